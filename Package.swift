@@ -1,0 +1,55 @@
+// swift-tools-version: 6.1
+// OppSync: offline-first opportunity sync. The folder tree is the architecture
+// (STYLE.md): core → wire → store → replica / hub → command libraries → executables.
+import PackageDescription
+
+let package = Package(
+    name: "OppSync",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "opps", targets: ["opps"]),
+        .executable(name: "opps-hub", targets: ["opps-hub"]),
+        .library(name: "OppsCore", targets: ["OppsCore"]),
+        .library(name: "OppsWire", targets: ["OppsWire"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        // System libraries from Debian (libsqlite3-dev, zlib1g-dev).
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Pure logic: no package dependencies, no Foundation, no I/O.
+        .target(name: "OppsCore"),
+        // The protocol: messages, encode/decode, compression, version negotiation.
+        .target(name: "OppsWire", dependencies: [
+            "OppsCore", "CZlib",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+        // Every SQL statement of the project.
+        .target(name: "OppsStore", dependencies: ["OppsCore", "CSQLite3"]),
+        // The client library (filled by the replica issue).
+        .target(name: "OppsReplica", dependencies: ["OppsCore", "OppsWire", "OppsStore"]),
+        // The server library (filled by the hub issue).
+        .target(name: "OppsHub", dependencies: ["OppsCore", "OppsWire", "OppsStore"]),
+        // Command types, testable in-process.
+        .target(name: "OppsCommands", dependencies: [
+            "OppsCore", "OppsReplica",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "OppsHubCommands", dependencies: [
+            "OppsCore", "OppsHub",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "opps", dependencies: ["OppsCommands"]),
+        .executableTarget(name: "opps-hub", dependencies: ["OppsHubCommands"]),
+
+        .testTarget(name: "OppsCoreTests", dependencies: ["OppsCore"]),
+        .testTarget(name: "OppsWireTests", dependencies: ["OppsWire", "OppsCore"]),
+        .testTarget(name: "OppsStoreTests", dependencies: ["OppsStore", "OppsCore"]),
+        .testTarget(name: "OppsCommandsTests", dependencies: ["OppsCommands", "OppsHubCommands", "OppsCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

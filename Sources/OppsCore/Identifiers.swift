@@ -1,0 +1,129 @@
+/// A 128-bit identifier in RFC 9562 layout, printed as a lowercase hyphenated UUID.
+/// Ordered by its bytes, which for UUIDv7 is creation-time order.
+public struct UUID128: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var high: UInt64
+    public var low: UInt64
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// From exactly 16 bytes (big-endian); nil otherwise.
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 16 else { return nil }
+        var h: UInt64 = 0, l: UInt64 = 0
+        for (i, b) in bytes.enumerated() {
+            if i < 8 { h = h << 8 | UInt64(b) } else { l = l << 8 | UInt64(b) }
+        }
+        high = h
+        low = l
+    }
+
+    /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (either case).
+    public init?(parsing text: String) {
+        let hex = text.utf8.filter { $0 != UInt8(ascii: "-") }
+        guard text.utf8.count == 36, hex.count == 32 else { return nil }
+        for (i, c) in text.utf8.enumerated() where [8, 13, 18, 23].contains(i) != (c == UInt8(ascii: "-")) {
+            return nil
+        }
+        var h: UInt64 = 0, l: UInt64 = 0
+        for (i, c) in hex.enumerated() {
+            guard let d = hexValue(c) else { return nil }
+            if i < 16 { h = h << 4 | UInt64(d) } else { l = l << 4 | UInt64(d) }
+        }
+        high = h
+        low = l
+    }
+
+    /// The 16 bytes, big-endian.
+    public var bytes: [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * UInt64($0))) }
+            + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * UInt64($0))) }
+    }
+
+    public var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(32)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public var description: String {
+        let h = Array(hex)
+        return String(h[0..<8]) + "-" + String(h[8..<12]) + "-" + String(h[12..<16]) + "-" + String(h[16..<20]) + "-" + String(h[20..<32])
+    }
+
+    public static func < (a: UUID128, b: UUID128) -> Bool { (a.high, a.low) < (b.high, b.low) }
+
+    /// A UUIDv7: 48 bits of Unix milliseconds, version 7, 74 random bits, variant 10.
+    public static func version7(milliseconds: Int64, using rng: inout some RandomNumberGenerator) -> UUID128 {
+        let ms = UInt64(max(0, milliseconds)) & 0xFFFF_FFFF_FFFF
+        let randA = rng.next() & 0xFFF
+        let randB = rng.next() & 0x3FFF_FFFF_FFFF_FFFF
+        return UUID128(high: ms << 16 | 0x7000 | randA, low: 0x8000_0000_0000_0000 | randB)
+    }
+
+    /// A UUIDv4: 122 random bits.
+    public static func version4(using rng: inout some RandomNumberGenerator) -> UUID128 {
+        let h = rng.next() & 0xFFFF_FFFF_FFFF_0FFF | 0x4000
+        let l = rng.next() & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
+        return UUID128(high: h, low: l)
+    }
+
+    /// The version nibble.
+    public var version: Int { Int((high >> 12) & 0xF) }
+}
+
+func hexValue(_ c: UInt8) -> UInt8? {
+    switch c {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+    default: nil
+    }
+}
+
+/// A record id: a UUIDv7 made on the device that creates the record, so records created
+/// offline never collide and sort by creation time.
+public typealias RecordID = UUID128
+
+/// A replica id: a random UUID made once when a replica is created.
+public struct ReplicaID: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var uuid: UUID128
+    public init(_ uuid: UUID128) { self.uuid = uuid }
+    public init?(parsing text: String) {
+        guard let u = UUID128(parsing: text) else { return nil }
+        uuid = u
+    }
+    public init?(bytes: some Collection<UInt8>) {
+        guard let u = UUID128(bytes: bytes) else { return nil }
+        uuid = u
+    }
+    public var bytes: [UInt8] { uuid.bytes }
+    public var description: String { uuid.description }
+    public static func < (a: ReplicaID, b: ReplicaID) -> Bool { a.uuid < b.uuid }
+    public static func random(using rng: inout some RandomNumberGenerator) -> ReplicaID {
+        ReplicaID(.version4(using: &rng))
+    }
+}
+
+/// A user's name: unique at the hub, never reused, the identity every stamp carries.
+public typealias UserName = String
+
+/// A small, fast, seedable generator (SplitMix64) so tests and simulations replay exactly.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    public private(set) var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,291 @@
+/// Who is writing: the user and role the hub took from the token (never from the body).
+public struct Actor: Sendable, Hashable {
+    public var user: UserName
+    public var role: String
+
+    public init(user: UserName, role: String) {
+        self.user = user
+        self.role = role
+    }
+}
+
+/// Everything a rule looks at besides the field and the write: the workspace, the writer,
+/// how the writer relates to the record, and the record as the deciding side holds it.
+public struct RuleContext: Sendable {
+    public var workspace: Workspace
+    public var actor: Actor
+    public var relations: Set<Relation>
+    /// The record as the hub (or, for the laptop's check, the replica) holds it; nil when it
+    /// does not exist yet.
+    public var record: Record?
+
+    public init(workspace: Workspace, actor: Actor, relations: Set<Relation>, record: Record?) {
+        self.workspace = workspace
+        self.actor = actor
+        self.relations = relations
+        self.record = record
+    }
+
+    /// The record's current stage, for staged entities.
+    public var stage: String? {
+        guard let record, let entity = workspace.entity(record.entity), let sf = entity.stageField,
+              case let .member(s) = record[sf] else { return nil }
+        return s
+    }
+}
+
+extension Workspace {
+    /// The access a user has to a field of a record (DOMAIN.md ownership matrix): the laptop
+    /// uses it to refuse a write before it is made, the hub inside `resolve`. Same tables,
+    /// same answer (merge-semantics.md I10).
+    public func permission(actor: Actor, relations: Set<Relation>, record: Record?, entity: String, field: String) -> Access {
+        guard let e = self.entity(entity), let f = e.field(field) else { return .hidden }
+        return permission(actor: actor, relations: relations, stage: stage(of: record, in: e), entity: e, field: f)
+    }
+
+    func permission(actor: Actor, relations: Set<Relation>, stage: String?, entity: Entity, field: Field) -> Access {
+        guard let group = entity.group(field.group), let rule = group.access[actor.role] else { return .hidden }
+        return rule.access(stage: stage, relations: relations)
+    }
+
+    func stage(of record: Record?, in entity: Entity) -> String? {
+        guard let record, let sf = entity.stageField, case let .member(s) = record[sf] else { return nil }
+        return s
+    }
+
+    /// The fields a create write sets besides creating the record: the initial stage, and the
+    /// creator as owner when the workspace says so. The hub logs them as writes with the
+    /// create's stamp; a replica derives the same ones locally.
+    public func initialFields(of write: FieldWrite, role: String) -> [(field: String, value: Value)] {
+        guard write.kind == .create, let entity = entity(write.entity) else { return [] }
+        var out = [(String, Value)]()
+        if let sf = entity.stageField, case .member = write.value { out.append((sf, write.value)) }
+        if entity.ownerOnCreate.contains(role) { out.append(("owner", .text(write.author))) }
+        return out
+    }
+
+    /// How a user relates to a record. `team` is the set of active team members (the hub
+    /// derives it from membership records); `manages` says whether the user manages another.
+    public static func relations(of user: UserName, to record: Record, team: Set<UserName>, manages: (UserName) -> Bool) -> Set<Relation> {
+        var r = Set<Relation>()
+        if record.owner == user { r.insert(.owner) }
+        if record.creator == user { r.insert(.creator) }
+        if team.contains(user) { r.insert(.team) }
+        if let subject = record.owner ?? Optional(record.creator), subject != user, manages(subject) { r.insert(.managed) }
+        return r
+    }
+
+    /// True when a user of `role` with these relations may see the record.
+    public func isVisible(record: Record, role: String, relations: Set<Relation>) -> Bool {
+        guard let r = self.role(role) else { return false }
+        let stage = entity(record.entity).flatMap { self.stage(of: record, in: $0) }
+        return r.sees.contains { condition in
+            switch condition {
+            case .all: true
+            case let .relation(rel): relations.contains(rel)
+            case let .stage(s): stage == s
+            }
+        }
+    }
+}
+
+/// The one rule that decides every write, on the hub and — for the pre-check — on the laptop
+/// (merge-semantics.md §4–§6). Pure: same inputs, same decision, on every machine.
+public func resolve(current: FieldState?, incoming w: FieldWrite, context c: RuleContext) -> Decision {
+    let ws = c.workspace
+    func refuse(_ rule: RuleID, _ detail: String, access: Access = .hidden, missing: [String] = []) -> Decision {
+        Decision(outcome: .rejected, rule: rule, detail: detail, authority: access, winner: current,
+                 loser: incomingState(w, authority: access), missing: missing)
+    }
+    guard let entity = ws.entity(w.entity) else { return refuse(.unknownEntity, "unknown entity \"\(w.entity)\"") }
+    guard ws.role(c.actor.role) != nil else { return refuse(.unknownRole, "unknown role \"\(c.actor.role)\"") }
+    guard w.author == c.actor.user else { return refuse(.forgedAuthor, "a write's author is the authenticated user") }
+    if let record = c.record, record.entity != w.entity {
+        return refuse(.recordExists, "record exists as \(record.entity), not \(w.entity)")
+    }
+
+    switch w.kind {
+    case .create:
+        if let record = c.record {
+            if record.created.stamp == w.stamp { return Decision(outcome: .duplicate, rule: .duplicate, winner: record.created) }
+            return refuse(.recordExists, "the record already exists")
+        }
+        guard let allowed = entity.create[c.actor.role] else {
+            return refuse(.createNotPermitted, "\(c.actor.role) may not create \(entity.name)")
+        }
+        if entity.stageField != nil {
+            guard case let .member(stage) = w.value, allowed.contains(stage) else {
+                return refuse(.createNotPermitted, "\(c.actor.role) creates \(entity.name) in: \(allowed.joined(separator: ", "))")
+            }
+        } else if !w.value.isNull {
+            return refuse(.typeMismatch, "\(entity.name) has no stages: a create carries no value")
+        }
+        let state = FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .own)
+        return Decision(outcome: .applied, rule: .create, authority: .own, winner: state)
+
+    case .delete:
+        guard let record = c.record else { return refuse(.recordMissing, "no such record") }
+        if let d = record.deleted {
+            if d.stamp == w.stamp { return Decision(outcome: .duplicate, rule: .duplicate, winner: d) }
+            return refuse(.recordDeleted, "the record is already deleted")
+        }
+        guard entity.delete.contains(c.actor.role),
+              ws.isVisible(record: record, role: c.actor.role, relations: c.relations) || entity.visibleVia != nil
+        else { return refuse(.deleteNotPermitted, "\(c.actor.role) may not delete \(entity.name)") }
+        let state = FieldState(value: .null, stamp: w.stamp, author: w.author, authority: .own)
+        return Decision(outcome: .applied, rule: .delete, authority: .own, winner: state)
+
+    case .set:
+        break
+    }
+
+    guard let record = c.record else { return refuse(.recordMissing, "no such record") }
+    if let current, current.stamp == w.stamp { return Decision(outcome: .duplicate, rule: .duplicate, winner: current) }
+    // I9: a tombstone wins over every concurrent edit.
+    if record.isDeleted { return refuse(.recordDeleted, "the record was deleted") }
+    guard let field = entity.field(w.field) else { return refuse(.unknownField, "\(entity.name) has no field \"\(w.field)\"") }
+    let value: Value
+    switch field.type.normalise(w.value) {
+    case let .success(v): value = v
+    case let .failure(e): return refuse(.typeMismatch, "\(field.name): \(e.message)")
+    }
+    var write = w
+    write.value = value
+    let stage = ws.stage(of: record, in: entity)
+    let access = ws.permission(actor: c.actor, relations: c.relations, stage: stage, entity: entity, field: field)
+    func refuseNormalised(_ rule: RuleID, _ detail: String, missing: [String] = []) -> Decision {
+        Decision(outcome: .rejected, rule: rule, detail: detail, authority: access, winner: current,
+                 loser: incomingState(write, authority: access), missing: missing)
+    }
+    func propose(_ rule: RuleID, _ detail: String) -> Decision {
+        Decision(outcome: .proposal, rule: rule, detail: detail, authority: access, winner: current,
+                 loser: incomingState(write, authority: access))
+    }
+    let isStageField = field.name == entity.stageField
+
+    if access == .hidden { return refuseNormalised(.notVisible, "\(c.actor.role) cannot see \(field.name)" + (stage.map { " in \($0)" } ?? "")) }
+    if access == .read { return refuseNormalised(.readOnly, "\(c.actor.role) may only read \(field.name)" + (stage.map { " in \($0)" } ?? "")) }
+    if isStageField, value.isNull { return refuseNormalised(.typeMismatch, "the stage cannot be empty") }
+    // I8: append-only records are written once, by their creator, field by field.
+    if entity.appendOnly, current != nil || w.author != record.creator {
+        return refuseNormalised(.appendOnly, "\(entity.name) records are append-only")
+    }
+    // Commercial fields are locked while an approval is pending (DOMAIN.md approvals).
+    if let ap = ws.approvals, !ap.approvers.contains(c.actor.role), ap.lockGroups.contains(field.group),
+       entity.field(ap.stateField) != nil, record[ap.stateField] == .member("pending") {
+        return refuseNormalised(.approvalPending, "\(field.name) is locked while an approval is pending")
+    }
+    if access == .propose { return propose(.proposeOnly, "\(c.actor.role) may only propose \(field.name)") }
+
+    if isStageField, case let .member(to) = value, let from = stage, from != to {
+        if let verdict = stageTransition(from: from, to: to, record: record, entity: entity, role: c.actor.role, workspace: ws) {
+            return verdict.outcome == .proposal ? propose(verdict.rule, verdict.detail)
+                : refuseNormalised(verdict.rule, verdict.detail, missing: verdict.missing)
+        }
+    }
+    // A value above an approval threshold is a proposal until an approver decides.
+    if let ap = ws.approvals, !ap.approvers.contains(c.actor.role), entity.stageField != nil, case let .decimal(d) = value {
+        for rule in ap.rules where rule.leaving == nil && rule.field == field.name && d > rule.above {
+            return propose(.approvalRequired, "\(field.name) above \(rule.above) needs approval")
+        }
+    }
+
+    let incoming = FieldState(value: value, stamp: w.stamp, author: w.author, authority: access)
+    // I1: a permitted write on top of the current value applies.
+    if w.base.matches(current) { return Decision(outcome: .applied, rule: .baseCurrent, authority: access, winner: incoming) }
+    guard let current else {
+        return Decision(outcome: .applied, rule: .noCompetingValue, authority: access, winner: incoming)
+    }
+    // I4: concurrent writes: more authority wins; between equals the later stamp (hlc, then replica).
+    let incomingWins: Bool
+    let rule: RuleID
+    if access != current.authority {
+        incomingWins = access > current.authority
+        rule = .authority
+    } else {
+        incomingWins = current.stamp < w.stamp
+        rule = current.stamp.hlc == w.stamp.hlc ? .replicaTieBreak : .laterClock
+    }
+    if incomingWins {
+        return Decision(outcome: .won, rule: rule, authority: access, winner: incoming, loser: current)
+    }
+    return Decision(outcome: .lost, rule: rule, authority: access, winner: current, loser: incoming)
+}
+
+func incomingState(_ w: FieldWrite, authority: Access) -> FieldState {
+    FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: authority)
+}
+
+/// A stage move that does not simply apply: why, and whether it is refused or proposed.
+struct StageVerdict {
+    var outcome: Outcome
+    var rule: RuleID
+    var detail: String
+    var missing: [String] = []
+}
+
+/// Stage rules of DOMAIN.md "The default pipeline", driven by the workspace: gates, the
+/// hand-off checklist, sticky won/lost, backward moves, confirmations and approval gates.
+/// nil: the move is allowed.
+func stageTransition(from: String, to: String, record: Record, entity: Entity, role: String, workspace ws: Workspace) -> StageVerdict? {
+    guard let fi = ws.stageIndex(from), let ti = ws.stageIndex(to) else {
+        return StageVerdict(outcome: .rejected, rule: .typeMismatch, detail: "unknown stage")
+    }
+    let source = ws.stages[fi], target = ws.stages[ti]
+    let isOverride = ws.overrideRoles.contains(role)
+    func satisfied(_ f: String) -> Bool {
+        switch record[f] {
+        case .null: false
+        case let .boolean(b): b
+        case let .text(s): !s.isEmpty
+        default: true
+        }
+    }
+    // I11: won and lost are sticky: only an override role reopens.
+    if source.closed {
+        return isOverride ? nil : StageVerdict(outcome: .rejected, rule: .stickyClosed, detail: "\(from) is closed: only a manager reopens it")
+    }
+    var missing = target.enterRequires.filter { !satisfied($0) }
+    if target.fromAnyOpen {
+        if !target.confirmBy.isEmpty, !target.confirmBy.contains(role) {
+            return StageVerdict(outcome: .proposal, rule: .needsConfirmation, detail: "moving to \(to) needs confirmation")
+        }
+        return missing.isEmpty ? nil : StageVerdict(outcome: .rejected, rule: .stageGate, detail: "entering \(to) needs: " + missing.joined(separator: ", "), missing: missing)
+    }
+    if ti < fi {
+        if fi - ti > 1, !isOverride {
+            return StageVerdict(outcome: .rejected, rule: .backwardMove, detail: "moving back more than one stage is a manager's act")
+        }
+        if let h = ws.handoff, from == h.to, to == h.from, let reason = h.rejectReason, !satisfied(reason) {
+            return StageVerdict(outcome: .rejected, rule: .reasonRequired, detail: "rejecting a hand-off needs \(reason)", missing: [reason])
+        }
+        return nil
+    }
+    // Forward: every stage left behind must have its gate satisfied.
+    var checklistMissing = [String]()
+    for stage in ws.stages[fi..<ti] {
+        for f in stage.leaveRequires where !satisfied(f) && !missing.contains(f) { missing.append(f) }
+        if let h = ws.handoff, stage.name == h.from {
+            for f in h.checklist where !satisfied(f) && !missing.contains(f) {
+                missing.append(f)
+                checklistMissing.append(f)
+            }
+        }
+    }
+    if !missing.isEmpty {
+        let rule: RuleID = checklistMissing.count == missing.count ? .handoffChecklist : .stageGate
+        return StageVerdict(outcome: .rejected, rule: rule, detail: "leaving \(from) needs: " + missing.joined(separator: ", "), missing: missing)
+    }
+    if let ap = ws.approvals, !ap.approvers.contains(role) {
+        for rule in ap.rules {
+            guard let leaving = rule.leaving, let li = ws.stageIndex(leaving), fi <= li, li < ti,
+                  case let .decimal(d) = record[rule.field], d > rule.above,
+                  record[ap.stateField] != .member("approved") else { continue }
+            return StageVerdict(outcome: .proposal, rule: .approvalRequired, detail: "leaving \(leaving) with \(rule.field) above \(rule.above) needs approval")
+        }
+    }
+    if !target.confirmBy.isEmpty, !target.confirmBy.contains(role) {
+        return StageVerdict(outcome: .proposal, rule: .needsConfirmation, detail: "moving to \(to) needs confirmation")
+    }
+    return nil
+}

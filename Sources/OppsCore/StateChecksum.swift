@@ -1,0 +1,65 @@
+/// The checksum of a set of records (merge-semantics.md §8): the wrapping sum of one 64-bit
+/// FNV-1a hash per field state, creation and tombstone. A sum is independent of order and can
+/// be kept up to date incrementally (subtract the old term, add the new), so the hub can
+/// answer for any user's visible set and a replica can verify itself after a pull.
+public struct StateChecksum: Sendable, Hashable, CustomStringConvertible {
+    public private(set) var value: UInt64 = 0
+    public private(set) var records: UInt64 = 0
+
+    public init() {}
+
+    public init(of records: some Sequence<Record>, workspace: Workspace) {
+        for r in records { add(r, workspace: workspace) }
+    }
+
+    /// Field number 0 stands for the creation, 0xFFFF_FFFF for the tombstone.
+    public static func term(record: RecordID, fieldNumber: UInt32, state: FieldState) -> UInt64 {
+        var h = FNV1a()
+        h.add(record.bytes)
+        h.add(bigEndian: UInt64(fieldNumber), bytes: 4)
+        h.add(state.value.canonicalBytes)
+        h.add(bigEndian: state.stamp.hlc.rawValue, bytes: 8)
+        h.add(state.stamp.replica.bytes)
+        return h.value
+    }
+
+    public mutating func add(_ record: Record, workspace: Workspace) {
+        records += 1
+        for t in Self.terms(of: record, workspace: workspace) { value &+= t }
+    }
+
+    public mutating func remove(_ record: Record, workspace: Workspace) {
+        records -= 1
+        for t in Self.terms(of: record, workspace: workspace) { value &-= t }
+    }
+
+    static func terms(of record: Record, workspace: Workspace) -> [UInt64] {
+        let entity = workspace.entity(record.entity)
+        var out = [term(record: record.id, fieldNumber: 0, state: record.created)]
+        for (name, state) in record.fields {
+            guard let number = entity?.field(name)?.number else { continue }
+            out.append(term(record: record.id, fieldNumber: number, state: state))
+        }
+        if let d = record.deleted { out.append(term(record: record.id, fieldNumber: 0xFFFF_FFFF, state: d)) }
+        return out
+    }
+
+    public var description: String {
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// 64-bit FNV-1a.
+struct FNV1a {
+    var value: UInt64 = 0xCBF2_9CE4_8422_2325
+    mutating func add(_ bytes: [UInt8]) {
+        for b in bytes {
+            value ^= UInt64(b)
+            value &*= 0x0000_0100_0000_01B3
+        }
+    }
+    mutating func add(bigEndian v: UInt64, bytes n: Int) {
+        for i in stride(from: n - 1, through: 0, by: -1) { add([UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))]) }
+    }
+}

@@ -1,0 +1,360 @@
+/// A field value (merge-semantics.md §1). Every value has one canonical text form and one
+/// canonical byte form; checksums and tie-breaks use the byte form, so two machines that hold
+/// the same value agree on it bit for bit.
+public enum Value: Sendable, Hashable {
+    case null
+    case text(String)
+    case integer(Int64)
+    /// An exact decimal; amounts never pass through floating point.
+    case decimal(ExactDecimal)
+    case date(CivilDate)
+    /// A member of the field's enumeration (a stage, a currency code, an activity kind…).
+    case member(String)
+    case boolean(Bool)
+    /// Another record, by id.
+    case reference(RecordID)
+    /// An instant, in milliseconds since 1970-01-01T00:00:00Z.
+    case timestamp(Timestamp)
+
+    /// The canonical type tag, equal to the `Value.kind` field number in oppsync.proto.
+    public var tag: UInt8 {
+        switch self {
+        case .null: 0
+        case .text: 1
+        case .integer: 2
+        case .decimal: 3
+        case .date: 4
+        case .member: 5
+        case .boolean: 6
+        case .reference: 7
+        case .timestamp: 8
+        }
+    }
+
+    /// The name of the kind, as used in the typed JSON form.
+    public var kindName: String {
+        switch self {
+        case .null: "null"
+        case .text: "text"
+        case .integer: "integer"
+        case .decimal: "decimal"
+        case .date: "date"
+        case .member: "member"
+        case .boolean: "boolean"
+        case .reference: "reference"
+        case .timestamp: "timestamp"
+        }
+    }
+
+    /// The canonical text: what `opps show` prints and what the typed JSON form carries.
+    /// `null` for null.
+    public var canonicalText: String {
+        switch self {
+        case .null: "null"
+        case let .text(s): s
+        case let .integer(i): String(i)
+        case let .decimal(d): d.description
+        case let .date(d): d.description
+        case let .member(m): m
+        case let .boolean(b): b ? "true" : "false"
+        case let .reference(r): r.description
+        case let .timestamp(t): t.description
+        }
+    }
+
+    /// The canonical bytes: the tag, then the UTF-8 canonical text (nothing for null).
+    public var canonicalBytes: [UInt8] {
+        if case .null = self { return [0] }
+        return [tag] + Array(canonicalText.utf8)
+    }
+
+    public var isNull: Bool { if case .null = self { return true }; return false }
+
+    // MARK: Typed JSON form (vectors, debugging, --json of the command line)
+
+    /// `null`, or a one-member object naming the kind: `{"decimal": "12000.00"}`.
+    /// Integers are JSON numbers, booleans JSON booleans, everything else a string.
+    public var typedJSON: JSON {
+        switch self {
+        case .null: return .null
+        case let .integer(i): return .object([("integer", .number(i))])
+        case let .boolean(b): return .object([("boolean", .bool(b))])
+        default: return .object([(kindName, .string(canonicalText))])
+        }
+    }
+
+    /// The plain JSON form used by `opps show --json`: text, number or null; decimals as
+    /// strings (`"12000.00"`) so no reader turns them into floating point.
+    public var plainJSON: JSON {
+        switch self {
+        case .null: .null
+        case let .integer(i): .number(i)
+        case let .boolean(b): .bool(b)
+        default: .string(canonicalText)
+        }
+    }
+
+    /// Reads the typed JSON form.
+    public init(typedJSON json: JSON) throws(ValueError) {
+        if json.isNull { self = .null; return }
+        guard let members = json.members, members.count == 1 else {
+            throw ValueError("a value is null or an object with one member naming its kind")
+        }
+        let kind = members[0].key
+        let body = members[0].value
+        switch kind {
+        case "integer":
+            guard let text = body.numberText, let i = Int64(text) else { throw ValueError("integer must be a whole JSON number") }
+            self = .integer(i)
+        case "boolean":
+            guard let b = body.bool else { throw ValueError("boolean must be true or false") }
+            self = .boolean(b)
+        default:
+            guard let s = body.string else { throw ValueError("\(kind) must be a string") }
+            self = try Value.parse(kind: kind, text: s)
+        }
+    }
+
+    /// Parses the canonical text of a value of the named kind.
+    public static func parse(kind: String, text s: String) throws(ValueError) -> Value {
+        switch kind {
+        case "text": return .text(s)
+        case "integer":
+            guard let i = Int64(s) else { throw ValueError("not an integer: \(s)") }
+            return .integer(i)
+        case "decimal": return .decimal(try ExactDecimal(parsing: s))
+        case "date": return .date(try CivilDate(parsing: s))
+        case "member": return .member(s)
+        case "boolean":
+            switch s {
+            case "true": return .boolean(true)
+            case "false": return .boolean(false)
+            default: throw ValueError("not a boolean: \(s)")
+            }
+        case "reference":
+            guard let id = RecordID(parsing: s) else { throw ValueError("not a record id: \(s)") }
+            return .reference(id)
+        case "timestamp": return .timestamp(try Timestamp(parsing: s))
+        default: throw ValueError("unknown value kind \"\(kind)\"")
+        }
+    }
+}
+
+/// A value that could not be read, with the reason.
+public struct ValueError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+// MARK: - Exact decimal
+
+/// An exact decimal number: `units × 10^-scale`. `12000.00` is units 1 200 000, scale 2.
+/// Equality is structural (same units, same scale); the workspace normalises each decimal
+/// field to its declared scale, so stored values of one field always share a scale.
+public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var units: Int64
+    public var scale: UInt8
+
+    /// The largest scale accepted: 18 digits after the point.
+    public static let maxScale: UInt8 = 18
+
+    public init(units: Int64, scale: UInt8) {
+        precondition(scale <= ExactDecimal.maxScale, "scale above 18")
+        self.units = units
+        self.scale = scale
+    }
+
+    /// Parses `-123.45`, `0.5`, `100`. No exponent, no thousands separators, no `+`.
+    public init(parsing text: String) throws(ValueError) {
+        var s = Substring(text)
+        var negative = false
+        if s.first == "-" { negative = true; s = s.dropFirst() }
+        let parts = s.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let whole = parts[0]
+        let fraction = parts.count == 2 ? parts[1] : ""
+        guard !whole.isEmpty, whole.allSatisfy(\.isASCIIDigit), fraction.allSatisfy(\.isASCIIDigit),
+              parts.count == 1 || !fraction.isEmpty
+        else { throw ValueError("not a decimal number: \(text)") }
+        guard fraction.count <= Int(ExactDecimal.maxScale) else { throw ValueError("too many digits after the point: \(text)") }
+        guard let u = Int64(whole + fraction) else { throw ValueError("decimal out of range: \(text)") }
+        self.units = negative ? -u : u
+        self.scale = UInt8(fraction.count)
+    }
+
+    /// The same number with exactly `newScale` digits after the point; nil when that would
+    /// drop non-zero digits or overflow.
+    public func rescaled(to newScale: UInt8) -> ExactDecimal? {
+        if newScale == scale { return self }
+        if newScale > scale {
+            var u = units
+            for _ in 0..<(newScale - scale) {
+                let (m, o) = u.multipliedReportingOverflow(by: 10)
+                if o { return nil }
+                u = m
+            }
+            return ExactDecimal(units: u, scale: newScale)
+        }
+        var u = units
+        for _ in 0..<(scale - newScale) {
+            if u % 10 != 0 { return nil }
+            u /= 10
+        }
+        return ExactDecimal(units: u, scale: newScale)
+    }
+
+    public var description: String {
+        let magnitude = units.magnitude
+        var digits = String(magnitude)
+        if scale > 0 {
+            if digits.count <= Int(scale) { digits = String(repeating: "0", count: Int(scale) - digits.count + 1) + digits }
+            digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -Int(scale)))
+        }
+        return (units < 0 ? "-" : "") + digits
+    }
+
+    /// Numeric order, whatever the scales.
+    public static func < (lhs: ExactDecimal, rhs: ExactDecimal) -> Bool {
+        compare(lhs, rhs) < 0
+    }
+
+    /// -1, 0 or 1.
+    public static func compare(_ a: ExactDecimal, _ b: ExactDecimal) -> Int {
+        let target = max(a.scale, b.scale)
+        // A value that overflows Int64 when rescaled is larger in magnitude than the other,
+        // which fits: its sign decides.
+        guard let x = a.rescaled(to: target) else { return a.units < 0 ? -1 : 1 }
+        guard let y = b.rescaled(to: target) else { return b.units < 0 ? 1 : -1 }
+        return x.units < y.units ? -1 : (x.units == y.units ? 0 : 1)
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+}
+
+// MARK: - Civil date
+
+/// A calendar date (proleptic Gregorian), stored as days since 1970-01-01.
+public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var daysSinceEpoch: Int32
+
+    public init(daysSinceEpoch: Int32) { self.daysSinceEpoch = daysSinceEpoch }
+
+    public init?(year: Int, month: Int, day: Int) {
+        guard (1...9999).contains(year), (1...12).contains(month), (1...CivilDate.daysIn(month: month, year: year)).contains(day) else { return nil }
+        self.daysSinceEpoch = Int32(CivilDate.days(year: year, month: month, day: day))
+    }
+
+    /// Parses `YYYY-MM-DD`.
+    public init(parsing text: String) throws(ValueError) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
+              parts.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) }),
+              let date = CivilDate(year: y, month: m, day: d)
+        else { throw ValueError("not a date (YYYY-MM-DD): \(text)") }
+        self = date
+    }
+
+    public var components: (year: Int, month: Int, day: Int) { CivilDate.civil(fromDays: Int(daysSinceEpoch)) }
+
+    public var description: String {
+        let c = components
+        return pad(c.year, 4) + "-" + pad(c.month, 2) + "-" + pad(c.day, 2)
+    }
+
+    public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool { lhs.daysSinceEpoch < rhs.daysSinceEpoch }
+
+    static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: isLeap(year) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    // Howard Hinnant's days_from_civil / civil_from_days.
+    static func days(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civil(fromDays z0: Int) -> (year: Int, month: Int, day: Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (m <= 2 ? y + 1 : y, m, d)
+    }
+}
+
+func pad(_ n: Int, _ width: Int) -> String {
+    let s = String(n)
+    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+}
+
+// MARK: - Timestamp
+
+/// An instant in milliseconds since 1970-01-01T00:00:00Z; canonical text
+/// `2026-11-29T01:43:48.123Z`.
+public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var milliseconds: Int64
+    public init(milliseconds: Int64) { self.milliseconds = milliseconds }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.sss]Z`.
+    public init(parsing text: String) throws(ValueError) {
+        let bad = ValueError("not a UTC timestamp (YYYY-MM-DDTHH:MM:SS[.sss]Z): \(text)")
+        guard text.hasSuffix("Z"), let t = text.firstIndex(of: "T") else { throw bad }
+        let date: CivilDate
+        do { date = try CivilDate(parsing: String(text[..<t])) } catch { throw bad }
+        let clock = text[text.index(after: t)..<text.index(before: text.endIndex)]
+        let secParts = clock.split(separator: ".", omittingEmptySubsequences: false)
+        guard secParts.count <= 2 else { throw bad }
+        let hms = secParts[0].split(separator: ":", omittingEmptySubsequences: false)
+        guard hms.count == 3, hms.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigit) }),
+              let h = Int(hms[0]), let m = Int(hms[1]), let s = Int(hms[2]), h < 24, m < 60, s < 60
+        else { throw bad }
+        var ms = 0
+        if secParts.count == 2 {
+            let f = secParts[1]
+            guard (1...3).contains(f.count), f.allSatisfy(\.isASCIIDigit), let v = Int(f) else { throw bad }
+            ms = v * [100, 10, 1][f.count - 1]
+        }
+        milliseconds = Int64(date.daysSinceEpoch) * 86_400_000 + Int64(h * 3_600_000 + m * 60_000 + s * 1000 + ms)
+    }
+
+    /// The calendar date of this instant in UTC.
+    public var date: CivilDate {
+        CivilDate(daysSinceEpoch: Int32(floorDiv(milliseconds, 86_400_000)))
+    }
+
+    public var description: String {
+        let day = floorDiv(milliseconds, 86_400_000)
+        var rest = Int(milliseconds - day * 86_400_000)
+        let h = rest / 3_600_000; rest %= 3_600_000
+        let m = rest / 60_000; rest %= 60_000
+        let s = rest / 1000
+        let ms = rest % 1000
+        return CivilDate(daysSinceEpoch: Int32(day)).description + "T" + pad(h, 2) + ":" + pad(m, 2) + ":" + pad(s, 2) + "." + pad(ms, 3) + "Z"
+    }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
+}
+
+func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    let q = a / b
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+}

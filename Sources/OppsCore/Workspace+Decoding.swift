@@ -1,0 +1,463 @@
+/// One problem in a workspace document, with where it is.
+public struct WorkspaceIssue: Sendable, Hashable, CustomStringConvertible {
+    public var position: SourcePosition
+    /// A JSON-path-like location: `entities[0].fields[3].type`.
+    public var path: String
+    public var message: String
+
+    public var description: String { "line \(position.line), column \(position.column): \(path): \(message)" }
+}
+
+/// A workspace document that cannot be used, with every problem found.
+public struct WorkspaceError: Error, Sendable, CustomStringConvertible {
+    public var issues: [WorkspaceIssue]
+    public var description: String { issues.map(\.description).joined(separator: "\n") }
+}
+
+extension Workspace {
+    /// Reads and validates a workspace document (docs/workspace-format.md). Every problem is
+    /// reported with its line and column; nothing partial is returned.
+    public static func decode(_ text: String) throws(WorkspaceError) -> Workspace {
+        let json: JSON
+        do {
+            json = try JSON.parse(text)
+        } catch {
+            throw WorkspaceError(issues: [WorkspaceIssue(position: error.position, path: "$", message: error.message)])
+        }
+        var reader = WorkspaceReader()
+        let workspace = reader.read(json)
+        if let workspace, reader.issues.isEmpty { return workspace }
+        throw WorkspaceError(issues: reader.issues.isEmpty
+            ? [WorkspaceIssue(position: json.position, path: "$", message: "invalid workspace")] : reader.issues)
+    }
+}
+
+private struct WorkspaceReader {
+    var issues: [WorkspaceIssue] = []
+
+    mutating func issue(_ node: JSON, _ path: String, _ message: String) {
+        issues.append(WorkspaceIssue(position: node.position, path: path, message: message))
+    }
+
+    mutating func issue(at position: SourcePosition, _ path: String, _ message: String) {
+        issues.append(WorkspaceIssue(position: position, path: path, message: message))
+    }
+
+    /// Checks that an object has only the known keys; reports each unknown one.
+    mutating func object(_ node: JSON, _ path: String, keys: Set<String>) -> Bool {
+        guard let members = node.members else {
+            issue(node, path, "expected an object, found \(node.kindName)")
+            return false
+        }
+        for m in members where !keys.contains(m.key) {
+            issue(at: m.position, path, "unknown key \"\(m.key)\" (expected one of: \(keys.sorted().joined(separator: ", ")))")
+        }
+        return true
+    }
+
+    mutating func string(_ node: JSON?, _ path: String, in parent: JSON, required: Bool = true) -> String? {
+        guard let node else {
+            if required { issue(parent, path, "missing") }
+            return nil
+        }
+        guard let s = node.string else { issue(node, path, "expected a string, found \(node.kindName)"); return nil }
+        return s
+    }
+
+    mutating func name(_ node: JSON?, _ path: String, in parent: JSON) -> String? {
+        guard let s = string(node, path, in: parent) else { return nil }
+        let ok = !s.isEmpty && s.count <= 64 && s.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
+        } && !("0"..."9").contains(s.unicodeScalars.first!)
+        if !ok { issue(node!, path, "\"\(s)\" is not a valid name (lowercase letters, digits, _ and -; not starting with a digit)") }
+        return ok ? s : nil
+    }
+
+    mutating func strings(_ node: JSON?, _ path: String, in parent: JSON, required: Bool = false) -> [String]? {
+        guard let node else {
+            if required { issue(parent, path, "missing") }
+            return nil
+        }
+        guard let items = node.array else { issue(node, path, "expected an array of strings, found \(node.kindName)"); return nil }
+        var out = [String]()
+        for (i, item) in items.enumerated() {
+            guard let s = item.string else { issue(item, "\(path)[\(i)]", "expected a string, found \(item.kindName)"); continue }
+            out.append(s)
+        }
+        return out
+    }
+
+    mutating func bool(_ node: JSON?, _ path: String, default value: Bool) -> Bool {
+        guard let node else { return value }
+        guard let b = node.bool else { issue(node, path, "expected true or false, found \(node.kindName)"); return value }
+        return b
+    }
+
+    mutating func integer(_ node: JSON?, _ path: String, in parent: JSON, range: ClosedRange<Int>, required: Bool = true) -> Int? {
+        guard let node else {
+            if required { issue(parent, path, "missing") }
+            return nil
+        }
+        guard let i = node.int else { issue(node, path, "expected a whole number, found \(node.kindName)"); return nil }
+        guard range.contains(i) else { issue(node, path, "\(i) is out of range \(range.lowerBound)…\(range.upperBound)"); return nil }
+        return i
+    }
+
+    mutating func decimal(_ node: JSON?, _ path: String, in parent: JSON) -> ExactDecimal? {
+        guard let node else { issue(parent, path, "missing"); return nil }
+        guard let s = node.string ?? node.numberText else { issue(node, path, "expected a decimal string such as \"10.00\""); return nil }
+        do { return try ExactDecimal(parsing: s) } catch { issue(node, path, error.message); return nil }
+    }
+
+    // MARK: The document
+
+    mutating func read(_ root: JSON) -> Workspace? {
+        guard object(root, "$", keys: ["format", "version", "name", "roles", "stages", "entities", "handoff", "approvals",
+                                       "assignment", "override_roles", "stale_days", "description"]) else { return nil }
+        if let format = string(root["format"], "format", in: root), format != Workspace.format {
+            issue(root["format"]!, "format", "unsupported format \"\(format)\" (this version reads \"\(Workspace.format)\")")
+        }
+        let version = integer(root["version"], "version", in: root, range: 1...Int(Int32.max))
+        let name = string(root["name"], "name", in: root) ?? ""
+        let staleDays = integer(root["stale_days"], "stale_days", in: root, range: 1...3650, required: false) ?? 14
+
+        // Roles
+        var roles = [Role]()
+        if let list = arrayOf(root, "roles") {
+            for (i, node) in list.enumerated() {
+                let p = "roles[\(i)]"
+                guard object(node, p, keys: ["name", "title", "sees"]) else { continue }
+                guard let n = self.name(node["name"], p + ".name", in: node) else { continue }
+                if roles.contains(where: { $0.name == n }) { issue(node["name"]!, p + ".name", "duplicate role \"\(n)\"") }
+                var sees = [VisibilityCondition]()
+                for (j, s) in (strings(node["sees"], p + ".sees", in: node, required: true) ?? []).enumerated() {
+                    if s == "all" { sees.append(.all) }
+                    else if let r = Relation(rawValue: s) { sees.append(.relation(r)) }
+                    else if s.hasPrefix("stage:") { sees.append(.stage(String(s.dropFirst(6)))) }
+                    else { issue(node["sees"]!.array![j], "\(p).sees[\(j)]", "unknown condition \"\(s)\" (owner, team, creator, managed, stage:NAME, all)") }
+                }
+                roles.append(Role(name: n, title: node["title"]?.string ?? "", sees: sees))
+            }
+        }
+        let roleNames = Set(roles.map(\.name))
+
+        // Stages
+        var stages = [Stage]()
+        if let list = arrayOf(root, "stages") {
+            for (i, node) in list.enumerated() {
+                let p = "stages[\(i)]"
+                guard object(node, p, keys: ["name", "title", "leave_requires", "enter_requires", "closed", "from_any_open", "confirm_by"]) else { continue }
+                guard let n = self.name(node["name"], p + ".name", in: node) else { continue }
+                if stages.contains(where: { $0.name == n }) { issue(node["name"]!, p + ".name", "duplicate stage \"\(n)\"") }
+                let confirm = strings(node["confirm_by"], p + ".confirm_by", in: node) ?? []
+                checkRoles(confirm, node["confirm_by"], p + ".confirm_by", roleNames)
+                stages.append(Stage(name: n, title: node["title"]?.string ?? "",
+                                    leaveRequires: strings(node["leave_requires"], p + ".leave_requires", in: node) ?? [],
+                                    enterRequires: strings(node["enter_requires"], p + ".enter_requires", in: node) ?? [],
+                                    closed: bool(node["closed"], p + ".closed", default: false),
+                                    fromAnyOpen: bool(node["from_any_open"], p + ".from_any_open", default: false),
+                                    confirmBy: Set(confirm)))
+            }
+        }
+        let stageNames = Set(stages.map(\.name))
+        for (i, role) in roles.enumerated() {
+            for case let .stage(s) in role.sees where !stageNames.contains(s) {
+                issue(root["roles"]!.array![i]["sees"]!, "roles[\(i)].sees", "unknown stage \"\(s)\"")
+            }
+        }
+
+        // Entities
+        var entities = [Entity]()
+        if let list = arrayOf(root, "entities") {
+            for (i, node) in list.enumerated() {
+                if let e = readEntity(node, "entities[\(i)]", roles: roleNames, stages: stages) {
+                    if entities.contains(where: { $0.name == e.name }) { issue(node["name"]!, "entities[\(i)].name", "duplicate entity \"\(e.name)\"") }
+                    if entities.contains(where: { $0.number == e.number }) { issue(node["number"]!, "entities[\(i)].number", "entity number \(e.number) is used twice") }
+                    entities.append(e)
+                }
+            }
+        }
+        // Cross-checks that need every entity: references and stage gate fields.
+        for (i, e) in entities.enumerated() {
+            for (j, f) in e.fields.enumerated() {
+                if case let .reference(target) = f.type, !entities.contains(where: { $0.name == target }) {
+                    issue(root["entities"]!.array![i]["fields"]!.array![j], "entities[\(i)].fields[\(j)].entity", "unknown entity \"\(target)\"")
+                }
+            }
+        }
+        let staged = entities.first { $0.stageField != nil }
+        for (i, stage) in stages.enumerated() {
+            let node = root["stages"]!.array![i]
+            for f in stage.leaveRequires + stage.enterRequires where staged?.field(f) == nil {
+                issue(node, "stages[\(i)]", "gate names unknown field \"\(f)\"")
+            }
+        }
+
+        let handoff = root["handoff"].flatMap { readHandoff($0, stages: stageNames, entity: staged) }
+        let approvals = root["approvals"].flatMap { readApprovals($0, roles: roleNames, stages: stageNames, entity: staged) }
+        let assignment = root["assignment"].flatMap { readAssignment($0, roles: roleNames) }
+        let overrideRoles = strings(root["override_roles"], "override_roles", in: root) ?? []
+        checkRoles(overrideRoles, root["override_roles"], "override_roles", roleNames)
+
+        guard let version else { return nil }
+        return Workspace(version: UInt64(version), name: name, roles: roles, stages: stages, entities: entities, handoff: handoff,
+                         approvals: approvals, assignment: assignment, overrideRoles: Set(overrideRoles), staleDays: staleDays)
+    }
+
+    mutating func arrayOf(_ parent: JSON, _ key: String) -> [JSON]? {
+        guard let node = parent[key] else { issue(parent, key, "missing"); return nil }
+        guard let a = node.array else { issue(node, key, "expected an array, found \(node.kindName)"); return nil }
+        if a.isEmpty { issue(node, key, "must not be empty") }
+        return a
+    }
+
+    mutating func checkRoles(_ names: [String], _ node: JSON?, _ path: String, _ roles: Set<String>) {
+        for (j, r) in names.enumerated() where !roles.contains(r) {
+            issue(node?.array?[j] ?? node ?? JSON(.null), "\(path)[\(j)]", "unknown role \"\(r)\"")
+        }
+    }
+
+    mutating func readEntity(_ node: JSON, _ p: String, roles: Set<String>, stages: [Stage]) -> Entity? {
+        guard object(node, p, keys: ["name", "number", "stage_field", "append_only", "visible_via", "create", "owner_on_create",
+                                     "delete", "groups", "fields", "title"]) else { return nil }
+        guard let name = self.name(node["name"], p + ".name", in: node),
+              let number = integer(node["number"], p + ".number", in: node, range: 1...65535) else { return nil }
+        let stageNames = Set(stages.map(\.name))
+        let stageField = node["stage_field"].flatMap { string($0, p + ".stage_field", in: node) }
+
+        // Groups: role → access rule text.
+        var groups = [FieldGroup]()
+        if let gnode = node["groups"] {
+            if object(gnode, p + ".groups", keys: Set(gnode.members?.map(\.key) ?? [])) {
+                for m in gnode.members ?? [] {
+                    let gp = "\(p).groups.\(m.key)"
+                    guard object(m.value, gp, keys: roles) else { continue }
+                    var access = [String: AccessRule]()
+                    for cell in m.value.members ?? [] {
+                        guard let text = string(cell.value, "\(gp).\(cell.key)", in: m.value) else { continue }
+                        switch AccessRule.parse(text, stages: stageField == nil ? nil : stageNames, stageOrder: stages.map(\.name)) {
+                        case let .success(rule): access[cell.key] = rule
+                        case let .failure(e): issue(cell.value, "\(gp).\(cell.key)", e.message)
+                        }
+                    }
+                    groups.append(FieldGroup(name: m.key, access: access))
+                }
+            }
+        } else {
+            issue(node, p + ".groups", "missing")
+        }
+
+        var fields = [Field]()
+        if let list = node["fields"]?.array {
+            for (i, f) in list.enumerated() {
+                let fp = "\(p).fields[\(i)]"
+                guard object(f, fp, keys: ["name", "number", "type", "group", "scale", "members", "entity", "max_length", "title"]) else { continue }
+                guard let fname = self.name(f["name"], fp + ".name", in: f),
+                      let fnum = integer(f["number"], fp + ".number", in: f, range: 1...65535),
+                      let tname = string(f["type"], fp + ".type", in: f),
+                      let group = string(f["group"], fp + ".group", in: f) else { continue }
+                if fields.contains(where: { $0.name == fname }) { issue(f["name"]!, fp + ".name", "duplicate field \"\(fname)\"") }
+                if fields.contains(where: { $0.number == UInt32(fnum) }) { issue(f["number"]!, fp + ".number", "field number \(fnum) is used twice in \(name)") }
+                if !groups.contains(where: { $0.name == group }) { issue(f["group"]!, fp + ".group", "unknown field group \"\(group)\"") }
+                let type: FieldType?
+                switch tname {
+                case "text": type = .text(maxLength: integer(f["max_length"], fp + ".max_length", in: f, range: 1...1_000_000, required: false) ?? 10_000)
+                case "integer": type = .integer
+                case "decimal": type = integer(f["scale"], fp + ".scale", in: f, range: 0...18).map { .decimal(scale: UInt8($0)) }
+                case "date": type = .date
+                case "timestamp": type = .timestamp
+                case "boolean": type = .boolean
+                case "user": type = .user
+                case "enum":
+                    let members = strings(f["members"], fp + ".members", in: f, required: true) ?? []
+                    if members.isEmpty { issue(f, fp + ".members", "an enum needs at least one member") }
+                    if Set(members).count != members.count { issue(f["members"] ?? f, fp + ".members", "duplicate member") }
+                    type = .enumeration(members)
+                case "reference": type = string(f["entity"], fp + ".entity", in: f).map { .reference(entity: $0) }
+                default:
+                    issue(f["type"]!, fp + ".type", "unknown type \"\(tname)\" (text, integer, decimal, date, timestamp, enum, boolean, reference, user)")
+                    type = nil
+                }
+                if let type { fields.append(Field(name: fname, number: UInt32(fnum), type: type, group: group)) }
+            }
+        } else {
+            issue(node, p + ".fields", "missing or not an array")
+        }
+
+        if let stageField {
+            if let f = fields.first(where: { $0.name == stageField }) {
+                if case let .enumeration(members) = f.type {
+                    if members != stages.map(\.name) { issue(node["stage_field"]!, p + ".stage_field", "the stage field's members must be the stages, in order") }
+                } else {
+                    issue(node["stage_field"]!, p + ".stage_field", "the stage field must be an enum")
+                }
+            } else {
+                issue(node["stage_field"]!, p + ".stage_field", "unknown field \"\(stageField)\"")
+            }
+        }
+
+        var create = [String: [String]]()
+        if let cnode = node["create"], object(cnode, p + ".create", keys: roles) {
+            for m in cnode.members ?? [] {
+                let list = strings(m.value, "\(p).create.\(m.key)", in: cnode) ?? []
+                for s in list where !stageNames.contains(s) || stageField == nil {
+                    issue(m.value, "\(p).create.\(m.key)", stageField == nil ? "\(name) has no stages: use []" : "unknown stage \"\(s)\"")
+                }
+                create[m.key] = list
+            }
+        }
+        let owners = strings(node["owner_on_create"], p + ".owner_on_create", in: node) ?? []
+        checkRoles(owners, node["owner_on_create"], p + ".owner_on_create", roles)
+        let deleters = strings(node["delete"], p + ".delete", in: node) ?? []
+        checkRoles(deleters, node["delete"], p + ".delete", roles)
+        if !owners.isEmpty, !fields.contains(where: { $0.name == "owner" && $0.type == .user }) {
+            issue(node, p + ".owner_on_create", "needs a field \"owner\" of type user")
+        }
+        let via = node["visible_via"].flatMap { string($0, p + ".visible_via", in: node) }
+        if let via, !fields.contains(where: { if case .reference = $0.type { $0.name == via } else { false } }) {
+            issue(node["visible_via"]!, p + ".visible_via", "must name a reference field of \(name)")
+        }
+        return Entity(name: name, number: UInt32(number), stageField: stageField, appendOnly: bool(node["append_only"], p + ".append_only", default: false),
+                      visibleVia: via, create: create, ownerOnCreate: Set(owners), delete: Set(deleters), groups: groups, fields: fields)
+    }
+
+    mutating func readHandoff(_ node: JSON, stages: Set<String>, entity: Entity?) -> Handoff? {
+        guard object(node, "handoff", keys: ["from", "to", "checklist", "reject_reason"]) else { return nil }
+        guard let from = string(node["from"], "handoff.from", in: node), let to = string(node["to"], "handoff.to", in: node) else { return nil }
+        for (k, s) in [("from", from), ("to", to)] where !stages.contains(s) { issue(node[k]!, "handoff.\(k)", "unknown stage \"\(s)\"") }
+        let checklist = strings(node["checklist"], "handoff.checklist", in: node, required: true) ?? []
+        for (i, f) in checklist.enumerated() where entity?.field(f)?.type != .boolean {
+            issue(node["checklist"]!.array![i], "handoff.checklist[\(i)]", "\"\(f)\" is not a boolean field of the staged entity")
+        }
+        let reason = node["reject_reason"].flatMap { string($0, "handoff.reject_reason", in: node) }
+        if let reason, entity?.field(reason) == nil { issue(node["reject_reason"]!, "handoff.reject_reason", "unknown field \"\(reason)\"") }
+        return Handoff(from: from, to: to, checklist: checklist, rejectReason: reason)
+    }
+
+    mutating func readApprovals(_ node: JSON, roles: Set<String>, stages: Set<String>, entity: Entity?) -> Approvals? {
+        guard object(node, "approvals", keys: ["approvers", "state_field", "rules", "lock_groups"]) else { return nil }
+        let approvers = strings(node["approvers"], "approvals.approvers", in: node, required: true) ?? []
+        checkRoles(approvers, node["approvers"], "approvals.approvers", roles)
+        let stateField = string(node["state_field"], "approvals.state_field", in: node) ?? ""
+        if let f = entity?.field(stateField) {
+            let need = ["none", "pending", "approved", "rejected"]
+            if case let .enumeration(m) = f.type, need.allSatisfy(m.contains) {} else {
+                issue(node["state_field"]!, "approvals.state_field", "must be an enum field with members none, pending, approved, rejected")
+            }
+        } else if node["state_field"] != nil {
+            issue(node["state_field"]!, "approvals.state_field", "unknown field \"\(stateField)\"")
+        }
+        var rules = [Approvals.Rule]()
+        for (i, r) in (node["rules"]?.array ?? []).enumerated() {
+            let p = "approvals.rules[\(i)]"
+            guard object(r, p, keys: ["field", "above", "leaving"]) else { continue }
+            guard let field = string(r["field"], p + ".field", in: r), let above = decimal(r["above"], p + ".above", in: r) else { continue }
+            if let f = entity?.field(field) {
+                if case .decimal = f.type {} else { issue(r["field"]!, p + ".field", "\"\(field)\" is not a decimal field") }
+            } else { issue(r["field"]!, p + ".field", "unknown field \"\(field)\"") }
+            let leaving = r["leaving"].flatMap { string($0, p + ".leaving", in: r) }
+            if let leaving, !stages.contains(leaving) { issue(r["leaving"]!, p + ".leaving", "unknown stage \"\(leaving)\"") }
+            rules.append(Approvals.Rule(field: field, above: above, leaving: leaving))
+        }
+        let locks = strings(node["lock_groups"], "approvals.lock_groups", in: node) ?? []
+        for (i, g) in locks.enumerated() where entity?.group(g) == nil {
+            issue(node["lock_groups"]!.array![i], "approvals.lock_groups[\(i)]", "unknown field group \"\(g)\"")
+        }
+        return Approvals(approvers: Set(approvers), stateField: stateField, rules: rules, lockGroups: Set(locks))
+    }
+
+    mutating func readAssignment(_ node: JSON, roles: Set<String>) -> Assignment? {
+        guard object(node, "assignment", keys: ["role", "strategy", "within", "skip_at_capacity"]) else { return nil }
+        guard let role = string(node["role"], "assignment.role", in: node) else { return nil }
+        if !roles.contains(role) { issue(node["role"]!, "assignment.role", "unknown role \"\(role)\"") }
+        let strategy = string(node["strategy"], "assignment.strategy", in: node, required: false) ?? "round-robin"
+        if strategy != "round-robin" { issue(node["strategy"]!, "assignment.strategy", "unknown strategy \"\(strategy)\" (round-robin)") }
+        let within = node["within"].flatMap { string($0, "assignment.within", in: node) }
+        if let within, within != "territory" { issue(node["within"]!, "assignment.within", "unknown scope \"\(within)\" (territory)") }
+        return Assignment(role: role, strategy: strategy, within: within, skipAtCapacity: bool(node["skip_at_capacity"], "assignment.skip_at_capacity", default: true))
+    }
+}
+
+extension AccessRule {
+    /// Parses `ACCESS [in STAGES] [if RELATIONS] (; …)*`. `stages` nil: the entity has no
+    /// stages, so `in` is an error.
+    public static func parse(_ text: String, stages: Set<String>?, stageOrder: [String]? = nil) -> Result<AccessRule, ValueError> {
+        var clauses = [Clause]()
+        for raw in text.split(separator: ";", omittingEmptySubsequences: false) {
+            let words = raw.split(separator: " ").map(String.init)
+            guard let first = words.first else { return .failure(ValueError("empty clause in \"\(text)\"")) }
+            guard let access = Access(name: first) else {
+                return .failure(ValueError("unknown access \"\(first)\" (hidden, read, propose, write, own, override)"))
+            }
+            var clause = Clause(access: access)
+            var i = 1
+            while i < words.count {
+                guard i + 1 < words.count else { return .failure(ValueError("\"\(words[i])\" needs a list after it")) }
+                let list = words[i + 1].split(separator: ",").map(String.init)
+                switch words[i] {
+                case "in":
+                    guard let stages else { return .failure(ValueError("this entity has no stages: \"in\" is not allowed")) }
+                    var set = Set<String>()
+                    for item in list {
+                        if item.contains("..") {
+                            let ends = item.components(separatedBy: "..")
+                            guard ends.count == 2, let order = stageOrder,
+                                  let a = order.firstIndex(of: ends[0]), let b = order.firstIndex(of: ends[1]), a <= b,
+                                  stages.contains(ends[0]), stages.contains(ends[1])
+                            else { return .failure(ValueError("bad stage range \"\(item)\"")) }
+                            set.formUnion(order[a...b])
+                        } else {
+                            guard stages.contains(item) else { return .failure(ValueError("unknown stage \"\(item)\"")) }
+                            set.insert(item)
+                        }
+                    }
+                    clause.stages = set
+                case "if":
+                    for item in list {
+                        guard let r = Relation(rawValue: item) else {
+                            return .failure(ValueError("unknown relation \"\(item)\" (owner, team, creator, managed)"))
+                        }
+                        clause.relations.insert(r)
+                    }
+                default:
+                    return .failure(ValueError("expected \"in\" or \"if\", found \"\(words[i])\""))
+                }
+                i += 2
+            }
+            clauses.append(clause)
+        }
+        return .success(AccessRule(clauses: clauses, source: text))
+    }
+}
+
+extension String {
+    func components(separatedBy separator: String) -> [String] {
+        var out = [String]()
+        var rest = Substring(self)
+        while let r = rest.range(of: separator) {
+            out.append(String(rest[..<r.lowerBound]))
+            rest = rest[r.upperBound...]
+        }
+        out.append(String(rest))
+        return out
+    }
+}
+
+extension Substring {
+    func range(of needle: String) -> Range<Index>? {
+        let n = Array(needle)
+        guard !n.isEmpty else { return nil }
+        var i = startIndex
+        while i < endIndex {
+            var j = i
+            var k = 0
+            while k < n.count, j < endIndex, self[j] == n[k] {
+                j = index(after: j)
+                k += 1
+            }
+            if k == n.count { return i..<j }
+            i = index(after: i)
+        }
+        return nil
+    }
+}

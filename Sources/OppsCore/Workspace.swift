@@ -1,0 +1,339 @@
+/// The workspace: everything about the business that is data, not code — entity types and
+/// their fields, stages, roles, field groups and the ownership matrix, visibility, the
+/// hand-off checklist, approval thresholds and the assignment rule. The operator edits it as
+/// a JSON document (docs/workspace-format.md); `Workspace.decode` validates it with
+/// line-accurate errors. The same value drives the laptop's checks and the hub's decisions.
+public struct Workspace: Sendable, Hashable {
+    /// Format tag of the document; a newer format is refused.
+    public static let format = "oppsync-workspace/1"
+
+    public var version: UInt64
+    public var name: String
+    public var roles: [Role]
+    public var stages: [Stage]
+    public var entities: [Entity]
+    public var handoff: Handoff?
+    public var approvals: Approvals?
+    public var assignment: Assignment?
+    /// Roles that may reopen a closed deal and move a deal backwards more than one stage.
+    public var overrideRoles: Set<String>
+    /// Days without an activity after which a deal counts as stale (`opps today`).
+    public var staleDays: Int
+
+    public init(version: UInt64, name: String, roles: [Role], stages: [Stage], entities: [Entity], handoff: Handoff? = nil,
+                approvals: Approvals? = nil, assignment: Assignment? = nil, overrideRoles: Set<String> = [], staleDays: Int = 14) {
+        self.version = version
+        self.name = name
+        self.roles = roles
+        self.stages = stages
+        self.entities = entities
+        self.handoff = handoff
+        self.approvals = approvals
+        self.assignment = assignment
+        self.overrideRoles = overrideRoles
+        self.staleDays = staleDays
+    }
+
+    public func role(_ name: String) -> Role? { roles.first { $0.name == name } }
+    public func entity(_ name: String) -> Entity? { entities.first { $0.name == name } }
+    public func entity(number: UInt32) -> Entity? { entities.first { $0.number == number } }
+    public func stageIndex(_ name: String) -> Int? { stages.firstIndex { $0.name == name } }
+    public func stage(_ name: String) -> Stage? { stages.first { $0.name == name } }
+}
+
+/// A role and what records it sees.
+public struct Role: Sendable, Hashable {
+    public var name: String
+    public var title: String
+    /// A record of a staged entity is visible to a user of this role when any of these holds.
+    public var sees: [VisibilityCondition]
+
+    public init(name: String, title: String = "", sees: [VisibilityCondition]) {
+        self.name = name
+        self.title = title
+        self.sees = sees
+    }
+}
+
+/// One way a user can be related to a record.
+public enum Relation: String, Sendable, Hashable, CaseIterable {
+    /// The user is the record's `owner`.
+    case owner
+    /// The user is an active member of the record's team.
+    case team
+    /// The user created the record.
+    case creator
+    /// The user manages the record's owner (or its creator, while it has no owner).
+    case managed
+}
+
+/// A condition under which a role sees a record.
+public enum VisibilityCondition: Sendable, Hashable, CustomStringConvertible {
+    case relation(Relation)
+    /// Every record currently in this stage.
+    case stage(String)
+    /// Every record.
+    case all
+
+    public var description: String {
+        switch self {
+        case let .relation(r): r.rawValue
+        case let .stage(s): "stage:" + s
+        case .all: "all"
+        }
+    }
+}
+
+/// A pipeline stage.
+public struct Stage: Sendable, Hashable {
+    public var name: String
+    public var title: String
+    /// Fields that must be set (booleans: true) to move forward out of this stage.
+    public var leaveRequires: [String]
+    /// Fields that must be set to enter this stage.
+    public var enterRequires: [String]
+    /// Won and lost: sticky; only an override role reopens.
+    public var closed: Bool
+    /// Reachable from any open stage (lost), not only by moving forward.
+    public var fromAnyOpen: Bool
+    /// When set, only these roles may move a deal into this stage; others propose it.
+    public var confirmBy: Set<String>
+
+    public init(name: String, title: String = "", leaveRequires: [String] = [], enterRequires: [String] = [], closed: Bool = false,
+                fromAnyOpen: Bool = false, confirmBy: Set<String> = []) {
+        self.name = name
+        self.title = title
+        self.leaveRequires = leaveRequires
+        self.enterRequires = enterRequires
+        self.closed = closed
+        self.fromAnyOpen = fromAnyOpen
+        self.confirmBy = confirmBy
+    }
+}
+
+/// An entity type: `opportunity`, `account`, `activity`…
+public struct Entity: Sendable, Hashable {
+    public var name: String
+    /// The number that names the entity on the wire; never reused.
+    public var number: UInt32
+    /// The field holding the pipeline stage, for staged entities.
+    public var stageField: String?
+    /// Activities, notes, check-ins: fields are written once, by their creator, never changed.
+    public var appendOnly: Bool
+    /// For entities that hang off another record (an activity off its opportunity): the
+    /// reference field whose target decides visibility.
+    public var visibleVia: String?
+    /// Role → initial stages it may create the record in (any, for an unstaged entity: empty).
+    public var create: [String: [String]]
+    /// Roles whose creator becomes the record's owner.
+    public var ownerOnCreate: Set<String>
+    /// Roles that may delete a record.
+    public var delete: Set<String>
+    public var groups: [FieldGroup]
+    public var fields: [Field]
+
+    public init(name: String, number: UInt32, stageField: String? = nil, appendOnly: Bool = false, visibleVia: String? = nil,
+                create: [String: [String]], ownerOnCreate: Set<String> = [], delete: Set<String> = [], groups: [FieldGroup], fields: [Field]) {
+        self.name = name
+        self.number = number
+        self.stageField = stageField
+        self.appendOnly = appendOnly
+        self.visibleVia = visibleVia
+        self.create = create
+        self.ownerOnCreate = ownerOnCreate
+        self.delete = delete
+        self.groups = groups
+        self.fields = fields
+    }
+
+    public func field(_ name: String) -> Field? { fields.first { $0.name == name } }
+    public func field(number: UInt32) -> Field? { fields.first { $0.number == number } }
+    public func group(_ name: String) -> FieldGroup? { groups.first { $0.name == name } }
+}
+
+/// A named set of fields that share one row of the ownership matrix.
+public struct FieldGroup: Sendable, Hashable {
+    public var name: String
+    /// Role → the access rule of that role for this group. A role not listed: hidden.
+    public var access: [String: AccessRule]
+
+    public init(name: String, access: [String: AccessRule]) {
+        self.name = name
+        self.access = access
+    }
+}
+
+/// One cell of the ownership matrix, refined by stage and relation: clauses are tried in
+/// order; the first that matches gives the access. No clause matching: hidden.
+///
+/// Written `own in lead,qualified; read` or `own in solution..negotiation if team; read`.
+public struct AccessRule: Sendable, Hashable, CustomStringConvertible {
+    public struct Clause: Sendable, Hashable {
+        public var access: Access
+        /// nil: any stage.
+        public var stages: Set<String>?
+        /// Empty: any relation; otherwise the user must hold one of these.
+        public var relations: Set<Relation>
+
+        public init(access: Access, stages: Set<String>? = nil, relations: Set<Relation> = []) {
+            self.access = access
+            self.stages = stages
+            self.relations = relations
+        }
+    }
+
+    public var clauses: [Clause]
+    /// The text the rule was written as, kept for `workspace show` and error messages.
+    public var source: String
+
+    public init(clauses: [Clause], source: String) {
+        self.clauses = clauses
+        self.source = source
+    }
+
+    public func access(stage: String?, relations: Set<Relation>) -> Access {
+        for clause in clauses {
+            if let stages = clause.stages {
+                guard let stage, stages.contains(stage) else { continue }
+            }
+            if !clause.relations.isEmpty, clause.relations.isDisjoint(with: relations) { continue }
+            return clause.access
+        }
+        return .hidden
+    }
+
+    public var description: String { source }
+}
+
+/// A field: its wire number, type and group.
+public struct Field: Sendable, Hashable {
+    public var name: String
+    public var number: UInt32
+    public var type: FieldType
+    public var group: String
+
+    public init(name: String, number: UInt32, type: FieldType, group: String) {
+        self.name = name
+        self.number = number
+        self.type = type
+        self.group = group
+    }
+}
+
+/// The type of a field, and how a value is checked and normalised for it.
+public enum FieldType: Sendable, Hashable, CustomStringConvertible {
+    case text(maxLength: Int)
+    case integer
+    case decimal(scale: UInt8)
+    case date
+    case timestamp
+    case enumeration([String])
+    case boolean
+    case reference(entity: String)
+    /// A user name.
+    case user
+
+    public var description: String {
+        switch self {
+        case .text: "text"
+        case .integer: "integer"
+        case let .decimal(scale): "decimal(\(scale))"
+        case .date: "date"
+        case .timestamp: "timestamp"
+        case let .enumeration(m): "enum(\(m.joined(separator: "|")))"
+        case .boolean: "boolean"
+        case let .reference(e): "reference(\(e))"
+        case .user: "user"
+        }
+    }
+
+    /// The value normalised for this type (decimals to the field's scale), or why it does not fit.
+    public func normalise(_ value: Value) -> Result<Value, ValueError> {
+        switch (self, value) {
+        case (_, .null): return .success(.null)
+        case let (.text(max), .text(s)):
+            return s.unicodeScalars.count <= max ? .success(value) : .failure(ValueError("text longer than \(max) characters"))
+        case (.integer, .integer), (.date, .date), (.timestamp, .timestamp), (.boolean, .boolean), (.reference, .reference):
+            return .success(value)
+        case let (.decimal(scale), .decimal(d)):
+            guard let r = d.rescaled(to: scale) else { return .failure(ValueError("more than \(scale) digits after the point")) }
+            return .success(.decimal(r))
+        case let (.decimal(scale), .integer(i)):
+            guard let r = ExactDecimal(units: i, scale: 0).rescaled(to: scale) else { return .failure(ValueError("decimal out of range")) }
+            return .success(.decimal(r))
+        case let (.enumeration(members), .member(m)):
+            return members.contains(m) ? .success(value) : .failure(ValueError("\"\(m)\" is not one of \(members.joined(separator: ", "))"))
+        case let (.user, .text(s)):
+            return s.isEmpty ? .failure(ValueError("empty user name")) : .success(value)
+        default:
+            return .failure(ValueError("a \(value.kindName) value does not fit a \(self) field"))
+        }
+    }
+}
+
+/// The marketing → sales hand-off.
+public struct Handoff: Sendable, Hashable {
+    public var from: String
+    public var to: String
+    /// Boolean fields that must all be true to hand a lead off.
+    public var checklist: [String]
+    /// The field a rep fills when rejecting a hand-off back to `from`.
+    public var rejectReason: String?
+
+    public init(from: String, to: String, checklist: [String], rejectReason: String? = nil) {
+        self.from = from
+        self.to = to
+        self.checklist = checklist
+        self.rejectReason = rejectReason
+    }
+}
+
+/// Approval thresholds (DOMAIN.md: a discount over the threshold, final terms above it).
+public struct Approvals: Sendable, Hashable {
+    public struct Rule: Sendable, Hashable {
+        /// The decimal field compared with the threshold.
+        public var field: String
+        public var above: ExactDecimal
+        /// nil: any write of `field` above the threshold needs approval. Set: moving the
+        /// stage forward out of this stage while `field` is above the threshold does.
+        public var leaving: String?
+
+        public init(field: String, above: ExactDecimal, leaving: String? = nil) {
+            self.field = field
+            self.above = above
+            self.leaving = leaving
+        }
+    }
+
+    /// Roles that decide approvals and are not bound by the thresholds.
+    public var approvers: Set<String>
+    /// The enum field holding `none|pending|approved|rejected`.
+    public var stateField: String
+    public var rules: [Rule]
+    /// Field groups locked for non-approvers while the state is `pending`.
+    public var lockGroups: Set<String>
+
+    public init(approvers: Set<String>, stateField: String, rules: [Rule], lockGroups: Set<String>) {
+        self.approvers = approvers
+        self.stateField = stateField
+        self.rules = rules
+        self.lockGroups = lockGroups
+    }
+}
+
+/// How the hub assigns a handed-off lead to a rep.
+public struct Assignment: Sendable, Hashable {
+    public var role: String
+    /// `round-robin` is the only strategy of format 1.
+    public var strategy: String
+    /// `territory`: among reps of the lead's territory (all reps when it has none).
+    public var within: String?
+    public var skipAtCapacity: Bool
+
+    public init(role: String, strategy: String = "round-robin", within: String? = "territory", skipAtCapacity: Bool = true) {
+        self.role = role
+        self.strategy = strategy
+        self.within = within
+        self.skipAtCapacity = skipAtCapacity
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import SwiftProtobuf
+
+/// The two body formats of the protocol (sync-protocol.md §2.2): binary Protocol Buffers, the
+/// compact form, and canonical proto3 JSON, the debugging form.
+public enum MediaType: String, Sendable, Hashable, CaseIterable {
+    case protobuf = "application/x-protobuf"
+    case json = "application/json"
+
+    /// Reads a `Content-Type` (parameters such as `; charset=utf-8` are ignored). A missing
+    /// header means protobuf.
+    public init?(header: String?) {
+        guard let header else { self = .protobuf; return }
+        let base = header.split(separator: ";", maxSplits: 1).first.map { String($0).trimmingSpaces.lowercased() } ?? ""
+        switch base {
+        case "", "application/x-protobuf", "application/protobuf", "application/vnd.google.protobuf": self = .protobuf
+        case "application/json": self = .json
+        default: return nil
+        }
+    }
+}
+
+/// Encodes and decodes protocol messages in either media type, with compression.
+public enum BodyCodec {
+    /// Serialises a message (deterministic field order) and compresses it.
+    public static func encode<M: SwiftProtobuf.Message>(_ message: M, as type: MediaType, coding: ContentCoding = .identity) -> [UInt8] {
+        let raw: [UInt8]
+        switch type {
+        case .protobuf:
+            var options = BinaryEncodingOptions()
+            options.useDeterministicOrdering = true
+            raw = (try? message.serializedBytes(options: options)) ?? []
+        case .json:
+            var options = JSONEncodingOptions()
+            options.useDeterministicOrdering = true
+            raw = (try? message.jsonUTF8Bytes(options: options)) ?? []
+        }
+        return coding.compress(raw)
+    }
+
+    /// Decompresses (within `limit`) and decodes a message; `malformed-body` when it is not one.
+    public static func decode<M: SwiftProtobuf.Message>(_ type: M.Type, from body: [UInt8], as media: MediaType,
+                                                        coding: ContentCoding = .identity, limit: Int = 64 << 20) throws(WireError) -> M {
+        let raw = try coding.decompress(body, limit: limit)
+        do {
+            switch media {
+            case .protobuf: return try M(serializedBytes: raw)
+            case .json:
+                var options = JSONDecodingOptions()
+                options.ignoreUnknownFields = false
+                return try M(jsonUTF8Bytes: raw, options: options)
+            }
+        } catch {
+            throw WireError(.malformedBody, "body is not a valid \(M.protoMessageName) in \(media.rawValue)")
+        }
+    }
+}

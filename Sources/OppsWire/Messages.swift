@@ -1,0 +1,33 @@
+import SwiftProtobuf
+
+// The protocol's messages under the names the rest of the code uses. The generated types live
+// in Generated/oppsync.pb.swift (Tools/generate-protobuf.sh); every wire type is here, in this
+// module, and nowhere else.
+
+public typealias WireValue = Oppsync_V1_Value
+public typealias WireDecimal = Oppsync_V1_Decimal
+public typealias WireBase = Oppsync_V1_Base
+public typealias WireWrite = Oppsync_V1_Write
+public typealias WireWriteKind = Oppsync_V1_WriteKind
+public typealias WireOutcome = Oppsync_V1_Outcome
+public typealias HandshakeRequest = Oppsync_V1_HandshakeRequest
+public typealias HandshakeResponse = Oppsync_V1_HandshakeResponse
+public typealias PushRequest = Oppsync_V1_PushRequest
+public typealias PushResponse = Oppsync_V1_PushResponse
+public typealias WriteResult = Oppsync_V1_WriteResult
+public typealias PullRequest = Oppsync_V1_PullRequest
+public typealias PullResponse = Oppsync_V1_PullResponse
+public typealias WireChange = Oppsync_V1_Change
+public typealias WireRecordState = Oppsync_V1_RecordState
+public typealias WireConflict = Oppsync_V1_Conflict
+public typealias WireCheckpoint = Oppsync_V1_Checkpoint
+public typealias ErrorBody = Oppsync_V1_ErrorBody
+
+/// The paths of the protocol's endpoints (sync-protocol.md §4).
+public enum Endpoint {
+    public static let handshake = "/v1/handshake"
+    public static let push = "/v1/push"
+    public static let pull = "/v1/pull"
+    public static let health = "/healthz"
+    public static let metrics = "/metrics"
+}

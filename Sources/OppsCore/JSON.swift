@@ -187,6 +187,7 @@ private struct JSONParser {
 
     mutating func parseNumber() throws(JSONSyntaxError) -> String {
         let start = index
+        let startPosition = position
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         func digits(_ p: inout JSONParser) -> Int {
             var n = 0
@@ -198,7 +199,7 @@ private struct JSONParser {
         }
         let intStart = index
         if digits(&self) == 0 { throw fail("invalid number") }
-        if bytes[intStart] == UInt8(ascii: "0"), index - intStart > 1 { throw fail("leading zeros are not allowed") }
+        if bytes[intStart] == UInt8(ascii: "0"), index - intStart > 1 { throw fail("leading zeros are not allowed", at: startPosition) }
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
             if digits(&self) == 0 { throw fail("invalid number: digits expected after '.'") }

@@ -473,6 +473,9 @@ public nonisolated struct Oppsync_V1_PullRequest: Sendable {
   /// watermark: the replica has durably applied up to here
   public var ack: UInt64 = 0
 
+  /// the highest conflict id the replica holds (0 = none)
+  public var conflictCursor: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -647,6 +650,9 @@ public nonisolated struct Oppsync_V1_PullResponse: Sendable {
   public var hasCheckpoint: Bool {self._checkpoint != nil}
   /// Clears the value of `checkpoint`. Subsequent reads from it will return its default value.
   public mutating func clearCheckpoint() {self._checkpoint = nil}
+
+  /// the next PullRequest.conflict_cursor
+  public var conflictCursor: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1247,7 +1253,7 @@ nonisolated extension Oppsync_V1_PushResponse: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PullRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}replica\0\u{1}cursor\0\u{3}max_changes\0\u{3}max_bytes\0\u{1}ack\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}replica\0\u{1}cursor\0\u{3}max_changes\0\u{3}max_bytes\0\u{1}ack\0\u{3}conflict_cursor\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1260,6 +1266,7 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.maxChanges) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.maxBytes) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.ack) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.conflictCursor) }()
       default: break
       }
     }
@@ -1281,6 +1288,9 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
     if self.ack != 0 {
       try visitor.visitSingularUInt64Field(value: self.ack, fieldNumber: 5)
     }
+    if self.conflictCursor != 0 {
+      try visitor.visitSingularUInt64Field(value: self.conflictCursor, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1290,6 +1300,7 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
     if lhs.maxChanges != rhs.maxChanges {return false}
     if lhs.maxBytes != rhs.maxBytes {return false}
     if lhs.ack != rhs.ack {return false}
+    if lhs.conflictCursor != rhs.conflictCursor {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1555,7 +1566,7 @@ nonisolated extension Oppsync_V1_Checkpoint: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Oppsync_V1_PullResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PullResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}changes\0\u{1}entered\0\u{1}left\0\u{1}conflicts\0\u{1}replicas\0\u{1}authors\0\u{1}cursor\0\u{1}more\0\u{1}checkpoint\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}changes\0\u{1}entered\0\u{1}left\0\u{1}conflicts\0\u{1}replicas\0\u{1}authors\0\u{1}cursor\0\u{1}more\0\u{1}checkpoint\0\u{3}conflict_cursor\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1572,6 +1583,7 @@ nonisolated extension Oppsync_V1_PullResponse: SwiftProtobuf.Message, SwiftProto
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.cursor) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.more) }()
       case 9: try { try decoder.decodeSingularMessageField(value: &self._checkpoint) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.conflictCursor) }()
       default: break
       }
     }
@@ -1609,6 +1621,9 @@ nonisolated extension Oppsync_V1_PullResponse: SwiftProtobuf.Message, SwiftProto
     try { if let v = self._checkpoint {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
     } }()
+    if self.conflictCursor != 0 {
+      try visitor.visitSingularUInt64Field(value: self.conflictCursor, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1622,6 +1637,7 @@ nonisolated extension Oppsync_V1_PullResponse: SwiftProtobuf.Message, SwiftProto
     if lhs.cursor != rhs.cursor {return false}
     if lhs.more != rhs.more {return false}
     if lhs._checkpoint != rhs._checkpoint {return false}
+    if lhs.conflictCursor != rhs.conflictCursor {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

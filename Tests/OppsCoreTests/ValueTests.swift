@@ -1,0 +1,164 @@
+import Testing
+@testable import OppsCore
+
+@Suite struct ExactDecimalTests {
+    @Test(arguments: [("12000.00", 1_200_000, 2), ("-1.5", -15, 1), ("0.05", 5, 2), ("100", 100, 0), ("-0.001", -1, 3)])
+    func parsesAndPrintsCanonically(text: String, units: Int64, scale: UInt8) throws {
+        let d = try ExactDecimal(parsing: text)
+        #expect(d.units == units)
+        #expect(d.scale == scale)
+        #expect(d.description == text)
+    }
+
+    @Test(arguments: ["", "-", "1.", ".5", "1e3", "+1", "1,000", "1.2.3", "abc", "99999999999999999999"])
+    func refusesWhatIsNotADecimal(text: String) {
+        #expect(throws: ValueError.self) { try ExactDecimal(parsing: text) }
+    }
+
+    @Test func comparesAcrossScales() throws {
+        let a = try ExactDecimal(parsing: "10.5"), b = try ExactDecimal(parsing: "10.50"), c = try ExactDecimal(parsing: "10.51")
+        #expect(ExactDecimal.compare(a, b) == 0)
+        #expect(a < c)
+        #expect(!(c < a))
+        #expect(try ExactDecimal(parsing: "-2") < ExactDecimal(parsing: "-1.99"))
+        // Rescaling that overflows still orders by magnitude and sign.
+        let huge = ExactDecimal(units: Int64.max / 2, scale: 0)
+        let tiny = ExactDecimal(units: 1, scale: 18)
+        #expect(tiny < huge)
+        #expect(ExactDecimal(units: -Int64.max / 2, scale: 0) < tiny)
+    }
+
+    @Test func rescalesOnlyWithoutLosingDigits() throws {
+        #expect(try ExactDecimal(parsing: "7").rescaled(to: 2)?.description == "7.00")
+        #expect(try ExactDecimal(parsing: "7.10").rescaled(to: 1)?.description == "7.1")
+        #expect(try ExactDecimal(parsing: "7.15").rescaled(to: 1) == nil)
+    }
+}
+
+@Suite struct DateAndTimeTests {
+    @Test(arguments: [("1970-01-01", 0), ("2026-12-31", 20818), ("2000-02-29", 11016), ("1969-12-31", -1)])
+    func datesMapToDaysSinceEpoch(text: String, days: Int32) throws {
+        let d = try CivilDate(parsing: text)
+        #expect(d.daysSinceEpoch == days)
+        #expect(d.description == text)
+    }
+
+    @Test(arguments: ["2026-02-29", "2026-13-01", "2026-1-01", "26-01-01", "2026-01-32", "2026/01/01", "2026-01-0a"])
+    func refusesImpossibleDates(text: String) {
+        #expect(throws: ValueError.self) { try CivilDate(parsing: text) }
+    }
+
+    @Test func timestampsRoundTrip() throws {
+        let t = try Timestamp(parsing: "2026-11-29T01:43:48.123Z")
+        #expect(t.milliseconds == 1_795_916_628_123)
+        #expect(t.description == "2026-11-29T01:43:48.123Z")
+        #expect(try Timestamp(parsing: "2026-11-29T01:43:48Z").description == "2026-11-29T01:43:48.000Z")
+        #expect(Timestamp(milliseconds: -1).description == "1969-12-31T23:59:59.999Z")
+        #expect(throws: ValueError.self) { try Timestamp(parsing: "2026-11-29T25:00:00Z") }
+        #expect(throws: ValueError.self) { try Timestamp(parsing: "2026-11-29 01:00:00") }
+    }
+
+    @Test func everyDayOfEightHundredYearsRoundTrips() {
+        // The civil-date algorithm is exact over two whole Gregorian cycles around the epoch.
+        var failures = [Int]()
+        var previous: (Int, Int, Int)? = nil
+        for days in -146_097..<146_097 {
+            let c = CivilDate(daysSinceEpoch: Int32(days)).components
+            if CivilDate(year: c.year, month: c.month, day: c.day)?.daysSinceEpoch != Int32(days) { failures.append(days) }
+            if let p = previous, !(p < c) { failures.append(days) }
+            previous = c
+        }
+        #expect(failures.isEmpty, "first failing day: \(failures.first ?? 0)")
+    }
+}
+
+@Suite struct ValueEncodingTests {
+    static let values: [Value] = [
+        .null, .text("商机"), .integer(-42), .decimal(ExactDecimal(units: 1_200_000, scale: 2)),
+        .date(CivilDate(daysSinceEpoch: 20818)), .member("won"), .boolean(false),
+        .reference(UUID128(high: 0x0190_A1B2_C3D4_7E5F, low: 0x8A1B_2C3D_4E5F_6071)), .timestamp(Timestamp(milliseconds: 1_795_916_628_123)),
+    ]
+
+    @Test(arguments: values)
+    func typedJSONRoundTrips(value: Value) throws {
+        let json = value.typedJSON
+        let back = try Value(typedJSON: JSON.parse(json.compactText))
+        #expect(back == value)
+    }
+
+    @Test func canonicalBytesAreTagThenText() {
+        #expect(Value.null.canonicalBytes == [0])
+        #expect(Value.integer(-42).canonicalBytes == [2] + Array("-42".utf8))
+        #expect(Value.decimal(ExactDecimal(units: 1_200_000, scale: 2)).canonicalBytes == [3] + Array("12000.00".utf8))
+        #expect(Value.boolean(true).canonicalBytes == [6] + Array("true".utf8))
+        // Same text, different kinds: different bytes.
+        #expect(Value.text("won").canonicalBytes != Value.member("won").canonicalBytes)
+    }
+
+    @Test func plainJSONKeepsDecimalsAsStrings() {
+        #expect(Value.decimal(ExactDecimal(units: 1_200_000, scale: 2)).plainJSON.compactText == "\"12000.00\"")
+        #expect(Value.integer(7).plainJSON.compactText == "7")
+        #expect(Value.null.plainJSON.compactText == "null")
+    }
+}
+
+@Suite struct IdentifierTests {
+    @Test func uuidParsesAndPrints() throws {
+        let text = "0190a1b2-c3d4-7e5f-8a1b-2c3d4e5f6071"
+        let id = try #require(UUID128(parsing: text))
+        #expect(id.description == text)
+        #expect(UUID128(parsing: text.uppercased()) == id)
+        #expect(UUID128(bytes: id.bytes) == id)
+        #expect(UUID128(parsing: "0190a1b2c3d47e5f8a1b2c3d4e5f6071") == nil)
+        #expect(UUID128(parsing: "0190a1b2-c3d4-7e5f-8a1b-2c3d4e5f607g") == nil)
+        #expect(UUID128(bytes: [1, 2, 3]) == nil)
+    }
+
+    @Test func version7CarriesTimeAndSortsByIt() {
+        var rng = SeededGenerator(seed: 7)
+        let a = UUID128.version7(milliseconds: 1_795_916_628_123, using: &rng)
+        let b = UUID128.version7(milliseconds: 1_795_916_628_124, using: &rng)
+        #expect(a.version == 7)
+        #expect(a.high >> 16 == 1_795_916_628_123)
+        #expect(a.low >> 62 == 0b10)  // RFC 9562 variant
+        #expect(a < b)
+        #expect(ReplicaID.random(using: &rng).uuid.version == 4)
+    }
+
+    @Test func seededGeneratorReplays() {
+        var a = SeededGenerator(seed: 42), b = SeededGenerator(seed: 42)
+        #expect((0..<10).map { _ in a.next() } == (0..<10).map { _ in b.next() })
+    }
+}
+
+@Suite struct HybridLogicalClockTests {
+    @Test func ticksStrictlyIncreaseEvenWhenTheWallClockStandsStillOrGoesBack() {
+        var clock = HybridLogicalClock()
+        let a = clock.tick(physical: 1000)
+        let b = clock.tick(physical: 1000)
+        let c = clock.tick(physical: 900)
+        let d = clock.tick(physical: 2000)
+        #expect(a < b && b < c && c < d)
+        #expect(a == HLC(milliseconds: 1000, counter: 0))
+        #expect(c == HLC(milliseconds: 1000, counter: 2))
+        #expect(d == HLC(milliseconds: 2000, counter: 0))
+    }
+
+    @Test func receivingOrdersLaterLocalEventsAfterTheRemote() {
+        var clock = HybridLogicalClock()
+        _ = clock.tick(physical: 1000)
+        let remote = HLC(milliseconds: 5000, counter: 3)  // a device with a fast clock
+        clock.receive(remote, physical: 1001)
+        let next = clock.tick(physical: 1002)
+        #expect(next > remote)
+        #expect(next.milliseconds == 5000)
+    }
+
+    @Test func stampsOrderByClockThenReplica() {
+        let r1 = ReplicaID(UUID128(high: 0, low: 1)), r2 = ReplicaID(UUID128(high: 0, low: 2))
+        let early = Stamp(hlc: HLC(rawValue: 10), replica: r2)
+        let late = Stamp(hlc: HLC(rawValue: 11), replica: r1)
+        #expect(early < late)
+        #expect(Stamp(hlc: HLC(rawValue: 10), replica: r1) < early)
+    }
+}

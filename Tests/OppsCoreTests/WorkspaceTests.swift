@@ -1,0 +1,126 @@
+import Testing
+@testable import OppsCore
+
+@Suite struct WorkspaceTests {
+    @Test func defaultWorkspaceImplementsTheDomain() throws {
+        let ws = Workspace.default
+        #expect(ws.roles.map(\.name) == ["marketing", "sales", "expert", "success", "manager"])
+        #expect(ws.stages.map(\.name) == ["lead", "qualified", "discovery", "solution", "proposal", "negotiation", "won", "lost"])
+        #expect(Set(ws.entities.map(\.name)).isSuperset(of: ["account", "contact", "opportunity", "activity", "task", "approval"]))
+        let opp = try #require(ws.entity("opportunity"))
+        for f in ["name", "account", "contact", "amount", "currency", "probability", "close_date", "stage", "owner", "next_step",
+                  "next_step_due", "lead_source", "qualification", "solution", "tech_risk", "discount", "loss_reason", "onboarding",
+                  "health", "renewal_date", "approval_state"] {
+            #expect(opp.field(f) != nil, "opportunity lacks \(f)")
+        }
+        #expect(opp.field("amount")?.type == .decimal(scale: 2))
+        #expect(ws.stages.filter(\.closed).map(\.name) == ["won", "lost"])
+        #expect(ws.handoff?.checklist.count == 4)
+    }
+
+    @Test func theCommittedDocumentIsTheBuiltInOne() throws {
+        // docs/default-workspace.json is what operators read and copy; it must be what runs.
+        let text = try RepositoryFiles.text("docs/default-workspace.json")
+        #expect(text.trimmingTrailingNewlines == Workspace.defaultDocument.trimmingTrailingNewlines)
+    }
+
+    @Test func accessRulesMatchTheMatrix() throws {
+        let ws = Workspace.default
+        func access(_ role: String, _ field: String, _ stage: String, _ rel: Set<Relation>) -> Access {
+            var r = Record(id: RecordID(high: 1, low: 1), entity: "opportunity",
+                           created: FieldState(value: .null, stamp: Stamp(hlc: .zero, replica: ReplicaID(UUID128(high: 0, low: 0))), author: "x", authority: .own))
+            r.fields["stage"] = FieldState(value: .member(stage), stamp: r.created.stamp, author: "x", authority: .own)
+            return ws.permission(actor: Actor(user: "u", role: role), relations: rel, record: r, entity: "opportunity", field: field)
+        }
+        #expect(access("marketing", "lead_source", "lead", []) == .own)
+        #expect(access("marketing", "lead_source", "discovery", []) == .read)
+        #expect(access("sales", "amount", "discovery", [.owner]) == .own)
+        #expect(access("sales", "amount", "discovery", [.team]) == .read)
+        #expect(access("expert", "solution", "solution", [.team]) == .own)
+        #expect(access("expert", "solution", "negotiation", [.team]) == .own)
+        #expect(access("expert", "solution", "won", [.team]) == .read)
+        #expect(access("marketing", "discount", "lead", []) == .hidden)
+        #expect(access("manager", "amount", "won", [.managed]) == .override)
+        #expect(access("success", "health", "won", [.team]) == .own)
+        #expect(access("nobody", "amount", "won", []) == .hidden)
+    }
+
+    @Test func anOperatorAddsACustomFieldWithoutCode() throws {
+        let text = Workspace.defaultDocument.replacingFirst(
+            #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}"#,
+            with: #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100},"# + "\n" +
+                #"        {"name": "competitor", "number": 35, "type": "text", "group": "commercials"}"#)
+        let ws = try Workspace.decode(text.replacingFirst(#""version": 1,"#, with: #""version": 2,"#))
+        #expect(ws.version == 2)
+        let f = try #require(ws.entity("opportunity")?.field("competitor"))
+        #expect(f.number == 35)
+        #expect(f.group == "commercials")
+    }
+
+    struct BrokenCase: Sendable, CustomTestStringConvertible {
+        var replace: String
+        var with: String
+        var line: Int
+        var message: String
+        var testDescription: String { message }
+    }
+
+    static let broken: [BrokenCase] = [
+        BrokenCase(replace: #""type": "decimal", "scale": 2, "group": "commercials"}"#, with: #""type": "money", "scale": 2, "group": "commercials"}"#,
+                   line: 112, message: "unknown type \"money\""),
+        BrokenCase(replace: #"{"name": "currency", "number": 5,"#, with: #"{"name": "currency", "number": 4,"#, line: 113, message: "field number 4 is used twice"),
+        BrokenCase(replace: #""sales": "own if owner; read",\#n          "expert": "read", "success": "read", "manager": "override""#,
+                   with: #""sales": "owns if owner; read",\#n          "expert": "read", "success": "read", "manager": "override""#,
+                   line: 64, message: "unknown access \"owns\""),
+        BrokenCase(replace: #""expert": "own in solution..negotiation if team; read","#, with: #""expert": "own in solution..closing if team; read","#,
+                   line: 76, message: "bad stage range"),
+        BrokenCase(replace: #""group": "postsale"}"#, with: #""group": "post-sale"}"#, line: 126, message: "unknown field group \"post-sale\""),
+        BrokenCase(replace: #""stale_days": 14,"#, with: #""stale_days": 14, "colour": "blue","#, line: 6, message: "unknown key \"colour\""),
+        BrokenCase(replace: #""format": "oppsync-workspace/1""#, with: #""format": "oppsync-workspace/9""#, line: 2, message: "unsupported format"),
+        BrokenCase(replace: #"{"name": "lead", "title": "线索", "leave_requires": ["lead_source""#, with: #"{"name": "lead", "title": "线索", "leave_requires": ["lead_sauce""#,
+                   line: 16, message: "gate names unknown field \"lead_sauce\""),
+        BrokenCase(replace: #""checklist": ["check_need","#, with: #""checklist": ["qualification","#, line: 28, message: "not a boolean field"),
+        BrokenCase(replace: #""approvers": ["manager"],"#, with: #""approvers": ["boss"],"#, line: 32, message: "unknown role \"boss\""),
+        BrokenCase(replace: #""stale_days": 14,"#, with: #""stale_days": 14"#, line: 7, message: "expected ',' or '}'"),
+    ]
+
+    @Test(arguments: broken)
+    func validatorPointsAtTheLine(c: BrokenCase) throws {
+        let text = Workspace.defaultDocument.replacingFirst(c.replace, with: c.with)
+        #expect(text != Workspace.defaultDocument, "test case does not apply")
+        do {
+            _ = try Workspace.decode(text)
+            Issue.record("accepted a broken workspace")
+        } catch {
+            let hit = error.issues.first { $0.message.contains(c.message) }
+            #expect(hit != nil, "issues: \(error)")
+            #expect(hit?.position.line == c.line, "issues: \(error)")
+        }
+    }
+
+    @Test func reportsEveryProblemNotJustTheFirst() {
+        let text = Workspace.defaultDocument
+            .replacingFirst(#""approvers": ["manager"],"#, with: #""approvers": ["boss"],"#)
+            .replacingFirst(#""group": "postsale"}"#, with: #""group": "post-sale"}"#)
+        do {
+            _ = try Workspace.decode(text)
+            Issue.record("accepted a broken workspace")
+        } catch {
+            #expect(error.issues.count == 2)
+            #expect(error.description.split(separator: "\n").allSatisfy { $0.hasPrefix("line ") })
+        }
+    }
+}
+
+extension String {
+    func replacingFirst(_ target: String, with replacement: String) -> String {
+        guard let r = range(of: target) else { return self }
+        return replacingCharacters(in: r, with: replacement)
+    }
+
+    var trimmingTrailingNewlines: Substring {
+        var s = Substring(self)
+        while s.last == "\n" { s = s.dropLast() }
+        return s
+    }
+}

@@ -84,6 +84,15 @@ public struct RecordSet: Sendable, Hashable {
 
     /// Removes a record (it left the user's visibility).
     public mutating func remove(_ id: RecordID) { records[id] = nil }
+
+    /// The active team of a record: users of active `membership` records pointing at it.
+    public func team(of record: RecordID) -> Set<UserName> {
+        var team = Set<UserName>()
+        for r in records.values where r.entity == "membership" && !r.isDeleted && r["opportunity"] == .reference(record) {
+            if case let .text(user) = r["user"], r["state"] == .member("active") { team.insert(user) }
+        }
+        return team
+    }
 }
 
 /// Who the users are, as the hub knows them: role, manager, team, territory.
@@ -141,13 +150,7 @@ public struct Reconciler: Sendable {
     public var head: UInt64 { log.last?.sequence ?? 0 }
 
     /// The active team of a record: users of active membership records pointing at it.
-    public func team(of record: RecordID) -> Set<UserName> {
-        var team = Set<UserName>()
-        for r in state.records.values where r.entity == "membership" && !r.isDeleted && r["opportunity"] == .reference(record) {
-            if case let .text(user) = r["user"], r["state"] == .member("active") { team.insert(user) }
-        }
-        return team
-    }
+    public func team(of record: RecordID) -> Set<UserName> { state.team(of: record) }
 
     public func relations(of user: UserName, to record: Record) -> Set<Relation> {
         Workspace.relations(of: user, to: record, team: team(of: record.id), manages: { directory.manages(user, $0) })
@@ -209,7 +212,8 @@ public struct Reconciler: Sendable {
 
     /// The log entries after `cursor`, at most `limit` of them: one pull page.
     public func page(after cursor: UInt64, limit: Int) -> ArraySlice<LogEntry> {
-        let start = log.firstIndex { $0.sequence > cursor } ?? log.endIndex
+        // Sequences are gapless from 1, so entry n sits at index n - 1.
+        let start = Int(min(cursor, UInt64(log.count)))
         return log[start..<min(log.endIndex, start + max(1, limit))]
     }
 }

@@ -40,6 +40,7 @@ extension Workspace {
     /// same answer (merge-semantics.md I10).
     public func permission(actor: Actor, relations: Set<Relation>, record: Record?, entity: String, field: String) -> Access {
         guard let e = self.entity(entity), let f = e.field(field) else { return .hidden }
+        if let record, e.stageField != nil, !isVisible(record: record, role: actor.role, relations: relations) { return .hidden }
         return permission(actor: actor, relations: relations, stage: stage(of: record, in: e), entity: e, field: f)
     }
 
@@ -143,6 +144,11 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
     if let current, current.stamp == w.stamp { return Decision(outcome: .duplicate, rule: .duplicate, winner: current) }
     // I9: a tombstone wins over every concurrent edit.
     if record.isDeleted { return refuse(.recordDeleted, "the record was deleted") }
+    // A user writes only what they may see (DOMAIN.md visibility). For entities that hang off
+    // another record the hub checks the parent's visibility before calling resolve.
+    if entity.stageField != nil, !ws.isVisible(record: record, role: c.actor.role, relations: c.relations) {
+        return refuse(.notVisible, "the record is not visible to this user")
+    }
     guard let field = entity.field(w.field) else { return refuse(.unknownField, "\(entity.name) has no field \"\(w.field)\"") }
     let value: Value
     switch field.type.normalise(w.value) {

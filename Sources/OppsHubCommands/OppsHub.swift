@@ -1,1 +1,128 @@
+import ArgumentParser
+import Foundation
+import OppsCore
 
+/// `opps-hub`: the operator's command line for the sync hub.
+public struct OppsHub: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "opps-hub",
+        abstract: "Run and operate the OppSync hub.",
+        discussion: """
+            The hub is the authority every replica syncs with: it sequences writes, decides \
+            conflicts by the workspace's ownership rules, and keeps every losing write as a \
+            conflict record. Exit codes: 0 success, 1 failure (one line on stderr says what \
+            and what to do), 64 bad usage.
+            """,
+        version: "0.1.0 (protocol \(ProtocolVersionText.current))",
+        subcommands: [WorkspaceCommand.self]
+    )
+
+    public init() {}
+}
+
+/// The protocol version, as text for `--version` (the hub speaks it; the wire module owns it).
+enum ProtocolVersionText {
+    static let current = "1"
+}
+
+/// `opps-hub workspace …`: the workspace document.
+public struct WorkspaceCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "workspace",
+        abstract: "Check and show workspace documents (entities, fields, stages, roles, ownership rules).",
+        discussion: "The format is described in docs/workspace-format.md.",
+        subcommands: [Check.self, Show.self]
+    )
+
+    public init() {}
+
+    /// `opps-hub workspace check FILE`.
+    public struct Check: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Validate a workspace file and report every problem with its line and column.",
+            discussion: "Exits 0 when the file is valid, 1 when it is not (problems on stderr, or as JSON with --json)."
+        )
+
+        @Argument(help: "The workspace file (JSON).")
+        var file: String
+
+        @Flag(help: "Print the result as one JSON object.")
+        var json = false
+
+        public init() {}
+
+        public func run() throws {
+            let text: String
+            do {
+                text = try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                throw CommandFailure("cannot read \(file): check the path and permissions")
+            }
+            let report = WorkspaceReport(text: text, file: file)
+            if json {
+                print(report.json.prettyText)
+            } else if report.issues.isEmpty {
+                print(report.summary)
+            } else {
+                FileHandle.standardError.write(Data(report.issues.map { "\(file):\($0.position.line):\($0.position.column): \($0.path): \($0.message)\n" }.joined().utf8))
+            }
+            if !report.issues.isEmpty { throw ExitCode.failure }
+        }
+    }
+
+    /// `opps-hub workspace show`.
+    public struct Show: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Print the built-in default workspace document, a starting point for your own."
+        )
+
+        public init() {}
+
+        public func run() throws {
+            print(Workspace.defaultDocument, terminator: Workspace.defaultDocument.hasSuffix("\n") ? "" : "\n")
+        }
+    }
+}
+
+/// The outcome of checking one workspace text; pure so tests can call it.
+public struct WorkspaceReport: Sendable {
+    public var file: String
+    public var workspace: Workspace?
+    public var issues: [WorkspaceIssue]
+
+    public init(text: String, file: String) {
+        self.file = file
+        do {
+            workspace = try Workspace.decode(text)
+            issues = []
+        } catch {
+            workspace = nil
+            issues = error.issues
+        }
+    }
+
+    public var summary: String {
+        guard let w = workspace else { return "\(file): \(issues.count) problem(s)" }
+        let fields = w.entities.reduce(0) { $0 + $1.fields.count }
+        return "\(file): valid workspace \"\(w.name)\" version \(w.version): \(w.entities.count) entities, \(fields) fields, \(w.stages.count) stages, \(w.roles.count) roles"
+    }
+
+    public var json: JSON {
+        .object([
+            ("file", .string(file)),
+            ("valid", .bool(issues.isEmpty)),
+            ("version", workspace.map { .number(Int64($0.version)) } ?? .null),
+            ("issues", .array(issues.map { i in
+                .object([("line", .number(i.position.line)), ("column", .number(i.position.column)), ("path", .string(i.path)), ("message", .string(i.message))])
+            })),
+        ])
+    }
+}
+
+/// A failure the user can act on: printed as one line, exit code 1.
+public struct CommandFailure: Error, CustomStringConvertible, LocalizedError {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+    public var errorDescription: String? { message }
+}

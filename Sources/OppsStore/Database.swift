@@ -1,1 +1,161 @@
-// SQLite wrapper.
+import CSQLite3
+
+/// An error from SQLite or from the store, with SQLite's result code when there is one. The
+/// description names the operation, never the data.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public let code: Int32
+    public let message: String
+
+    public init(code: Int32, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "store error \(code): \(message)" }
+
+    /// SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock.
+    public var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
+}
+
+/// A value bound to or read from a statement.
+public enum SQLValue: Sendable, Hashable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// One SQLite connection. Not shareable between threads: each owner (the hub's writer, a
+/// replica) holds its own, and every statement runs through `execute`, `query` or a
+/// `transaction` closure, so the raw handle never escapes this module.
+public final class Database {
+    private var handle: OpaquePointer?
+    private var statements: [String: OpaquePointer] = [:]
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path`, in WAL mode with foreign keys on.
+    public init(path: String, readOnly: Bool = false) throws(StoreError) {
+        self.path = path
+        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let rc = sqlite3_open_v2(path, &handle, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard rc == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close(handle)
+            handle = nil
+            throw StoreError(code: rc, message: "open \(path): \(message)")
+        }
+        sqlite3_busy_timeout(handle, 5000)
+        if !readOnly {
+            try execute("PRAGMA journal_mode=WAL")
+            try execute("PRAGMA synchronous=NORMAL")
+        }
+        try execute("PRAGMA foreign_keys=ON")
+    }
+
+    deinit {
+        for (_, s) in statements { sqlite3_finalize(s) }
+        sqlite3_close_v2(handle)
+    }
+
+    private func error(_ rc: Int32, _ what: String) -> StoreError {
+        StoreError(code: rc, message: "\(what): \(String(cString: sqlite3_errmsg(handle)))")
+    }
+
+    private func prepared(_ sql: String) throws(StoreError) -> OpaquePointer {
+        if let s = statements[sql] {
+            sqlite3_reset(s)
+            sqlite3_clear_bindings(s)
+            return s
+        }
+        var s: OpaquePointer?
+        let rc = sqlite3_prepare_v2(handle, sql, -1, &s, nil)
+        guard rc == SQLITE_OK, let s else { throw error(rc, "prepare") }
+        statements[sql] = s
+        return s
+    }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private func bind(_ s: OpaquePointer, _ values: [SQLValue]) throws(StoreError) {
+        for (i, v) in values.enumerated() {
+            let idx = Int32(i + 1)
+            let rc: Int32
+            switch v {
+            case .null: rc = sqlite3_bind_null(s, idx)
+            case let .integer(n): rc = sqlite3_bind_int64(s, idx, n)
+            case let .real(d): rc = sqlite3_bind_double(s, idx, d)
+            case let .text(t): rc = sqlite3_bind_text(s, idx, t, -1, Database.transient)
+            case let .blob(b): rc = b.withUnsafeBytes { sqlite3_bind_blob(s, idx, $0.baseAddress, Int32($0.count), Database.transient) }
+            }
+            guard rc == SQLITE_OK else { throw error(rc, "bind") }
+        }
+    }
+
+    private func column(_ s: OpaquePointer, _ i: Int32) -> SQLValue {
+        switch sqlite3_column_type(s, i) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(s, i))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(s, i))
+        case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(s, i)))
+        case SQLITE_BLOB:
+            let n = Int(sqlite3_column_bytes(s, i))
+            guard n > 0, let p = sqlite3_column_blob(s, i) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: p, count: n)))
+        default: return .null
+        }
+    }
+
+    /// Runs a statement that returns no rows (or whose rows are ignored).
+    public func execute(_ sql: String, _ values: [SQLValue] = []) throws(StoreError) {
+        let s = try prepared(sql)
+        defer { sqlite3_reset(s) }
+        try bind(s, values)
+        while true {
+            let rc = sqlite3_step(s)
+            if rc == SQLITE_DONE { return }
+            if rc != SQLITE_ROW { throw error(rc, "step") }
+        }
+    }
+
+    /// Runs a query and returns every row.
+    public func query(_ sql: String, _ values: [SQLValue] = []) throws(StoreError) -> [[SQLValue]] {
+        let s = try prepared(sql)
+        defer { sqlite3_reset(s) }
+        try bind(s, values)
+        var rows = [[SQLValue]]()
+        let n = sqlite3_column_count(s)
+        while true {
+            let rc = sqlite3_step(s)
+            if rc == SQLITE_DONE { return rows }
+            guard rc == SQLITE_ROW else { throw error(rc, "step") }
+            rows.append((0..<n).map { column(s, $0) })
+        }
+    }
+
+    /// Runs `body` in one immediate transaction: committed when it returns, rolled back when
+    /// it throws — nothing half-written is ever left behind.
+    public func transaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body(self)
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The rowid of the last insert on this connection.
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Rows changed by the last statement.
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+}
+
+extension SQLValue {
+    public var int: Int64? { if case let .integer(n) = self { return n }; return nil }
+    public var string: String? { if case let .text(t) = self { return t }; return nil }
+    public var bytes: [UInt8]? { if case let .blob(b) = self { return b }; return nil }
+    public var isNull: Bool { if case .null = self { return true }; return false }
+}

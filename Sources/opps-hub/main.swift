@@ -1,1 +1,3 @@
 import OppsHubCommands
+
+OppsHub.main()

@@ -1,1 +1,3 @@
 import OppsCommands
+
+Opps.main()

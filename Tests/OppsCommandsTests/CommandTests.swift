@@ -1,0 +1,61 @@
+import ArgumentParser
+import OppsCore
+import Testing
+@testable import OppsCommands
+@testable import OppsHubCommands
+
+@Suite struct HubCommandTests {
+    @Test func checkAcceptsTheDefaultWorkspace() {
+        let report = WorkspaceReport(text: Workspace.defaultDocument, file: "w.json")
+        #expect(report.issues.isEmpty)
+        #expect(report.summary.contains("valid workspace \"default\" version 1"))
+        #expect(report.json["valid"]?.bool == true)
+    }
+
+    @Test func checkReportsEveryProblemWithItsLine() {
+        let text = Workspace.defaultDocument.replacingOccurrences(of: "\"group\": \"postsale\"}", with: "\"group\": \"post-sale\"}")
+        let report = WorkspaceReport(text: text, file: "w.json")
+        #expect(report.issues.count == 3)
+        #expect(report.issues.map(\.position.line) == [126, 127, 128])
+        #expect(report.json["issues"]?.array?.first?["line"]?.int == 126)
+        #expect(report.json["valid"]?.bool == false)
+    }
+
+    @Test func parsesTheCommandLine() throws {
+        let parsed = try OppsHub.parseAsRoot(["workspace", "check", "w.json", "--json"])
+        let check = try #require(parsed as? WorkspaceCommand.Check)
+        #expect(check.file == "w.json")
+        #expect(check.json)
+        #expect(throws: (any Error).self) { try OppsHub.parseAsRoot(["workspace", "check"]) }
+        #expect(throws: (any Error).self) { try OppsHub.parseAsRoot(["workspace", "frobnicate"]) }
+    }
+
+    @Test func helpExplainsEveryCommand() {
+        for command in [["workspace"], ["workspace", "check"], ["workspace", "show"]] {
+            let help = OppsHub.helpMessage(for: command.count == 1 ? WorkspaceCommand.self : (command[1] == "check" ? WorkspaceCommand.Check.self : WorkspaceCommand.Show.self))
+            #expect(help.contains("OVERVIEW:"), "\(command)")
+        }
+    }
+}
+
+@Suite struct RepCommandTests {
+    @Test func rulesShowTheMatrixForARoleAtAStage() throws {
+        let rules = try #require(try Opps.parseAsRoot(["rules", "--role", "expert", "--stage", "solution", "--relations", "team"]) as? Rules)
+        let table = Dictionary(uniqueKeysWithValues: rules.table().map { ($0.field, $0.access) })
+        #expect(table["solution"] == .own)
+        #expect(table["amount"] == .read)
+        #expect(table["stage"] == .propose)
+        #expect(table["discount"] == .read)
+    }
+
+    @Test func rulesRefuseUnknownNames() {
+        #expect(throws: (any Error).self) { try Opps.parseAsRoot(["rules", "--role", "boss"]) }
+        #expect(throws: (any Error).self) { try Opps.parseAsRoot(["rules", "--role", "sales", "--stage", "closing"]) }
+        #expect(throws: (any Error).self) { try Opps.parseAsRoot(["rules", "--role", "sales", "--relations", "friend"]) }
+    }
+
+    @Test func withoutARelationARepCannotSeeTheDeal() throws {
+        let rules = try #require(try Opps.parseAsRoot(["rules", "--role", "sales", "--relations", ""]) as? Rules)
+        #expect(rules.table().allSatisfy { $0.access == .hidden })
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+@testable import OppsStore
+
+@Suite struct DatabaseTests {
+    func temporaryPath() -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-store-\(UInt64.random(in: 0...UInt64.max))")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent("test.sqlite").path
+    }
+
+    @Test func bindsAndReadsEveryType() throws {
+        let db = try Database(path: temporaryPath())
+        try db.execute("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n)")
+        try db.execute("INSERT INTO t VALUES (?, ?, ?, ?, ?)", [.integer(-7), .real(1.5), .text("商机"), .blob([0, 1, 255]), .null])
+        let rows = try db.query("SELECT i, r, s, b, n FROM t")
+        #expect(rows == [[.integer(-7), .real(1.5), .text("商机"), .blob([0, 1, 255]), .null]])
+        #expect(try db.query("PRAGMA journal_mode")[0][0] == .text("wal"))
+    }
+
+    @Test func aFailedTransactionLeavesNothingBehind() throws {
+        let db = try Database(path: temporaryPath())
+        try db.execute("CREATE TABLE t (k TEXT PRIMARY KEY)")
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try db.transaction { db in
+                try db.execute("INSERT INTO t VALUES ('a')")
+                throw Boom()
+            }
+        }
+        #expect(try db.query("SELECT count(*) FROM t")[0][0] == .integer(0))
+        try db.transaction { db in try db.execute("INSERT INTO t VALUES ('b')") }
+        #expect(try db.query("SELECT k FROM t") == [[.text("b")]])
+    }
+
+    @Test func constraintViolationsAreStoreErrors() throws {
+        let db = try Database(path: temporaryPath())
+        try db.execute("CREATE TABLE t (k TEXT PRIMARY KEY)")
+        try db.execute("INSERT INTO t VALUES ('a')")
+        #expect(throws: StoreError.self) { try db.execute("INSERT INTO t VALUES ('a')") }
+        #expect(throws: StoreError.self) { try db.execute("SELEKT 1") }
+    }
+
+    @Test func migrationsRunOnceInOrderAndRefuseANewerDatabase() throws {
+        let path = temporaryPath()
+        var m = Migrator()
+        m.register("v1-create", "CREATE TABLE a (x INTEGER)")
+        m.register("v2-add", "ALTER TABLE a ADD COLUMN y TEXT", "INSERT INTO a (x, y) VALUES (1, 'one')")
+        do {
+            let db = try Database(path: path)
+            #expect(try m.migrate(db) == ["v1-create", "v2-add"])
+            #expect(try m.migrate(db) == [])
+        }
+        var newer = m
+        newer.register("v3-more", "CREATE TABLE b (z INTEGER)")
+        do {
+            let db = try Database(path: path)
+            #expect(try newer.migrate(db) == ["v3-more"])
+            #expect(try db.query("SELECT x, y FROM a") == [[.integer(1), .text("one")]])
+        }
+        // The older build refuses the database the newer one wrote.
+        let db = try Database(path: path)
+        #expect(throws: StoreError.self) { try m.migrate(db) }
+    }
+
+    @Test func aFailingMigrationIsRolledBack() throws {
+        let db = try Database(path: temporaryPath())
+        var m = Migrator()
+        m.register("good", "CREATE TABLE a (x INTEGER)")
+        m.register("bad", "CREATE TABLE b (x INTEGER)", "THIS IS NOT SQL")
+        #expect(throws: StoreError.self) { try m.migrate(db) }
+        #expect(try db.query("SELECT name FROM schema_migrations") == [[.text("good")]])
+        #expect(try db.query("SELECT count(*) FROM sqlite_master WHERE name = 'b'")[0][0] == .integer(0))
+    }
+
+    @Test func refusesAnUnopenablePath() {
+        #expect(throws: StoreError.self) { try Database(path: "/nonexistent-dir/x/y.sqlite") }
+    }
+}

@@ -15,6 +15,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: [
         // System libraries from Debian (libsqlite3-dev, zlib1g-dev).
@@ -32,24 +37,36 @@ let package = Package(
         .target(name: "OppsStore", dependencies: ["OppsCore", "CSQLite3"]),
         // The client library (filled by the replica issue).
         .target(name: "OppsReplica", dependencies: ["OppsCore", "OppsWire", "OppsStore"]),
-        // The server library (filled by the hub issue).
-        .target(name: "OppsHub", dependencies: ["OppsCore", "OppsWire", "OppsStore"]),
+        // The server library: routes, auth, push/pull handling, the hub store.
+        .target(name: "OppsHub", dependencies: [
+            "OppsCore", "OppsWire", "OppsStore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         // Command types, testable in-process.
         .target(name: "OppsCommands", dependencies: [
             "OppsCore", "OppsReplica",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "OppsHubCommands", dependencies: [
-            "OppsCore", "OppsHub",
+            "OppsCore", "OppsHub", "OppsStore",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "opps", dependencies: ["OppsCommands"]),
-        .executableTarget(name: "opps-hub", dependencies: ["OppsHubCommands"]),
+        .executableTarget(name: "opps-hub", dependencies: ["OppsHubCommands", .product(name: "Logging", package: "swift-log")]),
 
         .testTarget(name: "OppsCoreTests", dependencies: ["OppsCore"]),
         .testTarget(name: "OppsWireTests", dependencies: ["OppsWire", "OppsCore"]),
         .testTarget(name: "OppsStoreTests", dependencies: ["OppsStore", "OppsCore"]),
-        .testTarget(name: "OppsCommandsTests", dependencies: ["OppsCommands", "OppsHubCommands", "OppsCore"]),
+        .testTarget(name: "OppsHubTests", dependencies: [
+            "OppsHub", "OppsCore", "OppsWire", "OppsStore",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        .testTarget(name: "OppsCommandsTests", dependencies: ["OppsCommands", "OppsHubCommands", "OppsCore", "OppsHub", "OppsStore"]),
     ],
     swiftLanguageModes: [.v6]
 )

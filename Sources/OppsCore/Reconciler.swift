@@ -73,6 +73,9 @@ public struct RecordSet: Sendable, Hashable {
                 records[entry.record] = Record(id: entry.record, entity: entry.entity, created: entry.state)
             }
         case .set:
+            // Monotonic: a change older than what the field holds (a whole record delivered as
+            // of a later sequence, then an older change of it again) is skipped.
+            if let held = records[entry.record]?.fields[entry.field], held.sequence != 0, entry.sequence != 0, held.sequence >= entry.sequence { return }
             records[entry.record]?.fields[entry.field] = entry.state
         case .delete:
             records[entry.record]?.deleted = entry.state

@@ -1,1 +1,47 @@
-// Filled by the hub issue.
+import OppsCore
+import OppsStore
+import OppsWire
+
+/// The hub as a concurrency-safe service: one actor owns the engine and its store connection,
+/// so writes are sequenced one batch at a time (sync-protocol.md §5.2).
+public actor Hub {
+    let engine: HubEngine
+    public nonisolated let configuration: HubConfiguration
+    public nonisolated let hubID: UUID128
+
+    /// Opens the hub in `configuration.dataDirectory`; it must have been initialised.
+    public init(configuration: HubConfiguration) throws {
+        let store = try SQLiteHubStore(path: configuration.databasePath)
+        engine = try HubEngine(store: store, configuration: configuration)
+        self.configuration = configuration
+        hubID = engine.hubID
+    }
+
+    public func authenticate(_ authorization: String?) throws -> HubUser {
+        try engine.authenticate(authorization: authorization)
+    }
+
+    public func handshake(_ user: HubUser, _ request: HandshakeRequest) throws -> HandshakeResponse {
+        try engine.handshake(user: user, request: request)
+    }
+
+    public func push(_ user: HubUser, _ request: PushRequest) throws -> (PushResponse, HubActivity) {
+        var activity = HubActivity()
+        let response = try engine.push(user: user, request: request, activity: &activity)
+        return (response, activity)
+    }
+
+    public func pull(_ user: HubUser, _ request: PullRequest) throws -> (PullResponse, HubActivity) {
+        var activity = HubActivity()
+        let response = try engine.pull(user: user, request: request, activity: &activity)
+        return (response, activity)
+    }
+
+    /// Replicas seen within the last `window` milliseconds.
+    public func activeReplicas(window: Int64) throws -> Int {
+        let now = engine.configuration.clock.nowMilliseconds()
+        return try engine.store.replicas().filter { now - $0.lastSeenMilliseconds <= window }.count
+    }
+
+    public func head() throws -> UInt64 { try engine.store.head() }
+}

@@ -3,7 +3,7 @@ import Foundation
 import OppsCore
 
 /// `opps-hub`: the operator's command line for the sync hub.
-public struct OppsHub: ParsableCommand {
+public struct OppsHub: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "opps-hub",
         abstract: "Run and operate the OppSync hub.",
@@ -14,7 +14,7 @@ public struct OppsHub: ParsableCommand {
             and what to do), 64 bad usage.
             """,
         version: "0.1.0 (protocol \(ProtocolVersionText.current))",
-        subcommands: [WorkspaceCommand.self]
+        subcommands: [Init.self, UserCommand.self, Serve.self, WorkspaceCommand.self]
     )
 
     public init() {}

@@ -49,7 +49,7 @@ public enum BatchCoding {
     /// are not errors of the batch: they become per-write rejections (sync-protocol.md §5.1).
     public enum Item: Sendable, Hashable {
         case write(FieldWrite)
-        case unknown(record: RecordID, entity: UInt32, field: UInt32, rule: RuleID)
+        case unknown(record: RecordID, entity: UInt32, field: UInt32, rule: RuleID, stamp: Stamp)
     }
 
     /// Decodes a batch. The author of every write is the authenticated user, never a field
@@ -63,14 +63,15 @@ public enum BatchCoding {
             guard let kind = m.kind.coreKind else { throw WireError(.malformedBody, "unknown write kind") }
             let (hlc, overflow) = request.hlcBase.addingReportingOverflow(m.hlcDelta)
             if overflow { throw WireError(.malformedBody, "hlc out of range") }
+            let stamp = Stamp(hlc: HLC(rawValue: hlc), replica: replica)
             guard let entity = workspace.entity(number: m.entity) else {
-                items.append(.unknown(record: record, entity: m.entity, field: m.field, rule: .unknownEntity))
+                items.append(.unknown(record: record, entity: m.entity, field: m.field, rule: .unknownEntity, stamp: stamp))
                 continue
             }
             var fieldName = ""
             if kind == .set {
                 guard let field = entity.field(number: m.field) else {
-                    items.append(.unknown(record: record, entity: m.entity, field: m.field, rule: .unknownField))
+                    items.append(.unknown(record: record, entity: m.entity, field: m.field, rule: .unknownField, stamp: stamp))
                     continue
                 }
                 fieldName = field.name
@@ -83,7 +84,7 @@ public enum BatchCoding {
             }
             let value = m.hasValue ? try m.value.coreValue() : .null
             items.append(.write(FieldWrite(record: record, entity: entity.name, field: fieldName, kind: kind, value: value, base: base,
-                                           author: author, stamp: Stamp(hlc: HLC(rawValue: hlc), replica: replica))))
+                                           author: author, stamp: stamp)))
         }
         return (replica, items)
     }

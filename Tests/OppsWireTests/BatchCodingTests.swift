@@ -44,8 +44,8 @@ import Testing
         request.writes[2].entity = 77
         let items = try BatchCoding.decode(request, author: "sam", workspace: .default).items
         #expect(items.count == 5)
-        #expect(items[1] == .unknown(record: record, entity: 1, field: 999, rule: .unknownField))
-        #expect(items[2] == .unknown(record: record, entity: 77, field: 14, rule: .unknownEntity))
+        #expect(items[1] == .unknown(record: record, entity: 1, field: 999, rule: .unknownField, stamp: writes()[1].stamp))
+        #expect(items[2] == .unknown(record: record, entity: 77, field: 14, rule: .unknownEntity, stamp: writes()[2].stamp))
     }
 
     @Test func badIdsAndValuesRefuseTheBatch() throws {

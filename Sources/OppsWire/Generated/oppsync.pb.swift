@@ -476,6 +476,9 @@ public nonisolated struct Oppsync_V1_PullRequest: Sendable {
   /// the highest conflict id the replica holds (0 = none)
   public var conflictCursor: UInt64 = 0
 
+  /// the token of the last page received and applied (0 = none)
+  public var token: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -653,6 +656,9 @@ public nonisolated struct Oppsync_V1_PullResponse: Sendable {
 
   /// the next PullRequest.conflict_cursor
   public var conflictCursor: UInt64 = 0
+
+  /// this page's token; echo it in the next PullRequest
+  public var token: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1253,7 +1259,7 @@ nonisolated extension Oppsync_V1_PushResponse: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PullRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}replica\0\u{1}cursor\0\u{3}max_changes\0\u{3}max_bytes\0\u{1}ack\0\u{3}conflict_cursor\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}replica\0\u{1}cursor\0\u{3}max_changes\0\u{3}max_bytes\0\u{1}ack\0\u{3}conflict_cursor\0\u{1}token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1267,6 +1273,7 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.maxBytes) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.ack) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.conflictCursor) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.token) }()
       default: break
       }
     }
@@ -1291,6 +1298,9 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
     if self.conflictCursor != 0 {
       try visitor.visitSingularUInt64Field(value: self.conflictCursor, fieldNumber: 6)
     }
+    if self.token != 0 {
+      try visitor.visitSingularUInt64Field(value: self.token, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1301,6 +1311,7 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
     if lhs.maxBytes != rhs.maxBytes {return false}
     if lhs.ack != rhs.ack {return false}
     if lhs.conflictCursor != rhs.conflictCursor {return false}
+    if lhs.token != rhs.token {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1566,7 +1577,7 @@ nonisolated extension Oppsync_V1_Checkpoint: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Oppsync_V1_PullResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PullResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}changes\0\u{1}entered\0\u{1}left\0\u{1}conflicts\0\u{1}replicas\0\u{1}authors\0\u{1}cursor\0\u{1}more\0\u{1}checkpoint\0\u{3}conflict_cursor\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}changes\0\u{1}entered\0\u{1}left\0\u{1}conflicts\0\u{1}replicas\0\u{1}authors\0\u{1}cursor\0\u{1}more\0\u{1}checkpoint\0\u{3}conflict_cursor\0\u{1}token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1584,6 +1595,7 @@ nonisolated extension Oppsync_V1_PullResponse: SwiftProtobuf.Message, SwiftProto
       case 8: try { try decoder.decodeSingularBoolField(value: &self.more) }()
       case 9: try { try decoder.decodeSingularMessageField(value: &self._checkpoint) }()
       case 10: try { try decoder.decodeSingularUInt64Field(value: &self.conflictCursor) }()
+      case 11: try { try decoder.decodeSingularUInt64Field(value: &self.token) }()
       default: break
       }
     }
@@ -1624,6 +1636,9 @@ nonisolated extension Oppsync_V1_PullResponse: SwiftProtobuf.Message, SwiftProto
     if self.conflictCursor != 0 {
       try visitor.visitSingularUInt64Field(value: self.conflictCursor, fieldNumber: 10)
     }
+    if self.token != 0 {
+      try visitor.visitSingularUInt64Field(value: self.token, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1638,6 +1653,7 @@ nonisolated extension Oppsync_V1_PullResponse: SwiftProtobuf.Message, SwiftProto
     if lhs.more != rhs.more {return false}
     if lhs._checkpoint != rhs._checkpoint {return false}
     if lhs.conflictCursor != rhs.conflictCursor {return false}
+    if lhs.token != rhs.token {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

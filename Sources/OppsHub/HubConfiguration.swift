@@ -1,0 +1,42 @@
+import OppsCore
+
+/// How a hub runs. Only executables read flags, files and the environment; the library takes
+/// this struct (STYLE.md).
+public struct HubConfiguration: Sendable {
+    /// The hub database directory (`hub.sqlite` inside).
+    public var dataDirectory: String
+    public var host: String
+    /// 0 picks a free port.
+    public var port: Int
+    /// Largest accepted request body, as sent (compressed).
+    public var maxBodyBytes: Int
+    /// Largest request body once decompressed (a decompression bomb stops here).
+    public var maxDecompressedBytes: Int
+    public var maxBatchWrites: Int
+    public var maxPageChanges: Int
+    public var maxPageBytes: Int
+    /// Whole records sent per pull page (first syncs, records entering visibility).
+    public var maxEnteredPerPage: Int
+    /// Responses larger than this are compressed when the client accepts it.
+    public var compressAbove: Int
+    public var clock: any PhysicalClock
+
+    public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20,
+                maxDecompressedBytes: Int = 64 << 20, maxBatchWrites: Int = 5000, maxPageChanges: Int = 5000,
+                maxPageBytes: Int = 1 << 20, maxEnteredPerPage: Int = 1000, compressAbove: Int = 1024,
+                clock: any PhysicalClock = SystemClock()) {
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+        self.maxDecompressedBytes = maxDecompressedBytes
+        self.maxBatchWrites = maxBatchWrites
+        self.maxPageChanges = maxPageChanges
+        self.maxPageBytes = maxPageBytes
+        self.maxEnteredPerPage = maxEnteredPerPage
+        self.compressAbove = compressAbove
+        self.clock = clock
+    }
+
+    public var databasePath: String { dataDirectory + "/hub.sqlite" }
+}

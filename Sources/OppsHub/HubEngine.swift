@@ -1,0 +1,589 @@
+import Foundation
+import OppsCore
+import OppsStore
+import OppsWire
+
+/// What a push or pull did, for metrics.
+public struct HubActivity: Sendable {
+    public var outcomes: [Outcome: Int] = [:]
+    public var replayed = false
+    public var pages = 0
+    public var changes = 0
+}
+
+/// The hub's decision loop over its store: authentication, handshake, push (decide with the
+/// core `resolve`, apply atomically, keep losers), assignment, and pull (visibility, pages,
+/// checkpoints). Not thread-safe: the `Hub` actor owns one and serialises calls to it.
+public final class HubEngine {
+    public let store: any HubStorage
+    public let configuration: HubConfiguration
+    public private(set) var workspace: Workspace
+    private var directory = Directory(users: [])
+    private var clock = HybridLogicalClock()
+    private let hubReplica: ReplicaID
+    public let hubID: UUID128
+
+    /// The author of writes the hub makes itself (assignments). Not a valid user name.
+    public static let systemAuthor = "hub"
+
+    public init(store: any HubStorage, configuration: HubConfiguration) throws {
+        self.store = store
+        self.configuration = configuration
+        guard let id = try store.hubID(), let (_, document) = try store.workspace() else {
+            throw HubError.notInitialised
+        }
+        hubID = id
+        hubReplica = ReplicaID(id)
+        do { workspace = try Workspace.decode(document) } catch { throw HubError.badWorkspace(error.description) }
+        let head = try store.head()
+        if head > 0, let last = try store.log(after: head - 1, limit: 1).first {
+            clock = HybridLogicalClock(last: last.entry.stamp.hlc)
+        }
+    }
+
+    /// Creates a new hub in `store`.
+    public static func initialise(store: any HubStorage, workspace document: String, now: Int64, rng: inout some RandomNumberGenerator) throws -> UUID128 {
+        let ws: Workspace
+        do { ws = try Workspace.decode(document) } catch { throw HubError.badWorkspace(error.description) }
+        let id = UUID128.version7(milliseconds: now, using: &rng)
+        try store.transaction { try store.initialize(hub: id, workspace: document, version: ws.version, now: now) }
+        return id
+    }
+
+    var now: Int64 { configuration.clock.nowMilliseconds() }
+
+    private func refreshDirectory() throws {
+        directory = Directory(users: try store.users().map(\.directoryEntry))
+    }
+
+    // MARK: Users
+
+    /// Adds a user and returns their token (shown once; only its hash is stored).
+    public func addUser(_ user: HubUser, rng: inout some RandomNumberGenerator) throws -> String {
+        guard user.name != Self.systemAuthor, !user.name.isEmpty, user.name.count <= 64,
+              user.name.unicodeScalars.allSatisfy({ !$0.properties.isWhitespace && $0.value > 0x20 }) else {
+            throw HubError.invalid("user names are 1–64 characters without spaces, and \"hub\" is reserved")
+        }
+        guard workspace.role(user.role) != nil else {
+            throw HubError.invalid("unknown role \"\(user.role)\" (\(workspace.roles.map(\.name).joined(separator: ", ")))")
+        }
+        if let m = user.manager, try store.user(named: m) == nil { throw HubError.invalid("unknown manager \"\(m)\"") }
+        if let c = user.capacity, c < 0 { throw HubError.invalid("capacity must be 0 or more") }
+        let token = Token.generate(using: &rng)
+        try store.transaction {
+            if try store.user(named: user.name) != nil { throw HubError.invalid("user \"\(user.name)\" already exists") }
+            try store.addUser(user, now: now)
+            try store.addToken(hash: Token.hash(token), user: user.name, now: now)
+        }
+        return token
+    }
+
+    // MARK: Authentication
+
+    public func authenticate(authorization: String?) throws -> HubUser {
+        guard let header = authorization, header.hasPrefix("Bearer ") else {
+            throw WireError(.unauthenticated, "send Authorization: Bearer <token>")
+        }
+        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        guard let user = try store.user(tokenHash: Token.hash(token)) else { throw WireError(.unauthenticated, "unknown or revoked token") }
+        guard !user.disabled else { throw WireError(.userDisabled, "this user is disabled") }
+        return user
+    }
+
+    // MARK: Handshake
+
+    public func handshake(user: HubUser, request: HandshakeRequest) throws -> HandshakeResponse {
+        guard let version = ProtocolVersion.negotiate(clientMin: request.minVersion, clientMax: request.maxVersion) else {
+            throw WireError(.protocolVersionUnsupported, "this hub speaks protocol \(ProtocolVersion.minimum)–\(ProtocolVersion.current)")
+        }
+        guard let replicaID = ReplicaID(bytes: request.replica) else { throw WireError(.invalidId, "replica id is 16 bytes") }
+        try store.transaction {
+            if var row = try store.replica(replicaID) {
+                guard row.user == user.name else { throw WireError(.replicaNotYours, "this replica belongs to another user") }
+                row.lastSeenMilliseconds = now
+                try store.saveReplica(row)
+            } else {
+                try store.saveReplica(ReplicaRow(id: replicaID, user: user.name, lastBatch: 0, ack: 0, lastSeenMilliseconds: now, pullToken: 0))
+            }
+        }
+        var response = HandshakeResponse()
+        response.version = version
+        response.workspaceVersion = workspace.version
+        response.user = user.name
+        response.role = user.role
+        response.hub = Data(hubID.bytes)
+        response.hubTime = now
+        response.head = try store.head()
+        if request.workspaceVersion < workspace.version, let (_, document) = try store.workspace() {
+            response.workspace = Data(document.utf8)
+        }
+        return response
+    }
+
+    private func ownReplica(_ bytes: Data, user: HubUser) throws -> ReplicaRow {
+        guard let id = ReplicaID(bytes: bytes) else { throw WireError(.invalidId, "replica id is 16 bytes") }
+        guard let row = try store.replica(id) else { throw WireError(.handshakeRequired, "handshake before pushing or pulling") }
+        guard row.user == user.name else { throw WireError(.replicaNotYours, "this replica belongs to another user") }
+        return row
+    }
+
+    // MARK: Push
+
+    public func push(user: HubUser, request: PushRequest, activity: inout HubActivity) throws -> PushResponse {
+        guard request.writes.count <= configuration.maxBatchWrites else {
+            throw WireError(.batchTooLarge, "at most \(configuration.maxBatchWrites) writes per batch")
+        }
+        var replica = try ownReplica(request.replica, user: user)
+        if request.workspaceVersion > workspace.version {
+            throw WireError(.workspaceOutdated, "the batch names workspace \(request.workspaceVersion); the hub has \(workspace.version)")
+        }
+        let digest = SHA256.hash(BodyCodec.encode(request, as: .protobuf))
+        if request.batch <= replica.lastBatch {
+            guard let stored = try store.batch(replica: replica.id, number: request.batch), stored.digest == digest else {
+                throw WireError(.batchMismatch, "batch \(request.batch) was already applied with different writes")
+            }
+            var response = try BodyCodec.decode(PushResponse.self, from: stored.response, as: .protobuf)
+            response.replayed = true
+            activity.replayed = true
+            return response
+        }
+        guard request.batch == replica.lastBatch + 1 else {
+            throw WireError(.batchOutOfOrder, "expected batch \(replica.lastBatch + 1), got \(request.batch)")
+        }
+        let items = try BatchCoding.decode(request, author: user.name, workspace: workspace).items
+        try refreshDirectory()
+        let actor = Actor(user: user.name, role: user.role)
+        let hubTime = now
+        return try store.transaction {
+            var apply = BatchApplication(engine: self, hubTime: hubTime)
+            var results = [WriteResult]()
+            results.reserveCapacity(items.count)
+            for item in items {
+                let result = try apply.decide(item, actor: actor)
+                activity.outcomes[result.outcome.coreOutcome ?? .rejected, default: 0] += 1
+                results.append(result)
+            }
+            try apply.flush()
+            var response = PushResponse()
+            response.batch = request.batch
+            response.results = results
+            response.head = try store.head()
+            try store.saveBatch(replica: replica.id, number: request.batch, digest: digest, response: BodyCodec.encode(response, as: .protobuf))
+            replica.lastBatch = request.batch
+            replica.lastSeenMilliseconds = hubTime
+            try store.saveReplica(replica)
+            return response
+        }
+    }
+
+    /// The decisions of one batch, inside its transaction: records are cached and written once.
+    struct BatchApplication {
+        let engine: HubEngine
+        let hubTime: Int64
+        var records: [RecordID: Record?] = [:]
+        var dirty: [RecordID] = []
+        var head: UInt64 = 0
+
+        init(engine: HubEngine, hubTime: Int64) {
+            self.engine = engine
+            self.hubTime = hubTime
+        }
+
+        var store: any HubStorage { engine.store }
+        var workspace: Workspace { engine.workspace }
+
+        mutating func record(_ id: RecordID) throws -> Record? {
+            if let cached = records[id] { return cached }
+            let r = try store.record(id, workspace: workspace)
+            records[id] = r
+            return r
+        }
+
+        mutating func nextSequence() throws -> UInt64 {
+            if head == 0 { head = try store.head() }
+            head += 1
+            return head
+        }
+
+        mutating func put(_ record: Record) {
+            records[record.id] = record
+            if !dirty.contains(record.id) { dirty.append(record.id) }
+        }
+
+        mutating func flush() throws {
+            for id in dirty { if let r = records[id] ?? nil { try store.saveRecord(r, workspace: workspace) } }
+        }
+
+        func relations(of user: UserName, to record: Record) throws -> Set<Relation> {
+            let team = workspace.entity(record.entity)?.stageField != nil ? try store.team(of: record.id) : []
+            let directory = engine.directory
+            return Workspace.relations(of: user, to: record, team: team, manages: { directory.manages(user, $0) })
+        }
+
+        /// Whether `user` may see `record` (for entities that hang off a parent: the parent).
+        mutating func visible(_ record: Record, to actor: Actor) throws -> Bool {
+            guard let entity = workspace.entity(record.entity) else { return false }
+            if entity.stageField != nil {
+                return workspace.isVisible(record: record, role: actor.role, relations: try relations(of: actor.user, to: record))
+            }
+            if let via = entity.visibleVia, case let .reference(parentID) = record[via] {
+                guard let parent = try self.record(parentID) else { return false }
+                return try visible(parent, to: actor)
+            }
+            return true
+        }
+
+        mutating func conflict(_ record: RecordID, _ entity: String, _ field: String, outcome: Outcome, rule: RuleID, loser: FieldState,
+                               winner: FieldState?, owner: UserName?) throws -> UInt64 {
+            try store.addConflict(ConflictRecord(id: 0, record: record, entity: entity, field: field, outcome: outcome, rule: rule, loser: loser, winner: winner),
+                                  owner: owner, hubMilliseconds: hubTime)
+        }
+
+        mutating func log(_ record: inout Record, field: String, kind: WriteKind, state: FieldState) throws -> UInt64 {
+            let seq = try nextSequence()
+            var s = state
+            s.sequence = seq
+            try store.append(LogEntry(sequence: seq, record: record.id, entity: record.entity, field: field, kind: kind, value: s.value,
+                                      stamp: s.stamp, author: s.author, authority: s.authority), hubMilliseconds: hubTime)
+            switch kind {
+            case .create: record.created = s
+            case .set: record.fields[field] = s
+            case .delete: record.deleted = s
+            }
+            return seq
+        }
+
+        mutating func decide(_ item: BatchCoding.Item, actor: Actor) throws -> WriteResult {
+            var result = WriteResult()
+            switch item {
+            case let .unknown(record, entity, field, rule, stamp):
+                let loser = FieldState(value: .null, stamp: stamp, author: actor.user, authority: .hidden)
+                result.outcome = .rejected
+                result.rule = rule.rawValue
+                result.detail = rule == .unknownEntity ? "unknown entity number \(entity)" : "unknown field number \(field)"
+                result.conflict = try conflict(record, "#\(entity)", "#\(field)", outcome: .rejected, rule: rule, loser: loser, winner: nil, owner: nil)
+                return result
+            case let .write(w):
+                return try decide(w, actor: actor)
+            }
+        }
+
+        mutating func decide(_ w: FieldWrite, actor: Actor) throws -> WriteResult {
+            engine.clock.receive(w.stamp.hlc, physical: hubTime)
+            var record = try self.record(w.record)
+            let rel = try record.map { try self.relations(of: actor.user, to: $0) } ?? []
+            let context = RuleContext(workspace: workspace, actor: actor, relations: rel, record: record)
+            let current: FieldState? = switch w.kind {
+            case .set: record?.fields[w.field]
+            case .create: record?.created
+            case .delete: record?.deleted
+            }
+            var decision: Decision
+            // Records that hang off another (activities, tasks) are writable only with it visible.
+            if let r = record, workspace.entity(r.entity)?.stageField == nil, !(try visible(r, to: actor)) {
+                decision = Decision(outcome: .rejected, rule: .notVisible, detail: "the record it belongs to is not visible to this user",
+                                    winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
+            } else if let r = record, w.kind == .set, let via = workspace.entity(r.entity)?.visibleVia, w.field == via,
+                      case let .reference(target) = w.value, !(try self.record(target).map { try visible($0, to: actor) } ?? false) {
+                decision = Decision(outcome: .rejected, rule: .notVisible, detail: "\(via) must be a record visible to this user",
+                                    winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
+            } else {
+                decision = resolve(current: current, incoming: w, context: context)
+            }
+            var result = WriteResult()
+            result.outcome = WireOutcome(decision.outcome)
+            result.rule = decision.rule.rawValue
+            result.detail = decision.detail
+            switch decision.outcome {
+            case .applied, .won:
+                guard let winner = decision.winner else { break }
+                if w.kind == .create {
+                    var fresh = Record(id: w.record, entity: w.entity, created: winner)
+                    result.sequence = try log(&fresh, field: "", kind: .create, state: winner)
+                    for (field, value) in workspace.initialFields(of: w, role: actor.role) {
+                        _ = try log(&fresh, field: field, kind: .set, state: FieldState(value: value, stamp: w.stamp, author: w.author, authority: .own))
+                    }
+                    record = fresh
+                } else if var r = record {
+                    result.sequence = try log(&r, field: w.field, kind: w.kind, state: winner)
+                    record = r
+                }
+                if let r = record { put(r) }
+                result.winner = WireValue(winner.value)
+                if decision.outcome == .won, let displaced = decision.loser {
+                    result.conflict = try conflict(w.record, w.entity, w.field, outcome: .lost, rule: decision.rule, loser: displaced, winner: winner, owner: record?.owner)
+                }
+                if w.kind == .set, w.field == workspace.entity(w.entity)?.stageField, var r = record {
+                    try assignIfHandedOff(&r)
+                    put(r)
+                }
+            case .lost, .rejected, .proposal:
+                if let winner = decision.winner { result.winner = WireValue(winner.value) }
+                if let loser = decision.loser {
+                    result.conflict = try conflict(w.record, w.entity, w.field, outcome: decision.outcome, rule: decision.rule, loser: loser,
+                                                   winner: decision.winner, owner: record?.owner)
+                }
+            case .duplicate:
+                if let winner = decision.winner { result.winner = WireValue(winner.value) }
+            }
+            return result
+        }
+
+        /// The hand-off: a lead that reached the hand-off stage with no owner gets a rep by the
+        /// workspace's assignment rule (round-robin within the territory, skipping reps at
+        /// capacity). The hub writes the owner itself, on the record, as the system author.
+        mutating func assignIfHandedOff(_ record: inout Record) throws {
+            guard let handoff = workspace.handoff, let rule = workspace.assignment,
+                  let sf = workspace.entity(record.entity)?.stageField, record[sf] == .member(handoff.to), record.owner == nil else { return }
+            let territory: String? = if case let .text(t) = record["territory"], !t.isEmpty { t } else { nil }
+            var reps = try store.users().filter { $0.role == rule.role && !$0.disabled }
+            if rule.within == "territory", let territory {
+                let local = reps.filter { $0.territory == territory }
+                if !local.isEmpty { reps = local }
+            }
+            reps.sort { $0.name < $1.name }
+            let closed = Set(workspace.stages.filter(\.closed).map(\.name))
+            let key = "assign.last." + (territory ?? "*")
+            let last = try store.meta(key)
+            let start = reps.firstIndex { last != nil && $0.name > last! } ?? 0
+            var chosen: HubUser?
+            for i in 0..<reps.count {
+                let rep = reps[(start + i) % reps.count]
+                if rule.skipAtCapacity, let cap = rep.capacity, try store.openRecords(owner: rep.name, closedStages: closed) >= cap { continue }
+                chosen = rep
+                break
+            }
+            guard let rep = chosen else { return }  // everyone at capacity: the lead waits, unassigned
+            try store.setMeta(key, rep.name)
+            let stamp = Stamp(hlc: engine.clock.tick(physical: hubTime), replica: engine.hubReplica)
+            _ = try log(&record, field: "owner", kind: .set, state: FieldState(value: .text(rep.name), stamp: stamp, author: HubEngine.systemAuthor, authority: .own))
+        }
+    }
+
+    // MARK: Pull
+
+    /// Which fields of a record a user sees, as a number that changes when that set changes.
+    func signature(role: String, relations: Set<Relation>, stage: String?, entity: String) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix(_ s: String) { for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 } ; h = (h ^ 0xFF) &* 0x0000_0100_0000_01B3 }
+        mix(entity)
+        mix(role)
+        mix(stage ?? "")
+        for r in Relation.allCases where relations.contains(r) { mix(r.rawValue) }
+        return h
+    }
+
+    /// The record as `actor` may see it: fields the matrix hides are left out.
+    func filtered(_ record: Record, actor: Actor, relations: Set<Relation>) -> Record {
+        guard let entity = workspace.entity(record.entity) else { return record }
+        var r = record
+        for f in entity.fields where r.fields[f.name] != nil {
+            if workspace.permission(actor: actor, relations: relations, record: record, entity: record.entity, field: f.name) == .hidden
+                && entity.stageField != nil {
+                r.fields[f.name] = nil
+            }
+        }
+        return r
+    }
+
+    public func pull(user: HubUser, request: PullRequest, activity: inout HubActivity) throws -> PullResponse {
+        var replica = try ownReplica(request.replica, user: user)
+        try refreshDirectory()
+        let actor = Actor(user: user.name, role: user.role)
+        let maxChanges = request.maxChanges == 0 ? configuration.maxPageChanges : min(Int(request.maxChanges), configuration.maxPageChanges)
+        let maxBytes = request.maxBytes == 0 ? configuration.maxPageBytes : min(Int(request.maxBytes), configuration.maxPageBytes)
+        let hubTime = now
+        return try store.transaction {
+            let head = try store.head()
+            guard request.cursor <= head else {
+                throw WireError(.cursorAhead, "cursor \(request.cursor) is beyond the hub's head \(head): re-sync from 0")
+            }
+            // What the replica holds: pages up to the echoed token were received.
+            if request.cursor == 0 && request.token == 0 {
+                try store.resetKnown(replica: replica.id)
+            } else if request.token > 0 && request.token <= replica.pullToken {
+                try store.acknowledge(replica: replica.id, token: request.token)
+            } else {
+                try store.acknowledge(replica: replica.id, token: 0)
+            }
+            let token = replica.pullToken + 1
+            let query = VisibilityQuery.make(user: user.name, role: user.role, workspace: workspace, directory: directory)
+            let visible = try store.records(visibleTo: query)
+            let known = try store.known(replica: replica.id)
+            let myTeams = try store.teams(of: user.name)
+            let columns = try store.columns(of: Array(visible))
+            func relations(_ id: RecordID, _ c: RecordColumns) -> Set<Relation> {
+                var r = Set<Relation>()
+                if c.owner == user.name { r.insert(.owner) }
+                if c.creator == user.name { r.insert(.creator) }
+                if myTeams.contains(id) { r.insert(.team) }
+                if let subject = c.owner ?? Optional(c.creator), subject != user.name, directory.manages(user.name, subject) { r.insert(.managed) }
+                return r
+            }
+            var signatures = [RecordID: UInt64]()
+            for (id, c) in columns {
+                signatures[id] = signature(role: user.role, relations: c.kind == 0 ? relations(id, c) : [], stage: c.stage, entity: c.entity)
+            }
+            var response = PullResponse()
+            var authors = [String: UInt32]()
+            var replicas = [ReplicaID: UInt32]()
+            func authorIndex(_ a: String) -> UInt32 {
+                if let i = authors[a] { return i }
+                let i = UInt32(authors.count)
+                authors[a] = i
+                response.authors.append(a)
+                return i
+            }
+            func replicaIndex(_ r: ReplicaID) -> UInt32 {
+                if let i = replicas[r] { return i }
+                let i = UInt32(replicas.count)
+                replicas[r] = i
+                response.replicas.append(Data(r.bytes))
+                return i
+            }
+            func change(_ e: LogEntry) -> WireChange {
+                var c = WireChange()
+                c.sequence = e.sequence
+                c.record = Data(e.record.bytes)
+                c.entity = workspace.entity(e.entity)?.number ?? 0
+                c.field = workspace.entity(e.entity)?.field(e.field)?.number ?? 0
+                c.kind = WireWriteKind(e.kind)
+                if !e.value.isNull { c.value = WireValue(e.value) }
+                c.hlc = e.stamp.hlc.rawValue
+                c.replica = replicaIndex(e.stamp.replica)
+                c.author = authorIndex(e.author)
+                c.authority = UInt32(e.authority.rawValue)
+                return c
+            }
+            var staged = [(RecordID, UInt64?)]()
+            var bytes = 0
+            var more = false
+
+            // 1. Records that left the user's visibility.
+            let left = known.keys.filter { !visible.contains($0) }.sorted()
+            for id in left.prefix(maxChanges) {
+                response.left.append(Data(id.bytes))
+                staged.append((id, nil))
+                bytes += 18
+            }
+            if left.count > maxChanges { more = true }
+
+            // 2. Records that entered it (or whose visible fields changed): whole, as of now.
+            let entering = visible.filter { known[$0] != signatures[$0] }.sorted()
+            var enteredNow = Set<RecordID>()
+            for id in entering {
+                if enteredNow.count >= configuration.maxEnteredPerPage || bytes >= maxBytes { more = true; break }
+                guard let record = try store.record(id, workspace: workspace), let c = columns[id] else { continue }
+                let view = filtered(record, actor: actor, relations: c.kind == 0 ? relations(id, c) : [])
+                var state = WireRecordState()
+                state.record = Data(id.bytes)
+                state.entity = workspace.entity(record.entity)?.number ?? 0
+                var created = change(LogEntry(sequence: view.created.sequence, record: id, entity: record.entity, field: "", kind: .create,
+                                              value: view.created.value, stamp: view.created.stamp, author: view.created.author, authority: view.created.authority))
+                created.field = 0
+                state.fields.append(created)
+                for (name, s) in view.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) {
+                    state.fields.append(change(LogEntry(sequence: s.sequence, record: id, entity: record.entity, field: name, kind: .set,
+                                                        value: s.value, stamp: s.stamp, author: s.author, authority: s.authority)))
+                }
+                bytes += 40 + state.fields.count * 24
+                response.entered.append(state)
+                enteredNow.insert(id)
+                staged.append((id, signatures[id]))
+            }
+
+            // 3. Changes after the cursor to records the replica holds (and keeps holding).
+            var cursor = request.cursor
+            var filterCache = [RecordID: (Actor, Set<Relation>, Record)]()
+            scan: while cursor < head {
+                let entries = try store.log(after: cursor, limit: min(1000, maxChanges))
+                if entries.isEmpty { break }
+                for stored in entries {
+                    let e = stored.entry
+                    if response.changes.count >= maxChanges || bytes >= maxBytes { more = true; break scan }
+                    cursor = e.sequence
+                    guard visible.contains(e.record), !enteredNow.contains(e.record), known[e.record] == signatures[e.record] else { continue }
+                    if e.kind == .set, let c = columns[e.record], c.kind == 0 {
+                        // Leave out fields the matrix hides from this user.
+                        let cached: (Actor, Set<Relation>, Record)
+                        if let hit = filterCache[e.record] { cached = hit } else {
+                            guard let r = try store.record(e.record, workspace: workspace) else { continue }
+                            cached = (actor, relations(e.record, c), r)
+                            filterCache[e.record] = cached
+                        }
+                        if workspace.permission(actor: actor, relations: cached.1, record: cached.2, entity: e.entity, field: e.field) == .hidden { continue }
+                    }
+                    response.changes.append(change(e))
+                    bytes += 24 + e.value.storedBytes.count
+                }
+            }
+            if cursor < head { more = true }
+            response.cursor = cursor
+
+            // 4. Conflicts concerning the user.
+            let concerning = Set(directory.users.keys.filter { directory.manages(user.name, $0) }).union([user.name])
+            let conflicts = try store.conflicts(after: request.conflictCursor, concerning: concerning, author: user.name, limit: 500)
+            response.conflictCursor = request.conflictCursor
+            for stored in conflicts {
+                let c = stored.conflict
+                var w = WireConflict()
+                w.id = c.id
+                w.record = Data(c.record.bytes)
+                w.entity = workspace.entity(c.entity)?.number ?? 0
+                w.field = workspace.entity(c.entity)?.field(c.field)?.number ?? 0
+                w.outcome = WireOutcome(c.outcome)
+                w.rule = c.rule.rawValue
+                if !c.loser.value.isNull { w.value = WireValue(c.loser.value) }
+                w.author = authorIndex(c.loser.author)
+                w.hlc = c.loser.stamp.hlc.rawValue
+                if let winner = c.winner {
+                    if !winner.value.isNull { w.winner = WireValue(winner.value) }
+                    w.winnerAuthor = authorIndex(winner.author)
+                }
+                w.hubTime = stored.hubMilliseconds
+                response.conflicts.append(w)
+                response.conflictCursor = c.id
+            }
+            if conflicts.count >= 500 { more = true }
+
+            // 5. The checkpoint, on the last page: what the replica must now hold.
+            response.more = more
+            if !more {
+                var sum = StateChecksum()
+                for id in visible {
+                    guard let record = try store.record(id, workspace: workspace), let c = columns[id] else { continue }
+                    sum.add(filtered(record, actor: actor, relations: c.kind == 0 ? relations(id, c) : []), workspace: workspace)
+                }
+                var checkpoint = WireCheckpoint()
+                checkpoint.sequence = cursor
+                checkpoint.checksum = sum.value
+                checkpoint.records = sum.records
+                response.checkpoint = checkpoint
+            }
+            try store.stageKnown(replica: replica.id, token: token, changes: staged)
+            response.token = token
+            replica.pullToken = token
+            replica.ack = max(replica.ack, min(request.ack, head))
+            replica.lastSeenMilliseconds = hubTime
+            try store.saveReplica(replica)
+            activity.pages += 1
+            activity.changes += response.changes.count + response.entered.count
+            return response
+        }
+    }
+}
+
+/// Failures of the hub outside the protocol (setup, operator input).
+public enum HubError: Error, CustomStringConvertible {
+    case notInitialised
+    case badWorkspace(String)
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .notInitialised: "this directory holds no hub: run opps-hub init --data DIR first"
+        case let .badWorkspace(why): "the workspace is invalid:\n\(why)"
+        case let .invalid(why): why
+        }
+    }
+}

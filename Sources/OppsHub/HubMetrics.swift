@@ -1,0 +1,57 @@
+import CoreMetrics
+import OppsCore
+import Prometheus
+
+/// The hub's metrics (docs/operator.md lists them), recorded through swift-metrics into a
+/// Prometheus registry the hub owns — no global bootstrap, so tests and several hubs in one
+/// process each have their own.
+public struct HubMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var f = PrometheusMetricsFactory(registry: registry)
+        f.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                                             .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
+        factory = f
+    }
+
+    func request(route: String, status: Int, duration: Duration) {
+        Counter(label: "opps_http_requests_total", dimensions: [("route", route), ("status", String(status))], factory: factory).increment()
+        Timer(label: "opps_http_request_duration_seconds", dimensions: [("route", route)], preferredDisplayUnit: .seconds, factory: factory)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    func bytes(in received: Int, out sent: Int) {
+        Counter(label: "opps_bytes_received_total", factory: factory).increment(by: received)
+        Counter(label: "opps_bytes_sent_total", factory: factory).increment(by: sent)
+    }
+
+    func record(_ activity: HubActivity) {
+        if !activity.outcomes.isEmpty || activity.replayed {
+            Counter(label: "opps_push_batches_total", dimensions: [("replayed", String(activity.replayed))], factory: factory).increment()
+        }
+        for (outcome, n) in activity.outcomes {
+            Counter(label: "opps_field_writes_total", dimensions: [("outcome", outcome.rawValue)], factory: factory).increment(by: n)
+        }
+        if activity.pages > 0 {
+            Counter(label: "opps_pull_pages_total", factory: factory).increment(by: activity.pages)
+            Counter(label: "opps_pull_records_total", factory: factory).increment(by: activity.changes)
+        }
+    }
+
+    func activeReplicas(_ n: Int) {
+        Gauge(label: "opps_active_replicas", factory: factory).record(n)
+    }
+
+    /// The Prometheus text exposition.
+    public func exposition() -> [UInt8] { registry.emitToBuffer() }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (s, atto) = components
+        return s * 1_000_000_000 + atto / 1_000_000_000
+    }
+}

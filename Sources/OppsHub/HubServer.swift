@@ -1,0 +1,137 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import OppsCore
+import OppsStore
+import OppsWire
+import SwiftProtobuf
+
+/// The hub's HTTP face (sync-protocol.md §4): routes, body decoding and compression, and the one
+/// place where errors become HTTP responses.
+public struct HubServer: Sendable {
+    public let hub: Hub
+    public let metrics: HubMetrics
+    public let logger: Logger
+
+    public init(hub: Hub, metrics: HubMetrics = HubMetrics(), logger: Logger = Logger(label: "opps-hub")) {
+        self.hub = hub
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// The router: error mapping first, so it covers every route added after it
+    /// (Hummingbird applies middleware only to routes added later).
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ErrorMapping(logger: logger, metrics: metrics))
+        router.get(RouterPath(Endpoint.health)) { _, _ in Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        router.get(RouterPath(Endpoint.metrics)) { _, _ in
+            metrics.activeReplicas((try? await hub.activeReplicas(window: 3_600_000)) ?? 0)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+        }
+        router.post(RouterPath(Endpoint.handshake)) { request, _ in
+            try await exchange(request, route: "handshake", HandshakeRequest.self) { user, message in
+                (try await hub.handshake(user, message), HubActivity())
+            }
+        }
+        router.post(RouterPath(Endpoint.push)) { request, _ in
+            try await exchange(request, route: "push", PushRequest.self) { user, message in try await hub.push(user, message) }
+        }
+        router.post(RouterPath(Endpoint.pull)) { request, _ in
+            try await exchange(request, route: "pull", PullRequest.self) { user, message in try await hub.pull(user, message) }
+        }
+        for path in [Endpoint.handshake, Endpoint.push, Endpoint.pull] {
+            router.get(RouterPath(path)) { _, _ -> Response in throw WireError(.methodNotAllowed, "use POST") }
+        }
+        return router
+    }
+
+    /// The Hummingbird application serving this hub; `onListening` receives the bound port.
+    public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "opps-hub"),
+                    onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+
+    /// Decode a request body, authenticate, run the hub call, encode the answer in the request's
+    /// media type, compressed when the client accepts it and it is worth it.
+    func exchange<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(
+        _ request: Request, route: String, _ type: In.Type, _ call: (HubUser, In) async throws -> (Out, HubActivity)
+    ) async throws -> Response {
+        let start = ContinuousClock.now
+        guard let media = MediaType(header: request.headers[.contentType]) else {
+            throw WireError(.unsupportedMediaType, "send application/x-protobuf or application/json")
+        }
+        guard let coding = ContentCoding(header: request.headers[.contentEncoding]) else {
+            throw WireError(.unsupportedEncoding, "send identity, deflate or gzip")
+        }
+        let user = try await hub.authenticate(request.headers[.authorization])
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: hub.configuration.maxBodyBytes)
+        } catch let e as HTTPError where e.status == .contentTooLarge {
+            throw WireError(.bodyTooLarge, "body larger than \(hub.configuration.maxBodyBytes) bytes")
+        }
+        let raw = Array(buffer.readableBytesView)
+        let message = try BodyCodec.decode(In.self, from: raw, as: media, coding: coding, limit: hub.configuration.maxDecompressedBytes)
+        let (answer, activity) = try await call(user, message)
+        var body = BodyCodec.encode(answer, as: media)
+        var headers: HTTPFields = [.contentType: media.rawValue]
+        if body.count > hub.configuration.compressAbove, let accepted = Self.preferredCoding(request.headers[.acceptEncoding]) {
+            body = accepted.compress(body)
+            headers[.contentEncoding] = accepted.rawValue
+        }
+        metrics.record(activity)
+        metrics.bytes(in: raw.count, out: body.count)
+        metrics.request(route: route, status: 200, duration: ContinuousClock.now - start)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// The first of deflate/gzip the client lists in Accept-Encoding.
+    static func preferredCoding(_ header: String?) -> ContentCoding? {
+        guard let header else { return nil }
+        for part in header.split(separator: ",") {
+            let name = part.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            if let c = ContentCoding(rawValue: name), c != .identity { return c }
+        }
+        return nil
+    }
+}
+
+/// The single place where errors become HTTP responses (STYLE.md): protocol errors carry their
+/// stable code in the request's media type; anything else is a bare 500 whose details go only
+/// to the log.
+struct ErrorMapping: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let logger: Logger
+    let metrics: HubMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as WireError {
+            return respond(error, request)
+        } catch let error as HTTPError {
+            let code: WireError.Code = switch error.status {
+            case .notFound: .notFound
+            case .methodNotAllowed: .methodNotAllowed
+            case .contentTooLarge: .bodyTooLarge
+            default: .malformedBody
+            }
+            return respond(WireError(code, error.body ?? "\(error.status.code)"), request)
+        } catch {
+            logger.error("internal error", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+            return respond(WireError(.internal, ""), request)
+        }
+    }
+
+    func respond(_ error: WireError, _ request: Request) -> Response {
+        let media = request.headers[.contentType].flatMap { MediaType(header: $0) } ?? .json
+        var body = error.body
+        if error.code == .internal { body.message = "" }
+        metrics.request(route: request.uri.path, status: error.code.httpStatus, duration: .zero)
+        let bytes = BodyCodec.encode(body, as: media)
+        return Response(status: HTTPResponse.Status(code: error.code.httpStatus), headers: [.contentType: media.rawValue],
+                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

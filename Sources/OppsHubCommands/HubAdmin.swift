@@ -1,0 +1,223 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OppsCore
+import OppsHub
+import OppsStore
+
+/// Options every command that opens a hub takes.
+struct DataOption: ParsableArguments {
+    @Option(name: .customLong("data"), help: "The hub's data directory (it holds hub.sqlite).")
+    var directory: String
+
+    var configuration: HubConfiguration { HubConfiguration(dataDirectory: directory) }
+
+    func openEngine() throws -> HubEngine {
+        let path = configuration.databasePath
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CommandFailure("no hub in \(directory): run opps-hub init --data \(directory) first")
+        }
+        do {
+            return try HubEngine(store: SQLiteHubStore(path: path), configuration: configuration)
+        } catch let e as StoreError {
+            throw CommandFailure("cannot open the hub database in \(directory): \(e.message)")
+        }
+    }
+}
+
+/// `opps-hub init`.
+public struct Init: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Create a new hub in a data directory, with the default workspace or your own.",
+        discussion: "Refuses to touch a directory that already holds a hub."
+    )
+
+    @OptionGroup var data: DataOption
+
+    @Option(help: "A workspace file to start with (see 'opps-hub workspace show' for the default).")
+    var workspace: String?
+
+    @Flag(help: "Print the result as one JSON object.")
+    var json = false
+
+    public init() {}
+
+    public func run() throws {
+        let document: String
+        if let workspace {
+            guard let text = try? String(contentsOfFile: workspace, encoding: .utf8) else { throw CommandFailure("cannot read \(workspace)") }
+            let report = WorkspaceReport(text: text, file: workspace)
+            guard report.issues.isEmpty else {
+                throw CommandFailure("\(workspace) is not a valid workspace (\(report.issues.count) problem(s)); run opps-hub workspace check \(workspace)")
+            }
+            document = text
+        } else {
+            document = Workspace.defaultDocument
+        }
+        let fm = FileManager.default
+        let path = data.configuration.databasePath
+        if fm.fileExists(atPath: path) { throw CommandFailure("\(data.directory) already holds a hub; choose another directory") }
+        do {
+            try fm.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
+        } catch {
+            throw CommandFailure("cannot create \(data.directory): check the path and permissions")
+        }
+        var rng = SystemRandomNumberGenerator()
+        let id: UUID128
+        do {
+            let store = try SQLiteHubStore(path: path)
+            id = try HubEngine.initialise(store: store, workspace: document, now: SystemClock().nowMilliseconds(), rng: &rng)
+        } catch {
+            // Nothing half-made is left behind.
+            for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: path + suffix) }
+            throw CommandFailure("could not create the hub: \(error)")
+        }
+        let ws = try Workspace.decode(document)
+        if json {
+            print(JSON.object([("hub", .string(id.description)), ("data", .string(data.directory)), ("workspace", .string(ws.name)),
+                               ("workspace_version", .number(Int64(ws.version)))]).prettyText)
+        } else {
+            print("created hub \(id) in \(data.directory) (workspace \"\(ws.name)\" version \(ws.version))")
+            print("next: opps-hub user add NAME --role ROLE --data \(data.directory)")
+        }
+    }
+}
+
+/// `opps-hub user …`.
+public struct UserCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "user",
+        abstract: "Manage the hub's users.",
+        subcommands: [Add.self, List.self]
+    )
+
+    public init() {}
+
+    /// `opps-hub user add`.
+    public struct Add: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Add a user and print their token (shown once; the hub stores only its hash).",
+            discussion: "Give the token to the user: they run 'opps init --hub URL --token TOKEN' on their laptop."
+        )
+
+        @Argument(help: "The user name (unique, no spaces).")
+        var name: String
+
+        @Option(help: "The role: one of the workspace's roles (default workspace: marketing, sales, expert, success, manager).")
+        var role: String
+
+        @Option(help: "The user's team.")
+        var team: String?
+
+        @Option(help: "The user's territory (leads of a territory go to its reps).")
+        var territory: String?
+
+        @Option(help: "The user's manager (an existing user name).")
+        var manager: String?
+
+        @Option(help: "How many open deals the assignment rule may give this rep.")
+        var capacity: Int?
+
+        @OptionGroup var data: DataOption
+
+        @Flag(help: "Print one JSON object with name, role and token.")
+        var json = false
+
+        public init() {}
+
+        public func run() throws {
+            let engine = try data.openEngine()
+            var rng = SystemRandomNumberGenerator()
+            let user = HubUser(name: name, role: role, team: team, territory: territory, manager: manager, capacity: capacity)
+            let token: String
+            do {
+                token = try engine.addUser(user, rng: &rng)
+            } catch let e as HubError {
+                throw CommandFailure(e.description)
+            }
+            if json {
+                var pairs: [(String, JSON)] = [("name", .string(name)), ("role", .string(role)), ("token", .string(token))]
+                if let team { pairs.append(("team", .string(team))) }
+                if let territory { pairs.append(("territory", .string(territory))) }
+                if let manager { pairs.append(("manager", .string(manager))) }
+                if let capacity { pairs.append(("capacity", .number(capacity))) }
+                print(JSON.object(pairs).prettyText)
+            } else {
+                print("added \(name) (\(role)); token (shown once): \(token)")
+            }
+        }
+    }
+
+    /// `opps-hub user list`.
+    public struct List: ParsableCommand {
+        public static let configuration = CommandConfiguration(abstract: "List the hub's users.")
+
+        @OptionGroup var data: DataOption
+
+        @Flag(help: "Print a JSON array.")
+        var json = false
+
+        public init() {}
+
+        public func run() throws {
+            let users = try data.openEngine().store.users()
+            if json {
+                print(JSON.array(users.map { u in
+                    .object([("name", .string(u.name)), ("role", .string(u.role)), ("team", u.team.map(JSON.string) ?? .null),
+                             ("territory", u.territory.map(JSON.string) ?? .null), ("manager", u.manager.map(JSON.string) ?? .null),
+                             ("capacity", u.capacity.map { .number($0) } ?? .null), ("disabled", .bool(u.disabled))])
+                }).prettyText)
+            } else {
+                for u in users {
+                    print("\(u.name)\t\(u.role)\t\(u.team ?? "-")\t\(u.territory ?? "-")\t\(u.manager ?? "-")\(u.disabled ? "\tdisabled" : "")")
+                }
+            }
+        }
+    }
+}
+
+/// `opps-hub serve`.
+public struct Serve: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Serve the hub over HTTP until interrupted (SIGINT/SIGTERM shut it down gracefully).",
+        discussion: "The first line on stdout is 'listening on http://HOST:PORT'. Logs go to stderr."
+    )
+
+    @OptionGroup var data: DataOption
+
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on; 0 picks a free port.")
+    var port = 8080
+
+    public init() {}
+
+    public func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0–65535") }
+    }
+
+    public func run() async throws {
+        var configuration = data.configuration
+        configuration.host = host
+        configuration.port = port
+        guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
+            throw CommandFailure("no hub in \(data.directory): run opps-hub init --data \(data.directory) first")
+        }
+        let hub: Hub
+        do {
+            hub = try Hub(configuration: configuration)
+        } catch let e as StoreError {
+            throw CommandFailure("cannot open the hub database in \(data.directory): \(e.message)")
+        } catch let e as HubError {
+            throw CommandFailure(e.description)
+        }
+        let server = HubServer(hub: hub, logger: Logger(label: "opps-hub"))
+        let host = self.host
+        let app = server.application(host: host, port: port) { bound in
+            // Written straight to fd 1, so it is there at once even when stdout is a pipe.
+            FileHandle.standardOutput.write(Data("listening on http://\(host):\(bound)\n".utf8))
+        }
+        try await app.runService()
+    }
+}

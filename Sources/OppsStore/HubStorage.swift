@@ -1,0 +1,177 @@
+import OppsCore
+
+/// A user as the hub stores them.
+public struct HubUser: Sendable, Hashable {
+    public var name: UserName
+    public var role: String
+    public var team: String?
+    public var territory: String?
+    public var manager: UserName?
+    public var capacity: Int?
+    public var disabled: Bool
+
+    public init(name: UserName, role: String, team: String? = nil, territory: String? = nil, manager: UserName? = nil,
+                capacity: Int? = nil, disabled: Bool = false) {
+        self.name = name
+        self.role = role
+        self.team = team
+        self.territory = territory
+        self.manager = manager
+        self.capacity = capacity
+        self.disabled = disabled
+    }
+
+    public var directoryEntry: Directory.User {
+        Directory.User(name: name, role: role, manager: manager, territory: territory, capacity: capacity)
+    }
+}
+
+/// A replica as the hub knows it.
+public struct ReplicaRow: Sendable, Hashable {
+    public var id: ReplicaID
+    public var user: UserName
+    public var lastBatch: UInt64
+    public var ack: UInt64
+    public var lastSeenMilliseconds: Int64
+    public var pullToken: UInt64
+
+    public init(id: ReplicaID, user: UserName, lastBatch: UInt64, ack: UInt64, lastSeenMilliseconds: Int64, pullToken: UInt64) {
+        self.id = id
+        self.user = user
+        self.lastBatch = lastBatch
+        self.ack = ack
+        self.lastSeenMilliseconds = lastSeenMilliseconds
+        self.pullToken = pullToken
+    }
+}
+
+/// A conflict record as stored, with the hub time it was made and whom it concerns.
+public struct StoredConflict: Sendable, Hashable {
+    public var conflict: ConflictRecord
+    public var hubMilliseconds: Int64
+    /// The record's owner when the conflict was made (the owner and their managers see it).
+    public var owner: UserName?
+}
+
+/// One page of the log: entries with the hub time each was accepted.
+public struct StoredLogEntry: Sendable, Hashable {
+    public var entry: LogEntry
+    public var hubMilliseconds: Int64
+}
+
+/// What the hub knows a replica holds of a record: its view signature (which fields it may see).
+public struct KnownRecord: Sendable, Hashable {
+    public var record: RecordID
+    public var signature: UInt64
+}
+
+/// The hub's storage, behind one interface so that every backend (SQLite now, PostgreSQL
+/// next) passes the same conformance suite (Tests/OppsStoreTests/HubStorageConformance.swift).
+/// Calls are synchronous and made by one owner at a time; `transaction` makes a group of them
+/// atomic — all of it commits, or none of it.
+public protocol HubStorage: AnyObject {
+    /// Runs `body` atomically.
+    func transaction<T>(_ body: () throws -> T) throws -> T
+
+    // Hub identity and workspace
+    func initialize(hub: UUID128, workspace: String, version: UInt64, now: Int64) throws
+    func hubID() throws -> UUID128?
+    func workspace() throws -> (version: UInt64, document: String)?
+    func addWorkspace(version: UInt64, document: String, now: Int64) throws
+    func meta(_ key: String) throws -> String?
+    func setMeta(_ key: String, _ value: String) throws
+
+    // Users and tokens
+    func addUser(_ user: HubUser, now: Int64) throws
+    func updateUser(_ user: HubUser) throws
+    func user(named: UserName) throws -> HubUser?
+    func users() throws -> [HubUser]
+    func addToken(hash: [UInt8], user: UserName, now: Int64) throws
+    func revokeTokens(user: UserName) throws
+    func user(tokenHash: [UInt8]) throws -> HubUser?
+
+    // Replicas and idempotency
+    func replica(_ id: ReplicaID) throws -> ReplicaRow?
+    func saveReplica(_ row: ReplicaRow) throws
+    func replicas() throws -> [ReplicaRow]
+    func batch(replica: ReplicaID, number: UInt64) throws -> (digest: [UInt8], response: [UInt8])?
+    func saveBatch(replica: ReplicaID, number: UInt64, digest: [UInt8], response: [UInt8]) throws
+
+    // Records, log, conflicts
+    func record(_ id: RecordID, workspace: Workspace) throws -> Record?
+    func saveRecord(_ record: Record, workspace: Workspace) throws
+    func head() throws -> UInt64
+    func append(_ entry: LogEntry, hubMilliseconds: Int64) throws
+    func log(after: UInt64, limit: Int) throws -> [StoredLogEntry]
+    func log(record: RecordID) throws -> [StoredLogEntry]
+    func addConflict(_ conflict: ConflictRecord, owner: UserName?, hubMilliseconds: Int64) throws -> UInt64
+    func conflicts(after: UInt64, concerning users: Set<UserName>, author: UserName, limit: Int) throws -> [StoredConflict]
+    func conflicts(record: RecordID) throws -> [StoredConflict]
+
+    // Derived indexes for visibility
+    func team(of opportunity: RecordID) throws -> Set<UserName>
+    func records(visibleTo query: VisibilityQuery) throws -> Set<RecordID>
+    func known(replica: ReplicaID) throws -> [RecordID: UInt64]
+    func stageKnown(replica: ReplicaID, token: UInt64, changes: [(RecordID, UInt64?)]) throws
+    func acknowledge(replica: ReplicaID, token: UInt64) throws
+    func recordCount() throws -> Int
+    /// Open (not closed, not deleted) staged records a user owns: the assignment rule's capacity.
+    func openRecords(owner: UserName, closedStages: Set<String>) throws -> Int
+    /// The indexed columns of records, without decoding their fields.
+    func columns(of ids: [RecordID]) throws -> [RecordID: RecordColumns]
+    /// The deals a user is an active team member of.
+    func teams(of user: UserName) throws -> Set<RecordID>
+    /// Forgets what the hub thought a replica holds (a replica re-syncing from nothing).
+    func resetKnown(replica: ReplicaID) throws
+}
+
+/// The indexed columns of a stored record.
+public struct RecordColumns: Sendable, Hashable {
+    public var entity: String
+    /// 0: staged (visible by role rules), 1: visible with its parent, 2: visible when referenced.
+    public var kind: Int
+    public var creator: UserName
+    public var owner: UserName?
+    public var stage: String?
+}
+
+/// Who a user sees, in terms the store can query: the role's visibility conditions resolved
+/// against the directory.
+public struct VisibilityQuery: Sendable, Hashable {
+    public var user: UserName
+    public var owner: Bool
+    public var creator: Bool
+    public var team: Bool
+    /// Users whose records the user sees because they manage them (transitively).
+    public var managed: Set<UserName>
+    public var stages: Set<String>
+    public var all: Bool
+
+    public init(user: UserName, owner: Bool = false, creator: Bool = false, team: Bool = false, managed: Set<UserName> = [],
+                stages: Set<String> = [], all: Bool = false) {
+        self.user = user
+        self.owner = owner
+        self.creator = creator
+        self.team = team
+        self.managed = managed
+        self.stages = stages
+        self.all = all
+    }
+
+    /// The query for a user of `role` in `workspace`, given the directory.
+    public static func make(user: UserName, role: String, workspace: Workspace, directory: Directory) -> VisibilityQuery {
+        var q = VisibilityQuery(user: user)
+        for c in workspace.role(role)?.sees ?? [] {
+            switch c {
+            case .all: q.all = true
+            case let .stage(s): q.stages.insert(s)
+            case .relation(.owner): q.owner = true
+            case .relation(.creator): q.creator = true
+            case .relation(.team): q.team = true
+            case .relation(.managed):
+                q.managed = Set(directory.users.keys.filter { directory.manages(user, $0) })
+            }
+        }
+        return q
+    }
+}

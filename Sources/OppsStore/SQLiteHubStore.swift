@@ -1,0 +1,496 @@
+import OppsCore
+
+/// The hub store on one SQLite file (WAL). Every SQL statement of the hub is in this file.
+public final class SQLiteHubStore: HubStorage {
+    public let database: Database
+    /// Replica ids are stored as small integers inside record blobs and the log.
+    private var replicaIndex: [ReplicaID: Int64] = [:]
+    private var replicaByIndex: [Int64: ReplicaID] = [:]
+
+    public static let migrator: Migrator = {
+        var m = Migrator()
+        m.register("2026-11-29-hub-1",
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            """
+            CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, role TEXT NOT NULL, team TEXT, territory TEXT,
+                manager TEXT, capacity INTEGER, disabled INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL)
+            """,
+            "CREATE TABLE tokens (hash BLOB PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), created_ms INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)",
+            "CREATE TABLE workspaces (version INTEGER PRIMARY KEY, document TEXT NOT NULL, applied_ms INTEGER NOT NULL)",
+            "CREATE TABLE replica_ids (idx INTEGER PRIMARY KEY, id BLOB UNIQUE NOT NULL)",
+            """
+            CREATE TABLE records (id BLOB PRIMARY KEY, entity TEXT NOT NULL, kind INTEGER NOT NULL, creator TEXT NOT NULL, owner TEXT,
+                stage TEXT, parent BLOB, created BLOB NOT NULL, fields BLOB NOT NULL, deleted BLOB) WITHOUT ROWID
+            """,
+            "CREATE INDEX records_owner ON records(owner)",
+            "CREATE INDEX records_creator ON records(creator)",
+            "CREATE INDEX records_stage ON records(stage)",
+            "CREATE INDEX records_parent ON records(parent)",
+            "CREATE TABLE refs (source BLOB NOT NULL, target BLOB NOT NULL, PRIMARY KEY (source, target)) WITHOUT ROWID",
+            "CREATE TABLE teams (membership BLOB PRIMARY KEY, opportunity BLOB NOT NULL, user TEXT NOT NULL) WITHOUT ROWID",
+            "CREATE INDEX teams_user ON teams(user)",
+            "CREATE INDEX teams_opportunity ON teams(opportunity)",
+            """
+            CREATE TABLE log (seq INTEGER PRIMARY KEY, record BLOB NOT NULL, entity TEXT NOT NULL, field TEXT NOT NULL, kind INTEGER NOT NULL,
+                value BLOB NOT NULL, hlc INTEGER NOT NULL, replica INTEGER NOT NULL, author TEXT NOT NULL, authority INTEGER NOT NULL,
+                hub_ms INTEGER NOT NULL)
+            """,
+            "CREATE INDEX log_record ON log(record, seq)",
+            """
+            CREATE TABLE conflicts (id INTEGER PRIMARY KEY, record BLOB NOT NULL, entity TEXT NOT NULL, field TEXT NOT NULL,
+                outcome TEXT NOT NULL, rule TEXT NOT NULL, loser BLOB NOT NULL, author TEXT NOT NULL, winner BLOB,
+                winner_author TEXT, owner TEXT, hub_ms INTEGER NOT NULL, resolved INTEGER NOT NULL DEFAULT 0)
+            """,
+            "CREATE INDEX conflicts_author ON conflicts(author, id)",
+            "CREATE INDEX conflicts_owner ON conflicts(owner, id)",
+            "CREATE INDEX conflicts_record ON conflicts(record)",
+            """
+            CREATE TABLE replicas (id BLOB PRIMARY KEY, user TEXT NOT NULL, last_batch INTEGER NOT NULL DEFAULT 0,
+                ack INTEGER NOT NULL DEFAULT 0, last_seen_ms INTEGER NOT NULL, pull_token INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID
+            """,
+            "CREATE TABLE batches (replica BLOB NOT NULL, batch INTEGER NOT NULL, digest BLOB NOT NULL, response BLOB NOT NULL, PRIMARY KEY (replica, batch)) WITHOUT ROWID",
+            "CREATE TABLE replica_records (replica BLOB NOT NULL, record BLOB NOT NULL, signature INTEGER NOT NULL, PRIMARY KEY (replica, record)) WITHOUT ROWID",
+            "CREATE TABLE replica_pending (replica BLOB NOT NULL, token INTEGER NOT NULL, record BLOB NOT NULL, signature INTEGER, PRIMARY KEY (replica, token, record)) WITHOUT ROWID"
+        )
+        return m
+    }()
+
+    /// Opens (creating and migrating) the hub database at `path`.
+    public init(path: String) throws {
+        database = try Database(path: path)
+        try Self.migrator.migrate(database)
+        for row in try database.query("SELECT idx, id FROM replica_ids") {
+            guard let idx = row[0].int, let bytes = row[1].bytes, let id = ReplicaID(bytes: bytes) else { continue }
+            replicaIndex[id] = idx
+            replicaByIndex[idx] = id
+        }
+    }
+
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try database.transaction { _ in try body() }
+        } catch {
+            // A rolled-back transaction may have cached replica indexes that no longer exist.
+            try reloadReplicaIndex()
+            throw error
+        }
+    }
+
+    private func reloadReplicaIndex() throws {
+        replicaIndex.removeAll()
+        replicaByIndex.removeAll()
+        for row in try database.query("SELECT idx, id FROM replica_ids") {
+            guard let idx = row[0].int, let bytes = row[1].bytes, let id = ReplicaID(bytes: bytes) else { continue }
+            replicaIndex[id] = idx
+            replicaByIndex[idx] = id
+        }
+    }
+
+    public func openRecords(owner: UserName, closedStages: Set<String>) throws -> Int {
+        let p = closedStages.isEmpty ? "NULL" : closedStages.map { _ in "?" }.joined(separator: ",")
+        return Int(try database.query("SELECT count(*) FROM records WHERE kind = 0 AND deleted IS NULL AND owner = ? AND stage NOT IN (\(p))",
+                                      [.text(owner)] + closedStages.sorted().map { .text($0) }).first?[0].int ?? 0)
+    }
+
+    public func columns(of ids: [RecordID]) throws -> [RecordID: RecordColumns] {
+        var out = [RecordID: RecordColumns]()
+        try database.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (id BLOB PRIMARY KEY) WITHOUT ROWID")
+        try database.execute("DELETE FROM temp.wanted")
+        for id in ids { try database.execute("INSERT OR IGNORE INTO temp.wanted (id) VALUES (?)", [.blob(id.bytes)]) }
+        for row in try database.query("SELECT r.id, r.entity, r.kind, r.creator, r.owner, r.stage FROM records r JOIN temp.wanted w ON w.id = r.id") {
+            guard let b = row[0].bytes, let id = RecordID(bytes: b), let entity = row[1].string, let kind = row[2].int, let creator = row[3].string else { continue }
+            out[id] = RecordColumns(entity: entity, kind: Int(kind), creator: creator, owner: row[4].string, stage: row[5].string)
+        }
+        return out
+    }
+
+    public func teams(of user: UserName) throws -> Set<RecordID> {
+        Set(try database.query("SELECT opportunity FROM teams WHERE user = ?", [.text(user)]).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) })
+    }
+
+    public func resetKnown(replica: ReplicaID) throws {
+        try database.execute("DELETE FROM replica_records WHERE replica = ?", [.blob(replica.bytes)])
+        try database.execute("DELETE FROM replica_pending WHERE replica = ?", [.blob(replica.bytes)])
+    }
+
+    // MARK: Identity and workspace
+
+    public func initialize(hub: UUID128, workspace: String, version: UInt64, now: Int64) throws {
+        try database.execute("INSERT INTO meta (key, value) VALUES ('hub_id', ?)", [.text(hub.description)])
+        try database.execute("INSERT INTO meta (key, value) VALUES ('created_ms', ?)", [.text(String(now))])
+        try addWorkspace(version: version, document: workspace, now: now)
+    }
+
+    public func hubID() throws -> UUID128? { try meta("hub_id").flatMap(UUID128.init(parsing:)) }
+
+    public func workspace() throws -> (version: UInt64, document: String)? {
+        guard let row = try database.query("SELECT version, document FROM workspaces ORDER BY version DESC LIMIT 1").first,
+              let v = row[0].int, let d = row[1].string else { return nil }
+        return (UInt64(v), d)
+    }
+
+    public func addWorkspace(version: UInt64, document: String, now: Int64) throws {
+        try database.execute("INSERT INTO workspaces (version, document, applied_ms) VALUES (?, ?, ?)", [.integer(Int64(version)), .text(document), .integer(now)])
+    }
+
+    public func meta(_ key: String) throws -> String? {
+        try database.query("SELECT value FROM meta WHERE key = ?", [.text(key)]).first?[0].string
+    }
+
+    public func setMeta(_ key: String, _ value: String) throws {
+        try database.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .text(value)])
+    }
+
+    // MARK: Users and tokens
+
+    private static func optionalText(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
+
+    private static func user(from row: [SQLValue]) -> HubUser? {
+        guard let name = row[0].string, let role = row[1].string else { return nil }
+        return HubUser(name: name, role: role, team: row[2].string, territory: row[3].string, manager: row[4].string,
+                       capacity: row[5].int.map(Int.init), disabled: row[6].int == 1)
+    }
+
+    public func addUser(_ user: HubUser, now: Int64) throws {
+        try database.execute("INSERT INTO users (name, role, team, territory, manager, capacity, disabled, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             [.text(user.name), .text(user.role), Self.optionalText(user.team), Self.optionalText(user.territory),
+                              Self.optionalText(user.manager), user.capacity.map { .integer(Int64($0)) } ?? .null,
+                              .integer(user.disabled ? 1 : 0), .integer(now)])
+    }
+
+    public func updateUser(_ user: HubUser) throws {
+        try database.execute("UPDATE users SET role = ?, team = ?, territory = ?, manager = ?, capacity = ?, disabled = ? WHERE name = ?",
+                             [.text(user.role), Self.optionalText(user.team), Self.optionalText(user.territory), Self.optionalText(user.manager),
+                              user.capacity.map { .integer(Int64($0)) } ?? .null, .integer(user.disabled ? 1 : 0), .text(user.name)])
+    }
+
+    public func user(named name: UserName) throws -> HubUser? {
+        try database.query("SELECT name, role, team, territory, manager, capacity, disabled FROM users WHERE name = ?", [.text(name)]).first.flatMap(Self.user(from:))
+    }
+
+    public func users() throws -> [HubUser] {
+        try database.query("SELECT name, role, team, territory, manager, capacity, disabled FROM users ORDER BY name").compactMap(Self.user(from:))
+    }
+
+    public func addToken(hash: [UInt8], user: UserName, now: Int64) throws {
+        try database.execute("INSERT INTO tokens (hash, user_id, created_ms) SELECT ?, id, ? FROM users WHERE name = ?", [.blob(hash), .integer(now), .text(user)])
+        guard database.changes == 1 else { throw StoreError(code: -3, message: "no such user") }
+    }
+
+    public func revokeTokens(user: UserName) throws {
+        try database.execute("UPDATE tokens SET revoked = 1 WHERE user_id = (SELECT id FROM users WHERE name = ?)", [.text(user)])
+    }
+
+    public func user(tokenHash: [UInt8]) throws -> HubUser? {
+        try database.query("""
+            SELECT u.name, u.role, u.team, u.territory, u.manager, u.capacity, u.disabled FROM tokens t JOIN users u ON u.id = t.user_id
+            WHERE t.hash = ? AND t.revoked = 0
+            """, [.blob(tokenHash)]).first.flatMap(Self.user(from:))
+    }
+
+    // MARK: Replicas and batches
+
+    private func index(of replica: ReplicaID) throws -> Int64 {
+        if let i = replicaIndex[replica] { return i }
+        try database.execute("INSERT INTO replica_ids (id) VALUES (?)", [.blob(replica.bytes)])
+        let i = database.lastInsertRowID
+        replicaIndex[replica] = i
+        replicaByIndex[i] = replica
+        return i
+    }
+
+    private func replica(index: Int64) throws -> ReplicaID {
+        if let r = replicaByIndex[index] { return r }
+        // Another connection may have added it.
+        guard let bytes = try database.query("SELECT id FROM replica_ids WHERE idx = ?", [.integer(index)]).first?[0].bytes,
+              let r = ReplicaID(bytes: bytes) else { throw StoreError(code: -2, message: "unknown replica index") }
+        replicaIndex[r] = index
+        replicaByIndex[index] = r
+        return r
+    }
+
+    public func replica(_ id: ReplicaID) throws -> ReplicaRow? {
+        guard let row = try database.query("SELECT user, last_batch, ack, last_seen_ms, pull_token FROM replicas WHERE id = ?", [.blob(id.bytes)]).first,
+              let user = row[0].string else { return nil }
+        return ReplicaRow(id: id, user: user, lastBatch: UInt64(row[1].int ?? 0), ack: UInt64(row[2].int ?? 0),
+                          lastSeenMilliseconds: row[3].int ?? 0, pullToken: UInt64(row[4].int ?? 0))
+    }
+
+    public func saveReplica(_ r: ReplicaRow) throws {
+        try database.execute("""
+            INSERT INTO replicas (id, user, last_batch, ack, last_seen_ms, pull_token) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET user = excluded.user, last_batch = excluded.last_batch, ack = excluded.ack,
+                last_seen_ms = excluded.last_seen_ms, pull_token = excluded.pull_token
+            """, [.blob(r.id.bytes), .text(r.user), .integer(Int64(r.lastBatch)), .integer(Int64(r.ack)), .integer(r.lastSeenMilliseconds),
+                  .integer(Int64(r.pullToken))])
+    }
+
+    public func replicas() throws -> [ReplicaRow] {
+        try database.query("SELECT id, user, last_batch, ack, last_seen_ms, pull_token FROM replicas ORDER BY user").compactMap { row in
+            guard let b = row[0].bytes, let id = ReplicaID(bytes: b), let user = row[1].string else { return nil }
+            return ReplicaRow(id: id, user: user, lastBatch: UInt64(row[2].int ?? 0), ack: UInt64(row[3].int ?? 0),
+                              lastSeenMilliseconds: row[4].int ?? 0, pullToken: UInt64(row[5].int ?? 0))
+        }
+    }
+
+    public func batch(replica: ReplicaID, number: UInt64) throws -> (digest: [UInt8], response: [UInt8])? {
+        guard let row = try database.query("SELECT digest, response FROM batches WHERE replica = ? AND batch = ?",
+                                           [.blob(replica.bytes), .integer(Int64(number))]).first,
+              let d = row[0].bytes, let r = row[1].bytes else { return nil }
+        return (d, r)
+    }
+
+    public func saveBatch(replica: ReplicaID, number: UInt64, digest: [UInt8], response: [UInt8]) throws {
+        try database.execute("INSERT INTO batches (replica, batch, digest, response) VALUES (?, ?, ?, ?)",
+                             [.blob(replica.bytes), .integer(Int64(number)), .blob(digest), .blob(response)])
+    }
+
+    // MARK: Records
+
+    private func encode(_ s: FieldState, into w: inout ByteWriter) throws {
+        w.value(s.value)
+        w.varint(s.stamp.hlc.rawValue)
+        w.varint(UInt64(try index(of: s.stamp.replica)))
+        w.string(s.author)
+        w.byte(UInt8(s.authority.rawValue))
+        w.varint(s.sequence)
+    }
+
+    private func decodeState(_ r: inout ByteReader) throws -> FieldState {
+        let value = try r.value()
+        let hlc = HLC(rawValue: try r.varint())
+        let replica = try replica(index: Int64(try r.varint()))
+        let author = try r.string()
+        guard let authority = Access(rawValue: Int(try r.byte())) else { throw ByteReader.damaged }
+        return FieldState(value: value, stamp: Stamp(hlc: hlc, replica: replica), author: author, authority: authority, sequence: try r.varint())
+    }
+
+    private func state(_ bytes: [UInt8]) throws -> FieldState {
+        var r = ByteReader(bytes)
+        return try decodeState(&r)
+    }
+
+    private func stateBytes(_ s: FieldState) throws -> [UInt8] {
+        var w = ByteWriter()
+        try encode(s, into: &w)
+        return w.bytes
+    }
+
+    public func record(_ id: RecordID, workspace: Workspace) throws -> Record? {
+        guard let row = try database.query("SELECT entity, created, fields, deleted FROM records WHERE id = ?", [.blob(id.bytes)]).first,
+              let entityName = row[0].string, let created = row[1].bytes, let blob = row[2].bytes else { return nil }
+        var record = Record(id: id, entity: entityName, created: try state(created))
+        let entity = workspace.entity(entityName)
+        var r = ByteReader(blob)
+        while !r.atEnd {
+            let number = UInt32(try r.varint())
+            let s = try decodeState(&r)
+            // A field unknown to this workspace version is kept in storage but not shown.
+            if let name = entity?.field(number: number)?.name { record.fields[name] = s }
+        }
+        if let d = row[3].bytes { record.deleted = try state(d) }
+        return record
+    }
+
+    public func saveRecord(_ record: Record, workspace: Workspace) throws {
+        guard let entity = workspace.entity(record.entity) else { throw StoreError(code: -3, message: "unknown entity") }
+        var w = ByteWriter(capacity: 256)
+        for field in entity.fields {
+            guard let s = record.fields[field.name] else { continue }
+            w.varint(UInt64(field.number))
+            try encode(s, into: &w)
+        }
+        let kind: Int64 = entity.stageField != nil ? 0 : (entity.visibleVia != nil ? 1 : 2)
+        var stage: SQLValue = .null
+        if let sf = entity.stageField, case let .member(s) = record[sf] { stage = .text(s) }
+        var parent: SQLValue = .null
+        if let via = entity.visibleVia, case let .reference(p) = record[via] { parent = .blob(p.bytes) }
+        try database.execute("""
+            INSERT INTO records (id, entity, kind, creator, owner, stage, parent, created, fields, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, stage = excluded.stage, parent = excluded.parent,
+                fields = excluded.fields, deleted = excluded.deleted
+            """, [.blob(record.id.bytes), .text(record.entity), .integer(kind), .text(record.creator), Self.optionalText(record.owner), stage, parent,
+                  .blob(try stateBytes(record.created)), .blob(w.bytes), try record.deleted.map { .blob(try stateBytes($0)) } ?? .null])
+        if kind == 0 {
+            // Accounts and contacts a deal points at are visible with the deal.
+            try database.execute("DELETE FROM refs WHERE source = ?", [.blob(record.id.bytes)])
+            for field in entity.fields {
+                if case .reference = field.type, case let .reference(target) = record[field.name] {
+                    try database.execute("INSERT OR IGNORE INTO refs (source, target) VALUES (?, ?)", [.blob(record.id.bytes), .blob(target.bytes)])
+                }
+            }
+        }
+        if record.entity == "membership" {
+            try database.execute("DELETE FROM teams WHERE membership = ?", [.blob(record.id.bytes)])
+            if !record.isDeleted, record["state"] == .member("active"), case let .reference(opp) = record["opportunity"], case let .text(user) = record["user"] {
+                try database.execute("INSERT INTO teams (membership, opportunity, user) VALUES (?, ?, ?)", [.blob(record.id.bytes), .blob(opp.bytes), .text(user)])
+            }
+        }
+    }
+
+    public func recordCount() throws -> Int {
+        Int(try database.query("SELECT count(*) FROM records").first?[0].int ?? 0)
+    }
+
+    // MARK: Log
+
+    public func head() throws -> UInt64 {
+        UInt64(try database.query("SELECT coalesce(max(seq), 0) FROM log").first?[0].int ?? 0)
+    }
+
+    public func append(_ e: LogEntry, hubMilliseconds: Int64) throws {
+        try database.execute("""
+            INSERT INTO log (seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.integer(Int64(e.sequence)), .blob(e.record.bytes), .text(e.entity), .text(e.field), .integer(Self.kindCode(e.kind)),
+                  .blob(e.value.storedBytes), .integer(Int64(bitPattern: e.stamp.hlc.rawValue)), .integer(try index(of: e.stamp.replica)),
+                  .text(e.author), .integer(Int64(e.authority.rawValue)), .integer(hubMilliseconds)])
+    }
+
+    static func kindCode(_ k: WriteKind) -> Int64 {
+        switch k {
+        case .set: 0
+        case .create: 1
+        case .delete: 2
+        }
+    }
+
+    static func kind(_ code: Int64?) -> WriteKind {
+        switch code {
+        case 1: .create
+        case 2: .delete
+        default: .set
+        }
+    }
+
+    private func logEntries(_ rows: [[SQLValue]]) throws -> [StoredLogEntry] {
+        try rows.map { row in
+            guard let seq = row[0].int, let rb = row[1].bytes, let record = RecordID(bytes: rb), let entity = row[2].string, let field = row[3].string,
+                  let vb = row[5].bytes, let hlc = row[6].int, let ri = row[7].int, let author = row[8].string,
+                  let authority = row[9].int.flatMap({ Access(rawValue: Int($0)) }), let ms = row[10].int
+            else { throw ByteReader.damaged }
+            let entry = LogEntry(sequence: UInt64(seq), record: record, entity: entity, field: field, kind: Self.kind(row[4].int),
+                                 value: try Value(storedBytes: vb), stamp: Stamp(hlc: HLC(rawValue: UInt64(bitPattern: hlc)), replica: try replica(index: ri)),
+                                 author: author, authority: authority)
+            return StoredLogEntry(entry: entry, hubMilliseconds: ms)
+        }
+    }
+
+    public func log(after: UInt64, limit: Int) throws -> [StoredLogEntry] {
+        try logEntries(database.query("""
+            SELECT seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms FROM log WHERE seq > ? ORDER BY seq LIMIT ?
+            """, [.integer(Int64(after)), .integer(Int64(limit))]))
+    }
+
+    public func log(record: RecordID) throws -> [StoredLogEntry] {
+        try logEntries(database.query("""
+            SELECT seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms FROM log WHERE record = ? ORDER BY seq
+            """, [.blob(record.bytes)]))
+    }
+
+    // MARK: Conflicts
+
+    public func addConflict(_ c: ConflictRecord, owner: UserName?, hubMilliseconds: Int64) throws -> UInt64 {
+        try database.execute("""
+            INSERT INTO conflicts (record, entity, field, outcome, rule, loser, author, winner, winner_author, owner, hub_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.blob(c.record.bytes), .text(c.entity), .text(c.field), .text(c.outcome.rawValue), .text(c.rule.rawValue),
+                  .blob(try stateBytes(c.loser)), .text(c.loser.author), try c.winner.map { .blob(try stateBytes($0)) } ?? .null,
+                  Self.optionalText(c.winner?.author), Self.optionalText(owner), .integer(hubMilliseconds)])
+        return UInt64(database.lastInsertRowID)
+    }
+
+    private func conflicts(_ rows: [[SQLValue]]) throws -> [StoredConflict] {
+        try rows.map { row in
+            guard let id = row[0].int, let rb = row[1].bytes, let record = RecordID(bytes: rb), let entity = row[2].string, let field = row[3].string,
+                  let outcome = row[4].string.flatMap(Outcome.init(rawValue:)), let rule = row[5].string.flatMap(RuleID.init(rawValue:)),
+                  let loser = row[6].bytes, let ms = row[9].int else { throw ByteReader.damaged }
+            let c = ConflictRecord(id: UInt64(id), record: record, entity: entity, field: field, outcome: outcome, rule: rule,
+                                   loser: try state(loser), winner: try row[7].bytes.map { try state($0) })
+            return StoredConflict(conflict: c, hubMilliseconds: ms, owner: row[8].string)
+        }
+    }
+
+    public func conflicts(after: UInt64, concerning users: Set<UserName>, author: UserName, limit: Int) throws -> [StoredConflict] {
+        // Conflicts of the user's own writes, and those on records owned by the user or by someone they manage.
+        let owners = Array(users)
+        let placeholders = owners.isEmpty ? "NULL" : owners.map { _ in "?" }.joined(separator: ",")
+        return try conflicts(database.query("""
+            SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts
+            WHERE id > ? AND (author = ? OR owner IN (\(placeholders))) ORDER BY id LIMIT ?
+            """, [.integer(Int64(after)), .text(author)] + owners.map { .text($0) } + [.integer(Int64(limit))]))
+    }
+
+    public func conflicts(record: RecordID) throws -> [StoredConflict] {
+        try conflicts(database.query("SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts WHERE record = ? ORDER BY id",
+                                     [.blob(record.bytes)]))
+    }
+
+    // MARK: Visibility
+
+    public func team(of opportunity: RecordID) throws -> Set<UserName> {
+        Set(try database.query("SELECT user FROM teams WHERE opportunity = ?", [.blob(opportunity.bytes)]).compactMap { $0[0].string })
+    }
+
+    public func records(visibleTo q: VisibilityQuery) throws -> Set<RecordID> {
+        var conditions = [String]()
+        var args = [SQLValue]()
+        if q.all { conditions.append("1") }
+        if q.owner { conditions.append("owner = ?"); args.append(.text(q.user)) }
+        if q.creator { conditions.append("creator = ?"); args.append(.text(q.user)) }
+        if q.team { conditions.append("id IN (SELECT opportunity FROM teams WHERE user = ?)"); args.append(.text(q.user)) }
+        if !q.managed.isEmpty {
+            let p = q.managed.map { _ in "?" }.joined(separator: ",")
+            conditions.append("owner IN (\(p)) OR (owner IS NULL AND creator IN (\(p)))")
+            args += q.managed.sorted().map { .text($0) } + q.managed.sorted().map { .text($0) }
+        }
+        if !q.stages.isEmpty {
+            conditions.append("stage IN (\(q.stages.map { _ in "?" }.joined(separator: ",")))")
+            args += q.stages.sorted().map { .text($0) }
+        }
+        try database.execute("CREATE TEMP TABLE IF NOT EXISTS visible_top (id BLOB PRIMARY KEY) WITHOUT ROWID")
+        try database.execute("DELETE FROM temp.visible_top")
+        if !conditions.isEmpty {
+            try database.execute("INSERT INTO temp.visible_top SELECT id FROM records WHERE kind = 0 AND deleted IS NULL AND (\(conditions.joined(separator: " OR ")))", args)
+        }
+        var out = Set<RecordID>()
+        let rows = try database.query("""
+            SELECT id FROM temp.visible_top
+            UNION SELECT id FROM records WHERE kind = 1 AND deleted IS NULL AND parent IN (SELECT id FROM temp.visible_top)
+            UNION SELECT r.id FROM refs f JOIN records r ON r.id = f.target WHERE r.deleted IS NULL AND f.source IN (SELECT id FROM temp.visible_top)
+            UNION SELECT id FROM records WHERE kind = 2 AND deleted IS NULL AND creator = ?
+            """, [.text(q.user)])
+        for row in rows { if let b = row[0].bytes, let id = RecordID(bytes: b) { out.insert(id) } }
+        return out
+    }
+
+    public func known(replica: ReplicaID) throws -> [RecordID: UInt64] {
+        var out = [RecordID: UInt64]()
+        for row in try database.query("SELECT record, signature FROM replica_records WHERE replica = ?", [.blob(replica.bytes)]) {
+            if let b = row[0].bytes, let id = RecordID(bytes: b), let s = row[1].int { out[id] = UInt64(bitPattern: s) }
+        }
+        return out
+    }
+
+    public func stageKnown(replica: ReplicaID, token: UInt64, changes: [(RecordID, UInt64?)]) throws {
+        for (id, signature) in changes {
+            try database.execute("INSERT OR REPLACE INTO replica_pending (replica, token, record, signature) VALUES (?, ?, ?, ?)",
+                                 [.blob(replica.bytes), .integer(Int64(token)), .blob(id.bytes), signature.map { .integer(Int64(bitPattern: $0)) } ?? .null])
+        }
+    }
+
+    public func acknowledge(replica: ReplicaID, token: UInt64) throws {
+        let r: SQLValue = .blob(replica.bytes)
+        // Pages up to `token` were received: what they delivered is now known. Later pages were
+        // lost in transit and will be recomputed.
+        try database.execute("""
+            INSERT OR REPLACE INTO replica_records (replica, record, signature)
+            SELECT replica, record, signature FROM replica_pending WHERE replica = ? AND token <= ? AND signature IS NOT NULL ORDER BY token
+            """, [r, .integer(Int64(token))])
+        try database.execute("""
+            DELETE FROM replica_records WHERE replica = ? AND record IN
+                (SELECT record FROM replica_pending p WHERE p.replica = ? AND p.token <= ? AND p.signature IS NULL
+                 AND p.token = (SELECT max(token) FROM replica_pending q WHERE q.replica = p.replica AND q.record = p.record AND q.token <= ?))
+            """, [r, r, .integer(Int64(token)), .integer(Int64(token))])
+        try database.execute("DELETE FROM replica_pending WHERE replica = ?", [r])
+    }
+}

@@ -1,3 +1,0 @@
-import OppsHubCommands
-
-OppsHub.main()

@@ -1,0 +1,232 @@
+import Foundation
+import OppsCore
+import Testing
+@testable import OppsStore
+
+/// A storage backend under test. Every backend of `HubStorage` runs every test of this suite
+/// (a PostgreSQL backend adds itself to `all`).
+struct Backend: Sendable, CustomTestStringConvertible {
+    var name: String
+    var make: @Sendable () throws -> any HubStorage
+    var testDescription: String { name }
+
+    static let all: [Backend] = [
+        Backend(name: "sqlite") {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-conformance-\(UInt64.random(in: 0...UInt64.max))")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            return try SQLiteHubStore(path: dir.appendingPathComponent("hub.sqlite").path)
+        },
+    ]
+}
+
+@Suite struct HubStorageConformance {
+    let ws = Workspace.default
+    static let replicaA = ReplicaID(UUID128(high: 1, low: 0xA))
+    static let replicaB = ReplicaID(UUID128(high: 1, low: 0xB))
+
+    func state(_ v: Value, hlc: UInt64 = 100, replica: ReplicaID = replicaA, author: String = "sam", seq: UInt64 = 1) -> FieldState {
+        FieldState(value: v, stamp: Stamp(hlc: HLC(rawValue: hlc), replica: replica), author: author, authority: .own, sequence: seq)
+    }
+
+    func opportunity(_ n: UInt64, owner: String?, creator: String = "sam", stage: String = "discovery") -> Record {
+        var r = Record(id: RecordID(high: 0x0190, low: n), entity: "opportunity", created: state(.member(stage), author: creator))
+        r.fields["stage"] = state(.member(stage), seq: 2)
+        if let owner { r.fields["owner"] = state(.text(owner), seq: 3) }
+        return r
+    }
+
+    func initialised(_ backend: Backend) throws -> any HubStorage {
+        let s = try backend.make()
+        try s.transaction { try s.initialize(hub: UUID128(high: 9, low: 9), workspace: Workspace.defaultDocument, version: 1, now: 1000) }
+        for u in [HubUser(name: "max", role: "manager"), HubUser(name: "sam", role: "sales", manager: "max", capacity: 2),
+                  HubUser(name: "tom", role: "sales", manager: "max"), HubUser(name: "mia", role: "marketing"), HubUser(name: "eve", role: "expert")] {
+            try s.addUser(u, now: 1000)
+        }
+        return s
+    }
+
+    @Test(arguments: Backend.all)
+    func identityAndWorkspace(backend: Backend) throws {
+        let s = try initialised(backend)
+        #expect(try s.hubID() == UUID128(high: 9, low: 9))
+        #expect(try s.workspace()?.version == 1)
+        try s.addWorkspace(version: 2, document: "{}", now: 2000)
+        #expect(try s.workspace()?.version == 2)
+        try s.setMeta("k", "v1")
+        try s.setMeta("k", "v2")
+        #expect(try s.meta("k") == "v2")
+        #expect(try s.meta("missing") == nil)
+    }
+
+    @Test(arguments: Backend.all)
+    func usersAndTokens(backend: Backend) throws {
+        let s = try initialised(backend)
+        #expect(try s.user(named: "sam")?.manager == "max")
+        #expect(try s.users().map(\.name) == ["eve", "max", "mia", "sam", "tom"])
+        #expect(throws: (any Error).self) { try s.addUser(HubUser(name: "sam", role: "sales"), now: 1) }
+        try s.addToken(hash: [1, 2, 3], user: "sam", now: 1)
+        #expect(try s.user(tokenHash: [1, 2, 3])?.name == "sam")
+        #expect(try s.user(tokenHash: [9]) == nil)
+        #expect(throws: (any Error).self) { try s.addToken(hash: [4], user: "nobody", now: 1) }
+        try s.revokeTokens(user: "sam")
+        #expect(try s.user(tokenHash: [1, 2, 3]) == nil)
+        var sam = try #require(try s.user(named: "sam"))
+        sam.disabled = true
+        sam.territory = "north"
+        try s.updateUser(sam)
+        #expect(try s.user(named: "sam")?.disabled == true)
+        #expect(try s.user(named: "sam")?.territory == "north")
+    }
+
+    @Test(arguments: Backend.all)
+    func recordsRoundTripEveryValueKind(backend: Backend) throws {
+        let s = try initialised(backend)
+        var r = opportunity(1, owner: "sam")
+        r.fields["amount"] = state(.decimal(ExactDecimal(units: 1_200_000, scale: 2)), seq: 4)
+        r.fields["name"] = state(.text("商机 ACME"), replica: Self.replicaB, author: "tom", seq: 5)
+        r.fields["probability"] = state(.integer(-40), seq: 6)
+        r.fields["close_date"] = state(.date(CivilDate(daysSinceEpoch: 20818)), seq: 7)
+        r.fields["check_need"] = state(.boolean(true), seq: 8)
+        r.fields["account"] = state(.reference(RecordID(high: 7, low: 7)), seq: 9)
+        r.fields["next_step"] = state(.null, seq: 10)
+        r.fields["amount"]?.authority = .override
+        try s.transaction { try s.saveRecord(r, workspace: ws) }
+        #expect(try s.record(r.id, workspace: ws) == r)
+        r.deleted = state(.null, hlc: 900, seq: 11)
+        try s.saveRecord(r, workspace: ws)
+        #expect(try s.record(r.id, workspace: ws) == r)
+        #expect(try s.record(RecordID(high: 5, low: 5), workspace: ws) == nil)
+        #expect(try s.recordCount() == 1)
+        var activity = Record(id: RecordID(high: 2, low: 1), entity: "activity", created: state(.null))
+        activity.fields["at"] = state(.timestamp(Timestamp(milliseconds: 1_795_916_628_123)))
+        try s.saveRecord(activity, workspace: ws)
+        #expect(try s.record(activity.id, workspace: ws) == activity)
+    }
+
+    @Test(arguments: Backend.all)
+    func logAndConflicts(backend: Backend) throws {
+        let s = try initialised(backend)
+        #expect(try s.head() == 0)
+        let id = RecordID(high: 3, low: 3)
+        for seq in 1...5 as ClosedRange<UInt64> {
+            try s.append(LogEntry(sequence: seq, record: id, entity: "opportunity", field: seq == 1 ? "" : "amount", kind: seq == 1 ? .create : .set,
+                                  value: .decimal(ExactDecimal(units: Int64(seq), scale: 2)), stamp: Stamp(hlc: HLC(rawValue: seq), replica: Self.replicaB),
+                                  author: "sam", authority: .own), hubMilliseconds: 5000 + Int64(seq))
+        }
+        #expect(try s.head() == 5)
+        let page = try s.log(after: 2, limit: 2)
+        #expect(page.map(\.entry.sequence) == [3, 4])
+        #expect(page[0].entry.stamp.replica == Self.replicaB)
+        #expect(page[0].hubMilliseconds == 5003)
+        #expect(try s.log(record: id).count == 5)
+        #expect(try s.log(after: 0, limit: 10).first?.entry.kind == .create)
+        // Sequences are unique: appending one twice fails.
+        #expect(throws: (any Error).self) {
+            try s.append(LogEntry(sequence: 5, record: id, entity: "opportunity", field: "amount", kind: .set, value: .null,
+                                  stamp: Stamp(hlc: .zero, replica: Self.replicaA), author: "sam", authority: .own), hubMilliseconds: 1)
+        }
+        let c1 = try s.addConflict(ConflictRecord(id: 0, record: id, entity: "opportunity", field: "amount", outcome: .lost, rule: .authority,
+                                                  loser: state(.integer(1), author: "sam"), winner: state(.integer(2), author: "max")), owner: "sam", hubMilliseconds: 7)
+        let c2 = try s.addConflict(ConflictRecord(id: 0, record: id, entity: "opportunity", field: "discount", outcome: .proposal, rule: .approvalRequired,
+                                                  loser: state(.integer(3), author: "tom"), winner: nil), owner: "tom", hubMilliseconds: 8)
+        #expect(c2 > c1)
+        #expect(try s.conflicts(after: 0, concerning: ["sam"], author: "sam", limit: 10).map(\.conflict.id) == [c1])
+        #expect(try s.conflicts(after: 0, concerning: ["max", "sam", "tom"], author: "max", limit: 10).map(\.conflict.id) == [c1, c2])
+        #expect(try s.conflicts(after: c1, concerning: ["max", "sam", "tom"], author: "max", limit: 10).map(\.conflict.id) == [c2])
+        #expect(try s.conflicts(after: 0, concerning: [], author: "tom", limit: 10).first?.conflict.loser.value == .integer(3))
+        #expect(try s.conflicts(record: id).count == 2)
+    }
+
+    @Test(arguments: Backend.all)
+    func replicasBatchesAndAtomicity(backend: Backend) throws {
+        let s = try initialised(backend)
+        try s.saveReplica(ReplicaRow(id: Self.replicaA, user: "sam", lastBatch: 0, ack: 0, lastSeenMilliseconds: 1, pullToken: 0))
+        var row = try #require(try s.replica(Self.replicaA))
+        row.lastBatch = 3
+        try s.saveReplica(row)
+        #expect(try s.replica(Self.replicaA)?.lastBatch == 3)
+        #expect(try s.replicas().count == 1)
+        try s.saveBatch(replica: Self.replicaA, number: 3, digest: [1], response: [2, 3])
+        #expect(try s.batch(replica: Self.replicaA, number: 3)?.response == [2, 3])
+        #expect(try s.batch(replica: Self.replicaA, number: 4) == nil)
+        // A failed transaction leaves nothing: not the record, not the log entry, not the batch.
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try s.transaction {
+                try s.saveRecord(opportunity(1, owner: "sam"), workspace: ws)
+                try s.append(LogEntry(sequence: 1, record: RecordID(high: 0x0190, low: 1), entity: "opportunity", field: "", kind: .create, value: .null,
+                                      stamp: Stamp(hlc: .zero, replica: Self.replicaB), author: "sam", authority: .own), hubMilliseconds: 1)
+                try s.saveBatch(replica: Self.replicaA, number: 4, digest: [1], response: [1])
+                throw Boom()
+            }
+        }
+        #expect(try s.recordCount() == 0)
+        #expect(try s.head() == 0)
+        #expect(try s.batch(replica: Self.replicaA, number: 4) == nil)
+        // Replica indexes cached during the rolled-back transaction are gone too.
+        let r = opportunity(2, owner: "sam")
+        var withB = r
+        withB.fields["name"] = state(.text("x"), replica: ReplicaID(UUID128(high: 77, low: 77)))
+        try s.saveRecord(withB, workspace: ws)
+        #expect(try s.record(r.id, workspace: ws) == withB)
+    }
+
+    @Test(arguments: Backend.all)
+    func visibilityFollowsTheRoles(backend: Backend) throws {
+        let s = try initialised(backend)
+        let samDeal = opportunity(1, owner: "sam")
+        let tomDeal = opportunity(2, owner: "tom", creator: "tom")
+        let lead = opportunity(3, owner: nil, creator: "mia", stage: "lead")
+        var won = opportunity(4, owner: "tom", creator: "tom", stage: "won")
+        won.fields["account"] = state(.reference(RecordID(high: 0xACC, low: 1)), seq: 9)
+        let account = Record(id: RecordID(high: 0xACC, low: 1), entity: "account", created: state(.null, author: "tom"))
+        var call = Record(id: RecordID(high: 0xCA1, low: 1), entity: "activity", created: state(.null, author: "tom"))
+        call.fields["opportunity"] = state(.reference(tomDeal.id))
+        var membership = Record(id: RecordID(high: 0x3E3, low: 1), entity: "membership", created: state(.null, author: "max"))
+        membership.fields["opportunity"] = state(.reference(tomDeal.id))
+        membership.fields["user"] = state(.text("eve"))
+        membership.fields["state"] = state(.member("active"))
+        var gone = opportunity(5, owner: "sam")
+        gone.deleted = state(.null, seq: 20)
+        for r in [samDeal, tomDeal, lead, won, account, call, membership, gone] { try s.saveRecord(r, workspace: ws) }
+        let directory = Directory(users: try s.users().map(\.directoryEntry))
+        func visible(_ user: String, _ role: String) throws -> Set<RecordID> {
+            try s.records(visibleTo: VisibilityQuery.make(user: user, role: role, workspace: ws, directory: directory))
+        }
+        #expect(try visible("sam", "sales") == [samDeal.id])
+        #expect(try visible("tom", "sales") == [tomDeal.id, won.id, account.id, call.id, membership.id])
+        #expect(try visible("mia", "marketing") == [lead.id])
+        #expect(try visible("eve", "expert") == [tomDeal.id, call.id, membership.id])
+        #expect(try visible("sue", "success") == [won.id, account.id])
+        #expect(try visible("max", "manager") == [samDeal.id, tomDeal.id, won.id, account.id, call.id, membership.id])
+        #expect(try s.team(of: tomDeal.id) == ["eve"])
+        #expect(try s.teams(of: "eve") == [tomDeal.id])
+        // Removing the membership takes the deal out of the expert's view.
+        membership.fields["state"] = state(.member("removed"), seq: 30)
+        try s.saveRecord(membership, workspace: ws)
+        #expect(try visible("eve", "expert").isEmpty)
+        #expect(try s.openRecords(owner: "tom", closedStages: ["won", "lost"]) == 1)
+        #expect(try s.columns(of: [samDeal.id, lead.id])[lead.id] == RecordColumns(entity: "opportunity", kind: 0, creator: "mia", owner: nil, stage: "lead"))
+    }
+
+    @Test(arguments: Backend.all)
+    func whatAReplicaHoldsMovesOnlyWhenAPageIsAcknowledged(backend: Backend) throws {
+        let s = try initialised(backend)
+        let a = RecordID(high: 1, low: 1), b = RecordID(high: 1, low: 2), c = RecordID(high: 1, low: 3)
+        try s.stageKnown(replica: Self.replicaA, token: 1, changes: [(a, 11), (b, 12)])
+        #expect(try s.known(replica: Self.replicaA).isEmpty)  // not yet acknowledged
+        try s.acknowledge(replica: Self.replicaA, token: 1)
+        #expect(try s.known(replica: Self.replicaA) == [a: 11, b: 12])
+        // Page 2 (b leaves, c enters) is lost: acknowledging token 1 again drops it.
+        try s.stageKnown(replica: Self.replicaA, token: 2, changes: [(b, nil), (c, 13)])
+        try s.acknowledge(replica: Self.replicaA, token: 1)
+        #expect(try s.known(replica: Self.replicaA) == [a: 11, b: 12])
+        // Page 3 is received.
+        try s.stageKnown(replica: Self.replicaA, token: 3, changes: [(b, nil), (c, 13), (a, 21)])
+        try s.acknowledge(replica: Self.replicaA, token: 3)
+        #expect(try s.known(replica: Self.replicaA) == [a: 21, c: 13])
+        #expect(try s.known(replica: Self.replicaB).isEmpty)
+        try s.resetKnown(replica: Self.replicaA)
+        #expect(try s.known(replica: Self.replicaA).isEmpty)
+    }
+}

@@ -59,7 +59,7 @@ public struct HubServer: Sendable {
         _ request: Request, route: String, _ type: In.Type, _ call: (HubUser, In) async throws -> (Out, HubActivity)
     ) async throws -> Response {
         let start = ContinuousClock.now
-        guard let media = MediaType(header: request.headers[.contentType]) else {
+        guard let media = WireFormat(header: request.headers[.contentType]) else {
             throw WireError(.unsupportedMediaType, "send application/x-protobuf or application/json")
         }
         guard let coding = ContentCoding(header: request.headers[.contentEncoding]) else {
@@ -70,6 +70,8 @@ public struct HubServer: Sendable {
         do {
             buffer = try await request.body.collect(upTo: hub.configuration.maxBodyBytes)
         } catch let e as HTTPError where e.status == .contentTooLarge {
+            throw WireError(.bodyTooLarge, "body larger than \(hub.configuration.maxBodyBytes) bytes")
+        } catch is NIOTooManyBytesError {
             throw WireError(.bodyTooLarge, "body larger than \(hub.configuration.maxBodyBytes) bytes")
         }
         let raw = Array(buffer.readableBytesView)
@@ -126,7 +128,7 @@ struct ErrorMapping: RouterMiddleware {
     }
 
     func respond(_ error: WireError, _ request: Request) -> Response {
-        let media = request.headers[.contentType].flatMap { MediaType(header: $0) } ?? .json
+        let media = request.headers[.contentType].flatMap { WireFormat(header: $0) } ?? .json
         var body = error.body
         if error.code == .internal { body.message = "" }
         metrics.request(route: request.uri.path, status: error.code.httpStatus, duration: .zero)

@@ -3,7 +3,7 @@ import SwiftProtobuf
 
 /// The two body formats of the protocol (sync-protocol.md §2.2): binary Protocol Buffers, the
 /// compact form, and canonical proto3 JSON, the debugging form.
-public enum MediaType: String, Sendable, Hashable, CaseIterable {
+public enum WireFormat: String, Sendable, Hashable, CaseIterable {
     case protobuf = "application/x-protobuf"
     case json = "application/json"
 
@@ -23,7 +23,7 @@ public enum MediaType: String, Sendable, Hashable, CaseIterable {
 /// Encodes and decodes protocol messages in either media type, with compression.
 public enum BodyCodec {
     /// Serialises a message (deterministic field order) and compresses it.
-    public static func encode<M: SwiftProtobuf.Message>(_ message: M, as type: MediaType, coding: ContentCoding = .identity) -> [UInt8] {
+    public static func encode<M: SwiftProtobuf.Message>(_ message: M, as type: WireFormat, coding: ContentCoding = .identity) -> [UInt8] {
         let raw: [UInt8]
         switch type {
         case .protobuf:
@@ -39,7 +39,7 @@ public enum BodyCodec {
     }
 
     /// Decompresses (within `limit`) and decodes a message; `malformed-body` when it is not one.
-    public static func decode<M: SwiftProtobuf.Message>(_ type: M.Type, from body: [UInt8], as media: MediaType,
+    public static func decode<M: SwiftProtobuf.Message>(_ type: M.Type, from body: [UInt8], as media: WireFormat,
                                                         coding: ContentCoding = .identity, limit: Int = 64 << 20) throws(WireError) -> M {
         let raw = try coding.decompress(body, limit: limit)
         do {

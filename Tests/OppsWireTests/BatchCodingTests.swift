@@ -21,7 +21,7 @@ import Testing
 
     @Test func roundTripsThroughBothMediaTypesAndCompression() throws {
         let request = try BatchCoding.encode(writes(), replica: replica, batch: 7, workspace: .default)
-        for media in MediaType.allCases {
+        for media in WireFormat.allCases {
             for coding in ContentCoding.allCases {
                 let body = BodyCodec.encode(request, as: media, coding: coding)
                 let back = try BodyCodec.decode(PushRequest.self, from: body, as: media, coding: coding)

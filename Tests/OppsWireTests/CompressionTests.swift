@@ -46,8 +46,8 @@ import Testing
         #expect(ContentCoding(header: nil) == .identity)
         #expect(ContentCoding(header: " GZIP ") == .gzip)
         #expect(ContentCoding(header: "br") == nil)
-        #expect(MediaType(header: "application/json; charset=utf-8") == .json)
-        #expect(MediaType(header: nil) == .protobuf)
-        #expect(MediaType(header: "text/plain") == nil)
+        #expect(WireFormat(header: "application/json; charset=utf-8") == .json)
+        #expect(WireFormat(header: nil) == .protobuf)
+        #expect(WireFormat(header: "text/plain") == nil)
     }
 }

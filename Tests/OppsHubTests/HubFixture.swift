@@ -1,0 +1,188 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import OppsCore
+import OppsStore
+import OppsWire
+import SwiftProtobuf
+@testable import OppsHub
+
+/// A hub in a temporary directory with a small team; tokens are generated per run.
+struct HubFixture: Sendable {
+    let directory: String
+    let configuration: HubConfiguration
+    let tokens: [String: String]
+    let hub: Hub
+    let server: HubServer
+
+    static let team: [HubUser] = [
+        HubUser(name: "max", role: "manager"),
+        HubUser(name: "sam", role: "sales", territory: "north", manager: "max"),
+        HubUser(name: "tom", role: "sales", territory: "north", manager: "max"),
+        HubUser(name: "ann", role: "sales", territory: "south", manager: "max"),
+        HubUser(name: "mia", role: "marketing", manager: "max"),
+        HubUser(name: "eve", role: "expert", manager: "max"),
+        HubUser(name: "sue", role: "success", manager: "max"),
+    ]
+
+    init(users: [HubUser] = HubFixture.team, configure: (inout HubConfiguration) -> Void = { _ in }) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("opps-hub-test-\(UInt64.random(in: 0...UInt64.max))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var config = HubConfiguration(dataDirectory: directory, port: 0)
+        configure(&config)
+        configuration = config
+        var rng = SystemRandomNumberGenerator()
+        let store = try SQLiteHubStore(path: config.databasePath)
+        _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: 1_795_000_000_000, rng: &rng)
+        let engine = try HubEngine(store: store, configuration: config)
+        var tokens = [String: String]()
+        for u in users { tokens[u.name] = try engine.addUser(u, rng: &rng) }
+        self.tokens = tokens
+        hub = try Hub(configuration: config)
+        server = HubServer(hub: hub)
+    }
+
+    func application() -> some ApplicationProtocol {
+        Application(router: server.router())
+    }
+}
+
+/// Sends protocol messages through a HummingbirdTesting client.
+struct WireClient: Sendable {
+    let client: any TestClientProtocol
+    var media: WireFormat = .protobuf
+
+    struct Failure: Error, CustomStringConvertible {
+        var status: Int
+        var error: WireError
+        var description: String { "\(status) \(error)" }
+    }
+
+    func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ path: String, _ message: In, token: String?, as: Out.Type,
+                                                                       coding: ContentCoding = .identity) async throws -> Out {
+        var headers: HTTPFields = [.contentType: media.rawValue, .acceptEncoding: "deflate"]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        if coding != .identity { headers[.contentEncoding] = coding.rawValue }
+        let body = BodyCodec.encode(message, as: media, coding: coding)
+        let response = try await client.executeRequest(uri: path, method: .post, headers: headers, body: ByteBuffer(bytes: body))
+        let bytes = Array(response.body.readableBytesView)
+        let responseCoding = ContentCoding(header: response.headers[.contentEncoding]) ?? .identity
+        guard response.status == .ok else {
+            let e = try BodyCodec.decode(ErrorBody.self, from: bytes, as: WireFormat(header: response.headers[.contentType]) ?? .json)
+            throw Failure(status: response.status.code, error: WireError(body: e))
+        }
+        return try BodyCodec.decode(Out.self, from: bytes, as: media, coding: responseCoding)
+    }
+}
+
+/// A minimal replica for hub tests: it keeps the hub-confirmed state, pushes batches and pulls
+/// pages the way sync-protocol.md says, and checks every checkpoint.
+struct TestReplica {
+    let user: String
+    let token: String
+    let id: ReplicaID
+    var clock = HybridLogicalClock()
+    var state = RecordSet()
+    var cursor: UInt64 = 0
+    var token_: UInt64 = 0
+    var conflictCursor: UInt64 = 0
+    var batch: UInt64 = 0
+    var conflicts: [WireConflict] = []
+    var checkpoints: [WireCheckpoint] = []
+    var physical: Int64 = 1_795_000_000_000
+    let workspace = Workspace.default
+
+    init(user: String, token: String, seed: UInt64) {
+        self.user = user
+        self.token = token
+        var rng = SeededGenerator(seed: seed)
+        id = ReplicaID.random(using: &rng)
+    }
+
+    mutating func stamp() -> Stamp {
+        physical += 1000
+        return Stamp(hlc: clock.tick(physical: physical), replica: id)
+    }
+
+    func handshake(_ c: WireClient) async throws -> HandshakeResponse {
+        var h = HandshakeRequest()
+        h.minVersion = 1
+        h.maxVersion = 1
+        h.replica = Data(id.bytes)
+        return try await c.call(Endpoint.handshake, h, token: token, as: HandshakeResponse.self)
+    }
+
+    /// A write on top of what this replica holds.
+    mutating func write(_ record: RecordID, _ field: String, _ value: Value, entity: String = "opportunity") -> FieldWrite {
+        let current = state[record]?.fields[field]
+        let base: Base = current.map { .sequence($0.sequence) } ?? .none
+        return FieldWrite(record: record, entity: entity, field: field, value: value, base: base, author: user, stamp: stamp())
+    }
+
+    mutating func create(_ entity: String = "opportunity", stage: String? = "discovery", using rng: inout SeededGenerator) -> FieldWrite {
+        let id = UUID128.version7(milliseconds: physical, using: &rng)
+        return FieldWrite(record: id, entity: entity, kind: .create, value: stage.map { .member($0) } ?? .null, author: user, stamp: stamp())
+    }
+
+    mutating func push(_ c: WireClient, _ writes: [FieldWrite]) async throws -> PushResponse {
+        batch += 1
+        let request = try BatchCoding.encode(writes, replica: id, batch: batch, workspace: workspace)
+        return try await c.call(Endpoint.push, request, token: token, as: PushResponse.self)
+    }
+
+    /// Pulls until up to date; returns the number of pages.
+    @discardableResult
+    mutating func pull(_ c: WireClient, maxChanges: UInt32 = 0) async throws -> Int {
+        var pages = 0
+        while true {
+            var r = PullRequest()
+            r.replica = Data(id.bytes)
+            r.cursor = cursor
+            r.token = token_
+            r.conflictCursor = conflictCursor
+            r.maxChanges = maxChanges
+            r.ack = cursor
+            let page = try await c.call(Endpoint.pull, r, token: token, as: PullResponse.self)
+            try apply(page)
+            pages += 1
+            if !page.more { return pages }
+            if pages > 10_000 { throw WireClient.Failure(status: 0, error: WireError(.internal, "pull does not end")) }
+        }
+    }
+
+    mutating func apply(_ page: PullResponse) throws {
+        let replicas = page.replicas.compactMap { ReplicaID(bytes: $0) }
+        func entry(_ c: WireChange) throws -> LogEntry {
+            let entity = workspace.entity(number: c.entity)!
+            let field = c.kind == .set ? entity.field(number: c.field)!.name : ""
+            return LogEntry(sequence: c.sequence, record: RecordID(bytes: c.record)!, entity: entity.name, field: field, kind: c.kind.coreKind!,
+                            value: c.hasValue ? try c.value.coreValue() : .null,
+                            stamp: Stamp(hlc: HLC(rawValue: c.hlc), replica: replicas[Int(c.replica)]), author: page.authors[Int(c.author)],
+                            authority: Access(rawValue: Int(c.authority))!)
+        }
+        for id in page.left { state.remove(RecordID(bytes: id)!) }
+        for e in page.entered {
+            let id = RecordID(bytes: e.record)!
+            state.remove(id)
+            for c in e.fields { state.apply(try entry(c)) }
+        }
+        for c in page.changes {
+            let e = try entry(c)
+            state.apply(e)
+            clock.receive(e.stamp.hlc, physical: physical)
+        }
+        conflicts += page.conflicts
+        cursor = page.cursor
+        token_ = page.token
+        conflictCursor = page.conflictCursor
+        if page.hasCheckpoint { checkpoints.append(page.checkpoint) }
+    }
+
+    /// The checksum of what this replica holds.
+    var checksum: StateChecksum { StateChecksum(of: state.records.values, workspace: workspace) }
+}
+
+extension WireClient.Failure {
+    var code: WireError.Code { error.code }
+}

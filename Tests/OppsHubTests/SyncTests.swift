@@ -1,0 +1,196 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import OppsCore
+import OppsStore
+import OppsWire
+import Testing
+@testable import OppsHub
+
+@Suite struct HandshakeAndAuthTests {
+    @Test func handshakeNegotiatesAndNamesTheUser() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            let sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            let h = try await sam.handshake(c)
+            #expect(h.version == 1)
+            #expect(h.user == "sam")
+            #expect(h.role == "sales")
+            #expect(h.workspaceVersion == 1)
+            #expect(try Workspace.decode(String(decoding: h.workspace, as: UTF8.self)).version == 1)
+            #expect(UUID128(bytes: h.hub) == f.hub.hubID)
+            var bad = HandshakeRequest()
+            bad.minVersion = 2
+            bad.maxVersion = 5
+            bad.replica = Data(sam.id.bytes)
+            await #expect(throws: WireClient.Failure.self) { try await c.call(Endpoint.handshake, bad, token: f.tokens["sam"], as: HandshakeResponse.self) }
+            do {
+                _ = try await c.call(Endpoint.handshake, bad, token: f.tokens["sam"], as: HandshakeResponse.self)
+            } catch let e as WireClient.Failure {
+                #expect(e.status == 400)
+                #expect(e.code == .protocolVersionUnsupported)
+            }
+        }
+    }
+
+    @Test func tokensAreCheckedAndIdentityComesFromThem() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            let sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            for token in [nil, "opps_wrong", f.tokens["sam"]! + "x"] {
+                do {
+                    _ = try await c.call(Endpoint.handshake, HandshakeRequest(), token: token, as: HandshakeResponse.self)
+                    Issue.record("accepted token \(token ?? "none")")
+                } catch let e as WireClient.Failure {
+                    #expect(e.status == 401 && e.code == .unauthenticated)
+                }
+            }
+            _ = try await sam.handshake(c)
+            // Another user presenting sam's replica id is refused.
+            let thief = TestReplica(user: "tom", token: f.tokens["tom"]!, seed: 1)
+            do {
+                _ = try await thief.handshake(c)
+                Issue.record("a replica id was shared between users")
+            } catch let e as WireClient.Failure {
+                #expect(e.status == 403 && e.code == .replicaNotYours)
+            }
+            // A disabled user is refused with 403.
+            let store = try SQLiteHubStore(path: f.configuration.databasePath)
+            var tom = try #require(try store.user(named: "tom"))
+            tom.disabled = true
+            try store.updateUser(tom)
+            do {
+                _ = try await TestReplica(user: "tom", token: f.tokens["tom"]!, seed: 2).handshake(c)
+                Issue.record("a disabled user synced")
+            } catch let e as WireClient.Failure {
+                #expect(e.status == 403 && e.code == .userDisabled)
+            }
+        }
+    }
+
+    @Test func tokensAreStoredHashed() throws {
+        let f = try HubFixture()
+        let raw = try Data(contentsOf: URL(fileURLWithPath: f.configuration.databasePath))
+        for token in f.tokens.values {
+            #expect(raw.range(of: Data(token.utf8)) == nil)
+        }
+        #expect(SHA256.hash(Array("abc".utf8)).map { String(format: "%02x", $0) }.joined() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hash([]).map { String(format: "%02x", $0) }.joined() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+}
+
+@Suite struct PushTests {
+    @Test func aBatchIsDecidedAppliedAndIdempotent() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            var rng = SeededGenerator(seed: 1)
+            _ = try await sam.handshake(c)
+            let create = sam.create(using: &rng)
+            let amount = FieldWrite(record: create.record, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: 500_000, scale: 2)),
+                                    author: "sam", stamp: sam.stamp())
+            let loss = FieldWrite(record: create.record, entity: "opportunity", field: "loss_reason", value: .member("price"), author: "sam", stamp: sam.stamp())
+            let request = try BatchCoding.encode([create, amount, loss], replica: sam.id, batch: 1, workspace: .default)
+            let response = try await c.call(Endpoint.push, request, token: sam.token, as: PushResponse.self)
+            #expect(response.results.map(\.outcome) == [.applied, .applied, .proposal])
+            #expect(response.results.map(\.rule) == ["create", "base-current", "propose-only"])
+            #expect(response.results[2].conflict > 0)
+            #expect(response.head == 4)  // create, stage, owner, amount
+            // The same batch again: the same answer, nothing applied twice.
+            let again = try await c.call(Endpoint.push, request, token: sam.token, as: PushResponse.self)
+            #expect(again.replayed)
+            #expect(again.results == response.results)
+            #expect(try await f.hub.head() == 4)
+            // The same number with other writes is refused; a gap too.
+            var other = request
+            other.writes.removeLast()
+            await expectFailure(409, .batchMismatch) { _ = try await c.call(Endpoint.push, other, token: sam.token, as: PushResponse.self) }
+            var gap = request
+            gap.batch = 3
+            await expectFailure(409, .batchOutOfOrder) { _ = try await c.call(Endpoint.push, gap, token: sam.token, as: PushResponse.self) }
+            // The author is the token's user even if another user's writes are replayed by sam.
+            try await sam.pull(c)
+            let record = try #require(sam.state[create.record])
+            #expect(record.owner == "sam")
+            #expect(record["amount"] == .decimal(ExactDecimal(units: 500_000, scale: 2)))
+            #expect(record.fields["amount"]?.author == "sam")
+        }
+    }
+
+    @Test func pushWithoutHandshakeIsRefused() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            await expectFailure(409, .handshakeRequired) { _ = try await sam.push(c, []) }
+        }
+    }
+
+    @Test func badInputGetsAStableCodeNotA500() async throws {
+        let f = try HubFixture { $0.maxBodyBytes = 64 * 1024; $0.maxDecompressedBytes = 256 * 1024; $0.maxBatchWrites = 10 }
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            _ = try await sam.handshake(c)
+            let auth = "Bearer \(sam.token)"
+            func raw(_ body: [UInt8], _ headers: HTTPFields) async throws -> (Int, String) {
+                let r = try await client.executeRequest(uri: Endpoint.push, method: .post, headers: headers, body: ByteBuffer(bytes: body))
+                let e = try? BodyCodec.decode(ErrorBody.self, from: Array(r.body.readableBytesView), as: WireFormat(header: r.headers[.contentType]) ?? .json)
+                return (r.status.code, e?.code ?? "")
+            }
+            var result = try await raw([0xFF, 0xFF, 0xFF], [.contentType: "application/x-protobuf", .authorization: auth])
+            #expect(result == (400, "malformed-body"))
+            result = try await raw(Array(#"{"batch": "one"}"#.utf8), [.contentType: "application/json", .authorization: auth])
+            #expect(result == (400, "malformed-body"))
+            result = try await raw([1], [.contentType: "text/plain", .authorization: auth])
+            #expect(result == (415, "unsupported-media-type"))
+            result = try await raw([1], [.contentType: "application/json", .contentEncoding: "br", .authorization: auth])
+            #expect(result == (415, "unsupported-encoding"))
+            let bomb = ContentCoding.deflate.compress([UInt8](repeating: 0, count: 4 << 20))
+            result = try await raw(bomb, [.contentType: "application/x-protobuf", .contentEncoding: "deflate", .authorization: auth])
+            #expect(result == (413, "decompressed-too-large"))
+            result = try await raw(ContentCoding.gzip.compress(Array("garbage".utf8)).dropLast(4).map { $0 }, [.contentType: "application/x-protobuf", .contentEncoding: "gzip", .authorization: auth])
+            #expect(result == (400, "malformed-body"))
+            result = try await raw([UInt8](repeating: 7, count: 100 * 1024), [.contentType: "application/x-protobuf", .authorization: auth])
+            #expect(result == (413, "body-too-large"))
+            let r404 = try await client.executeRequest(uri: "/v1/nothing", method: .get, headers: [:], body: nil)
+            #expect(r404.status.code == 404)
+            #expect(try BodyCodec.decode(ErrorBody.self, from: Array(r404.body.readableBytesView), as: .json).code == "not-found")
+            let r405 = try await client.executeRequest(uri: Endpoint.push, method: .get, headers: [:], body: nil)
+            #expect(r405.status.code == 405)
+            // Too many writes in one batch.
+            var rng = SeededGenerator(seed: 3)
+            var writes = [FieldWrite]()
+            for _ in 0..<11 { writes.append(sam.create(using: &rng)) }
+            await expectFailure(413, .batchTooLarge) { _ = try await sam.push(c, writes) }
+            // A batch with a bad record id writes nothing.
+            var request = try BatchCoding.encode([sam.create(using: &rng), sam.create(using: &rng)], replica: sam.id, batch: 1, workspace: .default)
+            request.writes[1].record = Data([1, 2])
+            await expectFailure(400, .invalidId) { _ = try await c.call(Endpoint.push, request, token: sam.token, as: PushResponse.self) }
+            #expect(try await f.hub.head() == 0)
+            // Unknown fields and records are per-write rejections, not errors.
+            let create = sam.create(using: &rng)
+            var mixed = try BatchCoding.encode([create, sam.write(create.record, "name", .text("x")), sam.write(RecordID(high: 1, low: 1), "name", .text("y"))],
+                                               replica: sam.id, batch: 1, workspace: .default)
+            mixed.writes[1].field = 999
+            let response = try await c.call(Endpoint.push, mixed, token: sam.token, as: PushResponse.self)
+            #expect(response.results.map(\.rule) == ["create", "unknown-field", "record-missing"])
+        }
+    }
+}
+
+func expectFailure(_ status: Int, _ code: WireError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async {
+    do {
+        try await body()
+        Issue.record("expected \(status) \(code.rawValue), got success", sourceLocation: sourceLocation)
+    } catch let e as WireClient.Failure {
+        #expect(e.status == status, sourceLocation: sourceLocation)
+        #expect(e.code == code, "\(e)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("unexpected \(error)", sourceLocation: sourceLocation)
+    }
+}

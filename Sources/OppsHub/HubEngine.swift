@@ -472,7 +472,7 @@ public final class HubEngine {
             let entering = visible.filter { known[$0] != signatures[$0] }.sorted()
             var enteredNow = Set<RecordID>()
             for id in entering {
-                if enteredNow.count >= configuration.maxEnteredPerPage || bytes >= maxBytes { more = true; break }
+                if enteredNow.count >= min(configuration.maxEnteredPerPage, maxChanges) || bytes >= maxBytes { more = true; break }
                 guard let record = try store.record(id, workspace: workspace), let c = columns[id] else { continue }
                 let view = filtered(record, actor: actor, relations: c.kind == 0 ? relations(id, c) : [])
                 var state = WireRecordState()

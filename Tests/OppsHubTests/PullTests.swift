@@ -1,0 +1,209 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import OppsCore
+import OppsStore
+import OppsWire
+import Testing
+@testable import OppsHub
+
+@Suite struct PullTests {
+    /// sam creates a deal; tom, marketing and the expert see nothing of it; the manager does.
+    @Test func eachUserReceivesExactlyWhatTheyMaySee() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 2)
+            var replicas = [String: TestReplica]()
+            for (i, u) in ["sam", "tom", "mia", "eve", "max"].enumerated() {
+                var r = TestReplica(user: u, token: f.tokens[u]!, seed: UInt64(i + 10))
+                _ = try await r.handshake(c)
+                replicas[u] = r
+            }
+            var sam = replicas["sam"]!
+            let deal = sam.create(using: &rng)
+            _ = try await sam.push(c, [deal, sam.write(deal.record, "amount", .decimal(ExactDecimal(units: 100, scale: 2)))])
+            var mia = replicas["mia"]!
+            let lead = mia.create(stage: "lead", using: &rng)
+            _ = try await mia.push(c, [lead, mia.write(lead.record, "lead_source", .member("web"))])
+            for u in ["sam", "tom", "mia", "eve", "max"] {
+                var r = u == "sam" ? sam : (u == "mia" ? mia : replicas[u]!)
+                try await r.pull(c)
+                let ids = Set(r.state.records.keys)
+                switch u {
+                case "sam": #expect(ids == [deal.record])
+                case "mia": #expect(ids == [lead.record])
+                case "max": #expect(ids == [deal.record, lead.record])
+                default: #expect(ids.isEmpty, "\(u) sees \(ids)")
+                }
+                // The checkpoint matches what the replica holds.
+                let cp = try #require(r.checkpoints.last)
+                #expect(cp.checksum == r.checksum.value, "\(u)")
+                #expect(cp.records == UInt64(ids.count))
+                replicas[u] = r
+            }
+        }
+    }
+
+    @Test func pagesOfAnySizeReachTheSameStateAndChecksum() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 5)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            _ = try await sam.handshake(c)
+            for _ in 0..<6 {
+                var batch = [FieldWrite]()
+                for _ in 0..<5 {
+                    let d = sam.create(using: &rng)
+                    batch += [d, sam.write(d.record, "name", .text("deal \(rng.next() % 1000)")), sam.write(d.record, "probability", .integer(Int64(rng.next() % 100)))]
+                }
+                _ = try await sam.push(c, batch)
+            }
+            try await sam.pull(c)
+            let reference = sam.state
+            for size in [1, 3, 7, 50] as [UInt32] {
+                var fresh = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: UInt64(100 + size))
+                _ = try await fresh.handshake(c)
+                let pages = try await fresh.pull(c, maxChanges: size)
+                #expect(fresh.state == reference, "page size \(size)")
+                #expect(fresh.checkpoints.last?.checksum == fresh.checksum.value)
+                if size == 1 { #expect(pages > 5) }
+            }
+        }
+    }
+
+    @Test func aLostPageIsSentAgain() async throws {
+        let f = try HubFixture { $0.maxEnteredPerPage = 2 }
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 6)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            _ = try await sam.handshake(c)
+            var writes = [FieldWrite]()
+            for _ in 0..<5 { writes.append(sam.create(using: &rng)) }
+            _ = try await sam.push(c, writes)
+            // A manager replica pulls page 1, then "loses" page 2's response and asks again.
+            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 2)
+            _ = try await max.handshake(c)
+            var r = PullRequest()
+            r.replica = Data(max.id.bytes)
+            let page1 = try await c.call(Endpoint.pull, r, token: max.token, as: PullResponse.self)
+            try max.apply(page1)
+            r.cursor = max.cursor
+            r.token = max.token_
+            _ = try await c.call(Endpoint.pull, r, token: max.token, as: PullResponse.self)  // response lost
+            try await max.pull(c)  // retries from page 1's token
+            #expect(max.state.records.count == 5)
+            #expect(max.checkpoints.last?.checksum == max.checksum.value)
+        }
+    }
+
+    @Test func reassignmentMovesTheRecordBetweenReplicasAndConflictsReachTheLoser() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 7)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            var tom = TestReplica(user: "tom", token: f.tokens["tom"]!, seed: 2)
+            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 3)
+            for r in [sam, tom, max] { _ = try await r.handshake(c) }
+            let deal = sam.create(using: &rng)
+            _ = try await sam.push(c, [deal, sam.write(deal.record, "amount", .decimal(ExactDecimal(units: 1000, scale: 2)))])
+            try await sam.pull(c)
+            try await max.pull(c)
+            // Offline, both edit the amount; the manager's override wins whatever the order.
+            let samWrite = sam.write(deal.record, "amount", .decimal(ExactDecimal(units: 2000, scale: 2)))
+            let maxWrite = max.write(deal.record, "amount", .decimal(ExactDecimal(units: 1500, scale: 2)))
+            let m = try await max.push(c, [maxWrite])
+            #expect(m.results[0].outcome == .applied)
+            let s = try await sam.push(c, [samWrite])
+            #expect(s.results[0].outcome == .lost)
+            #expect(s.results[0].rule == "authority")
+            #expect(try s.results[0].winner.coreValue() == .decimal(ExactDecimal(units: 1500, scale: 2)))
+            try await sam.pull(c)
+            #expect(sam.state[deal.record]?["amount"] == .decimal(ExactDecimal(units: 1500, scale: 2)))
+            #expect(sam.conflicts.contains { $0.rule == "authority" && (try? $0.value.coreValue()) == .decimal(ExactDecimal(units: 2000, scale: 2)) })
+            // The manager reassigns the deal to tom: it leaves sam's replica and enters tom's.
+            try await max.pull(c)
+            _ = try await max.push(c, [max.write(deal.record, "owner", .text("tom"))])
+            try await sam.pull(c)
+            try await tom.pull(c)
+            #expect(sam.state[deal.record] == nil)
+            #expect(tom.state[deal.record]?.owner == "tom")
+            #expect(tom.state[deal.record]?["amount"] == .decimal(ExactDecimal(units: 1500, scale: 2)))
+            for r in [sam, tom] { #expect(r.checkpoints.last?.checksum == r.checksum.value, "\(r.user)") }
+        }
+    }
+
+    @Test func marketingDoesNotSeeHiddenFields() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 8)
+            var mia = TestReplica(user: "mia", token: f.tokens["mia"]!, seed: 1)
+            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 2)
+            for r in [mia, max] { _ = try await r.handshake(c) }
+            let lead = mia.create(stage: "lead", using: &rng)
+            _ = try await mia.push(c, [lead])
+            try await max.pull(c)
+            let r = try await max.push(c, [max.write(lead.record, "discount", .decimal(ExactDecimal(units: 500, scale: 2))),
+                                           max.write(lead.record, "score", .integer(80))])
+            #expect(r.results.map(\.outcome) == [.applied, .applied])
+            try await mia.pull(c)
+            #expect(mia.state[lead.record]?["score"] == .integer(80))
+            #expect(mia.state[lead.record]?.fields["discount"] == nil)
+            #expect(mia.checkpoints.last?.checksum == mia.checksum.value)
+        }
+    }
+}
+
+@Suite struct AssignmentTests {
+    func handOff(_ c: WireClient, _ mia: inout TestReplica, territory: String?, rng: inout SeededGenerator) async throws -> RecordID {
+        let lead = mia.create(stage: "lead", using: &rng)
+        var writes = [lead]
+        let fields: [(String, Value)] = [("lead_source", .member("web")), ("account", .reference(RecordID(high: 1, low: rng.next()))),
+                                         ("contact", .reference(RecordID(high: 2, low: rng.next()))), ("qualification", .text("budget ok")),
+                                         ("check_need", .boolean(true)), ("check_budget", .boolean(true)), ("check_timing", .boolean(true)),
+                                         ("check_contact", .boolean(true))] + (territory.map { [("territory", Value.text($0))] } ?? [])
+        for (field, value) in fields {
+            writes.append(FieldWrite(record: lead.record, entity: "opportunity", field: field, value: value, author: "mia", stamp: mia.stamp()))
+        }
+        let stage = FieldWrite(record: lead.record, entity: "opportunity", field: "stage", value: .member("qualified"),
+                               base: .stamp(lead.stamp), author: "mia", stamp: mia.stamp())
+        let r = try await mia.push(c, writes + [stage])
+        #expect(r.results.last?.outcome == .applied, "\(r.results.last?.rule ?? "")")
+        return lead.record
+    }
+
+    @Test func handedOffLeadsGoRoundRobinWithinTheTerritorySkippingRepsAtCapacity() async throws {
+        var users = HubFixture.team
+        users.append(HubUser(name: "bob", role: "sales", territory: "north", manager: "max", capacity: 0))
+        let f = try HubFixture(users: users)
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 9)
+            var mia = TestReplica(user: "mia", token: f.tokens["mia"]!, seed: 1)
+            _ = try await mia.handshake(c)
+            var owners = [String]()
+            for _ in 0..<4 {
+                let id = try await handOff(c, &mia, territory: "north", rng: &rng)
+                var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: rng.next())
+                _ = try await max.handshake(c)
+                try await max.pull(c)
+                owners.append(max.state[id]?.owner ?? "-")
+            }
+            // north reps: bob (capacity 0, skipped), sam, tom — alternating.
+            #expect(owners == ["sam", "tom", "sam", "tom"])
+            let south = try await handOff(c, &mia, territory: "south", rng: &rng)
+            var ann = TestReplica(user: "ann", token: f.tokens["ann"]!, seed: 77)
+            _ = try await ann.handshake(c)
+            try await ann.pull(c)
+            #expect(ann.state[south]?.owner == "ann")
+            #expect(ann.state[south]?.fields["owner"]?.author == HubEngine.systemAuthor)
+            // Marketing keeps sight of the handed-off lead (it created it).
+            try await mia.pull(c)
+            #expect(mia.state[south] != nil)
+        }
+    }
+}

@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
     ],
     targets: [
         // System libraries from Debian (libsqlite3-dev, zlib1g-dev).
@@ -65,6 +66,7 @@ let package = Package(
         .testTarget(name: "OppsHubTests", dependencies: [
             "OppsHub", "OppsCore", "OppsWire", "OppsStore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "OppsCommandsTests", dependencies: ["OppsCommands", "OppsHubCommands", "OppsCore", "OppsHub", "OppsStore"]),
     ],

@@ -15,6 +15,17 @@ public struct HubMetrics: Sendable {
         f.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
                                              .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
         factory = f
+        // Register the counters up front so every name is in /metrics from the first scrape.
+        for outcome in Outcome.allCases {
+            Counter(label: "opps_field_writes_total", dimensions: [("outcome", outcome.rawValue)], factory: f).increment(by: 0)
+        }
+        for replayed in ["false", "true"] {
+            Counter(label: "opps_push_batches_total", dimensions: [("replayed", replayed)], factory: f).increment(by: 0)
+        }
+        for name in ["opps_pull_pages_total", "opps_pull_records_total", "opps_bytes_received_total", "opps_bytes_sent_total"] {
+            Counter(label: name, factory: f).increment(by: 0)
+        }
+        Gauge(label: "opps_active_replicas", factory: f).record(0)
     }
 
     func request(route: String, status: Int, duration: Duration) {

@@ -9,6 +9,8 @@ public struct HubActivity: Sendable {
     public var replayed = false
     public var pages = 0
     public var changes = 0
+
+    public init() {}
 }
 
 /// The hub's decision loop over its store: authentication, handshake, push (decide with the

@@ -14,7 +14,7 @@ public struct OppsHub: AsyncParsableCommand {
             and what to do), 64 bad usage.
             """,
         version: "0.1.0 (protocol \(ProtocolVersionText.current))",
-        subcommands: [Init.self, UserCommand.self, Serve.self, WorkspaceCommand.self]
+        subcommands: [Demo.self, Init.self, UserCommand.self, Serve.self, WorkspaceCommand.self]
     )
 
     public init() {}

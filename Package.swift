@@ -36,8 +36,11 @@ let package = Package(
         ]),
         // Every SQL statement of the project.
         .target(name: "OppsStore", dependencies: ["OppsCore", "CSQLite3"]),
-        // The client library (filled by the replica issue).
-        .target(name: "OppsReplica", dependencies: ["OppsCore", "OppsWire", "OppsStore"]),
+        // The client library: local edits, outbox, sync engine, HTTP transport.
+        .target(name: "OppsReplica", dependencies: [
+            "OppsCore", "OppsWire", "OppsStore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         // The server library: routes, auth, push/pull handling, the hub store.
         .target(name: "OppsHub", dependencies: [
             "OppsCore", "OppsWire", "OppsStore",
@@ -68,7 +71,10 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        .testTarget(name: "OppsCommandsTests", dependencies: ["OppsCommands", "OppsHubCommands", "OppsCore", "OppsHub", "OppsStore"]),
+        .testTarget(name: "OppsCommandsTests", dependencies: [
+            "OppsCommands", "OppsHubCommands", "OppsCore", "OppsHub", "OppsStore", "OppsReplica", "OppsWire",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

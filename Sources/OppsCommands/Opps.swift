@@ -1,95 +1,507 @@
 import ArgumentParser
+import Foundation
 import OppsCore
+import OppsReplica
+import OppsStore
 
 /// `opps`: the field rep's command line. Every command works offline against the local
 /// replica; `opps sync` reconciles with the hub.
-public struct Opps: ParsableCommand {
+public struct Opps: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "opps",
         abstract: "Work on your opportunities offline and sync them with the OppSync hub.",
         discussion: """
-            Exit codes: 0 success, 1 failure (one line on stderr says what went wrong and what \
-            to do), 64 bad usage.
+            The replica lives in --home DIR, else $OPPS_HOME, else ~/.opps. Record ids are UUIDs; \
+            a unique prefix (4+ hex digits) works too. Commands that print data take --json.
+
+            Exit codes: 0 ok; 1 bad usage or input; 2 the hub cannot be reached (local work is kept); \
+            3 refused by an ownership rule; 4 authentication failed.
             """,
         version: "0.1.0",
-        subcommands: [Rules.self]
+        subcommands: [InitCommand.self, SyncCommand.self, StatusCommand.self, NewCommand.self, LeadCommand.self, ListCommand.self,
+                      ShowCommand.self, SetCommand.self, StageCommand.self, ConflictsCommand.self, HistoryCommand.self, Rules.self]
     )
 
     public init() {}
 }
 
-/// `opps rules`: who may write what, at which stage — the ownership matrix the laptop and
-/// the hub both enforce.
-public struct Rules: ParsableCommand {
-    public static let configuration = CommandConfiguration(
-        abstract: "Show the ownership matrix: what a role may do with each field at a stage.",
-        discussion: """
-            Access levels: own (wins conflicts on the field), write (may write, loses to the \
-            owner), propose (stored as a proposal the owner or a manager decides), read, hidden. \
-            override is a manager's override. Rules marked "if owner" apply when you own the \
-            record ("if team": when you are on its team).
-            """
-    )
+/// Runs `opps` with `arguments` and returns the exit code; errors become one line on stderr
+/// (or a JSON object on stdout with --json), never a stack trace.
+public enum OppsMain {
+    public static func run(_ arguments: [String]) async -> Int32 {
+        let json = arguments.contains("--json")
+        var command: any ParsableCommand
+        do {
+            command = try Opps.parseAsRoot(arguments)
+        } catch {
+            let code = Opps.exitCode(for: error)
+            if code == .success {
+                Console.out(Opps.fullMessage(for: error))
+                return 0
+            }
+            report(Opps.message(for: error), code: 1, json: json)
+            return 1
+        }
+        do {
+            if var async = command as? any AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+            return 0
+        } catch let e as ReplicaError {
+            let code: Int32 = switch e {
+            case .unreachable: 2
+            case .refused: 3
+            case .authentication: 4
+            default: 1
+            }
+            report(e.description, code: code, json: json)
+            return code
+        } catch let e as ExitCode {
+            return e.rawValue
+        } catch {
+            report(Opps.message(for: error), code: 1, json: json)
+            return 1
+        }
+    }
 
-    @Option(help: "The role (marketing, sales, expert, success, manager).")
-    var role: String
+    static func report(_ message: String, code: Int32, json: Bool) {
+        if json {
+            Console.out(JSON.object([("error", .string(message)), ("exit", .number(Int(code)))]).compactText)
+        } else {
+            Console.err("opps: " + message)
+        }
+    }
+}
 
-    @Option(help: "The pipeline stage (lead, qualified, discovery, solution, proposal, negotiation, won, lost).")
-    var stage: String = "discovery"
+/// `--home`: where the replica lives.
+struct HomeOption: ParsableArguments {
+    @Option(help: "The replica home (default: $OPPS_HOME, else ~/.opps).")
+    var home: String?
 
-    @Option(help: "Relations you hold to the record: owner, team, creator, managed (comma-separated).")
-    var relations: String = "owner,team,creator,managed"
+    var path: String {
+        if let home { return home }
+        if let env = ProcessInfo.processInfo.environment["OPPS_HOME"], !env.isEmpty { return env }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".opps").path
+    }
 
-    @Option(help: "The entity.")
-    var entity: String = "opportunity"
+    func open() throws -> Replica { try Replica(home: path, clock: SystemClock()) }
+}
 
-    @Flag(help: "Print one JSON object mapping each field to its access.")
+struct SystemClock: PhysicalClock {
+    func nowMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+}
+
+// MARK: - init, sync, status
+
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create this laptop's replica, connect it to the hub, and do the first full sync.")
+
+    @Option(help: "The hub's URL, e.g. http://127.0.0.1:8080.")
+    var hub: String
+
+    @Option(help: "Your token (from the operator's 'opps-hub user add').")
+    var token: String
+
+    @OptionGroup var home: HomeOption
+
+    @Flag(help: "Print the result as one JSON object.")
     var json = false
 
-    public init() {}
-
-    public func validate() throws {
-        let ws = Workspace.default
-        guard ws.role(role) != nil else { throw ValidationError("unknown role \"\(role)\" (\(ws.roles.map(\.name).joined(separator: ", ")))") }
-        guard ws.stage(stage) != nil else { throw ValidationError("unknown stage \"\(stage)\" (\(ws.stages.map(\.name).joined(separator: ", ")))") }
-        guard ws.entity(entity) != nil else { throw ValidationError("unknown entity \"\(entity)\" (\(ws.entities.map(\.name).joined(separator: ", ")))") }
-        for r in parsedRelations.rejected { throw ValidationError("unknown relation \"\(r)\" (owner, team, creator, managed)") }
+    func validate() throws {
+        guard hub.hasPrefix("http://") || hub.hasPrefix("https://") else { throw ValidationError("--hub must be an http:// or https:// URL") }
+        guard token.hasPrefix("opps_"), token.count == 69 else { throw ValidationError("--token must be the opps_… token the operator gave you") }
     }
 
-    var parsedRelations: (set: Set<Relation>, rejected: [String]) {
-        var set = Set<Relation>(), rejected = [String]()
-        for part in relations.split(separator: ",") where !part.isEmpty {
-            if let r = Relation(rawValue: String(part)) { set.insert(r) } else { rejected.append(String(part)) }
-        }
-        return (set, rejected)
-    }
-
-    /// The access to every field of the entity, in workspace order.
-    public func table(workspace ws: Workspace = .default) -> [(field: String, group: String, access: Access)] {
-        guard let e = ws.entity(entity) else { return [] }
-        var record = Record(id: RecordID(high: 0, low: 0), entity: entity,
-                            created: FieldState(value: .null, stamp: Stamp(hlc: .zero, replica: ReplicaID(UUID128(high: 0, low: 0))), author: "", authority: .own))
-        if let sf = e.stageField { record.fields[sf] = FieldState(value: .member(stage), stamp: record.created.stamp, author: "", authority: .own) }
-        let actor = Actor(user: "you", role: role)
-        return e.fields.map { f in
-            (f.name, f.group, ws.permission(actor: actor, relations: parsedRelations.set, record: record, entity: entity, field: f.name))
-        }
-    }
-
-    public func run() throws {
-        let rows = table()
+    func run() async throws {
+        let transport = HTTPTransport(baseURL: hub)
+        defer { Task { await transport.shutdown() } }
+        let replica = try await Replica.create(home: home.path, hubURL: hub, token: token, transport: transport, clock: SystemClock())
+        let report = try await SyncCommand.perform(replica, transport: transport, json: json)
         if json {
-            print(JSON.object(rows.map { ($0.field, .string($0.access.name)) }).prettyText)
-            return
-        }
-        let width = max(5, rows.map(\.field.count).max() ?? 5)
-        print("\(entity) fields for \(role) at \(stage) (relations: \(relations))")
-        for r in rows {
-            print(r.field.padding(width) + "  " + r.access.name.padding(8) + "  " + r.group)
+            Console.out(JSON.object([("user", .string(replica.user)), ("role", .string(replica.role)), ("home", .string(home.path)),
+                                     ("pulled", .number(report.pulled))]).compactText)
+        } else {
+            Console.out("replica for \(replica.user) (\(replica.role)) in \(home.path): \(try replica.store.recordCount()) records")
         }
     }
 }
 
-extension String {
-    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sync", abstract: "Push your pending writes, then pull everything new from the hub.")
+
+    @OptionGroup var home: HomeOption
+
+    @Flag(help: "Print one JSON object: pushed, applied, conflicts, pulled, repaired.")
+    var json = false
+
+    static func perform(_ replica: Replica, transport: any Transport, json: Bool) async throws -> SyncReport {
+        let start = Date()
+        let tty = Console.isTerminal && !json
+        let report = try await replica.sync(transport: transport) { p in
+            guard p.pages > 1 || p.received > 1000 else { return }
+            let rate = Double(p.received) / max(0.001, Date().timeIntervalSince(start))
+            if tty {
+                let done = p.head == 0 ? 1.0 : min(1.0, Double(p.cursor) / Double(p.head))
+                let bar = String(repeating: "#", count: Int(done * 30)) + String(repeating: ".", count: 30 - Int(done * 30))
+                Console.progress("\r[\(bar)] \(p.received) records, \(Int(rate))/s")
+            } else if !json, p.pages % 10 == 0 {
+                Console.err("pulled \(p.received) records (\(p.pages) pages, \(Int(rate))/s)")
+            }
+        }
+        if tty { Console.progress("\n") }
+        return report
+    }
+
+    func run() async throws {
+        let replica = try home.open()
+        let transport = HTTPTransport(baseURL: replica.hubURL)
+        defer { Task { await transport.shutdown() } }
+        let r = try await Self.perform(replica, transport: transport, json: json)
+        if json {
+            Console.out(JSON.object([("pushed", .number(r.pushed)), ("applied", .number(r.applied)), ("conflicts", .number(r.conflicts)),
+                                     ("pulled", .number(r.pulled)), ("repaired", .bool(r.repaired)), ("cursor", .number(Int64(r.cursor)))]).compactText)
+        } else {
+            Console.out("pushed \(r.pushed) (\(r.applied) applied, \(r.conflicts) conflicts), pulled \(r.pulled)" + (r.repaired ? "; repaired from the hub" : ""))
+            if r.conflicts > 0 { Console.out("see: opps conflicts") }
+        }
+    }
+}
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Who you are, which hub, when you last synced, what waits to sync.")
+
+    @OptionGroup var home: HomeOption
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        let r = try home.open()
+        let last = try r.store.meta("last_sync").flatMap(Int64.init).map { Timestamp(milliseconds: $0).description }
+        let pending = try r.store.outboxCount()
+        let conflicts = try r.store.conflicts().count
+        if json {
+            Console.out(JSON.object([("user", .string(r.user)), ("role", .string(r.role)), ("hub", .string(r.hubURL)), ("replica", .string(r.id.description)),
+                                     ("last_sync", last.map(JSON.string) ?? .null), ("pending", .number(pending)), ("conflicts", .number(conflicts)),
+                                     ("records", .number(try r.store.recordCount())), ("workspace_version", .number(Int64(r.workspace.version)))]).compactText)
+        } else {
+            Console.out("""
+                user      \(r.user) (\(r.role))
+                hub       \(r.hubURL)
+                last sync \(last ?? "never")
+                pending   \(pending) write(s)
+                conflicts \(conflicts)
+                records   \(try r.store.recordCount())
+                """)
+        }
+    }
+}
+
+// MARK: - Creating
+
+struct NewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "new", abstract: "Create an opportunity you own (works offline).")
+
+    @Argument(help: "The opportunity's name.")
+    var name: String
+
+    @Option(help: "The account: an existing account's id or prefix, or a name for a new account.")
+    var account: String
+
+    @Option(help: "The amount, an exact decimal such as 12000.00.")
+    var amount: String?
+
+    @Option(help: "The currency code (CNY, USD, EUR, JPY, HKD, GBP).")
+    var currency: String?
+
+    @Option(help: "The expected close date, YYYY-MM-DD.")
+    var close: String?
+
+    @OptionGroup var home: HomeOption
+
+    @Flag(help: "Print the new record, as show --json does.")
+    var json = false
+
+    func run() throws {
+        let r = try home.open()
+        var rng = SystemRandomNumberGenerator()
+        let entity = r.workspace.entity("opportunity")!
+        let id: RecordID = try r.store.transaction {
+            let accountID = try findOrCreate(r, entity: "account", text: account, rng: &rng)
+            var fields: [(String, Value)] = [("name", .text(name)), ("account", .reference(accountID))]
+            if let amount { fields.append(("amount", try r.parse(amount, for: entity.field("amount")!))) }
+            if let currency { fields.append(("currency", try r.parse(currency, for: entity.field("currency")!))) }
+            if let close { fields.append(("close_date", try r.parse(close, for: entity.field("close_date")!))) }
+            let stage = r.workspace.entity("opportunity")?.create[r.role]?.last
+            guard let stage else { throw ReplicaError.refused(field: "opportunity", rule: .createNotPermitted, detail: "\(r.role) may not create opportunities") }
+            let result = try r.create(entity: "opportunity", stage: r.role == "sales" ? "discovery" : stage, fields: fields, using: &rng)
+            return result.record
+        }
+        try printRecord(r, id, json: json, short: true)
+    }
+}
+
+/// An account or contact given as an id/prefix, or a name for a new one.
+func findOrCreate(_ r: Replica, entity: String, text: String, extra: [(String, Value)] = [], rng: inout some RandomNumberGenerator) throws -> RecordID {
+    if let id = try? r.resolveID(text), try r.record(id)?.entity == entity { return id }
+    for existing in try r.store.list(entity: entity, workspace: r.workspace) where existing["name"] == .text(text) { return existing.id }
+    return try r.create(entity: entity, stage: nil, fields: [("name", .text(text))] + extra, using: &rng).record
+}
+
+struct LeadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "lead", abstract: "Marketing: work on leads.", subcommands: [Add.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a lead (an opportunity in the lead stage) for a company.")
+
+        @Argument(help: "The lead's name.")
+        var name: String
+
+        @Option(help: "The company (an existing account's id or name, or a new one).")
+        var company: String
+
+        @Option(help: "The contact person's name.")
+        var contact: String?
+
+        @Option(help: "Where the lead came from: web, event, referral, campaign, cold_call, partner, other.")
+        var source: String?
+
+        @OptionGroup var home: HomeOption
+
+        @Flag(help: "Print the new record, as show --json does.")
+        var json = false
+
+        func run() throws {
+            let r = try home.open()
+            var rng = SystemRandomNumberGenerator()
+            let entity = r.workspace.entity("opportunity")!
+            let id: RecordID = try r.store.transaction {
+                let account = try findOrCreate(r, entity: "account", text: company, rng: &rng)
+                var fields: [(String, Value)] = [("name", .text(name)), ("account", .reference(account))]
+                if let contact {
+                    fields.append(("contact", .reference(try findOrCreate(r, entity: "contact", text: contact, extra: [("account", .reference(account))], rng: &rng))))
+                }
+                if let source { fields.append(("lead_source", try r.parse(source, for: entity.field("lead_source")!))) }
+                return try r.create(entity: "opportunity", stage: "lead", fields: fields, using: &rng).record
+            }
+            try printRecord(r, id, json: json, short: true)
+        }
+    }
+}
+
+// MARK: - Reading
+
+func recordJSON(_ r: Replica, _ record: Record) -> JSON {
+    let entity = r.workspace.entity(record.entity)
+    var fields = [(String, JSON)]()
+    for f in entity?.fields ?? [] { fields.append((f.name, record[f.name].plainJSON)) }
+    return .object([("id", .string(record.id.description)), ("type", .string(record.entity)), ("fields", .object(fields))])
+}
+
+func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false) throws {
+    guard let record = try r.record(id) else { throw ReplicaError.invalid("no record \(id)") }
+    if json { Console.out(recordJSON(r, record).compactText); return }
+    if short { Console.out(record.id.description); return }
+    let pending = try r.pendingFields(id)
+    Console.out("\(record.entity) \(record.id)")
+    for f in r.workspace.entity(record.entity)?.fields ?? [] {
+        let v = record[f.name]
+        if v.isNull { continue }
+        Console.out("  \(f.name.padding(16)) \(v.canonicalText)\(pending.contains(f.name) ? "   (pending sync)" : "")")
+    }
+}
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List opportunities on this laptop.")
+
+    @Option(help: "Only this stage.")
+    var stage: String?
+
+    @Flag(help: "Only those you own.")
+    var mine = false
+
+    @OptionGroup var home: HomeOption
+
+    @Flag(help: "Print a JSON array of records.")
+    var json = false
+
+    func run() throws {
+        let r = try home.open()
+        if let stage, r.workspace.stage(stage) == nil {
+            throw ReplicaError.invalid("unknown stage \"\(stage)\" (\(r.workspace.stages.map(\.name).joined(separator: ", ")))")
+        }
+        let records = try r.store.list(entity: "opportunity", stage: stage, owner: mine ? r.user : nil, workspace: r.workspace)
+        if json {
+            Console.out(JSON.array(records.map { recordJSON(r, $0) }).compactText)
+            return
+        }
+        // The shortest prefix (8+ hex digits) that tells these records apart, like git.
+        let hexes = records.map(\.id.hex)
+        var width = 8
+        while width < 32, Set(hexes.map { $0.prefix(width) }).count < hexes.count { width += 1 }
+        for rec in records {
+            let amount = rec["amount"].isNull ? "" : rec["amount"].canonicalText + " " + (rec["currency"].isNull ? "" : rec["currency"].canonicalText)
+            Console.out("\(rec.id.hex.prefix(width))  \(rec["stage"].canonicalText.padding(11))  \(String(rec["name"].canonicalText.prefix(32)).padding(32))  \((rec.owner ?? "-").padding(8))  \(amount)")
+        }
+    }
+}
+
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one record with every field.")
+
+    @Argument(help: "The record id or a unique prefix.")
+    var id: String
+
+    @OptionGroup var home: HomeOption
+
+    @Flag(help: "Print {id, type, fields} as JSON (decimals as strings).")
+    var json = false
+
+    func run() throws {
+        let r = try home.open()
+        try printRecord(r, try r.resolveID(id), json: json)
+    }
+}
+
+// MARK: - Editing
+
+struct SetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set", abstract: "Change fields of a record in one atomic local edit.",
+        discussion: "Values: decimals 12000.00, dates YYYY-MM-DD, users by name (owner=bob), records by id or prefix, enum members by name, empty to clear.")
+
+    @Argument(help: "The record id or a unique prefix.")
+    var id: String
+
+    @Argument(help: "FIELD=VALUE pairs.")
+    var assignments: [String]
+
+    @OptionGroup var home: HomeOption
+
+    @Flag(help: "Print the outcome as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard !assignments.isEmpty else { throw ValidationError("give at least one FIELD=VALUE") }
+        for a in assignments where !a.contains("=") { throw ValidationError("\"\(a)\" is not FIELD=VALUE") }
+    }
+
+    func run() throws {
+        let r = try home.open()
+        let recordID = try r.resolveID(id)
+        guard let record = try r.record(recordID), let entity = r.workspace.entity(record.entity) else { throw ReplicaError.invalid("no record \(id)") }
+        var changes = [(String, Value)]()
+        for a in assignments {
+            let name = String(a[..<a.firstIndex(of: "=")!])
+            let text = String(a[a.index(after: a.firstIndex(of: "=")!)...])
+            guard let field = entity.field(name) else { throw ReplicaError.invalid("\(entity.name) has no field \"\(name)\"") }
+            changes.append((name, try r.parse(text, for: field)))
+        }
+        report(try r.edit(recordID, changes), json: json)
+    }
+}
+
+func report(_ result: EditResult, json: Bool) {
+    if json {
+        Console.out(JSON.object([("id", .string(result.record.description)), ("applied", .array(result.applied.map(JSON.string))),
+                                 ("proposed", .array(result.proposed.map { .object([("field", .string($0.field)), ("rule", .string($0.rule.rawValue))]) }))]).compactText)
+        return
+    }
+    if !result.applied.isEmpty { Console.out("changed \(result.applied.joined(separator: ", ")) (pending sync)") }
+    for p in result.proposed { Console.out("proposed \(p.field): \(p.detail) — the owner or a manager decides") }
+}
+
+struct StageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stage", abstract: "Move a deal to another stage (gates and ownership rules apply, offline too).")
+
+    @Argument(help: "The record id or a unique prefix.")
+    var id: String
+
+    @Argument(help: "The stage.")
+    var stage: String
+
+    @Option(help: "Why: the hand-off rejection reason when moving a lead back, or the loss reason when moving to lost.")
+    var reason: String?
+
+    @OptionGroup var home: HomeOption
+
+    @Flag(help: "Print the outcome as JSON.")
+    var json = false
+
+    func run() throws {
+        let r = try home.open()
+        guard r.workspace.stage(stage) != nil else {
+            throw ReplicaError.invalid("unknown stage \"\(stage)\" (\(r.workspace.stages.map(\.name).joined(separator: ", ")))")
+        }
+        let recordID = try r.resolveID(id)
+        var changes = [(String, Value)]()
+        if let reason {
+            if r.workspace.stage(stage)?.fromAnyOpen == true, let lossField = r.workspace.entity("opportunity")?.field("loss_reason") {
+                changes.append(("loss_reason", try r.parse(reason, for: lossField)))
+            } else if let field = r.workspace.handoff?.rejectReason {
+                changes.append((field, .text(reason)))
+            }
+        }
+        changes.append(("stage", .member(stage)))
+        report(try r.edit(recordID, changes), json: json)
+    }
+}
+
+// MARK: - Conflicts and history
+
+struct ConflictsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "conflicts",
+                                                    abstract: "Writes of yours that lost, were rejected or became proposals, and writes that overwrote yours.")
+
+    @OptionGroup var home: HomeOption
+
+    @Flag(help: "Print a JSON array (record, field, mine, winner, winner_author, rule, outcome, at).")
+    var json = false
+
+    func run() throws {
+        let r = try home.open()
+        let conflicts = try r.store.conflicts()
+        if json {
+            Console.out(JSON.array(conflicts.map { c in
+                .object([("id", .number(Int64(c.id))), ("record", .string(c.record.description)), ("field", .string(c.field)),
+                         ("mine", c.value.plainJSON), ("author", .string(c.author)), ("winner", c.winner?.plainJSON ?? .null),
+                         ("winner_author", c.winnerAuthor.map(JSON.string) ?? .null), ("rule", .string(c.rule)), ("outcome", .string(c.outcome)),
+                         ("at", .string(Timestamp(milliseconds: c.hubMilliseconds).description))])
+            }).compactText)
+            return
+        }
+        if conflicts.isEmpty { Console.out("no conflicts"); return }
+        for c in conflicts {
+            Console.out("\(c.record.hex.prefix(8)) \(c.field): \(c.author)'s \(c.value.canonicalText) \(c.outcome) (\(c.rule)); holds: \(c.winner?.canonicalText ?? "-") by \(c.winnerAuthor ?? "-") at \(Timestamp(milliseconds: c.hubMilliseconds))")
+        }
+    }
+}
+
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "A record's trail on this laptop: who changed what, when (device time).")
+
+    @Argument(help: "The record id or a unique prefix.")
+    var id: String
+
+    @OptionGroup var home: HomeOption
+
+    @Flag(help: "Print a JSON array, one object per change.")
+    var json = false
+
+    func run() throws {
+        let r = try home.open()
+        let lines = try r.store.history(try r.resolveID(id))
+        if json {
+            Console.out(JSON.array(lines.map { h in
+                .object([("field", .string(h.field)), ("old", h.old.plainJSON), ("new", h.new.plainJSON), ("author", .string(h.author)),
+                         ("at", .string(h.hlc.timestamp.description)), ("source", .string(h.source)), ("rule", .string(h.rule))])
+            }).compactText)
+            return
+        }
+        for h in lines {
+            Console.out("\(h.hlc.timestamp) \(h.author.padding(6)) \(h.field): \(h.old.canonicalText) → \(h.new.canonicalText) [\(h.source)\(h.rule.isEmpty ? "" : " " + h.rule)]")
+        }
+    }
 }

@@ -1,1 +1,482 @@
-// Filled by the replica issue.
+import Foundation
+import OppsCore
+import OppsStore
+import OppsWire
+
+/// Why a local operation was refused.
+public enum ReplicaError: Error, Sendable, CustomStringConvertible {
+    /// The replica home holds no replica.
+    case notInitialised(String)
+    /// Bad input: unknown record, field, value of the wrong type.
+    case invalid(String)
+    /// An ownership rule refused the write (checked locally with the hub's workspace).
+    case refused(field: String, rule: RuleID, detail: String)
+    /// Authentication failed at the hub.
+    case authentication(String)
+    /// The hub could not be reached; local work is kept.
+    case unreachable(String)
+    /// The hub refused for a protocol reason.
+    case hub(String)
+
+    public var description: String {
+        switch self {
+        case let .notInitialised(home): "no replica in \(home): run opps init --hub URL --token TOKEN"
+        case let .invalid(why): why
+        case let .refused(field, rule, detail): "refused: \(field): \(detail) (rule \(rule.rawValue))"
+        case let .authentication(why): "the hub did not accept the token (\(why)): ask the operator for a new one and run opps init again"
+        case let .unreachable(why): "the hub cannot be reached (\(why)); your work is kept and will sync later"
+        case let .hub(why): why
+        }
+    }
+}
+
+/// What one local edit did to each field.
+public struct EditResult: Sendable {
+    public var record: RecordID
+    /// Fields written (pending until the next sync).
+    public var applied: [String]
+    /// Fields the user may only propose: sent as proposals the owner or a manager decides.
+    public var proposed: [(field: String, rule: RuleID, detail: String)]
+}
+
+/// What one sync did.
+public struct SyncReport: Sendable {
+    public var pushed = 0
+    public var applied = 0
+    /// Writes of mine that lost, were rejected or became proposals in this sync.
+    public var conflicts = 0
+    public var pulled = 0
+    public var pages = 0
+    public var repaired = false
+    public var cursor: UInt64 = 0
+}
+
+/// Progress of a long pull.
+public struct SyncProgress: Sendable {
+    public var received: Int
+    public var pages: Int
+    public var cursor: UInt64
+    public var head: UInt64
+}
+
+/// A rep's replica: the SQLite store in the replica home, local edits checked with the core
+/// rules, and the sync engine (push the outbox, pull pages, verify the checkpoint).
+public final class Replica {
+    public let home: String
+    public let store: ReplicaStore
+    public private(set) var workspace: Workspace
+    public let id: ReplicaID
+    public let user: UserName
+    public let role: String
+    public let hubURL: String
+    let token: String
+    var clock: HybridLogicalClock
+    let physical: any PhysicalClock
+    /// Writes per push batch.
+    public var batchSize = 500
+    /// Changes per pull page asked for.
+    public var pageSize: UInt32 = 2000
+
+    public static func databasePath(home: String) -> String { home + "/replica.sqlite" }
+
+    /// Opens the replica in `home`.
+    public init(home: String, clock: any PhysicalClock) throws {
+        self.home = home
+        guard FileManager.default.fileExists(atPath: Self.databasePath(home: home)) else { throw ReplicaError.notInitialised(home) }
+        store = try ReplicaStore(path: Self.databasePath(home: home))
+        guard let idText = try store.meta("replica"), let id = ReplicaID(parsing: idText), let user = try store.meta("user"),
+              let role = try store.meta("role"), let hub = try store.meta("hub_url"), let token = try store.meta("token"),
+              let document = try store.meta("workspace") else { throw ReplicaError.notInitialised(home) }
+        self.id = id
+        self.user = user
+        self.role = role
+        self.hubURL = hub
+        self.token = token
+        do { workspace = try Workspace.decode(document) } catch { throw ReplicaError.invalid("the stored workspace is invalid") }
+        self.clock = HybridLogicalClock(last: HLC(rawValue: try store.metaInt("hlc")))
+        physical = clock
+    }
+
+    /// Creates a replica in `home`: handshake with the hub (which names the user and sends the
+    /// workspace); nothing is written when the hub refuses.
+    public static func create(home: String, hubURL: String, token: String, transport: any Transport, clock: any PhysicalClock) async throws -> Replica {
+        let path = databasePath(home: home)
+        if FileManager.default.fileExists(atPath: path) { throw ReplicaError.invalid("\(home) already holds a replica") }
+        var rng = SystemRandomNumberGenerator()
+        let id = ReplicaID.random(using: &rng)
+        let response = try await handshake(transport: transport, token: token, replica: id, workspaceVersion: 0)
+        guard let document = String(data: response.workspace, encoding: .utf8), (try? Workspace.decode(document)) != nil else {
+            throw ReplicaError.hub("the hub sent no usable workspace")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+            let store = try ReplicaStore(path: path)
+            try store.transaction {
+                for (k, v) in [("replica", id.description), ("user", response.user), ("role", response.role), ("hub_url", hubURL), ("token", token),
+                               ("workspace", document), ("hub", UUID128(bytes: response.hub)?.description ?? ""), ("batch", "0"), ("cursor", "0")] {
+                    try store.setMeta(k, v)
+                }
+            }
+            // The token is a secret: only the user may read the database.
+            chmod(path, 0o600)
+        } catch {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            throw error
+        }
+        return try Replica(home: home, clock: clock)
+    }
+
+    static func handshake(transport: any Transport, token: String, replica: ReplicaID, workspaceVersion: UInt64) async throws -> HandshakeResponse {
+        var h = HandshakeRequest()
+        h.minVersion = ProtocolVersion.minimum
+        h.maxVersion = ProtocolVersion.current
+        h.replica = Data(replica.bytes)
+        h.client = "opps/0.1.0"
+        h.workspaceVersion = workspaceVersion
+        return try await call(transport, Endpoint.handshake, h, token: token, as: HandshakeResponse.self)
+    }
+
+    static func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ t: any Transport, _ endpoint: String, _ m: In, token: String, as: Out.Type) async throws -> Out {
+        do {
+            return try await t.call(endpoint, m, token: token, as: Out.self)
+        } catch {
+            switch error {
+            case let .unreachable(why): throw ReplicaError.unreachable(why)
+            case let .refused(_, e) where e.code == .unauthenticated || e.code == .userDisabled: throw ReplicaError.authentication(e.message)
+            case let .refused(status, e): throw ReplicaError.hub("the hub refused (\(status) \(e.code.rawValue)): \(e.message)")
+            }
+        }
+    }
+
+    // MARK: Reading
+
+    /// Resolves an id or a unique prefix of one.
+    public func resolveID(_ text: String) throws -> RecordID {
+        if let id = RecordID(parsing: text) { return id }
+        let clean = text.lowercased().filter { $0 != "-" }
+        guard clean.count >= 4, clean.allSatisfy(\.isHexDigit) else { throw ReplicaError.invalid("\"\(text)\" is not a record id or a prefix of one (4+ hex digits)") }
+        let matches = try store.ids(prefix: clean)
+        guard !matches.isEmpty else { throw ReplicaError.invalid("no record starts with \(text)") }
+        guard matches.count == 1 else { throw ReplicaError.invalid("\(text) matches \(matches.count) records: give more digits") }
+        return matches[0]
+    }
+
+    public func record(_ id: RecordID) throws -> Record? { try store.view(id, workspace: workspace) }
+
+    /// Fields of mine waiting to sync, per record.
+    public func pendingFields(_ id: RecordID) throws -> Set<String> {
+        Set(try store.outbox(replica: self.id, author: user, record: id).map(\.write.field))
+    }
+
+    // MARK: Local edits
+
+    func relations(to record: Record) throws -> Set<Relation> {
+        var team = Set<UserName>()
+        for m in try store.list(entity: "membership", workspace: workspace) where m["opportunity"] == .reference(record.id) && m["state"] == .member("active") {
+            if case let .text(u) = m["user"] { team.insert(u) }
+        }
+        var r = Workspace.relations(of: user, to: record, team: team, manages: { _ in false })
+        // The hub only sends a manager records they manage: one that came from the hub is managed.
+        if workspace.role(role)?.sees.contains(.relation(.managed)) == true, try store.confirmed(record.id, workspace: workspace) != nil,
+           record.owner != user { r.insert(.managed) }
+        return r
+    }
+
+    func tick() throws -> Stamp {
+        let stamp = Stamp(hlc: clock.tick(physical: physical.nowMilliseconds()), replica: id)
+        try store.setMeta("hlc", String(clock.last.rawValue))
+        return stamp
+    }
+
+    /// Parses a value typed by a user for a field: decimals `12000.00`, dates `YYYY-MM-DD`,
+    /// users by name, records by id or prefix, enum members by name, `true`/`false`, empty = null.
+    public func parse(_ text: String, for field: Field) throws -> Value {
+        if text.isEmpty || text == "null" { return .null }
+        do {
+            switch field.type {
+            case .text, .user: return .text(text)
+            case .integer:
+                guard let i = Int64(text) else { throw ValueError("not a whole number: \(text)") }
+                return .integer(i)
+            case .decimal: return .decimal(try ExactDecimal(parsing: text))
+            case .date: return .date(try CivilDate(parsing: text))
+            case .timestamp: return .timestamp(try Timestamp(parsing: text))
+            case .enumeration: return .member(text)
+            case .boolean: return try Value.parse(kind: "boolean", text: text)
+            case .reference: return .reference(try resolveID(text))
+            }
+        } catch let e as ValueError {
+            throw ReplicaError.invalid("\(field.name): \(e.message)")
+        }
+    }
+
+    /// One atomic local edit: every field is checked with the core rules against what this
+    /// replica holds; if any is refused nothing is written. Fields the user may only propose go
+    /// out as proposals and do not change the local view.
+    @discardableResult
+    public func edit(_ id: RecordID, _ changes: [(String, Value)]) throws -> EditResult {
+        try store.transaction {
+            guard var view = try store.view(id, workspace: workspace) else { throw ReplicaError.invalid("no record \(id)") }
+            guard let entity = workspace.entity(view.entity) else { throw ReplicaError.invalid("unknown entity \(view.entity)") }
+            let pending = try store.outbox(replica: self.id, author: user, record: id)
+            var result = EditResult(record: id, applied: [], proposed: [])
+            var writes = [(FieldWrite, Bool)]()
+            for (name, value) in changes {
+                guard entity.field(name) != nil else {
+                    throw ReplicaError.invalid("\(entity.name) has no field \"\(name)\" (fields: \(entity.fields.map(\.name).joined(separator: ", ")))")
+                }
+                let current = view.fields[name]
+                let base: Base
+                if let current {
+                    base = current.sequence != 0 && !pending.contains(where: { $0.write.field == name }) ? .sequence(current.sequence) : .stamp(current.stamp)
+                } else {
+                    base = .none
+                }
+                let write = FieldWrite(record: id, entity: view.entity, field: name, value: value, base: base, author: user, stamp: try tick())
+                // I10: the same rule as the hub, on what this replica holds.
+                let context = RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: try relations(to: view), record: view)
+                let decision = resolve(current: current, incoming: write, context: context)
+                switch decision.outcome {
+                case .applied, .won, .duplicate:
+                    var normalised = write
+                    normalised.value = decision.winner?.value ?? value
+                    writes.append((normalised, true))
+                    view.fields[name] = FieldState(value: normalised.value, stamp: write.stamp, author: user, authority: decision.authority)
+                    result.applied.append(name)
+                case .proposal:
+                    writes.append((write, false))
+                    result.proposed.append((name, decision.rule, decision.detail))
+                case .rejected, .lost:
+                    throw ReplicaError.refused(field: name, rule: decision.rule, detail: decision.detail)
+                }
+            }
+            let confirmed = try store.confirmed(id, workspace: workspace)
+            for (w, shown) in writes {
+                try store.enqueue(w)
+                if shown {
+                    try store.addHistory(HistoryLine(record: id, field: w.field, old: (confirmed ?? view).fields[w.field]?.value ?? .null, new: w.value,
+                                                     author: user, hlc: w.stamp.hlc, source: "local", rule: "pending"))
+                }
+            }
+            try store.save(confirmed: confirmed, view: view, workspace: workspace)
+            return result
+        }
+    }
+
+    /// Creates a record locally (pending until synced) with initial fields, atomically.
+    public func create(entity name: String, stage: String?, fields: [(String, Value)], using rng: inout some RandomNumberGenerator) throws -> EditResult {
+        guard let entity = workspace.entity(name) else { throw ReplicaError.invalid("unknown entity \(name)") }
+        let stamp = try tick()
+        let id = UUID128.version7(milliseconds: stamp.hlc.milliseconds, using: &rng)
+        let write = FieldWrite(record: id, entity: name, kind: .create, value: stage.map { .member($0) } ?? .null, author: user, stamp: stamp)
+        let decision = resolve(current: nil, incoming: write, context: RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: [], record: nil))
+        guard decision.outcome == .applied, let created = decision.winner else {
+            throw ReplicaError.refused(field: entity.stageField ?? name, rule: decision.rule, detail: decision.detail)
+        }
+        return try store.transaction {
+            var record = Record(id: id, entity: name, created: created)
+            for (f, v) in workspace.initialFields(of: write, role: role) {
+                record.fields[f] = FieldState(value: v, stamp: stamp, author: user, authority: .own)
+            }
+            try store.enqueue(write)
+            try store.save(confirmed: nil, view: record, workspace: workspace)
+            // The initial fields are edits on top of the new record, in the same transaction.
+            return try edit(id, fields)
+        }
+    }
+
+    // MARK: Sync
+
+    /// Push the outbox, then pull until up to date, then verify the checkpoint.
+    public func sync(transport: any Transport, progress: (SyncProgress) -> Void = { _ in }) async throws -> SyncReport {
+        var report = SyncReport()
+        let hello = try await Self.handshake(transport: transport, token: token, replica: id, workspaceVersion: workspace.version)
+        if !hello.workspace.isEmpty, let document = String(data: hello.workspace, encoding: .utf8), let ws = try? Workspace.decode(document), ws.version > workspace.version {
+            try store.setMeta("workspace", document)
+            workspace = ws
+        }
+        try await push(transport: transport, report: &report)
+        try await pull(transport: transport, report: &report, head: hello.head, progress: progress)
+        try store.setMeta("last_sync", String(physical.nowMilliseconds()))
+        return report
+    }
+
+    func push(transport: any Transport, report: inout SyncReport) async throws {
+        while true {
+            // Resend the batch that was sent but not answered, byte for byte; else make the next.
+            var pending = try store.pendingBatch()
+            if pending == nil {
+                let entries = try store.outbox(replica: id, author: user, limit: batchSize).filter { $0.batch == 0 }
+                if entries.isEmpty { return }
+                let number = try store.metaInt("batch") + 1
+                let request = try BatchCoding.encode(entries.map(\.write), replica: id, batch: number, workspace: workspace)
+                let bytes = BodyCodec.encode(request, as: .protobuf)
+                try store.transaction {
+                    try store.assign(batch: number, positions: entries.map(\.position), request: bytes)
+                    try store.setMeta("batch", String(number))
+                }
+                pending = (number, bytes)
+            }
+            guard let (number, bytes) = pending else { return }
+            let request = try BodyCodec.decode(PushRequest.self, from: bytes, as: .protobuf)
+            let response: PushResponse
+            do {
+                response = try await Self.call(transport, Endpoint.push, request, token: token, as: PushResponse.self)
+            } catch ReplicaError.hub(let why) where why.contains("batch-mismatch") {
+                throw ReplicaError.hub("the hub already has batch \(number) with other writes: this replica's outbox is inconsistent; keep the home directory and report it")
+            }
+            try store.transaction {
+                let touched = try store.records(inBatch: number)
+                var refusedCreates = Set<RecordID>()
+                for (i, result) in response.results.enumerated() {
+                    report.pushed += 1
+                    switch result.outcome {
+                    case .applied, .won: report.applied += 1
+                    case .lost, .rejected, .proposal: report.conflicts += 1
+                    default: break
+                    }
+                    if i < request.writes.count, request.writes[i].kind == .create, result.outcome == .rejected,
+                       let id = RecordID(bytes: request.writes[i].record) { refusedCreates.insert(id) }
+                }
+                try store.complete(batch: number)
+                for id in touched { try rebuildView(id, refusedCreate: refusedCreates.contains(id)) }
+            }
+        }
+    }
+
+    /// The view of a record: its confirmed state with the writes still in the outbox on top.
+    func rebuildView(_ id: RecordID, refusedCreate: Bool = false) throws {
+        let confirmed = try store.confirmed(id, workspace: workspace)
+        let pending = try store.outbox(replica: self.id, author: user, record: id)
+        let stored = try store.view(id, workspace: workspace)
+        guard var view = confirmed ?? stored else { return }
+        if confirmed == nil && refusedCreate {
+            // A record made here that the hub refused to create: it is gone (a conflict says why).
+            try store.remove(id)
+            return
+        }
+        for e in pending where e.write.kind == .set {
+            view.fields[e.write.field] = FieldState(value: e.write.value, stamp: e.write.stamp, author: user, authority: .write)
+        }
+        try store.save(confirmed: confirmed, view: view, workspace: workspace)
+    }
+
+    func pull(transport: any Transport, report: inout SyncReport, head: UInt64, progress: (SyncProgress) -> Void) async throws {
+        var repairing = false
+        while true {
+            var request = PullRequest()
+            request.replica = Data(id.bytes)
+            request.cursor = try store.metaInt("cursor")
+            request.token = try store.metaInt("pull_token")
+            request.conflictCursor = try store.metaInt("conflict_cursor")
+            request.maxChanges = pageSize
+            request.ack = request.cursor
+            let page: PullResponse
+            do {
+                page = try await Self.call(transport, Endpoint.pull, request, token: token, as: PullResponse.self)
+            } catch ReplicaError.hub(let why) where why.contains("cursor-ahead") || why.contains("cursor-expired") {
+                // The hub is behind us (restored) or compacted past us: re-sync from nothing, keeping pending writes.
+                try store.transaction { try resetForRepair() }
+                report.repaired = true
+                continue
+            }
+            try store.transaction { try apply(page, report: &report) }
+            report.pages += 1
+            progress(SyncProgress(received: report.pulled, pages: report.pages, cursor: page.cursor, head: max(head, page.cursor)))
+            if page.more { continue }
+            // Verify: what we hold must be what the hub says we should hold.
+            let sum = StateChecksum(of: try store.allConfirmed(workspace: workspace), workspace: workspace)
+            if page.hasCheckpoint, sum.value != page.checkpoint.checksum {
+                if repairing { throw ReplicaError.hub("the replica still differs from the hub after a repair; run opps sync again or report it") }
+                repairing = true
+                report.repaired = true
+                try store.transaction { try resetForRepair() }
+                continue
+            }
+            report.cursor = page.cursor
+            try store.setMeta("checkpoint", "\(page.checkpoint.sequence):\(page.checkpoint.checksum)")
+            return
+        }
+    }
+
+    func resetForRepair() throws {
+        try store.forgetConfirmed()
+        try store.setMeta("cursor", "0")
+        try store.setMeta("pull_token", "0")
+        // Pending writes stay; their records are rebuilt when the hub's state arrives.
+    }
+
+    func apply(_ page: PullResponse, report: inout SyncReport) throws {
+        let replicas = page.replicas.compactMap { ReplicaID(bytes: $0) }
+        func entry(_ c: WireChange) throws -> LogEntry? {
+            guard let entity = workspace.entity(number: c.entity), let record = RecordID(bytes: c.record), let kind = c.kind.coreKind,
+                  Int(c.replica) < replicas.count, Int(c.author) < page.authors.count, let authority = Access(rawValue: Int(c.authority)) else { return nil }
+            var field = ""
+            if kind == .set {
+                guard let f = entity.field(number: c.field) else { return nil }  // a field of a newer workspace
+                field = f.name
+            }
+            return LogEntry(sequence: c.sequence, record: record, entity: entity.name, field: field, kind: kind, value: c.hasValue ? try c.value.coreValue() : .null,
+                            stamp: Stamp(hlc: HLC(rawValue: c.hlc), replica: replicas[Int(c.replica)]), author: page.authors[Int(c.author)], authority: authority)
+        }
+        var touched = Set<RecordID>()
+        var records = [RecordID: Record]()
+        func load(_ id: RecordID) throws -> RecordSet {
+            var set = RecordSet()
+            if let r = records[id] { set.put(r) } else if let r = try store.confirmed(id, workspace: workspace) { set.put(r) }
+            return set
+        }
+        for raw in page.left {
+            guard let id = RecordID(bytes: raw) else { continue }
+            try store.remove(id)
+            records[id] = nil
+            touched.insert(id)
+        }
+        for e in page.entered {
+            guard let id = RecordID(bytes: e.record) else { continue }
+            var set = RecordSet()
+            for c in e.fields { if let le = try entry(c) { set.apply(le) } }
+            if let r = set[id] { records[id] = r }
+            touched.insert(id)
+            report.pulled += 1
+        }
+        for c in page.changes {
+            guard let le = try entry(c) else { continue }
+            var set = try load(le.record)
+            let before = set[le.record]?.fields[le.field]?.value ?? .null
+            set.apply(le)
+            if let r = set[le.record] { records[le.record] = r }
+            touched.insert(le.record)
+            clock.receive(le.stamp.hlc, physical: physical.nowMilliseconds())
+            if le.kind == .set, le.author != user || before != le.value {
+                try store.addHistory(HistoryLine(record: le.record, field: le.field, old: before, new: le.value, author: le.author, hlc: le.stamp.hlc,
+                                                 source: "hub", rule: ""))
+            }
+            report.pulled += 1
+        }
+        for (id, record) in records {
+            try store.save(confirmed: record, view: record, workspace: workspace)
+        }
+        for id in touched where records[id] != nil { try rebuildView(id) }
+        for c in page.conflicts {
+            guard let record = RecordID(bytes: c.record) else { continue }
+            let entity = workspace.entity(number: c.entity)
+            let conflict = LocalConflict(id: c.id, record: record, entity: entity?.name ?? "#\(c.entity)", field: entity?.field(number: c.field)?.name ?? "#\(c.field)",
+                                         outcome: c.outcome.coreOutcome?.rawValue ?? "rejected", rule: c.rule,
+                                         value: c.hasValue ? try c.value.coreValue() : .null,
+                                         author: Int(c.author) < page.authors.count ? page.authors[Int(c.author)] : "?", hlc: HLC(rawValue: c.hlc),
+                                         winner: c.hasWinner ? try c.winner.coreValue() : nil,
+                                         winnerAuthor: Int(c.winnerAuthor) < page.authors.count && c.hasWinner ? page.authors[Int(c.winnerAuthor)] : nil,
+                                         hubMilliseconds: c.hubTime)
+            try store.addConflict(conflict)
+            try store.addHistory(HistoryLine(record: record, field: conflict.field, old: conflict.value, new: conflict.winner ?? .null, author: conflict.author,
+                                             hlc: conflict.hlc, source: "conflict", rule: conflict.rule))
+        }
+        try store.setMeta("cursor", String(page.cursor))
+        try store.setMeta("pull_token", String(page.token))
+        try store.setMeta("conflict_cursor", String(page.conflictCursor))
+        try store.setMeta("hlc", String(clock.last.rawValue))
+    }
+}
+
+import SwiftProtobuf

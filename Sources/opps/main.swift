@@ -1,3 +1,4 @@
+import Foundation
 import OppsCommands
 
-Opps.main()
+exit(await OppsMain.run(Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,79 @@
+import ArgumentParser
+import OppsCore
+
+/// `opps rules`: who may write what, at which stage — the ownership matrix the laptop and
+/// the hub both enforce.
+public struct Rules: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Show the ownership matrix: what a role may do with each field at a stage.",
+        discussion: """
+            Access levels: own (wins conflicts on the field), write (may write, loses to the \
+            owner), propose (stored as a proposal the owner or a manager decides), read, hidden. \
+            override is a manager's override. Rules marked "if owner" apply when you own the \
+            record ("if team": when you are on its team).
+            """
+    )
+
+    @Option(help: "The role (marketing, sales, expert, success, manager).")
+    var role: String
+
+    @Option(help: "The pipeline stage (lead, qualified, discovery, solution, proposal, negotiation, won, lost).")
+    var stage: String = "discovery"
+
+    @Option(help: "Relations you hold to the record: owner, team, creator, managed (comma-separated).")
+    var relations: String = "owner,team,creator,managed"
+
+    @Option(help: "The entity.")
+    var entity: String = "opportunity"
+
+    @Flag(help: "Print one JSON object mapping each field to its access.")
+    var json = false
+
+    public init() {}
+
+    public func validate() throws {
+        let ws = Workspace.default
+        guard ws.role(role) != nil else { throw ValidationError("unknown role \"\(role)\" (\(ws.roles.map(\.name).joined(separator: ", ")))") }
+        guard ws.stage(stage) != nil else { throw ValidationError("unknown stage \"\(stage)\" (\(ws.stages.map(\.name).joined(separator: ", ")))") }
+        guard ws.entity(entity) != nil else { throw ValidationError("unknown entity \"\(entity)\" (\(ws.entities.map(\.name).joined(separator: ", ")))") }
+        for r in parsedRelations.rejected { throw ValidationError("unknown relation \"\(r)\" (owner, team, creator, managed)") }
+    }
+
+    var parsedRelations: (set: Set<Relation>, rejected: [String]) {
+        var set = Set<Relation>(), rejected = [String]()
+        for part in relations.split(separator: ",") where !part.isEmpty {
+            if let r = Relation(rawValue: String(part)) { set.insert(r) } else { rejected.append(String(part)) }
+        }
+        return (set, rejected)
+    }
+
+    /// The access to every field of the entity, in workspace order.
+    public func table(workspace ws: Workspace = .default) -> [(field: String, group: String, access: Access)] {
+        guard let e = ws.entity(entity) else { return [] }
+        var record = Record(id: RecordID(high: 0, low: 0), entity: entity,
+                            created: FieldState(value: .null, stamp: Stamp(hlc: .zero, replica: ReplicaID(UUID128(high: 0, low: 0))), author: "", authority: .own))
+        if let sf = e.stageField { record.fields[sf] = FieldState(value: .member(stage), stamp: record.created.stamp, author: "", authority: .own) }
+        let actor = Actor(user: "you", role: role)
+        return e.fields.map { f in
+            (f.name, f.group, ws.permission(actor: actor, relations: parsedRelations.set, record: record, entity: entity, field: f.name))
+        }
+    }
+
+    public func run() throws {
+        let rows = table()
+        if json {
+            Console.out(JSON.object(rows.map { ($0.field, .string($0.access.name)) }).prettyText)
+            return
+        }
+        let width = max(5, rows.map(\.field.count).max() ?? 5)
+        Console.out("\(entity) fields for \(role) at \(stage) (relations: \(relations))")
+        for r in rows {
+            Console.out(r.field.padding(width) + "  " + r.access.name.padding(8) + "  " + r.group)
+        }
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}
+

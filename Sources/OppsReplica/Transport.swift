@@ -1,0 +1,91 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import OppsWire
+import SwiftProtobuf
+
+/// Why a request to the hub did not get an answer or was refused.
+public enum TransportError: Error, Sendable, CustomStringConvertible {
+    /// No connection, a timeout, a dropped connection: the normal offline state.
+    case unreachable(String)
+    /// The hub answered with a protocol error.
+    case refused(status: Int, WireError)
+
+    public var description: String {
+        switch self {
+        case let .unreachable(why): "the hub cannot be reached (\(why))"
+        case let .refused(status, e): "the hub refused the request (\(status) \(e.code.rawValue)): \(e.message)"
+        }
+    }
+}
+
+/// How a replica talks to the hub. The HTTP one is for real use; tests may plug in another.
+public protocol Transport: Sendable {
+    func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ endpoint: String, _ message: In, token: String, as: Out.Type) async throws(TransportError) -> Out
+}
+
+/// The protocol over HTTP with AsyncHTTPClient: protobuf bodies, deflate when large, a short
+/// connect timeout (offline is normal, so "unreachable" must come fast).
+public struct HTTPTransport: Transport {
+    public let baseURL: String
+    public let connectTimeout: TimeAmount
+    public let requestTimeout: TimeAmount
+    let client: HTTPClient
+
+    public init(baseURL: String, connectTimeout: TimeAmount = .seconds(3), requestTimeout: TimeAmount = .seconds(120)) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.connectTimeout = connectTimeout
+        self.requestTimeout = requestTimeout
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: connectTimeout, read: requestTimeout)
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    public func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ endpoint: String, _ message: In, token: String, as: Out.Type) async throws(TransportError) -> Out {
+        var request = HTTPClientRequest(url: baseURL + endpoint)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: WireFormat.protobuf.rawValue)
+        request.headers.add(name: "Accept-Encoding", value: "deflate, gzip")
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        var body = BodyCodec.encode(message, as: .protobuf)
+        if body.count > 1024 {
+            body = ContentCoding.deflate.compress(body)
+            request.headers.add(name: "Content-Encoding", value: "deflate")
+        }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response: HTTPClientResponse
+        let bytes: [UInt8]
+        do {
+            // AsyncHTTPClient retries a refused connection until the deadline: keep the
+            // deadline short for the connection, long for the transfer.
+            response = try await client.execute(request, deadline: .now() + requestTimeout)
+            bytes = Array(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+        } catch {
+            throw .unreachable(Self.reason(error))
+        }
+        let coding = ContentCoding(header: response.headers.first(name: "Content-Encoding")) ?? .identity
+        guard response.status == .ok else {
+            let format = WireFormat(header: response.headers.first(name: "Content-Type")) ?? .json
+            let e = (try? BodyCodec.decode(ErrorBody.self, from: bytes, as: format, coding: coding)).map { WireError(body: $0) }
+                ?? WireError(.internal, "status \(response.status.code)")
+            throw .refused(status: Int(response.status.code), e)
+        }
+        do {
+            return try BodyCodec.decode(Out.self, from: bytes, as: .protobuf, coding: coding, limit: 512 << 20)
+        } catch {
+            throw .refused(status: 200, error)
+        }
+    }
+
+    static func reason(_ error: any Error) -> String {
+        let text = String(describing: error)
+        if text.contains("connectTimeout") || text.contains("connect") { return "connection failed" }
+        if text.contains("deadline") || text.contains("Timeout") { return "timed out" }
+        return text.count > 80 ? String(text.prefix(80)) : text
+    }
+}

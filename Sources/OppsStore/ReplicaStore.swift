@@ -1,0 +1,411 @@
+import OppsCore
+
+/// A pending local write in the outbox, in the order it was made.
+public struct OutboxEntry: Sendable, Hashable {
+    public var position: Int64
+    public var write: FieldWrite
+    /// The batch it was sent in (0: not yet sent).
+    public var batch: UInt64
+}
+
+/// A conflict record as a replica keeps it.
+public struct LocalConflict: Sendable, Hashable {
+    public var id: UInt64
+    public var record: RecordID
+    public var entity: String
+    public var field: String
+    public var outcome: String
+    public var rule: String
+    public var value: Value
+    public var author: UserName
+    public var hlc: HLC
+    public var winner: Value?
+    public var winnerAuthor: UserName?
+    public var hubMilliseconds: Int64
+
+    public init(id: UInt64, record: RecordID, entity: String, field: String, outcome: String, rule: String, value: Value, author: UserName, hlc: HLC,
+                winner: Value?, winnerAuthor: UserName?, hubMilliseconds: Int64) {
+        self.id = id
+        self.record = record
+        self.entity = entity
+        self.field = field
+        self.outcome = outcome
+        self.rule = rule
+        self.value = value
+        self.author = author
+        self.hlc = hlc
+        self.winner = winner
+        self.winnerAuthor = winnerAuthor
+        self.hubMilliseconds = hubMilliseconds
+    }
+}
+
+/// One line of a record's local history.
+public struct HistoryLine: Sendable, Hashable {
+    public var record: RecordID
+    public var field: String
+    public var old: Value
+    public var new: Value
+    public var author: UserName
+    public var hlc: HLC
+    /// `local` (an edit here), `hub` (a change pulled), `conflict`.
+    public var source: String
+    public var rule: String
+
+    public init(record: RecordID, field: String, old: Value, new: Value, author: UserName, hlc: HLC, source: String, rule: String) {
+        self.record = record
+        self.field = field
+        self.old = old
+        self.new = new
+        self.author = author
+        self.hlc = hlc
+        self.source = source
+        self.rule = rule
+    }
+}
+
+/// A record as the replica shows it, with the columns lists filter on.
+public struct ListedRecord: Sendable, Hashable {
+    public var record: Record
+    public var pendingFields: Set<String>
+}
+
+/// The replica's SQLite database (one file in the replica home, WAL). Records are stored twice
+/// over in one row: the state the hub confirmed, and the view the user sees — confirmed plus
+/// pending local writes (rebase). Every SQL statement of the replica is here.
+public final class ReplicaStore {
+    public let database: Database
+    private var replicaIndex: [ReplicaID: Int64] = [:]
+    private var replicaByIndex: [Int64: ReplicaID] = [:]
+
+    public static let migrator: Migrator = {
+        var m = Migrator()
+        m.register("2026-11-29-replica-1",
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            "CREATE TABLE replica_ids (idx INTEGER PRIMARY KEY, id BLOB UNIQUE NOT NULL)",
+            """
+            CREATE TABLE records (id BLOB PRIMARY KEY, entity TEXT NOT NULL, stage TEXT, owner TEXT, creator TEXT NOT NULL, due TEXT,
+                created BLOB NOT NULL, confirmed BLOB, view BLOB NOT NULL, deleted BLOB, local_only INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID
+            """,
+            "CREATE INDEX records_entity ON records(entity, stage)",
+            "CREATE INDEX records_owner ON records(owner)",
+            "CREATE INDEX records_due ON records(due)",
+            """
+            CREATE TABLE outbox (position INTEGER PRIMARY KEY AUTOINCREMENT, record BLOB NOT NULL, entity TEXT NOT NULL, field TEXT NOT NULL,
+                kind INTEGER NOT NULL, value BLOB NOT NULL, base_kind INTEGER NOT NULL, base_sequence INTEGER, base_hlc INTEGER,
+                hlc INTEGER NOT NULL, batch INTEGER NOT NULL DEFAULT 0)
+            """,
+            "CREATE TABLE pending_batch (batch INTEGER PRIMARY KEY, request BLOB NOT NULL)",
+            """
+            CREATE TABLE conflicts (id INTEGER PRIMARY KEY, record BLOB NOT NULL, entity TEXT NOT NULL, field TEXT NOT NULL, outcome TEXT NOT NULL,
+                rule TEXT NOT NULL, value BLOB NOT NULL, author TEXT NOT NULL, hlc INTEGER NOT NULL, winner BLOB, winner_author TEXT,
+                hub_ms INTEGER NOT NULL, resolved INTEGER NOT NULL DEFAULT 0)
+            """,
+            """
+            CREATE TABLE history (position INTEGER PRIMARY KEY AUTOINCREMENT, record BLOB NOT NULL, field TEXT NOT NULL, old BLOB NOT NULL,
+                new BLOB NOT NULL, author TEXT NOT NULL, hlc INTEGER NOT NULL, source TEXT NOT NULL, rule TEXT NOT NULL)
+            """,
+            "CREATE INDEX history_record ON history(record, position)"
+        )
+        return m
+    }()
+
+    public init(path: String) throws {
+        database = try Database(path: path)
+        try Self.migrator.migrate(database)
+        try loadReplicaIndex()
+    }
+
+    private func loadReplicaIndex() throws {
+        replicaIndex.removeAll()
+        replicaByIndex.removeAll()
+        for row in try database.query("SELECT idx, id FROM replica_ids") {
+            guard let idx = row[0].int, let b = row[1].bytes, let id = ReplicaID(bytes: b) else { continue }
+            replicaIndex[id] = idx
+            replicaByIndex[idx] = id
+        }
+    }
+
+    private var depth = 0
+
+    /// Runs `body` in one transaction: a crash never leaves half of it. Nested calls join the
+    /// outer transaction (one failure anywhere rolls back all of it).
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        if depth > 0 {
+            depth += 1
+            defer { depth -= 1 }
+            return try body()
+        }
+        depth = 1
+        defer { depth = 0 }
+        do {
+            return try database.transaction { _ in try body() }
+        } catch {
+            try loadReplicaIndex()
+            throw error
+        }
+    }
+
+    // MARK: Meta
+
+    public func meta(_ key: String) throws -> String? {
+        try database.query("SELECT value FROM meta WHERE key = ?", [.text(key)]).first?[0].string
+    }
+
+    public func setMeta(_ key: String, _ value: String) throws {
+        try database.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .text(value)])
+    }
+
+    public func metaInt(_ key: String) throws -> UInt64 { UInt64(try meta(key) ?? "0") ?? 0 }
+
+    // MARK: Stored states
+
+    private func index(of replica: ReplicaID) throws -> Int64 {
+        if let i = replicaIndex[replica] { return i }
+        try database.execute("INSERT INTO replica_ids (id) VALUES (?)", [.blob(replica.bytes)])
+        let i = database.lastInsertRowID
+        replicaIndex[replica] = i
+        replicaByIndex[i] = replica
+        return i
+    }
+
+    private func replica(index: Int64) throws -> ReplicaID {
+        guard let r = replicaByIndex[index] else { throw StoreError(code: -2, message: "unknown replica index") }
+        return r
+    }
+
+    private func encode(_ s: FieldState, into w: inout ByteWriter) throws {
+        w.value(s.value)
+        w.varint(s.stamp.hlc.rawValue)
+        w.varint(UInt64(try index(of: s.stamp.replica)))
+        w.string(s.author)
+        w.byte(UInt8(s.authority.rawValue))
+        w.varint(s.sequence)
+    }
+
+    private func decodeState(_ r: inout ByteReader) throws -> FieldState {
+        let value = try r.value()
+        let hlc = HLC(rawValue: try r.varint())
+        let rep = try replica(index: Int64(try r.varint()))
+        let author = try r.string()
+        guard let authority = Access(rawValue: Int(try r.byte())) else { throw ByteReader.damaged }
+        return FieldState(value: value, stamp: Stamp(hlc: hlc, replica: rep), author: author, authority: authority, sequence: try r.varint())
+    }
+
+    private func stateBytes(_ s: FieldState) throws -> [UInt8] {
+        var w = ByteWriter()
+        try encode(s, into: &w)
+        return w.bytes
+    }
+
+    private func state(_ b: [UInt8]) throws -> FieldState {
+        var r = ByteReader(b)
+        return try decodeState(&r)
+    }
+
+    private func fieldsBytes(_ fields: [String: FieldState], entity: Entity) throws -> [UInt8] {
+        var w = ByteWriter(capacity: 256)
+        for f in entity.fields {
+            guard let s = fields[f.name] else { continue }
+            w.varint(UInt64(f.number))
+            try encode(s, into: &w)
+        }
+        return w.bytes
+    }
+
+    private func fields(_ b: [UInt8], entity: Entity?) throws -> [String: FieldState] {
+        var out = [String: FieldState]()
+        var r = ByteReader(b)
+        while !r.atEnd {
+            let n = UInt32(try r.varint())
+            let s = try decodeState(&r)
+            if let name = entity?.field(number: n)?.name { out[name] = s }
+        }
+        return out
+    }
+
+    // MARK: Records
+
+    /// The hub-confirmed record (nil when only local, or unknown).
+    public func confirmed(_ id: RecordID, workspace: Workspace) throws -> Record? {
+        guard let row = try database.query("SELECT entity, created, confirmed, deleted FROM records WHERE id = ? AND confirmed IS NOT NULL",
+                                           [.blob(id.bytes)]).first,
+              let entity = row[0].string, let created = row[1].bytes, let c = row[2].bytes else { return nil }
+        var r = Record(id: id, entity: entity, created: try state(created), fields: try fields(c, entity: workspace.entity(entity)))
+        if let d = row[3].bytes { r.deleted = try state(d) }
+        return r
+    }
+
+    /// The record as the user sees it: confirmed state with pending local writes on top.
+    public func view(_ id: RecordID, workspace: Workspace) throws -> Record? {
+        guard let row = try database.query("SELECT entity, created, view, deleted FROM records WHERE id = ?", [.blob(id.bytes)]).first,
+              let entity = row[0].string, let created = row[1].bytes, let v = row[2].bytes else { return nil }
+        var r = Record(id: id, entity: entity, created: try state(created), fields: try fields(v, entity: workspace.entity(entity)))
+        if let d = row[3].bytes { r.deleted = try state(d) }
+        return r
+    }
+
+    /// Stores a record: its confirmed state (nil for a record only made here) and its view.
+    public func save(confirmed: Record?, view: Record, workspace: Workspace) throws {
+        guard let entity = workspace.entity(view.entity) else { throw StoreError(code: -3, message: "unknown entity \(view.entity)") }
+        var stage: SQLValue = .null
+        if let sf = entity.stageField, case let .member(s) = view[sf] { stage = .text(s) }
+        var due: SQLValue = .null
+        for f in ["next_step_due", "due"] { if case let .date(d) = view[f] { due = .text(d.description) } }
+        try database.execute("""
+            INSERT INTO records (id, entity, stage, owner, creator, due, created, confirmed, view, deleted, local_only) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET stage = excluded.stage, owner = excluded.owner, due = excluded.due, created = excluded.created,
+                confirmed = excluded.confirmed, view = excluded.view, deleted = excluded.deleted, local_only = excluded.local_only
+            """, [.blob(view.id.bytes), .text(view.entity), stage, view.owner.map { .text($0) } ?? .null, .text(view.creator), due,
+                  .blob(try stateBytes((confirmed ?? view).created)), try confirmed.map { .blob(try fieldsBytes($0.fields, entity: entity)) } ?? .null,
+                  .blob(try fieldsBytes(view.fields, entity: entity)), try view.deleted.map { .blob(try stateBytes($0)) } ?? .null,
+                  .integer(confirmed == nil ? 1 : 0)])
+    }
+
+    public func remove(_ id: RecordID) throws {
+        try database.execute("DELETE FROM records WHERE id = ?", [.blob(id.bytes)])
+    }
+
+    /// Forgets every confirmed state (a repair re-fetches them); records made only here stay.
+    public func forgetConfirmed() throws {
+        try database.execute("DELETE FROM records WHERE local_only = 0")
+    }
+
+    /// Ids of records whose ids start with `prefix` (hex, hyphens ignored).
+    public func ids(prefix: String) throws -> [RecordID] {
+        let clean = prefix.lowercased().filter { $0 != "-" }
+        return try database.query("SELECT id FROM records").compactMap { row in
+            guard let b = row[0].bytes, let id = RecordID(bytes: b), id.hex.hasPrefix(clean) else { return nil }
+            return id
+        }
+    }
+
+    /// Records of an entity, optionally in a stage and owned by a user, newest first.
+    public func list(entity: String, stage: String? = nil, owner: String? = nil, workspace: Workspace) throws -> [Record] {
+        var sql = "SELECT id FROM records WHERE entity = ? AND deleted IS NULL"
+        var args: [SQLValue] = [.text(entity)]
+        if let stage { sql += " AND stage = ?"; args.append(.text(stage)) }
+        if let owner { sql += " AND owner = ?"; args.append(.text(owner)) }
+        sql += " ORDER BY id DESC"
+        return try database.query(sql, args).compactMap { row in
+            guard let b = row[0].bytes, let id = RecordID(bytes: b) else { return nil }
+            return try view(id, workspace: workspace)
+        }
+    }
+
+    /// Every confirmed record (for the checkpoint checksum).
+    public func allConfirmed(workspace: Workspace) throws -> [Record] {
+        try database.query("SELECT id FROM records WHERE confirmed IS NOT NULL").compactMap { row in
+            guard let b = row[0].bytes, let id = RecordID(bytes: b) else { return nil }
+            return try confirmed(id, workspace: workspace)
+        }
+    }
+
+    public func recordCount() throws -> Int { Int(try database.query("SELECT count(*) FROM records").first?[0].int ?? 0) }
+
+    // MARK: Outbox
+
+    public func enqueue(_ w: FieldWrite) throws {
+        var baseKind: Int64 = 0
+        var baseSeq: SQLValue = .null
+        var baseHLC: SQLValue = .null
+        switch w.base {
+        case .none: break
+        case let .sequence(s): baseKind = 1; baseSeq = .integer(Int64(s))
+        case let .stamp(st): baseKind = 2; baseHLC = .integer(Int64(bitPattern: st.hlc.rawValue))
+        }
+        try database.execute("""
+            INSERT INTO outbox (record, entity, field, kind, value, base_kind, base_sequence, base_hlc, hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.blob(w.record.bytes), .text(w.entity), .text(w.field), .integer(Self.kindCode(w.kind)), .blob(w.value.storedBytes),
+                  .integer(baseKind), baseSeq, baseHLC, .integer(Int64(bitPattern: w.stamp.hlc.rawValue))])
+    }
+
+    static func kindCode(_ k: WriteKind) -> Int64 { k == .set ? 0 : (k == .create ? 1 : 2) }
+    static func kind(_ c: Int64?) -> WriteKind { c == 1 ? .create : (c == 2 ? .delete : .set) }
+
+    /// Pending writes in order; `replica` and `author` are this replica's.
+    public func outbox(replica: ReplicaID, author: UserName, limit: Int = Int.max, record: RecordID? = nil) throws -> [OutboxEntry] {
+        var sql = "SELECT position, record, entity, field, kind, value, base_kind, base_sequence, base_hlc, hlc, batch FROM outbox"
+        var args = [SQLValue]()
+        if let record { sql += " WHERE record = ?"; args.append(.blob(record.bytes)) }
+        sql += " ORDER BY position LIMIT ?"
+        args.append(.integer(Int64(min(limit, Int(Int32.max)))))
+        return try database.query(sql, args).map { row in
+            guard let pos = row[0].int, let rb = row[1].bytes, let id = RecordID(bytes: rb), let entity = row[2].string, let field = row[3].string,
+                  let vb = row[5].bytes, let hlc = row[9].int else { throw ByteReader.damaged }
+            let base: Base = switch row[6].int {
+            case 1: .sequence(UInt64(row[7].int ?? 0))
+            case 2: .stamp(Stamp(hlc: HLC(rawValue: UInt64(bitPattern: row[8].int ?? 0)), replica: replica))
+            default: .none
+            }
+            let w = FieldWrite(record: id, entity: entity, field: field, kind: Self.kind(row[4].int), value: try Value(storedBytes: vb), base: base,
+                               author: author, stamp: Stamp(hlc: HLC(rawValue: UInt64(bitPattern: hlc)), replica: replica))
+            return OutboxEntry(position: pos, write: w, batch: UInt64(row[10].int ?? 0))
+        }
+    }
+
+    public func outboxCount() throws -> Int { Int(try database.query("SELECT count(*) FROM outbox").first?[0].int ?? 0) }
+
+    public func assign(batch: UInt64, positions: [Int64], request: [UInt8]) throws {
+        for p in positions { try database.execute("UPDATE outbox SET batch = ? WHERE position = ?", [.integer(Int64(batch)), .integer(p)]) }
+        try database.execute("INSERT INTO pending_batch (batch, request) VALUES (?, ?)", [.integer(Int64(batch)), .blob(request)])
+    }
+
+    /// The batch sent but not yet answered, to resend exactly.
+    public func pendingBatch() throws -> (batch: UInt64, request: [UInt8])? {
+        guard let row = try database.query("SELECT batch, request FROM pending_batch ORDER BY batch LIMIT 1").first,
+              let b = row[0].int, let r = row[1].bytes else { return nil }
+        return (UInt64(b), r)
+    }
+
+    /// The batch was answered: its writes leave the outbox.
+    public func complete(batch: UInt64) throws {
+        try database.execute("DELETE FROM outbox WHERE batch = ?", [.integer(Int64(batch))])
+        try database.execute("DELETE FROM pending_batch WHERE batch = ?", [.integer(Int64(batch))])
+    }
+
+    public func records(inBatch batch: UInt64) throws -> Set<RecordID> {
+        Set(try database.query("SELECT DISTINCT record FROM outbox WHERE batch = ?", [.integer(Int64(batch))]).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) })
+    }
+
+    // MARK: Conflicts and history
+
+    public func addConflict(_ c: LocalConflict) throws {
+        try database.execute("""
+            INSERT OR IGNORE INTO conflicts (id, record, entity, field, outcome, rule, value, author, hlc, winner, winner_author, hub_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.integer(Int64(c.id)), .blob(c.record.bytes), .text(c.entity), .text(c.field), .text(c.outcome), .text(c.rule), .blob(c.value.storedBytes),
+                  .text(c.author), .integer(Int64(bitPattern: c.hlc.rawValue)), c.winner.map { .blob($0.storedBytes) } ?? .null,
+                  c.winnerAuthor.map { .text($0) } ?? .null, .integer(c.hubMilliseconds)])
+    }
+
+    public func conflicts(includeResolved: Bool = false) throws -> [LocalConflict] {
+        try database.query("""
+            SELECT id, record, entity, field, outcome, rule, value, author, hlc, winner, winner_author, hub_ms FROM conflicts
+            \(includeResolved ? "" : "WHERE resolved = 0") ORDER BY id
+            """).map { row in
+            guard let id = row[0].int, let rb = row[1].bytes, let record = RecordID(bytes: rb), let entity = row[2].string, let field = row[3].string,
+                  let outcome = row[4].string, let rule = row[5].string, let vb = row[6].bytes, let author = row[7].string, let hlc = row[8].int,
+                  let ms = row[11].int else { throw ByteReader.damaged }
+            return LocalConflict(id: UInt64(id), record: record, entity: entity, field: field, outcome: outcome, rule: rule, value: try Value(storedBytes: vb),
+                                 author: author, hlc: HLC(rawValue: UInt64(bitPattern: hlc)), winner: try row[9].bytes.map { try Value(storedBytes: $0) },
+                                 winnerAuthor: row[10].string, hubMilliseconds: ms)
+        }
+    }
+
+    public func addHistory(_ h: HistoryLine) throws {
+        try database.execute("INSERT INTO history (record, field, old, new, author, hlc, source, rule) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             [.blob(h.record.bytes), .text(h.field), .blob(h.old.storedBytes), .blob(h.new.storedBytes), .text(h.author),
+                              .integer(Int64(bitPattern: h.hlc.rawValue)), .text(h.source), .text(h.rule)])
+    }
+
+    public func history(_ record: RecordID) throws -> [HistoryLine] {
+        try database.query("SELECT record, field, old, new, author, hlc, source, rule FROM history WHERE record = ? ORDER BY position",
+                           [.blob(record.bytes)]).map { row in
+            guard let rb = row[0].bytes, let id = RecordID(bytes: rb), let field = row[1].string, let old = row[2].bytes, let new = row[3].bytes,
+                  let author = row[4].string, let hlc = row[5].int, let source = row[6].string, let rule = row[7].string else { throw ByteReader.damaged }
+            return HistoryLine(record: id, field: field, old: try Value(storedBytes: old), new: try Value(storedBytes: new), author: author,
+                               hlc: HLC(rawValue: UInt64(bitPattern: hlc)), source: source, rule: rule)
+        }
+    }
+}

@@ -34,8 +34,7 @@ public enum OppsMain {
         do {
             command = try Opps.parseAsRoot(arguments)
         } catch {
-            let code = Opps.exitCode(for: error)
-            if code == .success {
+            if error is CleanExit || Opps.exitCode(for: error).isSuccess {
                 Console.out(Opps.fullMessage(for: error))
                 return 0
             }
@@ -61,6 +60,10 @@ public enum OppsMain {
         } catch let e as ExitCode {
             return e.rawValue
         } catch {
+            if error is CleanExit || Opps.exitCode(for: error).isSuccess {
+                Console.out(Opps.fullMessage(for: error))
+                return 0
+            }
             report(Opps.message(for: error), code: 1, json: json)
             return 1
         }

@@ -246,6 +246,8 @@ public final class Replica {
                 case .proposal:
                     writes.append((write, false))
                     result.proposed.append((name, decision.rule, decision.detail))
+                case .rejected where decision.rule == .typeMismatch || decision.rule == .unknownField:
+                    throw ReplicaError.invalid(decision.detail)
                 case .rejected, .lost:
                     throw ReplicaError.refused(field: name, rule: decision.rule, detail: decision.detail)
                 }

@@ -1,0 +1,73 @@
+import Foundation
+import Hummingbird
+import OppsCommands
+import OppsCore
+import OppsHub
+import OppsStore
+
+/// A hub with a team, served on a free loopback port for the duration of a test, and helpers to
+/// run `opps` in-process against it.
+struct CommandFixture: Sendable {
+    let root: String
+    let tokens: [String: String]
+    let hub: Hub
+
+    static let team: [HubUser] = [
+        HubUser(name: "max", role: "manager"),
+        HubUser(name: "sam", role: "sales", territory: "north", manager: "max"),
+        HubUser(name: "tom", role: "sales", territory: "north", manager: "max"),
+        HubUser(name: "mia", role: "marketing", manager: "max"),
+        HubUser(name: "eve", role: "expert", manager: "max"),
+    ]
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("opps-cmd-\(UInt64.random(in: 0...UInt64.max))").path
+        try FileManager.default.createDirectory(atPath: root + "/hub", withIntermediateDirectories: true)
+        let config = HubConfiguration(dataDirectory: root + "/hub", port: 0)
+        var rng = SystemRandomNumberGenerator()
+        let store = try SQLiteHubStore(path: config.databasePath)
+        _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: 1_795_000_000_000, rng: &rng)
+        let engine = try HubEngine(store: store, configuration: config)
+        var tokens = [String: String]()
+        for u in Self.team { tokens[u.name] = try engine.addUser(u, rng: &rng) }
+        self.tokens = tokens
+        hub = try Hub(configuration: config)
+    }
+
+    /// Runs `body` with the hub listening; passes its URL.
+    func serving(_ body: @Sendable (String) async throws -> Void) async throws {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = HubServer(hub: hub).application(host: "127.0.0.1", port: 0) { port in continuation.yield(port) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.run() }
+            var ports = stream.makeAsyncIterator()
+            let port = await ports.next()!
+            do {
+                try await body("http://127.0.0.1:\(port)")
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+            group.cancelAll()
+        }
+    }
+
+    func home(_ user: String) -> String { root + "/" + user }
+}
+
+/// The result of one in-process `opps` run.
+struct Run {
+    var code: Int32
+    var stdout: String
+    var stderr: String
+
+    var json: JSON? { try? JSON.parse(stdout.trimmingCharacters(in: .whitespacesAndNewlines)) }
+}
+
+func opps(_ args: String...) async -> Run { await opps(args) }
+
+func opps(_ args: [String]) async -> Run {
+    let buffer = OutputBuffer()
+    let code = await Console.$capture.withValue(buffer) { await OppsMain.run(args) }
+    return Run(code: code, stdout: buffer.stdout, stderr: buffer.stderr)
+}

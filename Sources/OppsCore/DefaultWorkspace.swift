@@ -16,7 +16,7 @@ extension Workspace {
     {"name": "sales", "title": "销售顾问", "sees": ["owner", "team"]},
     {"name": "expert", "title": "产品专家", "sees": ["team"]},
     {"name": "success", "title": "客户成功经理", "sees": ["team", "stage:won"]},
-    {"name": "manager", "title": "销售管理者", "sees": ["managed"]}
+    {"name": "manager", "title": "销售管理者", "sees": ["managed", "owner", "creator"]}
   ],
   "stages": [
     {"name": "lead", "title": "线索", "leave_requires": ["lead_source", "account", "contact", "qualification"]},

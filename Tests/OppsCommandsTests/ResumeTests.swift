@@ -1,0 +1,128 @@
+import Foundation
+import OppsCommands
+import OppsCore
+import OppsHub
+import OppsReplica
+import OppsStore
+import OppsWire
+import SwiftProtobuf
+import Testing
+
+/// A transport that drops the connection after a number of pulls, like a train entering a tunnel.
+final class FlakyTransport: Transport, @unchecked Sendable {
+    let inner: HTTPTransport
+    let lock = NSLock()
+    var pullsLeft: Int
+
+    init(_ inner: HTTPTransport, pulls: Int) {
+        self.inner = inner
+        pullsLeft = pulls
+    }
+
+    func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ endpoint: String, _ message: In, token: String, as: Out.Type) async throws(TransportError) -> Out {
+        if endpoint == Endpoint.pull {
+            let left = lock.withLock {
+                pullsLeft -= 1
+                return pullsLeft + 1
+            }
+            if left <= 0 { throw .unreachable("connection dropped") }
+        }
+        return try await inner.call(endpoint, message, token: token, as: Out.self)
+    }
+}
+
+/// Seeds `count` deals owned by sam straight into the hub.
+func seedDeals(_ f: CommandFixture, count: Int) throws {
+    let config = HubConfiguration(dataDirectory: f.root + "/hub")
+    let engine = try HubEngine(store: SQLiteHubStore(path: config.databasePath), configuration: config)
+    var rng = SeededGenerator(seed: 42)
+    let sam = try #require(try engine.store.user(named: "sam"))
+    let replica = ReplicaID.random(using: &rng)
+    var h = HandshakeRequest()
+    h.minVersion = 1
+    h.maxVersion = 1
+    h.replica = Data(replica.bytes)
+    _ = try engine.handshake(user: sam, request: h)
+    var clock = HybridLogicalClock()
+    var batch: UInt64 = 0
+    var writes = [FieldWrite]()
+    func flush() throws {
+        guard !writes.isEmpty else { return }
+        batch += 1
+        var activity = HubActivity()
+        _ = try engine.push(user: sam, request: BatchCoding.encode(writes, replica: replica, batch: batch, workspace: .default), activity: &activity)
+        writes.removeAll()
+    }
+    for i in 0..<count {
+        let id = UUID128.version7(milliseconds: 1_795_000_000_000 + Int64(i), using: &rng)
+        func stamp() -> Stamp { Stamp(hlc: clock.tick(physical: 1_795_000_000_000 + Int64(i)), replica: replica) }
+        writes.append(FieldWrite(record: id, entity: "opportunity", kind: .create, value: .member("discovery"), author: "sam", stamp: stamp()))
+        writes.append(FieldWrite(record: id, entity: "opportunity", field: "name", value: .text("deal \(i) — " + String(repeating: "x", count: 200)), author: "sam", stamp: stamp()))
+        writes.append(FieldWrite(record: id, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: Int64(i) * 100, scale: 2)), author: "sam", stamp: stamp()))
+        if writes.count >= 1500 { try flush() }
+    }
+    try flush()
+}
+
+@Suite(.serialized) struct ResumeTests {
+    @Test func aPullInterruptedMidwayResumesWhereItStopped() async throws {
+        let f = try CommandFixture()
+        try seedDeals(f, count: 600)
+        try await f.serving { url in
+            #expect(await opps("init", "--hub", url, "--token", f.tokens["max"]!, "--home", f.home("max")).code == 0)
+            let http = HTTPTransport(baseURL: url)
+            let replica = try await Replica.create(home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http,
+                                                   clock: FixedClock(milliseconds: 1_795_000_000_000))
+            replica.pageSize = 50
+            // The connection drops after three pages.
+            await #expect(throws: ReplicaError.self) { _ = try await replica.sync(transport: FlakyTransport(http, pulls: 3)) }
+            let partial = try replica.store.recordCount()
+            #expect(partial > 0 && partial < 600)
+            let cursor = try replica.store.metaInt("cursor")
+            // Resuming continues from the stored cursor and token, not from zero.
+            let report = try await replica.sync(transport: http)
+            #expect(!report.repaired)
+            #expect(try replica.store.recordCount() == 600)
+            #expect(report.pulled == 600 - partial || cursor > 0)
+            await http.shutdown()
+        }
+    }
+
+    static var oppsExecutable: String {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [dir.appendingPathComponent("opps").path, RepositoryFiles.root.appendingPathComponent(".build/debug/opps").path]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
+    }
+
+    @Test func killingSyncDuringApplyLeavesAnIntactReplica() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await opps("init", "--hub", url, "--token", f.tokens["max"]!, "--home", f.home("max")).code == 0)
+            // Offline work that must survive the crash.
+            let id = try #require(await opps("new", "Kept deal", "--account", "Kept Co", "--home", f.home("max"), "--json").json?["id"]?.string)
+            try seedDeals(f, count: 2500)
+            var rng = SystemRandomNumberGenerator()
+            for attempt in 0..<3 {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: Self.oppsExecutable)
+                p.arguments = ["sync", "--home", f.home("max")]
+                p.standardOutput = FileHandle.nullDevice
+                p.standardError = FileHandle.nullDevice
+                try p.run()
+                try await Task.sleep(for: .milliseconds(150 + Int.random(in: 0..<400, using: &rng) + attempt * 50))
+                kill(p.processIdentifier, SIGKILL)
+                p.waitUntilExit()
+                // The replica opens and reads after every crash.
+                #expect(await opps("status", "--home", f.home("max")).code == 0)
+            }
+            let done = await opps("sync", "--home", f.home("max"), "--json")
+            #expect(done.code == 0, "\(done.stdout) \(done.stderr)")
+            #expect(done.json?["repaired"]?.bool == false)
+            let status = await opps("status", "--home", f.home("max"), "--json").json
+            #expect(status?["pending"]?.int == 0)
+            // 2,500 deals and their account-less rows + the kept deal and its account.
+            #expect(status?["records"]?.int == 2502)
+            #expect(await opps("show", id, "--home", f.home("max"), "--json").json?["fields"]?["name"]?.string == "Kept deal")
+        }
+    }
+}

@@ -50,13 +50,15 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        // Where commands write (stdout/stderr, or a buffer in tests).
+        .target(name: "OppsConsole"),
         // Command types, testable in-process.
         .target(name: "OppsCommands", dependencies: [
-            "OppsCore", "OppsReplica",
+            "OppsCore", "OppsReplica", "OppsConsole",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "OppsHubCommands", dependencies: [
-            "OppsCore", "OppsHub", "OppsStore",
+            "OppsCore", "OppsHub", "OppsStore", "OppsConsole",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -72,7 +74,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "OppsCommandsTests", dependencies: [
-            "OppsCommands", "OppsHubCommands", "OppsCore", "OppsHub", "OppsStore", "OppsReplica", "OppsWire",
+            "OppsCommands", "OppsHubCommands", "OppsCore", "OppsHub", "OppsStore", "OppsReplica", "OppsWire", "OppsConsole",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
     ],

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OppsConsole
 import OppsCore
 import OppsReplica
 import OppsStore

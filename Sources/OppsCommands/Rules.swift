@@ -1,4 +1,5 @@
 import ArgumentParser
+import OppsConsole
 import OppsCore
 
 /// `opps rules`: who may write what, at which stage — the ownership matrix the laptop and

@@ -80,6 +80,46 @@ public final class HubEngine {
         return token
     }
 
+    /// Changes a user's directory entry (role, team, territory, manager, capacity, disabled).
+    /// The change is audited; replicas see its effect on visibility at their next pull.
+    public func updateUser(_ name: UserName, _ change: (inout HubUser) -> Void) throws -> HubUser {
+        try store.transaction {
+            guard var user = try store.user(named: name) else { throw HubError.invalid("no user \"\(name)\"") }
+            let before = user
+            change(&user)
+            guard workspace.role(user.role) != nil else {
+                throw HubError.invalid("unknown role \"\(user.role)\" (\(workspace.roles.map(\.name).joined(separator: ", ")))")
+            }
+            if let m = user.manager {
+                guard m != name else { throw HubError.invalid("a user cannot manage themselves") }
+                guard try store.user(named: m) != nil else { throw HubError.invalid("unknown manager \"\(m)\"") }
+            }
+            if let c = user.capacity, c < 0 { throw HubError.invalid("capacity must be 0 or more") }
+            try store.updateUser(user)
+            var changes = [String]()
+            if before.role != user.role { changes.append("role \(before.role) → \(user.role)") }
+            if before.team != user.team { changes.append("team \(before.team ?? "-") → \(user.team ?? "-")") }
+            if before.territory != user.territory { changes.append("territory \(before.territory ?? "-") → \(user.territory ?? "-")") }
+            if before.manager != user.manager { changes.append("manager \(before.manager ?? "-") → \(user.manager ?? "-")") }
+            if before.capacity != user.capacity { changes.append("capacity \(before.capacity.map(String.init) ?? "-") → \(user.capacity.map(String.init) ?? "-")") }
+            if before.disabled != user.disabled { changes.append(user.disabled ? "disabled" : "enabled") }
+            try store.audit(action: "user", subject: name, detail: changes.joined(separator: ", "), now: now)
+            return user
+        }
+    }
+
+    /// Revokes every token of a user and issues a new one (shown once).
+    public func rotateToken(_ name: UserName, rng: inout some RandomNumberGenerator) throws -> String {
+        let token = Token.generate(using: &rng)
+        try store.transaction {
+            guard try store.user(named: name) != nil else { throw HubError.invalid("no user \"\(name)\"") }
+            try store.revokeTokens(user: name)
+            try store.addToken(hash: Token.hash(token), user: name, now: now)
+            try store.audit(action: "token", subject: name, detail: "rotated", now: now)
+        }
+        return token
+    }
+
     // MARK: Authentication
 
     public func authenticate(authorization: String?) throws -> HubUser {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OppsConsole
 import OppsCore
 import OppsHub
 import OppsStore

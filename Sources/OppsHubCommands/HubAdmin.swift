@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OppsConsole
 import OppsCore
 import OppsHub
 import OppsStore
@@ -74,11 +75,11 @@ public struct Init: ParsableCommand {
         }
         let ws = try Workspace.decode(document)
         if json {
-            print(JSON.object([("hub", .string(id.description)), ("data", .string(data.directory)), ("workspace", .string(ws.name)),
+            Console.out(JSON.object([("hub", .string(id.description)), ("data", .string(data.directory)), ("workspace", .string(ws.name)),
                                ("workspace_version", .number(Int64(ws.version)))]).prettyText)
         } else {
-            print("created hub \(id) in \(data.directory) (workspace \"\(ws.name)\" version \(ws.version))")
-            print("next: opps-hub user add NAME --role ROLE --data \(data.directory)")
+            Console.out("created hub \(id) in \(data.directory) (workspace \"\(ws.name)\" version \(ws.version))")
+            Console.out("next: opps-hub user add NAME --role ROLE --data \(data.directory)")
         }
     }
 }
@@ -88,7 +89,7 @@ public struct UserCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "user",
         abstract: "Manage the hub's users.",
-        subcommands: [Add.self, List.self]
+        subcommands: [Add.self, List.self, Disable.self, Enable.self, Set.self]
     )
 
     public init() {}
@@ -141,9 +142,9 @@ public struct UserCommand: ParsableCommand {
                 if let territory { pairs.append(("territory", .string(territory))) }
                 if let manager { pairs.append(("manager", .string(manager))) }
                 if let capacity { pairs.append(("capacity", .number(capacity))) }
-                print(JSON.object(pairs).prettyText)
+                Console.out(JSON.object(pairs).prettyText)
             } else {
-                print("added \(name) (\(role)); token (shown once): \(token)")
+                Console.out("added \(name) (\(role)); token (shown once): \(token)")
             }
         }
     }
@@ -162,16 +163,124 @@ public struct UserCommand: ParsableCommand {
         public func run() throws {
             let users = try data.openEngine().store.users()
             if json {
-                print(JSON.array(users.map { u in
-                    .object([("name", .string(u.name)), ("role", .string(u.role)), ("team", u.team.map(JSON.string) ?? .null),
-                             ("territory", u.territory.map(JSON.string) ?? .null), ("manager", u.manager.map(JSON.string) ?? .null),
-                             ("capacity", u.capacity.map { .number($0) } ?? .null), ("disabled", .bool(u.disabled))])
-                }).prettyText)
+                Console.out(JSON.array(users.map(userJSON)).prettyText)
             } else {
                 for u in users {
-                    print("\(u.name)\t\(u.role)\t\(u.team ?? "-")\t\(u.territory ?? "-")\t\(u.manager ?? "-")\(u.disabled ? "\tdisabled" : "")")
+                    Console.out("\(u.name)\t\(u.role)\t\(u.team ?? "-")\t\(u.territory ?? "-")\t\(u.manager ?? "-")\(u.disabled ? "\tdisabled" : "")")
                 }
             }
+        }
+    }
+}
+
+extension UserCommand {
+    /// `opps-hub user disable`.
+    public struct Disable: ParsableCommand {
+        public static let configuration = CommandConfiguration(abstract: "Disable a user: their token is refused (403) from the next request on.")
+
+        @Argument(help: "The user name.") var name: String
+        @OptionGroup var data: DataOption
+
+        public init() {}
+
+        public func run() throws {
+            _ = try adminCall { try data.openEngine().updateUser(name) { $0.disabled = true } }
+            Console.out("disabled \(name)")
+        }
+    }
+
+    /// `opps-hub user enable`.
+    public struct Enable: ParsableCommand {
+        public static let configuration = CommandConfiguration(abstract: "Enable a disabled user again (their token works again).")
+
+        @Argument(help: "The user name.") var name: String
+        @OptionGroup var data: DataOption
+
+        public init() {}
+
+        public func run() throws {
+            _ = try adminCall { try data.openEngine().updateUser(name) { $0.disabled = false } }
+            Console.out("enabled \(name)")
+        }
+    }
+
+    /// `opps-hub user set`.
+    public struct Set: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Change a user's role, team, territory, manager or capacity.",
+            discussion: "The change is audited. Replicas receive the records entering and leaving the user's visibility at their next sync, keeping their pending writes. An empty value clears team, territory, manager or capacity.")
+
+        @Argument(help: "The user name.") var name: String
+        @Option(help: "The new role.") var role: String?
+        @Option(help: "The new team (empty to clear).") var team: String?
+        @Option(help: "The new territory (empty to clear).") var territory: String?
+        @Option(help: "The new manager (empty to clear).") var manager: String?
+        @Option(help: "The new capacity (empty to clear).") var capacity: String?
+        @OptionGroup var data: DataOption
+        @Flag(help: "Print the user as JSON.") var json = false
+
+        public init() {}
+
+        public func validate() throws {
+            guard role != nil || team != nil || territory != nil || manager != nil || capacity != nil else {
+                throw ValidationError("give at least one of --role, --team, --territory, --manager, --capacity")
+            }
+            if let capacity, !capacity.isEmpty, Int(capacity) == nil { throw ValidationError("--capacity must be a whole number") }
+        }
+
+        public func run() throws {
+            let user = try adminCall {
+                try data.openEngine().updateUser(name) { u in
+                    if let role { u.role = role }
+                    if let team { u.team = team.isEmpty ? nil : team }
+                    if let territory { u.territory = territory.isEmpty ? nil : territory }
+                    if let manager { u.manager = manager.isEmpty ? nil : manager }
+                    if let capacity { u.capacity = capacity.isEmpty ? nil : Int(capacity) }
+                }
+            }
+            if json { Console.out(userJSON(user).compactText) } else { Console.out("updated \(name): \(user.role), team \(user.team ?? "-"), territory \(user.territory ?? "-"), manager \(user.manager ?? "-")") }
+        }
+    }
+}
+
+func userJSON(_ u: HubUser) -> JSON {
+    .object([("name", .string(u.name)), ("role", .string(u.role)), ("team", u.team.map(JSON.string) ?? .null),
+             ("territory", u.territory.map(JSON.string) ?? .null), ("manager", u.manager.map(JSON.string) ?? .null),
+             ("capacity", u.capacity.map { .number($0) } ?? .null), ("disabled", .bool(u.disabled))])
+}
+
+/// Maps engine errors to one-line command failures.
+func adminCall<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let e as HubError {
+        throw CommandFailure(e.description)
+    } catch let e as StoreError {
+        throw CommandFailure("hub database: \(e.message)")
+    }
+}
+
+/// `opps-hub token …`.
+public struct TokenCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(commandName: "token", abstract: "Manage users' tokens.", subcommands: [Rotate.self])
+
+    public init() {}
+
+    /// `opps-hub token rotate`.
+    public struct Rotate: ParsableCommand {
+        public static let configuration = CommandConfiguration(abstract: "Issue a user a new token; the old one stops working at once. The new token is printed once.")
+
+        @Argument(help: "The user name.") var name: String
+        @OptionGroup var data: DataOption
+        @Flag(help: "Print {name, token} as JSON.") var json = false
+
+        public init() {}
+
+        public func run() throws {
+            var rng = SystemRandomNumberGenerator()
+            let token = try adminCall { try data.openEngine().rotateToken(name, rng: &rng) }
+            if json { Console.out(JSON.object([("name", .string(name)), ("token", .string(token))]).compactText) }
+            else { Console.out("new token for \(name) (shown once): \(token)") }
         }
     }
 }

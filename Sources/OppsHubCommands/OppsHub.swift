@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OppsConsole
 import OppsCore
 
 /// `opps-hub`: the operator's command line for the sync hub.
@@ -14,10 +15,35 @@ public struct OppsHub: AsyncParsableCommand {
             and what to do), 64 bad usage.
             """,
         version: "0.1.0 (protocol \(ProtocolVersionText.current))",
-        subcommands: [Demo.self, Init.self, UserCommand.self, Serve.self, WorkspaceCommand.self]
+        subcommands: [Demo.self, Init.self, UserCommand.self, TokenCommand.self, Serve.self, WorkspaceCommand.self]
     )
 
     public init() {}
+}
+
+/// Runs `opps-hub` with `arguments` and returns the exit code (0 ok, 1 failure, 64 usage);
+/// errors are one line on stderr. In-process tests call this.
+public enum OppsHubMain {
+    public static func run(_ arguments: [String]) async -> Int32 {
+        do {
+            var command = try OppsHub.parseAsRoot(arguments)
+            if var a = command as? any AsyncParsableCommand { try await a.run() } else { try command.run() }
+            return 0
+        } catch let e as CommandFailure {
+            Console.err("opps-hub: " + e.message)
+            return 1
+        } catch let e as ExitCode {
+            return e.rawValue
+        } catch {
+            let code = OppsHub.exitCode(for: error)
+            if error is CleanExit || code.isSuccess {
+                Console.out(OppsHub.fullMessage(for: error))
+                return 0
+            }
+            Console.err("opps-hub: " + OppsHub.message(for: error))
+            return code.rawValue
+        }
+    }
 }
 
 /// The protocol version, as text for `--version` (the hub speaks it; the wire module owns it).
@@ -60,9 +86,9 @@ public struct WorkspaceCommand: ParsableCommand {
             }
             let report = WorkspaceReport(text: text, file: file)
             if json {
-                print(report.json.prettyText)
+                Console.out(report.json.prettyText)
             } else if report.issues.isEmpty {
-                print(report.summary)
+                Console.out(report.summary)
             } else {
                 FileHandle.standardError.write(Data(report.issues.map { "\(file):\($0.position.line):\($0.position.column): \($0.path): \($0.message)\n" }.joined().utf8))
             }
@@ -79,7 +105,7 @@ public struct WorkspaceCommand: ParsableCommand {
         public init() {}
 
         public func run() throws {
-            print(Workspace.defaultDocument, terminator: Workspace.defaultDocument.hasSuffix("\n") ? "" : "\n")
+            Console.out(Workspace.defaultDocument.hasSuffix("\n") ? String(Workspace.defaultDocument.dropLast()) : Workspace.defaultDocument)
         }
     }
 }

@@ -123,6 +123,9 @@ public protocol HubStorage: AnyObject {
     func teams(of user: UserName) throws -> Set<RecordID>
     /// Forgets what the hub thought a replica holds (a replica re-syncing from nothing).
     func resetKnown(replica: ReplicaID) throws
+    /// Records an operator action.
+    func audit(action: String, subject: String, detail: String, now: Int64) throws
+    func adminLog(subject: String?) throws -> [(at: Int64, action: String, subject: String, detail: String)]
 }
 
 /// The indexed columns of a stored record.

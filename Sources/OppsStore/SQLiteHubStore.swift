@@ -52,8 +52,23 @@ public final class SQLiteHubStore: HubStorage {
             "CREATE TABLE replica_records (replica BLOB NOT NULL, record BLOB NOT NULL, signature INTEGER NOT NULL, PRIMARY KEY (replica, record)) WITHOUT ROWID",
             "CREATE TABLE replica_pending (replica BLOB NOT NULL, token INTEGER NOT NULL, record BLOB NOT NULL, signature INTEGER, PRIMARY KEY (replica, token, record)) WITHOUT ROWID"
         )
+        m.register("2026-11-29-hub-2-admin-log",
+            "CREATE TABLE admin_log (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL)")
         return m
     }()
+
+    /// Records an operator action (user changes, token rotations, workspace versions, restores).
+    public func audit(action: String, subject: String, detail: String, now: Int64) throws {
+        try database.execute("INSERT INTO admin_log (at_ms, action, subject, detail) VALUES (?, ?, ?, ?)",
+                             [.integer(now), .text(action), .text(subject), .text(detail)])
+    }
+
+    /// Operator actions about `subject` (or all), oldest first.
+    public func adminLog(subject: String? = nil) throws -> [(at: Int64, action: String, subject: String, detail: String)] {
+        let rows = try subject.map { try database.query("SELECT at_ms, action, subject, detail FROM admin_log WHERE subject = ? ORDER BY id", [.text($0)]) }
+            ?? database.query("SELECT at_ms, action, subject, detail FROM admin_log ORDER BY id")
+        return rows.map { ($0[0].int ?? 0, $0[1].string ?? "", $0[2].string ?? "", $0[3].string ?? "") }
+    }
 
     /// Opens (creating and migrating) the hub database at `path`.
     public init(path: String) throws {

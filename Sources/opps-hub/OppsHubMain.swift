@@ -1,11 +1,11 @@
+import Foundation
 import Logging
 import OppsHubCommands
 
 @main
-struct OppsHubMain {
+struct OppsHubExecutable {
     static func main() async {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        let run: () async -> Void = OppsHub.main
-        await run()
+        exit(await OppsHubMain.run(Array(CommandLine.arguments.dropFirst())))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import OppsCommands
+import OppsConsole
 import OppsCore
 import OppsHub
 import OppsStore

@@ -56,6 +56,52 @@ public final class HubEngine {
 
     private func refreshDirectory() throws {
         directory = Directory(users: try store.users().map(\.directoryEntry))
+        // A workspace applied by the operator takes effect at the next request.
+        if try store.workspaceVersion() != workspace.version, let (_, document) = try store.workspace(), let ws = try? Workspace.decode(document) {
+            workspace = ws
+        }
+    }
+
+    /// Checks that `next` can replace `current` without breaking replicas or stored data:
+    /// a higher version, every entity and field kept with its number and kind of type.
+    public static func compatibility(from current: Workspace, to next: Workspace) -> [String] {
+        var problems = [String]()
+        if next.version <= current.version { problems.append("version must be above \(current.version) (it is \(next.version))") }
+        for e in current.entities {
+            guard let n = next.entity(e.name) else { problems.append("entity \(e.name) was removed (entities are never removed)"); continue }
+            if n.number != e.number { problems.append("entity \(e.name) changed its number \(e.number) → \(n.number)") }
+            for f in e.fields {
+                guard let nf = n.field(f.name) else { problems.append("field \(e.name).\(f.name) was removed (hide it with access rules instead)"); continue }
+                if nf.number != f.number { problems.append("field \(e.name).\(f.name) changed its number \(f.number) → \(nf.number)") }
+                if !Self.sameKind(f.type, nf.type) { problems.append("field \(e.name).\(f.name) changed its type \(f.type) → \(nf.type)") }
+            }
+        }
+        return problems
+    }
+
+    static func sameKind(_ a: FieldType, _ b: FieldType) -> Bool {
+        switch (a, b) {
+        case (.text, .text), (.integer, .integer), (.date, .date), (.timestamp, .timestamp), (.boolean, .boolean), (.user, .user): return true
+        case let (.decimal(x), .decimal(y)): return x == y
+        case let (.enumeration(x), .enumeration(y)): return Set(x).isSubset(of: Set(y))  // members may be added, not removed
+        case let (.reference(x), .reference(y)): return x == y
+        default: return false
+        }
+    }
+
+    /// Makes `document` the hub's workspace (a new version), after validation and the
+    /// compatibility check. Replicas receive it at their next sync.
+    public func apply(workspace document: String) throws -> Workspace {
+        let next: Workspace
+        do { next = try Workspace.decode(document) } catch { throw HubError.badWorkspace(error.description) }
+        let problems = Self.compatibility(from: workspace, to: next)
+        guard problems.isEmpty else { throw HubError.invalid("the workspace cannot replace version \(workspace.version):\n" + problems.joined(separator: "\n")) }
+        try store.transaction {
+            try store.addWorkspace(version: next.version, document: document, now: now)
+            try store.audit(action: "workspace", subject: "workspace", detail: "version \(workspace.version) → \(next.version)", now: now)
+        }
+        workspace = next
+        return next
     }
 
     // MARK: Users
@@ -135,6 +181,7 @@ public final class HubEngine {
     // MARK: Handshake
 
     public func handshake(user: HubUser, request: HandshakeRequest) throws -> HandshakeResponse {
+        try refreshDirectory()
         guard let version = ProtocolVersion.negotiate(clientMin: request.minVersion, clientMax: request.maxVersion) else {
             throw WireError(.protocolVersionUnsupported, "this hub speaks protocol \(ProtocolVersion.minimum)–\(ProtocolVersion.current)")
         }

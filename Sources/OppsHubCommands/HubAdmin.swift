@@ -11,6 +11,12 @@ struct DataOption: ParsableArguments {
     @Option(name: .customLong("data"), help: "The hub's data directory (it holds hub.sqlite).")
     var directory: String
 
+    init() {}
+
+    init(directory: String) {
+        self.directory = directory
+    }
+
     var configuration: HubConfiguration { HubConfiguration(dataDirectory: directory) }
 
     func openEngine() throws -> HubEngine {

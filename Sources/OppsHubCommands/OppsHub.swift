@@ -57,7 +57,7 @@ public struct WorkspaceCommand: ParsableCommand {
         commandName: "workspace",
         abstract: "Check and show workspace documents (entities, fields, stages, roles, ownership rules).",
         discussion: "The format is described in docs/workspace-format.md.",
-        subcommands: [Check.self, Show.self]
+        subcommands: [Check.self, Show.self, Apply.self]
     )
 
     public init() {}
@@ -99,13 +99,45 @@ public struct WorkspaceCommand: ParsableCommand {
     /// `opps-hub workspace show`.
     public struct Show: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Print the built-in default workspace document, a starting point for your own."
+            abstract: "Print a hub's current workspace document (--data), or the built-in default, a starting point for your own."
         )
+
+        @Option(name: .customLong("data"), help: "The hub's data directory; without it, the built-in default is shown.")
+        var directory: String?
 
         public init() {}
 
         public func run() throws {
+            if let directory {
+                let engine = try DataOption(directory: directory).openEngine()
+                guard let (_, document) = try engine.store.workspace() else { throw CommandFailure("the hub has no workspace") }
+                Console.out(document.hasSuffix("\n") ? String(document.dropLast()) : document)
+                return
+            }
             Console.out(Workspace.defaultDocument.hasSuffix("\n") ? String(Workspace.defaultDocument.dropLast()) : Workspace.defaultDocument)
+        }
+    }
+}
+
+extension WorkspaceCommand {
+    /// `opps-hub workspace apply`.
+    public struct Apply: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Make a workspace file the hub's new version (e.g. a custom field); replicas pick it up at their next sync.",
+            discussion: "The file must validate, carry a higher version, and keep every entity and field with its number and type (enums may gain members). Nothing is changed when it does not.")
+
+        @Argument(help: "The workspace file (JSON).")
+        var file: String
+
+        @Option(name: .customLong("data"), help: "The hub's data directory.")
+        var directory: String
+
+        public init() {}
+
+        public func run() throws {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CommandFailure("cannot read \(file)") }
+            let ws = try adminCall { try DataOption(directory: directory).openEngine().apply(workspace: text) }
+            Console.out("workspace \"\(ws.name)\" version \(ws.version) applied; replicas get it at their next sync")
         }
     }
 }

@@ -67,7 +67,7 @@ public final class Replica {
     public private(set) var workspace: Workspace
     public let id: ReplicaID
     public let user: UserName
-    public let role: String
+    public private(set) var role: String
     public let hubURL: String
     let token: String
     var clock: HybridLogicalClock
@@ -296,6 +296,11 @@ public final class Replica {
         if !hello.workspace.isEmpty, let document = String(data: hello.workspace, encoding: .utf8), let ws = try? Workspace.decode(document), ws.version > workspace.version {
             try store.setMeta("workspace", document)
             workspace = ws
+        }
+        if hello.role != role {
+            // The operator changed this user's role: local checks follow at once.
+            try store.setMeta("role", hello.role)
+            role = hello.role
         }
         try await push(transport: transport, report: &report)
         try await pull(transport: transport, report: &report, head: hello.head, progress: progress)

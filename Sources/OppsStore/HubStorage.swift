@@ -77,6 +77,8 @@ public protocol HubStorage: AnyObject {
     func initialize(hub: UUID128, workspace: String, version: UInt64, now: Int64) throws
     func hubID() throws -> UUID128?
     func workspace() throws -> (version: UInt64, document: String)?
+    /// The current workspace version (cheap: checked on every request).
+    func workspaceVersion() throws -> UInt64
     func addWorkspace(version: UInt64, document: String, now: Int64) throws
     func meta(_ key: String) throws -> String?
     func setMeta(_ key: String, _ value: String) throws

@@ -144,6 +144,10 @@ public final class SQLiteHubStore: HubStorage {
         return (UInt64(v), d)
     }
 
+    public func workspaceVersion() throws -> UInt64 {
+        UInt64(try database.query("SELECT coalesce(max(version), 0) FROM workspaces").first?[0].int ?? 0)
+    }
+
     public func addWorkspace(version: UInt64, document: String, now: Int64) throws {
         try database.execute("INSERT INTO workspaces (version, document, applied_ms) VALUES (?, ?, ?)", [.integer(Int64(version)), .text(document), .integer(now)])
     }

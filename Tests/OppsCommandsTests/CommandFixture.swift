@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import OppsCommands
+import OppsHubCommands
 import OppsConsole
 import OppsCore
 import OppsHub
@@ -70,5 +71,13 @@ func opps(_ args: String...) async -> Run { await opps(args) }
 func opps(_ args: [String]) async -> Run {
     let buffer = OutputBuffer()
     let code = await Console.$capture.withValue(buffer) { await OppsMain.run(args) }
+    return Run(code: code, stdout: buffer.stdout, stderr: buffer.stderr)
+}
+
+func oppsHub(_ args: String...) async -> Run { await oppsHub(args) }
+
+func oppsHub(_ args: [String]) async -> Run {
+    let buffer = OutputBuffer()
+    let code = await Console.$capture.withValue(buffer) { await OppsHubMain.run(args) }
     return Run(code: code, stdout: buffer.stdout, stderr: buffer.stderr)
 }

@@ -1,0 +1,97 @@
+import Foundation
+import OppsCore
+import OppsStore
+import Testing
+
+/// The operator's commands against a running hub, observed through real replicas.
+@Suite struct OperatorTests {
+    @Test func rotatingATokenCutsOffTheOldOneAtOnce() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.home("sam")).code == 0)
+            let rotated = await oppsHub("token", "rotate", "sam", "--data", f.root + "/hub", "--json")
+            #expect(rotated.code == 0)
+            let newToken = try #require(rotated.json?["token"]?.string)
+            #expect(newToken != f.tokens["sam"])
+            // The replica still holds the old token: refused, exit 4.
+            #expect(await opps("sync", "--home", f.home("sam")).code == 4)
+            // A new replica with the new token works.
+            #expect(await opps("init", "--hub", url, "--token", newToken, "--home", f.home("sam2")).code == 0)
+            // Disabling refuses even the new token; enabling lets it back in.
+            #expect(await oppsHub("user", "disable", "sam", "--data", f.root + "/hub").code == 0)
+            #expect(await opps("sync", "--home", f.home("sam2")).code == 4)
+            #expect(await oppsHub("user", "enable", "sam", "--data", f.root + "/hub").code == 0)
+            #expect(await opps("sync", "--home", f.home("sam2")).code == 0)
+            let store = try SQLiteHubStore(path: f.root + "/hub/hub.sqlite")
+            #expect(try store.adminLog(subject: "sam").map(\.action) == ["token", "user", "user"])
+        }
+    }
+
+    @Test func aRoleOrTeamChangeMovesRecordsWithoutLosingPendingWrites() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "tom", "eve"] {
+                #expect(await opps("init", "--hub", url, "--token", f.tokens[u]!, "--home", f.home(u)).code == 0)
+            }
+            let id = try #require(await opps("new", "ACME", "--account", "ACME", "--home", f.home("sam"), "--json").json?["id"]?.string)
+            #expect(await opps("sync", "--home", f.home("sam")).code == 0)
+            // tom sees nothing of sam's; eve (an expert) neither.
+            #expect(await opps("show", id, "--home", f.home("tom")).code == 1)
+            // tom becomes a manager over sam: the deal enters tom's replica at his next sync.
+            #expect(await oppsHub("user", "set", "tom", "--role", "manager", "--data", f.root + "/hub").code == 0)
+            #expect(await oppsHub("user", "set", "sam", "--manager", "tom", "--data", f.root + "/hub").code == 0)
+            #expect(await opps("sync", "--home", f.home("tom")).code == 0)
+            #expect(await opps("show", id, "--home", f.home("tom"), "--json").json?["fields"]?["name"]?.string == "ACME")
+            // sam has a pending edit when he is moved out of sales: it is kept and decided at the hub.
+            #expect(await opps("set", id, "next_step=call", "--home", f.home("sam")).code == 0)
+            #expect(await oppsHub("user", "set", "sam", "--role", "expert", "--data", f.root + "/hub").code == 0)
+            let s = await opps("sync", "--home", f.home("sam"), "--json")
+            #expect(s.code == 0, "\(s.stdout) \(s.stderr)")
+            #expect(s.json?["pushed"]?.int == 1)
+            // As an expert with no team membership, sam no longer holds the deal.
+            #expect(await opps("show", id, "--home", f.home("sam")).code == 1)
+            let st = await opps("status", "--home", f.home("sam"), "--json").json
+            #expect(st?["pending"]?.int == 0)
+        }
+    }
+}
+
+@Suite struct WorkspaceApplyTests {
+    @Test func aCustomFieldReachesReplicasWithoutLosingUnsyncedWork() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let hub = f.root + "/hub"
+            #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.home("sam")).code == 0)
+            let id = try #require(await opps("new", "ACME", "--account", "ACME", "--home", f.home("sam"), "--json").json?["id"]?.string)
+            // Unsynced work made under version 1.
+            #expect(await opps("set", id, "next_step=send quote", "--home", f.home("sam")).code == 0)
+            #expect(await opps("set", id, "competitor=Globex", "--home", f.home("sam")).code == 1)  // no such field yet
+            let shown = await oppsHub("workspace", "show", "--data", hub)
+            #expect(shown.code == 0)
+            let v2 = shown.stdout
+                .replacingOccurrences(of: #""version": 1,"#, with: #""version": 2,"#)
+                .replacingOccurrences(of: #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}"#,
+                                      with: #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}, {"name": "competitor", "number": 35, "type": "text", "group": "commercials"}"#)
+            let file = f.root + "/v2.json"
+            try v2.write(toFile: file, atomically: true, encoding: .utf8)
+            let applied = await oppsHub("workspace", "apply", file, "--data", hub)
+            #expect(applied.code == 0, "\(applied.stderr)")
+            // An incompatible version is refused and changes nothing.
+            let broken = v2.replacingOccurrences(of: #""version": 2,"#, with: #""version": 3,"#)
+                .replacingOccurrences(of: #"{"name": "amount", "number": 4,"#, with: #"{"name": "amount", "number": 40,"#)
+            try broken.write(toFile: file, atomically: true, encoding: .utf8)
+            let refused = await oppsHub("workspace", "apply", file, "--data", hub)
+            #expect(refused.code == 1)
+            #expect(refused.stderr.contains("changed its number"))
+            // The replica syncs: its pending write lands, and it learns the new field.
+            let s = await opps("sync", "--home", f.home("sam"), "--json")
+            #expect(s.json?["applied"]?.int ?? 0 >= 1, "\(s.stdout)")
+            #expect(await opps("status", "--home", f.home("sam"), "--json").json?["workspace_version"]?.int == 2)
+            #expect(await opps("set", id, "competitor=Globex", "--home", f.home("sam")).code == 0)
+            #expect(await opps("sync", "--home", f.home("sam")).code == 0)
+            let fields = await opps("show", id, "--home", f.home("sam"), "--json").json?["fields"]
+            #expect(fields?["competitor"]?.string == "Globex")
+            #expect(fields?["next_step"]?.string == "send quote")
+        }
+    }
+}

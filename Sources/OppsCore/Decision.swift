@@ -26,6 +26,8 @@ public enum RuleID: String, Sendable, Hashable, CaseIterable {
     case noCompetingValue = "no-competing-value"
     case create = "create"
     case delete = "delete"
+    /// An operator's manager re-applied a value that had lost (the displaced one is kept too).
+    case restored = "restored"
     // Concurrent
     case authority = "authority"
     case laterClock = "later-clock"

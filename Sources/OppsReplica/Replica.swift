@@ -302,10 +302,28 @@ public final class Replica {
             try store.setMeta("role", hello.role)
             role = hello.role
         }
+        try alignBatches(hubLastBatch: hello.lastBatch)
         try await push(transport: transport, report: &report)
         try await pull(transport: transport, report: &report, head: hello.head, progress: progress)
         try store.setMeta("last_sync", String(physical.nowMilliseconds()))
         return report
+    }
+
+    /// After a hub restore the hub may have applied fewer of our batches than we sent: continue
+    /// numbering after its last one, renumbering an unanswered batch (sync-protocol.md §3).
+    func alignBatches(hubLastBatch: UInt64) throws {
+        try store.transaction {
+            let counter = try store.metaInt("batch")
+            let pending = try store.pendingBatch()
+            if let (number, bytes) = pending, number > hubLastBatch + 1 {
+                var request = try BodyCodec.decode(PushRequest.self, from: bytes, as: .protobuf)
+                request.batch = hubLastBatch + 1
+                try store.renumber(batch: number, to: request.batch, request: BodyCodec.encode(request, as: .protobuf))
+                try store.setMeta("batch", String(request.batch))
+            } else if pending == nil, counter > hubLastBatch {
+                try store.setMeta("batch", String(hubLastBatch))
+            }
+        }
     }
 
     func push(transport: any Transport, report: inout SyncReport) async throws {
@@ -378,16 +396,27 @@ public final class Replica {
             request.conflictCursor = try store.metaInt("conflict_cursor")
             request.maxChanges = pageSize
             request.ack = request.cursor
+            request.forget = (try store.meta("forget") ?? "").split(separator: ",").compactMap { RecordID(parsing: String($0)) }.map { Data($0.bytes) }
             let page: PullResponse
             do {
                 page = try await Self.call(transport, Endpoint.pull, request, token: token, as: PullResponse.self)
-            } catch ReplicaError.hub(let why) where why.contains("cursor-ahead") || why.contains("cursor-expired") {
-                // The hub is behind us (restored) or compacted past us: re-sync from nothing, keeping pending writes.
+            } catch ReplicaError.hub(let why) where why.contains("cursor-ahead") {
+                // The hub was restored from a backup and is behind us: keep what it still has,
+                // drop what it lost, and have those sent whole again (sync-protocol.md §6.3).
+                let hello = try await Self.handshake(transport: transport, token: token, replica: id, workspaceVersion: workspace.version)
+                try store.transaction { try reconcile(withHead: hello.head) }
+                report.repaired = true
+                continue
+            } catch ReplicaError.hub(let why) where why.contains("cursor-expired") {
+                // The hub compacted past us: re-sync from nothing, keeping pending writes.
                 try store.transaction { try resetForRepair() }
                 report.repaired = true
                 continue
             }
-            try store.transaction { try apply(page, report: &report) }
+            try store.transaction {
+                try apply(page, report: &report)
+                try store.setMeta("forget", "")
+            }
             report.pages += 1
             progress(SyncProgress(received: report.pulled, pages: report.pages, cursor: page.cursor, head: max(head, page.cursor)))
             if page.more { continue }
@@ -404,6 +433,22 @@ public final class Replica {
             try store.setMeta("checkpoint", "\(page.checkpoint.sequence):\(page.checkpoint.checksum)")
             return
         }
+    }
+
+    /// Keeps every confirmed record the hub still has (all its states at or below `head`),
+    /// drops the rest and asks for them again; pending writes stay.
+    func reconcile(withHead head: UInt64) throws {
+        var dropped = [RecordID]()
+        for record in try store.allConfirmed(workspace: workspace) {
+            let states = [record.created] + Array(record.fields.values) + (record.deleted.map { [$0] } ?? [])
+            if states.contains(where: { $0.sequence > head }) {
+                try store.remove(record.id)
+                dropped.append(record.id)
+            }
+        }
+        try store.setMeta("cursor", String(min(head, try store.metaInt("cursor"))))
+        try store.setMeta("pull_token", "0")
+        try store.setMeta("forget", dropped.map(\.description).joined(separator: ","))
     }
 
     func resetForRepair() throws {

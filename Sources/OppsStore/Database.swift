@@ -146,6 +146,36 @@ public final class Database {
         }
     }
 
+    /// Copies the whole database to `path` with SQLite's online backup, while others keep
+    /// reading and writing (pages are copied in steps; a consistent snapshot results).
+    /// `progress` receives (pages done, pages total).
+    public func backup(to path: String, progress: (Int, Int) -> Void = { _, _ in }) throws(StoreError) {
+        var dest: OpaquePointer?
+        guard sqlite3_open_v2(path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK else {
+            sqlite3_close(dest)
+            throw StoreError(code: SQLITE_CANTOPEN, message: "cannot create \(path)")
+        }
+        defer { sqlite3_close(dest) }
+        guard let b = sqlite3_backup_init(dest, "main", handle, "main") else {
+            throw StoreError(code: sqlite3_errcode(dest), message: "backup: \(String(cString: sqlite3_errmsg(dest)))")
+        }
+        while true {
+            let rc = sqlite3_backup_step(b, 256)
+            progress(Int(sqlite3_backup_pagecount(b) - sqlite3_backup_remaining(b)), Int(sqlite3_backup_pagecount(b)))
+            if rc == SQLITE_DONE { break }
+            if rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED { continue }
+            sqlite3_backup_finish(b)
+            throw StoreError(code: rc, message: "backup step failed")
+        }
+        let rc = sqlite3_backup_finish(b)
+        guard rc == SQLITE_OK else { throw StoreError(code: rc, message: "backup failed") }
+    }
+
+    /// `PRAGMA integrity_check` says ok.
+    public func isIntact() -> Bool {
+        (try? query("PRAGMA integrity_check"))?.first?.first == .text("ok")
+    }
+
     /// The rowid of the last insert on this connection.
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 

@@ -125,6 +125,16 @@ public protocol HubStorage: AnyObject {
     func teams(of user: UserName) throws -> Set<RecordID>
     /// Forgets what the hub thought a replica holds (a replica re-syncing from nothing).
     func resetKnown(replica: ReplicaID) throws
+    /// Forgets that a replica holds these records (it dropped them and needs them whole).
+    func forget(replica: ReplicaID, records: [RecordID]) throws
+    func conflict(_ id: UInt64) throws -> StoredConflict?
+    /// Unresolved conflicts of a user's writes or on records they own (all users: nil).
+    func openConflicts(user: UserName?) throws -> [StoredConflict]
+    func resolveConflict(_ id: UInt64) throws
+    /// Log entries with sequence at or below `sequence`, and tombstoned records, pruned (compaction).
+    func compact(below sequence: UInt64) throws -> (entries: Int, tombstones: Int)
+    func logCount(below sequence: UInt64) throws -> Int
+    func oldestSequence() throws -> UInt64
     /// Records an operator action.
     func audit(action: String, subject: String, detail: String, now: Int64) throws
     func adminLog(subject: String?) throws -> [(at: Int64, action: String, subject: String, detail: String)]

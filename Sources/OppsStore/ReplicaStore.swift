@@ -358,6 +358,13 @@ public final class ReplicaStore {
         return (UInt64(b), r)
     }
 
+    /// Gives an unanswered batch another number (the hub was restored and expects a lower one).
+    public func renumber(batch: UInt64, to number: UInt64, request: [UInt8]) throws {
+        try database.execute("UPDATE outbox SET batch = ? WHERE batch = ?", [.integer(Int64(number)), .integer(Int64(batch))])
+        try database.execute("DELETE FROM pending_batch WHERE batch = ?", [.integer(Int64(batch))])
+        try database.execute("INSERT INTO pending_batch (batch, request) VALUES (?, ?)", [.integer(Int64(number)), .blob(request)])
+    }
+
     /// The batch was answered: its writes leave the outbox.
     public func complete(batch: UInt64) throws {
         try database.execute("DELETE FROM outbox WHERE batch = ?", [.integer(Int64(batch))])

@@ -123,6 +123,12 @@ public final class SQLiteHubStore: HubStorage {
         Set(try database.query("SELECT opportunity FROM teams WHERE user = ?", [.text(user)]).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) })
     }
 
+    public func forget(replica: ReplicaID, records: [RecordID]) throws {
+        for id in records {
+            try database.execute("DELETE FROM replica_records WHERE replica = ? AND record = ?", [.blob(replica.bytes), .blob(id.bytes)])
+        }
+    }
+
     public func resetKnown(replica: ReplicaID) throws {
         try database.execute("DELETE FROM replica_records WHERE replica = ?", [.blob(replica.bytes)])
         try database.execute("DELETE FROM replica_pending WHERE replica = ?", [.blob(replica.bytes)])
@@ -354,7 +360,9 @@ public final class SQLiteHubStore: HubStorage {
     // MARK: Log
 
     public func head() throws -> UInt64 {
-        UInt64(try database.query("SELECT coalesce(max(seq), 0) FROM log").first?[0].int ?? 0)
+        let logged = UInt64(try database.query("SELECT coalesce(max(seq), 0) FROM log").first?[0].int ?? 0)
+        // After compaction the log may be empty below the head: the head never goes back.
+        return max(logged, UInt64(try meta("compacted_through") ?? "0") ?? 0)
     }
 
     public func append(_ e: LogEntry, hubMilliseconds: Int64) throws {
@@ -437,6 +445,49 @@ public final class SQLiteHubStore: HubStorage {
             SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts
             WHERE id > ? AND (author = ? OR owner IN (\(placeholders))) ORDER BY id LIMIT ?
             """, [.integer(Int64(after)), .text(author)] + owners.map { .text($0) } + [.integer(Int64(limit))]))
+    }
+
+    public func conflict(_ id: UInt64) throws -> StoredConflict? {
+        try conflicts(database.query("SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts WHERE id = ?",
+                                     [.integer(Int64(id))])).first
+    }
+
+    public func openConflicts(user: UserName?) throws -> [StoredConflict] {
+        if let user {
+            return try conflicts(database.query("""
+                SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts
+                WHERE resolved = 0 AND (author = ? OR owner = ?) ORDER BY id
+                """, [.text(user), .text(user)]))
+        }
+        return try conflicts(database.query("SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts WHERE resolved = 0 ORDER BY id"))
+    }
+
+    public func resolveConflict(_ id: UInt64) throws {
+        try database.execute("UPDATE conflicts SET resolved = 1 WHERE id = ?", [.integer(Int64(id))])
+    }
+
+    public func compact(below sequence: UInt64) throws -> (entries: Int, tombstones: Int) {
+        // A tombstone whose deletion every live replica has seen can go, with its records.
+        var tombstones = 0
+        for row in try database.query("SELECT id, deleted FROM records WHERE deleted IS NOT NULL") {
+            guard let b = row[0].bytes, let d = row[1].bytes, let seq = try? state(d).sequence, seq <= sequence else { continue }
+            try database.execute("DELETE FROM records WHERE id = ?", [.blob(b)])
+            try database.execute("DELETE FROM refs WHERE source = ?", [.blob(b)])
+            try database.execute("DELETE FROM teams WHERE membership = ?", [.blob(b)])
+            tombstones += 1
+        }
+        try database.execute("DELETE FROM log WHERE seq <= ?", [.integer(Int64(sequence))])
+        let entries = database.changes
+        try setMeta("compacted_through", String(max(sequence, UInt64(try meta("compacted_through") ?? "0") ?? 0)))
+        return (entries, tombstones)
+    }
+
+    public func logCount(below sequence: UInt64) throws -> Int {
+        Int(try database.query("SELECT count(*) FROM log WHERE seq <= ?", [.integer(Int64(sequence))]).first?[0].int ?? 0)
+    }
+
+    public func oldestSequence() throws -> UInt64 {
+        UInt64(try database.query("SELECT coalesce(min(seq), 0) FROM log").first?[0].int ?? 0)
     }
 
     public func conflicts(record: RecordID) throws -> [StoredConflict] {

@@ -374,6 +374,9 @@ public nonisolated struct Oppsync_V1_HandshakeResponse: Sendable {
   /// the hub's highest sequence number
   public var head: UInt64 = 0
 
+  /// the last batch of this replica the hub applied (0 = none)
+  public var lastBatch: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -478,6 +481,9 @@ public nonisolated struct Oppsync_V1_PullRequest: Sendable {
 
   /// the token of the last page received and applied (0 = none)
   public var token: UInt64 = 0
+
+  /// records the replica dropped and needs whole again (after a hub restore)
+  public var forget: [Data] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1040,7 +1046,7 @@ nonisolated extension Oppsync_V1_HandshakeRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Oppsync_V1_HandshakeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HandshakeResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}workspace_version\0\u{1}user\0\u{1}role\0\u{1}hub\0\u{3}hub_time\0\u{1}workspace\0\u{1}head\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{3}workspace_version\0\u{1}user\0\u{1}role\0\u{1}hub\0\u{3}hub_time\0\u{1}workspace\0\u{1}head\0\u{3}last_batch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1056,6 +1062,7 @@ nonisolated extension Oppsync_V1_HandshakeResponse: SwiftProtobuf.Message, Swift
       case 6: try { try decoder.decodeSingularSInt64Field(value: &self.hubTime) }()
       case 7: try { try decoder.decodeSingularBytesField(value: &self.workspace) }()
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.head) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.lastBatch) }()
       default: break
       }
     }
@@ -1086,6 +1093,9 @@ nonisolated extension Oppsync_V1_HandshakeResponse: SwiftProtobuf.Message, Swift
     if self.head != 0 {
       try visitor.visitSingularUInt64Field(value: self.head, fieldNumber: 8)
     }
+    if self.lastBatch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.lastBatch, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1098,6 +1108,7 @@ nonisolated extension Oppsync_V1_HandshakeResponse: SwiftProtobuf.Message, Swift
     if lhs.hubTime != rhs.hubTime {return false}
     if lhs.workspace != rhs.workspace {return false}
     if lhs.head != rhs.head {return false}
+    if lhs.lastBatch != rhs.lastBatch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1259,7 +1270,7 @@ nonisolated extension Oppsync_V1_PushResponse: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PullRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}replica\0\u{1}cursor\0\u{3}max_changes\0\u{3}max_bytes\0\u{1}ack\0\u{3}conflict_cursor\0\u{1}token\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}replica\0\u{1}cursor\0\u{3}max_changes\0\u{3}max_bytes\0\u{1}ack\0\u{3}conflict_cursor\0\u{1}token\0\u{1}forget\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1274,6 +1285,7 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.ack) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.conflictCursor) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.token) }()
+      case 8: try { try decoder.decodeRepeatedBytesField(value: &self.forget) }()
       default: break
       }
     }
@@ -1301,6 +1313,9 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
     if self.token != 0 {
       try visitor.visitSingularUInt64Field(value: self.token, fieldNumber: 7)
     }
+    if !self.forget.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.forget, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1312,6 +1327,7 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
     if lhs.ack != rhs.ack {return false}
     if lhs.conflictCursor != rhs.conflictCursor {return false}
     if lhs.token != rhs.token {return false}
+    if lhs.forget != rhs.forget {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

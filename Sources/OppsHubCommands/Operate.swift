@@ -1,0 +1,213 @@
+import ArgumentParser
+import Foundation
+import OppsConsole
+import OppsCore
+import OppsHub
+import OppsStore
+
+let day: Int64 = 86_400_000
+
+/// `opps-hub status`.
+public struct StatusCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Replicas (user, last seen, lag, open conflicts), log length, database size, workspace version, and what compaction would free.")
+
+    @OptionGroup var data: DataOption
+    @Option(help: "The compaction retention window in days (replicas seen within it are kept in sync incrementally).")
+    var retentionDays: Int = 30
+    @Flag(help: "Print one JSON object.") var json = false
+
+    public init() {}
+
+    public func run() throws {
+        let s = try adminCall { try data.openEngine().status(retention: Int64(retentionDays) * day) }
+        if json {
+            Console.out(JSON.object([
+                ("head", .number(Int64(s.head))), ("log_entries", .number(s.logEntries)), ("records", .number(s.records)),
+                ("workspace_version", .number(Int64(s.workspaceVersion))), ("database_bytes", .number(s.databaseBytes)),
+                ("open_conflicts", .number(s.openConflicts)), ("compaction_watermark", .number(Int64(s.compactionWatermark))),
+                ("compactable_entries", .number(s.compactableEntries)),
+                ("replicas", .array(s.replicas.map { r in
+                    .object([("id", .string(r.id.description)), ("user", .string(r.user)), ("last_seen", .string(Timestamp(milliseconds: r.lastSeen).description)),
+                             ("lag", .number(Int64(r.lag))), ("open_conflicts", .number(r.openConflicts))])
+                })),
+            ]).compactText)
+            return
+        }
+        Console.out("head \(s.head), \(s.logEntries) log entries, \(s.records) records, workspace v\(s.workspaceVersion), database \(s.databaseBytes / 1024) KiB")
+        Console.out("open conflicts \(s.openConflicts); compaction would free \(s.compactableEntries) log entries (through \(s.compactionWatermark))")
+        for r in s.replicas {
+            Console.out("  \(r.user.padding(toLength: 10, withPad: " ", startingAt: 0)) \(r.id.description.prefix(8))  last seen \(Timestamp(milliseconds: r.lastSeen))  lag \(r.lag)  conflicts \(r.openConflicts)")
+        }
+    }
+}
+
+/// `opps-hub audit`.
+public struct AuditCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "Every accepted write and every conflict on a record: author, device time, hub time, rule.")
+
+    @Argument(help: "The record id.") var id: String
+    @OptionGroup var data: DataOption
+    @Flag(help: "Print a JSON array of events.") var json = false
+
+    public init() {}
+
+    public func run() throws {
+        guard let record = RecordID(parsing: id) else { throw CommandFailure("\(id) is not a record id (a UUID)") }
+        let (entries, conflicts) = try adminCall { try data.openEngine().audit(record: record) }
+        if entries.isEmpty && conflicts.isEmpty { throw CommandFailure("nothing is recorded for \(id) (or it was compacted)") }
+        var events = [(Int64, JSON, String)]()
+        for e in entries {
+            let x = e.entry
+            events.append((e.hubMilliseconds, .object([("kind", .string("write")), ("sequence", .number(Int64(x.sequence))), ("field", .string(x.field)),
+                                                       ("op", .string(x.kind.rawValue)), ("value", x.value.plainJSON), ("author", .string(x.author)),
+                                                       ("device_time", .string(x.stamp.hlc.timestamp.description)),
+                                                       ("hub_time", .string(Timestamp(milliseconds: e.hubMilliseconds).description)),
+                                                       ("authority", .string(x.authority.name))]),
+                           "#\(x.sequence) \(x.kind.rawValue) \(x.field.isEmpty ? "-" : x.field) = \(x.value.canonicalText) by \(x.author) (device \(x.stamp.hlc.timestamp), hub \(Timestamp(milliseconds: e.hubMilliseconds)), \(x.authority.name))"))
+        }
+        for c in conflicts {
+            let x = c.conflict
+            events.append((c.hubMilliseconds, .object([("kind", .string("conflict")), ("id", .number(Int64(x.id))), ("field", .string(x.field)),
+                                                       ("outcome", .string(x.outcome.rawValue)), ("rule", .string(x.rule.rawValue)), ("value", x.loser.value.plainJSON),
+                                                       ("author", .string(x.loser.author)), ("device_time", .string(x.loser.stamp.hlc.timestamp.description)),
+                                                       ("hub_time", .string(Timestamp(milliseconds: c.hubMilliseconds).description)),
+                                                       ("winner", x.winner?.value.plainJSON ?? .null)]),
+                           "conflict \(x.id): \(x.field) = \(x.loser.value.canonicalText) by \(x.loser.author) \(x.outcome.rawValue) (\(x.rule.rawValue)); holds \(x.winner?.value.canonicalText ?? "-")"))
+        }
+        events.sort { $0.0 < $1.0 }
+        if json { Console.out(JSON.array(events.map(\.1)).compactText) } else { for e in events { Console.out(e.2) } }
+    }
+}
+
+/// `opps-hub conflicts`.
+public struct ConflictsCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "conflicts", abstract: "Open conflict records (all, or a user's), and restoring a losing value.",
+        subcommands: [List.self, Restore.self], defaultSubcommand: List.self)
+
+    public init() {}
+
+    public struct List: ParsableCommand {
+        public static let configuration = CommandConfiguration(commandName: "list", abstract: "List open conflicts.")
+        @Option(help: "Only conflicts of this user's writes or on records they own.") var user: String?
+        @OptionGroup var data: DataOption
+        @Flag(help: "Print a JSON array.") var json = false
+        public init() {}
+
+        public func run() throws {
+            let list = try adminCall { try data.openEngine().store.openConflicts(user: user) }
+            if json {
+                Console.out(JSON.array(list.map { c in
+                    .object([("id", .number(Int64(c.conflict.id))), ("record", .string(c.conflict.record.description)), ("field", .string(c.conflict.field)),
+                             ("outcome", .string(c.conflict.outcome.rawValue)), ("rule", .string(c.conflict.rule.rawValue)),
+                             ("value", c.conflict.loser.value.plainJSON), ("author", .string(c.conflict.loser.author)),
+                             ("winner", c.conflict.winner?.value.plainJSON ?? .null), ("owner", c.owner.map(JSON.string) ?? .null)])
+                }).compactText)
+                return
+            }
+            if list.isEmpty { Console.out("no open conflicts") }
+            for c in list {
+                let x = c.conflict
+                Console.out("\(x.id)\t\(x.record.description.prefix(8))\t\(x.field)\t\(x.loser.author): \(x.loser.value.canonicalText)\t\(x.outcome.rawValue) (\(x.rule.rawValue))\tholds \(x.winner?.value.canonicalText ?? "-")")
+            }
+        }
+    }
+
+    public struct Restore: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            commandName: "restore", abstract: "Re-apply a conflict's losing value as a manager's override (audited; the displaced value is kept as a conflict).")
+        @Argument(help: "The conflict id.") var id: UInt64
+        @Option(name: .customLong("as"), help: "The manager making the decision (a user with an override role).") var manager: String
+        @OptionGroup var data: DataOption
+        public init() {}
+
+        public func run() throws {
+            let (sequence, displaced) = try adminCall { try data.openEngine().restore(conflict: id, by: manager) }
+            Console.out("restored conflict \(id) at sequence \(sequence)" + (displaced > 0 ? "; the displaced value is conflict \(displaced)" : ""))
+        }
+    }
+}
+
+/// `opps-hub compact`.
+public struct CompactCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "compact",
+        abstract: "Prune log entries and tombstones every replica seen within the retention window has acknowledged.",
+        discussion: "A replica not seen within the window gets a full re-sync at its next sync, keeping its pending local writes.")
+    @OptionGroup var data: DataOption
+    @Option(help: "Retention window in days.") var retentionDays: Int = 30
+    @Flag(help: "Print one JSON object.") var json = false
+    public init() {}
+
+    public func validate() throws { guard retentionDays >= 0 else { throw ValidationError("--retention-days must be 0 or more") } }
+
+    public func run() throws {
+        let r = try adminCall { try data.openEngine().compact(retention: Int64(retentionDays) * day) }
+        if json { Console.out(JSON.object([("watermark", .number(Int64(r.watermark))), ("entries", .number(r.entries)), ("tombstones", .number(r.tombstones))]).compactText) }
+        else { Console.out("compacted through \(r.watermark): \(r.entries) log entries, \(r.tombstones) tombstones") }
+    }
+}
+
+/// `opps-hub backup`.
+public struct BackupCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "backup", abstract: "Copy the hub database to a file with SQLite's online backup; the hub keeps serving.")
+    @Option(help: "The backup file to write (must not exist).") var to: String
+    @OptionGroup var data: DataOption
+    public init() {}
+
+    public func run() throws {
+        guard !FileManager.default.fileExists(atPath: to) else { throw CommandFailure("\(to) exists; choose a new file") }
+        let path = data.configuration.databasePath
+        guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure("no hub in \(data.directory)") }
+        do {
+            let db = try Database(path: path)
+            let partial = to + ".partial"
+            try? FileManager.default.removeItem(atPath: partial)
+            try db.backup(to: partial)
+            try FileManager.default.moveItem(atPath: partial, toPath: to)
+        } catch let e as StoreError {
+            throw CommandFailure("backup failed: \(e.message)")
+        }
+        Console.out("backed up \(data.directory) to \(to)")
+    }
+}
+
+/// `opps-hub restore`.
+public struct RestoreCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "restore", abstract: "Replace the hub database with a backup (stop the hub first).",
+        discussion: "Replicas that saw changes the backup lacks notice at their next sync and reconcile, keeping their pending writes and re-downloading only what changed.")
+    @Option(help: "The backup file.") var from: String
+    @OptionGroup var data: DataOption
+    public init() {}
+
+    public func run() throws {
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: from) else { throw CommandFailure("no backup at \(from)") }
+        do {
+            let check = try SQLiteHubStore(path: from)
+            guard try check.hubID() != nil, check.database.isIntact() else { throw CommandFailure("\(from) is not an intact hub backup") }
+        } catch let e as StoreError {
+            throw CommandFailure("\(from) is not a usable hub backup: \(e.message)")
+        }
+        try? fm.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
+        let path = data.configuration.databasePath
+        let staging = path + ".restoring"
+        try? fm.removeItem(atPath: staging)
+        do {
+            let source = try Database(path: from)
+            try source.backup(to: staging)
+            for suffix in ["-wal", "-shm"] { try? fm.removeItem(atPath: path + suffix) }
+            // rename(2) replaces the database atomically: either the old or the restored one is there.
+            guard rename(staging, path) == 0 else { throw CommandFailure("cannot move the restored database into place (errno \(errno))") }
+        } catch {
+            try? fm.removeItem(atPath: staging)
+            throw CommandFailure("restore failed: \(error)")
+        }
+        Console.out("restored \(data.directory) from \(from)")
+    }
+}

@@ -692,7 +692,11 @@ public final class HubEngine {
             var filterCache = [RecordID: (Actor, Set<Relation>, Record)]()
             scan: while cursor < head {
                 let entries = try store.log(after: cursor, limit: min(1000, maxChanges))
-                if entries.isEmpty { break }
+                if entries.isEmpty {
+                    // Compacted away: whole records (entered) carry that state; nothing more to scan.
+                    cursor = head
+                    break
+                }
                 for stored in entries {
                     let e = stored.entry
                     if response.changes.count >= maxChanges || bytes >= maxBytes { more = true; break scan }

@@ -95,3 +95,45 @@ import Testing
         }
     }
 }
+
+@Suite struct OperatorReportTests {
+    @Test func statusAuditConflictsAndCompactReportWhatHappened() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let hub = f.root + "/hub"
+            for u in ["sam", "max"] { #expect(await opps("init", "--hub", url, "--token", f.tokens[u]!, "--home", f.home(u)).code == 0) }
+            let id = try #require(await opps("new", "ACME", "--account", "ACME", "--amount", "10.00", "--home", f.home("sam"), "--json").json?["id"]?.string)
+            _ = await opps("sync", "--home", f.home("sam"))
+            _ = await opps("sync", "--home", f.home("max"))
+            _ = await opps("set", id, "amount=20.00", "--home", f.home("sam"))
+            _ = await opps("set", id, "amount=30.00", "--home", f.home("max"))
+            _ = await opps("sync", "--home", f.home("max"))
+            _ = await opps("sync", "--home", f.home("sam"))
+            let status = await oppsHub("status", "--data", hub, "--json")
+            #expect(status.code == 0)
+            #expect(status.json?["replicas"]?.array?.count == 2)
+            #expect(status.json?["open_conflicts"]?.int == 1)
+            #expect((status.json?["database_bytes"]?.int ?? 0) > 0)
+            let audit = await oppsHub("audit", id, "--data", hub, "--json")
+            let events = audit.json?.array ?? []
+            #expect(events.contains { $0["kind"]?.string == "conflict" && $0["rule"]?.string == "authority" })
+            #expect(events.filter { $0["kind"]?.string == "write" && $0["field"]?.string == "amount" }.count == 2)
+            #expect(events.allSatisfy { $0["device_time"]?.string != nil && $0["hub_time"]?.string != nil })
+            let conflicts = await oppsHub("conflicts", "--user", "sam", "--data", hub, "--json")
+            let c = try #require(conflicts.json?.array?.first)
+            #expect(c["value"]?.string == "20.00")
+            #expect(c["winner"]?.string == "30.00")
+            let restore = await oppsHub("conflicts", "restore", String(c["id"]?.int ?? 0), "--as", "max", "--data", hub)
+            #expect(restore.code == 0, "\(restore.stderr)")
+            _ = await opps("sync", "--home", f.home("sam"))
+            #expect(await opps("show", id, "--home", f.home("sam"), "--json").json?["fields"]?["amount"]?.string == "20.00")
+            let compact = await oppsHub("compact", "--data", hub, "--json")
+            #expect(compact.code == 0)
+            #expect(await oppsHub("audit", "not-an-id", "--data", hub).code == 1)
+            #expect(await oppsHub("conflicts", "restore", "9999", "--as", "max", "--data", hub).code == 1)
+            #expect(await oppsHub("backup", "--to", f.root + "/b1.sqlite", "--data", hub).code == 0)
+            #expect(await oppsHub("backup", "--to", f.root + "/b1.sqlite", "--data", hub).code == 1)  // never overwrites
+            #expect(await oppsHub("restore", "--from", f.root + "/nothing.sqlite", "--data", hub).code == 1)
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import OppsCore
+import OppsStore
+import OppsWire
+import Testing
+@testable import OppsHub
+
+/// A wall clock tests move forward by days.
+final class MovableClock: PhysicalClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var ms: Int64
+    init(_ ms: Int64) { self.ms = ms }
+    func nowMilliseconds() -> Int64 { lock.withLock { ms } }
+    func advance(days: Int64) { lock.withLock { ms += days * 86_400_000 } }
+}
+
+@Suite struct OperatingTests {
+    static let day: Int64 = 86_400_000
+
+    func edits(_ c: WireClient, _ r: inout TestReplica, _ n: Int, rng: inout SeededGenerator) async throws {
+        var writes = [FieldWrite]()
+        for _ in 0..<n {
+            let d = r.create(using: &rng)
+            writes += [d, r.write(d.record, "name", .text("deal \(rng.next() % 1000)"))]
+        }
+        _ = try await r.push(c, writes)
+    }
+
+    @Test func compactionKeepsA29DayOfflineReplicaInSyncAndResyncsOlderOnes() async throws {
+        let clock = MovableClock(1_795_000_000_000)
+        let f = try HubFixture { $0.clock = clock }
+        try await f.application().test(.router) { client in
+            let engine = try HubEngine(store: SQLiteHubStore(path: f.configuration.databasePath), configuration: f.configuration)
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 21)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)   // goes offline for 29 days
+            var old = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 2)   // a laptop left in a drawer
+            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 3)
+            for r in [sam, old, max] { _ = try await r.handshake(c) }
+            try await edits(c, &sam, 10, rng: &rng)
+            for _ in 0..<2 { try await sam.pull(c); try await old.pull(c); try await max.pull(c) }  // the second pull acknowledges the first
+            clock.advance(days: 1)
+            try await edits(c, &max, 10, rng: &rng)
+            for _ in 0..<2 { try await max.pull(c) }
+            // 29 days later: compaction keeps what sam has not acknowledged.
+            clock.advance(days: 28)
+            let status = try engine.status(retention: 30 * Self.day)
+            #expect(status.compactableEntries > 0)
+            #expect(status.replicas.count == 3)
+            let r1 = try engine.compact(retention: 30 * Self.day)
+            #expect(r1.entries == status.compactableEntries)
+            try await sam.pull(c)  // incremental, no error
+            #expect(sam.state.records.count == 10)
+            #expect(sam.checkpoints.last?.checksum == sam.checksum.value)
+            // Much later: the drawer laptop is beyond retention; its cursor has been compacted away.
+            clock.advance(days: 33)
+            try await edits(c, &max, 5, rng: &rng)
+            for _ in 0..<2 { try await max.pull(c); try await sam.pull(c) }
+            let r2 = try engine.compact(retention: 30 * Self.day)
+            #expect(r2.watermark > old.cursor)
+            await expectFailure(410, .cursorExpired) { try await old.pull(c) }
+            // A full re-sync from nothing brings it back to the same state.
+            var again = old
+            again.state = RecordSet()
+            again.cursor = 0
+            again.token_ = 0
+            try await again.pull(c)
+            #expect(again.state == sam.state)
+            #expect(again.checkpoints.last?.checksum == again.checksum.value)
+        }
+    }
+
+    @Test func auditAndRestoreKeepEveryValueOnTheRecord() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let engine = try HubEngine(store: SQLiteHubStore(path: f.configuration.databasePath), configuration: f.configuration)
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 22)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 2)
+            for r in [sam, max] { _ = try await r.handshake(c) }
+            let deal = sam.create(using: &rng)
+            _ = try await sam.push(c, [deal, sam.write(deal.record, "amount", .decimal(ExactDecimal(units: 100, scale: 2)))])
+            try await sam.pull(c)
+            try await max.pull(c)
+            let mine = sam.write(deal.record, "amount", .decimal(ExactDecimal(units: 900, scale: 2)))
+            _ = try await max.push(c, [max.write(deal.record, "amount", .decimal(ExactDecimal(units: 500, scale: 2)))])
+            let lost = try await sam.push(c, [mine])
+            let conflictID = lost.results[0].conflict
+            #expect(conflictID > 0)
+            // The manager decides for sam's value after all.
+            let (sequence, displaced) = try engine.restore(conflict: conflictID, by: "max")
+            #expect(displaced > 0)
+            #expect(throws: HubError.self) { try engine.restore(conflict: conflictID, by: "sam") }  // not an override role
+            try await sam.pull(c)
+            #expect(sam.state[deal.record]?["amount"] == .decimal(ExactDecimal(units: 900, scale: 2)))
+            #expect(sam.state[deal.record]?.fields["amount"]?.sequence == sequence)
+            let (entries, conflicts) = try engine.audit(record: deal.record)
+            #expect(entries.filter { $0.entry.field == "amount" }.map(\.entry.author) == ["sam", "max", "max"])
+            #expect(Set(conflicts.map(\.conflict.rule)) == [.authority, .restored])
+            #expect(try engine.store.openConflicts(user: "sam").map(\.conflict.id).contains(conflictID) == false)
+            #expect(try engine.store.adminLog(subject: deal.record.description).count == 1)
+        }
+    }
+}

@@ -45,6 +45,7 @@ let package = Package(
         .target(name: "OppsHub", dependencies: [
             "OppsCore", "OppsWire", "OppsStore",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

@@ -1,5 +1,8 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import NIOCore
 import OppsCore
@@ -48,9 +51,19 @@ public struct HubServer: Sendable {
     }
 
     /// The Hummingbird application serving this hub; `onListening` receives the bound port.
-    public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "opps-hub"),
-                    onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
+    /// With `tls` (PEM certificate chain and key files) it serves HTTPS.
+    public func application(host: String, port: Int, tls: (certificate: String, key: String)? = nil,
+                            onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        let server: HTTPServerBuilder
+        if let tls {
+            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
+            server = try .tls(.http1(), tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+        } else {
+            server = .http1()
+        }
+        return Application(router: router(), server: server, configuration: .init(address: .hostname(host, port: port), serverName: "opps-hub"),
+                           onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
     }
 
     /// Decode a request body, authenticate, run the hub call, encode the answer in the request's
@@ -109,9 +122,14 @@ struct ErrorMapping: RouterMiddleware {
     let metrics: HubMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // context.logger carries Hummingbird's request id (hb.request.id) on every line.
+        context.logger.debug("request", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)"])
         do {
-            return try await next(request, context)
+            let response = try await next(request, context)
+            context.logger.info("answered", metadata: ["path": "\(request.uri.path)", "status": "\(response.status.code)"])
+            return response
         } catch let error as WireError {
+            context.logger.info("refused", metadata: ["path": "\(request.uri.path)", "code": "\(error.code.rawValue)"])
             return respond(error, request)
         } catch let error as HTTPError {
             let code: WireError.Code = switch error.status {
@@ -122,7 +140,7 @@ struct ErrorMapping: RouterMiddleware {
             }
             return respond(WireError(code, error.body ?? "\(error.status.code)"), request)
         } catch {
-            logger.error("internal error", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+            context.logger.error("internal error", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
             return respond(WireError(.internal, ""), request)
         }
     }

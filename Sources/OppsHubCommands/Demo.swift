@@ -72,7 +72,7 @@ public struct Demo: AsyncParsableCommand {
         let host = self.host
         let data = self.data
         let issued = tokens
-        let app = server.application(host: host, port: port) { bound in
+        let app = try server.application(host: host, port: port) { bound in
             var lines = ["listening on http://\(host):\(bound)",
                          "",
                          "OppSync demo hub (\(fresh ? "new" : "reused"), data in \(data)). Users and their tokens:"]

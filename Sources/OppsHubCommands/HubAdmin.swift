@@ -291,33 +291,93 @@ public struct TokenCommand: ParsableCommand {
     }
 }
 
+/// Turns a TLS setup failure (unreadable or invalid PEM files) into one clear line.
+func tlsSetup<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch { throw CommandFailure("cannot set up TLS: \(error)") }
+}
+
 /// `opps-hub serve`.
 public struct Serve: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
-        abstract: "Serve the hub over HTTP until interrupted (SIGINT/SIGTERM shut it down gracefully).",
-        discussion: "The first line on stdout is 'listening on http://HOST:PORT'. Logs go to stderr."
+        abstract: "Serve the hub over HTTP or HTTPS until interrupted (SIGINT/SIGTERM shut it down gracefully).",
+        discussion: """
+            The first line on stdout is 'listening on http(s)://HOST:PORT'. Logs go to stderr, one line per request \
+            with its request id. Settings come from --config FILE (JSON: host, port, log_level, tls {certificate, key}, \
+            limits {max_body_bytes, max_decompressed_bytes, max_batch_writes, max_page_changes}); flags override it.
+            """
     )
 
     @OptionGroup var data: DataOption
 
-    @Option(help: "The address to listen on.")
-    var host = "127.0.0.1"
+    @Option(help: "A JSON configuration file.")
+    var config: String?
 
-    @Option(help: "The port to listen on; 0 picks a free port.")
-    var port = 8080
+    @Option(help: "The address to listen on (default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "The port to listen on (default 8080); 0 picks a free port.")
+    var port: Int?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (default info).")
+    var logLevel: String?
+
+    @Option(help: "TLS certificate chain (PEM); with --tls-key the hub serves HTTPS.")
+    var tlsCert: String?
+
+    @Option(help: "TLS private key (PEM).")
+    var tlsKey: String?
 
     public init() {}
 
     public func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0–65535") }
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0–65535") }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("give both --tls-cert and --tls-key") }
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+
+    /// The effective settings: defaults, then the config file, then flags.
+    func settings() throws -> (HubConfiguration, Logger.Level, (String, String)?) {
+        var configuration = data.configuration
+        var level = Logger.Level.info
+        var tls: (String, String)?
+        if let config {
+            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else { throw CommandFailure("cannot read \(config)") }
+            let json: JSON
+            do { json = try JSON.parse(text) } catch { throw CommandFailure("\(config): \(error)") }
+            for m in json.members ?? [] where !["host", "port", "log_level", "tls", "limits"].contains(m.key) {
+                throw CommandFailure("\(config): line \(m.position.line): unknown setting \"\(m.key)\"")
+            }
+            if let h = json["host"]?.string { configuration.host = h }
+            if let p = json["port"]?.int { configuration.port = p }
+            if let l = json["log_level"]?.string {
+                guard let parsed = Logger.Level(rawValue: l) else { throw CommandFailure("\(config): unknown log_level \(l)") }
+                level = parsed
+            }
+            if let t = json["tls"] {
+                guard let c = t["certificate"]?.string, let k = t["key"]?.string else { throw CommandFailure("\(config): tls needs certificate and key") }
+                tls = (c, k)
+            }
+            if let limits = json["limits"] {
+                if let v = limits["max_body_bytes"]?.int { configuration.maxBodyBytes = v }
+                if let v = limits["max_decompressed_bytes"]?.int { configuration.maxDecompressedBytes = v }
+                if let v = limits["max_batch_writes"]?.int { configuration.maxBatchWrites = v }
+                if let v = limits["max_page_changes"]?.int { configuration.maxPageChanges = v }
+            }
+        }
+        if let host { configuration.host = host }
+        if let port { configuration.port = port }
+        if let logLevel, let l = Logger.Level(rawValue: logLevel) { level = l }
+        if let tlsCert, let tlsKey { tls = (tlsCert, tlsKey) }
+        return (configuration, level, tls)
     }
 
     public func run() async throws {
-        var configuration = data.configuration
-        configuration.host = host
-        configuration.port = port
+        let (configuration, level, tls) = try settings()
         guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
             throw CommandFailure("no hub in \(data.directory): run opps-hub init --data \(data.directory) first")
+        }
+        guard FileManager.default.isReadableFile(atPath: configuration.databasePath) else {
+            throw CommandFailure("cannot read \(configuration.databasePath): check its permissions")
         }
         let hub: Hub
         do {
@@ -327,11 +387,16 @@ public struct Serve: AsyncParsableCommand {
         } catch let e as HubError {
             throw CommandFailure(e.description)
         }
-        let server = HubServer(hub: hub, logger: Logger(label: "opps-hub"))
-        let host = self.host
-        let app = server.application(host: host, port: port) { bound in
-            // Written straight to fd 1, so it is there at once even when stdout is a pipe.
-            FileHandle.standardOutput.write(Data("listening on http://\(host):\(bound)\n".utf8))
+        var logger = Logger(label: "opps-hub")
+        logger.logLevel = level
+        let server = HubServer(hub: hub, logger: logger)
+        let host = configuration.host
+        let scheme = tls == nil ? "http" : "https"
+        let app = try tlsSetup {
+            try server.application(host: host, port: configuration.port, tls: tls.map { (certificate: $0.0, key: $0.1) }) { bound in
+                // Written straight to fd 1, so it is there at once even when stdout is a pipe.
+                FileHandle.standardOutput.write(Data("listening on \(scheme)://\(host):\(bound)\n".utf8))
+            }
         }
         try await app.runService()
     }

@@ -39,7 +39,7 @@ struct CommandFixture: Sendable {
     /// Runs `body` with the hub listening; passes its URL.
     func serving(hub: Hub? = nil, _ body: @Sendable (String) async throws -> Void) async throws {
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = HubServer(hub: hub ?? self.hub).application(host: "127.0.0.1", port: 0) { port in continuation.yield(port) }
+        let app = try HubServer(hub: hub ?? self.hub).application(host: "127.0.0.1", port: 0) { port in continuation.yield(port) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             var ports = stream.makeAsyncIterator()

@@ -205,3 +205,64 @@ import Testing
 }
 
 import SwiftProtobuf
+
+@Suite(.serialized) struct ServeProcessTests {
+    func run(_ args: [String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: ProcessTests.executable)
+        p.arguments = args
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
+    @Test func serveRefusesADatabaseFromANewerVersion() throws {
+        let f = try HubFixture()
+        let db = try Database(path: f.configuration.databasePath)
+        try db.execute("INSERT INTO schema_migrations (name, position) VALUES ('2099-01-01-future', 99)")
+        let (code, err) = try run(["serve", "--data", f.directory, "--port", "0"])
+        #expect(code == 1)
+        #expect(err.contains("newer version"))
+        #expect(err.split(separator: "\n").count == 1)
+    }
+
+    @Test func serveSpeaksTLSWithTheGivenCertificate() async throws {
+        let f = try HubFixture()
+        let dir = f.directory
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem", "-days", "1", "-subj", "/CN=localhost"]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: ProcessTests.executable)
+        p.arguments = ["serve", "--data", dir, "--port", "0", "--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { p.terminate(); p.waitUntilExit() }
+        var line = [UInt8]()
+        while true {
+            let b = out.fileHandleForReading.readData(ofLength: 1)
+            if b.isEmpty || b[0] == 0x0A { break }
+            line.append(b[0])
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        #expect(text.hasPrefix("listening on https://127.0.0.1:"))
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        let url = String(text.dropFirst("listening on ".count))
+        let response = try await client.execute(HTTPClientRequest(url: url + "/healthz"), timeout: .seconds(10))
+        #expect(response.status == .ok)
+        try await client.shutdown()
+    }
+}
+
+import NIOSSL

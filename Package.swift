@@ -64,11 +64,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "opps", dependencies: ["OppsCommands"]),
+        // Tools: the seeded fault simulator (never a library product). Its runs are tested too.
+        .target(name: "OppsSimulation", dependencies: ["OppsCore", "OppsWire", "OppsStore", "OppsHub", "OppsReplica"], path: "Tools/Simulation"),
+        .executableTarget(name: "opps-sim", dependencies: ["OppsSimulation"], path: "Tools/Simulator"),
         .executableTarget(name: "opps-hub", dependencies: ["OppsHubCommands", .product(name: "Logging", package: "swift-log")]),
 
         .testTarget(name: "OppsCoreTests", dependencies: ["OppsCore"]),
         .testTarget(name: "OppsWireTests", dependencies: ["OppsWire", "OppsCore"]),
         .testTarget(name: "OppsStoreTests", dependencies: ["OppsStore", "OppsCore"]),
+        .testTarget(name: "SimulationTests", dependencies: ["OppsSimulation"]),
         .testTarget(name: "OppsHubTests", dependencies: [
             "OppsHub", "OppsCore", "OppsWire", "OppsStore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -575,6 +575,23 @@ public final class HubEngine {
         return r
     }
 
+    /// Exactly what a replica of `user` must hold after a complete sync: the records the user
+    /// may see, without the fields the matrix hides. The simulator and operators check replicas
+    /// against it.
+    public func visibleState(for user: HubUser) throws -> [Record] {
+        try refreshDirectory()
+        let actor = Actor(user: user.name, role: user.role)
+        let query = VisibilityQuery.make(user: user.name, role: user.role, workspace: workspace, directory: directory)
+        var out = [Record]()
+        for id in try store.records(visibleTo: query) {
+            guard let record = try store.record(id, workspace: workspace) else { continue }
+            let staged = workspace.entity(record.entity)?.stageField != nil
+            let relations = staged ? Workspace.relations(of: user.name, to: record, team: try store.team(of: id), manages: { directory.manages(user.name, $0) }) : []
+            out.append(staged ? filtered(record, actor: actor, relations: relations) : record)
+        }
+        return out
+    }
+
     public func pull(user: HubUser, request: PullRequest, activity: inout HubActivity) throws -> PullResponse {
         var replica = try ownReplica(request.replica, user: user)
         try refreshDirectory()

@@ -99,11 +99,12 @@ public final class Replica {
 
     /// Creates a replica in `home`: handshake with the hub (which names the user and sends the
     /// workspace); nothing is written when the hub refuses.
-    public static func create(home: String, hubURL: String, token: String, transport: any Transport, clock: any PhysicalClock) async throws -> Replica {
+    public static func create(home: String, hubURL: String, token: String, transport: any Transport, clock: any PhysicalClock,
+                              id given: ReplicaID? = nil) async throws -> Replica {
         let path = databasePath(home: home)
         if FileManager.default.fileExists(atPath: path) { throw ReplicaError.invalid("\(home) already holds a replica") }
         var rng = SystemRandomNumberGenerator()
-        let id = ReplicaID.random(using: &rng)
+        let id = given ?? ReplicaID.random(using: &rng)
         let response = try await handshake(transport: transport, token: token, replica: id, workspaceVersion: 0)
         guard let document = String(data: response.workspace, encoding: .utf8), (try? Workspace.decode(document)) != nil else {
             throw ReplicaError.hub("the hub sent no usable workspace")

@@ -1,0 +1,29 @@
+import OppsSimulation
+import Testing
+
+/// CI runs a small count of simulator seeds on every build (`opps-sim --seeds 1000` is the
+/// long run). A failure prints the seed and the last steps; pin failing seeds in `pinned`.
+@Suite struct SimulationTests {
+    static let seeds: [UInt64] = Array(1...8)
+    /// Seeds that once failed, kept as regression tests.
+    static let pinned: [UInt64] = []
+
+    @Test(arguments: seeds + pinned)
+    func everyoneConvergesAndNothingIsLost(seed: UInt64) async throws {
+        do {
+            let report = try await Simulation(SimulationOptions(seed: seed, replicas: 6, ops: 150)).run()
+            #expect(report.writes > 0)
+            #expect(report.repairs == 0, "seed \(seed): a replica diverged and repaired")
+        } catch let failure as SimulationFailure {
+            Issue.record("\(failure)")
+        }
+    }
+
+    @Test func aCleanNetworkConvergesToo() async throws {
+        var options = SimulationOptions(seed: 99, replicas: 8, ops: 200)
+        options.faults = .none
+        let report = try await Simulation(options).run()
+        #expect(report.failedSyncs == 0)
+        #expect(report.conflicts > 0)  // the workload produces real conflicts, not only clean writes
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import OppsCore
+import OppsHub
+import OppsReplica
+import OppsStore
+import OppsWire
+import SwiftProtobuf
+
+/// The faults the network and the machines can inject, each with its probability per request.
+public struct FaultRates: Sendable {
+    /// The request never reaches the hub.
+    public var dropRequest = 0.04
+    /// The hub handles the request; the answer is lost.
+    public var dropResponse = 0.04
+    /// The request reaches the hub twice.
+    public var duplicate = 0.03
+    /// The request is held and reaches the hub later, after other traffic (its answer is lost).
+    public var delay = 0.03
+    /// The body arrives cut short.
+    public var truncate = 0.02
+    /// The hub process dies between requests and restarts from its database.
+    public var hubCrash = 0.01
+
+    public init() {}
+    public static let none: FaultRates = {
+        var f = FaultRates()
+        f.dropRequest = 0; f.dropResponse = 0; f.duplicate = 0; f.delay = 0; f.truncate = 0; f.hubCrash = 0
+        return f
+    }()
+}
+
+/// The hub the simulated replicas talk to: real HubEngine on a real SQLite file, called
+/// in-process with the protocol's bytes, through a lossy network.
+final class SimulatedHub: @unchecked Sendable {
+    let configuration: HubConfiguration
+    private(set) var engine: HubEngine
+    private(set) var crashes = 0
+    var delayed: [(String, [UInt8], String)] = []
+
+    init(configuration: HubConfiguration) throws {
+        self.configuration = configuration
+        engine = try HubEngine(store: SQLiteHubStore(path: configuration.databasePath), configuration: configuration)
+    }
+
+    /// The process dies and starts again: everything not committed is gone, nothing committed is.
+    func crash() throws {
+        engine = try HubEngine(store: SQLiteHubStore(path: configuration.databasePath), configuration: configuration)
+        crashes += 1
+    }
+
+    /// Handles one request body as the HTTP layer would; returns the response body or a protocol error.
+    func handle(_ endpoint: String, _ body: [UInt8], token: String) -> Result<[UInt8], WireError> {
+        do {
+            let user = try engine.authenticate(authorization: "Bearer " + token)
+            var activity = HubActivity()
+            switch endpoint {
+            case Endpoint.handshake:
+                return .success(BodyCodec.encode(try engine.handshake(user: user, request: BodyCodec.decode(HandshakeRequest.self, from: body, as: .protobuf)), as: .protobuf))
+            case Endpoint.push:
+                return .success(BodyCodec.encode(try engine.push(user: user, request: BodyCodec.decode(PushRequest.self, from: body, as: .protobuf), activity: &activity), as: .protobuf))
+            case Endpoint.pull:
+                return .success(BodyCodec.encode(try engine.pull(user: user, request: BodyCodec.decode(PullRequest.self, from: body, as: .protobuf), activity: &activity), as: .protobuf))
+            default:
+                return .failure(WireError(.notFound, endpoint))
+            }
+        } catch let e as WireError {
+            return .failure(e)
+        } catch {
+            return .failure(WireError(.internal, "\(error)"))
+        }
+    }
+
+    /// Delivers held requests (their answers are long lost).
+    func deliverDelayed(upTo n: Int) {
+        for (endpoint, body, token) in delayed.prefix(n) { _ = handle(endpoint, body, token: token) }
+        delayed.removeFirst(min(n, delayed.count))
+    }
+}
+
+/// A replica's view of the network to the simulated hub, injecting seeded faults.
+final class SimulatedTransport: Transport, @unchecked Sendable {
+    let hub: SimulatedHub
+    let faults: FaultRates
+    var rng: SeededGenerator
+    /// After this many more pulls, the replica process "crashes" (the sync is cut off).
+    var pullsUntilCrash: Int?
+    var log: (String) -> Void
+
+    init(hub: SimulatedHub, faults: FaultRates, seed: UInt64, log: @escaping (String) -> Void) {
+        self.hub = hub
+        self.faults = faults
+        rng = SeededGenerator(seed: seed)
+        self.log = log
+    }
+
+    func chance(_ p: Double) -> Bool { p > 0 && Double(rng.next() % 1_000_000) / 1_000_000 < p }
+
+    func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ endpoint: String, _ message: In, token: String, as: Out.Type) async throws(TransportError) -> Out {
+        if endpoint == Endpoint.pull, let n = pullsUntilCrash {
+            if n <= 0 { log("  replica crashes mid-sync"); throw .unreachable("replica crashed") }
+            pullsUntilCrash = n - 1
+        }
+        var body = BodyCodec.encode(message, as: .protobuf)
+        if chance(faults.hubCrash) {
+            log("  hub crashes and restarts")
+            do { try hub.crash() } catch { throw .unreachable("hub did not restart: \(error)") }
+        }
+        if chance(faults.dropRequest) { log("  \(endpoint) request dropped"); throw .unreachable("request dropped") }
+        if chance(faults.delay) {
+            log("  \(endpoint) request delayed")
+            hub.delayed.append((endpoint, body, token))
+            throw .unreachable("request delayed")
+        }
+        if chance(faults.truncate), body.count > 2 {
+            // A body cut short in transit fails HTTP framing (Content-Length) or decoding at the
+            // hub; either way it is refused as malformed and nothing is applied.
+            log("  \(endpoint) body truncated")
+            body = Array(body.prefix(body.count / 2))
+            throw .refused(status: 400, WireError(.malformedBody, "truncated body"))
+        }
+        if chance(faults.duplicate) {
+            log("  \(endpoint) request duplicated")
+            _ = hub.handle(endpoint, body, token: token)
+        }
+        let result = hub.handle(endpoint, body, token: token)
+        if chance(faults.dropResponse) { log("  \(endpoint) response dropped"); throw .unreachable("response dropped") }
+        switch result {
+        case let .success(bytes):
+            do { return try BodyCodec.decode(Out.self, from: bytes, as: .protobuf) } catch { throw .refused(status: 200, error) }
+        case let .failure(e):
+            throw .refused(status: e.code.httpStatus, e)
+        }
+    }
+}

@@ -1,0 +1,368 @@
+import Foundation
+import OppsCore
+import OppsHub
+import OppsReplica
+import OppsStore
+import OppsWire
+
+/// How one simulation runs.
+public struct SimulationOptions: Sendable {
+    public var seed: UInt64
+    public var replicas: Int
+    public var ops: Int
+    public var faults: FaultRates
+    /// Where the SQLite files go (a fresh folder per run is made inside).
+    public var directory: String
+
+    public init(seed: UInt64, replicas: Int = 6, ops: Int = 200, faults: FaultRates = FaultRates(),
+                directory: String = FileManager.default.temporaryDirectory.path) {
+        self.seed = seed
+        self.replicas = replicas
+        self.ops = ops
+        self.faults = faults
+        self.directory = directory
+    }
+}
+
+/// What a run did.
+public struct SimulationReport: Sendable {
+    public var seed: UInt64
+    public var edits = 0
+    public var refusedLocally = 0
+    public var writes = 0
+    public var syncs = 0
+    public var failedSyncs = 0
+    public var hubCrashes = 0
+    public var replicaCrashes = 0
+    public var records = 0
+    public var conflicts = 0
+    /// Syncs whose checkpoint did not match, so the replica re-fetched (should never happen:
+    /// lost pages are resent by the page tokens).
+    public var repairs = 0
+
+    public init(seed: UInt64) { self.seed = seed }
+}
+
+/// A check that failed, with the seed and the last steps that led to it.
+public struct SimulationFailure: Error, CustomStringConvertible {
+    public var seed: UInt64
+    public var message: String
+    public var trace: [String]
+    public var description: String {
+        "seed \(seed): \(message)\nlast steps:\n" + trace.suffix(40).joined(separator: "\n") + "\nrerun: opps-sim --seed \(seed)"
+    }
+}
+
+/// A team's sales day against a real hub, with faults: offline edits weighted like field work,
+/// random syncs, lost and duplicated requests, hub crashes, replica crashes mid-sync. After it
+/// quiesces it checks convergence, visibility and that every write is accounted for
+/// (merge-semantics.md §9).
+public final class Simulation {
+    let options: SimulationOptions
+    var rng: SeededGenerator
+    let root: String
+    var hub: SimulatedHub!
+    var tokens: [UserName: String] = [:]
+    var users: [HubUser] = []
+    var members: [Member] = []
+    var trace: [String] = []
+    var report: SimulationReport
+    /// Every write that ever entered an outbox: (record, field, stamp).
+    var written = Set<WrittenKey>()
+    var clock: SimulationClock
+
+    struct WrittenKey: Hashable {
+        var record: RecordID
+        var field: String
+        var stamp: Stamp
+    }
+
+    struct Member {
+        var user: HubUser
+        var home: String
+        var replica: Replica?
+        var transport: SimulatedTransport
+    }
+
+    public init(_ options: SimulationOptions) {
+        self.options = options
+        rng = SeededGenerator(seed: options.seed)
+        root = options.directory + "/opps-sim-\(options.seed)-\(UInt64.random(in: 0...UInt64.max))"
+        report = SimulationReport(seed: options.seed)
+        clock = SimulationClock(start: 1_795_000_000_000)
+    }
+
+    func note(_ line: String) { trace.append(line); if trace.count > 400 { trace.removeFirst(200) } }
+
+    func fail(_ message: String) -> SimulationFailure { SimulationFailure(seed: options.seed, message: message, trace: trace) }
+
+    func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }
+
+    func chance(_ percent: UInt64) -> Bool { rng.next() % 100 < percent }
+
+    /// Runs the day and the checks; throws a `SimulationFailure` on the first broken check.
+    public func run() async throws -> SimulationReport {
+        try FileManager.default.createDirectory(atPath: root + "/hub", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try setUp()
+        for step in 0..<options.ops {
+            clock.advance(Int64(rng.next() % 600_000))
+            try await self.step(step)
+        }
+        try await quiesce()
+        try await check()
+        report.hubCrashes = hub.crashes
+        return report
+    }
+
+    func setUp() throws {
+        var config = HubConfiguration(dataDirectory: root + "/hub", port: 0)
+        config.clock = clock
+        let store = try SQLiteHubStore(path: config.databasePath)
+        var r = SeededGenerator(seed: options.seed ^ 0xA11CE)
+        _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: clock.nowMilliseconds(), rng: &r)
+        let engine = try HubEngine(store: store, configuration: config)
+        // A team shaped like a real one: a manager, marketing, reps, an expert, success.
+        var team: [HubUser] = [HubUser(name: "max", role: "manager"), HubUser(name: "mia", role: "marketing", manager: "max")]
+        let shapes = ["sales", "sales", "expert", "success", "sales", "marketing", "sales", "expert"]
+        for i in 0..<max(0, options.replicas - 2) {
+            let role = shapes[i % shapes.count]
+            team.append(HubUser(name: "\(role.prefix(3))\(i)", role: role, territory: i % 2 == 0 ? "north" : "south", manager: "max", capacity: 40))
+        }
+        users = team
+        for u in team { tokens[u.name] = try engine.addUser(u, rng: &r) }
+        hub = try SimulatedHub(configuration: config)
+        for (i, u) in team.enumerated() {
+            let t = SimulatedTransport(hub: hub, faults: options.faults, seed: options.seed &* 31 &+ UInt64(i)) { [weak self] in self?.note($0) }
+            members.append(Member(user: u, home: root + "/\(u.name)", replica: nil, transport: t))
+        }
+    }
+
+    /// Opens (or, after a crash, reopens) a member's replica, creating it on first use.
+    func replica(_ i: Int) async throws -> Replica? {
+        if let r = members[i].replica { return r }
+        let path = Replica.databasePath(home: members[i].home)
+        if FileManager.default.fileExists(atPath: path) {
+            let r = try Replica(home: members[i].home, clock: clock)
+            r.pageSize = 40
+            members[i].replica = r
+            return r
+        }
+        do {
+            var idRNG = SeededGenerator(seed: options.seed &+ UInt64(i) &* 7919)
+            let r = try await Replica.create(home: members[i].home, hubURL: "sim://hub", token: tokens[members[i].user.name]!, transport: members[i].transport,
+                                             clock: clock, id: ReplicaID.random(using: &idRNG))
+            r.pageSize = 40
+            members[i].replica = r
+            return r
+        } catch let e as ReplicaError {
+            note("  \(members[i].user.name) could not init: \(e)")
+            return nil
+        }
+    }
+
+    func step(_ n: Int) async throws {
+        if !hub.delayed.isEmpty, chance(20) { hub.deliverDelayed(upTo: 1 + Int(rng.next() % 3)) }
+        let i = Int(rng.next() % UInt64(members.count))
+        guard let r = try await replica(i) else { return }
+        let who = "\(members[i].user.name)(\(r.role))"
+        switch rng.next() % 100 {
+        case 0..<22:
+            try await sync(i, r, who)
+        case 22..<24:
+            // The operator changes someone's role or manager: records move between replicas.
+            let target = pick(users.filter { $0.role != "manager" })
+            let roles = ["sales", "expert", "success"]
+            let engine = hub.engine
+            let role = pick(roles)
+            note("step \(n): operator sets \(target.name) role \(role)")
+            _ = try engine.updateUser(target.name) { $0.role = role }
+        case 24..<26:
+            // A replica process dies mid-sync; it comes back from its database.
+            note("step \(n): \(who) crashes during a sync")
+            members[i].transport.pullsUntilCrash = Int(rng.next() % 3)
+            _ = try? await r.sync(transport: members[i].transport)
+            members[i].transport.pullsUntilCrash = nil
+            members[i].replica = nil
+            report.replicaCrashes += 1
+        default:
+            try work(i, r, who, step: n)
+        }
+    }
+
+    func sync(_ i: Int, _ r: Replica, _ who: String) async throws {
+        remember(r)
+        report.syncs += 1
+        do {
+            let s = try await r.sync(transport: members[i].transport)
+            if s.repaired { report.repairs += 1 }
+            note("  \(who) synced: pushed \(s.pushed), pulled \(s.pulled)\(s.repaired ? ", repaired" : "")")
+        } catch let e as ReplicaError {
+            report.failedSyncs += 1
+            note("  \(who) sync failed: \(e)")
+        }
+    }
+
+    /// Notes every write waiting in the outbox: each must end in the hub's log or a conflict.
+    func remember(_ r: Replica) {
+        guard let pending = try? r.store.outbox(replica: r.id, author: r.user) else { return }
+        for e in pending { written.insert(WrittenKey(record: e.write.record, field: e.write.field, stamp: e.write.stamp)) }
+    }
+
+    /// One piece of offline work, weighted like a sales day.
+    func work(_ i: Int, _ r: Replica, _ who: String, step n: Int) throws {
+        let deals = (try? r.store.list(entity: "opportunity", workspace: r.workspace)) ?? []
+        func edit(_ id: RecordID, _ changes: [(String, Value)]) {
+            report.edits += 1
+            do {
+                try r.edit(id, changes)
+                note("step \(n): \(who) set \(changes.map { "\($0.0)=\($0.1.canonicalText)" }.joined(separator: " ")) on \(id.hex.prefix(8))")
+            } catch {
+                report.refusedLocally += 1
+                note("step \(n): \(who) refused locally: \(error)")
+            }
+        }
+        func create(_ entity: String, _ stage: String?, _ fields: [(String, Value)]) -> RecordID? {
+            report.edits += 1
+            do {
+                let id = try r.create(entity: entity, stage: stage, fields: fields, using: &rng).record
+                note("step \(n): \(who) created \(entity) \(id.hex.prefix(8))")
+                return id
+            } catch {
+                report.refusedLocally += 1
+                note("step \(n): \(who) could not create \(entity): \(error)")
+                return nil
+            }
+        }
+        let amount = Value.decimal(ExactDecimal(units: Int64(rng.next() % 5_000_000), scale: 2))
+        switch (r.role, rng.next() % 10) {
+        case ("marketing", 0..<4), ("sales", 0..<2):
+            guard let account = create("account", nil, [("name", .text("Co \(rng.next() % 100)"))]) else { return }
+            let stage = r.role == "marketing" ? "lead" : "discovery"
+            var fields: [(String, Value)] = [("name", .text("Deal \(rng.next() % 1000)")), ("account", .reference(account))]
+            if r.role == "marketing" { fields += [("lead_source", .member(pick(["web", "event", "referral"]))), ("territory", .text(pick(["north", "south"])))] }
+            _ = create("opportunity", stage, fields)
+        case ("marketing", _) where !deals.isEmpty:
+            let d = pick(deals)
+            if chance(50) {
+                edit(d.id, [("contact", .reference(RecordID(high: 1, low: rng.next()))), ("qualification", .text("ok")), ("check_need", .boolean(true)),
+                            ("check_budget", .boolean(true)), ("check_timing", .boolean(true)), ("check_contact", .boolean(true))])
+            } else {
+                edit(d.id, [("stage", .member("qualified"))])
+            }
+        case ("sales", 2..<6) where !deals.isEmpty:
+            let d = pick(deals)
+            edit(d.id, [pick([("amount", amount), ("next_step", .text("call \(rng.next() % 9)")), ("close_date", .date(CivilDate(daysSinceEpoch: Int32(20_500 + rng.next() % 300)))),
+                              ("needs", .text("crm")), ("decision_makers", .text("cio")), ("discount", .decimal(ExactDecimal(units: Int64(rng.next() % 2000), scale: 2)))])])
+        case ("sales", 6..<8) where !deals.isEmpty:
+            let d = pick(deals)
+            if case let .member(s) = d["stage"], let idx = r.workspace.stageIndex(s), idx + 1 < r.workspace.stages.count - 1 {
+                edit(d.id, [("stage", .member(r.workspace.stages[idx + 1].name))])
+            }
+        case ("expert", _) where !deals.isEmpty:
+            edit(pick(deals).id, [pick([("solution", .text("design \(rng.next() % 9)")), ("tech_risk", .member(pick(["low", "medium", "high"])))])])
+        case ("success", _) where !deals.isEmpty:
+            edit(pick(deals).id, [pick([("health", .member(pick(["green", "yellow", "red"]))), ("next_step", .text("onboard"))])])
+        case ("manager", 0..<3) where !deals.isEmpty:
+            edit(pick(deals).id, [("amount", amount)])
+        case ("manager", 3..<5) where !deals.isEmpty:
+            edit(pick(deals).id, [("owner", .text(pick(users.filter { $0.role == "sales" }.map(\.name) + ["max"])))])
+        case ("manager", 5..<7) where !deals.isEmpty:
+            let d = pick(deals)
+            if let member = users.filter({ $0.role == "expert" || $0.role == "success" }).randomElement(using: &rng) {
+                _ = create("membership", nil, [("opportunity", .reference(d.id)), ("user", .text(member.name)), ("role", .member(member.role == "expert" ? "expert" : "success")),
+                                               ("state", .member(chance(80) ? "active" : "removed"))])
+            }
+        case ("manager", _) where !deals.isEmpty:
+            edit(pick(deals).id, [("approval_state", .member(pick(["approved", "rejected"])))])
+        case (_, _) where !deals.isEmpty:
+            // Everyone logs activities on deals they see.
+            _ = create("activity", nil, [("opportunity", .reference(pick(deals).id)), ("kind", .member(pick(["call", "visit", "email", "checkin"]))),
+                                         ("note", .text("met \(rng.next() % 50)")), ("at", .timestamp(Timestamp(milliseconds: clock.nowMilliseconds())))])
+        default:
+            break
+        }
+    }
+
+    /// Everyone syncs, without faults, until a whole round changes nothing.
+    func quiesce() async throws {
+        hub.deliverDelayed(upTo: hub.delayed.count)
+        for i in members.indices { members[i].transport = SimulatedTransport(hub: hub, faults: .none, seed: 0) { [weak self] in self?.note($0) } }
+        var lastHead: UInt64 = .max
+        for round in 0..<6 {
+            for i in members.indices {
+                guard let r = try await replica(i) else { throw fail("\(members[i].user.name) cannot open or create its replica") }
+                remember(r)
+                do {
+                    let s = try await r.sync(transport: members[i].transport)
+                    if s.repaired { throw fail("\(members[i].user.name) diverged from the hub and had to repair on a quiet network") }
+                } catch let e as SimulationFailure {
+                    throw e
+                } catch {
+                    throw fail("quiescing sync of \(members[i].user.name) failed in round \(round): \(error)")
+                }
+            }
+            let head = try hub.engine.store.head()
+            if head == lastHead { return }
+            lastHead = head
+        }
+        throw fail("the hub kept changing after six quiet rounds")
+    }
+
+    func check() async throws {
+        let store = hub.engine.store
+        // Every write is accounted for: in the log, or a conflict record its author can see.
+        var logged = Set<WrittenKey>()
+        var cursor: UInt64 = 0
+        while true {
+            let page = try store.log(after: cursor, limit: 10_000)
+            if page.isEmpty { break }
+            for e in page { logged.insert(WrittenKey(record: e.entry.record, field: e.entry.field, stamp: e.entry.stamp)) }
+            cursor = page.last!.entry.sequence
+        }
+        var conflicted = Set<WrittenKey>()
+        for c in try store.openConflicts(user: nil) { conflicted.insert(WrittenKey(record: c.conflict.record, field: c.conflict.field, stamp: c.conflict.loser.stamp)) }
+        for w in written where !logged.contains(w) && !conflicted.contains(w) {
+            throw fail("write \(w.field) on \(w.record) at \(w.stamp) vanished: neither in the log nor a conflict record")
+        }
+        report.writes = written.count
+        report.conflicts = conflicted.count
+        // Sequences are gapless.
+        let head = try store.head()
+        if logged.count > 0, try store.logCount(below: head) != Int(head) { throw fail("the log has gaps below \(head)") }
+        report.records = try store.recordCount()
+        // Every replica equals the hub's state for exactly the records its user may see.
+        for i in members.indices {
+            guard let r = try await replica(i) else { continue }
+            guard let user = try store.user(named: members[i].user.name) else { continue }
+            let expected = Dictionary(uniqueKeysWithValues: try hub.engine.visibleState(for: user).map { ($0.id, $0) })
+            let held = try r.store.allConfirmed(workspace: r.workspace)
+            if try r.store.outboxCount() != 0 { throw fail("\(user.name) still has pending writes after quiescing") }
+            let heldIDs = Set(held.map(\.id))
+            if let extra = heldIDs.subtracting(expected.keys).first { throw fail("\(user.name) (\(user.role)) holds \(extra), which it may not see") }
+            if let missing = Set(expected.keys).subtracting(heldIDs).first { throw fail("\(user.name) (\(user.role)) lacks \(missing), which it may see") }
+            for record in held where record != expected[record.id] {
+                throw fail("\(user.name) differs from the hub on \(record.id): \(diff(record, expected[record.id]!))")
+            }
+        }
+    }
+
+    func diff(_ a: Record, _ b: Record) -> String {
+        var out = [String]()
+        for f in Set(a.fields.keys).union(b.fields.keys) where a.fields[f] != b.fields[f] {
+            out.append("\(f): \(a.fields[f].map { "\($0.value.canonicalText)#\($0.sequence)" } ?? "-") vs hub \(b.fields[f].map { "\($0.value.canonicalText)#\($0.sequence)" } ?? "-")")
+        }
+        if a.created != b.created { out.append("creation differs") }
+        if a.deleted != b.deleted { out.append("deletion differs") }
+        return out.joined(separator: "; ")
+    }
+}
+
+/// The simulation's wall clock: moves only when the simulation says so, so runs replay.
+final class SimulationClock: PhysicalClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var ms: Int64
+    init(start: Int64) { ms = start }
+    func nowMilliseconds() -> Int64 { lock.withLock { ms } }
+    func advance(_ delta: Int64) { lock.withLock { ms += delta } }
+}

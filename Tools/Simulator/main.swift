@@ -1,0 +1,59 @@
+// opps-sim: the seeded fault simulator. See Tools/README.md.
+import Foundation
+import OppsSimulation
+
+func usage() -> Never {
+    FileHandle.standardError.write(Data("""
+        usage: opps-sim [--seed S | --seeds N] [--replicas N] [--ops N] [--no-faults]
+          --seed S      run one seed (reproduce a failure)
+          --seeds N     run seeds 1…N (default 20)
+          --replicas N  team size (default 6)
+          --ops N       offline operations per run (default 200)
+          --no-faults   a clean network (to tell merge bugs from fault handling)
+        Prints one line per seed; on a failure the seed, the last steps, and exits 1.
+
+        """.utf8))
+    exit(64)
+}
+
+var seeds: [UInt64] = Array(1...20)
+var replicas = 6
+var ops = 200
+var faults = FaultRates()
+var args = Array(CommandLine.arguments.dropFirst())
+while !args.isEmpty {
+    let a = args.removeFirst()
+    func value() -> UInt64 {
+        guard !args.isEmpty, let v = UInt64(args.removeFirst()) else { usage() }
+        return v
+    }
+    switch a {
+    case "--seed": seeds = [value()]
+    case "--seeds": let n = value(); guard n > 0 else { usage() }; seeds = Array(1...n)
+    case "--replicas": replicas = Int(value()); guard replicas >= 2 else { usage() }
+    case "--ops": ops = Int(value())
+    case "--no-faults": faults = .none
+    case "--help", "-h": usage()
+    default: usage()
+    }
+}
+
+let start = Date()
+var totals = SimulationReport(seed: 0)
+for seed in seeds {
+    do {
+        let r = try await Simulation(SimulationOptions(seed: seed, replicas: replicas, ops: ops, faults: faults)).run()
+        totals.writes += r.writes; totals.syncs += r.syncs; totals.failedSyncs += r.failedSyncs; totals.hubCrashes += r.hubCrashes
+        totals.replicaCrashes += r.replicaCrashes; totals.conflicts += r.conflicts; totals.refusedLocally += r.refusedLocally
+        totals.repairs += r.repairs
+        print("seed \(seed): ok — \(r.writes) writes, \(r.conflicts) conflicts, \(r.records) records, \(r.syncs) syncs (\(r.failedSyncs) failed), \(r.hubCrashes) hub crashes, \(r.replicaCrashes) replica crashes, \(r.repairs) repairs")
+    } catch let f as SimulationFailure {
+        print("FAILED \(f)")
+        exit(1)
+    } catch {
+        print("FAILED seed \(seed): \(error)")
+        exit(1)
+    }
+}
+print(String(format: "%d seeds passed in %.1f s: %d writes, %d conflicts, %d syncs (%d failed by faults), %d hub crashes, %d replica crashes, %d repairs",
+             seeds.count, Date().timeIntervalSince(start), totals.writes, totals.conflicts, totals.syncs, totals.failedSyncs, totals.hubCrashes, totals.replicaCrashes, totals.repairs))

@@ -301,6 +301,28 @@ public final class ReplicaStore {
         }
     }
 
+    /// Bytes the replica spends on data and on metadata (for the metadata benchmark): `data` is
+    /// the stored values, `stamps` the rest of the record blobs (clocks, replicas, authors,
+    /// sequences) plus the creation states, `outbox` and `history` those tables.
+    public func storageBreakdown() throws -> (data: Int, stamps: Int, outbox: Int, history: Int) {
+        var data = 0, stamps = 0
+        for row in try database.query("SELECT created, confirmed, view, entity FROM records") {
+            guard let entity = row[3].string, let ws = try? Workspace.decode(try meta("workspace") ?? ""), let e = ws.entity(entity) else { continue }
+            if let c = row[1].bytes {
+                let fields = try fields(c, entity: e)
+                let values = fields.values.reduce(0) { $0 + $1.value.storedBytes.count }
+                data += values
+                stamps += c.count - values
+            }
+            stamps += (row[0].bytes?.count ?? 0)
+            // The view duplicates confirmed state when nothing is pending: count it as metadata.
+            stamps += row[2].bytes?.count ?? 0
+        }
+        let outbox = Int(try database.query("SELECT coalesce(sum(length(value)) + count(*) * 40, 0) FROM outbox").first?[0].int ?? 0)
+        let history = Int(try database.query("SELECT coalesce(sum(length(old) + length(new) + length(field) + length(author) + 30), 0) FROM history").first?[0].int ?? 0)
+        return (data, stamps, outbox, history)
+    }
+
     public func recordCount() throws -> Int { Int(try database.query("SELECT count(*) FROM records").first?[0].int ?? 0) }
 
     // MARK: Outbox

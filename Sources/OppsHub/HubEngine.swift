@@ -394,17 +394,34 @@ public final class HubEngine {
             return head
         }
 
-        mutating func put(_ record: Record) {
+        mutating func put(_ record: Record) throws {
             records[record.id] = record
-            if !dirty.contains(record.id) { dirty.append(record.id) }
+            if dirtySet.insert(record.id).inserted { dirty.append(record.id) }
+            // A membership change changes a team; memberships are written through to the store
+            // at once so later writes of the batch see the new team.
+            if record.entity == "membership" {
+                teams.removeAll()
+                try store.saveRecord(record, workspace: workspace)
+            }
         }
+
+        var dirtySet = Set<RecordID>()
 
         mutating func flush() throws {
             for id in dirty { if let r = records[id] ?? nil { try store.saveRecord(r, workspace: workspace) } }
         }
 
-        func relations(of user: UserName, to record: Record) throws -> Set<Relation> {
-            let team = workspace.entity(record.entity)?.stageField != nil ? try store.team(of: record.id) : []
+        /// Teams looked up once per record per batch (a batch usually edits few deals many times).
+        var teams: [RecordID: Set<UserName>] = [:]
+
+        mutating func relations(of user: UserName, to record: Record) throws -> Set<Relation> {
+            var team = Set<UserName>()
+            if workspace.entity(record.entity)?.stageField != nil {
+                if let cached = teams[record.id] { team = cached } else {
+                    team = try store.team(of: record.id)
+                    teams[record.id] = team
+                }
+            }
             let directory = engine.directory
             return Workspace.relations(of: user, to: record, team: team, manages: { directory.manages(user, $0) })
         }
@@ -497,14 +514,14 @@ public final class HubEngine {
                     result.sequence = try log(&r, field: w.field, kind: w.kind, state: winner)
                     record = r
                 }
-                if let r = record { put(r) }
+                if let r = record { try put(r) }
                 result.winner = WireValue(winner.value)
                 if decision.outcome == .won, let displaced = decision.loser {
                     result.conflict = try conflict(w.record, w.entity, w.field, outcome: .lost, rule: decision.rule, loser: displaced, winner: winner, owner: record?.owner)
                 }
                 if w.kind == .set, w.field == workspace.entity(w.entity)?.stageField, var r = record {
                     try assignIfHandedOff(&r)
-                    put(r)
+                    try put(r)
                 }
             case .lost, .rejected, .proposal:
                 if let winner = decision.winner { result.winner = WireValue(winner.value) }

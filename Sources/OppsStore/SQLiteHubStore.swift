@@ -550,17 +550,19 @@ public final class SQLiteHubStore: HubStorage {
 
     public func acknowledge(replica: ReplicaID, token: UInt64) throws {
         let r: SQLValue = .blob(replica.bytes)
-        // Pages up to `token` were received: what they delivered is now known. Later pages were
-        // lost in transit and will be recomputed.
+        let t: SQLValue = .integer(Int64(token))
+        // The replica received and applied page `token`: exactly that page's changes become
+        // known (each page's delta is relative to what was known when it was built). Pages
+        // before it are superseded; pages after it stay pending — a late or duplicated old
+        // request must not drop the delta of a page the replica did receive.
         try database.execute("""
             INSERT OR REPLACE INTO replica_records (replica, record, signature)
-            SELECT replica, record, signature FROM replica_pending WHERE replica = ? AND token <= ? AND signature IS NOT NULL ORDER BY token
-            """, [r, .integer(Int64(token))])
+            SELECT replica, record, signature FROM replica_pending WHERE replica = ? AND token = ? AND signature IS NOT NULL
+            """, [r, t])
         try database.execute("""
             DELETE FROM replica_records WHERE replica = ? AND record IN
-                (SELECT record FROM replica_pending p WHERE p.replica = ? AND p.token <= ? AND p.signature IS NULL
-                 AND p.token = (SELECT max(token) FROM replica_pending q WHERE q.replica = p.replica AND q.record = p.record AND q.token <= ?))
-            """, [r, r, .integer(Int64(token)), .integer(Int64(token))])
-        try database.execute("DELETE FROM replica_pending WHERE replica = ?", [r])
+                (SELECT record FROM replica_pending WHERE replica = ? AND token = ? AND signature IS NULL)
+            """, [r, r, t])
+        try database.execute("DELETE FROM replica_pending WHERE replica = ? AND token <= ?", [r, t])
     }
 }

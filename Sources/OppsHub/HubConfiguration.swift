@@ -23,7 +23,7 @@ public struct HubConfiguration: Sendable {
 
     public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20,
                 maxDecompressedBytes: Int = 64 << 20, maxBatchWrites: Int = 5000, maxPageChanges: Int = 5000,
-                maxPageBytes: Int = 1 << 20, maxEnteredPerPage: Int = 1000, compressAbove: Int = 1024,
+                maxPageBytes: Int = 4 << 20, maxEnteredPerPage: Int = 5000, compressAbove: Int = 1024,
                 clock: any PhysicalClock = SystemClock()) {
         self.dataDirectory = dataDirectory
         self.host = host

@@ -579,16 +579,19 @@ public final class HubEngine {
         return h
     }
 
-    /// The record as `actor` may see it: fields the matrix hides are left out.
+    /// The record as `actor` may see it: fields the matrix hides are left out. The record is
+    /// known to be visible; access is worked out once per field group, not per field.
     func filtered(_ record: Record, actor: Actor, relations: Set<Relation>) -> Record {
-        guard let entity = workspace.entity(record.entity) else { return record }
-        var r = record
-        for f in entity.fields where r.fields[f.name] != nil {
-            if workspace.permission(actor: actor, relations: relations, record: record, entity: record.entity, field: f.name) == .hidden
-                && entity.stageField != nil {
-                r.fields[f.name] = nil
-            }
+        guard let entity = workspace.entity(record.entity), entity.stageField != nil else { return record }
+        var stage: String?
+        if let sf = entity.stageField, case let .member(st) = record[sf] { stage = st }
+        var hiddenGroups = Set<String>()
+        for group in entity.groups where (group.access[actor.role]?.access(stage: stage, relations: relations) ?? .hidden) == .hidden {
+            hiddenGroups.insert(group.name)
         }
+        if hiddenGroups.isEmpty { return record }
+        var r = record
+        for f in entity.fields where hiddenGroups.contains(f.group) { r.fields[f.name] = nil }
         return r
     }
 
@@ -722,7 +725,10 @@ public final class HubEngine {
             }
 
             // 3. Changes after the cursor to records the replica holds (and keeps holding).
-            var cursor = request.cursor
+            // A replica starting from nothing holds nothing: every record it may see comes whole
+            // (entered) as of now, so there is no log to scan (a cold sync would otherwise read
+            // the whole log on its first page).
+            var cursor = request.cursor == 0 ? head : request.cursor
             var filterCache = [RecordID: (Actor, Set<Relation>, Record)]()
             scan: while cursor < head {
                 let entries = try store.log(after: cursor, limit: min(1000, maxChanges))

@@ -510,7 +510,10 @@ public final class Replica {
         for (id, record) in records {
             try store.save(confirmed: record, view: record, workspace: workspace)
         }
-        for id in touched where records[id] != nil { try rebuildView(id) }
+        // Only records with writes still in the outbox need their view rebuilt (rebase);
+        // the others' view is the confirmed state just saved.
+        let pendingRecords = try store.recordsWithPendingWrites()
+        for id in touched where records[id] != nil && pendingRecords.contains(id) { try rebuildView(id) }
         for c in page.conflicts {
             guard let record = RecordID(bytes: c.record) else { continue }
             let entity = workspace.entity(number: c.entity)

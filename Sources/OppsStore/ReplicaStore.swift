@@ -366,6 +366,10 @@ public final class ReplicaStore {
         }
     }
 
+    public func recordsWithPendingWrites() throws -> Set<RecordID> {
+        Set(try database.query("SELECT DISTINCT record FROM outbox").compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) })
+    }
+
     public func outboxCount() throws -> Int { Int(try database.query("SELECT count(*) FROM outbox").first?[0].int ?? 0) }
 
     public func assign(batch: UInt64, positions: [Int64], request: [UInt8]) throws {

@@ -108,12 +108,13 @@ public final class SQLiteHubStore: HubStorage {
     }
 
     public func columns(of ids: [RecordID]) throws -> [RecordID: RecordColumns] {
+        // One scan of the indexed columns is cheaper than staging thousands of ids.
+        let wanted = Set(ids)
         var out = [RecordID: RecordColumns]()
-        try database.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (id BLOB PRIMARY KEY) WITHOUT ROWID")
-        try database.execute("DELETE FROM temp.wanted")
-        for id in ids { try database.execute("INSERT OR IGNORE INTO temp.wanted (id) VALUES (?)", [.blob(id.bytes)]) }
-        for row in try database.query("SELECT r.id, r.entity, r.kind, r.creator, r.owner, r.stage FROM records r JOIN temp.wanted w ON w.id = r.id") {
-            guard let b = row[0].bytes, let id = RecordID(bytes: b), let entity = row[1].string, let kind = row[2].int, let creator = row[3].string else { continue }
+        out.reserveCapacity(wanted.count)
+        for row in try database.query("SELECT id, entity, kind, creator, owner, stage FROM records") {
+            guard let b = row[0].bytes, let id = RecordID(bytes: b), wanted.contains(id), let entity = row[1].string, let kind = row[2].int,
+                  let creator = row[3].string else { continue }
             out[id] = RecordColumns(entity: entity, kind: Int(kind), creator: creator, owner: row[4].string, stage: row[5].string)
         }
         return out

@@ -114,6 +114,7 @@ if wanted("wire") {
 // MARK: 2. Hub ingest
 func seededEngine(_ dir: String) throws -> (HubEngine, HubUser) {
     var r = SeededGenerator(seed: 7)
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let config = HubConfiguration(dataDirectory: dir, port: 0)
     let store = try SQLiteHubStore(path: config.databasePath)
     _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: base, rng: &r)
@@ -149,17 +150,15 @@ func ingest(_ engine: HubEngine, _ user: HubUser, count: Int, from start: Int = 
     return (Double(total) / seconds(ContinuousClock.now - t0), batch)
 }
 
-if wanted("ingest") {
-    let n = 20_000
-    let (engine, sam) = try seededEngine(temp("ingest"))
-    let (hubRate, _) = try ingest(engine, sam, count: n)
-    // The same rows, written straight into the same schema: no decode, no resolve, no conflicts.
+/// The same rows, written straight into the same schema: no decode, no resolve, no conflicts.
+func rawIngest(_ n: Int) throws -> Double {
     let raw = try SQLiteHubStore(path: temp("raw") + "/hub.sqlite")
     var clock = HybridLogicalClock()
     var seq: UInt64 = 0
-    let t0 = ContinuousClock.now
     var total = 0
     var pending = [FieldWrite]()
+    var local = SeededGenerator(seed: 3)
+    let t0 = ContinuousClock.now
     func flush() throws {
         try raw.transaction {
             var records = [RecordID: Record]()
@@ -176,11 +175,18 @@ if wanted("ingest") {
         pending.removeAll(keepingCapacity: true)
     }
     for i in 0..<n {
-        pending += dealWrites(UUID128.version7(milliseconds: base + Int64(i), using: &rng), i, clock: &clock)
+        pending += dealWrites(UUID128.version7(milliseconds: base + Int64(i), using: &local), i, clock: &clock)
         if pending.count >= 1100 { try flush() }
     }
     try flush()
-    let rawRate = Double(total) / seconds(ContinuousClock.now - t0)
+    return Double(total) / seconds(ContinuousClock.now - t0)
+}
+
+if wanted("ingest") {
+    let n = 20_000
+    let (engine, sam) = try seededEngine(temp("ingest"))
+    let (hubRate, _) = try ingest(engine, sam, count: n)
+    let rawRate = try rawIngest(n)
     row("hub ingest, push of \(n) deals (11 field writes each)", String(format: "%.0f writes/s", hubRate),
         String(format: "raw SQLite upsert %.0f writes/s (ratio %.2f)", rawRate, hubRate / rawRate), "≥ 0.5 of raw")
 }

@@ -33,6 +33,14 @@ public struct StateChecksum: Sendable, Hashable, CustomStringConvertible {
         for t in Self.terms(of: record, workspace: workspace) { value &-= t }
     }
 
+    /// The sum of a record's terms: what it adds to a checksum (subtract it when it leaves).
+    public static func term(of record: Record, workspace: Workspace) -> UInt64 {
+        terms(of: record, workspace: workspace).reduce(0, &+)
+    }
+
+    /// Adds or removes a precomputed record term.
+    public mutating func add(term: UInt64) { value &+= term; records += 1 }
+
     static func terms(of record: Record, workspace: Workspace) -> [UInt64] {
         let entity = workspace.entity(record.entity)
         var out = [term(record: record.id, fieldNumber: 0, state: record.created)]

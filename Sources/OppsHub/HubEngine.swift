@@ -25,6 +25,19 @@ public final class HubEngine {
     private let hubReplica: ReplicaID
     public let hubID: UUID128
 
+    /// What a user may see as of a head, kept across the pages of a sync.
+    struct VisibilitySnapshot {
+        var head: UInt64
+        var directory: Directory
+        var role: String
+        var workspaceVersion: UInt64
+        var visible: Set<RecordID>
+        var myTeams: Set<RecordID>
+        var columns: [RecordID: RecordColumns]
+    }
+
+    private var visibilityCache: [UserName: VisibilitySnapshot] = [:]
+
     /// The author of writes the hub makes itself (assignments). Not a valid user name.
     public static let systemAuthor = "hub"
 
@@ -639,11 +652,24 @@ public final class HubEngine {
                 try store.forget(replica: replica.id, records: request.forget.compactMap { RecordID(bytes: $0) })
             }
             let token = replica.pullToken + 1
-            let query = VisibilityQuery.make(user: user.name, role: user.role, workspace: workspace, directory: directory)
-            let visible = try store.records(visibleTo: query)
+            // What the user may see depends only on the records (head), the directory and the
+            // workspace: reuse it across the pages of one sync while none of them changed.
+            let snapshot: VisibilitySnapshot
+            if let cached = visibilityCache[user.name], cached.head == head, cached.directory == directory, cached.role == user.role,
+               cached.workspaceVersion == workspace.version {
+                snapshot = cached
+            } else {
+                let query = VisibilityQuery.make(user: user.name, role: user.role, workspace: workspace, directory: directory)
+                let visible = try store.records(visibleTo: query)
+                snapshot = VisibilitySnapshot(head: head, directory: directory, role: user.role, workspaceVersion: workspace.version, visible: visible,
+                                              myTeams: try store.teams(of: user.name), columns: try store.columns(of: Array(visible)))
+                if visibilityCache.count > 256 { visibilityCache.removeAll() }
+                visibilityCache[user.name] = snapshot
+            }
+            let visible = snapshot.visible
             let known = try store.known(replica: replica.id)
-            let myTeams = try store.teams(of: user.name)
-            let columns = try store.columns(of: Array(visible))
+            let myTeams = snapshot.myTeams
+            let columns = snapshot.columns
             func relations(_ id: RecordID, _ c: RecordColumns) -> Set<Relation> {
                 var r = Set<Relation>()
                 if c.owner == user.name { r.insert(.owner) }
@@ -788,10 +814,27 @@ public final class HubEngine {
             // 5. The checkpoint, on the last page: what the replica must now hold.
             response.more = more
             if !more {
+                // Stored per-record terms make this a column scan; only records where the user's
+                // view hides a field group are decoded and filtered.
                 var sum = StateChecksum()
+                let terms = try store.terms(of: visible)
+                var hiddenBySignature = [UInt64: Bool]()
                 for id in visible {
-                    guard let record = try store.record(id, workspace: workspace), let c = columns[id] else { continue }
-                    sum.add(filtered(record, actor: actor, relations: c.kind == 0 ? relations(id, c) : []), workspace: workspace)
+                    guard let c = columns[id] else { continue }
+                    var hides = false
+                    if c.kind == 0, let sig = signatures[id] {
+                        if let known = hiddenBySignature[sig] { hides = known } else {
+                            let rel = relations(id, c)
+                            hides = workspace.entity(c.entity)?.groups.contains { ($0.access[user.role]?.access(stage: c.stage, relations: rel) ?? .hidden) == .hidden } ?? false
+                            hiddenBySignature[sig] = hides
+                        }
+                    }
+                    if hides {
+                        guard let record = try store.record(id, workspace: workspace) else { continue }
+                        sum.add(filtered(record, actor: actor, relations: relations(id, c)), workspace: workspace)
+                    } else if let t = terms[id] {
+                        sum.add(term: t)
+                    }
                 }
                 var checkpoint = WireCheckpoint()
                 checkpoint.sequence = cursor

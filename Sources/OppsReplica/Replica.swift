@@ -422,7 +422,7 @@ public final class Replica {
             progress(SyncProgress(received: report.pulled, pages: report.pages, cursor: page.cursor, head: max(head, page.cursor)))
             if page.more { continue }
             // Verify: what we hold must be what the hub says we should hold.
-            let sum = StateChecksum(of: try store.allConfirmed(workspace: workspace), workspace: workspace)
+            let sum = try confirmedChecksum()
             if page.hasCheckpoint, sum.value != page.checkpoint.checksum {
                 if repairing { throw ReplicaError.hub("the replica still differs from the hub after a repair; run opps sync again or report it") }
                 repairing = true
@@ -450,9 +450,19 @@ public final class Replica {
         try store.setMeta("cursor", String(min(head, try store.metaInt("cursor"))))
         try store.setMeta("pull_token", "0")
         try store.setMeta("forget", dropped.map(\.description).joined(separator: ","))
+        try store.setMeta("checksum", String(StateChecksum(of: try store.allConfirmed(workspace: workspace), workspace: workspace).value))
+    }
+
+    /// The checksum of the confirmed state, as kept by `apply` (computed in full once if absent).
+    func confirmedChecksum() throws -> RunningChecksum {
+        if let text = try store.meta("checksum"), let v = UInt64(text) { return RunningChecksum(value: v) }
+        let full = StateChecksum(of: try store.allConfirmed(workspace: workspace), workspace: workspace)
+        try store.setMeta("checksum", String(full.value))
+        return RunningChecksum(value: full.value)
     }
 
     func resetForRepair() throws {
+        try store.setMeta("checksum", "0")
         try store.forgetConfirmed()
         try store.setMeta("cursor", "0")
         try store.setMeta("pull_token", "0")
@@ -471,6 +481,15 @@ public final class Replica {
             }
             return LogEntry(sequence: c.sequence, record: record, entity: entity.name, field: field, kind: kind, value: c.hasValue ? try c.value.coreValue() : .null,
                             stamp: Stamp(hlc: HLC(rawValue: c.hlc), replica: replicas[Int(c.replica)]), author: page.authors[Int(c.author)], authority: authority)
+        }
+        // The checksum of the confirmed state is kept up to date incrementally: each touched
+        // record's old term goes out and its new term comes in (merge-semantics.md §8).
+        var sum = try confirmedChecksum()
+        var oldTerms = [RecordID: UInt64]()
+        var allIDs = page.left.compactMap { RecordID(bytes: $0) } + page.entered.compactMap { RecordID(bytes: $0.record) }
+        allIDs += page.changes.compactMap { RecordID(bytes: $0.record) }
+        for id in allIDs where oldTerms[id] == nil {
+            oldTerms[id] = try store.confirmed(id, workspace: workspace).map { StateChecksum.term(of: $0, workspace: workspace) } ?? 0
         }
         var touched = Set<RecordID>()
         var records = [RecordID: Record]()
@@ -510,6 +529,11 @@ public final class Replica {
         for (id, record) in records {
             try store.save(confirmed: record, view: record, workspace: workspace)
         }
+        for (id, old) in oldTerms {
+            sum.value &-= old
+            if let now = records[id] { sum.value &+= StateChecksum.term(of: now, workspace: workspace) }
+        }
+        try store.setMeta("checksum", String(sum.value))
         // Only records with writes still in the outbox need their view rebuilt (rebase);
         // the others' view is the confirmed state just saved.
         let pendingRecords = try store.recordsWithPendingWrites()
@@ -536,3 +560,8 @@ public final class Replica {
 }
 
 import SwiftProtobuf
+
+/// A checksum value maintained by adding and subtracting record terms.
+struct RunningChecksum {
+    var value: UInt64
+}

@@ -119,6 +119,8 @@ public protocol HubStorage: AnyObject {
     func recordCount() throws -> Int
     /// Open (not closed, not deleted) staged records a user owns: the assignment rule's capacity.
     func openRecords(owner: UserName, closedStages: Set<String>) throws -> Int
+    /// Each record's checksum term as stored (merge-semantics.md §8), unfiltered.
+    func terms(of ids: Set<RecordID>) throws -> [RecordID: UInt64]
     /// The indexed columns of records, without decoding their fields.
     func columns(of ids: [RecordID]) throws -> [RecordID: RecordColumns]
     /// The deals a user is an active team member of.

@@ -238,8 +238,10 @@ public final class ReplicaStore {
 
     /// The record as the user sees it: confirmed state with pending local writes on top.
     public func view(_ id: RecordID, workspace: Workspace) throws -> Record? {
-        guard let row = try database.query("SELECT entity, created, view, deleted FROM records WHERE id = ?", [.blob(id.bytes)]).first,
-              let entity = row[0].string, let created = row[1].bytes, let v = row[2].bytes else { return nil }
+        guard let row = try database.query("SELECT entity, created, view, deleted, confirmed FROM records WHERE id = ?", [.blob(id.bytes)]).first,
+              let entity = row[0].string, let created = row[1].bytes, var v = row[2].bytes else { return nil }
+        // An empty view blob means "the same as the confirmed state" (nothing pending): stored once.
+        if v.isEmpty, let c = row[4].bytes { v = c }
         var r = Record(id: id, entity: entity, created: try state(created), fields: try fields(v, entity: workspace.entity(entity)))
         if let d = row[3].bytes { r.deleted = try state(d) }
         return r
@@ -258,7 +260,7 @@ public final class ReplicaStore {
                 confirmed = excluded.confirmed, view = excluded.view, deleted = excluded.deleted, local_only = excluded.local_only
             """, [.blob(view.id.bytes), .text(view.entity), stage, view.owner.map { .text($0) } ?? .null, .text(view.creator), due,
                   .blob(try stateBytes((confirmed ?? view).created)), try confirmed.map { .blob(try fieldsBytes($0.fields, entity: entity)) } ?? .null,
-                  .blob(try fieldsBytes(view.fields, entity: entity)), try view.deleted.map { .blob(try stateBytes($0)) } ?? .null,
+                  .blob(confirmed?.fields == view.fields ? [] : try fieldsBytes(view.fields, entity: entity)), try view.deleted.map { .blob(try stateBytes($0)) } ?? .null,
                   .integer(confirmed == nil ? 1 : 0)])
     }
 
@@ -315,7 +317,7 @@ public final class ReplicaStore {
                 stamps += c.count - values
             }
             stamps += (row[0].bytes?.count ?? 0)
-            // The view duplicates confirmed state when nothing is pending: count it as metadata.
+            // A view is stored only while writes are pending (else it is the confirmed state).
             stamps += row[2].bytes?.count ?? 0
         }
         let outbox = Int(try database.query("SELECT coalesce(sum(length(value)) + count(*) * 40, 0) FROM outbox").first?[0].int ?? 0)

@@ -54,6 +54,8 @@ public final class SQLiteHubStore: HubStorage {
         )
         m.register("2026-11-29-hub-2-admin-log",
             "CREATE TABLE admin_log (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL)")
+        m.register("2026-11-29-hub-3-record-terms",
+            "ALTER TABLE records ADD COLUMN term INTEGER NOT NULL DEFAULT 0")
         return m
     }()
 
@@ -105,6 +107,16 @@ public final class SQLiteHubStore: HubStorage {
         let p = closedStages.isEmpty ? "NULL" : closedStages.map { _ in "?" }.joined(separator: ",")
         return Int(try database.query("SELECT count(*) FROM records WHERE kind = 0 AND deleted IS NULL AND owner = ? AND stage NOT IN (\(p))",
                                       [.text(owner)] + closedStages.sorted().map { .text($0) }).first?[0].int ?? 0)
+    }
+
+    public func terms(of ids: Set<RecordID>) throws -> [RecordID: UInt64] {
+        var out = [RecordID: UInt64]()
+        out.reserveCapacity(ids.count)
+        for row in try database.query("SELECT id, term FROM records") {
+            guard let b = row[0].bytes, let id = RecordID(bytes: b), ids.contains(id), let t = row[1].int else { continue }
+            out[id] = UInt64(bitPattern: t)
+        }
+        return out
     }
 
     public func columns(of ids: [RecordID]) throws -> [RecordID: RecordColumns] {
@@ -332,11 +344,12 @@ public final class SQLiteHubStore: HubStorage {
         var parent: SQLValue = .null
         if let via = entity.visibleVia, case let .reference(p) = record[via] { parent = .blob(p.bytes) }
         try database.execute("""
-            INSERT INTO records (id, entity, kind, creator, owner, stage, parent, created, fields, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO records (id, entity, kind, creator, owner, stage, parent, created, fields, deleted, term) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, stage = excluded.stage, parent = excluded.parent,
-                fields = excluded.fields, deleted = excluded.deleted
+                fields = excluded.fields, deleted = excluded.deleted, term = excluded.term
             """, [.blob(record.id.bytes), .text(record.entity), .integer(kind), .text(record.creator), Self.optionalText(record.owner), stage, parent,
-                  .blob(try stateBytes(record.created)), .blob(w.bytes), try record.deleted.map { .blob(try stateBytes($0)) } ?? .null])
+                  .blob(try stateBytes(record.created)), .blob(w.bytes), try record.deleted.map { .blob(try stateBytes($0)) } ?? .null,
+                  .integer(Int64(bitPattern: StateChecksum.term(of: record, workspace: workspace)))])
         if kind == 0 {
             // Accounts and contacts a deal points at are visible with the deal.
             try database.execute("DELETE FROM refs WHERE source = ?", [.blob(record.id.bytes)])

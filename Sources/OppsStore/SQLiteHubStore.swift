@@ -56,6 +56,18 @@ public final class SQLiteHubStore: HubStorage {
             "CREATE TABLE admin_log (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL)")
         m.register("2026-11-29-hub-3-record-terms",
             "ALTER TABLE records ADD COLUMN term INTEGER NOT NULL DEFAULT 0")
+        // A narrow copy of the hot columns: visibility, column and checksum scans read it
+        // instead of the wide record rows (whose field blobs make full scans slow).
+        m.register("2026-11-29-hub-4-record-index",
+            """
+            CREATE TABLE record_index (id BLOB PRIMARY KEY, entity TEXT NOT NULL, kind INTEGER NOT NULL, creator TEXT NOT NULL, owner TEXT,
+                stage TEXT, parent BLOB, live INTEGER NOT NULL, term INTEGER NOT NULL) WITHOUT ROWID
+            """,
+            "INSERT INTO record_index SELECT id, entity, kind, creator, owner, stage, parent, deleted IS NULL, term FROM records",
+            "CREATE INDEX record_index_owner ON record_index(owner)",
+            "CREATE INDEX record_index_creator ON record_index(creator)",
+            "CREATE INDEX record_index_stage ON record_index(stage)",
+            "CREATE INDEX record_index_parent ON record_index(parent)")
         return m
     }()
 
@@ -105,14 +117,14 @@ public final class SQLiteHubStore: HubStorage {
 
     public func openRecords(owner: UserName, closedStages: Set<String>) throws -> Int {
         let p = closedStages.isEmpty ? "NULL" : closedStages.map { _ in "?" }.joined(separator: ",")
-        return Int(try database.query("SELECT count(*) FROM records WHERE kind = 0 AND deleted IS NULL AND owner = ? AND stage NOT IN (\(p))",
+        return Int(try database.query("SELECT count(*) FROM record_index WHERE kind = 0 AND live = 1 AND owner = ? AND stage NOT IN (\(p))",
                                       [.text(owner)] + closedStages.sorted().map { .text($0) }).first?[0].int ?? 0)
     }
 
     public func terms(of ids: Set<RecordID>) throws -> [RecordID: UInt64] {
         var out = [RecordID: UInt64]()
         out.reserveCapacity(ids.count)
-        for row in try database.query("SELECT id, term FROM records") {
+        for row in try database.query("SELECT id, term FROM record_index") {
             guard let b = row[0].bytes, let id = RecordID(bytes: b), ids.contains(id), let t = row[1].int else { continue }
             out[id] = UInt64(bitPattern: t)
         }
@@ -124,7 +136,7 @@ public final class SQLiteHubStore: HubStorage {
         let wanted = Set(ids)
         var out = [RecordID: RecordColumns]()
         out.reserveCapacity(wanted.count)
-        for row in try database.query("SELECT id, entity, kind, creator, owner, stage FROM records") {
+        for row in try database.query("SELECT id, entity, kind, creator, owner, stage FROM record_index") {
             guard let b = row[0].bytes, let id = RecordID(bytes: b), wanted.contains(id), let entity = row[1].string, let kind = row[2].int,
                   let creator = row[3].string else { continue }
             out[id] = RecordColumns(entity: entity, kind: Int(kind), creator: creator, owner: row[4].string, stage: row[5].string)
@@ -350,6 +362,10 @@ public final class SQLiteHubStore: HubStorage {
             """, [.blob(record.id.bytes), .text(record.entity), .integer(kind), .text(record.creator), Self.optionalText(record.owner), stage, parent,
                   .blob(try stateBytes(record.created)), .blob(w.bytes), try record.deleted.map { .blob(try stateBytes($0)) } ?? .null,
                   .integer(Int64(bitPattern: StateChecksum.term(of: record, workspace: workspace)))])
+        try database.execute("""
+            INSERT OR REPLACE INTO record_index (id, entity, kind, creator, owner, stage, parent, live, term) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.blob(record.id.bytes), .text(record.entity), .integer(kind), .text(record.creator), Self.optionalText(record.owner), stage, parent,
+                  .integer(record.isDeleted ? 0 : 1), .integer(Int64(bitPattern: StateChecksum.term(of: record, workspace: workspace)))])
         if kind == 0 {
             // Accounts and contacts a deal points at are visible with the deal.
             try database.execute("DELETE FROM refs WHERE source = ?", [.blob(record.id.bytes)])
@@ -368,7 +384,7 @@ public final class SQLiteHubStore: HubStorage {
     }
 
     public func recordCount() throws -> Int {
-        Int(try database.query("SELECT count(*) FROM records").first?[0].int ?? 0)
+        Int(try database.query("SELECT count(*) FROM record_index").first?[0].int ?? 0)
     }
 
     // MARK: Log
@@ -483,9 +499,10 @@ public final class SQLiteHubStore: HubStorage {
     public func compact(below sequence: UInt64) throws -> (entries: Int, tombstones: Int) {
         // A tombstone whose deletion every live replica has seen can go, with its records.
         var tombstones = 0
-        for row in try database.query("SELECT id, deleted FROM records WHERE deleted IS NOT NULL") {
+        for row in try database.query("SELECT r.id, r.deleted FROM record_index i JOIN records r ON r.id = i.id WHERE i.live = 0") {
             guard let b = row[0].bytes, let d = row[1].bytes, let seq = try? state(d).sequence, seq <= sequence else { continue }
             try database.execute("DELETE FROM records WHERE id = ?", [.blob(b)])
+            try database.execute("DELETE FROM record_index WHERE id = ?", [.blob(b)])
             try database.execute("DELETE FROM refs WHERE source = ?", [.blob(b)])
             try database.execute("DELETE FROM teams WHERE membership = ?", [.blob(b)])
             tombstones += 1
@@ -534,14 +551,14 @@ public final class SQLiteHubStore: HubStorage {
         try database.execute("CREATE TEMP TABLE IF NOT EXISTS visible_top (id BLOB PRIMARY KEY) WITHOUT ROWID")
         try database.execute("DELETE FROM temp.visible_top")
         if !conditions.isEmpty {
-            try database.execute("INSERT INTO temp.visible_top SELECT id FROM records WHERE kind = 0 AND deleted IS NULL AND (\(conditions.joined(separator: " OR ")))", args)
+            try database.execute("INSERT INTO temp.visible_top SELECT id FROM record_index WHERE kind = 0 AND live = 1 AND (\(conditions.joined(separator: " OR ")))", args)
         }
         var out = Set<RecordID>()
         let rows = try database.query("""
             SELECT id FROM temp.visible_top
-            UNION SELECT id FROM records WHERE kind = 1 AND deleted IS NULL AND parent IN (SELECT id FROM temp.visible_top)
-            UNION SELECT r.id FROM refs f JOIN records r ON r.id = f.target WHERE r.deleted IS NULL AND f.source IN (SELECT id FROM temp.visible_top)
-            UNION SELECT id FROM records WHERE kind = 2 AND deleted IS NULL AND creator = ?
+            UNION SELECT id FROM record_index WHERE kind = 1 AND live = 1 AND parent IN (SELECT id FROM temp.visible_top)
+            UNION SELECT r.id FROM refs f JOIN record_index r ON r.id = f.target WHERE r.live = 1 AND f.source IN (SELECT id FROM temp.visible_top)
+            UNION SELECT id FROM record_index WHERE kind = 2 AND live = 1 AND creator = ?
             """, [.text(q.user)])
         for row in rows { if let b = row[0].bytes, let id = RecordID(bytes: b) { out.insert(id) } }
         return out

@@ -33,12 +33,15 @@ public struct HTTPTransport: Transport {
     public let requestTimeout: TimeAmount
     let client: HTTPClient
 
-    public init(baseURL: String, connectTimeout: TimeAmount = .seconds(3), requestTimeout: TimeAmount = .seconds(120)) {
+    /// `maxConnections`: connections kept to the hub at once (a laptop needs one; the load
+    /// benchmark, simulating many laptops through one client, needs many).
+    public init(baseURL: String, connectTimeout: TimeAmount = .seconds(3), requestTimeout: TimeAmount = .seconds(120), maxConnections: Int = 8) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: connectTimeout, read: requestTimeout)
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnections
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -121,9 +121,21 @@ public final class SQLiteHubStore: HubStorage {
                                       [.text(owner)] + closedStages.sorted().map { .text($0) }).first?[0].int ?? 0)
     }
 
+    /// Few ids are looked up one by one; many by one scan of the narrow index table.
+    private func fewer(_ count: Int) throws -> Bool {
+        if count < 200 { return true }
+        return try count * 8 < recordCount()
+    }
+
     public func terms(of ids: Set<RecordID>) throws -> [RecordID: UInt64] {
         var out = [RecordID: UInt64]()
         out.reserveCapacity(ids.count)
+        if try fewer(ids.count) {
+            for id in ids {
+                if let t = try database.query("SELECT term FROM record_index WHERE id = ?", [.blob(id.bytes)]).first?[0].int { out[id] = UInt64(bitPattern: t) }
+            }
+            return out
+        }
         for row in try database.query("SELECT id, term FROM record_index") {
             guard let b = row[0].bytes, let id = RecordID(bytes: b), ids.contains(id), let t = row[1].int else { continue }
             out[id] = UInt64(bitPattern: t)
@@ -136,7 +148,13 @@ public final class SQLiteHubStore: HubStorage {
         let wanted = Set(ids)
         var out = [RecordID: RecordColumns]()
         out.reserveCapacity(wanted.count)
-        for row in try database.query("SELECT id, entity, kind, creator, owner, stage FROM record_index") {
+        let rows: [[SQLValue]]
+        if try fewer(wanted.count) {
+            rows = try wanted.flatMap { try database.query("SELECT id, entity, kind, creator, owner, stage FROM record_index WHERE id = ?", [.blob($0.bytes)]) }
+        } else {
+            rows = try database.query("SELECT id, entity, kind, creator, owner, stage FROM record_index")
+        }
+        for row in rows {
             guard let b = row[0].bytes, let id = RecordID(bytes: b), wanted.contains(id), let entity = row[1].string, let kind = row[2].int,
                   let creator = row[3].string else { continue }
             out[id] = RecordColumns(entity: entity, kind: Int(kind), creator: creator, owner: row[4].string, stage: row[5].string)

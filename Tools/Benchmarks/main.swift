@@ -274,7 +274,8 @@ if wanted("concurrent") {
         let rss0 = maxRSSKiB()
         let issued = tokens
         try await serve(hub) { url in
-            let transport = HTTPTransport(baseURL: url, requestTimeout: .seconds(60))
+            // One connection per simulated laptop, as 1,000 real laptops would have.
+            let transport = HTTPTransport(baseURL: url, requestTimeout: .seconds(60), maxConnections: n)
             // Every replica: create, then one sync (handshake + push + pull), all at once.
             var replicas = [Replica]()
             for i in 0..<n {

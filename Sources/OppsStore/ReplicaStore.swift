@@ -75,8 +75,7 @@ public struct ListedRecord: Sendable, Hashable {
 /// pending local writes (rebase). Every SQL statement of the replica is here.
 public final class ReplicaStore {
     public let database: Database
-    private var replicaIndex: [ReplicaID: Int64] = [:]
-    private var replicaByIndex: [Int64: ReplicaID] = [:]
+    private let codec: StampCodec
 
     public static let migrator: Migrator = {
         var m = Migrator()
@@ -113,17 +112,7 @@ public final class ReplicaStore {
     public init(path: String) throws {
         database = try Database(path: path)
         try Self.migrator.migrate(database)
-        try loadReplicaIndex()
-    }
-
-    private func loadReplicaIndex() throws {
-        replicaIndex.removeAll()
-        replicaByIndex.removeAll()
-        for row in try database.query("SELECT idx, id FROM replica_ids") {
-            guard let idx = row[0].int, let b = row[1].bytes, let id = ReplicaID(bytes: b) else { continue }
-            replicaIndex[id] = idx
-            replicaByIndex[idx] = id
-        }
+        codec = try StampCodec(database: database)
     }
 
     private var depth = 0
@@ -141,7 +130,7 @@ public final class ReplicaStore {
         do {
             return try database.transaction { _ in try body() }
         } catch {
-            try loadReplicaIndex()
+            try codec.reload()
             throw error
         }
     }
@@ -158,72 +147,6 @@ public final class ReplicaStore {
 
     public func metaInt(_ key: String) throws -> UInt64 { UInt64(try meta(key) ?? "0") ?? 0 }
 
-    // MARK: Stored states
-
-    private func index(of replica: ReplicaID) throws -> Int64 {
-        if let i = replicaIndex[replica] { return i }
-        try database.execute("INSERT INTO replica_ids (id) VALUES (?)", [.blob(replica.bytes)])
-        let i = database.lastInsertRowID
-        replicaIndex[replica] = i
-        replicaByIndex[i] = replica
-        return i
-    }
-
-    private func replica(index: Int64) throws -> ReplicaID {
-        guard let r = replicaByIndex[index] else { throw StoreError(code: -2, message: "unknown replica index") }
-        return r
-    }
-
-    private func encode(_ s: FieldState, into w: inout ByteWriter) throws {
-        w.value(s.value)
-        w.varint(s.stamp.hlc.rawValue)
-        w.varint(UInt64(try index(of: s.stamp.replica)))
-        w.string(s.author)
-        w.byte(UInt8(s.authority.rawValue))
-        w.varint(s.sequence)
-    }
-
-    private func decodeState(_ r: inout ByteReader) throws -> FieldState {
-        let value = try r.value()
-        let hlc = HLC(rawValue: try r.varint())
-        let rep = try replica(index: Int64(try r.varint()))
-        let author = try r.string()
-        guard let authority = Access(rawValue: Int(try r.byte())) else { throw ByteReader.damaged }
-        return FieldState(value: value, stamp: Stamp(hlc: hlc, replica: rep), author: author, authority: authority, sequence: try r.varint())
-    }
-
-    private func stateBytes(_ s: FieldState) throws -> [UInt8] {
-        var w = ByteWriter()
-        try encode(s, into: &w)
-        return w.bytes
-    }
-
-    private func state(_ b: [UInt8]) throws -> FieldState {
-        var r = ByteReader(b)
-        return try decodeState(&r)
-    }
-
-    private func fieldsBytes(_ fields: [String: FieldState], entity: Entity) throws -> [UInt8] {
-        var w = ByteWriter(capacity: 256)
-        for f in entity.fields {
-            guard let s = fields[f.name] else { continue }
-            w.varint(UInt64(f.number))
-            try encode(s, into: &w)
-        }
-        return w.bytes
-    }
-
-    private func fields(_ b: [UInt8], entity: Entity?) throws -> [String: FieldState] {
-        var out = [String: FieldState]()
-        var r = ByteReader(b)
-        while !r.atEnd {
-            let n = UInt32(try r.varint())
-            let s = try decodeState(&r)
-            if let name = entity?.field(number: n)?.name { out[name] = s }
-        }
-        return out
-    }
-
     // MARK: Records
 
     /// The hub-confirmed record (nil when only local, or unknown).
@@ -231,8 +154,8 @@ public final class ReplicaStore {
         guard let row = try database.query("SELECT entity, created, confirmed, deleted FROM records WHERE id = ? AND confirmed IS NOT NULL",
                                            [.blob(id.bytes)]).first,
               let entity = row[0].string, let created = row[1].bytes, let c = row[2].bytes else { return nil }
-        var r = Record(id: id, entity: entity, created: try state(created), fields: try fields(c, entity: workspace.entity(entity)))
-        if let d = row[3].bytes { r.deleted = try state(d) }
+        var r = Record(id: id, entity: entity, created: try codec.state(created), fields: try codec.fields(c, entity: workspace.entity(entity)))
+        if let d = row[3].bytes { r.deleted = try codec.state(d) }
         return r
     }
 
@@ -242,8 +165,8 @@ public final class ReplicaStore {
               let entity = row[0].string, let created = row[1].bytes, var v = row[2].bytes else { return nil }
         // An empty view blob means "the same as the confirmed state" (nothing pending): stored once.
         if v.isEmpty, let c = row[4].bytes { v = c }
-        var r = Record(id: id, entity: entity, created: try state(created), fields: try fields(v, entity: workspace.entity(entity)))
-        if let d = row[3].bytes { r.deleted = try state(d) }
+        var r = Record(id: id, entity: entity, created: try codec.state(created), fields: try codec.fields(v, entity: workspace.entity(entity)))
+        if let d = row[3].bytes { r.deleted = try codec.state(d) }
         return r
     }
 
@@ -259,8 +182,8 @@ public final class ReplicaStore {
             ON CONFLICT(id) DO UPDATE SET stage = excluded.stage, owner = excluded.owner, due = excluded.due, created = excluded.created,
                 confirmed = excluded.confirmed, view = excluded.view, deleted = excluded.deleted, local_only = excluded.local_only
             """, [.blob(view.id.bytes), .text(view.entity), stage, view.owner.map { .text($0) } ?? .null, .text(view.creator), due,
-                  .blob(try stateBytes((confirmed ?? view).created)), try confirmed.map { .blob(try fieldsBytes($0.fields, entity: entity)) } ?? .null,
-                  .blob(confirmed?.fields == view.fields ? [] : try fieldsBytes(view.fields, entity: entity)), try view.deleted.map { .blob(try stateBytes($0)) } ?? .null,
+                  .blob(try codec.bytes((confirmed ?? view).created)), try confirmed.map { .blob(try codec.fieldsBytes($0.fields, entity: entity)) } ?? .null,
+                  .blob(confirmed?.fields == view.fields ? [] : try codec.fieldsBytes(view.fields, entity: entity)), try view.deleted.map { .blob(try codec.bytes($0)) } ?? .null,
                   .integer(confirmed == nil ? 1 : 0)])
     }
 
@@ -311,7 +234,7 @@ public final class ReplicaStore {
         for row in try database.query("SELECT created, confirmed, view, entity FROM records") {
             guard let entity = row[3].string, let ws = try? Workspace.decode(try meta("workspace") ?? ""), let e = ws.entity(entity) else { continue }
             if let c = row[1].bytes {
-                let fields = try fields(c, entity: e)
+                let fields = try codec.fields(c, entity: e)
                 let values = fields.values.reduce(0) { $0 + $1.value.storedBytes.count }
                 data += values
                 stamps += c.count - values

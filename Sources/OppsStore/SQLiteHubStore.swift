@@ -3,9 +3,8 @@ import OppsCore
 /// The hub store on one SQLite file (WAL). Every SQL statement of the hub is in this file.
 public final class SQLiteHubStore: HubStorage {
     public let database: Database
-    /// Replica ids are stored as small integers inside record blobs and the log.
-    private var replicaIndex: [ReplicaID: Int64] = [:]
-    private var replicaByIndex: [Int64: ReplicaID] = [:]
+    /// Field states and replica ids (small integers inside record blobs and the log).
+    private let codec: StampCodec
 
     public static let migrator: Migrator = {
         var m = Migrator()
@@ -88,11 +87,7 @@ public final class SQLiteHubStore: HubStorage {
     public init(path: String) throws {
         database = try Database(path: path)
         try Self.migrator.migrate(database)
-        for row in try database.query("SELECT idx, id FROM replica_ids") {
-            guard let idx = row[0].int, let bytes = row[1].bytes, let id = ReplicaID(bytes: bytes) else { continue }
-            replicaIndex[id] = idx
-            replicaByIndex[idx] = id
-        }
+        codec = try StampCodec(database: database)
     }
 
     public func transaction<T>(_ body: () throws -> T) throws -> T {
@@ -100,20 +95,11 @@ public final class SQLiteHubStore: HubStorage {
             return try database.transaction { _ in try body() }
         } catch {
             // A rolled-back transaction may have cached replica indexes that no longer exist.
-            try reloadReplicaIndex()
+            try codec.reload()
             throw error
         }
     }
 
-    private func reloadReplicaIndex() throws {
-        replicaIndex.removeAll()
-        replicaByIndex.removeAll()
-        for row in try database.query("SELECT idx, id FROM replica_ids") {
-            guard let idx = row[0].int, let bytes = row[1].bytes, let id = ReplicaID(bytes: bytes) else { continue }
-            replicaIndex[id] = idx
-            replicaByIndex[idx] = id
-        }
-    }
 
     public func openRecords(owner: UserName, closedStages: Set<String>) throws -> Int {
         let p = closedStages.isEmpty ? "NULL" : closedStages.map { _ in "?" }.joined(separator: ",")
@@ -258,25 +244,6 @@ public final class SQLiteHubStore: HubStorage {
 
     // MARK: Replicas and batches
 
-    private func index(of replica: ReplicaID) throws -> Int64 {
-        if let i = replicaIndex[replica] { return i }
-        try database.execute("INSERT INTO replica_ids (id) VALUES (?)", [.blob(replica.bytes)])
-        let i = database.lastInsertRowID
-        replicaIndex[replica] = i
-        replicaByIndex[i] = replica
-        return i
-    }
-
-    private func replica(index: Int64) throws -> ReplicaID {
-        if let r = replicaByIndex[index] { return r }
-        // Another connection may have added it.
-        guard let bytes = try database.query("SELECT id FROM replica_ids WHERE idx = ?", [.integer(index)]).first?[0].bytes,
-              let r = ReplicaID(bytes: bytes) else { throw StoreError(code: -2, message: "unknown replica index") }
-        replicaIndex[r] = index
-        replicaByIndex[index] = r
-        return r
-    }
-
     public func replica(_ id: ReplicaID) throws -> ReplicaRow? {
         guard let row = try database.query("SELECT user, last_batch, ack, last_seen_ms, pull_token FROM replicas WHERE id = ?", [.blob(id.bytes)]).first,
               let user = row[0].string else { return nil }
@@ -315,59 +282,17 @@ public final class SQLiteHubStore: HubStorage {
 
     // MARK: Records
 
-    private func encode(_ s: FieldState, into w: inout ByteWriter) throws {
-        w.value(s.value)
-        w.varint(s.stamp.hlc.rawValue)
-        w.varint(UInt64(try index(of: s.stamp.replica)))
-        w.string(s.author)
-        w.byte(UInt8(s.authority.rawValue))
-        w.varint(s.sequence)
-    }
-
-    private func decodeState(_ r: inout ByteReader) throws -> FieldState {
-        let value = try r.value()
-        let hlc = HLC(rawValue: try r.varint())
-        let replica = try replica(index: Int64(try r.varint()))
-        let author = try r.string()
-        guard let authority = Access(rawValue: Int(try r.byte())) else { throw ByteReader.damaged }
-        return FieldState(value: value, stamp: Stamp(hlc: hlc, replica: replica), author: author, authority: authority, sequence: try r.varint())
-    }
-
-    private func state(_ bytes: [UInt8]) throws -> FieldState {
-        var r = ByteReader(bytes)
-        return try decodeState(&r)
-    }
-
-    private func stateBytes(_ s: FieldState) throws -> [UInt8] {
-        var w = ByteWriter()
-        try encode(s, into: &w)
-        return w.bytes
-    }
-
     public func record(_ id: RecordID, workspace: Workspace) throws -> Record? {
         guard let row = try database.query("SELECT entity, created, fields, deleted FROM records WHERE id = ?", [.blob(id.bytes)]).first,
               let entityName = row[0].string, let created = row[1].bytes, let blob = row[2].bytes else { return nil }
-        var record = Record(id: id, entity: entityName, created: try state(created))
-        let entity = workspace.entity(entityName)
-        var r = ByteReader(blob)
-        while !r.atEnd {
-            let number = UInt32(try r.varint())
-            let s = try decodeState(&r)
-            // A field unknown to this workspace version is kept in storage but not shown.
-            if let name = entity?.field(number: number)?.name { record.fields[name] = s }
-        }
-        if let d = row[3].bytes { record.deleted = try state(d) }
+        var record = Record(id: id, entity: entityName, created: try codec.state(created), fields: try codec.fields(blob, entity: workspace.entity(entityName)))
+        if let d = row[3].bytes { record.deleted = try codec.state(d) }
         return record
     }
 
     public func saveRecord(_ record: Record, workspace: Workspace) throws {
         guard let entity = workspace.entity(record.entity) else { throw StoreError(code: -3, message: "unknown entity") }
-        var w = ByteWriter(capacity: 256)
-        for field in entity.fields {
-            guard let s = record.fields[field.name] else { continue }
-            w.varint(UInt64(field.number))
-            try encode(s, into: &w)
-        }
+        let blob = try codec.fieldsBytes(record.fields, entity: entity)
         let kind: Int64 = entity.stageField != nil ? 0 : (entity.visibleVia != nil ? 1 : 2)
         var stage: SQLValue = .null
         if let sf = entity.stageField, case let .member(s) = record[sf] { stage = .text(s) }
@@ -378,7 +303,7 @@ public final class SQLiteHubStore: HubStorage {
             ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, stage = excluded.stage, parent = excluded.parent,
                 fields = excluded.fields, deleted = excluded.deleted, term = excluded.term
             """, [.blob(record.id.bytes), .text(record.entity), .integer(kind), .text(record.creator), Self.optionalText(record.owner), stage, parent,
-                  .blob(try stateBytes(record.created)), .blob(w.bytes), try record.deleted.map { .blob(try stateBytes($0)) } ?? .null,
+                  .blob(try codec.bytes(record.created)), .blob(blob), try record.deleted.map { .blob(try codec.bytes($0)) } ?? .null,
                   .integer(Int64(bitPattern: StateChecksum.term(of: record, workspace: workspace)))])
         try database.execute("""
             INSERT OR REPLACE INTO record_index (id, entity, kind, creator, owner, stage, parent, live, term) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -417,7 +342,7 @@ public final class SQLiteHubStore: HubStorage {
         try database.execute("""
             INSERT INTO log (seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.integer(Int64(e.sequence)), .blob(e.record.bytes), .text(e.entity), .text(e.field), .integer(Self.kindCode(e.kind)),
-                  .blob(e.value.storedBytes), .integer(Int64(bitPattern: e.stamp.hlc.rawValue)), .integer(try index(of: e.stamp.replica)),
+                  .blob(e.value.storedBytes), .integer(Int64(bitPattern: e.stamp.hlc.rawValue)), .integer(try codec.index(of: e.stamp.replica)),
                   .text(e.author), .integer(Int64(e.authority.rawValue)), .integer(hubMilliseconds)])
     }
 
@@ -444,7 +369,7 @@ public final class SQLiteHubStore: HubStorage {
                   let authority = row[9].int.flatMap({ Access(rawValue: Int($0)) }), let ms = row[10].int
             else { throw ByteReader.damaged }
             let entry = LogEntry(sequence: UInt64(seq), record: record, entity: entity, field: field, kind: Self.kind(row[4].int),
-                                 value: try Value(storedBytes: vb), stamp: Stamp(hlc: HLC(rawValue: UInt64(bitPattern: hlc)), replica: try replica(index: ri)),
+                                 value: try Value(storedBytes: vb), stamp: Stamp(hlc: HLC(rawValue: UInt64(bitPattern: hlc)), replica: try codec.replica(index: ri)),
                                  author: author, authority: authority)
             return StoredLogEntry(entry: entry, hubMilliseconds: ms)
         }
@@ -469,7 +394,7 @@ public final class SQLiteHubStore: HubStorage {
             INSERT INTO conflicts (record, entity, field, outcome, rule, loser, author, winner, winner_author, owner, hub_ms)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.blob(c.record.bytes), .text(c.entity), .text(c.field), .text(c.outcome.rawValue), .text(c.rule.rawValue),
-                  .blob(try stateBytes(c.loser)), .text(c.loser.author), try c.winner.map { .blob(try stateBytes($0)) } ?? .null,
+                  .blob(try codec.bytes(c.loser)), .text(c.loser.author), try c.winner.map { .blob(try codec.bytes($0)) } ?? .null,
                   Self.optionalText(c.winner?.author), Self.optionalText(owner), .integer(hubMilliseconds)])
         return UInt64(database.lastInsertRowID)
     }
@@ -480,7 +405,7 @@ public final class SQLiteHubStore: HubStorage {
                   let outcome = row[4].string.flatMap(Outcome.init(rawValue:)), let rule = row[5].string.flatMap(RuleID.init(rawValue:)),
                   let loser = row[6].bytes, let ms = row[9].int else { throw ByteReader.damaged }
             let c = ConflictRecord(id: UInt64(id), record: record, entity: entity, field: field, outcome: outcome, rule: rule,
-                                   loser: try state(loser), winner: try row[7].bytes.map { try state($0) })
+                                   loser: try codec.state(loser), winner: try row[7].bytes.map { try codec.state($0) })
             return StoredConflict(conflict: c, hubMilliseconds: ms, owner: row[8].string)
         }
     }
@@ -518,7 +443,7 @@ public final class SQLiteHubStore: HubStorage {
         // A tombstone whose deletion every live replica has seen can go, with its records.
         var tombstones = 0
         for row in try database.query("SELECT r.id, r.deleted FROM record_index i JOIN records r ON r.id = i.id WHERE i.live = 0") {
-            guard let b = row[0].bytes, let d = row[1].bytes, let seq = try? state(d).sequence, seq <= sequence else { continue }
+            guard let b = row[0].bytes, let d = row[1].bytes, let seq = try? codec.state(d).sequence, seq <= sequence else { continue }
             try database.execute("DELETE FROM records WHERE id = ?", [.blob(b)])
             try database.execute("DELETE FROM record_index WHERE id = ?", [.blob(b)])
             try database.execute("DELETE FROM refs WHERE source = ?", [.blob(b)])

@@ -9,15 +9,32 @@ public struct UUID128: Sendable, Hashable, Comparable, CustomStringConvertible {
         self.low = low
     }
 
-    /// From exactly 16 bytes (big-endian); nil otherwise.
+    /// From exactly 16 bytes (big-endian); nil otherwise. Inlinable so that callers in other
+    /// modules get a specialised copy: the unspecialised generic loop was 26 % of a sync's CPU
+    /// time (ids are read from every stored row).
+    @inlinable
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 16 else { return nil }
         var h: UInt64 = 0, l: UInt64 = 0
-        for (i, b) in bytes.enumerated() {
+        var i = 0
+        for b in bytes {
             if i < 8 { h = h << 8 | UInt64(b) } else { l = l << 8 | UInt64(b) }
+            i += 1
         }
-        high = h
-        low = l
+        self.init(high: h, low: l)
+    }
+
+    /// From exactly 16 bytes of an array (the common, fast path).
+    @inlinable
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 16 else { return nil }
+        let (h, l) = bytes.withUnsafeBufferPointer { p -> (UInt64, UInt64) in
+            var h: UInt64 = 0, l: UInt64 = 0
+            for i in 0..<8 { h = h << 8 | UInt64(p[i]) }
+            for i in 8..<16 { l = l << 8 | UInt64(p[i]) }
+            return (h, l)
+        }
+        self.init(high: h, low: l)
     }
 
     /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (either case).
@@ -100,9 +117,16 @@ public struct ReplicaID: Sendable, Hashable, Comparable, CustomStringConvertible
         guard let u = UUID128(parsing: text) else { return nil }
         uuid = u
     }
+    @inlinable
     public init?(bytes: some Collection<UInt8>) {
         guard let u = UUID128(bytes: bytes) else { return nil }
-        uuid = u
+        self.init(u)
+    }
+
+    @inlinable
+    public init?(bytes: [UInt8]) {
+        guard let u = UUID128(bytes: bytes) else { return nil }
+        self.init(u)
     }
     public var bytes: [UInt8] { uuid.bytes }
     public var description: String { uuid.description }

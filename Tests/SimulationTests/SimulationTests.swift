@@ -1,3 +1,4 @@
+import Foundation
 import OppsSimulation
 import Testing
 
@@ -25,5 +26,26 @@ import Testing
         let report = try await Simulation(options).run()
         #expect(report.failedSyncs == 0)
         #expect(report.conflicts > 0)  // the workload produces real conflicts, not only clean writes
+    }
+
+    /// Process mode: the hub is a real `opps-hub serve`, reached over HTTP, killed with -9
+    /// (some kills land in the middle of a request) and restarted on its database.
+    @Test(arguments: [3, 4] as [UInt64])
+    func aRealHubProcessKilledMidRequestLosesNothing(seed: UInt64) async throws {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [dir.appendingPathComponent("opps-hub").path,
+                          URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                              .appendingPathComponent(".build/debug/opps-hub").path]
+        let executable = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) })
+        var options = SimulationOptions(seed: seed, replicas: 6, ops: 150)
+        options.hubExecutable = executable
+        options.faults.hubCrash = 0.03
+        do {
+            let report = try await Simulation(options).run()
+            #expect(report.hubCrashes > 0, "seed \(seed): the hub was never killed")
+            #expect(report.repairs == 0)
+        } catch let failure as SimulationFailure {
+            Issue.record("\(failure)")
+        }
     }
 }

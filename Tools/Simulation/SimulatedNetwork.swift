@@ -36,16 +36,38 @@ final class SimulatedHub: @unchecked Sendable {
     private(set) var engine: HubEngine
     private(set) var crashes = 0
     var delayed: [(String, [UInt8], String)] = []
+    /// In process mode: the real `opps-hub serve` the replicas talk to over HTTP.
+    private(set) var process: HubProcess?
+    private(set) var http: HTTPTransport?
 
-    init(configuration: HubConfiguration) throws {
+    init(configuration: HubConfiguration, executable: String? = nil) throws {
         self.configuration = configuration
         engine = try HubEngine(store: SQLiteHubStore(path: configuration.databasePath), configuration: configuration)
+        if let executable {
+            let p = try HubProcess(executable: executable, data: configuration.dataDirectory)
+            process = p
+            http = HTTPTransport(baseURL: p.url, connectTimeout: .seconds(2), requestTimeout: .seconds(20))
+        }
     }
 
     /// The process dies and starts again: everything not committed is gone, nothing committed is.
+    /// In process mode this is a real kill -9 of `opps-hub` and a restart on its database.
     func crash() throws {
+        if let process {
+            process.kill()
+            let p = try HubProcess(executable: process.executable, data: configuration.dataDirectory)
+            self.process = p
+            let old = http
+            http = HTTPTransport(baseURL: p.url, connectTimeout: .seconds(2), requestTimeout: .seconds(20))
+            Task { await old?.shutdown() }
+        }
         engine = try HubEngine(store: SQLiteHubStore(path: configuration.databasePath), configuration: configuration)
         crashes += 1
+    }
+
+    func stop() async {
+        process?.kill()
+        await http?.shutdown()
     }
 
     /// Handles one request body as the HTTP layer would; returns the response body or a protocol error.
@@ -71,9 +93,70 @@ final class SimulatedHub: @unchecked Sendable {
     }
 
     /// Delivers held requests (their answers are long lost).
-    func deliverDelayed(upTo n: Int) {
-        for (endpoint, body, token) in delayed.prefix(n) { _ = handle(endpoint, body, token: token) }
+    func deliverDelayed(upTo n: Int) async {
+        for (endpoint, body, token) in delayed.prefix(n) { _ = await send(endpoint, body, token: token) }
         delayed.removeFirst(min(n, delayed.count))
+    }
+
+    /// Sends a request body in-process, or over HTTP to the hub process.
+    func send(_ endpoint: String, _ body: [UInt8], token: String) async -> Result<[UInt8], WireError> {
+        guard let http else { return handle(endpoint, body, token: token) }
+        do {
+            let raw = try RawMessage(serializedBytes: body)
+            let reply: RawMessage
+            switch endpoint {
+            case Endpoint.handshake: reply = RawMessage(try await http.call(endpoint, try HandshakeRequest(serializedBytes: raw.bytes), token: token, as: HandshakeResponse.self))
+            case Endpoint.push: reply = RawMessage(try await http.call(endpoint, try PushRequest(serializedBytes: raw.bytes), token: token, as: PushResponse.self))
+            default: reply = RawMessage(try await http.call(endpoint, try PullRequest(serializedBytes: raw.bytes), token: token, as: PullResponse.self))
+            }
+            return .success(reply.bytes)
+        } catch let e as TransportError {
+            switch e {
+            case let .refused(_, w): return .failure(w)
+            case let .unreachable(why): return .failure(WireError(.unavailable, why))
+            }
+        } catch {
+            return .failure(WireError(.malformedBody, "\(error)"))
+        }
+    }
+}
+
+/// Bytes of a protocol message, passed through unchanged.
+struct RawMessage {
+    var bytes: [UInt8]
+    init(serializedBytes: [UInt8]) throws { bytes = serializedBytes }
+    init(_ m: some SwiftProtobuf.Message) { bytes = BodyCodec.encode(m, as: .protobuf) }
+}
+
+/// A real `opps-hub serve` process on a free port.
+final class HubProcess: @unchecked Sendable {
+    let executable: String
+    let process = Process()
+    let url: String
+
+    init(executable: String, data: String) throws {
+        self.executable = executable
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["serve", "--data", data, "--port", "0", "--log-level", "error"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = [UInt8]()
+        while true {
+            let b = out.fileHandleForReading.readData(ofLength: 1)
+            if b.isEmpty || b[0] == 0x0A { break }
+            line.append(b[0])
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("listening on ") else { throw WireError(.unavailable, "opps-hub did not start: \(text)") }
+        url = String(text.dropFirst("listening on ".count))
+    }
+
+    func kill() {
+        guard process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 }
 
@@ -120,13 +203,26 @@ final class SimulatedTransport: Transport, @unchecked Sendable {
         }
         if chance(faults.duplicate) {
             log("  \(endpoint) request duplicated")
-            _ = hub.handle(endpoint, body, token: token)
+            _ = await hub.send(endpoint, body, token: token)
         }
-        let result = hub.handle(endpoint, body, token: token)
+        let result: Result<[UInt8], WireError>
+        if hub.process != nil, chance(faults.hubCrash * 2) {
+            // kill -9 while the hub handles this very request, then restart it.
+            log("  hub killed during \(endpoint)")
+            let send = Task { await hub.send(endpoint, body, token: token) }
+            try? await Task.sleep(for: .milliseconds(Int(rng.next() % 8)))
+            do { try hub.crash() } catch { throw .unreachable("hub did not restart: \(error)") }
+            _ = await send.value
+            throw .unreachable("hub killed")
+        } else {
+            result = await hub.send(endpoint, body, token: token)
+        }
         if chance(faults.dropResponse) { log("  \(endpoint) response dropped"); throw .unreachable("response dropped") }
         switch result {
         case let .success(bytes):
             do { return try BodyCodec.decode(Out.self, from: bytes, as: .protobuf) } catch { throw .refused(status: 200, error) }
+        case let .failure(e) where e.code == .unavailable:
+            throw .unreachable(e.message)
         case let .failure(e):
             throw .refused(status: e.code.httpStatus, e)
         }

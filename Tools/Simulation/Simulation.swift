@@ -13,6 +13,9 @@ public struct SimulationOptions: Sendable {
     public var faults: FaultRates
     /// Where the SQLite files go (a fresh folder per run is made inside).
     public var directory: String
+    /// Process mode: the path of `opps-hub`; the hub then runs as a real process the replicas
+    /// reach over HTTP, and hub crashes are real kill -9s, some in the middle of a request.
+    public var hubExecutable: String?
 
     public init(seed: UInt64, replicas: Int = 6, ops: Int = 200, faults: FaultRates = FaultRates(),
                 directory: String = FileManager.default.temporaryDirectory.path) {
@@ -109,8 +112,14 @@ public final class Simulation {
             clock.advance(Int64(rng.next() % 600_000))
             try await self.step(step)
         }
-        try await quiesce()
-        try await check()
+        do {
+            try await quiesce()
+            try await check()
+        } catch {
+            await hub.stop()
+            throw error
+        }
+        await hub.stop()
         report.hubCrashes = hub.crashes
         return report
     }
@@ -131,7 +140,7 @@ public final class Simulation {
         }
         users = team
         for u in team { tokens[u.name] = try engine.addUser(u, rng: &r) }
-        hub = try SimulatedHub(configuration: config)
+        hub = try SimulatedHub(configuration: config, executable: options.hubExecutable)
         for (i, u) in team.enumerated() {
             let t = SimulatedTransport(hub: hub, faults: options.faults, seed: options.seed &* 31 &+ UInt64(i)) { [weak self] in self?.note($0) }
             members.append(Member(user: u, home: root + "/\(u.name)", replica: nil, transport: t))
@@ -162,7 +171,7 @@ public final class Simulation {
     }
 
     func step(_ n: Int) async throws {
-        if !hub.delayed.isEmpty, chance(20) { hub.deliverDelayed(upTo: 1 + Int(rng.next() % 3)) }
+        if !hub.delayed.isEmpty, chance(20) { await hub.deliverDelayed(upTo: 1 + Int(rng.next() % 3)) }
         let i = Int(rng.next() % UInt64(members.count))
         guard let r = try await replica(i) else { return }
         let who = "\(members[i].user.name)(\(r.role))"
@@ -286,7 +295,7 @@ public final class Simulation {
 
     /// Everyone syncs, without faults, until a whole round changes nothing.
     func quiesce() async throws {
-        hub.deliverDelayed(upTo: hub.delayed.count)
+        await hub.deliverDelayed(upTo: hub.delayed.count)
         for i in members.indices { members[i].transport = SimulatedTransport(hub: hub, faults: .none, seed: 0) { [weak self] in self?.note($0) } }
         var lastHead: UInt64 = .max
         for round in 0..<6 {

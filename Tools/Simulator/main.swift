@@ -10,6 +10,7 @@ func usage() -> Never {
           --replicas N  team size (default 6)
           --ops N       offline operations per run (default 200)
           --no-faults   a clean network (to tell merge bugs from fault handling)
+          --processes   run the hub as a real opps-hub process (HTTP, real kill -9 mid-request)
         Prints one line per seed; on a failure the seed, the last steps, and exits 1.
 
         """.utf8))
@@ -20,6 +21,7 @@ var seeds: [UInt64] = Array(1...20)
 var replicas = 6
 var ops = 200
 var faults = FaultRates()
+var processes = false
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
     let a = args.removeFirst()
@@ -33,6 +35,7 @@ while !args.isEmpty {
     case "--replicas": replicas = Int(value()); guard replicas >= 2 else { usage() }
     case "--ops": ops = Int(value())
     case "--no-faults": faults = .none
+    case "--processes": processes = true
     case "--help", "-h": usage()
     default: usage()
     }
@@ -42,7 +45,11 @@ let start = Date()
 var totals = SimulationReport(seed: 0)
 for seed in seeds {
     do {
-        let r = try await Simulation(SimulationOptions(seed: seed, replicas: replicas, ops: ops, faults: faults)).run()
+        var options = SimulationOptions(seed: seed, replicas: replicas, ops: ops, faults: faults)
+        if processes {
+            options.hubExecutable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("opps-hub").path
+        }
+        let r = try await Simulation(options).run()
         totals.writes += r.writes; totals.syncs += r.syncs; totals.failedSyncs += r.failedSyncs; totals.hubCrashes += r.hubCrashes
         totals.replicaCrashes += r.replicaCrashes; totals.conflicts += r.conflicts; totals.refusedLocally += r.refusedLocally
         totals.repairs += r.repairs

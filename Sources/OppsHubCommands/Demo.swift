@@ -72,6 +72,9 @@ public struct Demo: AsyncParsableCommand {
         let host = self.host
         let data = self.data
         let issued = tokens
+        // The `opps` built next to this `opps-hub`, so the printed commands run as they are.
+        let sibling = URL(fileURLWithPath: CommandLine.arguments.first ?? "opps-hub").deletingLastPathComponent().appendingPathComponent("opps").path
+        let oppsCommand = FileManager.default.isExecutableFile(atPath: sibling) ? sibling : "opps"
         let app = try server.application(host: host, port: port) { bound in
             var lines = ["listening on http://\(host):\(bound)",
                          "",
@@ -79,7 +82,8 @@ public struct Demo: AsyncParsableCommand {
             for (name, role, token) in issued { lines.append("  \(name.padding(toLength: 4, withPad: " ", startingAt: 0)) \(role.padding(toLength: 10, withPad: " ", startingAt: 0)) \(token)") }
             lines += ["",
                       "Sync as sam (the replica command line):",
-                      "  opps init --hub http://\(host):\(bound) --token \(issued.first { $0.0 == "sam" }!.2) --home ./opps-sam",
+                      "  \(oppsCommand) init --hub http://\(host):\(bound) --token \(issued.first { $0.0 == "sam" }!.2) --home ./opps-sam",
+                      "  \(oppsCommand) list --home ./opps-sam",
                       "",
                       "Or talk to the protocol directly (JSON form):",
                       "  curl -s -X POST http://\(host):\(bound)/v1/handshake -H 'Content-Type: application/json' \\",

@@ -1,0 +1,70 @@
+import Foundation
+import OppsCore
+import Testing
+
+/// Activities, tasks and the day's list (issue 5, items 4 and 5, without the check-in skew flag).
+@Suite struct WorkTests {
+    @Test func activitiesLoggedOfflineOnBothSidesMergeAsAUnion() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await opps("init", "--hub", url, "--token", f.tokens[u]!, "--home", f.home(u)).code == 0) }
+            let deal = try #require(await opps("new", "ACME", "--account", "ACME", "--home", f.home("sam"), "--json").json?["id"]?.string)
+            #expect(await opps("sync", "--home", f.home("sam")).code == 0)
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+            // Both offline.
+            let call = await opps("log", deal, "--kind", "call", "--note", "budget confirmed", "--home", f.home("sam"), "--json")
+            #expect(call.code == 0, "\(call.stderr)")
+            #expect(call.json?["fields"]?["kind"]?.string == "call")
+            #expect(call.json?["fields"]?["at"]?.string != nil)
+            #expect(await opps("log", deal, "--kind", "visit", "--place", "Shanghai office", "--at", "2026-11-20T09:30:00Z", "--home", f.home("max")).code == 0)
+            #expect(await opps("log", deal, "--kind", "party", "--home", f.home("max")).code == 1)
+            for u in ["sam", "max", "sam"] { #expect(await opps("sync", "--home", f.home(u)).code == 0) }
+            for u in ["sam", "max"] {
+                let replica = try OppsReplicaProbe(home: f.home(u))
+                let kinds = try replica.activities(of: deal).sorted()
+                #expect(kinds == ["call", "visit"], "\(u): \(kinds)")
+            }
+        }
+    }
+
+    @Test func todayListsDueOverdueAndStaleWork() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.home("sam")).code == 0)
+            let a = try #require(await opps("new", "Active deal", "--account", "A Co", "--home", f.home("sam"), "--json").json?["id"]?.string)
+            let b = try #require(await opps("new", "Quiet deal", "--account", "B Co", "--home", f.home("sam"), "--json").json?["id"]?.string)
+            let today = Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)).date
+            func day(_ offset: Int32) -> String { CivilDate(daysSinceEpoch: today.daysSinceEpoch + offset).description }
+            // As of 20 days from now: a task due then, one overdue, a next step due then,
+            // and an activity 5 days before on deal a only.
+            #expect(await opps("task", "add", a, "send quote", "--due", day(20), "--home", f.home("sam")).code == 0)
+            let late = try #require(await opps("task", "add", b, "call back", "--due", day(18), "--home", f.home("sam"), "--json").json?["id"]?.string)
+            let doneTask = try #require(await opps("task", "add", b, "already done", "--due", day(10), "--home", f.home("sam"), "--json").json?["id"]?.string)
+            #expect(await opps("task", "done", doneTask, "--home", f.home("sam")).code == 0)
+            #expect(await opps("set", a, "next_step=demo", "next_step_due=\(day(20))", "--home", f.home("sam")).code == 0)
+            #expect(await opps("log", a, "--kind", "meeting", "--at", day(15) + "T10:00:00Z", "--home", f.home("sam")).code == 0)
+            #expect(await opps("sync", "--home", f.home("sam")).code == 0)
+            let r = await opps("today", "--date", day(20), "--home", f.home("sam"), "--json")
+            #expect(r.code == 0, "\(r.stderr)")
+            let due = r.json?["due"]?.array ?? [], overdue = r.json?["overdue"]?.array ?? [], stale = r.json?["stale"]?.array ?? []
+            #expect(Set(due.compactMap { $0["kind"]?.string }) == ["task", "next_step"])
+            #expect(overdue.map { $0["id"]?.string } == [late])
+            #expect(stale.map { $0["id"]?.string } == [b])  // a had a meeting 5 days before; b nothing for 20 days
+            #expect(await opps("today", "--date", "tomorrow", "--home", f.home("sam")).code == 1)
+            #expect(await opps("task", "done", a, "--home", f.home("sam")).code == 1)  // a deal, not a task
+        }
+    }
+}
+
+import OppsReplica
+
+/// Reads a replica directly, for assertions the command line does not print.
+struct OppsReplicaProbe {
+    let replica: Replica
+    init(home: String) throws { replica = try Replica(home: home, clock: FixedClock(milliseconds: 0)) }
+
+    func activities(of deal: String) throws -> [String] {
+        let id = try #require(RecordID(parsing: deal))
+        return try replica.store.list(entity: "activity", workspace: replica.workspace).filter { $0["opportunity"] == .reference(id) }.map { $0["kind"].canonicalText }
+    }
+}

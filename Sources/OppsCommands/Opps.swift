@@ -166,9 +166,11 @@ struct SyncCommand: AsyncParsableCommand {
         let r = try await Self.perform(replica, transport: transport, json: json)
         if json {
             Console.out(JSON.object([("pushed", .number(r.pushed)), ("applied", .number(r.applied)), ("conflicts", .number(r.conflicts)),
-                                     ("pulled", .number(r.pulled)), ("repaired", .bool(r.repaired)), ("cursor", .number(Int64(r.cursor)))]).compactText)
+                                     ("pulled", .number(r.pulled)), ("repaired", .bool(r.repaired)), ("cursor", .number(Int64(r.cursor))),
+                                     ("clock_skew_ms", .number(r.clockSkewMilliseconds)), ("flagged_checkins", .number(r.flaggedCheckins))]).compactText)
         } else {
             Console.out("pushed \(r.pushed) (\(r.applied) applied, \(r.conflicts) conflicts), pulled \(r.pulled)" + (r.repaired ? "; repaired from the hub" : ""))
+            if r.flaggedCheckins > 0 { Console.out("this laptop's clock is \(abs(r.clockSkewMilliseconds) / 1000) s off the hub's: \(r.flaggedCheckins) check-in(s) flagged") }
             if r.conflicts > 0 { Console.out("see: opps conflicts") }
         }
     }

@@ -9,7 +9,7 @@ extension Workspace {
   "version": 1,
   "name": "default",
   "description": "The default pipeline of DOMAIN.md: five roles, eight stages, the ownership matrix.",
-  "stale_days": 14,
+  "checkin_skew_minutes": 10, "stale_days": 14,
   "override_roles": ["manager"],
   "roles": [
     {"name": "marketing", "title": "市场推广", "sees": ["creator"]},
@@ -194,7 +194,8 @@ extension Workspace {
         {"name": "kind", "number": 2, "type": "enum", "members": ["call", "visit", "email", "meeting", "checkin", "note"], "group": "activity"},
         {"name": "note", "number": 3, "type": "text", "group": "activity"},
         {"name": "at", "number": 4, "type": "timestamp", "group": "activity"},
-        {"name": "place", "number": 5, "type": "text", "group": "activity"}
+        {"name": "place", "number": 5, "type": "text", "group": "activity"},
+        {"name": "clock_skew_s", "number": 6, "type": "integer", "group": "activity"}
       ]
     },
     {

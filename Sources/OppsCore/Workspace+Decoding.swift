@@ -113,13 +113,14 @@ private struct WorkspaceReader {
 
     mutating func read(_ root: JSON) -> Workspace? {
         guard object(root, "$", keys: ["format", "version", "name", "roles", "stages", "entities", "handoff", "approvals",
-                                       "assignment", "override_roles", "stale_days", "description"]) else { return nil }
+                                       "assignment", "override_roles", "stale_days", "checkin_skew_minutes", "description"]) else { return nil }
         if let format = string(root["format"], "format", in: root), format != Workspace.format {
             issue(root["format"]!, "format", "unsupported format \"\(format)\" (this version reads \"\(Workspace.format)\")")
         }
         let version = integer(root["version"], "version", in: root, range: 1...Int(Int32.max))
         let name = string(root["name"], "name", in: root) ?? ""
         let staleDays = integer(root["stale_days"], "stale_days", in: root, range: 1...3650, required: false) ?? 14
+        let skew = integer(root["checkin_skew_minutes"], "checkin_skew_minutes", in: root, range: 0...10_080, required: false) ?? 10
 
         // Roles
         var roles = [Role]()
@@ -200,8 +201,10 @@ private struct WorkspaceReader {
         checkRoles(overrideRoles, root["override_roles"], "override_roles", roleNames)
 
         guard let version else { return nil }
-        return Workspace(version: UInt64(version), name: name, roles: roles, stages: stages, entities: entities, handoff: handoff,
-                         approvals: approvals, assignment: assignment, overrideRoles: Set(overrideRoles), staleDays: staleDays)
+        var workspace = Workspace(version: UInt64(version), name: name, roles: roles, stages: stages, entities: entities, handoff: handoff,
+                                  approvals: approvals, assignment: assignment, overrideRoles: Set(overrideRoles), staleDays: staleDays)
+        workspace.checkinSkewMinutes = skew
+        return workspace
     }
 
     mutating func arrayOf(_ parent: JSON, _ key: String) -> [JSON]? {

@@ -19,6 +19,8 @@ public struct Workspace: Sendable, Hashable {
     public var overrideRoles: Set<String>
     /// Days without an activity after which a deal counts as stale (`opps today`).
     public var staleDays: Int
+    /// A check-in is flagged when the device clock and the hub's differ by more than this at sync.
+    public var checkinSkewMinutes: Int = 10
 
     public init(version: UInt64, name: String, roles: [Role], stages: [Stage], entities: [Entity], handoff: Handoff? = nil,
                 approvals: Approvals? = nil, assignment: Assignment? = nil, overrideRoles: Set<String> = [], staleDays: Int = 14) {

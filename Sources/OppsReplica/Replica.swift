@@ -49,6 +49,10 @@ public struct SyncReport: Sendable {
     public var pages = 0
     public var repaired = false
     public var cursor: UInt64 = 0
+    /// Hub clock minus this device's clock at the handshake.
+    public var clockSkewMilliseconds: Int64 = 0
+    /// Check-ins flagged because the clocks disagreed by more than the workspace allows.
+    public var flaggedCheckins = 0
 }
 
 /// Progress of a long pull.
@@ -298,6 +302,7 @@ public final class Replica {
             try store.setMeta("workspace", document)
             workspace = ws
         }
+        try flagCheckins(hubTime: hello.hubTime, report: &report)
         if hello.role != role {
             // The operator changed this user's role: local checks follow at once.
             try store.setMeta("role", hello.role)
@@ -308,6 +313,21 @@ public final class Replica {
         try await pull(transport: transport, report: &report, head: hello.head, progress: progress)
         try store.setMeta("last_sync", String(physical.nowMilliseconds()))
         return report
+    }
+
+    /// Check-ins are evidence of where a rep was and when: when this device's clock disagrees
+    /// with the hub's by more than the workspace's skew, the check-ins waiting to sync get the
+    /// difference written on them (`clock_skew_s`, seconds, hub minus device) before they go out.
+    func flagCheckins(hubTime: Int64, report: inout SyncReport) throws {
+        let skew = hubTime - physical.nowMilliseconds()
+        report.clockSkewMilliseconds = skew
+        guard abs(skew) > Int64(workspace.checkinSkewMinutes) * 60_000, workspace.entity("activity")?.field("clock_skew_s") != nil else { return }
+        let creates = try store.outbox(replica: id, author: user).filter { $0.write.kind == .create && $0.write.entity == "activity" && $0.batch == 0 }
+        for e in creates {
+            guard let a = try store.view(e.write.record, workspace: workspace), a["kind"] == .member("checkin"), a.fields["clock_skew_s"] == nil else { continue }
+            try edit(a.id, [("clock_skew_s", .integer(skew / 1000))])
+            report.flaggedCheckins += 1
+        }
     }
 
     /// After a hub restore the hub may have applied fewer of our batches than we sent: continue

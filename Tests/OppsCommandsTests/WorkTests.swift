@@ -68,3 +68,36 @@ struct OppsReplicaProbe {
         return try replica.store.list(entity: "activity", workspace: replica.workspace).filter { $0["opportunity"] == .reference(id) }.map { $0["kind"].canonicalText }
     }
 }
+
+@Suite struct CheckinSkewTests {
+    @Test func checkinsAreFlaggedWhenTheDeviceClockDisagreesWithTheHub() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let http = HTTPTransport(baseURL: url)
+            // sam's laptop clock is an hour behind.
+            let slow = try await Replica.create(home: f.home("sam"), hubURL: url, token: f.tokens["sam"]!, transport: http,
+                                                clock: FixedClock(milliseconds: now - 3_600_000))
+            var rng = SeededGenerator(seed: 5)
+            let deal = try slow.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("ACME"))], using: &rng).record
+            let checkin = try slow.create(entity: "activity", stage: nil, fields: [("opportunity", .reference(deal)), ("kind", .member("checkin"))], using: &rng).record
+            let call = try slow.create(entity: "activity", stage: nil, fields: [("opportunity", .reference(deal)), ("kind", .member("call"))], using: &rng).record
+            let report = try await slow.sync(transport: http)
+            #expect(report.flaggedCheckins == 1)
+            #expect(abs(report.clockSkewMilliseconds - 3_600_000) < 60_000)
+            guard case let .integer(skew)? = try slow.record(checkin)?["clock_skew_s"] else {
+                Issue.record("the check-in carries no clock skew")
+                return
+            }
+            #expect(abs(skew - 3600) < 60)
+            #expect(try slow.record(call)?["clock_skew_s"] == .null)  // only check-ins are flagged
+            // A laptop with a good clock flags nothing.
+            let good = try await Replica.create(home: f.home("max"), hubURL: url, token: f.tokens["max"]!, transport: http,
+                                                clock: FixedClock(milliseconds: now))
+            _ = try await good.sync(transport: http)
+            _ = try good.create(entity: "activity", stage: nil, fields: [("opportunity", .reference(deal)), ("kind", .member("checkin"))], using: &rng)
+            #expect(try await good.sync(transport: http).flaggedCheckins == 0)
+            await http.shutdown()
+        }
+    }
+}

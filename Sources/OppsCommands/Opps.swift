@@ -20,7 +20,7 @@ public struct Opps: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [InitCommand.self, SyncCommand.self, StatusCommand.self, NewCommand.self, LeadCommand.self, ListCommand.self,
-                      ShowCommand.self, SetCommand.self, StageCommand.self, LogCommand.self, TaskCommand.self, TodayCommand.self,
+                      ShowCommand.self, SetCommand.self, StageCommand.self, LogCommand.self, TaskCommand.self, TodayCommand.self, ExportCommand.self,
                       ConflictsCommand.self, HistoryCommand.self, Rules.self]
     )
 

@@ -149,3 +149,34 @@ struct TodayCommand: ParsableCommand {
         }
     }
 }
+
+/// `opps export --csv`: the records this laptop holds, as CSV (RFC 4180).
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Write the records of one type on this laptop as CSV to stdout (a header row, then one row per record).")
+
+    @Flag(help: "CSV output (the only format for now).") var csv = false
+    @Option(help: "The record type: opportunity, account, contact, activity, task, approval, membership.") var type = "opportunity"
+    @OptionGroup var home: HomeOption
+
+    func validate() throws {
+        guard csv else { throw ValidationError("give --csv") }
+    }
+
+    static func cell(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    func run() throws {
+        let r = try home.open()
+        guard let entity = r.workspace.entity(type) else {
+            throw ReplicaError.invalid("unknown type \"\(type)\" (\(r.workspace.entities.map(\.name).joined(separator: ", ")))")
+        }
+        var lines = [(["id"] + entity.fields.map(\.name)).joined(separator: ",")]
+        for record in try r.store.list(entity: type, workspace: r.workspace) {
+            lines.append(([record.id.description] + entity.fields.map { record[$0.name].isNull ? "" : Self.cell(record[$0.name].canonicalText) }).joined(separator: ","))
+        }
+        Console.out(lines.joined(separator: "\r\n"))
+    }
+}

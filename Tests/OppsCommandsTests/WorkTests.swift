@@ -101,3 +101,24 @@ struct OppsReplicaProbe {
         }
     }
 }
+
+@Suite struct ExportTests {
+    @Test func exportWritesEveryFieldAsCSVWithQuoting() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.home("sam")).code == 0)
+            let id = try #require(await opps("new", "Deal, \"big\"", "--account", "ACME", "--amount", "12000", "--currency", "CNY", "--home", f.home("sam"), "--json").json?["id"]?.string)
+            let r = await opps("export", "--csv", "--home", f.home("sam"))
+            #expect(r.code == 0)
+            let rows = r.stdout.trimmingCharacters(in: .newlines).components(separatedBy: "\r\n")
+            #expect(rows.count == 2)
+            #expect(rows[0].hasPrefix("id,name,account,contact,amount,currency"))
+            #expect(rows[1].hasPrefix(id + ",\"Deal, \"\"big\"\"\","))
+            #expect(rows[1].contains(",12000.00,CNY,"))
+            let accounts = await opps("export", "--csv", "--type", "account", "--home", f.home("sam"))
+            #expect(accounts.stdout.contains("ACME"))
+            #expect(await opps("export", "--home", f.home("sam")).code == 1)
+            #expect(await opps("export", "--csv", "--type", "widget", "--home", f.home("sam")).code == 1)
+        }
+    }
+}

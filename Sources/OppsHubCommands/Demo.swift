@@ -67,6 +67,8 @@ public struct Demo: AsyncParsableCommand {
         } catch let e as StoreError {
             throw CommandFailure("cannot use \(data): \(e.message)")
         }
+        let lock = try adminCall { try HubLock(directory: self.data) }
+        defer { withExtendedLifetime(lock) {} }
         let hub = try Hub(configuration: configuration)
         let server = HubServer(hub: hub, logger: Logger(label: "opps-hub"))
         let host = self.host

@@ -379,6 +379,8 @@ public struct Serve: AsyncParsableCommand {
         guard FileManager.default.isReadableFile(atPath: configuration.databasePath) else {
             throw CommandFailure("cannot read \(configuration.databasePath): check its permissions")
         }
+        let lock = try adminCall { try HubLock(directory: configuration.dataDirectory) }
+        defer { withExtendedLifetime(lock) {} }
         let hub: Hub
         do {
             hub = try Hub(configuration: configuration)

@@ -195,6 +195,10 @@ public struct RestoreCommand: ParsableCommand {
             throw CommandFailure("\(from) is not a usable hub backup: \(e.message)")
         }
         try? fm.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
+        // Never swap the database under a running hub: it would go on acknowledging writes into
+        // the replaced file. Holding the lock also keeps a hub from starting mid-restore.
+        let lock = try adminCall { try HubLock(directory: data.directory) }
+        defer { withExtendedLifetime(lock) {} }
         let path = data.configuration.databasePath
         let staging = path + ".restoring"
         try? fm.removeItem(atPath: staging)

@@ -229,6 +229,24 @@ import SwiftProtobuf
         #expect(err.split(separator: "\n").count == 1)
     }
 
+    @Test func restoreAndASecondServeAreRefusedWhileAHubServesTheDirectory() throws {
+        let f = try HubFixture()
+        let backup = f.directory + "/backup.sqlite"
+        #expect(try run(["backup", "--to", backup, "--data", f.directory]).0 == 0)
+        let (hub, _) = try ProcessTests.start(data: f.directory)
+        // Swapping the database under a running hub would lose the writes it keeps acknowledging.
+        let (code, err) = try run(["restore", "--from", backup, "--data", f.directory])
+        #expect(code == 1)
+        #expect(err.contains("a hub is running"))
+        let (second, err2) = try run(["serve", "--data", f.directory, "--port", "0"])
+        #expect(second == 1)
+        #expect(err2.contains("a hub is running"))
+        // kill -9 releases the lock: a restore then goes through.
+        kill(hub.processIdentifier, SIGKILL)
+        hub.waitUntilExit()
+        #expect(try run(["restore", "--from", backup, "--data", f.directory]).0 == 0)
+    }
+
     @Test func serveSpeaksTLSWithTheGivenCertificate() async throws {
         let f = try HubFixture()
         let dir = f.directory

@@ -149,7 +149,10 @@ struct ErrorMapping: RouterMiddleware {
         let media = request.headers[.contentType].flatMap { WireFormat(header: $0) } ?? .json
         var body = error.body
         if error.code == .internal { body.message = "" }
-        metrics.request(route: request.uri.path, status: error.code.httpStatus, duration: .zero)
+        // The route label is one of the known endpoints: a raw path would let any client (a
+        // scanner trying /wp-admin) grow the metric set without bound.
+        let known = [Endpoint.handshake: "handshake", Endpoint.push: "push", Endpoint.pull: "pull", Endpoint.health: "healthz", Endpoint.metrics: "metrics"]
+        metrics.request(route: known[request.uri.path] ?? "other", status: error.code.httpStatus, duration: .zero)
         let bytes = BodyCodec.encode(body, as: media)
         return Response(status: HTTPResponse.Status(code: error.code.httpStatus), headers: [.contentType: media.rawValue],
                         body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -348,7 +348,10 @@ public struct Serve: AsyncParsableCommand {
                 throw CommandFailure("\(config): line \(m.position.line): unknown setting \"\(m.key)\"")
             }
             if let h = json["host"]?.string { configuration.host = h }
-            if let p = json["port"]?.int { configuration.port = p }
+            if let node = json["port"] {
+                guard let p = node.int, (0...65535).contains(p) else { throw CommandFailure("\(config): line \(node.position.line): port must be 0–65535") }
+                configuration.port = p
+            }
             if let l = json["log_level"]?.string {
                 guard let parsed = Logger.Level(rawValue: l) else { throw CommandFailure("\(config): unknown log_level \(l)") }
                 level = parsed
@@ -358,10 +361,18 @@ public struct Serve: AsyncParsableCommand {
                 tls = (c, k)
             }
             if let limits = json["limits"] {
-                if let v = limits["max_body_bytes"]?.int { configuration.maxBodyBytes = v }
-                if let v = limits["max_decompressed_bytes"]?.int { configuration.maxDecompressedBytes = v }
-                if let v = limits["max_batch_writes"]?.int { configuration.maxBatchWrites = v }
-                if let v = limits["max_page_changes"]?.int { configuration.maxPageChanges = v }
+                for m in limits.members ?? [] {
+                    guard let v = m.value.int, v > 0 else {
+                        throw CommandFailure("\(config): line \(m.position.line): limits.\(m.key) must be a whole number above 0")
+                    }
+                    switch m.key {
+                    case "max_body_bytes": configuration.maxBodyBytes = v
+                    case "max_decompressed_bytes": configuration.maxDecompressedBytes = v
+                    case "max_batch_writes": configuration.maxBatchWrites = v
+                    case "max_page_changes": configuration.maxPageChanges = v
+                    default: throw CommandFailure("\(config): line \(m.position.line): unknown limit \"\(m.key)\"")
+                    }
+                }
             }
         }
         if let host { configuration.host = host }

@@ -247,6 +247,20 @@ import SwiftProtobuf
         #expect(try run(["restore", "--from", backup, "--data", f.directory]).0 == 0)
     }
 
+    @Test func serveRefusesABadConfigFileWithItsLine() throws {
+        let f = try HubFixture()
+        for (config, message) in [("{\n  \"port\": 70000\n}", "line 2: port must be 0–65535"),
+                                  ("{\"limits\": {\"max_page_changes\": 0}}", "max_page_changes must be a whole number above 0"),
+                                  ("{\"limits\": {\"max_pages\": 5}}", "unknown limit"),
+                                  ("{\"colour\": 1}", "unknown setting")] {
+            let path = f.directory + "/serve.json"
+            try config.write(toFile: path, atomically: true, encoding: .utf8)
+            let (code, err) = try run(["serve", "--data", f.directory, "--config", path])
+            #expect(code == 1, "\(config)")
+            #expect(err.contains(message), "\(config): \(err)")
+        }
+    }
+
     @Test func serveSpeaksTLSWithTheGivenCertificate() async throws {
         let f = try HubFixture()
         let dir = f.directory

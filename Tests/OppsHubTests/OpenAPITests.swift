@@ -161,6 +161,10 @@ indirect enum YAMLNode: Equatable {
             let metrics = try await client.executeRequest(uri: Endpoint.metrics, method: .get, headers: [:], body: nil)
             Self.check(Endpoint.metrics, "get", metrics)
             let text = String(buffer: metrics.body)
+            _ = try await client.executeRequest(uri: "/wp-admin/probe", method: .get, headers: [:], body: nil)
+            let after = try await client.executeRequest(uri: Endpoint.metrics, method: .get, headers: [:], body: nil)
+            #expect(!String(buffer: after.body).contains("wp-admin"), "unknown paths must not become metric labels")
+            #expect(String(buffer: after.body).contains("route=\"other\""))
             for name in ["opps_http_requests_total", "opps_field_writes_total", "opps_push_batches_total", "opps_pull_pages_total",
                          "opps_bytes_received_total", "opps_active_replicas", "opps_http_request_duration_seconds"] {
                 #expect(text.contains(name), "metrics lack \(name)")

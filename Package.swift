@@ -59,7 +59,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "OppsHubCommands", dependencies: [
-            "OppsCore", "OppsHub", "OppsStore", "OppsConsole",
+            "OppsCore", "OppsWire", "OppsHub", "OppsStore", "OppsConsole",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

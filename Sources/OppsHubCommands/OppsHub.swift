@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OppsConsole
 import OppsCore
+import OppsWire
 
 /// `opps-hub`: the operator's command line for the sync hub.
 public struct OppsHub: AsyncParsableCommand {
@@ -14,7 +15,7 @@ public struct OppsHub: AsyncParsableCommand {
             conflict record. Exit codes: 0 success, 1 failure (one line on stderr says what \
             and what to do), 64 bad usage.
             """,
-        version: "0.1.0 (protocol \(ProtocolVersionText.current))",
+        version: "0.1.0 (protocol \(ProtocolVersion.current))",
         subcommands: [Demo.self, Init.self, Serve.self, StatusCommand.self, UserCommand.self, TokenCommand.self, WorkspaceCommand.self, AuditCommand.self, ConflictsCommand.self, CompactCommand.self, BackupCommand.self, RestoreCommand.self]
     )
 
@@ -44,11 +45,6 @@ public enum OppsHubMain {
             return code.rawValue
         }
     }
-}
-
-/// The protocol version, as text for `--version` (the hub speaks it; the wire module owns it).
-enum ProtocolVersionText {
-    static let current = "1"
 }
 
 /// `opps-hub workspace …`: the workspace document.

@@ -136,7 +136,6 @@ public protocol HubStorage: AnyObject {
     /// Log entries with sequence at or below `sequence`, and tombstoned records, pruned (compaction).
     func compact(below sequence: UInt64) throws -> (entries: Int, tombstones: Int)
     func logCount(below sequence: UInt64) throws -> Int
-    func oldestSequence() throws -> UInt64
     /// Records an operator action.
     func audit(action: String, subject: String, detail: String, now: Int64) throws
     func adminLog(subject: String?) throws -> [(at: Int64, action: String, subject: String, detail: String)]

@@ -460,10 +460,6 @@ public final class SQLiteHubStore: HubStorage {
         Int(try database.query("SELECT count(*) FROM log WHERE seq <= ?", [.integer(Int64(sequence))]).first?[0].int ?? 0)
     }
 
-    public func oldestSequence() throws -> UInt64 {
-        UInt64(try database.query("SELECT coalesce(min(seq), 0) FROM log").first?[0].int ?? 0)
-    }
-
     public func conflicts(record: RecordID) throws -> [StoredConflict] {
         try conflicts(database.query("SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts WHERE record = ? ORDER BY id",
                                      [.blob(record.bytes)]))

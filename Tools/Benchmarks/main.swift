@@ -204,7 +204,6 @@ func serve(_ hub: Hub, _ body: @escaping @Sendable (String) async throws -> Void
     }
 }
 
-struct Clock: PhysicalClock { func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) } }
 
 if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
     for (label, n) in [("cold", coldRecords), ("roundtrip", roundTripRecords)] where wanted(label) || (label == "cold" && wanted("metadata")) {
@@ -240,7 +239,7 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
                     "data \(b.data / 1024) KiB", "≤ 10 %")
             }
             if label == "roundtrip" {
-                let replica = try Replica(home: dir + "/replica", clock: Clock())
+                let replica = try Replica(home: dir + "/replica", clock: SystemClock())
                 let transport = HTTPTransport(baseURL: url)
                 let id = try replica.store.list(entity: "opportunity", workspace: replica.workspace).first!.id
                 var times = [Double]()
@@ -279,7 +278,7 @@ if wanted("concurrent") {
             // Every replica: create, then one sync (handshake + push + pull), all at once.
             var replicas = [Replica]()
             for i in 0..<n {
-                let rep = try await Replica.create(home: dir + "/r\(i)", hubURL: url, token: issued[i], transport: transport, clock: Clock())
+                let rep = try await Replica.create(home: dir + "/r\(i)", hubURL: url, token: issued[i], transport: transport, clock: SystemClock())
                 var g = SeededGenerator(seed: UInt64(i))
                 _ = try rep.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("deal \(i)"))], using: &g)
                 replicas.append(rep)

@@ -102,14 +102,12 @@ final class SimulatedHub: @unchecked Sendable {
     func send(_ endpoint: String, _ body: [UInt8], token: String) async -> Result<[UInt8], WireError> {
         guard let http else { return handle(endpoint, body, token: token) }
         do {
-            let raw = try RawMessage(serializedBytes: body)
-            let reply: RawMessage
-            switch endpoint {
-            case Endpoint.handshake: reply = RawMessage(try await http.call(endpoint, try HandshakeRequest(serializedBytes: raw.bytes), token: token, as: HandshakeResponse.self))
-            case Endpoint.push: reply = RawMessage(try await http.call(endpoint, try PushRequest(serializedBytes: raw.bytes), token: token, as: PushResponse.self))
-            default: reply = RawMessage(try await http.call(endpoint, try PullRequest(serializedBytes: raw.bytes), token: token, as: PullResponse.self))
+            let reply: [UInt8] = switch endpoint {
+            case Endpoint.handshake: BodyCodec.encode(try await http.call(endpoint, try HandshakeRequest(serializedBytes: body), token: token, as: HandshakeResponse.self), as: .protobuf)
+            case Endpoint.push: BodyCodec.encode(try await http.call(endpoint, try PushRequest(serializedBytes: body), token: token, as: PushResponse.self), as: .protobuf)
+            default: BodyCodec.encode(try await http.call(endpoint, try PullRequest(serializedBytes: body), token: token, as: PullResponse.self), as: .protobuf)
             }
-            return .success(reply.bytes)
+            return .success(reply)
         } catch let e as TransportError {
             switch e {
             case let .refused(_, w): return .failure(w)
@@ -119,13 +117,6 @@ final class SimulatedHub: @unchecked Sendable {
             return .failure(WireError(.malformedBody, "\(error)"))
         }
     }
-}
-
-/// Bytes of a protocol message, passed through unchanged.
-struct RawMessage {
-    var bytes: [UInt8]
-    init(serializedBytes: [UInt8]) throws { bytes = serializedBytes }
-    init(_ m: some SwiftProtobuf.Message) { bytes = BodyCodec.encode(m, as: .protobuf) }
 }
 
 /// A real `opps-hub serve` process on a free port.

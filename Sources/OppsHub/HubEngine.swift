@@ -488,7 +488,9 @@ public final class HubEngine {
         }
 
         mutating func decide(_ w: FieldWrite, actor: Actor) throws -> WriteResult {
-            engine.clock.receive(w.stamp.hlc, physical: hubTime)
+            // A device clock far ahead must not drag the hub's own clock (its assignment and
+            // restore stamps) into the future: only clocks within a minute of the hub's count.
+            if w.stamp.hlc.milliseconds <= hubTime + 60_000 { engine.clock.receive(w.stamp.hlc, physical: hubTime) }
             var record = try self.record(w.record)
             let rel = try record.map { try self.relations(of: actor.user, to: $0) } ?? []
             let context = RuleContext(workspace: workspace, actor: actor, relations: rel, record: record)

@@ -35,7 +35,10 @@ public final class Database {
     public let path: String
 
     /// Opens (creating if needed) the database at `path`, in WAL mode with foreign keys on.
-    public init(path: String, readOnly: Bool = false) throws(StoreError) {
+    /// `durable`: every commit is fsynced before it returns (`synchronous=FULL`), so what was
+    /// committed survives a power loss, not only a process crash — for the hub, whose commit is
+    /// the acknowledgement of a push.
+    public init(path: String, readOnly: Bool = false, durable: Bool = false) throws(StoreError) {
         self.path = path
         let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         let rc = sqlite3_open_v2(path, &handle, flags | SQLITE_OPEN_NOMUTEX, nil)
@@ -48,7 +51,7 @@ public final class Database {
         sqlite3_busy_timeout(handle, 5000)
         if !readOnly {
             try execute("PRAGMA journal_mode=WAL")
-            try execute("PRAGMA synchronous=NORMAL")
+            try execute(durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
         }
         try execute("PRAGMA foreign_keys=ON")
     }

@@ -85,7 +85,8 @@ public final class SQLiteHubStore: HubStorage {
 
     /// Opens (creating and migrating) the hub database at `path`.
     public init(path: String) throws {
-        database = try Database(path: path)
+        // A push is acknowledged when its transaction commits: that commit must survive power loss.
+        database = try Database(path: path, durable: true)
         try Self.migrator.migrate(database)
         codec = try StampCodec(database: database)
     }

@@ -201,6 +201,15 @@ import Testing
             try await ann.pull(c)
             #expect(ann.state[south]?.owner == "ann")
             #expect(ann.state[south]?.fields["owner"]?.author == HubEngine.systemAuthor)
+            // A device whose clock is a year ahead does not drag the hub's own stamps with it.
+            var future = TestReplica(user: "mia", token: f.tokens["mia"]!, seed: 88)
+            future.physical += 365 * 86_400_000
+            _ = try await future.handshake(c)
+            _ = try await future.push(c, [future.create(stage: "lead", using: &rng)])
+            let next = try await handOff(c, &mia, territory: "south", rng: &rng)
+            try await ann.pull(c)
+            let stamp = try #require(ann.state[next]?.fields["owner"]?.stamp.hlc.milliseconds)
+            #expect(stamp < Int64(Date().timeIntervalSince1970 * 1000) + 86_400_000, "the hub's assignment stamp followed a skewed device clock")
             // Marketing keeps sight of the handed-off lead (it created it).
             try await mia.pull(c)
             #expect(mia.state[south] != nil)

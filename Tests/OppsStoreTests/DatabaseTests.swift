@@ -77,3 +77,14 @@ import Testing
         #expect(throws: StoreError.self) { try Database(path: "/nonexistent-dir/x/y.sqlite") }
     }
 }
+
+@Suite struct DurabilityTests {
+    @Test func theHubStoreFsyncsEveryCommitTheReplicaDoesNot() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-durable-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let hub = try SQLiteHubStore(path: dir.appendingPathComponent("hub.sqlite").path)
+        #expect(try hub.database.query("PRAGMA synchronous")[0][0] == .integer(2))  // FULL
+        let replica = try ReplicaStore(path: dir.appendingPathComponent("replica.sqlite").path)
+        #expect(try replica.database.query("PRAGMA synchronous")[0][0] == .integer(1))  // NORMAL
+    }
+}

@@ -20,7 +20,8 @@ public struct Opps: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [InitCommand.self, SyncCommand.self, StatusCommand.self, NewCommand.self, LeadCommand.self, ListCommand.self,
-                      ShowCommand.self, SetCommand.self, StageCommand.self, LogCommand.self, TaskCommand.self, TodayCommand.self, ExportCommand.self,
+                      ShowCommand.self, SetCommand.self, StageCommand.self, TeamCommand.self, ApprovalsCommand.self, ApproveCommand.self, RejectCommand.self,
+                      LogCommand.self, TaskCommand.self, TodayCommand.self, BoardCommand.self, FunnelCommand.self, ReportCommand.self, ExportCommand.self,
                       ConflictsCommand.self, HistoryCommand.self, Rules.self]
     )
 
@@ -95,7 +96,13 @@ struct HomeOption: ParsableArguments {
 }
 
 struct SystemClock: PhysicalClock {
-    func nowMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+    func nowMilliseconds() -> Int64 { DeviceClock.fixed ?? Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+}
+
+/// The device clock `opps` reads. Tests pin it (per task, so parallel tests do not interfere)
+/// to script a day with known device times; the command line never does.
+public enum DeviceClock {
+    @TaskLocal public static var fixed: Int64?
 }
 
 // MARK: - init, sync, status
@@ -413,11 +420,19 @@ struct SetCommand: ParsableCommand {
 func report(_ result: EditResult, json: Bool) {
     if json {
         Console.out(JSON.object([("id", .string(result.record.description)), ("applied", .array(result.applied.map(JSON.string))),
-                                 ("proposed", .array(result.proposed.map { .object([("field", .string($0.field)), ("rule", .string($0.rule.rawValue))]) }))]).compactText)
+                                 ("proposed", .array(result.proposed.enumerated().map { i, p in
+                                     .object([("field", .string(p.field)), ("rule", .string(p.rule.rawValue)),
+                                              ("request", i < result.requests.count ? .string(result.requests[i].description) : .null)]) }))]).compactText)
         return
     }
     if !result.applied.isEmpty { Console.out("changed \(result.applied.joined(separator: ", ")) (pending sync)") }
-    for p in result.proposed { Console.out("proposed \(p.field): \(p.detail) — the owner or a manager decides") }
+    for (i, p) in result.proposed.enumerated() {
+        if i < result.requests.count {
+            Console.out("requested approval \(result.requests[i].hex.prefix(8)) for \(p.field): \(p.detail) — see: opps approvals")
+        } else {
+            Console.out("proposed \(p.field): \(p.detail) — the owner or a manager decides")
+        }
+    }
 }
 
 struct StageCommand: ParsableCommand {

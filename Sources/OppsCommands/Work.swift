@@ -6,7 +6,7 @@ import OppsReplica
 import OppsStore
 
 /// The device's wall-clock instant, or a fixed one given on the command line.
-func deviceNow() -> Timestamp { Timestamp(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))) }
+func deviceNow() -> Timestamp { Timestamp(milliseconds: SystemClock().nowMilliseconds()) }
 
 /// `opps log`: an activity on a deal — append-only, stamped with device time, merged as a union.
 struct LogCommand: ParsableCommand {

@@ -21,6 +21,19 @@ public enum Console {
 
     /// True when stderr is a terminal (progress bars) and nothing is captured.
     public static var isTerminal: Bool { capture == nil && isatty(2) == 1 }
+
+    /// True when stdout is a terminal (colours) and nothing is captured; NO_COLOR turns colours off.
+    public static var colours: Bool { capture == nil && isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil }
+
+    /// Columns of the terminal on stdout: the terminal's own width, else $COLUMNS, else 80.
+    public static var width: Int {
+        if capture == nil, isatty(1) == 1 {
+            var size = winsize()
+            if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        }
+        if let c = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), c > 20 { return c }
+        return 80
+    }
 }
 
 /// Output captured from an in-process command.

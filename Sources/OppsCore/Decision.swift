@@ -53,6 +53,11 @@ public enum RuleID: String, Sendable, Hashable, CaseIterable {
     case backwardMove = "backward-move"
     case reasonRequired = "reason-required"
     case approvalPending = "approval-pending"
+    /// An approval request another approver already decided: the first decision to reach the
+    /// hub stands, later ones are refused (and their authors told).
+    case alreadyDecided = "already-decided"
+    /// The requested value of an approval an approver rejected (kept as the requester's conflict).
+    case approvalRejected = "approval-rejected"
     // Proposal
     case proposeOnly = "propose-only"
     case approvalRequired = "approval-required"

@@ -6,10 +6,11 @@ extension Workspace {
     public static let defaultDocument: String = #"""
 {
   "format": "oppsync-workspace/1",
-  "version": 1,
+  "version": 2,
   "name": "default",
   "description": "The default pipeline of DOMAIN.md: five roles, eight stages, the ownership matrix.",
   "checkin_skew_minutes": 10, "stale_days": 14,
+  "stage_history": "stage_change",
   "override_roles": ["manager"],
   "roles": [
     {"name": "marketing", "title": "市场推广", "sees": ["creator"]},
@@ -41,7 +42,8 @@ extension Workspace {
       {"field": "discount", "above": "10.00"},
       {"field": "amount", "above": "1000000.00", "leaving": "proposal"}
     ],
-    "lock_groups": ["commercials", "terms"]
+    "lock_groups": ["commercials", "terms"],
+    "requests": "approval"
   },
   "assignment": {"role": "sales", "strategy": "round-robin", "within": "territory", "skip_at_capacity": true},
   "entities": [
@@ -219,18 +221,22 @@ extension Workspace {
       "name": "approval",
       "number": 6,
       "visible_via": "opportunity",
-      "create": {"sales": [], "success": [], "manager": []},
+      "create": {"marketing": [], "sales": [], "expert": [], "success": [], "manager": []},
       "groups": {
-        "request": {"sales": "write if creator; read", "success": "write if creator; read", "expert": "read", "manager": "read"},
-        "decision": {"sales": "read", "success": "read", "expert": "read", "manager": "own"}
+        "request": {"marketing": "write if creator; read", "sales": "write if creator; read", "expert": "write if creator; read",
+                    "success": "write if creator; read", "manager": "read"},
+        "decision": {"marketing": "read", "sales": "read", "success": "read", "expert": "read", "manager": "own"}
       },
       "fields": [
         {"name": "opportunity", "number": 1, "type": "reference", "entity": "opportunity", "group": "request"},
-        {"name": "kind", "number": 2, "type": "enum", "members": ["discount", "amount", "loss", "reopen"], "group": "request"},
+        {"name": "kind", "number": 2, "type": "enum", "members": ["discount", "amount", "loss", "reopen", "team", "change"], "group": "request"},
         {"name": "requested", "number": 3, "type": "text", "group": "request"},
         {"name": "state", "number": 4, "type": "enum", "members": ["pending", "approved", "rejected"], "group": "decision"},
         {"name": "decided_by", "number": 5, "type": "user", "group": "decision"},
-        {"name": "note", "number": 6, "type": "text", "group": "decision"}
+        {"name": "note", "number": 6, "type": "text", "group": "decision"},
+        {"name": "target", "number": 7, "type": "text", "group": "request"},
+        {"name": "field", "number": 8, "type": "text", "group": "request"},
+        {"name": "value", "number": 9, "type": "text", "group": "request"}
       ]
     },
     {
@@ -239,13 +245,31 @@ extension Workspace {
       "visible_via": "opportunity",
       "create": {"sales": [], "manager": []},
       "groups": {
-        "membership": {"sales": "propose if creator; read", "expert": "read", "success": "read", "manager": "own"}
+        "membership": {"sales": "write if creator; read", "expert": "read", "success": "read", "manager": "own"},
+        "membership_state": {"sales": "propose; read", "expert": "read", "success": "read", "manager": "own"}
       },
       "fields": [
         {"name": "opportunity", "number": 1, "type": "reference", "entity": "opportunity", "group": "membership"},
         {"name": "user", "number": 2, "type": "user", "group": "membership"},
         {"name": "role", "number": 3, "type": "enum", "members": ["sales", "expert", "success"], "group": "membership"},
-        {"name": "state", "number": 4, "type": "enum", "members": ["requested", "active", "removed"], "group": "membership"}
+        {"name": "state", "number": 4, "type": "enum", "members": ["requested", "active", "removed"], "group": "membership_state"}
+      ]
+    },
+    {
+      "name": "stage_change",
+      "number": 8,
+      "visible_via": "opportunity",
+      "append_only": true,
+      "create": {},
+      "groups": {
+        "stage_change": {"marketing": "read", "sales": "read", "expert": "read", "success": "read", "manager": "read"}
+      },
+      "fields": [
+        {"name": "opportunity", "number": 1, "type": "reference", "entity": "opportunity", "group": "stage_change"},
+        {"name": "from", "number": 2, "type": "text", "group": "stage_change"},
+        {"name": "to", "number": 3, "type": "text", "group": "stage_change"},
+        {"name": "at", "number": 4, "type": "timestamp", "group": "stage_change"},
+        {"name": "by", "number": 5, "type": "user", "group": "stage_change"}
       ]
     }
   ]

@@ -181,6 +181,12 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
        entity.field(ap.stateField) != nil, record[ap.stateField] == .member("pending") {
         return refuseNormalised(.approvalPending, "\(field.name) is locked while an approval is pending")
     }
+    // An approval request is decided once: the first decision the hub sequences stands; the
+    // decider may still amend their own note (DOMAIN.md approvals, merge-semantics I13).
+    if let ap = ws.approvals, ap.requests == entity.name, entity.field("state")?.group == field.group,
+       case let .member(state) = record["state"], state != "pending", let decided = record.fields["state"], decided.author != w.author {
+        return refuseNormalised(.alreadyDecided, "the request was already \(state) by \(decided.author)")
+    }
     if access == .propose { return propose(.proposeOnly, "\(c.actor.role) may only propose \(field.name)") }
 
     if isStageField, case let .member(to) = value, let from = stage, from != to {

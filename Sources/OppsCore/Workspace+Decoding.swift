@@ -113,7 +113,7 @@ private struct WorkspaceReader {
 
     mutating func read(_ root: JSON) -> Workspace? {
         guard object(root, "$", keys: ["format", "version", "name", "roles", "stages", "entities", "handoff", "approvals",
-                                       "assignment", "override_roles", "stale_days", "checkin_skew_minutes", "description"]) else { return nil }
+                                       "assignment", "override_roles", "stale_days", "checkin_skew_minutes", "stage_history", "description"]) else { return nil }
         if let format = string(root["format"], "format", in: root), format != Workspace.format {
             issue(root["format"]!, "format", "unsupported format \"\(format)\" (this version reads \"\(Workspace.format)\")")
         }
@@ -195,7 +195,20 @@ private struct WorkspaceReader {
         }
 
         let handoff = root["handoff"].flatMap { readHandoff($0, stages: stageNames, entity: staged) }
-        let approvals = root["approvals"].flatMap { readApprovals($0, roles: roleNames, stages: stageNames, entity: staged) }
+        var approvals = root["approvals"].flatMap { readApprovals($0, roles: roleNames, stages: stageNames, entity: staged) }
+        if let node = root["approvals"], let requests = node["requests"].flatMap({ string($0, "approvals.requests", in: node) }) {
+            if let e = entities.first(where: { $0.name == requests }) {
+                checkFields(e, ["opportunity", "kind", "target", "field", "value", "state", "decided_by", "note"], node["requests"]!, "approvals.requests")
+                approvals?.requests = requests
+            } else { issue(node["requests"]!, "approvals.requests", "unknown entity \"\(requests)\"") }
+        }
+        var stageHistory: String?
+        if let node = root["stage_history"], let name = string(node, "stage_history", in: root) {
+            if let e = entities.first(where: { $0.name == name }) {
+                checkFields(e, ["opportunity", "from", "to", "at", "by"], node, "stage_history")
+                stageHistory = name
+            } else { issue(node, "stage_history", "unknown entity \"\(name)\"") }
+        }
         let assignment = root["assignment"].flatMap { readAssignment($0, roles: roleNames) }
         let overrideRoles = strings(root["override_roles"], "override_roles", in: root) ?? []
         checkRoles(overrideRoles, root["override_roles"], "override_roles", roleNames)
@@ -204,6 +217,7 @@ private struct WorkspaceReader {
         var workspace = Workspace(version: UInt64(version), name: name, roles: roles, stages: stages, entities: entities, handoff: handoff,
                                   approvals: approvals, assignment: assignment, overrideRoles: Set(overrideRoles), staleDays: staleDays)
         workspace.checkinSkewMinutes = skew
+        workspace.stageHistory = stageHistory
         return workspace
     }
 
@@ -337,8 +351,14 @@ private struct WorkspaceReader {
         return Handoff(from: from, to: to, checklist: checklist, rejectReason: reason)
     }
 
+    /// An entity the hub itself reads and writes must have these fields.
+    mutating func checkFields(_ e: Entity, _ names: [String], _ node: JSON, _ path: String) {
+        let missing = names.filter { e.field($0) == nil }
+        if !missing.isEmpty { issue(node, path, "entity \"\(e.name)\" lacks field(s): " + missing.joined(separator: ", ")) }
+    }
+
     mutating func readApprovals(_ node: JSON, roles: Set<String>, stages: Set<String>, entity: Entity?) -> Approvals? {
-        guard object(node, "approvals", keys: ["approvers", "state_field", "rules", "lock_groups"]) else { return nil }
+        guard object(node, "approvals", keys: ["approvers", "state_field", "rules", "lock_groups", "requests"]) else { return nil }
         let approvers = strings(node["approvers"], "approvals.approvers", in: node, required: true) ?? []
         checkRoles(approvers, node["approvers"], "approvals.approvers", roles)
         let stateField = string(node["state_field"], "approvals.state_field", in: node) ?? ""

@@ -21,6 +21,9 @@ public struct Workspace: Sendable, Hashable {
     public var staleDays: Int
     /// A check-in is flagged when the device clock and the hub's differ by more than this at sync.
     public var checkinSkewMinutes: Int = 10
+    /// The entity the hub writes one record to per stage change of a staged record (from, to,
+    /// device time, who): the history time-in-stage and follow-up reports are computed from.
+    public var stageHistory: String?
 
     public init(version: UInt64, name: String, roles: [Role], stages: [Stage], entities: [Entity], handoff: Handoff? = nil,
                 approvals: Approvals? = nil, assignment: Assignment? = nil, overrideRoles: Set<String> = [], staleDays: Int = 14) {
@@ -249,6 +252,23 @@ public enum FieldType: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Reads a value of this type from its canonical text (`Value.canonicalText`; empty = null),
+    /// normalised: approval requests carry values this way, and `opps-hub import` reads CSV cells.
+    public func value(canonical text: String) -> Result<Value, ValueError> {
+        if text.isEmpty { return .success(.null) }
+        let kind: String = switch self {
+        case .text, .user: "text"
+        case .integer: "integer"
+        case .decimal: "decimal"
+        case .date: "date"
+        case .timestamp: "timestamp"
+        case .enumeration: "member"
+        case .boolean: "boolean"
+        case .reference: "reference"
+        }
+        do { return normalise(try Value.parse(kind: kind, text: text)) } catch { return .failure(error) }
+    }
+
     /// The value normalised for this type (decimals to the field's scale), or why it does not fit.
     public func normalise(_ value: Value) -> Result<Value, ValueError> {
         switch (self, value) {
@@ -314,8 +334,13 @@ public struct Approvals: Sendable, Hashable {
     public var rules: [Rule]
     /// Field groups locked for non-approvers while the state is `pending`.
     public var lockGroups: Set<String>
+    /// The entity holding approval requests (opportunity, kind, target, field, value, state,
+    /// decided_by, note): a proposal made on a laptop becomes one, an approver decides it, and
+    /// the hub applies the decision. nil: proposals stay conflict records only.
+    public var requests: String?
 
-    public init(approvers: Set<String>, stateField: String, rules: [Rule], lockGroups: Set<String>) {
+    public init(approvers: Set<String>, stateField: String, rules: [Rule], lockGroups: Set<String>, requests: String? = nil) {
+        self.requests = requests
         self.approvers = approvers
         self.stateField = stateField
         self.rules = rules

@@ -499,6 +499,7 @@ public final class HubEngine {
             case .create: record?.created
             case .delete: record?.deleted
             }
+            let previousStage: Value = workspace.entity(w.entity)?.stageField.map { record?[$0] ?? .null } ?? .null
             var decision: Decision
             // Records that hang off another (activities, tasks) are writable only with it visible.
             if let r = record, workspace.entity(r.entity)?.stageField == nil, !(try visible(r, to: actor)) {
@@ -534,9 +535,8 @@ public final class HubEngine {
                 if decision.outcome == .won, let displaced = decision.loser {
                     result.conflict = try conflict(w.record, w.entity, w.field, outcome: .lost, rule: decision.rule, loser: displaced, winner: winner, owner: record?.owner)
                 }
-                if w.kind == .set, w.field == workspace.entity(w.entity)?.stageField, var r = record {
-                    try assignIfHandedOff(&r)
-                    try put(r)
+                if var r = record {
+                    try derive(after: w, on: &r, previousStage: previousStage, sequence: result.sequence, actor: actor)
                 }
             case .lost, .rejected, .proposal:
                 if let winner = decision.winner { result.winner = WireValue(winner.value) }
@@ -548,6 +548,119 @@ public final class HubEngine {
                 if let winner = decision.winner { result.winner = WireValue(winner.value) }
             }
             return result
+        }
+
+        // MARK: Effects the hub derives (merge-semantics.md §7)
+
+        /// A stamp for a write the hub makes itself.
+        mutating func systemStamp() -> Stamp {
+            Stamp(hlc: engine.clock.tick(physical: hubTime), replica: engine.hubReplica)
+        }
+
+        /// Sets a field as the hub (or, for an approved request, as the approver) and logs it.
+        mutating func write(_ record: inout Record, _ field: String, _ value: Value, author: UserName = HubEngine.systemAuthor,
+                            authority: Access = .own) throws {
+            _ = try log(&record, field: field, kind: .set, state: FieldState(value: value, stamp: systemStamp(), author: author, authority: authority))
+        }
+
+        /// What follows from an applied write: the stage history, the hand-off assignment, an
+        /// approval request becoming pending, an approval decision taking effect.
+        mutating func derive(after w: FieldWrite, on record: inout Record, previousStage: Value, sequence: UInt64, actor: Actor) throws {
+            guard let entity = workspace.entity(record.entity) else { return }
+            if let sf = entity.stageField, w.kind == .create || (w.kind == .set && w.field == sf), record[sf] != previousStage {
+                try recordStageChange(of: record, from: previousStage, at: w.stamp.hlc.milliseconds, by: w.author, sequence: sequence)
+                if w.kind == .set {
+                    try assignIfHandedOff(&record)
+                    try put(record)
+                }
+            }
+            if let ap = workspace.approvals, ap.requests == entity.name, w.kind == .set {
+                try approvalEffects(&record, write: w, actor: actor, approvals: ap)
+            }
+        }
+
+        /// One record of the workspace's stage-history entity per stage change: from, to, the
+        /// device time of the write that moved it, and who. Reports compute time in stage and
+        /// follow-up speed from these, so they count offline work at the time it was done.
+        mutating func recordStageChange(of deal: Record, from: Value, at milliseconds: Int64, by author: UserName, sequence: UInt64) throws {
+            guard let name = workspace.stageHistory, let sf = workspace.entity(deal.entity)?.stageField else { return }
+            // Ids are derived from the write's sequence, so a replayed hub makes the same ones.
+            var rng = SeededGenerator(seed: sequence ^ 0x5354_4147_4543_4847)
+            let id = UUID128.version7(milliseconds: milliseconds, using: &rng)
+            var history = Record(id: id, entity: name, created: FieldState(value: .null, stamp: systemStamp(), author: HubEngine.systemAuthor, authority: .own))
+            _ = try log(&history, field: "", kind: .create, state: history.created)
+            func text(_ v: Value) -> Value { if case let .member(m) = v { return .text(m) }; return v }
+            for (field, value) in [("opportunity", Value.reference(deal.id)), ("from", text(from)), ("to", text(deal[sf])),
+                                   ("at", .timestamp(Timestamp(milliseconds: milliseconds))), ("by", .text(author))] where !value.isNull {
+                try write(&history, field, value)
+            }
+            try put(history)
+        }
+
+        /// Approval requests (DOMAIN.md approvals). A request is complete once its target,
+        /// field and value are written by its creator: the hub checks it names a field of the
+        /// deal (or of a record hanging off it), marks it pending and, for threshold kinds,
+        /// sets the deal's approval state to pending, which locks its commercial fields. An
+        /// approver's decision is applied here: approved → the value is written as the
+        /// approver; rejected → the requester gets a conflict record with the value.
+        mutating func approvalEffects(_ request: inout Record, write w: FieldWrite, actor: Actor, approvals ap: Approvals) throws {
+            guard case let .reference(dealID) = request["opportunity"], var deal = try self.record(dealID) else { return }
+            if request["state"].isNull, w.field != "state", w.author == request.creator {
+                guard case let .text(targetText) = request["target"], case let .text(fieldName) = request["field"],
+                      let valueState = request.fields["value"] else { return }
+                var target: Record?
+                if let id = RecordID(parsing: targetText) { target = id == deal.id ? deal : try self.record(id) }
+                var problem: String?
+                if let target, let e = workspace.entity(target.entity) {
+                    if target.id != deal.id, e.visibleVia.map({ target[$0] }) != .reference(deal.id) {
+                        problem = "the target does not belong to the opportunity"
+                    } else if let f = e.field(fieldName) {
+                        if case let .failure(err) = f.type.value(canonical: valueState.value.canonicalText == "null" ? "" : valueState.value.canonicalText) {
+                            problem = "\(fieldName): \(err.message)"
+                        }
+                    } else { problem = "\(e.name) has no field \(fieldName)" }
+                } else { problem = "no such target record" }
+                if let problem {
+                    try write(&request, "state", .member("rejected"))
+                    try write(&request, "note", .text("invalid request: " + problem))
+                } else {
+                    try write(&request, "state", .member("pending"))
+                    if ap.locks(kind: request["kind"]), workspace.entity(deal.entity)?.field(ap.stateField) != nil {
+                        try write(&deal, ap.stateField, .member("pending"))
+                        try put(deal)
+                    }
+                }
+                try put(request)
+                return
+            }
+            guard w.field == "state", ap.approvers.contains(actor.role), case let .member(decision) = request["state"],
+                  decision == "approved" || decision == "rejected" else { return }
+            try write(&request, "decided_by", .text(actor.user))
+            try put(request)
+            guard case let .text(targetText) = request["target"], let targetID = RecordID(parsing: targetText), case let .text(fieldName) = request["field"],
+                  var target = try self.record(targetID), !target.isDeleted, let targetEntity = workspace.entity(target.entity),
+                  let field = targetEntity.field(fieldName), let valueState = request.fields["value"],
+                  case let .success(value) = field.type.value(canonical: valueState.value.isNull ? "" : valueState.value.canonicalText) else { return }
+            if decision == "approved" {
+                let before = targetEntity.stageField.map { target[$0] } ?? .null
+                try write(&target, fieldName, value, author: actor.user, authority: .override)
+                try put(target)
+                if fieldName == targetEntity.stageField {
+                    try recordStageChange(of: target, from: before, at: w.stamp.hlc.milliseconds, by: actor.user, sequence: head)
+                    try assignIfHandedOff(&target)
+                    try put(target)
+                }
+            } else {
+                let requester = request.creator
+                let loser = FieldState(value: value, stamp: valueState.stamp, author: requester, authority: .propose)
+                _ = try conflict(target.id, target.entity, fieldName, outcome: .rejected, rule: .approvalRejected, loser: loser,
+                                 winner: target.fields[fieldName], owner: deal.owner)
+            }
+            if ap.locks(kind: request["kind"]), workspace.entity(deal.entity)?.field(ap.stateField) != nil {
+                if target.id == deal.id { deal = target }
+                try write(&deal, ap.stateField, .member(decision))
+                try put(deal)
+            }
         }
 
         /// The hand-off: a lead that reached the hand-off stage with no owner gets a rep by the

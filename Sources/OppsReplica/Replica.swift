@@ -35,8 +35,11 @@ public struct EditResult: Sendable {
     public var record: RecordID
     /// Fields written (pending until the next sync).
     public var applied: [String]
-    /// Fields the user may only propose: sent as proposals the owner or a manager decides.
+    /// Fields the user may only propose: they become approval requests (or, where the
+    /// workspace has none, bare proposals) the owner or a manager decides.
     public var proposed: [(field: String, rule: RuleID, detail: String)]
+    /// The approval requests made for them, in the same order.
+    public var requests: [RecordID] = []
 }
 
 /// What one sync did.
@@ -226,6 +229,8 @@ public final class Replica {
             let pending = try store.outbox(replica: self.id, author: user, record: id)
             var result = EditResult(record: id, applied: [], proposed: [])
             var writes = [(FieldWrite, Bool)]()
+            var requests = [(FieldWrite, RuleID)]()
+            let locked = try pendingLockingRequest(for: view)
             for (name, value) in changes {
                 guard entity.field(name) != nil else {
                     throw ReplicaError.invalid("\(entity.name) has no field \"\(name)\" (fields: \(entity.fields.map(\.name).joined(separator: ", ")))")
@@ -239,7 +244,10 @@ public final class Replica {
                 }
                 let write = FieldWrite(record: id, entity: view.entity, field: name, value: value, base: base, author: user, stamp: try tick())
                 // I10: the same rule as the hub, on what this replica holds.
-                let context = RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: try relations(to: view), record: view)
+                var seen = view
+                // A request of mine not yet decided locks as the hub's pending state will.
+                if locked, let ap = workspace.approvals, entity.field(ap.stateField) != nil { seen.fields[ap.stateField] = FieldState(value: .member("pending"), stamp: Stamp(hlc: HLC(rawValue: 0), replica: self.id), author: user, authority: .own) }
+                let context = RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: try relations(to: view), record: seen)
                 let decision = resolve(current: current, incoming: write, context: context)
                 switch decision.outcome {
                 case .applied, .won, .duplicate:
@@ -249,7 +257,7 @@ public final class Replica {
                     view.fields[name] = FieldState(value: normalised.value, stamp: write.stamp, author: user, authority: decision.authority)
                     result.applied.append(name)
                 case .proposal:
-                    writes.append((write, false))
+                    if canRequestApproval { requests.append((write, decision.rule)) } else { writes.append((write, false)) }
                     result.proposed.append((name, decision.rule, decision.detail))
                 case .rejected where decision.rule == .typeMismatch || decision.rule == .unknownField:
                     throw ReplicaError.invalid(decision.detail)
@@ -266,8 +274,38 @@ public final class Replica {
                 }
             }
             try store.save(confirmed: confirmed, view: view, workspace: workspace)
+            for (w, rule) in requests { result.requests.append(try requestApproval(for: w, rule: rule, on: view)) }
             return result
         }
+    }
+
+    /// Whether proposals of this user become approval requests (the workspace names a request
+    /// entity this role may create); otherwise they go out as bare proposals.
+    var canRequestApproval: Bool {
+        guard let name = workspace.approvals?.requests, let e = workspace.entity(name) else { return false }
+        return e.create[role] != nil
+    }
+
+    /// Whether a request of mine for this deal waits for a decision and locks its fields.
+    func pendingLockingRequest(for record: Record) throws -> Bool {
+        guard let ap = workspace.approvals, let name = ap.requests, let deal = workspace.deal(of: record) else { return false }
+        return try store.list(entity: name, workspace: workspace).contains { r in
+            r["opportunity"] == .reference(deal) && r.creator == user && (r["state"].isNull || r["state"] == .member("pending")) && ap.locks(kind: r["kind"])
+        }
+    }
+
+    /// A proposal made here becomes an approval request record, in the same transaction: an
+    /// approver decides it (offline too) and the hub applies the decision. Its id comes from
+    /// the proposal's stamp, so the same edit always makes the same request.
+    func requestApproval(for w: FieldWrite, rule: RuleID, on record: Record) throws -> RecordID {
+        guard let name = workspace.approvals?.requests, let deal = workspace.deal(of: record) else { throw ReplicaError.invalid("no approval requests in this workspace") }
+        var rng = SeededGenerator(seed: w.stamp.hlc.rawValue ^ id.uuid.low ^ id.uuid.high)
+        let kind = workspace.approvalKind(of: w, rule: rule)
+        let requested = "\(w.field) → \(w.value.isNull ? "(empty)" : w.value.canonicalText)"
+        return try create(entity: name, stage: nil, fields: [
+            ("opportunity", .reference(deal)), ("kind", .member(kind)), ("requested", .text(requested)),
+            ("target", .text(w.record.description)), ("field", .text(w.field)), ("value", .text(w.value.isNull ? "" : w.value.canonicalText)),
+        ], using: &rng).record
     }
 
     /// Creates a record locally (pending until synced) with initial fields, atomically.

@@ -27,8 +27,11 @@ final class StampCodec {
 
     func index(of replica: ReplicaID) throws -> Int64 {
         if let i = indexes[replica] { return i }
-        try database.execute("INSERT INTO replica_ids (id) VALUES (?)", [.blob(replica.bytes)])
-        let i = database.lastInsertRowID
+        // Another connection to the same file may have added it since this one last looked.
+        try database.execute("INSERT OR IGNORE INTO replica_ids (id) VALUES (?)", [.blob(replica.bytes)])
+        guard let i = try database.query("SELECT idx FROM replica_ids WHERE id = ?", [.blob(replica.bytes)]).first?[0].int else {
+            throw StoreError(code: -2, message: "replica index not stored")
+        }
         indexes[replica] = i
         replicas[i] = replica
         return i

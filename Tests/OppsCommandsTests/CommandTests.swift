@@ -8,7 +8,7 @@ import Testing
     @Test func checkAcceptsTheDefaultWorkspace() {
         let report = WorkspaceReport(text: Workspace.defaultDocument, file: "w.json")
         #expect(report.issues.isEmpty)
-        #expect(report.summary.contains("valid workspace \"default\" version 1"))
+        #expect(report.summary.contains("valid workspace \"default\" version 2"))
         #expect(report.json["valid"]?.bool == true)
     }
 
@@ -16,8 +16,8 @@ import Testing
         let text = Workspace.defaultDocument.replacingOccurrences(of: "\"group\": \"postsale\"}", with: "\"group\": \"post-sale\"}")
         let report = WorkspaceReport(text: text, file: "w.json")
         #expect(report.issues.count == 3)
-        #expect(report.issues.map(\.position.line) == [126, 127, 128])
-        #expect(report.json["issues"]?.array?.first?["line"]?.int == 126)
+        #expect(report.issues.map(\.position.line) == [128, 129, 130])
+        #expect(report.json["issues"]?.array?.first?["line"]?.int == 128)
         #expect(report.json["valid"]?.bool == false)
     }
 

@@ -63,13 +63,13 @@ import Testing
             let hub = f.root + "/hub"
             #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.home("sam")).code == 0)
             let id = try #require(await opps("new", "ACME", "--account", "ACME", "--home", f.home("sam"), "--json").json?["id"]?.string)
-            // Unsynced work made under version 1.
+            // Unsynced work made under version 2.
             #expect(await opps("set", id, "next_step=send quote", "--home", f.home("sam")).code == 0)
             #expect(await opps("set", id, "competitor=Globex", "--home", f.home("sam")).code == 1)  // no such field yet
             let shown = await oppsHub("workspace", "show", "--data", hub)
             #expect(shown.code == 0)
             let v2 = shown.stdout
-                .replacingOccurrences(of: #""version": 1,"#, with: #""version": 2,"#)
+                .replacingOccurrences(of: #""version": 2,"#, with: #""version": 3,"#)
                 .replacingOccurrences(of: #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}"#,
                                       with: #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}, {"name": "competitor", "number": 35, "type": "text", "group": "commercials"}"#)
             let file = f.root + "/v2.json"
@@ -77,7 +77,7 @@ import Testing
             let applied = await oppsHub("workspace", "apply", file, "--data", hub)
             #expect(applied.code == 0, "\(applied.stderr)")
             // An incompatible version is refused and changes nothing.
-            let broken = v2.replacingOccurrences(of: #""version": 2,"#, with: #""version": 3,"#)
+            let broken = v2.replacingOccurrences(of: #""version": 3,"#, with: #""version": 4,"#)
                 .replacingOccurrences(of: #"{"name": "amount", "number": 4,"#, with: #"{"name": "amount", "number": 40,"#)
             try broken.write(toFile: file, atomically: true, encoding: .utf8)
             let refused = await oppsHub("workspace", "apply", file, "--data", hub)
@@ -86,7 +86,7 @@ import Testing
             // The replica syncs: its pending write lands, and it learns the new field.
             let s = await opps("sync", "--home", f.home("sam"), "--json")
             #expect(s.json?["applied"]?.int ?? 0 >= 1, "\(s.stdout)")
-            #expect(await opps("status", "--home", f.home("sam"), "--json").json?["workspace_version"]?.int == 2)
+            #expect(await opps("status", "--home", f.home("sam"), "--json").json?["workspace_version"]?.int == 3)
             #expect(await opps("set", id, "competitor=Globex", "--home", f.home("sam")).code == 0)
             #expect(await opps("sync", "--home", f.home("sam")).code == 0)
             let fields = await opps("show", id, "--home", f.home("sam"), "--json").json?["fields"]

@@ -186,3 +186,8 @@ struct TestReplica {
 extension WireClient.Failure {
     var code: WireError.Code { error.code }
 }
+
+extension RecordSet {
+    /// The deals held, without the records that hang off them (stage history, activities).
+    var opportunityIDs: Set<RecordID> { Set(records.values.filter { $0.entity == "opportunity" }.map(\.id)) }
+}

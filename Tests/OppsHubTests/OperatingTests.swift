@@ -52,7 +52,7 @@ final class MovableClock: PhysicalClock, @unchecked Sendable {
             let r1 = try engine.compact(retention: 30 * Self.day)
             #expect(r1.entries == status.compactableEntries)
             try await sam.pull(c)  // incremental, no error
-            #expect(sam.state.records.count == 10)
+            #expect(sam.state.opportunityIDs.count == 10)
             #expect(sam.checkpoints.last?.checksum == sam.checksum.value)
             // Much later: the drawer laptop is beyond retention; its cursor has been compacted away.
             clock.advance(days: 33)

@@ -1,0 +1,288 @@
+/// Pipeline reports (DOMAIN.md "What the team measures"), computed from what a replica holds:
+/// deals, their stage history (one record per stage change, written by the hub with the device
+/// time of the move) and activities. Pure: the same records give the same figures anywhere.
+///
+/// Times are device times (hybrid logical clock milliseconds of the write that moved the
+/// stage; an activity's `at`), so offline work counts when it was done, not when it synced.
+
+extension JSON {
+    /// A JSON number from its exact decimal text (`"3.50"`), never through floating point.
+    public static func decimal(_ text: String) -> JSON { JSON(.number(text)) }
+}
+
+/// Which deals a report counts.
+public struct PipelineFilter: Sendable, Hashable {
+    /// Only deals this user owns.
+    public var owner: UserName?
+    /// Only deals this user is an active team member of.
+    public var member: UserName?
+    /// The period, inclusive, in UTC days: what falls in it depends on the report (see each).
+    public var from: CivilDate?
+    public var to: CivilDate?
+
+    public init(owner: UserName? = nil, member: UserName? = nil, from: CivilDate? = nil, to: CivilDate? = nil) {
+        self.owner = owner
+        self.member = member
+        self.from = from
+        self.to = to
+    }
+
+    public func contains(milliseconds: Int64) -> Bool {
+        let day = Timestamp(milliseconds: milliseconds).date
+        if let from, day < from { return false }
+        if let to, to < day { return false }
+        return true
+    }
+}
+
+/// One stage change of a deal.
+public struct StageStep: Sendable, Hashable {
+    public var from: String?
+    public var to: String
+    public var at: Int64
+    public var by: UserName
+}
+
+/// Everything the reports read, gathered once.
+public struct Pipeline: Sendable {
+    public let workspace: Workspace
+    public let deals: [Record]
+    /// Stage changes per deal, in time order.
+    public let history: [RecordID: [StageStep]]
+    /// Activity times per deal, ascending.
+    public let activities: [RecordID: [Int64]]
+    /// Active team members per deal.
+    public let teams: [RecordID: Set<UserName>]
+
+    /// - Parameters:
+    ///   - records: every record the replica holds (deals, stage changes, activities, memberships).
+    public init(workspace: Workspace, records: [Record]) {
+        self.workspace = workspace
+        let dealEntity = workspace.entities.first { $0.stageField != nil }
+        let sf = dealEntity?.stageField ?? "stage"
+        var deals = [Record]()
+        var steps = [RecordID: [(StageStep, UInt64)]]()
+        var acts = [RecordID: [Int64]]()
+        var teams = [RecordID: Set<UserName>]()
+        for r in records where !r.isDeleted {
+            if r.entity == dealEntity?.name { deals.append(r); continue }
+            guard case let .reference(deal) = r["opportunity"] else { continue }
+            switch r.entity {
+            case workspace.stageHistory:
+                guard case let .text(to) = r["to"], case let .timestamp(at) = r["at"] else { continue }
+                let from: String? = if case let .text(f) = r["from"] { f } else { nil }
+                let by: UserName = if case let .text(b) = r["by"] { b } else { r.creator }
+                steps[deal, default: []].append((StageStep(from: from, to: to, at: at.milliseconds, by: by), r.created.sequence))
+            case "activity":
+                if case let .timestamp(at) = r["at"] { acts[deal, default: []].append(at.milliseconds) }
+                else { acts[deal, default: []].append(r.created.stamp.hlc.milliseconds) }
+            case "membership":
+                if r["state"] == .member("active"), case let .text(u) = r["user"] { teams[deal, default: []].insert(u) }
+            default:
+                break
+            }
+        }
+        var history = [RecordID: [StageStep]]()
+        for d in deals {
+            var list = (steps[d.id] ?? []).sorted { ($0.0.at, $0.1) < ($1.0.at, $1.1) }.map(\.0)
+            // A move made here and not yet synced has no history record yet: the stage field's
+            // own stamp says when it was made. A deal with no history at all entered its stage
+            // when it was created.
+            if case let .member(stage) = d[sf], list.last?.to != stage {
+                let at = d.fields[sf]?.stamp.hlc.milliseconds ?? d.created.stamp.hlc.milliseconds
+                list.append(StageStep(from: list.last?.to, to: stage, at: max(at, list.last?.at ?? at), by: d.fields[sf]?.author ?? d.creator))
+            }
+            history[d.id] = list
+        }
+        self.deals = deals.sorted { $0.id < $1.id }
+        self.history = history
+        self.activities = acts.mapValues { $0.sorted() }
+        self.teams = teams
+    }
+
+    public func stage(of deal: Record) -> String? {
+        guard let sf = workspace.entities.first(where: { $0.stageField != nil })?.stageField, case let .member(s) = deal[sf] else { return nil }
+        return s
+    }
+
+    /// Deals passing the owner and team filters (the period is the report's business).
+    public func deals(_ filter: PipelineFilter) -> [Record] {
+        deals.filter { d in
+            if let o = filter.owner, d.owner != o { return false }
+            if let m = filter.member, !(teams[d.id]?.contains(m) ?? false) { return false }
+            return true
+        }
+    }
+
+    /// When the deal entered the pipeline (device time of its creation).
+    public func created(_ deal: Record) -> Int64 { history[deal.id]?.first?.at ?? deal.created.stamp.hlc.milliseconds }
+
+    /// Index of the furthest open stage the deal reached (a won deal reached them all).
+    func furthestOpen(_ deal: Record) -> Int? {
+        let open = workspace.stages.enumerated().filter { !$0.element.closed }.map(\.offset)
+        if let s = stage(of: deal), workspace.stage(s)?.closed == true, !(workspace.stage(s)?.fromAnyOpen ?? false) { return open.last }
+        return (history[deal.id] ?? []).compactMap { step in workspace.stageIndex(step.to).flatMap { workspace.stages[$0].closed ? nil : $0 } }.max()
+    }
+}
+
+// MARK: - Money
+
+/// Amounts totalled per currency, never across currencies.
+public struct CurrencyTotals: Sendable, Hashable {
+    public private(set) var totals: [String: ExactDecimal] = [:]
+
+    public init() {}
+
+    public mutating func add(_ amount: Value, currency: Value) {
+        guard case let .decimal(a) = amount else { return }
+        let code: String = if case let .member(c) = currency { c } else { "?" }
+        guard let current = totals[code] else { totals[code] = a; return }
+        let scale = max(a.scale, current.scale)
+        guard let x = current.rescaled(to: scale), let y = a.rescaled(to: scale) else { return }
+        totals[code] = ExactDecimal(units: x.units &+ y.units, scale: scale)
+    }
+
+    /// `CNY 120000.00, USD 5000.00`, currencies in name order.
+    public var description: String { totals.keys.sorted().map { "\($0) \(totals[$0]!)" }.joined(separator: ", ") }
+    public var json: JSON { .object(totals.keys.sorted().map { ($0, JSON.string(totals[$0]!.description)) }) }
+}
+
+// MARK: - Durations
+
+/// A duration in days, exact to the hundredth (half up), from milliseconds.
+public func daysText(_ milliseconds: Int64) -> String { hundredths(milliseconds, unit: 86_400_000) }
+/// A duration in hours, exact to the hundredth (half up), from milliseconds.
+public func hoursText(_ milliseconds: Int64) -> String { hundredths(milliseconds, unit: 3_600_000) }
+
+func hundredths(_ ms: Int64, unit: Int64) -> String {
+    let negative = ms < 0
+    let h = (abs(ms) * 100 + unit / 2) / unit
+    return (negative ? "-" : "") + "\(h / 100).\(h % 100 < 10 ? "0" : "")\(h % 100)"
+}
+
+/// Average and median of durations (milliseconds); nil for none.
+public struct DurationStats: Sendable, Hashable {
+    public var count: Int
+    public var average: Int64
+    public var median: Int64
+
+    public init?(_ values: [Int64]) {
+        guard !values.isEmpty else { return nil }
+        let s = values.sorted()
+        count = s.count
+        average = s.reduce(0, +) / Int64(s.count)
+        median = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}
+
+// MARK: - The reports
+
+extension Pipeline {
+    /// The board: per stage, the deals in it now (created in the period), with the overdue mark
+    /// for a next step due before `today` on an open deal.
+    public struct BoardDeal: Sendable {
+        public var deal: Record
+        public var overdue: Bool
+    }
+
+    public func board(_ filter: PipelineFilter, today: CivilDate, includeClosed: Bool) -> [(stage: Stage, deals: [BoardDeal], totals: CurrencyTotals)] {
+        let chosen = deals(filter).filter { filter.contains(milliseconds: created($0)) }
+        return workspace.stages.filter { includeClosed || !$0.closed }.map { stage in
+            var totals = CurrencyTotals()
+            let items = chosen.filter { self.stage(of: $0) == stage.name }.map { d -> BoardDeal in
+                totals.add(d["amount"], currency: d["currency"])
+                var overdue = false
+                if !stage.closed, case let .date(due) = d["next_step_due"], due < today { overdue = true }
+                return BoardDeal(deal: d, overdue: overdue)
+            }.sorted { ($0.deal["name"].canonicalText, $0.deal.id) < ($1.deal["name"].canonicalText, $1.deal.id) }
+            return (stage, items, totals)
+        }
+    }
+
+    /// The funnel over the deals created in the period: per stage, deals in it now and their
+    /// amounts per currency, deals that reached it, and the conversion from the previous open
+    /// stage (reached here ÷ reached there); the win rate is won ÷ (won + lost).
+    public struct FunnelRow: Sendable {
+        public var stage: String
+        public var current: Int
+        public var amounts: CurrencyTotals
+        public var reached: Int
+        /// Reached this stage out of those that reached the previous one: (numerator, denominator).
+        public var conversion: (Int, Int)?
+    }
+
+    public func funnel(_ filter: PipelineFilter) -> (rows: [FunnelRow], won: Int, lost: Int) {
+        let chosen = deals(filter).filter { filter.contains(milliseconds: created($0)) }
+        var rows = [FunnelRow]()
+        var previousReached: Int?
+        var won = 0, lost = 0
+        for (i, stage) in workspace.stages.enumerated() {
+            var amounts = CurrencyTotals()
+            let now = chosen.filter { self.stage(of: $0) == stage.name }
+            for d in now { amounts.add(d["amount"], currency: d["currency"]) }
+            let reached: Int
+            if stage.closed {
+                reached = now.count
+                if stage.fromAnyOpen { lost += now.count } else { won += now.count }
+            } else {
+                reached = chosen.filter { (furthestOpen($0) ?? -1) >= i }.count
+            }
+            var conversion: (Int, Int)?
+            if !stage.fromAnyOpen, let p = previousReached { conversion = (reached, p) }
+            rows.append(FunnelRow(stage: stage.name, current: now.count, amounts: amounts, reached: reached, conversion: conversion))
+            if !stage.closed { previousReached = reached }
+        }
+        return (rows, won, lost)
+    }
+
+    /// Time in stage: for each stage, the stays that ended (the deal moved on) in the period —
+    /// count, average and median. A deal still in a stage is not counted there.
+    public func timeInStage(_ filter: PipelineFilter) -> [(stage: String, stats: DurationStats?)] {
+        var stays = [String: [Int64]]()
+        for d in deals(filter) {
+            let steps = history[d.id] ?? []
+            for (a, b) in zip(steps, steps.dropFirst()) where filter.contains(milliseconds: b.at) {
+                stays[a.to, default: []].append(b.at - a.at)
+            }
+        }
+        return workspace.stages.map { ($0.name, DurationStats(stays[$0.name] ?? [])) }
+    }
+
+    /// Follow-up after the hand-off (the first move into the hand-off stage, in the period):
+    /// per owner and in total, deals handed off, those with an activity since, the time to the
+    /// first one (average, median) and activities since the hand-off per deal handed off.
+    public struct FollowUp: Sendable {
+        public var owner: String
+        public var handedOff: Int
+        public var followedUp: Int
+        public var firstActivity: DurationStats?
+        public var activities: Int
+    }
+
+    public func followUp(_ filter: PipelineFilter) -> [FollowUp] {
+        guard let handoff = workspace.handoff else { return [] }
+        var per = [String: (Int, Int, [Int64], Int)]()
+        for d in deals(filter) {
+            guard let h = history[d.id]?.first(where: { $0.to == handoff.to }), filter.contains(milliseconds: h.at) else { continue }
+            let since = (activities[d.id] ?? []).filter { $0 >= h.at }
+            for key in [d.owner ?? "-", "*"] {
+                var e = per[key] ?? (0, 0, [], 0)
+                e.0 += 1
+                if let first = since.first { e.1 += 1; e.2.append(first - h.at) }
+                e.3 += since.count
+                per[key] = e
+            }
+        }
+        return per.keys.sorted { ($0 == "*" ? 1 : 0, $0) < ($1 == "*" ? 1 : 0, $1) }.map { k in
+            let e = per[k]!
+            return FollowUp(owner: k == "*" ? "all" : k, handedOff: e.0, followedUp: e.1, firstActivity: DurationStats(e.2), activities: e.3)
+        }
+    }
+}
+
+/// `a / b` as a percentage with one decimal, half up (`"66.7"`); nil when b is 0.
+public func percentText(_ a: Int, _ b: Int) -> String? {
+    guard b > 0 else { return nil }
+    let t = (Int64(a) * 1000 * 2 + Int64(b)) / (Int64(b) * 2)
+    return "\(t / 10).\(t % 10)"
+}

@@ -22,16 +22,20 @@ struct CommandFixture: Sendable {
         HubUser(name: "eve", role: "expert", manager: "max"),
     ]
 
-    init() throws {
+    /// - Parameters:
+    ///   - clock: the hub's clock (a scripted day moves it with the laptops' clocks).
+    ///   - extra: users besides the standard team.
+    init(clock: (any PhysicalClock)? = nil, extra: [HubUser] = []) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("opps-cmd-\(UInt64.random(in: 0...UInt64.max))").path
         try FileManager.default.createDirectory(atPath: root + "/hub", withIntermediateDirectories: true)
-        let config = HubConfiguration(dataDirectory: root + "/hub", port: 0)
+        var config = HubConfiguration(dataDirectory: root + "/hub", port: 0)
+        if let clock { config.clock = clock }
         var rng = SystemRandomNumberGenerator()
         let store = try SQLiteHubStore(path: config.databasePath)
         _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: 1_795_000_000_000, rng: &rng)
         let engine = try HubEngine(store: store, configuration: config)
         var tokens = [String: String]()
-        for u in Self.team { tokens[u.name] = try engine.addUser(u, rng: &rng) }
+        for u in Self.team + extra { tokens[u.name] = try engine.addUser(u, rng: &rng) }
         self.tokens = tokens
         hub = try Hub(configuration: config)
     }

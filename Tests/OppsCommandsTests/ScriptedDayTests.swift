@@ -230,3 +230,85 @@ struct Script {
         }
     }
 }
+
+@Suite struct ApprovalFlowTests {
+    /// Leaving proposal with an amount above the threshold: a request the manager rejects (the
+    /// rep is told, the deal stays, the lock lifts), then asks again and it is approved (the hub
+    /// moves the deal as the manager). A team member added by the manager, removed at the
+    /// owner's request: the deal enters and leaves the expert's replica.
+    @Test func rejectedThenApprovedStageMoveAndATeamMemberComingAndGoing() async throws {
+        let clock = ScriptClock("2026-11-02T08:00:00Z")
+        let f = try CommandFixture(clock: clock)
+        let s = Script(f: f, clock: clock)
+        try await f.serving { url in
+            for u in ["sam", "max", "eve"] { #expect(await s.run(u, "2026-11-02T08:00:00Z", "init", "--hub", url, "--token", f.tokens[u]!).code == 0) }
+            let d = try #require(await s.run("sam", "2026-11-02T09:00:00Z", "new", "Delta", "--account", "Delta", "--amount", "2000000.00",
+                                             "--currency", "CNY", "--close", "2026-12-31", "--json").json?["id"]?.string)
+            #expect(await s.run("sam", "2026-11-02T09:00:00Z", "set", d, "needs=ERP", "decision_makers=CFO", "solution=On premise", "tech_risk=medium",
+                                "quote_terms=net 60").code == 0)
+            for stage in ["solution", "proposal"] { #expect(await s.run("sam", "2026-11-02T10:00:00Z", "stage", d, stage).code == 0) }
+            let ask = await s.run("sam", "2026-11-02T11:00:00Z", "stage", d, "negotiation")
+            #expect(ask.code == 0)
+            #expect(ask.stdout.contains("requested approval"), "\(ask.stdout)")
+            #expect(await s.run("sam", "2026-11-02T11:00:00Z", "set", d, "amount=1900000.00").code == 3)  // locked while asked
+            #expect(await s.run("sam", "2026-11-02T11:05:00Z", "sync").code == 0)
+            #expect(await s.run("max", "2026-11-02T12:00:00Z", "sync").code == 0)
+            let waiting = await s.run("max", "2026-11-02T12:00:00Z", "approvals", "--json").json?.array ?? []
+            #expect(waiting.count == 1)
+            #expect(waiting.first?["kind"]?.string == "amount")
+            #expect(waiting.first?["value"]?.string == "negotiation")
+            let first = try #require(waiting.first?["id"]?.string)
+            #expect(await s.run("max", "2026-11-02T12:00:00Z", "reject", first).code == 1)  // a reason is required
+            #expect(await s.run("max", "2026-11-02T12:00:00Z", "reject", first, "--note", "revisit pricing").code == 0)
+            #expect(await s.run("max", "2026-11-02T12:05:00Z", "sync").code == 0)
+            #expect(await s.run("sam", "2026-11-02T13:00:00Z", "sync").code == 0)
+            let after = await s.run("sam", "2026-11-02T13:00:00Z", "show", d, "--json").json?["fields"]
+            #expect(after?["stage"]?.string == "proposal")
+            #expect(after?["approval_state"]?.string == "rejected")
+            let told = await s.run("sam", "2026-11-02T13:00:00Z", "conflicts", "--json").json?.array ?? []
+            #expect(told.contains { $0["rule"]?.string == "approval-rejected" && $0["field"]?.string == "stage" && $0["mine"]?.string == "negotiation" }, "\(told)")
+            let mine = await s.run("sam", "2026-11-02T13:00:00Z", "approvals", "--all", "--json").json?.array?.first
+            #expect(mine?["state"]?.string == "rejected")
+            #expect(mine?["note"]?.string == "revisit pricing")
+            // The lock lifted: sam lowers the amount (still above the threshold) and asks again.
+            #expect(await s.run("sam", "2026-11-02T13:00:00Z", "set", d, "amount=1800000.00").code == 0)
+            #expect(await s.run("sam", "2026-11-02T13:00:00Z", "stage", d, "negotiation").code == 0)
+            #expect(await s.run("sam", "2026-11-02T13:05:00Z", "sync").code == 0)
+            #expect(await s.run("max", "2026-11-02T14:00:00Z", "sync").code == 0)
+            let second = try #require(await s.run("max", "2026-11-02T14:00:00Z", "approvals", "--json").json?.array?.first?["id"]?.string)
+            #expect(second != first)
+            #expect(await s.run("max", "2026-11-02T14:00:00Z", "approve", second).code == 0)
+            #expect(await s.run("max", "2026-11-02T14:05:00Z", "sync").code == 0)
+            #expect(await s.run("sam", "2026-11-02T15:00:00Z", "sync").code == 0)
+            let moved = await s.run("sam", "2026-11-02T15:00:00Z", "show", d, "--json").json?["fields"]
+            #expect(moved?["stage"]?.string == "negotiation")
+            #expect(moved?["amount"]?.string == "1800000.00")
+            #expect(moved?["approval_state"]?.string == "approved")
+            let history = await s.run("sam", "2026-11-02T15:00:00Z", "export", "--csv", "--type", "stage_change").stdout
+            #expect(history.contains(",proposal,negotiation,2026-11-02T14:00:00"), "\(history)")  // moved by max's decision
+
+            // The team: the manager adds eve at once; the owner's removal is a request.
+            let add = await s.run("max", "2026-11-02T15:00:00Z", "team", "add", d, "eve", "--role", "expert")
+            #expect(add.code == 0)
+            #expect(add.stdout.contains("added eve"), "\(add.stdout)")
+            #expect(await s.run("max", "2026-11-02T15:05:00Z", "sync").code == 0)
+            #expect(await s.run("eve", "2026-11-02T15:10:00Z", "sync").code == 0)
+            #expect(await s.run("eve", "2026-11-02T15:10:00Z", "list", "--json").json?.array?.count == 1)
+            #expect(await s.run("sam", "2026-11-02T15:20:00Z", "sync").code == 0)
+            #expect(await s.run("sam", "2026-11-02T15:20:00Z", "team", "add", d, "eve", "--role", "expert").code == 1)  // already on it
+            let remove = await s.run("sam", "2026-11-02T15:20:00Z", "team", "remove", d, "eve")
+            #expect(remove.code == 0)
+            #expect(remove.stdout.contains("requested"), "\(remove.stdout)")
+            #expect(await s.run("sam", "2026-11-02T15:25:00Z", "sync").code == 0)
+            #expect(await s.run("max", "2026-11-02T16:00:00Z", "sync").code == 0)
+            let removal = try #require(await s.run("max", "2026-11-02T16:00:00Z", "approvals", "--json").json?.array?.first { $0["kind"]?.string == "team" }?["id"]?.string)
+            #expect(await s.run("max", "2026-11-02T16:00:00Z", "approve", removal).code == 0)
+            #expect(await s.run("max", "2026-11-02T16:05:00Z", "sync").code == 0)
+            #expect(await s.run("eve", "2026-11-02T16:10:00Z", "sync").code == 0)
+            #expect(await s.run("eve", "2026-11-02T16:10:00Z", "list", "--json").json?.array?.count == 0)
+            #expect(await s.run("sam", "2026-11-02T16:20:00Z", "sync").code == 0)
+            #expect(await s.run("sam", "2026-11-02T16:20:00Z", "team", "list", d, "--json").json?.array?.first?["state"]?.string == "removed")
+            try s.expectAgreement(["sam", "max", "eve"])
+        }
+    }
+}

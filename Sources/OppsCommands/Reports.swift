@@ -36,7 +36,7 @@ struct ReportOptions: ParsableArguments {
     }
 
     func csvOut(_ header: [String], _ rows: [[String]]) {
-        Console.out(([header] + rows).map { $0.map(ExportCommand.cell).joined(separator: ",") }.joined(separator: "\r\n"))
+        Console.out(([header] + rows).map(CSV.line).joined(separator: "\r\n"))
     }
 }
 

@@ -163,11 +163,6 @@ struct ExportCommand: ParsableCommand {
         guard csv else { throw ValidationError("give --csv") }
     }
 
-    static func cell(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
     func run() throws {
         let r = try home.open()
         guard let entity = r.workspace.entity(type) else {
@@ -175,7 +170,7 @@ struct ExportCommand: ParsableCommand {
         }
         var lines = [(["id"] + entity.fields.map(\.name)).joined(separator: ",")]
         for record in try r.store.list(entity: type, workspace: r.workspace) {
-            lines.append(([record.id.description] + entity.fields.map { record[$0.name].isNull ? "" : Self.cell(record[$0.name].canonicalText) }).joined(separator: ","))
+            lines.append(([record.id.description] + entity.fields.map { record[$0.name].isNull ? "" : CSV.cell(record[$0.name].canonicalText) }).joined(separator: ","))
         }
         Console.out(lines.joined(separator: "\r\n"))
     }

@@ -20,7 +20,7 @@ public final class HubEngine {
     public let store: any HubStorage
     public let configuration: HubConfiguration
     public private(set) var workspace: Workspace
-    private var directory = Directory(users: [])
+    private(set) var directory = Directory(users: [])
     private var clock = HybridLogicalClock()
     private let hubReplica: ReplicaID
     public let hubID: UUID128
@@ -67,7 +67,7 @@ public final class HubEngine {
 
     var now: Int64 { configuration.clock.nowMilliseconds() }
 
-    private func refreshDirectory() throws {
+    func refreshDirectory() throws {
         directory = Directory(users: try store.users().map(\.directoryEntry))
         // A workspace applied by the operator takes effect at the next request.
         if try store.workspaceVersion() != workspace.version, let (_, document) = try store.workspace(), let ws = try? Workspace.decode(document) {

@@ -1,0 +1,124 @@
+import OppsCore
+import OppsStore
+
+/// `opps-hub import` (docs/operator.md "Importing records"): rows of one record type, checked
+/// cell by cell, then written in one transaction as the hub — logged like any write, so every
+/// replica that may see a record receives it at its next sync.
+extension HubEngine {
+    /// Why one cell (or a whole row, column "-") cannot be imported. Rows count the header as 1.
+    public struct ImportProblem: Sendable, Hashable, CustomStringConvertible {
+        public var row: Int
+        public var column: String
+        public var message: String
+        public var description: String { "row \(row), column \(column): \(message)" }
+    }
+
+    public struct ImportResult: Sendable {
+        public var imported: Int
+        public var invalidRows: Int
+        public var problems: [ImportProblem]
+    }
+
+    /// Checks every row; unless `skipInvalid`, imports nothing when any row is invalid.
+    /// - Parameters:
+    ///   - rows: the CSV records, the first being the header: `id` (optional) and field names.
+    ///   - author: who the records are attributed to (their creator); nil: the hub itself.
+    public func importRecords(entity name: String, rows: [CSV.Row], author: UserName?, skipInvalid: Bool,
+                              progress: (Int) -> Void = { _ in }) throws -> ImportResult {
+        try refreshDirectory()
+        guard let entity = workspace.entity(name) else {
+            throw HubError.invalid("unknown type \"\(name)\" (\(workspace.entities.map(\.name).joined(separator: ", ")))")
+        }
+        if name == workspace.stageHistory || name == workspace.approvals?.requests {
+            throw HubError.invalid("\(name) records are written by the hub and by approvers, not imported")
+        }
+        if let author, author != HubEngine.systemAuthor, directory.users[author] == nil { throw HubError.invalid("no user \"\(author)\"") }
+        guard let header = rows.first else { throw HubError.invalid("the file is empty: expected a header row (id and field names)") }
+        var problems = [ImportProblem]()
+        var seen = Set<String>()
+        for column in header.fields {
+            if !seen.insert(column).inserted { problems.append(ImportProblem(row: header.line, column: column, message: "the column appears twice")) }
+            if column != "id", entity.field(column) == nil {
+                problems.append(ImportProblem(row: header.line, column: column, message: "\(name) has no field \"\(column)\" (fields: \(entity.fields.map(\.name).joined(separator: ", ")))"))
+            }
+        }
+        if let sf = entity.stageField, !header.fields.contains(sf) {
+            problems.append(ImportProblem(row: header.line, column: sf, message: "the column is required for \(name)"))
+        }
+        // A bad header makes every row meaningless: nothing is imported, --skip-invalid or not.
+        if !problems.isEmpty { return ImportResult(imported: 0, invalidRows: rows.count - 1, problems: problems) }
+
+        // Ids given in the file, so references between its rows resolve.
+        var fileIDs = [RecordID: Int]()
+        if let idColumn = header.fields.firstIndex(of: "id") {
+            for row in rows.dropFirst() where idColumn < row.fields.count {
+                if let id = RecordID(parsing: row.fields[idColumn]) { fileIDs[id, default: 0] += 1 }
+            }
+        }
+        var rng = SystemRandomNumberGenerator()
+        var valid = [(RecordID, [(String, Value)])]()
+        var invalidRows = 0
+        for (n, row) in rows.dropFirst().enumerated() {
+            if n % 1000 == 999 { progress(n + 1) }
+            var rowProblems = [ImportProblem]()
+            func problem(_ column: String, _ message: String) { rowProblems.append(ImportProblem(row: row.line, column: column, message: message)) }
+            guard row.fields.count == header.fields.count else {
+                problem("-", "expected \(header.fields.count) cells, found \(row.fields.count)")
+                problems += rowProblems
+                invalidRows += 1
+                continue
+            }
+            var id: RecordID?
+            var values = [(String, Value)]()
+            for (column, text) in zip(header.fields, row.fields) {
+                if column == "id" {
+                    if text.isEmpty { continue }
+                    guard let given = RecordID(parsing: text) else { problem(column, "not a record id: \(text)"); continue }
+                    if fileIDs[given, default: 0] > 1 { problem(column, "the id appears on more than one row") }
+                    if try store.record(given, workspace: workspace) != nil { problem(column, "a record with this id exists") }
+                    id = given
+                    continue
+                }
+                guard let field = entity.field(column) else { continue }
+                switch field.type.value(canonical: text) {
+                case let .failure(e): problem(column, e.message)
+                case let .success(value):
+                    if value.isNull {
+                        if column == entity.stageField { problem(column, "a stage is required") }
+                        continue
+                    }
+                    if case let .reference(targetEntity) = field.type, case let .reference(target) = value, fileIDs[target] == nil {
+                        let existing = try store.record(target, workspace: workspace)
+                        if existing == nil || existing?.isDeleted == true { problem(column, "no \(targetEntity) \(target)") }
+                        else if existing?.entity != targetEntity { problem(column, "\(target) is a \(existing!.entity), not a \(targetEntity)") }
+                    }
+                    if case .user = field.type, case let .text(user) = value, directory.users[user] == nil { problem(column, "no user \"\(user)\"") }
+                    values.append((column, value))
+                }
+            }
+            if rowProblems.isEmpty {
+                valid.append((id ?? UUID128.version7(milliseconds: now, using: &rng), values))
+            } else {
+                problems += rowProblems
+                invalidRows += 1
+            }
+        }
+        if !problems.isEmpty && !skipInvalid { return ImportResult(imported: 0, invalidRows: invalidRows, problems: problems) }
+        let hubTime = now
+        let writer = author ?? HubEngine.systemAuthor
+        try store.transaction {
+            var apply = BatchApplication(engine: self, hubTime: hubTime)
+            for (i, (id, values)) in valid.enumerated() {
+                let stage = entity.stageField.flatMap { sf in values.first { $0.0 == sf }?.1 } ?? .null
+                var record = Record(id: id, entity: name, created: FieldState(value: stage, stamp: apply.systemStamp(), author: writer, authority: .own))
+                let sequence = try apply.log(&record, field: "", kind: .create, state: record.created)
+                for (field, value) in values { try apply.write(&record, field, value, author: writer) }
+                try apply.put(record)
+                if entity.stageField != nil { try apply.recordStageChange(of: record, from: .null, at: hubTime, by: writer, sequence: sequence) }
+                if i % 1000 == 999 { try apply.flush(); apply.records.removeAll(); apply.dirty.removeAll(); apply.dirtySet.removeAll() }
+            }
+            try apply.flush()
+        }
+        return ImportResult(imported: valid.count, invalidRows: invalidRows, problems: problems)
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import OppsConsole
+import OppsCore
+import OppsHub
+
+/// `opps-hub import`: bring records in from a CSV file, all or nothing.
+public struct ImportCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Import records of one type from a CSV file (all or nothing, with a validation report).",
+        discussion: """
+            The file is CSV (RFC 4180, UTF-8): a header row naming the columns — `id` (optional) and field names \
+            of the type, as `opps export --csv` writes them — then one row per record. Values are in their \
+            canonical text: decimals 12000.00, dates YYYY-MM-DD, timestamps 2026-11-02T09:00:00Z, enum members \
+            and users by name, references by record id (of existing records or of rows of the same file), \
+            true/false; an empty cell leaves the field unset. Staged types need the stage column.
+
+            Every row is checked first; the report names the row (the header is row 1), the column and why. \
+            When any row is invalid nothing is imported, unless --skip-invalid, which imports the valid rows \
+            and reports the rest. Imported records are written by the hub (or --as USER, their creator) and \
+            reach every replica that may see them at its next sync. Works while the hub runs.
+            """)
+
+    @Argument(help: "The CSV file.") var file: String
+    @Option(help: "The record type: opportunity, account, contact, ….") var type: String
+    @Option(name: .customLong("as"), help: "The user the records are attributed to (their creator); default: the hub itself.") var author: String?
+    @Flag(help: "Import the valid rows even when some are invalid (they are reported).") var skipInvalid = false
+    @OptionGroup var data: DataOption
+    @Flag(help: "Print one JSON object: imported, invalid_rows, problems [{row, column, message}].") var json = false
+
+    public init() {}
+
+    public func run() throws {
+        guard let bytes = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read \(file)") }
+        guard let text = String(data: bytes, encoding: .utf8) else { throw CommandFailure("\(file) is not UTF-8 text") }
+        let rows: [CSV.Row]
+        do { rows = try CSV.parse(text) } catch { throw CommandFailure("\(file): \(error)") }
+        let engine = try data.openEngine()
+        let tty = Console.isTerminal && !json
+        let result: HubEngine.ImportResult
+        do {
+            result = try engine.importRecords(entity: type, rows: rows, author: author, skipInvalid: skipInvalid) { n in
+                if tty { Console.progress("\rchecked \(n) of \(rows.count - 1) rows") }
+            }
+        } catch let e as HubError {
+            throw CommandFailure(e.description)
+        }
+        if tty { Console.progress("\r\u{1B}[K") }
+        if json {
+            Console.out(JSON.object([("imported", .number(result.imported)), ("invalid_rows", .number(result.invalidRows)),
+                                     ("problems", .array(result.problems.map { p in
+                                         .object([("row", .number(p.row)), ("column", .string(p.column)), ("message", .string(p.message))])
+                                     }))]).compactText)
+            if result.imported == 0 && !result.problems.isEmpty { throw ExitCode(1) }
+            return
+        }
+        for p in result.problems { Console.err("\(file): \(p)") }
+        if result.imported == 0 && !result.problems.isEmpty {
+            throw CommandFailure("nothing imported: \(result.invalidRows) invalid row(s)" + (skipInvalid ? "" : " (--skip-invalid imports the others)"))
+        }
+        Console.out("imported \(result.imported) \(type) record(s)" + (result.invalidRows > 0 ? "; skipped \(result.invalidRows) invalid row(s)" : ""))
+    }
+}

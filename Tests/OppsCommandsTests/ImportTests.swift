@@ -1,0 +1,67 @@
+import Foundation
+import OppsCore
+import Testing
+
+/// `opps-hub import` (issue 5 item 7): all or nothing with a row/column report, or the valid
+/// rows with --skip-invalid; imported records reach the replicas that may see them.
+@Suite struct ImportTests {
+    @Test func invalidRowsAreReportedAndNothingIsImportedUnlessAskedTo() async throws {
+        let f = try CommandFixture()
+        let hub = f.root + "/hub"
+        var rng = SeededGenerator(seed: 9)
+        let alpha = UUID128.version7(milliseconds: 1_795_000_000_000, using: &rng), beta = UUID128.version7(milliseconds: 1_795_000_000_001, using: &rng)
+        let accounts = f.root + "/accounts.csv"
+        try "id,name,industry,territory\r\n\(alpha),\"Alpha, Inc.\",software,north\r\n\(beta),Beta,\"retail \"\"big box\"\"\",north\r\n"
+            .write(toFile: accounts, atomically: true, encoding: .utf8)
+        let deals = f.root + "/deals.csv"
+        try """
+            name,account,stage,owner,amount,currency,close_date
+            Alpha renewal,\(alpha),discovery,sam,12000.00,CNY,2026-12-31
+            Beta pilot,\(beta),proposal,tom,"12,000",USD,2026-12-31
+            Gamma,\(UUID128.version7(milliseconds: 1, using: &rng)),lead,nobody,1.00,CNY,2026-13-01
+            Delta,\(alpha),discovery,sam
+            Epsilon,\(alpha),dreaming,sam,5.00,XYZ,
+
+            """.write(toFile: deals, atomically: true, encoding: .utf8)
+        try await f.serving { url in
+            #expect(await oppsHub("import", accounts, "--type", "account", "--data", hub).code == 0)
+            let refused = await oppsHub("import", deals, "--type", "opportunity", "--data", hub)
+            #expect(refused.code == 1)
+            let lines = refused.stderr.split(separator: "\n").map(String.init)
+            #expect(lines.contains { $0.contains("row 3, column amount: ") && $0.contains("12,000") }, "\(refused.stderr)")
+            for expected in ["row 4, column account: no account", "row 4, column owner: no user \"nobody\"", "row 4, column close_date",
+                             "row 5, column -: expected 7 cells, found 4", "row 6, column stage", "row 6, column currency"] {
+                #expect(lines.contains { $0.contains(expected) }, "missing \(expected) in \(refused.stderr)")
+            }
+            #expect(lines.last?.contains("nothing imported: 4 invalid row(s)") == true)
+            #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.home("sam")).code == 0)
+            #expect(await opps("list", "--home", f.home("sam"), "--json").json?.array?.count == 0)
+
+            let partial = await oppsHub("import", deals, "--type", "opportunity", "--skip-invalid", "--as", "max", "--data", hub, "--json")
+            #expect(partial.code == 0, "\(partial.stderr)")
+            #expect(partial.json?["imported"]?.int == 1)
+            #expect(partial.json?["invalid_rows"]?.int == 4)
+            #expect(partial.json?["problems"]?.array?.first?["row"]?.int == 3)
+            #expect(await opps("sync", "--home", f.home("sam")).code == 0)
+            let held = await opps("list", "--home", f.home("sam"), "--json").json?.array ?? []
+            #expect(held.count == 1)
+            #expect(held.first?["fields"]?["name"]?.string == "Alpha renewal")
+            #expect(held.first?["fields"]?["amount"]?.string == "12000.00")
+            #expect(held.first?["fields"]?["stage"]?.string == "discovery")
+            let account = await opps("show", alpha.description, "--home", f.home("sam"), "--json").json?["fields"]
+            #expect(account?["name"]?.string == "Alpha, Inc.")
+            // The imported deal has its stage history, so reports count it.
+            #expect(await opps("funnel", "--home", f.home("sam"), "--json").json?["stages"]?.array?[2]["now"]?.int == 1)
+
+            // A bad header imports nothing, --skip-invalid or not.
+            let bad = f.root + "/bad.csv"
+            try "name,colour\nX,blue\n".write(toFile: bad, atomically: true, encoding: .utf8)
+            let header = await oppsHub("import", bad, "--type", "account", "--skip-invalid", "--data", hub)
+            #expect(header.code == 1)
+            #expect(header.stderr.contains("row 1, column colour: account has no field \"colour\""), "\(header.stderr)")
+            #expect(await oppsHub("import", accounts, "--type", "account", "--data", hub).stderr.contains("a record with this id exists"))
+            #expect(await oppsHub("import", accounts, "--type", "widget", "--data", hub).code == 1)
+            #expect(await oppsHub("import", f.root + "/missing.csv", "--type", "account", "--data", hub).code == 1)
+        }
+    }
+}

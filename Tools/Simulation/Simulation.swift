@@ -42,6 +42,9 @@ public struct SimulationReport: Sendable {
     /// Syncs whose checkpoint did not match, so the replica re-fetched (should never happen:
     /// lost pages are resent by the page tokens).
     public var repairs = 0
+    /// Approval requests made, and those decided.
+    public var approvals = 0
+    public var decided = 0
 
     public init(seed: UInt64) { self.seed = seed }
 }
@@ -134,9 +137,16 @@ public final class Simulation {
         // A team shaped like a real one: a manager, marketing, reps, an expert, success.
         var team: [HubUser] = [HubUser(name: "max", role: "manager"), HubUser(name: "mia", role: "marketing", manager: "max")]
         let shapes = ["sales", "sales", "expert", "success", "sales", "marketing", "sales", "expert"]
-        for i in 0..<max(0, options.replicas - 2) {
+        // From seven replicas on, a second manager above max: two approvers who may decide the
+        // same request concurrently.
+        let second = options.replicas >= 7
+        for i in 0..<max(0, options.replicas - (second ? 3 : 2)) {
             let role = shapes[i % shapes.count]
             team.append(HubUser(name: "\(role.prefix(3))\(i)", role: role, territory: i % 2 == 0 ? "north" : "south", manager: "max", capacity: 40))
+        }
+        if second {
+            team[0].manager = "ann"
+            team.insert(HubUser(name: "ann", role: "manager"), at: 0)
         }
         users = team
         for u in team { tokens[u.name] = try engine.addUser(u, rng: &r) }
@@ -268,6 +278,15 @@ public final class Simulation {
             if case let .member(s) = d["stage"], let idx = r.workspace.stageIndex(s), idx + 1 < r.workspace.stages.count - 1 {
                 edit(d.id, [("stage", .member(r.workspace.stages[idx + 1].name))])
             }
+        case ("sales", 8) where !deals.isEmpty:
+            // Requests a manager decides: a discount above the threshold, or an expert on the team.
+            let d = pick(deals)
+            if chance(50) {
+                edit(d.id, [("discount", .decimal(ExactDecimal(units: Int64(1_100 + rng.next() % 2000), scale: 2)))])
+            } else if let member = users.filter({ $0.role == "expert" || $0.role == "success" }).randomElement(using: &rng) {
+                _ = create("membership", nil, [("opportunity", .reference(d.id)), ("user", .text(member.name)),
+                                               ("role", .member(member.role == "expert" ? "expert" : "success")), ("state", .member("active"))])
+            }
         case ("expert", _) where !deals.isEmpty:
             edit(pick(deals).id, [pick([("solution", .text("design \(rng.next() % 9)")), ("tech_risk", .member(pick(["low", "medium", "high"])))])])
         case ("success", _) where !deals.isEmpty:
@@ -283,7 +302,15 @@ public final class Simulation {
                                                ("state", .member(chance(80) ? "active" : "removed"))])
             }
         case ("manager", _) where !deals.isEmpty:
-            edit(pick(deals).id, [("approval_state", .member(pick(["approved", "rejected"])))])
+            // Decide a pending approval request (two managers may decide one concurrently), or
+            // set a deal's approval state by hand.
+            let pending = ((try? r.store.list(entity: "approval", workspace: r.workspace)) ?? []).filter { $0["state"] == .member("pending") }
+            if !pending.isEmpty, chance(70) {
+                let decision = chance(60) ? "approved" : "rejected"
+                edit(pick(pending).id, [("state", .member(decision)), ("note", .text("\(decision) by \(r.user)"))])
+            } else {
+                edit(pick(deals).id, [("approval_state", .member(pick(["approved", "rejected"])))])
+            }
         case (_, _) where !deals.isEmpty:
             // Everyone logs activities on deals they see.
             _ = create("activity", nil, [("opportunity", .reference(pick(deals).id)), ("kind", .member(pick(["call", "visit", "email", "checkin"]))),
@@ -340,6 +367,19 @@ public final class Simulation {
         let head = try store.head()
         if logged.count > 0, try store.logCount(below: head) != Int(head) { throw fail("the log has gaps below \(head)") }
         report.records = try store.recordCount()
+        // Every approval request reached the hub whole and is pending or decided by someone.
+        let workspace = hub.engine.workspace
+        for id in try store.records(visibleTo: VisibilityQuery(user: "", all: true)) {
+            guard let a = try store.record(id, workspace: workspace), a.entity == "approval" else { continue }
+            report.approvals += 1
+            switch a["state"] {
+            case .member("pending"): break
+            case .member("approved"), .member("rejected"):
+                report.decided += 1
+                if a["decided_by"].isNull, !a["note"].canonicalText.hasPrefix("invalid request") { throw fail("approval \(id) decided by nobody") }
+            default: throw fail("approval \(id) has no state after quiescing")
+            }
+        }
         // Every replica equals the hub's state for exactly the records its user may see.
         for i in members.indices {
             guard let r = try await replica(i) else { continue }

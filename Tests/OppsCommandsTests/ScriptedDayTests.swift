@@ -186,6 +186,10 @@ struct Script {
             #expect(text.stdout.split(separator: "\n").allSatisfy { $0.count <= 80 }, "\(text.stdout)")
             #expect(text.stdout.contains("! Beta deal"), "\(text.stdout)")
             #expect(!text.stdout.contains("Alpha deal"))  // closed stages only with --closed
+            #expect(await s.run("max", "2026-11-13T08:00:00Z", "board", "--team", "eve", "--closed", "--json").json?["stages"]?.array?
+                .flatMap { $0["items"]?.array?.compactMap { $0["id"]?.string } ?? [] } == [a])
+            let boardCSV = await s.run("max", "2026-11-13T08:00:00Z", "board", "--date", "2026-11-13", "--csv").stdout
+            #expect(boardCSV.contains("discovery,\(b),Beta deal,tom,200000.00,USD,send quote,2026-11-10,yes"), "\(boardCSV)")
             #expect(await s.run("sam", "2026-11-13T08:00:00Z", "board", "--owner", "tom", "--json").json?["stages"]?.array?.allSatisfy { $0["deals"]?.int == 0 } == true)
 
             // The funnel: reached lead 3, qualified 3, discovery 2, solution..negotiation 1, won 1.

@@ -119,12 +119,6 @@ struct TeamCommand: ParsableCommand {
         try r.store.list(entity: "membership", workspace: r.workspace).filter { $0["opportunity"] == .reference(deal) }
     }
 
-    static func deal(_ r: Replica, _ id: String) throws -> RecordID {
-        let deal = try r.resolveID(id)
-        guard try r.record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(id) is not a deal") }
-        return deal
-    }
-
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a deal's team.")
         @Argument(help: "The deal's id or a unique prefix.") var id: String
@@ -133,7 +127,7 @@ struct TeamCommand: ParsableCommand {
 
         func run() throws {
             let r = try home.open()
-            let members = try TeamCommand.memberships(r, deal: try TeamCommand.deal(r, id))
+            let members = try TeamCommand.memberships(r, deal: try dealID(r, id))
             if json {
                 Console.out(JSON.array(members.map { m in
                     .object([("id", .string(m.id.description)), ("user", m["user"].plainJSON), ("role", m["role"].plainJSON),
@@ -162,7 +156,7 @@ struct TeamCommand: ParsableCommand {
 
         func run() throws {
             let r = try home.open()
-            let deal = try TeamCommand.deal(r, id)
+            let deal = try dealID(r, id)
             if try TeamCommand.memberships(r, deal: deal).contains(where: { $0["user"] == .text(user) && $0["state"] != .member("removed") }) {
                 throw ReplicaError.invalid("\(user) is already on the team (or requested)")
             }
@@ -188,7 +182,7 @@ struct TeamCommand: ParsableCommand {
 
         func run() throws {
             let r = try home.open()
-            let deal = try TeamCommand.deal(r, id)
+            let deal = try dealID(r, id)
             guard let m = try TeamCommand.memberships(r, deal: deal).first(where: { $0["user"] == .text(user) && $0["state"] == .member("active") }) else {
                 throw ReplicaError.invalid("\(user) is not an active member of this deal's team")
             }

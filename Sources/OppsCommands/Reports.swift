@@ -30,7 +30,7 @@ struct ReportOptions: ParsableArguments {
     }
 
     func pipeline(_ r: Replica) throws -> Pipeline {
-        let needed = Set(["opportunity", "activity", "membership"] + (r.workspace.stageHistory.map { [$0] } ?? []))
+        let needed: Set<String> = ["activity", "membership"]
         return Pipeline(workspace: r.workspace, records: try r.workspace.entities.filter { needed.contains($0.name) || $0.stageField != nil }
             .flatMap { try r.store.list(entity: $0.name, workspace: r.workspace) })
     }

@@ -8,6 +8,13 @@ import OppsStore
 /// The device's wall-clock instant, or a fixed one given on the command line.
 func deviceNow() -> Timestamp { Timestamp(milliseconds: SystemClock().nowMilliseconds()) }
 
+/// A deal named by id or prefix; anything else is bad input.
+func dealID(_ r: Replica, _ id: String) throws -> RecordID {
+    let deal = try r.resolveID(id)
+    guard try r.record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(id) is not a deal") }
+    return deal
+}
+
 /// `opps log`: an activity on a deal — append-only, stamped with device time, merged as a union.
 struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,8 +30,7 @@ struct LogCommand: ParsableCommand {
 
     func run() throws {
         let r = try home.open()
-        let deal = try r.resolveID(id)
-        guard try r.record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(id) is not a deal") }
+        let deal = try dealID(r, id)
         guard let entity = r.workspace.entity("activity"), let kindField = entity.field("kind") else { throw ReplicaError.invalid("this workspace has no activities") }
         var fields: [(String, Value)] = [("opportunity", .reference(deal)), ("kind", try r.parse(kind, for: kindField))]
         fields.append(("at", try at.map { try r.parse($0, for: entity.field("at")!) } ?? .timestamp(deviceNow())))
@@ -52,8 +58,7 @@ struct TaskCommand: ParsableCommand {
 
         func run() throws {
             let r = try home.open()
-            let deal = try r.resolveID(id)
-            guard try r.record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(id) is not a deal") }
+            let deal = try dealID(r, id)
             guard let entity = r.workspace.entity("task") else { throw ReplicaError.invalid("this workspace has no tasks") }
             var rng = SystemRandomNumberGenerator()
             let result = try r.create(entity: "task", stage: nil, fields: [

@@ -10,7 +10,7 @@ extension Workspace {
   "name": "default",
   "description": "The default pipeline of DOMAIN.md: five roles, eight stages, the ownership matrix.",
   "checkin_skew_minutes": 10, "stale_days": 14,
-  "stage_history": "stage_change",
+  "stage_history": "stage_log",
   "override_roles": ["manager"],
   "roles": [
     {"name": "marketing", "title": "市场推广", "sees": ["creator"]},
@@ -111,6 +111,9 @@ extension Workspace {
         },
         "approval": {
           "sales": "read", "expert": "read", "success": "read", "manager": "own"
+        },
+        "history": {
+          "marketing": "read", "sales": "read", "expert": "read", "success": "read", "manager": "read"
         }
       },
       "fields": [
@@ -147,7 +150,8 @@ extension Workspace {
         {"name": "requirements", "number": 31, "type": "text", "group": "solution"},
         {"name": "quote_terms", "number": 32, "type": "text", "group": "terms"},
         {"name": "renewal_amount", "number": 33, "type": "decimal", "scale": 2, "group": "renewal"},
-        {"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}
+        {"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100},
+        {"name": "stage_log", "number": 35, "type": "text", "group": "history"}
       ]
     },
     {
@@ -253,23 +257,6 @@ extension Workspace {
         {"name": "user", "number": 2, "type": "user", "group": "membership"},
         {"name": "role", "number": 3, "type": "enum", "members": ["sales", "expert", "success"], "group": "membership"},
         {"name": "state", "number": 4, "type": "enum", "members": ["requested", "active", "removed"], "group": "membership_state"}
-      ]
-    },
-    {
-      "name": "stage_change",
-      "number": 8,
-      "visible_via": "opportunity",
-      "append_only": true,
-      "create": {},
-      "groups": {
-        "stage_change": {"marketing": "read", "sales": "read", "expert": "read", "success": "read", "manager": "read"}
-      },
-      "fields": [
-        {"name": "opportunity", "number": 1, "type": "reference", "entity": "opportunity", "group": "stage_change"},
-        {"name": "from", "number": 2, "type": "text", "group": "stage_change"},
-        {"name": "to", "number": 3, "type": "text", "group": "stage_change"},
-        {"name": "at", "number": 4, "type": "timestamp", "group": "stage_change"},
-        {"name": "by", "number": 5, "type": "user", "group": "stage_change"}
       ]
     }
   ]

@@ -1,6 +1,6 @@
 /// Pipeline reports (DOMAIN.md "What the team measures"), computed from what a replica holds:
-/// deals, their stage history (one record per stage change, written by the hub with the device
-/// time of the move) and activities. Pure: the same records give the same figures anywhere.
+/// deals, their stage history (`StageLog`, kept by the hub on each deal with the device time of
+/// each move) and activities. Pure: the same records give the same figures anywhere.
 ///
 /// Times are device times (hybrid logical clock milliseconds of the write that moved the
 /// stage; an activity's `at`), so offline work counts when it was done, not when it synced.
@@ -43,6 +43,34 @@ public struct StageStep: Sendable, Hashable {
     public var by: UserName
 }
 
+/// The stage history the hub keeps on each deal (the workspace's `stage_history` field): one
+/// line per stage change, `MILLISECONDS STAGE USER` — the device time of the write that moved
+/// it, the stage entered, who — oldest first, joined by line feeds (merge-semantics.md §7.1).
+/// One field on the deal, not a record per change: a record per change doubled the records a
+/// cold sync moves (BENCHMARKS.md).
+public enum StageLog {
+    public static func line(at milliseconds: Int64, stage: String, by user: UserName) -> String { "\(milliseconds) \(stage) \(user)" }
+
+    /// The value after appending a change to `current`.
+    public static func appending(_ current: Value, at milliseconds: Int64, stage: String, by user: UserName) -> Value {
+        let entry = line(at: milliseconds, stage: stage, by: user)
+        if case let .text(t) = current, !t.isEmpty { return .text(t + "\n" + entry) }
+        return .text(entry)
+    }
+
+    /// The steps of a log, in order; lines that do not parse are skipped.
+    public static func steps(_ value: Value) -> [StageStep] {
+        guard case let .text(t) = value else { return [] }
+        var out = [StageStep]()
+        for line in t.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 2)
+            guard parts.count == 3, let ms = Int64(parts[0]) else { continue }
+            out.append(StageStep(from: out.last?.to, to: String(parts[1]), at: ms, by: String(parts[2])))
+        }
+        return out
+    }
+}
+
 /// Everything the reports read, gathered once.
 public struct Pipeline: Sendable {
     public let workspace: Workspace
@@ -55,24 +83,18 @@ public struct Pipeline: Sendable {
     public let teams: [RecordID: Set<UserName>]
 
     /// - Parameters:
-    ///   - records: every record the replica holds (deals, stage changes, activities, memberships).
+    ///   - records: the deals, activities and memberships the replica holds.
     public init(workspace: Workspace, records: [Record]) {
         self.workspace = workspace
         let dealEntity = workspace.entities.first { $0.stageField != nil }
         let sf = dealEntity?.stageField ?? "stage"
         var deals = [Record]()
-        var steps = [RecordID: [(StageStep, UInt64)]]()
         var acts = [RecordID: [Int64]]()
         var teams = [RecordID: Set<UserName>]()
         for r in records where !r.isDeleted {
             if r.entity == dealEntity?.name { deals.append(r); continue }
             guard case let .reference(deal) = r["opportunity"] else { continue }
             switch r.entity {
-            case workspace.stageHistory:
-                guard case let .text(to) = r["to"], case let .timestamp(at) = r["at"] else { continue }
-                let from: String? = if case let .text(f) = r["from"] { f } else { nil }
-                let by: UserName = if case let .text(b) = r["by"] { b } else { r.creator }
-                steps[deal, default: []].append((StageStep(from: from, to: to, at: at.milliseconds, by: by), r.created.sequence))
             case "activity":
                 if case let .timestamp(at) = r["at"] { acts[deal, default: []].append(at.milliseconds) }
                 else { acts[deal, default: []].append(r.created.stamp.hlc.milliseconds) }
@@ -84,8 +106,8 @@ public struct Pipeline: Sendable {
         }
         var history = [RecordID: [StageStep]]()
         for d in deals {
-            var list = (steps[d.id] ?? []).sorted { ($0.0.at, $0.1) < ($1.0.at, $1.1) }.map(\.0)
-            // A move made here and not yet synced has no history record yet: the stage field's
+            var list = workspace.stageHistory.map { StageLog.steps(d[$0]) } ?? []
+            // A move made here and not yet synced is not in the hub's log yet: the stage field's
             // own stamp says when it was made. A deal with no history at all entered its stage
             // when it was created.
             if case let .member(stage) = d[sf], list.last?.to != stage {

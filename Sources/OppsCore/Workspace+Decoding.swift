@@ -204,10 +204,9 @@ private struct WorkspaceReader {
         }
         var stageHistory: String?
         if let node = root["stage_history"], let name = string(node, "stage_history", in: root) {
-            if let e = entities.first(where: { $0.name == name }) {
-                checkFields(e, ["opportunity", "from", "to", "at", "by"], node, "stage_history")
-                stageHistory = name
-            } else { issue(node, "stage_history", "unknown entity \"\(name)\"") }
+            if let f = staged?.field(name) {
+                if case .text = f.type { stageHistory = name } else { issue(node, "stage_history", "\"\(name)\" must be a text field") }
+            } else { issue(node, "stage_history", "the staged entity has no field \"\(name)\"") }
         }
         let assignment = root["assignment"].flatMap { readAssignment($0, roles: roleNames) }
         let overrideRoles = strings(root["override_roles"], "override_roles", in: root) ?? []

@@ -21,8 +21,9 @@ public struct Workspace: Sendable, Hashable {
     public var staleDays: Int
     /// A check-in is flagged when the device clock and the hub's differ by more than this at sync.
     public var checkinSkewMinutes: Int = 10
-    /// The entity the hub writes one record to per stage change of a staged record (from, to,
-    /// device time, who): the history time-in-stage and follow-up reports are computed from.
+    /// A text field of the staged entity the hub appends one line to per stage change (device
+    /// time, stage, who; see `StageLog`): the history time-in-stage, funnel and follow-up reports
+    /// are computed from.
     public var stageHistory: String?
 
     public init(version: UInt64, name: String, roles: [Role], stages: [Stage], entities: [Entity], handoff: Handoff? = nil,

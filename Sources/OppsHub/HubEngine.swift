@@ -568,33 +568,21 @@ public final class HubEngine {
         mutating func derive(after w: FieldWrite, on record: inout Record, previousStage: Value, sequence: UInt64, actor: Actor) throws {
             guard let entity = workspace.entity(record.entity) else { return }
             if let sf = entity.stageField, w.kind == .create || (w.kind == .set && w.field == sf), record[sf] != previousStage {
-                try recordStageChange(of: record, from: previousStage, at: w.stamp.hlc.milliseconds, by: w.author, sequence: sequence)
-                if w.kind == .set {
-                    try assignIfHandedOff(&record)
-                    try put(record)
-                }
+                try recordStageChange(of: &record, at: w.stamp.hlc.milliseconds, by: w.author)
+                if w.kind == .set { try assignIfHandedOff(&record) }
+                try put(record)
             }
             if let ap = workspace.approvals, ap.requests == entity.name, w.kind == .set {
                 try approvalEffects(&record, write: w, actor: actor, approvals: ap)
             }
         }
 
-        /// One record of the workspace's stage-history entity per stage change: from, to, the
-        /// device time of the write that moved it, and who. Reports compute time in stage and
-        /// follow-up speed from these, so they count offline work at the time it was done.
-        mutating func recordStageChange(of deal: Record, from: Value, at milliseconds: Int64, by author: UserName, sequence: UInt64) throws {
-            guard let name = workspace.stageHistory, let sf = workspace.entity(deal.entity)?.stageField else { return }
-            // Ids are derived from the write's sequence, so a replayed hub makes the same ones.
-            var rng = SeededGenerator(seed: sequence ^ 0x5354_4147_4543_4847)
-            let id = UUID128.version7(milliseconds: milliseconds, using: &rng)
-            var history = Record(id: id, entity: name, created: FieldState(value: .null, stamp: systemStamp(), author: HubEngine.systemAuthor, authority: .own))
-            _ = try log(&history, field: "", kind: .create, state: history.created)
-            func text(_ v: Value) -> Value { if case let .member(m) = v { return .text(m) }; return v }
-            for (field, value) in [("opportunity", Value.reference(deal.id)), ("from", text(from)), ("to", text(deal[sf])),
-                                   ("at", .timestamp(Timestamp(milliseconds: milliseconds))), ("by", .text(author))] where !value.isNull {
-                try write(&history, field, value)
-            }
-            try put(history)
+        /// Appends the deal's stage change to its stage log (`StageLog`): the device time of the
+        /// write that moved it and who. Reports compute time in stage, the funnel and follow-up
+        /// speed from it, so offline work counts when it was done.
+        mutating func recordStageChange(of deal: inout Record, at milliseconds: Int64, by author: UserName) throws {
+            guard let field = workspace.stageHistory, let sf = workspace.entity(deal.entity)?.stageField, case let .member(stage) = deal[sf] else { return }
+            try write(&deal, field, StageLog.appending(deal[field], at: milliseconds, stage: stage, by: author))
         }
 
         /// Approval requests (DOMAIN.md approvals). A request is complete once its target,
@@ -644,12 +632,11 @@ public final class HubEngine {
             if decision == "approved" {
                 let before = targetEntity.stageField.map { target[$0] } ?? .null
                 try write(&target, fieldName, value, author: actor.user, authority: .override)
-                try put(target)
-                if fieldName == targetEntity.stageField {
-                    try recordStageChange(of: target, from: before, at: w.stamp.hlc.milliseconds, by: actor.user, sequence: head)
+                if fieldName == targetEntity.stageField, value != before {
+                    try recordStageChange(of: &target, at: w.stamp.hlc.milliseconds, by: actor.user)
                     try assignIfHandedOff(&target)
-                    try put(target)
                 }
+                try put(target)
             } else {
                 let requester = request.creator
                 let loser = FieldState(value: value, stamp: valueState.stamp, author: requester, authority: .propose)

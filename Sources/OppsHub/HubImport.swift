@@ -29,8 +29,8 @@ extension HubEngine {
         guard let entity = workspace.entity(name) else {
             throw HubError.invalid("unknown type \"\(name)\" (\(workspace.entities.map(\.name).joined(separator: ", ")))")
         }
-        if name == workspace.stageHistory || name == workspace.approvals?.requests {
-            throw HubError.invalid("\(name) records are written by the hub and by approvers, not imported")
+        if name == workspace.approvals?.requests {
+            throw HubError.invalid("\(name) records are written by requesters and approvers, not imported")
         }
         if let author, author != HubEngine.systemAuthor, directory.users[author] == nil { throw HubError.invalid("no user \"\(author)\"") }
         guard let header = rows.first else { throw HubError.invalid("the file is empty: expected a header row (id and field names)") }
@@ -79,7 +79,8 @@ extension HubEngine {
                     id = given
                     continue
                 }
-                guard let field = entity.field(column) else { continue }
+                // The hub keeps the stage history itself: an exported file's column is ignored.
+                guard let field = entity.field(column), column != workspace.stageHistory || entity.stageField == nil else { continue }
                 switch field.type.value(canonical: text) {
                 case let .failure(e): problem(column, e.message)
                 case let .success(value):
@@ -111,10 +112,10 @@ extension HubEngine {
             for (i, (id, values)) in valid.enumerated() {
                 let stage = entity.stageField.flatMap { sf in values.first { $0.0 == sf }?.1 } ?? .null
                 var record = Record(id: id, entity: name, created: FieldState(value: stage, stamp: apply.systemStamp(), author: writer, authority: .own))
-                let sequence = try apply.log(&record, field: "", kind: .create, state: record.created)
+                _ = try apply.log(&record, field: "", kind: .create, state: record.created)
                 for (field, value) in values { try apply.write(&record, field, value, author: writer) }
+                if entity.stageField != nil { try apply.recordStageChange(of: &record, at: hubTime, by: writer) }
                 try apply.put(record)
-                if entity.stageField != nil { try apply.recordStageChange(of: record, from: .null, at: hubTime, by: writer, sequence: sequence) }
                 if i % 1000 == 999 { try apply.flush(); apply.records.removeAll(); apply.dirty.removeAll(); apply.dirtySet.removeAll() }
             }
             try apply.flush()

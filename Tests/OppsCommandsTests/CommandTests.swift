@@ -16,8 +16,8 @@ import Testing
         let text = Workspace.defaultDocument.replacingOccurrences(of: "\"group\": \"postsale\"}", with: "\"group\": \"post-sale\"}")
         let report = WorkspaceReport(text: text, file: "w.json")
         #expect(report.issues.count == 3)
-        #expect(report.issues.map(\.position.line) == [128, 129, 130])
-        #expect(report.json["issues"]?.array?.first?["line"]?.int == 128)
+        #expect(report.issues.map(\.position.line) == [131, 132, 133])
+        #expect(report.json["issues"]?.array?.first?["line"]?.int == 131)
         #expect(report.json["valid"]?.bool == false)
     }
 

@@ -71,7 +71,7 @@ import Testing
             let v2 = shown.stdout
                 .replacingOccurrences(of: #""version": 2,"#, with: #""version": 3,"#)
                 .replacingOccurrences(of: #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}"#,
-                                      with: #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}, {"name": "competitor", "number": 35, "type": "text", "group": "commercials"}"#)
+                                      with: #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}, {"name": "competitor", "number": 36, "type": "text", "group": "commercials"}"#)
             let file = f.root + "/v2.json"
             try v2.write(toFile: file, atomically: true, encoding: .utf8)
             let applied = await oppsHub("workspace", "apply", file, "--data", hub)

@@ -288,8 +288,10 @@ struct Script {
             #expect(moved?["stage"]?.string == "negotiation")
             #expect(moved?["amount"]?.string == "1800000.00")
             #expect(moved?["approval_state"]?.string == "approved")
-            let history = await s.run("sam", "2026-11-02T15:00:00Z", "export", "--csv", "--type", "stage_change").stdout
-            #expect(history.contains(",proposal,negotiation,2026-11-02T14:00:00"), "\(history)")  // moved by max's decision
+            let log = moved?["stage_log"]?.string?.split(separator: "\n").map(String.init) ?? []
+            let two = try Timestamp(parsing: "2026-11-02T14:00:00Z").milliseconds
+            #expect(log.last == "\(two) negotiation max", "\(log)")  // moved by max's decision, at its device time
+            #expect(log.map { $0.split(separator: " ")[1] } == ["discovery", "solution", "proposal", "negotiation"])
 
             // The team: the manager adds eve at once; the owner's removal is a request.
             let add = await s.run("max", "2026-11-02T15:00:00Z", "team", "add", d, "eve", "--role", "expert")

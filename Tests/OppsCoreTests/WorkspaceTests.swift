@@ -50,11 +50,11 @@ import Testing
         let text = Workspace.defaultDocument.replacingFirst(
             #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}"#,
             with: #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100},"# + "\n" +
-                #"        {"name": "competitor", "number": 35, "type": "text", "group": "commercials"}"#)
+                #"        {"name": "competitor", "number": 36, "type": "text", "group": "commercials"}"#)
         let ws = try Workspace.decode(text.replacingFirst(#""version": 1,"#, with: #""version": 2,"#))
         #expect(ws.version == 2)
         let f = try #require(ws.entity("opportunity")?.field("competitor"))
-        #expect(f.number == 35)
+        #expect(f.number == 36)
         #expect(f.group == "commercials")
     }
 
@@ -68,14 +68,14 @@ import Testing
 
     static let broken: [BrokenCase] = [
         BrokenCase(replace: #""type": "decimal", "scale": 2, "group": "commercials"}"#, with: #""type": "money", "scale": 2, "group": "commercials"}"#,
-                   line: 114, message: "unknown type \"money\""),
-        BrokenCase(replace: #"{"name": "currency", "number": 5,"#, with: #"{"name": "currency", "number": 4,"#, line: 115, message: "field number 4 is used twice"),
+                   line: 117, message: "unknown type \"money\""),
+        BrokenCase(replace: #"{"name": "currency", "number": 5,"#, with: #"{"name": "currency", "number": 4,"#, line: 118, message: "field number 4 is used twice"),
         BrokenCase(replace: #""sales": "own if owner; read",\#n          "expert": "read", "success": "read", "manager": "override""#,
                    with: #""sales": "owns if owner; read",\#n          "expert": "read", "success": "read", "manager": "override""#,
                    line: 66, message: "unknown access \"owns\""),
         BrokenCase(replace: #""expert": "own in solution..negotiation if team; read","#, with: #""expert": "own in solution..closing if team; read","#,
                    line: 78, message: "bad stage range"),
-        BrokenCase(replace: #""group": "postsale"}"#, with: #""group": "post-sale"}"#, line: 128, message: "unknown field group \"post-sale\""),
+        BrokenCase(replace: #""group": "postsale"}"#, with: #""group": "post-sale"}"#, line: 131, message: "unknown field group \"post-sale\""),
         BrokenCase(replace: #""stale_days": 14,"#, with: #""stale_days": 14, "colour": "blue","#, line: 6, message: "unknown key \"colour\""),
         BrokenCase(replace: #""format": "oppsync-workspace/1""#, with: #""format": "oppsync-workspace/9""#, line: 2, message: "unsupported format"),
         BrokenCase(replace: #"{"name": "lead", "title": "线索", "leave_requires": ["lead_source""#, with: #"{"name": "lead", "title": "线索", "leave_requires": ["lead_sauce""#,

@@ -323,6 +323,12 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false) 
     for f in r.workspace.entity(record.entity)?.fields ?? [] {
         let v = record[f.name]
         if v.isNull { continue }
+        if f.name == r.workspace.stageHistory {
+            // One line per stage change: when (device time), the stage entered, who.
+            Console.out("  \(f.name.padding(16))")
+            for step in StageLog.steps(v) { Console.out("    \(Timestamp(milliseconds: step.at))  \(step.to.padding(12)) \(step.by)") }
+            continue
+        }
         Console.out("  \(f.name.padding(16)) \(v.canonicalText)\(pending.contains(f.name) ? "   (pending sync)" : "")")
     }
 }

@@ -123,9 +123,11 @@ struct FunnelCommand: ParsableCommand {
         commandName: "funnel", abstract: "The funnel: deals and amounts per stage, stage-to-stage conversion and win rate.",
         discussion: """
             Over the deals created in the period (device time). `now`: deals in the stage today, with \
-            their amounts per currency. `reached`: deals that got at least this far (a won deal reached \
-            every open stage; a lost one keeps the furthest it reached). Conversion: reached here ÷ \
-            reached at the previous open stage. Win rate: won ÷ (won + lost).
+            their amounts per currency. `reached`: deals that passed through the stage — entered the \
+            pipeline at or before it and got at least this far (a won deal passed every open stage from \
+            where it entered; a lost one keeps the furthest it reached). Conversion: of the deals that \
+            passed through the previous open stage, the share that reached this one (won: from the \
+            last open stage). Win rate: won ÷ (won + lost).
             """)
 
     @OptionGroup var options: ReportOptions

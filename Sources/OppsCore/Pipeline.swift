@@ -139,6 +139,14 @@ public struct Pipeline: Sendable {
     /// When the deal entered the pipeline (device time of its creation).
     public func created(_ deal: Record) -> Int64 { history[deal.id]?.first?.at ?? deal.created.stamp.hlc.milliseconds }
 
+    /// Whether the deal passed through open stage `i`: it entered the pipeline at or before `i`
+    /// and got at least as far (a won deal reached every open stage from where it entered).
+    func reached(_ deal: Record, _ i: Int) -> Bool {
+        guard let entry = history[deal.id]?.first.flatMap({ workspace.stageIndex($0.to) }), entry <= i,
+              let furthest = furthestOpen(deal) else { return false }
+        return i <= furthest
+    }
+
     /// Index of the furthest open stage the deal reached (a won deal reached them all).
     func furthestOpen(_ deal: Record) -> Int? {
         let open = workspace.stages.enumerated().filter { !$0.element.closed }.map(\.offset)
@@ -222,37 +230,45 @@ extension Pipeline {
     }
 
     /// The funnel over the deals created in the period: per stage, deals in it now and their
-    /// amounts per currency, deals that reached it, and the conversion from the previous open
-    /// stage (reached here ÷ reached there); the win rate is won ÷ (won + lost).
+    /// amounts per currency, deals that passed through it (entered the pipeline at or before it
+    /// and got at least this far), and the conversion from the previous open stage: of the
+    /// deals that passed through that one, the share that went on to this one. Won is reached
+    /// from the last open stage; the win rate is won ÷ (won + lost).
     public struct FunnelRow: Sendable {
         public var stage: String
         public var current: Int
         public var amounts: CurrencyTotals
         public var reached: Int
-        /// Reached this stage out of those that reached the previous one: (numerator, denominator).
+        /// (went on to this stage, passed through the previous one).
         public var conversion: (Int, Int)?
     }
 
     public func funnel(_ filter: PipelineFilter) -> (rows: [FunnelRow], won: Int, lost: Int) {
         let chosen = deals(filter).filter { filter.contains(milliseconds: created($0)) }
         var rows = [FunnelRow]()
-        var previousReached: Int?
+        var previous: Int?
         var won = 0, lost = 0
         for (i, stage) in workspace.stages.enumerated() {
             var amounts = CurrencyTotals()
             let now = chosen.filter { self.stage(of: $0) == stage.name }
             for d in now { amounts.add(d["amount"], currency: d["currency"]) }
             let reached: Int
+            var conversion: (Int, Int)?
             if stage.closed {
                 reached = now.count
                 if stage.fromAnyOpen { lost += now.count } else { won += now.count }
+                if !stage.fromAnyOpen, let p = previous {
+                    conversion = (now.filter { self.reached($0, p) }.count, chosen.filter { self.reached($0, p) }.count)
+                }
             } else {
-                reached = chosen.filter { (furthestOpen($0) ?? -1) >= i }.count
+                reached = chosen.filter { self.reached($0, i) }.count
+                if let p = previous {
+                    let before = chosen.filter { self.reached($0, p) }
+                    conversion = (before.filter { self.reached($0, i) }.count, before.count)
+                }
+                previous = i
             }
-            var conversion: (Int, Int)?
-            if !stage.fromAnyOpen, let p = previousReached { conversion = (reached, p) }
             rows.append(FunnelRow(stage: stage.name, current: now.count, amounts: amounts, reached: reached, conversion: conversion))
-            if !stage.closed { previousReached = reached }
         }
         return (rows, won, lost)
     }

@@ -44,8 +44,9 @@ public struct StageStep: Sendable, Hashable {
 }
 
 /// The stage history the hub keeps on each deal (the workspace's `stage_history` field): one
-/// line per stage change, `MILLISECONDS STAGE USER` — the device time of the write that moved
-/// it, the stage entered, who — oldest first, joined by line feeds (merge-semantics.md §7.1).
+/// line per stage change after the creation (which its own stamp and value record),
+/// `MILLISECONDS STAGE USER` — the device time of the write that moved it, the stage entered,
+/// who — oldest first, joined by line feeds (merge-semantics.md §7.1).
 /// One field on the deal, not a record per change: a record per change doubled the records a
 /// cold sync moves (BENCHMARKS.md).
 public enum StageLog {
@@ -106,7 +107,13 @@ public struct Pipeline: Sendable {
         }
         var history = [RecordID: [StageStep]]()
         for d in deals {
-            var list = workspace.stageHistory.map { StageLog.steps(d[$0]) } ?? []
+            // The creation is the first step (its stamp and value: the device time and the
+            // initial stage); the stage log holds every later change.
+            var list = [StageStep]()
+            if case let .member(first) = d.created.value { list.append(StageStep(from: nil, to: first, at: d.created.stamp.hlc.milliseconds, by: d.creator)) }
+            for step in workspace.stageHistory.map({ StageLog.steps(d[$0]) }) ?? [] {
+                list.append(StageStep(from: list.last?.to, to: step.to, at: step.at, by: step.by))
+            }
             // A move made here and not yet synced is not in the hub's log yet: the stage field's
             // own stamp says when it was made. A deal with no history at all entered its stage
             // when it was created.

@@ -567,9 +567,11 @@ public final class HubEngine {
         /// approval request becoming pending, an approval decision taking effect.
         mutating func derive(after w: FieldWrite, on record: inout Record, previousStage: Value, sequence: UInt64, actor: Actor) throws {
             guard let entity = workspace.entity(record.entity) else { return }
-            if let sf = entity.stageField, w.kind == .create || (w.kind == .set && w.field == sf), record[sf] != previousStage {
+            // The creation records the initial stage itself (its stamp and value); later moves
+            // go into the stage log.
+            if let sf = entity.stageField, w.kind == .set, w.field == sf, record[sf] != previousStage {
                 try recordStageChange(of: &record, at: w.stamp.hlc.milliseconds, by: w.author)
-                if w.kind == .set { try assignIfHandedOff(&record) }
+                try assignIfHandedOff(&record)
                 try put(record)
             }
             if let ap = workspace.approvals, ap.requests == entity.name, w.kind == .set {

@@ -114,7 +114,6 @@ extension HubEngine {
                 var record = Record(id: id, entity: name, created: FieldState(value: stage, stamp: apply.systemStamp(), author: writer, authority: .own))
                 _ = try apply.log(&record, field: "", kind: .create, state: record.created)
                 for (field, value) in values { try apply.write(&record, field, value, author: writer) }
-                if entity.stageField != nil { try apply.recordStageChange(of: &record, at: hubTime, by: writer) }
                 try apply.put(record)
                 if i % 1000 == 999 { try apply.flush(); apply.records.removeAll(); apply.dirty.removeAll(); apply.dirtySet.removeAll() }
             }

@@ -7,12 +7,13 @@ import Testing
     static let h: Int64 = 3_600_000
 
     static func deal(_ n: UInt64, stage: String, log: [(Int64, String, String)], amount: String? = nil, currency: String = "CNY", owner: String = "sam") -> Record {
-        let stamp = Stamp(hlc: HLC(milliseconds: log.first?.0 ?? 0, counter: 0), replica: ReplicaID(UUID128(high: 0, low: 1)))
-        var r = Record(id: UUID128(high: 1, low: n), entity: "opportunity", created: FieldState(value: .member(stage), stamp: stamp, author: owner, authority: .own))
+        // The creation holds the first step; the stage log the others.
+        let stamp = Stamp(hlc: HLC(milliseconds: log[0].0, counter: 0), replica: ReplicaID(UUID128(high: 0, low: 1)))
+        var r = Record(id: UUID128(high: 1, low: n), entity: "opportunity", created: FieldState(value: .member(log[0].1), stamp: stamp, author: log[0].2, authority: .own))
         func set(_ f: String, _ v: Value) { r.fields[f] = FieldState(value: v, stamp: stamp, author: owner, authority: .own) }
         set("stage", .member(stage))
         set("owner", .text(owner))
-        set("stage_log", .text(log.map { StageLog.line(at: $0.0, stage: $0.1, by: $0.2) }.joined(separator: "\n")))
+        if log.count > 1 { set("stage_log", .text(log.dropFirst().map { StageLog.line(at: $0.0, stage: $0.1, by: $0.2) }.joined(separator: "\n"))) }
         if let amount { set("amount", .decimal(try! ExactDecimal(parsing: amount))); set("currency", .member(currency)) }
         return r
     }

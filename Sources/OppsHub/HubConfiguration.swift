@@ -20,6 +20,9 @@ public struct HubConfiguration: Sendable {
     /// Responses larger than this are compressed when the client accepts it.
     public var compressAbove: Int
     public var clock: any PhysicalClock
+    /// Check every brought-forward visibility snapshot against a full build, refusing the pull
+    /// when they differ (tests and the simulator turn it on; it costs a full build per pull).
+    public var verifySnapshots = false
 
     public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20,
                 maxDecompressedBytes: Int = 64 << 20, maxBatchWrites: Int = 5000, maxPageChanges: Int = 5000,

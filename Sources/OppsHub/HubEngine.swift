@@ -26,17 +26,8 @@ public final class HubEngine {
     public let hubID: UUID128
 
     /// What a user may see as of a head, kept across the pages of a sync.
-    struct VisibilitySnapshot {
-        var head: UInt64
-        var directory: Directory
-        var role: String
-        var workspaceVersion: UInt64
-        var visible: Set<RecordID>
-        var myTeams: Set<RecordID>
-        var columns: [RecordID: RecordColumns]
-    }
-
-    private var visibilityCache: [UserName: VisibilitySnapshot] = [:]
+    /// Per user: what they may see at some head, brought forward by later pulls (VisibilitySnapshot.swift).
+    var visibilityCache: [UserName: VisibilitySnapshot] = [:]
 
     /// The author of writes the hub makes itself (assignments). Not a valid user name.
     public static let systemAuthor = "hub"
@@ -756,35 +747,15 @@ public final class HubEngine {
                 try store.forget(replica: replica.id, records: request.forget.compactMap { RecordID(bytes: $0) })
             }
             let token = replica.pullToken + 1
-            // What the user may see depends only on the records (head), the directory and the
-            // workspace: reuse it across the pages of one sync while none of them changed.
-            let snapshot: VisibilitySnapshot
-            if let cached = visibilityCache[user.name], cached.head == head, cached.directory == directory, cached.role == user.role,
-               cached.workspaceVersion == workspace.version {
-                snapshot = cached
-            } else {
-                let query = VisibilityQuery.make(user: user.name, role: user.role, workspace: workspace, directory: directory)
-                let visible = try store.records(visibleTo: query)
-                snapshot = VisibilitySnapshot(head: head, directory: directory, role: user.role, workspaceVersion: workspace.version, visible: visible,
-                                              myTeams: try store.teams(of: user.name), columns: try store.columns(of: Array(visible)))
-                if visibilityCache.count > 256 { visibilityCache.removeAll() }
-                visibilityCache[user.name] = snapshot
-            }
+            // What the user may see, kept per user and brought forward over the log since.
+            let snapshot = try self.snapshot(for: user, head: head)
             let visible = snapshot.visible
             let known = try store.known(replica: replica.id)
             let myTeams = snapshot.myTeams
             let columns = snapshot.columns
+            let signatures = snapshot.signatures
             func relations(_ id: RecordID, _ c: RecordColumns) -> Set<Relation> {
-                var r = Set<Relation>()
-                if c.owner == user.name { r.insert(.owner) }
-                if c.creator == user.name { r.insert(.creator) }
-                if myTeams.contains(id) { r.insert(.team) }
-                if let subject = c.owner ?? Optional(c.creator), subject != user.name, directory.manages(user.name, subject) { r.insert(.managed) }
-                return r
-            }
-            var signatures = [RecordID: UInt64]()
-            for (id, c) in columns {
-                signatures[id] = signature(role: user.role, relations: c.kind == 0 ? relations(id, c) : [], stage: c.stage, entity: c.entity)
+                self.relations(id, c, user: user.name, myTeams: myTeams)
             }
             var response = PullResponse()
             var authors = [String: UInt32]()
@@ -918,32 +889,12 @@ public final class HubEngine {
             // 5. The checkpoint, on the last page: what the replica must now hold.
             response.more = more
             if !more {
-                // Stored per-record terms make this a column scan; only records where the user's
-                // view hides a field group are decoded and filtered.
-                var sum = StateChecksum()
-                let terms = try store.terms(of: visible)
-                var hiddenBySignature = [UInt64: Bool]()
-                for id in visible {
-                    guard let c = columns[id] else { continue }
-                    var hides = false
-                    if c.kind == 0, let sig = signatures[id] {
-                        if let known = hiddenBySignature[sig] { hides = known } else {
-                            let rel = relations(id, c)
-                            hides = workspace.entity(c.entity)?.groups.contains { ($0.access[user.role]?.access(stage: c.stage, relations: rel) ?? .hidden) == .hidden } ?? false
-                            hiddenBySignature[sig] = hides
-                        }
-                    }
-                    if hides {
-                        guard let record = try store.record(id, workspace: workspace) else { continue }
-                        sum.add(filtered(record, actor: actor, relations: relations(id, c)), workspace: workspace)
-                    } else if let t = terms[id] {
-                        sum.add(term: t)
-                    }
-                }
+                // The snapshot keeps each visible record's contribution (its stored term, or the
+                // filtered record's when the user's view hides a field group).
                 var checkpoint = WireCheckpoint()
                 checkpoint.sequence = cursor
-                checkpoint.checksum = sum.value
-                checkpoint.records = sum.records
+                checkpoint.checksum = snapshot.checksum.value
+                checkpoint.records = snapshot.checksum.records
                 response.checkpoint = checkpoint
             }
             try store.stageKnown(replica: replica.id, token: token, changes: staged)

@@ -123,6 +123,10 @@ public protocol HubStorage: AnyObject {
     func terms(of ids: Set<RecordID>) throws -> [RecordID: UInt64]
     /// The indexed columns of records, without decoding their fields.
     func columns(of ids: [RecordID]) throws -> [RecordID: RecordColumns]
+    /// The records each of `sources` references (what makes accounts and contacts visible).
+    func references(from sources: [RecordID]) throws -> [RecordID: [RecordID]]
+    /// The records hanging off any of `parents`.
+    func children(of parents: [RecordID]) throws -> [RecordID]
     /// The deals a user is an active team member of.
     func teams(of user: UserName) throws -> Set<RecordID>
     /// Forgets what the hub thought a replica holds (a replica re-syncing from nothing).
@@ -149,6 +153,20 @@ public struct RecordColumns: Sendable, Hashable {
     public var creator: UserName
     public var owner: UserName?
     public var stage: String?
+    /// The record it hangs off (kind 1).
+    public var parent: RecordID?
+    /// False once deleted.
+    public var live: Bool
+
+    public init(entity: String, kind: Int, creator: UserName, owner: UserName?, stage: String?, parent: RecordID? = nil, live: Bool = true) {
+        self.entity = entity
+        self.kind = kind
+        self.creator = creator
+        self.owner = owner
+        self.stage = stage
+        self.parent = parent
+        self.live = live
+    }
 }
 
 /// Who a user sees, in terms the store can query: the role's visibility conditions resolved

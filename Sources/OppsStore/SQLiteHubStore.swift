@@ -136,17 +136,41 @@ public final class SQLiteHubStore: HubStorage {
         var out = [RecordID: RecordColumns]()
         out.reserveCapacity(wanted.count)
         let rows: [[SQLValue]]
+        let select = "SELECT id, entity, kind, creator, owner, stage, parent, live FROM record_index"
         if try fewer(wanted.count) {
-            rows = try wanted.flatMap { try database.query("SELECT id, entity, kind, creator, owner, stage FROM record_index WHERE id = ?", [.blob($0.bytes)]) }
+            rows = try wanted.flatMap { try database.query(select + " WHERE id = ?", [.blob($0.bytes)]) }
         } else {
-            rows = try database.query("SELECT id, entity, kind, creator, owner, stage FROM record_index")
+            rows = try database.query(select)
         }
         for row in rows {
             guard let b = row[0].bytes, let id = RecordID(bytes: b), wanted.contains(id), let entity = row[1].string, let kind = row[2].int,
                   let creator = row[3].string else { continue }
-            out[id] = RecordColumns(entity: entity, kind: Int(kind), creator: creator, owner: row[4].string, stage: row[5].string)
+            out[id] = RecordColumns(entity: entity, kind: Int(kind), creator: creator, owner: row[4].string, stage: row[5].string,
+                                    parent: row[6].bytes.flatMap(RecordID.init(bytes:)), live: row[7].int != 0)
         }
         return out
+    }
+
+    public func references(from sources: [RecordID]) throws -> [RecordID: [RecordID]] {
+        let wanted = Set(sources)
+        var out = [RecordID: [RecordID]]()
+        let rows: [[SQLValue]]
+        if try fewer(wanted.count) {
+            rows = try wanted.flatMap { try database.query("SELECT source, target FROM refs WHERE source = ?", [.blob($0.bytes)]) }
+        } else {
+            rows = try database.query("SELECT source, target FROM refs")
+        }
+        for row in rows {
+            guard let s = row[0].bytes.flatMap(RecordID.init(bytes:)), wanted.contains(s), let t = row[1].bytes.flatMap(RecordID.init(bytes:)) else { continue }
+            out[s, default: []].append(t)
+        }
+        return out
+    }
+
+    public func children(of parents: [RecordID]) throws -> [RecordID] {
+        try parents.flatMap { p in
+            try database.query("SELECT id FROM record_index WHERE parent = ?", [.blob(p.bytes)]).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) }
+        }
     }
 
     public func teams(of user: UserName) throws -> Set<RecordID> {

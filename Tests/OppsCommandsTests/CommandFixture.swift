@@ -29,6 +29,7 @@ struct CommandFixture: Sendable {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("opps-cmd-\(UInt64.random(in: 0...UInt64.max))").path
         try FileManager.default.createDirectory(atPath: root + "/hub", withIntermediateDirectories: true)
         var config = HubConfiguration(dataDirectory: root + "/hub", port: 0)
+        config.verifySnapshots = true  // every brought-forward snapshot is checked against a full build
         if let clock { config.clock = clock }
         var rng = SystemRandomNumberGenerator()
         let store = try SQLiteHubStore(path: config.databasePath)

@@ -30,6 +30,7 @@ struct HubFixture: Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("opps-hub-test-\(UInt64.random(in: 0...UInt64.max))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var config = HubConfiguration(dataDirectory: directory, port: 0)
+        config.verifySnapshots = true  // every brought-forward snapshot is checked against a full build
         configure(&config)
         configuration = config
         var rng = SystemRandomNumberGenerator()

@@ -129,6 +129,7 @@ public final class Simulation {
 
     func setUp() throws {
         var config = HubConfiguration(dataDirectory: root + "/hub", port: 0)
+        config.verifySnapshots = true  // every brought-forward snapshot is checked against a full build
         config.clock = clock
         let store = try SQLiteHubStore(path: config.databasePath)
         var r = SeededGenerator(seed: options.seed ^ 0xA11CE)

@@ -1,0 +1,215 @@
+import OppsCore
+import OppsStore
+import OppsWire
+
+/// What one user may see at one head of the log: the visible records with their columns, the
+/// signature of the fields the user sees of each (which changes when that set changes), and each
+/// record's contribution to the checkpoint checksum. Pulls used to rebuild all of it from the
+/// store every time the head moved — O(visible records) per sync, most of a one-field round trip
+/// (BENCHMARKS.md). Now a snapshot is kept per user and brought forward by the log entries since
+/// its head: only records those entries touch (and what follows from them: the team relation, the
+/// records a deal references, the records hanging off a deal) are looked at again.
+///
+/// The visibility rule mirrors `SQLiteHubStore.records(visibleTo:)` (which a full build uses):
+/// a staged record (kind 0) is visible when it matches the role's conditions ("top"); a record
+/// hanging off one (kind 1) when its parent is top; any record referenced by a top record; a
+/// kind-2 record (account, contact) its user created. Deleted records never are.
+/// `HubConfiguration.verifySnapshots` (tests, the simulator) checks every step against a full build.
+struct VisibilitySnapshot {
+    var head: UInt64
+    var directory: Directory
+    var role: String
+    var workspaceVersion: UInt64
+    var query: VisibilityQuery
+    var visible: Set<RecordID> = []
+    var myTeams: Set<RecordID> = []
+    var columns: [RecordID: RecordColumns] = [:]
+    var signatures: [RecordID: UInt64] = [:]
+    /// Checksum contribution of each visible record (its stored term, or the term of the
+    /// filtered record when the user's view hides a field group).
+    var contributions: [RecordID: UInt64] = [:]
+    var sum: UInt64 = 0
+    /// Top records and what each references; how many top records reference each record.
+    var top: Set<RecordID> = []
+    var targets: [RecordID: [RecordID]] = [:]
+    var refCount: [RecordID: Int] = [:]
+
+    var checksum: (value: UInt64, records: UInt64) { (sum, UInt64(contributions.count)) }
+}
+
+/// Entries of the log a snapshot may be brought forward over; beyond, it is rebuilt.
+let snapshotAdvanceLimit: UInt64 = 20_000
+
+extension HubEngine {
+    /// The user's snapshot at `head`: the cached one brought forward, or a full build.
+    func snapshot(for user: HubUser, head: UInt64) throws -> VisibilitySnapshot {
+        if var s = visibilityCache[user.name], s.directory == directory, s.role == user.role, s.workspaceVersion == workspace.version, s.head <= head {
+            if s.head == head { return s }
+            if try advance(&s, to: head, user: user) {
+                if configuration.verifySnapshots { try verify(s, user: user) }
+                visibilityCache[user.name] = s
+                return s
+            }
+        }
+        let s = try build(for: user, head: head)
+        if visibilityCache.count > 256 { visibilityCache.removeAll() }
+        visibilityCache[user.name] = s
+        return s
+    }
+
+    /// A snapshot computed from the store alone.
+    func build(for user: HubUser, head: UInt64) throws -> VisibilitySnapshot {
+        let query = VisibilityQuery.make(user: user.name, role: user.role, workspace: workspace, directory: directory)
+        var s = VisibilitySnapshot(head: head, directory: directory, role: user.role, workspaceVersion: workspace.version, query: query)
+        s.visible = try store.records(visibleTo: query)
+        s.myTeams = try store.teams(of: user.name)
+        s.columns = try store.columns(of: Array(s.visible))
+        s.top = Set(s.visible.filter { id in s.columns[id].map { isTop(id, $0, s) } ?? false })
+        s.targets = try store.references(from: Array(s.top))
+        for ts in s.targets.values { for t in ts { s.refCount[t, default: 0] += 1 } }
+        try refresh(Array(s.visible), in: &s, user: user)
+        return s
+    }
+
+    /// Whether a record matches the role's conditions (the store's `visible_top`).
+    func isTop(_ id: RecordID, _ c: RecordColumns, _ s: VisibilitySnapshot) -> Bool {
+        let q = s.query
+        guard c.kind == 0, c.live else { return false }
+        if q.all { return true }
+        if q.owner, c.owner == q.user { return true }
+        if q.creator, c.creator == q.user { return true }
+        if q.team, s.myTeams.contains(id) { return true }
+        if !q.managed.isEmpty {
+            if let owner = c.owner { if q.managed.contains(owner) { return true } } else if q.managed.contains(c.creator) { return true }
+        }
+        if let stage = c.stage, q.stages.contains(stage) { return true }
+        return false
+    }
+
+    /// The relations the user holds to a staged record, from its columns.
+    func relations(_ id: RecordID, _ c: RecordColumns, user: UserName, myTeams: Set<RecordID>) -> Set<Relation> {
+        var r = Set<Relation>()
+        if c.owner == user { r.insert(.owner) }
+        if c.creator == user { r.insert(.creator) }
+        if myTeams.contains(id) { r.insert(.team) }
+        if let subject = c.owner ?? Optional(c.creator), subject != user, directory.manages(user, subject) { r.insert(.managed) }
+        return r
+    }
+
+    /// Brings `s` forward to `head` over the log; false when it cannot (compacted, too far).
+    func advance(_ s: inout VisibilitySnapshot, to head: UInt64, user: HubUser) throws -> Bool {
+        guard head - s.head <= snapshotAdvanceLimit else { return false }
+        if let compacted = try store.meta("compacted_through").flatMap(UInt64.init), compacted > s.head { return false }
+        var touched = Set<RecordID>()
+        var teamsChanged = false
+        var cursor = s.head
+        while cursor < head {
+            let entries = try store.log(after: cursor, limit: 5_000)
+            guard let last = entries.last else { return false }
+            for stored in entries where stored.entry.sequence <= head {
+                touched.insert(stored.entry.record)
+                if stored.entry.entity == "membership" { teamsChanged = true }
+            }
+            cursor = last.entry.sequence
+        }
+        if teamsChanged {
+            let teams = try store.teams(of: user.name)
+            touched.formUnion(teams.symmetricDifference(s.myTeams))
+            s.myTeams = teams
+        }
+        var columns = try store.columns(of: Array(touched))
+        // Top records: their status, and what they reference.
+        var affected = touched
+        var topChanged = [RecordID]()
+        let candidates = touched.filter { columns[$0]?.kind == 0 || s.top.contains($0) }
+        let references = try store.references(from: candidates.filter { id in columns[id].map { isTop(id, $0, s) } ?? false })
+        for id in candidates {
+            let was = s.top.contains(id)
+            let now = columns[id].map { isTop(id, $0, s) } ?? false
+            if was {
+                for t in s.targets.removeValue(forKey: id) ?? [] {
+                    s.refCount[t, default: 0] -= 1
+                    if s.refCount[t] == 0 { s.refCount[t] = nil }
+                    affected.insert(t)
+                }
+                s.top.remove(id)
+            }
+            if now {
+                let ts = references[id] ?? []
+                s.targets[id] = ts
+                for t in ts { s.refCount[t, default: 0] += 1; affected.insert(t) }
+                s.top.insert(id)
+            }
+            if was != now { topChanged.append(id) }
+        }
+        affected.formUnion(try store.children(of: topChanged))
+        let unread = affected.filter { columns[$0] == nil }
+        if !unread.isEmpty { columns.merge(try store.columns(of: Array(unread))) { a, _ in a } }
+        // Visibility of everything affected; then signatures and contributions of what is visible.
+        var changed = [RecordID]()
+        for id in affected {
+            let visible: Bool
+            if let c = columns[id], c.live {
+                visible = s.top.contains(id) || (c.kind == 1 && c.parent.map(s.top.contains) == true) || s.refCount[id, default: 0] > 0
+                    || (c.kind == 2 && c.creator == user.name)
+            } else {
+                visible = false
+            }
+            if visible {
+                s.visible.insert(id)
+                s.columns[id] = columns[id]
+                changed.append(id)
+            } else if s.visible.remove(id) != nil {
+                s.columns[id] = nil
+                s.signatures[id] = nil
+                if let old = s.contributions.removeValue(forKey: id) { s.sum &-= old }
+            }
+        }
+        try refresh(changed, in: &s, user: user)
+        s.head = head
+        return true
+    }
+
+    /// Recomputes the signature and checksum contribution of visible records.
+    func refresh(_ ids: [RecordID], in s: inout VisibilitySnapshot, user: HubUser) throws {
+        let actor = Actor(user: user.name, role: user.role)
+        let terms = try store.terms(of: Set(ids))
+        var hiddenBySignature = [UInt64: Bool]()
+        for id in ids {
+            guard let c = s.columns[id] else { continue }
+            let rel = c.kind == 0 ? relations(id, c, user: user.name, myTeams: s.myTeams) : []
+            let sig = signature(role: user.role, relations: rel, stage: c.stage, entity: c.entity)
+            s.signatures[id] = sig
+            var hides = false
+            if c.kind == 0 {
+                if let known = hiddenBySignature[sig] { hides = known } else {
+                    hides = workspace.entity(c.entity)?.groups.contains { ($0.access[user.role]?.access(stage: c.stage, relations: rel) ?? .hidden) == .hidden } ?? false
+                    hiddenBySignature[sig] = hides
+                }
+            }
+            var contribution: UInt64 = 0
+            if hides {
+                guard let record = try store.record(id, workspace: workspace) else { continue }
+                var one = StateChecksum()
+                one.add(filtered(record, actor: actor, relations: rel), workspace: workspace)
+                contribution = one.value
+            } else if let t = terms[id] {
+                contribution = t
+            } else {
+                continue
+            }
+            if let old = s.contributions.updateValue(contribution, forKey: id) { s.sum &-= old }
+            s.sum &+= contribution
+        }
+    }
+
+    /// Checks a brought-forward snapshot against a full build (tests and the simulator).
+    func verify(_ s: VisibilitySnapshot, user: HubUser) throws {
+        let full = try build(for: user, head: s.head)
+        guard full.visible == s.visible, full.signatures == s.signatures, full.sum == s.sum, full.contributions.count == s.contributions.count,
+              full.myTeams == s.myTeams else {
+            let extra = s.visible.subtracting(full.visible).count, missing = full.visible.subtracting(s.visible).count
+            throw WireError(.internal, "snapshot of \(user.name) at \(s.head) differs from a full build: \(extra) extra, \(missing) missing, sums \(s.sum) vs \(full.sum)")
+        }
+    }
+}

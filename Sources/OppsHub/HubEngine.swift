@@ -727,7 +727,8 @@ public final class HubEngine {
         let maxChanges = request.maxChanges == 0 ? configuration.maxPageChanges : min(Int(request.maxChanges), configuration.maxPageChanges)
         let maxBytes = request.maxBytes == 0 ? configuration.maxPageBytes : min(Int(request.maxBytes), configuration.maxPageBytes)
         let hubTime = now
-        return try store.transaction {
+        // A pull writes only bookkeeping a replica can rebuild: no fsync per pull.
+        return try store.bookkeeping {
             let head = try store.head()
             guard request.cursor <= head else {
                 throw WireError(.cursorAhead, "cursor \(request.cursor) is beyond the hub's head \(head): re-sync from 0")

@@ -72,6 +72,10 @@ public struct KnownRecord: Sendable, Hashable {
 public protocol HubStorage: AnyObject {
     /// Runs `body` atomically.
     func transaction<T>(_ body: () throws -> T) throws -> T
+    /// Runs `body` atomically, without waiting for its commit to reach the disk: it survives a
+    /// process crash at once and a power loss once the next `transaction` commits. For a pull's
+    /// bookkeeping (what the replica holds, its page token), which a replica can rebuild.
+    func bookkeeping<T>(_ body: () throws -> T) throws -> T
 
     // Hub identity and workspace
     func initialize(hub: UUID128, workspace: String, version: UInt64, now: Int64) throws

@@ -91,6 +91,14 @@ public final class SQLiteHubStore: HubStorage {
         codec = try StampCodec(database: database)
     }
 
+    public func bookkeeping<T>(_ body: () throws -> T) throws -> T {
+        // WAL with synchronous=NORMAL: the commit is in the log, not yet fsynced; the next
+        // FULL commit syncs the log, this commit with it.
+        try database.execute("PRAGMA synchronous=NORMAL")
+        defer { try? database.execute("PRAGMA synchronous=FULL") }
+        return try transaction(body)
+    }
+
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         do {
             return try database.transaction { _ in try body() }

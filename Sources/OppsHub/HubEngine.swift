@@ -28,6 +28,9 @@ public final class HubEngine {
     /// What a user may see as of a head, kept across the pages of a sync.
     /// Per user: what they may see at some head, brought forward by later pulls (VisibilitySnapshot.swift).
     var visibilityCache: [UserName: VisibilitySnapshot] = [:]
+    /// Per replica: what it holds and the pages it has not acknowledged yet, mirroring the
+    /// store's tables so a pull does not read them back (VisibilitySnapshot.swift).
+    var knownCache: [ReplicaID: KnownState] = [:]
 
     /// The author of writes the hub makes itself (assignments). Not a valid user name.
     public static let systemAuthor = "hub"
@@ -727,8 +730,12 @@ public final class HubEngine {
         let maxChanges = request.maxChanges == 0 ? configuration.maxPageChanges : min(Int(request.maxChanges), configuration.maxPageChanges)
         let maxBytes = request.maxBytes == 0 ? configuration.maxPageBytes : min(Int(request.maxBytes), configuration.maxPageBytes)
         let hubTime = now
+        // What the replica holds, as of the last pull: taken out of the cache and put back only
+        // when this pull commits.
+        let cachedKnown = knownCache.removeValue(forKey: replica.id)
+        var newKnown: KnownState?
         // A pull writes only bookkeeping a replica can rebuild: no fsync per pull.
-        return try store.bookkeeping {
+        let response = try store.bookkeeping {
             let head = try store.head()
             guard request.cursor <= head else {
                 throw WireError(.cursorAhead, "cursor \(request.cursor) is beyond the hub's head \(head): re-sync from 0")
@@ -744,14 +751,18 @@ public final class HubEngine {
             } else {
                 try store.acknowledge(replica: replica.id, token: 0)
             }
-            if !request.forget.isEmpty {
-                try store.forget(replica: replica.id, records: request.forget.compactMap { RecordID(bytes: $0) })
-            }
+            let forget = request.forget.compactMap { RecordID(bytes: $0) }
+            if !forget.isEmpty { try store.forget(replica: replica.id, records: forget) }
             let token = replica.pullToken + 1
+            var knownState = cachedKnown.flatMap { $0.after(cursor: request.cursor, token: request.token, pullToken: replica.pullToken, forget: forget) }
+            if knownState == nil { knownState = KnownState(records: try store.known(replica: replica.id), trackedFrom: token) }
+            if configuration.verifySnapshots, try knownState!.records != store.known(replica: replica.id) {
+                throw WireError(.internal, "the known-records cache of a replica of \(user.name) differs from the store")
+            }
             // What the user may see, kept per user and brought forward over the log since.
             let snapshot = try self.snapshot(for: user, head: head)
             let visible = snapshot.visible
-            let known = try store.known(replica: replica.id)
+            let known = knownState!.records
             let myTeams = snapshot.myTeams
             let columns = snapshot.columns
             let signatures = snapshot.signatures
@@ -899,6 +910,8 @@ public final class HubEngine {
                 response.checkpoint = checkpoint
             }
             try store.stageKnown(replica: replica.id, token: token, changes: staged)
+            knownState!.pending[token] = staged
+            newKnown = knownState
             response.token = token
             replica.pullToken = token
             replica.ack = max(replica.ack, min(request.ack, head))
@@ -908,6 +921,11 @@ public final class HubEngine {
             activity.changes += response.changes.count + response.entered.count
             return response
         }
+        if let newKnown {
+            if knownCache.count > 4096 { knownCache.removeAll() }
+            knownCache[replica.id] = newKnown
+        }
+        return response
     }
 }
 

@@ -213,3 +213,28 @@ extension HubEngine {
         }
     }
 }
+
+/// What a replica holds (record → signature of what it was sent) and the pages sent since that
+/// it has not acknowledged: the same steps as the store's `resetKnown`, `acknowledge`, `forget`
+/// and `stageKnown`, in memory. A page staged before the cache was loaded is not in `pending`;
+/// acknowledging one makes the cache unusable (it is reloaded from the store).
+struct KnownState {
+    var records: [RecordID: UInt64]
+    var pending: [UInt64: [(RecordID, UInt64?)]] = [:]
+    /// Pages from this token on are tracked in `pending`.
+    var trackedFrom: UInt64
+
+    /// The state after a pull's request is taken into account, or nil when only the store knows.
+    func after(cursor: UInt64, token: UInt64, pullToken: UInt64, forget: [RecordID]) -> KnownState? {
+        var s = self
+        if cursor == 0 && token == 0 {
+            s = KnownState(records: [:], trackedFrom: 0)
+        } else if token > 0 && token <= pullToken {
+            guard token >= trackedFrom else { return nil }
+            for (id, signature) in s.pending[token] ?? [] { s.records[id] = signature }
+            s.pending = s.pending.filter { $0.key > token }
+        }
+        for id in forget { s.records[id] = nil }
+        return s
+    }
+}

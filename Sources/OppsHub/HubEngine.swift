@@ -743,8 +743,12 @@ public final class HubEngine {
             if request.cursor > 0, let compacted = try store.meta("compacted_through").flatMap(UInt64.init), request.cursor < compacted {
                 throw WireError(.cursorExpired, "the log before \(compacted) was compacted: re-sync from 0")
             }
-            // What the replica holds: pages up to the echoed token were received.
-            if request.cursor == 0 && request.token == 0 {
+            // What the replica holds: pages up to the echoed token were received. A restart from
+            // nothing (cursor 0) echoes the last token the replica received; one echoing a token
+            // older than the answer to the last honoured restart is a late copy and must not wipe
+            // what the replica has acknowledged since (sync-protocol.md §6.1).
+            let restart = request.cursor == 0 && request.token >= replica.resetToken
+            if restart {
                 try store.resetKnown(replica: replica.id)
             } else if request.token > 0 && request.token <= replica.pullToken {
                 try store.acknowledge(replica: replica.id, token: request.token)
@@ -754,7 +758,7 @@ public final class HubEngine {
             let forget = request.forget.compactMap { RecordID(bytes: $0) }
             if !forget.isEmpty { try store.forget(replica: replica.id, records: forget) }
             let token = replica.pullToken + 1
-            var knownState = cachedKnown.flatMap { $0.after(cursor: request.cursor, token: request.token, pullToken: replica.pullToken, forget: forget) }
+            var knownState = cachedKnown.flatMap { $0.after(restart: restart, token: request.token, pullToken: replica.pullToken, forget: forget) }
             if knownState == nil { knownState = KnownState(records: try store.known(replica: replica.id), trackedFrom: token) }
             if configuration.verifySnapshots, try knownState!.records != store.known(replica: replica.id) {
                 throw WireError(.internal, "the known-records cache of a replica of \(user.name) differs from the store")
@@ -914,6 +918,7 @@ public final class HubEngine {
             newKnown = knownState
             response.token = token
             replica.pullToken = token
+            if restart { replica.resetToken = token }
             replica.ack = max(replica.ack, min(request.ack, head))
             replica.lastSeenMilliseconds = hubTime
             try store.saveReplica(replica)

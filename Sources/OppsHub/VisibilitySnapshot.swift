@@ -225,9 +225,9 @@ struct KnownState {
     var trackedFrom: UInt64
 
     /// The state after a pull's request is taken into account, or nil when only the store knows.
-    func after(cursor: UInt64, token: UInt64, pullToken: UInt64, forget: [RecordID]) -> KnownState? {
+    func after(restart: Bool, token: UInt64, pullToken: UInt64, forget: [RecordID]) -> KnownState? {
         var s = self
-        if cursor == 0 && token == 0 {
+        if restart {
             s = KnownState(records: [:], trackedFrom: 0)
         } else if token > 0 && token <= pullToken {
             guard token >= trackedFrom else { return nil }

@@ -523,7 +523,8 @@ public final class Replica {
         try store.setMeta("checksum", "0")
         try store.forgetConfirmed()
         try store.setMeta("cursor", "0")
-        try store.setMeta("pull_token", "0")
+        // The token stays: a restart echoes the last page received, so the hub can tell it from
+        // a late copy of an older restart (sync-protocol.md §6.1).
         // Pending writes stay; their records are rebuilt when the hub's state arrives.
     }
 

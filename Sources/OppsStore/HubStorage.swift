@@ -34,8 +34,11 @@ public struct ReplicaRow: Sendable, Hashable {
     public var ack: UInt64
     public var lastSeenMilliseconds: Int64
     public var pullToken: UInt64
+    /// The token of the page that answered the last restart from nothing the hub honoured.
+    public var resetToken: UInt64
 
-    public init(id: ReplicaID, user: UserName, lastBatch: UInt64, ack: UInt64, lastSeenMilliseconds: Int64, pullToken: UInt64) {
+    public init(id: ReplicaID, user: UserName, lastBatch: UInt64, ack: UInt64, lastSeenMilliseconds: Int64, pullToken: UInt64, resetToken: UInt64 = 0) {
+        self.resetToken = resetToken
         self.id = id
         self.user = user
         self.lastBatch = lastBatch

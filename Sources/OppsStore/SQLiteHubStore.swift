@@ -67,6 +67,10 @@ public final class SQLiteHubStore: HubStorage {
             "CREATE INDEX record_index_creator ON record_index(creator)",
             "CREATE INDEX record_index_stage ON record_index(stage)",
             "CREATE INDEX record_index_parent ON record_index(parent)")
+        // The token that answered the replica's last honoured restart from nothing: a late copy
+        // of an older restart (a lower token) must not wipe what the replica holds since.
+        m.register("2026-11-29-hub-5-reset-token",
+            "ALTER TABLE replicas ADD COLUMN reset_token INTEGER NOT NULL DEFAULT 0")
         return m
     }()
 
@@ -278,19 +282,20 @@ public final class SQLiteHubStore: HubStorage {
     // MARK: Replicas and batches
 
     public func replica(_ id: ReplicaID) throws -> ReplicaRow? {
-        guard let row = try database.query("SELECT user, last_batch, ack, last_seen_ms, pull_token FROM replicas WHERE id = ?", [.blob(id.bytes)]).first,
+        guard let row = try database.query("SELECT user, last_batch, ack, last_seen_ms, pull_token, reset_token FROM replicas WHERE id = ?",
+                                           [.blob(id.bytes)]).first,
               let user = row[0].string else { return nil }
         return ReplicaRow(id: id, user: user, lastBatch: UInt64(row[1].int ?? 0), ack: UInt64(row[2].int ?? 0),
-                          lastSeenMilliseconds: row[3].int ?? 0, pullToken: UInt64(row[4].int ?? 0))
+                          lastSeenMilliseconds: row[3].int ?? 0, pullToken: UInt64(row[4].int ?? 0), resetToken: UInt64(row[5].int ?? 0))
     }
 
     public func saveReplica(_ r: ReplicaRow) throws {
         try database.execute("""
-            INSERT INTO replicas (id, user, last_batch, ack, last_seen_ms, pull_token) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO replicas (id, user, last_batch, ack, last_seen_ms, pull_token, reset_token) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET user = excluded.user, last_batch = excluded.last_batch, ack = excluded.ack,
-                last_seen_ms = excluded.last_seen_ms, pull_token = excluded.pull_token
+                last_seen_ms = excluded.last_seen_ms, pull_token = excluded.pull_token, reset_token = excluded.reset_token
             """, [.blob(r.id.bytes), .text(r.user), .integer(Int64(r.lastBatch)), .integer(Int64(r.ack)), .integer(r.lastSeenMilliseconds),
-                  .integer(Int64(r.pullToken))])
+                  .integer(Int64(r.pullToken)), .integer(Int64(r.resetToken))])
     }
 
     public func replicas() throws -> [ReplicaRow] {

@@ -64,8 +64,7 @@ final class MovableClock: PhysicalClock, @unchecked Sendable {
             // A full re-sync from nothing brings it back to the same state.
             var again = old
             again.state = RecordSet()
-            again.cursor = 0
-            again.token_ = 0
+            again.cursor = 0  // a restart from nothing echoes the last token received (sync-protocol.md §6.1)
             try await again.pull(c)
             #expect(again.state == sam.state)
             #expect(again.checkpoints.last?.checksum == again.checksum.value)

@@ -215,4 +215,32 @@ import Testing
             #expect(mia.state[south] != nil)
         }
     }
+
+    /// A late copy of a replica's first pull (cursor 0, token 0) arriving after it acknowledged
+    /// pages must not make the hub forget what the replica holds: a deal reassigned away later
+    /// must still be removed from the rep's laptop (found by the simulator, seed 260).
+    @Test func aLateCopyOfTheFirstPullDoesNotWipeWhatTheReplicaHolds() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 7)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            _ = try await sam.handshake(c)
+            let deal = sam.create(using: &rng)
+            _ = try await sam.push(c, [deal])
+            var first = PullRequest()
+            first.replica = Data(sam.id.bytes)
+            try await sam.pull(c)
+            try await sam.pull(c)  // acknowledges the page that brought the deal
+            #expect(sam.state.opportunityIDs == [deal.record])
+            _ = try await c.call(Endpoint.pull, first, token: sam.token, as: PullResponse.self)  // delivered late
+            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 2)
+            _ = try await max.handshake(c)
+            try await max.pull(c)
+            _ = try await max.push(c, [max.write(deal.record, "owner", .text("tom"))])
+            try await sam.pull(c)
+            #expect(sam.state.opportunityIDs.isEmpty, "the reassigned deal stayed on sam's laptop")
+            #expect(sam.checkpoints.last?.checksum == sam.checksum.value)
+        }
+    }
 }

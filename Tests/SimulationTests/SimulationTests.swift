@@ -20,6 +20,18 @@ import Testing
         }
     }
 
+    /// Once needed a repair: a late copy of a replica's first pull (cursor 0, token 0) reset the
+    /// hub's record of what the replica held after it had acknowledged pages, so a deal later
+    /// reassigned away from the rep was never removed from the rep's laptop.
+    @Test func aLateCopyOfAFirstPullDoesNotWipeWhatTheReplicaHolds() async throws {
+        do {
+            let report = try await Simulation(SimulationOptions(seed: 260, replicas: 8, ops: 300)).run()
+            #expect(report.repairs == 0)
+        } catch let failure as SimulationFailure {
+            Issue.record("\(failure)")
+        }
+    }
+
     @Test func aCleanNetworkConvergesToo() async throws {
         var options = SimulationOptions(seed: 99, replicas: 8, ops: 200)
         options.faults = .none

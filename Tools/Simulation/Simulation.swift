@@ -215,7 +215,9 @@ public final class Simulation {
         report.syncs += 1
         do {
             let s = try await r.sync(transport: members[i].transport)
-            if s.repaired { report.repairs += 1 }
+            // No simulated fault loses the hub's committed state, so a repair means the hub's
+            // record of what this replica holds went wrong.
+            if s.repaired { report.repairs += 1; throw fail("\(who) diverged from the hub and had to repair") }
             note("  \(who) synced: pushed \(s.pushed), pulled \(s.pulled)\(s.repaired ? ", repaired" : "")")
         } catch let e as ReplicaError {
             report.failedSyncs += 1

@@ -809,7 +809,13 @@ public final class HubEngine {
             var more = false
 
             // 1. Records that left the user's visibility.
-            let left = known.keys.filter { !visible.contains($0) }.sorted()
+            // What differs between what the replica holds and what it may see: after the first
+            // diff against this snapshot, only records that differed then, changed in the
+            // snapshot since, or changed in what the replica holds (acknowledged pages) can.
+            let (left, entering) = try differences(known: knownState!, snapshot: snapshot, user: user)
+            knownState!.diffed = (snapshot.generation, snapshot.head)
+            knownState!.mismatch = Set(left).union(entering)
+            knownState!.dirty = []
             for id in left.prefix(maxChanges) {
                 response.left.append(Data(id.bytes))
                 staged.append((id, nil))
@@ -818,7 +824,6 @@ public final class HubEngine {
             if left.count > maxChanges { more = true }
 
             // 2. Records that entered it (or whose visible fields changed): whole, as of now.
-            let entering = visible.filter { known[$0] != signatures[$0] }.sorted()
             var enteredNow = Set<RecordID>()
             for id in entering {
                 if enteredNow.count >= min(configuration.maxEnteredPerPage, maxChanges) || bytes >= maxBytes { more = true; break }

@@ -35,7 +35,30 @@ struct VisibilitySnapshot {
     var refCount: [RecordID: Int] = [:]
 
     var checksum: (value: UInt64, records: UInt64) { (sum, UInt64(contributions.count)) }
+
+    /// Which build this snapshot was brought forward from.
+    var generation: UInt64 = 0
+    /// The records each advance looked at again, newest last, complete after `recentFrom`.
+    var recent: [(head: UInt64, ids: [RecordID])] = []
+    var recentFrom: UInt64 = 0
+
+    /// Records whose visibility, signature or contents may have changed since `head`; nil when
+    /// that is no longer known (the snapshot was rebuilt or forgot that far back).
+    func changes(since head: UInt64) -> Set<RecordID>? {
+        guard head >= recentFrom, head <= self.head else { return nil }
+        var out = Set<RecordID>()
+        for step in recent where step.head > head { out.formUnion(step.ids) }
+        return out
+    }
+
+    mutating func remember(_ ids: [RecordID], at head: UInt64) {
+        recent.append((head, ids))
+        if recent.count > 64 { recentFrom = recent.removeFirst().head }
+    }
 }
+
+/// Generations of snapshot builds, so a replica's last diff names the build it was made against.
+nonisolated(unsafe) var snapshotGenerations: UInt64 = 0
 
 /// Entries of the log a snapshot may be brought forward over; beyond, it is rebuilt.
 let snapshotAdvanceLimit: UInt64 = 20_000
@@ -61,6 +84,9 @@ extension HubEngine {
     func build(for user: HubUser, head: UInt64) throws -> VisibilitySnapshot {
         let query = VisibilityQuery.make(user: user.name, role: user.role, workspace: workspace, directory: directory)
         var s = VisibilitySnapshot(head: head, directory: directory, role: user.role, workspaceVersion: workspace.version, query: query)
+        snapshotGenerations &+= 1
+        s.generation = snapshotGenerations
+        s.recentFrom = head
         s.visible = try store.records(visibleTo: query)
         s.myTeams = try store.teams(of: user.name)
         s.columns = try store.columns(of: Array(s.visible))
@@ -167,6 +193,7 @@ extension HubEngine {
         }
         try refresh(changed, in: &s, user: user)
         s.head = head
+        s.remember(Array(affected), at: head)
         return true
     }
 
@@ -223,6 +250,11 @@ struct KnownState {
     var pending: [UInt64: [(RecordID, UInt64?)]] = [:]
     /// Pages from this token on are tracked in `pending`.
     var trackedFrom: UInt64
+    /// The snapshot (generation, head) the last diff was made against, the records that
+    /// differed then, and records whose entry here changed since.
+    var diffed: (generation: UInt64, head: UInt64)?
+    var mismatch: Set<RecordID> = []
+    var dirty: Set<RecordID> = []
 
     /// The state after a pull's request is taken into account, or nil when only the store knows.
     func after(restart: Bool, token: UInt64, pullToken: UInt64, forget: [RecordID]) -> KnownState? {
@@ -231,10 +263,31 @@ struct KnownState {
             s = KnownState(records: [:], trackedFrom: 0)
         } else if token > 0 && token <= pullToken {
             guard token >= trackedFrom else { return nil }
-            for (id, signature) in s.pending[token] ?? [] { s.records[id] = signature }
+            for (id, signature) in s.pending[token] ?? [] { s.records[id] = signature; s.dirty.insert(id) }
             s.pending = s.pending.filter { $0.key > token }
         }
-        for id in forget { s.records[id] = nil }
+        for id in forget { s.records[id] = nil; s.dirty.insert(id) }
         return s
+    }
+}
+
+extension HubEngine {
+    /// Records the replica holds but may no longer see (`left`), and records it may see but
+    /// does not hold as they are now (`entering`), both in id order.
+    func differences(known k: KnownState, snapshot s: VisibilitySnapshot, user: HubUser) throws -> (left: [RecordID], entering: [RecordID]) {
+        func full() -> ([RecordID], [RecordID]) {
+            (k.records.keys.filter { !s.visible.contains($0) }.sorted(), s.visible.filter { k.records[$0] != s.signatures[$0] }.sorted())
+        }
+        guard let d = k.diffed, d.generation == s.generation, let since = s.changes(since: d.head) else { return full() }
+        let candidates = k.mismatch.union(since).union(k.dirty)
+        let left = candidates.filter { k.records[$0] != nil && !s.visible.contains($0) }.sorted()
+        let entering = candidates.filter { s.visible.contains($0) && k.records[$0] != s.signatures[$0] }.sorted()
+        if configuration.verifySnapshots {
+            let (l, e) = full()
+            guard l == left, e == entering else {
+                throw WireError(.internal, "the incremental diff for a replica of \(user.name) differs from a full one (\(left.count)/\(l.count) left, \(entering.count)/\(e.count) entering)")
+            }
+        }
+        return (left, entering)
     }
 }

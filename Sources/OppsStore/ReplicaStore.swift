@@ -154,7 +154,8 @@ public final class ReplicaStore {
         guard let row = try database.query("SELECT entity, created, confirmed, deleted FROM records WHERE id = ? AND confirmed IS NOT NULL",
                                            [.blob(id.bytes)]).first,
               let entity = row[0].string, let created = row[1].bytes, let c = row[2].bytes else { return nil }
-        var r = Record(id: id, entity: entity, created: try codec.state(created), fields: try codec.fields(c, entity: workspace.entity(entity)))
+        let base = try codec.state(created)
+        var r = Record(id: id, entity: entity, created: base, fields: try codec.fields(c, entity: workspace.entity(entity), base: base))
         if let d = row[3].bytes { r.deleted = try codec.state(d) }
         return r
     }
@@ -165,7 +166,8 @@ public final class ReplicaStore {
               let entity = row[0].string, let created = row[1].bytes, var v = row[2].bytes else { return nil }
         // An empty view blob means "the same as the confirmed state" (nothing pending): stored once.
         if v.isEmpty, let c = row[4].bytes { v = c }
-        var r = Record(id: id, entity: entity, created: try codec.state(created), fields: try codec.fields(v, entity: workspace.entity(entity)))
+        let base = try codec.state(created)
+        var r = Record(id: id, entity: entity, created: base, fields: try codec.fields(v, entity: workspace.entity(entity), base: base))
         if let d = row[3].bytes { r.deleted = try codec.state(d) }
         return r
     }
@@ -177,13 +179,15 @@ public final class ReplicaStore {
         if let sf = entity.stageField, case let .member(s) = view[sf] { stage = .text(s) }
         var due: SQLValue = .null
         for f in ["next_step_due", "due"] { if case let .date(d) = view[f] { due = .text(d.description) } }
+        // Both field blobs are stored relative to the one creation state stored with them.
+        let base = (confirmed ?? view).created
         try database.execute("""
             INSERT INTO records (id, entity, stage, owner, creator, due, created, confirmed, view, deleted, local_only) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET stage = excluded.stage, owner = excluded.owner, due = excluded.due, created = excluded.created,
                 confirmed = excluded.confirmed, view = excluded.view, deleted = excluded.deleted, local_only = excluded.local_only
             """, [.blob(view.id.bytes), .text(view.entity), stage, view.owner.map { .text($0) } ?? .null, .text(view.creator), due,
-                  .blob(try codec.bytes((confirmed ?? view).created)), try confirmed.map { .blob(try codec.fieldsBytes($0.fields, entity: entity)) } ?? .null,
-                  .blob(confirmed?.fields == view.fields ? [] : try codec.fieldsBytes(view.fields, entity: entity)), try view.deleted.map { .blob(try codec.bytes($0)) } ?? .null,
+                  .blob(try codec.bytes(base)), try confirmed.map { .blob(try codec.fieldsBytes($0.fields, entity: entity, base: base)) } ?? .null,
+                  .blob(confirmed?.fields == view.fields ? [] : try codec.fieldsBytes(view.fields, entity: entity, base: base)), try view.deleted.map { .blob(try codec.bytes($0)) } ?? .null,
                   .integer(confirmed == nil ? 1 : 0)])
     }
 
@@ -231,10 +235,11 @@ public final class ReplicaStore {
     /// sequences) plus the creation states, `outbox` and `history` those tables.
     public func storageBreakdown() throws -> (data: Int, stamps: Int, outbox: Int, history: Int) {
         var data = 0, stamps = 0
+        let ws = try? Workspace.decode(try meta("workspace") ?? "")
         for row in try database.query("SELECT created, confirmed, view, entity FROM records") {
-            guard let entity = row[3].string, let ws = try? Workspace.decode(try meta("workspace") ?? ""), let e = ws.entity(entity) else { continue }
+            guard let entity = row[3].string, let e = ws?.entity(entity), let created = row[0].bytes else { continue }
             if let c = row[1].bytes {
-                let fields = try codec.fields(c, entity: e)
+                let fields = try codec.fields(c, entity: e, base: try codec.state(created))
                 let values = fields.values.reduce(0) { $0 + $1.value.storedBytes.count }
                 data += values
                 stamps += c.count - values

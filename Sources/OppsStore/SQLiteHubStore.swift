@@ -323,14 +323,15 @@ public final class SQLiteHubStore: HubStorage {
     public func record(_ id: RecordID, workspace: Workspace) throws -> Record? {
         guard let row = try database.query("SELECT entity, created, fields, deleted FROM records WHERE id = ?", [.blob(id.bytes)]).first,
               let entityName = row[0].string, let created = row[1].bytes, let blob = row[2].bytes else { return nil }
-        var record = Record(id: id, entity: entityName, created: try codec.state(created), fields: try codec.fields(blob, entity: workspace.entity(entityName)))
+        let base = try codec.state(created)
+        var record = Record(id: id, entity: entityName, created: base, fields: try codec.fields(blob, entity: workspace.entity(entityName), base: base))
         if let d = row[3].bytes { record.deleted = try codec.state(d) }
         return record
     }
 
     public func saveRecord(_ record: Record, workspace: Workspace) throws {
         guard let entity = workspace.entity(record.entity) else { throw StoreError(code: -3, message: "unknown entity") }
-        let blob = try codec.fieldsBytes(record.fields, entity: entity)
+        let blob = try codec.fieldsBytes(record.fields, entity: entity, base: record.created)
         let kind: Int64 = entity.stageField != nil ? 0 : (entity.visibleVia != nil ? 1 : 2)
         var stage: SQLValue = .null
         if let sf = entity.stageField, case let .member(s) = record[sf] { stage = .text(s) }
@@ -338,7 +339,7 @@ public final class SQLiteHubStore: HubStorage {
         if let via = entity.visibleVia, case let .reference(p) = record[via] { parent = .blob(p.bytes) }
         try database.execute("""
             INSERT INTO records (id, entity, kind, creator, owner, stage, parent, created, fields, deleted, term) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, stage = excluded.stage, parent = excluded.parent,
+            ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, stage = excluded.stage, parent = excluded.parent, created = excluded.created,
                 fields = excluded.fields, deleted = excluded.deleted, term = excluded.term
             """, [.blob(record.id.bytes), .text(record.entity), .integer(kind), .text(record.creator), Self.optionalText(record.owner), stage, parent,
                   .blob(try codec.bytes(record.created)), .blob(blob), try record.deleted.map { .blob(try codec.bytes($0)) } ?? .null,

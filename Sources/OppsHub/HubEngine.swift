@@ -61,7 +61,16 @@ public final class HubEngine {
 
     var now: Int64 { configuration.clock.nowMilliseconds() }
 
+    /// The store's external-change marker when the directory and workspace were last read;
+    /// nil after this engine changed them itself.
+    private var directoryMarker: Int64?
+
+    /// Re-reads users and the workspace when someone else committed since the last read (an
+    /// operator command in another process) or this engine changed them: not on every request.
     func refreshDirectory() throws {
+        let marker = try store.externalChanges()
+        guard marker != directoryMarker else { return }
+        defer { directoryMarker = marker }
         directory = Directory(users: try store.users().map(\.directoryEntry))
         // A workspace applied by the operator takes effect at the next request.
         if try store.workspaceVersion() != workspace.version, let (_, document) = try store.workspace(), let ws = try? Workspace.decode(document) {
@@ -108,6 +117,7 @@ public final class HubEngine {
             try store.audit(action: "workspace", subject: "workspace", detail: "version \(workspace.version) → \(next.version)", now: now)
         }
         workspace = next
+        directoryMarker = nil
         return next
     }
 
@@ -130,13 +140,15 @@ public final class HubEngine {
             try store.addUser(user, now: now)
             try store.addToken(hash: Token.hash(token), user: user.name, now: now)
         }
+        directoryMarker = nil
         return token
     }
 
     /// Changes a user's directory entry (role, team, territory, manager, capacity, disabled).
     /// The change is audited; replicas see its effect on visibility at their next pull.
     public func updateUser(_ name: UserName, _ change: (inout HubUser) -> Void) throws -> HubUser {
-        try store.transaction {
+        defer { directoryMarker = nil }
+        return try store.transaction {
             guard var user = try store.user(named: name) else { throw HubError.invalid("no user \"\(name)\"") }
             let before = user
             change(&user)
@@ -292,7 +304,8 @@ public final class HubEngine {
             throw WireError(.protocolVersionUnsupported, "this hub speaks protocol \(ProtocolVersion.minimum)–\(ProtocolVersion.current)")
         }
         guard let replicaID = ReplicaID(bytes: request.replica) else { throw WireError(.invalidId, "replica id is 16 bytes") }
-        try store.transaction {
+        // Registration and last-seen are bookkeeping: a push saves the row durably with its batch.
+        try store.bookkeeping {
             if var row = try store.replica(replicaID) {
                 guard row.user == user.name else { throw WireError(.replicaNotYours, "this replica belongs to another user") }
                 row.lastSeenMilliseconds = now

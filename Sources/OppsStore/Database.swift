@@ -135,6 +135,10 @@ public final class Database {
         }
     }
 
+    /// A number that changes whenever another connection commits to the database (SQLite's
+    /// `data_version`); this connection's own commits do not change it.
+    public func dataVersion() throws -> Int64 { try query("PRAGMA data_version").first?[0].int ?? 0 }
+
     /// Runs `body` in one immediate transaction: committed when it returns, rolled back when
     /// it throws — nothing half-written is ever left behind.
     public func transaction<T>(_ body: (Database) throws -> T) throws -> T {

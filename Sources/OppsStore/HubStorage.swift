@@ -79,6 +79,9 @@ public protocol HubStorage: AnyObject {
     /// process crash at once and a power loss once the next `transaction` commits. For a pull's
     /// bookkeeping (what the replica holds, its page token), which a replica can rebuild.
     func bookkeeping<T>(_ body: () throws -> T) throws -> T
+    /// Changes whenever someone else (an operator command, another process) commits to the
+    /// store: the hub re-reads users and the workspace only then.
+    func externalChanges() throws -> Int64
 
     // Hub identity and workspace
     func initialize(hub: UUID128, workspace: String, version: UInt64, now: Int64) throws

@@ -95,6 +95,8 @@ public final class SQLiteHubStore: HubStorage {
         codec = try StampCodec(database: database)
     }
 
+    public func externalChanges() throws -> Int64 { try database.dataVersion() }
+
     public func bookkeeping<T>(_ body: () throws -> T) throws -> T {
         // WAL with synchronous=NORMAL: the commit is in the log, not yet fsynced; the next
         // FULL commit syncs the log, this commit with it.

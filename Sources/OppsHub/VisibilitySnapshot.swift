@@ -172,7 +172,11 @@ extension HubEngine {
         let unread = affected.filter { columns[$0] == nil }
         if !unread.isEmpty { columns.merge(try store.columns(of: Array(unread))) { a, _ in a } }
         // Visibility of everything affected; then signatures and contributions of what is visible.
+        // (The big tables are moved out while changed, so no copy of them is ever made.)
         var changed = [RecordID]()
+        var visibleColumns = s.columns
+        s.columns = [:]
+        defer { s.columns = visibleColumns }
         for id in affected {
             let visible: Bool
             if let c = columns[id], c.live {
@@ -183,14 +187,15 @@ extension HubEngine {
             }
             if visible {
                 s.visible.insert(id)
-                s.columns[id] = columns[id]
+                visibleColumns[id] = columns[id]
                 changed.append(id)
             } else if s.visible.remove(id) != nil {
-                s.columns[id] = nil
+                visibleColumns[id] = nil
                 s.signatures[id] = nil
                 if let old = s.contributions.removeValue(forKey: id) { s.sum &-= old }
             }
         }
+        s.columns = visibleColumns
         try refresh(changed, in: &s, user: user)
         s.head = head
         s.remember(Array(affected), at: head)

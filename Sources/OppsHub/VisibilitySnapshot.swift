@@ -15,12 +15,12 @@ import OppsWire
 /// hanging off one (kind 1) when its parent is top; any record referenced by a top record; a
 /// kind-2 record (account, contact) its user created. Deleted records never are.
 /// `HubConfiguration.verifySnapshots` (tests, the simulator) checks every step against a full build.
-struct VisibilitySnapshot {
+final class VisibilitySnapshot {
     var head: UInt64
-    var directory: Directory
-    var role: String
-    var workspaceVersion: UInt64
-    var query: VisibilityQuery
+    let directory: Directory
+    let role: String
+    let workspaceVersion: UInt64
+    let query: VisibilityQuery
     var visible: Set<RecordID> = []
     var myTeams: Set<RecordID> = []
     var columns: [RecordID: RecordColumns] = [:]
@@ -51,7 +51,17 @@ struct VisibilitySnapshot {
         return out
     }
 
-    mutating func remember(_ ids: [RecordID], at head: UInt64) {
+    /// A class, changed in place: a value copy of these tables (it happened while one was
+    /// brought forward) costs more than the whole incremental step.
+    init(head: UInt64, directory: Directory, role: String, workspaceVersion: UInt64, query: VisibilityQuery) {
+        self.head = head
+        self.directory = directory
+        self.role = role
+        self.workspaceVersion = workspaceVersion
+        self.query = query
+    }
+
+    func remember(_ ids: [RecordID], at head: UInt64) {
         recent.append((head, ids))
         if recent.count > 64 { recentFrom = recent.removeFirst().head }
     }
@@ -66,9 +76,12 @@ let snapshotAdvanceLimit: UInt64 = 20_000
 extension HubEngine {
     /// The user's snapshot at `head`: the cached one brought forward, or a full build.
     func snapshot(for user: HubUser, head: UInt64) throws -> VisibilitySnapshot {
-        if var s = visibilityCache[user.name], s.directory == directory, s.role == user.role, s.workspaceVersion == workspace.version, s.head <= head {
-            if s.head == head { return s }
-            if try advance(&s, to: head, user: user) {
+        // Taken out of the cache while brought forward: an advance that fails half-way must not
+        // leave a half-changed snapshot behind (it is changed in place).
+        if let s = visibilityCache.removeValue(forKey: user.name), s.directory == directory, s.role == user.role,
+           s.workspaceVersion == workspace.version, s.head <= head {
+            if s.head == head { visibilityCache[user.name] = s; return s }
+            if try advance(s, to: head, user: user) {
                 if configuration.verifySnapshots { try verify(s, user: user) }
                 visibilityCache[user.name] = s
                 return s
@@ -83,7 +96,7 @@ extension HubEngine {
     /// A snapshot computed from the store alone.
     func build(for user: HubUser, head: UInt64) throws -> VisibilitySnapshot {
         let query = VisibilityQuery.make(user: user.name, role: user.role, workspace: workspace, directory: directory)
-        var s = VisibilitySnapshot(head: head, directory: directory, role: user.role, workspaceVersion: workspace.version, query: query)
+        let s = VisibilitySnapshot(head: head, directory: directory, role: user.role, workspaceVersion: workspace.version, query: query)
         snapshotGenerations &+= 1
         s.generation = snapshotGenerations
         s.recentFrom = head
@@ -93,7 +106,7 @@ extension HubEngine {
         s.top = Set(s.visible.filter { id in s.columns[id].map { isTop(id, $0, s) } ?? false })
         s.targets = try store.references(from: Array(s.top))
         for ts in s.targets.values { for t in ts { s.refCount[t, default: 0] += 1 } }
-        try refresh(Array(s.visible), in: &s, user: user)
+        try refresh(Array(s.visible), in: s, user: user)
         return s
     }
 
@@ -123,7 +136,7 @@ extension HubEngine {
     }
 
     /// Brings `s` forward to `head` over the log; false when it cannot (compacted, too far).
-    func advance(_ s: inout VisibilitySnapshot, to head: UInt64, user: HubUser) throws -> Bool {
+    func advance(_ s: VisibilitySnapshot, to head: UInt64, user: HubUser) throws -> Bool {
         guard head - s.head <= snapshotAdvanceLimit else { return false }
         if let compacted = try store.meta("compacted_through").flatMap(UInt64.init), compacted > s.head { return false }
         var touched = Set<RecordID>()
@@ -172,11 +185,7 @@ extension HubEngine {
         let unread = affected.filter { columns[$0] == nil }
         if !unread.isEmpty { columns.merge(try store.columns(of: Array(unread))) { a, _ in a } }
         // Visibility of everything affected; then signatures and contributions of what is visible.
-        // (The big tables are moved out while changed, so no copy of them is ever made.)
         var changed = [RecordID]()
-        var visibleColumns = s.columns
-        s.columns = [:]
-        defer { s.columns = visibleColumns }
         for id in affected {
             let visible: Bool
             if let c = columns[id], c.live {
@@ -187,23 +196,22 @@ extension HubEngine {
             }
             if visible {
                 s.visible.insert(id)
-                visibleColumns[id] = columns[id]
+                s.columns[id] = columns[id]
                 changed.append(id)
             } else if s.visible.remove(id) != nil {
-                visibleColumns[id] = nil
+                s.columns[id] = nil
                 s.signatures[id] = nil
                 if let old = s.contributions.removeValue(forKey: id) { s.sum &-= old }
             }
         }
-        s.columns = visibleColumns
-        try refresh(changed, in: &s, user: user)
+        try refresh(changed, in: s, user: user)
         s.head = head
         s.remember(Array(affected), at: head)
         return true
     }
 
     /// Recomputes the signature and checksum contribution of visible records.
-    func refresh(_ ids: [RecordID], in s: inout VisibilitySnapshot, user: HubUser) throws {
+    func refresh(_ ids: [RecordID], in s: VisibilitySnapshot, user: HubUser) throws {
         let actor = Actor(user: user.name, role: user.role)
         let terms = try store.terms(of: Set(ids))
         var hiddenBySignature = [UInt64: Bool]()

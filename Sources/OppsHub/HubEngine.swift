@@ -28,6 +28,8 @@ public final class HubEngine {
     /// What a user may see as of a head, kept across the pages of a sync.
     /// Per user: what they may see at some head, brought forward by later pulls (VisibilitySnapshot.swift).
     var visibilityCache: [UserName: VisibilitySnapshot] = [:]
+    /// Snapshot builds so far (VisibilitySnapshot.generation).
+    var snapshotGenerations: UInt64 = 0
     /// Per replica: what it holds and the pages it has not acknowledged yet, mirroring the
     /// store's tables so a pull does not read them back (VisibilitySnapshot.swift).
     var knownCache: [ReplicaID: KnownState] = [:]

@@ -67,8 +67,6 @@ final class VisibilitySnapshot {
     }
 }
 
-/// Generations of snapshot builds, so a replica's last diff names the build it was made against.
-nonisolated(unsafe) var snapshotGenerations: UInt64 = 0
 
 /// Entries of the log a snapshot may be brought forward over; beyond, it is rebuilt.
 let snapshotAdvanceLimit: UInt64 = 20_000
@@ -98,7 +96,7 @@ extension HubEngine {
         let query = VisibilityQuery.make(user: user.name, role: user.role, workspace: workspace, directory: directory)
         let s = VisibilitySnapshot(head: head, directory: directory, role: user.role, workspaceVersion: workspace.version, query: query)
         snapshotGenerations &+= 1
-        s.generation = snapshotGenerations
+        s.generation = snapshotGenerations  // per engine: a replica's last diff names the build it was made against
         s.recentFrom = head
         s.visible = try store.records(visibleTo: query)
         s.myTeams = try store.teams(of: user.name)

@@ -97,15 +97,30 @@ public final class SQLiteHubStore: HubStorage {
 
     public func externalChanges() throws -> Int64 { try database.dataVersion() }
 
+    /// True while the connection runs with `synchronous=NORMAL` (set for bookkeeping).
+    private var relaxed = false
+
+    /// Sets the connection's durability before a transaction begins. A durable transaction
+    /// never runs relaxed: if FULL cannot be set, it fails before anything is acknowledged.
+    private func durability(full: Bool) throws {
+        guard relaxed == full else { return }
+        try database.execute(full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
+        relaxed = !full
+    }
+
     public func bookkeeping<T>(_ body: () throws -> T) throws -> T {
         // WAL with synchronous=NORMAL: the commit is in the log, not yet fsynced; the next
         // FULL commit syncs the log, this commit with it.
-        try database.execute("PRAGMA synchronous=NORMAL")
-        defer { try? database.execute("PRAGMA synchronous=FULL") }
-        return try transaction(body)
+        try durability(full: false)
+        return try atomically(body)
     }
 
     public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try durability(full: true)
+        return try atomically(body)
+    }
+
+    private func atomically<T>(_ body: () throws -> T) throws -> T {
         do {
             return try database.transaction { _ in try body() }
         } catch {
@@ -114,7 +129,6 @@ public final class SQLiteHubStore: HubStorage {
             throw error
         }
     }
-
 
     public func openRecords(owner: UserName, closedStages: Set<String>) throws -> Int {
         let p = closedStages.isEmpty ? "NULL" : closedStages.map { _ in "?" }.joined(separator: ",")

@@ -87,4 +87,21 @@ import Testing
         let replica = try ReplicaStore(path: dir.appendingPathComponent("replica.sqlite").path)
         #expect(try replica.database.query("PRAGMA synchronous")[0][0] == .integer(1))  // NORMAL
     }
+
+    /// A pull's bookkeeping runs relaxed; every durable transaction after it — also after a
+    /// rolled-back one — runs with FULL again, so an acknowledged push is on disk.
+    @Test func aDurableTransactionAfterBookkeepingIsFsyncedAgain() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-durable-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let store = try SQLiteHubStore(path: dir.appendingPathComponent("hub.sqlite").path)
+        func level() throws -> SQLValue { try store.database.query("PRAGMA synchronous")[0][0] }
+        var seen = [SQLValue]()
+        try store.bookkeeping { seen.append(try level()) }
+        try store.transaction { seen.append(try level()) }
+        try store.bookkeeping {}
+        do { try store.transaction { throw StoreError(code: -1, message: "rolled back") } } catch {}
+        do { try store.bookkeeping { throw StoreError(code: -1, message: "rolled back") } } catch {}
+        try store.transaction { seen.append(try level()) }
+        #expect(seen == [.integer(1), .integer(2), .integer(2)])
+    }
 }

@@ -49,3 +49,4 @@ import Testing
         #expect(try c.fields(w.bytes, entity: entity, base: base) == ["name": state])
     }
 }
+

@@ -596,6 +596,13 @@ public final class HubEngine {
             try write(&deal, field, StageLog.appending(deal[field], at: milliseconds, stage: stage, by: author))
         }
 
+        /// The requested value's canonical text (empty: clear the field), read the same way when
+        /// the request is checked and when it is applied.
+        static func requestedText(_ state: FieldState) -> String {
+            if case let .text(t) = state.value { return t }
+            return ""
+        }
+
         /// Approval requests (DOMAIN.md approvals). A request is complete once its target,
         /// field and value are written by its creator: the hub checks it names a field of the
         /// deal (or of a record hanging off it), marks it pending and, for threshold kinds,
@@ -614,7 +621,7 @@ public final class HubEngine {
                     if target.id != deal.id, e.visibleVia.map({ target[$0] }) != .reference(deal.id) {
                         problem = "the target does not belong to the opportunity"
                     } else if let f = e.field(fieldName) {
-                        if case let .failure(err) = f.type.value(canonical: valueState.value.canonicalText == "null" ? "" : valueState.value.canonicalText) {
+                        if case let .failure(err) = f.type.value(canonical: Self.requestedText(valueState)) {
                             problem = "\(fieldName): \(err.message)"
                         }
                     } else { problem = "\(e.name) has no field \(fieldName)" }
@@ -639,7 +646,7 @@ public final class HubEngine {
             guard case let .text(targetText) = request["target"], let targetID = RecordID(parsing: targetText), case let .text(fieldName) = request["field"],
                   var target = try self.record(targetID), !target.isDeleted, let targetEntity = workspace.entity(target.entity),
                   let field = targetEntity.field(fieldName), let valueState = request.fields["value"],
-                  case let .success(value) = field.type.value(canonical: valueState.value.isNull ? "" : valueState.value.canonicalText) else { return }
+                  case let .success(value) = field.type.value(canonical: Self.requestedText(valueState)) else { return }
             if decision == "approved" {
                 let before = targetEntity.stageField.map { target[$0] } ?? .null
                 try write(&target, fieldName, value, author: actor.user, authority: .override)

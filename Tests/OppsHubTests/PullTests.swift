@@ -243,4 +243,39 @@ import Testing
             #expect(sam.checkpoints.last?.checksum == sam.checksum.value)
         }
     }
+
+    /// Approval requests are checked when complete: one whose value does not fit the field is
+    /// rejected as invalid; one asking for the text "null" gets exactly that text, not an
+    /// empty field (the value is read the same way when checked and when applied).
+    @Test func approvalRequestsAreCheckedAndAppliedAsRequested() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 11)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            _ = try await sam.handshake(c)
+            let deal = sam.create(using: &rng)
+            func request(_ field: String, _ value: String) -> [FieldWrite] {
+                let create = sam.create("approval", stage: nil, using: &rng)
+                return [create] + [("opportunity", Value.reference(deal.record)), ("kind", .member("change")), ("target", .text(deal.record.description)),
+                                   ("field", .text(field)), ("value", .text(value))].map { sam.write(create.record, $0.0, $0.1, entity: "approval") }
+            }
+            let bad = request("close_date", "someday"), good = request("next_step", "null"), nullDate = request("close_date", "null")
+            _ = try await sam.push(c, [deal] + bad + good + nullDate)
+            try await sam.pull(c)
+            // "null" is not a date (it was once read as "clear the field" when checked, and then
+            // failed silently when approved).
+            #expect(sam.state[nullDate[0].record]?["state"] == .member("rejected"))
+            #expect(sam.state[bad[0].record]?["state"] == .member("rejected"))
+            #expect(sam.state[bad[0].record]?["note"].canonicalText.hasPrefix("invalid request: close_date") == true)
+            #expect(sam.state[good[0].record]?["state"] == .member("pending"))
+            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 2)
+            _ = try await max.handshake(c)
+            try await max.pull(c)
+            _ = try await max.push(c, [max.write(good[0].record, "state", .member("approved"), entity: "approval")])
+            try await sam.pull(c)
+            #expect(sam.state[deal.record]?["next_step"] == .text("null"))
+            #expect(sam.state[good[0].record]?["decided_by"] == .text("max"))
+        }
+    }
 }

@@ -88,7 +88,10 @@ extension HubEngine {
                         if column == entity.stageField { problem(column, "a stage is required") }
                         continue
                     }
-                    if case let .reference(targetEntity) = field.type, case let .reference(target) = value, fileIDs[target] == nil {
+                    if case let .reference(targetEntity) = field.type, case let .reference(target) = value, fileIDs[target] != nil {
+                        // A row of this file: a record of the type being imported.
+                        if targetEntity != name { problem(column, "\(target) is a row of this file (\(name)), not \(targetEntity)") }
+                    } else if case let .reference(targetEntity) = field.type, case let .reference(target) = value {
                         let existing = try store.record(target, workspace: workspace)
                         if existing == nil || existing?.isDeleted == true { problem(column, "no \(targetEntity) \(target)") }
                         else if existing?.entity != targetEntity { problem(column, "\(target) is a \(existing!.entity), not a \(targetEntity)") }

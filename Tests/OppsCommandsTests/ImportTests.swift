@@ -61,6 +61,13 @@ import Testing
             #expect(header.stderr.contains("row 1, column colour: account has no field \"colour\""), "\(header.stderr)")
             #expect(await oppsHub("import", accounts, "--type", "account", "--data", hub).stderr.contains("a record with this id exists"))
             #expect(await oppsHub("import", accounts, "--type", "widget", "--data", hub).code == 1)
+            // A reference to a row of the same file must be of the type being imported.
+            let own = "0190a1b2-c3d5-7a0b-9c1d-2e3f40516299"
+            let selfRef = f.root + "/self.csv"
+            try "id,name,account,stage\n\(own),Loop,\(own),discovery\n".write(toFile: selfRef, atomically: true, encoding: .utf8)
+            let loop = await oppsHub("import", selfRef, "--type", "opportunity", "--data", hub)
+            #expect(loop.code == 1)
+            #expect(loop.stderr.contains("row 2, column account: \(own) is a row of this file (opportunity), not account"), "\(loop.stderr)")
             #expect(await oppsHub("import", f.root + "/missing.csv", "--type", "account", "--data", hub).code == 1)
         }
     }

@@ -14,7 +14,6 @@ import Testing
         do {
             let report = try await Simulation(SimulationOptions(seed: seed, replicas: 6, ops: 150)).run()
             #expect(report.writes > 0)
-            #expect(report.repairs == 0, "seed \(seed): a replica diverged and repaired")
         } catch let failure as SimulationFailure {
             Issue.record("\(failure)")
         }
@@ -25,8 +24,9 @@ import Testing
     /// reassigned away from the rep was never removed from the rep's laptop.
     @Test func aLateCopyOfAFirstPullDoesNotWipeWhatTheReplicaHolds() async throws {
         do {
+            // A repair fails the run (Simulation.sync), so passing is the assertion.
             let report = try await Simulation(SimulationOptions(seed: 260, replicas: 8, ops: 300)).run()
-            #expect(report.repairs == 0)
+            #expect(report.writes > 0)
         } catch let failure as SimulationFailure {
             Issue.record("\(failure)")
         }
@@ -55,7 +55,6 @@ import Testing
         do {
             let report = try await Simulation(options).run()
             #expect(report.hubCrashes > 0, "seed \(seed): the hub was never killed")
-            #expect(report.repairs == 0)
         } catch let failure as SimulationFailure {
             Issue.record("\(failure)")
         }

@@ -39,9 +39,6 @@ public struct SimulationReport: Sendable {
     public var replicaCrashes = 0
     public var records = 0
     public var conflicts = 0
-    /// Syncs whose checkpoint did not match, so the replica re-fetched (should never happen:
-    /// lost pages are resent by the page tokens).
-    public var repairs = 0
     /// Approval requests made, and those decided.
     public var approvals = 0
     public var decided = 0
@@ -217,7 +214,7 @@ public final class Simulation {
             let s = try await r.sync(transport: members[i].transport)
             // No simulated fault loses the hub's committed state, so a repair means the hub's
             // record of what this replica holds went wrong.
-            if s.repaired { report.repairs += 1; throw fail("\(who) diverged from the hub and had to repair") }
+            if s.repaired { throw fail("\(who) diverged from the hub and had to repair") }
             note("  \(who) synced: pushed \(s.pushed), pulled \(s.pulled)\(s.repaired ? ", repaired" : "")")
         } catch let e as ReplicaError {
             report.failedSyncs += 1

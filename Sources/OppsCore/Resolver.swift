@@ -68,11 +68,16 @@ extension Workspace {
     /// How a user relates to a record. `team` is the set of active team members (the hub
     /// derives it from membership records); `manages` says whether the user manages another.
     public static func relations(of user: UserName, to record: Record, team: Set<UserName>, manages: (UserName) -> Bool) -> Set<Relation> {
+        relations(of: user, owner: record.owner, creator: record.creator, onTeam: team.contains(user), manages: manages)
+    }
+
+    /// The same from the record's owner and creator alone (the hub's narrow index has them).
+    public static func relations(of user: UserName, owner: UserName?, creator: UserName, onTeam: Bool, manages: (UserName) -> Bool) -> Set<Relation> {
         var r = Set<Relation>()
-        if record.owner == user { r.insert(.owner) }
-        if record.creator == user { r.insert(.creator) }
-        if team.contains(user) { r.insert(.team) }
-        if let subject = record.owner ?? Optional(record.creator), subject != user, manages(subject) { r.insert(.managed) }
+        if owner == user { r.insert(.owner) }
+        if creator == user { r.insert(.creator) }
+        if onTeam { r.insert(.team) }
+        if let subject = owner ?? Optional(creator), subject != user, manages(subject) { r.insert(.managed) }
         return r
     }
 

@@ -125,12 +125,8 @@ extension HubEngine {
 
     /// The relations the user holds to a staged record, from its columns.
     func relations(_ id: RecordID, _ c: RecordColumns, user: UserName, myTeams: Set<RecordID>) -> Set<Relation> {
-        var r = Set<Relation>()
-        if c.owner == user { r.insert(.owner) }
-        if c.creator == user { r.insert(.creator) }
-        if myTeams.contains(id) { r.insert(.team) }
-        if let subject = c.owner ?? Optional(c.creator), subject != user, directory.manages(user, subject) { r.insert(.managed) }
-        return r
+        let directory = self.directory
+        return Workspace.relations(of: user, owner: c.owner, creator: c.creator, onTeam: myTeams.contains(id), manages: { directory.manages(user, $0) })
     }
 
     /// Brings `s` forward to `head` over the log; false when it cannot (compacted, too far).

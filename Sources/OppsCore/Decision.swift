@@ -37,6 +37,8 @@ public enum RuleID: String, Sendable, Hashable, CaseIterable {
     case unknownEntity = "unknown-entity"
     case unknownField = "unknown-field"
     case unknownRole = "unknown-role"
+    /// A user field names nobody the hub knows (checked at the hub: laptops have no directory).
+    case unknownUser = "unknown-user"
     case forgedAuthor = "forged-author"
     case typeMismatch = "type-mismatch"
     case notVisible = "not-visible"

@@ -518,6 +518,10 @@ public final class HubEngine {
                       case let .reference(target) = w.value, !(try self.record(target).map { try visible($0, to: actor) } ?? false) {
                 decision = Decision(outcome: .rejected, rule: .notVisible, detail: "\(via) must be a record visible to this user",
                                     winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
+            } else if w.kind == .set, case .user? = workspace.entity(w.entity)?.field(w.field)?.type, case let .text(name) = w.value,
+                      engine.directory.users[name] == nil {
+                decision = Decision(outcome: .rejected, rule: .unknownUser, detail: "\(w.field) names no user of this hub",
+                                    winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
             } else {
                 decision = resolve(current: current, incoming: w, context: context)
             }
@@ -621,8 +625,11 @@ public final class HubEngine {
                     if target.id != deal.id, e.visibleVia.map({ target[$0] }) != .reference(deal.id) {
                         problem = "the target does not belong to the opportunity"
                     } else if let f = e.field(fieldName) {
-                        if case let .failure(err) = f.type.value(canonical: Self.requestedText(valueState)) {
-                            problem = "\(fieldName): \(err.message)"
+                        switch f.type.value(canonical: Self.requestedText(valueState)) {
+                        case let .failure(err): problem = "\(fieldName): \(err.message)"
+                        case let .success(.text(name)) where f.type == .user && engine.directory.users[name] == nil:
+                            problem = "\(fieldName) names no user of this hub"
+                        default: break
                         }
                     } else { problem = "\(e.name) has no field \(fieldName)" }
                 } else { problem = "no such target record" }

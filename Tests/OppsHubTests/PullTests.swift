@@ -261,8 +261,14 @@ import Testing
                                    ("field", .text(field)), ("value", .text(value))].map { sam.write(create.record, $0.0, $0.1, entity: "approval") }
             }
             let bad = request("close_date", "someday"), good = request("next_step", "null"), nullDate = request("close_date", "null")
-            _ = try await sam.push(c, [deal] + bad + good + nullDate)
+            let nobody = request("owner", "nobody")
+            let response = try await sam.push(c, [deal] + bad + good + nullDate + nobody + [sam.write(deal.record, "owner", .text("tomm"))])
+            // A user field must name a user of the hub: written directly, or asked for.
+            #expect(response.results.last?.rule == "unknown-user")
+            #expect(response.results.last?.conflict ?? 0 > 0)
             try await sam.pull(c)
+            #expect(sam.state[nobody[0].record]?["state"] == .member("rejected"))
+            #expect(sam.state[deal.record]?["owner"] == .text("sam"))
             // "null" is not a date (it was once read as "clear the field" when checked, and then
             // failed silently when approved).
             #expect(sam.state[nullDate[0].record]?["state"] == .member("rejected"))

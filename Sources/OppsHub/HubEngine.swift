@@ -759,9 +759,6 @@ public final class HubEngine {
         let maxChanges = request.maxChanges == 0 ? configuration.maxPageChanges : min(Int(request.maxChanges), configuration.maxPageChanges)
         let maxBytes = request.maxBytes == 0 ? configuration.maxPageBytes : min(Int(request.maxBytes), configuration.maxPageBytes)
         let hubTime = now
-        // What the replica holds, as of the last pull: taken out of the cache and put back only
-        // when this pull commits.
-        let cachedKnown = knownCache.removeValue(forKey: replica.id)
         var newKnown: KnownState?
         // A pull writes only bookkeeping a replica can rebuild: no fsync per pull.
         let response = try store.bookkeeping {
@@ -787,7 +784,10 @@ public final class HubEngine {
             let forget = request.forget.compactMap { RecordID(bytes: $0) }
             if !forget.isEmpty { try store.forget(replica: replica.id, records: forget) }
             let token = replica.pullToken + 1
-            var knownState = cachedKnown.flatMap { $0.after(restart: restart, token: request.token, pullToken: replica.pullToken, forget: forget) }
+            // What the replica holds, as of the last pull: taken out of the cache and put back only
+            // when this pull commits.
+            var knownState = knownCache.removeValue(forKey: replica.id)
+            if knownState?.advance(restart: restart, token: request.token, pullToken: replica.pullToken, forget: forget) == false { knownState = nil }
             if knownState == nil { knownState = KnownState(records: try store.known(replica: replica.id), trackedFrom: token) }
             if configuration.verifySnapshots, try knownState!.records != store.known(replica: replica.id) {
                 throw WireError(.internal, "the known-records cache of a replica of \(user.name) differs from the store")
@@ -837,43 +837,43 @@ public final class HubEngine {
             var bytes = 0
             var more = false
 
-            // 1. Records that left the user's visibility.
-            // What differs between what the replica holds and what it may see: after the first
-            // diff against this snapshot, only records that differed then, changed in the
-            // snapshot since, or changed in what the replica holds (acknowledged pages) can.
-            let (left, entering) = try differences(known: knownState!, snapshot: snapshot, user: user)
-            knownState!.diffed = (snapshot.generation, snapshot.head)
-            knownState!.mismatch = Set(left).union(entering)
-            knownState!.dirty = []
-            for id in left.prefix(maxChanges) {
-                response.left.append(Data(id.bytes))
-                staged.append((id, nil))
-                bytes += 18
-            }
-            if left.count > maxChanges { more = true }
-
-            // 2. Records that entered it (or whose visible fields changed): whole, as of now.
+            // 1–2. Records that left the user's visibility, and records that entered it (or whose
+            // visible fields changed) — those whole, as of now — in id order until the page is full.
             var enteredNow = Set<RecordID>()
-            for id in entering {
-                if enteredNow.count >= min(configuration.maxEnteredPerPage, maxChanges) || bytes >= maxBytes { more = true; break }
-                guard let record = try store.record(id, workspace: workspace), let c = columns[id] else { continue }
-                let view = filtered(record, actor: actor, relations: c.kind == 0 ? relations(id, c) : [])
-                var state = WireRecordState()
-                state.record = Data(id.bytes)
-                state.entity = workspace.entity(record.entity)?.number ?? 0
-                var created = change(LogEntry(sequence: view.created.sequence, record: id, entity: record.entity, field: "", kind: .create,
-                                              value: view.created.value, stamp: view.created.stamp, author: view.created.author, authority: view.created.authority))
-                created.field = 0
-                state.fields.append(created)
-                for (name, s) in view.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) {
-                    state.fields.append(change(LogEntry(sequence: s.sequence, record: id, entity: record.entity, field: name, kind: .set,
-                                                        value: s.value, stamp: s.stamp, author: s.author, authority: s.authority)))
+            let enteredLimit = min(configuration.maxEnteredPerPage, maxChanges)
+            let walk = try walkDifferences(known: knownState!, snapshot: snapshot, user: user) { id, difference in
+                switch difference {
+                case .left:
+                    guard response.left.count < maxChanges else { return false }
+                    response.left.append(Data(id.bytes))
+                    staged.append((id, nil))
+                    bytes += 18
+                case .entering:
+                    guard enteredNow.count < enteredLimit, bytes < maxBytes else { return false }
+                    guard let record = try store.record(id, workspace: workspace), let c = columns[id] else { return true }
+                    let view = filtered(record, actor: actor, relations: c.kind == 0 ? relations(id, c) : [])
+                    var state = WireRecordState()
+                    state.record = Data(id.bytes)
+                    state.entity = workspace.entity(record.entity)?.number ?? 0
+                    var created = change(LogEntry(sequence: view.created.sequence, record: id, entity: record.entity, field: "", kind: .create,
+                                                  value: view.created.value, stamp: view.created.stamp, author: view.created.author, authority: view.created.authority))
+                    created.field = 0
+                    state.fields.append(created)
+                    for (name, s) in view.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) {
+                        state.fields.append(change(LogEntry(sequence: s.sequence, record: id, entity: record.entity, field: name, kind: .set,
+                                                            value: s.value, stamp: s.stamp, author: s.author, authority: s.authority)))
+                    }
+                    bytes += 40 + state.fields.count * 24
+                    response.entered.append(state)
+                    enteredNow.insert(id)
+                    staged.append((id, signatures[id]))
                 }
-                bytes += 40 + state.fields.count * 24
-                response.entered.append(state)
-                enteredNow.insert(id)
-                staged.append((id, signatures[id]))
+                return true
             }
+            if walk.stopped { more = true }
+            knownState!.diffed = (snapshot.generation, snapshot.head)
+            knownState!.mismatch = walk.mismatch
+            knownState!.dirty = []
 
             // 3. Changes after the cursor to records the replica holds (and keeps holding).
             // A replica starting from nothing holds nothing: every record it may see comes whole

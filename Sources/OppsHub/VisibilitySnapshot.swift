@@ -257,44 +257,100 @@ struct KnownState {
     var pending: [UInt64: [(RecordID, UInt64?)]] = [:]
     /// Pages from this token on are tracked in `pending`.
     var trackedFrom: UInt64
-    /// The snapshot (generation, head) the last diff was made against, the records that
-    /// differed then, and records whose entry here changed since.
+    /// The snapshot (generation, head) the last diff was made against; a sorted superset of the
+    /// records that differed then (those a page took, and those no page has looked at yet); and
+    /// records whose entry here changed since.
     var diffed: (generation: UInt64, head: UInt64)?
-    var mismatch: Set<RecordID> = []
+    var mismatch: [RecordID] = []
     var dirty: Set<RecordID> = []
 
-    /// The state after a pull's request is taken into account, or nil when only the store knows.
-    func after(restart: Bool, token: UInt64, pullToken: UInt64, forget: [RecordID]) -> KnownState? {
-        var s = self
+    /// Takes a pull's request into account; false when only the store knows the result (the
+    /// acknowledged page was staged before this state was loaded). Changes `self` in place: a
+    /// copy of `records` per page cost as much as the rest of a cold sync's page.
+    mutating func advance(restart: Bool, token: UInt64, pullToken: UInt64, forget: [RecordID]) -> Bool {
         if restart {
-            s = KnownState(records: [:], trackedFrom: 0)
+            self = KnownState(records: [:], trackedFrom: 0)
         } else if token > 0 && token <= pullToken {
-            guard token >= trackedFrom else { return nil }
-            for (id, signature) in s.pending[token] ?? [] { s.records[id] = signature; s.dirty.insert(id) }
-            s.pending = s.pending.filter { $0.key > token }
+            guard token >= trackedFrom else { return false }
+            for (id, signature) in pending[token] ?? [] { records[id] = signature; dirty.insert(id) }
+            pending = pending.filter { $0.key > token }
         }
-        for id in forget { s.records[id] = nil; s.dirty.insert(id) }
-        return s
+        for id in forget { records[id] = nil; dirty.insert(id) }
+        return true
     }
 }
 
+/// How a record the replica may hold differs from what its user may see.
+enum Difference {
+    /// The replica holds it; the user may no longer see it.
+    case left
+    /// The user may see it; the replica does not hold it as it is now.
+    case entering
+}
+
 extension HubEngine {
-    /// Records the replica holds but may no longer see (`left`), and records it may see but
-    /// does not hold as they are now (`entering`), both in id order.
-    func differences(known k: KnownState, snapshot s: VisibilitySnapshot, user: HubUser) throws -> (left: [RecordID], entering: [RecordID]) {
-        func full() -> ([RecordID], [RecordID]) {
-            (k.records.keys.filter { !s.visible.contains($0) }.sorted(), s.visible.filter { k.records[$0] != s.signatures[$0] }.sorted())
+    /// Walks the records that may differ between what a replica holds and what its user may see,
+    /// in id order, handing each that does to `take` until `take` says the page is full (false).
+    /// Returns the sorted superset of differing records to remember (those taken, and those not
+    /// looked at) and whether it stopped early. After the first walk against a snapshot, only
+    /// records that differed then, changed in the snapshot since, or changed in what the replica
+    /// holds can differ: a page costs O(those), not O(visible) — a cold sync used to re-filter and
+    /// re-sort every record still missing on every page, O(N²/page) in all.
+    func walkDifferences(known k: KnownState, snapshot s: VisibilitySnapshot, user: HubUser,
+                         take: (RecordID, Difference) throws -> Bool) throws -> (mismatch: [RecordID], stopped: Bool) {
+        func classify(_ id: RecordID) -> Difference? {
+            let held = k.records[id]
+            if !s.visible.contains(id) { return held != nil ? .left : nil }
+            return held != s.signatures[id] ? .entering : nil
         }
-        guard let d = k.diffed, d.generation == s.generation, let since = s.changes(since: d.head) else { return full() }
-        let candidates = k.mismatch.union(since).union(k.dirty)
-        let left = candidates.filter { k.records[$0] != nil && !s.visible.contains($0) }.sorted()
-        let entering = candidates.filter { s.visible.contains($0) && k.records[$0] != s.signatures[$0] }.sorted()
+        func full() -> [RecordID] {
+            var all = k.records.keys.filter { !s.visible.contains($0) }
+            for id in s.visible where k.records[id] != s.signatures[id] { all.append(id) }
+            return all.sorted()
+        }
+        let candidates: [RecordID]
+        if let d = k.diffed, d.generation == s.generation, let since = s.changes(since: d.head) {
+            let extra = since.union(k.dirty).sorted()
+            candidates = extra.isEmpty ? k.mismatch : merge(k.mismatch, extra)
+        } else {
+            candidates = full()
+        }
+        var keep = [RecordID]()
+        var taken = [(RecordID, Difference)]()
+        var stopped = false
+        var i = 0
+        while i < candidates.count {
+            let id = candidates[i]
+            if let d = classify(id) {
+                guard try take(id, d) else { stopped = true; break }
+                keep.append(id)
+                taken.append((id, d))
+            }
+            i += 1
+        }
+        keep.append(contentsOf: candidates[i...])
         if configuration.verifySnapshots {
-            let (l, e) = full()
-            guard l == left, e == entering else {
-                throw WireError(.internal, "the incremental diff for a replica of \(user.name) differs from a full one (\(left.count)/\(l.count) left, \(entering.count)/\(e.count) entering)")
+            // What a full diff yields before the stopping point must be exactly what was taken,
+            // and what is remembered must cover every differing record.
+            let all = full()
+            let expected = stopped ? all.filter { $0 < candidates[i] } : all
+            guard expected == taken.map(\.0), Set(keep).isSuperset(of: all) else {
+                throw WireError(.internal, "the incremental diff for a replica of \(user.name) differs from a full one (\(taken.count)/\(expected.count) taken)")
             }
         }
-        return (left, entering)
+        return (keep, stopped)
+    }
+
+    /// Two sorted, duplicate-free id lists as one.
+    func merge(_ a: [RecordID], _ b: [RecordID]) -> [RecordID] {
+        var out = [RecordID]()
+        out.reserveCapacity(a.count + b.count)
+        var i = 0, j = 0
+        while i < a.count && j < b.count {
+            if a[i] < b[j] { out.append(a[i]); i += 1 } else if b[j] < a[i] { out.append(b[j]); j += 1 } else { out.append(a[i]); i += 1; j += 1 }
+        }
+        out.append(contentsOf: a[i...])
+        out.append(contentsOf: b[j...])
+        return out
     }
 }

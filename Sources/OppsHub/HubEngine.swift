@@ -792,6 +792,14 @@ public final class HubEngine {
             if configuration.verifySnapshots, try knownState!.records != store.known(replica: replica.id) {
                 throw WireError(.internal, "the known-records cache of a replica of \(user.name) differs from the store")
             }
+            // A pipelined request (sync-protocol.md §6.1): the replica is applying the page this
+            // hub answered last; build this one as if it held that page's records. Anything else
+            // named as received (a late copy, a page from before a restart) is ignored.
+            var inFlight = [RecordID: UInt64?]()
+            if request.received > 0, request.received == replica.pullToken, request.received > request.token, !restart,
+               let page = knownState!.pending[request.received] {
+                for (id, signature) in page { inFlight[id] = signature }
+            }
             // What the user may see, kept per user and brought forward over the log since.
             let snapshot = try self.snapshot(for: user, head: head)
             let visible = snapshot.visible
@@ -841,7 +849,7 @@ public final class HubEngine {
             // visible fields changed) — those whole, as of now — in id order until the page is full.
             var enteredNow = Set<RecordID>()
             let enteredLimit = min(configuration.maxEnteredPerPage, maxChanges)
-            let walk = try walkDifferences(known: knownState!, snapshot: snapshot, user: user) { id, difference in
+            let walk = try walkDifferences(known: knownState!, inFlight: inFlight, snapshot: snapshot, user: user) { id, difference in
                 switch difference {
                 case .left:
                     guard response.left.count < maxChanges else { return false }
@@ -892,7 +900,8 @@ public final class HubEngine {
                     let e = stored.entry
                     if response.changes.count >= maxChanges || bytes >= maxBytes { more = true; break scan }
                     cursor = e.sequence
-                    guard visible.contains(e.record), !enteredNow.contains(e.record), known[e.record] == signatures[e.record] else { continue }
+                    let held = inFlight[e.record] ?? known[e.record]
+                    guard visible.contains(e.record), !enteredNow.contains(e.record), held == signatures[e.record] else { continue }
                     if e.kind == .set, let c = columns[e.record], c.kind == 0 {
                         // Leave out fields the matrix hides from this user.
                         let cached: (Actor, Set<Relation>, Record)
@@ -946,6 +955,13 @@ public final class HubEngine {
                 checkpoint.checksum = snapshot.checksum.value
                 checkpoint.records = snapshot.checksum.records
                 response.checkpoint = checkpoint
+            }
+            // A page built on an in-flight one carries that page's records too: the replica applies
+            // pages in order, so echoing this token means it holds both (a pipelined pull's last
+            // page is often the only one whose token comes back).
+            if !inFlight.isEmpty {
+                let own = Set(staged.map(\.0))
+                staged = inFlight.filter { !own.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } + staged
             }
             try store.stageKnown(replica: replica.id, token: token, changes: staged)
             knownState!.pending[token] = staged

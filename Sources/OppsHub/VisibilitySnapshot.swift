@@ -296,16 +296,24 @@ extension HubEngine {
     /// records that differed then, changed in the snapshot since, or changed in what the replica
     /// holds can differ: a page costs O(those), not O(visible) — a cold sync used to re-filter and
     /// re-sort every record still missing on every page, O(N²/page) in all.
-    func walkDifferences(known k: KnownState, snapshot s: VisibilitySnapshot, user: HubUser,
+    ///
+    /// `inFlight` is the page a pipelined request says the replica is applying (sync-protocol.md
+    /// §6.1): its records count as held for this walk, but a record that matches only because of
+    /// it stays remembered — if the replica never applies that page, the next walk must find it.
+    func walkDifferences(known k: KnownState, inFlight: [RecordID: UInt64?] = [:], snapshot s: VisibilitySnapshot, user: HubUser,
                          take: (RecordID, Difference) throws -> Bool) throws -> (mismatch: [RecordID], stopped: Bool) {
-        func classify(_ id: RecordID) -> Difference? {
-            let held = k.records[id]
-            if !s.visible.contains(id) { return held != nil ? .left : nil }
-            return held != s.signatures[id] ? .entering : nil
+        func held(_ id: RecordID, overlaid: Bool) -> UInt64? {
+            if overlaid, let page = inFlight[id] { return page }
+            return k.records[id]
         }
-        func full() -> [RecordID] {
-            var all = k.records.keys.filter { !s.visible.contains($0) }
-            for id in s.visible where k.records[id] != s.signatures[id] { all.append(id) }
+        func classify(_ id: RecordID, overlaid: Bool = true) -> Difference? {
+            let h = held(id, overlaid: overlaid)
+            if !s.visible.contains(id) { return h != nil ? .left : nil }
+            return h != s.signatures[id] ? .entering : nil
+        }
+        func full(overlaid: Bool = true) -> [RecordID] {
+            var all = Set(k.records.keys).union(overlaid ? Set(inFlight.keys) : []).filter { !s.visible.contains($0) && held($0, overlaid: overlaid) != nil }
+            for id in s.visible where held(id, overlaid: overlaid) != s.signatures[id] { all.insert(id) }
             return all.sorted()
         }
         let candidates: [RecordID]
@@ -313,7 +321,7 @@ extension HubEngine {
             let extra = since.union(k.dirty).sorted()
             candidates = extra.isEmpty ? k.mismatch : merge(k.mismatch, extra)
         } else {
-            candidates = full()
+            candidates = inFlight.isEmpty ? full() : Set(full()).union(full(overlaid: false)).sorted()
         }
         var keep = [RecordID]()
         var taken = [(RecordID, Difference)]()
@@ -325,6 +333,8 @@ extension HubEngine {
                 guard try take(id, d) else { stopped = true; break }
                 keep.append(id)
                 taken.append((id, d))
+            } else if inFlight[id] != nil, classify(id, overlaid: false) != nil {
+                keep.append(id)
             }
             i += 1
         }
@@ -334,7 +344,7 @@ extension HubEngine {
             // and what is remembered must cover every differing record.
             let all = full()
             let expected = stopped ? all.filter { $0 < candidates[i] } : all
-            guard expected == taken.map(\.0), Set(keep).isSuperset(of: all) else {
+            guard expected == taken.map(\.0), Set(keep).isSuperset(of: all), Set(keep).isSuperset(of: full(overlaid: false)) else {
                 throw WireError(.internal, "the incremental diff for a replica of \(user.name) differs from a full one (\(taken.count)/\(expected.count) taken)")
             }
         }

@@ -446,7 +446,23 @@ public final class Replica {
     }
 
     func pull(transport: any Transport, report: inout SyncReport, head: UInt64, progress: (SyncProgress) -> Void) async throws {
+        // The next page, asked for while this one is applied (sync-protocol.md §6.1 pipelining):
+        // the hub builds page n + 1 while page n is written here. Never left running: a failure
+        // waits for it (its answer is discarded; the pages built on an unapplied page are
+        // superseded at the hub like any page never acknowledged).
+        var ahead: Task<PullResponse, any Error>?
+        do {
+            try await pullPages(transport: transport, report: &report, head: head, ahead: &ahead, progress: progress)
+        } catch {
+            if let ahead { ahead.cancel(); _ = try? await ahead.value }
+            throw error
+        }
+    }
+
+    private func pullPages(transport: any Transport, report: inout SyncReport, head: UInt64, ahead: inout Task<PullResponse, any Error>?,
+                           progress: (SyncProgress) -> Void) async throws {
         var repairing = false
+        let token = self.token
         while true {
             var request = PullRequest()
             request.replica = Data(id.bytes)
@@ -458,7 +474,12 @@ public final class Replica {
             request.forget = (try store.meta("forget") ?? "").split(separator: ",").compactMap { RecordID(parsing: String($0)) }.map { Data($0.bytes) }
             let page: PullResponse
             do {
-                page = try await Self.call(transport, Endpoint.pull, request, token: token, as: PullResponse.self)
+                if let next = ahead {
+                    ahead = nil
+                    page = try await next.value
+                } else {
+                    page = try await Self.call(transport, Endpoint.pull, request, token: token, as: PullResponse.self)
+                }
             } catch ReplicaError.hub(let why) where why.contains("cursor-ahead") {
                 // The hub was restored from a backup and is behind us: keep what it still has,
                 // drop what it lost, and have those sent whole again (sync-protocol.md §6.3).
@@ -471,6 +492,15 @@ public final class Replica {
                 try store.transaction { try resetForRepair() }
                 report.repaired = true
                 continue
+            }
+            if page.more {
+                // Token and ack stay those of the last page applied; `received` names this one.
+                var next = request
+                next.cursor = page.cursor
+                next.conflictCursor = page.conflictCursor
+                next.received = page.token
+                next.forget = []
+                ahead = Self.ask(transport, next, token: token)
             }
             try store.transaction {
                 try apply(page, report: &report)
@@ -492,6 +522,11 @@ public final class Replica {
             try store.setMeta("checkpoint", "\(page.checkpoint.sequence):\(page.checkpoint.checksum)")
             return
         }
+    }
+
+    /// A pull sent on its own task (pipelining).
+    static func ask(_ transport: any Transport, _ request: PullRequest, token: String) -> Task<PullResponse, any Error> {
+        Task { try await call(transport, Endpoint.pull, request, token: token, as: PullResponse.self) }
     }
 
     /// Keeps every confirmed record the hub still has (all its states at or below `head`),
@@ -585,7 +620,7 @@ public final class Replica {
             }
             report.pulled += 1
         }
-        for (id, record) in records {
+        for record in records.values {
             try store.save(confirmed: record, view: record, workspace: workspace)
         }
         for (id, old) in oldTerms {

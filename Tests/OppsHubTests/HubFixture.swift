@@ -152,6 +152,42 @@ struct TestReplica {
         }
     }
 
+    /// Pulls as a pipelining replica does (sync-protocol.md §6.1): the request for page n + 1 goes
+    /// out before page n is applied, naming page n as received. With `abandoning` = k, page k
+    /// (1-based) is never applied, as when applying it fails: the pull stops there, its
+    /// pipelined answer discarded. Returns the pages applied and the records they brought whole.
+    @discardableResult
+    mutating func pullPipelined(_ c: WireClient, maxChanges: UInt32 = 0, abandoning: Int? = nil) async throws -> (pages: Int, entered: Int) {
+        var r = PullRequest()
+        r.replica = Data(id.bytes)
+        r.cursor = cursor
+        r.token = token_
+        r.conflictCursor = conflictCursor
+        r.maxChanges = maxChanges
+        r.ack = cursor
+        var page = try await c.call(Endpoint.pull, r, token: token, as: PullResponse.self)
+        var pages = 0, entered = 0
+        while true {
+            var ahead: PullResponse?
+            if page.more {
+                var next = r
+                next.token = token_  // the last page applied
+                next.ack = cursor
+                next.cursor = page.cursor
+                next.conflictCursor = page.conflictCursor
+                next.received = page.token
+                ahead = try await c.call(Endpoint.pull, next, token: token, as: PullResponse.self)
+            }
+            if pages + 1 == abandoning { return (pages, entered) }
+            try apply(page)
+            pages += 1
+            entered += page.entered.count
+            guard let following = ahead else { return (pages, entered) }
+            page = following
+            if pages > 10_000 { throw WireClient.Failure(status: 0, error: WireError(.internal, "pull does not end")) }
+        }
+    }
+
     mutating func apply(_ page: PullResponse) throws {
         let replicas = page.replicas.compactMap { ReplicaID(bytes: $0) }
         func entry(_ c: WireChange) throws -> LogEntry {

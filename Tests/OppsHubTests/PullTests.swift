@@ -99,6 +99,111 @@ import Testing
         }
     }
 
+    /// Pipelining (sync-protocol.md §6.1): the hub builds page n + 1 as if the replica held page n,
+    /// so no record comes twice, and it learns what the replica holds only from the tokens echoed
+    /// — a deal reassigned away afterwards leaves the replica, and the checksums match.
+    @Test func pipelinedPagesBringEveryRecordOnce() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 8)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            _ = try await sam.handshake(c)
+            var writes = [FieldWrite]()
+            var deals = [RecordID]()
+            for i in 0..<30 {
+                let d = sam.create(using: &rng)
+                deals.append(d.record)
+                writes += [d, sam.write(d.record, "name", .text("deal \(i)"))]
+            }
+            _ = try await sam.push(c, writes)
+            var fresh = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 2)
+            _ = try await fresh.handshake(c)
+            let (pages, entered) = try await fresh.pullPipelined(c, maxChanges: 4)
+            #expect(pages == 8)
+            #expect(entered == 30, "a pipelined page sent records of the page before it again")
+            #expect(fresh.state.opportunityIDs == Set(deals))
+            #expect(fresh.checkpoints.last?.checksum == fresh.checksum.value)
+            // What the hub believes the replica holds came from the echoed tokens: a deal of the
+            // first page and one of the last, reassigned to tom, leave it.
+            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 3)
+            _ = try await max.handshake(c)
+            try await max.pull(c)
+            let moved = [deals.sorted()[0], deals.sorted()[29]]
+            _ = try await max.push(c, moved.map { max.write($0, "owner", .text("tom")) })
+            let again = try await fresh.pullPipelined(c, maxChanges: 4)
+            #expect(again.entered == 0)
+            #expect(fresh.state.opportunityIDs == Set(deals).subtracting(moved))
+            #expect(fresh.checkpoints.last?.checksum == fresh.checksum.value)
+        }
+    }
+
+    /// A replica that received a page and asked for the next one but never applied it (applying
+    /// failed) pulls again with its last applied token: what it missed comes again, nothing twice
+    /// beyond that, and the hub's record of what it holds stays exact.
+    @Test func anUnappliedPipelinedPageIsSentAgain() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 9)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            _ = try await sam.handshake(c)
+            var writes = [FieldWrite]()
+            var deals = [RecordID]()
+            for i in 0..<20 {
+                let d = sam.create(using: &rng)
+                deals.append(d.record)
+                writes += [d, sam.write(d.record, "name", .text("deal \(i)"))]
+            }
+            _ = try await sam.push(c, writes)
+            var fresh = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 2)
+            _ = try await fresh.handshake(c)
+            let cut = try await fresh.pullPipelined(c, maxChanges: 4, abandoning: 3)
+            #expect(cut.pages == 2 && cut.entered == 8)
+            // Records of pages 3 and 4 (built on the unapplied page 3) come now, the rest once.
+            let rest = try await fresh.pullPipelined(c, maxChanges: 4)
+            #expect(rest.entered == 12)
+            #expect(fresh.state.opportunityIDs == Set(deals))
+            #expect(fresh.checkpoints.last?.checksum == fresh.checksum.value)
+            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 3)
+            _ = try await max.handshake(c)
+            try await max.pull(c)
+            let sorted = deals.sorted()
+            let moved = [sorted[8], sorted[13], sorted[19]]  // from the abandoned page, the one built on it, the last
+            _ = try await max.push(c, moved.map { max.write($0, "owner", .text("tom")) })
+            try await fresh.pull(c)
+            #expect(fresh.state.opportunityIDs == Set(deals).subtracting(moved))
+            #expect(fresh.checkpoints.last?.checksum == fresh.checksum.value)
+        }
+    }
+
+    /// A `received` naming anything but the page the hub answered last is ignored: the page is
+    /// built from what the hub knows the replica holds.
+    @Test func aStaleReceivedTokenIsIgnored() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 10)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            _ = try await sam.handshake(c)
+            var writes = [FieldWrite]()
+            for _ in 0..<8 { writes.append(sam.create(using: &rng)) }
+            _ = try await sam.push(c, writes)
+            var fresh = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 2)
+            _ = try await fresh.handshake(c)
+            var r = PullRequest()
+            r.replica = Data(fresh.id.bytes)
+            r.maxChanges = 4
+            let page1 = try await c.call(Endpoint.pull, r, token: fresh.token, as: PullResponse.self)
+            // Asks again naming a page the hub never answered: page 1's records are not held.
+            var wrong = r
+            wrong.cursor = page1.cursor
+            wrong.received = page1.token + 5
+            let other = try await c.call(Endpoint.pull, wrong, token: fresh.token, as: PullResponse.self)
+            #expect(Set(other.entered.map(\.record)) == Set(page1.entered.map(\.record)))
+        }
+    }
+
     @Test func reassignmentMovesTheRecordBetweenReplicasAndConflictsReachTheLoser() async throws {
         let f = try HubFixture()
         try await f.application().test(.router) { client in

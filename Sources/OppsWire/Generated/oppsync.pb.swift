@@ -485,6 +485,9 @@ public nonisolated struct Oppsync_V1_PullRequest: Sendable {
   /// records the replica dropped and needs whole again (after a hub restore)
   public var forget: [Data] = []
 
+  /// pipelining: the token of a page received and being applied, not yet applied (0 = none)
+  public var received: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1270,7 +1273,7 @@ nonisolated extension Oppsync_V1_PushResponse: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PullRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}replica\0\u{1}cursor\0\u{3}max_changes\0\u{3}max_bytes\0\u{1}ack\0\u{3}conflict_cursor\0\u{1}token\0\u{1}forget\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}replica\0\u{1}cursor\0\u{3}max_changes\0\u{3}max_bytes\0\u{1}ack\0\u{3}conflict_cursor\0\u{1}token\0\u{1}forget\0\u{1}received\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1286,6 +1289,7 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.conflictCursor) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.token) }()
       case 8: try { try decoder.decodeRepeatedBytesField(value: &self.forget) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.received) }()
       default: break
       }
     }
@@ -1316,6 +1320,9 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
     if !self.forget.isEmpty {
       try visitor.visitRepeatedBytesField(value: self.forget, fieldNumber: 8)
     }
+    if self.received != 0 {
+      try visitor.visitSingularUInt64Field(value: self.received, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1328,6 +1335,7 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
     if lhs.conflictCursor != rhs.conflictCursor {return false}
     if lhs.token != rhs.token {return false}
     if lhs.forget != rhs.forget {return false}
+    if lhs.received != rhs.received {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -348,7 +348,7 @@ public final class Replica {
         }
         try alignBatches(hubLastBatch: hello.lastBatch)
         try await push(transport: transport, report: &report)
-        try await pull(transport: transport, report: &report, head: hello.head, progress: progress)
+        try await pull(transport: transport, report: &report, head: hello.head, pipelined: hello.version >= 2, progress: progress)
         try store.setMeta("last_sync", String(physical.nowMilliseconds()))
         return report
     }
@@ -445,21 +445,21 @@ public final class Replica {
         try store.save(confirmed: confirmed, view: view, workspace: workspace)
     }
 
-    func pull(transport: any Transport, report: inout SyncReport, head: UInt64, progress: (SyncProgress) -> Void) async throws {
+    func pull(transport: any Transport, report: inout SyncReport, head: UInt64, pipelined: Bool, progress: (SyncProgress) -> Void) async throws {
         // The next page, asked for while this one is applied (sync-protocol.md §6.1 pipelining):
         // the hub builds page n + 1 while page n is written here. Never left running: a failure
         // waits for it (its answer is discarded; the pages built on an unapplied page are
         // superseded at the hub like any page never acknowledged).
         var ahead: Task<PullResponse, any Error>?
         do {
-            try await pullPages(transport: transport, report: &report, head: head, ahead: &ahead, progress: progress)
+            try await pullPages(transport: transport, report: &report, head: head, pipelined: pipelined, ahead: &ahead, progress: progress)
         } catch {
             if let ahead { ahead.cancel(); _ = try? await ahead.value }
             throw error
         }
     }
 
-    private func pullPages(transport: any Transport, report: inout SyncReport, head: UInt64, ahead: inout Task<PullResponse, any Error>?,
+    private func pullPages(transport: any Transport, report: inout SyncReport, head: UInt64, pipelined: Bool, ahead: inout Task<PullResponse, any Error>?,
                            progress: (SyncProgress) -> Void) async throws {
         var repairing = false
         let token = self.token
@@ -493,8 +493,9 @@ public final class Replica {
                 report.repaired = true
                 continue
             }
-            if page.more {
-                // Token and ack stay those of the last page applied; `received` names this one.
+            if page.more && pipelined {
+                // Token and ack stay those of the last page applied; `received` names this one
+                // (protocol 2; a hub speaking only 1 gets one request at a time).
                 var next = request
                 next.cursor = page.cursor
                 next.conflictCursor = page.conflictCursor

@@ -15,14 +15,19 @@ import Testing
             let c = WireClient(client: client)
             let sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
             let h = try await sam.handshake(c)
-            #expect(h.version == 1)
+            #expect(h.version == 1)  // the test replica offers 1–1: the hub still speaks 1
+            var both = HandshakeRequest()
+            both.minVersion = 1
+            both.maxVersion = 2
+            both.replica = Data(sam.id.bytes)
+            #expect(try await c.call(Endpoint.handshake, both, token: sam.token, as: HandshakeResponse.self).version == 2)
             #expect(h.user == "sam")
             #expect(h.role == "sales")
             #expect(h.workspaceVersion == Workspace.default.version)
             #expect(try Workspace.decode(String(decoding: h.workspace, as: UTF8.self)).version == Workspace.default.version)
             #expect(UUID128(bytes: h.hub) == f.hub.hubID)
             var bad = HandshakeRequest()
-            bad.minVersion = 2
+            bad.minVersion = 3
             bad.maxVersion = 5
             bad.replica = Data(sam.id.bytes)
             await #expect(throws: WireClient.Failure.self) { try await c.call(Endpoint.handshake, bad, token: f.tokens["sam"], as: HandshakeResponse.self) }

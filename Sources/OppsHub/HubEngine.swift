@@ -797,8 +797,8 @@ public final class HubEngine {
             // named as received (a late copy, a page from before a restart) is ignored.
             var inFlight = [RecordID: UInt64?]()
             if request.received > 0, request.received == replica.pullToken, request.received > request.token, !restart,
-               let page = knownState!.pending[request.received] {
-                for (id, signature) in page { inFlight[id] = signature }
+               let page = knownState!.lastPage, page.token == request.received {
+                for (id, signature) in page.own { inFlight[id] = signature }
             }
             // What the user may see, kept per user and brought forward over the log since.
             let snapshot = try self.snapshot(for: user, head: head)
@@ -959,6 +959,9 @@ public final class HubEngine {
             // A page built on an in-flight one carries that page's records too: the replica applies
             // pages in order, so echoing this token means it holds both (a pipelined pull's last
             // page is often the only one whose token comes back).
+            // Only the in-flight page's own records are carried: the page before it was applied
+            // (and echoed) before this request was sent, so the chain never grows.
+            knownState!.lastPage = (token, staged)
             if !inFlight.isEmpty {
                 let own = Set(staged.map(\.0))
                 staged = inFlight.filter { !own.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } + staged

@@ -263,6 +263,9 @@ struct KnownState {
     var diffed: (generation: UInt64, head: UInt64)?
     var mismatch: [RecordID] = []
     var dirty: Set<RecordID> = []
+    /// The last page's own records (without those it carried from the page it was built on): a
+    /// pipelined request naming it as received has them counted as held (sync-protocol.md §6.1).
+    var lastPage: (token: UInt64, own: [(RecordID, UInt64?)])?
 
     /// Takes a pull's request into account; false when only the store knows the result (the
     /// acknowledged page was staged before this state was loaded). Changes `self` in place: a

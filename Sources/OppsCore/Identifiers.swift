@@ -15,6 +15,16 @@ public struct UUID128: Sendable, Hashable, Comparable, CustomStringConvertible {
     @inlinable
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 16 else { return nil }
+        // Contiguous bytes (Data, array slices): read in place, no iterator per byte.
+        if let (h, l) = bytes.withContiguousStorageIfAvailable({ p -> (UInt64, UInt64) in
+            var h: UInt64 = 0, l: UInt64 = 0
+            for i in 0..<8 { h = h << 8 | UInt64(p[i]) }
+            for i in 8..<16 { l = l << 8 | UInt64(p[i]) }
+            return (h, l)
+        }) {
+            self.init(high: h, low: l)
+            return
+        }
         var h: UInt64 = 0, l: UInt64 = 0
         var i = 0
         for b in bytes {
@@ -54,9 +64,15 @@ public struct UUID128: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// The 16 bytes, big-endian.
+    @inlinable
     public var bytes: [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * UInt64($0))) }
-            + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * UInt64($0))) }
+        [UInt8](unsafeUninitializedCapacity: 16) { buffer, count in
+            for i in 0..<8 {
+                buffer[i] = UInt8(truncatingIfNeeded: high >> (56 - 8 * UInt64(i)))
+                buffer[8 + i] = UInt8(truncatingIfNeeded: low >> (56 - 8 * UInt64(i)))
+            }
+            count = 16
+        }
     }
 
     public var hex: String {

@@ -15,11 +15,11 @@ public struct StateChecksum: Sendable, Hashable, CustomStringConvertible {
     /// Field number 0 stands for the creation, 0xFFFF_FFFF for the tombstone.
     public static func term(record: RecordID, fieldNumber: UInt32, state: FieldState) -> UInt64 {
         var h = FNV1a()
-        h.add(record.bytes)
+        h.add(record)
         h.add(bigEndian: UInt64(fieldNumber), bytes: 4)
-        h.add(state.value.canonicalBytes)
+        h.add(state.value)
         h.add(bigEndian: state.stamp.hlc.rawValue, bytes: 8)
-        h.add(state.stamp.replica.bytes)
+        h.add(state.stamp.replica.uuid)
         return h.value
     }
 
@@ -58,16 +58,29 @@ public struct StateChecksum: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// 64-bit FNV-1a.
+/// 64-bit FNV-1a. No allocation per byte or per id: a replica computes a term for every record
+/// of every page it applies.
 struct FNV1a {
     var value: UInt64 = 0xCBF2_9CE4_8422_2325
+    mutating func add(byte b: UInt8) {
+        value ^= UInt64(b)
+        value &*= 0x0000_0100_0000_01B3
+    }
     mutating func add(_ bytes: [UInt8]) {
-        for b in bytes {
-            value ^= UInt64(b)
-            value &*= 0x0000_0100_0000_01B3
-        }
+        for b in bytes { add(byte: b) }
+    }
+    /// A value's canonical bytes (`Value.canonicalBytes`), without building them.
+    mutating func add(_ v: Value) {
+        if case .null = v { add(byte: 0); return }
+        add(byte: v.tag)
+        for b in v.canonicalText.utf8 { add(byte: b) }
+    }
+    /// The 16 bytes of an id, big-endian (the same bytes as `UUID128.bytes`).
+    mutating func add(_ id: UUID128) {
+        add(bigEndian: id.high, bytes: 8)
+        add(bigEndian: id.low, bytes: 8)
     }
     mutating func add(bigEndian v: UInt64, bytes n: Int) {
-        for i in stride(from: n - 1, through: 0, by: -1) { add([UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))]) }
+        for i in stride(from: n - 1, through: 0, by: -1) { add(byte: UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
     }
 }

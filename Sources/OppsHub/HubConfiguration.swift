@@ -19,6 +19,8 @@ public struct HubConfiguration: Sendable {
     public var maxEnteredPerPage: Int
     /// Responses larger than this are compressed when the client accepts it.
     public var compressAbove: Int
+    /// zlib level (1–9) for responses: pull pages are most of what a hub sends.
+    public var compressionLevel: Int32 = 6
     public var clock: any PhysicalClock
     /// Check every brought-forward visibility snapshot against a full build, refusing the pull
     /// when they differ (tests and the simulator turn it on; it costs a full build per pull).

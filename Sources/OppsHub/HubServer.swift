@@ -93,7 +93,7 @@ public struct HubServer: Sendable {
         var body = BodyCodec.encode(answer, as: media)
         var headers: HTTPFields = [.contentType: media.rawValue]
         if body.count > hub.configuration.compressAbove, let accepted = Self.preferredCoding(request.headers[.acceptEncoding]) {
-            body = accepted.compress(body)
+            body = accepted.compress(body, level: hub.configuration.compressionLevel)
             headers[.contentEncoding] = accepted.rawValue
         }
         metrics.record(activity)

@@ -177,3 +177,31 @@ import Testing
         do { _ = try CSV.parse("\"a\"b\n"); Issue.record("accepted") } catch { #expect(error.message.contains("after a closing quote")) }
     }
 }
+
+/// merge-semantics.md §8, computed here from the byte layout the spec gives, independently of
+/// the core's allocation-free hashing: the two must agree for every kind of value.
+@Suite struct ChecksumLayoutTests {
+    static func fnv(_ bytes: [UInt8]) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h
+    }
+    static func bigEndian(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64(n - 1 - $0))) } }
+
+    @Test func aTermIsFNV1aOverTheSpecifiedBytes() {
+        var rng = SeededGenerator(seed: 42)
+        let values: [Value] = [.null, .text("Opportunity — 商机"), .integer(-17), .decimal(ExactDecimal(units: 123_456, scale: 2)),
+                               .member("proposal"), .date(CivilDate(daysSinceEpoch: 20_500)), .boolean(true)]
+        for (i, value) in values.enumerated() {
+            let record = UUID128.version7(milliseconds: 1_795_000_000_000 + Int64(i), using: &rng)
+            let replica = ReplicaID.random(using: &rng)
+            let hlc = HLC(rawValue: rng.next() >> 1)
+            let number = UInt32(i == 0 ? 0xFFFF_FFFF : i)
+            let state = FieldState(value: value, stamp: Stamp(hlc: hlc, replica: replica), author: "sam", authority: .own, sequence: 9)
+            let expected = Self.fnv(record.bytes + Self.bigEndian(UInt64(number), 4) + value.canonicalBytes + Self.bigEndian(hlc.rawValue, 8) + replica.bytes)
+            #expect(StateChecksum.term(record: record, fieldNumber: number, state: state) == expected, "\(value)")
+            #expect(UUID128(bytes: record.bytes) == record)
+            #expect(UUID128(bytes: Array(record.bytes)[...]) == record)  // a slice: the contiguous path
+        }
+    }
+}

@@ -14,6 +14,7 @@ nonisolated(unsafe) var only: String?
 nonisolated(unsafe) var coldRecords = 100_000
 nonisolated(unsafe) var roundTripRecords = 500_000
 nonisolated(unsafe) var concurrent = [100, 1000]
+nonisolated(unsafe) var level: Int32 = 6
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
     let a = args.removeFirst()
@@ -22,8 +23,9 @@ while !args.isEmpty {
     case "--cold": coldRecords = Int(args.removeFirst())!
     case "--round-trip": roundTripRecords = Int(args.removeFirst())!
     case "--concurrent": concurrent = args.removeFirst().split(separator: ",").compactMap { Int($0) }
+    case "--level": level = Int32(args.removeFirst())!
     default:
-        FileHandle.standardError.write(Data("usage: opps-bench [--only wire|ingest|cold|roundtrip|metadata|concurrent] [--cold N] [--round-trip N] [--concurrent N,M]\n".utf8))
+        FileHandle.standardError.write(Data("usage: opps-bench [--only wire|ingest|cold|roundtrip|metadata|concurrent] [--cold N] [--round-trip N] [--concurrent N,M] [--level 1-9 (hub response compression)]\n".utf8))
         exit(64)
     }
 }
@@ -192,9 +194,16 @@ if wanted("ingest") {
 }
 
 // MARK: 3–5. Cold sync, round trip, metadata
-func serve(_ hub: Hub, _ body: @escaping @Sendable (String) async throws -> Void) async throws {
+/// Bytes the hub has sent, from its own metrics.
+func bytesSent(_ metrics: HubMetrics) -> Double {
+    let text = String(decoding: metrics.exposition(), as: UTF8.self)
+    let line = text.split(separator: "\n").first { $0.hasPrefix("opps_bytes_sent_total ") }
+    return line.flatMap { Double($0.split(separator: " ").last!) } ?? 0
+}
+
+func serve(_ hub: Hub, metrics: HubMetrics = HubMetrics(), _ body: @escaping @Sendable (String) async throws -> Void) async throws {
     let (stream, cont) = AsyncStream.makeStream(of: Int.self)
-    let app = try HubServer(hub: hub).application(host: "127.0.0.1", port: 0) { cont.yield($0) }
+    let app = try HubServer(hub: hub, metrics: metrics).application(host: "127.0.0.1", port: 0) { cont.yield($0) }
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await app.run() }
         var it = stream.makeAsyncIterator()
@@ -214,8 +223,11 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
         let seedTime = seconds(ContinuousClock.now - t0)
         var r = SeededGenerator(seed: 9)
         let token = try engine.rotateToken("sam", rng: &r)
-        let hub = try Hub(configuration: HubConfiguration(dataDirectory: dir + "/hub", port: 0))
-        try await serve(hub) { url in
+        var config = HubConfiguration(dataDirectory: dir + "/hub", port: 0)
+        config.compressionLevel = level
+        let hub = try Hub(configuration: config)
+        let metrics = HubMetrics()
+        try await serve(hub, metrics: metrics) { url in
             // The CLI as a separate process, so its peak memory is its own.
             let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("opps").path
             let p = Process()
@@ -228,7 +240,8 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
             let t = seconds(ContinuousClock.now - c0)
             if label == "cold" && wanted("cold") {
                 row("cold sync of \(n) deals (~1 KB each) into a new replica over loopback (opps init)",
-                    String(format: "%.1f s, %.0f records/s, CLI peak %d MiB", t, Double(n) / t, maxRSSKiB(children: true) / 1024),
+                    String(format: "%.1f s, %.0f records/s, CLI peak %d MiB, %.1f MiB sent (zlib level %d)", t, Double(n) / t, maxRSSKiB(children: true) / 1024,
+                           bytesSent(metrics) / 1_048_576, level),
                     String(format: "hub seeded in %.1f s; exit %d", seedTime, p.terminationStatus), "≤ 5 s for 100,000")
             }
             if label == "cold" && wanted("metadata") {

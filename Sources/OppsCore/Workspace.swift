@@ -365,3 +365,35 @@ public struct Assignment: Sendable, Hashable {
         self.skipAtCapacity = skipAtCapacity
     }
 }
+
+/// Entity and field numbers by name and names by number, built once from a workspace. A pull
+/// page names ~11 fields per record; finding each by a linear scan of the entity's fields (and
+/// copying the entity out of the workspace to do it) was a measurable share of a cold sync on
+/// both sides.
+public struct WireNumbering: Sendable {
+    public struct EntityNumbers: Sendable {
+        public let name: String
+        public let number: UInt32
+        public let fieldNumbers: [String: UInt32]
+        public let fieldNames: [UInt32: String]
+    }
+    let byName: [String: EntityNumbers]
+    let byNumber: [UInt32: EntityNumbers]
+
+    public init(_ workspace: Workspace) {
+        var byName = [String: EntityNumbers]()
+        var byNumber = [UInt32: EntityNumbers]()
+        for e in workspace.entities {
+            var numbers = [String: UInt32](), names = [UInt32: String]()
+            for f in e.fields { numbers[f.name] = f.number; names[f.number] = f.name }
+            let n = EntityNumbers(name: e.name, number: e.number, fieldNumbers: numbers, fieldNames: names)
+            byName[e.name] = n
+            byNumber[e.number] = n
+        }
+        self.byName = byName
+        self.byNumber = byNumber
+    }
+
+    public func entity(_ name: String) -> EntityNumbers? { byName[name] }
+    public func entity(number: UInt32) -> EntityNumbers? { byNumber[number] }
+}

@@ -722,17 +722,24 @@ public final class HubEngine {
     /// The record as `actor` may see it: fields the matrix hides are left out. The record is
     /// known to be visible; access is worked out once per field group, not per field.
     func filtered(_ record: Record, actor: Actor, relations: Set<Relation>) -> Record {
-        guard let entity = workspace.entity(record.entity), entity.stageField != nil else { return record }
+        let hidden = hiddenFields(of: record, actor: actor, relations: relations)
+        if hidden.isEmpty { return record }
+        var r = record
+        for name in hidden { r.fields[name] = nil }
+        return r
+    }
+
+    /// The fields of `record` the matrix hides from `actor` (none for an unstaged entity).
+    func hiddenFields(of record: Record, actor: Actor, relations: Set<Relation>) -> Set<String> {
+        guard let entity = workspace.entity(record.entity), let sf = entity.stageField else { return [] }
         var stage: String?
-        if let sf = entity.stageField, case let .member(st) = record[sf] { stage = st }
+        if case let .member(st) = record[sf] { stage = st }
         var hiddenGroups = Set<String>()
         for group in entity.groups where (group.access[actor.role]?.access(stage: stage, relations: relations) ?? .hidden) == .hidden {
             hiddenGroups.insert(group.name)
         }
-        if hiddenGroups.isEmpty { return record }
-        var r = record
-        for f in entity.fields where hiddenGroups.contains(f.group) { r.fields[f.name] = nil }
-        return r
+        if hiddenGroups.isEmpty { return [] }
+        return Set(entity.fields.filter { hiddenGroups.contains($0.group) }.map(\.name))
     }
 
     /// Exactly what a replica of `user` must hold after a complete sync: the records the user
@@ -810,6 +817,8 @@ public final class HubEngine {
             func relations(_ id: RecordID, _ c: RecordColumns) -> Set<Relation> {
                 self.relations(id, c, user: user.name, myTeams: myTeams)
             }
+            let workspace = self.workspace  // one copy, not one per field (it is a struct of arrays)
+            let numbering = WireNumbering(workspace)
             var response = PullResponse()
             var authors = [String: UInt32]()
             var replicas = [ReplicaID: UInt32]()
@@ -827,20 +836,27 @@ public final class HubEngine {
                 response.replicas.append(Data(r.bytes))
                 return i
             }
-            func change(_ e: LogEntry) -> WireChange {
+            func change(record: Data, entity: WireNumbering.EntityNumbers?, field: String, kind: WriteKind, sequence: UInt64, value: Value,
+                        stamp: Stamp, author: String, authority: Access) -> WireChange {
                 var c = WireChange()
-                c.sequence = e.sequence
-                c.record = Data(e.record.bytes)
-                c.entity = workspace.entity(e.entity)?.number ?? 0
-                c.field = workspace.entity(e.entity)?.field(e.field)?.number ?? 0
-                c.kind = WireWriteKind(e.kind)
-                if !e.value.isNull { c.value = WireValue(e.value) }
-                c.hlc = e.stamp.hlc.rawValue
-                c.replica = replicaIndex(e.stamp.replica)
-                c.author = authorIndex(e.author)
-                c.authority = UInt32(e.authority.rawValue)
+                c.sequence = sequence
+                c.record = record
+                c.entity = entity?.number ?? 0
+                c.field = kind == .create ? 0 : entity?.fieldNumbers[field] ?? 0
+                c.kind = WireWriteKind(kind)
+                if !value.isNull { c.value = WireValue(value) }
+                c.hlc = stamp.hlc.rawValue
+                c.replica = replicaIndex(stamp.replica)
+                c.author = authorIndex(author)
+                c.authority = UInt32(authority.rawValue)
                 return c
             }
+            func change(_ e: LogEntry) -> WireChange {
+                change(record: Data(e.record.bytes), entity: numbering.entity(e.entity), field: e.field, kind: e.kind, sequence: e.sequence,
+                       value: e.value, stamp: e.stamp, author: e.author, authority: e.authority)
+            }
+            // Fields hidden from this user, per (entity, stage, relations) — what a signature names.
+            var hiddenBySignature = [UInt64: Set<String>]()
             var staged = [(RecordID, UInt64?)]()
             var bytes = 0
             var more = false
@@ -859,17 +875,26 @@ public final class HubEngine {
                 case .entering:
                     guard enteredNow.count < enteredLimit, bytes < maxBytes else { return false }
                     guard let record = try store.record(id, workspace: workspace), let c = columns[id] else { return true }
-                    let view = filtered(record, actor: actor, relations: c.kind == 0 ? relations(id, c) : [])
+                    var hidden = Set<String>()
+                    if c.kind == 0 {
+                        let signature = signatures[id] ?? 0
+                        if let known = hiddenBySignature[signature] { hidden = known } else {
+                            hidden = hiddenFields(of: record, actor: actor, relations: relations(id, c))
+                            hiddenBySignature[signature] = hidden
+                        }
+                    }
+                    let data = Data(id.bytes)
+                    let numbers = numbering.entity(record.entity)
                     var state = WireRecordState()
-                    state.record = Data(id.bytes)
-                    state.entity = workspace.entity(record.entity)?.number ?? 0
-                    var created = change(LogEntry(sequence: view.created.sequence, record: id, entity: record.entity, field: "", kind: .create,
-                                                  value: view.created.value, stamp: view.created.stamp, author: view.created.author, authority: view.created.authority))
-                    created.field = 0
-                    state.fields.append(created)
-                    for (name, s) in view.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) {
-                        state.fields.append(change(LogEntry(sequence: s.sequence, record: id, entity: record.entity, field: name, kind: .set,
-                                                            value: s.value, stamp: s.stamp, author: s.author, authority: s.authority)))
+                    state.record = data
+                    state.entity = numbers?.number ?? 0
+                    let created = record.created
+                    state.fields.reserveCapacity(record.fields.count + 1)
+                    state.fields.append(change(record: data, entity: numbers, field: "", kind: .create, sequence: created.sequence, value: created.value,
+                                               stamp: created.stamp, author: created.author, authority: created.authority))
+                    for (name, s) in record.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) where !hidden.contains(name) {
+                        state.fields.append(change(record: data, entity: numbers, field: name, kind: .set, sequence: s.sequence, value: s.value,
+                                                   stamp: s.stamp, author: s.author, authority: s.authority))
                     }
                     bytes += 40 + state.fields.count * 24
                     response.entered.append(state)

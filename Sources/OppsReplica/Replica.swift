@@ -566,13 +566,14 @@ public final class Replica {
 
     func apply(_ page: PullResponse, report: inout SyncReport) throws {
         let replicas = page.replicas.compactMap { ReplicaID(bytes: $0) }
+        let numbering = WireNumbering(workspace)
         func entry(_ c: WireChange) throws -> LogEntry? {
-            guard let entity = workspace.entity(number: c.entity), let record = RecordID(bytes: c.record), let kind = c.kind.coreKind,
+            guard let entity = numbering.entity(number: c.entity), let record = RecordID(bytes: c.record), let kind = c.kind.coreKind,
                   Int(c.replica) < replicas.count, Int(c.author) < page.authors.count, let authority = Access(rawValue: Int(c.authority)) else { return nil }
             var field = ""
             if kind == .set {
-                guard let f = entity.field(number: c.field) else { return nil }  // a field of a newer workspace
-                field = f.name
+                guard let f = entity.fieldNames[c.field] else { return nil }  // a field of a newer workspace
+                field = f
             }
             return LogEntry(sequence: c.sequence, record: record, entity: entity.name, field: field, kind: kind, value: c.hasValue ? try c.value.coreValue() : .null,
                             stamp: Stamp(hlc: HLC(rawValue: c.hlc), replica: replicas[Int(c.replica)]), author: page.authors[Int(c.author)], authority: authority)

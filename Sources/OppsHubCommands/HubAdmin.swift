@@ -303,7 +303,8 @@ public struct Serve: AsyncParsableCommand {
         discussion: """
             The first line on stdout is 'listening on http(s)://HOST:PORT'. Logs go to stderr, one line per request \
             with its request id. Settings come from --config FILE (JSON: host, port, log_level, tls {certificate, key}, \
-            limits {max_body_bytes, max_decompressed_bytes, max_batch_writes, max_page_changes}); flags override it.
+            limits {max_body_bytes, max_decompressed_bytes, max_batch_writes, max_page_changes}, compression_level 1–9 for \
+            responses, default 1); flags override it.
             """
     )
 
@@ -344,13 +345,19 @@ public struct Serve: AsyncParsableCommand {
             guard let text = try? String(contentsOfFile: config, encoding: .utf8) else { throw CommandFailure("cannot read \(config)") }
             let json: JSON
             do { json = try JSON.parse(text) } catch { throw CommandFailure("\(config): \(error)") }
-            for m in json.members ?? [] where !["host", "port", "log_level", "tls", "limits"].contains(m.key) {
+            for m in json.members ?? [] where !["host", "port", "log_level", "tls", "limits", "compression_level"].contains(m.key) {
                 throw CommandFailure("\(config): line \(m.position.line): unknown setting \"\(m.key)\"")
             }
             if let h = json["host"]?.string { configuration.host = h }
             if let node = json["port"] {
                 guard let p = node.int, (0...65535).contains(p) else { throw CommandFailure("\(config): line \(node.position.line): port must be 0–65535") }
                 configuration.port = p
+            }
+            if let node = json["compression_level"] {
+                guard let v = node.int, (1...9).contains(v) else {
+                    throw CommandFailure("\(config): line \(node.position.line): compression_level must be 1–9 (zlib; 1 is fastest)")
+                }
+                configuration.compressionLevel = Int32(v)
             }
             if let l = json["log_level"]?.string {
                 guard let parsed = Logger.Level(rawValue: l) else { throw CommandFailure("\(config): unknown log_level \(l)") }

@@ -252,6 +252,7 @@ import SwiftProtobuf
         for (config, message) in [("{\n  \"port\": 70000\n}", "line 2: port must be 0–65535"),
                                   ("{\"limits\": {\"max_page_changes\": 0}}", "max_page_changes must be a whole number above 0"),
                                   ("{\"limits\": {\"max_pages\": 5}}", "unknown limit"),
+                                  ("{\"compression_level\": 12}", "compression_level must be 1–9"),
                                   ("{\"colour\": 1}", "unknown setting")] {
             let path = f.directory + "/serve.json"
             try config.write(toFile: path, atomically: true, encoding: .utf8)

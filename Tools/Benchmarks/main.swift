@@ -14,7 +14,7 @@ nonisolated(unsafe) var only: String?
 nonisolated(unsafe) var coldRecords = 100_000
 nonisolated(unsafe) var roundTripRecords = 500_000
 nonisolated(unsafe) var concurrent = [100, 1000]
-nonisolated(unsafe) var level: Int32 = 6
+nonisolated(unsafe) var level: Int32 = HubConfiguration(dataDirectory: "").compressionLevel
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
     let a = args.removeFirst()

@@ -311,9 +311,11 @@ public final class HubEngine {
             if var row = try store.replica(replicaID) {
                 guard row.user == user.name else { throw WireError(.replicaNotYours, "this replica belongs to another user") }
                 row.lastSeenMilliseconds = now
+                row.protocolVersion = version
                 try store.saveReplica(row)
             } else {
-                try store.saveReplica(ReplicaRow(id: replicaID, user: user.name, lastBatch: 0, ack: 0, lastSeenMilliseconds: now, pullToken: 0))
+                try store.saveReplica(ReplicaRow(id: replicaID, user: user.name, lastBatch: 0, ack: 0, lastSeenMilliseconds: now, pullToken: 0,
+                                                 protocolVersion: version))
             }
         }
         var response = HandshakeResponse()
@@ -818,6 +820,7 @@ public final class HubEngine {
                 self.relations(id, c, user: user.name, myTeams: myTeams)
             }
             let workspace = self.workspace  // one copy, not one per field (it is a struct of arrays)
+            let compactEntered = replica.protocolVersion >= 2
             let numbering = WireNumbering(workspace)
             var response = PullResponse()
             var authors = [String: UInt32]()
@@ -890,11 +893,18 @@ public final class HubEngine {
                     state.entity = numbers?.number ?? 0
                     let created = record.created
                     state.fields.reserveCapacity(record.fields.count + 1)
-                    state.fields.append(change(record: data, entity: numbers, field: "", kind: .create, sequence: created.sequence, value: created.value,
-                                               stamp: created.stamp, author: created.author, authority: created.authority))
+                    // Protocol 2: a whole record's fields leave out the record and entity the
+                    // state names (sync-protocol.md §6.2) — about a third of a field's bytes.
+                    let fieldRecord = compactEntered ? Data() : data
+                    var fieldChange = change(record: fieldRecord, entity: numbers, field: "", kind: .create, sequence: created.sequence, value: created.value,
+                                             stamp: created.stamp, author: created.author, authority: created.authority)
+                    if compactEntered { fieldChange.entity = 0 }
+                    state.fields.append(fieldChange)
                     for (name, s) in record.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) where !hidden.contains(name) {
-                        state.fields.append(change(record: data, entity: numbers, field: name, kind: .set, sequence: s.sequence, value: s.value,
-                                                   stamp: s.stamp, author: s.author, authority: s.authority))
+                        fieldChange = change(record: fieldRecord, entity: numbers, field: name, kind: .set, sequence: s.sequence, value: s.value,
+                                             stamp: s.stamp, author: s.author, authority: s.authority)
+                        if compactEntered { fieldChange.entity = 0 }
+                        state.fields.append(fieldChange)
                     }
                     bytes += 40 + state.fields.count * 24
                     response.entered.append(state)

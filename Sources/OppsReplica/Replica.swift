@@ -567,8 +567,10 @@ public final class Replica {
     func apply(_ page: PullResponse, report: inout SyncReport) throws {
         let replicas = page.replicas.compactMap { ReplicaID(bytes: $0) }
         let numbering = WireNumbering(workspace)
-        func entry(_ c: WireChange) throws -> LogEntry? {
-            guard let entity = numbering.entity(number: c.entity), let record = RecordID(bytes: c.record), let kind = c.kind.coreKind,
+        // A whole record's fields may leave out the record and entity its state names (protocol 2).
+        func entry(_ c: WireChange, of state: (record: RecordID, entity: UInt32)? = nil) throws -> LogEntry? {
+            guard let entity = numbering.entity(number: c.entity == 0 ? state?.entity ?? 0 : c.entity),
+                  let record = c.record.isEmpty ? state?.record : RecordID(bytes: c.record), let kind = c.kind.coreKind,
                   Int(c.replica) < replicas.count, Int(c.author) < page.authors.count, let authority = Access(rawValue: Int(c.authority)) else { return nil }
             var field = ""
             if kind == .set {
@@ -603,7 +605,7 @@ public final class Replica {
         for e in page.entered {
             guard let id = RecordID(bytes: e.record) else { continue }
             var set = RecordSet()
-            for c in e.fields { if let le = try entry(c) { set.apply(le) } }
+            for c in e.fields { if let le = try entry(c, of: (id, e.entity)) { set.apply(le) } }
             if let r = set[id] { records[id] = r }
             touched.insert(id)
             report.pulled += 1

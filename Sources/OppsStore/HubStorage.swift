@@ -36,9 +36,13 @@ public struct ReplicaRow: Sendable, Hashable {
     public var pullToken: UInt64
     /// The token of the page that answered the last restart from nothing the hub honoured.
     public var resetToken: UInt64
+    /// The protocol version its last handshake settled on (what its pulls may use).
+    public var protocolVersion: UInt32
 
-    public init(id: ReplicaID, user: UserName, lastBatch: UInt64, ack: UInt64, lastSeenMilliseconds: Int64, pullToken: UInt64, resetToken: UInt64 = 0) {
+    public init(id: ReplicaID, user: UserName, lastBatch: UInt64, ack: UInt64, lastSeenMilliseconds: Int64, pullToken: UInt64, resetToken: UInt64 = 0,
+                protocolVersion: UInt32 = 1) {
         self.resetToken = resetToken
+        self.protocolVersion = protocolVersion
         self.id = id
         self.user = user
         self.lastBatch = lastBatch

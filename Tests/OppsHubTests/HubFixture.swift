@@ -106,10 +106,10 @@ struct TestReplica {
         return Stamp(hlc: clock.tick(physical: physical), replica: id)
     }
 
-    func handshake(_ c: WireClient) async throws -> HandshakeResponse {
+    func handshake(_ c: WireClient, version: UInt32 = 1) async throws -> HandshakeResponse {
         var h = HandshakeRequest()
         h.minVersion = 1
-        h.maxVersion = 1
+        h.maxVersion = version
         h.replica = Data(id.bytes)
         return try await c.call(Endpoint.handshake, h, token: token, as: HandshakeResponse.self)
     }

@@ -177,6 +177,37 @@ import Testing
         }
     }
 
+    /// Protocol 2 leaves the record and entity out of an entered record's field changes (the
+    /// state names them); a replica whose handshake settled on 1 gets them in full.
+    @Test func enteredFieldsNameTheirRecordOnlyForVersionOneReplicas() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 11)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            _ = try await sam.handshake(c)
+            let d = sam.create(using: &rng)
+            _ = try await sam.push(c, [d, sam.write(d.record, "name", .text("compact"))])
+            for version: UInt32 in [1, 2] {
+                let r = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: UInt64(20 + version))
+                #expect(try await r.handshake(c, version: version).version == version)
+                var request = PullRequest()
+                request.replica = Data(r.id.bytes)
+                let page = try await c.call(Endpoint.pull, request, token: r.token, as: PullResponse.self)
+                let state = try #require(page.entered.first)
+                #expect(state.record == Data(d.record.bytes) && state.entity == Workspace.default.entity("opportunity")!.number)
+                #expect(state.fields.count >= 2)  // the creation, the name, and what the hub derived (owner)
+                for field in state.fields {
+                    if version == 1 {
+                        #expect(field.record == state.record && field.entity == state.entity)
+                    } else {
+                        #expect(field.record.isEmpty && field.entity == 0)
+                    }
+                }
+            }
+        }
+    }
+
     /// A `received` naming anything but the page the hub answered last is ignored: the page is
     /// built from what the hub knows the replica holds.
     @Test func aStaleReceivedTokenIsIgnored() async throws {

@@ -52,6 +52,19 @@ public struct StateChecksum: Sendable, Hashable, CustomStringConvertible {
         return out
     }
 
+    /// `term(of:workspace:)` with the field numbers looked up in a prebuilt table (a page apply
+    /// computes one per record it touches).
+    public static func term(of record: Record, numbering: WireNumbering) -> UInt64 {
+        let numbers = numbering.entity(record.entity)
+        var sum = term(record: record.id, fieldNumber: 0, state: record.created)
+        for (name, state) in record.fields {
+            guard let number = numbers?.fieldNumbers[name] else { continue }
+            sum &+= term(record: record.id, fieldNumber: number, state: state)
+        }
+        if let d = record.deleted { sum &+= term(record: record.id, fieldNumber: 0xFFFF_FFFF, state: d) }
+        return sum
+    }
+
     public var description: String {
         let hex = String(value, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex

@@ -587,7 +587,7 @@ public final class Replica {
         var allIDs = page.left.compactMap { RecordID(bytes: $0) } + page.entered.compactMap { RecordID(bytes: $0.record) }
         allIDs += page.changes.compactMap { RecordID(bytes: $0.record) }
         for id in allIDs where oldTerms[id] == nil {
-            oldTerms[id] = try store.confirmed(id, workspace: workspace).map { StateChecksum.term(of: $0, workspace: workspace) } ?? 0
+            oldTerms[id] = try store.confirmed(id, workspace: workspace).map { StateChecksum.term(of: $0, numbering: numbering) } ?? 0
         }
         var touched = Set<RecordID>()
         var records = [RecordID: Record]()
@@ -629,7 +629,7 @@ public final class Replica {
         }
         for (id, old) in oldTerms {
             sum.value &-= old
-            if let now = records[id] { sum.value &+= StateChecksum.term(of: now, workspace: workspace) }
+            if let now = records[id] { sum.value &+= StateChecksum.term(of: now, numbering: numbering) }
         }
         try store.setMeta("checksum", String(sum.value))
         // Only records with writes still in the outbox need their view rebuilt (rebase);

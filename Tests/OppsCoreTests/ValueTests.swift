@@ -203,5 +203,12 @@ import Testing
             #expect(UUID128(bytes: record.bytes) == record)
             #expect(UUID128(bytes: Array(record.bytes)[...]) == record)  // a slice: the contiguous path
         }
+        // A record's term through the prebuilt numbering equals the one through the workspace.
+        var deal = Record(id: UUID128.version7(milliseconds: 1, using: &rng), entity: "opportunity",
+                          created: FieldState(value: .member("lead"), stamp: Stamp(hlc: HLC(rawValue: 5), replica: ReplicaID.random(using: &rng)), author: "mia", authority: .own, sequence: 1))
+        deal.fields["amount"] = FieldState(value: .decimal(ExactDecimal(units: 5, scale: 0)), stamp: deal.created.stamp, author: "mia", authority: .own, sequence: 2)
+        deal.fields["name"] = FieldState(value: .text("x"), stamp: deal.created.stamp, author: "mia", authority: .own, sequence: 3)
+        #expect(StateChecksum.term(of: deal, numbering: WireNumbering(.default)) == StateChecksum.term(of: deal, workspace: .default))
+        #expect(StateChecksum.term(of: deal, workspace: .default) != StateChecksum.term(record: deal.id, fieldNumber: 0, state: deal.created))
     }
 }

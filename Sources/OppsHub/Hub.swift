@@ -8,6 +8,9 @@ public actor Hub {
     let engine: HubEngine
     public nonisolated let configuration: HubConfiguration
     public nonisolated let hubID: UUID128
+    /// Runs on its own thread, not the cooperative pool: engine calls block on SQLite.
+    private nonisolated let executor = HubExecutor(name: "opps-hub-db")
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     /// Opens the hub in `configuration.dataDirectory`; it must have been initialised.
     public init(configuration: HubConfiguration) throws {
@@ -16,6 +19,8 @@ public actor Hub {
         self.configuration = configuration
         hubID = engine.hubID
     }
+
+    deinit { executor.shutdown() }
 
     public func authenticate(_ authorization: String?) throws -> HubUser {
         try engine.authenticate(authorization: authorization)

@@ -14,6 +14,7 @@ nonisolated(unsafe) var only: String?
 nonisolated(unsafe) var coldRecords = 100_000
 nonisolated(unsafe) var roundTripRecords = 500_000
 nonisolated(unsafe) var concurrent = [100, 1000]
+nonisolated(unsafe) var pause = 0.0
 nonisolated(unsafe) var level: Int32 = HubConfiguration(dataDirectory: "").compressionLevel
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
@@ -24,12 +25,19 @@ while !args.isEmpty {
     case "--round-trip": roundTripRecords = Int(args.removeFirst())!
     case "--concurrent": concurrent = args.removeFirst().split(separator: ",").compactMap { Int($0) }
     case "--level": level = Int32(args.removeFirst())!
+    case "--pause": pause = Double(args.removeFirst())!
     default:
-        FileHandle.standardError.write(Data("usage: opps-bench [--only wire|ingest|cold|roundtrip|metadata|concurrent] [--cold N] [--round-trip N] [--concurrent N,M] [--level 1-9 (hub response compression)]\n".utf8))
+        FileHandle.standardError.write(Data("usage: opps-bench [--only wire|ingest|cold|roundtrip|metadata|concurrent] [--cold N] [--round-trip N] [--concurrent N,M] [--level 1-9 (hub response compression)] [--pause S (before each timed phase, to attach a profiler)]\n".utf8))
         exit(64)
     }
 }
 func wanted(_ name: String) -> Bool { only == nil || only == name }
+/// With --pause S: says so on stderr and waits, so `perf record -p PID` can sample only what is timed.
+func timedPhase(_ name: String) {
+    guard pause > 0 else { return }
+    FileHandle.standardError.write(Data("pid \(getpid()): \(name) starts in \(pause) s\n".utf8))
+    Thread.sleep(forTimeInterval: pause)
+}
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 func maxRSSKiB(children: Bool = false) -> Int {
@@ -297,19 +305,22 @@ if wanted("concurrent") {
                 replicas.append(rep)
             }
             let boxed = replicas.map { UncheckedBox($0) }
-            let results = await withTaskGroup(of: Double?.self) { group in
+            timedPhase("\(n) concurrent syncs")
+            let results = await withTaskGroup(of: Result<Double, BenchFailure>.self) { group in
                 for b in boxed {
                     group.addTask {
                         let s0 = ContinuousClock.now
-                        do { _ = try await b.value.sync(transport: transport) } catch { return nil }
-                        return seconds(ContinuousClock.now - s0) * 1000
+                        do { _ = try await b.value.sync(transport: transport) } catch { return .failure(BenchFailure(text: "\(error)")) }
+                        return .success(seconds(ContinuousClock.now - s0) * 1000)
                     }
                 }
-                var out = [Double?]()
+                var out = [Result<Double, BenchFailure>]()
                 for await x in group { out.append(x) }
                 return out
             }
-            let ok = results.compactMap { $0 }.sorted()
+            let failures = Dictionary(grouping: results.compactMap { if case let .failure(f) = $0 { f.text } else { nil } }, by: { $0 })
+            for (text, all) in failures { FileHandle.standardError.write(Data("  \(all.count) × \(text)\n".utf8)) }
+            let ok = results.compactMap { try? $0.get() }.sorted()
             let p = { (q: Double) in ok.isEmpty ? 0 : ok[min(ok.count - 1, Int(Double(ok.count) * q))] }
             row("\(n) replicas syncing at once against one hub (one write each)",
                 String(format: "p50 %.0f ms, p99 %.0f ms, errors %d", p(0.5), p(0.99), results.count - ok.count),
@@ -318,6 +329,8 @@ if wanted("concurrent") {
         }
     }
 }
+
+struct BenchFailure: Error { let text: String }
 
 final class UncheckedBox<T>: @unchecked Sendable {
     let value: T

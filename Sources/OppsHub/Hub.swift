@@ -30,10 +30,29 @@ public actor Hub {
         try engine.handshake(user: user, request: request)
     }
 
-    public func push(_ user: HubUser, _ request: PushRequest) throws -> (PushResponse, HubActivity) {
-        var activity = HubActivity()
-        let response = try engine.push(user: user, request: request, activity: &activity)
-        return (response, activity)
+    /// Pushes wait here for the next group commit (sync-protocol.md §5.2: they are still
+    /// sequenced one batch at a time, in arrival order; only the fsync is shared).
+    private var waiting: [(user: HubUser, request: PushRequest, answer: CheckedContinuation<(PushResponse, HubActivity), any Error>)] = []
+    private var commitScheduled = false
+
+    public func push(_ user: HubUser, _ request: PushRequest) async throws -> (PushResponse, HubActivity) {
+        try await withCheckedThrowingContinuation { answer in
+            waiting.append((user, request, answer))
+            if !commitScheduled {
+                commitScheduled = true
+                // Queued behind the pushes already waiting for this actor, so they join this commit.
+                Task { self.commitWaiting() }
+            }
+        }
+    }
+
+    private func commitWaiting() {
+        commitScheduled = false
+        let group = waiting
+        waiting.removeAll()
+        guard !group.isEmpty else { return }
+        let results = engine.push(group: group.map { ($0.user, $0.request) })
+        for (pushed, result) in zip(group, results) { pushed.answer.resume(with: result) }
     }
 
     public func pull(_ user: HubUser, _ request: PullRequest) throws -> (PullResponse, HubActivity) {

@@ -343,6 +343,35 @@ public final class HubEngine {
     // MARK: Push
 
     public func push(user: HubUser, request: PushRequest, activity: inout HubActivity) throws -> PushResponse {
+        try store.transaction { try applyPush(user: user, request: request, activity: &activity) }
+    }
+
+    /// Group commit: the pushes that queued up while the last commit waited for the disk, in one
+    /// transaction and one fsync. Each push runs in its own savepoint, in order, seeing the ones
+    /// before it; one that fails is undone alone and fails alone. If the commit itself fails,
+    /// every push fails and nothing of any is kept.
+    public func push(group: [(user: HubUser, request: PushRequest)]) -> [Result<(PushResponse, HubActivity), any Error>] {
+        var results = [Result<(PushResponse, HubActivity), any Error>]()
+        do {
+            try store.transaction {
+                for (user, request) in group {
+                    var activity = HubActivity()
+                    do {
+                        let response = try store.savepoint { try applyPush(user: user, request: request, activity: &activity) }
+                        results.append(.success((response, activity)))
+                    } catch {
+                        results.append(.failure(error))
+                    }
+                }
+            }
+        } catch {
+            return group.map { _ in .failure(error) }
+        }
+        return results
+    }
+
+    /// One push's checks and decisions, inside the caller's transaction.
+    func applyPush(user: HubUser, request: PushRequest, activity: inout HubActivity) throws -> PushResponse {
         guard request.writes.count <= configuration.maxBatchWrites else {
             throw WireError(.batchTooLarge, "at most \(configuration.maxBatchWrites) writes per batch")
         }
@@ -367,26 +396,24 @@ public final class HubEngine {
         try refreshDirectory()
         let actor = Actor(user: user.name, role: user.role)
         let hubTime = now
-        return try store.transaction {
-            var apply = BatchApplication(engine: self, hubTime: hubTime)
-            var results = [WriteResult]()
-            results.reserveCapacity(items.count)
-            for item in items {
-                let result = try apply.decide(item, actor: actor)
-                activity.outcomes[result.outcome.coreOutcome ?? .rejected, default: 0] += 1
-                results.append(result)
-            }
-            try apply.flush()
-            var response = PushResponse()
-            response.batch = request.batch
-            response.results = results
-            response.head = try store.head()
-            try store.saveBatch(replica: replica.id, number: request.batch, digest: digest, response: BodyCodec.encode(response, as: .protobuf))
-            replica.lastBatch = request.batch
-            replica.lastSeenMilliseconds = hubTime
-            try store.saveReplica(replica)
-            return response
+        var apply = BatchApplication(engine: self, hubTime: hubTime)
+        var results = [WriteResult]()
+        results.reserveCapacity(items.count)
+        for item in items {
+            let result = try apply.decide(item, actor: actor)
+            activity.outcomes[result.outcome.coreOutcome ?? .rejected, default: 0] += 1
+            results.append(result)
         }
+        try apply.flush()
+        var response = PushResponse()
+        response.batch = request.batch
+        response.results = results
+        response.head = try store.head()
+        try store.saveBatch(replica: replica.id, number: request.batch, digest: digest, response: BodyCodec.encode(response, as: .protobuf))
+        replica.lastBatch = request.batch
+        replica.lastSeenMilliseconds = hubTime
+        try store.saveReplica(replica)
+        return response
     }
 
     /// The decisions of one batch, inside its transaction: records are cached and written once.

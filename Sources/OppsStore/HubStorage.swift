@@ -83,6 +83,9 @@ public protocol HubStorage: AnyObject {
     /// process crash at once and a power loss once the next `transaction` commits. For a pull's
     /// bookkeeping (what the replica holds, its page token), which a replica can rebuild.
     func bookkeeping<T>(_ body: () throws -> T) throws -> T
+    /// Inside a `transaction`: runs `body` so that if it throws, exactly its changes are undone
+    /// and the transaction goes on (a group commit's pushes fail one by one).
+    func savepoint<T>(_ body: () throws -> T) throws -> T
     /// Changes whenever someone else (an operator command, another process) commits to the
     /// store: the hub re-reads users and the workspace only then.
     func externalChanges() throws -> Int64

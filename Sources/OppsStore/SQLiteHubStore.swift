@@ -122,6 +122,21 @@ public final class SQLiteHubStore: HubStorage {
         return try atomically(body)
     }
 
+    public func savepoint<T>(_ body: () throws -> T) throws -> T {
+        try database.execute("SAVEPOINT one")
+        do {
+            let result = try body()
+            try database.execute("RELEASE one")
+            return result
+        } catch {
+            try database.execute("ROLLBACK TO one")
+            try database.execute("RELEASE one")
+            // What the undone part cached (replica indexes) may no longer exist.
+            try codec.reload()
+            throw error
+        }
+    }
+
     private func atomically<T>(_ body: () throws -> T) throws -> T {
         do {
             return try database.transaction { _ in try body() }

@@ -88,6 +88,48 @@ import Testing
 }
 
 @Suite struct PushTests {
+    /// Group commit: pushes that queued together share one transaction, but each is decided in
+    /// order, sees the ones before it, and fails alone — nothing of a failed push is kept.
+    @Test func aGroupCommitDecidesPushesInOrderAndFailsThemOneByOne() throws {
+        let f = try HubFixture()
+        let store = try SQLiteHubStore(path: f.configuration.databasePath)
+        let engine = try HubEngine(store: store, configuration: f.configuration)
+        let samUser = try #require(try store.user(named: "sam")), tomUser = try #require(try store.user(named: "tom"))
+        var rng = SeededGenerator(seed: 12)
+        var sam = TestReplica(user: "sam", token: "", seed: 1), tom = TestReplica(user: "tom", token: "", seed: 2)
+        for (user, r) in [(samUser, sam), (tomUser, tom)] {
+            var h = HandshakeRequest()
+            h.minVersion = 1
+            h.maxVersion = 2
+            h.replica = Data(r.id.bytes)
+            _ = try engine.handshake(user: user, request: h)
+        }
+        let head0 = try store.head()
+        let deal = sam.create(using: &rng)
+        let first = try BatchCoding.encode([deal, sam.write(deal.record, "name", .text("group"))], replica: sam.id, batch: 1, workspace: .default)
+        let gap = try BatchCoding.encode([tom.create(using: &rng)], replica: tom.id, batch: 3, workspace: .default)
+        // Sam's second batch edits the deal his first batch (same group) creates.
+        let second = try BatchCoding.encode([FieldWrite(record: deal.record, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: 700, scale: 0)),
+                                                        base: .none, author: "sam", stamp: sam.stamp())], replica: sam.id, batch: 2, workspace: .default)
+        let results = engine.push(group: [(samUser, first), (tomUser, gap), (samUser, second), (samUser, second)])
+        #expect(results.count == 4)
+        let a = try results[0].get().0, c = try results[2].get().0, d = try results[3].get().0
+        #expect(a.results.allSatisfy { $0.outcome == .applied })
+        #expect(c.results.map(\.outcome) == [.applied])
+        #expect(d.replayed && d.results == c.results)  // the duplicate is the same batch, answered again
+        guard case let .failure(error) = results[1] else { Issue.record("a batch out of order was accepted"); return }
+        #expect((error as? WireError)?.code == .batchOutOfOrder)
+        #expect(try store.replica(tom.id)?.lastBatch == 0)
+        #expect(try store.replica(sam.id)?.lastBatch == 2)
+        let amount = try store.record(deal.record, workspace: .default)?["amount"]
+        guard case let .decimal(held) = amount else { Issue.record("amount is \(String(describing: amount))"); return }
+        #expect(ExactDecimal.compare(held, ExactDecimal(units: 700, scale: 0)) == 0)
+        // Sam's writes, and what the hub derived from them, are all that was sequenced.
+        let entries = try store.log(after: head0, limit: 100).map(\.entry)
+        #expect(Set(entries.map(\.author)).isSubset(of: ["sam", HubEngine.systemAuthor]))
+        #expect(Set(entries.filter { $0.author == "sam" }.map(\.field)).isSuperset(of: ["", "name", "amount"]), "\(entries.map { ($0.author, $0.field) })")
+    }
+
     @Test func aBatchIsDecidedAppliedAndIdempotent() async throws {
         let f = try HubFixture()
         try await f.application().test(.router) { client in

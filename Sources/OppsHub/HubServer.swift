@@ -62,7 +62,10 @@ public struct HubServer: Sendable {
         } else {
             server = .http1()
         }
-        return Application(router: router(), server: server, configuration: .init(address: .hostname(host, port: port), serverName: "opps-hub"),
+        // A hub's replicas reconnect together (the office Wi-Fi comes back; a load test): 256
+        // pending connections (the default) overflowed at 1,000 and the kernel reset the rest.
+        return Application(router: router(), server: server,
+                           configuration: .init(address: .hostname(host, port: port), serverName: "opps-hub", backlog: 4096),
                            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
     }
 

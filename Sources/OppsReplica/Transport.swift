@@ -61,16 +61,7 @@ public struct HTTPTransport: Transport {
             request.headers.add(name: "Content-Encoding", value: "deflate")
         }
         request.body = .bytes(ByteBuffer(bytes: body))
-        let response: HTTPClientResponse
-        let bytes: [UInt8]
-        do {
-            // AsyncHTTPClient retries a refused connection until the deadline: keep the
-            // deadline short for the connection, long for the transfer.
-            response = try await client.execute(request, deadline: .now() + requestTimeout)
-            bytes = Array(try await response.body.collect(upTo: 256 << 20).readableBytesView)
-        } catch {
-            throw .unreachable(Self.reason(error))
-        }
+        let (response, bytes) = try await send(request)
         let coding = ContentCoding(header: response.headers.first(name: "Content-Encoding")) ?? .identity
         guard response.status == .ok else {
             let format = WireFormat(header: response.headers.first(name: "Content-Type")) ?? .json
@@ -83,6 +74,32 @@ public struct HTTPTransport: Transport {
         } catch {
             throw .refused(status: 200, error)
         }
+    }
+
+    func send(_ request: HTTPClientRequest) async throws(TransportError) -> (HTTPClientResponse, [UInt8]) {
+        var attempt = 0
+        while true {
+            do {
+                // AsyncHTTPClient retries a refused connection until the deadline: keep the
+                // deadline short for the connection, long for the transfer.
+                let response = try await client.execute(request, deadline: .now() + requestTimeout)
+                return (response, Array(try await response.body.collect(upTo: 256 << 20).readableBytesView))
+            } catch {
+                // A kept-alive connection the hub closed just as this request went out fails with
+                // a reset. Every request of the protocol may be sent again (a push is idempotent by
+                // its replica and batch number, handshake and pull are repeatable; sync-protocol.md
+                // §5.2, §6.2), so such a failure is retried once, at once, on a new connection.
+                attempt += 1
+                guard attempt == 1, Self.closedUnderUs(error) else { throw .unreachable(Self.reason(error)) }
+            }
+        }
+    }
+
+    /// The connection was closed or reset by the other side (not a timeout, not a refusal).
+    static func closedUnderUs(_ error: any Error) -> Bool {
+        if let e = error as? HTTPClientError, e == .remoteConnectionClosed { return true }
+        let text = String(describing: error)
+        return text.contains("Connection reset by peer") || text.contains("remoteConnectionClosed") || text.contains("Broken pipe")
     }
 
     static func reason(_ error: any Error) -> String {

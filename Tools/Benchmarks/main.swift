@@ -15,6 +15,8 @@ nonisolated(unsafe) var coldRecords = 100_000
 nonisolated(unsafe) var roundTripRecords = 500_000
 nonisolated(unsafe) var concurrent = [100, 1000]
 nonisolated(unsafe) var pause = 0.0
+nonisolated(unsafe) var steadyInterval = 10.0
+nonisolated(unsafe) var steadyWindow = 20.0
 nonisolated(unsafe) var level: Int32 = HubConfiguration(dataDirectory: "").compressionLevel
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
@@ -26,8 +28,10 @@ while !args.isEmpty {
     case "--concurrent": concurrent = args.removeFirst().split(separator: ",").compactMap { Int($0) }
     case "--level": level = Int32(args.removeFirst())!
     case "--pause": pause = Double(args.removeFirst())!
+    case "--interval": steadyInterval = Double(args.removeFirst())!
+    case "--window": steadyWindow = Double(args.removeFirst())!
     default:
-        FileHandle.standardError.write(Data("usage: opps-bench [--only wire|ingest|cold|roundtrip|metadata|concurrent] [--cold N] [--round-trip N] [--concurrent N,M] [--level 1-9 (hub response compression)] [--pause S (before each timed phase, to attach a profiler)]\n".utf8))
+        FileHandle.standardError.write(Data("usage: opps-bench [--only wire|ingest|cold|roundtrip|metadata|concurrent] [--cold N] [--round-trip N] [--concurrent N,M] [--level 1-9 (hub response compression)] [--pause S (before each timed phase, to attach a profiler)] [--interval S --window S (steady load: each replica syncs every S s on average, for S s)]\n".utf8))
         exit(64)
     }
 }
@@ -298,13 +302,15 @@ if wanted("concurrent") {
             let transport = HTTPTransport(baseURL: url, requestTimeout: .seconds(60), maxConnections: n)
             // Every replica: create, then one sync (handshake + push + pull), all at once.
             var replicas = [Replica]()
+            var created = [RecordID]()
             for i in 0..<n {
                 let rep = try await Replica.create(home: dir + "/r\(i)", hubURL: url, token: issued[i], transport: transport, clock: SystemClock())
                 var g = SeededGenerator(seed: UInt64(i))
-                _ = try rep.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("deal \(i)"))], using: &g)
+                created.append(try rep.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("deal \(i)"))], using: &g).record)
                 replicas.append(rep)
             }
             let boxed = replicas.map { UncheckedBox($0) }
+            let deals = created
             timedPhase("\(n) concurrent syncs")
             let results = await withTaskGroup(of: Result<Double, BenchFailure>.self) { group in
                 for b in boxed {
@@ -322,9 +328,50 @@ if wanted("concurrent") {
             for (text, all) in failures { FileHandle.standardError.write(Data("  \(all.count) × \(text)\n".utf8)) }
             let ok = results.compactMap { try? $0.get() }.sorted()
             let p = { (q: Double) in ok.isEmpty ? 0 : ok[min(ok.count - 1, Int(Double(ok.count) * q))] }
-            row("\(n) replicas syncing at once against one hub (one write each)",
-                String(format: "p50 %.0f ms, p99 %.0f ms, errors %d", p(0.5), p(0.99), results.count - ok.count),
-                "bench process peak \((maxRSSKiB() - rss0) / 1024 + rss0 / 1024) MiB (hub in-process)", n >= 1000 ? "p99 ≤ 100 ms, no errors" : "")
+            row("\(n) replicas all syncing at the same instant (one write each)",
+                String(format: "p50 %.0f ms, p99 %.0f ms, errors %d, all done in %.0f ms", p(0.5), p(0.99), results.count - ok.count, ok.last ?? 0),
+                "bench process peak \((maxRSSKiB() - rss0) / 1024 + rss0 / 1024) MiB (hub in-process)", "")
+
+            // Steady load: every replica online, each syncing on its own schedule (exponential
+            // gaps, mean `steadyInterval`), one edit per sync, for `steadyWindow` seconds.
+            timedPhase("\(n) replicas under steady load")
+            let start = ContinuousClock.now
+            let deadline = start + .seconds(steadyWindow)
+            let steady = await withTaskGroup(of: [Result<Double, BenchFailure>].self) { group in
+                for (i, b) in boxed.enumerated() {
+                    group.addTask {
+                        var g = SeededGenerator(seed: UInt64(10_000 + i))
+                        var out = [Result<Double, BenchFailure>]()
+                        func gap() -> Duration { .milliseconds(Int(-log(Double(g.next() % 1_000_000 + 1) / 1_000_001) * steadyInterval * 1000)) }
+                        try? await Task.sleep(for: min(gap(), .seconds(steadyWindow)))
+                        while ContinuousClock.now < deadline {
+                            let s0 = ContinuousClock.now
+                            do {
+                                _ = try b.value.edit(deals[i], [("next_step", .text("call back \(g.next() % 1000)"))])
+                                _ = try await b.value.sync(transport: transport)
+                                out.append(.success(seconds(ContinuousClock.now - s0) * 1000))
+                            } catch {
+                                out.append(.failure(BenchFailure(text: "\(error)")))
+                            }
+                            let left = deadline - ContinuousClock.now
+                            if left <= .zero { break }
+                            try? await Task.sleep(for: min(gap(), left))
+                        }
+                        return out
+                    }
+                }
+                var all = [Result<Double, BenchFailure>]()
+                for await part in group { all += part }
+                return all
+            }
+            let elapsed = seconds(ContinuousClock.now - start)
+            let steadyFailures = Dictionary(grouping: steady.compactMap { if case let .failure(f) = $0 { f.text } else { nil } }, by: { $0 })
+            for (text, all) in steadyFailures { FileHandle.standardError.write(Data("  \(all.count) × \(text)\n".utf8)) }
+            let good = steady.compactMap { try? $0.get() }.sorted()
+            let q = { (x: Double) in good.isEmpty ? 0 : good[min(good.count - 1, Int(Double(good.count) * x))] }
+            row("\(n) replicas online, each syncing every \(Int(steadyInterval)) s on average (edit + sync)",
+                String(format: "p50 %.0f ms, p99 %.0f ms, errors %d (%d syncs, %.0f/s)", q(0.5), q(0.99), steady.count - good.count, steady.count, Double(steady.count) / elapsed),
+                "bench process peak \(maxRSSKiB() / 1024) MiB (hub in-process)", n >= 1000 ? "p99 ≤ 100 ms, no errors" : "")
             await transport.shutdown()
         }
     }

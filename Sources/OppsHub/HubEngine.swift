@@ -427,10 +427,12 @@ public final class HubEngine {
         init(engine: HubEngine, hubTime: Int64) {
             self.engine = engine
             self.hubTime = hubTime
+            workspace = engine.workspace
         }
 
         var store: any HubStorage { engine.store }
-        var workspace: Workspace { engine.workspace }
+        /// One copy per batch: read through the engine, every use copied the whole struct.
+        let workspace: Workspace
 
         mutating func record(_ id: RecordID) throws -> Record? {
             if let cached = records[id] { return cached }

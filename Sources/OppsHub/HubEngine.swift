@@ -454,6 +454,7 @@ public final class HubEngine {
             // at once so later writes of the batch see the new team.
             if record.entity == "membership" {
                 teams.removeAll()
+                relationCache.removeAll()
                 try store.saveRecord(record, workspace: workspace)
             }
         }
@@ -468,6 +469,9 @@ public final class HubEngine {
         var teams: [RecordID: Set<UserName>] = [:]
 
         mutating func relations(of user: UserName, to record: Record) throws -> Set<Relation> {
+            // A batch writes many fields of few records: the relations hold until the owner or a
+            // team changes (a membership write clears `teams` and this cache together).
+            if let cached = relationCache[record.id], cached.owner == record.owner, cached.user == user { return cached.relations }
             var team = Set<UserName>()
             if workspace.entity(record.entity)?.stageField != nil {
                 if let cached = teams[record.id] { team = cached } else {
@@ -476,8 +480,11 @@ public final class HubEngine {
                 }
             }
             let directory = engine.directory
-            return Workspace.relations(of: user, to: record, team: team, manages: { directory.manages(user, $0) })
+            let relations = Workspace.relations(of: user, to: record, team: team, manages: { directory.manages(user, $0) })
+            relationCache[record.id] = (user, record.owner, relations)
+            return relations
         }
+        var relationCache: [RecordID: (user: UserName, owner: UserName?, relations: Set<Relation>)] = [:]
 
         /// Whether `user` may see `record` (for entities that hang off a parent: the parent).
         mutating func visible(_ record: Record, to actor: Actor) throws -> Bool {
@@ -539,7 +546,8 @@ public final class HubEngine {
             case .create: record?.created
             case .delete: record?.deleted
             }
-            let previousStage: Value = workspace.entity(w.entity)?.stageField.map { record?[$0] ?? .null } ?? .null
+            let entity = workspace.entity(w.entity)
+            let previousStage: Value = entity?.stageField.map { record?[$0] ?? .null } ?? .null
             var decision: Decision
             // Records that hang off another (activities, tasks) are writable only with it visible.
             if let r = record, workspace.entity(r.entity)?.stageField == nil, !(try visible(r, to: actor)) {
@@ -549,7 +557,7 @@ public final class HubEngine {
                       case let .reference(target) = w.value, !(try self.record(target).map { try visible($0, to: actor) } ?? false) {
                 decision = Decision(outcome: .rejected, rule: .notVisible, detail: "\(via) must be a record visible to this user",
                                     winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
-            } else if w.kind == .set, case .user? = workspace.entity(w.entity)?.field(w.field)?.type, case let .text(name) = w.value,
+            } else if w.kind == .set, case .user? = entity?.field(w.field)?.type, case let .text(name) = w.value,
                       engine.directory.users[name] == nil {
                 decision = Decision(outcome: .rejected, rule: .unknownUser, detail: "\(w.field) names no user of this hub",
                                     winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))

@@ -61,13 +61,13 @@ public struct HTTPTransport: Transport {
             request.headers.add(name: "Content-Encoding", value: "deflate")
         }
         request.body = .bytes(ByteBuffer(bytes: body))
-        let (response, bytes) = try await send(request)
-        let coding = ContentCoding(header: response.headers.first(name: "Content-Encoding")) ?? .identity
-        guard response.status == .ok else {
-            let format = WireFormat(header: response.headers.first(name: "Content-Type")) ?? .json
+        let (status, headers, bytes) = try await send(request)
+        let coding = ContentCoding(header: headers.first(name: "Content-Encoding")) ?? .identity
+        guard status == .ok else {
+            let format = WireFormat(header: headers.first(name: "Content-Type")) ?? .json
             let e = (try? BodyCodec.decode(ErrorBody.self, from: bytes, as: format, coding: coding)).map { WireError(body: $0) }
-                ?? WireError(.internal, "status \(response.status.code)")
-            throw .refused(status: Int(response.status.code), e)
+                ?? WireError(.internal, "status \(status.code)")
+            throw .refused(status: Int(status.code), e)
         }
         do {
             return try BodyCodec.decode(Out.self, from: bytes, as: .protobuf, coding: coding, limit: 512 << 20)
@@ -76,14 +76,14 @@ public struct HTTPTransport: Transport {
         }
     }
 
-    func send(_ request: HTTPClientRequest) async throws(TransportError) -> (HTTPClientResponse, [UInt8]) {
+    func send(_ request: HTTPClientRequest) async throws(TransportError) -> (status: HTTPResponseStatus, headers: HTTPHeaders, body: [UInt8]) {
         var attempt = 0
         while true {
             do {
                 // AsyncHTTPClient retries a refused connection until the deadline: keep the
                 // deadline short for the connection, long for the transfer.
                 let response = try await client.execute(request, deadline: .now() + requestTimeout)
-                return (response, Array(try await response.body.collect(upTo: 256 << 20).readableBytesView))
+                return (response.status, response.headers, Array(try await response.body.collect(upTo: 256 << 20).readableBytesView))
             } catch {
                 // A kept-alive connection the hub closed just as this request went out fails with
                 // a reset. Every request of the protocol may be sent again (a push is idempotent by

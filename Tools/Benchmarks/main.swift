@@ -144,49 +144,49 @@ func seededEngine(_ dir: String) throws -> (HubEngine, HubUser) {
     return (engine, sam)
 }
 
-/// The pushes of `count` ~1 KB deals (1,100 writes each), encoded as a laptop sends them, and
-/// the same writes as plain values (for the raw comparison). Built before any clock starts:
-/// neither side times the client's work.
-func ingestBatches(count: Int, from start: Int = 0, batch firstBatch: UInt64 = 1) throws -> (bodies: [[UInt8]], writes: [[FieldWrite]]) {
+/// The pushes of `count` ~1 KB deals (1,100 writes each), encoded as a laptop sends them, one
+/// batch at a time to `body` (the batch's bytes and its writes). Generating and encoding is the
+/// client's work: callers time only what they do with each batch.
+func ingestBatches(count: Int, from start: Int = 0, batch firstBatch: UInt64 = 1, _ body: ([UInt8], [FieldWrite]) throws -> Void) throws -> UInt64 {
     var clock = HybridLogicalClock()
     var local = SeededGenerator(seed: 3 &+ UInt64(start))
     var batch = firstBatch
     var writes = [FieldWrite]()
-    var bodies = [[UInt8]](), plain = [[FieldWrite]]()
     for i in start..<(start + count) {
         writes += dealWrites(UUID128.version7(milliseconds: base + Int64(i), using: &local), i, clock: &clock)
         if writes.count >= 1100 || i == start + count - 1 {
-            bodies.append(BodyCodec.encode(try BatchCoding.encode(writes, replica: replicaID, batch: batch, workspace: .default), as: .protobuf))
-            plain.append(writes)
+            try body(BodyCodec.encode(try BatchCoding.encode(writes, replica: replicaID, batch: batch, workspace: .default), as: .protobuf), writes)
             batch += 1
             writes.removeAll(keepingCapacity: true)
         }
     }
-    return (bodies, plain)
+    return batch
 }
 
 /// Pushes `count` ~1 KB deals into a hub: the hub's own work from the request body on (decode,
 /// decide, store, commit); returns field writes per second.
 func ingest(_ engine: HubEngine, _ user: HubUser, count: Int, from start: Int = 0, batch firstBatch: UInt64 = 1) throws -> (Double, UInt64) {
-    let (bodies, plain) = try ingestBatches(count: count, from: start, batch: firstBatch)
-    let total = plain.reduce(0) { $0 + $1.count }
-    let t0 = ContinuousClock.now
-    for body in bodies {
+    var total = 0
+    var elapsed = Duration.zero
+    let next = try ingestBatches(count: count, from: start, batch: firstBatch) { body, writes in
+        let t0 = ContinuousClock.now
         var activity = HubActivity()
         _ = try engine.push(user: user, request: BodyCodec.decode(PushRequest.self, from: body, as: .protobuf), activity: &activity)
+        elapsed += ContinuousClock.now - t0
+        total += writes.count
     }
-    return (Double(total) / seconds(ContinuousClock.now - t0), firstBatch + UInt64(bodies.count))
+    return (Double(total) / seconds(elapsed), next)
 }
 
 /// The same rows, written straight into the same schema, one transaction per batch as the hub
 /// commits them: no decode, no resolve, no conflicts.
 func rawIngest(_ n: Int) throws -> Double {
     let raw = try SQLiteHubStore(path: temp("raw") + "/hub.sqlite")
-    let (_, batches) = try ingestBatches(count: n)
     var seq: UInt64 = 0
     var total = 0
-    let t0 = ContinuousClock.now
-    for pending in batches {
+    var elapsed = Duration.zero
+    _ = try ingestBatches(count: n) { _, pending in
+        let t0 = ContinuousClock.now
         try raw.transaction {
             var records = [RecordID: Record]()
             for w in pending {
@@ -198,9 +198,10 @@ func rawIngest(_ n: Int) throws -> Double {
             }
             for r in records.values { try raw.saveRecord(r, workspace: .default) }
         }
+        elapsed += ContinuousClock.now - t0
         total += pending.count
     }
-    return Double(total) / seconds(ContinuousClock.now - t0)
+    return Double(total) / seconds(elapsed)
 }
 
 if wanted("ingest") {

@@ -586,8 +586,9 @@ public final class Replica {
         var oldTerms = [RecordID: UInt64]()
         var allIDs = page.left.compactMap { RecordID(bytes: $0) } + page.entered.compactMap { RecordID(bytes: $0.record) }
         allIDs += page.changes.compactMap { RecordID(bytes: $0.record) }
+        let held = try store.withConfirmed(allIDs)
         for id in allIDs where oldTerms[id] == nil {
-            oldTerms[id] = try store.confirmed(id, workspace: workspace).map { StateChecksum.term(of: $0, numbering: numbering) } ?? 0
+            oldTerms[id] = held.contains(id) ? try store.confirmed(id, workspace: workspace).map { StateChecksum.term(of: $0, numbering: numbering) } ?? 0 : 0
         }
         var touched = Set<RecordID>()
         var records = [RecordID: Record]()
@@ -604,9 +605,20 @@ public final class Replica {
         }
         for e in page.entered {
             guard let id = RecordID(bytes: e.record) else { continue }
-            var set = RecordSet()
-            for c in e.fields { if let le = try entry(c, of: (id, e.entity)) { set.apply(le) } }
-            if let r = set[id] { records[id] = r }
+            // Built directly (what `RecordSet.apply` would do with the creation first, each field
+            // once): the record set's per-write lookups were a tenth of applying a page.
+            var record: Record?
+            for c in e.fields {
+                guard let le = try entry(c, of: (id, e.entity)) else { continue }
+                switch le.kind {
+                case .create: if record == nil { record = Record(id: id, entity: le.entity, created: le.state) }
+                case .set:
+                    if let held = record?.fields[le.field], held.sequence != 0, le.sequence != 0, held.sequence >= le.sequence { continue }
+                    record?.fields[le.field] = le.state
+                case .delete: record?.deleted = le.state
+                }
+            }
+            if let r = record { records[id] = r }
             touched.insert(id)
             report.pulled += 1
         }

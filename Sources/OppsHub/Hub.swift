@@ -32,12 +32,13 @@ public actor Hub {
 
     /// Pushes wait here for the next group commit (sync-protocol.md §5.2: they are still
     /// sequenced one batch at a time, in arrival order; only the fsync is shared).
-    private var waiting: [(user: HubUser, request: PushRequest, answer: CheckedContinuation<(PushResponse, HubActivity), any Error>)] = []
+    private var waiting: [(user: HubUser, request: PushRequest, received: [UInt8]?, answer: CheckedContinuation<(PushResponse, HubActivity), any Error>)] = []
     private var commitScheduled = false
 
-    public func push(_ user: HubUser, _ request: PushRequest) async throws -> (PushResponse, HubActivity) {
+    /// `received`: the request's protobuf bytes as they came (nil when it came as JSON).
+    public func push(_ user: HubUser, _ request: PushRequest, received: [UInt8]? = nil) async throws -> (PushResponse, HubActivity) {
         try await withCheckedThrowingContinuation { answer in
-            waiting.append((user, request, answer))
+            waiting.append((user, request, received, answer))
             if !commitScheduled {
                 commitScheduled = true
                 // Queued behind the pushes already waiting for this actor, so they join this commit.
@@ -51,7 +52,7 @@ public actor Hub {
         let group = waiting
         waiting.removeAll()
         guard !group.isEmpty else { return }
-        let results = engine.push(group: group.map { ($0.user, $0.request) })
+        let results = engine.push(group: group.map { ($0.user, $0.request, $0.received) })
         for (pushed, result) in zip(group, results) { pushed.answer.resume(with: result) }
     }
 

@@ -34,15 +34,15 @@ public struct HubServer: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
         router.post(RouterPath(Endpoint.handshake)) { request, _ in
-            try await exchange(request, route: "handshake", HandshakeRequest.self) { user, message in
+            try await exchange(request, route: "handshake", HandshakeRequest.self) { user, message, _ in
                 (try await hub.handshake(user, message), HubActivity())
             }
         }
         router.post(RouterPath(Endpoint.push)) { request, _ in
-            try await exchange(request, route: "push", PushRequest.self) { user, message in try await hub.push(user, message) }
+            try await exchange(request, route: "push", PushRequest.self) { user, message, received in try await hub.push(user, message, received: received) }
         }
         router.post(RouterPath(Endpoint.pull)) { request, _ in
-            try await exchange(request, route: "pull", PullRequest.self) { user, message in try await hub.pull(user, message) }
+            try await exchange(request, route: "pull", PullRequest.self) { user, message, _ in try await hub.pull(user, message) }
         }
         for path in [Endpoint.handshake, Endpoint.push, Endpoint.pull] {
             router.get(RouterPath(path)) { _, _ -> Response in throw WireError(.methodNotAllowed, "use POST") }
@@ -70,9 +70,10 @@ public struct HubServer: Sendable {
     }
 
     /// Decode a request body, authenticate, run the hub call, encode the answer in the request's
-    /// media type, compressed when the client accepts it and it is worth it.
+    /// media type, compressed when the client accepts it and it is worth it. The call also gets
+    /// the body's protobuf bytes after decompression (nil for JSON): a push's idempotency digest.
     func exchange<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(
-        _ request: Request, route: String, _ type: In.Type, _ call: (HubUser, In) async throws -> (Out, HubActivity)
+        _ request: Request, route: String, _ type: In.Type, _ call: (HubUser, In, [UInt8]?) async throws -> (Out, HubActivity)
     ) async throws -> Response {
         let start = ContinuousClock.now
         guard let media = WireFormat(header: request.headers[.contentType]) else {
@@ -91,8 +92,9 @@ public struct HubServer: Sendable {
             throw WireError(.bodyTooLarge, "body larger than \(hub.configuration.maxBodyBytes) bytes")
         }
         let raw = Array(buffer.readableBytesView)
-        let message = try BodyCodec.decode(In.self, from: raw, as: media, coding: coding, limit: hub.configuration.maxDecompressedBytes)
-        let (answer, activity) = try await call(user, message)
+        let plain = try coding.decompress(raw, limit: hub.configuration.maxDecompressedBytes)
+        let message = try BodyCodec.decode(In.self, from: plain, as: media)
+        let (answer, activity) = try await call(user, message, media == .protobuf ? plain : nil)
         var body = BodyCodec.encode(answer, as: media)
         var headers: HTTPFields = [.contentType: media.rawValue]
         if body.count > hub.configuration.compressAbove, let accepted = Self.preferredCoding(request.headers[.acceptEncoding]) {

@@ -114,7 +114,11 @@ import Testing
         // Sam's second batch edits the deal his first batch (same group) creates.
         let second = try BatchCoding.encode([FieldWrite(record: deal.record, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: 700, scale: 0)),
                                                         base: .none, author: "sam", stamp: sam.stamp())], replica: sam.id, batch: 2, workspace: .default)
-        let results = engine.push(group: [(samUser, first), (tomUser, gap), (samUser, second), (samUser, second)])
+        // The batches as a laptop sends them (their bytes are the digest), except the last: the
+        // same batch again as a JSON client would send it — the hub's canonical encoding of the
+        // message, which is the same bytes.
+        func bytes(_ r: PushRequest) -> [UInt8] { BodyCodec.encode(r, as: .protobuf) }
+        let results = engine.push(group: [(samUser, first, bytes(first)), (tomUser, gap, bytes(gap)), (samUser, second, bytes(second)), (samUser, second, nil)])
         #expect(results.count == 4)
         let a = try results[0].get().0, c = try results[2].get().0, d = try results[3].get().0
         #expect(a.results.allSatisfy { $0.outcome == .applied })

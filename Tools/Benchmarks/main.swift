@@ -171,7 +171,7 @@ func ingest(_ engine: HubEngine, _ user: HubUser, count: Int, from start: Int = 
     let next = try ingestBatches(count: count, from: start, batch: firstBatch) { body, writes in
         let t0 = ContinuousClock.now
         var activity = HubActivity()
-        _ = try engine.push(user: user, request: BodyCodec.decode(PushRequest.self, from: body, as: .protobuf), activity: &activity)
+        _ = try engine.push(user: user, request: BodyCodec.decode(PushRequest.self, from: body, as: .protobuf), received: body, activity: &activity)
         elapsed += ContinuousClock.now - t0
         total += writes.count
     }

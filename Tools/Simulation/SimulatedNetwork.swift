@@ -79,7 +79,7 @@ final class SimulatedHub: @unchecked Sendable {
             case Endpoint.handshake:
                 return .success(BodyCodec.encode(try engine.handshake(user: user, request: BodyCodec.decode(HandshakeRequest.self, from: body, as: .protobuf)), as: .protobuf))
             case Endpoint.push:
-                return .success(BodyCodec.encode(try engine.push(user: user, request: BodyCodec.decode(PushRequest.self, from: body, as: .protobuf), activity: &activity), as: .protobuf))
+                return .success(BodyCodec.encode(try engine.push(user: user, request: BodyCodec.decode(PushRequest.self, from: body, as: .protobuf), received: body, activity: &activity), as: .protobuf))
             case Endpoint.pull:
                 return .success(BodyCodec.encode(try engine.pull(user: user, request: BodyCodec.decode(PullRequest.self, from: body, as: .protobuf), activity: &activity), as: .protobuf))
             default:

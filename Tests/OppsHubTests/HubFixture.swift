@@ -133,18 +133,23 @@ struct TestReplica {
     }
 
     /// Pulls until up to date; returns the number of pages.
+    /// The next pull as of what this replica applied.
+    func pullRequest(maxChanges: UInt32) -> PullRequest {
+        var r = PullRequest()
+        r.replica = Data(id.bytes)
+        r.cursor = cursor
+        r.token = token_
+        r.conflictCursor = conflictCursor
+        r.maxChanges = maxChanges
+        r.ack = cursor
+        return r
+    }
+
     @discardableResult
     mutating func pull(_ c: WireClient, maxChanges: UInt32 = 0) async throws -> Int {
         var pages = 0
         while true {
-            var r = PullRequest()
-            r.replica = Data(id.bytes)
-            r.cursor = cursor
-            r.token = token_
-            r.conflictCursor = conflictCursor
-            r.maxChanges = maxChanges
-            r.ack = cursor
-            let page = try await c.call(Endpoint.pull, r, token: token, as: PullResponse.self)
+            let page = try await c.call(Endpoint.pull, pullRequest(maxChanges: maxChanges), token: token, as: PullResponse.self)
             try apply(page)
             pages += 1
             if !page.more { return pages }
@@ -158,13 +163,7 @@ struct TestReplica {
     /// pipelined answer discarded. Returns the pages applied and the records they brought whole.
     @discardableResult
     mutating func pullPipelined(_ c: WireClient, maxChanges: UInt32 = 0, abandoning: Int? = nil) async throws -> (pages: Int, entered: Int) {
-        var r = PullRequest()
-        r.replica = Data(id.bytes)
-        r.cursor = cursor
-        r.token = token_
-        r.conflictCursor = conflictCursor
-        r.maxChanges = maxChanges
-        r.ack = cursor
+        let r = pullRequest(maxChanges: maxChanges)
         var page = try await c.call(Endpoint.pull, r, token: token, as: PullResponse.self)
         var pages = 0, entered = 0
         while true {

@@ -99,6 +99,22 @@ import Testing
         }
     }
 
+    /// sam pushes `n` named deals; their ids.
+    static func samsDeals(_ n: Int, seed: UInt64, _ f: HubFixture, _ c: WireClient) async throws -> [RecordID] {
+        var rng = SeededGenerator(seed: seed)
+        var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+        _ = try await sam.handshake(c)
+        var writes = [FieldWrite]()
+        var deals = [RecordID]()
+        for i in 0..<n {
+            let d = sam.create(using: &rng)
+            deals.append(d.record)
+            writes += [d, sam.write(d.record, "name", .text("deal \(i)"))]
+        }
+        _ = try await sam.push(c, writes)
+        return deals
+    }
+
     /// Pipelining (sync-protocol.md §6.1): the hub builds page n + 1 as if the replica held page n,
     /// so no record comes twice, and it learns what the replica holds only from the tokens echoed
     /// — a deal reassigned away afterwards leaves the replica, and the checksums match.
@@ -106,17 +122,7 @@ import Testing
         let f = try HubFixture()
         try await f.application().test(.router) { client in
             let c = WireClient(client: client)
-            var rng = SeededGenerator(seed: 8)
-            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
-            _ = try await sam.handshake(c)
-            var writes = [FieldWrite]()
-            var deals = [RecordID]()
-            for i in 0..<30 {
-                let d = sam.create(using: &rng)
-                deals.append(d.record)
-                writes += [d, sam.write(d.record, "name", .text("deal \(i)"))]
-            }
-            _ = try await sam.push(c, writes)
+            let deals = try await Self.samsDeals(30, seed: 8, f, c)
             var fresh = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 2)
             _ = try await fresh.handshake(c)
             let (pages, entered) = try await fresh.pullPipelined(c, maxChanges: 4)
@@ -145,17 +151,7 @@ import Testing
         let f = try HubFixture()
         try await f.application().test(.router) { client in
             let c = WireClient(client: client)
-            var rng = SeededGenerator(seed: 9)
-            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
-            _ = try await sam.handshake(c)
-            var writes = [FieldWrite]()
-            var deals = [RecordID]()
-            for i in 0..<20 {
-                let d = sam.create(using: &rng)
-                deals.append(d.record)
-                writes += [d, sam.write(d.record, "name", .text("deal \(i)"))]
-            }
-            _ = try await sam.push(c, writes)
+            let deals = try await Self.samsDeals(20, seed: 9, f, c)
             var fresh = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 2)
             _ = try await fresh.handshake(c)
             let cut = try await fresh.pullPipelined(c, maxChanges: 4, abandoning: 3)

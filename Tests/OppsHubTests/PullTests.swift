@@ -115,6 +115,14 @@ import Testing
         return deals
     }
 
+    /// The manager gives `deals` to tom.
+    static func reassignToTom(_ deals: [RecordID], _ f: HubFixture, _ c: WireClient) async throws {
+        var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 3)
+        _ = try await max.handshake(c)
+        try await max.pull(c)
+        _ = try await max.push(c, deals.map { max.write($0, "owner", .text("tom")) })
+    }
+
     /// Pipelining (sync-protocol.md §6.1): the hub builds page n + 1 as if the replica held page n,
     /// so no record comes twice, and it learns what the replica holds only from the tokens echoed
     /// — a deal reassigned away afterwards leaves the replica, and the checksums match.
@@ -132,11 +140,8 @@ import Testing
             #expect(fresh.checkpoints.last?.checksum == fresh.checksum.value)
             // What the hub believes the replica holds came from the echoed tokens: a deal of the
             // first page and one of the last, reassigned to tom, leave it.
-            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 3)
-            _ = try await max.handshake(c)
-            try await max.pull(c)
             let moved = [deals.sorted()[0], deals.sorted()[29]]
-            _ = try await max.push(c, moved.map { max.write($0, "owner", .text("tom")) })
+            try await Self.reassignToTom(moved, f, c)
             let again = try await fresh.pullPipelined(c, maxChanges: 4)
             #expect(again.entered == 0)
             #expect(fresh.state.opportunityIDs == Set(deals).subtracting(moved))
@@ -161,12 +166,9 @@ import Testing
             #expect(rest.entered == 12)
             #expect(fresh.state.opportunityIDs == Set(deals))
             #expect(fresh.checkpoints.last?.checksum == fresh.checksum.value)
-            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 3)
-            _ = try await max.handshake(c)
-            try await max.pull(c)
             let sorted = deals.sorted()
             let moved = [sorted[8], sorted[13], sorted[19]]  // from the abandoned page, the one built on it, the last
-            _ = try await max.push(c, moved.map { max.write($0, "owner", .text("tom")) })
+            try await Self.reassignToTom(moved, f, c)
             try await fresh.pull(c)
             #expect(fresh.state.opportunityIDs == Set(deals).subtracting(moved))
             #expect(fresh.checkpoints.last?.checksum == fresh.checksum.value)

@@ -361,6 +361,8 @@ public final class HubEngine {
                     do {
                         let response = try store.savepoint { try applyPush(user: user, request: request, received: received, activity: &activity) }
                         results.append(.success((response, activity)))
+                    } catch let lost as SavepointLost {
+                        throw lost  // part of a failed push would commit with the others: none may
                     } catch {
                         results.append(.failure(error))
                     }

@@ -76,6 +76,13 @@ public struct KnownRecord: Sendable, Hashable {
 /// next) passes the same conformance suite (Tests/OppsStoreTests/HubStorageConformance.swift).
 /// Calls are synchronous and made by one owner at a time; `transaction` makes a group of them
 /// atomic — all of it commits, or none of it.
+/// A savepoint's changes could not be undone (see `HubStorage.savepoint`).
+public struct SavepointLost: Error, CustomStringConvertible {
+    public let underlying: any Error
+    public init(underlying: any Error) { self.underlying = underlying }
+    public var description: String { "could not undo a failed part of a transaction: \(underlying)" }
+}
+
 public protocol HubStorage: AnyObject {
     /// Runs `body` atomically.
     func transaction<T>(_ body: () throws -> T) throws -> T
@@ -84,7 +91,9 @@ public protocol HubStorage: AnyObject {
     /// bookkeeping (what the replica holds, its page token), which a replica can rebuild.
     func bookkeeping<T>(_ body: () throws -> T) throws -> T
     /// Inside a `transaction`: runs `body` so that if it throws, exactly its changes are undone
-    /// and the transaction goes on (a group commit's pushes fail one by one).
+    /// and its error rethrown, and the transaction goes on (a group commit's pushes fail one by
+    /// one). If undoing them fails, throws `SavepointLost`: the transaction then holds part of
+    /// `body`'s work and must not commit.
     func savepoint<T>(_ body: () throws -> T) throws -> T
     /// Changes whenever someone else (an operator command, another process) commits to the
     /// store: the hub re-reads users and the workspace only then.

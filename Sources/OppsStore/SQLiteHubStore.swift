@@ -129,10 +129,14 @@ public final class SQLiteHubStore: HubStorage {
             try database.execute("RELEASE one")
             return result
         } catch {
-            try database.execute("ROLLBACK TO one")
-            try database.execute("RELEASE one")
-            // What the undone part cached (replica indexes) may no longer exist.
-            try codec.reload()
+            do {
+                try database.execute("ROLLBACK TO one")
+                try database.execute("RELEASE one")
+                // What the undone part cached (replica indexes) may no longer exist.
+                try codec.reload()
+            } catch let undo {
+                throw SavepointLost(underlying: undo)
+            }
             throw error
         }
     }

@@ -45,6 +45,33 @@ struct Backend: Sendable, CustomTestStringConvertible {
         return s
     }
 
+    struct Refused: Error {}
+
+    /// A savepoint that throws leaves nothing of itself; the ones around it commit (group commit).
+    @Test(arguments: Backend.all)
+    func aFailedSavepointIsUndoneAloneAndTheTransactionCommits(backend: Backend) throws {
+        let s = try initialised(backend)
+        try s.transaction {
+            try s.savepoint { try s.saveRecord(opportunity(1, owner: "sam"), workspace: ws) }
+            var refused = false
+            do {
+                try s.savepoint { () throws -> Void in
+                    try s.saveRecord(opportunity(2, owner: "tom"), workspace: ws)
+                    try s.setMeta("half", "written")
+                    throw Refused()
+                }
+            } catch is Refused {
+                refused = true
+            }
+            #expect(refused, "the savepoint's own error comes back")
+            try s.savepoint { try s.saveRecord(opportunity(3, owner: "sam"), workspace: ws) }
+        }
+        #expect(try s.record(RecordID(high: 0x0190, low: 1), workspace: ws) != nil)
+        #expect(try s.record(RecordID(high: 0x0190, low: 2), workspace: ws) == nil)
+        #expect(try s.meta("half") == nil)
+        #expect(try s.record(RecordID(high: 0x0190, low: 3), workspace: ws) != nil)
+    }
+
     @Test(arguments: Backend.all)
     func identityAndWorkspace(backend: Backend) throws {
         let s = try initialised(backend)

@@ -49,6 +49,13 @@ extension Workspace {
         return rule.access(stage: stage, relations: relations)
     }
 
+    /// The fields of an `entity` record at `stage` that `actor` may not see — `permission` says
+    /// hidden — in the one place the hub filters what it sends and what it checksums.
+    public func hiddenFields(entity: String, stage: String?, actor: Actor, relations: Set<Relation>) -> Set<String> {
+        guard let e = self.entity(entity) else { return [] }
+        return Set(e.fields.filter { permission(actor: actor, relations: relations, stage: stage, entity: e, field: $0) == .hidden }.map(\.name))
+    }
+
     func stage(of record: Record?, in entity: Entity) -> String? {
         guard let record, let sf = entity.stageField, case let .member(s) = record[sf] else { return nil }
         return s

@@ -779,12 +779,18 @@ public final class HubEngine {
         guard let entity = workspace.entity(record.entity), let sf = entity.stageField else { return [] }
         var stage: String?
         if case let .member(st) = record[sf] { stage = st }
-        var hiddenGroups = Set<String>()
-        for group in entity.groups where (group.access[actor.role]?.access(stage: stage, relations: relations) ?? .hidden) == .hidden {
-            hiddenGroups.insert(group.name)
-        }
-        if hiddenGroups.isEmpty { return [] }
-        return Set(entity.fields.filter { hiddenGroups.contains($0.group) }.map(\.name))
+        return workspace.hiddenFields(entity: record.entity, stage: stage, actor: actor, relations: relations)
+    }
+
+    /// The same from a record's indexed columns, once per visibility signature (which names the
+    /// entity, role, stage and relations it depends on).
+    func hiddenFields(_ id: RecordID, _ c: RecordColumns, signature: UInt64?, actor: Actor, relations: (RecordID, RecordColumns) -> Set<Relation>,
+                      cache: inout [UInt64: Set<String>]) -> Set<String> {
+        guard c.kind == 0 else { return [] }
+        if let signature, let known = cache[signature] { return known }
+        let hidden = workspace.hiddenFields(entity: c.entity, stage: c.stage, actor: actor, relations: relations(id, c))
+        if let signature { cache[signature] = hidden }
+        return hidden
     }
 
     /// Exactly what a replica of `user` must hold after a complete sync: the records the user
@@ -921,14 +927,7 @@ public final class HubEngine {
                 case .entering:
                     guard enteredNow.count < enteredLimit, bytes < maxBytes else { return false }
                     guard let record = try store.record(id, workspace: workspace), let c = columns[id] else { return true }
-                    var hidden = Set<String>()
-                    if c.kind == 0 {
-                        let signature = signatures[id] ?? 0
-                        if let known = hiddenBySignature[signature] { hidden = known } else {
-                            hidden = hiddenFields(of: record, actor: actor, relations: relations(id, c))
-                            hiddenBySignature[signature] = hidden
-                        }
-                    }
+                    let hidden = hiddenFields(id, c, signature: signatures[id], actor: actor, relations: relations, cache: &hiddenBySignature)
                     let data = Data(id.bytes)
                     let numbers = numbering.entity(record.entity)
                     var state = WireRecordState()
@@ -966,7 +965,6 @@ public final class HubEngine {
             // (entered) as of now, so there is no log to scan (a cold sync would otherwise read
             // the whole log on its first page).
             var cursor = request.cursor == 0 ? head : request.cursor
-            var filterCache = [RecordID: (Actor, Set<Relation>, Record)]()
             scan: while cursor < head {
                 let entries = try store.log(after: cursor, limit: min(1000, maxChanges))
                 if entries.isEmpty {
@@ -980,15 +978,10 @@ public final class HubEngine {
                     cursor = e.sequence
                     let held = inFlight[e.record] ?? known[e.record]
                     guard visible.contains(e.record), !enteredNow.contains(e.record), held == signatures[e.record] else { continue }
-                    if e.kind == .set, let c = columns[e.record], c.kind == 0 {
-                        // Leave out fields the matrix hides from this user.
-                        let cached: (Actor, Set<Relation>, Record)
-                        if let hit = filterCache[e.record] { cached = hit } else {
-                            guard let r = try store.record(e.record, workspace: workspace) else { continue }
-                            cached = (actor, relations(e.record, c), r)
-                            filterCache[e.record] = cached
-                        }
-                        if workspace.permission(actor: actor, relations: cached.1, record: cached.2, entity: e.entity, field: e.field) == .hidden { continue }
+                    // Leave out fields the matrix hides from this user.
+                    if e.kind == .set, let c = columns[e.record],
+                       hiddenFields(e.record, c, signature: signatures[e.record], actor: actor, relations: relations, cache: &hiddenBySignature).contains(e.field) {
+                        continue
                     }
                     response.changes.append(change(e))
                     bytes += 24 + e.value.storedBytes.count

@@ -208,19 +208,13 @@ extension HubEngine {
     func refresh(_ ids: [RecordID], in s: VisibilitySnapshot, user: HubUser) throws {
         let actor = Actor(user: user.name, role: user.role)
         let terms = try store.terms(of: Set(ids))
-        var hiddenBySignature = [UInt64: Bool]()
+        var hiddenBySignature = [UInt64: Set<String>]()
         for id in ids {
             guard let c = s.columns[id] else { continue }
             let rel = c.kind == 0 ? relations(id, c, user: user.name, myTeams: s.myTeams) : []
             let sig = signature(role: user.role, relations: rel, stage: c.stage, entity: c.entity)
             s.signatures[id] = sig
-            var hides = false
-            if c.kind == 0 {
-                if let known = hiddenBySignature[sig] { hides = known } else {
-                    hides = workspace.entity(c.entity)?.groups.contains { ($0.access[user.role]?.access(stage: c.stage, relations: rel) ?? .hidden) == .hidden } ?? false
-                    hiddenBySignature[sig] = hides
-                }
-            }
+            let hides = !hiddenFields(id, c, signature: sig, actor: actor, relations: { _, _ in rel }, cache: &hiddenBySignature).isEmpty
             var contribution: UInt64 = 0
             if hides {
                 guard let record = try store.record(id, workspace: workspace) else { continue }

@@ -284,10 +284,21 @@ import Testing
             let r = try await max.push(c, [max.write(lead.record, "discount", .decimal(ExactDecimal(units: 500, scale: 2))),
                                            max.write(lead.record, "score", .integer(80))])
             #expect(r.results.map(\.outcome) == [.applied, .applied])
+            // Both paths: a replica that never had the lead gets it whole; one that has it gets
+            // the changes after its cursor — neither carries the hidden field.
+            var fresh = TestReplica(user: "mia", token: f.tokens["mia"]!, seed: 3)
+            _ = try await fresh.handshake(c)
+            try await fresh.pull(c)
             try await mia.pull(c)
-            #expect(mia.state[lead.record]?["score"] == .integer(80))
-            #expect(mia.state[lead.record]?.fields["discount"] == nil)
-            #expect(mia.checkpoints.last?.checksum == mia.checksum.value)
+            _ = try await max.push(c, [max.write(lead.record, "discount", .decimal(ExactDecimal(units: 700, scale: 2))),
+                                       max.write(lead.record, "score", .integer(90))])
+            try await mia.pull(c)
+            for replica in [fresh, mia] {
+                #expect(replica.state[lead.record]?.fields["discount"] == nil, "\(replica.id)")
+                #expect(replica.checkpoints.last?.checksum == replica.checksum.value)
+            }
+            #expect(fresh.state[lead.record]?["score"] == .integer(80))
+            #expect(mia.state[lead.record]?["score"] == .integer(90))
         }
     }
 }

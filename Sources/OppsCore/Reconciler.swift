@@ -55,6 +55,23 @@ public struct ConflictRecord: Sendable, Hashable {
     }
 }
 
+extension Record {
+    /// Applies one accepted change to this record: a set or a delete (a creation is the record
+    /// itself — `RecordSet.apply` makes it). Monotonic: a change older than what the field holds
+    /// (a whole record delivered as of a later sequence, then an older change of it again) is
+    /// skipped.
+    public mutating func apply(_ entry: LogEntry) {
+        switch entry.kind {
+        case .create: return
+        case .set:
+            if let held = fields[entry.field], held.sequence != 0, entry.sequence != 0, held.sequence >= entry.sequence { return }
+            fields[entry.field] = entry.state
+        case .delete:
+            deleted = entry.state
+        }
+    }
+}
+
 /// Records keyed by id, changed only by applying log entries. Hub and replica hold the same
 /// kind of state; this is the pure form both are tested against.
 public struct RecordSet: Sendable, Hashable {
@@ -67,18 +84,12 @@ public struct RecordSet: Sendable, Hashable {
     /// Applies one accepted change. Changes arrive in sequence order; applying one twice is
     /// harmless (I7: idempotent replay).
     public mutating func apply(_ entry: LogEntry) {
-        switch entry.kind {
-        case .create:
+        if entry.kind == .create {
             if records[entry.record] == nil {
                 records[entry.record] = Record(id: entry.record, entity: entry.entity, created: entry.state)
             }
-        case .set:
-            // Monotonic: a change older than what the field holds (a whole record delivered as
-            // of a later sequence, then an older change of it again) is skipped.
-            if let held = records[entry.record]?.fields[entry.field], held.sequence != 0, entry.sequence != 0, held.sequence >= entry.sequence { return }
-            records[entry.record]?.fields[entry.field] = entry.state
-        case .delete:
-            records[entry.record]?.deleted = entry.state
+        } else {
+            records[entry.record]?.apply(entry)
         }
     }
 

@@ -43,26 +43,26 @@ public struct StateChecksum: Sendable, Hashable, CustomStringConvertible {
 
     static func terms(of record: Record, workspace: Workspace) -> [UInt64] {
         let entity = workspace.entity(record.entity)
-        var out = [term(record: record.id, fieldNumber: 0, state: record.created)]
-        for (name, state) in record.fields {
-            guard let number = entity?.field(name)?.number else { continue }
-            out.append(term(record: record.id, fieldNumber: number, state: state))
-        }
-        if let d = record.deleted { out.append(term(record: record.id, fieldNumber: 0xFFFF_FFFF, state: d)) }
-        return out
+        return terms(of: record) { entity?.field($0)?.number }
     }
 
     /// `term(of:workspace:)` with the field numbers looked up in a prebuilt table (a page apply
     /// computes one per record it touches).
     public static func term(of record: Record, numbering: WireNumbering) -> UInt64 {
         let numbers = numbering.entity(record.entity)
-        var sum = term(record: record.id, fieldNumber: 0, state: record.created)
+        return terms(of: record) { numbers?.fieldNumbers[$0] }.reduce(0, &+)
+    }
+
+    /// One term per creation, field (numbered by `number`; fields it does not know are left out)
+    /// and tombstone.
+    static func terms(of record: Record, number: (String) -> UInt32?) -> [UInt64] {
+        var out = [term(record: record.id, fieldNumber: 0, state: record.created)]
         for (name, state) in record.fields {
-            guard let number = numbers?.fieldNumbers[name] else { continue }
-            sum &+= term(record: record.id, fieldNumber: number, state: state)
+            guard let n = number(name) else { continue }
+            out.append(term(record: record.id, fieldNumber: n, state: state))
         }
-        if let d = record.deleted { sum &+= term(record: record.id, fieldNumber: 0xFFFF_FFFF, state: d) }
-        return sum
+        if let d = record.deleted { out.append(term(record: record.id, fieldNumber: 0xFFFF_FFFF, state: d)) }
+        return out
     }
 
     public var description: String {
@@ -78,9 +78,6 @@ struct FNV1a {
     mutating func add(byte b: UInt8) {
         value ^= UInt64(b)
         value &*= 0x0000_0100_0000_01B3
-    }
-    mutating func add(_ bytes: [UInt8]) {
-        for b in bytes { add(byte: b) }
     }
     /// A value's canonical bytes (`Value.canonicalBytes`), without building them.
     mutating func add(_ v: Value) {

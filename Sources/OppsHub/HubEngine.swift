@@ -854,8 +854,7 @@ public final class HubEngine {
             // hub answered last; build this one as if it held that page's records. Anything else
             // named as received (a late copy, a page from before a restart) is ignored.
             var inFlight = [RecordID: UInt64?]()
-            if request.received > 0, request.received == replica.pullToken, request.received > request.token, !restart,
-               let page = knownState!.lastPage, page.token == request.received {
+            if request.received > request.token, !restart, let page = knownState!.lastPage, page.token == request.received {
                 for (id, signature) in page.own { inFlight[id] = signature }
             }
             // What the user may see, kept per user and brought forward over the log since.
@@ -888,12 +887,14 @@ public final class HubEngine {
                 response.replicas.append(Data(r.bytes))
                 return i
             }
-            func change(record: Data, entity: WireNumbering.EntityNumbers?, field: String, kind: WriteKind, sequence: UInt64, value: Value,
-                        stamp: Stamp, author: String, authority: Access) -> WireChange {
+            // `record` empty and `named` false: a whole record's field (protocol 2 leaves out the
+            // record and entity its state names, sync-protocol.md §6.2).
+            func change(record: Data, entity: WireNumbering.EntityNumbers?, named: Bool = true, field: String, kind: WriteKind, sequence: UInt64,
+                        value: Value, stamp: Stamp, author: String, authority: Access) -> WireChange {
                 var c = WireChange()
                 c.sequence = sequence
                 c.record = record
-                c.entity = entity?.number ?? 0
+                c.entity = named ? entity?.number ?? 0 : 0
                 c.field = kind == .create ? 0 : entity?.fieldNumbers[field] ?? 0
                 c.kind = WireWriteKind(kind)
                 if !value.isNull { c.value = WireValue(value) }
@@ -935,18 +936,13 @@ public final class HubEngine {
                     state.entity = numbers?.number ?? 0
                     let created = record.created
                     state.fields.reserveCapacity(record.fields.count + 1)
-                    // Protocol 2: a whole record's fields leave out the record and entity the
-                    // state names (sync-protocol.md §6.2) — about a third of a field's bytes.
+                    // Protocol 2: about a third of a field's bytes are the record and entity again.
                     let fieldRecord = compactEntered ? Data() : data
-                    var fieldChange = change(record: fieldRecord, entity: numbers, field: "", kind: .create, sequence: created.sequence, value: created.value,
-                                             stamp: created.stamp, author: created.author, authority: created.authority)
-                    if compactEntered { fieldChange.entity = 0 }
-                    state.fields.append(fieldChange)
+                    state.fields.append(change(record: fieldRecord, entity: numbers, named: !compactEntered, field: "", kind: .create, sequence: created.sequence,
+                                               value: created.value, stamp: created.stamp, author: created.author, authority: created.authority))
                     for (name, s) in record.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) where !hidden.contains(name) {
-                        fieldChange = change(record: fieldRecord, entity: numbers, field: name, kind: .set, sequence: s.sequence, value: s.value,
-                                             stamp: s.stamp, author: s.author, authority: s.authority)
-                        if compactEntered { fieldChange.entity = 0 }
-                        state.fields.append(fieldChange)
+                        state.fields.append(change(record: fieldRecord, entity: numbers, named: !compactEntered, field: name, kind: .set, sequence: s.sequence,
+                                                   value: s.value, stamp: s.stamp, author: s.author, authority: s.authority))
                     }
                     bytes += 40 + state.fields.count * 24
                     response.entered.append(state)
@@ -1027,11 +1023,11 @@ public final class HubEngine {
                 checkpoint.records = snapshot.checksum.records
                 response.checkpoint = checkpoint
             }
-            // A page built on an in-flight one carries that page's records too: the replica applies
-            // pages in order, so echoing this token means it holds both (a pipelined pull's last
-            // page is often the only one whose token comes back).
-            // Only the in-flight page's own records are carried: the page before it was applied
-            // (and echoed) before this request was sent, so the chain never grows.
+            // A page built on an in-flight one carries that page's own records too: the replica
+            // applies pages in order, so echoing this token means it holds both (a pipelined
+            // pull's last page is often the only one whose token comes back). Only the own
+            // records: the page before the in-flight one was applied and echoed before this
+            // request was sent, so the chain never grows.
             knownState!.lastPage = (token, staged)
             if !inFlight.isEmpty {
                 let own = Set(staged.map(\.0))

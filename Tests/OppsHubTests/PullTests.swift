@@ -206,30 +206,34 @@ import Testing
         }
     }
 
-    /// A `received` naming anything but the page the hub answered last is ignored: the page is
-    /// built from what the hub knows the replica holds.
+    /// A `received` naming anything but the page the hub answered last is ignored: a late copy
+    /// of a pipelined request (it names a real page, but an older one) is built from what the
+    /// hub knows the replica holds, so the records of that never-acknowledged page come again.
     @Test func aStaleReceivedTokenIsIgnored() async throws {
         let f = try HubFixture()
         try await f.application().test(.router) { client in
             let c = WireClient(client: client)
-            var rng = SeededGenerator(seed: 10)
-            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
-            _ = try await sam.handshake(c)
-            var writes = [FieldWrite]()
-            for _ in 0..<8 { writes.append(sam.create(using: &rng)) }
-            _ = try await sam.push(c, writes)
+            _ = try await Self.samsDeals(12, seed: 10, f, c)
             var fresh = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 2)
             _ = try await fresh.handshake(c)
             var r = PullRequest()
             r.replica = Data(fresh.id.bytes)
             r.maxChanges = 4
             let page1 = try await c.call(Endpoint.pull, r, token: fresh.token, as: PullResponse.self)
-            // Asks again naming a page the hub never answered: page 1's records are not held.
-            var wrong = r
-            wrong.cursor = page1.cursor
-            wrong.received = page1.token + 5
-            let other = try await c.call(Endpoint.pull, wrong, token: fresh.token, as: PullResponse.self)
-            #expect(Set(other.entered.map(\.record)) == Set(page1.entered.map(\.record)))
+            var pipelined = r
+            pipelined.cursor = page1.cursor
+            pipelined.received = page1.token
+            let page2 = try await c.call(Endpoint.pull, pipelined, token: fresh.token, as: PullResponse.self)
+            let ids = { (p: PullResponse) in Set(p.entered.map(\.record)) }
+            #expect(ids(page2).isDisjoint(with: ids(page1)), "a valid received page is not sent again")
+            // The same request again, arriving late: page 1 is no longer the page answered last.
+            let late = try await c.call(Endpoint.pull, pipelined, token: fresh.token, as: PullResponse.self)
+            #expect(ids(late) == ids(page1), "page 1 was never acknowledged: its records come again")
+            // A token that names no page at all is ignored the same way.
+            var unknown = r
+            unknown.cursor = page1.cursor
+            unknown.received = late.token + 5
+            #expect(ids(try await c.call(Endpoint.pull, unknown, token: fresh.token, as: PullResponse.self)) == ids(page1))
         }
     }
 

@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "OppsSimulation", dependencies: ["OppsCore", "OppsWire", "OppsStore", "OppsHub", "OppsReplica"], path: "Tools/Simulation"),
         .executableTarget(name: "opps-sim", dependencies: ["OppsSimulation"], path: "Tools/Simulator"),
         // Tools: the benchmark suite (plain timing, no benchmark framework, so it costs the build seconds).
-        .executableTarget(name: "opps-bench", dependencies: ["OppsCore", "OppsWire", "OppsStore", "OppsHub", "OppsReplica", "CSQLite3",
+        .executableTarget(name: "opps-bench", dependencies: ["OppsCore", "OppsWire", "OppsStore", "OppsHub", "OppsReplica", "OppsSimulation", "CSQLite3",
                                                              .product(name: "Hummingbird", package: "hummingbird")], path: "Tools/Benchmarks"),
         .executableTarget(name: "opps-hub", dependencies: ["OppsHubCommands", .product(name: "Logging", package: "swift-log")]),
 

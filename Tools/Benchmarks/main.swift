@@ -7,6 +7,7 @@ import Hummingbird
 import OppsCore
 import OppsHub
 import OppsReplica
+import OppsSimulation
 import OppsStore
 import OppsWire
 
@@ -313,7 +314,8 @@ if wanted("concurrent") {
         let issued = tokens
         // The hub as its own process (`opps-hub serve`, as operators run it; its request log to
         // /dev/null), so its peak memory is its own and the clients do not share its threads.
-        let (url, hubProcess) = try startHubProcess(dataDirectory: dir)
+        let hubProcess = try startHubProcess(dataDirectory: dir)
+        let url = hubProcess.url
         do {
             // One connection per simulated laptop, as 1,000 real laptops would have.
             let transport = HTTPTransport(baseURL: url, requestTimeout: .seconds(60), maxConnections: n)
@@ -347,7 +349,7 @@ if wanted("concurrent") {
             let p = { (q: Double) in ok.isEmpty ? 0 : ok[min(ok.count - 1, Int(Double(ok.count) * q))] }
             row("\(n) replicas all syncing at the same instant (one write each)",
                 String(format: "p50 %.0f ms, p99 %.0f ms, errors %d, all done in %.0f ms", p(0.5), p(0.99), results.count - ok.count, ok.last ?? 0),
-                "hub peak \(peakKiB(of: hubProcess) / 1024) MiB (opps-hub serve)", "")
+                "hub peak \(hubProcess.peakKiB / 1024) MiB (opps-hub serve)", "")
 
             // Steady load: every replica online, each syncing on its own schedule (exponential
             // gaps, mean `steadyInterval`), one edit per sync, for `steadyWindow` seconds.
@@ -388,48 +390,22 @@ if wanted("concurrent") {
             let q = { (x: Double) in good.isEmpty ? 0 : good[min(good.count - 1, Int(Double(good.count) * x))] }
             row("\(n) replicas online, each syncing every \(Int(steadyInterval)) s on average (edit + sync)",
                 String(format: "p50 %.0f ms, p99 %.0f ms, errors %d (%d syncs, %.0f/s)", q(0.5), q(0.99), steady.count - good.count, steady.count, Double(steady.count) / elapsed),
-                "hub peak \(peakKiB(of: hubProcess) / 1024) MiB (opps-hub serve)", n >= 1000 ? "p99 ≤ 100 ms, no errors" : "")
+                "hub peak \(hubProcess.peakKiB / 1024) MiB (opps-hub serve)", n >= 1000 ? "p99 ≤ 100 ms, no errors" : "")
             await transport.shutdown()
         }
-        hubProcess.terminate()
-        hubProcess.waitUntilExit()
+        hubProcess.stop()
     }
 }
 
-/// Starts `opps-hub serve` (next to this executable) on a free port of 127.0.0.1; its URL.
-func startHubProcess(dataDirectory: String) throws -> (String, Process) {
+/// `opps-hub serve` from next to this executable, on a free port, its request log as operators
+/// run it (info) to /dev/null.
+func startHubProcess(dataDirectory: String) throws -> HubProcess {
     let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("opps-hub").path
     guard FileManager.default.isExecutableFile(atPath: exe) else {
         FileHandle.standardError.write(Data("opps-bench: \(exe) is missing: swift build -c release --product opps-hub\n".utf8))
         exit(1)
     }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = ["serve", "--data", dataDirectory, "--host", "127.0.0.1", "--port", "0"]
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    var line = [UInt8]()
-    while true {
-        let byte = out.fileHandleForReading.readData(ofLength: 1)
-        guard let b = byte.first else { break }
-        if b == UInt8(ascii: "\n") { break }
-        line.append(b)
-    }
-    let text = String(decoding: line, as: UTF8.self)
-    guard text.hasPrefix("listening on ") else {
-        FileHandle.standardError.write(Data("opps-bench: opps-hub serve said \(text)\n".utf8))
-        exit(1)
-    }
-    return (String(text.dropFirst("listening on ".count)), p)
-}
-
-/// A running process's peak resident memory (VmHWM), KiB.
-func peakKiB(of p: Process) -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
-    return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    return try HubProcess(executable: exe, data: dataDirectory, logLevel: "info")
 }
 
 struct BenchFailure: Error { let text: String }

@@ -119,16 +119,19 @@ final class SimulatedHub: @unchecked Sendable {
     }
 }
 
-/// A real `opps-hub serve` process on a free port.
-final class HubProcess: @unchecked Sendable {
-    let executable: String
+/// A real `opps-hub serve` process on a free port of 127.0.0.1 (the simulator's process mode,
+/// the concurrency benchmark).
+public final class HubProcess: @unchecked Sendable {
+    public let executable: String
     let process = Process()
-    let url: String
+    public let url: String
 
-    init(executable: String, data: String) throws {
+    /// `logLevel`: `error` keeps the simulator quiet; the benchmark runs the default (`info`,
+    /// a line per request, as operators run it). The log goes to /dev/null either way.
+    public init(executable: String, data: String, logLevel: String = "error") throws {
         self.executable = executable
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve", "--data", data, "--port", "0", "--log-level", "error"]
+        process.arguments = ["serve", "--data", data, "--host", "127.0.0.1", "--port", "0", "--log-level", logLevel]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -148,6 +151,20 @@ final class HubProcess: @unchecked Sendable {
         guard process.isRunning else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+
+    /// Asks it to shut down gracefully (SIGTERM) and waits.
+    public func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// Its peak resident memory so far (VmHWM), KiB; 0 once it has exited.
+    public var peakKiB: Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
 }
 

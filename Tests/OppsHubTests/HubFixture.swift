@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -213,6 +214,12 @@ struct TestReplica {
         token_ = page.token
         conflictCursor = page.conflictCursor
         if page.hasCheckpoint { checkpoints.append(page.checkpoint) }
+    }
+
+    /// Holds exactly these deals, and what it holds is what the hub's last checkpoint says.
+    func expectHolds(_ deals: Set<RecordID>, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(state.opportunityIDs == deals, sourceLocation: sourceLocation)
+        #expect(checkpoints.last?.checksum == checksum.value, sourceLocation: sourceLocation)
     }
 
     /// The checksum of what this replica holds.

@@ -43,26 +43,29 @@ public struct StateChecksum: Sendable, Hashable, CustomStringConvertible {
 
     static func terms(of record: Record, workspace: Workspace) -> [UInt64] {
         let entity = workspace.entity(record.entity)
-        return terms(of: record) { entity?.field($0)?.number }
+        var out = [UInt64]()
+        forEachTerm(of: record, number: { entity?.field($0)?.number }) { out.append($0) }
+        return out
     }
 
     /// `term(of:workspace:)` with the field numbers looked up in a prebuilt table (a page apply
     /// computes one per record it touches).
     public static func term(of record: Record, numbering: WireNumbering) -> UInt64 {
         let numbers = numbering.entity(record.entity)
-        return terms(of: record) { numbers?.fieldNumbers[$0] }.reduce(0, &+)
+        var sum: UInt64 = 0
+        forEachTerm(of: record, number: { numbers?.fieldNumbers[$0] }) { sum &+= $0 }
+        return sum
     }
 
     /// One term per creation, field (numbered by `number`; fields it does not know are left out)
     /// and tombstone.
-    static func terms(of record: Record, number: (String) -> UInt32?) -> [UInt64] {
-        var out = [term(record: record.id, fieldNumber: 0, state: record.created)]
+    static func forEachTerm(of record: Record, number: (String) -> UInt32?, _ body: (UInt64) -> Void) {
+        body(term(record: record.id, fieldNumber: 0, state: record.created))
         for (name, state) in record.fields {
             guard let n = number(name) else { continue }
-            out.append(term(record: record.id, fieldNumber: n, state: state))
+            body(term(record: record.id, fieldNumber: n, state: state))
         }
-        if let d = record.deleted { out.append(term(record: record.id, fieldNumber: 0xFFFF_FFFF, state: d)) }
-        return out
+        if let d = record.deleted { body(term(record: record.id, fieldNumber: 0xFFFF_FFFF, state: d)) }
     }
 
     public var description: String {

@@ -961,34 +961,83 @@ public final class HubEngine {
             // (entered) as of now, so there is no log to scan (a cold sync would otherwise read
             // the whole log on its first page).
             var cursor = request.cursor == 0 ? head : request.cursor
-            scan: while cursor < head {
-                let entries = try store.log(after: cursor, limit: min(1000, maxChanges))
-                if entries.isEmpty {
-                    // Compacted away: whole records (entered) carry that state; nothing more to scan.
-                    cursor = head
-                    break
+            /// Whether an entry goes to this replica: a record it holds as the user sees it now
+            /// (not sent whole on this page), a field the matrix does not hide from the user.
+            func wanted(_ e: LogEntry) -> Bool {
+                let held = inFlight[e.record] ?? known[e.record]
+                guard visible.contains(e.record), !enteredNow.contains(e.record), held == signatures[e.record] else { return false }
+                if e.kind == .set, let c = columns[e.record],
+                   hiddenFields(e.record, c, signature: signatures[e.record], actor: actor, relations: relations, cache: &hiddenBySignature).contains(e.field) {
+                    return false
                 }
+                return true
+            }
+            /// Takes the wanted entries of `entries` (in sequence order) until the page is full;
+            /// false when it filled before the end.
+            func take(_ entries: [StoredLogEntry]) -> Bool {
                 for stored in entries {
                     let e = stored.entry
-                    if response.changes.count >= maxChanges || bytes >= maxBytes { more = true; break scan }
+                    if response.changes.count >= maxChanges || bytes >= maxBytes { return false }
                     cursor = e.sequence
-                    let held = inFlight[e.record] ?? known[e.record]
-                    guard visible.contains(e.record), !enteredNow.contains(e.record), held == signatures[e.record] else { continue }
-                    // Leave out fields the matrix hides from this user.
-                    if e.kind == .set, let c = columns[e.record],
-                       hiddenFields(e.record, c, signature: signatures[e.record], actor: actor, relations: relations, cache: &hiddenBySignature).contains(e.field) {
-                        continue
-                    }
+                    guard wanted(e) else { continue }
                     response.changes.append(change(e))
                     bytes += 24 + e.value.storedBytes.count
+                }
+                return true
+            }
+            // Only records the replica holds can have changes for it, and the snapshot knows
+            // which records changed since the cursor: reading just their entries keeps a pull's
+            // cost to what concerns the replica (a scan of the whole log since the cursor is
+            // O(the team's writes) per pull: 1,000 replicas syncing every 10 s read 1,000
+            // entries each). When the snapshot cannot tell, or most of the log is relevant, scan.
+            if cursor < head, let changed = snapshot.changes(since: cursor),
+               case let relevant = changed.filter({ visible.contains($0) && !enteredNow.contains($0) && (known[$0] != nil || inFlight[$0] != nil) }),
+               UInt64(relevant.count) * 4 < head - cursor {
+                let from = cursor, bytesBefore = bytes
+                let entries = relevant.isEmpty ? [] : try store.log(records: relevant.sorted(), after: cursor, limit: maxChanges + 1)
+                // All of them read (the query's limit not reached) and taken: nothing is left before the head.
+                if take(entries) && entries.count <= maxChanges { cursor = head } else { more = true }
+                if configuration.verifySnapshots {
+                    // A scan of the whole log must take the same entries (this page may stop sooner).
+                    var taken = [UInt64]()
+                    var at = from, size = bytesBefore
+                    scan: while at < head {
+                        let all = try store.log(after: at, limit: 1000)
+                        guard !all.isEmpty else { break }
+                        for s in all {
+                            if taken.count >= maxChanges || size >= maxBytes { break scan }
+                            at = s.entry.sequence
+                            if wanted(s.entry) { taken.append(s.entry.sequence); size += 24 + s.entry.value.storedBytes.count }
+                        }
+                    }
+                    let got = response.changes.map(\.sequence)
+                    guard taken.starts(with: got), more || taken.count == got.count else {
+                        throw WireError(.internal, "the changes for a replica of \(user.name) differ from a scan of the log (\(got.count) vs \(taken.count))")
+                    }
+                }
+            } else {
+                scan: while cursor < head {
+                    let entries = try store.log(after: cursor, limit: min(1000, maxChanges))
+                    if entries.isEmpty {
+                        // Compacted away: whole records (entered) carry that state; nothing more to scan.
+                        cursor = head
+                        break
+                    }
+                    if !take(entries) { more = true; break scan }
                 }
             }
             if cursor < head { more = true }
             response.cursor = cursor
 
             // 4. Conflicts concerning the user.
-            let concerning = Set(directory.users.keys.filter { directory.manages(user.name, $0) }).union([user.name])
-            let conflicts = try store.conflicts(after: request.conflictCursor, concerning: concerning, author: user.name, limit: 500)
+            // Who concerns the user is a walk over the whole directory: only when there is a conflict to look at.
+            let conflicts: [StoredConflict]
+            if try store.conflictHead() > request.conflictCursor {
+                let concerning = Set(directory.users.keys.filter { directory.manages(user.name, $0) }).union([user.name])
+                conflicts = try store.conflicts(after: request.conflictCursor, concerning: concerning, author: user.name, limit: 500)
+            } else {
+                conflicts = []
+            }
             response.conflictCursor = request.conflictCursor
             for stored in conflicts {
                 let c = stored.conflict

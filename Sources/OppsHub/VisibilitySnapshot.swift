@@ -137,13 +137,14 @@ extension HubEngine {
         var teamsChanged = false
         var cursor = s.head
         while cursor < head {
-            let entries = try store.log(after: cursor, limit: 5_000)
+            // Which records the entries touched; their values are not needed here.
+            let entries = try store.touches(after: cursor, limit: 5_000)
             guard let last = entries.last else { return false }
-            for stored in entries where stored.entry.sequence <= head {
-                touched.insert(stored.entry.record)
-                if stored.entry.entity == "membership" { teamsChanged = true }
+            for t in entries where t.sequence <= head {
+                touched.insert(t.record)
+                if t.entity == "membership" { teamsChanged = true }
             }
-            cursor = last.entry.sequence
+            cursor = last.sequence
         }
         if teamsChanged {
             let teams = try store.teams(of: user.name)

@@ -66,6 +66,18 @@ public struct StoredLogEntry: Sendable, Hashable {
     public var hubMilliseconds: Int64
 }
 
+/// A log entry's sequence, record and entity, without its value.
+public struct LogTouch: Sendable, Hashable {
+    public var sequence: UInt64
+    public var record: RecordID
+    public var entity: String
+    public init(sequence: UInt64, record: RecordID, entity: String) {
+        self.sequence = sequence
+        self.record = record
+        self.entity = entity
+    }
+}
+
 /// What the hub knows a replica holds of a record: its view signature (which fields it may see).
 public struct KnownRecord: Sendable, Hashable {
     public var record: RecordID
@@ -132,6 +144,13 @@ public protocol HubStorage: AnyObject {
     func append(_ entry: LogEntry, hubMilliseconds: Int64) throws
     func log(after: UInt64, limit: Int) throws -> [StoredLogEntry]
     func log(record: RecordID) throws -> [StoredLogEntry]
+    /// The entries of these records after `after`, in sequence order, at most `limit`.
+    func log(records: [RecordID], after: UInt64, limit: Int) throws -> [StoredLogEntry]
+    /// Which record each entry after `after` touched (at most `limit` entries, in sequence
+    /// order), without reading the values: what a visibility snapshot needs to move forward.
+    func touches(after: UInt64, limit: Int) throws -> [LogTouch]
+    /// The id of the newest conflict (0 when there is none).
+    func conflictHead() throws -> UInt64
     func addConflict(_ conflict: ConflictRecord, owner: UserName?, hubMilliseconds: Int64) throws -> UInt64
     func conflicts(after: UInt64, concerning users: Set<UserName>, author: UserName, limit: Int) throws -> [StoredConflict]
     func conflicts(record: RecordID) throws -> [StoredConflict]

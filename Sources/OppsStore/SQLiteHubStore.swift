@@ -459,6 +459,35 @@ public final class SQLiteHubStore: HubStorage {
             """, [.integer(Int64(after)), .integer(Int64(limit))]))
     }
 
+    public func log(records: [RecordID], after: UInt64, limit: Int) throws -> [StoredLogEntry] {
+        // Through the (record, seq) index, in chunks of 500 ids; each chunk's first `limit`
+        // entries hold every entry of the merged first `limit`.
+        var out = [StoredLogEntry]()
+        var start = 0
+        while start < records.count {
+            let chunk = records[start..<min(start + 500, records.count)]
+            start += chunk.count
+            let marks = chunk.map { _ in "?" }.joined(separator: ",")
+            out += try logEntries(database.query("""
+                SELECT seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms FROM log
+                WHERE record IN (\(marks)) AND seq > ? ORDER BY seq LIMIT ?
+                """, chunk.map { .blob($0.bytes) } + [.integer(Int64(after)), .integer(Int64(limit))]))
+        }
+        if records.count > 500 { out.sort { $0.entry.sequence < $1.entry.sequence } }
+        return Array(out.prefix(limit))
+    }
+
+    public func touches(after: UInt64, limit: Int) throws -> [LogTouch] {
+        try database.query("SELECT seq, record, entity FROM log WHERE seq > ? ORDER BY seq LIMIT ?", [.integer(Int64(after)), .integer(Int64(limit))]).map { row in
+            guard let seq = row[0].int, let rb = row[1].bytes, let record = RecordID(bytes: rb), let entity = row[2].string else { throw ByteReader.damaged }
+            return LogTouch(sequence: UInt64(seq), record: record, entity: entity)
+        }
+    }
+
+    public func conflictHead() throws -> UInt64 {
+        UInt64(try database.query("SELECT coalesce(max(id), 0) FROM conflicts").first?[0].int ?? 0)
+    }
+
     public func log(record: RecordID) throws -> [StoredLogEntry] {
         try logEntries(database.query("""
             SELECT seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms FROM log WHERE record = ? ORDER BY seq

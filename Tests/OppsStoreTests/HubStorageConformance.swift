@@ -164,6 +164,38 @@ struct Backend: Sendable, CustomTestStringConvertible {
         #expect(try s.conflicts(record: id).count == 2)
     }
 
+    /// A pull reads only the entries of the records a replica holds; a snapshot only which
+    /// records entries touched. Both in sequence order, across chunks of ids, within the limit.
+    @Test(arguments: Backend.all)
+    func entriesOfSomeRecordsAndTouches(backend: Backend) throws {
+        let s = try initialised(backend)
+        #expect(try s.conflictHead() == 0)
+        // 1,200 records (more than one chunk of ids), entries interleaved: seq n touches record n % 1,200.
+        let ids = (0..<1_200).map { RecordID(high: 5, low: UInt64($0)) }
+        for seq in 1...2_400 as ClosedRange<UInt64> {
+            try s.append(LogEntry(sequence: seq, record: ids[Int(seq) % ids.count], entity: seq == 7 ? "membership" : "opportunity", field: "amount", kind: .set,
+                                  value: .integer(Int64(seq)), stamp: Stamp(hlc: HLC(rawValue: seq), replica: Self.replicaA), author: "sam", authority: .own),
+                         hubMilliseconds: 1)
+        }
+        // Records 3 and 1,100 (in different chunks when all are asked for) have entries 3, 1,100, 1,203 and 2,300.
+        let some = try s.log(records: [ids[1_100], ids[3]], after: 0, limit: 10)
+        #expect(some.map(\.entry.sequence) == [3, 1_100, 1_203, 2_300])
+        #expect(some[0].entry.value == .integer(3))
+        #expect(try s.log(records: [ids[1_100], ids[3]], after: 1_100, limit: 10).map(\.entry.sequence) == [1_203, 2_300])
+        #expect(try s.log(records: [ids[1_100], ids[3]], after: 0, limit: 3).map(\.entry.sequence) == [3, 1_100, 1_203])
+        let everything = try s.log(records: ids.reversed(), after: 2_000, limit: 1_000)
+        #expect(everything.map(\.entry.sequence) == Array(2_001...2_400))
+        #expect(try s.log(records: ids, after: 0, limit: 5).map(\.entry.sequence) == [1, 2, 3, 4, 5])
+        #expect(try s.log(records: [], after: 0, limit: 5).isEmpty)
+        let touches = try s.touches(after: 5, limit: 3)
+        #expect(touches == [LogTouch(sequence: 6, record: ids[6], entity: "opportunity"), LogTouch(sequence: 7, record: ids[7], entity: "membership"),
+                            LogTouch(sequence: 8, record: ids[8], entity: "opportunity")])
+        #expect(try s.touches(after: 2_400, limit: 3).isEmpty)
+        let c = try s.addConflict(ConflictRecord(id: 0, record: ids[0], entity: "opportunity", field: "amount", outcome: .lost, rule: .authority,
+                                                 loser: state(.integer(1)), winner: state(.integer(2))), owner: "sam", hubMilliseconds: 7)
+        #expect(try s.conflictHead() == c)
+    }
+
     @Test(arguments: Backend.all)
     func replicasBatchesAndAtomicity(backend: Backend) throws {
         let s = try initialised(backend)

@@ -45,6 +45,12 @@ func timedPhase(_ name: String) {
 }
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+/// CPU time this process has used (user + system), seconds.
+func cpuSeconds() -> Double {
+    var u = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
 func maxRSSKiB(children: Bool = false) -> Int {
     var u = rusage()
     getrusage(__rusage_who_t(children ? RUSAGE_CHILDREN.rawValue : RUSAGE_SELF.rawValue), &u)
@@ -263,6 +269,7 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
             p.executableURL = URL(fileURLWithPath: exe)
             p.arguments = ["init", "--hub", url, "--token", token, "--home", dir + "/replica"]
             p.standardOutput = FileHandle.nullDevice
+            timedPhase(label)
             let c0 = ContinuousClock.now
             try p.run()
             p.waitUntilExit()
@@ -331,6 +338,7 @@ if wanted("concurrent") {
             let boxed = replicas.map { UncheckedBox($0) }
             let deals = created
             timedPhase("\(n) concurrent syncs")
+            let hubCPU0 = hubProcess.cpuSeconds, ownCPU0 = cpuSeconds()
             let results = await withTaskGroup(of: Result<Double, BenchFailure>.self) { group in
                 for b in boxed {
                     group.addTask {
@@ -343,17 +351,20 @@ if wanted("concurrent") {
                 for await x in group { out.append(x) }
                 return out
             }
+            let hubCPU = hubProcess.cpuSeconds - hubCPU0, clientCPU = cpuSeconds() - ownCPU0
             let failures = Dictionary(grouping: results.compactMap { if case let .failure(f) = $0 { f.text } else { nil } }, by: { $0 })
             for (text, all) in failures { FileHandle.standardError.write(Data("  \(all.count) × \(text)\n".utf8)) }
             let ok = results.compactMap { try? $0.get() }.sorted()
             let p = { (q: Double) in ok.isEmpty ? 0 : ok[min(ok.count - 1, Int(Double(ok.count) * q))] }
             row("\(n) replicas all syncing at the same instant (one write each)",
                 String(format: "p50 %.0f ms, p99 %.0f ms, errors %d, all done in %.0f ms", p(0.5), p(0.99), results.count - ok.count, ok.last ?? 0),
-                "hub peak \(hubProcess.peakKiB / 1024) MiB (opps-hub serve)", "")
+                String(format: "hub peak %d MiB (opps-hub serve); CPU per sync: hub %.2f ms, clients %.2f ms", hubProcess.peakKiB / 1024,
+                       hubCPU * 1000 / Double(n), clientCPU * 1000 / Double(n)), "")
 
             // Steady load: every replica online, each syncing on its own schedule (exponential
             // gaps, mean `steadyInterval`), one edit per sync, for `steadyWindow` seconds.
             timedPhase("\(n) replicas under steady load")
+            let steadyHubCPU0 = hubProcess.cpuSeconds
             let start = ContinuousClock.now
             let deadline = start + .seconds(steadyWindow)
             let steady = await withTaskGroup(of: [Result<Double, BenchFailure>].self) { group in
@@ -384,13 +395,15 @@ if wanted("concurrent") {
                 return all
             }
             let elapsed = seconds(ContinuousClock.now - start)
+            let steadyHubCPU = hubProcess.cpuSeconds - steadyHubCPU0
             let steadyFailures = Dictionary(grouping: steady.compactMap { if case let .failure(f) = $0 { f.text } else { nil } }, by: { $0 })
             for (text, all) in steadyFailures { FileHandle.standardError.write(Data("  \(all.count) × \(text)\n".utf8)) }
             let good = steady.compactMap { try? $0.get() }.sorted()
             let q = { (x: Double) in good.isEmpty ? 0 : good[min(good.count - 1, Int(Double(good.count) * x))] }
             row("\(n) replicas online, each syncing every \(Int(steadyInterval)) s on average (edit + sync)",
                 String(format: "p50 %.0f ms, p99 %.0f ms, errors %d (%d syncs, %.0f/s)", q(0.5), q(0.99), steady.count - good.count, steady.count, Double(steady.count) / elapsed),
-                "hub peak \(hubProcess.peakKiB / 1024) MiB (opps-hub serve)", n >= 1000 ? "p99 ≤ 100 ms, no errors" : "")
+                String(format: "hub peak %d MiB (opps-hub serve); hub CPU %.2f ms per sync, %.0f %% of one core", hubProcess.peakKiB / 1024,
+                       steadyHubCPU * 1000 / Double(max(1, steady.count)), 100 * steadyHubCPU / elapsed), n >= 1000 ? "p99 ≤ 100 ms, no errors" : "")
             await transport.shutdown()
         }
         hubProcess.stop()

@@ -133,6 +133,8 @@ import Testing
         var batchNumber: UInt64 = 0
         for round in 0..<3 {
             let (process, url) = try Self.start(data: f.directory)
+            // Not left running if something below throws (a killed one has exited already).
+            defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
             var h = HandshakeRequest()
             h.minVersion = 1
             h.maxVersion = 1
@@ -170,11 +172,10 @@ import Testing
             if let pending {
                 // The next run retries it first.
                 let (p2, url2) = try Self.start(data: f.directory)
+                defer { if p2.isRunning { p2.terminate(); p2.waitUntilExit() } }
                 let response = try await Self.post(http, url2, Endpoint.push, pending, token: sam.token, as: PushResponse.self)
                 #expect(response.results.count == pending.writes.count)
                 acknowledged += pending.writes.filter { $0.kind == .create }.compactMap { RecordID(bytes: $0.record) }
-                p2.terminate()
-                p2.waitUntilExit()
             }
         }
         // Restart once more and read everything back.

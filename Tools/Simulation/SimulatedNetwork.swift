@@ -147,6 +147,9 @@ public final class HubProcess: @unchecked Sendable {
         url = String(text.dropFirst("listening on ".count))
     }
 
+    /// A hub nobody holds any more is not left running (a failed run, a test that threw).
+    deinit { kill() }
+
     func kill() {
         guard process.isRunning else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)

@@ -107,16 +107,16 @@ public final class Simulation {
     public func run() async throws -> SimulationReport {
         try FileManager.default.createDirectory(atPath: root + "/hub", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        try setUp()
-        for step in 0..<options.ops {
-            clock.advance(Int64(rng.next() % 600_000))
-            try await self.step(step)
-        }
         do {
+            try setUp()
+            for step in 0..<options.ops {
+                clock.advance(Int64(rng.next() % 600_000))
+                try await self.step(step)
+            }
             try await quiesce()
             try await check()
         } catch {
-            await hub.stop()
+            await hub?.stop()
             throw error
         }
         await hub.stop()

@@ -24,9 +24,9 @@ public struct ByteWriter {
     public mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
 
     public mutating func string(_ s: String) {
-        let u = Array(s.utf8)
-        varint(UInt64(u.count))
-        bytes.append(contentsOf: u)
+        // Straight from the string's UTF-8 (an array of it first was an allocation per value).
+        varint(UInt64(s.utf8.count))
+        bytes.append(contentsOf: s.utf8)
     }
 
     /// A value: its tag (merge-semantics.md §1), then its payload.

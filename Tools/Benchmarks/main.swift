@@ -57,10 +57,18 @@ func maxRSSKiB(children: Bool = false) -> Int {
     return Int(u.ru_maxrss)
 }
 func row(_ cells: String...) { print("| " + cells.joined(separator: " | ") + " |") }
+/// Scratch directories made so far; each phase removes its own when done (a 100,000-deal cold
+/// sync leaves over half a GiB).
+nonisolated(unsafe) var scratch: [String] = []
 func temp(_ name: String) -> String {
     let d = FileManager.default.temporaryDirectory.appendingPathComponent("opps-bench-\(name)-\(UInt64.random(in: 0...UInt64.max))").path
     try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    scratch.append(d)
     return d
+}
+func removeScratch() {
+    for d in scratch { try? FileManager.default.removeItem(atPath: d) }
+    scratch.removeAll()
 }
 
 let replicaID = ReplicaID(UUID128(high: 0x0190_A1B2_C3D4_4E5F, low: 0x8A1B_2C3D_4E5F_6071))
@@ -228,6 +236,8 @@ if wanted("ingest") {
         "≥ 0.5 of raw")
 }
 
+removeScratch()
+
 // MARK: 3–5. Cold sync, round trip, metadata
 /// Bytes the hub has sent, from its own metrics.
 func bytesSent(_ metrics: HubMetrics) -> Double {
@@ -304,6 +314,7 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
                 await transport.shutdown()
             }
         }
+        removeScratch()
     }
 }
 
@@ -407,6 +418,7 @@ if wanted("concurrent") {
             await transport.shutdown()
         }
         hubProcess.stop()
+        removeScratch()
     }
 }
 

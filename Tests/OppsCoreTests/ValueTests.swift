@@ -212,3 +212,29 @@ import Testing
         #expect(StateChecksum.term(of: deal, workspace: .default) != StateChecksum.term(record: deal.id, fieldNumber: 0, state: deal.created))
     }
 }
+
+/// Ids hash without SipHash (UUID128._rawHashValue): it must still spread ids that differ in a
+/// few bits — time-ordered UUIDv7s share their high half — over a table's buckets.
+@Suite struct IdentifierHashingTests {
+    /// Distinct buckets among 4,096 hashes in a 4,096-bucket table: random hashing fills about
+    /// 63 % of them (1 - 1/e); a weak mix of a counter fills far fewer (or, by luck, all).
+    func buckets(_ ids: [UUID128]) -> Int {
+        Set(ids.map { $0.hashValue & 0xFFF }).count
+    }
+
+    @Test func idsThatDifferInFewBitsSpreadLikeRandomOnes() {
+        let counter = (0..<4096).map { UUID128(high: 0x0190_A1B2_C3D4_7000, low: 0x8000_0000_0000_0000 | UInt64($0)) }
+        let clock = (0..<4096).map { UUID128(high: 0x0190_A1B2_C3D4_7000 &+ UInt64($0) << 16, low: 0x8A1B_2C3D_4E5F_6071) }
+        let spread = (0..<4096).map { UUID128(high: UInt64($0) << 52, low: UInt64($0) << 52) }
+        for ids in [counter, clock, spread] {
+            #expect((2400...2800).contains(buckets(ids)), "\(buckets(ids)) buckets")
+        }
+        var g = SeededGenerator(seed: 5)
+        let random = (0..<4096).map { _ in UUID128.version4(using: &g) }
+        #expect((2400...2800).contains(buckets(random)))
+        // Equal ids hash equal; sets and dictionaries of them behave.
+        #expect(UUID128(high: 1, low: 2).hashValue == UUID128(high: 1, low: 2).hashValue)
+        #expect(Set(counter + counter).count == 4096)
+        #expect(ReplicaID(counter[7]).hashValue == counter[7].hashValue)
+    }
+}

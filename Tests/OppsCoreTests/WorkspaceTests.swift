@@ -2,6 +2,21 @@ import Testing
 @testable import OppsCore
 
 @Suite struct WorkspaceTests {
+    /// Fields are found by name through an index kept with the list, however the list changes.
+    @Test func fieldsAreFoundByNameAfterTheListChanges() throws {
+        var deal = try #require(Workspace.default.entity("opportunity"))
+        let amount = try #require(deal.field("amount"))
+        #expect(deal.field("no such field") == nil)
+        deal.fields.append(Field(name: "win_chance", number: 999, type: .integer, group: amount.group))
+        #expect(deal.field("win_chance")?.number == 999)
+        let i = try #require(deal.fields.firstIndex { $0.name == "amount" })
+        deal.fields[i].name = "value"
+        #expect(deal.field("amount") == nil)
+        #expect(deal.field("value")?.number == amount.number)
+        deal.fields.removeAll()
+        #expect(deal.field("value") == nil)
+    }
+
     @Test func defaultWorkspaceImplementsTheDomain() throws {
         let ws = Workspace.default
         #expect(ws.roles.map(\.name) == ["marketing", "sales", "expert", "success", "manager"])

@@ -224,7 +224,7 @@ if wanted("ingest") {
     // than the margin the target leaves.
     let n = 20_000
     var hubRates = [Double](), rawRates = [Double]()
-    for _ in 0..<3 {
+    for _ in 0..<5 {
         let (engine, sam) = try seededEngine(temp("ingest"))
         sync()  // neither side pays for writing back the other's pages
         hubRates.append(try ingest(engine, sam, count: n).0)
@@ -232,9 +232,9 @@ if wanted("ingest") {
         rawRates.append(try rawIngest(n))
     }
     let ratios = zip(hubRates, rawRates).map { $0 / $1 }.sorted()
-    let hubRate = hubRates.sorted()[1], rawRate = rawRates.sorted()[1]
-    row("hub ingest, push of \(n) deals (11 field writes each), median of 3 alternating rounds", String(format: "%.0f writes/s", hubRate),
-        String(format: "raw SQLite upsert %.0f writes/s (ratio %.2f; rounds %@)", rawRate, ratios[1], ratios.map { String(format: "%.2f", $0) }.joined(separator: ", ")),
+    let hubRate = hubRates.sorted()[2], rawRate = rawRates.sorted()[2]
+    row("hub ingest, push of \(n) deals (11 field writes each), median of 5 alternating rounds", String(format: "%.0f writes/s", hubRate),
+        String(format: "raw SQLite upsert %.0f writes/s (ratio %.2f; rounds %@)", rawRate, ratios[2], ratios.map { String(format: "%.2f", $0) }.joined(separator: ", ")),
         "≥ 0.5 of raw")
 }
 

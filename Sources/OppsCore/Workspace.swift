@@ -285,7 +285,9 @@ public enum FieldType: Sendable, Hashable, CustomStringConvertible {
         switch (self, value) {
         case (_, .null): return .success(.null)
         case let (.text(max), .text(s)):
-            return s.unicodeScalars.count <= max ? .success(value) : .failure(ValueError("text longer than \(max) characters"))
+            // A scalar is 1–4 UTF-8 bytes: within `max` bytes is within `max` scalars, and the
+            // byte count is O(1) where counting scalars walks the text (every text write).
+            return s.utf8.count <= max || s.unicodeScalars.count <= max ? .success(value) : .failure(ValueError("text longer than \(max) characters"))
         case (.integer, .integer), (.date, .date), (.timestamp, .timestamp), (.boolean, .boolean), (.reference, .reference):
             return .success(value)
         case let (.decimal(scale), .decimal(d)):

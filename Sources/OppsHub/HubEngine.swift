@@ -553,13 +553,16 @@ public final class HubEngine {
             case .delete: record?.deleted
             }
             let entity = workspace.entity(w.entity)
+            // The record's entity is the write's unless the write is refused for naming another
+            // (an entity is a struct of arrays: each lookup copies it).
+            let recordEntity = record.map { $0.entity == w.entity ? entity : workspace.entity($0.entity) } ?? nil
             let previousStage: Value = entity?.stageField.map { record?[$0] ?? .null } ?? .null
             var decision: Decision
             // Records that hang off another (activities, tasks) are writable only with it visible.
-            if let r = record, workspace.entity(r.entity)?.stageField == nil, !(try visible(r, to: actor)) {
+            if let r = record, recordEntity?.stageField == nil, !(try visible(r, to: actor)) {
                 decision = Decision(outcome: .rejected, rule: .notVisible, detail: "the record it belongs to is not visible to this user",
                                     winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
-            } else if let r = record, w.kind == .set, let via = workspace.entity(r.entity)?.visibleVia, w.field == via,
+            } else if record != nil, w.kind == .set, let via = recordEntity?.visibleVia, w.field == via,
                       case let .reference(target) = w.value, !(try self.record(target).map { try visible($0, to: actor) } ?? false) {
                 decision = Decision(outcome: .rejected, rule: .notVisible, detail: "\(via) must be a record visible to this user",
                                     winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))

@@ -2,6 +2,15 @@ import Testing
 @testable import OppsCore
 
 @Suite struct WorkspaceTests {
+    /// A text field's limit counts characters (Unicode scalars), not bytes: 商 is 3 bytes.
+    @Test func textLimitsCountCharacters() {
+        let type = FieldType.text(maxLength: 5)
+        for (text, fits) in [("abcde", true), ("abcdef", false), ("商机商机商", true), ("商机商机商机", false), ("", true), ("ab商", true)] {
+            let result = type.normalise(.text(text))
+            if case .success = result { #expect(fits, "\(text)") } else { #expect(!fits, "\(text)") }
+        }
+    }
+
     /// Fields are found by name through an index kept with the list, however the list changes.
     @Test func fieldsAreFoundByNameAfterTheListChanges() throws {
         var deal = try #require(Workspace.default.entity("opportunity"))

@@ -40,7 +40,8 @@ extension Workspace {
     /// same answer (merge-semantics.md I10).
     public func permission(actor: Actor, relations: Set<Relation>, record: Record?, entity: String, field: String) -> Access {
         guard let e = self.entity(entity), let f = e.field(field) else { return .hidden }
-        if let record, e.stageField != nil, !isVisible(record: record, role: actor.role, relations: relations) { return .hidden }
+        if let record, e.stageField != nil, !isVisible(record: record, entity: record.entity == entity ? e : self.entity(record.entity), role: actor.role,
+                                                       relations: relations) { return .hidden }
         return permission(actor: actor, relations: relations, stage: stage(of: record, in: e), entity: e, field: f)
     }
 
@@ -90,8 +91,14 @@ extension Workspace {
 
     /// True when a user of `role` with these relations may see the record.
     public func isVisible(record: Record, role: String, relations: Set<Relation>) -> Bool {
+        isVisible(record: record, entity: entity(record.entity), role: role, relations: relations)
+    }
+
+    /// The same with the record's entity already at hand (the hub decides every write with it:
+    /// looking it up again copied it).
+    func isVisible(record: Record, entity: Entity?, role: String, relations: Set<Relation>) -> Bool {
         guard let r = self.role(role) else { return false }
-        let stage = entity(record.entity).flatMap { self.stage(of: record, in: $0) }
+        let stage = entity.flatMap { self.stage(of: record, in: $0) }
         return r.sees.contains { condition in
             switch condition {
             case .all: true
@@ -143,7 +150,7 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
             return refuse(.recordDeleted, "the record is already deleted")
         }
         guard entity.delete.contains(c.actor.role),
-              ws.isVisible(record: record, role: c.actor.role, relations: c.relations) || entity.visibleVia != nil
+              ws.isVisible(record: record, entity: entity, role: c.actor.role, relations: c.relations) || entity.visibleVia != nil
         else { return refuse(.deleteNotPermitted, "\(c.actor.role) may not delete \(entity.name)") }
         let state = FieldState(value: .null, stamp: w.stamp, author: w.author, authority: .own)
         return Decision(outcome: .applied, rule: .delete, authority: .own, winner: state)
@@ -158,7 +165,7 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
     if record.isDeleted { return refuse(.recordDeleted, "the record was deleted") }
     // A user writes only what they may see (DOMAIN.md visibility). For entities that hang off
     // another record the hub checks the parent's visibility before calling resolve.
-    if entity.stageField != nil, !ws.isVisible(record: record, role: c.actor.role, relations: c.relations) {
+    if entity.stageField != nil, !ws.isVisible(record: record, entity: entity, role: c.actor.role, relations: c.relations) {
         return refuse(.notVisible, "the record is not visible to this user")
     }
     guard let field = entity.field(w.field) else { return refuse(.unknownField, "\(entity.name) has no field \"\(w.field)\"") }

@@ -597,7 +597,8 @@ public final class HubEngine {
                     result.conflict = try conflict(w.record, w.entity, w.field, outcome: .lost, rule: decision.rule, loser: displaced, winner: winner, owner: record?.owner)
                 }
                 if var r = record {
-                    try derive(after: w, on: &r, previousStage: previousStage, sequence: result.sequence, actor: actor)
+                    try derive(after: w, on: &r, entity: r.entity == w.entity ? entity : workspace.entity(r.entity), previousStage: previousStage,
+                               sequence: result.sequence, actor: actor)
                 }
             case .lost, .rejected, .proposal:
                 if let winner = decision.winner { result.winner = WireValue(winner.value) }
@@ -626,8 +627,8 @@ public final class HubEngine {
 
         /// What follows from an applied write: the stage history, the hand-off assignment, an
         /// approval request becoming pending, an approval decision taking effect.
-        mutating func derive(after w: FieldWrite, on record: inout Record, previousStage: Value, sequence: UInt64, actor: Actor) throws {
-            guard let entity = workspace.entity(record.entity) else { return }
+        mutating func derive(after w: FieldWrite, on record: inout Record, entity: Entity?, previousStage: Value, sequence: UInt64, actor: Actor) throws {
+            guard let entity else { return }
             // The creation records the initial stage itself (its stamp and value); later moves
             // go into the stage log.
             if let sf = entity.stageField, w.kind == .set, w.field == sf, record[sf] != previousStage {

@@ -84,10 +84,6 @@ public struct KnownRecord: Sendable, Hashable {
     public var signature: UInt64
 }
 
-/// The hub's storage, behind one interface so that every backend (SQLite now, PostgreSQL
-/// next) passes the same conformance suite (Tests/OppsStoreTests/HubStorageConformance.swift).
-/// Calls are synchronous and made by one owner at a time; `transaction` makes a group of them
-/// atomic — all of it commits, or none of it.
 /// A savepoint's changes could not be undone (see `HubStorage.savepoint`).
 public struct SavepointLost: Error, CustomStringConvertible {
     public let underlying: any Error
@@ -95,6 +91,10 @@ public struct SavepointLost: Error, CustomStringConvertible {
     public var description: String { "could not undo a failed part of a transaction: \(underlying)" }
 }
 
+/// The hub's storage, behind one interface so that every backend (SQLite now, PostgreSQL
+/// next) passes the same conformance suite (Tests/OppsStoreTests/HubStorageConformance.swift).
+/// Calls are synchronous and made by one owner at a time; `transaction` makes a group of them
+/// atomic — all of it commits, or none of it.
 public protocol HubStorage: AnyObject {
     /// Runs `body` atomically.
     func transaction<T>(_ body: () throws -> T) throws -> T

@@ -163,17 +163,8 @@ public final class ReplicaStore {
     /// Which of `ids` have a confirmed state here, in one query per 500 ids (a page of a first
     /// sync asks about thousands of records, none of them here yet).
     public func withConfirmed(_ ids: [RecordID]) throws -> Set<RecordID> {
-        var out = Set<RecordID>()
-        var start = 0
-        while start < ids.count {
-            let chunk = ids[start..<min(start + 500, ids.count)]
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            for row in try database.query("SELECT id FROM records WHERE confirmed IS NOT NULL AND id IN (\(marks))", chunk.map { .blob($0.bytes) }) {
-                if let b = row[0].bytes, let id = RecordID(bytes: b) { out.insert(id) }
-            }
-            start += 500
-        }
-        return out
+        Set(try database.query(chunking: ids.map { .blob($0.bytes) }) { "SELECT id FROM records WHERE confirmed IS NOT NULL AND id IN (\($0))" }
+            .compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) })
     }
 
     /// The record as the user sees it: confirmed state with pending local writes on top.

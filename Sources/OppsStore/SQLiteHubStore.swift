@@ -460,21 +460,12 @@ public final class SQLiteHubStore: HubStorage {
     }
 
     public func log(records: [RecordID], after: UInt64, limit: Int) throws -> [StoredLogEntry] {
-        // Through the (record, seq) index, in chunks of 500 ids; each chunk's first `limit`
-        // entries hold every entry of the merged first `limit`.
-        var out = [StoredLogEntry]()
-        var start = 0
-        while start < records.count {
-            let chunk = records[start..<min(start + 500, records.count)]
-            start += chunk.count
-            let marks = chunk.map { _ in "?" }.joined(separator: ",")
-            out += try logEntries(database.query("""
-                SELECT seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms FROM log
-                WHERE record IN (\(marks)) AND seq > ? ORDER BY seq LIMIT ?
-                """, chunk.map { .blob($0.bytes) } + [.integer(Int64(after)), .integer(Int64(limit))]))
-        }
-        if records.count > 500 { out.sort { $0.entry.sequence < $1.entry.sequence } }
-        return Array(out.prefix(limit))
+        // Through the (record, seq) index; each chunk's first `limit` entries hold every entry
+        // of the merged first `limit`.
+        let entries = try logEntries(database.query(chunking: records.map { .blob($0.bytes) }, after: [.integer(Int64(after)), .integer(Int64(limit))]) {
+            "SELECT seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms FROM log WHERE record IN (\($0)) AND seq > ? ORDER BY seq LIMIT ?"
+        })
+        return Array(entries.sorted { $0.entry.sequence < $1.entry.sequence }.prefix(limit))
     }
 
     public func touches(after: UInt64, limit: Int) throws -> [LogTouch] {

@@ -321,6 +321,51 @@ import Testing
         return lead.record
     }
 
+    /// A replica that holds a record gets its changes in small pages even when most of the log
+    /// is about records it never sees and most of the record's own changes are hidden from it:
+    /// the pull reads only the held record's entries, and a page that reached the query's limit
+    /// without filling (hidden fields skipped) goes on from the last entry it looked at.
+    @Test func changesToHeldRecordsComeInPagesAmongOthersWrites() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 21)
+            var mia = TestReplica(user: "mia", token: f.tokens["mia"]!, seed: 1)
+            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 2)
+            var tom = TestReplica(user: "tom", token: f.tokens["tom"]!, seed: 3)
+            for r in [mia, max, tom] { _ = try await r.handshake(c) }
+            let lead = mia.create(stage: "lead", using: &rng)
+            _ = try await mia.push(c, [lead])
+            try await mia.pull(c)
+            // Others' work mia never sees: 20 entries.
+            var noise = [FieldWrite]()
+            for i in 0..<10 {
+                let d = tom.create(using: &rng)
+                noise += [d, tom.write(d.record, "name", .text("tom \(i)"))]
+            }
+            _ = try await tom.push(c, noise)
+            // On mia's lead: two hidden writes (discount) before each visible one (score).
+            try await max.pull(c)
+            for i in 0..<4 {
+                for (field, value) in [("discount", Value.decimal(ExactDecimal(units: Int64(100 + i), scale: 2))),
+                                       ("discount", .decimal(ExactDecimal(units: Int64(200 + i), scale: 2))), ("score", .integer(Int64(10 * i)))] {
+                    let r = try await max.push(c, [max.write(lead.record, field, value)])
+                    #expect(r.results.map(\.outcome) == [.applied])
+                    try await max.pull(c)
+                }
+            }
+            let pages = try await mia.pull(c, maxChanges: 2)
+            #expect(pages >= 3, "\(pages) pages")
+            #expect(mia.state[lead.record]?["score"] == .integer(30))
+            #expect(mia.state[lead.record]?.fields["discount"] == nil)
+            #expect(mia.checkpoints.last?.checksum == mia.checksum.value)
+            var fresh = TestReplica(user: "mia", token: f.tokens["mia"]!, seed: 4)
+            _ = try await fresh.handshake(c)
+            try await fresh.pull(c)
+            #expect(mia.state == fresh.state)
+        }
+    }
+
     @Test func handedOffLeadsGoRoundRobinWithinTheTerritorySkippingRepsAtCapacity() async throws {
         var users = HubFixture.team
         users.append(HubUser(name: "bob", role: "sales", territory: "north", manager: "max", capacity: 0))

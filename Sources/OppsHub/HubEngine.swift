@@ -597,8 +597,8 @@ public final class HubEngine {
                     result.conflict = try conflict(w.record, w.entity, w.field, outcome: .lost, rule: decision.rule, loser: displaced, winner: winner, owner: record?.owner)
                 }
                 if var r = record {
-                    try derive(after: w, on: &r, entity: r.entity == w.entity ? entity : workspace.entity(r.entity), previousStage: previousStage,
-                               sequence: result.sequence, actor: actor)
+                    // Applied or won only through `resolve`, which refuses a write naming another entity than its record's.
+                    try derive(after: w, on: &r, entity: entity, previousStage: previousStage, sequence: result.sequence, actor: actor)
                 }
             case .lost, .rejected, .proposal:
                 if let winner = decision.winner { result.winner = WireValue(winner.value) }
@@ -976,18 +976,29 @@ public final class HubEngine {
                 }
                 return true
             }
-            /// Takes the wanted entries of `entries` (in sequence order) until the page is full;
-            /// false when it filled before the end.
-            func take(_ entries: [StoredLogEntry]) -> Bool {
+            /// The wanted entries of `entries` (in sequence order) a page holding `count` changes
+            /// and `size` bytes still takes: those, its size after them, the last entry looked at,
+            /// and whether the page filled before the end.
+            func select(_ entries: [StoredLogEntry], count: Int, size: Int) -> (taken: [LogEntry], size: Int, last: UInt64?, filled: Bool) {
+                var taken = [LogEntry](), size = size, last: UInt64?
                 for stored in entries {
                     let e = stored.entry
-                    if response.changes.count >= maxChanges || bytes >= maxBytes { return false }
-                    cursor = e.sequence
+                    if count + taken.count >= maxChanges || size >= maxBytes { return (taken, size, last, true) }
+                    last = e.sequence
                     guard wanted(e) else { continue }
-                    response.changes.append(change(e))
-                    bytes += 24 + e.value.storedBytes.count
+                    taken.append(e)
+                    size += 24 + e.value.storedBytes.count
                 }
-                return true
+                return (taken, size, last, false)
+            }
+            /// Puts the wanted entries of `entries` on this page until it is full; false when it
+            /// filled before the end.
+            func take(_ entries: [StoredLogEntry]) -> Bool {
+                let s = select(entries, count: response.changes.count, size: bytes)
+                response.changes += s.taken.map(change)
+                bytes = s.size
+                if let last = s.last { cursor = last }
+                return !s.filled
             }
             // Only records the replica holds can have changes for it, and the snapshot knows
             // which records changed since the cursor: reading just their entries keeps a pull's
@@ -1005,14 +1016,13 @@ public final class HubEngine {
                     // A scan of the whole log must take the same entries (this page may stop sooner).
                     var taken = [UInt64]()
                     var at = from, size = bytesBefore
-                    scan: while at < head {
+                    while at < head {
                         let all = try store.log(after: at, limit: 1000)
-                        guard !all.isEmpty else { break }
-                        for s in all {
-                            if taken.count >= maxChanges || size >= maxBytes { break scan }
-                            at = s.entry.sequence
-                            if wanted(s.entry) { taken.append(s.entry.sequence); size += 24 + s.entry.value.storedBytes.count }
-                        }
+                        let s = select(all, count: taken.count, size: size)
+                        taken += s.taken.map(\.sequence)
+                        size = s.size
+                        guard let last = s.last, !s.filled else { break }
+                        at = last
                     }
                     let got = response.changes.map(\.sequence)
                     guard taken.starts(with: got), more || taken.count == got.count else {
@@ -1020,14 +1030,14 @@ public final class HubEngine {
                     }
                 }
             } else {
-                scan: while cursor < head {
+                while cursor < head {
                     let entries = try store.log(after: cursor, limit: min(1000, maxChanges))
                     if entries.isEmpty {
                         // Compacted away: whole records (entered) carry that state; nothing more to scan.
                         cursor = head
                         break
                     }
-                    if !take(entries) { more = true; break scan }
+                    if !take(entries) { more = true; break }
                 }
             }
             if cursor < head { more = true }

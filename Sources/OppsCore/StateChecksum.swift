@@ -25,28 +25,24 @@ public struct StateChecksum: Sendable, Hashable, CustomStringConvertible {
 
     public mutating func add(_ record: Record, workspace: Workspace) {
         records += 1
-        for t in Self.terms(of: record, workspace: workspace) { value &+= t }
+        value &+= Self.term(of: record, workspace: workspace)
     }
 
     public mutating func remove(_ record: Record, workspace: Workspace) {
         records -= 1
-        for t in Self.terms(of: record, workspace: workspace) { value &-= t }
+        value &-= Self.term(of: record, workspace: workspace)
     }
 
     /// The sum of a record's terms: what it adds to a checksum (subtract it when it leaves).
     public static func term(of record: Record, workspace: Workspace) -> UInt64 {
-        terms(of: record, workspace: workspace).reduce(0, &+)
+        let entity = workspace.entity(record.entity)
+        var sum: UInt64 = 0
+        forEachTerm(of: record, number: { entity?.field($0)?.number }) { sum &+= $0 }
+        return sum
     }
 
     /// Adds or removes a precomputed record term.
     public mutating func add(term: UInt64) { value &+= term; records += 1 }
-
-    static func terms(of record: Record, workspace: Workspace) -> [UInt64] {
-        let entity = workspace.entity(record.entity)
-        var out = [UInt64]()
-        forEachTerm(of: record, number: { entity?.field($0)?.number }) { out.append($0) }
-        return out
-    }
 
     /// `term(of:workspace:)` with the field numbers looked up in a prebuilt table (a page apply
     /// computes one per record it touches).

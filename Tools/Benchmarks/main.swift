@@ -19,21 +19,42 @@ nonisolated(unsafe) var pause = 0.0
 nonisolated(unsafe) var steadyInterval = 10.0
 nonisolated(unsafe) var steadyWindow = 20.0
 nonisolated(unsafe) var level: Int32 = HubConfiguration(dataDirectory: "").compressionLevel
-var args = Array(CommandLine.arguments.dropFirst())
+let usage = "usage: opps-bench [--only wire|ingest|cold|roundtrip|metadata|concurrent] [--cold N] [--round-trip N] [--concurrent N,M] [--level 1-9 (hub response compression)] [--pause S (before each timed phase, to attach a profiler)] [--interval S --window S (steady load: each replica syncs every S s on average, for S s)]\n"
+/// Bad input: one line saying what is wrong, and the usage exit code.
+func refuse(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("opps-bench: \(message)\n".utf8))
+    exit(64)
+}
+nonisolated(unsafe) var args = Array(CommandLine.arguments.dropFirst())
+/// The value after `flag`, parsed and checked.
+func value<T>(_ flag: String, _ parse: (String) -> T?, _ valid: (T) -> Bool = { _ in true }, _ expected: String) -> T {
+    guard !args.isEmpty else { refuse("\(flag) needs a value (\(expected))") }
+    let text = args.removeFirst()
+    guard let v = parse(text), valid(v) else { refuse("\(flag) \(text): expected \(expected)") }
+    return v
+}
 while !args.isEmpty {
     let a = args.removeFirst()
     switch a {
-    case "--only": only = args.removeFirst()
-    case "--cold": coldRecords = Int(args.removeFirst())!
-    case "--round-trip": roundTripRecords = Int(args.removeFirst())!
-    case "--concurrent": concurrent = args.removeFirst().split(separator: ",").compactMap { Int($0) }
-    case "--level": level = Int32(args.removeFirst())!
-    case "--pause": pause = Double(args.removeFirst())!
-    case "--interval": steadyInterval = Double(args.removeFirst())!
-    case "--window": steadyWindow = Double(args.removeFirst())!
+    case "--help", "-h":
+        print(usage, terminator: "")
+        exit(0)
+    case "--only":
+        only = value(a, { $0 }, { ["wire", "ingest", "cold", "roundtrip", "metadata", "concurrent"].contains($0) }, "wire, ingest, cold, roundtrip, metadata or concurrent")
+    case "--cold": coldRecords = value(a, { Int($0) }, { $0 > 0 }, "a positive count")
+    case "--round-trip": roundTripRecords = value(a, { Int($0) }, { $0 > 0 }, "a positive count")
+    case "--concurrent":
+        concurrent = value(a, { t in
+            let n = t.split(separator: ",").map { Int($0) }
+            return n.contains(nil) ? nil : n.compactMap { $0 }
+        }, { !$0.isEmpty && $0.allSatisfy { $0 > 0 } }, "positive counts separated by commas")
+    case "--level": level = value(a, { Int32($0) }, { (1...9).contains($0) }, "a zlib level 1-9")
+    case "--pause": pause = value(a, { Double($0) }, { $0 >= 0 }, "seconds")
+    case "--interval": steadyInterval = value(a, { Double($0) }, { $0 > 0 }, "seconds above 0")
+    case "--window": steadyWindow = value(a, { Double($0) }, { $0 > 0 }, "seconds above 0")
     default:
-        FileHandle.standardError.write(Data("usage: opps-bench [--only wire|ingest|cold|roundtrip|metadata|concurrent] [--cold N] [--round-trip N] [--concurrent N,M] [--level 1-9 (hub response compression)] [--pause S (before each timed phase, to attach a profiler)] [--interval S --window S (steady load: each replica syncs every S s on average, for S s)]\n".utf8))
-        exit(64)
+        FileHandle.standardError.write(Data(usage.utf8))
+        refuse("unknown argument \(a)")
     }
 }
 func wanted(_ name: String) -> Bool { only == nil || only == name }

@@ -44,6 +44,10 @@ public enum RuleID: String, Sendable, Hashable, CaseIterable {
     case notVisible = "not-visible"
     case readOnly = "read-only"
     case appendOnly = "append-only"
+    /// A write-once field already holds a value (I14): a change is a new record.
+    case writeOnce = "write-once"
+    /// The write's clock is further ahead of the hub's than the workspace allows (I15).
+    case clockAhead = "clock-ahead"
     case recordMissing = "record-missing"
     case recordExists = "record-exists"
     case recordDeleted = "record-deleted"
@@ -60,6 +64,9 @@ public enum RuleID: String, Sendable, Hashable, CaseIterable {
     case alreadyDecided = "already-decided"
     /// The requested value of an approval an approver rejected (kept as the requester's conflict).
     case approvalRejected = "approval-rejected"
+    /// An approval whose request can no longer be written as asked (the target, the requester's
+    /// or the approver's rights changed): rejected, the approver's decision kept as a conflict.
+    case requestInvalid = "request-invalid"
     // Proposal
     case proposeOnly = "propose-only"
     case approvalRequired = "approval-required"

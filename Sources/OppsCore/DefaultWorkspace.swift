@@ -6,7 +6,7 @@ extension Workspace {
     public static let defaultDocument: String = #"""
 {
   "format": "oppsync-workspace/1",
-  "version": 2,
+  "version": 3,
   "name": "default",
   "description": "The default pipeline of DOMAIN.md: five roles, eight stages, the ownership matrix.",
   "checkin_skew_minutes": 10, "stale_days": 14,
@@ -229,18 +229,20 @@ extension Workspace {
       "groups": {
         "request": {"marketing": "write if creator; read", "sales": "write if creator; read", "expert": "write if creator; read",
                     "success": "write if creator; read", "manager": "read"},
+        "request_value": {"marketing": "write if creator", "sales": "write if creator; read", "expert": "write if creator; read",
+                          "success": "write if creator; read", "manager": "read"},
         "decision": {"marketing": "read", "sales": "read", "success": "read", "expert": "read", "manager": "own"}
       },
       "fields": [
-        {"name": "opportunity", "number": 1, "type": "reference", "entity": "opportunity", "group": "request"},
-        {"name": "kind", "number": 2, "type": "enum", "members": ["discount", "amount", "loss", "reopen", "team", "change"], "group": "request"},
-        {"name": "requested", "number": 3, "type": "text", "group": "request"},
+        {"name": "opportunity", "number": 1, "type": "reference", "entity": "opportunity", "group": "request", "write_once": true},
+        {"name": "kind", "number": 2, "type": "enum", "members": ["discount", "amount", "loss", "reopen", "team", "change"], "group": "request", "write_once": true},
+        {"name": "requested", "number": 3, "type": "text", "group": "request_value", "write_once": true},
         {"name": "state", "number": 4, "type": "enum", "members": ["pending", "approved", "rejected"], "group": "decision"},
         {"name": "decided_by", "number": 5, "type": "user", "group": "decision"},
         {"name": "note", "number": 6, "type": "text", "group": "decision"},
-        {"name": "target", "number": 7, "type": "text", "group": "request"},
-        {"name": "field", "number": 8, "type": "text", "group": "request"},
-        {"name": "value", "number": 9, "type": "text", "group": "request"}
+        {"name": "target", "number": 7, "type": "text", "group": "request", "write_once": true},
+        {"name": "field", "number": 8, "type": "text", "group": "request", "write_once": true},
+        {"name": "value", "number": 9, "type": "text", "group": "request_value", "write_once": true}
       ]
     },
     {
@@ -253,9 +255,9 @@ extension Workspace {
         "membership_state": {"sales": "propose; read", "expert": "read", "success": "read", "manager": "own"}
       },
       "fields": [
-        {"name": "opportunity", "number": 1, "type": "reference", "entity": "opportunity", "group": "membership"},
-        {"name": "user", "number": 2, "type": "user", "group": "membership"},
-        {"name": "role", "number": 3, "type": "enum", "members": ["sales", "expert", "success"], "group": "membership"},
+        {"name": "opportunity", "number": 1, "type": "reference", "entity": "opportunity", "group": "membership", "write_once": true},
+        {"name": "user", "number": 2, "type": "user", "group": "membership", "write_once": true},
+        {"name": "role", "number": 3, "type": "enum", "members": ["sales", "expert", "success"], "group": "membership", "write_once": true},
         {"name": "state", "number": 4, "type": "enum", "members": ["requested", "active", "removed"], "group": "membership_state"}
       ]
     }

@@ -167,21 +167,28 @@ public struct Pipeline: Sendable {
 /// Amounts totalled per currency, never across currencies.
 public struct CurrencyTotals: Sendable, Hashable {
     public private(set) var totals: [String: ExactDecimal] = [:]
+    /// Currencies whose total no longer fits 18 digits: shown as such, never wrapped.
+    public private(set) var overflowed: Set<String> = []
 
     public init() {}
 
     public mutating func add(_ amount: Value, currency: Value) {
         guard case let .decimal(a) = amount else { return }
         let code: String = if case let .member(c) = currency { c } else { "?" }
+        guard !overflowed.contains(code) else { return }
         guard let current = totals[code] else { totals[code] = a; return }
         let scale = max(a.scale, current.scale)
-        guard let x = current.rescaled(to: scale), let y = a.rescaled(to: scale) else { return }
-        totals[code] = ExactDecimal(units: x.units &+ y.units, scale: scale)
+        guard let x = current.rescaled(to: scale), let y = a.rescaled(to: scale) else { overflowed.insert(code); return }
+        let (sum, overflow) = x.units.addingReportingOverflow(y.units)
+        guard !overflow, sum.magnitude <= UInt64(ExactDecimal.maxUnits) else { overflowed.insert(code); return }
+        totals[code] = ExactDecimal(units: sum, scale: scale)
     }
 
+    func text(_ code: String) -> String { overflowed.contains(code) ? "(beyond 18 digits)" : totals[code]!.description }
+
     /// `CNY 120000.00, USD 5000.00`, currencies in name order.
-    public var description: String { totals.keys.sorted().map { "\($0) \(totals[$0]!)" }.joined(separator: ", ") }
-    public var json: JSON { .object(totals.keys.sorted().map { ($0, JSON.string(totals[$0]!.description)) }) }
+    public var description: String { totals.keys.sorted().map { "\($0) \(text($0))" }.joined(separator: ", ") }
+    public var json: JSON { .object(totals.keys.sorted().map { ($0, JSON.string(text($0))) }) }
 }
 
 // MARK: - Durations

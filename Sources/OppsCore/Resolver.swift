@@ -195,6 +195,11 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
     if entity.appendOnly, current != nil || w.author != record.creator {
         return refuseNormalised(.appendOnly, "\(entity.name) records are append-only")
     }
+    // I14: a write-once field never changes once it holds a value — not even by its writer — so
+    // an approval request is what its approver saw, and a membership names one user for good.
+    if field.writeOnce, let current, !current.value.isNull {
+        return refuseNormalised(.writeOnce, "\(field.name) is set once: make a new \(entity.name) instead")
+    }
     // Commercial fields are locked while an approval is pending (DOMAIN.md approvals).
     if let ap = ws.approvals, !ap.approvers.contains(c.actor.role), ap.lockGroups.contains(field.group),
        entity.field(ap.stateField) != nil, record[ap.stateField] == .member("pending") {

@@ -70,6 +70,29 @@ public enum Value: Sendable, Hashable {
 
     public var isNull: Bool { if case .null = self { return true }; return false }
 
+    // MARK: Ranges (merge-semantics.md §1.1)
+
+    /// The most UTF-8 bytes a text or member value may hold: four bytes for each of the
+    /// 1,000,000 characters the longest text field may declare.
+    public static let maxTextBytes = 4_000_000
+    /// The most UTF-8 bytes of an enumeration member.
+    public static let maxMemberBytes = 256
+
+    /// Nil when the value lies in its kind's range (merge-semantics.md §1.1), else why not.
+    /// Every value a user sends is checked against this before anything reads it, so no
+    /// arithmetic on a stored value can trap: dates and timestamps fall within years 1–9999,
+    /// decimals have at most 18 digits and 18 after the point, texts and members are bounded.
+    public var rangeProblem: String? {
+        switch self {
+        case .null, .integer, .boolean, .reference: return nil
+        case let .text(s): return s.utf8.count <= Value.maxTextBytes ? nil : "text longer than \(Value.maxTextBytes) bytes"
+        case let .member(m): return m.utf8.count <= Value.maxMemberBytes ? nil : "member longer than \(Value.maxMemberBytes) bytes"
+        case let .decimal(d): return d.isInRange ? nil : "decimal beyond 18 digits"
+        case let .date(d): return CivilDate.range.contains(d.daysSinceEpoch) ? nil : "date outside years 1–9999"
+        case let .timestamp(t): return Timestamp.range.contains(t.milliseconds) ? nil : "timestamp outside years 1–9999"
+        }
+    }
+
     // MARK: Typed JSON form (vectors, debugging, --json of the command line)
 
     /// `null`, or a one-member object naming the kind: `{"decimal": "12000.00"}`.
@@ -158,6 +181,12 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
 
     /// The largest scale accepted: 18 digits after the point.
     public static let maxScale: UInt8 = 18
+    /// The largest magnitude of `units`: 18 digits (merge-semantics.md §1.1), so the sum of
+    /// nine values never overflows and `rescaled` reports instead of trapping.
+    public static let maxUnits: Int64 = 999_999_999_999_999_999
+
+    /// True when scale and units are within the ranges above.
+    public var isInRange: Bool { scale <= ExactDecimal.maxScale && units.magnitude <= UInt64(ExactDecimal.maxUnits) }
 
     public init(units: Int64, scale: UInt8) {
         precondition(scale <= ExactDecimal.maxScale, "scale above 18")
@@ -177,7 +206,7 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
               parts.count == 1 || !fraction.isEmpty
         else { throw ValueError("not a decimal number: \(text)") }
         guard fraction.count <= Int(ExactDecimal.maxScale) else { throw ValueError("too many digits after the point: \(text)") }
-        guard let u = Int64(whole + fraction) else { throw ValueError("decimal out of range: \(text)") }
+        guard let u = Int64(whole + fraction), u <= ExactDecimal.maxUnits else { throw ValueError("decimal beyond 18 digits: \(text)") }
         self.units = negative ? -u : u
         self.scale = UInt8(fraction.count)
     }
@@ -190,7 +219,7 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
             var u = units
             for _ in 0..<(newScale - scale) {
                 let (m, o) = u.multipliedReportingOverflow(by: 10)
-                if o { return nil }
+                if o || m.magnitude > UInt64(ExactDecimal.maxUnits) { return nil }
                 u = m
             }
             return ExactDecimal(units: u, scale: newScale)
@@ -239,6 +268,9 @@ extension Character {
 public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var daysSinceEpoch: Int32
 
+    /// 0001-01-01 through 9999-12-31, in days since 1970-01-01 (merge-semantics.md §1.1).
+    public static let range: ClosedRange<Int32> = -719_162...2_932_896
+
     public init(daysSinceEpoch: Int32) { self.daysSinceEpoch = daysSinceEpoch }
 
     public init?(year: Int, month: Int, day: Int) {
@@ -259,9 +291,13 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public var components: (year: Int, month: Int, day: Int) { CivilDate.civil(fromDays: Int(daysSinceEpoch)) }
 
-    public var description: String {
-        let c = components
-        return pad(c.year, 4) + "-" + pad(c.month, 2) + "-" + pad(c.day, 2)
+    /// Total over every Int32 (a stored value outside the range still prints).
+    public var description: String { CivilDate.text(days: Int64(daysSinceEpoch)) }
+
+    /// `YYYY-MM-DD` of any day count: Int arithmetic, no narrowing, so no input traps.
+    static func text(days: Int64) -> String {
+        let c = civil(fromDays: Int(days))
+        return (c.year < 0 ? "-" : "") + pad(abs(c.year), 4) + "-" + pad(c.month, 2) + "-" + pad(c.day, 2)
     }
 
     public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool { lhs.daysSinceEpoch < rhs.daysSinceEpoch }
@@ -314,6 +350,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     public var milliseconds: Int64
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
 
+    /// 0001-01-01T00:00:00.000Z through 9999-12-31T23:59:59.999Z (merge-semantics.md §1.1).
+    public static let range: ClosedRange<Int64> =
+        Int64(CivilDate.range.lowerBound) * 86_400_000...(Int64(CivilDate.range.upperBound) + 1) * 86_400_000 - 1
+
     /// Parses `YYYY-MM-DDTHH:MM:SS[.sss]Z`.
     public init(parsing text: String) throws(ValueError) {
         let bad = ValueError("not a UTC timestamp (YYYY-MM-DDTHH:MM:SS[.sss]Z): \(text)")
@@ -336,11 +376,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         milliseconds = Int64(date.daysSinceEpoch) * 86_400_000 + Int64(h * 3_600_000 + m * 60_000 + s * 1000 + ms)
     }
 
-    /// The calendar date of this instant in UTC.
+    /// The calendar date of this instant in UTC (clamped to the date range: an instant outside
+    /// it has no calendar date a report could use, and must not trap).
     public var date: CivilDate {
-        CivilDate(daysSinceEpoch: Int32(floorDiv(milliseconds, 86_400_000)))
+        let day = floorDiv(milliseconds, 86_400_000)
+        return CivilDate(daysSinceEpoch: Int32(min(max(day, Int64(CivilDate.range.lowerBound)), Int64(CivilDate.range.upperBound))))
     }
 
+    /// Total over every Int64 (a stored value outside the range still prints).
     public var description: String {
         let day = floorDiv(milliseconds, 86_400_000)
         var rest = Int(milliseconds - day * 86_400_000)
@@ -348,7 +391,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let m = rest / 60_000; rest %= 60_000
         let s = rest / 1000
         let ms = rest % 1000
-        return CivilDate(daysSinceEpoch: Int32(day)).description + "T" + pad(h, 2) + ":" + pad(m, 2) + ":" + pad(s, 2) + "." + pad(ms, 3) + "Z"
+        return CivilDate.text(days: day) + "T" + pad(h, 2) + ":" + pad(m, 2) + ":" + pad(s, 2) + "." + pad(ms, 3) + "Z"
     }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }

@@ -267,7 +267,7 @@ private struct WorkspaceReader {
         if let list = node["fields"]?.array {
             for (i, f) in list.enumerated() {
                 let fp = "\(p).fields[\(i)]"
-                guard object(f, fp, keys: ["name", "number", "type", "group", "scale", "members", "entity", "max_length", "title"]) else { continue }
+                guard object(f, fp, keys: ["name", "number", "type", "group", "scale", "members", "entity", "max_length", "title", "write_once"]) else { continue }
                 guard let fname = self.name(f["name"], fp + ".name", in: f),
                       let fnum = integer(f["number"], fp + ".number", in: f, range: 1...65535),
                       let tname = string(f["type"], fp + ".type", in: f),
@@ -294,7 +294,9 @@ private struct WorkspaceReader {
                     issue(f["type"]!, fp + ".type", "unknown type \"\(tname)\" (text, integer, decimal, date, timestamp, enum, boolean, reference, user)")
                     type = nil
                 }
-                if let type { fields.append(Field(name: fname, number: UInt32(fnum), type: type, group: group)) }
+                let once = bool(f["write_once"], fp + ".write_once", default: false)
+                if once, fname == stageField { issue(f["write_once"]!, fp + ".write_once", "the stage field cannot be write-once") }
+                if let type { fields.append(Field(name: fname, number: UInt32(fnum), type: type, group: group, writeOnce: once)) }
             }
         } else {
             issue(node, p + ".fields", "missing or not an array")

@@ -227,12 +227,17 @@ public struct Field: Sendable, Hashable {
     public var number: UInt32
     public var type: FieldType
     public var group: String
+    /// Set once, never changed (merge-semantics.md I14): what an approval request asks for, which
+    /// user a membership names. A change is a new record, so what an approver decided is what
+    /// the record still says.
+    public var writeOnce: Bool
 
-    public init(name: String, number: UInt32, type: FieldType, group: String) {
+    public init(name: String, number: UInt32, type: FieldType, group: String, writeOnce: Bool = false) {
         self.name = name
         self.number = number
         self.type = type
         self.group = group
+        self.writeOnce = writeOnce
     }
 }
 

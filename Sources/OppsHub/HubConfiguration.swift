@@ -24,6 +24,10 @@ public struct HubConfiguration: Sendable {
     /// 8.2 — compression was on the critical path of every page (BENCHMARKS.md).
     public var compressionLevel: Int32 = 1
     public var clock: any PhysicalClock
+    /// How far ahead of the hub's clock a write's stamp may be (merge-semantics.md I15): a
+    /// day, so a laptop whose clock was set to local time as if it were UTC (UTC+14 at most)
+    /// still syncs, while a clock set to a far year cannot win every conflict for good.
+    public var maxClockAheadMilliseconds: Int64 = 86_400_000
     /// Check every brought-forward visibility snapshot against a full build, refusing the pull
     /// when they differ (tests and the simulator turn it on; it costs a full build per pull).
     public var verifySnapshots = false

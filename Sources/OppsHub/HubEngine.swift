@@ -141,6 +141,7 @@ public final class HubEngine {
             if try store.user(named: user.name) != nil { throw HubError.invalid("user \"\(user.name)\" already exists") }
             try store.addUser(user, now: now)
             try store.addToken(hash: Token.hash(token), user: user.name, now: now)
+            try store.audit(action: "user", subject: user.name, detail: "added as \(user.role)", now: now)
         }
         directoryMarker = nil
         return token
@@ -289,7 +290,8 @@ public final class HubEngine {
     // MARK: Authentication
 
     public func authenticate(authorization: String?) throws -> HubUser {
-        guard let header = authorization, header.hasPrefix("Bearer ") else {
+        // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` is `Bearer`.
+        guard let header = authorization, header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw WireError(.unauthenticated, "send Authorization: Bearer <token>")
         }
         let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
@@ -306,6 +308,9 @@ public final class HubEngine {
             throw WireError(.protocolVersionUnsupported, "this hub speaks protocol \(ProtocolVersion.minimum)–\(ProtocolVersion.current)")
         }
         guard let replicaID = ReplicaID(bytes: request.replica) else { throw WireError(.invalidId, "replica id is 16 bytes") }
+        // The hub stamps its own writes with its id: a replica claiming it would break the
+        // uniqueness of stamps (merge-semantics.md §2).
+        guard replicaID != hubReplica else { throw WireError(.replicaNotYours, "this replica id is the hub's own") }
         // Registration and last-seen are bookkeeping: a push saves the row durably with its batch.
         try store.bookkeeping {
             if var row = try store.replica(replicaID) {
@@ -492,7 +497,10 @@ public final class HubEngine {
         }
         var relationCache: [RecordID: (user: UserName, owner: UserName?, relations: Set<Relation>)] = [:]
 
-        /// Whether `user` may see `record` (for entities that hang off a parent: the parent).
+        /// Whether `actor` may see `record`: the rule of the pull (VisibilitySnapshot.swift). A
+        /// staged record by the role's conditions; a record hanging off a deal with that deal; an
+        /// account or contact when the user created it or sees a deal that references it. A
+        /// record whose parent is not set yet is its creator's alone.
         mutating func visible(_ record: Record, to actor: Actor) throws -> Bool {
             guard let entity = workspace.entity(record.entity) else { return false }
             if entity.stageField != nil {
@@ -502,7 +510,27 @@ public final class HubEngine {
                 guard let parent = try self.record(parentID) else { return false }
                 return try visible(parent, to: actor)
             }
-            return true
+            if record.creator == actor.user { return true }
+            if entity.visibleVia != nil { return false }
+            if let known = referencedVisible[record.id], known.user == actor.user { return known.visible }
+            var seen = false
+            for id in try store.referrers(of: record.id) {
+                if let deal = try self.record(id), try visible(deal, to: actor) { seen = true; break }
+            }
+            referencedVisible[record.id] = (actor.user, seen)
+            return seen
+        }
+        /// Accounts and contacts found visible (or not) through the deals referencing them, per batch.
+        var referencedVisible: [RecordID: (user: UserName, visible: Bool)] = [:]
+
+        /// Whether `actor` may read what a field (or, with no field, the record) of `record`
+        /// holds now: what an answer or a conflict may show them (merge-semantics.md I16).
+        mutating func mayRead(_ record: Record?, field: String?, actor: Actor) throws -> Bool {
+            guard let record else { return true }
+            guard try visible(record, to: actor) else { return false }
+            guard let field, !field.isEmpty else { return true }
+            let rel = try relations(of: actor.user, to: record)
+            return workspace.permission(actor: actor, relations: rel, record: record, entity: record.entity, field: field) != .hidden
         }
 
         mutating func conflict(_ record: RecordID, _ entity: String, _ field: String, outcome: Outcome, rule: RuleID, loser: FieldState,
@@ -558,13 +586,23 @@ public final class HubEngine {
             let recordEntity = record.map { $0.entity == w.entity ? entity : workspace.entity($0.entity) } ?? nil
             let previousStage: Value = entity?.stageField.map { record?[$0] ?? .null } ?? .null
             var decision: Decision
+            // I15: a stamp far ahead of the hub's clock would win every equal-authority conflict
+            // for good and falsify the stage history; it is refused (the author sees why).
+            if w.stamp.hlc.milliseconds > hubTime + engine.configuration.maxClockAheadMilliseconds {
+                decision = Decision(outcome: .rejected, rule: .clockAhead,
+                                    detail: "this device's clock is more than \(engine.configuration.maxClockAheadMilliseconds / 60_000) minutes ahead of the hub's: set it right",
+                                    winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
             // Records that hang off another (activities, tasks) are writable only with it visible.
-            if let r = record, recordEntity?.stageField == nil, !(try visible(r, to: actor)) {
+            } else if let r = record, recordEntity?.stageField == nil, !(try visible(r, to: actor)) {
                 decision = Decision(outcome: .rejected, rule: .notVisible, detail: "the record it belongs to is not visible to this user",
                                     winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
-            } else if record != nil, w.kind == .set, let via = recordEntity?.visibleVia, w.field == via,
-                      case let .reference(target) = w.value, !(try self.record(target).map { try visible($0, to: actor) } ?? false) {
-                decision = Decision(outcome: .rejected, rule: .notVisible, detail: "\(via) must be a record visible to this user",
+            } else if record != nil, w.kind == .set, case let .reference(targetEntity)? = recordEntity?.field(w.field)?.type,
+                      case let .reference(target) = w.value,
+                      !(try self.record(target).map { $0.entity == targetEntity && !$0.isDeleted ? try visible($0, to: actor) : false } ?? false) {
+                // A reference makes its target visible to whoever sees the record (an account with
+                // its deals), so it may only name a live record of the field's entity the writer
+                // already sees: pointing a deal at someone else's account would reveal it.
+                decision = Decision(outcome: .rejected, rule: .notVisible, detail: "\(w.field) must name a visible \(targetEntity) record",
                                     winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
             } else if w.kind == .set, case .user? = entity?.field(w.field)?.type, case let .text(name) = w.value,
                       engine.directory.users[name] == nil {
@@ -572,6 +610,13 @@ public final class HubEngine {
                                     winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
             } else {
                 decision = resolve(current: current, incoming: w, context: context)
+            }
+            // I16: the answer carries the value that holds only to a writer who may read it: a
+            // refused write to a hidden field or an unseen record learns the rule, not the value.
+            let readable = try decision.outcome.holds || mayRead(record, field: w.kind == .set ? w.field : nil, actor: actor)
+            if !readable {
+                decision.winner = nil
+                if try !mayRead(record, field: nil, actor: actor) { decision.detail = "the record is not visible to this user" }
             }
             var result = WriteResult()
             result.outcome = WireOutcome(decision.outcome)
@@ -665,26 +710,10 @@ public final class HubEngine {
         mutating func approvalEffects(_ request: inout Record, write w: FieldWrite, actor: Actor, approvals ap: Approvals) throws {
             guard case let .reference(dealID) = request["opportunity"], var deal = try self.record(dealID) else { return }
             if request["state"].isNull, w.field != "state", w.author == request.creator {
-                guard case let .text(targetText) = request["target"], case let .text(fieldName) = request["field"],
-                      let valueState = request.fields["value"] else { return }
-                var target: Record?
-                if let id = RecordID(parsing: targetText) { target = id == deal.id ? deal : try self.record(id) }
-                var problem: String?
-                if let target, let e = workspace.entity(target.entity) {
-                    if target.id != deal.id, e.visibleVia.map({ target[$0] }) != .reference(deal.id) {
-                        problem = "the target does not belong to the opportunity"
-                    } else if let f = e.field(fieldName) {
-                        switch f.type.value(canonical: Self.requestedText(valueState)) {
-                        case let .failure(err): problem = "\(fieldName): \(err.message)"
-                        case let .success(.text(name)) where f.type == .user && engine.directory.users[name] == nil:
-                            problem = "\(fieldName) names no user of this hub"
-                        default: break
-                        }
-                    } else { problem = "\(e.name) has no field \(fieldName)" }
-                } else { problem = "no such target record" }
-                if let problem {
+                guard case .text = request["target"], case .text = request["field"], request.fields["value"] != nil else { return }
+                if case let .failure(problem) = try requested(request, deal: deal, approver: nil) {
                     try write(&request, "state", .member("rejected"))
-                    try write(&request, "note", .text("invalid request: " + problem))
+                    try write(&request, "note", .text("invalid request: " + problem.message))
                 } else {
                     try write(&request, "state", .member("pending"))
                     if ap.locks(kind: request["kind"]), workspace.entity(deal.entity)?.field(ap.stateField) != nil {
@@ -695,33 +724,90 @@ public final class HubEngine {
                 try put(request)
                 return
             }
-            guard w.field == "state", ap.approvers.contains(actor.role), case let .member(decision) = request["state"],
+            guard w.field == "state", ap.approvers.contains(actor.role), case var .member(decision) = request["state"],
                   decision == "approved" || decision == "rejected" else { return }
             try write(&request, "decided_by", .text(actor.user))
-            try put(request)
-            guard case let .text(targetText) = request["target"], let targetID = RecordID(parsing: targetText), case let .text(fieldName) = request["field"],
-                  var target = try self.record(targetID), !target.isDeleted, let targetEntity = workspace.entity(target.entity),
-                  let field = targetEntity.field(fieldName), let valueState = request.fields["value"],
-                  case let .success(value) = field.type.value(canonical: Self.requestedText(valueState)) else { return }
-            if decision == "approved" {
-                let before = targetEntity.stageField.map { target[$0] } ?? .null
-                try write(&target, fieldName, value, author: actor.user, authority: .override)
-                if fieldName == targetEntity.stageField, value != before {
-                    try recordStageChange(of: &target, at: w.stamp.hlc.milliseconds, by: actor.user)
-                    try assignIfHandedOff(&target)
+            var target: Record?
+            switch try requested(request, deal: deal, approver: actor) {
+            case let .success(r):
+                target = r.target
+                if decision == "approved" {
+                    var t = r.target
+                    let targetEntity = workspace.entity(t.entity)
+                    let before = targetEntity?.stageField.map { t[$0] } ?? .null
+                    try write(&t, r.field, r.value, author: actor.user, authority: .override)
+                    if r.field == targetEntity?.stageField, r.value != before {
+                        try recordStageChange(of: &t, at: w.stamp.hlc.milliseconds, by: actor.user)
+                        try assignIfHandedOff(&t)
+                    }
+                    try put(t)
+                    target = t
+                } else {
+                    let requester = request.creator
+                    let loser = FieldState(value: r.value, stamp: request.fields["value"]?.stamp ?? w.stamp, author: requester, authority: .propose)
+                    _ = try conflict(r.target.id, r.target.entity, r.field, outcome: .rejected, rule: .approvalRejected, loser: loser,
+                                     winner: r.target.fields[r.field], owner: deal.owner)
                 }
-                try put(target)
-            } else {
-                let requester = request.creator
-                let loser = FieldState(value: value, stamp: valueState.stamp, author: requester, authority: .propose)
-                _ = try conflict(target.id, target.entity, fieldName, outcome: .rejected, rule: .approvalRejected, loser: loser,
-                                 winner: target.fields[fieldName], owner: deal.owner)
+            case let .failure(problem):
+                // What the approver approved can no longer be written as it was asked (I13): the
+                // request is rejected on the record, and the approver's decision is kept as their
+                // conflict, so neither is lost.
+                if decision == "approved", let decided = request.fields["state"] {
+                    try write(&request, "state", .member("rejected"))
+                    _ = try conflict(request.id, request.entity, "state", outcome: .rejected, rule: .requestInvalid, loser: decided,
+                                     winner: request.fields["state"], owner: deal.owner)
+                    decision = "rejected"
+                }
+                try write(&request, "note", .text("not applied: " + problem.message))
             }
+            try put(request)
             if ap.locks(kind: request["kind"]), workspace.entity(deal.entity)?.field(ap.stateField) != nil {
-                if target.id == deal.id { deal = target }
+                if let target, target.id == deal.id { deal = target }
                 try write(&deal, ap.stateField, .member(decision))
                 try put(deal)
             }
+        }
+
+        /// What an approval request asks for, checked as when it was made and again when it is
+        /// decided (DOMAIN.md approvals; merge-semantics.md I13): a live target that is the deal
+        /// or hangs off it, with every write-once field set; a field of it; a value of that
+        /// field's type; a requester — and, deciding, an approver — who may still act on that
+        /// record and field (see it, and write or propose the field).
+        mutating func requested(_ request: Record, deal: Record, approver: Actor?) throws -> Result<(target: Record, field: String, value: Value), ValueError> {
+            guard case let .text(targetText) = request["target"], let id = RecordID(parsing: targetText),
+                  let target = id == deal.id ? deal : try self.record(id), !target.isDeleted, let e = workspace.entity(target.entity) else {
+                return .failure(ValueError("no such target record"))
+            }
+            if target.id != deal.id, e.visibleVia.map({ target[$0] }) != .reference(deal.id) {
+                return .failure(ValueError("the target does not belong to the opportunity"))
+            }
+            if let unset = e.fields.first(where: { $0.writeOnce && target[$0.name].isNull }) {
+                return .failure(ValueError("the target's \(unset.name) is not set"))
+            }
+            guard case let .text(fieldName) = request["field"], let f = e.field(fieldName) else {
+                return .failure(ValueError("\(e.name) has no such field"))
+            }
+            let value: Value
+            switch f.type.value(canonical: Self.requestedText(request.fields["value"] ?? FieldState(value: .null, stamp: request.created.stamp, author: "", authority: .hidden))) {
+            case let .failure(err): return .failure(ValueError("\(fieldName): \(err.message)"))
+            case let .success(v): value = v
+            }
+            if case let .text(name) = value, f.type == .user, engine.directory.users[name] == nil {
+                return .failure(ValueError("\(fieldName) names no user of this hub"))
+            }
+            var deciders = [request.creator]
+            if let approver { deciders.append(approver.user) }
+            for user in deciders {
+                guard let u = engine.directory.users[user] else { return .failure(ValueError("\(user) is no longer a user of this hub")) }
+                let a = Actor(user: user, role: u.role)
+                guard try visible(target, to: a) else { return .failure(ValueError("\(user) can no longer see the record")) }
+                let rel = try relations(of: user, to: target)
+                switch workspace.permission(actor: a, relations: rel, record: target, entity: target.entity, field: fieldName) {
+                case .hidden, .read: return .failure(ValueError("\(user) may not change \(fieldName)"))
+                default: break
+                }
+            }
+            return .success((target, fieldName, value))
         }
 
         /// The hand-off: a lead that reached the hand-off stage with no owner gets a rep by the
@@ -778,11 +864,13 @@ public final class HubEngine {
         return r
     }
 
-    /// The fields of `record` the matrix hides from `actor` (none for an unstaged entity).
+    /// The fields of `record` the matrix hides from `actor`, for every entity: a record hanging
+    /// off a deal or an account has field groups too (an approval's requested value is hidden
+    /// from a role that may not read it).
     func hiddenFields(of record: Record, actor: Actor, relations: Set<Relation>) -> Set<String> {
-        guard let entity = workspace.entity(record.entity), let sf = entity.stageField else { return [] }
+        guard let entity = workspace.entity(record.entity) else { return [] }
         var stage: String?
-        if case let .member(st) = record[sf] { stage = st }
+        if let sf = entity.stageField, case let .member(st) = record[sf] { stage = st }
         return workspace.hiddenFields(entity: record.entity, stage: stage, actor: actor, relations: relations)
     }
 
@@ -790,7 +878,6 @@ public final class HubEngine {
     /// entity, role, stage and relations it depends on).
     func hiddenFields(_ id: RecordID, _ c: RecordColumns, signature: UInt64?, actor: Actor, relations: (RecordID, RecordColumns) -> Set<Relation>,
                       cache: inout [UInt64: Set<String>]) -> Set<String> {
-        guard c.kind == 0 else { return [] }
         if let signature, let known = cache[signature] { return known }
         let hidden = workspace.hiddenFields(entity: c.entity, stage: c.stage, actor: actor, relations: relations(id, c))
         if let signature { cache[signature] = hidden }
@@ -808,8 +895,8 @@ public final class HubEngine {
         for id in try store.records(visibleTo: query) {
             guard let record = try store.record(id, workspace: workspace) else { continue }
             let staged = workspace.entity(record.entity)?.stageField != nil
-            let relations = staged ? Workspace.relations(of: user.name, to: record, team: try store.team(of: id), manages: { directory.manages(user.name, $0) }) : []
-            out.append(staged ? filtered(record, actor: actor, relations: relations) : record)
+            let relations = Workspace.relations(of: user.name, to: record, team: staged ? try store.team(of: id) : [], manages: { directory.manages(user.name, $0) })
+            out.append(filtered(record, actor: actor, relations: relations))
         }
         return out
     }
@@ -1062,11 +1149,16 @@ public final class HubEngine {
                 w.field = workspace.entity(c.entity)?.field(c.field)?.number ?? 0
                 w.outcome = WireOutcome(c.outcome)
                 w.rule = c.rule.rawValue
-                if !c.loser.value.isNull { w.value = WireValue(c.loser.value) }
+                // I16: values only to whom may read them now — the loser its own value, anyone
+                // else (the winner, a manager) a field of a record they see that is not hidden.
+                let readable = visible.contains(c.record) && (c.field.isEmpty || columns[c.record].map {
+                    !hiddenFields(c.record, $0, signature: signatures[c.record], actor: actor, relations: relations, cache: &hiddenBySignature).contains(c.field)
+                } ?? false)
+                if !c.loser.value.isNull, readable || c.loser.author == user.name { w.value = WireValue(c.loser.value) }
                 w.author = authorIndex(c.loser.author)
                 w.hlc = c.loser.stamp.hlc.rawValue
                 if let winner = c.winner {
-                    if !winner.value.isNull { w.winner = WireValue(winner.value) }
+                    if !winner.value.isNull, readable { w.winner = WireValue(winner.value) }
                     w.winnerAuthor = authorIndex(winner.author)
                 }
                 w.hubTime = stored.hubMilliseconds

@@ -44,8 +44,14 @@ public struct HubServer: Sendable {
         router.post(RouterPath(Endpoint.pull)) { request, _ in
             try await exchange(request, route: "pull", PullRequest.self) { user, message, _ in try await hub.pull(user, message) }
         }
-        for path in [Endpoint.handshake, Endpoint.push, Endpoint.pull] {
-            router.get(RouterPath(path)) { _, _ -> Response in throw WireError(.methodNotAllowed, "use POST") }
+        // Every other method of a known endpoint is 405, not 404 (sync-protocol.md §4).
+        let others: [HTTPRequest.Method] = [.get, .head, .put, .delete, .patch, .options, .post]
+        let endpoints: [(String, HTTPRequest.Method)] = [(Endpoint.handshake, .post), (Endpoint.push, .post), (Endpoint.pull, .post),
+                                                         (Endpoint.health, .get), (Endpoint.metrics, .get)]
+        for (path, allowed) in endpoints {
+            for method in others where method != allowed && !(allowed == .get && method == .head) {
+                router.on(RouterPath(path), method: method) { _, _ -> Response in throw WireError(.methodNotAllowed, "use \(allowed.rawValue)") }
+            }
         }
         return router
     }

@@ -212,7 +212,7 @@ extension HubEngine {
         var hiddenBySignature = [UInt64: Set<String>]()
         for id in ids {
             guard let c = s.columns[id] else { continue }
-            let rel = c.kind == 0 ? relations(id, c, user: user.name, myTeams: s.myTeams) : []
+            let rel = relations(id, c, user: user.name, myTeams: s.myTeams)
             let sig = signature(role: user.role, relations: rel, stage: c.stage, entity: c.entity)
             s.signatures[id] = sig
             let hides = !hiddenFields(id, c, signature: sig, actor: actor, relations: { _, _ in rel }, cache: &hiddenBySignature).isEmpty

@@ -44,7 +44,7 @@ public struct Demo: AsyncParsableCommand {
         let fresh = !fm.fileExists(atPath: configuration.databasePath)
         var tokens = [(String, String, String)]()
         do {
-            try fm.createDirectory(atPath: data, withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let store = try SQLiteHubStore(path: configuration.databasePath)
             if fresh {
                 _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: SystemClock().nowMilliseconds(), rng: &rng)

@@ -65,7 +65,7 @@ public struct Init: ParsableCommand {
         let path = data.configuration.databasePath
         if fm.fileExists(atPath: path) { throw CommandFailure("\(data.directory) already holds a hub; choose another directory") }
         do {
-            try fm.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: data.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw CommandFailure("cannot create \(data.directory): check the path and permissions")
         }

@@ -194,7 +194,7 @@ public struct RestoreCommand: ParsableCommand {
         } catch let e as StoreError {
             throw CommandFailure("\(from) is not a usable hub backup: \(e.message)")
         }
-        try? fm.createDirectory(atPath: data.directory, withIntermediateDirectories: true)
+        try? fm.createDirectory(atPath: data.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Never swap the database under a running hub: it would go on acknowledging writes into
         // the replaced file. Holding the lock also keeps a hub from starting mid-restore.
         let lock = try adminCall { try HubLock(directory: data.directory) }

@@ -117,7 +117,7 @@ public final class Replica {
             throw ReplicaError.hub("the hub sent no usable workspace")
         }
         do {
-            try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let store = try ReplicaStore(path: path)
             try store.transaction {
                 for (k, v) in [("replica", id.description), ("user", response.user), ("role", response.role), ("hub_url", hubURL), ("token", token),

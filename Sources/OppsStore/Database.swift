@@ -1,4 +1,9 @@
 import CSQLite3
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// An error from SQLite or from the store, with SQLite's result code when there is one. The
 /// description names the operation, never the data.
@@ -40,6 +45,7 @@ public final class Database {
     /// the acknowledgement of a push.
     public init(path: String, readOnly: Bool = false, durable: Bool = false) throws(StoreError) {
         self.path = path
+        if !readOnly { Database.createPrivately(path) }
         let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         let rc = sqlite3_open_v2(path, &handle, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK else {
@@ -54,6 +60,14 @@ public final class Database {
             try execute(durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
         }
         try execute("PRAGMA foreign_keys=ON")
+    }
+
+    /// Creates an empty file readable by its owner alone (0600) if none is there: a hub or
+    /// replica database holds a company's pipeline. SQLite gives its -wal and -shm files the
+    /// database file's mode, so they are private too.
+    static func createPrivately(_ path: String) {
+        let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
     }
 
     deinit {
@@ -158,6 +172,7 @@ public final class Database {
     /// `progress` receives (pages done, pages total).
     public func backup(to path: String, progress: (Int, Int) -> Void = { _, _ in }) throws(StoreError) {
         var dest: OpaquePointer?
+        Database.createPrivately(path)
         guard sqlite3_open_v2(path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK else {
             sqlite3_close(dest)
             throw StoreError(code: SQLITE_CANTOPEN, message: "cannot create \(path)")

@@ -73,6 +73,9 @@ public final class SQLiteHubStore: HubStorage {
             "ALTER TABLE replicas ADD COLUMN reset_token INTEGER NOT NULL DEFAULT 0")
         m.register("2026-11-30-hub-6-replica-protocol",
             "ALTER TABLE replicas ADD COLUMN protocol INTEGER NOT NULL DEFAULT 1")
+        // Which live deals reference an account or contact: the push checks a writer may see it.
+        m.register("2026-11-29-hub-7-refs-target",
+            "CREATE INDEX refs_target ON refs(target)")
         return m
     }()
 
@@ -214,6 +217,11 @@ public final class SQLiteHubStore: HubStorage {
             out[s, default: []].append(t)
         }
         return out
+    }
+
+    public func referrers(of target: RecordID) throws -> [RecordID] {
+        try database.query("SELECT f.source FROM refs f JOIN record_index r ON r.id = f.source WHERE f.target = ? AND r.live = 1",
+                           [.blob(target.bytes)]).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) }
     }
 
     public func children(of parents: [RecordID]) throws -> [RecordID] {

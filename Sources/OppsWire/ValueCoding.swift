@@ -22,8 +22,16 @@ extension WireValue {
         }
     }
 
-    /// The core value, or `malformed-body` when the wire value is impossible.
+    /// The core value, or `malformed-body` when the wire value is impossible and
+    /// `invalid-value` when it lies outside its kind's range (merge-semantics.md §1.1): nothing
+    /// out of range gets past decoding, so nothing stored or computed from it can trap.
     public func coreValue() throws(WireError) -> Value {
+        let value = try unchecked()
+        if let problem = value.rangeProblem { throw WireError(.invalidValue, problem) }
+        return value
+    }
+
+    private func unchecked() throws(WireError) -> Value {
         switch kind {
         case nil: return .null
         case let .text(s)?: return .text(s)

@@ -11,6 +11,8 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         case decompressedTooLarge = "decompressed-too-large"
         case batchTooLarge = "batch-too-large"
         case invalidId = "invalid-id"
+        /// A value outside its kind's range (merge-semantics.md §1.1).
+        case invalidValue = "invalid-value"
         case protocolVersionUnsupported = "protocol-version-unsupported"
         case unauthenticated = "unauthenticated"
         case userDisabled = "user-disabled"
@@ -30,7 +32,7 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The HTTP status the hub answers with.
         public var httpStatus: Int {
             switch self {
-            case .malformedBody, .invalidId, .protocolVersionUnsupported: 400
+            case .malformedBody, .invalidId, .invalidValue, .protocolVersionUnsupported: 400
             case .unauthenticated: 401
             case .userDisabled, .replicaNotYours: 403
             case .notFound: 404

@@ -8,7 +8,7 @@ import Testing
     @Test func checkAcceptsTheDefaultWorkspace() {
         let report = WorkspaceReport(text: Workspace.defaultDocument, file: "w.json")
         #expect(report.issues.isEmpty)
-        #expect(report.summary.contains("valid workspace \"default\" version 2"))
+        #expect(report.summary.contains("valid workspace \"default\" version 3"))
         #expect(report.json["valid"]?.bool == true)
     }
 

@@ -69,7 +69,7 @@ import Testing
             let shown = await oppsHub("workspace", "show", "--data", hub)
             #expect(shown.code == 0)
             let v2 = shown.stdout
-                .replacingOccurrences(of: #""version": 2,"#, with: #""version": 3,"#)
+                .replacingOccurrences(of: #""version": 3,"#, with: #""version": 4,"#)
                 .replacingOccurrences(of: #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}"#,
                                       with: #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}, {"name": "competitor", "number": 36, "type": "text", "group": "commercials"}"#)
             let file = f.root + "/v2.json"
@@ -86,7 +86,7 @@ import Testing
             // The replica syncs: its pending write lands, and it learns the new field.
             let s = await opps("sync", "--home", f.home("sam"), "--json")
             #expect(s.json?["applied"]?.int ?? 0 >= 1, "\(s.stdout)")
-            #expect(await opps("status", "--home", f.home("sam"), "--json").json?["workspace_version"]?.int == 3)
+            #expect(await opps("status", "--home", f.home("sam"), "--json").json?["workspace_version"]?.int == 4)
             #expect(await opps("set", id, "competitor=Globex", "--home", f.home("sam")).code == 0)
             #expect(await opps("sync", "--home", f.home("sam")).code == 0)
             let fields = await opps("show", id, "--home", f.home("sam"), "--json").json?["fields"]

@@ -115,7 +115,7 @@ import Testing
                                            base: current.map { .sequence($0.sequence) } ?? .none, author: user.name,
                                            stamp: Stamp(hlc: HLC(rawValue: 1), replica: ReplicaID(UUID128(high: 9, low: 9))))
                     let d = resolve(current: current, incoming: write, context: ctx)
-                    if d.outcome == .rejected && (d.rule == .appendOnly || d.rule == .approvalPending) { continue }
+                    if d.outcome == .rejected && (d.rule == .appendOnly || d.rule == .approvalPending || d.rule == .writeOnce) { continue }
                     #expect(d.outcome == .applied, "seed \(seed): \(user.role) \(record.entity).\(field.name): \(d.rule.rawValue)")
                     checked += 1
                 }

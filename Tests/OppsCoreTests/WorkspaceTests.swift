@@ -75,8 +75,8 @@ import Testing
             #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}"#,
             with: #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100},"# + "\n" +
                 #"        {"name": "competitor", "number": 36, "type": "text", "group": "commercials"}"#)
-        let ws = try Workspace.decode(text.replacingFirst(#""version": 1,"#, with: #""version": 2,"#))
-        #expect(ws.version == 2)
+        let ws = try Workspace.decode(text.replacingFirst(#""version": 3,"#, with: #""version": 4,"#))
+        #expect(ws.version == 4)
         let f = try #require(ws.entity("opportunity")?.field("competitor"))
         #expect(f.number == 36)
         #expect(f.group == "commercials")

@@ -305,10 +305,13 @@ import Testing
 
 @Suite struct AssignmentTests {
     func handOff(_ c: WireClient, _ mia: inout TestReplica, territory: String?, rng: inout SeededGenerator) async throws -> RecordID {
+        // References name records the writer sees (made here), as `opps lead add` does.
+        let account = mia.create("account", stage: nil, using: &rng)
+        let contact = mia.create("contact", stage: nil, using: &rng)
         let lead = mia.create(stage: "lead", using: &rng)
-        var writes = [lead]
-        let fields: [(String, Value)] = [("lead_source", .member("web")), ("account", .reference(RecordID(high: 1, low: rng.next()))),
-                                         ("contact", .reference(RecordID(high: 2, low: rng.next()))), ("qualification", .text("budget ok")),
+        var writes = [account, contact, lead]
+        let fields: [(String, Value)] = [("lead_source", .member("web")), ("account", .reference(account.record)),
+                                         ("contact", .reference(contact.record)), ("qualification", .text("budget ok")),
                                          ("check_need", .boolean(true)), ("check_budget", .boolean(true)), ("check_timing", .boolean(true)),
                                          ("check_contact", .boolean(true))] + (territory.map { [("territory", Value.text($0))] } ?? [])
         for (field, value) in fields {

@@ -1,0 +1,303 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import OppsCore
+import OppsStore
+import OppsWire
+import Testing
+@testable import OppsHub
+
+/// What a user with a valid token and bad intent can send (issue 13): each test reproduces one
+/// hole on the old hub and holds the fix.
+@Suite struct SecurityTests {
+    /// A raw push of hand-made writes (a hostile client, not BatchCoding's output).
+    static func rawPush(_ c: WireClient, _ replica: inout TestReplica, _ writes: [WireWrite]) async throws -> PushResponse {
+        replica.batch += 1
+        var r = PushRequest()
+        r.replica = Data(replica.id.bytes)
+        r.batch = replica.batch
+        r.workspaceVersion = Workspace.default.version
+        r.hlcBase = HLC(milliseconds: replica.physical, counter: 0).rawValue
+        r.writes = writes
+        return try await c.call(Endpoint.push, r, token: replica.token, as: PushResponse.self)
+    }
+
+    static func wire(_ record: RecordID, entity: UInt32, field: UInt32 = 0, kind: WireWriteKind = .set, value: WireValue? = nil, delta: UInt64) -> WireWrite {
+        var w = WireWrite()
+        w.record = Data(record.bytes)
+        w.entity = entity
+        w.field = field
+        w.kind = kind
+        if let value { w.value = value }
+        w.hlcDelta = delta
+        return w
+    }
+
+    // MARK: 1–2. Values out of range
+
+    @Test(arguments: [
+        ("timestamp 2^62", { var v = WireValue(); v.timestamp = 1 << 62; return v }()),
+        ("timestamp -2^62", { var v = WireValue(); v.timestamp = -(1 << 62); return v }()),
+        ("date Int32.max", { var v = WireValue(); v.date = Int32.max; return v }()),
+        ("date year 0", { var v = WireValue(); v.date = -719_163; return v }()),
+        ("decimal 19 digits", { var v = WireValue(); var d = WireDecimal(); d.units = 1_000_000_000_000_000_000; d.scale = 2; v.decimal = d; return v }()),
+        ("member 257 bytes", { var v = WireValue(); v.member = String(repeating: "m", count: 257); return v }()),
+    ] as [(String, WireValue)])
+    func aValueOutOfRangeIsRefusedWholeAndTheHubLives(name: String, value: WireValue) async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client, media: .json)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            _ = try await sam.handshake(c)
+            var rng = SeededGenerator(seed: 7)
+            let activity = UUID128.version7(milliseconds: sam.physical, using: &rng)
+            let headBefore = try await f.hub.head()
+            do {
+                // The issue's example: an activity created and its `at` (field 4) set to the value.
+                _ = try await Self.rawPush(c, &sam, [Self.wire(activity, entity: 4, kind: .create, delta: 1), Self.wire(activity, entity: 4, field: 4, value: value, delta: 2)])
+                Issue.record("\(name) was accepted")
+            } catch let e as WireClient.Failure {
+                #expect(e.status == 400 && e.code == .invalidValue, "\(name): \(e)")
+            }
+            // Nothing of the batch was applied; the hub still answers everyone.
+            #expect(try await f.hub.head() == headBefore)
+            #expect(try SQLiteHubStore(path: f.configuration.databasePath).log(record: activity).isEmpty)
+            _ = try await TestReplica(user: "tom", token: f.tokens["tom"]!, seed: 2).handshake(c)
+        }
+    }
+
+    // MARK: 3, 6. Nothing a user may not read comes back; nothing they may not see is writable
+
+    @Test func refusedWritesDoNotRevealTheValueTheyWereRefusedFor() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 3)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            var tom = TestReplica(user: "tom", token: f.tokens["tom"]!, seed: 2)
+            var mia = TestReplica(user: "mia", token: f.tokens["mia"]!, seed: 3)
+            for r in [sam, tom, mia] { _ = try await r.handshake(c) }
+            // Sam's deal, with an account only Sam's deal references.
+            let account = sam.create("account", stage: nil, using: &rng)
+            let deal = sam.create(using: &rng)
+            _ = try await sam.push(c, [account, sam.write(account.record, "name", .text("Secret Corp"), entity: "account"), deal,
+                                       sam.write(deal.record, "name", .text("Secret deal")), sam.write(deal.record, "amount", .decimal(ExactDecimal(units: 99_000_000, scale: 2))),
+                                       sam.write(deal.record, "account", .reference(account.record))])
+            // Tom, on another deal, writes Sam's amount with a stale base, and creates a record with Sam's id.
+            var stale = tom.write(deal.record, "amount", .decimal(ExactDecimal(units: 1, scale: 2)))
+            stale.base = .sequence(1)
+            let forgedCreate = FieldWrite(record: deal.record, entity: "opportunity", kind: .create, value: .member("discovery"), author: "tom", stamp: tom.stamp())
+            let renamed = tom.write(account.record, "name", .text("pwned"), entity: "account")
+            let answer = try await tom.push(c, [stale, forgedCreate, renamed])
+            #expect(answer.results.map(\.outcome) == [.rejected, .rejected, .rejected])
+            for r in answer.results {
+                #expect(!r.hasWinner, "a refused write revealed \(r.winner)")
+                #expect(!r.detail.contains("discovery") && !r.detail.contains("Secret"))
+            }
+            #expect(answer.results[2].rule == RuleID.notVisible.rawValue)
+            // Tom's own deal may not point at Sam's account (it would become visible to Tom).
+            let own = tom.create(using: &rng)
+            let pointed = try await tom.push(c, [own, tom.write(own.record, "account", .reference(account.record))])
+            #expect(pointed.results[1].outcome == .rejected && pointed.results[1].rule == RuleID.notVisible.rawValue)
+            try await tom.pull(c)
+            #expect(tom.state[account.record] == nil)
+            for conflict in tom.conflicts where conflict.record == Data(deal.record.bytes) || conflict.record == Data(account.record.bytes) {
+                #expect(!conflict.hasWinner, "a pulled conflict revealed \(conflict.winner)")
+            }
+            // The account is as Sam named it.
+            #expect(try SQLiteHubStore(path: f.configuration.databasePath).log(record: account.record).contains { $0.entry.value == Value.text("pwned") } == false)
+            // Marketing writes the discount of a deal it cannot see the terms of: no value back.
+            var lead = mia.create(stage: "lead", using: &rng)
+            lead.stamp = mia.stamp()
+            let hidden = try await mia.push(c, [lead, mia.write(lead.record, "discount", .decimal(ExactDecimal(units: 500, scale: 2)))])
+            #expect(hidden.results[1].outcome == .rejected && !hidden.results[1].hasWinner)
+        }
+    }
+
+    // MARK: 4–5. Approvals and memberships are what their approver saw
+
+    /// A lead Mia (marketing) made and handed off; the hub assigns it to Ann (the first rep).
+    static func handedOffDeal(_ c: WireClient, f: HubFixture, mia: inout TestReplica, rng: inout SeededGenerator) async throws -> RecordID {
+        let account = mia.create("account", stage: nil, using: &rng)
+        let contact = mia.create("contact", stage: nil, using: &rng)
+        let lead = mia.create(stage: "lead", using: &rng)
+        var writes = [account, contact, lead]
+        let fields: [(String, Value)] = [("name", .text("Pilot")), ("account", .reference(account.record)), ("contact", .reference(contact.record)),
+                                         ("lead_source", .member("event")), ("qualification", .text("budget ok")), ("check_need", .boolean(true)),
+                                         ("check_budget", .boolean(true)), ("check_timing", .boolean(true)), ("check_contact", .boolean(true))]
+        for (name, value) in fields { writes.append(mia.write(lead.record, name, value)) }
+        writes.append(FieldWrite(record: lead.record, entity: "opportunity", field: "stage", value: .member("qualified"), base: .stamp(lead.stamp),
+                                 author: "mia", stamp: mia.stamp()))
+        let answer = try await mia.push(c, writes)
+        #expect(answer.results.allSatisfy { $0.outcome == .applied }, "\(answer.results.map(\.rule))")
+        return lead.record
+    }
+
+    /// Ann's approval request for `field` = `value` on `target` (of `deal`): the writes `opps` makes.
+    static func request(_ ann: inout TestReplica, deal: RecordID, target: RecordID, field: String, value: String, kind: String,
+                        rng: inout SeededGenerator) -> (RecordID, [FieldWrite]) {
+        let create = ann.create("approval", stage: nil, using: &rng)
+        var writes = [create]
+        for (name, v) in [("opportunity", Value.reference(deal)), ("kind", .member(kind)), ("requested", .text("\(field) → \(value)")),
+                          ("target", .text(target.description)), ("field", .text(field)), ("value", .text(value))] {
+            writes.append(ann.write(create.record, name, v, entity: "approval"))
+        }
+        return (create.record, writes)
+    }
+
+    @Test func anApprovalRequestCannotBeRedirectedAndIsRecheckedWhenDecided() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 4)
+            var mia = TestReplica(user: "mia", token: f.tokens["mia"]!, seed: 1)
+            var ann = TestReplica(user: "ann", token: f.tokens["ann"]!, seed: 2)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 3)
+            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 4)
+            for r in [mia, ann, sam, max] { _ = try await r.handshake(c) }
+            let deal = try await Self.handedOffDeal(c, f: f, mia: &mia, rng: &rng)
+            try await ann.pull(c)
+            #expect(ann.state[deal]?.owner == "ann")
+            let samsDeal = sam.create(using: &rng)
+            _ = try await sam.push(c, [samsDeal, sam.write(samsDeal.record, "amount", .decimal(ExactDecimal(units: 500_000, scale: 2)))])
+
+            // Ann asks for a 15.00 discount; once pending she tries to point it at Sam's amount.
+            let (req, writes) = Self.request(&ann, deal: deal, target: deal, field: "discount", value: "15.00", kind: "discount", rng: &rng)
+            _ = try await ann.push(c, writes)
+            try await ann.pull(c)
+            #expect(ann.state[req]?["state"] == .member("pending"))
+            let redirect = try await ann.push(c, [ann.write(req, "target", .text(samsDeal.record.description), entity: "approval"),
+                                                 ann.write(req, "field", .text("amount"), entity: "approval"),
+                                                 ann.write(req, "value", .text("1.00"), entity: "approval")])
+            #expect(redirect.results.allSatisfy { $0.outcome == .rejected && $0.rule == RuleID.writeOnce.rawValue })
+            // Max approves what he saw: exactly that is written, and Sam's deal is untouched.
+            try await max.pull(c)
+            _ = try await max.push(c, [max.write(req, "state", .member("approved"), entity: "approval")])
+            try await max.pull(c)
+            #expect(max.state[deal]?["discount"] == .decimal(ExactDecimal(units: 1500, scale: 2)))
+            try await sam.pull(c)
+            #expect(sam.state[samsDeal.record]?["amount"] == .decimal(ExactDecimal(units: 500_000, scale: 2)))
+
+            // Marketing sees the request on its lead, but not the discount it asks for.
+            try await mia.pull(c)
+            #expect(mia.state[req] != nil)
+            #expect(mia.state[req]?["value"] == .null && mia.state[req]?["requested"] == .null)
+            #expect(mia.checkpoints.last?.checksum == mia.checksum.value)
+
+            // A second request, then the deal moves to Tom before Max decides: Ann may no longer
+            // set the discount, so the approval is not applied, and Max's decision is kept.
+            let (second, more) = Self.request(&ann, deal: deal, target: deal, field: "discount", value: "20.00", kind: "discount", rng: &rng)
+            _ = try await ann.push(c, more)
+            try await max.pull(c)
+            _ = try await max.push(c, [max.write(deal, "owner", .text("tom"))])
+            _ = try await max.push(c, [max.write(second, "state", .member("approved"), entity: "approval")])
+            try await max.pull(c)
+            #expect(max.state[deal]?["discount"] == .decimal(ExactDecimal(units: 1500, scale: 2)))
+            #expect(max.state[second]?["state"] == .member("rejected"))
+            #expect(max.conflicts.contains { $0.record == Data(second.bytes) && $0.rule == RuleID.requestInvalid.rawValue })
+        }
+    }
+
+    @Test func anApprovedMembershipCannotBeMovedToAnotherUser() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 5)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 2)
+            for r in [sam, max] { _ = try await r.handshake(c) }
+            let deal = sam.create(using: &rng)
+            let membership = sam.create("membership", stage: nil, using: &rng)
+            var writes = [deal, membership]
+            for (name, v) in [("opportunity", Value.reference(deal.record)), ("user", .text("eve")), ("role", .member("expert"))] {
+                writes.append(sam.write(membership.record, name, v, entity: "membership"))
+            }
+            _ = try await sam.push(c, writes)
+            let (req, asked) = Self.request(&sam, deal: deal.record, target: membership.record, field: "state", value: "active", kind: "team", rng: &rng)
+            _ = try await sam.push(c, asked)
+            try await max.pull(c)
+            _ = try await max.push(c, [max.write(req, "state", .member("approved"), entity: "approval")])
+            let store = try SQLiteHubStore(path: f.configuration.databasePath)
+            #expect(try store.team(of: deal.record) == ["eve"])
+            try await sam.pull(c)
+            let moved = try await sam.push(c, [sam.write(membership.record, "user", .text("sue"), entity: "membership")])
+            #expect(moved.results[0].outcome == .rejected && moved.results[0].rule == RuleID.writeOnce.rawValue)
+            #expect(try store.team(of: deal.record) == ["eve"])
+        }
+    }
+
+    // MARK: 9. The rest
+
+    @Test func theHubsOwnReplicaIdCannotBeClaimed() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var h = HandshakeRequest()
+            h.minVersion = 1
+            h.maxVersion = 2
+            h.replica = Data(f.hub.hubID.bytes)
+            do {
+                _ = try await c.call(Endpoint.handshake, h, token: f.tokens["sam"], as: HandshakeResponse.self)
+                Issue.record("a user claimed the hub's replica id")
+            } catch let e as WireClient.Failure {
+                #expect(e.status == 403 && e.code == .replicaNotYours)
+            }
+        }
+    }
+
+    @Test func aStampFarAheadOfTheHubIsRefusedAndTheAuthorToldWhy() async throws {
+        let f = try HubFixture { $0.clock = FixedClock(milliseconds: 1_795_000_000_000) }
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 6)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            _ = try await sam.handshake(c)
+            let deal = sam.create(using: &rng)
+            _ = try await sam.push(c, [deal])
+            sam.physical = 253_402_300_799_000  // 9999-12-31
+            let answer = try await sam.push(c, [sam.write(deal.record, "next_step", .text("forever"))])
+            #expect(answer.results[0].outcome == .rejected && answer.results[0].rule == RuleID.clockAhead.rawValue)
+            sam.physical = 1_795_000_000_000 + 3_600_000 * 14  // a laptop on local time as if it were UTC
+            var honest = HybridLogicalClock()
+            let stamp = Stamp(hlc: honest.tick(physical: sam.physical), replica: sam.id)
+            var w = FieldWrite(record: deal.record, entity: "opportunity", field: "next_step", value: .text("call"), base: .none, author: "sam", stamp: stamp)
+            w.base = .none
+            sam.clock = honest
+            let ok = try await sam.push(c, [w])
+            #expect(ok.results[0].outcome.coreOutcome?.holds == true)
+        }
+    }
+
+    @Test func theBearerSchemeIsCaseInsensitiveAndOtherMethodsAre405() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            var h = HandshakeRequest()
+            h.minVersion = 1
+            h.maxVersion = 2
+            h.replica = Data(sam.id.bytes)
+            for scheme in ["bearer", "BEARER", "Bearer"] {
+                let r = try await client.executeRequest(uri: Endpoint.handshake, method: .post,
+                                                        headers: [.contentType: WireFormat.protobuf.rawValue, .authorization: "\(scheme) \(sam.token)"],
+                                                        body: ByteBuffer(bytes: BodyCodec.encode(h, as: .protobuf)))
+                #expect(r.status == .ok, "\(scheme)")
+            }
+            for (path, method) in [(Endpoint.push, HTTPRequest.Method.put), (Endpoint.pull, .delete), (Endpoint.handshake, .get), (Endpoint.health, .post), (Endpoint.metrics, .patch)] {
+                let r = try await client.executeRequest(uri: path, method: method, headers: [.contentType: WireFormat.protobuf.rawValue], body: nil)
+                #expect(r.status.code == 405, "\(method) \(path)")
+                let body = try BodyCodec.decode(ErrorBody.self, from: Array(r.body.readableBytesView), as: .protobuf)
+                #expect(body.code == WireError.Code.methodNotAllowed.rawValue)
+            }
+        }
+    }
+
+    @Test func theHubDatabaseIsPrivateAndAddingAUserIsAudited() throws {
+        let f = try HubFixture()
+        let attributes = try FileManager.default.attributesOfItem(atPath: f.configuration.databasePath)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let store = try SQLiteHubStore(path: f.configuration.databasePath)
+        let log = try store.adminLog(subject: "sam")
+        #expect(log.contains { $0.action == "user" && $0.subject == "sam" && $0.detail.contains("added") })
+    }
+}

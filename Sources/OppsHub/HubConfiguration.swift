@@ -28,6 +28,13 @@ public struct HubConfiguration: Sendable {
     /// day, so a laptop whose clock was set to local time as if it were UTC (UTC+14 at most)
     /// still syncs, while a clock set to a far year cannot win every conflict for good.
     public var maxClockAheadMilliseconds: Int64 = 86_400_000
+    /// Seconds a connection may stay silent before the hub closes it.
+    public var idleTimeoutSeconds = 30
+    /// Open connections at most (and never more than the open-file limit allows, less 64).
+    public var maxConnections = 10_000
+    /// Record ids a pull may ask the hub to forget (sync-protocol.md §6.3); a replica that
+    /// dropped more re-syncs from nothing instead.
+    public var maxForget = 5000
     /// Check every brought-forward visibility snapshot against a full build, refusing the pull
     /// when they differ (tests and the simulator turn it on; it costs a full build per pull).
     public var verifySnapshots = false

@@ -60,19 +60,47 @@ public struct HubServer: Sendable {
     /// With `tls` (PEM certificate chain and key files) it serves HTTPS.
     public func application(host: String, port: Int, tls: (certificate: String, key: String)? = nil,
                             onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        // A connection that sends nothing for `idleTimeout` is closed: idle sockets (1,084 of them
+        // under a 1,024 open-file limit) had locked every replica out (docs/operator.md, security).
+        let http = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(Int64(hub.configuration.idleTimeoutSeconds))))
         let server: HTTPServerBuilder
         if let tls {
             let chain = try NIOSSLCertificate.fromPEMFile(tls.certificate).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
-            server = try .tls(.http1(), tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+            server = try .tls(http, tlsConfiguration: Self.tlsConfiguration(chain: chain, key: key))
         } else {
-            server = .http1()
+            server = http
         }
         // A hub's replicas reconnect together (the office Wi-Fi comes back; a load test): 256
         // pending connections (the default) overflowed at 1,000 and the kernel reset the rest.
+        // Beyond `maxConnections` the hub stops accepting until some close, so the process
+        // never runs out of file descriptors for its database and its own work.
         return Application(router: router(), server: server,
-                           configuration: .init(address: .hostname(host, port: port), serverName: "opps-hub", backlog: 4096),
+                           configuration: .init(address: .hostname(host, port: port), serverName: "opps-hub", backlog: 4096,
+                                                availableConnectionsDelegate: MaximumAvailableConnections(Self.connectionLimit(hub.configuration.maxConnections))),
                            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+
+    /// TLS 1.2 or 1.3 only, and in 1.2 only ECDHE key exchange with AEAD ciphers (forward
+    /// secrecy; no static RSA, no CBC).
+    static func tlsConfiguration(chain: [NIOSSLCertificateSource], key: NIOSSLPrivateKey) -> TLSConfiguration {
+        var c = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        c.minimumTLSVersion = .tlsv12
+        c.cipherSuites = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+        return c
+    }
+
+    /// The configured connection limit, kept 64 below the process's open-file limit (the
+    /// database, its WAL, logs and the listening socket need descriptors too).
+    static func connectionLimit(_ configured: Int) -> Int {
+        var limit = rlimit()
+        #if os(Linux)
+        let got = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        #else
+        let got = getrlimit(RLIMIT_NOFILE, &limit)
+        #endif
+        guard got == 0, limit.rlim_cur < rlim_t(Int32.max) else { return configured }
+        return max(16, min(configured, Int(limit.rlim_cur) - 64))
     }
 
     /// Decode a request body, authenticate, run the hub call, encode the answer in the request's

@@ -541,6 +541,11 @@ public final class Replica {
                 dropped.append(record.id)
             }
         }
+        // A hub forgets at most 5,000 records per pull (sync-protocol.md §6.3): beyond, re-sync.
+        if dropped.count > 5000 {
+            try resetForRepair()
+            return
+        }
         try store.setMeta("cursor", String(min(head, try store.metaInt("cursor"))))
         try store.setMeta("pull_token", "0")
         try store.setMeta("forget", dropped.map(\.description).joined(separator: ","))

@@ -23,7 +23,7 @@ import Testing
             #expect(await oppsHub("user", "enable", "sam", "--data", f.root + "/hub").code == 0)
             #expect(await opps("sync", "--home", f.home("sam2")).code == 0)
             let store = try SQLiteHubStore(path: f.root + "/hub/hub.sqlite")
-            #expect(try store.adminLog(subject: "sam").map(\.action) == ["token", "user", "user", "user"])  // rotated, disabled, enabled, added
+            #expect(try store.adminLog(subject: "sam").map(\.action) == ["user", "token", "user", "user"])  // added, rotated, disabled, enabled
         }
     }
 

@@ -238,3 +238,49 @@ import Testing
         #expect(ReplicaID(counter[7]).hashValue == counter[7].hashValue)
     }
 }
+
+/// Issue 13 holes 1–2: every kind has a range (merge-semantics.md §1.1), and every reader of a
+/// value survives any value, in or out of range — printing, dates of instants, totals.
+@Suite struct ValueRangeTests {
+    @Test func theEdgesOfTheRangesAreInAndOneBeyondIsOut() throws {
+        let first = try CivilDate(parsing: "0001-01-01"), last = try CivilDate(parsing: "9999-12-31")
+        #expect(first.daysSinceEpoch == CivilDate.range.lowerBound && last.daysSinceEpoch == CivilDate.range.upperBound)
+        #expect(try Timestamp(parsing: "0001-01-01T00:00:00.000Z").milliseconds == Timestamp.range.lowerBound)
+        #expect(try Timestamp(parsing: "9999-12-31T23:59:59.999Z").milliseconds == Timestamp.range.upperBound)
+        #expect(Value.date(first).rangeProblem == nil && Value.date(last).rangeProblem == nil)
+        #expect(Value.date(CivilDate(daysSinceEpoch: last.daysSinceEpoch + 1)).rangeProblem != nil)
+        #expect(Value.timestamp(Timestamp(milliseconds: Timestamp.range.upperBound + 1)).rangeProblem != nil)
+        #expect(Value.timestamp(Timestamp(milliseconds: Timestamp.range.lowerBound - 1)).rangeProblem != nil)
+        #expect(Value.decimal(ExactDecimal(units: ExactDecimal.maxUnits, scale: 2)).rangeProblem == nil)
+        #expect(Value.decimal(ExactDecimal(units: ExactDecimal.maxUnits + 1, scale: 2)).rangeProblem != nil)
+        #expect(Value.decimal(ExactDecimal(units: Int64.min, scale: 0)).rangeProblem != nil)
+        #expect(Value.member(String(repeating: "x", count: 257)).rangeProblem != nil)
+        #expect(throws: ValueError.self) { try ExactDecimal(parsing: "1000000000000000000") }  // 19 digits
+        #expect(try ExactDecimal(parsing: "999999999999999999").units == ExactDecimal.maxUnits)
+        // Rescaling past 18 digits reports instead of trapping or wrapping.
+        #expect(ExactDecimal(units: ExactDecimal.maxUnits, scale: 0).rescaled(to: 2) == nil)
+    }
+
+    @Test(arguments: [Int64.min, Int64.min + 1, -(1 << 62), Timestamp.range.lowerBound - 1, -1, 0, Timestamp.range.upperBound + 1, 1 << 62, Int64.max])
+    func anyTimestampPrintsAndHasADate(ms: Int64) {
+        let t = Timestamp(milliseconds: ms)
+        #expect(t.description.hasSuffix("Z"))
+        #expect(CivilDate.range.contains(t.date.daysSinceEpoch))
+        #expect(!Value.timestamp(t).canonicalBytes.isEmpty)
+        #expect(HLC(rawValue: UInt64(bitPattern: ms)).description.contains("#"))
+    }
+
+    @Test(arguments: [Int32.min, -719_163, 2_932_897, Int32.max])
+    func anyDatePrints(days: Int32) {
+        #expect(CivilDate(daysSinceEpoch: days).description.count >= 10)
+    }
+
+    @Test func totalsBeyondEighteenDigitsAreShownAsSuchNotWrapped() {
+        var totals = CurrencyTotals()
+        let big = Value.decimal(ExactDecimal(units: ExactDecimal.maxUnits, scale: 2))
+        totals.add(big, currency: .member("CNY"))
+        totals.add(big, currency: .member("CNY"))
+        totals.add(.decimal(ExactDecimal(units: 100, scale: 2)), currency: .member("USD"))
+        #expect(totals.description == "CNY (beyond 18 digits), USD 1.00")
+    }
+}

@@ -386,7 +386,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Total over every Int64 (a stored value outside the range still prints).
     public var description: String {
         let day = floorDiv(milliseconds, 86_400_000)
-        var rest = Int(milliseconds - day * 86_400_000)
+        // The remainder by modulo: `day * 86_400_000` itself overflows for Int64.min.
+        let r = milliseconds % 86_400_000
+        var rest = Int(r < 0 ? r + 86_400_000 : r)
         let h = rest / 3_600_000; rest %= 3_600_000
         let m = rest / 60_000; rest %= 60_000
         let s = rest / 1000

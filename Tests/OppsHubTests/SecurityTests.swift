@@ -118,7 +118,7 @@ import Testing
     // MARK: 4–5. Approvals and memberships are what their approver saw
 
     /// A lead Mia (marketing) made and handed off; the hub assigns it to Ann (the first rep).
-    static func handedOffDeal(_ c: WireClient, f: HubFixture, mia: inout TestReplica, rng: inout SeededGenerator) async throws -> RecordID {
+    static func handedOffDeal(_ c: WireClient, f: HubFixture, mia: inout TestReplica, territory: String? = nil, rng: inout SeededGenerator) async throws -> RecordID {
         let account = mia.create("account", stage: nil, using: &rng)
         let contact = mia.create("contact", stage: nil, using: &rng)
         let lead = mia.create(stage: "lead", using: &rng)
@@ -126,6 +126,7 @@ import Testing
         let fields: [(String, Value)] = [("name", .text("Pilot")), ("account", .reference(account.record)), ("contact", .reference(contact.record)),
                                          ("lead_source", .member("event")), ("qualification", .text("budget ok")), ("check_need", .boolean(true)),
                                          ("check_budget", .boolean(true)), ("check_timing", .boolean(true)), ("check_contact", .boolean(true))]
+            + (territory.map { [("territory", Value.text($0))] } ?? [])
         for (name, value) in fields { writes.append(mia.write(lead.record, name, value)) }
         writes.append(FieldWrite(record: lead.record, entity: "opportunity", field: "stage", value: .member("qualified"), base: .stamp(lead.stamp),
                                  author: "mia", stamp: mia.stamp()))

@@ -1,0 +1,218 @@
+import Foundation
+import HummingbirdTesting
+import OppsCore
+import OppsStore
+import OppsWire
+import SwiftProtobuf
+import Testing
+@testable import OppsHub
+
+/// Issue 13's proof: two sales teams that share nothing, and the other team attacking with
+/// valid tokens — random writes to any record id it has ever heard of (every id of the hub is
+/// handed to it), any entity and field number, any value including ones out of range, stale and
+/// forged bases, rewrites of approvals and memberships, approvals of its own manager — while the
+/// first team works honestly, writing canaries (unique texts) into its deals and accounts.
+///
+/// The model is independent of the hub's filters: it is the org chart. Nothing the north team
+/// wrote ever reaches a south user, in any response byte; marketing never receives the quote
+/// terms of the deal it handed off; no north record changes by a south user's hand (or by an
+/// approval a south user asked for); every answer is 200 or 4xx; every stored value is in range.
+@Suite struct AdversarialPropertyTests {
+    static let north: [HubUser] = [
+        HubUser(name: "nmax", role: "manager"),
+        HubUser(name: "sam", role: "sales", territory: "north", manager: "nmax"),
+        HubUser(name: "tom", role: "sales", territory: "north", manager: "nmax"),
+        HubUser(name: "mia", role: "marketing", manager: "nmax"),
+    ]
+    static let south: [HubUser] = [
+        HubUser(name: "smax", role: "manager"),
+        HubUser(name: "ann", role: "sales", territory: "south", manager: "smax"),
+        HubUser(name: "bob", role: "sales", territory: "south", manager: "smax"),
+        HubUser(name: "eve", role: "expert", manager: "smax"),
+        HubUser(name: "ken", role: "marketing", manager: "smax"),
+    ]
+
+    /// What a user received, as protobuf bytes (a decoded message keeps every field it carried).
+    static func bytes(_ m: some SwiftProtobuf.Message) -> String {
+        String(decoding: BodyCodec.encode(m, as: .protobuf), as: UTF8.self)
+    }
+
+    /// A value of any kind, in range or not, as a hostile client would send.
+    static func anyValue(_ rng: inout SeededGenerator, ids: [RecordID]) -> WireValue? {
+        var v = WireValue()
+        switch rng.next() % 16 {
+        case 0: return nil
+        case 1: v.timestamp = Int64(bitPattern: rng.next())
+        case 2: v.date = Int32(truncatingIfNeeded: rng.next())
+        case 3: var d = WireDecimal(); d.units = Int64(bitPattern: rng.next()); d.scale = UInt32(rng.next() % 24); v.decimal = d
+        case 4: v.integer = Int64(bitPattern: rng.next())
+        case 5: v.member = ["lead", "qualified", "discovery", "won", "lost", "approved", "active", "pending", "CNY", String(repeating: "m", count: 300)][Int(rng.next() % 10)]
+        case 6, 7: v.reference = Data((ids.randomElement(using: &rng) ?? RecordID(high: 1, low: 2)).bytes)
+        case 8: v.text = ["ann", "bob", "smax", "nmax", "sam", "hub", ""][Int(rng.next() % 7)]
+        case 9: v.text = (ids.randomElement(using: &rng) ?? RecordID(high: 1, low: 2)).description
+        case 10: v.text = ["discount", "amount", "owner", "stage", "state", "user", "name", "quote_terms"][Int(rng.next() % 8)]
+        case 11: v.boolean = rng.next() % 2 == 0
+        case 12: v.text = String(repeating: "x", count: Int(rng.next() % 20_000))
+        default: v.text = "south-\(rng.next() % 1000)"
+        }
+        return v
+    }
+
+    @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
+    func theOtherTeamLearnsNothingAndChangesNothing(seed: UInt64) async throws {
+        let f = try HubFixture(users: Self.north + Self.south)
+        try await f.application().test(.router) { client in
+            var rng = SeededGenerator(seed: seed)
+            let c = WireClient(client: client)
+            var replicas = [String: TestReplica]()
+            for (i, u) in (Self.north + Self.south).enumerated() {
+                replicas[u.name] = TestReplica(user: u.name, token: f.tokens[u.name]!, seed: seed &* 100 &+ UInt64(i))
+                _ = try await replicas[u.name]!.handshake(c)
+            }
+            var canaries = Set<String>()  // north's texts: never in a south answer
+            var terms = Set<String>()     // quote terms: never in marketing's answers
+            var northRecords = Set<RecordID>()
+            var allIDs = [RecordID]()
+            func canary(_ tag: String) -> String {
+                let s = "N\(tag)\(rng.next() % 1_000_000_000)Z"
+                canaries.insert(s)
+                return s
+            }
+            func check(_ user: String, _ answer: some SwiftProtobuf.Message) {
+                let text = Self.bytes(answer)
+                if Self.south.contains(where: { $0.name == user }) {
+                    for s in canaries where text.contains(s) { Issue.record("seed \(seed): \(user) received north's \(s)") }
+                }
+                if user == "mia" || user == "ken" {
+                    for s in terms where text.contains(s) { Issue.record("seed \(seed): marketing \(user) received quote terms \(s)") }
+                }
+            }
+
+            // North: an account, deals, a lead mia hands off, quote terms on it, an approval.
+            for rep in ["sam", "tom"] {
+                var r = replicas[rep]!
+                let account = r.create("account", stage: nil, using: &rng)
+                var writes = [account, r.write(account.record, "name", .text(canary("acct")), entity: "account")]
+                for _ in 0..<3 {
+                    let deal = r.create(using: &rng)
+                    writes += [deal, r.write(deal.record, "name", .text(canary("deal"))), r.write(deal.record, "account", .reference(account.record)),
+                               r.write(deal.record, "next_step", .text(canary("next"))), r.write(deal.record, "needs", .text(canary("needs")))]
+                    northRecords.insert(deal.record)
+                    allIDs.append(deal.record)
+                }
+                northRecords.insert(account.record)
+                allIDs.append(account.record)
+                check(rep, try await r.push(c, writes))
+                replicas[rep] = r
+            }
+            var mia = replicas["mia"]!
+            let lead = try await SecurityTests.handedOffDeal(c, f: f, mia: &mia, territory: "north", rng: &rng)
+            replicas["mia"] = mia
+            northRecords.insert(lead)
+            allIDs.append(lead)
+            var sam = replicas["sam"]!
+            try await sam.pull(c)
+            let owner = sam.state[lead]?.owner ?? "sam"
+            var holder = owner == "sam" ? sam : replicas[owner]!
+            try await holder.pull(c)
+            let quote = canary("terms")
+            terms.insert(quote)
+            check(owner, try await holder.push(c, [holder.write(lead, "quote_terms", .text(quote))]))
+            let (request, asked) = SecurityTests.request(&holder, deal: lead, target: lead, field: "discount", value: "12.00", kind: "discount", rng: &rng)
+            check(owner, try await holder.push(c, asked))
+            allIDs.append(request)
+            northRecords.insert(request)
+            replicas[owner] = holder
+            replicas["sam"] = owner == "sam" ? holder : sam
+
+            // South attacks; north keeps working; everyone pulls now and then.
+            let store = try SQLiteHubStore(path: f.configuration.databasePath)
+            for step in 0..<150 {
+                let attacker = Self.south[Int(rng.next() % UInt64(Self.south.count))].name
+                var r = replicas[attacker]!
+                var writes = [WireWrite]()
+                var delta: UInt64 = 0
+                for _ in 0..<(1 + rng.next() % 6) {
+                    delta += 1
+                    let target: RecordID
+                    if rng.next() % 4 == 0 {
+                        var g = rng
+                        target = UUID128.version7(milliseconds: r.physical, using: &g)
+                        rng = g
+                        allIDs.append(target)
+                    } else {
+                        target = allIDs.randomElement(using: &rng)!
+                    }
+                    let kind: WireWriteKind = [.set, .set, .set, .create, .delete][Int(rng.next() % 5)]
+                    var w = SecurityTests.wire(target, entity: UInt32(1 + rng.next() % 8), field: kind == .set ? UInt32(rng.next() % 40) : 0, kind: kind,
+                                               value: Self.anyValue(&rng, ids: allIDs), delta: delta)
+                    switch rng.next() % 3 {
+                    case 0: var b = WireBase(); b.sequence = rng.next() % 200; w.base = b
+                    case 1: var b = WireBase(); b.localHlc = rng.next(); w.base = b
+                    default: break
+                    }
+                    writes.append(w)
+                }
+                do {
+                    let answer = try await SecurityTests.rawPush(c, &r, writes)
+                    check(attacker, answer)
+                } catch let e as WireClient.Failure {
+                    #expect(e.status >= 400 && e.status < 500, "seed \(seed) step \(step): \(e)")
+                    r.batch -= 1  // a refused batch was not applied: the next takes its number
+                }
+                replicas[attacker] = r
+                // A south manager approves whatever is pending that he sees.
+                if rng.next() % 5 == 0 {
+                    var m = replicas["smax"]!
+                    try await m.pull(c)
+                    check("smax", try await c.call(Endpoint.pull, m.pullRequest(maxChanges: 0), token: m.token, as: PullResponse.self))
+                    let pending = m.state.records.values.filter { $0.entity == "approval" && $0["state"] == .member("pending") }
+                    if !pending.isEmpty {
+                        let writes = pending.map { m.write($0.id, "state", .member("approved"), entity: "approval") }
+                        check("smax", try await m.push(c, writes))
+                    }
+                    replicas["smax"] = m
+                }
+                // North works on.
+                if rng.next() % 3 == 0, let deal = northRecords.filter({ id in replicas["sam"]!.state[id]?.owner == "sam" }).randomElement(using: &rng) {
+                    var s = replicas["sam"]!
+                    check("sam", try await s.push(c, [s.write(deal, "next_step", .text(canary("step")))]))
+                    replicas["sam"] = s
+                }
+                let puller = (Self.north + Self.south)[Int(rng.next() % UInt64(Self.north.count + Self.south.count))].name
+                var p = replicas[puller]!
+                let page = try await c.call(Endpoint.pull, p.pullRequest(maxChanges: 50), token: p.token, as: PullResponse.self)
+                check(puller, page)
+                try p.apply(page)
+                replicas[puller] = p
+            }
+            // Every south replica pulls to the end: what it holds has nothing of north's.
+            for u in Self.south + [HubUser(name: "mia", role: "marketing")] {
+                var r = replicas[u.name]!
+                while true {
+                    let page = try await c.call(Endpoint.pull, r.pullRequest(maxChanges: 0), token: r.token, as: PullResponse.self)
+                    check(u.name, page)
+                    try r.apply(page)
+                    if !page.more { break }
+                }
+                #expect(r.checkpoints.last?.checksum == r.checksum.value, "seed \(seed): \(u.name)'s replica differs from its checkpoint")
+            }
+            // No north record was changed by a south hand, directly or through an approval.
+            let southNames = Set(Self.south.map(\.name))
+            for id in northRecords {
+                for e in try store.log(record: id) where southNames.contains(e.entry.author) {
+                    Issue.record("seed \(seed): \(e.entry.author) changed north's \(e.entry.entity).\(e.entry.field)")
+                }
+            }
+            // Every stored value is in range and every record decodes.
+            for id in Set(allIDs) {
+                guard let record = try store.record(id, workspace: .default) else { continue }
+                for (name, s) in record.fields { #expect(s.value.rangeProblem == nil, "seed \(seed): \(record.entity).\(name)") }
+            }
+            for stored in try store.conflicts(after: 0, concerning: Set((Self.north + Self.south).map(\.name)), author: "", limit: 100_000) {
+                #expect(stored.conflict.loser.value.rangeProblem == nil)
+                _ = stored.conflict.loser.value.canonicalText
+            }
+        }
+    }
+}

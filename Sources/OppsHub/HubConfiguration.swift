@@ -32,6 +32,9 @@ public struct HubConfiguration: Sendable {
     public var idleTimeoutSeconds = 30
     /// Open connections at most (and never more than the open-file limit allows, less 64).
     public var maxConnections = 10_000
+    /// When set, `GET /metrics` answers only `Authorization: Bearer <this>` (401 otherwise):
+    /// the metrics name no user, but they tell an outsider how busy the hub is.
+    public var metricsToken: String?
     /// Record ids a pull may ask the hub to forget (sync-protocol.md §6.3); a replica that
     /// dropped more re-syncs from nothing instead.
     public var maxForget = 5000

@@ -29,7 +29,11 @@ public struct HubServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMapping(logger: logger, metrics: metrics))
         router.get(RouterPath(Endpoint.health)) { _, _ in Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
-        router.get(RouterPath(Endpoint.metrics)) { _, _ in
+        let metricsToken = hub.configuration.metricsToken
+        router.get(RouterPath(Endpoint.metrics)) { request, _ in
+            if let metricsToken, !Self.bearer(request.headers[.authorization], is: metricsToken) {
+                throw WireError(.unauthenticated, "send Authorization: Bearer <the metrics token>")
+            }
             metrics.activeReplicas((try? await hub.activeReplicas(window: 3_600_000)) ?? 0)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
@@ -139,6 +143,14 @@ public struct HubServer: Sendable {
         metrics.bytes(in: raw.count, out: body.count)
         metrics.request(route: route, status: 200, duration: ContinuousClock.now - start)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// Whether the header carries exactly this bearer token (compared in constant time).
+    static func bearer(_ header: String?, is token: String) -> Bool {
+        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return false }
+        let given = Array(header.dropFirst(7).trimmingCharacters(in: .whitespaces).utf8), wanted = Array(token.utf8)
+        guard given.count == wanted.count else { return false }
+        return zip(given, wanted).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     /// The first of deflate/gzip the client lists in Accept-Encoding.

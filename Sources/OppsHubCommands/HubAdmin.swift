@@ -303,7 +303,8 @@ public struct Serve: AsyncParsableCommand {
         discussion: """
             The first line on stdout is 'listening on http(s)://HOST:PORT'. Logs go to stderr, one line per request \
             with its request id. Settings come from --config FILE (JSON: host, port, log_level, tls {certificate, key}, \
-            limits {max_body_bytes, max_decompressed_bytes, max_batch_writes, max_page_changes}, compression_level 1–9 for \
+            limits {max_body_bytes, max_decompressed_bytes, max_batch_writes, max_page_changes, max_connections, \
+            idle_timeout_seconds, max_clock_ahead_minutes}, metrics_token_file (then GET /metrics needs that bearer token), compression_level 1–9 for \
             responses, default 1); flags override it.
             """
     )
@@ -345,7 +346,7 @@ public struct Serve: AsyncParsableCommand {
             guard let text = try? String(contentsOfFile: config, encoding: .utf8) else { throw CommandFailure("cannot read \(config)") }
             let json: JSON
             do { json = try JSON.parse(text) } catch { throw CommandFailure("\(config): \(error)") }
-            for m in json.members ?? [] where !["host", "port", "log_level", "tls", "limits", "compression_level"].contains(m.key) {
+            for m in json.members ?? [] where !["host", "port", "log_level", "tls", "limits", "compression_level", "metrics_token_file"].contains(m.key) {
                 throw CommandFailure("\(config): line \(m.position.line): unknown setting \"\(m.key)\"")
             }
             if let h = json["host"]?.string { configuration.host = h }
@@ -363,6 +364,13 @@ public struct Serve: AsyncParsableCommand {
                 guard let parsed = Logger.Level(rawValue: l) else { throw CommandFailure("\(config): unknown log_level \(l)") }
                 level = parsed
             }
+            if let node = json["metrics_token_file"] {
+                guard let path = node.string, let token = try? String(contentsOfFile: path, encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines), token.count >= 16 else {
+                    throw CommandFailure("\(config): line \(node.position.line): metrics_token_file must name a readable file holding a token of 16+ characters")
+                }
+                configuration.metricsToken = token
+            }
             if let t = json["tls"] {
                 guard let c = t["certificate"]?.string, let k = t["key"]?.string else { throw CommandFailure("\(config): tls needs certificate and key") }
                 tls = (c, k)
@@ -377,6 +385,9 @@ public struct Serve: AsyncParsableCommand {
                     case "max_decompressed_bytes": configuration.maxDecompressedBytes = v
                     case "max_batch_writes": configuration.maxBatchWrites = v
                     case "max_page_changes": configuration.maxPageChanges = v
+                    case "max_connections": configuration.maxConnections = v
+                    case "idle_timeout_seconds": configuration.idleTimeoutSeconds = v
+                    case "max_clock_ahead_minutes": configuration.maxClockAheadMilliseconds = Int64(v) * 60_000
                     default: throw CommandFailure("\(config): line \(m.position.line): unknown limit \"\(m.key)\"")
                     }
                 }

@@ -301,4 +301,44 @@ import Testing
         let log = try store.adminLog(subject: "sam")
         #expect(log.contains { $0.action == "user" && $0.subject == "sam" && $0.detail.contains("added") })
     }
+
+    @Test func metricsCanRequireTheirOwnToken() async throws {
+        let secret = "m" + String(UInt64.random(in: 0...UInt64.max), radix: 16) + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let f = try HubFixture { $0.metricsToken = secret }
+        try await f.application().test(.router) { client in
+            #expect(try await client.executeRequest(uri: Endpoint.metrics, method: .get, headers: [:], body: nil).status.code == 401)
+            // A user's token is not the metrics token.
+            let user = try await client.executeRequest(uri: Endpoint.metrics, method: .get, headers: [.authorization: "Bearer \(f.tokens["sam"]!)"], body: nil)
+            #expect(user.status.code == 401)
+            let ok = try await client.executeRequest(uri: Endpoint.metrics, method: .get, headers: [.authorization: "bearer \(secret)"], body: nil)
+            #expect(ok.status == .ok)
+            #expect(String(buffer: ok.body).contains("opps_http_requests_total"))
+        }
+        // Without one, /metrics stays open (for a scraper on a private network).
+        let open = try HubFixture()
+        try await open.application().test(.router) { client in
+            let answer = try await client.executeRequest(uri: Endpoint.metrics, method: .get, headers: [:], body: nil)
+            #expect(answer.status == .ok)
+        }
+    }
+
+    @Test func onePullCannotAskToForgetMoreThanTheLimit() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            let sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            _ = try await sam.handshake(c)
+            var r = sam.pullRequest(maxChanges: 0)
+            var g = SeededGenerator(seed: 9)
+            r.forget = (0...f.configuration.maxForget).map { _ in Data(UUID128.version4(using: &g).bytes) }
+            do {
+                _ = try await c.call(Endpoint.pull, r, token: sam.token, as: PullResponse.self)
+                Issue.record("a pull forgot \(r.forget.count) records")
+            } catch let e as WireClient.Failure {
+                #expect(e.status == 413 && e.code == .batchTooLarge)
+            }
+            r.forget.removeLast()
+            _ = try await c.call(Endpoint.pull, r, token: sam.token, as: PullResponse.self)
+        }
+    }
 }

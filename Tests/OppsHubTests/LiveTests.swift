@@ -87,10 +87,10 @@ import Testing
     }
 
     /// Starts `opps-hub serve` on a free port and returns the process and its URL.
-    static func start(data: String) throws -> (Process, String) {
+    static func start(data: String, extra: [String] = []) throws -> (Process, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = ["serve", "--data", data, "--port", "0"]
+        p.arguments = ["serve", "--data", data, "--port", "0"] + extra
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
@@ -296,6 +296,58 @@ import SwiftProtobuf
         let response = try await client.execute(HTTPClientRequest(url: url + "/healthz"), timeout: .seconds(10))
         #expect(response.status == .ok)
         try await client.shutdown()
+        // TLS 1.0/1.1 and static-RSA key exchange (no forward secrecy) are refused.
+        var old = TLSConfiguration.makeClientConfiguration()
+        old.certificateVerification = .none
+        old.minimumTLSVersion = .tlsv1
+        old.maximumTLSVersion = .tlsv11
+        var rsa = TLSConfiguration.makeClientConfiguration()
+        rsa.certificateVerification = .none
+        rsa.maximumTLSVersion = .tlsv12
+        rsa.cipherSuites = "AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA"
+        for (name, config) in [("TLS 1.1", old), ("static RSA", rsa)] {
+            let weak = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: config))
+            do {
+                _ = try await weak.execute(HTTPClientRequest(url: url + "/healthz"), timeout: .seconds(3))
+                Issue.record("the hub accepted \(name)")
+            } catch {}
+            try await weak.shutdown()
+        }
+    }
+
+    /// Idle connections are closed (1,084 idle sockets under a 1,024 open-file limit had locked
+    /// every replica out): with more idle sockets open than the hub accepts, /healthz still
+    /// answers within a few seconds, and the idle sockets are closed by the hub.
+    @Test func idleConnectionsCannotLockEveryoneOut() async throws {
+        let f = try HubFixture()
+        let config = f.directory + "/serve.json"
+        try #"{"limits": {"idle_timeout_seconds": 1, "max_connections": 40}}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let (hub, url) = try ProcessTests.start(data: f.directory, extra: ["--config", config])
+        defer { hub.terminate(); hub.waitUntilExit() }
+        let port = UInt16(url.split(separator: ":").last!)!
+        var sockets = [Int32]()
+        defer { for s in sockets { close(s) } }
+        for _ in 0..<60 {
+            let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            try #require(connected == 0)
+            sockets.append(s)
+        }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let start = ContinuousClock.now
+        let response = try await http.execute(HTTPClientRequest(url: url + "/healthz"), timeout: .seconds(20))
+        #expect(response.status == .ok)
+        #expect(ContinuousClock.now - start < .seconds(15))
+        try await http.shutdown()
+        // The first idle sockets the hub accepted were closed by it: a read sees the end.
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(sockets[0], SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var byte: UInt8 = 0
+        #expect(recv(sockets[0], &byte, 1, 0) == 0)
     }
 }
 

@@ -19,7 +19,7 @@ public struct Opps: AsyncParsableCommand {
             3 refused by an ownership rule; 4 authentication failed.
             """,
         version: "0.1.0",
-        subcommands: [InitCommand.self, SyncCommand.self, StatusCommand.self, NewCommand.self, LeadCommand.self, ListCommand.self,
+        subcommands: [InitCommand.self, ConnectCommand.self, SyncCommand.self, StatusCommand.self, NewCommand.self, LeadCommand.self, ListCommand.self,
                       ShowCommand.self, SetCommand.self, StageCommand.self, TeamCommand.self, ApprovalsCommand.self, ApproveCommand.self, RejectCommand.self,
                       LogCommand.self, TaskCommand.self, TodayCommand.self, BoardCommand.self, FunnelCommand.self, ReportCommand.self, ExportCommand.self,
                       ConflictsCommand.self, HistoryCommand.self, Rules.self]
@@ -56,6 +56,7 @@ public enum OppsMain {
             case .unreachable: 2
             case .refused: 3
             case .authentication: 4
+            case .certificate: 5
             default: 1
             }
             report(e.description, code: code, json: json)
@@ -116,26 +117,77 @@ struct InitCommand: AsyncParsableCommand {
     @Option(help: "Your token (from the operator's 'opps-hub user add').")
     var token: String
 
+    @Option(help: "A PEM file of certificates to trust for an https:// hub with a private CA or a self-signed certificate.")
+    var ca: String?
+
     @OptionGroup var home: HomeOption
 
     @Flag(help: "Print the result as one JSON object.")
     var json = false
 
     func validate() throws {
-        guard hub.hasPrefix("http://") || hub.hasPrefix("https://") else { throw ValidationError("--hub must be an http:// or https:// URL") }
-        guard token.hasPrefix("opps_"), token.count == 69 else { throw ValidationError("--token must be the opps_… token the operator gave you") }
+        try ConnectCommand.check(hub: hub, token: token, ca: ca)
     }
 
     func run() async throws {
-        let transport = HTTPTransport(baseURL: hub)
+        let ca = ConnectCommand.absolute(self.ca)
+        let transport = HTTPTransport(baseURL: hub, caFile: ca)
         defer { Task { await transport.shutdown() } }
-        let replica = try await Replica.create(home: home.path, hubURL: hub, token: token, transport: transport, clock: SystemClock())
+        let replica = try await Replica.create(home: home.path, hubURL: hub, token: token, caFile: ca, transport: transport, clock: SystemClock())
         let report = try await SyncCommand.perform(replica, transport: transport, json: json)
         if json {
             Console.out(JSON.object([("user", .string(replica.user)), ("role", .string(replica.role)), ("home", .string(home.path)),
                                      ("pulled", .number(report.pulled))]).compactText)
         } else {
             Console.out("replica for \(replica.user) (\(replica.role)) in \(home.path): \(try replica.store.recordCount()) records")
+        }
+    }
+}
+
+struct ConnectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "connect",
+        abstract: "Give this replica a new token, hub URL or CA certificate, keeping all its work.",
+        discussion: """
+            After the operator rotates your token (opps sync says the token was not accepted), after the hub moves, \
+            or when the hub uses a private CA: nothing local is lost, pending writes sync at the next opps sync. \
+            The hub is asked first; nothing changes unless it accepts the token as yours.
+            """)
+
+    @Option(help: "The hub's new URL.") var hub: String?
+    @Option(help: "Your new token (from the operator).") var token: String?
+    @Option(help: "A PEM file of certificates to trust for the hub (empty: the system's only).") var ca: String?
+    @OptionGroup var home: HomeOption
+    @Flag(help: "Print the result as one JSON object.") var json = false
+
+    static func check(hub: String?, token: String?, ca: String?) throws {
+        if let hub, !(hub.hasPrefix("http://") || hub.hasPrefix("https://")) { throw ValidationError("--hub must be an http:// or https:// URL") }
+        if let token, !(token.hasPrefix("opps_") && token.count == 69) { throw ValidationError("--token must be the opps_… token the operator gave you") }
+        if let ca, !ca.isEmpty, !FileManager.default.isReadableFile(atPath: ca) { throw ValidationError("cannot read --ca \(ca)") }
+    }
+
+    /// The CA file as an absolute path: the replica keeps it for later syncs from anywhere.
+    static func absolute(_ path: String?) -> String? {
+        guard let path, !path.isEmpty, !path.hasPrefix("/") else { return path }
+        return FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    func validate() throws {
+        guard hub != nil || token != nil || ca != nil else { throw ValidationError("give --token, --hub or --ca (see opps connect --help)") }
+        try Self.check(hub: hub, token: token, ca: ca)
+    }
+
+    func run() async throws {
+        let replica = try home.open()
+        let ca = Self.absolute(self.ca)
+        let transport = HTTPTransport(baseURL: hub ?? replica.hubURL, caFile: ca.map { $0.isEmpty ? nil : $0 } ?? replica.caFile)
+        defer { Task { await transport.shutdown() } }
+        try await replica.connect(hubURL: hub, token: token, caFile: ca, transport: transport)
+        let pending = try replica.store.outboxCount()
+        if json {
+            Console.out(JSON.object([("user", .string(replica.user)), ("hub", .string(replica.hubURL)), ("pending", .number(pending))]).compactText)
+        } else {
+            Console.out("connected \(replica.user)'s replica to \(replica.hubURL); \(pending) pending write(s) kept: run opps sync")
         }
     }
 }
@@ -168,7 +220,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         let replica = try home.open()
-        let transport = HTTPTransport(baseURL: replica.hubURL)
+        let transport = HTTPTransport(baseURL: replica.hubURL, caFile: replica.caFile)
         defer { Task { await transport.shutdown() } }
         let r = try await Self.perform(replica, transport: transport, json: json)
         if json {

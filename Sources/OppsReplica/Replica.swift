@@ -17,13 +17,16 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
     case unreachable(String)
     /// The hub refused for a protocol reason.
     case hub(String)
+    /// The hub's TLS certificate is not trusted (or names another host).
+    case certificate(String)
 
     public var description: String {
         switch self {
         case let .notInitialised(home): "no replica in \(home): run opps init --hub URL --token TOKEN"
         case let .invalid(why): why
         case let .refused(field, rule, detail): "refused: \(field): \(detail) (rule \(rule.rawValue))"
-        case let .authentication(why): "the hub did not accept the token (\(why)): ask the operator for a new one and run opps init again"
+        case let .authentication(why): "the hub did not accept the token (\(why)): ask the operator for a new one and run opps connect --token NEW (your pending work is kept)"
+        case let .certificate(why): "the hub's certificate is not trusted (\(why)): get the hub's CA certificate from the operator and run opps connect --ca FILE"
         case let .unreachable(why): "the hub cannot be reached (\(why)); your work is kept and will sync later"
         case let .hub(why): why
         }
@@ -75,8 +78,10 @@ public final class Replica {
     public let id: ReplicaID
     public let user: UserName
     public private(set) var role: String
-    public let hubURL: String
-    let token: String
+    public private(set) var hubURL: String
+    var token: String
+    /// A PEM file of certificates to trust for the hub besides the system's (`--ca`).
+    public private(set) var caFile: String?
     var clock: HybridLogicalClock
     let physical: any PhysicalClock
     /// Writes per push batch.
@@ -99,6 +104,7 @@ public final class Replica {
         self.role = role
         self.hubURL = hub
         self.token = token
+        self.caFile = try store.meta("ca_file").flatMap { $0.isEmpty ? nil : $0 }
         do { workspace = try Workspace.decode(document) } catch { throw ReplicaError.invalid("the stored workspace is invalid") }
         self.clock = HybridLogicalClock(last: HLC(rawValue: try store.metaInt("hlc")))
         physical = clock
@@ -106,7 +112,7 @@ public final class Replica {
 
     /// Creates a replica in `home`: handshake with the hub (which names the user and sends the
     /// workspace); nothing is written when the hub refuses.
-    public static func create(home: String, hubURL: String, token: String, transport: any Transport, clock: any PhysicalClock,
+    public static func create(home: String, hubURL: String, token: String, caFile: String? = nil, transport: any Transport, clock: any PhysicalClock,
                               id given: ReplicaID? = nil) async throws -> Replica {
         let path = databasePath(home: home)
         if FileManager.default.fileExists(atPath: path) { throw ReplicaError.invalid("\(home) already holds a replica") }
@@ -121,7 +127,8 @@ public final class Replica {
             let store = try ReplicaStore(path: path)
             try store.transaction {
                 for (k, v) in [("replica", id.description), ("user", response.user), ("role", response.role), ("hub_url", hubURL), ("token", token),
-                               ("workspace", document), ("hub", UUID128(bytes: response.hub)?.description ?? ""), ("batch", "0"), ("cursor", "0")] {
+                               ("workspace", document), ("hub", UUID128(bytes: response.hub)?.description ?? ""), ("batch", "0"), ("cursor", "0"),
+                               ("ca_file", caFile ?? "")] {
                     try store.setMeta(k, v)
                 }
             }
@@ -132,6 +139,29 @@ public final class Replica {
             throw error
         }
         return try Replica(home: home, clock: clock)
+    }
+
+    /// Points this replica at a new hub URL, token or CA file, keeping everything it holds and
+    /// every pending write (a rotated token, a hub that moved, a private CA). The new settings
+    /// are checked first: the hub must accept the token for this replica's own user and be the
+    /// same hub; nothing changes when it does not.
+    public func connect(hubURL newURL: String?, token newToken: String?, caFile newCA: String?, transport: any Transport) async throws {
+        let token = newToken ?? self.token
+        let response = try await Self.handshake(transport: transport, token: token, replica: id, workspaceVersion: workspace.version)
+        guard response.user == user else {
+            throw ReplicaError.invalid("that token is \(response.user)'s; this replica holds \(user)'s work: use \(user)'s token")
+        }
+        if let known = try store.meta("hub"), !known.isEmpty, let hub = UUID128(bytes: response.hub), hub.description != known {
+            throw ReplicaError.invalid("that URL is another hub (\(hub)); this replica syncs with \(known)")
+        }
+        try store.transaction {
+            if let newURL { try store.setMeta("hub_url", newURL) }
+            if let newToken { try store.setMeta("token", newToken) }
+            if let newCA { try store.setMeta("ca_file", newCA) }
+        }
+        if let newURL { hubURL = newURL }
+        self.token = token
+        if let newCA { caFile = newCA.isEmpty ? nil : newCA }
     }
 
     static func handshake(transport: any Transport, token: String, replica: ReplicaID, workspaceVersion: UInt64) async throws -> HandshakeResponse {
@@ -150,7 +180,10 @@ public final class Replica {
         } catch {
             switch error {
             case let .unreachable(why): throw ReplicaError.unreachable(why)
+            case let .certificate(why): throw ReplicaError.certificate(why)
             case let .refused(_, e) where e.code == .unauthenticated || e.code == .userDisabled: throw ReplicaError.authentication(e.message)
+            case let .refused(_, e) where e.code == .replicaNotYours:
+                throw ReplicaError.invalid("the hub says this replica belongs to another user: that token is someone else's")
             case let .refused(status, e): throw ReplicaError.hub("the hub refused (\(status) \(e.code.rawValue)): \(e.message)")
             }
         }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import OppsWire
 import SwiftProtobuf
 
@@ -11,10 +12,13 @@ public enum TransportError: Error, Sendable, CustomStringConvertible {
     case unreachable(String)
     /// The hub answered with a protocol error.
     case refused(status: Int, WireError)
+    /// The TLS handshake failed: the hub's certificate is not trusted or names another host.
+    case certificate(String)
 
     public var description: String {
         switch self {
         case let .unreachable(why): "the hub cannot be reached (\(why))"
+        case let .certificate(why): "the hub's certificate is not trusted (\(why))"
         case let .refused(status, e): "the hub refused the request (\(status) \(e.code.rawValue)): \(e.message)"
         }
     }
@@ -35,11 +39,18 @@ public struct HTTPTransport: Transport {
 
     /// `maxConnections`: connections kept to the hub at once (a laptop needs one; the load
     /// benchmark, simulating many laptops through one client, needs many).
-    public init(baseURL: String, connectTimeout: TimeAmount = .seconds(3), requestTimeout: TimeAmount = .seconds(120), maxConnections: Int = 8) {
+    /// `caFile`: a PEM file of certificates trusted besides the system's (a company CA, a
+    /// self-signed hub). The hub's name is always verified against its certificate.
+    public init(baseURL: String, caFile: String? = nil, connectTimeout: TimeAmount = .seconds(3), requestTimeout: TimeAmount = .seconds(120),
+                maxConnections: Int = 8) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
         var configuration = HTTPClient.Configuration()
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        if let caFile { tls.additionalTrustRoots = [.file(caFile)] }
+        configuration.tlsConfiguration = tls
         configuration.timeout = .init(connect: connectTimeout, read: requestTimeout)
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnections
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -90,9 +101,21 @@ public struct HTTPTransport: Transport {
                 // its replica and batch number, handshake and pull are repeatable; sync-protocol.md
                 // §5.2, §6.2), so such a failure is retried once, at once, on a new connection.
                 attempt += 1
+                if let why = Self.certificateProblem(error) { throw .certificate(why) }
                 guard attempt == 1, Self.closedUnderUs(error) else { throw .unreachable(Self.reason(error)) }
             }
         }
+    }
+
+    /// Why the TLS handshake failed, when it did: by the error's type (NIOSSL's), not its text.
+    static func certificateProblem(_ error: any Error) -> String? {
+        if let e = error as? NIOSSLExtraError, e == .failedToValidateHostname { return "it names another host" }
+        if let e = error as? NIOSSLError {
+            if case .handshakeFailed = e { return "the TLS handshake failed: an unknown or self-signed certificate" }
+            return "TLS: \(e)"
+        }
+        if error is BoringSSLError { return "the TLS handshake failed" }
+        return nil
     }
 
     /// The connection was closed or reset by the other side (not a timeout, not a refusal).

@@ -42,15 +42,16 @@ struct CommandFixture: Sendable {
     }
 
     /// Runs `body` with the hub listening; passes its URL.
-    func serving(hub: Hub? = nil, _ body: @Sendable (String) async throws -> Void) async throws {
+    /// With `tls` (PEM certificate and key files) it serves HTTPS and passes an https:// URL.
+    func serving(hub: Hub? = nil, tls: (certificate: String, key: String)? = nil, _ body: @Sendable (String) async throws -> Void) async throws {
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = try HubServer(hub: hub ?? self.hub).application(host: "127.0.0.1", port: 0) { port in continuation.yield(port) }
+        let app = try HubServer(hub: hub ?? self.hub).application(host: "127.0.0.1", port: 0, tls: tls) { port in continuation.yield(port) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             var ports = stream.makeAsyncIterator()
             let port = await ports.next()!
             do {
-                try await body("http://127.0.0.1:\(port)")
+                try await body((tls == nil ? "http" : "https") + "://127.0.0.1:\(port)")
             } catch {
                 group.cancelAll()
                 throw error

@@ -112,6 +112,7 @@ final class SimulatedHub: @unchecked Sendable {
             switch e {
             case let .refused(_, w): return .failure(w)
             case let .unreachable(why): return .failure(WireError(.unavailable, why))
+            case let .certificate(why): return .failure(WireError(.unavailable, why))
             }
         } catch {
             return .failure(WireError(.malformedBody, "\(error)"))

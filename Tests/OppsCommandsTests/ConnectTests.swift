@@ -1,0 +1,59 @@
+import Foundation
+import OppsCore
+import OppsStore
+import Testing
+
+/// `opps connect`: a rotated token, a moved hub or a private CA never costs a rep their work.
+@Suite struct ConnectTests {
+    @Test func aRotatedTokenIsPutIntoTheReplicaKeepingPendingWork() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let home = f.home("sam")
+            #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", home).code == 0)
+            let id = try #require(await opps("new", "Offline deal", "--account", "ACME", "--home", home, "--json").json?["id"]?.string)
+            let newToken = try #require(await oppsHub("token", "rotate", "sam", "--data", f.root + "/hub", "--json").json?["token"]?.string)
+            let refused = await opps("sync", "--home", home)
+            #expect(refused.code == 4)
+            #expect(refused.stderr.contains("opps connect --token"))
+            // Another user's token is refused and changes nothing.
+            let wrong = await opps("connect", "--token", f.tokens["tom"]!, "--home", home)
+            #expect(wrong.code == 1 && wrong.stderr.contains("another user"), "\(wrong.stderr)")
+            #expect(await opps("sync", "--home", home).code == 4)
+            let connected = await opps("connect", "--token", newToken, "--home", home)
+            #expect(connected.code == 0, "\(connected.stderr)")
+            #expect(connected.stdout.contains("pending write"))
+            #expect(await opps("sync", "--home", home).code == 0)
+            // What was made offline reached the hub.
+            let store = try SQLiteHubStore(path: f.root + "/hub/hub.sqlite")
+            #expect(try store.record(RecordID(parsing: id)!, workspace: .default)?["name"] == .text("Offline deal"))
+            #expect(await opps("connect", "--home", home).code == 1)  // nothing to change
+        }
+    }
+
+    @Test func aPrivateCAIsTrustedOnlyWhenGivenAndACertificateErrorSaysSo() async throws {
+        let f = try CommandFixture()
+        let dir = f.root
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem", "-days", "1",
+                             "-subj", "/CN=opps-hub", "-addext", "subjectAltName=IP:127.0.0.1"]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0)
+        try await f.serving(tls: (dir + "/cert.pem", dir + "/key.pem")) { url in
+            #expect(url.hasPrefix("https://"))
+            let home = f.home("sam")
+            let untrusted = await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", home)
+            #expect(untrusted.code == 5, "\(untrusted.stderr)")
+            #expect(untrusted.stderr.contains("certificate") && untrusted.stderr.contains("--ca"))
+            #expect(!FileManager.default.fileExists(atPath: home + "/replica.sqlite"))
+            let trusted = await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--ca", dir + "/cert.pem", "--home", home)
+            #expect(trusted.code == 0, "\(trusted.stderr)")
+            #expect(await opps("sync", "--home", home).code == 0)
+            // Dropping the CA on the existing replica: refused before anything changes.
+            #expect(await opps("connect", "--ca", "", "--home", home).code == 5)
+            #expect(await opps("sync", "--home", home).code == 0)
+        }
+    }
+}

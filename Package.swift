@@ -71,11 +71,14 @@ let package = Package(
         .executableTarget(name: "opps-bench", dependencies: ["OppsCore", "OppsWire", "OppsStore", "OppsHub", "OppsReplica", "OppsSimulation", "CSQLite3",
                                                              .product(name: "Hummingbird", package: "hummingbird")], path: "Tools/Benchmarks"),
         .executableTarget(name: "opps-hub", dependencies: ["OppsHubCommands", .product(name: "Logging", package: "swift-log")]),
+        // Tools: every decoder a user's bytes reach, with its invariants (Tools/fuzz.sh; a test runs the seeds).
+        .target(name: "OppsFuzzing", dependencies: ["OppsCore", "OppsWire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Tools/Fuzzing"),
 
         .testTarget(name: "OppsCoreTests", dependencies: ["OppsCore"]),
         .testTarget(name: "OppsWireTests", dependencies: ["OppsWire", "OppsCore"]),
         .testTarget(name: "OppsStoreTests", dependencies: ["OppsStore", "OppsCore"]),
         .testTarget(name: "SimulationTests", dependencies: ["OppsSimulation"]),
+        .testTarget(name: "FuzzingTests", dependencies: ["OppsFuzzing", "OppsWire", "OppsCore"]),
         .testTarget(name: "OppsHubTests", dependencies: [
             "OppsHub", "OppsCore", "OppsWire", "OppsStore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -89,3 +92,9 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer's executable has no main of its own: it exists only for Tools/fuzz.sh, which builds
+// it with -sanitize=fuzzer,address in its own scratch path (OPPS_FUZZ=1).
+if Context.environment["OPPS_FUZZ"] != nil {
+    package.targets.append(.executableTarget(name: "opps-fuzz", dependencies: ["OppsFuzzing"], path: "Tools/Fuzzer"))
+}

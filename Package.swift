@@ -93,8 +93,9 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-// libFuzzer's executable has no main of its own: it exists only for Tools/fuzz.sh, which builds
-// it with -sanitize=fuzzer,address in its own scratch path (OPPS_FUZZ=1).
+// The libFuzzer executable exists only for Tools/fuzz.sh, which builds it with
+// -sanitize=fuzzer,address in its own scratch path (OPPS_FUZZ=1): a normal build never sees it.
 if Context.environment["OPPS_FUZZ"] != nil {
-    package.targets.append(.executableTarget(name: "opps-fuzz", dependencies: ["OppsFuzzing"], path: "Tools/Fuzzer"))
+    package.targets.append(.target(name: "FuzzerDriver", path: "Tools/FuzzerDriver"))
+    package.targets.append(.executableTarget(name: "opps-fuzz", dependencies: ["OppsFuzzing", "FuzzerDriver"], path: "Tools/Fuzzer"))
 }

@@ -138,8 +138,15 @@ public enum Value: Sendable, Hashable {
         }
     }
 
-    /// Parses the canonical text of a value of the named kind.
+    /// Parses the canonical text of a value of the named kind; a value outside its kind's range
+    /// (merge-semantics.md §1.1) is refused like any other bad text.
     public static func parse(kind: String, text s: String) throws(ValueError) -> Value {
+        let value = try parseUnchecked(kind: kind, text: s)
+        if let problem = value.rangeProblem { throw ValueError(problem) }
+        return value
+    }
+
+    static func parseUnchecked(kind: String, text s: String) throws(ValueError) -> Value {
         switch kind {
         case "text": return .text(s)
         case "integer":

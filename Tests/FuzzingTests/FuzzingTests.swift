@@ -1,3 +1,4 @@
+import Foundation
 import OppsCore
 import OppsFuzzing
 import Testing
@@ -9,6 +10,17 @@ import Testing
         let seeds = Fuzzing.seeds
         #expect(Set(seeds.compactMap(\.first)).count == Fuzzing.Target.allCases.count)
         for seed in seeds { Fuzzing.run(seed) }
+    }
+
+    /// What coverage-guided runs found, kept as inputs (Tests/FuzzingTests/Findings): each
+    /// trapped before its fix. "member-longer-than-256-bytes": `Value.parse` made a member out of
+    /// range (the text forms — command line, typed JSON, import — skipped the range check).
+    @Test func everyFindingStaysFixed() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Findings")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        #expect(!names.isEmpty)
+        for name in names { Fuzzing.run(Array(try Data(contentsOf: folder.appendingPathComponent(name)))) }
+        #expect(throws: ValueError.self) { try Value.parse(kind: "member", text: String(repeating: "m", count: 257)) }
     }
 
     /// Byte flips, insertions, truncations and splices of the seeds, 20,000 of them.

@@ -615,7 +615,7 @@ public final class Replica {
                 guard let f = entity.fieldNames[c.field] else { return nil }  // a field of a newer workspace
                 field = f
             }
-            return LogEntry(sequence: c.sequence, record: record, entity: entity.name, field: field, kind: kind, value: c.hasValue ? try c.value.coreValue() : .null,
+            return LogEntry(sequence: c.sequence, record: record, entity: entity.name, field: field, kind: kind, value: c.hasValue ? try c.value.pulledValue() : .null,
                             stamp: Stamp(hlc: HLC(rawValue: c.hlc), replica: replicas[Int(c.replica)]), author: page.authors[Int(c.author)], authority: authority)
         }
         // The checksum of the confirmed state is kept up to date incrementally: each touched
@@ -689,9 +689,9 @@ public final class Replica {
             let entity = workspace.entity(number: c.entity)
             let conflict = LocalConflict(id: c.id, record: record, entity: entity?.name ?? "#\(c.entity)", field: entity?.field(number: c.field)?.name ?? "#\(c.field)",
                                          outcome: c.outcome.coreOutcome?.rawValue ?? "rejected", rule: c.rule,
-                                         value: c.hasValue ? try c.value.coreValue() : .null,
+                                         value: c.hasValue ? try c.value.pulledValue() : .null,
                                          author: Int(c.author) < page.authors.count ? page.authors[Int(c.author)] : "?", hlc: HLC(rawValue: c.hlc),
-                                         winner: c.hasWinner ? try c.winner.coreValue() : nil,
+                                         winner: c.hasWinner ? try c.winner.pulledValue() : nil,
                                          winnerAuthor: Int(c.winnerAuthor) < page.authors.count && c.hasWinner ? page.authors[Int(c.winnerAuthor)] : nil,
                                          hubMilliseconds: c.hubTime)
             try store.addConflict(conflict)

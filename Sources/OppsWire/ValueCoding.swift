@@ -26,12 +26,15 @@ extension WireValue {
     /// `invalid-value` when it lies outside its kind's range (merge-semantics.md §1.1): nothing
     /// out of range gets past decoding, so nothing stored or computed from it can trap.
     public func coreValue() throws(WireError) -> Value {
-        let value = try unchecked()
+        let value = try pulledValue()
         if let problem = value.rangeProblem { throw WireError(.invalidValue, problem) }
         return value
     }
 
-    private func unchecked() throws(WireError) -> Value {
+    /// The core value without the range check: what a replica reads from its hub. The hub is the
+    /// authority and a replica mirrors it; a value a hub stored before values had ranges must
+    /// not stop every sync of everyone who sees it (readers survive any value, §1.1).
+    public func pulledValue() throws(WireError) -> Value {
         switch kind {
         case nil: return .null
         case let .text(s)?: return .text(s)

@@ -137,3 +137,29 @@ import Testing
         }
     }
 }
+
+/// Issue 13 hole 2: a hub database written before values had ranges may hold a poisoned value;
+/// every reader survives it (the operator's conflicts and audit, the rep's conflicts).
+@Suite struct PoisonedValueTests {
+    @Test func storedValuesOutOfRangeAreReadWithoutTrapping() async throws {
+        let f = try CommandFixture()
+        let store = try SQLiteHubStore(path: f.root + "/hub/hub.sqlite")
+        let record = RecordID(high: 0x0190_0000_0000_7000, low: 0x8000_0000_0000_0001)
+        let stamp = Stamp(hlc: HLC(rawValue: UInt64.max), replica: ReplicaID(UUID128(high: 1, low: 1)))
+        for value in [Value.timestamp(Timestamp(milliseconds: 1 << 62)), .timestamp(Timestamp(milliseconds: Int64.min)),
+                      .date(CivilDate(daysSinceEpoch: Int32.min)), .decimal(ExactDecimal(units: Int64.min, scale: 18))] {
+            let loser = FieldState(value: value, stamp: stamp, author: "sam", authority: .hidden)
+            _ = try store.addConflict(ConflictRecord(id: 0, record: record, entity: "activity", field: "at", outcome: .rejected, rule: .notVisible,
+                                                     loser: loser, winner: loser), owner: "sam", hubMilliseconds: Int64.max)
+        }
+        let conflicts = await oppsHub("conflicts", "--data", f.root + "/hub")
+        #expect(conflicts.code == 0, "\(conflicts.stderr)")
+        #expect(await oppsHub("conflicts", "--data", f.root + "/hub", "--json").code == 0)
+        #expect(await oppsHub("audit", record.description, "--data", f.root + "/hub").code == 0)
+        try await f.serving { url in
+            #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.home("sam")).code == 0)
+            #expect(await opps("conflicts", "--home", f.home("sam")).code == 0)
+            #expect(await opps("conflicts", "--home", f.home("sam"), "--json").code == 0)
+        }
+    }
+}

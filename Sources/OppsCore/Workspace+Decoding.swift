@@ -161,9 +161,12 @@ private struct WorkspaceReader {
             }
         }
         let stageNames = Set(stages.map(\.name))
-        for (i, role) in roles.enumerated() {
+        let roleNodes = root["roles"]?.array ?? []
+        for role in roles {
+            // Found by name: roles that did not parse are not in `roles`.
+            let i = roleNodes.firstIndex { $0["name"]?.string == role.name }
             for case let .stage(s) in role.sees where !stageNames.contains(s) {
-                issue(root["roles"]!.array![i]["sees"]!, "roles[\(i)].sees", "unknown stage \"\(s)\"")
+                issue(i.flatMap { roleNodes[$0]["sees"] } ?? root, "roles[\(i ?? 0)].sees", "unknown stage \"\(s)\"")
             }
         }
 
@@ -179,16 +182,25 @@ private struct WorkspaceReader {
             }
         }
         // Cross-checks that need every entity: references and stage gate fields.
-        for (i, e) in entities.enumerated() {
-            for (j, f) in e.fields.enumerated() {
+        // Entities and fields that did not parse are left out of `entities`: their nodes are found
+        // by name, not by position (a position mismatch trapped on a fuzzed document).
+        let entityNodes = root["entities"]?.array ?? []
+        for e in entities {
+            let i = entityNodes.firstIndex { $0["name"]?.string == e.name }
+            let fieldNodes = i.flatMap { entityNodes[$0]["fields"]?.array } ?? []
+            for f in e.fields {
                 if case let .reference(target) = f.type, !entities.contains(where: { $0.name == target }) {
-                    issue(root["entities"]!.array![i]["fields"]!.array![j], "entities[\(i)].fields[\(j)].entity", "unknown entity \"\(target)\"")
+                    let j = fieldNodes.firstIndex { $0["name"]?.string == f.name }
+                    issue(j.map { fieldNodes[$0] } ?? i.map { entityNodes[$0] } ?? root,
+                          "entities[\(i ?? 0)].fields[\(j ?? 0)].entity", "unknown entity \"\(target)\"")
                 }
             }
         }
         let staged = entities.first { $0.stageField != nil }
-        for (i, stage) in stages.enumerated() {
-            let node = root["stages"]!.array![i]
+        let stageNodes = root["stages"]?.array ?? []
+        for stage in stages {
+            let i = stageNodes.firstIndex { $0["name"]?.string == stage.name } ?? 0
+            let node = stageNodes.indices.contains(i) ? stageNodes[i] : root
             for f in stage.leaveRequires + stage.enterRequires where staged?.field(f) == nil {
                 issue(node, "stages[\(i)]", "gate names unknown field \"\(f)\"")
             }

@@ -15,6 +15,8 @@ import Testing
     /// What coverage-guided runs found, kept as inputs (Tests/FuzzingTests/Findings): each
     /// trapped before its fix. "member-longer-than-256-bytes": `Value.parse` made a member out of
     /// range (the text forms — command line, typed JSON, import — skipped the range check).
+    /// "workspace-entity-skipped-then-cross-checked": a workspace with an entity that did not
+    /// parse had its later entities' reference check read the JSON by position and trap.
     @Test func everyFindingStaysFixed() throws {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Findings")
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)

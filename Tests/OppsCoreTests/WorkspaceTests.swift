@@ -70,6 +70,20 @@ import Testing
         #expect(access("nobody", "amount", "won", []) == .hidden)
     }
 
+    /// Found by fuzzing: with an entity that does not parse, the cross-checks read the JSON by
+    /// position and trapped; they report the problem instead.
+    @Test func aBrokenEntityBeforeABadReferenceIsReportedNotATrap() {
+        // The account entity does not parse; the contact after it names an unknown entity.
+        let text = Workspace.defaultDocument.replacingFirst("\"name\": \"account\",\n      \"number\": 2,", with: "\"name\": \"account\",\n      \"number\": \"two\",")
+            .replacingFirst(#""entity": "account", "group": "contact""#, with: #""entity": "nowhere", "group": "contact""#)
+        #expect(text != Workspace.defaultDocument)
+        #expect(throws: WorkspaceError.self) { try Workspace.decode(text) }
+        #expect(throws: WorkspaceError.self) {
+            try Workspace.decode(Workspace.defaultDocument.replacingFirst(#"{"name": "marketing", "title": "市场推广", "sees": ["creator"]},"#, with: #"{"name": 5},"#)
+                .replacingFirst(#""sees": ["team", "stage:won"]"#, with: #""sees": ["team", "stage:nowhere"]"#))
+        }
+    }
+
     @Test func anOperatorAddsACustomFieldWithoutCode() throws {
         let text = Workspace.defaultDocument.replacingFirst(
             #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}"#,

@@ -48,6 +48,17 @@ struct HubFixture: Sendable {
     func application() -> some ApplicationProtocol {
         Application(router: server.router())
     }
+
+    /// Test replicas of these users (seeded 1, 2, 3… in order), each after its handshake.
+    func replicas(_ names: String..., client c: WireClient) async throws -> [TestReplica] {
+        var out = [TestReplica]()
+        for (i, name) in names.enumerated() {
+            let r = TestReplica(user: name, token: tokens[name]!, seed: UInt64(i + 1))
+            _ = try await r.handshake(c)
+            out.append(r)
+        }
+        return out
+    }
 }
 
 /// Sends protocol messages through a HummingbirdTesting client.

@@ -74,10 +74,8 @@ import Testing
         try await f.application().test(.router) { client in
             let c = WireClient(client: client)
             var rng = SeededGenerator(seed: 3)
-            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
-            var tom = TestReplica(user: "tom", token: f.tokens["tom"]!, seed: 2)
-            var mia = TestReplica(user: "mia", token: f.tokens["mia"]!, seed: 3)
-            for r in [sam, tom, mia] { _ = try await r.handshake(c) }
+            let team = try await f.replicas("sam", "tom", "mia", client: c)
+            var (sam, tom, mia) = (team[0], team[1], team[2])
             // Sam's deal, with an account only Sam's deal references.
             let account = sam.create("account", stage: nil, using: &rng)
             let deal = sam.create(using: &rng)
@@ -152,11 +150,8 @@ import Testing
         try await f.application().test(.router) { client in
             let c = WireClient(client: client)
             var rng = SeededGenerator(seed: 4)
-            var mia = TestReplica(user: "mia", token: f.tokens["mia"]!, seed: 1)
-            var ann = TestReplica(user: "ann", token: f.tokens["ann"]!, seed: 2)
-            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 3)
-            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 4)
-            for r in [mia, ann, sam, max] { _ = try await r.handshake(c) }
+            let team = try await f.replicas("mia", "ann", "sam", "max", client: c)
+            var (mia, ann, sam, max) = (team[0], team[1], team[2], team[3])
             let deal = try await Self.handedOffDeal(c, f: f, mia: &mia, rng: &rng)
             try await ann.pull(c)
             #expect(ann.state[deal]?.owner == "ann")
@@ -205,9 +200,8 @@ import Testing
         try await f.application().test(.router) { client in
             let c = WireClient(client: client)
             var rng = SeededGenerator(seed: 5)
-            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
-            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 2)
-            for r in [sam, max] { _ = try await r.handshake(c) }
+            let team = try await f.replicas("sam", "max", client: c)
+            var (sam, max) = (team[0], team[1])
             let deal = sam.create(using: &rng)
             let membership = sam.create("membership", stage: nil, using: &rng)
             var writes = [deal, membership]

@@ -16,6 +16,8 @@ public struct SimulationOptions: Sendable {
     /// Process mode: the path of `opps-hub`; the hub then runs as a real process the replicas
     /// reach over HTTP, and hub crashes are real kill -9s, some in the middle of a request.
     public var hubExecutable: String?
+    /// A user of another territory attacks the hub throughout the day (Simulation+Attacker.swift).
+    public var attacker = true
 
     public init(seed: UInt64, replicas: Int = 6, ops: Int = 200, faults: FaultRates = FaultRates(),
                 directory: String = FileManager.default.temporaryDirectory.path) {
@@ -42,6 +44,8 @@ public struct SimulationReport: Sendable {
     /// Approval requests made, and those decided.
     public var approvals = 0
     public var decided = 0
+    /// Requests the hostile user sent.
+    public var attacks = 0
 
     public init(seed: UInt64) { self.seed = seed }
 }
@@ -73,6 +77,8 @@ public final class Simulation {
     /// Every write that ever entered an outbox: (record, field, stamp).
     var written = Set<WrittenKey>()
     var clock: SimulationClock
+    /// The hostile user, when the options ask for one.
+    var attacker: Attacker?
 
     struct WrittenKey: Hashable {
         var record: RecordID
@@ -112,9 +118,12 @@ public final class Simulation {
             for step in 0..<options.ops {
                 clock.advance(Int64(rng.next() % 600_000))
                 try await self.step(step)
+                try await attack(step: step)
             }
             try await quiesce()
             try await check()
+            try checkAttacker()
+            report.attacks = attacker?.requests ?? 0
         } catch {
             await hub?.stop()
             throw error
@@ -148,6 +157,13 @@ public final class Simulation {
         }
         users = team
         for u in team { tokens[u.name] = try engine.addUser(u, rng: &r) }
+        if options.attacker {
+            // Its own generator: the team's day is the same with or without it.
+            var mal = Attacker(seed: options.seed)
+            var tokenRNG = SeededGenerator(seed: options.seed ^ 0x7A1)
+            mal.token = try engine.addUser(Self.attackerUser, rng: &tokenRNG)
+            attacker = mal
+        }
         hub = try SimulatedHub(configuration: config, executable: options.hubExecutable)
         for (i, u) in team.enumerated() {
             let t = SimulatedTransport(hub: hub, faults: options.faults, seed: options.seed &* 31 &+ UInt64(i)) { [weak self] in self?.note($0) }
@@ -256,9 +272,9 @@ public final class Simulation {
         let amount = Value.decimal(ExactDecimal(units: Int64(rng.next() % 5_000_000), scale: 2))
         switch (r.role, rng.next() % 10) {
         case ("marketing", 0..<4), ("sales", 0..<2):
-            guard let account = create("account", nil, [("name", .text("Co \(rng.next() % 100)"))]) else { return }
+            guard let account = create("account", nil, [("name", .text("Co \(rng.next() % 100) \(Attacker.marker)"))]) else { return }
             let stage = r.role == "marketing" ? "lead" : "discovery"
-            var fields: [(String, Value)] = [("name", .text("Deal \(rng.next() % 1000)")), ("account", .reference(account))]
+            var fields: [(String, Value)] = [("name", .text("Deal \(rng.next() % 1000) \(Attacker.marker)")), ("account", .reference(account))]
             if r.role == "marketing" { fields += [("lead_source", .member(pick(["web", "event", "referral"]))), ("territory", .text(pick(["north", "south"])))] }
             _ = create("opportunity", stage, fields)
         case ("marketing", _) where !deals.isEmpty:
@@ -271,7 +287,7 @@ public final class Simulation {
             }
         case ("sales", 2..<6) where !deals.isEmpty:
             let d = pick(deals)
-            edit(d.id, [pick([("amount", amount), ("next_step", .text("call \(rng.next() % 9)")), ("close_date", .date(CivilDate(daysSinceEpoch: Int32(20_500 + rng.next() % 300)))),
+            edit(d.id, [pick([("amount", amount), ("next_step", .text("call \(rng.next() % 9) \(Attacker.marker)")), ("close_date", .date(CivilDate(daysSinceEpoch: Int32(20_500 + rng.next() % 300)))),
                               ("needs", .text("crm")), ("decision_makers", .text("cio")), ("discount", .decimal(ExactDecimal(units: Int64(rng.next() % 2000), scale: 2)))])])
         case ("sales", 6..<8) where !deals.isEmpty:
             let d = pick(deals)
@@ -288,7 +304,7 @@ public final class Simulation {
                                                ("role", .member(member.role == "expert" ? "expert" : "success")), ("state", .member("active"))])
             }
         case ("expert", _) where !deals.isEmpty:
-            edit(pick(deals).id, [pick([("solution", .text("design \(rng.next() % 9)")), ("tech_risk", .member(pick(["low", "medium", "high"])))])])
+            edit(pick(deals).id, [pick([("solution", .text("design \(rng.next() % 9) \(Attacker.marker)")), ("tech_risk", .member(pick(["low", "medium", "high"])))])])
         case ("success", _) where !deals.isEmpty:
             edit(pick(deals).id, [pick([("health", .member(pick(["green", "yellow", "red"]))), ("next_step", .text("onboard"))])])
         case ("manager", 0..<3) where !deals.isEmpty:
@@ -314,7 +330,7 @@ public final class Simulation {
         case (_, _) where !deals.isEmpty:
             // Everyone logs activities on deals they see.
             _ = create("activity", nil, [("opportunity", .reference(pick(deals).id)), ("kind", .member(pick(["call", "visit", "email", "checkin"]))),
-                                         ("note", .text("met \(rng.next() % 50)")), ("at", .timestamp(Timestamp(milliseconds: clock.nowMilliseconds())))])
+                                         ("note", .text("met \(rng.next() % 50) \(Attacker.marker)")), ("at", .timestamp(Timestamp(milliseconds: clock.nowMilliseconds())))])
         default:
             break
         }

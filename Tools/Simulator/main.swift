@@ -11,6 +11,7 @@ func usage() -> Never {
           --ops N       offline operations per run (default 200)
           --no-faults   a clean network (to tell merge bugs from fault handling)
           --processes   run the hub as a real opps-hub process (HTTP, real kill -9 mid-request)
+          --no-attacker no hostile user of another territory (it is on by default)
         Prints one line per seed; on a failure the seed, the last steps, and exits 1.
 
         """.utf8))
@@ -22,6 +23,7 @@ var replicas = 6
 var ops = 200
 var faults = FaultRates()
 var processes = false
+var attacker = true
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
     let a = args.removeFirst()
@@ -36,6 +38,7 @@ while !args.isEmpty {
     case "--ops": ops = Int(value())
     case "--no-faults": faults = .none
     case "--processes": processes = true
+    case "--no-attacker": attacker = false
     case "--help", "-h": usage()
     default: usage()
     }
@@ -46,6 +49,7 @@ var totals = SimulationReport(seed: 0)
 for seed in seeds {
     do {
         var options = SimulationOptions(seed: seed, replicas: replicas, ops: ops, faults: faults)
+        options.attacker = attacker
         if processes {
             options.hubExecutable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("opps-hub").path
         }
@@ -54,7 +58,8 @@ for seed in seeds {
         totals.replicaCrashes += r.replicaCrashes; totals.conflicts += r.conflicts; totals.refusedLocally += r.refusedLocally
         totals.approvals += r.approvals
         totals.decided += r.decided
-        print("seed \(seed): ok — \(r.writes) writes, \(r.conflicts) conflicts, \(r.records) records, \(r.syncs) syncs (\(r.failedSyncs) failed), \(r.hubCrashes) hub crashes, \(r.replicaCrashes) replica crashes, \(r.decided)/\(r.approvals) approvals decided")
+        totals.attacks += r.attacks
+        print("seed \(seed): ok — \(r.writes) writes, \(r.conflicts) conflicts, \(r.records) records, \(r.syncs) syncs (\(r.failedSyncs) failed), \(r.hubCrashes) hub crashes, \(r.replicaCrashes) replica crashes, \(r.decided)/\(r.approvals) approvals decided, \(r.attacks) hostile requests")
     } catch let f as SimulationFailure {
         print("FAILED \(f)")
         exit(1)
@@ -63,5 +68,6 @@ for seed in seeds {
         exit(1)
     }
 }
-print(String(format: "%d seeds passed in %.1f s: %d writes, %d conflicts, %d syncs (%d failed by faults), %d hub crashes, %d replica crashes, no repairs, %d of %d approval requests decided",
-             seeds.count, Date().timeIntervalSince(start), totals.writes, totals.conflicts, totals.syncs, totals.failedSyncs, totals.hubCrashes, totals.replicaCrashes, totals.decided, totals.approvals))
+print(String(format: "%d seeds passed in %.1f s: %d writes, %d conflicts, %d syncs (%d failed by faults), %d hub crashes, %d replica crashes, no repairs, %d of %d approval requests decided, %d hostile requests answered with nothing of the team's",
+             seeds.count, Date().timeIntervalSince(start), totals.writes, totals.conflicts, totals.syncs, totals.failedSyncs, totals.hubCrashes, totals.replicaCrashes, totals.decided, totals.approvals,
+             totals.attacks))

@@ -468,6 +468,10 @@ public final class HubEngine {
                 relationCache.removeAll()
                 try store.saveRecord(record, workspace: workspace)
             }
+            // Which accounts a user sees follows the deals and teams: found again after a change.
+            if !referencedVisible.isEmpty, record.entity == "membership" || workspace.entity(record.entity)?.stageField != nil {
+                referencedVisible.removeAll()
+            }
         }
 
         var dirtySet = Set<RecordID>()
@@ -513,9 +517,14 @@ public final class HubEngine {
             if record.creator == actor.user { return true }
             if entity.visibleVia != nil { return false }
             if let known = referencedVisible[record.id], known.user == actor.user { return known.visible }
-            var seen = false
-            for id in try store.referrers(of: record.id) {
-                if let deal = try self.record(id), try visible(deal, to: actor) { seen = true; break }
+            // The deals written in this batch are saved at its end; the store's index has the rest.
+            var seen = try records.values.contains { r in
+                guard let r, workspace.entity(r.entity)?.stageField != nil, r.fields.values.contains(where: { $0.value == .reference(record.id) }) else { return false }
+                return try visible(r, to: actor)
+            }
+            if !seen {
+                let query = VisibilityQuery.make(user: actor.user, role: actor.role, workspace: workspace, directory: engine.directory)
+                seen = try store.referencedByVisible(record.id, query: query)
             }
             referencedVisible[record.id] = (actor.user, seen)
             return seen

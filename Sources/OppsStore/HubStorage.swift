@@ -170,9 +170,9 @@ public protocol HubStorage: AnyObject {
     func columns(of ids: [RecordID]) throws -> [RecordID: RecordColumns]
     /// The records each of `sources` references (what makes accounts and contacts visible).
     func references(from sources: [RecordID]) throws -> [RecordID: [RecordID]]
-    /// The live staged records that reference `target` (the reverse of `references`): an
-    /// account or contact is visible to whoever sees one of them.
-    func referrers(of target: RecordID) throws -> [RecordID]
+    /// Whether a live staged record the query's user sees references `target`: what makes an
+    /// account or contact visible (one indexed query, however many deals reference it).
+    func referencedByVisible(_ target: RecordID, query: VisibilityQuery) throws -> Bool
     /// The records hanging off any of `parents`.
     func children(of parents: [RecordID]) throws -> [RecordID]
     /// The deals a user is an active team member of.

@@ -219,11 +219,6 @@ public final class SQLiteHubStore: HubStorage {
         return out
     }
 
-    public func referrers(of target: RecordID) throws -> [RecordID] {
-        try database.query("SELECT f.source FROM refs f JOIN record_index r ON r.id = f.source WHERE f.target = ? AND r.live = 1",
-                           [.blob(target.bytes)]).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) }
-    }
-
     public func children(of parents: [RecordID]) throws -> [RecordID] {
         try parents.flatMap { p in
             try database.query("SELECT id FROM record_index WHERE parent = ?", [.blob(p.bytes)]).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) }
@@ -577,7 +572,8 @@ public final class SQLiteHubStore: HubStorage {
         Set(try database.query("SELECT user FROM teams WHERE opportunity = ?", [.blob(opportunity.bytes)]).compactMap { $0[0].string })
     }
 
-    public func records(visibleTo q: VisibilityQuery) throws -> Set<RecordID> {
+    /// The role's conditions on a staged record of `record_index` (a "top" record), as SQL.
+    static func topConditions(_ q: VisibilityQuery) -> (sql: String, args: [SQLValue])? {
         var conditions = [String]()
         var args = [SQLValue]()
         if q.all { conditions.append("1") }
@@ -593,10 +589,23 @@ public final class SQLiteHubStore: HubStorage {
             conditions.append("stage IN (\(q.stages.map { _ in "?" }.joined(separator: ",")))")
             args += q.stages.sorted().map { .text($0) }
         }
+        return conditions.isEmpty ? nil : ("(" + conditions.joined(separator: " OR ") + ")", args)
+    }
+
+    public func referencedByVisible(_ target: RecordID, query q: VisibilityQuery) throws -> Bool {
+        guard let (sql, args) = Self.topConditions(q) else { return false }
+        return try !database.query("""
+            SELECT 1 FROM record_index WHERE kind = 0 AND live = 1 AND \(sql)
+                AND id IN (SELECT source FROM refs WHERE target = ?) LIMIT 1
+            """, args + [.blob(target.bytes)]).isEmpty
+    }
+
+    public func records(visibleTo q: VisibilityQuery) throws -> Set<RecordID> {
+        let top = Self.topConditions(q)
         try database.execute("CREATE TEMP TABLE IF NOT EXISTS visible_top (id BLOB PRIMARY KEY) WITHOUT ROWID")
         try database.execute("DELETE FROM temp.visible_top")
-        if !conditions.isEmpty {
-            try database.execute("INSERT INTO temp.visible_top SELECT id FROM record_index WHERE kind = 0 AND live = 1 AND (\(conditions.joined(separator: " OR ")))", args)
+        if let (sql, args) = top {
+            try database.execute("INSERT INTO temp.visible_top SELECT id FROM record_index WHERE kind = 0 AND live = 1 AND \(sql)", args)
         }
         var out = Set<RecordID>()
         let rows = try database.query("""

@@ -288,4 +288,29 @@ struct Backend: Sendable, CustomTestStringConvertible {
         try s.resetKnown(replica: Self.replicaA)
         #expect(try s.known(replica: Self.replicaA).isEmpty)
     }
+
+    /// An account is visible to whoever sees a live deal referencing it: one query, the role's
+    /// conditions applied to the referencing deals (the push checks it before an account write).
+    @Test(arguments: Backend.all)
+    func anAccountIsReferencedByAVisibleDealOnlyForThoseWhoSeeOne(backend: Backend) throws {
+        let s = try initialised(backend)
+        let account = Record(id: RecordID(high: 0x0191, low: 1), entity: "account", created: state(.null, author: "sam"))
+        var deal = opportunity(7, owner: "sam")
+        deal.fields["account"] = state(.reference(account.id), seq: 4)
+        try s.transaction {
+            try s.saveRecord(account, workspace: ws)
+            try s.saveRecord(deal, workspace: ws)
+        }
+        let query = { (user: String, role: String) in
+            VisibilityQuery.make(user: user, role: role, workspace: ws, directory: Directory(users: try s.users().map(\.directoryEntry)))
+        }
+        #expect(try s.referencedByVisible(account.id, query: query("sam", "sales")))
+        #expect(try s.referencedByVisible(account.id, query: query("max", "manager")))  // manages sam
+        #expect(try !s.referencedByVisible(account.id, query: query("tom", "sales")))
+        #expect(try !s.referencedByVisible(account.id, query: query("eve", "expert")))
+        // A deleted deal makes nothing visible.
+        deal.deleted = state(.null, seq: 9)
+        try s.transaction { try s.saveRecord(deal, workspace: ws) }
+        #expect(try !s.referencedByVisible(account.id, query: query("sam", "sales")))
+    }
 }

@@ -55,7 +55,7 @@ struct ApprovalsCommand: ParsableCommand {
         if list.isEmpty { Console.out(approver ? "nothing waits for your decision" : "no open requests of yours"); return }
         for a in list {
             let deal: String = if case let .reference(d) = a["opportunity"], let rec = try r.record(d) { rec["name"].canonicalText } else { "?" }
-            var line = "\(a.id.hex.prefix(8))  \(approvalState(r, a).padding(9))  \(a["kind"].canonicalText.padding(8))  \(String(deal.prefix(24)).padding(24))  \(a["requested"].canonicalText)  by \(a.creator)"
+            var line = "\(a.id.hex.prefix(8))  \(approvalState(r, a).padding(9))  \(a["kind"].canonicalText.padding(8))  \(fit(deal, 24))  \(a["requested"].canonicalText)  by \(a.creator)"
             if case let .text(d) = a["decided_by"] { line += "; decided by \(d)" }
             if case let .text(n) = a["note"] { line += " (\(n))" }
             Console.out(line)

@@ -415,7 +415,7 @@ struct ListCommand: ParsableCommand {
         while width < 32, Set(hexes.map { $0.prefix(width) }).count < hexes.count { width += 1 }
         for rec in records {
             let amount = rec["amount"].isNull ? "" : rec["amount"].canonicalText + " " + (rec["currency"].isNull ? "" : rec["currency"].canonicalText)
-            Console.out("\(rec.id.hex.prefix(width))  \(rec["stage"].canonicalText.padding(11))  \(String(rec["name"].canonicalText.prefix(32)).padding(32))  \((rec.owner ?? "-").padding(8))  \(amount)")
+            Console.out("\(rec.id.hex.prefix(width))  \(rec["stage"].canonicalText.padding(11))  \(fit(rec["name"].canonicalText, 32))  \((rec.owner ?? "-").padding(8))  \(amount)")
         }
     }
 }

@@ -40,12 +40,6 @@ struct ReportOptions: ParsableArguments {
     }
 }
 
-/// Fits text into `width` columns: cut with an ellipsis, or padded.
-func fit(_ s: String, _ width: Int) -> String {
-    guard width > 0 else { return "" }
-    if s.count <= width { return s.padding(toLength: width, withPad: " ", startingAt: 0) }
-    return String(s.prefix(width - 1)) + "…"
-}
 
 struct BoardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -163,9 +157,6 @@ struct FunnelCommand: ParsableCommand {
     }
 }
 
-extension String {
-    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
-}
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "report", abstract: "Pipeline reports from stage history and activities, by device time.",

@@ -74,7 +74,4 @@ public struct Rules: ParsableCommand {
     }
 }
 
-extension String {
-    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
-}
 

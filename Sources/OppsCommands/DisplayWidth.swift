@@ -1,0 +1,58 @@
+/// Terminal columns, not characters: East Asian wide and fullwidth characters (汉字, かな, 한글,
+/// fullwidth forms, most emoji) take two columns, combining marks none. Every table `opps`
+/// prints pads and cuts with these, so "华为云 试点" does not push the next column right.
+extension String {
+    /// The columns this text takes in a terminal.
+    var displayWidth: Int { reduce(0) { $0 + $1.displayWidth } }
+
+    /// Padded with spaces on the right to `width` columns (unchanged when already as wide).
+    func padding(_ width: Int) -> String {
+        let w = displayWidth
+        return w >= width ? self : self + String(repeating: " ", count: width - w)
+    }
+
+    /// Padded with spaces on the left to `width` columns.
+    func leftPad(_ width: Int) -> String {
+        let w = displayWidth
+        return w >= width ? self : String(repeating: " ", count: width - w) + self
+    }
+
+    /// The longest prefix that fits in `width` columns.
+    func prefix(columns width: Int) -> String {
+        var out = "", used = 0
+        for c in self {
+            let w = c.displayWidth
+            if used + w > width { break }
+            out.append(c)
+            used += w
+        }
+        return out
+    }
+}
+
+extension Character {
+    /// 2 for wide and fullwidth, 0 for a lone combining mark or control, else 1.
+    var displayWidth: Int {
+        guard let first = unicodeScalars.first else { return 0 }
+        if first.properties.generalCategory == .nonspacingMark || first.value < 0x20 { return 0 }
+        return unicodeScalars.contains { Self.isWide($0.value) } ? 2 : 1
+    }
+
+    static func isWide(_ v: UInt32) -> Bool {
+        switch v {
+        case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF,
+             0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60, 0xFFE0...0xFFE6,
+             0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x2FFFD, 0x30000...0x3FFFD:
+            true
+        default:
+            false
+        }
+    }
+}
+
+/// Fits text into `width` columns: cut with an ellipsis, or padded.
+func fit(_ s: String, _ width: Int) -> String {
+    guard width > 0 else { return "" }
+    if s.displayWidth <= width { return s.padding(width) }
+    return s.prefix(columns: width - 1) + "…"
+}

@@ -1,0 +1,36 @@
+import Testing
+@testable import OppsCommands
+
+/// Issue 15 item 7: tables pad by terminal columns, so Chinese names line up.
+@Suite struct DisplayWidthTests {
+    @Test func wideCharactersTakeTwoColumns() {
+        #expect("ACME".displayWidth == 4)
+        #expect("华为云 试点".displayWidth == 11)
+        #expect("ｆｕｌｌ".displayWidth == 8)
+        #expect("e\u{301}".displayWidth == 1)  // e + combining acute: one column
+        #expect("華為".padding(6) == "華為  ")
+        #expect("12".leftPad(5) == "   12")
+    }
+
+    @Test func fitCutsAtAColumnNotInsideAWideCharacter() {
+        #expect(fit("华为云试点项目", 9) == "华为云试…")  // 8 columns of text + the ellipsis
+        #expect(fit("华为云试点项目", 9).displayWidth == 9)
+        #expect(fit("华为", 6) == "华为  ")
+        #expect(fit("ACME rollout", 6) == "ACME …")
+    }
+
+    @Test func listColumnsLineUpWithChineseNames() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let home = f.home("sam")
+            #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", home).code == 0)
+            #expect(await opps("new", "华为云 试点", "--account", "华为", "--home", home).code == 0)
+            #expect(await opps("new", "ACME rollout", "--account", "ACME", "--home", home).code == 0)
+            let lines = await opps("list", "--home", home).stdout.split(separator: "\n").map(String.init).filter { $0.contains("sam") }
+            #expect(lines.count == 2)
+            // The owner column starts at the same terminal column on every row.
+            let columns = lines.map { line in String(line[..<line.range(of: "sam")!.lowerBound]).displayWidth }
+            #expect(Set(columns).count == 1, "\(lines)")
+        }
+    }
+}

@@ -53,9 +53,9 @@ public enum OppsMain {
             return 0
         } catch let e as ReplicaError {
             let code: Int32 = switch e {
-            case .unreachable: 2
+            case .unreachable, .unreachableAtInit: 2
             case .refused: 3
-            case .authentication: 4
+            case .authentication, .disabled: 4
             case .certificate: 5
             default: 1
             }
@@ -133,7 +133,12 @@ struct InitCommand: AsyncParsableCommand {
         let ca = ConnectCommand.absolute(self.ca)
         let transport = HTTPTransport(baseURL: hub, caFile: ca)
         defer { Task { await transport.shutdown() } }
-        let replica = try await Replica.create(home: home.path, hubURL: hub, token: token, caFile: ca, transport: transport, clock: SystemClock())
+        let replica: Replica
+        do {
+            replica = try await Replica.create(home: home.path, hubURL: hub, token: token, caFile: ca, transport: transport, clock: SystemClock())
+        } catch let ReplicaError.unreachable(why) {
+            throw ReplicaError.unreachableAtInit(why)
+        }
         let report = try await SyncCommand.perform(replica, transport: transport, json: json)
         if json {
             Console.out(JSON.object([("user", .string(replica.user)), ("role", .string(replica.role)), ("home", .string(home.path)),

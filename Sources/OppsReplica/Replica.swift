@@ -19,6 +19,10 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
     case hub(String)
     /// The hub's TLS certificate is not trusted (or names another host).
     case certificate(String)
+    /// The operator disabled this user; local work stays.
+    case disabled(String)
+    /// `opps init` could not reach the hub: no replica was made.
+    case unreachableAtInit(String)
 
     public var description: String {
         switch self {
@@ -26,6 +30,8 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
         case let .invalid(why): why
         case let .refused(field, rule, detail): "refused: \(field): \(detail) (rule \(rule.rawValue))"
         case let .authentication(why): "the hub did not accept the token (\(why)): ask the operator for a new one and run opps connect --token NEW (your pending work is kept)"
+        case .disabled: "the operator has disabled your user on this hub: ask them to enable it (opps-hub user enable); your local work is kept"
+        case let .unreachableAtInit(why): "the hub cannot be reached (\(why)); no replica was made: check the --hub URL and that the hub runs, then try again"
         case let .certificate(why): "the hub's certificate is not trusted (\(why)): get the hub's CA certificate from the operator and run opps connect --ca FILE"
         case let .unreachable(why): "the hub cannot be reached (\(why)); your work is kept and will sync later"
         case let .hub(why): why
@@ -181,7 +187,8 @@ public final class Replica {
             switch error {
             case let .unreachable(why): throw ReplicaError.unreachable(why)
             case let .certificate(why): throw ReplicaError.certificate(why)
-            case let .refused(_, e) where e.code == .unauthenticated || e.code == .userDisabled: throw ReplicaError.authentication(e.message)
+            case let .refused(_, e) where e.code == .userDisabled: throw ReplicaError.disabled(e.message)
+            case let .refused(_, e) where e.code == .unauthenticated: throw ReplicaError.authentication(e.message)
             case let .refused(_, e) where e.code == .replicaNotYours:
                 throw ReplicaError.invalid("the hub says this replica belongs to another user: that token is someone else's")
             case let .refused(status, e): throw ReplicaError.hub("the hub refused (\(status) \(e.code.rawValue)): \(e.message)")

@@ -48,6 +48,9 @@ public enum RuleID: String, Sendable, Hashable, CaseIterable {
     case writeOnce = "write-once"
     /// The write's clock is further ahead of the hub's than the workspace allows (I15).
     case clockAhead = "clock-ahead"
+    /// A time in an append-only record (an activity's `at`) after the moment it was written:
+    /// activities record what happened, and reports date follow-ups by them.
+    case futureTime = "future-time"
     case recordMissing = "record-missing"
     case recordExists = "record-exists"
     case recordDeleted = "record-deleted"

@@ -195,6 +195,12 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
     if entity.appendOnly, current != nil || w.author != record.creator {
         return refuseNormalised(.appendOnly, "\(entity.name) records are append-only")
     }
+    // An append-only record tells what happened: none of its times may lie after the moment it
+    // was written (device time, with five minutes for clocks that disagree). With I15 this bounds
+    // how far a report's follow-up times can be pushed.
+    if entity.appendOnly, case let .timestamp(t) = value, t.milliseconds > w.stamp.hlc.milliseconds + 300_000 {
+        return refuseNormalised(.futureTime, "\(field.name) is in the future: an \(entity.name) records what already happened")
+    }
     // I14: a write-once field never changes once it holds a value — not even by its writer — so
     // an approval request is what its approver saw, and a membership names one user for good.
     if field.writeOnce, let current, !current.value.isNull {

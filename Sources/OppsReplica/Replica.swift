@@ -299,7 +299,7 @@ public final class Replica {
                 case .proposal:
                     if canRequestApproval { requests.append((write, decision.rule)) } else { writes.append((write, false)) }
                     result.proposed.append((name, decision.rule, decision.detail))
-                case .rejected where decision.rule == .typeMismatch || decision.rule == .unknownField:
+                case .rejected where decision.rule == .typeMismatch || decision.rule == .unknownField || decision.rule == .futureTime:
                     throw ReplicaError.invalid(decision.detail)
                 case .rejected, .lost:
                     throw ReplicaError.refused(field: name, rule: decision.rule, detail: decision.detail)

@@ -1,4 +1,5 @@
 import Foundation
+import OppsCommands
 import OppsCore
 import Testing
 
@@ -30,19 +31,26 @@ import Testing
     @Test func todayListsDueOverdueAndStaleWork() async throws {
         let f = try CommandFixture()
         try await f.serving { url in
-            #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.home("sam")).code == 0)
-            let a = try #require(await opps("new", "Active deal", "--account", "A Co", "--home", f.home("sam"), "--json").json?["id"]?.string)
-            let b = try #require(await opps("new", "Quiet deal", "--account", "B Co", "--home", f.home("sam"), "--json").json?["id"]?.string)
-            let today = Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)).date
+            // The work happens on a laptop 20 days ago (device time); "today" is asked for now.
+            // The meeting is logged on day 15, when it happened: an activity dated after the
+            // moment it is logged is refused (future-time).
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let base = now - 20 * 86_400_000
+            let today = Timestamp(milliseconds: base).date
             func day(_ offset: Int32) -> String { CivilDate(daysSinceEpoch: today.daysSinceEpoch + offset).description }
-            // As of 20 days from now: a task due then, one overdue, a next step due then,
-            // and an activity 5 days before on deal a only.
-            #expect(await opps("task", "add", a, "send quote", "--due", day(20), "--home", f.home("sam")).code == 0)
-            let late = try #require(await opps("task", "add", b, "call back", "--due", day(18), "--home", f.home("sam"), "--json").json?["id"]?.string)
-            let doneTask = try #require(await opps("task", "add", b, "already done", "--due", day(10), "--home", f.home("sam"), "--json").json?["id"]?.string)
-            #expect(await opps("task", "done", doneTask, "--home", f.home("sam")).code == 0)
-            #expect(await opps("set", a, "next_step=demo", "next_step_due=\(day(20))", "--home", f.home("sam")).code == 0)
-            #expect(await opps("log", a, "--kind", "meeting", "--at", day(15) + "T10:00:00Z", "--home", f.home("sam")).code == 0)
+            func at(_ ms: Int64, _ args: String...) async -> Run { await DeviceClock.$fixed.withValue(ms) { await opps(args) } }
+            #expect(await at(base, "init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.home("sam")).code == 0)
+            let a = try #require(await at(base, "new", "Active deal", "--account", "A Co", "--home", f.home("sam"), "--json").json?["id"]?.string)
+            let b = try #require(await at(base, "new", "Quiet deal", "--account", "B Co", "--home", f.home("sam"), "--json").json?["id"]?.string)
+            // As of day 20: a task due then, one overdue, a next step due then, and an activity
+            // 5 days before on deal a only.
+            #expect(await at(base, "task", "add", a, "send quote", "--due", day(20), "--home", f.home("sam")).code == 0)
+            let late = try #require(await at(base, "task", "add", b, "call back", "--due", day(18), "--home", f.home("sam"), "--json").json?["id"]?.string)
+            let doneTask = try #require(await at(base, "task", "add", b, "already done", "--due", day(10), "--home", f.home("sam"), "--json").json?["id"]?.string)
+            #expect(await at(base, "task", "done", doneTask, "--home", f.home("sam")).code == 0)
+            #expect(await at(base, "set", a, "next_step=demo", "next_step_due=\(day(20))", "--home", f.home("sam")).code == 0)
+            let dayStart = Int64(today.daysSinceEpoch) * 86_400_000
+            #expect(await at(dayStart + 15 * 86_400_000 + 12 * 3_600_000, "log", a, "--kind", "meeting", "--at", day(15) + "T10:00:00Z", "--home", f.home("sam")).code == 0)
             #expect(await opps("sync", "--home", f.home("sam")).code == 0)
             let r = await opps("today", "--date", day(20), "--home", f.home("sam"), "--json")
             #expect(r.code == 0, "\(r.stderr)")

@@ -258,6 +258,19 @@ func incomingState(_ w: FieldWrite, authority: Access) -> FieldState {
     FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: authority)
 }
 
+extension Workspace {
+    /// Why moving `record` to `stage` is refused by the stage rules for a user of `role` (gates,
+    /// sticky stages, backward moves), or nil. Proposals do not count: an approved request is the
+    /// confirmation. The hub asks it before applying an approved stage move, so an approval never
+    /// skips a gate (a deal closed as lost without its loss reason).
+    public func stageMoveRefusal(of record: Record, to stage: String, role: String) -> String? {
+        guard let entity = entity(record.entity), entity.stageField != nil, let from = self.stage(of: record, in: entity), from != stage else { return nil }
+        guard let verdict = stageTransition(from: from, to: stage, record: record, entity: entity, role: role, workspace: self),
+              verdict.outcome == .rejected else { return nil }
+        return verdict.detail
+    }
+}
+
 /// A stage move that does not simply apply: why, and whether it is refused or proposed.
 struct StageVerdict {
     var outcome: Outcome

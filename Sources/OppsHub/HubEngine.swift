@@ -804,6 +804,11 @@ public final class HubEngine {
             if case let .text(name) = value, f.type == .user, engine.directory.users[name] == nil {
                 return .failure(ValueError("\(fieldName) names no user of this hub"))
             }
+            // Deciding: an approved stage move passes the stage gates as the approver would.
+            if let approver, fieldName == e.stageField, case let .member(stage) = value,
+               let refusal = workspace.stageMoveRefusal(of: target, to: stage, role: approver.role) {
+                return .failure(ValueError(refusal))
+            }
             var deciders = [request.creator]
             if let approver { deciders.append(approver.user) }
             for user in deciders {

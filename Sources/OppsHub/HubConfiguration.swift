@@ -35,9 +35,6 @@ public struct HubConfiguration: Sendable {
     /// When set, `GET /metrics` answers only `Authorization: Bearer <this>` (401 otherwise):
     /// the metrics name no user, but they tell an outsider how busy the hub is.
     public var metricsToken: String?
-    /// Record ids a pull may ask the hub to forget (sync-protocol.md §6.3); a replica that
-    /// dropped more re-syncs from nothing instead.
-    public var maxForget = 5000
     /// Check every brought-forward visibility snapshot against a full build, refusing the pull
     /// when they differ (tests and the simulator turn it on; it costs a full build per pull).
     public var verifySnapshots = false

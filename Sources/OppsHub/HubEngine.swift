@@ -290,11 +290,9 @@ public final class HubEngine {
     // MARK: Authentication
 
     public func authenticate(authorization: String?) throws -> HubUser {
-        // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` is `Bearer`.
-        guard let header = authorization, header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+        guard let token = Bearer.token(authorization) else {
             throw WireError(.unauthenticated, "send Authorization: Bearer <token>")
         }
-        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         guard let user = try store.user(tokenHash: Token.hash(token)) else { throw WireError(.unauthenticated, "unknown or revoked token") }
         guard !user.disabled else { throw WireError(.userDisabled, "this user is disabled") }
         return user
@@ -529,17 +527,27 @@ public final class HubEngine {
             referencedVisible[record.id] = (actor.user, seen)
             return seen
         }
+        /// `24 hours`, `90 minutes`: a limit as a person reads it.
+        static func duration(_ ms: Int64) -> String {
+            ms % 3_600_000 == 0 ? "\(ms / 3_600_000) hours" : "\(ms / 60_000) minutes"
+        }
         /// Accounts and contacts found visible (or not) through the deals referencing them, per batch.
         var referencedVisible: [RecordID: (user: UserName, visible: Bool)] = [:]
+
+        /// The access `actor` has now to a field of `record` (or, with no field, `.read` when they
+        /// see it): hidden for a record they do not see.
+        mutating func access(_ actor: Actor, to record: Record, field: String?) throws -> Access {
+            guard try visible(record, to: actor) else { return .hidden }
+            guard let field, !field.isEmpty else { return .read }
+            let rel = try relations(of: actor.user, to: record)
+            return workspace.permission(actor: actor, relations: rel, record: record, entity: record.entity, field: field)
+        }
 
         /// Whether `actor` may read what a field (or, with no field, the record) of `record`
         /// holds now: what an answer or a conflict may show them (merge-semantics.md I16).
         mutating func mayRead(_ record: Record?, field: String?, actor: Actor) throws -> Bool {
             guard let record else { return true }
-            guard try visible(record, to: actor) else { return false }
-            guard let field, !field.isEmpty else { return true }
-            let rel = try relations(of: actor.user, to: record)
-            return workspace.permission(actor: actor, relations: rel, record: record, entity: record.entity, field: field) != .hidden
+            return try access(actor, to: record, field: field) != .hidden
         }
 
         mutating func conflict(_ record: RecordID, _ entity: String, _ field: String, outcome: Outcome, rule: RuleID, loser: FieldState,
@@ -599,7 +607,7 @@ public final class HubEngine {
             // for good and falsify the stage history; it is refused (the author sees why).
             if w.stamp.hlc.milliseconds > hubTime + engine.configuration.maxClockAheadMilliseconds {
                 decision = Decision(outcome: .rejected, rule: .clockAhead,
-                                    detail: "this device's clock is more than \(engine.configuration.maxClockAheadMilliseconds / 60_000) minutes ahead of the hub's: set it right",
+                                    detail: "this device's clock is more than \(Self.duration(engine.configuration.maxClockAheadMilliseconds)) ahead of the hub's: set it right, then sync again",
                                     winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
             // Records that hang off another (activities, tasks) are writable only with it visible.
             } else if let r = record, recordEntity?.stageField == nil, !(try visible(r, to: actor)) {
@@ -813,11 +821,8 @@ public final class HubEngine {
             if let approver { deciders.append(approver.user) }
             for user in deciders {
                 guard let u = engine.directory.users[user] else { return .failure(ValueError("\(user) is no longer a user of this hub")) }
-                let a = Actor(user: user, role: u.role)
-                guard try visible(target, to: a) else { return .failure(ValueError("\(user) can no longer see the record")) }
-                let rel = try relations(of: user, to: target)
-                switch workspace.permission(actor: a, relations: rel, record: target, entity: target.entity, field: fieldName) {
-                case .hidden, .read: return .failure(ValueError("\(user) may not change \(fieldName)"))
+                switch try access(Actor(user: user, role: u.role), to: target, field: fieldName) {
+                case .hidden, .read: return .failure(ValueError("\(user) may no longer change \(fieldName) of that record"))
                 default: break
                 }
             }
@@ -916,6 +921,10 @@ public final class HubEngine {
     }
 
     public func pull(user: HubUser, request: PullRequest, activity: inout HubActivity) throws -> PullResponse {
+        // One pull must not stall everyone's syncs: 400,000 ids to forget took 4.6 s.
+        guard request.forget.count <= ProtocolLimits.maxForget else {
+            throw WireError(.batchTooLarge, "at most \(ProtocolLimits.maxForget) records to forget per pull: re-sync from 0 instead")
+        }
         var replica = try ownReplica(request.replica, user: user)
         try refreshDirectory()
         let actor = Actor(user: user.name, role: user.role)
@@ -943,10 +952,6 @@ public final class HubEngine {
                 try store.acknowledge(replica: replica.id, token: request.token)
             } else {
                 try store.acknowledge(replica: replica.id, token: 0)
-            }
-            // One pull must not stall everyone's syncs: 400,000 ids to forget took 4.6 s.
-            guard request.forget.count <= configuration.maxForget else {
-                throw WireError(.batchTooLarge, "at most \(configuration.maxForget) records to forget per pull: re-sync from 0 instead")
             }
             let forget = request.forget.compactMap { RecordID(bytes: $0) }
             if !forget.isEmpty { try store.forget(replica: replica.id, records: forget) }

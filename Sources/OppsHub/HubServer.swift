@@ -31,7 +31,7 @@ public struct HubServer: Sendable {
         router.get(RouterPath(Endpoint.health)) { _, _ in Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
         let metricsToken = hub.configuration.metricsToken
         router.get(RouterPath(Endpoint.metrics)) { request, _ in
-            if let metricsToken, !Self.bearer(request.headers[.authorization], is: metricsToken) {
+            if let metricsToken, !Self.same(Bearer.token(request.headers[.authorization]), metricsToken) {
                 throw WireError(.unauthenticated, "send Authorization: Bearer <the metrics token>")
             }
             metrics.activeReplicas((try? await hub.activeReplicas(window: 3_600_000)) ?? 0)
@@ -77,11 +77,11 @@ public struct HubServer: Sendable {
         }
         // A hub's replicas reconnect together (the office Wi-Fi comes back; a load test): 256
         // pending connections (the default) overflowed at 1,000 and the kernel reset the rest.
-        // Beyond `maxConnections` the hub stops accepting until some close, so the process
-        // never runs out of file descriptors for its database and its own work.
+        // Beyond `maxConnections` the hub stops accepting until some close (`opps-hub serve` keeps
+        // it below the open-file limit), so the process never runs out of file descriptors.
         return Application(router: router(), server: server,
                            configuration: .init(address: .hostname(host, port: port), serverName: "opps-hub", backlog: 4096,
-                                                availableConnectionsDelegate: MaximumAvailableConnections(Self.connectionLimit(hub.configuration.maxConnections))),
+                                                availableConnectionsDelegate: MaximumAvailableConnections(hub.configuration.maxConnections)),
                            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
     }
 
@@ -94,18 +94,6 @@ public struct HubServer: Sendable {
         return c
     }
 
-    /// The configured connection limit, kept 64 below the process's open-file limit (the
-    /// database, its WAL, logs and the listening socket need descriptors too).
-    static func connectionLimit(_ configured: Int) -> Int {
-        var limit = rlimit()
-        #if os(Linux)
-        let got = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-        #else
-        let got = getrlimit(RLIMIT_NOFILE, &limit)
-        #endif
-        guard got == 0, limit.rlim_cur < rlim_t(Int32.max) else { return configured }
-        return max(16, min(configured, Int(limit.rlim_cur) - 64))
-    }
 
     /// Decode a request body, authenticate, run the hub call, encode the answer in the request's
     /// media type, compressed when the client accepts it and it is worth it. The call also gets
@@ -145,12 +133,12 @@ public struct HubServer: Sendable {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
-    /// Whether the header carries exactly this bearer token (compared in constant time).
-    static func bearer(_ header: String?, is token: String) -> Bool {
-        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return false }
-        let given = Array(header.dropFirst(7).trimmingCharacters(in: .whitespaces).utf8), wanted = Array(token.utf8)
-        guard given.count == wanted.count else { return false }
-        return zip(given, wanted).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    /// Whether a presented token is the expected one, compared in constant time.
+    static func same(_ given: String?, _ wanted: String) -> Bool {
+        guard let given else { return false }
+        let a = Array(given.utf8), b = Array(wanted.utf8)
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     /// The first of deflate/gzip the client lists in Accept-Encoding.

@@ -397,8 +397,23 @@ public struct Serve: AsyncParsableCommand {
         if let port { configuration.port = port }
         if let logLevel, let l = Logger.Level(rawValue: logLevel) { level = l }
         if let tlsCert, let tlsKey { tls = (tlsCert, tlsKey) }
+        configuration.maxConnections = Self.connectionLimit(configuration.maxConnections)
         return (configuration, level, tls)
     }
+
+    /// The configured connection limit, kept 64 below the process's open-file limit (the
+    /// database, its WAL, logs and the listening socket need descriptors too).
+    static func connectionLimit(_ configured: Int) -> Int {
+        var limit = rlimit()
+        #if os(Linux)
+        let got = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        #else
+        let got = getrlimit(RLIMIT_NOFILE, &limit)
+        #endif
+        guard got == 0, limit.rlim_cur < rlim_t(Int32.max) else { return configured }
+        return max(16, min(configured, Int(limit.rlim_cur) - 64))
+    }
+
 
     public func run() async throws {
         let (configuration, level, tls) = try settings()

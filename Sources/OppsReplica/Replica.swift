@@ -581,8 +581,8 @@ public final class Replica {
                 dropped.append(record.id)
             }
         }
-        // A hub forgets at most 5,000 records per pull (sync-protocol.md §6.3): beyond, re-sync.
-        if dropped.count > 5000 {
+        // A hub forgets at most so many records per pull (sync-protocol.md §6.3): beyond, re-sync.
+        if dropped.count > ProtocolLimits.maxForget {
             try resetForRepair()
             return
         }

@@ -23,6 +23,23 @@ public typealias WireConflict = Oppsync_V1_Conflict
 public typealias WireCheckpoint = Oppsync_V1_Checkpoint
 public typealias ErrorBody = Oppsync_V1_ErrorBody
 
+/// The `Authorization: Bearer <token>` header (sync-protocol.md §2): the scheme is
+/// case-insensitive (RFC 9110 §11.1). The one place the hub reads it, for users and `/metrics`.
+public enum Bearer {
+    /// The token the header carries, or nil when it is not a bearer header.
+    public static func token(_ header: String?) -> String? {
+        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+}
+
+/// Limits every peer keeps to (sync-protocol.md §6.3).
+public enum ProtocolLimits {
+    /// Record ids one pull may ask the hub to forget; a replica that dropped more re-syncs from 0.
+    public static let maxForget = 5000
+}
+
 /// The paths of the protocol's endpoints (sync-protocol.md §4).
 public enum Endpoint {
     public static let handshake = "/v1/handshake"

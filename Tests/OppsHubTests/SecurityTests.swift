@@ -324,7 +324,7 @@ import Testing
             _ = try await sam.handshake(c)
             var r = sam.pullRequest(maxChanges: 0)
             var g = SeededGenerator(seed: 9)
-            r.forget = (0...f.configuration.maxForget).map { _ in Data(UUID128.version4(using: &g).bytes) }
+            r.forget = (0...ProtocolLimits.maxForget).map { _ in Data(UUID128.version4(using: &g).bytes) }
             do {
                 _ = try await c.call(Endpoint.pull, r, token: sam.token, as: PullResponse.self)
                 Issue.record("a pull forgot \(r.forget.count) records")

@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["OppsSimulation"]),
         .testTarget(name: "FuzzingTests", dependencies: ["OppsFuzzing", "OppsWire", "OppsCore"]),
         .testTarget(name: "OppsHubTests", dependencies: [
-            "OppsHub", "OppsCore", "OppsWire", "OppsStore",
+            "OppsHub", "OppsCore", "OppsWire", "OppsStore", "OppsSimulation",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),

@@ -61,6 +61,11 @@ struct CommandFixture: Sendable {
     }
 
     func home(_ user: String) -> String { root + "/" + user }
+
+    /// `opps init` of `user`'s replica, in their home, against the hub at `url`.
+    func initReplica(_ user: String, _ url: String) async -> Run {
+        await opps("init", "--hub", url, "--token", tokens[user]!, "--home", home(user))
+    }
 }
 
 /// The result of one in-process `opps` run.

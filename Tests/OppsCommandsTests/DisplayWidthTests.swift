@@ -23,7 +23,7 @@ import Testing
         let f = try CommandFixture()
         try await f.serving { url in
             let home = f.home("sam")
-            #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", home).code == 0)
+            #expect(await f.initReplica("sam", url).code == 0)
             #expect(await opps("new", "华为云 试点", "--account", "华为", "--home", home).code == 0)
             #expect(await opps("new", "ACME rollout", "--account", "ACME", "--home", home).code == 0)
             let lines = await opps("list", "--home", home).stdout.split(separator: "\n").map(String.init).filter { $0.contains("sam") }

@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdTesting
 import OppsCore
+import OppsSimulation
 import OppsStore
 import OppsWire
 import SwiftProtobuf
@@ -35,27 +36,6 @@ import Testing
     /// What a user received, as protobuf bytes (a decoded message keeps every field it carried).
     static func bytes(_ m: some SwiftProtobuf.Message) -> String {
         String(decoding: BodyCodec.encode(m, as: .protobuf), as: UTF8.self)
-    }
-
-    /// A value of any kind, in range or not, as a hostile client would send.
-    static func anyValue(_ rng: inout SeededGenerator, ids: [RecordID]) -> WireValue? {
-        var v = WireValue()
-        switch rng.next() % 16 {
-        case 0: return nil
-        case 1: v.timestamp = Int64(bitPattern: rng.next())
-        case 2: v.date = Int32(truncatingIfNeeded: rng.next())
-        case 3: var d = WireDecimal(); d.units = Int64(bitPattern: rng.next()); d.scale = UInt32(rng.next() % 24); v.decimal = d
-        case 4: v.integer = Int64(bitPattern: rng.next())
-        case 5: v.member = ["lead", "qualified", "discovery", "won", "lost", "approved", "active", "pending", "CNY", String(repeating: "m", count: 300)][Int(rng.next() % 10)]
-        case 6, 7: v.reference = Data((ids.randomElement(using: &rng) ?? RecordID(high: 1, low: 2)).bytes)
-        case 8: v.text = ["ann", "bob", "smax", "nmax", "sam", "hub", ""][Int(rng.next() % 7)]
-        case 9: v.text = (ids.randomElement(using: &rng) ?? RecordID(high: 1, low: 2)).description
-        case 10: v.text = ["discount", "amount", "owner", "stage", "state", "user", "name", "quote_terms"][Int(rng.next() % 8)]
-        case 11: v.boolean = rng.next() % 2 == 0
-        case 12: v.text = String(repeating: "x", count: Int(rng.next() % 20_000))
-        default: v.text = "south-\(rng.next() % 1000)"
-        }
-        return v
     }
 
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
@@ -145,7 +125,7 @@ import Testing
                     }
                     let kind: WireWriteKind = [.set, .set, .set, .create, .delete][Int(rng.next() % 5)]
                     var w = SecurityTests.wire(target, entity: UInt32(1 + rng.next() % 8), field: kind == .set ? UInt32(rng.next() % 40) : 0, kind: kind,
-                                               value: Self.anyValue(&rng, ids: allIDs), delta: delta)
+                                               value: HostileValues.any(&rng, ids: allIDs, names: (Self.north + Self.south).map(\.name) + ["hub"]), delta: delta)
                     switch rng.next() % 3 {
                     case 0: var b = WireBase(); b.sequence = rng.next() % 200; w.base = b
                     case 1: var b = WireBase(); b.localHlc = rng.next(); w.base = b

@@ -100,9 +100,11 @@ import Testing
             #expect(pointed.results[1].outcome == .rejected && pointed.results[1].rule == RuleID.notVisible.rawValue)
             try await tom.pull(c)
             #expect(tom.state[account.record] == nil)
-            for conflict in tom.conflicts where conflict.record == Data(deal.record.bytes) || conflict.record == Data(account.record.bytes) {
-                #expect(!conflict.hasWinner, "a pulled conflict revealed \(conflict.winner)")
-            }
+            let pulled = tom.conflicts.filter { $0.record == Data(deal.record.bytes) || $0.record == Data(account.record.bytes) }
+            #expect(pulled.count == 3)  // the stale write, the create, the rename: each Tom's conflict
+            for conflict in pulled { #expect(!conflict.hasWinner, "a pulled conflict revealed \(conflict.winner)") }
+            // Tom gets his own value back, and nothing of Sam's.
+            #expect(pulled.contains { $0.hasValue && $0.value.text == "pwned" })
             // The account is as Sam named it.
             #expect(try SQLiteHubStore(path: f.configuration.databasePath).log(record: account.record).contains { $0.entry.value == Value.text("pwned") } == false)
             // Marketing writes the discount of a deal it cannot see the terms of: no value back.
@@ -253,13 +255,10 @@ import Testing
             sam.physical = 253_402_300_799_000  // 9999-12-31
             let answer = try await sam.push(c, [sam.write(deal.record, "next_step", .text("forever"))])
             #expect(answer.results[0].outcome == .rejected && answer.results[0].rule == RuleID.clockAhead.rawValue)
-            sam.physical = 1_795_000_000_000 + 3_600_000 * 14  // a laptop on local time as if it were UTC
-            var honest = HybridLogicalClock()
-            let stamp = Stamp(hlc: honest.tick(physical: sam.physical), replica: sam.id)
-            var w = FieldWrite(record: deal.record, entity: "opportunity", field: "next_step", value: .text("call"), base: .none, author: "sam", stamp: stamp)
-            w.base = .none
-            sam.clock = honest
-            let ok = try await sam.push(c, [w])
+            // The clock set right, but to local time as if it were UTC (UTC+14): within the day.
+            sam.clock = HybridLogicalClock()
+            sam.physical = 1_795_000_000_000 + 3_600_000 * 14
+            let ok = try await sam.push(c, [sam.write(deal.record, "next_step", .text("call"))])
             #expect(ok.results[0].outcome.coreOutcome?.holds == true)
         }
     }

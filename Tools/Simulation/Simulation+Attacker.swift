@@ -80,7 +80,7 @@ extension Simulation {
                     w.entity = entity.number
                     if w.kind == .set { w.field = entity.fields[Int(mal.rng.next() % UInt64(entity.fields.count))].number }
                 }
-                if let v = Self.hostileValue(&mal.rng, ids: ids) { w.value = v }
+                if let v = HostileValues.any(&mal.rng, ids: ids, names: ["mal", "max", "mia", "hub"]) { w.value = v }
                 switch mal.rng.next() % 3 {
                 case 0: var b = WireBase(); b.sequence = mal.rng.next() % 500; w.base = b
                 case 1: var b = WireBase(); b.localHlc = mal.rng.next(); w.base = b
@@ -138,23 +138,30 @@ extension Simulation {
             }
         }
     }
+}
 
-    /// Any value, in range or not, as a hostile client sends it; never the team's marker.
-    static func hostileValue(_ rng: inout SeededGenerator, ids: [RecordID]) -> WireValue? {
+/// Values a hostile client sends (the simulator's attacker, the adversarial property test): any
+/// kind, in range or not — timestamps and dates of any size, decimals of any units and scale, long
+/// members and texts, references to known records, user names, field names — and never the
+/// markers the honest side writes.
+public enum HostileValues {
+    public static func any(_ rng: inout SeededGenerator, ids: [RecordID], names: [String]) -> WireValue? {
         var v = WireValue()
-        switch rng.next() % 14 {
+        func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }
+        switch rng.next() % 16 {
         case 0: return nil
         case 1: v.timestamp = Int64(bitPattern: rng.next())
         case 2: v.date = Int32(truncatingIfNeeded: rng.next())
         case 3: var d = WireDecimal(); d.units = Int64(bitPattern: rng.next()); d.scale = UInt32(rng.next() % 24); v.decimal = d
         case 4: v.integer = Int64(bitPattern: rng.next())
-        case 5: v.member = ["lead", "qualified", "discovery", "won", "lost", "approved", "active", "pending", "CNY", String(repeating: "m", count: 300)][Int(rng.next() % 10)]
-        case 6, 7: if !ids.isEmpty { v.reference = Data(ids[Int(rng.next() % UInt64(ids.count))].bytes) } else { return nil }
-        case 8: v.text = ["mal", "max", "mia", "hub", ""][Int(rng.next() % 5)]
-        case 9: v.text = ids.isEmpty ? "x" : ids[Int(rng.next() % UInt64(ids.count))].description
-        case 10: v.text = ["discount", "amount", "owner", "stage", "state", "user", "name"][Int(rng.next() % 7)]
+        case 5: v.member = pick(["lead", "qualified", "discovery", "won", "lost", "approved", "active", "pending", "CNY", String(repeating: "m", count: 300)])
+        case 6, 7: if ids.isEmpty { return nil } else { v.reference = Data(pick(ids).bytes) }
+        case 8: v.text = names.isEmpty ? "" : pick(names + [""])
+        case 9: v.text = ids.isEmpty ? "x" : pick(ids).description
+        case 10: v.text = pick(["discount", "amount", "owner", "stage", "state", "user", "name", "quote_terms"])
         case 11: v.boolean = rng.next() % 2 == 0
-        default: v.text = "mal-\(rng.next() % 1000)"
+        case 12: v.text = String(repeating: "x", count: Int(rng.next() % 20_000))
+        default: v.text = "hostile-\(rng.next() % 1000)"
         }
         return v
     }

@@ -7,6 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
+if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
+    echo "usage: Tools/fuzz.sh [SECONDS]   (a whole number of seconds above 0; default 60)" >&2
+    exit 64
+fi
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
 start=$(date +%s)
 OPPS_FUZZ=1 swift build --scratch-path .build-fuzz --product opps-fuzz \

@@ -166,7 +166,7 @@ private struct WorkspaceReader {
             // Found by name: roles that did not parse are not in `roles`.
             let i = roleNodes.firstIndex { $0["name"]?.string == role.name }
             for case let .stage(s) in role.sees where !stageNames.contains(s) {
-                issue(i.flatMap { roleNodes[$0]["sees"] } ?? root, "roles[\(i ?? 0)].sees", "unknown stage \"\(s)\"")
+                issue(i.flatMap { roleNodes[$0]["sees"] } ?? root, "roles[\(i.map(String.init) ?? role.name)].sees", "unknown stage \"\(s)\"")
             }
         }
 
@@ -192,17 +192,17 @@ private struct WorkspaceReader {
                 if case let .reference(target) = f.type, !entities.contains(where: { $0.name == target }) {
                     let j = fieldNodes.firstIndex { $0["name"]?.string == f.name }
                     issue(j.map { fieldNodes[$0] } ?? i.map { entityNodes[$0] } ?? root,
-                          "entities[\(i ?? 0)].fields[\(j ?? 0)].entity", "unknown entity \"\(target)\"")
+                          "entities[\(i.map(String.init) ?? e.name)].fields[\(j.map(String.init) ?? f.name)].entity", "unknown entity \"\(target)\"")
                 }
             }
         }
         let staged = entities.first { $0.stageField != nil }
         let stageNodes = root["stages"]?.array ?? []
         for stage in stages {
-            let i = stageNodes.firstIndex { $0["name"]?.string == stage.name } ?? 0
-            let node = stageNodes.indices.contains(i) ? stageNodes[i] : root
+            let i = stageNodes.firstIndex { $0["name"]?.string == stage.name }
+            let node = i.map { stageNodes[$0] } ?? root
             for f in stage.leaveRequires + stage.enterRequires where staged?.field(f) == nil {
-                issue(node, "stages[\(i)]", "gate names unknown field \"\(f)\"")
+                issue(node, "stages[\(i.map(String.init) ?? stage.name)]", "gate names unknown field \"\(f)\"")
             }
         }
 

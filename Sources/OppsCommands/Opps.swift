@@ -22,7 +22,7 @@ public struct Opps: AsyncParsableCommand {
         subcommands: [InitCommand.self, ConnectCommand.self, SyncCommand.self, StatusCommand.self, NewCommand.self, LeadCommand.self, ListCommand.self,
                       ShowCommand.self, SetCommand.self, StageCommand.self, TeamCommand.self, ApprovalsCommand.self, ApproveCommand.self, RejectCommand.self,
                       LogCommand.self, TaskCommand.self, TodayCommand.self, BoardCommand.self, FunnelCommand.self, ReportCommand.self, ExportCommand.self,
-                      ConflictsCommand.self, HistoryCommand.self, Rules.self]
+                      ConflictsCommand.self, HistoryCommand.self, DeleteCommand.self, Rules.self]
     )
 
     public init() {}
@@ -377,6 +377,7 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false) 
     if short { Console.out(record.id.description); return }
     let pending = try r.pendingFields(id)
     Console.out("\(record.entity) \(record.id)")
+    if let d = record.deleted { Console.out("  deleted by \(d.author) at \(d.stamp.hlc.timestamp): kept here as it was; nothing can change it") }
     for f in r.workspace.entity(record.entity)?.fields ?? [] {
         let v = record[f.name]
         if v.isNull { continue }
@@ -477,6 +478,29 @@ struct SetCommand: ParsableCommand {
             changes.append((name, try r.parse(text, for: field)))
         }
         report(try r.edit(recordID, changes), json: json)
+    }
+}
+
+struct DeleteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete", abstract: "Delete a record (managers, in the default workspace).",
+        discussion: """
+        For a record made by mistake or a duplicate. Everyone who holds the record learns at their next \
+        sync that it was deleted, and by whom; nothing can change it afterwards, and a write still \
+        waiting on someone's laptop comes back to them as a conflict. A deal you no longer need to \
+        work is closed as lost, not deleted.
+        """)
+
+    @Argument(help: "The record id or a unique prefix.")
+    var id: String
+
+    @OptionGroup var home: HomeOption
+
+    func run() throws {
+        let r = try home.open()
+        let recordID = try r.resolveID(id)
+        try r.delete(recordID)
+        Console.out("deleted \(recordID.hex.prefix(8)) (pending sync)")
     }
 }
 

@@ -1,5 +1,5 @@
 /// The checksum of a set of records (merge-semantics.md §8): the wrapping sum of one 64-bit
-/// FNV-1a hash per field state, creation and tombstone. A sum is independent of order and can
+/// FNV-1a hash per creation and field state of each live record (tombstones count nothing). A sum is independent of order and can
 /// be kept up to date incrementally (subtract the old term, add the new), so the hub can
 /// answer for any user's visible set and a replica can verify itself after a pull.
 public struct StateChecksum: Sendable, Hashable, CustomStringConvertible {
@@ -12,7 +12,7 @@ public struct StateChecksum: Sendable, Hashable, CustomStringConvertible {
         for r in records { add(r, workspace: workspace) }
     }
 
-    /// Field number 0 stands for the creation, 0xFFFF_FFFF for the tombstone.
+    /// Field number 0 stands for the creation.
     public static func term(record: RecordID, fieldNumber: UInt32, state: FieldState) -> UInt64 {
         var h = FNV1a()
         h.add(record)
@@ -24,11 +24,13 @@ public struct StateChecksum: Sendable, Hashable, CustomStringConvertible {
     }
 
     public mutating func add(_ record: Record, workspace: Workspace) {
+        if record.isDeleted { return }
         records += 1
         value &+= Self.term(of: record, workspace: workspace)
     }
 
     public mutating func remove(_ record: Record, workspace: Workspace) {
+        if record.isDeleted { return }
         records -= 1
         value &-= Self.term(of: record, workspace: workspace)
     }
@@ -53,15 +55,15 @@ public struct StateChecksum: Sendable, Hashable, CustomStringConvertible {
         return sum
     }
 
-    /// One term per creation, field (numbered by `number`; fields it does not know are left out)
-    /// and tombstone.
+    /// One term per creation and field (numbered by `number`; fields it does not know are left
+    /// out). A tombstone has no terms: a checksum covers live records only (§8).
     static func forEachTerm(of record: Record, number: (String) -> UInt32?, _ body: (UInt64) -> Void) {
+        if record.isDeleted { return }
         body(term(record: record.id, fieldNumber: 0, state: record.created))
         for (name, state) in record.fields {
             guard let n = number(name) else { continue }
             body(term(record: record.id, fieldNumber: n, state: state))
         }
-        if let d = record.deleted { body(term(record: record.id, fieldNumber: 0xFFFF_FFFF, state: d)) }
     }
 
     public var description: String {

@@ -927,6 +927,11 @@ public final class HubEngine {
         }
         var replica = try ownReplica(request.replica, user: user)
         try refreshDirectory()
+        // Protocol 3 (sync-protocol.md §6.1): a replica on an older workspace would get fields
+        // and rules it does not know; it handshakes (and migrates) first. 0: a version-1/2 client.
+        if request.workspaceVersion != 0, request.workspaceVersion < workspace.version {
+            throw WireError(.workspaceOutdated, "the pull names workspace \(request.workspaceVersion); the hub has \(workspace.version): handshake again")
+        }
         let actor = Actor(user: user.name, role: user.role)
         let maxChanges = request.maxChanges == 0 ? configuration.maxPageChanges : min(Int(request.maxChanges), configuration.maxPageChanges)
         let maxBytes = request.maxBytes == 0 ? configuration.maxPageBytes : min(Int(request.maxBytes), configuration.maxPageBytes)
@@ -1031,14 +1036,23 @@ public final class HubEngine {
             // 1–2. Records that left the user's visibility, and records that entered it (or whose
             // visible fields changed) — those whole, as of now — in id order until the page is full.
             var enteredNow = Set<RecordID>()
+            var deletions = [WireChange]()
             let enteredLimit = min(configuration.maxEnteredPerPage, maxChanges)
             let walk = try walkDifferences(known: knownState!, inFlight: inFlight, snapshot: snapshot, user: user) { id, difference in
                 switch difference {
                 case .left:
-                    guard response.left.count < maxChanges else { return false }
-                    response.left.append(Data(id.bytes))
+                    guard response.left.count + deletions.count < maxChanges else { return false }
+                    // Deletion is not leaving (merge-semantics.md §7.2): a replica that held a
+                    // deleted record gets the delete itself, so it can tell the two apart.
+                    if let record = try store.record(id, workspace: workspace), let d = record.deleted {
+                        deletions.append(change(record: Data(id.bytes), entity: numbering.entity(record.entity), field: "", kind: .delete,
+                                                sequence: d.sequence, value: .null, stamp: d.stamp, author: d.author, authority: d.authority))
+                        bytes += 40
+                    } else {
+                        response.left.append(Data(id.bytes))
+                        bytes += 18
+                    }
                     staged.append((id, nil))
-                    bytes += 18
                 case .entering:
                     guard enteredNow.count < enteredLimit, bytes < maxBytes else { return false }
                     guard let record = try store.record(id, workspace: workspace), let c = columns[id] else { return true }
@@ -1152,6 +1166,9 @@ public final class HubEngine {
             }
             if cursor < head { more = true }
             response.cursor = cursor
+            // A deleted record has no entries after its delete (I9), so a delete never comes
+            // between entries of its own record: merged in, the changes stay in sequence order.
+            if !deletions.isEmpty { response.changes = (deletions + response.changes).sorted { $0.sequence < $1.sequence } }
 
             // 4. Conflicts concerning the user.
             // Who concerns the user is a walk over the whole directory: only when there is a conflict to look at.

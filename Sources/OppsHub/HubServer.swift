@@ -185,7 +185,8 @@ struct ErrorMapping: RouterMiddleware {
     }
 
     func respond(_ error: WireError, _ request: Request) -> Response {
-        let media = request.headers[.contentType].flatMap { WireFormat(header: $0) } ?? .json
+        let sync = [Endpoint.handshake, Endpoint.push, Endpoint.pull].contains(request.uri.path)
+        let media = WireFormat.ofError(contentType: request.headers[.contentType], accept: request.headers[.accept], syncRequest: sync)
         var body = error.body
         if error.code == .internal { body.message = "" }
         // The route label is one of the known endpoints: a raw path would let any client (a

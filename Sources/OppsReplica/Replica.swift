@@ -319,6 +319,25 @@ public final class Replica {
         }
     }
 
+    /// Deletes a record (merge-semantics.md §7.2): checked with the core rule on what this
+    /// replica holds (the default workspace lets managers delete), kept as a local tombstone and
+    /// pushed like any write. Other replicas that held the record learn of it at their next sync.
+    public func delete(_ id: RecordID) throws {
+        try store.transaction {
+            guard var view = try store.view(id, workspace: workspace) else { throw ReplicaError.invalid("no record \(id)") }
+            let write = FieldWrite(record: id, entity: view.entity, kind: .delete, author: user, stamp: try tick())
+            let context = RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: try relations(to: view), record: view)
+            let decision = resolve(current: view.deleted, incoming: write, context: context)
+            guard decision.outcome == .applied, let state = decision.winner else {
+                throw ReplicaError.refused(field: view.entity, rule: decision.rule, detail: decision.detail)
+            }
+            view.deleted = state
+            try store.enqueue(write)
+            try store.addHistory(HistoryLine(record: id, field: "", old: .null, new: .null, author: user, hlc: write.stamp.hlc, source: "local", rule: "pending"))
+            try store.save(confirmed: try store.confirmed(id, workspace: workspace), view: view, workspace: workspace)
+        }
+    }
+
     /// Whether proposals of this user become approval requests (the workspace names a request
     /// entity this role may create); otherwise they go out as bare proposals.
     var canRequestApproval: Bool {
@@ -376,10 +395,7 @@ public final class Replica {
     public func sync(transport: any Transport, progress: (SyncProgress) -> Void = { _ in }) async throws -> SyncReport {
         var report = SyncReport()
         let hello = try await Self.handshake(transport: transport, token: token, replica: id, workspaceVersion: workspace.version)
-        if !hello.workspace.isEmpty, let document = String(data: hello.workspace, encoding: .utf8), let ws = try? Workspace.decode(document), ws.version > workspace.version {
-            try store.setMeta("workspace", document)
-            workspace = ws
-        }
+        try adopt(hello)
         try flagCheckins(hubTime: hello.hubTime, report: &report)
         if hello.role != role {
             // The operator changed this user's role: local checks follow at once.
@@ -392,6 +408,19 @@ public final class Replica {
         try store.setMeta("last_sync", String(physical.nowMilliseconds()))
         return report
     }
+
+    /// Takes the newer workspace a handshake carries (field numbers never change, so what this
+    /// replica holds stays valid; records whose visible fields change come whole at the next pull).
+    func adopt(_ hello: HandshakeResponse) throws {
+        if !hello.workspace.isEmpty, let document = String(data: hello.workspace, encoding: .utf8), let ws = try? Workspace.decode(document), ws.version > workspace.version {
+            try store.setMeta("workspace", document)
+            workspace = ws
+        }
+    }
+
+    /// The hub moved to a newer workspace while this replica pulled (sync-protocol.md §6.1): a
+    /// `workspace-outdated` answer, or a field number this workspace does not name.
+    struct WorkspaceMoved: Error {}
 
     /// Check-ins are evidence of where a rep was and when: when this device's clock disagrees
     /// with the hub's by more than the workspace's skew, the check-ins waiting to sync get the
@@ -479,8 +508,12 @@ public final class Replica {
             try store.remove(id)
             return
         }
-        for e in pending where e.write.kind == .set {
-            view.fields[e.write.field] = FieldState(value: e.write.value, stamp: e.write.stamp, author: user, authority: .write)
+        for e in pending {
+            switch e.write.kind {
+            case .set: view.fields[e.write.field] = FieldState(value: e.write.value, stamp: e.write.stamp, author: user, authority: .write)
+            case .delete: view.deleted = FieldState(value: .null, stamp: e.write.stamp, author: user, authority: .own)
+            case .create: break
+            }
         }
         try store.save(confirmed: confirmed, view: view, workspace: workspace)
     }
@@ -502,9 +535,11 @@ public final class Replica {
     private func pullPages(transport: any Transport, report: inout SyncReport, head: UInt64, pipelined: Bool, ahead: inout Task<PullResponse, any Error>?,
                            progress: (SyncProgress) -> Void) async throws {
         var repairing = false
+        var migrations = 0
         let token = self.token
         while true {
             var request = PullRequest()
+            request.workspaceVersion = workspace.version
             request.replica = Data(id.bytes)
             request.cursor = try store.metaInt("cursor")
             request.token = try store.metaInt("pull_token")
@@ -527,6 +562,9 @@ public final class Replica {
                 try store.transaction { try reconcile(withHead: hello.head) }
                 report.repaired = true
                 continue
+            } catch ReplicaError.hub(let why) where why.contains("workspace-outdated") {
+                try await migrate(transport: transport, attempt: &migrations)
+                continue
             } catch ReplicaError.hub(let why) where why.contains("cursor-expired") {
                 // The hub compacted past us: re-sync from nothing, keeping pending writes.
                 try store.transaction { try resetForRepair() }
@@ -543,9 +581,16 @@ public final class Replica {
                 next.forget = []
                 ahead = Self.ask(transport, next, token: token)
             }
-            try store.transaction {
-                try apply(page, report: &report)
-                try store.setMeta("forget", "")
+            do {
+                try store.transaction {
+                    try apply(page, report: &report)
+                    try store.setMeta("forget", "")
+                }
+            } catch is WorkspaceMoved {
+                // Nothing of the page was applied: get the workspace that names its fields, ask again.
+                if let a = ahead { a.cancel(); _ = try? await a.value; ahead = nil }
+                try await migrate(transport: transport, attempt: &migrations)
+                continue
             }
             report.pages += 1
             progress(SyncProgress(received: report.pulled, pages: report.pages, cursor: page.cursor, head: max(head, page.cursor)))
@@ -562,6 +607,17 @@ public final class Replica {
             report.cursor = page.cursor
             try store.setMeta("checkpoint", "\(page.checkpoint.sequence):\(page.checkpoint.checksum)")
             return
+        }
+    }
+
+    /// Handshakes for the hub's newer workspace in the middle of a pull; a hub that keeps
+    /// answering `workspace-outdated` after that is reported, not retried forever.
+    func migrate(transport: any Transport, attempt: inout Int) async throws {
+        attempt += 1
+        let before = workspace.version
+        try adopt(try await Self.handshake(transport: transport, token: token, replica: id, workspaceVersion: workspace.version))
+        guard workspace.version > before, attempt <= 3 else {
+            throw ReplicaError.hub("the hub's workspace changed while pulling and this replica could not follow it (version \(workspace.version)): run opps sync again or report it")
         }
     }
 
@@ -614,12 +670,16 @@ public final class Replica {
         let numbering = WireNumbering(workspace)
         // A whole record's fields may leave out the record and entity its state names (protocol 2).
         func entry(_ c: WireChange, of state: (record: RecordID, entity: UInt32)? = nil) throws -> LogEntry? {
-            guard let entity = numbering.entity(number: c.entity == 0 ? state?.entity ?? 0 : c.entity),
-                  let record = c.record.isEmpty ? state?.record : RecordID(bytes: c.record), let kind = c.kind.coreKind,
+            let number = c.entity == 0 ? state?.entity ?? 0 : c.entity
+            guard let entity = numbering.entity(number: number) else {
+                if number != 0 { throw WorkspaceMoved() }  // an entity of a newer workspace
+                return nil
+            }
+            guard let record = c.record.isEmpty ? state?.record : RecordID(bytes: c.record), let kind = c.kind.coreKind,
                   Int(c.replica) < replicas.count, Int(c.author) < page.authors.count, let authority = Access(rawValue: Int(c.authority)) else { return nil }
             var field = ""
             if kind == .set {
-                guard let f = entity.fieldNames[c.field] else { return nil }  // a field of a newer workspace
+                guard let f = entity.fieldNames[c.field] else { throw WorkspaceMoved() }  // a field of a newer workspace
                 field = f
             }
             return LogEntry(sequence: c.sequence, record: record, entity: entity.name, field: field, kind: kind, value: c.hasValue ? try c.value.pulledValue() : .null,
@@ -676,6 +736,10 @@ public final class Replica {
             if le.kind == .set, le.author != user || before != le.value {
                 try store.addHistory(HistoryLine(record: le.record, field: le.field, old: before, new: le.value, author: le.author, hlc: le.stamp.hlc,
                                                  source: "hub", rule: ""))
+            } else if le.kind == .delete {
+                // A delete reaches only a replica that held the record (§7.2): its trail says so.
+                try store.addHistory(HistoryLine(record: le.record, field: "", old: .null, new: .null, author: le.author, hlc: le.stamp.hlc,
+                                                 source: "hub", rule: RuleID.delete.rawValue))
             }
             report.pulled += 1
         }

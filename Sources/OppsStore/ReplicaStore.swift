@@ -106,6 +106,12 @@ public final class ReplicaStore {
             """,
             "CREATE INDEX history_record ON history(record, position)"
         )
+        // `deleted` is the confirmed tombstone; `view_deleted` the view's (a delete made here
+        // and not yet confirmed hides the record at once, while the confirmed state — and with
+        // it the checksum — stays the hub's).
+        m.register("2026-11-29-replica-2-view-deleted",
+            "ALTER TABLE records ADD COLUMN view_deleted BLOB",
+            "UPDATE records SET view_deleted = deleted")
         return m
     }()
 
@@ -169,7 +175,7 @@ public final class ReplicaStore {
 
     /// The record as the user sees it: confirmed state with pending local writes on top.
     public func view(_ id: RecordID, workspace: Workspace) throws -> Record? {
-        guard let row = try database.query("SELECT entity, created, view, deleted, confirmed FROM records WHERE id = ?", [.blob(id.bytes)]).first,
+        guard let row = try database.query("SELECT entity, created, view, view_deleted, confirmed FROM records WHERE id = ?", [.blob(id.bytes)]).first,
               let entity = row[0].string, let created = row[1].bytes, var v = row[2].bytes else { return nil }
         // An empty view blob means "the same as the confirmed state" (nothing pending): stored once.
         if v.isEmpty, let c = row[4].bytes { v = c }
@@ -189,13 +195,13 @@ public final class ReplicaStore {
         // Both field blobs are stored relative to the one creation state stored with them.
         let base = (confirmed ?? view).created
         try database.execute("""
-            INSERT INTO records (id, entity, stage, owner, creator, due, created, confirmed, view, deleted, local_only) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO records (id, entity, stage, owner, creator, due, created, confirmed, view, deleted, view_deleted, local_only) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET stage = excluded.stage, owner = excluded.owner, due = excluded.due, created = excluded.created,
-                confirmed = excluded.confirmed, view = excluded.view, deleted = excluded.deleted, local_only = excluded.local_only
+                confirmed = excluded.confirmed, view = excluded.view, deleted = excluded.deleted, view_deleted = excluded.view_deleted, local_only = excluded.local_only
             """, [.blob(view.id.bytes), .text(view.entity), stage, view.owner.map { .text($0) } ?? .null, .text(view.creator), due,
                   .blob(try codec.bytes(base)), try confirmed.map { .blob(try codec.fieldsBytes($0.fields, entity: entity, base: base)) } ?? .null,
-                  .blob(confirmed?.fields == view.fields ? [] : try codec.fieldsBytes(view.fields, entity: entity, base: base)), try view.deleted.map { .blob(try codec.bytes($0)) } ?? .null,
-                  .integer(confirmed == nil ? 1 : 0)])
+                  .blob(confirmed?.fields == view.fields ? [] : try codec.fieldsBytes(view.fields, entity: entity, base: base)), try confirmed?.deleted.map { .blob(try codec.bytes($0)) } ?? .null,
+                  try view.deleted.map { .blob(try codec.bytes($0)) } ?? .null, .integer(confirmed == nil ? 1 : 0)])
     }
 
     public func remove(_ id: RecordID) throws {
@@ -218,7 +224,7 @@ public final class ReplicaStore {
 
     /// Records of an entity, optionally in a stage and owned by a user, newest first.
     public func list(entity: String, stage: String? = nil, owner: String? = nil, workspace: Workspace) throws -> [Record] {
-        var sql = "SELECT id FROM records WHERE entity = ? AND deleted IS NULL"
+        var sql = "SELECT id FROM records WHERE entity = ? AND view_deleted IS NULL"
         var args: [SQLValue] = [.text(entity)]
         if let stage { sql += " AND stage = ?"; args.append(.text(stage)) }
         if let owner { sql += " AND owner = ?"; args.append(.text(owner)) }

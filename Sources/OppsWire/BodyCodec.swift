@@ -18,6 +18,20 @@ public enum WireFormat: String, Sendable, Hashable, CaseIterable {
         default: return nil
         }
     }
+
+    /// The media type of an error answer (sync-protocol.md §7): the request's `Content-Type`
+    /// when it is one of the two; else the first of the two `Accept` lists; else protobuf for a
+    /// sync request without `Content-Type` (such a request is protobuf, §2.2), JSON otherwise (an
+    /// unknown path, an operator endpoint, a `Content-Type` the hub does not speak).
+    public static func ofError(contentType: String?, accept: String?, syncRequest: Bool) -> WireFormat {
+        if let contentType, let f = WireFormat(header: contentType) { return f }
+        for part in (accept ?? "").split(separator: ",") {
+            let base = part.split(separator: ";", maxSplits: 1).first.map { String($0).trimmingSpaces.lowercased() } ?? ""
+            if base == "application/json" { return .json }
+            if base != "", let f = WireFormat(header: base), f == .protobuf { return .protobuf }
+        }
+        return contentType == nil && syncRequest ? .protobuf : .json
+    }
 }
 
 /// Encodes and decodes protocol messages in either media type, with compression.

@@ -3,7 +3,7 @@
 /// `protocol-version-unsupported`.
 public enum ProtocolVersion {
     /// The newest version this build speaks.
-    public static let current: UInt32 = 2
+    public static let current: UInt32 = 3
     /// The oldest version this build still speaks.
     public static let minimum: UInt32 = 1
 
@@ -13,6 +13,7 @@ public enum ProtocolVersion {
     public static let fingerprints: [UInt32: String] = [
         1: "85cb92403c3892cc",
         2: "28e4121e0167a968",
+        3: "b8438de1d034fe47",
     ]
 
     /// The version both sides speak, or nil when the ranges do not meet.

@@ -27,8 +27,8 @@ import Testing
             #expect(try Workspace.decode(String(decoding: h.workspace, as: UTF8.self)).version == Workspace.default.version)
             #expect(UUID128(bytes: h.hub) == f.hub.hubID)
             var bad = HandshakeRequest()
-            bad.minVersion = 3
-            bad.maxVersion = 5
+            bad.minVersion = ProtocolVersion.current + 1
+            bad.maxVersion = ProtocolVersion.current + 3
             bad.replica = Data(sam.id.bytes)
             await #expect(throws: WireClient.Failure.self) { try await c.call(Endpoint.handshake, bad, token: f.tokens["sam"], as: HandshakeResponse.self) }
             do {

@@ -8,7 +8,8 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-// OppSync sync protocol, version 1. Normative text: spec/sync-protocol.md.
+// OppSync sync protocol, version 3. Normative text: spec/sync-protocol.md (with
+// spec/merge-semantics.md, spec/visibility.md, spec/workspace-format.md, spec/errors.md).
 //
 // Compactness rules (spec §2.3): fields of a record are named by the small integer the
 // workspace gives them, never by string; clocks inside a batch or page are deltas from
@@ -18,7 +19,7 @@
 //
 // Regenerate Sources/OppsWire/Generated with Tools/generate-protobuf.sh.
 // Any change here changes the schema fingerprint (Tests/OppsWireTests/FingerprintTests):
-// bump kProtocolVersion and write a CHANGELOG line.
+// bump ProtocolVersion.current and write a CHANGELOG line.
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -125,7 +126,7 @@ public nonisolated enum Oppsync_V1_Outcome: SwiftProtobuf.Enum, Swift.CaseIterab
 
 }
 
-/// A field value (spec §3.1, merge-semantics.md §1). Exactly one kind is set; an unset
+/// A field value (merge-semantics.md §1, ranges §1.1). Exactly one kind is set; an unset
 /// kind means null.
 public nonisolated struct Oppsync_V1_Value: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -488,6 +489,9 @@ public nonisolated struct Oppsync_V1_PullRequest: Sendable {
   /// pipelining: the token of a page received and being applied, not yet applied (0 = none)
   public var received: UInt64 = 0
 
+  /// protocol 3: the workspace version the replica holds; older than the hub's is 409 workspace-outdated
+  public var workspaceVersion: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -526,7 +530,7 @@ public nonisolated struct Oppsync_V1_Change: Sendable {
   /// index into PullResponse.authors
   public var author: UInt32 = 0
 
-  /// authority level the value was written with (merge-semantics.md §4)
+  /// the access it was written with (merge-semantics.md §4): 3 write, 4 own, 5 override
   public var authority: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -620,7 +624,7 @@ public nonisolated struct Oppsync_V1_Checkpoint: Sendable {
   /// the state is as of this sequence
   public var sequence: UInt64 = 0
 
-  /// merge-semantics.md §7
+  /// merge-semantics.md §8
   public var checksum: UInt64 = 0
 
   public var records: UInt64 = 0
@@ -1273,7 +1277,7 @@ nonisolated extension Oppsync_V1_PushResponse: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PullRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}replica\0\u{1}cursor\0\u{3}max_changes\0\u{3}max_bytes\0\u{1}ack\0\u{3}conflict_cursor\0\u{1}token\0\u{1}forget\0\u{1}received\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}replica\0\u{1}cursor\0\u{3}max_changes\0\u{3}max_bytes\0\u{1}ack\0\u{3}conflict_cursor\0\u{1}token\0\u{1}forget\0\u{1}received\0\u{3}workspace_version\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1290,6 +1294,7 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.token) }()
       case 8: try { try decoder.decodeRepeatedBytesField(value: &self.forget) }()
       case 9: try { try decoder.decodeSingularUInt64Field(value: &self.received) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.workspaceVersion) }()
       default: break
       }
     }
@@ -1323,6 +1328,9 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
     if self.received != 0 {
       try visitor.visitSingularUInt64Field(value: self.received, fieldNumber: 9)
     }
+    if self.workspaceVersion != 0 {
+      try visitor.visitSingularUInt64Field(value: self.workspaceVersion, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1336,6 +1344,7 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
     if lhs.token != rhs.token {return false}
     if lhs.forget != rhs.forget {return false}
     if lhs.received != rhs.received {return false}
+    if lhs.workspaceVersion != rhs.workspaceVersion {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,50 @@
+import Foundation
+import OppsCommands
+import OppsCore
+import Testing
+
+/// `opps delete` end to end (merge-semantics.md §7.2): the manager's delete reaches the rep who
+/// held the deal as a deletion — no repair, gone from the list, `show` and `history` say who
+/// deleted it — and a rep may not delete.
+@Suite struct DeleteTests {
+    @Test func aDeletedDealLeavesEveryListAndSaysWhoDeletedIt() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let made = await opps("new", "华东 试点项目", "--account", "上海云帆", "--amount", "5000.00", "--currency", "CNY", "--close", "2027-03-31",
+                                  "--home", f.home("sam"), "--json")
+            let id = try #require(made.json?["id"]?.string)
+            #expect(await opps("sync", "--home", f.home("sam")).code == 0)
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+
+            // A rep may not delete: one line, exit 3, nothing queued.
+            let refused = await opps("delete", String(id.prefix(13)), "--home", f.home("sam"))
+            #expect(refused.code == 3, "\(refused.stdout) \(refused.stderr)")
+            #expect(refused.stderr.split(separator: "\n").count == 1)
+            #expect(refused.stderr.contains("delete"))
+
+            let deleted = await opps("delete", String(id.prefix(13)), "--home", f.home("max"))
+            #expect(deleted.code == 0, "\(deleted.stderr)")
+            #expect(deleted.stdout.contains("deleted"))
+            #expect(!(await opps("list", "--home", f.home("max"))).stdout.contains("华东 试点项目"))
+            let maxSync = await opps("sync", "--home", f.home("max"), "--json")
+            #expect(maxSync.code == 0)
+            #expect(maxSync.json?["repaired"] == .bool(false), "\(maxSync.stdout)")
+            #expect(await opps("show", id, "--home", f.home("max")).stdout.contains("deleted by max"))
+
+            let samSync = await opps("sync", "--home", f.home("sam"), "--json")
+            #expect(samSync.code == 0)
+            #expect(samSync.json?["repaired"] == .bool(false), "a deletion is applied, not repaired: \(samSync.stdout)")
+            #expect(!(await opps("list", "--home", f.home("sam"))).stdout.contains("华东 试点项目"))
+            let shown = await opps("show", id, "--home", f.home("sam"))
+            #expect(shown.stdout.contains("deleted by max"), "\(shown.stdout)")
+            let trail = await opps("history", id, "--home", f.home("sam"), "--json")
+            #expect(trail.json?.array?.contains { $0["rule"]?.string == "delete" && $0["author"]?.string == "max" } == true, "\(trail.stdout)")
+
+            // Deleting it again is refused with the rule that says why.
+            let twice = await opps("delete", id, "--home", f.home("max"))
+            #expect(twice.code == 3, "\(twice.code) \(twice.stdout) \(twice.stderr)")
+            #expect(twice.stderr.contains("already deleted"), "\(twice.stderr)")
+        }
+    }
+}

@@ -6,7 +6,7 @@ extension Workspace {
     public static let defaultDocument: String = #"""
 {
   "format": "oppsync-workspace/1",
-  "version": 3,
+  "version": 4,
   "name": "default",
   "description": "The default pipeline of DOMAIN.md: five roles, eight stages, the ownership matrix.",
   "checkin_skew_minutes": 10, "stale_days": 14,
@@ -16,12 +16,12 @@ extension Workspace {
     {"name": "marketing", "title": "市场推广", "sees": ["creator"]},
     {"name": "sales", "title": "销售顾问", "sees": ["owner", "team"]},
     {"name": "expert", "title": "产品专家", "sees": ["team"]},
-    {"name": "success", "title": "客户成功经理", "sees": ["team", "stage:won"]},
+    {"name": "success", "title": "客户成功经理", "sees": ["stage:won"]},
     {"name": "manager", "title": "销售管理者", "sees": ["managed", "owner", "creator"]}
   ],
   "stages": [
     {"name": "lead", "title": "线索", "leave_requires": ["lead_source", "account", "contact", "qualification"]},
-    {"name": "qualified", "title": "已验证", "leave_requires": ["owner"]},
+    {"name": "qualified", "title": "已验证", "leave_requires": ["owner", "check_need", "check_budget", "check_timing", "check_contact"]},
     {"name": "discovery", "title": "需求挖掘", "leave_requires": ["needs", "decision_makers", "amount", "close_date"]},
     {"name": "solution", "title": "方案", "leave_requires": ["solution", "tech_risk"]},
     {"name": "proposal", "title": "报价", "leave_requires": ["quote_terms", "amount", "currency"]},
@@ -40,7 +40,7 @@ extension Workspace {
     "state_field": "approval_state",
     "rules": [
       {"field": "discount", "above": "10.00"},
-      {"field": "amount", "above": "1000000.00", "leaving": "proposal"}
+      {"field": "discount", "above": "10.00", "leaving": "negotiation"}
     ],
     "lock_groups": ["commercials", "terms"],
     "requests": "approval"
@@ -67,13 +67,17 @@ extension Workspace {
           "success": "write in won; read",
           "manager": "override"
         },
+        "discovery": {
+          "sales": "own if owner; read",
+          "expert": "read", "success": "read", "manager": "write"
+        },
         "commercials": {
-          "marketing": "read",
+          "marketing": "read in lead,qualified",
           "sales": "own if owner; read",
           "expert": "read", "success": "read", "manager": "override"
         },
         "renewal": {
-          "sales": "read", "expert": "read", "success": "own", "manager": "override"
+          "sales": "read", "success": "own", "manager": "write"
         },
         "terms": {
           "sales": "own if owner; read",
@@ -92,7 +96,7 @@ extension Workspace {
           "manager": "override"
         },
         "next_step": {
-          "marketing": "own in lead,qualified; read",
+          "marketing": "own in lead,qualified",
           "sales": "own in discovery..lost if owner; read",
           "expert": "write if team; read",
           "success": "own in won; read",
@@ -110,7 +114,7 @@ extension Workspace {
           "sales": "read", "expert": "read", "success": "own", "manager": "write"
         },
         "approval": {
-          "sales": "read", "expert": "read", "success": "read", "manager": "own"
+          "sales": "read", "success": "read", "manager": "own"
         },
         "history": {
           "marketing": "read", "sales": "read", "expert": "read", "success": "read", "manager": "read"
@@ -145,8 +149,8 @@ extension Workspace {
         {"name": "check_timing", "number": 26, "type": "boolean", "group": "lead"},
         {"name": "check_contact", "number": 27, "type": "boolean", "group": "lead"},
         {"name": "handoff_reason", "number": 28, "type": "text", "group": "lead"},
-        {"name": "needs", "number": 29, "type": "text", "group": "identity"},
-        {"name": "decision_makers", "number": 30, "type": "text", "group": "identity"},
+        {"name": "needs", "number": 29, "type": "text", "group": "discovery"},
+        {"name": "decision_makers", "number": 30, "type": "text", "group": "discovery"},
         {"name": "requirements", "number": 31, "type": "text", "group": "solution"},
         {"name": "quote_terms", "number": 32, "type": "text", "group": "terms"},
         {"name": "renewal_amount", "number": 33, "type": "decimal", "scale": 2, "group": "renewal"},

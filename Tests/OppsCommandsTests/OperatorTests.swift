@@ -68,8 +68,9 @@ import Testing
             #expect(await opps("set", id, "competitor=Globex", "--home", f.home("sam")).code == 1)  // no such field yet
             let shown = await oppsHub("workspace", "show", "--data", hub)
             #expect(shown.code == 0)
+            let current = Workspace.default.version, next = current + 1
             let v2 = shown.stdout
-                .replacingOccurrences(of: #""version": 3,"#, with: #""version": 4,"#)
+                .replacingOccurrences(of: "\"version\": \(current),", with: "\"version\": \(next),")
                 .replacingOccurrences(of: #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}"#,
                                       with: #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}, {"name": "competitor", "number": 36, "type": "text", "group": "commercials"}"#)
             let file = f.root + "/v2.json"
@@ -77,7 +78,7 @@ import Testing
             let applied = await oppsHub("workspace", "apply", file, "--data", hub)
             #expect(applied.code == 0, "\(applied.stderr)")
             // An incompatible version is refused and changes nothing.
-            let broken = v2.replacingOccurrences(of: #""version": 3,"#, with: #""version": 4,"#)
+            let broken = v2.replacingOccurrences(of: "\"version\": \(next),", with: "\"version\": \(next + 1),")
                 .replacingOccurrences(of: #"{"name": "amount", "number": 4,"#, with: #"{"name": "amount", "number": 40,"#)
             try broken.write(toFile: file, atomically: true, encoding: .utf8)
             let refused = await oppsHub("workspace", "apply", file, "--data", hub)
@@ -86,7 +87,7 @@ import Testing
             // The replica syncs: its pending write lands, and it learns the new field.
             let s = await opps("sync", "--home", f.home("sam"), "--json")
             #expect(s.json?["applied"]?.int ?? 0 >= 1, "\(s.stdout)")
-            #expect(await opps("status", "--home", f.home("sam"), "--json").json?["workspace_version"]?.int == 4)
+            #expect(await opps("status", "--home", f.home("sam"), "--json").json?["workspace_version"]?.int == Int(next))
             #expect(await opps("set", id, "competitor=Globex", "--home", f.home("sam")).code == 0)
             #expect(await opps("sync", "--home", f.home("sam")).code == 0)
             let fields = await opps("show", id, "--home", f.home("sam"), "--json").json?["fields"]

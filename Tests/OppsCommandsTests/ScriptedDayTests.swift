@@ -236,7 +236,7 @@ struct Script {
 }
 
 @Suite struct ApprovalFlowTests {
-    /// Leaving proposal with an amount above the threshold: a request the manager rejects (the
+    /// Closing (leaving negotiation) with a final discount above the threshold: a request the manager rejects (the
     /// rep is told, the deal stays, the lock lifts), then asks again and it is approved (the hub
     /// moves the deal as the manager). A team member added by the manager, removed at the
     /// owner's request: the deal enters and leaves the expert's replica.
@@ -250,8 +250,14 @@ struct Script {
                                              "--currency", "CNY", "--close", "2026-12-31", "--json").json?["id"]?.string)
             #expect(await s.run("sam", "2026-11-02T09:00:00Z", "set", d, "needs=ERP", "decision_makers=CFO", "solution=On premise", "tech_risk=medium",
                                 "quote_terms=net 60").code == 0)
-            for stage in ["solution", "proposal"] { #expect(await s.run("sam", "2026-11-02T10:00:00Z", "stage", d, stage).code == 0) }
-            let ask = await s.run("sam", "2026-11-02T11:00:00Z", "stage", d, "negotiation")
+            for stage in ["solution", "proposal", "negotiation"] { #expect(await s.run("sam", "2026-11-02T10:00:00Z", "stage", d, stage).code == 0) }
+            // The manager grants a final discount above the threshold: closing now needs approval of the final terms.
+            #expect(await s.run("sam", "2026-11-02T10:05:00Z", "sync").code == 0)
+            #expect(await s.run("max", "2026-11-02T10:10:00Z", "sync").code == 0)
+            #expect(await s.run("max", "2026-11-02T10:10:00Z", "set", d, "discount=15.00").code == 0)
+            #expect(await s.run("max", "2026-11-02T10:15:00Z", "sync").code == 0)
+            #expect(await s.run("sam", "2026-11-02T10:20:00Z", "sync").code == 0)
+            let ask = await s.run("sam", "2026-11-02T11:00:00Z", "stage", d, "won")
             #expect(ask.code == 0)
             #expect(ask.stdout.contains("requested approval"), "\(ask.stdout)")
             #expect(await s.run("sam", "2026-11-02T11:00:00Z", "set", d, "amount=1900000.00").code == 3)  // locked while asked
@@ -259,24 +265,24 @@ struct Script {
             #expect(await s.run("max", "2026-11-02T12:00:00Z", "sync").code == 0)
             let waiting = await s.run("max", "2026-11-02T12:00:00Z", "approvals", "--json").json?.array ?? []
             #expect(waiting.count == 1)
-            #expect(waiting.first?["kind"]?.string == "amount")
-            #expect(waiting.first?["value"]?.string == "negotiation")
+            #expect(waiting.first?["kind"]?.string == "discount")
+            #expect(waiting.first?["value"]?.string == "won")
             let first = try #require(waiting.first?["id"]?.string)
             #expect(await s.run("max", "2026-11-02T12:00:00Z", "reject", first).code == 1)  // a reason is required
             #expect(await s.run("max", "2026-11-02T12:00:00Z", "reject", first, "--note", "revisit pricing").code == 0)
             #expect(await s.run("max", "2026-11-02T12:05:00Z", "sync").code == 0)
             #expect(await s.run("sam", "2026-11-02T13:00:00Z", "sync").code == 0)
             let after = await s.run("sam", "2026-11-02T13:00:00Z", "show", d, "--json").json?["fields"]
-            #expect(after?["stage"]?.string == "proposal")
+            #expect(after?["stage"]?.string == "negotiation")
             #expect(after?["approval_state"]?.string == "rejected")
             let told = await s.run("sam", "2026-11-02T13:00:00Z", "conflicts", "--json").json?.array ?? []
-            #expect(told.contains { $0["rule"]?.string == "approval-rejected" && $0["field"]?.string == "stage" && $0["mine"]?.string == "negotiation" }, "\(told)")
+            #expect(told.contains { $0["rule"]?.string == "approval-rejected" && $0["field"]?.string == "stage" && $0["mine"]?.string == "won" }, "\(told)")
             let mine = await s.run("sam", "2026-11-02T13:00:00Z", "approvals", "--all", "--json").json?.array?.first
             #expect(mine?["state"]?.string == "rejected")
             #expect(mine?["note"]?.string == "revisit pricing")
             // The lock lifted: sam lowers the amount (still above the threshold) and asks again.
             #expect(await s.run("sam", "2026-11-02T13:00:00Z", "set", d, "amount=1800000.00").code == 0)
-            #expect(await s.run("sam", "2026-11-02T13:00:00Z", "stage", d, "negotiation").code == 0)
+            #expect(await s.run("sam", "2026-11-02T13:00:00Z", "stage", d, "won").code == 0)
             #expect(await s.run("sam", "2026-11-02T13:05:00Z", "sync").code == 0)
             #expect(await s.run("max", "2026-11-02T14:00:00Z", "sync").code == 0)
             let second = try #require(await s.run("max", "2026-11-02T14:00:00Z", "approvals", "--json").json?.array?.first?["id"]?.string)
@@ -285,13 +291,13 @@ struct Script {
             #expect(await s.run("max", "2026-11-02T14:05:00Z", "sync").code == 0)
             #expect(await s.run("sam", "2026-11-02T15:00:00Z", "sync").code == 0)
             let moved = await s.run("sam", "2026-11-02T15:00:00Z", "show", d, "--json").json?["fields"]
-            #expect(moved?["stage"]?.string == "negotiation")
+            #expect(moved?["stage"]?.string == "won")
             #expect(moved?["amount"]?.string == "1800000.00")
             #expect(moved?["approval_state"]?.string == "approved")
             let log = moved?["stage_log"]?.string?.split(separator: "\n").map(String.init) ?? []
             let two = try Timestamp(parsing: "2026-11-02T14:00:00Z").milliseconds
-            #expect(log.last == "\(two) negotiation max", "\(log)")  // moved by max's decision, at its device time
-            #expect(log.map { $0.split(separator: " ")[1] } == ["solution", "proposal", "negotiation"])  // the creation holds discovery
+            #expect(log.last == "\(two) won max", "\(log)")  // moved by max's decision, at its device time
+            #expect(log.map { $0.split(separator: " ")[1] } == ["solution", "proposal", "negotiation", "won"])  // the creation holds discovery
 
             // The team: the manager adds eve at once; the owner's removal is a request.
             let add = await s.run("max", "2026-11-02T15:00:00Z", "team", "add", d, "eve", "--role", "expert")

@@ -15,7 +15,7 @@ public struct WorkspaceError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Workspace {
-    /// Reads and validates a workspace document (docs/workspace-format.md). Every problem is
+    /// Reads and validates a workspace document (Protocol/spec/workspace-format.md). Every problem is
     /// reported with its line and column; nothing partial is returned.
     public static func decode(_ text: String) throws(WorkspaceError) -> Workspace {
         let json: JSON

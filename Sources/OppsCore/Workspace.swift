@@ -1,7 +1,7 @@
 /// The workspace: everything about the business that is data, not code — entity types and
 /// their fields, stages, roles, field groups and the ownership matrix, visibility, the
 /// hand-off checklist, approval thresholds and the assignment rule. The operator edits it as
-/// a JSON document (docs/workspace-format.md); `Workspace.decode` validates it with
+/// a JSON document (Protocol/spec/workspace-format.md); `Workspace.decode` validates it with
 /// line-accurate errors. The same value drives the laptop's checks and the hub's decisions.
 public struct Workspace: Sendable, Hashable {
     /// Format tag of the document; a newer format is refused.

@@ -52,7 +52,7 @@ public struct WorkspaceCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "workspace",
         abstract: "Check and show workspace documents (entities, fields, stages, roles, ownership rules).",
-        discussion: "The format is described in docs/workspace-format.md.",
+        discussion: "The format is described in Protocol/spec/workspace-format.md.",
         subcommands: [Check.self, Show.self, Apply.self]
     )
 

@@ -113,12 +113,84 @@ indirect enum YAMLNode: Equatable {
         }
         let type = response.headers[.contentType]?.split(separator: ";").first.map(String.init) ?? ""
         #expect(documented["content"]?.keys.contains(type) == true, "\(path) \(status) content type \(type)", sourceLocation: sourceLocation)
+        // A JSON body matches the schema the spec names for it.
+        if type == "application/json", let schema = documented["content"]?[type]?["schema"] {
+            let raw = Array(response.body.readableBytesView)
+            let plain = (try? ContentCoding(header: response.headers[.contentEncoding])?.decompress(raw, limit: 64 << 20)) ?? raw
+            let text = String(decoding: plain, as: UTF8.self)
+            if let json = try? JSON.parse(text) {
+                let found = problems(json, schema)
+                #expect(found.isEmpty, "\(path) \(status): \(found)", sourceLocation: sourceLocation)
+            } else {
+                Issue.record("\(path) \(status): the JSON body does not parse: \(text.prefix(200))", sourceLocation: sourceLocation)
+            }
+        }
         if response.status.code >= 400 {
             let body = try? BodyCodec.decode(ErrorBody.self, from: Array(response.body.readableBytesView), as: WireFormat(header: type) ?? .json)
             let codes = spec["components"]?["schemas"]?["ErrorBody"]?["properties"]?["code"]?["enum"]?.items.compactMap(\.text) ?? []
             #expect(body.map { codes.contains($0.code) } == true, "\(path) \(status) error code", sourceLocation: sourceLocation)
             #expect(body.flatMap { WireError.Code(rawValue: $0.code)?.httpStatus } == response.status.code, sourceLocation: sourceLocation)
         }
+    }
+
+    /// The problems of a JSON value against a schema of the spec (the subset the generated schemas
+    /// use: `$ref`, object with properties, additionalProperties false, required, maxProperties;
+    /// array; string with pattern `^-?[0-9]+$`, format byte, enum; integer; boolean).
+    static func problems(_ value: JSON, _ schema: YAMLNode, at path: String = "$") -> [String] {
+        if let ref = schema["$ref"]?.text {
+            let name = String(ref.split(separator: "/").last ?? "")
+            guard let target = spec["components"]?["schemas"]?[name] else { return ["\(path): unknown schema \(ref)"] }
+            return problems(value, target, at: path)
+        }
+        switch schema["type"]?.text {
+        case "object":
+            guard let members = value.members else { return ["\(path): \(value.kindName), not an object"] }
+            var out = [String]()
+            let properties = schema["properties"]
+            for m in members {
+                guard let sub = properties?[m.key] else { out.append("\(path).\(m.key): not in the schema"); continue }
+                out += problems(m.value, sub, at: "\(path).\(m.key)")
+            }
+            for r in schema["required"]?.items.compactMap(\.text) ?? [] where !members.contains(where: { $0.key == r }) {
+                out.append("\(path): lacks \(r)")
+            }
+            if let max = schema["maxProperties"]?.text.flatMap(Int.init), members.count > max { out.append("\(path): more than \(max) properties") }
+            return out
+        case "array":
+            guard let items = value.array else { return ["\(path): \(value.kindName), not an array"] }
+            guard let itemSchema = schema["items"] else { return [] }
+            return items.enumerated().flatMap { problems($0.element, itemSchema, at: "\(path)[\($0.offset)]") }
+        case "string":
+            guard let s = value.string else { return ["\(path): \(value.kindName), not a string"] }
+            if schema["pattern"] != nil, !(s.drop { $0 == "-" }.allSatisfy(\.isASCII) && Int64(s) != nil || UInt64(s) != nil) { return ["\(path): \"\(s)\" is not an integer string"] }
+            if schema["format"]?.text == "byte", Data(base64Encoded: s) == nil { return ["\(path): not base64"] }
+            if let allowed = schema["enum"]?.items.compactMap(\.text), !allowed.contains(s) { return ["\(path): \"\(s)\" is not one of the enum"] }
+            return []
+        case "integer":
+            return value.int == nil ? ["\(path): \(value.kindName), not an integer"] : []
+        case "boolean":
+            return value.bool == nil ? ["\(path): \(value.kindName), not a boolean"] : []
+        default:
+            return ["\(path): schema without a type"]
+        }
+    }
+
+    /// Every message schema the spec generates from the .proto, and the JSON of each message
+    /// vector validates against its schema (and a wrong one does not).
+    @Test func everyMessageHasASchemaAndTheVectorsMatchIt() throws {
+        let schemas = Self.spec["components"]?["schemas"]?.keys ?? []
+        for name in ["HandshakeRequest", "HandshakeResponse", "PushRequest", "PushResponse", "PullRequest", "PullResponse", "Change",
+                     "RecordState", "Conflict", "Checkpoint", "Write", "WriteResult", "Value", "Decimal", "Base", "ErrorBody"] {
+            #expect(schemas.contains(name), "no schema for \(name)")
+        }
+        let vectors = try JSON.parse(RepositoryFiles.text("Protocol/vectors/messages.json"))
+        for v in vectors["vectors"]?.array ?? [] {
+            guard let type = v["type"]?.string, let json = v["json"] else { continue }
+            let found = Self.problems(json, .map([("$ref", .scalar("#/components/schemas/\(type)"))]))
+            #expect(found.isEmpty, "\(v["name"]?.string ?? type): \(found)")
+        }
+        let wrong = try JSON.parse(#"{"cursor": 12, "replica": "not base64!", "colour": "blue"}"#)
+        #expect(Self.problems(wrong, .map([("$ref", .scalar("#/components/schemas/PullRequest"))])).count == 3)
     }
 
     @Test func liveResponsesMatchTheSpec() async throws {
@@ -151,6 +223,16 @@ indirect enum YAMLNode: Equatable {
             Self.check(Endpoint.push, "post", try await post(Endpoint.push, BodyCodec.encode(push, as: .protobuf), pb))
             Self.check(Endpoint.push, "post", try await post(Endpoint.push, [0xFF, 0xFF], pb))
             Self.check(Endpoint.push, "post", try await post(Endpoint.push, [1], [.contentType: "text/csv", .authorization: "Bearer \(token)"]))
+            // A real batch in JSON, so the pull below carries records, fields and a conflict to check.
+            var clock = HybridLogicalClock()
+            let deal = UUID128.version7(milliseconds: 1_795_000_000_000, using: &rng)
+            func stamp() -> Stamp { Stamp(hlc: clock.tick(physical: 1_795_000_000_000), replica: replica) }
+            let writes = [FieldWrite(record: deal, entity: "opportunity", kind: .create, value: .member("discovery"), author: "sam", stamp: stamp()),
+                          FieldWrite(record: deal, entity: "opportunity", field: "name", value: .text("北辰物流"), author: "sam", stamp: stamp()),
+                          FieldWrite(record: deal, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: 1_200_000, scale: 2)), author: "sam", stamp: stamp()),
+                          FieldWrite(record: deal, entity: "opportunity", field: "stage_log", value: .text("x"), author: "sam", stamp: stamp())]
+            let batch = try BatchCoding.encode(writes, replica: replica, batch: 2, workspace: .default)
+            Self.check(Endpoint.push, "post", try await post(Endpoint.push, BodyCodec.encode(batch, as: .json), js))
             var pull = PullRequest()
             pull.replica = Data(replica.bytes)
             Self.check(Endpoint.pull, "post", try await post(Endpoint.pull, BodyCodec.encode(pull, as: .json), js.merging([.acceptEncoding: "gzip"])))

@@ -583,7 +583,7 @@ struct ConflictsCommand: ParsableCommand {
         }
         if conflicts.isEmpty { Console.out("no conflicts"); return }
         for c in conflicts {
-            Console.out("\(c.record.hex.prefix(8)) \(c.field): \(c.author)'s \(c.value.canonicalText) \(c.outcome) (\(c.rule)); holds: \(c.winner?.canonicalText ?? "-") by \(c.winnerAuthor ?? "-") at \(Timestamp(milliseconds: c.hubMilliseconds))")
+            Console.out("\(c.record.hex.prefix(8)) \(c.field): \(c.author)'s \(c.value.canonicalText) \(c.outcome) (\(c.rule)); holds: \(c.winner.map { $0.isNull ? "(empty)" : $0.canonicalText } ?? "(not shown to you)")\(c.winnerAuthor.map { " by " + $0 } ?? "") at \(Timestamp(milliseconds: c.hubMilliseconds))")
         }
     }
 }

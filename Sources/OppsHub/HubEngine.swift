@@ -663,13 +663,15 @@ public final class HubEngine {
                     try derive(after: w, on: &r, entity: entity, previousStage: previousStage, sequence: result.sequence, actor: actor)
                 }
             case .lost, .rejected, .proposal:
-                if let winner = decision.winner { result.winner = WireValue(winner.value) }
+                // Present (an empty Value when nothing holds) to a reader who may read it; absent
+                // only when withheld (I16), so a client can tell "not shown" from "empty".
+                if readable { result.winner = WireValue(decision.winner?.value ?? .null) }
                 if let loser = decision.loser {
                     result.conflict = try conflict(w.record, w.entity, w.field, outcome: decision.outcome, rule: decision.rule, loser: loser,
                                                    winner: decision.winner, owner: record?.owner)
                 }
             case .duplicate:
-                if let winner = decision.winner { result.winner = WireValue(winner.value) }
+                if readable { result.winner = WireValue(decision.winner?.value ?? .null) }
             }
             return result
         }
@@ -1197,10 +1199,9 @@ public final class HubEngine {
                 if !c.loser.value.isNull, readable || c.loser.author == user.name { w.value = WireValue(c.loser.value) }
                 w.author = authorIndex(c.loser.author)
                 w.hlc = c.loser.stamp.hlc.rawValue
-                if let winner = c.winner {
-                    if !winner.value.isNull, readable { w.winner = WireValue(winner.value) }
-                    w.winnerAuthor = authorIndex(winner.author)
-                }
+                // Present (empty when nothing holds) to a reader who may read it; absent when withheld.
+                if readable { w.winner = WireValue(c.winner?.value ?? .null) }
+                if let winner = c.winner { w.winnerAuthor = authorIndex(winner.author) }
                 w.hubTime = stored.hubMilliseconds
                 response.conflicts.append(w)
                 response.conflictCursor = c.id

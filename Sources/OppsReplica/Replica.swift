@@ -763,7 +763,8 @@ public final class Replica {
                                          value: c.hasValue ? try c.value.pulledValue() : .null,
                                          author: Int(c.author) < page.authors.count ? page.authors[Int(c.author)] : "?", hlc: HLC(rawValue: c.hlc),
                                          winner: c.hasWinner ? try c.winner.pulledValue() : nil,
-                                         winnerAuthor: Int(c.winnerAuthor) < page.authors.count && c.hasWinner ? page.authors[Int(c.winnerAuthor)] : nil,
+                                         // Index 0 is also "none": an author only with a value that holds.
+                                         winnerAuthor: Int(c.winnerAuthor) < page.authors.count && c.hasWinner && c.winner.kind != nil ? page.authors[Int(c.winnerAuthor)] : nil,
                                          hubMilliseconds: c.hubTime)
             try store.addConflict(conflict)
             try store.addHistory(HistoryLine(record: record, field: conflict.field, old: conflict.value, new: conflict.winner ?? .null, author: conflict.author,

@@ -115,6 +115,32 @@ import Testing
         }
     }
 
+    /// "Not shown" and "nothing holds" differ on the wire: a refused write to a field its writer
+    /// may read but nobody set gets an empty `winner` (present, no kind); a withheld one none.
+    @Test func anEmptyWinnerIsToldApartFromAWithheldOne() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 31)
+            let team = try await f.replicas("sam", "eve", "mia", client: c)
+            var (sam, eve, mia) = (team[0], team[1], team[2])
+            let deal = sam.create(using: &rng)
+            _ = try await sam.push(c, [deal])
+            // Mia (marketing) may not see Sam's deal: her write's answer shows nothing.
+            let blind = try await mia.push(c, [mia.write(deal.record, "discount", .decimal(ExactDecimal(units: 5, scale: 0)))])
+            #expect(blind.results[0].outcome == .rejected && !blind.results[0].hasWinner)
+            // Sam may read the discount nobody set, but proposes above the threshold: empty, present.
+            let proposed = try await sam.push(c, [sam.write(deal.record, "discount", .decimal(ExactDecimal(units: 1500, scale: 2)))])
+            #expect(proposed.results[0].outcome == .proposal)
+            #expect(proposed.results[0].hasWinner && proposed.results[0].winner.kind == nil)
+            // The same in the pulled conflict record.
+            try await sam.pull(c)
+            let mine = try #require(sam.conflicts.first { $0.record == Data(deal.record.bytes) && $0.rule == RuleID.approvalRequired.rawValue })
+            #expect(mine.hasWinner && mine.winner.kind == nil)
+            _ = eve
+        }
+    }
+
     // MARK: 4–5. Approvals and memberships are what their approver saw
 
     /// A lead Mia (marketing) made and handed off; the hub assigns it to Ann (the first rep).

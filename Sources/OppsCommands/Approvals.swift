@@ -53,9 +53,10 @@ struct ApprovalsCommand: ParsableCommand {
             return
         }
         if list.isEmpty { Console.out(approver ? "nothing waits for your decision" : "no open requests of yours"); return }
+        let short = try r.shortIDs()
         for a in list {
             let deal: String = if case let .reference(d) = a["opportunity"], let rec = try r.record(d) { rec["name"].canonicalText } else { "?" }
-            var line = "\(a.id.hex.prefix(8))  \(approvalState(r, a).padding(9))  \(a["kind"].canonicalText.padding(8))  \(fit(deal, 24))  \(a["requested"].canonicalText)  by \(a.creator)"
+            var line = "\(short(a.id))  \(approvalState(r, a).padding(9))  \(a["kind"].canonicalText.padding(8))  \(fit(deal, 24))  \(a["requested"].canonicalText)  by \(a.creator)"
             if case let .text(d) = a["decided_by"] { line += "; decided by \(d)" }
             if case let .text(n) = a["note"] { line += " (\(n))" }
             Console.out(line)
@@ -73,8 +74,8 @@ func decide(_ home: HomeOption, _ id: String, _ decision: String, note: String?,
     var changes: [(String, Value)] = [("state", .member(decision))]
     if let note { changes.append(("note", .text(note))) }
     let result = try r.edit(rid, changes)
-    if json { report(result, json: true); return }
-    Console.out("\(decision) \(a.id.hex.prefix(8)): \(a["requested"].canonicalText) (takes effect at the hub when you sync)")
+    if json { try report(result, json: true, r); return }
+    Console.out("\(decision) \(try r.shortIDs()(a.id)): \(a["requested"].canonicalText) (takes effect at the hub when you sync)")
 }
 
 struct ApproveCommand: ParsableCommand {
@@ -136,8 +137,9 @@ struct TeamCommand: ParsableCommand {
                 return
             }
             if members.isEmpty { Console.out("no team members"); return }
+            let short = try r.shortIDs()
             for m in members {
-                Console.out("\(m.id.hex.prefix(8))  \(m["user"].canonicalText.padding(12)) \(m["role"].canonicalText.padding(8)) \(m["state"].isNull ? "requested" : m["state"].canonicalText)")
+                Console.out("\(short(m.id))  \(m["user"].canonicalText.padding(12)) \(m["role"].canonicalText.padding(8)) \(m["state"].isNull ? "requested" : m["state"].canonicalText)")
             }
         }
     }
@@ -164,9 +166,9 @@ struct TeamCommand: ParsableCommand {
             let result = try r.create(entity: "membership", stage: nil, fields: [
                 ("opportunity", .reference(deal)), ("user", .text(user)), ("role", .member(role)), ("state", .member("active")),
             ], using: &rng)
-            if json { report(result, json: true); return }
+            if json { try report(result, json: true, r); return }
             if let req = result.requests.first {
-                Console.out("requested: \(user) as \(role) — approval \(req.hex.prefix(8)) waits for a manager")
+                Console.out("requested: \(user) as \(role) — approval \(try r.shortIDs()(req)) waits for a manager")
             } else {
                 Console.out("added \(user) as \(role) (pending sync)")
             }
@@ -187,9 +189,9 @@ struct TeamCommand: ParsableCommand {
                 throw ReplicaError.invalid("\(user) is not an active member of this deal's team")
             }
             let result = try r.edit(m.id, [("state", .member("removed"))])
-            if json { report(result, json: true); return }
+            if json { try report(result, json: true, r); return }
             if let req = result.requests.first {
-                Console.out("requested: remove \(user) — approval \(req.hex.prefix(8)) waits for a manager")
+                Console.out("requested: remove \(user) — approval \(try r.shortIDs()(req)) waits for a manager")
             } else {
                 Console.out("removed \(user) (pending sync)")
             }

@@ -374,9 +374,14 @@ func recordJSON(_ r: Replica, _ record: Record) -> JSON {
 func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false) throws {
     guard let record = try r.record(id) else { throw ReplicaError.invalid("no record \(id)") }
     if json { Console.out(recordJSON(r, record).compactText); return }
-    if short { Console.out(record.id.description); return }
+    let code = try r.shortIDs()(record.id)
+    if short {
+        let name = record["name"].isNull ? "" : " \"\(record["name"].canonicalText)\""
+        Console.out("\(code)  \(record.entity)\(name) (pending sync)")
+        return
+    }
     let pending = try r.pendingFields(id)
-    Console.out("\(record.entity) \(record.id)")
+    Console.out("\(record.entity) \(code)  (\(record.id))")
     if let d = record.deleted { Console.out("  deleted by \(d.author) at \(d.stamp.hlc.timestamp): kept here as it was; nothing can change it") }
     for f in r.workspace.entity(record.entity)?.fields ?? [] {
         let v = record[f.name]
@@ -415,13 +420,11 @@ struct ListCommand: ParsableCommand {
             Console.out(JSON.array(records.map { recordJSON(r, $0) }).compactText)
             return
         }
-        // The shortest prefix (8+ hex digits) that tells these records apart, like git.
-        let hexes = records.map(\.id.hex)
-        var width = 8
-        while width < 32, Set(hexes.map { $0.prefix(width) }).count < hexes.count { width += 1 }
+        // Short ids (ShortID): unique among what this laptop holds, the same on every laptop.
+        let short = try r.shortIDs()
         for rec in records {
             let amount = rec["amount"].isNull ? "" : rec["amount"].canonicalText + " " + (rec["currency"].isNull ? "" : rec["currency"].canonicalText)
-            Console.out("\(rec.id.hex.prefix(width))  \(rec["stage"].canonicalText.padding(11))  \(fit(rec["name"].canonicalText, 32))  \((rec.owner ?? "-").padding(8))  \(amount)")
+            Console.out("\(short(rec.id).padding(ShortID.length))  \(rec["stage"].canonicalText.padding(11))  \(fit(rec["name"].canonicalText, 32))  \((rec.owner ?? "-").padding(8))  \(amount)")
         }
     }
 }
@@ -477,7 +480,7 @@ struct SetCommand: ParsableCommand {
             guard let field = entity.field(name) else { throw ReplicaError.invalid("\(entity.name) has no field \"\(name)\"") }
             changes.append((name, try r.parse(text, for: field)))
         }
-        report(try r.edit(recordID, changes), json: json)
+        try report(try r.edit(recordID, changes), json: json, r)
     }
 }
 
@@ -500,11 +503,11 @@ struct DeleteCommand: ParsableCommand {
         let r = try home.open()
         let recordID = try r.resolveID(id)
         try r.delete(recordID)
-        Console.out("deleted \(recordID.hex.prefix(8)) (pending sync)")
+        Console.out("deleted \(try r.shortIDs()(recordID)) (pending sync)")
     }
 }
 
-func report(_ result: EditResult, json: Bool) {
+func report(_ result: EditResult, json: Bool, _ r: Replica) throws {
     if json {
         Console.out(JSON.object([("id", .string(result.record.description)), ("applied", .array(result.applied.map(JSON.string))),
                                  ("proposed", .array(result.proposed.enumerated().map { i, p in
@@ -515,7 +518,7 @@ func report(_ result: EditResult, json: Bool) {
     if !result.applied.isEmpty { Console.out("changed \(result.applied.joined(separator: ", ")) (pending sync)") }
     for (i, p) in result.proposed.enumerated() {
         if i < result.requests.count {
-            Console.out("requested approval \(result.requests[i].hex.prefix(8)) for \(p.field): \(p.detail) — see: opps approvals")
+            Console.out("requested approval \(try r.shortIDs()(result.requests[i])) for \(p.field): \(p.detail) — see: opps approvals")
         } else {
             Console.out("proposed \(p.field): \(p.detail) — the owner or a manager decides")
         }
@@ -554,7 +557,7 @@ struct StageCommand: ParsableCommand {
             }
         }
         changes.append(("stage", .member(stage)))
-        report(try r.edit(recordID, changes), json: json)
+        try report(try r.edit(recordID, changes), json: json, r)
     }
 }
 
@@ -582,8 +585,9 @@ struct ConflictsCommand: ParsableCommand {
             return
         }
         if conflicts.isEmpty { Console.out("no conflicts"); return }
+        let short = try r.shortIDs()
         for c in conflicts {
-            Console.out("\(c.record.hex.prefix(8)) \(c.field): \(c.author)'s \(c.value.canonicalText) \(c.outcome) (\(c.rule)); holds: \(c.winner.map { $0.isNull ? "(empty)" : $0.canonicalText } ?? "(not shown to you)")\(c.winnerAuthor.map { " by " + $0 } ?? "") at \(Timestamp(milliseconds: c.hubMilliseconds))")
+            Console.out("\(short(c.record)) \(c.field): \(c.author)'s \(c.value.canonicalText) \(c.outcome) (\(c.rule)); holds: \(c.winner.map { $0.isNull ? "(empty)" : $0.canonicalText } ?? "(not shown to you)")\(c.winnerAuthor.map { " by " + $0 } ?? "") at \(Timestamp(milliseconds: c.hubMilliseconds))")
         }
     }
 }
@@ -610,7 +614,9 @@ struct HistoryCommand: ParsableCommand {
             return
         }
         for h in lines {
-            Console.out("\(h.hlc.timestamp) \(h.author.padding(6)) \(h.field): \(h.old.canonicalText) → \(h.new.canonicalText) [\(h.source)\(h.rule.isEmpty ? "" : " " + h.rule)]")
+            // A line without a field is the record's deletion (merge-semantics.md §7.2).
+            let change = h.field.isEmpty ? "deleted the record" : "\(h.field): \(h.old.canonicalText) → \(h.new.canonicalText)"
+            Console.out("\(h.hlc.timestamp) \(h.author.padding(6)) \(change) [\(h.source)\(h.rule.isEmpty ? "" : " " + h.rule)]")
         }
     }
 }

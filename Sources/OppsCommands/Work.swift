@@ -79,7 +79,7 @@ struct TaskCommand: ParsableCommand {
             let r = try home.open()
             let task = try r.resolveID(id)
             guard try r.record(task)?.entity == "task" else { throw ReplicaError.invalid("\(id) is not a task") }
-            report(try r.edit(task, [("done", .boolean(true))]), json: json)
+            try report(try r.edit(task, [("done", .boolean(true))]), json: json, r)
         }
     }
 }
@@ -148,9 +148,10 @@ struct TodayCommand: ParsableCommand {
             return
         }
         Console.out("today \(today): \(due.count) due, \(overdue.count) overdue, \(stale.count) stale")
+        let short = try r.shortIDs()
         for (title, items) in [("due today", due), ("overdue", overdue), ("stale deals", stale)] where !items.isEmpty {
             Console.out(title + ":")
-            for i in items { Console.out("  \(i.id.hex.prefix(12))  \(i.kind.padding(9))  \(i.text)\(i.kind == "stale" ? "" : i.due.map { "  (\($0))" } ?? "")") }
+            for i in items { Console.out("  \(short(i.id))  \(i.kind.padding(9))  \(i.text)\(i.kind == "stale" ? "" : i.due.map { "  (\($0))" } ?? "")") }
         }
     }
 }

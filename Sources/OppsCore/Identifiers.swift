@@ -197,3 +197,91 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 }
+
+/// The short id people read and type (issue 15): the random bits of a record id — 74 of a
+/// UUIDv7's 128, the 12 of `rand_a` then the 62 of `rand_b` — in lowercase Crockford base32,
+/// first character first. A record keeps its code forever (it is its id's, not a counter of one
+/// laptop's), two records made in the same millisecond on one device get different codes (unlike
+/// a prefix of the id, which is the clock), and the code reads the same on every laptop, so reps
+/// can quote it to each other. Eight characters (40 bits) are shown; where two records a laptop
+/// holds share the first eight, both are shown longer (`ShortIDs`).
+public enum ShortID {
+    /// Crockford's alphabet: no i, l, o, u; lowercase reads and types better on a phone.
+    static let alphabet: [Character] = Array("0123456789abcdefghjkmnpqrstvwxyz")
+    /// The characters shown when nothing the laptop holds shares them.
+    public static let length = 8
+    /// The characters of a full code (74 bits, 5 per character).
+    public static let fullLength = 15
+
+    /// The full code of an id.
+    public static func code(_ id: UUID128) -> String {
+        // rand_a: the low 12 bits of the high word; rand_b: the low 62 bits of the low word.
+        let randA = id.high & 0xFFF
+        let randB = id.low & 0x3FFF_FFFF_FFFF_FFFF
+        var out = [Character]()
+        out.reserveCapacity(fullLength)
+        // 74 bits as 15 five-bit groups (the last padded with a zero bit).
+        for i in 0..<fullLength {
+            let bit = i * 5  // index of the group's first bit, 0 = the top bit of rand_a
+            var v: UInt64 = 0
+            for b in bit..<(bit + 5) {
+                let one: UInt64 = if b < 12 { (randA >> UInt64(11 - b)) & 1 } else if b < 74 { (randB >> UInt64(61 - (b - 12))) & 1 } else { 0 }
+                v = v << 1 | one
+            }
+            out.append(alphabet[Int(v)])
+        }
+        return String(out)
+    }
+
+    /// What a person typed, as code characters: lowercased, hyphens and spaces dropped, Crockford's
+    /// look-alikes read as the digits they resemble (i, l → 1; o → 0); nil when it cannot be a code.
+    public static func normalise(_ text: String) -> String? {
+        var out = ""
+        for c in text.lowercased() {
+            switch c {
+            case "-", " ": continue
+            case "i", "l": out.append("1")
+            case "o": out.append("0")
+            default:
+                guard alphabet.contains(c) else { return nil }
+                out.append(c)
+            }
+        }
+        return out.isEmpty ? nil : out
+    }
+}
+
+/// The codes of every record a laptop holds: each shown at `ShortID.length` characters, longer
+/// where another held record shares them, so what is printed is unique and types back.
+public struct ShortIDs: Sendable {
+    let codes: [UUID128: String]
+    let shared: Set<Substring>
+
+    public init(_ ids: some Sequence<UUID128>) {
+        var codes = [UUID128: String]()
+        var seen = [Substring: Int]()
+        for id in ids {
+            let c = ShortID.code(id)
+            codes[id] = c
+            seen[c.prefix(ShortID.length), default: 0] += 1
+        }
+        self.codes = codes
+        shared = Set(seen.filter { $0.value > 1 }.keys)
+    }
+
+    /// The id as printed: eight characters, or as many as make it unique among those held.
+    public func callAsFunction(_ id: UUID128) -> String {
+        let code = codes[id] ?? ShortID.code(id)
+        guard shared.contains(code.prefix(ShortID.length)) else { return String(code.prefix(ShortID.length)) }
+        for n in stride(from: ShortID.length + 2, through: ShortID.fullLength, by: 2) {
+            let p = code.prefix(n)
+            if !codes.values.contains(where: { $0 != code && $0.hasPrefix(p) }) { return String(p) }
+        }
+        return code
+    }
+
+    /// The held ids whose code starts with `prefix` (already normalised).
+    public func matching(_ prefix: String) -> [UUID128] {
+        codes.filter { $0.value.hasPrefix(prefix) }.map(\.key).sorted()
+    }
+}

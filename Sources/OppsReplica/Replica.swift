@@ -199,14 +199,43 @@ public final class Replica {
     // MARK: Reading
 
     /// Resolves an id or a unique prefix of one.
+    /// The short ids of everything this laptop holds (`ShortIDs`): what commands print.
+    public func shortIDs() throws -> ShortIDs { ShortIDs(try store.allIDs()) }
+
+    /// The record a person means (issue 15): a full id; the short id commands print, or 4+ of
+    /// its first characters (`7kq2m9xd`, `7KQ2`; look-alikes i, l, o are read as 1, 1, 0); the
+    /// exact name of a deal, account or contact (any case); or 8+ hex digits of the full id
+    /// (what older versions printed). Ambiguous input names the candidates.
     public func resolveID(_ text: String) throws -> RecordID {
         if let id = RecordID(parsing: text) { return id }
-        let clean = text.lowercased().filter { $0 != "-" }
-        guard clean.count >= 4, clean.allSatisfy(\.isHexDigit) else { throw ReplicaError.invalid("\"\(text)\" is not a record id or a prefix of one (4+ hex digits)") }
-        let matches = try store.ids(prefix: clean)
-        guard !matches.isEmpty else { throw ReplicaError.invalid("no record starts with \(text)") }
-        guard matches.count == 1 else { throw ReplicaError.invalid("\(text) matches \(matches.count) records: give more digits") }
-        return matches[0]
+        let typed = text.trimmingCharacters(in: .whitespaces)
+        let short = try shortIDs()
+        func candidates(_ ids: [RecordID]) throws -> String {
+            try ids.prefix(5).map { id in
+                let r = try record(id)
+                let name = r.map { $0["name"].isNull ? $0.entity : "\($0.entity) \"\($0["name"].canonicalText)\"" } ?? "?"
+                return "\(short(id)) \(name)"
+            }.joined(separator: ", ") + (ids.count > 5 ? ", …" : "")
+        }
+        if let code = ShortID.normalise(typed), code.count >= 4 {
+            let matches = short.matching(code)
+            if matches.count == 1 { return matches[0] }
+            if matches.count > 1 { throw ReplicaError.invalid("\(typed) matches \(matches.count) records (\(try candidates(matches))): give more characters") }
+        }
+        let folded = typed.lowercased()
+        var named = [RecordID]()
+        for entity in ["opportunity", "account", "contact"] where workspace.entity(entity)?.field("name") != nil {
+            for r in try store.list(entity: entity, workspace: workspace) where r["name"].canonicalText.lowercased() == folded { named.append(r.id) }
+        }
+        if named.count == 1 { return named[0] }
+        if named.count > 1 { throw ReplicaError.invalid("\"\(typed)\" names \(named.count) records (\(try candidates(named))): use the id") }
+        let hex = folded.filter { $0 != "-" }
+        if hex.count >= 8, hex.allSatisfy(\.isHexDigit) {
+            let matches = try store.ids(prefix: hex)
+            if matches.count == 1 { return matches[0] }
+            if matches.count > 1 { throw ReplicaError.invalid("\(typed) matches \(matches.count) records (\(try candidates(matches))): use the id") }
+        }
+        throw ReplicaError.invalid("no record here has the id or name \"\(typed)\": ids are the 8 characters opps list prints")
     }
 
     public func record(_ id: RecordID) throws -> Record? { try store.view(id, workspace: workspace) }

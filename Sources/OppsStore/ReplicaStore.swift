@@ -214,6 +214,11 @@ public final class ReplicaStore {
     }
 
     /// Ids of records whose ids start with `prefix` (hex, hyphens ignored).
+    /// Every record id held (short ids are computed over them).
+    public func allIDs() throws -> [RecordID] {
+        try database.query("SELECT id FROM records").compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) }
+    }
+
     public func ids(prefix: String) throws -> [RecordID] {
         let clean = prefix.lowercased().filter { $0 != "-" }
         return try database.query("SELECT id FROM records").compactMap { row in

@@ -1,0 +1,87 @@
+import Foundation
+import OppsCommands
+import OppsCore
+import Testing
+
+/// Issue 15 item 1: what a command prints to name a record types back, is short, stays the same
+/// across syncs, and is unique among what the laptop holds — also for a deal and its account made
+/// in the same millisecond, whose full ids share their first 12 hex digits.
+@Suite struct ShortIDTests {
+    @Test func codesComeFromTheRandomBitsNotTheClock() {
+        var rng = SeededGenerator(seed: 9)
+        let ms: Int64 = 1_795_000_000_000
+        let a = UUID128.version7(milliseconds: ms, using: &rng), b = UUID128.version7(milliseconds: ms, using: &rng)
+        #expect(a.hex.prefix(12) == b.hex.prefix(12))  // the old 8-hex display could not tell them apart
+        #expect(ShortID.code(a).count == ShortID.fullLength)
+        #expect(ShortID.code(a).prefix(8) != ShortID.code(b).prefix(8))
+        #expect(ShortID.code(a) == ShortID.code(a))
+        // 74 random bits: the top of rand_a is the first bit; all-ones random bits are all 'z' but the padding.
+        let ones = UUID128(high: 0xFFFF_FFFF_FFFF_7FFF, low: 0xBFFF_FFFF_FFFF_FFFF)
+        #expect(ShortID.code(ones) == String(repeating: "z", count: 14) + "y")
+        #expect(ShortID.code(UUID128(high: 0x0000_0000_0000_7000, low: 0x8000_0000_0000_0000)) == String(repeating: "0", count: 15))
+        #expect(ShortID.normalise("7KQ2-M9XD") == "7kq2m9xd")
+        #expect(ShortID.normalise("IlO0") == "1100")
+        #expect(ShortID.normalise("7kq2!") == nil)
+        #expect(ShortID.normalise("uuuu") == nil)  // not in Crockford's alphabet
+    }
+
+    @Test func recordsSharingEightCharactersArePrintedLongerAndApart() {
+        // Two ids whose codes share the first 10 characters (50 bits) but not 12.
+        let a = UUID128(high: 0x0190_0000_0000_7000, low: 0x8000_0000_0000_0000)
+        let b = UUID128(high: 0x0190_0000_0000_7000, low: 0x8000_0000_0000_0100)
+        let c = UUID128(high: 0x0190_0000_0000_7FFF, low: 0x8000_0000_0000_0000)
+        let short = ShortIDs([a, b, c])
+        #expect(short(c).count == ShortID.length)
+        #expect(short(a) != short(b))
+        #expect(short(a).count > ShortID.length && short(b).count > ShortID.length)
+        #expect(short.matching(ShortID.normalise(short(a))!) == [a])
+    }
+
+    @Test func everyIdACommandPrintsTypesBack() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let sam = f.home("sam"), max = f.home("max")
+            let made = await opps("new", "北辰物流 续约", "--account", "北辰物流", "--amount", "120000.00", "--currency", "CNY", "--home", sam)
+            #expect(made.code == 0)
+            let printed = try #require(made.stdout.split(separator: " ").first.map(String.init))
+            #expect(printed.count == ShortID.length, "new prints the short id first: \(made.stdout)")
+            #expect(await opps("new", "ACME rollout", "--account", "ACME", "--home", sam).code == 0)
+
+            // list prints the same code; it types back in either case, and by a prefix of 4.
+            let list = await opps("list", "--home", sam)
+            let row = try #require(list.stdout.split(separator: "\n").first { $0.contains("北辰物流") })
+            let code = String(row.split(separator: " ").first!)
+            #expect(code == printed)
+            for typed in [code, code.uppercased(), String(code.prefix(4))] {
+                let shown = await opps("show", typed, "--home", sam)
+                #expect(shown.code == 0 && shown.stdout.contains("北辰物流 续约"), "\(typed): \(shown.stderr)")
+            }
+            // A name types back too: the deal by its name, the account by its own.
+            #expect(await opps("show", "acme rollout", "--home", sam).stdout.contains("opportunity"))
+            #expect(await opps("show", "北辰物流", "--home", sam).stdout.contains("account"))
+            let unknown = await opps("show", "zzzz9999", "--home", sam)
+            #expect(unknown.code == 1 && unknown.stderr.contains("opps list"))
+
+            // The same code after a sync, and on the manager's laptop.
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("list", "--home", sam).stdout.contains(code))
+            #expect(await opps("list", "--home", max).stdout.contains(code))
+
+            // An approval request's printed id types back into approve.
+            let asked = await opps("set", code, "discount=15.00", "--home", sam)
+            let request = try #require(asked.stdout.split(separator: " ").dropFirst(2).first.map(String.init), "\(asked.stdout)")
+            #expect(asked.stdout.hasPrefix("requested approval"), "\(asked.stdout)")
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let waiting = await opps("approvals", "--home", max)
+            #expect(waiting.stdout.contains(request), "\(waiting.stdout)")
+            #expect(await opps("approve", request, "--home", max).code == 0)
+
+            // --json keeps full ids.
+            let json = await opps("list", "--home", sam, "--json")
+            #expect(json.json?.array?.allSatisfy { ($0["id"]?.string).flatMap(UUID128.init(parsing:)) != nil } == true)
+        }
+    }
+}

@@ -516,9 +516,19 @@ func report(_ result: EditResult, json: Bool, _ r: Replica) throws {
         return
     }
     if !result.applied.isEmpty { Console.out("changed \(result.applied.joined(separator: ", ")) (pending sync)") }
+    let short = try r.shortIDs()
+    var told = Set<RecordID>()
     for (i, p) in result.proposed.enumerated() {
         if i < result.requests.count {
-            Console.out("requested approval \(try r.shortIDs()(result.requests[i])) for \(p.field): \(p.detail) — see: opps approvals")
+            // One request may carry several fields (a loss and its reason): said once.
+            let id = result.requests[i]
+            guard told.insert(id).inserted else { continue }
+            // The request's own field first (a stage move), then what it carries.
+            let stageField = r.workspace.entity("opportunity")?.stageField
+            let together = result.proposed.indices.filter { $0 < result.requests.count && result.requests[$0] == id }
+                .map { result.proposed[$0] }.sorted { ($0.field == stageField ? 0 : 1) < ($1.field == stageField ? 0 : 1) }
+            let main = together.first ?? p
+            Console.out("requested approval \(short(id)) for \(together.map(\.field).joined(separator: " and ")): \(main.detail) — see: opps approvals")
         } else {
             Console.out("proposed \(p.field): \(p.detail) — the owner or a manager decides")
         }

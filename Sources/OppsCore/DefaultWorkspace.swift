@@ -246,7 +246,8 @@ extension Workspace {
         {"name": "note", "number": 6, "type": "text", "group": "decision"},
         {"name": "target", "number": 7, "type": "text", "group": "request", "write_once": true},
         {"name": "field", "number": 8, "type": "text", "group": "request", "write_once": true},
-        {"name": "value", "number": 9, "type": "text", "group": "request_value", "write_once": true}
+        {"name": "value", "number": 9, "type": "text", "group": "request_value", "write_once": true},
+        {"name": "with", "number": 10, "type": "text", "group": "request_value", "write_once": true}
       ]
     },
     {

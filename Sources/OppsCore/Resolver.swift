@@ -211,6 +211,12 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
        entity.field(ap.stateField) != nil, record[ap.stateField] == .member("pending") {
         return refuseNormalised(.approvalPending, "\(field.name) is locked while an approval is pending")
     }
+    // An approval request is immutable once made (DOMAIN.md approvals): when it has a state
+    // (pending, or decided), nothing it asks for may be added — an approver approves what they saw.
+    if let ap = ws.approvals, ap.requests == entity.name, let decisionGroup = entity.field("state")?.group, field.group != decisionGroup,
+       !record["state"].isNull {
+        return refuseNormalised(.writeOnce, "the request was already made: make a new one")
+    }
     // An approval request is decided once: the first decision the hub sequences stands; the
     // decider may still amend their own note (DOMAIN.md approvals, merge-semantics I13).
     if let ap = ws.approvals, ap.requests == entity.name, entity.field("state")?.group == field.group,

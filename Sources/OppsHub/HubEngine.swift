@@ -754,6 +754,8 @@ public final class HubEngine {
                     var t = r.target
                     let targetEntity = workspace.entity(t.entity)
                     let before = targetEntity?.stageField.map { t[$0] } ?? .null
+                    // What it carries alongside first: a stage move then finds its gate met.
+                    for (name, v) in r.also { try write(&t, name, v, author: actor.user, authority: .override) }
                     try write(&t, r.field, r.value, author: actor.user, authority: .override)
                     if r.field == targetEntity?.stageField, r.value != before {
                         try recordStageChange(of: &t, at: w.stamp.hlc.milliseconds, by: actor.user)
@@ -763,9 +765,11 @@ public final class HubEngine {
                     target = t
                 } else {
                     let requester = request.creator
-                    let loser = FieldState(value: r.value, stamp: request.fields["value"]?.stamp ?? w.stamp, author: requester, authority: .propose)
-                    _ = try conflict(r.target.id, r.target.entity, r.field, outcome: .rejected, rule: .approvalRejected, loser: loser,
-                                     winner: r.target.fields[r.field], owner: deal.owner)
+                    for (name, v) in [(r.field, r.value)] + r.also {
+                        let loser = FieldState(value: v, stamp: request.fields["value"]?.stamp ?? w.stamp, author: requester, authority: .propose)
+                        _ = try conflict(r.target.id, r.target.entity, name, outcome: .rejected, rule: .approvalRejected, loser: loser,
+                                         winner: r.target.fields[name], owner: deal.owner)
+                    }
                 }
             case let .failure(problem):
                 // What the approver approved can no longer be written as it was asked (I13): the
@@ -792,7 +796,7 @@ public final class HubEngine {
         /// or hangs off it, with every write-once field set; a field of it; a value of that
         /// field's type; a requester — and, deciding, an approver — who may still act on that
         /// record and field (see it, and write or propose the field).
-        mutating func requested(_ request: Record, deal: Record, approver: Actor?) throws -> Result<(target: Record, field: String, value: Value), ValueError> {
+        mutating func requested(_ request: Record, deal: Record, approver: Actor?) throws -> Result<(target: Record, field: String, value: Value, also: [(String, Value)]), ValueError> {
             guard case let .text(targetText) = request["target"], let id = RecordID(parsing: targetText),
                   let target = id == deal.id ? deal : try self.record(id), !target.isDeleted, let e = workspace.entity(target.entity) else {
                 return .failure(ValueError("no such target record"))
@@ -814,21 +818,43 @@ public final class HubEngine {
             if case let .text(name) = value, f.type == .user, engine.directory.users[name] == nil {
                 return .failure(ValueError("\(fieldName) names no user of this hub"))
             }
-            // Deciding: an approved stage move passes the stage gates as the approver would.
-            if let approver, fieldName == e.stageField, case let .member(stage) = value,
-               let refusal = workspace.stageMoveRefusal(of: target, to: stage, role: approver.role) {
-                return .failure(ValueError(refusal))
+            // One act, one request (DOMAIN.md: losing a deal is one request carrying its loss
+            // reason): `with` holds more FIELD=VALUE lines of the same target, applied with it.
+            var also = [(String, Value)]()
+            let withText = request.fields["with"].map(Self.requestedText) ?? ""
+            for line in withText.split(separator: "\n", omittingEmptySubsequences: true) {
+                guard let eq = line.firstIndex(of: "="), let g = e.field(String(line[..<eq])), g.name != fieldName, g.name != e.stageField,
+                      !also.contains(where: { $0.0 == g.name }) else {
+                    return .failure(ValueError("with: \"\(line.prefix(40))\" is not another field of the target"))
+                }
+                switch g.type.value(canonical: String(line[line.index(after: eq)...])) {
+                case let .failure(err): return .failure(ValueError("\(g.name): \(err.message)"))
+                case let .success(v):
+                    if case let .text(name) = v, g.type == .user, engine.directory.users[name] == nil {
+                        return .failure(ValueError("\(g.name) names no user of this hub"))
+                    }
+                    also.append((g.name, v))
+                }
+            }
+            // Deciding: an approved stage move passes the stage gates as the approver would, with
+            // what the request sets alongside it.
+            if let approver, fieldName == e.stageField, case let .member(stage) = value {
+                var after = target
+                for (name, v) in also { after.fields[name] = FieldState(value: v, stamp: request.created.stamp, author: approver.user, authority: .override) }
+                if let refusal = workspace.stageMoveRefusal(of: after, to: stage, role: approver.role) { return .failure(ValueError(refusal)) }
             }
             var deciders = [request.creator]
             if let approver { deciders.append(approver.user) }
             for user in deciders {
                 guard let u = engine.directory.users[user] else { return .failure(ValueError("\(user) is no longer a user of this hub")) }
-                switch try access(Actor(user: user, role: u.role), to: target, field: fieldName) {
-                case .hidden, .read: return .failure(ValueError("\(user) may no longer change \(fieldName) of that record"))
-                default: break
+                for name in [fieldName] + also.map(\.0) {
+                    switch try access(Actor(user: user, role: u.role), to: target, field: name) {
+                    case .hidden, .read: return .failure(ValueError("\(user) may no longer change \(name) of that record"))
+                    default: break
+                    }
                 }
             }
-            return .success((target, fieldName, value))
+            return .success((target, fieldName, value, also))
         }
 
         /// The hand-off: a lead that reached the hand-off stage with no owner gets a rep by the

@@ -343,7 +343,24 @@ public final class Replica {
                 }
             }
             try store.save(confirmed: confirmed, view: view, workspace: workspace)
-            for (w, rule) in requests { result.requests.append(try requestApproval(for: w, rule: rule, on: view)) }
+            // One act, one request (DOMAIN.md: losing a deal is one request carrying its loss
+            // reason): what a proposed stage move needs to enter its stage goes in the same request.
+            let stageField = entity.stageField
+            let gate: Set<String> = requests.first { $0.0.field == stageField }.flatMap { w -> Set<String>? in
+                guard case let .member(to) = w.0.value else { return nil }
+                return Set(workspace.stage(to)?.enterRequires ?? [])
+            } ?? []
+            let carried = workspace.approvals?.requests.flatMap { workspace.entity($0)?.field("with") } != nil
+                ? requests.filter { gate.contains($0.0.field) && !$0.0.value.canonicalText.contains("\n") }.map(\.0) : []
+            var made = [RecordID]()
+            var stageRequest: RecordID?
+            for (w, rule) in requests where !carried.contains(w) {
+                let id = try requestApproval(for: w, rule: rule, on: view, with: w.field == stageField ? carried : [])
+                if w.field == stageField { stageRequest = id }
+                made.append(id)
+            }
+            var next = made.makeIterator()
+            for (w, _) in requests { result.requests.append(carried.contains(w) ? stageRequest! : next.next()!) }
             return result
         }
     }
@@ -385,14 +402,17 @@ public final class Replica {
     /// A proposal made here becomes an approval request record, in the same transaction: an
     /// approver decides it (offline too) and the hub applies the decision. Its id comes from
     /// the proposal's stamp, so the same edit always makes the same request.
-    func requestApproval(for w: FieldWrite, rule: RuleID, on record: Record) throws -> RecordID {
+    func requestApproval(for w: FieldWrite, rule: RuleID, on record: Record, with carried: [FieldWrite] = []) throws -> RecordID {
         guard let name = workspace.approvals?.requests, let deal = workspace.deal(of: record) else { throw ReplicaError.invalid("no approval requests in this workspace") }
         var rng = SeededGenerator(seed: w.stamp.hlc.rawValue ^ id.uuid.low ^ id.uuid.high)
         let kind = workspace.approvalKind(of: w, rule: rule)
-        let requested = "\(w.field) → \(w.value.isNull ? "(empty)" : w.value.canonicalText)"
+        let requested = ([w] + carried).map { "\($0.field) → \($0.value.isNull ? "(empty)" : $0.value.canonicalText)" }.joined(separator: ", ")
+        // `with` before `value`: the hub marks a request pending when its value arrives, and a
+        // request is immutable from then on.
+        let with: [(String, Value)] = carried.isEmpty ? [] : [("with", .text(carried.map { "\($0.field)=\($0.value.canonicalText)" }.joined(separator: "\n")))]
         return try create(entity: name, stage: nil, fields: [
             ("opportunity", .reference(deal)), ("kind", .member(kind)), ("requested", .text(requested)),
-            ("target", .text(w.record.description)), ("field", .text(w.field)), ("value", .text(w.value.isNull ? "" : w.value.canonicalText)),
+            ("target", .text(w.record.description)), ("field", .text(w.field))] + with + [("value", .text(w.value.isNull ? "" : w.value.canonicalText)),
         ], using: &rng).record
     }
 

@@ -4,30 +4,68 @@ import OppsReplica
 import OppsStore
 import Testing
 
-/// Issue 15 item 4, the part that is a hole: approving only the stage request of
-/// `stage X lost --reason price` closed the deal without its required loss reason. An approved
-/// stage move now passes the gates as the approver's own move would.
+/// Issue 15 item 4: `stage X lost --reason price` made two approval requests, and approving only
+/// the stage closed the deal without its required loss reason. Now one act is one request
+/// (DOMAIN.md: losing a deal is one request carrying its loss reason; approving it sets both), and
+/// an approved stage move still passes the gates as the approver's own move would.
 @Suite struct ApprovalGateTests {
-    @Test func approvingALossWithoutItsReasonDoesNotCloseTheDeal() async throws {
+    @Test func losingADealIsOneRequestAndApprovingItSetsBoth() async throws {
         let f = try CommandFixture()
         try await f.serving { url in
             let sam = f.home("sam"), max = f.home("max")
             #expect(await f.initReplica("sam", url).code == 0)
             #expect(await f.initReplica("max", url).code == 0)
             let id = try #require(await opps("new", "Doomed", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
-            #expect(await opps("stage", id, "lost", "--reason", "price", "--home", sam).code == 0)
+            let asked = await opps("stage", id, "lost", "--reason", "price", "--home", sam)
+            #expect(asked.code == 0)
+            #expect(asked.stdout.split(separator: "\n").filter { $0.hasPrefix("requested approval") }.count == 1, "\(asked.stdout)")
+            #expect(asked.stdout.contains("stage and loss_reason"), "\(asked.stdout)")
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
             let requests = await opps("approvals", "--home", max, "--json").json?.array ?? []
-            let stageRequest = try #require(requests.first { $0["field"]?.string == "stage" }?["id"]?.string)
-            #expect(await opps("approve", stageRequest, "--home", max).code == 0)
+            #expect(requests.count == 1, "\(requests)")
+            let request = try #require(requests.first?["id"]?.string)
+            #expect(requests.first?["requested"]?.string == "stage → lost, loss_reason → price")
+            #expect(await opps("approve", request, "--home", max).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let deal = await opps("show", id, "--home", sam, "--json").json?["fields"]
+            #expect(deal?["stage"]?.string == "lost")
+            #expect(deal?["loss_reason"]?.string == "price")
+        }
+    }
+
+    @Test func rejectingItReturnsBothValuesAndALossWithoutAReasonIsNeverApplied() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let sam = f.home("sam"), max = f.home("max")
+            #expect(await f.initReplica("sam", url).code == 0)
+            #expect(await f.initReplica("max", url).code == 0)
+            let a = try #require(await opps("new", "Rejected loss", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
+            let b = try #require(await opps("new", "No reason", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("stage", a, "lost", "--reason", "timing", "--home", sam).code == 0)
+            #expect(await opps("stage", b, "lost", "--home", sam).code == 0)  // proposed without its reason
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let requests = await opps("approvals", "--home", max, "--json").json?.array ?? []
+            #expect(requests.count == 2)
+            let forA = try #require(requests.first { $0["requested"]?.string?.contains("timing") == true }?["id"]?.string)
+            let forB = try #require(requests.first { $0["requested"]?.string == "stage → lost" }?["id"]?.string)
+            #expect(await opps("reject", forA, "--note", "keep trying", "--home", max).code == 0)
+            #expect(await opps("approve", forB, "--home", max).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
-            let deal = await opps("show", id, "--home", max, "--json").json
-            #expect(deal?["fields"]?["stage"]?.string == "discovery", "the deal closed without a loss reason")
-            let request = await opps("show", stageRequest, "--home", max, "--json").json?["fields"]
-            #expect(request?["state"]?.string == "rejected")
-            #expect(request?["note"]?.string?.contains("loss_reason") == true)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            // Rejected: the deal stays, and sam gets both values back as conflicts.
+            #expect(await opps("show", a, "--home", sam, "--json").json?["fields"]?["stage"]?.string == "discovery")
+            let mine = await opps("conflicts", "--home", sam, "--json").json?.array ?? []
+            let back = mine.filter { $0["rule"]?.string == "approval-rejected" && $0["record"]?.string == a }.compactMap { $0["field"]?.string }
+            #expect(Set(back) == ["stage", "loss_reason"], "\(mine)")
+            // Approved without a reason: not applied, the deal stays open, the note says why.
+            #expect(await opps("show", b, "--home", max, "--json").json?["fields"]?["stage"]?.string == "discovery")
+            let note = await opps("show", forB, "--home", max, "--json").json?["fields"]
+            #expect(note?["state"]?.string == "rejected")
+            #expect(note?["note"]?.string?.contains("loss_reason") == true)
         }
     }
 }

@@ -296,6 +296,7 @@ public final class Replica {
             guard var view = try store.view(id, workspace: workspace) else { throw ReplicaError.invalid("no record \(id)") }
             guard let entity = workspace.entity(view.entity) else { throw ReplicaError.invalid("unknown entity \(view.entity)") }
             let pending = try store.outbox(replica: self.id, author: user, record: id)
+            let before = view  // what each field held before this edit: the trail's "old"
             var result = EditResult(record: id, applied: [], proposed: [])
             var writes = [(FieldWrite, Bool)]()
             var requests = [(FieldWrite, RuleID)]()
@@ -338,7 +339,7 @@ public final class Replica {
             for (w, shown) in writes {
                 try store.enqueue(w)
                 if shown {
-                    try store.addHistory(HistoryLine(record: id, field: w.field, old: (confirmed ?? view).fields[w.field]?.value ?? .null, new: w.value,
+                    try store.addHistory(HistoryLine(record: id, field: w.field, old: before.fields[w.field]?.value ?? .null, new: w.value,
                                                      author: user, hlc: w.stamp.hlc, source: "local", rule: "pending"))
                 }
             }
@@ -539,6 +540,15 @@ public final class Replica {
                     }
                     if i < request.writes.count, request.writes[i].kind == .create, result.outcome == .rejected,
                        let id = RecordID(bytes: request.writes[i].record) { refusedCreates.insert(id) }
+                }
+                // The trail: each of this laptop's lines says what the hub decided, not "pending".
+                let numbering = WireNumbering(workspace)
+                for (i, result) in response.results.enumerated() where i < request.writes.count {
+                    let w = request.writes[i]
+                    guard let record = RecordID(bytes: w.record), let outcome = result.outcome.coreOutcome else { continue }
+                    let field = w.kind == .delete ? "" : numbering.entity(number: w.entity)?.fieldNames[w.field] ?? ""
+                    let rule = outcome == .applied || outcome == .won || outcome == .duplicate ? "synced" : "\(outcome.rawValue) \(result.rule)"
+                    try store.settleHistory(record: record, field: field, hlc: HLC(rawValue: request.hlcBase &+ w.hlcDelta), rule: rule)
                 }
                 try store.complete(batch: number)
                 for id in touched { try rebuildView(id, refusedCreate: refusedCreates.contains(id)) }
@@ -770,7 +780,17 @@ public final class Replica {
                     record?.apply(le)
                 }
             }
-            if let r = record { records[id] = r }
+            if let r = record {
+                // A record this laptop held that comes whole again (its visible fields changed):
+                // each field whose value moved goes on the trail, as a change would.
+                if held.contains(id), let old = try store.confirmed(id, workspace: workspace) {
+                    for (name, state) in r.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) where old[name] != state.value && state.stamp.replica != self.id {
+                        try store.addHistory(HistoryLine(record: id, field: name, old: old[name], new: state.value, author: state.author, hlc: state.stamp.hlc,
+                                                         source: "hub", rule: ""))
+                    }
+                }
+                records[id] = r
+            }
             touched.insert(id)
             report.pulled += 1
         }
@@ -782,7 +802,8 @@ public final class Replica {
             if let r = set[le.record] { records[le.record] = r }
             touched.insert(le.record)
             clock.receive(le.stamp.hlc, physical: physical.nowMilliseconds())
-            if le.kind == .set, le.author != user || before != le.value {
+            // This laptop's own writes have their line already (settled when the push was answered).
+            if le.kind == .set, le.stamp.replica != self.id, le.author != user || before != le.value {
                 try store.addHistory(HistoryLine(record: le.record, field: le.field, old: before, new: le.value, author: le.author, hlc: le.stamp.hlc,
                                                  source: "hub", rule: ""))
             } else if le.kind == .delete {

@@ -380,6 +380,13 @@ public final class ReplicaStore {
                               .integer(Int64(bitPattern: h.hlc.rawValue)), .text(h.source), .text(h.rule)])
     }
 
+    /// Marks this laptop's own line for a write (record, field, hlc) with what the hub decided:
+    /// a line stays "pending" only until the write's batch is answered.
+    public func settleHistory(record: RecordID, field: String, hlc: HLC, rule: String) throws {
+        try database.execute("UPDATE history SET rule = ? WHERE record = ? AND field = ? AND hlc = ? AND source = 'local'",
+                             [.text(rule), .blob(record.bytes), .text(field), .integer(Int64(bitPattern: hlc.rawValue))])
+    }
+
     public func history(_ record: RecordID) throws -> [HistoryLine] {
         try database.query("SELECT record, field, old, new, author, hlc, source, rule FROM history WHERE record = ? ORDER BY position",
                            [.blob(record.bytes)]).map { row in

@@ -1,0 +1,49 @@
+import Foundation
+import OppsCommands
+import OppsCore
+import Testing
+
+/// Issue 15 item 5: the history is the audit trail (留痕) — every change, by whom, when, old →
+/// new, on every laptop that may see it; a laptop's own lines say what the hub decided.
+@Suite struct HistoryTests {
+    static func lines(_ user: String, _ id: String, _ f: CommandFixture) async -> [JSON] {
+        await opps("history", id, "--home", f.home(user), "--json").json?.array ?? []
+    }
+
+    @Test func everyChangeIsOnEveryLaptopThatSeesIt() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let id = try #require(await opps("new", "ACME rollout", "--account", "ACME", "--home", f.home("sam"), "--json").json?["id"]?.string)
+            // Creation: old is what the field held before (nothing), not the new value again.
+            let made = await Self.lines("sam", id, f)
+            let name = try #require(made.first { $0["field"]?.string == "name" })
+            #expect(name["old"] == .null && name["new"]?.string == "ACME rollout", "\(made)")
+            #expect(name["rule"]?.string == "pending")
+            #expect(await opps("sync", "--home", f.home("sam")).code == 0)
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+
+            // Sam changes three fields at once and syncs: his own lines are settled, not doubled.
+            #expect(await opps("set", id, "amount=48000.00", "currency=CNY", "next_step=demo Friday", "--home", f.home("sam")).code == 0)
+            #expect(await opps("sync", "--home", f.home("sam")).code == 0)
+            let own = await Self.lines("sam", id, f)
+            #expect(own.allSatisfy { $0["rule"]?.string != "pending" }, "\(own)")
+            #expect(own.filter { $0["field"]?.string == "amount" }.count == 1, "one line per change: \(own)")
+            #expect(own.first { $0["field"]?.string == "amount" }?["rule"]?.string == "synced")
+
+            // The manager's laptop gets the trail of all three, by sam, old → new.
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+            let theirs = await Self.lines("max", id, f)
+            for field in ["amount", "currency", "next_step"] {
+                let line = theirs.first { $0["field"]?.string == field && $0["author"]?.string == "sam" }
+                #expect(line != nil, "max lacks \(field): \(theirs)")
+            }
+            #expect(theirs.first { $0["field"]?.string == "amount" }?["new"]?.string == "48000.00")
+
+            // The manager's own override, once synced, is settled on his trail.
+            #expect(await opps("set", id, "amount=50000.00", "--home", f.home("max")).code == 0)  // manager override
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+            #expect(await Self.lines("max", id, f).contains { $0["field"]?.string == "amount" && $0["new"]?.string == "50000.00" && $0["rule"]?.string == "synced" })
+        }
+    }
+}

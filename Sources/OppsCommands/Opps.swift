@@ -197,6 +197,30 @@ struct ConnectCommand: AsyncParsableCommand {
     }
 }
 
+/// One line of sync progress (issue 15 item 3): what is done of what the hub said there is, the
+/// rate, and the time left — `[#########.....................] 30,000 of 100,000 records, 8,100/s, 9 s left`.
+func progressLine(_ p: SyncProgress, elapsed: Double, bar: Bool = true) -> String {
+    let done = p.done
+    let rate = Double(p.received) / max(0.001, elapsed)
+    let what = p.start == 0 && p.total > 0 ? "\(grouped(p.received)) of \(grouped(Int(p.total))) records" : "\(grouped(p.received)) records and changes"
+    var line = "\(what), \(grouped(Int(rate)))/s"
+    if done > 0, done < 1 { line += ", \(Int((elapsed * (1 - done) / done).rounded(.up))) s left" }
+    guard bar else { return "pulled " + line }
+    let filled = Int(done * 30)
+    return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled) + "] " + line
+}
+
+/// 1234567 → "1,234,567".
+func grouped(_ n: Int) -> String {
+    let digits = String(n.magnitude)
+    var out = ""
+    for (i, c) in digits.enumerated() {
+        if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(c)
+    }
+    return (n < 0 ? "-" : "") + out
+}
+
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sync", abstract: "Push your pending writes, then pull everything new from the hub.")
 
@@ -210,13 +234,10 @@ struct SyncCommand: AsyncParsableCommand {
         let tty = Console.isTerminal && !json
         let report = try await replica.sync(transport: transport) { p in
             guard p.pages > 1 || p.received > 1000 else { return }
-            let rate = Double(p.received) / max(0.001, Date().timeIntervalSince(start))
             if tty {
-                let done = p.head == 0 ? 1.0 : min(1.0, Double(p.cursor) / Double(p.head))
-                let bar = String(repeating: "#", count: Int(done * 30)) + String(repeating: ".", count: 30 - Int(done * 30))
-                Console.progress("\r[\(bar)] \(p.received) records, \(Int(rate))/s")
+                Console.progress("\r" + progressLine(p, elapsed: Date().timeIntervalSince(start)))
             } else if !json, p.pages % 10 == 0 {
-                Console.err("pulled \(p.received) records (\(p.pages) pages, \(Int(rate))/s)")
+                Console.err(progressLine(p, elapsed: Date().timeIntervalSince(start), bar: false))
             }
         }
         if tty { Console.progress("\n") }

@@ -1236,6 +1236,7 @@ public final class HubEngine {
 
             // 5. The checkpoint, on the last page: what the replica must now hold.
             response.more = more
+            response.visible = snapshot.checksum.records  // progress: what a cold sync will hold
             if !more {
                 // The snapshot keeps each visible record's contribution (its stored term, or the
                 // filtered record's when the user's view hides a field group).

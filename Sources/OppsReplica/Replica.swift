@@ -69,10 +69,32 @@ public struct SyncReport: Sendable {
 
 /// Progress of a long pull.
 public struct SyncProgress: Sendable {
+    /// Records and changes applied so far in this sync.
     public var received: Int
     public var pages: Int
     public var cursor: UInt64
     public var head: UInt64
+    /// How many records the user may see (the hub's `visible`; 0 when the hub does not say).
+    public var total: UInt64 = 0
+    /// The cursor the pull started from: 0 for a first sync or a repair (whole records come).
+    public var start: UInt64 = 0
+
+    public init(received: Int, pages: Int, cursor: UInt64, head: UInt64, total: UInt64 = 0, start: UInt64 = 0) {
+        self.received = received
+        self.pages = pages
+        self.cursor = cursor
+        self.head = head
+        self.total = total
+        self.start = start
+    }
+
+    /// The share done: records received of those visible when starting from nothing, else how
+    /// far the cursor moved towards the head.
+    public var done: Double {
+        if start == 0, total > 0 { return min(1, Double(received) / Double(total)) }
+        guard head > start else { return 1 }
+        return min(1, Double(cursor > start ? cursor - start : 0) / Double(head - start))
+    }
 }
 
 /// A rep's replica: the SQLite store in the replica home, local edits checked with the core
@@ -595,6 +617,7 @@ public final class Replica {
                            progress: (SyncProgress) -> Void) async throws {
         var repairing = false
         var migrations = 0
+        var start = try store.metaInt("cursor")
         let token = self.token
         while true {
             var request = PullRequest()
@@ -627,6 +650,7 @@ public final class Replica {
             } catch ReplicaError.hub(let why) where why.contains("cursor-expired") {
                 // The hub compacted past us: re-sync from nothing, keeping pending writes.
                 try store.transaction { try resetForRepair() }
+                start = 0
                 report.repaired = true
                 continue
             }
@@ -652,7 +676,7 @@ public final class Replica {
                 continue
             }
             report.pages += 1
-            progress(SyncProgress(received: report.pulled, pages: report.pages, cursor: page.cursor, head: max(head, page.cursor)))
+            progress(SyncProgress(received: report.pulled, pages: report.pages, cursor: page.cursor, head: max(head, page.cursor), total: page.visible, start: start))
             if page.more { continue }
             // Verify: what we hold must be what the hub says we should hold.
             let sum = try confirmedChecksum()
@@ -661,6 +685,7 @@ public final class Replica {
                 repairing = true
                 report.repaired = true
                 try store.transaction { try resetForRepair() }
+                start = 0
                 continue
             }
             report.cursor = page.cursor

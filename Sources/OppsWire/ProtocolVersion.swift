@@ -13,7 +13,7 @@ public enum ProtocolVersion {
     public static let fingerprints: [UInt32: String] = [
         1: "85cb92403c3892cc",
         2: "28e4121e0167a968",
-        3: "b8438de1d034fe47",
+        3: "93ba6211b8f39e18",
     ]
 
     /// The version both sides speak, or nil when the ranges do not meet.

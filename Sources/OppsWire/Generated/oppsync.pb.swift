@@ -673,6 +673,9 @@ public nonisolated struct Oppsync_V1_PullResponse: Sendable {
   /// this page's token; echo it in the next PullRequest
   public var token: UInt64 = 0
 
+  /// protocol 3: how many records the user may see as of this page (a cold sync's progress)
+  public var visible: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1610,7 +1613,7 @@ nonisolated extension Oppsync_V1_Checkpoint: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Oppsync_V1_PullResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PullResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}changes\0\u{1}entered\0\u{1}left\0\u{1}conflicts\0\u{1}replicas\0\u{1}authors\0\u{1}cursor\0\u{1}more\0\u{1}checkpoint\0\u{3}conflict_cursor\0\u{1}token\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}changes\0\u{1}entered\0\u{1}left\0\u{1}conflicts\0\u{1}replicas\0\u{1}authors\0\u{1}cursor\0\u{1}more\0\u{1}checkpoint\0\u{3}conflict_cursor\0\u{1}token\0\u{1}visible\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1629,6 +1632,7 @@ nonisolated extension Oppsync_V1_PullResponse: SwiftProtobuf.Message, SwiftProto
       case 9: try { try decoder.decodeSingularMessageField(value: &self._checkpoint) }()
       case 10: try { try decoder.decodeSingularUInt64Field(value: &self.conflictCursor) }()
       case 11: try { try decoder.decodeSingularUInt64Field(value: &self.token) }()
+      case 12: try { try decoder.decodeSingularUInt64Field(value: &self.visible) }()
       default: break
       }
     }
@@ -1672,6 +1676,9 @@ nonisolated extension Oppsync_V1_PullResponse: SwiftProtobuf.Message, SwiftProto
     if self.token != 0 {
       try visitor.visitSingularUInt64Field(value: self.token, fieldNumber: 11)
     }
+    if self.visible != 0 {
+      try visitor.visitSingularUInt64Field(value: self.visible, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1687,6 +1694,7 @@ nonisolated extension Oppsync_V1_PullResponse: SwiftProtobuf.Message, SwiftProto
     if lhs._checkpoint != rhs._checkpoint {return false}
     if lhs.conflictCursor != rhs.conflictCursor {return false}
     if lhs.token != rhs.token {return false}
+    if lhs.visible != rhs.visible {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

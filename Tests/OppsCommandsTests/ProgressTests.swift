@@ -1,0 +1,43 @@
+import Foundation
+import OppsCore
+import OppsReplica
+import Testing
+@testable import OppsCommands
+
+/// Issue 15 item 3: the progress bar was full from its first frame (a restart's first page carries
+/// the head as its cursor). It now counts records received of those the hub says the user may see.
+@Suite(.serialized) struct ProgressTests {
+    @Test func aColdSyncReportsRecordsOfTheTotal() async throws {
+        let f = try CommandFixture()
+        try seedDeals(f, count: 600)
+        try await f.serving { url in
+            let http = HTTPTransport(baseURL: url)
+            let replica = try await Replica.create(home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http,
+                                                   clock: FixedClock(milliseconds: 1_795_000_000_000))
+            replica.pageSize = 50
+            nonisolated(unsafe) var seen = [SyncProgress]()
+            let outcome: Result<SyncReport, any Error>
+            do { outcome = .success(try await replica.sync(transport: http) { seen.append($0) }) } catch { outcome = .failure(error) }
+            await http.shutdown()
+            _ = try outcome.get()
+            #expect(seen.count >= 12)
+            #expect(seen.allSatisfy { $0.total == 600 && $0.start == 0 })
+            let first = try #require(seen.first), last = try #require(seen.last)
+            #expect(first.done < 0.2, "the first frame is not full: \(first.done)")
+            #expect(last.done == 1)
+            #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.done <= $1.done })
+            #expect(progressLine(first, elapsed: 1).contains("of 600 records"))
+        }
+    }
+
+    @Test func theLineSaysWhatIsDoneOfWhatAndHowLong() {
+        let p = SyncProgress(received: 30_000, pages: 6, cursor: 1_000_000, head: 1_000_000, total: 100_000, start: 0)
+        let line = progressLine(p, elapsed: 3)
+        #expect(line == "[#########.....................] 30,000 of 100,000 records, 10,000/s, 7 s left")
+        // An incremental sync moves by the cursor from where it started.
+        let q = SyncProgress(received: 500, pages: 1, cursor: 1_500, head: 2_000, total: 100_000, start: 1_000)
+        #expect(q.done == 0.5)
+        #expect(progressLine(q, elapsed: 1, bar: false) == "pulled 500 records and changes, 500/s, 1 s left")
+        #expect(grouped(1_234_567) == "1,234,567" && grouped(12) == "12" && grouped(-1000) == "-1,000")
+    }
+}

@@ -195,7 +195,7 @@ public final class HubEngine {
         public var id: ReplicaID
         public var user: UserName
         public var lastSeen: Int64
-        /// Changes the replica has not acknowledged yet.
+        /// Changes to records its user may see that the replica has not acknowledged yet.
         public var lag: UInt64
         public var openConflicts: Int
     }
@@ -223,9 +223,31 @@ public final class HubEngine {
     public func status(retention: Int64) throws -> Status {
         let head = try store.head()
         let conflicts = try store.openConflicts(user: nil)
+        try refreshDirectory()
+        // Lag (issue 15 item 8): the changes after a replica's acknowledged cursor to records its
+        // user may see now — what it has yet to receive — not every change since (a marketer who
+        // sees one lead is not 270,000 behind). One pass over the log since the oldest cursor.
+        let rows = try store.replicas()
+        var visible = [UserName: Set<RecordID>]()
+        for user in Set(rows.map(\.user)) {
+            guard let u = try store.user(named: user) else { continue }
+            visible[user] = try store.records(visibleTo: VisibilityQuery.make(user: u.name, role: u.role, workspace: workspace, directory: directory))
+        }
+        var lag = [ReplicaID: UInt64]()
+        // Since what it was last sent (its acknowledged cursor trails by one pull).
+        func from(_ r: ReplicaRow) -> UInt64 { max(r.ack, r.sentCursor) }
+        var at = rows.map(from).min() ?? head
+        while at < head {
+            let touches = try store.touches(after: at, limit: 10_000)
+            guard let last = touches.last else { break }
+            for t in touches {
+                for r in rows where t.sequence > from(r) && visible[r.user]?.contains(t.record) == true { lag[r.id, default: 0] += 1 }
+            }
+            at = last.sequence
+        }
         var replicas = [ReplicaStatus]()
-        for r in try store.replicas() {
-            replicas.append(ReplicaStatus(id: r.id, user: r.user, lastSeen: r.lastSeenMilliseconds, lag: head - min(head, r.ack),
+        for r in rows {
+            replicas.append(ReplicaStatus(id: r.id, user: r.user, lastSeen: r.lastSeenMilliseconds, lag: lag[r.id] ?? 0,
                                           openConflicts: conflicts.filter { $0.conflict.loser.author == r.user }.count))
         }
         let mark = try watermark(retention: retention)
@@ -1263,6 +1285,7 @@ public final class HubEngine {
             replica.pullToken = token
             if restart { replica.resetToken = token }
             replica.ack = max(replica.ack, min(request.ack, head))
+            replica.sentCursor = cursor
             replica.lastSeenMilliseconds = hubTime
             try store.saveReplica(replica)
             activity.pages += 1

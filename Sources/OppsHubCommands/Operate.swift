@@ -11,7 +11,7 @@ let day: Int64 = 86_400_000
 public struct StatusCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Replicas (user, last seen, lag, open conflicts), log length, database size, workspace version, and what compaction would free.")
+        abstract: "Replicas (user, last seen, changes still to send it, open conflicts), log length, database size, workspace version, and what compaction would free.")
 
     @OptionGroup var data: DataOption
     @Option(help: "The compaction retention window in days (replicas seen within it are kept in sync incrementally).")
@@ -38,7 +38,7 @@ public struct StatusCommand: ParsableCommand {
         Console.out("head \(s.head), \(s.logEntries) log entries, \(s.records) records, workspace v\(s.workspaceVersion), database \(s.databaseBytes / 1024) KiB")
         Console.out("open conflicts \(s.openConflicts); compaction would free \(s.compactableEntries) log entries (through \(s.compactionWatermark))")
         for r in s.replicas {
-            Console.out("  \(r.user.padding(toLength: 10, withPad: " ", startingAt: 0)) \(r.id.description.prefix(8))  last seen \(Timestamp(milliseconds: r.lastSeen))  lag \(r.lag)  conflicts \(r.openConflicts)")
+            Console.out("  \(r.user.padding(toLength: 10, withPad: " ", startingAt: 0)) \(r.id.description.prefix(8))  last seen \(Timestamp(milliseconds: r.lastSeen))  to receive \(r.lag) changes  conflicts \(r.openConflicts)")
         }
     }
 }

@@ -38,9 +38,12 @@ public struct ReplicaRow: Sendable, Hashable {
     public var resetToken: UInt64
     /// The protocol version its last handshake settled on (what its pulls may use).
     public var protocolVersion: UInt32
+    /// The cursor of the last pull page the hub answered (what the replica was last sent).
+    public var sentCursor: UInt64
 
     public init(id: ReplicaID, user: UserName, lastBatch: UInt64, ack: UInt64, lastSeenMilliseconds: Int64, pullToken: UInt64, resetToken: UInt64 = 0,
-                protocolVersion: UInt32 = 1) {
+                protocolVersion: UInt32 = 1, sentCursor: UInt64 = 0) {
+        self.sentCursor = sentCursor
         self.resetToken = resetToken
         self.protocolVersion = protocolVersion
         self.id = id

@@ -76,6 +76,9 @@ public final class SQLiteHubStore: HubStorage {
         // Which live deals reference an account or contact: the push checks a writer may see it.
         m.register("2026-11-29-hub-7-refs-target",
             "CREATE INDEX refs_target ON refs(target)")
+        // The cursor of the last page each replica was sent: its lag in `opps-hub status`.
+        m.register("2026-11-29-hub-8-replica-sent",
+            "ALTER TABLE replicas ADD COLUMN sent INTEGER NOT NULL DEFAULT 0")
         return m
     }()
 
@@ -322,29 +325,30 @@ public final class SQLiteHubStore: HubStorage {
     // MARK: Replicas and batches
 
     public func replica(_ id: ReplicaID) throws -> ReplicaRow? {
-        guard let row = try database.query("SELECT user, last_batch, ack, last_seen_ms, pull_token, reset_token, protocol FROM replicas WHERE id = ?",
+        guard let row = try database.query("SELECT user, last_batch, ack, last_seen_ms, pull_token, reset_token, protocol, sent FROM replicas WHERE id = ?",
                                            [.blob(id.bytes)]).first,
               let user = row[0].string else { return nil }
         return ReplicaRow(id: id, user: user, lastBatch: UInt64(row[1].int ?? 0), ack: UInt64(row[2].int ?? 0),
                           lastSeenMilliseconds: row[3].int ?? 0, pullToken: UInt64(row[4].int ?? 0), resetToken: UInt64(row[5].int ?? 0),
-                          protocolVersion: UInt32(row[6].int ?? 1))
+                          protocolVersion: UInt32(row[6].int ?? 1), sentCursor: UInt64(row[7].int ?? 0))
     }
 
     public func saveReplica(_ r: ReplicaRow) throws {
         try database.execute("""
-            INSERT INTO replicas (id, user, last_batch, ack, last_seen_ms, pull_token, reset_token, protocol) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO replicas (id, user, last_batch, ack, last_seen_ms, pull_token, reset_token, protocol, sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET user = excluded.user, last_batch = excluded.last_batch, ack = excluded.ack,
-                last_seen_ms = excluded.last_seen_ms, pull_token = excluded.pull_token, reset_token = excluded.reset_token, protocol = excluded.protocol
+                last_seen_ms = excluded.last_seen_ms, pull_token = excluded.pull_token, reset_token = excluded.reset_token, protocol = excluded.protocol,
+                sent = excluded.sent
             """, [.blob(r.id.bytes), .text(r.user), .integer(Int64(r.lastBatch)), .integer(Int64(r.ack)), .integer(r.lastSeenMilliseconds),
-                  .integer(Int64(r.pullToken)), .integer(Int64(r.resetToken)), .integer(Int64(r.protocolVersion))])
+                  .integer(Int64(r.pullToken)), .integer(Int64(r.resetToken)), .integer(Int64(r.protocolVersion)), .integer(Int64(r.sentCursor))])
     }
 
     public func replicas() throws -> [ReplicaRow] {
-        try database.query("SELECT id, user, last_batch, ack, last_seen_ms, pull_token, reset_token, protocol FROM replicas ORDER BY user").compactMap { row in
+        try database.query("SELECT id, user, last_batch, ack, last_seen_ms, pull_token, reset_token, protocol, sent FROM replicas ORDER BY user").compactMap { row in
             guard let b = row[0].bytes, let id = ReplicaID(bytes: b), let user = row[1].string else { return nil }
             return ReplicaRow(id: id, user: user, lastBatch: UInt64(row[2].int ?? 0), ack: UInt64(row[3].int ?? 0),
                               lastSeenMilliseconds: row[4].int ?? 0, pullToken: UInt64(row[5].int ?? 0), resetToken: UInt64(row[6].int ?? 0),
-                              protocolVersion: UInt32(row[7].int ?? 1))
+                              protocolVersion: UInt32(row[7].int ?? 1), sentCursor: UInt64(row[8].int ?? 0))
         }
     }
 

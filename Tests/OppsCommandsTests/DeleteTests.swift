@@ -18,12 +18,12 @@ import Testing
             #expect(await opps("sync", "--home", f.home("max")).code == 0)
 
             // A rep may not delete: one line, exit 3, nothing queued.
-            let refused = await opps("delete", String(id.prefix(13)), "--home", f.home("sam"))
+            let refused = await opps("delete", id, "--home", f.home("sam"))
             #expect(refused.code == 3, "\(refused.stdout) \(refused.stderr)")
             #expect(refused.stderr.split(separator: "\n").count == 1)
             #expect(refused.stderr.contains("delete"))
 
-            let deleted = await opps("delete", String(id.prefix(13)), "--home", f.home("max"))
+            let deleted = await opps("delete", id, "--home", f.home("max"))
             #expect(deleted.code == 0, "\(deleted.stderr)")
             #expect(deleted.stdout.contains("deleted"))
             #expect(!(await opps("list", "--home", f.home("max"))).stdout.contains("华东 试点项目"))

@@ -33,6 +33,12 @@ public struct Opps: AsyncParsableCommand {
 public enum OppsMain {
     public static func run(_ arguments: [String]) async -> Int32 {
         let json = arguments.contains("--json")
+        let commands = Opps.configuration.subcommands.map { $0._commandName }
+        if let typo = CommandSuggestion.unknown(arguments, known: commands) {
+            let hint = CommandSuggestion.closest(to: typo, among: commands).map { "did you mean \"\($0)\"? " } ?? ""
+            report("unknown command \"\(typo)\": \(hint)(opps --help lists the commands)", code: 1, json: json)
+            return 1
+        }
         var command: any ParsableCommand
         do {
             command = try Opps.parseAsRoot(arguments)

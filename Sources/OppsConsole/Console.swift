@@ -50,3 +50,37 @@ public final class OutputBuffer: @unchecked Sendable {
     public var stdout: String { lock.lock(); defer { lock.unlock() }; return outText }
     public var stderr: String { lock.lock(); defer { lock.unlock() }; return errText }
 }
+
+/// A mistyped command (issue 15 item 9: `opps lsit --home x` said "Unknown option '--home'"):
+/// the command meant, by edit distance, so the message can say "did you mean list?".
+public enum CommandSuggestion {
+    /// The unknown command `arguments` starts with, if it starts with one (a word, not an option).
+    public static func unknown(_ arguments: [String], known: [String]) -> String? {
+        guard let first = arguments.first, !first.hasPrefix("-"), !known.contains(first), first != "help" else { return nil }
+        return first
+    }
+
+    /// The known word nearest to `word`, when it is near enough to be a typo.
+    public static func closest(to word: String, among known: [String]) -> String? {
+        let scored = known.map { ($0, distance(word.lowercased(), $0)) }.min { $0.1 < $1.1 }
+        guard let (best, d) = scored, d <= max(1, word.count / 3) else { return nil }
+        return best
+    }
+
+    /// Levenshtein distance, with a swap of two neighbours counting one (lsit → list).
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var d = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { d[i][0] = i }
+        for j in 0...b.count { d[0][j] = j }
+        for i in 1...a.count {
+            for j in 1...b.count {
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
+            }
+        }
+        return d[a.count][b.count]
+    }
+}

@@ -85,6 +85,18 @@ public struct HubServer: Sendable {
                            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
     }
 
+    /// What to tell the operator when the listening socket cannot be opened (issue 15 item 9:
+    /// a busy port printed a raw `bind(...) errno: 98`); nil for any other failure.
+    public static func startFailure(_ error: any Error, host: String, port: Int) -> String? {
+        guard let e = error as? IOError else { return nil }
+        switch e.errnoCode {
+        case EADDRINUSE: return "port \(port) on \(host) is already in use (another opps-hub?): stop that process or choose another --port"
+        case EACCES: return "no permission to listen on port \(port): ports below 1024 need privileges; choose --port 1024 or above"
+        case EADDRNOTAVAIL: return "\(host) is not an address of this machine: use --host 127.0.0.1, or an address this machine has"
+        default: return nil
+        }
+    }
+
     /// TLS 1.2 or 1.3 only, and in 1.2 only ECDHE key exchange with AEAD ciphers (forward
     /// secrecy; no static RSA, no CBC).
     static func tlsConfiguration(chain: [NIOSSLCertificateSource], key: NIOSSLPrivateKey) -> TLSConfiguration {

@@ -96,7 +96,10 @@ public struct Demo: AsyncParsableCommand {
                       "Press Ctrl-C to stop; the data stays in \(data)."]
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
-        try await app.runService()
+        do { try await app.runService() } catch {
+            if let why = HubServer.startFailure(error, host: host, port: port) { throw CommandFailure(why) }
+            throw error
+        }
     }
 
     /// A small pipeline: sam's deals at several stages, a lead of mia's, an expert on one deal.

@@ -444,6 +444,9 @@ public struct Serve: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data("listening on \(scheme)://\(host):\(bound)\n".utf8))
             }
         }
-        try await app.runService()
+        do { try await app.runService() } catch {
+            if let why = HubServer.startFailure(error, host: host, port: configuration.port) { throw CommandFailure(why) }
+            throw error
+        }
     }
 }

@@ -26,6 +26,12 @@ public struct OppsHub: AsyncParsableCommand {
 /// errors are one line on stderr. In-process tests call this.
 public enum OppsHubMain {
     public static func run(_ arguments: [String]) async -> Int32 {
+        let commands = OppsHub.configuration.subcommands.map { $0._commandName }
+        if let typo = CommandSuggestion.unknown(arguments, known: commands) {
+            let hint = CommandSuggestion.closest(to: typo, among: commands).map { "did you mean \"\($0)\"? " } ?? ""
+            Console.err("opps-hub: unknown command \"\(typo)\": \(hint)(opps-hub --help lists the commands)")
+            return 64
+        }
         do {
             var command = try OppsHub.parseAsRoot(arguments)
             if var a = command as? any AsyncParsableCommand { try await a.run() } else { try command.run() }

@@ -23,6 +23,29 @@ import Testing
         }
     }
 
+    @Test func aMistypedCommandIsNamedWithWhatWasMeant() async {
+        let typo = await opps("lsit", "--home", "/tmp/nowhere")
+        #expect(typo.code == 1)
+        #expect(typo.stderr.contains("unknown command \"lsit\"") && typo.stderr.contains("did you mean \"list\""), "\(typo.stderr)")
+        #expect(typo.stderr.split(separator: "\n").count == 1)
+        let hub = await oppsHub("sevre", "--data", "/tmp/nowhere")
+        #expect(hub.code == 64 && hub.stderr.contains("did you mean \"serve\""), "\(hub.stderr)")
+        let nothing = await opps("frobnicate")
+        #expect(nothing.code == 1 && !nothing.stderr.contains("did you mean") && nothing.stderr.contains("opps --help"))
+    }
+
+    @Test func aBusyPortIsSaidPlainly() async throws {
+        let f = try CommandFixture()
+        let other = f.root + "/other-hub"
+        #expect(await oppsHub("init", "--data", other).code == 0)
+        try await f.serving { url in
+            let port = try #require(url.split(separator: ":").last.map(String.init))
+            let busy = await oppsHub("serve", "--data", other, "--port", port)
+            #expect(busy.code == 1)
+            #expect(busy.stderr.contains("port \(port) on 127.0.0.1 is already in use") && !busy.stderr.contains("errno"), "\(busy.stderr)")
+        }
+    }
+
     @Test func initWithTheHubDownSaysNothingWasMade() async throws {
         let f = try CommandFixture()
         // A port nothing listens on: the fixture's hub is not served.

@@ -174,9 +174,15 @@ struct ExportCommand: ParsableCommand {
         guard let entity = r.workspace.entity(type) else {
             throw ReplicaError.invalid("unknown type \"\(type)\" (\(r.workspace.entities.map(\.name).joined(separator: ", ")))")
         }
-        var lines = [(["id"] + entity.fields.map(\.name)).joined(separator: ",")]
+        // The creation's device time and author close the row, so an import keeps the history
+        // whole (time in the first stage, the creator's sight of a lead): a lossless round trip.
+        // A staged record also names the stage it was created in: the stage log starts after it.
+        let staged = entity.stageField != nil
+        var lines = [(["id"] + entity.fields.map(\.name) + ["created_at", "created_by"] + (staged ? ["created_stage"] : [])).joined(separator: ",")]
         for record in try r.store.list(entity: type, workspace: r.workspace) {
-            lines.append(([record.id.description] + entity.fields.map { record[$0.name].isNull ? "" : CSV.cell(record[$0.name].canonicalText) }).joined(separator: ","))
+            lines.append(([record.id.description] + entity.fields.map { record[$0.name].isNull ? "" : CSV.cell(record[$0.name].canonicalText) }
+                          + [record.created.stamp.hlc.timestamp.description, CSV.cell(record.creator)]
+                          + (staged ? [record.created.value.isNull ? "" : record.created.value.canonicalText] : [])).joined(separator: ","))
         }
         Console.out(lines.joined(separator: "\r\n"))
     }

@@ -59,6 +59,22 @@ public enum StageLog {
         return .text(entry)
     }
 
+    /// Why a stage log from outside (an imported file) cannot be kept, or nil: every line must
+    /// be `MILLISECONDS STAGE USER` with a stage of `stages`, in time order, within years 1–9999.
+    public static func problem(_ text: String, stages: Set<String>) -> String? {
+        var last = Int64.min
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let parts = line.split(separator: " ", maxSplits: 2)
+            guard parts.count == 3, let ms = Int64(parts[0]), Timestamp.range.contains(ms) else {
+                return "line \(i + 1) is not MILLISECONDS STAGE USER: \"\(line.prefix(60))\""
+            }
+            guard stages.contains(String(parts[1])) else { return "line \(i + 1) names no stage \"\(parts[1])\"" }
+            guard ms >= last else { return "line \(i + 1) is earlier than the line before it" }
+            last = ms
+        }
+        return nil
+    }
+
     /// The steps of a log, in order; lines that do not parse are skipped.
     public static func steps(_ value: Value) -> [StageStep] {
         guard case let .text(t) = value else { return [] }

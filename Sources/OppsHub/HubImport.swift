@@ -38,7 +38,7 @@ extension HubEngine {
         var seen = Set<String>()
         for column in header.fields {
             if !seen.insert(column).inserted { problems.append(ImportProblem(row: header.line, column: column, message: "the column appears twice")) }
-            if column != "id", entity.field(column) == nil {
+            if !["id", "created_at", "created_by", "created_stage"].contains(column), entity.field(column) == nil {
                 problems.append(ImportProblem(row: header.line, column: column, message: "\(name) has no field \"\(column)\" (fields: \(entity.fields.map(\.name).joined(separator: ", ")))"))
             }
         }
@@ -56,7 +56,7 @@ extension HubEngine {
             }
         }
         var rng = SystemRandomNumberGenerator()
-        var valid = [(RecordID, [(String, Value)])]()
+        var valid = [(RecordID, [(String, Value)], Int64?, UserName?, Value?)]()
         var invalidRows = 0
         for (n, row) in rows.dropFirst().enumerated() {
             if n % 1000 == 999 { progress(n + 1) }
@@ -70,6 +70,9 @@ extension HubEngine {
             }
             var id: RecordID?
             var values = [(String, Value)]()
+            var createdAt: Int64?
+            var createdBy: UserName?
+            var createdStage: Value?
             for (column, text) in zip(header.fields, row.fields) {
                 if column == "id" {
                     if text.isEmpty { continue }
@@ -79,8 +82,35 @@ extension HubEngine {
                     id = given
                     continue
                 }
-                // The hub keeps the stage history itself: an exported file's column is ignored.
-                guard let field = entity.field(column), column != workspace.stageHistory || entity.stageField == nil else { continue }
+                // The creation's device time and author (what `opps export` writes last): a round
+                // trip keeps time in the first stage and who made the record.
+                if column == "created_at" {
+                    if text.isEmpty { continue }
+                    guard case let .success(.timestamp(t)) = FieldType.timestamp.value(canonical: text) else { problem(column, "not a time YYYY-MM-DDTHH:MM:SS.sssZ: \(text)"); continue }
+                    if t.milliseconds > now + 300_000 { problem(column, "\(text) is in the future") }
+                    createdAt = t.milliseconds
+                    continue
+                }
+                if column == "created_by" {
+                    if text.isEmpty { continue }
+                    if directory.users[text] == nil { problem(column, "no user \"\(text)\"") }
+                    createdBy = text
+                    continue
+                }
+                if column == "created_stage" {
+                    if text.isEmpty { continue }
+                    guard entity.stageField != nil, workspace.stage(text) != nil else { problem(column, "no stage \"\(text)\""); continue }
+                    createdStage = .member(text)
+                    continue
+                }
+                guard let field = entity.field(column) else { continue }
+                // The stage log is kept as written when it is well formed (a round trip of `opps
+                // export`); the hub goes on appending to it.
+                if column == workspace.stageHistory, entity.stageField != nil, !text.isEmpty,
+                   let why = StageLog.problem(text, stages: Set(workspace.stages.map(\.name))) {
+                    problem(column, why)
+                    continue
+                }
                 switch field.type.value(canonical: text) {
                 case let .failure(e): problem(column, e.message)
                 case let .success(value):
@@ -100,8 +130,15 @@ extension HubEngine {
                     values.append((column, value))
                 }
             }
+            if let sf = entity.stageField, let log = values.first(where: { $0.0 == workspace.stageHistory })?.1,
+               let lastStep = StageLog.steps(log).last, let stage = values.first(where: { $0.0 == sf })?.1, stage != .member(lastStep.to) {
+                problem(workspace.stageHistory ?? "", "the stage log ends in \(lastStep.to), the stage is \(stage.canonicalText)")
+            }
+            if let createdAt, let first = values.first(where: { $0.0 == workspace.stageHistory }).flatMap({ StageLog.steps($0.1).first }), first.at < createdAt {
+                problem("created_at", "the stage log starts before the record was created")
+            }
             if rowProblems.isEmpty {
-                valid.append((id ?? UUID128.version7(milliseconds: now, using: &rng), values))
+                valid.append((id ?? UUID128.version7(milliseconds: now, using: &rng), values, createdAt, createdBy, createdStage))
             } else {
                 problems += rowProblems
                 invalidRows += 1
@@ -112,9 +149,14 @@ extension HubEngine {
         let writer = author ?? HubEngine.systemAuthor
         try store.transaction {
             var apply = BatchApplication(engine: self, hubTime: hubTime)
-            for (i, (id, values)) in valid.enumerated() {
-                let stage = entity.stageField.flatMap { sf in values.first { $0.0 == sf }?.1 } ?? .null
-                var record = Record(id: id, entity: name, created: FieldState(value: stage, stamp: apply.systemStamp(), author: writer, authority: .own))
+            for (i, (id, values, createdAt, createdBy, createdStage)) in valid.enumerated() {
+                // Created in the stage the file names, else in the stage it is in now.
+                let stage = createdStage ?? entity.stageField.flatMap { sf in values.first { $0.0 == sf }?.1 } ?? .null
+                // A creation time from the file: the hub's replica, that device time, the row as
+                // the counter (two rows of one millisecond still differ).
+                var stamp = apply.systemStamp()
+                if let createdAt { stamp = Stamp(hlc: HLC(milliseconds: createdAt, counter: UInt16(truncatingIfNeeded: i)), replica: stamp.replica) }
+                var record = Record(id: id, entity: name, created: FieldState(value: stage, stamp: stamp, author: createdBy ?? writer, authority: .own))
                 _ = try apply.log(&record, field: "", kind: .create, state: record.created)
                 for (field, value) in values { try apply.write(&record, field, value, author: writer) }
                 try apply.put(record)

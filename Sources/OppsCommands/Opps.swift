@@ -216,6 +216,15 @@ func progressLine(_ p: SyncProgress, elapsed: Double, bar: Bool = true) -> Strin
     return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled) + "] " + line
 }
 
+/// "1234567.50" → "1,234,567.50": an exact decimal's text with thousands separators.
+func groupedAmount(_ text: String) -> String {
+    let negative = text.hasPrefix("-")
+    let body = negative ? String(text.dropFirst()) : text
+    let parts = body.split(separator: ".", maxSplits: 1)
+    guard let whole = parts.first, let n = Int(whole) else { return text }
+    return (negative ? "-" : "") + grouped(n) + (parts.count > 1 ? "." + parts[1] : "")
+}
+
 /// 1234567 → "1,234,567".
 func grouped(_ n: Int) -> String {
     let digits = String(n.magnitude)
@@ -260,7 +269,7 @@ struct SyncCommand: AsyncParsableCommand {
                                      ("pulled", .number(r.pulled)), ("repaired", .bool(r.repaired)), ("cursor", .number(Int64(r.cursor))),
                                      ("clock_skew_ms", .number(r.clockSkewMilliseconds)), ("flagged_checkins", .number(r.flaggedCheckins))]).compactText)
         } else {
-            Console.out("pushed \(r.pushed) (\(r.applied) applied, \(r.conflicts) conflicts), pulled \(r.pulled)" + (r.repaired ? "; repaired from the hub" : ""))
+            Console.out("pushed \(r.pushed) change\(r.pushed == 1 ? "" : "s") to \(r.pushedRecords) record\(r.pushedRecords == 1 ? "" : "s") (\(r.applied) applied, \(r.conflicts) conflicts), pulled \(r.pulled)" + (r.repaired ? "; repaired from the hub" : ""))
             if r.flaggedCheckins > 0 { Console.out("this laptop's clock is \(abs(r.clockSkewMilliseconds) / 1000) s off the hub's: \(r.flaggedCheckins) check-in(s) flagged") }
             if r.conflicts > 0 { Console.out("see: opps conflicts") }
         }
@@ -419,7 +428,17 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false) 
             for step in StageLog.steps(v) { Console.out("    \(Timestamp(milliseconds: step.at))  \(step.to.padding(12)) \(step.by)") }
             continue
         }
-        Console.out("  \(f.name.padding(16)) \(v.canonicalText)\(pending.contains(f.name) ? "   (pending sync)" : "")")
+        // A reference reads as the record's name and short id; an amount with thousands separators.
+        var shown = v.canonicalText
+        if case let .reference(target) = v {
+            if let t = try r.record(target) {
+                shown = "\(t["name"].isNull ? t.entity : t["name"].canonicalText) (\(try r.shortIDs()(target)))"
+            } else {
+                shown = "\(target) (not on this laptop)"
+            }
+        }
+        if case .decimal = v { shown = groupedAmount(shown) }
+        Console.out("  \(f.name.padding(16)) \(shown)\(pending.contains(f.name) ? "   (pending sync)" : "")")
     }
 }
 
@@ -447,11 +466,16 @@ struct ListCommand: ParsableCommand {
             Console.out(JSON.array(records.map { recordJSON(r, $0) }).compactText)
             return
         }
+        if records.isEmpty {
+            Console.out(stage.map { "no opportunities in \($0) on this laptop" } ?? "no opportunities on this laptop yet: opps new NAME --account ACCOUNT makes one, opps sync brings yours")
+            return
+        }
         // Short ids (ShortID): unique among what this laptop holds, the same on every laptop.
         let short = try r.shortIDs()
+        Console.out("\("ID".padding(ShortID.length))  \("STAGE".padding(11))  \(fit("NAME", 28))  \("OWNER".padding(8))  AMOUNT")
         for rec in records {
-            let amount = rec["amount"].isNull ? "" : rec["amount"].canonicalText + " " + (rec["currency"].isNull ? "" : rec["currency"].canonicalText)
-            Console.out("\(short(rec.id).padding(ShortID.length))  \(rec["stage"].canonicalText.padding(11))  \(fit(rec["name"].canonicalText, 32))  \((rec.owner ?? "-").padding(8))  \(amount)")
+            let amount = rec["amount"].isNull ? "" : groupedAmount(rec["amount"].canonicalText) + " " + (rec["currency"].isNull ? "" : rec["currency"].canonicalText)
+            Console.out("\(short(rec.id).padding(ShortID.length))  \(rec["stage"].canonicalText.padding(11))  \(fit(rec["name"].canonicalText, 28))  \((rec.owner ?? "-").padding(8))  \(amount)")
         }
     }
 }

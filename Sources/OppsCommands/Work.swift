@@ -151,7 +151,12 @@ struct TodayCommand: ParsableCommand {
         let short = try r.shortIDs()
         for (title, items) in [("due today", due), ("overdue", overdue), ("stale deals", stale)] where !items.isEmpty {
             Console.out(title + ":")
-            for i in items { Console.out("  \(short(i.id))  \(i.kind.padding(9))  \(i.text)\(i.kind == "stale" ? "" : i.due.map { "  (\($0))" } ?? "")") }
+            for i in items {
+                // Each item names its deal, so a task is never just "call back".
+                let name = try r.record(i.deal).map { $0["name"].canonicalText } ?? short(i.deal)
+                let when = i.kind == "stale" ? "" : i.due.map { "  (\($0))" } ?? ""
+                Console.out("  \(short(i.id))  \(i.kind.padding(9))  \(name): \(i.text)\(when)")
+            }
         }
     }
 }

@@ -54,6 +54,9 @@ public struct EditResult: Sendable {
 /// What one sync did.
 public struct SyncReport: Sendable {
     public var pushed = 0
+    /// The records the pushed writes touched.
+    public var pushedRecords: Int { pushedIDs.count }
+    var pushedIDs = Set<RecordID>()
     public var applied = 0
     /// Writes of mine that lost, were rejected or became proposals in this sync.
     public var conflicts = 0
@@ -555,6 +558,7 @@ public final class Replica {
                 var refusedCreates = Set<RecordID>()
                 for (i, result) in response.results.enumerated() {
                     report.pushed += 1
+                    if i < request.writes.count, let id = RecordID(bytes: request.writes[i].record) { report.pushedIDs.insert(id) }
                     switch result.outcome {
                     case .applied, .won: report.applied += 1
                     case .lost, .rejected, .proposal: report.conflicts += 1

@@ -1,0 +1,41 @@
+import Foundation
+import OppsCore
+import Testing
+@testable import OppsCommands
+
+/// Issue 15, "readable output": names not UUIDs, headers, an empty list that says so, amounts
+/// with thousands separators and the currency, a sync that counts records, 80 columns.
+@Suite struct ReadableOutputTests {
+    @Test func whatARepReadsIsNamesAndAmounts() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let home = f.home("sam")
+            let empty = await opps("list", "--home", home)
+            #expect(empty.code == 0 && empty.stdout.contains("no opportunities on this laptop yet"), "\(empty.stdout)")
+            let id = try #require(await opps("new", "华东 试点项目", "--account", "上海云帆", "--amount", "1480000.50", "--currency", "CNY",
+                                              "--close", "2027-03-31", "--home", home, "--json").json?["id"]?.string)
+            #expect(await opps("new", "ACME rollout", "--account", "ACME", "--amount", "900.00", "--currency", "USD", "--home", home).code == 0)
+            let list = await opps("list", "--home", home)
+            let rows = list.stdout.split(separator: "\n").map(String.init)
+            #expect(rows.first?.hasPrefix("ID") == true && rows.first?.contains("AMOUNT") == true, "a header: \(list.stdout)")
+            #expect(rows.contains { $0.contains("1,480,000.50 CNY") }, "\(list.stdout)")
+            #expect(rows.allSatisfy { $0.displayWidth <= 80 }, "fits 80 columns: \(list.stdout)")
+            let show = await opps("show", id, "--home", home)
+            #expect(show.stdout.contains("上海云帆 ("), "the account by name: \(show.stdout)")
+            #expect(show.stdout.contains("1,480,000.50"))
+            #expect(await opps("set", id, "next_step=演示", "next_step_due=2020-01-01", "--home", home).code == 0)
+            let today = await opps("today", "--home", home)
+            #expect(today.stdout.contains("华东 试点项目: 演示"), "the item names its deal: \(today.stdout)")
+            let sync = await opps("sync", "--home", home)
+            #expect(sync.stdout.contains("to 4 records"), "\(sync.stdout)")  // two deals, two accounts
+        }
+    }
+
+    @Test func amountsGroupExactly() {
+        #expect(groupedAmount("1480000.50") == "1,480,000.50")
+        #expect(groupedAmount("-1000") == "-1,000")
+        #expect(groupedAmount("999.99") == "999.99")
+        #expect(groupedAmount("abc") == "abc")
+    }
+}

@@ -360,6 +360,12 @@ public final class ReplicaStore {
                   c.winnerAuthor.map { .text($0) } ?? .null, .integer(c.hubMilliseconds)])
     }
 
+    /// Marks a conflict dealt with on this laptop (dismissed or restored); false when there is none.
+    public func resolveConflict(_ id: UInt64) throws -> Bool {
+        try database.execute("UPDATE conflicts SET resolved = 1 WHERE id = ? AND resolved = 0", [.integer(Int64(id))])
+        return database.changes > 0
+    }
+
     public func conflicts(includeResolved: Bool = false) throws -> [LocalConflict] {
         try database.query("""
             SELECT id, record, entity, field, outcome, rule, value, author, hlc, winner, winner_author, hub_ms FROM conflicts

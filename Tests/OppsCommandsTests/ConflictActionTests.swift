@@ -1,0 +1,46 @@
+import Foundation
+import OppsCore
+import Testing
+
+/// Issue 15, "conflicts from the laptop": a rep restores their value where the rules allow, or
+/// dismisses the conflict, from `opps` (before, only the hub operator could restore).
+@Suite struct ConflictActionTests {
+    @Test func aRepRestoresOrDismissesTheirLostValues() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let sam = f.home("sam"), max = f.home("max")
+            let id = try #require(await opps("new", "ACME rollout", "--account", "ACME", "--amount", "100.00", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            // Offline on both laptops: the manager overrides the amount and the next step; sam changes both.
+            #expect(await opps("set", id, "amount=300.00", "next_step=call the CFO", "--home", max).code == 0)
+            #expect(await opps("set", id, "amount=200.00", "next_step=send the quote", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let conflicts = await opps("conflicts", "--home", sam, "--json").json?.array ?? []
+            // The amount: sam's value lost to the override. The next step: sam owns it, so the
+            // manager's value lost, and sam, as the owner, is told.
+            let amount = try #require(conflicts.first { $0["field"]?.string == "amount" && $0["author"]?.string == "sam" }?["id"]?.int)
+            let step = try #require(conflicts.first { $0["field"]?.string == "next_step" && $0["author"]?.string == "max" }?["id"]?.int)
+            #expect(await opps("conflicts", "restore", String(step), "--home", sam).stderr.contains("max's value"))
+            let listed = await opps("conflicts", "--home", sam)
+            #expect(listed.stdout.contains("#\(amount) "), "the number to type back: \(listed.stdout)")
+
+            // Restore: written again on top of what holds now; it lands at the next sync.
+            let restored = await opps("conflicts", "restore", String(amount), "--home", sam)
+            #expect(restored.code == 0, "\(restored.stderr)")
+            #expect(restored.stdout.contains("changed amount"), "\(restored.stdout)")
+            // Dismiss: gone from the list, the value that holds stays.
+            #expect(await opps("conflicts", "dismiss", String(step), "--home", sam).code == 0)
+            #expect(await opps("conflicts", "--home", sam, "--json").json?.array?.isEmpty == true)
+            #expect(await opps("conflicts", "restore", String(step), "--home", sam).code == 1)  // no longer open
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let fields = await opps("show", id, "--home", max, "--json").json?["fields"]
+            #expect(fields?["amount"]?.string == "200.00")
+            #expect(fields?["next_step"]?.string == "send the quote")
+            #expect(await opps("conflicts", "restore", "999", "--home", sam).stderr.contains("no open conflict #999"))
+        }
+    }
+}

@@ -34,6 +34,8 @@ struct ApprovalsCommand: ParsableCommand {
             to confirm, a team change or an owner change you may only propose: each becomes a request \
             (state `requested` until it reaches the hub, then `pending`). Approvers decide with \
             `opps approve ID` or `opps reject ID --note TEXT`, offline too.
+            
+            Example: opps approvals --all
             """)
 
     @Flag(help: "Also list decided requests.") var all = false
@@ -81,7 +83,7 @@ func decide(_ home: HomeOption, _ id: String, _ decision: String, note: String?,
 struct ApproveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "approve", abstract: "Approve a request (approvers; works offline, takes effect at the hub when synced).",
-        discussion: "When two approvers decide the same request, the first decision to reach the hub stands; the other is told in opps conflicts.")
+        discussion: "When two approvers decide the same request, the first decision to reach the hub stands; the other is told in opps conflicts.\n\nExample: opps approve kx3m0q2a --note \"ok for Q4\"")
     @Argument(help: "The request's id or a unique prefix (see: opps approvals).") var id: String
     @Option(help: "A note for the requester.") var note: String?
     @OptionGroup var home: HomeOption
@@ -92,7 +94,7 @@ struct ApproveCommand: ParsableCommand {
 
 struct RejectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "reject", abstract: "Reject a request with a reason (approvers; works offline, takes effect at the hub when synced).")
+        commandName: "reject", abstract: "Reject a request with a reason (approvers; works offline, takes effect at the hub when synced).", discussion: "Example: opps reject kx3m0q2a --note \"revisit pricing\"")
     @Argument(help: "The request's id or a unique prefix (see: opps approvals).") var id: String
     @Option(help: "Why (required): the requester sees it.") var note: String
     @OptionGroup var home: HomeOption
@@ -113,6 +115,8 @@ struct TeamCommand: ParsableCommand {
             A manager's change applies at once (pending sync). The owner's is a request a manager \
             approves (opps approvals); once accepted, the member's field ownership follows the \
             matrix and the deal enters their replica at their next sync.
+            
+            Example: opps team add 7dka36sd eve --role expert
             """,
         subcommands: [List.self, Add.self, Remove.self])
 
@@ -121,7 +125,7 @@ struct TeamCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a deal's team.")
+        static let configuration = CommandConfiguration(abstract: "Show a deal's team.", discussion: "Example: opps team list 7dka36sd")
         @Argument(help: "The deal's id or a unique prefix.") var id: String
         @OptionGroup var home: HomeOption
         @Flag(help: "Print a JSON array.") var json = false
@@ -145,7 +149,7 @@ struct TeamCommand: ParsableCommand {
     }
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a user to a deal's team (the owner requests, a manager approves).")
+        static let configuration = CommandConfiguration(abstract: "Add a user to a deal's team (the owner requests, a manager approves).", discussion: "Example: opps team add 7dka36sd eve --role expert")
         @Argument(help: "The deal's id or a unique prefix.") var id: String
         @Argument(help: "The user to add.") var user: String
         @Option(help: "Their role on the deal: expert or success.") var role: String
@@ -176,7 +180,7 @@ struct TeamCommand: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a user from a deal's team (the owner requests, a manager approves).")
+        static let configuration = CommandConfiguration(abstract: "Remove a user from a deal's team (the owner requests, a manager approves).", discussion: "Example: opps team remove 7dka36sd eve")
         @Argument(help: "The deal's id or a unique prefix.") var id: String
         @Argument(help: "The user to remove.") var user: String
         @OptionGroup var home: HomeOption

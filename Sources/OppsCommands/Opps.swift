@@ -17,6 +17,8 @@ public struct Opps: AsyncParsableCommand {
 
             Exit codes: 0 ok; 1 bad usage or input; 2 the hub cannot be reached (local work is kept); \
             3 refused by an ownership rule; 4 authentication failed.
+            
+            Example: opps init --hub http://127.0.0.1:8080 --token opps_… then opps new \"ACME rollout\" --account ACME
             """,
         version: "0.1.0",
         subcommands: [InitCommand.self, ConnectCommand.self, SyncCommand.self, StatusCommand.self, NewCommand.self, LeadCommand.self, ListCommand.self,
@@ -115,7 +117,7 @@ public enum DeviceClock {
 // MARK: - init, sync, status
 
 struct InitCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create this laptop's replica, connect it to the hub, and do the first full sync.")
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create this laptop's replica, connect it to the hub, and do the first full sync.", discussion: "Example: opps init --hub http://127.0.0.1:8080 --token opps_…")
 
     @Option(help: "The hub's URL, e.g. http://127.0.0.1:8080.")
     var hub: String
@@ -163,6 +165,8 @@ struct ConnectCommand: AsyncParsableCommand {
             After the operator rotates your token (opps sync says the token was not accepted), after the hub moves, \
             or when the hub uses a private CA: nothing local is lost, pending writes sync at the next opps sync. \
             The hub is asked first; nothing changes unless it accepts the token as yours.
+            
+            Example: opps connect --token opps_NEW
             """)
 
     @Option(help: "The hub's new URL.") var hub: String?
@@ -237,7 +241,7 @@ func grouped(_ n: Int) -> String {
 }
 
 struct SyncCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sync", abstract: "Push your pending writes, then pull everything new from the hub.")
+    static let configuration = CommandConfiguration(commandName: "sync", abstract: "Push your pending writes, then pull everything new from the hub.", discussion: "Example: opps sync")
 
     @OptionGroup var home: HomeOption
 
@@ -277,7 +281,7 @@ struct SyncCommand: AsyncParsableCommand {
 }
 
 struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Who you are, which hub, when you last synced, what waits to sync.")
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Who you are, which hub, when you last synced, what waits to sync.", discussion: "Example: opps status")
 
     @OptionGroup var home: HomeOption
 
@@ -309,7 +313,7 @@ struct StatusCommand: ParsableCommand {
 // MARK: - Creating
 
 struct NewCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "new", abstract: "Create an opportunity you own (works offline).")
+    static let configuration = CommandConfiguration(commandName: "new", abstract: "Create an opportunity you own (works offline).", discussion: "Example: opps new \"华东 试点\" --account 上海云帆 --amount 120000.00 --currency CNY --close 2027-03-31")
 
     @Argument(help: "The opportunity's name.")
     var name: String
@@ -358,10 +362,10 @@ func findOrCreate(_ r: Replica, entity: String, text: String, extra: [(String, V
 }
 
 struct LeadCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "lead", abstract: "Marketing: work on leads.", subcommands: [Add.self])
+    static let configuration = CommandConfiguration(commandName: "lead", abstract: "Marketing: work on leads.", discussion: "Example: opps lead add \"Beta pilot\" --company Beta --contact \"Li Wei\" --source event", subcommands: [Add.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a lead (an opportunity in the lead stage) for a company.")
+        static let configuration = CommandConfiguration(abstract: "Add a lead (an opportunity in the lead stage) for a company.", discussion: "Example: opps lead add \"Beta pilot\" --company Beta --contact \"Li Wei\" --source event")
 
         @Argument(help: "The lead's name.")
         var name: String
@@ -443,7 +447,7 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false) 
 }
 
 struct ListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List opportunities on this laptop.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List opportunities on this laptop.", discussion: "Example: opps list --stage discovery --mine")
 
     @Option(help: "Only this stage.")
     var stage: String?
@@ -481,9 +485,9 @@ struct ListCommand: ParsableCommand {
 }
 
 struct ShowCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one record with every field.")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one record with every field.", discussion: "Example: opps show 7dka36sd (or opps show \"ACME rollout\")")
 
-    @Argument(help: "The record id or a unique prefix.")
+    @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")
     var id: String
 
     @OptionGroup var home: HomeOption
@@ -502,9 +506,9 @@ struct ShowCommand: ParsableCommand {
 struct SetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "set", abstract: "Change fields of a record in one atomic local edit.",
-        discussion: "Values: decimals 12000.00, dates YYYY-MM-DD, users by name (owner=bob), records by id or prefix, enum members by name, empty to clear.")
+        discussion: "Values: decimals 12000.00, dates YYYY-MM-DD, users by name (owner=bob), records by short id or name, enum members by name, empty to clear.\n\nExample: opps set 7dka36sd next_step=\"demo Friday\" next_step_due=2026-12-04")
 
-    @Argument(help: "The record id or a unique prefix.")
+    @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")
     var id: String
 
     @Argument(help: "FIELD=VALUE pairs.")
@@ -543,9 +547,11 @@ struct DeleteCommand: ParsableCommand {
         sync that it was deleted, and by whom; nothing can change it afterwards, and a write still \
         waiting on someone's laptop comes back to them as a conflict. A deal you no longer need to \
         work is closed as lost, not deleted.
+        
+        Example: opps delete 7dka36sd
         """)
 
-    @Argument(help: "The record id or a unique prefix.")
+    @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")
     var id: String
 
     @OptionGroup var home: HomeOption
@@ -587,9 +593,9 @@ func report(_ result: EditResult, json: Bool, _ r: Replica) throws {
 }
 
 struct StageCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stage", abstract: "Move a deal to another stage (gates and ownership rules apply, offline too).")
+    static let configuration = CommandConfiguration(commandName: "stage", abstract: "Move a deal to another stage (gates and ownership rules apply, offline too).", discussion: "Example: opps stage 7dka36sd solution; opps stage 7dka36sd lost --reason price")
 
-    @Argument(help: "The record id or a unique prefix.")
+    @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")
     var id: String
 
     @Argument(help: "The stage.")
@@ -678,7 +684,7 @@ struct RestoreConflict: ParsableCommand {
 }
 
 struct ListConflicts: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the open conflicts (the default).")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the open conflicts (the default).", discussion: "Example: opps conflicts --json")
 
     @OptionGroup var home: HomeOption
 
@@ -706,9 +712,9 @@ struct ListConflicts: ParsableCommand {
 }
 
 struct HistoryCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "history", abstract: "A record's trail on this laptop: who changed what, when (device time).")
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "A record's trail on this laptop: who changed what, when (device time).", discussion: "Example: opps history 7dka36sd")
 
-    @Argument(help: "The record id or a unique prefix.")
+    @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")
     var id: String
 
     @OptionGroup var home: HomeOption

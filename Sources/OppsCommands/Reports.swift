@@ -48,6 +48,8 @@ struct BoardCommand: ParsableCommand {
             Deals created in the period (device time). `!` marks a next step due before today on an open deal. \
             Amounts are totalled per currency, never across currencies. Fits the terminal's width; colours \
             only on a terminal (NO_COLOR turns them off).
+            
+            Example: opps board --owner sam
             """)
 
     @OptionGroup var options: ReportOptions
@@ -122,6 +124,8 @@ struct FunnelCommand: ParsableCommand {
             where it entered; a lost one keeps the furthest it reached). Conversion: of the deals that \
             passed through the previous open stage, the share that reached this one (won: from the \
             last open stage). Win rate: won ÷ (won + lost).
+            
+            Example: opps funnel --from 2026-10-01 --to 2026-12-31
             """)
 
     @OptionGroup var options: ReportOptions
@@ -160,12 +164,12 @@ struct FunnelCommand: ParsableCommand {
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "report", abstract: "Pipeline reports from stage history and activities, by device time.",
-                                                    subcommands: [TimeInStage.self, FollowUp.self])
+                                                    discussion: "Example: opps report time-in-stage --team north", subcommands: [TimeInStage.self, FollowUp.self])
 
     struct TimeInStage: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "time-in-stage", abstract: "Average and median days per stage.",
-            discussion: "Counts each stay that ended (the deal moved on) in the period; a deal still in a stage is not counted there. Days to the hundredth.")
+            discussion: "Counts each stay that ended (the deal moved on) in the period; a deal still in a stage is not counted there. Days to the hundredth.\n\nExample: opps report time-in-stage --csv > stays.csv")
         @OptionGroup var options: ReportOptions
         @OptionGroup var home: HomeOption
 
@@ -197,7 +201,7 @@ struct ReportCommand: ParsableCommand {
     struct FollowUp: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "follow-up", abstract: "Follow-up speed: hand-off to first activity, and follow-ups per deal, per owner.",
-            discussion: "Counts deals handed off (first moved into the hand-off stage) in the period; activities at or after the hand-off are follow-ups. Hours to the hundredth.")
+            discussion: "Counts deals handed off (first moved into the hand-off stage) in the period; activities at or after the hand-off are follow-ups. Hours to the hundredth.\n\nExample: opps report follow-up --from 2026-11-01")
         @OptionGroup var options: ReportOptions
         @OptionGroup var home: HomeOption
 

@@ -12,6 +12,8 @@ public struct Rules: ParsableCommand {
             owner), propose (stored as a proposal the owner or a manager decides), read, hidden. \
             override is a manager's override. Rules marked "if owner" apply when you own the \
             record ("if team": when you are on its team).
+            
+            Example: opps rules
             """
     )
 

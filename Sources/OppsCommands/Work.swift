@@ -18,7 +18,7 @@ func dealID(_ r: Replica, _ id: String) throws -> RecordID {
 /// `opps log`: an activity on a deal — append-only, stamped with device time, merged as a union.
 struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "log", abstract: "Log a call, visit, email, meeting or check-in on a deal (works offline; activities are never overwritten).")
+        commandName: "log", abstract: "Log a call, visit, email, meeting or check-in on a deal (works offline; activities are never overwritten).", discussion: "Example: opps log 7dka36sd --kind visit --place \"Beta HQ\" --note \"met the CFO\"")
 
     @Argument(help: "The deal's id or a unique prefix.") var id: String
     @Option(help: "call, visit, email, meeting, checkin or note.") var kind: String
@@ -45,10 +45,10 @@ struct LogCommand: ParsableCommand {
 /// `opps task …`.
 struct TaskCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "task", abstract: "Tasks on deals: next steps with a due date and an assignee.",
-                                                    subcommands: [Add.self, Done.self])
+                                                    discussion: "Example: opps task add 7dka36sd \"send the quote\" --due 2026-12-04", subcommands: [Add.self, Done.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a task to a deal.")
+        static let configuration = CommandConfiguration(abstract: "Add a task to a deal.", discussion: "Example: opps task add 7dka36sd \"send the quote\" --due 2026-12-04")
         @Argument(help: "The deal's id or a unique prefix.") var id: String
         @Argument(help: "What to do.") var text: String
         @Option(help: "Due date, YYYY-MM-DD.") var due: String
@@ -70,7 +70,7 @@ struct TaskCommand: ParsableCommand {
     }
 
     struct Done: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Mark a task done.")
+        static let configuration = CommandConfiguration(abstract: "Mark a task done.", discussion: "Example: opps task done k3m9x2qa")
         @Argument(help: "The task's id or a unique prefix.") var id: String
         @OptionGroup var home: HomeOption
         @Flag(help: "Print the outcome as JSON.") var json = false
@@ -89,7 +89,7 @@ struct TodayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "today",
         abstract: "What is due today, what is overdue (tasks and next steps), and your deals with no follow-up in the stale window.",
-        discussion: "The stale window is the workspace's stale_days (default 14). Dates are this device's (UTC).")
+        discussion: "The stale window is the workspace's stale_days (default 14). Dates are this device's (UTC).\n\nExample: opps today")
 
     @Option(help: "Report as of this day (YYYY-MM-DD) instead of today.") var date: String?
     @OptionGroup var home: HomeOption
@@ -164,7 +164,7 @@ struct TodayCommand: ParsableCommand {
 /// `opps export --csv`: the records this laptop holds, as CSV (RFC 4180).
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Write the records of one type on this laptop as CSV to stdout (a header row, then one row per record).")
+        commandName: "export", abstract: "Write the records of one type on this laptop as CSV to stdout (a header row, then one row per record).", discussion: "Example: opps export --csv --type account > accounts.csv")
 
     @Flag(help: "CSV output (the only format for now).") var csv = false
     @Option(help: "The record type: opportunity, account, contact, activity, task, approval, membership.") var type = "opportunity"

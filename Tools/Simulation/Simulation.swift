@@ -317,6 +317,18 @@ public final class Simulation {
                 _ = create("membership", nil, [("opportunity", .reference(d.id)), ("user", .text(member.name)), ("role", .member(member.role == "expert" ? "expert" : "success")),
                                                ("state", .member(chance(80) ? "active" : "removed"))])
             }
+        case ("manager", 7) where !deals.isEmpty && chance(25):
+            // A manager deletes a deal made by mistake (merge-semantics.md §7.2): replicas that
+            // held it learn of the deletion; writes still in outboxes come back as conflicts.
+            let d = pick(deals)
+            report.edits += 1
+            do {
+                try r.delete(d.id)
+                note("step \(n): \(who) deleted \(d.id.hex.prefix(8))")
+            } catch {
+                report.refusedLocally += 1
+                note("step \(n): \(who) could not delete: \(error)")
+            }
         case ("manager", _) where !deals.isEmpty:
             // Decide a pending approval request (two managers may decide one concurrently), or
             // set a deal's approval state by hand.
@@ -401,8 +413,15 @@ public final class Simulation {
             guard let r = try await replica(i) else { continue }
             guard let user = try store.user(named: members[i].user.name) else { continue }
             let expected = Dictionary(uniqueKeysWithValues: try hub.engine.visibleState(for: user).map { ($0.id, $0) })
-            let held = try r.store.allConfirmed(workspace: r.workspace)
+            let all = try r.store.allConfirmed(workspace: r.workspace)
             if try r.store.outboxCount() != 0 { throw fail("\(user.name) still has pending writes after quiescing") }
+            // A tombstone a replica keeps (merge-semantics.md §7.2) must be a deletion the hub has.
+            for t in all where t.isDeleted {
+                guard let d = try store.record(t.id, workspace: workspace)?.deleted, d == t.deleted else {
+                    throw fail("\(user.name) keeps \(t.id) as deleted, which the hub has not deleted so")
+                }
+            }
+            let held = all.filter { !$0.isDeleted }
             let heldIDs = Set(held.map(\.id))
             if let extra = heldIDs.subtracting(expected.keys).first { throw fail("\(user.name) (\(user.role)) holds \(extra), which it may not see") }
             if let missing = Set(expected.keys).subtracting(heldIDs).first { throw fail("\(user.name) (\(user.role)) lacks \(missing), which it may see") }

@@ -11,6 +11,7 @@ extension Workspace {
   "description": "The default pipeline of DOMAIN.md: five roles, eight stages, the ownership matrix.",
   "checkin_skew_minutes": 10, "stale_days": 14,
   "stage_history": "stage_log",
+  "forecast": {"best_case_from": "solution", "commit_from": "negotiation"},
   "override_roles": ["manager"],
   "roles": [
     {"name": "marketing", "title": "市场推广", "sees": ["creator"]},
@@ -20,14 +21,14 @@ extension Workspace {
     {"name": "manager", "title": "销售管理者", "sees": ["managed", "owner", "creator"]}
   ],
   "stages": [
-    {"name": "lead", "title": "线索", "leave_requires": ["lead_source", "account", "contact", "qualification"]},
-    {"name": "qualified", "title": "已验证", "leave_requires": ["owner", "check_need", "check_budget", "check_timing", "check_contact"]},
-    {"name": "discovery", "title": "需求挖掘", "leave_requires": ["needs", "decision_makers", "amount", "close_date"]},
-    {"name": "solution", "title": "方案", "leave_requires": ["solution", "tech_risk"]},
-    {"name": "proposal", "title": "报价", "leave_requires": ["quote_terms", "amount", "currency"]},
-    {"name": "negotiation", "title": "谈判", "leave_requires": ["amount", "quote_terms"]},
-    {"name": "won", "title": "赢单", "closed": true},
-    {"name": "lost", "title": "输单", "closed": true, "from_any_open": true, "enter_requires": ["loss_reason"], "confirm_by": ["manager"]}
+    {"name": "lead", "title": "线索", "leave_requires": ["lead_source", "account", "contact", "qualification"], "probability": 10},
+    {"name": "qualified", "title": "已验证", "leave_requires": ["owner", "check_need", "check_budget", "check_timing", "check_contact"], "probability": 20},
+    {"name": "discovery", "title": "需求挖掘", "leave_requires": ["needs", "decision_makers", "amount", "close_date"], "probability": 30},
+    {"name": "solution", "title": "方案", "leave_requires": ["solution", "tech_risk"], "probability": 50},
+    {"name": "proposal", "title": "报价", "leave_requires": ["quote_terms", "amount", "currency"], "probability": 60},
+    {"name": "negotiation", "title": "谈判", "leave_requires": ["amount", "quote_terms"], "probability": 80},
+    {"name": "won", "title": "赢单", "closed": true, "probability": 100},
+    {"name": "lost", "title": "输单", "closed": true, "from_any_open": true, "enter_requires": ["loss_reason"], "confirm_by": ["manager"], "probability": 0}
   ],
   "handoff": {
     "from": "lead",

@@ -200,7 +200,7 @@ public struct CurrencyTotals: Sendable, Hashable {
         totals[code] = ExactDecimal(units: sum, scale: scale)
     }
 
-    func text(_ code: String) -> String { overflowed.contains(code) ? "(beyond 18 digits)" : totals[code]!.description }
+    public func text(_ code: String) -> String { overflowed.contains(code) ? "(beyond 18 digits)" : totals[code]!.description }
 
     /// `CNY 120000.00, USD 5000.00`, currencies in name order.
     public var description: String { totals.keys.sorted().map { "\($0) \(text($0))" }.joined(separator: ", ") }
@@ -353,4 +353,70 @@ public func percentText(_ a: Int, _ b: Int) -> String? {
     guard b > 0 else { return nil }
     let t = (Int64(a) * 1000 * 2 + Int64(b)) / (Int64(b) * 2)
     return "\(t / 10).\(t % 10)"
+}
+
+// MARK: - Forecast
+
+/// The forecast (issue 15; every CRM has one): per owner and close month, per currency, the open
+/// pipeline, its weighted value (amount × the deal's `probability`, else its stage's), best case
+/// and commit (open deals at or after the workspace's forecast stages) and what was won. Exact
+/// decimals throughout; a weighted cent rounds half up.
+public struct ForecastRow: Sendable, Hashable {
+    public var owner: String
+    /// `YYYY-MM` of the close date; "-" for deals without one.
+    public var month: String
+    public var deals = 0
+    public var pipeline = CurrencyTotals()
+    public var weighted = CurrencyTotals()
+    public var bestCase = CurrencyTotals()
+    public var commit = CurrencyTotals()
+    public var won = CurrencyTotals()
+}
+
+extension Pipeline {
+    /// The chance (0–100) a deal closes won: its own `probability` when set, else its stage's.
+    public func probability(of deal: Record) -> Int {
+        if case let .integer(p) = deal["probability"] { return Int(max(0, min(100, p))) }
+        guard case let .member(s) = deal["stage"], let stage = workspace.stage(s) else { return 0 }
+        return stage.probability ?? (stage.closed ? 0 : 50)
+    }
+
+    /// `amount × percent / 100` at the amount's scale, half up (exact: no binary floating point).
+    public static func weighted(_ a: ExactDecimal, percent p: Int) -> ExactDecimal {
+        let q = a.units / 100, r = a.units % 100
+        let rest = (r * Int64(p) + (r >= 0 ? 50 : -50)) / 100
+        return ExactDecimal(units: q * Int64(p) + rest, scale: a.scale)
+    }
+
+    /// Rows per owner and close month, in month then owner order; deals closing outside
+    /// `from`–`to` (when given) are left out.
+    public func forecast(_ filter: PipelineFilter, from: CivilDate? = nil, to: CivilDate? = nil) -> [ForecastRow] {
+        let best = workspace.forecast.flatMap { workspace.stageIndex($0.bestCaseFrom) }
+        let commit = workspace.forecast.flatMap { workspace.stageIndex($0.commitFrom) }
+        var rows = [String: ForecastRow]()
+        for d in deals(filter) {
+            var month = "-"
+            if case let .date(close) = d["close_date"] {
+                if let from, close < from { continue }
+                if let to, close > to { continue }
+                month = String(close.description.prefix(7))
+            } else if from != nil || to != nil { continue }
+            guard case let .member(s) = d["stage"], let index = workspace.stageIndex(s), let stage = workspace.stage(s) else { continue }
+            if stage.closed && s != "won" { continue }  // lost deals forecast nothing
+            let owner = d.owner ?? "-"
+            var row = rows[owner + "|" + month] ?? ForecastRow(owner: owner, month: month)
+            row.deals += 1
+            let amount = d["amount"], currency = d["currency"]
+            if s == "won" {
+                row.won.add(amount, currency: currency)
+            } else {
+                row.pipeline.add(amount, currency: currency)
+                if case let .decimal(a) = amount { row.weighted.add(.decimal(Self.weighted(a, percent: probability(of: d))), currency: currency) }
+                if let best, index >= best { row.bestCase.add(amount, currency: currency) }
+                if let commit, index >= commit { row.commit.add(amount, currency: currency) }
+            }
+            rows[owner + "|" + month] = row
+        }
+        return rows.values.sorted { ($0.month, $0.owner) < ($1.month, $1.owner) }
+    }
 }

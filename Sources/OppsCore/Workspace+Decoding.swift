@@ -113,7 +113,7 @@ private struct WorkspaceReader {
 
     mutating func read(_ root: JSON) -> Workspace? {
         guard object(root, "$", keys: ["format", "version", "name", "roles", "stages", "entities", "handoff", "approvals",
-                                       "assignment", "override_roles", "stale_days", "checkin_skew_minutes", "stage_history", "description"]) else { return nil }
+                                       "assignment", "override_roles", "stale_days", "checkin_skew_minutes", "stage_history", "description", "forecast"]) else { return nil }
         if let format = string(root["format"], "format", in: root), format != Workspace.format {
             issue(root["format"]!, "format", "unsupported format \"\(format)\" (this version reads \"\(Workspace.format)\")")
         }
@@ -147,7 +147,7 @@ private struct WorkspaceReader {
         if let list = arrayOf(root, "stages") {
             for (i, node) in list.enumerated() {
                 let p = "stages[\(i)]"
-                guard object(node, p, keys: ["name", "title", "leave_requires", "enter_requires", "closed", "from_any_open", "confirm_by"]) else { continue }
+                guard object(node, p, keys: ["name", "title", "leave_requires", "enter_requires", "closed", "from_any_open", "confirm_by", "probability"]) else { continue }
                 guard let n = self.name(node["name"], p + ".name", in: node) else { continue }
                 if stages.contains(where: { $0.name == n }) { issue(node["name"]!, p + ".name", "duplicate stage \"\(n)\"") }
                 let confirm = strings(node["confirm_by"], p + ".confirm_by", in: node) ?? []
@@ -158,6 +158,7 @@ private struct WorkspaceReader {
                                     closed: bool(node["closed"], p + ".closed", default: false),
                                     fromAnyOpen: bool(node["from_any_open"], p + ".from_any_open", default: false),
                                     confirmBy: Set(confirm)))
+                stages[stages.count - 1].probability = integer(node["probability"], p + ".probability", in: node, range: 0...100, required: false)
             }
         }
         let stageNames = Set(stages.map(\.name))
@@ -229,6 +230,16 @@ private struct WorkspaceReader {
                                   approvals: approvals, assignment: assignment, overrideRoles: Set(overrideRoles), staleDays: staleDays)
         workspace.checkinSkewMinutes = skew
         workspace.stageHistory = stageHistory
+        if let node = root["forecast"], object(node, "forecast", keys: ["best_case_from", "commit_from"]),
+           let best = string(node["best_case_from"], "forecast.best_case_from", in: node), let commit = string(node["commit_from"], "forecast.commit_from", in: node) {
+            for (key, stage) in [("best_case_from", best), ("commit_from", commit)] where !stageNames.contains(stage) {
+                issue(node[key]!, "forecast.\(key)", "unknown stage \"\(stage)\"")
+            }
+            if let b = stages.firstIndex(where: { $0.name == best }), let c = stages.firstIndex(where: { $0.name == commit }), c < b {
+                issue(node["commit_from"]!, "forecast.commit_from", "commit starts before best case")
+            }
+            workspace.forecast = ForecastCategories(bestCaseFrom: best, commitFrom: commit)
+        }
         return workspace
     }
 

@@ -19,6 +19,9 @@ public struct Workspace: Sendable, Hashable {
     public var overrideRoles: Set<String>
     /// Days without an activity after which a deal counts as stale (`opps today`).
     public var staleDays: Int
+    /// Forecast categories (`opps forecast`): open deals at or after `bestCaseFrom` are best
+    /// case, at or after `commitFrom` commit.
+    public var forecast: ForecastCategories?
     /// A check-in is flagged when the device clock and the hub's differ by more than this at sync.
     public var checkinSkewMinutes: Int = 10
     /// A text field of the staged entity the hub appends one line to per stage change (device
@@ -91,6 +94,16 @@ public enum VisibilityCondition: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A pipeline stage.
+/// Where forecast categories start in the pipeline (`opps forecast`).
+public struct ForecastCategories: Sendable, Hashable {
+    public var bestCaseFrom: String
+    public var commitFrom: String
+    public init(bestCaseFrom: String, commitFrom: String) {
+        self.bestCaseFrom = bestCaseFrom
+        self.commitFrom = commitFrom
+    }
+}
+
 public struct Stage: Sendable, Hashable {
     public var name: String
     public var title: String
@@ -104,6 +117,9 @@ public struct Stage: Sendable, Hashable {
     public var fromAnyOpen: Bool
     /// When set, only these roles may move a deal into this stage; others propose it.
     public var confirmBy: Set<String>
+    /// The chance (0–100) a deal in this stage closes won, for the forecast; a deal's own
+    /// `probability` field wins when set.
+    public var probability: Int?
 
     public init(name: String, title: String = "", leaveRequires: [String] = [], enterRequires: [String] = [], closed: Bool = false,
                 fromAnyOpen: Bool = false, confirmBy: Set<String> = []) {

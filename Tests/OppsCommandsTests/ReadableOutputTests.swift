@@ -39,3 +39,20 @@ import Testing
         #expect(groupedAmount("abc") == "abc")
     }
 }
+
+@Suite struct ForecastCommandTests {
+    @Test func theForecastReadsPerMonthAndOwner() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let home = f.home("sam")
+            #expect(await opps("forecast", "--home", home).stdout.contains("no deals close"))
+            #expect(await opps("new", "华东 试点", "--account", "上海云帆", "--amount", "1000000.00", "--currency", "CNY", "--close", "2026-12-31", "--home", home).code == 0)
+            let text = await opps("forecast", "--home", home)
+            #expect(text.stdout.contains("2026-12  sam  (1 deal)") && text.stdout.contains("300,000.00 CNY"), "discovery weighs 30 %: \(text.stdout)")
+            let json = await opps("forecast", "--from", "2026-12-01", "--to", "2026-12-31", "--home", home, "--json").json?.array?.first
+            #expect(json?["weighted"]?["CNY"]?.string == "300000.00")
+            #expect(await opps("forecast", "--from", "2027-01-01", "--home", home, "--json").json?.array?.isEmpty == true)
+        }
+    }
+}

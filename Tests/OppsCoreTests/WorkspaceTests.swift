@@ -106,20 +106,20 @@ import Testing
 
     static let broken: [BrokenCase] = [
         BrokenCase(replace: #""type": "decimal", "scale": 2, "group": "commercials"}"#, with: #""type": "money", "scale": 2, "group": "commercials"}"#,
-                   line: 121, message: "unknown type \"money\""),
-        BrokenCase(replace: #"{"name": "currency", "number": 5,"#, with: #"{"name": "currency", "number": 4,"#, line: 122, message: "field number 4 is used twice"),
+                   line: 122, message: "unknown type \"money\""),
+        BrokenCase(replace: #"{"name": "currency", "number": 5,"#, with: #"{"name": "currency", "number": 4,"#, line: 123, message: "field number 4 is used twice"),
         BrokenCase(replace: #""sales": "own if owner; read",\#n          "expert": "read", "success": "read", "manager": "override""#,
                    with: #""sales": "owns if owner; read",\#n          "expert": "read", "success": "read", "manager": "override""#,
-                   line: 70, message: "unknown access \"owns\""),
+                   line: 71, message: "unknown access \"owns\""),
         BrokenCase(replace: #""expert": "own in solution..negotiation if team; read","#, with: #""expert": "own in solution..closing if team; read","#,
-                   line: 82, message: "bad stage range"),
-        BrokenCase(replace: #""group": "postsale"}"#, with: #""group": "post-sale"}"#, line: 135, message: "unknown field group \"post-sale\""),
+                   line: 83, message: "bad stage range"),
+        BrokenCase(replace: #""group": "postsale"}"#, with: #""group": "post-sale"}"#, line: 136, message: "unknown field group \"post-sale\""),
         BrokenCase(replace: #""stale_days": 14,"#, with: #""stale_days": 14, "colour": "blue","#, line: 6, message: "unknown key \"colour\""),
         BrokenCase(replace: #""format": "oppsync-workspace/1""#, with: #""format": "oppsync-workspace/9""#, line: 2, message: "unsupported format"),
         BrokenCase(replace: #"{"name": "lead", "title": "线索", "leave_requires": ["lead_source""#, with: #"{"name": "lead", "title": "线索", "leave_requires": ["lead_sauce""#,
-                   line: 17, message: "gate names unknown field \"lead_sauce\""),
-        BrokenCase(replace: #""checklist": ["check_need","#, with: #""checklist": ["qualification","#, line: 29, message: "not a boolean field"),
-        BrokenCase(replace: #""approvers": ["manager"],"#, with: #""approvers": ["boss"],"#, line: 33, message: "unknown role \"boss\""),
+                   line: 18, message: "gate names unknown field \"lead_sauce\""),
+        BrokenCase(replace: #""checklist": ["check_need","#, with: #""checklist": ["qualification","#, line: 30, message: "not a boolean field"),
+        BrokenCase(replace: #""approvers": ["manager"],"#, with: #""approvers": ["boss"],"#, line: 34, message: "unknown role \"boss\""),
         BrokenCase(replace: #""stale_days": 14,"#, with: #""stale_days": 14"#, line: 7, message: "expected ',' or '}'"),
     ]
 

@@ -447,7 +447,8 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false) 
 }
 
 struct ListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List opportunities on this laptop.", discussion: "Example: opps list --stage discovery --mine")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List opportunities on this laptop (search, filter, sort).",
+                                                    discussion: "Filters combine.\n\nExample: opps list --stage discovery --mine --search 物流 --closing-to 2026-12-31 --sort close")
 
     @Option(help: "Only this stage.")
     var stage: String?
@@ -455,23 +456,92 @@ struct ListCommand: ParsableCommand {
     @Flag(help: "Only those you own.")
     var mine = false
 
+    @Option(help: "Only those this user owns.")
+    var owner: String?
+
+    @Option(help: "Only those whose name, or whose account's name, contains this text (any case).")
+    var search: String?
+
+    @Option(help: "Only those of this account: its short id or exact name.")
+    var account: String?
+
+    @Option(help: "Only those closing on or after this date, YYYY-MM-DD.")
+    var closingFrom: String?
+
+    @Option(help: "Only those closing on or before this date, YYYY-MM-DD.")
+    var closingTo: String?
+
+    @Option(help: "Order: newest (default), close (soonest first), amount (largest first), name.")
+    var sort: String = "newest"
+
     @OptionGroup var home: HomeOption
 
     @Flag(help: "Print a JSON array of records.")
     var json = false
+
+    func validate() throws {
+        guard ["newest", "close", "amount", "name"].contains(sort) else { throw ValidationError("--sort is newest, close, amount or name") }
+        for (name, text) in [("--closing-from", closingFrom), ("--closing-to", closingTo)] {
+            if let text { do { _ = try CivilDate(parsing: text) } catch { throw ValidationError("\(name) must be YYYY-MM-DD") } }
+        }
+        if mine && owner != nil { throw ValidationError("give --mine or --owner, not both") }
+    }
 
     func run() throws {
         let r = try home.open()
         if let stage, r.workspace.stage(stage) == nil {
             throw ReplicaError.invalid("unknown stage \"\(stage)\" (\(r.workspace.stages.map(\.name).joined(separator: ", ")))")
         }
-        let records = try r.store.list(entity: "opportunity", stage: stage, owner: mine ? r.user : nil, workspace: r.workspace)
+        var records = try r.store.list(entity: "opportunity", stage: stage, owner: mine ? r.user : owner, workspace: r.workspace)
+        if let account {
+            let id = try r.resolveID(account)
+            guard try r.record(id)?.entity == "account" else { throw ReplicaError.invalid("\(account) is not an account") }
+            records = records.filter { $0["account"] == .reference(id) }
+        }
+        if let search {
+            let needle = search.lowercased()
+            var accountNames = [RecordID: String]()
+            for a in try r.store.list(entity: "account", workspace: r.workspace) { accountNames[a.id] = a["name"].canonicalText.lowercased() }
+            records = records.filter { d in
+                if d["name"].canonicalText.lowercased().contains(needle) { return true }
+                if case let .reference(a) = d["account"], accountNames[a]?.contains(needle) == true { return true }
+                return false
+            }
+        }
+        let from = closingFrom.flatMap { try? CivilDate(parsing: $0) }, to = closingTo.flatMap { try? CivilDate(parsing: $0) }
+        if from != nil || to != nil {
+            records = records.filter { d in
+                guard case let .date(c) = d["close_date"] else { return false }
+                return (from.map { c >= $0 } ?? true) && (to.map { c <= $0 } ?? true)
+            }
+        }
+        switch sort {
+        case "close":
+            records.sort { a, b in
+                switch (a["close_date"], b["close_date"]) {
+                case let (.date(x), .date(y)): x < y
+                case (.date, _): true
+                default: false
+                }
+            }
+        case "amount":
+            records.sort { a, b in
+                switch (a["amount"], b["amount"]) {
+                case let (.decimal(x), .decimal(y)): y < x
+                case (.decimal, _): true
+                default: false
+                }
+            }
+        case "name": records.sort { $0["name"].canonicalText < $1["name"].canonicalText }
+        default: break
+        }
         if json {
             Console.out(JSON.array(records.map { recordJSON(r, $0) }).compactText)
             return
         }
         if records.isEmpty {
-            Console.out(stage.map { "no opportunities in \($0) on this laptop" } ?? "no opportunities on this laptop yet: opps new NAME --account ACCOUNT makes one, opps sync brings yours")
+            let filtered = stage != nil || mine || owner != nil || search != nil || account != nil || from != nil || to != nil
+            Console.out(filtered ? "no opportunities here match" : "no opportunities on this laptop yet: opps new NAME --account ACCOUNT makes one, opps sync brings yours")
             return
         }
         // Short ids (ShortID): unique among what this laptop holds, the same on every laptop.

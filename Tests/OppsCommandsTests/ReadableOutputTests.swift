@@ -56,3 +56,29 @@ import Testing
         }
     }
 }
+
+/// Issue 15, "find things": list with search and filters, and sorting.
+@Suite struct ListFilterTests {
+    @Test func searchFiltersAndSortsCombine() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let home = f.home("sam")
+            for (name, account, amount, close) in [("华东 试点", "上海云帆物流", "500.00", "2026-12-20"), ("ACME rollout", "ACME", "900.00", "2026-12-01"),
+                                                   ("ACME phase 2", "ACME", "100.00", "2027-02-01")] {
+                #expect(await opps("new", name, "--account", account, "--amount", amount, "--currency", "CNY", "--close", close, "--home", home).code == 0)
+            }
+            func names(_ args: String...) async -> [String] {
+                (await opps(["list", "--home", home, "--json"] + args).json?.array ?? []).compactMap { $0["fields"]?["name"]?.string }
+            }
+            #expect(await names("--search", "物流") == ["华东 试点"], "by the account's name")
+            #expect(Set(await names("--account", "ACME")) == ["ACME rollout", "ACME phase 2"])
+            #expect(await names("--closing-to", "2026-12-31", "--sort", "close") == ["ACME rollout", "华东 试点"])
+            #expect(await names("--sort", "amount") == ["ACME rollout", "华东 试点", "ACME phase 2"])
+            #expect(await names("--search", "acme", "--closing-from", "2027-01-01") == ["ACME phase 2"])
+            #expect(await opps("list", "--search", "nothing", "--home", home).stdout.contains("no opportunities here match"))
+            #expect(await opps("list", "--sort", "colour", "--home", home).code == 1)
+            #expect(await opps("list", "--closing-to", "31/12/2026", "--home", home).code == 1)
+        }
+    }
+}

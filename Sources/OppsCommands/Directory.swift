@@ -91,8 +91,7 @@ struct ShowAccount: ParsableCommand {
         let its = try deals(r, referencing: accountID, in: "account")
         Console.out("  deals (\(its.count))")
         for d in its {
-            let amount = d["amount"].isNull ? "" : groupedAmount(d["amount"].canonicalText) + " " + (d["currency"].isNull ? "" : d["currency"].canonicalText)
-            Console.out("    \(short(d.id))  \(d["stage"].canonicalText.padding(11))  \(fit(d["name"].canonicalText, 28))  \(amount)")
+            Console.out("    \(short(d.id))  \(d["stage"].canonicalText.padding(11))  \(fit(d["name"].canonicalText, 28))  \(amountText(d))")
         }
         let people = try r.store.list(entity: "contact", workspace: r.workspace).filter { $0["account"] == .reference(accountID) }
         Console.out("  contacts (\(people.count))")

@@ -220,6 +220,11 @@ func progressLine(_ p: SyncProgress, elapsed: Double, bar: Bool = true) -> Strin
     return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled) + "] " + line
 }
 
+/// A deal's amount as people read it: `1,480,000.50 CNY` (empty without one).
+func amountText(_ deal: Record) -> String {
+    deal["amount"].isNull ? "" : groupedAmount(deal["amount"].canonicalText) + (deal["currency"].isNull ? "" : " " + deal["currency"].canonicalText)
+}
+
 /// "1234567.50" → "1,234,567.50": an exact decimal's text with thousands separators.
 func groupedAmount(_ text: String) -> String {
     let negative = text.hasPrefix("-")
@@ -515,23 +520,12 @@ struct ListCommand: ParsableCommand {
                 return (from.map { c >= $0 } ?? true) && (to.map { c <= $0 } ?? true)
             }
         }
+        // Deals without the sorting field go last.
+        func date(_ d: Record) -> CivilDate? { if case let .date(c) = d["close_date"] { c } else { nil } }
+        func amount(_ d: Record) -> ExactDecimal? { if case let .decimal(a) = d["amount"] { a } else { nil } }
         switch sort {
-        case "close":
-            records.sort { a, b in
-                switch (a["close_date"], b["close_date"]) {
-                case let (.date(x), .date(y)): x < y
-                case (.date, _): true
-                default: false
-                }
-            }
-        case "amount":
-            records.sort { a, b in
-                switch (a["amount"], b["amount"]) {
-                case let (.decimal(x), .decimal(y)): y < x
-                case (.decimal, _): true
-                default: false
-                }
-            }
+        case "close": records.sort { a, b in date(b).map { y in date(a).map { $0 < y } ?? false } ?? (date(a) != nil) }
+        case "amount": records.sort { a, b in amount(b).map { y in amount(a).map { y < $0 } ?? false } ?? (amount(a) != nil) }
         case "name": records.sort { $0["name"].canonicalText < $1["name"].canonicalText }
         default: break
         }
@@ -548,7 +542,7 @@ struct ListCommand: ParsableCommand {
         let short = try r.shortIDs()
         Console.out("\("ID".padding(ShortID.length))  \("STAGE".padding(11))  \(fit("NAME", 28))  \("OWNER".padding(8))  AMOUNT")
         for rec in records {
-            let amount = rec["amount"].isNull ? "" : groupedAmount(rec["amount"].canonicalText) + " " + (rec["currency"].isNull ? "" : rec["currency"].canonicalText)
+            let amount = amountText(rec)
             Console.out("\(short(rec.id).padding(ShortID.length))  \(rec["stage"].canonicalText.padding(11))  \(fit(rec["name"].canonicalText, 28))  \((rec.owner ?? "-").padding(8))  \(amount)")
         }
     }

@@ -371,22 +371,19 @@ public final class Replica {
             try store.save(confirmed: confirmed, view: view, workspace: workspace)
             // One act, one request (DOMAIN.md: losing a deal is one request carrying its loss
             // reason): what a proposed stage move needs to enter its stage goes in the same request.
-            let stageField = entity.stageField
-            let gate: Set<String> = requests.first { $0.0.field == stageField }.flatMap { w -> Set<String>? in
-                guard case let .member(to) = w.0.value else { return nil }
-                return Set(workspace.stage(to)?.enterRequires ?? [])
-            } ?? []
-            let carried = workspace.approvals?.requests.flatMap { workspace.entity($0)?.field("with") } != nil
-                ? requests.filter { gate.contains($0.0.field) && !$0.0.value.canonicalText.contains("\n") }.map(\.0) : []
-            var made = [RecordID]()
-            var stageRequest: RecordID?
-            for (w, rule) in requests where !carried.contains(w) {
-                let id = try requestApproval(for: w, rule: rule, on: view, with: w.field == stageField ? carried : [])
-                if w.field == stageField { stageRequest = id }
-                made.append(id)
+            // (Only where the request entity has `with`; a value with a line feed gets its own.)
+            let move = requests.first { $0.0.field == entity.stageField }?.0
+            var gate = Set<String>()
+            if let move, case let .member(to) = move.value, let name = workspace.approvals?.requests, workspace.entity(name)?.field("with") != nil {
+                gate = Set(workspace.stage(to)?.enterRequires ?? [])
             }
-            var next = made.makeIterator()
-            for (w, _) in requests { result.requests.append(carried.contains(w) ? stageRequest! : next.next()!) }
+            let carried = requests.map(\.0).filter { gate.contains($0.field) && !$0.value.canonicalText.contains("\n") }
+            var made = [FieldWrite: RecordID]()
+            for (w, rule) in requests where !carried.contains(w) {
+                made[w] = try requestApproval(for: w, rule: rule, on: view, with: w == move ? carried : [])
+            }
+            // A carried field's request is the stage move's (a gate is only non-empty with one).
+            for (w, _) in requests { if let id = made[w] ?? move.flatMap({ made[$0] }) { result.requests.append(id) } }
             return result
         }
     }

@@ -6,7 +6,7 @@ extension Workspace {
     public static let defaultDocument: String = #"""
 {
   "format": "oppsync-workspace/1",
-  "version": 4,
+  "version": 5,
   "name": "default",
   "description": "The default pipeline of DOMAIN.md: five roles, eight stages, the ownership matrix.",
   "checkin_skew_minutes": 10, "stale_days": 14,
@@ -14,21 +14,21 @@ extension Workspace {
   "forecast": {"best_case_from": "solution", "commit_from": "negotiation"},
   "override_roles": ["manager"],
   "roles": [
-    {"name": "marketing", "title": "市场推广", "sees": ["creator"]},
-    {"name": "sales", "title": "销售顾问", "sees": ["owner", "team"]},
-    {"name": "expert", "title": "产品专家", "sees": ["team"]},
-    {"name": "success", "title": "客户成功经理", "sees": ["stage:won"]},
-    {"name": "manager", "title": "销售管理者", "sees": ["managed", "owner", "creator"]}
+    {"name": "marketing", "labels": {"zh-CN": "市场推广", "en": "marketing"}, "sees": ["creator"]},
+    {"name": "sales", "labels": {"zh-CN": "销售顾问", "en": "sales rep"}, "sees": ["owner", "team"]},
+    {"name": "expert", "labels": {"zh-CN": "产品专家", "en": "product expert"}, "sees": ["team"]},
+    {"name": "success", "labels": {"zh-CN": "客户成功经理", "en": "customer success"}, "sees": ["stage:won"]},
+    {"name": "manager", "labels": {"zh-CN": "销售管理者", "en": "sales manager"}, "sees": ["managed", "owner", "creator"]}
   ],
   "stages": [
-    {"name": "lead", "title": "线索", "leave_requires": ["lead_source", "account", "contact", "qualification"], "probability": 10},
-    {"name": "qualified", "title": "已验证", "leave_requires": ["owner", "check_need", "check_budget", "check_timing", "check_contact"], "probability": 20},
-    {"name": "discovery", "title": "需求挖掘", "leave_requires": ["needs", "decision_makers", "amount", "close_date"], "probability": 30},
-    {"name": "solution", "title": "方案", "leave_requires": ["solution", "tech_risk"], "probability": 50},
-    {"name": "proposal", "title": "报价", "leave_requires": ["quote_terms", "amount", "currency"], "probability": 60},
-    {"name": "negotiation", "title": "谈判", "leave_requires": ["amount", "quote_terms"], "probability": 80},
-    {"name": "won", "title": "赢单", "closed": true, "probability": 100},
-    {"name": "lost", "title": "输单", "closed": true, "from_any_open": true, "enter_requires": ["loss_reason"], "confirm_by": ["manager"], "probability": 0}
+    {"name": "lead", "labels": {"zh-CN": "线索"}, "leave_requires": ["lead_source", "account", "contact", "qualification"], "probability": 10},
+    {"name": "qualified", "labels": {"zh-CN": "已验证"}, "leave_requires": ["owner", "check_need", "check_budget", "check_timing", "check_contact"], "probability": 20},
+    {"name": "discovery", "labels": {"zh-CN": "需求挖掘"}, "leave_requires": ["needs", "decision_makers", "amount", "close_date"], "probability": 30},
+    {"name": "solution", "labels": {"zh-CN": "方案"}, "leave_requires": ["solution", "tech_risk"], "probability": 50},
+    {"name": "proposal", "labels": {"zh-CN": "报价"}, "leave_requires": ["quote_terms", "amount", "currency"], "probability": 60},
+    {"name": "negotiation", "labels": {"zh-CN": "谈判"}, "leave_requires": ["amount", "quote_terms"], "probability": 80},
+    {"name": "won", "labels": {"zh-CN": "赢单"}, "closed": true, "probability": 100},
+    {"name": "lost", "labels": {"zh-CN": "输单"}, "closed": true, "from_any_open": true, "enter_requires": ["loss_reason"], "confirm_by": ["manager"], "probability": 0}
   ],
   "handoff": {
     "from": "lead",
@@ -49,7 +49,7 @@ extension Workspace {
   "assignment": {"role": "sales", "strategy": "round-robin", "within": "territory", "skip_at_capacity": true},
   "entities": [
     {
-      "name": "opportunity",
+      "name": "opportunity", "labels": {"zh-CN": "商机"},
       "number": 1,
       "stage_field": "stage",
       "create": {"marketing": ["lead"], "sales": ["discovery"], "manager": ["lead", "qualified", "discovery"]},
@@ -122,45 +122,45 @@ extension Workspace {
         }
       },
       "fields": [
-        {"name": "name", "number": 1, "type": "text", "group": "identity", "max_length": 200},
-        {"name": "account", "number": 2, "type": "reference", "entity": "account", "group": "identity"},
-        {"name": "contact", "number": 3, "type": "reference", "entity": "contact", "group": "identity"},
-        {"name": "amount", "number": 4, "type": "decimal", "scale": 2, "group": "commercials"},
-        {"name": "currency", "number": 5, "type": "enum", "members": ["CNY", "USD", "EUR", "JPY", "HKD", "GBP"], "group": "commercials"},
-        {"name": "probability", "number": 6, "type": "integer", "group": "commercials"},
-        {"name": "close_date", "number": 7, "type": "date", "group": "commercials"},
-        {"name": "stage", "number": 8, "type": "enum", "members": ["lead", "qualified", "discovery", "solution", "proposal", "negotiation", "won", "lost"], "group": "stage"},
-        {"name": "owner", "number": 9, "type": "user", "group": "team"},
-        {"name": "next_step", "number": 10, "type": "text", "group": "next_step", "max_length": 500},
-        {"name": "next_step_due", "number": 11, "type": "date", "group": "next_step"},
-        {"name": "lead_source", "number": 12, "type": "enum", "members": ["web", "event", "referral", "campaign", "cold_call", "partner", "other"], "group": "lead"},
-        {"name": "qualification", "number": 13, "type": "text", "group": "lead"},
-        {"name": "solution", "number": 14, "type": "text", "group": "solution"},
-        {"name": "tech_risk", "number": 15, "type": "enum", "members": ["low", "medium", "high"], "group": "solution"},
-        {"name": "discount", "number": 16, "type": "decimal", "scale": 2, "group": "terms"},
-        {"name": "loss_reason", "number": 17, "type": "enum", "members": ["price", "competitor", "no_budget", "no_decision", "timing", "product_fit", "other"], "group": "loss"},
-        {"name": "onboarding", "number": 18, "type": "user", "group": "postsale"},
-        {"name": "health", "number": 19, "type": "enum", "members": ["green", "yellow", "red"], "group": "postsale"},
-        {"name": "renewal_date", "number": 20, "type": "date", "group": "postsale"},
-        {"name": "approval_state", "number": 21, "type": "enum", "members": ["none", "pending", "approved", "rejected"], "group": "approval"},
-        {"name": "campaign", "number": 22, "type": "text", "group": "lead"},
-        {"name": "score", "number": 23, "type": "integer", "group": "lead"},
-        {"name": "check_need", "number": 24, "type": "boolean", "group": "lead"},
-        {"name": "check_budget", "number": 25, "type": "boolean", "group": "lead"},
-        {"name": "check_timing", "number": 26, "type": "boolean", "group": "lead"},
-        {"name": "check_contact", "number": 27, "type": "boolean", "group": "lead"},
-        {"name": "handoff_reason", "number": 28, "type": "text", "group": "lead"},
-        {"name": "needs", "number": 29, "type": "text", "group": "discovery"},
-        {"name": "decision_makers", "number": 30, "type": "text", "group": "discovery"},
-        {"name": "requirements", "number": 31, "type": "text", "group": "solution"},
-        {"name": "quote_terms", "number": 32, "type": "text", "group": "terms"},
-        {"name": "renewal_amount", "number": 33, "type": "decimal", "scale": 2, "group": "renewal"},
-        {"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100},
-        {"name": "stage_log", "number": 35, "type": "text", "group": "history"}
+        {"name": "name", "number": 1, "labels": {"zh-CN": "名称"}, "type": "text", "group": "identity", "max_length": 200},
+        {"name": "account", "number": 2, "labels": {"zh-CN": "客户"}, "type": "reference", "entity": "account", "group": "identity"},
+        {"name": "contact", "number": 3, "labels": {"zh-CN": "联系人"}, "type": "reference", "entity": "contact", "group": "identity"},
+        {"name": "amount", "number": 4, "labels": {"zh-CN": "金额"}, "type": "decimal", "scale": 2, "group": "commercials"},
+        {"name": "currency", "number": 5, "labels": {"zh-CN": "币种"}, "type": "enum", "members": ["CNY", "USD", "EUR", "JPY", "HKD", "GBP"], "member_labels": {"CNY": {"zh-CN": "人民币"}, "USD": {"zh-CN": "美元"}, "EUR": {"zh-CN": "欧元"}, "JPY": {"zh-CN": "日元"}, "HKD": {"zh-CN": "港币"}, "GBP": {"zh-CN": "英镑"}}, "group": "commercials"},
+        {"name": "probability", "number": 6, "labels": {"zh-CN": "赢率"}, "type": "integer", "group": "commercials"},
+        {"name": "close_date", "number": 7, "labels": {"zh-CN": "预计成交日期"}, "type": "date", "group": "commercials"},
+        {"name": "stage", "number": 8, "labels": {"zh-CN": "阶段"}, "type": "enum", "members": ["lead", "qualified", "discovery", "solution", "proposal", "negotiation", "won", "lost"], "group": "stage"},
+        {"name": "owner", "number": 9, "labels": {"zh-CN": "负责人"}, "type": "user", "group": "team"},
+        {"name": "next_step", "number": 10, "labels": {"zh-CN": "下一步"}, "type": "text", "group": "next_step", "max_length": 500},
+        {"name": "next_step_due", "number": 11, "labels": {"zh-CN": "下一步截止"}, "type": "date", "group": "next_step"},
+        {"name": "lead_source", "number": 12, "labels": {"zh-CN": "线索来源"}, "type": "enum", "members": ["web", "event", "referral", "campaign", "cold_call", "partner", "other"], "member_labels": {"web": {"zh-CN": "官网"}, "event": {"zh-CN": "展会活动"}, "referral": {"zh-CN": "转介绍"}, "campaign": {"zh-CN": "营销活动"}, "cold_call": {"zh-CN": "陌拜电话"}, "partner": {"zh-CN": "合作伙伴"}, "other": {"zh-CN": "其他"}}, "group": "lead"},
+        {"name": "qualification", "number": 13, "labels": {"zh-CN": "资质说明"}, "type": "text", "group": "lead"},
+        {"name": "solution", "number": 14, "labels": {"zh-CN": "解决方案"}, "type": "text", "group": "solution"},
+        {"name": "tech_risk", "number": 15, "labels": {"zh-CN": "技术风险"}, "type": "enum", "members": ["low", "medium", "high"], "member_labels": {"low": {"zh-CN": "低"}, "medium": {"zh-CN": "中"}, "high": {"zh-CN": "高"}}, "group": "solution"},
+        {"name": "discount", "number": 16, "labels": {"zh-CN": "折扣"}, "type": "decimal", "scale": 2, "group": "terms"},
+        {"name": "loss_reason", "number": 17, "labels": {"zh-CN": "输单原因"}, "type": "enum", "members": ["price", "competitor", "no_budget", "no_decision", "timing", "product_fit", "other"], "member_labels": {"price": {"zh-CN": "价格"}, "competitor": {"zh-CN": "竞争对手"}, "no_budget": {"zh-CN": "无预算"}, "no_decision": {"zh-CN": "未决策"}, "timing": {"zh-CN": "时机不对"}, "product_fit": {"zh-CN": "产品不匹配"}, "other": {"zh-CN": "其他"}}, "group": "loss"},
+        {"name": "onboarding", "number": 18, "labels": {"zh-CN": "实施负责人"}, "type": "user", "group": "postsale"},
+        {"name": "health", "number": 19, "labels": {"zh-CN": "健康度"}, "type": "enum", "members": ["green", "yellow", "red"], "member_labels": {"green": {"zh-CN": "良好"}, "yellow": {"zh-CN": "关注"}, "red": {"zh-CN": "风险"}}, "group": "postsale"},
+        {"name": "renewal_date", "number": 20, "labels": {"zh-CN": "续约日期"}, "type": "date", "group": "postsale"},
+        {"name": "approval_state", "number": 21, "labels": {"zh-CN": "审批状态"}, "type": "enum", "members": ["none", "pending", "approved", "rejected"], "member_labels": {"none": {"zh-CN": "无"}, "pending": {"zh-CN": "待审批"}, "approved": {"zh-CN": "已批准"}, "rejected": {"zh-CN": "已驳回"}}, "group": "approval"},
+        {"name": "campaign", "number": 22, "labels": {"zh-CN": "市场活动"}, "type": "text", "group": "lead"},
+        {"name": "score", "number": 23, "labels": {"zh-CN": "线索评分"}, "type": "integer", "group": "lead"},
+        {"name": "check_need", "number": 24, "labels": {"zh-CN": "需求确认"}, "type": "boolean", "group": "lead"},
+        {"name": "check_budget", "number": 25, "labels": {"zh-CN": "预算确认"}, "type": "boolean", "group": "lead"},
+        {"name": "check_timing", "number": 26, "labels": {"zh-CN": "时间确认"}, "type": "boolean", "group": "lead"},
+        {"name": "check_contact", "number": 27, "labels": {"zh-CN": "联系人确认"}, "type": "boolean", "group": "lead"},
+        {"name": "handoff_reason", "number": 28, "labels": {"zh-CN": "退回原因"}, "type": "text", "group": "lead"},
+        {"name": "needs", "number": 29, "labels": {"zh-CN": "客户需求"}, "type": "text", "group": "discovery"},
+        {"name": "decision_makers", "number": 30, "labels": {"zh-CN": "决策人"}, "type": "text", "group": "discovery"},
+        {"name": "requirements", "number": 31, "labels": {"zh-CN": "技术要求"}, "type": "text", "group": "solution"},
+        {"name": "quote_terms", "number": 32, "labels": {"zh-CN": "报价条款"}, "type": "text", "group": "terms"},
+        {"name": "renewal_amount", "number": 33, "labels": {"zh-CN": "续约金额"}, "type": "decimal", "scale": 2, "group": "renewal"},
+        {"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100},
+        {"name": "stage_log", "number": 35, "labels": {"zh-CN": "阶段记录"}, "type": "text", "group": "history"}
       ]
     },
     {
-      "name": "account",
+      "name": "account", "labels": {"zh-CN": "客户"},
       "number": 2,
       "create": {"marketing": [], "sales": [], "success": [], "manager": []},
       "delete": ["manager"],
@@ -168,14 +168,14 @@ extension Workspace {
         "account": {"marketing": "write", "sales": "write", "expert": "read", "success": "write", "manager": "override"}
       },
       "fields": [
-        {"name": "name", "number": 1, "type": "text", "group": "account", "max_length": 200},
-        {"name": "industry", "number": 2, "type": "text", "group": "account"},
-        {"name": "website", "number": 3, "type": "text", "group": "account"},
-        {"name": "territory", "number": 4, "type": "text", "group": "account", "max_length": 100}
+        {"name": "name", "number": 1, "labels": {"zh-CN": "名称"}, "type": "text", "group": "account", "max_length": 200},
+        {"name": "industry", "number": 2, "labels": {"zh-CN": "行业"}, "type": "text", "group": "account"},
+        {"name": "website", "number": 3, "labels": {"zh-CN": "网站"}, "type": "text", "group": "account"},
+        {"name": "territory", "number": 4, "labels": {"zh-CN": "区域"}, "type": "text", "group": "account", "max_length": 100}
       ]
     },
     {
-      "name": "contact",
+      "name": "contact", "labels": {"zh-CN": "联系人"},
       "number": 3,
       "create": {"marketing": [], "sales": [], "success": [], "manager": []},
       "delete": ["manager"],
@@ -183,15 +183,15 @@ extension Workspace {
         "contact": {"marketing": "write", "sales": "write", "expert": "read", "success": "write", "manager": "override"}
       },
       "fields": [
-        {"name": "name", "number": 1, "type": "text", "group": "contact", "max_length": 200},
-        {"name": "account", "number": 2, "type": "reference", "entity": "account", "group": "contact"},
-        {"name": "email", "number": 3, "type": "text", "group": "contact"},
-        {"name": "phone", "number": 4, "type": "text", "group": "contact"},
-        {"name": "title", "number": 5, "type": "text", "group": "contact"}
+        {"name": "name", "number": 1, "labels": {"zh-CN": "姓名"}, "type": "text", "group": "contact", "max_length": 200},
+        {"name": "account", "number": 2, "labels": {"zh-CN": "客户"}, "type": "reference", "entity": "account", "group": "contact"},
+        {"name": "email", "number": 3, "labels": {"zh-CN": "邮箱"}, "type": "text", "group": "contact"},
+        {"name": "phone", "number": 4, "labels": {"zh-CN": "电话"}, "type": "text", "group": "contact"},
+        {"name": "title", "number": 5, "labels": {"zh-CN": "职务"}, "type": "text", "group": "contact"}
       ]
     },
     {
-      "name": "activity",
+      "name": "activity", "labels": {"zh-CN": "跟进记录"},
       "number": 4,
       "append_only": true,
       "visible_via": "opportunity",
@@ -201,16 +201,16 @@ extension Workspace {
                      "success": "write if creator; read", "manager": "write if creator; read"}
       },
       "fields": [
-        {"name": "opportunity", "number": 1, "type": "reference", "entity": "opportunity", "group": "activity"},
-        {"name": "kind", "number": 2, "type": "enum", "members": ["call", "visit", "email", "meeting", "checkin", "note"], "group": "activity"},
-        {"name": "note", "number": 3, "type": "text", "group": "activity"},
-        {"name": "at", "number": 4, "type": "timestamp", "group": "activity"},
-        {"name": "place", "number": 5, "type": "text", "group": "activity"},
-        {"name": "clock_skew_s", "number": 6, "type": "integer", "group": "activity"}
+        {"name": "opportunity", "number": 1, "labels": {"zh-CN": "商机"}, "type": "reference", "entity": "opportunity", "group": "activity"},
+        {"name": "kind", "number": 2, "labels": {"zh-CN": "类型"}, "type": "enum", "members": ["call", "visit", "email", "meeting", "checkin", "note"], "member_labels": {"call": {"zh-CN": "电话"}, "visit": {"zh-CN": "拜访"}, "email": {"zh-CN": "邮件"}, "meeting": {"zh-CN": "会议"}, "checkin": {"zh-CN": "签到"}, "note": {"zh-CN": "备注"}}, "group": "activity"},
+        {"name": "note", "number": 3, "labels": {"zh-CN": "内容"}, "type": "text", "group": "activity"},
+        {"name": "at", "number": 4, "labels": {"zh-CN": "时间"}, "type": "timestamp", "group": "activity"},
+        {"name": "place", "number": 5, "labels": {"zh-CN": "地点"}, "type": "text", "group": "activity"},
+        {"name": "clock_skew_s", "number": 6, "labels": {"zh-CN": "时钟偏差秒"}, "type": "integer", "group": "activity"}
       ]
     },
     {
-      "name": "task",
+      "name": "task", "labels": {"zh-CN": "任务"},
       "number": 5,
       "visible_via": "opportunity",
       "create": {"marketing": [], "sales": [], "expert": [], "success": [], "manager": []},
@@ -219,15 +219,15 @@ extension Workspace {
         "task": {"marketing": "write", "sales": "own if creator; write", "expert": "write", "success": "write", "manager": "override"}
       },
       "fields": [
-        {"name": "opportunity", "number": 1, "type": "reference", "entity": "opportunity", "group": "task"},
-        {"name": "text", "number": 2, "type": "text", "group": "task", "max_length": 500},
-        {"name": "due", "number": 3, "type": "date", "group": "task"},
-        {"name": "assignee", "number": 4, "type": "user", "group": "task"},
-        {"name": "done", "number": 5, "type": "boolean", "group": "task"}
+        {"name": "opportunity", "number": 1, "labels": {"zh-CN": "商机"}, "type": "reference", "entity": "opportunity", "group": "task"},
+        {"name": "text", "number": 2, "labels": {"zh-CN": "内容"}, "type": "text", "group": "task", "max_length": 500},
+        {"name": "due", "number": 3, "labels": {"zh-CN": "截止日期"}, "type": "date", "group": "task"},
+        {"name": "assignee", "number": 4, "labels": {"zh-CN": "执行人"}, "type": "user", "group": "task"},
+        {"name": "done", "number": 5, "labels": {"zh-CN": "已完成"}, "type": "boolean", "group": "task"}
       ]
     },
     {
-      "name": "approval",
+      "name": "approval", "labels": {"zh-CN": "审批"},
       "number": 6,
       "visible_via": "opportunity",
       "create": {"marketing": [], "sales": [], "expert": [], "success": [], "manager": []},
@@ -239,20 +239,20 @@ extension Workspace {
         "decision": {"marketing": "read", "sales": "read", "success": "read", "expert": "read", "manager": "own"}
       },
       "fields": [
-        {"name": "opportunity", "number": 1, "type": "reference", "entity": "opportunity", "group": "request", "write_once": true},
-        {"name": "kind", "number": 2, "type": "enum", "members": ["discount", "amount", "loss", "reopen", "team", "change"], "group": "request", "write_once": true},
-        {"name": "requested", "number": 3, "type": "text", "group": "request_value", "write_once": true},
-        {"name": "state", "number": 4, "type": "enum", "members": ["pending", "approved", "rejected"], "group": "decision"},
-        {"name": "decided_by", "number": 5, "type": "user", "group": "decision"},
-        {"name": "note", "number": 6, "type": "text", "group": "decision"},
-        {"name": "target", "number": 7, "type": "text", "group": "request", "write_once": true},
-        {"name": "field", "number": 8, "type": "text", "group": "request", "write_once": true},
-        {"name": "value", "number": 9, "type": "text", "group": "request_value", "write_once": true},
-        {"name": "with", "number": 10, "type": "text", "group": "request_value", "write_once": true}
+        {"name": "opportunity", "number": 1, "labels": {"zh-CN": "商机"}, "type": "reference", "entity": "opportunity", "group": "request", "write_once": true},
+        {"name": "kind", "number": 2, "labels": {"zh-CN": "类型"}, "type": "enum", "members": ["discount", "amount", "loss", "reopen", "team", "change"], "member_labels": {"discount": {"zh-CN": "折扣"}, "amount": {"zh-CN": "金额"}, "loss": {"zh-CN": "输单"}, "reopen": {"zh-CN": "重开"}, "team": {"zh-CN": "团队"}, "change": {"zh-CN": "变更"}}, "group": "request", "write_once": true},
+        {"name": "requested", "number": 3, "labels": {"zh-CN": "申请内容"}, "type": "text", "group": "request_value", "write_once": true},
+        {"name": "state", "number": 4, "labels": {"zh-CN": "状态"}, "type": "enum", "members": ["pending", "approved", "rejected"], "member_labels": {"pending": {"zh-CN": "待审批"}, "approved": {"zh-CN": "已批准"}, "rejected": {"zh-CN": "已驳回"}}, "group": "decision"},
+        {"name": "decided_by", "number": 5, "labels": {"zh-CN": "审批人"}, "type": "user", "group": "decision"},
+        {"name": "note", "number": 6, "labels": {"zh-CN": "审批意见"}, "type": "text", "group": "decision"},
+        {"name": "target", "number": 7, "labels": {"zh-CN": "对象"}, "type": "text", "group": "request", "write_once": true},
+        {"name": "field", "number": 8, "labels": {"zh-CN": "字段"}, "type": "text", "group": "request", "write_once": true},
+        {"name": "value", "number": 9, "labels": {"zh-CN": "申请值"}, "type": "text", "group": "request_value", "write_once": true},
+        {"name": "with", "number": 10, "labels": {"zh-CN": "一并申请"}, "type": "text", "group": "request_value", "write_once": true}
       ]
     },
     {
-      "name": "membership",
+      "name": "membership", "labels": {"zh-CN": "团队成员", "en": "team member"},
       "number": 7,
       "visible_via": "opportunity",
       "create": {"sales": [], "manager": []},
@@ -261,10 +261,10 @@ extension Workspace {
         "membership_state": {"sales": "propose; read", "expert": "read", "success": "read", "manager": "own"}
       },
       "fields": [
-        {"name": "opportunity", "number": 1, "type": "reference", "entity": "opportunity", "group": "membership", "write_once": true},
-        {"name": "user", "number": 2, "type": "user", "group": "membership", "write_once": true},
-        {"name": "role", "number": 3, "type": "enum", "members": ["sales", "expert", "success"], "group": "membership", "write_once": true},
-        {"name": "state", "number": 4, "type": "enum", "members": ["requested", "active", "removed"], "group": "membership_state"}
+        {"name": "opportunity", "number": 1, "labels": {"zh-CN": "商机"}, "type": "reference", "entity": "opportunity", "group": "membership", "write_once": true},
+        {"name": "user", "number": 2, "labels": {"zh-CN": "成员"}, "type": "user", "group": "membership", "write_once": true},
+        {"name": "role", "number": 3, "labels": {"zh-CN": "角色"}, "type": "enum", "members": ["sales", "expert", "success"], "member_labels": {"sales": {"zh-CN": "销售顾问"}, "expert": {"zh-CN": "产品专家"}, "success": {"zh-CN": "客户成功经理"}}, "group": "membership", "write_once": true},
+        {"name": "state", "number": 4, "labels": {"zh-CN": "状态"}, "type": "enum", "members": ["requested", "active", "removed"], "member_labels": {"requested": {"zh-CN": "申请中"}, "active": {"zh-CN": "有效"}, "removed": {"zh-CN": "已移除"}}, "group": "membership_state"}
       ]
     }
   ]

@@ -113,7 +113,7 @@ private struct WorkspaceReader {
 
     mutating func read(_ root: JSON) -> Workspace? {
         guard object(root, "$", keys: ["format", "version", "name", "roles", "stages", "entities", "handoff", "approvals",
-                                       "assignment", "override_roles", "stale_days", "checkin_skew_minutes", "stage_history", "description", "forecast"]) else { return nil }
+                                       "assignment", "override_roles", "stale_days", "checkin_skew_minutes", "stage_history", "description", "forecast", "locale"]) else { return nil }
         if let format = string(root["format"], "format", in: root), format != Workspace.format {
             issue(root["format"]!, "format", "unsupported format \"\(format)\" (this version reads \"\(Workspace.format)\")")
         }
@@ -127,7 +127,7 @@ private struct WorkspaceReader {
         if let list = arrayOf(root, "roles") {
             for (i, node) in list.enumerated() {
                 let p = "roles[\(i)]"
-                guard object(node, p, keys: ["name", "title", "sees"]) else { continue }
+                guard object(node, p, keys: ["name", "title", "labels", "sees"]) else { continue }
                 guard let n = self.name(node["name"], p + ".name", in: node) else { continue }
                 if roles.contains(where: { $0.name == n }) { issue(node["name"]!, p + ".name", "duplicate role \"\(n)\"") }
                 var sees = [VisibilityCondition]()
@@ -138,7 +138,9 @@ private struct WorkspaceReader {
                     else { issue(node["sees"]!.array![j], "\(p).sees[\(j)]", "unknown condition \"\(s)\" (owner, team, creator, managed, stage:NAME, all)") }
                 }
                 roles.append(Role(name: n, title: node["title"]?.string ?? "", sees: sees))
+                roles[roles.count - 1].labels = labels(node["labels"], p + ".labels")
             }
+            checkLabelScope("role", roles.map { ($0.name, $0.labels) }, list, "roles")
         }
         let roleNames = Set(roles.map(\.name))
 
@@ -147,7 +149,7 @@ private struct WorkspaceReader {
         if let list = arrayOf(root, "stages") {
             for (i, node) in list.enumerated() {
                 let p = "stages[\(i)]"
-                guard object(node, p, keys: ["name", "title", "leave_requires", "enter_requires", "closed", "from_any_open", "confirm_by", "probability"]) else { continue }
+                guard object(node, p, keys: ["name", "title", "labels", "leave_requires", "enter_requires", "closed", "from_any_open", "confirm_by", "probability"]) else { continue }
                 guard let n = self.name(node["name"], p + ".name", in: node) else { continue }
                 if stages.contains(where: { $0.name == n }) { issue(node["name"]!, p + ".name", "duplicate stage \"\(n)\"") }
                 let confirm = strings(node["confirm_by"], p + ".confirm_by", in: node) ?? []
@@ -159,7 +161,9 @@ private struct WorkspaceReader {
                                     fromAnyOpen: bool(node["from_any_open"], p + ".from_any_open", default: false),
                                     confirmBy: Set(confirm)))
                 stages[stages.count - 1].probability = integer(node["probability"], p + ".probability", in: node, range: 0...100, required: false)
+                stages[stages.count - 1].labels = labels(node["labels"], p + ".labels")
             }
+            checkLabelScope("stage", stages.map { ($0.name, $0.labels) }, list, "stages")
         }
         let stageNames = Set(stages.map(\.name))
         let roleNodes = root["roles"]?.array ?? []
@@ -181,6 +185,7 @@ private struct WorkspaceReader {
                     entities.append(e)
                 }
             }
+            checkLabelScope("entity", entities.map { ($0.name, $0.labels) }, list, "entities")
         }
         // Cross-checks that need every entity: references and stage gate fields.
         // Entities and fields that did not parse are left out of `entities`: their nodes are found
@@ -196,6 +201,11 @@ private struct WorkspaceReader {
                           "entities[\(i.map(String.init) ?? e.name)].fields[\(j.map(String.init) ?? f.name)].entity", "unknown entity \"\(target)\"")
                 }
             }
+        }
+        // The stage field's members are the stages: they read as the stages' labels.
+        for (i, e) in entities.enumerated() {
+            guard let sf = e.stageField, let f = e.field(sf), f.memberLabels.isEmpty, let j = e.fields.firstIndex(of: f) else { continue }
+            for stage in stages where !stage.labels.isEmpty { entities[i].fields[j].memberLabels[stage.name] = stage.labels }
         }
         let staged = entities.first { $0.stageField != nil }
         let stageNodes = root["stages"]?.array ?? []
@@ -230,6 +240,9 @@ private struct WorkspaceReader {
                                   approvals: approvals, assignment: assignment, overrideRoles: Set(overrideRoles), staleDays: staleDays)
         workspace.checkinSkewMinutes = skew
         workspace.stageHistory = stageHistory
+        if let node = root["locale"], let tag = string(node, "locale", in: root) {
+            if LocaleTag.isValid(tag) { workspace.locale = tag } else { issue(node, "locale", "\"\(tag)\" is not a language tag such as zh-CN or en") }
+        }
         if let node = root["forecast"], object(node, "forecast", keys: ["best_case_from", "commit_from"]),
            let best = string(node["best_case_from"], "forecast.best_case_from", in: node), let commit = string(node["commit_from"], "forecast.commit_from", in: node) {
             for (key, stage) in [("best_case_from", best), ("commit_from", commit)] where !stageNames.contains(stage) {
@@ -241,6 +254,40 @@ private struct WorkspaceReader {
             workspace.forecast = ForecastCategories(bestCaseFrom: best, commitFrom: commit)
         }
         return workspace
+    }
+
+    /// `{"zh-CN": "需求挖掘", "en": "discovery"}`: tags valid, labels 1–100 characters of printable
+    /// text without `=` (they are typed in FIELD=VALUE) and without surrounding spaces.
+    mutating func labels(_ node: JSON?, _ path: String) -> Labels {
+        guard let node else { return [:] }
+        guard object(node, path, keys: Set(node.members?.map(\.key) ?? [])) else { return [:] }
+        var out = Labels()
+        for m in node.members ?? [] {
+            guard LocaleTag.isValid(m.key) else { issue(at: m.position, path, "\"\(m.key)\" is not a language tag such as zh-CN or en"); continue }
+            guard let text = string(m.value, "\(path).\(m.key)", in: node) else { continue }
+            let ok = (1...100).contains(text.count) && !text.contains("=") && text.first?.isWhitespace == false && text.last?.isWhitespace == false
+                && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+            guard ok else { issue(m.value, "\(path).\(m.key)", "a label is 1–100 characters, no \"=\", no control characters, no surrounding spaces"); continue }
+            out[m.key] = text
+        }
+        return out
+    }
+
+    /// Input accepts a name or any label (any case), so within one scope (the roles, the stages,
+    /// an entity's fields, an enum's members) no label may be another element's name or label.
+    mutating func checkLabelScope(_ kind: String, _ items: [(name: String, labels: Labels)], _ nodes: [JSON]?, _ path: String, at node: JSON? = nil) {
+        var owner = [String: String]()
+        for item in items { owner[item.name.lowercased()] = item.name }
+        for item in items {
+            for label in Set(item.labels.values.map { $0.lowercased() }) {
+                if let other = owner[label], other != item.name {
+                    let i = nodes?.firstIndex { $0["name"]?.string == item.name }
+                    issue(node ?? i.map { nodes![$0] } ?? JSON(.null), path, "label \"\(label)\" of \(kind) \"\(item.name)\" is also \(kind) \"\(other)\"'s name or label: input would be ambiguous")
+                } else {
+                    owner[label] = item.name
+                }
+            }
+        }
     }
 
     mutating func arrayOf(_ parent: JSON, _ key: String) -> [JSON]? {
@@ -258,7 +305,7 @@ private struct WorkspaceReader {
 
     mutating func readEntity(_ node: JSON, _ p: String, roles: Set<String>, stages: [Stage]) -> Entity? {
         guard object(node, p, keys: ["name", "number", "stage_field", "append_only", "visible_via", "create", "owner_on_create",
-                                     "delete", "groups", "fields", "title"]) else { return nil }
+                                     "delete", "groups", "fields", "title", "labels"]) else { return nil }
         guard let name = self.name(node["name"], p + ".name", in: node),
               let number = integer(node["number"], p + ".number", in: node, range: 1...65535) else { return nil }
         let stageNames = Set(stages.map(\.name))
@@ -290,7 +337,7 @@ private struct WorkspaceReader {
         if let list = node["fields"]?.array {
             for (i, f) in list.enumerated() {
                 let fp = "\(p).fields[\(i)]"
-                guard object(f, fp, keys: ["name", "number", "type", "group", "scale", "members", "entity", "max_length", "title", "write_once"]) else { continue }
+                guard object(f, fp, keys: ["name", "number", "type", "group", "scale", "members", "entity", "max_length", "title", "write_once", "labels", "member_labels"]) else { continue }
                 guard let fname = self.name(f["name"], fp + ".name", in: f),
                       let fnum = integer(f["number"], fp + ".number", in: f, range: 1...65535),
                       let tname = string(f["type"], fp + ".type", in: f),
@@ -319,8 +366,24 @@ private struct WorkspaceReader {
                 }
                 let once = bool(f["write_once"], fp + ".write_once", default: false)
                 if once, fname == stageField { issue(f["write_once"]!, fp + ".write_once", "the stage field cannot be write-once") }
-                if let type { fields.append(Field(name: fname, number: UInt32(fnum), type: type, group: group, writeOnce: once)) }
+                if let type {
+                    var field = Field(name: fname, number: UInt32(fnum), type: type, group: group, writeOnce: once)
+                    field.labels = labels(f["labels"], fp + ".labels")
+                    if let mnode = f["member_labels"] {
+                        if case let .enumeration(members) = type {
+                            if object(mnode, fp + ".member_labels", keys: Set(members)) {
+                                for m in mnode.members ?? [] { field.memberLabels[m.key] = labels(m.value, "\(fp).member_labels.\(m.key)") }
+                                let scope = members.map { ($0, field.memberLabels[$0] ?? [:]) }
+                                checkLabelScope("member", scope, nil, fp + ".member_labels", at: mnode)
+                            }
+                        } else {
+                            issue(mnode, fp + ".member_labels", "only an enum field has member labels")
+                        }
+                    }
+                    fields.append(field)
+                }
             }
+            checkLabelScope("field", fields.map { ($0.name, $0.labels) }, list, p + ".fields")
         } else {
             issue(node, p + ".fields", "missing or not an array")
         }
@@ -358,8 +421,10 @@ private struct WorkspaceReader {
         if let via, !fields.contains(where: { if case .reference = $0.type { $0.name == via } else { false } }) {
             issue(node["visible_via"]!, p + ".visible_via", "must name a reference field of \(name)")
         }
-        return Entity(name: name, number: UInt32(number), stageField: stageField, appendOnly: bool(node["append_only"], p + ".append_only", default: false),
-                      visibleVia: via, create: create, ownerOnCreate: Set(owners), delete: Set(deleters), groups: groups, fields: fields)
+        var entity = Entity(name: name, number: UInt32(number), stageField: stageField, appendOnly: bool(node["append_only"], p + ".append_only", default: false),
+                            visibleVia: via, create: create, ownerOnCreate: Set(owners), delete: Set(deleters), groups: groups, fields: fields)
+        entity.labels = labels(node["labels"], p + ".labels")
+        return entity
     }
 
     mutating func readHandoff(_ node: JSON, stages: Set<String>, entity: Entity?) -> Handoff? {

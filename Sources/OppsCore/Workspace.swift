@@ -28,6 +28,9 @@ public struct Workspace: Sendable, Hashable {
     /// time, stage, who; see `StageLog`): the history time-in-stage, funnel and follow-up reports
     /// are computed from.
     public var stageHistory: String?
+    /// The language the workspace reads in when its reader's own is not among its labels
+    /// (`opps-hub init --locale zh-CN`); nil: names.
+    public var locale: String?
 
     public init(version: UInt64, name: String, roles: [Role], stages: [Stage], entities: [Entity], handoff: Handoff? = nil,
                 approvals: Approvals? = nil, assignment: Assignment? = nil, overrideRoles: Set<String> = [], staleDays: Int = 14) {
@@ -54,6 +57,8 @@ public struct Workspace: Sendable, Hashable {
 public struct Role: Sendable, Hashable {
     public var name: String
     public var title: String
+    /// Display labels per language (Labels.swift).
+    public var labels: Labels = [:]
     /// A record of a staged entity is visible to a user of this role when any of these holds.
     public var sees: [VisibilityCondition]
 
@@ -107,6 +112,8 @@ public struct ForecastCategories: Sendable, Hashable {
 public struct Stage: Sendable, Hashable {
     public var name: String
     public var title: String
+    /// Display labels per language (Labels.swift).
+    public var labels: Labels = [:]
     /// Fields that must be set (booleans: true) to move forward out of this stage.
     public var leaveRequires: [String]
     /// Fields that must be set to enter this stage.
@@ -138,6 +145,8 @@ public struct Entity: Sendable, Hashable {
     public var name: String
     /// The number that names the entity on the wire; never reused.
     public var number: UInt32
+    /// Display labels per language (Labels.swift).
+    public var labels: Labels = [:]
     /// The field holding the pipeline stage, for staged entities.
     public var stageField: String?
     /// Activities, notes, check-ins: fields are written once, by their creator, never changed.
@@ -247,6 +256,10 @@ public struct Field: Sendable, Hashable {
     /// user a membership names. A change is a new record, so what an approver decided is what
     /// the record still says.
     public var writeOnce: Bool
+    /// Display labels per language (Labels.swift).
+    public var labels: Labels = [:]
+    /// For an enum: member → its labels per language.
+    public var memberLabels: [String: Labels] = [:]
 
     public init(name: String, number: UInt32, type: FieldType, group: String, writeOnce: Bool = false) {
         self.name = name

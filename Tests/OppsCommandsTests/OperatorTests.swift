@@ -71,8 +71,8 @@ import Testing
             let current = Workspace.default.version, next = current + 1
             let v2 = shown.stdout
                 .replacingOccurrences(of: "\"version\": \(current),", with: "\"version\": \(next),")
-                .replacingOccurrences(of: #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}"#,
-                                      with: #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}, {"name": "competitor", "number": 36, "type": "text", "group": "commercials"}"#)
+                .replacingOccurrences(of: #"{"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100}"#,
+                                      with: #"{"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100}, {"name": "competitor", "number": 36, "type": "text", "group": "commercials"}"#)
             let file = f.root + "/v2.json"
             try v2.write(toFile: file, atomically: true, encoding: .utf8)
             let applied = await oppsHub("workspace", "apply", file, "--data", hub)

@@ -47,6 +47,7 @@ final class WorkspaceChangingTransport: Transport, @unchecked Sendable {
         var field = try #require(fields.first { $0["name"] as? String == "next_step" })
         field["name"] = "site_visit_notes"
         field["number"] = highest + 1
+        field["labels"] = ["zh-CN": "现场记录"]
         fields.append(field)
         entities[0]["fields"] = fields
         doc["entities"] = entities

@@ -79,18 +79,18 @@ import Testing
         #expect(text != Workspace.defaultDocument)
         #expect(throws: WorkspaceError.self) { try Workspace.decode(text) }
         #expect(throws: WorkspaceError.self) {
-            try Workspace.decode(Workspace.defaultDocument.replacingFirst(#"{"name": "marketing", "title": "市场推广", "sees": ["creator"]},"#, with: #"{"name": 5},"#)
+            try Workspace.decode(Workspace.defaultDocument.replacingFirst(#"{"name": "marketing", "labels": {"zh-CN": "市场推广", "en": "marketing"}, "sees": ["creator"]},"#, with: #"{"name": 5},"#)
                 .replacingFirst(#""sees": ["team", "stage:won"]"#, with: #""sees": ["team", "stage:nowhere"]"#))
         }
     }
 
     @Test func anOperatorAddsACustomFieldWithoutCode() throws {
         let text = Workspace.defaultDocument.replacingFirst(
-            #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100}"#,
-            with: #"{"name": "territory", "number": 34, "type": "text", "group": "lead", "max_length": 100},"# + "\n" +
+            #"{"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100}"#,
+            with: #"{"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100},"# + "\n" +
                 #"        {"name": "competitor", "number": 36, "type": "text", "group": "commercials"}"#)
-        let ws = try Workspace.decode(text.replacingFirst(#""version": 3,"#, with: #""version": 4,"#))
-        #expect(ws.version == 4)
+        let ws = try Workspace.decode(text.replacingFirst(#""version": 5,"#, with: #""version": 6,"#))
+        #expect(ws.version == 6)
         let f = try #require(ws.entity("opportunity")?.field("competitor"))
         #expect(f.number == 36)
         #expect(f.group == "commercials")
@@ -116,7 +116,7 @@ import Testing
         BrokenCase(replace: #""group": "postsale"}"#, with: #""group": "post-sale"}"#, line: 136, message: "unknown field group \"post-sale\""),
         BrokenCase(replace: #""stale_days": 14,"#, with: #""stale_days": 14, "colour": "blue","#, line: 6, message: "unknown key \"colour\""),
         BrokenCase(replace: #""format": "oppsync-workspace/1""#, with: #""format": "oppsync-workspace/9""#, line: 2, message: "unsupported format"),
-        BrokenCase(replace: #"{"name": "lead", "title": "线索", "leave_requires": ["lead_source""#, with: #"{"name": "lead", "title": "线索", "leave_requires": ["lead_sauce""#,
+        BrokenCase(replace: #"{"name": "lead", "labels": {"zh-CN": "线索"}, "leave_requires": ["lead_source""#, with: #"{"name": "lead", "labels": {"zh-CN": "线索"}, "leave_requires": ["lead_sauce""#,
                    line: 18, message: "gate names unknown field \"lead_sauce\""),
         BrokenCase(replace: #""checklist": ["check_need","#, with: #""checklist": ["qualification","#, line: 30, message: "not a boolean field"),
         BrokenCase(replace: #""approvers": ["manager"],"#, with: #""approvers": ["boss"],"#, line: 34, message: "unknown role \"boss\""),

@@ -1,0 +1,133 @@
+/// Display labels (issue 15, workspace-format.md "Labels"): every role, stage, entity, field and
+/// enum member may carry a label per language (`{"zh-CN": "需求挖掘", "en": "discovery"}`). Labels
+/// are display and input only: the wire, the store, rules and vectors use names, always. A label
+/// missing in the reader's language shows the name.
+public typealias Labels = [String: String]
+
+public enum LocaleTag {
+    /// A BCP 47-like tag as workspaces write them: `en`, `zh-CN`, `zh-Hant-TW`.
+    public static func isValid(_ tag: String) -> Bool {
+        let parts = tag.split(separator: "-", omittingEmptySubsequences: false)
+        guard let first = parts.first, (2...3).contains(first.count), first.allSatisfy({ $0.isASCII && $0.isLowercase }) else { return false }
+        return parts.dropFirst().allSatisfy { (2...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
+    }
+
+    /// What a POSIX locale (`LANG=zh_CN.UTF-8`) names as a tag: `zh-CN`; nil for `C`, `POSIX` or
+    /// nothing.
+    public static func fromPOSIX(_ value: String?) -> String? {
+        guard var v = value?.trimmingSpaces, !v.isEmpty else { return nil }
+        if let dot = v.firstIndex(of: ".") { v = String(v[..<dot]) }
+        if let at = v.firstIndex(of: "@") { v = String(v[..<at]) }
+        guard v != "C", v != "POSIX" else { return nil }
+        let tag = v.replacingUnderscores
+        let parts = tag.split(separator: "-")
+        guard let lang = parts.first else { return nil }
+        let normal = ([lang.lowercased()] + parts.dropFirst().map { $0.count == 2 ? $0.uppercased() : String($0) }).joined(separator: "-")
+        return isValid(normal) ? normal : nil
+    }
+
+    /// The language part: `zh` of `zh-CN`.
+    public static func language(_ tag: String) -> Substring { tag.split(separator: "-").first ?? Substring(tag) }
+}
+
+extension String {
+    fileprivate var trimmingSpaces: String {
+        var s = Substring(self)
+        while s.first?.isWhitespace == true { s.removeFirst() }
+        while s.last?.isWhitespace == true { s.removeLast() }
+        return String(s)
+    }
+    fileprivate var replacingUnderscores: String { String(map { $0 == "_" ? "-" : $0 }) }
+}
+
+extension Workspace {
+    /// Every language some label of this workspace is written in, sorted.
+    public var locales: [String] {
+        var tags = Set<String>()
+        for r in roles { tags.formUnion(r.labels.keys) }
+        for s in stages { tags.formUnion(s.labels.keys) }
+        for e in entities {
+            tags.formUnion(e.labels.keys)
+            for f in e.fields {
+                tags.formUnion(f.labels.keys)
+                for m in f.memberLabels.values { tags.formUnion(m.keys) }
+            }
+        }
+        if let locale { tags.insert(locale) }
+        return tags.sorted()
+    }
+
+    /// The language to show: the first preference this workspace has labels in (exactly, else
+    /// the same language), then the workspace's own `locale`; nil: show names.
+    public func displayLocale(preferring preferences: [String?]) -> String? {
+        let have = locales
+        for case let p? in preferences {
+            if have.contains(p) { return p }
+            if let same = have.first(where: { LocaleTag.language($0) == LocaleTag.language(p) }) { return same }
+        }
+        return locale
+    }
+
+    /// A stage by its name or any of its labels (any case).
+    public func stage(input: String) -> Stage? {
+        stage(input) ?? stages.first { Self.matches(input, $0.labels) }
+    }
+
+    /// A role by its name or any of its labels (any case).
+    public func role(input: String) -> Role? {
+        role(input) ?? roles.first { Self.matches(input, $0.labels) }
+    }
+
+    static func matches(_ input: String, _ labels: Labels) -> Bool {
+        let key = input.trimmingSpaces.lowercased()
+        return !key.isEmpty && labels.values.contains { $0.lowercased() == key }
+    }
+}
+
+extension Entity {
+    /// A field by its name or any of its labels (any case): `tech_risk`, `技术风险`.
+    public func field(input: String) -> Field? {
+        field(input) ?? fields.first { Workspace.matches(input, $0.labels) }
+    }
+}
+
+extension Field {
+    /// The member an input names, by name or any label (any case): `low`, `低`. Nil for a
+    /// field that is not an enum or an input that names no member.
+    public func member(input: String) -> String? {
+        guard case let .enumeration(members) = type else { return nil }
+        if members.contains(input) { return input }
+        return members.first { Workspace.matches(input, memberLabels[$0] ?? [:]) }
+    }
+}
+
+/// The words of a workspace in one language: what `opps` prints in place of names.
+public struct Vocabulary: Sendable {
+    public let workspace: Workspace
+    /// nil: names.
+    public let locale: String?
+
+    public init(_ workspace: Workspace, locale: String?) {
+        self.workspace = workspace
+        self.locale = locale
+    }
+
+    func pick(_ labels: Labels, _ name: String) -> String {
+        guard let locale else { return name }
+        return labels[locale] ?? name
+    }
+
+    public func stage(_ name: String) -> String { pick(workspace.stage(name)?.labels ?? [:], name) }
+    public func role(_ name: String) -> String { pick(workspace.role(name)?.labels ?? [:], name) }
+    public func entity(_ name: String) -> String { pick(workspace.entity(name)?.labels ?? [:], name) }
+    public func field(_ entity: String, _ name: String) -> String { pick(workspace.entity(entity)?.field(name)?.labels ?? [:], name) }
+    public func member(_ entity: String, _ field: String, _ member: String) -> String {
+        pick(workspace.entity(entity)?.field(field)?.memberLabels[member] ?? [:], member)
+    }
+
+    /// A value as text for display: an enum member as its label, anything else canonical.
+    public func value(_ entity: String, _ field: String, _ value: Value) -> String {
+        if case let .member(m) = value { return member(entity, field, m) }
+        return value.canonicalText
+    }
+}

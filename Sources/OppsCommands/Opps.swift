@@ -12,8 +12,11 @@ public struct Opps: AsyncParsableCommand {
         commandName: "opps",
         abstract: "Work on your opportunities offline and sync them with the OppSync hub.",
         discussion: """
-            The replica lives in --home DIR, else $OPPS_HOME, else ~/.opps. Record ids are UUIDs; \
-            a unique prefix (4+ hex digits) works too. Commands that print data take --json.
+            The replica lives in --home DIR, else $OPPS_HOME, else ~/.opps. A record is named by the short \
+            id opps prints (4+ of its characters do) or its exact name. Commands that print data take --json.
+
+            Stages, fields and choices read in your language when the workspace has labels in it \
+            (opps locale zh-CN, or LANG); you may type a name or a label: opps set 7dka36sd 技术风险=低.
 
             Exit codes: 0 ok; 1 bad usage or input; 2 the hub cannot be reached (local work is kept); \
             3 refused by an ownership rule; 4 authentication failed.
@@ -24,7 +27,7 @@ public struct Opps: AsyncParsableCommand {
         subcommands: [InitCommand.self, ConnectCommand.self, SyncCommand.self, StatusCommand.self, NewCommand.self, LeadCommand.self, ListCommand.self, ForecastCommand.self,
                       ShowCommand.self, SetCommand.self, StageCommand.self, TeamCommand.self, ApprovalsCommand.self, ApproveCommand.self, RejectCommand.self,
                       LogCommand.self, TaskCommand.self, TodayCommand.self, BoardCommand.self, FunnelCommand.self, ReportCommand.self, ExportCommand.self,
-                      ConflictsCommand.self, HistoryCommand.self, DeleteCommand.self, AccountCommand.self, ContactCommand.self, Rules.self]
+                      ConflictsCommand.self, HistoryCommand.self, DeleteCommand.self, AccountCommand.self, ContactCommand.self, LocaleCommand.self, Rules.self]
     )
 
     public init() {}
@@ -101,7 +104,23 @@ struct HomeOption: ParsableArguments {
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".opps").path
     }
 
+    @Option(help: "Show the workspace's labels in this language (zh-CN, en…); default: opps locale's setting, else LANG.")
+    var locale: String?
+
+    func validate() throws {
+        if let locale, !LocaleTag.isValid(locale) { throw ValidationError("--locale takes a language tag such as zh-CN or en") }
+    }
+
     func open() throws -> Replica { try Replica(home: path, clock: SystemClock()) }
+
+    /// The words to print for `r`'s workspace: labels in the reader's language (workspace-format.md
+    /// "Labels"): --locale, the replica's setting, LC_ALL / LC_MESSAGES / LANG, the workspace's own.
+    func words(_ r: Replica) -> Vocabulary {
+        let env = ProcessInfo.processInfo.environment
+        let posix = ["LC_ALL", "LC_MESSAGES", "LANG"].lazy.compactMap { LocaleTag.fromPOSIX(env[$0]) }.first
+        let setting = (try? r.store.meta("locale")).flatMap { $0.isEmpty ? nil : $0 }
+        return Vocabulary(r.workspace, locale: r.workspace.displayLocale(preferring: [locale, setting, posix]))
+    }
 }
 
 struct SystemClock: PhysicalClock {
@@ -416,29 +435,30 @@ func recordJSON(_ r: Replica, _ record: Record) -> JSON {
     return .object([("id", .string(record.id.description)), ("type", .string(record.entity)), ("fields", .object(fields))])
 }
 
-func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false) throws {
+func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, words: Vocabulary? = nil) throws {
     guard let record = try r.record(id) else { throw ReplicaError.invalid("no record \(id)") }
+    let words = words ?? Vocabulary(r.workspace, locale: nil)
     if json { Console.out(recordJSON(r, record).compactText); return }
     let code = try r.shortIDs()(record.id)
     if short {
         let name = record["name"].isNull ? "" : " \"\(record["name"].canonicalText)\""
-        Console.out("\(code)  \(record.entity)\(name) (pending sync)")
+        Console.out("\(code)  \(words.entity(record.entity))\(name) (pending sync)")
         return
     }
     let pending = try r.pendingFields(id)
-    Console.out("\(record.entity) \(code)  (\(record.id))")
+    Console.out("\(words.entity(record.entity)) \(code)  (\(record.id))")
     if let d = record.deleted { Console.out("  deleted by \(d.author) at \(d.stamp.hlc.timestamp): kept here as it was; nothing can change it") }
     for f in r.workspace.entity(record.entity)?.fields ?? [] {
         let v = record[f.name]
         if v.isNull { continue }
         if f.name == r.workspace.stageHistory {
             // One line per stage change: when (device time), the stage entered, who.
-            Console.out("  \(f.name.padding(16))")
-            for step in StageLog.steps(v) { Console.out("    \(Timestamp(milliseconds: step.at))  \(step.to.padding(12)) \(step.by)") }
+            Console.out("  \(words.field(record.entity, f.name).padding(16))")
+            for step in StageLog.steps(v) { Console.out("    \(Timestamp(milliseconds: step.at))  \(words.stage(step.to).padding(12)) \(step.by)") }
             continue
         }
         // A reference reads as the record's name and short id; an amount with thousands separators.
-        var shown = v.canonicalText
+        var shown = words.value(record.entity, f.name, v)
         if case let .reference(target) = v {
             if let t = try r.record(target) {
                 shown = "\(t["name"].isNull ? t.entity : t["name"].canonicalText) (\(try r.shortIDs()(target)))"
@@ -447,7 +467,7 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false) 
             }
         }
         if case .decimal = v { shown = groupedAmount(shown) }
-        Console.out("  \(f.name.padding(16)) \(shown)\(pending.contains(f.name) ? "   (pending sync)" : "")")
+        Console.out("  \(words.field(record.entity, f.name).padding(16)) \(shown)\(pending.contains(f.name) ? "   (pending sync)" : "")")
     }
 }
 
@@ -494,9 +514,8 @@ struct ListCommand: ParsableCommand {
 
     func run() throws {
         let r = try home.open()
-        if let stage, r.workspace.stage(stage) == nil {
-            throw ReplicaError.invalid("unknown stage \"\(stage)\" (\(r.workspace.stages.map(\.name).joined(separator: ", ")))")
-        }
+        let words = home.words(r)
+        let stage = try self.stage.map { try stageNamed($0, r, words) }
         var records = try r.store.list(entity: "opportunity", stage: stage, owner: mine ? r.user : owner, workspace: r.workspace)
         if let account {
             let id = try r.resolveID(account)
@@ -540,10 +559,11 @@ struct ListCommand: ParsableCommand {
         }
         // Short ids (ShortID): unique among what this laptop holds, the same on every laptop.
         let short = try r.shortIDs()
-        Console.out("\("ID".padding(ShortID.length))  \("STAGE".padding(11))  \(fit("NAME", 28))  \("OWNER".padding(8))  AMOUNT")
+        let h = { (field: String) in words.header("opportunity", field) }
+        Console.out("\("ID".padding(ShortID.length))  \(fit(h("stage"), 11))  \(fit(h("name"), 28))  \(fit(h("owner"), 8))  \(h("amount"))")
         for rec in records {
             let amount = amountText(rec)
-            Console.out("\(short(rec.id).padding(ShortID.length))  \(rec["stage"].canonicalText.padding(11))  \(fit(rec["name"].canonicalText, 28))  \((rec.owner ?? "-").padding(8))  \(amount)")
+            Console.out("\(short(rec.id).padding(ShortID.length))  \(fit(words.value("opportunity", "stage", rec["stage"]), 11))  \(fit(rec["name"].canonicalText, 28))  \(fit(rec.owner ?? "-", 8))  \(amount)")
         }
     }
 }
@@ -561,7 +581,7 @@ struct ShowCommand: ParsableCommand {
 
     func run() throws {
         let r = try home.open()
-        try printRecord(r, try r.resolveID(id), json: json)
+        try printRecord(r, try r.resolveID(id), json: json, words: home.words(r))
     }
 }
 
@@ -592,14 +612,7 @@ struct SetCommand: ParsableCommand {
         let r = try home.open()
         let recordID = try r.resolveID(id)
         guard let record = try r.record(recordID), let entity = r.workspace.entity(record.entity) else { throw ReplicaError.invalid("no record \(id)") }
-        var changes = [(String, Value)]()
-        for a in assignments {
-            let name = String(a[..<a.firstIndex(of: "=")!])
-            let text = String(a[a.index(after: a.firstIndex(of: "=")!)...])
-            guard let field = entity.field(name) else { throw ReplicaError.invalid("\(entity.name) has no field \"\(name)\"") }
-            changes.append((name, try r.parse(text, for: field)))
-        }
-        try report(try r.edit(recordID, changes), json: json, r)
+        try report(try r.edit(recordID, try OppsCommands.assignments(r, entity.name, assignments)), json: json, r, words: home.words(r))
     }
 }
 
@@ -628,7 +641,10 @@ struct DeleteCommand: ParsableCommand {
     }
 }
 
-func report(_ result: EditResult, json: Bool, _ r: Replica) throws {
+func report(_ result: EditResult, json: Bool, _ r: Replica, words: Vocabulary? = nil) throws {
+    let words = words ?? Vocabulary(r.workspace, locale: nil)
+    let entity = try r.record(result.record)?.entity ?? "opportunity"
+    func label(_ field: String) -> String { words.field(entity, field) }
     if json {
         Console.out(JSON.object([("id", .string(result.record.description)), ("applied", .array(result.applied.map(JSON.string))),
                                  ("proposed", .array(result.proposed.enumerated().map { i, p in
@@ -636,7 +652,7 @@ func report(_ result: EditResult, json: Bool, _ r: Replica) throws {
                                               ("request", i < result.requests.count ? .string(result.requests[i].description) : .null)]) }))]).compactText)
         return
     }
-    if !result.applied.isEmpty { Console.out("changed \(result.applied.joined(separator: ", ")) (pending sync)") }
+    if !result.applied.isEmpty { Console.out("changed \(result.applied.map(label).joined(separator: ", ")) (pending sync)") }
     let short = try r.shortIDs()
     var told = Set<RecordID>()
     for (i, p) in result.proposed.enumerated() {
@@ -649,9 +665,9 @@ func report(_ result: EditResult, json: Bool, _ r: Replica) throws {
             let together = result.proposed.indices.filter { $0 < result.requests.count && result.requests[$0] == id }
                 .map { result.proposed[$0] }.sorted { ($0.field == stageField ? 0 : 1) < ($1.field == stageField ? 0 : 1) }
             let main = together.first ?? p
-            Console.out("requested approval \(short(id)) for \(together.map(\.field).joined(separator: " and ")): \(main.detail) — see: opps approvals")
+            Console.out("requested approval \(short(id)) for \(together.map { label($0.field) }.joined(separator: " and ")): \(main.detail) — see: opps approvals")
         } else {
-            Console.out("proposed \(p.field): \(p.detail) — the owner or a manager decides")
+            Console.out("proposed \(label(p.field)): \(p.detail) — the owner or a manager decides")
         }
     }
 }
@@ -675,9 +691,8 @@ struct StageCommand: ParsableCommand {
 
     func run() throws {
         let r = try home.open()
-        guard r.workspace.stage(stage) != nil else {
-            throw ReplicaError.invalid("unknown stage \"\(stage)\" (\(r.workspace.stages.map(\.name).joined(separator: ", ")))")
-        }
+        let words = home.words(r)
+        let stage = try stageNamed(self.stage, r, words)
         let recordID = try r.resolveID(id)
         var changes = [(String, Value)]()
         if let reason {
@@ -688,7 +703,7 @@ struct StageCommand: ParsableCommand {
             }
         }
         changes.append(("stage", .member(stage)))
-        try report(try r.edit(recordID, changes), json: json, r)
+        try report(try r.edit(recordID, changes), json: json, r, words: words)
     }
 }
 
@@ -769,8 +784,10 @@ struct ListConflicts: ParsableCommand {
         }
         if conflicts.isEmpty { Console.out("no conflicts"); return }
         let short = try r.shortIDs()
+        let words = home.words(r)
         for c in conflicts {
-            Console.out("#\(c.id) \(short(c.record)) \(c.field): \(c.author)'s \(c.value.canonicalText) \(c.outcome) (\(c.rule)); holds: \(c.winner.map { $0.isNull ? "(empty)" : $0.canonicalText } ?? "(not shown to you)")\(c.winnerAuthor.map { " by " + $0 } ?? "") at \(Timestamp(milliseconds: c.hubMilliseconds))")
+            let shown = { (v: Value) in v.isNull ? "(empty)" : words.value(c.entity, c.field, v) }
+            Console.out("#\(c.id) \(short(c.record)) \(words.field(c.entity, c.field)): \(c.author)'s \(shown(c.value)) \(c.outcome) (\(c.rule)); holds: \(c.winner.map(shown) ?? "(not shown to you)")\(c.winnerAuthor.map { " by " + $0 } ?? "") at \(Timestamp(milliseconds: c.hubMilliseconds))")
         }
     }
 }
@@ -788,7 +805,10 @@ struct HistoryCommand: ParsableCommand {
 
     func run() throws {
         let r = try home.open()
-        let lines = try r.store.history(try r.resolveID(id))
+        let recordID = try r.resolveID(id)
+        let lines = try r.store.history(recordID)
+        let words = home.words(r)
+        let entity = try r.record(recordID)?.entity ?? "opportunity"
         if json {
             Console.out(JSON.array(lines.map { h in
                 .object([("field", .string(h.field)), ("old", h.old.plainJSON), ("new", h.new.plainJSON), ("author", .string(h.author)),
@@ -798,8 +818,16 @@ struct HistoryCommand: ParsableCommand {
         }
         for h in lines {
             // A line without a field is the record's deletion (merge-semantics.md §7.2).
-            let change = h.field.isEmpty ? "deleted the record" : "\(h.field): \(h.old.canonicalText) → \(h.new.canonicalText)"
+            let change = h.field.isEmpty ? "deleted the record"
+                : "\(words.field(entity, h.field)): \(words.value(entity, h.field, h.old)) → \(words.value(entity, h.field, h.new))"
             Console.out("\(h.hlc.timestamp) \(h.author.padding(6)) \(change) [\(h.source)\(h.rule.isEmpty ? "" : " " + h.rule)]")
         }
     }
+}
+
+/// A stage typed by a user: its name or any label (any case); one clear line naming the stages
+/// in the reader's words otherwise.
+func stageNamed(_ text: String, _ r: Replica, _ words: Vocabulary) throws -> String {
+    if let s = r.workspace.stage(input: text) { return s.name }
+    throw ReplicaError.invalid("unknown stage \"\(text)\" (\(r.workspace.stages.map { words.stage($0.name) }.joined(separator: ", ")))")
 }

@@ -84,6 +84,7 @@ struct BoardCommand: ParsableCommand {
             })
             return
         }
+        let words = home.words(r)
         let width = max(60, Console.width)
         let colour = Console.colours
         func bold(_ s: String) -> String { colour ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
@@ -93,7 +94,8 @@ struct BoardCommand: ParsableCommand {
         let nameWidth = max(12, (width - fixed) * 2 / 5), nextWidth = max(8, width - fixed - nameWidth - 1)
         for column in board {
             let total = column.totals.totals.isEmpty ? "" : " · " + column.totals.description
-            Console.out(bold(fit("\(column.stage.name.uppercased()) (\(column.deals.count))\(total)", width).trimmingTrailing()))
+            let title = words.stage(column.stage.name) == column.stage.name ? column.stage.name.uppercased() : words.stage(column.stage.name)
+            Console.out(bold(fit("\(title) (\(column.deals.count))\(total)", width).trimmingTrailing()))
             for b in column.deals {
                 let amount = b.deal["amount"].isNull ? "" : b.deal["amount"].canonicalText + (b.deal["currency"].isNull ? "" : " " + b.deal["currency"].canonicalText)
                 var next = b.deal["next_step"].isNull ? "" : b.deal["next_step"].canonicalText
@@ -152,9 +154,10 @@ struct FunnelCommand: ParsableCommand {
             })
             return
         }
+        let words = home.words(r)
         Console.out("stage         now  reached  conversion  amounts")
         for row in f.rows {
-            Console.out(fit(row.stage, 12) + " " + String(row.current).leftPad(4) + " " + String(row.reached).leftPad(8) + " "
+            Console.out(fit(words.stage(row.stage), 12) + " " + String(row.current).leftPad(4) + " " + String(row.reached).leftPad(8) + " "
                         + (conv(row).map { $0 + " %" } ?? "").leftPad(11) + "  " + row.amounts.description)
         }
         Console.out("win rate: " + (winRate.map { "\($0) % (\(f.won) won, \(f.lost) lost)" } ?? "no closed deals"))
@@ -190,9 +193,10 @@ struct ReportCommand: ParsableCommand {
                 })
                 return
             }
+            let words = home.words(r)
             Console.out("stage         stays  average  median (days)")
             for row in rows {
-                Console.out(fit(row.stage, 12) + " " + String(row.stats?.count ?? 0).leftPad(6) + " " + (row.stats.map { daysText($0.average) } ?? "-").leftPad(8)
+                Console.out(fit(words.stage(row.stage), 12) + " " + String(row.stats?.count ?? 0).leftPad(6) + " " + (row.stats.map { daysText($0.average) } ?? "-").leftPad(8)
                             + " " + (row.stats.map { daysText($0.median) } ?? "-").leftPad(7))
             }
         }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import OppsConsole
 import OppsCore
+import OppsReplica
+import Foundation
 
 /// `opps rules`: who may write what, at which stage — the ownership matrix the laptop and
 /// the hub both enforce.
@@ -11,7 +13,8 @@ public struct Rules: ParsableCommand {
             Access levels: own (wins conflicts on the field), write (may write, loses to the \
             owner), propose (stored as a proposal the owner or a manager decides), read, hidden. \
             override is a manager's override. Rules marked "if owner" apply when you own the \
-            record ("if team": when you are on its team).
+            record ("if team": when you are on its team). Reads this laptop's workspace (as the hub \
+            last sent it), else the built-in default. Roles, stages and entities by name or label.
             
             Example: opps rules
             """
@@ -32,14 +35,26 @@ public struct Rules: ParsableCommand {
     @Flag(help: "Print one JSON object mapping each field to its access.")
     var json = false
 
+    @OptionGroup var home: HomeOption
+
     public init() {}
 
     public func validate() throws {
-        let ws = Workspace.default
-        guard ws.role(role) != nil else { throw ValidationError("unknown role \"\(role)\" (\(ws.roles.map(\.name).joined(separator: ", ")))") }
-        guard ws.stage(stage) != nil else { throw ValidationError("unknown stage \"\(stage)\" (\(ws.stages.map(\.name).joined(separator: ", ")))") }
-        guard ws.entity(entity) != nil else { throw ValidationError("unknown entity \"\(entity)\" (\(ws.entities.map(\.name).joined(separator: ", ")))") }
         for r in parsedRelations.rejected { throw ValidationError("unknown relation \"\(r)\" (owner, team, creator, managed)") }
+    }
+
+    /// Role, stage and entity as typed (a name or a label) → names in `ws`, one clear line otherwise.
+    func resolved(in ws: Workspace) throws -> Rules {
+        var out = self
+        guard let r = ws.role(input: role) else { throw ValidationError("unknown role \"\(role)\" (\(ws.roles.map(\.name).joined(separator: ", ")))") }
+        guard let s = ws.stage(input: stage) else { throw ValidationError("unknown stage \"\(stage)\" (\(ws.stages.map(\.name).joined(separator: ", ")))") }
+        guard let e = ws.entity(entity) ?? ws.entities.first(where: { Workspace.matches(entity, $0.labels) }) else {
+            throw ValidationError("unknown entity \"\(entity)\" (\(ws.entities.map(\.name).joined(separator: ", ")))")
+        }
+        out.role = r.name
+        out.stage = s.name
+        out.entity = e.name
+        return out
     }
 
     var parsedRelations: (set: Set<Relation>, rejected: [String]) {
@@ -63,15 +78,22 @@ public struct Rules: ParsableCommand {
     }
 
     public func run() throws {
-        let rows = table()
+        // This laptop's own workspace when there is a replica; the built-in default otherwise.
+        let replica = FileManager.default.fileExists(atPath: home.path) ? try? home.open() : nil
+        let ws = replica?.workspace ?? .default
+        let words = replica.map { home.words($0) } ?? Vocabulary(ws, locale: ws.displayLocale(preferring: [home.locale]))
+        let rules = try resolved(in: ws)
+        let rows = rules.table(workspace: ws)
         if json {
             Console.out(JSON.object(rows.map { ($0.field, .string($0.access.name)) }).prettyText)
             return
         }
-        let width = max(5, rows.map(\.field.count).max() ?? 5)
-        Console.out("\(entity) fields for \(role) at \(stage) (relations: \(relations))")
-        for r in rows {
-            Console.out(r.field.padding(width) + "  " + r.access.name.padding(8) + "  " + r.group)
+        let names = rows.map { words.field(rules.entity, $0.field) }
+        let width = max(5, names.map(\.displayWidth).max() ?? 5)
+        let source = replica.map { "this laptop's workspace, version \($0.workspace.version)" } ?? "the built-in default workspace"
+        Console.out("\(words.entity(rules.entity)) fields for \(words.role(rules.role)) at \(words.stage(rules.stage)) (relations: \(relations); \(source))")
+        for (name, r) in zip(names, rows) {
+            Console.out(name.padding(width) + "  " + r.access.name.padding(8) + "  " + r.group)
         }
     }
 }

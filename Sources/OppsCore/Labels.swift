@@ -41,6 +41,16 @@ extension String {
 }
 
 extension Workspace {
+    /// The default workspace's document reading in `locale` (`"locale"` added after its name), as
+    /// `opps-hub init --locale` writes it.
+    public static func defaultDocument(locale: String?) -> String {
+        guard let locale, LocaleTag.isValid(locale) else { return defaultDocument }
+        let anchor = "\"name\": \"default\",\n"
+        let parts = defaultDocument.components(separatedBy: anchor)
+        guard parts.count == 2 else { return defaultDocument }
+        return parts[0] + anchor + "  \"locale\": \"\(locale)\",\n" + parts[1]
+    }
+
     /// Every language some label of this workspace is written in, sorted.
     public var locales: [String] {
         var tags = Set<String>()
@@ -78,7 +88,7 @@ extension Workspace {
         role(input) ?? roles.first { Self.matches(input, $0.labels) }
     }
 
-    static func matches(_ input: String, _ labels: Labels) -> Bool {
+    public static func matches(_ input: String, _ labels: Labels) -> Bool {
         let key = input.trimmingSpaces.lowercased()
         return !key.isEmpty && labels.values.contains { $0.lowercased() == key }
     }
@@ -123,6 +133,12 @@ public struct Vocabulary: Sendable {
     public func field(_ entity: String, _ name: String) -> String { pick(workspace.entity(entity)?.field(name)?.labels ?? [:], name) }
     public func member(_ entity: String, _ field: String, _ member: String) -> String {
         pick(workspace.entity(entity)?.field(field)?.memberLabels[member] ?? [:], member)
+    }
+
+    /// A column header for a field: its label, else its name in capitals.
+    public func header(_ entity: String, _ name: String) -> String {
+        let text = field(entity, name)
+        return text == name ? name.uppercased() : text
     }
 
     /// A value as text for display: an enum member as its label, anything else canonical.

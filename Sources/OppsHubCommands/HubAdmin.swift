@@ -36,7 +36,7 @@ struct DataOption: ParsableArguments {
 public struct Init: ParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Create a new hub in a data directory, with the default workspace or your own.",
-        discussion: "Refuses to touch a directory that already holds a hub."
+        discussion: "Refuses to touch a directory that already holds a hub.\n\nExample: opps-hub init --data /srv/opps --locale zh-CN"
     )
 
     @OptionGroup var data: DataOption
@@ -44,10 +44,22 @@ public struct Init: ParsableCommand {
     @Option(help: "A workspace file to start with (see 'opps-hub workspace show' for the default).")
     var workspace: String?
 
+    @Option(help: "The language the default workspace reads in for users whose own it has no labels in: zh-CN or en.")
+    var locale: String?
+
     @Flag(help: "Print the result as one JSON object.")
     var json = false
 
     public init() {}
+
+    public func validate() throws {
+        if let locale {
+            guard Workspace.default.locales.contains(locale) else {
+                throw ValidationError("--locale is one of \(Workspace.default.locales.joined(separator: ", "))")
+            }
+            if workspace != nil { throw ValidationError("--locale is for the default workspace: set \"locale\" in your workspace file instead") }
+        }
+    }
 
     public func run() throws {
         let document: String
@@ -59,7 +71,7 @@ public struct Init: ParsableCommand {
             }
             document = text
         } else {
-            document = Workspace.defaultDocument
+            document = Workspace.defaultDocument(locale: locale)
         }
         let fm = FileManager.default
         let path = data.configuration.databasePath

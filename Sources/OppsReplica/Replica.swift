@@ -291,7 +291,8 @@ public final class Replica {
     }
 
     /// Parses a value typed by a user for a field: decimals `12000.00`, dates `YYYY-MM-DD`,
-    /// users by name, records by id or prefix, enum members by name, `true`/`false`, empty = null.
+    /// users by name, records by id or prefix, enum members by name or label, `true`/`false`,
+    /// empty = null.
     public func parse(_ text: String, for field: Field) throws -> Value {
         if text.isEmpty || text == "null" { return .null }
         do {
@@ -303,7 +304,7 @@ public final class Replica {
             case .decimal: return .decimal(try ExactDecimal(parsing: text))
             case .date: return .date(try CivilDate(parsing: text))
             case .timestamp: return .timestamp(try Timestamp(parsing: text))
-            case .enumeration: return .member(text)
+            case .enumeration: return .member(field.member(input: text) ?? text)
             case .boolean: return try Value.parse(kind: "boolean", text: text)
             case .reference: return .reference(try resolveID(text))
             }

@@ -50,10 +50,17 @@ import Testing
         #expect(table["discount"] == .read)
     }
 
-    @Test func rulesRefuseUnknownNames() {
-        #expect(throws: (any Error).self) { try Opps.parseAsRoot(["rules", "--role", "boss"]) }
-        #expect(throws: (any Error).self) { try Opps.parseAsRoot(["rules", "--role", "sales", "--stage", "closing"]) }
+    /// Role and stage are checked against the workspace the table is read from (the laptop's, else
+    /// the default): one clear line, exit 1.
+    @Test func rulesRefuseUnknownNames() async {
+        let nowhere = "/nonexistent-\(UInt64.random(in: 0...UInt64.max))"
+        let role = await opps("rules", "--role", "boss", "--home", nowhere)
+        #expect(role.code == 1 && role.stderr.contains("unknown role \"boss\""), "\(role.stderr)")
+        let stage = await opps("rules", "--role", "sales", "--stage", "closing", "--home", nowhere)
+        #expect(stage.code == 1 && stage.stderr.contains("unknown stage \"closing\""), "\(stage.stderr)")
         #expect(throws: (any Error).self) { try Opps.parseAsRoot(["rules", "--role", "sales", "--relations", "friend"]) }
+        let labelled = await opps("rules", "--role", "销售顾问", "--stage", "方案", "--home", nowhere, "--json")
+        #expect(labelled.json?["tech_risk"]?.string == "write", "labels as input: \(labelled.stdout)")
     }
 
     @Test func withoutARelationARepCannotSeeTheDeal() throws {

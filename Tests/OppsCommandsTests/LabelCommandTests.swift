@@ -1,0 +1,90 @@
+import Foundation
+import OppsCore
+import Testing
+@testable import OppsCommands
+
+/// Issue 15: the workspace's labels in the reader's language, and labels as input.
+@Suite struct LabelCommandTests {
+    @Test func aChineseReaderSeesAndTypesLabelsWhileTheWireKeepsNames() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let home = f.home("sam")
+            let made = await opps("new", "华为云 试点", "--account", "华为", "--amount", "120000.00", "--currency", "人民币", "--home", home)
+            #expect(made.code == 0, "a currency by its label: \(made.stderr)")
+            let id = String(made.stdout.prefix(ShortID.length))
+            // Field and member labels as input, in one edit.
+            let set = await opps("set", id, "技术风险=低", "客户需求=预算审批", "decision_makers=王总", "close_date=2027-03-31", "--home", home, "--locale", "zh-CN")
+            #expect(set.code == 0, "\(set.stderr)")
+            #expect(set.stdout.contains("技术风险") && set.stdout.contains("客户需求"), "what changed, in the reader's words: \(set.stdout)")
+            // A stage by its label.
+            let moved = await opps("stage", id, "方案", "--home", home)
+            #expect(moved.code == 0, "\(moved.stderr)")
+            // --json and the wire keep names.
+            let json = await opps("show", id, "--json", "--home", home, "--locale", "zh-CN")
+            let fields = json.json?["fields"]
+            #expect(fields?["tech_risk"]?.string == "low")
+            #expect(fields?["stage"]?.string == "solution")
+            #expect(fields?["currency"]?.string == "CNY")
+            // show in Chinese: field labels and member labels.
+            let shown = await opps("show", id, "--home", home, "--locale", "zh-CN")
+            #expect(shown.stdout.contains("技术风险") && shown.stdout.contains("低") && shown.stdout.contains("方案") && shown.stdout.contains("人民币"), "\(shown.stdout)")
+            #expect(!shown.stdout.contains("tech_risk"))
+            // The same in names without a language.
+            let plain = await opps("show", id, "--home", home)
+            #expect(plain.stdout.contains("tech_risk") && plain.stdout.contains("low"), "\(plain.stdout)")
+            // History speaks the reader's language too.
+            let history = await opps("history", id, "--home", home, "--locale", "zh-CN")
+            #expect(history.stdout.contains("技术风险") && history.stdout.contains("→ 低"), "\(history.stdout)")
+            // Unknown labels: one clear line listing what is possible.
+            let bad = await opps("stage", id, "成交", "--home", home, "--locale", "zh-CN")
+            #expect(bad.code == 1 && bad.stderr.contains("赢单"), "\(bad.stderr)")
+            #expect(await opps("set", id, "技术风险=很低", "--home", home).code == 1)
+            #expect(await opps("sync", "--home", home).code == 0)
+            // The setting: it sticks, --locale wins over it, --clear forgets it.
+            #expect(await opps("locale", "fr", "--home", home).stderr.contains("no labels in fr"))
+            #expect(await opps("locale", "zh_CN", "--home", home).code != 0)
+            #expect(await opps("locale", "zh-CN", "--home", home).stdout.contains("showing: zh-CN"))
+            #expect(await opps("list", "--home", home).stdout.contains("方案"))
+            #expect(await opps("list", "--home", home, "--stage", "方案").stdout.contains("华为云 试点"))
+            #expect(await opps("list", "--home", home, "--locale", "en").stdout.contains("solution"))
+            #expect(await opps("locale", "--clear", "--home", home).stdout.contains("showing: names"))
+            #expect(await opps("list", "--home", home).stdout.contains("solution"))
+        }
+    }
+
+    /// Chinese labels are two columns wide each: every row of `list` keeps its columns aligned.
+    @Test func chineseLabelsKeepTheColumnsAligned() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let home = f.home("sam")
+            #expect(await opps("new", "Short", "--account", "A", "--home", home).code == 0)
+            #expect(await opps("new", "华东区 物流 平台 二期", "--account", "上海云帆", "--amount", "5.00", "--home", home).code == 0)
+            let out = await opps("list", "--home", home, "--locale", "zh-CN").stdout
+            let lines = out.split(separator: "\n").map(String.init)
+            #expect(lines.count == 3)
+            // The owner column starts at the same display column on every line.
+            let starts = lines.map { line -> Int in
+                let marker = line.contains("负责人") ? "负责人" : "sam"
+                return String(line[..<line.range(of: marker)!.lowerBound]).displayWidth
+            }
+            #expect(Set(starts).count == 1, "\(out)")
+        }
+    }
+
+    @Test func aHubStartsInChinese() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-locale-\(UInt64.random(in: 0...UInt64.max))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(await oppsHub("init", "--data", dir, "--locale", "fr").code != 0)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/hub.sqlite"), "nothing made on a refusal")
+        let made = await oppsHub("init", "--data", dir, "--locale", "zh-CN")
+        #expect(made.code == 0, "\(made.stderr)")
+        let shown = await oppsHub("workspace", "show", "--data", dir)
+        let ws = try Workspace.decode(shown.stdout)
+        #expect(ws.locale == "zh-CN")
+        // A reader with no language of their own (LANG=C) reads it in Chinese; names still work.
+        #expect(Vocabulary(ws, locale: ws.displayLocale(preferring: [nil])).stage("won") == "赢单")
+        #expect(ws.entity("opportunity")?.field(input: "tech_risk")?.name == "tech_risk")
+    }
+}

@@ -451,12 +451,8 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
     for f in r.workspace.entity(record.entity)?.fields ?? [] {
         let v = record[f.name]
         if v.isNull { continue }
-        if f.name == r.workspace.stageHistory {
-            // One line per stage change: when (device time), the stage entered, who.
-            Console.out("  \(words.field(record.entity, f.name).padding(16))")
-            for step in StageLog.steps(v) { Console.out("    \(Timestamp(milliseconds: step.at))  \(words.stage(step.to).padding(12)) \(step.by)") }
-            continue
-        }
+        // The stage log reads as the timeline's stage moves, below.
+        if f.name == r.workspace.stageHistory { continue }
         // A reference reads as the record's name and short id; an amount with thousands separators.
         var shown = words.value(record.entity, f.name, v)
         if case let .reference(target) = v {
@@ -469,11 +465,58 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
         if case .decimal = v { shown = groupedAmount(shown) }
         Console.out("  \(words.field(record.entity, f.name).padding(16)) \(shown)\(pending.contains(f.name) ? "   (pending sync)" : "")")
     }
+    if r.workspace.entity(record.entity)?.stageField != nil { try printTimeline(r, record, words) }
+}
+
+/// A deal's timeline under its fields: stage moves, activities, tasks, approvals, team changes
+/// and this laptop's conflicts, oldest first, by device time (Timeline.swift).
+func printTimeline(_ r: Replica, _ deal: Record, _ words: Vocabulary) throws {
+    let related = try ["activity", "task", r.workspace.approvals?.requests ?? "approval", "membership"]
+        .filter { r.workspace.entity($0) != nil }
+        .flatMap { try r.store.list(entity: $0, workspace: r.workspace) }
+    let conflicts = try r.store.conflicts().filter { $0.record == deal.id }.map { c in
+        TimelineEvent(at: c.hubMilliseconds, by: c.author, kind: .conflict(number: c.id, field: c.field, value: c.value, outcome: c.outcome, rule: c.rule, winner: c.winner),
+                      record: deal.id)
+    }
+    let events = Timeline.events(of: deal, related: related, workspace: r.workspace, extra: conflicts)
+    guard !events.isEmpty else { return }
+    let short = try r.shortIDs()
+    Console.out("  timeline (device time)")
+    let e = deal.entity
+    for event in events {
+        let line: String
+        switch event.kind {
+        case let .stage(from, to):
+            line = from.map { "stage \(words.stage($0)) → \(words.stage(to))" } ?? "created in \(words.stage(to))"
+        case let .activity(kind, note, place, flagged):
+            line = words.member("activity", "kind", kind) + (place.map { " at \($0)" } ?? "") + (note.map { ": \($0)" } ?? "")
+                + (flagged ? " (device clock was off at sync)" : "")
+        case let .task(text, due, done, assignee):
+            line = "task \(short(event.record)) \"\(text)\"" + (due.map { " due \($0)" } ?? "") + (assignee.map { " for \($0)" } ?? "") + (done ? ", done" : ", open")
+        case let .approval(kind, field, value, state, decidedBy, note):
+            let what = field.map { words.field(e, $0) + (value.map { " " + $0 } ?? "") } ?? words.member("approval", "kind", kind)
+            line = "approval \(short(event.record)) for \(what): " + words.member("approval", "state", state) + (decidedBy.map { " by \($0)" } ?? "")
+                + (note.map { " — \($0)" } ?? "")
+        case let .team(user, role, state):
+            line = "team: \(user) (\(words.member("membership", "role", role))) " + words.member("membership", "state", state)
+        case let .conflict(number, field, value, outcome, rule, winner):
+            let shown = { (v: Value) in v.isNull ? "(empty)" : words.value(e, field, v) }
+            line = "conflict #\(number) \(words.field(e, field)): \(shown(value)) \(outcome) (\(rule))" + (winner.map { "; holds \(shown($0))" } ?? "")
+        case .deleted:
+            line = "deleted the \(words.entity(e))"
+        }
+        Console.out("    \(minuteText(event.at))  \(event.by.padding(6)) \(line)")
+    }
+}
+
+/// `2026-11-30 01:44`: a device time to the minute, UTC.
+func minuteText(_ milliseconds: Int64) -> String {
+    String(Timestamp(milliseconds: milliseconds).description.prefix(16)).replacingOccurrences(of: "T", with: " ")
 }
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List opportunities on this laptop (search, filter, sort).",
-                                                    discussion: "Filters combine.\n\nExample: opps list --stage discovery --mine --search 物流 --closing-to 2026-12-31 --sort close")
+                                                    discussion: "Filters combine.\n\nExample: opps list --stage discovery --mine --search 物流 --closing-to 2026-12-31 --amount-min 100000 --sort close")
 
     @Option(help: "Only this stage.")
     var stage: String?
@@ -496,6 +539,15 @@ struct ListCommand: ParsableCommand {
     @Option(help: "Only those closing on or before this date, YYYY-MM-DD.")
     var closingTo: String?
 
+    @Option(help: "Only those with an amount of at least this (any currency), such as 100000.00.")
+    var amountMin: String?
+
+    @Option(help: "Only those with an amount of at most this (any currency).")
+    var amountMax: String?
+
+    @Flag(help: "Only open deals with no follow-up (activity) within the workspace's stale_days.")
+    var stale = false
+
     @Option(help: "Order: newest (default), close (soonest first), amount (largest first), name.")
     var sort: String = "newest"
 
@@ -510,6 +562,9 @@ struct ListCommand: ParsableCommand {
             if let text { do { _ = try CivilDate(parsing: text) } catch { throw ValidationError("\(name) must be YYYY-MM-DD") } }
         }
         if mine && owner != nil { throw ValidationError("give --mine or --owner, not both") }
+        for (name, text) in [("--amount-min", amountMin), ("--amount-max", amountMax)] {
+            if let text { do { _ = try ExactDecimal(parsing: text) } catch { throw ValidationError("\(name) must be a decimal such as 100000.00") } }
+        }
     }
 
     func run() throws {
@@ -539,6 +594,19 @@ struct ListCommand: ParsableCommand {
                 return (from.map { c >= $0 } ?? true) && (to.map { c <= $0 } ?? true)
             }
         }
+        let low = amountMin.flatMap { try? ExactDecimal(parsing: $0) }, high = amountMax.flatMap { try? ExactDecimal(parsing: $0) }
+        if low != nil || high != nil {
+            records = records.filter { d in
+                guard case let .decimal(a) = d["amount"] else { return false }
+                return (low.map { a >= $0 } ?? true) && (high.map { a <= $0 } ?? true)
+            }
+        }
+        if stale {
+            let activities = try r.store.list(entity: "activity", workspace: r.workspace)
+            let pipeline = Pipeline(workspace: r.workspace, records: records + activities)
+            let today = deviceNow().date
+            records = records.filter { pipeline.isStale($0, today: today) }
+        }
         // Deals without the sorting field go last.
         func date(_ d: Record) -> CivilDate? { if case let .date(c) = d["close_date"] { c } else { nil } }
         func amount(_ d: Record) -> ExactDecimal? { if case let .decimal(a) = d["amount"] { a } else { nil } }
@@ -553,7 +621,7 @@ struct ListCommand: ParsableCommand {
             return
         }
         if records.isEmpty {
-            let filtered = stage != nil || mine || owner != nil || search != nil || account != nil || from != nil || to != nil
+            let filtered = stage != nil || mine || owner != nil || search != nil || account != nil || from != nil || to != nil || low != nil || high != nil || stale
             Console.out(filtered ? "no opportunities here match" : "no opportunities on this laptop yet: opps new NAME --account ACCOUNT makes one, opps sync brings yours")
             return
         }

@@ -122,18 +122,16 @@ struct TodayCommand: ParsableCommand {
             file(Item(kind: "task", id: t.id, deal: deal, text: t["text"].canonicalText, due: d))
         }
         let closed = Set(r.workspace.stages.filter(\.closed).map(\.name))
-        let activities = try r.store.list(entity: "activity", workspace: r.workspace)
-        for deal in try r.store.list(entity: "opportunity", owner: r.user, workspace: r.workspace) {
+        let mine = try r.store.list(entity: "opportunity", owner: r.user, workspace: r.workspace)
+        let pipeline = Pipeline(workspace: r.workspace, records: mine + (try r.store.list(entity: "activity", workspace: r.workspace)))
+        for deal in mine {
             if case let .member(s) = deal["stage"], closed.contains(s) { continue }
             if case let .date(d) = deal["next_step_due"] {
                 file(Item(kind: "next_step", id: deal.id, deal: deal.id, text: deal["next_step"].isNull ? "(next step)" : deal["next_step"].canonicalText, due: d))
             }
             // The last follow-up: the newest activity on the deal, by device time.
-            var last = deal.created.stamp.hlc.timestamp.date
-            for a in activities where a["opportunity"] == .reference(deal.id) {
-                if case let .timestamp(t) = a["at"], t.date > last { last = t.date }
-            }
-            if today.daysSinceEpoch - last.daysSinceEpoch > Int32(r.workspace.staleDays) {
+            if pipeline.isStale(deal, today: today) {
+                let last = pipeline.lastFollowUp(deal)
                 stale.append(Item(kind: "stale", id: deal.id, deal: deal.id, text: "no follow-up since \(last)", due: last))
             }
         }

@@ -159,6 +159,19 @@ public struct Pipeline: Sendable {
         }
     }
 
+    /// The day of the deal's last follow-up: its newest activity by device time, else the day it
+    /// was created.
+    public func lastFollowUp(_ deal: Record) -> CivilDate {
+        let created = deal.created.stamp.hlc.milliseconds
+        return Timestamp(milliseconds: Swift.max(created, activities[deal.id]?.last ?? created)).date
+    }
+
+    /// An open deal with no follow-up for more than the workspace's `stale_days` before `today`.
+    public func isStale(_ deal: Record, today: CivilDate) -> Bool {
+        if let s = stage(of: deal), workspace.stage(s)?.closed == true { return false }
+        return today.daysSinceEpoch - lastFollowUp(deal).daysSinceEpoch > Int32(workspace.staleDays)
+    }
+
     /// When the deal entered the pipeline (device time of its creation).
     public func created(_ deal: Record) -> Int64 { history[deal.id]?.first?.at ?? deal.created.stamp.hlc.milliseconds }
 

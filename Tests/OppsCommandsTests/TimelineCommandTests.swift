@@ -1,0 +1,46 @@
+import Foundation
+import OppsCore
+import Testing
+
+/// Issue 15: `opps show` has the deal's timeline under its fields — what a rep and a manager
+/// both read as the deal's trail.
+@Suite struct TimelineCommandTests {
+    @Test func showTellsTheDealsStory() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            #expect(await f.initReplica("max", url).code == 0)
+            let sam = f.home("sam"), max = f.home("max")
+            let made = await opps("new", "Omega pilot", "--account", "Omega", "--amount", "5000.00", "--currency", "CNY", "--close", "2027-01-31", "--home", sam)
+            let id = String(made.stdout.prefix(ShortID.length))
+            #expect(await opps("set", id, "needs=CRM", "decision_makers=CFO", "--home", sam).code == 0)
+            #expect(await opps("stage", id, "solution", "--home", sam).code == 0)
+            #expect(await opps("log", id, "--kind", "visit", "--place", "Omega HQ", "--note", "met the CFO", "--home", sam).code == 0)
+            #expect(await opps("task", "add", id, "send the quote", "--due", "2026-12-04", "--home", sam).code == 0)
+            #expect(await opps("set", id, "discount=15.00", "--home", sam).code == 0)
+            let before = await opps("show", id, "--home", sam)
+            #expect(before.stdout.contains("timeline (device time)"), "\(before.stdout)")
+            let lines = before.stdout.split(separator: "\n").map(String.init)
+            let start = try #require(lines.firstIndex { $0.contains("timeline") })
+            let story = lines[(start + 1)...].map { $0 }
+            #expect(story.count == 5, "\(story)")
+            #expect(story[0].hasSuffix("created in discovery"))
+            #expect(story[1].hasSuffix("stage discovery → solution"))
+            #expect(story[2].contains("visit at Omega HQ: met the CFO"))
+            #expect(story[3].contains("\"send the quote\" due 2026-12-04") && story[3].hasSuffix("open"))
+            #expect(story[4].contains("for discount 15.00: pending"))
+            #expect(!before.stdout.contains("stage_log"), "the stage log reads as the timeline")
+            // The manager decides; after both sync, the rep's timeline says so.
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let request = try #require(await opps("approvals", "--home", max, "--json").json?.array?.first?["id"]?.string)
+            #expect(await opps("approve", request, "--note", "ok for Q4", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let after = await opps("show", id, "--home", sam).stdout
+            #expect(after.contains("approved by max — ok for Q4"), "\(after)")
+            let managers = await opps("show", id, "--home", max).stdout
+            #expect(managers.contains("stage discovery → solution") && managers.contains("visit at Omega HQ"), "the same trail on the manager's laptop: \(managers)")
+        }
+    }
+}

@@ -10,14 +10,16 @@ struct AccountCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "account", abstract: "Accounts (customers): list, show with their deals and contacts, add.",
         discussion: "Change an account's fields with opps set ID FIELD=VALUE.\n\nExample: opps account show 上海云帆",
-        subcommands: [ListAccounts.self, ShowAccount.self, NewAccount.self], defaultSubcommand: ListAccounts.self)
+        subcommands: [ListAccounts.self, ShowAccount.self, NewAccount.self, DuplicatesCommand<AccountKind>.self, MergeCommand<AccountKind>.self],
+        defaultSubcommand: ListAccounts.self)
 }
 
 struct ContactCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "contact", abstract: "Contacts (people at accounts): list, show with their deals, add.",
         discussion: "Change a contact's fields with opps set ID FIELD=VALUE.\n\nExample: opps contact new \"Li Wei\" --account 上海云帆 title=CIO",
-        subcommands: [ListContacts.self, ShowContact.self, NewContact.self], defaultSubcommand: ListContacts.self)
+        subcommands: [ListContacts.self, ShowContact.self, NewContact.self, DuplicatesCommand<ContactKind>.self, MergeCommand<ContactKind>.self],
+        defaultSubcommand: ListContacts.self)
 }
 
 /// The records of `entity` this laptop holds, optionally those whose name contains `search`
@@ -104,14 +106,17 @@ struct NewAccount: ParsableCommand {
                                                     discussion: "Example: opps account new 上海云帆 industry=物流 territory=east")
     @Argument(help: "The account's name.") var name: String
     @Argument(help: "More fields as FIELD=VALUE (industry, website, territory).") var fields: [String] = []
+    @Flag(help: "Make it even when an account here has a name that looks the same (\"Omega Ltd.\" for \"Omega\").") var allowDuplicate = false
     @OptionGroup var home: HomeOption
     @Flag(help: "Print the new record as JSON.") var json = false
 
     func run() throws {
         let r = try home.open()
-        if try directory(r, "account", search: nil).contains(where: { $0["name"].canonicalText.lowercased() == name.lowercased() }) {
+        let existing = try directory(r, "account", search: nil)
+        if existing.contains(where: { $0["name"].canonicalText.lowercased() == name.lowercased() }) {
             throw ReplicaError.invalid("an account named \"\(name)\" is already here: opps account show \"\(name)\"")
         }
+        if !allowDuplicate { try refuseLikelyDuplicate(r, entity: "account", name: name, among: existing) }
         var rng = SystemRandomNumberGenerator()
         let made = try r.create(entity: "account", stage: nil, fields: [("name", .text(name))] + assignments(r, "account", fields), using: &rng)
         try printRecord(r, made.record, json: json, short: !json)
@@ -163,6 +168,7 @@ struct NewContact: ParsableCommand {
     @Argument(help: "The contact's name.") var name: String
     @Option(help: "The account: its short id or exact name (made when there is none of that name).") var account: String
     @Argument(help: "More fields as FIELD=VALUE (email, phone, title).") var fields: [String] = []
+    @Flag(help: "Make it even when a contact here looks like the same person (same name at the account, same email or phone).") var allowDuplicate = false
     @OptionGroup var home: HomeOption
     @Flag(help: "Print the new record as JSON.") var json = false
 
@@ -171,9 +177,102 @@ struct NewContact: ParsableCommand {
         var rng = SystemRandomNumberGenerator()
         let made: RecordID = try r.store.transaction {
             let accountID = try findOrCreate(r, entity: "account", text: account, rng: &rng)
+            if !allowDuplicate {
+                // The new contact among those here: grouped with one of them means likely the same person.
+                let existing = try r.store.list(entity: "contact", workspace: r.workspace)
+                var probe = Record(id: RecordID(high: 0, low: 0), entity: "contact", created: FieldState(value: .null, stamp: Stamp(hlc: HLC(rawValue: UInt64.max), replica: r.id), author: r.user, authority: .write))
+                for (k, v) in [("name", Value.text(name)), ("account", .reference(accountID))] + (try assignments(r, "contact", fields)) {
+                    probe.fields[k] = FieldState(value: v, stamp: probe.created.stamp, author: r.user, authority: .write)
+                }
+                if let group = Duplicates.groups(existing + [probe]).first(where: { $0.contains { $0.id == probe.id } }), let match = group.first(where: { $0.id != probe.id }) {
+                    let short = try r.shortIDs()
+                    throw ReplicaError.invalid("\"\(name)\" looks like the contact \"\(match["name"].canonicalText)\" (\(short(match.id))) already here: "
+                        + "opps contact show \(short(match.id)); --allow-duplicate makes a new one anyway")
+                }
+            }
             return try r.create(entity: "contact", stage: nil, fields: [("name", .text(name)), ("account", .reference(accountID))] + assignments(r, "contact", fields),
                                 using: &rng).record
         }
         try printRecord(r, made, json: json, short: !json)
+    }
+}
+
+// MARK: - Duplicates and merging (merge-semantics.md §7.3)
+
+protocol DirectoryKind { static var entity: String { get } }
+enum AccountKind: DirectoryKind { static let entity = "account" }
+enum ContactKind: DirectoryKind { static let entity = "contact" }
+
+struct DuplicatesCommand<Kind: DirectoryKind>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "duplicates", abstract: "List likely duplicate \(Kind.entity)s here (made twice, often offline on two laptops).",
+                             discussion: """
+                                 Names compared in any case and width, without spaces, punctuation and legal forms ("Omega Ltd." is \
+                                 "Omega", 上海云帆物流有限公司 is 上海云帆物流); contacts also by email and phone. Merge with \
+                                 opps \(Kind.entity) merge KEEP DUPLICATE.
+
+                                 Example: opps \(Kind.entity) duplicates
+                                 """)
+    }
+    @OptionGroup var home: HomeOption
+    @Flag(help: "Print a JSON array of groups, each an array of records.") var json = false
+
+    func run() throws {
+        let r = try home.open()
+        let groups = Duplicates.groups(try r.store.list(entity: Kind.entity, workspace: r.workspace))
+        if json { Console.out(JSON.array(groups.map { JSON.array($0.map { recordJSON(r, $0) }) }).compactText); return }
+        if groups.isEmpty { Console.out("no likely duplicate \(Kind.entity)s here"); return }
+        let short = try r.shortIDs()
+        let referencing = try r.store.list(entity: "opportunity", workspace: r.workspace)
+        for (i, group) in groups.enumerated() {
+            Console.out("\(i + 1). \(group.count) \(Kind.entity)s look like one:")
+            for rec in group {
+                let deals = referencing.filter { $0.fields.values.contains { $0.value == .reference(rec.id) } }.count
+                Console.out("   \(short(rec.id))  \(fit(rec["name"].canonicalText, 28))  by \(fit(rec.creator, 8))  \(deals) deal\(deals == 1 ? "" : "s")")
+            }
+            Console.out("   merge: opps \(Kind.entity) merge \(short(group[0].id)) \(group.dropFirst().map { short($0.id) }.joined(separator: " "))")
+        }
+    }
+}
+
+struct MergeCommand<Kind: DirectoryKind>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "merge", abstract: "Merge duplicate \(Kind.entity)s into one (those who may delete: managers, by default).",
+                             discussion: """
+                                 KEEP stays; each DUPLICATE is deleted after its values fill KEEP's empty fields and everything \
+                                 here that names it (deals, contacts) names KEEP instead. At sync the hub re-points what \
+                                 this laptop does not hold too, so no deal, contact or activity is lost; every step is an \
+                                 ordinary synced write with your name on it (opps history shows them).
+
+                                 Example: opps \(Kind.entity) merge 7dka36sd 3tqq0nqd
+                                 """)
+    }
+    @Argument(help: "The \(Kind.entity) to keep: its short id or exact name.") var keep: String
+    @Argument(help: "The duplicates to merge into it.") var duplicates: [String]
+    @OptionGroup var home: HomeOption
+
+    func validate() throws {
+        if duplicates.isEmpty { throw ValidationError("give the \(Kind.entity) to keep, then at least one duplicate") }
+    }
+
+    func run() throws {
+        let r = try home.open()
+        func resolve(_ text: String) throws -> RecordID {
+            let id = try r.resolveID(text)
+            guard let record = try r.record(id) else { throw ReplicaError.invalid("\(text) is not on this laptop: opps \(Kind.entity) duplicates lists what is") }
+            guard record.entity == Kind.entity else { throw ReplicaError.invalid("\(text) is not a\(Kind.entity == "account" ? "n" : "") \(Kind.entity)") }
+            return id
+        }
+        let keepID = try resolve(keep)
+        let ids = try duplicates.map(resolve)
+        let short = try r.shortIDs()
+        // All or nothing: one refusal leaves every record as it was.
+        let results = try r.store.transaction { try ids.map { try r.merge($0, into: keepID) } }
+        for (id, m) in zip(ids, results) {
+            var what = ["\(m.repointed) record\(m.repointed == 1 ? "" : "s") re-pointed here"]
+            if !m.filled.isEmpty { what.append("filled in " + m.filled.joined(separator: ", ")) }
+            if m.leftToHub > 0 { what.append("\(m.leftToHub) left for the hub to re-point") }
+            Console.out("merged \(short(id)) into \(short(keepID)): " + what.joined(separator: "; ") + " (pending sync)")
+        }
     }
 }

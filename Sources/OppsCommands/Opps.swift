@@ -300,6 +300,13 @@ struct SyncCommand: AsyncParsableCommand {
             Console.out("pushed \(r.pushed) change\(r.pushed == 1 ? "" : "s") to \(r.pushedRecords) record\(r.pushedRecords == 1 ? "" : "s") (\(r.applied) applied, \(r.conflicts) conflicts), pulled \(r.pulled)" + (r.repaired ? "; repaired from the hub" : ""))
             if r.flaggedCheckins > 0 { Console.out("this laptop's clock is \(abs(r.clockSkewMilliseconds) / 1000) s off the hub's: \(r.flaggedCheckins) check-in(s) flagged") }
             if r.conflicts > 0 { Console.out("see: opps conflicts") }
+            // Two laptops that made one company offline: say so once the sync brought both here.
+            if r.pulled > 0 {
+                for entity in ["account", "contact"] where replica.workspace.entity(entity) != nil {
+                    let n = Duplicates.groups(try replica.store.list(entity: entity, workspace: replica.workspace)).count
+                    if n > 0 { Console.out("\(n) likely duplicate \(entity)\(n == 1 ? "" : "s") here: opps \(entity) duplicates") }
+                }
+            }
         }
     }
 }
@@ -378,11 +385,23 @@ struct NewCommand: ParsableCommand {
     }
 }
 
-/// An account or contact given as an id/prefix, or a name for a new one.
+/// An account or contact given as an id/prefix, or a name for a new one. A new name that is
+/// likely one already here ("Omega Ltd." for "Omega": Duplicates) is refused, naming it: a
+/// second "Omega" made offline is what the manager would have to merge later.
 func findOrCreate(_ r: Replica, entity: String, text: String, extra: [(String, Value)] = [], rng: inout some RandomNumberGenerator) throws -> RecordID {
     if let id = try? r.resolveID(text), try r.record(id)?.entity == entity { return id }
-    for existing in try r.store.list(entity: entity, workspace: r.workspace) where existing["name"] == .text(text) { return existing.id }
+    let existing = try r.store.list(entity: entity, workspace: r.workspace)
+    for e in existing where e["name"] == .text(text) { return e.id }
+    try refuseLikelyDuplicate(r, entity: entity, name: text, among: existing)
     return try r.create(entity: entity, stage: nil, fields: [("name", .text(text))] + extra, using: &rng).record
+}
+
+/// One clear line when `name` likely duplicates a record of `entity` here.
+func refuseLikelyDuplicate(_ r: Replica, entity: String, name: String, among existing: [Record]) throws {
+    guard let match = Duplicates.matches(name, in: existing).first else { return }
+    let short = try r.shortIDs()
+    throw ReplicaError.invalid("\"\(name)\" looks like the \(entity) \"\(match["name"].canonicalText)\" (\(short(match.id))) already here: "
+        + "give \(short(match.id)) to use it, or make a new one first with opps \(entity) new \"\(name)\" --allow-duplicate")
 }
 
 struct LeadCommand: ParsableCommand {

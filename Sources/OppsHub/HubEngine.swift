@@ -649,6 +649,11 @@ public final class HubEngine {
                                     winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
             } else {
                 decision = resolve(current: current, incoming: w, context: context)
+                // A delete naming a survivor is a merge (merge-semantics.md §7.3).
+                if decision.outcome == .applied, w.kind == .delete, !w.value.isNull, let (rule, detail) = try mergeProblem(w, actor: actor) {
+                    decision = Decision(outcome: .rejected, rule: rule, detail: detail, winner: current,
+                                        loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
+                }
             }
             // I16: the answer carries the value that holds only to a writer who may read it: a
             // refused write to a hidden field or an unseen record learns the rule, not the value.
@@ -724,6 +729,40 @@ public final class HubEngine {
             }
             if let ap = workspace.approvals, ap.requests == entity.name, w.kind == .set {
                 try approvalEffects(&record, write: w, actor: actor, approvals: ap)
+            }
+            if w.kind == .delete, case let .reference(survivor) = w.value { try repoint(from: record.id, to: survivor, author: actor.user) }
+        }
+
+        /// Why a merge's survivor cannot take the deleted record's place, or nil (§7.3).
+        mutating func mergeProblem(_ w: FieldWrite, actor: Actor) throws -> (RuleID, String)? {
+            guard case let .reference(target) = w.value, target != w.record else { return (.typeMismatch, "a merge names another record to keep") }
+            guard let survivor = try record(target), !survivor.isDeleted, survivor.entity == w.entity else {
+                return (.typeMismatch, "a merge names a live \(w.entity) to keep")
+            }
+            guard try visible(survivor, to: actor) else { return (.notVisible, "the \(w.entity) to keep is not visible to this user") }
+            return nil
+        }
+
+        /// A merge's effect (§7.3): every reference to the deleted record, in any record, now
+        /// names the survivor — written by the merging user, so the trail says who.
+        mutating func repoint(from deleted: RecordID, to survivor: RecordID, author: UserName) throws {
+            // Deals through the refs index; other entities with a reference to the merged one's
+            // entity (contacts of an account) by a scan: merges are rare.
+            var sources = try Set(store.referencing(deleted))
+            if let merged = try record(deleted)?.entity {
+                for e in workspace.entities where e.stageField == nil && e.fields.contains(where: { $0.type == .reference(entity: merged) }) {
+                    sources.formUnion(try store.liveRecords(entity: e.name))
+                }
+            }
+            for case let (id, r?) in records where r.fields.values.contains(where: { $0.value == .reference(deleted) }) { sources.insert(id) }
+            for id in sources.sorted() {
+                guard var source = try record(id), !source.isDeleted, let entity = workspace.entity(source.entity) else { continue }
+                var changed = false
+                for f in entity.fields where source[f.name] == .reference(deleted) {
+                    try write(&source, f.name, .reference(survivor), author: author)
+                    changed = true
+                }
+                if changed { try put(source) }
             }
         }
 

@@ -392,10 +392,12 @@ public final class Replica {
     /// Deletes a record (merge-semantics.md §7.2): checked with the core rule on what this
     /// replica holds (the default workspace lets managers delete), kept as a local tombstone and
     /// pushed like any write. Other replicas that held the record learn of it at their next sync.
-    public func delete(_ id: RecordID) throws {
+    /// Deletes a record (merge-semantics.md §7.2); with `survivor`, the delete is a merge into it
+    /// (§7.3): the hub re-points every reference to the deleted record.
+    public func delete(_ id: RecordID, survivor: RecordID? = nil) throws {
         try store.transaction {
             guard var view = try store.view(id, workspace: workspace) else { throw ReplicaError.invalid("no record \(id)") }
-            let write = FieldWrite(record: id, entity: view.entity, kind: .delete, author: user, stamp: try tick())
+            let write = FieldWrite(record: id, entity: view.entity, kind: .delete, value: survivor.map(Value.reference) ?? .null, author: user, stamp: try tick())
             let context = RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: try relations(to: view), record: view)
             let decision = resolve(current: view.deleted, incoming: write, context: context)
             guard decision.outcome == .applied, let state = decision.winner else {
@@ -405,6 +407,55 @@ public final class Replica {
             try store.enqueue(write)
             try store.addHistory(HistoryLine(record: id, field: "", old: .null, new: .null, author: user, hlc: write.stamp.hlc, source: "local", rule: "pending"))
             try store.save(confirmed: try store.confirmed(id, workspace: workspace), view: view, workspace: workspace)
+        }
+    }
+
+    /// Merges `duplicate` into `keep` (two records of one entity made on two laptops), in one
+    /// local transaction (merge-semantics.md §7.3): `keep`'s empty fields take `duplicate`'s
+    /// values where this user may write them; every record here that references `duplicate`
+    /// is re-pointed to `keep` where this user may write the field (the hub re-points the rest,
+    /// and those this laptop does not hold); then `duplicate` is deleted naming `keep`. Refused
+    /// whole when this user may not delete `duplicate`.
+    @discardableResult
+    public func merge(_ duplicate: RecordID, into keep: RecordID) throws -> MergeResult {
+        try store.transaction {
+            guard duplicate != keep else { throw ReplicaError.invalid("a record cannot be merged into itself") }
+            guard let dup = try store.view(duplicate, workspace: workspace), !dup.isDeleted,
+                  let kept = try store.view(keep, workspace: workspace), !kept.isDeleted else { throw ReplicaError.invalid("both records must be here and not deleted") }
+            guard dup.entity == kept.entity, let entity = workspace.entity(kept.entity) else {
+                throw ReplicaError.invalid("a \(dup.entity) cannot be merged into a \(kept.entity)")
+            }
+            let actor = Actor(user: user, role: role)
+            guard entity.delete.contains(role) else {
+                throw ReplicaError.refused(field: entity.name, rule: .deleteNotPermitted, detail: "\(role) may not delete \(entity.name): ask someone who may to merge")
+            }
+            var result = MergeResult()
+            let keptRelations = try relations(to: kept)
+            let fill = entity.fields.filter { f in
+                kept[f.name].isNull && !dup[f.name].isNull && !f.writeOnce && f.name != entity.stageField
+                    && workspace.permission(actor: actor, relations: keptRelations, record: kept, entity: entity.name, field: f.name).mayWrite
+            }.map { ($0.name, dup[$0.name]) }
+            if !fill.isEmpty {
+                try edit(keep, fill)
+                result.filled = fill.map(\.0)
+            }
+            for e in workspace.entities {
+                let fields = e.fields.filter { if case .reference(entity.name) = $0.type { true } else { false } }
+                guard !fields.isEmpty else { continue }
+                for r in try store.list(entity: e.name, workspace: workspace) where !r.isDeleted {
+                    let changes = fields.filter { r[$0.name] == .reference(duplicate) }.map { ($0.name, Value.reference(keep)) }
+                    guard !changes.isEmpty else { continue }
+                    let rel = try relations(to: r)
+                    guard changes.allSatisfy({ workspace.permission(actor: actor, relations: rel, record: r, entity: e.name, field: $0.0).mayWrite }) else {
+                        result.leftToHub += 1
+                        continue
+                    }
+                    let outcome = try edit(r.id, changes)
+                    if outcome.applied.isEmpty { result.leftToHub += 1 } else { result.repointed += 1 }
+                }
+            }
+            try delete(duplicate, survivor: keep)
+            return result
         }
     }
 
@@ -879,4 +930,12 @@ import SwiftProtobuf
 /// A checksum value maintained by adding and subtracting record terms.
 struct RunningChecksum {
     var value: UInt64
+}
+
+/// What `Replica.merge` did here: fields filled in on the record kept, records re-pointed, and
+/// records whose reference only the hub may change (it does, for every record, at sync).
+public struct MergeResult: Sendable, Hashable {
+    public var filled: [String] = []
+    public var repointed = 0
+    public var leftToHub = 0
 }

@@ -173,6 +173,11 @@ public protocol HubStorage: AnyObject {
     func columns(of ids: [RecordID]) throws -> [RecordID: RecordColumns]
     /// The records each of `sources` references (what makes accounts and contacts visible).
     func references(from sources: [RecordID]) throws -> [RecordID: [RecordID]]
+    /// The staged records (deals) that reference `target` in some field: the refs index.
+    func referencing(_ target: RecordID) throws -> [RecordID]
+    /// The live records of an entity, by id (a merge scans the unstaged entities that may
+    /// reference the merged record: contacts of an account).
+    func liveRecords(entity: String) throws -> [RecordID]
     /// Whether a live staged record the query's user sees references `target`: what makes an
     /// account or contact visible (one indexed query, however many deals reference it).
     func referencedByVisible(_ target: RecordID, query: VisibilityQuery) throws -> Bool

@@ -206,6 +206,14 @@ public final class SQLiteHubStore: HubStorage {
         return out
     }
 
+    public func referencing(_ target: RecordID) throws -> [RecordID] {
+        try database.query("SELECT source FROM refs WHERE target = ? ORDER BY source", [.blob(target.bytes)]).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) }
+    }
+
+    public func liveRecords(entity: String) throws -> [RecordID] {
+        try database.query("SELECT id FROM record_index WHERE entity = ? AND live = 1 ORDER BY id", [.text(entity)]).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) }
+    }
+
     public func references(from sources: [RecordID]) throws -> [RecordID: [RecordID]] {
         let wanted = Set(sources)
         var out = [RecordID: [RecordID]]()

@@ -95,3 +95,55 @@ import Testing
         }
     }
 }
+
+/// A merge is a delete naming a survivor (merge-semantics.md §7.3): refused for a bad survivor,
+/// logged with value null, and every reference — in records the merger sees or not — re-pointed.
+@Suite struct MergeSemanticsTests {
+    @Test func aMergeRepointsEveryReferenceAndRefusesABadSurvivor() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 43)
+            let rs = try await f.replicas("sam", "tom", "max", client: c)
+            var sam = rs[0], tom = rs[1], max = rs[2]
+            // Two Omegas, each with a deal; tom's also with a contact only tom sees.
+            let omega = sam.create("account", stage: nil, using: &rng), omega2 = tom.create("account", stage: nil, using: &rng)
+            let samDeal = sam.create(using: &rng), tomDeal = tom.create(using: &rng)
+            let contact = tom.create("contact", stage: nil, using: &rng)
+            _ = try await sam.push(c, [omega, sam.write(omega.record, "name", .text("Omega"), entity: "account"),
+                                       samDeal, sam.write(samDeal.record, "account", .reference(omega.record))])
+            _ = try await tom.push(c, [omega2, tom.write(omega2.record, "name", .text("OMEGA Ltd."), entity: "account"),
+                                       tomDeal, tom.write(tomDeal.record, "account", .reference(omega2.record)),
+                                       contact, tom.write(contact.record, "account", .reference(omega2.record), entity: "contact")])
+            try await max.pull(c)
+            try await tom.pull(c)
+            #expect(max.state[omega2.record] != nil && max.state[contact.record] == nil, "the manager sees the account through the deal, not tom's contact")
+
+            func merge(_ survivor: Value, author: inout TestReplica) async throws -> WriteResult? {
+                let w = FieldWrite(record: omega2.record, entity: "account", kind: .delete, value: survivor, author: author.user, stamp: author.stamp())
+                return try await author.push(c, [w]).results.first
+            }
+            // Bad survivors: itself, a deal, a record that does not exist; a rep may not delete at all.
+            #expect(try await merge(.reference(omega2.record), author: &max)?.rule == RuleID.typeMismatch.rawValue)
+            #expect(try await merge(.reference(samDeal.record), author: &max)?.rule == RuleID.typeMismatch.rawValue)
+            #expect(try await merge(.reference(RecordID(high: 9, low: 9)), author: &max)?.rule == RuleID.typeMismatch.rawValue)
+            #expect(try await merge(.text("Omega"), author: &max)?.rule == RuleID.typeMismatch.rawValue)
+            #expect(try await merge(.reference(omega.record), author: &tom)?.rule == RuleID.deleteNotPermitted.rawValue)
+
+            let done = try await merge(.reference(omega.record), author: &max)
+            #expect(done?.rule == RuleID.delete.rawValue, "\(String(describing: done))")
+            // Everyone who holds a referencing record gets the new reference, the merger's name on it.
+            try await tom.pull(c)
+            #expect(tom.state[tomDeal.record]?["account"] == .reference(omega.record))
+            #expect(tom.state[contact.record]?["account"] == .reference(omega.record), "re-pointed although the manager never saw it")
+            #expect(tom.state[contact.record]?.fields["account"]?.author == "max")
+            #expect(tom.state[omega.record] != nil, "the account kept reaches tom through his deal")
+            #expect(tom.state[omega2.record]?.isDeleted == true)
+            // The tombstone names nobody: the delete is logged with value null.
+            let log = try SQLiteHubStore(path: f.configuration.databasePath).log(record: omega2.record)
+            #expect(log.last?.entry.kind == .delete && log.last?.entry.value == .null)
+            try await sam.pull(c)
+            #expect(sam.state[samDeal.record]?["account"] == .reference(omega.record))
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import OppsCore
+import Testing
+
+/// Issue 15: likely duplicates made offline on two laptops.
+@Suite struct DuplicateTests {
+    static func record(_ n: UInt64, _ fields: [String: Value], entity: String = "account") -> Record {
+        let stamp = Stamp(hlc: HLC(milliseconds: Int64(n) * 1000, counter: 0), replica: ReplicaID(UUID128(high: 0, low: n)))
+        var r = Record(id: UUID128(high: 7, low: n), entity: entity, created: FieldState(value: .null, stamp: stamp, author: "sam", authority: .write))
+        for (k, v) in fields { r.fields[k] = FieldState(value: v, stamp: stamp, author: "sam", authority: .write) }
+        return r
+    }
+
+    @Test func namesOfOneCompanyShareAKey() {
+        let omega = Duplicates.key("Omega")
+        for same in ["omega", "OMEGA Ltd.", "Omega, Inc.", " Omega  Co ", "Ｏｍｅｇａ", "Omega Corporation"] { #expect(Duplicates.key(same) == omega, "\(same)") }
+        for other in ["Omegas", "Omega Tech", "Ome ga Tech"] { #expect(Duplicates.key(other) != omega, "\(other)") }
+        #expect(Duplicates.key("上海云帆物流有限公司") == Duplicates.key("上海云帆物流"))
+        #expect(Duplicates.key("华为技术股份有限公司") == Duplicates.key("华为技术"))
+        #expect(Duplicates.key("Costco") == "costco", "only whole words are legal forms")
+        #expect(Duplicates.key("Co") == "co", "a name that is only a legal form keeps it")
+        #expect(Duplicates.key("公司") == "公司")
+        #expect(Duplicates.key("...").isEmpty)
+    }
+
+    @Test func groupsAreFoundAmongAccountsAndContacts() {
+        let a1 = Self.record(1, ["name": .text("Omega")]), a2 = Self.record(2, ["name": .text("OMEGA Ltd.")]), a3 = Self.record(3, ["name": .text("Beta")])
+        var gone = Self.record(4, ["name": .text("omega")])
+        gone.deleted = gone.created
+        let groups = Duplicates.groups([a2, a3, a1, gone])
+        #expect(groups.map { $0.map(\.id) } == [[a1.id, a2.id]], "oldest first; deleted records are not duplicates")
+        #expect(Duplicates.matches("Omega Inc", in: [a1, a2, a3]).map(\.id) == [a1.id, a2.id])
+        #expect(Duplicates.matches("Gamma", in: [a1, a2, a3]).isEmpty)
+        // Contacts: the same name at two accounts are two people; at one account (or none), one.
+        let c1 = Self.record(11, ["name": .text("Li Wei"), "account": .reference(a1.id)], entity: "contact")
+        let c2 = Self.record(12, ["name": .text("li wei"), "account": .reference(a3.id)], entity: "contact")
+        let c3 = Self.record(13, ["name": .text("LI WEI")], entity: "contact")
+        let c4 = Self.record(14, ["name": .text("Wei Li"), "email": .text("LW@beta.cn"), "account": .reference(a3.id)], entity: "contact")
+        let c5 = Self.record(15, ["name": .text("Lee"), "email": .text("lw@beta.cn ")], entity: "contact")
+        let c6 = Self.record(16, ["name": .text("Zhang"), "phone": .text("+86 138-0000-1111")], entity: "contact")
+        let c7 = Self.record(17, ["name": .text("张三"), "phone": .text("86 13800001111")], entity: "contact")
+        let contacts = Duplicates.groups([c1, c2, c3, c4, c5, c6, c7])
+        #expect(contacts.map { Set($0.map(\.id)) } == [Set([c1.id, c2.id, c3.id]), Set([c4.id, c5.id]), Set([c6.id, c7.id])],
+                "c3 has no account, so it may be either Li Wei; email and phone digits match across names")
+    }
+}

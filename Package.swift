@@ -59,7 +59,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "OppsHubCommands", dependencies: [
-            "OppsCore", "OppsWire", "OppsHub", "OppsStore", "OppsConsole",
+            "OppsCore", "OppsWire", "OppsHub", "OppsStore", "OppsConsole", "OppsReplica",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -10,10 +10,16 @@ import OppsWire
 /// `opps-hub demo`: a working hub with a demo team and pipeline, in one command.
 public struct Demo: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
-        abstract: "Start a demo hub: the default workspace, a small sales team and a few deals, served until interrupted.",
+        abstract: "Start a demo hub holding a sales team's last quarter, served until interrupted.",
         discussion: """
-            Creates the hub in --data (default ./opps-demo) the first time; later runs reuse it and issue the demo \
-            users fresh tokens. Prints each user's token and the commands to sync as them. Deletes nothing.
+            The first time, creates the hub in --data (default ./opps-demo) and plays a quarter of two \
+            territories through it — north in English, east in Chinese: 11 users, --deals opportunities \
+            across every stage with their activities, tasks, approvals and two conflicts, all made by \
+            replicas through the hub's rules in device time (the same seed makes the same quarter). \
+            Later runs reuse the hub and issue the users fresh tokens. Prints each user's token and what \
+            to try next. Deletes nothing.
+
+            Example: opps-hub demo --data /tmp/opps-demo --port 8080 --deals 300
             """
     )
 
@@ -26,16 +32,25 @@ public struct Demo: AsyncParsableCommand {
     @Option(help: "The port to listen on; 0 picks a free port.")
     var port = 8080
 
+    @Option(help: "Opportunities in the quarter (a new hub only): 300 by default; 100000 to feel the speed.")
+    var deals = 300
+
+    @Option(help: "The seed the quarter is generated from (a new hub only).")
+    var seed: UInt64 = 2026
+
+    @Option(help: "The language the workspace reads in for users without their own (a new hub only): zh-CN or en.")
+    var locale: String?
+
     public init() {}
 
-    static let team: [HubUser] = [
-        HubUser(name: "max", role: "manager", team: "north"),
-        HubUser(name: "sam", role: "sales", team: "north", territory: "north", manager: "max", capacity: 20),
-        HubUser(name: "tom", role: "sales", team: "north", territory: "north", manager: "max", capacity: 20),
-        HubUser(name: "mia", role: "marketing", team: "north", manager: "max"),
-        HubUser(name: "eve", role: "expert", team: "north", manager: "max"),
-        HubUser(name: "sue", role: "success", team: "north", manager: "max"),
-    ]
+    public func validate() throws {
+        guard (1...2_000_000).contains(deals) else { throw ValidationError("--deals is 1 … 2000000") }
+        if let locale, !Workspace.default.locales.contains(locale) {
+            throw ValidationError("--locale is one of \(Workspace.default.locales.joined(separator: ", "))")
+        }
+    }
+
+    static var team: [HubUser] { DemoQuarter.team }
 
     public func run() async throws {
         let configuration = HubConfiguration(dataDirectory: data, host: host, port: port)
@@ -43,11 +58,12 @@ public struct Demo: AsyncParsableCommand {
         var rng = SystemRandomNumberGenerator()
         let fresh = !fm.fileExists(atPath: configuration.databasePath)
         var tokens = [(String, String, String)]()
+        var seeded: (DemoQuarter.Summary, Double)?
         do {
             try fm.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let store = try SQLiteHubStore(path: configuration.databasePath)
             if fresh {
-                _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: SystemClock().nowMilliseconds(), rng: &rng)
+                _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument(locale: locale), now: SystemClock().nowMilliseconds(), rng: &rng)
             }
             let engine = try HubEngine(store: store, configuration: configuration)
             for user in Self.team {
@@ -63,7 +79,14 @@ public struct Demo: AsyncParsableCommand {
                     tokens.append((user.name, user.role, token))
                 }
             }
-            if fresh { try seed(engine) }
+            if fresh {
+                let started = Date()
+                Console.err("playing a quarter of \(deals) deals through the hub (seed \(seed))…")
+                let quarter = DemoQuarter(seed: seed, deals: deals, now: SystemClock().nowMilliseconds())
+                let summary = try await quarter.run(store: store, configuration: configuration,
+                                                    tokens: Dictionary(uniqueKeysWithValues: tokens.map { ($0.0, $0.2) })) { Console.err($0) }
+                seeded = (summary, Date().timeIntervalSince(started))
+            }
         } catch let e as StoreError {
             throw CommandFailure("cannot use \(data): \(e.message)")
         }
@@ -74,6 +97,7 @@ public struct Demo: AsyncParsableCommand {
         let host = self.host
         let data = self.data
         let issued = tokens
+        let quarter = seeded
         // The `opps` built next to this `opps-hub`, so the printed commands run as they are.
         let sibling = URL(fileURLWithPath: CommandLine.arguments.first ?? "opps-hub").deletingLastPathComponent().appendingPathComponent("opps").path
         let oppsCommand = FileManager.default.isExecutableFile(atPath: sibling) ? sibling : "opps"
@@ -82,10 +106,20 @@ public struct Demo: AsyncParsableCommand {
                          "",
                          "OppSync demo hub (\(fresh ? "new" : "reused"), data in \(data)). Users and their tokens:"]
             for (name, role, token) in issued { lines.append("  \(name.padding(toLength: 4, withPad: " ", startingAt: 0)) \(role.padding(toLength: 10, withPad: " ", startingAt: 0)) \(token)") }
+            if let (summary, seconds) = quarter {
+                let stages = Workspace.default.stages.map { "\($0.name) \(summary.byStage[$0.name] ?? 0)" }.joined(separator: ", ")
+                lines += ["", "The quarter: \(summary.deals) deals (\(stages)), \(summary.accounts) accounts, \(summary.contacts) contacts, "
+                    + "\(summary.activities) activities, \(summary.tasks) tasks, \(summary.writes) writes; seeded in \(String(format: "%.1f", seconds)) s."]
+            }
+            let samToken = issued.first { $0.0 == "sam" }!.2, weiToken = issued.first { $0.0 == "wei" }!.2
             lines += ["",
-                      "Sync as sam (the replica command line):",
-                      "  \(oppsCommand) init --hub http://\(host):\(bound) --token \(issued.first { $0.0 == "sam" }!.2) --home ./opps-sam",
-                      "  \(oppsCommand) list --home ./opps-sam",
+                      "Try next, as sam (a rep in the north territory):",
+                      "  \(oppsCommand) init --hub http://\(host):\(bound) --token \(samToken) --home ./opps-sam",
+                      "  \(oppsCommand) board --home ./opps-sam",
+                      "  \(oppsCommand) today --home ./opps-sam",
+                      "As wei (east territory, in Chinese): \(oppsCommand) init --hub http://\(host):\(bound) --token \(weiToken) --home ./opps-wei",
+                      "  then \(oppsCommand) locale zh-CN --home ./opps-wei; \(oppsCommand) board --home ./opps-wei",
+                      "As max (manager): approvals, conflicts, funnel, report time-in-stage, forecast.",
                       "",
                       "Or talk to the protocol directly (JSON form):",
                       "  curl -s -X POST http://\(host):\(bound)/v1/handshake -H 'Content-Type: application/json' \\",
@@ -100,53 +134,5 @@ public struct Demo: AsyncParsableCommand {
             if let why = HubServer.startFailure(error, host: host, port: port) { throw CommandFailure(why) }
             throw error
         }
-    }
-
-    /// A small pipeline: sam's deals at several stages, a lead of mia's, an expert on one deal.
-    func seed(_ engine: HubEngine) throws {
-        var rng = SystemRandomNumberGenerator()
-        var clock = HybridLogicalClock()
-        let now = SystemClock().nowMilliseconds()
-        func session(_ name: String) throws -> (HubUser, ReplicaID) {
-            let user = try engine.store.user(named: name)!
-            let replica = ReplicaID.random(using: &rng)
-            var h = HandshakeRequest()
-            h.minVersion = 1
-            h.maxVersion = 1
-            h.replica = Data(replica.bytes)
-            _ = try engine.handshake(user: user, request: h)
-            return (user, replica)
-        }
-        func push(_ s: (HubUser, ReplicaID), _ writes: [FieldWrite]) throws {
-            var activity = HubActivity()
-            _ = try engine.push(user: s.0, request: BatchCoding.encode(writes, replica: s.1, batch: 1, workspace: engine.workspace), activity: &activity)
-        }
-        let sam = try session("sam")
-        var writes = [FieldWrite]()
-        func stamp(_ r: ReplicaID) -> Stamp { Stamp(hlc: clock.tick(physical: now), replica: r) }
-        let deals: [(String, String, Int64, String)] = [("ACME CRM rollout", "CNY", 48_000_000, "2027-03-31"), ("Globex field service", "USD", 12_500_000, "2027-02-15"),
-                                                      ("Initech renewal", "CNY", 9_900_000, "2027-01-20")]
-        var first: RecordID?
-        for (name, currency, cents, close) in deals {
-            let id = UUID128.version7(milliseconds: now, using: &rng)
-            if first == nil { first = id }
-            writes.append(FieldWrite(record: id, entity: "opportunity", kind: .create, value: .member("discovery"), author: "sam", stamp: stamp(sam.1)))
-            for (f, v) in [("name", Value.text(name)), ("currency", .member(currency)), ("amount", .decimal(ExactDecimal(units: cents, scale: 2))),
-                           ("close_date", .date(try CivilDate(parsing: close))), ("next_step", .text("call the sponsor"))] {
-                writes.append(FieldWrite(record: id, entity: "opportunity", field: f, value: v, author: "sam", stamp: stamp(sam.1)))
-            }
-        }
-        try push(sam, writes)
-        let mia = try session("mia")
-        let lead = UUID128.version7(milliseconds: now, using: &rng)
-        try push(mia, [FieldWrite(record: lead, entity: "opportunity", kind: .create, value: .member("lead"), author: "mia", stamp: stamp(mia.1)),
-                       FieldWrite(record: lead, entity: "opportunity", field: "name", value: .text("Umbrella pilot"), author: "mia", stamp: stamp(mia.1)),
-                       FieldWrite(record: lead, entity: "opportunity", field: "lead_source", value: .member("event"), author: "mia", stamp: stamp(mia.1))])
-        let max = try session("max")
-        let membership = UUID128.version7(milliseconds: now, using: &rng)
-        try push(max, [FieldWrite(record: membership, entity: "membership", kind: .create, author: "max", stamp: stamp(max.1))] +
-                 [("opportunity", Value.reference(first!)), ("user", .text("eve")), ("role", .member("expert")), ("state", .member("active"))].map {
-                     FieldWrite(record: membership, entity: "membership", field: $0.0, value: $0.1, author: "max", stamp: stamp(max.1))
-                 })
     }
 }

@@ -1,0 +1,509 @@
+import Foundation
+import OppsCore
+import OppsHub
+import OppsReplica
+import OppsStore
+import OppsWire
+import SwiftProtobuf
+
+/// The demo's quarter (issue 19): a sales team's last 90 days, generated from a seed through the
+/// same paths a real team uses. Every user works on a real replica (OppsReplica: local rules,
+/// approval requests, outbox) in device time, and syncs with the hub engine every evening, so
+/// every rule applies and what the demo shows is also a test that those paths hold.
+///
+/// Two territories: north (English names, USD/EUR/GBP) and east (Chinese names, CNY/HKD/JPY),
+/// three reps and a manager each; a marketer whose leads the hub assigns within the territory;
+/// an expert on some deals and a success manager after the win. Deals move through the stages
+/// with the gates met, some are won, some lost (a rep's request a manager confirms), some go
+/// stale; tasks and next steps fall due today and before; one discount approval waits and one
+/// was decided; a rep asked for the expert; two conflicts (a manager's override, and the
+/// expert's concurrent edit the owner's won).
+public struct DemoQuarter: Sendable {
+    public var seed: UInt64
+    public var deals: Int
+    /// The real now: the quarter ends the day before.
+    public var now: Int64
+
+    public init(seed: UInt64 = 2026, deals: Int = 300, now: Int64) {
+        self.seed = seed
+        self.deals = deals
+        self.now = now
+    }
+
+    public static let team: [HubUser] = [
+        HubUser(name: "max", role: "manager", team: "north"),
+        HubUser(name: "lin", role: "manager", team: "east"),
+        HubUser(name: "sam", role: "sales", team: "north", territory: "north", manager: "max"),
+        HubUser(name: "tom", role: "sales", team: "north", territory: "north", manager: "max"),
+        HubUser(name: "amy", role: "sales", team: "north", territory: "north", manager: "max"),
+        HubUser(name: "wei", role: "sales", team: "east", territory: "east", manager: "lin"),
+        HubUser(name: "fang", role: "sales", team: "east", territory: "east", manager: "lin"),
+        HubUser(name: "jun", role: "sales", team: "east", territory: "east", manager: "lin"),
+        HubUser(name: "mia", role: "marketing", team: "north", manager: "max"),
+        HubUser(name: "eve", role: "expert", team: "north", manager: "max"),
+        HubUser(name: "sue", role: "success", team: "north", manager: "max"),
+    ]
+
+    /// What the quarter made, for the printout and the tests.
+    public struct Summary: Sendable {
+        public var deals = 0, accounts = 0, contacts = 0, activities = 0, tasks = 0
+        public var byStage: [String: Int] = [:]
+        public var approvalsPending = 0, approvalsDecided = 0, teamRequests = 0, conflicts = 0
+        public var writes = 0
+    }
+
+    static let day: Int64 = 86_400_000
+    /// Each evening: marketing first (its hand-offs are assigned as they arrive), then the reps,
+    /// the expert and success, and the managers last, so each sees the day's requests that evening.
+    static let syncOrder = ["mia", "sam", "tom", "amy", "wei", "fang", "jun", "eve", "sue", "max", "lin"]
+
+    // MARK: The story of one deal, planned before anything runs
+
+    enum Step: Sendable {
+        case create, lead, handoff, accept
+        case move(String)
+        case activity(String)
+        case task(dueInDays: Int)
+        case nextStep(dueInDays: Int)
+        case discount(decide: Bool)
+        case askExpert, addExpert, loss, confirmLoss
+        case overrideAmount, expertEdit, postsale
+    }
+
+    struct Action: Sendable {
+        var day: Int
+        var minute: Int
+        var deal: Int
+        var step: Step
+    }
+
+    struct Plan: Sendable {
+        var north: Bool
+        var rep: String
+        var manager: String
+        var account: Int
+        var name: String
+        var currency: String
+        var cents: Int64
+        var actions: [Action]
+    }
+
+    /// Days of the quarter: 0 … 89, day 89 being yesterday.
+    static let days = 90
+
+    /// Accounts: two for every three deals, a multiple of six so that deal i and deal i + accounts
+    /// (the same account) belong to the same rep.
+    static func accounts(_ deals: Int) -> Int { Swift.max(6, deals * 2 / 3 / 6 * 6) }
+
+    func plans(_ rng: inout SplitMix) -> [Plan] {
+        let northReps = ["sam", "tom", "amy"], eastReps = ["wei", "fang", "jun"]
+        let accounts = Self.accounts(deals)
+        let stages = ["discovery", "solution", "proposal", "negotiation"]
+        var out = [Plan]()
+        for i in 0..<deals {
+            let north = i % 2 == 0
+            let reps = north ? northReps : eastReps
+            let account = (i / 2 * 2 + (north ? 0 : 1)) % accounts
+            let currency = north ? ["USD", "USD", "USD", "EUR", "GBP"][rng.int(5)] : ["CNY", "CNY", "CNY", "CNY", "HKD", "JPY"][rng.int(6)]
+            let cents = Int64(rng.int(96) + 5) * 500_000 * (currency == "JPY" ? 100 : 1)
+            let product = north ? Names.productsEN[rng.int(Names.productsEN.count)] : Names.productsZH[rng.int(Names.productsZH.count)]
+            var plan = Plan(north: north, rep: reps[i / 2 % 3], manager: north ? "max" : "lin", account: account,
+                            name: Names.account(account, accounts: accounts).short + " " + product, currency: currency, cents: cents, actions: [])
+            // Where it ends: a quarter's spread, more early stages than late, a third closed.
+            let roll = rng.int(100)
+            let target: String = switch roll {
+            case 0..<18: "discovery"
+            case 18..<32: "solution"
+            case 32..<44: "proposal"
+            case 44..<55: "negotiation"
+            case 55..<80: "won"
+            default: "lost"
+            }
+            let fromLead = rng.int(100) < 30
+            if i % 25 == 3 {
+                // A lead marketing is still working on.
+                at(Self.days - 1 - rng.int(6), .lead)
+                out.append(plan)
+                continue
+            }
+            if i % 25 == 8 {
+                // Handed off and assigned; the rep has not accepted it yet.
+                let d = Self.days - 6 - rng.int(4)
+                at(d, .lead)
+                at(d + 2 + rng.int(3), .handoff)
+                out.append(plan)
+                continue
+            }
+            var day = rng.int(Self.days - 35)
+            // What would fall after yesterday does not happen: the deal is not that far yet.
+            func at(_ d: Int, _ step: Step) { if d < Self.days { plan.actions.append(Action(day: d, minute: 60 + rng.int(540), deal: i, step: step)) } }
+            if fromLead {
+                at(day, .lead)
+                day += 1 + rng.int(4)
+                at(day, .handoff)
+                day += 1 + rng.int(3)
+                at(day, .accept)
+            } else {
+                at(day, .create)
+            }
+            let last = target == "lost" ? rng.int(4) : (stages.firstIndex(of: target) ?? 3)
+            var stale = false
+            for s in 0...Swift.min(last, 3) {
+                // A few activities in each stage, then the move on.
+                for _ in 0..<(1 + rng.int(2)) {
+                    day += 1 + rng.int(4)
+                    at(day, .activity(["call", "visit", "email", "meeting"][rng.int(4)]))
+                }
+                let isLast = s == Swift.min(last, 3)
+                if isLast && !["won", "lost"].contains(target) { break }
+                day += 2 + rng.int(6)
+                if s < 3 && !(isLast && target == "lost") { at(day, .move(stages[s + 1])) }
+            }
+            if target == "won" {
+                day += 2 + rng.int(5)
+                at(day, .move("won"))
+                if rng.int(3) == 0 { at(day + 2, .postsale) }
+            } else if target == "lost" {
+                day += 2 + rng.int(5)
+                at(day, .loss)
+                at(day + 1 + rng.int(2), .confirmLoss)
+            } else {
+                stale = rng.int(100) < 12
+                // Open deals: a next step falling due around today; some a task too.
+                if !stale {
+                    at(Self.days - 2 - rng.int(10), .activity(["call", "email", "meeting"][rng.int(3)]))
+                    at(Self.days - 1 - rng.int(3), .nextStep(dueInDays: rng.int(14) - 4))
+                    if rng.int(4) == 0 { at(Self.days - 1 - rng.int(3), .task(dueInDays: rng.int(5) - 3)) }
+                }
+            }
+            // Stale deals stop: nothing after an early point in the quarter.
+            if stale { plan.actions = plan.actions.filter { $0.day < Self.days - 20 } }
+            out.append(plan)
+        }
+        // The handful of scenes every picture needs, on deals with the right shape.
+        // An open deal of the territory that reached `stage` (or later) before the scene's day and
+        // has no scene yet.
+        var used = Set<Int>()
+        func open(_ stage: String, north: Bool, before sceneDay: Int, rep: String? = nil) -> Int? {
+            let want = stages.firstIndex(of: stage)!
+            let found = out.indices.first { i in
+                // A scene for a given rep: a deal they made themselves (the hub assigns leads).
+                if let rep, out[i].rep != rep || !out[i].actions.contains(where: { if case .create = $0.step { true } else { false } }) { return false }
+                guard out[i].north == north, !used.contains(i), out[i].actions.contains(where: { if case .nextStep = $0.step { true } else { false } }) else { return false }
+                var reached = -1
+                for a in out[i].actions {
+                    switch a.step {
+                    case let .move(s):
+                        guard a.day < sceneDay - 1, let k = stages.firstIndex(of: s) else { return false }
+                        reached = Swift.max(reached, k)
+                    case .create, .accept:
+                        guard a.day < sceneDay - 1 else { return false }
+                        reached = Swift.max(reached, 0)
+                    default:
+                        break
+                    }
+                }
+                return reached >= want
+            }
+            if let found { used.insert(found) }
+            return found
+        }
+        let end = Self.days - 1
+        /// The latest of these stages a deal of the territory reached in time.
+        func open(_ stages: [String], north: Bool, before day: Int, rep: String? = nil) -> Int? {
+            for s in stages { if let d = open(s, north: north, before: day, rep: rep) { return d } }
+            return rep == nil ? nil : open(stages, north: north, before: day)
+        }
+        if let d = open(["negotiation", "proposal", "solution", "discovery"], north: true, before: end - 6, rep: "sam") { out[d].actions.append(Action(day: end - 6, minute: 300, deal: d, step: .discount(decide: true))) }
+        if let d = open(["negotiation", "proposal", "solution", "discovery"], north: false, before: end - 1) {
+            out[d].actions.append(Action(day: end - 1, minute: 300, deal: d, step: .discount(decide: false)))
+        }
+        if let d = open(["solution", "proposal", "negotiation", "discovery"], north: true, before: end - 20, rep: "sam") {
+            out[d].actions.append(Action(day: end - 20, minute: 200, deal: d, step: .addExpert))
+            out[d].actions.append(Action(day: end - 3, minute: 400, deal: d, step: .expertEdit))
+        }
+        if let d = open(["proposal", "discovery", "solution", "negotiation"], north: true, before: end - 2) {
+            out[d].actions.append(Action(day: end - 2, minute: 500, deal: d, step: .askExpert))
+        }
+        if let d = open(["proposal", "solution", "negotiation"], north: true, before: end - 4, rep: "sam") {
+            out[d].actions.append(Action(day: end - 4, minute: 420, deal: d, step: .overrideAmount))
+        }
+        return out
+    }
+
+    // MARK: Running it
+
+    /// Creates the quarter in an initialised, empty hub store: users added by the caller (their
+    /// tokens in `tokens`). `progress` hears a line per simulated week.
+    public func run(store: any HubStorage, configuration: HubConfiguration, tokens: [String: String],
+                    progress: @Sendable (String) -> Void = { _ in }) async throws -> Summary {
+        var rng = SplitMix(seed)
+        let clock = DemoClock(now - Int64(Self.days) * Self.day)
+        var config = configuration
+        config.clock = clock
+        let engine = try HubEngine(store: store, configuration: config)
+        let transport = EngineTransport(engine: engine)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("opps-demo-\(seed)-\(UInt64.random(in: 0...UInt64.max))").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var replicas = [String: Replica]()
+        for (i, user) in Self.team.enumerated() {
+            var idRNG = SplitMix(seed &+ UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15)
+            replicas[user.name] = try await Replica.create(home: scratch + "/" + user.name, hubURL: "demo", token: tokens[user.name]!, transport: transport,
+                                                           clock: clock, id: ReplicaID.random(using: &idRNG))
+        }
+        let plans = plans(&rng)
+        var summary = Summary()
+        var dealIDs = [Int: RecordID]()
+        var accountIDs = [Int: RecordID]()
+        var contactIDs = [Int: RecordID]()
+        let accounts = Self.accounts(deals)
+        let start = now - Int64(Self.days) * Self.day
+        // The quarter's first day at 00:00 UTC.
+        let day0 = start - start % Self.day
+        let today = CivilDate(daysSinceEpoch: Int32(now / Self.day))
+        var byDay = [[Action]](repeating: [], count: Self.days)
+        for p in plans { for a in p.actions { byDay[a.day].append(a) } }
+        var conflictsSeen = 0
+        // Decisions due on a later day, and loss requests by deal (filled as the quarter runs).
+        var pendingDecisions = [(Int, String, RecordID, String, String)]()
+        var lossRequests = [Int: RecordID]()
+        var nextAccount = accounts
+
+        func account(_ wanted: Int, by user: String, _ r: Replica) throws -> RecordID {
+            if let id = accountIDs[wanted], try r.record(id) != nil { return id }
+            // Made by someone this user does not share it with: a customer of their own instead.
+            var n = wanted
+            if accountIDs[n] != nil {
+                n = nextAccount + (wanted % 2 == nextAccount % 2 ? 0 : 1)
+                nextAccount = n + 1
+            }
+            let name = Names.account(n, accounts: accounts)
+            let id = try r.create(entity: "account", stage: nil, fields: [("name", .text(name.full)), ("industry", .text(name.industry)),
+                                                                          ("territory", .text(n % 2 == 0 ? "north" : "east"))], using: &rng).record
+            accountIDs[n] = id
+            summary.accounts += 1
+            return id
+        }
+        func contact(_ n: Int, account: RecordID, _ r: Replica) throws -> RecordID {
+            if let id = contactIDs[n], try r.record(id) != nil { return id }
+            let person = Names.person(summary.contacts, chinese: n % 2 == 1)
+            let id = try r.create(entity: "contact", stage: nil, fields: [("name", .text(person.name)), ("account", .reference(account)),
+                                                                          ("title", .text(person.title)), ("phone", .text(person.phone))], using: &rng).record
+            contactIDs[n] = id
+            summary.contacts += 1
+            return id
+        }
+        func owner(_ deal: RecordID) throws -> String? { try store.record(deal, workspace: engine.workspace)?.owner }
+        func text(_ plan: Plan, _ en: [String], _ zh: [String]) -> String { plan.north ? en[rng.int(en.count)] : zh[rng.int(zh.count)] }
+
+        for d in 0..<Self.days {
+            let actions = byDay[d].sorted { ($0.minute, $0.deal) < ($1.minute, $1.deal) }
+            var acted = Set<String>()
+            for a in actions {
+                clock.now = day0 + Int64(d) * Self.day + Int64(a.minute) * 60_000
+                let plan = plans[a.deal]
+                let deal = dealIDs[a.deal]
+                let rep = try deal.flatMap(owner) ?? plan.rep
+                let dueDate = { (n: Int) in Value.date(CivilDate(daysSinceEpoch: today.daysSinceEpoch + Int32(n))) }
+                var who = rep
+                do {
+                    switch a.step {
+                    case .create:
+                        let r = replicas[rep]!
+                        let acc = try account(plan.account, by: rep, r)
+                        let person = try contact(plan.account, account: acc, r)
+                        let id = try r.create(entity: "opportunity", stage: "discovery", fields: [
+                            ("name", .text(plan.name)), ("account", .reference(acc)), ("contact", .reference(person)), ("currency", .member(plan.currency)),
+                        ], using: &rng).record
+                        dealIDs[a.deal] = id
+                        summary.deals += 1
+                    case .lead:
+                        who = "mia"
+                        let r = replicas["mia"]!
+                        let acc = try account(plan.account, by: "mia", r)
+                        let person = try contact(plan.account, account: acc, r)
+                        let id = try r.create(entity: "opportunity", stage: "lead", fields: [
+                            ("name", .text(plan.name)), ("account", .reference(acc)), ("contact", .reference(person)),
+                            ("lead_source", .member(["web", "event", "referral", "campaign", "partner"][rng.int(5)])),
+                            ("territory", .text(plan.north ? "north" : "east")),
+                        ], using: &rng).record
+                        dealIDs[a.deal] = id
+                        summary.deals += 1
+                    case .handoff:
+                        who = "mia"
+                        guard let deal else { continue }
+                        _ = try replicas["mia"]!.edit(deal, [("qualification", .text(text(plan, Names.qualificationEN, Names.qualificationZH))),
+                                                             ("check_need", .boolean(true)), ("check_budget", .boolean(true)), ("check_timing", .boolean(true)),
+                                                             ("check_contact", .boolean(true))])
+                        _ = try replicas["mia"]!.edit(deal, [("stage", .member("qualified"))])
+                    case .accept:
+                        guard let deal, let r = replicas[rep] else { continue }
+                        _ = try r.edit(deal, [("stage", .member("discovery"))])
+                    case let .move(stage):
+                        guard let deal, let r = replicas[rep] else { continue }
+                        var fields: [(String, Value)] = []
+                        switch stage {
+                        case "solution":
+                            fields = [("needs", .text(text(plan, Names.needsEN, Names.needsZH))), ("decision_makers", .text(text(plan, Names.decidersEN, Names.decidersZH))),
+                                      ("amount", .decimal(ExactDecimal(units: plan.cents, scale: 2))), ("currency", .member(plan.currency)),
+                                      ("close_date", dueDate(20 + rng.int(60)))]
+                        case "proposal":
+                            fields = [("solution", .text(text(plan, Names.solutionEN, Names.solutionZH))), ("tech_risk", .member(["low", "low", "medium", "high"][rng.int(4)]))]
+                        case "negotiation":
+                            fields = [("quote_terms", .text(text(plan, Names.termsEN, Names.termsZH)))]
+                        case "won":
+                            fields = [("close_date", .date(CivilDate(daysSinceEpoch: Int32(clock.now / Self.day))))]
+                        default: break
+                        }
+                        if !fields.isEmpty { _ = try r.edit(deal, fields) }
+                        _ = try r.edit(deal, [("stage", .member(stage))])
+                    case let .activity(kind):
+                        guard let deal, let r = replicas[rep] else { continue }
+                        _ = try r.create(entity: "activity", stage: nil, fields: [
+                            ("opportunity", .reference(deal)), ("kind", .member(kind)), ("at", .timestamp(Timestamp(milliseconds: clock.now))),
+                            ("note", .text(text(plan, Names.notesEN, Names.notesZH))),
+                        ] + (kind == "visit" ? [("place", .text(plan.north ? "customer HQ" : "客户总部"))] : []), using: &rng)
+                        summary.activities += 1
+                    case let .nextStep(due):
+                        guard let deal, let r = replicas[rep] else { continue }
+                        _ = try r.edit(deal, [("next_step", .text(text(plan, Names.nextEN, Names.nextZH))), ("next_step_due", dueDate(due))])
+                    case let .task(due):
+                        guard let deal, let r = replicas[rep] else { continue }
+                        _ = try r.create(entity: "task", stage: nil, fields: [
+                            ("opportunity", .reference(deal)), ("text", .text(text(plan, Names.tasksEN, Names.tasksZH))), ("due", dueDate(due)),
+                            ("assignee", .text(rep)), ("done", .boolean(false)),
+                        ], using: &rng)
+                        summary.tasks += 1
+                    case let .discount(decide):
+                        guard let deal, let r = replicas[rep] else { continue }
+                        let result = try r.edit(deal, [("discount", .decimal(ExactDecimal(units: 1500, scale: 2)))])
+                        if decide, let request = result.requests.first {
+                            // The manager decides two days later (after both syncs).
+                            pendingDecisions.append((d + 2, plan.manager, request, "approved", plan.north ? "ok for this quarter" : "同意，本季度内有效"))
+                        } else if !result.requests.isEmpty {
+                            summary.approvalsPending += 1
+                        }
+                    case .askExpert:
+                        guard let deal, let r = replicas[rep] else { continue }
+                        _ = try r.create(entity: "membership", stage: nil, fields: [
+                            ("opportunity", .reference(deal)), ("user", .text("eve")), ("role", .member("expert")), ("state", .member("active")),
+                        ], using: &rng)
+                        summary.teamRequests += 1
+                    case .addExpert:
+                        who = plan.manager
+                        guard let deal, let r = replicas[plan.manager] else { continue }
+                        _ = try r.create(entity: "membership", stage: nil, fields: [
+                            ("opportunity", .reference(deal)), ("user", .text("eve")), ("role", .member("expert")), ("state", .member("active")),
+                        ], using: &rng)
+                    case .loss:
+                        guard let deal, let r = replicas[rep] else { continue }
+                        let reason = ["price", "competitor", "no_budget", "no_decision", "timing", "product_fit"][rng.int(6)]
+                        let result = try r.edit(deal, [("loss_reason", .member(reason)), ("stage", .member("lost"))])
+                        if let request = result.requests.first {
+                            lossRequests[a.deal] = request
+                        }
+                    case .confirmLoss:
+                        who = plan.manager
+                        guard let request = lossRequests[a.deal], let r = replicas[plan.manager], try r.record(request) != nil else { continue }
+                        _ = try r.edit(request, [("state", .member("approved"))])
+                    case .overrideAmount:
+                        // The rep and the manager change the amount the same morning; the manager
+                        // syncs first, and the override wins: the rep finds a conflict.
+                        guard let deal, let r = replicas[rep], let m = replicas[plan.manager] else { continue }
+                        _ = try r.edit(deal, [("amount", .decimal(ExactDecimal(units: plan.cents + 1_000_000, scale: 2)))])
+                        _ = try m.edit(deal, [("amount", .decimal(ExactDecimal(units: plan.cents - 500_000, scale: 2)))])
+                        _ = try await m.sync(transport: transport)
+                        acted.insert(plan.manager)
+                    case .expertEdit:
+                        // The owner sets the next step and syncs; the expert, working from
+                        // yesterday's copy, sets it too: the owner's stands.
+                        guard let deal, let r = replicas[rep], let e = replicas["eve"] else { continue }
+                        _ = try r.edit(deal, [("next_step", .text("Book the architecture review")), ("next_step_due", dueDate(2))])
+                        _ = try await r.sync(transport: transport)
+                        _ = try e.edit(deal, [("next_step", .text("Run the load test first"))])
+                        who = "eve"
+                    case .postsale:
+                        who = "sue"
+                        guard let deal, let r = replicas["sue"], try r.record(deal) != nil else { continue }
+                        _ = try r.edit(deal, [("onboarding", .text("sue")), ("health", .member(["green", "green", "yellow"][rng.int(3)]))])
+                    }
+                } catch let e as ReplicaError {
+                    // A refusal is what a real user would see; the demo's story avoids them, and
+                    // one that happens anyway is reported, not hidden.
+                    progress("  day \(d + 1): \(who) could not \(a.step): \(e)")
+                }
+                acted.insert(who)
+            }
+            for (due, manager, request, decision, note) in pendingDecisions where due == d {
+                clock.now = day0 + Int64(d) * Self.day + 11 * 3_600_000
+                if let r = replicas[manager], try r.record(request) != nil {
+                    _ = try r.edit(request, [("state", .member(decision)), ("note", .text(note))])
+                    summary.approvalsDecided += 1
+                    acted.insert(manager)
+                }
+            }
+            // Everyone syncs in the evening: what one did today, the others see tomorrow.
+            clock.now = day0 + Int64(d) * Self.day + 13 * 3_600_000
+            for user in Self.syncOrder {
+                let report = try await replicas[user]!.sync(transport: transport)
+                conflictsSeen += report.conflicts
+                summary.writes += report.pushed
+            }
+            if d % 7 == 6 || d == Self.days - 1 { progress("  week \(d / 7 + 1): \(summary.deals) deals, \(summary.writes) writes") }
+        }
+        summary.conflicts = conflictsSeen
+        for plan in plans.indices {
+            guard let id = dealIDs[plan], let record = try store.record(id, workspace: engine.workspace), case let .member(s) = record["stage"] else { continue }
+            summary.byStage[s, default: 0] += 1
+        }
+        return summary
+    }
+
+}
+
+/// The demo's device and hub clock: set by the quarter as it moves through the days.
+final class DemoClock: PhysicalClock, @unchecked Sendable {
+    var now: Int64
+    init(_ now: Int64) { self.now = now }
+    func nowMilliseconds() -> Int64 { now }
+}
+
+/// The protocol in-process: each call goes through the engine's authentication and endpoints as
+/// the HTTP server's handlers do, with the bodies encoded and decoded as on the wire.
+final class EngineTransport: Transport, @unchecked Sendable {
+    let engine: HubEngine
+    init(engine: HubEngine) { self.engine = engine }
+
+    func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ endpoint: String, _ message: In, token: String, as: Out.Type) async throws(TransportError) -> Out {
+        do {
+            let user = try engine.authenticate(authorization: "Bearer " + token)
+            let body = BodyCodec.encode(message, as: .protobuf)
+            var activity = HubActivity()
+            let reply: [UInt8] = switch endpoint {
+            case Endpoint.handshake: BodyCodec.encode(try engine.handshake(user: user, request: BodyCodec.decode(HandshakeRequest.self, from: body, as: .protobuf)), as: .protobuf)
+            case Endpoint.push: BodyCodec.encode(try engine.push(user: user, request: BodyCodec.decode(PushRequest.self, from: body, as: .protobuf), received: body, activity: &activity), as: .protobuf)
+            case Endpoint.pull: BodyCodec.encode(try engine.pull(user: user, request: BodyCodec.decode(PullRequest.self, from: body, as: .protobuf), activity: &activity), as: .protobuf)
+            default: throw WireError(.notFound, endpoint)
+            }
+            return try BodyCodec.decode(Out.self, from: reply, as: .protobuf)
+        } catch let e as WireError {
+            throw .refused(status: 400, e)
+        } catch {
+            throw .unreachable("\(error)")
+        }
+    }
+}
+
+/// A small seeded generator (SplitMix64): the same seed makes the same quarter.
+struct SplitMix: RandomNumberGenerator, Sendable {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import OppsCore
+import OppsHub
+import OppsStore
+import Testing
+@testable import OppsHubCommands
+
+/// Issue 19: the demo holds a believable quarter, played through replicas and the hub's rules,
+/// and every picture has something to say on first run — consistent with what was generated.
+@Suite(.serialized) struct DemoQuarterTests {
+    @Test func theSameSeedPlansTheSameQuarter() {
+        var a = SplitMix(7), b = SplitMix(7), c = SplitMix(8)
+        let quarter = DemoQuarter(seed: 7, deals: 120, now: 1_795_000_000_000)
+        let (pa, pb, pc) = (quarter.plans(&a), quarter.plans(&b), quarter.plans(&c))
+        #expect(pa.map(\.name) == pb.map(\.name) && pa.map { $0.actions.count } == pb.map { $0.actions.count })
+        #expect(pa.map { $0.actions.count } != pc.map { $0.actions.count }, "another seed, another quarter")
+        #expect(pa.count == 120)
+        // Names: distinct customers per territory, English north and Chinese east.
+        let accounts = DemoQuarter.accounts(300)
+        let names = (0..<accounts).map { Names.account($0, accounts: accounts).full }
+        #expect(Set(names).count == accounts)
+        #expect(Set(names.map(Duplicates.key)).count == accounts, "no two demo customers look like duplicates")
+        #expect(names[0].allSatisfy(\.isASCII) && names[1].hasSuffix("有限公司"))
+    }
+
+    @Test func everyPictureHasSomethingToSay() async throws {
+        let f = try CommandFixture()
+        let dir = f.root + "/demo"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let config = HubConfiguration(dataDirectory: dir, port: 0)
+        var rng = SystemRandomNumberGenerator()
+        let store = try SQLiteHubStore(path: config.databasePath)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: now - 100 * 86_400_000, rng: &rng)
+        let engine = try HubEngine(store: store, configuration: config)
+        var tokens = [String: String]()
+        for u in DemoQuarter.team { tokens[u.name] = try engine.addUser(u, rng: &rng) }
+        let lines = LineBox()
+        let summary = try await DemoQuarter(seed: 11, deals: 90, now: now).run(store: store, configuration: config, tokens: tokens) { lines.add($0) }
+        #expect(!lines.all.contains { $0.contains("could not") }, "the story never runs into a refusal: \(lines.all)")
+        #expect(summary.deals == 90)
+        for stage in Workspace.default.stages { #expect(summary.byStage[stage.name, default: 0] > 0, "a deal in \(stage.name): \(summary.byStage)") }
+        #expect(summary.activities > 90 && summary.tasks > 0)
+        #expect(summary.approvalsDecided == 1 && summary.approvalsPending == 1 && summary.teamRequests == 1, "\(summary)")
+        #expect(summary.conflicts == 2, "a manager's override and the expert's concurrent edit")
+
+        let hub = try Hub(configuration: config)
+        let issued = tokens
+        try await f.serving(hub: hub) { url in
+            for u in ["sam", "max", "lin", "wei", "eve"] {
+                let made = await opps("init", "--hub", url, "--token", issued[u]!, "--home", f.root + "/r-" + u)
+                #expect(made.code == 0, "\(made.stderr)")
+            }
+            func run(_ user: String, _ args: String...) async -> Run { await opps(args + ["--home", f.root + "/r-" + user]) }
+            let board = await run("sam", "board", "--json")
+            let cards = board.json?["stages"]?.array?.compactMap { $0["deals"]?.int }.reduce(0, +) ?? 0
+            #expect(cards > 5, "sam's board: \(board.stdout.prefix(300))")
+            // The funnel's closed deals are the quarter's: each manager sees their territory's.
+            var won = 0, lost = 0
+            for m in ["max", "lin"] {
+                let funnel = await run(m, "funnel", "--json").json
+                won += funnel?["won"]?.int ?? 0
+                lost += funnel?["lost"]?.int ?? 0
+            }
+            #expect(won == summary.byStage["won"] && lost == summary.byStage["lost"], "\(won) won, \(lost) lost; generated \(summary.byStage)")
+            let stays = await run("max", "report", "time-in-stage", "--json").json?.array?.compactMap { $0["stays"]?.int }.reduce(0, +) ?? 0
+            #expect(stays > 20)
+            let follow = await run("max", "report", "follow-up", "--json").json?.array ?? []
+            #expect(!follow.isEmpty)
+            let today = await run("sam", "today", "--json").json
+            #expect((today?["due"]?.array?.count ?? 0) + (today?["overdue"]?.array?.count ?? 0) > 0, "sam has something due")
+            #expect(await run("lin", "approvals", "--json").json?.array?.isEmpty == false, "the discount waiting for lin")
+            #expect(await run("max", "approvals", "--json").json?.array?.isEmpty == false, "the team request waiting for max")
+            #expect(await run("sam", "conflicts", "--json").json?.array?.count == 1, "sam's amount, overridden")
+            #expect(await run("eve", "conflicts", "--json").json?.array?.count == 1, "eve's next step, the owner's stood")
+            let chinese = await run("wei", "board", "--locale", "zh-CN")
+            #expect(chinese.stdout.contains("需求挖掘") && chinese.stdout.contains("物流"), "east reads in Chinese: \(chinese.stdout.prefix(200))")
+        }
+    }
+}
+
+final class LineBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines = [String]()
+    func add(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+}

@@ -84,7 +84,7 @@ struct ApproveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "approve", abstract: "Approve a request (approvers; works offline, takes effect at the hub when synced).",
         discussion: "When two approvers decide the same request, the first decision to reach the hub stands; the other is told in opps conflicts.\n\nExample: opps approve kx3m0q2a --note \"ok for Q4\"")
-    @Argument(help: "The request's id or a unique prefix (see: opps approvals).") var id: String
+    @Argument(help: "The request: its short id as opps approvals prints it.") var id: String
     @Option(help: "A note for the requester.") var note: String?
     @OptionGroup var home: HomeOption
     @Flag(help: "Print the outcome as JSON.") var json = false
@@ -95,7 +95,7 @@ struct ApproveCommand: ParsableCommand {
 struct RejectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reject", abstract: "Reject a request with a reason (approvers; works offline, takes effect at the hub when synced).", discussion: "Example: opps reject kx3m0q2a --note \"revisit pricing\"")
-    @Argument(help: "The request's id or a unique prefix (see: opps approvals).") var id: String
+    @Argument(help: "The request: its short id as opps approvals prints it.") var id: String
     @Option(help: "Why (required): the requester sees it.") var note: String
     @OptionGroup var home: HomeOption
     @Flag(help: "Print the outcome as JSON.") var json = false
@@ -126,7 +126,7 @@ struct TeamCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a deal's team.", discussion: "Example: opps team list 7dka36sd")
-        @Argument(help: "The deal's id or a unique prefix.") var id: String
+        @Argument(help: "The deal: its short id as opps list prints it, or its exact name.") var id: String
         @OptionGroup var home: HomeOption
         @Flag(help: "Print a JSON array.") var json = false
 
@@ -150,7 +150,7 @@ struct TeamCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user to a deal's team (the owner requests, a manager approves).", discussion: "Example: opps team add 7dka36sd eve --role expert")
-        @Argument(help: "The deal's id or a unique prefix.") var id: String
+        @Argument(help: "The deal: its short id as opps list prints it, or its exact name.") var id: String
         @Argument(help: "The user to add.") var user: String
         @Option(help: "Their role on the deal: expert or success.") var role: String
         @OptionGroup var home: HomeOption
@@ -181,7 +181,7 @@ struct TeamCommand: ParsableCommand {
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a user from a deal's team (the owner requests, a manager approves).", discussion: "Example: opps team remove 7dka36sd eve")
-        @Argument(help: "The deal's id or a unique prefix.") var id: String
+        @Argument(help: "The deal: its short id as opps list prints it, or its exact name.") var id: String
         @Argument(help: "The user to remove.") var user: String
         @OptionGroup var home: HomeOption
         @Flag(help: "Print the outcome as JSON.") var json = false

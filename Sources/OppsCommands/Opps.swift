@@ -349,7 +349,7 @@ struct NewCommand: ParsableCommand {
     @Argument(help: "The opportunity's name.")
     var name: String
 
-    @Option(help: "The account: an existing account's id or prefix, or a name for a new account.")
+    @Option(help: "The account: its short id or exact name, or a name for a new account.")
     var account: String
 
     @Option(help: "The amount, an exact decimal such as 12000.00.")

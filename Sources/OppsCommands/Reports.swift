@@ -93,11 +93,11 @@ struct BoardCommand: ParsableCommand {
         let fixed = 2 + 1 + 8 + 1 + 16 + 1
         let nameWidth = max(12, (width - fixed) * 2 / 5), nextWidth = max(8, width - fixed - nameWidth - 1)
         for column in board {
-            let total = column.totals.totals.isEmpty ? "" : " · " + column.totals.description
+            let total = column.totals.totals.isEmpty ? "" : " · " + totalsText(column.totals)
             let title = words.stage(column.stage.name) == column.stage.name ? column.stage.name.uppercased() : words.stage(column.stage.name)
             Console.out(bold(fit("\(title) (\(column.deals.count))\(total)", width).trimmingTrailing()))
             for b in column.deals {
-                let amount = b.deal["amount"].isNull ? "" : b.deal["amount"].canonicalText + (b.deal["currency"].isNull ? "" : " " + b.deal["currency"].canonicalText)
+                let amount = b.deal["amount"].isNull ? "" : amountText(b.deal)
                 var next = b.deal["next_step"].isNull ? "" : b.deal["next_step"].canonicalText
                 if case let .date(d) = b.deal["next_step_due"] { next += (next.isEmpty ? "" : " ") + "(\(d))" }
                 let line = (b.overdue ? "! " : "  ") + fit(b.deal["name"].canonicalText, nameWidth) + " " + fit(b.deal.owner ?? "-", 8) + " "
@@ -158,7 +158,7 @@ struct FunnelCommand: ParsableCommand {
         Console.out("stage         now  reached  conversion  amounts")
         for row in f.rows {
             Console.out(fit(words.stage(row.stage), 12) + " " + String(row.current).leftPad(4) + " " + String(row.reached).leftPad(8) + " "
-                        + (conv(row).map { $0 + " %" } ?? "").leftPad(11) + "  " + row.amounts.description)
+                        + (conv(row).map { $0 + " %" } ?? "").leftPad(11) + "  " + totalsText(row.amounts))
         }
         Console.out("win rate: " + (winRate.map { "\($0) % (\(f.won) won, \(f.lost) lost)" } ?? "no closed deals"))
     }
@@ -290,8 +290,13 @@ struct ForecastCommand: ParsableCommand {
             Console.out("\(row.month)  \(row.owner)  (\(row.deals) deal\(row.deals == 1 ? "" : "s"))")
             for (label, totals) in [("pipeline", row.pipeline), ("weighted", row.weighted), ("best case", row.bestCase), ("commit", row.commit), ("won", row.won)]
             where !totals.totals.isEmpty {
-                Console.out("  \(label.padding(10))  " + totals.totals.keys.sorted().map { "\(groupedAmount(totals.text($0))) \($0)" }.joined(separator: ", "))
+                Console.out("  \(label.padding(10))  " + totalsText(totals))
             }
         }
     }
+}
+
+/// Totals per currency as a person reads them: `480,000.00 CNY, 12,500.00 USD`.
+func totalsText(_ totals: CurrencyTotals) -> String {
+    totals.totals.keys.sorted().map { "\(groupedAmount(totals.text($0))) \($0)" }.joined(separator: ", ")
 }

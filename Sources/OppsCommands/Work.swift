@@ -20,7 +20,7 @@ struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log", abstract: "Log a call, visit, email, meeting or check-in on a deal (works offline; activities are never overwritten).", discussion: "Example: opps log 7dka36sd --kind visit --place \"Beta HQ\" --note \"met the CFO\"")
 
-    @Argument(help: "The deal's id or a unique prefix.") var id: String
+    @Argument(help: "The deal: its short id as opps list prints it, or its exact name.") var id: String
     @Option(help: "call, visit, email, meeting, checkin or note.") var kind: String
     @Option(help: "What happened.") var note: String?
     @Option(help: "When (UTC, YYYY-MM-DDTHH:MM:SSZ); default: now, by this device's clock.") var at: String?
@@ -49,7 +49,7 @@ struct TaskCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a task to a deal.", discussion: "Example: opps task add 7dka36sd \"send the quote\" --due 2026-12-04")
-        @Argument(help: "The deal's id or a unique prefix.") var id: String
+        @Argument(help: "The deal: its short id as opps list prints it, or its exact name.") var id: String
         @Argument(help: "What to do.") var text: String
         @Option(help: "Due date, YYYY-MM-DD.") var due: String
         @Option(help: "Who does it (a user name); default: you.") var assignee: String?
@@ -71,7 +71,7 @@ struct TaskCommand: ParsableCommand {
 
     struct Done: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Mark a task done.", discussion: "Example: opps task done k3m9x2qa")
-        @Argument(help: "The task's id or a unique prefix.") var id: String
+        @Argument(help: "The task: its short id as opps today or opps show prints it.") var id: String
         @OptionGroup var home: HomeOption
         @Flag(help: "Print the outcome as JSON.") var json = false
 

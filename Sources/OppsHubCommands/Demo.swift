@@ -70,13 +70,8 @@ public struct Demo: AsyncParsableCommand {
                 if try store.user(named: user.name) == nil {
                     tokens.append((user.name, user.role, try engine.addUser(user, rng: &rng)))
                 } else {
-                    // The stored tokens are hashed: a rerun issues new ones (the old stop working).
-                    let token = Token.generate(using: &rng)
-                    try store.transaction {
-                        try store.revokeTokens(user: user.name)
-                        try store.addToken(hash: Token.hash(token), user: user.name, now: SystemClock().nowMilliseconds())
-                    }
-                    tokens.append((user.name, user.role, token))
+                    // The stored tokens are hashed: a rerun rotates them (audited; the old stop working).
+                    tokens.append((user.name, user.role, try engine.rotateToken(user.name, rng: &rng)))
                 }
             }
             if fresh {

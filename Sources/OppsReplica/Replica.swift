@@ -15,8 +15,10 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
     case authentication(String)
     /// The hub could not be reached; local work is kept.
     case unreachable(String)
-    /// The hub refused for a protocol reason.
+    /// Something about the hub's answers this replica cannot go on with (said in words).
     case hub(String)
+    /// The hub refused a request: its HTTP status and error (errors.md); callers match the code.
+    case hubRefused(status: Int, WireError)
     /// The hub's TLS certificate is not trusted (or names another host).
     case certificate(String)
     /// The operator disabled this user; local work stays.
@@ -35,6 +37,7 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
         case let .certificate(why): "the hub's certificate is not trusted (\(why)): get the hub's CA certificate from the operator and run opps connect --ca FILE"
         case let .unreachable(why): "the hub cannot be reached (\(why)); your work is kept and will sync later"
         case let .hub(why): why
+        case let .hubRefused(status, e): "the hub refused (\(status) \(e.code.rawValue)): \(e.message)"
         }
     }
 }
@@ -137,6 +140,7 @@ public final class Replica {
         self.token = token
         self.caFile = try store.meta("ca_file").flatMap { $0.isEmpty ? nil : $0 }
         do { workspace = try Workspace.decode(document) } catch { throw ReplicaError.invalid("the stored workspace is invalid") }
+        try store.indexParents(workspace: workspace)
         self.clock = HybridLogicalClock(last: HLC(rawValue: try store.metaInt("hlc")))
         physical = clock
     }
@@ -216,7 +220,7 @@ public final class Replica {
             case let .refused(_, e) where e.code == .unauthenticated: throw ReplicaError.authentication(e.message)
             case let .refused(_, e) where e.code == .replicaNotYours:
                 throw ReplicaError.invalid("the hub says this replica belongs to another user: that token is someone else's")
-            case let .refused(status, e): throw ReplicaError.hub("the hub refused (\(status) \(e.code.rawValue)): \(e.message)")
+            case let .refused(status, e): throw ReplicaError.hubRefused(status: status, e)
             }
         }
     }
@@ -274,7 +278,7 @@ public final class Replica {
 
     func relations(to record: Record) throws -> Set<Relation> {
         var team = Set<UserName>()
-        for m in try store.list(entity: "membership", workspace: workspace) where m["opportunity"] == .reference(record.id) && m["state"] == .member("active") {
+        for m in try store.children(of: record.id, entity: "membership", workspace: workspace) where m["opportunity"] == .reference(record.id) && m["state"] == .member("active") {
             if case let .text(u) = m["user"] { team.insert(u) }
         }
         var r = Workspace.relations(of: user, to: record, team: team, manages: { _ in false })
@@ -469,7 +473,7 @@ public final class Replica {
     /// Whether a request of mine for this deal waits for a decision and locks its fields.
     func pendingLockingRequest(for record: Record) throws -> Bool {
         guard let ap = workspace.approvals, let name = ap.requests, let deal = workspace.deal(of: record) else { return false }
-        return try store.list(entity: name, workspace: workspace).contains { r in
+        return try store.children(of: deal, entity: name, workspace: workspace).contains { r in
             r["opportunity"] == .reference(deal) && r.creator == user && (r["state"].isNull || r["state"] == .member("pending")) && ap.locks(kind: r["kind"])
         }
     }
@@ -599,7 +603,7 @@ public final class Replica {
             let response: PushResponse
             do {
                 response = try await Self.call(transport, Endpoint.push, request, token: token, as: PushResponse.self)
-            } catch ReplicaError.hub(let why) where why.contains("batch-mismatch") {
+            } catch ReplicaError.hubRefused(_, let e) where e.code == .batchMismatch {
                 throw ReplicaError.hub("the hub already has batch \(number) with other writes: this replica's outbox is inconsistent; keep the home directory and report it")
             }
             try store.transaction {
@@ -690,17 +694,17 @@ public final class Replica {
                 } else {
                     page = try await Self.call(transport, Endpoint.pull, request, token: token, as: PullResponse.self)
                 }
-            } catch ReplicaError.hub(let why) where why.contains("cursor-ahead") {
+            } catch ReplicaError.hubRefused(_, let e) where e.code == .cursorAhead {
                 // The hub was restored from a backup and is behind us: keep what it still has,
                 // drop what it lost, and have those sent whole again (sync-protocol.md §6.3).
                 let hello = try await Self.handshake(transport: transport, token: token, replica: id, workspaceVersion: workspace.version)
                 try store.transaction { try reconcile(withHead: hello.head) }
                 report.repaired = true
                 continue
-            } catch ReplicaError.hub(let why) where why.contains("workspace-outdated") {
+            } catch ReplicaError.hubRefused(_, let e) where e.code == .workspaceOutdated {
                 try await migrate(transport: transport, attempt: &migrations)
                 continue
-            } catch ReplicaError.hub(let why) where why.contains("cursor-expired") {
+            } catch ReplicaError.hubRefused(_, let e) where e.code == .cursorExpired {
                 // The hub compacted past us: re-sync from nothing, keeping pending writes.
                 try store.transaction { try resetForRepair() }
                 start = 0

@@ -112,6 +112,12 @@ public final class ReplicaStore {
         m.register("2026-11-29-replica-2-view-deleted",
             "ALTER TABLE records ADD COLUMN view_deleted BLOB",
             "UPDATE records SET view_deleted = deleted")
+        // The record a child hangs off (an activity's deal): an edit looks up a deal's team and
+        // open requests by it instead of reading every membership and request (O(children), not
+        // O(records)). Filled on save; rows saved before it by `indexParents`.
+        m.register("2026-11-30-replica-3-parent",
+            "ALTER TABLE records ADD COLUMN parent BLOB",
+            "CREATE INDEX records_parent ON records(parent, entity)")
         return m
     }()
 
@@ -192,16 +198,50 @@ public final class ReplicaStore {
         if let sf = entity.stageField, case let .member(s) = view[sf] { stage = .text(s) }
         var due: SQLValue = .null
         for f in ["next_step_due", "due"] { if case let .date(d) = view[f] { due = .text(d.description) } }
+        var parent: SQLValue = .null
+        if let via = entity.visibleVia, case let .reference(p) = view[via] { parent = .blob(p.bytes) }
         // Both field blobs are stored relative to the one creation state stored with them.
         let base = (confirmed ?? view).created
         try database.execute("""
-            INSERT INTO records (id, entity, stage, owner, creator, due, created, confirmed, view, deleted, view_deleted, local_only) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO records (id, entity, stage, owner, creator, due, created, confirmed, view, deleted, view_deleted, local_only, parent)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET stage = excluded.stage, owner = excluded.owner, due = excluded.due, created = excluded.created,
-                confirmed = excluded.confirmed, view = excluded.view, deleted = excluded.deleted, view_deleted = excluded.view_deleted, local_only = excluded.local_only
+                confirmed = excluded.confirmed, view = excluded.view, deleted = excluded.deleted, view_deleted = excluded.view_deleted,
+                local_only = excluded.local_only, parent = excluded.parent
             """, [.blob(view.id.bytes), .text(view.entity), stage, view.owner.map { .text($0) } ?? .null, .text(view.creator), due,
                   .blob(try codec.bytes(base)), try confirmed.map { .blob(try codec.fieldsBytes($0.fields, entity: entity, base: base)) } ?? .null,
                   .blob(confirmed?.fields == view.fields ? [] : try codec.fieldsBytes(view.fields, entity: entity, base: base)), try confirmed?.deleted.map { .blob(try codec.bytes($0)) } ?? .null,
-                  try view.deleted.map { .blob(try codec.bytes($0)) } ?? .null, .integer(confirmed == nil ? 1 : 0)])
+                  try view.deleted.map { .blob(try codec.bytes($0)) } ?? .null, .integer(confirmed == nil ? 1 : 0), parent])
+    }
+
+    /// The live records of `entity` that hang off `parent` (its `visible_via` names it).
+    public func children(of parent: RecordID, entity: String, workspace: Workspace) throws -> [Record] {
+        try database.query("SELECT id FROM records WHERE parent = ? AND entity = ? AND view_deleted IS NULL ORDER BY id",
+                           [.blob(parent.bytes), .text(entity)]).compactMap { row in
+            guard let b = row[0].bytes, let id = RecordID(bytes: b) else { return nil }
+            return try view(id, workspace: workspace)
+        }
+    }
+
+    /// Fills `parent` for rows saved before it existed (once per replica; cheap when done).
+    public func indexParents(workspace: Workspace) throws {
+        guard try meta("parents_indexed") == nil else { return }
+        try transaction {
+            for e in workspace.entities where e.visibleVia != nil {
+                for r in try list(entity: e.name, workspace: workspace) + (try deletedRecords(entity: e.name, workspace: workspace)) {
+                    guard let via = e.visibleVia, case let .reference(p) = r[via] else { continue }
+                    try database.execute("UPDATE records SET parent = ? WHERE id = ?", [.blob(p.bytes), .blob(r.id.bytes)])
+                }
+            }
+            try setMeta("parents_indexed", "1")
+        }
+    }
+
+    func deletedRecords(entity: String, workspace: Workspace) throws -> [Record] {
+        try database.query("SELECT id FROM records WHERE entity = ? AND view_deleted IS NOT NULL", [.text(entity)]).compactMap { row in
+            guard let b = row[0].bytes, let id = RecordID(bytes: b) else { return nil }
+            return try view(id, workspace: workspace)
+        }
     }
 
     public func remove(_ id: RecordID) throws {

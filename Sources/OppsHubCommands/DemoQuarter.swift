@@ -88,6 +88,10 @@ public struct DemoQuarter: Sendable {
         var actions: [Action]
     }
 
+    /// The deals played out by users on replicas; beyond them (`--deals` 100,000) the rest of the
+    /// quarter is pushed in bulk through the hub engine, rules applied (`bulk`).
+    public var story = 300
+
     /// Days of the quarter: 0 … 89, day 89 being yesterday.
     static let days = 90
 
@@ -152,7 +156,7 @@ public struct DemoQuarter: Sendable {
                 // A few activities in each stage, then the move on.
                 for _ in 0..<(1 + rng.int(2)) {
                     day += 1 + rng.int(4)
-                    at(day, .activity(["call", "visit", "email", "meeting"][rng.int(4)]))
+                    at(day, .activity(["call", "visit", "email", "meeting", "checkin"][rng.int(5)]))
                 }
                 let isLast = s == Swift.min(last, 3)
                 if isLast && !["won", "lost"].contains(target) { break }
@@ -251,7 +255,7 @@ public struct DemoQuarter: Sendable {
             replicas[user.name] = try await Replica.create(home: scratch + "/" + user.name, hubURL: "demo", token: tokens[user.name]!, transport: transport,
                                                            clock: clock, id: ReplicaID.random(using: &idRNG))
         }
-        let plans = plans(&rng)
+        let plans = DemoQuarter(seed: seed, deals: Swift.min(deals, story), now: now).plans(&rng)
         var summary = Summary()
         var dealIDs = [Int: RecordID]()
         var accountIDs = [Int: RecordID]()
@@ -362,7 +366,7 @@ public struct DemoQuarter: Sendable {
                         _ = try r.create(entity: "activity", stage: nil, fields: [
                             ("opportunity", .reference(deal)), ("kind", .member(kind)), ("at", .timestamp(Timestamp(milliseconds: clock.now))),
                             ("note", .text(text(plan, Names.notesEN, Names.notesZH))),
-                        ] + (kind == "visit" ? [("place", .text(plan.north ? "customer HQ" : "客户总部"))] : []), using: &rng)
+                        ] + (kind == "visit" || kind == "checkin" ? [("place", .text(plan.north ? "customer HQ" : "客户总部"))] : []), using: &rng)
                         summary.activities += 1
                     case let .nextStep(due):
                         guard let deal, let r = replicas[rep] else { continue }
@@ -456,7 +460,169 @@ public struct DemoQuarter: Sendable {
             guard let id = dealIDs[plan], let record = try store.record(id, workspace: engine.workspace), case let .member(s) = record["stage"] else { continue }
             summary.byStage[s, default: 0] += 1
         }
+        if deals > story {
+            clock.now = now
+            try bulk(engine: engine, day0: day0, summary: &summary, rng: &rng, firstAccount: nextAccount + 2, progress: progress)
+        }
         return summary
+    }
+
+    /// The rest of a big quarter: each rep's deals as batches of writes pushed through the hub
+    /// engine — decided by the same rules as any push, in device time — without a replica per
+    /// user (a replica would apply every write again). Deals move through the gates; lost ones
+    /// are closed by their manager; open ones carry a next step.
+    func bulk(engine: HubEngine, day0: Int64, summary: inout Summary, rng: inout SplitMix, firstAccount: Int,
+              progress: @Sendable (String) -> Void) throws {
+        let ws = engine.workspace
+        var sessions = [String: (user: HubUser, replica: ReplicaID, batch: UInt64)]()
+        for name in Self.team.map(\.name) {
+            guard let user = try engine.store.user(named: name) else { continue }
+            let replica = ReplicaID.random(using: &rng)
+            var h = HandshakeRequest()
+            h.minVersion = ProtocolVersion.minimum
+            h.maxVersion = ProtocolVersion.current
+            h.replica = Data(replica.bytes)
+            _ = try engine.handshake(user: user, request: h)
+            sessions[name] = (user, replica, 0)
+        }
+        var pending = [String: [FieldWrite]]()
+        var rejected = 0
+        // Deals their manager closes as lost once the rep's writes are in: the close is written on
+        // top of the stage the hub sequenced (a base another replica's stamp cannot name).
+        var losses = [(deal: RecordID, reason: String, manager: String, at: Int64)]()
+        func flush(force: Bool) throws {
+            try push(Self.syncOrder)
+            for loss in losses {
+                guard let record = try engine.store.record(loss.deal, workspace: ws), let state = record.fields["stage"], let session = sessions[loss.manager] else { continue }
+                let stamp = { (k: Int64) in Stamp(hlc: HLC(milliseconds: loss.at + k, counter: 0), replica: session.replica) }
+                pending[loss.manager, default: []] += [
+                    FieldWrite(record: loss.deal, entity: "opportunity", field: "loss_reason", value: .member(loss.reason), author: loss.manager, stamp: stamp(1)),
+                    FieldWrite(record: loss.deal, entity: "opportunity", field: "stage", value: .member("lost"), base: .sequence(state.sequence), author: loss.manager, stamp: stamp(2)),
+                ]
+            }
+            losses = []
+            try push(["max", "lin"])
+        }
+        func push(_ users: [String]) throws {
+            var group = [(user: HubUser, request: PushRequest, received: [UInt8]?)]()
+            for name in users {
+                guard var writes = pending[name], !writes.isEmpty, var session = sessions[name] else { continue }
+                while !writes.isEmpty {
+                    let chunk = Array(writes.prefix(4000))
+                    writes.removeFirst(chunk.count)
+                    session.batch += 1
+                    group.append((session.user, try BatchCoding.encode(chunk, replica: session.replica, batch: session.batch, workspace: ws), nil))
+                }
+                sessions[name] = session
+                pending[name] = []
+            }
+            for result in engine.push(group: group) {
+                let (response, _) = try result.get()
+                for r in response.results where r.outcome == .rejected || r.outcome == .lost {
+                    rejected += 1
+                    if rejected <= 3 { progress("  bulk: a write was refused (\(r.rule)): \(r.detail)") }
+                }
+                summary.writes += response.results.count
+            }
+        }
+        let north = ["sam", "tom", "amy"], east = ["wei", "fang", "jun"]
+        let stages = ["discovery", "solution", "proposal", "negotiation"]
+        let today = CivilDate(daysSinceEpoch: Int32(now / Self.day))
+        for i in story..<deals {
+            let isNorth = i % 2 == 0
+            let rep = (isNorth ? north : east)[i / 2 % 3], manager = isNorth ? "max" : "lin"
+            let replica = sessions[rep]!.replica
+            let counter = UInt16(truncatingIfNeeded: i)
+            var t = day0 + Int64(rng.int(Self.days - 30)) * Self.day + Int64(60 + rng.int(540)) * 60_000
+            var step: Int64 = 0
+            func stamp(_ r: ReplicaID) -> Stamp { step += 1; return Stamp(hlc: HLC(milliseconds: t + step, counter: counter), replica: r) }
+            var writes = [FieldWrite]()
+            var last = [String: Stamp]()
+            func set(_ record: RecordID, _ entity: String, _ field: String, _ value: Value) -> FieldWrite {
+                let s = stamp(replica)
+                let key = "\(record)/\(field)"
+                let w = FieldWrite(record: record, entity: entity, field: field, value: value, base: last[key].map(Base.stamp) ?? .none, author: rep, stamp: s)
+                last[key] = s
+                return w
+            }
+            func create(_ entity: String, _ stage: String? = nil) -> RecordID {
+                let id = UUID128.version7(milliseconds: t, using: &rng)
+                writes.append(FieldWrite(record: id, entity: entity, kind: .create, value: stage.map(Value.member) ?? .null, author: rep, stamp: stamp(replica)))
+                return id
+            }
+            let n = firstAccount + (i - story) * 2 + (isNorth ? 0 : 1)
+            let name = Names.account(n, accounts: Int.max)
+            let account = create("account")
+            writes += [set(account, "account", "name", .text(name.full)), set(account, "account", "industry", .text(name.industry))]
+            let person = Names.person(summary.contacts, chinese: !isNorth)
+            let contact = create("contact")
+            writes += [set(contact, "contact", "name", .text(person.name)), set(contact, "contact", "account", .reference(account)),
+                       set(contact, "contact", "phone", .text(person.phone))]
+            let currency = isNorth ? ["USD", "USD", "EUR", "GBP"][rng.int(4)] : ["CNY", "CNY", "CNY", "HKD"][rng.int(4)]
+            let product = isNorth ? Names.productsEN[rng.int(Names.productsEN.count)] : Names.productsZH[rng.int(Names.productsZH.count)]
+            let deal = create("opportunity", "discovery")
+            writes += [set(deal, "opportunity", "name", .text(name.short + " " + product)), set(deal, "opportunity", "account", .reference(account)),
+                       set(deal, "opportunity", "contact", .reference(contact)), set(deal, "opportunity", "currency", .member(currency))]
+            summary.accounts += 1
+            summary.contacts += 1
+            summary.deals += 1
+            let target = rng.int(100)
+            let reach = target < 20 ? 0 : target < 35 ? 1 : target < 48 ? 2 : 3
+            let close = target >= 60  // won 60–84, lost 85–99
+            var stage = "discovery"
+            func text(_ en: [String], _ zh: [String]) -> Value { .text(isNorth ? en[rng.int(en.count)] : zh[rng.int(zh.count)]) }
+            for s in 0...reach {
+                for _ in 0..<(1 + rng.int(2)) {
+                    t += Int64(1 + rng.int(4)) * Self.day
+                    guard t < now - Self.day else { break }
+                    let a = create("activity")
+                    writes += [set(a, "activity", "opportunity", .reference(deal)), set(a, "activity", "kind", .member(["call", "visit", "email", "meeting", "checkin"][rng.int(5)])),
+                               set(a, "activity", "at", .timestamp(Timestamp(milliseconds: t))), set(a, "activity", "note", text(Names.notesEN, Names.notesZH))]
+                    summary.activities += 1
+                }
+                guard s < reach || close else { break }
+                t += Int64(2 + rng.int(6)) * Self.day
+                guard t < now - Self.day, s < 3 || close else { break }
+                switch stages[s] {
+                case "discovery":
+                    writes += [set(deal, "opportunity", "needs", text(Names.needsEN, Names.needsZH)), set(deal, "opportunity", "decision_makers", text(Names.decidersEN, Names.decidersZH)),
+                               set(deal, "opportunity", "amount", .decimal(ExactDecimal(units: Int64(rng.int(96) + 5) * 500_000, scale: 2))),
+                               set(deal, "opportunity", "close_date", .date(CivilDate(daysSinceEpoch: today.daysSinceEpoch + Int32(20 + rng.int(60)))))]
+                case "solution":
+                    writes += [set(deal, "opportunity", "solution", text(Names.solutionEN, Names.solutionZH)), set(deal, "opportunity", "tech_risk", .member(["low", "medium", "high"][rng.int(3)]))]
+                case "proposal":
+                    writes += [set(deal, "opportunity", "quote_terms", text(Names.termsEN, Names.termsZH))]
+                default:
+                    break
+                }
+                if s < 3 {
+                    stage = stages[s + 1]
+                    writes.append(set(deal, "opportunity", "stage", .member(stage)))
+                }
+            }
+            // A step that would fall after yesterday did not happen; what follows is yesterday's.
+            t = Swift.min(t, now - Self.day)
+            if close, t < now - 2 * Self.day, stage == "negotiation" || target >= 85 {
+                t = Swift.min(t + Int64(1 + rng.int(3)) * Self.day, now - Self.day)
+                if target < 85 {
+                    writes += [set(deal, "opportunity", "close_date", .date(CivilDate(daysSinceEpoch: Int32(t / Self.day)))), set(deal, "opportunity", "stage", .member("won"))]
+                    stage = "won"
+                } else {
+                    // The manager closes it as lost, with the reason (a rep's loss is a request).
+                    losses.append((deal, ["price", "competitor", "no_budget", "no_decision", "timing"][rng.int(5)], manager, t))
+                    stage = "lost"
+                }
+            } else if stage != "won" {
+                writes += [set(deal, "opportunity", "next_step", text(Names.nextEN, Names.nextZH)),
+                           set(deal, "opportunity", "next_step_due", .date(CivilDate(daysSinceEpoch: today.daysSinceEpoch + Int32(rng.int(14) - 4))))]
+            }
+            summary.byStage[stage, default: 0] += 1
+            pending[rep, default: []] += writes
+            if (pending[rep]?.count ?? 0) >= 2000 { try flush(force: true) }
+            if (i - story + 1) % 10_000 == 0 { progress("  bulk: \(i + 1) of \(deals) deals, \(summary.writes) writes") }
+        }
+        try flush(force: true)
+        if rejected > 0 { progress("  bulk: \(rejected) writes refused") }
     }
 
 }

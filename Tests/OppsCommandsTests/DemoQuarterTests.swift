@@ -79,6 +79,39 @@ import Testing
     }
 }
 
+/// `--deals N` beyond the story: the rest pushed in bulk through the engine, rules applied.
+@Suite struct DemoBulkTests {
+    @Test func aBigQuarterIsPushedThroughTheRulesWithoutARefusal() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-bulk-\(UInt64.random(in: 0...UInt64.max))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let config = HubConfiguration(dataDirectory: dir, port: 0)
+        var rng = SystemRandomNumberGenerator()
+        let store = try SQLiteHubStore(path: config.databasePath)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: now - 100 * 86_400_000, rng: &rng)
+        let engine = try HubEngine(store: store, configuration: config)
+        var tokens = [String: String]()
+        for u in DemoQuarter.team { tokens[u.name] = try engine.addUser(u, rng: &rng) }
+        var quarter = DemoQuarter(seed: 5, deals: 430, now: now)
+        quarter.story = 30
+        let lines = LineBox()
+        let summary = try await quarter.run(store: store, configuration: config, tokens: tokens) { lines.add($0) }
+        #expect(!lines.all.contains { $0.contains("refused") || $0.contains("could not") }, "\(lines.all)")
+        #expect(summary.deals == 430)
+        #expect(summary.byStage.values.reduce(0, +) == 430, "\(summary.byStage)")
+        for stage in ["discovery", "solution", "proposal", "negotiation", "won", "lost"] {
+            #expect(summary.byStage[stage, default: 0] > 5, "\(stage): \(summary.byStage)")
+        }
+        // What the summary counts is what the hub holds.
+        var held = [String: Int]()
+        for id in try store.liveRecords(entity: "opportunity") {
+            if let r = try store.record(id, workspace: engine.workspace), case let .member(s) = r["stage"] { held[s, default: 0] += 1 }
+        }
+        #expect(held == summary.byStage, "\(held) vs \(summary.byStage)")
+    }
+}
+
 final class LineBox: @unchecked Sendable {
     private let lock = NSLock()
     private var lines = [String]()

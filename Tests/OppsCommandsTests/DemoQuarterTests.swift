@@ -25,18 +25,10 @@ import Testing
 
     @Test func everyPictureHasSomethingToSay() async throws {
         let f = try CommandFixture()
-        let dir = f.root + "/demo"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let config = HubConfiguration(dataDirectory: dir, port: 0)
-        var rng = SystemRandomNumberGenerator()
-        let store = try SQLiteHubStore(path: config.databasePath)
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: now - 100 * 86_400_000, rng: &rng)
-        let engine = try HubEngine(store: store, configuration: config)
-        var tokens = [String: String]()
-        for u in DemoQuarter.team { tokens[u.name] = try engine.addUser(u, rng: &rng) }
+        let demo = try DemoHub(directory: f.root + "/demo")
+        let (config, tokens) = (demo.config, demo.tokens)
         let lines = LineBox()
-        let summary = try await DemoQuarter(seed: 11, deals: 90, now: now).run(store: store, configuration: config, tokens: tokens) { lines.add($0) }
+        let summary = try await DemoQuarter(seed: 11, deals: 90, now: demo.now).run(store: demo.store, configuration: config, tokens: tokens) { lines.add($0) }
         #expect(!lines.all.contains { $0.contains("could not") }, "the story never runs into a refusal: \(lines.all)")
         #expect(summary.deals == 90)
         for stage in Workspace.default.stages { #expect(summary.byStage[stage.name, default: 0] > 0, "a deal in \(stage.name): \(summary.byStage)") }
@@ -84,19 +76,12 @@ import Testing
     @Test func aBigQuarterIsPushedThroughTheRulesWithoutARefusal() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-bulk-\(UInt64.random(in: 0...UInt64.max))").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let config = HubConfiguration(dataDirectory: dir, port: 0)
-        var rng = SystemRandomNumberGenerator()
-        let store = try SQLiteHubStore(path: config.databasePath)
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: now - 100 * 86_400_000, rng: &rng)
-        let engine = try HubEngine(store: store, configuration: config)
-        var tokens = [String: String]()
-        for u in DemoQuarter.team { tokens[u.name] = try engine.addUser(u, rng: &rng) }
-        var quarter = DemoQuarter(seed: 5, deals: 430, now: now)
+        let demo = try DemoHub(directory: dir)
+        let (store, engine) = (demo.store, demo.engine)
+        var quarter = DemoQuarter(seed: 5, deals: 430, now: demo.now)
         quarter.story = 30
         let lines = LineBox()
-        let summary = try await quarter.run(store: store, configuration: config, tokens: tokens) { lines.add($0) }
+        let summary = try await quarter.run(store: store, configuration: demo.config, tokens: demo.tokens) { lines.add($0) }
         #expect(!lines.all.contains { $0.contains("refused") || $0.contains("could not") }, "\(lines.all)")
         #expect(summary.deals == 430)
         #expect(summary.byStage.values.reduce(0, +) == 430, "\(summary.byStage)")
@@ -109,6 +94,27 @@ import Testing
             if let r = try store.record(id, workspace: engine.workspace), case let .member(s) = r["stage"] { held[s, default: 0] += 1 }
         }
         #expect(held == summary.byStage, "\(held) vs \(summary.byStage)")
+    }
+}
+
+/// A new hub with the demo's team, its tokens, and now (the quarter ends the day before).
+struct DemoHub {
+    let config: HubConfiguration
+    let store: SQLiteHubStore
+    let engine: HubEngine
+    let tokens: [String: String]
+    let now = Int64(Date().timeIntervalSince1970 * 1000)
+
+    init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        config = HubConfiguration(dataDirectory: directory, port: 0)
+        var rng = SystemRandomNumberGenerator()
+        store = try SQLiteHubStore(path: config.databasePath)
+        _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: now - 100 * 86_400_000, rng: &rng)
+        engine = try HubEngine(store: store, configuration: config)
+        var tokens = [String: String]()
+        for u in DemoQuarter.team { tokens[u.name] = try engine.addUser(u, rng: &rng) }
+        self.tokens = tokens
     }
 }
 

@@ -215,3 +215,43 @@ public struct RestoreCommand: ParsableCommand {
         Console.out("restored \(data.directory) from \(from)")
     }
 }
+
+/// `opps-hub duplicates`: likely duplicate accounts or contacts across the whole hub (the same
+/// company or person made on two laptops offline), whoever made them — a manager's laptop only
+/// sees those its team's deals use. Merging is a manager's act on a laptop (`opps account merge`),
+/// synced and audited like any write (merge-semantics.md §7.3).
+public struct DuplicatesCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "duplicates", abstract: "List likely duplicate accounts or contacts across the hub.",
+        discussion: "Names compared as opps account duplicates compares them (any case and width, no punctuation or legal forms); contacts also by email and phone.\n\nExample: opps-hub duplicates --type contact --data /srv/opps")
+
+    @Option(help: "account or contact.") var type = "account"
+    @OptionGroup var data: DataOption
+    @Flag(help: "Print a JSON array of groups, each an array of {id, name, creator}.") var json = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard ["account", "contact"].contains(type) else { throw ValidationError("--type is account or contact") }
+    }
+
+    public func run() throws {
+        let groups: [[Record]] = try adminCall {
+            let engine = try data.openEngine()
+            let records = try engine.store.liveRecords(entity: type).compactMap { try engine.store.record($0, workspace: engine.workspace) }
+            return Duplicates.groups(records)
+        }
+        if json {
+            Console.out(JSON.array(groups.map { g in JSON.array(g.map { r in
+                .object([("id", .string(r.id.description)), ("name", r["name"].plainJSON), ("creator", .string(r.creator))])
+            }) }).compactText)
+            return
+        }
+        if groups.isEmpty { Console.out("no likely duplicate \(type)s on this hub"); return }
+        for (i, g) in groups.enumerated() {
+            Console.out("\(i + 1). \(g.count) \(type)s look like one:")
+            for r in g { Console.out("   \(ShortID.code(r.id).prefix(ShortID.length))  \(r["name"].canonicalText)  (made by \(r.creator))") }
+        }
+        Console.out("a manager merges them from a laptop that holds both: opps \(type) merge KEEP DUPLICATE")
+    }
+}

@@ -16,7 +16,7 @@ public struct OppsHub: AsyncParsableCommand {
             and what to do), 64 bad usage.
             """,
         version: "0.1.0 (protocol \(ProtocolVersion.current))",
-        subcommands: [Demo.self, Init.self, Serve.self, StatusCommand.self, UserCommand.self, TokenCommand.self, WorkspaceCommand.self, AuditCommand.self, ConflictsCommand.self, CompactCommand.self, BackupCommand.self, RestoreCommand.self, ImportCommand.self]
+        subcommands: [Demo.self, Init.self, Serve.self, StatusCommand.self, UserCommand.self, TokenCommand.self, WorkspaceCommand.self, AuditCommand.self, ConflictsCommand.self, CompactCommand.self, BackupCommand.self, RestoreCommand.self, ImportCommand.self, DuplicatesCommand.self]
     )
 
     public init() {}

@@ -30,6 +30,10 @@ import Testing
             for h in [sam, tom] { #expect(await opps("sync", "--home", h).code == 0) }
             let synced = await opps("sync", "--home", max)
             #expect(synced.stdout.contains("1 likely duplicate account here: opps account duplicates"), "\(synced.stdout)")
+            // The operator sees them across the hub too.
+            let hubWide = await oppsHub("duplicates", "--data", f.root + "/hub", "--json")
+            #expect(hubWide.json?.array?.first?.array?.count == 2, "\(hubWide.stdout) \(hubWide.stderr)")
+            #expect(await oppsHub("duplicates", "--type", "contact", "--data", f.root + "/hub").stdout.contains("Li Wei"), "the same Li Wei twice at Omega")
             let listed = await opps("account", "duplicates", "--home", max)
             #expect(listed.stdout.contains("2 accounts look like one") && listed.stdout.contains("OMEGA Ltd."), "\(listed.stdout)")
             let groups = try #require(await opps("account", "duplicates", "--home", max, "--json").json?.array)
@@ -61,6 +65,7 @@ import Testing
             let trail = await opps("history", tomsDeal, "--home", tom).stdout
             #expect(trail.contains("account:") && trail.contains("max"), "\(trail)")
             #expect(await opps("account", "duplicates", "--home", max).stdout.contains("no likely duplicate"))
+            #expect(await oppsHub("duplicates", "--data", f.root + "/hub").stdout.contains("no likely duplicate accounts on this hub"))
             let accounts = await opps("account", "list", "--home", tom, "--json").json?.array?.compactMap { $0["id"]?.string } ?? []
             #expect(!accounts.contains(dup), "\(accounts)")
         }

@@ -166,6 +166,8 @@ struct InitCommand: AsyncParsableCommand {
         } catch let ReplicaError.unreachable(why) {
             throw ReplicaError.unreachableAtInit(why)
         }
+        // `opps init --locale zh-CN` keeps the language as this laptop's setting (opps locale).
+        if let locale = home.locale { try replica.store.setMeta("locale", locale) }
         let report = try await SyncCommand.perform(replica, transport: transport, json: json)
         if json {
             Console.out(JSON.object([("user", .string(replica.user)), ("role", .string(replica.role)), ("home", .string(home.path)),

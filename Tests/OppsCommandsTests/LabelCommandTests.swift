@@ -53,6 +53,17 @@ import Testing
         }
     }
 
+    @Test func initKeepsTheLanguageGiven() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let made = await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.home("sam"), "--locale", "zh-CN")
+            #expect(made.code == 0, "\(made.stderr)")
+            #expect(await opps("locale", "--home", f.home("sam")).stdout.contains("showing: zh-CN"))
+            #expect(await opps("new", "试点", "--account", "上海云帆", "--home", f.home("sam")).code == 0)
+            #expect(await opps("list", "--home", f.home("sam")).stdout.contains("需求挖掘"))
+        }
+    }
+
     /// Chinese labels are two columns wide each: every row of `list` keeps its columns aligned.
     @Test func chineseLabelsKeepTheColumnsAligned() async throws {
         let f = try CommandFixture()

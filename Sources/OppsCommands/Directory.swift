@@ -88,12 +88,13 @@ struct ShowAccount: ParsableCommand {
         let r = try home.open()
         let accountID = try r.resolveID(id)
         guard let account = try r.record(accountID), account.entity == "account" else { throw ReplicaError.invalid("\(id) is not an account") }
-        try printRecord(r, accountID, json: false)
+        let words = home.words(r)
+        try printRecord(r, accountID, json: false, words: words)
         let short = try r.shortIDs()
         let its = try deals(r, referencing: accountID, in: "account")
         Console.out("  deals (\(its.count))")
         for d in its {
-            Console.out("    \(short(d.id))  \(d["stage"].canonicalText.padding(11))  \(fit(d["name"].canonicalText, 28))  \(amountText(d))")
+            Console.out("    \(short(d.id))  \(fit(words.value("opportunity", "stage", d["stage"]), 11))  \(fit(d["name"].canonicalText, 28))  \(amountText(d))")
         }
         let people = try r.store.list(entity: "contact", workspace: r.workspace).filter { $0["account"] == .reference(accountID) }
         Console.out("  contacts (\(people.count))")
@@ -116,7 +117,7 @@ struct NewAccount: ParsableCommand {
         if existing.contains(where: { $0["name"].canonicalText.lowercased() == name.lowercased() }) {
             throw ReplicaError.invalid("an account named \"\(name)\" is already here: opps account show \"\(name)\"")
         }
-        if !allowDuplicate { try refuseLikelyDuplicate(r, entity: "account", name: name, among: existing) }
+        if !allowDuplicate { try refuseLikelyDuplicate(r, entity: "account", [("name", .text(name))], among: existing) }
         var rng = SystemRandomNumberGenerator()
         let made = try r.create(entity: "account", stage: nil, fields: [("name", .text(name))] + assignments(r, "account", fields), using: &rng)
         try printRecord(r, made.record, json: json, short: !json)
@@ -154,11 +155,12 @@ struct ShowContact: ParsableCommand {
         let r = try home.open()
         let contactID = try r.resolveID(id)
         guard let contact = try r.record(contactID), contact.entity == "contact" else { throw ReplicaError.invalid("\(id) is not a contact") }
-        try printRecord(r, contactID, json: false)
+        let words = home.words(r)
+        try printRecord(r, contactID, json: false, words: words)
         let short = try r.shortIDs()
         let its = try deals(r, referencing: contactID, in: "contact")
         Console.out("  deals (\(its.count))")
-        for d in its { Console.out("    \(short(d.id))  \(d["stage"].canonicalText.padding(11))  \(d["name"].canonicalText)") }
+        for d in its { Console.out("    \(short(d.id))  \(fit(words.value("opportunity", "stage", d["stage"]), 11))  \(d["name"].canonicalText)") }
     }
 }
 
@@ -177,21 +179,9 @@ struct NewContact: ParsableCommand {
         var rng = SystemRandomNumberGenerator()
         let made: RecordID = try r.store.transaction {
             let accountID = try findOrCreate(r, entity: "account", text: account, rng: &rng)
-            if !allowDuplicate {
-                // The new contact among those here: grouped with one of them means likely the same person.
-                let existing = try r.store.list(entity: "contact", workspace: r.workspace)
-                var probe = Record(id: RecordID(high: 0, low: 0), entity: "contact", created: FieldState(value: .null, stamp: Stamp(hlc: HLC(rawValue: UInt64.max), replica: r.id), author: r.user, authority: .write))
-                for (k, v) in [("name", Value.text(name)), ("account", .reference(accountID))] + (try assignments(r, "contact", fields)) {
-                    probe.fields[k] = FieldState(value: v, stamp: probe.created.stamp, author: r.user, authority: .write)
-                }
-                if let group = Duplicates.groups(existing + [probe]).first(where: { $0.contains { $0.id == probe.id } }), let match = group.first(where: { $0.id != probe.id }) {
-                    let short = try r.shortIDs()
-                    throw ReplicaError.invalid("\"\(name)\" looks like the contact \"\(match["name"].canonicalText)\" (\(short(match.id))) already here: "
-                        + "opps contact show \(short(match.id)); --allow-duplicate makes a new one anyway")
-                }
-            }
-            return try r.create(entity: "contact", stage: nil, fields: [("name", .text(name)), ("account", .reference(accountID))] + assignments(r, "contact", fields),
-                                using: &rng).record
+            let values = [("name", Value.text(name)), ("account", .reference(accountID))] + (try assignments(r, "contact", fields))
+            if !allowDuplicate { try refuseLikelyDuplicate(r, entity: "contact", values, among: try r.store.list(entity: "contact", workspace: r.workspace)) }
+            return try r.create(entity: "contact", stage: nil, fields: values, using: &rng).record
         }
         try printRecord(r, made, json: json, short: !json)
     }

@@ -394,16 +394,18 @@ func findOrCreate(_ r: Replica, entity: String, text: String, extra: [(String, V
     if let id = try? r.resolveID(text), try r.record(id)?.entity == entity { return id }
     let existing = try r.store.list(entity: entity, workspace: r.workspace)
     for e in existing where e["name"] == .text(text) { return e.id }
-    try refuseLikelyDuplicate(r, entity: entity, name: text, among: existing)
+    try refuseLikelyDuplicate(r, entity: entity, [("name", .text(text))] + extra, among: existing)
     return try r.create(entity: entity, stage: nil, fields: [("name", .text(text))] + extra, using: &rng).record
 }
 
-/// One clear line when `name` likely duplicates a record of `entity` here.
-func refuseLikelyDuplicate(_ r: Replica, entity: String, name: String, among existing: [Record]) throws {
-    guard let match = Duplicates.matches(name, in: existing).first else { return }
+/// One clear line when a record of `entity` with `fields` would likely duplicate one here
+/// (Duplicates.likely): which one, and how to make a new one anyway.
+func refuseLikelyDuplicate(_ r: Replica, entity: String, _ fields: [(String, Value)], among existing: [Record]) throws {
+    guard let match = Duplicates.likely(Dictionary(fields, uniquingKeysWith: { a, _ in a }), among: existing).first else { return }
     let short = try r.shortIDs()
+    let name = fields.first { $0.0 == "name" }?.1.canonicalText ?? ""
     throw ReplicaError.invalid("\"\(name)\" looks like the \(entity) \"\(match["name"].canonicalText)\" (\(short(match.id))) already here: "
-        + "give \(short(match.id)) to use it, or make a new one first with opps \(entity) new \"\(name)\" --allow-duplicate")
+        + "give \(short(match.id)) to use it, or make a new one with opps \(entity) new \"\(name)\"\(entity == "contact" ? " --account ACCOUNT" : "") --allow-duplicate")
 }
 
 struct LeadCommand: ParsableCommand {

@@ -79,7 +79,7 @@ public struct Rules: ParsableCommand {
 
     public func run() throws {
         // This laptop's own workspace when there is a replica; the built-in default otherwise.
-        let replica = FileManager.default.fileExists(atPath: home.path) ? try? home.open() : nil
+        let replica = FileManager.default.fileExists(atPath: Replica.databasePath(home: home.path)) ? try home.open() : nil
         let ws = replica?.workspace ?? .default
         let words = replica.map { home.words($0) } ?? Vocabulary(ws, locale: ws.displayLocale(preferring: [home.locale]))
         let rules = try resolved(in: ws)

@@ -78,10 +78,15 @@ public enum Duplicates {
         return out.keys.sorted().compactMap { out[$0]!.count > 1 ? out[$0] : nil }
     }
 
-    /// The records among `existing` that `name` likely duplicates (same key), oldest first.
-    public static func matches(_ name: String, in existing: [Record]) -> [Record] {
-        let k = key(name)
-        guard !k.isEmpty else { return [] }
-        return existing.filter { !$0.isDeleted && key($0["name"].isNull ? "" : $0["name"].canonicalText) == k }.sorted { $0.created.stamp < $1.created.stamp }
+    /// The records among `existing` that a record about to be made with `fields` would likely
+    /// duplicate, by the same rule as `groups` (for a contact: its account, email and phone
+    /// count), oldest first.
+    public static func likely(_ fields: [String: Value], among existing: [Record]) -> [Record] {
+        let probeID = RecordID(high: .max, low: .max)
+        let stamp = Stamp(hlc: HLC(rawValue: .max), replica: ReplicaID(probeID))
+        var probe = Record(id: probeID, entity: existing.first?.entity ?? "", created: FieldState(value: .null, stamp: stamp, author: "", authority: .write))
+        for (k, v) in fields { probe.fields[k] = FieldState(value: v, stamp: stamp, author: "", authority: .write) }
+        let group = groups(existing.filter { $0.id != probeID } + [probe]).first { $0.contains { $0.id == probeID } } ?? []
+        return group.filter { $0.id != probeID }
     }
 }

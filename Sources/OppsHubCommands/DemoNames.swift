@@ -10,7 +10,7 @@ enum Names {
     static let industriesZH = ["物流", "制造", "医药", "零售", "能源", "科技"]
 
     /// Account `n`: even numbers in the north (English), odd in the east (Chinese).
-    static func account(_ n: Int, accounts: Int) -> (full: String, short: String, industry: String) {
+    static func account(_ n: Int) -> (full: String, short: String, industry: String) {
         let k = n / 2
         if n % 2 == 0 {
             let first = firstEN[k % firstEN.count], second = secondEN[(k / firstEN.count) % secondEN.count]

@@ -112,7 +112,7 @@ public struct DemoQuarter: Sendable {
             let cents = Int64(rng.int(96) + 5) * 500_000 * (currency == "JPY" ? 100 : 1)
             let product = north ? Names.productsEN[rng.int(Names.productsEN.count)] : Names.productsZH[rng.int(Names.productsZH.count)]
             var plan = Plan(north: north, rep: reps[i / 2 % 3], manager: north ? "max" : "lin", account: account,
-                            name: Names.account(account, accounts: accounts).short + " " + product, currency: currency, cents: cents, actions: [])
+                            name: Names.account(account).short + " " + product, currency: currency, cents: cents, actions: [])
             // Where it ends: a quarter's spread, more early stages than late, a third closed.
             let roll = rng.int(100)
             let target: String = switch roll {
@@ -273,7 +273,7 @@ public struct DemoQuarter: Sendable {
         var lossRequests = [Int: RecordID]()
         var nextAccount = accounts
 
-        func account(_ wanted: Int, by user: String, _ r: Replica) throws -> RecordID {
+        func account(_ wanted: Int, _ r: Replica) throws -> RecordID {
             if let id = accountIDs[wanted], try r.record(id) != nil { return id }
             // Made by someone this user does not share it with: a customer of their own instead.
             var n = wanted
@@ -281,7 +281,7 @@ public struct DemoQuarter: Sendable {
                 n = nextAccount + (wanted % 2 == nextAccount % 2 ? 0 : 1)
                 nextAccount = n + 1
             }
-            let name = Names.account(n, accounts: accounts)
+            let name = Names.account(n)
             let id = try r.create(entity: "account", stage: nil, fields: [("name", .text(name.full)), ("industry", .text(name.industry)),
                                                                           ("territory", .text(n % 2 == 0 ? "north" : "east"))], using: &rng).record
             accountIDs[n] = id
@@ -314,7 +314,7 @@ public struct DemoQuarter: Sendable {
                     switch a.step {
                     case .create:
                         let r = replicas[rep]!
-                        let acc = try account(plan.account, by: rep, r)
+                        let acc = try account(plan.account, r)
                         let person = try contact(plan.account, account: acc, r)
                         let id = try r.create(entity: "opportunity", stage: "discovery", fields: [
                             ("name", .text(plan.name)), ("account", .reference(acc)), ("contact", .reference(person)), ("currency", .member(plan.currency)),
@@ -324,7 +324,7 @@ public struct DemoQuarter: Sendable {
                     case .lead:
                         who = "mia"
                         let r = replicas["mia"]!
-                        let acc = try account(plan.account, by: "mia", r)
+                        let acc = try account(plan.account, r)
                         let person = try contact(plan.account, account: acc, r)
                         let id = try r.create(entity: "opportunity", stage: "lead", fields: [
                             ("name", .text(plan.name)), ("account", .reference(acc)), ("contact", .reference(person)),
@@ -490,7 +490,7 @@ public struct DemoQuarter: Sendable {
         // Deals their manager closes as lost once the rep's writes are in: the close is written on
         // top of the stage the hub sequenced (a base another replica's stamp cannot name).
         var losses = [(deal: RecordID, reason: String, manager: String, at: Int64)]()
-        func flush(force: Bool) throws {
+        func flush() throws {
             try push(Self.syncOrder)
             for loss in losses {
                 guard let record = try engine.store.record(loss.deal, workspace: ws), let state = record.fields["stage"], let session = sessions[loss.manager] else { continue }
@@ -551,7 +551,7 @@ public struct DemoQuarter: Sendable {
                 return id
             }
             let n = firstAccount + (i - story) * 2 + (isNorth ? 0 : 1)
-            let name = Names.account(n, accounts: Int.max)
+            let name = Names.account(n)
             let account = create("account")
             writes += [set(account, "account", "name", .text(name.full)), set(account, "account", "industry", .text(name.industry))]
             let person = Names.person(summary.contacts, chinese: !isNorth)
@@ -618,10 +618,10 @@ public struct DemoQuarter: Sendable {
             }
             summary.byStage[stage, default: 0] += 1
             pending[rep, default: []] += writes
-            if (pending[rep]?.count ?? 0) >= 2000 { try flush(force: true) }
+            if (pending[rep]?.count ?? 0) >= 2000 { try flush() }
             if (i - story + 1) % 10_000 == 0 { progress("  bulk: \(i + 1) of \(deals) deals, \(summary.writes) writes") }
         }
-        try flush(force: true)
+        try flush()
         if rejected > 0 { progress("  bulk: \(rejected) writes refused") }
     }
 
@@ -634,28 +634,17 @@ final class DemoClock: PhysicalClock, @unchecked Sendable {
     func nowMilliseconds() -> Int64 { now }
 }
 
-/// The protocol in-process: each call goes through the engine's authentication and endpoints as
-/// the HTTP server's handlers do, with the bodies encoded and decoded as on the wire.
+/// The protocol in-process (`HubEngine.answer`), statuses from the error's own mapping.
 final class EngineTransport: Transport, @unchecked Sendable {
     let engine: HubEngine
     init(engine: HubEngine) { self.engine = engine }
 
     func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ endpoint: String, _ message: In, token: String, as: Out.Type) async throws(TransportError) -> Out {
-        do {
-            let user = try engine.authenticate(authorization: "Bearer " + token)
-            let body = BodyCodec.encode(message, as: .protobuf)
-            var activity = HubActivity()
-            let reply: [UInt8] = switch endpoint {
-            case Endpoint.handshake: BodyCodec.encode(try engine.handshake(user: user, request: BodyCodec.decode(HandshakeRequest.self, from: body, as: .protobuf)), as: .protobuf)
-            case Endpoint.push: BodyCodec.encode(try engine.push(user: user, request: BodyCodec.decode(PushRequest.self, from: body, as: .protobuf), received: body, activity: &activity), as: .protobuf)
-            case Endpoint.pull: BodyCodec.encode(try engine.pull(user: user, request: BodyCodec.decode(PullRequest.self, from: body, as: .protobuf), activity: &activity), as: .protobuf)
-            default: throw WireError(.notFound, endpoint)
-            }
-            return try BodyCodec.decode(Out.self, from: reply, as: .protobuf)
-        } catch let e as WireError {
-            throw .refused(status: 400, e)
-        } catch {
-            throw .unreachable("\(error)")
+        switch engine.answer(endpoint, BodyCodec.encode(message, as: .protobuf), token: token) {
+        case let .success(reply):
+            do { return try BodyCodec.decode(Out.self, from: reply, as: .protobuf) } catch { throw .unreachable("undecodable answer: \(error)") }
+        case let .failure(e):
+            throw .refused(status: e.code.httpStatus, e)
         }
     }
 }

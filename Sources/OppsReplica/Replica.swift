@@ -419,7 +419,7 @@ public final class Replica {
     /// values where this user may write them; every record here that references `duplicate`
     /// is re-pointed to `keep` where this user may write the field (the hub re-points the rest,
     /// and those this laptop does not hold); then `duplicate` is deleted naming `keep`. Refused
-    /// whole when this user may not delete `duplicate`.
+    /// whole (nothing written) when this user may not delete `duplicate`.
     @discardableResult
     public func merge(_ duplicate: RecordID, into keep: RecordID) throws -> MergeResult {
         try store.transaction {
@@ -430,9 +430,8 @@ public final class Replica {
                 throw ReplicaError.invalid("a \(dup.entity) cannot be merged into a \(kept.entity)")
             }
             let actor = Actor(user: user, role: role)
-            guard entity.delete.contains(role) else {
-                throw ReplicaError.refused(field: entity.name, rule: .deleteNotPermitted, detail: "\(role) may not delete \(entity.name): ask someone who may to merge")
-            }
+            // Who may merge is who may delete: the delete at the end decides (Resolver), and a
+            // refusal there rolls back the fills and re-points made before it.
             var result = MergeResult()
             let keptRelations = try relations(to: kept)
             let fill = entity.fields.filter { f in

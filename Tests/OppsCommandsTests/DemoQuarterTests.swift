@@ -17,7 +17,7 @@ import Testing
         #expect(pa.count == 120)
         // Names: distinct customers per territory, English north and Chinese east.
         let accounts = DemoQuarter.accounts(300)
-        let names = (0..<accounts).map { Names.account($0, accounts: accounts).full }
+        let names = (0..<accounts).map { Names.account($0).full }
         #expect(Set(names).count == accounts)
         #expect(Set(names.map(Duplicates.key)).count == accounts, "no two demo customers look like duplicates")
         #expect(names[0].allSatisfy(\.isASCII) && names[1].hasSuffix("有限公司"))

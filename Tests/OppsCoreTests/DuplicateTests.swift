@@ -28,8 +28,8 @@ import Testing
         gone.deleted = gone.created
         let groups = Duplicates.groups([a2, a3, a1, gone])
         #expect(groups.map { $0.map(\.id) } == [[a1.id, a2.id]], "oldest first; deleted records are not duplicates")
-        #expect(Duplicates.matches("Omega Inc", in: [a1, a2, a3]).map(\.id) == [a1.id, a2.id])
-        #expect(Duplicates.matches("Gamma", in: [a1, a2, a3]).isEmpty)
+        #expect(Duplicates.likely(["name": .text("Omega Inc")], among: [a1, a2, a3]).map(\.id) == [a1.id, a2.id])
+        #expect(Duplicates.likely(["name": .text("Gamma")], among: [a1, a2, a3]).isEmpty)
         // Contacts: the same name at two accounts are two people; at one account (or none), one.
         let c1 = Self.record(11, ["name": .text("Li Wei"), "account": .reference(a1.id)], entity: "contact")
         let c2 = Self.record(12, ["name": .text("li wei"), "account": .reference(a3.id)], entity: "contact")
@@ -41,5 +41,10 @@ import Testing
         let contacts = Duplicates.groups([c1, c2, c3, c4, c5, c6, c7])
         #expect(contacts.map { Set($0.map(\.id)) } == [Set([c1.id, c2.id, c3.id]), Set([c4.id, c5.id]), Set([c6.id, c7.id])],
                 "c3 has no account, so it may be either Li Wei; email and phone digits match across names")
+        // A contact about to be made is judged by the same rule: its account counts.
+        #expect(Duplicates.likely(["name": .text("li wei"), "account": .reference(a3.id)], among: [c1, c2]).map(\.id) == [c2.id])
+        #expect(Duplicates.likely(["name": .text("Li Wei"), "account": .reference(UUID128(high: 5, low: 5))], among: [c1, c2]).isEmpty,
+                "the same name at a third account is a third person")
+        #expect(Duplicates.likely(["name": .text("Zhang Wei"), "phone": .text("+86 138 0000 1111")], among: [c6]).map(\.id) == [c6.id])
     }
 }

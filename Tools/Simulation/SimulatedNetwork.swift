@@ -72,24 +72,7 @@ final class SimulatedHub: @unchecked Sendable {
 
     /// Handles one request body as the HTTP layer would; returns the response body or a protocol error.
     func handle(_ endpoint: String, _ body: [UInt8], token: String) -> Result<[UInt8], WireError> {
-        do {
-            let user = try engine.authenticate(authorization: "Bearer " + token)
-            var activity = HubActivity()
-            switch endpoint {
-            case Endpoint.handshake:
-                return .success(BodyCodec.encode(try engine.handshake(user: user, request: BodyCodec.decode(HandshakeRequest.self, from: body, as: .protobuf)), as: .protobuf))
-            case Endpoint.push:
-                return .success(BodyCodec.encode(try engine.push(user: user, request: BodyCodec.decode(PushRequest.self, from: body, as: .protobuf), received: body, activity: &activity), as: .protobuf))
-            case Endpoint.pull:
-                return .success(BodyCodec.encode(try engine.pull(user: user, request: BodyCodec.decode(PullRequest.self, from: body, as: .protobuf), activity: &activity), as: .protobuf))
-            default:
-                return .failure(WireError(.notFound, endpoint))
-            }
-        } catch let e as WireError {
-            return .failure(e)
-        } catch {
-            return .failure(WireError(.internal, "\(error)"))
-        }
+        engine.answer(endpoint, body, token: token)
     }
 
     /// Delivers held requests (their answers are long lost).

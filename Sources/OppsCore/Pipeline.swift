@@ -110,16 +110,10 @@ public struct Pipeline: Sendable {
         var teams = [RecordID: Set<UserName>]()
         for r in records where !r.isDeleted {
             if r.entity == dealEntity?.name { deals.append(r); continue }
-            guard case let .reference(deal) = r["opportunity"] else { continue }
-            switch r.entity {
-            case "activity":
-                if case let .timestamp(at) = r["at"] { acts[deal, default: []].append(at.milliseconds) }
-                else { acts[deal, default: []].append(r.created.stamp.hlc.milliseconds) }
-            case "membership":
-                if r["state"] == .member("active"), case let .text(u) = r["user"] { teams[deal, default: []].insert(u) }
-            default:
-                break
-            }
+            if let m = workspace.teamRule?.member(r) { teams[m.of, default: []].insert(m.user); continue }
+            guard r.entity == "activity", case let .reference(deal) = r["opportunity"] else { continue }
+            if case let .timestamp(at) = r["at"] { acts[deal, default: []].append(at.milliseconds) }
+            else { acts[deal, default: []].append(r.created.stamp.hlc.milliseconds) }
         }
         var history = [RecordID: [StageStep]]()
         for d in deals {

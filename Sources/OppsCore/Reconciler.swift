@@ -99,13 +99,9 @@ public struct RecordSet: Sendable, Hashable {
     /// Removes a record (it left the user's visibility).
     public mutating func remove(_ id: RecordID) { records[id] = nil }
 
-    /// The active team of a record: users of active `membership` records pointing at it.
-    public func team(of record: RecordID) -> Set<UserName> {
-        var team = Set<UserName>()
-        for r in records.values where r.entity == "membership" && !r.isDeleted && r["opportunity"] == .reference(record) {
-            if case let .text(user) = r["user"], r["state"] == .member("active") { team.insert(user) }
-        }
-        return team
+    /// The active team of a record under `rule` (nil: the workspace has no teams).
+    public func team(of record: RecordID, rule: TeamRule?) -> Set<UserName> {
+        rule?.team(of: record, among: records.values) ?? []
     }
 }
 
@@ -117,8 +113,12 @@ public struct Directory: Sendable, Hashable {
         public var manager: UserName?
         public var territory: String?
         public var capacity: Int?
+        /// A disabled user keeps their name (their records and writes stay theirs) but is
+        /// assigned nothing.
+        public var disabled: Bool
 
-        public init(name: UserName, role: String, manager: UserName? = nil, territory: String? = nil, capacity: Int? = nil) {
+        public init(name: UserName, role: String, manager: UserName? = nil, territory: String? = nil, capacity: Int? = nil, disabled: Bool = false) {
+            self.disabled = disabled
             self.name = name
             self.role = role
             self.manager = manager
@@ -145,26 +145,87 @@ public struct Directory: Sendable, Hashable {
     }
 }
 
-/// The hub's decision loop in its pure form: it sequences writes, decides each with
-/// `resolve`, applies the winners, logs them, and keeps every loser as a conflict record.
-/// The SQLite hub implements the same steps inside one transaction per batch; this value is
-/// the reference the property tests and the simulator hold it to.
-public struct Reconciler: Sendable {
+/// The hub's state in memory: what `Reconciler` decides over, read by `BatchDecider` as the
+/// hub's store is.
+public struct HubMemory: Sendable, Hashable, HubStateReader {
     public let workspace: Workspace
+    public var state = RecordSet()
+    public var log: [LogEntry] = []
+    public var conflicts: [ConflictRecord] = []
+    public var meta: [String: String] = [:]
+
+    public init(workspace: Workspace) { self.workspace = workspace }
+
+    public func record(_ id: RecordID) -> Record? { state[id] }
+    public func team(of record: RecordID) -> Set<UserName> { state.team(of: record, rule: workspace.teamRule) }
+    public func head() -> UInt64 { log.last?.sequence ?? 0 }
+    public func conflictHead() -> UInt64 { conflicts.last?.id ?? 0 }
+    public func meta(_ key: String) -> String? { meta[key] }
+
+    func staged(_ r: Record) -> Bool { !r.isDeleted && workspace.entity(r.entity)?.stageField != nil }
+
+    public func openRecords(owner: UserName, closedStages: Set<String>) -> Int {
+        state.records.values.count { r in
+            guard staged(r), r.owner == owner, let e = workspace.entity(r.entity), let stage = workspace.stage(of: r, in: e) else { return false }
+            return !closedStages.contains(stage)
+        }
+    }
+
+    public func referencing(_ target: RecordID) -> [RecordID] {
+        state.records.values.filter { staged($0) && $0.fields.values.contains { $0.value == .reference(target) } }.map(\.id).sorted()
+    }
+
+    public func referencedByVisible(_ target: RecordID, actor: Actor, directory: Directory) -> Bool {
+        referencing(target).contains { id in
+            guard let r = state[id] else { return false }
+            let relations = Workspace.relations(of: actor.user, to: r, team: team(of: id), manages: { directory.manages(actor.user, $0) })
+            return workspace.isVisible(record: r, role: actor.role, relations: relations)
+        }
+    }
+
+    public func liveRecords(entity: String) -> [RecordID] {
+        state.records.values.filter { $0.entity == entity && !$0.isDeleted }.map(\.id).sorted()
+    }
+
+    /// Applies what the decider returned, in order.
+    public mutating func apply(_ effects: [HubEffect]) {
+        for effect in effects {
+            switch effect {
+            case let .append(entry): log.append(entry)
+            case let .conflict(c, _): conflicts.append(c)
+            case let .save(record): state.put(record)
+            case let .meta(key, value): meta[key] = value
+            }
+        }
+    }
+}
+
+/// The hub in its pure form: every write decided by the same `BatchDecider` the hub runs —
+/// `resolve`, the hub's refusals, and the effects it derives (stage history, assignment,
+/// approvals, merges) — over `HubMemory` instead of a store, one write per batch. The property
+/// tests and the simulator's model hold the SQLite hub to it.
+public struct Reconciler: Sendable {
+    public var workspace: Workspace { memory.workspace }
     public var directory: Directory
-    public private(set) var state = RecordSet()
-    public private(set) var log: [LogEntry] = []
-    public private(set) var conflicts: [ConflictRecord] = []
+    public private(set) var memory: HubMemory
+    var clock = HybridLogicalClock()
+    /// The id the hub stamps its own writes with.
+    public static let hubReplica = ReplicaID(UUID128(high: 0x0000_0000_0000_7000, low: 0x8000_0000_0000_0000))
+    /// How far ahead of the hub's time a device clock may be (`HubConfiguration`'s default).
+    public var maxClockAhead: Int64 = 86_400_000
 
     public init(workspace: Workspace, directory: Directory) {
-        self.workspace = workspace
+        memory = HubMemory(workspace: workspace)
         self.directory = directory
     }
 
-    public var head: UInt64 { log.last?.sequence ?? 0 }
+    public var state: RecordSet { memory.state }
+    public var log: [LogEntry] { memory.log }
+    public var conflicts: [ConflictRecord] { memory.conflicts }
+    public var head: UInt64 { memory.head() }
 
-    /// The active team of a record: users of active membership records pointing at it.
-    public func team(of record: RecordID) -> Set<UserName> { state.team(of: record) }
+    /// The active team of a record (`Workspace.teamRule`).
+    public func team(of record: RecordID) -> Set<UserName> { memory.team(of: record) }
 
     public func relations(of user: UserName, to record: Record) -> Set<Relation> {
         Workspace.relations(of: user, to: record, team: team(of: record.id), manages: { directory.manages(user, $0) })
@@ -175,53 +236,29 @@ public struct Reconciler: Sendable {
         return RuleContext(workspace: workspace, actor: actor, relations: r.map { relations(of: actor.user, to: $0) } ?? [], record: r)
     }
 
-    /// Decides one write and applies the outcome.
+    /// Decides one write as the hub would at `hubTime` (default: the write's own device time)
+    /// and applies what follows. The returned decision's winner carries its sequence.
     @discardableResult
-    public mutating func submit(_ write: FieldWrite, actor: Actor) -> Decision {
-        let ctx = context(for: actor, record: write.record)
-        let current: FieldState?
-        switch write.kind {
-        case .set: current = ctx.record?.fields[write.field]
-        case .create: current = ctx.record?.created
-        case .delete: current = ctx.record?.deleted
-        }
-        var decision = resolve(current: current, incoming: write, context: ctx)
-        switch decision.outcome {
-        case .applied, .won:
-            let value = decision.winner?.value ?? write.value
-            let entry = append(write.record, write.entity, write.field, write.kind, value, write.stamp, write.author, decision.authority)
-            decision.winner?.sequence = entry.sequence
-            if write.kind == .create {
-                for (field, v) in workspace.initialFields(of: write, role: actor.role) {
-                    append(write.record, write.entity, field, .set, v, write.stamp, write.author, .own)
-                }
-            }
-            if decision.outcome == .won, let displaced = decision.loser {
-                addConflict(write, outcome: .lost, rule: decision.rule, loser: displaced, winner: decision.winner)
-            }
-        case .lost, .rejected, .proposal:
-            if let loser = decision.loser {
-                addConflict(write, outcome: decision.outcome, rule: decision.rule, loser: loser, winner: decision.winner)
-            }
-        case .duplicate:
-            break
-        }
-        return decision
+    public mutating func submit(_ write: FieldWrite, actor: Actor, at hubTime: Int64? = nil) -> Decision {
+        var verdict = self.verdict(write, actor: actor, at: hubTime)
+        if verdict.decision.outcome.holds { verdict.decision.winner?.sequence = verdict.sequence }
+        return verdict.decision
     }
 
-    @discardableResult
-    private mutating func append(_ record: RecordID, _ entity: String, _ field: String, _ kind: WriteKind, _ value: Value,
-                                 _ stamp: Stamp, _ author: UserName, _ authority: Access) -> LogEntry {
-        let entry = LogEntry(sequence: head + 1, record: record, entity: entity, field: field, kind: kind, value: value,
-                             stamp: stamp, author: author, authority: authority)
-        log.append(entry)
-        state.apply(entry)
-        return entry
-    }
-
-    private mutating func addConflict(_ write: FieldWrite, outcome: Outcome, rule: RuleID, loser: FieldState, winner: FieldState?) {
-        conflicts.append(ConflictRecord(id: UInt64(conflicts.count + 1), record: write.record, entity: write.entity, field: write.field,
-                                        outcome: outcome, rule: rule, loser: loser, winner: winner))
+    /// The same, with the whole verdict (sequence, conflict id, what the answer shows).
+    public mutating func verdict(_ write: FieldWrite, actor: Actor, at hubTime: Int64? = nil) -> Verdict {
+        // The decider's copy of the state is released before the effects are applied, so they
+        // change it in place.
+        let (verdict, effects, ticked) = { () -> (Verdict, [HubEffect], HybridLogicalClock) in
+            var decider = BatchDecider(reader: memory, workspace: workspace, directory: directory, clock: self.clock, hubReplica: Self.hubReplica,
+                                       hubTime: hubTime ?? write.stamp.hlc.milliseconds, maxClockAhead: maxClockAhead)
+            // Reading memory cannot fail.
+            let verdict = try! decider.decide(write, actor: actor)
+            return (verdict, decider.takeEffects() + decider.finish(), decider.clock)
+        }()
+        clock = ticked
+        memory.apply(effects)
+        return verdict
     }
 
     /// The log entries after `cursor`, at most `limit` of them: one pull page.

@@ -109,11 +109,27 @@ private struct WorkspaceReader {
         do { return try ExactDecimal(parsing: s) } catch { issue(node, path, error.message); return nil }
     }
 
+    /// `"team": {"entity": "membership", "user": "user", "state": "state", "active": "active"}`:
+    /// records of an entity hanging off a staged one whose state is `active` make a team.
+    mutating func readTeam(_ node: JSON, entities: [Entity]) -> TeamRule? {
+        guard object(node, "team", keys: ["entity", "user", "state", "active"]),
+              let name = string(node["entity"], "team.entity", in: node), let user = string(node["user"], "team.user", in: node),
+              let state = string(node["state"], "team.state", in: node), let active = string(node["active"], "team.active", in: node) else { return nil }
+        guard let e = entities.first(where: { $0.name == name }) else { issue(node["entity"]!, "team.entity", "unknown entity \"\(name)\""); return nil }
+        guard let via = e.visibleVia, case let .reference(parent)? = e.field(via)?.type, entities.first(where: { $0.name == parent })?.stageField != nil else {
+            issue(node["entity"]!, "team.entity", "\"\(name)\" must hang off the staged entity (visible_via)"); return nil
+        }
+        guard e.field(user)?.type == .user else { issue(node["user"]!, "team.user", "\(name) has no user field \"\(user)\""); return nil }
+        guard case let .enumeration(members)? = e.field(state)?.type else { issue(node["state"]!, "team.state", "\(name) has no enum field \"\(state)\""); return nil }
+        guard members.contains(active) else { issue(node["active"]!, "team.active", "\"\(active)\" is not a member of \(name).\(state)"); return nil }
+        return TeamRule(entity: name, parent: via, user: user, state: state, active: active)
+    }
+
     // MARK: The document
 
     mutating func read(_ root: JSON) -> Workspace? {
         guard object(root, "$", keys: ["format", "version", "name", "roles", "stages", "entities", "handoff", "approvals",
-                                       "assignment", "override_roles", "stale_days", "checkin_skew_minutes", "stage_history", "description", "forecast", "locale"]) else { return nil }
+                                       "assignment", "override_roles", "stale_days", "checkin_skew_minutes", "stage_history", "description", "forecast", "locale", "team"]) else { return nil }
         if let format = string(root["format"], "format", in: root), format != Workspace.format {
             issue(root["format"]!, "format", "unsupported format \"\(format)\" (this version reads \"\(Workspace.format)\")")
         }
@@ -240,6 +256,7 @@ private struct WorkspaceReader {
                                   approvals: approvals, assignment: assignment, overrideRoles: Set(overrideRoles), staleDays: staleDays)
         workspace.checkinSkewMinutes = skew
         workspace.stageHistory = stageHistory
+        if let node = root["team"] { workspace.teamRule = readTeam(node, entities: entities) }
         if let node = root["locale"], let tag = string(node, "locale", in: root) {
             if LocaleTag.isValid(tag) { workspace.locale = tag } else { issue(node, "locale", "\"\(tag)\" is not a language tag such as zh-CN or en") }
         }

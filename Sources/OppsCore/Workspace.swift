@@ -31,6 +31,9 @@ public struct Workspace: Sendable, Hashable {
     /// The language the workspace reads in when its reader's own is not among its labels
     /// (`opps-hub init --locale zh-CN`); nil: names.
     public var locale: String?
+    /// What makes a team (`TeamRule`): from the document's `team`, or the conventional
+    /// `membership` entity when it names none.
+    public var teamRule: TeamRule?
 
     public init(version: UInt64, name: String, roles: [Role], stages: [Stage], entities: [Entity], handoff: Handoff? = nil,
                 approvals: Approvals? = nil, assignment: Assignment? = nil, overrideRoles: Set<String> = [], staleDays: Int = 14) {
@@ -44,6 +47,7 @@ public struct Workspace: Sendable, Hashable {
         self.assignment = assignment
         self.overrideRoles = overrideRoles
         self.staleDays = staleDays
+        teamRule = Self.conventionalTeam(in: entities)
     }
 
     public func role(_ name: String) -> Role? { roles.first { $0.name == name } }

@@ -21,8 +21,8 @@ public final class HubEngine {
     public let configuration: HubConfiguration
     public private(set) var workspace: Workspace
     private(set) var directory = Directory(users: [])
-    private var clock = HybridLogicalClock()
-    private let hubReplica: ReplicaID
+    var clock = HybridLogicalClock()
+    let hubReplica: ReplicaID
     public let hubID: UUID128
 
     /// What a user may see as of a head, kept across the pages of a sync.
@@ -35,7 +35,7 @@ public final class HubEngine {
     var knownCache: [ReplicaID: KnownState] = [:]
 
     /// The author of writes the hub makes itself (assignments). Not a valid user name.
-    public static let systemAuthor = "hub"
+    public static var systemAuthor: UserName { BatchDecider<StoreReader>.systemAuthor }
 
     public init(store: any HubStorage, configuration: HubConfiguration) throws {
         self.store = store
@@ -427,15 +427,24 @@ public final class HubEngine {
         try refreshDirectory()
         let actor = Actor(user: user.name, role: user.role)
         let hubTime = now
-        var apply = BatchApplication(engine: self, hubTime: hubTime)
+        let workspace = self.workspace
+        var decider = BatchDecider(reader: StoreReader(store: store, workspace: workspace), workspace: workspace, directory: directory, clock: clock,
+                                   hubReplica: hubReplica, hubTime: hubTime, maxClockAhead: configuration.maxClockAheadMilliseconds)
         var results = [WriteResult]()
         results.reserveCapacity(items.count)
         for item in items {
-            let result = try apply.decide(item, actor: actor)
-            activity.outcomes[result.outcome.coreOutcome ?? .rejected, default: 0] += 1
-            results.append(result)
+            let verdict = switch item {
+            case let .unknown(record, entity, field, rule, stamp):
+                try decider.rejectUnknown(record: record, entityNumber: entity, fieldNumber: field, rule: rule, stamp: stamp, actor: actor)
+            case let .write(w):
+                try decider.decide(w, actor: actor)
+            }
+            try apply(decider.takeEffects(), hubTime: hubTime)
+            activity.outcomes[verdict.decision.outcome, default: 0] += 1
+            results.append(WriteResult(verdict))
         }
-        try apply.flush()
+        try apply(decider.finish(), hubTime: hubTime)
+        clock = decider.clock
         var response = PushResponse()
         response.batch = request.batch
         response.results = results
@@ -447,505 +456,17 @@ public final class HubEngine {
         return response
     }
 
-    /// The decisions of one batch, inside its transaction: records are cached and written once.
-    struct BatchApplication {
-        let engine: HubEngine
-        let hubTime: Int64
-        var records: [RecordID: Record?] = [:]
-        var dirty: [RecordID] = []
-        var head: UInt64 = 0
-
-        init(engine: HubEngine, hubTime: Int64) {
-            self.engine = engine
-            self.hubTime = hubTime
-            workspace = engine.workspace
-        }
-
-        var store: any HubStorage { engine.store }
-        /// One copy per batch: read through the engine, every use copied the whole struct.
-        let workspace: Workspace
-
-        mutating func record(_ id: RecordID) throws -> Record? {
-            if let cached = records[id] { return cached }
-            let r = try store.record(id, workspace: workspace)
-            records[id] = r
-            return r
-        }
-
-        mutating func nextSequence() throws -> UInt64 {
-            if head == 0 { head = try store.head() }
-            head += 1
-            return head
-        }
-
-        mutating func put(_ record: Record) throws {
-            records[record.id] = record
-            if dirtySet.insert(record.id).inserted { dirty.append(record.id) }
-            // A membership change changes a team; memberships are written through to the store
-            // at once so later writes of the batch see the new team.
-            if record.entity == "membership" {
-                teams.removeAll()
-                relationCache.removeAll()
-                try store.saveRecord(record, workspace: workspace)
+    /// Applies a decider's effects to the store, in order, inside the caller's transaction.
+    func apply(_ effects: [HubEffect], hubTime: Int64) throws {
+        for effect in effects {
+            switch effect {
+            case let .append(entry): try store.append(entry, hubMilliseconds: hubTime)
+            case let .conflict(c, owner):
+                let id = try store.addConflict(c, owner: owner, hubMilliseconds: hubTime)
+                guard id == c.id else { throw WireError(.internal, "conflict \(c.id) was stored as \(id)") }
+            case let .save(record): try store.saveRecord(record, workspace: workspace)
+            case let .meta(key, value): try store.setMeta(key, value)
             }
-            // Which accounts a user sees follows the deals and teams: found again after a change.
-            if !referencedVisible.isEmpty, record.entity == "membership" || workspace.entity(record.entity)?.stageField != nil {
-                referencedVisible.removeAll()
-            }
-        }
-
-        var dirtySet = Set<RecordID>()
-
-        mutating func flush() throws {
-            for id in dirty { if let r = records[id] ?? nil { try store.saveRecord(r, workspace: workspace) } }
-        }
-
-        /// Teams looked up once per record per batch (a batch usually edits few deals many times).
-        var teams: [RecordID: Set<UserName>] = [:]
-
-        mutating func relations(of user: UserName, to record: Record) throws -> Set<Relation> {
-            // A batch writes many fields of few records: the relations hold until the owner or a
-            // team changes (a membership write clears `teams` and this cache together).
-            if let cached = relationCache[record.id], cached.owner == record.owner, cached.user == user { return cached.relations }
-            var team = Set<UserName>()
-            if workspace.entity(record.entity)?.stageField != nil {
-                if let cached = teams[record.id] { team = cached } else {
-                    team = try store.team(of: record.id)
-                    teams[record.id] = team
-                }
-            }
-            let directory = engine.directory
-            let relations = Workspace.relations(of: user, to: record, team: team, manages: { directory.manages(user, $0) })
-            relationCache[record.id] = (user, record.owner, relations)
-            return relations
-        }
-        var relationCache: [RecordID: (user: UserName, owner: UserName?, relations: Set<Relation>)] = [:]
-
-        /// Whether `actor` may see `record`: the rule of the pull (VisibilitySnapshot.swift). A
-        /// staged record by the role's conditions; a record hanging off a deal with that deal; an
-        /// account or contact when the user created it or sees a deal that references it. A
-        /// record whose parent is not set yet is its creator's alone.
-        mutating func visible(_ record: Record, to actor: Actor) throws -> Bool {
-            guard let entity = workspace.entity(record.entity) else { return false }
-            if entity.stageField != nil {
-                return workspace.isVisible(record: record, role: actor.role, relations: try relations(of: actor.user, to: record))
-            }
-            if let via = entity.visibleVia, case let .reference(parentID) = record[via] {
-                guard let parent = try self.record(parentID) else { return false }
-                return try visible(parent, to: actor)
-            }
-            if record.creator == actor.user { return true }
-            if entity.visibleVia != nil { return false }
-            if let known = referencedVisible[record.id], known.user == actor.user { return known.visible }
-            // The deals written in this batch are saved at its end; the store's index has the rest.
-            var seen = try records.values.contains { r in
-                guard let r, workspace.entity(r.entity)?.stageField != nil, r.fields.values.contains(where: { $0.value == .reference(record.id) }) else { return false }
-                return try visible(r, to: actor)
-            }
-            if !seen {
-                let query = VisibilityQuery.make(user: actor.user, role: actor.role, workspace: workspace, directory: engine.directory)
-                seen = try store.referencedByVisible(record.id, query: query)
-            }
-            referencedVisible[record.id] = (actor.user, seen)
-            return seen
-        }
-        /// `24 hours`, `90 minutes`: a limit as a person reads it.
-        static func duration(_ ms: Int64) -> String {
-            ms % 3_600_000 == 0 ? "\(ms / 3_600_000) hours" : "\(ms / 60_000) minutes"
-        }
-        /// Accounts and contacts found visible (or not) through the deals referencing them, per batch.
-        var referencedVisible: [RecordID: (user: UserName, visible: Bool)] = [:]
-
-        /// The access `actor` has now to a field of `record` (or, with no field, `.read` when they
-        /// see it): hidden for a record they do not see.
-        mutating func access(_ actor: Actor, to record: Record, field: String?) throws -> Access {
-            guard try visible(record, to: actor) else { return .hidden }
-            guard let field, !field.isEmpty else { return .read }
-            let rel = try relations(of: actor.user, to: record)
-            return workspace.permission(actor: actor, relations: rel, record: record, entity: record.entity, field: field)
-        }
-
-        /// Whether `actor` may read what a field (or, with no field, the record) of `record`
-        /// holds now: what an answer or a conflict may show them (merge-semantics.md I16).
-        mutating func mayRead(_ record: Record?, field: String?, actor: Actor) throws -> Bool {
-            guard let record else { return true }
-            return try access(actor, to: record, field: field) != .hidden
-        }
-
-        mutating func conflict(_ record: RecordID, _ entity: String, _ field: String, outcome: Outcome, rule: RuleID, loser: FieldState,
-                               winner: FieldState?, owner: UserName?) throws -> UInt64 {
-            try store.addConflict(ConflictRecord(id: 0, record: record, entity: entity, field: field, outcome: outcome, rule: rule, loser: loser, winner: winner),
-                                  owner: owner, hubMilliseconds: hubTime)
-        }
-
-        mutating func log(_ record: inout Record, field: String, kind: WriteKind, state: FieldState) throws -> UInt64 {
-            let seq = try nextSequence()
-            var s = state
-            s.sequence = seq
-            try store.append(LogEntry(sequence: seq, record: record.id, entity: record.entity, field: field, kind: kind, value: s.value,
-                                      stamp: s.stamp, author: s.author, authority: s.authority), hubMilliseconds: hubTime)
-            switch kind {
-            case .create: record.created = s
-            case .set: record.fields[field] = s
-            case .delete: record.deleted = s
-            }
-            return seq
-        }
-
-        mutating func decide(_ item: BatchCoding.Item, actor: Actor) throws -> WriteResult {
-            var result = WriteResult()
-            switch item {
-            case let .unknown(record, entity, field, rule, stamp):
-                let loser = FieldState(value: .null, stamp: stamp, author: actor.user, authority: .hidden)
-                result.outcome = .rejected
-                result.rule = rule.rawValue
-                result.detail = rule == .unknownEntity ? "unknown entity number \(entity)" : "unknown field number \(field)"
-                result.conflict = try conflict(record, "#\(entity)", "#\(field)", outcome: .rejected, rule: rule, loser: loser, winner: nil, owner: nil)
-                return result
-            case let .write(w):
-                return try decide(w, actor: actor)
-            }
-        }
-
-        mutating func decide(_ w: FieldWrite, actor: Actor) throws -> WriteResult {
-            // A device clock far ahead must not drag the hub's own clock (its assignment and
-            // restore stamps) into the future: only clocks within a minute of the hub's count.
-            if w.stamp.hlc.milliseconds <= hubTime + 60_000 { engine.clock.receive(w.stamp.hlc, physical: hubTime) }
-            var record = try self.record(w.record)
-            let rel = try record.map { try self.relations(of: actor.user, to: $0) } ?? []
-            let context = RuleContext(workspace: workspace, actor: actor, relations: rel, record: record)
-            let current: FieldState? = switch w.kind {
-            case .set: record?.fields[w.field]
-            case .create: record?.created
-            case .delete: record?.deleted
-            }
-            let entity = workspace.entity(w.entity)
-            // The record's entity is the write's unless the write is refused for naming another
-            // (an entity is a struct of arrays: each lookup copies it).
-            let recordEntity = record.map { $0.entity == w.entity ? entity : workspace.entity($0.entity) } ?? nil
-            let previousStage: Value = entity?.stageField.map { record?[$0] ?? .null } ?? .null
-            var decision: Decision
-            // I15: a stamp far ahead of the hub's clock would win every equal-authority conflict
-            // for good and falsify the stage history; it is refused (the author sees why).
-            if w.stamp.hlc.milliseconds > hubTime + engine.configuration.maxClockAheadMilliseconds {
-                decision = Decision(outcome: .rejected, rule: .clockAhead,
-                                    detail: "this device's clock is more than \(Self.duration(engine.configuration.maxClockAheadMilliseconds)) ahead of the hub's: set it right, then sync again",
-                                    winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
-            // Records that hang off another (activities, tasks) are writable only with it visible.
-            } else if let r = record, recordEntity?.stageField == nil, !(try visible(r, to: actor)) {
-                decision = Decision(outcome: .rejected, rule: .notVisible, detail: "the record it belongs to is not visible to this user",
-                                    winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
-            } else if record != nil, w.kind == .set, case let .reference(targetEntity)? = recordEntity?.field(w.field)?.type,
-                      case let .reference(target) = w.value,
-                      !(try self.record(target).map { $0.entity == targetEntity && !$0.isDeleted ? try visible($0, to: actor) : false } ?? false) {
-                // A reference makes its target visible to whoever sees the record (an account with
-                // its deals), so it may only name a live record of the field's entity the writer
-                // already sees: pointing a deal at someone else's account would reveal it.
-                decision = Decision(outcome: .rejected, rule: .notVisible, detail: "\(w.field) must name a visible \(targetEntity) record",
-                                    winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
-            } else if w.kind == .set, case .user? = entity?.field(w.field)?.type, case let .text(name) = w.value,
-                      engine.directory.users[name] == nil {
-                decision = Decision(outcome: .rejected, rule: .unknownUser, detail: "\(w.field) names no user of this hub",
-                                    winner: current, loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
-            } else {
-                decision = resolve(current: current, incoming: w, context: context)
-                // A delete naming a survivor is a merge (merge-semantics.md §7.3).
-                if decision.outcome == .applied, w.kind == .delete, !w.value.isNull, let (rule, detail) = try mergeProblem(w, actor: actor) {
-                    decision = Decision(outcome: .rejected, rule: rule, detail: detail, winner: current,
-                                        loser: FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden))
-                }
-            }
-            // I16: the answer carries the value that holds only to a writer who may read it: a
-            // refused write to a hidden field or an unseen record learns the rule, not the value.
-            let readable = try decision.outcome.holds || mayRead(record, field: w.kind == .set ? w.field : nil, actor: actor)
-            if !readable {
-                decision.winner = nil
-                if try !mayRead(record, field: nil, actor: actor) { decision.detail = "the record is not visible to this user" }
-            }
-            var result = WriteResult()
-            result.outcome = WireOutcome(decision.outcome)
-            result.rule = decision.rule.rawValue
-            result.detail = decision.detail
-            switch decision.outcome {
-            case .applied, .won:
-                guard let winner = decision.winner else { break }
-                if w.kind == .create {
-                    var fresh = Record(id: w.record, entity: w.entity, created: winner)
-                    result.sequence = try log(&fresh, field: "", kind: .create, state: winner)
-                    for (field, value) in workspace.initialFields(of: w, role: actor.role) {
-                        _ = try log(&fresh, field: field, kind: .set, state: FieldState(value: value, stamp: w.stamp, author: w.author, authority: .own))
-                    }
-                    record = fresh
-                } else if var r = record {
-                    result.sequence = try log(&r, field: w.field, kind: w.kind, state: winner)
-                    record = r
-                }
-                if let r = record { try put(r) }
-                result.winner = WireValue(winner.value)
-                if decision.outcome == .won, let displaced = decision.loser {
-                    result.conflict = try conflict(w.record, w.entity, w.field, outcome: .lost, rule: decision.rule, loser: displaced, winner: winner, owner: record?.owner)
-                }
-                if var r = record {
-                    // Applied or won only through `resolve`, which refuses a write naming another entity than its record's.
-                    try derive(after: w, on: &r, entity: entity, previousStage: previousStage, sequence: result.sequence, actor: actor)
-                }
-            case .lost, .rejected, .proposal:
-                // Present (an empty Value when nothing holds) to a reader who may read it; absent
-                // only when withheld (I16), so a client can tell "not shown" from "empty".
-                if readable { result.winner = WireValue(decision.winner?.value ?? .null) }
-                if let loser = decision.loser {
-                    result.conflict = try conflict(w.record, w.entity, w.field, outcome: decision.outcome, rule: decision.rule, loser: loser,
-                                                   winner: decision.winner, owner: record?.owner)
-                }
-            case .duplicate:
-                if readable { result.winner = WireValue(decision.winner?.value ?? .null) }
-            }
-            return result
-        }
-
-        // MARK: Effects the hub derives (merge-semantics.md §7)
-
-        /// A stamp for a write the hub makes itself.
-        mutating func systemStamp() -> Stamp {
-            Stamp(hlc: engine.clock.tick(physical: hubTime), replica: engine.hubReplica)
-        }
-
-        /// Sets a field as the hub (or, for an approved request, as the approver) and logs it.
-        mutating func write(_ record: inout Record, _ field: String, _ value: Value, author: UserName = HubEngine.systemAuthor,
-                            authority: Access = .own) throws {
-            _ = try log(&record, field: field, kind: .set, state: FieldState(value: value, stamp: systemStamp(), author: author, authority: authority))
-        }
-
-        /// What follows from an applied write: the stage history, the hand-off assignment, an
-        /// approval request becoming pending, an approval decision taking effect.
-        mutating func derive(after w: FieldWrite, on record: inout Record, entity: Entity?, previousStage: Value, sequence: UInt64, actor: Actor) throws {
-            guard let entity else { return }
-            // The creation records the initial stage itself (its stamp and value); later moves
-            // go into the stage log.
-            if let sf = entity.stageField, w.kind == .set, w.field == sf, record[sf] != previousStage {
-                try recordStageChange(of: &record, at: w.stamp.hlc.milliseconds, by: w.author)
-                try assignIfHandedOff(&record)
-                try put(record)
-            }
-            if let ap = workspace.approvals, ap.requests == entity.name, w.kind == .set {
-                try approvalEffects(&record, write: w, actor: actor, approvals: ap)
-            }
-            if w.kind == .delete, case let .reference(survivor) = w.value { try repoint(from: record.id, to: survivor, author: actor.user) }
-        }
-
-        /// Why a merge's survivor cannot take the deleted record's place, or nil (§7.3).
-        mutating func mergeProblem(_ w: FieldWrite, actor: Actor) throws -> (RuleID, String)? {
-            guard case let .reference(target) = w.value, target != w.record else { return (.typeMismatch, "a merge names another record to keep") }
-            guard let survivor = try record(target), !survivor.isDeleted, survivor.entity == w.entity else {
-                return (.typeMismatch, "a merge names a live \(w.entity) to keep")
-            }
-            guard try visible(survivor, to: actor) else { return (.notVisible, "the \(w.entity) to keep is not visible to this user") }
-            return nil
-        }
-
-        /// A merge's effect (§7.3): every reference to the deleted record, in any record, now
-        /// names the survivor — written by the merging user, so the trail says who.
-        mutating func repoint(from deleted: RecordID, to survivor: RecordID, author: UserName) throws {
-            // Deals through the refs index; other entities with a reference to the merged one's
-            // entity (contacts of an account) by a scan: merges are rare.
-            var sources = try Set(store.referencing(deleted))
-            if let merged = try record(deleted)?.entity {
-                for e in workspace.entities where e.stageField == nil && e.fields.contains(where: { $0.type == .reference(entity: merged) }) {
-                    sources.formUnion(try store.liveRecords(entity: e.name))
-                }
-            }
-            for case let (id, r?) in records where r.fields.values.contains(where: { $0.value == .reference(deleted) }) { sources.insert(id) }
-            for id in sources.sorted() {
-                guard var source = try record(id), !source.isDeleted, let entity = workspace.entity(source.entity) else { continue }
-                var changed = false
-                for f in entity.fields where source[f.name] == .reference(deleted) {
-                    try write(&source, f.name, .reference(survivor), author: author)
-                    changed = true
-                }
-                if changed { try put(source) }
-            }
-        }
-
-        /// Appends the deal's stage change to its stage log (`StageLog`): the device time of the
-        /// write that moved it and who. Reports compute time in stage, the funnel and follow-up
-        /// speed from it, so offline work counts when it was done.
-        mutating func recordStageChange(of deal: inout Record, at milliseconds: Int64, by author: UserName) throws {
-            guard let field = workspace.stageHistory, let sf = workspace.entity(deal.entity)?.stageField, case let .member(stage) = deal[sf] else { return }
-            try write(&deal, field, StageLog.appending(deal[field], at: milliseconds, stage: stage, by: author))
-        }
-
-        /// The requested value's canonical text (empty: clear the field), read the same way when
-        /// the request is checked and when it is applied.
-        static func requestedText(_ state: FieldState) -> String {
-            if case let .text(t) = state.value { return t }
-            return ""
-        }
-
-        /// Approval requests (DOMAIN.md approvals). A request is complete once its target,
-        /// field and value are written by its creator: the hub checks it names a field of the
-        /// deal (or of a record hanging off it), marks it pending and, for threshold kinds,
-        /// sets the deal's approval state to pending, which locks its commercial fields. An
-        /// approver's decision is applied here: approved → the value is written as the
-        /// approver; rejected → the requester gets a conflict record with the value.
-        mutating func approvalEffects(_ request: inout Record, write w: FieldWrite, actor: Actor, approvals ap: Approvals) throws {
-            guard case let .reference(dealID) = request["opportunity"], var deal = try self.record(dealID) else { return }
-            if request["state"].isNull, w.field != "state", w.author == request.creator {
-                guard case .text = request["target"], case .text = request["field"], request.fields["value"] != nil else { return }
-                if case let .failure(problem) = try requested(request, deal: deal, approver: nil) {
-                    try write(&request, "state", .member("rejected"))
-                    try write(&request, "note", .text("invalid request: " + problem.message))
-                } else {
-                    try write(&request, "state", .member("pending"))
-                    if ap.locks(kind: request["kind"]), workspace.entity(deal.entity)?.field(ap.stateField) != nil {
-                        try write(&deal, ap.stateField, .member("pending"))
-                        try put(deal)
-                    }
-                }
-                try put(request)
-                return
-            }
-            guard w.field == "state", ap.approvers.contains(actor.role), case var .member(decision) = request["state"],
-                  decision == "approved" || decision == "rejected" else { return }
-            try write(&request, "decided_by", .text(actor.user))
-            var target: Record?
-            switch try requested(request, deal: deal, approver: actor) {
-            case let .success(r):
-                target = r.target
-                if decision == "approved" {
-                    var t = r.target
-                    let targetEntity = workspace.entity(t.entity)
-                    let before = targetEntity?.stageField.map { t[$0] } ?? .null
-                    // What it carries alongside first: a stage move then finds its gate met.
-                    for (name, v) in r.also { try write(&t, name, v, author: actor.user, authority: .override) }
-                    try write(&t, r.field, r.value, author: actor.user, authority: .override)
-                    if r.field == targetEntity?.stageField, r.value != before {
-                        try recordStageChange(of: &t, at: w.stamp.hlc.milliseconds, by: actor.user)
-                        try assignIfHandedOff(&t)
-                    }
-                    try put(t)
-                    target = t
-                } else {
-                    let requester = request.creator
-                    for (name, v) in [(r.field, r.value)] + r.also {
-                        let loser = FieldState(value: v, stamp: request.fields["value"]?.stamp ?? w.stamp, author: requester, authority: .propose)
-                        _ = try conflict(r.target.id, r.target.entity, name, outcome: .rejected, rule: .approvalRejected, loser: loser,
-                                         winner: r.target.fields[name], owner: deal.owner)
-                    }
-                }
-            case let .failure(problem):
-                // What the approver approved can no longer be written as it was asked (I13): the
-                // request is rejected on the record, and the approver's decision is kept as their
-                // conflict, so neither is lost.
-                if decision == "approved", let decided = request.fields["state"] {
-                    try write(&request, "state", .member("rejected"))
-                    _ = try conflict(request.id, request.entity, "state", outcome: .rejected, rule: .requestInvalid, loser: decided,
-                                     winner: request.fields["state"], owner: deal.owner)
-                    decision = "rejected"
-                }
-                try write(&request, "note", .text("not applied: " + problem.message))
-            }
-            try put(request)
-            if ap.locks(kind: request["kind"]), workspace.entity(deal.entity)?.field(ap.stateField) != nil {
-                if let target, target.id == deal.id { deal = target }
-                try write(&deal, ap.stateField, .member(decision))
-                try put(deal)
-            }
-        }
-
-        /// What an approval request asks for, checked as when it was made and again when it is
-        /// decided (DOMAIN.md approvals; merge-semantics.md I13): a live target that is the deal
-        /// or hangs off it, with every write-once field set; a field of it; a value of that
-        /// field's type; a requester — and, deciding, an approver — who may still act on that
-        /// record and field (see it, and write or propose the field).
-        mutating func requested(_ request: Record, deal: Record, approver: Actor?) throws -> Result<(target: Record, field: String, value: Value, also: [(String, Value)]), ValueError> {
-            guard case let .text(targetText) = request["target"], let id = RecordID(parsing: targetText),
-                  let target = id == deal.id ? deal : try self.record(id), !target.isDeleted, let e = workspace.entity(target.entity) else {
-                return .failure(ValueError("no such target record"))
-            }
-            if target.id != deal.id, e.visibleVia.map({ target[$0] }) != .reference(deal.id) {
-                return .failure(ValueError("the target does not belong to the opportunity"))
-            }
-            if let unset = e.fields.first(where: { $0.writeOnce && target[$0.name].isNull }) {
-                return .failure(ValueError("the target's \(unset.name) is not set"))
-            }
-            guard case let .text(fieldName) = request["field"], let f = e.field(fieldName) else {
-                return .failure(ValueError("\(e.name) has no such field"))
-            }
-            let value: Value
-            switch f.type.value(canonical: Self.requestedText(request.fields["value"] ?? FieldState(value: .null, stamp: request.created.stamp, author: "", authority: .hidden))) {
-            case let .failure(err): return .failure(ValueError("\(fieldName): \(err.message)"))
-            case let .success(v): value = v
-            }
-            if case let .text(name) = value, f.type == .user, engine.directory.users[name] == nil {
-                return .failure(ValueError("\(fieldName) names no user of this hub"))
-            }
-            // One act, one request (DOMAIN.md: losing a deal is one request carrying its loss
-            // reason): `with` holds more FIELD=VALUE lines of the same target, applied with it.
-            var also = [(String, Value)]()
-            let withText = request.fields["with"].map(Self.requestedText) ?? ""
-            for line in withText.split(separator: "\n", omittingEmptySubsequences: true) {
-                guard let eq = line.firstIndex(of: "="), let g = e.field(String(line[..<eq])), g.name != fieldName, g.name != e.stageField,
-                      !also.contains(where: { $0.0 == g.name }) else {
-                    return .failure(ValueError("with: \"\(line.prefix(40))\" is not another field of the target"))
-                }
-                switch g.type.value(canonical: String(line[line.index(after: eq)...])) {
-                case let .failure(err): return .failure(ValueError("\(g.name): \(err.message)"))
-                case let .success(v):
-                    if case let .text(name) = v, g.type == .user, engine.directory.users[name] == nil {
-                        return .failure(ValueError("\(g.name) names no user of this hub"))
-                    }
-                    also.append((g.name, v))
-                }
-            }
-            // Deciding: an approved stage move passes the stage gates as the approver would, with
-            // what the request sets alongside it.
-            if let approver, fieldName == e.stageField, case let .member(stage) = value {
-                var after = target
-                for (name, v) in also { after.fields[name] = FieldState(value: v, stamp: request.created.stamp, author: approver.user, authority: .override) }
-                if let refusal = workspace.stageMoveRefusal(of: after, to: stage, role: approver.role) { return .failure(ValueError(refusal)) }
-            }
-            var deciders = [request.creator]
-            if let approver { deciders.append(approver.user) }
-            for user in deciders {
-                guard let u = engine.directory.users[user] else { return .failure(ValueError("\(user) is no longer a user of this hub")) }
-                for name in [fieldName] + also.map(\.0) {
-                    switch try access(Actor(user: user, role: u.role), to: target, field: name) {
-                    case .hidden, .read: return .failure(ValueError("\(user) may no longer change \(name) of that record"))
-                    default: break
-                    }
-                }
-            }
-            return .success((target, fieldName, value, also))
-        }
-
-        /// The hand-off: a lead that reached the hand-off stage with no owner gets a rep by the
-        /// workspace's assignment rule (round-robin within the territory, skipping reps at
-        /// capacity). The hub writes the owner itself, on the record, as the system author.
-        mutating func assignIfHandedOff(_ record: inout Record) throws {
-            guard let handoff = workspace.handoff, let rule = workspace.assignment,
-                  let sf = workspace.entity(record.entity)?.stageField, record[sf] == .member(handoff.to), record.owner == nil else { return }
-            let territory: String? = if case let .text(t) = record["territory"], !t.isEmpty { t } else { nil }
-            var reps = try store.users().filter { $0.role == rule.role && !$0.disabled }
-            if rule.within == "territory", let territory {
-                let local = reps.filter { $0.territory == territory }
-                if !local.isEmpty { reps = local }
-            }
-            reps.sort { $0.name < $1.name }
-            let closed = Set(workspace.stages.filter(\.closed).map(\.name))
-            let key = "assign.last." + (territory ?? "*")
-            let last = try store.meta(key)
-            let start = reps.firstIndex { last != nil && $0.name > last! } ?? 0
-            var chosen: HubUser?
-            for i in 0..<reps.count {
-                let rep = reps[(start + i) % reps.count]
-                if rule.skipAtCapacity, let cap = rep.capacity, try store.openRecords(owner: rep.name, closedStages: closed) >= cap { continue }
-                chosen = rep
-                break
-            }
-            guard let rep = chosen else { return }  // everyone at capacity: the lead waits, unassigned
-            try store.setMeta(key, rep.name)
-            let stamp = Stamp(hlc: engine.clock.tick(physical: hubTime), replica: engine.hubReplica)
-            _ = try log(&record, field: "owner", kind: .set, state: FieldState(value: .text(rep.name), stamp: stamp, author: HubEngine.systemAuthor, authority: .own))
         }
     }
 

@@ -148,21 +148,17 @@ extension HubEngine {
         let hubTime = now
         let writer = author ?? HubEngine.systemAuthor
         try store.transaction {
-            var apply = BatchApplication(engine: self, hubTime: hubTime)
+            var decider = BatchDecider(reader: StoreReader(store: store, workspace: workspace), workspace: workspace, directory: directory, clock: clock,
+                                       hubReplica: hubReplica, hubTime: hubTime, maxClockAhead: configuration.maxClockAheadMilliseconds)
             for (i, (id, values, createdAt, createdBy, createdStage)) in valid.enumerated() {
                 // Created in the stage the file names, else in the stage it is in now.
                 let stage = createdStage ?? entity.stageField.flatMap { sf in values.first { $0.0 == sf }?.1 } ?? .null
-                // A creation time from the file: the hub's replica, that device time, the row as
-                // the counter (two rows of one millisecond still differ).
-                var stamp = apply.systemStamp()
-                if let createdAt { stamp = Stamp(hlc: HLC(milliseconds: createdAt, counter: UInt16(truncatingIfNeeded: i)), replica: stamp.replica) }
-                var record = Record(id: id, entity: name, created: FieldState(value: stage, stamp: stamp, author: createdBy ?? writer, authority: .own))
-                _ = try apply.log(&record, field: "", kind: .create, state: record.created)
-                for (field, value) in values { try apply.write(&record, field, value, author: writer) }
-                try apply.put(record)
-                if i % 1000 == 999 { try apply.flush(); apply.records.removeAll(); apply.dirty.removeAll(); apply.dirtySet.removeAll() }
+                try decider.imported(id: id, entity: name, stage: stage, createdAt: createdAt, row: i, createdBy: createdBy ?? writer, writer: writer, values: values)
+                try apply(decider.takeEffects(), hubTime: hubTime)
+                if i % 1000 == 999 { try apply(decider.finish(), hubTime: hubTime) }
             }
-            try apply.flush()
+            try apply(decider.finish(), hubTime: hubTime)
+            clock = decider.clock
         }
         return ImportResult(imported: valid.count, invalidRows: invalidRows, problems: problems)
     }

@@ -142,7 +142,7 @@ extension HubEngine {
             guard let last = entries.last else { return false }
             for t in entries where t.sequence <= head {
                 touched.insert(t.record)
-                if t.entity == "membership" { teamsChanged = true }
+                if t.entity == workspace.teamRule?.entity { teamsChanged = true }
             }
             cursor = last.sequence
         }

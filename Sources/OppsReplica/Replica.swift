@@ -278,8 +278,8 @@ public final class Replica {
 
     func relations(to record: Record) throws -> Set<Relation> {
         var team = Set<UserName>()
-        for m in try store.children(of: record.id, entity: "membership", workspace: workspace) where m["opportunity"] == .reference(record.id) && m["state"] == .member("active") {
-            if case let .text(u) = m["user"] { team.insert(u) }
+        if let rule = workspace.teamRule {
+            team = rule.team(of: record.id, among: try store.children(of: record.id, entity: rule.entity, workspace: workspace))
         }
         var r = Workspace.relations(of: user, to: record, team: team, manages: { _ in false })
         // The hub only sends a manager records they manage: one that came from the hub is managed.

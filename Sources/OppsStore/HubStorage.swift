@@ -22,7 +22,7 @@ public struct HubUser: Sendable, Hashable {
     }
 
     public var directoryEntry: Directory.User {
-        Directory.User(name: name, role: role, manager: manager, territory: territory, capacity: capacity)
+        Directory.User(name: name, role: role, manager: manager, territory: territory, capacity: capacity, disabled: disabled)
     }
 }
 
@@ -154,6 +154,7 @@ public protocol HubStorage: AnyObject {
     func touches(after: UInt64, limit: Int) throws -> [LogTouch]
     /// The id of the newest conflict (0 when there is none).
     func conflictHead() throws -> UInt64
+    /// Stores a conflict under its id (0: the next one) and returns the id.
     func addConflict(_ conflict: ConflictRecord, owner: UserName?, hubMilliseconds: Int64) throws -> UInt64
     func conflicts(after: UInt64, concerning users: Set<UserName>, author: UserName, limit: Int) throws -> [StoredConflict]
     func conflicts(record: RecordID) throws -> [StoredConflict]

@@ -411,9 +411,9 @@ public final class SQLiteHubStore: HubStorage {
                 }
             }
         }
-        if record.entity == "membership" {
+        if let rule = workspace.teamRule, record.entity == rule.entity {
             try database.execute("DELETE FROM teams WHERE membership = ?", [.blob(record.id.bytes)])
-            if !record.isDeleted, record["state"] == .member("active"), case let .reference(opp) = record["opportunity"], case let .text(user) = record["user"] {
+            if let (opp, user) = rule.member(record) {
                 try database.execute("INSERT INTO teams (membership, opportunity, user) VALUES (?, ?, ?)", [.blob(record.id.bytes), .blob(opp.bytes), .text(user)])
             }
         }
@@ -504,9 +504,9 @@ public final class SQLiteHubStore: HubStorage {
 
     public func addConflict(_ c: ConflictRecord, owner: UserName?, hubMilliseconds: Int64) throws -> UInt64 {
         try database.execute("""
-            INSERT INTO conflicts (record, entity, field, outcome, rule, loser, author, winner, winner_author, owner, hub_ms)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.blob(c.record.bytes), .text(c.entity), .text(c.field), .text(c.outcome.rawValue), .text(c.rule.rawValue),
+            INSERT INTO conflicts (id, record, entity, field, outcome, rule, loser, author, winner, winner_author, owner, hub_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [c.id == 0 ? .null : .integer(Int64(c.id)), .blob(c.record.bytes), .text(c.entity), .text(c.field), .text(c.outcome.rawValue), .text(c.rule.rawValue),
                   .blob(try codec.bytes(c.loser)), .text(c.loser.author), try c.winner.map { .blob(try codec.bytes($0)) } ?? .null,
                   Self.optionalText(c.winner?.author), Self.optionalText(owner), .integer(hubMilliseconds)])
         return UInt64(database.lastInsertRowID)

@@ -96,3 +96,17 @@ extension WireWriteKind {
         }
     }
 }
+
+extension WriteResult {
+    /// The answer to one write: its verdict as the pushing user may learn it (I16: the value
+    /// only when `shown`).
+    public init(_ verdict: Verdict) {
+        self.init()
+        outcome = WireOutcome(verdict.decision.outcome)
+        rule = verdict.decision.rule.rawValue
+        detail = verdict.decision.detail
+        sequence = verdict.sequence
+        conflict = verdict.conflict
+        if let shown = verdict.shown { winner = WireValue(shown) }
+    }
+}

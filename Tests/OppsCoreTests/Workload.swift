@@ -89,7 +89,7 @@ struct Workload: Sendable {
     func relations(_ i: Int, _ record: Record, in view: RecordSet) -> Set<Relation> {
         let directory = hub.directory
         let user = replicas[i].actor.user
-        return Workspace.relations(of: user, to: record, team: view.team(of: record.id), manages: { directory.manages(user, $0) })
+        return Workspace.relations(of: user, to: record, team: view.team(of: record.id, rule: workspace.teamRule), manages: { directory.manages(user, $0) })
     }
 
     /// A manager puts an expert or success manager on a deal's team.
@@ -203,7 +203,7 @@ struct Workload: Sendable {
             case .create: ctx.record?.created
             case .delete: ctx.record?.deleted
             }
-            let d = hub.submit(w, actor: replicas[i].actor)
+            let d = hub.submit(w, actor: replicas[i].actor, at: now)
             submissions.append(Submission(write: w, actor: replicas[i].actor, currentBefore: before, decision: d))
         }
         // Outcomes are known: the overlay goes, and the pull brings what the hub decided.

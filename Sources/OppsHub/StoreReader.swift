@@ -1,0 +1,20 @@
+import OppsCore
+import OppsStore
+
+/// The hub's store as the batch decider reads it: the decider's one door to storage.
+public struct StoreReader: HubStateReader {
+    let store: any HubStorage
+    let workspace: Workspace
+
+    public func record(_ id: RecordID) throws -> Record? { try store.record(id, workspace: workspace) }
+    public func team(of record: RecordID) throws -> Set<UserName> { try store.team(of: record) }
+    public func head() throws -> UInt64 { try store.head() }
+    public func conflictHead() throws -> UInt64 { try store.conflictHead() }
+    public func meta(_ key: String) throws -> String? { try store.meta(key) }
+    public func openRecords(owner: UserName, closedStages: Set<String>) throws -> Int { try store.openRecords(owner: owner, closedStages: closedStages) }
+    public func referencing(_ target: RecordID) throws -> [RecordID] { try store.referencing(target) }
+    public func liveRecords(entity: String) throws -> [RecordID] { try store.liveRecords(entity: entity) }
+    public func referencedByVisible(_ target: RecordID, actor: Actor, directory: Directory) throws -> Bool {
+        try store.referencedByVisible(target, query: VisibilityQuery.make(user: actor.user, role: actor.role, workspace: workspace, directory: directory))
+    }
+}

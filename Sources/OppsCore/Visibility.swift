@@ -77,3 +77,63 @@ extension Workspace {
         return TeamRule(entity: e.name, parent: via, user: "user", state: "state", active: "active")
     }
 }
+
+extension Workspace {
+    /// Exactly what `actor` receives of `records` after a complete sync (rules 1–4 above): the
+    /// records they may see, each without the fields the matrix hides from them. The hub's pull
+    /// computes the same with indexed SQL (`HubStorage.records(visibleTo:)`); the simulator and
+    /// `VisibilityRuleTests` hold that fast path to this definition over random states.
+    ///
+    /// A record hanging off another whose parent is not set yet is its creator's to keep
+    /// writing (`visibility(of:entity:user:)` says `.own`) but is not sent: the creator's own
+    /// replica holds it already.
+    public func view(of records: RecordSet, for actor: Actor, directory: Directory) -> [RecordID: Record] {
+        var teams = [RecordID: Set<UserName>]()
+        if let rule = teamRule {
+            for r in records.records.values { if let m = rule.member(r) { teams[m.of, default: []].insert(m.user) } }
+        }
+        func relations(_ r: Record, staged: Bool) -> Set<Relation> {
+            Workspace.relations(of: actor.user, to: r, team: staged ? teams[r.id] ?? [] : [], manages: { directory.manages(actor.user, $0) })
+        }
+        // Rule 1: the staged records the role's conditions give.
+        var top = Set<RecordID>()
+        for r in records.records.values where !r.isDeleted {
+            guard let e = entity(r.entity), e.stageField != nil else { continue }
+            if isVisible(record: r, entity: e, role: actor.role, relations: relations(r, staged: true)) { top.insert(r.id) }
+        }
+        var visible = top
+        for r in records.records.values where !r.isDeleted {
+            guard let e = entity(r.entity), e.stageField == nil else { continue }
+            switch visibility(of: r, entity: e, user: actor.user) {
+            case let .withParent(parent): if top.contains(parent) { visible.insert(r.id) }  // rule 2
+            case .own: if e.visibleVia == nil { visible.insert(r.id) }                       // rule 3, its creator
+            case .byRole, .hidden, .whenReferenced: break
+            }
+        }
+        // Rule 3: what a visible staged record references.
+        for id in top {
+            guard let r = records[id], let e = entity(r.entity) else { continue }
+            for f in e.fields {
+                if case .reference = f.type, case let .reference(target) = r[f.name], let t = records[target], !t.isDeleted { visible.insert(target) }
+            }
+        }
+        // Rule 4: the fields the matrix leaves them.
+        var out = [RecordID: Record]()
+        for id in visible {
+            guard let r = records[id], let e = entity(r.entity) else { continue }
+            out[id] = filtered(r, actor: actor, relations: relations(r, staged: e.stageField != nil))
+        }
+        return out
+    }
+
+    /// `record` as `actor` receives it (rule 4): without the fields the matrix hides from them,
+    /// for every entity (an approval's requested value is hidden from a role that may not read it).
+    public func filtered(_ record: Record, actor: Actor, relations: Set<Relation>) -> Record {
+        guard let e = entity(record.entity) else { return record }
+        let hidden = hiddenFields(entity: record.entity, stage: stage(of: record, in: e), actor: actor, relations: relations)
+        if hidden.isEmpty { return record }
+        var r = record
+        for name in hidden { r.fields[name] = nil }
+        return r
+    }
+}

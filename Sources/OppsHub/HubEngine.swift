@@ -483,24 +483,8 @@ public final class HubEngine {
         return h
     }
 
-    /// The record as `actor` may see it: fields the matrix hides are left out. The record is
-    /// known to be visible; access is worked out once per field group, not per field.
     func filtered(_ record: Record, actor: Actor, relations: Set<Relation>) -> Record {
-        let hidden = hiddenFields(of: record, actor: actor, relations: relations)
-        if hidden.isEmpty { return record }
-        var r = record
-        for name in hidden { r.fields[name] = nil }
-        return r
-    }
-
-    /// The fields of `record` the matrix hides from `actor`, for every entity: a record hanging
-    /// off a deal or an account has field groups too (an approval's requested value is hidden
-    /// from a role that may not read it).
-    func hiddenFields(of record: Record, actor: Actor, relations: Set<Relation>) -> Set<String> {
-        guard let entity = workspace.entity(record.entity) else { return [] }
-        var stage: String?
-        if let sf = entity.stageField, case let .member(st) = record[sf] { stage = st }
-        return workspace.hiddenFields(entity: record.entity, stage: stage, actor: actor, relations: relations)
+        workspace.filtered(record, actor: actor, relations: relations)
     }
 
     /// The same from a record's indexed columns, once per visibility signature (which names the

@@ -116,6 +116,13 @@ import Testing
                     let user = HubFixture.team.first { $0.name == r.user }!
                     let expected = Self.expectedVisible(user: user, all: all, workspace: ws, directory: directory)
                     #expect(Set(r.state.records.keys) == expected, "seed \(seed) round \(round): \(r.user)")
+                    // The core's visibility rule (the definition) gives the same, fields included,
+                    // and so does the hub's SQL fast path.
+                    let model = ws.view(of: all, for: Actor(user: user.name, role: user.role), directory: directory)
+                    #expect(Set(model.keys) == expected, "seed \(seed) round \(round): \(r.user) by the core rule")
+                    let query = VisibilityQuery.make(user: user.name, role: user.role, workspace: ws, directory: directory)
+                    #expect(try store.records(visibleTo: query) == Set(model.keys), "seed \(seed) round \(round): \(r.user) by SQL")
+                    for (id, record) in r.state.records { #expect(Set(record.fields.keys) == Set(model[id].map { Array($0.fields.keys) } ?? []), "seed \(seed): \(r.user) \(id) fields") }
                     #expect(r.checkpoints.last?.checksum == r.checksum.value, "seed \(seed) round \(round): \(r.user) checksum")
                     for record in r.state.records.values where ws.entity(record.entity)?.stageField != nil {
                         let rel = Workspace.relations(of: r.user, to: all[record.id]!, team: all.team(of: record.id, rule: ws.teamRule), manages: { directory.manages(r.user, $0) })

@@ -408,11 +408,24 @@ public final class Simulation {
             default: throw fail("approval \(id) has no state after quiescing")
             }
         }
+        // The model: the hub's records, and what each user may see of them by the core's
+        // visibility rule (Workspace.view) — which the hub's SQL must give too.
+        var everything = RecordSet()
+        for e in workspace.entities {
+            for id in try store.liveRecords(entity: e.name) { if let record = try store.record(id, workspace: workspace) { everything.put(record) } }
+        }
+        let directory = Directory(users: try store.users().map(\.directoryEntry))
         // Every replica equals the hub's state for exactly the records its user may see.
         for i in members.indices {
             guard let r = try await replica(i) else { continue }
             guard let user = try store.user(named: members[i].user.name) else { continue }
             let expected = Dictionary(uniqueKeysWithValues: try hub.engine.visibleState(for: user).map { ($0.id, $0) })
+            let model = workspace.view(of: everything, for: Actor(user: user.name, role: user.role), directory: directory)
+            if let extra = Set(expected.keys).subtracting(model.keys).first { throw fail("the hub's SQL shows \(user.name) \(extra), which the visibility rule does not") }
+            if let missing = Set(model.keys).subtracting(expected.keys).first { throw fail("the hub's SQL hides \(missing) from \(user.name), which the visibility rule shows") }
+            if let differing = model.first(where: { expected[$0.key] != $0.value }) {
+                throw fail("the hub's SQL shows \(user.name) \(differing.key) otherwise than the visibility rule: \(diff(expected[differing.key]!, differing.value))")
+            }
             let all = try r.store.allConfirmed(workspace: r.workspace)
             if try r.store.outboxCount() != 0 { throw fail("\(user.name) still has pending writes after quiescing") }
             // A tombstone a replica keeps (merge-semantics.md §7.2) must be a deletion the hub has.

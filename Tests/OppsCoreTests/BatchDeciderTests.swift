@@ -1,0 +1,166 @@
+import Testing
+@testable import OppsCore
+
+/// The hub's decision loop as a pure core type: what it derives (stage history, the hand-off
+/// assignment, approvals), that it only returns effects, and that its visibility for writes is
+/// the visibility rule a pull applies.
+@Suite struct BatchDeciderTests {
+    static let users: [Directory.User] = [
+        .init(name: "mia", role: "marketing", manager: "max"),
+        .init(name: "sam", role: "sales", manager: "max", territory: "north"),
+        .init(name: "tom", role: "sales", manager: "max", territory: "north"),
+        .init(name: "ann", role: "sales", manager: "max", territory: "south"),
+        .init(name: "bob", role: "sales", manager: "max", territory: "north", disabled: true),
+        .init(name: "max", role: "manager"),
+    ]
+
+    struct Device {
+        let user: Directory.User
+        let replica: ReplicaID
+        var clock = HybridLogicalClock()
+        var now: Int64 = 1_795_000_000_000
+        var rng: SeededGenerator
+
+        init(_ user: Directory.User, seed: UInt64) {
+            self.user = user
+            rng = SeededGenerator(seed: seed)
+            replica = .random(using: &rng)
+        }
+
+        var actor: Actor { Actor(user: user.name, role: user.role) }
+        mutating func stamp() -> Stamp {
+            now += 1000
+            return Stamp(hlc: clock.tick(physical: now), replica: replica)
+        }
+        mutating func create(_ entity: String, stage: String? = nil) -> FieldWrite {
+            let id = UUID128.version7(milliseconds: now, using: &rng)
+            return FieldWrite(record: id, entity: entity, kind: .create, value: stage.map { .member($0) } ?? .null, author: user.name, stamp: stamp())
+        }
+        mutating func set(_ record: RecordID, _ entity: String, _ field: String, _ value: Value, base: Base = .none) -> FieldWrite {
+            FieldWrite(record: record, entity: entity, field: field, value: value, base: base, author: user.name, stamp: stamp())
+        }
+    }
+
+    /// A lead mia qualifies in `territory`, handed off: the writes `opps` makes.
+    static func handOff(_ mia: inout Device, territory: String) -> [FieldWrite] {
+        let account = mia.create("account")
+        let contact = mia.create("contact")
+        let lead = mia.create("opportunity", stage: "lead")
+        var writes = [account, mia.set(account.record, "account", "name", .text("Acme \(account.record)")), contact,
+                      mia.set(contact.record, "contact", "name", .text("Li Lei")), lead]
+        for (f, v) in [("name", Value.text("Pilot")), ("account", .reference(account.record)), ("contact", .reference(contact.record)), ("lead_source", .member("event")), ("qualification", .text("budget ok")), ("territory", .text(territory)),
+                       ("check_need", .boolean(true)), ("check_budget", .boolean(true)), ("check_timing", .boolean(true)), ("check_contact", .boolean(true))] {
+            writes.append(mia.set(lead.record, "opportunity", f, v))
+        }
+        writes.append(mia.set(lead.record, "opportunity", "stage", .member("qualified"), base: .stamp(lead.stamp)))
+        return writes
+    }
+
+    @Test func aHandOffIsAssignedRoundRobinWithinTheTerritorySkippingDisabledRepsAndLogsTheStageAsTheHub() {
+        var hub = Reconciler(workspace: .default, directory: Directory(users: Self.users))
+        var mia = Device(Self.users[0], seed: 1)
+        var owners = [String]()
+        for _ in 0..<3 {
+            let writes = Self.handOff(&mia, territory: "north")
+            for w in writes { #expect(hub.submit(w, actor: mia.actor).outcome == .applied, "\(w.field)") }
+            let deal = hub.state[writes[4].record]!
+            owners.append(deal.owner ?? "-")
+            // The stage move is on the deal's stage history, written by the hub itself.
+            #expect(deal["stage_log"].canonicalText.contains("qualified"))
+            #expect(deal.fields["stage_log"]?.author == BatchDecider<HubMemory>.systemAuthor)
+            #expect(deal.fields["owner"]?.author == BatchDecider<HubMemory>.systemAuthor)
+        }
+        // sam, tom, sam: north only, bob disabled, ann in the south.
+        #expect(owners == ["sam", "tom", "sam"])
+        #expect(hub.memory.meta["assign.last.north"] == "sam")
+        // Every hub write is in the log, in sequence, gapless.
+        #expect(hub.log.map(\.sequence) == Array(1...UInt64(hub.log.count)))
+    }
+
+    @Test func anApprovalRequestBecomesPendingAndARejectionIsTheRequestersConflict() {
+        var hub = Reconciler(workspace: .default, directory: Directory(users: Self.users))
+        var mia = Device(Self.users[0], seed: 2)
+        var sam = Device(Self.users[1], seed: 3)
+        var max = Device(Self.users[5], seed: 4)
+        for w in Self.handOff(&mia, territory: "north") { hub.submit(w, actor: mia.actor) }
+        let deal = hub.state.records.values.first { $0.entity == "opportunity" }!
+        #expect(deal.owner == "sam")
+        let request = sam.create("approval")
+        var writes = [request]
+        for (f, v) in [("opportunity", Value.reference(deal.id)), ("kind", .member("discount")), ("requested", .text("discount → 30")),
+                       ("target", .text(deal.id.description)), ("field", .text("discount")), ("value", .text("30.00"))] {
+            writes.append(sam.set(request.record, "approval", f, v))
+        }
+        for w in writes { hub.submit(w, actor: sam.actor) }
+        #expect(hub.state[request.record]?["state"] == .member("pending"))
+        #expect(hub.state[deal.id]?["approval_state"] == .member("pending"))
+        let conflictsBefore = hub.conflicts.count
+        let stateStamp = hub.state[request.record]!.fields["state"]!.stamp
+        #expect(hub.submit(max.set(request.record, "approval", "state", .member("rejected"), base: .stamp(stateStamp)), actor: max.actor).outcome == .applied)
+        #expect(hub.state[request.record]?["decided_by"] == .text("max"))
+        #expect(hub.state[deal.id]?["approval_state"] == .member("rejected"))
+        // The requested value is not lost: it is sam's conflict, with the rule that decided.
+        let rejected = hub.conflicts.dropFirst(conflictsBefore)
+        #expect(rejected.map(\.rule) == [.approvalRejected])
+        #expect(rejected.first?.loser.author == "sam")
+        #expect(hub.conflicts.map(\.id) == Array(1...UInt64(hub.conflicts.count)))
+    }
+
+    @Test func decidingReadsAndReturnsEffectsWithoutChangingWhatItReads() throws {
+        var hub = Reconciler(workspace: .default, directory: Directory(users: Self.users))
+        var mia = Device(Self.users[0], seed: 5)
+        let writes = Self.handOff(&mia, territory: "south")
+        for w in writes.dropLast() { hub.submit(w, actor: mia.actor) }
+        let memory = hub.memory
+        func decide() throws -> (Verdict, [HubEffect]) {
+            var d = BatchDecider(reader: memory, workspace: .default, directory: Directory(users: Self.users), clock: HybridLogicalClock(),
+                                 hubReplica: Reconciler.hubReplica, hubTime: mia.now, maxClockAhead: 86_400_000)
+            let v = try d.decide(writes.last!, actor: mia.actor)
+            return (v, d.takeEffects() + d.finish())
+        }
+        let (a, effectsA) = try decide()
+        let (b, effectsB) = try decide()
+        #expect(a == b)
+        #expect(effectsA == effectsB)
+        #expect(memory == hub.memory)
+        // The stage move, its history, the assignment (ann, the south's rep) and the record.
+        let logged = effectsA.compactMap { if case let .append(e) = $0 { e.field } else { nil } }
+        #expect(logged == ["stage", "stage_log", "owner"])
+        #expect(effectsA.contains(.meta(key: "assign.last.south", value: "ann")))
+        #expect(effectsA.contains { if case let .save(r) = $0 { r.owner == "ann" } else { false } })
+    }
+
+    @Test func aDeviceClockFarAheadIsRefusedAndKeptAsItsConflict() {
+        var hub = Reconciler(workspace: .default, directory: Directory(users: Self.users))
+        var mia = Device(Self.users[0], seed: 6)
+        let lead = mia.create("opportunity", stage: "lead")
+        let verdict = hub.verdict(lead, actor: mia.actor, at: mia.now - 2 * 86_400_000)
+        #expect(verdict.decision.rule == .clockAhead)
+        #expect(verdict.conflict == 1)
+        #expect(hub.state[lead.record] == nil)
+    }
+
+    /// A write's visibility check and the pull's view are the one rule: for every user and
+    /// record of the property workloads, the decider sees a record exactly when the view holds
+    /// it (or it hangs off a record not set yet and the user created it).
+    @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func theDecidersVisibilityIsTheViewsRule(seed: UInt64) throws {
+        var w = Workload(seed: seed)
+        w.run(steps: 400)
+        let memory = w.hub.memory
+        let directory = w.hub.directory
+        var checked = 0
+        for user in Workload.users {
+            let actor = Actor(user: user.name, role: user.role)
+            let view = memory.workspace.view(of: memory.state, for: actor, directory: directory)
+            var d = BatchDecider(reader: memory, workspace: memory.workspace, directory: directory, clock: HybridLogicalClock(),
+                                 hubReplica: Reconciler.hubReplica, hubTime: 0, maxClockAhead: 0)
+            for r in memory.state.records.values.sorted(by: { $0.id < $1.id }) where !r.isDeleted {
+                let orphan = memory.workspace.entity(r.entity).map { memory.workspace.visibility(of: r, entity: $0, user: user.name) == .own && $0.visibleVia != nil } ?? false
+                #expect(try d.visible(r, to: actor) == (view[r.id] != nil || orphan), "seed \(seed): \(user.name) \(r.entity) \(r.id)")
+                checked += 1
+            }
+        }
+        #expect(checked > 50)
+    }
+}

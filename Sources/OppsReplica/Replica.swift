@@ -545,10 +545,6 @@ public final class Replica {
         }
     }
 
-    /// The hub moved to a newer workspace while this replica pulled (sync-protocol.md §6.1): a
-    /// `workspace-outdated` answer, or a field number this workspace does not name.
-    struct WorkspaceMoved: Error {}
-
     /// Check-ins are evidence of where a rep was and when: when this device's clock disagrees
     /// with the hub's by more than the workspace's skew, the check-ins waiting to sync get the
     /// difference written on them (`clock_skew_s`, seconds, hub minus device) before they go out.
@@ -725,7 +721,7 @@ public final class Replica {
                     try apply(page, report: &report)
                     try store.setMeta("forget", "")
                 }
-            } catch is WorkspaceMoved {
+            } catch is PageReader.WorkspaceAhead {
                 // Nothing of the page was applied: get the workspace that names its fields, ask again.
                 if let a = ahead { a.cancel(); _ = try? await a.value; ahead = nil }
                 try await migrate(transport: transport, attempt: &migrations)
@@ -806,25 +802,8 @@ public final class Replica {
     }
 
     func apply(_ page: PullResponse, report: inout SyncReport) throws {
-        let replicas = page.replicas.compactMap { ReplicaID(bytes: $0) }
         let numbering = WireNumbering(workspace)
-        // A whole record's fields may leave out the record and entity its state names (protocol 2).
-        func entry(_ c: WireChange, of state: (record: RecordID, entity: UInt32)? = nil) throws -> LogEntry? {
-            let number = c.entity == 0 ? state?.entity ?? 0 : c.entity
-            guard let entity = numbering.entity(number: number) else {
-                if number != 0 { throw WorkspaceMoved() }  // an entity of a newer workspace
-                return nil
-            }
-            guard let record = c.record.isEmpty ? state?.record : RecordID(bytes: c.record), let kind = c.kind.coreKind,
-                  Int(c.replica) < replicas.count, Int(c.author) < page.authors.count, let authority = Access(rawValue: Int(c.authority)) else { return nil }
-            var field = ""
-            if kind == .set {
-                guard let f = entity.fieldNames[c.field] else { throw WorkspaceMoved() }  // a field of a newer workspace
-                field = f
-            }
-            return LogEntry(sequence: c.sequence, record: record, entity: entity.name, field: field, kind: kind, value: c.hasValue ? try c.value.pulledValue() : .null,
-                            stamp: Stamp(hlc: HLC(rawValue: c.hlc), replica: replicas[Int(c.replica)]), author: page.authors[Int(c.author)], authority: authority)
-        }
+        let reader = PageReader(page, numbering: numbering)
         // The checksum of the confirmed state is kept up to date incrementally: each touched
         // record's old term goes out and its new term comes in (merge-semantics.md §8).
         var sum = try confirmedChecksum()
@@ -850,18 +829,7 @@ public final class Replica {
         }
         for e in page.entered {
             guard let id = RecordID(bytes: e.record) else { continue }
-            // One record, built with the core's per-record rule (through a record set, each of
-            // its fields cost two lookups by id: a tenth of applying a page).
-            var record: Record?
-            for c in e.fields {
-                guard let le = try entry(c, of: (id, e.entity)) else { continue }
-                if le.kind == .create {
-                    if record == nil { record = Record(id: id, entity: le.entity, created: le.state) }
-                } else {
-                    record?.apply(le)
-                }
-            }
-            if let r = record {
+            if let r = try reader.record(e) {
                 // A record this laptop held that comes whole again (its visible fields changed):
                 // each field whose value moved goes on the trail, as a change would.
                 if held.contains(id), let old = try store.confirmed(id, workspace: workspace) {
@@ -876,7 +844,7 @@ public final class Replica {
             report.pulled += 1
         }
         for c in page.changes {
-            guard let le = try entry(c) else { continue }
+            guard let le = try reader.entry(c) else { continue }
             var set = try load(le.record)
             let before = set[le.record]?.fields[le.field]?.value ?? .null
             set.apply(le)
@@ -907,16 +875,11 @@ public final class Replica {
         let pendingRecords = try store.recordsWithPendingWrites()
         for id in touched where records[id] != nil && pendingRecords.contains(id) { try rebuildView(id) }
         for c in page.conflicts {
-            guard let record = RecordID(bytes: c.record) else { continue }
-            let entity = workspace.entity(number: c.entity)
-            let conflict = LocalConflict(id: c.id, record: record, entity: entity?.name ?? "#\(c.entity)", field: entity?.field(number: c.field)?.name ?? "#\(c.field)",
-                                         outcome: c.outcome.coreOutcome?.rawValue ?? "rejected", rule: c.rule,
-                                         value: c.hasValue ? try c.value.pulledValue() : .null,
-                                         author: Int(c.author) < page.authors.count ? page.authors[Int(c.author)] : "?", hlc: HLC(rawValue: c.hlc),
-                                         winner: c.hasWinner ? try c.winner.pulledValue() : nil,
-                                         // Index 0 is also "none": an author only with a value that holds.
-                                         winnerAuthor: Int(c.winnerAuthor) < page.authors.count && c.hasWinner && c.winner.kind != nil ? page.authors[Int(c.winnerAuthor)] : nil,
-                                         hubMilliseconds: c.hubTime)
+            guard let pulled = try reader.conflict(c, workspace: workspace) else { continue }
+            let record = pulled.record
+            let conflict = LocalConflict(id: pulled.id, record: record, entity: pulled.entity, field: pulled.field, outcome: pulled.outcome.rawValue, rule: pulled.rule,
+                                         value: pulled.value, author: pulled.author, hlc: pulled.hlc, winner: pulled.winner, winnerAuthor: pulled.winnerAuthor,
+                                         hubMilliseconds: pulled.hubMilliseconds)
             try store.addConflict(conflict)
             try store.addHistory(HistoryLine(record: record, field: conflict.field, old: conflict.value, new: conflict.winner ?? .null, author: conflict.author,
                                              hlc: conflict.hlc, source: "conflict", rule: conflict.rule))

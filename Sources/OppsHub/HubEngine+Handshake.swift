@@ -1,0 +1,52 @@
+import Foundation
+import OppsCore
+import OppsStore
+import OppsWire
+
+/// The handshake (sync-protocol.md §4): version, workspace, and the replica's registration.
+extension HubEngine {
+    // MARK: Handshake
+
+    public func handshake(user: HubUser, request: HandshakeRequest) throws -> HandshakeResponse {
+        try refreshDirectory()
+        guard let version = ProtocolVersion.negotiate(clientMin: request.minVersion, clientMax: request.maxVersion) else {
+            throw WireError(.protocolVersionUnsupported, "this hub speaks protocol \(ProtocolVersion.minimum)–\(ProtocolVersion.current)")
+        }
+        guard let replicaID = ReplicaID(bytes: request.replica) else { throw WireError(.invalidId, "replica id is 16 bytes") }
+        // The hub stamps its own writes with its id: a replica claiming it would break the
+        // uniqueness of stamps (merge-semantics.md §2).
+        guard replicaID != hubReplica else { throw WireError(.replicaNotYours, "this replica id is the hub's own") }
+        // Registration and last-seen are bookkeeping: a push saves the row durably with its batch.
+        try store.bookkeeping {
+            if var row = try store.replica(replicaID) {
+                guard row.user == user.name else { throw WireError(.replicaNotYours, "this replica belongs to another user") }
+                row.lastSeenMilliseconds = now
+                row.protocolVersion = version
+                try store.saveReplica(row)
+            } else {
+                try store.saveReplica(ReplicaRow(id: replicaID, user: user.name, lastBatch: 0, ack: 0, lastSeenMilliseconds: now, pullToken: 0,
+                                                 protocolVersion: version))
+            }
+        }
+        var response = HandshakeResponse()
+        response.version = version
+        response.workspaceVersion = workspace.version
+        response.user = user.name
+        response.role = user.role
+        response.hub = Data(hubID.bytes)
+        response.hubTime = now
+        response.head = try store.head()
+        response.lastBatch = try store.replica(replicaID)?.lastBatch ?? 0
+        if request.workspaceVersion < workspace.version, let (_, document) = try store.workspace() {
+            response.workspace = Data(document.utf8)
+        }
+        return response
+    }
+
+    func ownReplica(_ bytes: Data, user: HubUser) throws -> ReplicaRow {
+        guard let id = ReplicaID(bytes: bytes) else { throw WireError(.invalidId, "replica id is 16 bytes") }
+        guard let row = try store.replica(id) else { throw WireError(.handshakeRequired, "handshake before pushing or pulling") }
+        guard row.user == user.name else { throw WireError(.replicaNotYours, "this replica belongs to another user") }
+        return row
+    }
+}

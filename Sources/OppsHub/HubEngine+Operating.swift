@@ -1,0 +1,128 @@
+import Foundation
+import OppsCore
+import OppsStore
+import OppsWire
+
+/// What the operator runs: status, compaction, the audit trail, restoring a conflict.
+extension HubEngine {
+    // MARK: Operating
+
+    /// One replica as `opps-hub status` shows it.
+    public struct ReplicaStatus: Sendable {
+        public var id: ReplicaID
+        public var user: UserName
+        public var lastSeen: Int64
+        /// Changes to records its user may see that the replica has not acknowledged yet.
+        public var lag: UInt64
+        public var openConflicts: Int
+    }
+
+    public struct Status: Sendable {
+        public var head: UInt64
+        public var logEntries: Int
+        public var records: Int
+        public var workspaceVersion: UInt64
+        public var databaseBytes: Int64
+        public var replicas: [ReplicaStatus]
+        public var openConflicts: Int
+        /// What `compact` would remove now: log entries at or below this watermark.
+        public var compactionWatermark: UInt64
+        public var compactableEntries: Int
+    }
+
+    /// The lowest sequence every replica seen within `retention` ms has acknowledged.
+    public func watermark(retention: Int64) throws -> UInt64 {
+        let cutoff = now - retention
+        let live = try store.replicas().filter { $0.lastSeenMilliseconds >= cutoff }
+        return try live.map(\.ack).min() ?? store.head()
+    }
+
+    public func status(retention: Int64) throws -> Status {
+        let head = try store.head()
+        let conflicts = try store.openConflicts(user: nil)
+        try refreshDirectory()
+        // Lag (issue 15 item 8): the changes after a replica's acknowledged cursor to records its
+        // user may see now — what it has yet to receive — not every change since (a marketer who
+        // sees one lead is not 270,000 behind). One pass over the log since the oldest cursor.
+        let rows = try store.replicas()
+        var visible = [UserName: Set<RecordID>]()
+        for user in Set(rows.map(\.user)) {
+            guard let u = try store.user(named: user) else { continue }
+            visible[user] = try store.records(visibleTo: VisibilityQuery.make(user: u.name, role: u.role, workspace: workspace, directory: directory))
+        }
+        var lag = [ReplicaID: UInt64]()
+        // Since what it was last sent (its acknowledged cursor trails by one pull).
+        func from(_ r: ReplicaRow) -> UInt64 { max(r.ack, r.sentCursor) }
+        var at = rows.map(from).min() ?? head
+        while at < head {
+            let touches = try store.touches(after: at, limit: 10_000)
+            guard let last = touches.last else { break }
+            for t in touches {
+                for r in rows where t.sequence > from(r) && visible[r.user]?.contains(t.record) == true { lag[r.id, default: 0] += 1 }
+            }
+            at = last.sequence
+        }
+        var replicas = [ReplicaStatus]()
+        for r in rows {
+            replicas.append(ReplicaStatus(id: r.id, user: r.user, lastSeen: r.lastSeenMilliseconds, lag: lag[r.id] ?? 0,
+                                          openConflicts: conflicts.filter { $0.conflict.loser.author == r.user }.count))
+        }
+        let mark = try watermark(retention: retention)
+        var bytes: Int64 = 0
+        for suffix in ["", "-wal"] {
+            let attrs = try? FileManager.default.attributesOfItem(atPath: configuration.databasePath + suffix)
+            bytes += (attrs?[.size] as? NSNumber)?.int64Value ?? 0
+        }
+        return Status(head: head, logEntries: try store.logCount(below: head), records: try store.recordCount(), workspaceVersion: workspace.version,
+                      databaseBytes: bytes, replicas: replicas, openConflicts: conflicts.count, compactionWatermark: mark,
+                      compactableEntries: try store.logCount(below: mark))
+    }
+
+    /// Prunes the log and tombstones below the watermark of replicas seen within `retention`.
+    /// A replica older than that is told `cursor-expired` and re-syncs from nothing, keeping
+    /// its pending writes.
+    public func compact(retention: Int64) throws -> (watermark: UInt64, entries: Int, tombstones: Int) {
+        try store.transaction {
+            let mark = try watermark(retention: retention)
+            let (entries, tombstones) = try store.compact(below: mark)
+            try store.audit(action: "compact", subject: "log", detail: "through \(mark): \(entries) entries, \(tombstones) tombstones", now: now)
+            return (mark, entries, tombstones)
+        }
+    }
+
+    /// Every accepted write and every conflict on a record, in order: the audit trail.
+    public func audit(record id: RecordID) throws -> (entries: [StoredLogEntry], conflicts: [StoredConflict]) {
+        (try store.log(record: id), try store.conflicts(record: id))
+    }
+
+    /// A manager re-applies a value that did not hold. It is written as the manager's override,
+    /// on the record; the value it displaces becomes a conflict record itself (nothing is lost).
+    public func restore(conflict id: UInt64, by managerName: UserName) throws -> (sequence: UInt64, displaced: UInt64) {
+        try refreshDirectory()
+        return try store.transaction {
+            guard let stored = try store.conflict(id) else { throw HubError.invalid("no conflict \(id)") }
+            let c = stored.conflict
+            guard let manager = try store.user(named: managerName), !workspace.overrideRoles.isEmpty, workspace.overrideRoles.contains(manager.role) else {
+                throw HubError.invalid("\(managerName) is not a user with an override role (\(workspace.overrideRoles.sorted().joined(separator: ", ")))")
+            }
+            guard var record = try store.record(c.record, workspace: workspace), !record.isDeleted else { throw HubError.invalid("the record is gone") }
+            guard workspace.entity(c.entity)?.field(c.field) != nil else { throw HubError.invalid("the conflict is not about a field that exists") }
+            let hubTime = now
+            let current = record.fields[c.field]
+            let state = FieldState(value: c.loser.value, stamp: Stamp(hlc: clock.tick(physical: hubTime), replica: hubReplica),
+                                   author: managerName, authority: .override, sequence: try store.head() + 1)
+            try store.append(LogEntry(sequence: state.sequence, record: c.record, entity: c.entity, field: c.field, kind: .set, value: state.value,
+                                      stamp: state.stamp, author: state.author, authority: state.authority), hubMilliseconds: hubTime)
+            record.fields[c.field] = state
+            try store.saveRecord(record, workspace: workspace)
+            var displaced: UInt64 = 0
+            if let current {
+                displaced = try store.addConflict(ConflictRecord(id: 0, record: c.record, entity: c.entity, field: c.field, outcome: .lost, rule: .restored,
+                                                                 loser: current, winner: state), owner: record.owner, hubMilliseconds: hubTime)
+            }
+            try store.resolveConflict(id)
+            try store.audit(action: "restore", subject: c.record.description, detail: "conflict \(id) \(c.field) restored by \(managerName) at sequence \(state.sequence)", now: hubTime)
+            return (state.sequence, displaced)
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import OppsCore
+import OppsStore
+import OppsWire
+
+/// Push (sync-protocol.md §5): idempotent batches decided by the core's `BatchDecider`,
+/// whose effects are applied here inside the batch's transaction.
+extension HubEngine {
+    // MARK: Push
+
+    /// `received`: the request's protobuf bytes as they came (nil when it came as JSON, or from
+    /// a caller that has only the message); its idempotency digest is taken over them.
+    public func push(user: HubUser, request: PushRequest, received: [UInt8]? = nil, activity: inout HubActivity) throws -> PushResponse {
+        try store.transaction { try applyPush(user: user, request: request, received: received, activity: &activity) }
+    }
+
+    /// Group commit: the pushes that queued up while the last commit waited for the disk, in one
+    /// transaction and one fsync. Each push runs in its own savepoint, in order, seeing the ones
+    /// before it; one that fails is undone alone and fails alone. If the commit itself fails,
+    /// every push fails and nothing of any is kept.
+    public func push(group: [(user: HubUser, request: PushRequest, received: [UInt8]?)]) -> [Result<(PushResponse, HubActivity), any Error>] {
+        var results = [Result<(PushResponse, HubActivity), any Error>]()
+        do {
+            try store.transaction {
+                for (user, request, received) in group {
+                    var activity = HubActivity()
+                    do {
+                        let response = try store.savepoint { try applyPush(user: user, request: request, received: received, activity: &activity) }
+                        results.append(.success((response, activity)))
+                    } catch let lost as SavepointLost {
+                        throw lost  // part of a failed push would commit with the others: none may
+                    } catch {
+                        results.append(.failure(error))
+                    }
+                }
+            }
+        } catch {
+            return group.map { _ in .failure(error) }
+        }
+        return results
+    }
+
+    /// One push's checks and decisions, inside the caller's transaction.
+    func applyPush(user: HubUser, request: PushRequest, received: [UInt8]?, activity: inout HubActivity) throws -> PushResponse {
+        guard request.writes.count <= configuration.maxBatchWrites else {
+            throw WireError(.batchTooLarge, "at most \(configuration.maxBatchWrites) writes per batch")
+        }
+        var replica = try ownReplica(request.replica, user: user)
+        if request.workspaceVersion > workspace.version {
+            throw WireError(.workspaceOutdated, "the batch names workspace \(request.workspaceVersion); the hub has \(workspace.version)")
+        }
+        // Over the bytes as received when it came as protobuf (sync-protocol.md §5.2): encoding
+        // the decoded message again for its digest was 8 % of a push.
+        let digest = SHA256.hash(received ?? BodyCodec.encode(request, as: .protobuf))
+        if request.batch <= replica.lastBatch {
+            guard let stored = try store.batch(replica: replica.id, number: request.batch), stored.digest == digest else {
+                throw WireError(.batchMismatch, "batch \(request.batch) was already applied with different writes")
+            }
+            var response = try BodyCodec.decode(PushResponse.self, from: stored.response, as: .protobuf)
+            response.replayed = true
+            activity.replayed = true
+            return response
+        }
+        guard request.batch == replica.lastBatch + 1 else {
+            throw WireError(.batchOutOfOrder, "expected batch \(replica.lastBatch + 1), got \(request.batch)")
+        }
+        let items = try BatchCoding.decode(request, author: user.name, workspace: workspace).items
+        try refreshDirectory()
+        let actor = Actor(user: user.name, role: user.role)
+        let hubTime = now
+        let workspace = self.workspace
+        var decider = BatchDecider(reader: StoreReader(store: store, workspace: workspace), workspace: workspace, directory: directory, clock: clock,
+                                   hubReplica: hubReplica, hubTime: hubTime, maxClockAhead: configuration.maxClockAheadMilliseconds)
+        var results = [WriteResult]()
+        results.reserveCapacity(items.count)
+        for item in items {
+            let verdict = switch item {
+            case let .unknown(record, entity, field, rule, stamp):
+                try decider.rejectUnknown(record: record, entityNumber: entity, fieldNumber: field, rule: rule, stamp: stamp, actor: actor)
+            case let .write(w):
+                try decider.decide(w, actor: actor)
+            }
+            try apply(decider.takeEffects(), hubTime: hubTime)
+            activity.outcomes[verdict.decision.outcome, default: 0] += 1
+            results.append(WriteResult(verdict))
+        }
+        try apply(decider.finish(), hubTime: hubTime)
+        clock = decider.clock
+        var response = PushResponse()
+        response.batch = request.batch
+        response.results = results
+        response.head = try store.head()
+        try store.saveBatch(replica: replica.id, number: request.batch, digest: digest, response: BodyCodec.encode(response, as: .protobuf))
+        replica.lastBatch = request.batch
+        replica.lastSeenMilliseconds = hubTime
+        try store.saveReplica(replica)
+        return response
+    }
+
+    /// Applies a decider's effects to the store, in order, inside the caller's transaction.
+    func apply(_ effects: [HubEffect], hubTime: Int64) throws {
+        for effect in effects {
+            switch effect {
+            case let .append(entry): try store.append(entry, hubMilliseconds: hubTime)
+            case let .conflict(c, owner):
+                let id = try store.addConflict(c, owner: owner, hubMilliseconds: hubTime)
+                guard id == c.id else { throw WireError(.internal, "conflict \(c.id) was stored as \(id)") }
+            case let .save(record): try store.saveRecord(record, workspace: workspace)
+            case let .meta(key, value): try store.setMeta(key, value)
+            }
+        }
+    }
+}

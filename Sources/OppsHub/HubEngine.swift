@@ -137,17 +137,26 @@ public final class HubEngine {
 
 }
 
-/// Failures of the hub outside the protocol (setup, operator input).
-public enum HubError: Error, CustomStringConvertible {
-    case notInitialised
-    case badWorkspace(String)
-    case invalid(String)
-
-    public var description: String {
-        switch self {
-        case .notInitialised: "this directory holds no hub: run opps-hub init --data DIR first"
-        case let .badWorkspace(why): "the workspace is invalid:\n\(why)"
-        case let .invalid(why): why
-        }
+/// Failures of the hub outside the protocol (setup, operator input): a stable code and one
+/// clear line for the operator. Protocol failures are `WireError`s.
+public struct HubError: Error, CustomStringConvertible, Sendable, Hashable {
+    public enum Code: String, Sendable, Hashable {
+        case notInitialised = "not-initialised"
+        case badWorkspace = "bad-workspace"
+        case invalid
     }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public static let notInitialised = HubError(.notInitialised, "this directory holds no hub: run opps-hub init --data DIR first")
+    public static func badWorkspace(_ why: String) -> HubError { HubError(.badWorkspace, "the workspace is invalid:\n\(why)") }
+    public static func invalid(_ why: String) -> HubError { HubError(.invalid, why) }
+
+    public var description: String { message }
 }

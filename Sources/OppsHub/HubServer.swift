@@ -133,7 +133,7 @@ public struct HubServer: Sendable {
         let plain = try coding.decompress(raw, limit: hub.configuration.maxDecompressedBytes)
         let message = try BodyCodec.decode(In.self, from: plain, as: media)
         let (answer, activity) = try await call(user, message, media == .protobuf ? plain : nil)
-        var body = BodyCodec.encode(answer, as: media)
+        var body = try BodyCodec.encode(answer, as: media)
         var headers: HTTPFields = [.contentType: media.rawValue]
         if body.count > hub.configuration.compressAbove, let accepted = Self.preferredCoding(request.headers[.acceptEncoding]) {
             body = accepted.compress(body, level: hub.configuration.compressionLevel)
@@ -205,7 +205,8 @@ struct ErrorMapping: RouterMiddleware {
         // scanner trying /wp-admin) grow the metric set without bound.
         let known = [Endpoint.handshake: "handshake", Endpoint.push: "push", Endpoint.pull: "pull", Endpoint.health: "healthz", Endpoint.metrics: "metrics"]
         metrics.request(route: known[request.uri.path] ?? "other", status: error.code.httpStatus, duration: .zero)
-        let bytes = BodyCodec.encode(body, as: media)
+        // The last resort: an error body that cannot be written leaves the status to say it.
+        let bytes = (try? BodyCodec.encode(body, as: media)) ?? []
         return Response(status: HTTPResponse.Status(code: error.code.httpStatus), headers: [.contentType: media.rawValue],
                         body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }

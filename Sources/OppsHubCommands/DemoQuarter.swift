@@ -639,8 +639,8 @@ final class EngineTransport: Transport, @unchecked Sendable {
     let engine: HubEngine
     init(engine: HubEngine) { self.engine = engine }
 
-    func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ endpoint: String, _ message: In, token: String, as: Out.Type) async throws(TransportError) -> Out {
-        switch engine.answer(endpoint, BodyCodec.encode(message, as: .protobuf), token: token) {
+    func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
+        switch engine.answer(endpoint, body, token: token) {
         case let .success(reply):
             do { return try BodyCodec.decode(Out.self, from: reply, as: .protobuf) } catch { throw .unreachable("undecodable answer: \(error)") }
         case let .failure(e):

@@ -210,8 +210,15 @@ public final class Replica {
     }
 
     static func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ t: any Transport, _ endpoint: String, _ m: In, token: String, as: Out.Type) async throws -> Out {
+        let body: [UInt8]
+        do { body = try BodyCodec.encode(m, as: .protobuf) } catch { throw ReplicaError.hub("this laptop could not write its request: \(error.message)") }
+        return try await send(t, endpoint, body: body, token: token, as: Out.self)
+    }
+
+    /// Sends a request's bytes as they are; the transport's failures as the replica's errors.
+    static func send<Out: SwiftProtobuf.Message>(_ t: any Transport, _ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws -> Out {
         do {
-            return try await t.call(endpoint, m, token: token, as: Out.self)
+            return try await t.send(endpoint, body: body, token: token, as: Out.self)
         } catch {
             switch error {
             case let .unreachable(why): throw ReplicaError.unreachable(why)
@@ -221,6 +228,7 @@ public final class Replica {
             case let .refused(_, e) where e.code == .replicaNotYours:
                 throw ReplicaError.invalid("the hub says this replica belongs to another user: that token is someone else's")
             case let .refused(status, e): throw ReplicaError.hubRefused(status: status, e)
+            case let .unsendable(e): throw ReplicaError.hub("this laptop could not write its request: \(e.message)")
             }
         }
     }
@@ -569,7 +577,7 @@ public final class Replica {
             if let (number, bytes) = pending, number > hubLastBatch + 1 {
                 var request = try BodyCodec.decode(PushRequest.self, from: bytes, as: .protobuf)
                 request.batch = hubLastBatch + 1
-                try store.renumber(batch: number, to: request.batch, request: BodyCodec.encode(request, as: .protobuf))
+                try store.renumber(batch: number, to: request.batch, request: try BodyCodec.encode(request, as: .protobuf))
                 try store.setMeta("batch", String(request.batch))
             } else if pending == nil, counter > hubLastBatch {
                 try store.setMeta("batch", String(hubLastBatch))
@@ -586,7 +594,7 @@ public final class Replica {
                 if entries.isEmpty { return }
                 let number = try store.metaInt("batch") + 1
                 let request = try BatchCoding.encode(entries.map(\.write), replica: id, batch: number, workspace: workspace)
-                let bytes = BodyCodec.encode(request, as: .protobuf)
+                let bytes = try BodyCodec.encode(request, as: .protobuf)
                 try store.transaction {
                     try store.assign(batch: number, positions: entries.map(\.position), request: bytes)
                     try store.setMeta("batch", String(number))
@@ -594,10 +602,11 @@ public final class Replica {
                 pending = (number, bytes)
             }
             guard let (number, bytes) = pending else { return }
+            // Read to match the answers to the writes; sent as stored.
             let request = try BodyCodec.decode(PushRequest.self, from: bytes, as: .protobuf)
             let response: PushResponse
             do {
-                response = try await Self.call(transport, Endpoint.push, request, token: token, as: PushResponse.self)
+                response = try await Self.send(transport, Endpoint.push, body: bytes, token: token, as: PushResponse.self)
             } catch ReplicaError.hubRefused(_, let e) where e.code == .batchMismatch {
                 throw ReplicaError.hub("the hub already has batch \(number) with other writes: this replica's outbox is inconsistent; keep the home directory and report it")
             }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import NIOSSL
 import OppsWire
 import SwiftProtobuf
@@ -14,19 +15,33 @@ public enum TransportError: Error, Sendable, CustomStringConvertible {
     case refused(status: Int, WireError)
     /// The TLS handshake failed: the hub's certificate is not trusted or names another host.
     case certificate(String)
+    /// This client could not write its own request (nothing was sent).
+    case unsendable(WireError)
 
     public var description: String {
         switch self {
         case let .unreachable(why): "the hub cannot be reached (\(why))"
         case let .certificate(why): "the hub's certificate is not trusted (\(why))"
         case let .refused(status, e): "the hub refused the request (\(status) \(e.code.rawValue)): \(e.message)"
+        case let .unsendable(e): "the request could not be written: \(e.message)"
         }
     }
 }
 
 /// How a replica talks to the hub. The HTTP one is for real use; tests may plug in another.
+/// A transport sends a request's protobuf bytes as they are: a stored push batch goes out
+/// exactly as it was stored, not decoded and encoded again (sync-protocol.md §5.2).
 public protocol Transport: Sendable {
-    func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ endpoint: String, _ message: In, token: String, as: Out.Type) async throws(TransportError) -> Out
+    func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out
+}
+
+extension Transport {
+    /// Encodes `message` as protobuf and sends it.
+    public func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ endpoint: String, _ message: In, token: String, as: Out.Type) async throws(TransportError) -> Out {
+        let body: [UInt8]
+        do { body = try BodyCodec.encode(message, as: .protobuf) } catch { throw .unsendable(error) }
+        return try await send(endpoint, body: body, token: token, as: Out.self)
+    }
 }
 
 /// The protocol over HTTP with AsyncHTTPClient: protobuf bodies, deflate when large, a short
@@ -60,19 +75,19 @@ public struct HTTPTransport: Transport {
         try? await client.shutdown()
     }
 
-    public func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ endpoint: String, _ message: In, token: String, as: Out.Type) async throws(TransportError) -> Out {
+    public func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
         var request = HTTPClientRequest(url: baseURL + endpoint)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: WireFormat.protobuf.rawValue)
         request.headers.add(name: "Accept-Encoding", value: "deflate, gzip")
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        var body = BodyCodec.encode(message, as: .protobuf)
+        var body = body
         if body.count > 1024 {
             body = ContentCoding.deflate.compress(body)
             request.headers.add(name: "Content-Encoding", value: "deflate")
         }
         request.body = .bytes(ByteBuffer(bytes: body))
-        let (status, headers, bytes) = try await send(request)
+        let (status, headers, bytes) = try await execute(request)
         let coding = ContentCoding(header: headers.first(name: "Content-Encoding")) ?? .identity
         guard status == .ok else {
             let format = WireFormat(header: headers.first(name: "Content-Type")) ?? .json
@@ -87,7 +102,7 @@ public struct HTTPTransport: Transport {
         }
     }
 
-    func send(_ request: HTTPClientRequest) async throws(TransportError) -> (status: HTTPResponseStatus, headers: HTTPHeaders, body: [UInt8]) {
+    func execute(_ request: HTTPClientRequest) async throws(TransportError) -> (status: HTTPResponseStatus, headers: HTTPHeaders, body: [UInt8]) {
         var attempt = 0
         while true {
             do {
@@ -118,17 +133,57 @@ public struct HTTPTransport: Transport {
         return nil
     }
 
-    /// The connection was closed or reset by the other side (not a timeout, not a refusal).
-    static func closedUnderUs(_ error: any Error) -> Bool {
-        if let e = error as? HTTPClientError, e == .remoteConnectionClosed { return true }
-        let text = String(describing: error)
-        return text.contains("Connection reset by peer") || text.contains("remoteConnectionClosed") || text.contains("Broken pipe")
+    /// What kind of failure a transport error is, by its type (AsyncHTTPClient's, NIO's, the
+    /// socket's errno), never by its text.
+    enum Failure: Equatable {
+        /// The other side closed or reset the connection (not a timeout, not a refusal).
+        case closedUnderUs
+        /// No connection could be made (refused, no route, the connect timed out).
+        case connectionFailed
+        /// Connected, but the answer did not come in time.
+        case timedOut
+        case other
     }
 
+    static func failure(_ error: any Error) -> Failure {
+        switch error {
+        case let e as HTTPClientError:
+            if e == .remoteConnectionClosed { return .closedUnderUs }
+            if [HTTPClientError.connectTimeout, .tlsHandshakeTimeout, .socksHandshakeTimeout, .httpProxyHandshakeTimeout].contains(e) { return .connectionFailed }
+            if [HTTPClientError.deadlineExceeded, .readTimeout, .writeTimeout, .getConnectionFromPoolTimeout].contains(e) { return .timedOut }
+            return .other
+        case let e as IOError:
+            switch e.errnoCode {
+            case ECONNRESET, EPIPE, ECONNABORTED: return .closedUnderUs
+            case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL, ETIMEDOUT: return .connectionFailed
+            default: return .other
+            }
+        case let e as ChannelError:
+            switch e {
+            case .connectTimeout: return .connectionFailed
+            case .ioOnClosedChannel, .eof, .outputClosed, .inputClosed, .alreadyClosed: return .closedUnderUs
+            default: return .other
+            }
+        case let e as NIOConnectionError:
+            // Every address tried failed: what the first attempt's error says, else a failed connection.
+            if let first = e.connectionErrors.first, failure(first.error) == .closedUnderUs { return .closedUnderUs }
+            return .connectionFailed
+        default:
+            return .other
+        }
+    }
+
+    /// The connection was closed or reset by the other side: the one failure retried at once.
+    static func closedUnderUs(_ error: any Error) -> Bool { failure(error) == .closedUnderUs }
+
     static func reason(_ error: any Error) -> String {
-        let text = String(describing: error)
-        if text.contains("connectTimeout") || text.contains("connect") { return "connection failed" }
-        if text.contains("deadline") || text.contains("Timeout") { return "timed out" }
-        return text.count > 80 ? String(text.prefix(80)) : text
+        switch failure(error) {
+        case .connectionFailed: return "connection failed"
+        case .timedOut: return "timed out"
+        case .closedUnderUs: return "the connection was closed"
+        case .other:
+            let text = String(describing: error)
+            return text.count > 80 ? String(text.prefix(80)) : text
+        }
     }
 }

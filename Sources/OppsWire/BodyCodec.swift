@@ -36,21 +36,26 @@ public enum WireFormat: String, Sendable, Hashable, CaseIterable {
 
 /// Encodes and decodes protocol messages in either media type, with compression.
 public enum BodyCodec {
-    /// Serialises a message (deterministic field order) and compresses it.
-    public static func encode<M: SwiftProtobuf.Message>(_ message: M, as type: WireFormat, coding: ContentCoding = .identity) -> [UInt8] {
+    /// Serialises a message (deterministic field order) and compresses it; `internal` when the
+    /// message cannot be written (never an empty body in its place).
+    public static func encode<M: SwiftProtobuf.Message>(_ message: M, as type: WireFormat, coding: ContentCoding = .identity) throws(WireError) -> [UInt8] {
         let raw: [UInt8]
-        switch type {
-        case .protobuf:
-            var options = BinaryEncodingOptions()
-            options.useDeterministicOrdering = true
-            // A pull page's whole records by hand (PageCoding: the same bytes, far less CPU).
-            if let page = message as? PullResponse { raw = (try? PageCoding.encode(page)) ?? [] } else {
-                raw = (try? message.serializedBytes(options: options)) ?? []
+        do {
+            switch type {
+            case .protobuf:
+                var options = BinaryEncodingOptions()
+                options.useDeterministicOrdering = true
+                // A pull page's whole records by hand (PageCoding: the same bytes, far less CPU).
+                if let page = message as? PullResponse { raw = try PageCoding.encode(page) } else {
+                    raw = try message.serializedBytes(options: options)
+                }
+            case .json:
+                var options = JSONEncodingOptions()
+                options.useDeterministicOrdering = true
+                raw = try message.jsonUTF8Bytes(options: options)
             }
-        case .json:
-            var options = JSONEncodingOptions()
-            options.useDeterministicOrdering = true
-            raw = (try? message.jsonUTF8Bytes(options: options)) ?? []
+        } catch {
+            throw WireError(.internal, "a \(M.protoMessageName) could not be encoded as \(type.rawValue): \(error)")
         }
         return coding.compress(raw)
     }

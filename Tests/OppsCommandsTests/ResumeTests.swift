@@ -19,7 +19,7 @@ final class FlakyTransport: Transport, @unchecked Sendable {
         pullsLeft = pulls
     }
 
-    func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ endpoint: String, _ message: In, token: String, as: Out.Type) async throws(TransportError) -> Out {
+    func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
         if endpoint == Endpoint.pull {
             let left = lock.withLock {
                 pullsLeft -= 1
@@ -27,7 +27,7 @@ final class FlakyTransport: Transport, @unchecked Sendable {
             }
             if left <= 0 { throw .unreachable("connection dropped") }
         }
-        return try await inner.call(endpoint, message, token: token, as: Out.self)
+        return try await inner.send(endpoint, body: body, token: token, as: Out.self)
     }
 }
 
@@ -123,6 +123,50 @@ func seedDeals(_ f: CommandFixture, count: Int) throws {
             // 2,500 deals and their account-less rows + the kept deal and its account.
             #expect(status?["records"]?.int == 2502)
             #expect(await opps("show", id, "--home", f.home("max"), "--json").json?["fields"]?["name"]?.string == "Kept deal")
+        }
+    }
+}
+
+/// Sends through `inner`, records every push body, and loses the answer to the first push (the
+/// hub applied it; the laptop never heard back).
+final class AnswerLosingTransport: Transport, @unchecked Sendable {
+    let inner: HTTPTransport
+    let lock = NSLock()
+    var pushes = [[UInt8]]()
+
+    init(_ inner: HTTPTransport) { self.inner = inner }
+
+    func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
+        let answer = try await inner.send(endpoint, body: body, token: token, as: Out.self)
+        if endpoint == Endpoint.push {
+            let first = lock.withLock { pushes.append(body); return pushes.count == 1 }
+            if first { throw .unreachable("response dropped") }
+        }
+        return answer
+    }
+}
+
+@Suite(.serialized) struct StoredBatchTests {
+    /// sync-protocol.md §5.2: a batch whose answer was lost is sent again exactly as it was
+    /// stored, and the hub answers it as a replay.
+    @Test func aBatchWhoseAnswerWasLostIsResentByteForByteAsStored() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let http = HTTPTransport(baseURL: url)
+            let replica = try await Replica.create(home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http,
+                                                   clock: FixedClock(milliseconds: 1_795_000_000_000))
+            var rng = SeededGenerator(seed: 7)
+            _ = try replica.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("Byte for byte"))], using: &rng)
+            let lossy = AnswerLosingTransport(http)
+            await #expect(throws: ReplicaError.self) { _ = try await replica.sync(transport: lossy) }
+            let stored = try #require(try replica.store.pendingBatch())
+            let report = try await replica.sync(transport: lossy)
+            #expect(lossy.pushes.count == 2)
+            #expect(lossy.pushes[0] == stored.request)
+            #expect(lossy.pushes[1] == stored.request)
+            #expect(report.conflicts == 0)
+            #expect(try replica.store.pendingBatch() == nil)
+            await http.shutdown()
         }
     }
 }

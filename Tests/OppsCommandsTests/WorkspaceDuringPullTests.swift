@@ -21,13 +21,13 @@ final class WorkspaceChangingTransport: Transport, @unchecked Sendable {
         self.change = change
     }
 
-    func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ endpoint: String, _ message: In, token: String, as: Out.Type) async throws(TransportError) -> Out {
+    func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
         if endpoint == Endpoint.pull {
             let n = lock.withLock { pulls += 1; return pulls }
             if n == 2 { await change() }
         }
         do {
-            return try await inner.call(endpoint, message, token: token, as: Out.self)
+            return try await inner.send(endpoint, body: body, token: token, as: Out.self)
         } catch {
             if case let .refused(_, e) = error, e.code == .workspaceOutdated { lock.withLock { refusals += 1 } }
             throw error

@@ -34,8 +34,8 @@ import Testing
     ]
 
     /// What a user received, as protobuf bytes (a decoded message keeps every field it carried).
-    static func bytes(_ m: some SwiftProtobuf.Message) -> String {
-        String(decoding: BodyCodec.encode(m, as: .protobuf), as: UTF8.self)
+    static func bytes(_ m: some SwiftProtobuf.Message) throws -> String {
+        String(decoding: try BodyCodec.encode(m, as: .protobuf), as: UTF8.self)
     }
 
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
@@ -58,8 +58,8 @@ import Testing
                 canaries.insert(s)
                 return s
             }
-            func check(_ user: String, _ answer: some SwiftProtobuf.Message) {
-                let text = Self.bytes(answer)
+            func check(_ user: String, _ answer: some SwiftProtobuf.Message) throws {
+                let text = try Self.bytes(answer)
                 if Self.south.contains(where: { $0.name == user }) {
                     for s in canaries where text.contains(s) { Issue.record("seed \(seed): \(user) received north's \(s)") }
                 }
@@ -82,7 +82,7 @@ import Testing
                 }
                 northRecords.insert(account.record)
                 allIDs.append(account.record)
-                check(rep, try await r.push(c, writes))
+                try check(rep, try await r.push(c, writes))
                 replicas[rep] = r
             }
             var mia = replicas["mia"]!
@@ -97,9 +97,9 @@ import Testing
             try await holder.pull(c)
             let quote = canary("terms")
             terms.insert(quote)
-            check(owner, try await holder.push(c, [holder.write(lead, "quote_terms", .text(quote))]))
+            try check(owner, try await holder.push(c, [holder.write(lead, "quote_terms", .text(quote))]))
             let (request, asked) = SecurityTests.request(&holder, deal: lead, target: lead, field: "discount", value: "12.00", kind: "discount", rng: &rng)
-            check(owner, try await holder.push(c, asked))
+            try check(owner, try await holder.push(c, asked))
             allIDs.append(request)
             northRecords.insert(request)
             replicas[owner] = holder
@@ -135,7 +135,7 @@ import Testing
                 }
                 do {
                     let answer = try await SecurityTests.rawPush(c, &r, writes)
-                    check(attacker, answer)
+                    try check(attacker, answer)
                 } catch let e as WireClient.Failure {
                     #expect(e.status >= 400 && e.status < 500, "seed \(seed) step \(step): \(e)")
                     r.batch -= 1  // a refused batch was not applied: the next takes its number
@@ -145,24 +145,24 @@ import Testing
                 if rng.next() % 5 == 0 {
                     var m = replicas["smax"]!
                     try await m.pull(c)
-                    check("smax", try await c.call(Endpoint.pull, m.pullRequest(maxChanges: 0), token: m.token, as: PullResponse.self))
+                    try check("smax", try await c.call(Endpoint.pull, m.pullRequest(maxChanges: 0), token: m.token, as: PullResponse.self))
                     let pending = m.state.records.values.filter { $0.entity == "approval" && $0["state"] == .member("pending") }
                     if !pending.isEmpty {
                         let writes = pending.map { m.write($0.id, "state", .member("approved"), entity: "approval") }
-                        check("smax", try await m.push(c, writes))
+                        try check("smax", try await m.push(c, writes))
                     }
                     replicas["smax"] = m
                 }
                 // North works on.
                 if rng.next() % 3 == 0, let deal = northRecords.filter({ id in replicas["sam"]!.state[id]?.owner == "sam" }).randomElement(using: &rng) {
                     var s = replicas["sam"]!
-                    check("sam", try await s.push(c, [s.write(deal, "next_step", .text(canary("step")))]))
+                    try check("sam", try await s.push(c, [s.write(deal, "next_step", .text(canary("step")))]))
                     replicas["sam"] = s
                 }
                 let puller = (Self.north + Self.south)[Int(rng.next() % UInt64(Self.north.count + Self.south.count))].name
                 var p = replicas[puller]!
                 let page = try await c.call(Endpoint.pull, p.pullRequest(maxChanges: 50), token: p.token, as: PullResponse.self)
-                check(puller, page)
+                try check(puller, page)
                 try p.apply(page)
                 replicas[puller] = p
             }
@@ -171,7 +171,7 @@ import Testing
                 var r = replicas[u.name]!
                 while true {
                     let page = try await c.call(Endpoint.pull, r.pullRequest(maxChanges: 0), token: r.token, as: PullResponse.self)
-                    check(u.name, page)
+                    try check(u.name, page)
                     try r.apply(page)
                     if !page.more { break }
                 }

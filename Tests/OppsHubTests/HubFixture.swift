@@ -77,7 +77,7 @@ struct WireClient: Sendable {
         var headers: HTTPFields = [.contentType: media.rawValue, .acceptEncoding: "deflate"]
         if let token { headers[.authorization] = "Bearer \(token)" }
         if coding != .identity { headers[.contentEncoding] = coding.rawValue }
-        let body = BodyCodec.encode(message, as: media, coding: coding)
+        let body = try BodyCodec.encode(message, as: media, coding: coding)
         let response = try await client.executeRequest(uri: path, method: .post, headers: headers, body: ByteBuffer(bytes: body))
         let bytes = Array(response.body.readableBytesView)
         let responseCoding = ContentCoding(header: response.headers[.contentEncoding]) ?? .identity

@@ -113,7 +113,7 @@ import Testing
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-protobuf")
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        request.body = .bytes(ByteBuffer(bytes: BodyCodec.encode(message, as: .protobuf)))
+        request.body = .bytes(ByteBuffer(bytes: try BodyCodec.encode(message, as: .protobuf)))
         let response = try await http.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 64 << 20)
         guard response.status == .ok else { throw WireError(.internal, "status \(response.status.code)") }

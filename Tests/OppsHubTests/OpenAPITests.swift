@@ -208,19 +208,19 @@ indirect enum YAMLNode: Equatable {
             h.minVersion = 1
             h.maxVersion = 1
             h.replica = Data(replica.bytes)
-            Self.check(Endpoint.handshake, "post", try await post(Endpoint.handshake, BodyCodec.encode(h, as: .protobuf), pb))
-            Self.check(Endpoint.handshake, "post", try await post(Endpoint.handshake, BodyCodec.encode(h, as: .json), js))
+            Self.check(Endpoint.handshake, "post", try await post(Endpoint.handshake, try BodyCodec.encode(h, as: .protobuf), pb))
+            Self.check(Endpoint.handshake, "post", try await post(Endpoint.handshake, try BodyCodec.encode(h, as: .json), js))
             var bad = h
             bad.minVersion = 9
             bad.maxVersion = 9
-            Self.check(Endpoint.handshake, "post", try await post(Endpoint.handshake, BodyCodec.encode(bad, as: .json), js))
+            Self.check(Endpoint.handshake, "post", try await post(Endpoint.handshake, try BodyCodec.encode(bad, as: .json), js))
             Self.check(Endpoint.handshake, "post", try await post(Endpoint.handshake, [1], [.contentType: "application/json"]))
             var push = PushRequest()
             push.replica = Data(replica.bytes)
             push.batch = 1
-            Self.check(Endpoint.push, "post", try await post(Endpoint.push, BodyCodec.encode(push, as: .protobuf), pb))
+            Self.check(Endpoint.push, "post", try await post(Endpoint.push, try BodyCodec.encode(push, as: .protobuf), pb))
             push.batch = 5
-            Self.check(Endpoint.push, "post", try await post(Endpoint.push, BodyCodec.encode(push, as: .protobuf), pb))
+            Self.check(Endpoint.push, "post", try await post(Endpoint.push, try BodyCodec.encode(push, as: .protobuf), pb))
             Self.check(Endpoint.push, "post", try await post(Endpoint.push, [0xFF, 0xFF], pb))
             Self.check(Endpoint.push, "post", try await post(Endpoint.push, [1], [.contentType: "text/csv", .authorization: "Bearer \(token)"]))
             // A real batch in JSON, so the pull below carries records, fields and a conflict to check.
@@ -232,12 +232,12 @@ indirect enum YAMLNode: Equatable {
                           FieldWrite(record: deal, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: 1_200_000, scale: 2)), author: "sam", stamp: stamp()),
                           FieldWrite(record: deal, entity: "opportunity", field: "stage_log", value: .text("x"), author: "sam", stamp: stamp())]
             let batch = try BatchCoding.encode(writes, replica: replica, batch: 2, workspace: .default)
-            Self.check(Endpoint.push, "post", try await post(Endpoint.push, BodyCodec.encode(batch, as: .json), js))
+            Self.check(Endpoint.push, "post", try await post(Endpoint.push, try BodyCodec.encode(batch, as: .json), js))
             var pull = PullRequest()
             pull.replica = Data(replica.bytes)
-            Self.check(Endpoint.pull, "post", try await post(Endpoint.pull, BodyCodec.encode(pull, as: .json), js.merging([.acceptEncoding: "gzip"])))
+            Self.check(Endpoint.pull, "post", try await post(Endpoint.pull, try BodyCodec.encode(pull, as: .json), js.merging([.acceptEncoding: "gzip"])))
             pull.cursor = 1000
-            Self.check(Endpoint.pull, "post", try await post(Endpoint.pull, BodyCodec.encode(pull, as: .json), js))
+            Self.check(Endpoint.pull, "post", try await post(Endpoint.pull, try BodyCodec.encode(pull, as: .json), js))
             Self.check(Endpoint.push, "get", try await client.executeRequest(uri: Endpoint.push, method: .get, headers: [:], body: nil))
             Self.check(Endpoint.health, "get", try await client.executeRequest(uri: Endpoint.health, method: .get, headers: [:], body: nil))
             let metrics = try await client.executeRequest(uri: Endpoint.metrics, method: .get, headers: [:], body: nil)

@@ -300,7 +300,7 @@ import Testing
             for scheme in ["bearer", "BEARER", "Bearer"] {
                 let r = try await client.executeRequest(uri: Endpoint.handshake, method: .post,
                                                         headers: [.contentType: WireFormat.protobuf.rawValue, .authorization: "\(scheme) \(sam.token)"],
-                                                        body: ByteBuffer(bytes: BodyCodec.encode(h, as: .protobuf)))
+                                                        body: ByteBuffer(bytes: try BodyCodec.encode(h, as: .protobuf)))
                 #expect(r.status == .ok, "\(scheme)")
             }
             for (path, method) in [(Endpoint.push, HTTPRequest.Method.put), (Endpoint.pull, .delete), (Endpoint.handshake, .get), (Endpoint.health, .post), (Endpoint.metrics, .patch)] {

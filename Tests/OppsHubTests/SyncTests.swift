@@ -117,8 +117,8 @@ import Testing
         // The batches as a laptop sends them (their bytes are the digest), except the last: the
         // same batch again as a JSON client would send it — the hub's canonical encoding of the
         // message, which is the same bytes.
-        func bytes(_ r: PushRequest) -> [UInt8] { BodyCodec.encode(r, as: .protobuf) }
-        let results = engine.push(group: [(samUser, first, bytes(first)), (tomUser, gap, bytes(gap)), (samUser, second, bytes(second)), (samUser, second, nil)])
+        func bytes(_ r: PushRequest) throws -> [UInt8] { try BodyCodec.encode(r, as: .protobuf) }
+        let results = engine.push(group: [(samUser, first, try bytes(first)), (tomUser, gap, try bytes(gap)), (samUser, second, try bytes(second)), (samUser, second, nil)])
         #expect(results.count == 4)
         let a = try results[0].get().0, c = try results[2].get().0, d = try results[3].get().0
         #expect(a.results.allSatisfy { $0.outcome == .applied })

@@ -23,7 +23,7 @@ import Testing
         let request = try BatchCoding.encode(writes(), replica: replica, batch: 7, workspace: .default)
         for media in WireFormat.allCases {
             for coding in ContentCoding.allCases {
-                let body = BodyCodec.encode(request, as: media, coding: coding)
+                let body = try BodyCodec.encode(request, as: media, coding: coding)
                 let back = try BodyCodec.decode(PushRequest.self, from: body, as: media, coding: coding)
                 let decoded = try BatchCoding.decode(back, author: "sam", workspace: .default)
                 #expect(decoded.replica == replica)
@@ -79,7 +79,7 @@ import Testing
             ws.append(FieldWrite(record: id, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: Int64(rng.next() % 10_000_000), scale: 2)),
                                  base: .sequence(10_000 + UInt64(i)), author: "sam", stamp: Stamp(hlc: HLC(rawValue: base.rawValue + UInt64(i) * 70_000), replica: replica)))
         }
-        let body = BodyCodec.encode(try BatchCoding.encode(ws, replica: replica, batch: 1, workspace: .default), as: .protobuf, coding: .deflate)
+        let body = try BodyCodec.encode(try BatchCoding.encode(ws, replica: replica, batch: 1, workspace: .default), as: .protobuf, coding: .deflate)
         let perWrite = Double(body.count) / 200
         #expect(perWrite <= 48, "\(perWrite) bytes per write")
     }

@@ -142,8 +142,8 @@ if wanted("wire") {
     var writes = [FieldWrite]()
     for i in 0..<200 { writes.append(typicalWrite(i, record: UUID128.version7(milliseconds: base + Int64(i) * 997, using: &rng), hlc: clock.tick(physical: base + Int64(i) * 1000))) }
     let request = try BatchCoding.encode(writes, replica: replicaID, batch: 1, workspace: .default)
-    let protobuf = BodyCodec.encode(request, as: .protobuf, coding: .deflate).count
-    let protobufRaw = BodyCodec.encode(request, as: .protobuf).count
+    let protobuf = try BodyCodec.encode(request, as: .protobuf, coding: .deflate).count
+    let protobufRaw = try BodyCodec.encode(request, as: .protobuf).count
     // CouchDB-style: each change ships the whole revised document with _id and _rev.
     var couch = [JSON]()
     var plain = [JSON]()
@@ -198,7 +198,7 @@ func ingestBatches(count: Int, from start: Int = 0, batch firstBatch: UInt64 = 1
     for i in start..<(start + count) {
         writes += dealWrites(UUID128.version7(milliseconds: base + Int64(i), using: &local), i, clock: &clock)
         if writes.count >= 1100 || i == start + count - 1 {
-            try body(BodyCodec.encode(try BatchCoding.encode(writes, replica: replicaID, batch: batch, workspace: .default), as: .protobuf), writes)
+            try body(try BodyCodec.encode(try BatchCoding.encode(writes, replica: replicaID, batch: batch, workspace: .default), as: .protobuf), writes)
             batch += 1
             writes.removeAll(keepingCapacity: true)
         }

@@ -111,19 +111,19 @@ public enum Fuzzing {
                        base: .sequence(3), author: "fuzz", stamp: Stamp(hlc: HLC(milliseconds: 1_795_000_000_002, counter: 1), replica: replica)),
         ]
         if let push = try? BatchCoding.encode(writes, replica: replica, batch: 1, workspace: .default) {
-            add(.pushProtobuf, BodyCodec.encode(push, as: .protobuf))
-            add(.pushJSON, BodyCodec.encode(push, as: .json))
-            add(.compressed, BodyCodec.encode(push, as: .protobuf, coding: .deflate))
+            add(.pushProtobuf, try! BodyCodec.encode(push, as: .protobuf))
+            add(.pushJSON, try! BodyCodec.encode(push, as: .json))
+            add(.compressed, try! BodyCodec.encode(push, as: .protobuf, coding: .deflate))
         }
         var pull = PullRequest()
         pull.replica = Data(replica.bytes)
         pull.cursor = 7
         pull.forget = [Data(record.bytes)]
-        add(.pull, BodyCodec.encode(pull, as: .protobuf))
+        add(.pull, try! BodyCodec.encode(pull, as: .protobuf))
         var handshake = HandshakeRequest()
         handshake.replica = Data(replica.bytes)
         handshake.maxVersion = 2
-        add(.handshake, BodyCodec.encode(handshake, as: .json))
+        add(.handshake, try! BodyCodec.encode(handshake, as: .json))
         var page = PullResponse()
         var state = WireRecordState()
         state.record = Data(record.bytes)

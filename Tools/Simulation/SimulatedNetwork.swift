@@ -86,9 +86,9 @@ final class SimulatedHub: @unchecked Sendable {
         guard let http else { return handle(endpoint, body, token: token) }
         do {
             let reply: [UInt8] = switch endpoint {
-            case Endpoint.handshake: BodyCodec.encode(try await http.call(endpoint, try HandshakeRequest(serializedBytes: body), token: token, as: HandshakeResponse.self), as: .protobuf)
-            case Endpoint.push: BodyCodec.encode(try await http.call(endpoint, try PushRequest(serializedBytes: body), token: token, as: PushResponse.self), as: .protobuf)
-            default: BodyCodec.encode(try await http.call(endpoint, try PullRequest(serializedBytes: body), token: token, as: PullResponse.self), as: .protobuf)
+            case Endpoint.handshake: try BodyCodec.encode(try await http.call(endpoint, try HandshakeRequest(serializedBytes: body), token: token, as: HandshakeResponse.self), as: .protobuf)
+            case Endpoint.push: try BodyCodec.encode(try await http.call(endpoint, try PushRequest(serializedBytes: body), token: token, as: PushResponse.self), as: .protobuf)
+            default: try BodyCodec.encode(try await http.call(endpoint, try PullRequest(serializedBytes: body), token: token, as: PullResponse.self), as: .protobuf)
             }
             return .success(reply)
         } catch let e as TransportError {
@@ -96,6 +96,7 @@ final class SimulatedHub: @unchecked Sendable {
             case let .refused(_, w): return .failure(w)
             case let .unreachable(why): return .failure(WireError(.unavailable, why))
             case let .certificate(why): return .failure(WireError(.unavailable, why))
+            case let .unsendable(e): return .failure(e)
             }
         } catch {
             return .failure(WireError(.malformedBody, "\(error)"))
@@ -184,12 +185,12 @@ final class SimulatedTransport: Transport, @unchecked Sendable {
 
     func chance(_ p: Double) -> Bool { p > 0 && Double(rng.next() % 1_000_000) / 1_000_000 < p }
 
-    func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ endpoint: String, _ message: In, token: String, as: Out.Type) async throws(TransportError) -> Out {
+    func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
         if endpoint == Endpoint.pull, let n = pullsUntilCrash {
             if n <= 0 { log("  replica crashes mid-sync"); throw .unreachable("replica crashed") }
             pullsUntilCrash = n - 1
         }
-        var body = BodyCodec.encode(message, as: .protobuf)
+        var body = body
         if chance(faults.hubCrash) {
             log("  hub crashes and restarts")
             do { try hub.crash() } catch { throw .unreachable("hub did not restart: \(error)") }

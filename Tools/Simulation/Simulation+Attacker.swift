@@ -51,7 +51,7 @@ extension Simulation {
             h.minVersion = 1
             h.maxVersion = ProtocolVersion.current
             h.replica = Data(mal.replica.bytes)
-            guard case let .success(bytes) = await hub.send(Endpoint.handshake, BodyCodec.encode(h, as: .protobuf), token: mal.token) else { return }
+            guard case let .success(bytes) = await hub.send(Endpoint.handshake, try BodyCodec.encode(h, as: .protobuf), token: mal.token) else { return }
             try inspect(bytes, step: n)
             mal.batch = (try? HandshakeResponse(serializedBytes: bytes))?.lastBatch ?? 0
             mal.handshaken = true
@@ -90,7 +90,7 @@ extension Simulation {
                 request.writes.append(w)
             }
             note("step \(n): mal pushes \(request.writes.count) hostile writes")
-            switch await hub.send(Endpoint.push, BodyCodec.encode(request, as: .protobuf), token: mal.token) {
+            switch await hub.send(Endpoint.push, try BodyCodec.encode(request, as: .protobuf), token: mal.token) {
             case let .success(bytes): try inspect(bytes, step: n)
             case let .failure(e):
                 if e.code == .internal { throw fail("the hub failed (500) on mal's push: \(e.message)") }
@@ -104,7 +104,7 @@ extension Simulation {
             p.ack = mal.cursor
             p.conflictCursor = mal.conflictCursor
             p.maxChanges = 50
-            switch await hub.send(Endpoint.pull, BodyCodec.encode(p, as: .protobuf), token: mal.token) {
+            switch await hub.send(Endpoint.pull, try BodyCodec.encode(p, as: .protobuf), token: mal.token) {
             case let .success(bytes):
                 try inspect(bytes, step: n)
                 if let page = try? PullResponse(serializedBytes: bytes) {

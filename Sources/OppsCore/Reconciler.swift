@@ -55,6 +55,39 @@ public struct ConflictRecord: Sendable, Hashable {
     }
 }
 
+/// A conflict record as a replica receives it in a pull page and keeps it (sync-protocol.md
+/// §6.2): the values are what the hub let this user see (I16).
+public struct LocalConflict: Sendable, Hashable {
+    public var id: UInt64
+    public var record: RecordID
+    public var entity: String
+    public var field: String
+    public var outcome: String
+    public var rule: String
+    public var value: Value
+    public var author: UserName
+    public var hlc: HLC
+    public var winner: Value?
+    public var winnerAuthor: UserName?
+    public var hubMilliseconds: Int64
+
+    public init(id: UInt64, record: RecordID, entity: String, field: String, outcome: String, rule: String, value: Value, author: UserName, hlc: HLC,
+                winner: Value?, winnerAuthor: UserName?, hubMilliseconds: Int64) {
+        self.id = id
+        self.record = record
+        self.entity = entity
+        self.field = field
+        self.outcome = outcome
+        self.rule = rule
+        self.value = value
+        self.author = author
+        self.hlc = hlc
+        self.winner = winner
+        self.winnerAuthor = winnerAuthor
+        self.hubMilliseconds = hubMilliseconds
+    }
+}
+
 extension Record {
     /// Applies one accepted change to this record: a set or a delete (a creation is the record
     /// itself — `RecordSet.apply` makes it). Monotonic: a change older than what the field holds

@@ -884,11 +884,8 @@ public final class Replica {
         let pendingRecords = try store.recordsWithPendingWrites()
         for id in touched where records[id] != nil && pendingRecords.contains(id) { try rebuildView(id) }
         for c in page.conflicts {
-            guard let pulled = try reader.conflict(c, workspace: workspace) else { continue }
-            let record = pulled.record
-            let conflict = LocalConflict(id: pulled.id, record: record, entity: pulled.entity, field: pulled.field, outcome: pulled.outcome.rawValue, rule: pulled.rule,
-                                         value: pulled.value, author: pulled.author, hlc: pulled.hlc, winner: pulled.winner, winnerAuthor: pulled.winnerAuthor,
-                                         hubMilliseconds: pulled.hubMilliseconds)
+            guard let conflict = try reader.conflict(c, workspace: workspace) else { continue }
+            let record = conflict.record
             try store.addConflict(conflict)
             try store.addHistory(HistoryLine(record: record, field: conflict.field, old: conflict.value, new: conflict.winner ?? .null, author: conflict.author,
                                              hlc: conflict.hlc, source: "conflict", rule: conflict.rule))

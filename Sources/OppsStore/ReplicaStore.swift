@@ -8,38 +8,6 @@ public struct OutboxEntry: Sendable, Hashable {
     public var batch: UInt64
 }
 
-/// A conflict record as a replica keeps it.
-public struct LocalConflict: Sendable, Hashable {
-    public var id: UInt64
-    public var record: RecordID
-    public var entity: String
-    public var field: String
-    public var outcome: String
-    public var rule: String
-    public var value: Value
-    public var author: UserName
-    public var hlc: HLC
-    public var winner: Value?
-    public var winnerAuthor: UserName?
-    public var hubMilliseconds: Int64
-
-    public init(id: UInt64, record: RecordID, entity: String, field: String, outcome: String, rule: String, value: Value, author: UserName, hlc: HLC,
-                winner: Value?, winnerAuthor: UserName?, hubMilliseconds: Int64) {
-        self.id = id
-        self.record = record
-        self.entity = entity
-        self.field = field
-        self.outcome = outcome
-        self.rule = rule
-        self.value = value
-        self.author = author
-        self.hlc = hlc
-        self.winner = winner
-        self.winnerAuthor = winnerAuthor
-        self.hubMilliseconds = hubMilliseconds
-    }
-}
-
 /// One line of a record's local history.
 public struct HistoryLine: Sendable, Hashable {
     public var record: RecordID

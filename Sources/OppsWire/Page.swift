@@ -162,28 +162,13 @@ public struct PageReader {
         return record
     }
 
-    /// A conflict as the page gives it: the values are nil when withheld.
-    public struct Conflict: Sendable, Hashable {
-        public var id: UInt64
-        public var record: RecordID
-        public var entity: String
-        public var field: String
-        public var outcome: Outcome
-        public var rule: String
-        public var value: Value
-        public var author: UserName
-        public var hlc: HLC
-        public var winner: Value?
-        public var winnerAuthor: UserName?
-        public var hubMilliseconds: Int64
-    }
-
-    public func conflict(_ c: WireConflict, workspace: Workspace) throws -> Conflict? {
+    /// A conflict as the page gives it.
+    public func conflict(_ c: WireConflict, workspace: Workspace) throws -> LocalConflict? {
         guard let record = RecordID(bytes: c.record) else { return nil }
         let entity = workspace.entity(number: c.entity)
         func author(_ i: UInt32) -> UserName? { Int(i) < page.authors.count ? page.authors[Int(i)] : nil }
-        return Conflict(id: c.id, record: record, entity: entity?.name ?? "#\(c.entity)", field: entity?.field(number: c.field)?.name ?? "#\(c.field)",
-                        outcome: c.outcome.coreOutcome ?? .rejected, rule: c.rule, value: c.hasValue ? try c.value.pulledValue() : .null,
+        return LocalConflict(id: c.id, record: record, entity: entity?.name ?? "#\(c.entity)", field: entity?.field(number: c.field)?.name ?? "#\(c.field)",
+                        outcome: (c.outcome.coreOutcome ?? .rejected).rawValue, rule: c.rule, value: c.hasValue ? try c.value.pulledValue() : .null,
                         author: author(c.author) ?? "?", hlc: HLC(rawValue: c.hlc), winner: c.hasWinner ? try c.winner.pulledValue() : nil,
                         // Index 0 is also "none": an author only with a value that holds.
                         winnerAuthor: c.hasWinner && c.winner.kind != nil ? author(c.winnerAuthor) : nil, hubMilliseconds: c.hubTime)

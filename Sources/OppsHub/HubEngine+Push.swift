@@ -51,7 +51,7 @@ extension HubEngine {
         }
         // Over the bytes as received when it came as protobuf (sync-protocol.md §5.2): encoding
         // the decoded message again for its digest was 8 % of a push.
-        let digest = try SHA256.hash(received ?? BodyCodec.encode(request, as: .protobuf))
+        let digest = try Token.digest(received ?? BodyCodec.encode(request, as: .protobuf))
         if request.batch <= replica.lastBatch {
             guard let stored = try store.batch(replica: replica.id, number: request.batch), stored.digest == digest else {
                 throw WireError(.batchMismatch, "batch \(request.batch) was already applied with different writes")

@@ -78,18 +78,20 @@ let package = Package(
         // Tools: every decoder a user's bytes reach, with its invariants (Tools/fuzz.sh; a test runs the seeds).
         .target(name: "OppsFuzzing", dependencies: ["OppsCore", "OppsWire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Tools/Fuzzing"),
 
-        .testTarget(name: "OppsCoreTests", dependencies: ["OppsCore"]),
-        .testTarget(name: "OppsWireTests", dependencies: ["OppsWire", "OppsCore"]),
+        // What the test targets share: repository files read in place, a clock tests move.
+        .target(name: "OppsTestSupport", dependencies: ["OppsCore"], path: "Tests/OppsTestSupport"),
+        .testTarget(name: "OppsCoreTests", dependencies: ["OppsCore", "OppsTestSupport"]),
+        .testTarget(name: "OppsWireTests", dependencies: ["OppsWire", "OppsCore", "OppsTestSupport"]),
         .testTarget(name: "OppsStoreTests", dependencies: ["OppsStore", "OppsCore"]),
-        .testTarget(name: "SimulationTests", dependencies: ["OppsSimulation"]),
+        .testTarget(name: "SimulationTests", dependencies: ["OppsSimulation", "OppsTestSupport"]),
         .testTarget(name: "FuzzingTests", dependencies: ["OppsFuzzing", "OppsWire", "OppsCore"]),
         .testTarget(name: "OppsHubTests", dependencies: [
-            "OppsHub", "OppsCore", "OppsWire", "OppsStore", "OppsSimulation",
+            "OppsHub", "OppsCore", "OppsWire", "OppsStore", "OppsSimulation", "OppsTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "OppsCommandsTests", dependencies: [
-            "OppsCommands", "OppsHubCommands", "OppsCore", "OppsHub", "OppsStore", "OppsReplica", "OppsWire", "OppsConsole",
+            "OppsCommands", "OppsHubCommands", "OppsCore", "OppsHub", "OppsStore", "OppsReplica", "OppsWire", "OppsConsole", "OppsTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),

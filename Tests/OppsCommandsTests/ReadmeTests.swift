@@ -1,6 +1,7 @@
 import Foundation
 import OppsCore
 import Testing
+import OppsTestSupport
 
 /// Issue 15, done when: a new user follows the README's quick start and sales day exactly as
 /// written, typing back only the ids the commands printed. The commands are read from README.md
@@ -8,8 +9,7 @@ import Testing
 @Suite struct ReadmeTests {
     /// The `opps` command lines of the README's code blocks, in order (comments dropped, `;` split).
     static func readmeCommands() throws -> [String] {
-        let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("README.md"), encoding: .utf8)
+        let readme = try RepositoryFiles.text("README.md")
         var out = [String]()
         var inBlock = false
         for raw in readme.split(separator: "\n", omittingEmptySubsequences: false) {

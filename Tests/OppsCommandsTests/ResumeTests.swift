@@ -7,6 +7,7 @@ import OppsStore
 import OppsWire
 import SwiftProtobuf
 import Testing
+import OppsTestSupport
 
 /// A transport that drops the connection after a number of pulls, like a train entering a tunnel.
 final class FlakyTransport: Transport, @unchecked Sendable {

@@ -5,20 +5,12 @@ import OppsHub
 import OppsReplica
 import OppsStore
 import Testing
-
-/// A clock the script moves: the hub and every laptop agree on the time, as in the field.
-final class ScriptClock: PhysicalClock, @unchecked Sendable {
-    private let lock = NSLock()
-    private var ms: Int64
-    init(_ text: String) { ms = try! Timestamp(parsing: text).milliseconds }
-    func set(_ m: Int64) { lock.withLock { ms = m } }
-    func nowMilliseconds() -> Int64 { lock.withLock { ms } }
-}
+import OppsTestSupport
 
 /// Runs `opps` as `user` at device time `time` (the hub's clock is moved there too).
 struct Script {
     let f: CommandFixture
-    let clock: ScriptClock
+    let clock: TestClock
 
     func run(_ user: String, _ time: String, _ args: String...) async -> Run {
         let ms = try! Timestamp(parsing: time).milliseconds
@@ -51,7 +43,7 @@ struct Script {
 /// board, funnel and reports show exactly the figures worked out by hand below.
 @Suite struct ScriptedDayTests {
     @Test func aScriptedSalesDayEndsInAgreementWithExactReports() async throws {
-        let clock = ScriptClock("2026-11-02T08:00:00Z")
+        let clock = TestClock("2026-11-02T08:00:00Z")
         let f = try CommandFixture(clock: clock, extra: [HubUser(name: "ann", role: "manager")])
         // ann manages max, so she sees (and may decide) everything max does.
         _ = await oppsHub("user", "set", "max", "--manager", "ann", "--data", f.root + "/hub")
@@ -241,7 +233,7 @@ struct Script {
     /// moves the deal as the manager). A team member added by the manager, removed at the
     /// owner's request: the deal enters and leaves the expert's replica.
     @Test func rejectedThenApprovedStageMoveAndATeamMemberComingAndGoing() async throws {
-        let clock = ScriptClock("2026-11-02T08:00:00Z")
+        let clock = TestClock("2026-11-02T08:00:00Z")
         let f = try CommandFixture(clock: clock)
         let s = Script(f: f, clock: clock)
         try await f.serving { url in

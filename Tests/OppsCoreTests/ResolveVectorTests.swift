@@ -1,5 +1,6 @@
 import Testing
 @testable import OppsCore
+import OppsTestSupport
 
 /// One case of Protocol/vectors/resolve.json, turned into core values.
 struct ResolveCase: Sendable, CustomTestStringConvertible {

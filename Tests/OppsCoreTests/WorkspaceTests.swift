@@ -1,5 +1,6 @@
 import Testing
 @testable import OppsCore
+import OppsTestSupport
 
 @Suite struct WorkspaceTests {
     /// A text field's limit counts characters (Unicode scalars), not bytes: 商 is 3 bytes.

@@ -8,6 +8,7 @@ import OppsStore
 import OppsWire
 import Testing
 @testable import OppsHub
+import OppsTestSupport
 
 @Suite struct ConcurrencyTests {
     /// Five laptops (three of the owner's, two of the manager's) push stale writes to the same

@@ -6,6 +6,7 @@ import OppsCore
 import OppsWire
 import Testing
 @testable import OppsHub
+import OppsTestSupport
 
 /// The block-style YAML subset Protocol/openapi.yaml is written in: nested maps by indentation,
 /// `- item` lists, scalars, comments. Enough to check responses against it.

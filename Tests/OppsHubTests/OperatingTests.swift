@@ -6,15 +6,7 @@ import OppsStore
 import OppsWire
 import Testing
 @testable import OppsHub
-
-/// A wall clock tests move forward by days.
-final class MovableClock: PhysicalClock, @unchecked Sendable {
-    private let lock = NSLock()
-    private var ms: Int64
-    init(_ ms: Int64) { self.ms = ms }
-    func nowMilliseconds() -> Int64 { lock.withLock { ms } }
-    func advance(days: Int64) { lock.withLock { ms += days * 86_400_000 } }
-}
+import OppsTestSupport
 
 @Suite struct OperatingTests {
     static let day: Int64 = 86_400_000
@@ -29,7 +21,7 @@ final class MovableClock: PhysicalClock, @unchecked Sendable {
     }
 
     @Test func compactionKeepsA29DayOfflineReplicaInSyncAndResyncsOlderOnes() async throws {
-        let clock = MovableClock(1_795_000_000_000)
+        let clock = TestClock(1_795_000_000_000)
         let f = try HubFixture { $0.clock = clock }
         try await f.application().test(.router) { client in
             let engine = try HubEngine(store: SQLiteHubStore(path: f.configuration.databasePath), configuration: f.configuration)

@@ -2,6 +2,7 @@ import Foundation
 import OppsCore
 import Testing
 @testable import OppsWire
+import OppsTestSupport
 
 @Suite struct BatchCodingTests {
     let replica = ReplicaID(UUID128(high: 0x0190_A1B2_C3D4_7E5F, low: 0x8A1B_2C3D_4E5F_6071))

@@ -1,5 +1,6 @@
 import Testing
 @testable import OppsWire
+import OppsTestSupport
 
 /// Zero's idea: the schema has a fingerprint, and changing the messages without bumping the
 /// protocol version (and writing the changelog) fails the build's tests.

@@ -3,6 +3,7 @@ import OppsCore
 import SwiftProtobuf
 import Testing
 @testable import OppsWire
+import OppsTestSupport
 
 struct MessageVector: Sendable, CustomTestStringConvertible {
     var name: String

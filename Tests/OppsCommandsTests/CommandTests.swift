@@ -42,7 +42,7 @@ import Testing
 
 @Suite struct RepCommandTests {
     @Test func rulesShowTheMatrixForARoleAtAStage() throws {
-        let rules = try #require(try Opps.parseAsRoot(["rules", "--role", "expert", "--stage", "solution", "--relations", "team"]) as? Rules)
+        let rules = try #require(try Opps.parseAsRoot(["rules", "--role", "expert", "--stage", "solution", "--relations", "team"]) as? RulesCommand)
         let table = Dictionary(uniqueKeysWithValues: rules.table().map { ($0.field, $0.access) })
         #expect(table["solution"] == .own)
         #expect(table["amount"] == .read)
@@ -64,7 +64,7 @@ import Testing
     }
 
     @Test func withoutARelationARepCannotSeeTheDeal() throws {
-        let rules = try #require(try Opps.parseAsRoot(["rules", "--role", "sales", "--relations", ""]) as? Rules)
+        let rules = try #require(try Opps.parseAsRoot(["rules", "--role", "sales", "--relations", ""]) as? RulesCommand)
         #expect(rules.table().allSatisfy { $0.access == .hidden })
     }
 }

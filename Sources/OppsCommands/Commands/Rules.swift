@@ -6,8 +6,9 @@ import Foundation
 
 /// `opps rules`: who may write what, at which stage — the ownership matrix the laptop and
 /// the hub both enforce.
-public struct Rules: ParsableCommand {
+public struct RulesCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
+        commandName: "rules",
         abstract: "Show the ownership matrix: what a role may do with each field at a stage.",
         discussion: """
             Access levels: own (wins conflicts on the field), write (may write, loses to the \
@@ -44,7 +45,7 @@ public struct Rules: ParsableCommand {
     }
 
     /// Role, stage and entity as typed (a name or a label) → names in `ws`, one clear line otherwise.
-    func resolved(in ws: Workspace) throws -> Rules {
+    func resolved(in ws: Workspace) throws -> RulesCommand {
         var out = self
         guard let r = ws.role(input: role) else { throw ValidationError("unknown role \"\(role)\" (\(ws.roles.map(\.name).joined(separator: ", ")))") }
         guard let s = ws.stage(input: stage) else { throw ValidationError("unknown stage \"\(stage)\" (\(ws.stages.map(\.name).joined(separator: ", ")))") }

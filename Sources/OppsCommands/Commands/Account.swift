@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import OppsConsole
+import OppsCore
+import OppsReplica
+import OppsStore
+
+/// `opps account …` and `opps contact …` (issue 15): the customers a rep works with, as records of
+/// their own — listed with their deals, shown with everything that points at them, made offline.
+/// Field changes go through `opps set`, like any record.
+struct AccountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "account", abstract: "Accounts (customers): list, show with their deals and contacts, add.",
+        discussion: "Change an account's fields with opps set ID FIELD=VALUE.\n\nExample: opps account show 上海云帆",
+        subcommands: [AccountListCommand.self, AccountShowCommand.self, AccountNewCommand.self, DuplicatesCommand<AccountKind>.self, MergeCommand<AccountKind>.self],
+        defaultSubcommand: AccountListCommand.self)
+}
+
+struct AccountListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the accounts on this laptop, with how many deals each has.",
+                                                    discussion: "Example: opps account list --search 物流")
+    @Option(help: "Only accounts whose name contains this text (any case).") var search: String?
+    @OptionGroup var home: HomeOption
+    @Flag(help: "Print a JSON array of records.") var json = false
+
+    func run() throws {
+        let r = try home.open()
+        let accounts = try directory(r, "account", search: search)
+        if json { Console.out(JSON.array(accounts.map { recordJSON(r, $0) }).compactText); return }
+        if accounts.isEmpty { Console.out(search == nil ? "no accounts on this laptop yet: opps account new NAME makes one" : "no account here matches \"\(search!)\""); return }
+        let short = try r.shortIDs()
+        let all = try r.store.list(entity: "opportunity", workspace: r.workspace)
+        Console.out("\("ID".padding(ShortID.length))  \(fit("NAME", 30))  \(fit("INDUSTRY", 16))  \(fit("TERRITORY", 10))  DEALS")
+        for a in accounts {
+            let count = all.filter { $0["account"] == .reference(a.id) }.count
+            Console.out("\(short(a.id).padding(ShortID.length))  \(fit(a["name"].canonicalText, 30))  \(fit(a["industry"].isNull ? "" : a["industry"].canonicalText, 16))  \(fit(a["territory"].isNull ? "" : a["territory"].canonicalText, 10))  \(count)")
+        }
+    }
+}
+
+struct AccountShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an account with its deals and contacts.",
+                                                    discussion: "Example: opps account show 上海云帆")
+    @Argument(help: "The account: its short id or exact name.") var id: String
+    @OptionGroup var home: HomeOption
+
+    func run() throws {
+        let r = try home.open()
+        let accountID = try r.resolveID(id)
+        guard let account = try r.record(accountID), account.entity == "account" else { throw ReplicaError.invalid("\(id) is not an account") }
+        let words = home.words(r)
+        try printRecord(r, accountID, json: false, words: words)
+        let short = try r.shortIDs()
+        let its = try deals(r, referencing: accountID, in: "account")
+        Console.out("  deals (\(its.count))")
+        for d in its {
+            Console.out("    \(short(d.id))  \(fit(words.value("opportunity", "stage", d["stage"]), 11))  \(fit(d["name"].canonicalText, 28))  \(amountText(d))")
+        }
+        let people = try r.store.list(entity: "contact", workspace: r.workspace).filter { $0["account"] == .reference(accountID) }
+        Console.out("  contacts (\(people.count))")
+        for c in people { Console.out("    \(short(c.id))  \(fit(c["name"].canonicalText, 20))  \(c["title"].isNull ? "" : c["title"].canonicalText)") }
+    }
+}
+
+struct AccountNewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "new", abstract: "Add an account (offline too; it syncs like everything else).",
+                                                    discussion: "Example: opps account new 上海云帆 industry=物流 territory=east")
+    @Argument(help: "The account's name.") var name: String
+    @Argument(help: "More fields as FIELD=VALUE (industry, website, territory).") var fields: [String] = []
+    @Flag(help: "Make it even when an account here has a name that looks the same (\"Omega Ltd.\" for \"Omega\").") var allowDuplicate = false
+    @OptionGroup var home: HomeOption
+    @Flag(help: "Print the new record as JSON.") var json = false
+
+    func run() throws {
+        let r = try home.open()
+        let existing = try directory(r, "account", search: nil)
+        if existing.contains(where: { $0["name"].canonicalText.lowercased() == name.lowercased() }) {
+            throw ReplicaError.invalid("an account named \"\(name)\" is already here: opps account show \"\(name)\"")
+        }
+        if !allowDuplicate { try refuseLikelyDuplicate(r, entity: "account", [("name", .text(name))], among: existing) }
+        var rng = SystemRandomNumberGenerator()
+        let made = try r.create(entity: "account", stage: nil, fields: [("name", .text(name))] + assignments(r, "account", fields), using: &rng)
+        try printRecord(r, made.record, json: json, short: !json)
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import OppsConsole
+import OppsCore
+import OppsReplica
+import OppsStore
+
+// Approvals and the opportunity team (DOMAIN.md; issue 5 items 2 and 3). A write the user may
+// only propose becomes an approval request record on the laptop; an approver decides it with
+// `opps approve` / `opps reject`, offline too; the hub applies the decision when it syncs.
+
+/// An approval request as `opps approvals` shows it.
+func approvalJSON(_ r: Replica, _ a: Record) throws -> JSON {
+    let deal: Record? = if case let .reference(d) = a["opportunity"] { try r.record(d) } else { nil }
+    return .object([
+        ("id", .string(a.id.description)), ("state", .string(approvalState(r, a))), ("kind", a["kind"].plainJSON),
+        ("opportunity", a["opportunity"].plainJSON), ("deal", deal.map { $0["name"].plainJSON } ?? .null),
+        ("requested", a["requested"].plainJSON), ("field", a["field"].plainJSON), ("value", a["value"].plainJSON),
+        ("requested_by", .string(a.creator)), ("decided_by", a["decided_by"].plainJSON), ("note", a["note"].plainJSON),
+        ("at", .string(a.created.stamp.hlc.timestamp.description)),
+    ])
+}
+
+/// pending / approved / rejected, or `requested` for a request not yet at the hub.
+func approvalState(_ r: Replica, _ a: Record) -> String {
+    if case let .member(s) = a["state"] { return s }
+    return "requested"
+}
+
+struct ApprovalsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "approvals",
+        abstract: "Approval requests: what waits for your decision (approvers) or what you asked for (everyone else).",
+        discussion: """
+            A discount above the workspace threshold, leaving a stage with an amount above it, a lost deal \
+            to confirm, a team change or an owner change you may only propose: each becomes a request \
+            (state `requested` until it reaches the hub, then `pending`). Approvers decide with \
+            `opps approve ID` or `opps reject ID --note TEXT`, offline too.
+            
+            Example: opps approvals --all
+            """)
+
+    @Flag(help: "Also list decided requests.") var all = false
+    @OptionGroup var home: HomeOption
+    @Flag(help: "Print a JSON array.") var json = false
+
+    func run() throws {
+        let r = try home.open()
+        guard let ap = r.workspace.approvals, let name = ap.requests else { throw ReplicaError.invalid("this workspace has no approval requests") }
+        let approver = ap.approvers.contains(r.role)
+        let list = try r.store.list(entity: name, workspace: r.workspace).filter { a in
+            let open = a["state"].isNull || a["state"] == .member("pending")
+            return (all || open) && (approver || a.creator == r.user)
+        }.sorted { $0.created.stamp < $1.created.stamp }
+        if json {
+            Console.out(JSON.array(try list.map { try approvalJSON(r, $0) }).compactText)
+            return
+        }
+        if list.isEmpty { Console.out(approver ? "nothing waits for your decision" : "no open requests of yours"); return }
+        let short = try r.shortIDs()
+        for a in list {
+            let deal: String = if case let .reference(d) = a["opportunity"], let rec = try r.record(d) { rec["name"].canonicalText } else { "?" }
+            var line = "\(short(a.id))  \(approvalState(r, a).padding(9))  \(a["kind"].canonicalText.padding(8))  \(fit(deal, 24))  \(a["requested"].canonicalText)  by \(a.creator)"
+            if case let .text(d) = a["decided_by"] { line += "; decided by \(d)" }
+            if case let .text(n) = a["note"] { line += " (\(n))" }
+            Console.out(line)
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import OppsConsole
+import OppsCore
+import OppsReplica
+import OppsStore
+
+/// Decide a request: the shared body of approve and reject.
+func decide(_ home: HomeOption, _ id: String, _ decision: String, note: String?, json: Bool) throws {
+    let r = try home.open()
+    guard let name = r.workspace.approvals?.requests else { throw ReplicaError.invalid("this workspace has no approval requests") }
+    let rid = try r.resolveID(id)
+    guard let a = try r.record(rid), a.entity == name else { throw ReplicaError.invalid("\(id) is not an approval request (see: opps approvals)") }
+    if a["state"].isNull { throw ReplicaError.invalid("request \(id) has not reached the hub yet: sync first") }
+    var changes: [(String, Value)] = [("state", .member(decision))]
+    if let note { changes.append(("note", .text(note))) }
+    let result = try r.edit(rid, changes)
+    if json { try report(result, json: true, r); return }
+    Console.out("\(decision) \(try r.shortIDs()(a.id)): \(a["requested"].canonicalText) (takes effect at the hub when you sync)")
+}
+
+struct ApproveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "approve", abstract: "Approve a request (approvers; works offline, takes effect at the hub when synced).",
+        discussion: "When two approvers decide the same request, the first decision to reach the hub stands; the other is told in opps conflicts.\n\nExample: opps approve kx3m0q2a --note \"ok for Q4\"")
+    @Argument(help: "The request: its short id as opps approvals prints it.") var id: String
+    @Option(help: "A note for the requester.") var note: String?
+    @OptionGroup var home: HomeOption
+    @Flag(help: "Print the outcome as JSON.") var json = false
+
+    func run() throws { try decide(home, id, "approved", note: note, json: json) }
+}
+
+struct RejectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reject", abstract: "Reject a request with a reason (approvers; works offline, takes effect at the hub when synced).", discussion: "Example: opps reject kx3m0q2a --note \"revisit pricing\"")
+    @Argument(help: "The request: its short id as opps approvals prints it.") var id: String
+    @Option(help: "Why (required): the requester sees it.") var note: String
+    @OptionGroup var home: HomeOption
+    @Flag(help: "Print the outcome as JSON.") var json = false
+
+    func validate() throws {
+        guard !note.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--note must say why") }
+    }
+
+    func run() throws { try decide(home, id, "rejected", note: note, json: json) }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import OppsConsole
+import OppsCore
+import OppsReplica
+import OppsStore
+
+// Pipeline reports, offline, from device time (issue 5 item 6). The figures are computed in
+// OppsCore (Pipeline.swift) from what this replica holds; these commands filter and render.
+
+struct BoardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "board", abstract: "The pipeline board: a column per stage, each deal with owner, amount, next step and overdue marks.",
+        discussion: """
+            Deals created in the period (device time). `!` marks a next step due before today on an open deal. \
+            Amounts are totalled per currency, never across currencies. Fits the terminal's width; colours \
+            only on a terminal (NO_COLOR turns them off).
+            
+            Example: opps board --owner sam
+            """)
+
+    @OptionGroup var options: ReportOptions
+    @Flag(help: "Include the closed stages (won, lost).") var closed = false
+    @Option(help: "Today's date for the overdue marks, YYYY-MM-DD (default: today by this device's clock).") var date: String?
+    @OptionGroup var home: HomeOption
+
+    func run() throws {
+        let r = try home.open()
+        let today = try date.map { d -> CivilDate in
+            do { return try CivilDate(parsing: d) } catch { throw ReplicaError.invalid("--date must be YYYY-MM-DD") }
+        } ?? deviceNow().date
+        let board = try options.pipeline(r).board(options.filter, today: today, includeClosed: closed)
+        if options.json {
+            Console.out(JSON.object([("date", .string(today.description)), ("stages", .array(board.map { column in
+                .object([("stage", .string(column.stage.name)), ("deals", .number(column.deals.count)), ("amounts", column.totals.json),
+                         ("items", .array(column.deals.map { b in
+                             .object([("id", .string(b.deal.id.description)), ("name", b.deal["name"].plainJSON), ("owner", b.deal["owner"].plainJSON),
+                                      ("amount", b.deal["amount"].plainJSON), ("currency", b.deal["currency"].plainJSON),
+                                      ("next_step", b.deal["next_step"].plainJSON), ("next_step_due", b.deal["next_step_due"].plainJSON),
+                                      ("overdue", .bool(b.overdue))])
+                         }))])
+            }))]).compactText)
+            return
+        }
+        if options.csv {
+            options.csvOut(["stage", "id", "name", "owner", "amount", "currency", "next_step", "next_step_due", "overdue"], board.flatMap { column in
+                column.deals.map { b in
+                    [column.stage.name, b.deal.id.description] + ["name", "owner", "amount", "currency", "next_step", "next_step_due"].map { b.deal[$0].isNull ? "" : b.deal[$0].canonicalText }
+                        + [b.overdue ? "yes" : "no"]
+                }
+            })
+            return
+        }
+        let words = home.words(r)
+        let width = max(60, Console.width)
+        let colour = Console.colours
+        func bold(_ s: String) -> String { colour ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
+        func red(_ s: String) -> String { colour ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
+        // mark(2) name owner(8) amount(16) next step: the name and next step share what is left.
+        let fixed = 2 + 1 + 8 + 1 + 16 + 1
+        let nameWidth = max(12, (width - fixed) * 2 / 5), nextWidth = max(8, width - fixed - nameWidth - 1)
+        for column in board {
+            let total = column.totals.totals.isEmpty ? "" : " · " + totalsText(column.totals)
+            let title = words.stage(column.stage.name) == column.stage.name ? column.stage.name.uppercased() : words.stage(column.stage.name)
+            Console.out(bold(fit("\(title) (\(column.deals.count))\(total)", width).trimmingTrailing()))
+            for b in column.deals {
+                let amount = b.deal["amount"].isNull ? "" : amountText(b.deal)
+                var next = b.deal["next_step"].isNull ? "" : b.deal["next_step"].canonicalText
+                if case let .date(d) = b.deal["next_step_due"] { next += (next.isEmpty ? "" : " ") + "(\(d))" }
+                let line = (b.overdue ? "! " : "  ") + fit(b.deal["name"].canonicalText, nameWidth) + " " + fit(b.deal.owner ?? "-", 8) + " "
+                    + fit(amount, 16) + " " + fit(next, nextWidth)
+                Console.out(b.overdue ? red(line.trimmingTrailing()) : line.trimmingTrailing())
+            }
+        }
+    }
+}

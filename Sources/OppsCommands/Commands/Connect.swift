@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import OppsConsole
+import OppsCore
+import OppsReplica
+import OppsStore
+
+struct ConnectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "connect",
+        abstract: "Give this replica a new token, hub URL or CA certificate, keeping all its work.",
+        discussion: """
+            After the operator rotates your token (opps sync says the token was not accepted), after the hub moves, \
+            or when the hub uses a private CA: nothing local is lost, pending writes sync at the next opps sync. \
+            The hub is asked first; nothing changes unless it accepts the token as yours.
+            
+            Example: opps connect --token opps_NEW
+            """)
+
+    @Option(help: "The hub's new URL.") var hub: String?
+    @Option(help: "Your new token (from the operator).") var token: String?
+    @Option(help: "A PEM file of certificates to trust for the hub (empty: the system's only).") var ca: String?
+    @OptionGroup var home: HomeOption
+    @Flag(help: "Print the result as one JSON object.") var json = false
+
+    static func check(hub: String?, token: String?, ca: String?) throws {
+        if let hub, !(hub.hasPrefix("http://") || hub.hasPrefix("https://")) { throw ValidationError("--hub must be an http:// or https:// URL") }
+        if let token, !(token.hasPrefix("opps_") && token.count == 69) { throw ValidationError("--token must be the opps_… token the operator gave you") }
+        if let ca, !ca.isEmpty, !FileManager.default.isReadableFile(atPath: ca) { throw ValidationError("cannot read --ca \(ca)") }
+    }
+
+    /// The CA file as an absolute path: the replica keeps it for later syncs from anywhere.
+    static func absolute(_ path: String?) -> String? {
+        guard let path, !path.isEmpty, !path.hasPrefix("/") else { return path }
+        return FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    func validate() throws {
+        guard hub != nil || token != nil || ca != nil else { throw ValidationError("give --token, --hub or --ca (see opps connect --help)") }
+        try Self.check(hub: hub, token: token, ca: ca)
+    }
+
+    func run() async throws {
+        let replica = try home.open()
+        let ca = Self.absolute(self.ca)
+        let transport = HTTPTransport(baseURL: hub ?? replica.hubURL, caFile: ca.map { $0.isEmpty ? nil : $0 } ?? replica.caFile)
+        defer { Task { await transport.shutdown() } }
+        try await replica.connect(hubURL: hub, token: token, caFile: ca, transport: transport)
+        let pending = try replica.store.outboxCount()
+        if json {
+            Console.out(JSON.object([("user", .string(replica.user)), ("hub", .string(replica.hubURL)), ("pending", .number(pending))]).compactText)
+        } else {
+            Console.out("connected \(replica.user)'s replica to \(replica.hubURL); \(pending) pending write(s) kept: run opps sync")
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import OppsConsole
+import OppsCore
+import OppsReplica
+import OppsStore
+
+struct ContactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "contact", abstract: "Contacts (people at accounts): list, show with their deals, add.",
+        discussion: "Change a contact's fields with opps set ID FIELD=VALUE.\n\nExample: opps contact new \"Li Wei\" --account 上海云帆 title=CIO",
+        subcommands: [ContactListCommand.self, ContactShowCommand.self, ContactNewCommand.self, DuplicatesCommand<ContactKind>.self, MergeCommand<ContactKind>.self],
+        defaultSubcommand: ContactListCommand.self)
+}
+
+struct ContactListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the contacts on this laptop, with their accounts.",
+                                                    discussion: "Example: opps contact list --search li")
+    @Option(help: "Only contacts whose name contains this text (any case).") var search: String?
+    @OptionGroup var home: HomeOption
+    @Flag(help: "Print a JSON array of records.") var json = false
+
+    func run() throws {
+        let r = try home.open()
+        let contacts = try directory(r, "contact", search: search)
+        if json { Console.out(JSON.array(contacts.map { recordJSON(r, $0) }).compactText); return }
+        if contacts.isEmpty { Console.out(search == nil ? "no contacts on this laptop yet: opps contact new NAME --account ACCOUNT makes one" : "no contact here matches \"\(search!)\""); return }
+        let short = try r.shortIDs()
+        Console.out("\("ID".padding(ShortID.length))  \(fit("NAME", 20))  \(fit("ACCOUNT", 22))  \(fit("TITLE", 14))  PHONE")
+        for c in contacts {
+            let account: RecordID? = if case let .reference(a) = c["account"] { a } else { nil }
+            Console.out("\(short(c.id).padding(ShortID.length))  \(fit(c["name"].canonicalText, 20))  \(fit(try name(of: account, r, short), 22))  \(fit(c["title"].isNull ? "" : c["title"].canonicalText, 14))  \(c["phone"].isNull ? "" : c["phone"].canonicalText)")
+        }
+    }
+}
+
+struct ContactShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a contact with the deals they are the contact of.",
+                                                    discussion: "Example: opps contact show \"Li Wei\"")
+    @Argument(help: "The contact: their short id or exact name.") var id: String
+    @OptionGroup var home: HomeOption
+
+    func run() throws {
+        let r = try home.open()
+        let contactID = try r.resolveID(id)
+        guard let contact = try r.record(contactID), contact.entity == "contact" else { throw ReplicaError.invalid("\(id) is not a contact") }
+        let words = home.words(r)
+        try printRecord(r, contactID, json: false, words: words)
+        let short = try r.shortIDs()
+        let its = try deals(r, referencing: contactID, in: "contact")
+        Console.out("  deals (\(its.count))")
+        for d in its { Console.out("    \(short(d.id))  \(fit(words.value("opportunity", "stage", d["stage"]), 11))  \(d["name"].canonicalText)") }
+    }
+}
+
+struct ContactNewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "new", abstract: "Add a contact at an account (offline too).",
+                                                    discussion: "Example: opps contact new \"Li Wei\" --account 上海云帆 title=CIO phone=13800000000")
+    @Argument(help: "The contact's name.") var name: String
+    @Option(help: "The account: its short id or exact name (made when there is none of that name).") var account: String
+    @Argument(help: "More fields as FIELD=VALUE (email, phone, title).") var fields: [String] = []
+    @Flag(help: "Make it even when a contact here looks like the same person (same name at the account, same email or phone).") var allowDuplicate = false
+    @OptionGroup var home: HomeOption
+    @Flag(help: "Print the new record as JSON.") var json = false
+
+    func run() throws {
+        let r = try home.open()
+        var rng = SystemRandomNumberGenerator()
+        let made: RecordID = try r.store.transaction {
+            let accountID = try findOrCreate(r, entity: "account", text: account, rng: &rng)
+            let values = [("name", Value.text(name)), ("account", .reference(accountID))] + (try assignments(r, "contact", fields))
+            if !allowDuplicate { try refuseLikelyDuplicate(r, entity: "contact", values, among: try r.store.list(entity: "contact", workspace: r.workspace)) }
+            return try r.create(entity: "contact", stage: nil, fields: values, using: &rng).record
+        }
+        try printRecord(r, made, json: json, short: !json)
+    }
+}

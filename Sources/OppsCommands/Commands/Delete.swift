@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import OppsConsole
+import OppsCore
+import OppsReplica
+import OppsStore
+
+struct DeleteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete", abstract: "Delete a record (managers, in the default workspace).",
+        discussion: """
+        For a record made by mistake or a duplicate. Everyone who holds the record learns at their next \
+        sync that it was deleted, and by whom; nothing can change it afterwards, and a write still \
+        waiting on someone's laptop comes back to them as a conflict. A deal you no longer need to \
+        work is closed as lost, not deleted.
+        
+        Example: opps delete 7dka36sd
+        """)
+
+    @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")
+    var id: String
+
+    @OptionGroup var home: HomeOption
+
+    func run() throws {
+        let r = try home.open()
+        let recordID = try r.resolveID(id)
+        try r.delete(recordID)
+        Console.out("deleted \(try r.shortIDs()(recordID)) (pending sync)")
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import OppsConsole
+import OppsCore
+import OppsReplica
+import OppsStore
+
+/// `opps export --csv`: the records this laptop holds, as CSV (RFC 4180).
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Write the records of one type on this laptop as CSV to stdout (a header row, then one row per record).", discussion: "Example: opps export --csv --type account > accounts.csv")
+
+    @Flag(help: "CSV output (the only format for now).") var csv = false
+    @Option(help: "The record type: opportunity, account, contact, activity, task, approval, membership.") var type = "opportunity"
+    @OptionGroup var home: HomeOption
+
+    func validate() throws {
+        guard csv else { throw ValidationError("give --csv") }
+    }
+
+    func run() throws {
+        let r = try home.open()
+        guard let entity = r.workspace.entity(type) else {
+            throw ReplicaError.invalid("unknown type \"\(type)\" (\(r.workspace.entities.map(\.name).joined(separator: ", ")))")
+        }
+        // The creation's device time and author close the row, so an import keeps the history
+        // whole (time in the first stage, the creator's sight of a lead): a lossless round trip.
+        // A staged record also names the stage it was created in: the stage log starts after it.
+        let staged = entity.stageField != nil
+        var lines = [(["id"] + entity.fields.map(\.name) + ["created_at", "created_by"] + (staged ? ["created_stage"] : [])).joined(separator: ",")]
+        for record in try r.store.list(entity: type, workspace: r.workspace) {
+            lines.append(([record.id.description] + entity.fields.map { record[$0.name].isNull ? "" : CSV.cell(record[$0.name].canonicalText) }
+                          + [record.created.stamp.hlc.timestamp.description, CSV.cell(record.creator)]
+                          + (staged ? [record.created.value.isNull ? "" : record.created.value.canonicalText] : [])).joined(separator: ","))
+        }
+        Console.out(lines.joined(separator: "\r\n"))
+    }
+}

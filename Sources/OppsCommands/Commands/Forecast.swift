@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import OppsConsole
+import OppsCore
+import OppsReplica
+import OppsStore
+
+struct ForecastCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forecast", abstract: "The forecast: pipeline, weighted, best case, commit and won per owner and close month, per currency.",
+        discussion: """
+            Over the deals closing in the period (by close date; --from/--to). Weighted: each open deal's \
+            amount times its probability (its own probability field, else its stage's from the workspace). \
+            Best case and commit: open deals at or after the workspace's forecast stages (default: \
+            solution and negotiation). Won: deals won that close in the month. Lost deals forecast nothing.
+
+            Example: opps forecast --from 2026-10-01 --to 2026-12-31
+            """)
+
+    @OptionGroup var options: ReportOptions
+    @OptionGroup var home: HomeOption
+
+    func run() throws {
+        let r = try home.open()
+        let pipeline = try options.pipeline(r)
+        var filter = options.filter
+        let from = filter.from, to = filter.to
+        filter.from = nil
+        filter.to = nil
+        let rows = pipeline.forecast(filter, from: from, to: to)
+        if options.json {
+            Console.out(JSON.array(rows.map { row in
+                .object([("owner", .string(row.owner)), ("month", .string(row.month)), ("deals", .number(Int64(row.deals))),
+                         ("pipeline", row.pipeline.json), ("weighted", row.weighted.json), ("best_case", row.bestCase.json),
+                         ("commit", row.commit.json), ("won", row.won.json)])
+            }).compactText)
+            return
+        }
+        if options.csv {
+            options.csvOut(["owner", "month", "deals", "pipeline", "weighted", "best_case", "commit", "won"],
+                           rows.map { [$0.owner, $0.month, String($0.deals), $0.pipeline.description, $0.weighted.description, $0.bestCase.description,
+                                       $0.commit.description, $0.won.description] })
+            return
+        }
+        if rows.isEmpty { Console.out("no deals close in this period on this laptop"); return }
+        // One block per month and owner: a line per figure, amounts grouped, so it reads at 80 columns.
+        for row in rows {
+            Console.out("\(row.month)  \(row.owner)  (\(row.deals) deal\(row.deals == 1 ? "" : "s"))")
+            for (label, totals) in [("pipeline", row.pipeline), ("weighted", row.weighted), ("best case", row.bestCase), ("commit", row.commit), ("won", row.won)]
+            where !totals.totals.isEmpty {
+                Console.out("  \(label.padding(10))  " + totalsText(totals))
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import OppsConsole
+import OppsCore
+import OppsReplica
+import OppsStore
+
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create this laptop's replica, connect it to the hub, and do the first full sync.", discussion: "Example: opps init --hub http://127.0.0.1:8080 --token opps_…")
+
+    @Option(help: "The hub's URL, e.g. http://127.0.0.1:8080.")
+    var hub: String
+
+    @Option(help: "Your token (from the operator's 'opps-hub user add').")
+    var token: String
+
+    @Option(help: "A PEM file of certificates to trust for an https:// hub with a private CA or a self-signed certificate.")
+    var ca: String?
+
+    @OptionGroup var home: HomeOption
+
+    @Flag(help: "Print the result as one JSON object.")
+    var json = false
+
+    func validate() throws {
+        try ConnectCommand.check(hub: hub, token: token, ca: ca)
+    }
+
+    func run() async throws {
+        let ca = ConnectCommand.absolute(self.ca)
+        let transport = HTTPTransport(baseURL: hub, caFile: ca)
+        defer { Task { await transport.shutdown() } }
+        let replica: Replica
+        do {
+            replica = try await Replica.create(home: home.path, hubURL: hub, token: token, caFile: ca, transport: transport, clock: SystemClock())
+        } catch let ReplicaError.unreachable(why) {
+            throw ReplicaError.unreachableAtInit(why)
+        }
+        // `opps init --locale zh-CN` keeps the language as this laptop's setting (opps locale).
+        if let locale = home.locale { try replica.store.setMeta("locale", locale) }
+        let report = try await SyncCommand.perform(replica, transport: transport, json: json)
+        if json {
+            Console.out(JSON.object([("user", .string(replica.user)), ("role", .string(replica.role)), ("home", .string(home.path)),
+                                     ("pulled", .number(report.pulled))]).compactText)
+        } else {
+            Console.out("replica for \(replica.user) (\(replica.role)) in \(home.path): \(try replica.store.recordCount()) records")
+        }
+    }
+}

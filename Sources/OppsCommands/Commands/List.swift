@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import OppsConsole
+import OppsCore
+import OppsReplica
+import OppsStore
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List opportunities on this laptop (search, filter, sort).",
+                                                    discussion: "Filters combine.\n\nExample: opps list --stage discovery --mine --search 物流 --closing-to 2026-12-31 --amount-min 100000 --sort close")
+
+    @Option(help: "Only this stage.")
+    var stage: String?
+
+    @Flag(help: "Only those you own.")
+    var mine = false
+
+    @Option(help: "Only those this user owns.")
+    var owner: String?
+
+    @Option(help: "Only those whose name, or whose account's name, contains this text (any case).")
+    var search: String?
+
+    @Option(help: "Only those of this account: its short id or exact name.")
+    var account: String?
+
+    @Option(help: "Only those closing on or after this date, YYYY-MM-DD.")
+    var closingFrom: String?
+
+    @Option(help: "Only those closing on or before this date, YYYY-MM-DD.")
+    var closingTo: String?
+
+    @Option(help: "Only those with an amount of at least this (any currency), such as 100000.00.")
+    var amountMin: String?
+
+    @Option(help: "Only those with an amount of at most this (any currency).")
+    var amountMax: String?
+
+    @Flag(help: "Only open deals with no follow-up (activity) within the workspace's stale_days.")
+    var stale = false
+
+    @Option(help: "Order: newest (default), close (soonest first), amount (largest first), name.")
+    var sort: String = "newest"
+
+    @OptionGroup var home: HomeOption
+
+    @Flag(help: "Print a JSON array of records.")
+    var json = false
+
+    func validate() throws {
+        guard ["newest", "close", "amount", "name"].contains(sort) else { throw ValidationError("--sort is newest, close, amount or name") }
+        for (name, text) in [("--closing-from", closingFrom), ("--closing-to", closingTo)] {
+            if let text { do { _ = try CivilDate(parsing: text) } catch { throw ValidationError("\(name) must be YYYY-MM-DD") } }
+        }
+        if mine && owner != nil { throw ValidationError("give --mine or --owner, not both") }
+        for (name, text) in [("--amount-min", amountMin), ("--amount-max", amountMax)] {
+            if let text { do { _ = try ExactDecimal(parsing: text) } catch { throw ValidationError("\(name) must be a decimal such as 100000.00") } }
+        }
+    }
+
+    func run() throws {
+        let r = try home.open()
+        let words = home.words(r)
+        let stage = try self.stage.map { try stageNamed($0, r, words) }
+        var records = try r.store.list(entity: "opportunity", stage: stage, owner: mine ? r.user : owner, workspace: r.workspace)
+        if let account {
+            let id = try r.resolveID(account)
+            guard try r.record(id)?.entity == "account" else { throw ReplicaError.invalid("\(account) is not an account") }
+            records = records.filter { $0["account"] == .reference(id) }
+        }
+        if let search {
+            let needle = search.lowercased()
+            var accountNames = [RecordID: String]()
+            for a in try r.store.list(entity: "account", workspace: r.workspace) { accountNames[a.id] = a["name"].canonicalText.lowercased() }
+            records = records.filter { d in
+                if d["name"].canonicalText.lowercased().contains(needle) { return true }
+                if case let .reference(a) = d["account"], accountNames[a]?.contains(needle) == true { return true }
+                return false
+            }
+        }
+        let from = closingFrom.flatMap { try? CivilDate(parsing: $0) }, to = closingTo.flatMap { try? CivilDate(parsing: $0) }
+        if from != nil || to != nil {
+            records = records.filter { d in
+                guard case let .date(c) = d["close_date"] else { return false }
+                return (from.map { c >= $0 } ?? true) && (to.map { c <= $0 } ?? true)
+            }
+        }
+        let low = amountMin.flatMap { try? ExactDecimal(parsing: $0) }, high = amountMax.flatMap { try? ExactDecimal(parsing: $0) }
+        if low != nil || high != nil {
+            records = records.filter { d in
+                guard case let .decimal(a) = d["amount"] else { return false }
+                return (low.map { a >= $0 } ?? true) && (high.map { a <= $0 } ?? true)
+            }
+        }
+        if stale {
+            let activities = try r.store.list(entity: "activity", workspace: r.workspace)
+            let pipeline = Pipeline(workspace: r.workspace, records: records + activities)
+            let today = deviceNow().date
+            records = records.filter { pipeline.isStale($0, today: today) }
+        }
+        // Deals without the sorting field go last.
+        func date(_ d: Record) -> CivilDate? { if case let .date(c) = d["close_date"] { c } else { nil } }
+        func amount(_ d: Record) -> ExactDecimal? { if case let .decimal(a) = d["amount"] { a } else { nil } }
+        switch sort {
+        case "close": records.sort { a, b in date(b).map { y in date(a).map { $0 < y } ?? false } ?? (date(a) != nil) }
+        case "amount": records.sort { a, b in amount(b).map { y in amount(a).map { y < $0 } ?? false } ?? (amount(a) != nil) }
+        case "name": records.sort { $0["name"].canonicalText < $1["name"].canonicalText }
+        default: break
+        }
+        if json {
+            Console.out(JSON.array(records.map { recordJSON(r, $0) }).compactText)
+            return
+        }
+        if records.isEmpty {
+            let filtered = stage != nil || mine || owner != nil || search != nil || account != nil || from != nil || to != nil || low != nil || high != nil || stale
+            Console.out(filtered ? "no opportunities here match" : "no opportunities on this laptop yet: opps new NAME --account ACCOUNT makes one, opps sync brings yours")
+            return
+        }
+        // Short ids (ShortID): unique among what this laptop holds, the same on every laptop.
+        let short = try r.shortIDs()
+        let h = { (field: String) in words.header("opportunity", field) }
+        Console.out("\("ID".padding(ShortID.length))  \(fit(h("stage"), 11))  \(fit(h("name"), 28))  \(fit(h("owner"), 8))  \(h("amount"))")
+        for rec in records {
+            let amount = amountText(rec)
+            Console.out("\(short(rec.id).padding(ShortID.length))  \(fit(words.value("opportunity", "stage", rec["stage"]), 11))  \(fit(rec["name"].canonicalText, 28))  \(fit(rec.owner ?? "-", 8))  \(amount)")
+        }
+    }
+}

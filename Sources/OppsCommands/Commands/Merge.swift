@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import OppsConsole
+import OppsCore
+import OppsReplica
+import OppsStore
+
+struct MergeCommand<Kind: DirectoryKind>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "merge", abstract: "Merge duplicate \(Kind.entity)s into one (those who may delete: managers, by default).",
+                             discussion: """
+                                 KEEP stays; each DUPLICATE is deleted after its values fill KEEP's empty fields and everything \
+                                 here that names it (deals, contacts) names KEEP instead. At sync the hub re-points what \
+                                 this laptop does not hold too, so no deal, contact or activity is lost; every step is an \
+                                 ordinary synced write with your name on it (opps history shows them).
+
+                                 Example: opps \(Kind.entity) merge 7dka36sd 3tqq0nqd
+                                 """)
+    }
+    @Argument(help: "The \(Kind.entity) to keep: its short id or exact name.") var keep: String
+    @Argument(help: "The duplicates to merge into it.") var duplicates: [String]
+    @OptionGroup var home: HomeOption
+
+    func validate() throws {
+        if duplicates.isEmpty { throw ValidationError("give the \(Kind.entity) to keep, then at least one duplicate") }
+    }
+
+    func run() throws {
+        let r = try home.open()
+        func resolve(_ text: String) throws -> RecordID {
+            let id = try r.resolveID(text)
+            guard let record = try r.record(id) else { throw ReplicaError.invalid("\(text) is not on this laptop: opps \(Kind.entity) duplicates lists what is") }
+            guard record.entity == Kind.entity else { throw ReplicaError.invalid("\(text) is not a\(Kind.entity == "account" ? "n" : "") \(Kind.entity)") }
+            return id
+        }
+        let keepID = try resolve(keep)
+        let ids = try duplicates.map(resolve)
+        let short = try r.shortIDs()
+        // All or nothing: one refusal leaves every record as it was.
+        let results = try r.store.transaction { try ids.map { try r.merge($0, into: keepID) } }
+        for (id, m) in zip(ids, results) {
+            var what = ["\(m.repointed) record\(m.repointed == 1 ? "" : "s") re-pointed here"]
+            if !m.filled.isEmpty { what.append("filled in " + m.filled.joined(separator: ", ")) }
+            if m.leftToHub > 0 { what.append("\(m.leftToHub) left for the hub to re-point") }
+            Console.out("merged \(short(id)) into \(short(keepID)): " + what.joined(separator: "; ") + " (pending sync)")
+        }
+    }
+}

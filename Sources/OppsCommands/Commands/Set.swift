@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import OppsConsole
+import OppsCore
+import OppsReplica
+import OppsStore
+
+struct SetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set", abstract: "Change fields of a record in one atomic local edit.",
+        discussion: "Values: decimals 12000.00, dates YYYY-MM-DD, users by name (owner=bob), records by short id or name, enum members by name, empty to clear.\n\nExample: opps set 7dka36sd next_step=\"demo Friday\" next_step_due=2026-12-04")
+
+    @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")
+    var id: String
+
+    @Argument(help: "FIELD=VALUE pairs.")
+    var assignments: [String]
+
+    @OptionGroup var home: HomeOption
+
+    @Flag(help: "Print the outcome as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard !assignments.isEmpty else { throw ValidationError("give at least one FIELD=VALUE") }
+        for a in assignments where !a.contains("=") { throw ValidationError("\"\(a)\" is not FIELD=VALUE") }
+    }
+
+    func run() throws {
+        let r = try home.open()
+        let recordID = try r.resolveID(id)
+        guard let record = try r.record(recordID), let entity = r.workspace.entity(record.entity) else { throw ReplicaError.invalid("no record \(id)") }
+        try report(try r.edit(recordID, try OppsCommands.assignments(r, entity.name, assignments)), json: json, r, words: home.words(r))
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import OppsConsole
+import OppsCore
+import OppsReplica
+import OppsStore
+
+/// `opps team …`: the people on a deal besides its owner.
+struct TeamCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "team", abstract: "The opportunity team: list, add or remove experts and success managers.",
+        discussion: """
+            A manager's change applies at once (pending sync). The owner's is a request a manager \
+            approves (opps approvals); once accepted, the member's field ownership follows the \
+            matrix and the deal enters their replica at their next sync.
+            
+            Example: opps team add 7dka36sd eve --role expert
+            """,
+        subcommands: [List.self, Add.self, Remove.self])
+
+    static func memberships(_ r: Replica, deal: RecordID) throws -> [Record] {
+        try r.store.list(entity: "membership", workspace: r.workspace).filter { $0["opportunity"] == .reference(deal) }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a deal's team.", discussion: "Example: opps team list 7dka36sd")
+        @Argument(help: "The deal: its short id as opps list prints it, or its exact name.") var id: String
+        @OptionGroup var home: HomeOption
+        @Flag(help: "Print a JSON array.") var json = false
+
+        func run() throws {
+            let r = try home.open()
+            let members = try TeamCommand.memberships(r, deal: try dealID(r, id))
+            if json {
+                Console.out(JSON.array(members.map { m in
+                    .object([("id", .string(m.id.description)), ("user", m["user"].plainJSON), ("role", m["role"].plainJSON),
+                             ("state", m["state"].isNull ? .string("requested") : m["state"].plainJSON)])
+                }).compactText)
+                return
+            }
+            if members.isEmpty { Console.out("no team members"); return }
+            let short = try r.shortIDs()
+            for m in members {
+                Console.out("\(short(m.id))  \(m["user"].canonicalText.padding(12)) \(m["role"].canonicalText.padding(8)) \(m["state"].isNull ? "requested" : m["state"].canonicalText)")
+            }
+        }
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a user to a deal's team (the owner requests, a manager approves).", discussion: "Example: opps team add 7dka36sd eve --role expert")
+        @Argument(help: "The deal: its short id as opps list prints it, or its exact name.") var id: String
+        @Argument(help: "The user to add.") var user: String
+        @Option(help: "Their role on the deal: expert or success.") var role: String
+        @OptionGroup var home: HomeOption
+        @Flag(help: "Print the outcome as JSON.") var json = false
+
+        func validate() throws {
+            guard ["expert", "success"].contains(role) else { throw ValidationError("--role must be expert or success") }
+        }
+
+        func run() throws {
+            let r = try home.open()
+            let deal = try dealID(r, id)
+            if try TeamCommand.memberships(r, deal: deal).contains(where: { $0["user"] == .text(user) && $0["state"] != .member("removed") }) {
+                throw ReplicaError.invalid("\(user) is already on the team (or requested)")
+            }
+            var rng = SystemRandomNumberGenerator()
+            let result = try r.create(entity: "membership", stage: nil, fields: [
+                ("opportunity", .reference(deal)), ("user", .text(user)), ("role", .member(role)), ("state", .member("active")),
+            ], using: &rng)
+            if json { try report(result, json: true, r); return }
+            if let req = result.requests.first {
+                Console.out("requested: \(user) as \(role) — approval \(try r.shortIDs()(req)) waits for a manager")
+            } else {
+                Console.out("added \(user) as \(role) (pending sync)")
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a user from a deal's team (the owner requests, a manager approves).", discussion: "Example: opps team remove 7dka36sd eve")
+        @Argument(help: "The deal: its short id as opps list prints it, or its exact name.") var id: String
+        @Argument(help: "The user to remove.") var user: String
+        @OptionGroup var home: HomeOption
+        @Flag(help: "Print the outcome as JSON.") var json = false
+
+        func run() throws {
+            let r = try home.open()
+            let deal = try dealID(r, id)
+            guard let m = try TeamCommand.memberships(r, deal: deal).first(where: { $0["user"] == .text(user) && $0["state"] == .member("active") }) else {
+                throw ReplicaError.invalid("\(user) is not an active member of this deal's team")
+            }
+            let result = try r.edit(m.id, [("state", .member("removed"))])
+            if json { try report(result, json: true, r); return }
+            if let req = result.requests.first {
+                Console.out("requested: remove \(user) — approval \(try r.shortIDs()(req)) waits for a manager")
+            } else {
+                Console.out("removed \(user) (pending sync)")
+            }
+        }
+    }
+}

@@ -86,6 +86,10 @@ public final class ReplicaStore {
         m.register("2026-11-30-replica-3-parent",
             "ALTER TABLE records ADD COLUMN parent BLOB",
             "CREATE INDEX records_parent ON records(parent, entity)")
+        // Records this replica dropped and asks the hub to send whole again (`forgetList`); they
+        // were a comma-joined meta value, moved here when the store opens.
+        m.register("2026-11-30-replica-4-forget",
+            "CREATE TABLE forget (record BLOB PRIMARY KEY) WITHOUT ROWID")
         return m
     }()
 
@@ -93,6 +97,45 @@ public final class ReplicaStore {
         database = try Database(path: path)
         try Self.migrator.migrate(database)
         codec = try StampCodec(database: database)
+        if let legacy = try meta("forget") {
+            try transaction {
+                try setForgetList(legacy.split(separator: ",").compactMap { RecordID(parsing: String($0)) })
+                try database.execute("DELETE FROM meta WHERE key = 'forget'")
+            }
+        }
+    }
+
+    // MARK: Sync state
+
+    /// Where this replica stands with the hub, one typed value each (kept in `meta`).
+    public enum SyncKey: String, Sendable, CaseIterable {
+        /// The hub sequence the confirmed state is complete through.
+        case cursor
+        /// The token of the last pull page applied (echoed on the next pull).
+        case pullToken = "pull_token"
+        /// The newest conflict received.
+        case conflictCursor = "conflict_cursor"
+        /// The number of the last push batch made.
+        case batch
+        /// The replica's hybrid logical clock, as its raw value.
+        case hlc
+    }
+
+    public func sync(_ key: SyncKey) throws -> UInt64 { try metaInt(key.rawValue) }
+    public func setSync(_ key: SyncKey, _ value: UInt64) throws { try setMeta(key.rawValue, String(value)) }
+
+    /// The running checksum of the confirmed state (merge-semantics.md §8); nil: not known yet.
+    public func checksum() throws -> UInt64? { try meta("checksum").flatMap(UInt64.init) }
+    public func setChecksum(_ value: UInt64) throws { try setMeta("checksum", String(value)) }
+
+    /// The records to ask the hub to send whole again at the next pull.
+    public func forgetList() throws -> [RecordID] {
+        try database.query("SELECT record FROM forget ORDER BY record").compactMap { $0[0].bytes.flatMap { RecordID(bytes: $0) } }
+    }
+
+    public func setForgetList(_ ids: [RecordID]) throws {
+        try database.execute("DELETE FROM forget")
+        for id in ids { try database.execute("INSERT OR IGNORE INTO forget (record) VALUES (?)", [.blob(id.bytes)]) }
     }
 
     private var depth = 0

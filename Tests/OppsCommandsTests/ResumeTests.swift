@@ -79,7 +79,7 @@ func seedDeals(_ f: CommandFixture, count: Int) throws {
             await #expect(throws: ReplicaError.self) { _ = try await replica.sync(transport: FlakyTransport(http, pulls: 3)) }
             let partial = try replica.store.recordCount()
             #expect(partial > 0 && partial < 600)
-            let cursor = try replica.store.metaInt("cursor")
+            let cursor = try replica.store.sync(.cursor)
             // Resuming continues from the stored cursor and token, not from zero.
             let report = try await replica.sync(transport: http)
             #expect(!report.repaired)

@@ -1,4 +1,5 @@
 import Foundation
+import OppsCore
 import Testing
 @testable import OppsStore
 
@@ -103,5 +104,28 @@ import Testing
         do { try store.bookkeeping { throw StoreError(code: -1, message: "rolled back") } } catch {}
         try store.transaction { seen.append(try level()) }
         #expect(seen == [.integer(1), .integer(2), .integer(2)])
+    }
+}
+
+@Suite struct ReplicaSyncStateTests {
+    /// The sync state is typed; the forget list, once a comma-joined meta value, is a table
+    /// the store moves an old value into when it opens.
+    @Test func theForgetListOfAnOlderReplicaMovesIntoItsTable() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-sync-state-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("replica.sqlite").path
+        var rng = SeededGenerator(seed: 3)
+        let ids = [UUID128.version7(milliseconds: 1, using: &rng), UUID128.version7(milliseconds: 2, using: &rng)].sorted()
+        do {
+            let store = try ReplicaStore(path: path)
+            try store.setMeta("forget", ids.map(\.description).joined(separator: ","))
+            try store.setSync(.cursor, 42)
+        }
+        let store = try ReplicaStore(path: path)
+        #expect(try store.forgetList() == ids)
+        #expect(try store.meta("forget") == nil)
+        #expect(try store.sync(.cursor) == 42)
+        try store.setForgetList([])
+        #expect(try store.forgetList().isEmpty)
     }
 }

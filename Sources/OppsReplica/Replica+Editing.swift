@@ -1,0 +1,299 @@
+import Foundation
+import OppsCore
+import OppsStore
+import OppsWire
+import SwiftProtobuf
+
+/// Reading and editing offline: every change checked with the core rules, kept in the outbox.
+extension Replica {
+    // MARK: Reading
+
+    /// Resolves an id or a unique prefix of one.
+    /// The short ids of everything this laptop holds (`ShortIDs`): what commands print.
+    public func shortIDs() throws -> ShortIDs { ShortIDs(try store.allIDs()) }
+
+    /// The record a person means (issue 15): a full id; the short id commands print, or 4+ of
+    /// its first characters (`7kq2m9xd`, `7KQ2`; look-alikes i, l, o are read as 1, 1, 0); the
+    /// exact name of a deal, account or contact (any case); or 8+ hex digits of the full id
+    /// (what older versions printed). Ambiguous input names the candidates.
+    public func resolveID(_ text: String) throws -> RecordID {
+        if let id = RecordID(parsing: text) { return id }
+        let typed = text.trimmingCharacters(in: .whitespaces)
+        let short = try shortIDs()
+        func candidates(_ ids: [RecordID]) throws -> String {
+            try ids.prefix(5).map { id in
+                let r = try record(id)
+                let name = r.map { $0["name"].isNull ? $0.entity : "\($0.entity) \"\($0["name"].canonicalText)\"" } ?? "?"
+                return "\(short(id)) \(name)"
+            }.joined(separator: ", ") + (ids.count > 5 ? ", …" : "")
+        }
+        if let code = ShortID.normalise(typed), code.count >= 4 {
+            let matches = short.matching(code)
+            if matches.count == 1 { return matches[0] }
+            if matches.count > 1 { throw ReplicaError.invalid("\(typed) matches \(matches.count) records (\(try candidates(matches))): give more characters") }
+        }
+        let folded = typed.lowercased()
+        var named = [RecordID]()
+        for entity in ["opportunity", "account", "contact"] where workspace.entity(entity)?.field("name") != nil {
+            for r in try store.list(entity: entity, workspace: workspace) where r["name"].canonicalText.lowercased() == folded { named.append(r.id) }
+        }
+        if named.count == 1 { return named[0] }
+        if named.count > 1 { throw ReplicaError.invalid("\"\(typed)\" names \(named.count) records (\(try candidates(named))): use the id") }
+        let hex = folded.filter { $0 != "-" }
+        if hex.count >= 8, hex.allSatisfy(\.isHexDigit) {
+            let matches = try store.ids(prefix: hex)
+            if matches.count == 1 { return matches[0] }
+            if matches.count > 1 { throw ReplicaError.invalid("\(typed) matches \(matches.count) records (\(try candidates(matches))): use the id") }
+        }
+        throw ReplicaError.invalid("no record here has the id or name \"\(typed)\": ids are the 8 characters opps list prints")
+    }
+
+    public func record(_ id: RecordID) throws -> Record? { try store.view(id, workspace: workspace) }
+
+    /// Fields of mine waiting to sync, per record.
+    public func pendingFields(_ id: RecordID) throws -> Set<String> {
+        Set(try store.outbox(replica: self.id, author: user, record: id).map(\.write.field))
+    }
+
+    // MARK: Local edits
+
+    func relations(to record: Record) throws -> Set<Relation> {
+        var team = Set<UserName>()
+        if let rule = workspace.teamRule {
+            team = rule.team(of: record.id, among: try store.children(of: record.id, entity: rule.entity, workspace: workspace))
+        }
+        var r = Workspace.relations(of: user, to: record, team: team, manages: { _ in false })
+        // The hub only sends a manager records they manage: one that came from the hub is managed.
+        if workspace.role(role)?.sees.contains(.relation(.managed)) == true, try store.confirmed(record.id, workspace: workspace) != nil,
+           record.owner != user { r.insert(.managed) }
+        return r
+    }
+
+    func tick() throws -> Stamp {
+        let stamp = Stamp(hlc: clock.tick(physical: physical.nowMilliseconds()), replica: id)
+        try store.setSync(.hlc, clock.last.rawValue)
+        return stamp
+    }
+
+    /// Parses a value typed by a user for a field: decimals `12000.00`, dates `YYYY-MM-DD`,
+    /// users by name, records by id or prefix, enum members by name or label, `true`/`false`,
+    /// empty = null.
+    public func parse(_ text: String, for field: Field) throws -> Value {
+        if text.isEmpty || text == "null" { return .null }
+        do {
+            switch field.type {
+            case .text, .user: return .text(text)
+            case .integer:
+                guard let i = Int64(text) else { throw ValueError("not a whole number: \(text)") }
+                return .integer(i)
+            case .decimal: return .decimal(try ExactDecimal(parsing: text))
+            case .date: return .date(try CivilDate(parsing: text))
+            case .timestamp: return .timestamp(try Timestamp(parsing: text))
+            case .enumeration: return .member(field.member(input: text) ?? text)
+            case .boolean: return try Value.parse(kind: "boolean", text: text)
+            case .reference: return .reference(try resolveID(text))
+            }
+        } catch let e as ValueError {
+            throw ReplicaError.invalid("\(field.name): \(e.message)")
+        }
+    }
+
+    /// One atomic local edit: every field is checked with the core rules against what this
+    /// replica holds; if any is refused nothing is written. Fields the user may only propose go
+    /// out as proposals and do not change the local view.
+    @discardableResult
+    public func edit(_ id: RecordID, _ changes: [(String, Value)]) throws -> EditResult {
+        try store.transaction {
+            guard var view = try store.view(id, workspace: workspace) else { throw ReplicaError.invalid("no record \(id)") }
+            guard let entity = workspace.entity(view.entity) else { throw ReplicaError.invalid("unknown entity \(view.entity)") }
+            let pending = try store.outbox(replica: self.id, author: user, record: id)
+            let before = view  // what each field held before this edit: the trail's "old"
+            var result = EditResult(record: id, applied: [], proposed: [])
+            var writes = [(FieldWrite, Bool)]()
+            var requests = [(FieldWrite, RuleID)]()
+            let locked = try pendingLockingRequest(for: view)
+            for (name, value) in changes {
+                guard entity.field(name) != nil else {
+                    throw ReplicaError.invalid("\(entity.name) has no field \"\(name)\" (fields: \(entity.fields.map(\.name).joined(separator: ", ")))")
+                }
+                let current = view.fields[name]
+                let base: Base
+                if let current {
+                    base = current.sequence != 0 && !pending.contains(where: { $0.write.field == name }) ? .sequence(current.sequence) : .stamp(current.stamp)
+                } else {
+                    base = .none
+                }
+                let write = FieldWrite(record: id, entity: view.entity, field: name, value: value, base: base, author: user, stamp: try tick())
+                // I10: the same rule as the hub, on what this replica holds.
+                var seen = view
+                // A request of mine not yet decided locks as the hub's pending state will.
+                if locked, let ap = workspace.approvals, entity.field(ap.stateField) != nil { seen.fields[ap.stateField] = FieldState(value: .member("pending"), stamp: Stamp(hlc: HLC(rawValue: 0), replica: self.id), author: user, authority: .own) }
+                let context = RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: try relations(to: view), record: seen)
+                let decision = resolve(current: current, incoming: write, context: context)
+                switch decision.outcome {
+                case .applied, .won, .duplicate:
+                    var normalised = write
+                    normalised.value = decision.winner?.value ?? value
+                    writes.append((normalised, true))
+                    view.fields[name] = FieldState(value: normalised.value, stamp: write.stamp, author: user, authority: decision.authority)
+                    result.applied.append(name)
+                case .proposal:
+                    if canRequestApproval { requests.append((write, decision.rule)) } else { writes.append((write, false)) }
+                    result.proposed.append((name, decision.rule, decision.detail))
+                case .rejected where decision.rule == .typeMismatch || decision.rule == .unknownField || decision.rule == .futureTime:
+                    throw ReplicaError.invalid(decision.detail)
+                case .rejected, .lost:
+                    throw ReplicaError.refused(field: name, rule: decision.rule, detail: decision.detail)
+                }
+            }
+            let confirmed = try store.confirmed(id, workspace: workspace)
+            for (w, shown) in writes {
+                try store.enqueue(w)
+                if shown {
+                    try store.addHistory(HistoryLine(record: id, field: w.field, old: before.fields[w.field]?.value ?? .null, new: w.value,
+                                                     author: user, hlc: w.stamp.hlc, source: "local", rule: "pending"))
+                }
+            }
+            try store.save(confirmed: confirmed, view: view, workspace: workspace)
+            // One act, one request (DOMAIN.md: losing a deal is one request carrying its loss
+            // reason): what a proposed stage move needs to enter its stage goes in the same request.
+            // (Only where the request entity has `with`; a value with a line feed gets its own.)
+            let move = requests.first { $0.0.field == entity.stageField }?.0
+            var gate = Set<String>()
+            if let move, case let .member(to) = move.value, let name = workspace.approvals?.requests, workspace.entity(name)?.field("with") != nil {
+                gate = Set(workspace.stage(to)?.enterRequires ?? [])
+            }
+            let carried = requests.map(\.0).filter { gate.contains($0.field) && !$0.value.canonicalText.contains("\n") }
+            var made = [FieldWrite: RecordID]()
+            for (w, rule) in requests where !carried.contains(w) {
+                made[w] = try requestApproval(for: w, rule: rule, on: view, with: w == move ? carried : [])
+            }
+            // A carried field's request is the stage move's (a gate is only non-empty with one).
+            for (w, _) in requests { if let id = made[w] ?? move.flatMap({ made[$0] }) { result.requests.append(id) } }
+            return result
+        }
+    }
+
+    /// Deletes a record (merge-semantics.md §7.2): checked with the core rule on what this
+    /// replica holds (the default workspace lets managers delete), kept as a local tombstone and
+    /// pushed like any write. Other replicas that held the record learn of it at their next sync.
+    /// Deletes a record (merge-semantics.md §7.2); with `survivor`, the delete is a merge into it
+    /// (§7.3): the hub re-points every reference to the deleted record.
+    public func delete(_ id: RecordID, survivor: RecordID? = nil) throws {
+        try store.transaction {
+            guard var view = try store.view(id, workspace: workspace) else { throw ReplicaError.invalid("no record \(id)") }
+            let write = FieldWrite(record: id, entity: view.entity, kind: .delete, value: survivor.map(Value.reference) ?? .null, author: user, stamp: try tick())
+            let context = RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: try relations(to: view), record: view)
+            let decision = resolve(current: view.deleted, incoming: write, context: context)
+            guard decision.outcome == .applied, let state = decision.winner else {
+                throw ReplicaError.refused(field: view.entity, rule: decision.rule, detail: decision.detail)
+            }
+            view.deleted = state
+            try store.enqueue(write)
+            try store.addHistory(HistoryLine(record: id, field: "", old: .null, new: .null, author: user, hlc: write.stamp.hlc, source: "local", rule: "pending"))
+            try store.save(confirmed: try store.confirmed(id, workspace: workspace), view: view, workspace: workspace)
+        }
+    }
+
+    /// Merges `duplicate` into `keep` (two records of one entity made on two laptops), in one
+    /// local transaction (merge-semantics.md §7.3): `keep`'s empty fields take `duplicate`'s
+    /// values where this user may write them; every record here that references `duplicate`
+    /// is re-pointed to `keep` where this user may write the field (the hub re-points the rest,
+    /// and those this laptop does not hold); then `duplicate` is deleted naming `keep`. Refused
+    /// whole (nothing written) when this user may not delete `duplicate`.
+    @discardableResult
+    public func merge(_ duplicate: RecordID, into keep: RecordID) throws -> MergeResult {
+        try store.transaction {
+            guard duplicate != keep else { throw ReplicaError.invalid("a record cannot be merged into itself") }
+            guard let dup = try store.view(duplicate, workspace: workspace), !dup.isDeleted,
+                  let kept = try store.view(keep, workspace: workspace), !kept.isDeleted else { throw ReplicaError.invalid("both records must be here and not deleted") }
+            guard dup.entity == kept.entity, let entity = workspace.entity(kept.entity) else {
+                throw ReplicaError.invalid("a \(dup.entity) cannot be merged into a \(kept.entity)")
+            }
+            let actor = Actor(user: user, role: role)
+            // Who may merge is who may delete: the delete at the end decides (Resolver), and a
+            // refusal there rolls back the fills and re-points made before it.
+            var result = MergeResult()
+            let keptRelations = try relations(to: kept)
+            let fill = entity.fields.filter { f in
+                kept[f.name].isNull && !dup[f.name].isNull && !f.writeOnce && f.name != entity.stageField
+                    && workspace.permission(actor: actor, relations: keptRelations, record: kept, entity: entity.name, field: f.name).mayWrite
+            }.map { ($0.name, dup[$0.name]) }
+            if !fill.isEmpty {
+                try edit(keep, fill)
+                result.filled = fill.map(\.0)
+            }
+            for e in workspace.entities {
+                let fields = e.fields.filter { if case .reference(entity.name) = $0.type { true } else { false } }
+                guard !fields.isEmpty else { continue }
+                for r in try store.list(entity: e.name, workspace: workspace) where !r.isDeleted {
+                    let changes = fields.filter { r[$0.name] == .reference(duplicate) }.map { ($0.name, Value.reference(keep)) }
+                    guard !changes.isEmpty else { continue }
+                    let rel = try relations(to: r)
+                    guard changes.allSatisfy({ workspace.permission(actor: actor, relations: rel, record: r, entity: e.name, field: $0.0).mayWrite }) else {
+                        result.leftToHub += 1
+                        continue
+                    }
+                    let outcome = try edit(r.id, changes)
+                    if outcome.applied.isEmpty { result.leftToHub += 1 } else { result.repointed += 1 }
+                }
+            }
+            try delete(duplicate, survivor: keep)
+            return result
+        }
+    }
+
+    /// Whether proposals of this user become approval requests (the workspace names a request
+    /// entity this role may create); otherwise they go out as bare proposals.
+    var canRequestApproval: Bool {
+        guard let name = workspace.approvals?.requests, let e = workspace.entity(name) else { return false }
+        return e.create[role] != nil
+    }
+
+    /// Whether a request of mine for this deal waits for a decision and locks its fields.
+    func pendingLockingRequest(for record: Record) throws -> Bool {
+        guard let ap = workspace.approvals, let name = ap.requests, let deal = workspace.deal(of: record) else { return false }
+        return try store.children(of: deal, entity: name, workspace: workspace).contains { r in
+            r["opportunity"] == .reference(deal) && r.creator == user && (r["state"].isNull || r["state"] == .member("pending")) && ap.locks(kind: r["kind"])
+        }
+    }
+
+    /// A proposal made here becomes an approval request record, in the same transaction: an
+    /// approver decides it (offline too) and the hub applies the decision. Its id comes from
+    /// the proposal's stamp, so the same edit always makes the same request.
+    func requestApproval(for w: FieldWrite, rule: RuleID, on record: Record, with carried: [FieldWrite] = []) throws -> RecordID {
+        guard let name = workspace.approvals?.requests, let deal = workspace.deal(of: record) else { throw ReplicaError.invalid("no approval requests in this workspace") }
+        var rng = SeededGenerator(seed: w.stamp.hlc.rawValue ^ id.uuid.low ^ id.uuid.high)
+        let kind = workspace.approvalKind(of: w, rule: rule)
+        let requested = ([w] + carried).map { "\($0.field) → \($0.value.isNull ? "(empty)" : $0.value.canonicalText)" }.joined(separator: ", ")
+        // `with` before `value`: the hub marks a request pending when its value arrives, and a
+        // request is immutable from then on.
+        let with: [(String, Value)] = carried.isEmpty ? [] : [("with", .text(carried.map { "\($0.field)=\($0.value.canonicalText)" }.joined(separator: "\n")))]
+        return try create(entity: name, stage: nil, fields: [
+            ("opportunity", .reference(deal)), ("kind", .member(kind)), ("requested", .text(requested)),
+            ("target", .text(w.record.description)), ("field", .text(w.field))] + with + [("value", .text(w.value.isNull ? "" : w.value.canonicalText)),
+        ], using: &rng).record
+    }
+
+    /// Creates a record locally (pending until synced) with initial fields, atomically.
+    public func create(entity name: String, stage: String?, fields: [(String, Value)], using rng: inout some RandomNumberGenerator) throws -> EditResult {
+        guard let entity = workspace.entity(name) else { throw ReplicaError.invalid("unknown entity \(name)") }
+        let stamp = try tick()
+        let id = UUID128.version7(milliseconds: stamp.hlc.milliseconds, using: &rng)
+        let write = FieldWrite(record: id, entity: name, kind: .create, value: stage.map { .member($0) } ?? .null, author: user, stamp: stamp)
+        let decision = resolve(current: nil, incoming: write, context: RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: [], record: nil))
+        guard decision.outcome == .applied, let created = decision.winner else {
+            throw ReplicaError.refused(field: entity.stageField ?? name, rule: decision.rule, detail: decision.detail)
+        }
+        return try store.transaction {
+            var record = Record(id: id, entity: name, created: created)
+            for (f, v) in workspace.initialFields(of: write, role: role) {
+                record.fields[f] = FieldState(value: v, stamp: stamp, author: user, authority: .own)
+            }
+            try store.enqueue(write)
+            try store.save(confirmed: nil, view: record, workspace: workspace)
+            // The initial fields are edits on top of the new record, in the same transaction.
+            return try edit(id, fields)
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import OppsCore
+import OppsStore
+import OppsWire
+import SwiftProtobuf
+
+/// The sync engine: handshake, push of the outbox (a stored batch is resent as stored), then pull.
+extension Replica {
+    // MARK: Sync
+
+    /// Push the outbox, then pull until up to date, then verify the checkpoint.
+    public func sync(transport: any Transport, progress: (SyncProgress) -> Void = { _ in }) async throws -> SyncReport {
+        var report = SyncReport()
+        let hello = try await Self.handshake(transport: transport, token: token, replica: id, workspaceVersion: workspace.version)
+        try adopt(hello)
+        try flagCheckins(hubTime: hello.hubTime, report: &report)
+        if hello.role != role {
+            // The operator changed this user's role: local checks follow at once.
+            try store.setMeta("role", hello.role)
+            role = hello.role
+        }
+        try alignBatches(hubLastBatch: hello.lastBatch)
+        try await push(transport: transport, report: &report)
+        try await pull(transport: transport, report: &report, head: hello.head, pipelined: hello.version >= 2, progress: progress)
+        try store.setMeta("last_sync", String(physical.nowMilliseconds()))
+        return report
+    }
+
+    /// Takes the newer workspace a handshake carries (field numbers never change, so what this
+    /// replica holds stays valid; records whose visible fields change come whole at the next pull).
+    func adopt(_ hello: HandshakeResponse) throws {
+        if !hello.workspace.isEmpty, let document = String(data: hello.workspace, encoding: .utf8), let ws = try? Workspace.decode(document), ws.version > workspace.version {
+            try store.setMeta("workspace", document)
+            workspace = ws
+        }
+    }
+
+    /// Check-ins are evidence of where a rep was and when: when this device's clock disagrees
+    /// with the hub's by more than the workspace's skew, the check-ins waiting to sync get the
+    /// difference written on them (`clock_skew_s`, seconds, hub minus device) before they go out.
+    func flagCheckins(hubTime: Int64, report: inout SyncReport) throws {
+        let skew = hubTime - physical.nowMilliseconds()
+        report.clockSkewMilliseconds = skew
+        guard abs(skew) > Int64(workspace.checkinSkewMinutes) * 60_000, workspace.entity("activity")?.field("clock_skew_s") != nil else { return }
+        let creates = try store.outbox(replica: id, author: user).filter { $0.write.kind == .create && $0.write.entity == "activity" && $0.batch == 0 }
+        for e in creates {
+            guard let a = try store.view(e.write.record, workspace: workspace), a["kind"] == .member("checkin"), a.fields["clock_skew_s"] == nil else { continue }
+            try edit(a.id, [("clock_skew_s", .integer(skew / 1000))])
+            report.flaggedCheckins += 1
+        }
+    }
+
+    /// After a hub restore the hub may have applied fewer of our batches than we sent: continue
+    /// numbering after its last one, renumbering an unanswered batch (sync-protocol.md §3).
+    func alignBatches(hubLastBatch: UInt64) throws {
+        try store.transaction {
+            let counter = try store.sync(.batch)
+            let pending = try store.pendingBatch()
+            if let (number, bytes) = pending, number > hubLastBatch + 1 {
+                var request = try BodyCodec.decode(PushRequest.self, from: bytes, as: .protobuf)
+                request.batch = hubLastBatch + 1
+                try store.renumber(batch: number, to: request.batch, request: try BodyCodec.encode(request, as: .protobuf))
+                try store.setSync(.batch, request.batch)
+            } else if pending == nil, counter > hubLastBatch {
+                try store.setSync(.batch, hubLastBatch)
+            }
+        }
+    }
+
+    func push(transport: any Transport, report: inout SyncReport) async throws {
+        while true {
+            // Resend the batch that was sent but not answered, byte for byte; else make the next.
+            var pending = try store.pendingBatch()
+            if pending == nil {
+                let entries = try store.outbox(replica: id, author: user, limit: batchSize).filter { $0.batch == 0 }
+                if entries.isEmpty { return }
+                let number = try store.sync(.batch) + 1
+                let request = try BatchCoding.encode(entries.map(\.write), replica: id, batch: number, workspace: workspace)
+                let bytes = try BodyCodec.encode(request, as: .protobuf)
+                try store.transaction {
+                    try store.assign(batch: number, positions: entries.map(\.position), request: bytes)
+                    try store.setSync(.batch, number)
+                }
+                pending = (number, bytes)
+            }
+            guard let (number, bytes) = pending else { return }
+            // Read to match the answers to the writes; sent as stored.
+            let request = try BodyCodec.decode(PushRequest.self, from: bytes, as: .protobuf)
+            let response: PushResponse
+            do {
+                response = try await Self.send(transport, Endpoint.push, body: bytes, token: token, as: PushResponse.self)
+            } catch ReplicaError.hubRefused(_, let e) where e.code == .batchMismatch {
+                throw ReplicaError.hub("the hub already has batch \(number) with other writes: this replica's outbox is inconsistent; keep the home directory and report it")
+            }
+            try store.transaction {
+                let touched = try store.records(inBatch: number)
+                var refusedCreates = Set<RecordID>()
+                for (i, result) in response.results.enumerated() {
+                    report.pushed += 1
+                    if i < request.writes.count, let id = RecordID(bytes: request.writes[i].record) { report.pushedIDs.insert(id) }
+                    switch result.outcome {
+                    case .applied, .won: report.applied += 1
+                    case .lost, .rejected, .proposal: report.conflicts += 1
+                    default: break
+                    }
+                    if i < request.writes.count, request.writes[i].kind == .create, result.outcome == .rejected,
+                       let id = RecordID(bytes: request.writes[i].record) { refusedCreates.insert(id) }
+                }
+                // The trail: each of this laptop's lines says what the hub decided, not "pending".
+                let numbering = WireNumbering(workspace)
+                for (i, result) in response.results.enumerated() where i < request.writes.count {
+                    let w = request.writes[i]
+                    guard let record = RecordID(bytes: w.record), let outcome = result.outcome.coreOutcome else { continue }
+                    let field = w.kind == .delete ? "" : numbering.entity(number: w.entity)?.fieldNames[w.field] ?? ""
+                    let rule = outcome == .applied || outcome == .won || outcome == .duplicate ? "synced" : "\(outcome.rawValue) \(result.rule)"
+                    try store.settleHistory(record: record, field: field, hlc: HLC(rawValue: request.hlcBase &+ w.hlcDelta), rule: rule)
+                }
+                try store.complete(batch: number)
+                for id in touched { try rebuildView(id, refusedCreate: refusedCreates.contains(id)) }
+            }
+        }
+    }
+
+    /// The view of a record: its confirmed state with the writes still in the outbox on top.
+    func rebuildView(_ id: RecordID, refusedCreate: Bool = false) throws {
+        let confirmed = try store.confirmed(id, workspace: workspace)
+        let pending = try store.outbox(replica: self.id, author: user, record: id)
+        let stored = try store.view(id, workspace: workspace)
+        guard var view = confirmed ?? stored else { return }
+        if confirmed == nil && refusedCreate {
+            // A record made here that the hub refused to create: it is gone (a conflict says why).
+            try store.remove(id)
+            return
+        }
+        for e in pending {
+            switch e.write.kind {
+            case .set: view.fields[e.write.field] = FieldState(value: e.write.value, stamp: e.write.stamp, author: user, authority: .write)
+            case .delete: view.deleted = FieldState(value: .null, stamp: e.write.stamp, author: user, authority: .own)
+            case .create: break
+            }
+        }
+        try store.save(confirmed: confirmed, view: view, workspace: workspace)
+    }
+}

@@ -3,7 +3,7 @@ import OppsStore
 
 /// The hub's store as the batch decider reads it: the decider's one door to storage.
 public struct StoreReader: HubStateReader {
-    let store: any HubStorage
+    let store: any HubIngestStorage
     let workspace: Workspace
 
     public func record(_ id: RecordID) throws -> Record? { try store.record(id, workspace: workspace) }

@@ -94,86 +94,52 @@ public struct SavepointLost: Error, CustomStringConvertible {
     public var description: String { "could not undo a failed part of a transaction: \(underlying)" }
 }
 
-/// The hub's storage, behind one interface so that every backend (SQLite now, PostgreSQL
-/// next) passes the same conformance suite (Tests/OppsStoreTests/HubStorageConformance.swift).
-/// Calls are synchronous and made by one owner at a time; `transaction` makes a group of them
-/// atomic — all of it commits, or none of it.
-public protocol HubStorage: AnyObject {
+/// The hub's storage, split by what uses it so that a second backend (PostgreSQL next)
+/// implements small interfaces, each held to its part of the conformance suite
+/// (Tests/OppsStoreTests/HubStorageConformance.swift): `HubStoreBase` (transactions, the
+/// heads, records), `HubIngestStorage` (what a push decides and writes), `HubPullStorage` (what
+/// a pull reads and its bookkeeping) and `HubAdminStorage` (identity, workspace, users, tokens,
+/// operating). Calls are synchronous and made by one owner at a time; `transaction` makes a
+/// group of them atomic — all of it commits, or none of it.
+public typealias HubStorage = HubIngestStorage & HubPullStorage & HubAdminStorage
+
+/// What every role of the hub's storage shares.
+public protocol HubStoreBase: AnyObject {
     /// Runs `body` atomically.
     func transaction<T>(_ body: () throws -> T) throws -> T
-    /// Runs `body` atomically, without waiting for its commit to reach the disk: it survives a
-    /// process crash at once and a power loss once the next `transaction` commits. For a pull's
-    /// bookkeeping (what the replica holds, its page token), which a replica can rebuild.
-    func bookkeeping<T>(_ body: () throws -> T) throws -> T
+    /// Changes whenever someone else (an operator command, another process) commits to the
+    /// store: the hub re-reads users and the workspace only then.
+    func externalChanges() throws -> Int64
+    func meta(_ key: String) throws -> String?
+    func setMeta(_ key: String, _ value: String) throws
+    /// The highest sequence in the log; it never goes back (not even after compaction).
+    func head() throws -> UInt64
+    /// The id of the newest conflict (0 when there is none).
+    func conflictHead() throws -> UInt64
+    func record(_ id: RecordID, workspace: Workspace) throws -> Record?
+    func user(tokenHash: [UInt8]) throws -> HubUser?
+    func user(named: UserName) throws -> HubUser?
+    func replica(_ id: ReplicaID) throws -> ReplicaRow?
+    func saveReplica(_ row: ReplicaRow) throws
+}
+
+/// What a push reads and writes: the batch decider's reads (`StoreReader`) and its effects.
+public protocol HubIngestStorage: HubStoreBase {
     /// Inside a `transaction`: runs `body` so that if it throws, exactly its changes are undone
     /// and its error rethrown, and the transaction goes on (a group commit's pushes fail one by
     /// one). If undoing them fails, throws `SavepointLost`: the transaction then holds part of
     /// `body`'s work and must not commit.
     func savepoint<T>(_ body: () throws -> T) throws -> T
-    /// Changes whenever someone else (an operator command, another process) commits to the
-    /// store: the hub re-reads users and the workspace only then.
-    func externalChanges() throws -> Int64
-
-    // Hub identity and workspace
-    func initialize(hub: UUID128, workspace: String, version: UInt64, now: Int64) throws
-    func hubID() throws -> UUID128?
-    func workspace() throws -> (version: UInt64, document: String)?
-    /// The current workspace version (cheap: checked on every request).
-    func workspaceVersion() throws -> UInt64
-    func addWorkspace(version: UInt64, document: String, now: Int64) throws
-    func meta(_ key: String) throws -> String?
-    func setMeta(_ key: String, _ value: String) throws
-
-    // Users and tokens
-    func addUser(_ user: HubUser, now: Int64) throws
-    func updateUser(_ user: HubUser) throws
-    func user(named: UserName) throws -> HubUser?
-    func users() throws -> [HubUser]
-    func addToken(hash: [UInt8], user: UserName, now: Int64) throws
-    func revokeTokens(user: UserName) throws
-    func user(tokenHash: [UInt8]) throws -> HubUser?
-
-    // Replicas and idempotency
-    func replica(_ id: ReplicaID) throws -> ReplicaRow?
-    func saveReplica(_ row: ReplicaRow) throws
-    func replicas() throws -> [ReplicaRow]
-    func batch(replica: ReplicaID, number: UInt64) throws -> (digest: [UInt8], response: [UInt8])?
-    func saveBatch(replica: ReplicaID, number: UInt64, digest: [UInt8], response: [UInt8]) throws
-
-    // Records, log, conflicts
-    func record(_ id: RecordID, workspace: Workspace) throws -> Record?
-    func saveRecord(_ record: Record, workspace: Workspace) throws
-    func head() throws -> UInt64
     func append(_ entry: LogEntry, hubMilliseconds: Int64) throws
-    func log(after: UInt64, limit: Int) throws -> [StoredLogEntry]
-    func log(record: RecordID) throws -> [StoredLogEntry]
-    /// The entries of these records after `after`, in sequence order, at most `limit`.
-    func log(records: [RecordID], after: UInt64, limit: Int) throws -> [StoredLogEntry]
-    /// Which record each entry after `after` touched (at most `limit` entries, in sequence
-    /// order), without reading the values: what a visibility snapshot needs to move forward.
-    func touches(after: UInt64, limit: Int) throws -> [LogTouch]
-    /// The id of the newest conflict (0 when there is none).
-    func conflictHead() throws -> UInt64
+    func saveRecord(_ record: Record, workspace: Workspace) throws
     /// Stores a conflict under its id (0: the next one) and returns the id.
     func addConflict(_ conflict: ConflictRecord, owner: UserName?, hubMilliseconds: Int64) throws -> UInt64
-    func conflicts(after: UInt64, concerning users: Set<UserName>, author: UserName, limit: Int) throws -> [StoredConflict]
-    func conflicts(record: RecordID) throws -> [StoredConflict]
-
-    // Derived indexes for visibility
+    func batch(replica: ReplicaID, number: UInt64) throws -> (digest: [UInt8], response: [UInt8])?
+    func saveBatch(replica: ReplicaID, number: UInt64, digest: [UInt8], response: [UInt8]) throws
+    /// The active team of a staged record (`Workspace.teamRule`).
     func team(of opportunity: RecordID) throws -> Set<UserName>
-    func records(visibleTo query: VisibilityQuery) throws -> Set<RecordID>
-    func known(replica: ReplicaID) throws -> [RecordID: UInt64]
-    func stageKnown(replica: ReplicaID, token: UInt64, changes: [(RecordID, UInt64?)]) throws
-    func acknowledge(replica: ReplicaID, token: UInt64) throws
-    func recordCount() throws -> Int
     /// Open (not closed, not deleted) staged records a user owns: the assignment rule's capacity.
     func openRecords(owner: UserName, closedStages: Set<String>) throws -> Int
-    /// Each record's checksum term as stored (merge-semantics.md §8), unfiltered.
-    func terms(of ids: Set<RecordID>) throws -> [RecordID: UInt64]
-    /// The indexed columns of records, without decoding their fields.
-    func columns(of ids: [RecordID]) throws -> [RecordID: RecordColumns]
-    /// The records each of `sources` references (what makes accounts and contacts visible).
-    func references(from sources: [RecordID]) throws -> [RecordID: [RecordID]]
     /// The staged records (deals) that reference `target` in some field: the refs index.
     func referencing(_ target: RecordID) throws -> [RecordID]
     /// The live records of an entity, by id (a merge scans the unstaged entities that may
@@ -182,14 +148,59 @@ public protocol HubStorage: AnyObject {
     /// Whether a live staged record the query's user sees references `target`: what makes an
     /// account or contact visible (one indexed query, however many deals reference it).
     func referencedByVisible(_ target: RecordID, query: VisibilityQuery) throws -> Bool
-    /// The records hanging off any of `parents`.
-    func children(of parents: [RecordID]) throws -> [RecordID]
-    /// The deals a user is an active team member of.
-    func teams(of user: UserName) throws -> Set<RecordID>
+}
+
+/// What a pull reads, and the bookkeeping of what each replica holds.
+public protocol HubPullStorage: HubStoreBase {
+    /// Runs `body` atomically, without waiting for its commit to reach the disk: it survives a
+    /// process crash at once and a power loss once the next `transaction` commits. For a pull's
+    /// bookkeeping (what the replica holds, its page token), which a replica can rebuild.
+    func bookkeeping<T>(_ body: () throws -> T) throws -> T
+    func log(after: UInt64, limit: Int) throws -> [StoredLogEntry]
+    /// The entries of these records after `after`, in sequence order, at most `limit`.
+    func log(records: [RecordID], after: UInt64, limit: Int) throws -> [StoredLogEntry]
+    /// Which record each entry after `after` touched (at most `limit` entries, in sequence
+    /// order), without reading the values: what a visibility snapshot needs to move forward.
+    func touches(after: UInt64, limit: Int) throws -> [LogTouch]
+    func conflicts(after: UInt64, concerning users: Set<UserName>, author: UserName, limit: Int) throws -> [StoredConflict]
+    /// The records a query's user sees: the fast path of `Workspace.view` (Visibility.swift).
+    func records(visibleTo query: VisibilityQuery) throws -> Set<RecordID>
+    func known(replica: ReplicaID) throws -> [RecordID: UInt64]
+    func stageKnown(replica: ReplicaID, token: UInt64, changes: [(RecordID, UInt64?)]) throws
+    func acknowledge(replica: ReplicaID, token: UInt64) throws
     /// Forgets what the hub thought a replica holds (a replica re-syncing from nothing).
     func resetKnown(replica: ReplicaID) throws
     /// Forgets that a replica holds these records (it dropped them and needs them whole).
     func forget(replica: ReplicaID, records: [RecordID]) throws
+    /// Each record's checksum term as stored (merge-semantics.md §8), unfiltered.
+    func terms(of ids: Set<RecordID>) throws -> [RecordID: UInt64]
+    /// The indexed columns of records, without decoding their fields.
+    func columns(of ids: [RecordID]) throws -> [RecordID: RecordColumns]
+    /// The records each of `sources` references (what makes accounts and contacts visible).
+    func references(from sources: [RecordID]) throws -> [RecordID: [RecordID]]
+    /// The records hanging off any of `parents`.
+    func children(of parents: [RecordID]) throws -> [RecordID]
+    /// The deals a user is an active team member of.
+    func teams(of user: UserName) throws -> Set<RecordID>
+    func recordCount() throws -> Int
+}
+
+/// Identity, workspace, users and tokens, and what the operator runs.
+public protocol HubAdminStorage: HubStoreBase {
+    func initialize(hub: UUID128, workspace: String, version: UInt64, now: Int64) throws
+    func hubID() throws -> UUID128?
+    func workspace() throws -> (version: UInt64, document: String)?
+    /// The current workspace version (cheap: checked on every request).
+    func workspaceVersion() throws -> UInt64
+    func addWorkspace(version: UInt64, document: String, now: Int64) throws
+    func addUser(_ user: HubUser, now: Int64) throws
+    func updateUser(_ user: HubUser) throws
+    func users() throws -> [HubUser]
+    func addToken(hash: [UInt8], user: UserName, now: Int64) throws
+    func revokeTokens(user: UserName) throws
+    func replicas() throws -> [ReplicaRow]
+    func log(record: RecordID) throws -> [StoredLogEntry]
+    func conflicts(record: RecordID) throws -> [StoredConflict]
     func conflict(_ id: UInt64) throws -> StoredConflict?
     /// Unresolved conflicts of a user's writes or on records they own (all users: nil).
     func openConflicts(user: UserName?) throws -> [StoredConflict]

@@ -164,6 +164,24 @@ struct Backend: Sendable, CustomTestStringConvertible {
         #expect(try s.conflicts(record: id).count == 2)
     }
 
+    /// The ingest role alone (what a push's effects need): a conflict keeps the id the batch
+    /// decider gave it — the next after the head, gapless — and one without an id takes the next.
+    @Test(arguments: Backend.all)
+    func ingestKeepsTheConflictIdsTheDeciderGives(backend: Backend) throws {
+        let s: any HubIngestStorage = try initialised(backend)
+        let id = RecordID(high: 4, low: 4)
+        func conflict(_ n: UInt64) -> ConflictRecord {
+            ConflictRecord(id: n, record: id, entity: "opportunity", field: "amount", outcome: .rejected, rule: .readOnly, loser: state(.integer(Int64(n))), winner: nil)
+        }
+        #expect(try s.conflictHead() == 0)
+        #expect(try s.addConflict(conflict(1), owner: "sam", hubMilliseconds: 1) == 1)
+        #expect(try s.conflictHead() == 1)
+        #expect(try s.addConflict(conflict(0), owner: "sam", hubMilliseconds: 2) == 2)
+        // An id already taken is refused, never overwritten.
+        #expect(throws: (any Error).self) { try s.addConflict(conflict(2), owner: "sam", hubMilliseconds: 3) }
+        #expect(try s.conflictHead() == 2)
+    }
+
     /// A pull reads only the entries of the records a replica holds; a snapshot only which
     /// records entries touched. Both in sequence order, across chunks of ids, within the limit.
     @Test(arguments: Backend.all)

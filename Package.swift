@@ -73,7 +73,8 @@ let package = Package(
         .executableTarget(name: "opps-sim", dependencies: ["OppsSimulation"], path: "Tools/Simulator"),
         // Tools: the benchmark suite (plain timing, no benchmark framework, so it costs the build seconds).
         .executableTarget(name: "opps-bench", dependencies: ["OppsCore", "OppsWire", "OppsStore", "OppsHub", "OppsReplica", "OppsSimulation", "CSQLite3",
-                                                             .product(name: "Hummingbird", package: "hummingbird")], path: "Tools/Benchmarks"),
+                                                             .product(name: "Hummingbird", package: "hummingbird"),
+                                                             .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Tools/Benchmarks"),
         .executableTarget(name: "opps-hub", dependencies: ["OppsHubCommands", .product(name: "Logging", package: "swift-log")]),
         // Tools: every decoder a user's bytes reach, with its invariants (Tools/fuzz.sh; a test runs the seeds).
         .target(name: "OppsFuzzing", dependencies: ["OppsCore", "OppsWire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Tools/Fuzzing"),

@@ -18,8 +18,10 @@ public struct Opps: AsyncParsableCommand {
             Stages, fields and choices read in your language when the workspace has labels in it \
             (opps locale zh-CN, or LANG); you may type a name or a label: opps set 7dka36sd 技术风险=低.
 
-            Exit codes: 0 ok; 1 bad usage or input; 2 the hub cannot be reached (local work is kept); \
-            3 refused by an ownership rule; 4 authentication failed.
+            Exit codes: 0 ok; 1 bad input (a record, field or value the replica cannot take); 2 the hub \
+            cannot be reached (local work is kept); 3 refused by an ownership rule; 4 authentication \
+            failed; 5 the hub's certificate is not trusted; 64 bad usage (an unknown command or \
+            option, a missing or malformed argument), as for opps-hub.
             
             Example: opps init --hub http://127.0.0.1:8080 --token opps_… then opps new \"ACME rollout\" --account ACME
             """,
@@ -41,8 +43,8 @@ public enum OppsMain {
         let commands = Opps.configuration.subcommands.map { $0._commandName }
         if let typo = CommandSuggestion.unknown(arguments, known: commands) {
             let hint = CommandSuggestion.closest(to: typo, among: commands).map { "did you mean \"\($0)\"? " } ?? ""
-            report("unknown command \"\(typo)\": \(hint)(opps --help lists the commands)", code: 1, json: json)
-            return 1
+            report("unknown command \"\(typo)\": \(hint)(opps --help lists the commands)", code: ExitStatus.usage, json: json)
+            return ExitStatus.usage
         }
         var command: any ParsableCommand
         do {
@@ -52,8 +54,9 @@ public enum OppsMain {
                 Console.out(Opps.fullMessage(for: error))
                 return 0
             }
-            report(Opps.message(for: error), code: 1, json: json)
-            return 1
+            // An unknown option, a missing argument, a value the parser refuses: bad usage.
+            report(Opps.message(for: error), code: ExitStatus.usage, json: json)
+            return ExitStatus.usage
         }
         do {
             if var async = command as? any AsyncParsableCommand {

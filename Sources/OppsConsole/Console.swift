@@ -84,3 +84,9 @@ public enum CommandSuggestion {
         return d[a.count][b.count]
     }
 }
+
+/// Exit codes both executables share.
+public enum ExitStatus {
+    /// Bad usage — an unknown command or option, a missing or malformed argument (EX_USAGE).
+    public static let usage: Int32 = 64
+}

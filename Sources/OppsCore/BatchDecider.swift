@@ -52,11 +52,13 @@ public struct Verdict: Sendable, Hashable {
 /// hand-off assignment, approvals; §7.3: merges). It reads through `HubStateReader` and never
 /// writes: the hub applies the effects inside its transaction, `Reconciler` to memory.
 /// Sequences and conflict ids follow the reader's heads, gapless.
-public struct BatchDecider<Reader: HubStateReader> {
+/// Not generic over the reader: a generic struct used from another module runs unspecialised,
+/// every field access through runtime metadata; one existential call per read is cheaper.
+public struct BatchDecider {
     /// The author of writes the hub makes itself (stage history, assignments). Not a valid user name.
     public static var systemAuthor: UserName { "hub" }
 
-    public let reader: Reader
+    public let reader: any HubStateReader
     public let workspace: Workspace
     public let directory: Directory
     /// The hub's clock: the caller keeps it across batches.
@@ -65,6 +67,8 @@ public struct BatchDecider<Reader: HubStateReader> {
     let hubTime: Int64
     let maxClockAhead: Int64
 
+    /// The entity whose records make teams (`Workspace.teamRule`), looked up once.
+    let teamEntity: String?
     /// Records read or written in this batch (nil: known not to exist).
     var records: [RecordID: Record?] = [:]
     var dirty: [RecordID] = []
@@ -79,7 +83,7 @@ public struct BatchDecider<Reader: HubStateReader> {
     /// Accounts and contacts found visible (or not) through the deals referencing them, per batch.
     var referencedVisible: [RecordID: (user: UserName, visible: Bool)] = [:]
 
-    public init(reader: Reader, workspace: Workspace, directory: Directory, clock: HybridLogicalClock, hubReplica: ReplicaID, hubTime: Int64,
+    public init(reader: any HubStateReader, workspace: Workspace, directory: Directory, clock: HybridLogicalClock, hubReplica: ReplicaID, hubTime: Int64,
                 maxClockAhead: Int64) {
         self.reader = reader
         self.workspace = workspace
@@ -88,6 +92,7 @@ public struct BatchDecider<Reader: HubStateReader> {
         self.hubReplica = hubReplica
         self.hubTime = hubTime
         self.maxClockAhead = maxClockAhead
+        teamEntity = workspace.teamRule?.entity
     }
 
     // MARK: Reading through the batch
@@ -109,13 +114,13 @@ public struct BatchDecider<Reader: HubStateReader> {
         records[record.id] = record
         if dirtySet.insert(record.id).inserted { dirty.append(record.id) }
         // A team change is saved at once, so the next write's reads see the new team.
-        if workspace.teamRule?.entity == record.entity {
+        if teamEntity == record.entity {
             teams.removeAll()
             relationCache.removeAll()
             effects.append(.save(record))
         }
         // Which accounts a user sees follows the deals and teams: found again after a change.
-        if !referencedVisible.isEmpty, workspace.teamRule?.entity == record.entity || workspace.entity(record.entity)?.stageField != nil {
+        if !referencedVisible.isEmpty, teamEntity == record.entity || workspace.entity(record.entity)?.stageField != nil {
             referencedVisible.removeAll()
         }
     }
@@ -204,6 +209,13 @@ public struct BatchDecider<Reader: HubStateReader> {
         return seq
     }
 
+    /// Hands the effects so far to `body`, in order, and forgets them (the hub's path: no
+    /// array per write).
+    public mutating func drain(_ body: (HubEffect) throws -> Void) rethrows {
+        for effect in effects { try body(effect) }
+        effects.removeAll(keepingCapacity: true)
+    }
+
     /// The effects so far, handed to the caller to apply.
     public mutating func takeEffects() -> [HubEffect] {
         defer { effects.removeAll(keepingCapacity: true) }
@@ -212,7 +224,7 @@ public struct BatchDecider<Reader: HubStateReader> {
 
     /// The end of the batch: every record it changed, saved once.
     public mutating func finish() -> [HubEffect] {
-        for id in dirty where workspace.teamRule?.entity != records[id]??.entity {
+        for id in dirty where teamEntity != records[id]??.entity {
             if let r = records[id] ?? nil { effects.append(.save(r)) }
         }
         dirty.removeAll()

@@ -10,8 +10,8 @@ public struct UUID128: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// From exactly 16 bytes (big-endian); nil otherwise. Inlinable so that callers in other
-    /// modules get a specialised copy: the unspecialised generic loop was 26 % of a sync's CPU
-    /// time (ids are read from every stored row).
+    /// modules get a specialised copy (ids are read from every stored row; BENCHMARKS.md has
+    /// what the generic loop cost).
     @inlinable
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 16 else { return nil }

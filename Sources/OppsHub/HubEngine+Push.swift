@@ -49,8 +49,8 @@ extension HubEngine {
         if request.workspaceVersion > workspace.version {
             throw WireError(.workspaceOutdated, "the batch names workspace \(request.workspaceVersion); the hub has \(workspace.version)")
         }
-        // Over the bytes as received when it came as protobuf (sync-protocol.md §5.2): encoding
-        // the decoded message again for its digest was 8 % of a push.
+        // Over the bytes as received when it came as protobuf (sync-protocol.md §5.2), not over
+        // the message encoded again.
         let digest = try Token.digest(received ?? BodyCodec.encode(request, as: .protobuf))
         if request.batch <= replica.lastBatch {
             guard let stored = try store.batch(replica: replica.id, number: request.batch), stored.digest == digest else {
@@ -80,7 +80,7 @@ extension HubEngine {
             case let .write(w):
                 try decider.decide(w, actor: actor)
             }
-            try apply(decider.takeEffects(), hubTime: hubTime)
+            try decider.drain { try apply($0, hubTime: hubTime) }
             activity.outcomes[verdict.decision.outcome, default: 0] += 1
             results.append(WriteResult(verdict))
         }
@@ -97,17 +97,19 @@ extension HubEngine {
         return response
     }
 
-    /// Applies a decider's effects to the store, in order, inside the caller's transaction.
-    func apply(_ effects: [HubEffect], hubTime: Int64) throws {
-        for effect in effects {
-            switch effect {
-            case let .append(entry): try store.append(entry, hubMilliseconds: hubTime)
-            case let .conflict(c, owner):
-                let id = try store.addConflict(c, owner: owner, hubMilliseconds: hubTime)
-                guard id == c.id else { throw WireError(.internal, "conflict \(c.id) was stored as \(id)") }
-            case let .save(record): try store.saveRecord(record, workspace: workspace)
-            case let .meta(key, value): try store.setMeta(key, value)
-            }
+    /// Applies one of a decider's effects to the store, inside the caller's transaction.
+    func apply(_ effect: HubEffect, hubTime: Int64) throws {
+        switch effect {
+        case let .append(entry): try store.append(entry, hubMilliseconds: hubTime)
+        case let .conflict(c, owner):
+            let id = try store.addConflict(c, owner: owner, hubMilliseconds: hubTime)
+            guard id == c.id else { throw WireError(.internal, "conflict \(c.id) was stored as \(id)") }
+        case let .save(record): try store.saveRecord(record, workspace: workspace)
+        case let .meta(key, value): try store.setMeta(key, value)
         }
+    }
+
+    func apply(_ effects: [HubEffect], hubTime: Int64) throws {
+        for effect in effects { try apply(effect, hubTime: hubTime) }
     }
 }

@@ -35,7 +35,7 @@ public final class HubEngine {
     var knownCache: [ReplicaID: KnownState] = [:]
 
     /// The author of writes the hub makes itself (assignments). Not a valid user name.
-    public static var systemAuthor: UserName { BatchDecider<StoreReader>.systemAuthor }
+    public static var systemAuthor: UserName { BatchDecider.systemAuthor }
 
     public init(store: any HubStorage, configuration: HubConfiguration) throws {
         self.store = store

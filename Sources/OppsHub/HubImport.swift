@@ -154,7 +154,7 @@ extension HubEngine {
                 // Created in the stage the file names, else in the stage it is in now.
                 let stage = createdStage ?? entity.stageField.flatMap { sf in values.first { $0.0 == sf }?.1 } ?? .null
                 try decider.imported(id: id, entity: name, stage: stage, createdAt: createdAt, row: i, createdBy: createdBy ?? writer, writer: writer, values: values)
-                try apply(decider.takeEffects(), hubTime: hubTime)
+                try decider.drain { try apply($0, hubTime: hubTime) }
                 if i % 1000 == 999 { try apply(decider.finish(), hubTime: hubTime) }
             }
             try apply(decider.finish(), hubTime: hubTime)

@@ -4,9 +4,9 @@ import OppsWire
 
 /// What one user may see at one head of the log: the visible records with their columns, the
 /// signature of the fields the user sees of each (which changes when that set changes), and each
-/// record's contribution to the checkpoint checksum. Pulls used to rebuild all of it from the
-/// store every time the head moved — O(visible records) per sync, most of a one-field round trip
-/// (BENCHMARKS.md). Now a snapshot is kept per user and brought forward by the log entries since
+/// record's contribution to the checkpoint checksum. Rebuilding it from the store whenever the
+/// head moves costs O(visible records) per sync (BENCHMARKS.md), so a snapshot is kept per user
+/// and brought forward by the log entries since
 /// its head: only records those entries touch (and what follows from them: the team relation, the
 /// records a deal references, the records hanging off a deal) are looked at again.
 ///
@@ -292,8 +292,8 @@ extension HubEngine {
     /// Returns the sorted superset of differing records to remember (those taken, and those not
     /// looked at) and whether it stopped early. After the first walk against a snapshot, only
     /// records that differed then, changed in the snapshot since, or changed in what the replica
-    /// holds can differ: a page costs O(those), not O(visible) — a cold sync used to re-filter and
-    /// re-sort every record still missing on every page, O(N²/page) in all.
+    /// holds can differ: a page costs O(those), not O(visible), and a cold sync O(N) in all rather
+    /// than O(N²/page).
     ///
     /// `inFlight` is the page a pipelined request says the replica is applying (sync-protocol.md
     /// §6.1): its records count as held for this walk, but a record that matches only because of

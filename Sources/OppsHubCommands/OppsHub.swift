@@ -30,7 +30,7 @@ public enum OppsHubMain {
         if let typo = CommandSuggestion.unknown(arguments, known: commands) {
             let hint = CommandSuggestion.closest(to: typo, among: commands).map { "did you mean \"\($0)\"? " } ?? ""
             Console.err("opps-hub: unknown command \"\(typo)\": \(hint)(opps-hub --help lists the commands)")
-            return 64
+            return ExitStatus.usage
         }
         do {
             var command = try OppsHub.parseAsRoot(arguments)

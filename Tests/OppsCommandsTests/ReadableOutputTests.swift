@@ -77,12 +77,12 @@ import Testing
             #expect(await names("--sort", "amount") == ["ACME rollout", "华东 试点", "ACME phase 2"])
             #expect(await names("--search", "acme", "--closing-from", "2027-01-01") == ["ACME phase 2"])
             #expect(await opps("list", "--search", "nothing", "--home", home).stdout.contains("no opportunities here match"))
-            #expect(await opps("list", "--sort", "colour", "--home", home).code == 1)
-            #expect(await opps("list", "--closing-to", "31/12/2026", "--home", home).code == 1)
+            #expect(await opps("list", "--sort", "colour", "--home", home).code == 64)
+            #expect(await opps("list", "--closing-to", "31/12/2026", "--home", home).code == 64)
             // Amount range (inclusive) and stale deals.
             #expect(await names("--amount-min", "500.00", "--sort", "amount") == ["ACME rollout", "华东 试点"])
             #expect(await names("--amount-min", "100", "--amount-max", "500") .sorted() == ["ACME phase 2", "华东 试点"].sorted())
-            #expect(await opps("list", "--amount-max", "lots", "--home", home).code == 1)
+            #expect(await opps("list", "--amount-max", "lots", "--home", home).code == 64)
             #expect(await names("--stale").isEmpty, "made today: followed up")
             let later = Int64(Date().timeIntervalSince1970 * 1000) + 20 * 86_400_000
             let rollout = try #require(await opps("list", "--home", home, "--json", "--search", "ACME rollout").json?.array?.first?["id"]?.string)

@@ -179,7 +179,7 @@ import Testing
             let id = try await newDeal(f, "sam")
             for (args, code) in [(["set", id, "amount=12.345"], 1), (["set", id, "colour=red"], 1), (["set", id, "close_date=2027-02-30"], 1),
                                  (["set", id, "currency=XYZ"], 1), (["set", id, "discount=5.00"], 0), (["set", id, "solution=x", "approval_state=approved"], 3), (["show", "zzzz"], 1), (["show", "0000"], 1), (["list", "--stage", "closing"], 1),
-                                 (["frobnicate"], 1), (["set", id], 1), (["stage", id, "nowhere"], 1)] as [([String], Int32)] {
+                                 (["frobnicate"], 64), (["set", id], 64), (["stage", id, "nowhere"], 1)] as [([String], Int32)] {
                 let r = await opps(args + ["--home", f.home("sam")])
                 #expect(r.code == code, "\(args): \(r.stderr)")
                 if code != 0 { #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(args): \(r.stderr)") }

@@ -58,7 +58,7 @@ import Testing
             #expect(Set(due.compactMap { $0["kind"]?.string }) == ["task", "next_step"])
             #expect(overdue.map { $0["id"]?.string } == [late])
             #expect(stale.map { $0["id"]?.string } == [b])  // a had a meeting 5 days before; b nothing for 20 days
-            #expect(await opps("today", "--date", "tomorrow", "--home", f.home("sam")).code == 1)
+            #expect(await opps("today", "--date", "tomorrow", "--home", f.home("sam")).code == 64)
             #expect(await opps("task", "done", a, "--home", f.home("sam")).code == 1)  // a deal, not a task
         }
     }
@@ -125,7 +125,7 @@ struct OppsReplicaProbe {
             #expect(rows[1].contains(",12000.00,CNY,"))
             let accounts = await opps("export", "--csv", "--type", "account", "--home", f.home("sam"))
             #expect(accounts.stdout.contains("ACME"))
-            #expect(await opps("export", "--home", f.home("sam")).code == 1)
+            #expect(await opps("export", "--home", f.home("sam")).code == 64)
             #expect(await opps("export", "--csv", "--type", "widget", "--home", f.home("sam")).code == 1)
         }
     }

@@ -2,6 +2,7 @@
 // records the figures with the command that produced them. Plain wall-clock timing
 // (ContinuousClock) and getrusage for memory; run a release build for real figures:
 //   swift build -c release --product opps-bench && .build/release/opps-bench
+import ArgumentParser
 import Foundation
 import Hummingbird
 import OppsCore
@@ -11,52 +12,41 @@ import OppsSimulation
 import OppsStore
 import OppsWire
 
-nonisolated(unsafe) var only: String?
-nonisolated(unsafe) var coldRecords = 100_000
-nonisolated(unsafe) var roundTripRecords = 500_000
-nonisolated(unsafe) var concurrent = [100, 1000]
-nonisolated(unsafe) var pause = 0.0
-nonisolated(unsafe) var steadyInterval = 10.0
-nonisolated(unsafe) var steadyWindow = 20.0
-nonisolated(unsafe) var level: Int32 = HubConfiguration(dataDirectory: "").compressionLevel
-let usage = "usage: opps-bench [--only wire|ingest|cold|roundtrip|metadata|concurrent] [--cold N] [--round-trip N] [--concurrent N,M] [--level 1-9 (hub response compression)] [--pause S (before each timed phase, to attach a profiler)] [--interval S --window S (steady load: each replica syncs every S s on average, for S s)]\n"
-/// Bad input: one line saying what is wrong, and the usage exit code.
-func refuse(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("opps-bench: \(message)\n".utf8))
-    exit(64)
-}
-nonisolated(unsafe) var args = Array(CommandLine.arguments.dropFirst())
-/// The value after `flag`, parsed and checked.
-func value<T>(_ flag: String, _ parse: (String) -> T?, _ valid: (T) -> Bool = { _ in true }, _ expected: String) -> T {
-    guard !args.isEmpty else { refuse("\(flag) needs a value (\(expected))") }
-    let text = args.removeFirst()
-    guard let v = parse(text), valid(v) else { refuse("\(flag) \(text): expected \(expected)") }
-    return v
-}
-while !args.isEmpty {
-    let a = args.removeFirst()
-    switch a {
-    case "--help", "-h":
-        print(usage, terminator: "")
-        exit(0)
-    case "--only":
-        only = value(a, { $0 }, { ["wire", "ingest", "cold", "roundtrip", "metadata", "concurrent"].contains($0) }, "wire, ingest, cold, roundtrip, metadata or concurrent")
-    case "--cold": coldRecords = value(a, { Int($0) }, { $0 > 0 }, "a positive count")
-    case "--round-trip": roundTripRecords = value(a, { Int($0) }, { $0 > 0 }, "a positive count")
-    case "--concurrent":
-        concurrent = value(a, { t in
-            let n = t.split(separator: ",").map { Int($0) }
-            return n.contains(nil) ? nil : n.compactMap { $0 }
-        }, { !$0.isEmpty && $0.allSatisfy { $0 > 0 } }, "positive counts separated by commas")
-    case "--level": level = value(a, { Int32($0) }, { (1...9).contains($0) }, "a zlib level 1-9")
-    case "--pause": pause = value(a, { Double($0) }, { $0 >= 0 }, "seconds")
-    case "--interval": steadyInterval = value(a, { Double($0) }, { $0 > 0 }, "seconds above 0")
-    case "--window": steadyWindow = value(a, { Double($0) }, { $0 > 0 }, "seconds above 0")
-    default:
-        FileHandle.standardError.write(Data(usage.utf8))
-        refuse("unknown argument \(a)")
+/// The benchmark's flags (swift-argument-parser: `--help`, one line and exit 64 on bad input).
+struct BenchOptions: ParsableArguments {
+    static let configuration = CommandConfiguration(commandName: "opps-bench", abstract: "OppSync's benchmarks; BENCHMARKS.md records the figures.")
+
+    enum Benchmark: String, ExpressibleByArgument, CaseIterable { case wire, ingest, cold, roundtrip, metadata, concurrent }
+
+    @Option(help: "Run one benchmark only.") var only: Benchmark?
+    @Option(name: .customLong("cold"), help: "Deals in the cold sync.") var coldRecords = 100_000
+    @Option(name: .customLong("round-trip"), help: "Deals the replica holds in the round trip.") var roundTripRecords = 500_000
+    @Option(name: .customLong("concurrent"), help: "Replica counts of the concurrent runs, separated by commas.", transform: { text in
+        let n = text.split(separator: ",").map { Int($0) }
+        guard !n.isEmpty, !n.contains(nil), n.allSatisfy({ $0! > 0 }) else { throw ValidationError("expected positive counts separated by commas") }
+        return n.compactMap { $0 }
+    }) var concurrent = [100, 1000]
+    @Option(help: "The hub's response compression, a zlib level 1-9.") var level: Int32 = HubConfiguration(dataDirectory: "").compressionLevel
+    @Option(help: "Seconds to wait before each timed phase (to attach a profiler).") var pause = 0.0
+    @Option(name: .customLong("interval"), help: "Steady load: each replica syncs every S s on average.") var steadyInterval = 10.0
+    @Option(name: .customLong("window"), help: "Steady load: for S s.") var steadyWindow = 20.0
+
+    func validate() throws {
+        guard coldRecords > 0, roundTripRecords > 0 else { throw ValidationError("counts must be positive") }
+        guard (1...9).contains(level) else { throw ValidationError("--level is a zlib level 1-9") }
+        guard pause >= 0, steadyInterval > 0, steadyWindow > 0 else { throw ValidationError("--pause is 0 or more seconds, --interval and --window above 0") }
     }
 }
+
+let options = BenchOptions.parseOrExit()
+let only: String? = options.only?.rawValue
+let coldRecords = options.coldRecords
+let roundTripRecords = options.roundTripRecords
+let concurrent = options.concurrent
+let pause = options.pause
+let steadyInterval = options.steadyInterval
+let steadyWindow = options.steadyWindow
+let level = options.level
 func wanted(_ name: String) -> Bool { only == nil || only == name }
 /// With --pause S: says so on stderr and waits, so `perf record -p PID` can sample only what is timed.
 func timedPhase(_ name: String) {

@@ -32,49 +32,63 @@ let package = Package(
         // Pure logic: no package dependencies, no Foundation, no I/O.
         .target(name: "OppsCore"),
         // The protocol: messages, encode/decode, compression, version negotiation.
-        .target(name: "OppsWire", dependencies: [
-            "OppsCore", "CZlib",
-            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-        ]),
+        .target(
+            name: "OppsWire",
+            dependencies: [
+                "OppsCore", "CZlib",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
         // Every SQL statement of the project.
         .target(name: "OppsStore", dependencies: ["OppsCore", "CSQLite3"]),
         // The client library: local edits, outbox, sync engine, HTTP transport.
-        .target(name: "OppsReplica", dependencies: [
-            "OppsCore", "OppsWire", "OppsStore",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-        ]),
+        .target(
+            name: "OppsReplica",
+            dependencies: [
+                "OppsCore", "OppsWire", "OppsStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
         // The server library: routes, auth, push/pull handling, the hub store.
-        .target(name: "OppsHub", dependencies: [
-            "OppsCore", "OppsWire", "OppsStore",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdTLS", package: "hummingbird"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .target(
+            name: "OppsHub",
+            dependencies: [
+                "OppsCore", "OppsWire", "OppsStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // Where commands write (stdout/stderr, or a buffer in tests).
         .target(name: "OppsConsole"),
         // Command types, testable in-process.
-        .target(name: "OppsCommands", dependencies: [
-            "OppsCore", "OppsReplica", "OppsConsole",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .target(name: "OppsHubCommands", dependencies: [
-            "OppsCore", "OppsWire", "OppsHub", "OppsStore", "OppsConsole", "OppsReplica",
-            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "OppsCommands",
+            dependencies: [
+                "OppsCore", "OppsReplica", "OppsConsole",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .target(
+            name: "OppsHubCommands",
+            dependencies: [
+                "OppsCore", "OppsWire", "OppsHub", "OppsStore", "OppsConsole", "OppsReplica",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(name: "opps", dependencies: ["OppsCommands"]),
         // Tools: the seeded fault simulator (never a library product). Its runs are tested too.
         .target(name: "OppsSimulation", dependencies: ["OppsCore", "OppsWire", "OppsStore", "OppsHub", "OppsReplica"], path: "Tools/Simulation"),
         .executableTarget(name: "opps-sim", dependencies: ["OppsSimulation"], path: "Tools/Simulator"),
         // Tools: the benchmark suite (plain timing, no benchmark framework, so it costs the build seconds).
-        .executableTarget(name: "opps-bench", dependencies: ["OppsCore", "OppsWire", "OppsStore", "OppsHub", "OppsReplica", "OppsSimulation", "CSQLite3",
-                                                             .product(name: "Hummingbird", package: "hummingbird"),
-                                                             .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Tools/Benchmarks"),
+        .executableTarget(
+            name: "opps-bench",
+            dependencies: [
+                "OppsCore", "OppsWire", "OppsStore", "OppsHub", "OppsReplica", "OppsSimulation", "CSQLite3",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "Tools/Benchmarks"),
         .executableTarget(name: "opps-hub", dependencies: ["OppsHubCommands", .product(name: "Logging", package: "swift-log")]),
         // Tools: every decoder a user's bytes reach, with its invariants (Tools/fuzz.sh; a test runs the seeds).
         .target(name: "OppsFuzzing", dependencies: ["OppsCore", "OppsWire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Tools/Fuzzing"),
@@ -86,16 +100,20 @@ let package = Package(
         .testTarget(name: "OppsStoreTests", dependencies: ["OppsStore", "OppsCore"]),
         .testTarget(name: "SimulationTests", dependencies: ["OppsSimulation", "OppsTestSupport"]),
         .testTarget(name: "FuzzingTests", dependencies: ["OppsFuzzing", "OppsWire", "OppsCore"]),
-        .testTarget(name: "OppsHubTests", dependencies: [
-            "OppsHub", "OppsCore", "OppsWire", "OppsStore", "OppsSimulation", "OppsTestSupport",
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-        ]),
-        .testTarget(name: "OppsCommandsTests", dependencies: [
-            "OppsCommands", "OppsHubCommands", "OppsCore", "OppsHub", "OppsStore", "OppsReplica", "OppsWire", "OppsConsole", "OppsTestSupport",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-        ]),
+        .testTarget(
+            name: "OppsHubTests",
+            dependencies: [
+                "OppsHub", "OppsCore", "OppsWire", "OppsStore", "OppsSimulation", "OppsTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
+        .testTarget(
+            name: "OppsCommandsTests",
+            dependencies: [
+                "OppsCommands", "OppsHubCommands", "OppsCore", "OppsHub", "OppsStore", "OppsReplica", "OppsWire", "OppsConsole", "OppsTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -22,14 +22,16 @@ public struct Opps: AsyncParsableCommand {
             cannot be reached (local work is kept); 3 refused by an ownership rule; 4 authentication \
             failed; 5 the hub's certificate is not trusted; 64 bad usage (an unknown command or \
             option, a missing or malformed argument), as for opps-hub.
-            
+
             Example: opps init --hub http://127.0.0.1:8080 --token opps_… then opps new \"ACME rollout\" --account ACME
             """,
         version: "0.1.0",
-        subcommands: [InitCommand.self, ConnectCommand.self, SyncCommand.self, StatusCommand.self, NewCommand.self, LeadCommand.self, ListCommand.self, ForecastCommand.self,
-                      ShowCommand.self, SetCommand.self, StageCommand.self, TeamCommand.self, ApprovalsCommand.self, ApproveCommand.self, RejectCommand.self,
-                      LogCommand.self, TaskCommand.self, TodayCommand.self, BoardCommand.self, FunnelCommand.self, ReportCommand.self, ExportCommand.self,
-                      ConflictsCommand.self, HistoryCommand.self, DeleteCommand.self, AccountCommand.self, ContactCommand.self, LocaleCommand.self, RulesCommand.self]
+        subcommands: [
+            InitCommand.self, ConnectCommand.self, SyncCommand.self, StatusCommand.self, NewCommand.self, LeadCommand.self, ListCommand.self, ForecastCommand.self,
+            ShowCommand.self, SetCommand.self, StageCommand.self, TeamCommand.self, ApprovalsCommand.self, ApproveCommand.self, RejectCommand.self,
+            LogCommand.self, TaskCommand.self, TodayCommand.self, BoardCommand.self, FunnelCommand.self, ReportCommand.self, ExportCommand.self,
+            ConflictsCommand.self, HistoryCommand.self, DeleteCommand.self, AccountCommand.self, ContactCommand.self, LocaleCommand.self, RulesCommand.self,
+        ]
     )
 
     public init() {}
@@ -66,13 +68,14 @@ public enum OppsMain {
             }
             return 0
         } catch let e as ReplicaError {
-            let code: Int32 = switch e {
-            case .unreachable, .unreachableAtInit: 2
-            case .refused: 3
-            case .authentication, .disabled: 4
-            case .certificate: 5
-            default: 1
-            }
+            let code: Int32 =
+                switch e {
+                case .unreachable, .unreachableAtInit: 2
+                case .refused: 3
+                case .authentication, .disabled: 4
+                case .certificate: 5
+                default: 1
+                }
             report(e.description, code: code, json: json)
             return code
         } catch let e as ExitCode {

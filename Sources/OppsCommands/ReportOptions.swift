@@ -30,8 +30,10 @@ struct ReportOptions: ParsableArguments {
 
     func pipeline(_ r: Replica) throws -> Pipeline {
         let needed: Set<String> = ["activity", "membership"]
-        return Pipeline(workspace: r.workspace, records: try r.workspace.entities.filter { needed.contains($0.name) || $0.stageField != nil }
-            .flatMap { try r.store.list(entity: $0.name, workspace: r.workspace) })
+        return Pipeline(
+            workspace: r.workspace,
+            records: try r.workspace.entities.filter { needed.contains($0.name) || $0.stageField != nil }
+                .flatMap { try r.store.list(entity: $0.name, workspace: r.workspace) })
     }
 
     func csvOut(_ header: [String], _ rows: [[String]]) {

@@ -30,7 +30,8 @@ extension Workspace {
             if write.entity == "membership" { kind = "team" }
         }
         guard let requests = approvals?.requests, case let .enumeration(members)? = entity(requests)?.field("kind")?.type,
-              members.contains(kind) else { return "change" }
+            members.contains(kind)
+        else { return "change" }
         return kind
     }
 

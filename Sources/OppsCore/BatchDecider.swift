@@ -83,8 +83,10 @@ public struct BatchDecider {
     /// Accounts and contacts found visible (or not) through the deals referencing them, per batch.
     var referencedVisible: [RecordID: (user: UserName, visible: Bool)] = [:]
 
-    public init(reader: any HubStateReader, workspace: Workspace, directory: Directory, clock: HybridLogicalClock, hubReplica: ReplicaID, hubTime: Int64,
-                maxClockAhead: Int64) {
+    public init(
+        reader: any HubStateReader, workspace: Workspace, directory: Directory, clock: HybridLogicalClock, hubReplica: ReplicaID, hubTime: Int64,
+        maxClockAhead: Int64
+    ) {
         self.reader = reader
         self.workspace = workspace
         self.directory = directory
@@ -131,7 +133,9 @@ public struct BatchDecider {
         if let cached = relationCache[record.id], cached.owner == record.owner, cached.user == user { return cached.relations }
         var team = Set<UserName>()
         if workspace.entity(record.entity)?.stageField != nil {
-            if let cached = teams[record.id] { team = cached } else {
+            if let cached = teams[record.id] {
+                team = cached
+            } else {
                 team = try reader.team(of: record.id)
                 teams[record.id] = team
             }
@@ -186,12 +190,16 @@ public struct BatchDecider {
 
     // MARK: Effects
 
-    mutating func conflict(_ record: RecordID, _ entity: String, _ field: String, outcome: Outcome, rule: RuleID, loser: FieldState,
-                           winner: FieldState?, owner: UserName?) throws -> UInt64 {
+    mutating func conflict(
+        _ record: RecordID, _ entity: String, _ field: String, outcome: Outcome, rule: RuleID, loser: FieldState,
+        winner: FieldState?, owner: UserName?
+    ) throws -> UInt64 {
         let id = try (conflictHead ?? reader.conflictHead()) + 1
         conflictHead = id
-        effects.append(.conflict(ConflictRecord(id: id, record: record, entity: entity, field: field, outcome: outcome, rule: rule, loser: loser, winner: winner),
-                                 owner: owner))
+        effects.append(
+            .conflict(
+                ConflictRecord(id: id, record: record, entity: entity, field: field, outcome: outcome, rule: rule, loser: loser, winner: winner),
+                owner: owner))
         return id
     }
 
@@ -199,8 +207,11 @@ public struct BatchDecider {
         let seq = try nextSequence()
         var s = state
         s.sequence = seq
-        effects.append(.append(LogEntry(sequence: seq, record: record.id, entity: record.entity, field: field, kind: kind, value: s.value,
-                                        stamp: s.stamp, author: s.author, authority: s.authority)))
+        effects.append(
+            .append(
+                LogEntry(
+                    sequence: seq, record: record.id, entity: record.entity, field: field, kind: kind, value: s.value,
+                    stamp: s.stamp, author: s.author, authority: s.authority)))
         switch kind {
         case .create: record.created = s
         case .set: record.fields[field] = s
@@ -236,8 +247,10 @@ public struct BatchDecider {
     /// An imported row (`opps-hub import`): created in `stage` as `createdBy` (at `createdAt`,
     /// device time, when the file says; `row` orders rows of one millisecond), each value
     /// written as `writer` with the hub's stamps. No rule is asked: the operator imports.
-    public mutating func imported(id: RecordID, entity: String, stage: Value, createdAt: Int64?, row: Int, createdBy: UserName, writer: UserName,
-                                  values: [(String, Value)]) throws {
+    public mutating func imported(
+        id: RecordID, entity: String, stage: Value, createdAt: Int64?, row: Int, createdBy: UserName, writer: UserName,
+        values: [(String, Value)]
+    ) throws {
         var stamp = systemStamp()
         if let createdAt { stamp = Stamp(hlc: HLC(milliseconds: createdAt, counter: UInt16(truncatingIfNeeded: row)), replica: stamp.replica) }
         var record = Record(id: id, entity: entity, created: FieldState(value: stage, stamp: stamp, author: createdBy, authority: .own))
@@ -270,11 +283,12 @@ public struct BatchDecider {
         var record = try self.record(w.record)
         let rel = try record.map { try self.relations(of: actor.user, to: $0) } ?? []
         let context = RuleContext(workspace: workspace, actor: actor, relations: rel, record: record)
-        let current: FieldState? = switch w.kind {
-        case .set: record?.fields[w.field]
-        case .create: record?.created
-        case .delete: record?.deleted
-        }
+        let current: FieldState? =
+            switch w.kind {
+            case .set: record?.fields[w.field]
+            case .create: record?.created
+            case .delete: record?.deleted
+            }
         let entity = workspace.entity(w.entity)
         // The record's entity is the write's unless the write is refused for naming another
         // (an entity is a struct of arrays: each lookup copies it).
@@ -285,15 +299,17 @@ public struct BatchDecider {
         // I15: a stamp far ahead of the hub's clock would win every equal-authority conflict
         // for good and falsify the stage history; it is refused (the author sees why).
         if w.stamp.hlc.milliseconds > hubTime + maxClockAhead {
-            decision = Decision(outcome: .rejected, rule: .clockAhead,
-                                detail: "this device's clock is more than \(Self.duration(maxClockAhead)) ahead of the hub's: set it right, then sync again",
-                                winner: current, loser: refused)
-        // Records that hang off another (activities, tasks) are writable only with it visible.
+            decision = Decision(
+                outcome: .rejected, rule: .clockAhead,
+                detail: "this device's clock is more than \(Self.duration(maxClockAhead)) ahead of the hub's: set it right, then sync again",
+                winner: current, loser: refused)
+            // Records that hang off another (activities, tasks) are writable only with it visible.
         } else if let r = record, recordEntity?.stageField == nil, !(try visible(r, to: actor)) {
             decision = Decision(outcome: .rejected, rule: .notVisible, detail: "the record it belongs to is not visible to this user", winner: current, loser: refused)
         } else if record != nil, w.kind == .set, case let .reference(targetEntity)? = recordEntity?.field(w.field)?.type,
-                  case let .reference(target) = w.value,
-                  !(try self.record(target).map { $0.entity == targetEntity && !$0.isDeleted ? try visible($0, to: actor) : false } ?? false) {
+            case let .reference(target) = w.value,
+            !(try self.record(target).map { $0.entity == targetEntity && !$0.isDeleted ? try visible($0, to: actor) : false } ?? false)
+        {
             // A reference makes its target visible to whoever sees the record (an account with
             // its deals), so it may only name a live record of the field's entity the writer
             // already sees: pointing a deal at someone else's account would reveal it.
@@ -343,8 +359,9 @@ public struct BatchDecider {
             // only when withheld (I16), so a client can tell "not shown" from "empty".
             if readable { verdict.shown = decision.winner?.value ?? .null }
             if let loser = decision.loser {
-                verdict.conflict = try conflict(w.record, w.entity, w.field, outcome: decision.outcome, rule: decision.rule, loser: loser,
-                                                winner: decision.winner, owner: record?.owner)
+                verdict.conflict = try conflict(
+                    w.record, w.entity, w.field, outcome: decision.outcome, rule: decision.rule, loser: loser,
+                    winner: decision.winner, owner: record?.owner)
             }
         case .duplicate:
             if readable { verdict.shown = decision.winner?.value ?? .null }
@@ -453,7 +470,8 @@ public struct BatchDecider {
             return
         }
         guard w.field == "state", ap.approvers.contains(actor.role), case var .member(decision) = request["state"],
-              decision == "approved" || decision == "rejected" else { return }
+            decision == "approved" || decision == "rejected"
+        else { return }
         try write(&request, "decided_by", .text(actor.user))
         var target: Record?
         switch try requested(request, deal: deal, approver: actor) {
@@ -476,8 +494,9 @@ public struct BatchDecider {
                 let requester = request.creator
                 for (name, v) in [(r.field, r.value)] + r.also {
                     let loser = FieldState(value: v, stamp: request.fields["value"]?.stamp ?? w.stamp, author: requester, authority: .propose)
-                    _ = try conflict(r.target.id, r.target.entity, name, outcome: .rejected, rule: .approvalRejected, loser: loser,
-                                     winner: r.target.fields[name], owner: deal.owner)
+                    _ = try conflict(
+                        r.target.id, r.target.entity, name, outcome: .rejected, rule: .approvalRejected, loser: loser,
+                        winner: r.target.fields[name], owner: deal.owner)
                 }
             }
         case let .failure(problem):
@@ -486,8 +505,9 @@ public struct BatchDecider {
             // conflict, so neither is lost.
             if decision == "approved", let decided = request.fields["state"] {
                 try write(&request, "state", .member("rejected"))
-                _ = try conflict(request.id, request.entity, "state", outcome: .rejected, rule: .requestInvalid, loser: decided,
-                                 winner: request.fields["state"], owner: deal.owner)
+                _ = try conflict(
+                    request.id, request.entity, "state", outcome: .rejected, rule: .requestInvalid, loser: decided,
+                    winner: request.fields["state"], owner: deal.owner)
                 decision = "rejected"
             }
             try write(&request, "note", .text("not applied: " + problem.message))
@@ -505,9 +525,12 @@ public struct BatchDecider {
     /// or hangs off it, with every write-once field set; a field of it; a value of that
     /// field's type; a requester — and, deciding, an approver — who may still act on that
     /// record and field (see it, and write or propose the field).
-    mutating func requested(_ request: Record, deal: Record, approver: Actor?) throws -> Result<(target: Record, field: String, value: Value, also: [(String, Value)]), ValueError> {
+    mutating func requested(
+        _ request: Record, deal: Record, approver: Actor?
+    ) throws -> Result<(target: Record, field: String, value: Value, also: [(String, Value)]), ValueError> {
         guard case let .text(targetText) = request["target"], let id = RecordID(parsing: targetText),
-              let target = id == deal.id ? deal : try self.record(id), !target.isDeleted, let e = workspace.entity(target.entity) else {
+            let target = id == deal.id ? deal : try self.record(id), !target.isDeleted, let e = workspace.entity(target.entity)
+        else {
             return .failure(ValueError("no such target record"))
         }
         if target.id != deal.id, e.visibleVia.map({ target[$0] }) != .reference(deal.id) {
@@ -520,7 +543,9 @@ public struct BatchDecider {
             return .failure(ValueError("\(e.name) has no such field"))
         }
         let value: Value
-        switch f.type.value(canonical: Self.requestedText(request.fields["value"] ?? FieldState(value: .null, stamp: request.created.stamp, author: "", authority: .hidden))) {
+        switch f.type.value(
+            canonical: Self.requestedText(request.fields["value"] ?? FieldState(value: .null, stamp: request.created.stamp, author: "", authority: .hidden)))
+        {
         case let .failure(err): return .failure(ValueError("\(fieldName): \(err.message)"))
         case let .success(v): value = v
         }
@@ -533,7 +558,8 @@ public struct BatchDecider {
         let withText = request.fields["with"].map(Self.requestedText) ?? ""
         for line in withText.split(separator: "\n", omittingEmptySubsequences: true) {
             guard let eq = line.firstIndex(of: "="), let g = e.field(String(line[..<eq])), g.name != fieldName, g.name != e.stageField,
-                  !also.contains(where: { $0.0 == g.name }) else {
+                !also.contains(where: { $0.0 == g.name })
+            else {
                 return .failure(ValueError("with: \"\(line.prefix(40))\" is not another field of the target"))
             }
             switch g.type.value(canonical: String(line[line.index(after: eq)...])) {
@@ -571,7 +597,8 @@ public struct BatchDecider {
     /// capacity). The hub writes the owner itself, on the record, as the system author.
     mutating func assignIfHandedOff(_ record: inout Record) throws {
         guard let handoff = workspace.handoff, let rule = workspace.assignment,
-              let sf = workspace.entity(record.entity)?.stageField, record[sf] == .member(handoff.to), record.owner == nil else { return }
+            let sf = workspace.entity(record.entity)?.stageField, record[sf] == .member(handoff.to), record.owner == nil
+        else { return }
         let territory: String? = if case let .text(t) = record["territory"], !t.isEmpty { t } else { nil }
         var reps = directory.users.values.filter { $0.role == rule.role && !$0.disabled }
         if rule.within == "territory", let territory {

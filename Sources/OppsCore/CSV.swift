@@ -28,8 +28,8 @@ public enum CSV {
         var rows = [Row]()
         var fields = [String]()
         var field = ""
-        var quoted = false       // inside quotes
-        var wasQuoted = false    // this field was quoted (a quote may only follow its closing quote)
+        var quoted = false  // inside quotes
+        var wasQuoted = false  // this field was quoted (a quote may only follow its closing quote)
         var line = 1, start = 1
         var chars = Array(text.unicodeScalars)
         if chars.first == "\u{FEFF}" { chars.removeFirst() }
@@ -56,7 +56,9 @@ public enum CSV {
             }
             switch c {
             case "\"":
-                guard field.isEmpty, !wasQuoted else { throw ParseError(line: line, message: "a quote inside an unquoted field (quote the whole field and double the quote)") }
+                guard field.isEmpty, !wasQuoted else {
+                    throw ParseError(line: line, message: "a quote inside an unquoted field (quote the whole field and double the quote)")
+                }
                 quoted = true
                 wasQuoted = true
             case ",":

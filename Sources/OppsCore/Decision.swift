@@ -93,8 +93,10 @@ public struct Decision: Sendable, Hashable {
     /// Fields a stage gate found missing, in workspace order.
     public var missing: [String]
 
-    public init(outcome: Outcome, rule: RuleID, detail: String = "", authority: Access = .hidden, winner: FieldState? = nil,
-                loser: FieldState? = nil, missing: [String] = []) {
+    public init(
+        outcome: Outcome, rule: RuleID, detail: String = "", authority: Access = .hidden, winner: FieldState? = nil,
+        loser: FieldState? = nil, missing: [String] = []
+    ) {
         self.outcome = outcome
         self.rule = rule
         self.detail = detail

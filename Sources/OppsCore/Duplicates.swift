@@ -3,8 +3,10 @@
 /// one too. Pure: `opps` checks before creating and lists what a sync brought in.
 public enum Duplicates {
     /// Legal-form words that end a company name and do not tell two companies apart.
-    static let latinForms: Set<String> = ["inc", "incorporated", "llc", "ltd", "limited", "co", "corp", "corporation", "company",
-                                          "gmbh", "ag", "sa", "plc", "bv", "pte", "pty", "kk", "srl", "spa"]
+    static let latinForms: Set<String> = [
+        "inc", "incorporated", "llc", "ltd", "limited", "co", "corp", "corporation", "company",
+        "gmbh", "ag", "sa", "plc", "bv", "pte", "pty", "kk", "srl", "spa",
+    ]
     /// The same, written in Chinese, longest first.
     static let cjkForms = ["股份有限公司", "有限责任公司", "有限公司", "集团公司", "集团", "公司"]
 

@@ -112,8 +112,11 @@ public struct Pipeline: Sendable {
             if r.entity == dealEntity?.name { deals.append(r); continue }
             if let m = workspace.teamRule?.member(r) { teams[m.of, default: []].insert(m.user); continue }
             guard r.entity == "activity", case let .reference(deal) = r["opportunity"] else { continue }
-            if case let .timestamp(at) = r["at"] { acts[deal, default: []].append(at.milliseconds) }
-            else { acts[deal, default: []].append(r.created.stamp.hlc.milliseconds) }
+            if case let .timestamp(at) = r["at"] {
+                acts[deal, default: []].append(at.milliseconds)
+            } else {
+                acts[deal, default: []].append(r.created.stamp.hlc.milliseconds)
+            }
         }
         var history = [RecordID: [StageStep]]()
         for d in deals {
@@ -173,7 +176,8 @@ public struct Pipeline: Sendable {
     /// and got at least as far (a won deal reached every open stage from where it entered).
     func reached(_ deal: Record, _ i: Int) -> Bool {
         guard let entry = history[deal.id]?.first.flatMap({ workspace.stageIndex($0.to) }), entry <= i,
-              let furthest = furthestOpen(deal) else { return false }
+            let furthest = furthestOpen(deal)
+        else { return false }
         return i <= furthest
     }
 
@@ -407,7 +411,9 @@ extension Pipeline {
                 if let from, close < from { continue }
                 if let to, close > to { continue }
                 month = String(close.description.prefix(7))
-            } else if from != nil || to != nil { continue }
+            } else if from != nil || to != nil {
+                continue
+            }
             guard case let .member(s) = d["stage"], let index = workspace.stageIndex(s), let stage = workspace.stage(s) else { continue }
             if stage.closed && s != "won" { continue }  // lost deals forecast nothing
             let owner = d.owner ?? "-"

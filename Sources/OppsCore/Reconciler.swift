@@ -12,8 +12,10 @@ public struct LogEntry: Sendable, Hashable {
     public var author: UserName
     public var authority: Access
 
-    public init(sequence: UInt64, record: RecordID, entity: String, field: String, kind: WriteKind, value: Value, stamp: Stamp,
-                author: UserName, authority: Access) {
+    public init(
+        sequence: UInt64, record: RecordID, entity: String, field: String, kind: WriteKind, value: Value, stamp: Stamp,
+        author: UserName, authority: Access
+    ) {
         self.sequence = sequence
         self.record = record
         self.entity = entity
@@ -71,8 +73,10 @@ public struct LocalConflict: Sendable, Hashable {
     public var winnerAuthor: UserName?
     public var hubMilliseconds: Int64
 
-    public init(id: UInt64, record: RecordID, entity: String, field: String, outcome: String, rule: String, value: Value, author: UserName, hlc: HLC,
-                winner: Value?, winnerAuthor: UserName?, hubMilliseconds: Int64) {
+    public init(
+        id: UInt64, record: RecordID, entity: String, field: String, outcome: String, rule: String, value: Value, author: UserName, hlc: HLC,
+        winner: Value?, winnerAuthor: UserName?, hubMilliseconds: Int64
+    ) {
         self.id = id
         self.record = record
         self.entity = entity
@@ -283,8 +287,9 @@ public struct Reconciler: Sendable {
         // The decider's copy of the state is released before the effects are applied, so they
         // change it in place.
         let (verdict, effects, ticked) = { () -> (Verdict, [HubEffect], HybridLogicalClock) in
-            var decider = BatchDecider(reader: memory, workspace: workspace, directory: directory, clock: self.clock, hubReplica: Self.hubReplica,
-                                       hubTime: hubTime ?? write.stamp.hlc.milliseconds, maxClockAhead: maxClockAhead)
+            var decider = BatchDecider(
+                reader: memory, workspace: workspace, directory: directory, clock: self.clock, hubReplica: Self.hubReplica,
+                hubTime: hubTime ?? write.stamp.hlc.milliseconds, maxClockAhead: maxClockAhead)
             // Reading memory cannot fail.
             let verdict = try! decider.decide(write, actor: actor)
             return (verdict, decider.takeEffects() + decider.finish(), decider.clock)

@@ -157,8 +157,10 @@ public struct FieldWrite: Sendable, Hashable {
     public var author: UserName
     public var stamp: Stamp
 
-    public init(record: RecordID, entity: String, field: String = "", kind: WriteKind = .set, value: Value = .null,
-                base: Base = .none, author: UserName, stamp: Stamp) {
+    public init(
+        record: RecordID, entity: String, field: String = "", kind: WriteKind = .set, value: Value = .null,
+        base: Base = .none, author: UserName, stamp: Stamp
+    ) {
         self.record = record
         self.entity = entity
         self.field = field

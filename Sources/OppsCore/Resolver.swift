@@ -29,7 +29,8 @@ public struct RuleContext: Sendable {
     /// The record's current stage, for staged entities.
     public var stage: String? {
         guard let record, let entity = workspace.entity(record.entity), let sf = entity.stageField,
-              case let .member(s) = record[sf] else { return nil }
+            case let .member(s) = record[sf]
+        else { return nil }
         return s
     }
 }
@@ -40,8 +41,13 @@ extension Workspace {
     /// same answer (merge-semantics.md I10).
     public func permission(actor: Actor, relations: Set<Relation>, record: Record?, entity: String, field: String) -> Access {
         guard let e = self.entity(entity), let f = e.field(field) else { return .hidden }
-        if let record, e.stageField != nil, !isVisible(record: record, entity: record.entity == entity ? e : self.entity(record.entity), role: actor.role,
-                                                       relations: relations) { return .hidden }
+        if let record, e.stageField != nil,
+            !isVisible(
+                record: record, entity: record.entity == entity ? e : self.entity(record.entity), role: actor.role,
+                relations: relations)
+        {
+            return .hidden
+        }
         return permission(actor: actor, relations: relations, stage: stage(of: record, in: e), entity: e, field: f)
     }
 
@@ -114,8 +120,9 @@ extension Workspace {
 public func resolve(current: FieldState?, incoming w: FieldWrite, context c: RuleContext) -> Decision {
     let ws = c.workspace
     func refuse(_ rule: RuleID, _ detail: String, access: Access = .hidden, missing: [String] = []) -> Decision {
-        Decision(outcome: .rejected, rule: rule, detail: detail, authority: access, winner: current,
-                 loser: incomingState(w, authority: access), missing: missing)
+        Decision(
+            outcome: .rejected, rule: rule, detail: detail, authority: access, winner: current,
+            loser: incomingState(w, authority: access), missing: missing)
     }
     guard let entity = ws.entity(w.entity) else { return refuse(.unknownEntity, "unknown entity \"\(w.entity)\"") }
     guard ws.role(c.actor.role) != nil else { return refuse(.unknownRole, "unknown role \"\(c.actor.role)\"") }
@@ -150,7 +157,7 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
             return refuse(.recordDeleted, "the record is already deleted")
         }
         guard entity.delete.contains(c.actor.role),
-              ws.isVisible(record: record, entity: entity, role: c.actor.role, relations: c.relations) || entity.visibleVia != nil
+            ws.isVisible(record: record, entity: entity, role: c.actor.role, relations: c.relations) || entity.visibleVia != nil
         else { return refuse(.deleteNotPermitted, "\(c.actor.role) may not delete \(entity.name)") }
         let state = FieldState(value: .null, stamp: w.stamp, author: w.author, authority: .own)
         return Decision(outcome: .applied, rule: .delete, authority: .own, winner: state)
@@ -179,12 +186,14 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
     let stage = ws.stage(of: record, in: entity)
     let access = ws.permission(actor: c.actor, relations: c.relations, stage: stage, entity: entity, field: field)
     func refuseNormalised(_ rule: RuleID, _ detail: String, missing: [String] = []) -> Decision {
-        Decision(outcome: .rejected, rule: rule, detail: detail, authority: access, winner: current,
-                 loser: incomingState(write, authority: access), missing: missing)
+        Decision(
+            outcome: .rejected, rule: rule, detail: detail, authority: access, winner: current,
+            loser: incomingState(write, authority: access), missing: missing)
     }
     func propose(_ rule: RuleID, _ detail: String) -> Decision {
-        Decision(outcome: .proposal, rule: rule, detail: detail, authority: access, winner: current,
-                 loser: incomingState(write, authority: access))
+        Decision(
+            outcome: .proposal, rule: rule, detail: detail, authority: access, winner: current,
+            loser: incomingState(write, authority: access))
     }
     let isStageField = field.name == entity.stageField
 
@@ -208,26 +217,30 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
     }
     // Commercial fields are locked while an approval is pending (DOMAIN.md approvals).
     if let ap = ws.approvals, !ap.approvers.contains(c.actor.role), ap.lockGroups.contains(field.group),
-       entity.field(ap.stateField) != nil, record[ap.stateField] == .member("pending") {
+        entity.field(ap.stateField) != nil, record[ap.stateField] == .member("pending")
+    {
         return refuseNormalised(.approvalPending, "\(field.name) is locked while an approval is pending")
     }
     // An approval request is immutable once made (DOMAIN.md approvals): when it has a state
     // (pending, or decided), nothing it asks for may be added — an approver approves what they saw.
     if let ap = ws.approvals, ap.requests == entity.name, let decisionGroup = entity.field("state")?.group, field.group != decisionGroup,
-       !record["state"].isNull {
+        !record["state"].isNull
+    {
         return refuseNormalised(.writeOnce, "the request was already made: make a new one")
     }
     // An approval request is decided once: the first decision the hub sequences stands; the
     // decider may still amend their own note (DOMAIN.md approvals, merge-semantics I13).
     if let ap = ws.approvals, ap.requests == entity.name, entity.field("state")?.group == field.group,
-       case let .member(state) = record["state"], state != "pending", let decided = record.fields["state"], decided.author != w.author {
+        case let .member(state) = record["state"], state != "pending", let decided = record.fields["state"], decided.author != w.author
+    {
         return refuseNormalised(.alreadyDecided, "the request was already \(state) by \(decided.author)")
     }
     if access == .propose { return propose(.proposeOnly, "\(c.actor.role) may only propose \(field.name)") }
 
     if isStageField, case let .member(to) = value, let from = stage, from != to {
         if let verdict = stageTransition(from: from, to: to, record: record, entity: entity, role: c.actor.role, workspace: ws) {
-            return verdict.outcome == .proposal ? propose(verdict.rule, verdict.detail)
+            return verdict.outcome == .proposal
+                ? propose(verdict.rule, verdict.detail)
                 : refuseNormalised(verdict.rule, verdict.detail, missing: verdict.missing)
         }
     }
@@ -272,7 +285,8 @@ extension Workspace {
     public func stageMoveRefusal(of record: Record, to stage: String, role: String) -> String? {
         guard let entity = entity(record.entity), entity.stageField != nil, let from = self.stage(of: record, in: entity), from != stage else { return nil }
         guard let verdict = stageTransition(from: from, to: stage, record: record, entity: entity, role: role, workspace: self),
-              verdict.outcome == .rejected else { return nil }
+            verdict.outcome == .rejected
+        else { return nil }
         return verdict.detail
     }
 }
@@ -311,7 +325,8 @@ func stageTransition(from: String, to: String, record: Record, entity: Entity, r
         if !target.confirmBy.isEmpty, !target.confirmBy.contains(role) {
             return StageVerdict(outcome: .proposal, rule: .needsConfirmation, detail: "moving to \(to) needs confirmation")
         }
-        return missing.isEmpty ? nil : StageVerdict(outcome: .rejected, rule: .stageGate, detail: "entering \(to) needs: " + missing.joined(separator: ", "), missing: missing)
+        return missing.isEmpty
+            ? nil : StageVerdict(outcome: .rejected, rule: .stageGate, detail: "entering \(to) needs: " + missing.joined(separator: ", "), missing: missing)
     }
     if ti < fi {
         if fi - ti > 1, !isOverride {
@@ -340,8 +355,9 @@ func stageTransition(from: String, to: String, record: Record, entity: Entity, r
     if let ap = ws.approvals, !ap.approvers.contains(role) {
         for rule in ap.rules {
             guard let leaving = rule.leaving, let li = ws.stageIndex(leaving), fi <= li, li < ti,
-                  case let .decimal(d) = record[rule.field], d > rule.above,
-                  record[ap.stateField] != .member("approved") else { continue }
+                case let .decimal(d) = record[rule.field], d > rule.above,
+                record[ap.stateField] != .member("approved")
+            else { continue }
             return StageVerdict(outcome: .proposal, rule: .approvalRequired, detail: "leaving \(leaving) with \(rule.field) above \(rule.above) needs approval")
         }
     }

@@ -45,21 +45,35 @@ public enum Timeline {
             switch r.entity {
             case "activity":
                 let at: Int64 = if case let .timestamp(t) = r["at"] { t.milliseconds } else { made }
-                out.append(TimelineEvent(at: at, by: r.creator, kind: .activity(kind: text(r["kind"]) ?? "note", note: text(r["note"]), place: text(r["place"]),
-                                                                               flagged: !r["clock_skew_s"].isNull), record: r.id))
+                out.append(
+                    TimelineEvent(
+                        at: at, by: r.creator,
+                        kind: .activity(
+                            kind: text(r["kind"]) ?? "note", note: text(r["note"]), place: text(r["place"]),
+                            flagged: !r["clock_skew_s"].isNull), record: r.id))
             case "task":
                 let due: CivilDate? = if case let .date(d) = r["due"] { d } else { nil }
-                out.append(TimelineEvent(at: made, by: r.creator, kind: .task(text: text(r["text"]) ?? "", due: due, done: r["done"] == .boolean(true),
-                                                                             assignee: user(r["assignee"])), record: r.id))
+                out.append(
+                    TimelineEvent(
+                        at: made, by: r.creator,
+                        kind: .task(
+                            text: text(r["text"]) ?? "", due: due, done: r["done"] == .boolean(true),
+                            assignee: user(r["assignee"])), record: r.id))
             case workspace.approvals?.requests ?? "approval":
                 let state: String = if case let .member(s) = r["state"] { s } else { "pending" }
-                out.append(TimelineEvent(at: made, by: r.creator, kind: .approval(kind: text(r["kind"]) ?? "change", field: text(r["field"]), value: text(r["value"]),
-                                                                                 state: state, decidedBy: user(r["decided_by"]), note: text(r["note"])), record: r.id))
+                out.append(
+                    TimelineEvent(
+                        at: made, by: r.creator,
+                        kind: .approval(
+                            kind: text(r["kind"]) ?? "change", field: text(r["field"]), value: text(r["value"]),
+                            state: state, decidedBy: user(r["decided_by"]), note: text(r["note"])), record: r.id))
             case "membership":
                 guard let u = user(r["user"]) else { continue }
                 let at = r.fields["state"]?.stamp.hlc.milliseconds ?? made
-                out.append(TimelineEvent(at: max(at, made), by: r.fields["state"]?.author ?? r.creator,
-                                         kind: .team(user: u, role: text(r["role"]) ?? "", state: text(r["state"]) ?? "requested"), record: r.id))
+                out.append(
+                    TimelineEvent(
+                        at: max(at, made), by: r.fields["state"]?.author ?? r.creator,
+                        kind: .team(user: u, role: text(r["role"]) ?? "", state: text(r["state"]) ?? "requested"), record: r.id))
             default:
                 continue
             }

@@ -210,7 +210,7 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
         let whole = parts[0]
         let fraction = parts.count == 2 ? parts[1] : ""
         guard !whole.isEmpty, whole.allSatisfy(\.isASCIIDigit), fraction.allSatisfy(\.isASCIIDigit),
-              parts.count == 1 || !fraction.isEmpty
+            parts.count == 1 || !fraction.isEmpty
         else { throw ValueError("not a decimal number: \(text)") }
         guard fraction.count <= Int(ExactDecimal.maxScale) else { throw ValueError("too many digits after the point: \(text)") }
         guard let u = Int64(whole + fraction), u <= ExactDecimal.maxUnits else { throw ValueError("decimal beyond 18 digits: \(text)") }
@@ -289,9 +289,9 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     public init(parsing text: String) throws(ValueError) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
-              parts.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) }),
-              let date = CivilDate(year: y, month: m, day: d)
+            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
+            parts.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) }),
+            let date = CivilDate(year: y, month: m, day: d)
         else { throw ValueError("not a date (YYYY-MM-DD): \(text)") }
         self = date
     }
@@ -372,7 +372,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         guard secParts.count <= 2 else { throw bad }
         let hms = secParts[0].split(separator: ":", omittingEmptySubsequences: false)
         guard hms.count == 3, hms.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigit) }),
-              let h = Int(hms[0]), let m = Int(hms[1]), let s = Int(hms[2]), h < 24, m < 60, s < 60
+            let h = Int(hms[0]), let m = Int(hms[1]), let s = Int(hms[2]), h < 24, m < 60, s < 60
         else { throw bad }
         var ms = 0
         if secParts.count == 2 {

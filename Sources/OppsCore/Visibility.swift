@@ -47,7 +47,8 @@ public struct TeamRule: Sendable, Hashable {
     /// none (deleted, not active, or not complete).
     public func member(_ record: Record) -> (of: RecordID, user: UserName)? {
         guard record.entity == entity, !record.isDeleted, record[state] == .member(active),
-              case let .reference(of) = record[parent], case let .text(user) = record[user] else { return nil }
+            case let .reference(of) = record[parent], case let .text(user) = record[user]
+        else { return nil }
         return (of, user)
     }
 
@@ -73,7 +74,8 @@ extension Workspace {
     /// `user` and `state` fields, `active` among the states (workspace-format.md "team").
     static func conventionalTeam(in entities: [Entity]) -> TeamRule? {
         guard let e = entities.first(where: { $0.name == "membership" }), let via = e.visibleVia, e.field("user")?.type == .user,
-              case let .enumeration(states)? = e.field("state")?.type, states.contains("active") else { return nil }
+            case let .enumeration(states)? = e.field("state")?.type, states.contains("active")
+        else { return nil }
         return TeamRule(entity: e.name, parent: via, user: "user", state: "state", active: "active")
     }
 }
@@ -106,7 +108,7 @@ extension Workspace {
             guard let e = entity(r.entity), e.stageField == nil else { continue }
             switch visibility(of: r, entity: e, user: actor.user) {
             case let .withParent(parent): if top.contains(parent) { visible.insert(r.id) }  // rule 2
-            case .own: if e.visibleVia == nil { visible.insert(r.id) }                       // rule 3, its creator
+            case .own: if e.visibleVia == nil { visible.insert(r.id) }  // rule 3, its creator
             case .byRole, .hidden, .whenReferenced: break
             }
         }

@@ -27,8 +27,9 @@ extension Workspace {
         var reader = WorkspaceReader()
         let workspace = reader.read(json)
         if let workspace, reader.issues.isEmpty { return workspace }
-        throw WorkspaceError(issues: reader.issues.isEmpty
-            ? [WorkspaceIssue(position: json.position, path: "$", message: "invalid workspace")] : reader.issues)
+        throw WorkspaceError(
+            issues: reader.issues.isEmpty
+                ? [WorkspaceIssue(position: json.position, path: "$", message: "invalid workspace")] : reader.issues)
     }
 }
 
@@ -66,9 +67,11 @@ private struct WorkspaceReader {
 
     mutating func name(_ node: JSON?, _ path: String, in parent: JSON) -> String? {
         guard let s = string(node, path, in: parent) else { return nil }
-        let ok = !s.isEmpty && s.count <= 64 && s.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
-        } && !("0"..."9").contains(s.unicodeScalars.first!)
+        let ok =
+            !s.isEmpty && s.count <= 64
+            && s.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
+            } && !("0"..."9").contains(s.unicodeScalars.first!)
         if !ok { issue(node!, path, "\"\(s)\" is not a valid name (lowercase letters, digits, _ and -; not starting with a digit)") }
         return ok ? s : nil
     }
@@ -113,8 +116,9 @@ private struct WorkspaceReader {
     /// records of an entity hanging off a staged one whose state is `active` make a team.
     mutating func readTeam(_ node: JSON, entities: [Entity]) -> TeamRule? {
         guard object(node, "team", keys: ["entity", "user", "state", "active"]),
-              let name = string(node["entity"], "team.entity", in: node), let user = string(node["user"], "team.user", in: node),
-              let state = string(node["state"], "team.state", in: node), let active = string(node["active"], "team.active", in: node) else { return nil }
+            let name = string(node["entity"], "team.entity", in: node), let user = string(node["user"], "team.user", in: node),
+            let state = string(node["state"], "team.state", in: node), let active = string(node["active"], "team.active", in: node)
+        else { return nil }
         guard let e = entities.first(where: { $0.name == name }) else { issue(node["entity"]!, "team.entity", "unknown entity \"\(name)\""); return nil }
         guard let via = e.visibleVia, case let .reference(parent)? = e.field(via)?.type, entities.first(where: { $0.name == parent })?.stageField != nil else {
             issue(node["entity"]!, "team.entity", "\"\(name)\" must hang off the staged entity (visible_via)"); return nil
@@ -128,8 +132,14 @@ private struct WorkspaceReader {
     // MARK: The document
 
     mutating func read(_ root: JSON) -> Workspace? {
-        guard object(root, "$", keys: ["format", "version", "name", "roles", "stages", "entities", "handoff", "approvals",
-                                       "assignment", "override_roles", "stale_days", "checkin_skew_minutes", "stage_history", "description", "forecast", "locale", "team"]) else { return nil }
+        guard
+            object(
+                root, "$",
+                keys: [
+                    "format", "version", "name", "roles", "stages", "entities", "handoff", "approvals",
+                    "assignment", "override_roles", "stale_days", "checkin_skew_minutes", "stage_history", "description", "forecast", "locale", "team",
+                ])
+        else { return nil }
         if let format = string(root["format"], "format", in: root), format != Workspace.format {
             issue(root["format"]!, "format", "unsupported format \"\(format)\" (this version reads \"\(Workspace.format)\")")
         }
@@ -148,10 +158,15 @@ private struct WorkspaceReader {
                 if roles.contains(where: { $0.name == n }) { issue(node["name"]!, p + ".name", "duplicate role \"\(n)\"") }
                 var sees = [VisibilityCondition]()
                 for (j, s) in (strings(node["sees"], p + ".sees", in: node, required: true) ?? []).enumerated() {
-                    if s == "all" { sees.append(.all) }
-                    else if let r = Relation(rawValue: s) { sees.append(.relation(r)) }
-                    else if s.hasPrefix("stage:") { sees.append(.stage(String(s.dropFirst(6)))) }
-                    else { issue(node["sees"]!.array![j], "\(p).sees[\(j)]", "unknown condition \"\(s)\" (owner, team, creator, managed, stage:NAME, all)") }
+                    if s == "all" {
+                        sees.append(.all)
+                    } else if let r = Relation(rawValue: s) {
+                        sees.append(.relation(r))
+                    } else if s.hasPrefix("stage:") {
+                        sees.append(.stage(String(s.dropFirst(6))))
+                    } else {
+                        issue(node["sees"]!.array![j], "\(p).sees[\(j)]", "unknown condition \"\(s)\" (owner, team, creator, managed, stage:NAME, all)")
+                    }
                 }
                 roles.append(Role(name: n, title: node["title"]?.string ?? "", sees: sees))
                 roles[roles.count - 1].labels = labels(node["labels"], p + ".labels")
@@ -165,17 +180,20 @@ private struct WorkspaceReader {
         if let list = arrayOf(root, "stages") {
             for (i, node) in list.enumerated() {
                 let p = "stages[\(i)]"
-                guard object(node, p, keys: ["name", "title", "labels", "leave_requires", "enter_requires", "closed", "from_any_open", "confirm_by", "probability"]) else { continue }
+                guard object(node, p, keys: ["name", "title", "labels", "leave_requires", "enter_requires", "closed", "from_any_open", "confirm_by", "probability"])
+                else { continue }
                 guard let n = self.name(node["name"], p + ".name", in: node) else { continue }
                 if stages.contains(where: { $0.name == n }) { issue(node["name"]!, p + ".name", "duplicate stage \"\(n)\"") }
                 let confirm = strings(node["confirm_by"], p + ".confirm_by", in: node) ?? []
                 checkRoles(confirm, node["confirm_by"], p + ".confirm_by", roleNames)
-                stages.append(Stage(name: n, title: node["title"]?.string ?? "",
-                                    leaveRequires: strings(node["leave_requires"], p + ".leave_requires", in: node) ?? [],
-                                    enterRequires: strings(node["enter_requires"], p + ".enter_requires", in: node) ?? [],
-                                    closed: bool(node["closed"], p + ".closed", default: false),
-                                    fromAnyOpen: bool(node["from_any_open"], p + ".from_any_open", default: false),
-                                    confirmBy: Set(confirm)))
+                stages.append(
+                    Stage(
+                        name: n, title: node["title"]?.string ?? "",
+                        leaveRequires: strings(node["leave_requires"], p + ".leave_requires", in: node) ?? [],
+                        enterRequires: strings(node["enter_requires"], p + ".enter_requires", in: node) ?? [],
+                        closed: bool(node["closed"], p + ".closed", default: false),
+                        fromAnyOpen: bool(node["from_any_open"], p + ".from_any_open", default: false),
+                        confirmBy: Set(confirm)))
                 stages[stages.count - 1].probability = integer(node["probability"], p + ".probability", in: node, range: 0...100, required: false)
                 stages[stages.count - 1].labels = labels(node["labels"], p + ".labels")
             }
@@ -213,8 +231,9 @@ private struct WorkspaceReader {
             for f in e.fields {
                 if case let .reference(target) = f.type, !entities.contains(where: { $0.name == target }) {
                     let j = fieldNodes.firstIndex { $0["name"]?.string == f.name }
-                    issue(j.map { fieldNodes[$0] } ?? i.map { entityNodes[$0] } ?? root,
-                          "entities[\(i.map(String.init) ?? e.name)].fields[\(j.map(String.init) ?? f.name)].entity", "unknown entity \"\(target)\"")
+                    issue(
+                        j.map { fieldNodes[$0] } ?? i.map { entityNodes[$0] } ?? root,
+                        "entities[\(i.map(String.init) ?? e.name)].fields[\(j.map(String.init) ?? f.name)].entity", "unknown entity \"\(target)\"")
                 }
             }
         }
@@ -239,21 +258,26 @@ private struct WorkspaceReader {
             if let e = entities.first(where: { $0.name == requests }) {
                 checkFields(e, ["opportunity", "kind", "target", "field", "value", "state", "decided_by", "note"], node["requests"]!, "approvals.requests")
                 approvals?.requests = requests
-            } else { issue(node["requests"]!, "approvals.requests", "unknown entity \"\(requests)\"") }
+            } else {
+                issue(node["requests"]!, "approvals.requests", "unknown entity \"\(requests)\"")
+            }
         }
         var stageHistory: String?
         if let node = root["stage_history"], let name = string(node, "stage_history", in: root) {
             if let f = staged?.field(name) {
                 if case .text = f.type { stageHistory = name } else { issue(node, "stage_history", "\"\(name)\" must be a text field") }
-            } else { issue(node, "stage_history", "the staged entity has no field \"\(name)\"") }
+            } else {
+                issue(node, "stage_history", "the staged entity has no field \"\(name)\"")
+            }
         }
         let assignment = root["assignment"].flatMap { readAssignment($0, roles: roleNames) }
         let overrideRoles = strings(root["override_roles"], "override_roles", in: root) ?? []
         checkRoles(overrideRoles, root["override_roles"], "override_roles", roleNames)
 
         guard let version else { return nil }
-        var workspace = Workspace(version: UInt64(version), name: name, roles: roles, stages: stages, entities: entities, handoff: handoff,
-                                  approvals: approvals, assignment: assignment, overrideRoles: Set(overrideRoles), staleDays: staleDays)
+        var workspace = Workspace(
+            version: UInt64(version), name: name, roles: roles, stages: stages, entities: entities, handoff: handoff,
+            approvals: approvals, assignment: assignment, overrideRoles: Set(overrideRoles), staleDays: staleDays)
         workspace.checkinSkewMinutes = skew
         workspace.stageHistory = stageHistory
         if let node = root["team"] { workspace.teamRule = readTeam(node, entities: entities) }
@@ -261,7 +285,8 @@ private struct WorkspaceReader {
             if LocaleTag.isValid(tag) { workspace.locale = tag } else { issue(node, "locale", "\"\(tag)\" is not a language tag such as zh-CN or en") }
         }
         if let node = root["forecast"], object(node, "forecast", keys: ["best_case_from", "commit_from"]),
-           let best = string(node["best_case_from"], "forecast.best_case_from", in: node), let commit = string(node["commit_from"], "forecast.commit_from", in: node) {
+            let best = string(node["best_case_from"], "forecast.best_case_from", in: node), let commit = string(node["commit_from"], "forecast.commit_from", in: node)
+        {
             for (key, stage) in [("best_case_from", best), ("commit_from", commit)] where !stageNames.contains(stage) {
                 issue(node[key]!, "forecast.\(key)", "unknown stage \"\(stage)\"")
             }
@@ -282,7 +307,8 @@ private struct WorkspaceReader {
         for m in node.members ?? [] {
             guard LocaleTag.isValid(m.key) else { issue(at: m.position, path, "\"\(m.key)\" is not a language tag such as zh-CN or en"); continue }
             guard let text = string(m.value, "\(path).\(m.key)", in: node) else { continue }
-            let ok = (1...100).contains(text.count) && !text.contains("=") && text.first?.isWhitespace == false && text.last?.isWhitespace == false
+            let ok =
+                (1...100).contains(text.count) && !text.contains("=") && text.first?.isWhitespace == false && text.last?.isWhitespace == false
                 && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
             guard ok else { issue(m.value, "\(path).\(m.key)", "a label is 1–100 characters, no \"=\", no control characters, no surrounding spaces"); continue }
             out[m.key] = text
@@ -299,7 +325,9 @@ private struct WorkspaceReader {
             for label in Set(item.labels.values.map { $0.lowercased() }) {
                 if let other = owner[label], other != item.name {
                     let i = nodes?.firstIndex { $0["name"]?.string == item.name }
-                    issue(node ?? i.map { nodes![$0] } ?? JSON(.null), path, "label \"\(label)\" of \(kind) \"\(item.name)\" is also \(kind) \"\(other)\"'s name or label: input would be ambiguous")
+                    issue(
+                        node ?? i.map { nodes![$0] } ?? JSON(.null), path,
+                        "label \"\(label)\" of \(kind) \"\(item.name)\" is also \(kind) \"\(other)\"'s name or label: input would be ambiguous")
                 } else {
                     owner[label] = item.name
                 }
@@ -321,10 +349,17 @@ private struct WorkspaceReader {
     }
 
     mutating func readEntity(_ node: JSON, _ p: String, roles: Set<String>, stages: [Stage]) -> Entity? {
-        guard object(node, p, keys: ["name", "number", "stage_field", "append_only", "visible_via", "create", "owner_on_create",
-                                     "delete", "groups", "fields", "title", "labels"]) else { return nil }
+        guard
+            object(
+                node, p,
+                keys: [
+                    "name", "number", "stage_field", "append_only", "visible_via", "create", "owner_on_create",
+                    "delete", "groups", "fields", "title", "labels",
+                ])
+        else { return nil }
         guard let name = self.name(node["name"], p + ".name", in: node),
-              let number = integer(node["number"], p + ".number", in: node, range: 1...65535) else { return nil }
+            let number = integer(node["number"], p + ".number", in: node, range: 1...65535)
+        else { return nil }
         let stageNames = Set(stages.map(\.name))
         let stageField = node["stage_field"].flatMap { string($0, p + ".stage_field", in: node) }
 
@@ -354,11 +389,15 @@ private struct WorkspaceReader {
         if let list = node["fields"]?.array {
             for (i, f) in list.enumerated() {
                 let fp = "\(p).fields[\(i)]"
-                guard object(f, fp, keys: ["name", "number", "type", "group", "scale", "members", "entity", "max_length", "title", "write_once", "labels", "member_labels"]) else { continue }
+                guard
+                    object(
+                        f, fp, keys: ["name", "number", "type", "group", "scale", "members", "entity", "max_length", "title", "write_once", "labels", "member_labels"])
+                else { continue }
                 guard let fname = self.name(f["name"], fp + ".name", in: f),
-                      let fnum = integer(f["number"], fp + ".number", in: f, range: 1...65535),
-                      let tname = string(f["type"], fp + ".type", in: f),
-                      let group = string(f["group"], fp + ".group", in: f) else { continue }
+                    let fnum = integer(f["number"], fp + ".number", in: f, range: 1...65535),
+                    let tname = string(f["type"], fp + ".type", in: f),
+                    let group = string(f["group"], fp + ".group", in: f)
+                else { continue }
                 if fields.contains(where: { $0.name == fname }) { issue(f["name"]!, fp + ".name", "duplicate field \"\(fname)\"") }
                 if fields.contains(where: { $0.number == UInt32(fnum) }) { issue(f["number"]!, fp + ".number", "field number \(fnum) is used twice in \(name)") }
                 if !groups.contains(where: { $0.name == group }) { issue(f["group"]!, fp + ".group", "unknown field group \"\(group)\"") }
@@ -438,8 +477,9 @@ private struct WorkspaceReader {
         if let via, !fields.contains(where: { if case .reference = $0.type { $0.name == via } else { false } }) {
             issue(node["visible_via"]!, p + ".visible_via", "must name a reference field of \(name)")
         }
-        var entity = Entity(name: name, number: UInt32(number), stageField: stageField, appendOnly: bool(node["append_only"], p + ".append_only", default: false),
-                            visibleVia: via, create: create, ownerOnCreate: Set(owners), delete: Set(deleters), groups: groups, fields: fields)
+        var entity = Entity(
+            name: name, number: UInt32(number), stageField: stageField, appendOnly: bool(node["append_only"], p + ".append_only", default: false),
+            visibleVia: via, create: create, ownerOnCreate: Set(owners), delete: Set(deleters), groups: groups, fields: fields)
         entity.labels = labels(node["labels"], p + ".labels")
         return entity
     }
@@ -470,7 +510,8 @@ private struct WorkspaceReader {
         let stateField = string(node["state_field"], "approvals.state_field", in: node) ?? ""
         if let f = entity?.field(stateField) {
             let need = ["none", "pending", "approved", "rejected"]
-            if case let .enumeration(m) = f.type, need.allSatisfy(m.contains) {} else {
+            if case let .enumeration(m) = f.type, need.allSatisfy(m.contains) {
+            } else {
                 issue(node["state_field"]!, "approvals.state_field", "must be an enum field with members none, pending, approved, rejected")
             }
         } else if node["state_field"] != nil {
@@ -483,7 +524,9 @@ private struct WorkspaceReader {
             guard let field = string(r["field"], p + ".field", in: r), let above = decimal(r["above"], p + ".above", in: r) else { continue }
             if let f = entity?.field(field) {
                 if case .decimal = f.type {} else { issue(r["field"]!, p + ".field", "\"\(field)\" is not a decimal field") }
-            } else { issue(r["field"]!, p + ".field", "unknown field \"\(field)\"") }
+            } else {
+                issue(r["field"]!, p + ".field", "unknown field \"\(field)\"")
+            }
             let leaving = r["leaving"].flatMap { string($0, p + ".leaving", in: r) }
             if let leaving, !stages.contains(leaving) { issue(r["leaving"]!, p + ".leaving", "unknown stage \"\(leaving)\"") }
             rules.append(Approvals.Rule(field: field, above: above, leaving: leaving))
@@ -531,8 +574,8 @@ extension AccessRule {
                         if item.contains("..") {
                             let ends = item.components(separatedBy: "..")
                             guard ends.count == 2, let order = stageOrder,
-                                  let a = order.firstIndex(of: ends[0]), let b = order.firstIndex(of: ends[1]), a <= b,
-                                  stages.contains(ends[0]), stages.contains(ends[1])
+                                let a = order.firstIndex(of: ends[0]), let b = order.firstIndex(of: ends[1]), a <= b,
+                                stages.contains(ends[0]), stages.contains(ends[1])
                             else { return .failure(ValueError("bad stage range \"\(item)\"")) }
                             set.formUnion(order[a...b])
                         } else {

@@ -35,8 +35,10 @@ public struct Workspace: Sendable, Hashable {
     /// `membership` entity when it names none.
     public var teamRule: TeamRule?
 
-    public init(version: UInt64, name: String, roles: [Role], stages: [Stage], entities: [Entity], handoff: Handoff? = nil,
-                approvals: Approvals? = nil, assignment: Assignment? = nil, overrideRoles: Set<String> = [], staleDays: Int = 14) {
+    public init(
+        version: UInt64, name: String, roles: [Role], stages: [Stage], entities: [Entity], handoff: Handoff? = nil,
+        approvals: Approvals? = nil, assignment: Assignment? = nil, overrideRoles: Set<String> = [], staleDays: Int = 14
+    ) {
         self.version = version
         self.name = name
         self.roles = roles
@@ -132,8 +134,10 @@ public struct Stage: Sendable, Hashable {
     /// `probability` field wins when set.
     public var probability: Int?
 
-    public init(name: String, title: String = "", leaveRequires: [String] = [], enterRequires: [String] = [], closed: Bool = false,
-                fromAnyOpen: Bool = false, confirmBy: Set<String> = []) {
+    public init(
+        name: String, title: String = "", leaveRequires: [String] = [], enterRequires: [String] = [], closed: Bool = false,
+        fromAnyOpen: Bool = false, confirmBy: Set<String> = []
+    ) {
         self.name = name
         self.title = title
         self.leaveRequires = leaveRequires
@@ -176,8 +180,10 @@ public struct Entity: Sendable, Hashable {
         return out
     }
 
-    public init(name: String, number: UInt32, stageField: String? = nil, appendOnly: Bool = false, visibleVia: String? = nil,
-                create: [String: [String]], ownerOnCreate: Set<String> = [], delete: Set<String> = [], groups: [FieldGroup], fields: [Field]) {
+    public init(
+        name: String, number: UInt32, stageField: String? = nil, appendOnly: Bool = false, visibleVia: String? = nil,
+        create: [String: [String]], ownerOnCreate: Set<String> = [], delete: Set<String> = [], groups: [FieldGroup], fields: [Field]
+    ) {
         self.name = name
         self.number = number
         self.stageField = stageField
@@ -305,16 +311,17 @@ public enum FieldType: Sendable, Hashable, CustomStringConvertible {
     /// normalised: approval requests carry values this way, and `opps-hub import` reads CSV cells.
     public func value(canonical text: String) -> Result<Value, ValueError> {
         if text.isEmpty { return .success(.null) }
-        let kind: String = switch self {
-        case .text, .user: "text"
-        case .integer: "integer"
-        case .decimal: "decimal"
-        case .date: "date"
-        case .timestamp: "timestamp"
-        case .enumeration: "member"
-        case .boolean: "boolean"
-        case .reference: "reference"
-        }
+        let kind: String =
+            switch self {
+            case .text, .user: "text"
+            case .integer: "integer"
+            case .decimal: "decimal"
+            case .date: "date"
+            case .timestamp: "timestamp"
+            case .enumeration: "member"
+            case .boolean: "boolean"
+            case .reference: "reference"
+            }
         do { return normalise(try Value.parse(kind: kind, text: text)) } catch { return .failure(error) }
     }
 

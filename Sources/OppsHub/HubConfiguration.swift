@@ -39,10 +39,12 @@ public struct HubConfiguration: Sendable {
     /// when they differ (tests and the simulator turn it on; it costs a full build per pull).
     public var verifySnapshots = false
 
-    public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20,
-                maxDecompressedBytes: Int = 64 << 20, maxBatchWrites: Int = 5000, maxPageChanges: Int = 5000,
-                maxPageBytes: Int = 4 << 20, maxEnteredPerPage: Int = 5000, compressAbove: Int = 1024,
-                clock: any PhysicalClock = SystemClock()) {
+    public init(
+        dataDirectory: String, host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20,
+        maxDecompressedBytes: Int = 64 << 20, maxBatchWrites: Int = 5000, maxPageChanges: Int = 5000,
+        maxPageBytes: Int = 4 << 20, maxEnteredPerPage: Int = 5000, compressAbove: Int = 1024,
+        clock: any PhysicalClock = SystemClock()
+    ) {
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port

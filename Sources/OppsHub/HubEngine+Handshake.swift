@@ -24,8 +24,10 @@ extension HubEngine {
                 row.protocolVersion = version
                 try store.saveReplica(row)
             } else {
-                try store.saveReplica(ReplicaRow(id: replicaID, user: user.name, lastBatch: 0, ack: 0, lastSeenMilliseconds: now, pullToken: 0,
-                                                 protocolVersion: version))
+                try store.saveReplica(
+                    ReplicaRow(
+                        id: replicaID, user: user.name, lastBatch: 0, ack: 0, lastSeenMilliseconds: now, pullToken: 0,
+                        protocolVersion: version))
             }
         }
         var response = HandshakeResponse()

@@ -64,8 +64,10 @@ extension HubEngine {
         }
         var replicas = [ReplicaStatus]()
         for r in rows {
-            replicas.append(ReplicaStatus(id: r.id, user: r.user, lastSeen: r.lastSeenMilliseconds, lag: lag[r.id] ?? 0,
-                                          openConflicts: conflicts.filter { $0.conflict.loser.author == r.user }.count))
+            replicas.append(
+                ReplicaStatus(
+                    id: r.id, user: r.user, lastSeen: r.lastSeenMilliseconds, lag: lag[r.id] ?? 0,
+                    openConflicts: conflicts.filter { $0.conflict.loser.author == r.user }.count))
         }
         let mark = try watermark(retention: retention)
         var bytes: Int64 = 0
@@ -73,9 +75,10 @@ extension HubEngine {
             let attrs = try? FileManager.default.attributesOfItem(atPath: configuration.databasePath + suffix)
             bytes += (attrs?[.size] as? NSNumber)?.int64Value ?? 0
         }
-        return Status(head: head, logEntries: try store.logCount(below: head), records: try store.recordCount(), workspaceVersion: workspace.version,
-                      databaseBytes: bytes, replicas: replicas, openConflicts: conflicts.count, compactionWatermark: mark,
-                      compactableEntries: try store.logCount(below: mark))
+        return Status(
+            head: head, logEntries: try store.logCount(below: head), records: try store.recordCount(), workspaceVersion: workspace.version,
+            databaseBytes: bytes, replicas: replicas, openConflicts: conflicts.count, compactionWatermark: mark,
+            compactableEntries: try store.logCount(below: mark))
     }
 
     /// Prunes the log and tombstones below the watermark of replicas seen within `retention`.
@@ -109,19 +112,26 @@ extension HubEngine {
             guard workspace.entity(c.entity)?.field(c.field) != nil else { throw HubError.invalid("the conflict is not about a field that exists") }
             let hubTime = now
             let current = record.fields[c.field]
-            let state = FieldState(value: c.loser.value, stamp: Stamp(hlc: clock.tick(physical: hubTime), replica: hubReplica),
-                                   author: managerName, authority: .override, sequence: try store.head() + 1)
-            try store.append(LogEntry(sequence: state.sequence, record: c.record, entity: c.entity, field: c.field, kind: .set, value: state.value,
-                                      stamp: state.stamp, author: state.author, authority: state.authority), hubMilliseconds: hubTime)
+            let state = FieldState(
+                value: c.loser.value, stamp: Stamp(hlc: clock.tick(physical: hubTime), replica: hubReplica),
+                author: managerName, authority: .override, sequence: try store.head() + 1)
+            try store.append(
+                LogEntry(
+                    sequence: state.sequence, record: c.record, entity: c.entity, field: c.field, kind: .set, value: state.value,
+                    stamp: state.stamp, author: state.author, authority: state.authority), hubMilliseconds: hubTime)
             record.fields[c.field] = state
             try store.saveRecord(record, workspace: workspace)
             var displaced: UInt64 = 0
             if let current {
-                displaced = try store.addConflict(ConflictRecord(id: 0, record: c.record, entity: c.entity, field: c.field, outcome: .lost, rule: .restored,
-                                                                 loser: current, winner: state), owner: record.owner, hubMilliseconds: hubTime)
+                displaced = try store.addConflict(
+                    ConflictRecord(
+                        id: 0, record: c.record, entity: c.entity, field: c.field, outcome: .lost, rule: .restored,
+                        loser: current, winner: state), owner: record.owner, hubMilliseconds: hubTime)
             }
             try store.resolveConflict(id)
-            try store.audit(action: "restore", subject: c.record.description, detail: "conflict \(id) \(c.field) restored by \(managerName) at sequence \(state.sequence)", now: hubTime)
+            try store.audit(
+                action: "restore", subject: c.record.description, detail: "conflict \(id) \(c.field) restored by \(managerName) at sequence \(state.sequence)",
+                now: hubTime)
             return (state.sequence, displaced)
         }
     }

@@ -10,7 +10,7 @@ extension HubEngine {
     /// Which fields of a record a user sees, as a number that changes when that set changes.
     func signature(role: String, relations: Set<Relation>, stage: String?, entity: String) -> UInt64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        func mix(_ s: String) { for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 } ; h = (h ^ 0xFF) &* 0x0000_0100_0000_01B3 }
+        func mix(_ s: String) { for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }; h = (h ^ 0xFF) &* 0x0000_0100_0000_01B3 }
         mix(entity)
         mix(role)
         mix(stage ?? "")
@@ -24,8 +24,10 @@ extension HubEngine {
 
     /// The same from a record's indexed columns, once per visibility signature (which names the
     /// entity, role, stage and relations it depends on).
-    func hiddenFields(_ id: RecordID, _ c: RecordColumns, signature: UInt64?, actor: Actor, relations: (RecordID, RecordColumns) -> Set<Relation>,
-                      cache: inout [UInt64: Set<String>]) -> Set<String> {
+    func hiddenFields(
+        _ id: RecordID, _ c: RecordColumns, signature: UInt64?, actor: Actor, relations: (RecordID, RecordColumns) -> Set<Relation>,
+        cache: inout [UInt64: Set<String>]
+    ) -> Set<String> {
         if let signature, let known = cache[signature] { return known }
         let hidden = workspace.hiddenFields(entity: c.entity, stage: c.stage, actor: actor, relations: relations(id, c))
         if let signature { cache[signature] = hidden }
@@ -168,8 +170,9 @@ struct PullPage {
 
     mutating func hidden(_ id: RecordID, _ c: RecordColumns) -> Set<String> {
         let myTeams = snapshot.myTeams, engine = self.engine, user = self.user.name
-        return engine.hiddenFields(id, c, signature: snapshot.signatures[id], actor: actor,
-                                   relations: { engine.relations($0, $1, user: user, myTeams: myTeams) }, cache: &hiddenBySignature)
+        return engine.hiddenFields(
+            id, c, signature: snapshot.signatures[id], actor: actor,
+            relations: { engine.relations($0, $1, user: user, myTeams: myTeams) }, cache: &hiddenBySignature)
     }
 
     /// 1–2. Records that left the user's view, and records that entered it (or whose visible
@@ -256,8 +259,9 @@ struct PullPage {
         // relevant, scan.
         let visible = snapshot.visible, enteredNow = self.enteredNow, known = self.known.records, inFlight = self.inFlight
         if cursor < head, let changed = snapshot.changes(since: cursor),
-           case let relevant = changed.filter({ visible.contains($0) && !enteredNow.contains($0) && (known[$0] != nil || inFlight[$0] != nil) }),
-           UInt64(relevant.count) * 4 < head - cursor {
+            case let relevant = changed.filter({ visible.contains($0) && !enteredNow.contains($0) && (known[$0] != nil || inFlight[$0] != nil) }),
+            UInt64(relevant.count) * 4 < head - cursor
+        {
             let from = cursor, bytesBefore = bytes
             let entries = relevant.isEmpty ? [] : try store.log(records: relevant.sorted(), after: cursor, limit: maxChanges + 1)
             // All of them read (the query's limit not reached) and taken: nothing is left before the head.

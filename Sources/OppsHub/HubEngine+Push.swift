@@ -69,17 +69,19 @@ extension HubEngine {
         let actor = Actor(user: user.name, role: user.role)
         let hubTime = now
         let workspace = self.workspace
-        var decider = BatchDecider(reader: StoreReader(store: store, workspace: workspace), workspace: workspace, directory: directory, clock: clock,
-                                   hubReplica: hubReplica, hubTime: hubTime, maxClockAhead: configuration.maxClockAheadMilliseconds)
+        var decider = BatchDecider(
+            reader: StoreReader(store: store, workspace: workspace), workspace: workspace, directory: directory, clock: clock,
+            hubReplica: hubReplica, hubTime: hubTime, maxClockAhead: configuration.maxClockAheadMilliseconds)
         var results = [WriteResult]()
         results.reserveCapacity(items.count)
         for item in items {
-            let verdict = switch item {
-            case let .unknown(record, entity, field, rule, stamp):
-                try decider.rejectUnknown(record: record, entityNumber: entity, fieldNumber: field, rule: rule, stamp: stamp, actor: actor)
-            case let .write(w):
-                try decider.decide(w, actor: actor)
-            }
+            let verdict =
+                switch item {
+                case let .unknown(record, entity, field, rule, stamp):
+                    try decider.rejectUnknown(record: record, entityNumber: entity, fieldNumber: field, rule: rule, stamp: stamp, actor: actor)
+                case let .write(w):
+                    try decider.decide(w, actor: actor)
+                }
             try decider.drain { try apply($0, hubTime: hubTime) }
             activity.outcomes[verdict.decision.outcome, default: 0] += 1
             results.append(WriteResult(verdict))

@@ -10,7 +10,8 @@ extension HubEngine {
     /// Adds a user and returns their token (shown once; only its hash is stored).
     public func addUser(_ user: HubUser, rng: inout some RandomNumberGenerator) throws -> String {
         guard user.name != Self.systemAuthor, !user.name.isEmpty, user.name.count <= 64,
-              user.name.unicodeScalars.allSatisfy({ !$0.properties.isWhitespace && $0.value > 0x20 }) else {
+            user.name.unicodeScalars.allSatisfy({ !$0.properties.isWhitespace && $0.value > 0x20 })
+        else {
             throw HubError.invalid("user names are 1–64 characters without spaces, and \"hub\" is reserved")
         }
         guard workspace.role(user.role) != nil else {

@@ -123,7 +123,6 @@ public final class HubEngine {
         return next
     }
 
-
     // MARK: Authentication
 
     public func authenticate(authorization: String?) throws -> HubUser {

@@ -23,8 +23,10 @@ extension HubEngine {
     /// - Parameters:
     ///   - rows: the CSV records, the first being the header: `id` (optional) and field names.
     ///   - author: who the records are attributed to (their creator); nil: the hub itself.
-    public func importRecords(entity name: String, rows: [CSV.Row], author: UserName?, skipInvalid: Bool,
-                              progress: (Int) -> Void = { _ in }) throws -> ImportResult {
+    public func importRecords(
+        entity name: String, rows: [CSV.Row], author: UserName?, skipInvalid: Bool,
+        progress: (Int) -> Void = { _ in }
+    ) throws -> ImportResult {
         try refreshDirectory()
         guard let entity = workspace.entity(name) else {
             throw HubError.invalid("unknown type \"\(name)\" (\(workspace.entities.map(\.name).joined(separator: ", ")))")
@@ -39,7 +41,9 @@ extension HubEngine {
         for column in header.fields {
             if !seen.insert(column).inserted { problems.append(ImportProblem(row: header.line, column: column, message: "the column appears twice")) }
             if !["id", "created_at", "created_by", "created_stage"].contains(column), entity.field(column) == nil {
-                problems.append(ImportProblem(row: header.line, column: column, message: "\(name) has no field \"\(column)\" (fields: \(entity.fields.map(\.name).joined(separator: ", ")))"))
+                problems.append(
+                    ImportProblem(
+                        row: header.line, column: column, message: "\(name) has no field \"\(column)\" (fields: \(entity.fields.map(\.name).joined(separator: ", ")))"))
             }
         }
         if let sf = entity.stageField, !header.fields.contains(sf) {
@@ -86,7 +90,9 @@ extension HubEngine {
                 // trip keeps time in the first stage and who made the record.
                 if column == "created_at" {
                     if text.isEmpty { continue }
-                    guard case let .success(.timestamp(t)) = FieldType.timestamp.value(canonical: text) else { problem(column, "not a time YYYY-MM-DDTHH:MM:SS.sssZ: \(text)"); continue }
+                    guard case let .success(.timestamp(t)) = FieldType.timestamp.value(canonical: text) else {
+                        problem(column, "not a time YYYY-MM-DDTHH:MM:SS.sssZ: \(text)"); continue
+                    }
                     if t.milliseconds > now + 300_000 { problem(column, "\(text) is in the future") }
                     createdAt = t.milliseconds
                     continue
@@ -107,7 +113,8 @@ extension HubEngine {
                 // The stage log is kept as written when it is well formed (a round trip of `opps
                 // export`); the hub goes on appending to it.
                 if column == workspace.stageHistory, entity.stageField != nil, !text.isEmpty,
-                   let why = StageLog.problem(text, stages: Set(workspace.stages.map(\.name))) {
+                    let why = StageLog.problem(text, stages: Set(workspace.stages.map(\.name)))
+                {
                     problem(column, why)
                     continue
                 }
@@ -123,15 +130,19 @@ extension HubEngine {
                         if targetEntity != name { problem(column, "\(target) is a row of this file (\(name)), not \(targetEntity)") }
                     } else if case let .reference(targetEntity) = field.type, case let .reference(target) = value {
                         let existing = try store.record(target, workspace: workspace)
-                        if existing == nil || existing?.isDeleted == true { problem(column, "no \(targetEntity) \(target)") }
-                        else if existing?.entity != targetEntity { problem(column, "\(target) is a \(existing!.entity), not a \(targetEntity)") }
+                        if existing == nil || existing?.isDeleted == true {
+                            problem(column, "no \(targetEntity) \(target)")
+                        } else if existing?.entity != targetEntity {
+                            problem(column, "\(target) is a \(existing!.entity), not a \(targetEntity)")
+                        }
                     }
                     if case .user = field.type, case let .text(user) = value, directory.users[user] == nil { problem(column, "no user \"\(user)\"") }
                     values.append((column, value))
                 }
             }
             if let sf = entity.stageField, let log = values.first(where: { $0.0 == workspace.stageHistory })?.1,
-               let lastStep = StageLog.steps(log).last, let stage = values.first(where: { $0.0 == sf })?.1, stage != .member(lastStep.to) {
+                let lastStep = StageLog.steps(log).last, let stage = values.first(where: { $0.0 == sf })?.1, stage != .member(lastStep.to)
+            {
                 problem(workspace.stageHistory ?? "", "the stage log ends in \(lastStep.to), the stage is \(stage.canonicalText)")
             }
             if let createdAt, let first = values.first(where: { $0.0 == workspace.stageHistory }).flatMap({ StageLog.steps($0.1).first }), first.at < createdAt {
@@ -148,8 +159,9 @@ extension HubEngine {
         let hubTime = now
         let writer = author ?? HubEngine.systemAuthor
         try store.transaction {
-            var decider = BatchDecider(reader: StoreReader(store: store, workspace: workspace), workspace: workspace, directory: directory, clock: clock,
-                                       hubReplica: hubReplica, hubTime: hubTime, maxClockAhead: configuration.maxClockAheadMilliseconds)
+            var decider = BatchDecider(
+                reader: StoreReader(store: store, workspace: workspace), workspace: workspace, directory: directory, clock: clock,
+                hubReplica: hubReplica, hubTime: hubTime, maxClockAhead: configuration.maxClockAheadMilliseconds)
             for (i, (id, values, createdAt, createdBy, createdStage)) in valid.enumerated() {
                 // Created in the stage the file names, else in the stage it is in now.
                 let stage = createdStage ?? entity.stageField.flatMap { sf in values.first { $0.0 == sf }?.1 } ?? .null

@@ -2,9 +2,9 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import NIOSSL
 import Logging
 import NIOCore
+import NIOSSL
 import OppsCore
 import OppsStore
 import OppsWire
@@ -28,7 +28,9 @@ public struct HubServer: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMapping(logger: logger, metrics: metrics))
-        router.get(RouterPath(Endpoint.health)) { _, _ in Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        router.get(RouterPath(Endpoint.health)) { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+        }
         let metricsToken = hub.configuration.metricsToken
         router.get(RouterPath(Endpoint.metrics)) { request, _ in
             if let metricsToken, !Self.same(Bearer.token(request.headers[.authorization]), metricsToken) {
@@ -50,8 +52,10 @@ public struct HubServer: Sendable {
         }
         // Every other method of a known endpoint is 405, not 404 (sync-protocol.md §4).
         let others: [HTTPRequest.Method] = [.get, .head, .put, .delete, .patch, .options, .post]
-        let endpoints: [(String, HTTPRequest.Method)] = [(Endpoint.handshake, .post), (Endpoint.push, .post), (Endpoint.pull, .post),
-                                                         (Endpoint.health, .get), (Endpoint.metrics, .get)]
+        let endpoints: [(String, HTTPRequest.Method)] = [
+            (Endpoint.handshake, .post), (Endpoint.push, .post), (Endpoint.pull, .post),
+            (Endpoint.health, .get), (Endpoint.metrics, .get),
+        ]
         for (path, allowed) in endpoints {
             for method in others where method != allowed && !(allowed == .get && method == .head) {
                 router.on(RouterPath(path), method: method) { _, _ -> Response in throw WireError(.methodNotAllowed, "use \(allowed.rawValue)") }
@@ -62,8 +66,10 @@ public struct HubServer: Sendable {
 
     /// The Hummingbird application serving this hub; `onListening` receives the bound port.
     /// With `tls` (PEM certificate chain and key files) it serves HTTPS.
-    public func application(host: String, port: Int, tls: (certificate: String, key: String)? = nil,
-                            onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    public func application(
+        host: String, port: Int, tls: (certificate: String, key: String)? = nil,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
         // A connection that sends nothing for `idleTimeout` is closed: idle sockets (1,084 of them
         // under a 1,024 open-file limit) had locked every replica out (docs/operator.md, security).
         let http = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(Int64(hub.configuration.idleTimeoutSeconds))))
@@ -79,10 +85,12 @@ public struct HubServer: Sendable {
         // pending connections (the default) overflowed at 1,000 and the kernel reset the rest.
         // Beyond `maxConnections` the hub stops accepting until some close (`opps-hub serve` keeps
         // it below the open-file limit), so the process never runs out of file descriptors.
-        return Application(router: router(), server: server,
-                           configuration: .init(address: .hostname(host, port: port), serverName: "opps-hub", backlog: 4096,
-                                                availableConnectionsDelegate: MaximumAvailableConnections(hub.configuration.maxConnections)),
-                           onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
+        return Application(
+            router: router(), server: server,
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: "opps-hub", backlog: 4096,
+                availableConnectionsDelegate: MaximumAvailableConnections(hub.configuration.maxConnections)),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
     }
 
     /// What to tell the operator when the listening socket cannot be opened (issue 15 item 9:
@@ -102,10 +110,10 @@ public struct HubServer: Sendable {
     static func tlsConfiguration(chain: [NIOSSLCertificateSource], key: NIOSSLPrivateKey) -> TLSConfiguration {
         var c = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
         c.minimumTLSVersion = .tlsv12
-        c.cipherSuites = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+        c.cipherSuites =
+            "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
         return c
     }
-
 
     /// Decode a request body, authenticate, run the hub call, encode the answer in the request's
     /// media type, compressed when the client accepts it and it is worth it. The call also gets
@@ -183,12 +191,13 @@ struct ErrorMapping: RouterMiddleware {
             context.logger.info("refused", metadata: ["path": "\(request.uri.path)", "code": "\(error.code.rawValue)"])
             return respond(error, request)
         } catch let error as HTTPError {
-            let code: WireError.Code = switch error.status {
-            case .notFound: .notFound
-            case .methodNotAllowed: .methodNotAllowed
-            case .contentTooLarge: .bodyTooLarge
-            default: .malformedBody
-            }
+            let code: WireError.Code =
+                switch error.status {
+                case .notFound: .notFound
+                case .methodNotAllowed: .methodNotAllowed
+                case .contentTooLarge: .bodyTooLarge
+                default: .malformedBody
+                }
             return respond(WireError(code, error.body ?? "\(error.status.code)"), request)
         } catch {
             context.logger.error("internal error", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
@@ -207,7 +216,8 @@ struct ErrorMapping: RouterMiddleware {
         metrics.request(route: known[request.uri.path] ?? "other", status: error.code.httpStatus, duration: .zero)
         // The last resort: an error body that cannot be written leaves the status to say it.
         let bytes = (try? BodyCodec.encode(body, as: media)) ?? []
-        return Response(status: HTTPResponse.Status(code: error.code.httpStatus), headers: [.contentType: media.rawValue],
-                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(
+            status: HTTPResponse.Status(code: error.code.httpStatus), headers: [.contentType: media.rawValue],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

@@ -10,11 +10,16 @@ extension HubEngine {
             var activity = HubActivity()
             switch endpoint {
             case Endpoint.handshake:
-                return .success(try BodyCodec.encode(try handshake(user: user, request: BodyCodec.decode(HandshakeRequest.self, from: body, as: .protobuf)), as: .protobuf))
+                return .success(
+                    try BodyCodec.encode(try handshake(user: user, request: BodyCodec.decode(HandshakeRequest.self, from: body, as: .protobuf)), as: .protobuf))
             case Endpoint.push:
-                return .success(try BodyCodec.encode(try push(user: user, request: BodyCodec.decode(PushRequest.self, from: body, as: .protobuf), received: body, activity: &activity), as: .protobuf))
+                return .success(
+                    try BodyCodec.encode(
+                        try push(user: user, request: BodyCodec.decode(PushRequest.self, from: body, as: .protobuf), received: body, activity: &activity), as: .protobuf))
             case Endpoint.pull:
-                return .success(try BodyCodec.encode(try pull(user: user, request: BodyCodec.decode(PullRequest.self, from: body, as: .protobuf), activity: &activity), as: .protobuf))
+                return .success(
+                    try BodyCodec.encode(try pull(user: user, request: BodyCodec.decode(PullRequest.self, from: body, as: .protobuf), activity: &activity), as: .protobuf)
+                )
             default:
                 return .failure(WireError(.notFound, endpoint))
             }

@@ -67,7 +67,6 @@ final class VisibilitySnapshot {
     }
 }
 
-
 /// Entries of the log a snapshot may be brought forward over; beyond, it is rebuilt.
 let snapshotAdvanceLimit: UInt64 = 20_000
 
@@ -77,7 +76,8 @@ extension HubEngine {
         // Taken out of the cache while brought forward: an advance that fails half-way must not
         // leave a half-changed snapshot behind (it is changed in place).
         if let s = visibilityCache.removeValue(forKey: user.name), s.directory == directory, s.role == user.role,
-           s.workspaceVersion == workspace.version, s.head <= head {
+            s.workspaceVersion == workspace.version, s.head <= head
+        {
             if s.head == head { visibilityCache[user.name] = s; return s }
             if try advance(s, to: head, user: user) {
                 if configuration.verifySnapshots { try verify(s, user: user) }
@@ -184,7 +184,8 @@ extension HubEngine {
         for id in affected {
             let visible: Bool
             if let c = columns[id], c.live {
-                visible = s.top.contains(id) || (c.kind == 1 && c.parent.map(s.top.contains) == true) || s.refCount[id, default: 0] > 0
+                visible =
+                    s.top.contains(id) || (c.kind == 1 && c.parent.map(s.top.contains) == true) || s.refCount[id, default: 0] > 0
                     || (c.kind == 2 && c.creator == user.name)
             } else {
                 visible = false
@@ -236,9 +237,11 @@ extension HubEngine {
     func verify(_ s: VisibilitySnapshot, user: HubUser) throws {
         let full = try build(for: user, head: s.head)
         guard full.visible == s.visible, full.signatures == s.signatures, full.sum == s.sum, full.contributions.count == s.contributions.count,
-              full.myTeams == s.myTeams else {
+            full.myTeams == s.myTeams
+        else {
             let extra = s.visible.subtracting(full.visible).count, missing = full.visible.subtracting(s.visible).count
-            throw WireError(.internal, "snapshot of \(user.name) at \(s.head) differs from a full build: \(extra) extra, \(missing) missing, sums \(s.sum) vs \(full.sum)")
+            throw WireError(
+                .internal, "snapshot of \(user.name) at \(s.head) differs from a full build: \(extra) extra, \(missing) missing, sums \(s.sum) vs \(full.sum)")
         }
     }
 }
@@ -298,8 +301,10 @@ extension HubEngine {
     /// `inFlight` is the page a pipelined request says the replica is applying (sync-protocol.md
     /// §6.1): its records count as held for this walk, but a record that matches only because of
     /// it stays remembered — if the replica never applies that page, the next walk must find it.
-    func walkDifferences(known k: KnownState, inFlight: [RecordID: UInt64?] = [:], snapshot s: VisibilitySnapshot, user: HubUser,
-                         take: (RecordID, Difference) throws -> Bool) throws -> (mismatch: [RecordID], stopped: Bool) {
+    func walkDifferences(
+        known k: KnownState, inFlight: [RecordID: UInt64?] = [:], snapshot s: VisibilitySnapshot, user: HubUser,
+        take: (RecordID, Difference) throws -> Bool
+    ) throws -> (mismatch: [RecordID], stopped: Bool) {
         func held(_ id: RecordID, overlaid: Bool) -> UInt64? {
             if overlaid, let page = inFlight[id] { return page }
             return k.records[id]

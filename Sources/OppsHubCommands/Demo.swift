@@ -78,8 +78,10 @@ public struct Demo: AsyncParsableCommand {
                 let started = Date()
                 Console.err("playing a quarter of \(deals) deals through the hub (seed \(seed))…")
                 let quarter = DemoQuarter(seed: seed, deals: deals, now: SystemClock().nowMilliseconds())
-                let summary = try await quarter.run(store: store, configuration: configuration,
-                                                    tokens: Dictionary(uniqueKeysWithValues: tokens.map { ($0.0, $0.2) })) { Console.err($0) }
+                let summary = try await quarter.run(
+                    store: store, configuration: configuration,
+                    tokens: Dictionary(uniqueKeysWithValues: tokens.map { ($0.0, $0.2) })
+                ) { Console.err($0) }
                 seeded = (summary, Date().timeIntervalSince(started))
             }
         } catch let e as StoreError {
@@ -97,32 +99,41 @@ public struct Demo: AsyncParsableCommand {
         let sibling = URL(fileURLWithPath: CommandLine.arguments.first ?? "opps-hub").deletingLastPathComponent().appendingPathComponent("opps").path
         let oppsCommand = FileManager.default.isExecutableFile(atPath: sibling) ? sibling : "opps"
         let app = try server.application(host: host, port: port) { bound in
-            var lines = ["listening on http://\(host):\(bound)",
-                         "",
-                         "OppSync demo hub (\(fresh ? "new" : "reused"), data in \(data)). Users and their tokens:"]
-            for (name, role, token) in issued { lines.append("  \(name.padding(toLength: 4, withPad: " ", startingAt: 0)) \(role.padding(toLength: 10, withPad: " ", startingAt: 0)) \(token)") }
+            var lines = [
+                "listening on http://\(host):\(bound)",
+                "",
+                "OppSync demo hub (\(fresh ? "new" : "reused"), data in \(data)). Users and their tokens:",
+            ]
+            for (name, role, token) in issued {
+                lines.append("  \(name.padding(toLength: 4, withPad: " ", startingAt: 0)) \(role.padding(toLength: 10, withPad: " ", startingAt: 0)) \(token)")
+            }
             if let (summary, seconds) = quarter {
                 let stages = Workspace.default.stages.map { "\($0.name) \(summary.byStage[$0.name] ?? 0)" }.joined(separator: ", ")
-                lines += ["", "The quarter: \(summary.deals) deals (\(stages)), \(summary.accounts) accounts, \(summary.contacts) contacts, "
-                    + "\(summary.activities) activities, \(summary.tasks) tasks, \(summary.writes) writes; seeded in \(String(format: "%.1f", seconds)) s."]
+                lines += [
+                    "",
+                    "The quarter: \(summary.deals) deals (\(stages)), \(summary.accounts) accounts, \(summary.contacts) contacts, "
+                        + "\(summary.activities) activities, \(summary.tasks) tasks, \(summary.writes) writes; seeded in \(String(format: "%.1f", seconds)) s.",
+                ]
             }
             let samToken = issued.first { $0.0 == "sam" }!.2, weiToken = issued.first { $0.0 == "wei" }!.2
-            lines += ["",
-                      "Try next, as sam (a rep in the north territory):",
-                      "  \(oppsCommand) init --hub http://\(host):\(bound) --token \(samToken) --home ./opps-sam",
-                      "  \(oppsCommand) board --home ./opps-sam",
-                      "  \(oppsCommand) today --home ./opps-sam",
-                      "As wei (east territory, in Chinese): \(oppsCommand) init --hub http://\(host):\(bound) --token \(weiToken) --home ./opps-wei",
-                      "  then \(oppsCommand) locale zh-CN --home ./opps-wei; \(oppsCommand) board --home ./opps-wei",
-                      "As max (manager): approvals, conflicts, funnel, report time-in-stage, forecast.",
-                      "",
-                      "Or talk to the protocol directly (JSON form):",
-                      "  curl -s -X POST http://\(host):\(bound)/v1/handshake -H 'Content-Type: application/json' \\",
-                      "       -H 'Authorization: Bearer \(issued.first { $0.0 == "max" }!.2)' \\",
-                      "       -d '{\"minVersion\":1,\"maxVersion\":1,\"replica\":\"AAAAAAAAAAAAAAAAAAAAAQ==\"}'",
-                      "  curl -s http://\(host):\(bound)/metrics | grep opps_",
-                      "",
-                      "Press Ctrl-C to stop; the data stays in \(data)."]
+            lines += [
+                "",
+                "Try next, as sam (a rep in the north territory):",
+                "  \(oppsCommand) init --hub http://\(host):\(bound) --token \(samToken) --home ./opps-sam",
+                "  \(oppsCommand) board --home ./opps-sam",
+                "  \(oppsCommand) today --home ./opps-sam",
+                "As wei (east territory, in Chinese): \(oppsCommand) init --hub http://\(host):\(bound) --token \(weiToken) --home ./opps-wei",
+                "  then \(oppsCommand) locale zh-CN --home ./opps-wei; \(oppsCommand) board --home ./opps-wei",
+                "As max (manager): approvals, conflicts, funnel, report time-in-stage, forecast.",
+                "",
+                "Or talk to the protocol directly (JSON form):",
+                "  curl -s -X POST http://\(host):\(bound)/v1/handshake -H 'Content-Type: application/json' \\",
+                "       -H 'Authorization: Bearer \(issued.first { $0.0 == "max" }!.2)' \\",
+                "       -d '{\"minVersion\":1,\"maxVersion\":1,\"replica\":\"AAAAAAAAAAAAAAAAAAAAAQ==\"}'",
+                "  curl -s http://\(host):\(bound)/metrics | grep opps_",
+                "",
+                "Press Ctrl-C to stop; the data stays in \(data).",
+            ]
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
         do { try await app.runService() } catch {

@@ -1,8 +1,10 @@
 /// The demo quarter's words: customers, people and what reps write, in English for the north
 /// territory and Chinese for the east. Combinations make every name distinct however many deals.
 enum Names {
-    static let firstEN = ["Northwind", "Contoso", "Fabrikam", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Acme", "Hooli",
-                          "Vandelay", "Wonka", "Cyberdyne", "Tyrell", "Soylent", "Oceanic", "Monarch", "Dunder", "Aperture", "Massive"]
+    static let firstEN = [
+        "Northwind", "Contoso", "Fabrikam", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Acme", "Hooli",
+        "Vandelay", "Wonka", "Cyberdyne", "Tyrell", "Soylent", "Oceanic", "Monarch", "Dunder", "Aperture", "Massive",
+    ]
     static let secondEN = ["Logistics", "Foods", "Energy", "Retail", "Health", "Motors", "Systems", "Freight", "Pharma", "Textiles"]
     static let industryEN = ["logistics", "food", "energy", "retail", "healthcare", "automotive", "software", "logistics", "pharma", "textiles"]
     static let cities = ["上海", "北京", "杭州", "苏州", "南京", "深圳", "广州", "成都", "武汉", "宁波"]
@@ -24,10 +26,14 @@ enum Names {
         return (city + short + "有限公司", short, industry)
     }
 
-    static let givenEN = ["Alice", "Ben", "Carla", "David", "Emma", "Frank", "Grace", "Henry", "Irene", "Jack",
-                          "Karen", "Leo", "Maria", "Nick", "Olivia", "Paul", "Quinn", "Rosa", "Steve", "Tina"]
-    static let familyEN = ["Adams", "Baker", "Clark", "Davis", "Evans", "Foster", "Garcia", "Hughes", "Irving", "Jones",
-                           "King", "Lopez", "Miller", "Nolan", "Owens", "Parker", "Reed", "Smith", "Turner", "Walsh"]
+    static let givenEN = [
+        "Alice", "Ben", "Carla", "David", "Emma", "Frank", "Grace", "Henry", "Irene", "Jack",
+        "Karen", "Leo", "Maria", "Nick", "Olivia", "Paul", "Quinn", "Rosa", "Steve", "Tina",
+    ]
+    static let familyEN = [
+        "Adams", "Baker", "Clark", "Davis", "Evans", "Foster", "Garcia", "Hughes", "Irving", "Jones",
+        "King", "Lopez", "Miller", "Nolan", "Owens", "Parker", "Reed", "Smith", "Turner", "Walsh",
+    ]
     static let surnames = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗"]
     static let givenZH = ["伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平", "刚"]
     static let titlesEN = ["CIO", "CFO", "Head of Operations", "IT Director", "Procurement Manager", "COO"]

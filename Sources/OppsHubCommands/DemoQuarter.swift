@@ -111,18 +111,20 @@ public struct DemoQuarter: Sendable {
             let currency = north ? ["USD", "USD", "USD", "EUR", "GBP"][rng.int(5)] : ["CNY", "CNY", "CNY", "CNY", "HKD", "JPY"][rng.int(6)]
             let cents = Int64(rng.int(96) + 5) * 500_000 * (currency == "JPY" ? 100 : 1)
             let product = north ? Names.productsEN[rng.int(Names.productsEN.count)] : Names.productsZH[rng.int(Names.productsZH.count)]
-            var plan = Plan(north: north, rep: reps[i / 2 % 3], manager: north ? "max" : "lin", account: account,
-                            name: Names.account(account).short + " " + product, currency: currency, cents: cents, actions: [])
+            var plan = Plan(
+                north: north, rep: reps[i / 2 % 3], manager: north ? "max" : "lin", account: account,
+                name: Names.account(account).short + " " + product, currency: currency, cents: cents, actions: [])
             // Where it ends: a quarter's spread, more early stages than late, a third closed.
             let roll = rng.int(100)
-            let target: String = switch roll {
-            case 0..<18: "discovery"
-            case 18..<32: "solution"
-            case 32..<44: "proposal"
-            case 44..<55: "negotiation"
-            case 55..<80: "won"
-            default: "lost"
-            }
+            let target: String =
+                switch roll {
+                case 0..<18: "discovery"
+                case 18..<32: "solution"
+                case 32..<44: "proposal"
+                case 44..<55: "negotiation"
+                case 55..<80: "won"
+                default: "lost"
+                }
             let fromLead = rng.int(100) < 30
             if i % 25 == 3 {
                 // A lead marketing is still working on.
@@ -193,7 +195,9 @@ public struct DemoQuarter: Sendable {
             let found = out.indices.first { i in
                 // A scene for a given rep: a deal they made themselves (the hub assigns leads).
                 if let rep, out[i].rep != rep || !out[i].actions.contains(where: { if case .create = $0.step { true } else { false } }) { return false }
-                guard out[i].north == north, !used.contains(i), out[i].actions.contains(where: { if case .nextStep = $0.step { true } else { false } }) else { return false }
+                guard out[i].north == north, !used.contains(i), out[i].actions.contains(where: { if case .nextStep = $0.step { true } else { false } }) else {
+                    return false
+                }
                 var reached = -1
                 for a in out[i].actions {
                     switch a.step {
@@ -218,7 +222,9 @@ public struct DemoQuarter: Sendable {
             for s in stages { if let d = open(s, north: north, before: day, rep: rep) { return d } }
             return rep == nil ? nil : open(stages, north: north, before: day)
         }
-        if let d = open(["negotiation", "proposal", "solution", "discovery"], north: true, before: end - 6, rep: "sam") { out[d].actions.append(Action(day: end - 6, minute: 300, deal: d, step: .discount(decide: true))) }
+        if let d = open(["negotiation", "proposal", "solution", "discovery"], north: true, before: end - 6, rep: "sam") {
+            out[d].actions.append(Action(day: end - 6, minute: 300, deal: d, step: .discount(decide: true)))
+        }
         if let d = open(["negotiation", "proposal", "solution", "discovery"], north: false, before: end - 1) {
             out[d].actions.append(Action(day: end - 1, minute: 300, deal: d, step: .discount(decide: false)))
         }
@@ -239,8 +245,10 @@ public struct DemoQuarter: Sendable {
 
     /// Creates the quarter in an initialised, empty hub store: users added by the caller (their
     /// tokens in `tokens`). `progress` hears a line per simulated week.
-    public func run(store: any HubStorage, configuration: HubConfiguration, tokens: [String: String],
-                    progress: @Sendable (String) -> Void = { _ in }) async throws -> Summary {
+    public func run(
+        store: any HubStorage, configuration: HubConfiguration, tokens: [String: String],
+        progress: @Sendable (String) -> Void = { _ in }
+    ) async throws -> Summary {
         var rng = SplitMix(seed)
         let clock = DemoClock(now - Int64(Self.days) * Self.day)
         var config = configuration
@@ -252,8 +260,9 @@ public struct DemoQuarter: Sendable {
         var replicas = [String: Replica]()
         for (i, user) in Self.team.enumerated() {
             var idRNG = SplitMix(seed &+ UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15)
-            replicas[user.name] = try await Replica.create(home: scratch + "/" + user.name, hubURL: "demo", token: tokens[user.name]!, transport: transport,
-                                                           clock: clock, id: ReplicaID.random(using: &idRNG))
+            replicas[user.name] = try await Replica.create(
+                home: scratch + "/" + user.name, hubURL: "demo", token: tokens[user.name]!, transport: transport,
+                clock: clock, id: ReplicaID.random(using: &idRNG))
         }
         let plans = DemoQuarter(seed: seed, deals: Swift.min(deals, story), now: now).plans(&rng)
         var summary = Summary()
@@ -282,8 +291,13 @@ public struct DemoQuarter: Sendable {
                 nextAccount = n + 1
             }
             let name = Names.account(n)
-            let id = try r.create(entity: "account", stage: nil, fields: [("name", .text(name.full)), ("industry", .text(name.industry)),
-                                                                          ("territory", .text(n % 2 == 0 ? "north" : "east"))], using: &rng).record
+            let id = try r.create(
+                entity: "account", stage: nil,
+                fields: [
+                    ("name", .text(name.full)), ("industry", .text(name.industry)),
+                    ("territory", .text(n % 2 == 0 ? "north" : "east")),
+                ], using: &rng
+            ).record
             accountIDs[n] = id
             summary.accounts += 1
             return id
@@ -291,8 +305,13 @@ public struct DemoQuarter: Sendable {
         func contact(_ n: Int, account: RecordID, _ r: Replica) throws -> RecordID {
             if let id = contactIDs[n], try r.record(id) != nil { return id }
             let person = Names.person(summary.contacts, chinese: n % 2 == 1)
-            let id = try r.create(entity: "contact", stage: nil, fields: [("name", .text(person.name)), ("account", .reference(account)),
-                                                                          ("title", .text(person.title)), ("phone", .text(person.phone))], using: &rng).record
+            let id = try r.create(
+                entity: "contact", stage: nil,
+                fields: [
+                    ("name", .text(person.name)), ("account", .reference(account)),
+                    ("title", .text(person.title)), ("phone", .text(person.phone)),
+                ], using: &rng
+            ).record
             contactIDs[n] = id
             summary.contacts += 1
             return id
@@ -316,9 +335,12 @@ public struct DemoQuarter: Sendable {
                         let r = replicas[rep]!
                         let acc = try account(plan.account, r)
                         let person = try contact(plan.account, account: acc, r)
-                        let id = try r.create(entity: "opportunity", stage: "discovery", fields: [
-                            ("name", .text(plan.name)), ("account", .reference(acc)), ("contact", .reference(person)), ("currency", .member(plan.currency)),
-                        ], using: &rng).record
+                        let id = try r.create(
+                            entity: "opportunity", stage: "discovery",
+                            fields: [
+                                ("name", .text(plan.name)), ("account", .reference(acc)), ("contact", .reference(person)), ("currency", .member(plan.currency)),
+                            ], using: &rng
+                        ).record
                         dealIDs[a.deal] = id
                         summary.deals += 1
                     case .lead:
@@ -326,19 +348,26 @@ public struct DemoQuarter: Sendable {
                         let r = replicas["mia"]!
                         let acc = try account(plan.account, r)
                         let person = try contact(plan.account, account: acc, r)
-                        let id = try r.create(entity: "opportunity", stage: "lead", fields: [
-                            ("name", .text(plan.name)), ("account", .reference(acc)), ("contact", .reference(person)),
-                            ("lead_source", .member(["web", "event", "referral", "campaign", "partner"][rng.int(5)])),
-                            ("territory", .text(plan.north ? "north" : "east")),
-                        ], using: &rng).record
+                        let id = try r.create(
+                            entity: "opportunity", stage: "lead",
+                            fields: [
+                                ("name", .text(plan.name)), ("account", .reference(acc)), ("contact", .reference(person)),
+                                ("lead_source", .member(["web", "event", "referral", "campaign", "partner"][rng.int(5)])),
+                                ("territory", .text(plan.north ? "north" : "east")),
+                            ], using: &rng
+                        ).record
                         dealIDs[a.deal] = id
                         summary.deals += 1
                     case .handoff:
                         who = "mia"
                         guard let deal else { continue }
-                        _ = try replicas["mia"]!.edit(deal, [("qualification", .text(text(plan, Names.qualificationEN, Names.qualificationZH))),
-                                                             ("check_need", .boolean(true)), ("check_budget", .boolean(true)), ("check_timing", .boolean(true)),
-                                                             ("check_contact", .boolean(true))])
+                        _ = try replicas["mia"]!.edit(
+                            deal,
+                            [
+                                ("qualification", .text(text(plan, Names.qualificationEN, Names.qualificationZH))),
+                                ("check_need", .boolean(true)), ("check_budget", .boolean(true)), ("check_timing", .boolean(true)),
+                                ("check_contact", .boolean(true)),
+                            ])
                         _ = try replicas["mia"]!.edit(deal, [("stage", .member("qualified"))])
                     case .accept:
                         guard let deal, let r = replicas[rep] else { continue }
@@ -348,11 +377,16 @@ public struct DemoQuarter: Sendable {
                         var fields: [(String, Value)] = []
                         switch stage {
                         case "solution":
-                            fields = [("needs", .text(text(plan, Names.needsEN, Names.needsZH))), ("decision_makers", .text(text(plan, Names.decidersEN, Names.decidersZH))),
-                                      ("amount", .decimal(ExactDecimal(units: plan.cents, scale: 2))), ("currency", .member(plan.currency)),
-                                      ("close_date", dueDate(20 + rng.int(60)))]
+                            fields = [
+                                ("needs", .text(text(plan, Names.needsEN, Names.needsZH))), ("decision_makers", .text(text(plan, Names.decidersEN, Names.decidersZH))),
+                                ("amount", .decimal(ExactDecimal(units: plan.cents, scale: 2))), ("currency", .member(plan.currency)),
+                                ("close_date", dueDate(20 + rng.int(60))),
+                            ]
                         case "proposal":
-                            fields = [("solution", .text(text(plan, Names.solutionEN, Names.solutionZH))), ("tech_risk", .member(["low", "low", "medium", "high"][rng.int(4)]))]
+                            fields = [
+                                ("solution", .text(text(plan, Names.solutionEN, Names.solutionZH))),
+                                ("tech_risk", .member(["low", "low", "medium", "high"][rng.int(4)])),
+                            ]
                         case "negotiation":
                             fields = [("quote_terms", .text(text(plan, Names.termsEN, Names.termsZH)))]
                         case "won":
@@ -363,20 +397,24 @@ public struct DemoQuarter: Sendable {
                         _ = try r.edit(deal, [("stage", .member(stage))])
                     case let .activity(kind):
                         guard let deal, let r = replicas[rep] else { continue }
-                        _ = try r.create(entity: "activity", stage: nil, fields: [
-                            ("opportunity", .reference(deal)), ("kind", .member(kind)), ("at", .timestamp(Timestamp(milliseconds: clock.now))),
-                            ("note", .text(text(plan, Names.notesEN, Names.notesZH))),
-                        ] + (kind == "visit" || kind == "checkin" ? [("place", .text(plan.north ? "customer HQ" : "客户总部"))] : []), using: &rng)
+                        _ = try r.create(
+                            entity: "activity", stage: nil,
+                            fields: [
+                                ("opportunity", .reference(deal)), ("kind", .member(kind)), ("at", .timestamp(Timestamp(milliseconds: clock.now))),
+                                ("note", .text(text(plan, Names.notesEN, Names.notesZH))),
+                            ] + (kind == "visit" || kind == "checkin" ? [("place", .text(plan.north ? "customer HQ" : "客户总部"))] : []), using: &rng)
                         summary.activities += 1
                     case let .nextStep(due):
                         guard let deal, let r = replicas[rep] else { continue }
                         _ = try r.edit(deal, [("next_step", .text(text(plan, Names.nextEN, Names.nextZH))), ("next_step_due", dueDate(due))])
                     case let .task(due):
                         guard let deal, let r = replicas[rep] else { continue }
-                        _ = try r.create(entity: "task", stage: nil, fields: [
-                            ("opportunity", .reference(deal)), ("text", .text(text(plan, Names.tasksEN, Names.tasksZH))), ("due", dueDate(due)),
-                            ("assignee", .text(rep)), ("done", .boolean(false)),
-                        ], using: &rng)
+                        _ = try r.create(
+                            entity: "task", stage: nil,
+                            fields: [
+                                ("opportunity", .reference(deal)), ("text", .text(text(plan, Names.tasksEN, Names.tasksZH))), ("due", dueDate(due)),
+                                ("assignee", .text(rep)), ("done", .boolean(false)),
+                            ], using: &rng)
                         summary.tasks += 1
                     case let .discount(decide):
                         guard let deal, let r = replicas[rep] else { continue }
@@ -389,16 +427,20 @@ public struct DemoQuarter: Sendable {
                         }
                     case .askExpert:
                         guard let deal, let r = replicas[rep] else { continue }
-                        _ = try r.create(entity: "membership", stage: nil, fields: [
-                            ("opportunity", .reference(deal)), ("user", .text("eve")), ("role", .member("expert")), ("state", .member("active")),
-                        ], using: &rng)
+                        _ = try r.create(
+                            entity: "membership", stage: nil,
+                            fields: [
+                                ("opportunity", .reference(deal)), ("user", .text("eve")), ("role", .member("expert")), ("state", .member("active")),
+                            ], using: &rng)
                         summary.teamRequests += 1
                     case .addExpert:
                         who = plan.manager
                         guard let deal, let r = replicas[plan.manager] else { continue }
-                        _ = try r.create(entity: "membership", stage: nil, fields: [
-                            ("opportunity", .reference(deal)), ("user", .text("eve")), ("role", .member("expert")), ("state", .member("active")),
-                        ], using: &rng)
+                        _ = try r.create(
+                            entity: "membership", stage: nil,
+                            fields: [
+                                ("opportunity", .reference(deal)), ("user", .text("eve")), ("role", .member("expert")), ("state", .member("active")),
+                            ], using: &rng)
                     case .loss:
                         guard let deal, let r = replicas[rep] else { continue }
                         let reason = ["price", "competitor", "no_budget", "no_decision", "timing", "product_fit"][rng.int(6)]
@@ -471,8 +513,10 @@ public struct DemoQuarter: Sendable {
     /// engine — decided by the same rules as any push, in device time — without a replica per
     /// user (a replica would apply every write again). Deals move through the gates; lost ones
     /// are closed by their manager; open ones carry a next step.
-    func bulk(engine: HubEngine, day0: Int64, summary: inout Summary, rng: inout SplitMix, firstAccount: Int,
-              progress: @Sendable (String) -> Void) throws {
+    func bulk(
+        engine: HubEngine, day0: Int64, summary: inout Summary, rng: inout SplitMix, firstAccount: Int,
+        progress: @Sendable (String) -> Void
+    ) throws {
         let ws = engine.workspace
         var sessions = [String: (user: HubUser, replica: ReplicaID, batch: UInt64)]()
         for name in Self.team.map(\.name) {
@@ -493,11 +537,15 @@ public struct DemoQuarter: Sendable {
         func flush() throws {
             try push(Self.syncOrder)
             for loss in losses {
-                guard let record = try engine.store.record(loss.deal, workspace: ws), let state = record.fields["stage"], let session = sessions[loss.manager] else { continue }
+                guard let record = try engine.store.record(loss.deal, workspace: ws), let state = record.fields["stage"], let session = sessions[loss.manager] else {
+                    continue
+                }
                 let stamp = { (k: Int64) in Stamp(hlc: HLC(milliseconds: loss.at + k, counter: 0), replica: session.replica) }
                 pending[loss.manager, default: []] += [
                     FieldWrite(record: loss.deal, entity: "opportunity", field: "loss_reason", value: .member(loss.reason), author: loss.manager, stamp: stamp(1)),
-                    FieldWrite(record: loss.deal, entity: "opportunity", field: "stage", value: .member("lost"), base: .sequence(state.sequence), author: loss.manager, stamp: stamp(2)),
+                    FieldWrite(
+                        record: loss.deal, entity: "opportunity", field: "stage", value: .member("lost"), base: .sequence(state.sequence), author: loss.manager,
+                        stamp: stamp(2)),
                 ]
             }
             losses = []
@@ -556,13 +604,17 @@ public struct DemoQuarter: Sendable {
             writes += [set(account, "account", "name", .text(name.full)), set(account, "account", "industry", .text(name.industry))]
             let person = Names.person(summary.contacts, chinese: !isNorth)
             let contact = create("contact")
-            writes += [set(contact, "contact", "name", .text(person.name)), set(contact, "contact", "account", .reference(account)),
-                       set(contact, "contact", "phone", .text(person.phone))]
+            writes += [
+                set(contact, "contact", "name", .text(person.name)), set(contact, "contact", "account", .reference(account)),
+                set(contact, "contact", "phone", .text(person.phone)),
+            ]
             let currency = isNorth ? ["USD", "USD", "EUR", "GBP"][rng.int(4)] : ["CNY", "CNY", "CNY", "HKD"][rng.int(4)]
             let product = isNorth ? Names.productsEN[rng.int(Names.productsEN.count)] : Names.productsZH[rng.int(Names.productsZH.count)]
             let deal = create("opportunity", "discovery")
-            writes += [set(deal, "opportunity", "name", .text(name.short + " " + product)), set(deal, "opportunity", "account", .reference(account)),
-                       set(deal, "opportunity", "contact", .reference(contact)), set(deal, "opportunity", "currency", .member(currency))]
+            writes += [
+                set(deal, "opportunity", "name", .text(name.short + " " + product)), set(deal, "opportunity", "account", .reference(account)),
+                set(deal, "opportunity", "contact", .reference(contact)), set(deal, "opportunity", "currency", .member(currency)),
+            ]
             summary.accounts += 1
             summary.contacts += 1
             summary.deals += 1
@@ -576,8 +628,11 @@ public struct DemoQuarter: Sendable {
                     t += Int64(1 + rng.int(4)) * Self.day
                     guard t < now - Self.day else { break }
                     let a = create("activity")
-                    writes += [set(a, "activity", "opportunity", .reference(deal)), set(a, "activity", "kind", .member(["call", "visit", "email", "meeting", "checkin"][rng.int(5)])),
-                               set(a, "activity", "at", .timestamp(Timestamp(milliseconds: t))), set(a, "activity", "note", text(Names.notesEN, Names.notesZH))]
+                    writes += [
+                        set(a, "activity", "opportunity", .reference(deal)),
+                        set(a, "activity", "kind", .member(["call", "visit", "email", "meeting", "checkin"][rng.int(5)])),
+                        set(a, "activity", "at", .timestamp(Timestamp(milliseconds: t))), set(a, "activity", "note", text(Names.notesEN, Names.notesZH)),
+                    ]
                     summary.activities += 1
                 }
                 guard s < reach || close else { break }
@@ -585,11 +640,17 @@ public struct DemoQuarter: Sendable {
                 guard t < now - Self.day, s < 3 || close else { break }
                 switch stages[s] {
                 case "discovery":
-                    writes += [set(deal, "opportunity", "needs", text(Names.needsEN, Names.needsZH)), set(deal, "opportunity", "decision_makers", text(Names.decidersEN, Names.decidersZH)),
-                               set(deal, "opportunity", "amount", .decimal(ExactDecimal(units: Int64(rng.int(96) + 5) * 500_000, scale: 2))),
-                               set(deal, "opportunity", "close_date", .date(CivilDate(daysSinceEpoch: today.daysSinceEpoch + Int32(20 + rng.int(60)))))]
+                    writes += [
+                        set(deal, "opportunity", "needs", text(Names.needsEN, Names.needsZH)),
+                        set(deal, "opportunity", "decision_makers", text(Names.decidersEN, Names.decidersZH)),
+                        set(deal, "opportunity", "amount", .decimal(ExactDecimal(units: Int64(rng.int(96) + 5) * 500_000, scale: 2))),
+                        set(deal, "opportunity", "close_date", .date(CivilDate(daysSinceEpoch: today.daysSinceEpoch + Int32(20 + rng.int(60))))),
+                    ]
                 case "solution":
-                    writes += [set(deal, "opportunity", "solution", text(Names.solutionEN, Names.solutionZH)), set(deal, "opportunity", "tech_risk", .member(["low", "medium", "high"][rng.int(3)]))]
+                    writes += [
+                        set(deal, "opportunity", "solution", text(Names.solutionEN, Names.solutionZH)),
+                        set(deal, "opportunity", "tech_risk", .member(["low", "medium", "high"][rng.int(3)])),
+                    ]
                 case "proposal":
                     writes += [set(deal, "opportunity", "quote_terms", text(Names.termsEN, Names.termsZH))]
                 default:
@@ -605,7 +666,9 @@ public struct DemoQuarter: Sendable {
             if close, t < now - 2 * Self.day, stage == "negotiation" || target >= 85 {
                 t = Swift.min(t + Int64(1 + rng.int(3)) * Self.day, now - Self.day)
                 if target < 85 {
-                    writes += [set(deal, "opportunity", "close_date", .date(CivilDate(daysSinceEpoch: Int32(t / Self.day)))), set(deal, "opportunity", "stage", .member("won"))]
+                    writes += [
+                        set(deal, "opportunity", "close_date", .date(CivilDate(daysSinceEpoch: Int32(t / Self.day)))), set(deal, "opportunity", "stage", .member("won")),
+                    ]
                     stage = "won"
                 } else {
                     // The manager closes it as lost, with the reason (a rep's loss is a request).
@@ -613,8 +676,10 @@ public struct DemoQuarter: Sendable {
                     stage = "lost"
                 }
             } else if stage != "won" {
-                writes += [set(deal, "opportunity", "next_step", text(Names.nextEN, Names.nextZH)),
-                           set(deal, "opportunity", "next_step_due", .date(CivilDate(daysSinceEpoch: today.daysSinceEpoch + Int32(rng.int(14) - 4))))]
+                writes += [
+                    set(deal, "opportunity", "next_step", text(Names.nextEN, Names.nextZH)),
+                    set(deal, "opportunity", "next_step_due", .date(CivilDate(daysSinceEpoch: today.daysSinceEpoch + Int32(rng.int(14) - 4)))),
+                ]
             }
             summary.byStage[stage, default: 0] += 1
             pending[rep, default: []] += writes

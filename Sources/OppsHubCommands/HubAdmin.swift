@@ -93,8 +93,11 @@ public struct Init: ParsableCommand {
         }
         let ws = try Workspace.decode(document)
         if json {
-            Console.out(JSON.object([("hub", .string(id.description)), ("data", .string(data.directory)), ("workspace", .string(ws.name)),
-                               ("workspace_version", .number(Int64(ws.version)))]).prettyText)
+            Console.out(
+                JSON.object([
+                    ("hub", .string(id.description)), ("data", .string(data.directory)), ("workspace", .string(ws.name)),
+                    ("workspace_version", .number(Int64(ws.version))),
+                ]).prettyText)
         } else {
             Console.out("created hub \(id) in \(data.directory) (workspace \"\(ws.name)\" version \(ws.version))")
             Console.out("next: opps-hub user add NAME --role ROLE --data \(data.directory)")
@@ -226,7 +229,9 @@ extension UserCommand {
     public struct Set: ParsableCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Change a user's role, team, territory, manager or capacity.",
-            discussion: "The change is audited. Replicas receive the records entering and leaving the user's visibility at their next sync, keeping their pending writes. An empty value clears team, territory, manager or capacity.")
+            discussion:
+                "The change is audited. Replicas receive the records entering and leaving the user's visibility at their next sync, keeping their pending writes. An empty value clears team, territory, manager or capacity."
+        )
 
         @Argument(help: "The user name.") var name: String
         @Option(help: "The new role.") var role: String?
@@ -256,15 +261,21 @@ extension UserCommand {
                     if let capacity { u.capacity = capacity.isEmpty ? nil : Int(capacity) }
                 }
             }
-            if json { Console.out(userJSON(user).compactText) } else { Console.out("updated \(name): \(user.role), team \(user.team ?? "-"), territory \(user.territory ?? "-"), manager \(user.manager ?? "-")") }
+            if json {
+                Console.out(userJSON(user).compactText)
+            } else {
+                Console.out("updated \(name): \(user.role), team \(user.team ?? "-"), territory \(user.territory ?? "-"), manager \(user.manager ?? "-")")
+            }
         }
     }
 }
 
 func userJSON(_ u: HubUser) -> JSON {
-    .object([("name", .string(u.name)), ("role", .string(u.role)), ("team", u.team.map(JSON.string) ?? .null),
-             ("territory", u.territory.map(JSON.string) ?? .null), ("manager", u.manager.map(JSON.string) ?? .null),
-             ("capacity", u.capacity.map { .number($0) } ?? .null), ("disabled", .bool(u.disabled))])
+    .object([
+        ("name", .string(u.name)), ("role", .string(u.role)), ("team", u.team.map(JSON.string) ?? .null),
+        ("territory", u.territory.map(JSON.string) ?? .null), ("manager", u.manager.map(JSON.string) ?? .null),
+        ("capacity", u.capacity.map { .number($0) } ?? .null), ("disabled", .bool(u.disabled)),
+    ])
 }
 
 /// Maps engine errors to one-line command failures.
@@ -297,8 +308,11 @@ public struct TokenCommand: ParsableCommand {
         public func run() throws {
             var rng = SystemRandomNumberGenerator()
             let token = try adminCall { try data.openEngine().rotateToken(name, rng: &rng) }
-            if json { Console.out(JSON.object([("name", .string(name)), ("token", .string(token))]).compactText) }
-            else { Console.out("new token for \(name) (shown once): \(token)") }
+            if json {
+                Console.out(JSON.object([("name", .string(name)), ("token", .string(token))]).compactText)
+            } else {
+                Console.out("new token for \(name) (shown once): \(token)")
+            }
         }
     }
 }
@@ -377,8 +391,10 @@ public struct Serve: AsyncParsableCommand {
                 level = parsed
             }
             if let node = json["metrics_token_file"] {
-                guard let path = node.string, let token = try? String(contentsOfFile: path, encoding: .utf8)
-                    .trimmingCharacters(in: .whitespacesAndNewlines), token.count >= 16 else {
+                guard let path = node.string,
+                    let token = try? String(contentsOfFile: path, encoding: .utf8)
+                        .trimmingCharacters(in: .whitespacesAndNewlines), token.count >= 16
+                else {
                     throw CommandFailure("\(config): line \(node.position.line): metrics_token_file must name a readable file holding a token of 16+ characters")
                 }
                 configuration.metricsToken = token
@@ -418,14 +434,13 @@ public struct Serve: AsyncParsableCommand {
     static func connectionLimit(_ configured: Int) -> Int {
         var limit = rlimit()
         #if os(Linux)
-        let got = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+            let got = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
         #else
-        let got = getrlimit(RLIMIT_NOFILE, &limit)
+            let got = getrlimit(RLIMIT_NOFILE, &limit)
         #endif
         guard got == 0, limit.rlim_cur < rlim_t(Int32.max) else { return configured }
         return max(16, min(configured, Int(limit.rlim_cur) - 64))
     }
-
 
     public func run() async throws {
         let (configuration, level, tls) = try settings()

@@ -23,22 +23,31 @@ public struct StatusCommand: ParsableCommand {
     public func run() throws {
         let s = try adminCall { try data.openEngine().status(retention: Int64(retentionDays) * day) }
         if json {
-            Console.out(JSON.object([
-                ("head", .number(Int64(s.head))), ("log_entries", .number(s.logEntries)), ("records", .number(s.records)),
-                ("workspace_version", .number(Int64(s.workspaceVersion))), ("database_bytes", .number(s.databaseBytes)),
-                ("open_conflicts", .number(s.openConflicts)), ("compaction_watermark", .number(Int64(s.compactionWatermark))),
-                ("compactable_entries", .number(s.compactableEntries)),
-                ("replicas", .array(s.replicas.map { r in
-                    .object([("id", .string(r.id.description)), ("user", .string(r.user)), ("last_seen", .string(Timestamp(milliseconds: r.lastSeen).description)),
-                             ("lag", .number(Int64(r.lag))), ("open_conflicts", .number(r.openConflicts))])
-                })),
-            ]).compactText)
+            Console.out(
+                JSON.object([
+                    ("head", .number(Int64(s.head))), ("log_entries", .number(s.logEntries)), ("records", .number(s.records)),
+                    ("workspace_version", .number(Int64(s.workspaceVersion))), ("database_bytes", .number(s.databaseBytes)),
+                    ("open_conflicts", .number(s.openConflicts)), ("compaction_watermark", .number(Int64(s.compactionWatermark))),
+                    ("compactable_entries", .number(s.compactableEntries)),
+                    (
+                        "replicas",
+                        .array(
+                            s.replicas.map { r in
+                                .object([
+                                    ("id", .string(r.id.description)), ("user", .string(r.user)), ("last_seen", .string(Timestamp(milliseconds: r.lastSeen).description)),
+                                    ("lag", .number(Int64(r.lag))), ("open_conflicts", .number(r.openConflicts)),
+                                ])
+                            })
+                    ),
+                ]).compactText)
             return
         }
         Console.out("head \(s.head), \(s.logEntries) log entries, \(s.records) records, workspace v\(s.workspaceVersion), database \(s.databaseBytes / 1024) KiB")
         Console.out("open conflicts \(s.openConflicts); compaction would free \(s.compactableEntries) log entries (through \(s.compactionWatermark))")
         for r in s.replicas {
-            Console.out("  \(r.user.padding(toLength: 10, withPad: " ", startingAt: 0)) \(r.id.description.prefix(8))  last seen \(Timestamp(milliseconds: r.lastSeen))  to receive \(r.lag) changes  conflicts \(r.openConflicts)")
+            Console.out(
+                "  \(r.user.padding(toLength: 10, withPad: " ", startingAt: 0)) \(r.id.description.prefix(8))  last seen \(Timestamp(milliseconds: r.lastSeen))  to receive \(r.lag) changes  conflicts \(r.openConflicts)"
+            )
         }
     }
 }
@@ -61,21 +70,33 @@ public struct AuditCommand: ParsableCommand {
         var events = [(Int64, JSON, String)]()
         for e in entries {
             let x = e.entry
-            events.append((e.hubMilliseconds, .object([("kind", .string("write")), ("sequence", .number(Int64(x.sequence))), ("field", .string(x.field)),
-                                                       ("op", .string(x.kind.rawValue)), ("value", x.value.plainJSON), ("author", .string(x.author)),
-                                                       ("device_time", .string(x.stamp.hlc.timestamp.description)),
-                                                       ("hub_time", .string(Timestamp(milliseconds: e.hubMilliseconds).description)),
-                                                       ("authority", .string(x.authority.name))]),
-                           "#\(x.sequence) \(x.kind.rawValue) \(x.field.isEmpty ? "-" : x.field) = \(x.value.canonicalText) by \(x.author) (device \(x.stamp.hlc.timestamp), hub \(Timestamp(milliseconds: e.hubMilliseconds)), \(x.authority.name))"))
+            events.append(
+                (
+                    e.hubMilliseconds,
+                    .object([
+                        ("kind", .string("write")), ("sequence", .number(Int64(x.sequence))), ("field", .string(x.field)),
+                        ("op", .string(x.kind.rawValue)), ("value", x.value.plainJSON), ("author", .string(x.author)),
+                        ("device_time", .string(x.stamp.hlc.timestamp.description)),
+                        ("hub_time", .string(Timestamp(milliseconds: e.hubMilliseconds).description)),
+                        ("authority", .string(x.authority.name)),
+                    ]),
+                    "#\(x.sequence) \(x.kind.rawValue) \(x.field.isEmpty ? "-" : x.field) = \(x.value.canonicalText) by \(x.author) (device \(x.stamp.hlc.timestamp), hub \(Timestamp(milliseconds: e.hubMilliseconds)), \(x.authority.name))"
+                ))
         }
         for c in conflicts {
             let x = c.conflict
-            events.append((c.hubMilliseconds, .object([("kind", .string("conflict")), ("id", .number(Int64(x.id))), ("field", .string(x.field)),
-                                                       ("outcome", .string(x.outcome.rawValue)), ("rule", .string(x.rule.rawValue)), ("value", x.loser.value.plainJSON),
-                                                       ("author", .string(x.loser.author)), ("device_time", .string(x.loser.stamp.hlc.timestamp.description)),
-                                                       ("hub_time", .string(Timestamp(milliseconds: c.hubMilliseconds).description)),
-                                                       ("winner", x.winner?.value.plainJSON ?? .null)]),
-                           "conflict \(x.id): \(x.field) = \(x.loser.value.canonicalText) by \(x.loser.author) \(x.outcome.rawValue) (\(x.rule.rawValue)); holds \(x.winner?.value.canonicalText ?? "-")"))
+            events.append(
+                (
+                    c.hubMilliseconds,
+                    .object([
+                        ("kind", .string("conflict")), ("id", .number(Int64(x.id))), ("field", .string(x.field)),
+                        ("outcome", .string(x.outcome.rawValue)), ("rule", .string(x.rule.rawValue)), ("value", x.loser.value.plainJSON),
+                        ("author", .string(x.loser.author)), ("device_time", .string(x.loser.stamp.hlc.timestamp.description)),
+                        ("hub_time", .string(Timestamp(milliseconds: c.hubMilliseconds).description)),
+                        ("winner", x.winner?.value.plainJSON ?? .null),
+                    ]),
+                    "conflict \(x.id): \(x.field) = \(x.loser.value.canonicalText) by \(x.loser.author) \(x.outcome.rawValue) (\(x.rule.rawValue)); holds \(x.winner?.value.canonicalText ?? "-")"
+                ))
         }
         events.sort { $0.0 < $1.0 }
         if json { Console.out(JSON.array(events.map(\.1)).compactText) } else { for e in events { Console.out(e.2) } }
@@ -100,18 +121,25 @@ public struct ConflictsCommand: ParsableCommand {
         public func run() throws {
             let list = try adminCall { try data.openEngine().store.openConflicts(user: user) }
             if json {
-                Console.out(JSON.array(list.map { c in
-                    .object([("id", .number(Int64(c.conflict.id))), ("record", .string(c.conflict.record.description)), ("field", .string(c.conflict.field)),
-                             ("outcome", .string(c.conflict.outcome.rawValue)), ("rule", .string(c.conflict.rule.rawValue)),
-                             ("value", c.conflict.loser.value.plainJSON), ("author", .string(c.conflict.loser.author)),
-                             ("winner", c.conflict.winner?.value.plainJSON ?? .null), ("owner", c.owner.map(JSON.string) ?? .null)])
-                }).compactText)
+                Console.out(
+                    JSON.array(
+                        list.map { c in
+                            .object([
+                                ("id", .number(Int64(c.conflict.id))), ("record", .string(c.conflict.record.description)), ("field", .string(c.conflict.field)),
+                                ("outcome", .string(c.conflict.outcome.rawValue)), ("rule", .string(c.conflict.rule.rawValue)),
+                                ("value", c.conflict.loser.value.plainJSON), ("author", .string(c.conflict.loser.author)),
+                                ("winner", c.conflict.winner?.value.plainJSON ?? .null), ("owner", c.owner.map(JSON.string) ?? .null),
+                            ])
+                        }
+                    ).compactText)
                 return
             }
             if list.isEmpty { Console.out("no open conflicts") }
             for c in list {
                 let x = c.conflict
-                Console.out("\(x.id)\t\(x.record.description.prefix(8))\t\(x.field)\t\(x.loser.author): \(x.loser.value.canonicalText)\t\(x.outcome.rawValue) (\(x.rule.rawValue))\tholds \(x.winner?.value.canonicalText ?? "-")")
+                Console.out(
+                    "\(x.id)\t\(x.record.description.prefix(8))\t\(x.field)\t\(x.loser.author): \(x.loser.value.canonicalText)\t\(x.outcome.rawValue) (\(x.rule.rawValue))\tholds \(x.winner?.value.canonicalText ?? "-")"
+                )
             }
         }
     }
@@ -146,8 +174,11 @@ public struct CompactCommand: ParsableCommand {
 
     public func run() throws {
         let r = try adminCall { try data.openEngine().compact(retention: Int64(retentionDays) * day) }
-        if json { Console.out(JSON.object([("watermark", .number(Int64(r.watermark))), ("entries", .number(r.entries)), ("tombstones", .number(r.tombstones))]).compactText) }
-        else { Console.out("compacted through \(r.watermark): \(r.entries) log entries, \(r.tombstones) tombstones") }
+        if json {
+            Console.out(JSON.object([("watermark", .number(Int64(r.watermark))), ("entries", .number(r.entries)), ("tombstones", .number(r.tombstones))]).compactText)
+        } else {
+            Console.out("compacted through \(r.watermark): \(r.entries) log entries, \(r.tombstones) tombstones")
+        }
     }
 }
 
@@ -180,7 +211,8 @@ public struct BackupCommand: ParsableCommand {
 public struct RestoreCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "restore", abstract: "Replace the hub database with a backup (stop the hub first).",
-        discussion: "Replicas that saw changes the backup lacks notice at their next sync and reconcile, keeping their pending writes and re-downloading only what changed.")
+        discussion:
+            "Replicas that saw changes the backup lacks notice at their next sync and reconcile, keeping their pending writes and re-downloading only what changed.")
     @Option(help: "The backup file.") var from: String
     @OptionGroup var data: DataOption
     public init() {}
@@ -223,7 +255,9 @@ public struct RestoreCommand: ParsableCommand {
 public struct DuplicatesCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "duplicates", abstract: "List likely duplicate accounts or contacts across the hub.",
-        discussion: "Names compared as opps account duplicates compares them (any case and width, no punctuation or legal forms); contacts also by email and phone.\n\nExample: opps-hub duplicates --type contact --data /srv/opps")
+        discussion:
+            "Names compared as opps account duplicates compares them (any case and width, no punctuation or legal forms); contacts also by email and phone.\n\nExample: opps-hub duplicates --type contact --data /srv/opps"
+    )
 
     @Option(help: "account or contact.") var type = "account"
     @OptionGroup var data: DataOption
@@ -242,9 +276,15 @@ public struct DuplicatesCommand: ParsableCommand {
             return Duplicates.groups(records)
         }
         if json {
-            Console.out(JSON.array(groups.map { g in JSON.array(g.map { r in
-                .object([("id", .string(r.id.description)), ("name", r["name"].plainJSON), ("creator", .string(r.creator))])
-            }) }).compactText)
+            Console.out(
+                JSON.array(
+                    groups.map { g in
+                        JSON.array(
+                            g.map { r in
+                                .object([("id", .string(r.id.description)), ("name", r["name"].plainJSON), ("creator", .string(r.creator))])
+                            })
+                    }
+                ).compactText)
             return
         }
         if groups.isEmpty { Console.out("no likely duplicate \(type)s on this hub"); return }

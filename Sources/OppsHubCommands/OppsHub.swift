@@ -16,7 +16,10 @@ public struct OppsHub: AsyncParsableCommand {
             and what to do), 64 bad usage.
             """,
         version: "0.1.0 (protocol \(ProtocolVersion.current))",
-        subcommands: [Demo.self, Init.self, Serve.self, StatusCommand.self, UserCommand.self, TokenCommand.self, WorkspaceCommand.self, AuditCommand.self, ConflictsCommand.self, CompactCommand.self, BackupCommand.self, RestoreCommand.self, ImportCommand.self, DuplicatesCommand.self]
+        subcommands: [
+            Demo.self, Init.self, Serve.self, StatusCommand.self, UserCommand.self, TokenCommand.self, WorkspaceCommand.self, AuditCommand.self, ConflictsCommand.self,
+            CompactCommand.self, BackupCommand.self, RestoreCommand.self, ImportCommand.self, DuplicatesCommand.self,
+        ]
     )
 
     public init() {}
@@ -126,7 +129,9 @@ extension WorkspaceCommand {
     public struct Apply: ParsableCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Make a workspace file the hub's new version (e.g. a custom field); replicas pick it up at their next sync.",
-            discussion: "The file must validate, carry a higher version, and keep every entity and field with its number and type (enums may gain members). Nothing is changed when it does not.")
+            discussion:
+                "The file must validate, carry a higher version, and keep every entity and field with its number and type (enums may gain members). Nothing is changed when it does not."
+        )
 
         @Argument(help: "The workspace file (JSON).")
         var file: String
@@ -164,7 +169,8 @@ public struct WorkspaceReport: Sendable {
     public var summary: String {
         guard let w = workspace else { return "\(file): \(issues.count) problem(s)" }
         let fields = w.entities.reduce(0) { $0 + $1.fields.count }
-        return "\(file): valid workspace \"\(w.name)\" version \(w.version): \(w.entities.count) entities, \(fields) fields, \(w.stages.count) stages, \(w.roles.count) roles"
+        return
+            "\(file): valid workspace \"\(w.name)\" version \(w.version): \(w.entities.count) entities, \(fields) fields, \(w.stages.count) stages, \(w.roles.count) roles"
     }
 
     public var json: JSON {
@@ -172,9 +178,13 @@ public struct WorkspaceReport: Sendable {
             ("file", .string(file)),
             ("valid", .bool(issues.isEmpty)),
             ("version", workspace.map { .number(Int64($0.version)) } ?? .null),
-            ("issues", .array(issues.map { i in
-                .object([("line", .number(i.position.line)), ("column", .number(i.position.column)), ("path", .string(i.path)), ("message", .string(i.message))])
-            })),
+            (
+                "issues",
+                .array(
+                    issues.map { i in
+                        .object([("line", .number(i.position.line)), ("column", .number(i.position.column)), ("path", .string(i.path)), ("message", .string(i.message))])
+                    })
+            ),
         ])
     }
 }

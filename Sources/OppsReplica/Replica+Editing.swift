@@ -65,7 +65,10 @@ extension Replica {
         var r = Workspace.relations(of: user, to: record, team: team, manages: { _ in false })
         // The hub only sends a manager records they manage: one that came from the hub is managed.
         if workspace.role(role)?.sees.contains(.relation(.managed)) == true, try store.confirmed(record.id, workspace: workspace) != nil,
-           record.owner != user { r.insert(.managed) }
+            record.owner != user
+        {
+            r.insert(.managed)
+        }
         return r
     }
 
@@ -127,7 +130,10 @@ extension Replica {
                 // I10: the same rule as the hub, on what this replica holds.
                 var seen = view
                 // A request of mine not yet decided locks as the hub's pending state will.
-                if locked, let ap = workspace.approvals, entity.field(ap.stateField) != nil { seen.fields[ap.stateField] = FieldState(value: .member("pending"), stamp: Stamp(hlc: HLC(rawValue: 0), replica: self.id), author: user, authority: .own) }
+                if locked, let ap = workspace.approvals, entity.field(ap.stateField) != nil {
+                    seen.fields[ap.stateField] = FieldState(
+                        value: .member("pending"), stamp: Stamp(hlc: HLC(rawValue: 0), replica: self.id), author: user, authority: .own)
+                }
                 let context = RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: try relations(to: view), record: seen)
                 let decision = resolve(current: current, incoming: write, context: context)
                 switch decision.outcome {
@@ -150,8 +156,10 @@ extension Replica {
             for (w, shown) in writes {
                 try store.enqueue(w)
                 if shown {
-                    try store.addHistory(HistoryLine(record: id, field: w.field, old: before.fields[w.field]?.value ?? .null, new: w.value,
-                                                     author: user, hlc: w.stamp.hlc, source: "local", rule: "pending"))
+                    try store.addHistory(
+                        HistoryLine(
+                            record: id, field: w.field, old: before.fields[w.field]?.value ?? .null, new: w.value,
+                            author: user, hlc: w.stamp.hlc, source: "local", rule: "pending"))
                 }
             }
             try store.save(confirmed: confirmed, view: view, workspace: workspace)
@@ -206,7 +214,8 @@ extension Replica {
         try store.transaction {
             guard duplicate != keep else { throw ReplicaError.invalid("a record cannot be merged into itself") }
             guard let dup = try store.view(duplicate, workspace: workspace), !dup.isDeleted,
-                  let kept = try store.view(keep, workspace: workspace), !kept.isDeleted else { throw ReplicaError.invalid("both records must be here and not deleted") }
+                let kept = try store.view(keep, workspace: workspace), !kept.isDeleted
+            else { throw ReplicaError.invalid("both records must be here and not deleted") }
             guard dup.entity == kept.entity, let entity = workspace.entity(kept.entity) else {
                 throw ReplicaError.invalid("a \(dup.entity) cannot be merged into a \(kept.entity)")
             }
@@ -262,17 +271,24 @@ extension Replica {
     /// approver decides it (offline too) and the hub applies the decision. Its id comes from
     /// the proposal's stamp, so the same edit always makes the same request.
     func requestApproval(for w: FieldWrite, rule: RuleID, on record: Record, with carried: [FieldWrite] = []) throws -> RecordID {
-        guard let name = workspace.approvals?.requests, let deal = workspace.deal(of: record) else { throw ReplicaError.invalid("no approval requests in this workspace") }
+        guard let name = workspace.approvals?.requests, let deal = workspace.deal(of: record) else {
+            throw ReplicaError.invalid("no approval requests in this workspace")
+        }
         var rng = SeededGenerator(seed: w.stamp.hlc.rawValue ^ id.uuid.low ^ id.uuid.high)
         let kind = workspace.approvalKind(of: w, rule: rule)
         let requested = ([w] + carried).map { "\($0.field) → \($0.value.isNull ? "(empty)" : $0.value.canonicalText)" }.joined(separator: ", ")
         // `with` before `value`: the hub marks a request pending when its value arrives, and a
         // request is immutable from then on.
         let with: [(String, Value)] = carried.isEmpty ? [] : [("with", .text(carried.map { "\($0.field)=\($0.value.canonicalText)" }.joined(separator: "\n")))]
-        return try create(entity: name, stage: nil, fields: [
-            ("opportunity", .reference(deal)), ("kind", .member(kind)), ("requested", .text(requested)),
-            ("target", .text(w.record.description)), ("field", .text(w.field))] + with + [("value", .text(w.value.isNull ? "" : w.value.canonicalText)),
-        ], using: &rng).record
+        return try create(
+            entity: name, stage: nil,
+            fields: [
+                ("opportunity", .reference(deal)), ("kind", .member(kind)), ("requested", .text(requested)),
+                ("target", .text(w.record.description)), ("field", .text(w.field)),
+            ] + with + [
+                ("value", .text(w.value.isNull ? "" : w.value.canonicalText))
+            ], using: &rng
+        ).record
     }
 
     /// Creates a record locally (pending until synced) with initial fields, atomically.
@@ -281,7 +297,8 @@ extension Replica {
         let stamp = try tick()
         let id = UUID128.version7(milliseconds: stamp.hlc.milliseconds, using: &rng)
         let write = FieldWrite(record: id, entity: name, kind: .create, value: stage.map { .member($0) } ?? .null, author: user, stamp: stamp)
-        let decision = resolve(current: nil, incoming: write, context: RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: [], record: nil))
+        let decision = resolve(
+            current: nil, incoming: write, context: RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: [], record: nil))
         guard decision.outcome == .applied, let created = decision.winner else {
             throw ReplicaError.refused(field: entity.stageField ?? name, rule: decision.rule, detail: decision.detail)
         }

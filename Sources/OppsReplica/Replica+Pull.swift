@@ -20,8 +20,10 @@ extension Replica {
         }
     }
 
-    private func pullPages(transport: any Transport, report: inout SyncReport, head: UInt64, pipelined: Bool, ahead: inout Task<PullResponse, any Error>?,
-                           progress: (SyncProgress) -> Void) async throws {
+    private func pullPages(
+        transport: any Transport, report: inout SyncReport, head: UInt64, pipelined: Bool, ahead: inout Task<PullResponse, any Error>?,
+        progress: (SyncProgress) -> Void
+    ) async throws {
         var repairing = false
         var migrations = 0
         var start = try store.sync(.cursor)
@@ -108,7 +110,8 @@ extension Replica {
         let before = workspace.version
         try adopt(try await Self.handshake(transport: transport, token: token, replica: id, workspaceVersion: workspace.version))
         guard workspace.version > before, attempt <= 3 else {
-            throw ReplicaError.hub("the hub's workspace changed while pulling and this replica could not follow it (version \(workspace.version)): run opps sync again or report it")
+            throw ReplicaError.hub(
+                "the hub's workspace changed while pulling and this replica could not follow it (version \(workspace.version)): run opps sync again or report it")
         }
     }
 
@@ -189,8 +192,10 @@ extension Replica {
                 // each field whose value moved goes on the trail, as a change would.
                 if held.contains(id), let old = try store.confirmed(id, workspace: workspace) {
                     for (name, state) in r.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) where old[name] != state.value && state.stamp.replica != self.id {
-                        try store.addHistory(HistoryLine(record: id, field: name, old: old[name], new: state.value, author: state.author, hlc: state.stamp.hlc,
-                                                         source: "hub", rule: ""))
+                        try store.addHistory(
+                            HistoryLine(
+                                record: id, field: name, old: old[name], new: state.value, author: state.author, hlc: state.stamp.hlc,
+                                source: "hub", rule: ""))
                     }
                 }
                 records[id] = r
@@ -208,12 +213,16 @@ extension Replica {
             clock.receive(le.stamp.hlc, physical: physical.nowMilliseconds())
             // This laptop's own writes have their line already (settled when the push was answered).
             if le.kind == .set, le.stamp.replica != self.id, le.author != user || before != le.value {
-                try store.addHistory(HistoryLine(record: le.record, field: le.field, old: before, new: le.value, author: le.author, hlc: le.stamp.hlc,
-                                                 source: "hub", rule: ""))
+                try store.addHistory(
+                    HistoryLine(
+                        record: le.record, field: le.field, old: before, new: le.value, author: le.author, hlc: le.stamp.hlc,
+                        source: "hub", rule: ""))
             } else if le.kind == .delete {
                 // A delete reaches only a replica that held the record (§7.2): its trail says so.
-                try store.addHistory(HistoryLine(record: le.record, field: "", old: .null, new: .null, author: le.author, hlc: le.stamp.hlc,
-                                                 source: "hub", rule: RuleID.delete.rawValue))
+                try store.addHistory(
+                    HistoryLine(
+                        record: le.record, field: "", old: .null, new: .null, author: le.author, hlc: le.stamp.hlc,
+                        source: "hub", rule: RuleID.delete.rawValue))
             }
             report.pulled += 1
         }
@@ -233,8 +242,10 @@ extension Replica {
             guard let conflict = try reader.conflict(c, workspace: workspace) else { continue }
             let record = conflict.record
             try store.addConflict(conflict)
-            try store.addHistory(HistoryLine(record: record, field: conflict.field, old: conflict.value, new: conflict.winner ?? .null, author: conflict.author,
-                                             hlc: conflict.hlc, source: "conflict", rule: conflict.rule))
+            try store.addHistory(
+                HistoryLine(
+                    record: record, field: conflict.field, old: conflict.value, new: conflict.winner ?? .null, author: conflict.author,
+                    hlc: conflict.hlc, source: "conflict", rule: conflict.rule))
         }
         try store.setSync(.cursor, page.cursor)
         try store.setSync(.pullToken, page.token)

@@ -29,7 +29,9 @@ extension Replica {
     /// Takes the newer workspace a handshake carries (field numbers never change, so what this
     /// replica holds stays valid; records whose visible fields change come whole at the next pull).
     func adopt(_ hello: HandshakeResponse) throws {
-        if !hello.workspace.isEmpty, let document = String(data: hello.workspace, encoding: .utf8), let ws = try? Workspace.decode(document), ws.version > workspace.version {
+        if !hello.workspace.isEmpty, let document = String(data: hello.workspace, encoding: .utf8), let ws = try? Workspace.decode(document),
+            ws.version > workspace.version
+        {
             try store.setMeta("workspace", document)
             workspace = ws
         }
@@ -90,7 +92,8 @@ extension Replica {
             do {
                 response = try await Self.send(transport, Endpoint.push, body: bytes, token: token, as: PushResponse.self)
             } catch ReplicaError.hubRefused(_, let e) where e.code == .batchMismatch {
-                throw ReplicaError.hub("the hub already has batch \(number) with other writes: this replica's outbox is inconsistent; keep the home directory and report it")
+                throw ReplicaError.hub(
+                    "the hub already has batch \(number) with other writes: this replica's outbox is inconsistent; keep the home directory and report it")
             }
             try store.transaction {
                 let touched = try store.records(inBatch: number)
@@ -104,7 +107,10 @@ extension Replica {
                     default: break
                     }
                     if i < request.writes.count, request.writes[i].kind == .create, result.outcome == .rejected,
-                       let id = RecordID(bytes: request.writes[i].record) { refusedCreates.insert(id) }
+                        let id = RecordID(bytes: request.writes[i].record)
+                    {
+                        refusedCreates.insert(id)
+                    }
                 }
                 // The trail: each of this laptop's lines says what the hub decided, not "pending".
                 let numbering = WireNumbering(workspace)

@@ -32,7 +32,8 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
         case let .notInitialised(home): "no replica in \(home): run opps init --hub URL --token TOKEN"
         case let .invalid(why): why
         case let .refused(field, rule, detail): "refused: \(field): \(detail) (rule \(rule.rawValue))"
-        case let .authentication(why): "the hub did not accept the token (\(why)): ask the operator for a new one and run opps connect --token NEW (your pending work is kept)"
+        case let .authentication(why):
+            "the hub did not accept the token (\(why)): ask the operator for a new one and run opps connect --token NEW (your pending work is kept)"
         case .disabled: "the operator has disabled your user on this hub: ask them to enable it (opps-hub user enable); your local work is kept"
         case let .unreachableAtInit(why): "the hub cannot be reached (\(why)); no replica was made: check the --hub URL and that the hub runs, then try again"
         case let .certificate(why): "the hub's certificate is not trusted (\(why)): get the hub's CA certificate from the operator and run opps connect --ca FILE"
@@ -132,8 +133,9 @@ public final class Replica {
         guard FileManager.default.fileExists(atPath: Self.databasePath(home: home)) else { throw ReplicaError.notInitialised(home) }
         store = try ReplicaStore(path: Self.databasePath(home: home))
         guard let idText = try store.meta("replica"), let id = ReplicaID(parsing: idText), let user = try store.meta("user"),
-              let role = try store.meta("role"), let hub = try store.meta("hub_url"), let token = try store.meta("token"),
-              let document = try store.meta("workspace") else { throw ReplicaError.notInitialised(home) }
+            let role = try store.meta("role"), let hub = try store.meta("hub_url"), let token = try store.meta("token"),
+            let document = try store.meta("workspace")
+        else { throw ReplicaError.notInitialised(home) }
         self.id = id
         self.user = user
         self.role = role
@@ -148,8 +150,10 @@ public final class Replica {
 
     /// Creates a replica in `home`: handshake with the hub (which names the user and sends the
     /// workspace); nothing is written when the hub refuses.
-    public static func create(home: String, hubURL: String, token: String, caFile: String? = nil, transport: any Transport, clock: any PhysicalClock,
-                              id given: ReplicaID? = nil) async throws -> Replica {
+    public static func create(
+        home: String, hubURL: String, token: String, caFile: String? = nil, transport: any Transport, clock: any PhysicalClock,
+        id given: ReplicaID? = nil
+    ) async throws -> Replica {
         let path = databasePath(home: home)
         if FileManager.default.fileExists(atPath: path) { throw ReplicaError.invalid("\(home) already holds a replica") }
         var rng = SystemRandomNumberGenerator()
@@ -162,9 +166,11 @@ public final class Replica {
             try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let store = try ReplicaStore(path: path)
             try store.transaction {
-                for (k, v) in [("replica", id.description), ("user", response.user), ("role", response.role), ("hub_url", hubURL), ("token", token),
-                               ("workspace", document), ("hub", UUID128(bytes: response.hub)?.description ?? ""), ("batch", "0"), ("cursor", "0"),
-                               ("ca_file", caFile ?? "")] {
+                for (k, v) in [
+                    ("replica", id.description), ("user", response.user), ("role", response.role), ("hub_url", hubURL), ("token", token),
+                    ("workspace", document), ("hub", UUID128(bytes: response.hub)?.description ?? ""), ("batch", "0"), ("cursor", "0"),
+                    ("ca_file", caFile ?? ""),
+                ] {
                     try store.setMeta(k, v)
                 }
             }
@@ -210,7 +216,9 @@ public final class Replica {
         return try await call(transport, Endpoint.handshake, h, token: token, as: HandshakeResponse.self)
     }
 
-    static func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ t: any Transport, _ endpoint: String, _ m: In, token: String, as: Out.Type) async throws -> Out {
+    static func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(
+        _ t: any Transport, _ endpoint: String, _ m: In, token: String, as: Out.Type
+    ) async throws -> Out {
         let body: [UInt8]
         do { body = try BodyCodec.encode(m, as: .protobuf) } catch { throw ReplicaError.hub("this laptop could not write its request: \(error.message)") }
         return try await send(t, endpoint, body: body, token: token, as: Out.self)
@@ -234,7 +242,6 @@ public final class Replica {
         }
     }
 }
-
 
 /// A checksum value maintained by adding and subtracting record terms.
 struct RunningChecksum {

@@ -37,7 +37,9 @@ public protocol Transport: Sendable {
 
 extension Transport {
     /// Encodes `message` as protobuf and sends it.
-    public func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ endpoint: String, _ message: In, token: String, as: Out.Type) async throws(TransportError) -> Out {
+    public func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(
+        _ endpoint: String, _ message: In, token: String, as: Out.Type
+    ) async throws(TransportError) -> Out {
         let body: [UInt8]
         do { body = try BodyCodec.encode(message, as: .protobuf) } catch { throw .unsendable(error) }
         return try await send(endpoint, body: body, token: token, as: Out.self)
@@ -56,8 +58,10 @@ public struct HTTPTransport: Transport {
     /// benchmark, simulating many laptops through one client, needs many).
     /// `caFile`: a PEM file of certificates trusted besides the system's (a company CA, a
     /// self-signed hub). The hub's name is always verified against its certificate.
-    public init(baseURL: String, caFile: String? = nil, connectTimeout: TimeAmount = .seconds(3), requestTimeout: TimeAmount = .seconds(120),
-                maxConnections: Int = 8) {
+    public init(
+        baseURL: String, caFile: String? = nil, connectTimeout: TimeAmount = .seconds(3), requestTimeout: TimeAmount = .seconds(120),
+        maxConnections: Int = 8
+    ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
@@ -91,7 +95,8 @@ public struct HTTPTransport: Transport {
         let coding = ContentCoding(header: headers.first(name: "Content-Encoding")) ?? .identity
         guard status == .ok else {
             let format = WireFormat(header: headers.first(name: "Content-Type")) ?? .json
-            let e = (try? BodyCodec.decode(ErrorBody.self, from: bytes, as: format, coding: coding)).map { WireError(body: $0) }
+            let e =
+                (try? BodyCodec.decode(ErrorBody.self, from: bytes, as: format, coding: coding)).map { WireError(body: $0) }
                 ?? WireError(.internal, "status \(status.code)")
             throw .refused(status: Int(status.code), e)
         }

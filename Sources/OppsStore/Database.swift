@@ -1,8 +1,9 @@
 import CSQLite3
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An error from SQLite or from the store, with SQLite's result code when there is one. The

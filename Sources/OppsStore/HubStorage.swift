@@ -10,8 +10,10 @@ public struct HubUser: Sendable, Hashable {
     public var capacity: Int?
     public var disabled: Bool
 
-    public init(name: UserName, role: String, team: String? = nil, territory: String? = nil, manager: UserName? = nil,
-                capacity: Int? = nil, disabled: Bool = false) {
+    public init(
+        name: UserName, role: String, team: String? = nil, territory: String? = nil, manager: UserName? = nil,
+        capacity: Int? = nil, disabled: Bool = false
+    ) {
         self.name = name
         self.role = role
         self.team = team
@@ -41,8 +43,10 @@ public struct ReplicaRow: Sendable, Hashable {
     /// The cursor of the last pull page the hub answered (what the replica was last sent).
     public var sentCursor: UInt64
 
-    public init(id: ReplicaID, user: UserName, lastBatch: UInt64, ack: UInt64, lastSeenMilliseconds: Int64, pullToken: UInt64, resetToken: UInt64 = 0,
-                protocolVersion: UInt32 = 1, sentCursor: UInt64 = 0) {
+    public init(
+        id: ReplicaID, user: UserName, lastBatch: UInt64, ack: UInt64, lastSeenMilliseconds: Int64, pullToken: UInt64, resetToken: UInt64 = 0,
+        protocolVersion: UInt32 = 1, sentCursor: UInt64 = 0
+    ) {
         self.sentCursor = sentCursor
         self.resetToken = resetToken
         self.protocolVersion = protocolVersion
@@ -249,8 +253,10 @@ public struct VisibilityQuery: Sendable, Hashable {
     public var stages: Set<String>
     public var all: Bool
 
-    public init(user: UserName, owner: Bool = false, creator: Bool = false, team: Bool = false, managed: Set<UserName> = [],
-                stages: Set<String> = [], all: Bool = false) {
+    public init(
+        user: UserName, owner: Bool = false, creator: Bool = false, team: Bool = false, managed: Set<UserName> = [],
+        stages: Set<String> = [], all: Bool = false
+    ) {
         self.user = user
         self.owner = owner
         self.creator = creator

@@ -47,7 +47,8 @@ public final class ReplicaStore {
 
     public static let migrator: Migrator = {
         var m = Migrator()
-        m.register("2026-11-29-replica-1",
+        m.register(
+            "2026-11-29-replica-1",
             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
             "CREATE TABLE replica_ids (idx INTEGER PRIMARY KEY, id BLOB UNIQUE NOT NULL)",
             """
@@ -77,18 +78,21 @@ public final class ReplicaStore {
         // `deleted` is the confirmed tombstone; `view_deleted` the view's (a delete made here
         // and not yet confirmed hides the record at once, while the confirmed state — and with
         // it the checksum — stays the hub's).
-        m.register("2026-11-29-replica-2-view-deleted",
+        m.register(
+            "2026-11-29-replica-2-view-deleted",
             "ALTER TABLE records ADD COLUMN view_deleted BLOB",
             "UPDATE records SET view_deleted = deleted")
         // The record a child hangs off (an activity's deal): an edit looks up a deal's team and
         // open requests by it instead of reading every membership and request (O(children), not
         // O(records)). Filled on save; rows saved before it by `indexParents`.
-        m.register("2026-11-30-replica-3-parent",
+        m.register(
+            "2026-11-30-replica-3-parent",
             "ALTER TABLE records ADD COLUMN parent BLOB",
             "CREATE INDEX records_parent ON records(parent, entity)")
         // Records this replica dropped and asks the hub to send whole again (`forgetList`); they
         // were a comma-joined meta value, moved here when the store opens.
-        m.register("2026-11-30-replica-4-forget",
+        m.register(
+            "2026-11-30-replica-4-forget",
             "CREATE TABLE forget (record BLOB PRIMARY KEY) WITHOUT ROWID")
         return m
     }()
@@ -174,9 +178,13 @@ public final class ReplicaStore {
 
     /// The hub-confirmed record (nil when only local, or unknown).
     public func confirmed(_ id: RecordID, workspace: Workspace) throws -> Record? {
-        guard let row = try database.query("SELECT entity, created, confirmed, deleted FROM records WHERE id = ? AND confirmed IS NOT NULL",
-                                           [.blob(id.bytes)]).first,
-              let entity = row[0].string, let created = row[1].bytes, let c = row[2].bytes else { return nil }
+        guard
+            let row = try database.query(
+                "SELECT entity, created, confirmed, deleted FROM records WHERE id = ? AND confirmed IS NOT NULL",
+                [.blob(id.bytes)]
+            ).first,
+            let entity = row[0].string, let created = row[1].bytes, let c = row[2].bytes
+        else { return nil }
         let base = try codec.state(created)
         var r = Record(id: id, entity: entity, created: base, fields: try codec.fields(c, entity: workspace.entity(entity), base: base))
         if let d = row[3].bytes { r.deleted = try codec.state(d) }
@@ -186,14 +194,16 @@ public final class ReplicaStore {
     /// Which of `ids` have a confirmed state here, in one query per 500 ids (a page of a first
     /// sync asks about thousands of records, none of them here yet).
     public func withConfirmed(_ ids: [RecordID]) throws -> Set<RecordID> {
-        Set(try database.query(chunking: ids.map { .blob($0.bytes) }) { "SELECT id FROM records WHERE confirmed IS NOT NULL AND id IN (\($0))" }
-            .compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) })
+        Set(
+            try database.query(chunking: ids.map { .blob($0.bytes) }) { "SELECT id FROM records WHERE confirmed IS NOT NULL AND id IN (\($0))" }
+                .compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) })
     }
 
     /// The record as the user sees it: confirmed state with pending local writes on top.
     public func view(_ id: RecordID, workspace: Workspace) throws -> Record? {
         guard let row = try database.query("SELECT entity, created, view, view_deleted, confirmed FROM records WHERE id = ?", [.blob(id.bytes)]).first,
-              let entity = row[0].string, let created = row[1].bytes, var v = row[2].bytes else { return nil }
+            let entity = row[0].string, let created = row[1].bytes, var v = row[2].bytes
+        else { return nil }
         // An empty view blob means "the same as the confirmed state" (nothing pending): stored once.
         if v.isEmpty, let c = row[4].bytes { v = c }
         let base = try codec.state(created)
@@ -213,22 +223,29 @@ public final class ReplicaStore {
         if let via = entity.visibleVia, case let .reference(p) = view[via] { parent = .blob(p.bytes) }
         // Both field blobs are stored relative to the one creation state stored with them.
         let base = (confirmed ?? view).created
-        try database.execute("""
+        try database.execute(
+            """
             INSERT INTO records (id, entity, stage, owner, creator, due, created, confirmed, view, deleted, view_deleted, local_only, parent)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET stage = excluded.stage, owner = excluded.owner, due = excluded.due, created = excluded.created,
                 confirmed = excluded.confirmed, view = excluded.view, deleted = excluded.deleted, view_deleted = excluded.view_deleted,
                 local_only = excluded.local_only, parent = excluded.parent
-            """, [.blob(view.id.bytes), .text(view.entity), stage, view.owner.map { .text($0) } ?? .null, .text(view.creator), due,
-                  .blob(try codec.bytes(base)), try confirmed.map { .blob(try codec.fieldsBytes($0.fields, entity: entity, base: base)) } ?? .null,
-                  .blob(confirmed?.fields == view.fields ? [] : try codec.fieldsBytes(view.fields, entity: entity, base: base)), try confirmed?.deleted.map { .blob(try codec.bytes($0)) } ?? .null,
-                  try view.deleted.map { .blob(try codec.bytes($0)) } ?? .null, .integer(confirmed == nil ? 1 : 0), parent])
+            """,
+            [
+                .blob(view.id.bytes), .text(view.entity), stage, view.owner.map { .text($0) } ?? .null, .text(view.creator), due,
+                .blob(try codec.bytes(base)), try confirmed.map { .blob(try codec.fieldsBytes($0.fields, entity: entity, base: base)) } ?? .null,
+                .blob(confirmed?.fields == view.fields ? [] : try codec.fieldsBytes(view.fields, entity: entity, base: base)),
+                try confirmed?.deleted.map { .blob(try codec.bytes($0)) } ?? .null,
+                try view.deleted.map { .blob(try codec.bytes($0)) } ?? .null, .integer(confirmed == nil ? 1 : 0), parent,
+            ])
     }
 
     /// The live records of `entity` that hang off `parent` (its `visible_via` names it).
     public func children(of parent: RecordID, entity: String, workspace: Workspace) throws -> [Record] {
-        try database.query("SELECT id FROM records WHERE parent = ? AND entity = ? AND view_deleted IS NULL ORDER BY id",
-                           [.blob(parent.bytes), .text(entity)]).compactMap { row in
+        try database.query(
+            "SELECT id FROM records WHERE parent = ? AND entity = ? AND view_deleted IS NULL ORDER BY id",
+            [.blob(parent.bytes), .text(entity)]
+        ).compactMap { row in
             guard let b = row[0].bytes, let id = RecordID(bytes: b) else { return nil }
             return try view(id, workspace: workspace)
         }
@@ -335,10 +352,14 @@ public final class ReplicaStore {
         case let .sequence(s): baseKind = 1; baseSeq = .integer(Int64(s))
         case let .stamp(st): baseKind = 2; baseHLC = .integer(Int64(bitPattern: st.hlc.rawValue))
         }
-        try database.execute("""
+        try database.execute(
+            """
             INSERT INTO outbox (record, entity, field, kind, value, base_kind, base_sequence, base_hlc, hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.blob(w.record.bytes), .text(w.entity), .text(w.field), .integer(Self.kindCode(w.kind)), .blob(w.value.storedBytes),
-                  .integer(baseKind), baseSeq, baseHLC, .integer(Int64(bitPattern: w.stamp.hlc.rawValue))])
+            """,
+            [
+                .blob(w.record.bytes), .text(w.entity), .text(w.field), .integer(Self.kindCode(w.kind)), .blob(w.value.storedBytes),
+                .integer(baseKind), baseSeq, baseHLC, .integer(Int64(bitPattern: w.stamp.hlc.rawValue)),
+            ])
     }
 
     static func kindCode(_ k: WriteKind) -> Int64 { k == .set ? 0 : (k == .create ? 1 : 2) }
@@ -353,14 +374,17 @@ public final class ReplicaStore {
         args.append(.integer(Int64(min(limit, Int(Int32.max)))))
         return try database.query(sql, args).map { row in
             guard let pos = row[0].int, let rb = row[1].bytes, let id = RecordID(bytes: rb), let entity = row[2].string, let field = row[3].string,
-                  let vb = row[5].bytes, let hlc = row[9].int else { throw ByteReader.damaged }
-            let base: Base = switch row[6].int {
-            case 1: .sequence(UInt64(row[7].int ?? 0))
-            case 2: .stamp(Stamp(hlc: HLC(rawValue: UInt64(bitPattern: row[8].int ?? 0)), replica: replica))
-            default: .none
-            }
-            let w = FieldWrite(record: id, entity: entity, field: field, kind: Self.kind(row[4].int), value: try Value(storedBytes: vb), base: base,
-                               author: author, stamp: Stamp(hlc: HLC(rawValue: UInt64(bitPattern: hlc)), replica: replica))
+                let vb = row[5].bytes, let hlc = row[9].int
+            else { throw ByteReader.damaged }
+            let base: Base =
+                switch row[6].int {
+                case 1: .sequence(UInt64(row[7].int ?? 0))
+                case 2: .stamp(Stamp(hlc: HLC(rawValue: UInt64(bitPattern: row[8].int ?? 0)), replica: replica))
+                default: .none
+                }
+            let w = FieldWrite(
+                record: id, entity: entity, field: field, kind: Self.kind(row[4].int), value: try Value(storedBytes: vb), base: base,
+                author: author, stamp: Stamp(hlc: HLC(rawValue: UInt64(bitPattern: hlc)), replica: replica))
             return OutboxEntry(position: pos, write: w, batch: UInt64(row[10].int ?? 0))
         }
     }
@@ -379,7 +403,8 @@ public final class ReplicaStore {
     /// The batch sent but not yet answered, to resend exactly.
     public func pendingBatch() throws -> (batch: UInt64, request: [UInt8])? {
         guard let row = try database.query("SELECT batch, request FROM pending_batch ORDER BY batch LIMIT 1").first,
-              let b = row[0].int, let r = row[1].bytes else { return nil }
+            let b = row[0].int, let r = row[1].bytes
+        else { return nil }
         return (UInt64(b), r)
     }
 
@@ -403,12 +428,16 @@ public final class ReplicaStore {
     // MARK: Conflicts and history
 
     public func addConflict(_ c: LocalConflict) throws {
-        try database.execute("""
+        try database.execute(
+            """
             INSERT OR IGNORE INTO conflicts (id, record, entity, field, outcome, rule, value, author, hlc, winner, winner_author, hub_ms)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.integer(Int64(c.id)), .blob(c.record.bytes), .text(c.entity), .text(c.field), .text(c.outcome), .text(c.rule), .blob(c.value.storedBytes),
-                  .text(c.author), .integer(Int64(bitPattern: c.hlc.rawValue)), c.winner.map { .blob($0.storedBytes) } ?? .null,
-                  c.winnerAuthor.map { .text($0) } ?? .null, .integer(c.hubMilliseconds)])
+            """,
+            [
+                .integer(Int64(c.id)), .blob(c.record.bytes), .text(c.entity), .text(c.field), .text(c.outcome), .text(c.rule), .blob(c.value.storedBytes),
+                .text(c.author), .integer(Int64(bitPattern: c.hlc.rawValue)), c.winner.map { .blob($0.storedBytes) } ?? .null,
+                c.winnerAuthor.map { .text($0) } ?? .null, .integer(c.hubMilliseconds),
+            ])
     }
 
     /// Marks a conflict dealt with on this laptop (dismissed or restored); false when there is none.
@@ -418,39 +447,51 @@ public final class ReplicaStore {
     }
 
     public func conflicts(includeResolved: Bool = false) throws -> [LocalConflict] {
-        try database.query("""
+        try database.query(
+            """
             SELECT id, record, entity, field, outcome, rule, value, author, hlc, winner, winner_author, hub_ms FROM conflicts
             \(includeResolved ? "" : "WHERE resolved = 0") ORDER BY id
-            """).map { row in
+            """
+        ).map { row in
             guard let id = row[0].int, let rb = row[1].bytes, let record = RecordID(bytes: rb), let entity = row[2].string, let field = row[3].string,
-                  let outcome = row[4].string, let rule = row[5].string, let vb = row[6].bytes, let author = row[7].string, let hlc = row[8].int,
-                  let ms = row[11].int else { throw ByteReader.damaged }
-            return LocalConflict(id: UInt64(id), record: record, entity: entity, field: field, outcome: outcome, rule: rule, value: try Value(storedBytes: vb),
-                                 author: author, hlc: HLC(rawValue: UInt64(bitPattern: hlc)), winner: try row[9].bytes.map { try Value(storedBytes: $0) },
-                                 winnerAuthor: row[10].string, hubMilliseconds: ms)
+                let outcome = row[4].string, let rule = row[5].string, let vb = row[6].bytes, let author = row[7].string, let hlc = row[8].int,
+                let ms = row[11].int
+            else { throw ByteReader.damaged }
+            return LocalConflict(
+                id: UInt64(id), record: record, entity: entity, field: field, outcome: outcome, rule: rule, value: try Value(storedBytes: vb),
+                author: author, hlc: HLC(rawValue: UInt64(bitPattern: hlc)), winner: try row[9].bytes.map { try Value(storedBytes: $0) },
+                winnerAuthor: row[10].string, hubMilliseconds: ms)
         }
     }
 
     public func addHistory(_ h: HistoryLine) throws {
-        try database.execute("INSERT INTO history (record, field, old, new, author, hlc, source, rule) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                             [.blob(h.record.bytes), .text(h.field), .blob(h.old.storedBytes), .blob(h.new.storedBytes), .text(h.author),
-                              .integer(Int64(bitPattern: h.hlc.rawValue)), .text(h.source), .text(h.rule)])
+        try database.execute(
+            "INSERT INTO history (record, field, old, new, author, hlc, source, rule) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                .blob(h.record.bytes), .text(h.field), .blob(h.old.storedBytes), .blob(h.new.storedBytes), .text(h.author),
+                .integer(Int64(bitPattern: h.hlc.rawValue)), .text(h.source), .text(h.rule),
+            ])
     }
 
     /// Marks this laptop's own line for a write (record, field, hlc) with what the hub decided:
     /// a line stays "pending" only until the write's batch is answered.
     public func settleHistory(record: RecordID, field: String, hlc: HLC, rule: String) throws {
-        try database.execute("UPDATE history SET rule = ? WHERE record = ? AND field = ? AND hlc = ? AND source = 'local'",
-                             [.text(rule), .blob(record.bytes), .text(field), .integer(Int64(bitPattern: hlc.rawValue))])
+        try database.execute(
+            "UPDATE history SET rule = ? WHERE record = ? AND field = ? AND hlc = ? AND source = 'local'",
+            [.text(rule), .blob(record.bytes), .text(field), .integer(Int64(bitPattern: hlc.rawValue))])
     }
 
     public func history(_ record: RecordID) throws -> [HistoryLine] {
-        try database.query("SELECT record, field, old, new, author, hlc, source, rule FROM history WHERE record = ? ORDER BY position",
-                           [.blob(record.bytes)]).map { row in
+        try database.query(
+            "SELECT record, field, old, new, author, hlc, source, rule FROM history WHERE record = ? ORDER BY position",
+            [.blob(record.bytes)]
+        ).map { row in
             guard let rb = row[0].bytes, let id = RecordID(bytes: rb), let field = row[1].string, let old = row[2].bytes, let new = row[3].bytes,
-                  let author = row[4].string, let hlc = row[5].int, let source = row[6].string, let rule = row[7].string else { throw ByteReader.damaged }
-            return HistoryLine(record: id, field: field, old: try Value(storedBytes: old), new: try Value(storedBytes: new), author: author,
-                               hlc: HLC(rawValue: UInt64(bitPattern: hlc)), source: source, rule: rule)
+                let author = row[4].string, let hlc = row[5].int, let source = row[6].string, let rule = row[7].string
+            else { throw ByteReader.damaged }
+            return HistoryLine(
+                record: id, field: field, old: try Value(storedBytes: old), new: try Value(storedBytes: new), author: author,
+                hlc: HLC(rawValue: UInt64(bitPattern: hlc)), source: source, rule: rule)
         }
     }
 }

@@ -8,7 +8,8 @@ public final class SQLiteHubStore: HubStorage {
 
     public static let migrator: Migrator = {
         var m = Migrator()
-        m.register("2026-11-29-hub-1",
+        m.register(
+            "2026-11-29-hub-1",
             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
             """
             CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, role TEXT NOT NULL, team TEXT, territory TEXT,
@@ -51,13 +52,16 @@ public final class SQLiteHubStore: HubStorage {
             "CREATE TABLE replica_records (replica BLOB NOT NULL, record BLOB NOT NULL, signature INTEGER NOT NULL, PRIMARY KEY (replica, record)) WITHOUT ROWID",
             "CREATE TABLE replica_pending (replica BLOB NOT NULL, token INTEGER NOT NULL, record BLOB NOT NULL, signature INTEGER, PRIMARY KEY (replica, token, record)) WITHOUT ROWID"
         )
-        m.register("2026-11-29-hub-2-admin-log",
+        m.register(
+            "2026-11-29-hub-2-admin-log",
             "CREATE TABLE admin_log (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL)")
-        m.register("2026-11-29-hub-3-record-terms",
+        m.register(
+            "2026-11-29-hub-3-record-terms",
             "ALTER TABLE records ADD COLUMN term INTEGER NOT NULL DEFAULT 0")
         // A narrow copy of the hot columns: visibility, column and checksum scans read it
         // instead of the wide record rows (whose field blobs make full scans slow).
-        m.register("2026-11-29-hub-4-record-index",
+        m.register(
+            "2026-11-29-hub-4-record-index",
             """
             CREATE TABLE record_index (id BLOB PRIMARY KEY, entity TEXT NOT NULL, kind INTEGER NOT NULL, creator TEXT NOT NULL, owner TEXT,
                 stage TEXT, parent BLOB, live INTEGER NOT NULL, term INTEGER NOT NULL) WITHOUT ROWID
@@ -69,28 +73,34 @@ public final class SQLiteHubStore: HubStorage {
             "CREATE INDEX record_index_parent ON record_index(parent)")
         // The token that answered the replica's last honoured restart from nothing: a late copy
         // of an older restart (a lower token) must not wipe what the replica holds since.
-        m.register("2026-11-29-hub-5-reset-token",
+        m.register(
+            "2026-11-29-hub-5-reset-token",
             "ALTER TABLE replicas ADD COLUMN reset_token INTEGER NOT NULL DEFAULT 0")
-        m.register("2026-11-30-hub-6-replica-protocol",
+        m.register(
+            "2026-11-30-hub-6-replica-protocol",
             "ALTER TABLE replicas ADD COLUMN protocol INTEGER NOT NULL DEFAULT 1")
         // Which live deals reference an account or contact: the push checks a writer may see it.
-        m.register("2026-11-29-hub-7-refs-target",
+        m.register(
+            "2026-11-29-hub-7-refs-target",
             "CREATE INDEX refs_target ON refs(target)")
         // The cursor of the last page each replica was sent: its lag in `opps-hub status`.
-        m.register("2026-11-29-hub-8-replica-sent",
+        m.register(
+            "2026-11-29-hub-8-replica-sent",
             "ALTER TABLE replicas ADD COLUMN sent INTEGER NOT NULL DEFAULT 0")
         return m
     }()
 
     /// Records an operator action (user changes, token rotations, workspace versions, restores).
     public func audit(action: String, subject: String, detail: String, now: Int64) throws {
-        try database.execute("INSERT INTO admin_log (at_ms, action, subject, detail) VALUES (?, ?, ?, ?)",
-                             [.integer(now), .text(action), .text(subject), .text(detail)])
+        try database.execute(
+            "INSERT INTO admin_log (at_ms, action, subject, detail) VALUES (?, ?, ?, ?)",
+            [.integer(now), .text(action), .text(subject), .text(detail)])
     }
 
     /// Operator actions about `subject` (or all), oldest first.
     public func adminLog(subject: String? = nil) throws -> [(at: Int64, action: String, subject: String, detail: String)] {
-        let rows = try subject.map { try database.query("SELECT at_ms, action, subject, detail FROM admin_log WHERE subject = ? ORDER BY id", [.text($0)]) }
+        let rows =
+            try subject.map { try database.query("SELECT at_ms, action, subject, detail FROM admin_log WHERE subject = ? ORDER BY id", [.text($0)]) }
             ?? database.query("SELECT at_ms, action, subject, detail FROM admin_log ORDER BY id")
         return rows.map { ($0[0].int ?? 0, $0[1].string ?? "", $0[2].string ?? "", $0[3].string ?? "") }
     }
@@ -159,8 +169,11 @@ public final class SQLiteHubStore: HubStorage {
 
     public func openRecords(owner: UserName, closedStages: Set<String>) throws -> Int {
         let p = closedStages.isEmpty ? "NULL" : closedStages.map { _ in "?" }.joined(separator: ",")
-        return Int(try database.query("SELECT count(*) FROM record_index WHERE kind = 0 AND live = 1 AND owner = ? AND stage NOT IN (\(p))",
-                                      [.text(owner)] + closedStages.sorted().map { .text($0) }).first?[0].int ?? 0)
+        return Int(
+            try database.query(
+                "SELECT count(*) FROM record_index WHERE kind = 0 AND live = 1 AND owner = ? AND stage NOT IN (\(p))",
+                [.text(owner)] + closedStages.sorted().map { .text($0) }
+            ).first?[0].int ?? 0)
     }
 
     /// Few ids are looked up one by one; many by one scan of the narrow index table.
@@ -199,9 +212,11 @@ public final class SQLiteHubStore: HubStorage {
         }
         for row in rows {
             guard let b = row[0].bytes, let id = RecordID(bytes: b), wanted.contains(id), let entity = row[1].string, let kind = row[2].int,
-                  let creator = row[3].string else { continue }
-            out[id] = RecordColumns(entity: entity, kind: Int(kind), creator: creator, owner: row[4].string, stage: row[5].string,
-                                    parent: row[6].bytes.flatMap(RecordID.init(bytes:)), live: row[7].int != 0)
+                let creator = row[3].string
+            else { continue }
+            out[id] = RecordColumns(
+                entity: entity, kind: Int(kind), creator: creator, owner: row[4].string, stage: row[5].string,
+                parent: row[6].bytes.flatMap(RecordID.init(bytes:)), live: row[7].int != 0)
         }
         return out
     }
@@ -211,7 +226,9 @@ public final class SQLiteHubStore: HubStorage {
     }
 
     public func liveRecords(entity: String) throws -> [RecordID] {
-        try database.query("SELECT id FROM record_index WHERE entity = ? AND live = 1 ORDER BY id", [.text(entity)]).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) }
+        try database.query("SELECT id FROM record_index WHERE entity = ? AND live = 1 ORDER BY id", [.text(entity)]).compactMap {
+            $0[0].bytes.flatMap(RecordID.init(bytes:))
+        }
     }
 
     public func references(from sources: [RecordID]) throws -> [RecordID: [RecordID]] {
@@ -263,7 +280,8 @@ public final class SQLiteHubStore: HubStorage {
 
     public func workspace() throws -> (version: UInt64, document: String)? {
         guard let row = try database.query("SELECT version, document FROM workspaces ORDER BY version DESC LIMIT 1").first,
-              let v = row[0].int, let d = row[1].string else { return nil }
+            let v = row[0].int, let d = row[1].string
+        else { return nil }
         return (UInt64(v), d)
     }
 
@@ -289,21 +307,28 @@ public final class SQLiteHubStore: HubStorage {
 
     private static func user(from row: [SQLValue]) -> HubUser? {
         guard let name = row[0].string, let role = row[1].string else { return nil }
-        return HubUser(name: name, role: role, team: row[2].string, territory: row[3].string, manager: row[4].string,
-                       capacity: row[5].int.map(Int.init), disabled: row[6].int == 1)
+        return HubUser(
+            name: name, role: role, team: row[2].string, territory: row[3].string, manager: row[4].string,
+            capacity: row[5].int.map(Int.init), disabled: row[6].int == 1)
     }
 
     public func addUser(_ user: HubUser, now: Int64) throws {
-        try database.execute("INSERT INTO users (name, role, team, territory, manager, capacity, disabled, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                             [.text(user.name), .text(user.role), Self.optionalText(user.team), Self.optionalText(user.territory),
-                              Self.optionalText(user.manager), user.capacity.map { .integer(Int64($0)) } ?? .null,
-                              .integer(user.disabled ? 1 : 0), .integer(now)])
+        try database.execute(
+            "INSERT INTO users (name, role, team, territory, manager, capacity, disabled, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                .text(user.name), .text(user.role), Self.optionalText(user.team), Self.optionalText(user.territory),
+                Self.optionalText(user.manager), user.capacity.map { .integer(Int64($0)) } ?? .null,
+                .integer(user.disabled ? 1 : 0), .integer(now),
+            ])
     }
 
     public func updateUser(_ user: HubUser) throws {
-        try database.execute("UPDATE users SET role = ?, team = ?, territory = ?, manager = ?, capacity = ?, disabled = ? WHERE name = ?",
-                             [.text(user.role), Self.optionalText(user.team), Self.optionalText(user.territory), Self.optionalText(user.manager),
-                              user.capacity.map { .integer(Int64($0)) } ?? .null, .integer(user.disabled ? 1 : 0), .text(user.name)])
+        try database.execute(
+            "UPDATE users SET role = ?, team = ?, territory = ?, manager = ?, capacity = ?, disabled = ? WHERE name = ?",
+            [
+                .text(user.role), Self.optionalText(user.team), Self.optionalText(user.territory), Self.optionalText(user.manager),
+                user.capacity.map { .integer(Int64($0)) } ?? .null, .integer(user.disabled ? 1 : 0), .text(user.name),
+            ])
     }
 
     public func user(named name: UserName) throws -> HubUser? {
@@ -324,59 +349,77 @@ public final class SQLiteHubStore: HubStorage {
     }
 
     public func user(tokenHash: [UInt8]) throws -> HubUser? {
-        try database.query("""
+        try database.query(
+            """
             SELECT u.name, u.role, u.team, u.territory, u.manager, u.capacity, u.disabled FROM tokens t JOIN users u ON u.id = t.user_id
             WHERE t.hash = ? AND t.revoked = 0
-            """, [.blob(tokenHash)]).first.flatMap(Self.user(from:))
+            """, [.blob(tokenHash)]
+        ).first.flatMap(Self.user(from:))
     }
 
     // MARK: Replicas and batches
 
     public func replica(_ id: ReplicaID) throws -> ReplicaRow? {
-        guard let row = try database.query("SELECT user, last_batch, ack, last_seen_ms, pull_token, reset_token, protocol, sent FROM replicas WHERE id = ?",
-                                           [.blob(id.bytes)]).first,
-              let user = row[0].string else { return nil }
-        return ReplicaRow(id: id, user: user, lastBatch: UInt64(row[1].int ?? 0), ack: UInt64(row[2].int ?? 0),
-                          lastSeenMilliseconds: row[3].int ?? 0, pullToken: UInt64(row[4].int ?? 0), resetToken: UInt64(row[5].int ?? 0),
-                          protocolVersion: UInt32(row[6].int ?? 1), sentCursor: UInt64(row[7].int ?? 0))
+        guard
+            let row = try database.query(
+                "SELECT user, last_batch, ack, last_seen_ms, pull_token, reset_token, protocol, sent FROM replicas WHERE id = ?",
+                [.blob(id.bytes)]
+            ).first,
+            let user = row[0].string
+        else { return nil }
+        return ReplicaRow(
+            id: id, user: user, lastBatch: UInt64(row[1].int ?? 0), ack: UInt64(row[2].int ?? 0),
+            lastSeenMilliseconds: row[3].int ?? 0, pullToken: UInt64(row[4].int ?? 0), resetToken: UInt64(row[5].int ?? 0),
+            protocolVersion: UInt32(row[6].int ?? 1), sentCursor: UInt64(row[7].int ?? 0))
     }
 
     public func saveReplica(_ r: ReplicaRow) throws {
-        try database.execute("""
+        try database.execute(
+            """
             INSERT INTO replicas (id, user, last_batch, ack, last_seen_ms, pull_token, reset_token, protocol, sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET user = excluded.user, last_batch = excluded.last_batch, ack = excluded.ack,
                 last_seen_ms = excluded.last_seen_ms, pull_token = excluded.pull_token, reset_token = excluded.reset_token, protocol = excluded.protocol,
                 sent = excluded.sent
-            """, [.blob(r.id.bytes), .text(r.user), .integer(Int64(r.lastBatch)), .integer(Int64(r.ack)), .integer(r.lastSeenMilliseconds),
-                  .integer(Int64(r.pullToken)), .integer(Int64(r.resetToken)), .integer(Int64(r.protocolVersion)), .integer(Int64(r.sentCursor))])
+            """,
+            [
+                .blob(r.id.bytes), .text(r.user), .integer(Int64(r.lastBatch)), .integer(Int64(r.ack)), .integer(r.lastSeenMilliseconds),
+                .integer(Int64(r.pullToken)), .integer(Int64(r.resetToken)), .integer(Int64(r.protocolVersion)), .integer(Int64(r.sentCursor)),
+            ])
     }
 
     public func replicas() throws -> [ReplicaRow] {
         try database.query("SELECT id, user, last_batch, ack, last_seen_ms, pull_token, reset_token, protocol, sent FROM replicas ORDER BY user").compactMap { row in
             guard let b = row[0].bytes, let id = ReplicaID(bytes: b), let user = row[1].string else { return nil }
-            return ReplicaRow(id: id, user: user, lastBatch: UInt64(row[2].int ?? 0), ack: UInt64(row[3].int ?? 0),
-                              lastSeenMilliseconds: row[4].int ?? 0, pullToken: UInt64(row[5].int ?? 0), resetToken: UInt64(row[6].int ?? 0),
-                              protocolVersion: UInt32(row[7].int ?? 1), sentCursor: UInt64(row[8].int ?? 0))
+            return ReplicaRow(
+                id: id, user: user, lastBatch: UInt64(row[2].int ?? 0), ack: UInt64(row[3].int ?? 0),
+                lastSeenMilliseconds: row[4].int ?? 0, pullToken: UInt64(row[5].int ?? 0), resetToken: UInt64(row[6].int ?? 0),
+                protocolVersion: UInt32(row[7].int ?? 1), sentCursor: UInt64(row[8].int ?? 0))
         }
     }
 
     public func batch(replica: ReplicaID, number: UInt64) throws -> (digest: [UInt8], response: [UInt8])? {
-        guard let row = try database.query("SELECT digest, response FROM batches WHERE replica = ? AND batch = ?",
-                                           [.blob(replica.bytes), .integer(Int64(number))]).first,
-              let d = row[0].bytes, let r = row[1].bytes else { return nil }
+        guard
+            let row = try database.query(
+                "SELECT digest, response FROM batches WHERE replica = ? AND batch = ?",
+                [.blob(replica.bytes), .integer(Int64(number))]
+            ).first,
+            let d = row[0].bytes, let r = row[1].bytes
+        else { return nil }
         return (d, r)
     }
 
     public func saveBatch(replica: ReplicaID, number: UInt64, digest: [UInt8], response: [UInt8]) throws {
-        try database.execute("INSERT INTO batches (replica, batch, digest, response) VALUES (?, ?, ?, ?)",
-                             [.blob(replica.bytes), .integer(Int64(number)), .blob(digest), .blob(response)])
+        try database.execute(
+            "INSERT INTO batches (replica, batch, digest, response) VALUES (?, ?, ?, ?)",
+            [.blob(replica.bytes), .integer(Int64(number)), .blob(digest), .blob(response)])
     }
 
     // MARK: Records
 
     public func record(_ id: RecordID, workspace: Workspace) throws -> Record? {
         guard let row = try database.query("SELECT entity, created, fields, deleted FROM records WHERE id = ?", [.blob(id.bytes)]).first,
-              let entityName = row[0].string, let created = row[1].bytes, let blob = row[2].bytes else { return nil }
+            let entityName = row[0].string, let created = row[1].bytes, let blob = row[2].bytes
+        else { return nil }
         let base = try codec.state(created)
         var record = Record(id: id, entity: entityName, created: base, fields: try codec.fields(blob, entity: workspace.entity(entityName), base: base))
         if let d = row[3].bytes { record.deleted = try codec.state(d) }
@@ -391,17 +434,25 @@ public final class SQLiteHubStore: HubStorage {
         if let sf = entity.stageField, case let .member(s) = record[sf] { stage = .text(s) }
         var parent: SQLValue = .null
         if let via = entity.visibleVia, case let .reference(p) = record[via] { parent = .blob(p.bytes) }
-        try database.execute("""
+        try database.execute(
+            """
             INSERT INTO records (id, entity, kind, creator, owner, stage, parent, created, fields, deleted, term) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, stage = excluded.stage, parent = excluded.parent, created = excluded.created,
                 fields = excluded.fields, deleted = excluded.deleted, term = excluded.term
-            """, [.blob(record.id.bytes), .text(record.entity), .integer(kind), .text(record.creator), Self.optionalText(record.owner), stage, parent,
-                  .blob(try codec.bytes(record.created)), .blob(blob), try record.deleted.map { .blob(try codec.bytes($0)) } ?? .null,
-                  .integer(Int64(bitPattern: StateChecksum.term(of: record, workspace: workspace)))])
-        try database.execute("""
+            """,
+            [
+                .blob(record.id.bytes), .text(record.entity), .integer(kind), .text(record.creator), Self.optionalText(record.owner), stage, parent,
+                .blob(try codec.bytes(record.created)), .blob(blob), try record.deleted.map { .blob(try codec.bytes($0)) } ?? .null,
+                .integer(Int64(bitPattern: StateChecksum.term(of: record, workspace: workspace))),
+            ])
+        try database.execute(
+            """
             INSERT OR REPLACE INTO record_index (id, entity, kind, creator, owner, stage, parent, live, term) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.blob(record.id.bytes), .text(record.entity), .integer(kind), .text(record.creator), Self.optionalText(record.owner), stage, parent,
-                  .integer(record.isDeleted ? 0 : 1), .integer(Int64(bitPattern: StateChecksum.term(of: record, workspace: workspace)))])
+            """,
+            [
+                .blob(record.id.bytes), .text(record.entity), .integer(kind), .text(record.creator), Self.optionalText(record.owner), stage, parent,
+                .integer(record.isDeleted ? 0 : 1), .integer(Int64(bitPattern: StateChecksum.term(of: record, workspace: workspace))),
+            ])
         if kind == 0 {
             // Accounts and contacts a deal points at are visible with the deal.
             try database.execute("DELETE FROM refs WHERE source = ?", [.blob(record.id.bytes)])
@@ -432,11 +483,15 @@ public final class SQLiteHubStore: HubStorage {
     }
 
     public func append(_ e: LogEntry, hubMilliseconds: Int64) throws {
-        try database.execute("""
+        try database.execute(
+            """
             INSERT INTO log (seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.integer(Int64(e.sequence)), .blob(e.record.bytes), .text(e.entity), .text(e.field), .integer(Self.kindCode(e.kind)),
-                  .blob(e.value.storedBytes), .integer(Int64(bitPattern: e.stamp.hlc.rawValue)), .integer(try codec.index(of: e.stamp.replica)),
-                  .text(e.author), .integer(Int64(e.authority.rawValue)), .integer(hubMilliseconds)])
+            """,
+            [
+                .integer(Int64(e.sequence)), .blob(e.record.bytes), .text(e.entity), .text(e.field), .integer(Self.kindCode(e.kind)),
+                .blob(e.value.storedBytes), .integer(Int64(bitPattern: e.stamp.hlc.rawValue)), .integer(try codec.index(of: e.stamp.replica)),
+                .text(e.author), .integer(Int64(e.authority.rawValue)), .integer(hubMilliseconds),
+            ])
     }
 
     static func kindCode(_ k: WriteKind) -> Int64 {
@@ -458,28 +513,32 @@ public final class SQLiteHubStore: HubStorage {
     private func logEntries(_ rows: [[SQLValue]]) throws -> [StoredLogEntry] {
         try rows.map { row in
             guard let seq = row[0].int, let rb = row[1].bytes, let record = RecordID(bytes: rb), let entity = row[2].string, let field = row[3].string,
-                  let vb = row[5].bytes, let hlc = row[6].int, let ri = row[7].int, let author = row[8].string,
-                  let authority = row[9].int.flatMap({ Access(rawValue: Int($0)) }), let ms = row[10].int
+                let vb = row[5].bytes, let hlc = row[6].int, let ri = row[7].int, let author = row[8].string,
+                let authority = row[9].int.flatMap({ Access(rawValue: Int($0)) }), let ms = row[10].int
             else { throw ByteReader.damaged }
-            let entry = LogEntry(sequence: UInt64(seq), record: record, entity: entity, field: field, kind: Self.kind(row[4].int),
-                                 value: try Value(storedBytes: vb), stamp: Stamp(hlc: HLC(rawValue: UInt64(bitPattern: hlc)), replica: try codec.replica(index: ri)),
-                                 author: author, authority: authority)
+            let entry = LogEntry(
+                sequence: UInt64(seq), record: record, entity: entity, field: field, kind: Self.kind(row[4].int),
+                value: try Value(storedBytes: vb), stamp: Stamp(hlc: HLC(rawValue: UInt64(bitPattern: hlc)), replica: try codec.replica(index: ri)),
+                author: author, authority: authority)
             return StoredLogEntry(entry: entry, hubMilliseconds: ms)
         }
     }
 
     public func log(after: UInt64, limit: Int) throws -> [StoredLogEntry] {
-        try logEntries(database.query("""
-            SELECT seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms FROM log WHERE seq > ? ORDER BY seq LIMIT ?
-            """, [.integer(Int64(after)), .integer(Int64(limit))]))
+        try logEntries(
+            database.query(
+                """
+                SELECT seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms FROM log WHERE seq > ? ORDER BY seq LIMIT ?
+                """, [.integer(Int64(after)), .integer(Int64(limit))]))
     }
 
     public func log(records: [RecordID], after: UInt64, limit: Int) throws -> [StoredLogEntry] {
         // Through the (record, seq) index; each chunk's first `limit` entries hold every entry
         // of the merged first `limit`.
-        let entries = try logEntries(database.query(chunking: records.map { .blob($0.bytes) }, after: [.integer(Int64(after)), .integer(Int64(limit))]) {
-            "SELECT seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms FROM log WHERE record IN (\($0)) AND seq > ? ORDER BY seq LIMIT ?"
-        })
+        let entries = try logEntries(
+            database.query(chunking: records.map { .blob($0.bytes) }, after: [.integer(Int64(after)), .integer(Int64(limit))]) {
+                "SELECT seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms FROM log WHERE record IN (\($0)) AND seq > ? ORDER BY seq LIMIT ?"
+            })
         return Array(entries.sorted { $0.entry.sequence < $1.entry.sequence }.prefix(limit))
     }
 
@@ -495,30 +554,38 @@ public final class SQLiteHubStore: HubStorage {
     }
 
     public func log(record: RecordID) throws -> [StoredLogEntry] {
-        try logEntries(database.query("""
-            SELECT seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms FROM log WHERE record = ? ORDER BY seq
-            """, [.blob(record.bytes)]))
+        try logEntries(
+            database.query(
+                """
+                SELECT seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms FROM log WHERE record = ? ORDER BY seq
+                """, [.blob(record.bytes)]))
     }
 
     // MARK: Conflicts
 
     public func addConflict(_ c: ConflictRecord, owner: UserName?, hubMilliseconds: Int64) throws -> UInt64 {
-        try database.execute("""
+        try database.execute(
+            """
             INSERT INTO conflicts (id, record, entity, field, outcome, rule, loser, author, winner, winner_author, owner, hub_ms)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [c.id == 0 ? .null : .integer(Int64(c.id)), .blob(c.record.bytes), .text(c.entity), .text(c.field), .text(c.outcome.rawValue), .text(c.rule.rawValue),
-                  .blob(try codec.bytes(c.loser)), .text(c.loser.author), try c.winner.map { .blob(try codec.bytes($0)) } ?? .null,
-                  Self.optionalText(c.winner?.author), Self.optionalText(owner), .integer(hubMilliseconds)])
+            """,
+            [
+                c.id == 0 ? .null : .integer(Int64(c.id)), .blob(c.record.bytes), .text(c.entity), .text(c.field), .text(c.outcome.rawValue), .text(c.rule.rawValue),
+                .blob(try codec.bytes(c.loser)), .text(c.loser.author), try c.winner.map { .blob(try codec.bytes($0)) } ?? .null,
+                Self.optionalText(c.winner?.author), Self.optionalText(owner), .integer(hubMilliseconds),
+            ])
         return UInt64(database.lastInsertRowID)
     }
 
     private func conflicts(_ rows: [[SQLValue]]) throws -> [StoredConflict] {
         try rows.map { row in
             guard let id = row[0].int, let rb = row[1].bytes, let record = RecordID(bytes: rb), let entity = row[2].string, let field = row[3].string,
-                  let outcome = row[4].string.flatMap(Outcome.init(rawValue:)), let rule = row[5].string.flatMap(RuleID.init(rawValue:)),
-                  let loser = row[6].bytes, let ms = row[9].int else { throw ByteReader.damaged }
-            let c = ConflictRecord(id: UInt64(id), record: record, entity: entity, field: field, outcome: outcome, rule: rule,
-                                   loser: try codec.state(loser), winner: try row[7].bytes.map { try codec.state($0) })
+                let outcome = row[4].string.flatMap(Outcome.init(rawValue:)), let rule = row[5].string.flatMap(RuleID.init(rawValue:)),
+                let loser = row[6].bytes, let ms = row[9].int
+            else { throw ByteReader.damaged }
+            let c = ConflictRecord(
+                id: UInt64(id), record: record, entity: entity, field: field, outcome: outcome, rule: rule,
+                loser: try codec.state(loser), winner: try row[7].bytes.map { try codec.state($0) })
             return StoredConflict(conflict: c, hubMilliseconds: ms, owner: row[8].string)
         }
     }
@@ -527,25 +594,33 @@ public final class SQLiteHubStore: HubStorage {
         // Conflicts of the user's own writes, and those on records owned by the user or by someone they manage.
         let owners = Array(users)
         let placeholders = owners.isEmpty ? "NULL" : owners.map { _ in "?" }.joined(separator: ",")
-        return try conflicts(database.query("""
-            SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts
-            WHERE id > ? AND (author = ? OR owner IN (\(placeholders))) ORDER BY id LIMIT ?
-            """, [.integer(Int64(after)), .text(author)] + owners.map { .text($0) } + [.integer(Int64(limit))]))
+        return try conflicts(
+            database.query(
+                """
+                SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts
+                WHERE id > ? AND (author = ? OR owner IN (\(placeholders))) ORDER BY id LIMIT ?
+                """, [.integer(Int64(after)), .text(author)] + owners.map { .text($0) } + [.integer(Int64(limit))]))
     }
 
     public func conflict(_ id: UInt64) throws -> StoredConflict? {
-        try conflicts(database.query("SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts WHERE id = ?",
-                                     [.integer(Int64(id))])).first
+        try conflicts(
+            database.query(
+                "SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts WHERE id = ?",
+                [.integer(Int64(id))])
+        ).first
     }
 
     public func openConflicts(user: UserName?) throws -> [StoredConflict] {
         if let user {
-            return try conflicts(database.query("""
-                SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts
-                WHERE resolved = 0 AND (author = ? OR owner = ?) ORDER BY id
-                """, [.text(user), .text(user)]))
+            return try conflicts(
+                database.query(
+                    """
+                    SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts
+                    WHERE resolved = 0 AND (author = ? OR owner = ?) ORDER BY id
+                    """, [.text(user), .text(user)]))
         }
-        return try conflicts(database.query("SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts WHERE resolved = 0 ORDER BY id"))
+        return try conflicts(
+            database.query("SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts WHERE resolved = 0 ORDER BY id"))
     }
 
     public func resolveConflict(_ id: UInt64) throws {
@@ -574,8 +649,10 @@ public final class SQLiteHubStore: HubStorage {
     }
 
     public func conflicts(record: RecordID) throws -> [StoredConflict] {
-        try conflicts(database.query("SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts WHERE record = ? ORDER BY id",
-                                     [.blob(record.bytes)]))
+        try conflicts(
+            database.query(
+                "SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts WHERE record = ? ORDER BY id",
+                [.blob(record.bytes)]))
     }
 
     // MARK: Visibility
@@ -606,10 +683,12 @@ public final class SQLiteHubStore: HubStorage {
 
     public func referencedByVisible(_ target: RecordID, query q: VisibilityQuery) throws -> Bool {
         guard let (sql, args) = Self.topConditions(q) else { return false }
-        return try !database.query("""
+        return try !database.query(
+            """
             SELECT 1 FROM record_index WHERE kind = 0 AND live = 1 AND \(sql)
                 AND id IN (SELECT source FROM refs WHERE target = ?) LIMIT 1
-            """, args + [.blob(target.bytes)]).isEmpty
+            """, args + [.blob(target.bytes)]
+        ).isEmpty
     }
 
     public func records(visibleTo q: VisibilityQuery) throws -> Set<RecordID> {
@@ -620,7 +699,8 @@ public final class SQLiteHubStore: HubStorage {
             try database.execute("INSERT INTO temp.visible_top SELECT id FROM record_index WHERE kind = 0 AND live = 1 AND \(sql)", args)
         }
         var out = Set<RecordID>()
-        let rows = try database.query("""
+        let rows = try database.query(
+            """
             SELECT id FROM temp.visible_top
             UNION SELECT id FROM record_index WHERE kind = 1 AND live = 1 AND parent IN (SELECT id FROM temp.visible_top)
             UNION SELECT r.id FROM refs f JOIN record_index r ON r.id = f.target WHERE r.live = 1 AND f.source IN (SELECT id FROM temp.visible_top)
@@ -640,8 +720,9 @@ public final class SQLiteHubStore: HubStorage {
 
     public func stageKnown(replica: ReplicaID, token: UInt64, changes: [(RecordID, UInt64?)]) throws {
         for (id, signature) in changes {
-            try database.execute("INSERT OR REPLACE INTO replica_pending (replica, token, record, signature) VALUES (?, ?, ?, ?)",
-                                 [.blob(replica.bytes), .integer(Int64(token)), .blob(id.bytes), signature.map { .integer(Int64(bitPattern: $0)) } ?? .null])
+            try database.execute(
+                "INSERT OR REPLACE INTO replica_pending (replica, token, record, signature) VALUES (?, ?, ?, ?)",
+                [.blob(replica.bytes), .integer(Int64(token)), .blob(id.bytes), signature.map { .integer(Int64(bitPattern: $0)) } ?? .null])
         }
     }
 
@@ -652,11 +733,13 @@ public final class SQLiteHubStore: HubStorage {
         // known (each page's delta is relative to what was known when it was built). Pages
         // before it are superseded; pages after it stay pending — a late or duplicated old
         // request must not drop the delta of a page the replica did receive.
-        try database.execute("""
+        try database.execute(
+            """
             INSERT OR REPLACE INTO replica_records (replica, record, signature)
             SELECT replica, record, signature FROM replica_pending WHERE replica = ? AND token = ? AND signature IS NOT NULL
             """, [r, t])
-        try database.execute("""
+        try database.execute(
+            """
             DELETE FROM replica_records WHERE replica = ? AND record IN
                 (SELECT record FROM replica_pending WHERE replica = ? AND token = ? AND signature IS NULL)
             """, [r, r, t])

@@ -41,7 +41,8 @@ final class StampCodec {
         if let r = replicas[index] { return r }
         // Another connection may have added it.
         guard let bytes = try database.query("SELECT id FROM replica_ids WHERE idx = ?", [.integer(index)]).first?[0].bytes,
-              let r = ReplicaID(bytes: bytes) else { throw StoreError(code: -2, message: "unknown replica index") }
+            let r = ReplicaID(bytes: bytes)
+        else { throw StoreError(code: -2, message: "unknown replica index") }
         indexes[r] = index
         replicas[index] = r
         return r

@@ -83,8 +83,11 @@ public enum BatchCoding {
             case let .localHlc(h)?: base = .stamp(Stamp(hlc: HLC(rawValue: h), replica: replica))
             }
             let value = m.hasValue ? try m.value.coreValue() : .null
-            items.append(.write(FieldWrite(record: record, entity: entity.name, field: fieldName, kind: kind, value: value, base: base,
-                                           author: author, stamp: stamp)))
+            items.append(
+                .write(
+                    FieldWrite(
+                        record: record, entity: entity.name, field: fieldName, kind: kind, value: value, base: base,
+                        author: author, stamp: stamp)))
         }
         return (replica, items)
     }

@@ -46,7 +46,9 @@ public enum BodyCodec {
                 var options = BinaryEncodingOptions()
                 options.useDeterministicOrdering = true
                 // A pull page's whole records by hand (PageCoding: the same bytes, far less CPU).
-                if let page = message as? PullResponse { raw = try PageCoding.encode(page) } else {
+                if let page = message as? PullResponse {
+                    raw = try PageCoding.encode(page)
+                } else {
                     raw = try message.serializedBytes(options: options)
                 }
             case .json:
@@ -61,8 +63,10 @@ public enum BodyCodec {
     }
 
     /// Decompresses (within `limit`) and decodes a message; `malformed-body` when it is not one.
-    public static func decode<M: SwiftProtobuf.Message>(_ type: M.Type, from body: [UInt8], as media: WireFormat,
-                                                        coding: ContentCoding = .identity, limit: Int = 64 << 20) throws(WireError) -> M {
+    public static func decode<M: SwiftProtobuf.Message>(
+        _ type: M.Type, from body: [UInt8], as media: WireFormat,
+        coding: ContentCoding = .identity, limit: Int = 64 << 20
+    ) throws(WireError) -> M {
         let raw = try coding.decompress(body, limit: limit)
         do {
             switch media {

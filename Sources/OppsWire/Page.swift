@@ -58,7 +58,9 @@ public struct PageWriter {
 
     /// A record's delete, for a replica that held it (merge-semantics.md §7.2).
     public mutating func deletion(of record: Record, deleted d: FieldState) -> WireChange {
-        change(record: Data(record.id.bytes), entity: numbering.entity(record.entity), field: "", kind: .delete, state: FieldState(value: .null, stamp: d.stamp, author: d.author, authority: d.authority, sequence: d.sequence))
+        change(
+            record: Data(record.id.bytes), entity: numbering.entity(record.entity), field: "", kind: .delete,
+            state: FieldState(value: .null, stamp: d.stamp, author: d.author, authority: d.authority, sequence: d.sequence))
     }
 
     /// Merges deletions into the changes, in sequence order (a deleted record has no entries
@@ -137,14 +139,16 @@ public struct PageReader {
             return nil
         }
         guard let record = c.record.isEmpty ? state?.record : RecordID(bytes: c.record), let kind = c.kind.coreKind,
-              Int(c.replica) < replicas.count, Int(c.author) < page.authors.count, let authority = Access(rawValue: Int(c.authority)) else { return nil }
+            Int(c.replica) < replicas.count, Int(c.author) < page.authors.count, let authority = Access(rawValue: Int(c.authority))
+        else { return nil }
         var field = ""
         if kind == .set {
             guard let f = entity.fieldNames[c.field] else { throw WorkspaceAhead() }
             field = f
         }
-        return LogEntry(sequence: c.sequence, record: record, entity: entity.name, field: field, kind: kind, value: c.hasValue ? try c.value.pulledValue() : .null,
-                        stamp: Stamp(hlc: HLC(rawValue: c.hlc), replica: replicas[Int(c.replica)]), author: page.authors[Int(c.author)], authority: authority)
+        return LogEntry(
+            sequence: c.sequence, record: record, entity: entity.name, field: field, kind: kind, value: c.hasValue ? try c.value.pulledValue() : .null,
+            stamp: Stamp(hlc: HLC(rawValue: c.hlc), replica: replicas[Int(c.replica)]), author: page.authors[Int(c.author)], authority: authority)
     }
 
     /// A whole record, built with the core's per-record rule; nil when it has no creation.
@@ -167,10 +171,11 @@ public struct PageReader {
         guard let record = RecordID(bytes: c.record) else { return nil }
         let entity = workspace.entity(number: c.entity)
         func author(_ i: UInt32) -> UserName? { Int(i) < page.authors.count ? page.authors[Int(i)] : nil }
-        return LocalConflict(id: c.id, record: record, entity: entity?.name ?? "#\(c.entity)", field: entity?.field(number: c.field)?.name ?? "#\(c.field)",
-                        outcome: (c.outcome.coreOutcome ?? .rejected).rawValue, rule: c.rule, value: c.hasValue ? try c.value.pulledValue() : .null,
-                        author: author(c.author) ?? "?", hlc: HLC(rawValue: c.hlc), winner: c.hasWinner ? try c.winner.pulledValue() : nil,
-                        // Index 0 is also "none": an author only with a value that holds.
-                        winnerAuthor: c.hasWinner && c.winner.kind != nil ? author(c.winnerAuthor) : nil, hubMilliseconds: c.hubTime)
+        return LocalConflict(
+            id: c.id, record: record, entity: entity?.name ?? "#\(c.entity)", field: entity?.field(number: c.field)?.name ?? "#\(c.field)",
+            outcome: (c.outcome.coreOutcome ?? .rejected).rawValue, rule: c.rule, value: c.hasValue ? try c.value.pulledValue() : .null,
+            author: author(c.author) ?? "?", hlc: HLC(rawValue: c.hlc), winner: c.hasWinner ? try c.winner.pulledValue() : nil,
+            // Index 0 is also "none": an author only with a value that holds.
+            winnerAuthor: c.hasWinner && c.winner.kind != nil ? author(c.winnerAuthor) : nil, hubMilliseconds: c.hubTime)
     }
 }

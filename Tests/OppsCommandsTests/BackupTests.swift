@@ -54,8 +54,8 @@ import Testing
             let s = await opps("sync", "--home", f.home("max"), "--json")
             #expect(s.code == 0, "\(s.stdout) \(s.stderr)")
             #expect(s.json?["repaired"]?.bool == true)
-            #expect(s.json?["applied"]?.int == 1)             // the pending discount landed
-            #expect((s.json?["pulled"]?.int ?? 999) < 20)     // not the 200+ unchanged records
+            #expect(s.json?["applied"]?.int == 1)  // the pending discount landed
+            #expect((s.json?["pulled"]?.int ?? 999) < 20)  // not the 200+ unchanged records
             #expect(await opps("show", ids.fresh, "--home", f.home("max")).code == 1)  // the restored hub never had it
             let fields = await opps("show", deal, "--home", f.home("max"), "--json").json?["fields"]
             #expect(fields?["discount"]?.string == "5.00")

@@ -1,10 +1,10 @@
 import Foundation
 import Hummingbird
 import OppsCommands
-import OppsHubCommands
 import OppsConsole
 import OppsCore
 import OppsHub
+import OppsHubCommands
 import OppsStore
 
 /// A hub with a team, served on a free loopback port for the duration of a test, and helpers to

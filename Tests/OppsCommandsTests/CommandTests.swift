@@ -1,6 +1,7 @@
 import ArgumentParser
 import OppsCore
 import Testing
+
 @testable import OppsCommands
 @testable import OppsHubCommands
 
@@ -34,7 +35,8 @@ import Testing
 
     @Test func helpExplainsEveryCommand() {
         for command in [["workspace"], ["workspace", "check"], ["workspace", "show"]] {
-            let help = OppsHub.helpMessage(for: command.count == 1 ? WorkspaceCommand.self : (command[1] == "check" ? WorkspaceCommand.Check.self : WorkspaceCommand.Show.self))
+            let help = OppsHub.helpMessage(
+                for: command.count == 1 ? WorkspaceCommand.self : (command[1] == "check" ? WorkspaceCommand.Check.self : WorkspaceCommand.Show.self))
             #expect(help.contains("OVERVIEW:"), "\(command)")
         }
     }

@@ -10,7 +10,8 @@ import Testing
         try await f.serving { url in
             for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
             let sam = f.home("sam"), max = f.home("max")
-            let id = try #require(await opps("new", "ACME rollout", "--account", "ACME", "--amount", "100.00", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
+            let id = try #require(
+                await opps("new", "ACME rollout", "--account", "ACME", "--amount", "100.00", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
             // Offline on both laptops: the manager overrides the amount and the next step; sam changes both.

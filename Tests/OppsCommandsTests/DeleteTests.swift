@@ -11,8 +11,9 @@ import Testing
         let f = try CommandFixture()
         try await f.serving { url in
             for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
-            let made = await opps("new", "华东 试点项目", "--account", "上海云帆", "--amount", "5000.00", "--currency", "CNY", "--close", "2027-03-31",
-                                  "--home", f.home("sam"), "--json")
+            let made = await opps(
+                "new", "华东 试点项目", "--account", "上海云帆", "--amount", "5000.00", "--currency", "CNY", "--close", "2027-03-31",
+                "--home", f.home("sam"), "--json")
             let id = try #require(made.json?["id"]?.string)
             #expect(await opps("sync", "--home", f.home("sam")).code == 0)
             #expect(await opps("sync", "--home", f.home("max")).code == 0)

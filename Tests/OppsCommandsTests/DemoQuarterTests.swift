@@ -3,6 +3,7 @@ import OppsCore
 import OppsHub
 import OppsStore
 import Testing
+
 @testable import OppsHubCommands
 
 /// Issue 19: the demo holds a believable quarter, played through replicas and the hub's rules,

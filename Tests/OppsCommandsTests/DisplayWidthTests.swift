@@ -1,4 +1,5 @@
 import Testing
+
 @testable import OppsCommands
 
 /// Issue 15 item 7: tables pad by terminal columns, so Chinese names line up.

@@ -27,13 +27,16 @@ import Testing
     /// `resolve`, which the laptop and the hub both run: five minutes of slack, not more.
     @Test func theSharedRuleRefusesATimeMoreThanFiveMinutesAfterTheWrite() {
         let ws = Workspace.default
-        let activity = Record(id: RecordID(high: 0x0190, low: 1), entity: "activity",
-                          created: FieldState(value: .null, stamp: Stamp(hlc: HLC(milliseconds: 1_000_000, counter: 0), replica: ReplicaID(UUID128(high: 1, low: 1))),
-                                              author: "sam", authority: .own))
+        let activity = Record(
+            id: RecordID(high: 0x0190, low: 1), entity: "activity",
+            created: FieldState(
+                value: .null, stamp: Stamp(hlc: HLC(milliseconds: 1_000_000, counter: 0), replica: ReplicaID(UUID128(high: 1, low: 1))),
+                author: "sam", authority: .own))
         let context = RuleContext(workspace: ws, actor: Actor(user: "sam", role: "sales"), relations: [.creator], record: activity)
         func write(at: Int64) -> FieldWrite {
-            FieldWrite(record: activity.id, entity: "activity", field: "at", value: .timestamp(Timestamp(milliseconds: at)), base: .none, author: "sam",
-                       stamp: Stamp(hlc: HLC(milliseconds: 2_000_000, counter: 0), replica: ReplicaID(UUID128(high: 1, low: 1))))
+            FieldWrite(
+                record: activity.id, entity: "activity", field: "at", value: .timestamp(Timestamp(milliseconds: at)), base: .none, author: "sam",
+                stamp: Stamp(hlc: HLC(milliseconds: 2_000_000, counter: 0), replica: ReplicaID(UUID128(high: 1, low: 1))))
         }
         #expect(resolve(current: nil, incoming: write(at: 2_000_000 + 300_001), context: context).rule == .futureTime)
         #expect(resolve(current: nil, incoming: write(at: 2_000_000 + 300_000), context: context).outcome == .applied)

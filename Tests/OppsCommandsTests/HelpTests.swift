@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Testing
+
 @testable import OppsCommands
 
 /// Issue 15: every command's --help says what it does in one line, with an example — and the
@@ -28,7 +29,9 @@ import Testing
             guard type.configuration.subcommands.isEmpty, path.count >= 1 else { continue }
             for option in line.split(separator: " ").filter({ $0.hasPrefix("--") }) {
                 let flag = option.split(separator: "=").first.map(String.init) ?? String(option)
-                #expect(help.contains(flag + " ") || help.contains(flag + "\n") || help.contains(flag + "]") || help.contains(flag + ","), "\(name): the example's \(flag) is not an option of it")
+                #expect(
+                    help.contains(flag + " ") || help.contains(flag + "\n") || help.contains(flag + "]") || help.contains(flag + ","),
+                    "\(name): the example's \(flag) is not an option of it")
             }
         }
     }

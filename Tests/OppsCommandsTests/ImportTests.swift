@@ -15,22 +15,24 @@ import Testing
             .write(toFile: accounts, atomically: true, encoding: .utf8)
         let deals = f.root + "/deals.csv"
         try """
-            name,account,stage,owner,amount,currency,close_date
-            Alpha renewal,\(alpha),discovery,sam,12000.00,CNY,2026-12-31
-            Beta pilot,\(beta),proposal,tom,"12,000",USD,2026-12-31
-            Gamma,\(UUID128.version7(milliseconds: 1, using: &rng)),lead,nobody,1.00,CNY,2026-13-01
-            Delta,\(alpha),discovery,sam
-            Epsilon,\(alpha),dreaming,sam,5.00,XYZ,
+        name,account,stage,owner,amount,currency,close_date
+        Alpha renewal,\(alpha),discovery,sam,12000.00,CNY,2026-12-31
+        Beta pilot,\(beta),proposal,tom,"12,000",USD,2026-12-31
+        Gamma,\(UUID128.version7(milliseconds: 1, using: &rng)),lead,nobody,1.00,CNY,2026-13-01
+        Delta,\(alpha),discovery,sam
+        Epsilon,\(alpha),dreaming,sam,5.00,XYZ,
 
-            """.write(toFile: deals, atomically: true, encoding: .utf8)
+        """.write(toFile: deals, atomically: true, encoding: .utf8)
         try await f.serving { url in
             #expect(await oppsHub("import", accounts, "--type", "account", "--data", hub).code == 0)
             let refused = await oppsHub("import", deals, "--type", "opportunity", "--data", hub)
             #expect(refused.code == 1)
             let lines = refused.stderr.split(separator: "\n").map(String.init)
             #expect(lines.contains { $0.contains("row 3, column amount: ") && $0.contains("12,000") }, "\(refused.stderr)")
-            for expected in ["row 4, column account: no account", "row 4, column owner: no user \"nobody\"", "row 4, column close_date",
-                             "row 5, column -: expected 7 cells, found 4", "row 6, column stage", "row 6, column currency"] {
+            for expected in [
+                "row 4, column account: no account", "row 4, column owner: no user \"nobody\"", "row 4, column close_date",
+                "row 5, column -: expected 7 cells, found 4", "row 6, column stage", "row 6, column currency",
+            ] {
                 #expect(lines.contains { $0.contains(expected) }, "missing \(expected) in \(refused.stderr)")
             }
             #expect(lines.last?.contains("nothing imported: 4 invalid row(s)") == true)

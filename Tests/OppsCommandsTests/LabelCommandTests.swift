@@ -1,6 +1,7 @@
 import Foundation
 import OppsCore
 import Testing
+
 @testable import OppsCommands
 
 /// Issue 15: the workspace's labels in the reader's language, and labels as input.

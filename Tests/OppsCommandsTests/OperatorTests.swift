@@ -71,8 +71,11 @@ import Testing
             let current = Workspace.default.version, next = current + 1
             let v2 = shown.stdout
                 .replacingOccurrences(of: "\"version\": \(current),", with: "\"version\": \(next),")
-                .replacingOccurrences(of: #"{"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100}"#,
-                                      with: #"{"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100}, {"name": "competitor", "number": 36, "type": "text", "group": "commercials"}"#)
+                .replacingOccurrences(
+                    of: #"{"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100}"#,
+                    with:
+                        #"{"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100}, {"name": "competitor", "number": 36, "type": "text", "group": "commercials"}"#
+                )
             let file = f.root + "/v2.json"
             try v2.write(toFile: file, atomically: true, encoding: .utf8)
             let applied = await oppsHub("workspace", "apply", file, "--data", hub)
@@ -147,11 +150,15 @@ import Testing
         let store = try SQLiteHubStore(path: f.root + "/hub/hub.sqlite")
         let record = RecordID(high: 0x0190_0000_0000_7000, low: 0x8000_0000_0000_0001)
         let stamp = Stamp(hlc: HLC(rawValue: UInt64.max), replica: ReplicaID(UUID128(high: 1, low: 1)))
-        for value in [Value.timestamp(Timestamp(milliseconds: 1 << 62)), .timestamp(Timestamp(milliseconds: Int64.min)),
-                      .date(CivilDate(daysSinceEpoch: Int32.min)), .decimal(ExactDecimal(units: Int64.min, scale: 18))] {
+        for value in [
+            Value.timestamp(Timestamp(milliseconds: 1 << 62)), .timestamp(Timestamp(milliseconds: Int64.min)),
+            .date(CivilDate(daysSinceEpoch: Int32.min)), .decimal(ExactDecimal(units: Int64.min, scale: 18)),
+        ] {
             let loser = FieldState(value: value, stamp: stamp, author: "sam", authority: .hidden)
-            _ = try store.addConflict(ConflictRecord(id: 0, record: record, entity: "activity", field: "at", outcome: .rejected, rule: .notVisible,
-                                                     loser: loser, winner: loser), owner: "sam", hubMilliseconds: Int64.max)
+            _ = try store.addConflict(
+                ConflictRecord(
+                    id: 0, record: record, entity: "activity", field: "at", outcome: .rejected, rule: .notVisible,
+                    loser: loser, winner: loser), owner: "sam", hubMilliseconds: Int64.max)
         }
         let conflicts = await oppsHub("conflicts", "--data", f.root + "/hub")
         #expect(conflicts.code == 0, "\(conflicts.stderr)")

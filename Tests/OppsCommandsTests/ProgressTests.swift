@@ -2,6 +2,7 @@ import Foundation
 import OppsCore
 import OppsReplica
 import Testing
+
 @testable import OppsCommands
 
 /// Issue 15 item 3: the progress bar was full from its first frame (a restart's first page carries
@@ -12,8 +13,9 @@ import Testing
         try seedDeals(f, count: 600)
         try await f.serving { url in
             let http = HTTPTransport(baseURL: url)
-            let replica = try await Replica.create(home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http,
-                                                   clock: FixedClock(milliseconds: 1_795_000_000_000))
+            let replica = try await Replica.create(
+                home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http,
+                clock: FixedClock(milliseconds: 1_795_000_000_000))
             replica.pageSize = 50
             nonisolated(unsafe) var seen = [SyncProgress]()
             let outcome: Result<SyncReport, any Error>

@@ -1,6 +1,7 @@
 import Foundation
 import OppsCore
 import Testing
+
 @testable import OppsCommands
 
 /// Issue 15, "readable output": names not UUIDs, headers, an empty list that says so, amounts
@@ -13,8 +14,11 @@ import Testing
             let home = f.home("sam")
             let empty = await opps("list", "--home", home)
             #expect(empty.code == 0 && empty.stdout.contains("no opportunities on this laptop yet"), "\(empty.stdout)")
-            let id = try #require(await opps("new", "华东 试点项目", "--account", "上海云帆", "--amount", "1480000.50", "--currency", "CNY",
-                                              "--close", "2027-03-31", "--home", home, "--json").json?["id"]?.string)
+            let id = try #require(
+                await opps(
+                    "new", "华东 试点项目", "--account", "上海云帆", "--amount", "1480000.50", "--currency", "CNY",
+                    "--close", "2027-03-31", "--home", home, "--json"
+                ).json?["id"]?.string)
             #expect(await opps("new", "ACME rollout", "--account", "ACME", "--amount", "900.00", "--currency", "USD", "--home", home).code == 0)
             let list = await opps("list", "--home", home)
             let rows = list.stdout.split(separator: "\n").map(String.init)
@@ -64,8 +68,10 @@ import Testing
         try await f.serving { url in
             #expect(await f.initReplica("sam", url).code == 0)
             let home = f.home("sam")
-            for (name, account, amount, close) in [("华东 试点", "上海云帆物流", "500.00", "2026-12-20"), ("ACME rollout", "ACME", "900.00", "2026-12-01"),
-                                                   ("ACME phase 2", "ACME", "100.00", "2027-02-01")] {
+            for (name, account, amount, close) in [
+                ("华东 试点", "上海云帆物流", "500.00", "2026-12-20"), ("ACME rollout", "ACME", "900.00", "2026-12-01"),
+                ("ACME phase 2", "ACME", "100.00", "2027-02-01"),
+            ] {
                 #expect(await opps("new", name, "--account", account, "--amount", amount, "--currency", "CNY", "--close", close, "--home", home).code == 0)
             }
             func names(_ args: String...) async -> [String] {
@@ -81,7 +87,7 @@ import Testing
             #expect(await opps("list", "--closing-to", "31/12/2026", "--home", home).code == 64)
             // Amount range (inclusive) and stale deals.
             #expect(await names("--amount-min", "500.00", "--sort", "amount") == ["ACME rollout", "华东 试点"])
-            #expect(await names("--amount-min", "100", "--amount-max", "500") .sorted() == ["ACME phase 2", "华东 试点"].sorted())
+            #expect(await names("--amount-min", "100", "--amount-max", "500").sorted() == ["ACME phase 2", "华东 试点"].sorted())
             #expect(await opps("list", "--amount-max", "lots", "--home", home).code == 64)
             #expect(await names("--stale").isEmpty, "made today: followed up")
             let later = Int64(Date().timeIntervalSince1970 * 1000) + 20 * 86_400_000

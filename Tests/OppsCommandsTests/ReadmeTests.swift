@@ -1,7 +1,7 @@
 import Foundation
 import OppsCore
-import Testing
 import OppsTestSupport
+import Testing
 
 /// Issue 15, done when: a new user follows the README's quick start and sales day exactly as
 /// written, typing back only the ids the commands printed. The commands are read from README.md
@@ -88,13 +88,13 @@ import OppsTestSupport
             let owner = try #require(await opps("show", ids["c79pjnhf"]!, "--home", f.home("max"), "--json").json?["fields"]?["owner"]?.string)
             #expect(["sam", "tom"].contains(owner), "the hub assigned a rep: \(owner)")
             await sync(owner)
-            _ = await run(9, as: owner)        // the rep rejects …
+            _ = await run(9, as: owner)  // the rep rejects …
             await sync(owner)
             await sync("mia")
-            _ = await run(8, as: "mia")        // … marketing hands it off again (line 4) …
+            _ = await run(8, as: "mia")  // … marketing hands it off again (line 4) …
             await sync("mia")
             await sync(owner)
-            _ = await run(10, as: owner)       // … and the rep accepts
+            _ = await run(10, as: owner)  // … and the rep accepts
             let asked = await run(11, as: owner)
             #expect(asked.stdout.hasPrefix("requested approval"), "\(asked.stdout)")
             let team = await run(12, as: owner)
@@ -104,8 +104,9 @@ import OppsTestSupport
             await sync(owner)
             await sync("max")
             let waiting = await run(13, as: "max")
-            let discount = try #require(waiting.stdout.split(separator: "\n").first { $0.contains("discount") }.map { String($0.split(separator: " ")[0]) },
-                                        "\(waiting.stdout)")
+            let discount = try #require(
+                waiting.stdout.split(separator: "\n").first { $0.contains("discount") }.map { String($0.split(separator: " ")[0]) },
+                "\(waiting.stdout)")
             ids["kx3m0q2a"] = discount
             _ = await run(14, as: "max")
             await sync("max")

@@ -41,17 +41,19 @@ import Testing
             for item in list.json?.array ?? [] { if let id = item["id"]?.string { byID[id] = item } }
             views[u] = byID
         }
-        for a in users { for b in users where a < b {
-            for (id, record) in views[a]! {
-                guard let other = views[b]![id] else { continue }
-                // Fields the matrix hides from one of them are null there; every field both see agrees.
-                for m in record["fields"]?.members ?? [] {
-                    let theirs = other["fields"]?[m.key] ?? .null
-                    if m.value.isNull || theirs.isNull { continue }
-                    #expect(m.value == theirs, "\(a) and \(b) disagree on \(id).\(m.key)")
+        for a in users {
+            for b in users where a < b {
+                for (id, record) in views[a]! {
+                    guard let other = views[b]![id] else { continue }
+                    // Fields the matrix hides from one of them are null there; every field both see agrees.
+                    for m in record["fields"]?.members ?? [] {
+                        let theirs = other["fields"]?[m.key] ?? .null
+                        if m.value.isNull || theirs.isNull { continue }
+                        #expect(m.value == theirs, "\(a) and \(b) disagree on \(id).\(m.key)")
+                    }
                 }
             }
-        } }
+        }
     }
 
     @Test func managerOverrideWinsAndTheRepSeesTheConflict() async throws {
@@ -93,8 +95,12 @@ import Testing
             _ = await sync(f, "max")
             let replica = try Replica(home: f.home("max"), clock: FixedClock(milliseconds: 1_795_000_000_000))
             var rng = SystemRandomNumberGenerator()
-            _ = try replica.create(entity: "membership", stage: nil, fields: [("opportunity", .reference(RecordID(parsing: id)!)), ("user", .text("eve")),
-                                                                              ("role", .member("expert")), ("state", .member("active"))], using: &rng)
+            _ = try replica.create(
+                entity: "membership", stage: nil,
+                fields: [
+                    ("opportunity", .reference(RecordID(parsing: id)!)), ("user", .text("eve")),
+                    ("role", .member("expert")), ("state", .member("active")),
+                ], using: &rng)
             _ = await sync(f, "max")
             #expect(await opps("set", id, "needs=CRM", "decision_makers=CIO", "--home", f.home("sam")).code == 0)
             #expect(await opps("stage", id, "solution", "--home", f.home("sam")).code == 0)
@@ -177,9 +183,12 @@ import Testing
             #expect(Date().timeIntervalSince(start) < 10)
             await initAll(f, url, ["sam"])
             let id = try await newDeal(f, "sam")
-            for (args, code) in [(["set", id, "amount=12.345"], 1), (["set", id, "colour=red"], 1), (["set", id, "close_date=2027-02-30"], 1),
-                                 (["set", id, "currency=XYZ"], 1), (["set", id, "discount=5.00"], 0), (["set", id, "solution=x", "approval_state=approved"], 3), (["show", "zzzz"], 1), (["show", "0000"], 1), (["list", "--stage", "closing"], 1),
-                                 (["frobnicate"], 64), (["set", id], 64), (["stage", id, "nowhere"], 1)] as [([String], Int32)] {
+            for (args, code) in [
+                (["set", id, "amount=12.345"], 1), (["set", id, "colour=red"], 1), (["set", id, "close_date=2027-02-30"], 1),
+                (["set", id, "currency=XYZ"], 1), (["set", id, "discount=5.00"], 0), (["set", id, "solution=x", "approval_state=approved"], 3), (["show", "zzzz"], 1),
+                (["show", "0000"], 1), (["list", "--stage", "closing"], 1),
+                (["frobnicate"], 64), (["set", id], 64), (["stage", id, "nowhere"], 1),
+            ] as [([String], Int32)] {
                 let r = await opps(args + ["--home", f.home("sam")])
                 #expect(r.code == code, "\(args): \(r.stderr)")
                 if code != 0 { #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(args): \(r.stderr)") }

@@ -4,10 +4,10 @@ import OppsCore
 import OppsHub
 import OppsReplica
 import OppsStore
+import OppsTestSupport
 import OppsWire
 import SwiftProtobuf
 import Testing
-import OppsTestSupport
 
 /// A transport that drops the connection after a number of pulls, like a train entering a tunnel.
 final class FlakyTransport: Transport, @unchecked Sendable {
@@ -58,8 +58,11 @@ func seedDeals(_ f: CommandFixture, count: Int) throws {
         let id = UUID128.version7(milliseconds: 1_795_000_000_000 + Int64(i), using: &rng)
         func stamp() -> Stamp { Stamp(hlc: clock.tick(physical: 1_795_000_000_000 + Int64(i)), replica: replica) }
         writes.append(FieldWrite(record: id, entity: "opportunity", kind: .create, value: .member("discovery"), author: "sam", stamp: stamp()))
-        writes.append(FieldWrite(record: id, entity: "opportunity", field: "name", value: .text("deal \(i) — " + String(repeating: "x", count: 200)), author: "sam", stamp: stamp()))
-        writes.append(FieldWrite(record: id, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: Int64(i) * 100, scale: 2)), author: "sam", stamp: stamp()))
+        writes.append(
+            FieldWrite(record: id, entity: "opportunity", field: "name", value: .text("deal \(i) — " + String(repeating: "x", count: 200)), author: "sam", stamp: stamp())
+        )
+        writes.append(
+            FieldWrite(record: id, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: Int64(i) * 100, scale: 2)), author: "sam", stamp: stamp()))
         if writes.count >= 1500 { try flush() }
     }
     try flush()
@@ -72,8 +75,9 @@ func seedDeals(_ f: CommandFixture, count: Int) throws {
         try await f.serving { url in
             #expect(await opps("init", "--hub", url, "--token", f.tokens["max"]!, "--home", f.home("max")).code == 0)
             let http = HTTPTransport(baseURL: url)
-            let replica = try await Replica.create(home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http,
-                                                   clock: FixedClock(milliseconds: 1_795_000_000_000))
+            let replica = try await Replica.create(
+                home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http,
+                clock: FixedClock(milliseconds: 1_795_000_000_000))
             replica.pageSize = 50
             // The connection drops after three pages.
             await #expect(throws: ReplicaError.self) { _ = try await replica.sync(transport: FlakyTransport(http, pulls: 3)) }
@@ -140,7 +144,9 @@ final class AnswerLosingTransport: Transport, @unchecked Sendable {
     func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
         let answer = try await inner.send(endpoint, body: body, token: token, as: Out.self)
         if endpoint == Endpoint.push {
-            let first = lock.withLock { pushes.append(body); return pushes.count == 1 }
+            let first = lock.withLock {
+                pushes.append(body); return pushes.count == 1
+            }
             if first { throw .unreachable("response dropped") }
         }
         return answer
@@ -154,8 +160,9 @@ final class AnswerLosingTransport: Transport, @unchecked Sendable {
         let f = try CommandFixture()
         try await f.serving { url in
             let http = HTTPTransport(baseURL: url)
-            let replica = try await Replica.create(home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http,
-                                                   clock: FixedClock(milliseconds: 1_795_000_000_000))
+            let replica = try await Replica.create(
+                home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http,
+                clock: FixedClock(milliseconds: 1_795_000_000_000))
             var rng = SeededGenerator(seed: 7)
             _ = try replica.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("Byte for byte"))], using: &rng)
             let lossy = AnswerLosingTransport(http)

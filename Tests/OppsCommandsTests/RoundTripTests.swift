@@ -13,8 +13,11 @@ import Testing
         try await f.serving { url in
             for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
             let sam = f.home("sam")
-            let id = try #require(await opps("new", "华东 试点", "--account", "上海云帆", "--amount", "120000.00", "--currency", "CNY",
-                                              "--close", "2027-03-31", "--home", sam, "--json").json?["id"]?.string)
+            let id = try #require(
+                await opps(
+                    "new", "华东 试点", "--account", "上海云帆", "--amount", "120000.00", "--currency", "CNY",
+                    "--close", "2027-03-31", "--home", sam, "--json"
+                ).json?["id"]?.string)
             #expect(await opps("set", id, "needs=ERP, \"big\"", "decision_makers=CFO", "--home", sam).code == 0)
             #expect(await opps("stage", id, "solution", "--home", sam).code == 0)
             #expect(await opps("new", "Second", "--account", "上海云帆", "--home", sam).code == 0)

@@ -4,8 +4,8 @@ import OppsCore
 import OppsHub
 import OppsReplica
 import OppsStore
-import Testing
 import OppsTestSupport
+import Testing
 
 /// Runs `opps` as `user` at device time `time` (the hub's clock is moved there too).
 struct Script {
@@ -57,19 +57,26 @@ struct Script {
             // Marketing: three leads, the checklist, the hand-off (refused while incomplete).
             var leads = [String]()
             for (name, company) in [("Alpha deal", "Alpha"), ("Beta deal", "Beta"), ("Gamma deal", "Gamma")] {
-                let r = await s.run("mia", "2026-11-02T09:00:00Z", "lead", "add", name, "--company", company, "--contact", "Buyer at \(company)", "--source", "web", "--json")
+                let r = await s.run(
+                    "mia", "2026-11-02T09:00:00Z", "lead", "add", name, "--company", company, "--contact", "Buyer at \(company)", "--source", "web", "--json")
                 leads.append(try #require(r.json?["id"]?.string, "\(r.stderr)"))
             }
             let (a, b, c) = (leads[0], leads[1], leads[2])
-            #expect(await s.run("mia", "2026-11-02T09:00:00Z", "set", a, "qualification=needs a CRM", "territory=north",
-                                "check_need=true", "check_budget=true", "check_timing=true").code == 0)
+            #expect(
+                await s.run(
+                    "mia", "2026-11-02T09:00:00Z", "set", a, "qualification=needs a CRM", "territory=north",
+                    "check_need=true", "check_budget=true", "check_timing=true"
+                ).code == 0)
             let early = await s.run("mia", "2026-11-02T09:00:00Z", "stage", a, "qualified")
             #expect(early.code == 3)
             #expect(early.stderr.contains("check_contact"), "\(early.stderr)")
             #expect(await s.run("mia", "2026-11-02T09:30:00Z", "set", a, "check_contact=true").code == 0)
             for id in [b, c] {
-                #expect(await s.run("mia", "2026-11-02T09:30:00Z", "set", id, "qualification=interested", "territory=north", "check_need=true",
-                                    "check_budget=true", "check_timing=true", "check_contact=true").code == 0)
+                #expect(
+                    await s.run(
+                        "mia", "2026-11-02T09:30:00Z", "set", id, "qualification=interested", "territory=north", "check_need=true",
+                        "check_budget=true", "check_timing=true", "check_contact=true"
+                    ).code == 0)
             }
             for id in [a, b, c] { #expect(await s.run("mia", "2026-11-02T10:00:00Z", "stage", id, "qualified").code == 0) }
             #expect(await s.run("mia", "2026-11-02T10:05:00Z", "sync").code == 0)
@@ -83,8 +90,11 @@ struct Script {
             #expect(await s.run("sam", "2026-11-02T14:00:00Z", "log", a, "--kind", "call", "--note", "intro call").code == 0)
             #expect(await s.run("sam", "2026-11-03T09:00:00Z", "stage", a, "discovery").code == 0)
             #expect(await s.run("sam", "2026-11-03T12:00:00Z", "stage", c, "lead", "--reason", "no budget this year").code == 0)
-            #expect(await s.run("sam", "2026-11-04T09:00:00Z", "set", a, "needs=CRM rollout", "decision_makers=CIO", "amount=50000.00",
-                                "currency=CNY", "close_date=2026-12-15").code == 0)
+            #expect(
+                await s.run(
+                    "sam", "2026-11-04T09:00:00Z", "set", a, "needs=CRM rollout", "decision_makers=CIO", "amount=50000.00",
+                    "currency=CNY", "close_date=2026-12-15"
+                ).code == 0)
             let teamAdd = await s.run("sam", "2026-11-04T09:00:00Z", "team", "add", a, "eve", "--role", "expert")
             #expect(teamAdd.code == 0)
             #expect(teamAdd.stdout.contains("requested"), "\(teamAdd.stdout)")
@@ -94,8 +104,11 @@ struct Script {
             // the deal's commercial fields lock on his laptop at once.
             #expect(await s.run("tom", "2026-11-04T10:00:00Z", "log", b, "--kind", "visit", "--place", "Beta HQ").code == 0)
             #expect(await s.run("tom", "2026-11-04T11:00:00Z", "stage", b, "discovery").code == 0)
-            #expect(await s.run("tom", "2026-11-04T11:00:00Z", "set", b, "amount=200000.00", "currency=USD", "next_step=send quote",
-                                "next_step_due=2026-11-10").code == 0)
+            #expect(
+                await s.run(
+                    "tom", "2026-11-04T11:00:00Z", "set", b, "amount=200000.00", "currency=USD", "next_step=send quote",
+                    "next_step_due=2026-11-10"
+                ).code == 0)
             let discount = await s.run("tom", "2026-11-04T11:30:00Z", "set", b, "discount=15.00", "--json")
             #expect(discount.code == 0)
             let request = try #require(discount.json?["proposed"]?.array?.first?["request"]?.string, "\(discount.stdout)")
@@ -178,8 +191,9 @@ struct Script {
             #expect(text.stdout.split(separator: "\n").allSatisfy { $0.count <= 80 }, "\(text.stdout)")
             #expect(text.stdout.contains("! Beta deal"), "\(text.stdout)")
             #expect(!text.stdout.contains("Alpha deal"))  // closed stages only with --closed
-            #expect(await s.run("max", "2026-11-13T08:00:00Z", "board", "--team", "eve", "--closed", "--json").json?["stages"]?.array?
-                .flatMap { $0["items"]?.array?.compactMap { $0["id"]?.string } ?? [] } == [a])
+            #expect(
+                await s.run("max", "2026-11-13T08:00:00Z", "board", "--team", "eve", "--closed", "--json").json?["stages"]?.array?
+                    .flatMap { $0["items"]?.array?.compactMap { $0["id"]?.string } ?? [] } == [a])
             let boardCSV = await s.run("max", "2026-11-13T08:00:00Z", "board", "--date", "2026-11-13", "--csv").stdout
             #expect(boardCSV.contains("discovery,\(b),Beta deal,tom,200000.00,USD,send quote,2026-11-10,yes"), "\(boardCSV)")
             #expect(await s.run("sam", "2026-11-13T08:00:00Z", "board", "--owner", "tom", "--json").json?["stages"]?.array?.allSatisfy { $0["deals"]?.int == 0 } == true)
@@ -238,10 +252,16 @@ struct Script {
         let s = Script(f: f, clock: clock)
         try await f.serving { url in
             for u in ["sam", "max", "eve"] { #expect(await s.run(u, "2026-11-02T08:00:00Z", "init", "--hub", url, "--token", f.tokens[u]!).code == 0) }
-            let d = try #require(await s.run("sam", "2026-11-02T09:00:00Z", "new", "Delta", "--account", "Delta", "--amount", "2000000.00",
-                                             "--currency", "CNY", "--close", "2026-12-31", "--json").json?["id"]?.string)
-            #expect(await s.run("sam", "2026-11-02T09:00:00Z", "set", d, "needs=ERP", "decision_makers=CFO", "solution=On premise", "tech_risk=medium",
-                                "quote_terms=net 60").code == 0)
+            let d = try #require(
+                await s.run(
+                    "sam", "2026-11-02T09:00:00Z", "new", "Delta", "--account", "Delta", "--amount", "2000000.00",
+                    "--currency", "CNY", "--close", "2026-12-31", "--json"
+                ).json?["id"]?.string)
+            #expect(
+                await s.run(
+                    "sam", "2026-11-02T09:00:00Z", "set", d, "needs=ERP", "decision_makers=CFO", "solution=On premise", "tech_risk=medium",
+                    "quote_terms=net 60"
+                ).code == 0)
             for stage in ["solution", "proposal", "negotiation"] { #expect(await s.run("sam", "2026-11-02T10:00:00Z", "stage", d, stage).code == 0) }
             // The manager grants a final discount above the threshold: closing now needs approval of the final terms.
             #expect(await s.run("sam", "2026-11-02T10:05:00Z", "sync").code == 0)
@@ -305,7 +325,8 @@ struct Script {
             #expect(remove.stdout.contains("requested"), "\(remove.stdout)")
             #expect(await s.run("sam", "2026-11-02T15:25:00Z", "sync").code == 0)
             #expect(await s.run("max", "2026-11-02T16:00:00Z", "sync").code == 0)
-            let removal = try #require(await s.run("max", "2026-11-02T16:00:00Z", "approvals", "--json").json?.array?.first { $0["kind"]?.string == "team" }?["id"]?.string)
+            let removal = try #require(
+                await s.run("max", "2026-11-02T16:00:00Z", "approvals", "--json").json?.array?.first { $0["kind"]?.string == "team" }?["id"]?.string)
             #expect(await s.run("max", "2026-11-02T16:00:00Z", "approve", removal).code == 0)
             #expect(await s.run("max", "2026-11-02T16:05:00Z", "sync").code == 0)
             #expect(await s.run("eve", "2026-11-02T16:10:00Z", "sync").code == 0)

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import OppsWire
 import Testing
+
 @testable import OppsReplica
 
 /// Which transport failures are retried once at once: only a connection the other side closed or

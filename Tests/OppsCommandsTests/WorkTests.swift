@@ -1,6 +1,7 @@
 import Foundation
 import OppsCommands
 import OppsCore
+import OppsReplica
 import Testing
 
 /// Activities, tasks and the day's list (issue 5, items 4 and 5, without the check-in skew flag).
@@ -50,7 +51,8 @@ import Testing
             #expect(await at(base, "task", "done", doneTask, "--home", f.home("sam")).code == 0)
             #expect(await at(base, "set", a, "next_step=demo", "next_step_due=\(day(20))", "--home", f.home("sam")).code == 0)
             let dayStart = Int64(today.daysSinceEpoch) * 86_400_000
-            #expect(await at(dayStart + 15 * 86_400_000 + 12 * 3_600_000, "log", a, "--kind", "meeting", "--at", day(15) + "T10:00:00Z", "--home", f.home("sam")).code == 0)
+            #expect(
+                await at(dayStart + 15 * 86_400_000 + 12 * 3_600_000, "log", a, "--kind", "meeting", "--at", day(15) + "T10:00:00Z", "--home", f.home("sam")).code == 0)
             #expect(await opps("sync", "--home", f.home("sam")).code == 0)
             let r = await opps("today", "--date", day(20), "--home", f.home("sam"), "--json")
             #expect(r.code == 0, "\(r.stderr)")
@@ -63,8 +65,6 @@ import Testing
         }
     }
 }
-
-import OppsReplica
 
 /// Reads a replica directly, for assertions the command line does not print.
 struct OppsReplicaProbe {
@@ -84,8 +84,9 @@ struct OppsReplicaProbe {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             let http = HTTPTransport(baseURL: url)
             // sam's laptop clock is an hour behind.
-            let slow = try await Replica.create(home: f.home("sam"), hubURL: url, token: f.tokens["sam"]!, transport: http,
-                                                clock: FixedClock(milliseconds: now - 3_600_000))
+            let slow = try await Replica.create(
+                home: f.home("sam"), hubURL: url, token: f.tokens["sam"]!, transport: http,
+                clock: FixedClock(milliseconds: now - 3_600_000))
             var rng = SeededGenerator(seed: 5)
             let deal = try slow.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("ACME"))], using: &rng).record
             let checkin = try slow.create(entity: "activity", stage: nil, fields: [("opportunity", .reference(deal)), ("kind", .member("checkin"))], using: &rng).record
@@ -100,8 +101,9 @@ struct OppsReplicaProbe {
             #expect(abs(skew - 3600) < 60)
             #expect(try slow.record(call)?["clock_skew_s"] == .null)  // only check-ins are flagged
             // A laptop with a good clock flags nothing.
-            let good = try await Replica.create(home: f.home("max"), hubURL: url, token: f.tokens["max"]!, transport: http,
-                                                clock: FixedClock(milliseconds: now))
+            let good = try await Replica.create(
+                home: f.home("max"), hubURL: url, token: f.tokens["max"]!, transport: http,
+                clock: FixedClock(milliseconds: now))
             _ = try await good.sync(transport: http)
             _ = try good.create(entity: "activity", stage: nil, fields: [("opportunity", .reference(deal)), ("kind", .member("checkin"))], using: &rng)
             #expect(try await good.sync(transport: http).flaggedCheckins == 0)
@@ -115,7 +117,8 @@ struct OppsReplicaProbe {
         let f = try CommandFixture()
         try await f.serving { url in
             #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.home("sam")).code == 0)
-            let id = try #require(await opps("new", "Deal, \"big\"", "--account", "ACME", "--amount", "12000", "--currency", "CNY", "--home", f.home("sam"), "--json").json?["id"]?.string)
+            let id = try #require(
+                await opps("new", "Deal, \"big\"", "--account", "ACME", "--amount", "12000", "--currency", "CNY", "--home", f.home("sam"), "--json").json?["id"]?.string)
             let r = await opps("export", "--csv", "--home", f.home("sam"))
             #expect(r.code == 0)
             let rows = r.stdout.trimmingCharacters(in: .newlines).components(separatedBy: "\r\n")

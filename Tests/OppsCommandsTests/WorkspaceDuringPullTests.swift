@@ -23,7 +23,9 @@ final class WorkspaceChangingTransport: Transport, @unchecked Sendable {
 
     func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
         if endpoint == Endpoint.pull {
-            let n = lock.withLock { pulls += 1; return pulls }
+            let n = lock.withLock {
+                pulls += 1; return pulls
+            }
             if n == 2 { await change() }
         }
         do {
@@ -63,8 +65,9 @@ final class WorkspaceChangingTransport: Transport, @unchecked Sendable {
         try next.document.write(toFile: file, atomically: true, encoding: .utf8)
         try await f.serving { url in
             let http = HTTPTransport(baseURL: url)
-            let replica = try await Replica.create(home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http,
-                                                   clock: FixedClock(milliseconds: 1_795_000_000_000))
+            let replica = try await Replica.create(
+                home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http,
+                clock: FixedClock(milliseconds: 1_795_000_000_000))
             replica.pageSize = 50
             let hubDirectory = f.root + "/hub"
             let transport = WorkspaceChangingTransport(http) {

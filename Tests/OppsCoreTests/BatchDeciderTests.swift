@@ -1,4 +1,5 @@
 import Testing
+
 @testable import OppsCore
 
 /// The hub's decision loop as a pure core type: what it derives (stage history, the hand-off
@@ -46,10 +47,15 @@ import Testing
         let account = mia.create("account")
         let contact = mia.create("contact")
         let lead = mia.create("opportunity", stage: "lead")
-        var writes = [account, mia.set(account.record, "account", "name", .text("Acme \(account.record)")), contact,
-                      mia.set(contact.record, "contact", "name", .text("Li Lei")), lead]
-        for (f, v) in [("name", Value.text("Pilot")), ("account", .reference(account.record)), ("contact", .reference(contact.record)), ("lead_source", .member("event")), ("qualification", .text("budget ok")), ("territory", .text(territory)),
-                       ("check_need", .boolean(true)), ("check_budget", .boolean(true)), ("check_timing", .boolean(true)), ("check_contact", .boolean(true))] {
+        var writes = [
+            account, mia.set(account.record, "account", "name", .text("Acme \(account.record)")), contact,
+            mia.set(contact.record, "contact", "name", .text("Li Lei")), lead,
+        ]
+        for (f, v) in [
+            ("name", Value.text("Pilot")), ("account", .reference(account.record)), ("contact", .reference(contact.record)), ("lead_source", .member("event")),
+            ("qualification", .text("budget ok")), ("territory", .text(territory)),
+            ("check_need", .boolean(true)), ("check_budget", .boolean(true)), ("check_timing", .boolean(true)), ("check_contact", .boolean(true)),
+        ] {
             writes.append(mia.set(lead.record, "opportunity", f, v))
         }
         writes.append(mia.set(lead.record, "opportunity", "stage", .member("qualified"), base: .stamp(lead.stamp)))
@@ -87,8 +93,10 @@ import Testing
         #expect(deal.owner == "sam")
         let request = sam.create("approval")
         var writes = [request]
-        for (f, v) in [("opportunity", Value.reference(deal.id)), ("kind", .member("discount")), ("requested", .text("discount → 30")),
-                       ("target", .text(deal.id.description)), ("field", .text("discount")), ("value", .text("30.00"))] {
+        for (f, v) in [
+            ("opportunity", Value.reference(deal.id)), ("kind", .member("discount")), ("requested", .text("discount → 30")),
+            ("target", .text(deal.id.description)), ("field", .text("discount")), ("value", .text("30.00")),
+        ] {
             writes.append(sam.set(request.record, "approval", f, v))
         }
         for w in writes { hub.submit(w, actor: sam.actor) }
@@ -113,8 +121,9 @@ import Testing
         for w in writes.dropLast() { hub.submit(w, actor: mia.actor) }
         let memory = hub.memory
         func decide() throws -> (Verdict, [HubEffect]) {
-            var d = BatchDecider(reader: memory, workspace: .default, directory: Directory(users: Self.users), clock: HybridLogicalClock(),
-                                 hubReplica: Reconciler.hubReplica, hubTime: mia.now, maxClockAhead: 86_400_000)
+            var d = BatchDecider(
+                reader: memory, workspace: .default, directory: Directory(users: Self.users), clock: HybridLogicalClock(),
+                hubReplica: Reconciler.hubReplica, hubTime: mia.now, maxClockAhead: 86_400_000)
             let v = try d.decide(writes.last!, actor: mia.actor)
             return (v, d.takeEffects() + d.finish())
         }
@@ -153,10 +162,12 @@ import Testing
         for user in Workload.users {
             let actor = Actor(user: user.name, role: user.role)
             let view = memory.workspace.view(of: memory.state, for: actor, directory: directory)
-            var d = BatchDecider(reader: memory, workspace: memory.workspace, directory: directory, clock: HybridLogicalClock(),
-                                 hubReplica: Reconciler.hubReplica, hubTime: 0, maxClockAhead: 0)
+            var d = BatchDecider(
+                reader: memory, workspace: memory.workspace, directory: directory, clock: HybridLogicalClock(),
+                hubReplica: Reconciler.hubReplica, hubTime: 0, maxClockAhead: 0)
             for r in memory.state.records.values.sorted(by: { $0.id < $1.id }) where !r.isDeleted {
-                let orphan = memory.workspace.entity(r.entity).map { memory.workspace.visibility(of: r, entity: $0, user: user.name) == .own && $0.visibleVia != nil } ?? false
+                let orphan =
+                    memory.workspace.entity(r.entity).map { memory.workspace.visibility(of: r, entity: $0, user: user.name) == .own && $0.visibleVia != nil } ?? false
                 #expect(try d.visible(r, to: actor) == (view[r.id] != nil || orphan), "seed \(seed): \(user.name) \(r.entity) \(r.id)")
                 checked += 1
             }

@@ -1,7 +1,7 @@
 import Foundation
 import OppsCore
-import Testing
 import OppsTestSupport
+import Testing
 
 /// merge-semantics.md §8 against `Protocol/vectors/checksum.json`, whose terms were computed from
 /// the text alone (Tools/checksum-vector.py): every term, the sum, and a tombstone counting nothing.

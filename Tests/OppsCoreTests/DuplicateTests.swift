@@ -39,12 +39,14 @@ import Testing
         let c6 = Self.record(16, ["name": .text("Zhang"), "phone": .text("+86 138-0000-1111")], entity: "contact")
         let c7 = Self.record(17, ["name": .text("张三"), "phone": .text("86 13800001111")], entity: "contact")
         let contacts = Duplicates.groups([c1, c2, c3, c4, c5, c6, c7])
-        #expect(contacts.map { Set($0.map(\.id)) } == [Set([c1.id, c2.id, c3.id]), Set([c4.id, c5.id]), Set([c6.id, c7.id])],
-                "c3 has no account, so it may be either Li Wei; email and phone digits match across names")
+        #expect(
+            contacts.map { Set($0.map(\.id)) } == [Set([c1.id, c2.id, c3.id]), Set([c4.id, c5.id]), Set([c6.id, c7.id])],
+            "c3 has no account, so it may be either Li Wei; email and phone digits match across names")
         // A contact about to be made is judged by the same rule: its account counts.
         #expect(Duplicates.likely(["name": .text("li wei"), "account": .reference(a3.id)], among: [c1, c2]).map(\.id) == [c2.id])
-        #expect(Duplicates.likely(["name": .text("Li Wei"), "account": .reference(UUID128(high: 5, low: 5))], among: [c1, c2]).isEmpty,
-                "the same name at a third account is a third person")
+        #expect(
+            Duplicates.likely(["name": .text("Li Wei"), "account": .reference(UUID128(high: 5, low: 5))], among: [c1, c2]).isEmpty,
+            "the same name at a third account is a third person")
         #expect(Duplicates.likely(["name": .text("Zhang Wei"), "phone": .text("+86 138 0000 1111")], among: [c6]).map(\.id) == [c6.id])
     }
 }

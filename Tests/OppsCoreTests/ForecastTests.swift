@@ -5,11 +5,14 @@ import Testing
 /// `opps forecast` in the core: weighted by the deal's probability, else its stage's; best case
 /// and commit from the workspace's forecast stages; won counted apart; lost forecast nothing.
 @Suite struct ForecastTests {
-    static func deal(_ n: UInt64, stage: String, amount: String, currency: String = "CNY", close: String?, owner: String = "sam",
-                     probability: Int64? = nil) throws -> Record {
+    static func deal(
+        _ n: UInt64, stage: String, amount: String, currency: String = "CNY", close: String?, owner: String = "sam",
+        probability: Int64? = nil
+    ) throws -> Record {
         let stamp = Stamp(hlc: HLC(rawValue: n << 16), replica: ReplicaID(UUID128(high: 0, low: 1)))
-        var r = Record(id: UUID128(high: 0x0190_0000_0000_7000, low: 0x8000_0000_0000_0000 | n), entity: "opportunity",
-                       created: FieldState(value: .member(stage), stamp: stamp, author: owner, authority: .own))
+        var r = Record(
+            id: UUID128(high: 0x0190_0000_0000_7000, low: 0x8000_0000_0000_0000 | n), entity: "opportunity",
+            created: FieldState(value: .member(stage), stamp: stamp, author: owner, authority: .own))
         func set(_ f: String, _ v: Value) { r.fields[f] = FieldState(value: v, stamp: stamp, author: owner, authority: .own, sequence: n) }
         set("stage", .member(stage))
         set("owner", .text(owner))
@@ -22,8 +25,8 @@ import Testing
 
     @Test func weightedBestCaseCommitAndWonPerOwnerAndMonth() throws {
         let deals = [
-            try Self.deal(1, stage: "discovery", amount: "1000.00", close: "2026-12-10"),                    // 30 %
-            try Self.deal(2, stage: "solution", amount: "2000.00", close: "2026-12-20"),                     // 50 %, best case
+            try Self.deal(1, stage: "discovery", amount: "1000.00", close: "2026-12-10"),  // 30 %
+            try Self.deal(2, stage: "solution", amount: "2000.00", close: "2026-12-20"),  // 50 %, best case
             try Self.deal(3, stage: "negotiation", amount: "3000.00", close: "2026-12-31", probability: 95),  // own 95 %, commit
             try Self.deal(4, stage: "won", amount: "500.00", close: "2026-12-05"),
             try Self.deal(5, stage: "lost", amount: "9999.00", close: "2026-12-05"),

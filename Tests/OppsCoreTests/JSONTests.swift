@@ -1,4 +1,5 @@
 import Testing
+
 @testable import OppsCore
 
 @Suite struct JSONTests {

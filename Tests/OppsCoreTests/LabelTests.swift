@@ -1,4 +1,5 @@
 import Testing
+
 @testable import OppsCore
 
 /// Display labels per language (issue 15; workspace-format.md "Labels").
@@ -89,8 +90,9 @@ import Testing
         #expect(problems(#""labels": {"zh-CN": "行业"}"#, #""labels": {"zh_CN": "行业"}"#).contains("not a language tag"))
         #expect(problems(#""labels": {"zh-CN": "行业"}"#, #""labels": {"zh-CN": "a=b"}"#).contains("a label is"))
         #expect(problems(#""labels": {"zh-CN": "行业"}"#, #""labels": {"zh-CN": " 行业"}"#).contains("a label is"))
-        #expect(problems(#""labels": {"zh-CN": "行业"}, "type": "text""#, #""labels": {"zh-CN": "行业"}, "member_labels": {}, "type": "text""#)
-            .contains("only an enum field has member labels"))
+        #expect(
+            problems(#""labels": {"zh-CN": "行业"}, "type": "text""#, #""labels": {"zh-CN": "行业"}, "member_labels": {}, "type": "text""#)
+                .contains("only an enum field has member labels"))
         #expect(problems(#""medium": {"zh-CN": "中"}"#, #""middling": {"zh-CN": "中"}"#).contains("unknown key \"middling\""))
         #expect(problems(#""name": "default","#, #""name": "default", "locale": "Chinese","#).contains("not a language tag"))
     }
@@ -114,19 +116,24 @@ import Testing
             for stage in ws.stages.map(\.name) {
                 for relations in [Set<Relation>(), [.owner], [.team], [.creator], [.managed], Set(Relation.allCases)] {
                     let stamp = Stamp(hlc: HLC(milliseconds: 1, counter: 0), replica: replica)
-                    var deal = Record(id: UUID128(high: 1, low: 1), entity: "opportunity", created: FieldState(value: .member(stage), stamp: stamp, author: "u", authority: .own))
+                    var deal = Record(
+                        id: UUID128(high: 1, low: 1), entity: "opportunity", created: FieldState(value: .member(stage), stamp: stamp, author: "u", authority: .own))
                     deal.fields["stage"] = FieldState(value: .member(stage), stamp: stamp, author: "u", authority: .own)
                     let actor = Actor(user: "u", role: role)
                     for f in ws.entity("opportunity")!.fields {
-                        #expect(bare.permission(actor: actor, relations: relations, record: deal, entity: "opportunity", field: f.name)
+                        #expect(
+                            bare.permission(actor: actor, relations: relations, record: deal, entity: "opportunity", field: f.name)
                                 == ws.permission(actor: actor, relations: relations, record: deal, entity: "opportunity", field: f.name))
                         cells += 1
                     }
                     for target in ws.stages.map(\.name) {
-                        let move = FieldWrite(record: deal.id, entity: "opportunity", field: "stage", value: .member(target), base: .none,
-                                              author: "u", stamp: Stamp(hlc: HLC(milliseconds: 2, counter: 0), replica: replica))
-                        let a = resolve(current: deal.fields["stage"], incoming: move, context: RuleContext(workspace: ws, actor: actor, relations: relations, record: deal))
-                        let b = resolve(current: deal.fields["stage"], incoming: move, context: RuleContext(workspace: bare, actor: actor, relations: relations, record: deal))
+                        let move = FieldWrite(
+                            record: deal.id, entity: "opportunity", field: "stage", value: .member(target), base: .none,
+                            author: "u", stamp: Stamp(hlc: HLC(milliseconds: 2, counter: 0), replica: replica))
+                        let a = resolve(
+                            current: deal.fields["stage"], incoming: move, context: RuleContext(workspace: ws, actor: actor, relations: relations, record: deal))
+                        let b = resolve(
+                            current: deal.fields["stage"], incoming: move, context: RuleContext(workspace: bare, actor: actor, relations: relations, record: deal))
                         #expect(a.outcome == b.outcome && a.rule == b.rule)
                     }
                 }

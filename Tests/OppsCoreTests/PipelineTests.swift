@@ -9,7 +9,8 @@ import Testing
     static func deal(_ n: UInt64, stage: String, log: [(Int64, String, String)], amount: String? = nil, currency: String = "CNY", owner: String = "sam") -> Record {
         // The creation holds the first step; the stage log the others.
         let stamp = Stamp(hlc: HLC(milliseconds: log[0].0, counter: 0), replica: ReplicaID(UUID128(high: 0, low: 1)))
-        var r = Record(id: UUID128(high: 1, low: n), entity: "opportunity", created: FieldState(value: .member(log[0].1), stamp: stamp, author: log[0].2, authority: .own))
+        var r = Record(
+            id: UUID128(high: 1, low: n), entity: "opportunity", created: FieldState(value: .member(log[0].1), stamp: stamp, author: log[0].2, authority: .own))
         func set(_ f: String, _ v: Value) { r.fields[f] = FieldState(value: v, stamp: stamp, author: owner, authority: .own) }
         set("stage", .member(stage))
         set("owner", .text(owner))
@@ -22,8 +23,12 @@ import Testing
         let deals = [
             Self.deal(1, stage: "discovery", log: [(0, "lead", "mia"), (Self.h, "qualified", "mia"), (2 * Self.h, "discovery", "sam")], amount: "100.00"),
             Self.deal(2, stage: "lost", log: [(0, "discovery", "sam"), (24 * Self.h, "lost", "max")], amount: "5.50", currency: "USD"),
-            Self.deal(3, stage: "won", log: [(0, "discovery", "tom"), (24 * Self.h, "solution", "tom"), (36 * Self.h, "proposal", "tom"),
-                                            (48 * Self.h, "negotiation", "tom"), (72 * Self.h, "won", "tom")], amount: "200.25", owner: "tom"),
+            Self.deal(
+                3, stage: "won",
+                log: [
+                    (0, "discovery", "tom"), (24 * Self.h, "solution", "tom"), (36 * Self.h, "proposal", "tom"),
+                    (48 * Self.h, "negotiation", "tom"), (72 * Self.h, "won", "tom"),
+                ], amount: "200.25", owner: "tom"),
         ]
         let p = Pipeline(workspace: Self.ws, records: deals)
         let f = p.funnel(PipelineFilter())
@@ -37,7 +42,7 @@ import Testing
 
         let t = Dictionary(uniqueKeysWithValues: p.timeInStage(PipelineFilter()).map { ($0.stage, $0.stats) })
         #expect(t["lead"]??.count == 1 && t["lead"]??.average == Self.h)
-        #expect(t["discovery"]??.count == 2)          // deal 2 (24 h) and deal 3 (24 h); deal 1 is still there
+        #expect(t["discovery"]??.count == 2)  // deal 2 (24 h) and deal 3 (24 h); deal 1 is still there
         #expect(t["discovery"]??.median == 24 * Self.h)
         #expect(t["solution"]??.average == 12 * Self.h)
         #expect(t["won"]! == nil)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import OppsCore
 
 /// Merge-semantics invariants as properties over seeded random workloads
@@ -111,9 +112,10 @@ import Testing
                     let access = fresh.workspace.permission(actor: actor, relations: ctx.relations, record: ctx.record, entity: record.entity, field: field.name)
                     guard access.mayWrite else { continue }
                     let current = ctx.record?.fields[field.name]
-                    let write = FieldWrite(record: record.id, entity: record.entity, field: field.name, value: .null,
-                                           base: current.map { .sequence($0.sequence) } ?? .none, author: user.name,
-                                           stamp: Stamp(hlc: HLC(rawValue: 1), replica: ReplicaID(UUID128(high: 9, low: 9))))
+                    let write = FieldWrite(
+                        record: record.id, entity: record.entity, field: field.name, value: .null,
+                        base: current.map { .sequence($0.sequence) } ?? .none, author: user.name,
+                        stamp: Stamp(hlc: HLC(rawValue: 1), replica: ReplicaID(UUID128(high: 9, low: 9))))
                     let d = resolve(current: current, incoming: write, context: ctx)
                     if d.outcome == .rejected && (d.rule == .appendOnly || d.rule == .approvalPending || d.rule == .writeOnce) { continue }
                     #expect(d.outcome == .applied, "seed \(seed): \(user.role) \(record.entity).\(field.name): \(d.rule.rawValue)")
@@ -162,20 +164,22 @@ import Testing
 
     func write(_ hub: Reconciler, _ record: Record, _ field: Field, _ user: Directory.User, hlc: UInt64, replica: UInt64, rng: inout SeededGenerator) -> FieldWrite {
         let current = hub.state[record.id]?.fields[field.name]
-        let value: Value = switch field.type {
-        case .text: .text("x\(rng.next() % 100)")
-        case let .decimal(scale): .decimal(ExactDecimal(units: Int64(rng.next() % 500), scale: scale))
-        case let .enumeration(m): .member(m[Int(rng.next() % UInt64(m.count))])
-        case .boolean: .boolean(true)
-        case .integer: .integer(1)
-        case .date: .date(CivilDate(daysSinceEpoch: 20_500))
-        case .timestamp: .timestamp(Timestamp(milliseconds: 1))
-        case .reference: .reference(RecordID(high: 1, low: rng.next()))
-        case .user: .text("sam")
-        }
-        return FieldWrite(record: record.id, entity: record.entity, field: field.name, value: value,
-                          base: current.map { .sequence($0.sequence) } ?? .none, author: user.name,
-                          stamp: Stamp(hlc: HLC(rawValue: 1 << 62 + hlc), replica: ReplicaID(UUID128(high: 0, low: replica))))
+        let value: Value =
+            switch field.type {
+            case .text: .text("x\(rng.next() % 100)")
+            case let .decimal(scale): .decimal(ExactDecimal(units: Int64(rng.next() % 500), scale: scale))
+            case let .enumeration(m): .member(m[Int(rng.next() % UInt64(m.count))])
+            case .boolean: .boolean(true)
+            case .integer: .integer(1)
+            case .date: .date(CivilDate(daysSinceEpoch: 20_500))
+            case .timestamp: .timestamp(Timestamp(milliseconds: 1))
+            case .reference: .reference(RecordID(high: 1, low: rng.next()))
+            case .user: .text("sam")
+            }
+        return FieldWrite(
+            record: record.id, entity: record.entity, field: field.name, value: value,
+            base: current.map { .sequence($0.sequence) } ?? .none, author: user.name,
+            stamp: Stamp(hlc: HLC(rawValue: 1 << 62 + hlc), replica: ReplicaID(UUID128(high: 0, low: replica))))
     }
 }
 

@@ -1,6 +1,7 @@
-import Testing
-@testable import OppsCore
 import OppsTestSupport
+import Testing
+
+@testable import OppsCore
 
 /// One case of Protocol/vectors/resolve.json, turned into core values.
 struct ResolveCase: Sendable, CustomTestStringConvertible {
@@ -51,9 +52,10 @@ struct ResolveCase: Sendable, CustomTestStringConvertible {
                         authority: Access(name: s["authority"]?.string ?? "own") ?? .own,
                         sequence: UInt64(s["sequence"]?.int ?? 0))
                 } else {
-                    record.fields[m.key] = FieldState(value: try Value(typedJSON: m.value),
-                                                      stamp: Stamp(hlc: HLC(rawValue: UInt64(1000 + i)), replica: Self.replica(0)),
-                                                      author: creator, authority: .own, sequence: UInt64(i + 1))
+                    record.fields[m.key] = FieldState(
+                        value: try Value(typedJSON: m.value),
+                        stamp: Stamp(hlc: HLC(rawValue: UInt64(1000 + i)), replica: Self.replica(0)),
+                        author: creator, authority: .own, sequence: UInt64(i + 1))
                 }
             }
             if r["deleted"]?.bool == true {
@@ -65,11 +67,12 @@ struct ResolveCase: Sendable, CustomTestStringConvertible {
         }
         let kind = WriteKind(rawValue: w["kind"]?.string ?? "set") ?? .set
         let field = w["field"]?.string ?? ""
-        let current: FieldState? = switch kind {
-        case .set: record?.fields[field]
-        case .create: record?.created
-        case .delete: record?.deleted
-        }
+        let current: FieldState? =
+            switch kind {
+            case .set: record?.fields[field]
+            case .create: record?.created
+            case .delete: record?.deleted
+            }
         let base: Base
         switch w["base"] {
         case let b? where b.string == "current":
@@ -79,18 +82,21 @@ struct ResolveCase: Sendable, CustomTestStringConvertible {
         case let b? where b["hlc"] != nil: base = .stamp(Stamp(hlc: HLC(rawValue: UInt64(b["hlc"]!.int!)), replica: Self.replica(b["replica"]?.int ?? 0)))
         default: throw LoadError.bad("base of \(name)")
         }
-        write = FieldWrite(record: Self.recordID, entity: w["entity"]?.string ?? record?.entity ?? "opportunity", field: field, kind: kind,
-                           value: try Value(typedJSON: w["value"] ?? .null), base: base,
-                           author: w["author"]?.string ?? actor.user,
-                           stamp: Stamp(hlc: HLC(rawValue: UInt64(w["hlc"]?.int ?? 0)), replica: Self.replica(w["replica"]?.int ?? 0)))
+        write = FieldWrite(
+            record: Self.recordID, entity: w["entity"]?.string ?? record?.entity ?? "opportunity", field: field, kind: kind,
+            value: try Value(typedJSON: w["value"] ?? .null), base: base,
+            author: w["author"]?.string ?? actor.user,
+            stamp: Stamp(hlc: HLC(rawValue: UInt64(w["hlc"]?.int ?? 0)), replica: Self.replica(w["replica"]?.int ?? 0)))
         let e = try c["expect"].unwrap("expect")
         expectedOutcome = try e["outcome"]?.string.unwrap("expect.outcome") ?? ""
         expectedRule = try e["rule"]?.string.unwrap("expect.rule") ?? ""
         expectedWinner = try e["winner"].map { try Value(typedJSON: $0) }
         expectedMissing = e["missing"]?.array?.compactMap(\.string)
         if let k = e["conflict"] {
-            expectedConflict = (try Value(typedJSON: k["value"] ?? .null), try (k["author"]?.string).unwrap("conflict.author"),
-                                UInt64(try (k["hlc"]?.int).unwrap("conflict.hlc")))
+            expectedConflict = (
+                try Value(typedJSON: k["value"] ?? .null), try (k["author"]?.string).unwrap("conflict.author"),
+                UInt64(try (k["hlc"]?.int).unwrap("conflict.hlc"))
+            )
         }
     }
 
@@ -121,8 +127,10 @@ extension Optional {
         let outcomes = Set(Self.cases.map(\.expectedOutcome))
         #expect(outcomes == Set(Outcome.allCases.map(\.rawValue)))
         let rules = Set(Self.cases.map(\.expectedRule))
-        for r in ["base-current", "authority", "later-clock", "replica-tie-break", "stage-gate", "handoff-checklist", "sticky-closed",
-                  "backward-move", "propose-only", "approval-required", "needs-confirmation", "append-only", "not-visible", "read-only"] {
+        for r in [
+            "base-current", "authority", "later-clock", "replica-tie-break", "stage-gate", "handoff-checklist", "sticky-closed",
+            "backward-move", "propose-only", "approval-required", "needs-confirmation", "append-only", "not-visible", "read-only",
+        ] {
             #expect(rules.contains(r), "no vector for \(r)")
         }
     }

@@ -15,19 +15,26 @@ import Testing
 
     @Test func everythingThatHappenedToADealInDeviceTimeOrder() {
         let h = Self.h
-        let deal = PipelineTests.deal(1, stage: "solution", log: [(0, "lead", "mia"), (2 * h, "qualified", "mia"), (5 * h, "discovery", "sam"), (9 * h, "solution", "sam")])
+        let deal = PipelineTests.deal(
+            1, stage: "solution", log: [(0, "lead", "mia"), (2 * h, "qualified", "mia"), (5 * h, "discovery", "sam"), (9 * h, "solution", "sam")])
         let other = UUID128(high: 1, low: 99)
         let related = [
             // Device time of the visit (`at`), not when it was typed in.
-            Self.child(1, "activity", of: deal.id, at: 8 * h, by: "sam", ["kind": .member("visit"), "note": .text("见了王总"), "at": .timestamp(Timestamp(milliseconds: 3 * h))]),
+            Self.child(
+                1, "activity", of: deal.id, at: 8 * h, by: "sam", ["kind": .member("visit"), "note": .text("见了王总"), "at": .timestamp(Timestamp(milliseconds: 3 * h))]),
             Self.child(2, "task", of: deal.id, at: 6 * h, by: "sam", ["text": .text("send quote"), "due": .date(CivilDate(daysSinceEpoch: 3)), "done": .boolean(true)]),
-            Self.child(3, "approval", of: deal.id, at: 10 * h, by: "sam", ["kind": .member("discount"), "field": .text("discount"), "value": .text("15.00"),
-                                                                          "state": .member("approved"), "decided_by": .text("max")]),
+            Self.child(
+                3, "approval", of: deal.id, at: 10 * h, by: "sam",
+                [
+                    "kind": .member("discount"), "field": .text("discount"), "value": .text("15.00"),
+                    "state": .member("approved"), "decided_by": .text("max"),
+                ]),
             Self.child(4, "membership", of: deal.id, at: 7 * h, by: "sam", ["user": .text("eve"), "role": .member("expert"), "state": .member("active")]),
             // Not this deal's: left out.
             Self.child(5, "activity", of: other, at: 1 * h, by: "tom", ["kind": .member("call")]),
         ]
-        let conflict = TimelineEvent(at: 11 * h, by: "sam", kind: .conflict(number: 4, field: "amount", value: .text("1"), outcome: "lost", rule: "owner-wins", winner: nil), record: deal.id)
+        let conflict = TimelineEvent(
+            at: 11 * h, by: "sam", kind: .conflict(number: 4, field: "amount", value: .text("1"), outcome: "lost", rule: "owner-wins", winner: nil), record: deal.id)
         let events = Timeline.events(of: deal, related: related, workspace: .default, extra: [conflict])
         #expect(events.map(\.at) == [0, 2 * h, 3 * h, 5 * h, 6 * h, 7 * h, 9 * h, 10 * h, 11 * h])
         #expect(events[0].kind == .stage(from: nil, to: "lead"))
@@ -39,7 +46,8 @@ import Testing
         #expect(events[8] == conflict)
         // A deleted deal ends with its deletion.
         var gone = deal
-        gone.deleted = FieldState(value: .null, stamp: Stamp(hlc: HLC(milliseconds: 20 * h, counter: 0), replica: ReplicaID(UUID128(high: 0, low: 3))), author: "max", authority: .override)
+        gone.deleted = FieldState(
+            value: .null, stamp: Stamp(hlc: HLC(milliseconds: 20 * h, counter: 0), replica: ReplicaID(UUID128(high: 0, low: 3))), author: "max", authority: .override)
         #expect(Timeline.events(of: gone, related: [], workspace: .default).last == TimelineEvent(at: 20 * h, by: "max", kind: .deleted, record: deal.id))
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import OppsCore
 
 @Suite struct ExactDecimalTests {
@@ -190,8 +191,10 @@ import Testing
 
     @Test func aTermIsFNV1aOverTheSpecifiedBytes() {
         var rng = SeededGenerator(seed: 42)
-        let values: [Value] = [.null, .text("Opportunity — 商机"), .integer(-17), .decimal(ExactDecimal(units: 123_456, scale: 2)),
-                               .member("proposal"), .date(CivilDate(daysSinceEpoch: 20_500)), .boolean(true)]
+        let values: [Value] = [
+            .null, .text("Opportunity — 商机"), .integer(-17), .decimal(ExactDecimal(units: 123_456, scale: 2)),
+            .member("proposal"), .date(CivilDate(daysSinceEpoch: 20_500)), .boolean(true),
+        ]
         for (i, value) in values.enumerated() {
             let record = UUID128.version7(milliseconds: 1_795_000_000_000 + Int64(i), using: &rng)
             let replica = ReplicaID.random(using: &rng)
@@ -204,8 +207,10 @@ import Testing
             #expect(UUID128(bytes: Array(record.bytes)[...]) == record)  // a slice: the contiguous path
         }
         // A record's term through the prebuilt numbering equals the one through the workspace.
-        var deal = Record(id: UUID128.version7(milliseconds: 1, using: &rng), entity: "opportunity",
-                          created: FieldState(value: .member("lead"), stamp: Stamp(hlc: HLC(rawValue: 5), replica: ReplicaID.random(using: &rng)), author: "mia", authority: .own, sequence: 1))
+        var deal = Record(
+            id: UUID128.version7(milliseconds: 1, using: &rng), entity: "opportunity",
+            created: FieldState(
+                value: .member("lead"), stamp: Stamp(hlc: HLC(rawValue: 5), replica: ReplicaID.random(using: &rng)), author: "mia", authority: .own, sequence: 1))
         deal.fields["amount"] = FieldState(value: .decimal(ExactDecimal(units: 5, scale: 0)), stamp: deal.created.stamp, author: "mia", authority: .own, sequence: 2)
         deal.fields["name"] = FieldState(value: .text("x"), stamp: deal.created.stamp, author: "mia", authority: .own, sequence: 3)
         #expect(StateChecksum.term(of: deal, numbering: WireNumbering(.default)) == StateChecksum.term(of: deal, workspace: .default))

@@ -82,9 +82,11 @@ struct Workload: Sendable {
     static let contendedFields = ["amount", "next_step", "name", "close_date", "solution", "health"]
 
     /// Fields most edits go to, so that concurrent writes to one field are common.
-    static let hotFields = ["amount", "next_step", "stage", "solution", "name", "health", "tech_risk", "close_date", "discount",
-                            "qualification", "lead_source", "check_need", "check_budget", "check_timing", "check_contact", "owner",
-                            "loss_reason", "needs", "decision_makers", "quote_terms", "currency", "account", "contact"]
+    static let hotFields = [
+        "amount", "next_step", "stage", "solution", "name", "health", "tech_risk", "close_date", "discount",
+        "qualification", "lead_source", "check_need", "check_budget", "check_timing", "check_contact", "owner",
+        "loss_reason", "needs", "decision_makers", "quote_terms", "currency", "account", "contact",
+    ]
 
     func relations(_ i: Int, _ record: Record, in view: RecordSet) -> Set<Relation> {
         let directory = hub.directory
@@ -123,9 +125,11 @@ struct Workload: Sendable {
         let w = FieldWrite(record: id, entity: entity, kind: .create, value: value, author: actor.user, stamp: Stamp(hlc: tick(i), replica: replicas[i].id))
         replicas[i].pending.append(w)
         // The replica derives the creation locally, as the hub will.
-        replicas[i].overlay.append(LogEntry(sequence: 0, record: id, entity: entity, field: "", kind: .create, value: value, stamp: w.stamp, author: actor.user, authority: .own))
+        replicas[i].overlay.append(
+            LogEntry(sequence: 0, record: id, entity: entity, field: "", kind: .create, value: value, stamp: w.stamp, author: actor.user, authority: .own))
         for (f, v) in workspace.initialFields(of: w, role: actor.role) {
-            replicas[i].overlay.append(LogEntry(sequence: 0, record: id, entity: entity, field: f, kind: .set, value: v, stamp: w.stamp, author: actor.user, authority: .own))
+            replicas[i].overlay.append(
+                LogEntry(sequence: 0, record: id, entity: entity, field: f, kind: .set, value: v, stamp: w.stamp, author: actor.user, authority: .own))
         }
     }
 
@@ -146,7 +150,8 @@ struct Workload: Sendable {
         let contended = !deals.isEmpty && rng.next() % 2 == 0
         let record = contended ? deals[0] : candidates[Int(rng.next() % UInt64(candidates.count))]
         if rng.next() % 40 == 0 {
-            let w = FieldWrite(record: record.id, entity: record.entity, kind: .delete, author: replicas[i].actor.user, stamp: Stamp(hlc: tick(i), replica: replicas[i].id))
+            let w = FieldWrite(
+                record: record.id, entity: record.entity, kind: .delete, author: replicas[i].actor.user, stamp: Stamp(hlc: tick(i), replica: replicas[i].id))
             replicas[i].pending.append(w)
             return
         }
@@ -157,7 +162,8 @@ struct Workload: Sendable {
         var value = randomValue(field.type, stageField: field.name == entity.stageField)
         // Stage moves are mostly one step forward, as in a real pipeline.
         if field.name == entity.stageField, case let .member(s)? = Optional(record["stage"]), let idx = workspace.stageIndex(s),
-           idx + 1 < workspace.stages.count, rng.next() % 3 != 0 {
+            idx + 1 < workspace.stages.count, rng.next() % 3 != 0
+        {
             value = .member(workspace.stages[idx + 1].name)
         }
         let current = view[record.id]?.fields[field.name]
@@ -167,12 +173,15 @@ struct Workload: Sendable {
         } else {
             base = .none
         }
-        let w = FieldWrite(record: record.id, entity: record.entity, field: field.name, value: value, base: base,
-                           author: replicas[i].actor.user, stamp: Stamp(hlc: tick(i), replica: replicas[i].id))
+        let w = FieldWrite(
+            record: record.id, entity: record.entity, field: field.name, value: value, base: base,
+            author: replicas[i].actor.user, stamp: Stamp(hlc: tick(i), replica: replicas[i].id))
         replicas[i].pending.append(w)
         // Pending writes show on top of the hub's state (rebase): later local writes build on them.
-        replicas[i].overlay.append(LogEntry(sequence: 0, record: w.record, entity: w.entity, field: w.field, kind: .set, value: value,
-                                            stamp: w.stamp, author: w.author, authority: .write))
+        replicas[i].overlay.append(
+            LogEntry(
+                sequence: 0, record: w.record, entity: w.entity, field: w.field, kind: .set, value: value,
+                stamp: w.stamp, author: w.author, authority: .write))
     }
 
     mutating func randomValue(_ type: FieldType, stageField: Bool) -> Value {
@@ -198,11 +207,12 @@ struct Workload: Sendable {
         replicas[i].pending.removeAll()
         for w in batch {
             let ctx = hub.context(for: replicas[i].actor, record: w.record)
-            let before: FieldState? = switch w.kind {
-            case .set: ctx.record?.fields[w.field]
-            case .create: ctx.record?.created
-            case .delete: ctx.record?.deleted
-            }
+            let before: FieldState? =
+                switch w.kind {
+                case .set: ctx.record?.fields[w.field]
+                case .create: ctx.record?.created
+                case .delete: ctx.record?.deleted
+                }
             let d = hub.submit(w, actor: replicas[i].actor, at: now)
             submissions.append(Submission(write: w, actor: replicas[i].actor, currentBefore: before, decision: d))
         }

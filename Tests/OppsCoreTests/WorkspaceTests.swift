@@ -1,6 +1,7 @@
-import Testing
-@testable import OppsCore
 import OppsTestSupport
+import Testing
+
+@testable import OppsCore
 
 @Suite struct WorkspaceTests {
     /// A text field's limit counts characters (Unicode scalars), not bytes: 商 is 3 bytes.
@@ -33,9 +34,11 @@ import OppsTestSupport
         #expect(ws.stages.map(\.name) == ["lead", "qualified", "discovery", "solution", "proposal", "negotiation", "won", "lost"])
         #expect(Set(ws.entities.map(\.name)).isSuperset(of: ["account", "contact", "opportunity", "activity", "task", "approval"]))
         let opp = try #require(ws.entity("opportunity"))
-        for f in ["name", "account", "contact", "amount", "currency", "probability", "close_date", "stage", "owner", "next_step",
-                  "next_step_due", "lead_source", "qualification", "solution", "tech_risk", "discount", "loss_reason", "onboarding",
-                  "health", "renewal_date", "approval_state"] {
+        for f in [
+            "name", "account", "contact", "amount", "currency", "probability", "close_date", "stage", "owner", "next_step",
+            "next_step_due", "lead_source", "qualification", "solution", "tech_risk", "discount", "loss_reason", "onboarding",
+            "health", "renewal_date", "approval_state",
+        ] {
             #expect(opp.field(f) != nil, "opportunity lacks \(f)")
         }
         #expect(opp.field("amount")?.type == .decimal(scale: 2))
@@ -52,8 +55,9 @@ import OppsTestSupport
     @Test func accessRulesMatchTheMatrix() throws {
         let ws = Workspace.default
         func access(_ role: String, _ field: String, _ stage: String, _ rel: Set<Relation>) -> Access {
-            var r = Record(id: RecordID(high: 1, low: 1), entity: "opportunity",
-                           created: FieldState(value: .null, stamp: Stamp(hlc: .zero, replica: ReplicaID(UUID128(high: 0, low: 0))), author: "x", authority: .own))
+            var r = Record(
+                id: RecordID(high: 1, low: 1), entity: "opportunity",
+                created: FieldState(value: .null, stamp: Stamp(hlc: .zero, replica: ReplicaID(UUID128(high: 0, low: 0))), author: "x", authority: .own))
             r.fields["stage"] = FieldState(value: .member(stage), stamp: r.created.stamp, author: "x", authority: .own)
             return ws.permission(actor: Actor(user: "u", role: role), relations: rel, record: r, entity: "opportunity", field: field)
         }
@@ -80,7 +84,10 @@ import OppsTestSupport
         #expect(text != Workspace.defaultDocument)
         #expect(throws: WorkspaceError.self) { try Workspace.decode(text) }
         #expect(throws: WorkspaceError.self) {
-            try Workspace.decode(Workspace.defaultDocument.replacingFirst(#"{"name": "marketing", "labels": {"zh-CN": "市场推广", "en": "marketing"}, "sees": ["creator"]},"#, with: #"{"name": 5},"#)
+            try Workspace.decode(
+                Workspace.defaultDocument.replacingFirst(
+                    #"{"name": "marketing", "labels": {"zh-CN": "市场推广", "en": "marketing"}, "sees": ["creator"]},"#, with: #"{"name": 5},"#
+                )
                 .replacingFirst(#""sees": ["team", "stage:won"]"#, with: #""sees": ["team", "stage:nowhere"]"#))
         }
     }
@@ -88,8 +95,8 @@ import OppsTestSupport
     @Test func anOperatorAddsACustomFieldWithoutCode() throws {
         let text = Workspace.defaultDocument.replacingFirst(
             #"{"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100}"#,
-            with: #"{"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100},"# + "\n" +
-                #"        {"name": "competitor", "number": 36, "type": "text", "group": "commercials"}"#)
+            with: #"{"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100},"# + "\n"
+                + #"        {"name": "competitor", "number": 36, "type": "text", "group": "commercials"}"#)
         let ws = try Workspace.decode(text.replacingFirst(#""version": 5,"#, with: #""version": 6,"#))
         #expect(ws.version == 6)
         let f = try #require(ws.entity("opportunity")?.field("competitor"))
@@ -106,19 +113,24 @@ import OppsTestSupport
     }
 
     static let broken: [BrokenCase] = [
-        BrokenCase(replace: #""type": "decimal", "scale": 2, "group": "commercials"}"#, with: #""type": "money", "scale": 2, "group": "commercials"}"#,
-                   line: 122, message: "unknown type \"money\""),
+        BrokenCase(
+            replace: #""type": "decimal", "scale": 2, "group": "commercials"}"#, with: #""type": "money", "scale": 2, "group": "commercials"}"#,
+            line: 122, message: "unknown type \"money\""),
         BrokenCase(replace: #"{"name": "currency", "number": 5,"#, with: #"{"name": "currency", "number": 4,"#, line: 123, message: "field number 4 is used twice"),
-        BrokenCase(replace: #""sales": "own if owner; read",\#n          "expert": "read", "success": "read", "manager": "override""#,
-                   with: #""sales": "owns if owner; read",\#n          "expert": "read", "success": "read", "manager": "override""#,
-                   line: 71, message: "unknown access \"owns\""),
-        BrokenCase(replace: #""expert": "own in solution..negotiation if team; read","#, with: #""expert": "own in solution..closing if team; read","#,
-                   line: 83, message: "bad stage range"),
+        BrokenCase(
+            replace: #""sales": "own if owner; read",\#n          "expert": "read", "success": "read", "manager": "override""#,
+            with: #""sales": "owns if owner; read",\#n          "expert": "read", "success": "read", "manager": "override""#,
+            line: 71, message: "unknown access \"owns\""),
+        BrokenCase(
+            replace: #""expert": "own in solution..negotiation if team; read","#, with: #""expert": "own in solution..closing if team; read","#,
+            line: 83, message: "bad stage range"),
         BrokenCase(replace: #""group": "postsale"}"#, with: #""group": "post-sale"}"#, line: 136, message: "unknown field group \"post-sale\""),
         BrokenCase(replace: #""stale_days": 14,"#, with: #""stale_days": 14, "colour": "blue","#, line: 6, message: "unknown key \"colour\""),
         BrokenCase(replace: #""format": "oppsync-workspace/1""#, with: #""format": "oppsync-workspace/9""#, line: 2, message: "unsupported format"),
-        BrokenCase(replace: #"{"name": "lead", "labels": {"zh-CN": "线索"}, "leave_requires": ["lead_source""#, with: #"{"name": "lead", "labels": {"zh-CN": "线索"}, "leave_requires": ["lead_sauce""#,
-                   line: 18, message: "gate names unknown field \"lead_sauce\""),
+        BrokenCase(
+            replace: #"{"name": "lead", "labels": {"zh-CN": "线索"}, "leave_requires": ["lead_source""#,
+            with: #"{"name": "lead", "labels": {"zh-CN": "线索"}, "leave_requires": ["lead_sauce""#,
+            line: 18, message: "gate names unknown field \"lead_sauce\""),
         BrokenCase(replace: #""checklist": ["check_need","#, with: #""checklist": ["qualification","#, line: 30, message: "not a boolean field"),
         BrokenCase(replace: #""approvers": ["manager"],"#, with: #""approvers": ["boss"],"#, line: 34, message: "unknown role \"boss\""),
         BrokenCase(replace: #""stale_days": 14,"#, with: #""stale_days": 14"#, line: 7, message: "expected ',' or '}'"),

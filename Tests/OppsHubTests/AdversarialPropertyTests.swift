@@ -6,6 +6,7 @@ import OppsStore
 import OppsWire
 import SwiftProtobuf
 import Testing
+
 @testable import OppsHub
 
 /// Issue 13's proof: two sales teams that share nothing, and the other team attacking with
@@ -50,7 +51,7 @@ import Testing
                 _ = try await replicas[u.name]!.handshake(c)
             }
             var canaries = Set<String>()  // north's texts: never in a south answer
-            var terms = Set<String>()     // quote terms: never in marketing's answers
+            var terms = Set<String>()  // quote terms: never in marketing's answers
             var northRecords = Set<RecordID>()
             var allIDs = [RecordID]()
             func canary(_ tag: String) -> String {
@@ -75,8 +76,10 @@ import Testing
                 var writes = [account, r.write(account.record, "name", .text(canary("acct")), entity: "account")]
                 for _ in 0..<3 {
                     let deal = r.create(using: &rng)
-                    writes += [deal, r.write(deal.record, "name", .text(canary("deal"))), r.write(deal.record, "account", .reference(account.record)),
-                               r.write(deal.record, "next_step", .text(canary("next"))), r.write(deal.record, "needs", .text(canary("needs")))]
+                    writes += [
+                        deal, r.write(deal.record, "name", .text(canary("deal"))), r.write(deal.record, "account", .reference(account.record)),
+                        r.write(deal.record, "next_step", .text(canary("next"))), r.write(deal.record, "needs", .text(canary("needs"))),
+                    ]
                     northRecords.insert(deal.record)
                     allIDs.append(deal.record)
                 }
@@ -124,8 +127,9 @@ import Testing
                         target = allIDs.randomElement(using: &rng)!
                     }
                     let kind: WireWriteKind = [.set, .set, .set, .create, .delete][Int(rng.next() % 5)]
-                    var w = SecurityTests.wire(target, entity: UInt32(1 + rng.next() % 8), field: kind == .set ? UInt32(rng.next() % 40) : 0, kind: kind,
-                                               value: HostileValues.any(&rng, ids: allIDs, names: (Self.north + Self.south).map(\.name) + ["hub"]), delta: delta)
+                    var w = SecurityTests.wire(
+                        target, entity: UInt32(1 + rng.next() % 8), field: kind == .set ? UInt32(rng.next() % 40) : 0, kind: kind,
+                        value: HostileValues.any(&rng, ids: allIDs, names: (Self.north + Self.south).map(\.name) + ["hub"]), delta: delta)
                     switch rng.next() % 3 {
                     case 0: var b = WireBase(); b.sequence = rng.next() % 200; w.base = b
                     case 1: var b = WireBase(); b.localHlc = rng.next(); w.base = b

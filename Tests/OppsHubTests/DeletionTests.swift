@@ -5,6 +5,7 @@ import OppsCore
 import OppsStore
 import OppsWire
 import Testing
+
 @testable import OppsHub
 
 /// Deletion is not leaving (merge-semantics.md §7.2): a replica that held a deleted record gets
@@ -22,8 +23,12 @@ import Testing
             let deal = sam.create(using: &rng)
             let other = sam.create(using: &rng)
             let activity = sam.create("activity", stage: nil, using: &rng)
-            _ = try await sam.push(c, [deal, sam.write(deal.record, "name", .text("北辰物流 续约")), other,
-                                       activity, sam.write(activity.record, "opportunity", .reference(deal.record), entity: "activity")])
+            _ = try await sam.push(
+                c,
+                [
+                    deal, sam.write(deal.record, "name", .text("北辰物流 续约")), other,
+                    activity, sam.write(activity.record, "opportunity", .reference(deal.record), entity: "activity"),
+                ])
             try await sam.pull(c)
             try await max.pull(c)
             #expect(sam.state[deal.record] != nil && max.state[deal.record] != nil)
@@ -110,11 +115,19 @@ import Testing
             let omega = sam.create("account", stage: nil, using: &rng), omega2 = tom.create("account", stage: nil, using: &rng)
             let samDeal = sam.create(using: &rng), tomDeal = tom.create(using: &rng)
             let contact = tom.create("contact", stage: nil, using: &rng)
-            _ = try await sam.push(c, [omega, sam.write(omega.record, "name", .text("Omega"), entity: "account"),
-                                       samDeal, sam.write(samDeal.record, "account", .reference(omega.record))])
-            _ = try await tom.push(c, [omega2, tom.write(omega2.record, "name", .text("OMEGA Ltd."), entity: "account"),
-                                       tomDeal, tom.write(tomDeal.record, "account", .reference(omega2.record)),
-                                       contact, tom.write(contact.record, "account", .reference(omega2.record), entity: "contact")])
+            _ = try await sam.push(
+                c,
+                [
+                    omega, sam.write(omega.record, "name", .text("Omega"), entity: "account"),
+                    samDeal, sam.write(samDeal.record, "account", .reference(omega.record)),
+                ])
+            _ = try await tom.push(
+                c,
+                [
+                    omega2, tom.write(omega2.record, "name", .text("OMEGA Ltd."), entity: "account"),
+                    tomDeal, tom.write(tomDeal.record, "account", .reference(omega2.record)),
+                    contact, tom.write(contact.record, "account", .reference(omega2.record), entity: "contact"),
+                ])
             try await max.pull(c)
             try await tom.pull(c)
             #expect(max.state[omega2.record] != nil && max.state[contact.record] == nil, "the manager sees the account through the deal, not tom's contact")

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import OppsWire
 import Testing
+
 @testable import OppsHub
 
 /// Every error answer comes in a media type the client can read (sync-protocol.md §7): the
@@ -28,8 +29,9 @@ import Testing
         Case(path: "/v1/nowhere", method: .post, contentType: WireFormat.protobuf.rawValue, status: 404, code: .notFound, answer: .protobuf),
         Case(path: "/v1/nowhere", method: .get, contentType: nil, accept: "application/x-protobuf", status: 404, code: .notFound, answer: .protobuf),
         Case(path: Endpoint.push, method: .post, contentType: "text/plain", status: 415, code: .unsupportedMediaType, answer: .json),
-        Case(path: Endpoint.push, method: .post, contentType: "text/plain", accept: "text/html, application/x-protobuf;q=0.9", status: 415,
-             code: .unsupportedMediaType, answer: .protobuf),
+        Case(
+            path: Endpoint.push, method: .post, contentType: "text/plain", accept: "text/html, application/x-protobuf;q=0.9", status: 415,
+            code: .unsupportedMediaType, answer: .protobuf),
         Case(path: Endpoint.handshake, method: .post, contentType: nil, status: 401, code: .unauthenticated, answer: .protobuf),
     ]
 
@@ -52,9 +54,10 @@ import Testing
         let f = try HubFixture()
         try await f.application().test(.router) { client in
             let body = #"{"minVersion": 1, "maxVersion": 3, "replica": "AZN0y9kAcdKjFnDUmhMs2w=="}"#
-            let r = try await client.executeRequest(uri: Endpoint.handshake, method: .post,
-                                                    headers: [.contentType: "application/json; charset=utf-8", .authorization: "Bearer \(f.tokens["sam"]!)"],
-                                                    body: ByteBuffer(string: body))
+            let r = try await client.executeRequest(
+                uri: Endpoint.handshake, method: .post,
+                headers: [.contentType: "application/json; charset=utf-8", .authorization: "Bearer \(f.tokens["sam"]!)"],
+                body: ByteBuffer(string: body))
             #expect(r.status == .ok)
             #expect(r.headers[.contentType] == WireFormat.json.rawValue)
         }

@@ -1,5 +1,4 @@
 import Foundation
-import Testing
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -7,6 +6,8 @@ import OppsCore
 import OppsStore
 import OppsWire
 import SwiftProtobuf
+import Testing
+
 @testable import OppsHub
 
 /// A hub in a temporary directory with a small team; tokens are generated per run.
@@ -72,8 +73,10 @@ struct WireClient: Sendable {
         var description: String { "\(status) \(error)" }
     }
 
-    func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(_ path: String, _ message: In, token: String?, as: Out.Type,
-                                                                       coding: ContentCoding = .identity) async throws -> Out {
+    func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(
+        _ path: String, _ message: In, token: String?, as: Out.Type,
+        coding: ContentCoding = .identity
+    ) async throws -> Out {
         var headers: HTTPFields = [.contentType: media.rawValue, .acceptEncoding: "deflate"]
         if let token { headers[.authorization] = "Bearer \(token)" }
         if coding != .identity { headers[.contentEncoding] = coding.rawValue }
@@ -204,10 +207,11 @@ struct TestReplica {
         func entry(_ c: WireChange) throws -> LogEntry {
             let entity = workspace.entity(number: c.entity)!
             let field = c.kind == .set ? entity.field(number: c.field)!.name : ""
-            return LogEntry(sequence: c.sequence, record: RecordID(bytes: c.record)!, entity: entity.name, field: field, kind: c.kind.coreKind!,
-                            value: c.hasValue ? try c.value.coreValue() : .null,
-                            stamp: Stamp(hlc: HLC(rawValue: c.hlc), replica: replicas[Int(c.replica)]), author: page.authors[Int(c.author)],
-                            authority: Access(rawValue: Int(c.authority))!)
+            return LogEntry(
+                sequence: c.sequence, record: RecordID(bytes: c.record)!, entity: entity.name, field: field, kind: c.kind.coreKind!,
+                value: c.hasValue ? try c.value.coreValue() : .null,
+                stamp: Stamp(hlc: HLC(rawValue: c.hlc), replica: replicas[Int(c.replica)]), author: page.authors[Int(c.author)],
+                authority: Access(rawValue: Int(c.authority))!)
         }
         for id in page.left { state.remove(RecordID(bytes: id)!) }
         for e in page.entered {

@@ -3,12 +3,15 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import NIOSSL
 import OppsCore
 import OppsStore
-import OppsWire
-import Testing
-@testable import OppsHub
 import OppsTestSupport
+import OppsWire
+import SwiftProtobuf
+import Testing
+
+@testable import OppsHub
 
 @Suite struct ConcurrencyTests {
     /// Five laptops (three of the owner's, two of the manager's) push stale writes to the same
@@ -40,9 +43,10 @@ import OppsTestSupport
                         var r = laptop
                         var out = [(FieldWrite, WriteResult, String)]()
                         for b in 0..<batches {
-                            let w = FieldWrite(record: deal.record, entity: "opportunity", field: "amount",
-                                               value: .decimal(ExactDecimal(units: Int64(1000 * b) + Int64(r.physical % 1000), scale: 2)),
-                                               base: .sequence(base), author: r.user, stamp: r.stamp())
+                            let w = FieldWrite(
+                                record: deal.record, entity: "opportunity", field: "amount",
+                                value: .decimal(ExactDecimal(units: Int64(1000 * b) + Int64(r.physical % 1000), scale: 2)),
+                                base: .sequence(base), author: r.user, stamp: r.stamp())
                             let response = try await r.push(c, [w])
                             out.append((w, response.results[0], r.user))
                         }
@@ -82,8 +86,10 @@ import OppsTestSupport
 @Suite(.serialized) struct ProcessTests {
     static var executable: String {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [dir.appendingPathComponent("opps-hub").path,
-                          RepositoryFiles.root.appendingPathComponent(".build/debug/opps-hub").path]
+        let candidates = [
+            dir.appendingPathComponent("opps-hub").path,
+            RepositoryFiles.root.appendingPathComponent(".build/debug/opps-hub").path,
+        ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
     }
 
@@ -108,8 +114,10 @@ import OppsTestSupport
         return (p, String(text.dropFirst("listening on ".count)))
     }
 
-    static func post<Out: SwiftProtobuf.Message>(_ http: HTTPClient, _ url: String, _ path: String, _ message: some SwiftProtobuf.Message,
-                                                  token: String, as: Out.Type) async throws -> Out {
+    static func post<Out: SwiftProtobuf.Message>(
+        _ http: HTTPClient, _ url: String, _ path: String, _ message: some SwiftProtobuf.Message,
+        token: String, as: Out.Type
+    ) async throws -> Out {
         var request = HTTPClientRequest(url: url + path)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-protobuf")
@@ -206,8 +214,6 @@ import OppsTestSupport
     }
 }
 
-import SwiftProtobuf
-
 @Suite(.serialized) struct ServeProcessTests {
     func run(_ args: [String]) throws -> (Int32, String) {
         let p = Process()
@@ -251,11 +257,13 @@ import SwiftProtobuf
 
     @Test func serveRefusesABadConfigFileWithItsLine() throws {
         let f = try HubFixture()
-        for (config, message) in [("{\n  \"port\": 70000\n}", "line 2: port must be 0–65535"),
-                                  ("{\"limits\": {\"max_page_changes\": 0}}", "max_page_changes must be a whole number above 0"),
-                                  ("{\"limits\": {\"max_pages\": 5}}", "unknown limit"),
-                                  ("{\"compression_level\": 12}", "compression_level must be 1–9"),
-                                  ("{\"colour\": 1}", "unknown setting")] {
+        for (config, message) in [
+            ("{\n  \"port\": 70000\n}", "line 2: port must be 0–65535"),
+            ("{\"limits\": {\"max_page_changes\": 0}}", "max_page_changes must be a whole number above 0"),
+            ("{\"limits\": {\"max_pages\": 5}}", "unknown limit"),
+            ("{\"compression_level\": 12}", "compression_level must be 1–9"),
+            ("{\"colour\": 1}", "unknown setting"),
+        ] {
             let path = f.directory + "/serve.json"
             try config.write(toFile: path, atomically: true, encoding: .utf8)
             let (code, err) = try run(["serve", "--data", f.directory, "--config", path])
@@ -269,7 +277,9 @@ import SwiftProtobuf
         let dir = f.directory
         let openssl = Process()
         openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem", "-days", "1", "-subj", "/CN=localhost"]
+        openssl.arguments = [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem", "-days", "1", "-subj", "/CN=localhost",
+        ]
         openssl.standardError = FileHandle.nullDevice
         try openssl.run()
         openssl.waitUntilExit()
@@ -334,7 +344,9 @@ import SwiftProtobuf
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = port.bigEndian
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
             try #require(connected == 0)
             sockets.append(s)
         }
@@ -351,5 +363,3 @@ import SwiftProtobuf
         #expect(recv(sockets[0], &byte, 1, 0) == 0)
     }
 }
-
-import NIOSSL

@@ -3,10 +3,11 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import OppsCore
+import OppsTestSupport
 import OppsWire
 import Testing
+
 @testable import OppsHub
-import OppsTestSupport
 
 /// The block-style YAML subset Protocol/openapi.yaml is written in: nested maps by indentation,
 /// `- item` lists, scalars, comments. Enough to check responses against it.
@@ -163,7 +164,9 @@ indirect enum YAMLNode: Equatable {
             return items.enumerated().flatMap { problems($0.element, itemSchema, at: "\(path)[\($0.offset)]") }
         case "string":
             guard let s = value.string else { return ["\(path): \(value.kindName), not a string"] }
-            if schema["pattern"] != nil, !(s.drop { $0 == "-" }.allSatisfy(\.isASCII) && Int64(s) != nil || UInt64(s) != nil) { return ["\(path): \"\(s)\" is not an integer string"] }
+            if schema["pattern"] != nil, !(s.drop { $0 == "-" }.allSatisfy(\.isASCII) && Int64(s) != nil || UInt64(s) != nil) {
+                return ["\(path): \"\(s)\" is not an integer string"]
+            }
             if schema["format"]?.text == "byte", Data(base64Encoded: s) == nil { return ["\(path): not base64"] }
             if let allowed = schema["enum"]?.items.compactMap(\.text), !allowed.contains(s) { return ["\(path): \"\(s)\" is not one of the enum"] }
             return []
@@ -180,8 +183,10 @@ indirect enum YAMLNode: Equatable {
     /// vector validates against its schema (and a wrong one does not).
     @Test func everyMessageHasASchemaAndTheVectorsMatchIt() throws {
         let schemas = Self.spec["components"]?["schemas"]?.keys ?? []
-        for name in ["HandshakeRequest", "HandshakeResponse", "PushRequest", "PushResponse", "PullRequest", "PullResponse", "Change",
-                     "RecordState", "Conflict", "Checkpoint", "Write", "WriteResult", "Value", "Decimal", "Base", "ErrorBody"] {
+        for name in [
+            "HandshakeRequest", "HandshakeResponse", "PushRequest", "PushResponse", "PullRequest", "PullResponse", "Change",
+            "RecordState", "Conflict", "Checkpoint", "Write", "WriteResult", "Value", "Decimal", "Base", "ErrorBody",
+        ] {
             #expect(schemas.contains(name), "no schema for \(name)")
         }
         let vectors = try JSON.parse(RepositoryFiles.text("Protocol/vectors/messages.json"))
@@ -228,10 +233,13 @@ indirect enum YAMLNode: Equatable {
             var clock = HybridLogicalClock()
             let deal = UUID128.version7(milliseconds: 1_795_000_000_000, using: &rng)
             func stamp() -> Stamp { Stamp(hlc: clock.tick(physical: 1_795_000_000_000), replica: replica) }
-            let writes = [FieldWrite(record: deal, entity: "opportunity", kind: .create, value: .member("discovery"), author: "sam", stamp: stamp()),
-                          FieldWrite(record: deal, entity: "opportunity", field: "name", value: .text("北辰物流"), author: "sam", stamp: stamp()),
-                          FieldWrite(record: deal, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: 1_200_000, scale: 2)), author: "sam", stamp: stamp()),
-                          FieldWrite(record: deal, entity: "opportunity", field: "stage_log", value: .text("x"), author: "sam", stamp: stamp())]
+            let writes = [
+                FieldWrite(record: deal, entity: "opportunity", kind: .create, value: .member("discovery"), author: "sam", stamp: stamp()),
+                FieldWrite(record: deal, entity: "opportunity", field: "name", value: .text("北辰物流"), author: "sam", stamp: stamp()),
+                FieldWrite(
+                    record: deal, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: 1_200_000, scale: 2)), author: "sam", stamp: stamp()),
+                FieldWrite(record: deal, entity: "opportunity", field: "stage_log", value: .text("x"), author: "sam", stamp: stamp()),
+            ]
             let batch = try BatchCoding.encode(writes, replica: replica, batch: 2, workspace: .default)
             Self.check(Endpoint.push, "post", try await post(Endpoint.push, try BodyCodec.encode(batch, as: .json), js))
             var pull = PullRequest()
@@ -248,8 +256,10 @@ indirect enum YAMLNode: Equatable {
             let after = try await client.executeRequest(uri: Endpoint.metrics, method: .get, headers: [:], body: nil)
             #expect(!String(buffer: after.body).contains("wp-admin"), "unknown paths must not become metric labels")
             #expect(String(buffer: after.body).contains("route=\"other\""))
-            for name in ["opps_http_requests_total", "opps_field_writes_total", "opps_push_batches_total", "opps_pull_pages_total",
-                         "opps_bytes_received_total", "opps_active_replicas", "opps_http_request_duration_seconds"] {
+            for name in [
+                "opps_http_requests_total", "opps_field_writes_total", "opps_push_batches_total", "opps_pull_pages_total",
+                "opps_bytes_received_total", "opps_active_replicas", "opps_http_request_duration_seconds",
+            ] {
                 #expect(text.contains(name), "metrics lack \(name)")
             }
         }

@@ -3,10 +3,11 @@ import Hummingbird
 import HummingbirdTesting
 import OppsCore
 import OppsStore
+import OppsTestSupport
 import OppsWire
 import Testing
+
 @testable import OppsHub
-import OppsTestSupport
 
 @Suite struct OperatingTests {
     static let day: Int64 = 86_400_000
@@ -27,8 +28,8 @@ import OppsTestSupport
             let engine = try HubEngine(store: SQLiteHubStore(path: f.configuration.databasePath), configuration: f.configuration)
             let c = WireClient(client: client)
             var rng = SeededGenerator(seed: 21)
-            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)   // goes offline for 29 days
-            var old = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 2)   // a laptop left in a drawer
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)  // goes offline for 29 days
+            var old = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 2)  // a laptop left in a drawer
             var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 3)
             for r in [sam, old, max] { _ = try await r.handshake(c) }
             try await edits(c, &sam, 10, rng: &rng)

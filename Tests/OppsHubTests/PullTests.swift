@@ -5,6 +5,7 @@ import OppsCore
 import OppsStore
 import OppsWire
 import Testing
+
 @testable import OppsHub
 
 @Suite struct PullTests {
@@ -281,8 +282,12 @@ import Testing
             let lead = mia.create(stage: "lead", using: &rng)
             _ = try await mia.push(c, [lead])
             try await max.pull(c)
-            let r = try await max.push(c, [max.write(lead.record, "discount", .decimal(ExactDecimal(units: 500, scale: 2))),
-                                           max.write(lead.record, "score", .integer(80))])
+            let r = try await max.push(
+                c,
+                [
+                    max.write(lead.record, "discount", .decimal(ExactDecimal(units: 500, scale: 2))),
+                    max.write(lead.record, "score", .integer(80)),
+                ])
             #expect(r.results.map(\.outcome) == [.applied, .applied])
             // Both paths: a replica that never had the lead gets it whole; one that has it gets
             // the changes after its cursor — neither carries the hidden field.
@@ -290,8 +295,12 @@ import Testing
             _ = try await fresh.handshake(c)
             try await fresh.pull(c)
             try await mia.pull(c)
-            _ = try await max.push(c, [max.write(lead.record, "discount", .decimal(ExactDecimal(units: 700, scale: 2))),
-                                       max.write(lead.record, "score", .integer(90))])
+            _ = try await max.push(
+                c,
+                [
+                    max.write(lead.record, "discount", .decimal(ExactDecimal(units: 700, scale: 2))),
+                    max.write(lead.record, "score", .integer(90)),
+                ])
             try await mia.pull(c)
             for replica in [fresh, mia] {
                 #expect(replica.state[lead.record]?.fields["discount"] == nil, "\(replica.id)")
@@ -310,15 +319,19 @@ import Testing
         let contact = mia.create("contact", stage: nil, using: &rng)
         let lead = mia.create(stage: "lead", using: &rng)
         var writes = [account, contact, lead]
-        let fields: [(String, Value)] = [("lead_source", .member("web")), ("account", .reference(account.record)),
-                                         ("contact", .reference(contact.record)), ("qualification", .text("budget ok")),
-                                         ("check_need", .boolean(true)), ("check_budget", .boolean(true)), ("check_timing", .boolean(true)),
-                                         ("check_contact", .boolean(true))] + (territory.map { [("territory", Value.text($0))] } ?? [])
+        let fields: [(String, Value)] =
+            [
+                ("lead_source", .member("web")), ("account", .reference(account.record)),
+                ("contact", .reference(contact.record)), ("qualification", .text("budget ok")),
+                ("check_need", .boolean(true)), ("check_budget", .boolean(true)), ("check_timing", .boolean(true)),
+                ("check_contact", .boolean(true)),
+            ] + (territory.map { [("territory", Value.text($0))] } ?? [])
         for (field, value) in fields {
             writes.append(FieldWrite(record: lead.record, entity: "opportunity", field: field, value: value, author: "mia", stamp: mia.stamp()))
         }
-        let stage = FieldWrite(record: lead.record, entity: "opportunity", field: "stage", value: .member("qualified"),
-                               base: .stamp(lead.stamp), author: "mia", stamp: mia.stamp())
+        let stage = FieldWrite(
+            record: lead.record, entity: "opportunity", field: "stage", value: .member("qualified"),
+            base: .stamp(lead.stamp), author: "mia", stamp: mia.stamp())
         let r = try await mia.push(c, writes + [stage])
         #expect(r.results.last?.outcome == .applied, "\(r.results.last?.rule ?? "")")
         return lead.record
@@ -350,8 +363,10 @@ import Testing
             // On mia's lead: two hidden writes (discount) before each visible one (score).
             try await max.pull(c)
             for i in 0..<4 {
-                for (field, value) in [("discount", Value.decimal(ExactDecimal(units: Int64(100 + i), scale: 2))),
-                                       ("discount", .decimal(ExactDecimal(units: Int64(200 + i), scale: 2))), ("score", .integer(Int64(10 * i)))] {
+                for (field, value) in [
+                    ("discount", Value.decimal(ExactDecimal(units: Int64(100 + i), scale: 2))),
+                    ("discount", .decimal(ExactDecimal(units: Int64(200 + i), scale: 2))), ("score", .integer(Int64(10 * i))),
+                ] {
                     let r = try await max.push(c, [max.write(lead.record, field, value)])
                     #expect(r.results.map(\.outcome) == [.applied])
                     try await max.pull(c)
@@ -450,8 +465,11 @@ import Testing
             let deal = sam.create(using: &rng)
             func request(_ field: String, _ value: String) -> [FieldWrite] {
                 let create = sam.create("approval", stage: nil, using: &rng)
-                return [create] + [("opportunity", Value.reference(deal.record)), ("kind", .member("change")), ("target", .text(deal.record.description)),
-                                   ("field", .text(field)), ("value", .text(value))].map { sam.write(create.record, $0.0, $0.1, entity: "approval") }
+                return [create]
+                    + [
+                        ("opportunity", Value.reference(deal.record)), ("kind", .member("change")), ("target", .text(deal.record.description)),
+                        ("field", .text(field)), ("value", .text(value)),
+                    ].map { sam.write(create.record, $0.0, $0.1, entity: "approval") }
             }
             let bad = request("close_date", "someday"), good = request("next_step", "null"), nullDate = request("close_date", "null")
             let nobody = request("owner", "nobody")

@@ -6,6 +6,7 @@ import OppsCore
 import OppsStore
 import OppsWire
 import Testing
+
 @testable import OppsHub
 
 /// What a user with a valid token and bad intent can send (issue 13): each test reproduces one
@@ -36,14 +37,45 @@ import Testing
 
     // MARK: 1–2. Values out of range
 
-    @Test(arguments: [
-        ("timestamp 2^62", { var v = WireValue(); v.timestamp = 1 << 62; return v }()),
-        ("timestamp -2^62", { var v = WireValue(); v.timestamp = -(1 << 62); return v }()),
-        ("date Int32.max", { var v = WireValue(); v.date = Int32.max; return v }()),
-        ("date year 0", { var v = WireValue(); v.date = -719_163; return v }()),
-        ("decimal 19 digits", { var v = WireValue(); var d = WireDecimal(); d.units = 1_000_000_000_000_000_000; d.scale = 2; v.decimal = d; return v }()),
-        ("member 257 bytes", { var v = WireValue(); v.member = String(repeating: "m", count: 257); return v }()),
-    ] as [(String, WireValue)])
+    @Test(
+        arguments: [
+            (
+                "timestamp 2^62",
+                {
+                    var v = WireValue(); v.timestamp = 1 << 62; return v
+                }()
+            ),
+            (
+                "timestamp -2^62",
+                {
+                    var v = WireValue(); v.timestamp = -(1 << 62); return v
+                }()
+            ),
+            (
+                "date Int32.max",
+                {
+                    var v = WireValue(); v.date = Int32.max; return v
+                }()
+            ),
+            (
+                "date year 0",
+                {
+                    var v = WireValue(); v.date = -719_163; return v
+                }()
+            ),
+            (
+                "decimal 19 digits",
+                {
+                    var v = WireValue(); var d = WireDecimal(); d.units = 1_000_000_000_000_000_000; d.scale = 2; v.decimal = d; return v
+                }()
+            ),
+            (
+                "member 257 bytes",
+                {
+                    var v = WireValue(); v.member = String(repeating: "m", count: 257); return v
+                }()
+            ),
+        ] as [(String, WireValue)])
     func aValueOutOfRangeIsRefusedWholeAndTheHubLives(name: String, value: WireValue) async throws {
         let f = try HubFixture()
         try await f.application().test(.router) { client in
@@ -55,7 +87,8 @@ import Testing
             let headBefore = try await f.hub.head()
             do {
                 // The issue's example: an activity created and its `at` (field 4) set to the value.
-                _ = try await Self.rawPush(c, &sam, [Self.wire(activity, entity: 4, kind: .create, delta: 1), Self.wire(activity, entity: 4, field: 4, value: value, delta: 2)])
+                _ = try await Self.rawPush(
+                    c, &sam, [Self.wire(activity, entity: 4, kind: .create, delta: 1), Self.wire(activity, entity: 4, field: 4, value: value, delta: 2)])
                 Issue.record("\(name) was accepted")
             } catch let e as WireClient.Failure {
                 #expect(e.status == 400 && e.code == .invalidValue, "\(name): \(e)")
@@ -79,9 +112,13 @@ import Testing
             // Sam's deal, with an account only Sam's deal references.
             let account = sam.create("account", stage: nil, using: &rng)
             let deal = sam.create(using: &rng)
-            _ = try await sam.push(c, [account, sam.write(account.record, "name", .text("Secret Corp"), entity: "account"), deal,
-                                       sam.write(deal.record, "name", .text("Secret deal")), sam.write(deal.record, "amount", .decimal(ExactDecimal(units: 99_000_000, scale: 2))),
-                                       sam.write(deal.record, "account", .reference(account.record))])
+            _ = try await sam.push(
+                c,
+                [
+                    account, sam.write(account.record, "name", .text("Secret Corp"), entity: "account"), deal,
+                    sam.write(deal.record, "name", .text("Secret deal")), sam.write(deal.record, "amount", .decimal(ExactDecimal(units: 99_000_000, scale: 2))),
+                    sam.write(deal.record, "account", .reference(account.record)),
+                ])
             // Tom, on another deal, writes Sam's amount with a stale base, and creates a record with Sam's id.
             var stale = tom.write(deal.record, "amount", .decimal(ExactDecimal(units: 1, scale: 2)))
             stale.base = .sequence(1)
@@ -149,25 +186,34 @@ import Testing
         let contact = mia.create("contact", stage: nil, using: &rng)
         let lead = mia.create(stage: "lead", using: &rng)
         var writes = [account, contact, lead]
-        let fields: [(String, Value)] = [("name", .text("Pilot")), ("account", .reference(account.record)), ("contact", .reference(contact.record)),
-                                         ("lead_source", .member("event")), ("qualification", .text("budget ok")), ("check_need", .boolean(true)),
-                                         ("check_budget", .boolean(true)), ("check_timing", .boolean(true)), ("check_contact", .boolean(true))]
+        let fields: [(String, Value)] =
+            [
+                ("name", .text("Pilot")), ("account", .reference(account.record)), ("contact", .reference(contact.record)),
+                ("lead_source", .member("event")), ("qualification", .text("budget ok")), ("check_need", .boolean(true)),
+                ("check_budget", .boolean(true)), ("check_timing", .boolean(true)), ("check_contact", .boolean(true)),
+            ]
             + (territory.map { [("territory", Value.text($0))] } ?? [])
         for (name, value) in fields { writes.append(mia.write(lead.record, name, value)) }
-        writes.append(FieldWrite(record: lead.record, entity: "opportunity", field: "stage", value: .member("qualified"), base: .stamp(lead.stamp),
-                                 author: "mia", stamp: mia.stamp()))
+        writes.append(
+            FieldWrite(
+                record: lead.record, entity: "opportunity", field: "stage", value: .member("qualified"), base: .stamp(lead.stamp),
+                author: "mia", stamp: mia.stamp()))
         let answer = try await mia.push(c, writes)
         #expect(answer.results.allSatisfy { $0.outcome == .applied }, "\(answer.results.map(\.rule))")
         return lead.record
     }
 
     /// Ann's approval request for `field` = `value` on `target` (of `deal`): the writes `opps` makes.
-    static func request(_ ann: inout TestReplica, deal: RecordID, target: RecordID, field: String, value: String, kind: String,
-                        rng: inout SeededGenerator) -> (RecordID, [FieldWrite]) {
+    static func request(
+        _ ann: inout TestReplica, deal: RecordID, target: RecordID, field: String, value: String, kind: String,
+        rng: inout SeededGenerator
+    ) -> (RecordID, [FieldWrite]) {
         let create = ann.create("approval", stage: nil, using: &rng)
         var writes = [create]
-        for (name, v) in [("opportunity", Value.reference(deal)), ("kind", .member(kind)), ("requested", .text("\(field) → \(value)")),
-                          ("target", .text(target.description)), ("field", .text(field)), ("value", .text(value))] {
+        for (name, v) in [
+            ("opportunity", Value.reference(deal)), ("kind", .member(kind)), ("requested", .text("\(field) → \(value)")),
+            ("target", .text(target.description)), ("field", .text(field)), ("value", .text(value)),
+        ] {
             writes.append(ann.write(create.record, name, v, entity: "approval"))
         }
         return (create.record, writes)
@@ -191,9 +237,13 @@ import Testing
             _ = try await ann.push(c, writes)
             try await ann.pull(c)
             #expect(ann.state[req]?["state"] == .member("pending"))
-            let redirect = try await ann.push(c, [ann.write(req, "target", .text(samsDeal.record.description), entity: "approval"),
-                                                 ann.write(req, "field", .text("amount"), entity: "approval"),
-                                                 ann.write(req, "value", .text("1.00"), entity: "approval")])
+            let redirect = try await ann.push(
+                c,
+                [
+                    ann.write(req, "target", .text(samsDeal.record.description), entity: "approval"),
+                    ann.write(req, "field", .text("amount"), entity: "approval"),
+                    ann.write(req, "value", .text("1.00"), entity: "approval"),
+                ])
             #expect(redirect.results.allSatisfy { $0.outcome == .rejected && $0.rule == RuleID.writeOnce.rawValue })
             // Max approves what he saw: exactly that is written, and Sam's deal is untouched.
             try await max.pull(c)
@@ -298,12 +348,15 @@ import Testing
             h.maxVersion = 2
             h.replica = Data(sam.id.bytes)
             for scheme in ["bearer", "BEARER", "Bearer"] {
-                let r = try await client.executeRequest(uri: Endpoint.handshake, method: .post,
-                                                        headers: [.contentType: WireFormat.protobuf.rawValue, .authorization: "\(scheme) \(sam.token)"],
-                                                        body: ByteBuffer(bytes: try BodyCodec.encode(h, as: .protobuf)))
+                let r = try await client.executeRequest(
+                    uri: Endpoint.handshake, method: .post,
+                    headers: [.contentType: WireFormat.protobuf.rawValue, .authorization: "\(scheme) \(sam.token)"],
+                    body: ByteBuffer(bytes: try BodyCodec.encode(h, as: .protobuf)))
                 #expect(r.status == .ok, "\(scheme)")
             }
-            for (path, method) in [(Endpoint.push, HTTPRequest.Method.put), (Endpoint.pull, .delete), (Endpoint.handshake, .get), (Endpoint.health, .post), (Endpoint.metrics, .patch)] {
+            for (path, method) in [
+                (Endpoint.push, HTTPRequest.Method.put), (Endpoint.pull, .delete), (Endpoint.handshake, .get), (Endpoint.health, .post), (Endpoint.metrics, .patch),
+            ] {
                 let r = try await client.executeRequest(uri: path, method: method, headers: [.contentType: WireFormat.protobuf.rawValue], body: nil)
                 #expect(r.status.code == 405, "\(method) \(path)")
                 let body = try BodyCodec.decode(ErrorBody.self, from: Array(r.body.readableBytesView), as: .protobuf)

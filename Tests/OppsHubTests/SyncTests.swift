@@ -6,6 +6,7 @@ import OppsCore
 import OppsStore
 import OppsWire
 import Testing
+
 @testable import OppsHub
 
 @Suite struct HandshakeAndAuthTests {
@@ -85,8 +86,9 @@ import Testing
         #expect(Token.digest(Array("abc".utf8)).map { String(format: "%02x", $0) }.joined() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(Token.digest([]).map { String(format: "%02x", $0) }.joined() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         // Two blocks (FIPS 180-4 example).
-        #expect(Token.digest(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)).map { String(format: "%02x", $0) }.joined()
-            == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(
+            Token.digest(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)).map { String(format: "%02x", $0) }.joined()
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 }
 
@@ -112,13 +114,19 @@ import Testing
         let first = try BatchCoding.encode([deal, sam.write(deal.record, "name", .text("group"))], replica: sam.id, batch: 1, workspace: .default)
         let gap = try BatchCoding.encode([tom.create(using: &rng)], replica: tom.id, batch: 3, workspace: .default)
         // Sam's second batch edits the deal his first batch (same group) creates.
-        let second = try BatchCoding.encode([FieldWrite(record: deal.record, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: 700, scale: 0)),
-                                                        base: .none, author: "sam", stamp: sam.stamp())], replica: sam.id, batch: 2, workspace: .default)
+        let second = try BatchCoding.encode(
+            [
+                FieldWrite(
+                    record: deal.record, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: 700, scale: 0)),
+                    base: .none, author: "sam", stamp: sam.stamp())
+            ], replica: sam.id, batch: 2, workspace: .default)
         // The batches as a laptop sends them (their bytes are the digest), except the last: the
         // same batch again as a JSON client would send it — the hub's canonical encoding of the
         // message, which is the same bytes.
         func bytes(_ r: PushRequest) throws -> [UInt8] { try BodyCodec.encode(r, as: .protobuf) }
-        let results = engine.push(group: [(samUser, first, try bytes(first)), (tomUser, gap, try bytes(gap)), (samUser, second, try bytes(second)), (samUser, second, nil)])
+        let results = engine.push(group: [
+            (samUser, first, try bytes(first)), (tomUser, gap, try bytes(gap)), (samUser, second, try bytes(second)), (samUser, second, nil),
+        ])
         #expect(results.count == 4)
         let a = try results[0].get().0, c = try results[2].get().0, d = try results[3].get().0
         #expect(a.results.allSatisfy { $0.outcome == .applied })
@@ -145,8 +153,9 @@ import Testing
             var rng = SeededGenerator(seed: 1)
             _ = try await sam.handshake(c)
             let create = sam.create(using: &rng)
-            let amount = FieldWrite(record: create.record, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: 500_000, scale: 2)),
-                                    author: "sam", stamp: sam.stamp())
+            let amount = FieldWrite(
+                record: create.record, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: 500_000, scale: 2)),
+                author: "sam", stamp: sam.stamp())
             let loss = FieldWrite(record: create.record, entity: "opportunity", field: "loss_reason", value: .member("price"), author: "sam", stamp: sam.stamp())
             let request = try BatchCoding.encode([create, amount, loss], replica: sam.id, batch: 1, workspace: .default)
             let response = try await c.call(Endpoint.push, request, token: sam.token, as: PushResponse.self)
@@ -185,7 +194,9 @@ import Testing
     }
 
     @Test func badInputGetsAStableCodeNotA500() async throws {
-        let f = try HubFixture { $0.maxBodyBytes = 64 * 1024; $0.maxDecompressedBytes = 256 * 1024; $0.maxBatchWrites = 10 }
+        let f = try HubFixture {
+            $0.maxBodyBytes = 64 * 1024; $0.maxDecompressedBytes = 256 * 1024; $0.maxBatchWrites = 10
+        }
         try await f.application().test(.router) { client in
             let c = WireClient(client: client)
             var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
@@ -207,7 +218,9 @@ import Testing
             let bomb = ContentCoding.deflate.compress([UInt8](repeating: 0, count: 4 << 20))
             result = try await raw(bomb, [.contentType: "application/x-protobuf", .contentEncoding: "deflate", .authorization: auth])
             #expect(result == (413, "decompressed-too-large"))
-            result = try await raw(ContentCoding.gzip.compress(Array("garbage".utf8)).dropLast(4).map { $0 }, [.contentType: "application/x-protobuf", .contentEncoding: "gzip", .authorization: auth])
+            result = try await raw(
+                ContentCoding.gzip.compress(Array("garbage".utf8)).dropLast(4).map { $0 },
+                [.contentType: "application/x-protobuf", .contentEncoding: "gzip", .authorization: auth])
             #expect(result == (400, "malformed-body"))
             result = try await raw([UInt8](repeating: 7, count: 100 * 1024), [.contentType: "application/x-protobuf", .authorization: auth])
             #expect(result == (413, "body-too-large"))
@@ -228,8 +241,9 @@ import Testing
             #expect(try await f.hub.head() == 0)
             // Unknown fields and records are per-write rejections, not errors.
             let create = sam.create(using: &rng)
-            var mixed = try BatchCoding.encode([create, sam.write(create.record, "name", .text("x")), sam.write(RecordID(high: 1, low: 1), "name", .text("y"))],
-                                               replica: sam.id, batch: 1, workspace: .default)
+            var mixed = try BatchCoding.encode(
+                [create, sam.write(create.record, "name", .text("x")), sam.write(RecordID(high: 1, low: 1), "name", .text("y"))],
+                replica: sam.id, batch: 1, workspace: .default)
             mixed.writes[1].field = 999
             let response = try await c.call(Endpoint.push, mixed, token: sam.token, as: PushResponse.self)
             #expect(response.results.map(\.rule) == ["create", "unknown-field", "record-missing"])

@@ -4,6 +4,7 @@ import OppsCore
 import OppsStore
 import OppsWire
 import Testing
+
 @testable import OppsHub
 
 /// A randomised team day against a real hub: after every round each replica holds exactly the
@@ -62,8 +63,12 @@ import Testing
                             writes.append(d)
                             if rng.next() % 2 == 0 {
                                 let acc = r.create("account", stage: nil, using: &rng)
-                                writes += [acc, FieldWrite(record: d.record, entity: "opportunity", field: "account", value: .reference(acc.record),
-                                                           author: r.user, stamp: r.stamp())]
+                                writes += [
+                                    acc,
+                                    FieldWrite(
+                                        record: d.record, entity: "opportunity", field: "account", value: .reference(acc.record),
+                                        author: r.user, stamp: r.stamp()),
+                                ]
                             }
                         case ("max", 1) where !known.isEmpty:
                             // Reassign, or put an expert / success manager on the team.
@@ -73,15 +78,19 @@ import Testing
                             } else {
                                 let m = r.create("membership", stage: nil, using: &rng)
                                 writes.append(m)
-                                for (field, value) in [("opportunity", Value.reference(deal.id)), ("user", .text(["eve", "sue"][Int(rng.next() % 2)])),
-                                                       ("state", .member(rng.next() % 4 == 0 ? "removed" : "active"))] {
+                                for (field, value) in [
+                                    ("opportunity", Value.reference(deal.id)), ("user", .text(["eve", "sue"][Int(rng.next() % 2)])),
+                                    ("state", .member(rng.next() % 4 == 0 ? "removed" : "active")),
+                                ] {
                                     writes.append(FieldWrite(record: m.record, entity: "membership", field: field, value: value, author: r.user, stamp: r.stamp()))
                                 }
                             }
                         case (_, 2) where !known.isEmpty:
                             let deal = known[Int(rng.next() % UInt64(known.count))]
                             let a = r.create("activity", stage: nil, using: &rng)
-                            writes += [a, FieldWrite(record: a.record, entity: "activity", field: "opportunity", value: .reference(deal.id), author: r.user, stamp: r.stamp())]
+                            writes += [
+                                a, FieldWrite(record: a.record, entity: "activity", field: "opportunity", value: .reference(deal.id), author: r.user, stamp: r.stamp()),
+                            ]
                         case (_, 3) where !known.isEmpty:
                             let deal = known[Int(rng.next() % UInt64(known.count))]
                             // Sometimes a stage move to a random stage (most are refused by the gates; some
@@ -89,8 +98,10 @@ import Testing
                             if rng.next() % 3 == 0 {
                                 writes.append(r.write(deal.id, "stage", .member(ws.stages[Int(rng.next() % UInt64(ws.stages.count))].name)))
                             } else {
-                                writes.append(r.write(deal.id, ["amount", "discount", "solution", "health", "score", "next_step"][Int(rng.next() % 6)],
-                                                      [Value.decimal(ExactDecimal(units: 100, scale: 2)), .text("x"), .integer(3)][Int(rng.next() % 3)]))
+                                writes.append(
+                                    r.write(
+                                        deal.id, ["amount", "discount", "solution", "health", "score", "next_step"][Int(rng.next() % 6)],
+                                        [Value.decimal(ExactDecimal(units: 100, scale: 2)), .text("x"), .integer(3)][Int(rng.next() % 3)]))
                             }
                         default:
                             break
@@ -122,12 +133,16 @@ import Testing
                     #expect(Set(model.keys) == expected, "seed \(seed) round \(round): \(r.user) by the core rule")
                     let query = VisibilityQuery.make(user: user.name, role: user.role, workspace: ws, directory: directory)
                     #expect(try store.records(visibleTo: query) == Set(model.keys), "seed \(seed) round \(round): \(r.user) by SQL")
-                    for (id, record) in r.state.records { #expect(Set(record.fields.keys) == Set(model[id].map { Array($0.fields.keys) } ?? []), "seed \(seed): \(r.user) \(id) fields") }
+                    for (id, record) in r.state.records {
+                        #expect(Set(record.fields.keys) == Set(model[id].map { Array($0.fields.keys) } ?? []), "seed \(seed): \(r.user) \(id) fields")
+                    }
                     #expect(r.checkpoints.last?.checksum == r.checksum.value, "seed \(seed) round \(round): \(r.user) checksum")
                     for record in r.state.records.values where ws.entity(record.entity)?.stageField != nil {
-                        let rel = Workspace.relations(of: r.user, to: all[record.id]!, team: all.team(of: record.id, rule: ws.teamRule), manages: { directory.manages(r.user, $0) })
+                        let rel = Workspace.relations(
+                            of: r.user, to: all[record.id]!, team: all.team(of: record.id, rule: ws.teamRule), manages: { directory.manages(r.user, $0) })
                         for field in record.fields.keys {
-                            let access = ws.permission(actor: Actor(user: r.user, role: user.role), relations: rel, record: all[record.id], entity: record.entity, field: field)
+                            let access = ws.permission(
+                                actor: Actor(user: r.user, role: user.role), relations: rel, record: all[record.id], entity: record.entity, field: field)
                             #expect(access != .hidden, "seed \(seed): \(r.user) holds hidden \(record.entity).\(field)")
                         }
                     }

@@ -1,6 +1,7 @@
 import Foundation
 import OppsCore
 import Testing
+
 @testable import OppsStore
 
 @Suite struct DatabaseTests {

@@ -1,6 +1,7 @@
 import Foundation
 import OppsCore
 import Testing
+
 @testable import OppsStore
 
 /// A storage backend under test. Every backend of `HubStorage` runs every test of this suite
@@ -15,7 +16,7 @@ struct Backend: Sendable, CustomTestStringConvertible {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-conformance-\(UInt64.random(in: 0...UInt64.max))")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             return try SQLiteHubStore(path: dir.appendingPathComponent("hub.sqlite").path)
-        },
+        }
     ]
 }
 
@@ -38,8 +39,10 @@ struct Backend: Sendable, CustomTestStringConvertible {
     func initialised(_ backend: Backend) throws -> any HubStorage {
         let s = try backend.make()
         try s.transaction { try s.initialize(hub: UUID128(high: 9, low: 9), workspace: Workspace.defaultDocument, version: 1, now: 1000) }
-        for u in [HubUser(name: "max", role: "manager"), HubUser(name: "sam", role: "sales", manager: "max", capacity: 2),
-                  HubUser(name: "tom", role: "sales", manager: "max"), HubUser(name: "mia", role: "marketing"), HubUser(name: "eve", role: "expert")] {
+        for u in [
+            HubUser(name: "max", role: "manager"), HubUser(name: "sam", role: "sales", manager: "max", capacity: 2),
+            HubUser(name: "tom", role: "sales", manager: "max"), HubUser(name: "mia", role: "marketing"), HubUser(name: "eve", role: "expert"),
+        ] {
             try s.addUser(u, now: 1000)
         }
         return s
@@ -136,9 +139,11 @@ struct Backend: Sendable, CustomTestStringConvertible {
         #expect(try s.head() == 0)
         let id = RecordID(high: 3, low: 3)
         for seq in 1...5 as ClosedRange<UInt64> {
-            try s.append(LogEntry(sequence: seq, record: id, entity: "opportunity", field: seq == 1 ? "" : "amount", kind: seq == 1 ? .create : .set,
-                                  value: .decimal(ExactDecimal(units: Int64(seq), scale: 2)), stamp: Stamp(hlc: HLC(rawValue: seq), replica: Self.replicaB),
-                                  author: "sam", authority: .own), hubMilliseconds: 5000 + Int64(seq))
+            try s.append(
+                LogEntry(
+                    sequence: seq, record: id, entity: "opportunity", field: seq == 1 ? "" : "amount", kind: seq == 1 ? .create : .set,
+                    value: .decimal(ExactDecimal(units: Int64(seq), scale: 2)), stamp: Stamp(hlc: HLC(rawValue: seq), replica: Self.replicaB),
+                    author: "sam", authority: .own), hubMilliseconds: 5000 + Int64(seq))
         }
         #expect(try s.head() == 5)
         let page = try s.log(after: 2, limit: 2)
@@ -149,13 +154,19 @@ struct Backend: Sendable, CustomTestStringConvertible {
         #expect(try s.log(after: 0, limit: 10).first?.entry.kind == .create)
         // Sequences are unique: appending one twice fails.
         #expect(throws: (any Error).self) {
-            try s.append(LogEntry(sequence: 5, record: id, entity: "opportunity", field: "amount", kind: .set, value: .null,
-                                  stamp: Stamp(hlc: .zero, replica: Self.replicaA), author: "sam", authority: .own), hubMilliseconds: 1)
+            try s.append(
+                LogEntry(
+                    sequence: 5, record: id, entity: "opportunity", field: "amount", kind: .set, value: .null,
+                    stamp: Stamp(hlc: .zero, replica: Self.replicaA), author: "sam", authority: .own), hubMilliseconds: 1)
         }
-        let c1 = try s.addConflict(ConflictRecord(id: 0, record: id, entity: "opportunity", field: "amount", outcome: .lost, rule: .authority,
-                                                  loser: state(.integer(1), author: "sam"), winner: state(.integer(2), author: "max")), owner: "sam", hubMilliseconds: 7)
-        let c2 = try s.addConflict(ConflictRecord(id: 0, record: id, entity: "opportunity", field: "discount", outcome: .proposal, rule: .approvalRequired,
-                                                  loser: state(.integer(3), author: "tom"), winner: nil), owner: "tom", hubMilliseconds: 8)
+        let c1 = try s.addConflict(
+            ConflictRecord(
+                id: 0, record: id, entity: "opportunity", field: "amount", outcome: .lost, rule: .authority,
+                loser: state(.integer(1), author: "sam"), winner: state(.integer(2), author: "max")), owner: "sam", hubMilliseconds: 7)
+        let c2 = try s.addConflict(
+            ConflictRecord(
+                id: 0, record: id, entity: "opportunity", field: "discount", outcome: .proposal, rule: .approvalRequired,
+                loser: state(.integer(3), author: "tom"), winner: nil), owner: "tom", hubMilliseconds: 8)
         #expect(c2 > c1)
         #expect(try s.conflicts(after: 0, concerning: ["sam"], author: "sam", limit: 10).map(\.conflict.id) == [c1])
         #expect(try s.conflicts(after: 0, concerning: ["max", "sam", "tom"], author: "max", limit: 10).map(\.conflict.id) == [c1, c2])
@@ -191,9 +202,11 @@ struct Backend: Sendable, CustomTestStringConvertible {
         // 1,200 records (more than one chunk of ids), entries interleaved: seq n touches record n % 1,200.
         let ids = (0..<1_200).map { RecordID(high: 5, low: UInt64($0)) }
         for seq in 1...2_400 as ClosedRange<UInt64> {
-            try s.append(LogEntry(sequence: seq, record: ids[Int(seq) % ids.count], entity: seq == 7 ? "membership" : "opportunity", field: "amount", kind: .set,
-                                  value: .integer(Int64(seq)), stamp: Stamp(hlc: HLC(rawValue: seq), replica: Self.replicaA), author: "sam", authority: .own),
-                         hubMilliseconds: 1)
+            try s.append(
+                LogEntry(
+                    sequence: seq, record: ids[Int(seq) % ids.count], entity: seq == 7 ? "membership" : "opportunity", field: "amount", kind: .set,
+                    value: .integer(Int64(seq)), stamp: Stamp(hlc: HLC(rawValue: seq), replica: Self.replicaA), author: "sam", authority: .own),
+                hubMilliseconds: 1)
         }
         // Records 3 and 1,100 (in different chunks when all are asked for) have entries 3, 1,100, 1,203 and 2,300.
         let some = try s.log(records: [ids[1_100], ids[3]], after: 0, limit: 10)
@@ -206,11 +219,16 @@ struct Backend: Sendable, CustomTestStringConvertible {
         #expect(try s.log(records: ids, after: 0, limit: 5).map(\.entry.sequence) == [1, 2, 3, 4, 5])
         #expect(try s.log(records: [], after: 0, limit: 5).isEmpty)
         let touches = try s.touches(after: 5, limit: 3)
-        #expect(touches == [LogTouch(sequence: 6, record: ids[6], entity: "opportunity"), LogTouch(sequence: 7, record: ids[7], entity: "membership"),
-                            LogTouch(sequence: 8, record: ids[8], entity: "opportunity")])
+        #expect(
+            touches == [
+                LogTouch(sequence: 6, record: ids[6], entity: "opportunity"), LogTouch(sequence: 7, record: ids[7], entity: "membership"),
+                LogTouch(sequence: 8, record: ids[8], entity: "opportunity"),
+            ])
         #expect(try s.touches(after: 2_400, limit: 3).isEmpty)
-        let c = try s.addConflict(ConflictRecord(id: 0, record: ids[0], entity: "opportunity", field: "amount", outcome: .lost, rule: .authority,
-                                                 loser: state(.integer(1)), winner: state(.integer(2))), owner: "sam", hubMilliseconds: 7)
+        let c = try s.addConflict(
+            ConflictRecord(
+                id: 0, record: ids[0], entity: "opportunity", field: "amount", outcome: .lost, rule: .authority,
+                loser: state(.integer(1)), winner: state(.integer(2))), owner: "sam", hubMilliseconds: 7)
         #expect(try s.conflictHead() == c)
     }
 
@@ -231,8 +249,10 @@ struct Backend: Sendable, CustomTestStringConvertible {
         #expect(throws: Boom.self) {
             try s.transaction {
                 try s.saveRecord(opportunity(1, owner: "sam"), workspace: ws)
-                try s.append(LogEntry(sequence: 1, record: RecordID(high: 0x0190, low: 1), entity: "opportunity", field: "", kind: .create, value: .null,
-                                      stamp: Stamp(hlc: .zero, replica: Self.replicaB), author: "sam", authority: .own), hubMilliseconds: 1)
+                try s.append(
+                    LogEntry(
+                        sequence: 1, record: RecordID(high: 0x0190, low: 1), entity: "opportunity", field: "", kind: .create, value: .null,
+                        stamp: Stamp(hlc: .zero, replica: Self.replicaB), author: "sam", authority: .own), hubMilliseconds: 1)
                 try s.saveBatch(replica: Self.replicaA, number: 4, digest: [1], response: [1])
                 throw Boom()
             }

@@ -1,6 +1,7 @@
 import Foundation
 import OppsCore
 import Testing
+
 @testable import OppsStore
 
 /// The stored form of a record's field states (StampCodec): format 2 stores stamps relative to
@@ -19,16 +20,20 @@ import Testing
 
     @Test func statesRoundTripRelativeToTheCreation() throws {
         let c = try codec()
-        let base = FieldState(value: .member("discovery"), stamp: Stamp(hlc: HLC(milliseconds: 5_000_000, counter: 3), replica: r1), author: "sam",
-                              authority: .own, sequence: 100)
+        let base = FieldState(
+            value: .member("discovery"), stamp: Stamp(hlc: HLC(milliseconds: 5_000_000, counter: 3), replica: r1), author: "sam",
+            authority: .own, sequence: 100)
         let fields: [String: FieldState] = [
-            "name": FieldState(value: .text("ACME"), stamp: Stamp(hlc: HLC(milliseconds: 5_000_000, counter: 4), replica: r1), author: "sam", authority: .own, sequence: 101),
+            "name": FieldState(
+                value: .text("ACME"), stamp: Stamp(hlc: HLC(milliseconds: 5_000_000, counter: 4), replica: r1), author: "sam", authority: .own, sequence: 101),
             // Another author and replica, an earlier clock (a restored value) and a lower sequence.
-            "amount": FieldState(value: .decimal(ExactDecimal(units: 12, scale: 2)), stamp: Stamp(hlc: HLC(milliseconds: 4_000_000, counter: 0), replica: r2),
-                                 author: "max", authority: .override, sequence: 7),
+            "amount": FieldState(
+                value: .decimal(ExactDecimal(units: 12, scale: 2)), stamp: Stamp(hlc: HLC(milliseconds: 4_000_000, counter: 0), replica: r2),
+                author: "max", authority: .override, sequence: 7),
             // Not yet sequenced (a pending local write).
-            "next_step": FieldState(value: .null, stamp: Stamp(hlc: HLC(milliseconds: 9_000_000_000, counter: 65_535), replica: r1), author: "sam",
-                                    authority: .write, sequence: 0),
+            "next_step": FieldState(
+                value: .null, stamp: Stamp(hlc: HLC(milliseconds: 9_000_000_000, counter: 65_535), replica: r1), author: "sam",
+                authority: .write, sequence: 0),
         ]
         let blob = try c.fieldsBytes(fields, entity: entity, base: base)
         #expect(blob.first == 0)
@@ -49,4 +54,3 @@ import Testing
         #expect(try c.fields(w.bytes, entity: entity, base: base) == ["name": state])
     }
 }
-

@@ -1,8 +1,9 @@
 import Foundation
 import OppsCore
-import Testing
-@testable import OppsWire
 import OppsTestSupport
+import Testing
+
+@testable import OppsWire
 
 @Suite struct BatchCodingTests {
     let replica = ReplicaID(UUID128(high: 0x0190_A1B2_C3D4_7E5F, low: 0x8A1B_2C3D_4E5F_6071))
@@ -62,12 +63,15 @@ import OppsTestSupport
     }
 
     @Test func malformedBodiesAreMalformedBody() {
-        #expect(performing: { try BodyCodec.decode(PushRequest.self, from: [0xFF, 0xFF, 0xFF], as: .protobuf) },
-                throws: { ($0 as? WireError)?.code == .malformedBody })
-        #expect(performing: { try BodyCodec.decode(PushRequest.self, from: Array(#"{"batch": "x"}"#.utf8), as: .json) },
-                throws: { ($0 as? WireError)?.code == .malformedBody })
-        #expect(performing: { try BodyCodec.decode(PushRequest.self, from: Array(#"{"nonsense": 1}"#.utf8), as: .json) },
-                throws: { ($0 as? WireError)?.code == .malformedBody })
+        #expect(
+            performing: { try BodyCodec.decode(PushRequest.self, from: [0xFF, 0xFF, 0xFF], as: .protobuf) },
+            throws: { ($0 as? WireError)?.code == .malformedBody })
+        #expect(
+            performing: { try BodyCodec.decode(PushRequest.self, from: Array(#"{"batch": "x"}"#.utf8), as: .json) },
+            throws: { ($0 as? WireError)?.code == .malformedBody })
+        #expect(
+            performing: { try BodyCodec.decode(PushRequest.self, from: Array(#"{"nonsense": 1}"#.utf8), as: .json) },
+            throws: { ($0 as? WireError)?.code == .malformedBody })
     }
 
     @Test func aTypicalBatchIsCompactOnTheWire() throws {
@@ -77,8 +81,10 @@ import OppsTestSupport
         var ws = [FieldWrite]()
         for i in 0..<200 {
             let id = UUID128.version7(milliseconds: 1_795_916_000_000 + Int64(i) * 997, using: &rng)
-            ws.append(FieldWrite(record: id, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: Int64(rng.next() % 10_000_000), scale: 2)),
-                                 base: .sequence(10_000 + UInt64(i)), author: "sam", stamp: Stamp(hlc: HLC(rawValue: base.rawValue + UInt64(i) * 70_000), replica: replica)))
+            ws.append(
+                FieldWrite(
+                    record: id, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: Int64(rng.next() % 10_000_000), scale: 2)),
+                    base: .sequence(10_000 + UInt64(i)), author: "sam", stamp: Stamp(hlc: HLC(rawValue: base.rawValue + UInt64(i) * 70_000), replica: replica)))
         }
         let body = try BodyCodec.encode(try BatchCoding.encode(ws, replica: replica, batch: 1, workspace: .default), as: .protobuf, coding: .deflate)
         let perWrite = Double(body.count) / 200

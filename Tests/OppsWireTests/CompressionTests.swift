@@ -1,4 +1,5 @@
 import Testing
+
 @testable import OppsWire
 
 @Suite struct CompressionTests {
@@ -31,15 +32,18 @@ import Testing
     @Test(arguments: [ContentCoding.deflate, .gzip])
     func refusesTruncatedAndGarbageBodies(coding: ContentCoding) {
         let packed = coding.compress(Self.sample)
-        #expect(performing: { try coding.decompress(Array(packed.prefix(packed.count / 2)), limit: 1 << 20) },
-                throws: { ($0 as? WireError)?.code == .malformedBody })
-        #expect(performing: { try coding.decompress(Array("not compressed at all".utf8), limit: 1 << 20) },
-                throws: { ($0 as? WireError)?.code == .malformedBody })
+        #expect(
+            performing: { try coding.decompress(Array(packed.prefix(packed.count / 2)), limit: 1 << 20) },
+            throws: { ($0 as? WireError)?.code == .malformedBody })
+        #expect(
+            performing: { try coding.decompress(Array("not compressed at all".utf8), limit: 1 << 20) },
+            throws: { ($0 as? WireError)?.code == .malformedBody })
     }
 
     @Test func identityStillHasALimit() {
-        #expect(performing: { try ContentCoding.identity.decompress([UInt8](repeating: 1, count: 11), limit: 10) },
-                throws: { ($0 as? WireError)?.code == .decompressedTooLarge })
+        #expect(
+            performing: { try ContentCoding.identity.decompress([UInt8](repeating: 1, count: 11), limit: 10) },
+            throws: { ($0 as? WireError)?.code == .decompressedTooLarge })
     }
 
     @Test func headersMapToCodingsAndMediaTypes() {

@@ -1,6 +1,7 @@
-import Testing
-@testable import OppsWire
 import OppsTestSupport
+import Testing
+
+@testable import OppsWire
 
 /// Zero's idea: the schema has a fingerprint, and changing the messages without bumping the
 /// protocol version (and writing the changelog) fails the build's tests.
@@ -8,8 +9,9 @@ import OppsTestSupport
     @Test func messagesMatchTheRecordedFingerprintOfTheCurrentVersion() throws {
         let proto = try RepositoryFiles.text("Protocol/oppsync.proto")
         let fingerprint = ProtocolVersion.fingerprint(ofProto: proto)
-        #expect(ProtocolVersion.fingerprints[ProtocolVersion.current] == fingerprint,
-                "oppsync.proto changed (fingerprint \(fingerprint)): bump ProtocolVersion.current, record the fingerprint, write Protocol/CHANGELOG.md")
+        #expect(
+            ProtocolVersion.fingerprints[ProtocolVersion.current] == fingerprint,
+            "oppsync.proto changed (fingerprint \(fingerprint)): bump ProtocolVersion.current, record the fingerprint, write Protocol/CHANGELOG.md")
     }
 
     @Test func theChangelogNamesTheCurrentVersionAndItsFingerprint() throws {
@@ -30,7 +32,9 @@ import OppsTestSupport
             let words = line.split(separator: " ").filter { !$0.isEmpty }
             // Field declarations: `type name = N;` — each field name appears in the generated code.
             if words.count >= 4, words[words.count - 2] == "=", let name = words.dropLast(2).last, line.hasPrefix("  ") {
-                let camel = name.split(separator: "_").enumerated().map { $0.offset == 0 ? String($0.element) : $0.element.prefix(1).uppercased() + $0.element.dropFirst() }.joined()
+                let camel = name.split(separator: "_").enumerated().map {
+                    $0.offset == 0 ? String($0.element) : $0.element.prefix(1).uppercased() + $0.element.dropFirst()
+                }.joined()
                 #expect(generated.contains(camel), "Generated/ lacks field \(name)")
             }
         }

@@ -1,9 +1,10 @@
 import Foundation
 import OppsCore
+import OppsTestSupport
 import SwiftProtobuf
 import Testing
+
 @testable import OppsWire
-import OppsTestSupport
 
 struct MessageVector: Sendable, CustomTestStringConvertible {
     var name: String
@@ -33,8 +34,11 @@ struct MessageVector: Sendable, CustomTestStringConvertible {
     static let vectors: [MessageVector] = (try? MessageVector.load()) ?? []
 
     @Test func vectorsCoverEveryMessage() {
-        #expect(Set(Self.vectors.map(\.type)) == ["Value", "HandshakeRequest", "HandshakeResponse", "PushRequest", "PushResponse",
-                                                  "PullRequest", "PullResponse", "ErrorBody"])
+        #expect(
+            Set(Self.vectors.map(\.type)) == [
+                "Value", "HandshakeRequest", "HandshakeResponse", "PushRequest", "PushResponse",
+                "PullRequest", "PullResponse", "ErrorBody",
+            ])
     }
 
     @Test(arguments: vectors)

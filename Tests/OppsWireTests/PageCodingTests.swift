@@ -2,6 +2,7 @@ import Foundation
 import OppsCore
 import SwiftProtobuf
 import Testing
+
 @testable import OppsWire
 
 /// PageCoding must be SwiftProtobuf, faster: the same bytes out, the same message (or the same
@@ -126,7 +127,10 @@ import Testing
         var r = Random(g: SeededGenerator(seed: 43))
         var page = r.page()
         while page.entered.isEmpty || page.entered[0].fields.isEmpty { page = r.page() }
-        var reordered = try Self.swiftProtobuf({ var p = page; p.entered = []; return p }())
+        var reordered = try Self.swiftProtobuf(
+            {
+                var p = page; p.entered = []; return p
+            }())
         for s in page.entered {
             let b: [UInt8] = try s.serializedBytes()
             reordered += [0x12] + Self.varint(UInt64(b.count)) + b
@@ -134,7 +138,9 @@ import Testing
         #expect(try PageCoding.decode(reordered) == page)
 
         var odd = page.entered[0]
-        odd.unknownFields = try { var u = WireRecordState(); try u.merge(serializedBytes: [0xF8, 0x01, 0x05] as [UInt8]); return u.unknownFields }()
+        odd.unknownFields = try {
+            var u = WireRecordState(); try u.merge(serializedBytes: [0xF8, 0x01, 0x05] as [UInt8]); return u.unknownFields
+        }()
         var withUnknown = page
         withUnknown.entered[0] = odd
         let unknownBytes = try Self.swiftProtobuf(withUnknown)

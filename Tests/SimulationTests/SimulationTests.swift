@@ -1,7 +1,7 @@
 import Foundation
 import OppsSimulation
-import Testing
 import OppsTestSupport
+import Testing
 
 /// CI runs a small count of simulator seeds on every build (`opps-sim --seeds 1000` is the
 /// long run). A failure prints the seed and the last steps; pin failing seeds in `pinned`.
@@ -46,8 +46,10 @@ import OppsTestSupport
     @Test(arguments: [3, 4] as [UInt64])
     func aRealHubProcessKilledMidRequestLosesNothing(seed: UInt64) async throws {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [dir.appendingPathComponent("opps-hub").path,
-                          RepositoryFiles.root.appendingPathComponent(".build/debug/opps-hub").path]
+        let candidates = [
+            dir.appendingPathComponent("opps-hub").path,
+            RepositoryFiles.root.appendingPathComponent(".build/debug/opps-hub").path,
+        ]
         let executable = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) })
         var options = SimulationOptions(seed: seed, replicas: 6, ops: 150)
         options.hubExecutable = executable

@@ -21,11 +21,13 @@ struct BenchOptions: ParsableArguments {
     @Option(help: "Run one benchmark only.") var only: Benchmark?
     @Option(name: .customLong("cold"), help: "Deals in the cold sync.") var coldRecords = 100_000
     @Option(name: .customLong("round-trip"), help: "Deals the replica holds in the round trip.") var roundTripRecords = 500_000
-    @Option(name: .customLong("concurrent"), help: "Replica counts of the concurrent runs, separated by commas.", transform: { text in
-        let n = text.split(separator: ",").map { Int($0) }
-        guard !n.isEmpty, !n.contains(nil), n.allSatisfy({ $0! > 0 }) else { throw ValidationError("expected positive counts separated by commas") }
-        return n.compactMap { $0 }
-    }) var concurrent = [100, 1000]
+    @Option(
+        name: .customLong("concurrent"), help: "Replica counts of the concurrent runs, separated by commas.",
+        transform: { text in
+            let n = text.split(separator: ",").map { Int($0) }
+            guard !n.isEmpty, !n.contains(nil), n.allSatisfy({ $0! > 0 }) else { throw ValidationError("expected positive counts separated by commas") }
+            return n.compactMap { $0 }
+        }) var concurrent = [100, 1000]
     @Option(help: "The hub's response compression, a zlib level 1-9.") var level: Int32 = HubConfiguration(dataDirectory: "").compressionLevel
     @Option(help: "Seconds to wait before each timed phase (to attach a profiler).") var pause = 0.0
     @Option(name: .customLong("interval"), help: "Steady load: each replica syncs every S s on average.") var steadyInterval = 10.0
@@ -95,14 +97,16 @@ let base: Int64 = 1_795_000_000_000
 
 /// One typical edit of a deal: amount, next step, its due date, the stage.
 func typicalWrite(_ i: Int, record: RecordID, hlc: HLC) -> FieldWrite {
-    let (field, value): (String, Value) = switch i % 4 {
-    case 0: ("amount", .decimal(ExactDecimal(units: Int64(rng.next() % 100_000_000), scale: 2)))
-    case 1: ("next_step", .text("call the CFO about the quote"))
-    case 2: ("next_step_due", .date(CivilDate(daysSinceEpoch: Int32(20_500 + i % 60))))
-    default: ("stage", .member("proposal"))
-    }
-    return FieldWrite(record: record, entity: "opportunity", field: field, value: value, base: .sequence(UInt64(100_000 + i * 7)), author: "sam",
-                      stamp: Stamp(hlc: hlc, replica: replicaID))
+    let (field, value): (String, Value) =
+        switch i % 4 {
+        case 0: ("amount", .decimal(ExactDecimal(units: Int64(rng.next() % 100_000_000), scale: 2)))
+        case 1: ("next_step", .text("call the CFO about the quote"))
+        case 2: ("next_step_due", .date(CivilDate(daysSinceEpoch: Int32(20_500 + i % 60))))
+        default: ("stage", .member("proposal"))
+        }
+    return FieldWrite(
+        record: record, entity: "opportunity", field: field, value: value, base: .sequence(UInt64(100_000 + i * 7)), author: "sam",
+        stamp: Stamp(hlc: hlc, replica: replicaID))
 }
 
 /// A deal with about 1 KB of data.
@@ -130,7 +134,9 @@ print("|---|---|---|---|")
 if wanted("wire") {
     var clock = HybridLogicalClock()
     var writes = [FieldWrite]()
-    for i in 0..<200 { writes.append(typicalWrite(i, record: UUID128.version7(milliseconds: base + Int64(i) * 997, using: &rng), hlc: clock.tick(physical: base + Int64(i) * 1000))) }
+    for i in 0..<200 {
+        writes.append(typicalWrite(i, record: UUID128.version7(milliseconds: base + Int64(i) * 997, using: &rng), hlc: clock.tick(physical: base + Int64(i) * 1000)))
+    }
     let request = try BatchCoding.encode(writes, replica: replicaID, batch: 1, workspace: .default)
     let protobuf = try BodyCodec.encode(request, as: .protobuf, coding: .deflate).count
     let protobufRaw = try BodyCodec.encode(request, as: .protobuf).count
@@ -138,24 +144,32 @@ if wanted("wire") {
     var couch = [JSON]()
     var plain = [JSON]()
     for (i, w) in writes.enumerated() {
-        var fields: [(String, JSON)] = [("_id", .string(w.record.description)), ("_rev", .string("\(3 + i % 5)-" + UUID128.version4(using: &rng).hex)),
-                                        ("type", .string("opportunity"))]
+        var fields: [(String, JSON)] = [
+            ("_id", .string(w.record.description)), ("_rev", .string("\(3 + i % 5)-" + UUID128.version4(using: &rng).hex)),
+            ("type", .string("opportunity")),
+        ]
         for f in Workspace.default.entity("opportunity")!.fields.prefix(22) {
-            fields.append((f.name, f.name == w.field ? w.value.plainJSON : .string(f.name == "name" ? "Opportunity \(i) — multi-site CRM rollout" : "value of \(f.name)")))
+            fields.append(
+                (f.name, f.name == w.field ? w.value.plainJSON : .string(f.name == "name" ? "Opportunity \(i) — multi-site CRM rollout" : "value of \(f.name)")))
         }
         fields.append(("updated_by", .string("sam")))
         fields.append(("updated_at", .string(w.stamp.hlc.timestamp.description)))
         couch.append(.object(fields))
-        plain.append(.object([("record", .string(w.record.description)), ("field", .string(w.field)), ("value", w.value.plainJSON),
-                              ("base", .number(Int64(100_000 + i * 7))), ("hlc", .number(Int64(w.stamp.hlc.rawValue))), ("replica", .string(replicaID.description)),
-                              ("author", .string("sam"))]))
+        plain.append(
+            .object([
+                ("record", .string(w.record.description)), ("field", .string(w.field)), ("value", w.value.plainJSON),
+                ("base", .number(Int64(100_000 + i * 7))), ("hlc", .number(Int64(w.stamp.hlc.rawValue))), ("replica", .string(replicaID.description)),
+                ("author", .string("sam")),
+            ]))
     }
     let couchBytes = Array(JSON.object([("docs", .array(couch))]).compactText.utf8).count
     let plainBytes = Array(JSON.array(plain).compactText.utf8).count
     let per = Double(protobuf) / 200
-    row("wire bytes per field write, batch of 200 to 200 records", String(format: "%.1f B (protobuf+deflate; %.1f B uncompressed)", per, Double(protobufRaw) / 200),
-        String(format: "CouchDB-style JSON %.0f B (%.0f×), plain JSON %.0f B (%.1f×)", Double(couchBytes) / 200, Double(couchBytes) / Double(protobuf),
-               Double(plainBytes) / 200, Double(plainBytes) / Double(protobuf)), "≤ 48 B")
+    row(
+        "wire bytes per field write, batch of 200 to 200 records", String(format: "%.1f B (protobuf+deflate; %.1f B uncompressed)", per, Double(protobufRaw) / 200),
+        String(
+            format: "CouchDB-style JSON %.0f B (%.0f×), plain JSON %.0f B (%.1f×)", Double(couchBytes) / 200, Double(couchBytes) / Double(protobuf),
+            Double(plainBytes) / 200, Double(plainBytes) / Double(protobuf)), "≤ 48 B")
 }
 
 // MARK: 2. Hub ingest
@@ -230,8 +244,10 @@ func rawIngest(_ n: Int) throws -> (Double, Double) {
                 seq += 1
                 let state = FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .own, sequence: seq)
                 if w.kind == .create { records[w.record] = Record(id: w.record, entity: w.entity, created: state) } else { records[w.record]?.fields[w.field] = state }
-                try raw.append(LogEntry(sequence: seq, record: w.record, entity: w.entity, field: w.field, kind: w.kind, value: w.value, stamp: w.stamp,
-                                        author: w.author, authority: .own), hubMilliseconds: base)
+                try raw.append(
+                    LogEntry(
+                        sequence: seq, record: w.record, entity: w.entity, field: w.field, kind: w.kind, value: w.value, stamp: w.stamp,
+                        author: w.author, authority: .own), hubMilliseconds: base)
             }
             for r in records.values { try raw.saveRecord(r, workspace: .default) }
         }
@@ -264,9 +280,11 @@ if wanted("ingest") {
     let hubMicros = hubCPU.sorted()[2] * 1e6, rawMicros = rawCPU.sorted()[2] * 1e6
     let ratios = zip(hubRates, rawRates).map { $0 / $1 }.sorted()
     let hubRate = hubRates.sorted()[2], rawRate = rawRates.sorted()[2]
-    row("hub ingest, push of \(n) deals (11 field writes each), median of 5 alternating rounds", String(format: "%.0f writes/s", hubRate),
-        String(format: "raw SQLite upsert %.0f writes/s (ratio %.2f; rounds %@); CPU per write %.1f µs vs raw %.1f µs (CPU ratio %.2f)", rawRate, ratios[2],
-               ratios.map { String(format: "%.2f", $0) }.joined(separator: ", "), hubMicros, rawMicros, rawMicros / hubMicros),
+    row(
+        "hub ingest, push of \(n) deals (11 field writes each), median of 5 alternating rounds", String(format: "%.0f writes/s", hubRate),
+        String(
+            format: "raw SQLite upsert %.0f writes/s (ratio %.2f; rounds %@); CPU per write %.1f µs vs raw %.1f µs (CPU ratio %.2f)", rawRate, ratios[2],
+            ratios.map { String(format: "%.2f", $0) }.joined(separator: ", "), hubMicros, rawMicros, rawMicros / hubMicros),
         "≥ 0.5 of raw")
 }
 
@@ -291,7 +309,6 @@ func serve(_ hub: Hub, metrics: HubMetrics = HubMetrics(), _ body: @escaping @Se
         group.cancelAll()
     }
 }
-
 
 if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
     for (label, n) in [("cold", coldRecords), ("roundtrip", roundTripRecords)] where wanted(label) || (label == "cold" && wanted("metadata")) {
@@ -322,16 +339,21 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
             p.waitUntilExit()
             let t = seconds(ContinuousClock.now - c0)
             if label == "cold" && wanted("cold") {
-                row("cold sync of \(n) deals (~1 KB each) into a new replica over loopback (opps init)",
-                    String(format: "%.1f s, %.0f records/s, CLI peak %d MiB, %.1f MiB sent (zlib level %d)", t, Double(n) / t, maxRSSKiB(children: true) / 1024,
-                           bytesSent(metrics) / 1_048_576, level),
+                row(
+                    "cold sync of \(n) deals (~1 KB each) into a new replica over loopback (opps init)",
+                    String(
+                        format: "%.1f s, %.0f records/s, CLI peak %d MiB, %.1f MiB sent (zlib level %d)", t, Double(n) / t, maxRSSKiB(children: true) / 1024,
+                        bytesSent(metrics) / 1_048_576, level),
                     String(format: "hub seeded in %.1f s; exit %d", seedTime, p.terminationStatus), "≤ 5 s for 100,000")
             }
             if label == "cold" && wanted("metadata") {
                 let store = try ReplicaStore(path: dir + "/replica/replica.sqlite")
                 let b = try store.storageBreakdown()
-                row("replica metadata overhead (\(n) deals)", String(format: "%.1f %% (stamps %d KiB, outbox %d KiB, history %d KiB)",
-                                                                      100 * Double(b.stamps + b.outbox + b.history) / Double(b.data), b.stamps / 1024, b.outbox / 1024, b.history / 1024),
+                row(
+                    "replica metadata overhead (\(n) deals)",
+                    String(
+                        format: "%.1f %% (stamps %d KiB, outbox %d KiB, history %d KiB)",
+                        100 * Double(b.stamps + b.outbox + b.history) / Double(b.data), b.stamps / 1024, b.outbox / 1024, b.history / 1024),
                     "data \(b.data / 1024) KiB", "≤ 10 %")
             }
             if label == "roundtrip" {
@@ -346,7 +368,8 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
                     times.append(seconds(ContinuousClock.now - s0) * 1000)
                 }
                 times.sort()
-                row("one changed field, push + pull, replica holding \(n) deals", String(format: "median %.1f ms, p90 %.1f ms (60 round trips)", times[30], times[54]),
+                row(
+                    "one changed field, push + pull, replica holding \(n) deals", String(format: "median %.1f ms, p90 %.1f ms (60 round trips)", times[30], times[54]),
                     "local edit + sync", "≤ 5 ms")
                 await transport.shutdown()
             }
@@ -404,10 +427,12 @@ if wanted("concurrent") {
             for (text, all) in failures { FileHandle.standardError.write(Data("  \(all.count) × \(text)\n".utf8)) }
             let ok = results.compactMap { try? $0.get() }.sorted()
             let p = { (q: Double) in ok.isEmpty ? 0 : ok[min(ok.count - 1, Int(Double(ok.count) * q))] }
-            row("\(n) replicas all syncing at the same instant (one write each)",
+            row(
+                "\(n) replicas all syncing at the same instant (one write each)",
                 String(format: "p50 %.0f ms, p99 %.0f ms, errors %d, all done in %.0f ms", p(0.5), p(0.99), results.count - ok.count, ok.last ?? 0),
-                String(format: "hub peak %d MiB (opps-hub serve); CPU per sync: hub %.2f ms, clients %.2f ms", hubProcess.peakKiB / 1024,
-                       hubCPU * 1000 / Double(n), clientCPU * 1000 / Double(n)), "")
+                String(
+                    format: "hub peak %d MiB (opps-hub serve); CPU per sync: hub %.2f ms, clients %.2f ms", hubProcess.peakKiB / 1024,
+                    hubCPU * 1000 / Double(n), clientCPU * 1000 / Double(n)), "")
 
             // Steady load: every replica online, each syncing on its own schedule (exponential
             // gaps, mean `steadyInterval`), one edit per sync, for `steadyWindow` seconds.
@@ -448,10 +473,14 @@ if wanted("concurrent") {
             for (text, all) in steadyFailures { FileHandle.standardError.write(Data("  \(all.count) × \(text)\n".utf8)) }
             let good = steady.compactMap { try? $0.get() }.sorted()
             let q = { (x: Double) in good.isEmpty ? 0 : good[min(good.count - 1, Int(Double(good.count) * x))] }
-            row("\(n) replicas online, each syncing every \(Int(steadyInterval)) s on average (edit + sync)",
-                String(format: "p50 %.0f ms, p99 %.0f ms, errors %d (%d syncs, %.0f/s)", q(0.5), q(0.99), steady.count - good.count, steady.count, Double(steady.count) / elapsed),
-                String(format: "hub peak %d MiB (opps-hub serve); hub CPU %.2f ms per sync, %.0f %% of one core", hubProcess.peakKiB / 1024,
-                       steadyHubCPU * 1000 / Double(max(1, steady.count)), 100 * steadyHubCPU / elapsed), n >= 1000 ? "p99 ≤ 100 ms, no errors" : "")
+            row(
+                "\(n) replicas online, each syncing every \(Int(steadyInterval)) s on average (edit + sync)",
+                String(
+                    format: "p50 %.0f ms, p99 %.0f ms, errors %d (%d syncs, %.0f/s)", q(0.5), q(0.99), steady.count - good.count, steady.count,
+                    Double(steady.count) / elapsed),
+                String(
+                    format: "hub peak %d MiB (opps-hub serve); hub CPU %.2f ms per sync, %.0f %% of one core", hubProcess.peakKiB / 1024,
+                    steadyHubCPU * 1000 / Double(max(1, steady.count)), 100 * steadyHubCPU / elapsed), n >= 1000 ? "p99 ≤ 100 ms, no errors" : "")
             await transport.shutdown()
         }
         hubProcess.stop()

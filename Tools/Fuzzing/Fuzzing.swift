@@ -103,12 +103,15 @@ public enum Fuzzing {
         let replica = ReplicaID.random(using: &rng)
         let record = UUID128.version7(milliseconds: 1_795_000_000_000, using: &rng)
         let writes = [
-            FieldWrite(record: record, entity: "opportunity", kind: .create, value: .member("discovery"), author: "fuzz",
-                       stamp: Stamp(hlc: HLC(milliseconds: 1_795_000_000_000, counter: 0), replica: replica)),
-            FieldWrite(record: record, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: 4_800_000, scale: 2)),
-                       base: .none, author: "fuzz", stamp: Stamp(hlc: HLC(milliseconds: 1_795_000_000_001, counter: 0), replica: replica)),
-            FieldWrite(record: record, entity: "opportunity", field: "close_date", value: .date(CivilDate(year: 2027, month: 3, day: 31)!),
-                       base: .sequence(3), author: "fuzz", stamp: Stamp(hlc: HLC(milliseconds: 1_795_000_000_002, counter: 1), replica: replica)),
+            FieldWrite(
+                record: record, entity: "opportunity", kind: .create, value: .member("discovery"), author: "fuzz",
+                stamp: Stamp(hlc: HLC(milliseconds: 1_795_000_000_000, counter: 0), replica: replica)),
+            FieldWrite(
+                record: record, entity: "opportunity", field: "amount", value: .decimal(ExactDecimal(units: 4_800_000, scale: 2)),
+                base: .none, author: "fuzz", stamp: Stamp(hlc: HLC(milliseconds: 1_795_000_000_001, counter: 0), replica: replica)),
+            FieldWrite(
+                record: record, entity: "opportunity", field: "close_date", value: .date(CivilDate(year: 2027, month: 3, day: 31)!),
+                base: .sequence(3), author: "fuzz", stamp: Stamp(hlc: HLC(milliseconds: 1_795_000_000_002, counter: 1), replica: replica)),
         ]
         if let push = try? BatchCoding.encode(writes, replica: replica, batch: 1, workspace: .default) {
             add(.pushProtobuf, try! BodyCodec.encode(push, as: .protobuf))

@@ -85,11 +85,15 @@ final class SimulatedHub: @unchecked Sendable {
     func send(_ endpoint: String, _ body: [UInt8], token: String) async -> Result<[UInt8], WireError> {
         guard let http else { return handle(endpoint, body, token: token) }
         do {
-            let reply: [UInt8] = switch endpoint {
-            case Endpoint.handshake: try BodyCodec.encode(try await http.call(endpoint, try HandshakeRequest(serializedBytes: body), token: token, as: HandshakeResponse.self), as: .protobuf)
-            case Endpoint.push: try BodyCodec.encode(try await http.call(endpoint, try PushRequest(serializedBytes: body), token: token, as: PushResponse.self), as: .protobuf)
-            default: try BodyCodec.encode(try await http.call(endpoint, try PullRequest(serializedBytes: body), token: token, as: PullResponse.self), as: .protobuf)
-            }
+            let reply: [UInt8] =
+                switch endpoint {
+                case Endpoint.handshake:
+                    try BodyCodec.encode(
+                        try await http.call(endpoint, try HandshakeRequest(serializedBytes: body), token: token, as: HandshakeResponse.self), as: .protobuf)
+                case Endpoint.push:
+                    try BodyCodec.encode(try await http.call(endpoint, try PushRequest(serializedBytes: body), token: token, as: PushResponse.self), as: .protobuf)
+                default: try BodyCodec.encode(try await http.call(endpoint, try PullRequest(serializedBytes: body), token: token, as: PullResponse.self), as: .protobuf)
+                }
             return .success(reply)
         } catch let e as TransportError {
             switch e {
@@ -151,7 +155,8 @@ public final class HubProcess: @unchecked Sendable {
     /// Its peak resident memory so far (VmHWM), KiB; 0 once it has exited.
     public var peakKiB: Int {
         guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return 0 }
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
 
@@ -159,7 +164,8 @@ public final class HubProcess: @unchecked Sendable {
     /// has exited.
     public var cpuSeconds: Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return 0 }
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
         // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }

@@ -75,8 +75,10 @@ extension Simulation {
                 w.field = w.kind == .set ? UInt32(mal.rng.next() % 40) : 0
                 // Mostly a field the record really has: a write that names it is decided, not
                 // refused for its numbers, and its answer is where a value could leak.
-                if !fresh, mal.rng.next() % 5 != 0, let entity = try hub.engine.store.record(record, workspace: hub.engine.workspace)
-                    .flatMap({ hub.engine.workspace.entity($0.entity) }), !entity.fields.isEmpty {
+                if !fresh, mal.rng.next() % 5 != 0,
+                    let entity = try hub.engine.store.record(record, workspace: hub.engine.workspace)
+                        .flatMap({ hub.engine.workspace.entity($0.entity) }), !entity.fields.isEmpty
+                {
                     w.entity = entity.number
                     if w.kind == .set { w.field = entity.fields[Int(mal.rng.next() % UInt64(entity.fields.count))].number }
                 }

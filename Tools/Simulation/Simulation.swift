@@ -19,8 +19,10 @@ public struct SimulationOptions: Sendable {
     /// A user of another territory attacks the hub throughout the day (Simulation+Attacker.swift).
     public var attacker = true
 
-    public init(seed: UInt64, replicas: Int = 6, ops: Int = 200, faults: FaultRates = FaultRates(),
-                directory: String = FileManager.default.temporaryDirectory.path) {
+    public init(
+        seed: UInt64, replicas: Int = 6, ops: Int = 200, faults: FaultRates = FaultRates(),
+        directory: String = FileManager.default.temporaryDirectory.path
+    ) {
         self.seed = seed
         self.replicas = replicas
         self.ops = ops
@@ -183,8 +185,9 @@ public final class Simulation {
         }
         do {
             var idRNG = SeededGenerator(seed: options.seed &+ UInt64(i) &* 7919)
-            let r = try await Replica.create(home: members[i].home, hubURL: "sim://hub", token: tokens[members[i].user.name]!, transport: members[i].transport,
-                                             clock: clock, id: ReplicaID.random(using: &idRNG))
+            let r = try await Replica.create(
+                home: members[i].home, hubURL: "sim://hub", token: tokens[members[i].user.name]!, transport: members[i].transport,
+                clock: clock, id: ReplicaID.random(using: &idRNG))
             r.pageSize = 40
             members[i].replica = r
             return r
@@ -280,15 +283,26 @@ public final class Simulation {
         case ("marketing", _) where !deals.isEmpty:
             let d = pick(deals)
             if chance(50) {
-                edit(d.id, [("contact", .reference(RecordID(high: 1, low: rng.next()))), ("qualification", .text("ok")), ("check_need", .boolean(true)),
-                            ("check_budget", .boolean(true)), ("check_timing", .boolean(true)), ("check_contact", .boolean(true))])
+                edit(
+                    d.id,
+                    [
+                        ("contact", .reference(RecordID(high: 1, low: rng.next()))), ("qualification", .text("ok")), ("check_need", .boolean(true)),
+                        ("check_budget", .boolean(true)), ("check_timing", .boolean(true)), ("check_contact", .boolean(true)),
+                    ])
             } else {
                 edit(d.id, [("stage", .member("qualified"))])
             }
         case ("sales", 2..<6) where !deals.isEmpty:
             let d = pick(deals)
-            edit(d.id, [pick([("amount", amount), ("next_step", .text("call \(rng.next() % 9) \(Attacker.marker)")), ("close_date", .date(CivilDate(daysSinceEpoch: Int32(20_500 + rng.next() % 300)))),
-                              ("needs", .text("crm")), ("decision_makers", .text("cio")), ("discount", .decimal(ExactDecimal(units: Int64(rng.next() % 2000), scale: 2)))])])
+            edit(
+                d.id,
+                [
+                    pick([
+                        ("amount", amount), ("next_step", .text("call \(rng.next() % 9) \(Attacker.marker)")),
+                        ("close_date", .date(CivilDate(daysSinceEpoch: Int32(20_500 + rng.next() % 300)))),
+                        ("needs", .text("crm")), ("decision_makers", .text("cio")), ("discount", .decimal(ExactDecimal(units: Int64(rng.next() % 2000), scale: 2))),
+                    ])
+                ])
         case ("sales", 6..<8) where !deals.isEmpty:
             let d = pick(deals)
             if case let .member(s) = d["stage"], let idx = r.workspace.stageIndex(s), idx + 1 < r.workspace.stages.count - 1 {
@@ -300,8 +314,12 @@ public final class Simulation {
             if chance(50) {
                 edit(d.id, [("discount", .decimal(ExactDecimal(units: Int64(1_100 + rng.next() % 2000), scale: 2)))])
             } else if let member = users.filter({ $0.role == "expert" || $0.role == "success" }).randomElement(using: &rng) {
-                _ = create("membership", nil, [("opportunity", .reference(d.id)), ("user", .text(member.name)),
-                                               ("role", .member(member.role == "expert" ? "expert" : "success")), ("state", .member("active"))])
+                _ = create(
+                    "membership", nil,
+                    [
+                        ("opportunity", .reference(d.id)), ("user", .text(member.name)),
+                        ("role", .member(member.role == "expert" ? "expert" : "success")), ("state", .member("active")),
+                    ])
             }
         case ("expert", _) where !deals.isEmpty:
             edit(pick(deals).id, [pick([("solution", .text("design \(rng.next() % 9) \(Attacker.marker)")), ("tech_risk", .member(pick(["low", "medium", "high"])))])])
@@ -314,8 +332,12 @@ public final class Simulation {
         case ("manager", 5..<7) where !deals.isEmpty:
             let d = pick(deals)
             if let member = users.filter({ $0.role == "expert" || $0.role == "success" }).randomElement(using: &rng) {
-                _ = create("membership", nil, [("opportunity", .reference(d.id)), ("user", .text(member.name)), ("role", .member(member.role == "expert" ? "expert" : "success")),
-                                               ("state", .member(chance(80) ? "active" : "removed"))])
+                _ = create(
+                    "membership", nil,
+                    [
+                        ("opportunity", .reference(d.id)), ("user", .text(member.name)), ("role", .member(member.role == "expert" ? "expert" : "success")),
+                        ("state", .member(chance(80) ? "active" : "removed")),
+                    ])
             }
         case ("manager", 7) where !deals.isEmpty && chance(25):
             // A manager deletes a deal made by mistake (merge-semantics.md §7.2): replicas that
@@ -341,8 +363,12 @@ public final class Simulation {
             }
         case (_, _) where !deals.isEmpty:
             // Everyone logs activities on deals they see.
-            _ = create("activity", nil, [("opportunity", .reference(pick(deals).id)), ("kind", .member(pick(["call", "visit", "email", "checkin"]))),
-                                         ("note", .text("met \(rng.next() % 50) \(Attacker.marker)")), ("at", .timestamp(Timestamp(milliseconds: clock.nowMilliseconds())))])
+            _ = create(
+                "activity", nil,
+                [
+                    ("opportunity", .reference(pick(deals).id)), ("kind", .member(pick(["call", "visit", "email", "checkin"]))),
+                    ("note", .text("met \(rng.next() % 50) \(Attacker.marker)")), ("at", .timestamp(Timestamp(milliseconds: clock.nowMilliseconds()))),
+                ])
         default:
             break
         }
@@ -421,8 +447,12 @@ public final class Simulation {
             guard let user = try store.user(named: members[i].user.name) else { continue }
             let expected = Dictionary(uniqueKeysWithValues: try hub.engine.visibleState(for: user).map { ($0.id, $0) })
             let model = workspace.view(of: everything, for: Actor(user: user.name, role: user.role), directory: directory)
-            if let extra = Set(expected.keys).subtracting(model.keys).first { throw fail("the hub's SQL shows \(user.name) \(extra), which the visibility rule does not") }
-            if let missing = Set(model.keys).subtracting(expected.keys).first { throw fail("the hub's SQL hides \(missing) from \(user.name), which the visibility rule shows") }
+            if let extra = Set(expected.keys).subtracting(model.keys).first {
+                throw fail("the hub's SQL shows \(user.name) \(extra), which the visibility rule does not")
+            }
+            if let missing = Set(model.keys).subtracting(expected.keys).first {
+                throw fail("the hub's SQL hides \(missing) from \(user.name), which the visibility rule shows")
+            }
             if let differing = model.first(where: { expected[$0.key] != $0.value }) {
                 throw fail("the hub's SQL shows \(user.name) \(differing.key) otherwise than the visibility rule: \(diff(expected[differing.key]!, differing.value))")
             }
@@ -447,7 +477,9 @@ public final class Simulation {
     func diff(_ a: Record, _ b: Record) -> String {
         var out = [String]()
         for f in Set(a.fields.keys).union(b.fields.keys) where a.fields[f] != b.fields[f] {
-            out.append("\(f): \(a.fields[f].map { "\($0.value.canonicalText)#\($0.sequence)" } ?? "-") vs hub \(b.fields[f].map { "\($0.value.canonicalText)#\($0.sequence)" } ?? "-")")
+            out.append(
+                "\(f): \(a.fields[f].map { "\($0.value.canonicalText)#\($0.sequence)" } ?? "-") vs hub \(b.fields[f].map { "\($0.value.canonicalText)#\($0.sequence)" } ?? "-")"
+            )
         }
         if a.created != b.created { out.append("creation differs") }
         if a.deleted != b.deleted { out.append("deletion differs") }

@@ -3,18 +3,20 @@ import Foundation
 import OppsSimulation
 
 func usage() -> Never {
-    FileHandle.standardError.write(Data("""
-        usage: opps-sim [--seed S | --seeds N] [--replicas N] [--ops N] [--no-faults]
-          --seed S      run one seed (reproduce a failure)
-          --seeds N     run seeds 1…N (default 20)
-          --replicas N  team size (default 6)
-          --ops N       offline operations per run (default 200)
-          --no-faults   a clean network (to tell merge bugs from fault handling)
-          --processes   run the hub as a real opps-hub process (HTTP, real kill -9 mid-request)
-          --no-attacker no hostile user of another territory (it is on by default)
-        Prints one line per seed; on a failure the seed, the last steps, and exits 1.
+    FileHandle.standardError.write(
+        Data(
+            """
+            usage: opps-sim [--seed S | --seeds N] [--replicas N] [--ops N] [--no-faults]
+              --seed S      run one seed (reproduce a failure)
+              --seeds N     run seeds 1…N (default 20)
+              --replicas N  team size (default 6)
+              --ops N       offline operations per run (default 200)
+              --no-faults   a clean network (to tell merge bugs from fault handling)
+              --processes   run the hub as a real opps-hub process (HTTP, real kill -9 mid-request)
+              --no-attacker no hostile user of another territory (it is on by default)
+            Prints one line per seed; on a failure the seed, the last steps, and exits 1.
 
-        """.utf8))
+            """.utf8))
     exit(64)
 }
 
@@ -59,7 +61,9 @@ for seed in seeds {
         totals.approvals += r.approvals
         totals.decided += r.decided
         totals.attacks += r.attacks
-        print("seed \(seed): ok — \(r.writes) writes, \(r.conflicts) conflicts, \(r.records) records, \(r.syncs) syncs (\(r.failedSyncs) failed), \(r.hubCrashes) hub crashes, \(r.replicaCrashes) replica crashes, \(r.decided)/\(r.approvals) approvals decided, \(r.attacks) hostile requests")
+        print(
+            "seed \(seed): ok — \(r.writes) writes, \(r.conflicts) conflicts, \(r.records) records, \(r.syncs) syncs (\(r.failedSyncs) failed), \(r.hubCrashes) hub crashes, \(r.replicaCrashes) replica crashes, \(r.decided)/\(r.approvals) approvals decided, \(r.attacks) hostile requests"
+        )
     } catch let f as SimulationFailure {
         print("FAILED \(f)")
         exit(1)
@@ -68,6 +72,10 @@ for seed in seeds {
         exit(1)
     }
 }
-print(String(format: "%d seeds passed in %.1f s: %d writes, %d conflicts, %d syncs (%d failed by faults), %d hub crashes, %d replica crashes, no repairs, %d of %d approval requests decided, %d hostile requests answered with nothing of the team's",
-             seeds.count, Date().timeIntervalSince(start), totals.writes, totals.conflicts, totals.syncs, totals.failedSyncs, totals.hubCrashes, totals.replicaCrashes, totals.decided, totals.approvals,
-             totals.attacks))
+print(
+    String(
+        format:
+            "%d seeds passed in %.1f s: %d writes, %d conflicts, %d syncs (%d failed by faults), %d hub crashes, %d replica crashes, no repairs, %d of %d approval requests decided, %d hostile requests answered with nothing of the team's",
+        seeds.count, Date().timeIntervalSince(start), totals.writes, totals.conflicts, totals.syncs, totals.failedSyncs, totals.hubCrashes, totals.replicaCrashes,
+        totals.decided, totals.approvals,
+        totals.attacks))

@@ -17,8 +17,9 @@ struct AccountCommand: ParsableCommand {
 }
 
 struct AccountListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the accounts on this laptop, with how many deals each has.",
-                                                    discussion: "Example: opps account list --search 物流")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List the accounts on this laptop, with how many deals each has.",
+        discussion: "Example: opps account list --search 物流")
     @Option(help: "Only accounts whose name contains this text (any case).") var search: String?
     @OptionGroup var home: HomeOption
     @Flag(help: "Print a JSON array of records.") var json = false
@@ -27,20 +28,25 @@ struct AccountListCommand: ParsableCommand {
         let r = try home.open()
         let accounts = try directory(r, "account", search: search)
         if json { Console.out(JSON.array(accounts.map { recordJSON(r, $0) }).compactText); return }
-        if accounts.isEmpty { Console.out(search == nil ? "no accounts on this laptop yet: opps account new NAME makes one" : "no account here matches \"\(search!)\""); return }
+        if accounts.isEmpty {
+            Console.out(search == nil ? "no accounts on this laptop yet: opps account new NAME makes one" : "no account here matches \"\(search!)\""); return
+        }
         let short = try r.shortIDs()
         let all = try r.store.list(entity: "opportunity", workspace: r.workspace)
         Console.out("\("ID".padding(ShortID.length))  \(fit("NAME", 30))  \(fit("INDUSTRY", 16))  \(fit("TERRITORY", 10))  DEALS")
         for a in accounts {
             let count = all.filter { $0["account"] == .reference(a.id) }.count
-            Console.out("\(short(a.id).padding(ShortID.length))  \(fit(a["name"].canonicalText, 30))  \(fit(a["industry"].isNull ? "" : a["industry"].canonicalText, 16))  \(fit(a["territory"].isNull ? "" : a["territory"].canonicalText, 10))  \(count)")
+            Console.out(
+                "\(short(a.id).padding(ShortID.length))  \(fit(a["name"].canonicalText, 30))  \(fit(a["industry"].isNull ? "" : a["industry"].canonicalText, 16))  \(fit(a["territory"].isNull ? "" : a["territory"].canonicalText, 10))  \(count)"
+            )
         }
     }
 }
 
 struct AccountShowCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an account with its deals and contacts.",
-                                                    discussion: "Example: opps account show 上海云帆")
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show an account with its deals and contacts.",
+        discussion: "Example: opps account show 上海云帆")
     @Argument(help: "The account: its short id or exact name.") var id: String
     @OptionGroup var home: HomeOption
 
@@ -63,8 +69,9 @@ struct AccountShowCommand: ParsableCommand {
 }
 
 struct AccountNewCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "new", abstract: "Add an account (offline too; it syncs like everything else).",
-                                                    discussion: "Example: opps account new 上海云帆 industry=物流 territory=east")
+    static let configuration = CommandConfiguration(
+        commandName: "new", abstract: "Add an account (offline too; it syncs like everything else).",
+        discussion: "Example: opps account new 上海云帆 industry=物流 territory=east")
     @Argument(help: "The account's name.") var name: String
     @Argument(help: "More fields as FIELD=VALUE (industry, website, territory).") var fields: [String] = []
     @Flag(help: "Make it even when an account here has a name that looks the same (\"Omega Ltd.\" for \"Omega\").") var allowDuplicate = false

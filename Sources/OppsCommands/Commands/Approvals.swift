@@ -36,7 +36,7 @@ struct ApprovalsCommand: ParsableCommand {
             to confirm, a team change or an owner change you may only propose: each becomes a request \
             (state `requested` until it reaches the hub, then `pending`). Approvers decide with \
             `opps approve ID` or `opps reject ID --note TEXT`, offline too.
-            
+
             Example: opps approvals --all
             """)
 
@@ -60,7 +60,8 @@ struct ApprovalsCommand: ParsableCommand {
         let short = try r.shortIDs()
         for a in list {
             let deal: String = if case let .reference(d) = a["opportunity"], let rec = try r.record(d) { rec["name"].canonicalText } else { "?" }
-            var line = "\(short(a.id))  \(approvalState(r, a).padding(9))  \(a["kind"].canonicalText.padding(8))  \(fit(deal, 24))  \(a["requested"].canonicalText)  by \(a.creator)"
+            var line =
+                "\(short(a.id))  \(approvalState(r, a).padding(9))  \(a["kind"].canonicalText.padding(8))  \(fit(deal, 24))  \(a["requested"].canonicalText)  by \(a.creator)"
             if case let .text(d) = a["decided_by"] { line += "; decided by \(d)" }
             if case let .text(n) = a["note"] { line += " (\(n))" }
             Console.out(line)

@@ -22,7 +22,9 @@ func decide(_ home: HomeOption, _ id: String, _ decision: String, note: String?,
 struct ApproveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "approve", abstract: "Approve a request (approvers; works offline, takes effect at the hub when synced).",
-        discussion: "When two approvers decide the same request, the first decision to reach the hub stands; the other is told in opps conflicts.\n\nExample: opps approve kx3m0q2a --note \"ok for Q4\"")
+        discussion:
+            "When two approvers decide the same request, the first decision to reach the hub stands; the other is told in opps conflicts.\n\nExample: opps approve kx3m0q2a --note \"ok for Q4\""
+    )
     @Argument(help: "The request: its short id as opps approvals prints it.") var id: String
     @Option(help: "A note for the requester.") var note: String?
     @OptionGroup var home: HomeOption
@@ -33,7 +35,8 @@ struct ApproveCommand: ParsableCommand {
 
 struct RejectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "reject", abstract: "Reject a request with a reason (approvers; works offline, takes effect at the hub when synced).", discussion: "Example: opps reject kx3m0q2a --note \"revisit pricing\"")
+        commandName: "reject", abstract: "Reject a request with a reason (approvers; works offline, takes effect at the hub when synced).",
+        discussion: "Example: opps reject kx3m0q2a --note \"revisit pricing\"")
     @Argument(help: "The request: its short id as opps approvals prints it.") var id: String
     @Option(help: "Why (required): the requester sees it.") var note: String
     @OptionGroup var home: HomeOption

@@ -15,7 +15,7 @@ struct BoardCommand: ParsableCommand {
             Deals created in the period (device time). `!` marks a next step due before today on an open deal. \
             Amounts are totalled per currency, never across currencies. Fits the terminal's width; colours \
             only on a terminal (NO_COLOR turns them off).
-            
+
             Example: opps board --owner sam
             """)
 
@@ -26,29 +26,49 @@ struct BoardCommand: ParsableCommand {
 
     func run() throws {
         let r = try home.open()
-        let today = try date.map { d -> CivilDate in
-            do { return try CivilDate(parsing: d) } catch { throw ReplicaError.invalid("--date must be YYYY-MM-DD") }
-        } ?? deviceNow().date
+        let today =
+            try date.map { d -> CivilDate in
+                do { return try CivilDate(parsing: d) } catch { throw ReplicaError.invalid("--date must be YYYY-MM-DD") }
+            } ?? deviceNow().date
         let board = try options.pipeline(r).board(options.filter, today: today, includeClosed: closed)
         if options.json {
-            Console.out(JSON.object([("date", .string(today.description)), ("stages", .array(board.map { column in
-                .object([("stage", .string(column.stage.name)), ("deals", .number(column.deals.count)), ("amounts", column.totals.json),
-                         ("items", .array(column.deals.map { b in
-                             .object([("id", .string(b.deal.id.description)), ("name", b.deal["name"].plainJSON), ("owner", b.deal["owner"].plainJSON),
-                                      ("amount", b.deal["amount"].plainJSON), ("currency", b.deal["currency"].plainJSON),
-                                      ("next_step", b.deal["next_step"].plainJSON), ("next_step_due", b.deal["next_step_due"].plainJSON),
-                                      ("overdue", .bool(b.overdue))])
-                         }))])
-            }))]).compactText)
+            Console.out(
+                JSON.object([
+                    ("date", .string(today.description)),
+                    (
+                        "stages",
+                        .array(
+                            board.map { column in
+                                .object([
+                                    ("stage", .string(column.stage.name)), ("deals", .number(column.deals.count)), ("amounts", column.totals.json),
+                                    (
+                                        "items",
+                                        .array(
+                                            column.deals.map { b in
+                                                .object([
+                                                    ("id", .string(b.deal.id.description)), ("name", b.deal["name"].plainJSON), ("owner", b.deal["owner"].plainJSON),
+                                                    ("amount", b.deal["amount"].plainJSON), ("currency", b.deal["currency"].plainJSON),
+                                                    ("next_step", b.deal["next_step"].plainJSON), ("next_step_due", b.deal["next_step_due"].plainJSON),
+                                                    ("overdue", .bool(b.overdue)),
+                                                ])
+                                            })
+                                    ),
+                                ])
+                            })
+                    ),
+                ]).compactText)
             return
         }
         if options.csv {
-            options.csvOut(["stage", "id", "name", "owner", "amount", "currency", "next_step", "next_step_due", "overdue"], board.flatMap { column in
-                column.deals.map { b in
-                    [column.stage.name, b.deal.id.description] + ["name", "owner", "amount", "currency", "next_step", "next_step_due"].map { b.deal[$0].isNull ? "" : b.deal[$0].canonicalText }
-                        + [b.overdue ? "yes" : "no"]
-                }
-            })
+            options.csvOut(
+                ["stage", "id", "name", "owner", "amount", "currency", "next_step", "next_step_due", "overdue"],
+                board.flatMap { column in
+                    column.deals.map { b in
+                        [column.stage.name, b.deal.id.description]
+                            + ["name", "owner", "amount", "currency", "next_step", "next_step_due"].map { b.deal[$0].isNull ? "" : b.deal[$0].canonicalText }
+                            + [b.overdue ? "yes" : "no"]
+                    }
+                })
             return
         }
         let words = home.words(r)
@@ -67,7 +87,8 @@ struct BoardCommand: ParsableCommand {
                 let amount = b.deal["amount"].isNull ? "" : amountText(b.deal)
                 var next = b.deal["next_step"].isNull ? "" : b.deal["next_step"].canonicalText
                 if case let .date(d) = b.deal["next_step_due"] { next += (next.isEmpty ? "" : " ") + "(\(d))" }
-                let line = (b.overdue ? "! " : "  ") + fit(b.deal["name"].canonicalText, nameWidth) + " " + fit(b.deal.owner ?? "-", 8) + " "
+                let line =
+                    (b.overdue ? "! " : "  ") + fit(b.deal["name"].canonicalText, nameWidth) + " " + fit(b.deal.owner ?? "-", 8) + " "
                     + fit(amount, 16) + " " + fit(next, nextWidth)
                 Console.out(b.overdue ? red(line.trimmingTrailing()) : line.trimmingTrailing())
             }

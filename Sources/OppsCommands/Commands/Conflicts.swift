@@ -6,10 +6,11 @@ import OppsReplica
 import OppsStore
 
 struct ConflictsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "conflicts",
-                                                    abstract: "Writes of yours that lost, were rejected or became proposals, and writes that overwrote yours.",
-                                                    discussion: "Example: opps conflicts, then opps conflicts restore 12 or opps conflicts dismiss 12.",
-                                                    subcommands: [ConflictListCommand.self, ConflictDismissCommand.self, ConflictRestoreCommand.self], defaultSubcommand: ConflictListCommand.self)
+    static let configuration = CommandConfiguration(
+        commandName: "conflicts",
+        abstract: "Writes of yours that lost, were rejected or became proposals, and writes that overwrote yours.",
+        discussion: "Example: opps conflicts, then opps conflicts restore 12 or opps conflicts dismiss 12.",
+        subcommands: [ConflictListCommand.self, ConflictDismissCommand.self, ConflictRestoreCommand.self], defaultSubcommand: ConflictListCommand.self)
 }
 
 /// A conflict of this laptop by its number (what `opps conflicts` prints after #).
@@ -21,8 +22,9 @@ func openConflict(_ r: Replica, _ number: UInt64) throws -> LocalConflict {
 }
 
 struct ConflictDismissCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "dismiss", abstract: "Put a conflict aside: you have seen it and keep what holds.",
-                                                    discussion: "Example: opps conflicts dismiss 12. Only this laptop's list changes; the hub keeps the record of it.")
+    static let configuration = CommandConfiguration(
+        commandName: "dismiss", abstract: "Put a conflict aside: you have seen it and keep what holds.",
+        discussion: "Example: opps conflicts dismiss 12. Only this laptop's list changes; the hub keeps the record of it.")
     @Argument(help: "The conflict's number (after # in opps conflicts).") var number: UInt64
     @OptionGroup var home: HomeOption
 
@@ -35,11 +37,12 @@ struct ConflictDismissCommand: ParsableCommand {
 }
 
 struct ConflictRestoreCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "restore", abstract: "Write your value from a conflict again, where the rules allow.",
-                                                    discussion: """
-        Example: opps conflicts restore 12. The value is written again as a new edit on top of what holds now, with the \
-        same rules as opps set: it applies, becomes a request, or is refused on the spot (exit 3) and the conflict stays open.
-        """)
+    static let configuration = CommandConfiguration(
+        commandName: "restore", abstract: "Write your value from a conflict again, where the rules allow.",
+        discussion: """
+            Example: opps conflicts restore 12. The value is written again as a new edit on top of what holds now, with the \
+            same rules as opps set: it applies, becomes a request, or is refused on the spot (exit 3) and the conflict stays open.
+            """)
     @Argument(help: "The conflict's number (after # in opps conflicts).") var number: UInt64
     @OptionGroup var home: HomeOption
     @Flag(help: "Print the outcome as JSON.") var json = false
@@ -70,12 +73,17 @@ struct ConflictListCommand: ParsableCommand {
         let r = try home.open()
         let conflicts = try r.store.conflicts()
         if json {
-            Console.out(JSON.array(conflicts.map { c in
-                .object([("id", .number(Int64(c.id))), ("record", .string(c.record.description)), ("field", .string(c.field)),
-                         ("mine", c.value.plainJSON), ("author", .string(c.author)), ("winner", c.winner?.plainJSON ?? .null),
-                         ("winner_author", c.winnerAuthor.map(JSON.string) ?? .null), ("rule", .string(c.rule)), ("outcome", .string(c.outcome)),
-                         ("at", .string(Timestamp(milliseconds: c.hubMilliseconds).description))])
-            }).compactText)
+            Console.out(
+                JSON.array(
+                    conflicts.map { c in
+                        .object([
+                            ("id", .number(Int64(c.id))), ("record", .string(c.record.description)), ("field", .string(c.field)),
+                            ("mine", c.value.plainJSON), ("author", .string(c.author)), ("winner", c.winner?.plainJSON ?? .null),
+                            ("winner_author", c.winnerAuthor.map(JSON.string) ?? .null), ("rule", .string(c.rule)), ("outcome", .string(c.outcome)),
+                            ("at", .string(Timestamp(milliseconds: c.hubMilliseconds).description)),
+                        ])
+                    }
+                ).compactText)
             return
         }
         if conflicts.isEmpty { Console.out("no conflicts"); return }
@@ -83,7 +91,9 @@ struct ConflictListCommand: ParsableCommand {
         let words = home.words(r)
         for c in conflicts {
             let shown = { (v: Value) in v.isNull ? "(empty)" : words.value(c.entity, c.field, v) }
-            Console.out("#\(c.id) \(short(c.record)) \(words.field(c.entity, c.field)): \(c.author)'s \(shown(c.value)) \(c.outcome) (\(c.rule)); holds: \(c.winner.map(shown) ?? "(not shown to you)")\(c.winnerAuthor.map { " by " + $0 } ?? "") at \(Timestamp(milliseconds: c.hubMilliseconds))")
+            Console.out(
+                "#\(c.id) \(short(c.record)) \(words.field(c.entity, c.field)): \(c.author)'s \(shown(c.value)) \(c.outcome) (\(c.rule)); holds: \(c.winner.map(shown) ?? "(not shown to you)")\(c.winnerAuthor.map { " by " + $0 } ?? "") at \(Timestamp(milliseconds: c.hubMilliseconds))"
+            )
         }
     }
 }

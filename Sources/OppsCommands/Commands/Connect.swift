@@ -13,7 +13,7 @@ struct ConnectCommand: AsyncParsableCommand {
             After the operator rotates your token (opps sync says the token was not accepted), after the hub moves, \
             or when the hub uses a private CA: nothing local is lost, pending writes sync at the next opps sync. \
             The hub is asked first; nothing changes unless it accepts the token as yours.
-            
+
             Example: opps connect --token opps_NEW
             """)
 

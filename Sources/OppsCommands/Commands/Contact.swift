@@ -14,8 +14,9 @@ struct ContactCommand: ParsableCommand {
 }
 
 struct ContactListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the contacts on this laptop, with their accounts.",
-                                                    discussion: "Example: opps contact list --search li")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List the contacts on this laptop, with their accounts.",
+        discussion: "Example: opps contact list --search li")
     @Option(help: "Only contacts whose name contains this text (any case).") var search: String?
     @OptionGroup var home: HomeOption
     @Flag(help: "Print a JSON array of records.") var json = false
@@ -24,19 +25,25 @@ struct ContactListCommand: ParsableCommand {
         let r = try home.open()
         let contacts = try directory(r, "contact", search: search)
         if json { Console.out(JSON.array(contacts.map { recordJSON(r, $0) }).compactText); return }
-        if contacts.isEmpty { Console.out(search == nil ? "no contacts on this laptop yet: opps contact new NAME --account ACCOUNT makes one" : "no contact here matches \"\(search!)\""); return }
+        if contacts.isEmpty {
+            Console.out(search == nil ? "no contacts on this laptop yet: opps contact new NAME --account ACCOUNT makes one" : "no contact here matches \"\(search!)\"");
+            return
+        }
         let short = try r.shortIDs()
         Console.out("\("ID".padding(ShortID.length))  \(fit("NAME", 20))  \(fit("ACCOUNT", 22))  \(fit("TITLE", 14))  PHONE")
         for c in contacts {
             let account: RecordID? = if case let .reference(a) = c["account"] { a } else { nil }
-            Console.out("\(short(c.id).padding(ShortID.length))  \(fit(c["name"].canonicalText, 20))  \(fit(try name(of: account, r, short), 22))  \(fit(c["title"].isNull ? "" : c["title"].canonicalText, 14))  \(c["phone"].isNull ? "" : c["phone"].canonicalText)")
+            Console.out(
+                "\(short(c.id).padding(ShortID.length))  \(fit(c["name"].canonicalText, 20))  \(fit(try name(of: account, r, short), 22))  \(fit(c["title"].isNull ? "" : c["title"].canonicalText, 14))  \(c["phone"].isNull ? "" : c["phone"].canonicalText)"
+            )
         }
     }
 }
 
 struct ContactShowCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a contact with the deals they are the contact of.",
-                                                    discussion: "Example: opps contact show \"Li Wei\"")
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show a contact with the deals they are the contact of.",
+        discussion: "Example: opps contact show \"Li Wei\"")
     @Argument(help: "The contact: their short id or exact name.") var id: String
     @OptionGroup var home: HomeOption
 
@@ -54,8 +61,9 @@ struct ContactShowCommand: ParsableCommand {
 }
 
 struct ContactNewCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "new", abstract: "Add a contact at an account (offline too).",
-                                                    discussion: "Example: opps contact new \"Li Wei\" --account 上海云帆 title=CIO phone=13800000000")
+    static let configuration = CommandConfiguration(
+        commandName: "new", abstract: "Add a contact at an account (offline too).",
+        discussion: "Example: opps contact new \"Li Wei\" --account 上海云帆 title=CIO phone=13800000000")
     @Argument(help: "The contact's name.") var name: String
     @Option(help: "The account: its short id or exact name (made when there is none of that name).") var account: String
     @Argument(help: "More fields as FIELD=VALUE (email, phone, title).") var fields: [String] = []

@@ -9,13 +9,13 @@ struct DeleteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delete", abstract: "Delete a record (managers, in the default workspace).",
         discussion: """
-        For a record made by mistake or a duplicate. Everyone who holds the record learns at their next \
-        sync that it was deleted, and by whom; nothing can change it afterwards, and a write still \
-        waiting on someone's laptop comes back to them as a conflict. A deal you no longer need to \
-        work is closed as lost, not deleted.
-        
-        Example: opps delete 7dka36sd
-        """)
+            For a record made by mistake or a duplicate. Everyone who holds the record learns at their next \
+            sync that it was deleted, and by whom; nothing can change it afterwards, and a write still \
+            waiting on someone's laptop comes back to them as a conflict. A deal you no longer need to \
+            work is closed as lost, not deleted.
+
+            Example: opps delete 7dka36sd
+            """)
 
     @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")
     var id: String

@@ -13,14 +13,15 @@ enum ContactKind: DirectoryKind { static let entity = "contact" }
 
 struct DuplicatesCommand<Kind: DirectoryKind>: ParsableCommand {
     static var configuration: CommandConfiguration {
-        CommandConfiguration(commandName: "duplicates", abstract: "List likely duplicate \(Kind.entity)s here (made twice, often offline on two laptops).",
-                             discussion: """
-                                 Names compared in any case and width, without spaces, punctuation and legal forms ("Omega Ltd." is \
-                                 "Omega", 上海云帆物流有限公司 is 上海云帆物流); contacts also by email and phone. Merge with \
-                                 opps \(Kind.entity) merge KEEP DUPLICATE.
+        CommandConfiguration(
+            commandName: "duplicates", abstract: "List likely duplicate \(Kind.entity)s here (made twice, often offline on two laptops).",
+            discussion: """
+                Names compared in any case and width, without spaces, punctuation and legal forms ("Omega Ltd." is \
+                "Omega", 上海云帆物流有限公司 is 上海云帆物流); contacts also by email and phone. Merge with \
+                opps \(Kind.entity) merge KEEP DUPLICATE.
 
-                                 Example: opps \(Kind.entity) duplicates
-                                 """)
+                Example: opps \(Kind.entity) duplicates
+                """)
     }
     @OptionGroup var home: HomeOption
     @Flag(help: "Print a JSON array of groups, each an array of records.") var json = false

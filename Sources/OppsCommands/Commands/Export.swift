@@ -8,7 +8,8 @@ import OppsStore
 /// `opps export --csv`: the records this laptop holds, as CSV (RFC 4180).
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Write the records of one type on this laptop as CSV to stdout (a header row, then one row per record).", discussion: "Example: opps export --csv --type account > accounts.csv")
+        commandName: "export", abstract: "Write the records of one type on this laptop as CSV to stdout (a header row, then one row per record).",
+        discussion: "Example: opps export --csv --type account > accounts.csv")
 
     @Flag(help: "CSV output (the only format for now).") var csv = false
     @Option(help: "The record type: opportunity, account, contact, activity, task, approval, membership.") var type = "opportunity"
@@ -29,9 +30,10 @@ struct ExportCommand: ParsableCommand {
         let staged = entity.stageField != nil
         var lines = [(["id"] + entity.fields.map(\.name) + ["created_at", "created_by"] + (staged ? ["created_stage"] : [])).joined(separator: ",")]
         for record in try r.store.list(entity: type, workspace: r.workspace) {
-            lines.append(([record.id.description] + entity.fields.map { record[$0.name].isNull ? "" : CSV.cell(record[$0.name].canonicalText) }
-                          + [record.created.stamp.hlc.timestamp.description, CSV.cell(record.creator)]
-                          + (staged ? [record.created.value.isNull ? "" : record.created.value.canonicalText] : [])).joined(separator: ","))
+            lines.append(
+                ([record.id.description] + entity.fields.map { record[$0.name].isNull ? "" : CSV.cell(record[$0.name].canonicalText) }
+                    + [record.created.stamp.hlc.timestamp.description, CSV.cell(record.creator)]
+                    + (staged ? [record.created.value.isNull ? "" : record.created.value.canonicalText] : [])).joined(separator: ","))
         }
         Console.out(lines.joined(separator: "\r\n"))
     }

@@ -29,17 +29,27 @@ struct ForecastCommand: ParsableCommand {
         filter.to = nil
         let rows = pipeline.forecast(filter, from: from, to: to)
         if options.json {
-            Console.out(JSON.array(rows.map { row in
-                .object([("owner", .string(row.owner)), ("month", .string(row.month)), ("deals", .number(Int64(row.deals))),
-                         ("pipeline", row.pipeline.json), ("weighted", row.weighted.json), ("best_case", row.bestCase.json),
-                         ("commit", row.commit.json), ("won", row.won.json)])
-            }).compactText)
+            Console.out(
+                JSON.array(
+                    rows.map { row in
+                        .object([
+                            ("owner", .string(row.owner)), ("month", .string(row.month)), ("deals", .number(Int64(row.deals))),
+                            ("pipeline", row.pipeline.json), ("weighted", row.weighted.json), ("best_case", row.bestCase.json),
+                            ("commit", row.commit.json), ("won", row.won.json),
+                        ])
+                    }
+                ).compactText)
             return
         }
         if options.csv {
-            options.csvOut(["owner", "month", "deals", "pipeline", "weighted", "best_case", "commit", "won"],
-                           rows.map { [$0.owner, $0.month, String($0.deals), $0.pipeline.description, $0.weighted.description, $0.bestCase.description,
-                                       $0.commit.description, $0.won.description] })
+            options.csvOut(
+                ["owner", "month", "deals", "pipeline", "weighted", "best_case", "commit", "won"],
+                rows.map {
+                    [
+                        $0.owner, $0.month, String($0.deals), $0.pipeline.description, $0.weighted.description, $0.bestCase.description,
+                        $0.commit.description, $0.won.description,
+                    ]
+                })
             return
         }
         if rows.isEmpty { Console.out("no deals close in this period on this laptop"); return }

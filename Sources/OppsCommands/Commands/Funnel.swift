@@ -15,7 +15,7 @@ struct FunnelCommand: ParsableCommand {
             where it entered; a lost one keeps the furthest it reached). Conversion: of the deals that \
             passed through the previous open stage, the share that reached this one (won: from the \
             last open stage). Win rate: won ÷ (won + lost).
-            
+
             Example: opps funnel --from 2026-10-01 --to 2026-12-31
             """)
 
@@ -28,26 +28,36 @@ struct FunnelCommand: ParsableCommand {
         let winRate = percentText(f.won, f.won + f.lost)
         func conv(_ row: Pipeline.FunnelRow) -> String? { row.conversion.flatMap { percentText($0.0, $0.1) } }
         if options.json {
-            Console.out(JSON.object([
-                ("stages", .array(f.rows.map { row in
-                    .object([("stage", .string(row.stage)), ("now", .number(row.current)), ("amounts", row.amounts.json), ("reached", .number(row.reached)),
-                             ("conversion_percent", conv(row).map(JSON.decimal) ?? .null)])
-                })),
-                ("won", .number(f.won)), ("lost", .number(f.lost)), ("win_rate_percent", winRate.map(JSON.decimal) ?? .null),
-            ]).compactText)
+            Console.out(
+                JSON.object([
+                    (
+                        "stages",
+                        .array(
+                            f.rows.map { row in
+                                .object([
+                                    ("stage", .string(row.stage)), ("now", .number(row.current)), ("amounts", row.amounts.json), ("reached", .number(row.reached)),
+                                    ("conversion_percent", conv(row).map(JSON.decimal) ?? .null),
+                                ])
+                            })
+                    ),
+                    ("won", .number(f.won)), ("lost", .number(f.lost)), ("win_rate_percent", winRate.map(JSON.decimal) ?? .null),
+                ]).compactText)
             return
         }
         if options.csv {
-            options.csvOut(["stage", "now", "amounts", "reached", "conversion_percent"], f.rows.map { row in
-                [row.stage, String(row.current), row.amounts.description, String(row.reached), conv(row) ?? ""]
-            })
+            options.csvOut(
+                ["stage", "now", "amounts", "reached", "conversion_percent"],
+                f.rows.map { row in
+                    [row.stage, String(row.current), row.amounts.description, String(row.reached), conv(row) ?? ""]
+                })
             return
         }
         let words = home.words(r)
         Console.out("stage         now  reached  conversion  amounts")
         for row in f.rows {
-            Console.out(fit(words.stage(row.stage), 12) + " " + String(row.current).leftPad(4) + " " + String(row.reached).leftPad(8) + " "
-                        + (conv(row).map { $0 + " %" } ?? "").leftPad(11) + "  " + totalsText(row.amounts))
+            Console.out(
+                fit(words.stage(row.stage), 12) + " " + String(row.current).leftPad(4) + " " + String(row.reached).leftPad(8) + " "
+                    + (conv(row).map { $0 + " %" } ?? "").leftPad(11) + "  " + totalsText(row.amounts))
         }
         Console.out("win rate: " + (winRate.map { "\($0) % (\(f.won) won, \(f.lost) lost)" } ?? "no closed deals"))
     }

@@ -6,7 +6,8 @@ import OppsReplica
 import OppsStore
 
 struct HistoryCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "history", abstract: "A record's trail on this laptop: who changed what, when (device time).", discussion: "Example: opps history 7dka36sd")
+    static let configuration = CommandConfiguration(
+        commandName: "history", abstract: "A record's trail on this laptop: who changed what, when (device time).", discussion: "Example: opps history 7dka36sd")
 
     @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")
     var id: String
@@ -23,15 +24,22 @@ struct HistoryCommand: ParsableCommand {
         let words = home.words(r)
         let entity = try r.record(recordID)?.entity ?? "opportunity"
         if json {
-            Console.out(JSON.array(lines.map { h in
-                .object([("field", .string(h.field)), ("old", h.old.plainJSON), ("new", h.new.plainJSON), ("author", .string(h.author)),
-                         ("at", .string(h.hlc.timestamp.description)), ("source", .string(h.source)), ("rule", .string(h.rule))])
-            }).compactText)
+            Console.out(
+                JSON.array(
+                    lines.map { h in
+                        .object([
+                            ("field", .string(h.field)), ("old", h.old.plainJSON), ("new", h.new.plainJSON), ("author", .string(h.author)),
+                            ("at", .string(h.hlc.timestamp.description)), ("source", .string(h.source)), ("rule", .string(h.rule)),
+                        ])
+                    }
+                ).compactText)
             return
         }
         for h in lines {
             // A line without a field is the record's deletion (merge-semantics.md §7.2).
-            let change = h.field.isEmpty ? "deleted the record"
+            let change =
+                h.field.isEmpty
+                ? "deleted the record"
                 : "\(words.field(entity, h.field)): \(words.value(entity, h.field, h.old)) → \(words.value(entity, h.field, h.new))"
             Console.out("\(h.hlc.timestamp) \(h.author.padding(6)) \(change) [\(h.source)\(h.rule.isEmpty ? "" : " " + h.rule)]")
         }

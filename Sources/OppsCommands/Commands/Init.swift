@@ -6,7 +6,9 @@ import OppsReplica
 import OppsStore
 
 struct InitCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create this laptop's replica, connect it to the hub, and do the first full sync.", discussion: "Example: opps init --hub http://127.0.0.1:8080 --token opps_…")
+    static let configuration = CommandConfiguration(
+        commandName: "init", abstract: "Create this laptop's replica, connect it to the hub, and do the first full sync.",
+        discussion: "Example: opps init --hub http://127.0.0.1:8080 --token opps_…")
 
     @Option(help: "The hub's URL, e.g. http://127.0.0.1:8080.")
     var hub: String
@@ -40,8 +42,11 @@ struct InitCommand: AsyncParsableCommand {
         if let locale = home.locale { try replica.store.setMeta("locale", locale) }
         let report = try await SyncCommand.perform(replica, transport: transport, json: json)
         if json {
-            Console.out(JSON.object([("user", .string(replica.user)), ("role", .string(replica.role)), ("home", .string(home.path)),
-                                     ("pulled", .number(report.pulled))]).compactText)
+            Console.out(
+                JSON.object([
+                    ("user", .string(replica.user)), ("role", .string(replica.role)), ("home", .string(home.path)),
+                    ("pulled", .number(report.pulled)),
+                ]).compactText)
         } else {
             Console.out("replica for \(replica.user) (\(replica.role)) in \(home.path): \(try replica.store.recordCount()) records")
         }

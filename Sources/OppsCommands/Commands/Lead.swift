@@ -6,10 +6,14 @@ import OppsReplica
 import OppsStore
 
 struct LeadCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "lead", abstract: "Marketing: work on leads.", discussion: "Example: opps lead add \"Beta pilot\" --company Beta --contact \"Li Wei\" --source event", subcommands: [Add.self])
+    static let configuration = CommandConfiguration(
+        commandName: "lead", abstract: "Marketing: work on leads.",
+        discussion: "Example: opps lead add \"Beta pilot\" --company Beta --contact \"Li Wei\" --source event", subcommands: [Add.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a lead (an opportunity in the lead stage) for a company.", discussion: "Example: opps lead add \"Beta pilot\" --company Beta --contact \"Li Wei\" --source event")
+        static let configuration = CommandConfiguration(
+            abstract: "Add a lead (an opportunity in the lead stage) for a company.",
+            discussion: "Example: opps lead add \"Beta pilot\" --company Beta --contact \"Li Wei\" --source event")
 
         @Argument(help: "The lead's name.")
         var name: String

@@ -6,8 +6,9 @@ import OppsReplica
 import OppsStore
 
 struct ListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List opportunities on this laptop (search, filter, sort).",
-                                                    discussion: "Filters combine.\n\nExample: opps list --stage discovery --mine --search 物流 --closing-to 2026-12-31 --amount-min 100000 --sort close")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List opportunities on this laptop (search, filter, sort).",
+        discussion: "Filters combine.\n\nExample: opps list --stage discovery --mine --search 物流 --closing-to 2026-12-31 --amount-min 100000 --sort close")
 
     @Option(help: "Only this stage.")
     var stage: String?
@@ -113,7 +114,8 @@ struct ListCommand: ParsableCommand {
         }
         if records.isEmpty {
             let filtered = stage != nil || mine || owner != nil || search != nil || account != nil || from != nil || to != nil || low != nil || high != nil || stale
-            Console.out(filtered ? "no opportunities here match" : "no opportunities on this laptop yet: opps new NAME --account ACCOUNT makes one, opps sync brings yours")
+            Console.out(
+                filtered ? "no opportunities here match" : "no opportunities on this laptop yet: opps new NAME --account ACCOUNT makes one, opps sync brings yours")
             return
         }
         // Short ids (ShortID): unique among what this laptop holds, the same on every laptop.
@@ -122,7 +124,9 @@ struct ListCommand: ParsableCommand {
         Console.out("\("ID".padding(ShortID.length))  \(fit(h("stage"), 11))  \(fit(h("name"), 28))  \(fit(h("owner"), 8))  \(h("amount"))")
         for rec in records {
             let amount = amountText(rec)
-            Console.out("\(short(rec.id).padding(ShortID.length))  \(fit(words.value("opportunity", "stage", rec["stage"]), 11))  \(fit(rec["name"].canonicalText, 28))  \(fit(rec.owner ?? "-", 8))  \(amount)")
+            Console.out(
+                "\(short(rec.id).padding(ShortID.length))  \(fit(words.value("opportunity", "stage", rec["stage"]), 11))  \(fit(rec["name"].canonicalText, 28))  \(fit(rec.owner ?? "-", 8))  \(amount)"
+            )
         }
     }
 }

@@ -8,7 +8,8 @@ import OppsStore
 /// `opps log`: an activity on a deal — append-only, stamped with device time, merged as a union.
 struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "log", abstract: "Log a call, visit, email, meeting or check-in on a deal (works offline; activities are never overwritten).", discussion: "Example: opps log 7dka36sd --kind visit --place \"Beta HQ\" --note \"met the CFO\"")
+        commandName: "log", abstract: "Log a call, visit, email, meeting or check-in on a deal (works offline; activities are never overwritten).",
+        discussion: "Example: opps log 7dka36sd --kind visit --place \"Beta HQ\" --note \"met the CFO\"")
 
     @Argument(help: "The deal: its short id as opps list prints it, or its exact name.") var id: String
     @Option(help: "call, visit, email, meeting, checkin or note.") var kind: String

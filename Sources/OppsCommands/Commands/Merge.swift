@@ -7,15 +7,16 @@ import OppsStore
 
 struct MergeCommand<Kind: DirectoryKind>: ParsableCommand {
     static var configuration: CommandConfiguration {
-        CommandConfiguration(commandName: "merge", abstract: "Merge duplicate \(Kind.entity)s into one (those who may delete: managers, by default).",
-                             discussion: """
-                                 KEEP stays; each DUPLICATE is deleted after its values fill KEEP's empty fields and everything \
-                                 here that names it (deals, contacts) names KEEP instead. At sync the hub re-points what \
-                                 this laptop does not hold too, so no deal, contact or activity is lost; every step is an \
-                                 ordinary synced write with your name on it (opps history shows them).
+        CommandConfiguration(
+            commandName: "merge", abstract: "Merge duplicate \(Kind.entity)s into one (those who may delete: managers, by default).",
+            discussion: """
+                KEEP stays; each DUPLICATE is deleted after its values fill KEEP's empty fields and everything \
+                here that names it (deals, contacts) names KEEP instead. At sync the hub re-points what \
+                this laptop does not hold too, so no deal, contact or activity is lost; every step is an \
+                ordinary synced write with your name on it (opps history shows them).
 
-                                 Example: opps \(Kind.entity) merge 7dka36sd 3tqq0nqd
-                                 """)
+                Example: opps \(Kind.entity) merge 7dka36sd 3tqq0nqd
+                """)
     }
     @Argument(help: "The \(Kind.entity) to keep: its short id or exact name.") var keep: String
     @Argument(help: "The duplicates to merge into it.") var duplicates: [String]

@@ -6,7 +6,9 @@ import OppsReplica
 import OppsStore
 
 struct NewCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "new", abstract: "Create an opportunity you own (works offline).", discussion: "Example: opps new \"华东 试点\" --account 上海云帆 --amount 120000.00 --currency CNY --close 2027-03-31")
+    static let configuration = CommandConfiguration(
+        commandName: "new", abstract: "Create an opportunity you own (works offline).",
+        discussion: "Example: opps new \"华东 试点\" --account 上海云帆 --amount 120000.00 --currency CNY --close 2027-03-31")
 
     @Argument(help: "The opportunity's name.")
     var name: String
@@ -64,6 +66,8 @@ func refuseLikelyDuplicate(_ r: Replica, entity: String, _ fields: [(String, Val
     guard let match = Duplicates.likely(Dictionary(fields, uniquingKeysWith: { a, _ in a }), among: existing).first else { return }
     let short = try r.shortIDs()
     let name = fields.first { $0.0 == "name" }?.1.canonicalText ?? ""
-    throw ReplicaError.invalid("\"\(name)\" looks like the \(entity) \"\(match["name"].canonicalText)\" (\(short(match.id))) already here: "
-        + "give \(short(match.id)) to use it, or make a new one with opps \(entity) new \"\(name)\"\(entity == "contact" ? " --account ACCOUNT" : "") --allow-duplicate")
+    throw ReplicaError.invalid(
+        "\"\(name)\" looks like the \(entity) \"\(match["name"].canonicalText)\" (\(short(match.id))) already here: "
+            + "give \(short(match.id)) to use it, or make a new one with opps \(entity) new \"\(name)\"\(entity == "contact" ? " --account ACCOUNT" : "") --allow-duplicate"
+    )
 }

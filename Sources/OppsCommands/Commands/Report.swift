@@ -6,13 +6,16 @@ import OppsReplica
 import OppsStore
 
 struct ReportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "report", abstract: "Pipeline reports from stage history and activities, by device time.",
-                                                    discussion: "Example: opps report time-in-stage --team north", subcommands: [TimeInStage.self, FollowUp.self])
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Pipeline reports from stage history and activities, by device time.",
+        discussion: "Example: opps report time-in-stage --team north", subcommands: [TimeInStage.self, FollowUp.self])
 
     struct TimeInStage: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "time-in-stage", abstract: "Average and median days per stage.",
-            discussion: "Counts each stay that ended (the deal moved on) in the period; a deal still in a stage is not counted there. Days to the hundredth.\n\nExample: opps report time-in-stage --csv > stays.csv")
+            discussion:
+                "Counts each stay that ended (the deal moved on) in the period; a deal still in a stage is not counted there. Days to the hundredth.\n\nExample: opps report time-in-stage --csv > stays.csv"
+        )
         @OptionGroup var options: ReportOptions
         @OptionGroup var home: HomeOption
 
@@ -20,24 +23,32 @@ struct ReportCommand: ParsableCommand {
             let r = try home.open()
             let rows = try options.pipeline(r).timeInStage(options.filter)
             if options.json {
-                Console.out(JSON.array(rows.map { row in
-                    .object([("stage", .string(row.stage)), ("stays", .number(row.stats?.count ?? 0)),
-                             ("average_days", row.stats.map { .decimal(daysText($0.average)) } ?? .null),
-                             ("median_days", row.stats.map { .decimal(daysText($0.median)) } ?? .null)])
-                }).compactText)
+                Console.out(
+                    JSON.array(
+                        rows.map { row in
+                            .object([
+                                ("stage", .string(row.stage)), ("stays", .number(row.stats?.count ?? 0)),
+                                ("average_days", row.stats.map { .decimal(daysText($0.average)) } ?? .null),
+                                ("median_days", row.stats.map { .decimal(daysText($0.median)) } ?? .null),
+                            ])
+                        }
+                    ).compactText)
                 return
             }
             if options.csv {
-                options.csvOut(["stage", "stays", "average_days", "median_days"], rows.map { row in
-                    [row.stage, String(row.stats?.count ?? 0), row.stats.map { daysText($0.average) } ?? "", row.stats.map { daysText($0.median) } ?? ""]
-                })
+                options.csvOut(
+                    ["stage", "stays", "average_days", "median_days"],
+                    rows.map { row in
+                        [row.stage, String(row.stats?.count ?? 0), row.stats.map { daysText($0.average) } ?? "", row.stats.map { daysText($0.median) } ?? ""]
+                    })
                 return
             }
             let words = home.words(r)
             Console.out("stage         stays  average  median (days)")
             for row in rows {
-                Console.out(fit(words.stage(row.stage), 12) + " " + String(row.stats?.count ?? 0).leftPad(6) + " " + (row.stats.map { daysText($0.average) } ?? "-").leftPad(8)
-                            + " " + (row.stats.map { daysText($0.median) } ?? "-").leftPad(7))
+                Console.out(
+                    fit(words.stage(row.stage), 12) + " " + String(row.stats?.count ?? 0).leftPad(6) + " " + (row.stats.map { daysText($0.average) } ?? "-").leftPad(8)
+                        + " " + (row.stats.map { daysText($0.median) } ?? "-").leftPad(7))
             }
         }
     }
@@ -45,7 +56,9 @@ struct ReportCommand: ParsableCommand {
     struct FollowUp: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "follow-up", abstract: "Follow-up speed: hand-off to first activity, and follow-ups per deal, per owner.",
-            discussion: "Counts deals handed off (first moved into the hand-off stage) in the period; activities at or after the hand-off are follow-ups. Hours to the hundredth.\n\nExample: opps report follow-up --from 2026-11-01")
+            discussion:
+                "Counts deals handed off (first moved into the hand-off stage) in the period; activities at or after the hand-off are follow-ups. Hours to the hundredth.\n\nExample: opps report follow-up --from 2026-11-01"
+        )
         @OptionGroup var options: ReportOptions
         @OptionGroup var home: HomeOption
 
@@ -54,27 +67,36 @@ struct ReportCommand: ParsableCommand {
             let rows = try options.pipeline(r).followUp(options.filter)
             func perDeal(_ f: Pipeline.FollowUp) -> String { hundredths(Int64(f.activities), over: Int64(f.handedOff)) }
             if options.json {
-                Console.out(JSON.array(rows.map { f in
-                    .object([("owner", .string(f.owner)), ("handed_off", .number(f.handedOff)), ("followed_up", .number(f.followedUp)),
-                             ("first_activity_average_hours", f.firstActivity.map { .decimal(hoursText($0.average)) } ?? .null),
-                             ("first_activity_median_hours", f.firstActivity.map { .decimal(hoursText($0.median)) } ?? .null),
-                             ("follow_ups", .number(f.activities)), ("follow_ups_per_deal", .decimal(perDeal(f)))])
-                }).compactText)
+                Console.out(
+                    JSON.array(
+                        rows.map { f in
+                            .object([
+                                ("owner", .string(f.owner)), ("handed_off", .number(f.handedOff)), ("followed_up", .number(f.followedUp)),
+                                ("first_activity_average_hours", f.firstActivity.map { .decimal(hoursText($0.average)) } ?? .null),
+                                ("first_activity_median_hours", f.firstActivity.map { .decimal(hoursText($0.median)) } ?? .null),
+                                ("follow_ups", .number(f.activities)), ("follow_ups_per_deal", .decimal(perDeal(f))),
+                            ])
+                        }
+                    ).compactText)
                 return
             }
             if options.csv {
-                options.csvOut(["owner", "handed_off", "followed_up", "first_activity_average_hours", "first_activity_median_hours", "follow_ups", "follow_ups_per_deal"],
-                               rows.map { f in
-                                   [f.owner, String(f.handedOff), String(f.followedUp), f.firstActivity.map { hoursText($0.average) } ?? "",
-                                    f.firstActivity.map { hoursText($0.median) } ?? "", String(f.activities), perDeal(f)]
-                               })
+                options.csvOut(
+                    ["owner", "handed_off", "followed_up", "first_activity_average_hours", "first_activity_median_hours", "follow_ups", "follow_ups_per_deal"],
+                    rows.map { f in
+                        [
+                            f.owner, String(f.handedOff), String(f.followedUp), f.firstActivity.map { hoursText($0.average) } ?? "",
+                            f.firstActivity.map { hoursText($0.median) } ?? "", String(f.activities), perDeal(f),
+                        ]
+                    })
                 return
             }
             if rows.isEmpty { Console.out("no hand-offs in the period"); return }
             Console.out("owner      handed off  followed up  first activity avg / median (h)  follow-ups per deal")
             for f in rows {
-                Console.out(fit(f.owner, 10) + " " + String(f.handedOff).leftPad(10) + " " + String(f.followedUp).leftPad(12) + " "
-                            + ((f.firstActivity.map { hoursText($0.average) + " / " + hoursText($0.median) }) ?? "-").leftPad(32) + " " + perDeal(f).leftPad(20))
+                Console.out(
+                    fit(f.owner, 10) + " " + String(f.handedOff).leftPad(10) + " " + String(f.followedUp).leftPad(12) + " "
+                        + ((f.firstActivity.map { hoursText($0.average) + " / " + hoursText($0.median) }) ?? "-").leftPad(32) + " " + perDeal(f).leftPad(20))
             }
         }
     }

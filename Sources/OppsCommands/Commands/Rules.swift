@@ -1,8 +1,8 @@
 import ArgumentParser
+import Foundation
 import OppsConsole
 import OppsCore
 import OppsReplica
-import Foundation
 
 /// `opps rules`: who may write what, at which stage — the ownership matrix the laptop and
 /// the hub both enforce.
@@ -16,7 +16,7 @@ public struct RulesCommand: ParsableCommand {
             override is a manager's override. Rules marked "if owner" apply when you own the \
             record ("if team": when you are on its team). Reads this laptop's workspace (as the hub \
             last sent it), else the built-in default. Roles, stages and entities by name or label.
-            
+
             Example: opps rules
             """
     )
@@ -69,8 +69,9 @@ public struct RulesCommand: ParsableCommand {
     /// The access to every field of the entity, in workspace order.
     public func table(workspace ws: Workspace = .default) -> [(field: String, group: String, access: Access)] {
         guard let e = ws.entity(entity) else { return [] }
-        var record = Record(id: RecordID(high: 0, low: 0), entity: entity,
-                            created: FieldState(value: .null, stamp: Stamp(hlc: .zero, replica: ReplicaID(UUID128(high: 0, low: 0))), author: "", authority: .own))
+        var record = Record(
+            id: RecordID(high: 0, low: 0), entity: entity,
+            created: FieldState(value: .null, stamp: Stamp(hlc: .zero, replica: ReplicaID(UUID128(high: 0, low: 0))), author: "", authority: .own))
         if let sf = e.stageField { record.fields[sf] = FieldState(value: .member(stage), stamp: record.created.stamp, author: "", authority: .own) }
         let actor = Actor(user: "you", role: role)
         return e.fields.map { f in
@@ -98,5 +99,3 @@ public struct RulesCommand: ParsableCommand {
         }
     }
 }
-
-

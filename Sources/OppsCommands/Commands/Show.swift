@@ -52,8 +52,9 @@ func printTimeline(_ r: Replica, _ deal: Record, _ words: Vocabulary) throws {
         .filter { r.workspace.entity($0) != nil }
         .flatMap { try r.store.list(entity: $0, workspace: r.workspace) }
     let conflicts = try r.store.conflicts().filter { $0.record == deal.id }.map { c in
-        TimelineEvent(at: c.hubMilliseconds, by: c.author, kind: .conflict(number: c.id, field: c.field, value: c.value, outcome: c.outcome, rule: c.rule, winner: c.winner),
-                      record: deal.id)
+        TimelineEvent(
+            at: c.hubMilliseconds, by: c.author, kind: .conflict(number: c.id, field: c.field, value: c.value, outcome: c.outcome, rule: c.rule, winner: c.winner),
+            record: deal.id)
     }
     let events = Timeline.events(of: deal, related: related, workspace: r.workspace, extra: conflicts)
     guard !events.isEmpty else { return }
@@ -66,13 +67,15 @@ func printTimeline(_ r: Replica, _ deal: Record, _ words: Vocabulary) throws {
         case let .stage(from, to):
             line = from.map { "stage \(words.stage($0)) → \(words.stage(to))" } ?? "created in \(words.stage(to))"
         case let .activity(kind, note, place, flagged):
-            line = words.member("activity", "kind", kind) + (place.map { " at \($0)" } ?? "") + (note.map { ": \($0)" } ?? "")
+            line =
+                words.member("activity", "kind", kind) + (place.map { " at \($0)" } ?? "") + (note.map { ": \($0)" } ?? "")
                 + (flagged ? " (device clock was off at sync)" : "")
         case let .task(text, due, done, assignee):
             line = "task \(short(event.record)) \"\(text)\"" + (due.map { " due \($0)" } ?? "") + (assignee.map { " for \($0)" } ?? "") + (done ? ", done" : ", open")
         case let .approval(kind, field, value, state, decidedBy, note):
             let what = field.map { words.field(e, $0) + (value.map { " " + $0 } ?? "") } ?? words.member("approval", "kind", kind)
-            line = "approval \(short(event.record)) for \(what): " + words.member("approval", "state", state) + (decidedBy.map { " by \($0)" } ?? "")
+            line =
+                "approval \(short(event.record)) for \(what): " + words.member("approval", "state", state) + (decidedBy.map { " by \($0)" } ?? "")
                 + (note.map { " — \($0)" } ?? "")
         case let .team(user, role, state):
             line = "team: \(user) (\(words.member("membership", "role", role))) " + words.member("membership", "state", state)
@@ -87,7 +90,8 @@ func printTimeline(_ r: Replica, _ deal: Record, _ words: Vocabulary) throws {
 }
 
 struct ShowCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one record with every field.", discussion: "Example: opps show 7dka36sd (or opps show \"ACME rollout\")")
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show one record with every field.", discussion: "Example: opps show 7dka36sd (or opps show \"ACME rollout\")")
 
     @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")
     var id: String

@@ -6,7 +6,9 @@ import OppsReplica
 import OppsStore
 
 struct StageCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stage", abstract: "Move a deal to another stage (gates and ownership rules apply, offline too).", discussion: "Example: opps stage 7dka36sd solution; opps stage 7dka36sd lost --reason price")
+    static let configuration = CommandConfiguration(
+        commandName: "stage", abstract: "Move a deal to another stage (gates and ownership rules apply, offline too).",
+        discussion: "Example: opps stage 7dka36sd solution; opps stage 7dka36sd lost --reason price")
 
     @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")
     var id: String

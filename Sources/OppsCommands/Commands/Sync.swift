@@ -19,7 +19,8 @@ func progressLine(_ p: SyncProgress, elapsed: Double, bar: Bool = true) -> Strin
 }
 
 struct SyncCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sync", abstract: "Push your pending writes, then pull everything new from the hub.", discussion: "Example: opps sync")
+    static let configuration = CommandConfiguration(
+        commandName: "sync", abstract: "Push your pending writes, then pull everything new from the hub.", discussion: "Example: opps sync")
 
     @OptionGroup var home: HomeOption
 
@@ -47,12 +48,19 @@ struct SyncCommand: AsyncParsableCommand {
         defer { Task { await transport.shutdown() } }
         let r = try await Self.perform(replica, transport: transport, json: json)
         if json {
-            Console.out(JSON.object([("pushed", .number(r.pushed)), ("applied", .number(r.applied)), ("conflicts", .number(r.conflicts)),
-                                     ("pulled", .number(r.pulled)), ("repaired", .bool(r.repaired)), ("cursor", .number(Int64(r.cursor))),
-                                     ("clock_skew_ms", .number(r.clockSkewMilliseconds)), ("flagged_checkins", .number(r.flaggedCheckins))]).compactText)
+            Console.out(
+                JSON.object([
+                    ("pushed", .number(r.pushed)), ("applied", .number(r.applied)), ("conflicts", .number(r.conflicts)),
+                    ("pulled", .number(r.pulled)), ("repaired", .bool(r.repaired)), ("cursor", .number(Int64(r.cursor))),
+                    ("clock_skew_ms", .number(r.clockSkewMilliseconds)), ("flagged_checkins", .number(r.flaggedCheckins)),
+                ]).compactText)
         } else {
-            Console.out("pushed \(r.pushed) change\(r.pushed == 1 ? "" : "s") to \(r.pushedRecords) record\(r.pushedRecords == 1 ? "" : "s") (\(r.applied) applied, \(r.conflicts) conflicts), pulled \(r.pulled)" + (r.repaired ? "; repaired from the hub" : ""))
-            if r.flaggedCheckins > 0 { Console.out("this laptop's clock is \(abs(r.clockSkewMilliseconds) / 1000) s off the hub's: \(r.flaggedCheckins) check-in(s) flagged") }
+            Console.out(
+                "pushed \(r.pushed) change\(r.pushed == 1 ? "" : "s") to \(r.pushedRecords) record\(r.pushedRecords == 1 ? "" : "s") (\(r.applied) applied, \(r.conflicts) conflicts), pulled \(r.pulled)"
+                    + (r.repaired ? "; repaired from the hub" : ""))
+            if r.flaggedCheckins > 0 {
+                Console.out("this laptop's clock is \(abs(r.clockSkewMilliseconds) / 1000) s off the hub's: \(r.flaggedCheckins) check-in(s) flagged")
+            }
             if r.conflicts > 0 { Console.out("see: opps conflicts") }
             // Two laptops that made one company offline: say so once the sync brought both here.
             if r.pulled > 0 {

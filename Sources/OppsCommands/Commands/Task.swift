@@ -7,11 +7,13 @@ import OppsStore
 
 /// `opps task …`.
 struct TaskCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "task", abstract: "Tasks on deals: next steps with a due date and an assignee.",
-                                                    discussion: "Example: opps task add 7dka36sd \"send the quote\" --due 2026-12-04", subcommands: [Add.self, Done.self])
+    static let configuration = CommandConfiguration(
+        commandName: "task", abstract: "Tasks on deals: next steps with a due date and an assignee.",
+        discussion: "Example: opps task add 7dka36sd \"send the quote\" --due 2026-12-04", subcommands: [Add.self, Done.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a task to a deal.", discussion: "Example: opps task add 7dka36sd \"send the quote\" --due 2026-12-04")
+        static let configuration = CommandConfiguration(
+            abstract: "Add a task to a deal.", discussion: "Example: opps task add 7dka36sd \"send the quote\" --due 2026-12-04")
         @Argument(help: "The deal: its short id as opps list prints it, or its exact name.") var id: String
         @Argument(help: "What to do.") var text: String
         @Option(help: "Due date, YYYY-MM-DD.") var due: String
@@ -24,10 +26,12 @@ struct TaskCommand: ParsableCommand {
             let deal = try dealID(r, id)
             guard let entity = r.workspace.entity("task") else { throw ReplicaError.invalid("this workspace has no tasks") }
             var rng = SystemRandomNumberGenerator()
-            let result = try r.create(entity: "task", stage: nil, fields: [
-                ("opportunity", .reference(deal)), ("text", .text(text)), ("due", try r.parse(due, for: entity.field("due")!)),
-                ("assignee", .text(assignee ?? r.user)), ("done", .boolean(false)),
-            ], using: &rng)
+            let result = try r.create(
+                entity: "task", stage: nil,
+                fields: [
+                    ("opportunity", .reference(deal)), ("text", .text(text)), ("due", try r.parse(due, for: entity.field("due")!)),
+                    ("assignee", .text(assignee ?? r.user)), ("done", .boolean(false)),
+                ], using: &rng)
             try printRecord(r, result.record, json: json, short: !json)
         }
     }

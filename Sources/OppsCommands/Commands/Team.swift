@@ -13,7 +13,7 @@ struct TeamCommand: ParsableCommand {
             A manager's change applies at once (pending sync). The owner's is a request a manager \
             approves (opps approvals); once accepted, the member's field ownership follows the \
             matrix and the deal enters their replica at their next sync.
-            
+
             Example: opps team add 7dka36sd eve --role expert
             """,
         subcommands: [List.self, Add.self, Remove.self])
@@ -32,22 +32,30 @@ struct TeamCommand: ParsableCommand {
             let r = try home.open()
             let members = try TeamCommand.memberships(r, deal: try dealID(r, id))
             if json {
-                Console.out(JSON.array(members.map { m in
-                    .object([("id", .string(m.id.description)), ("user", m["user"].plainJSON), ("role", m["role"].plainJSON),
-                             ("state", m["state"].isNull ? .string("requested") : m["state"].plainJSON)])
-                }).compactText)
+                Console.out(
+                    JSON.array(
+                        members.map { m in
+                            .object([
+                                ("id", .string(m.id.description)), ("user", m["user"].plainJSON), ("role", m["role"].plainJSON),
+                                ("state", m["state"].isNull ? .string("requested") : m["state"].plainJSON),
+                            ])
+                        }
+                    ).compactText)
                 return
             }
             if members.isEmpty { Console.out("no team members"); return }
             let short = try r.shortIDs()
             for m in members {
-                Console.out("\(short(m.id))  \(m["user"].canonicalText.padding(12)) \(m["role"].canonicalText.padding(8)) \(m["state"].isNull ? "requested" : m["state"].canonicalText)")
+                Console.out(
+                    "\(short(m.id))  \(m["user"].canonicalText.padding(12)) \(m["role"].canonicalText.padding(8)) \(m["state"].isNull ? "requested" : m["state"].canonicalText)"
+                )
             }
         }
     }
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a user to a deal's team (the owner requests, a manager approves).", discussion: "Example: opps team add 7dka36sd eve --role expert")
+        static let configuration = CommandConfiguration(
+            abstract: "Add a user to a deal's team (the owner requests, a manager approves).", discussion: "Example: opps team add 7dka36sd eve --role expert")
         @Argument(help: "The deal: its short id as opps list prints it, or its exact name.") var id: String
         @Argument(help: "The user to add.") var user: String
         @Option(help: "Their role on the deal: expert or success.") var role: String
@@ -65,9 +73,11 @@ struct TeamCommand: ParsableCommand {
                 throw ReplicaError.invalid("\(user) is already on the team (or requested)")
             }
             var rng = SystemRandomNumberGenerator()
-            let result = try r.create(entity: "membership", stage: nil, fields: [
-                ("opportunity", .reference(deal)), ("user", .text(user)), ("role", .member(role)), ("state", .member("active")),
-            ], using: &rng)
+            let result = try r.create(
+                entity: "membership", stage: nil,
+                fields: [
+                    ("opportunity", .reference(deal)), ("user", .text(user)), ("role", .member(role)), ("state", .member("active")),
+                ], using: &rng)
             if json { try report(result, json: true, r); return }
             if let req = result.requests.first {
                 Console.out("requested: \(user) as \(role) — approval \(try r.shortIDs()(req)) waits for a manager")
@@ -78,7 +88,8 @@ struct TeamCommand: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a user from a deal's team (the owner requests, a manager approves).", discussion: "Example: opps team remove 7dka36sd eve")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a user from a deal's team (the owner requests, a manager approves).", discussion: "Example: opps team remove 7dka36sd eve")
         @Argument(help: "The deal: its short id as opps list prints it, or its exact name.") var id: String
         @Argument(help: "The user to remove.") var user: String
         @OptionGroup var home: HomeOption

@@ -60,8 +60,13 @@ struct TodayCommand: ParsableCommand {
         due.sort(by: order); overdue.sort(by: order); stale.sort(by: order)
         if json {
             func j(_ items: [Item]) -> JSON {
-                .array(items.map { .object([("kind", .string($0.kind)), ("id", .string($0.id.description)), ("deal", .string($0.deal.description)),
-                                           ("text", .string($0.text)), ("date", $0.due.map { .string($0.description) } ?? .null)]) })
+                .array(
+                    items.map {
+                        .object([
+                            ("kind", .string($0.kind)), ("id", .string($0.id.description)), ("deal", .string($0.deal.description)),
+                            ("text", .string($0.text)), ("date", $0.due.map { .string($0.description) } ?? .null),
+                        ])
+                    })
             }
             Console.out(JSON.object([("date", .string(today.description)), ("due", j(due)), ("overdue", j(overdue)), ("stale", j(stale))]).compactText)
             return

@@ -1,0 +1,293 @@
+import Foundation
+import OppsCore
+import OppsStore
+import OppsWire
+
+/// One pull page (sync-protocol.md §6), built inside the pull's bookkeeping transaction, one
+/// method per step: what the replica holds (`init`), records that left or entered its user's
+/// view, changes to records it holds, conflicts concerning the user, the checkpoint, and the
+/// bookkeeping of what it now holds (`finish`).
+struct PullPage {
+    let engine: HubEngine
+    let store: any HubStorage
+    let user: HubUser
+    let actor: Actor
+    let request: PullRequest
+    var replica: ReplicaRow
+    let workspace: Workspace
+    let head: UInt64
+    let maxChanges: Int
+    let maxBytes: Int
+    let hubTime: Int64
+    /// A restart from nothing (cursor 0) the hub honours.
+    let restart: Bool
+    let token: UInt64
+    /// What the replica holds, as of the last pull: put back in the cache only when this pull commits.
+    var known: KnownState
+    /// A pipelined request: the records of the page the replica is applying.
+    var inFlight = [RecordID: UInt64?]()
+    let snapshot: VisibilitySnapshot
+    var writer: PageWriter
+    /// Fields hidden from this user, per (entity, stage, relations) — what a signature names.
+    var hiddenBySignature = [UInt64: Set<String>]()
+    /// What this page tells the replica it now holds (nil: no longer).
+    var staged = [(RecordID, UInt64?)]()
+    var bytes = 0
+    var more = false
+    var enteredNow = Set<RecordID>()
+    var cursor: UInt64
+
+    init(engine: HubEngine, user: HubUser, request: PullRequest, replica: ReplicaRow) throws {
+        self.engine = engine
+        store = engine.store
+        self.user = user
+        actor = Actor(user: user.name, role: user.role)
+        self.request = request
+        self.replica = replica
+        workspace = engine.workspace  // one copy, not one per field (it is a struct of arrays)
+        let configuration = engine.configuration
+        maxChanges = request.maxChanges == 0 ? configuration.maxPageChanges : min(Int(request.maxChanges), configuration.maxPageChanges)
+        maxBytes = request.maxBytes == 0 ? configuration.maxPageBytes : min(Int(request.maxBytes), configuration.maxPageBytes)
+        hubTime = engine.now
+        head = try store.head()
+        guard request.cursor <= head else {
+            throw WireError(.cursorAhead, "cursor \(request.cursor) is beyond the hub's head \(head): re-sync from 0")
+        }
+        if request.cursor > 0, let compacted = try store.meta("compacted_through").flatMap(UInt64.init), request.cursor < compacted {
+            throw WireError(.cursorExpired, "the log before \(compacted) was compacted: re-sync from 0")
+        }
+        // What the replica holds: pages up to the echoed token were received. A restart from
+        // nothing (cursor 0) echoes the last token the replica received; one echoing a token
+        // older than the answer to the last honoured restart is a late copy and must not wipe
+        // what the replica has acknowledged since (sync-protocol.md §6.1).
+        restart = request.cursor == 0 && request.token >= replica.resetToken
+        if restart {
+            try store.resetKnown(replica: replica.id)
+        } else if request.token > 0 && request.token <= replica.pullToken {
+            try store.acknowledge(replica: replica.id, token: request.token)
+        } else {
+            try store.acknowledge(replica: replica.id, token: 0)
+        }
+        let forget = request.forget.compactMap { RecordID(bytes: $0) }
+        if !forget.isEmpty { try store.forget(replica: replica.id, records: forget) }
+        token = replica.pullToken + 1
+        var cached = engine.knownCache.removeValue(forKey: replica.id)
+        if cached?.advance(restart: restart, token: request.token, pullToken: replica.pullToken, forget: forget) == false { cached = nil }
+        known = try cached ?? KnownState(records: store.known(replica: replica.id), trackedFrom: token)
+        if engine.configuration.verifySnapshots, try known.records != store.known(replica: replica.id) {
+            throw WireError(.internal, "the known-records cache of a replica of \(user.name) differs from the store")
+        }
+        // A pipelined request (sync-protocol.md §6.1): the replica is applying the page this
+        // hub answered last; build this one as if it held that page's records. Anything else
+        // named as received (a late copy, a page from before a restart) is ignored.
+        if request.received > request.token, !restart, let page = known.lastPage, page.token == request.received {
+            for (id, signature) in page.own { inFlight[id] = signature }
+        }
+        // What the user may see, kept per user and brought forward over the log since.
+        snapshot = try engine.snapshot(for: user, head: head)
+        writer = PageWriter(numbering: WireNumbering(workspace), compactEntered: replica.protocolVersion >= 2)
+        cursor = request.cursor == 0 ? head : request.cursor
+    }
+
+    func relations(_ id: RecordID, _ c: RecordColumns) -> Set<Relation> {
+        engine.relations(id, c, user: user.name, myTeams: snapshot.myTeams)
+    }
+
+    mutating func hidden(_ id: RecordID, _ c: RecordColumns) -> Set<String> {
+        let myTeams = snapshot.myTeams, engine = self.engine, user = self.user.name
+        return engine.hiddenFields(
+            id, c, signature: snapshot.signatures[id], actor: actor,
+            relations: { engine.relations($0, $1, user: user, myTeams: myTeams) }, cache: &hiddenBySignature)
+    }
+
+    /// 1–2. Records that left the user's view, and records that entered it (or whose visible
+    /// fields changed) — those whole, as of now — in id order until the page is full.
+    mutating func leftAndEntered() throws {
+        var deletions = [WireChange]()
+        var lefts = 0
+        let enteredLimit = min(engine.configuration.maxEnteredPerPage, maxChanges)
+        let walk = try engine.walkDifferences(known: known, inFlight: inFlight, snapshot: snapshot, user: user) { id, difference in
+            switch difference {
+            case .left:
+                guard lefts + deletions.count < maxChanges else { return false }
+                // Deletion is not leaving (merge-semantics.md §7.2): a replica that held a
+                // deleted record gets the delete itself, so it can tell the two apart.
+                if let record = try store.record(id, workspace: workspace), let d = record.deleted {
+                    deletions.append(writer.deletion(of: record, deleted: d))
+                    bytes += 40
+                } else {
+                    writer.left(id)
+                    lefts += 1
+                    bytes += 18
+                }
+                staged.append((id, nil))
+            case .entering:
+                guard enteredNow.count < enteredLimit, bytes < maxBytes else { return false }
+                guard let record = try store.record(id, workspace: workspace), let c = snapshot.columns[id] else { return true }
+                let fields = writer.entered(record, hidden: hidden(id, c))
+                bytes += 40 + fields * 24
+                enteredNow.insert(id)
+                staged.append((id, snapshot.signatures[id]))
+            }
+            return true
+        }
+        if walk.stopped { more = true }
+        known.diffed = (snapshot.generation, snapshot.head)
+        known.mismatch = walk.mismatch
+        known.dirty = []
+        pendingDeletions = deletions
+    }
+    var pendingDeletions = [WireChange]()
+
+    /// Whether an entry goes to this replica: a record it holds as the user sees it now (not
+    /// sent whole on this page), a field the matrix does not hide from the user.
+    mutating func wanted(_ e: LogEntry) -> Bool {
+        let held = inFlight[e.record] ?? known.records[e.record]
+        guard snapshot.visible.contains(e.record), !enteredNow.contains(e.record), held == snapshot.signatures[e.record] else { return false }
+        if e.kind == .set, let c = snapshot.columns[e.record], hidden(e.record, c).contains(e.field) { return false }
+        return true
+    }
+
+    /// The wanted entries of `entries` (in sequence order) a page holding `count` changes and
+    /// `size` bytes still takes: those, its size after them, the last entry looked at, and
+    /// whether the page filled before the end.
+    mutating func select(_ entries: [StoredLogEntry], count: Int, size: Int) -> (taken: [LogEntry], size: Int, last: UInt64?, filled: Bool) {
+        var taken = [LogEntry](), size = size, last: UInt64?
+        for stored in entries {
+            let e = stored.entry
+            if count + taken.count >= maxChanges || size >= maxBytes { return (taken, size, last, true) }
+            last = e.sequence
+            guard wanted(e) else { continue }
+            taken.append(e)
+            size += 24 + e.value.storedBytes.count
+        }
+        return (taken, size, last, false)
+    }
+
+    /// Puts the wanted entries of `entries` on this page until it is full; false when it
+    /// filled before the end.
+    mutating func take(_ entries: [StoredLogEntry]) -> Bool {
+        let s = select(entries, count: writer.page.changes.count, size: bytes)
+        writer.add(changes: s.taken)
+        bytes = s.size
+        if let last = s.last { cursor = last }
+        return !s.filled
+    }
+
+    /// 3. Changes after the cursor to records the replica holds (and keeps holding). A replica
+    /// starting from nothing holds nothing: every record it may see comes whole (entered) as of
+    /// now, so there is no log to scan.
+    mutating func changes() throws {
+        // Only records the replica holds can have changes for it, and the snapshot knows which
+        // records changed since the cursor: reading just their entries keeps a pull's cost to
+        // what concerns the replica. When the snapshot cannot tell, or most of the log is
+        // relevant, scan.
+        let visible = snapshot.visible, enteredNow = self.enteredNow, known = self.known.records, inFlight = self.inFlight
+        if cursor < head, let changed = snapshot.changes(since: cursor),
+            case let relevant = changed.filter({ visible.contains($0) && !enteredNow.contains($0) && (known[$0] != nil || inFlight[$0] != nil) }),
+            UInt64(relevant.count) * 4 < head - cursor
+        {
+            let from = cursor, bytesBefore = bytes
+            let entries = relevant.isEmpty ? [] : try store.log(records: relevant.sorted(), after: cursor, limit: maxChanges + 1)
+            // All of them read (the query's limit not reached) and taken: nothing is left before the head.
+            if take(entries) && entries.count <= maxChanges { cursor = head } else { more = true }
+            if engine.configuration.verifySnapshots { try verifyAgainstScan(from: from, bytesBefore: bytesBefore) }
+        } else {
+            while cursor < head {
+                let entries = try store.log(after: cursor, limit: min(1000, maxChanges))
+                if entries.isEmpty {
+                    // Compacted away: whole records (entered) carry that state; nothing more to scan.
+                    cursor = head
+                    break
+                }
+                if !take(entries) { more = true; break }
+            }
+        }
+        if cursor < head { more = true }
+        writer.with { $0.cursor = cursor }
+        writer.add(deletions: pendingDeletions)
+    }
+
+    /// A scan of the whole log must take the same entries as the snapshot's shortcut (this
+    /// page may stop sooner): the check tests and the simulator run with.
+    mutating func verifyAgainstScan(from: UInt64, bytesBefore: Int) throws {
+        var taken = [UInt64]()
+        var at = from, size = bytesBefore
+        while at < head {
+            let all = try store.log(after: at, limit: 1000)
+            let s = select(all, count: taken.count, size: size)
+            taken += s.taken.map(\.sequence)
+            size = s.size
+            guard let last = s.last, !s.filled else { break }
+            at = last
+        }
+        let got = writer.page.changes.map(\.sequence)
+        guard taken.starts(with: got), more || taken.count == got.count else {
+            throw WireError(.internal, "the changes for a replica of \(user.name) differ from a scan of the log (\(got.count) vs \(taken.count))")
+        }
+    }
+
+    /// 4. Conflicts concerning the user: their own writes', and those on records they or
+    /// someone they manage own. Values only to whom may read them now (I16).
+    mutating func conflicts() throws {
+        let limit = 500
+        var conflicts = [StoredConflict]()
+        // Who concerns the user is a walk over the whole directory: only when there is a conflict to look at.
+        if try store.conflictHead() > request.conflictCursor {
+            let directory = engine.directory
+            let concerning = Set(directory.users.keys.filter { directory.manages(user.name, $0) }).union([user.name])
+            conflicts = try store.conflicts(after: request.conflictCursor, concerning: concerning, author: user.name, limit: limit)
+        }
+        var conflictCursor = request.conflictCursor
+        for stored in conflicts {
+            let c = stored.conflict
+            let readable = snapshot.visible.contains(c.record) && (c.field.isEmpty || snapshot.columns[c.record].map { !hidden(c.record, $0).contains(c.field) } ?? false)
+            writer.conflict(c, hubMilliseconds: stored.hubMilliseconds, workspace: workspace, reader: user.name, readable: readable)
+            conflictCursor = c.id
+        }
+        writer.with { $0.conflictCursor = conflictCursor }
+        if conflicts.count >= limit { more = true }
+    }
+
+    /// 5. The checkpoint, on the last page: what the replica must now hold.
+    mutating func checkpoint() {
+        let more = self.more, cursor = self.cursor, checksum = snapshot.checksum
+        writer.with { page in
+            page.more = more
+            page.visible = checksum.records  // progress: what a cold sync will hold
+            guard !more else { return }
+            var checkpoint = WireCheckpoint()
+            checkpoint.sequence = cursor
+            checkpoint.checksum = checksum.value
+            checkpoint.records = checksum.records
+            page.checkpoint = checkpoint
+        }
+    }
+
+    /// What the replica will hold once it echoes this page's token, and its row.
+    mutating func finish(activity: inout HubActivity) throws -> (PullResponse, KnownState) {
+        // A page built on an in-flight one carries that page's own records too: the replica
+        // applies pages in order, so echoing this token means it holds both (a pipelined
+        // pull's last page is often the only one whose token comes back). Only the own
+        // records: the page before the in-flight one was applied and echoed before this
+        // request was sent, so the chain never grows.
+        known.lastPage = (token, staged)
+        if !inFlight.isEmpty {
+            let own = Set(staged.map(\.0))
+            staged = inFlight.filter { !own.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } + staged
+        }
+        try store.stageKnown(replica: replica.id, token: token, changes: staged)
+        known.pending[token] = staged
+        let token = self.token
+        writer.with { $0.token = token }
+        replica.pullToken = token
+        if restart { replica.resetToken = token }
+        replica.ack = max(replica.ack, min(request.ack, head))
+        replica.sentCursor = cursor
+        replica.lastSeenMilliseconds = hubTime
+        try store.saveReplica(replica)
+        activity.pages += 1
+        activity.changes += writer.page.changes.count + writer.page.entered.count
+        return (writer.page, known)
+    }
+}

@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // CSV as RFC 4180 has it: what export writes and import reads (a file format, not a rule).
+        .target(name: "OppsCSV"),
         // Pure logic: no package dependencies, no Foundation, no I/O.
         .target(name: "OppsCore"),
         // The protocol: messages, encode/decode, compression, version negotiation.
@@ -44,7 +46,7 @@ let package = Package(
         .target(
             name: "OppsReplica",
             dependencies: [
-                "OppsCore", "OppsWire", "OppsStore",
+                "OppsCore", "OppsWire", "OppsStore", "OppsCSV",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
         // The server library: routes, auth, push/pull handling, the hub store.
@@ -66,13 +68,13 @@ let package = Package(
         .target(
             name: "OppsCommands",
             dependencies: [
-                "OppsCore", "OppsReplica", "OppsConsole",
+                "OppsCore", "OppsReplica", "OppsConsole", "OppsCSV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
             name: "OppsHubCommands",
             dependencies: [
-                "OppsCore", "OppsWire", "OppsHub", "OppsStore", "OppsConsole", "OppsReplica",
+                "OppsCore", "OppsWire", "OppsHub", "OppsStore", "OppsConsole", "OppsReplica", "OppsCSV",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -91,11 +93,14 @@ let package = Package(
             ], path: "Tools/Benchmarks"),
         .executableTarget(name: "opps-hub", dependencies: ["OppsHubCommands", .product(name: "Logging", package: "swift-log")]),
         // Tools: every decoder a user's bytes reach, with its invariants (Tools/fuzz.sh; a test runs the seeds).
-        .target(name: "OppsFuzzing", dependencies: ["OppsCore", "OppsWire", .product(name: "SwiftProtobuf", package: "swift-protobuf")], path: "Tools/Fuzzing"),
+        .target(
+            name: "OppsFuzzing", dependencies: ["OppsCore", "OppsWire", "OppsCSV", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Tools/Fuzzing"),
 
         // What the test targets share: repository files read in place, a clock tests move.
         .target(name: "OppsTestSupport", dependencies: ["OppsCore"], path: "Tests/OppsTestSupport"),
         .testTarget(name: "OppsCoreTests", dependencies: ["OppsCore", "OppsTestSupport"]),
+        .testTarget(name: "OppsCSVTests", dependencies: ["OppsCSV"]),
         .testTarget(name: "OppsWireTests", dependencies: ["OppsWire", "OppsCore", "OppsTestSupport"]),
         .testTarget(name: "OppsStoreTests", dependencies: ["OppsStore", "OppsCore"]),
         .testTarget(name: "SimulationTests", dependencies: ["OppsSimulation", "OppsTestSupport"]),
@@ -110,7 +115,7 @@ let package = Package(
         .testTarget(
             name: "OppsCommandsTests",
             dependencies: [
-                "OppsCommands", "OppsHubCommands", "OppsCore", "OppsHub", "OppsStore", "OppsReplica", "OppsWire", "OppsConsole", "OppsTestSupport",
+                "OppsCommands", "OppsHubCommands", "OppsCore", "OppsHub", "OppsStore", "OppsReplica", "OppsWire", "OppsConsole", "OppsTestSupport", "OppsCSV",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),

@@ -1,3 +1,4 @@
+import OppsCSV
 import OppsCore
 import OppsStore
 

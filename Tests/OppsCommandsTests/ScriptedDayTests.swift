@@ -1,4 +1,5 @@
 import Foundation
+import OppsCSV
 import OppsCommands
 import OppsCore
 import OppsHub

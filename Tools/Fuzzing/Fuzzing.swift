@@ -1,4 +1,5 @@
 import Foundation
+import OppsCSV
 import OppsCore
 import OppsWire
 import SwiftProtobuf

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OppsCSV
 import OppsConsole
 import OppsCore
 import OppsReplica

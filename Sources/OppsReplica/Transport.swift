@@ -71,6 +71,9 @@ public struct HTTPTransport: Transport {
         if let caFile { tls.additionalTrustRoots = [.file(caFile)] }
         configuration.tlsConfiguration = tls
         configuration.timeout = .init(connect: connectTimeout, read: requestTimeout)
+        // The client inflates deflate and gzip answers itself, within a limit on what they
+        // inflate to (a decompression bomb fails the request, not the laptop).
+        configuration.decompression = .enabled(limit: .size(Self.maxAnswerBytes))
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnections
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
@@ -91,21 +94,24 @@ public struct HTTPTransport: Transport {
             request.headers.add(name: "Content-Encoding", value: "deflate")
         }
         request.body = .bytes(ByteBuffer(bytes: body))
+        // Answers arrive inflated (the client's decompression); the header still names the coding.
         let (status, headers, bytes) = try await execute(request)
-        let coding = ContentCoding(header: headers.first(name: "Content-Encoding")) ?? .identity
         guard status == .ok else {
             let format = WireFormat(header: headers.first(name: "Content-Type")) ?? .json
             let e =
-                (try? BodyCodec.decode(ErrorBody.self, from: bytes, as: format, coding: coding)).map { WireError(body: $0) }
+                (try? BodyCodec.decode(ErrorBody.self, from: bytes, as: format)).map { WireError(body: $0) }
                 ?? WireError(.internal, "status \(status.code)")
             throw .refused(status: Int(status.code), e)
         }
         do {
-            return try BodyCodec.decode(Out.self, from: bytes, as: .protobuf, coding: coding, limit: 512 << 20)
+            return try BodyCodec.decode(Out.self, from: bytes, as: .protobuf, limit: Self.maxAnswerBytes)
         } catch {
             throw .refused(status: 200, error)
         }
     }
+
+    /// The largest answer this client takes, inflated: a pull page is far below it.
+    static let maxAnswerBytes = 512 << 20
 
     func execute(_ request: HTTPClientRequest) async throws(TransportError) -> (status: HTTPResponseStatus, headers: HTTPHeaders, body: [UInt8]) {
         var attempt = 0
@@ -114,7 +120,7 @@ public struct HTTPTransport: Transport {
                 // AsyncHTTPClient retries a refused connection until the deadline: keep the
                 // deadline short for the connection, long for the transfer.
                 let response = try await client.execute(request, deadline: .now() + requestTimeout)
-                return (response.status, response.headers, Array(try await response.body.collect(upTo: 256 << 20).readableBytesView))
+                return (response.status, response.headers, Array(try await response.body.collect(upTo: Self.maxAnswerBytes).readableBytesView))
             } catch {
                 // A kept-alive connection the hub closed just as this request went out fails with
                 // a reset. Every request of the protocol may be sent again (a push is idempotent by

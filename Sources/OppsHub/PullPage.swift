@@ -35,6 +35,8 @@ struct PullPage {
     var bytes = 0
     var more = false
     var enteredNow = Set<RecordID>()
+    /// Deletes of records the replica held, merged into the changes in sequence order (step 3).
+    var pendingDeletions = [WireChange]()
     var cursor: UInt64
 
     init(engine: HubEngine, user: HubUser, request: PullRequest, replica: ReplicaRow) throws {
@@ -137,7 +139,6 @@ struct PullPage {
         known.dirty = []
         pendingDeletions = deletions
     }
-    var pendingDeletions = [WireChange]()
 
     /// Whether an entry goes to this replica: a record it holds as the user sees it now (not
     /// sent whole on this page), a field the matrix does not hide from the user.

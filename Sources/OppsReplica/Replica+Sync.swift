@@ -129,22 +129,6 @@ extension Replica {
 
     /// The view of a record: its confirmed state with the writes still in the outbox on top.
     func rebuildView(_ id: RecordID, refusedCreate: Bool = false) throws {
-        let confirmed = try store.confirmed(id, workspace: workspace)
-        let pending = try store.outbox(replica: self.id, author: user, record: id)
-        let stored = try store.view(id, workspace: workspace)
-        guard var view = confirmed ?? stored else { return }
-        if confirmed == nil && refusedCreate {
-            // A record made here that the hub refused to create: it is gone (a conflict says why).
-            try store.remove(id)
-            return
-        }
-        for e in pending {
-            switch e.write.kind {
-            case .set: view.fields[e.write.field] = FieldState(value: e.write.value, stamp: e.write.stamp, author: user, authority: .write)
-            case .delete: view.deleted = FieldState(value: .null, stamp: e.write.stamp, author: user, authority: .own)
-            case .create: break
-            }
-        }
-        try store.save(confirmed: confirmed, view: view, workspace: workspace)
+        try store.rebuildView(id, replica: self.id, author: user, workspace: workspace, refusedCreate: refusedCreate)
     }
 }

@@ -243,11 +243,6 @@ public final class Replica {
     }
 }
 
-/// A checksum value maintained by adding and subtracting record terms.
-struct RunningChecksum {
-    var value: UInt64
-}
-
 /// What `Replica.merge` did here: fields filled in on the record kept, records re-pointed, and
 /// records whose reference only the hub may change (it does, for every record, at sync).
 public struct MergeResult: Sendable, Hashable {

@@ -166,6 +166,23 @@ public struct PageReader {
         return record
     }
 
+    /// The whole page, decoded for the replica store; throws `WorkspaceAhead` when it names
+    /// an entity or field the workspace does not have (then nothing of it may be applied).
+    public func received(workspace: Workspace) throws -> ReceivedPage {
+        var r = ReceivedPage()
+        r.left = page.left.compactMap { RecordID(bytes: $0) }
+        for e in page.entered {
+            guard let id = RecordID(bytes: e.record) else { continue }
+            r.entered.append((id, try record(e)))
+        }
+        for c in page.changes { if let le = try entry(c) { r.changes.append(le) } }
+        for c in page.conflicts { if let conflict = try conflict(c, workspace: workspace) { r.conflicts.append(conflict) } }
+        r.cursor = page.cursor
+        r.token = page.token
+        r.conflictCursor = page.conflictCursor
+        return r
+    }
+
     /// A conflict as the page gives it.
     public func conflict(_ c: WireConflict, workspace: Workspace) throws -> LocalConflict? {
         guard let record = RecordID(bytes: c.record) else { return nil }

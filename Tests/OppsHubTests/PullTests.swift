@@ -17,7 +17,7 @@ import Testing
             var rng = SeededGenerator(seed: 2)
             var replicas = [String: TestReplica]()
             for (i, u) in ["sam", "tom", "mia", "eve", "max"].enumerated() {
-                var r = TestReplica(user: u, token: f.tokens[u]!, seed: UInt64(i + 10))
+                let r = TestReplica(user: u, token: f.tokens[u]!, seed: UInt64(i + 10))
                 _ = try await r.handshake(c)
                 replicas[u] = r
             }
@@ -211,7 +211,7 @@ import Testing
         try await f.application().test(.router) { client in
             let c = WireClient(client: client)
             _ = try await Self.samsDeals(12, seed: 10, f, c)
-            var fresh = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 2)
+            let fresh = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 2)
             _ = try await fresh.handshake(c)
             var r = PullRequest()
             r.replica = Data(fresh.id.bytes)

@@ -45,7 +45,7 @@ import Testing
             var rng = SeededGenerator(seed: seed)
             var replicas = [TestReplica]()
             for (i, u) in HubFixture.team.enumerated() {
-                var r = TestReplica(user: u.name, token: f.tokens[u.name]!, seed: seed &* 100 + UInt64(i))
+                let r = TestReplica(user: u.name, token: f.tokens[u.name]!, seed: seed &* 100 + UInt64(i))
                 _ = try await r.handshake(c)
                 replicas.append(r)
             }

@@ -1,0 +1,164 @@
+import OppsCore
+
+/// Page application and the pull's repair paths (sync-protocol.md §6), on the replica's own
+/// tables: what a received page does to the confirmed state, the views, the trail, the kept
+/// conflicts and the running checksum. The sync engine (OppsReplica) decides when; this says how.
+extension ReplicaStore {
+    /// Applies one decoded page (call inside a transaction) for the replica `replica` of `user`;
+    /// returns how many records and changes it received. The cursor, page token and conflict
+    /// cursor move to the page's.
+    public func apply(_ page: ReceivedPage, replica: ReplicaID, user: UserName, workspace: Workspace) throws -> Int {
+        let numbering = WireNumbering(workspace)
+        // The checksum of the confirmed state is kept up to date incrementally: each touched
+        // record's old term goes out and its new term comes in (merge-semantics.md §8).
+        var sum = try confirmedChecksum(workspace: workspace)
+        let allIDs = page.recordIDs
+        let held = try withConfirmed(allIDs)
+        var oldTerms = [RecordID: UInt64]()
+        for id in allIDs where oldTerms[id] == nil {
+            oldTerms[id] = held.contains(id) ? try confirmed(id, workspace: workspace).map { StateChecksum.term(of: $0, numbering: numbering) } ?? 0 : 0
+        }
+        var received = 0
+        var touched = Set<RecordID>()
+        var records = [RecordID: Record]()
+        func load(_ id: RecordID) throws -> RecordSet {
+            var set = RecordSet()
+            if let r = records[id] { set.put(r) } else if let r = try confirmed(id, workspace: workspace) { set.put(r) }
+            return set
+        }
+        for id in page.left {
+            try remove(id)
+            records[id] = nil
+            touched.insert(id)
+        }
+        for (id, record) in page.entered {
+            if let r = record {
+                // A record this laptop held that comes whole again (its visible fields changed):
+                // each field whose value moved goes on the trail, as a change would.
+                if held.contains(id), let old = try confirmed(id, workspace: workspace) {
+                    for (name, state) in r.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) where old[name] != state.value && state.stamp.replica != replica {
+                        try addHistory(
+                            HistoryLine(
+                                record: id, field: name, old: old[name], new: state.value, author: state.author, hlc: state.stamp.hlc,
+                                source: "hub", rule: ""))
+                    }
+                }
+                records[id] = r
+            }
+            touched.insert(id)
+            received += 1
+        }
+        for le in page.changes {
+            var set = try load(le.record)
+            let before = set[le.record]?.fields[le.field]?.value ?? .null
+            set.apply(le)
+            if let r = set[le.record] { records[le.record] = r }
+            touched.insert(le.record)
+            // This laptop's own writes have their line already (settled when the push was answered).
+            if le.kind == .set, le.stamp.replica != replica, le.author != user || before != le.value {
+                try addHistory(
+                    HistoryLine(
+                        record: le.record, field: le.field, old: before, new: le.value, author: le.author, hlc: le.stamp.hlc,
+                        source: "hub", rule: ""))
+            } else if le.kind == .delete {
+                // A delete reaches only a replica that held the record (§7.2): its trail says so.
+                try addHistory(
+                    HistoryLine(
+                        record: le.record, field: "", old: .null, new: .null, author: le.author, hlc: le.stamp.hlc,
+                        source: "hub", rule: RuleID.delete.rawValue))
+            }
+            received += 1
+        }
+        for record in records.values {
+            try save(confirmed: record, view: record, workspace: workspace)
+        }
+        for (id, old) in oldTerms {
+            sum &-= old
+            if let now = records[id] { sum &+= StateChecksum.term(of: now, numbering: numbering) }
+        }
+        try setChecksum(sum)
+        // Only records with writes still in the outbox need their view rebuilt (rebase);
+        // the others' view is the confirmed state just saved.
+        let pendingRecords = try recordsWithPendingWrites()
+        for id in touched where records[id] != nil && pendingRecords.contains(id) {
+            try rebuildView(id, replica: replica, author: user, workspace: workspace)
+        }
+        for conflict in page.conflicts {
+            try addConflict(conflict)
+            try addHistory(
+                HistoryLine(
+                    record: conflict.record, field: conflict.field, old: conflict.value, new: conflict.winner ?? .null, author: conflict.author,
+                    hlc: conflict.hlc, source: "conflict", rule: conflict.rule))
+        }
+        try setSync(.cursor, page.cursor)
+        try setSync(.pullToken, page.token)
+        try setSync(.conflictCursor, page.conflictCursor)
+        return received
+    }
+
+    /// The view of a record: its confirmed state with the writes still in the outbox on top.
+    /// `refusedCreate`: the hub refused to create this record made here — it is removed (a
+    /// conflict says why).
+    public func rebuildView(_ id: RecordID, replica: ReplicaID, author: UserName, workspace: Workspace, refusedCreate: Bool = false) throws {
+        let confirmed = try self.confirmed(id, workspace: workspace)
+        let pending = try outbox(replica: replica, author: author, record: id)
+        let stored = try view(id, workspace: workspace)
+        guard var view = confirmed ?? stored else { return }
+        if confirmed == nil && refusedCreate {
+            try remove(id)
+            return
+        }
+        for e in pending {
+            switch e.write.kind {
+            case .set: view.fields[e.write.field] = FieldState(value: e.write.value, stamp: e.write.stamp, author: author, authority: .write)
+            case .delete: view.deleted = FieldState(value: .null, stamp: e.write.stamp, author: author, authority: .own)
+            case .create: break
+            }
+        }
+        try save(confirmed: confirmed, view: view, workspace: workspace)
+    }
+
+    /// The checksum of the confirmed state, as kept by `apply` (computed in full once if absent).
+    public func confirmedChecksum(workspace: Workspace) throws -> UInt64 {
+        if let v = try checksum() { return v }
+        let full = StateChecksum(of: try allConfirmed(workspace: workspace), workspace: workspace)
+        try setChecksum(full.value)
+        return full.value
+    }
+
+    /// What a repair does first (sync-protocol.md §6.3): a hub restored from a backup is behind
+    /// this replica. Keeps every confirmed record whose states the hub still has (all at or
+    /// below `head`), drops the rest and names them in the forget list so they come whole again;
+    /// beyond `maxForget` records, resets instead. Pending writes stay. Returns the records dropped
+    /// (empty after a reset).
+    @discardableResult
+    public func reconcile(withHead head: UInt64, maxForget: Int, workspace: Workspace) throws -> [RecordID] {
+        var dropped = [RecordID]()
+        for record in try allConfirmed(workspace: workspace) {
+            let states = [record.created] + Array(record.fields.values) + (record.deleted.map { [$0] } ?? [])
+            if states.contains(where: { $0.sequence > head }) {
+                try remove(record.id)
+                dropped.append(record.id)
+            }
+        }
+        if dropped.count > maxForget {
+            try resetForRepair()
+            return []
+        }
+        try setSync(.cursor, min(head, try sync(.cursor)))
+        try setSync(.pullToken, 0)
+        try setForgetList(dropped)
+        try setChecksum(StateChecksum(of: try allConfirmed(workspace: workspace), workspace: workspace).value)
+        return dropped
+    }
+
+    /// Forgets the confirmed state and starts the pull from nothing; records made here and
+    /// pending writes stay (their records are rebuilt when the hub's state arrives). The page
+    /// token stays: a restart echoes the last page received, so the hub can tell it from a late
+    /// copy of an older restart (sync-protocol.md §6.1).
+    public func resetForRepair() throws {
+        try setChecksum(0)
+        try forgetConfirmed()
+        try setSync(.cursor, 0)
+    }
+}

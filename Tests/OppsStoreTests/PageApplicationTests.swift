@@ -1,0 +1,145 @@
+import Foundation
+import OppsCore
+import Testing
+
+@testable import OppsStore
+
+/// Page application and the pull's repair paths, on a real replica store (sync-protocol.md §6).
+@Suite struct PageApplicationTests {
+    let ws = Workspace.default
+    static let me = ReplicaID(UUID128(high: 1, low: 0xA))
+    static let other = ReplicaID(UUID128(high: 1, low: 0xB))
+
+    func store() throws -> ReplicaStore {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-pages-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return try ReplicaStore(path: dir.appendingPathComponent("replica.sqlite").path)
+    }
+
+    func state(_ v: Value, seq: UInt64, hlc: UInt64 = 100, replica: ReplicaID = other, author: String = "tom") -> FieldState {
+        FieldState(value: v, stamp: Stamp(hlc: HLC(rawValue: hlc), replica: replica), author: author, authority: .own, sequence: seq)
+    }
+
+    /// A deal whose states carry sequences `seq`, `seq + 1`, `seq + 2`.
+    func deal(_ n: UInt64, seq: UInt64, name: String = "Deal") -> Record {
+        var r = Record(id: RecordID(high: 0x0190, low: n), entity: "opportunity", created: state(.member("discovery"), seq: seq))
+        r.fields["stage"] = state(.member("discovery"), seq: seq + 1)
+        r.fields["name"] = state(.text(name), seq: seq + 2)
+        return r
+    }
+
+    func change(_ record: RecordID, _ field: String, _ value: Value, seq: UInt64, author: String = "tom") -> LogEntry {
+        LogEntry(
+            sequence: seq, record: record, entity: "opportunity", field: field, kind: .set, value: value,
+            stamp: Stamp(hlc: HLC(rawValue: 200 + seq), replica: Self.other), author: author, authority: .own)
+    }
+
+    func fullChecksum(_ s: ReplicaStore) throws -> UInt64 { StateChecksum(of: try s.allConfirmed(workspace: ws), workspace: ws).value }
+
+    @Test func pagesKeepTheChecksumOfTheWholeStateAndMoveTheCursors() throws {
+        let s = try store()
+        var first = ReceivedPage()
+        first.entered = [(deal(1, seq: 1).id, deal(1, seq: 1)), (deal(2, seq: 4).id, deal(2, seq: 4))]
+        first.cursor = 6
+        first.token = 11
+        first.conflictCursor = 0
+        #expect(try s.transaction { try s.apply(first, replica: Self.me, user: "sam", workspace: ws) } == 2)
+        #expect(try s.confirmedChecksum(workspace: ws) == fullChecksum(s))
+
+        var second = ReceivedPage()
+        second.changes = [change(deal(1, seq: 1).id, "name", .text("Renamed"), seq: 7)]
+        second.left = [deal(2, seq: 4).id]
+        second.cursor = 7
+        second.token = 12
+        second.conflictCursor = 3
+        #expect(try s.transaction { try s.apply(second, replica: Self.me, user: "sam", workspace: ws) } == 1)
+        #expect(try s.confirmedChecksum(workspace: ws) == fullChecksum(s))
+        #expect(try s.confirmed(deal(2, seq: 4).id, workspace: ws) == nil)
+        #expect(try s.confirmed(deal(1, seq: 1).id, workspace: ws)?["name"] == .text("Renamed"))
+        #expect(try s.sync(.cursor) == 7)
+        #expect(try s.sync(.pullToken) == 12)
+        #expect(try s.sync(.conflictCursor) == 3)
+        // Another user's change goes on the trail with the old and new value.
+        let trail = try s.history(deal(1, seq: 1).id)
+        #expect(trail.contains { $0.field == "name" && $0.old == .text("Deal") && $0.new == .text("Renamed") && $0.author == "tom" })
+    }
+
+    @Test func aPendingWriteStaysOnTopOfTheHubsChanges() throws {
+        let s = try store()
+        let d = deal(1, seq: 1)
+        var first = ReceivedPage()
+        first.entered = [(d.id, d)]
+        _ = try s.transaction { try s.apply(first, replica: Self.me, user: "sam", workspace: ws) }
+        // sam renames the deal offline; the hub then moves its stage.
+        try s.enqueue(
+            FieldWrite(
+                record: d.id, entity: "opportunity", field: "name", value: .text("Mine"), base: .sequence(3), author: "sam",
+                stamp: Stamp(hlc: HLC(rawValue: 500), replica: Self.me)))
+        try s.rebuildView(d.id, replica: Self.me, author: "sam", workspace: ws)
+        var page = ReceivedPage()
+        page.changes = [change(d.id, "stage", .member("qualification"), seq: 4)]
+        _ = try s.transaction { try s.apply(page, replica: Self.me, user: "sam", workspace: ws) }
+        let view = try #require(try s.view(d.id, workspace: ws))
+        #expect(view["name"] == .text("Mine"))
+        #expect(view["stage"] == .member("qualification"))
+        #expect(try s.confirmed(d.id, workspace: ws)?["name"] == .text("Deal"))
+    }
+
+    /// The hub was restored from a backup and its head is 5: what it still has stays, a record
+    /// with a state above 5 is forgotten and named for the hub to send whole again.
+    @Test func aHubBehindKeepsWhatItStillHasAndForgetsTheRest() throws {
+        let s = try store()
+        var page = ReceivedPage()
+        let kept = deal(1, seq: 1)  // states 1…3
+        let lost = deal(2, seq: 4)  // states 4…6: 6 is past the hub's head
+        page.entered = [(kept.id, kept), (lost.id, lost)]
+        page.cursor = 9
+        page.token = 4
+        _ = try s.transaction { try s.apply(page, replica: Self.me, user: "sam", workspace: ws) }
+        let dropped = try s.transaction { try s.reconcile(withHead: 5, maxForget: 100, workspace: ws) }
+        #expect(dropped == [lost.id])
+        #expect(try s.forgetList() == [lost.id])
+        #expect(try s.confirmed(kept.id, workspace: ws) != nil)
+        #expect(try s.confirmed(lost.id, workspace: ws) == nil)
+        #expect(try s.sync(.cursor) == 5)
+        #expect(try s.sync(.pullToken) == 0)
+        #expect(try s.checksum() == fullChecksum(s))
+    }
+
+    @Test func moreToForgetThanAPullMayNameRestartsFromNothing() throws {
+        let s = try store()
+        var page = ReceivedPage()
+        page.entered = [(deal(1, seq: 1).id, deal(1, seq: 1)), (deal(2, seq: 4).id, deal(2, seq: 4))]
+        page.cursor = 6
+        _ = try s.transaction { try s.apply(page, replica: Self.me, user: "sam", workspace: ws) }
+        let dropped = try s.transaction { try s.reconcile(withHead: 0, maxForget: 1, workspace: ws) }
+        #expect(dropped.isEmpty)
+        #expect(try s.forgetList().isEmpty)
+        #expect(try s.allConfirmed(workspace: ws).isEmpty)
+        #expect(try s.sync(.cursor) == 0)
+        #expect(try s.checksum() == 0)
+    }
+
+    /// A restart forgets the hub's state only: a record made here and its pending writes stay,
+    /// and the page token stays so the hub can tell the restart from a late copy (§6.1).
+    @Test func aRestartKeepsWhatWasMadeHereAndThePageToken() throws {
+        let s = try store()
+        var page = ReceivedPage()
+        page.entered = [(deal(1, seq: 1).id, deal(1, seq: 1))]
+        page.cursor = 3
+        page.token = 8
+        _ = try s.transaction { try s.apply(page, replica: Self.me, user: "sam", workspace: ws) }
+        let mine = Record(
+            id: RecordID(high: 0x0190, low: 99), entity: "opportunity", created: state(.member("discovery"), seq: 0, replica: Self.me, author: "sam"))
+        try s.save(confirmed: nil, view: mine, workspace: ws)
+        try s.enqueue(
+            FieldWrite(record: mine.id, entity: "opportunity", kind: .create, value: .member("discovery"), author: "sam", stamp: mine.created.stamp))
+        try s.transaction { try s.resetForRepair() }
+        #expect(try s.allConfirmed(workspace: ws).isEmpty)
+        #expect(try s.view(mine.id, workspace: ws) != nil)
+        #expect(try s.outboxCount() == 1)
+        #expect(try s.sync(.cursor) == 0)
+        #expect(try s.sync(.pullToken) == 8)
+        #expect(try s.confirmedChecksum(workspace: ws) == 0)
+    }
+}

@@ -10,20 +10,7 @@ func report(_ result: EditResult, json: Bool, _ r: Replica, words: Vocabulary? =
     let entity = try r.record(result.record)?.entity ?? "opportunity"
     func label(_ field: String) -> String { words.field(entity, field) }
     if json {
-        Console.out(
-            JSON.object([
-                ("id", .string(result.record.description)), ("applied", .array(result.applied.map(JSON.string))),
-                (
-                    "proposed",
-                    .array(
-                        result.proposed.enumerated().map { i, p in
-                            .object([
-                                ("field", .string(p.field)), ("rule", .string(p.rule.rawValue)),
-                                ("request", i < result.requests.count ? .string(result.requests[i].description) : .null),
-                            ])
-                        })
-                ),
-            ]).compactText)
+        Console.out(try EditJSON(result).jsonLine())
         return
     }
     if !result.applied.isEmpty { Console.out("changed \(result.applied.map(label).joined(separator: ", ")) (pending sync)") }

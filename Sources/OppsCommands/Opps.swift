@@ -92,7 +92,7 @@ public enum OppsMain {
 
     static func report(_ message: String, code: Int32, json: Bool) {
         if json {
-            Console.out(JSON.object([("error", .string(message)), ("exit", .number(Int(code)))]).compactText)
+            Console.out((try? FailureJSON(error: message, exit: Int(code)).jsonLine()) ?? message)
         } else {
             Console.err("opps: " + message)
         }

@@ -93,11 +93,7 @@ public struct Init: ParsableCommand {
         }
         let ws = try Workspace.decode(document)
         if json {
-            Console.out(
-                JSON.object([
-                    ("hub", .string(id.description)), ("data", .string(data.directory)), ("workspace", .string(ws.name)),
-                    ("workspace_version", .number(Int64(ws.version))),
-                ]).prettyText)
+            Console.out(try HubInitJSON(hub: id.description, data: data.directory, workspace: ws.name, workspace_version: ws.version).jsonPretty())
         } else {
             Console.out("created hub \(id) in \(data.directory) (workspace \"\(ws.name)\" version \(ws.version))")
             Console.out("next: opps-hub user add NAME --role ROLE --data \(data.directory)")
@@ -158,12 +154,9 @@ public struct UserCommand: ParsableCommand {
                 throw CommandFailure(e.description)
             }
             if json {
-                var pairs: [(String, JSON)] = [("name", .string(name)), ("role", .string(role)), ("token", .string(token))]
-                if let team { pairs.append(("team", .string(team))) }
-                if let territory { pairs.append(("territory", .string(territory))) }
-                if let manager { pairs.append(("manager", .string(manager))) }
-                if let capacity { pairs.append(("capacity", .number(capacity))) }
-                Console.out(JSON.object(pairs).prettyText)
+                Console.out(
+                    try UserAddedJSON(name: name, role: role, token: token, team: team, territory: territory, manager: manager, capacity: capacity)
+                        .jsonPretty())
             } else {
                 Console.out("added \(name) (\(role)); token (shown once): \(token)")
             }
@@ -271,11 +264,7 @@ extension UserCommand {
 }
 
 func userJSON(_ u: HubUser) -> JSON {
-    .object([
-        ("name", .string(u.name)), ("role", .string(u.role)), ("team", u.team.map(JSON.string) ?? .null),
-        ("territory", u.territory.map(JSON.string) ?? .null), ("manager", u.manager.map(JSON.string) ?? .null),
-        ("capacity", u.capacity.map { .number($0) } ?? .null), ("disabled", .bool(u.disabled)),
-    ])
+    (try? JSONValueEncoder.encode(UserJSON(u))) ?? .null
 }
 
 /// Maps engine errors to one-line command failures.
@@ -309,7 +298,7 @@ public struct TokenCommand: ParsableCommand {
             var rng = SystemRandomNumberGenerator()
             let token = try adminCall { try data.openEngine().rotateToken(name, rng: &rng) }
             if json {
-                Console.out(JSON.object([("name", .string(name)), ("token", .string(token))]).compactText)
+                Console.out(try TokenJSON(name: name, token: token).jsonLine())
             } else {
                 Console.out("new token for \(name) (shown once): \(token)")
             }

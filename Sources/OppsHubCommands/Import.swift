@@ -48,17 +48,7 @@ public struct ImportCommand: ParsableCommand {
         }
         if tty { Console.progress("\r\u{1B}[K") }
         if json {
-            Console.out(
-                JSON.object([
-                    ("imported", .number(result.imported)), ("invalid_rows", .number(result.invalidRows)),
-                    (
-                        "problems",
-                        .array(
-                            result.problems.map { p in
-                                .object([("row", .number(p.row)), ("column", .string(p.column)), ("message", .string(p.message))])
-                            })
-                    ),
-                ]).compactText)
+            Console.out(try ImportJSON(result).jsonLine())
             if result.imported == 0 && !result.problems.isEmpty { throw ExitCode(1) }
             return
         }

@@ -23,23 +23,7 @@ public struct StatusCommand: ParsableCommand {
     public func run() throws {
         let s = try adminCall { try data.openEngine().status(retention: Int64(retentionDays) * day) }
         if json {
-            Console.out(
-                JSON.object([
-                    ("head", .number(Int64(s.head))), ("log_entries", .number(s.logEntries)), ("records", .number(s.records)),
-                    ("workspace_version", .number(Int64(s.workspaceVersion))), ("database_bytes", .number(s.databaseBytes)),
-                    ("open_conflicts", .number(s.openConflicts)), ("compaction_watermark", .number(Int64(s.compactionWatermark))),
-                    ("compactable_entries", .number(s.compactableEntries)),
-                    (
-                        "replicas",
-                        .array(
-                            s.replicas.map { r in
-                                .object([
-                                    ("id", .string(r.id.description)), ("user", .string(r.user)), ("last_seen", .string(Timestamp(milliseconds: r.lastSeen).description)),
-                                    ("lag", .number(Int64(r.lag))), ("open_conflicts", .number(r.openConflicts)),
-                                ])
-                            })
-                    ),
-                ]).compactText)
+            Console.out(try StatusJSON(s).jsonLine())
             return
         }
         Console.out("head \(s.head), \(s.logEntries) log entries, \(s.records) records, workspace v\(s.workspaceVersion), database \(s.databaseBytes / 1024) KiB")
@@ -73,13 +57,7 @@ public struct AuditCommand: ParsableCommand {
             events.append(
                 (
                     e.hubMilliseconds,
-                    .object([
-                        ("kind", .string("write")), ("sequence", .number(Int64(x.sequence))), ("field", .string(x.field)),
-                        ("op", .string(x.kind.rawValue)), ("value", x.value.plainJSON), ("author", .string(x.author)),
-                        ("device_time", .string(x.stamp.hlc.timestamp.description)),
-                        ("hub_time", .string(Timestamp(milliseconds: e.hubMilliseconds).description)),
-                        ("authority", .string(x.authority.name)),
-                    ]),
+                    try JSONValueEncoder.encode(AuditWriteJSON(e)),
                     "#\(x.sequence) \(x.kind.rawValue) \(x.field.isEmpty ? "-" : x.field) = \(x.value.canonicalText) by \(x.author) (device \(x.stamp.hlc.timestamp), hub \(Timestamp(milliseconds: e.hubMilliseconds)), \(x.authority.name))"
                 ))
         }
@@ -88,13 +66,7 @@ public struct AuditCommand: ParsableCommand {
             events.append(
                 (
                     c.hubMilliseconds,
-                    .object([
-                        ("kind", .string("conflict")), ("id", .number(Int64(x.id))), ("field", .string(x.field)),
-                        ("outcome", .string(x.outcome.rawValue)), ("rule", .string(x.rule.rawValue)), ("value", x.loser.value.plainJSON),
-                        ("author", .string(x.loser.author)), ("device_time", .string(x.loser.stamp.hlc.timestamp.description)),
-                        ("hub_time", .string(Timestamp(milliseconds: c.hubMilliseconds).description)),
-                        ("winner", x.winner?.value.plainJSON ?? .null),
-                    ]),
+                    try JSONValueEncoder.encode(AuditConflictJSON(c)),
                     "conflict \(x.id): \(x.field) = \(x.loser.value.canonicalText) by \(x.loser.author) \(x.outcome.rawValue) (\(x.rule.rawValue)); holds \(x.winner?.value.canonicalText ?? "-")"
                 ))
         }
@@ -121,17 +93,7 @@ public struct ConflictsCommand: ParsableCommand {
         public func run() throws {
             let list = try adminCall { try data.openEngine().store.openConflicts(user: user) }
             if json {
-                Console.out(
-                    JSON.array(
-                        list.map { c in
-                            .object([
-                                ("id", .number(Int64(c.conflict.id))), ("record", .string(c.conflict.record.description)), ("field", .string(c.conflict.field)),
-                                ("outcome", .string(c.conflict.outcome.rawValue)), ("rule", .string(c.conflict.rule.rawValue)),
-                                ("value", c.conflict.loser.value.plainJSON), ("author", .string(c.conflict.loser.author)),
-                                ("winner", c.conflict.winner?.value.plainJSON ?? .null), ("owner", c.owner.map(JSON.string) ?? .null),
-                            ])
-                        }
-                    ).compactText)
+                Console.out(try list.map(HubConflictJSON.init).jsonLine())
                 return
             }
             if list.isEmpty { Console.out("no open conflicts") }
@@ -175,7 +137,7 @@ public struct CompactCommand: ParsableCommand {
     public func run() throws {
         let r = try adminCall { try data.openEngine().compact(retention: Int64(retentionDays) * day) }
         if json {
-            Console.out(JSON.object([("watermark", .number(Int64(r.watermark))), ("entries", .number(r.entries)), ("tombstones", .number(r.tombstones))]).compactText)
+            Console.out(try CompactJSON(watermark: r.watermark, entries: r.entries, tombstones: r.tombstones).jsonLine())
         } else {
             Console.out("compacted through \(r.watermark): \(r.entries) log entries, \(r.tombstones) tombstones")
         }
@@ -276,15 +238,7 @@ public struct DuplicatesCommand: ParsableCommand {
             return Duplicates.groups(records)
         }
         if json {
-            Console.out(
-                JSON.array(
-                    groups.map { g in
-                        JSON.array(
-                            g.map { r in
-                                .object([("id", .string(r.id.description)), ("name", r["name"].plainJSON), ("creator", .string(r.creator))])
-                            })
-                    }
-                ).compactText)
+            Console.out(try groups.map { $0.map { DuplicateJSON(id: $0.id.description, name: $0["name"], creator: $0.creator) } }.jsonLine())
             return
         }
         if groups.isEmpty { Console.out("no likely duplicate \(type)s on this hub"); return }

@@ -174,18 +174,10 @@ public struct WorkspaceReport: Sendable {
     }
 
     public var json: JSON {
-        .object([
-            ("file", .string(file)),
-            ("valid", .bool(issues.isEmpty)),
-            ("version", workspace.map { .number(Int64($0.version)) } ?? .null),
-            (
-                "issues",
-                .array(
-                    issues.map { i in
-                        .object([("line", .number(i.position.line)), ("column", .number(i.position.column)), ("path", .string(i.path)), ("message", .string(i.message))])
-                    })
-            ),
-        ])
+        (try? JSONValueEncoder.encode(
+            WorkspaceCheckJSON(
+                file: file, valid: issues.isEmpty, version: workspace?.version,
+                issues: issues.map { .init(line: $0.position.line, column: $0.position.column, path: $0.path, message: $0.message) }))) ?? .null
     }
 }
 

@@ -12,13 +12,11 @@ import OppsStore
 /// An approval request as `opps approvals` shows it.
 func approvalJSON(_ r: Replica, _ a: Record) throws -> JSON {
     let deal: Record? = if case let .reference(d) = a["opportunity"] { try r.record(d) } else { nil }
-    return .object([
-        ("id", .string(a.id.description)), ("state", .string(approvalState(r, a))), ("kind", a["kind"].plainJSON),
-        ("opportunity", a["opportunity"].plainJSON), ("deal", deal.map { $0["name"].plainJSON } ?? .null),
-        ("requested", a["requested"].plainJSON), ("field", a["field"].plainJSON), ("value", a["value"].plainJSON),
-        ("requested_by", .string(a.creator)), ("decided_by", a["decided_by"].plainJSON), ("note", a["note"].plainJSON),
-        ("at", .string(a.created.stamp.hlc.timestamp.description)),
-    ])
+    return try JSONValueEncoder.encode(
+        ApprovalJSON(
+            id: a.id.description, state: approvalState(r, a), kind: a["kind"], opportunity: a["opportunity"], deal: deal?["name"], requested: a["requested"],
+            field: a["field"], value: a["value"], requested_by: a.creator, decided_by: a["decided_by"], note: a["note"],
+            at: a.created.stamp.hlc.timestamp.description))
 }
 
 /// pending / approved / rejected, or `requested` for a request not yet at the hub.

@@ -33,30 +33,18 @@ struct BoardCommand: ParsableCommand {
         let board = try options.pipeline(r).board(options.filter, today: today, includeClosed: closed)
         if options.json {
             Console.out(
-                JSON.object([
-                    ("date", .string(today.description)),
-                    (
-                        "stages",
-                        .array(
-                            board.map { column in
-                                .object([
-                                    ("stage", .string(column.stage.name)), ("deals", .number(column.deals.count)), ("amounts", column.totals.json),
-                                    (
-                                        "items",
-                                        .array(
-                                            column.deals.map { b in
-                                                .object([
-                                                    ("id", .string(b.deal.id.description)), ("name", b.deal["name"].plainJSON), ("owner", b.deal["owner"].plainJSON),
-                                                    ("amount", b.deal["amount"].plainJSON), ("currency", b.deal["currency"].plainJSON),
-                                                    ("next_step", b.deal["next_step"].plainJSON), ("next_step_due", b.deal["next_step_due"].plainJSON),
-                                                    ("overdue", .bool(b.overdue)),
-                                                ])
-                                            })
-                                    ),
-                                ])
+                try BoardJSON(
+                    date: today.description,
+                    stages: board.map { column in
+                        BoardJSON.Column(
+                            stage: column.stage.name, deals: column.deals.count, amounts: column.totals.json,
+                            items: column.deals.map { b in
+                                BoardJSON.Item(
+                                    id: b.deal.id.description, name: b.deal["name"], owner: b.deal["owner"], amount: b.deal["amount"], currency: b.deal["currency"],
+                                    next_step: b.deal["next_step"], next_step_due: b.deal["next_step_due"], overdue: b.overdue)
                             })
-                    ),
-                ]).compactText)
+                    }
+                ).jsonLine())
             return
         }
         if options.csv {

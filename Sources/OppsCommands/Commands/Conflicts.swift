@@ -73,17 +73,7 @@ struct ConflictListCommand: ParsableCommand {
         let r = try home.open()
         let conflicts = try r.store.conflicts()
         if json {
-            Console.out(
-                JSON.array(
-                    conflicts.map { c in
-                        .object([
-                            ("id", .number(Int64(c.id))), ("record", .string(c.record.description)), ("field", .string(c.field)),
-                            ("mine", c.value.plainJSON), ("author", .string(c.author)), ("winner", c.winner?.plainJSON ?? .null),
-                            ("winner_author", c.winnerAuthor.map(JSON.string) ?? .null), ("rule", .string(c.rule)), ("outcome", .string(c.outcome)),
-                            ("at", .string(Timestamp(milliseconds: c.hubMilliseconds).description)),
-                        ])
-                    }
-                ).compactText)
+            Console.out(try conflicts.map(ConflictJSON.init).jsonLine())
             return
         }
         if conflicts.isEmpty { Console.out("no conflicts"); return }

@@ -48,7 +48,7 @@ struct ConnectCommand: AsyncParsableCommand {
         try await replica.connect(hubURL: hub, token: token, caFile: ca, transport: transport)
         let pending = try replica.store.outboxCount()
         if json {
-            Console.out(JSON.object([("user", .string(replica.user)), ("hub", .string(replica.hubURL)), ("pending", .number(pending))]).compactText)
+            Console.out(try ConnectJSON(user: replica.user, hub: replica.hubURL, pending: pending).jsonLine())
         } else {
             Console.out("connected \(replica.user)'s replica to \(replica.hubURL); \(pending) pending write(s) kept: run opps sync")
         }

@@ -30,15 +30,11 @@ struct ForecastCommand: ParsableCommand {
         let rows = pipeline.forecast(filter, from: from, to: to)
         if options.json {
             Console.out(
-                JSON.array(
-                    rows.map { row in
-                        .object([
-                            ("owner", .string(row.owner)), ("month", .string(row.month)), ("deals", .number(Int64(row.deals))),
-                            ("pipeline", row.pipeline.json), ("weighted", row.weighted.json), ("best_case", row.bestCase.json),
-                            ("commit", row.commit.json), ("won", row.won.json),
-                        ])
-                    }
-                ).compactText)
+                try rows.map {
+                    ForecastJSON(
+                        owner: $0.owner, month: $0.month, deals: $0.deals, pipeline: $0.pipeline.json, weighted: $0.weighted.json, best_case: $0.bestCase.json,
+                        commit: $0.commit.json, won: $0.won.json)
+                }.jsonLine())
             return
         }
         if options.csv {

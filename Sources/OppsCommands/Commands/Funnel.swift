@@ -29,19 +29,11 @@ struct FunnelCommand: ParsableCommand {
         func conv(_ row: Pipeline.FunnelRow) -> String? { row.conversion.flatMap { percentText($0.0, $0.1) } }
         if options.json {
             Console.out(
-                JSON.object([
-                    (
-                        "stages",
-                        .array(
-                            f.rows.map { row in
-                                .object([
-                                    ("stage", .string(row.stage)), ("now", .number(row.current)), ("amounts", row.amounts.json), ("reached", .number(row.reached)),
-                                    ("conversion_percent", conv(row).map(JSON.decimal) ?? .null),
-                                ])
-                            })
-                    ),
-                    ("won", .number(f.won)), ("lost", .number(f.lost)), ("win_rate_percent", winRate.map(JSON.decimal) ?? .null),
-                ]).compactText)
+                try FunnelJSON(
+                    stages: f.rows.map {
+                        FunnelJSON.Stage(stage: $0.stage, now: $0.current, amounts: $0.amounts.json, reached: $0.reached, conversion_percent: conv($0).map(JSON.decimal))
+                    }, won: f.won, lost: f.lost, win_rate_percent: winRate.map(JSON.decimal)
+                ).jsonLine())
             return
         }
         if options.csv {

@@ -24,15 +24,7 @@ struct HistoryCommand: ParsableCommand {
         let words = home.words(r)
         let entity = try r.record(recordID)?.entity ?? "opportunity"
         if json {
-            Console.out(
-                JSON.array(
-                    lines.map { h in
-                        .object([
-                            ("field", .string(h.field)), ("old", h.old.plainJSON), ("new", h.new.plainJSON), ("author", .string(h.author)),
-                            ("at", .string(h.hlc.timestamp.description)), ("source", .string(h.source)), ("rule", .string(h.rule)),
-                        ])
-                    }
-                ).compactText)
+            Console.out(try lines.map(HistoryJSON.init).jsonLine())
             return
         }
         for h in lines {

@@ -42,11 +42,7 @@ struct InitCommand: AsyncParsableCommand {
         if let locale = home.locale { try replica.store.setMeta("locale", locale) }
         let report = try await SyncCommand.perform(replica, transport: transport, json: json)
         if json {
-            Console.out(
-                JSON.object([
-                    ("user", .string(replica.user)), ("role", .string(replica.role)), ("home", .string(home.path)),
-                    ("pulled", .number(report.pulled)),
-                ]).compactText)
+            Console.out(try InitJSON(user: replica.user, role: replica.role, home: home.path, pulled: report.pulled).jsonLine())
         } else {
             Console.out("replica for \(replica.user) (\(replica.role)) in \(home.path): \(try replica.store.recordCount()) records")
         }

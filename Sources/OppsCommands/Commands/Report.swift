@@ -24,15 +24,11 @@ struct ReportCommand: ParsableCommand {
             let rows = try options.pipeline(r).timeInStage(options.filter)
             if options.json {
                 Console.out(
-                    JSON.array(
-                        rows.map { row in
-                            .object([
-                                ("stage", .string(row.stage)), ("stays", .number(row.stats?.count ?? 0)),
-                                ("average_days", row.stats.map { .decimal(daysText($0.average)) } ?? .null),
-                                ("median_days", row.stats.map { .decimal(daysText($0.median)) } ?? .null),
-                            ])
-                        }
-                    ).compactText)
+                    try rows.map { row in
+                        StageTimeJSON(
+                            stage: row.stage, stays: row.stats?.count ?? 0, average_days: row.stats.map { .decimal(daysText($0.average)) },
+                            median_days: row.stats.map { .decimal(daysText($0.median)) })
+                    }.jsonLine())
                 return
             }
             if options.csv {
@@ -68,16 +64,13 @@ struct ReportCommand: ParsableCommand {
             func perDeal(_ f: Pipeline.FollowUp) -> String { hundredths(Int64(f.activities), over: Int64(f.handedOff)) }
             if options.json {
                 Console.out(
-                    JSON.array(
-                        rows.map { f in
-                            .object([
-                                ("owner", .string(f.owner)), ("handed_off", .number(f.handedOff)), ("followed_up", .number(f.followedUp)),
-                                ("first_activity_average_hours", f.firstActivity.map { .decimal(hoursText($0.average)) } ?? .null),
-                                ("first_activity_median_hours", f.firstActivity.map { .decimal(hoursText($0.median)) } ?? .null),
-                                ("follow_ups", .number(f.activities)), ("follow_ups_per_deal", .decimal(perDeal(f))),
-                            ])
-                        }
-                    ).compactText)
+                    try rows.map { f in
+                        FollowUpJSON(
+                            owner: f.owner, handed_off: f.handedOff, followed_up: f.followedUp,
+                            first_activity_average_hours: f.firstActivity.map { .decimal(hoursText($0.average)) },
+                            first_activity_median_hours: f.firstActivity.map { .decimal(hoursText($0.median)) }, follow_ups: f.activities,
+                            follow_ups_per_deal: .decimal(perDeal(f)))
+                    }.jsonLine())
                 return
             }
             if options.csv {

@@ -6,10 +6,7 @@ import OppsReplica
 import OppsStore
 
 func recordJSON(_ r: Replica, _ record: Record) -> JSON {
-    let entity = r.workspace.entity(record.entity)
-    var fields = [(String, JSON)]()
-    for f in entity?.fields ?? [] { fields.append((f.name, record[f.name].plainJSON)) }
-    return .object([("id", .string(record.id.description)), ("type", .string(record.entity)), ("fields", .object(fields))])
+    (try? JSONValueEncoder.encode(RecordJSON(r, record))) ?? .null
 }
 
 func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, words: Vocabulary? = nil) throws {

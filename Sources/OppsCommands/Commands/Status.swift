@@ -21,11 +21,10 @@ struct StatusCommand: ParsableCommand {
         let conflicts = try r.store.conflicts().count
         if json {
             Console.out(
-                JSON.object([
-                    ("user", .string(r.user)), ("role", .string(r.role)), ("hub", .string(r.hubURL)), ("replica", .string(r.id.description)),
-                    ("last_sync", last.map(JSON.string) ?? .null), ("pending", .number(pending)), ("conflicts", .number(conflicts)),
-                    ("records", .number(try r.store.recordCount())), ("workspace_version", .number(Int64(r.workspace.version))),
-                ]).compactText)
+                try StatusJSON(
+                    user: r.user, role: r.role, hub: r.hubURL, replica: r.id.description, last_sync: last, pending: pending, conflicts: conflicts,
+                    records: try r.store.recordCount(), workspace_version: r.workspace.version
+                ).jsonLine())
         } else {
             Console.out(
                 """

@@ -48,12 +48,7 @@ struct SyncCommand: AsyncParsableCommand {
         defer { Task { await transport.shutdown() } }
         let r = try await Self.perform(replica, transport: transport, json: json)
         if json {
-            Console.out(
-                JSON.object([
-                    ("pushed", .number(r.pushed)), ("applied", .number(r.applied)), ("conflicts", .number(r.conflicts)),
-                    ("pulled", .number(r.pulled)), ("repaired", .bool(r.repaired)), ("cursor", .number(Int64(r.cursor))),
-                    ("clock_skew_ms", .number(r.clockSkewMilliseconds)), ("flagged_checkins", .number(r.flaggedCheckins)),
-                ]).compactText)
+            Console.out(try SyncJSON(r).jsonLine())
         } else {
             Console.out(
                 "pushed \(r.pushed) change\(r.pushed == 1 ? "" : "s") to \(r.pushedRecords) record\(r.pushedRecords == 1 ? "" : "s") (\(r.applied) applied, \(r.conflicts) conflicts), pulled \(r.pulled)"

@@ -33,14 +33,9 @@ struct TeamCommand: ParsableCommand {
             let members = try TeamCommand.memberships(r, deal: try dealID(r, id))
             if json {
                 Console.out(
-                    JSON.array(
-                        members.map { m in
-                            .object([
-                                ("id", .string(m.id.description)), ("user", m["user"].plainJSON), ("role", m["role"].plainJSON),
-                                ("state", m["state"].isNull ? .string("requested") : m["state"].plainJSON),
-                            ])
-                        }
-                    ).compactText)
+                    try members.map { m in
+                        TeamMemberJSON(id: m.id.description, user: m["user"], role: m["role"], state: m["state"].isNull ? .text("requested") : m["state"])
+                    }.jsonLine())
                 return
             }
             if members.isEmpty { Console.out("no team members"); return }

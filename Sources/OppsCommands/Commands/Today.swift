@@ -59,16 +59,10 @@ struct TodayCommand: ParsableCommand {
         let order: (Item, Item) -> Bool = { ($0.due?.daysSinceEpoch ?? 0, $0.id) < ($1.due?.daysSinceEpoch ?? 0, $1.id) }
         due.sort(by: order); overdue.sort(by: order); stale.sort(by: order)
         if json {
-            func j(_ items: [Item]) -> JSON {
-                .array(
-                    items.map {
-                        .object([
-                            ("kind", .string($0.kind)), ("id", .string($0.id.description)), ("deal", .string($0.deal.description)),
-                            ("text", .string($0.text)), ("date", $0.due.map { .string($0.description) } ?? .null),
-                        ])
-                    })
+            func j(_ items: [Item]) -> [TodayJSON.Item] {
+                items.map { TodayJSON.Item(kind: $0.kind, id: $0.id.description, deal: $0.deal.description, text: $0.text, date: $0.due?.description) }
             }
-            Console.out(JSON.object([("date", .string(today.description)), ("due", j(due)), ("overdue", j(overdue)), ("stale", j(stale))]).compactText)
+            Console.out(try TodayJSON(date: today.description, due: j(due), overdue: j(overdue), stale: j(stale)).jsonLine())
             return
         }
         Console.out("today \(today): \(due.count) due, \(overdue.count) overdue, \(stale.count) stale")

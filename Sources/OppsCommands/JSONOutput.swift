@@ -1,0 +1,190 @@
+import OppsCore
+import OppsReplica
+import OppsStore
+
+// What `--json` prints, one type per answer: the schema a script reads is declared here, in one
+// place. `JSONValueEncoder` keeps the members in declaration order, values exact (amounts never
+// pass through floating point) and every key present (an absent value is null).
+
+/// `opps sync --json`.
+struct SyncJSON: Encodable {
+    var pushed, applied, conflicts, pulled: Int
+    var repaired: Bool
+    var cursor: UInt64
+    var clock_skew_ms: Int64
+    var flagged_checkins: Int
+
+    init(_ r: SyncReport) {
+        (pushed, applied, conflicts, pulled) = (r.pushed, r.applied, r.conflicts, r.pulled)
+        (repaired, cursor, clock_skew_ms, flagged_checkins) = (r.repaired, r.cursor, r.clockSkewMilliseconds, r.flaggedCheckins)
+    }
+}
+
+/// `opps init --json`.
+struct InitJSON: Encodable {
+    var user, role, home: String
+    var pulled: Int
+}
+
+/// `opps status --json`.
+struct StatusJSON: Encodable {
+    var user, role, hub, replica: String
+    var last_sync: String?
+    var pending, conflicts, records: Int
+    var workspace_version: UInt64
+}
+
+/// `opps connect --json`.
+struct ConnectJSON: Encodable {
+    var user, hub: String
+    var pending: Int
+}
+
+/// A record with every field of its entity, in the workspace's order (`show`, lists, duplicates).
+struct RecordJSON: Encodable {
+    var id: String
+    var type: String
+    var fields: JSON
+
+    init(_ r: Replica, _ record: Record) {
+        id = record.id.description
+        type = record.entity
+        fields = .object((r.workspace.entity(record.entity)?.fields ?? []).map { ($0.name, record[$0.name].plainJSON) })
+    }
+}
+
+/// What an edit did (`edit`, `stage`, `restore`, team changes …).
+struct EditJSON: Encodable {
+    struct Proposed: Encodable {
+        var field, rule: String
+        /// The approval request made for it; null for a bare proposal.
+        var request: String?
+    }
+    var id: String
+    var applied: [String]
+    var proposed: [Proposed]
+
+    init(_ result: EditResult) {
+        id = result.record.description
+        applied = result.applied
+        proposed = result.proposed.enumerated().map { i, p in
+            Proposed(field: p.field, rule: p.rule.rawValue, request: i < result.requests.count ? result.requests[i].description : nil)
+        }
+    }
+}
+
+/// One line of a record's trail (`opps history --json`).
+struct HistoryJSON: Encodable {
+    var field: String
+    var old, new: Value
+    var author, at, source, rule: String
+
+    init(_ h: HistoryLine) {
+        (field, old, new, author) = (h.field, h.old, h.new, h.author)
+        (at, source, rule) = (h.hlc.timestamp.description, h.source, h.rule)
+    }
+}
+
+/// An open conflict (`opps conflicts --json`).
+struct ConflictJSON: Encodable {
+    var id: UInt64
+    var record, field: String
+    var mine: Value
+    var author: String
+    var winner: Value?
+    var winner_author: String?
+    var rule, outcome, at: String
+
+    init(_ c: LocalConflict) {
+        (id, record, field, mine, author) = (c.id, c.record.description, c.field, c.value, c.author)
+        (winner, winner_author, rule, outcome) = (c.winner, c.winnerAuthor, c.rule, c.outcome)
+        at = Timestamp(milliseconds: c.hubMilliseconds).description
+    }
+}
+
+/// An approval request (`opps approvals --json`).
+struct ApprovalJSON: Encodable {
+    var id, state: String
+    var kind, opportunity: Value
+    var deal: Value?
+    var requested, field, value: Value
+    var requested_by: String
+    var decided_by, note: Value
+    var at: String
+}
+
+/// A member of a deal's team (`opps team list --json`).
+struct TeamMemberJSON: Encodable {
+    var id: String
+    var user, role, state: Value
+}
+
+/// `opps board --json`.
+struct BoardJSON: Encodable {
+    struct Column: Encodable {
+        var stage: String
+        var deals: Int
+        var amounts: JSON
+        var items: [Item]
+    }
+    struct Item: Encodable {
+        var id: String
+        var name, owner, amount, currency, next_step, next_step_due: Value
+        var overdue: Bool
+    }
+    var date: String
+    var stages: [Column]
+}
+
+/// `opps today --json`.
+struct TodayJSON: Encodable {
+    struct Item: Encodable {
+        var kind, id, deal, text: String
+        var date: String?
+    }
+    var date: String
+    var due, overdue, stale: [Item]
+}
+
+/// `opps funnel --json`.
+struct FunnelJSON: Encodable {
+    struct Stage: Encodable {
+        var stage: String
+        var now: Int
+        var amounts: JSON
+        var reached: Int
+        var conversion_percent: JSON?
+    }
+    var stages: [Stage]
+    var won, lost: Int
+    var win_rate_percent: JSON?
+}
+
+/// `opps forecast --json`, one row per owner and month.
+struct ForecastJSON: Encodable {
+    var owner, month: String
+    var deals: Int
+    var pipeline, weighted, best_case, commit, won: JSON
+}
+
+/// `opps report stage-time --json`, one row per stage.
+struct StageTimeJSON: Encodable {
+    var stage: String
+    var stays: Int
+    var average_days, median_days: JSON?
+}
+
+/// `opps report follow-up --json`, one row per owner.
+struct FollowUpJSON: Encodable {
+    var owner: String
+    var handed_off, followed_up: Int
+    var first_activity_average_hours, first_activity_median_hours: JSON?
+    var follow_ups: Int
+    var follow_ups_per_deal: JSON
+}
+
+/// A command's failure under `--json` (exit status as well as the message).
+struct FailureJSON: Encodable {
+    var error: String
+    var exit: Int
+}

@@ -1,7 +1,7 @@
+import OppsWire
 import Testing
 
 @testable import OppsReplica
-import OppsWire
 
 /// The pull's decisions (sync-protocol.md §6): each repair path, and its bound.
 @Suite struct PullMachineTests {

@@ -190,8 +190,9 @@ import Testing
         #expect(ws.teamRule?.active == "requested")
         var rng = SeededGenerator(seed: 1)
         let deal = UUID128.version7(milliseconds: 1, using: &rng)
-        var m = Record(id: UUID128.version7(milliseconds: 2, using: &rng), entity: "membership",
-                       created: FieldState(value: .null, stamp: Stamp(hlc: HLC(rawValue: 1), replica: .random(using: &rng)), author: "max", authority: .own))
+        var m = Record(
+            id: UUID128.version7(milliseconds: 2, using: &rng), entity: "membership",
+            created: FieldState(value: .null, stamp: Stamp(hlc: HLC(rawValue: 1), replica: .random(using: &rng)), author: "max", authority: .own))
         for (f, v) in [("opportunity", Value.reference(deal)), ("user", .text("eve")), ("state", .member("requested"))] {
             m.fields[f] = FieldState(value: v, stamp: m.created.stamp, author: "max", authority: .own)
         }

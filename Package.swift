@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         // Already in the graph through async-http-client and Hummingbird: SHA-256 for tokens and batches.
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        // Already in the graph through both: the hub's serial executor, the transport's TLS and errors.
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
     ],
     targets: [
         // System libraries from Debian (libsqlite3-dev, zlib1g-dev).
@@ -48,6 +51,10 @@ let package = Package(
             dependencies: [
                 "OppsCore", "OppsWire", "OppsStore", "OppsCSV",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
         // The server library: routes, auth, push/pull handling, the hub store.
         .target(
@@ -61,6 +68,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
         // Where commands write (stdout/stderr, or a buffer in tests).
         .target(name: "OppsConsole"),

@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import OppsCore
 import OppsStore
 import OppsWire
@@ -8,9 +10,12 @@ public actor Hub {
     let engine: HubEngine
     public nonisolated let configuration: HubConfiguration
     public nonisolated let hubID: UUID128
-    /// Runs on its own thread, not the cooperative pool: engine calls block on SQLite.
-    private nonisolated let executor = HubExecutor(name: "opps-hub-db")
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    /// Runs on its own thread — a NIO event loop of its own, not the cooperative pool: engine
+    /// calls block on SQLite, and a push waits for its fsync; on two cores the pool has two
+    /// threads, which every HTTP connection, client and timer need (BENCHMARKS.md).
+    private nonisolated let thread = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private nonisolated let loop: any EventLoop
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
 
     /// Opens the hub in `configuration.dataDirectory`; it must have been initialised.
     public init(configuration: HubConfiguration) throws {
@@ -18,9 +23,11 @@ public actor Hub {
         engine = try HubEngine(store: store, configuration: configuration)
         self.configuration = configuration
         hubID = engine.hubID
+        loop = thread.next()
     }
 
-    deinit { executor.shutdown() }
+    // The last job may run on the loop itself: it shuts down once that job has returned.
+    deinit { thread.shutdownGracefully { _ in } }
 
     public func authenticate(_ authorization: String?) throws -> HubUser {
         try engine.authenticate(authorization: authorization)

@@ -26,6 +26,7 @@ let package = Package(
         // Already in the graph through both: the hub's serial executor, the transport's TLS and errors.
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
     ],
     targets: [
         // System libraries from Debian (libsqlite3-dev, zlib1g-dev).
@@ -72,13 +73,22 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
+        // `opps web`: the pipeline in a browser, served from the laptop's replica (loopback only).
+        .target(
+            name: "OppsWeb",
+            dependencies: [
+                "OppsCore", "OppsReplica", "OppsStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Where commands write (stdout/stderr, or a buffer in tests).
         .target(name: "OppsConsole"),
         // Command types, testable in-process.
         .target(
             name: "OppsCommands",
             dependencies: [
-                "OppsCore", "OppsReplica", "OppsConsole", "OppsCSV",
+                "OppsCore", "OppsReplica", "OppsConsole", "OppsCSV", "OppsWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
@@ -125,8 +135,9 @@ let package = Package(
         .testTarget(
             name: "OppsCommandsTests",
             dependencies: [
-                "OppsCommands", "OppsHubCommands", "OppsCore", "OppsHub", "OppsStore", "OppsReplica", "OppsWire", "OppsConsole", "OppsTestSupport", "OppsCSV",
+                "OppsCommands", "OppsHubCommands", "OppsCore", "OppsHub", "OppsStore", "OppsReplica", "OppsWire", "OppsConsole", "OppsTestSupport", "OppsCSV", "OppsWeb",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
     ],

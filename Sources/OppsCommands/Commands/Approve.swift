@@ -8,13 +8,8 @@ import OppsStore
 /// Decide a request: the shared body of approve and reject.
 func decide(_ home: HomeOption, _ id: String, _ decision: String, note: String?, json: Bool) throws {
     let r = try home.open()
-    guard let name = r.workspace.approvals?.requests else { throw ReplicaError.invalid("this workspace has no approval requests") }
-    let rid = try r.resolveID(id)
-    guard let a = try r.record(rid), a.entity == name else { throw ReplicaError.invalid("\(id) is not an approval request (see: opps approvals)") }
-    if a["state"].isNull { throw ReplicaError.invalid("request \(id) has not reached the hub yet: sync first") }
-    var changes: [(String, Value)] = [("state", .member(decision))]
-    if let note { changes.append(("note", .text(note))) }
-    let result = try r.edit(rid, changes)
+    guard r.workspace.approvals?.requests != nil else { throw ReplicaError.invalid("this workspace has no approval requests") }
+    let (result, a) = try r.decide(request: try r.resolveID(id), decision, note: note)
     if json { try report(result, json: true, r); return }
     Console.out("\(decision) \(try r.shortIDs()(a.id)): \(a["requested"].canonicalText) (takes effect at the hub when you sync)")
 }

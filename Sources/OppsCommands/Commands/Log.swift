@@ -22,13 +22,9 @@ struct LogCommand: ParsableCommand {
     func run() throws {
         let r = try home.open()
         let deal = try dealID(r, id)
-        guard let entity = r.workspace.entity("activity"), let kindField = entity.field("kind") else { throw ReplicaError.invalid("this workspace has no activities") }
-        var fields: [(String, Value)] = [("opportunity", .reference(deal)), ("kind", try r.parse(kind, for: kindField))]
-        fields.append(("at", try at.map { try r.parse($0, for: entity.field("at")!) } ?? .timestamp(deviceNow())))
-        if let note { fields.append(("note", .text(note))) }
-        if let place { fields.append(("place", .text(place))) }
-        var rng = SystemRandomNumberGenerator()
-        let result = try r.create(entity: "activity", stage: nil, fields: fields, using: &rng)
+        guard let entity = r.workspace.entity("activity") else { throw ReplicaError.invalid("this workspace has no activities") }
+        let when = try at.map { try r.parse($0, for: entity.field("at")!) } ?? .timestamp(deviceNow())
+        let result = try r.logActivity(deal: deal, kind: kind, at: when, note: note, place: place)
         try printRecord(r, result.record, json: json, short: !json)
     }
 }

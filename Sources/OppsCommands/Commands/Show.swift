@@ -45,15 +45,7 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
 /// A deal's timeline under its fields: stage moves, activities, tasks, approvals, team changes
 /// and this laptop's conflicts, oldest first, by device time (Timeline.swift).
 func printTimeline(_ r: Replica, _ deal: Record, _ words: Vocabulary) throws {
-    let related = try ["activity", "task", r.workspace.approvals?.requests ?? "approval", "membership"]
-        .filter { r.workspace.entity($0) != nil }
-        .flatMap { try r.store.list(entity: $0, workspace: r.workspace) }
-    let conflicts = try r.store.conflicts().filter { $0.record == deal.id }.map { c in
-        TimelineEvent(
-            at: c.hubMilliseconds, by: c.author, kind: .conflict(number: c.id, field: c.field, value: c.value, outcome: c.outcome, rule: c.rule, winner: c.winner),
-            record: deal.id)
-    }
-    let events = Timeline.events(of: deal, related: related, workspace: r.workspace, extra: conflicts)
+    let events = try r.timeline(of: deal)
     guard !events.isEmpty else { return }
     let short = try r.shortIDs()
     Console.out("  timeline (device time)")

@@ -16,13 +16,7 @@ struct TodayCommand: ParsableCommand {
     @OptionGroup var home: HomeOption
     @Flag(help: "Print one JSON object: due, overdue, stale.") var json = false
 
-    struct Item {
-        var kind: String
-        var id: RecordID
-        var deal: RecordID
-        var text: String
-        var due: CivilDate?
-    }
+    typealias Item = AgendaItem
 
     func validate() throws {
         if let date { do { _ = try CivilDate(parsing: date) } catch { throw ValidationError("--date must be YYYY-MM-DD") } }
@@ -31,33 +25,8 @@ struct TodayCommand: ParsableCommand {
     func run() throws {
         let r = try home.open()
         let today = try date.map { try CivilDate(parsing: $0) } ?? deviceNow().date
-        var due = [Item](), overdue = [Item](), stale = [Item]()
-        func file(_ item: Item) {
-            guard let d = item.due else { return }
-            if d == today { due.append(item) } else if d < today { overdue.append(item) }
-        }
-        for t in try r.store.list(entity: "task", workspace: r.workspace) where t["done"] != .boolean(true) {
-            guard t["assignee"] == .text(r.user) || (t["assignee"].isNull && t.creator == r.user), case let .reference(deal) = t["opportunity"] else { continue }
-            var d: CivilDate?
-            if case let .date(x) = t["due"] { d = x }
-            file(Item(kind: "task", id: t.id, deal: deal, text: t["text"].canonicalText, due: d))
-        }
-        let closed = Set(r.workspace.stages.filter(\.closed).map(\.name))
-        let mine = try r.store.list(entity: "opportunity", owner: r.user, workspace: r.workspace)
-        let pipeline = Pipeline(workspace: r.workspace, records: mine + (try r.store.list(entity: "activity", workspace: r.workspace)))
-        for deal in mine {
-            if case let .member(s) = deal["stage"], closed.contains(s) { continue }
-            if case let .date(d) = deal["next_step_due"] {
-                file(Item(kind: "next_step", id: deal.id, deal: deal.id, text: deal["next_step"].isNull ? "(next step)" : deal["next_step"].canonicalText, due: d))
-            }
-            // The last follow-up: the newest activity on the deal, by device time.
-            if pipeline.isStale(deal, today: today) {
-                let last = pipeline.lastFollowUp(deal)
-                stale.append(Item(kind: "stale", id: deal.id, deal: deal.id, text: "no follow-up since \(last)", due: last))
-            }
-        }
-        let order: (Item, Item) -> Bool = { ($0.due?.daysSinceEpoch ?? 0, $0.id) < ($1.due?.daysSinceEpoch ?? 0, $1.id) }
-        due.sort(by: order); overdue.sort(by: order); stale.sort(by: order)
+        let agenda = try r.agenda(today: today)
+        let (due, overdue, stale) = (agenda.due, agenda.overdue, agenda.stale)
         if json {
             func j(_ items: [Item]) -> [TodayJSON.Item] {
                 items.map { TodayJSON.Item(kind: $0.kind, id: $0.id.description, deal: $0.deal.description, text: $0.text, date: $0.due?.description) }

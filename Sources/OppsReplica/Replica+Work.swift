@@ -1,0 +1,107 @@
+import OppsCore
+
+/// The day's work that both the command line and the web app do: one path each, the same
+/// rules, the same outbox.
+extension Replica {
+    /// Decides an approval request (approvers), offline too: `approved` or `rejected`, with a
+    /// note for the requester; it takes effect at the hub when synced. Returns the request.
+    @discardableResult
+    public func decide(request id: RecordID, _ decision: String, note: String?) throws -> (result: EditResult, request: Record) {
+        guard let name = workspace.approvals?.requests else { throw ReplicaError.invalid("this workspace has no approval requests") }
+        guard let a = try record(id), a.entity == name else { throw ReplicaError.invalid("\(id) is not an approval request (see: opps approvals)") }
+        guard decision == "approved" || decision == "rejected" else { throw ReplicaError.invalid("a decision is approved or rejected") }
+        if a["state"].isNull { throw ReplicaError.invalid("this request has not reached the hub yet: sync first") }
+        var changes: [(String, Value)] = [("state", .member(decision))]
+        if let note, !note.isEmpty { changes.append(("note", .text(note))) }
+        return (try edit(id, changes), a)
+    }
+
+    /// Logs an activity on a deal (call, visit, email, meeting, checkin, note): append-only,
+    /// at `at` (device time) and merged as a union.
+    public func logActivity(deal: RecordID, kind: String, at: Value, note: String?, place: String?) throws -> EditResult {
+        guard try record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(deal) is not a deal") }
+        guard let entity = workspace.entity("activity"), let kindField = entity.field("kind") else { throw ReplicaError.invalid("this workspace has no activities") }
+        var fields: [(String, Value)] = [("opportunity", .reference(deal)), ("kind", try parse(kind, for: kindField)), ("at", at)]
+        if let note, !note.isEmpty { fields.append(("note", .text(note))) }
+        if let place, !place.isEmpty { fields.append(("place", .text(place))) }
+        var rng = SystemRandomNumberGenerator()
+        return try create(entity: "activity", stage: nil, fields: fields, using: &rng)
+    }
+}
+
+extension Replica {
+    /// A deal's timeline: stage moves, activities, tasks, approvals, team changes and this
+    /// laptop's conflicts on it, oldest first, by device time (Timeline.swift).
+    public func timeline(of deal: Record) throws -> [TimelineEvent] {
+        let related = try ["activity", "task", workspace.approvals?.requests ?? "approval", "membership"]
+            .filter { workspace.entity($0) != nil }
+            .flatMap { try store.list(entity: $0, workspace: workspace) }
+        let conflicts = try store.conflicts().filter { $0.record == deal.id }.map { c in
+            TimelineEvent(
+                at: c.hubMilliseconds, by: c.author,
+                kind: .conflict(number: c.id, field: c.field, value: c.value, outcome: c.outcome, rule: c.rule, winner: c.winner), record: deal.id)
+        }
+        return Timeline.events(of: deal, related: related, workspace: workspace, extra: conflicts)
+    }
+
+    /// What this user may do to a field of a record now (the same rule `edit` checks).
+    public func access(to record: Record, field: String) throws -> Access {
+        workspace.permission(actor: Actor(user: user, role: role), relations: try relations(to: record), record: record, entity: record.entity, field: field)
+    }
+}
+
+/// One line of a user's day (`opps today`, the web app's Today).
+public struct AgendaItem: Sendable, Hashable {
+    /// `task`, `next_step` or `stale`.
+    public var kind: String
+    /// The task or the deal.
+    public var id: RecordID
+    public var deal: RecordID
+    public var text: String
+    /// When it is due; for a stale deal, the day of its last follow-up.
+    public var due: CivilDate?
+}
+
+/// What a user has to do today: due, overdue, and their open deals gone stale.
+public struct Agenda: Sendable {
+    public var due: [AgendaItem] = []
+    public var overdue: [AgendaItem] = []
+    public var stale: [AgendaItem] = []
+}
+
+extension Replica {
+    /// Tasks assigned to this user (or made by them for no one) and next steps of their open
+    /// deals, due today or before; their open deals with no follow-up in `stale_days`.
+    public func agenda(today: CivilDate) throws -> Agenda {
+        var a = Agenda()
+        func file(_ item: AgendaItem) {
+            guard let d = item.due else { return }
+            if d == today { a.due.append(item) } else if d < today { a.overdue.append(item) }
+        }
+        for t in try store.list(entity: "task", workspace: workspace) where t["done"] != .boolean(true) {
+            guard t["assignee"] == .text(user) || (t["assignee"].isNull && t.creator == user), case let .reference(deal) = t["opportunity"] else { continue }
+            var d: CivilDate?
+            if case let .date(x) = t["due"] { d = x }
+            file(AgendaItem(kind: "task", id: t.id, deal: deal, text: t["text"].canonicalText, due: d))
+        }
+        let closed = Set(workspace.stages.filter(\.closed).map(\.name))
+        let mine = try store.list(entity: "opportunity", owner: user, workspace: workspace)
+        let pipeline = Pipeline(workspace: workspace, records: mine + (try store.list(entity: "activity", workspace: workspace)))
+        for deal in mine {
+            if case let .member(s) = deal["stage"], closed.contains(s) { continue }
+            if case let .date(d) = deal["next_step_due"] {
+                file(AgendaItem(kind: "next_step", id: deal.id, deal: deal.id, text: deal["next_step"].isNull ? "(next step)" : deal["next_step"].canonicalText, due: d))
+            }
+            // The last follow-up: the newest activity on the deal, by device time.
+            if pipeline.isStale(deal, today: today) {
+                let last = pipeline.lastFollowUp(deal)
+                a.stale.append(AgendaItem(kind: "stale", id: deal.id, deal: deal.id, text: "no follow-up since \(last)", due: last))
+            }
+        }
+        let order: (AgendaItem, AgendaItem) -> Bool = { ($0.due?.daysSinceEpoch ?? 0, $0.id) < ($1.due?.daysSinceEpoch ?? 0, $1.id) }
+        a.due.sort(by: order)
+        a.overdue.sort(by: order)
+        a.stale.sort(by: order)
+        return a
+    }
+}

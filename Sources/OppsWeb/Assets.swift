@@ -1,0 +1,83 @@
+/// The app's stylesheet and script, in the binary: no CDN, no build step, nothing fetched.
+enum Assets {
+    static let css = """
+        :root { --ink: #1d2733; --muted: #5b6776; --line: #d9dee5; --bg: #f4f6f8; --card: #fff; --accent: #1f6feb; --bad: #b42318; --ok: #067647; }
+        * { box-sizing: border-box; }
+        body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; color: var(--ink); background: var(--bg); }
+        header { display: flex; gap: 16px; align-items: center; padding: 8px 16px; background: #12324f; color: #fff; }
+        header a { color: #dbe8f6; text-decoration: none; margin-right: 12px; }
+        header a.on { color: #fff; font-weight: 600; border-bottom: 2px solid #fff; }
+        header .who { margin-left: auto; }
+        header .lang a { margin: 0 0 0 6px; }
+        .bar { display: flex; gap: 8px; align-items: center; padding: 6px 16px; background: #e8edf3; border-bottom: 1px solid var(--line); color: var(--muted); }
+        .bar form { margin-left: auto; }
+        .dot { display: inline-block; width: 9px; height: 9px; border-radius: 50%; background: #98a2b3; margin-right: 4px; }
+        .dot.on { background: #12b76a; } .dot.off { background: #f04438; }
+        main { padding: 12px 16px; }
+        .msg { margin: 8px 16px 0; padding: 8px 12px; border-radius: 6px; }
+        .msg.ok { background: #ecfdf3; color: var(--ok); } .msg.bad { background: #fef3f2; color: var(--bad); }
+        .msg ul { margin: 4px 0 0 18px; padding: 0; }
+        .filters { margin-bottom: 10px; display: flex; gap: 12px; flex-wrap: wrap; align-items: center; }
+        .board { display: flex; gap: 10px; overflow-x: auto; align-items: flex-start; }
+        .column { flex: 0 0 230px; background: #eaeef2; border-radius: 8px; padding: 8px; min-height: 120px; }
+        .column.drop { outline: 2px dashed var(--accent); }
+        .column h2 { font-size: 14px; margin: 0; display: flex; justify-content: space-between; }
+        .count { background: #d0d7e0; border-radius: 10px; padding: 0 7px; font-size: 12px; font-weight: normal; }
+        .sum { color: var(--muted); font-size: 12px; min-height: 16px; margin-bottom: 6px; }
+        .card { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 7px 8px; margin-bottom: 7px; cursor: grab; }
+        .card .name { font-weight: 600; color: var(--ink); text-decoration: none; display: block; }
+        .card .acct, .card .owner, .card .next { color: var(--muted); font-size: 12px; }
+        .card .amt { font-variant-numeric: tabular-nums; }
+        .card .move { margin-top: 4px; display: flex; gap: 4px; } .card .move select { flex: 1; min-width: 0; }
+        .badge { display: inline-block; font-size: 11px; border-radius: 4px; padding: 0 5px; margin-top: 3px; }
+        .badge.overdue { background: #fee4e2; color: var(--bad); } .badge.stale { background: #fef0c7; color: #93370d; }
+        .badge.pending { background: #d1e9ff; color: #175cd3; } .badge.conflict { background: #fbe8ff; color: #9f1ab1; }
+        .badge.approval { background: #e0eaff; color: #3538cd; }
+        .more { display: block; text-align: center; font-size: 12px; }
+        table.fields, table.list { border-collapse: collapse; background: var(--card); min-width: 60%; }
+        table.fields th, table.list th { text-align: left; font-weight: 500; color: var(--muted); padding: 4px 10px; width: 180px; }
+        table.fields td, table.list td { padding: 4px 10px; border-top: 1px solid var(--line); }
+        td.ro { color: var(--ink); }
+        form.field, form.inline { display: inline-flex; gap: 6px; margin: 0; }
+        .timeline { list-style: none; padding: 0; } .timeline li { padding: 3px 0; border-bottom: 1px solid var(--line); }
+        .timeline time { color: var(--muted); font-variant-numeric: tabular-nums; margin-right: 6px; }
+        h1 small { color: var(--muted); font-weight: normal; font-size: 14px; }
+        h2 { font-size: 15px; margin: 18px 0 6px; }
+        .chart { max-width: 760px; width: 100%; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
+        .chart .label { font-size: 12px; fill: var(--ink); } .chart .value { font-size: 12px; fill: #102a43; } .chart .conv { font-size: 12px; fill: var(--muted); }
+        .bar.s0 { fill: #84caff; } .bar.s1 { fill: #53b1fd; } .bar.s2 { fill: #2e90fa; } .bar.s3 { fill: #1570ef; }
+        .bar.s4 { fill: #175cd3; } .bar.s5 { fill: #1849a9; } .bar.s6 { fill: #12b76a; } .bar.s7 { fill: #f97066; }
+        button { font: inherit; padding: 3px 10px; border: 1px solid #b8c2cc; background: #fff; border-radius: 5px; cursor: pointer; }
+        button:hover { border-color: var(--accent); }
+        input, select { font: inherit; padding: 3px 6px; border: 1px solid #b8c2cc; border-radius: 5px; }
+        """
+
+    /// Drag a card onto a column: the card's own move form is submitted with that stage (the
+    /// same POST a click on Move makes). And a page reloads after a sync changed the replica.
+    static let js = """
+        (function () {
+          var dragged = null;
+          document.querySelectorAll('.card').forEach(function (card) {
+            card.addEventListener('dragstart', function (e) { dragged = card; e.dataTransfer.setData('text/plain', card.dataset.id); });
+          });
+          document.querySelectorAll('.column').forEach(function (col) {
+            col.addEventListener('dragover', function (e) { e.preventDefault(); col.classList.add('drop'); });
+            col.addEventListener('dragleave', function () { col.classList.remove('drop'); });
+            col.addEventListener('drop', function (e) {
+              e.preventDefault(); col.classList.remove('drop');
+              if (!dragged) return;
+              var form = dragged.querySelector('form.move');
+              form.querySelector('select').value = col.dataset.stage;
+              form.submit();
+            });
+          });
+          var seen = document.body.dataset.generation;
+          setInterval(function () {
+            fetch('/status.json', { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (s) {
+              var p = document.getElementById('pending'); if (p) p.textContent = s.pending;
+              if (String(s.generation) !== seen && !document.querySelector('input:focus, select:focus')) location.reload();
+            }).catch(function () {});
+          }, 15000);
+        })();
+        """
+}

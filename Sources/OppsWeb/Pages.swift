@@ -1,0 +1,337 @@
+import Foundation
+import OppsCore
+import OppsReplica
+import OppsStore
+
+/// The pages, rendered on the server from what the replica holds: readable without
+/// JavaScript; every form posts to the same local-edit path as the command line.
+extension WebApp {
+    struct Query: Sendable {
+        var owner: String?
+        var text: String?
+        var closed = false
+        var stage: String?
+        var page = 1
+    }
+
+    func layout(_ title: String, _ t: WebText, active: String, message: Message?, body: String) throws -> String {
+        let s = try status()
+        let words = vocabulary(t)
+        func nav(_ path: String, _ label: String) -> String {
+            "<a href=\"\(path)\"\(active == path ? " class=\"on\" aria-current=\"page\"" : "")>\(esc(label))</a>"
+        }
+        let online: String =
+            switch s.online {
+            case .some(true): "<span class=\"dot on\"></span>" + esc(t.online)
+            case .some(false): "<span class=\"dot off\"></span>" + esc(t.offline)
+            case .none: "<span class=\"dot\"></span>" + esc(t("not synced since start", "启动后未同步"))
+            }
+        var flash = ""
+        if let m = message {
+            flash = "<div class=\"msg \(m.ok ? "ok" : "bad")\" role=\"status\">\(esc(m.text))"
+            if !m.details.isEmpty { flash += "<ul>" + m.details.map { "<li>\(esc($0))</li>" }.joined() + "</ul>" }
+            flash += "</div>"
+        }
+        return """
+            <!doctype html>
+            <html lang="\(t.chinese ? "zh-CN" : "en")"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(esc(title)) · OppSync</title>
+            <link rel="stylesheet" href="/app.css"><script src="/app.js" defer></script></head>
+            <body data-generation="\(s.generation)">
+            <header><strong>OppSync</strong> <nav>\(nav("/", t.board))\(nav("/today", t.today))\(nav("/approvals", t.approvals))\(nav("/reports", t.reports))</nav>
+            <span class="who">\(esc(s.user)) · \(esc(words.role(s.role)))</span>
+            <span class="lang"><a href="?lang=en">EN</a> <a href="?lang=zh-CN">中文</a></span></header>
+            <div class="bar" id="syncbar">\(online) · \(esc(t("last sync", "上次同步"))) \(esc(s.lastSync ?? t.never)) · <span id="pending">\(s.pending)</span> \(esc(t("pending", "待同步"))) · <a href="/conflicts">\(s.conflicts) \(esc(t("conflicts", "冲突")))</a>
+            <form method="post" action="/sync" class="inline">\(csrfField)<button>\(esc(t.sync))</button></form></div>
+            \(flash)
+            <main>\(body)</main>
+            </body></html>
+            """
+    }
+
+    nonisolated var csrfField: String { "<input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\">" }
+
+    // MARK: Board
+
+    func boardPage(_ q: Query, _ t: WebText, message: Message?, today: CivilDate) throws -> String {
+        let r = replica
+        let words = vocabulary(t)
+        let pipeline = try self.pipeline()
+        var columns = pipeline.board(PipelineFilter(owner: q.owner?.isEmpty == false ? q.owner : nil), today: today, includeClosed: q.closed || q.stage != nil)
+        if let only = q.stage { columns = columns.filter { $0.stage.name == only } }
+        let needle = q.text?.lowercased() ?? ""
+        let accounts = Dictionary(uniqueKeysWithValues: try r.store.list(entity: "account", workspace: r.workspace).map { ($0.id, $0["name"].canonicalText) })
+        let pending = try r.store.recordsWithPendingWrites()
+        let conflicted = Set(try r.store.conflicts().map(\.record))
+        let waiting = try pendingApprovals()
+        let owners = Set(try r.store.list(entity: "opportunity", workspace: r.workspace).compactMap { d -> String? in if case let .text(o) = d["owner"] { o } else { nil } }).sorted()
+        let perColumn = q.stage == nil ? 50 : 200
+        var html = "<form method=\"get\" class=\"filters\"><label>\(esc(t("Owner", "负责人"))) <select name=\"owner\"><option value=\"\">\(esc(t("all", "全部")))</option>"
+        for o in owners { html += "<option\(q.owner == o ? " selected" : "")>\(esc(o))</option>" }
+        html += "</select></label> <label>\(esc(t("Search", "搜索"))) <input name=\"q\" value=\"\(esc(q.text ?? ""))\"></label>"
+        html += " <label><input type=\"checkbox\" name=\"closed\" value=\"1\"\(q.closed ? " checked" : "")> \(esc(t("closed stages", "含已结束阶段")))</label> <button>\(esc(t("Filter", "筛选")))</button></form>"
+        let stageOptions = r.workspace.stages.map { "<option value=\"\(esc($0.name))\">\(esc(words.stage($0.name)))</option>" }.joined()
+        html += "<div class=\"board\">"
+        for column in columns {
+            let deals = column.deals.filter { b in
+                needle.isEmpty || b.deal["name"].canonicalText.lowercased().contains(needle)
+                    || (b.deal["account"].reference.flatMap { accounts[$0] }?.lowercased().contains(needle) ?? false)
+            }
+            let amounts = column.totals.totals.keys.sorted().map { "\(grouped(column.totals.text($0))) \($0)" }.joined(separator: " · ")
+            html += "<section class=\"column\" data-stage=\"\(esc(column.stage.name))\"><h2>\(esc(words.stage(column.stage.name))) <span class=\"count\">\(deals.count)</span></h2>"
+            html += "<div class=\"sum\">\(esc(amounts))</div>"
+            let start = (q.page - 1) * perColumn
+            for b in deals.dropFirst(start).prefix(perColumn) {
+                let d = b.deal
+                let short = try r.shortIDs()(d.id)
+                var badges = [String]()
+                if b.overdue { badges.append("<span class=\"badge overdue\">\(esc(t("overdue", "已逾期")))</span>") }
+                if pipeline.isStale(d, today: today) && !column.stage.closed { badges.append("<span class=\"badge stale\">\(esc(t("stale", "久未跟进")))</span>") }
+                if pending.contains(d.id) { badges.append("<span class=\"badge pending\">\(esc(t("pending", "待同步")))</span>") }
+                if conflicted.contains(d.id) { badges.append("<span class=\"badge conflict\">\(esc(t("conflict", "冲突")))</span>") }
+                if waiting.contains(d.id) { badges.append("<span class=\"badge approval\">\(esc(t("approval pending", "待审批")))</span>") }
+                let amount = d["amount"].isNull ? "" : grouped(d["amount"].canonicalText) + " " + d["currency"].canonicalText
+                let next = d["next_step"].isNull ? "" : d["next_step"].canonicalText + (d["next_step_due"].isNull ? "" : " · " + d["next_step_due"].canonicalText)
+                html += """
+                    <article class="card" draggable="true" data-id="\(short)">
+                    <a class="name" href="/deal/\(short)">\(esc(d["name"].canonicalText))</a>
+                    <div class="acct">\(esc(d["account"].reference.flatMap { accounts[$0] } ?? ""))</div>
+                    <div class="amt">\(esc(amount))</div><div class="owner">\(esc(d["owner"].canonicalText))</div>
+                    <div class="next">\(esc(next))</div><div class="badges">\(badges.joined(separator: " "))</div>
+                    <form method="post" action="/deal/\(short)/stage" class="move">\(csrfField)<select name="stage" aria-label="\(esc(t("Stage", "阶段")))">\(stageOptions.replacingOccurrences(of: "value=\"\(esc(column.stage.name))\"", with: "value=\"\(esc(column.stage.name))\" selected"))</select><button>\(esc(t.move))</button></form>
+                    </article>
+                    """
+            }
+            if deals.count > start + perColumn {
+                let more = q.stage == nil ? "/?stage=\(urlComponent(column.stage.name))" : "/?stage=\(urlComponent(column.stage.name))&page=\(q.page + 1)"
+                html += "<a class=\"more\" href=\"\(more)\">\(esc(t("\(deals.count - start - perColumn) more", "还有 \(deals.count - start - perColumn) 个")))</a>"
+            }
+            html += "</section>"
+        }
+        html += "</div>"
+        return try layout(t.board, t, active: "/", message: message, body: html)
+    }
+
+    func pipeline() throws -> Pipeline {
+        let r = replica
+        let needed: Set<String> = ["activity", "membership"]
+        return Pipeline(
+            workspace: r.workspace,
+            records: try r.workspace.entities.filter { needed.contains($0.name) || $0.stageField != nil }
+                .flatMap { try r.store.list(entity: $0.name, workspace: r.workspace) })
+    }
+
+    /// Deals with an approval request still waiting.
+    func pendingApprovals() throws -> Set<RecordID> {
+        guard let name = replica.workspace.approvals?.requests else { return [] }
+        return Set(
+            try replica.store.list(entity: name, workspace: replica.workspace).compactMap { a -> RecordID? in
+                let state = a["state"]
+                guard state.isNull || state == .member("pending") else { return nil }
+                return a["opportunity"].reference
+            })
+    }
+
+    // MARK: Deal
+
+    func dealPage(_ id: RecordID, _ t: WebText, message: Message?) throws -> String {
+        let r = replica
+        let words = vocabulary(t)
+        guard let deal = try r.record(id), let entity = r.workspace.entity(deal.entity) else { throw WebError.notFound }
+        let short = try r.shortIDs()(deal.id)
+        let pending = try r.pendingFields(id)
+        var html = "<h1>\(esc(deal["name"].canonicalText)) <small>\(esc(words.entity(deal.entity))) \(short)</small></h1>"
+        if let sf = entity.stageField {
+            let options = r.workspace.stages.map {
+                "<option value=\"\(esc($0.name))\"\(deal[sf] == .member($0.name) ? " selected" : "")>\(esc(words.stage($0.name)))</option>"
+            }.joined()
+            html += """
+                <form method="post" action="/deal/\(short)/stage" class="stage">\(csrfField)<label>\(esc(words.field(deal.entity, sf)))
+                <select name="stage">\(options)</select></label> <label>\(esc(t("Reason (when lost)", "原因（输单时）"))) <input name="reason"></label>
+                <button>\(esc(t.move))</button></form>
+                """
+        }
+        // Fields grouped as the workspace groups them; each as the rules let this user touch it.
+        for group in r.workspace.groups(of: entity) {
+            var rows = ""
+            for f in entity.fields where f.group == group && f.name != entity.stageField && f.name != r.workspace.stageHistory {
+                let access = try r.access(to: deal, field: f.name)
+                if access == .hidden { continue }
+                let value = deal[f.name]
+                var shown = value.isNull ? "" : words.value(deal.entity, f.name, value)
+                if case let .reference(target) = value { shown = try r.record(target).map { $0["name"].canonicalText } ?? shown }
+                let mark = pending.contains(f.name) ? " <span class=\"badge pending\">\(esc(t("pending", "待同步")))</span>" : ""
+                let label = "<th>\(esc(words.field(deal.entity, f.name)))\(mark)</th>"
+                if access >= .propose, !f.writeOnce || value.isNull, !(f.type.isReference) {
+                    let input: String
+                    if let members = f.type.members {
+                        input =
+                            "<select name=\"value\"><option value=\"\"></option>"
+                            + members.map {
+                                "<option value=\"\(esc($0))\"\(value == .member($0) ? " selected" : "")>\(esc(words.member(deal.entity, f.name, $0)))</option>"
+                            }.joined() + "</select>"
+                    } else {
+                        input = "<input name=\"value\" value=\"\(esc(value.isNull ? "" : value.canonicalText))\">"
+                    }
+                    let verb = access == .propose ? t.propose : t.save
+                    rows += """
+                        <tr>\(label)<td><form method="post" action="/deal/\(short)/edit" class="field">\(csrfField)<input type="hidden" name="field" value="\(esc(f.name))">\(input)<button>\(esc(verb))</button></form></td></tr>
+                        """
+                } else {
+                    rows += "<tr>\(label)<td class=\"ro\">\(esc(shown))</td></tr>"
+                }
+            }
+            if !rows.isEmpty { html += "<h2>\(esc(words.group(group)))</h2><table class=\"fields\">\(rows)</table>" }
+        }
+        // Log an activity.
+        if let kinds = r.workspace.entity("activity")?.field("kind")?.type.members {
+            html += """
+                <h2>\(esc(t("Log an activity", "记录跟进")))</h2>
+                <form method="post" action="/deal/\(short)/log" class="log">\(csrfField)<select name="kind">\(kinds.map { "<option value=\"\(esc($0))\">\(esc(words.member("activity", "kind", $0)))</option>" }.joined())</select>
+                <input name="note" placeholder="\(esc(t("What happened", "跟进内容")))" size="40"> <button>\(esc(t("Log", "记录")))</button></form>
+                """
+        }
+        html += "<h2>\(esc(t("Timeline (device time)", "时间线（设备时间）")))</h2><ol class=\"timeline\">"
+        for e in try r.timeline(of: deal).reversed() {
+            html += "<li><time>\(esc(minute(e.at)))</time> <b>\(esc(e.by))</b> \(esc(line(e, deal: deal, words: words, t: t)))</li>"
+        }
+        html += "</ol>"
+        return try layout(deal["name"].canonicalText, t, active: "", message: message, body: html)
+    }
+
+    func minute(_ ms: Int64) -> String {
+        String(Timestamp(milliseconds: ms).description.prefix(16)).replacingOccurrences(of: "T", with: " ")
+    }
+
+    func line(_ event: TimelineEvent, deal: Record, words: Vocabulary, t: WebText) -> String {
+        let e = deal.entity
+        switch event.kind {
+        case let .stage(from, to):
+            return from.map { t("stage ", "阶段 ") + "\(words.stage($0)) → \(words.stage(to))" } ?? t("created in ", "创建于 ") + words.stage(to)
+        case let .activity(kind, note, place, flagged):
+            return words.member("activity", "kind", kind) + (place.map { " @ \($0)" } ?? "") + (note.map { ": \($0)" } ?? "")
+                + (flagged ? t(" (device clock was off)", "（设备时钟有偏差）") : "")
+        case let .task(text, due, done, assignee):
+            return t("task ", "任务 ") + "“\(text)”" + (due.map { " \($0)" } ?? "") + (assignee.map { " → \($0)" } ?? "") + (done ? t(", done", "，已完成") : "")
+        case let .approval(kind, field, value, state, decidedBy, note):
+            let what = field.map { words.field(e, $0) + (value.map { " " + $0 } ?? "") } ?? words.member("approval", "kind", kind)
+            return t("approval for ", "审批：") + what + " — " + words.member("approval", "state", state) + (decidedBy.map { " (\($0))" } ?? "") + (note.map { " — \($0)" } ?? "")
+        case let .team(user, role, state):
+            return t("team: ", "团队：") + "\(user) (\(words.member("membership", "role", role))) " + words.member("membership", "state", state)
+        case let .conflict(number, field, value, outcome, rule, winner):
+            let shown = { (v: Value) in v.isNull ? t("(empty)", "（空）") : words.value(e, field, v) }
+            return t("conflict #", "冲突 #") + "\(number) \(words.field(e, field)): \(shown(value)) \(outcome) (\(rule))" + (winner.map { t("; holds ", "；保留 ") + shown($0) } ?? "")
+        case .deleted:
+            return t("deleted", "已删除")
+        }
+    }
+
+    // MARK: Today
+
+    func todayPage(_ t: WebText, message: Message?, today: CivilDate) throws -> String {
+        let agenda = try replica.agenda(today: today)
+        let short = try replica.shortIDs()
+        var html = "<h1>\(esc(t.today)) \(today)</h1>"
+        for (title, items) in [(t("Due today", "今日到期"), agenda.due), (t("Overdue", "已逾期"), agenda.overdue), (t("Stale deals", "久未跟进"), agenda.stale)] {
+            html += "<h2>\(esc(title)) <span class=\"count\">\(items.count)</span></h2><ul class=\"agenda\">"
+            for i in items {
+                let name = try replica.record(i.deal).map { $0["name"].canonicalText } ?? ""
+                html += "<li><a href=\"/deal/\(short(i.deal))\">\(esc(name))</a> — \(esc(i.text))\(i.due.map { " · \($0)" } ?? "")</li>"
+            }
+            html += "</ul>"
+        }
+        return try layout(t.today, t, active: "/today", message: message, body: html)
+    }
+
+    // MARK: Approvals
+
+    func approvalsPage(_ t: WebText, message: Message?) throws -> String {
+        let r = replica
+        let words = vocabulary(t)
+        guard let name = r.workspace.approvals?.requests else {
+            return try layout(t.approvals, t, active: "/approvals", message: message, body: "<p>\(esc(t("This workspace has no approvals.", "此工作区没有审批。")))</p>")
+        }
+        let approver = r.workspace.approvals?.approvers.contains(r.role) ?? false
+        let requests = try r.store.list(entity: name, workspace: r.workspace)
+        let short = try r.shortIDs()
+        var html = "<h1>\(esc(t.approvals))</h1>"
+        let waiting = requests.filter { $0["state"] == .member("pending") && $0.creator != r.user }
+        let mine = requests.filter { $0.creator == r.user }
+        func row(_ a: Record, decide: Bool) throws -> String {
+            let deal = try a["opportunity"].reference.flatMap { try r.record($0) }
+            let state = a["state"].isNull ? t("requested (not yet at the hub)", "已申请（尚未到达中心）") : words.member(name, "state", a["state"].canonicalText)
+            let field = a["field"].isNull ? words.member(name, "kind", a["kind"].canonicalText) : words.field("opportunity", a["field"].canonicalText)
+            var s = "<tr><td>\(deal.map { "<a href=\"/deal/\(short($0.id))\">\(esc($0["name"].canonicalText))</a>" } ?? "")</td><td>\(esc(field)) \(esc(a["value"].canonicalText))</td>"
+            s += "<td>\(esc(a.creator))</td><td>\(esc(state))</td><td>"
+            if decide {
+                s += """
+                    <form method="post" action="/approvals/\(short(a.id))/decide" class="inline">\(csrfField)<input name="note" placeholder="\(esc(t("note", "备注")))">
+                    <button name="decision" value="approved">\(esc(t("Approve", "批准")))</button> <button name="decision" value="rejected">\(esc(t("Reject", "驳回")))</button></form>
+                    """
+            }
+            return s + "</td></tr>"
+        }
+        let head = "<tr><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Request", "申请")))</th><th>\(esc(t("By", "申请人")))</th><th>\(esc(t("State", "状态")))</th><th></th></tr>"
+        if approver {
+            html += "<h2>\(esc(t("Waiting for my decision", "待我审批"))) <span class=\"count\">\(waiting.count)</span></h2><table class=\"list\">\(head)"
+            for a in waiting { html += try row(a, decide: true) }
+            html += "</table>"
+        }
+        html += "<h2>\(esc(t("What I asked for", "我的申请"))) <span class=\"count\">\(mine.count)</span></h2><table class=\"list\">\(head)"
+        for a in mine { html += try row(a, decide: false) }
+        html += "</table>"
+        return try layout(t.approvals, t, active: "/approvals", message: message, body: html)
+    }
+
+    // MARK: Conflicts
+
+    func conflictsPage(_ t: WebText, message: Message?) throws -> String {
+        let r = replica
+        let words = vocabulary(t)
+        let short = try r.shortIDs()
+        var html = "<h1>\(esc(t("Conflicts", "冲突")))</h1><table class=\"list\"><tr><th>#</th><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Field", "字段")))</th><th>\(esc(t("Mine", "我的值")))</th><th>\(esc(t("Holds", "现值")))</th><th>\(esc(t("Rule", "规则")))</th></tr>"
+        for c in try r.store.conflicts() {
+            let name = try r.record(c.record).map { $0["name"].canonicalText } ?? c.record.description
+            html += "<tr><td>\(c.id)</td><td><a href=\"/deal/\(short(c.record))\">\(esc(name))</a></td><td>\(esc(words.field(c.entity, c.field)))</td>"
+            html += "<td>\(esc(c.value.isNull ? "" : words.value(c.entity, c.field, c.value)))</td><td>\(esc(c.winner.map { words.value(c.entity, c.field, $0) } ?? ""))</td><td>\(esc(c.outcome)) (\(esc(c.rule)))</td></tr>"
+        }
+        html += "</table>"
+        return try layout(t("Conflicts", "冲突"), t, active: "/conflicts", message: message, body: html)
+    }
+}
+
+enum WebError: Error {
+    case notFound
+    case badRequest(String)
+}
+
+extension Value {
+    var reference: RecordID? { if case let .reference(r) = self { r } else { nil } }
+}
+
+extension Workspace {
+    /// The field groups of an entity in workspace order.
+    func groups(of entity: Entity) -> [String] {
+        var names = entity.groups.map(\.name)
+        for f in entity.fields where !names.contains(f.group) { names.append(f.group) }
+        return names
+    }
+}
+
+extension Vocabulary {
+    /// A field group's heading: the default workspace's groups in both languages, else its name.
+    func group(_ name: String) -> String {
+        let zh: [String: String] = [
+            "lead": "线索", "identity": "基本信息", "discovery": "需求", "commercials": "商务", "renewal": "续约", "terms": "条款", "solution": "方案",
+            "stage": "阶段", "next_step": "下一步", "team": "团队", "loss": "输单", "postsale": "售后", "approval": "审批", "history": "历史",
+        ]
+        if locale?.hasPrefix("zh") == true, let z = zh[name] { return z }
+        return name.replacingOccurrences(of: "_", with: " ").capitalized
+    }
+}
+
+extension FieldType {
+    var isReference: Bool { if case .reference = self { true } else { false } }
+    var members: [String]? { if case let .enumeration(m) = self { m } else { nil } }
+}

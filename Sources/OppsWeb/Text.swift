@@ -1,0 +1,33 @@
+import Foundation
+
+/// The app's own words (the workspace gives the business's: stages, fields, values) in the
+/// reader's language: English, and Chinese for a browser that prefers any `zh`.
+struct WebText: Sendable {
+    let chinese: Bool
+    /// The workspace locale that goes with it (labels of stages and fields).
+    var locale: String { chinese ? "zh-CN" : "en" }
+
+    init(acceptLanguage: String?, override: String?) {
+        if let override, override == "zh-CN" || override == "en" {
+            chinese = override == "zh-CN"
+            return
+        }
+        // The first language the browser names decides (quality values are in order in practice).
+        let first = acceptLanguage?.split(separator: ",").first.map { $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        chinese = first.hasPrefix("zh")
+    }
+
+    func callAsFunction(_ en: String, _ zh: String) -> String { chinese ? zh : en }
+
+    var board: String { self("Board", "商机看板") }
+    var today: String { self("Today", "今日") }
+    var approvals: String { self("Approvals", "审批") }
+    var reports: String { self("Reports", "报表") }
+    var sync: String { self("Sync now", "立即同步") }
+    var online: String { self("online", "在线") }
+    var offline: String { self("offline", "离线") }
+    var never: String { self("never", "从未") }
+    var move: String { self("Move", "移动") }
+    var save: String { self("Save", "保存") }
+    var propose: String { self("Propose", "提议") }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import OppsCore
+import OppsReplica
+import OppsStore
+
+/// The web app's state: the laptop's replica (one owner, so pages and edits are serial like the
+/// command line), the per-launch secrets, the sync status, and messages waiting for the next
+/// page. Every edit goes through the replica's own local-edit path.
+public actor WebApp {
+    /// Reopened after a sync (which may bring a new workspace or role).
+    var replica: Replica
+    let home: String
+    /// In the URL `opps web` prints; becomes the session cookie.
+    public nonisolated let secret: String
+    /// On every form; a POST without it is refused.
+    public nonisolated let csrf: String
+    /// How to reach the hub for a sync (nil in tests that never sync).
+    let transport: (@Sendable (String, String?) -> any Transport)?
+
+    /// The last sync: when, and whether the hub answered.
+    var lastAttempt: Date?
+    var lastError: String?
+    /// Moves when a sync changes what this laptop holds: an open page reloads.
+    public private(set) var generation = 0
+    var messages = [String: Message]()
+
+    /// What an action says on the page it returns to.
+    struct Message: Sendable {
+        var text: String
+        var ok: Bool
+        /// The refused items, one per line (gates, rules).
+        var details: [String] = []
+    }
+
+    let clock: any PhysicalClock
+
+    public init(home: String, clock: any PhysicalClock, transport: (@Sendable (String, String?) -> any Transport)?) throws {
+        replica = try Replica(home: home, clock: clock)
+        self.home = home
+        self.clock = clock
+        secret = Self.randomHex(32)
+        csrf = Self.randomHex(32)
+        self.transport = transport
+    }
+
+    static func randomHex(_ bytes: Int) -> String {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
+    }
+
+    // MARK: Messages
+
+    /// Keeps a message for the page an action redirects to; returns its key.
+    func say(_ m: Message) -> String {
+        if messages.count > 64 { messages.removeAll() }
+        let key = Self.randomHex(8)
+        messages[key] = m
+        return key
+    }
+
+    func take(_ key: String?) -> Message? {
+        guard let key else { return nil }
+        return messages.removeValue(forKey: key)
+    }
+
+    // MARK: Status
+
+    struct Status: Sendable {
+        var online: Bool?
+        var lastSync: String?
+        var pending: Int
+        var conflicts: Int
+        var user: String
+        var role: String
+        var generation: Int
+    }
+
+    func status() throws -> Status {
+        let last = try replica.store.meta("last_sync").flatMap(Int64.init).map { Timestamp(milliseconds: $0) }
+        return Status(
+            online: lastAttempt == nil ? nil : lastError == nil, lastSync: last.map { String($0.description.prefix(16)).replacingOccurrences(of: "T", with: " ") },
+            pending: try replica.store.outboxCount(), conflicts: try replica.store.conflicts().count, user: replica.user, role: replica.role,
+            generation: generation)
+    }
+
+    // MARK: Actions
+
+    /// What an edit did, as a message: applied, proposed or requested; a refusal with the rule's words.
+    func outcome(of body: () throws -> EditResult, words: Vocabulary, t: WebText) -> Message {
+        do {
+            let result = try body()
+            var parts = [String]()
+            if !result.applied.isEmpty {
+                parts.append(t("Changed ", "已修改 ") + result.applied.map { words.field("opportunity", $0) }.joined(separator: ", ") + t(" (pending sync)", "（待同步）"))
+            }
+            for (i, p) in result.proposed.enumerated() {
+                if i < result.requests.count {
+                    parts.append(t("Approval requested for ", "已提交审批：") + words.field("opportunity", p.field) + " — " + p.detail)
+                } else {
+                    parts.append(t("Proposed ", "已提议 ") + words.field("opportunity", p.field) + " — " + p.detail)
+                }
+            }
+            return Message(text: parts.joined(separator: "; "), ok: true)
+        } catch let ReplicaError.refused(field, rule, detail) {
+            // A gate names what is missing (`… needs: a, b`): each item in the reader's words.
+            var items = [String]()
+            if let r = detail.range(of: "needs: ") {
+                items = detail[r.upperBound...].split(separator: ",").map { words.field("opportunity", $0.trimmingCharacters(in: .whitespaces)) }
+            }
+            return Message(
+                text: t("Refused: ", "被拒绝：") + words.field("opportunity", field) + " — " + (items.isEmpty ? detail : t("missing", "缺少")) + " (" + rule.rawValue + ")",
+                ok: false, details: items)
+        } catch {
+            return Message(text: "\(error)", ok: false)
+        }
+    }
+
+    func moveStage(_ id: RecordID, to stage: String, reason: String?, t: WebText) -> Message {
+        let words = vocabulary(t)
+        guard let s = replica.workspace.stage(input: stage)?.name else { return Message(text: t("Unknown stage", "未知阶段") + ": \(stage)", ok: false) }
+        return outcome(
+            of: {
+                var changes = [(String, Value)]()
+                if let reason, !reason.isEmpty {
+                    if replica.workspace.stage(s)?.fromAnyOpen == true, let lossField = replica.workspace.entity("opportunity")?.field("loss_reason") {
+                        changes.append(("loss_reason", try replica.parse(reason, for: lossField)))
+                    } else if let field = replica.workspace.handoff?.rejectReason {
+                        changes.append((field, .text(reason)))
+                    }
+                }
+                changes.append(("stage", .member(s)))
+                return try replica.edit(id, changes)
+            }, words: words, t: t)
+    }
+
+    func edit(_ id: RecordID, field: String, text: String, t: WebText) -> Message {
+        let words = vocabulary(t)
+        return outcome(
+            of: {
+                guard let record = try replica.record(id), let f = replica.workspace.entity(record.entity)?.field(field) else {
+                    throw ReplicaError.invalid(t("No such field", "没有这个字段") + ": \(field)")
+                }
+                let value = text.isEmpty ? Value.null : try replica.parse(text, for: f)
+                return try replica.edit(id, [(field, value)])
+            }, words: words, t: t)
+    }
+
+    func log(_ deal: RecordID, kind: String, note: String?, t: WebText) -> Message {
+        do {
+            _ = try replica.logActivity(deal: deal, kind: kind, at: .timestamp(Timestamp(milliseconds: clock.nowMilliseconds())), note: note, place: nil)
+            return Message(text: t("Activity logged (pending sync)", "已记录跟进（待同步）"), ok: true)
+        } catch {
+            return Message(text: "\(error)", ok: false)
+        }
+    }
+
+    func decide(_ id: RecordID, _ decision: String, note: String?, t: WebText) -> Message {
+        do {
+            let (_, a) = try replica.decide(request: id, decision, note: note)
+            let what = decision == "approved" ? t("Approved", "已批准") : t("Rejected", "已驳回")
+            return Message(text: what + ": " + a["requested"].canonicalText + t(" (takes effect at the hub when synced)", "（同步后在中心生效）"), ok: true)
+        } catch {
+            return Message(text: "\(error)", ok: false)
+        }
+    }
+
+    /// Push and pull now; the page says what happened. Offline is not an error: work stays.
+    func sync(t: WebText) async -> Message {
+        guard let transport else { return Message(text: t("No hub configured", "未配置同步中心"), ok: false) }
+        let link = transport(replica.hubURL, replica.caFile)
+        defer { Task { await (link as? HTTPTransport)?.shutdown() } }
+        lastAttempt = Date()
+        // The sync runs on a replica of its own (SQLite lets both read and write the home, as
+        // `opps sync` in a terminal does), so pages keep answering while it waits on the hub;
+        // the app's replica is reopened after it to see a new workspace or role.
+        let (home, clock) = (self.home, self.clock)
+        do {
+            let r = try await Task.detached { try await Replica(home: home, clock: clock).sync(transport: link) }.value
+            replica = try Replica(home: home, clock: clock)
+            lastError = nil
+            if r.pulled > 0 || r.pushed > 0 || r.repaired { generation += 1 }
+            return Message(
+                text: t("Synced: sent \(r.pushed), received \(r.pulled)", "已同步：发送 \(r.pushed) 项，接收 \(r.pulled) 项")
+                    + (r.conflicts > 0 ? t(", \(r.conflicts) conflict(s)", "，\(r.conflicts) 个冲突") : ""), ok: true)
+        } catch let e as ReplicaError {
+            lastError = e.description
+            if case .unreachable = e { return Message(text: t("The hub cannot be reached: your work is kept and will sync later", "无法连接同步中心：工作已保存，稍后同步"), ok: false) }
+            return Message(text: e.description, ok: false)
+        } catch {
+            lastError = "\(error)"
+            return Message(text: "\(error)", ok: false)
+        }
+    }
+
+    /// The periodic sync: quiet (the status bar says how it went).
+    public func backgroundSync() async {
+        _ = await sync(t: WebText(acceptLanguage: nil, override: "en"))
+    }
+
+    func vocabulary(_ t: WebText) -> Vocabulary { Vocabulary(replica.workspace, locale: replica.workspace.displayLocale(preferring: [t.locale])) }
+}

@@ -1,0 +1,254 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import OppsCore
+import OppsReplica
+import Synchronization
+
+/// `opps web`'s HTTP side: the routes, and the guard every request passes first. This server
+/// runs on a laptop that holds the company's pipeline, so (as Jupyter does):
+/// - it listens on 127.0.0.1 only;
+/// - a secret made at each launch is in the URL it prints; the first request with it gets an
+///   HttpOnly, SameSite=Strict cookie, and every request must carry that cookie;
+/// - the Host header must name this loopback address and port (no DNS rebinding);
+/// - a POST must come from this origin (Origin and Sec-Fetch-Site, when the browser sends
+///   them) and carry the per-launch CSRF token of its form;
+/// - no hub token is ever in a page (the replica's token stays in its database).
+public struct WebServer: Sendable {
+    public let app: WebApp
+    /// The port the browser uses (Host and Origin are checked against it).
+    let port: PortBox
+
+    public init(app: WebApp, port: Int) {
+        self.app = app
+        self.port = PortBox(port)
+    }
+
+    /// The port once the listener has it (a server started on port 0 learns it then).
+    public func setPort(_ p: Int) { port.value.withLock { $0 = p } }
+
+    final class PortBox: Sendable {
+        let value: Mutex<Int>
+        init(_ p: Int) { value = Mutex(p) }
+    }
+
+    /// Serves until the process is told to stop (SIGINT, SIGTERM); `onListening` gets the port.
+    public func run(port: Int, onListening: @escaping @Sendable (Int) async -> Void) async throws {
+        let application = Application(
+            router: router(), configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "opps-web"),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? port
+                setPort(bound)
+                await onListening(bound)
+            }, logger: Logger(label: "opps-web", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try await application.runService()
+    }
+
+    static let cookie = "opps_web"
+    static let languageCookie = "opps_lang"
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: WebGuard(server: self))
+        router.get("/") { request, _ in
+            let t = self.text(request)
+            let q = WebApp.Query(
+                owner: request.uri.queryParameters["owner"].map(String.init), text: request.uri.queryParameters["q"].map(String.init),
+                closed: request.uri.queryParameters["closed"] == "1", stage: request.uri.queryParameters["stage"].map(String.init),
+                page: max(1, request.uri.queryParameters["page"].flatMap { Int($0) } ?? 1))
+            return try await self.page(request, t) { app, m in try await app.boardPage(q, t, message: m, today: app.today()) }
+        }
+        router.get("/deal/{id}") { request, context in
+            let t = self.text(request)
+            let id = try await self.app.resolve(context.parameters.get("id") ?? "")
+            return try await self.page(request, t) { app, m in try await app.dealPage(id, t, message: m) }
+        }
+        router.get("/today") { request, _ in
+            let t = self.text(request)
+            return try await self.page(request, t) { app, m in try await app.todayPage(t, message: m, today: app.today()) }
+        }
+        router.get("/approvals") { request, _ in
+            let t = self.text(request)
+            return try await self.page(request, t) { app, m in try await app.approvalsPage(t, message: m) }
+        }
+        router.get("/reports") { request, _ in
+            let t = self.text(request)
+            return try await self.page(request, t) { app, m in try await app.reportsPage(t, message: m) }
+        }
+        router.get("/conflicts") { request, _ in
+            let t = self.text(request)
+            return try await self.page(request, t) { app, m in try await app.conflictsPage(t, message: m) }
+        }
+        router.get("/status.json") { _, _ in
+            let s = try await self.app.status()
+            let body = #"{"online":\#(s.online.map { $0 ? "true" : "false" } ?? "null"),"pending":\#(s.pending),"conflicts":\#(s.conflicts),"generation":\#(s.generation)}"#
+            return Self.respond(.ok, type: "application/json", body)
+        }
+        router.get("/app.css") { _, _ in Self.respond(.ok, type: "text/css; charset=utf-8", Assets.css) }
+        router.get("/app.js") { _, _ in Self.respond(.ok, type: "text/javascript; charset=utf-8", Assets.js) }
+
+        router.post("/deal/{id}/stage") { request, context in
+            try await self.action(request, context) { app, form, t, id in
+                (await app.moveStage(id, to: form["stage"] ?? "", reason: form["reason"], t: t), "/deal/")
+            }
+        }
+        router.post("/deal/{id}/edit") { request, context in
+            try await self.action(request, context) { app, form, t, id in
+                (await app.edit(id, field: form["field"] ?? "", text: form["value"] ?? "", t: t), "/deal/")
+            }
+        }
+        router.post("/deal/{id}/log") { request, context in
+            try await self.action(request, context) { app, form, t, id in
+                (await app.log(id, kind: form["kind"] ?? "", note: form["note"], t: t), "/deal/")
+            }
+        }
+        router.post("/approvals/{id}/decide") { request, context in
+            try await self.action(request, context) { app, form, t, id in
+                (await app.decide(id, form["decision"] ?? "", note: form["note"], t: t), "/approvals")
+            }
+        }
+        router.post("/sync") { request, _ in
+            let t = self.text(request)
+            _ = try await self.form(request)
+            let m = await self.app.sync(t: t)
+            return Self.redirect(Self.back(request) + "?m=" + (await self.app.say(m)))
+        }
+        return router
+    }
+
+    // MARK: Helpers
+
+    func text(_ request: Request) -> WebText {
+        WebText(acceptLanguage: request.headers[.acceptLanguage], override: request.uri.queryParameters["lang"].map(String.init) ?? request.cookies[Self.languageCookie]?.value)
+    }
+
+    /// A page: the message an action left for it, rendered in the reader's language; a
+    /// `?lang=` choice is kept in a cookie.
+    func page(_ request: Request, _ t: WebText, _ render: @Sendable (WebApp, WebApp.Message?) async throws -> String) async throws -> Response {
+        let message = await app.take(request.uri.queryParameters["m"].map(String.init))
+        var response = Self.respond(.ok, type: "text/html; charset=utf-8", try await render(app, message))
+        if let lang = request.uri.queryParameters["lang"], lang == "en" || lang == "zh-CN" {
+            response.headers[.setCookie] = "\(Self.languageCookie)=\(lang); Path=/; SameSite=Strict; HttpOnly"
+        }
+        return response
+    }
+
+    /// A form post on a record: checks the CSRF token, performs it, and sends the browser back
+    /// (to the deal, or to the page the form was on) with what happened.
+    func action(
+        _ request: Request, _ context: BasicRequestContext,
+        _ perform: @Sendable (WebApp, [String: String], WebText, RecordID) async throws -> (WebApp.Message, String)
+    ) async throws -> Response {
+        let t = text(request)
+        let form = try await self.form(request)
+        let raw = context.parameters.get("id") ?? ""
+        let id = try await app.resolve(raw)
+        let (message, target) = try await perform(app, form, t, id)
+        let key = await app.say(message)
+        // A move made on the board returns to the board (its filters kept); anything else done
+        // to a deal returns to the deal's page.
+        let back = Self.back(request)
+        let fromBoard = request.uri.path.hasSuffix("/stage") && !back.hasPrefix("/deal/")
+        let path = target != "/deal/" ? target : fromBoard ? back : "/deal/" + (try await app.shortID(id))
+        return Self.redirect(path + (path.contains("?") ? "&" : "?") + "m=" + key)
+    }
+
+    /// The form fields of a POST, after its CSRF token is checked.
+    func form(_ request: Request) async throws -> [String: String] {
+        let buffer = try await request.body.collect(upTo: 64 * 1024)
+        let fields = formFields(Substring(String(buffer: buffer)))
+        guard let token = fields["csrf"], constantTimeEqual(token, app.csrf) else { throw HTTPError(.forbidden, message: "csrf") }
+        return fields
+    }
+
+    /// The page a form was on (its Referer's path on this origin), else the board.
+    static func back(_ request: Request) -> String {
+        guard let referer = request.headers[.referer], let url = URL(string: referer), !url.path.isEmpty else { return "/" }
+        var path = url.path
+        if let q = url.query {
+            let kept = q.split(separator: "&").filter { !$0.hasPrefix("m=") && !$0.hasPrefix("lang=") }
+            if !kept.isEmpty { path += "?" + kept.joined(separator: "&") }
+        }
+        return path
+    }
+
+    static func respond(_ status: HTTPResponse.Status, type: String, _ body: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        headers[.cacheControl] = "no-store"
+        headers[.contentSecurityPolicy] =
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func redirect(_ location: String) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        headers[.cacheControl] = "no-store"
+        return Response(status: .seeOther, headers: headers)
+    }
+}
+
+func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    guard x.count == y.count else { return false }
+    var d: UInt8 = 0
+    for i in x.indices { d |= x[i] ^ y[i] }
+    return d == 0
+}
+
+/// The checks every request passes before any route (see `WebServer`). Refusals are plain
+/// text with a stable first word: `foreign-host`, `no-session`, `cross-origin`, `csrf`.
+struct WebGuard: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let server: WebServer
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let port = server.port.value.withLock { $0 }
+        let allowed = ["127.0.0.1:\(port)", "localhost:\(port)"]
+        // DNS rebinding: a page of another site that points its name at 127.0.0.1 sends its own Host.
+        guard let host = request.head.authority, allowed.contains(host.lowercased()) else {
+            return WebServer.respond(.forbidden, type: "text/plain; charset=utf-8", "foreign-host: this app answers only at http://127.0.0.1:\(port)\n")
+        }
+        if request.method == .post {
+            if let origin = request.headers[.origin], !allowed.map({ "http://" + $0 }).contains(origin.lowercased()) {
+                return WebServer.respond(.forbidden, type: "text/plain; charset=utf-8", "cross-origin: a form of another site cannot post here\n")
+            }
+            if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], site != "same-origin", site != "none" {
+                return WebServer.respond(.forbidden, type: "text/plain; charset=utf-8", "cross-origin: a form of another site cannot post here\n")
+            }
+        }
+        // The launch URL's secret becomes the session cookie; the URL is then cleaned of it.
+        if let key = request.uri.queryParameters["k"] {
+            guard constantTimeEqual(String(key), server.app.secret) else {
+                return WebServer.respond(.unauthorized, type: "text/plain; charset=utf-8", "no-session: this link is from another launch: open the address opps web printed\n")
+            }
+            var response = WebServer.redirect(request.uri.path)
+            response.headers[.setCookie] = "\(WebServer.cookie)=\(server.app.secret); Path=/; HttpOnly; SameSite=Strict"
+            return response
+        }
+        guard let cookie = request.cookies[WebServer.cookie]?.value, constantTimeEqual(cookie, server.app.secret) else {
+            return WebServer.respond(.unauthorized, type: "text/plain; charset=utf-8", "no-session: open the address opps web printed (it holds this launch's key)\n")
+        }
+        do {
+            return try await next(request, context)
+        } catch let e as HTTPError where e.status == .forbidden {
+            return WebServer.respond(.forbidden, type: "text/plain; charset=utf-8", "csrf: the form is from an earlier launch: reload the page and try again\n")
+        } catch WebError.notFound {
+            return WebServer.respond(.notFound, type: "text/plain; charset=utf-8", "not-found: no such record on this laptop\n")
+        } catch let e as ReplicaError {
+            return WebServer.respond(.notFound, type: "text/plain; charset=utf-8", "not-found: \(e.description)\n")
+        }
+    }
+}
+
+extension WebApp {
+    func resolve(_ text: String) throws -> RecordID { try replica.resolveID(text) }
+
+    func shortID(_ id: RecordID) throws -> String { try replica.shortIDs()(id) }
+
+    func today() -> CivilDate { Timestamp(milliseconds: clock.nowMilliseconds()).date }
+}

@@ -1,0 +1,242 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import OppsCore
+import OppsReplica
+@testable import OppsWeb
+import Testing
+
+/// `opps web` over real HTTP on 127.0.0.1: the guard (secret cookie, Host, Origin, CSRF), every
+/// page, and every action through the replica's local-edit path.
+@Suite struct WebTests {
+    /// A web app for `user`'s replica, served on a free port for the duration of `body`.
+    struct Served: Sendable {
+        let app: WebApp
+        let port: Int
+        let http: HTTPClient
+        var cookie: String { "opps_web=\(app.secret)" }
+        var origin: String { "http://127.0.0.1:\(port)" }
+
+        struct Answer {
+            var status: Int
+            var headers: [(String, String)]
+            var body: String
+            func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+        }
+
+        /// One request; `host` and `cookie` default to what the browser that opened the link sends.
+        func send(
+            _ path: String, method: HTTPMethod = .GET, form: [String: String]? = nil, host: String? = nil, cookie: String?? = .none,
+            headers extra: [(String, String)] = []
+        ) async throws -> Answer {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+            request.method = method
+            request.headers.add(name: "Host", value: host ?? "127.0.0.1:\(port)")
+            if let c = cookie ?? self.cookie { request.headers.add(name: "Cookie", value: c) }
+            for (k, v) in extra { request.headers.add(name: k, value: v) }
+            if let form {
+                request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+                let body = form.map { "\($0.key.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }
+                    .joined(separator: "&")
+                request.body = .bytes(ByteBuffer(string: body))
+            }
+            let response = try await http.execute(request, timeout: .seconds(60))
+            let bytes = try await response.body.collect(upTo: 16 << 20)
+            return Answer(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: String(buffer: bytes))
+        }
+
+        /// A form post as the page's own form makes it (same origin, the page's CSRF token),
+        /// then the page it redirects to.
+        func post(_ path: String, _ fields: [String: String], from page: String = "/") async throws -> Answer {
+            var form = fields
+            form["csrf"] = app.csrf
+            let posted = try await send(path, method: .POST, form: form, headers: [("Origin", origin), ("Referer", origin + page)])
+            #expect(posted.status == 303, "\(path): \(posted.status) \(posted.body)")
+            guard let location = posted.header("Location") else { return posted }
+            return try await send(location)
+        }
+    }
+
+    static func serving(_ f: CommandFixture, user: String, _ body: @Sendable (Served) async throws -> Void) async throws {
+        let app = try WebApp(home: f.home(user), clock: FixedClock(milliseconds: 1_796_000_000_000)) { url, ca in HTTPTransport(baseURL: url, caFile: ca) }
+        let server = WebServer(app: app, port: 0)
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run(port: 0) { continuation.yield($0) } }
+                var ports = stream.makeAsyncIterator()
+                let port = await ports.next()!
+                do {
+                    try await body(Served(app: app, port: port, http: http))
+                } catch {
+                    group.cancelAll()
+                    throw error
+                }
+                group.cancelAll()
+            }
+        } catch is CancellationError {}
+        try await http.shutdown()
+    }
+
+    @Test func everyRequestNeedsThisLaunchsKeyThisHostThisOriginAndTheFormsToken() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let deal = try #require(await opps("new", "Secure deal", "--account", "ACME", "--home", f.home("sam"), "--json").json?["id"]?.string)
+            let pending = await opps("status", "--home", f.home("sam"), "--json").json?["pending"]?.int
+            #expect((pending ?? 0) > 0)
+            try await Self.serving(f, user: "sam") { web in
+                // No cookie: refused; a key from another launch: refused.
+                let bare = try await web.send("/", cookie: .some(nil))
+                #expect(bare.status == 401 && bare.body.hasPrefix("no-session"))
+                #expect(try await web.send("/?k=\(String(repeating: "0", count: 64))", cookie: .some(nil)).status == 401)
+                #expect(try await web.send("/", cookie: "opps_web=\(String(repeating: "a", count: 64))").status == 401)
+                // The launch link: a session cookie no script can read, never sent cross-site.
+                let opened = try await web.send("/?k=\(web.app.secret)", cookie: .some(nil))
+                #expect(opened.status == 303)
+                let set = try #require(opened.header("Set-Cookie"))
+                #expect(set.contains("opps_web=\(web.app.secret)") && set.contains("HttpOnly") && set.contains("SameSite=Strict"))
+                #expect(opened.header("Location") == "/")
+                // DNS rebinding: the right cookie under another name is refused.
+                let rebound = try await web.send("/", host: "evil.example:\(web.port)")
+                #expect(rebound.status == 403 && rebound.body.hasPrefix("foreign-host"))
+                #expect(try await web.send("/", host: "127.0.0.1:1").status == 403)
+                // A form of another site, and a post without this launch's token.
+                let move = "/deal/\(deal)/stage"
+                let crossSite = try await web.send(
+                    move, method: .POST, form: ["stage": "lost", "csrf": web.app.csrf], headers: [("Origin", "http://evil.example")])
+                #expect(crossSite.status == 403 && crossSite.body.hasPrefix("cross-origin"))
+                let fetchSite = try await web.send(
+                    move, method: .POST, form: ["stage": "lost", "csrf": web.app.csrf], headers: [("Sec-Fetch-Site", "cross-site")])
+                #expect(fetchSite.status == 403)
+                let noToken = try await web.send(move, method: .POST, form: ["stage": "lost"], headers: [("Origin", web.origin)])
+                #expect(noToken.status == 403 && noToken.body.hasPrefix("csrf"))
+                let wrongToken = try await web.send(move, method: .POST, form: ["stage": "lost", "csrf": "x"], headers: [("Origin", web.origin)])
+                #expect(wrongToken.status == 403)
+                // None of them changed anything.
+                #expect(await opps("status", "--home", f.home("sam"), "--json").json?["pending"]?.int == pending)
+                // Pages carry strict headers and never the hub's token.
+                let board = try await web.send("/")
+                #expect(board.status == 200)
+                #expect(board.header("Content-Security-Policy")?.contains("default-src 'self'") == true)
+                for path in ["/", "/deal/\(deal)", "/today", "/approvals", "/reports", "/conflicts", "/status.json"] {
+                    let page = try await web.send(path)
+                    #expect(page.status == 200, "\(path)")
+                    #expect(!page.body.contains(f.tokens["sam"]!), "\(path) carries the hub token")
+                }
+            }
+        }
+    }
+
+    @Test func theBoardAndTheDealPageShowWhatTheRulesAllowAndEditsGoThroughTheOutbox() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let deal = try #require(
+                await opps("new", "华东 CRM 项目", "--account", "上海贸易", "--amount", "120000", "--currency", "CNY", "--home", f.home("sam"), "--json").json?["id"]?
+                    .string)
+            let short = deal
+            try await Self.serving(f, user: "sam") { web in
+                let board = try await web.send("/")
+                #expect(board.body.contains("华东 CRM 项目") && board.body.contains("上海贸易") && board.body.contains("120,000.00 CNY"))
+                #expect(board.body.contains("class=\"badge pending\""), "a deal not yet synced says so")
+                // In Chinese for a browser that prefers it.
+                let zh = try await web.send("/", headers: [("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.8")])
+                #expect(zh.body.contains("商机看板") && zh.body.contains("<html lang=\"zh-CN\">"))
+                // A move whose gate is not met: refused on the page with what is missing, nothing queued.
+                let before = await opps("status", "--home", f.home("sam"), "--json").json?["pending"]?.int
+                let refused = try await web.post("/deal/\(short)/stage", ["stage": "negotiation"])
+                #expect(refused.body.contains("msg bad") && refused.body.contains("<li>"), "\(refused.body.prefix(600))")
+                #expect(await opps("status", "--home", f.home("sam"), "--json").json?["pending"]?.int == before)
+                // An edit where the rules let sam write: queued like `opps set`.
+                let edited = try await web.post("/deal/\(short)/edit", ["field": "next_step", "value": "发报价"], from: "/deal/\(short)")
+                #expect(edited.body.contains("msg ok"), "\(edited.body.prefix(400))")
+                #expect(await opps("show", deal, "--home", f.home("sam"), "--json").json?["fields"]?["next_step"]?.string == "发报价")
+                // A bad value is one clear line, nothing queued.
+                let bad = try await web.post("/deal/\(short)/edit", ["field": "amount", "value": "lots"], from: "/deal/\(short)")
+                #expect(bad.body.contains("msg bad"))
+                // Logging an activity shows on the deal's timeline.
+                let logged = try await web.post("/deal/\(short)/log", ["kind": "call", "note": "谈了预算"], from: "/deal/\(short)")
+                #expect(logged.body.contains("msg ok") && logged.body.contains("谈了预算"))
+                // The deal page: grouped fields, inputs only where sam may write.
+                let page = try await web.send("/deal/\(short)")
+                #expect(page.body.contains("name=\"field\" value=\"next_step\""))
+                let replica = try Replica(home: f.home("sam"), clock: FixedClock(milliseconds: 1_796_000_000_000))
+                let record = try #require(try replica.record(RecordID(parsing: deal)!))
+                var readOnly = 0
+                for field in replica.workspace.entity("opportunity")!.fields where field.name != "stage" && field.name != replica.workspace.stageHistory {
+                    if case .reference = field.type { continue }
+                    if field.writeOnce && !record[field.name].isNull { continue }
+                    let access = try replica.access(to: record, field: field.name)
+                    if access < .propose { readOnly += 1 }
+                    #expect(page.body.contains("name=\"field\" value=\"\(field.name)\"") == (access >= .propose), "\(field.name): \(access)")
+                }
+                #expect(readOnly > 0, "some fields are read-only for a rep")
+                // Everything reaches the hub with a sync.
+                let synced = try await web.post("/sync", [:])
+                #expect(synced.body.contains("msg ok"), "\(synced.body.prefix(500))")
+                #expect(await opps("status", "--home", f.home("sam"), "--json").json?["pending"]?.int == 0)
+                let status = try await web.send("/status.json")
+                #expect(status.body.contains("\"online\":true") && status.body.contains("\"pending\":0"))
+            }
+            // Another replica of sam's sees what the browser did.
+            #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.root + "/sam2").code == 0)
+            #expect(await opps("show", deal, "--home", f.root + "/sam2", "--json").json?["fields"]?["next_step"]?.string == "发报价")
+        }
+    }
+
+    @Test func aManagerApprovesInTheBrowserAndTheHubAppliesIt() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let sam = f.home("sam"), max = f.home("max")
+            #expect(await f.initReplica("sam", url).code == 0)
+            #expect(await f.initReplica("max", url).code == 0)
+            let id = try #require(await opps("new", "Doomed", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("stage", id, "lost", "--reason", "price", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let request = try #require(await opps("approvals", "--home", max, "--json").json?.array?.first?["id"]?.string)
+            try await Self.serving(f, user: "max") { web in
+                let list = try await web.send("/approvals")
+                #expect(list.body.contains("Doomed") && list.body.contains("value=\"approved\""))
+                let board = try await web.send("/?closed=1")
+                #expect(board.body.contains("badge approval"), "the deal shows its pending approval")
+                let decided = try await web.post("/approvals/\(request)/decide", ["decision": "approved", "note": "ok"], from: "/approvals")
+                #expect(decided.body.contains("msg ok"), "\(decided.body.prefix(500))")
+                #expect(try await web.post("/sync", [:]).body.contains("msg ok"))
+            }
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["stage"]?.string == "lost")
+        }
+    }
+
+    /// The reports page draws the same figures `opps funnel` prints.
+    @Test func theFunnelIsTheSameFiguresAsTheCommandLine() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            for (name, stage) in [("A", "discovery"), ("B", "discovery"), ("C", "lost")] {
+                let id = try #require(await opps("new", name, "--account", "ACME", "--home", f.home("sam"), "--json").json?["id"]?.string)
+                if stage == "lost" { _ = await opps("stage", id, "lost", "--reason", "price", "--home", f.home("sam")) }
+            }
+            let cli = try #require(await opps("funnel", "--home", f.home("sam"), "--json").json)
+            try await Self.serving(f, user: "sam") { web in
+                let figures = try await web.app.funnelFigures()
+                let stages = cli["stages"]?.array ?? []
+                #expect(figures.rows.count == stages.count)
+                for (row, json) in zip(figures.rows, stages) {
+                    #expect(row.stage == json["stage"]?.string)
+                    #expect(row.reached == json["reached"]?.int && row.now == json["now"]?.int)
+                    #expect(row.conversionPercent == json["conversion_percent"]?.numberText)
+                }
+                #expect(figures.won == cli["won"]?.int && figures.lost == cli["lost"]?.int)
+                #expect(figures.winRatePercent == cli["win_rate_percent"]?.numberText)
+                let page = try await web.send("/reports")
+                #expect(page.body.contains("<svg") && page.body.contains("</svg>"))
+                for row in figures.rows { #expect(page.body.contains(">\(row.reached)</text>")) }
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""End-to-end test of `opps web` in a real headless Chromium (Debian's chromium and
+chromium-driver, driven by Selenium). What a rep and a manager do in a browser, from the README's
+demo: open the board, move a card, see a gate refusal, edit a field, log an activity, approve a
+request as a manager, go offline (the hub stopped), keep working, sync when it is back — and the
+hub has every change. Saves screenshots of the board, a deal page and the funnel in English and
+Chinese into the folder given (docs/screenshots keeps the committed ones).
+
+Usage: Tools/web-e2e/run.py BIN_DIR SCREENSHOT_DIR      (BIN_DIR holds opps and opps-hub)
+Prints '1 passed, 0 failed' and exits 0, or the failing step and exits 1.
+"""
+import json, os, re, shutil, socket, subprocess, sys, tempfile, time, traceback
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+BIN, SHOTS = sys.argv[1], sys.argv[2]
+OPPS, HUB = os.path.join(BIN, "opps"), os.path.join(BIN, "opps-hub")
+work = tempfile.mkdtemp(prefix="opps-web-e2e-")
+procs = []
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def run(*args, check=True):
+    r = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    if check and r.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} exited {r.returncode}: {r.stderr.strip()}")
+    return r
+
+
+def start(args, ready, log):
+    """Starts a process and waits for a line matching `ready` in its output."""
+    out = open(os.path.join(work, log), "w+")
+    p = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, text=True)
+    procs.append(p)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        out.seek(0)
+        text = out.read()
+        m = re.search(ready, text)
+        if m:
+            return p, text, m
+        if p.poll() is not None:
+            raise AssertionError(f"{args[0]} exited: {text[-2000:]}")
+        time.sleep(0.2)
+    raise AssertionError(f"{args[0]} did not start: {log}")
+
+
+def browser(lang):
+    o = webdriver.ChromeOptions()
+    o.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000", f"--lang={lang}", "--hide-scrollbars"]:
+        o.add_argument(a)
+    o.add_experimental_option("prefs", {"intl.accept_languages": lang})
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=o)
+
+
+def message(d):
+    """The message an action left on the page: (ok, text, items)."""
+    m = d.find_element(By.CSS_SELECTOR, ".msg")
+    return "ok" in m.get_attribute("class").split(), m.text, [li.text for li in m.find_elements(By.TAG_NAME, "li")]
+
+
+def shot(d, name):
+    os.makedirs(SHOTS, exist_ok=True)
+    d.save_screenshot(os.path.join(SHOTS, name))
+
+
+def main():
+    hub_port = free_port()
+    hub_dir = os.path.join(work, "hub")
+    hub, text, _ = start([HUB, "demo", "--data", hub_dir, "--port", str(hub_port), "--deals", "120"], r"Press Ctrl-C", "hub.log")
+    tokens = dict(re.findall(r"^  (\w+)\s+\w+\s+(opps_[0-9a-f]{64})$", text, re.M))
+    url = f"http://127.0.0.1:{hub_port}"
+    for user in ["sam", "max"]:
+        run(OPPS, "init", "--hub", url, "--token", tokens[user], "--home", os.path.join(work, user))
+
+    # sam's web app, in English, then in Chinese.
+    _, text, m = start([OPPS, "web", "--home", os.path.join(work, "sam"), "--sync-minutes", "0"], r"(http://127\.0\.0\.1:\d+/\?k=[0-9a-f]{64})", "web-sam.log")
+    sam_url = m.group(1)
+    base = sam_url.split("/?")[0]
+    d = browser("en-US")
+    try:
+        d.get(sam_url)
+        assert d.find_elements(By.CSS_SELECTOR, ".column"), "the board has columns"
+        shot(d, "board-en.png")
+        # A card in discovery moved straight to negotiation: refused with what is missing.
+        card = d.find_element(By.CSS_SELECTOR, ".column[data-stage=discovery] .card")
+        short = card.get_attribute("data-id")
+        Select(card.find_element(By.CSS_SELECTOR, "select[name=stage]")).select_by_value("negotiation")
+        card.find_element(By.CSS_SELECTOR, "form.move button").click()
+        ok, said, items = message(d)
+        assert not ok and items, f"a gate refusal names what is missing: {said} {items}"
+        # The deal page: edit the next step, log an activity.
+        d.get(f"{base}/deal/{short}")
+        field = d.find_element(By.XPATH, "//form[input[@name='field' and @value='next_step']]")
+        box = field.find_element(By.NAME, "value")
+        box.clear()
+        box.send_keys("Send the pilot plan (browser)")
+        field.find_element(By.TAG_NAME, "button").click()
+        ok, said, _ = message(d)
+        assert ok, f"the edit is queued: {said}"
+        log = d.find_element(By.CSS_SELECTOR, "form.log")
+        Select(log.find_element(By.NAME, "kind")).select_by_value("call")
+        log.find_element(By.NAME, "note").send_keys("Budget confirmed in the browser")
+        log.find_element(By.TAG_NAME, "button").click()
+        assert message(d)[0] and "Budget confirmed in the browser" in d.page_source
+        shot(d, "deal-en.png")
+        # A card moved forward by its menu on the board, where the gate allows (qualified → discovery).
+        d.get(base + "/")
+        moved = None
+        for card in d.find_elements(By.CSS_SELECTOR, ".column[data-stage=qualified] .card"):
+            moved = card.get_attribute("data-id")
+            Select(card.find_element(By.CSS_SELECTOR, "select[name=stage]")).select_by_value("discovery")
+            card.find_element(By.CSS_SELECTOR, "form.move button").click()
+            break
+        if moved:
+            ok, said, items = message(d)
+            assert ok or items, f"a move either lands or names what is missing: {said}"
+        d.get(base + "/reports")
+        assert d.find_elements(By.CSS_SELECTOR, "svg.chart rect"), "the funnel is drawn"
+        shot(d, "funnel-en.png")
+        # The hub goes away: work goes on, the sync says so and keeps it.
+        hub.terminate()
+        hub.wait(timeout=30)
+        d.get(f"{base}/deal/{short}")
+        field = d.find_element(By.XPATH, "//form[input[@name='field' and @value='next_step']]")
+        box = field.find_element(By.NAME, "value")
+        box.clear()
+        box.send_keys("Written offline")
+        field.find_element(By.TAG_NAME, "button").click()
+        assert message(d)[0]
+        d.find_element(By.CSS_SELECTOR, "#syncbar form button").click()
+        ok, said, _ = message(d)
+        assert not ok and "reach" in said, f"offline sync says the hub cannot be reached: {said}"
+        assert int(d.find_element(By.ID, "pending").text) > 0, "the work is pending"
+        hub, _, _ = start([HUB, "serve", "--data", hub_dir, "--port", str(hub_port)], r"listening on", "hub2.log")
+        d.find_element(By.CSS_SELECTOR, "#syncbar form button").click()
+        ok, said, _ = message(d)
+        assert ok, f"the sync goes through when the hub is back: {said}"
+        assert d.find_element(By.ID, "pending").text == "0"
+        # In Chinese.
+        d.get(base + "/?lang=zh-CN")
+        assert "商机看板" in d.page_source
+        shot(d, "board-zh.png")
+        d.get(f"{base}/deal/{short}")
+        shot(d, "deal-zh.png")
+        d.get(base + "/reports")
+        shot(d, "funnel-zh.png")
+    finally:
+        d.quit()
+
+    # The manager approves in the browser.
+    run(OPPS, "sync", "--home", os.path.join(work, "max"))
+    _, _, m = start([OPPS, "web", "--home", os.path.join(work, "max"), "--sync-minutes", "0"], r"(http://127\.0\.0\.1:\d+/\?k=[0-9a-f]{64})", "web-max.log")
+    d = browser("en-US")
+    try:
+        d.get(m.group(1))
+        d.get(m.group(1).split("/?")[0] + "/approvals")
+        buttons = d.find_elements(By.CSS_SELECTOR, "button[value=approved]")
+        assert buttons, "the demo leaves a request waiting for max"
+        buttons[0].click()
+        assert message(d)[0], "approved"
+        d.find_element(By.CSS_SELECTOR, "#syncbar form button").click()
+        assert message(d)[0], "the decision reaches the hub"
+    finally:
+        d.quit()
+
+    # The hub has every change: a new replica of sam's, made from the hub alone.
+    run(OPPS, "init", "--hub", url, "--token", tokens["sam"], "--home", os.path.join(work, "sam-check"))
+    shown = json.loads(run(OPPS, "show", short, "--home", os.path.join(work, "sam-check"), "--json").stdout)
+    assert shown["fields"]["next_step"] == "Written offline", shown["fields"]["next_step"]
+    history = run(OPPS, "show", short, "--home", os.path.join(work, "sam-check")).stdout
+    assert "Budget confirmed in the browser" in history, "the activity is at the hub"
+
+
+if __name__ == "__main__":
+    try:
+        main()
+        print("web e2e: 1 passed, 0 failed")
+        code = 0
+    except Exception:
+        traceback.print_exc()
+        for name in sorted(os.listdir(work)):
+            if name.endswith(".log"):
+                print(f"--- {name}\n" + open(os.path.join(work, name)).read()[-3000:])
+        print("web e2e: 0 passed, 1 failed")
+        code = 1
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except Exception:
+                p.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    sys.exit(code)

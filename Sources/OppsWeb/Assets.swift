@@ -44,7 +44,7 @@ enum Assets {
         h1 small { color: var(--muted); font-weight: normal; font-size: 14px; }
         h2 { font-size: 15px; margin: 18px 0 6px; }
         .chart { max-width: 760px; width: 100%; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
-        .chart .label { font-size: 12px; fill: var(--ink); } .chart .value { font-size: 12px; fill: #102a43; } .chart .conv { font-size: 12px; fill: var(--muted); }
+        .chart .label { font-size: 12px; fill: var(--ink); } .chart .value { font-size: 12px; fill: #102a43; } .chart .conv { font-size: 12px; fill: var(--muted); } .chart .value.in { fill: #fff; font-weight: 600; }
         .bar.s0 { fill: #84caff; } .bar.s1 { fill: #53b1fd; } .bar.s2 { fill: #2e90fa; } .bar.s3 { fill: #1570ef; }
         .bar.s4 { fill: #175cd3; } .bar.s5 { fill: #1849a9; } .bar.s6 { fill: #12b76a; } .bar.s7 { fill: #f97066; }
         button { font: inherit; padding: 3px 10px; border: 1px solid #b8c2cc; background: #fff; border-radius: 5px; cursor: pointer; }

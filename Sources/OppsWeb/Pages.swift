@@ -65,12 +65,15 @@ extension WebApp {
         let pending = try r.store.recordsWithPendingWrites()
         let conflicted = Set(try r.store.conflicts().map(\.record))
         let waiting = try pendingApprovals()
-        let owners = Set(try r.store.list(entity: "opportunity", workspace: r.workspace).compactMap { d -> String? in if case let .text(o) = d["owner"] { o } else { nil } }).sorted()
+        let owners = Set(
+            try r.store.list(entity: "opportunity", workspace: r.workspace).compactMap { d -> String? in if case let .text(o) = d["owner"] { o } else { nil } }
+        ).sorted()
         let perColumn = q.stage == nil ? 50 : 200
         var html = "<form method=\"get\" class=\"filters\"><label>\(esc(t("Owner", "负责人"))) <select name=\"owner\"><option value=\"\">\(esc(t("all", "全部")))</option>"
         for o in owners { html += "<option\(q.owner == o ? " selected" : "")>\(esc(o))</option>" }
         html += "</select></label> <label>\(esc(t("Search", "搜索"))) <input name=\"q\" value=\"\(esc(q.text ?? ""))\"></label>"
-        html += " <label><input type=\"checkbox\" name=\"closed\" value=\"1\"\(q.closed ? " checked" : "")> \(esc(t("closed stages", "含已结束阶段")))</label> <button>\(esc(t("Filter", "筛选")))</button></form>"
+        html +=
+            " <label><input type=\"checkbox\" name=\"closed\" value=\"1\"\(q.closed ? " checked" : "")> \(esc(t("closed stages", "含已结束阶段")))</label> <button>\(esc(t("Filter", "筛选")))</button></form>"
         let stageOptions = r.workspace.stages.map { "<option value=\"\(esc($0.name))\">\(esc(words.stage($0.name)))</option>" }.joined()
         html += "<div class=\"board\">"
         for column in columns {
@@ -79,7 +82,8 @@ extension WebApp {
                     || (b.deal["account"].reference.flatMap { accounts[$0] }?.lowercased().contains(needle) ?? false)
             }
             let amounts = column.totals.totals.keys.sorted().map { "\(grouped(column.totals.text($0))) \($0)" }.joined(separator: " · ")
-            html += "<section class=\"column\" data-stage=\"\(esc(column.stage.name))\"><h2>\(esc(words.stage(column.stage.name))) <span class=\"count\">\(deals.count)</span></h2>"
+            html +=
+                "<section class=\"column\" data-stage=\"\(esc(column.stage.name))\"><h2>\(esc(words.stage(column.stage.name))) <span class=\"count\">\(deals.count)</span></h2>"
             html += "<div class=\"sum\">\(esc(amounts))</div>"
             let start = (q.page - 1) * perColumn
             for b in deals.dropFirst(start).prefix(perColumn) {
@@ -216,12 +220,14 @@ extension WebApp {
             return t("task ", "任务 ") + "“\(text)”" + (due.map { " \($0)" } ?? "") + (assignee.map { " → \($0)" } ?? "") + (done ? t(", done", "，已完成") : "")
         case let .approval(kind, field, value, state, decidedBy, note):
             let what = field.map { words.field(e, $0) + (value.map { " " + $0 } ?? "") } ?? words.member("approval", "kind", kind)
-            return t("approval for ", "审批：") + what + " — " + words.member("approval", "state", state) + (decidedBy.map { " (\($0))" } ?? "") + (note.map { " — \($0)" } ?? "")
+            return t("approval for ", "审批：") + what + " — " + words.member("approval", "state", state) + (decidedBy.map { " (\($0))" } ?? "")
+                + (note.map { " — \($0)" } ?? "")
         case let .team(user, role, state):
             return t("team: ", "团队：") + "\(user) (\(words.member("membership", "role", role))) " + words.member("membership", "state", state)
         case let .conflict(number, field, value, outcome, rule, winner):
             let shown = { (v: Value) in v.isNull ? t("(empty)", "（空）") : words.value(e, field, v) }
-            return t("conflict #", "冲突 #") + "\(number) \(words.field(e, field)): \(shown(value)) \(outcome) (\(rule))" + (winner.map { t("; holds ", "；保留 ") + shown($0) } ?? "")
+            return t("conflict #", "冲突 #") + "\(number) \(words.field(e, field)): \(shown(value)) \(outcome) (\(rule))"
+                + (winner.map { t("; holds ", "；保留 ") + shown($0) } ?? "")
         case .deleted:
             return t("deleted", "已删除")
         }
@@ -262,7 +268,8 @@ extension WebApp {
             let deal = try a["opportunity"].reference.flatMap { try r.record($0) }
             let state = a["state"].isNull ? t("requested (not yet at the hub)", "已申请（尚未到达中心）") : words.member(name, "state", a["state"].canonicalText)
             let field = a["field"].isNull ? words.member(name, "kind", a["kind"].canonicalText) : words.field("opportunity", a["field"].canonicalText)
-            var s = "<tr><td>\(deal.map { "<a href=\"/deal/\(short($0.id))\">\(esc($0["name"].canonicalText))</a>" } ?? "")</td><td>\(esc(field)) \(esc(a["value"].canonicalText))</td>"
+            var s =
+                "<tr><td>\(deal.map { "<a href=\"/deal/\(short($0.id))\">\(esc($0["name"].canonicalText))</a>" } ?? "")</td><td>\(esc(field)) \(esc(a["value"].canonicalText))</td>"
             s += "<td>\(esc(a.creator))</td><td>\(esc(state))</td><td>"
             if decide {
                 s += """
@@ -290,11 +297,13 @@ extension WebApp {
         let r = replica
         let words = vocabulary(t)
         let short = try r.shortIDs()
-        var html = "<h1>\(esc(t("Conflicts", "冲突")))</h1><table class=\"list\"><tr><th>#</th><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Field", "字段")))</th><th>\(esc(t("Mine", "我的值")))</th><th>\(esc(t("Holds", "现值")))</th><th>\(esc(t("Rule", "规则")))</th></tr>"
+        var html =
+            "<h1>\(esc(t("Conflicts", "冲突")))</h1><table class=\"list\"><tr><th>#</th><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Field", "字段")))</th><th>\(esc(t("Mine", "我的值")))</th><th>\(esc(t("Holds", "现值")))</th><th>\(esc(t("Rule", "规则")))</th></tr>"
         for c in try r.store.conflicts() {
             let name = try r.record(c.record).map { $0["name"].canonicalText } ?? c.record.description
             html += "<tr><td>\(c.id)</td><td><a href=\"/deal/\(short(c.record))\">\(esc(name))</a></td><td>\(esc(words.field(c.entity, c.field)))</td>"
-            html += "<td>\(esc(c.value.isNull ? "" : words.value(c.entity, c.field, c.value)))</td><td>\(esc(c.winner.map { words.value(c.entity, c.field, $0) } ?? ""))</td><td>\(esc(c.outcome)) (\(esc(c.rule)))</td></tr>"
+            html +=
+                "<td>\(esc(c.value.isNull ? "" : words.value(c.entity, c.field, c.value)))</td><td>\(esc(c.winner.map { words.value(c.entity, c.field, $0) } ?? ""))</td><td>\(esc(c.outcome)) (\(esc(c.rule)))</td></tr>"
         }
         html += "</table>"
         return try layout(t("Conflicts", "冲突"), t, active: "/conflicts", message: message, body: html)

@@ -30,7 +30,8 @@ extension WebApp {
         let figures = try funnelFigures()
         var html = "<h1>\(esc(t.reports))</h1><h2>\(esc(t("Funnel and conversion", "漏斗与转化率")))</h2>"
         html += funnelSVG(figures, words: words, t: t)
-        html += "<p class=\"winrate\">\(esc(t("Win rate", "赢单率"))): <b>\(esc(figures.winRatePercent.map { "\($0) %" } ?? t("no closed deals", "暂无结束的商机")))</b> (\(figures.won) \(esc(t("won", "赢单"))), \(figures.lost) \(esc(t("lost", "输单"))))</p>"
+        html +=
+            "<p class=\"winrate\">\(esc(t("Win rate", "赢单率"))): <b>\(esc(figures.winRatePercent.map { "\($0) %" } ?? t("no closed deals", "暂无结束的商机")))</b> (\(figures.won) \(esc(t("won", "赢单"))), \(figures.lost) \(esc(t("lost", "输单"))))</p>"
         let stays = try pipeline().timeInStage(PipelineFilter())
         html += "<h2>\(esc(t("Time in stage (median days)", "阶段停留时间（中位天数）")))</h2>"
         html += barsSVG(stays.map { (words.stage($0.stage), $0.stats.map { daysText($0.median) }) }, unit: t("d", "天"))
@@ -45,16 +46,19 @@ extension WebApp {
     nonisolated func funnelSVG(_ f: FunnelFigures, words: Vocabulary, t: WebText) -> String {
         let width = 640.0, rowHeight = 30.0, labelWidth = 120.0, barSpace = 380.0
         let top = Double(max(1, f.rows.map(\.reached).max() ?? 1))
-        var svg = "<svg class=\"chart\" role=\"img\" aria-label=\"\(esc(t("Funnel", "漏斗")))\" viewBox=\"0 0 \(Int(width)) \(Int(rowHeight * Double(f.rows.count) + 10))\" xmlns=\"http://www.w3.org/2000/svg\">"
+        var svg =
+            "<svg class=\"chart\" role=\"img\" aria-label=\"\(esc(t("Funnel", "漏斗")))\" viewBox=\"0 0 \(Int(width)) \(Int(rowHeight * Double(f.rows.count) + 10))\" xmlns=\"http://www.w3.org/2000/svg\">"
         for (i, row) in f.rows.enumerated() {
             let y = 5 + Double(i) * rowHeight
             let w = max(2, barSpace * Double(row.reached) / top)
             let x = labelWidth + (barSpace - w) / 2
             svg += "<text x=\"\(Int(labelWidth - 8))\" y=\"\(Int(y + 19))\" text-anchor=\"end\" class=\"label\">\(esc(words.stage(row.stage)))</text>"
-            svg += "<rect x=\"\(fmt(x))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"\(Int(rowHeight - 6))\" rx=\"3\" class=\"bar s\(i % 8)\"><title>\(esc(words.stage(row.stage))): \(row.reached)</title></rect>"
-            svg += "<text x=\"\(Int(labelWidth + barSpace / 2))\" y=\"\(Int(y + 19))\" text-anchor=\"middle\" class=\"value\">\(row.reached)</text>"
-            let conv = row.conversionPercent.map { "\($0) %" } ?? ""
-            svg += "<text x=\"\(Int(labelWidth + barSpace + 10))\" y=\"\(Int(y + 19))\" class=\"conv\">\(esc(conv)) · \(esc(t("now", "当前"))) \(row.now)</text>"
+            svg +=
+                "<rect x=\"\(fmt(x))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"\(Int(rowHeight - 6))\" rx=\"3\" class=\"bar s\(i % 8)\"><title>\(esc(words.stage(row.stage))): \(row.reached)</title></rect>"
+            svg +=
+                "<text x=\"\(Int(labelWidth + barSpace / 2))\" y=\"\(Int(y + 19))\" text-anchor=\"middle\" class=\"value\(i % 8 >= 2 && w > 40 ? " in" : "")\">\(row.reached)</text>"
+            let conv = row.conversionPercent.map { "\($0) % · " } ?? ""
+            svg += "<text x=\"\(Int(labelWidth + barSpace + 10))\" y=\"\(Int(y + 19))\" class=\"conv\">\(esc(conv))\(esc(t("now", "当前"))) \(row.now)</text>"
         }
         return svg + "</svg>"
     }

@@ -82,7 +82,8 @@ public struct WebServer: Sendable {
         }
         router.get("/status.json") { _, _ in
             let s = try await self.app.status()
-            let body = #"{"online":\#(s.online.map { $0 ? "true" : "false" } ?? "null"),"pending":\#(s.pending),"conflicts":\#(s.conflicts),"generation":\#(s.generation)}"#
+            let body =
+                #"{"online":\#(s.online.map { $0 ? "true" : "false" } ?? "null"),"pending":\#(s.pending),"conflicts":\#(s.conflicts),"generation":\#(s.generation)}"#
             return Self.respond(.ok, type: "application/json", body)
         }
         router.get("/app.css") { _, _ in Self.respond(.ok, type: "text/css; charset=utf-8", Assets.css) }
@@ -120,7 +121,9 @@ public struct WebServer: Sendable {
     // MARK: Helpers
 
     func text(_ request: Request) -> WebText {
-        WebText(acceptLanguage: request.headers[.acceptLanguage], override: request.uri.queryParameters["lang"].map(String.init) ?? request.cookies[Self.languageCookie]?.value)
+        WebText(
+            acceptLanguage: request.headers[.acceptLanguage],
+            override: request.uri.queryParameters["lang"].map(String.init) ?? request.cookies[Self.languageCookie]?.value)
     }
 
     /// A page: the message an action left for it, rendered in the reader's language; a
@@ -224,7 +227,8 @@ struct WebGuard: RouterMiddleware {
         // The launch URL's secret becomes the session cookie; the URL is then cleaned of it.
         if let key = request.uri.queryParameters["k"] {
             guard constantTimeEqual(String(key), server.app.secret) else {
-                return WebServer.respond(.unauthorized, type: "text/plain; charset=utf-8", "no-session: this link is from another launch: open the address opps web printed\n")
+                return WebServer.respond(
+                    .unauthorized, type: "text/plain; charset=utf-8", "no-session: this link is from another launch: open the address opps web printed\n")
             }
             var response = WebServer.redirect(request.uri.path)
             response.headers[.setCookie] = "\(WebServer.cookie)=\(server.app.secret); Path=/; HttpOnly; SameSite=Strict"

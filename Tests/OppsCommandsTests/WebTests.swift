@@ -4,8 +4,9 @@ import NIOCore
 import NIOHTTP1
 import OppsCore
 import OppsReplica
-@testable import OppsWeb
 import Testing
+
+@testable import OppsWeb
 
 /// `opps web` over real HTTP on 127.0.0.1: the guard (secret cookie, Host, Origin, CSRF), every
 /// page, and every action through the replica's local-edit path.
@@ -37,8 +38,10 @@ import Testing
             for (k, v) in extra { request.headers.add(name: k, value: v) }
             if let form {
                 request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-                let body = form.map { "\($0.key.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }
-                    .joined(separator: "&")
+                let body = form.map {
+                    "\($0.key.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+                }
+                .joined(separator: "&")
                 request.body = .bytes(ByteBuffer(string: body))
             }
             let response = try await http.execute(request, timeout: .seconds(60))

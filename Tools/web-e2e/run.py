@@ -14,7 +14,8 @@ import json, os, re, shutil, socket, subprocess, sys, tempfile, time, traceback
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BIN, SHOTS = sys.argv[1], sys.argv[2]
 OPPS, HUB = os.path.join(BIN, "opps"), os.path.join(BIN, "opps-hub")
@@ -70,6 +71,13 @@ def message(d):
     return "ok" in m.get_attribute("class").split(), m.text, [li.text for li in m.find_elements(By.TAG_NAME, "li")]
 
 
+def submit(d, button):
+    """Clicks a form's button and waits for the page it leads to."""
+    old = d.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(d, 120).until(EC.staleness_of(old))
+
+
 def shot(d, name):
     os.makedirs(SHOTS, exist_ok=True)
     d.save_screenshot(os.path.join(SHOTS, name))
@@ -97,7 +105,7 @@ def main():
         card = d.find_element(By.CSS_SELECTOR, ".column[data-stage=discovery] .card")
         short = card.get_attribute("data-id")
         Select(card.find_element(By.CSS_SELECTOR, "select[name=stage]")).select_by_value("negotiation")
-        card.find_element(By.CSS_SELECTOR, "form.move button").click()
+        submit(d, card.find_element(By.CSS_SELECTOR, "form.move button"))
         ok, said, items = message(d)
         assert not ok and items, f"a gate refusal names what is missing: {said} {items}"
         # The deal page: edit the next step, log an activity.
@@ -106,13 +114,13 @@ def main():
         box = field.find_element(By.NAME, "value")
         box.clear()
         box.send_keys("Send the pilot plan (browser)")
-        field.find_element(By.TAG_NAME, "button").click()
+        submit(d, field.find_element(By.TAG_NAME, "button"))
         ok, said, _ = message(d)
         assert ok, f"the edit is queued: {said}"
         log = d.find_element(By.CSS_SELECTOR, "form.log")
         Select(log.find_element(By.NAME, "kind")).select_by_value("call")
         log.find_element(By.NAME, "note").send_keys("Budget confirmed in the browser")
-        log.find_element(By.TAG_NAME, "button").click()
+        submit(d, log.find_element(By.TAG_NAME, "button"))
         assert message(d)[0] and "Budget confirmed in the browser" in d.page_source
         shot(d, "deal-en.png")
         # A card moved forward by its menu on the board, where the gate allows (qualified → discovery).
@@ -121,7 +129,7 @@ def main():
         for card in d.find_elements(By.CSS_SELECTOR, ".column[data-stage=qualified] .card"):
             moved = card.get_attribute("data-id")
             Select(card.find_element(By.CSS_SELECTOR, "select[name=stage]")).select_by_value("discovery")
-            card.find_element(By.CSS_SELECTOR, "form.move button").click()
+            submit(d, card.find_element(By.CSS_SELECTOR, "form.move button"))
             break
         if moved:
             ok, said, items = message(d)
@@ -137,14 +145,14 @@ def main():
         box = field.find_element(By.NAME, "value")
         box.clear()
         box.send_keys("Written offline")
-        field.find_element(By.TAG_NAME, "button").click()
+        submit(d, field.find_element(By.TAG_NAME, "button"))
         assert message(d)[0]
-        d.find_element(By.CSS_SELECTOR, "#syncbar form button").click()
+        submit(d, d.find_element(By.CSS_SELECTOR, "#syncbar form button"))
         ok, said, _ = message(d)
         assert not ok and "reach" in said, f"offline sync says the hub cannot be reached: {said}"
         assert int(d.find_element(By.ID, "pending").text) > 0, "the work is pending"
         hub, _, _ = start([HUB, "serve", "--data", hub_dir, "--port", str(hub_port)], r"listening on", "hub2.log")
-        d.find_element(By.CSS_SELECTOR, "#syncbar form button").click()
+        submit(d, d.find_element(By.CSS_SELECTOR, "#syncbar form button"))
         ok, said, _ = message(d)
         assert ok, f"the sync goes through when the hub is back: {said}"
         assert d.find_element(By.ID, "pending").text == "0"
@@ -168,9 +176,9 @@ def main():
         d.get(m.group(1).split("/?")[0] + "/approvals")
         buttons = d.find_elements(By.CSS_SELECTOR, "button[value=approved]")
         assert buttons, "the demo leaves a request waiting for max"
-        buttons[0].click()
+        submit(d, buttons[0])
         assert message(d)[0], "approved"
-        d.find_element(By.CSS_SELECTOR, "#syncbar form button").click()
+        submit(d, d.find_element(By.CSS_SELECTOR, "#syncbar form button"))
         assert message(d)[0], "the decision reaches the hub"
     finally:
         d.quit()

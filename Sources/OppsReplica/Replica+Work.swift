@@ -33,20 +33,31 @@ extension Replica {
     /// A deal's timeline: stage moves, activities, tasks, approvals, team changes and this
     /// laptop's conflicts on it, oldest first, by device time (Timeline.swift).
     public func timeline(of deal: Record) throws -> [TimelineEvent] {
-        let related = try ["activity", "task", workspace.approvals?.requests ?? "approval", "membership"]
+        let records = try ["activity", "task", workspace.approvals?.requests ?? "approval", "membership"]
             .filter { workspace.entity($0) != nil }
-            .flatMap { try store.list(entity: $0, workspace: workspace) }
+            .flatMap { try self.related($0, of: deal.id) }
         let conflicts = try store.conflicts().filter { $0.record == deal.id }.map { c in
             TimelineEvent(
                 at: c.hubMilliseconds, by: c.author,
                 kind: .conflict(number: c.id, field: c.field, value: c.value, outcome: c.outcome, rule: c.rule, winner: c.winner), record: deal.id)
         }
-        return Timeline.events(of: deal, related: related, workspace: workspace, extra: conflicts)
+        return Timeline.events(of: deal, related: records, workspace: workspace, extra: conflicts)
     }
 
     /// What this user may do to a field of a record now (the same rule `edit` checks).
     public func access(to record: Record, field: String) throws -> Access {
         workspace.permission(actor: Actor(user: user, role: role), relations: try relations(to: record), record: record, entity: record.entity, field: field)
+    }
+
+    /// The same for every field of the record, its relations to the user worked out once.
+    public func accessByField(to record: Record) throws -> [String: Access] {
+        let relations = try relations(to: record)
+        let actor = Actor(user: user, role: role)
+        var table = [String: Access]()
+        for f in workspace.entity(record.entity)?.fields ?? [] {
+            table[f.name] = workspace.permission(actor: actor, relations: relations, record: record, entity: record.entity, field: f.name)
+        }
+        return table
     }
 }
 
@@ -103,5 +114,81 @@ extension Replica {
         a.overdue.sort(by: order)
         a.stale.sort(by: order)
         return a
+    }
+}
+
+extension Replica {
+    /// Adds a task to a deal, due on `due`, for `assignee` (default: this user).
+    public func addTask(deal: RecordID, text: String, due: String, assignee: UserName?) throws -> EditResult {
+        guard try record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(deal) is not a deal") }
+        guard let entity = workspace.entity("task"), let dueField = entity.field("due") else { throw ReplicaError.invalid("this workspace has no tasks") }
+        guard !text.isEmpty else { throw ReplicaError.invalid("a task needs a text") }
+        var rng = SystemRandomNumberGenerator()
+        return try create(
+            entity: "task", stage: nil,
+            fields: [
+                ("opportunity", .reference(deal)), ("text", .text(text)), ("due", try parse(due, for: dueField)),
+                ("assignee", .text(assignee.flatMap { $0.isEmpty ? nil : $0 } ?? user)), ("done", .boolean(false)),
+            ], using: &rng)
+    }
+
+    /// Marks a task done.
+    public func finishTask(_ id: RecordID) throws -> EditResult {
+        guard try record(id)?.entity == "task" else { throw ReplicaError.invalid("\(id) is not a task") }
+        return try edit(id, [("done", .boolean(true))])
+    }
+
+    /// A conflict of this laptop by its number (what `opps conflicts` prints after #).
+    public func openConflict(_ number: UInt64) throws -> LocalConflict {
+        guard let c = try store.conflicts().first(where: { $0.id == number }) else {
+            throw ReplicaError.invalid("no open conflict #\(number) here: opps conflicts lists them")
+        }
+        return c
+    }
+
+    /// Puts a conflict aside: seen, what holds stays (only this laptop's list changes).
+    public func dismissConflict(_ number: UInt64) throws -> LocalConflict {
+        let c = try openConflict(number)
+        _ = try store.resolveConflict(c.id)
+        return c
+    }
+
+    /// Writes the user's value from a conflict again, as a new edit on top of what holds, with
+    /// the rules of any edit; the conflict closes once the edit is made (applied or requested).
+    public func restoreConflict(_ number: UInt64) throws -> EditResult {
+        let c = try openConflict(number)
+        guard c.author == user else { throw ReplicaError.invalid("#\(c.id) is \(c.author)'s value: only they can restore it (a manager can, with opps-hub restore)") }
+        guard let record = try record(c.record), !record.isDeleted else { throw ReplicaError.invalid("#\(c.id): the record is no longer on this laptop") }
+        guard workspace.entity(c.entity)?.field(c.field) != nil, !c.value.isNull else { throw ReplicaError.invalid("#\(c.id) holds no value to restore") }
+        let result = try edit(c.record, [(c.field, c.value)])
+        _ = try store.resolveConflict(c.id)
+        return result
+    }
+}
+
+extension Replica {
+    /// A deal's team: its membership records (requested, active or removed).
+    public func memberships(of deal: RecordID) throws -> [Record] { try related("membership", of: deal) }
+
+    /// The live records of `entity` on a deal: through the parent index when the entity hangs
+    /// off deals (`visible_via`), else by its `opportunity` reference.
+    public func related(_ entity: String, of deal: RecordID) throws -> [Record] {
+        if workspace.entity(entity)?.visibleVia == "opportunity" { return try store.children(of: deal, entity: entity, workspace: workspace) }
+        return try store.list(entity: entity, workspace: workspace).filter { $0["opportunity"] == .reference(deal) }
+    }
+
+    /// Asks for `user` on a deal's team as `role` (expert or success): the owner requests, a
+    /// manager approves (or adds at once).
+    public func addTeamMember(deal: RecordID, user member: UserName, role: String) throws -> EditResult {
+        guard ["expert", "success"].contains(role) else { throw ReplicaError.invalid("a team role is expert or success") }
+        guard try record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(deal) is not a deal") }
+        guard !member.isEmpty else { throw ReplicaError.invalid("name the user to add") }
+        if try memberships(of: deal).contains(where: { $0["user"] == .text(member) && $0["state"] != .member("removed") }) {
+            throw ReplicaError.invalid("\(member) is already on the team (or requested)")
+        }
+        var rng = SystemRandomNumberGenerator()
+        return try create(
+            entity: "membership", stage: nil,
+            fields: [("opportunity", .reference(deal)), ("user", .text(member)), ("role", .member(role)), ("state", .member("active"))], using: &rng)
     }
 }

@@ -180,14 +180,18 @@ public final class ReplicaStore {
     public func confirmed(_ id: RecordID, workspace: Workspace) throws -> Record? {
         guard
             let row = try database.query(
-                "SELECT entity, created, confirmed, deleted FROM records WHERE id = ? AND confirmed IS NOT NULL",
-                [.blob(id.bytes)]
-            ).first,
-            let entity = row[0].string, let created = row[1].bytes, let c = row[2].bytes
+                "SELECT id, entity, created, confirmed, deleted FROM records WHERE id = ? AND confirmed IS NOT NULL", [.blob(id.bytes)]
+            ).first
         else { return nil }
+        return try confirmedRecord(row, workspace: workspace)
+    }
+
+    /// A row of `id, entity, created, confirmed, deleted` as the hub-confirmed record.
+    func confirmedRecord(_ row: [SQLValue], workspace: Workspace) throws -> Record? {
+        guard let b = row[0].bytes, let id = RecordID(bytes: b), let entity = row[1].string, let created = row[2].bytes, let c = row[3].bytes else { return nil }
         let base = try codec.state(created)
         var r = Record(id: id, entity: entity, created: base, fields: try codec.fields(c, entity: workspace.entity(entity), base: base))
-        if let d = row[3].bytes { r.deleted = try codec.state(d) }
+        if let d = row[4].bytes { r.deleted = try codec.state(d) }
         return r
     }
 
@@ -201,14 +205,20 @@ public final class ReplicaStore {
 
     /// The record as the user sees it: confirmed state with pending local writes on top.
     public func view(_ id: RecordID, workspace: Workspace) throws -> Record? {
-        guard let row = try database.query("SELECT entity, created, view, view_deleted, confirmed FROM records WHERE id = ?", [.blob(id.bytes)]).first,
-            let entity = row[0].string, let created = row[1].bytes, var v = row[2].bytes
+        guard let row = try database.query("SELECT id, entity, created, view, view_deleted, confirmed FROM records WHERE id = ?", [.blob(id.bytes)]).first
+        else { return nil }
+        return try viewRecord(row, workspace: workspace)
+    }
+
+    /// A row of `id, entity, created, view, view_deleted, confirmed` as the record the user sees.
+    func viewRecord(_ row: [SQLValue], workspace: Workspace) throws -> Record? {
+        guard let idBytes = row[0].bytes, let id = RecordID(bytes: idBytes), let entity = row[1].string, let created = row[2].bytes, var v = row[3].bytes
         else { return nil }
         // An empty view blob means "the same as the confirmed state" (nothing pending): stored once.
-        if v.isEmpty, let c = row[4].bytes { v = c }
+        if v.isEmpty, let c = row[5].bytes { v = c }
         let base = try codec.state(created)
         var r = Record(id: id, entity: entity, created: base, fields: try codec.fields(v, entity: workspace.entity(entity), base: base))
-        if let d = row[3].bytes { r.deleted = try codec.state(d) }
+        if let d = row[4].bytes { r.deleted = try codec.state(d) }
         return r
     }
 
@@ -243,12 +253,9 @@ public final class ReplicaStore {
     /// The live records of `entity` that hang off `parent` (its `visible_via` names it).
     public func children(of parent: RecordID, entity: String, workspace: Workspace) throws -> [Record] {
         try database.query(
-            "SELECT id FROM records WHERE parent = ? AND entity = ? AND view_deleted IS NULL ORDER BY id",
+            "SELECT id, entity, created, view, view_deleted, confirmed FROM records WHERE parent = ? AND entity = ? AND view_deleted IS NULL ORDER BY id",
             [.blob(parent.bytes), .text(entity)]
-        ).compactMap { row in
-            guard let b = row[0].bytes, let id = RecordID(bytes: b) else { return nil }
-            return try view(id, workspace: workspace)
-        }
+        ).compactMap { try viewRecord($0, workspace: workspace) }
     }
 
     /// Fills `parent` for rows saved before it existed (once per replica; cheap when done).
@@ -281,6 +288,12 @@ public final class ReplicaStore {
         try database.execute("DELETE FROM records WHERE local_only = 0")
     }
 
+    /// The distinct owners of an entity's live records (a board's owner filter).
+    public func owners(entity: String) throws -> [String] {
+        try database.query("SELECT DISTINCT owner FROM records WHERE entity = ? AND owner IS NOT NULL AND view_deleted IS NULL ORDER BY owner", [.text(entity)])
+            .compactMap { $0[0].string }
+    }
+
     /// Ids of records whose ids start with `prefix` (hex, hyphens ignored).
     /// Every record id held (short ids are computed over them).
     public func allIDs() throws -> [RecordID] {
@@ -297,22 +310,19 @@ public final class ReplicaStore {
 
     /// Records of an entity, optionally in a stage and owned by a user, newest first.
     public func list(entity: String, stage: String? = nil, owner: String? = nil, workspace: Workspace) throws -> [Record] {
-        var sql = "SELECT id FROM records WHERE entity = ? AND view_deleted IS NULL"
+        // One query for the rows and their blobs (a board reads every deal).
+        var sql = "SELECT id, entity, created, view, view_deleted, confirmed FROM records WHERE entity = ? AND view_deleted IS NULL"
         var args: [SQLValue] = [.text(entity)]
         if let stage { sql += " AND stage = ?"; args.append(.text(stage)) }
         if let owner { sql += " AND owner = ?"; args.append(.text(owner)) }
         sql += " ORDER BY id DESC"
-        return try database.query(sql, args).compactMap { row in
-            guard let b = row[0].bytes, let id = RecordID(bytes: b) else { return nil }
-            return try view(id, workspace: workspace)
-        }
+        return try database.query(sql, args).compactMap { try viewRecord($0, workspace: workspace) }
     }
 
     /// Every confirmed record (for the checkpoint checksum).
     public func allConfirmed(workspace: Workspace) throws -> [Record] {
-        try database.query("SELECT id FROM records WHERE confirmed IS NOT NULL").compactMap { row in
-            guard let b = row[0].bytes, let id = RecordID(bytes: b) else { return nil }
-            return try confirmed(id, workspace: workspace)
+        try database.query("SELECT id, entity, created, confirmed, deleted FROM records WHERE confirmed IS NOT NULL").compactMap {
+            try confirmedRecord($0, workspace: workspace)
         }
     }
 

@@ -11,6 +11,10 @@ extension WebApp {
         var text: String?
         var closed = false
         var stage: String?
+        /// Only deals this user is an active team member of.
+        var member: String? = nil
+        /// Only deals closing in this month (`YYYY-MM`).
+        var closeMonth: String? = nil
         var page = 1
     }
 
@@ -52,34 +56,42 @@ extension WebApp {
 
     nonisolated var csrfField: String { "<input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\">" }
 
+    /// The board and a deal page as a browser gets them, in English (benchmarks time these).
+    public func boardHTML() throws -> String { try boardPage(Query(), WebText(acceptLanguage: nil, override: "en"), message: nil, today: today()) }
+    public func dealHTML(_ id: RecordID) throws -> String { try dealPage(id, WebText(acceptLanguage: nil, override: "en"), message: nil) }
+
     // MARK: Board
 
     func boardPage(_ q: Query, _ t: WebText, message: Message?, today: CivilDate) throws -> String {
         let r = replica
         let words = vocabulary(t)
         let pipeline = try self.pipeline()
-        var columns = pipeline.board(PipelineFilter(owner: q.owner?.isEmpty == false ? q.owner : nil), today: today, includeClosed: q.closed || q.stage != nil)
+        let filter = PipelineFilter(owner: q.owner?.isEmpty == false ? q.owner : nil, member: q.member?.isEmpty == false ? q.member : nil)
+        var columns = pipeline.board(filter, today: today, includeClosed: q.closed || q.stage != nil)
         if let only = q.stage { columns = columns.filter { $0.stage.name == only } }
         let needle = q.text?.lowercased() ?? ""
         let accounts = Dictionary(uniqueKeysWithValues: try r.store.list(entity: "account", workspace: r.workspace).map { ($0.id, $0["name"].canonicalText) })
         let pending = try r.store.recordsWithPendingWrites()
         let conflicted = Set(try r.store.conflicts().map(\.record))
         let waiting = try pendingApprovals()
-        let owners = Set(
-            try r.store.list(entity: "opportunity", workspace: r.workspace).compactMap { d -> String? in if case let .text(o) = d["owner"] { o } else { nil } }
-        ).sorted()
+        let owners = try r.store.owners(entity: "opportunity")
         let perColumn = q.stage == nil ? 50 : 200
+        let shortID = try codes()
         var html = "<form method=\"get\" class=\"filters\"><label>\(esc(t("Owner", "负责人"))) <select name=\"owner\"><option value=\"\">\(esc(t("all", "全部")))</option>"
         for o in owners { html += "<option\(q.owner == o ? " selected" : "")>\(esc(o))</option>" }
-        html += "</select></label> <label>\(esc(t("Search", "搜索"))) <input name=\"q\" value=\"\(esc(q.text ?? ""))\"></label>"
+        html += "</select></label> <label>\(esc(t("Team member", "团队成员"))) <input name=\"team\" size=\"8\" value=\"\(esc(q.member ?? ""))\"></label>"
+        html += " <label>\(esc(t("Closes in", "预计成交月"))) <input type=\"month\" name=\"close\" value=\"\(esc(q.closeMonth ?? ""))\"></label>"
+        html += " <label>\(esc(t("Deal or account", "商机或客户"))) <input name=\"q\" value=\"\(esc(q.text ?? ""))\"></label>"
         html +=
             " <label><input type=\"checkbox\" name=\"closed\" value=\"1\"\(q.closed ? " checked" : "")> \(esc(t("closed stages", "含已结束阶段")))</label> <button>\(esc(t("Filter", "筛选")))</button></form>"
         let stageOptions = r.workspace.stages.map { "<option value=\"\(esc($0.name))\">\(esc(words.stage($0.name)))</option>" }.joined()
         html += "<div class=\"board\">"
         for column in columns {
+            let month = q.closeMonth ?? ""
             let deals = column.deals.filter { b in
-                needle.isEmpty || b.deal["name"].canonicalText.lowercased().contains(needle)
-                    || (b.deal["account"].reference.flatMap { accounts[$0] }?.lowercased().contains(needle) ?? false)
+                (month.isEmpty || b.deal["close_date"].canonicalText.hasPrefix(month))
+                    && (needle.isEmpty || b.deal["name"].canonicalText.lowercased().contains(needle)
+                        || (b.deal["account"].reference.flatMap { accounts[$0] }?.lowercased().contains(needle) ?? false))
             }
             let amounts = column.totals.totals.keys.sorted().map { "\(grouped(column.totals.text($0))) \($0)" }.joined(separator: " · ")
             html +=
@@ -88,7 +100,7 @@ extension WebApp {
             let start = (q.page - 1) * perColumn
             for b in deals.dropFirst(start).prefix(perColumn) {
                 let d = b.deal
-                let short = try r.shortIDs()(d.id)
+                let short = shortID(d.id)
                 var badges = [String]()
                 if b.overdue { badges.append("<span class=\"badge overdue\">\(esc(t("overdue", "已逾期")))</span>") }
                 if pipeline.isStale(d, today: today) && !column.stage.closed { badges.append("<span class=\"badge stale\">\(esc(t("stale", "久未跟进")))</span>") }
@@ -143,7 +155,7 @@ extension WebApp {
         let r = replica
         let words = vocabulary(t)
         guard let deal = try r.record(id), let entity = r.workspace.entity(deal.entity) else { throw WebError.notFound }
-        let short = try r.shortIDs()(deal.id)
+        let short = try codes()(deal.id)
         let pending = try r.pendingFields(id)
         var html = "<h1>\(esc(deal["name"].canonicalText)) <small>\(esc(words.entity(deal.entity))) \(short)</small></h1>"
         if let sf = entity.stageField {
@@ -157,10 +169,11 @@ extension WebApp {
                 """
         }
         // Fields grouped as the workspace groups them; each as the rules let this user touch it.
+        let accessTable = try r.accessByField(to: deal)
         for group in r.workspace.groups(of: entity) {
             var rows = ""
             for f in entity.fields where f.group == group && f.name != entity.stageField && f.name != r.workspace.stageHistory {
-                let access = try r.access(to: deal, field: f.name)
+                let access = accessTable[f.name] ?? .hidden
                 if access == .hidden { continue }
                 let value = deal[f.name]
                 var shown = value.isNull ? "" : words.value(deal.entity, f.name, value)
@@ -196,12 +209,64 @@ extension WebApp {
                 <input name="note" placeholder="\(esc(t("What happened", "跟进内容")))" size="40"> <button>\(esc(t("Log", "记录")))</button></form>
                 """
         }
+        html += try workSections(deal, short: short, t: t, words: words)
         html += "<h2>\(esc(t("Timeline (device time)", "时间线（设备时间）")))</h2><ol class=\"timeline\">"
         for e in try r.timeline(of: deal).reversed() {
             html += "<li><time>\(esc(minute(e.at)))</time> <b>\(esc(e.by))</b> \(esc(line(e, deal: deal, words: words, t: t)))</li>"
         }
         html += "</ol>"
         return try layout(deal["name"].canonicalText, t, active: "", message: message, body: html)
+    }
+
+    /// A deal's open tasks (with Done), a form for a new one; its team and a request for a
+    /// member; this laptop's conflicts on it with Restore (one's own value) and Put aside.
+    func workSections(_ deal: Record, short: String, t: WebText, words: Vocabulary) throws -> String {
+        let r = replica
+        let ids = try codes()
+        var html = ""
+        if r.workspace.entity("task") != nil {
+            let tasks = try r.related("task", of: deal.id).filter { $0["done"] != .boolean(true) }
+            html += "<h2>\(esc(t("Tasks", "任务"))) <span class=\"count\">\(tasks.count)</span></h2><ul class=\"agenda\">"
+            for task in tasks {
+                html += """
+                    <li>\(esc(task["text"].canonicalText)) · \(esc(task["due"].canonicalText)) · \(esc(task["assignee"].canonicalText)) \
+                    <form method="post" action="/deal/\(short)/task-done" class="inline">\(csrfField)<input type="hidden" name="task" value="\(ids(task.id))"><button>\(esc(t("Done", "完成")))</button></form></li>
+                    """
+            }
+            html += """
+                </ul><form method="post" action="/deal/\(short)/task" class="log">\(csrfField)<input name="text" placeholder="\(esc(t("What to do", "待办事项")))" size="30">
+                <input type="date" name="due" aria-label="\(esc(t("Due", "截止日期")))"> <input name="assignee" size="8" placeholder="\(esc(t("for (default: me)", "负责人（默认：我）")))">
+                <button>\(esc(t("Add task", "添加任务")))</button></form>
+                """
+        }
+        if r.workspace.entity("membership") != nil {
+            let team = try r.memberships(of: deal.id).filter { $0["state"] != .member("removed") }
+            html += "<h2>\(esc(t("Team", "团队")))</h2><ul class=\"agenda\">"
+            for m in team {
+                let state = m["state"].isNull ? t("requested", "已申请") : words.member("membership", "state", m["state"].canonicalText)
+                html += "<li>\(esc(m["user"].canonicalText)) · \(esc(words.member("membership", "role", m["role"].canonicalText))) · \(esc(state))</li>"
+            }
+            html += """
+                </ul><form method="post" action="/deal/\(short)/team" class="log">\(csrfField)<input name="user" size="10" placeholder="\(esc(t("user", "用户")))">
+                <select name="role"><option value="expert">\(esc(words.member("membership", "role", "expert")))</option><option value="success">\(esc(words.member("membership", "role", "success")))</option></select>
+                <button>\(esc(t("Request a team member", "申请团队成员")))</button></form>
+                """
+        }
+        let conflicts = try r.store.conflicts().filter { $0.record == deal.id }
+        if !conflicts.isEmpty {
+            html += "<h2>\(esc(t("Conflicts", "冲突")))</h2><ul class=\"agenda\">"
+            for c in conflicts {
+                let mine = c.value.isNull ? t("(empty)", "（空）") : words.value(c.entity, c.field, c.value)
+                let holds = c.winner.map { words.value(c.entity, c.field, $0) } ?? ""
+                html += "<li>#\(c.id) \(esc(words.field(c.entity, c.field))): \(esc(mine)) (\(esc(c.author)), \(esc(c.outcome)) \(esc(c.rule)))"
+                if !holds.isEmpty { html += " — \(esc(t("holds", "现值"))) \(esc(holds))" }
+                html += " <form method=\"post\" action=\"/deal/\(short)/conflict\" class=\"inline\">\(csrfField)<input type=\"hidden\" name=\"number\" value=\"\(c.id)\">"
+                if c.author == r.user && !c.value.isNull { html += "<button name=\"action\" value=\"restore\">\(esc(t("Restore mine", "恢复我的值")))</button> " }
+                html += "<button name=\"action\" value=\"dismiss\">\(esc(t("Put aside", "搁置")))</button></form></li>"
+            }
+            html += "</ul>"
+        }
+        return html
     }
 
     func minute(_ ms: Int64) -> String {
@@ -237,7 +302,7 @@ extension WebApp {
 
     func todayPage(_ t: WebText, message: Message?, today: CivilDate) throws -> String {
         let agenda = try replica.agenda(today: today)
-        let short = try replica.shortIDs()
+        let short = try codes()
         var html = "<h1>\(esc(t.today)) \(today)</h1>"
         for (title, items) in [(t("Due today", "今日到期"), agenda.due), (t("Overdue", "已逾期"), agenda.overdue), (t("Stale deals", "久未跟进"), agenda.stale)] {
             html += "<h2>\(esc(title)) <span class=\"count\">\(items.count)</span></h2><ul class=\"agenda\">"
@@ -260,7 +325,7 @@ extension WebApp {
         }
         let approver = r.workspace.approvals?.approvers.contains(r.role) ?? false
         let requests = try r.store.list(entity: name, workspace: r.workspace)
-        let short = try r.shortIDs()
+        let short = try codes()
         var html = "<h1>\(esc(t.approvals))</h1>"
         let waiting = requests.filter { $0["state"] == .member("pending") && $0.creator != r.user }
         let mine = requests.filter { $0.creator == r.user }
@@ -296,7 +361,7 @@ extension WebApp {
     func conflictsPage(_ t: WebText, message: Message?) throws -> String {
         let r = replica
         let words = vocabulary(t)
-        let short = try r.shortIDs()
+        let short = try codes()
         var html =
             "<h1>\(esc(t("Conflicts", "冲突")))</h1><table class=\"list\"><tr><th>#</th><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Field", "字段")))</th><th>\(esc(t("Mine", "我的值")))</th><th>\(esc(t("Holds", "现值")))</th><th>\(esc(t("Rule", "规则")))</th></tr>"
         for c in try r.store.conflicts() {

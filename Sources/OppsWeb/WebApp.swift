@@ -23,6 +23,17 @@ public actor WebApp {
     /// Moves when a sync changes what this laptop holds: an open page reloads.
     public private(set) var generation = 0
     var messages = [String: Message]()
+    /// Short ids of every record held, kept while the number of records stays the same
+    /// (computing them reads every id: most of a deal page's time at 10,000 deals).
+    var shortCache: (count: Int, codes: ShortIDs)?
+
+    func codes() throws -> ShortIDs {
+        let n = try replica.store.recordCount()
+        if let c = shortCache, c.count == n { return c.codes }
+        let codes = try replica.shortIDs()
+        shortCache = (n, codes)
+        return codes
+    }
 
     /// What an action says on the page it returns to.
     struct Message: Sendable {
@@ -149,6 +160,41 @@ public actor WebApp {
         do {
             _ = try replica.logActivity(deal: deal, kind: kind, at: .timestamp(Timestamp(milliseconds: clock.nowMilliseconds())), note: note, place: nil)
             return Message(text: t("Activity logged (pending sync)", "已记录跟进（待同步）"), ok: true)
+        } catch {
+            return Message(text: "\(error)", ok: false)
+        }
+    }
+
+    func addTask(_ deal: RecordID, text: String, due: String, assignee: String?, t: WebText) -> Message {
+        do {
+            _ = try replica.addTask(deal: deal, text: text, due: due, assignee: assignee)
+            return Message(text: t("Task added (pending sync)", "已添加任务（待同步）"), ok: true)
+        } catch {
+            return Message(text: "\(error)", ok: false)
+        }
+    }
+
+    func finishTask(_ task: String, t: WebText) -> Message {
+        outcome(of: { try replica.finishTask(try replica.resolveID(task)) }, words: vocabulary(t), t: t)
+    }
+
+    func addMember(_ deal: RecordID, user: String, role: String, t: WebText) -> Message {
+        do {
+            let result = try replica.addTeamMember(deal: deal, user: user, role: role)
+            return result.requests.isEmpty
+                ? Message(text: t("Added \(user) to the team (pending sync)", "已将 \(user) 加入团队（待同步）"), ok: true)
+                : Message(text: t("Requested \(user) for the team: a manager approves", "已申请将 \(user) 加入团队：等待经理审批"), ok: true)
+        } catch {
+            return Message(text: "\(error)", ok: false)
+        }
+    }
+
+    func settleConflict(_ number: String, restore: Bool, t: WebText) -> Message {
+        guard let n = UInt64(number) else { return Message(text: t("No such conflict", "没有这个冲突"), ok: false) }
+        if restore { return outcome(of: { try replica.restoreConflict(n) }, words: vocabulary(t), t: t) }
+        do {
+            let c = try replica.dismissConflict(n)
+            return Message(text: t("Put aside #\(c.id): what holds stays", "已搁置 #\(c.id)：保留现值"), ok: true)
         } catch {
             return Message(text: "\(error)", ok: false)
         }

@@ -56,6 +56,7 @@ public struct WebServer: Sendable {
             let q = WebApp.Query(
                 owner: request.uri.queryParameters["owner"].map(String.init), text: request.uri.queryParameters["q"].map(String.init),
                 closed: request.uri.queryParameters["closed"] == "1", stage: request.uri.queryParameters["stage"].map(String.init),
+                member: request.uri.queryParameters["team"].map(String.init), closeMonth: request.uri.queryParameters["close"].map(String.init),
                 page: max(1, request.uri.queryParameters["page"].flatMap { Int($0) } ?? 1))
             return try await self.page(request, t) { app, m in try await app.boardPage(q, t, message: m, today: app.today()) }
         }
@@ -102,6 +103,24 @@ public struct WebServer: Sendable {
         router.post("/deal/{id}/log") { request, context in
             try await self.action(request, context) { app, form, t, id in
                 (await app.log(id, kind: form["kind"] ?? "", note: form["note"], t: t), "/deal/")
+            }
+        }
+        router.post("/deal/{id}/task") { request, context in
+            try await self.action(request, context) { app, form, t, id in
+                (await app.addTask(id, text: form["text"] ?? "", due: form["due"] ?? "", assignee: form["assignee"], t: t), "/deal/")
+            }
+        }
+        router.post("/deal/{id}/task-done") { request, context in
+            try await self.action(request, context) { app, form, t, _ in (await app.finishTask(form["task"] ?? "", t: t), "/deal/") }
+        }
+        router.post("/deal/{id}/team") { request, context in
+            try await self.action(request, context) { app, form, t, id in
+                (await app.addMember(id, user: form["user"] ?? "", role: form["role"] ?? "", t: t), "/deal/")
+            }
+        }
+        router.post("/deal/{id}/conflict") { request, context in
+            try await self.action(request, context) { app, form, t, _ in
+                (await app.settleConflict(form["number"] ?? "", restore: form["action"] == "restore", t: t), "/deal/")
             }
         }
         router.post("/approvals/{id}/decide") { request, context in
@@ -252,7 +271,7 @@ struct WebGuard: RouterMiddleware {
 extension WebApp {
     func resolve(_ text: String) throws -> RecordID { try replica.resolveID(text) }
 
-    func shortID(_ id: RecordID) throws -> String { try replica.shortIDs()(id) }
+    func shortID(_ id: RecordID) throws -> String { try codes()(id) }
 
     func today() -> CivilDate { Timestamp(milliseconds: clock.nowMilliseconds()).date }
 }

@@ -242,4 +242,52 @@ import Testing
             }
         }
     }
+
+    /// Tasks, the team and conflicts on a deal's page: the same actions as `opps task`,
+    /// `opps team add` and `opps conflicts restore|dismiss`.
+    @Test func tasksTheTeamAndConflictsAreWorkedFromTheDealPage() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let sam = f.home("sam"), max = f.home("max")
+            let id = try #require(
+                await opps("new", "ACME rollout", "--account", "ACME", "--amount", "100.00", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("set", id, "amount=300.00", "next_step=call the CFO", "--home", max).code == 0)
+            #expect(await opps("set", id, "amount=200.00", "next_step=send the quote", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let conflicts = await opps("conflicts", "--home", sam, "--json").json?.array ?? []
+            let amount = try #require(conflicts.first { $0["field"]?.string == "amount" && $0["author"]?.string == "sam" }?["id"]?.int)
+            let step = try #require(conflicts.first { $0["field"]?.string == "next_step" && $0["author"]?.string == "max" }?["id"]?.int)
+            try await Self.serving(f, user: "sam") { web in
+                let page = try await web.send("/deal/\(id)")
+                #expect(page.body.contains("#\(amount) ") && page.body.contains("value=\"restore\""), "sam may restore his own value")
+                // A task: added, shown on the page and on Today (due today by the app's clock), then done.
+                let today = Timestamp(milliseconds: 1_796_000_000_000).date.description
+                let added = try await web.post("/deal/\(id)/task", ["text": "准备报价单", "due": today], from: "/deal/\(id)")
+                #expect(added.body.contains("msg ok") && added.body.contains("准备报价单"), "\(added.body.prefix(300))")
+                #expect(try await web.send("/today").body.contains("准备报价单"))
+                let agenda = await opps("today", "--date", today, "--home", sam, "--json").json
+                let task = try #require(agenda?["due"]?.array?.first?["id"]?.string)
+                let done = try await web.post("/deal/\(id)/task-done", ["task": task], from: "/deal/\(id)")
+                #expect(done.body.contains("msg ok"))
+                #expect(!(try await web.send("/today").body.contains("准备报价单")))
+                // The team: the owner's request waits for a manager.
+                let team = try await web.post("/deal/\(id)/team", ["user": "eve", "role": "expert"], from: "/deal/\(id)")
+                #expect(team.body.contains("msg ok") && team.body.contains("eve"), "\(team.body.prefix(300))")
+                // Conflicts: max's value is not sam's to restore; put aside; sam's own restored.
+                let notMine = try await web.post("/deal/\(id)/conflict", ["number": String(step), "action": "restore"], from: "/deal/\(id)")
+                #expect(notMine.body.contains("msg bad") && notMine.body.contains("max"))
+                #expect(try await web.post("/deal/\(id)/conflict", ["number": String(step), "action": "dismiss"], from: "/deal/\(id)").body.contains("msg ok"))
+                let restored = try await web.post("/deal/\(id)/conflict", ["number": String(amount), "action": "restore"], from: "/deal/\(id)")
+                #expect(restored.body.contains("msg ok"), "\(restored.body.prefix(300))")
+                #expect(await opps("conflicts", "--home", sam, "--json").json?.array?.isEmpty == true)
+                #expect(try await web.post("/sync", [:]).body.contains("msg ok"))
+            }
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("approvals", "--home", max, "--json").json?.array?.contains { $0["requested_by"]?.string == "sam" } == true)
+        }
+    }
 }

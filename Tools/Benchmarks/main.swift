@@ -10,17 +10,19 @@ import OppsHub
 import OppsReplica
 import OppsSimulation
 import OppsStore
+import OppsWeb
 import OppsWire
 
 /// The benchmark's flags (swift-argument-parser: `--help`, one line and exit 64 on bad input).
 struct BenchOptions: ParsableArguments {
     static let configuration = CommandConfiguration(commandName: "opps-bench", abstract: "OppSync's benchmarks; BENCHMARKS.md records the figures.")
 
-    enum Benchmark: String, ExpressibleByArgument, CaseIterable { case wire, ingest, cold, roundtrip, metadata, concurrent }
+    enum Benchmark: String, ExpressibleByArgument, CaseIterable { case wire, ingest, cold, roundtrip, metadata, concurrent, web }
 
     @Option(help: "Run one benchmark only.") var only: Benchmark?
     @Option(name: .customLong("cold"), help: "Deals in the cold sync.") var coldRecords = 100_000
     @Option(name: .customLong("round-trip"), help: "Deals the replica holds in the round trip.") var roundTripRecords = 500_000
+    @Option(name: .customLong("web"), help: "Deals on the web app's board.") var webRecords = 10_000
     @Option(
         name: .customLong("concurrent"), help: "Replica counts of the concurrent runs, separated by commas.",
         transform: { text in
@@ -34,7 +36,7 @@ struct BenchOptions: ParsableArguments {
     @Option(name: .customLong("window"), help: "Steady load: for S s.") var steadyWindow = 20.0
 
     func validate() throws {
-        guard coldRecords > 0, roundTripRecords > 0 else { throw ValidationError("counts must be positive") }
+        guard coldRecords > 0, roundTripRecords > 0, webRecords > 0 else { throw ValidationError("counts must be positive") }
         guard (1...9).contains(level) else { throw ValidationError("--level is a zlib level 1-9") }
         guard pause >= 0, steadyInterval > 0, steadyWindow > 0 else { throw ValidationError("--pause is 0 or more seconds, --interval and --window above 0") }
     }
@@ -44,6 +46,7 @@ let options = BenchOptions.parseOrExit()
 let only: String? = options.only?.rawValue
 let coldRecords = options.coldRecords
 let roundTripRecords = options.roundTripRecords
+let webRecords = options.webRecords
 let concurrent = options.concurrent
 let pause = options.pause
 let steadyInterval = options.steadyInterval
@@ -376,6 +379,46 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
         }
         removeScratch()
     }
+}
+
+// MARK: 5b. The web app's pages (issue 17): server time to render, from a replica of N deals
+if wanted("web") {
+    let n = webRecords
+    let dir = temp("web")
+    let (engine, sam) = try seededEngine(dir + "/hub")
+    _ = try ingest(engine, sam, count: n)
+    var r = SeededGenerator(seed: 9)
+    let token = try engine.rotateToken("sam", rng: &r)
+    let hub = try Hub(configuration: HubConfiguration(dataDirectory: dir + "/hub", port: 0))
+    try await serve(hub) { url in
+        let transport = HTTPTransport(baseURL: url)
+        let replica = try await Replica.create(home: dir + "/replica", hubURL: url, token: token, transport: transport, clock: SystemClock())
+        _ = try await replica.sync(transport: transport)
+        await transport.shutdown()
+    }
+    let app = try WebApp(home: dir + "/replica", clock: SystemClock(), transport: nil)
+    let deal = try Replica(home: dir + "/replica", clock: SystemClock()).store.list(entity: "opportunity", workspace: engine.workspace).first!.id
+    func timed(_ runs: Int, _ body: () async throws -> Int) async throws -> (median: Double, p90: Double, bytes: Int) {
+        var times = [Double](), bytes = 0
+        for _ in 0..<runs {
+            let t0 = ContinuousClock.now
+            bytes = try await body()
+            times.append(seconds(ContinuousClock.now - t0) * 1000)
+        }
+        times.sort()
+        return (times[runs / 2], times[runs * 9 / 10], bytes)
+    }
+    timedPhase("web")
+    let board = try await timed(11) { try await app.boardHTML().utf8.count }
+    let page = try await timed(41) { try await app.dealHTML(deal).utf8.count }
+    row(
+        "web app: the board of \(n) deals, rendered on the server",
+        String(format: "median %.0f ms, p90 %.0f ms (%d KiB of HTML)", board.median, board.p90, board.bytes / 1024),
+        "50 cards per column, the rest a link", "≤ 200 ms")
+    row(
+        "web app: a deal page", String(format: "median %.1f ms, p90 %.1f ms (%d KiB)", page.median, page.p90, page.bytes / 1024), "fields, timeline, tasks, team",
+        "≤ 20 ms")
+    removeScratch()
 }
 
 // MARK: 6. Concurrent replicas

@@ -13,14 +13,6 @@ struct ConflictsCommand: ParsableCommand {
         subcommands: [ConflictListCommand.self, ConflictDismissCommand.self, ConflictRestoreCommand.self], defaultSubcommand: ConflictListCommand.self)
 }
 
-/// A conflict of this laptop by its number (what `opps conflicts` prints after #).
-func openConflict(_ r: Replica, _ number: UInt64) throws -> LocalConflict {
-    guard let c = try r.store.conflicts().first(where: { $0.id == number }) else {
-        throw ReplicaError.invalid("no open conflict #\(number) here: opps conflicts lists them")
-    }
-    return c
-}
-
 struct ConflictDismissCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dismiss", abstract: "Put a conflict aside: you have seen it and keep what holds.",
@@ -30,8 +22,7 @@ struct ConflictDismissCommand: ParsableCommand {
 
     func run() throws {
         let r = try home.open()
-        let c = try openConflict(r, number)
-        _ = try r.store.resolveConflict(c.id)
+        let c = try r.dismissConflict(number)
         Console.out("dismissed #\(c.id): \(c.field) keeps what holds")
     }
 }
@@ -49,14 +40,7 @@ struct ConflictRestoreCommand: ParsableCommand {
 
     func run() throws {
         let r = try home.open()
-        let c = try openConflict(r, number)
-        guard c.author == r.user else { throw ReplicaError.invalid("#\(c.id) is \(c.author)'s value: only they can restore it (a manager can, with opps-hub restore)") }
-        guard let record = try r.record(c.record), !record.isDeleted else { throw ReplicaError.invalid("#\(c.id): the record is no longer on this laptop") }
-        guard r.workspace.entity(c.entity)?.field(c.field) != nil, !c.value.isNull else {
-            throw ReplicaError.invalid("#\(c.id) holds no value to restore")
-        }
-        let result = try r.edit(c.record, [(c.field, c.value)])
-        _ = try r.store.resolveConflict(c.id)
+        let result = try r.restoreConflict(number)
         try report(result, json: json, r)
     }
 }

@@ -24,14 +24,7 @@ struct TaskCommand: ParsableCommand {
         func run() throws {
             let r = try home.open()
             let deal = try dealID(r, id)
-            guard let entity = r.workspace.entity("task") else { throw ReplicaError.invalid("this workspace has no tasks") }
-            var rng = SystemRandomNumberGenerator()
-            let result = try r.create(
-                entity: "task", stage: nil,
-                fields: [
-                    ("opportunity", .reference(deal)), ("text", .text(text)), ("due", try r.parse(due, for: entity.field("due")!)),
-                    ("assignee", .text(assignee ?? r.user)), ("done", .boolean(false)),
-                ], using: &rng)
+            let result = try r.addTask(deal: deal, text: text, due: due, assignee: assignee)
             try printRecord(r, result.record, json: json, short: !json)
         }
     }
@@ -46,7 +39,7 @@ struct TaskCommand: ParsableCommand {
             let r = try home.open()
             let task = try r.resolveID(id)
             guard try r.record(task)?.entity == "task" else { throw ReplicaError.invalid("\(id) is not a task") }
-            try report(try r.edit(task, [("done", .boolean(true))]), json: json, r)
+            try report(try r.finishTask(task), json: json, r)
         }
     }
 }

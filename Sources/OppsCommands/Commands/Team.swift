@@ -18,9 +18,7 @@ struct TeamCommand: ParsableCommand {
             """,
         subcommands: [List.self, Add.self, Remove.self])
 
-    static func memberships(_ r: Replica, deal: RecordID) throws -> [Record] {
-        try r.store.list(entity: "membership", workspace: r.workspace).filter { $0["opportunity"] == .reference(deal) }
-    }
+    static func memberships(_ r: Replica, deal: RecordID) throws -> [Record] { try r.memberships(of: deal) }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a deal's team.", discussion: "Example: opps team list 7dka36sd")
@@ -64,15 +62,7 @@ struct TeamCommand: ParsableCommand {
         func run() throws {
             let r = try home.open()
             let deal = try dealID(r, id)
-            if try TeamCommand.memberships(r, deal: deal).contains(where: { $0["user"] == .text(user) && $0["state"] != .member("removed") }) {
-                throw ReplicaError.invalid("\(user) is already on the team (or requested)")
-            }
-            var rng = SystemRandomNumberGenerator()
-            let result = try r.create(
-                entity: "membership", stage: nil,
-                fields: [
-                    ("opportunity", .reference(deal)), ("user", .text(user)), ("role", .member(role)), ("state", .member("active")),
-                ], using: &rng)
+            let result = try r.addTeamMember(deal: deal, user: user, role: role)
             if json { try report(result, json: true, r); return }
             if let req = result.requests.first {
                 Console.out("requested: \(user) as \(role) — approval \(try r.shortIDs()(req)) waits for a manager")

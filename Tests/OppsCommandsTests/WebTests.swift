@@ -239,6 +239,12 @@ import Testing
                 let page = try await web.send("/reports")
                 #expect(page.body.contains("<svg") && page.body.contains("</svg>"))
                 for row in figures.rows { #expect(page.body.contains(">\(row.reached)</text>")) }
+                // Time in stage: each median the command line prints is a bar's label.
+                let stays = await opps("report", "time-in-stage", "--home", f.home("sam"), "--json").json?.array ?? []
+                #expect(!stays.isEmpty)
+                for stay in stays {
+                    if let median = stay["median_days"]?.numberText { #expect(page.body.contains(">\(median) d</text>"), "\(median)") }
+                }
             }
         }
     }

@@ -123,17 +123,25 @@ def main():
         submit(d, log.find_element(By.TAG_NAME, "button"))
         assert message(d)[0] and "Budget confirmed in the browser" in d.page_source
         shot(d, "deal-en.png")
-        # A card moved forward by its menu on the board, where the gate allows (qualified → discovery).
+        # A card dragged onto the next column (the page's own drag-and-drop script submits the
+        # card's move form), where the gate allows or says what is missing.
         d.get(base + "/")
-        moved = None
-        for card in d.find_elements(By.CSS_SELECTOR, ".column[data-stage=qualified] .card"):
-            moved = card.get_attribute("data-id")
-            Select(card.find_element(By.CSS_SELECTOR, "select[name=stage]")).select_by_value("discovery")
-            submit(d, card.find_element(By.CSS_SELECTOR, "form.move button"))
-            break
-        if moved:
+        cards = d.find_elements(By.CSS_SELECTOR, ".column[data-stage=qualified] .card") or d.find_elements(By.CSS_SELECTOR, ".column[data-stage=solution] .card")
+        assert cards, "sam has a card in qualified or solution to drag"
+        if cards:
+            target = "discovery" if cards[0].find_element(By.XPATH, "..").get_attribute("data-stage") == "qualified" else "proposal"
+            column = d.find_element(By.CSS_SELECTOR, f".column[data-stage={target}]")
+            old = d.find_element(By.TAG_NAME, "html")
+            d.execute_script(
+                """const [src, dst] = arguments; const dt = new DataTransfer();
+                src.dispatchEvent(new DragEvent('dragstart', {dataTransfer: dt, bubbles: true}));
+                dst.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+                dst.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));""",
+                cards[0], column)
+            WebDriverWait(d, 120).until(EC.staleness_of(old))
             ok, said, items = message(d)
-            assert ok or items, f"a move either lands or names what is missing: {said}"
+            assert ok or items, f"a dragged card either moves or names what is missing: {said}"
+            print(f"dragged a card to {target}: {said} {items}")
         d.get(base + "/reports")
         assert d.find_elements(By.CSS_SELECTOR, "svg.chart rect"), "the funnel is drawn"
         shot(d, "funnel-en.png")

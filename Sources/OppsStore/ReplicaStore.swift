@@ -349,6 +349,10 @@ public final class ReplicaStore {
         return (data, stamps, outbox, history)
     }
 
+    /// Moves whenever another connection (a sync, `opps` in a terminal) commits to this
+    /// database (SQLite's `data_version`); this connection's own commits do not move it.
+    public func dataVersion() throws -> Int64 { try database.dataVersion() }
+
     public func recordCount() throws -> Int { Int(try database.query("SELECT count(*) FROM records").first?[0].int ?? 0) }
 
     // MARK: Outbox

@@ -129,15 +129,6 @@ extension WebApp {
         return try layout(t.board, t, active: "/", message: message, body: html)
     }
 
-    func pipeline() throws -> Pipeline {
-        let r = replica
-        let needed: Set<String> = ["activity", "membership"]
-        return Pipeline(
-            workspace: r.workspace,
-            records: try r.workspace.entities.filter { needed.contains($0.name) || $0.stageField != nil }
-                .flatMap { try r.store.list(entity: $0.name, workspace: r.workspace) })
-    }
-
     /// Deals with an approval request still waiting.
     func pendingApprovals() throws -> Set<RecordID> {
         guard let name = replica.workspace.approvals?.requests else { return [] }

@@ -61,8 +61,35 @@ public actor WebApp {
 
     // MARK: Messages
 
-    /// Keeps a message for the page an action redirects to; returns its key.
+    /// The pipeline of every deal, kept until the replica changes: this app's own edits (each
+    /// action says so) or another connection's commit (`data_version`: a sync, `opps` in a
+    /// terminal). Reading and decoding every deal is most of a board's time.
+    var pipelineCache: (version: Int64, edits: Int, pipeline: Pipeline)?
+    var edits = 0
+
+    func pipeline() throws -> Pipeline {
+        let version = try replica.store.dataVersion()
+        if let c = pipelineCache, c.version == version, c.edits == edits { return c.pipeline }
+        let r = replica
+        let needed: Set<String> = ["activity", "membership"]
+        let p = Pipeline(
+            workspace: r.workspace,
+            records: try r.workspace.entities.filter { needed.contains($0.name) || $0.stageField != nil }
+                .flatMap { try r.store.list(entity: $0.name, workspace: r.workspace) })
+        pipelineCache = (version, edits, p)
+        return p
+    }
+
+    /// Forgets what was read from the replica (benchmarks time a board read from scratch).
+    public func dropCaches() {
+        pipelineCache = nil
+        shortCache = nil
+    }
+
+    /// Keeps a message for the page an action redirects to; returns its key. Every action
+    /// ends here: what was read from the replica may be stale now.
     func say(_ m: Message) -> String {
+        edits += 1
         if messages.count > 64 { messages.removeAll() }
         let key = Self.randomHex(8)
         messages[key] = m
@@ -223,6 +250,7 @@ public actor WebApp {
         do {
             let r = try await Task.detached { try await Replica(home: home, clock: clock).sync(transport: link) }.value
             replica = try Replica(home: home, clock: clock)
+            dropCaches()
             lastError = nil
             if r.pulled > 0 || r.pushed > 0 || r.repaired { generation += 1 }
             return Message(

@@ -145,6 +145,9 @@ import Testing
                 let board = try await web.send("/")
                 #expect(board.body.contains("华东 CRM 项目") && board.body.contains("上海贸易") && board.body.contains("120,000.00 CNY"))
                 #expect(board.body.contains("class=\"badge pending\""), "a deal not yet synced says so")
+                // `opps` in a terminal changes the replica while the app runs: the next page shows it.
+                #expect(await opps("set", deal, "next_step=终端里改的", "--home", f.home("sam")).code == 0)
+                #expect(try await web.send("/").body.contains("终端里改的"), "the board is not served from a stale read")
                 // In Chinese for a browser that prefers it.
                 let zh = try await web.send("/", headers: [("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.8")])
                 #expect(zh.body.contains("商机看板") && zh.body.contains("<html lang=\"zh-CN\">"))

@@ -409,12 +409,16 @@ if wanted("web") {
         return (times[runs / 2], times[runs * 9 / 10], bytes)
     }
     timedPhase("web")
-    let board = try await timed(11) { try await app.boardHTML().utf8.count }
+    let board = try await timed(11) {
+        await app.dropCaches()
+        return try await app.boardHTML().utf8.count
+    }
+    let cachedBoard = try await timed(11) { try await app.boardHTML().utf8.count }
     let page = try await timed(41) { try await app.dealHTML(deal).utf8.count }
     row(
         "web app: the board of \(n) deals, rendered on the server",
         String(format: "median %.0f ms, p90 %.0f ms (%d KiB of HTML)", board.median, board.p90, board.bytes / 1024),
-        "50 cards per column, the rest a link", "≤ 200 ms")
+        String(format: "50 cards per column, the rest a link; %.0f ms while the replica has not changed", cachedBoard.median), "≤ 200 ms")
     row(
         "web app: a deal page", String(format: "median %.1f ms, p90 %.1f ms (%d KiB)", page.median, page.p90, page.bytes / 1024), "fields, timeline, tasks, team",
         "≤ 20 ms")

@@ -108,7 +108,9 @@ extension WebApp {
                 if conflicted.contains(d.id) { badges.append("<span class=\"badge conflict\">\(esc(t("conflict", "冲突")))</span>") }
                 if waiting.contains(d.id) { badges.append("<span class=\"badge approval\">\(esc(t("approval pending", "待审批")))</span>") }
                 let amount = d["amount"].isNull ? "" : grouped(d["amount"].canonicalText) + " " + d["currency"].canonicalText
-                let next = d["next_step"].isNull ? "" : d["next_step"].canonicalText + (d["next_step_due"].isNull ? "" : " · " + d["next_step_due"].canonicalText)
+                var due = ""
+                if case let .date(day) = d["next_step_due"] { due = " · " + t.day(day, today: today) }
+                let next = d["next_step"].isNull ? "" : d["next_step"].canonicalText + due
                 html += """
                     <article class="card" draggable="true" data-id="\(short)">
                     <a class="name" href="/deal/\(short)">\(esc(d["name"].canonicalText))</a>
@@ -294,12 +296,19 @@ extension WebApp {
     func todayPage(_ t: WebText, message: Message?, today: CivilDate) throws -> String {
         let agenda = try replica.agenda(today: today)
         let short = try codes()
-        var html = "<h1>\(esc(t.today)) \(today)</h1>"
+        var html = "<h1>\(esc(t.today)) \(esc(t.day(today, today: today)))</h1>"
         for (title, items) in [(t("Due today", "今日到期"), agenda.due), (t("Overdue", "已逾期"), agenda.overdue), (t("Stale deals", "久未跟进"), agenda.stale)] {
             html += "<h2>\(esc(title)) <span class=\"count\">\(items.count)</span></h2><ul class=\"agenda\">"
             for i in items {
                 let name = try replica.record(i.deal).map { $0["name"].canonicalText } ?? ""
-                html += "<li><a href=\"/deal/\(short(i.deal))\">\(esc(name))</a> — \(esc(i.text))\(i.due.map { " · \($0)" } ?? "")</li>"
+                let text: String =
+                    switch i.kind {
+                    case "stale": t("no follow-up since ", "最近跟进：") + (i.due.map { t.day($0, today: today) } ?? "")
+                    case "next_step": t("next step: ", "下一步：") + i.text
+                    default: t("task: ", "任务：") + i.text
+                    }
+                let when = i.kind == "stale" ? "" : i.due.map { " · " + t.day($0, today: today) } ?? ""
+                html += "<li><a href=\"/deal/\(short(i.deal))\">\(esc(name))</a> — \(esc(text))\(esc(when))</li>"
             }
             html += "</ul>"
         }

@@ -1,4 +1,5 @@
 import Foundation
+import OppsCore
 
 /// The app's own words (the workspace gives the business's: stages, fields, values) in the
 /// reader's language: English, and Chinese for a browser that prefers any `zh`.
@@ -30,4 +31,14 @@ struct WebText: Sendable {
     var move: String { self("Move", "移动") }
     var save: String { self("Save", "保存") }
     var propose: String { self("Propose", "提议") }
+
+    /// A day as the reader writes it: `12月5日` / `Dec 5`, with the year when it is not this year's.
+    func day(_ d: CivilDate, today: CivilDate) -> String {
+        let parts = d.description.split(separator: "-")
+        guard parts.count == 3, let month = Int(parts[1]), let day = Int(parts[2]), (1...12).contains(month) else { return d.description }
+        let sameYear = today.description.prefix(4) == parts[0]
+        if chinese { return (sameYear ? "" : "\(parts[0])年") + "\(month)月\(day)日" }
+        let names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        return "\(names[month - 1]) \(day)" + (sameYear ? "" : ", \(parts[0])")
+    }
 }

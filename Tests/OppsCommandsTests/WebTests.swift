@@ -278,6 +278,10 @@ import Testing
                 let added = try await web.post("/deal/\(id)/task", ["text": "准备报价单", "due": today], from: "/deal/\(id)")
                 #expect(added.body.contains("msg ok") && added.body.contains("准备报价单"), "\(added.body.prefix(300))")
                 #expect(try await web.send("/today").body.contains("准备报价单"))
+                // In Chinese: the day as a Chinese reader writes it.
+                let (month, day) = (Int(today.split(separator: "-")[1])!, Int(today.split(separator: "-")[2])!)
+                let zhToday = try await web.send("/today", headers: [("Accept-Language", "zh-CN")]).body
+                #expect(zhToday.contains("任务：准备报价单 · \(month)月\(day)日"), "\(zhToday.suffix(800))")
                 let agenda = await opps("today", "--date", today, "--home", sam, "--json").json
                 let task = try #require(agenda?["due"]?.array?.first?["id"]?.string)
                 let done = try await web.post("/deal/\(id)/task-done", ["task": task], from: "/deal/\(id)")

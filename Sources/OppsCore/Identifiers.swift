@@ -140,7 +140,8 @@ public struct UUID128: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var version: Int { Int((high >> 12) & 0xF) }
 }
 
-func hexValue(_ c: UInt8) -> UInt8? {
+/// The value of one hexadecimal digit (either case); nil for any other byte.
+public func hexValue(_ c: UInt8) -> UInt8? {
     switch c {
     case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
     case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10

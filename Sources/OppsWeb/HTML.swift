@@ -48,14 +48,6 @@ func formFields(_ text: Substring) -> [String: String] {
 func percentDecoded(_ s: Substring) -> String {
     var bytes = [UInt8]()
     var u = Array(s.utf8)[...]
-    func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
     while let c = u.first {
         u = u.dropFirst()
         if c == UInt8(ascii: "+") {

@@ -6,6 +6,7 @@ import OppsCore
 import OppsHub
 import OppsHubCommands
 import OppsStore
+import Testing
 
 /// A hub with a team, served on a free loopback port for the duration of a test, and helpers to
 /// run `opps` in-process against it.
@@ -91,4 +92,44 @@ func oppsHub(_ args: [String]) async -> Run {
     let buffer = OutputBuffer()
     let code = await Console.$capture.withValue(buffer) { await OppsHubMain.run(args) }
     return Run(code: code, stdout: buffer.stdout, stderr: buffer.stderr)
+}
+
+/// Scenarios more than one suite starts from.
+extension CommandFixture {
+    /// sam's deal "ACME rollout" (amount 100.00 CNY), synced to max; then, offline on both
+    /// laptops, max overrides amount and next step and sam changes both; both sync. sam holds two
+    /// conflicts: his amount lost to the override (`amount`), and max's next step lost to sam,
+    /// the owner (`step`). Returns the deal's id and the two conflicts' numbers on sam's laptop.
+    func conflictsOnADeal() async throws -> (deal: String, amount: Int, step: Int) {
+        let sam = home("sam"), max = home("max")
+        let id = try #require(
+            await opps("new", "ACME rollout", "--account", "ACME", "--amount", "100.00", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
+        #expect(await opps("sync", "--home", sam).code == 0)
+        #expect(await opps("sync", "--home", max).code == 0)
+        #expect(await opps("set", id, "amount=300.00", "next_step=call the CFO", "--home", max).code == 0)
+        #expect(await opps("set", id, "amount=200.00", "next_step=send the quote", "--home", sam).code == 0)
+        #expect(await opps("sync", "--home", max).code == 0)
+        #expect(await opps("sync", "--home", sam).code == 0)
+        let conflicts = await opps("conflicts", "--home", sam, "--json").json?.array ?? []
+        let amount = try #require(conflicts.first { $0["field"]?.string == "amount" && $0["author"]?.string == "sam" }?["id"]?.int)
+        let step = try #require(conflicts.first { $0["field"]?.string == "next_step" && $0["author"]?.string == "max" }?["id"]?.int)
+        return (id, amount, step)
+    }
+
+    /// sam's deal "Doomed" moved to lost with the reason price: one approval request, synced to
+    /// max. Returns the deal's id and the request's id.
+    func aLossWaitingForMax() async throws -> (deal: String, request: String) {
+        let sam = home("sam"), max = home("max")
+        let id = try #require(await opps("new", "Doomed", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
+        let asked = await opps("stage", id, "lost", "--reason", "price", "--home", sam)
+        #expect(asked.code == 0)
+        #expect(asked.stdout.split(separator: "\n").filter { $0.hasPrefix("requested approval") }.count == 1, "\(asked.stdout)")
+        #expect(asked.stdout.contains("stage and loss_reason"), "\(asked.stdout)")
+        #expect(await opps("sync", "--home", sam).code == 0)
+        #expect(await opps("sync", "--home", max).code == 0)
+        let requests = await opps("approvals", "--home", max, "--json").json?.array ?? []
+        #expect(requests.count == 1, "\(requests)")
+        #expect(requests.first?["requested"]?.string == "stage → lost, loss_reason → price")
+        return (id, try #require(requests.first?["id"]?.string))
+    }
 }

@@ -10,20 +10,9 @@ import Testing
         try await f.serving { url in
             for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
             let sam = f.home("sam"), max = f.home("max")
-            let id = try #require(
-                await opps("new", "ACME rollout", "--account", "ACME", "--amount", "100.00", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
-            #expect(await opps("sync", "--home", sam).code == 0)
-            #expect(await opps("sync", "--home", max).code == 0)
-            // Offline on both laptops: the manager overrides the amount and the next step; sam changes both.
-            #expect(await opps("set", id, "amount=300.00", "next_step=call the CFO", "--home", max).code == 0)
-            #expect(await opps("set", id, "amount=200.00", "next_step=send the quote", "--home", sam).code == 0)
-            #expect(await opps("sync", "--home", max).code == 0)
-            #expect(await opps("sync", "--home", sam).code == 0)
-            let conflicts = await opps("conflicts", "--home", sam, "--json").json?.array ?? []
-            // The amount: sam's value lost to the override. The next step: sam owns it, so the
-            // manager's value lost, and sam, as the owner, is told.
-            let amount = try #require(conflicts.first { $0["field"]?.string == "amount" && $0["author"]?.string == "sam" }?["id"]?.int)
-            let step = try #require(conflicts.first { $0["field"]?.string == "next_step" && $0["author"]?.string == "max" }?["id"]?.int)
+            // The manager overrides the amount and the next step offline while sam changes both:
+            // sam's amount lost to the override; max's next step lost to sam, the owner, who is told.
+            let (id, amount, step) = try await f.conflictsOnADeal()
             #expect(await opps("conflicts", "restore", String(step), "--home", sam).stderr.contains("max's value"))
             let listed = await opps("conflicts", "--home", sam)
             #expect(listed.stdout.contains("#\(amount) "), "the number to type back: \(listed.stdout)")

@@ -196,14 +196,10 @@ import Testing
     @Test func aManagerApprovesInTheBrowserAndTheHubAppliesIt() async throws {
         let f = try CommandFixture()
         try await f.serving { url in
-            let sam = f.home("sam"), max = f.home("max")
+            let sam = f.home("sam")
             #expect(await f.initReplica("sam", url).code == 0)
             #expect(await f.initReplica("max", url).code == 0)
-            let id = try #require(await opps("new", "Doomed", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
-            #expect(await opps("stage", id, "lost", "--reason", "price", "--home", sam).code == 0)
-            #expect(await opps("sync", "--home", sam).code == 0)
-            #expect(await opps("sync", "--home", max).code == 0)
-            let request = try #require(await opps("approvals", "--home", max, "--json").json?.array?.first?["id"]?.string)
+            let (id, request) = try await f.aLossWaitingForMax()
             try await Self.serving(f, user: "max") { web in
                 let list = try await web.send("/approvals")
                 #expect(list.body.contains("Doomed") && list.body.contains("value=\"approved\""))
@@ -259,17 +255,7 @@ import Testing
         try await f.serving { url in
             for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
             let sam = f.home("sam"), max = f.home("max")
-            let id = try #require(
-                await opps("new", "ACME rollout", "--account", "ACME", "--amount", "100.00", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
-            #expect(await opps("sync", "--home", sam).code == 0)
-            #expect(await opps("sync", "--home", max).code == 0)
-            #expect(await opps("set", id, "amount=300.00", "next_step=call the CFO", "--home", max).code == 0)
-            #expect(await opps("set", id, "amount=200.00", "next_step=send the quote", "--home", sam).code == 0)
-            #expect(await opps("sync", "--home", max).code == 0)
-            #expect(await opps("sync", "--home", sam).code == 0)
-            let conflicts = await opps("conflicts", "--home", sam, "--json").json?.array ?? []
-            let amount = try #require(conflicts.first { $0["field"]?.string == "amount" && $0["author"]?.string == "sam" }?["id"]?.int)
-            let step = try #require(conflicts.first { $0["field"]?.string == "next_step" && $0["author"]?.string == "max" }?["id"]?.int)
+            let (id, amount, step) = try await f.conflictsOnADeal()
             try await Self.serving(f, user: "sam") { web in
                 let page = try await web.send("/deal/\(id)")
                 #expect(page.body.contains("#\(amount) ") && page.body.contains("value=\"restore\""), "sam may restore his own value")

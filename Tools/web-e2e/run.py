@@ -78,6 +78,17 @@ def submit(d, button):
     WebDriverWait(d, 120).until(EC.staleness_of(old))
 
 
+def edit_field(d, page, name, text):
+    """Types a new value into a field's form on a deal page and saves it; returns the message."""
+    d.get(page)
+    form = d.find_element(By.XPATH, f"//form[input[@name='field' and @value='{name}']]")
+    box = form.find_element(By.NAME, "value")
+    box.clear()
+    box.send_keys(text)
+    submit(d, form.find_element(By.TAG_NAME, "button"))
+    return message(d)
+
+
 def shot(d, name):
     os.makedirs(SHOTS, exist_ok=True)
     d.save_screenshot(os.path.join(SHOTS, name))
@@ -109,13 +120,7 @@ def main():
         ok, said, items = message(d)
         assert not ok and items, f"a gate refusal names what is missing: {said} {items}"
         # The deal page: edit the next step, log an activity.
-        d.get(f"{base}/deal/{short}")
-        field = d.find_element(By.XPATH, "//form[input[@name='field' and @value='next_step']]")
-        box = field.find_element(By.NAME, "value")
-        box.clear()
-        box.send_keys("Send the pilot plan (browser)")
-        submit(d, field.find_element(By.TAG_NAME, "button"))
-        ok, said, _ = message(d)
+        ok, said, _ = edit_field(d, f"{base}/deal/{short}", "next_step", "Send the pilot plan (browser)")
         assert ok, f"the edit is queued: {said}"
         log = d.find_element(By.CSS_SELECTOR, "form.log")
         Select(log.find_element(By.NAME, "kind")).select_by_value("call")
@@ -148,13 +153,7 @@ def main():
         # The hub goes away: work goes on, the sync says so and keeps it.
         hub.terminate()
         hub.wait(timeout=30)
-        d.get(f"{base}/deal/{short}")
-        field = d.find_element(By.XPATH, "//form[input[@name='field' and @value='next_step']]")
-        box = field.find_element(By.NAME, "value")
-        box.clear()
-        box.send_keys("Written offline")
-        submit(d, field.find_element(By.TAG_NAME, "button"))
-        assert message(d)[0]
+        assert edit_field(d, f"{base}/deal/{short}", "next_step", "Written offline")[0]
         submit(d, d.find_element(By.CSS_SELECTOR, "#syncbar form button"))
         ok, said, _ = message(d)
         assert not ok and "reach" in said, f"offline sync says the hub cannot be reached: {said}"

@@ -186,6 +186,9 @@ import Testing
                 #expect(await opps("status", "--home", f.home("sam"), "--json").json?["pending"]?.int == 0)
                 let status = try await web.send("/status.json")
                 #expect(status.body.contains("\"online\":true") && status.body.contains("\"pending\":0"))
+                // The sync changed what this laptop holds: an open page (its script polls this) reloads.
+                #expect(status.body.contains("\"generation\":1"), "\(status.body)")
+                #expect(try await web.send("/").body.contains("data-generation=\"1\""))
             }
             // Another replica of sam's sees what the browser did.
             #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.root + "/sam2").code == 0)

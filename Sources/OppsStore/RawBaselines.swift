@@ -1,0 +1,39 @@
+/// The floors the benchmarks report every figure against (issue 20): what SQLite alone costs
+/// for the same work, measured in the same run by the same binary. Kept here because every SQL
+/// statement of the project is in this module.
+public enum RawBaselines {
+    /// Copies the confirmed records of the replica at `source` into a new SQLite file at `path`,
+    /// as plain rows (id, entity, creation, fields: the same bytes), in one transaction — what a
+    /// cold sync of those records costs with no network, no decoding, no rules. Returns the rows
+    /// and the seconds the insert and its commit took (reading the source is not timed).
+    public static func insertCopy(of source: String, into path: String, clock: () -> Double) throws -> (rows: Int, seconds: Double) {
+        let from = try Database(path: source, readOnly: true)
+        let rows = try from.query("SELECT id, entity, created, confirmed FROM records WHERE confirmed IS NOT NULL")
+        let to = try Database(path: path)
+        try to.execute("CREATE TABLE records (id BLOB PRIMARY KEY, entity TEXT NOT NULL, created BLOB NOT NULL, fields BLOB NOT NULL) WITHOUT ROWID")
+        let t0 = clock()
+        _ = try to.transaction { db in
+            for row in rows { try db.execute("INSERT INTO records (id, entity, created, fields) VALUES (?, ?, ?, ?)", row) }
+        }
+        return (rows.count, clock() - t0)
+    }
+
+    /// A database of one row, updated with every commit fsynced (`synchronous=FULL`) — the disk
+    /// half of a round trip's floor.
+    public final class FsyncedRow {
+        let database: Database
+        var n: Int64 = 0
+
+        public init(path: String) throws {
+            database = try Database(path: path, durable: true)
+            try database.execute("CREATE TABLE IF NOT EXISTS one (id INTEGER PRIMARY KEY, value INTEGER NOT NULL)")
+            try database.execute("INSERT OR REPLACE INTO one (id, value) VALUES (1, 0)")
+        }
+
+        /// One update, committed and fsynced.
+        public func update() throws {
+            n += 1
+            _ = try database.transaction { db in try db.execute("UPDATE one SET value = ? WHERE id = 1", [.integer(n)]) }
+        }
+    }
+}

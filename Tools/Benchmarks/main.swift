@@ -5,6 +5,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import Logging
 import OppsCore
 import OppsHub
 import OppsReplica
@@ -34,6 +35,7 @@ struct BenchOptions: ParsableArguments {
     @Option(help: "Seconds to wait before each timed phase (to attach a profiler).") var pause = 0.0
     @Option(name: .customLong("interval"), help: "Steady load: each replica syncs every S s on average.") var steadyInterval = 10.0
     @Option(name: .customLong("window"), help: "Steady load: for S s.") var steadyWindow = 20.0
+    @Flag(help: .hidden) var noopServe = false
 
     func validate() throws {
         guard coldRecords > 0, roundTripRecords > 0, webRecords > 0 else { throw ValidationError("counts must be positive") }
@@ -43,6 +45,71 @@ struct BenchOptions: ParsableArguments {
 }
 
 let options = BenchOptions.parseOrExit()
+
+/// The floor of the hub's CPU per sync (issue 20): a Hummingbird process answering the three
+/// requests of a sync with fixed bytes and no work. `opps-bench --noop-serve` is that process
+/// (it prints its port, then serves until killed).
+func noopAnswer() throws -> [UInt8] {
+    var answer = PullResponse()
+    answer.authors = [String(repeating: "x", count: 280)]
+    return try BodyCodec.encode(answer, as: .protobuf)
+}
+
+if options.noopServe {
+    let bytes = try noopAnswer()
+    let router = Router()
+    for path in [Endpoint.handshake, Endpoint.push, Endpoint.pull] {
+        router.post(RouterPath(path)) { request, _ -> Response in
+            _ = try await request.body.collect(upTo: 1 << 20)
+            return Response(status: .ok, headers: [.contentType: WireFormat.protobuf.rawValue], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+    }
+    let app = Application(
+        router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        onServerRunning: { FileHandle.standardOutput.write(Data("port \($0.localAddress?.port ?? 0)\n".utf8)) },
+        logger: Logger(label: "noop", factory: { _ in SwiftLogNoOpLogHandler() }))
+    try await app.run()
+    exit(0)
+}
+
+/// CPU the no-op process spends per sync (three exchanges), with `clients` syncing at once for
+/// `syncs` syncs in all; ms.
+func noopCPUPerSync(syncs: Int, clients: Int) async throws -> Double {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+    p.arguments = ["--noop-serve"]
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    defer { p.terminate(); p.waitUntilExit() }
+    var line = ""
+    while !line.hasSuffix("\n") {
+        let d = out.fileHandleForReading.readData(ofLength: 1)
+        if d.isEmpty { break }
+        line += String(decoding: d, as: UTF8.self)
+    }
+    guard let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) else { throw CancellationError() }
+    let transport = HTTPTransport(baseURL: "http://127.0.0.1:\(port)")
+    let request = [UInt8](repeating: 7, count: 300)
+    // Warm the connections, then count.
+    for path in [Endpoint.handshake, Endpoint.push, Endpoint.pull] { _ = try await transport.send(path, body: request, token: "", as: PullResponse.self) }
+    let cpu0 = HubProcess.cpuSeconds(of: p.processIdentifier)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for c in 0..<clients {
+            group.addTask {
+                for _ in stride(from: c, to: syncs, by: clients) {
+                    for path in [Endpoint.handshake, Endpoint.push, Endpoint.pull] {
+                        _ = try await transport.send(path, body: request, token: "", as: PullResponse.self)
+                    }
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    let cpu = HubProcess.cpuSeconds(of: p.processIdentifier) - cpu0
+    await transport.shutdown()
+    return cpu * 1000 / Double(syncs)
+}
 let only: String? = options.only?.rawValue
 let coldRecords = options.coldRecords
 let roundTripRecords = options.roundTripRecords
@@ -561,6 +628,7 @@ if wanted("concurrent") {
                 return all
             }
             let elapsed = seconds(ContinuousClock.now - start)
+            let noop = try await noopCPUPerSync(syncs: min(3000, max(300, steady.count)), clients: 8)
             let steadyHubCPU = hubProcess.cpuSeconds - steadyHubCPU0
             let steadyFailures = Dictionary(grouping: steady.compactMap { if case let .failure(f) = $0 { f.text } else { nil } }, by: { $0 })
             for (text, all) in steadyFailures { FileHandle.standardError.write(Data("  \(all.count) × \(text)\n".utf8)) }
@@ -572,8 +640,10 @@ if wanted("concurrent") {
                     format: "p50 %.0f ms, p99 %.0f ms, errors %d (%d syncs, %.0f/s)", q(0.5), q(0.99), steady.count - good.count, steady.count,
                     Double(steady.count) / elapsed),
                 String(
-                    format: "hub peak %d MiB (opps-hub serve); hub CPU %.2f ms per sync, %.0f %% of one core", hubProcess.peakKiB / 1024,
-                    steadyHubCPU * 1000 / Double(max(1, steady.count)), 100 * steadyHubCPU / elapsed), n >= 1000 ? "p99 ≤ 100 ms, no errors" : "")
+                    format:
+                        "hub peak %d MiB (opps-hub serve); hub CPU %.2f ms per sync, %.0f %% of one core; a no-op Hummingbird process %.2f ms per sync (3 exchanges): ratio %.1f",
+                    hubProcess.peakKiB / 1024, steadyHubCPU * 1000 / Double(max(1, steady.count)), 100 * steadyHubCPU / elapsed, noop,
+                    steadyHubCPU * 1000 / Double(max(1, steady.count)) / noop), n >= 1000 ? "p99 ≤ 100 ms, no errors" : "")
             await transport.shutdown()
         }
         hubProcess.stop()

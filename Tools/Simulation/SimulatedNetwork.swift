@@ -162,8 +162,11 @@ public final class HubProcess: @unchecked Sendable {
 
     /// CPU time it has used so far (user + system, from /proc/PID/stat), seconds; 0 once it
     /// has exited.
-    public var cpuSeconds: Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+    public var cpuSeconds: Double { Self.cpuSeconds(of: process.processIdentifier) }
+
+    /// CPU time process `pid` has used so far (user + system), seconds; 0 when it is gone.
+    public static func cpuSeconds(of pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")
         else { return 0 }
         // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.

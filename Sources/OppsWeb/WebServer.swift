@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import OppsCore
 import OppsReplica
 import Synchronization
@@ -42,7 +43,11 @@ public struct WebServer: Sendable {
                 setPort(bound)
                 await onListening(bound)
             }, logger: Logger(label: "opps-web", factory: { _ in SwiftLogNoOpLogHandler() }))
-        try await application.runService()
+        do {
+            try await application.runService()
+        } catch let e as IOError where e.errnoCode == EADDRINUSE {
+            throw ReplicaError.invalid("port \(port) on 127.0.0.1 is already in use (another opps web?): choose another --port, or leave it out for a free one")
+        }
     }
 
     static let cookie = "opps_web"

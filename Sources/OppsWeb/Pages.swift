@@ -28,7 +28,7 @@ extension WebApp {
             switch s.online {
             case .some(true): "<span class=\"dot on\"></span>" + esc(t.online)
             case .some(false): "<span class=\"dot off\"></span>" + esc(t.offline)
-            case .none: "<span class=\"dot\"></span>" + esc(t("not synced since start", "启动后未同步"))
+            case .none: "<span class=\"dot\"></span>" + esc(t("not synced from this window yet", "本窗口尚未同步"))
             }
         var flash = ""
         if let m = message {

@@ -21,9 +21,14 @@ public struct WebServer: Sendable {
     /// The port the browser uses (Host and Origin are checked against it).
     let port: PortBox
 
-    public init(app: WebApp, port: Int) {
+    /// The language when the reader has not chosen one here (`opps web --locale`): above the
+    /// browser's, below the page's EN / 中文 switch.
+    let language: String?
+
+    public init(app: WebApp, port: Int, language: String? = nil) {
         self.app = app
         self.port = PortBox(port)
+        self.language = language
     }
 
     /// The port once the listener has it (a server started on port 0 learns it then).
@@ -147,7 +152,8 @@ public struct WebServer: Sendable {
     func text(_ request: Request) -> WebText {
         WebText(
             acceptLanguage: request.headers[.acceptLanguage],
-            override: request.uri.queryParameters["lang"].map(String.init) ?? request.cookies[Self.languageCookie]?.value)
+            override: request.uri.queryParameters["lang"].map(String.init) ?? request.cookies[Self.languageCookie]?.value
+                ?? language.map { $0.lowercased().hasPrefix("zh") ? "zh-CN" : "en" })
     }
 
     /// A page: the message an action left for it, rendered in the reader's language; a

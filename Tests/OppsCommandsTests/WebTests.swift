@@ -61,9 +61,9 @@ import Testing
         }
     }
 
-    static func serving(_ f: CommandFixture, user: String, _ body: @Sendable (Served) async throws -> Void) async throws {
+    static func serving(_ f: CommandFixture, user: String, language: String? = nil, _ body: @Sendable (Served) async throws -> Void) async throws {
         let app = try WebApp(home: f.home(user), clock: FixedClock(milliseconds: 1_796_000_000_000)) { url, ca in HTTPTransport(baseURL: url, caFile: ca) }
-        let server = WebServer(app: app, port: 0)
+        let server = WebServer(app: app, port: 0, language: language)
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
         do {
@@ -151,6 +151,9 @@ import Testing
                 // In Chinese for a browser that prefers it.
                 let zh = try await web.send("/", headers: [("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.8")])
                 #expect(zh.body.contains("商机看板") && zh.body.contains("<html lang=\"zh-CN\">"))
+                // The EN switch wins over the browser, and is kept for the next page.
+                let en = try await web.send("/?lang=en", headers: [("Accept-Language", "zh-CN")])
+                #expect(en.body.contains("<html lang=\"en\">") && en.header("Set-Cookie")?.contains("opps_lang=en") == true)
                 // A move whose gate is not met: refused on the page with what is missing, nothing queued.
                 let before = await opps("status", "--home", f.home("sam"), "--json").json?["pending"]?.int
                 let refused = try await web.post("/deal/\(short)/stage", ["stage": "negotiation"])
@@ -214,6 +217,20 @@ import Testing
             }
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["stage"]?.string == "lost")
+        }
+    }
+
+    /// `opps web --locale zh-CN`: Chinese for a browser that names no language; the page's switch still wins.
+    @Test func theLaunchLanguageIsTheDefault() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            try await Self.serving(f, user: "sam", language: "zh-CN") { web in
+                let plain = try await web.send("/")
+                #expect(plain.body.contains("<html lang=\"zh-CN\">"))
+                let switched = try await web.send("/?lang=en")
+                #expect(switched.body.contains("<html lang=\"en\">"))
+            }
         }
     }
 

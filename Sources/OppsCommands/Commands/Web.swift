@@ -32,7 +32,7 @@ struct WebCommand: AsyncParsableCommand {
     func run() async throws {
         _ = try home.open()  // one clear line when there is no replica here
         let app = try WebApp(home: home.path, clock: SystemClock()) { url, ca in HTTPTransport(baseURL: url, caFile: ca) }
-        let server = WebServer(app: app, port: port)
+        let server = WebServer(app: app, port: port, language: home.locale)
         let open = self.open
         let serve: @Sendable () async throws -> Void = {
             try await server.run(port: port) { bound in

@@ -29,13 +29,7 @@ struct ReportOptions: ParsableArguments {
         PipelineFilter(owner: owner, member: team, from: from.flatMap { try? CivilDate(parsing: $0) }, to: to.flatMap { try? CivilDate(parsing: $0) })
     }
 
-    func pipeline(_ r: Replica) throws -> Pipeline {
-        let needed: Set<String> = ["activity", "membership"]
-        return Pipeline(
-            workspace: r.workspace,
-            records: try r.workspace.entities.filter { needed.contains($0.name) || $0.stageField != nil }
-                .flatMap { try r.store.list(entity: $0.name, workspace: r.workspace) })
-    }
+    func pipeline(_ r: Replica) throws -> Pipeline { try r.pipeline() }
 
     func csvOut(_ header: [String], _ rows: [[String]]) {
         Console.out(([header] + rows).map(CSV.line).joined(separator: "\r\n"))

@@ -140,8 +140,7 @@ public struct UUID128: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var version: Int { Int((high >> 12) & 0xF) }
 }
 
-/// The value of one hexadecimal digit (either case); nil for any other byte.
-public func hexValue(_ c: UInt8) -> UInt8? {
+func hexValue(_ c: UInt8) -> UInt8? {
     switch c {
     case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
     case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10

@@ -16,6 +16,32 @@ extension Replica {
         return (try edit(id, changes), a)
     }
 
+    /// Moves a deal to `stage` (its name), with the reason when there is one: the loss reason
+    /// when moving to a stage reachable from any open one (lost), else the hand-off's rejection
+    /// reason. Gates and ownership rules apply as for any edit.
+    public func moveStage(_ id: RecordID, to stage: String, reason: String?) throws -> EditResult {
+        var changes = [(String, Value)]()
+        if let reason, !reason.isEmpty {
+            if workspace.stage(stage)?.fromAnyOpen == true, let lossField = workspace.entity("opportunity")?.field("loss_reason") {
+                changes.append(("loss_reason", try parse(reason, for: lossField)))
+            } else if let field = workspace.handoff?.rejectReason {
+                changes.append((field, .text(reason)))
+            }
+        }
+        changes.append(("stage", .member(stage)))
+        return try edit(id, changes)
+    }
+
+    /// Every deal (each entity with stages) with its activities and team memberships: what the
+    /// pipeline reports are computed from, as this laptop holds them.
+    public func pipeline() throws -> Pipeline {
+        let needed: Set<String> = ["activity", "membership"]
+        return Pipeline(
+            workspace: workspace,
+            records: try workspace.entities.filter { needed.contains($0.name) || $0.stageField != nil }
+                .flatMap { try store.list(entity: $0.name, workspace: workspace) })
+    }
+
     /// Logs an activity on a deal (call, visit, email, meeting, checkin, note): append-only,
     /// at `at` (device time) and merged as a union.
     public func logActivity(deal: RecordID, kind: String, at: Value, note: String?, place: String?) throws -> EditResult {

@@ -93,7 +93,7 @@ extension WebApp {
                     && (needle.isEmpty || b.deal["name"].canonicalText.lowercased().contains(needle)
                         || (b.deal["account"].reference.flatMap { accounts[$0] }?.lowercased().contains(needle) ?? false))
             }
-            let amounts = column.totals.totals.keys.sorted().map { "\(grouped(column.totals.text($0))) \($0)" }.joined(separator: " · ")
+            let amounts = column.totals.totals.keys.sorted().map { "\(groupedAmount(column.totals.text($0))) \($0)" }.joined(separator: " · ")
             html +=
                 "<section class=\"column\" data-stage=\"\(esc(column.stage.name))\"><h2>\(esc(words.stage(column.stage.name))) <span class=\"count\">\(deals.count)</span></h2>"
             html += "<div class=\"sum\">\(esc(amounts))</div>"
@@ -107,7 +107,7 @@ extension WebApp {
                 if pending.contains(d.id) { badges.append("<span class=\"badge pending\">\(esc(t("pending", "待同步")))</span>") }
                 if conflicted.contains(d.id) { badges.append("<span class=\"badge conflict\">\(esc(t("conflict", "冲突")))</span>") }
                 if waiting.contains(d.id) { badges.append("<span class=\"badge approval\">\(esc(t("approval pending", "待审批")))</span>") }
-                let amount = d["amount"].isNull ? "" : grouped(d["amount"].canonicalText) + " " + d["currency"].canonicalText
+                let amount = d["amount"].isNull ? "" : groupedAmount(d["amount"].canonicalText) + " " + d["currency"].canonicalText
                 var due = ""
                 if case let .date(day) = d["next_step_due"] { due = " · " + t.day(day, today: today) }
                 let next = d["next_step"].isNull ? "" : d["next_step"].canonicalText + due
@@ -205,7 +205,7 @@ extension WebApp {
         html += try workSections(deal, short: short, t: t, words: words)
         html += "<h2>\(esc(t("Timeline (device time)", "时间线（设备时间）")))</h2><ol class=\"timeline\">"
         for e in try r.timeline(of: deal).reversed() {
-            html += "<li><time>\(esc(minute(e.at)))</time> <b>\(esc(e.by))</b> \(esc(line(e, deal: deal, words: words, t: t)))</li>"
+            html += "<li><time>\(esc(minuteText(e.at)))</time> <b>\(esc(e.by))</b> \(esc(line(e, deal: deal, words: words, t: t)))</li>"
         }
         html += "</ol>"
         return try layout(deal["name"].canonicalText, t, active: "", message: message, body: html)
@@ -260,10 +260,6 @@ extension WebApp {
             html += "</ul>"
         }
         return html
-    }
-
-    func minute(_ ms: Int64) -> String {
-        String(Timestamp(milliseconds: ms).description.prefix(16)).replacingOccurrences(of: "T", with: " ")
     }
 
     func line(_ event: TimelineEvent, deal: Record, words: Vocabulary, t: WebText) -> String {
@@ -377,7 +373,6 @@ extension WebApp {
 
 enum WebError: Error {
     case notFound
-    case badRequest(String)
 }
 
 extension Value {

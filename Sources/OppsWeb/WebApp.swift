@@ -70,12 +70,7 @@ public actor WebApp {
     func pipeline() throws -> Pipeline {
         let version = try replica.store.dataVersion()
         if let c = pipelineCache, c.version == version, c.edits == edits { return c.pipeline }
-        let r = replica
-        let needed: Set<String> = ["activity", "membership"]
-        let p = Pipeline(
-            workspace: r.workspace,
-            records: try r.workspace.entities.filter { needed.contains($0.name) || $0.stageField != nil }
-                .flatMap { try r.store.list(entity: $0.name, workspace: r.workspace) })
+        let p = try replica.pipeline()
         pipelineCache = (version, edits, p)
         return p
     }
@@ -116,7 +111,7 @@ public actor WebApp {
     func status() throws -> Status {
         let last = try replica.store.meta("last_sync").flatMap(Int64.init).map { Timestamp(milliseconds: $0) }
         return Status(
-            online: lastAttempt == nil ? nil : lastError == nil, lastSync: last.map { String($0.description.prefix(16)).replacingOccurrences(of: "T", with: " ") },
+            online: lastAttempt == nil ? nil : lastError == nil, lastSync: last.map { minuteText($0.milliseconds) },
             pending: try replica.store.outboxCount(), conflicts: try replica.store.conflicts().count, user: replica.user, role: replica.role,
             generation: generation)
     }
@@ -124,29 +119,26 @@ public actor WebApp {
     // MARK: Actions
 
     /// What an edit did, as a message: applied, proposed or requested; a refusal with the rule's words.
-    func outcome(of body: () throws -> EditResult, words: Vocabulary, t: WebText) -> Message {
+    func outcome(of body: () throws -> EditResult, entity: String = "opportunity", words: Vocabulary, t: WebText) -> Message {
         do {
             let result = try body()
             var parts = [String]()
             if !result.applied.isEmpty {
-                parts.append(t("Changed ", "已修改 ") + result.applied.map { words.field("opportunity", $0) }.joined(separator: ", ") + t(" (pending sync)", "（待同步）"))
+                parts.append(t("Changed ", "已修改 ") + result.applied.map { words.field(entity, $0) }.joined(separator: ", ") + t(" (pending sync)", "（待同步）"))
             }
             for (i, p) in result.proposed.enumerated() {
                 if i < result.requests.count {
-                    parts.append(t("Approval requested for ", "已提交审批：") + words.field("opportunity", p.field) + " — " + p.detail)
+                    parts.append(t("Approval requested for ", "已提交审批：") + words.field(entity, p.field) + " — " + p.detail)
                 } else {
-                    parts.append(t("Proposed ", "已提议 ") + words.field("opportunity", p.field) + " — " + p.detail)
+                    parts.append(t("Proposed ", "已提议 ") + words.field(entity, p.field) + " — " + p.detail)
                 }
             }
             return Message(text: parts.joined(separator: "; "), ok: true)
-        } catch let ReplicaError.refused(field, rule, detail) {
-            // A gate names what is missing (`… needs: a, b`): each item in the reader's words.
-            var items = [String]()
-            if let r = detail.range(of: "needs: ") {
-                items = detail[r.upperBound...].split(separator: ",").map { words.field("opportunity", $0.trimmingCharacters(in: .whitespaces)) }
-            }
+        } catch let ReplicaError.refused(field, rule, detail, missing) {
+            // A gate names what is missing: each item in the reader's words, one per line.
+            let items = missing.map { words.field(entity, $0) }
             return Message(
-                text: t("Refused: ", "被拒绝：") + words.field("opportunity", field) + " — " + (items.isEmpty ? detail : t("missing", "缺少")) + " (" + rule.rawValue + ")",
+                text: t("Refused: ", "被拒绝：") + words.field(entity, field) + " — " + (items.isEmpty ? detail : t("missing", "缺少")) + " (" + rule.rawValue + ")",
                 ok: false, details: items)
         } catch {
             return Message(text: "\(error)", ok: false)
@@ -156,23 +148,12 @@ public actor WebApp {
     func moveStage(_ id: RecordID, to stage: String, reason: String?, t: WebText) -> Message {
         let words = vocabulary(t)
         guard let s = replica.workspace.stage(input: stage)?.name else { return Message(text: t("Unknown stage", "未知阶段") + ": \(stage)", ok: false) }
-        return outcome(
-            of: {
-                var changes = [(String, Value)]()
-                if let reason, !reason.isEmpty {
-                    if replica.workspace.stage(s)?.fromAnyOpen == true, let lossField = replica.workspace.entity("opportunity")?.field("loss_reason") {
-                        changes.append(("loss_reason", try replica.parse(reason, for: lossField)))
-                    } else if let field = replica.workspace.handoff?.rejectReason {
-                        changes.append((field, .text(reason)))
-                    }
-                }
-                changes.append(("stage", .member(s)))
-                return try replica.edit(id, changes)
-            }, words: words, t: t)
+        return outcome(of: { try replica.moveStage(id, to: s, reason: reason) }, words: words, t: t)
     }
 
     func edit(_ id: RecordID, field: String, text: String, t: WebText) -> Message {
         let words = vocabulary(t)
+        let entity = (try? replica.record(id))?.entity ?? "opportunity"
         return outcome(
             of: {
                 guard let record = try replica.record(id), let f = replica.workspace.entity(record.entity)?.field(field) else {
@@ -180,7 +161,7 @@ public actor WebApp {
                 }
                 let value = text.isEmpty ? Value.null : try replica.parse(text, for: f)
                 return try replica.edit(id, [(field, value)])
-            }, words: words, t: t)
+            }, entity: entity, words: words, t: t)
     }
 
     func log(_ deal: RecordID, kind: String, note: String?, t: WebText) -> Message {
@@ -202,7 +183,7 @@ public actor WebApp {
     }
 
     func finishTask(_ task: String, t: WebText) -> Message {
-        outcome(of: { try replica.finishTask(try replica.resolveID(task)) }, words: vocabulary(t), t: t)
+        outcome(of: { try replica.finishTask(try replica.resolveID(task)) }, entity: "task", words: vocabulary(t), t: t)
     }
 
     func addMember(_ deal: RecordID, user: String, role: String, t: WebText) -> Message {

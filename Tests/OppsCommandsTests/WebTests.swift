@@ -158,6 +158,14 @@ import Testing
                 let before = await opps("status", "--home", f.home("sam"), "--json").json?["pending"]?.int
                 let refused = try await web.post("/deal/\(short)/stage", ["stage": "negotiation"])
                 #expect(refused.body.contains("msg bad") && refused.body.contains("<li>"), "\(refused.body.prefix(600))")
+                // The same items `opps stage` names, each in the reader's words.
+                let cli = await opps("stage", deal, "negotiation", "--home", f.home("sam"))
+                #expect(cli.code == 3)
+                let named = try #require(cli.stderr.range(of: "needs: ")).upperBound
+                let fields = cli.stderr[named...].prefix { $0 != "(" }.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                #expect(!fields.isEmpty)
+                let words = Vocabulary(Workspace.default, locale: "en")
+                for field in fields { #expect(refused.body.contains("<li>\(words.field("opportunity", field))</li>"), "\(field)") }
                 #expect(await opps("status", "--home", f.home("sam"), "--json").json?["pending"]?.int == before)
                 // An edit where the rules let sam write: queued like `opps set`.
                 let edited = try await web.post("/deal/\(short)/edit", ["field": "next_step", "value": "发报价"], from: "/deal/\(short)")
@@ -239,10 +247,18 @@ import Testing
         let f = try CommandFixture()
         try await f.serving { url in
             #expect(await f.initReplica("sam", url).code == 0)
+            #expect(await f.initReplica("max", url).code == 0)
+            var lost = [String]()
             for (name, stage) in [("A", "discovery"), ("B", "discovery"), ("C", "lost")] {
                 let id = try #require(await opps("new", name, "--account", "ACME", "--home", f.home("sam"), "--json").json?["id"]?.string)
-                if stage == "lost" { _ = await opps("stage", id, "lost", "--reason", "price", "--home", f.home("sam")) }
+                if stage == "lost" { lost.append(id) }
             }
+            // The manager closes C as lost (no approval for him): C's stay in its first stage ends.
+            #expect(await opps("sync", "--home", f.home("sam")).code == 0)
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+            for id in lost { #expect(await opps("stage", id, "lost", "--reason", "price", "--home", f.home("max")).code == 0) }
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+            #expect(await opps("sync", "--home", f.home("sam")).code == 0)
             let cli = try #require(await opps("funnel", "--home", f.home("sam"), "--json").json)
             try await Self.serving(f, user: "sam") { web in
                 let figures = try await web.app.funnelFigures()
@@ -260,10 +276,9 @@ import Testing
                 for row in figures.rows { #expect(page.body.contains(">\(row.reached)</text>")) }
                 // Time in stage: each median the command line prints is a bar's label.
                 let stays = await opps("report", "time-in-stage", "--home", f.home("sam"), "--json").json?.array ?? []
-                #expect(!stays.isEmpty)
-                for stay in stays {
-                    if let median = stay["median_days"]?.numberText { #expect(page.body.contains(">\(median) d</text>"), "\(median)") }
-                }
+                let medians = stays.compactMap { $0["median_days"]?.numberText }
+                #expect(!medians.isEmpty, "the lost deal left its first stage: one stay at least")
+                for median in medians { #expect(page.body.contains(">\(median) d</text>"), "\(median)") }
             }
         }
     }

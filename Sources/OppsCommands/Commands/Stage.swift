@@ -29,16 +29,7 @@ struct StageCommand: ParsableCommand {
         let words = home.words(r)
         let stage = try stageNamed(self.stage, r, words)
         let recordID = try r.resolveID(id)
-        var changes = [(String, Value)]()
-        if let reason {
-            if r.workspace.stage(stage)?.fromAnyOpen == true, let lossField = r.workspace.entity("opportunity")?.field("loss_reason") {
-                changes.append(("loss_reason", try r.parse(reason, for: lossField)))
-            } else if let field = r.workspace.handoff?.rejectReason {
-                changes.append((field, .text(reason)))
-            }
-        }
-        changes.append(("stage", .member(stage)))
-        try report(try r.edit(recordID, changes), json: json, r, words: words)
+        try report(try r.moveStage(recordID, to: stage, reason: reason), json: json, r, words: words)
     }
 }
 

@@ -1,0 +1,26 @@
+/// How figures read for a person, the same in the terminal and in the browser.
+
+/// "1234567.50" → "1,234,567.50": an exact decimal's text with thousands separators.
+public func groupedAmount(_ text: String) -> String {
+    let negative = text.hasPrefix("-")
+    let body = negative ? String(text.dropFirst()) : text
+    let parts = body.split(separator: ".", maxSplits: 1)
+    guard let whole = parts.first, let n = Int(whole) else { return text }
+    return (negative ? "-" : "") + grouped(n) + (parts.count > 1 ? "." + parts[1] : "")
+}
+
+/// 1234567 → "1,234,567".
+public func grouped(_ n: Int) -> String {
+    let digits = String(n.magnitude)
+    var out = ""
+    for (i, c) in digits.enumerated() {
+        if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(c)
+    }
+    return (n < 0 ? "-" : "") + out
+}
+
+/// `2026-11-30 01:44`: a device time to the minute, UTC.
+public func minuteText(_ milliseconds: Int64) -> String {
+    String(Timestamp(milliseconds: milliseconds).description.prefix(16).map { $0 == "T" ? " " : $0 })
+}

@@ -219,8 +219,15 @@ public actor WebApp {
     }
 
     /// Push and pull now; the page says what happened. Offline is not an error: work stays.
+    /// A sync is running (the button or the background one): a second waits for none and says so.
+    /// Two at once would each number a batch from the same outbox.
+    var syncing = false
+
     func sync(t: WebText) async -> Message {
         guard let transport else { return Message(text: t("No hub configured", "未配置同步中心"), ok: false) }
+        guard !syncing else { return Message(text: t("A sync is already running: its result shows on the next page", "正在同步：结果将在下一页显示"), ok: true) }
+        syncing = true
+        defer { syncing = false }
         let link = transport(replica.hubURL, replica.caFile)
         defer { Task { await (link as? HTTPTransport)?.shutdown() } }
         lastAttempt = Date()

@@ -102,40 +102,40 @@ public struct WebServer: Sendable {
 
         router.post("/deal/{id}/stage") { request, context in
             try await self.action(request, context) { app, form, t, id in
-                (await app.moveStage(id, to: form["stage"] ?? "", reason: form["reason"], t: t), "/deal/")
+                await app.moveStage(id, to: form["stage"] ?? "", reason: form["reason"], t: t)
             }
         }
         router.post("/deal/{id}/edit") { request, context in
             try await self.action(request, context) { app, form, t, id in
-                (await app.edit(id, field: form["field"] ?? "", text: form["value"] ?? "", t: t), "/deal/")
+                await app.edit(id, field: form["field"] ?? "", text: form["value"] ?? "", t: t)
             }
         }
         router.post("/deal/{id}/log") { request, context in
             try await self.action(request, context) { app, form, t, id in
-                (await app.log(id, kind: form["kind"] ?? "", note: form["note"], t: t), "/deal/")
+                await app.log(id, kind: form["kind"] ?? "", note: form["note"], t: t)
             }
         }
         router.post("/deal/{id}/task") { request, context in
             try await self.action(request, context) { app, form, t, id in
-                (await app.addTask(id, text: form["text"] ?? "", due: form["due"] ?? "", assignee: form["assignee"], t: t), "/deal/")
+                await app.addTask(id, text: form["text"] ?? "", due: form["due"] ?? "", assignee: form["assignee"], t: t)
             }
         }
         router.post("/deal/{id}/task-done") { request, context in
-            try await self.action(request, context) { app, form, t, _ in (await app.finishTask(form["task"] ?? "", t: t), "/deal/") }
+            try await self.action(request, context) { app, form, t, _ in await app.finishTask(form["task"] ?? "", t: t) }
         }
         router.post("/deal/{id}/team") { request, context in
             try await self.action(request, context) { app, form, t, id in
-                (await app.addMember(id, user: form["user"] ?? "", role: form["role"] ?? "", t: t), "/deal/")
+                await app.addMember(id, user: form["user"] ?? "", role: form["role"] ?? "", t: t)
             }
         }
         router.post("/deal/{id}/conflict") { request, context in
             try await self.action(request, context) { app, form, t, _ in
-                (await app.settleConflict(form["number"] ?? "", restore: form["action"] == "restore", t: t), "/deal/")
+                await app.settleConflict(form["number"] ?? "", restore: form["action"] == "restore", t: t)
             }
         }
         router.post("/approvals/{id}/decide") { request, context in
-            try await self.action(request, context) { app, form, t, id in
-                (await app.decide(id, form["decision"] ?? "", note: form["note"], t: t), "/approvals")
+            try await self.action(request, context, returnTo: .approvals) { app, form, t, id in
+                await app.decide(id, form["decision"] ?? "", note: form["note"], t: t)
             }
         }
         router.post("/sync") { request, _ in
@@ -167,23 +167,27 @@ public struct WebServer: Sendable {
         return response
     }
 
+    /// Where an action sends the browser back to.
+    enum ReturnTo { case deal, approvals }
+
     /// A form post on a record: checks the CSRF token, performs it, and sends the browser back
-    /// (to the deal, or to the page the form was on) with what happened.
+    /// with what happened — to the board (its filters kept) for a move made there, to the
+    /// approvals for a decision, else to the deal's page.
     func action(
-        _ request: Request, _ context: BasicRequestContext,
-        _ perform: @Sendable (WebApp, [String: String], WebText, RecordID) async throws -> (WebApp.Message, String)
+        _ request: Request, _ context: BasicRequestContext, returnTo: ReturnTo = .deal,
+        _ perform: @Sendable (WebApp, [String: String], WebText, RecordID) async throws -> WebApp.Message
     ) async throws -> Response {
         let t = text(request)
         let form = try await self.form(request)
-        let raw = context.parameters.get("id") ?? ""
-        let id = try await app.resolve(raw)
-        let (message, target) = try await perform(app, form, t, id)
-        let key = await app.say(message)
-        // A move made on the board returns to the board (its filters kept); anything else done
-        // to a deal returns to the deal's page.
+        let id = try await app.resolve(context.parameters.get("id") ?? "")
+        let key = await app.say(try await perform(app, form, t, id))
         let back = Self.back(request)
-        let fromBoard = request.uri.path.hasSuffix("/stage") && !back.hasPrefix("/deal/")
-        let path = target != "/deal/" ? target : fromBoard ? back : "/deal/" + (try await app.shortID(id))
+        let path: String =
+            switch returnTo {
+            case .approvals: "/approvals"
+            case .deal where request.uri.path.hasSuffix("/stage") && !back.hasPrefix("/deal/"): back
+            case .deal: "/deal/" + (try await app.shortID(id))
+            }
         return Self.redirect(path + (path.contains("?") ? "&" : "?") + "m=" + key)
     }
 
@@ -197,7 +201,10 @@ public struct WebServer: Sendable {
 
     /// The page a form was on (its Referer's path on this origin), else the board.
     static func back(_ request: Request) -> String {
-        guard let referer = request.headers[.referer], let url = URL(string: referer), !url.path.isEmpty else { return "/" }
+        // Only a path of this app: `//host/…` would send the browser to another site.
+        guard let referer = request.headers[.referer], let url = URL(string: referer), url.path.hasPrefix("/"), !url.path.hasPrefix("//") else {
+            return "/"
+        }
         var path = url.path
         if let q = url.query {
             let kept = q.split(separator: "&").filter { !$0.hasPrefix("m=") && !$0.hasPrefix("lang=") }

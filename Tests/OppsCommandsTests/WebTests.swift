@@ -120,6 +120,11 @@ import Testing
                 #expect(wrongToken.status == 403)
                 // None of them changed anything.
                 #expect(await opps("status", "--home", f.home("sam"), "--json").json?["pending"]?.int == pending)
+                // A page path that names another site (`//host/…`) is never where a form sends the browser.
+                var form = ["stage": "discovery", "csrf": web.app.csrf]
+                form["reason"] = ""
+                let away = try await web.send(move, method: .POST, form: form, headers: [("Origin", web.origin), ("Referer", web.origin + "//evil.example/x")])
+                #expect(away.status == 303 && away.header("Location")?.hasPrefix("/?m=") == true, "\(away.header("Location") ?? "")")
                 // Pages carry strict headers and never the hub's token.
                 let board = try await web.send("/")
                 #expect(board.status == 200)
@@ -195,6 +200,11 @@ import Testing
                 let synced = try await web.post("/sync", [:])
                 #expect(synced.body.contains("msg ok"), "\(synced.body.prefix(500))")
                 #expect(await opps("status", "--home", f.home("sam"), "--json").json?["pending"]?.int == 0)
+                // Two syncs at once (the button and the background one): the second does not run.
+                async let first = web.app.sync(t: WebText(acceptLanguage: nil, override: "en"))
+                async let second = web.app.sync(t: WebText(acceptLanguage: nil, override: "en"))
+                let both = await [first.text, second.text]
+                #expect(both.filter { $0.hasPrefix("A sync is already running") }.count == 1, "\(both)")
                 let status = try await web.send("/status.json")
                 #expect(status.body.contains("\"online\":true") && status.body.contains("\"pending\":0"))
                 // The sync changed what this laptop holds: an open page (its script polls this) reloads.

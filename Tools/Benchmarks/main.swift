@@ -88,7 +88,9 @@ func noopCPUPerSync(syncs: Int, clients: Int) async throws -> Double {
         if d.isEmpty { break }
         line += String(decoding: d, as: UTF8.self)
     }
-    guard let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) else { throw CancellationError() }
+    guard line.hasPrefix("port "), let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        throw ValidationError("the no-op server did not start (it said \"\(line)\")")
+    }
     let transport = HTTPTransport(baseURL: "http://127.0.0.1:\(port)")
     let request = [UInt8](repeating: 7, count: 300)
     // Warm the connections, then count.

@@ -79,7 +79,9 @@ extension Replica {
                 event = .workspaceAhead
             }
 
-            switch machine.on(event) {
+            let action = machine.on(event)
+            report.repaired = report.repaired || machine.repaired
+            switch action {
             case .ask:
                 continue
             case .reconcile:
@@ -97,14 +99,12 @@ extension Replica {
                 }
             case .finish:
                 if let checkpoint { try store.setMeta("checkpoint", "\(checkpoint.sequence):\(checkpoint.checksum)") }
-                report.repaired = report.repaired || machine.repaired
                 return
             case let .fail(message):
                 throw ReplicaError.hub(message)
             case .propagate:
                 throw refusal ?? ReplicaError.hub("the hub refused the pull")
             }
-            report.repaired = report.repaired || machine.repaired
         }
     }
 

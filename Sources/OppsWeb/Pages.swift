@@ -371,8 +371,11 @@ extension WebApp {
     }
 }
 
+/// What the guard answers with its own words (`WebGuard`).
 enum WebError: Error {
     case notFound
+    /// A form without this launch's token.
+    case csrf
 }
 
 extension Value {

@@ -195,7 +195,7 @@ public struct WebServer: Sendable {
     func form(_ request: Request) async throws -> [String: String] {
         let buffer = try await request.body.collect(upTo: 64 * 1024)
         let fields = formFields(Substring(String(buffer: buffer)))
-        guard let token = fields["csrf"], constantTimeEqual(token, app.csrf) else { throw HTTPError(.forbidden, message: "csrf") }
+        guard let token = fields["csrf"], constantTimeEqual(token, app.csrf) else { throw WebError.csrf }
         return fields
     }
 
@@ -276,7 +276,7 @@ struct WebGuard: RouterMiddleware {
         }
         do {
             return try await next(request, context)
-        } catch let e as HTTPError where e.status == .forbidden {
+        } catch WebError.csrf {
             return WebServer.respond(.forbidden, type: "text/plain; charset=utf-8", "csrf: the form is from an earlier launch: reload the page and try again\n")
         } catch WebError.notFound {
             return WebServer.respond(.notFound, type: "text/plain; charset=utf-8", "not-found: no such record on this laptop\n")

@@ -72,7 +72,7 @@ public struct WebServer: Sendable {
         }
         router.get("/deal/{id}") { request, context in
             let t = self.text(request)
-            let id = try await self.app.resolve(context.parameters.get("id") ?? "")
+            let id = try await self.app.resolve(Self.recordParameter(context))
             return try await self.page(request, t) { app, m in try await app.dealPage(id, t, message: m) }
         }
         router.get("/today") { request, _ in
@@ -179,7 +179,7 @@ public struct WebServer: Sendable {
     ) async throws -> Response {
         let t = text(request)
         let form = try await self.form(request)
-        let id = try await app.resolve(context.parameters.get("id") ?? "")
+        let id = try await app.resolve(Self.recordParameter(context))
         let key = await app.say(try await perform(app, form, t, id))
         let back = Self.back(request)
         let path: String =
@@ -189,6 +189,13 @@ public struct WebServer: Sendable {
             case .deal: "/deal/" + (try await app.shortID(id))
             }
         return Self.redirect(path + (path.contains("?") ? "&" : "?") + "m=" + key)
+    }
+
+    /// The record a path names — a short id, a full id or an exact name, which arrives
+    /// percent-encoded (`/deal/云帆物流%20续约` as the browser sends it).
+    static func recordParameter(_ context: BasicRequestContext) -> String {
+        let raw = context.parameters.get("id") ?? ""
+        return raw.removingPercentEncoding ?? raw
     }
 
     /// The form fields of a POST, after its CSRF token is checked.

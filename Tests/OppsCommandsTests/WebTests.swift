@@ -153,6 +153,9 @@ import Testing
                 // `opps` in a terminal changes the replica while the app runs: the next page shows it.
                 #expect(await opps("set", deal, "next_step=终端里改的", "--home", f.home("sam")).code == 0)
                 #expect(try await web.send("/").body.contains("终端里改的"), "the board is not served from a stale read")
+                // A deal named by its Chinese name in the address, as the browser encodes it.
+                let byName = try await web.send("/deal/" + "华东 CRM 项目".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!)
+                #expect(byName.status == 200 && byName.body.contains("<h1>华东 CRM 项目"), "\(byName.status) \(byName.body.prefix(200))")
                 // In Chinese for a browser that prefers it.
                 let zh = try await web.send("/", headers: [("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.8")])
                 #expect(zh.body.contains("商机看板") && zh.body.contains("<html lang=\"zh-CN\">"))

@@ -212,19 +212,3 @@ extension SQLValue {
     public var bytes: [UInt8]? { if case let .blob(b) = self { return b }; return nil }
     public var isNull: Bool { if case .null = self { return true }; return false }
 }
-
-extension Database {
-    /// Runs `sql(marks)` once per chunk of at most 500 `values` — `marks` is the chunk's
-    /// `?, ?, …` for an `IN (…)`, bound to those values, then `after` — and returns every chunk's
-    /// rows: one query per 500 ids instead of one per id, within SQLite's limit on bound values.
-    func query(chunking values: [SQLValue], after: [SQLValue] = [], _ sql: (String) -> String) throws -> [[SQLValue]] {
-        var rows = [[SQLValue]]()
-        var start = 0
-        while start < values.count {
-            let chunk = values[start..<min(start + 500, values.count)]
-            start += chunk.count
-            rows += try query(sql(Array(repeating: "?", count: chunk.count).joined(separator: ",")), Array(chunk) + after)
-        }
-        return rows
-    }
-}

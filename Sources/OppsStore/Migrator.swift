@@ -23,8 +23,8 @@ public struct Migrator: Sendable {
 
     /// Applies the migrations the database lacks; returns their names.
     @discardableResult
-    public func migrate(_ db: Database) throws -> [String] {
-        try db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, position INTEGER NOT NULL)")
+    public func migrate(_ db: any SQLConnection) throws -> [String] {
+        try db.run("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, position INTEGER NOT NULL)")
         let applied = try db.query("SELECT name FROM schema_migrations ORDER BY position").compactMap { $0[0].string }
         let known = migrations.map(\.name)
         if let unknown = applied.first(where: { !known.contains($0) }) {
@@ -32,9 +32,9 @@ public struct Migrator: Sendable {
         }
         var done = [String]()
         for (position, m) in migrations.enumerated() where !applied.contains(m.name) {
-            try db.transaction { db in
-                for statement in m.sql { try db.execute(statement) }
-                try db.execute("INSERT INTO schema_migrations (name, position) VALUES (?, ?)", [.text(m.name), .integer(Int64(position))])
+            try db.atomically {
+                for statement in m.sql { try db.run(statement) }
+                try db.run("INSERT INTO schema_migrations (name, position) VALUES (?, ?)", [.text(m.name), .integer(Int64(position))])
             }
             done.append(m.name)
         }

@@ -5,11 +5,11 @@ import OppsCore
 /// authority and the hub sequence. A record's fields are stored together in one blob, keyed by
 /// field number (one row per field stamp was measured at about 6× slower bulk loading).
 final class StampCodec {
-    let database: Database
+    let database: any SQLConnection
     private var indexes: [ReplicaID: Int64] = [:]
     private var replicas: [Int64: ReplicaID] = [:]
 
-    init(database: Database) throws {
+    init(database: any SQLConnection) throws {
         self.database = database
         try reload()
     }
@@ -28,7 +28,7 @@ final class StampCodec {
     func index(of replica: ReplicaID) throws -> Int64 {
         if let i = indexes[replica] { return i }
         // Another connection to the same file may have added it since this one last looked.
-        try database.execute("INSERT OR IGNORE INTO replica_ids (id) VALUES (?)", [.blob(replica.bytes)])
+        try database.run("INSERT INTO replica_ids (id) VALUES (?) ON CONFLICT DO NOTHING", [.blob(replica.bytes)])
         guard let i = try database.query("SELECT idx FROM replica_ids WHERE id = ?", [.blob(replica.bytes)]).first?[0].int else {
             throw StoreError(code: -2, message: "replica index not stored")
         }

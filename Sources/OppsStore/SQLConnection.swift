@@ -1,0 +1,63 @@
+/// A connection the hub store's statements run on: SQLite (`Database`) or PostgreSQL
+/// (`OppsPostgres`). The statements are written once, in what both engines accept — `?` marks
+/// (the PostgreSQL connection numbers them), `ON CONFLICT … DO UPDATE`, `RETURNING`, `"user"`
+/// quoted — and the few places they differ are named in `SQLDialect`.
+public protocol SQLConnection: AnyObject {
+    /// Runs a statement and returns how many rows it changed.
+    @discardableResult
+    func run(_ sql: String, _ values: [SQLValue]) throws -> Int
+    /// Runs a query and returns every row.
+    func query(_ sql: String, _ values: [SQLValue]) throws -> [[SQLValue]]
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    func atomically<T>(_ body: () throws -> T) throws -> T
+}
+
+/// What differs between the engines in the statements the hub store shares.
+public struct SQLDialect: Sendable {
+    /// The per-connection scratch table a visibility query fills.
+    public var visibleTopTable: String
+    /// Appended to the read of a replica's row: a writer that read it holds it until commit, so
+    /// a push and a pull of one replica through two hubs cannot each write back a stale copy.
+    public var lockRow: String
+
+    public init(visibleTopTable: String, lockRow: String) {
+        self.visibleTopTable = visibleTopTable
+        self.lockRow = lockRow
+    }
+
+    /// One writer at a time per file: nothing to lock.
+    public static let sqlite = SQLDialect(
+        visibleTopTable: "CREATE TEMP TABLE IF NOT EXISTS visible_top (id BLOB PRIMARY KEY) WITHOUT ROWID", lockRow: "")
+}
+
+extension SQLConnection {
+    public func query(_ sql: String) throws -> [[SQLValue]] { try query(sql, []) }
+    @discardableResult
+    public func run(_ sql: String) throws -> Int { try run(sql, []) }
+
+    /// Runs `sql(marks)` once per chunk of at most 500 `values` — `marks` is the chunk's
+    /// `?, ?, …` for an `IN (…)`, bound to those values, then `after` — and returns every chunk's
+    /// rows: one query per 500 ids instead of one per id, within each engine's limit on bound values.
+    func query(chunking values: [SQLValue], after: [SQLValue] = [], _ sql: (String) -> String) throws -> [[SQLValue]] {
+        var rows = [[SQLValue]]()
+        var start = 0
+        while start < values.count {
+            let chunk = values[start..<min(start + 500, values.count)]
+            start += chunk.count
+            rows += try query(sql(Array(repeating: "?", count: chunk.count).joined(separator: ",")), Array(chunk) + after)
+        }
+        return rows
+    }
+}
+
+extension Database: SQLConnection {
+    @discardableResult
+    public func run(_ sql: String, _ values: [SQLValue]) throws -> Int {
+        try execute(sql, values)
+        return changes
+    }
+
+    public func atomically<T>(_ body: () throws -> T) throws -> T {
+        try transaction { _ in try body() }
+    }
+}

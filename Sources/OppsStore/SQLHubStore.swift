@@ -1,0 +1,656 @@
+import OppsCore
+
+/// The hub store's statements, written once for every engine (`SQLConnection`): SQLite
+/// (`SQLiteHubStore`) and PostgreSQL (`OppsPostgres`) are subclasses that add how a connection
+/// opens, how a transaction begins and commits, and what tells them another process changed
+/// the users or the workspace. Every SQL statement of the hub is in this file and its subclasses.
+open class SQLHubStore: HubStorage {
+    public let connection: any SQLConnection
+    public let dialect: SQLDialect
+    /// Field states and replica ids (small integers inside record blobs and the log).
+    let codec: StampCodec
+
+    public init(connection: any SQLConnection, dialect: SQLDialect) throws {
+        self.connection = connection
+        self.dialect = dialect
+        codec = try StampCodec(database: connection)
+    }
+
+    /// Re-reads what a rolled-back transaction may have cached (replica indexes it added).
+    public func forgetCaches() throws { try codec.reload() }
+
+    // MARK: What each engine provides
+
+    open func transaction<T>(_ body: () throws -> T) throws -> T { fatalError("subclass") }
+    open func bookkeeping<T>(_ body: () throws -> T) throws -> T { fatalError("subclass") }
+    open func externalChanges() throws -> Int64 { fatalError("subclass") }
+
+    /// Called after a change to users, tokens or the workspace, inside its transaction: an
+    /// engine whose `externalChanges` is not the database's own change counter bumps it here.
+    open func directoryChanged() throws {}
+
+    public func savepoint<T>(_ body: () throws -> T) throws -> T {
+        try connection.run("SAVEPOINT one")
+        do {
+            let result = try body()
+            try connection.run("RELEASE SAVEPOINT one")
+            return result
+        } catch {
+            do {
+                try connection.run("ROLLBACK TO SAVEPOINT one")
+                try connection.run("RELEASE SAVEPOINT one")
+                // What the undone part cached (replica indexes) may no longer exist.
+                try codec.reload()
+            } catch let undo {
+                throw SavepointLost(underlying: undo)
+            }
+            throw error
+        }
+    }
+
+    /// Records an operator action (user changes, token rotations, workspace versions, restores).
+    public func audit(action: String, subject: String, detail: String, now: Int64) throws {
+        try connection.run(
+            "INSERT INTO admin_log (at_ms, action, subject, detail) VALUES (?, ?, ?, ?)",
+            [.integer(now), .text(action), .text(subject), .text(detail)])
+    }
+
+    /// Operator actions about `subject` (or all), oldest first.
+    public func adminLog(subject: String? = nil) throws -> [(at: Int64, action: String, subject: String, detail: String)] {
+        let rows =
+            try subject.map { try connection.query("SELECT at_ms, action, subject, detail FROM admin_log WHERE subject = ? ORDER BY id", [.text($0)]) }
+            ?? connection.query("SELECT at_ms, action, subject, detail FROM admin_log ORDER BY id")
+        return rows.map { ($0[0].int ?? 0, $0[1].string ?? "", $0[2].string ?? "", $0[3].string ?? "") }
+    }
+
+    public func openRecords(owner: UserName, closedStages: Set<String>) throws -> Int {
+        // `stage NOT IN (NULL)` would be unknown for every row: no closed stages, no clause.
+        let open = closedStages.isEmpty ? "" : " AND stage NOT IN (" + closedStages.map { _ in "?" }.joined(separator: ",") + ")"
+        return Int(
+            try connection.query(
+                "SELECT count(*) FROM record_index WHERE kind = 0 AND live = 1 AND owner = ?" + open,
+                [.text(owner)] + closedStages.sorted().map { .text($0) }
+            ).first?[0].int ?? 0)
+    }
+
+    /// Few ids are looked up one by one; many by one scan of the narrow index table.
+    private func fewer(_ count: Int) throws -> Bool {
+        if count < 200 { return true }
+        return try count * 8 < recordCount()
+    }
+
+    public func terms(of ids: Set<RecordID>) throws -> [RecordID: UInt64] {
+        var out = [RecordID: UInt64]()
+        out.reserveCapacity(ids.count)
+        if try fewer(ids.count) {
+            for id in ids {
+                if let t = try connection.query("SELECT term FROM record_index WHERE id = ?", [.blob(id.bytes)]).first?[0].int { out[id] = UInt64(bitPattern: t) }
+            }
+            return out
+        }
+        for row in try connection.query("SELECT id, term FROM record_index") {
+            guard let b = row[0].bytes, let id = RecordID(bytes: b), ids.contains(id), let t = row[1].int else { continue }
+            out[id] = UInt64(bitPattern: t)
+        }
+        return out
+    }
+
+    public func columns(of ids: [RecordID]) throws -> [RecordID: RecordColumns] {
+        // One scan of the indexed columns is cheaper than staging thousands of ids.
+        let wanted = Set(ids)
+        var out = [RecordID: RecordColumns]()
+        out.reserveCapacity(wanted.count)
+        let rows: [[SQLValue]]
+        let select = "SELECT id, entity, kind, creator, owner, stage, parent, live FROM record_index"
+        if try fewer(wanted.count) {
+            rows = try wanted.flatMap { try connection.query(select + " WHERE id = ?", [.blob($0.bytes)]) }
+        } else {
+            rows = try connection.query(select)
+        }
+        for row in rows {
+            guard let b = row[0].bytes, let id = RecordID(bytes: b), wanted.contains(id), let entity = row[1].string, let kind = row[2].int,
+                let creator = row[3].string
+            else { continue }
+            out[id] = RecordColumns(
+                entity: entity, kind: Int(kind), creator: creator, owner: row[4].string, stage: row[5].string,
+                parent: row[6].bytes.flatMap(RecordID.init(bytes:)), live: row[7].int != 0)
+        }
+        return out
+    }
+
+    public func referencing(_ target: RecordID) throws -> [RecordID] {
+        try connection.query("SELECT source FROM refs WHERE target = ? ORDER BY source", [.blob(target.bytes)]).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) }
+    }
+
+    public func liveRecords(entity: String) throws -> [RecordID] {
+        try connection.query("SELECT id FROM record_index WHERE entity = ? AND live = 1 ORDER BY id", [.text(entity)]).compactMap {
+            $0[0].bytes.flatMap(RecordID.init(bytes:))
+        }
+    }
+
+    public func references(from sources: [RecordID]) throws -> [RecordID: [RecordID]] {
+        let wanted = Set(sources)
+        var out = [RecordID: [RecordID]]()
+        let rows: [[SQLValue]]
+        if try fewer(wanted.count) {
+            rows = try wanted.flatMap { try connection.query("SELECT source, target FROM refs WHERE source = ?", [.blob($0.bytes)]) }
+        } else {
+            rows = try connection.query("SELECT source, target FROM refs")
+        }
+        for row in rows {
+            guard let s = row[0].bytes.flatMap(RecordID.init(bytes:)), wanted.contains(s), let t = row[1].bytes.flatMap(RecordID.init(bytes:)) else { continue }
+            out[s, default: []].append(t)
+        }
+        return out
+    }
+
+    public func children(of parents: [RecordID]) throws -> [RecordID] {
+        try parents.flatMap { p in
+            try connection.query("SELECT id FROM record_index WHERE parent = ?", [.blob(p.bytes)]).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) }
+        }
+    }
+
+    public func teams(of user: UserName) throws -> Set<RecordID> {
+        Set(try connection.query("SELECT opportunity FROM teams WHERE \"user\" = ?", [.text(user)]).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) })
+    }
+
+    public func forget(replica: ReplicaID, records: [RecordID]) throws {
+        for id in records {
+            try connection.run("DELETE FROM replica_records WHERE replica = ? AND record = ?", [.blob(replica.bytes), .blob(id.bytes)])
+        }
+    }
+
+    public func resetKnown(replica: ReplicaID) throws {
+        try connection.run("DELETE FROM replica_records WHERE replica = ?", [.blob(replica.bytes)])
+        try connection.run("DELETE FROM replica_pending WHERE replica = ?", [.blob(replica.bytes)])
+    }
+
+    // MARK: Identity and workspace
+
+    public func initialize(hub: UUID128, workspace: String, version: UInt64, now: Int64) throws {
+        try connection.run("INSERT INTO meta (key, value) VALUES ('hub_id', ?)", [.text(hub.description)])
+        try connection.run("INSERT INTO meta (key, value) VALUES ('created_ms', ?)", [.text(String(now))])
+        try addWorkspace(version: version, document: workspace, now: now)
+    }
+
+    public func hubID() throws -> UUID128? { try meta("hub_id").flatMap(UUID128.init(parsing:)) }
+
+    public func workspace() throws -> (version: UInt64, document: String)? {
+        guard let row = try connection.query("SELECT version, document FROM workspaces ORDER BY version DESC LIMIT 1").first,
+            let v = row[0].int, let d = row[1].string
+        else { return nil }
+        return (UInt64(v), d)
+    }
+
+    public func workspaceVersion() throws -> UInt64 {
+        UInt64(try connection.query("SELECT coalesce(max(version), 0) FROM workspaces").first?[0].int ?? 0)
+    }
+
+    public func addWorkspace(version: UInt64, document: String, now: Int64) throws {
+        try connection.run("INSERT INTO workspaces (version, document, applied_ms) VALUES (?, ?, ?)", [.integer(Int64(version)), .text(document), .integer(now)])
+        try directoryChanged()
+    }
+
+    public func meta(_ key: String) throws -> String? {
+        try connection.query("SELECT value FROM meta WHERE key = ?", [.text(key)]).first?[0].string
+    }
+
+    public func setMeta(_ key: String, _ value: String) throws {
+        try connection.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .text(value)])
+    }
+
+    // MARK: Users and tokens
+
+    private static func optionalText(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
+
+    private static func user(from row: [SQLValue]) -> HubUser? {
+        guard let name = row[0].string, let role = row[1].string else { return nil }
+        return HubUser(
+            name: name, role: role, team: row[2].string, territory: row[3].string, manager: row[4].string,
+            capacity: row[5].int.map(Int.init), disabled: row[6].int == 1)
+    }
+
+    public func addUser(_ user: HubUser, now: Int64) throws {
+        try connection.run(
+            "INSERT INTO users (name, role, team, territory, manager, capacity, disabled, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                .text(user.name), .text(user.role), Self.optionalText(user.team), Self.optionalText(user.territory),
+                Self.optionalText(user.manager), user.capacity.map { .integer(Int64($0)) } ?? .null,
+                .integer(user.disabled ? 1 : 0), .integer(now),
+            ])
+        try directoryChanged()
+    }
+
+    public func updateUser(_ user: HubUser) throws {
+        try connection.run(
+            "UPDATE users SET role = ?, team = ?, territory = ?, manager = ?, capacity = ?, disabled = ? WHERE name = ?",
+            [
+                .text(user.role), Self.optionalText(user.team), Self.optionalText(user.territory), Self.optionalText(user.manager),
+                user.capacity.map { .integer(Int64($0)) } ?? .null, .integer(user.disabled ? 1 : 0), .text(user.name),
+            ])
+        try directoryChanged()
+    }
+
+    public func user(named name: UserName) throws -> HubUser? {
+        try connection.query("SELECT name, role, team, territory, manager, capacity, disabled FROM users WHERE name = ?", [.text(name)]).first.flatMap(Self.user(from:))
+    }
+
+    public func users() throws -> [HubUser] {
+        try connection.query("SELECT name, role, team, territory, manager, capacity, disabled FROM users ORDER BY name").compactMap(Self.user(from:))
+    }
+
+    public func addToken(hash: [UInt8], user: UserName, now: Int64) throws {
+        let added = try connection.run("INSERT INTO tokens (hash, user_id, created_ms) SELECT ?, id, ? FROM users WHERE name = ?", [.blob(hash), .integer(now), .text(user)])
+        guard added == 1 else { throw StoreError(code: -3, message: "no such user") }
+        try directoryChanged()
+    }
+
+    public func revokeTokens(user: UserName) throws {
+        try connection.run("UPDATE tokens SET revoked = 1 WHERE user_id = (SELECT id FROM users WHERE name = ?)", [.text(user)])
+        try directoryChanged()
+    }
+
+    public func user(tokenHash: [UInt8]) throws -> HubUser? {
+        try connection.query(
+            """
+            SELECT u.name, u.role, u.team, u.territory, u.manager, u.capacity, u.disabled FROM tokens t JOIN users u ON u.id = t.user_id
+            WHERE t.hash = ? AND t.revoked = 0
+            """, [.blob(tokenHash)]
+        ).first.flatMap(Self.user(from:))
+    }
+
+    // MARK: Replicas and batches
+
+    public func replica(_ id: ReplicaID) throws -> ReplicaRow? {
+        guard
+            let row = try connection.query(
+                "SELECT \"user\", last_batch, ack, last_seen_ms, pull_token, reset_token, protocol, sent FROM replicas WHERE id = ?" + dialect.lockRow,
+                [.blob(id.bytes)]
+            ).first,
+            let user = row[0].string
+        else { return nil }
+        return ReplicaRow(
+            id: id, user: user, lastBatch: UInt64(row[1].int ?? 0), ack: UInt64(row[2].int ?? 0),
+            lastSeenMilliseconds: row[3].int ?? 0, pullToken: UInt64(row[4].int ?? 0), resetToken: UInt64(row[5].int ?? 0),
+            protocolVersion: UInt32(row[6].int ?? 1), sentCursor: UInt64(row[7].int ?? 0))
+    }
+
+    public func saveReplica(_ r: ReplicaRow) throws {
+        try connection.run(
+            """
+            INSERT INTO replicas (id, "user", last_batch, ack, last_seen_ms, pull_token, reset_token, protocol, sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET "user" = excluded."user", last_batch = excluded.last_batch, ack = excluded.ack,
+                last_seen_ms = excluded.last_seen_ms, pull_token = excluded.pull_token, reset_token = excluded.reset_token, protocol = excluded.protocol,
+                sent = excluded.sent
+            """,
+            [
+                .blob(r.id.bytes), .text(r.user), .integer(Int64(r.lastBatch)), .integer(Int64(r.ack)), .integer(r.lastSeenMilliseconds),
+                .integer(Int64(r.pullToken)), .integer(Int64(r.resetToken)), .integer(Int64(r.protocolVersion)), .integer(Int64(r.sentCursor)),
+            ])
+    }
+
+    public func replicas() throws -> [ReplicaRow] {
+        try connection.query("SELECT id, \"user\", last_batch, ack, last_seen_ms, pull_token, reset_token, protocol, sent FROM replicas ORDER BY \"user\", id").compactMap { row in
+            guard let b = row[0].bytes, let id = ReplicaID(bytes: b), let user = row[1].string else { return nil }
+            return ReplicaRow(
+                id: id, user: user, lastBatch: UInt64(row[2].int ?? 0), ack: UInt64(row[3].int ?? 0),
+                lastSeenMilliseconds: row[4].int ?? 0, pullToken: UInt64(row[5].int ?? 0), resetToken: UInt64(row[6].int ?? 0),
+                protocolVersion: UInt32(row[7].int ?? 1), sentCursor: UInt64(row[8].int ?? 0))
+        }
+    }
+
+    public func batch(replica: ReplicaID, number: UInt64) throws -> (digest: [UInt8], response: [UInt8])? {
+        guard
+            let row = try connection.query(
+                "SELECT digest, response FROM batches WHERE replica = ? AND batch = ?",
+                [.blob(replica.bytes), .integer(Int64(number))]
+            ).first,
+            let d = row[0].bytes, let r = row[1].bytes
+        else { return nil }
+        return (d, r)
+    }
+
+    public func saveBatch(replica: ReplicaID, number: UInt64, digest: [UInt8], response: [UInt8]) throws {
+        try connection.run(
+            "INSERT INTO batches (replica, batch, digest, response) VALUES (?, ?, ?, ?)",
+            [.blob(replica.bytes), .integer(Int64(number)), .blob(digest), .blob(response)])
+    }
+
+    // MARK: Records
+
+    public func record(_ id: RecordID, workspace: Workspace) throws -> Record? {
+        guard let row = try connection.query("SELECT entity, created, fields, deleted FROM records WHERE id = ?", [.blob(id.bytes)]).first,
+            let entityName = row[0].string, let created = row[1].bytes, let blob = row[2].bytes
+        else { return nil }
+        let base = try codec.state(created)
+        var record = Record(id: id, entity: entityName, created: base, fields: try codec.fields(blob, entity: workspace.entity(entityName), base: base))
+        if let d = row[3].bytes { record.deleted = try codec.state(d) }
+        return record
+    }
+
+    public func saveRecord(_ record: Record, workspace: Workspace) throws {
+        guard let entity = workspace.entity(record.entity) else { throw StoreError(code: -3, message: "unknown entity") }
+        let blob = try codec.fieldsBytes(record.fields, entity: entity, base: record.created)
+        let kind: Int64 = entity.stageField != nil ? 0 : (entity.visibleVia != nil ? 1 : 2)
+        var stage: SQLValue = .null
+        if let sf = entity.stageField, case let .member(s) = record[sf] { stage = .text(s) }
+        var parent: SQLValue = .null
+        if let via = entity.visibleVia, case let .reference(p) = record[via] { parent = .blob(p.bytes) }
+        try connection.run(
+            """
+            INSERT INTO records (id, entity, kind, creator, owner, stage, parent, created, fields, deleted, term) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, stage = excluded.stage, parent = excluded.parent, created = excluded.created,
+                fields = excluded.fields, deleted = excluded.deleted, term = excluded.term
+            """,
+            [
+                .blob(record.id.bytes), .text(record.entity), .integer(kind), .text(record.creator), Self.optionalText(record.owner), stage, parent,
+                .blob(try codec.bytes(record.created)), .blob(blob), try record.deleted.map { .blob(try codec.bytes($0)) } ?? .null,
+                .integer(Int64(bitPattern: StateChecksum.term(of: record, workspace: workspace))),
+            ])
+        try connection.run(
+            """
+            INSERT INTO record_index (id, entity, kind, creator, owner, stage, parent, live, term) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET entity = excluded.entity, kind = excluded.kind, creator = excluded.creator, owner = excluded.owner,
+                stage = excluded.stage, parent = excluded.parent, live = excluded.live, term = excluded.term
+            """,
+            [
+                .blob(record.id.bytes), .text(record.entity), .integer(kind), .text(record.creator), Self.optionalText(record.owner), stage, parent,
+                .integer(record.isDeleted ? 0 : 1), .integer(Int64(bitPattern: StateChecksum.term(of: record, workspace: workspace))),
+            ])
+        if kind == 0 {
+            // Accounts and contacts a deal points at are visible with the deal.
+            try connection.run("DELETE FROM refs WHERE source = ?", [.blob(record.id.bytes)])
+            for field in entity.fields {
+                if case .reference = field.type, case let .reference(target) = record[field.name] {
+                    try connection.run("INSERT INTO refs (source, target) VALUES (?, ?) ON CONFLICT DO NOTHING", [.blob(record.id.bytes), .blob(target.bytes)])
+                }
+            }
+        }
+        if let rule = workspace.teamRule, record.entity == rule.entity {
+            try connection.run("DELETE FROM teams WHERE membership = ?", [.blob(record.id.bytes)])
+            if let (opp, user) = rule.member(record) {
+                try connection.run("INSERT INTO teams (membership, opportunity, \"user\") VALUES (?, ?, ?)", [.blob(record.id.bytes), .blob(opp.bytes), .text(user)])
+            }
+        }
+    }
+
+    public func recordCount() throws -> Int {
+        Int(try connection.query("SELECT count(*) FROM record_index").first?[0].int ?? 0)
+    }
+
+    // MARK: Log
+
+    public func head() throws -> UInt64 {
+        let logged = UInt64(try connection.query("SELECT coalesce(max(seq), 0) FROM log").first?[0].int ?? 0)
+        // After compaction the log may be empty below the head: the head never goes back.
+        return max(logged, UInt64(try meta("compacted_through") ?? "0") ?? 0)
+    }
+
+    public func append(_ e: LogEntry, hubMilliseconds: Int64) throws {
+        try connection.run(
+            """
+            INSERT INTO log (seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .integer(Int64(e.sequence)), .blob(e.record.bytes), .text(e.entity), .text(e.field), .integer(Self.kindCode(e.kind)),
+                .blob(e.value.storedBytes), .integer(Int64(bitPattern: e.stamp.hlc.rawValue)), .integer(try codec.index(of: e.stamp.replica)),
+                .text(e.author), .integer(Int64(e.authority.rawValue)), .integer(hubMilliseconds),
+            ])
+    }
+
+    static func kindCode(_ k: WriteKind) -> Int64 {
+        switch k {
+        case .set: 0
+        case .create: 1
+        case .delete: 2
+        }
+    }
+
+    static func kind(_ code: Int64?) -> WriteKind {
+        switch code {
+        case 1: .create
+        case 2: .delete
+        default: .set
+        }
+    }
+
+    private func logEntries(_ rows: [[SQLValue]]) throws -> [StoredLogEntry] {
+        try rows.map { row in
+            guard let seq = row[0].int, let rb = row[1].bytes, let record = RecordID(bytes: rb), let entity = row[2].string, let field = row[3].string,
+                let vb = row[5].bytes, let hlc = row[6].int, let ri = row[7].int, let author = row[8].string,
+                let authority = row[9].int.flatMap({ Access(rawValue: Int($0)) }), let ms = row[10].int
+            else { throw ByteReader.damaged }
+            let entry = LogEntry(
+                sequence: UInt64(seq), record: record, entity: entity, field: field, kind: Self.kind(row[4].int),
+                value: try Value(storedBytes: vb), stamp: Stamp(hlc: HLC(rawValue: UInt64(bitPattern: hlc)), replica: try codec.replica(index: ri)),
+                author: author, authority: authority)
+            return StoredLogEntry(entry: entry, hubMilliseconds: ms)
+        }
+    }
+
+    public func log(after: UInt64, limit: Int) throws -> [StoredLogEntry] {
+        try logEntries(
+            connection.query(
+                """
+                SELECT seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms FROM log WHERE seq > ? ORDER BY seq LIMIT ?
+                """, [.integer(Int64(after)), .integer(Int64(limit))]))
+    }
+
+    public func log(records: [RecordID], after: UInt64, limit: Int) throws -> [StoredLogEntry] {
+        // Through the (record, seq) index; each chunk's first `limit` entries hold every entry
+        // of the merged first `limit`.
+        let entries = try logEntries(
+            connection.query(chunking: records.map { .blob($0.bytes) }, after: [.integer(Int64(after)), .integer(Int64(limit))]) {
+                "SELECT seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms FROM log WHERE record IN (\($0)) AND seq > ? ORDER BY seq LIMIT ?"
+            })
+        return Array(entries.sorted { $0.entry.sequence < $1.entry.sequence }.prefix(limit))
+    }
+
+    public func touches(after: UInt64, limit: Int) throws -> [LogTouch] {
+        try connection.query("SELECT seq, record, entity FROM log WHERE seq > ? ORDER BY seq LIMIT ?", [.integer(Int64(after)), .integer(Int64(limit))]).map { row in
+            guard let seq = row[0].int, let rb = row[1].bytes, let record = RecordID(bytes: rb), let entity = row[2].string else { throw ByteReader.damaged }
+            return LogTouch(sequence: UInt64(seq), record: record, entity: entity)
+        }
+    }
+
+    public func conflictHead() throws -> UInt64 {
+        UInt64(try connection.query("SELECT coalesce(max(id), 0) FROM conflicts").first?[0].int ?? 0)
+    }
+
+    public func log(record: RecordID) throws -> [StoredLogEntry] {
+        try logEntries(
+            connection.query(
+                """
+                SELECT seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms FROM log WHERE record = ? ORDER BY seq
+                """, [.blob(record.bytes)]))
+    }
+
+    // MARK: Conflicts
+
+    public func addConflict(_ c: ConflictRecord, owner: UserName?, hubMilliseconds: Int64) throws -> UInt64 {
+        let stored = try connection.query(
+            """
+            INSERT INTO conflicts (id, record, entity, field, outcome, rule, loser, author, winner, winner_author, owner, hub_ms)
+            VALUES (coalesce(?, (SELECT coalesce(max(id), 0) + 1 FROM conflicts)), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            """,
+            [
+                c.id == 0 ? .null : .integer(Int64(c.id)), .blob(c.record.bytes), .text(c.entity), .text(c.field), .text(c.outcome.rawValue), .text(c.rule.rawValue),
+                .blob(try codec.bytes(c.loser)), .text(c.loser.author), try c.winner.map { .blob(try codec.bytes($0)) } ?? .null,
+                Self.optionalText(c.winner?.author), Self.optionalText(owner), .integer(hubMilliseconds),
+            ])
+        guard let id = stored.first?[0].int else { throw StoreError(code: -2, message: "conflict id not returned") }
+        return UInt64(id)
+    }
+
+    private func conflicts(_ rows: [[SQLValue]]) throws -> [StoredConflict] {
+        try rows.map { row in
+            guard let id = row[0].int, let rb = row[1].bytes, let record = RecordID(bytes: rb), let entity = row[2].string, let field = row[3].string,
+                let outcome = row[4].string.flatMap(Outcome.init(rawValue:)), let rule = row[5].string.flatMap(RuleID.init(rawValue:)),
+                let loser = row[6].bytes, let ms = row[9].int
+            else { throw ByteReader.damaged }
+            let c = ConflictRecord(
+                id: UInt64(id), record: record, entity: entity, field: field, outcome: outcome, rule: rule,
+                loser: try codec.state(loser), winner: try row[7].bytes.map { try codec.state($0) })
+            return StoredConflict(conflict: c, hubMilliseconds: ms, owner: row[8].string)
+        }
+    }
+
+    public func conflicts(after: UInt64, concerning users: Set<UserName>, author: UserName, limit: Int) throws -> [StoredConflict] {
+        // Conflicts of the user's own writes, and those on records owned by the user or by someone they manage.
+        let owners = Array(users)
+        let placeholders = owners.isEmpty ? "NULL" : owners.map { _ in "?" }.joined(separator: ",")
+        return try conflicts(
+            connection.query(
+                """
+                SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts
+                WHERE id > ? AND (author = ? OR owner IN (\(placeholders))) ORDER BY id LIMIT ?
+                """, [.integer(Int64(after)), .text(author)] + owners.map { .text($0) } + [.integer(Int64(limit))]))
+    }
+
+    public func conflict(_ id: UInt64) throws -> StoredConflict? {
+        try conflicts(
+            connection.query(
+                "SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts WHERE id = ?",
+                [.integer(Int64(id))])
+        ).first
+    }
+
+    public func openConflicts(user: UserName?) throws -> [StoredConflict] {
+        if let user {
+            return try conflicts(
+                connection.query(
+                    """
+                    SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts
+                    WHERE resolved = 0 AND (author = ? OR owner = ?) ORDER BY id
+                    """, [.text(user), .text(user)]))
+        }
+        return try conflicts(
+            connection.query("SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts WHERE resolved = 0 ORDER BY id"))
+    }
+
+    public func resolveConflict(_ id: UInt64) throws {
+        try connection.run("UPDATE conflicts SET resolved = 1 WHERE id = ?", [.integer(Int64(id))])
+    }
+
+    public func compact(below sequence: UInt64) throws -> (entries: Int, tombstones: Int) {
+        // A tombstone whose deletion every live replica has seen can go, with its records.
+        var tombstones = 0
+        for row in try connection.query("SELECT r.id, r.deleted FROM record_index i JOIN records r ON r.id = i.id WHERE i.live = 0") {
+            guard let b = row[0].bytes, let d = row[1].bytes, let seq = try? codec.state(d).sequence, seq <= sequence else { continue }
+            try connection.run("DELETE FROM records WHERE id = ?", [.blob(b)])
+            try connection.run("DELETE FROM record_index WHERE id = ?", [.blob(b)])
+            try connection.run("DELETE FROM refs WHERE source = ?", [.blob(b)])
+            try connection.run("DELETE FROM teams WHERE membership = ?", [.blob(b)])
+            tombstones += 1
+        }
+        let entries = try connection.run("DELETE FROM log WHERE seq <= ?", [.integer(Int64(sequence))])
+        try setMeta("compacted_through", String(max(sequence, UInt64(try meta("compacted_through") ?? "0") ?? 0)))
+        return (entries, tombstones)
+    }
+
+    public func logCount(below sequence: UInt64) throws -> Int {
+        Int(try connection.query("SELECT count(*) FROM log WHERE seq <= ?", [.integer(Int64(sequence))]).first?[0].int ?? 0)
+    }
+
+    public func conflicts(record: RecordID) throws -> [StoredConflict] {
+        try conflicts(
+            connection.query(
+                "SELECT id, record, entity, field, outcome, rule, loser, winner, owner, hub_ms FROM conflicts WHERE record = ? ORDER BY id",
+                [.blob(record.bytes)]))
+    }
+
+    // MARK: Visibility
+
+    public func team(of opportunity: RecordID) throws -> Set<UserName> {
+        Set(try connection.query("SELECT \"user\" FROM teams WHERE opportunity = ?", [.blob(opportunity.bytes)]).compactMap { $0[0].string })
+    }
+
+    /// The role's conditions on a staged record of `record_index` (a "top" record), as SQL.
+    static func topConditions(_ q: VisibilityQuery) -> (sql: String, args: [SQLValue])? {
+        var conditions = [String]()
+        var args = [SQLValue]()
+        if q.all { conditions.append("1 = 1") }
+        if q.owner { conditions.append("owner = ?"); args.append(.text(q.user)) }
+        if q.creator { conditions.append("creator = ?"); args.append(.text(q.user)) }
+        if q.team { conditions.append("id IN (SELECT opportunity FROM teams WHERE \"user\" = ?)"); args.append(.text(q.user)) }
+        if !q.managed.isEmpty {
+            let p = q.managed.map { _ in "?" }.joined(separator: ",")
+            conditions.append("owner IN (\(p)) OR (owner IS NULL AND creator IN (\(p)))")
+            args += q.managed.sorted().map { .text($0) } + q.managed.sorted().map { .text($0) }
+        }
+        if !q.stages.isEmpty {
+            conditions.append("stage IN (\(q.stages.map { _ in "?" }.joined(separator: ",")))")
+            args += q.stages.sorted().map { .text($0) }
+        }
+        return conditions.isEmpty ? nil : ("(" + conditions.joined(separator: " OR ") + ")", args)
+    }
+
+    public func referencedByVisible(_ target: RecordID, query q: VisibilityQuery) throws -> Bool {
+        guard let (sql, args) = Self.topConditions(q) else { return false }
+        return try !connection.query(
+            """
+            SELECT 1 FROM record_index WHERE kind = 0 AND live = 1 AND \(sql)
+                AND id IN (SELECT source FROM refs WHERE target = ?) LIMIT 1
+            """, args + [.blob(target.bytes)]
+        ).isEmpty
+    }
+
+    public func records(visibleTo q: VisibilityQuery) throws -> Set<RecordID> {
+        let top = Self.topConditions(q)
+        try connection.run(dialect.visibleTopTable)
+        try connection.run("DELETE FROM visible_top")
+        if let (sql, args) = top {
+            try connection.run("INSERT INTO visible_top SELECT id FROM record_index WHERE kind = 0 AND live = 1 AND \(sql)", args)
+        }
+        var out = Set<RecordID>()
+        let rows = try connection.query(
+            """
+            SELECT id FROM visible_top
+            UNION SELECT id FROM record_index WHERE kind = 1 AND live = 1 AND parent IN (SELECT id FROM visible_top)
+            UNION SELECT r.id FROM refs f JOIN record_index r ON r.id = f.target WHERE r.live = 1 AND f.source IN (SELECT id FROM visible_top)
+            UNION SELECT id FROM record_index WHERE kind = 2 AND live = 1 AND creator = ?
+            """, [.text(q.user)])
+        for row in rows { if let b = row[0].bytes, let id = RecordID(bytes: b) { out.insert(id) } }
+        return out
+    }
+
+    public func known(replica: ReplicaID) throws -> [RecordID: UInt64] {
+        var out = [RecordID: UInt64]()
+        for row in try connection.query("SELECT record, signature FROM replica_records WHERE replica = ?", [.blob(replica.bytes)]) {
+            if let b = row[0].bytes, let id = RecordID(bytes: b), let s = row[1].int { out[id] = UInt64(bitPattern: s) }
+        }
+        return out
+    }
+
+    public func stageKnown(replica: ReplicaID, token: UInt64, changes: [(RecordID, UInt64?)]) throws {
+        for (id, signature) in changes {
+            try connection.run(
+                """
+                INSERT INTO replica_pending (replica, token, record, signature) VALUES (?, ?, ?, ?)
+                ON CONFLICT(replica, token, record) DO UPDATE SET signature = excluded.signature
+                """,
+                [.blob(replica.bytes), .integer(Int64(token)), .blob(id.bytes), signature.map { .integer(Int64(bitPattern: $0)) } ?? .null])
+        }
+    }
+
+    public func acknowledge(replica: ReplicaID, token: UInt64) throws {
+        let r: SQLValue = .blob(replica.bytes)
+        let t: SQLValue = .integer(Int64(token))
+        // The replica received and applied page `token`: exactly that page's changes become
+        // known (each page's delta is relative to what was known when it was built). Pages
+        // before it are superseded; pages after it stay pending — a late or duplicated old
+        // request must not drop the delta of a page the replica did receive.
+        try connection.run(
+            """
+            INSERT INTO replica_records (replica, record, signature)
+            SELECT replica, record, signature FROM replica_pending WHERE replica = ? AND token = ? AND signature IS NOT NULL
+            ON CONFLICT(replica, record) DO UPDATE SET signature = excluded.signature
+            """, [r, t])
+        try connection.run(
+            """
+            DELETE FROM replica_records WHERE replica = ? AND record IN
+                (SELECT record FROM replica_pending WHERE replica = ? AND token = ? AND signature IS NULL)
+            """, [r, r, t])
+        try connection.run("DELETE FROM replica_pending WHERE replica = ? AND token <= ?", [r, t])
+    }
+}

@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        // The hub's store on PostgreSQL (several hubs on one database).
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         // System libraries from Debian (libsqlite3-dev, zlib1g-dev).
@@ -46,6 +48,18 @@ let package = Package(
             ]),
         // Every SQL statement of the project.
         .target(name: "OppsStore", dependencies: ["OppsCore", "CSQLite3"]),
+        // The hub store on PostgreSQL: its schema and its transactions (the statements are
+        // OppsStore's). Only the hub links it.
+        .target(
+            name: "OppsPostgres",
+            dependencies: [
+                "OppsCore", "OppsStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         // The client library: local edits, outbox, sync engine, HTTP transport.
         .target(
             name: "OppsReplica",
@@ -120,11 +134,11 @@ let package = Package(
             path: "Tools/Fuzzing"),
 
         // What the test targets share: repository files read in place, a clock tests move.
-        .target(name: "OppsTestSupport", dependencies: ["OppsCore"], path: "Tests/OppsTestSupport"),
+        .target(name: "OppsTestSupport", dependencies: ["OppsCore", "OppsPostgres"], path: "Tests/OppsTestSupport"),
         .testTarget(name: "OppsCoreTests", dependencies: ["OppsCore", "OppsTestSupport"]),
         .testTarget(name: "OppsCSVTests", dependencies: ["OppsCSV"]),
         .testTarget(name: "OppsWireTests", dependencies: ["OppsWire", "OppsCore", "OppsTestSupport"]),
-        .testTarget(name: "OppsStoreTests", dependencies: ["OppsStore", "OppsCore"]),
+        .testTarget(name: "OppsStoreTests", dependencies: ["OppsStore", "OppsCore", "OppsPostgres", "OppsTestSupport"]),
         .testTarget(name: "SimulationTests", dependencies: ["OppsSimulation", "OppsTestSupport"]),
         .testTarget(name: "FuzzingTests", dependencies: ["OppsFuzzing", "OppsWire", "OppsCore"]),
         .testTarget(

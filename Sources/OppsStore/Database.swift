@@ -21,6 +21,15 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     /// SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock.
     public var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
+
+    /// The store cannot answer now but may in a moment (PostgreSQL: a serialization failure,
+    /// a deadlock, a lock wait timed out, the server restarting or unreachable).
+    public static let unavailable: Int32 = -10
+    /// A uniqueness constraint refused the write (SQLite's own code, which PostgreSQL's maps to).
+    public static let constraint: Int32 = SQLITE_CONSTRAINT
+
+    /// Worth retrying: the request failed as a whole and nothing of it was kept.
+    public var isRetryable: Bool { isBusy || code == Self.unavailable }
 }
 
 /// A value bound to or read from a statement.

@@ -240,7 +240,8 @@ open class SQLHubStore: HubStorage {
     }
 
     public func addToken(hash: [UInt8], user: UserName, now: Int64) throws {
-        let added = try connection.run("INSERT INTO tokens (hash, user_id, created_ms) SELECT ?, id, ? FROM users WHERE name = ?", [.blob(hash), .integer(now), .text(user)])
+        let added = try connection.run(
+            "INSERT INTO tokens (hash, user_id, created_ms) SELECT ?, id, ? FROM users WHERE name = ?", [.blob(hash), .integer(now), .text(user)])
         guard added == 1 else { throw StoreError(code: -3, message: "no such user") }
         try directoryChanged()
     }
@@ -290,7 +291,8 @@ open class SQLHubStore: HubStorage {
     }
 
     public func replicas() throws -> [ReplicaRow] {
-        try connection.query("SELECT id, \"user\", last_batch, ack, last_seen_ms, pull_token, reset_token, protocol, sent FROM replicas ORDER BY \"user\", id").compactMap { row in
+        try connection.query("SELECT id, \"user\", last_batch, ack, last_seen_ms, pull_token, reset_token, protocol, sent FROM replicas ORDER BY \"user\", id").compactMap
+        { row in
             guard let b = row[0].bytes, let id = ReplicaID(bytes: b), let user = row[1].string else { return nil }
             return ReplicaRow(
                 id: id, user: user, lastBatch: UInt64(row[2].int ?? 0), ack: UInt64(row[3].int ?? 0),

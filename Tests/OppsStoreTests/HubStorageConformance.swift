@@ -1,23 +1,35 @@
 import Foundation
 import OppsCore
+import OppsPostgres
+import OppsTestSupport
 import Testing
 
 @testable import OppsStore
 
-/// A storage backend under test. Every backend of `HubStorage` runs every test of this suite
-/// (a PostgreSQL backend adds itself to `all`).
+/// A storage backend under test. Every backend of `HubStorage` runs every test of this suite:
+/// SQLite always, PostgreSQL when `OPPS_TEST_PG` names a cluster (`.ci/run` starts one).
 struct Backend: Sendable, CustomTestStringConvertible {
     var name: String
-    var make: @Sendable () throws -> any HubStorage
+    /// Makes an empty database; where it is.
+    var fresh: @Sendable () throws -> String
+    /// Opens a store (a connection of its own) on a database `fresh` made.
+    var open: @Sendable (String) throws -> any HubStorage
     var testDescription: String { name }
 
-    static let all: [Backend] = [
-        Backend(name: "sqlite") {
+    func make() throws -> any HubStorage { try open(fresh()) }
+
+    static let sqlite = Backend(
+        name: "sqlite",
+        fresh: {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-conformance-\(UInt64.random(in: 0...UInt64.max))")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            return try SQLiteHubStore(path: dir.appendingPathComponent("hub.sqlite").path)
-        }
-    ]
+            return dir.appendingPathComponent("hub.sqlite").path
+        },
+        open: { try SQLiteHubStore(path: $0) })
+
+    static let postgres = Backend(name: "postgres", fresh: { try ScratchPostgres.fresh() }, open: { try PostgresHubStore(url: $0) })
+
+    static let all: [Backend] = [sqlite] + (ScratchPostgres.url == nil ? [] : [postgres])
 }
 
 @Suite struct HubStorageConformance {

@@ -103,36 +103,38 @@ extension HubEngine {
     public func restore(conflict id: UInt64, by managerName: UserName) throws -> (sequence: UInt64, displaced: UInt64) {
         try refreshDirectory()
         return try store.transaction {
-            guard let stored = try store.conflict(id) else { throw HubError.invalid("no conflict \(id)") }
-            let c = stored.conflict
-            guard let manager = try store.user(named: managerName), !workspace.overrideRoles.isEmpty, workspace.overrideRoles.contains(manager.role) else {
-                throw HubError.invalid("\(managerName) is not a user with an override role (\(workspace.overrideRoles.sorted().joined(separator: ", ")))")
+            try onSharedClock {
+                guard let stored = try store.conflict(id) else { throw HubError.invalid("no conflict \(id)") }
+                let c = stored.conflict
+                guard let manager = try store.user(named: managerName), !workspace.overrideRoles.isEmpty, workspace.overrideRoles.contains(manager.role) else {
+                    throw HubError.invalid("\(managerName) is not a user with an override role (\(workspace.overrideRoles.sorted().joined(separator: ", ")))")
+                }
+                guard var record = try store.record(c.record, workspace: workspace), !record.isDeleted else { throw HubError.invalid("the record is gone") }
+                guard workspace.entity(c.entity)?.field(c.field) != nil else { throw HubError.invalid("the conflict is not about a field that exists") }
+                let hubTime = now
+                let current = record.fields[c.field]
+                let state = FieldState(
+                    value: c.loser.value, stamp: Stamp(hlc: clock.tick(physical: hubTime), replica: hubReplica),
+                    author: managerName, authority: .override, sequence: try store.head() + 1)
+                try store.append(
+                    LogEntry(
+                        sequence: state.sequence, record: c.record, entity: c.entity, field: c.field, kind: .set, value: state.value,
+                        stamp: state.stamp, author: state.author, authority: state.authority), hubMilliseconds: hubTime)
+                record.fields[c.field] = state
+                try store.saveRecord(record, workspace: workspace)
+                var displaced: UInt64 = 0
+                if let current {
+                    displaced = try store.addConflict(
+                        ConflictRecord(
+                            id: 0, record: c.record, entity: c.entity, field: c.field, outcome: .lost, rule: .restored,
+                            loser: current, winner: state), owner: record.owner, hubMilliseconds: hubTime)
+                }
+                try store.resolveConflict(id)
+                try store.audit(
+                    action: "restore", subject: c.record.description, detail: "conflict \(id) \(c.field) restored by \(managerName) at sequence \(state.sequence)",
+                    now: hubTime)
+                return (state.sequence, displaced)
             }
-            guard var record = try store.record(c.record, workspace: workspace), !record.isDeleted else { throw HubError.invalid("the record is gone") }
-            guard workspace.entity(c.entity)?.field(c.field) != nil else { throw HubError.invalid("the conflict is not about a field that exists") }
-            let hubTime = now
-            let current = record.fields[c.field]
-            let state = FieldState(
-                value: c.loser.value, stamp: Stamp(hlc: clock.tick(physical: hubTime), replica: hubReplica),
-                author: managerName, authority: .override, sequence: try store.head() + 1)
-            try store.append(
-                LogEntry(
-                    sequence: state.sequence, record: c.record, entity: c.entity, field: c.field, kind: .set, value: state.value,
-                    stamp: state.stamp, author: state.author, authority: state.authority), hubMilliseconds: hubTime)
-            record.fields[c.field] = state
-            try store.saveRecord(record, workspace: workspace)
-            var displaced: UInt64 = 0
-            if let current {
-                displaced = try store.addConflict(
-                    ConflictRecord(
-                        id: 0, record: c.record, entity: c.entity, field: c.field, outcome: .lost, rule: .restored,
-                        loser: current, winner: state), owner: record.owner, hubMilliseconds: hubTime)
-            }
-            try store.resolveConflict(id)
-            try store.audit(
-                action: "restore", subject: c.record.description, detail: "conflict \(id) \(c.field) restored by \(managerName) at sequence \(state.sequence)",
-                now: hubTime)
-            return (state.sequence, displaced)
         }
     }
 }

@@ -56,24 +56,28 @@ extension HubEngine {
         guard request.forget.count <= ProtocolLimits.maxForget else {
             throw WireError(.batchTooLarge, "at most \(ProtocolLimits.maxForget) records to forget per pull: re-sync from 0 instead")
         }
-        let replica = try ownReplica(request.replica, user: user)
-        try refreshDirectory()
-        // Protocol 3 (sync-protocol.md §6.1): a replica on an older workspace would get fields
-        // and rules it does not know; it handshakes (and migrates) first. 0: a version-1/2 client.
-        if request.workspaceVersion != 0, request.workspaceVersion < workspace.version {
-            throw WireError(.workspaceOutdated, "the pull names workspace \(request.workspaceVersion); the hub has \(workspace.version): handshake again")
-        }
-        // A pull writes only bookkeeping a replica can rebuild: no fsync per pull.
-        let (response, known) = try store.bookkeeping {
+        // A pull writes only bookkeeping a replica can rebuild: no fsync per pull. The replica's
+        // row, the directory and the workspace are read inside it: another hub may have changed
+        // them a moment ago (several hubs on one store), and the row written back at the end
+        // must be the one read in this transaction.
+        let (response, known, replicaID) = try store.bookkeeping {
+            let replica = try ownReplica(request.replica, user: user)
+            try refreshDirectory()
+            // Protocol 3 (sync-protocol.md §6.1): a replica on an older workspace would get fields
+            // and rules it does not know; it handshakes (and migrates) first. 0: a version-1/2 client.
+            if request.workspaceVersion != 0, request.workspaceVersion < workspace.version {
+                throw WireError(.workspaceOutdated, "the pull names workspace \(request.workspaceVersion); the hub has \(workspace.version): handshake again")
+            }
             var page = try PullPage(engine: self, user: user, request: request, replica: replica)
             try page.leftAndEntered()
             try page.changes()
             try page.conflicts()
             page.checkpoint()
-            return try page.finish(activity: &activity)
+            let (response, known) = try page.finish(activity: &activity)
+            return (response, known, replica.id)
         }
         if knownCache.count > 4096 { knownCache.removeAll() }
-        knownCache[replica.id] = known
+        knownCache[replicaID] = known
         return response
     }
 }

@@ -11,7 +11,7 @@ extension HubEngine {
     /// `received`: the request's protobuf bytes as they came (nil when it came as JSON, or from
     /// a caller that has only the message); its idempotency digest is taken over them.
     public func push(user: HubUser, request: PushRequest, received: [UInt8]? = nil, activity: inout HubActivity) throws -> PushResponse {
-        try store.transaction { try applyPush(user: user, request: request, received: received, activity: &activity) }
+        try store.transaction { try onSharedClock { try applyPush(user: user, request: request, received: received, activity: &activity) } }
     }
 
     /// Group commit: the pushes that queued up while the last commit waited for the disk, in one
@@ -22,22 +22,28 @@ extension HubEngine {
         var results = [Result<(PushResponse, HubActivity), any Error>]()
         do {
             try store.transaction {
-                for (user, request, received) in group {
-                    var activity = HubActivity()
-                    do {
-                        let response = try store.savepoint { try applyPush(user: user, request: request, received: received, activity: &activity) }
-                        results.append(.success((response, activity)))
-                    } catch let lost as SavepointLost {
-                        throw lost  // part of a failed push would commit with the others: none may
-                    } catch {
-                        results.append(.failure(error))
-                    }
-                }
+                try onSharedClock { try pushEach(group, into: &results) }
             }
         } catch {
             return group.map { _ in .failure(error) }
         }
         return results
+    }
+
+    private func pushEach(
+        _ group: [(user: HubUser, request: PushRequest, received: [UInt8]?)], into results: inout [Result<(PushResponse, HubActivity), any Error>]
+    ) throws {
+        for (user, request, received) in group {
+            var activity = HubActivity()
+            do {
+                let response = try store.savepoint { try applyPush(user: user, request: request, received: received, activity: &activity) }
+                results.append(.success((response, activity)))
+            } catch let lost as SavepointLost {
+                throw lost  // part of a failed push would commit with the others: none may
+            } catch {
+                results.append(.failure(error))
+            }
+        }
     }
 
     /// One push's checks and decisions, inside the caller's transaction.

@@ -63,6 +63,18 @@ public final class HubEngine {
 
     var now: Int64 { configuration.clock.nowMilliseconds() }
 
+    /// Runs `body`, which may mint hub stamps, on the clock every hub process of this store
+    /// shares: it starts after the last stamp any of them minted (kept in the store, read inside
+    /// the caller's transaction, which holds the sequencer) and leaves its own. Two hubs on one
+    /// PostgreSQL never mint the same stamp (merge-semantics.md §2: a stamp names one write).
+    func onSharedClock<T>(_ body: () throws -> T) throws -> T {
+        if let stored = try store.meta("hub_hlc").flatMap(UInt64.init) { clock.receive(HLC(rawValue: stored), physical: 0) }
+        let before = clock.last
+        let result = try body()
+        if clock.last != before { try store.setMeta("hub_hlc", String(clock.last.rawValue)) }
+        return result
+    }
+
     /// The store's external-change marker when the directory and workspace were last read;
     /// nil after this engine changed them itself.
     var directoryMarker: Int64?

@@ -160,18 +160,20 @@ extension HubEngine {
         let hubTime = now
         let writer = author ?? HubEngine.systemAuthor
         try store.transaction {
-            var decider = BatchDecider(
-                reader: StoreReader(store: store, workspace: workspace), workspace: workspace, directory: directory, clock: clock,
-                hubReplica: hubReplica, hubTime: hubTime, maxClockAhead: configuration.maxClockAheadMilliseconds)
-            for (i, (id, values, createdAt, createdBy, createdStage)) in valid.enumerated() {
-                // Created in the stage the file names, else in the stage it is in now.
-                let stage = createdStage ?? entity.stageField.flatMap { sf in values.first { $0.0 == sf }?.1 } ?? .null
-                try decider.imported(id: id, entity: name, stage: stage, createdAt: createdAt, row: i, createdBy: createdBy ?? writer, writer: writer, values: values)
-                try decider.drain { try apply($0, hubTime: hubTime) }
-                if i % 1000 == 999 { try apply(decider.finish(), hubTime: hubTime) }
+            try onSharedClock {
+                var decider = BatchDecider(
+                    reader: StoreReader(store: store, workspace: workspace), workspace: workspace, directory: directory, clock: clock,
+                    hubReplica: hubReplica, hubTime: hubTime, maxClockAhead: configuration.maxClockAheadMilliseconds)
+                for (i, (id, values, createdAt, createdBy, createdStage)) in valid.enumerated() {
+                    // Created in the stage the file names, else in the stage it is in now.
+                    let stage = createdStage ?? entity.stageField.flatMap { sf in values.first { $0.0 == sf }?.1 } ?? .null
+                    try decider.imported(id: id, entity: name, stage: stage, createdAt: createdAt, row: i, createdBy: createdBy ?? writer, writer: writer, values: values)
+                    try decider.drain { try apply($0, hubTime: hubTime) }
+                    if i % 1000 == 999 { try apply(decider.finish(), hubTime: hubTime) }
+                }
+                try apply(decider.finish(), hubTime: hubTime)
+                clock = decider.clock
             }
-            try apply(decider.finish(), hubTime: hubTime)
-            clock = decider.clock
         }
         return ImportResult(imported: valid.count, invalidRows: invalidRows, problems: problems)
     }

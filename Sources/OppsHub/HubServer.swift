@@ -199,6 +199,11 @@ struct ErrorMapping: RouterMiddleware {
                 default: .malformedBody
                 }
             return respond(WireError(code, error.body ?? "\(error.status.code)"), request)
+        } catch let error as StoreError where error.isRetryable {
+            // The store is busy, restarting or out of reach (PostgreSQL): nothing of the request
+            // was kept, and the client retries — perhaps through another hub.
+            context.logger.warning("store unavailable", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            return respond(WireError(.unavailable, "the hub's database is busy or unreachable: retry shortly"), request)
         } catch {
             context.logger.error("internal error", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
             return respond(WireError(.internal, ""), request)

@@ -74,6 +74,9 @@ struct PullPage {
         if !forget.isEmpty { try store.forget(replica: replica.id, records: forget) }
         token = replica.pullToken + 1
         var cached = engine.knownCache.removeValue(forKey: replica.id)
+        // Another hub on the same store may have answered this replica since this one did: the
+        // cache is this hub's own only while the store's page token is the one it issued last.
+        if let c = cached, c.lastPage?.token != replica.pullToken { cached = nil }
         if cached?.advance(restart: restart, token: request.token, pullToken: replica.pullToken, forget: forget) == false { cached = nil }
         known = try cached ?? KnownState(records: store.known(replica: replica.id), trackedFrom: token)
         if engine.configuration.verifySnapshots, try known.records != store.known(replica: replica.id) {

@@ -186,7 +186,11 @@ import Testing
 final class Tally: @unchecked Sendable {
     private let lock = NSLock()
     private var e = 0, c = 0, f = [String]()
-    func add(entries: Int, conflicts: Int) { lock.withLock { e += entries; c += conflicts } }
+    func add(entries: Int, conflicts: Int) {
+        lock.withLock {
+            e += entries; c += conflicts
+        }
+    }
     func fail(_ why: String) { lock.withLock { f.append(why) } }
     var entries: Int { lock.withLock { e } }
     var conflicts: Int { lock.withLock { c } }

@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "OppsHub",
             dependencies: [
-                "OppsCore", "OppsWire", "OppsStore",
+                "OppsCore", "OppsWire", "OppsStore", "OppsPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "OppsHubTests",
             dependencies: [
-                "OppsHub", "OppsCore", "OppsWire", "OppsStore", "OppsSimulation", "OppsTestSupport",
+                "OppsHub", "OppsCore", "OppsWire", "OppsStore", "OppsSimulation", "OppsTestSupport", "OppsReplica", "OppsPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),

@@ -19,8 +19,7 @@ public actor Hub {
 
     /// Opens the hub in `configuration.dataDirectory`; it must have been initialised.
     public init(configuration: HubConfiguration) throws {
-        let store = try SQLiteHubStore(path: configuration.databasePath)
-        engine = try HubEngine(store: store, configuration: configuration)
+        engine = try HubEngine(store: configuration.openStore(), configuration: configuration)
         self.configuration = configuration
         hubID = engine.hubID
         loop = thread.next()

@@ -3,8 +3,11 @@ import OppsCore
 /// How a hub runs. Only executables read flags, files and the environment; the library takes
 /// this struct (STYLE.md).
 public struct HubConfiguration: Sendable {
-    /// The hub database directory (`hub.sqlite` inside).
+    /// The hub database directory (`hub.sqlite` inside), when the store is SQLite.
     public var dataDirectory: String
+    /// The hub's PostgreSQL database (`postgres://…`) instead of `dataDirectory`: several hubs
+    /// may serve one (docs/operator.md).
+    public var storeURL: String?
     public var host: String
     /// 0 picks a free port.
     public var port: Int

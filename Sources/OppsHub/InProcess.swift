@@ -1,3 +1,4 @@
+import OppsStore
 import OppsWire
 
 extension HubEngine {
@@ -25,6 +26,9 @@ extension HubEngine {
             }
         } catch let e as WireError {
             return .failure(e)
+        } catch let e as StoreError where e.isRetryable {
+            // As the HTTP handlers answer it (HubServer): 503, retry — perhaps through another hub.
+            return .failure(WireError(.unavailable, e.message))
         } catch {
             return .failure(WireError(.internal, "\(error)"))
         }

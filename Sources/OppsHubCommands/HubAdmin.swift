@@ -4,22 +4,72 @@ import Logging
 import OppsConsole
 import OppsCore
 import OppsHub
+import OppsPostgres
 import OppsStore
 
-/// Options every command that opens a hub takes.
+/// Options every command that opens a hub takes: a data directory (SQLite), or a PostgreSQL
+/// database that several hubs may share.
 struct DataOption: ParsableArguments {
     @Option(name: .customLong("data"), help: "The hub's data directory (it holds hub.sqlite).")
-    var directory: String
+    var directory: String?
+
+    @Option(
+        name: .customLong("store"),
+        help: ArgumentHelp(
+            "Instead of --data: the hub's PostgreSQL database, postgres://USER:PASSWORD@HOST:PORT/DB.",
+            discussion: "Or set OPPS_HUB_STORE to it, which keeps the password out of the process list."))
+    var store: String?
 
     init() {}
 
-    init(directory: String) {
+    init(directory: String?, store: String? = nil) {
         self.directory = directory
+        self.store = store
     }
 
-    var configuration: HubConfiguration { HubConfiguration(dataDirectory: directory) }
+    func validate() throws {
+        if directory != nil && store != nil { throw ValidationError("give --data DIR or --store URL, not both") }
+        if let store, !PostgresLocation.isURL(store) {
+            throw ValidationError("--store takes a postgres:// URL (a SQLite hub is --data DIR)")
+        }
+    }
+
+    /// The PostgreSQL URL: --store, else OPPS_HUB_STORE when no --data was given.
+    var storeURL: String? {
+        if let store { return store }
+        guard directory == nil, let env = ProcessInfo.processInfo.environment["OPPS_HUB_STORE"], !env.isEmpty else { return nil }
+        return env
+    }
+
+    var configuration: HubConfiguration {
+        var c = HubConfiguration(dataDirectory: directory ?? "")
+        c.storeURL = storeURL
+        return c
+    }
+
+    /// The data directory, or a failure naming both ways to say where the hub is.
+    func requireDirectory() throws -> String {
+        guard let directory else { throw CommandFailure("give the hub's --data DIR (or --store postgres://… for a hub on PostgreSQL)") }
+        return directory
+    }
+
+    /// How to name this hub in a command a message suggests.
+    var flag: String { storeURL != nil ? "--store URL" : "--data \(directory ?? "DIR")" }
 
     func openEngine() throws -> HubEngine {
+        let configuration = configuration
+        if configuration.isPostgres {
+            do {
+                let store = try configuration.openStore()
+                guard try store.hubID() != nil else {
+                    throw CommandFailure("no hub in \(configuration.storePlace): run opps-hub init --store URL first")
+                }
+                return try HubEngine(store: store, configuration: configuration)
+            } catch let e as StoreError {
+                throw CommandFailure("cannot open the hub database at \(configuration.storePlace): \(e.message)")
+            }
+        }
+        let directory = try requireDirectory()
         let path = configuration.databasePath
         guard FileManager.default.fileExists(atPath: path) else {
             throw CommandFailure("no hub in \(directory): run opps-hub init --data \(directory) first")
@@ -73,30 +123,46 @@ public struct Init: ParsableCommand {
         } else {
             document = Workspace.defaultDocument(locale: locale)
         }
-        let fm = FileManager.default
-        let path = data.configuration.databasePath
-        if fm.fileExists(atPath: path) { throw CommandFailure("\(data.directory) already holds a hub; choose another directory") }
-        do {
-            try fm.createDirectory(atPath: data.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw CommandFailure("cannot create \(data.directory): check the path and permissions")
-        }
         var rng = SystemRandomNumberGenerator()
         let id: UUID128
-        do {
-            let store = try SQLiteHubStore(path: path)
-            id = try HubEngine.initialise(store: store, workspace: document, now: SystemClock().nowMilliseconds(), rng: &rng)
-        } catch {
-            // Nothing half-made is left behind.
-            for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: path + suffix) }
-            throw CommandFailure("could not create the hub: \(error)")
+        let place: String
+        if data.configuration.isPostgres {
+            let configuration = data.configuration
+            place = configuration.storePlace
+            do {
+                let store = try configuration.openStore()
+                guard try store.hubID() == nil else { throw CommandFailure("\(place) already holds a hub; choose another database") }
+                // One transaction: a failure leaves the database without a hub, ready for another try.
+                id = try HubEngine.initialise(store: store, workspace: document, now: SystemClock().nowMilliseconds(), rng: &rng)
+            } catch let e as StoreError {
+                throw CommandFailure("could not create the hub in \(place): \(e.message)")
+            }
+        } else {
+            let directory = try data.requireDirectory()
+            place = directory
+            let fm = FileManager.default
+            let path = data.configuration.databasePath
+            if fm.fileExists(atPath: path) { throw CommandFailure("\(directory) already holds a hub; choose another directory") }
+            do {
+                try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw CommandFailure("cannot create \(directory): check the path and permissions")
+            }
+            do {
+                let store = try SQLiteHubStore(path: path)
+                id = try HubEngine.initialise(store: store, workspace: document, now: SystemClock().nowMilliseconds(), rng: &rng)
+            } catch {
+                // Nothing half-made is left behind.
+                for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: path + suffix) }
+                throw CommandFailure("could not create the hub: \(error)")
+            }
         }
         let ws = try Workspace.decode(document)
         if json {
-            Console.out(try HubInitJSON(hub: id.description, data: data.directory, workspace: ws.name, workspace_version: ws.version).jsonPretty())
+            Console.out(try HubInitJSON(hub: id.description, data: place, workspace: ws.name, workspace_version: ws.version).jsonPretty())
         } else {
-            Console.out("created hub \(id) in \(data.directory) (workspace \"\(ws.name)\" version \(ws.version))")
-            Console.out("next: opps-hub user add NAME --role ROLE --data \(data.directory)")
+            Console.out("created hub \(id) in \(place) (workspace \"\(ws.name)\" version \(ws.version))")
+            Console.out("next: opps-hub user add NAME --role ROLE \(data.flag)")
         }
     }
 }
@@ -317,7 +383,7 @@ public struct Serve: AsyncParsableCommand {
         abstract: "Serve the hub over HTTP or HTTPS until interrupted (SIGINT/SIGTERM shut it down gracefully).",
         discussion: """
             The first line on stdout is 'listening on http(s)://HOST:PORT'. Logs go to stderr, one line per request \
-            with its request id. Settings come from --config FILE (JSON: host, port, log_level, tls {certificate, key}, \
+            with its request id. Settings come from --config FILE (JSON: store (a postgres:// URL), host, port, log_level, tls {certificate, key}, \
             limits {max_body_bytes, max_decompressed_bytes, max_batch_writes, max_page_changes, max_connections, \
             idle_timeout_seconds, max_clock_ahead_minutes}, metrics_token_file (then GET /metrics needs that bearer token), compression_level 1–9 for \
             responses, default 1); flags override it.
@@ -361,10 +427,17 @@ public struct Serve: AsyncParsableCommand {
             guard let text = try? String(contentsOfFile: config, encoding: .utf8) else { throw CommandFailure("cannot read \(config)") }
             let json: JSON
             do { json = try JSON.parse(text) } catch { throw CommandFailure("\(config): \(error)") }
-            for m in json.members ?? [] where !["host", "port", "log_level", "tls", "limits", "compression_level", "metrics_token_file"].contains(m.key) {
+            for m in json.members ?? [] where !["host", "port", "log_level", "tls", "limits", "compression_level", "metrics_token_file", "store"].contains(m.key) {
                 throw CommandFailure("\(config): line \(m.position.line): unknown setting \"\(m.key)\"")
             }
             if let h = json["host"]?.string { configuration.host = h }
+            // The database several hubs share (a flag or OPPS_HUB_STORE wins over the file).
+            if let node = json["store"], configuration.storeURL == nil, data.directory == nil {
+                guard let url = node.string, PostgresLocation.isURL(url) else {
+                    throw CommandFailure("\(config): line \(node.position.line): store must be a postgres:// URL")
+                }
+                configuration.storeURL = url
+            }
             if let node = json["port"] {
                 guard let p = node.int, (0...65535).contains(p) else { throw CommandFailure("\(config): line \(node.position.line): port must be 0–65535") }
                 configuration.port = p
@@ -433,21 +506,29 @@ public struct Serve: AsyncParsableCommand {
 
     public func run() async throws {
         let (configuration, level, tls) = try settings()
-        guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
-            throw CommandFailure("no hub in \(data.directory): run opps-hub init --data \(data.directory) first")
+        // SQLite: one hub per data directory, held by a lock. PostgreSQL: any number of hubs on
+        // one database (the store orders them), so no lock.
+        var lock: HubLock?
+        if !configuration.isPostgres {
+            let directory = configuration.dataDirectory
+            guard !directory.isEmpty else { throw CommandFailure("give the hub's --data DIR, or --store postgres://… (or \"store\" in --config)") }
+            guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
+                throw CommandFailure("no hub in \(directory): run opps-hub init --data \(directory) first")
+            }
+            guard FileManager.default.isReadableFile(atPath: configuration.databasePath) else {
+                throw CommandFailure("cannot read \(configuration.databasePath): check its permissions")
+            }
+            lock = try adminCall { try HubLock(directory: directory) }
         }
-        guard FileManager.default.isReadableFile(atPath: configuration.databasePath) else {
-            throw CommandFailure("cannot read \(configuration.databasePath): check its permissions")
-        }
-        let lock = try adminCall { try HubLock(directory: configuration.dataDirectory) }
         defer { withExtendedLifetime(lock) {} }
         let hub: Hub
         do {
             hub = try Hub(configuration: configuration)
         } catch let e as StoreError {
-            throw CommandFailure("cannot open the hub database in \(data.directory): \(e.message)")
+            throw CommandFailure("cannot open the hub database in \(configuration.storePlace): \(e.message)")
         } catch let e as HubError {
-            throw CommandFailure(e.description)
+            throw CommandFailure(
+                configuration.isPostgres && e.code == .notInitialised ? "no hub in \(configuration.storePlace): run opps-hub init --store URL first" : e.description)
         }
         var logger = Logger(label: "opps-hub")
         logger.logLevel = level

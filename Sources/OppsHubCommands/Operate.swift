@@ -153,9 +153,11 @@ public struct BackupCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
+        guard !data.configuration.isPostgres else { throw CommandFailure(Self.onPostgres) }
         guard !FileManager.default.fileExists(atPath: to) else { throw CommandFailure("\(to) exists; choose a new file") }
+        let directory = try data.requireDirectory()
         let path = data.configuration.databasePath
-        guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure("no hub in \(data.directory)") }
+        guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure("no hub in \(directory)") }
         do {
             let db = try Database(path: path)
             let partial = to + ".partial"
@@ -165,8 +167,13 @@ public struct BackupCommand: ParsableCommand {
         } catch let e as StoreError {
             throw CommandFailure("backup failed: \(e.message)")
         }
-        Console.out("backed up \(data.directory) to \(to)")
+        Console.out("backed up \(directory) to \(to)")
     }
+
+    static let onPostgres = """
+        this hub is on PostgreSQL: back it up with PostgreSQL's own tools — pg_dump for a copy, \
+        pg_basebackup and WAL archiving for point-in-time recovery (docs/operator.md)
+        """
 }
 
 /// `opps-hub restore`.
@@ -180,6 +187,12 @@ public struct RestoreCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
+        guard !data.configuration.isPostgres else {
+            throw CommandFailure(
+                "this hub is on PostgreSQL: stop every hub, restore the database with pg_restore (or from a base backup), start them again; replicas reconcile at their next sync (docs/operator.md)"
+            )
+        }
+        let directory = try data.requireDirectory()
         let fm = FileManager.default
         guard fm.fileExists(atPath: from) else { throw CommandFailure("no backup at \(from)") }
         do {
@@ -188,10 +201,10 @@ public struct RestoreCommand: ParsableCommand {
         } catch let e as StoreError {
             throw CommandFailure("\(from) is not a usable hub backup: \(e.message)")
         }
-        try? fm.createDirectory(atPath: data.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try? fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Never swap the database under a running hub: it would go on acknowledging writes into
         // the replaced file. Holding the lock also keeps a hub from starting mid-restore.
-        let lock = try adminCall { try HubLock(directory: data.directory) }
+        let lock = try adminCall { try HubLock(directory: directory) }
         defer { withExtendedLifetime(lock) {} }
         let path = data.configuration.databasePath
         let staging = path + ".restoring"
@@ -206,7 +219,7 @@ public struct RestoreCommand: ParsableCommand {
             try? fm.removeItem(atPath: staging)
             throw CommandFailure("restore failed: \(error)")
         }
-        Console.out("restored \(data.directory) from \(from)")
+        Console.out("restored \(directory) from \(from)")
     }
 }
 

@@ -107,14 +107,19 @@ public struct WorkspaceCommand: ParsableCommand {
             abstract: "Print a hub's current workspace document (--data), or the built-in default, a starting point for your own."
         )
 
-        @Option(name: .customLong("data"), help: "The hub's data directory; without it, the built-in default is shown.")
+        @Option(name: .customLong("data"), help: "The hub's data directory; without it (and without --store), the built-in default is shown.")
         var directory: String?
+
+        @Option(name: .customLong("store"), help: "Instead of --data: the hub's PostgreSQL database (postgres://…).")
+        var store: String?
 
         public init() {}
 
+        public func validate() throws { try DataOption(directory: directory, store: store).validate() }
+
         public func run() throws {
-            if let directory {
-                let engine = try DataOption(directory: directory).openEngine()
+            if directory != nil || store != nil {
+                let engine = try DataOption(directory: directory, store: store).openEngine()
                 guard let (_, document) = try engine.store.workspace() else { throw CommandFailure("the hub has no workspace") }
                 Console.out(document.hasSuffix("\n") ? String(document.dropLast()) : document)
                 return
@@ -136,14 +141,13 @@ extension WorkspaceCommand {
         @Argument(help: "The workspace file (JSON).")
         var file: String
 
-        @Option(name: .customLong("data"), help: "The hub's data directory.")
-        var directory: String
+        @OptionGroup var data: DataOption
 
         public init() {}
 
         public func run() throws {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CommandFailure("cannot read \(file)") }
-            let ws = try adminCall { try DataOption(directory: directory).openEngine().apply(workspace: text) }
+            let ws = try adminCall { try data.openEngine().apply(workspace: text) }
             Console.out("workspace \"\(ws.name)\" version \(ws.version) applied; replicas get it at their next sync")
         }
     }

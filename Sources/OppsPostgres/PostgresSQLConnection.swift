@@ -203,7 +203,8 @@ public final class PostgresSQLConnection: SQLConnection {
         case "40001", "40P01", "55P03", "57P01", "57P02", "57P03", "08000", "08003", "08006":
             return StoreError(code: StoreError.unavailable, message: "PostgreSQL \(state): \(message)")
         case "":
-            return StoreError(code: StoreError.unavailable, message: "PostgreSQL: \(p.code)")
+            let why = p.underlying.map { "\($0)" } ?? "\(p.code)"
+            return StoreError(code: StoreError.unavailable, message: "PostgreSQL unreachable: \(why)")
         case "23505":
             return StoreError(code: StoreError.constraint, message: "PostgreSQL \(state): \(message)")
         default:

@@ -1,0 +1,20 @@
+import OppsPostgres
+import OppsStore
+
+extension HubConfiguration {
+    /// True when the store is PostgreSQL (several hubs may share it; no data directory).
+    public var isPostgres: Bool { storeURL != nil }
+
+    /// Opens the store this configuration names: PostgreSQL when `storeURL` is set, else the
+    /// SQLite file in `dataDirectory`.
+    public func openStore() throws -> any HubStorage {
+        if let storeURL { return try PostgresHubStore(url: storeURL) }
+        return try SQLiteHubStore(path: databasePath)
+    }
+
+    /// Where the store is, for messages: the directory, or the database without its password.
+    public var storePlace: String {
+        guard let storeURL else { return dataDirectory }
+        return (try? PostgresLocation(url: storeURL))?.description ?? "the PostgreSQL database"
+    }
+}

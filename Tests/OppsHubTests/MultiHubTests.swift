@@ -1,0 +1,230 @@
+import Foundation
+import OppsCore
+import OppsPostgres
+import OppsReplica
+import OppsStore
+import OppsTestSupport
+import OppsWire
+import SwiftProtobuf
+import Testing
+
+@testable import OppsHub
+
+/// Several hubs on one PostgreSQL database (SCALE-OUT.md): engines of their own, each with its
+/// own connection and caches, answering the same replicas. Needs a cluster (`OPPS_TEST_PG`).
+@Suite(.enabled(if: ScratchPostgres.url != nil, "needs OPPS_TEST_PG (Tools/pg/cluster.sh)"))
+struct MultiHubTests {
+    let configuration: HubConfiguration
+    let engines: [LockedEngine]
+    let tokens: [String: String]
+    let clock = TestClock(1_795_000_000_000)
+
+    init(hubs: Int = 2) throws {
+        var c = HubConfiguration(dataDirectory: "")
+        c.storeURL = try ScratchPostgres.fresh()
+        c.verifySnapshots = true
+        c.clock = clock
+        configuration = c
+        var rng = SystemRandomNumberGenerator()
+        let first = try c.openStore()
+        _ = try HubEngine.initialise(store: first, workspace: Workspace.defaultDocument, now: clock.nowMilliseconds(), rng: &rng)
+        let engine = try HubEngine(store: first, configuration: c)
+        var tokens = [String: String]()
+        for u in [
+            HubUser(name: "max", role: "manager"), HubUser(name: "sam", role: "sales", territory: "north", manager: "max"),
+            HubUser(name: "tom", role: "sales", territory: "north", manager: "max"), HubUser(name: "mia", role: "marketing", manager: "max"),
+        ] {
+            tokens[u.name] = try engine.addUser(u, rng: &rng)
+        }
+        self.tokens = tokens
+        engines = [LockedEngine(engine)] + (try (1..<hubs).map { _ in LockedEngine(try HubEngine(store: c.openStore(), configuration: c)) })
+    }
+
+    func replica(_ user: String, via transport: any Transport) async throws -> Replica {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("opps-multihub-\(UInt64.random(in: 0...UInt64.max))").path
+        return try await Replica.create(home: home, hubURL: "in-process", token: tokens[user]!, transport: transport, clock: clock)
+    }
+
+    /// Replicas whose every request goes to the next hub in turn (a load balancer that does not
+    /// stick, the worst case for every cache) end exactly where one hub would leave them.
+    @Test func replicasSpreadOverTwoHubsConvergeWithNothingLeakedOrLost() async throws {
+        let roundRobin = RoundRobin(engines)
+        let sam = try await replica("sam", via: roundRobin), max = try await replica("max", via: roundRobin)
+        let tom = try await replica("tom", via: roundRobin)
+        var rng = SystemRandomNumberGenerator()
+        var deals = [RecordID]()
+        for i in 0..<6 {
+            deals.append(
+                try sam.create(
+                    entity: "opportunity", stage: "discovery", fields: [("name", .text("华东 \(i)")), ("amount", .decimal(ExactDecimal(units: Int64(i) * 1000, scale: 2)))],
+                    using: &rng
+                ).record)
+        }
+        _ = try await sam.sync(transport: roundRobin)
+        _ = try await max.sync(transport: roundRobin)
+        _ = try tom.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("tom's"))], using: &rng)
+        // Both change one deal's next step offline: one of them loses, and sees it.
+        clock.advance(1000)
+        try sam.edit(deals[0], [("next_step", .text("sam's plan"))])
+        clock.advance(1000)
+        try max.edit(deals[0], [("next_step", .text("max's plan"))])
+        // Marketing hands two leads off, one sync each (so through different hubs): the hub
+        // assigns each to a rep, stamping the owner itself at the same wall-clock millisecond.
+        let mia = try await replica("mia", via: roundRobin)
+        for i in 0..<2 {
+            let account = try mia.create(entity: "account", stage: nil, fields: [("name", .text("云帆 \(i)"))], using: &rng).record
+            let contact = try mia.create(entity: "contact", stage: nil, fields: [("name", .text("王 \(i)"))], using: &rng).record
+            let lead = try mia.create(
+                entity: "opportunity", stage: "lead",
+                fields: [
+                    ("name", .text("线索 \(i)")), ("account", .reference(account)), ("contact", .reference(contact)), ("lead_source", .member("event")),
+                    ("qualification", .text("budget ok")), ("check_need", .boolean(true)), ("check_budget", .boolean(true)),
+                    ("check_timing", .boolean(true)), ("check_contact", .boolean(true)), ("territory", .text("north")),
+                ], using: &rng
+            ).record
+            _ = try mia.moveStage(lead, to: "qualified", reason: nil)
+            _ = try await mia.sync(transport: roundRobin)
+        }
+        for r in [max, sam, tom, max, sam, tom, mia] { _ = try await r.sync(transport: roundRobin) }
+
+        let engine = engines[0].engine
+        for (name, r) in [("sam", sam), ("max", max), ("tom", tom), ("mia", mia)] {
+            let user = try #require(try engine.store.user(named: name))
+            let expected = Dictionary(uniqueKeysWithValues: try engine.visibleState(for: user).map { ($0.id, $0) })
+            let held = try r.store.allConfirmed(workspace: r.workspace).filter { !$0.isDeleted }
+            #expect(Set(held.map(\.id)) == Set(expected.keys), "\(name) holds exactly what they may see")
+            for record in held { #expect(record == expected[record.id], "\(name)'s copy of \(record.id) is the hub's") }
+            #expect(try r.store.outboxCount() == 0)
+        }
+        #expect(try sam.store.allConfirmed(workspace: sam.workspace).count >= 6)
+        #expect(try tom.store.allConfirmed(workspace: tom.workspace).filter { $0.entity == "opportunity" }.allSatisfy { $0.owner == "tom" })
+        // One log, gapless, each stamp once, whichever hub wrote it.
+        let log = try engine.store.log(after: 0, limit: 100_000)
+        #expect(log.map(\.entry.sequence) == Array(1...(try engine.store.head())))
+        #expect(Set(log.map { "\($0.entry.record) \($0.entry.field) \($0.entry.stamp)" }).count == log.count)
+        // The hub's own writes (assignments), minted by either hub, never share a stamp.
+        let minted = log.filter { $0.entry.stamp.replica == engine.hubReplica }
+        #expect(minted.count >= 2, "both leads were assigned by the hub")
+        #expect(Set(minted.map(\.entry.stamp)).count == minted.count)
+        #expect(try engine.store.openConflicts(user: nil).contains { $0.conflict.field == "next_step" })
+        #expect(roundRobin.sent.allSatisfy { $0 > 0 }, "both hubs answered")
+    }
+
+    /// The same batch sent through two hubs at once (a retry that raced the original): one
+    /// applies it, the other answers it as a replay, with the same results.
+    @Test func theSameBatchThroughTwoHubsAtOnceAppliesOnce() throws {
+        let a = engines[0].engine, b = engines[1].engine
+        let sam = try #require(try a.store.user(named: "sam"))
+        let replica = ReplicaID(UUID128(high: 0x5A, low: 1))
+        var h = HandshakeRequest()
+        h.minVersion = 1
+        h.maxVersion = ProtocolVersion.current
+        h.replica = Data(replica.bytes)
+        _ = try a.handshake(user: sam, request: h)
+        var hlc = HybridLogicalClock()
+        let id = RecordID(high: 0x0190, low: 77)
+        func stamp() -> Stamp { Stamp(hlc: hlc.tick(physical: clock.nowMilliseconds()), replica: replica) }
+        let writes = [
+            FieldWrite(record: id, entity: "opportunity", kind: .create, value: .member("discovery"), author: "sam", stamp: stamp()),
+            FieldWrite(record: id, entity: "opportunity", field: "name", value: .text("raced"), author: "sam", stamp: stamp()),
+        ]
+        let request = try BatchCoding.encode(writes, replica: replica, batch: 1, workspace: .default)
+        let answers = Answers()
+        let group = DispatchGroup()
+        for hub in engines.prefix(2) {
+            group.enter()
+            Thread.detachNewThread {
+                var activity = HubActivity()
+                answers.add(hub.lock.withLock { Result { try hub.engine.push(user: sam, request: request, activity: &activity) } })
+                group.leave()
+            }
+        }
+        group.wait()
+        let responses = try answers.all.map { try $0.get() }
+        #expect(responses.filter(\.replayed).count == 1)
+        #expect(responses[0].results == responses[1].results)
+        // A create is logged with its stage and owner: four entries, once.
+        #expect(try a.store.log(record: id).map(\.entry.field) == ["", "stage", "owner", "name"], "applied once")
+    }
+
+    /// Two hubs minting a stamp of their own at the same wall-clock millisecond (each in its
+    /// transaction, as an assignment does) never mint the same one: the clock is the store's.
+    @Test func twoHubsNeverMintTheSameStamp() throws {
+        let t = clock.nowMilliseconds()
+        var minted = [HLC]()
+        for hub in engines + engines {
+            let e = hub.engine
+            minted.append(try e.store.transaction { try e.onSharedClock { e.clock.tick(physical: t) } })
+        }
+        #expect(Set(minted).count == minted.count, "\(minted)")
+    }
+
+    /// A change made through one hub is what every other hub answers by from its next request.
+    @Test func aChangeThroughOneHubIsSeenByTheNextRequestOnAnother() throws {
+        let a = engines[0].engine, b = engines[1].engine
+        #expect(try b.authenticate(authorization: "Bearer " + tokens["sam"]!).name == "sam")
+        _ = try a.updateUser("sam") { $0.disabled = true }
+        #expect(throws: WireError.self) { try b.authenticate(authorization: "Bearer " + tokens["sam"]!) }
+        // A workspace applied through one hub: the other refuses a pull on the old one.
+        let tom = try #require(try b.store.user(named: "tom"))
+        let replica = ReplicaID(UUID128(high: 0x70, low: 1))
+        var h = HandshakeRequest()
+        h.minVersion = 1
+        h.maxVersion = ProtocolVersion.current
+        h.replica = Data(replica.bytes)
+        h.workspaceVersion = Workspace.default.version
+        _ = try b.handshake(user: tom, request: h)
+        let version = Workspace.default.version
+        _ = try a.apply(workspace: Workspace.defaultDocument.replacingOccurrences(of: "\"version\": \(version),", with: "\"version\": \(version + 1),"))
+        var pull = PullRequest()
+        pull.replica = Data(replica.bytes)
+        pull.workspaceVersion = Workspace.default.version
+        var activity = HubActivity()
+        #expect(throws: WireError.self) { try b.pull(user: tom, request: pull, activity: &activity) }
+        #expect(try b.handshake(user: tom, request: h).workspaceVersion == Workspace.default.version + 1)
+    }
+}
+
+/// An engine with a lock: engines are not thread-safe, a hub process serialises its calls.
+final class LockedEngine: @unchecked Sendable {
+    let engine: HubEngine
+    let lock = NSLock()
+    init(_ engine: HubEngine) { self.engine = engine }
+    func answer(_ endpoint: String, _ body: [UInt8], token: String) -> Result<[UInt8], WireError> {
+        lock.withLock { engine.answer(endpoint, body, token: token) }
+    }
+}
+
+/// Each request to the next hub in turn.
+final class RoundRobin: Transport, @unchecked Sendable {
+    let hubs: [LockedEngine]
+    private let lock = NSLock()
+    private var next = 0
+    private(set) var sent: [Int]
+
+    init(_ hubs: [LockedEngine]) {
+        self.hubs = hubs
+        sent = Array(repeating: 0, count: hubs.count)
+    }
+
+    func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
+        let i = lock.withLock {
+            defer { next = (next + 1) % hubs.count }
+            sent[next] += 1
+            return next
+        }
+        switch hubs[i].answer(endpoint, body, token: token) {
+        case let .success(bytes):
+            do { return try BodyCodec.decode(Out.self, from: bytes, as: .protobuf) } catch { throw .refused(status: 200, error) }
+        case let .failure(e) where e.code == .unavailable: throw .unreachable(e.message)
+        case let .failure(e): throw .refused(status: e.code.httpStatus, e)
+        }
+    }
+}
+
+final class Answers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results = [Result<PushResponse, any Error>]()
+    func add(_ r: Result<PushResponse, any Error>) { lock.withLock { results.append(r) } }
+    var all: [Result<PushResponse, any Error>] { lock.withLock { results } }
+}

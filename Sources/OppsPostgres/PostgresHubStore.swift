@@ -9,8 +9,10 @@ import OppsStore
 ///   under it (`max + 1`), and PostgreSQL makes a commit visible before it releases the lock, so
 ///   the log is gapless and in commit order across hubs: a reader never sees seq 11 before 10.
 /// - **Pulls** (`bookkeeping`) never wait for the sequencer: REPEATABLE READ (one snapshot for the
-///   whole page, so a head read at its start has no hole below it), without waiting for the
-///   disk (`synchronous_commit = off`: bookkeeping a replica can rebuild). A replica's row is read
+///   whole page, so a head read at its start has no hole below it). Unlike SQLite's, their commit
+///   waits for the disk: a page token lost in a PostgreSQL crash could be issued again by another
+///   hub for a different page, and a hub's cache of what that replica holds is keyed by it
+///   (PostgreSQL flushes concurrent commits together, so this costs little). A replica's row is read
 ///   `FOR UPDATE`, so a push and a pull of one replica through two hubs cannot both write back a
 ///   stale copy: the later one fails with a serialization error, which the hub answers 503
 ///   (retry).
@@ -111,7 +113,7 @@ public final class PostgresHubStore: SQLHubStore {
     }
 
     public override func bookkeeping<T>(_ body: () throws -> T) throws -> T {
-        try atomically(begin: ["BEGIN ISOLATION LEVEL REPEATABLE READ", "SET LOCAL synchronous_commit = off"], body)
+        try atomically(begin: ["BEGIN ISOLATION LEVEL REPEATABLE READ"], body)
     }
 
     private func atomically<T>(begin: [String], _ body: () throws -> T) throws -> T {

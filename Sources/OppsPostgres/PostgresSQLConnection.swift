@@ -39,6 +39,18 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+
+    /// Creates a new empty database named `prefix` + a random suffix on the server `base`
+    /// names (tests, the simulator, the benchmarks); returns its URL.
+    public static func createDatabase(base: String, prefix: String) throws -> String {
+        let admin = try PostgresSQLConnection(location: PostgresLocation(url: base))
+        let name = prefix + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        try admin.run("CREATE DATABASE \(name)", [])
+        guard var c = URLComponents(string: base) else { throw StoreError(code: -20, message: "not a URL") }
+        c.path = "/" + name
+        guard let url = c.string else { throw StoreError(code: -20, message: "not a URL") }
+        return url
+    }
 }
 
 /// One PostgreSQL connection used synchronously, like SQLite's: the hub's engine runs on its own

@@ -98,9 +98,12 @@ public struct HTTPTransport: Transport {
         let (status, headers, bytes) = try await execute(request)
         guard status == .ok else {
             let format = WireFormat(header: headers.first(name: "Content-Type")) ?? .json
-            let e =
-                (try? BodyCodec.decode(ErrorBody.self, from: bytes, as: format)).map { WireError(body: $0) }
-                ?? WireError(.internal, "status \(status.code)")
+            guard let e = (try? BodyCodec.decode(ErrorBody.self, from: bytes, as: format)).map({ WireError(body: $0) }) else {
+                // A gateway's own answer (a load balancer in front of several hubs, none of which
+                // answered): the hub is out of reach for now, as when offline — work stays pending.
+                if [502, 503, 504].contains(status.code) { throw .unreachable("a proxy in front of the hub answered \(status.code)") }
+                throw .refused(status: Int(status.code), WireError(.internal, "status \(status.code)"))
+            }
             throw .refused(status: Int(status.code), e)
         }
         do {

@@ -56,7 +56,8 @@ struct MultiHubTests {
         for i in 0..<6 {
             deals.append(
                 try sam.create(
-                    entity: "opportunity", stage: "discovery", fields: [("name", .text("华东 \(i)")), ("amount", .decimal(ExactDecimal(units: Int64(i) * 1000, scale: 2)))],
+                    entity: "opportunity", stage: "discovery",
+                    fields: [("name", .text("华东 \(i)")), ("amount", .decimal(ExactDecimal(units: Int64(i) * 1000, scale: 2)))],
                     using: &rng
                 ).record)
         }

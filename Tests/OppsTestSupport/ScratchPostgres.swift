@@ -14,12 +14,7 @@ public enum ScratchPostgres {
     /// A new empty database on that cluster; its URL.
     public static func fresh() throws -> String {
         guard let base = url else { throw ScratchError.noCluster }
-        let admin = try PostgresSQLConnection(location: PostgresLocation(url: base))
-        let name = "opps_t_\(UInt64.random(in: 0...UInt64.max))"
-        try admin.run("CREATE DATABASE \(name)", [])
-        var c = URLComponents(string: base)!
-        c.path = "/" + name
-        return c.string!
+        return try PostgresLocation.createDatabase(base: base, prefix: "opps_t_")
     }
 
     public enum ScratchError: Error { case noCluster }

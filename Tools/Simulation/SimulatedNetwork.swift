@@ -35,38 +35,73 @@ final class SimulatedHub: @unchecked Sendable {
     let configuration: HubConfiguration
     private(set) var engine: HubEngine
     private(set) var crashes = 0
+    private(set) var databaseCrashes = 0
     var delayed: [(String, [UInt8], String)] = []
-    /// In process mode: the real `opps-hub serve` the replicas talk to over HTTP.
-    private(set) var process: HubProcess?
+    /// In process mode: the real `opps-hub serve` processes the replicas talk to over HTTP —
+    /// one, or several on PostgreSQL behind a load balancer.
+    private(set) var processes: [HubProcess] = []
+    private var balancer: LoadBalancer?
     private(set) var http: HTTPTransport?
+    /// The throwaway PostgreSQL cluster, when PostgreSQL itself may crash.
+    let cluster: PostgresCluster?
 
-    init(configuration: HubConfiguration, executable: String? = nil) throws {
+    var process: HubProcess? { processes.first }
+
+    init(configuration: HubConfiguration, executable: String? = nil, hubs: Int = 1, cluster: PostgresCluster? = nil, root: String = "") throws {
         self.configuration = configuration
-        engine = try HubEngine(store: SQLiteHubStore(path: configuration.databasePath), configuration: configuration)
+        self.cluster = cluster
+        engine = try HubEngine(store: configuration.openStore(), configuration: configuration)
         if let executable {
-            let p = try HubProcess(executable: executable, data: configuration.dataDirectory)
-            process = p
-            http = HTTPTransport(baseURL: p.url, connectTimeout: .seconds(2), requestTimeout: .seconds(20))
+            let url: String
+            if hubs > 1 {
+                let ports = try (0..<hubs).map { _ in try LoadBalancer.freePort() }
+                processes = try ports.map { try HubProcess(executable: executable, configuration: configuration, port: $0) }
+                let lb = try LoadBalancer(backends: ports, directory: root)
+                balancer = lb
+                url = lb.url
+            } else {
+                processes = [try HubProcess(executable: executable, configuration: configuration, port: 0)]
+                url = processes[0].url
+            }
+            http = HTTPTransport(baseURL: url, connectTimeout: .seconds(2), requestTimeout: .seconds(20))
         }
     }
 
-    /// The process dies and starts again: everything not committed is gone, nothing committed is.
-    /// In process mode this is a real kill -9 of `opps-hub` and a restart on its database.
+    /// A hub process dies and starts again: everything not committed is gone, nothing committed
+    /// is. In process mode this is a real kill -9 of an `opps-hub` (with several, each in turn;
+    /// the others go on serving behind the balancer) and a restart on its store.
     func crash() throws {
-        if let process {
-            process.kill()
-            let p = try HubProcess(executable: process.executable, data: configuration.dataDirectory)
-            self.process = p
-            let old = http
-            http = HTTPTransport(baseURL: p.url, connectTimeout: .seconds(2), requestTimeout: .seconds(20))
-            Task { await old?.shutdown() }
+        if !processes.isEmpty {
+            let i = crashes % processes.count
+            let old = processes[i]
+            old.kill()
+            if processes.count > 1 {
+                processes[i] = try HubProcess(executable: old.executable, configuration: configuration, port: old.port)
+            } else {
+                let p = try HubProcess(executable: old.executable, configuration: configuration, port: 0)
+                processes[i] = p
+                let previous = http
+                http = HTTPTransport(baseURL: p.url, connectTimeout: .seconds(2), requestTimeout: .seconds(20))
+                Task { await previous?.shutdown() }
+            }
         }
-        engine = try HubEngine(store: SQLiteHubStore(path: configuration.databasePath), configuration: configuration)
+        if !configuration.isPostgres {
+            engine = try HubEngine(store: configuration.openStore(), configuration: configuration)
+        }
         crashes += 1
     }
 
+    /// PostgreSQL stopped as a crash would (`-m immediate`) and started again: every hub loses
+    /// its connection and its transaction in flight; what was committed is there after.
+    func crashDatabase() throws {
+        guard let cluster else { return }
+        try cluster.crashAndRestart()
+        databaseCrashes += 1
+    }
+
     func stop() async {
-        process?.kill()
+        for p in processes { p.kill() }
+        balancer?.stop()
         await http?.shutdown()
     }
 
@@ -115,12 +150,30 @@ public final class HubProcess: @unchecked Sendable {
     let process = Process()
     public let url: String
 
+    /// The port it listens on.
+    public let port: Int
+
     /// `logLevel`: `error` keeps the simulator quiet; the benchmark runs the default (`info`,
     /// a line per request, as operators run it). The log goes to /dev/null either way.
-    public init(executable: String, data: String, logLevel: String = "error") throws {
+    public convenience init(executable: String, data: String, logLevel: String = "error") throws {
+        try self.init(executable: executable, store: ["--data", data], environment: [:], port: 0, logLevel: logLevel)
+    }
+
+    /// On the store `configuration` names (its PostgreSQL URL passed in the environment, out of
+    /// the process list), on `port` (0: a free one).
+    public convenience init(executable: String, configuration: HubConfiguration, port: Int, logLevel: String = "error") throws {
+        if let url = configuration.storeURL {
+            try self.init(executable: executable, store: [], environment: ["OPPS_HUB_STORE": url], port: port, logLevel: logLevel)
+        } else {
+            try self.init(executable: executable, store: ["--data", configuration.dataDirectory], environment: [:], port: port, logLevel: logLevel)
+        }
+    }
+
+    init(executable: String, store: [String], environment: [String: String], port: Int, logLevel: String) throws {
         self.executable = executable
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve", "--data", data, "--host", "127.0.0.1", "--port", "0", "--log-level", logLevel]
+        process.arguments = ["serve"] + store + ["--host", "127.0.0.1", "--port", String(port), "--log-level", logLevel]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -134,6 +187,7 @@ public final class HubProcess: @unchecked Sendable {
         let text = String(decoding: line, as: UTF8.self)
         guard text.hasPrefix("listening on ") else { throw WireError(.unavailable, "opps-hub did not start: \(text)") }
         url = String(text.dropFirst("listening on ".count))
+        self.port = Int(url.split(separator: ":").last ?? "") ?? port
     }
 
     /// A hub nobody holds any more is not left running (a failed run, a test that threw).
@@ -203,6 +257,10 @@ final class SimulatedTransport: Transport, @unchecked Sendable {
         if chance(faults.hubCrash) {
             log("  hub crashes and restarts")
             do { try hub.crash() } catch { throw .unreachable("hub did not restart: \(error)") }
+        }
+        if hub.cluster != nil, chance(faults.hubCrash / 2) {
+            log("  PostgreSQL crashes (-m immediate) and restarts")
+            do { try hub.crashDatabase() } catch { throw .unreachable("PostgreSQL did not restart: \(error)") }
         }
         if chance(faults.dropRequest) { log("  \(endpoint) request dropped"); throw .unreachable("request dropped") }
         if chance(faults.delay) {

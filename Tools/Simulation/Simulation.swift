@@ -1,6 +1,7 @@
 import Foundation
 import OppsCore
 import OppsHub
+import OppsPostgres
 import OppsReplica
 import OppsStore
 import OppsWire
@@ -18,6 +19,12 @@ public struct SimulationOptions: Sendable {
     public var hubExecutable: String?
     /// A user of another territory attacks the hub throughout the day (Simulation+Attacker.swift).
     public var attacker = true
+    /// The hub's store on PostgreSQL: a server URL (postgres://…); each run makes its own database there.
+    public var postgresServer: String?
+    /// Process mode on PostgreSQL: this many hub processes on the one database, behind HAProxy.
+    public var hubs = 1
+    /// The PostgreSQL cluster (Tools/pg/cluster.sh) to crash as a fault, when set.
+    public var postgresCluster: PostgresCluster?
 
     public init(
         seed: UInt64, replicas: Int = 6, ops: Int = 200, faults: FaultRates = FaultRates(),
@@ -40,6 +47,7 @@ public struct SimulationReport: Sendable {
     public var syncs = 0
     public var failedSyncs = 0
     public var hubCrashes = 0
+    public var databaseCrashes = 0
     public var replicaCrashes = 0
     public var records = 0
     public var conflicts = 0
@@ -132,6 +140,7 @@ public final class Simulation {
         }
         await hub.stop()
         report.hubCrashes = hub.crashes
+        report.databaseCrashes = hub.databaseCrashes
         return report
     }
 
@@ -139,7 +148,10 @@ public final class Simulation {
         var config = HubConfiguration(dataDirectory: root + "/hub", port: 0)
         config.verifySnapshots = true  // every brought-forward snapshot is checked against a full build
         config.clock = clock
-        let store = try SQLiteHubStore(path: config.databasePath)
+        if let server = options.postgresServer {
+            config.storeURL = try PostgresLocation.createDatabase(base: server, prefix: "opps_sim_\(options.seed)_")
+        }
+        let store = try config.openStore()
         var r = SeededGenerator(seed: options.seed ^ 0xA11CE)
         _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: clock.nowMilliseconds(), rng: &r)
         let engine = try HubEngine(store: store, configuration: config)
@@ -166,7 +178,8 @@ public final class Simulation {
             mal.token = try engine.addUser(Self.attackerUser, rng: &tokenRNG)
             attacker = mal
         }
-        hub = try SimulatedHub(configuration: config, executable: options.hubExecutable)
+        hub = try SimulatedHub(
+            configuration: config, executable: options.hubExecutable, hubs: options.hubs, cluster: options.postgresCluster, root: root + "/hub")
         for (i, u) in team.enumerated() {
             let t = SimulatedTransport(hub: hub, faults: options.faults, seed: options.seed &* 31 &+ UInt64(i)) { [weak self] in self?.note($0) }
             members.append(Member(user: u, home: root + "/\(u.name)", replica: nil, transport: t))

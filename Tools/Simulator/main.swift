@@ -14,6 +14,9 @@ func usage() -> Never {
               --no-faults   a clean network (to tell merge bugs from fault handling)
               --processes   run the hub as a real opps-hub process (HTTP, real kill -9 mid-request)
               --no-attacker no hostile user of another territory (it is on by default)
+              --store URL   the hub on PostgreSQL (postgres://…): each seed makes its own database there
+              --hubs N      with --processes and --store: N hub processes on it, behind HAProxy
+              --pg-cluster DIR  crash PostgreSQL itself now and then (a cluster from Tools/pg/cluster.sh)
             Prints one line per seed; on a failure the seed, the last steps, and exits 1.
 
             """.utf8))
@@ -26,6 +29,9 @@ var ops = 200
 var faults = FaultRates()
 var processes = false
 var attacker = true
+var store: String?
+var hubs = 1
+var cluster: String?
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
     let a = args.removeFirst()
@@ -41,28 +47,44 @@ while !args.isEmpty {
     case "--no-faults": faults = .none
     case "--processes": processes = true
     case "--no-attacker": attacker = false
+    case "--store": guard !args.isEmpty else { usage() }; store = args.removeFirst()
+    case "--hubs": hubs = Int(value()); guard hubs >= 1 else { usage() }
+    case "--pg-cluster": guard !args.isEmpty else { usage() }; cluster = args.removeFirst()
     case "--help", "-h": usage()
     default: usage()
     }
 }
 
+if hubs > 1 && (!processes || store == nil) {
+    FileHandle.standardError.write(Data("opps-sim: --hubs needs --processes and --store (several hubs share one PostgreSQL database)\n".utf8))
+    exit(64)
+}
+if cluster != nil && store == nil {
+    FileHandle.standardError.write(Data("opps-sim: --pg-cluster needs --store\n".utf8))
+    exit(64)
+}
+let clusterScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("pg/cluster.sh").path
 let start = Date()
 var totals = SimulationReport(seed: 0)
 for seed in seeds {
     do {
         var options = SimulationOptions(seed: seed, replicas: replicas, ops: ops, faults: faults)
         options.attacker = attacker
+        options.postgresServer = store
+        options.hubs = hubs
+        options.postgresCluster = cluster.map { PostgresCluster(directory: $0, script: clusterScript) }
         if processes {
             options.hubExecutable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("opps-hub").path
         }
         let r = try await Simulation(options).run()
-        totals.writes += r.writes; totals.syncs += r.syncs; totals.failedSyncs += r.failedSyncs; totals.hubCrashes += r.hubCrashes
+        totals.writes += r.writes; totals.syncs += r.syncs; totals.failedSyncs += r.failedSyncs; totals.hubCrashes += r.hubCrashes;
+        totals.databaseCrashes += r.databaseCrashes
         totals.replicaCrashes += r.replicaCrashes; totals.conflicts += r.conflicts; totals.refusedLocally += r.refusedLocally
         totals.approvals += r.approvals
         totals.decided += r.decided
         totals.attacks += r.attacks
         print(
-            "seed \(seed): ok — \(r.writes) writes, \(r.conflicts) conflicts, \(r.records) records, \(r.syncs) syncs (\(r.failedSyncs) failed), \(r.hubCrashes) hub crashes, \(r.replicaCrashes) replica crashes, \(r.decided)/\(r.approvals) approvals decided, \(r.attacks) hostile requests"
+            "seed \(seed): ok — \(r.writes) writes, \(r.conflicts) conflicts, \(r.records) records, \(r.syncs) syncs (\(r.failedSyncs) failed), \(r.hubCrashes) hub crashes, \(r.databaseCrashes) PostgreSQL crashes, \(r.replicaCrashes) replica crashes, \(r.decided)/\(r.approvals) approvals decided, \(r.attacks) hostile requests"
         )
     } catch let f as SimulationFailure {
         print("FAILED \(f)")
@@ -75,7 +97,8 @@ for seed in seeds {
 print(
     String(
         format:
-            "%d seeds passed in %.1f s: %d writes, %d conflicts, %d syncs (%d failed by faults), %d hub crashes, %d replica crashes, no repairs, %d of %d approval requests decided, %d hostile requests answered with nothing of the team's",
-        seeds.count, Date().timeIntervalSince(start), totals.writes, totals.conflicts, totals.syncs, totals.failedSyncs, totals.hubCrashes, totals.replicaCrashes,
+            "%d seeds passed in %.1f s (\(hubs) hub\(hubs == 1 ? "" : "s") on \(store == nil ? "SQLite" : "PostgreSQL")): %d writes, %d conflicts, %d syncs (%d failed by faults), %d hub crashes, %d PostgreSQL crashes, %d replica crashes, no repairs, %d of %d approval requests decided, %d hostile requests answered with nothing of the team's",
+        seeds.count, Date().timeIntervalSince(start), totals.writes, totals.conflicts,
+        totals.syncs, totals.failedSyncs, totals.hubCrashes, totals.databaseCrashes, totals.replicaCrashes,
         totals.decided, totals.approvals,
         totals.attacks))

@@ -109,7 +109,7 @@ let package = Package(
         .target(
             name: "OppsHubCommands",
             dependencies: [
-                "OppsCore", "OppsWire", "OppsHub", "OppsStore", "OppsConsole", "OppsReplica", "OppsCSV",
+                "OppsCore", "OppsWire", "OppsHub", "OppsStore", "OppsPostgres", "OppsConsole", "OppsReplica", "OppsCSV",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -41,6 +41,9 @@ public struct HubConfiguration: Sendable {
     /// Check every brought-forward visibility snapshot against a full build, refusing the pull
     /// when they differ (tests and the simulator turn it on; it costs a full build per pull).
     public var verifySnapshots = false
+    /// Memory for the per-user and per-replica caches (visibility snapshots, what each replica
+    /// holds), least recently used dropped first. A miss costs a rebuild from the store, not an error.
+    public var cacheBytes = 256 << 20
 
     public init(
         dataDirectory: String, host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20,

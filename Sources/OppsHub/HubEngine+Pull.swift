@@ -76,8 +76,7 @@ extension HubEngine {
             let (response, known) = try page.finish(activity: &activity)
             return (response, known, replica.id)
         }
-        if knownCache.count > 4096 { knownCache.removeAll() }
-        knownCache[replicaID] = known
+        knownCache.set(replicaID, known, cost: known.bytes)
         return response
     }
 }

@@ -27,12 +27,12 @@ public final class HubEngine {
 
     /// What a user may see as of a head, kept across the pages of a sync.
     /// Per user: what they may see at some head, brought forward by later pulls (VisibilitySnapshot.swift).
-    var visibilityCache: [UserName: VisibilitySnapshot] = [:]
+    var visibilityCache: LRUCache<UserName, VisibilitySnapshot>
     /// Snapshot builds so far (VisibilitySnapshot.generation).
     var snapshotGenerations: UInt64 = 0
     /// Per replica: what it holds and the pages it has not acknowledged yet, mirroring the
     /// store's tables so a pull does not read them back (VisibilitySnapshot.swift).
-    var knownCache: [ReplicaID: KnownState] = [:]
+    var knownCache: LRUCache<ReplicaID, KnownState>
 
     /// The author of writes the hub makes itself (assignments). Not a valid user name.
     public static var systemAuthor: UserName { BatchDecider.systemAuthor }
@@ -40,6 +40,9 @@ public final class HubEngine {
     public init(store: any HubStorage, configuration: HubConfiguration) throws {
         self.store = store
         self.configuration = configuration
+        // Three quarters for what users may see, a quarter for what replicas hold.
+        visibilityCache = LRUCache(budget: configuration.cacheBytes / 4 * 3)
+        knownCache = LRUCache(budget: configuration.cacheBytes / 4)
         guard let id = try store.hubID(), let (_, document) = try store.workspace() else {
             throw HubError.notInitialised
         }

@@ -61,6 +61,14 @@ final class VisibilitySnapshot {
         self.query = query
     }
 
+    /// About how much memory it holds: its tables' entries at what a hashed entry of each costs
+    /// (measured roughly: a set of ids ~40 bytes an entry, a dictionary to a number ~56, to
+    /// columns ~150) — what the cache's budget counts.
+    var bytes: Int {
+        1024 + (visible.count + myTeams.count + top.count) * 40 + (signatures.count + contributions.count + refCount.count) * 56
+            + columns.count * 150 + targets.count * 80 + recent.reduce(0) { $0 + $1.ids.count * 16 }
+    }
+
     func remember(_ ids: [RecordID], at head: UInt64) {
         recent.append((head, ids))
         if recent.count > 64 { recentFrom = recent.removeFirst().head }
@@ -78,16 +86,15 @@ extension HubEngine {
         if let s = visibilityCache.removeValue(forKey: user.name), s.directory == directory, s.role == user.role,
             s.workspaceVersion == workspace.version, s.head <= head
         {
-            if s.head == head { visibilityCache[user.name] = s; return s }
+            if s.head == head { visibilityCache.set(user.name, s, cost: s.bytes); return s }
             if try advance(s, to: head, user: user) {
                 if configuration.verifySnapshots { try verify(s, user: user) }
-                visibilityCache[user.name] = s
+                visibilityCache.set(user.name, s, cost: s.bytes)
                 return s
             }
         }
         let s = try build(for: user, head: head)
-        if visibilityCache.count > 256 { visibilityCache.removeAll() }
-        visibilityCache[user.name] = s
+        visibilityCache.set(user.name, s, cost: s.bytes)
         return s
     }
 
@@ -251,6 +258,9 @@ extension HubEngine {
 /// and `stageKnown`, in memory. A page staged before the cache was loaded is not in `pending`;
 /// acknowledging one makes the cache unusable (it is reloaded from the store).
 struct KnownState {
+    /// About how much memory it holds (what the cache's budget counts).
+    var bytes: Int { 512 + records.count * 56 + pending.values.reduce(0) { $0 + $1.count * 40 } + dirty.count * 40 + mismatch.count * 16 }
+
     var records: [RecordID: UInt64]
     var pending: [UInt64: [(RecordID, UInt64?)]] = [:]
     /// Pages from this token on are tracked in `pending`.

@@ -385,7 +385,7 @@ public struct Serve: AsyncParsableCommand {
             The first line on stdout is 'listening on http(s)://HOST:PORT'. Logs go to stderr, one line per request \
             with its request id. Settings come from --config FILE (JSON: store (a postgres:// URL), host, port, log_level, tls {certificate, key}, \
             limits {max_body_bytes, max_decompressed_bytes, max_batch_writes, max_page_changes, max_connections, \
-            idle_timeout_seconds, max_clock_ahead_minutes}, metrics_token_file (then GET /metrics needs that bearer token), compression_level 1–9 for \
+            idle_timeout_seconds, max_clock_ahead_minutes, cache_mib (per-user caches, default 256)}, metrics_token_file (then GET /metrics needs that bearer token), compression_level 1–9 for \
             responses, default 1); flags override it.
             """
     )
@@ -478,6 +478,7 @@ public struct Serve: AsyncParsableCommand {
                     case "max_connections": configuration.maxConnections = v
                     case "idle_timeout_seconds": configuration.idleTimeoutSeconds = v
                     case "max_clock_ahead_minutes": configuration.maxClockAheadMilliseconds = Int64(v) * 60_000
+                    case "cache_mib": configuration.cacheBytes = v << 20
                     default: throw CommandFailure("\(config): line \(m.position.line): unknown limit \"\(m.key)\"")
                     }
                 }

@@ -122,6 +122,16 @@ struct WorkspaceCheckJSON: Encodable {
 }
 
 /// `opps-hub init --json`.
+/// `opps-hub migrate --json`.
+struct MigrateJSON: Encodable {
+    struct Table: Encodable {
+        var table: String
+        var rows: Int
+    }
+    var hub, to: String
+    var tables: [Table]
+}
+
 struct HubInitJSON: Encodable {
     var hub, data, workspace: String
     var workspace_version: UInt64

@@ -18,7 +18,7 @@ public struct OppsHub: AsyncParsableCommand {
         version: "0.1.0 (protocol \(ProtocolVersion.current))",
         subcommands: [
             Demo.self, Init.self, Serve.self, StatusCommand.self, UserCommand.self, TokenCommand.self, WorkspaceCommand.self, AuditCommand.self, ConflictsCommand.self,
-            CompactCommand.self, BackupCommand.self, RestoreCommand.self, ImportCommand.self, DuplicatesCommand.self,
+            CompactCommand.self, BackupCommand.self, RestoreCommand.self, MigrateCommand.self, ImportCommand.self, DuplicatesCommand.self,
         ]
     )
 

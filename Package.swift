@@ -122,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "opps-bench",
             dependencies: [
-                "OppsCore", "OppsWire", "OppsStore", "OppsHub", "OppsReplica", "OppsSimulation", "OppsWeb", "CSQLite3",
+                "OppsCore", "OppsWire", "OppsStore", "OppsHub", "OppsReplica", "OppsSimulation", "OppsWeb", "OppsPostgres", "CSQLite3",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

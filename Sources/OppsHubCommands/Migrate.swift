@@ -79,9 +79,11 @@ public struct MigrateCommand: ParsableCommand {
             && target.recordCount() == source.recordCount() && target.replicas() == source.replicas()
         guard same else { throw CommandFailure("the copy in \(place) does not match \(from): drop that database and run migrate again") }
         if json {
-            Console.out(try MigrateJSON(
+            Console.out(
+                try MigrateJSON(
                     hub: try source.hubID()?.description ?? "", to: place,
-                    tables: PostgresHubStore.migratedTables.map { MigrateJSON.Table(table: $0, rows: copied[$0] ?? 0) }).jsonPretty())
+                    tables: PostgresHubStore.migratedTables.map { MigrateJSON.Table(table: $0, rows: copied[$0] ?? 0) }
+                ).jsonPretty())
         } else {
             Console.out(
                 "moved hub \(try source.hubID()?.description ?? "") from \(from) to \(place): \((copied["records"] ?? 0).formatted) records, "

@@ -16,7 +16,8 @@ struct MigrateTests {
             #expect(await f.initReplica("sam", url).code == 0)
             #expect(await f.initReplica("max", url).code == 0)
             _ = try await f.conflictsOnADeal()
-            before.deal = try #require(await opps("new", "云帆物流 续约", "--account", "云帆物流", "--amount", "50000.00", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
+            before.deal = try #require(
+                await opps("new", "云帆物流 续约", "--account", "云帆物流", "--amount", "50000.00", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
             before.conflicts = await opps("conflicts", "--home", sam, "--json").json?.array ?? []

@@ -8,6 +8,7 @@ import Hummingbird
 import Logging
 import OppsCore
 import OppsHub
+import OppsPostgres
 import OppsReplica
 import OppsSimulation
 import OppsStore
@@ -36,11 +37,16 @@ struct BenchOptions: ParsableArguments {
     @Option(name: .customLong("interval"), help: "Steady load: each replica syncs every S s on average.") var steadyInterval = 10.0
     @Option(name: .customLong("window"), help: "Steady load: for S s.") var steadyWindow = 20.0
     @Flag(help: .hidden) var noopServe = false
+    @Option(help: "Run the hub on PostgreSQL: a server URL (postgres://…); each benchmark makes its own database there.")
+    var store: String?
+    @Option(help: "With --store: opps-hub processes in the concurrent runs, behind HAProxy when more than one.") var hubs = 1
 
     func validate() throws {
         guard coldRecords > 0, roundTripRecords > 0, webRecords > 0 else { throw ValidationError("counts must be positive") }
         guard (1...9).contains(level) else { throw ValidationError("--level is a zlib level 1-9") }
         guard pause >= 0, steadyInterval > 0, steadyWindow > 0 else { throw ValidationError("--pause is 0 or more seconds, --interval and --window above 0") }
+        guard hubs >= 1, hubs == 1 || store != nil else { throw ValidationError("--hubs above 1 needs --store (several hubs share one PostgreSQL database)") }
+        if let store, !store.hasPrefix("postgres") { throw ValidationError("--store takes a postgres:// URL") }
     }
 }
 
@@ -245,11 +251,21 @@ if wanted("wire") {
 }
 
 // MARK: 2. Hub ingest
+/// A new hub's configuration: a SQLite file in `dir`, or a new database on --store's server.
+func freshHub(_ dir: String) throws -> HubConfiguration {
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    var config = HubConfiguration(dataDirectory: dir, port: 0)
+    if let server = options.store { config.storeURL = try PostgresLocation.createDatabase(base: server, prefix: "opps_bench_") }
+    return config
+}
+
+/// " on PostgreSQL" in row names when the hub runs there.
+nonisolated(unsafe) let onStore = options.store == nil ? "" : " on PostgreSQL"
+
 func seededEngine(_ dir: String) throws -> (HubEngine, HubUser) {
     var r = SeededGenerator(seed: 7)
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    let config = HubConfiguration(dataDirectory: dir, port: 0)
-    let store = try SQLiteHubStore(path: config.databasePath)
+    let config = try freshHub(dir)
+    let store = try config.openStore()
     _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: base, rng: &r)
     let engine = try HubEngine(store: store, configuration: config)
     _ = try engine.addUser(HubUser(name: "max", role: "manager"), rng: &r)
@@ -303,7 +319,7 @@ func ingest(_ engine: HubEngine, _ user: HubUser, count: Int, from start: Int = 
 /// The same rows, written straight into the same schema, one transaction per batch as the hub
 /// commits them: no decode, no resolve, no conflicts.
 func rawIngest(_ n: Int) throws -> (Double, Double) {
-    let raw = try SQLiteHubStore(path: temp("raw") + "/hub.sqlite")
+    let raw = try freshHub(temp("raw")).openStore()
     var seq: UInt64 = 0
     var total = 0
     var elapsed = Duration.zero
@@ -353,9 +369,11 @@ if wanted("ingest") {
     let ratios = zip(hubRates, rawRates).map { $0 / $1 }.sorted()
     let hubRate = hubRates.sorted()[2], rawRate = rawRates.sorted()[2]
     row(
-        "hub ingest, push of \(n) deals (11 field writes each), median of 5 alternating rounds", String(format: "%.0f writes/s", hubRate),
+        "hub ingest\(onStore), push of \(n) deals (11 field writes each), median of 5 alternating rounds", String(format: "%.0f writes/s", hubRate),
         String(
-            format: "raw SQLite upsert %.0f writes/s (ratio %.2f; rounds %@); CPU per write %.1f µs vs raw %.1f µs (CPU ratio %.2f)", rawRate, ratios[2],
+            format:
+                "raw \(options.store == nil ? "SQLite" : "PostgreSQL") upsert %.0f writes/s (ratio %.2f; rounds %@); CPU per write %.1f µs vs raw %.1f µs (CPU ratio %.2f)",
+            rawRate, ratios[2],
             ratios.map { String(format: "%.2f", $0) }.joined(separator: ", "), hubMicros, rawMicros, rawMicros / hubMicros),
         "≥ 0.5 of raw")
 }
@@ -428,7 +446,7 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
         let seedTime = seconds(ContinuousClock.now - t0)
         var r = SeededGenerator(seed: 9)
         let token = try engine.rotateToken("sam", rng: &r)
-        var config = HubConfiguration(dataDirectory: dir + "/hub", port: 0)
+        var config = engine.configuration
         config.compressionLevel = level
         let hub = try Hub(configuration: config)
         let metrics = HubMetrics()
@@ -453,7 +471,7 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
                     seconds(ContinuousClock.now - c0)
                 }
                 row(
-                    "cold sync of \(n) deals (~1 KB each) into a new replica over loopback (opps init)",
+                    "cold sync of \(n) deals (~1 KB each) into a new replica over loopback (opps init)\(onStore)",
                     String(
                         format: "%.1f s, %.0f records/s, CLI peak %d MiB, %.1f MiB sent (zlib level %d)", t, Double(n) / t, maxRSSKiB(children: true) / 1024,
                         bytesSent(metrics) / 1_048_576, level),
@@ -545,8 +563,8 @@ if wanted("concurrent") {
     for n in concurrent {
         let dir = temp("concurrent")
         var r = SeededGenerator(seed: 11)
-        let config = HubConfiguration(dataDirectory: dir, port: 0)
-        let store = try SQLiteHubStore(path: config.databasePath)
+        let config = try freshHub(dir)
+        let store = try config.openStore()
         _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: base, rng: &r)
         let engine = try HubEngine(store: store, configuration: config)
         var tokens = [String]()
@@ -554,7 +572,7 @@ if wanted("concurrent") {
         let issued = tokens
         // The hub as its own process (`opps-hub serve`, as operators run it; its request log to
         // /dev/null), so its peak memory is its own and the clients do not share its threads.
-        let hubProcess = try startHubProcess(dataDirectory: dir)
+        let hubProcess = try startHubFleet(config, hubs: options.hubs, directory: dir)
         let url = hubProcess.url
         do {
             // One connection per simulated laptop, as 1,000 real laptops would have.
@@ -571,7 +589,7 @@ if wanted("concurrent") {
             let boxed = replicas.map { UncheckedBox($0) }
             let deals = created
             timedPhase("\(n) concurrent syncs")
-            let hubCPU0 = hubProcess.cpuSeconds, ownCPU0 = cpuSeconds()
+            let hubCPU0 = hubProcess.cpuSeconds, ownCPU0 = cpuSeconds(), pgCPU0 = postgresCPUSeconds()
             let results = await withTaskGroup(of: Result<Double, BenchFailure>.self) { group in
                 for b in boxed {
                     group.addTask {
@@ -584,22 +602,23 @@ if wanted("concurrent") {
                 for await x in group { out.append(x) }
                 return out
             }
-            let hubCPU = hubProcess.cpuSeconds - hubCPU0, clientCPU = cpuSeconds() - ownCPU0
+            let hubCPU = hubProcess.cpuSeconds - hubCPU0, clientCPU = cpuSeconds() - ownCPU0, pgCPU = postgresCPUSeconds() - pgCPU0
             let failures = Dictionary(grouping: results.compactMap { if case let .failure(f) = $0 { f.text } else { nil } }, by: { $0 })
             for (text, all) in failures { FileHandle.standardError.write(Data("  \(all.count) × \(text)\n".utf8)) }
             let ok = results.compactMap { try? $0.get() }.sorted()
             let p = { (q: Double) in ok.isEmpty ? 0 : ok[min(ok.count - 1, Int(Double(ok.count) * q))] }
             row(
-                "\(n) replicas all syncing at the same instant (one write each)",
+                "\(n) replicas all syncing at the same instant (one write each)\(fleetLabel)",
                 String(format: "p50 %.0f ms, p99 %.0f ms, errors %d, all done in %.0f ms", p(0.5), p(0.99), results.count - ok.count, ok.last ?? 0),
                 String(
-                    format: "hub peak %d MiB (opps-hub serve); CPU per sync: hub %.2f ms, clients %.2f ms", hubProcess.peakKiB / 1024,
-                    hubCPU * 1000 / Double(n), clientCPU * 1000 / Double(n)), "")
+                    format: "hub peak %d MiB (opps-hub serve); CPU per sync: hub %.2f ms, clients %.2f ms%@", hubProcess.peakKiB / 1024,
+                    hubCPU * 1000 / Double(n), clientCPU * 1000 / Double(n),
+                    options.store == nil ? "" : String(format: ", PostgreSQL %.2f ms", pgCPU * 1000 / Double(n))), "")
 
             // Steady load: every replica online, each syncing on its own schedule (exponential
             // gaps, mean `steadyInterval`), one edit per sync, for `steadyWindow` seconds.
             timedPhase("\(n) replicas under steady load")
-            let steadyHubCPU0 = hubProcess.cpuSeconds
+            let steadyHubCPU0 = hubProcess.cpuSeconds, steadyPG0 = postgresCPUSeconds()
             let start = ContinuousClock.now
             let deadline = start + .seconds(steadyWindow)
             let steady = await withTaskGroup(of: [Result<Double, BenchFailure>].self) { group in
@@ -631,21 +650,26 @@ if wanted("concurrent") {
             }
             let elapsed = seconds(ContinuousClock.now - start)
             let noop = try await noopCPUPerSync(syncs: min(3000, max(300, steady.count)), clients: 8)
-            let steadyHubCPU = hubProcess.cpuSeconds - steadyHubCPU0
+            let steadyHubCPU = hubProcess.cpuSeconds - steadyHubCPU0, steadyPG = postgresCPUSeconds() - steadyPG0
             let steadyFailures = Dictionary(grouping: steady.compactMap { if case let .failure(f) = $0 { f.text } else { nil } }, by: { $0 })
             for (text, all) in steadyFailures { FileHandle.standardError.write(Data("  \(all.count) × \(text)\n".utf8)) }
             let good = steady.compactMap { try? $0.get() }.sorted()
             let q = { (x: Double) in good.isEmpty ? 0 : good[min(good.count - 1, Int(Double(good.count) * x))] }
             row(
-                "\(n) replicas online, each syncing every \(Int(steadyInterval)) s on average (edit + sync)",
+                "\(n) replicas online, each syncing every \(Int(steadyInterval)) s on average (edit + sync)\(fleetLabel)",
                 String(
                     format: "p50 %.0f ms, p99 %.0f ms, errors %d (%d syncs, %.0f/s)", q(0.5), q(0.99), steady.count - good.count, steady.count,
                     Double(steady.count) / elapsed),
                 String(
                     format:
-                        "hub peak %d MiB (opps-hub serve); hub CPU %.2f ms per sync, %.0f %% of one core; a no-op Hummingbird process %.2f ms per sync (3 exchanges): ratio %.1f",
+                        "hub peak %d MiB (opps-hub serve); hub CPU %.2f ms per sync, %.0f %% of one core; a no-op Hummingbird process %.2f ms per sync (3 exchanges): ratio %.1f%@",
                     hubProcess.peakKiB / 1024, steadyHubCPU * 1000 / Double(max(1, steady.count)), 100 * steadyHubCPU / elapsed, noop,
-                    steadyHubCPU * 1000 / Double(max(1, steady.count)) / noop), n >= 1000 ? "p99 ≤ 100 ms, no errors" : "")
+                    steadyHubCPU * 1000 / Double(max(1, steady.count)) / noop,
+                    options.store == nil
+                        ? ""
+                        : String(
+                            format: "; PostgreSQL CPU %.2f ms per sync, %.0f %% of one core", steadyPG * 1000 / Double(max(1, steady.count)), 100 * steadyPG / elapsed)),
+                n >= 1000 ? "p99 ≤ 100 ms, no errors" : "")
             await transport.shutdown()
         }
         hubProcess.stop()
@@ -654,14 +678,45 @@ if wanted("concurrent") {
 }
 
 /// `opps-hub serve` from next to this executable, on a free port, its request log as operators
-/// run it (info) to /dev/null.
-func startHubProcess(dataDirectory: String) throws -> HubProcess {
+/// run it (info) to /dev/null: one, or `hubs` on PostgreSQL behind HAProxy.
+func startHubFleet(_ config: HubConfiguration, hubs: Int, directory: String) throws -> HubFleet {
     let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("opps-hub").path
     guard FileManager.default.isExecutableFile(atPath: exe) else {
         FileHandle.standardError.write(Data("opps-bench: \(exe) is missing: swift build -c release --product opps-hub\n".utf8))
         exit(1)
     }
-    return try HubProcess(executable: exe, data: dataDirectory, logLevel: "info")
+    if hubs == 1 { return HubFleet(processes: [try HubProcess(executable: exe, configuration: config, port: 0, logLevel: "info")], balancer: nil) }
+    let ports = try (0..<hubs).map { _ in try LoadBalancer.freePort() }
+    let processes = try ports.map { try HubProcess(executable: exe, configuration: config, port: $0, logLevel: "info") }
+    return HubFleet(processes: processes, balancer: try LoadBalancer(backends: ports, directory: directory))
+}
+
+/// The hub processes of a run, and the balancer in front of several.
+struct HubFleet {
+    var processes: [HubProcess]
+    var balancer: LoadBalancer?
+    var url: String { balancer?.url ?? processes[0].url }
+    var cpuSeconds: Double { processes.reduce(0) { $0 + $1.cpuSeconds } }
+    var peakKiB: Int { processes.map(\.peakKiB).max() ?? 0 }
+    func stop() {
+        for p in processes { p.stop() }
+        balancer?.stop()
+    }
+}
+
+/// " (PostgreSQL, 3 hubs)" in the concurrent rows' names.
+var fleetLabel: String { options.store == nil ? "" : " (PostgreSQL, \(options.hubs) hub\(options.hubs == 1 ? "" : "s"))" }
+
+/// CPU time every PostgreSQL server process on this machine has used so far (user + system):
+/// the benchmarks' own throwaway cluster is the only one running.
+func postgresCPUSeconds() -> Double {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
+    var total = 0.0
+    for e in entries where e.first?.isNumber == true {
+        guard let stat = try? String(contentsOfFile: "/proc/\(e)/stat", encoding: .utf8), stat.contains("(postgres)"), let pid = Int32(e) else { continue }
+        total += HubProcess.cpuSeconds(of: pid)
+    }
+    return total
 }
 
 struct BenchFailure: Error { let text: String }

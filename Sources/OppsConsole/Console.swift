@@ -6,17 +6,23 @@ public enum Console {
     @TaskLocal public static var capture: OutputBuffer?
 
     public static func out(_ text: String) {
-        if let c = capture { c.append(out: text + "\n") } else { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+        if let c = capture { c.append(out: text + "\n") } else { write(text + "\n", to: .standardOutput) }
     }
 
     /// Writes without a newline (progress lines).
     public static func progress(_ text: String) {
         if capture != nil { return }
-        FileHandle.standardError.write(Data(text.utf8))
+        write(text, to: .standardError)
     }
 
     public static func err(_ text: String) {
-        if let c = capture { c.append(err: text + "\n") } else { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+        if let c = capture { c.append(err: text + "\n") } else { write(text + "\n", to: .standardError) }
+    }
+
+    /// A reader that went away (`opps list | head -3`) ends the command quietly, as any Unix
+    /// tool does; `FileHandle.write(_:)` would crash with a backtrace instead.
+    private static func write(_ text: String, to handle: FileHandle) {
+        do { try handle.write(contentsOf: Data(text.utf8)) } catch { exit(0) }
     }
 
     /// True when stderr is a terminal (progress bars) and nothing is captured.

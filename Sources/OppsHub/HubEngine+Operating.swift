@@ -70,11 +70,7 @@ extension HubEngine {
                     openConflicts: conflicts.filter { $0.conflict.loser.author == r.user }.count))
         }
         let mark = try watermark(retention: retention)
-        var bytes: Int64 = 0
-        for suffix in ["", "-wal"] {
-            let attrs = try? FileManager.default.attributesOfItem(atPath: configuration.databasePath + suffix)
-            bytes += (attrs?[.size] as? NSNumber)?.int64Value ?? 0
-        }
+        let bytes = try store.databaseBytes()
         return Status(
             head: head, logEntries: try store.logCount(below: head), records: try store.recordCount(), workspaceVersion: workspace.version,
             databaseBytes: bytes, replicas: replicas, openConflicts: conflicts.count, compactionWatermark: mark,

@@ -130,6 +130,10 @@ public final class PostgresHubStore: SQLHubStore {
         try database.query("SELECT changes FROM hub_state WHERE id = 1", []).first?[0].int ?? 0
     }
 
+    public override func databaseBytes() throws -> Int64 {
+        try database.query("SELECT pg_database_size(current_database())", []).first?[0].int ?? 0
+    }
+
     public override func directoryChanged() throws {
         try database.run("UPDATE hub_state SET changes = changes + 1 WHERE id = 1", [])
     }

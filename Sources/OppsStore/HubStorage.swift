@@ -212,6 +212,8 @@ public protocol HubAdminStorage: HubStoreBase {
     /// Log entries with sequence at or below `sequence`, and tombstoned records, pruned (compaction).
     func compact(below sequence: UInt64) throws -> (entries: Int, tombstones: Int)
     func logCount(below sequence: UInt64) throws -> Int
+    /// The space the hub's data takes (SQLite: the file and its log; PostgreSQL: the database).
+    func databaseBytes() throws -> Int64
     /// Records an operator action.
     func audit(action: String, subject: String, detail: String, now: Int64) throws
     func adminLog(subject: String?) throws -> [(at: Int64, action: String, subject: String, detail: String)]

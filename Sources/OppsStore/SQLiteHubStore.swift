@@ -1,5 +1,11 @@
 import OppsCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The hub store on one SQLite file (WAL): the schema, and how SQLite opens, commits and
 /// notices other processes. The statements are `SQLHubStore`'s.
 public final class SQLiteHubStore: SQLHubStore {
@@ -99,6 +105,15 @@ public final class SQLiteHubStore: SQLHubStore {
     }
 
     public override func externalChanges() throws -> Int64 { try database.dataVersion() }
+
+    public override func databaseBytes() throws -> Int64 {
+        var bytes: Int64 = 0
+        for suffix in ["", "-wal"] {
+            var info = stat()
+            if stat(database.path + suffix, &info) == 0 { bytes += Int64(info.st_size) }
+        }
+        return bytes
+    }
 
     /// True while the connection runs with `synchronous=NORMAL` (set for bookkeeping).
     private var relaxed = false

@@ -114,7 +114,7 @@ struct MultiHubTests {
     /// The same batch sent through two hubs at once (a retry that raced the original): one
     /// applies it, the other answers it as a replay, with the same results.
     @Test func theSameBatchThroughTwoHubsAtOnceAppliesOnce() throws {
-        let a = engines[0].engine, b = engines[1].engine
+        let a = engines[0].engine
         let sam = try #require(try a.store.user(named: "sam"))
         let replica = ReplicaID(UUID128(high: 0x5A, low: 1))
         var h = HandshakeRequest()

@@ -25,6 +25,7 @@ struct BenchOptions: ParsableArguments {
     @Option(name: .customLong("cold"), help: "Deals in the cold sync.") var coldRecords = 100_000
     @Option(name: .customLong("round-trip"), help: "Deals the replica holds in the round trip.") var roundTripRecords = 500_000
     @Option(name: .customLong("web"), help: "Deals on the web app's board.") var webRecords = 10_000
+    @Option(name: .customLong("ingest"), help: "Deals pushed per round of the ingest benchmark.") var ingestRecords = 20_000
     @Option(
         name: .customLong("concurrent"), help: "Replica counts of the concurrent runs, separated by commas.",
         transform: { text in
@@ -42,7 +43,7 @@ struct BenchOptions: ParsableArguments {
     @Option(help: "With --store: opps-hub processes in the concurrent runs, behind HAProxy when more than one.") var hubs = 1
 
     func validate() throws {
-        guard coldRecords > 0, roundTripRecords > 0, webRecords > 0 else { throw ValidationError("counts must be positive") }
+        guard coldRecords > 0, roundTripRecords > 0, webRecords > 0, ingestRecords > 0 else { throw ValidationError("counts must be positive") }
         guard (1...9).contains(level) else { throw ValidationError("--level is a zlib level 1-9") }
         guard pause >= 0, steadyInterval > 0, steadyWindow > 0 else { throw ValidationError("--pause is 0 or more seconds, --interval and --window above 0") }
         guard hubs >= 1, hubs == 1 || store != nil else { throw ValidationError("--hubs above 1 needs --store (several hubs share one PostgreSQL database)") }
@@ -349,7 +350,7 @@ func rawIngest(_ n: Int) throws -> (Double, Double) {
 if wanted("ingest") {
     // Alternating rounds on fresh databases, medians: run-to-run noise on this machine is larger
     // than the margin the target leaves.
-    let n = 20_000
+    let n = options.ingestRecords
     var hubRates = [Double](), rawRates = [Double]()
     // CPU per write on each side: the wall-clock ratio moves with fsync latency (both sides
     // commit each batch); the CPU ratio shows what the hub's own work costs, steadily.

@@ -40,6 +40,16 @@ struct MultiHubTests {
         engines = [LockedEngine(engine)] + (try (1..<hubs).map { _ in LockedEngine(try HubEngine(store: c.openStore(), configuration: c)) })
     }
 
+    /// A handshake of `replica` on the default workspace.
+    static func hello(_ replica: ReplicaID) -> HandshakeRequest {
+        var h = HandshakeRequest()
+        h.minVersion = 1
+        h.maxVersion = ProtocolVersion.current
+        h.replica = Data(replica.bytes)
+        h.workspaceVersion = Workspace.default.version
+        return h
+    }
+
     func replica(_ user: String, via transport: any Transport) async throws -> Replica {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("opps-multihub-\(UInt64.random(in: 0...UInt64.max))").path
         return try await Replica.create(home: home, hubURL: "in-process", token: tokens[user]!, transport: transport, clock: clock)
@@ -117,11 +127,7 @@ struct MultiHubTests {
         let a = engines[0].engine
         let sam = try #require(try a.store.user(named: "sam"))
         let replica = ReplicaID(UUID128(high: 0x5A, low: 1))
-        var h = HandshakeRequest()
-        h.minVersion = 1
-        h.maxVersion = ProtocolVersion.current
-        h.replica = Data(replica.bytes)
-        _ = try a.handshake(user: sam, request: h)
+        _ = try a.handshake(user: sam, request: Self.hello(replica))
         var hlc = HybridLogicalClock()
         let id = RecordID(high: 0x0190, low: 77)
         func stamp() -> Stamp { Stamp(hlc: hlc.tick(physical: clock.nowMilliseconds()), replica: replica) }
@@ -169,11 +175,7 @@ struct MultiHubTests {
         // A workspace applied through one hub: the other refuses a pull on the old one.
         let tom = try #require(try b.store.user(named: "tom"))
         let replica = ReplicaID(UUID128(high: 0x70, low: 1))
-        var h = HandshakeRequest()
-        h.minVersion = 1
-        h.maxVersion = ProtocolVersion.current
-        h.replica = Data(replica.bytes)
-        h.workspaceVersion = Workspace.default.version
+        let h = Self.hello(replica)
         _ = try b.handshake(user: tom, request: h)
         let version = Workspace.default.version
         _ = try a.apply(workspace: Workspace.defaultDocument.replacingOccurrences(of: "\"version\": \(version),", with: "\"version\": \(version + 1),"))

@@ -134,7 +134,10 @@ public final class PostgresSQLConnection: SQLConnection {
         return out
     }
 
-    private func execute(_ sql: String, _ values: [SQLValue]) throws -> PostgresQueryResult {
+    /// Statements sent inside a transaction and not waited for yet (`send`), in order.
+    private var inflight: [(sql: String, answer: EventLoopFuture<PostgresQueryResult>)] = []
+
+    private func issue(_ sql: String, _ values: [SQLValue]) throws -> EventLoopFuture<PostgresQueryResult> {
         var binds = PostgresBindings(capacity: values.count)
         for v in values {
             switch v {
@@ -145,10 +148,53 @@ public final class PostgresSQLConnection: SQLConnection {
             case let .blob(b): binds.append(ByteBuffer(bytes: b))
             }
         }
-        let connection = try live()
+        return try live().query(PostgresQuery(unsafeSQL: numbering(sql), binds: binds), logger: logger)
+    }
+
+    /// Waits for what was sent before; the first failure is thrown (a later one is PostgreSQL
+    /// refusing statements of a transaction already failed). `ignoring`: for a rollback, which
+    /// undoes them anyway.
+    private func drain(ignoring: Bool = false) throws {
+        let waiting = inflight
+        inflight.removeAll()
+        var first: StoreError?
+        for (sql, answer) in waiting {
+            do { _ = try Self.wait(answer) } catch { if first == nil { first = Self.storeError(error, what: sql) } }
+        }
+        if let first, !ignoring { throw first }
+    }
+
+    /// Sends this statement behind those in flight (one round trip for all of them), then
+    /// waits for all.
+    private func execute(_ sql: String, _ values: [SQLValue]) throws -> PostgresQueryResult {
+        let rollback = sql.hasPrefix("ROLLBACK")
+        let answer: EventLoopFuture<PostgresQueryResult>
         do {
-            return try Self.wait(connection.query(PostgresQuery(unsafeSQL: numbering(sql), binds: binds), logger: logger))
+            answer = try issue(sql, values)
         } catch {
+            try? drain(ignoring: true)
+            throw Self.storeError(error, what: sql)
+        }
+        do {
+            try drain(ignoring: rollback)
+        } catch {
+            _ = try? Self.wait(answer)
+            throw error
+        }
+        do {
+            return try Self.wait(answer)
+        } catch {
+            throw Self.storeError(error, what: sql)
+        }
+    }
+
+    /// Inside a transaction, sends without waiting (pipelined); outside, runs it.
+    public func send(_ sql: String, _ values: [SQLValue]) throws {
+        guard inTransaction else { return _ = try run(sql, values) }
+        do {
+            inflight.append((sql, try issue(sql, values)))
+        } catch {
+            try? drain(ignoring: true)
             throw Self.storeError(error, what: sql)
         }
     }
@@ -175,9 +221,15 @@ public final class PostgresSQLConnection: SQLConnection {
 
     /// Runs `body` between `begin` and COMMIT; ROLLBACK when it throws.
     public func transaction<T>(begin: [String], _ body: () throws -> T) throws -> T {
-        for statement in begin { try run(statement, []) }
+        // Opened lazily (a lost connection is opened again only between transactions), then
+        // the transaction's first statements go out with its first real one.
+        _ = try live()
         inTransaction = true
-        defer { inTransaction = false }
+        defer {
+            inTransaction = false
+            try? drain(ignoring: true)
+        }
+        for statement in begin { try send(statement, []) }
         do {
             let result = try body()
             try run("COMMIT", [])

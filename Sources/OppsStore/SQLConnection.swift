@@ -10,6 +10,11 @@ public protocol SQLConnection: AnyObject {
     func query(_ sql: String, _ values: [SQLValue]) throws -> [[SQLValue]]
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func atomically<T>(_ body: () throws -> T) throws -> T
+    /// Runs a statement whose result is not needed. Inside a transaction an engine may send it
+    /// without waiting (PostgreSQL pipelines it); its failure then surfaces at the next `run`,
+    /// `query` or the commit, which fail with it — so a savepoint's release or a transaction's
+    /// commit never succeeds over a failed write.
+    func send(_ sql: String, _ values: [SQLValue]) throws
 }
 
 /// What differs between the engines in the statements the hub store shares.
@@ -31,6 +36,8 @@ public struct SQLDialect: Sendable {
 }
 
 extension SQLConnection {
+    public func send(_ sql: String, _ values: [SQLValue]) throws { try run(sql, values) }
+    public func send(_ sql: String) throws { try send(sql, []) }
     public func query(_ sql: String) throws -> [[SQLValue]] { try query(sql, []) }
     @discardableResult
     public func run(_ sql: String) throws -> Int { try run(sql, []) }

@@ -31,7 +31,7 @@ open class SQLHubStore: HubStorage {
     open func directoryChanged() throws {}
 
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
-        try connection.run("SAVEPOINT one")
+        try connection.send("SAVEPOINT one")
         do {
             let result = try body()
             try connection.run("RELEASE SAVEPOINT one")
@@ -51,7 +51,7 @@ open class SQLHubStore: HubStorage {
 
     /// Records an operator action (user changes, token rotations, workspace versions, restores).
     public func audit(action: String, subject: String, detail: String, now: Int64) throws {
-        try connection.run(
+        try connection.send(
             "INSERT INTO admin_log (at_ms, action, subject, detail) VALUES (?, ?, ?, ?)",
             [.integer(now), .text(action), .text(subject), .text(detail)])
     }
@@ -157,20 +157,20 @@ open class SQLHubStore: HubStorage {
 
     public func forget(replica: ReplicaID, records: [RecordID]) throws {
         for id in records {
-            try connection.run("DELETE FROM replica_records WHERE replica = ? AND record = ?", [.blob(replica.bytes), .blob(id.bytes)])
+            try connection.send("DELETE FROM replica_records WHERE replica = ? AND record = ?", [.blob(replica.bytes), .blob(id.bytes)])
         }
     }
 
     public func resetKnown(replica: ReplicaID) throws {
-        try connection.run("DELETE FROM replica_records WHERE replica = ?", [.blob(replica.bytes)])
-        try connection.run("DELETE FROM replica_pending WHERE replica = ?", [.blob(replica.bytes)])
+        try connection.send("DELETE FROM replica_records WHERE replica = ?", [.blob(replica.bytes)])
+        try connection.send("DELETE FROM replica_pending WHERE replica = ?", [.blob(replica.bytes)])
     }
 
     // MARK: Identity and workspace
 
     public func initialize(hub: UUID128, workspace: String, version: UInt64, now: Int64) throws {
-        try connection.run("INSERT INTO meta (key, value) VALUES ('hub_id', ?)", [.text(hub.description)])
-        try connection.run("INSERT INTO meta (key, value) VALUES ('created_ms', ?)", [.text(String(now))])
+        try connection.send("INSERT INTO meta (key, value) VALUES ('hub_id', ?)", [.text(hub.description)])
+        try connection.send("INSERT INTO meta (key, value) VALUES ('created_ms', ?)", [.text(String(now))])
         try addWorkspace(version: version, document: workspace, now: now)
     }
 
@@ -188,7 +188,7 @@ open class SQLHubStore: HubStorage {
     }
 
     public func addWorkspace(version: UInt64, document: String, now: Int64) throws {
-        try connection.run("INSERT INTO workspaces (version, document, applied_ms) VALUES (?, ?, ?)", [.integer(Int64(version)), .text(document), .integer(now)])
+        try connection.send("INSERT INTO workspaces (version, document, applied_ms) VALUES (?, ?, ?)", [.integer(Int64(version)), .text(document), .integer(now)])
         try directoryChanged()
     }
 
@@ -197,7 +197,7 @@ open class SQLHubStore: HubStorage {
     }
 
     public func setMeta(_ key: String, _ value: String) throws {
-        try connection.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .text(value)])
+        try connection.send("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .text(value)])
     }
 
     // MARK: Users and tokens
@@ -212,7 +212,7 @@ open class SQLHubStore: HubStorage {
     }
 
     public func addUser(_ user: HubUser, now: Int64) throws {
-        try connection.run(
+        try connection.send(
             "INSERT INTO users (name, role, team, territory, manager, capacity, disabled, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 .text(user.name), .text(user.role), Self.optionalText(user.team), Self.optionalText(user.territory),
@@ -223,7 +223,7 @@ open class SQLHubStore: HubStorage {
     }
 
     public func updateUser(_ user: HubUser) throws {
-        try connection.run(
+        try connection.send(
             "UPDATE users SET role = ?, team = ?, territory = ?, manager = ?, capacity = ?, disabled = ? WHERE name = ?",
             [
                 .text(user.role), Self.optionalText(user.team), Self.optionalText(user.territory), Self.optionalText(user.manager),
@@ -248,7 +248,7 @@ open class SQLHubStore: HubStorage {
     }
 
     public func revokeTokens(user: UserName) throws {
-        try connection.run("UPDATE tokens SET revoked = 1 WHERE user_id = (SELECT id FROM users WHERE name = ?)", [.text(user)])
+        try connection.send("UPDATE tokens SET revoked = 1 WHERE user_id = (SELECT id FROM users WHERE name = ?)", [.text(user)])
         try directoryChanged()
     }
 
@@ -278,7 +278,7 @@ open class SQLHubStore: HubStorage {
     }
 
     public func saveReplica(_ r: ReplicaRow) throws {
-        try connection.run(
+        try connection.send(
             """
             INSERT INTO replicas (id, "user", last_batch, ack, last_seen_ms, pull_token, reset_token, protocol, sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET "user" = excluded."user", last_batch = excluded.last_batch, ack = excluded.ack,
@@ -314,7 +314,7 @@ open class SQLHubStore: HubStorage {
     }
 
     public func saveBatch(replica: ReplicaID, number: UInt64, digest: [UInt8], response: [UInt8]) throws {
-        try connection.run(
+        try connection.send(
             "INSERT INTO batches (replica, batch, digest, response) VALUES (?, ?, ?, ?)",
             [.blob(replica.bytes), .integer(Int64(number)), .blob(digest), .blob(response)])
     }
@@ -339,7 +339,7 @@ open class SQLHubStore: HubStorage {
         if let sf = entity.stageField, case let .member(s) = record[sf] { stage = .text(s) }
         var parent: SQLValue = .null
         if let via = entity.visibleVia, case let .reference(p) = record[via] { parent = .blob(p.bytes) }
-        try connection.run(
+        try connection.send(
             """
             INSERT INTO records (id, entity, kind, creator, owner, stage, parent, created, fields, deleted, term) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, stage = excluded.stage, parent = excluded.parent, created = excluded.created,
@@ -350,7 +350,7 @@ open class SQLHubStore: HubStorage {
                 .blob(try codec.bytes(record.created)), .blob(blob), try record.deleted.map { .blob(try codec.bytes($0)) } ?? .null,
                 .integer(Int64(bitPattern: StateChecksum.term(of: record, workspace: workspace))),
             ])
-        try connection.run(
+        try connection.send(
             """
             INSERT INTO record_index (id, entity, kind, creator, owner, stage, parent, live, term) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET entity = excluded.entity, kind = excluded.kind, creator = excluded.creator, owner = excluded.owner,
@@ -362,17 +362,17 @@ open class SQLHubStore: HubStorage {
             ])
         if kind == 0 {
             // Accounts and contacts a deal points at are visible with the deal.
-            try connection.run("DELETE FROM refs WHERE source = ?", [.blob(record.id.bytes)])
+            try connection.send("DELETE FROM refs WHERE source = ?", [.blob(record.id.bytes)])
             for field in entity.fields {
                 if case .reference = field.type, case let .reference(target) = record[field.name] {
-                    try connection.run("INSERT INTO refs (source, target) VALUES (?, ?) ON CONFLICT DO NOTHING", [.blob(record.id.bytes), .blob(target.bytes)])
+                    try connection.send("INSERT INTO refs (source, target) VALUES (?, ?) ON CONFLICT DO NOTHING", [.blob(record.id.bytes), .blob(target.bytes)])
                 }
             }
         }
         if let rule = workspace.teamRule, record.entity == rule.entity {
-            try connection.run("DELETE FROM teams WHERE membership = ?", [.blob(record.id.bytes)])
+            try connection.send("DELETE FROM teams WHERE membership = ?", [.blob(record.id.bytes)])
             if let (opp, user) = rule.member(record) {
-                try connection.run("INSERT INTO teams (membership, opportunity, \"user\") VALUES (?, ?, ?)", [.blob(record.id.bytes), .blob(opp.bytes), .text(user)])
+                try connection.send("INSERT INTO teams (membership, opportunity, \"user\") VALUES (?, ?, ?)", [.blob(record.id.bytes), .blob(opp.bytes), .text(user)])
             }
         }
     }
@@ -390,7 +390,7 @@ open class SQLHubStore: HubStorage {
     }
 
     public func append(_ e: LogEntry, hubMilliseconds: Int64) throws {
-        try connection.run(
+        try connection.send(
             """
             INSERT INTO log (seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
@@ -532,7 +532,7 @@ open class SQLHubStore: HubStorage {
     }
 
     public func resolveConflict(_ id: UInt64) throws {
-        try connection.run("UPDATE conflicts SET resolved = 1 WHERE id = ?", [.integer(Int64(id))])
+        try connection.send("UPDATE conflicts SET resolved = 1 WHERE id = ?", [.integer(Int64(id))])
     }
 
     public func compact(below sequence: UInt64) throws -> (entries: Int, tombstones: Int) {
@@ -540,10 +540,10 @@ open class SQLHubStore: HubStorage {
         var tombstones = 0
         for row in try connection.query("SELECT r.id, r.deleted FROM record_index i JOIN records r ON r.id = i.id WHERE i.live = 0") {
             guard let b = row[0].bytes, let d = row[1].bytes, let seq = try? codec.state(d).sequence, seq <= sequence else { continue }
-            try connection.run("DELETE FROM records WHERE id = ?", [.blob(b)])
-            try connection.run("DELETE FROM record_index WHERE id = ?", [.blob(b)])
-            try connection.run("DELETE FROM refs WHERE source = ?", [.blob(b)])
-            try connection.run("DELETE FROM teams WHERE membership = ?", [.blob(b)])
+            try connection.send("DELETE FROM records WHERE id = ?", [.blob(b)])
+            try connection.send("DELETE FROM record_index WHERE id = ?", [.blob(b)])
+            try connection.send("DELETE FROM refs WHERE source = ?", [.blob(b)])
+            try connection.send("DELETE FROM teams WHERE membership = ?", [.blob(b)])
             tombstones += 1
         }
         let entries = try connection.run("DELETE FROM log WHERE seq <= ?", [.integer(Int64(sequence))])
@@ -600,10 +600,10 @@ open class SQLHubStore: HubStorage {
 
     public func records(visibleTo q: VisibilityQuery) throws -> Set<RecordID> {
         let top = Self.topConditions(q)
-        try connection.run(dialect.visibleTopTable)
-        try connection.run("DELETE FROM visible_top")
+        try connection.send(dialect.visibleTopTable)
+        try connection.send("DELETE FROM visible_top")
         if let (sql, args) = top {
-            try connection.run("INSERT INTO visible_top SELECT id FROM record_index WHERE kind = 0 AND live = 1 AND \(sql)", args)
+            try connection.send("INSERT INTO visible_top SELECT id FROM record_index WHERE kind = 0 AND live = 1 AND \(sql)", args)
         }
         var out = Set<RecordID>()
         let rows = try connection.query(
@@ -627,7 +627,7 @@ open class SQLHubStore: HubStorage {
 
     public func stageKnown(replica: ReplicaID, token: UInt64, changes: [(RecordID, UInt64?)]) throws {
         for (id, signature) in changes {
-            try connection.run(
+            try connection.send(
                 """
                 INSERT INTO replica_pending (replica, token, record, signature) VALUES (?, ?, ?, ?)
                 ON CONFLICT(replica, token, record) DO UPDATE SET signature = excluded.signature
@@ -643,17 +643,17 @@ open class SQLHubStore: HubStorage {
         // known (each page's delta is relative to what was known when it was built). Pages
         // before it are superseded; pages after it stay pending — a late or duplicated old
         // request must not drop the delta of a page the replica did receive.
-        try connection.run(
+        try connection.send(
             """
             INSERT INTO replica_records (replica, record, signature)
             SELECT replica, record, signature FROM replica_pending WHERE replica = ? AND token = ? AND signature IS NOT NULL
             ON CONFLICT(replica, record) DO UPDATE SET signature = excluded.signature
             """, [r, t])
-        try connection.run(
+        try connection.send(
             """
             DELETE FROM replica_records WHERE replica = ? AND record IN
                 (SELECT record FROM replica_pending WHERE replica = ? AND token = ? AND signature IS NULL)
             """, [r, r, t])
-        try connection.run("DELETE FROM replica_pending WHERE replica = ? AND token <= ?", [r, t])
+        try connection.send("DELETE FROM replica_pending WHERE replica = ? AND token <= ?", [r, t])
     }
 }

@@ -87,6 +87,40 @@ struct Backend: Sendable, CustomTestStringConvertible {
         #expect(try s.record(RecordID(high: 0x0190, low: 3), workspace: ws) != nil)
     }
 
+    /// A write the database refuses inside a savepoint (a sequence taken twice) fails that
+    /// savepoint alone, even where the engine learns of it late (PostgreSQL pipelines writes and
+    /// reports a failure at the savepoint's release): the rest of the transaction commits.
+    @Test(arguments: Backend.all)
+    func aRefusedWriteFailsItsSavepointEvenWhenReportedLate(backend: Backend) throws {
+        let s = try initialised(backend)
+        let id = RecordID(high: 8, low: 8)
+        func entry(_ seq: UInt64) -> LogEntry {
+            LogEntry(
+                sequence: seq, record: id, entity: "opportunity", field: "amount", kind: .set, value: .integer(Int64(seq)),
+                stamp: Stamp(hlc: HLC(rawValue: seq), replica: Self.replicaA), author: "sam", authority: .own)
+        }
+        var refused = false
+        try s.transaction {
+            try s.savepoint { try s.append(entry(1), hubMilliseconds: 1) }
+            do {
+                try s.savepoint {
+                    try s.setMeta("between", "kept?")
+                    try s.append(entry(1), hubMilliseconds: 2)  // taken: refused
+                }
+            } catch is SavepointLost {
+                throw SavepointLostInTest()
+            } catch {
+                refused = true
+            }
+            try s.savepoint { try s.append(entry(2), hubMilliseconds: 3) }
+        }
+        #expect(refused, "the second use of sequence 1 was refused")
+        #expect(try s.log(after: 0, limit: 10).map(\.hubMilliseconds) == [1, 3])
+        #expect(try s.meta("between") == nil, "the failed savepoint's other writes are undone with it")
+    }
+
+    struct SavepointLostInTest: Error {}
+
     @Test(arguments: Backend.all)
     func identityAndWorkspace(backend: Backend) throws {
         let s = try initialised(backend)

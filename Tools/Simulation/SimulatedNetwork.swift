@@ -1,6 +1,7 @@
 import Foundation
 import OppsCore
 import OppsHub
+import OppsPostgres
 import OppsReplica
 import OppsStore
 import OppsWire
@@ -94,8 +95,19 @@ final class SimulatedHub: @unchecked Sendable {
     /// PostgreSQL stopped as a crash would (`-m immediate`) and started again: every hub loses
     /// its connection and its transaction in flight; what was committed is there after.
     func crashDatabase() throws {
-        guard let cluster else { return }
+        guard let cluster, let url = configuration.storeURL else { return }
         try cluster.crashAndRestart()
+        // Back when it answers a query (after its crash recovery), not merely when pg_ctl returns.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            do {
+                _ = try PostgresSQLConnection(location: PostgresLocation(url: url)).query("SELECT 1", [])
+                break
+            } catch {
+                guard ContinuousClock.now < deadline else { throw error }
+                usleep(100_000)
+            }
+        }
         databaseCrashes += 1
     }
 

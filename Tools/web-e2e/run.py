@@ -13,6 +13,7 @@ import json, os, re, shutil, socket, subprocess, sys, tempfile, time, traceback
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -71,11 +72,28 @@ def message(d):
     return "ok" in m.get_attribute("class").split(), m.text, [li.text for li in m.find_elements(By.TAG_NAME, "li")]
 
 
+def gone(old):
+    """True once `old` is no longer in the page. Chromium may answer a check that races the
+    page's replacement with "Node … does not belong to the document" rather than the stale-element
+    error Selenium's staleness_of expects: that too means it is gone."""
+    def check(_):
+        try:
+            old.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+    return check
+
+
 def submit(d, button):
     """Clicks a form's button and waits for the page it leads to."""
     old = d.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(d, 120).until(EC.staleness_of(old))
+    WebDriverWait(d, 120).until(gone(old))
 
 
 def edit_field(d, page, name, text):
@@ -143,7 +161,7 @@ def main():
                 dst.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
                 dst.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));""",
                 cards[0], column)
-            WebDriverWait(d, 120).until(EC.staleness_of(old))
+            WebDriverWait(d, 120).until(gone(old))
             ok, said, items = message(d)
             assert ok or items, f"a dragged card either moves or names what is missing: {said}"
             print(f"dragged a card to {target}: {said} {items}")

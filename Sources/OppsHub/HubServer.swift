@@ -175,6 +175,13 @@ public struct HubServer: Sendable {
 /// The single place where errors become HTTP responses (STYLE.md): protocol errors carry their
 /// stable code in the request's media type; anything else is a bare 500 whose details go only
 /// to the log.
+extension WireError {
+    /// A store that is busy, restarting or out of reach (PostgreSQL): nothing of the request was
+    /// kept, and the client retries — perhaps through another hub (errors.md). The message names
+    /// no database detail. The HTTP handlers and the in-process path answer it alike.
+    static let storeUnavailable = WireError(.unavailable, "the hub's database is busy or unreachable: retry shortly")
+}
+
 struct ErrorMapping: RouterMiddleware {
     typealias Context = BasicRequestContext
     let logger: Logger
@@ -200,10 +207,8 @@ struct ErrorMapping: RouterMiddleware {
                 }
             return respond(WireError(code, error.body ?? "\(error.status.code)"), request)
         } catch let error as StoreError where error.isRetryable {
-            // The store is busy, restarting or out of reach (PostgreSQL): nothing of the request
-            // was kept, and the client retries — perhaps through another hub.
             context.logger.warning("store unavailable", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            return respond(WireError(.unavailable, "the hub's database is busy or unreachable: retry shortly"), request)
+            return respond(WireError.storeUnavailable, request)
         } catch {
             context.logger.error("internal error", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
             return respond(WireError(.internal, ""), request)

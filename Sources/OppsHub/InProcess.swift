@@ -27,8 +27,7 @@ extension HubEngine {
         } catch let e as WireError {
             return .failure(e)
         } catch let e as StoreError where e.isRetryable {
-            // As the HTTP handlers answer it (HubServer): 503, retry — perhaps through another hub.
-            return .failure(WireError(.unavailable, e.message))
+            return .failure(.storeUnavailable)
         } catch {
             return .failure(WireError(.internal, "\(error)"))
         }

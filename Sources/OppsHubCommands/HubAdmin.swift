@@ -478,7 +478,9 @@ public struct Serve: AsyncParsableCommand {
                     case "max_connections": configuration.maxConnections = v
                     case "idle_timeout_seconds": configuration.idleTimeoutSeconds = v
                     case "max_clock_ahead_minutes": configuration.maxClockAheadMilliseconds = Int64(v) * 60_000
-                    case "cache_mib": configuration.cacheBytes = v << 20
+                    case "cache_mib":
+                        guard v <= 1 << 20 else { throw CommandFailure("\(config): line \(m.position.line): limits.cache_mib is at most 1048576 (1 TiB)") }
+                        configuration.cacheBytes = v << 20
                     default: throw CommandFailure("\(config): line \(m.position.line): unknown limit \"\(m.key)\"")
                     }
                 }

@@ -137,9 +137,4 @@ public final class PostgresHubStore: SQLHubStore {
     public override func directoryChanged() throws {
         try database.run("UPDATE hub_state SET changes = changes + 1 WHERE id = 1", [])
     }
-
-    /// Drops every table of the hub (tests; `opps-hub migrate` into a database that must be empty).
-    public func isEmpty() throws -> Bool {
-        try hubID() == nil
-    }
 }

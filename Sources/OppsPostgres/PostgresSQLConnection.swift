@@ -166,8 +166,7 @@ public final class PostgresSQLConnection: SQLConnection {
 
     /// Sends this statement behind those in flight (one round trip for all of them), then
     /// waits for all.
-    private func execute(_ sql: String, _ values: [SQLValue]) throws -> PostgresQueryResult {
-        let rollback = sql.hasPrefix("ROLLBACK")
+    private func execute(_ sql: String, _ values: [SQLValue], rollback: Bool = false) throws -> PostgresQueryResult {
         let answer: EventLoopFuture<PostgresQueryResult>
         do {
             answer = try issue(sql, values)
@@ -186,6 +185,10 @@ public final class PostgresSQLConnection: SQLConnection {
         } catch {
             throw Self.storeError(error, what: sql)
         }
+    }
+
+    public func rollback(_ sql: String) throws {
+        _ = try execute(sql, [], rollback: true)
     }
 
     /// Inside a transaction, sends without waiting (pipelined); outside, runs it.
@@ -235,7 +238,7 @@ public final class PostgresSQLConnection: SQLConnection {
             try run("COMMIT", [])
             return result
         } catch {
-            if let connection, !connection.isClosed { _ = try? run("ROLLBACK", []) }
+            if let connection, !connection.isClosed { try? rollback("ROLLBACK") }
             throw error
         }
     }

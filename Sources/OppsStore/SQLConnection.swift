@@ -15,6 +15,9 @@ public protocol SQLConnection: AnyObject {
     /// `query` or the commit, which fail with it — so a savepoint's release or a transaction's
     /// commit never succeeds over a failed write.
     func send(_ sql: String, _ values: [SQLValue]) throws
+    /// Runs a rollback (`ROLLBACK`, `ROLLBACK TO SAVEPOINT …`): what was sent before it is undone
+    /// by it, so a failure of those is not this statement's.
+    func rollback(_ sql: String) throws
 }
 
 /// What differs between the engines in the statements the hub store shares.
@@ -37,6 +40,7 @@ public struct SQLDialect: Sendable {
 
 extension SQLConnection {
     public func send(_ sql: String, _ values: [SQLValue]) throws { try run(sql, values) }
+    public func rollback(_ sql: String) throws { try run(sql, []) }
     public func send(_ sql: String) throws { try send(sql, []) }
     public func query(_ sql: String) throws -> [[SQLValue]] { try query(sql, []) }
     @discardableResult

@@ -38,7 +38,7 @@ open class SQLHubStore: HubStorage {
             return result
         } catch {
             do {
-                try connection.run("ROLLBACK TO SAVEPOINT one")
+                try connection.rollback("ROLLBACK TO SAVEPOINT one")
                 try connection.run("RELEASE SAVEPOINT one")
                 // What the undone part cached (replica indexes) may no longer exist.
                 try codec.reload()

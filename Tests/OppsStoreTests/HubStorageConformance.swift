@@ -112,6 +112,21 @@ struct Backend: Sendable, CustomTestStringConvertible {
             } catch {
                 refused = true
             }
+            // A refused write still in flight when the body fails for its own reason: the
+            // savepoint is undone alone (SQLite refuses the write at once, PostgreSQL later;
+            // either way the savepoint fails and the transaction goes on).
+            var failed = false
+            do {
+                try s.savepoint { () throws -> Void in
+                    try s.append(entry(1), hubMilliseconds: 4)
+                    throw Refused()
+                }
+            } catch is SavepointLost {
+                throw SavepointLostInTest()
+            } catch {
+                failed = true
+            }
+            #expect(failed)
             try s.savepoint { try s.append(entry(2), hubMilliseconds: 3) }
         }
         #expect(refused, "the second use of sequence 1 was refused")

@@ -33,6 +33,8 @@ public final class HubEngine {
     /// Per replica: what it holds and the pages it has not acknowledged yet, mirroring the
     /// store's tables so a pull does not read them back (VisibilitySnapshot.swift).
     var knownCache: LRUCache<ReplicaID, KnownState>
+    /// The log's recent entries and their records' index rows, shared by every user's snapshot.
+    let recent = RecentChanges()
 
     /// The author of writes the hub makes itself (assignments). Not a valid user name.
     public static var systemAuthor: UserName { BatchDecider.systemAuthor }
@@ -88,6 +90,9 @@ public final class HubEngine {
         let marker = try store.externalChanges()
         guard marker != directoryMarker else { return }
         defer { directoryMarker = marker }
+        // Someone else wrote to the store, or the workspace (which decides an index row's kind)
+        // may have changed: the shared window starts again.
+        recent.clear()
         directory = Directory(users: try store.users().map(\.directoryEntry))
         // A workspace applied by the operator takes effect at the next request.
         if try store.workspaceVersion() != workspace.version, let (_, document) = try store.workspace(), let ws = try? Workspace.decode(document) {

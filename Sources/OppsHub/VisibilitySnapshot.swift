@@ -142,23 +142,33 @@ extension HubEngine {
         if let compacted = try store.meta("compacted_through").flatMap(UInt64.init), compacted > s.head { return false }
         var touched = Set<RecordID>()
         var teamsChanged = false
-        var cursor = s.head
-        while cursor < head {
-            // Which records the entries touched; their values are not needed here.
-            let entries = try store.touches(after: cursor, limit: 5_000)
-            guard let last = entries.last else { return false }
-            for t in entries where t.sequence <= head {
+        let teamEntity = workspace.teamRule?.entity
+        // Which records the entries touched (their values are not needed here): from the window
+        // every snapshot shares, or from the store when it does not reach back this far.
+        try recent.extend(to: head, store: store)
+        if let entries = recent.touches(after: s.head, through: head) {
+            for t in entries {
                 touched.insert(t.record)
-                if t.entity == workspace.teamRule?.entity { teamsChanged = true }
+                if t.entity == teamEntity { teamsChanged = true }
             }
-            cursor = last.sequence
+        } else {
+            var cursor = s.head
+            while cursor < head {
+                let entries = try store.touches(after: cursor, limit: 5_000)
+                guard let last = entries.last else { return false }
+                for t in entries where t.sequence <= head {
+                    touched.insert(t.record)
+                    if t.entity == teamEntity { teamsChanged = true }
+                }
+                cursor = last.sequence
+            }
         }
         if teamsChanged {
             let teams = try store.teams(of: user.name)
             touched.formUnion(teams.symmetricDifference(s.myTeams))
             s.myTeams = teams
         }
-        var columns = try store.columns(of: Array(touched))
+        var columns = try recent.columns(of: touched, at: head, store: store)
         // Top records: their status, and what they reference.
         var affected = touched
         var topChanged = [RecordID]()
@@ -185,7 +195,7 @@ extension HubEngine {
         }
         affected.formUnion(try store.children(of: topChanged))
         let unread = affected.filter { columns[$0] == nil }
-        if !unread.isEmpty { columns.merge(try store.columns(of: Array(unread))) { a, _ in a } }
+        if !unread.isEmpty { columns.merge(try recent.columns(of: unread, at: head, store: store)) { a, _ in a } }
         // Visibility of everything affected; then signatures and contributions of what is visible.
         var changed = [RecordID]()
         for id in affected {

@@ -74,7 +74,7 @@ open class SQLHubStore: HubStorage {
             ).first?[0].int ?? 0)
     }
 
-    /// Few ids are looked up one by one; many by one scan of the narrow index table.
+    /// Few ids are looked up by key (one statement per 500); many by one scan of the narrow index table.
     private func fewer(_ count: Int) throws -> Bool {
         if count < 200 { return true }
         return try count * 8 < recordCount()
@@ -83,13 +83,13 @@ open class SQLHubStore: HubStorage {
     public func terms(of ids: Set<RecordID>) throws -> [RecordID: UInt64] {
         var out = [RecordID: UInt64]()
         out.reserveCapacity(ids.count)
+        let rows: [[SQLValue]]
         if try fewer(ids.count) {
-            for id in ids {
-                if let t = try connection.query("SELECT term FROM record_index WHERE id = ?", [.blob(id.bytes)]).first?[0].int { out[id] = UInt64(bitPattern: t) }
-            }
-            return out
+            rows = try connection.query(chunking: ids.map { .blob($0.bytes) }) { "SELECT id, term FROM record_index WHERE id IN (\($0))" }
+        } else {
+            rows = try connection.query("SELECT id, term FROM record_index")
         }
-        for row in try connection.query("SELECT id, term FROM record_index") {
+        for row in rows {
             guard let b = row[0].bytes, let id = RecordID(bytes: b), ids.contains(id), let t = row[1].int else { continue }
             out[id] = UInt64(bitPattern: t)
         }
@@ -104,7 +104,7 @@ open class SQLHubStore: HubStorage {
         let rows: [[SQLValue]]
         let select = "SELECT id, entity, kind, creator, owner, stage, parent, live FROM record_index"
         if try fewer(wanted.count) {
-            rows = try wanted.flatMap { try connection.query(select + " WHERE id = ?", [.blob($0.bytes)]) }
+            rows = try connection.query(chunking: wanted.map { .blob($0.bytes) }) { select + " WHERE id IN (\($0))" }
         } else {
             rows = try connection.query(select)
         }

@@ -1,0 +1,148 @@
+import OppsCore
+import OppsStore
+
+/// The log's recent entries and the indexed columns of the records they touched, shared by
+/// every user's snapshot. Bringing a snapshot forward (`HubEngine.advance`) needs the records
+/// the log touched since that snapshot's head and their columns at the new head; read from the
+/// store per user, each sync re-read every change every other replica made since its own last
+/// sync — at 1,000 replicas syncing every 10 s, ~1,000 records per pull, 30 % of the hub's CPU
+/// (BENCHMARKS.md, issue 20). Here each entry and each record's columns are read once.
+///
+/// Invariant, for the engine's store:
+/// - `entries` are exactly the log's entries in (`from`, `head`], in order;
+/// - `lastTouch[r]` is the sequence of r's last entry among them (absent: none);
+/// - `cached[r]` is r's row of the record index at `head` (nil inside: no row).
+///
+/// A record's row at any head H in [`from`, `head`] is its row at `head` when r has no entry
+/// after H, so `cached[r]` answers for H exactly when `lastTouch[r] ?? 0 <= H`. Rows are read
+/// into the cache only by a transaction whose head is `head` (the state it reads is the state
+/// at `head`). Every entry the log gains moves `head` on and drops the rows of what it touched.
+/// The log's entries up to a head never change (sequence numbers are commit-ordered and
+/// gapless, also across hubs on one database), and a record's row changes only with an entry,
+/// so nothing else invalidates it — except what the engine clears the window for: the
+/// directory or workspace changing (a row's `kind` follows the workspace), a store changed
+/// underneath (another process, a restore).
+final class RecentChanges {
+    /// Entries kept, and rows cached, at most (about 8 MB at both bounds).
+    let capacity: Int
+    private(set) var from: UInt64 = 0
+    private(set) var head: UInt64 = 0
+    /// False until the first pull sets where the window starts.
+    private(set) var primed = false
+    private var entries: [LogTouch] = []
+    /// Index of the first entry still in the window (older ones are dropped in bulk).
+    private var start = 0
+    private var lastTouch: [RecordID: UInt64] = [:]
+    private var cached: [RecordID: RecordColumns?] = [:]
+
+    /// Store reads it made and answers it gave from memory (tests, metrics).
+    private(set) var rowsRead = 0
+    private(set) var rowsFromMemory = 0
+
+    init(capacity: Int = 20_000) {
+        self.capacity = capacity
+    }
+
+    /// Forgets everything; the next `extend` starts an empty window at its head.
+    func clear() {
+        primed = false
+        entries = []
+        start = 0
+        lastTouch = [:]
+        cached = [:]
+    }
+
+    /// Brings the window up to `target`, the head of the caller's transaction (which must see
+    /// the store at that head). A window that would have to read more than `capacity` entries
+    /// starts again, empty, at `target`.
+    func extend(to target: UInt64, store: any HubStorage) throws {
+        if primed, target < head {
+            // The store went back (a restore under a running engine): nothing here holds.
+            clear()
+        }
+        guard primed, target - head <= UInt64(capacity) else {
+            restart(at: target)
+            return
+        }
+        while head < target {
+            let page = try store.touches(after: head, limit: 5_000)
+            // The log is gapless above what compaction removed: entries that do not follow on
+            // (compacted past this window, fewer than the head says) are a store this window
+            // cannot describe.
+            guard let last = page.last, page.first?.sequence == head + 1, last.sequence - head == UInt64(page.count) else {
+                restart(at: target)
+                return
+            }
+            for t in page where t.sequence <= target {
+                entries.append(t)
+                lastTouch[t.record] = t.sequence
+                cached[t.record] = nil
+            }
+            head = min(last.sequence, target)
+        }
+        trim()
+    }
+
+    private func restart(at target: UInt64) {
+        clear()
+        primed = true
+        from = target
+        head = target
+    }
+
+    /// The entries in (`after`, `through`], or nil when the window does not hold them all.
+    func touches(after: UInt64, through: UInt64) -> ArraySlice<LogTouch>? {
+        guard primed, after >= from, through <= head, after <= through else { return nil }
+        // Sequences in the window are consecutive (the log is gapless): index by arithmetic.
+        let first = start + Int(after - from)
+        let end = start + Int(through - from)
+        guard first >= start, end <= entries.count, first <= end else { return nil }
+        return entries[first..<end]
+    }
+
+    /// The index rows of `ids` at `at` (a head no newer than the caller's transaction sees):
+    /// from memory where the window answers for that head, the rest from the store — cached
+    /// when `at` is the window's head. Records without a row are left out, as the store does.
+    func columns(of ids: some Collection<RecordID>, at: UInt64, store: any HubStorage) throws -> [RecordID: RecordColumns] {
+        var out = [RecordID: RecordColumns]()
+        out.reserveCapacity(ids.count)
+        var missing = [RecordID]()
+        let answers = primed && at >= from && at <= head
+        for id in ids {
+            if answers, (lastTouch[id] ?? 0) <= at, let row = cached[id] {
+                if let row { out[id] = row }
+                rowsFromMemory += 1
+            } else {
+                missing.append(id)
+            }
+        }
+        guard !missing.isEmpty else { return out }
+        let read = try store.columns(of: missing)
+        rowsRead += missing.count
+        let keep = primed && at == head
+        if keep, cached.count + missing.count > capacity { cached = [:] }
+        for id in missing {
+            let row = read[id]
+            if let row { out[id] = row }
+            if keep { cached[id] = .some(row) }
+        }
+        return out
+    }
+
+    /// Drops the oldest entries beyond `capacity`, in bulk.
+    private func trim() {
+        let count = entries.count - start
+        guard count > capacity else { return }
+        let drop = count - capacity
+        for t in entries[start..<(start + drop)] where lastTouch[t.record] == t.sequence {
+            // Its last entry leaves the window: its row holds for every head from `from` on.
+            lastTouch[t.record] = nil
+        }
+        start += drop
+        from += UInt64(drop)
+        if start > capacity {
+            entries.removeFirst(start)
+            start = 0
+        }
+    }
+}

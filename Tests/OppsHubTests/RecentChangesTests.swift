@@ -1,0 +1,144 @@
+import Foundation
+import OppsCore
+import OppsReplica
+import OppsStore
+import OppsTestSupport
+import OppsWire
+import Testing
+
+@testable import OppsHub
+
+/// The window of recent log entries every user's snapshot shares (RecentChanges.swift): each
+/// change is read from the store once, not once per user who syncs after it, and what it
+/// answers is what the store would.
+struct RecentChangesTests {
+    let clock = TestClock(1_795_000_000_000)
+    let engine: HubEngine
+    let hub: LockedEngine
+    let tokens: [String: String]
+
+    init() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("opps-recent-\(UInt64.random(in: 0...UInt64.max))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var c = HubConfiguration(dataDirectory: directory)
+        c.verifySnapshots = true  // every snapshot brought forward is checked against a full build
+        c.clock = clock
+        var rng = SystemRandomNumberGenerator()
+        let store = try c.openStore()
+        _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: clock.nowMilliseconds(), rng: &rng)
+        engine = try HubEngine(store: store, configuration: c)
+        var tokens = [String: String]()
+        for u in [
+            HubUser(name: "max", role: "manager"), HubUser(name: "sam", role: "sales", territory: "north", manager: "max"),
+            HubUser(name: "tom", role: "sales", territory: "north", manager: "max"), HubUser(name: "ann", role: "sales", territory: "south", manager: "max"),
+        ] {
+            tokens[u.name] = try engine.addUser(u, rng: &rng)
+        }
+        self.tokens = tokens
+        hub = LockedEngine(engine)
+    }
+
+    func replica(_ user: String, via transport: any Transport) async throws -> Replica {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("opps-recent-r-\(UInt64.random(in: 0...UInt64.max))").path
+        return try await Replica.create(home: home, hubURL: "in-process", token: tokens[user]!, transport: transport, clock: clock)
+    }
+
+    /// Users syncing after a round of changes are brought forward from memory: the changed rows
+    /// are read from the store once, by the first of them. Every advance is checked against a
+    /// full build (verifySnapshots), so a stale row — a deal handed to tom that tom would not
+    /// see, or sam would keep seeing — fails the sync itself.
+    @Test func changesAreReadOnceAndEveryUserStillSeesExactlyWhatTheyMay() async throws {
+        let t = RoundRobin([hub])
+        let sam = try await replica("sam", via: t), tom = try await replica("tom", via: t)
+        let max = try await replica("max", via: t), ann = try await replica("ann", via: t)
+        var rng = SystemRandomNumberGenerator()
+        var deals = [RecordID]()
+        for i in 0..<5 {
+            deals.append(try sam.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("华北 \(i)"))], using: &rng).record)
+        }
+        _ = try await sam.sync(transport: t)
+        for r in [tom, max, ann] { _ = try await r.sync(transport: t) }
+
+        // A round of changes: sam edits every deal; max hands two of them to tom.
+        for (i, d) in deals.enumerated() { try sam.edit(d, [("next_step", .text("第 \(i) 步"))]) }
+        _ = try await sam.sync(transport: t)
+        try max.edit(deals[0], [("owner", .text("tom"))])
+        try max.edit(deals[1], [("owner", .text("tom"))])
+        _ = try await max.sync(transport: t)
+
+        let read0 = engine.recent.rowsRead, memory0 = engine.recent.rowsFromMemory
+        _ = try await tom.sync(transport: t)
+        let readByFirst = engine.recent.rowsRead - read0
+        #expect(readByFirst <= deals.count, "the first to sync reads each changed row at most once")
+        _ = try await ann.sync(transport: t)
+        _ = try await sam.sync(transport: t)
+        #expect(engine.recent.rowsRead - read0 == readByFirst, "later users read no row again")
+        #expect(engine.recent.rowsFromMemory - memory0 >= 2 * deals.count)
+
+        for (name, r) in [("sam", sam), ("tom", tom), ("max", max), ("ann", ann)] {
+            let user = try #require(try engine.store.user(named: name))
+            let expected = Set(try engine.visibleState(for: user).map(\.id))
+            #expect(Set(try r.store.allConfirmed(workspace: r.workspace).filter { !$0.isDeleted }.map(\.id)) == expected, "\(name)")
+        }
+        #expect(Set(try tom.store.allConfirmed(workspace: tom.workspace).map(\.id)).isSuperset(of: deals[0...1]))
+        #expect(Set(try sam.store.allConfirmed(workspace: sam.workspace).map(\.id)).isDisjoint(with: deals[0...1]))
+    }
+
+    /// The window against the store directly: the entries it holds are the store's, a row it
+    /// answers is the store's row at that head, a row changed after the asked head is read from
+    /// the store, and a log compacted past the window starts it again.
+    @Test func theWindowAnswersWhatTheStoreWouldAndNothingStale() async throws {
+        let t = RoundRobin([hub])
+        let sam = try await replica("sam", via: t)
+        var rng = SystemRandomNumberGenerator()
+        let a = try sam.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("甲"))], using: &rng).record
+        let b = try sam.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("乙"))], using: &rng).record
+        _ = try await sam.sync(transport: t)
+        let store = engine.store
+        let window = RecentChanges(capacity: 1_000)
+        try window.extend(to: 0, store: store)
+        let h1 = try store.head()
+        try window.extend(to: h1, store: store)
+        #expect(window.touches(after: 0, through: h1).map(Array.init) == (try store.touches(after: 0, limit: 10_000)))
+        #expect(window.touches(after: 2, through: h1).map(Array.init) == (try store.touches(after: 2, limit: 10_000)))
+        let rows = try window.columns(of: [a, b], at: h1, store: store)
+        #expect(rows == (try store.columns(of: [a, b])))
+        #expect(window.rowsRead == 2)
+        _ = try window.columns(of: [a, b], at: h1, store: store)
+        #expect(window.rowsRead == 2 && window.rowsFromMemory == 2, "the second ask is answered from memory")
+
+        // b changes hands; the window follows and drops b's row, keeps a's.
+        let max = try await replica("max", via: t)
+        _ = try await max.sync(transport: t)
+        try max.edit(b, [("owner", .text("tom"))])
+        _ = try await max.sync(transport: t)
+        let h2 = try store.head()
+        try window.extend(to: h2, store: store)
+        let moved = try window.columns(of: [a, b], at: h2, store: store)
+        let stored = try store.columns(of: [a, b])
+        #expect(moved[b]?.owner == "tom")
+        #expect(moved == stored)
+        #expect(window.rowsRead == 3, "only b's row is read again")
+        // Asked for the older head, b's row (changed after it) is not answered from memory.
+        _ = try window.columns(of: [b], at: h1, store: store)
+        #expect(window.rowsRead == 4)
+        // A window not reaching back that far says so rather than answer part.
+        #expect(window.touches(after: h2, through: h2 + 1) == nil)
+
+        // Compacted past the window's head, then moved on: the window starts again there.
+        let behind = RecentChanges(capacity: 1_000)
+        try behind.extend(to: h1, store: store)
+        try sam.edit(a, [("next_step", .text("再谈"))])
+        _ = try await sam.sync(transport: t)
+        let h3 = try store.head()
+        _ = try store.transaction { try store.compact(below: h2) }
+        try behind.extend(to: h3, store: store)
+        #expect(behind.from == h3 && behind.head == h3 && behind.touches(after: h1, through: h3) == nil)
+
+        // More entries than it keeps: it starts again at the new head instead of reading them.
+        let small = RecentChanges(capacity: 2)
+        try small.extend(to: 0, store: store)
+        try small.extend(to: h3, store: store)
+        #expect(small.from == h3 && small.touches(after: 0, through: h3) == nil)
+    }
+}

@@ -35,9 +35,11 @@ final class RecentChanges {
     private var lastTouch: [RecordID: UInt64] = [:]
     private var cached: [RecordID: RecordColumns?] = [:]
 
-    /// Store reads it made and answers it gave from memory (tests, metrics).
+    /// Store reads it made, answers it gave from memory, and asks for entries it did not hold
+    /// (each sends an advance to the store), for tests.
     private(set) var rowsRead = 0
     private(set) var rowsFromMemory = 0
+    private(set) var misses = 0
 
     init(capacity: Int = 20_000) {
         self.capacity = capacity
@@ -92,12 +94,12 @@ final class RecentChanges {
 
     /// The entries in (`after`, `through`], or nil when the window does not hold them all.
     func touches(after: UInt64, through: UInt64) -> ArraySlice<LogTouch>? {
-        guard primed, after >= from, through <= head, after <= through else { return nil }
+        guard primed, after >= from, through <= head, after <= through, start + Int(through - from) <= entries.count else {
+            misses += 1
+            return nil
+        }
         // Sequences in the window are consecutive (the log is gapless): index by arithmetic.
-        let first = start + Int(after - from)
-        let end = start + Int(through - from)
-        guard first >= start, end <= entries.count, first <= end else { return nil }
-        return entries[first..<end]
+        return entries[(start + Int(after - from))..<(start + Int(through - from))]
     }
 
     /// The index rows of `ids` at `at` (a head no newer than the caller's transaction sees):

@@ -102,6 +102,9 @@ extension HubEngine {
     func build(for user: HubUser, head: UInt64) throws -> VisibilitySnapshot {
         let query = VisibilityQuery.make(user: user.name, role: user.role, workspace: workspace, directory: directory)
         let s = VisibilitySnapshot(head: head, directory: directory, role: user.role, workspaceVersion: workspace.version, query: query)
+        // The shared window starts no later than the first snapshot, so that snapshot's first
+        // advance finds the entries since its head in memory.
+        try recent.extend(to: head, store: store)
         snapshotGenerations &+= 1
         s.generation = snapshotGenerations  // per engine: a replica's last diff names the build it was made against
         s.recentFrom = head

@@ -74,6 +74,7 @@ struct RecentChangesTests {
         _ = try await sam.sync(transport: t)
         #expect(engine.recent.rowsRead - read0 == readByFirst, "later users read no row again")
         #expect(engine.recent.rowsFromMemory - memory0 >= 2 * deals.count)
+        #expect(engine.recent.misses == 0, "every advance, a snapshot's first included, found its entries in memory")
 
         for (name, r) in [("sam", sam), ("tom", tom), ("max", max), ("ann", ann)] {
             let user = try #require(try engine.store.user(named: name))

@@ -51,11 +51,13 @@ struct PullPage {
         maxChanges = request.maxChanges == 0 ? configuration.maxPageChanges : min(Int(request.maxChanges), configuration.maxPageChanges)
         maxBytes = request.maxBytes == 0 ? configuration.maxPageBytes : min(Int(request.maxBytes), configuration.maxPageBytes)
         hubTime = engine.now
-        head = try store.head()
+        let bounds = try store.logBounds()
+        head = bounds.head
+        let compacted = bounds.compactedThrough
         guard request.cursor <= head else {
             throw WireError(.cursorAhead, "cursor \(request.cursor) is beyond the hub's head \(head): re-sync from 0")
         }
-        if request.cursor > 0, let compacted = try store.meta("compacted_through").flatMap(UInt64.init), request.cursor < compacted {
+        if request.cursor > 0, request.cursor < compacted {
             throw WireError(.cursorExpired, "the log before \(compacted) was compacted: re-sync from 0")
         }
         // What the replica holds: pages up to the echoed token were received. A restart from
@@ -89,7 +91,7 @@ struct PullPage {
             for (id, signature) in page.own { inFlight[id] = signature }
         }
         // What the user may see, kept per user and brought forward over the log since.
-        snapshot = try engine.snapshot(for: user, head: head)
+        snapshot = try engine.snapshot(for: user, head: head, compactedThrough: compacted)
         writer = PageWriter(numbering: WireNumbering(workspace), compactEntered: replica.protocolVersion >= 2)
         cursor = request.cursor == 0 ? head : request.cursor
     }

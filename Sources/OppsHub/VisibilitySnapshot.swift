@@ -80,14 +80,15 @@ let snapshotAdvanceLimit: UInt64 = 20_000
 
 extension HubEngine {
     /// The user's snapshot at `head`: the cached one brought forward, or a full build.
-    func snapshot(for user: HubUser, head: UInt64) throws -> VisibilitySnapshot {
+    /// `compactedThrough`: where the log starts, read with `head` (`HubStorage.logBounds`).
+    func snapshot(for user: HubUser, head: UInt64, compactedThrough: UInt64) throws -> VisibilitySnapshot {
         // Taken out of the cache while brought forward: an advance that fails half-way must not
         // leave a half-changed snapshot behind (it is changed in place).
         if let s = visibilityCache.removeValue(forKey: user.name), s.directory == directory, s.role == user.role,
             s.workspaceVersion == workspace.version, s.head <= head
         {
             if s.head == head { visibilityCache.set(user.name, s, cost: s.bytes); return s }
-            if try advance(s, to: head, user: user) {
+            if try advance(s, to: head, user: user, compactedThrough: compactedThrough) {
                 if configuration.verifySnapshots { try verify(s, user: user) }
                 visibilityCache.set(user.name, s, cost: s.bytes)
                 return s
@@ -140,9 +141,8 @@ extension HubEngine {
     }
 
     /// Brings `s` forward to `head` over the log; false when it cannot (compacted, too far).
-    func advance(_ s: VisibilitySnapshot, to head: UInt64, user: HubUser) throws -> Bool {
-        guard head - s.head <= snapshotAdvanceLimit else { return false }
-        if let compacted = try store.meta("compacted_through").flatMap(UInt64.init), compacted > s.head { return false }
+    func advance(_ s: VisibilitySnapshot, to head: UInt64, user: HubUser, compactedThrough: UInt64) throws -> Bool {
+        guard head - s.head <= snapshotAdvanceLimit, compactedThrough <= s.head else { return false }
         var touched = Set<RecordID>()
         var teamsChanged = false
         let teamEntity = workspace.teamRule?.entity

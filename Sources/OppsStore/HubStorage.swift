@@ -118,6 +118,8 @@ public protocol HubStoreBase: AnyObject {
     func setMeta(_ key: String, _ value: String) throws
     /// The highest sequence in the log; it never goes back (not even after compaction).
     func head() throws -> UInt64
+    /// The head, and the sequence the log was compacted through (0: never), in one read.
+    func logBounds() throws -> (head: UInt64, compactedThrough: UInt64)
     /// The id of the newest conflict (0 when there is none).
     func conflictHead() throws -> UInt64
     func record(_ id: RecordID, workspace: Workspace) throws -> Record?

@@ -142,4 +142,30 @@ struct RecentChangesTests {
         try small.extend(to: h3, store: store)
         #expect(small.from == h3 && small.touches(after: 0, through: h3) == nil)
     }
+
+    /// A snapshot older than a compaction another process made is built again, not brought
+    /// forward over entries that are gone: here a manager's snapshot on hub A is left at h0,
+    /// the manager's replica moves on through hub B, and B compacts past h0. A's window was
+    /// cleared by B's writes, so A would have to read the log since h0, which no longer holds
+    /// the deal sam made first. Every advance is checked against a full build.
+    @Test func aSnapshotOlderThanACompactionIsBuiltAgain() async throws {
+        let other = LockedEngine(try HubEngine(store: engine.configuration.openStore(), configuration: engine.configuration))
+        let viaA = RoundRobin([hub]), viaB = RoundRobin([other])
+        let max = try await replica("max", via: viaA)
+        _ = try await max.sync(transport: viaA)
+        let sam = try await replica("sam", via: viaB)
+        var rng = SystemRandomNumberGenerator()
+        let first = try sam.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("先"))], using: &rng).record
+        let second = try sam.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("后"))], using: &rng).record
+        _ = try await sam.sync(transport: viaB)
+        let h1 = try engine.store.head()
+        try sam.edit(second, [("next_step", .text("报价"))])
+        _ = try await sam.sync(transport: viaB)
+        _ = try await max.sync(transport: viaB)
+        _ = try other.engine.store.transaction { try other.engine.store.compact(below: h1) }
+        clock.advance(1000)
+        _ = try await max.sync(transport: viaA)
+        let held = Set(try max.store.allConfirmed(workspace: max.workspace).map(\.id))
+        #expect(held.isSuperset(of: [first, second]))
+    }
 }

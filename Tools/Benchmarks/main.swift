@@ -41,6 +41,7 @@ struct BenchOptions: ParsableArguments {
     @Option(help: "Run the hub on PostgreSQL: a server URL (postgres://…); each benchmark makes its own database there.")
     var store: String?
     @Option(help: "With --store: opps-hub processes in the concurrent runs, behind HAProxy when more than one.") var hubs = 1
+    @Option(help: "Also append each figure to this CSV file (series,size,figure,raw), for Tools/scale-curves.sh.") var csv: String?
 
     func validate() throws {
         guard coldRecords > 0, roundTripRecords > 0, webRecords > 0, ingestRecords > 0 else { throw ValidationError("counts must be positive") }
@@ -156,6 +157,16 @@ func maxRSSKiB(children: Bool = false) -> Int {
     return Int(u.ru_maxrss)
 }
 func row(_ cells: String...) { print("| " + cells.joined(separator: " | ") + " |") }
+/// With --csv: one line `series,size,figure,raw` (raw empty when the row has no floor).
+func csv(_ series: String, size: Int, _ figure: Double, raw: Double? = nil) {
+    guard let path = options.csv else { return }
+    let line = "\(series),\(size),\(String(format: "%.4f", figure)),\(raw.map { String(format: "%.4f", $0) } ?? "")\n"
+    if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: Data("series,size,figure,raw\n".utf8)) }
+    guard let h = FileHandle(forWritingAtPath: path) else { return }
+    h.seekToEndOfFile()
+    h.write(Data(line.utf8))
+    h.closeFile()
+}
 /// Scratch directories made so far; each phase removes its own when done (a 100,000-deal cold
 /// sync leaves over half a GiB).
 nonisolated(unsafe) var scratch: [String] = []
@@ -471,6 +482,8 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
                 let raw = try RawBaselines.insertCopy(of: dir + "/replica/replica.sqlite", into: dir + "/raw.sqlite") {
                     seconds(ContinuousClock.now - c0)
                 }
+                csv("cold_s", size: n, t, raw: raw.seconds)
+                csv("cold_cli_mib", size: n, Double(maxRSSKiB(children: true)) / 1024)
                 row(
                     "cold sync of \(n) deals (~1 KB each) into a new replica over loopback (opps init)\(onStore)",
                     String(
@@ -504,6 +517,7 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
                 times.sort()
                 await transport.shutdown()
                 let floor = try await rawRoundTrip(dir: dir)
+                csv("roundtrip_ms", size: n, times[30], raw: floor.median)
                 row(
                     "one changed field, push + pull, replica holding \(n) deals", String(format: "median %.1f ms, p90 %.1f ms (60 round trips)", times[30], times[54]),
                     String(
@@ -656,6 +670,10 @@ if wanted("concurrent") {
             for (text, all) in steadyFailures { FileHandle.standardError.write(Data("  \(all.count) × \(text)\n".utf8)) }
             let good = steady.compactMap { try? $0.get() }.sorted()
             let q = { (x: Double) in good.isEmpty ? 0 : good[min(good.count - 1, Int(Double(good.count) * x))] }
+            csv("steady_p50_ms", size: n, q(0.5))
+            csv("steady_p99_ms", size: n, q(0.99))
+            csv("steady_hub_cpu_ms", size: n, steadyHubCPU * 1000 / Double(max(1, steady.count)), raw: noop)
+            csv("steady_errors", size: n, Double(steady.count - good.count))
             row(
                 "\(n) replicas online, each syncing every \(Int(steadyInterval)) s on average (edit + sync)\(fleetLabel)",
                 String(

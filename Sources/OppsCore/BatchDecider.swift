@@ -73,7 +73,8 @@ public struct BatchDecider {
     var records: [RecordID: Record?] = [:]
     var dirty: [RecordID] = []
     var dirtySet = Set<RecordID>()
-    var head: UInt64?
+    /// The last sequence this batch took (nil: none yet).
+    public internal(set) var head: UInt64?
     var conflictHead: UInt64?
     var meta: [String: String] = [:]
     var effects: [HubEffect] = []

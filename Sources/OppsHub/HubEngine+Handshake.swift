@@ -17,17 +17,20 @@ extension HubEngine {
         // uniqueness of stamps (merge-semantics.md §2).
         guard replicaID != hubReplica else { throw WireError(.replicaNotYours, "this replica id is the hub's own") }
         // Registration and last-seen are bookkeeping: a push saves the row durably with its batch.
-        try store.bookkeeping {
+        // The head and the last batch are read with the row, in one transaction.
+        let (head, lastBatch) = try store.bookkeeping {
             if var row = try store.replica(replicaID) {
                 guard row.user == user.name else { throw WireError(.replicaNotYours, "this replica belongs to another user") }
                 row.lastSeenMilliseconds = now
                 row.protocolVersion = version
                 try store.saveReplica(row)
+                return (try store.head(), row.lastBatch)
             } else {
                 try store.saveReplica(
                     ReplicaRow(
                         id: replicaID, user: user.name, lastBatch: 0, ack: 0, lastSeenMilliseconds: now, pullToken: 0,
                         protocolVersion: version))
+                return (try store.head(), UInt64(0))
             }
         }
         var response = HandshakeResponse()
@@ -37,8 +40,8 @@ extension HubEngine {
         response.role = user.role
         response.hub = Data(hubID.bytes)
         response.hubTime = now
-        response.head = try store.head()
-        response.lastBatch = try store.replica(replicaID)?.lastBatch ?? 0
+        response.head = head
+        response.lastBatch = lastBatch
         if request.workspaceVersion < workspace.version, let (_, document) = try store.workspace() {
             response.workspace = Data(document.utf8)
         }

@@ -97,7 +97,8 @@ extension HubEngine {
         var response = PushResponse()
         response.batch = request.batch
         response.results = results
-        response.head = try store.head()
+        // The decider's last sequence is the head: it holds the sequencer and appended last.
+        response.head = try decider.head ?? store.head()
         try store.saveBatch(replica: replica.id, number: request.batch, digest: digest, response: try BodyCodec.encode(response, as: .protobuf))
         replica.lastBatch = request.batch
         replica.lastSeenMilliseconds = hubTime

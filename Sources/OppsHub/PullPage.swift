@@ -38,6 +38,8 @@ struct PullPage {
     /// Deletes of records the replica held, merged into the changes in sequence order (step 3).
     var pendingDeletions = [WireChange]()
     var cursor: UInt64
+    /// The newest conflict id when the page began (read with the head).
+    let conflictHead: UInt64
 
     init(engine: HubEngine, user: HubUser, request: PullRequest, replica: ReplicaRow) throws {
         self.engine = engine
@@ -52,6 +54,7 @@ struct PullPage {
         maxBytes = request.maxBytes == 0 ? configuration.maxPageBytes : min(Int(request.maxBytes), configuration.maxPageBytes)
         hubTime = engine.now
         let bounds = try store.logBounds()
+        conflictHead = bounds.conflictHead
         head = bounds.head
         let compacted = bounds.compactedThrough
         guard request.cursor <= head else {
@@ -239,7 +242,7 @@ struct PullPage {
         let limit = 500
         var conflicts = [StoredConflict]()
         // Who concerns the user is a walk over the whole directory: only when there is a conflict to look at.
-        if try store.conflictHead() > request.conflictCursor {
+        if conflictHead > request.conflictCursor {
             let directory = engine.directory
             let concerning = Set(directory.users.keys.filter { directory.manages(user.name, $0) }).union([user.name])
             conflicts = try store.conflicts(after: request.conflictCursor, concerning: concerning, author: user.name, limit: limit)

@@ -74,6 +74,18 @@ public struct StoredLogEntry: Sendable, Hashable {
 }
 
 /// A log entry's sequence, record and entity, without its value.
+/// Where the log and the conflicts stand (`HubStorage.logBounds`).
+public struct LogBounds: Sendable, Hashable {
+    public var head: UInt64
+    public var compactedThrough: UInt64
+    public var conflictHead: UInt64
+    public init(head: UInt64, compactedThrough: UInt64, conflictHead: UInt64) {
+        self.head = head
+        self.compactedThrough = compactedThrough
+        self.conflictHead = conflictHead
+    }
+}
+
 public struct LogTouch: Sendable, Hashable {
     public var sequence: UInt64
     public var record: RecordID
@@ -118,8 +130,9 @@ public protocol HubStoreBase: AnyObject {
     func setMeta(_ key: String, _ value: String) throws
     /// The highest sequence in the log; it never goes back (not even after compaction).
     func head() throws -> UInt64
-    /// The head, and the sequence the log was compacted through (0: never), in one read.
-    func logBounds() throws -> (head: UInt64, compactedThrough: UInt64)
+    /// The head, the sequence the log was compacted through (0: never) and the conflict head,
+    /// in one read.
+    func logBounds() throws -> LogBounds
     /// The id of the newest conflict (0 when there is none).
     func conflictHead() throws -> UInt64
     func record(_ id: RecordID, workspace: Workspace) throws -> Record?

@@ -385,13 +385,15 @@ open class SQLHubStore: HubStorage {
 
     public func head() throws -> UInt64 { try logBounds().head }
 
-    public func logBounds() throws -> (head: UInt64, compactedThrough: UInt64) {
+    public func logBounds() throws -> LogBounds {
         // One round trip (it is read several times a sync; on PostgreSQL each statement is one).
-        let row = try connection.query("SELECT coalesce(max(seq), 0), (SELECT value FROM meta WHERE key = 'compacted_through') FROM log").first
+        let row = try connection.query(
+            "SELECT coalesce(max(seq), 0), (SELECT value FROM meta WHERE key = 'compacted_through'), (SELECT coalesce(max(id), 0) FROM conflicts) FROM log"
+        ).first
         let logged = UInt64(row?[0].int ?? 0)
         let compacted = row?[1].string.flatMap(UInt64.init) ?? 0
         // After compaction the log may be empty below the head: the head never goes back.
-        return (max(logged, compacted), compacted)
+        return LogBounds(head: max(logged, compacted), compactedThrough: compacted, conflictHead: UInt64(row?[2].int ?? 0))
     }
 
     public func append(_ e: LogEntry, hubMilliseconds: Int64) throws {

@@ -331,7 +331,19 @@ open class SQLHubStore: HubStorage {
         return record
     }
 
-    public func saveRecord(_ record: Record, workspace: Workspace) throws {
+    private static let recordInsert = "INSERT INTO records (id, entity, kind, creator, owner, stage, parent, created, fields, deleted, term) VALUES "
+    private static let recordUpsert = """
+         ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, stage = excluded.stage, parent = excluded.parent, created = excluded.created,
+            fields = excluded.fields, deleted = excluded.deleted, term = excluded.term
+        """
+    private static let indexInsert = "INSERT INTO record_index (id, entity, kind, creator, owner, stage, parent, live, term) VALUES "
+    private static let indexUpsert = """
+         ON CONFLICT(id) DO UPDATE SET entity = excluded.entity, kind = excluded.kind, creator = excluded.creator, owner = excluded.owner,
+            stage = excluded.stage, parent = excluded.parent, live = excluded.live, term = excluded.term
+        """
+
+    /// A record's row in `records` and in `record_index`, and its kind (0 staged, 1 child, 2 other).
+    private func recordRows(_ record: Record, workspace: Workspace) throws -> (record: [SQLValue], index: [SQLValue], kind: Int64, entity: Entity) {
         guard let entity = workspace.entity(record.entity) else { throw StoreError(code: -3, message: "unknown entity") }
         let blob = try codec.fieldsBytes(record.fields, entity: entity, base: record.created)
         let kind: Int64 = entity.stageField != nil ? 0 : (entity.visibleVia != nil ? 1 : 2)
@@ -339,27 +351,23 @@ open class SQLHubStore: HubStorage {
         if let sf = entity.stageField, case let .member(s) = record[sf] { stage = .text(s) }
         var parent: SQLValue = .null
         if let via = entity.visibleVia, case let .reference(p) = record[via] { parent = .blob(p.bytes) }
-        try connection.send(
-            """
-            INSERT INTO records (id, entity, kind, creator, owner, stage, parent, created, fields, deleted, term) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET owner = excluded.owner, stage = excluded.stage, parent = excluded.parent, created = excluded.created,
-                fields = excluded.fields, deleted = excluded.deleted, term = excluded.term
-            """,
+        let term = SQLValue.integer(Int64(bitPattern: StateChecksum.term(of: record, workspace: workspace)))
+        return (
             [
                 .blob(record.id.bytes), .text(record.entity), .integer(kind), .text(record.creator), Self.optionalText(record.owner), stage, parent,
-                .blob(try codec.bytes(record.created)), .blob(blob), try record.deleted.map { .blob(try codec.bytes($0)) } ?? .null,
-                .integer(Int64(bitPattern: StateChecksum.term(of: record, workspace: workspace))),
-            ])
-        try connection.send(
-            """
-            INSERT INTO record_index (id, entity, kind, creator, owner, stage, parent, live, term) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET entity = excluded.entity, kind = excluded.kind, creator = excluded.creator, owner = excluded.owner,
-                stage = excluded.stage, parent = excluded.parent, live = excluded.live, term = excluded.term
-            """,
+                .blob(try codec.bytes(record.created)), .blob(blob), try record.deleted.map { .blob(try codec.bytes($0)) } ?? .null, term,
+            ],
             [
                 .blob(record.id.bytes), .text(record.entity), .integer(kind), .text(record.creator), Self.optionalText(record.owner), stage, parent,
-                .integer(record.isDeleted ? 0 : 1), .integer(Int64(bitPattern: StateChecksum.term(of: record, workspace: workspace))),
-            ])
+                .integer(record.isDeleted ? 0 : 1), term,
+            ], kind, entity
+        )
+    }
+
+    public func saveRecord(_ record: Record, workspace: Workspace) throws {
+        let (recordRow, indexRow, kind, entity) = try recordRows(record, workspace: workspace)
+        try connection.send(Self.recordInsert + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" + Self.recordUpsert, recordRow)
+        try connection.send(Self.indexInsert + "(?, ?, ?, ?, ?, ?, ?, ?, ?)" + Self.indexUpsert, indexRow)
         if kind == 0 {
             // Accounts and contacts a deal points at are visible with the deal.
             try connection.send("DELETE FROM refs WHERE source = ?", [.blob(record.id.bytes)])
@@ -396,16 +404,39 @@ open class SQLHubStore: HubStorage {
         return LogBounds(head: max(logged, compacted), compactedThrough: compacted, conflictHead: UInt64(row?[2].int ?? 0))
     }
 
+    private static let logInsert = "INSERT INTO log (seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms) VALUES "
+
     public func append(_ e: LogEntry, hubMilliseconds: Int64) throws {
-        try connection.send(
-            """
-            INSERT INTO log (seq, record, entity, field, kind, value, hlc, replica, author, authority, hub_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                .integer(Int64(e.sequence)), .blob(e.record.bytes), .text(e.entity), .text(e.field), .integer(Self.kindCode(e.kind)),
-                .blob(e.value.storedBytes), .integer(Int64(bitPattern: e.stamp.hlc.rawValue)), .integer(try codec.index(of: e.stamp.replica)),
-                .text(e.author), .integer(Int64(e.authority.rawValue)), .integer(hubMilliseconds),
-            ])
+        try connection.send(Self.logInsert + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", try logRow(e, hubMilliseconds: hubMilliseconds))
+    }
+
+    private func logRow(_ e: LogEntry, hubMilliseconds: Int64) throws -> [SQLValue] {
+        [
+            .integer(Int64(e.sequence)), .blob(e.record.bytes), .text(e.entity), .text(e.field), .integer(Self.kindCode(e.kind)),
+            .blob(e.value.storedBytes), .integer(Int64(bitPattern: e.stamp.hlc.rawValue)), .integer(try codec.index(of: e.stamp.replica)),
+            .text(e.author), .integer(Int64(e.authority.rawValue)), .integer(hubMilliseconds),
+        ]
+    }
+
+    /// The floor of ingest on this engine (opps-bench; issue 18): log entries and new records
+    /// written with multi-row INSERTs (up to 300 rows a statement), in the caller's transaction
+    /// — no decision, no relations, no per-row round trip. The hub never writes this way; a
+    /// test checks it leaves what the per-row path leaves.
+    public func insertBulk(_ entries: [LogEntry], records: [Record], workspace: Workspace, hubMilliseconds: Int64) throws {
+        func many(_ head: String, width: Int, _ rows: [[SQLValue]], then tail: String = "") throws {
+            let marks = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
+            var start = 0
+            while start < rows.count {
+                let chunk = rows[start..<min(start + 300, rows.count)]
+                start += chunk.count
+                try connection.send(head + Array(repeating: marks, count: chunk.count).joined(separator: ", ") + tail, chunk.flatMap { $0 })
+            }
+        }
+        try many(Self.logInsert, width: 11, entries.map { try logRow($0, hubMilliseconds: hubMilliseconds) })
+        let rows = try records.map { try recordRows($0, workspace: workspace) }
+        // The same upserts as saveRecord's (a batch names each record once).
+        try many(Self.recordInsert, width: 11, rows.map(\.record), then: Self.recordUpsert)
+        try many(Self.indexInsert, width: 9, rows.map(\.index), then: Self.indexUpsert)
     }
 
     static func kindCode(_ k: WriteKind) -> Int64 {

@@ -412,4 +412,34 @@ struct Backend: Sendable, CustomTestStringConvertible {
         try s.transaction { try s.saveRecord(deal, workspace: ws) }
         #expect(try !s.referencedByVisible(account.id, query: query("sam", "sales")))
     }
+
+    /// The ingest benchmark's floor (multi-row INSERTs, more rows than one statement takes)
+    /// leaves exactly what the hub's per-row path leaves: the log, the records, their index rows.
+    @Test(arguments: Backend.all)
+    func theBulkFloorLeavesWhatThePerRowPathLeaves(backend: Backend) throws {
+        let perRow = try initialised(backend), bulk = try initialised(backend)
+        var records = [Record](), entries = [LogEntry]()
+        for n in 1...320 {
+            let owner: String? = n % 3 == 0 ? nil : "sam"
+            let r = opportunity(UInt64(n), owner: owner, stage: n % 2 == 0 ? "discovery" : "proposal")
+            records.append(r)
+            let stamp = Stamp(hlc: HLC(rawValue: UInt64(1000 + n)), replica: Self.replicaA)
+            entries.append(
+                LogEntry(
+                    sequence: UInt64(n), record: r.id, entity: r.entity, field: "name", kind: .set, value: .text("商机 \(n)"), stamp: stamp,
+                    author: "sam", authority: .own))
+        }
+        try perRow.transaction {
+            for e in entries { try perRow.append(e, hubMilliseconds: 7) }
+            for r in records { try perRow.saveRecord(r, workspace: ws) }
+        }
+        let sql = try #require(bulk as? SQLHubStore)
+        try bulk.transaction { try sql.insertBulk(entries, records: records, workspace: ws, hubMilliseconds: 7) }
+        #expect(try bulk.log(after: 0, limit: 1000) == perRow.log(after: 0, limit: 1000))
+        #expect(try bulk.head() == 320)
+        let ids = records.map { $0.id }
+        #expect(try bulk.columns(of: ids) == perRow.columns(of: ids))
+        #expect(try bulk.terms(of: Set(ids)) == perRow.terms(of: Set(ids)))
+        for id in ids.prefix(5) { #expect(try bulk.record(id, workspace: ws) == perRow.record(id, workspace: ws)) }
+    }
 }

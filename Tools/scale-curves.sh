@@ -49,6 +49,7 @@ plot "$(series roundtrip_ms)" using 2:3 with linespoints lw 2 pt 7 title "round 
 unset multiplot
 
 set output "docs/scale-replicas.png"
+set xrange [70:4500]
 set multiplot layout 1,2 title "OppSync by the number of replicas online, each syncing every 10 s on average (one hub, SQLite)"
 set title "sync latency (edit + handshake + push + pull)"
 set xlabel "replicas"

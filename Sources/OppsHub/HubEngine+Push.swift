@@ -80,6 +80,9 @@ extension HubEngine {
             hubReplica: hubReplica, hubTime: hubTime, maxClockAhead: configuration.maxClockAheadMilliseconds)
         var results = [WriteResult]()
         results.reserveCapacity(items.count)
+        // The push's log entries, written together once its decisions are done (multi-row
+        // statements): nothing in a push reads the log back after its first sequence number.
+        var appended = [LogEntry]()
         for item in items {
             let verdict =
                 switch item {
@@ -88,11 +91,12 @@ extension HubEngine {
                 case let .write(w):
                     try decider.decide(w, actor: actor)
                 }
-            try decider.drain { try apply($0, hubTime: hubTime) }
+            try decider.drain { try apply($0, hubTime: hubTime, log: &appended) }
             activity.outcomes[verdict.decision.outcome, default: 0] += 1
             results.append(WriteResult(verdict))
         }
-        try apply(decider.finish(), hubTime: hubTime)
+        for effect in decider.finish() { try apply(effect, hubTime: hubTime, log: &appended) }
+        if !appended.isEmpty { try store.append(appended, hubMilliseconds: hubTime) }
         clock = decider.clock
         var response = PushResponse()
         response.batch = request.batch
@@ -108,8 +112,15 @@ extension HubEngine {
 
     /// Applies one of a decider's effects to the store, inside the caller's transaction.
     func apply(_ effect: HubEffect, hubTime: Int64) throws {
+        var log = [LogEntry]()
+        try apply(effect, hubTime: hubTime, log: &log)
+        if !log.isEmpty { try store.append(log, hubMilliseconds: hubTime) }
+    }
+
+    /// The same, a log entry kept in `log` for the caller to append with the others.
+    func apply(_ effect: HubEffect, hubTime: Int64, log: inout [LogEntry]) throws {
         switch effect {
-        case let .append(entry): try store.append(entry, hubMilliseconds: hubTime)
+        case let .append(entry): log.append(entry)
         case let .conflict(c, owner):
             let id = try store.addConflict(c, owner: owner, hubMilliseconds: hubTime)
             guard id == c.id else { throw WireError(.internal, "conflict \(c.id) was stored as \(id)") }

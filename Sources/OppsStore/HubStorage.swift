@@ -150,6 +150,9 @@ public protocol HubIngestStorage: HubStoreBase {
     /// `body`'s work and must not commit.
     func savepoint<T>(_ body: () throws -> T) throws -> T
     func append(_ entry: LogEntry, hubMilliseconds: Int64) throws
+    /// Several entries at once (multi-row statements): what a push appended, written when its
+    /// decisions are done.
+    func append(_ entries: [LogEntry], hubMilliseconds: Int64) throws
     func saveRecord(_ record: Record, workspace: Workspace) throws
     /// Stores a conflict under its id (0: the next one) and returns the id.
     func addConflict(_ conflict: ConflictRecord, owner: UserName?, hubMilliseconds: Int64) throws -> UInt64

@@ -410,6 +410,23 @@ open class SQLHubStore: HubStorage {
         try connection.send(Self.logInsert + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", try logRow(e, hubMilliseconds: hubMilliseconds))
     }
 
+    public func append(_ entries: [LogEntry], hubMilliseconds: Int64) throws {
+        if entries.count == 1 { return try append(entries[0], hubMilliseconds: hubMilliseconds) }
+        try insertRows(Self.logInsert, width: 11, entries.map { try logRow($0, hubMilliseconds: hubMilliseconds) })
+    }
+
+    /// `rows` as multi-row INSERTs, 300 rows a statement (within both engines' limits on bound
+    /// values), each followed by `tail`.
+    private func insertRows(_ head: String, width: Int, _ rows: [[SQLValue]], then tail: String = "") throws {
+        let marks = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(start + 300, rows.count)]
+            start += chunk.count
+            try connection.send(head + Array(repeating: marks, count: chunk.count).joined(separator: ", ") + tail, chunk.flatMap { $0 })
+        }
+    }
+
     private func logRow(_ e: LogEntry, hubMilliseconds: Int64) throws -> [SQLValue] {
         [
             .integer(Int64(e.sequence)), .blob(e.record.bytes), .text(e.entity), .text(e.field), .integer(Self.kindCode(e.kind)),
@@ -420,23 +437,15 @@ open class SQLHubStore: HubStorage {
 
     /// The floor of ingest on this engine (opps-bench; issue 18): log entries and new records
     /// written with multi-row INSERTs (up to 300 rows a statement), in the caller's transaction
-    /// — no decision, no relations, no per-row round trip. The hub never writes this way; a
-    /// test checks it leaves what the per-row path leaves.
+    /// — no decision, no relations, no per-row round trip. The hub writes a push's log entries
+    /// this way too, its records one by one with their relations; a test checks this leaves
+    /// what the per-row path leaves.
     public func insertBulk(_ entries: [LogEntry], records: [Record], workspace: Workspace, hubMilliseconds: Int64) throws {
-        func many(_ head: String, width: Int, _ rows: [[SQLValue]], then tail: String = "") throws {
-            let marks = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
-            var start = 0
-            while start < rows.count {
-                let chunk = rows[start..<min(start + 300, rows.count)]
-                start += chunk.count
-                try connection.send(head + Array(repeating: marks, count: chunk.count).joined(separator: ", ") + tail, chunk.flatMap { $0 })
-            }
-        }
-        try many(Self.logInsert, width: 11, entries.map { try logRow($0, hubMilliseconds: hubMilliseconds) })
+        try append(entries, hubMilliseconds: hubMilliseconds)
         let rows = try records.map { try recordRows($0, workspace: workspace) }
         // The same upserts as saveRecord's (a batch names each record once).
-        try many(Self.recordInsert, width: 11, rows.map(\.record), then: Self.recordUpsert)
-        try many(Self.indexInsert, width: 9, rows.map(\.index), then: Self.indexUpsert)
+        try insertRows(Self.recordInsert, width: 11, rows.map(\.record), then: Self.recordUpsert)
+        try insertRows(Self.indexInsert, width: 9, rows.map(\.index), then: Self.indexUpsert)
     }
 
     static func kindCode(_ k: WriteKind) -> Int64 {

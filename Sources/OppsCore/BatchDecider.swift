@@ -2,6 +2,8 @@
 /// `Reconciler`. Every read sees the effects the caller has applied so far (merge-semantics.md §7).
 public protocol HubStateReader {
     func record(_ id: RecordID) throws -> Record?
+    /// Several records in one read; those absent are left out.
+    func records(_ ids: [RecordID]) throws -> [RecordID: Record]
     /// The active team of a staged record (`Workspace.teamRule`).
     func team(of record: RecordID) throws -> Set<UserName>
     /// The highest sequence in the log (0 when empty).
@@ -18,6 +20,15 @@ public protocol HubStateReader {
     func referencing(_ target: RecordID) throws -> [RecordID]
     /// The live records of an entity.
     func liveRecords(entity: String) throws -> [RecordID]
+}
+
+extension HubStateReader {
+    /// One read per record, for readers in memory.
+    public func records(_ ids: [RecordID]) throws -> [RecordID: Record] {
+        var out = [RecordID: Record]()
+        for id in ids { if let r = try record(id) { out[id] = r } }
+        return out
+    }
 }
 
 /// What the hub does because of a decision, in order: the caller applies them inside its
@@ -99,6 +110,17 @@ public struct BatchDecider {
     }
 
     // MARK: Reading through the batch
+
+    /// Reads the records a batch names in one go (one round trip on a networked store, not one
+    /// per record); those already read or written in this batch are kept as they are.
+    public mutating func prefetch(_ ids: some Sequence<RecordID>) throws {
+        var missing = [RecordID]()
+        var seen = Set<RecordID>()
+        for id in ids where records[id] == nil && seen.insert(id).inserted { missing.append(id) }
+        guard missing.count > 1 else { return }
+        let found = try reader.records(missing)
+        for id in missing { records[id] = .some(found[id]) }
+    }
 
     mutating func record(_ id: RecordID) throws -> Record? {
         if let cached = records[id] { return cached }

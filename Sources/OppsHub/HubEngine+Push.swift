@@ -83,6 +83,13 @@ extension HubEngine {
         // The push's log entries, written together once its decisions are done (multi-row
         // statements): nothing in a push reads the log back after its first sequence number.
         var appended = [LogEntry]()
+        try decider.prefetch(
+            items.lazy.map {
+                switch $0 {
+                case let .write(w): w.record
+                case let .unknown(record, _, _, _, _): record
+                }
+            })
         for item in items {
             let verdict =
                 switch item {

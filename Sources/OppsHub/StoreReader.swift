@@ -7,6 +7,7 @@ public struct StoreReader: HubStateReader {
     let workspace: Workspace
 
     public func record(_ id: RecordID) throws -> Record? { try store.record(id, workspace: workspace) }
+    public func records(_ ids: [RecordID]) throws -> [RecordID: Record] { try store.records(ids, workspace: workspace) }
     public func team(of record: RecordID) throws -> Set<UserName> { try store.team(of: record) }
     public func head() throws -> UInt64 { try store.head() }
     public func conflictHead() throws -> UInt64 { try store.conflictHead() }

@@ -136,6 +136,8 @@ public protocol HubStoreBase: AnyObject {
     /// The id of the newest conflict (0 when there is none).
     func conflictHead() throws -> UInt64
     func record(_ id: RecordID, workspace: Workspace) throws -> Record?
+    /// Several records in one statement per 500; those absent are left out.
+    func records(_ ids: [RecordID], workspace: Workspace) throws -> [RecordID: Record]
     func user(tokenHash: [UInt8]) throws -> HubUser?
     func user(named: UserName) throws -> HubUser?
     func replica(_ id: ReplicaID) throws -> ReplicaRow?

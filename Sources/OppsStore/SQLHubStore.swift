@@ -322,12 +322,26 @@ open class SQLHubStore: HubStorage {
     // MARK: Records
 
     public func record(_ id: RecordID, workspace: Workspace) throws -> Record? {
-        guard let row = try connection.query("SELECT entity, created, fields, deleted FROM records WHERE id = ?", [.blob(id.bytes)]).first,
-            let entityName = row[0].string, let created = row[1].bytes, let blob = row[2].bytes
-        else { return nil }
+        guard let row = try connection.query("SELECT entity, created, fields, deleted FROM records WHERE id = ?", [.blob(id.bytes)]).first else { return nil }
+        return try record(id, row[...], workspace: workspace)
+    }
+
+    public func records(_ ids: [RecordID], workspace: Workspace) throws -> [RecordID: Record] {
+        var out = [RecordID: Record]()
+        for row in try connection.query(chunking: ids.map { .blob($0.bytes) }, { "SELECT id, entity, created, fields, deleted FROM records WHERE id IN (\($0))" }) {
+            guard let b = row[0].bytes, let id = RecordID(bytes: b), let r = try record(id, row[1...], workspace: workspace) else { continue }
+            out[id] = r
+        }
+        return out
+    }
+
+    /// A record from its row's (entity, created, fields, deleted).
+    private func record(_ id: RecordID, _ row: ArraySlice<SQLValue>, workspace: Workspace) throws -> Record? {
+        let i = row.startIndex
+        guard let entityName = row[i].string, let created = row[i + 1].bytes, let blob = row[i + 2].bytes else { return nil }
         let base = try codec.state(created)
         var record = Record(id: id, entity: entityName, created: base, fields: try codec.fields(blob, entity: workspace.entity(entityName), base: base))
-        if let d = row[3].bytes { record.deleted = try codec.state(d) }
+        if let d = row[i + 3].bytes { record.deleted = try codec.state(d) }
         return record
     }
 

@@ -441,5 +441,10 @@ struct Backend: Sendable, CustomTestStringConvertible {
         #expect(try bulk.columns(of: ids) == perRow.columns(of: ids))
         #expect(try bulk.terms(of: Set(ids)) == perRow.terms(of: Set(ids)))
         for id in ids.prefix(5) { #expect(try bulk.record(id, workspace: ws) == perRow.record(id, workspace: ws)) }
+        // Several records in one read (a push's prefetch): each as one read gives it; absent ones left out.
+        let absent = RecordID(high: 0x0191, low: 1)
+        let many = try bulk.records(ids + [absent], workspace: ws)
+        #expect(many.count == ids.count && many[absent] == nil)
+        for id in ids { #expect(many[id] == (try perRow.record(id, workspace: ws))) }
     }
 }

@@ -102,8 +102,14 @@ extension HubEngine {
             activity.outcomes[verdict.decision.outcome, default: 0] += 1
             results.append(WriteResult(verdict))
         }
-        for effect in decider.finish() { try apply(effect, hubTime: hubTime, log: &appended) }
+        // The records the batch changed (a team membership is saved at once, in `drain`: the
+        // next write's reads need it), written together after the log entries.
+        var changed = [Record]()
+        for effect in decider.finish() {
+            if case let .save(record) = effect { changed.append(record) } else { try apply(effect, hubTime: hubTime, log: &appended) }
+        }
         if !appended.isEmpty { try store.append(appended, hubMilliseconds: hubTime) }
+        if !changed.isEmpty { try store.saveRecords(changed, workspace: workspace) }
         clock = decider.clock
         var response = PushResponse()
         response.batch = request.batch

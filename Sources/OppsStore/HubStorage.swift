@@ -156,6 +156,9 @@ public protocol HubIngestStorage: HubStoreBase {
     /// decisions are done.
     func append(_ entries: [LogEntry], hubMilliseconds: Int64) throws
     func saveRecord(_ record: Record, workspace: Workspace) throws
+    /// Several records at once (multi-row statements), as `saveRecord` would leave each; of a
+    /// record named twice, the last.
+    func saveRecords(_ records: [Record], workspace: Workspace) throws
     /// Stores a conflict under its id (0: the next one) and returns the id.
     func addConflict(_ conflict: ConflictRecord, owner: UserName?, hubMilliseconds: Int64) throws -> UInt64
     func batch(replica: ReplicaID, number: UInt64) throws -> (digest: [UInt8], response: [UInt8])?

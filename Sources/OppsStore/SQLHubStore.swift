@@ -391,6 +391,42 @@ open class SQLHubStore: HubStorage {
                 }
             }
         }
+        try saveTeam(record, workspace: workspace)
+    }
+
+    public func saveRecords(_ records: [Record], workspace: Workspace) throws {
+        guard records.count > 1 else { return try records.forEach { try saveRecord($0, workspace: workspace) } }
+        // Each record once (a multi-row upsert may not touch a row twice): the last one given.
+        var last = [RecordID: Int]()
+        for (i, r) in records.enumerated() { last[r.id] = i }
+        let unique = records.enumerated().filter { last[$0.element.id] == $0.offset }.map(\.element)
+        let rows = try unique.map { try recordRows($0, workspace: workspace) }
+        try insertRows(Self.recordInsert, width: 11, rows.map(\.record), then: Self.recordUpsert)
+        try insertRows(Self.indexInsert, width: 9, rows.map(\.index), then: Self.indexUpsert)
+        // Accounts and contacts the deals point at, as saveRecord keeps them.
+        let staged = zip(unique, rows).filter { $0.1.kind == 0 }
+        if !staged.isEmpty {
+            var start = 0
+            while start < staged.count {
+                let chunk = staged[start..<min(start + 500, staged.count)]
+                start += chunk.count
+                try connection.send(
+                    "DELETE FROM refs WHERE source IN (" + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")",
+                    chunk.map { .blob($0.0.id.bytes) })
+            }
+            var refs = [[SQLValue]]()
+            for (record, row) in staged {
+                for field in row.entity.fields {
+                    if case .reference = field.type, case let .reference(target) = record[field.name] { refs.append([.blob(record.id.bytes), .blob(target.bytes)]) }
+                }
+            }
+            try insertRows("INSERT INTO refs (source, target) VALUES ", width: 2, refs, then: " ON CONFLICT DO NOTHING")
+        }
+        for r in unique { try saveTeam(r, workspace: workspace) }
+    }
+
+    /// A team-membership record's row in `teams` (nothing for other records).
+    private func saveTeam(_ record: Record, workspace: Workspace) throws {
         if let rule = workspace.teamRule, record.entity == rule.entity {
             try connection.send("DELETE FROM teams WHERE membership = ?", [.blob(record.id.bytes)])
             if let (opp, user) = rule.member(record) {

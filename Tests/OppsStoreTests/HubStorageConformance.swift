@@ -447,4 +447,38 @@ struct Backend: Sendable, CustomTestStringConvertible {
         #expect(many.count == ids.count && many[absent] == nil)
         for id in ids { #expect(many[id] == (try perRow.record(id, workspace: ws))) }
     }
+
+    /// A push's records written together (saveRecords: multi-row upserts, the deals' references
+    /// replaced in bulk) leave what one saveRecord each leaves; of a record named twice, the last.
+    @Test(arguments: Backend.all)
+    func recordsSavedTogetherLeaveWhatOneByOneLeaves(backend: Backend) throws {
+        let oneByOne = try initialised(backend), together = try initialised(backend)
+        let account = RecordID(high: 0x0192, low: 1), other = RecordID(high: 0x0192, low: 2)
+        var first = [Record]()
+        for n in 1...310 {
+            var r = opportunity(UInt64(n), owner: n % 4 == 0 ? nil : "sam")
+            r.fields["account"] = state(.reference(n % 2 == 0 ? account : other), seq: 4)
+            first.append(r)
+        }
+        // Saved once before: the second save must replace what the first left (references too).
+        for s in [oneByOne, together] { try s.transaction { for r in first { try s.saveRecord(r, workspace: ws) } } }
+        var second = first.map { r -> Record in
+            var r = r
+            r.fields["account"] = state(.reference(account), seq: 5)
+            return r
+        }
+        var renamed = second[0]
+        renamed.fields["owner"] = state(.text("tom"), seq: 6)
+        second.insert(renamed, at: 1)  // named twice in one statement's rows: the last counts
+        try oneByOne.transaction { for r in second { try oneByOne.saveRecord(r, workspace: ws) } }
+        try together.transaction { try together.saveRecords(second, workspace: ws) }
+        let ids = first.map { $0.id }
+        #expect(try together.columns(of: ids) == oneByOne.columns(of: ids))
+        #expect(try together.columns(of: [ids[0]])[ids[0]]?.owner == "tom")
+        #expect(try together.terms(of: Set(ids)) == oneByOne.terms(of: Set(ids)))
+        #expect(try together.referencing(account) == oneByOne.referencing(account))
+        #expect(try together.referencing(account).count == 310)
+        #expect(try together.referencing(other).isEmpty)
+        for id in ids.prefix(3) { #expect(try together.record(id, workspace: ws) == oneByOne.record(id, workspace: ws)) }
+    }
 }

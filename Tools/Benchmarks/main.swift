@@ -14,6 +14,7 @@ import OppsSimulation
 import OppsStore
 import OppsWeb
 import OppsWire
+import SwiftProtobuf
 
 /// The benchmark's flags (swift-argument-parser: `--help`, one line and exit 64 on bad input).
 struct BenchOptions: ParsableArguments {
@@ -705,10 +706,53 @@ if wanted("concurrent") {
                         : String(
                             format: "; PostgreSQL CPU %.2f ms per sync, %.0f %% of one core", steadyPG * 1000 / Double(max(1, steady.count)), 100 * steadyPG / elapsed)),
                 n >= 1000 ? "p99 ≤ 100 ms, no errors" : "")
+
+            // A no-change sync (issue 20): nothing pending, nothing new for its user. Every
+            // replica is caught up first; then up to 500 sync once more, one at a time, counting
+            // the hub's CPU and the protobuf bodies each way (before compression, no HTTP headers).
+            for b in boxed { _ = try? await b.value.sync(transport: transport) }
+            let counting = CountingTransport(transport)
+            let quiet = Array(boxed.prefix(500))
+            let quietCPU0 = hubProcess.cpuSeconds
+            var quietErrors = 0
+            for b in quiet {
+                do { _ = try await b.value.sync(transport: counting) } catch { quietErrors += 1 }
+            }
+            let quietCPU = (hubProcess.cpuSeconds - quietCPU0) * 1000 / Double(quiet.count)
+            let (sent, received, exchanges) = counting.totals
+            csv("nochange_hub_cpu_ms", size: n, quietCPU, raw: noop)
+            csv("nochange_bytes_up", size: n, Double(sent) / Double(quiet.count))
+            csv("nochange_bytes_down", size: n, Double(received) / Double(quiet.count))
+            row(
+                "a no-change sync (nothing pending, nothing new), \(quiet.count) replicas one at a time\(fleetLabel)",
+                String(
+                    format: "hub CPU %.2f ms per sync; %.0f B up, %.0f B down per sync (%.1f exchanges; protobuf bodies); errors %d", quietCPU,
+                    Double(sent) / Double(quiet.count), Double(received) / Double(quiet.count), Double(exchanges) / Double(quiet.count), quietErrors),
+                String(format: "a no-op Hummingbird process %.2f ms per sync: ratio %.1f", noop, quietCPU / noop), "≤ 0.2 ms, ≤ 200 B each way (issue 20)")
             await transport.shutdown()
         }
         hubProcess.stop()
         removeScratch()
+    }
+}
+
+/// Counts the protobuf bodies a replica's syncs send and receive (before compression, without
+/// HTTP headers): what a sync costs on the wire, at most.
+final class CountingTransport: Transport, @unchecked Sendable {
+    let inner: any Transport
+    private let lock = NSLock()
+    private var sent = 0, received = 0, exchanges = 0
+    init(_ inner: any Transport) { self.inner = inner }
+    var totals: (sent: Int, received: Int, exchanges: Int) { lock.withLock { (sent, received, exchanges) } }
+    func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
+        let answer = try await inner.send(endpoint, body: body, token: token, as: Out.self)
+        let size = (try? answer.serializedBytes() as [UInt8])?.count ?? 0
+        lock.withLock {
+            sent += body.count
+            received += size
+            exchanges += 1
+        }
+        return answer
     }
 }
 

@@ -14,14 +14,18 @@ replicas=${REPLICAS:-"100,1000,3000"}
 
 if [ "${1:-}" != "--plot-only" ]; then
     for p in opps-bench opps opps-hub; do swift build -c release --product "$p" >/dev/null; done
-    rm -f "$csv"
+    # Measured into a scratch file, moved over docs/scale.csv only when every run succeeded.
+    partial=$(mktemp "${TMPDIR:-/tmp}/scale.XXXXXX.csv")
+    rm -f "$partial"
+    trap 'rm -f "$partial"' EXIT
     for n in $sizes; do
         echo "== $n deals" >&2
-        .build/release/opps-bench --only cold --cold "$n" --csv "$csv"
-        .build/release/opps-bench --only roundtrip --round-trip "$n" --csv "$csv"
+        .build/release/opps-bench --only cold --cold "$n" --csv "$partial"
+        .build/release/opps-bench --only roundtrip --round-trip "$n" --csv "$partial"
     done
     echo "== $replicas replicas" >&2
-    .build/release/opps-bench --only concurrent --concurrent "$replicas" --csv "$csv"
+    .build/release/opps-bench --only concurrent --concurrent "$replicas" --csv "$partial"
+    mv "$partial" "$csv"
 fi
 
 command -v gnuplot >/dev/null || { echo "scale-curves: gnuplot is missing: apt-get install gnuplot-nox" >&2; exit 1; }

@@ -19,19 +19,12 @@ extension HubEngine {
         // Registration and last-seen are bookkeeping: a push saves the row durably with its batch.
         // The head and the last batch are read with the row, in one transaction.
         let (head, lastBatch) = try store.bookkeeping {
-            if var row = try store.replica(replicaID) {
-                guard row.user == user.name else { throw WireError(.replicaNotYours, "this replica belongs to another user") }
-                row.lastSeenMilliseconds = now
-                row.protocolVersion = version
-                try store.saveReplica(row)
-                return (try store.head(), row.lastBatch)
-            } else {
-                try store.saveReplica(
-                    ReplicaRow(
-                        id: replicaID, user: user.name, lastBatch: 0, ack: 0, lastSeenMilliseconds: now, pullToken: 0,
-                        protocolVersion: version))
-                return (try store.head(), UInt64(0))
-            }
+            var row = try store.replica(replicaID) ?? ReplicaRow(id: replicaID, user: user.name, lastBatch: 0, ack: 0, lastSeenMilliseconds: now, pullToken: 0)
+            guard row.user == user.name else { throw WireError(.replicaNotYours, "this replica belongs to another user") }
+            row.lastSeenMilliseconds = now
+            row.protocolVersion = version
+            try store.saveReplica(row)
+            return (try store.head(), row.lastBatch)
         }
         var response = HandshakeResponse()
         response.version = version

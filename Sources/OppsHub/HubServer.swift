@@ -172,9 +172,6 @@ public struct HubServer: Sendable {
     }
 }
 
-/// The single place where errors become HTTP responses (STYLE.md): protocol errors carry their
-/// stable code in the request's media type; anything else is a bare 500 whose details go only
-/// to the log.
 extension WireError {
     /// A store that is busy, restarting or out of reach (PostgreSQL): nothing of the request was
     /// kept, and the client retries — perhaps through another hub (errors.md). The message names
@@ -182,6 +179,9 @@ extension WireError {
     static let storeUnavailable = WireError(.unavailable, "the hub's database is busy or unreachable: retry shortly")
 }
 
+/// The single place where errors become HTTP responses (STYLE.md): protocol errors carry their
+/// stable code in the request's media type; anything else is a bare 500 whose details go only
+/// to the log.
 struct ErrorMapping: RouterMiddleware {
     typealias Context = BasicRequestContext
     let logger: Logger

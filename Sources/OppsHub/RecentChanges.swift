@@ -58,11 +58,9 @@ final class RecentChanges {
     /// the store at that head). A window that would have to read more than `capacity` entries
     /// starts again, empty, at `target`.
     func extend(to target: UInt64, store: any HubStorage) throws {
-        if primed, target < head {
-            // The store went back (a restore under a running engine): nothing here holds.
-            clear()
-        }
-        guard primed, target - head <= UInt64(capacity) else {
+        // Not started, too far behind, or the store went back (a restore under a running
+        // engine, where nothing here holds): start again at `target`.
+        guard primed, target >= head, target - head <= UInt64(capacity) else {
             restart(at: target)
             return
         }

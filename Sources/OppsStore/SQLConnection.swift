@@ -51,13 +51,22 @@ extension SQLConnection {
     /// rows: one query per 500 ids instead of one per id, within each engine's limit on bound values.
     func query(chunking values: [SQLValue], after: [SQLValue] = [], _ sql: (String) -> String) throws -> [[SQLValue]] {
         var rows = [[SQLValue]]()
+        try Self.chunks(of: values) { marks, chunk in rows += try query(sql(marks), chunk + after) }
+        return rows
+    }
+
+    /// The same for a statement whose result is not needed (`send`: pipelined where the engine can).
+    func send(chunking values: [SQLValue], _ sql: (String) -> String) throws {
+        try Self.chunks(of: values) { marks, chunk in try send(sql(marks), chunk) }
+    }
+
+    private static func chunks(of values: [SQLValue], _ body: (String, [SQLValue]) throws -> Void) throws {
         var start = 0
         while start < values.count {
             let chunk = values[start..<min(start + 500, values.count)]
             start += chunk.count
-            rows += try query(sql(Array(repeating: "?", count: chunk.count).joined(separator: ",")), Array(chunk) + after)
+            try body(Array(repeating: "?", count: chunk.count).joined(separator: ","), Array(chunk))
         }
-        return rows
     }
 }
 

@@ -378,24 +378,9 @@ open class SQLHubStore: HubStorage {
         )
     }
 
-    public func saveRecord(_ record: Record, workspace: Workspace) throws {
-        let (recordRow, indexRow, kind, entity) = try recordRows(record, workspace: workspace)
-        try connection.send(Self.recordInsert + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" + Self.recordUpsert, recordRow)
-        try connection.send(Self.indexInsert + "(?, ?, ?, ?, ?, ?, ?, ?, ?)" + Self.indexUpsert, indexRow)
-        if kind == 0 {
-            // Accounts and contacts a deal points at are visible with the deal.
-            try connection.send("DELETE FROM refs WHERE source = ?", [.blob(record.id.bytes)])
-            for field in entity.fields {
-                if case .reference = field.type, case let .reference(target) = record[field.name] {
-                    try connection.send("INSERT INTO refs (source, target) VALUES (?, ?) ON CONFLICT DO NOTHING", [.blob(record.id.bytes), .blob(target.bytes)])
-                }
-            }
-        }
-        try saveTeam(record, workspace: workspace)
-    }
+    public func saveRecord(_ record: Record, workspace: Workspace) throws { try saveRecords([record], workspace: workspace) }
 
     public func saveRecords(_ records: [Record], workspace: Workspace) throws {
-        guard records.count > 1 else { return try records.forEach { try saveRecord($0, workspace: workspace) } }
         // Each record once (a multi-row upsert may not touch a row twice): the last one given.
         var last = [RecordID: Int]()
         for (i, r) in records.enumerated() { last[r.id] = i }
@@ -403,25 +388,17 @@ open class SQLHubStore: HubStorage {
         let rows = try unique.map { try recordRows($0, workspace: workspace) }
         try insertRows(Self.recordInsert, width: 11, rows.map(\.record), then: Self.recordUpsert)
         try insertRows(Self.indexInsert, width: 9, rows.map(\.index), then: Self.indexUpsert)
-        // Accounts and contacts the deals point at, as saveRecord keeps them.
+        // Accounts and contacts a deal points at are visible with the deal: its references
+        // replaced by what it names now.
         let staged = zip(unique, rows).filter { $0.1.kind == 0 }
-        if !staged.isEmpty {
-            var start = 0
-            while start < staged.count {
-                let chunk = staged[start..<min(start + 500, staged.count)]
-                start += chunk.count
-                try connection.send(
-                    "DELETE FROM refs WHERE source IN (" + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")",
-                    chunk.map { .blob($0.0.id.bytes) })
+        var refs = [[SQLValue]]()
+        for (record, row) in staged {
+            for field in row.entity.fields {
+                if case .reference = field.type, case let .reference(target) = record[field.name] { refs.append([.blob(record.id.bytes), .blob(target.bytes)]) }
             }
-            var refs = [[SQLValue]]()
-            for (record, row) in staged {
-                for field in row.entity.fields {
-                    if case .reference = field.type, case let .reference(target) = record[field.name] { refs.append([.blob(record.id.bytes), .blob(target.bytes)]) }
-                }
-            }
-            try insertRows("INSERT INTO refs (source, target) VALUES ", width: 2, refs, then: " ON CONFLICT DO NOTHING")
         }
+        try connection.send(chunking: staged.map { .blob($0.0.id.bytes) }) { "DELETE FROM refs WHERE source IN (\($0))" }
+        try insertRows("INSERT INTO refs (source, target) VALUES ", width: 2, refs, then: " ON CONFLICT DO NOTHING")
         for r in unique { try saveTeam(r, workspace: workspace) }
     }
 

@@ -50,6 +50,10 @@ struct BenchOptions: ParsableArguments {
         guard pause >= 0, steadyInterval > 0, steadyWindow > 0 else { throw ValidationError("--pause is 0 or more seconds, --interval and --window above 0") }
         guard hubs >= 1, hubs == 1 || store != nil else { throw ValidationError("--hubs above 1 needs --store (several hubs share one PostgreSQL database)") }
         if let store, !store.hasPrefix("postgres") { throw ValidationError("--store takes a postgres:// URL") }
+        if let csv, !FileManager.default.fileExists(atPath: csv), !FileManager.default.createFile(atPath: csv, contents: Data("series,size,figure,raw\n".utf8)) {
+            throw ValidationError("--csv \(csv): cannot create that file")
+        }
+        if let csv, !FileManager.default.isWritableFile(atPath: csv) { throw ValidationError("--csv \(csv): not writable") }
     }
 }
 
@@ -162,8 +166,11 @@ func row(_ cells: String...) { print("| " + cells.joined(separator: " | ") + " |
 func csv(_ series: String, size: Int, _ figure: Double, raw: Double? = nil) {
     guard let path = options.csv else { return }
     let line = "\(series),\(size),\(String(format: "%.4f", figure)),\(raw.map { String(format: "%.4f", $0) } ?? "")\n"
-    if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: Data("series,size,figure,raw\n".utf8)) }
-    guard let h = FileHandle(forWritingAtPath: path) else { return }
+    // Created with its header by the options' validation.
+    guard let h = FileHandle(forWritingAtPath: path) else {
+        FileHandle.standardError.write(Data("opps-bench: cannot write \(path)\n".utf8))
+        exit(1)
+    }
     h.seekToEndOfFile()
     h.write(Data(line.utf8))
     h.closeFile()

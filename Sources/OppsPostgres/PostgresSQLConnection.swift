@@ -57,11 +57,22 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
 /// thread and each statement blocks it until PostgreSQL answers (postgres-nio runs the socket on
 /// its own event loop). `?` marks are numbered `$1…` once per statement text. A connection lost
 /// between transactions is opened again; one lost inside a transaction fails that transaction.
+///
+/// **Prepared statements.** A query or a `send` with at most 32 values is prepared on the
+/// connection the first time it is seen with those kinds of values (each mark cast to its value's
+/// type, so PostgreSQL infers nothing), then runs as Bind/Execute only: PostgreSQL neither parses
+/// nor plans it again, and no row description is sent back. At most 256 are kept per connection;
+/// past that, new texts run unnamed as before. `run` stays unnamed: only that path reports how
+/// many rows a statement changed.
 public final class PostgresSQLConnection: SQLConnection {
     public let location: PostgresLocation
     private var connection: PostgresConnection?
     private let logger: Logger
     private var numbered: [String: String] = [:]
+    /// Prepared on this connection, by value kinds + statement text (`prepared(_:_:)`).
+    private var statements: [String: PreparedQuery] = [:]
+    private static let preparedLimit = 256
+    private static let preparedValues = 32
     private var inTransaction = false
     private static let group = MultiThreadedEventLoopGroup.singleton
     private static let ids = Counter()
@@ -92,6 +103,7 @@ public final class PostgresSQLConnection: SQLConnection {
         do {
             connection = try Self.wait(
                 PostgresConnection.connect(on: Self.group.next(), configuration: configuration, id: Self.ids.next(), logger: logger))
+            statements.removeAll()
         } catch {
             throw Self.storeError(error, what: "connect to \(location)")
         }
@@ -134,10 +146,99 @@ public final class PostgresSQLConnection: SQLConnection {
         return out
     }
 
-    /// Statements sent inside a transaction and not waited for yet (`send`), in order.
-    private var inflight: [(sql: String, answer: EventLoopFuture<PostgresQueryResult>)] = []
+    /// `?` → `$n::type` for a statement prepared with these values (a null's mark is left to
+    /// PostgreSQL to infer: a null's bytes are the same whatever its type).
+    private static func numbering(_ sql: String, casts values: [SQLValue]) -> String {
+        var out = ""
+        out.reserveCapacity(sql.utf8.count + 16 * values.count)
+        var n = 0
+        var quote: Character?
+        for ch in sql {
+            if let q = quote {
+                if ch == q { quote = nil }
+                out.append(ch)
+            } else if ch == "'" || ch == "\"" {
+                quote = ch
+                out.append(ch)
+            } else if ch == "?" {
+                out += "$\(n + 1)"
+                if n < values.count {
+                    switch values[n] {
+                    case .null: break
+                    case .integer: out += "::int8"
+                    case .real: out += "::float8"
+                    case .text: out += "::text"
+                    case .blob: out += "::bytea"
+                    }
+                }
+                n += 1
+            } else {
+                out.append(ch)
+            }
+        }
+        return out
+    }
 
-    private func issue(_ sql: String, _ values: [SQLValue]) throws -> EventLoopFuture<PostgresQueryResult> {
+    /// The statement prepared on this connection for `sql` with values of these kinds, preparing
+    /// it now if it is new (one round trip, once); nil when it is not to be prepared.
+    private func prepared(_ sql: String, _ values: [SQLValue]) throws -> PreparedQuery? {
+        guard values.count <= Self.preparedValues else { return nil }
+        var key = ""
+        key.reserveCapacity(values.count + 1 + sql.utf8.count)
+        for v in values {
+            switch v {
+            case .null: key.append("n")
+            case .integer: key.append("i")
+            case .real: key.append("r")
+            case .text: key.append("t")
+            case .blob: key.append("b")
+            }
+        }
+        key.append("|")
+        key += sql
+        if let statement = statements[key] { return statement }
+        guard statements.count < Self.preparedLimit, Self.preparable(sql) else { return nil }
+        // What was sent before is waited for first: in a transaction one of them failed, that
+        // failure is the one to report, not PostgreSQL refusing to prepare in a failed transaction.
+        if !inflight.isEmpty { try drain() }
+        let statement = try Self.wait(live().prepare(query: Self.numbering(sql, casts: values)))
+        statements[key] = statement
+        return statement
+    }
+
+    /// Statements that read or write rows; transaction control is cheap to parse and stays unnamed.
+    private static func preparable(_ sql: String) -> Bool {
+        let first = sql.prefix { !$0.isWhitespace }.uppercased()
+        return first == "SELECT" || first == "INSERT" || first == "UPDATE" || first == "DELETE" || first == "WITH"
+    }
+
+    private static func data(_ value: SQLValue) -> PostgresData {
+        switch value {
+        case .null: return .null
+        case let .integer(i): return PostgresData(int64: i)
+        case let .real(d): return PostgresData(double: d)
+        case let .text(t): return PostgresData(string: t)
+        case let .blob(b): return PostgresData(bytes: b)
+        }
+    }
+
+    /// What a statement answered: its rows (always in PostgreSQL's binary format: postgres-nio
+    /// asks for it on every path) and, for an unnamed one, how many rows it changed.
+    private struct Answer: Sendable {
+        var rows: [PostgresRow]
+        var changed: Int?
+    }
+
+    /// Statements sent inside a transaction and not waited for yet (`send`), in order.
+    private var inflight: [(sql: String, answer: EventLoopFuture<Answer>)] = []
+
+    /// Sends a statement; `counting`: the answer must say how many rows it changed (unnamed).
+    private func issue(_ sql: String, _ values: [SQLValue], counting: Bool = false) throws -> EventLoopFuture<Answer> {
+        // A statement prepared on a connection since lost is prepared again on the next one.
+        _ = try live()
+        if !counting, let statement = try prepared(sql, values) {
+            return statement.execute(values.map(Self.data)).map { Answer(rows: $0, changed: nil) }
+        }
         var binds = PostgresBindings(capacity: values.count)
         for v in values {
             switch v {
@@ -148,7 +249,9 @@ public final class PostgresSQLConnection: SQLConnection {
             case let .blob(b): binds.append(ByteBuffer(bytes: b))
             }
         }
-        return try live().query(PostgresQuery(unsafeSQL: numbering(sql), binds: binds), logger: logger)
+        return try live().query(PostgresQuery(unsafeSQL: numbering(sql), binds: binds), logger: logger).map {
+            Answer(rows: $0.rows, changed: $0.metadata.rows)
+        }
     }
 
     /// Waits for what was sent before; the first failure is thrown (a later one is PostgreSQL
@@ -166,10 +269,10 @@ public final class PostgresSQLConnection: SQLConnection {
 
     /// Sends this statement behind those in flight (one round trip for all of them), then
     /// waits for all.
-    private func execute(_ sql: String, _ values: [SQLValue], rollback: Bool = false) throws -> PostgresQueryResult {
-        let answer: EventLoopFuture<PostgresQueryResult>
+    private func execute(_ sql: String, _ values: [SQLValue], rollback: Bool = false, counting: Bool = false) throws -> Answer {
+        let answer: EventLoopFuture<Answer>
         do {
-            answer = try issue(sql, values)
+            answer = try issue(sql, values, counting: counting)
         } catch {
             try? drain(ignoring: true)
             throw Self.storeError(error, what: sql)
@@ -193,7 +296,7 @@ public final class PostgresSQLConnection: SQLConnection {
 
     /// Inside a transaction, sends without waiting (pipelined); outside, runs it.
     public func send(_ sql: String, _ values: [SQLValue]) throws {
-        guard inTransaction else { return _ = try run(sql, values) }
+        guard inTransaction else { return _ = try execute(sql, values) }
         do {
             inflight.append((sql, try issue(sql, values)))
         } catch {
@@ -204,17 +307,21 @@ public final class PostgresSQLConnection: SQLConnection {
 
     @discardableResult
     public func run(_ sql: String, _ values: [SQLValue]) throws -> Int {
-        try execute(sql, values).metadata.rows ?? 0
+        try execute(sql, values, counting: true).changed ?? 0
     }
 
     public func query(_ sql: String, _ values: [SQLValue]) throws -> [[SQLValue]] {
         try execute(sql, values).rows.map { row in
+            // Binary format, whatever the row description of a prepared statement says.
             row.map { cell -> SQLValue in
                 guard var bytes = cell.bytes else { return .null }
                 switch cell.dataType {
-                case .int2, .int4, .int8: return (try? cell.decode(Int64.self)).map(SQLValue.integer) ?? .null
+                case .int8: return bytes.readInteger(as: Int64.self).map(SQLValue.integer) ?? .null
+                case .int4: return bytes.readInteger(as: Int32.self).map { .integer(Int64($0)) } ?? .null
+                case .int2: return bytes.readInteger(as: Int16.self).map { .integer(Int64($0)) } ?? .null
                 case .bool: return .integer(bytes.readInteger(as: UInt8.self) == 1 ? 1 : 0)
-                case .float4, .float8: return (try? cell.decode(Double.self)).map(SQLValue.real) ?? .null
+                case .float8: return bytes.readInteger(as: UInt64.self).map { .real(Double(bitPattern: $0)) } ?? .null
+                case .float4: return bytes.readInteger(as: UInt32.self).map { .real(Double(Float(bitPattern: $0))) } ?? .null
                 case .bytea: return .blob(bytes.readBytes(length: bytes.readableBytes) ?? [])
                 default: return .text(bytes.readString(length: bytes.readableBytes) ?? "")
                 }
@@ -263,14 +370,29 @@ public final class PostgresSQLConnection: SQLConnection {
     /// rest keep SQLSTATE and message. The statement's text is never part of it.
     static func storeError(_ error: any Error, what: String) -> StoreError {
         if let e = error as? StoreError { return e }
-        guard let p = error as? PSQLError else { return StoreError(code: StoreError.unavailable, message: "PostgreSQL: \(error)") }
-        let state = p.serverInfo?[.sqlState] ?? ""
-        let message = p.serverInfo?[.message] ?? "\(p.code)"
+        let state: String, message: String, why: String
+        if let p = error as? PSQLError {
+            state = p.serverInfo?[.sqlState] ?? ""
+            message = p.serverInfo?[.message] ?? "\(p.code)"
+            why = p.underlying.map { "\($0)" } ?? "\(p.code)"
+        } else if let p = error as? PostgresError {
+            // What a prepared statement's failure arrives as (postgres-nio's older error type).
+            switch p {
+            case let .server(e):
+                state = e.fields[.sqlState] ?? ""
+                message = e.fields[.message] ?? "\(e)"
+            case .connectionClosed, .protocol:
+                state = ""
+                message = "\(p)"
+            }
+            why = message
+        } else {
+            return StoreError(code: StoreError.unavailable, message: "PostgreSQL: \(error)")
+        }
         switch state {
         case "40001", "40P01", "55P03", "57P01", "57P02", "57P03", "08000", "08003", "08006":
             return StoreError(code: StoreError.unavailable, message: "PostgreSQL \(state): \(message)")
         case "":
-            let why = p.underlying.map { "\($0)" } ?? "\(p.code)"
             return StoreError(code: StoreError.unavailable, message: "PostgreSQL unreachable: \(why)")
         case "23505":
             return StoreError(code: StoreError.constraint, message: "PostgreSQL \(state): \(message)")

@@ -1,0 +1,93 @@
+import Foundation
+import OppsPostgres
+import OppsTestSupport
+import Testing
+
+@testable import OppsStore
+
+/// The PostgreSQL connection's prepared statements: a statement is prepared once per kinds of
+/// values and answers exactly as the unnamed path does; past the limit texts run unnamed; a failure
+/// in a pipelined transaction is reported as its own, not as PostgreSQL refusing to prepare.
+@Suite(.enabled(if: ScratchPostgres.url != nil, "needs OPPS_TEST_PG (Tools/pg/cluster.sh)"))
+struct PostgresConnectionTests {
+    func connection() throws -> PostgresSQLConnection {
+        let c = try PostgresSQLConnection(location: PostgresLocation(url: ScratchPostgres.fresh()))
+        try c.run("CREATE TABLE t (k bigint PRIMARY KEY, n bigint, s text COLLATE \"C\", b bytea, d float8)")
+        return c
+    }
+
+    /// The texts prepared on this connection (PostgreSQL's own view of the session).
+    func preparedTexts(_ c: PostgresSQLConnection) throws -> [String] {
+        try c.run("DROP TABLE IF EXISTS seen")
+        try c.run("CREATE TEMP TABLE seen AS SELECT statement FROM pg_prepared_statements")
+        return try c.query("SELECT statement FROM seen ORDER BY statement").compactMap { $0[0].string }
+    }
+
+    @Test func aStatementIsPreparedOnceAndAnswersAsWritten() throws {
+        let c = try connection()
+        let insert = "INSERT INTO t (k, n, s, b, d) VALUES (?, ?, ?, ?, ?)"
+        try c.atomically {
+            try c.send(insert, [.integer(1), .integer(-7), .text("销售顾问 ?"), .blob([0, 1, 255]), .real(2.5)])
+            try c.send(insert, [.integer(2), .null, .null, .null, .null])
+            try c.send(insert, [.integer(3), .integer(Int64.max), .text(""), .blob([]), .real(-0.125)])
+        }
+        let select = "SELECT k, n, s, b, d, n > ? FROM t WHERE k >= ? ORDER BY k"
+        for _ in 0..<3 {
+            let rows = try c.query(select, [.integer(0), .integer(1)])
+            #expect(rows.count == 3)
+            #expect(rows[0] == [.integer(1), .integer(-7), .text("销售顾问 ?"), .blob([0, 1, 255]), .real(2.5), .integer(0)])
+            #expect(rows[1] == [.integer(2), .null, .null, .null, .null, .null])
+            #expect(rows[2] == [.integer(3), .integer(Int64.max), .text(""), .blob([]), .real(-0.125), .integer(1)])
+        }
+        let texts = try preparedTexts(c)
+        // The insert with values and the one with nulls are two statements; the select is one.
+        #expect(texts.filter { $0.hasPrefix("INSERT INTO t") }.count == 2)
+        #expect(texts.filter { $0.hasPrefix("SELECT k, n") }.count == 1)
+        // Each mark carries its value's type; a null's is left to PostgreSQL.
+        #expect(texts.contains("INSERT INTO t (k, n, s, b, d) VALUES ($1::int8, $2::int8, $3::text, $4::bytea, $5::float8)"))
+        #expect(texts.contains("INSERT INTO t (k, n, s, b, d) VALUES ($1::int8, $2, $3, $4, $5)"))
+        // `run` reports the rows it changed (it stays unnamed for that).
+        #expect(try c.run("UPDATE t SET n = ? WHERE k <= ?", [.integer(5), .integer(2)]) == 2)
+    }
+
+    @Test func pastTheLimitNewTextsRunUnnamed() throws {
+        let c = try connection()
+        for k in 0..<300 {
+            let rows = try c.query("SELECT ? + \(k)", [.integer(1000)])
+            #expect(rows == [[.integer(Int64(1000 + k))]])
+        }
+        #expect(try c.query("SELECT count(*) FROM pg_prepared_statements") == [[.integer(256)]])
+    }
+
+    @Test func aFailureInAPipelinedTransactionIsReportedAsItsOwn() throws {
+        let c = try connection()
+        try c.run("INSERT INTO t (k) VALUES (1)")
+        let error = #expect(throws: StoreError.self) {
+            try c.atomically {
+                try c.send("INSERT INTO t (k) VALUES (?)", [.integer(1)])  // a duplicate key, sent without waiting
+                _ = try c.query("SELECT count(*) FROM t WHERE n IS NULL AND k > ?", [.integer(0)])  // new: prepared now
+            }
+        }
+        #expect(error?.code == StoreError.constraint)
+        // The connection is usable afterwards, and the rolled-back row is not there.
+        #expect(try c.query("SELECT count(*) FROM t WHERE n IS NULL AND k > ?", [.integer(0)]) == [[.integer(1)]])
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aConnectionOpenedAgainPreparesAgain() throws {
+        let c = try connection()
+        let select = "SELECT count(*) FROM t WHERE k > ?"
+        #expect(try c.query(select, [.integer(0)]) == [[.integer(0)]])
+        let pid = try #require(try c.query("SELECT pg_backend_pid()").first?[0].int)
+        let admin = try PostgresSQLConnection(location: c.location)
+        try admin.run("SELECT pg_terminate_backend(\(pid))")
+        // The first statement after the loss may fail (the hub answers 503 and the replica
+        // retries); then the connection is opened again and the statement prepared on it.
+        var answered: [[SQLValue]]?
+        for _ in 0..<20 where answered == nil {
+            answered = try? c.query(select, [.integer(0)])
+            if answered == nil { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        #expect(answered == [[.integer(0)]])
+        #expect(try c.query("SELECT pg_backend_pid()").first?[0].int != pid)
+    }
+}

@@ -20,12 +20,18 @@ extension HubEngine {
     /// every push fails and nothing of any is kept.
     public func push(group: [(user: HubUser, request: PushRequest, received: [UInt8]?)]) -> [Result<(PushResponse, HubActivity), any Error>] {
         var results = [Result<(PushResponse, HubActivity), any Error>]()
+        let start = ContinuousClock.now
         do {
             try store.transaction {
                 try onSharedClock { try pushEach(group, into: &results) }
             }
         } catch {
             return group.map { _ in .failure(error) }
+        }
+        let commit = GroupCommit(pushes: group.count, sequencerWait: store.sequencerWait, duration: ContinuousClock.now - start)
+        if let first = results.firstIndex(where: { (try? $0.get()) != nil }), case var .success((response, activity)) = results[first] {
+            activity.group = commit
+            results[first] = .success((response, activity))
         }
         return results
     }

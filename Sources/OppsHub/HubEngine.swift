@@ -9,8 +9,18 @@ public struct HubActivity: Sendable {
     public var replayed = false
     public var pages = 0
     public var changes = 0
+    /// On one push of each group commit: the group's size and times (the sequencer's ceiling).
+    public var group: GroupCommit?
 
     public init() {}
+}
+
+/// One group commit: how many pushes it held, how long it waited for the sequencer (other hubs'
+/// groups), and how long it took from its first statement to its commit.
+public struct GroupCommit: Sendable {
+    public var pushes: Int
+    public var sequencerWait: Duration
+    public var duration: Duration
 }
 
 /// The hub's decision loop over its store: authentication, handshake, push (decide with the

@@ -13,7 +13,7 @@ public struct HubMetrics: Sendable {
         registry = PrometheusCollectorRegistry()
         var f = PrometheusMetricsFactory(registry: registry)
         f.defaultDurationHistogramBuckets = [
-            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
             .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
         ]
         factory = f
@@ -24,7 +24,10 @@ public struct HubMetrics: Sendable {
         for replayed in ["false", "true"] {
             Counter(label: "opps_push_batches_total", dimensions: [("replayed", replayed)], factory: f).increment(by: 0)
         }
-        for name in ["opps_pull_pages_total", "opps_pull_records_total", "opps_bytes_received_total", "opps_bytes_sent_total"] {
+        for name in [
+            "opps_pull_pages_total", "opps_pull_records_total", "opps_bytes_received_total", "opps_bytes_sent_total", "opps_push_groups_total",
+            "opps_push_group_pushes_total",
+        ] {
             Counter(label: name, factory: f).increment(by: 0)
         }
         Gauge(label: "opps_active_replicas", factory: f).record(0)
@@ -47,6 +50,12 @@ public struct HubMetrics: Sendable {
         }
         for (outcome, n) in activity.outcomes {
             Counter(label: "opps_field_writes_total", dimensions: [("outcome", outcome.rawValue)], factory: factory).increment(by: n)
+        }
+        if let group = activity.group {
+            Counter(label: "opps_push_groups_total", factory: factory).increment()
+            Counter(label: "opps_push_group_pushes_total", factory: factory).increment(by: group.pushes)
+            Timer(label: "opps_sequencer_wait_seconds", preferredDisplayUnit: .seconds, factory: factory).recordNanoseconds(group.sequencerWait.nanoseconds)
+            Timer(label: "opps_push_group_duration_seconds", preferredDisplayUnit: .seconds, factory: factory).recordNanoseconds(group.duration.nanoseconds)
         }
         if activity.pages > 0 {
             Counter(label: "opps_pull_pages_total", factory: factory).increment(by: activity.pages)

@@ -109,8 +109,18 @@ public final class PostgresHubStore: SQLHubStore {
     }
 
     public override func transaction<T>(_ body: () throws -> T) throws -> T {
-        try atomically(begin: ["BEGIN ISOLATION LEVEL READ COMMITTED", "SELECT changes FROM hub_state WHERE id = 1 FOR UPDATE"], body)
+        try atomically(begin: ["BEGIN ISOLATION LEVEL READ COMMITTED"]) {
+            // Waited for here, not pipelined with what follows, so the wait can be measured; the
+            // next statement would wait for it anyway.
+            let start = ContinuousClock.now
+            _ = try database.query("SELECT changes FROM hub_state WHERE id = 1 FOR UPDATE")
+            waited = ContinuousClock.now - start
+            return try body()
+        }
     }
+
+    private var waited = Duration.zero
+    public override var sequencerWait: Duration { waited }
 
     public override func bookkeeping<T>(_ body: () throws -> T) throws -> T {
         try atomically(begin: ["BEGIN ISOLATION LEVEL REPEATABLE READ"], body)

@@ -126,6 +126,10 @@ public protocol HubStoreBase: AnyObject {
     /// Changes whenever someone else (an operator command, another process) commits to the
     /// store: the hub re-reads users and the workspace only then.
     func externalChanges() throws -> Int64
+    /// How long the last `transaction` waited for the sequencer, which the other hub processes
+    /// on this store hold while they commit (PostgreSQL's lock on `hub_state`); zero where one
+    /// process writes (SQLite).
+    var sequencerWait: Duration { get }
     func meta(_ key: String) throws -> String?
     func setMeta(_ key: String, _ value: String) throws
     /// The highest sequence in the log; it never goes back (not even after compaction).

@@ -24,6 +24,7 @@ open class SQLHubStore: HubStorage {
     open func transaction<T>(_ body: () throws -> T) throws -> T { fatalError("subclass") }
     open func bookkeeping<T>(_ body: () throws -> T) throws -> T { fatalError("subclass") }
     open func externalChanges() throws -> Int64 { fatalError("subclass") }
+    open var sequencerWait: Duration { .zero }
     open func databaseBytes() throws -> Int64 { fatalError("subclass") }
 
     /// Called after a change to users, tokens or the workspace, inside its transaction: an

@@ -262,6 +262,15 @@ indirect enum YAMLNode: Equatable {
             ] {
                 #expect(text.contains(name), "metrics lack \(name)")
             }
+            // Every group commit is counted with its pushes, its wait for the sequencer and its length.
+            func value(_ name: String) -> Double? {
+                text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+            }
+            let groups = try #require(value("opps_push_groups_total"))
+            #expect(groups >= 1)
+            #expect(try #require(value("opps_push_group_pushes_total")) >= groups)
+            #expect(value("opps_sequencer_wait_seconds_count") == groups)
+            #expect(value("opps_push_group_duration_seconds_count") == groups)
         }
     }
 }

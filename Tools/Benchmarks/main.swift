@@ -3,6 +3,7 @@
 // (ContinuousClock) and getrusage for memory; run a release build for real figures:
 //   swift build -c release --product opps-bench && .build/release/opps-bench
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
@@ -628,6 +629,8 @@ if wanted("concurrent") {
             let boxed = replicas.map { UncheckedBox($0) }
             let deals = created
             timedPhase("\(n) concurrent syncs")
+            let metrics0 = await hubProcess.metrics()
+            let burstStart = ContinuousClock.now
             let hubCPU0 = hubProcess.cpuSeconds, ownCPU0 = cpuSeconds(), pgCPU0 = postgresCPUSeconds()
             let results = await withTaskGroup(of: Result<Double, BenchFailure>.self) { group in
                 for b in boxed {
@@ -653,6 +656,27 @@ if wanted("concurrent") {
                     format: "hub peak %d MiB (opps-hub serve); CPU per sync: hub %.2f ms, clients %.2f ms%@", hubProcess.peakKiB / 1024,
                     hubCPU * 1000 / Double(n), clientCPU * 1000 / Double(n),
                     options.store == nil ? "" : String(format: ", PostgreSQL %.2f ms", pgCPU * 1000 / Double(n))), "")
+            // The sequencer under that burst, from the hubs' own metrics (issue 18).
+            let burst = seconds(ContinuousClock.now - burstStart)
+            let sequencer = (await hubProcess.metrics()).since(metrics0)
+            let groups = sequencer["opps_push_groups_total"] ?? 0
+            if groups > 0 {
+                let wait99 = sequencer.quantile(0.99, of: "opps_sequencer_wait_seconds") * 1000
+                let held50 = sequencer.quantile(0.5, of: "opps_push_group_duration_seconds") * 1000
+                let held99 = sequencer.quantile(0.99, of: "opps_push_group_duration_seconds") * 1000
+                let heldMean = (sequencer["opps_push_group_duration_seconds_sum"] ?? 0) / groups
+                csv("sequencer_groups_per_s", size: n, groups / burst)
+                csv("sequencer_wait_p99_ms", size: n, wait99)
+                row(
+                    "the sequencer under those \(n) one-write pushes\(fleetLabel)",
+                    String(
+                        format: "%.0f group commits/s, %.1f pushes per group; sequencer wait p99 ≤ %.2f ms; a group holds it p50 ≤ %.1f ms, p99 ≤ %.1f ms",
+                        groups / burst, (sequencer["opps_push_group_pushes_total"] ?? 0) / groups, wait99, held50, held99),
+                    String(
+                        format: "ceiling ≈ %.0f groups/s (1 / mean hold %.1f ms) × %.1f pushes per group ≈ %.0f pushes/s across every hub", 1 / heldMean,
+                        heldMean * 1000, (sequencer["opps_push_group_pushes_total"] ?? 0) / groups,
+                        (sequencer["opps_push_group_pushes_total"] ?? 0) / groups / heldMean), "")
+            }
 
             // Steady load: every replica online, each syncing on its own schedule (exponential
             // gaps, mean `steadyInterval`), one edit per sync, for `steadyWindow` seconds.
@@ -781,6 +805,19 @@ func startHubFleet(_ config: HubConfiguration, hubs: Int, directory: String) thr
 struct HubFleet {
     var processes: [HubProcess]
     var balancer: LoadBalancer?
+
+    /// Every hub's /metrics, summed over the fleet (samples: name with labels → value).
+    func metrics() async -> Samples {
+        var sum = Samples()
+        for p in processes {
+            guard let response = try? await HTTPClient.shared.get(url: p.url + "/metrics").get(), let body = response.body else { continue }
+            for line in String(buffer: body).split(separator: "\n") where !line.hasPrefix("#") {
+                guard let space = line.lastIndex(of: " "), let v = Double(line[line.index(after: space)...]) else { continue }
+                sum.values[String(line[..<space]), default: 0] += v
+            }
+        }
+        return sum
+    }
     var url: String { balancer?.url ?? processes[0].url }
     var cpuSeconds: Double { processes.reduce(0) { $0 + $1.cpuSeconds } }
     var peakKiB: Int { processes.map(\.peakKiB).max() ?? 0 }
@@ -806,6 +843,28 @@ func postgresCPUSeconds() -> Double {
 }
 
 struct BenchFailure: Error { let text: String }
+
+/// Prometheus samples: `name{labels}` → value.
+struct Samples {
+    var values = [String: Double]()
+    subscript(_ name: String) -> Double? { values[name] }
+
+    /// What happened between `before` and now.
+    func since(_ before: Samples) -> Samples {
+        Samples(values: Dictionary(uniqueKeysWithValues: values.map { ($0.key, $0.value - (before.values[$0.key] ?? 0)) }))
+    }
+
+    /// The upper bound of the histogram bucket `name` in which quantile `q` falls (seconds).
+    func quantile(_ q: Double, of name: String) -> Double {
+        let buckets = values.compactMap { key, count -> (Double, Double)? in
+            guard key.hasPrefix(name + "_bucket{le=\""), let end = key.dropFirst(name.count + 12).firstIndex(of: "\"") else { return nil }
+            let bound = key[key.index(key.startIndex, offsetBy: name.count + 12)..<end]
+            return (bound == "+Inf" ? .infinity : Double(bound) ?? .infinity, count)
+        }.sorted { $0.0 < $1.0 }
+        guard let total = buckets.last?.1, total > 0 else { return 0 }
+        return buckets.first { $0.1 >= q * total }?.0 ?? .infinity
+    }
+}
 
 final class UncheckedBox<T>: @unchecked Sendable {
     let value: T

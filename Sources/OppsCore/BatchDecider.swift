@@ -4,6 +4,10 @@ public protocol HubStateReader {
     func record(_ id: RecordID) throws -> Record?
     /// Several records in one read; those absent are left out.
     func records(_ ids: [RecordID]) throws -> [RecordID: Record]
+    /// Several records and the teams of those that have one, in one read: teams has an entry
+    /// (empty when nobody is on it) for every id asked; nil when this reader does not read them
+    /// together (each team is then read when needed).
+    func recordsAndTeams(_ ids: [RecordID]) throws -> (records: [RecordID: Record], teams: [RecordID: Set<UserName>]?)
     /// The active team of a staged record (`Workspace.teamRule`).
     func team(of record: RecordID) throws -> Set<UserName>
     /// The highest sequence in the log (0 when empty).
@@ -28,6 +32,10 @@ extension HubStateReader {
         var out = [RecordID: Record]()
         for id in ids { if let r = try record(id) { out[id] = r } }
         return out
+    }
+
+    public func recordsAndTeams(_ ids: [RecordID]) throws -> (records: [RecordID: Record], teams: [RecordID: Set<UserName>]?) {
+        (try records(ids), nil)
     }
 }
 
@@ -111,15 +119,20 @@ public struct BatchDecider {
 
     // MARK: Reading through the batch
 
-    /// Reads the records a batch names in one go (one round trip on a networked store, not one
-    /// per record); those already read or written in this batch are kept as they are.
+    /// Reads the records a batch names and their teams in one go (one round trip on a networked
+    /// store, not two per record); those already read or written in this batch are kept as they
+    /// are. A team read here is the store's as of now: a team change later in the batch is saved
+    /// at once and clears `teams`, so the next read sees it.
     public mutating func prefetch(_ ids: some Sequence<RecordID>) throws {
         var missing = [RecordID]()
         var seen = Set<RecordID>()
         for id in ids where records[id] == nil && seen.insert(id).inserted { missing.append(id) }
-        guard missing.count > 1 else { return }
-        let found = try reader.records(missing)
-        for id in missing { records[id] = .some(found[id]) }
+        guard !missing.isEmpty else { return }
+        let (found, foundTeams) = try reader.recordsAndTeams(missing)
+        for id in missing {
+            records[id] = .some(found[id])
+            if let foundTeams, teams[id] == nil { teams[id] = foundTeams[id] ?? [] }
+        }
     }
 
     mutating func record(_ id: RecordID) throws -> Record? {

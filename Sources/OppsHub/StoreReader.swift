@@ -8,6 +8,10 @@ public struct StoreReader: HubStateReader {
 
     public func record(_ id: RecordID) throws -> Record? { try store.record(id, workspace: workspace) }
     public func records(_ ids: [RecordID]) throws -> [RecordID: Record] { try store.records(ids, workspace: workspace) }
+    public func recordsAndTeams(_ ids: [RecordID]) throws -> (records: [RecordID: Record], teams: [RecordID: Set<UserName>]?) {
+        let (records, teams) = try store.recordsAndTeams(ids, workspace: workspace)
+        return (records, teams)
+    }
     public func team(of record: RecordID) throws -> Set<UserName> { try store.team(of: record) }
     public func head() throws -> UInt64 { try store.head() }
     public func conflictHead() throws -> UInt64 { try store.conflictHead() }

@@ -142,6 +142,8 @@ public protocol HubStoreBase: AnyObject {
     func record(_ id: RecordID, workspace: Workspace) throws -> Record?
     /// Several records in one statement per 500; those absent are left out.
     func records(_ ids: [RecordID], workspace: Workspace) throws -> [RecordID: Record]
+    /// The same, with the team of every id asked (empty when it has none), in one statement per 250.
+    func recordsAndTeams(_ ids: [RecordID], workspace: Workspace) throws -> (records: [RecordID: Record], teams: [RecordID: Set<UserName>])
     func user(tokenHash: [UInt8]) throws -> HubUser?
     func user(named: UserName) throws -> HubUser?
     func replica(_ id: ReplicaID) throws -> ReplicaRow?

@@ -336,6 +336,33 @@ open class SQLHubStore: HubStorage {
         return out
     }
 
+    public func recordsAndTeams(_ ids: [RecordID], workspace: Workspace) throws -> (records: [RecordID: Record], teams: [RecordID: Set<UserName>]) {
+        var records = [RecordID: Record]()
+        var teams = [RecordID: Set<UserName>]()
+        var start = 0
+        while start < ids.count {
+            let chunk = ids[start..<min(start + 250, ids.count)].map { SQLValue.blob($0.bytes) }
+            start += chunk.count
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            // One statement, one round trip: the records' rows, then the teams' (entity NULL).
+            let rows = try connection.query(
+                """
+                SELECT id, entity, created, fields, deleted, NULL FROM records WHERE id IN (\(marks))
+                UNION ALL SELECT opportunity, NULL, NULL, NULL, NULL, "user" FROM teams WHERE opportunity IN (\(marks))
+                """, chunk + chunk)
+            for row in rows {
+                guard let b = row[0].bytes, let id = RecordID(bytes: b) else { continue }
+                if row[1].string == nil {
+                    if let user = row[5].string { teams[id, default: []].insert(user) }
+                } else if let r = try record(id, row[1...4], workspace: workspace) {
+                    records[id] = r
+                }
+            }
+        }
+        for id in ids where teams[id] == nil { teams[id] = [] }
+        return (records, teams)
+    }
+
     /// A record from its row's (entity, created, fields, deleted).
     private func record(_ id: RecordID, _ row: ArraySlice<SQLValue>, workspace: Workspace) throws -> Record? {
         let i = row.startIndex

@@ -359,6 +359,14 @@ struct Backend: Sendable, CustomTestStringConvertible {
         #expect(try visible("max", "manager") == [samDeal.id, tomDeal.id, won.id, account.id, call.id, membership.id])
         #expect(try s.team(of: tomDeal.id) == ["eve"])
         #expect(try s.teams(of: "eve") == [tomDeal.id])
+        // Records and their teams in one read (a push's prefetch) give what the single reads give:
+        // every id asked has a team, empty when it has none; an absent id has no record.
+        let absent = RecordID(high: 0x0191, low: 9)
+        let asked = [samDeal.id, tomDeal.id, account.id, absent]
+        let together = try s.recordsAndTeams(asked, workspace: ws)
+        #expect(together.records == (try s.records(asked, workspace: ws)))
+        #expect(together.records.count == 3)
+        #expect(together.teams == [samDeal.id: [], tomDeal.id: ["eve"], account.id: [], absent: []])
         // Removing the membership takes the deal out of the expert's view.
         membership.fields["state"] = state(.member("removed"), seq: 30)
         try s.saveRecord(membership, workspace: ws)
@@ -446,6 +454,8 @@ struct Backend: Sendable, CustomTestStringConvertible {
         let many = try bulk.records(ids + [absent], workspace: ws)
         #expect(many.count == ids.count && many[absent] == nil)
         for id in ids { #expect(many[id] == (try perRow.record(id, workspace: ws))) }
+        // The same with teams, past one statement's 250 ids.
+        #expect(try bulk.recordsAndTeams(ids + [absent], workspace: ws).records == many)
     }
 
     /// A push's records written together (saveRecords: multi-row upserts, the deals' references

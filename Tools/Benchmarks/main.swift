@@ -657,30 +657,12 @@ if wanted("concurrent") {
                     hubCPU * 1000 / Double(n), clientCPU * 1000 / Double(n),
                     options.store == nil ? "" : String(format: ", PostgreSQL %.2f ms", pgCPU * 1000 / Double(n))), "")
             // The sequencer under that burst, from the hubs' own metrics (issue 18).
-            let burst = seconds(ContinuousClock.now - burstStart)
-            let sequencer = (await hubProcess.metrics()).since(metrics0)
-            let groups = sequencer["opps_push_groups_total"] ?? 0
-            if groups > 0 {
-                let wait99 = sequencer.quantile(0.99, of: "opps_sequencer_wait_seconds") * 1000
-                let held50 = sequencer.quantile(0.5, of: "opps_push_group_duration_seconds") * 1000
-                let held99 = sequencer.quantile(0.99, of: "opps_push_group_duration_seconds") * 1000
-                let heldMean = (sequencer["opps_push_group_duration_seconds_sum"] ?? 0) / groups
-                csv("sequencer_groups_per_s", size: n, groups / burst)
-                csv("sequencer_wait_p99_ms", size: n, wait99)
-                row(
-                    "the sequencer under those \(n) one-write pushes\(fleetLabel)",
-                    String(
-                        format: "%.0f group commits/s, %.1f pushes per group; sequencer wait p99 ≤ %.2f ms; a group holds it p50 ≤ %.1f ms, p99 ≤ %.1f ms",
-                        groups / burst, (sequencer["opps_push_group_pushes_total"] ?? 0) / groups, wait99, held50, held99),
-                    String(
-                        format: "ceiling ≈ %.0f groups/s (1 / mean hold %.1f ms) × %.1f pushes per group ≈ %.0f pushes/s across every hub", 1 / heldMean,
-                        heldMean * 1000, (sequencer["opps_push_group_pushes_total"] ?? 0) / groups,
-                        (sequencer["opps_push_group_pushes_total"] ?? 0) / groups / heldMean), "")
-            }
+            sequencerRow("the sequencer under those \(n) one-write pushes at once\(fleetLabel)", (await hubProcess.metrics()).since(metrics0), ContinuousClock.now - burstStart, n: n, series: "burst")
 
             // Steady load: every replica online, each syncing on its own schedule (exponential
             // gaps, mean `steadyInterval`), one edit per sync, for `steadyWindow` seconds.
             timedPhase("\(n) replicas under steady load")
+            let steadyMetrics0 = await hubProcess.metrics()
             let steadyHubCPU0 = hubProcess.cpuSeconds, steadyPG0 = postgresCPUSeconds()
             let start = ContinuousClock.now
             let deadline = start + .seconds(steadyWindow)
@@ -712,6 +694,7 @@ if wanted("concurrent") {
                 return all
             }
             let elapsed = seconds(ContinuousClock.now - start)
+            sequencerRow("the sequencer under that steady load\(fleetLabel)", (await hubProcess.metrics()).since(steadyMetrics0), ContinuousClock.now - start, n: n, series: "steady")
             let noop = try await noopCPUPerSync(syncs: min(3000, max(300, steady.count)), clients: 8)
             let steadyHubCPU = hubProcess.cpuSeconds - steadyHubCPU0, steadyPG = postgresCPUSeconds() - steadyPG0
             let steadyFailures = Dictionary(grouping: steady.compactMap { if case let .failure(f) = $0 { f.text } else { nil } }, by: { $0 })
@@ -843,6 +826,26 @@ func postgresCPUSeconds() -> Double {
 }
 
 struct BenchFailure: Error { let text: String }
+
+/// A row for the sequencer from the hubs' metrics over `elapsed`: group commits per second, pushes
+/// per group, the wait for the sequencer and how long a group holds it — and the ceiling that
+/// implies across every hub (one group at a time; each holds it for its duration less its wait).
+func sequencerRow(_ name: String, _ m: Samples, _ elapsed: Duration, n: Int, series: String) {
+    let groups = m["opps_push_groups_total"] ?? 0
+    guard groups > 0 else { return }
+    let pushes = (m["opps_push_group_pushes_total"] ?? 0) / groups
+    let hold = ((m["opps_push_group_duration_seconds_sum"] ?? 0) - (m["opps_sequencer_wait_seconds_sum"] ?? 0)) / groups
+    let wait99 = m.quantile(0.99, of: "opps_sequencer_wait_seconds") * 1000
+    csv("sequencer_\(series)_groups_per_s", size: n, groups / seconds(elapsed))
+    csv("sequencer_\(series)_pushes_per_group", size: n, pushes)
+    csv("sequencer_\(series)_hold_ms", size: n, hold * 1000)
+    row(
+        name,
+        String(
+            format: "%.1f group commits/s, %.1f pushes per group; wait for the sequencer p99 ≤ %.2f ms; a group holds it %.1f ms on average (%.2f ms per push)",
+            groups / seconds(elapsed), pushes, wait99, hold * 1000, hold * 1000 / pushes),
+        String(format: "ceiling across every hub ≈ %.0f pushes/s (one group at a time, %.2f ms per push held)", pushes / hold, hold * 1000 / pushes), "")
+}
 
 /// Prometheus samples: `name{labels}` → value.
 struct Samples {

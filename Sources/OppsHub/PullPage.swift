@@ -116,13 +116,21 @@ struct PullPage {
         var deletions = [WireChange]()
         var lefts = 0
         let enteredLimit = min(engine.configuration.maxEnteredPerPage, maxChanges)
-        let walk = try engine.walkDifferences(known: known, inFlight: inFlight, snapshot: snapshot, user: user) { id, difference in
+        // The records the walk is about to take, read 500 to a statement rather than one each.
+        var read = [RecordID: Record](), asked = Set<RecordID>()
+        let store = self.store, workspace = self.workspace
+        func record(_ id: RecordID) throws -> Record? { asked.contains(id) ? read[id] : try store.record(id, workspace: workspace) }
+        let ahead = { (ids: [RecordID]) throws in
+            read = try store.records(ids, workspace: workspace)
+            asked = Set(ids)
+        }
+        let walk = try engine.walkDifferences(known: known, inFlight: inFlight, snapshot: snapshot, user: user, ahead: ahead) { id, difference in
             switch difference {
             case .left:
                 guard lefts + deletions.count < maxChanges else { return false }
                 // Deletion is not leaving (merge-semantics.md §7.2): a replica that held a
                 // deleted record gets the delete itself, so it can tell the two apart.
-                if let record = try store.record(id, workspace: workspace), let d = record.deleted {
+                if let record = try record(id), let d = record.deleted {
                     deletions.append(writer.deletion(of: record, deleted: d))
                     bytes += 40
                 } else {
@@ -133,7 +141,7 @@ struct PullPage {
                 staged.append((id, nil))
             case .entering:
                 guard enteredNow.count < enteredLimit, bytes < maxBytes else { return false }
-                guard let record = try store.record(id, workspace: workspace), let c = snapshot.columns[id] else { return true }
+                guard let record = try record(id), let c = snapshot.columns[id] else { return true }
                 let fields = writer.entered(record, hidden: hidden(id, c))
                 bytes += 40 + fields * 24
                 enteredNow.insert(id)

@@ -326,7 +326,7 @@ extension HubEngine {
     /// it stays remembered — if the replica never applies that page, the next walk must find it.
     func walkDifferences(
         known k: KnownState, inFlight: [RecordID: UInt64?] = [:], snapshot s: VisibilitySnapshot, user: HubUser,
-        take: (RecordID, Difference) throws -> Bool
+        ahead: ([RecordID]) throws -> Void = { _ in }, take: (RecordID, Difference) throws -> Bool
     ) throws -> (mismatch: [RecordID], stopped: Bool) {
         func held(_ id: RecordID, overlaid: Bool) -> UInt64? {
             if overlaid, let page = inFlight[id] { return page }
@@ -353,7 +353,17 @@ extension HubEngine {
         var taken = [(RecordID, Difference)]()
         var stopped = false
         var i = 0
+        var offered = 0  // candidates before this one were offered to `ahead`
         while i < candidates.count {
+            if i >= offered {
+                // The next ≤ 500 differences, so the caller can read their records in one go.
+                var next = [RecordID]()
+                while offered < candidates.count, next.count < 500 {
+                    if classify(candidates[offered]) != nil { next.append(candidates[offered]) }
+                    offered += 1
+                }
+                try ahead(next)
+            }
             let id = candidates[i]
             if let d = classify(id) {
                 guard try take(id, d) else { stopped = true; break }

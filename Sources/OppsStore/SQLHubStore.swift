@@ -728,14 +728,17 @@ open class SQLHubStore: HubStorage {
     }
 
     public func stageKnown(replica: ReplicaID, token: UInt64, changes: [(RecordID, UInt64?)]) throws {
-        for (id, signature) in changes {
-            try connection.send(
-                """
-                INSERT INTO replica_pending (replica, token, record, signature) VALUES (?, ?, ?, ?)
-                ON CONFLICT(replica, token, record) DO UPDATE SET signature = excluded.signature
-                """,
-                [.blob(replica.bytes), .integer(Int64(token)), .blob(id.bytes), signature.map { .integer(Int64(bitPattern: $0)) } ?? .null])
+        // Multi-row INSERTs (a cold sync's page stages thousands); a record named twice keeps its
+        // last signature, as one statement per change did (one statement may not upsert a row twice).
+        var last = [RecordID: Int]()
+        for (i, change) in changes.enumerated() { last[change.0] = i }
+        let r: SQLValue = .blob(replica.bytes), t: SQLValue = .integer(Int64(token))
+        let rows = changes.enumerated().filter { last[$0.element.0] == $0.offset }.map { _, change in
+            [r, t, .blob(change.0.bytes), change.1.map { .integer(Int64(bitPattern: $0)) } ?? .null]
         }
+        try insertRows(
+            "INSERT INTO replica_pending (replica, token, record, signature) VALUES ", width: 4, rows,
+            then: " ON CONFLICT(replica, token, record) DO UPDATE SET signature = excluded.signature")
     }
 
     public func acknowledge(replica: ReplicaID, token: UInt64) throws {

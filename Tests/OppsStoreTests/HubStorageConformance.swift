@@ -392,6 +392,16 @@ struct Backend: Sendable, CustomTestStringConvertible {
         try s.acknowledge(replica: Self.replicaA, token: 3)
         #expect(try s.known(replica: Self.replicaA) == [a: 21, c: 13])
         #expect(try s.known(replica: Self.replicaB).isEmpty)
+        // A page of a cold sync stages thousands (several statements); a record named twice
+        // keeps its last signature, and one staged again on the same page takes the new one.
+        var big = (1...700).map { (RecordID(high: 2, low: UInt64($0)), UInt64?.some(UInt64($0))) }
+        big.append((RecordID(high: 2, low: 5), 5_000))
+        try s.transaction { try s.stageKnown(replica: Self.replicaA, token: 4, changes: big) }
+        try s.transaction { try s.stageKnown(replica: Self.replicaA, token: 4, changes: [(RecordID(high: 2, low: 6), nil)]) }
+        try s.acknowledge(replica: Self.replicaA, token: 4)
+        let held = try s.known(replica: Self.replicaA)
+        #expect(held.count == 2 + 699)
+        #expect(held[RecordID(high: 2, low: 5)] == 5_000 && held[RecordID(high: 2, low: 700)] == 700 && held[RecordID(high: 2, low: 6)] == nil)
         try s.resetKnown(replica: Self.replicaA)
         #expect(try s.known(replica: Self.replicaA).isEmpty)
     }

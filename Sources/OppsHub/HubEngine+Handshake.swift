@@ -8,7 +8,6 @@ extension HubEngine {
     // MARK: Handshake
 
     public func handshake(user: HubUser, request: HandshakeRequest) throws -> HandshakeResponse {
-        try refreshDirectory()
         guard let version = ProtocolVersion.negotiate(clientMin: request.minVersion, clientMax: request.maxVersion) else {
             throw WireError(.protocolVersionUnsupported, "this hub speaks protocol \(ProtocolVersion.minimum)–\(ProtocolVersion.current)")
         }
@@ -18,13 +17,16 @@ extension HubEngine {
         guard replicaID != hubReplica else { throw WireError(.replicaNotYours, "this replica id is the hub's own") }
         // Registration and last-seen are bookkeeping: a push saves the row durably with its batch.
         // The head and the last batch are read with the row, in one transaction.
+        // The directory and the workspace too, from the marker read with them (one round trip).
         let (head, lastBatch) = try store.bookkeeping {
-            var row = try store.replica(replicaID) ?? ReplicaRow(id: replicaID, user: user.name, lastBatch: 0, ack: 0, lastSeenMilliseconds: now, pullToken: 0)
+            let opening = try store.opening(replica: replicaID)
+            try refreshDirectory(marker: opening.marker)
+            var row = opening.row ?? ReplicaRow(id: replicaID, user: user.name, lastBatch: 0, ack: 0, lastSeenMilliseconds: now, pullToken: 0)
             guard row.user == user.name else { throw WireError(.replicaNotYours, "this replica belongs to another user") }
             row.lastSeenMilliseconds = now
             row.protocolVersion = version
             try store.saveReplica(row)
-            return (try store.head(), row.lastBatch)
+            return (opening.bounds.head, row.lastBatch)
         }
         var response = HandshakeResponse()
         response.version = version
@@ -42,8 +44,17 @@ extension HubEngine {
     }
 
     func ownReplica(_ bytes: Data, user: HubUser) throws -> ReplicaRow {
+        try own(store.replica(replicaID(bytes)), user: user)
+    }
+
+    func replicaID(_ bytes: Data) throws -> ReplicaID {
         guard let id = ReplicaID(bytes: bytes) else { throw WireError(.invalidId, "replica id is 16 bytes") }
-        guard let row = try store.replica(id) else { throw WireError(.handshakeRequired, "handshake before pushing or pulling") }
+        return id
+    }
+
+    /// The replica's row, if it is registered and this user's.
+    func own(_ row: ReplicaRow?, user: HubUser) throws -> ReplicaRow {
+        guard let row else { throw WireError(.handshakeRequired, "handshake before pushing or pulling") }
         guard row.user == user.name else { throw WireError(.replicaNotYours, "this replica belongs to another user") }
         return row
     }

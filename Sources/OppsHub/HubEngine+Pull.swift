@@ -61,14 +61,16 @@ extension HubEngine {
         // them a moment ago (several hubs on one store), and the row written back at the end
         // must be the one read in this transaction.
         let (response, known, replicaID) = try store.bookkeeping {
-            let replica = try ownReplica(request.replica, user: user)
-            try refreshDirectory()
+            // The row, the log's bounds and the directory's marker in one round trip.
+            let opening = try store.opening(replica: self.replicaID(request.replica))
+            let replica = try own(opening.row, user: user)
+            try refreshDirectory(marker: opening.marker)
             // Protocol 3 (sync-protocol.md §6.1): a replica on an older workspace would get fields
             // and rules it does not know; it handshakes (and migrates) first. 0: a version-1/2 client.
             if request.workspaceVersion != 0, request.workspaceVersion < workspace.version {
                 throw WireError(.workspaceOutdated, "the pull names workspace \(request.workspaceVersion); the hub has \(workspace.version): handshake again")
             }
-            var page = try PullPage(engine: self, user: user, request: request, replica: replica)
+            var page = try PullPage(engine: self, user: user, request: request, replica: replica, bounds: opening.bounds)
             try page.leftAndEntered()
             try page.changes()
             try page.conflicts()

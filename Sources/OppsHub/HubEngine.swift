@@ -96,8 +96,9 @@ public final class HubEngine {
 
     /// Re-reads users and the workspace when someone else committed since the last read (an
     /// operator command in another process) or this engine changed them: not on every request.
-    func refreshDirectory() throws {
-        let marker = try store.externalChanges()
+    /// `marker`: the store's marker when the caller has just read it (`HubStorage.opening`).
+    func refreshDirectory(marker given: Int64? = nil) throws {
+        let marker = try given ?? store.externalChanges()
         guard marker != directoryMarker else { return }
         defer { directoryMarker = marker }
         // Someone else wrote to the store, or the workspace (which decides an index row's kind)

@@ -41,7 +41,8 @@ struct PullPage {
     /// The newest conflict id when the page began (read with the head).
     let conflictHead: UInt64
 
-    init(engine: HubEngine, user: HubUser, request: PullRequest, replica: ReplicaRow) throws {
+    /// `bounds`: the log's, read in this page's transaction with the replica's row.
+    init(engine: HubEngine, user: HubUser, request: PullRequest, replica: ReplicaRow, bounds: LogBounds) throws {
         self.engine = engine
         store = engine.store
         self.user = user
@@ -53,7 +54,6 @@ struct PullPage {
         maxChanges = request.maxChanges == 0 ? configuration.maxPageChanges : min(Int(request.maxChanges), configuration.maxPageChanges)
         maxBytes = request.maxBytes == 0 ? configuration.maxPageBytes : min(Int(request.maxBytes), configuration.maxPageBytes)
         hubTime = engine.now
-        let bounds = try store.logBounds()
         conflictHead = bounds.conflictHead
         head = bounds.head
         let compacted = bounds.compactedThrough

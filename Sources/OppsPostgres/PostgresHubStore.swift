@@ -136,6 +136,8 @@ public final class PostgresHubStore: SQLHubStore {
         }
     }
 
+    public override var markerQuery: String? { "SELECT changes FROM hub_state WHERE id = 1" }
+
     public override func externalChanges() throws -> Int64 {
         try database.query("SELECT changes FROM hub_state WHERE id = 1", []).first?[0].int ?? 0
     }

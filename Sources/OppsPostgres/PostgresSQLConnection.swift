@@ -200,7 +200,9 @@ public final class PostgresSQLConnection: SQLConnection {
         guard statements.count < Self.preparedLimit, Self.preparable(sql) else { return nil }
         // What was sent before is waited for first: in a transaction one of them failed, that
         // failure is the one to report, not PostgreSQL refusing to prepare in a failed transaction.
-        if !inflight.isEmpty { try drain() }
+        if !inflight.isEmpty {
+            do { try drain() } catch { throw Earlier(error: Self.storeError(error, what: "")) }
+        }
         let statement = try Self.wait(live().prepare(query: Self.numbering(sql, casts: values)))
         statements[key] = statement
         return statement
@@ -311,7 +313,41 @@ public final class PostgresSQLConnection: SQLConnection {
     }
 
     public func query(_ sql: String, _ values: [SQLValue]) throws -> [[SQLValue]] {
-        try execute(sql, values).rows.map { row in
+        Self.rows(try execute(sql, values))
+    }
+
+    /// Inside a transaction: all sent, then all waited for (one round trip).
+    public func queries(_ statements: [(sql: String, values: [SQLValue])]) throws -> [[[SQLValue]]] {
+        guard inTransaction, statements.count > 1 else { return try statements.map { try query($0.sql, $0.values) } }
+        var answers = [(sql: String, answer: EventLoopFuture<Answer>)]()
+        var failure: StoreError?
+        for s in statements {
+            do {
+                answers.append((s.sql, try issue(s.sql, s.values)))
+            } catch let e as Earlier {
+                // A statement sent before these failed: nothing of these can have run.
+                for (_, answer) in answers { _ = try? Self.wait(answer) }
+                throw e.error
+            } catch {
+                failure = Self.storeError(error, what: s.sql)
+                break
+            }
+        }
+        // What was sent before these, then these, in order: the first failure is the one to report
+        // (a later one is PostgreSQL refusing statements of a transaction already failed).
+        var earlier: StoreError?
+        do { try drain() } catch { earlier = Self.storeError(error, what: "") }
+        var out = [[[SQLValue]]]()
+        var first: StoreError?
+        for (sql, answer) in answers {
+            do { out.append(Self.rows(try Self.wait(answer))) } catch { if first == nil { first = Self.storeError(error, what: sql) } }
+        }
+        if let error = earlier ?? first ?? failure { throw error }
+        return out
+    }
+
+    private static func rows(_ answer: Answer) -> [[SQLValue]] {
+        answer.rows.map { row in
             // Binary format, whatever the row description of a prepared statement says.
             row.map { cell -> SQLValue in
                 guard var bytes = cell.bytes else { return .null }
@@ -370,6 +406,7 @@ public final class PostgresSQLConnection: SQLConnection {
     /// rest keep SQLSTATE and message. The statement's text is never part of it.
     static func storeError(_ error: any Error, what: String) -> StoreError {
         if let e = error as? StoreError { return e }
+        if let e = error as? Earlier { return e.error }
         let state: String, message: String, why: String
         if let p = error as? PSQLError {
             state = p.serverInfo?[.sqlState] ?? ""
@@ -400,6 +437,11 @@ public final class PostgresSQLConnection: SQLConnection {
             return StoreError(code: -21, message: "PostgreSQL \(state): \(message)")
         }
     }
+}
+
+/// The failure of a statement sent before the one being prepared (reported as that one's).
+private struct Earlier: Error {
+    let error: StoreError
 }
 
 private final class Box<T: Sendable>: @unchecked Sendable {

@@ -86,6 +86,20 @@ public struct LogBounds: Sendable, Hashable {
     }
 }
 
+/// What a handshake or a pull reads first, inside its transaction, in one go (one round trip on
+/// PostgreSQL): the replica's row (locked where the engine locks rows), the log's bounds, and the
+/// external-change marker when the store reads it with a statement (nil: ask `externalChanges`).
+public struct Opening: Sendable, Hashable {
+    public var row: ReplicaRow?
+    public var bounds: LogBounds
+    public var marker: Int64?
+    public init(row: ReplicaRow?, bounds: LogBounds, marker: Int64?) {
+        self.row = row
+        self.bounds = bounds
+        self.marker = marker
+    }
+}
+
 public struct LogTouch: Sendable, Hashable {
     public var sequence: UInt64
     public var record: RecordID
@@ -148,6 +162,8 @@ public protocol HubStoreBase: AnyObject {
     func user(named: UserName) throws -> HubUser?
     func replica(_ id: ReplicaID) throws -> ReplicaRow?
     func saveReplica(_ row: ReplicaRow) throws
+    /// The replica's row, the log's bounds and the marker together (`Opening`).
+    func opening(replica id: ReplicaID) throws -> Opening
 }
 
 /// What a push reads and writes: the batch decider's reads (`StoreReader`) and its effects.

@@ -18,6 +18,10 @@ public protocol SQLConnection: AnyObject {
     /// Runs a rollback (`ROLLBACK`, `ROLLBACK TO SAVEPOINT …`): what was sent before it is undone
     /// by it, so a failure of those is not this statement's.
     func rollback(_ sql: String) throws
+    /// Runs several queries in order and returns each one's rows. Inside a transaction an engine
+    /// may send them together (PostgreSQL pipelines them: one round trip for all); each still sees
+    /// what the ones before it did, and the first failure is the one thrown.
+    func queries(_ statements: [(sql: String, values: [SQLValue])]) throws -> [[[SQLValue]]]
 }
 
 /// What differs between the engines in the statements the hub store shares.
@@ -41,6 +45,9 @@ public struct SQLDialect: Sendable {
 extension SQLConnection {
     public func send(_ sql: String, _ values: [SQLValue]) throws { try run(sql, values) }
     public func rollback(_ sql: String) throws { try run(sql, []) }
+    public func queries(_ statements: [(sql: String, values: [SQLValue])]) throws -> [[[SQLValue]]] {
+        try statements.map { try query($0.sql, $0.values) }
+    }
     public func send(_ sql: String) throws { try send(sql, []) }
     public func query(_ sql: String) throws -> [[SQLValue]] { try query(sql, []) }
     @discardableResult

@@ -25,6 +25,9 @@ open class SQLHubStore: HubStorage {
     open func bookkeeping<T>(_ body: () throws -> T) throws -> T { fatalError("subclass") }
     open func externalChanges() throws -> Int64 { fatalError("subclass") }
     open var sequencerWait: Duration { .zero }
+    /// The statement that reads the external-change marker, where the engine keeps it in a table
+    /// (PostgreSQL); nil where `externalChanges` asks the engine itself (SQLite's data_version).
+    open var markerQuery: String? { nil }
     open func databaseBytes() throws -> Int64 { fatalError("subclass") }
 
     /// Called after a change to users, tokens or the workspace, inside its transaction: an
@@ -264,14 +267,25 @@ open class SQLHubStore: HubStorage {
 
     // MARK: Replicas and batches
 
+    private var replicaSelect: String {
+        "SELECT \"user\", last_batch, ack, last_seen_ms, pull_token, reset_token, protocol, sent FROM replicas WHERE id = ?" + dialect.lockRow
+    }
+
     public func replica(_ id: ReplicaID) throws -> ReplicaRow? {
-        guard
-            let row = try connection.query(
-                "SELECT \"user\", last_batch, ack, last_seen_ms, pull_token, reset_token, protocol, sent FROM replicas WHERE id = ?" + dialect.lockRow,
-                [.blob(id.bytes)]
-            ).first,
-            let user = row[0].string
-        else { return nil }
+        Self.replicaRow(id, try connection.query(replicaSelect, [.blob(id.bytes)]).first)
+    }
+
+    public func opening(replica id: ReplicaID) throws -> Opening {
+        var statements: [(sql: String, values: [SQLValue])] = [(replicaSelect, [.blob(id.bytes)]), (Self.boundsSelect, [])]
+        if let markerQuery { statements.append((markerQuery, [])) }
+        let answers = try connection.queries(statements)
+        return Opening(
+            row: Self.replicaRow(id, answers[0].first), bounds: Self.bounds(answers[1].first),
+            marker: answers.count > 2 ? answers[2].first?[0].int ?? 0 : nil)
+    }
+
+    private static func replicaRow(_ id: ReplicaID, _ row: [SQLValue]?) -> ReplicaRow? {
+        guard let row, let user = row[0].string else { return nil }
         return ReplicaRow(
             id: id, user: user, lastBatch: UInt64(row[1].int ?? 0), ack: UInt64(row[2].int ?? 0),
             lastSeenMilliseconds: row[3].int ?? 0, pullToken: UInt64(row[4].int ?? 0), resetToken: UInt64(row[5].int ?? 0),
@@ -448,11 +462,13 @@ open class SQLHubStore: HubStorage {
 
     public func head() throws -> UInt64 { try logBounds().head }
 
-    public func logBounds() throws -> LogBounds {
-        // One round trip (it is read several times a sync; on PostgreSQL each statement is one).
-        let row = try connection.query(
-            "SELECT coalesce(max(seq), 0), (SELECT value FROM meta WHERE key = 'compacted_through'), (SELECT coalesce(max(id), 0) FROM conflicts) FROM log"
-        ).first
+    // One round trip (it is read several times a sync; on PostgreSQL each statement is one).
+    private static let boundsSelect =
+        "SELECT coalesce(max(seq), 0), (SELECT value FROM meta WHERE key = 'compacted_through'), (SELECT coalesce(max(id), 0) FROM conflicts) FROM log"
+
+    public func logBounds() throws -> LogBounds { Self.bounds(try connection.query(Self.boundsSelect).first) }
+
+    private static func bounds(_ row: [SQLValue]?) -> LogBounds {
         let logged = UInt64(row?[0].int ?? 0)
         let compacted = row?[1].string.flatMap(UInt64.init) ?? 0
         // After compaction the log may be empty below the head: the head never goes back.

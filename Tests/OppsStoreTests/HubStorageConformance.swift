@@ -301,6 +301,16 @@ struct Backend: Sendable, CustomTestStringConvertible {
         row.lastBatch = 3
         try s.saveReplica(row)
         #expect(try s.replica(Self.replicaA)?.lastBatch == 3)
+        // What a handshake or a pull reads first, in one go, is what the single reads give; the
+        // marker comes with it where the store reads it with a statement (PostgreSQL).
+        try s.transaction {
+            let opening = try s.opening(replica: Self.replicaA)
+            #expect(opening.row == (try s.replica(Self.replicaA)))
+            #expect(opening.bounds == (try s.logBounds()))
+            if let marker = opening.marker { #expect(marker == (try s.externalChanges())) }
+            #expect((opening.marker != nil) == (backend.name != "sqlite"))
+            #expect(try s.opening(replica: Self.replicaB).row == nil)
+        }
         #expect(try s.replicas().count == 1)
         try s.saveBatch(replica: Self.replicaA, number: 3, digest: [1], response: [2, 3])
         #expect(try s.batch(replica: Self.replicaA, number: 3)?.response == [2, 3])

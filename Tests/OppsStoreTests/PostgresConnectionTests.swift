@@ -73,6 +73,30 @@ struct PostgresConnectionTests {
         #expect(try c.query("SELECT count(*) FROM t WHERE n IS NULL AND k > ?", [.integer(0)]) == [[.integer(1)]])
     }
 
+    @Test func queriesSentTogetherAnswerInOrderAndReportTheFirstFailure() throws {
+        let c = try connection()
+        try c.run("INSERT INTO t (k, n) VALUES (1, 10), (2, 20)")
+        let answers = try c.atomically {
+            try c.queries([("SELECT n FROM t WHERE k = ?", [.integer(1)]), ("SELECT n FROM t WHERE k = ?", [.integer(2)]), ("SELECT count(*) FROM t", [])])
+        }
+        #expect(answers == [[[.integer(10)]], [[.integer(20)]], [[.integer(2)]]])
+        // A write sent before them failed: that failure is reported, not what followed it.
+        let earlier = #expect(throws: StoreError.self) {
+            try c.atomically {
+                try c.send("INSERT INTO t (k) VALUES (?)", [.integer(1)])
+                _ = try c.queries([("SELECT n FROM t WHERE k = ? AND n > ?", [.integer(1), .integer(0)]), ("SELECT count(*) FROM t", [])])
+            }
+        }
+        #expect(earlier?.code == StoreError.constraint)
+        // One of them failed: its failure, not the refusals of those after it.
+        let own = #expect(throws: StoreError.self) {
+            try c.atomically {
+                _ = try c.queries([("SELECT n FROM t WHERE k = ?", [.integer(1)]), ("SELECT 1 / (n - 10) FROM t WHERE k = ?", [.integer(1)]), ("SELECT n FROM t", [])])
+            }
+        }
+        #expect(own?.message.contains("22012") == true)
+    }
+
     @Test(.timeLimit(.minutes(1))) func aConnectionOpenedAgainPreparesAgain() throws {
         let c = try connection()
         let select = "SELECT count(*) FROM t WHERE k > ?"

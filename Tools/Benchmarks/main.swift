@@ -657,7 +657,9 @@ if wanted("concurrent") {
                     hubCPU * 1000 / Double(n), clientCPU * 1000 / Double(n),
                     options.store == nil ? "" : String(format: ", PostgreSQL %.2f ms", pgCPU * 1000 / Double(n))), "")
             // The sequencer under that burst, from the hubs' own metrics (issue 18).
-            sequencerRow("the sequencer under those \(n) one-write pushes at once\(fleetLabel)", (await hubProcess.metrics()).since(metrics0), ContinuousClock.now - burstStart, n: n, series: "burst")
+            sequencerRow(
+                "the sequencer under those \(n) one-write pushes at once\(fleetLabel)", (await hubProcess.metrics()).since(metrics0), ContinuousClock.now - burstStart,
+                n: n, series: "burst")
 
             // Steady load: every replica online, each syncing on its own schedule (exponential
             // gaps, mean `steadyInterval`), one edit per sync, for `steadyWindow` seconds.
@@ -694,7 +696,9 @@ if wanted("concurrent") {
                 return all
             }
             let elapsed = seconds(ContinuousClock.now - start)
-            sequencerRow("the sequencer under that steady load\(fleetLabel)", (await hubProcess.metrics()).since(steadyMetrics0), ContinuousClock.now - start, n: n, series: "steady")
+            sequencerRow(
+                "the sequencer under that steady load\(fleetLabel)", (await hubProcess.metrics()).since(steadyMetrics0), ContinuousClock.now - start, n: n,
+                series: "steady")
             let noop = try await noopCPUPerSync(syncs: min(3000, max(300, steady.count)), clients: 8)
             let steadyHubCPU = hubProcess.cpuSeconds - steadyHubCPU0, steadyPG = postgresCPUSeconds() - steadyPG0
             let steadyFailures = Dictionary(grouping: steady.compactMap { if case let .failure(f) = $0 { f.text } else { nil } }, by: { $0 })

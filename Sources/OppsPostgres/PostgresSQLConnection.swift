@@ -203,6 +203,7 @@ public final class PostgresSQLConnection: SQLConnection {
         if !inflight.isEmpty {
             do { try drain() } catch { throw Earlier(error: Self.storeError(error, what: "")) }
         }
+        flush()  // statements queued before it go out before it
         let statement = try Self.wait(live().prepare(query: Self.numbering(sql, casts: values)))
         statements[key] = statement
         return statement
@@ -231,15 +232,66 @@ public final class PostgresSQLConnection: SQLConnection {
         var changed: Int?
     }
 
-    /// Statements sent inside a transaction and not waited for yet (`send`), in order.
-    private var inflight: [(sql: String, answer: EventLoopFuture<Answer>)] = []
+    /// A statement for the connection's event loop. Statements are handed over together when
+    /// one must be waited for (`flush`): one task on that thread for all of them, not a hop per
+    /// statement to send it and another to hear its answer; the answer is kept here until taken.
+    private final class Pending: @unchecked Sendable {
+        let start: @Sendable () -> EventLoopFuture<Answer>
+        var result: Result<Answer, any Error>?
+        let done = DispatchSemaphore(value: 0)
+        var taken = false  // the engine's thread has seen `done` (it reads `result` only after)
+        init(_ start: @escaping @Sendable () -> EventLoopFuture<Answer>) { self.start = start }
+    }
 
-    /// Sends a statement; `counting`: the answer must say how many rows it changed (unnamed).
-    private func issue(_ sql: String, _ values: [SQLValue], counting: Bool = false) throws -> EventLoopFuture<Answer> {
+    /// Statements issued and not yet handed to the event loop, in order.
+    private var unsent: [Pending] = []
+
+    /// Statements sent inside a transaction and not waited for yet (`send`), in order.
+    private var inflight: [(sql: String, answer: Pending)] = []
+
+    /// Hands every unsent statement to the event loop in one task, in order.
+    private func flush() {
+        guard !unsent.isEmpty else { return }
+        let batch = unsent
+        unsent.removeAll()
+        guard let connection, !connection.isClosed else {
+            // Never hand statements to a closed channel: their answers would never come.
+            for p in batch {
+                p.result = .failure(StoreError(code: StoreError.unavailable, message: "the connection to PostgreSQL was lost"))
+                p.done.signal()
+            }
+            return
+        }
+        connection.eventLoop.execute {
+            for p in batch {
+                p.start().whenComplete { result in
+                    p.result = result
+                    p.done.signal()
+                }
+            }
+        }
+    }
+
+    /// The answer to `p`, waiting for it if it has not come yet.
+    private func wait(_ p: Pending) throws -> Answer {
+        if !p.taken {
+            flush()
+            p.done.wait()
+            p.taken = true
+        }
+        guard let result = p.result else { throw StoreError(code: StoreError.unavailable, message: "no answer from PostgreSQL") }
+        return try result.get()
+    }
+
+    /// Queues a statement; `counting`: the answer must say how many rows it changed (unnamed).
+    private func issue(_ sql: String, _ values: [SQLValue], counting: Bool = false) throws -> Pending {
         // A statement prepared on a connection since lost is prepared again on the next one.
-        _ = try live()
+        let connection = try live()
         if !counting, let statement = try prepared(sql, values) {
-            return statement.execute(values.map(Self.data)).map { Answer(rows: $0, changed: nil) }
+            let data = values.map(Self.data)
+            let p = Pending { statement.execute(data).map { Answer(rows: $0, changed: nil) } }
+            unsent.append(p)
+            return p
         }
         var binds = PostgresBindings(capacity: values.count)
         for v in values {
@@ -251,9 +303,11 @@ public final class PostgresSQLConnection: SQLConnection {
             case let .blob(b): binds.append(ByteBuffer(bytes: b))
             }
         }
-        return try live().query(PostgresQuery(unsafeSQL: numbering(sql), binds: binds), logger: logger).map {
-            Answer(rows: $0.rows, changed: $0.metadata.rows)
-        }
+        let query = PostgresQuery(unsafeSQL: numbering(sql), binds: binds)
+        let logger = self.logger
+        let p = Pending { connection.query(query, logger: logger).map { Answer(rows: $0.rows, changed: $0.metadata.rows) } }
+        unsent.append(p)
+        return p
     }
 
     /// Waits for what was sent before; the first failure is thrown (a later one is PostgreSQL
@@ -262,9 +316,11 @@ public final class PostgresSQLConnection: SQLConnection {
     private func drain(ignoring: Bool = false) throws {
         let waiting = inflight
         inflight.removeAll()
+        // The last answers after all the others: one wait for the lot.
+        if let last = waiting.last { _ = try? wait(last.answer) }
         var first: StoreError?
         for (sql, answer) in waiting {
-            do { _ = try Self.wait(answer) } catch { if first == nil { first = Self.storeError(error, what: sql) } }
+            do { _ = try wait(answer) } catch { if first == nil { first = Self.storeError(error, what: sql) } }
         }
         if let first, !ignoring { throw first }
     }
@@ -272,21 +328,18 @@ public final class PostgresSQLConnection: SQLConnection {
     /// Sends this statement behind those in flight (one round trip for all of them), then
     /// waits for all.
     private func execute(_ sql: String, _ values: [SQLValue], rollback: Bool = false, counting: Bool = false) throws -> Answer {
-        let answer: EventLoopFuture<Answer>
+        let answer: Pending
         do {
             answer = try issue(sql, values, counting: counting)
         } catch {
             try? drain(ignoring: true)
             throw Self.storeError(error, what: sql)
         }
+        // This one answers last: once it has, so have those in flight before it.
+        _ = try? wait(answer)
+        try drain(ignoring: rollback)
         do {
-            try drain(ignoring: rollback)
-        } catch {
-            _ = try? Self.wait(answer)
-            throw error
-        }
-        do {
-            return try Self.wait(answer)
+            return try wait(answer)
         } catch {
             throw Self.storeError(error, what: sql)
         }
@@ -319,14 +372,14 @@ public final class PostgresSQLConnection: SQLConnection {
     /// Inside a transaction: all sent, then all waited for (one round trip).
     public func queries(_ statements: [(sql: String, values: [SQLValue])]) throws -> [[[SQLValue]]] {
         guard inTransaction, statements.count > 1 else { return try statements.map { try query($0.sql, $0.values) } }
-        var answers = [(sql: String, answer: EventLoopFuture<Answer>)]()
+        var answers = [(sql: String, answer: Pending)]()
         var failure: StoreError?
         for s in statements {
             do {
                 answers.append((s.sql, try issue(s.sql, s.values)))
             } catch let e as Earlier {
                 // A statement sent before these failed: nothing of these can have run.
-                for (_, answer) in answers { _ = try? Self.wait(answer) }
+                for (_, answer) in answers { _ = try? wait(answer) }
                 throw e.error
             } catch {
                 failure = Self.storeError(error, what: s.sql)
@@ -335,12 +388,13 @@ public final class PostgresSQLConnection: SQLConnection {
         }
         // What was sent before these, then these, in order: the first failure is the one to report
         // (a later one is PostgreSQL refusing statements of a transaction already failed).
+        if let last = answers.last { _ = try? wait(last.answer) }
         var earlier: StoreError?
         do { try drain() } catch { earlier = Self.storeError(error, what: "") }
         var out = [[[SQLValue]]]()
         var first: StoreError?
         for (sql, answer) in answers {
-            do { out.append(Self.rows(try Self.wait(answer))) } catch { if first == nil { first = Self.storeError(error, what: sql) } }
+            do { out.append(Self.rows(try wait(answer))) } catch { if first == nil { first = Self.storeError(error, what: sql) } }
         }
         if let error = earlier ?? first ?? failure { throw error }
         return out

@@ -281,7 +281,7 @@ func freshHub(_ dir: String) throws -> HubConfiguration {
 }
 
 /// " on PostgreSQL" in row names when the hub runs there.
-nonisolated(unsafe) let onStore = options.store == nil ? "" : " on PostgreSQL"
+let onStore = options.store == nil ? "" : " on PostgreSQL"
 
 func seededEngine(_ dir: String) throws -> (HubEngine, HubUser) {
     var r = SeededGenerator(seed: 7)

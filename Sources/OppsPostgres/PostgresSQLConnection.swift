@@ -124,33 +124,17 @@ public final class PostgresSQLConnection: SQLConnection {
     /// `?` → `$n`, outside quoted text.
     private func numbering(_ sql: String) -> String {
         if let done = numbered[sql] { return done }
-        var out = ""
-        out.reserveCapacity(sql.utf8.count + 16)
-        var n = 0
-        var quote: Character?
-        for ch in sql {
-            if let q = quote {
-                if ch == q { quote = nil }
-                out.append(ch)
-            } else if ch == "'" || ch == "\"" {
-                quote = ch
-                out.append(ch)
-            } else if ch == "?" {
-                n += 1
-                out += "$\(n)"
-            } else {
-                out.append(ch)
-            }
-        }
+        let out = Self.numbering(sql, casts: nil)
         numbered[sql] = out
         return out
     }
 
-    /// `?` → `$n::type` for a statement prepared with these values (a null's mark is left to
-    /// PostgreSQL to infer: a null's bytes are the same whatever its type).
-    private static func numbering(_ sql: String, casts values: [SQLValue]) -> String {
+    /// `?` → `$n`, outside quoted text; with `casts`, `$n::type` for a statement prepared with
+    /// these values (a null's mark is left to PostgreSQL to infer: a null's bytes are the same
+    /// whatever its type).
+    private static func numbering(_ sql: String, casts values: [SQLValue]?) -> String {
         var out = ""
-        out.reserveCapacity(sql.utf8.count + 16 * values.count)
+        out.reserveCapacity(sql.utf8.count + 16 * (values?.count ?? 1))
         var n = 0
         var quote: Character?
         for ch in sql {
@@ -162,7 +146,7 @@ public final class PostgresSQLConnection: SQLConnection {
                 out.append(ch)
             } else if ch == "?" {
                 out += "$\(n + 1)"
-                if n < values.count {
+                if let values, n < values.count {
                     switch values[n] {
                     case .null: break
                     case .integer: out += "::int8"

@@ -136,10 +136,11 @@ public final class PostgresHubStore: SQLHubStore {
         }
     }
 
-    public override var markerQuery: String? { "SELECT changes FROM hub_state WHERE id = 1" }
+    private static let marker = "SELECT changes FROM hub_state WHERE id = 1"
+    public override var markerQuery: String? { Self.marker }
 
     public override func externalChanges() throws -> Int64 {
-        try database.query("SELECT changes FROM hub_state WHERE id = 1", []).first?[0].int ?? 0
+        try database.query(Self.marker, []).first?[0].int ?? 0
     }
 
     public override func databaseBytes() throws -> Int64 {

@@ -56,9 +56,10 @@ extension SQLConnection {
     /// Runs `sql(marks)` once per chunk of at most 500 `values` — `marks` is the chunk's
     /// `?, ?, …` for an `IN (…)`, bound to those values, then `after` — and returns every chunk's
     /// rows: one query per 500 ids instead of one per id, within each engine's limit on bound values.
-    func query(chunking values: [SQLValue], after: [SQLValue] = [], _ sql: (String) -> String) throws -> [[SQLValue]] {
+    /// `twice`: the statement names the list twice (250 values a chunk, each bound twice).
+    func query(chunking values: [SQLValue], twice: Bool = false, after: [SQLValue] = [], _ sql: (String) -> String) throws -> [[SQLValue]] {
         var rows = [[SQLValue]]()
-        try Self.chunks(of: values) { marks, chunk in rows += try query(sql(marks), chunk + after) }
+        try Self.chunks(of: values, size: twice ? 250 : 500) { marks, chunk in rows += try query(sql(marks), (twice ? chunk + chunk : chunk) + after) }
         return rows
     }
 
@@ -67,10 +68,10 @@ extension SQLConnection {
         try Self.chunks(of: values) { marks, chunk in try send(sql(marks), chunk) }
     }
 
-    private static func chunks(of values: [SQLValue], _ body: (String, [SQLValue]) throws -> Void) throws {
+    private static func chunks(of values: [SQLValue], size: Int = 500, _ body: (String, [SQLValue]) throws -> Void) throws {
         var start = 0
         while start < values.count {
-            let chunk = values[start..<min(start + 500, values.count)]
+            let chunk = values[start..<min(start + size, values.count)]
             start += chunk.count
             try body(Array(repeating: "?", count: chunk.count).joined(separator: ","), Array(chunk))
         }

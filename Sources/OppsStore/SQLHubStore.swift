@@ -353,24 +353,19 @@ open class SQLHubStore: HubStorage {
     public func recordsAndTeams(_ ids: [RecordID], workspace: Workspace) throws -> (records: [RecordID: Record], teams: [RecordID: Set<UserName>]) {
         var records = [RecordID: Record]()
         var teams = [RecordID: Set<UserName>]()
-        var start = 0
-        while start < ids.count {
-            let chunk = ids[start..<min(start + 250, ids.count)].map { SQLValue.blob($0.bytes) }
-            start += chunk.count
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            // One statement, one round trip: the records' rows, then the teams' (entity NULL).
-            let rows = try connection.query(
-                """
-                SELECT id, entity, created, fields, deleted, NULL FROM records WHERE id IN (\(marks))
-                UNION ALL SELECT opportunity, NULL, NULL, NULL, NULL, "user" FROM teams WHERE opportunity IN (\(marks))
-                """, chunk + chunk)
-            for row in rows {
-                guard let b = row[0].bytes, let id = RecordID(bytes: b) else { continue }
-                if row[1].string == nil {
-                    if let user = row[5].string { teams[id, default: []].insert(user) }
-                } else if let r = try record(id, row[1...4], workspace: workspace) {
-                    records[id] = r
-                }
+        // One statement per chunk, one round trip: the records' rows, then the teams' (entity NULL).
+        let rows = try connection.query(chunking: ids.map { .blob($0.bytes) }, twice: true) { marks in
+            """
+            SELECT id, entity, created, fields, deleted, NULL FROM records WHERE id IN (\(marks))
+            UNION ALL SELECT opportunity, NULL, NULL, NULL, NULL, "user" FROM teams WHERE opportunity IN (\(marks))
+            """
+        }
+        for row in rows {
+            guard let b = row[0].bytes, let id = RecordID(bytes: b) else { continue }
+            if row[1].string == nil {
+                if let user = row[5].string { teams[id, default: []].insert(user) }
+            } else if let r = try record(id, row[1...4], workspace: workspace) {
+                records[id] = r
             }
         }
         for id in ids where teams[id] == nil { teams[id] = [] }
@@ -424,9 +419,7 @@ open class SQLHubStore: HubStorage {
 
     public func saveRecords(_ records: [Record], workspace: Workspace) throws {
         // Each record once (a multi-row upsert may not touch a row twice): the last one given.
-        var last = [RecordID: Int]()
-        for (i, r) in records.enumerated() { last[r.id] = i }
-        let unique = records.enumerated().filter { last[$0.element.id] == $0.offset }.map(\.element)
+        let unique = Self.lastOfEach(records, by: \.id)
         let rows = try unique.map { try recordRows($0, workspace: workspace) }
         try insertRows(Self.recordInsert, width: 11, rows.map(\.record), then: Self.recordUpsert)
         try insertRows(Self.indexInsert, width: 9, rows.map(\.index), then: Self.indexUpsert)
@@ -484,6 +477,14 @@ open class SQLHubStore: HubStorage {
     public func append(_ entries: [LogEntry], hubMilliseconds: Int64) throws {
         if entries.count == 1 { return try append(entries[0], hubMilliseconds: hubMilliseconds) }
         try insertRows(Self.logInsert, width: 11, entries.map { try logRow($0, hubMilliseconds: hubMilliseconds) })
+    }
+
+    /// The last of the items sharing a key, in the order of those kept: what one statement per
+    /// item would have left, for a multi-row upsert (which may not touch a row twice).
+    private static func lastOfEach<T, K: Hashable>(_ items: [T], by key: (T) -> K) -> [T] {
+        var last = [K: Int]()
+        for (i, item) in items.enumerated() { last[key(item)] = i }
+        return items.enumerated().filter { last[key($0.element)] == $0.offset }.map(\.element)
     }
 
     /// `rows` as multi-row INSERTs, 300 rows a statement (within both engines' limits on bound
@@ -746,10 +747,8 @@ open class SQLHubStore: HubStorage {
     public func stageKnown(replica: ReplicaID, token: UInt64, changes: [(RecordID, UInt64?)]) throws {
         // Multi-row INSERTs (a cold sync's page stages thousands); a record named twice keeps its
         // last signature, as one statement per change did (one statement may not upsert a row twice).
-        var last = [RecordID: Int]()
-        for (i, change) in changes.enumerated() { last[change.0] = i }
         let r: SQLValue = .blob(replica.bytes), t: SQLValue = .integer(Int64(token))
-        let rows = changes.enumerated().filter { last[$0.element.0] == $0.offset }.map { _, change in
+        let rows = Self.lastOfEach(changes, by: \.0).map { change in
             [r, t, .blob(change.0.bytes), change.1.map { .integer(Int64(bitPattern: $0)) } ?? .null]
         }
         try insertRows(

@@ -287,13 +287,14 @@ struct PullPage {
         // applies pages in order, so echoing this token means it holds both (a pipelined
         // pull's last page is often the only one whose token comes back). Only the own
         // records: the page before the in-flight one was applied and echoed before this
-        // request was sent, so the chain never grows.
+        // request was sent, so the chain never grows. The store keeps the carried page's
+        // records once, under their own token (a cold sync staged every record twice).
         known.lastPage = (token, staged)
+        try store.stageKnown(replica: replica.id, token: token, changes: staged, carrying: inFlight.isEmpty ? nil : request.received)
         if !inFlight.isEmpty {
             let own = Set(staged.map(\.0))
             staged = inFlight.filter { !own.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } + staged
         }
-        try store.stageKnown(replica: replica.id, token: token, changes: staged)
         known.pending[token] = staged
         let token = self.token
         writer.with { $0.token = token }

@@ -215,7 +215,12 @@ public protocol HubPullStorage: HubStoreBase {
     /// The records a query's user sees: the fast path of `Workspace.view` (Visibility.swift).
     func records(visibleTo query: VisibilityQuery) throws -> Set<RecordID>
     func known(replica: ReplicaID) throws -> [RecordID: UInt64]
-    func stageKnown(replica: ReplicaID, token: UInt64, changes: [(RecordID, UInt64?)]) throws
+    /// What the replica holds once it acknowledges page `token`: these changes (nil: no longer
+    /// held), applied after those staged for page `carrying` — the page a pipelined request said
+    /// was in flight when this one was built — if that one was not acknowledged first.
+    func stageKnown(replica: ReplicaID, token: UInt64, changes: [(RecordID, UInt64?)], carrying: UInt64?) throws
+    /// The replica applied page `token`: its staged changes (after those of the page it carries)
+    /// become what it holds; every page up to it is done with.
     func acknowledge(replica: ReplicaID, token: UInt64) throws
     /// Forgets what the hub thought a replica holds (a replica re-syncing from nothing).
     func resetKnown(replica: ReplicaID) throws

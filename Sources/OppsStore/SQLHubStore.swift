@@ -168,6 +168,7 @@ open class SQLHubStore: HubStorage {
     public func resetKnown(replica: ReplicaID) throws {
         try connection.send("DELETE FROM replica_records WHERE replica = ?", [.blob(replica.bytes)])
         try connection.send("DELETE FROM replica_pending WHERE replica = ?", [.blob(replica.bytes)])
+        try connection.send("DELETE FROM replica_carries WHERE replica = ?", [.blob(replica.bytes)])
     }
 
     // MARK: Identity and workspace
@@ -744,7 +745,7 @@ open class SQLHubStore: HubStorage {
         return out
     }
 
-    public func stageKnown(replica: ReplicaID, token: UInt64, changes: [(RecordID, UInt64?)]) throws {
+    public func stageKnown(replica: ReplicaID, token: UInt64, changes: [(RecordID, UInt64?)], carrying: UInt64?) throws {
         // Multi-row INSERTs (a cold sync's page stages thousands); a record named twice keeps its
         // last signature, as one statement per change did (one statement may not upsert a row twice).
         let r: SQLValue = .blob(replica.bytes), t: SQLValue = .integer(Int64(token))
@@ -754,6 +755,11 @@ open class SQLHubStore: HubStorage {
         try insertRows(
             "INSERT INTO replica_pending (replica, token, record, signature) VALUES ", width: 4, rows,
             then: " ON CONFLICT(replica, token, record) DO UPDATE SET signature = excluded.signature")
+        if let carrying {
+            try connection.send(
+                "INSERT INTO replica_carries (replica, token, carries) VALUES (?, ?, ?) ON CONFLICT(replica, token) DO UPDATE SET carries = excluded.carries",
+                [r, t, .integer(Int64(carrying))])
+        }
     }
 
     public func acknowledge(replica: ReplicaID, token: UInt64) throws {
@@ -762,18 +768,24 @@ open class SQLHubStore: HubStorage {
         // The replica received and applied page `token`: exactly that page's changes become
         // known (each page's delta is relative to what was known when it was built). Pages
         // before it are superseded; pages after it stay pending — a late or duplicated old
-        // request must not drop the delta of a page the replica did receive.
-        try connection.send(
-            """
-            INSERT INTO replica_records (replica, record, signature)
-            SELECT replica, record, signature FROM replica_pending WHERE replica = ? AND token = ? AND signature IS NOT NULL
-            ON CONFLICT(replica, record) DO UPDATE SET signature = excluded.signature
-            """, [r, t])
-        try connection.send(
-            """
-            DELETE FROM replica_records WHERE replica = ? AND record IN
-                (SELECT record FROM replica_pending WHERE replica = ? AND token = ? AND signature IS NULL)
-            """, [r, r, t])
+        // request must not drop the delta of a page the replica did receive. A page built on an
+        // in-flight one carries it: the carried page's changes first (still staged only if its
+        // own acknowledgement never came), then the page's own.
+        let carried = "(SELECT carries FROM replica_carries WHERE replica = ? AND token = ?)"
+        for (page, values) in [(carried, [r, t]), ("?", [t])] {
+            try connection.send(
+                """
+                INSERT INTO replica_records (replica, record, signature)
+                SELECT replica, record, signature FROM replica_pending WHERE replica = ? AND token = \(page) AND signature IS NOT NULL
+                ON CONFLICT(replica, record) DO UPDATE SET signature = excluded.signature
+                """, [r] + values)
+            try connection.send(
+                """
+                DELETE FROM replica_records WHERE replica = ? AND record IN
+                    (SELECT record FROM replica_pending WHERE replica = ? AND token = \(page) AND signature IS NULL)
+                """, [r, r] + values)
+        }
         try connection.send("DELETE FROM replica_pending WHERE replica = ? AND token <= ?", [r, t])
+        try connection.send("DELETE FROM replica_carries WHERE replica = ? AND token <= ?", [r, t])
     }
 }

@@ -92,6 +92,11 @@ public final class SQLiteHubStore: SQLHubStore {
         m.register(
             "2026-11-29-hub-8-replica-sent",
             "ALTER TABLE replicas ADD COLUMN sent INTEGER NOT NULL DEFAULT 0")
+        // A page built on the page a pipelined request says is in flight: acknowledging it makes
+        // that page's staged records held too, without staging them a second time.
+        m.register(
+            "2026-11-30-hub-9-replica-carries",
+            "CREATE TABLE replica_carries (replica BLOB NOT NULL, token INTEGER NOT NULL, carries INTEGER NOT NULL, PRIMARY KEY (replica, token)) WITHOUT ROWID")
         return m
     }()
 

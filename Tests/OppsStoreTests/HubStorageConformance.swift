@@ -389,16 +389,16 @@ struct Backend: Sendable, CustomTestStringConvertible {
     func whatAReplicaHoldsMovesOnlyWhenAPageIsAcknowledged(backend: Backend) throws {
         let s = try initialised(backend)
         let a = RecordID(high: 1, low: 1), b = RecordID(high: 1, low: 2), c = RecordID(high: 1, low: 3)
-        try s.stageKnown(replica: Self.replicaA, token: 1, changes: [(a, 11), (b, 12)])
+        try s.stageKnown(replica: Self.replicaA, token: 1, changes: [(a, 11), (b, 12)], carrying: nil)
         #expect(try s.known(replica: Self.replicaA).isEmpty)  // not yet acknowledged
         try s.acknowledge(replica: Self.replicaA, token: 1)
         #expect(try s.known(replica: Self.replicaA) == [a: 11, b: 12])
         // Page 2 (b leaves, c enters) is lost: acknowledging token 1 again drops it.
-        try s.stageKnown(replica: Self.replicaA, token: 2, changes: [(b, nil), (c, 13)])
+        try s.stageKnown(replica: Self.replicaA, token: 2, changes: [(b, nil), (c, 13)], carrying: nil)
         try s.acknowledge(replica: Self.replicaA, token: 1)
         #expect(try s.known(replica: Self.replicaA) == [a: 11, b: 12])
         // Page 3 is received.
-        try s.stageKnown(replica: Self.replicaA, token: 3, changes: [(b, nil), (c, 13), (a, 21)])
+        try s.stageKnown(replica: Self.replicaA, token: 3, changes: [(b, nil), (c, 13), (a, 21)], carrying: nil)
         try s.acknowledge(replica: Self.replicaA, token: 3)
         #expect(try s.known(replica: Self.replicaA) == [a: 21, c: 13])
         #expect(try s.known(replica: Self.replicaB).isEmpty)
@@ -406,14 +406,55 @@ struct Backend: Sendable, CustomTestStringConvertible {
         // keeps its last signature, and one staged again on the same page takes the new one.
         var big = (1...700).map { (RecordID(high: 2, low: UInt64($0)), UInt64?.some(UInt64($0))) }
         big.append((RecordID(high: 2, low: 5), 5_000))
-        try s.transaction { try s.stageKnown(replica: Self.replicaA, token: 4, changes: big) }
-        try s.transaction { try s.stageKnown(replica: Self.replicaA, token: 4, changes: [(RecordID(high: 2, low: 6), nil)]) }
+        try s.transaction { try s.stageKnown(replica: Self.replicaA, token: 4, changes: big, carrying: nil) }
+        try s.transaction { try s.stageKnown(replica: Self.replicaA, token: 4, changes: [(RecordID(high: 2, low: 6), nil)], carrying: nil) }
         try s.acknowledge(replica: Self.replicaA, token: 4)
         let held = try s.known(replica: Self.replicaA)
         #expect(held.count == 2 + 699)
         #expect(held[RecordID(high: 2, low: 5)] == 5_000 && held[RecordID(high: 2, low: 700)] == 700 && held[RecordID(high: 2, low: 6)] == nil)
         try s.resetKnown(replica: Self.replicaA)
         #expect(try s.known(replica: Self.replicaA).isEmpty)
+    }
+
+    /// A pipelined pull (sync-protocol.md §6.1): page n + 1 is built while the replica applies
+    /// page n, and carries it — acknowledging n + 1 alone makes n's records held too, n's first
+    /// and n + 1's over them, though n's were staged once, under n.
+    @Test(arguments: Backend.all)
+    func aPageBuiltOnAnInFlightOneCarriesIt(backend: Backend) throws {
+        let s = try initialised(backend)
+        let a = RecordID(high: 1, low: 1), b = RecordID(high: 1, low: 2), c = RecordID(high: 1, low: 3), d = RecordID(high: 1, low: 4)
+        let r = Self.replicaA
+        try s.stageKnown(replica: r, token: 1, changes: [(a, 11), (b, 12)], carrying: nil)
+        try s.stageKnown(replica: r, token: 2, changes: [(b, nil), (c, 13)], carrying: 1)
+        // Only page 2's token comes back (the last page of a pipelined pull often is).
+        try s.acknowledge(replica: r, token: 2)
+        #expect(try s.known(replica: r) == [a: 11, c: 13])
+        // Page 3 carries 2, already acknowledged: only its own changes move; 2's stay as they were.
+        try s.stageKnown(replica: r, token: 3, changes: [(d, 14)], carrying: 2)
+        try s.acknowledge(replica: r, token: 3)
+        #expect(try s.known(replica: r) == [a: 11, c: 13, d: 14])
+        // Page 4 was built without carrying (a request that acknowledged 3 first): acknowledging
+        // 5 carrying 4 applies both; a page 6 not carrying 5 never brings 5 in.
+        try s.stageKnown(replica: r, token: 4, changes: [(a, 21)], carrying: nil)
+        try s.stageKnown(replica: r, token: 5, changes: [(a, nil), (b, 22)], carrying: 4)
+        try s.stageKnown(replica: r, token: 6, changes: [(c, 23)], carrying: nil)
+        try s.acknowledge(replica: r, token: 6)
+        #expect(try s.known(replica: r) == [a: 11, c: 23, d: 14])
+        // 4 and 5 were superseded by 6: a late copy acknowledging 5 finds nothing staged.
+        try s.acknowledge(replica: r, token: 5)
+        #expect(try s.known(replica: r) == [a: 11, c: 23, d: 14])
+        // Carried changes land first: the page's own win for a record both name.
+        try s.stageKnown(replica: r, token: 7, changes: [(d, 31)], carrying: nil)
+        try s.stageKnown(replica: r, token: 8, changes: [(d, 32), (b, 33)], carrying: 7)
+        try s.acknowledge(replica: r, token: 8)
+        #expect(try s.known(replica: r) == [a: 11, b: 33, c: 23, d: 32])
+        // A restart forgets every staged page: one built on a page from before it brings nothing of it.
+        try s.stageKnown(replica: r, token: 9, changes: [(a, 41)], carrying: nil)
+        try s.resetKnown(replica: r)
+        try s.stageKnown(replica: r, token: 10, changes: [(b, 42)], carrying: 9)
+        try s.acknowledge(replica: r, token: 10)
+        #expect(try s.known(replica: r) == [b: 42])
+        #expect(try s.known(replica: Self.replicaB).isEmpty)
     }
 
     /// An account is visible to whoever sees a live deal referencing it: one query, the role's

@@ -29,9 +29,9 @@ extension HubEngine {
             return group.map { _ in .failure(error) }
         }
         let commit = GroupCommit(pushes: group.count, sequencerWait: store.sequencerWait, duration: ContinuousClock.now - start)
-        if let first = results.firstIndex(where: { (try? $0.get()) != nil }), case var .success((response, activity)) = results[first] {
-            activity.group = commit
-            results[first] = .success((response, activity))
+        if let first = results.firstIndex(where: { (try? $0.get()) != nil }), case .success(var answer) = results[first] {
+            answer.1.group = commit
+            results[first] = .success(answer)
         }
         return results
     }

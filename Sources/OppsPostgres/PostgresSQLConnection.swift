@@ -309,6 +309,70 @@ public final class PostgresSQLConnection: SQLConnection {
         if let first, !ignoring { throw first }
     }
 
+    /// `COPY table (columns) FROM STDIN` in the text format, after every statement sent before
+    /// (they are waited for first: a copy cannot share their round trip).
+    public var copies: Bool { true }
+
+    public func copy(into table: String, columns: [String], rows: [[SQLValue]]) throws {
+        guard !rows.isEmpty else { return }
+        try drain()
+        let connection = try live()
+        let text = Self.copyText(rows)
+        let logger = self.logger
+        let p = Pending {
+            // postgres-nio's copy is async only: run on the connection's event loop, not the shared
+            // pool, whose few threads may all be blocked waiting, as this one is, for an answer.
+            let promise = connection.eventLoop.makePromise(of: Answer.self)
+            Task(executorPreference: LoopExecutor(loop: connection.eventLoop)) {
+                do {
+                    try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in try await writer.write(text) }
+                    promise.succeed(Answer(rows: [], changed: rows.count))
+                } catch {
+                    promise.fail(error)
+                }
+            }
+            return promise.futureResult
+        }
+        unsent.append(p)
+        do { _ = try wait(p) } catch { throw Self.storeError(error, what: "COPY \(table)") }
+    }
+
+    /// Rows in COPY's text format: tab-separated, `\N` for null, bytea as `\\x` + hex, and a
+    /// backslash, tab, newline or carriage return in text escaped.
+    static func copyText(_ rows: [[SQLValue]]) -> ByteBuffer {
+        let hex = Array("0123456789abcdef".utf8)
+        var out = ByteBuffer()
+        out.reserveCapacity(rows.count * 64)
+        for row in rows {
+            for (i, value) in row.enumerated() {
+                if i > 0 { out.writeInteger(UInt8(ascii: "\t")) }
+                switch value {
+                case .null: out.writeStaticString("\\N")
+                case let .integer(n): out.writeString(String(n))
+                case let .real(d): out.writeString(d.isFinite ? "\(d)" : d.isNaN ? "NaN" : d > 0 ? "Infinity" : "-Infinity")
+                case let .text(t):
+                    for byte in t.utf8 {
+                        switch byte {
+                        case UInt8(ascii: "\\"): out.writeStaticString("\\\\")
+                        case UInt8(ascii: "\t"): out.writeStaticString("\\t")
+                        case UInt8(ascii: "\n"): out.writeStaticString("\\n")
+                        case UInt8(ascii: "\r"): out.writeStaticString("\\r")
+                        default: out.writeInteger(byte)
+                        }
+                    }
+                case let .blob(b):
+                    out.writeStaticString("\\\\x")
+                    for byte in b {
+                        out.writeInteger(hex[Int(byte >> 4)])
+                        out.writeInteger(hex[Int(byte & 15)])
+                    }
+                }
+            }
+            out.writeInteger(UInt8(ascii: "\n"))
+        }
+        return out
+    }
+
     /// Sends this statement behind those in flight (one round trip for all of them), then
     /// waits for all.
     private func execute(_ sql: String, _ values: [SQLValue], rollback: Bool = false, counting: Bool = false) throws -> Answer {
@@ -494,5 +558,16 @@ private final class Counter: @unchecked Sendable {
         defer { lock.unlock() }
         value += 1
         return value
+    }
+}
+
+/// Runs a task's jobs on one event loop (a task executor NIO of this version does not provide).
+private final class LoopExecutor: TaskExecutor, @unchecked Sendable {
+    let loop: any EventLoop
+    init(loop: any EventLoop) { self.loop = loop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

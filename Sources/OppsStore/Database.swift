@@ -25,6 +25,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     /// The store cannot answer now but may in a moment (PostgreSQL: a serialization failure,
     /// a deadlock, a lock wait timed out, the server restarting or unreachable).
     public static let unavailable: Int32 = -10
+    /// The engine has no such operation (a bulk copy on SQLite).
+    public static let unsupported: Int32 = -11
     /// A uniqueness constraint refused the write (SQLite's own code, which PostgreSQL's maps to).
     public static let constraint: Int32 = SQLITE_CONSTRAINT
 

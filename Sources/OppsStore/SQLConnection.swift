@@ -22,6 +22,12 @@ public protocol SQLConnection: AnyObject {
     /// may send them together (PostgreSQL pipelines them: one round trip for all); each still sees
     /// what the ones before it did, and the first failure is the one thrown.
     func queries(_ statements: [(sql: String, values: [SQLValue])]) throws -> [[[SQLValue]]]
+    /// Streams `rows` into `table` (plain inserts: no conflict handling) the cheapest way the
+    /// engine has — PostgreSQL's `COPY … FROM STDIN` — inside the current transaction, after
+    /// every statement sent before. Engines without one refuse (`StoreError.unsupported`).
+    func copy(into table: String, columns: [String], rows: [[SQLValue]]) throws
+    /// Whether `copy` is available.
+    var copies: Bool { get }
 }
 
 /// What differs between the engines in the statements the hub store shares.
@@ -43,6 +49,11 @@ public struct SQLDialect: Sendable {
 }
 
 extension SQLConnection {
+    public func copy(into table: String, columns: [String], rows: [[SQLValue]]) throws {
+        throw StoreError(code: StoreError.unsupported, message: "this database has no bulk copy")
+    }
+    public var copies: Bool { false }
+
     public func send(_ sql: String, _ values: [SQLValue]) throws { try run(sql, values) }
     public func rollback(_ sql: String) throws { try run(sql, []) }
     public func queries(_ statements: [(sql: String, values: [SQLValue])]) throws -> [[[SQLValue]]] {

@@ -517,6 +517,47 @@ struct Backend: Sendable, CustomTestStringConvertible {
         for id in ids { #expect(many[id] == (try perRow.record(id, workspace: ws))) }
         // The same with teams, past one statement's 250 ids.
         #expect(try bulk.recordsAndTeams(ids + [absent], workspace: ws).records == many)
+        // The other floor, a bulk copy (PostgreSQL's COPY), leaves the same; SQLite has none.
+        let copied = try initialised(backend)
+        let copier = try #require(copied as? SQLHubStore)
+        guard backend.name == "postgres" else {
+            #expect(throws: StoreError.self) { try copied.transaction { try copier.copyBulk(entries, records: records, workspace: ws, hubMilliseconds: 7) } }
+            return
+        }
+        try copied.transaction { try copier.copyBulk(entries, records: records, workspace: ws, hubMilliseconds: 7) }
+        #expect(try copied.log(after: 0, limit: 1000) == perRow.log(after: 0, limit: 1000))
+        #expect(try copied.head() == 320)
+        #expect(try copied.columns(of: ids) == perRow.columns(of: ids))
+        #expect(try copied.terms(of: Set(ids)) == perRow.terms(of: Set(ids)))
+        #expect(try copied.records(ids, workspace: ws) == many)
+    }
+
+    /// A big push's entries written together (streamed with COPY on PostgreSQL, past
+    /// `copyFrom`) leave what one append each leaves, in the push's transaction: undone with it.
+    @Test(arguments: Backend.all)
+    func aBigPushsEntriesLeaveWhatOneByOneLeaves(backend: Backend) throws {
+        let together = try initialised(backend), oneByOne = try initialised(backend)
+        var entries = [LogEntry]()
+        for n in 1...(SQLHubStore.copyFrom + 100) {
+            let value: Value = n % 2 == 0 ? .text("商机\t\(n)\\ \n") : .decimal(ExactDecimal(units: Int64(n), scale: 2))
+            let stamp = Stamp(hlc: HLC(rawValue: UInt64(5000 + n)), replica: n % 3 == 0 ? Self.replicaA : Self.replicaB)
+            let kind: WriteKind = n % 37 == 0 ? .create : .set
+            entries.append(
+                LogEntry(
+                    sequence: UInt64(n), record: RecordID(high: 0x0193, low: UInt64(n % 37)), entity: "opportunity", field: n % 2 == 0 ? "name" : "amount",
+                    kind: kind, value: value, stamp: stamp, author: "sam", authority: .own))
+        }
+        try oneByOne.transaction { for e in entries { try oneByOne.append(e, hubMilliseconds: 9) } }
+        #expect(throws: (any Error).self) {
+            try together.transaction {
+                try together.append(entries, hubMilliseconds: 9)
+                throw StoreError(code: -1, message: "the push failed after its entries")
+            }
+        }
+        #expect(try together.head() == 0)
+        try together.transaction { try together.append(entries, hubMilliseconds: 9) }
+        #expect(try together.log(after: 0, limit: 10_000) == oneByOne.log(after: 0, limit: 10_000))
+        #expect(try together.head() == UInt64(entries.count))
     }
 
     /// A push's records written together (saveRecords: multi-row upserts, the deals' references

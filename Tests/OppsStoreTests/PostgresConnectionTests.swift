@@ -50,6 +50,31 @@ struct PostgresConnectionTests {
         #expect(try c.run("UPDATE t SET n = ? WHERE k <= ?", [.integer(5), .integer(2)]) == 2)
     }
 
+    /// COPY's text format carries every value as a bound one would: nulls, text needing escapes,
+    /// Chinese, the extreme integers, empty and binary bytea, doubles — inside the transaction,
+    /// after the statements sent before it, and undone with it.
+    @Test func rowsCopiedInReadBackAsWritten() throws {
+        let c = try connection()
+        let rows: [[SQLValue]] = [
+            [.integer(1), .integer(Int64.min), .text("tab\there\nnew line\r\\ back \\N"), .blob([0, 9, 10, 13, 92, 255]), .real(2.5)],
+            [.integer(2), .null, .null, .null, .null],
+            [.integer(3), .integer(Int64.max), .text("销售顾问 张伟"), .blob([]), .real(-0.125)],
+        ]
+        try c.atomically {
+            try c.send("INSERT INTO t (k, n) VALUES (?, ?)", [.integer(0), .integer(0)])
+            try c.copy(into: "t", columns: ["k", "n", "s", "b", "d"], rows: rows)
+            try c.send("UPDATE t SET n = n - 1 WHERE k = ?", [.integer(3)])
+        }
+        let back = try c.query("SELECT k, n, s, b, d FROM t WHERE k > 0 ORDER BY k")
+        #expect(back[0] == rows[0] && back[1] == rows[1])
+        #expect(back[2] == [.integer(3), .integer(Int64.max - 1), .text("销售顾问 张伟"), .blob([]), .real(-0.125)])  // updated after the copy
+        // A copy refused (a duplicate key) fails its transaction: nothing of it stays.
+        #expect(throws: StoreError.self) {
+            try c.atomically { try c.copy(into: "t", columns: ["k"], rows: [[.integer(9)], [.integer(1)]]) }
+        }
+        #expect(try c.query("SELECT count(*) FROM t") == [[.integer(4)]])
+    }
+
     @Test func pastTheLimitNewTextsRunUnnamed() throws {
         let c = try connection()
         for k in 0..<300 {

@@ -151,10 +151,10 @@ func threadCPU() -> Double {
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
     return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
 }
-/// CPU time this process has used (user + system), seconds.
-func cpuSeconds() -> Double {
+/// CPU time this process has used (user + system), seconds; `children`: its children that ended.
+func cpuSeconds(children: Bool = false) -> Double {
     var u = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+    getrusage(__rusage_who_t(children ? RUSAGE_CHILDREN.rawValue : RUSAGE_SELF.rawValue), &u)
     return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
 }
 func maxRSSKiB(children: Bool = false) -> Int {
@@ -209,8 +209,8 @@ func typicalWrite(_ i: Int, record: RecordID, hlc: HLC) -> FieldWrite {
 }
 
 /// A deal with about 1 KB of data.
-func dealWrites(_ id: RecordID, _ i: Int, clock: inout HybridLogicalClock, author: String = "sam") -> [FieldWrite] {
-    func s() -> Stamp { Stamp(hlc: clock.tick(physical: base + Int64(i)), replica: replicaID) }
+func dealWrites(_ id: RecordID, _ i: Int, clock: inout HybridLogicalClock, author: String = "sam", replica: ReplicaID = replicaID) -> [FieldWrite] {
+    func s() -> Stamp { Stamp(hlc: clock.tick(physical: base + Int64(i)), replica: replica) }
     var w = [FieldWrite(record: id, entity: "opportunity", kind: .create, value: .member("discovery"), author: author, stamp: s())]
     let fields: [(String, Value)] = [
         ("name", .text("Opportunity \(i) — multi-site CRM rollout")), ("amount", .decimal(ExactDecimal(units: Int64(i) * 1234 % 90_000_000, scale: 2))),
@@ -303,15 +303,17 @@ func seededEngine(_ dir: String) throws -> (HubEngine, HubUser) {
 /// The pushes of `count` ~1 KB deals (1,100 writes each), encoded as a laptop sends them, one
 /// batch at a time to `body` (the batch's bytes and its writes). Generating and encoding is the
 /// client's work: callers time only what they do with each batch.
-func ingestBatches(count: Int, from start: Int = 0, batch firstBatch: UInt64 = 1, _ body: ([UInt8], [FieldWrite]) throws -> Void) throws -> UInt64 {
+func ingestBatches(
+    count: Int, from start: Int = 0, batch firstBatch: UInt64 = 1, replica: ReplicaID = replicaID, _ body: ([UInt8], [FieldWrite]) throws -> Void
+) throws -> UInt64 {
     var clock = HybridLogicalClock()
     var local = SeededGenerator(seed: 3 &+ UInt64(start))
     var batch = firstBatch
     var writes = [FieldWrite]()
     for i in start..<(start + count) {
-        writes += dealWrites(UUID128.version7(milliseconds: base + Int64(i), using: &local), i, clock: &clock)
+        writes += dealWrites(UUID128.version7(milliseconds: base + Int64(i), using: &local), i, clock: &clock, replica: replica)
         if writes.count >= 1100 || i == start + count - 1 {
-            try body(try BodyCodec.encode(try BatchCoding.encode(writes, replica: replicaID, batch: batch, workspace: .default), as: .protobuf), writes)
+            try body(try BodyCodec.encode(try BatchCoding.encode(writes, replica: replica, batch: batch, workspace: .default), as: .protobuf), writes)
             batch += 1
             writes.removeAll(keepingCapacity: true)
         }
@@ -337,10 +339,13 @@ func ingest(_ engine: HubEngine, _ user: HubUser, count: Int, from start: Int = 
     return (Double(total) / seconds(elapsed), next, cpu / Double(total))
 }
 
+/// How the raw floor writes its rows: one statement per row, multi-row INSERTs
+/// (SQLHubStore.insertBulk), or PostgreSQL's COPY (SQLHubStore.copyBulk).
+enum RawWrite { case perRow, multiRow, copy }
+
 /// The same rows, written straight into the same schema, one transaction per batch as the hub
-/// commits them: no decode, no resolve, no conflicts. `bulk`: with multi-row INSERTs
-/// (SQLHubStore.insertBulk), the floor the issue asks for; otherwise one statement per row.
-func rawIngest(_ n: Int, bulk: Bool = false) throws -> (Double, Double) {
+/// commits them: no decode, no resolve, no conflicts.
+func rawIngest(_ n: Int, _ mode: RawWrite = .perRow) throws -> (Double, Double) {
     let raw = try freshHub(temp("raw")).openStore()
     guard let sql = raw as? SQLHubStore else { fatalError("the hub's stores are SQLHubStores") }
     var seq: UInt64 = 0
@@ -359,12 +364,12 @@ func rawIngest(_ n: Int, bulk: Bool = false) throws -> (Double, Double) {
                 let entry = LogEntry(
                     sequence: seq, record: w.record, entity: w.entity, field: w.field, kind: w.kind, value: w.value, stamp: w.stamp,
                     author: w.author, authority: .own)
-                if bulk { entries.append(entry) } else { try raw.append(entry, hubMilliseconds: base) }
+                if mode == .perRow { try raw.append(entry, hubMilliseconds: base) } else { entries.append(entry) }
             }
-            if bulk {
-                try sql.insertBulk(entries, records: Array(records.values), workspace: .default, hubMilliseconds: base)
-            } else {
-                for r in records.values { try raw.saveRecord(r, workspace: .default) }
+            switch mode {
+            case .perRow: for r in records.values { try raw.saveRecord(r, workspace: .default) }
+            case .multiRow: try sql.insertBulk(entries, records: Array(records.values), workspace: .default, hubMilliseconds: base)
+            case .copy: try sql.copyBulk(entries, records: Array(records.values), workspace: .default, hubMilliseconds: base)
             }
         }
         cpu += threadCPU() - c0
@@ -381,7 +386,7 @@ if wanted("ingest") {
     var hubRates = [Double](), rawRates = [Double]()
     // CPU per write on each side: the wall-clock ratio moves with fsync latency (both sides
     // commit each batch); the CPU ratio shows what the hub's own work costs, steadily.
-    var hubCPU = [Double](), rawCPU = [Double](), bulkRates = [Double]()
+    var hubCPU = [Double](), rawCPU = [Double](), bulkRates = [Double](), copyRates = [Double]()
     for _ in 0..<5 {
         let (engine, sam) = try seededEngine(temp("ingest"))
         sync()  // neither side pays for writing back the other's pages
@@ -393,7 +398,11 @@ if wanted("ingest") {
         rawRates.append(raw.0)
         rawCPU.append(raw.1)
         sync()
-        bulkRates.append(try rawIngest(n, bulk: true).0)
+        bulkRates.append(try rawIngest(n, .multiRow).0)
+        if options.store != nil {
+            sync()
+            copyRates.append(try rawIngest(n, .copy).0)
+        }
         removeScratch()
     }
     let bulkRate = bulkRates.sorted()[2]
@@ -411,8 +420,86 @@ if wanted("ingest") {
             ratios.map { String(format: "%.2f", $0) }.joined(separator: ", "), hubMicros, rawMicros, rawMicros / hubMicros)
             + String(
                 format: "; multi-row INSERTs of the same rows %.0f writes/s (ratio %.2f; rounds %@)", bulkRate, bulkRatios[2],
-                bulkRatios.map { String(format: "%.2f", $0) }.joined(separator: ", ")),
+                bulkRatios.map { String(format: "%.2f", $0) }.joined(separator: ", "))
+            + (copyRates.isEmpty
+                ? ""
+                : String(
+                    format: "; COPY of the same rows %.0f writes/s (ratio %.2f)", copyRates.sorted()[2],
+                    zip(hubRates, copyRates).map { $0 / $1 }.sorted()[2])),
         "≥ 0.5 of raw")
+    if options.store != nil {
+        // Issue 18: the same pushes over HTTP through 1, 2 and 3 `opps-hub serve` processes on
+        // one database (HAProxy in front of several), from 6 laptops pushing at once, against
+        // the floors measured again beside each.
+        for hubs in 1...3 { try await fleetIngest(n, hubs: hubs, pushers: 6) }
+    }
+}
+
+/// Pushes `n` deals through `hubs` hub processes from `pushers` replicas at once (each its own
+/// user, replica and batches, encoded before the clock starts), then writes the same rows with
+/// multi-row INSERTs and COPY: one row with all three.
+func fleetIngest(_ n: Int, hubs: Int, pushers: Int) async throws {
+    let dir = temp("fleet-ingest")
+    var r = SeededGenerator(seed: 13)
+    let config = try freshHub(dir)
+    let store = try config.openStore()
+    _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: base, rng: &r)
+    let engine = try HubEngine(store: store, configuration: config)
+    var work = [(token: String, replica: ReplicaID, bodies: [[UInt8]], writes: Int)]()
+    let share = n / pushers
+    for k in 0..<pushers {
+        let token = try engine.addUser(HubUser(name: "rep\(k)", role: "sales"), rng: &r)
+        let replica = ReplicaID.random(using: &r)
+        var bodies = [[UInt8]](), writes = 0
+        _ = try ingestBatches(count: share, from: k * share, replica: replica) { body, w in
+            bodies.append(body)
+            writes += w.count
+        }
+        work.append((token, replica, bodies, writes))
+    }
+    let fleet = try startHubFleet(config, hubs: hubs, directory: dir)
+    defer { fleet.stop() }
+    let transport = HTTPTransport(baseURL: fleet.url, requestTimeout: .seconds(120), maxConnections: pushers)
+    for w in work {
+        var h = HandshakeRequest()
+        h.minVersion = 1
+        h.maxVersion = 1
+        h.replica = Data(w.replica.bytes)
+        _ = try await transport.send(Endpoint.handshake, body: try BodyCodec.encode(h, as: .protobuf), token: w.token, as: HandshakeResponse.self)
+    }
+    timedPhase("ingest through \(hubs) hub(s)")
+    let hubCPU0 = fleet.cpuSeconds, pgCPU0 = postgresCPUSeconds(), t0 = ContinuousClock.now
+    let refused = try await withThrowingTaskGroup(of: Int.self) { group in
+        for w in work {
+            group.addTask {
+                var refused = 0
+                for body in w.bodies {
+                    let answer = try await transport.send(Endpoint.push, body: body, token: w.token, as: PushResponse.self)
+                    refused += answer.results.filter { $0.outcome != .applied }.count
+                }
+                return refused
+            }
+        }
+        return try await group.reduce(0, +)
+    }
+    let elapsed = seconds(ContinuousClock.now - t0)
+    let hubCPU = fleet.cpuSeconds - hubCPU0, pgCPU = postgresCPUSeconds() - pgCPU0
+    await transport.shutdown()
+    let total = work.reduce(0) { $0 + $1.writes }
+    let rate = Double(total) / elapsed
+    sync()
+    let multiRow = try rawIngest(n, .multiRow).0
+    sync()
+    let copy = try rawIngest(n, .copy).0
+    csv("ingest_fleet_\(hubs)_writes_per_s", size: n, rate, raw: multiRow)
+    row(
+        "hub ingest on PostgreSQL through \(hubs) opps-hub process\(hubs == 1 ? "" : "es")\(hubs == 1 ? "" : " behind HAProxy"), \(pushers) laptops pushing \(n) deals at once over HTTP",
+        String(format: "%.0f writes/s, %d writes not applied", rate, refused),
+        String(
+            format: "multi-row INSERTs of the same rows %.0f writes/s (ratio %.2f), COPY %.0f writes/s (ratio %.2f); CPU per write: hubs %.1f µs, PostgreSQL %.1f µs",
+            multiRow, rate / multiRow, copy, rate / copy, hubCPU * 1e6 / Double(total), pgCPU * 1e6 / Double(total)),
+        "≥ 0.5 of raw")
+    removeScratch()
 }
 
 removeScratch()
@@ -498,10 +585,17 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
             // they made its time swing by a second from run to run.
             sync()
             timedPhase(label)
-            let c0 = ContinuousClock.now
+            let c0 = ContinuousClock.now, hubCPU0 = cpuSeconds(), cliCPU0 = cpuSeconds(children: true), pgCPU0 = postgresCPUSeconds()
             try p.run()
             p.waitUntilExit()
             let t = seconds(ContinuousClock.now - c0)
+            // Where the time went: every process of the sync shares this machine's cores, so
+            // the CPU they used together over the cores is a floor for this machine.
+            let hubCPU = cpuSeconds() - hubCPU0, cliCPU = cpuSeconds(children: true) - cliCPU0, pgCPU = postgresCPUSeconds() - pgCPU0
+            let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+            let cpuText = String(
+                format: "; CPU: CLI %.1f s, hub %.1f s%@ — %.1f s of CPU over %.0f cores, at least %.1f s here", cliCPU, hubCPU,
+                options.store == nil ? "" : String(format: ", PostgreSQL %.1f s", pgCPU), cliCPU + hubCPU + pgCPU, cores, (cliCPU + hubCPU + pgCPU) / cores)
             if label == "cold" && wanted("cold") {
                 // The floor: the same records inserted into an empty SQLite file in one transaction.
                 let raw = try RawBaselines.insertCopy(of: dir + "/replica/replica.sqlite", into: dir + "/raw.sqlite") {
@@ -516,7 +610,7 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
                         bytesSent(metrics) / 1_048_576, level),
                     String(
                         format: "raw insert of the same %d records in one transaction %.2f s: ratio %.1f; hub seeded in %.1f s; exit %d", raw.rows, raw.seconds,
-                        t / raw.seconds, seedTime, p.terminationStatus), "≤ 1.5× raw (issue 20)")
+                        t / raw.seconds, seedTime, p.terminationStatus) + cpuText, "≤ 1.5× raw (issue 20)")
             }
             if label == "cold" && wanted("metadata") {
                 let store = try ReplicaStore(path: dir + "/replica/replica.sqlite")

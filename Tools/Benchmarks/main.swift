@@ -283,12 +283,18 @@ func freshHub(_ dir: String) throws -> HubConfiguration {
 /// " on PostgreSQL" in row names when the hub runs there.
 let onStore = options.store == nil ? "" : " on PostgreSQL"
 
-func seededEngine(_ dir: String) throws -> (HubEngine, HubUser) {
-    var r = SeededGenerator(seed: 7)
+/// A new hub (`freshHub`) initialised with the default workspace, and its engine.
+func newEngine(_ dir: String, rng: inout SeededGenerator) throws -> (HubConfiguration, HubEngine) {
     let config = try freshHub(dir)
     let store = try config.openStore()
-    _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: base, rng: &r)
-    let engine = try HubEngine(store: store, configuration: config)
+    _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: base, rng: &rng)
+    return (config, try HubEngine(store: store, configuration: config))
+}
+
+func seededEngine(_ dir: String) throws -> (HubEngine, HubUser) {
+    var r = SeededGenerator(seed: 7)
+    let (_, engine) = try newEngine(dir, rng: &r)
+    let store = engine.store
     _ = try engine.addUser(HubUser(name: "max", role: "manager"), rng: &r)
     _ = try engine.addUser(HubUser(name: "sam", role: "sales", manager: "max"), rng: &r)
     let sam = try store.user(named: "sam")!
@@ -441,10 +447,7 @@ if wanted("ingest") {
 func fleetIngest(_ n: Int, hubs: Int, pushers: Int) async throws {
     let dir = temp("fleet-ingest")
     var r = SeededGenerator(seed: 13)
-    let config = try freshHub(dir)
-    let store = try config.openStore()
-    _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: base, rng: &r)
-    let engine = try HubEngine(store: store, configuration: config)
+    let (config, engine) = try newEngine(dir, rng: &r)
     var work = [(token: String, replica: ReplicaID, bodies: [[UInt8]], writes: Int)]()
     let share = n / pushers
     for k in 0..<pushers {
@@ -697,10 +700,7 @@ if wanted("concurrent") {
     for n in concurrent {
         let dir = temp("concurrent")
         var r = SeededGenerator(seed: 11)
-        let config = try freshHub(dir)
-        let store = try config.openStore()
-        _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: base, rng: &r)
-        let engine = try HubEngine(store: store, configuration: config)
+        let (config, engine) = try newEngine(dir, rng: &r)
         var tokens = [String]()
         for i in 0..<n { tokens.append(try engine.addUser(HubUser(name: "rep\(i)", role: "sales"), rng: &r)) }
         let issued = tokens

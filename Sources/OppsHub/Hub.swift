@@ -3,6 +3,7 @@ import NIOPosix
 import OppsCore
 import OppsStore
 import OppsWire
+import Synchronization
 
 /// The hub as a concurrency-safe service: one actor owns the engine and its store connection,
 /// so writes are sequenced one batch at a time (sync-protocol.md §5.2).
@@ -40,6 +41,8 @@ public actor Hub {
     /// sequenced one batch at a time, in arrival order; only the fsync is shared).
     private var waiting: [(user: HubUser, request: PushRequest, received: [UInt8]?, answer: CheckedContinuation<(PushResponse, HubActivity), any Error>)] = []
     private var commitScheduled = false
+    /// Told of every group commit (the server's metrics set it).
+    public nonisolated let groupCommitted = Mutex<(@Sendable (GroupCommit) -> Void)?>(nil)
 
     /// `received`: the request's protobuf bytes as they came (nil when it came as JSON).
     public func push(_ user: HubUser, _ request: PushRequest, received: [UInt8]? = nil) async throws -> (PushResponse, HubActivity) {
@@ -58,7 +61,8 @@ public actor Hub {
         let group = waiting
         waiting.removeAll()
         guard !group.isEmpty else { return }
-        let results = engine.push(group: group.map { ($0.user, $0.request, $0.received) })
+        let observer = groupCommitted.withLock { $0 }
+        let results = engine.push(group: group.map { ($0.user, $0.request, $0.received) }) { observer?($0) }
         for (pushed, result) in zip(group, results) { pushed.answer.resume(with: result) }
     }
 

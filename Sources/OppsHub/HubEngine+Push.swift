@@ -17,21 +17,20 @@ extension HubEngine {
     /// Group commit: the pushes that queued up while the last commit waited for the disk, in one
     /// transaction and one fsync. Each push runs in its own savepoint, in order, seeing the ones
     /// before it; one that fails is undone alone and fails alone. If the commit itself fails,
-    /// every push fails and nothing of any is kept.
-    public func push(group: [(user: HubUser, request: PushRequest, received: [UInt8]?)]) -> [Result<(PushResponse, HubActivity), any Error>] {
+    /// every push fails and nothing of any is kept. `committed` hears of every group, whatever
+    /// became of its pushes (its size and times: the sequencer's ceiling, in metrics).
+    public func push(
+        group: [(user: HubUser, request: PushRequest, received: [UInt8]?)], committed: (GroupCommit) -> Void = { _ in }
+    ) -> [Result<(PushResponse, HubActivity), any Error>] {
         var results = [Result<(PushResponse, HubActivity), any Error>]()
         let start = ContinuousClock.now
+        defer { committed(GroupCommit(pushes: group.count, sequencerWait: store.sequencerWait, duration: ContinuousClock.now - start)) }
         do {
             try store.transaction {
                 try onSharedClock { try pushEach(group, into: &results) }
             }
         } catch {
             return group.map { _ in .failure(error) }
-        }
-        let commit = GroupCommit(pushes: group.count, sequencerWait: store.sequencerWait, duration: ContinuousClock.now - start)
-        if let first = results.firstIndex(where: { (try? $0.get()) != nil }), case .success(var answer) = results[first] {
-            answer.1.group = commit
-            results[first] = .success(answer)
         }
         return results
     }

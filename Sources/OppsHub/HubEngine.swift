@@ -9,8 +9,6 @@ public struct HubActivity: Sendable {
     public var replayed = false
     public var pages = 0
     public var changes = 0
-    /// On one push of each group commit: the group's size and times (the sequencer's ceiling).
-    public var group: GroupCommit?
 
     public init() {}
 }

@@ -51,16 +51,18 @@ public struct HubMetrics: Sendable {
         for (outcome, n) in activity.outcomes {
             Counter(label: "opps_field_writes_total", dimensions: [("outcome", outcome.rawValue)], factory: factory).increment(by: n)
         }
-        if let group = activity.group {
-            Counter(label: "opps_push_groups_total", factory: factory).increment()
-            Counter(label: "opps_push_group_pushes_total", factory: factory).increment(by: group.pushes)
-            Timer(label: "opps_sequencer_wait_seconds", preferredDisplayUnit: .seconds, factory: factory).recordNanoseconds(group.sequencerWait.nanoseconds)
-            Timer(label: "opps_push_group_duration_seconds", preferredDisplayUnit: .seconds, factory: factory).recordNanoseconds(group.duration.nanoseconds)
-        }
         if activity.pages > 0 {
             Counter(label: "opps_pull_pages_total", factory: factory).increment(by: activity.pages)
             Counter(label: "opps_pull_records_total", factory: factory).increment(by: activity.changes)
         }
+    }
+
+    /// One group commit (also one whose pushes all failed, or whose commit did).
+    func record(group: GroupCommit) {
+        Counter(label: "opps_push_groups_total", factory: factory).increment()
+        Counter(label: "opps_push_group_pushes_total", factory: factory).increment(by: group.pushes)
+        Timer(label: "opps_sequencer_wait_seconds", preferredDisplayUnit: .seconds, factory: factory).recordNanoseconds(group.sequencerWait.nanoseconds)
+        Timer(label: "opps_push_group_duration_seconds", preferredDisplayUnit: .seconds, factory: factory).recordNanoseconds(group.duration.nanoseconds)
     }
 
     func activeReplicas(_ n: Int) {

@@ -789,22 +789,25 @@ open class SQLHubStore: HubStorage {
         // known (each page's delta is relative to what was known when it was built). Pages
         // before it are superseded; pages after it stay pending — a late or duplicated old
         // request must not drop the delta of a page the replica did receive. A page built on an
-        // in-flight one carries it: the carried page's changes first (still staged only if its
-        // own acknowledgement never came), then the page's own.
-        let carried = "(SELECT carries FROM replica_carries WHERE replica = ? AND token = ?)"
-        for (page, values) in [(carried, [r, t]), ("?", [t])] {
-            try connection.send(
-                """
-                INSERT INTO replica_records (replica, record, signature)
-                SELECT replica, record, signature FROM replica_pending WHERE replica = ? AND token = \(page) AND signature IS NOT NULL
-                ON CONFLICT(replica, record) DO UPDATE SET signature = excluded.signature
-                """, [r] + values)
-            try connection.send(
-                """
-                DELETE FROM replica_records WHERE replica = ? AND record IN
-                    (SELECT record FROM replica_pending WHERE replica = ? AND token = \(page) AND signature IS NULL)
-                """, [r, r] + values)
-        }
+        // in-flight one carries it: what the replica now holds is the page's own changes, and
+        // those of the carried page (still staged only if its own acknowledgement never came)
+        // for records the page itself does not name — two index ranges, one statement.
+        let staged = """
+            SELECT record, signature FROM replica_pending WHERE replica = ? AND token = ?
+            UNION ALL
+            SELECT c.record, c.signature FROM replica_pending c
+                WHERE c.replica = ? AND c.token = (SELECT carries FROM replica_carries WHERE replica = ? AND token = ?)
+                AND NOT EXISTS (SELECT 1 FROM replica_pending o WHERE o.replica = c.replica AND o.token = ? AND o.record = c.record)
+            """
+        let values = [r, t, r, r, t, t]
+        try connection.send(
+            """
+            INSERT INTO replica_records (replica, record, signature)
+            SELECT ?, record, signature FROM (\(staged)) AS s WHERE signature IS NOT NULL
+            ON CONFLICT(replica, record) DO UPDATE SET signature = excluded.signature
+            """, [r] + values)
+        try connection.send(
+            "DELETE FROM replica_records WHERE replica = ? AND record IN (SELECT record FROM (\(staged)) AS s WHERE signature IS NULL)", [r] + values)
         try connection.send("DELETE FROM replica_pending WHERE replica = ? AND token <= ?", [r, t])
         try connection.send("DELETE FROM replica_carries WHERE replica = ? AND token <= ?", [r, t])
     }

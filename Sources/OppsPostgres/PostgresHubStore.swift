@@ -114,7 +114,8 @@ public final class PostgresHubStore: SQLHubStore {
     }
 
     public override func transaction<T>(_ body: () throws -> T) throws -> T {
-        try atomically(begin: ["BEGIN ISOLATION LEVEL READ COMMITTED"]) {
+        waited = .zero  // a transaction that fails before the lock did not wait for it
+        return try atomically(begin: ["BEGIN ISOLATION LEVEL READ COMMITTED"]) {
             // Waited for here, not pipelined with what follows, so the wait can be measured; the
             // next statement would wait for it anyway.
             let start = ContinuousClock.now

@@ -140,3 +140,20 @@ struct PostgresConnectionTests {
         #expect(try c.query("SELECT pg_backend_pid()").first?[0].int != pid)
     }
 }
+
+/// `opps-hub migrate` copies the tables it names: every table of the SQLite hub's schema must be
+/// among them, or a hub moved to PostgreSQL loses that table's rows (replica_carries, added
+/// this session, would have been forgotten without the list being edited by hand).
+@Suite struct MigratedTablesTests {
+    @Test func everyTableOfTheSQLiteHubIsCopied() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-tables-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let hub = try SQLiteHubStore(path: dir.appendingPathComponent("hub.sqlite").path)
+        let tables = try hub.database.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'"
+        ).compactMap { $0[0].string }
+        #expect(tables.contains("replica_carries"))
+        #expect(Set(tables) == Set(PostgresHubStore.migratedTables))
+    }
+}

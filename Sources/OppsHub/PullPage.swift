@@ -40,6 +40,9 @@ struct PullPage {
     var cursor: UInt64
     /// The newest conflict id when the page began (read with the head).
     let conflictHead: UInt64
+    /// The request echoes the last page issued (not a restart, nothing forgotten): if this page
+    /// stages nothing, it keeps that token.
+    let echoesLastPage: Bool
 
     /// `bounds`: the log's, read in this page's transaction with the replica's row.
     init(engine: HubEngine, user: HubUser, request: PullRequest, replica: ReplicaRow, bounds: LogBounds) throws {
@@ -68,8 +71,20 @@ struct PullPage {
         // older than the answer to the last honoured restart is a late copy and must not wipe
         // what the replica has acknowledged since (sync-protocol.md §6.1).
         restart = request.cursor == 0 && request.token >= replica.resetToken
+        var cached = engine.knownCache.removeValue(forKey: replica.id)
+        // Another hub on the same store may have answered this replica since this one did: the
+        // cache is this hub's own only while the store's page token is the one it issued last.
+        if let c = cached, c.lastPage?.token != replica.pullToken { cached = nil }
+        // The echoed page is the last one issued and staged nothing, or was acknowledged
+        // already, as this hub's own record of its pages says: acknowledging it changes nothing
+        // in the store (a page that delivers no records keeps its token, sync-protocol.md §6.2).
+        echoesLastPage = !restart && request.token > 0 && request.token == replica.pullToken && request.forget.isEmpty
+        let nothingToAcknowledge =
+            echoesLastPage && cached.map { request.token >= $0.trackedFrom && ($0.pending[request.token]?.isEmpty ?? true) } == true
         if restart {
             try store.resetKnown(replica: replica.id)
+        } else if nothingToAcknowledge {
+            // Nothing staged under that token: nothing to move.
         } else if request.token > 0 && request.token <= replica.pullToken {
             try store.acknowledge(replica: replica.id, token: request.token)
         } else {
@@ -78,10 +93,6 @@ struct PullPage {
         let forget = request.forget.compactMap { RecordID(bytes: $0) }
         if !forget.isEmpty { try store.forget(replica: replica.id, records: forget) }
         token = replica.pullToken + 1
-        var cached = engine.knownCache.removeValue(forKey: replica.id)
-        // Another hub on the same store may have answered this replica since this one did: the
-        // cache is this hub's own only while the store's page token is the one it issued last.
-        if let c = cached, c.lastPage?.token != replica.pullToken { cached = nil }
         if cached?.advance(restart: restart, token: request.token, pullToken: replica.pullToken, forget: forget) == false { cached = nil }
         known = try cached ?? KnownState(records: store.known(replica: replica.id), trackedFrom: token)
         if engine.configuration.verifySnapshots, try known.records != store.known(replica: replica.id) {
@@ -283,6 +294,30 @@ struct PullPage {
 
     /// What the replica will hold once it echoes this page's token, and its row.
     mutating func finish(activity: inout HubActivity) throws -> (PullResponse, KnownState) {
+        // What a handshake would say (protocol 4): a sync may open with its pull.
+        let role = user.role, hubTime = self.hubTime
+        writer.with {
+            $0.role = role
+            $0.hubTime = hubTime
+        }
+        activity.pages += 1
+        activity.changes += writer.page.changes.count + writer.page.entered.count
+        if echoesLastPage && staged.isEmpty && inFlight.isEmpty {
+            // This page delivers no records: it keeps the token the replica echoed (acknowledged
+            // above), and nothing is staged (sync-protocol.md §6.2). The row is written when what it says
+            // moved; its last-seen time, at most once a minute (a quiet laptop syncing every few
+            // seconds wrote it on every sync).
+            let echoed = replica.pullToken
+            writer.with { $0.token = echoed }
+            let ack = max(replica.ack, min(request.ack, head))
+            if ack != replica.ack || cursor != replica.sentCursor || hubTime - replica.lastSeenMilliseconds >= Self.lastSeenResolution {
+                replica.ack = ack
+                replica.sentCursor = cursor
+                replica.lastSeenMilliseconds = hubTime
+                try store.saveReplica(replica)
+            }
+            return (writer.page, known)
+        }
         // A page built on an in-flight one carries that page's own records too: the replica
         // applies pages in order, so echoing this token means it holds both (a pipelined
         // pull's last page is often the only one whose token comes back). Only the own
@@ -304,8 +339,9 @@ struct PullPage {
         replica.sentCursor = cursor
         replica.lastSeenMilliseconds = hubTime
         try store.saveReplica(replica)
-        activity.pages += 1
-        activity.changes += writer.page.changes.count + writer.page.entered.count
         return (writer.page, known)
     }
+
+    /// How stale a replica's stored last-seen time may be after a quiet pull (ms).
+    static let lastSeenResolution: Int64 = 60_000
 }

@@ -61,6 +61,7 @@ extension Replica {
                     ahead = Self.ask(transport, next, token: token)
                 }
                 try apply(page, report: &report)
+                try follow(page, report: &report)
                 report.pages += 1
                 progress(SyncProgress(received: report.pulled, pages: report.pages, cursor: page.cursor, head: max(head, page.cursor), total: page.visible, start: start))
                 // Verify: what we hold must be what the hub says we should hold.

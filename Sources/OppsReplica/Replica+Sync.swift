@@ -10,8 +10,27 @@ extension Replica {
 
     /// Push the outbox, then pull until up to date, then verify the checkpoint.
     public func sync(transport: any Transport, progress: (SyncProgress) -> Void = { _ in }) async throws -> SyncReport {
+        if try opensWithPull() {
+            // Nothing to push: the pull alone (sync-protocol.md §3, protocol 4). A hub that no
+            // longer knows this replica (re-created, restored from before it first saw it) says
+            // so before anything is applied; then the sync goes the long way.
+            var report = SyncReport()
+            do {
+                try await pull(transport: transport, report: &report, head: try store.sync(.cursor), pipelined: true, progress: progress)
+                try store.setMeta("last_sync", String(physical.nowMilliseconds()))
+                return report
+            } catch let ReplicaError.hubRefused(_, e) where e.code == .handshakeRequired && report.pages == 0 {}
+        }
         var report = SyncReport()
-        let hello = try await Self.handshake(transport: transport, token: token, replica: id, workspaceVersion: workspace.version)
+        let hello: HandshakeResponse
+        do {
+            hello = try await Self.handshake(transport: transport, token: token, replica: id, workspaceVersion: workspace.version)
+        } catch let error as ReplicaError {
+            // A hub rolled back to an older version: no sync opens with its pull until one settles again.
+            if case let .hubRefused(_, e) = error, e.code == .protocolVersionUnsupported { try store.setMeta("protocol", "") }
+            throw error
+        }
+        try remember(protocol: hello.version)
         try adopt(hello)
         try flagCheckins(hubTime: hello.hubTime, report: &report)
         if hello.role != role {
@@ -24,6 +43,30 @@ extension Replica {
         try await pull(transport: transport, report: &report, head: hello.head, pipelined: hello.version >= 2, progress: progress)
         try store.setMeta("last_sync", String(physical.nowMilliseconds()))
         return report
+    }
+
+    /// Whether this sync may open with its pull (sync-protocol.md §3): the last handshake with
+    /// this hub settled on protocol 4 or later, nothing waits to be pushed, and the replica has
+    /// pulled before.
+    func opensWithPull() throws -> Bool {
+        guard let version = try store.meta("protocol").flatMap(UInt32.init), version >= 4 else { return false }
+        return try store.sync(.cursor) > 0 && store.outboxCount() == 0 && store.pendingBatch() == nil
+    }
+
+    /// The protocol version the last handshake settled on, while it is the hub's URL and token
+    /// that said it (`connect` says it again for new ones).
+    func remember(protocol version: UInt32) throws {
+        if try store.meta("protocol") != String(version) { try store.setMeta("protocol", String(version)) }
+    }
+
+    /// A page says what a handshake would (protocol 4): the user's role now, the hub's clock.
+    func follow(_ page: PullResponse, report: inout SyncReport) throws {
+        if page.hubTime != 0 { report.clockSkewMilliseconds = page.hubTime - physical.nowMilliseconds() }
+        if !page.role.isEmpty, page.role != role {
+            // The operator changed this user's role: local checks follow at once.
+            try store.setMeta("role", page.role)
+            role = page.role
+        }
     }
 
     /// Takes the newer workspace a handshake carries (field numbers never change, so what this

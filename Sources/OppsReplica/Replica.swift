@@ -170,7 +170,7 @@ public final class Replica {
                 for (k, v) in [
                     ("replica", id.description), ("user", response.user), ("role", response.role), ("hub_url", hubURL), ("token", token),
                     ("workspace", document), ("hub", UUID128(bytes: response.hub)?.description ?? ""), ("batch", "0"), ("cursor", "0"),
-                    ("ca_file", caFile ?? ""),
+                    ("ca_file", caFile ?? ""), ("protocol", String(response.version)),
                 ] {
                     try store.setMeta(k, v)
                 }
@@ -201,6 +201,8 @@ public final class Replica {
             if let newURL { try store.setMeta("hub_url", newURL) }
             if let newToken { try store.setMeta("token", newToken) }
             if let newCA { try store.setMeta("ca_file", newCA) }
+            // What this hub speaks, as it said it to the new settings.
+            try store.setMeta("protocol", String(response.version))
         }
         if let newURL { hubURL = newURL }
         self.token = token

@@ -3,7 +3,7 @@
 /// `protocol-version-unsupported`.
 public enum ProtocolVersion {
     /// The newest version this build speaks.
-    public static let current: UInt32 = 3
+    public static let current: UInt32 = 4
     /// The oldest version this build still speaks.
     public static let minimum: UInt32 = 1
 
@@ -14,6 +14,7 @@ public enum ProtocolVersion {
         1: "85cb92403c3892cc",
         2: "28e4121e0167a968",
         3: "93ba6211b8f39e18",
+        4: "a0036ac868b69deb",
     ]
 
     /// The version both sides speak, or nil when the ranges do not meet.

@@ -676,6 +676,12 @@ public nonisolated struct Oppsync_V1_PullResponse: Sendable {
   /// protocol 3: how many records the user may see as of this page (a cold sync's progress)
   public var visible: UInt64 = 0
 
+  /// protocol 4: the user's role now, as the handshake says it (a sync that opened with its pull)
+  public var role: String = String()
+
+  /// protocol 4: the hub clock, ms since epoch, as the handshake says it
+  public var hubTime: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1613,7 +1619,7 @@ nonisolated extension Oppsync_V1_Checkpoint: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Oppsync_V1_PullResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PullResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}changes\0\u{1}entered\0\u{1}left\0\u{1}conflicts\0\u{1}replicas\0\u{1}authors\0\u{1}cursor\0\u{1}more\0\u{1}checkpoint\0\u{3}conflict_cursor\0\u{1}token\0\u{1}visible\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}changes\0\u{1}entered\0\u{1}left\0\u{1}conflicts\0\u{1}replicas\0\u{1}authors\0\u{1}cursor\0\u{1}more\0\u{1}checkpoint\0\u{3}conflict_cursor\0\u{1}token\0\u{1}visible\0\u{1}role\0\u{3}hub_time\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1633,6 +1639,8 @@ nonisolated extension Oppsync_V1_PullResponse: SwiftProtobuf.Message, SwiftProto
       case 10: try { try decoder.decodeSingularUInt64Field(value: &self.conflictCursor) }()
       case 11: try { try decoder.decodeSingularUInt64Field(value: &self.token) }()
       case 12: try { try decoder.decodeSingularUInt64Field(value: &self.visible) }()
+      case 13: try { try decoder.decodeSingularStringField(value: &self.role) }()
+      case 14: try { try decoder.decodeSingularSInt64Field(value: &self.hubTime) }()
       default: break
       }
     }
@@ -1679,6 +1687,12 @@ nonisolated extension Oppsync_V1_PullResponse: SwiftProtobuf.Message, SwiftProto
     if self.visible != 0 {
       try visitor.visitSingularUInt64Field(value: self.visible, fieldNumber: 12)
     }
+    if !self.role.isEmpty {
+      try visitor.visitSingularStringField(value: self.role, fieldNumber: 13)
+    }
+    if self.hubTime != 0 {
+      try visitor.visitSingularSInt64Field(value: self.hubTime, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1695,6 +1709,8 @@ nonisolated extension Oppsync_V1_PullResponse: SwiftProtobuf.Message, SwiftProto
     if lhs.conflictCursor != rhs.conflictCursor {return false}
     if lhs.token != rhs.token {return false}
     if lhs.visible != rhs.visible {return false}
+    if lhs.role != rhs.role {return false}
+    if lhs.hubTime != rhs.hubTime {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,225 @@
+import Foundation
+import OppsCore
+import OppsReplica
+import OppsStore
+import OppsTestSupport
+import OppsWire
+import SwiftProtobuf
+import Testing
+
+@testable import OppsHub
+
+/// A sync with nothing to push opens with its pull (sync-protocol.md §3, protocol 4), and a page
+/// that delivers no records keeps its token (§6.2): a quiet laptop costs the hub one exchange
+/// that writes nothing. Every pull here runs with `verifySnapshots`, so a page that skipped an
+/// acknowledgement it needed fails the pull itself (the store and the hub's memory disagree).
+struct QuietSyncTests {
+    let clock = TestClock(1_795_000_000_000)
+    let engine: HubEngine
+    let tokens: [String: String]
+    let transport: RecordingTransport
+
+    init() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("opps-quiet-\(UInt64.random(in: 0...UInt64.max))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var c = HubConfiguration(dataDirectory: directory)
+        c.verifySnapshots = true
+        c.clock = clock
+        var rng = SystemRandomNumberGenerator()
+        let store = try c.openStore()
+        _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: clock.nowMilliseconds(), rng: &rng)
+        engine = try HubEngine(store: store, configuration: c)
+        var tokens = [String: String]()
+        for u in [HubUser(name: "max", role: "manager"), HubUser(name: "sam", role: "sales", territory: "north", manager: "max"), HubUser(name: "tom", role: "sales", territory: "north", manager: "max")] {
+            tokens[u.name] = try engine.addUser(u, rng: &rng)
+        }
+        self.tokens = tokens
+        transport = RecordingTransport(LockedEngine(engine))
+    }
+
+    func replica(_ user: String) async throws -> Replica {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("opps-quiet-r-\(UInt64.random(in: 0...UInt64.max))").path
+        return try await Replica.create(home: home, hubURL: "in-process", token: tokens[user]!, transport: transport, clock: clock)
+    }
+
+    func row(_ r: Replica) throws -> ReplicaRow { try #require(try engine.store.replica(r.id)) }
+
+    /// What the replica holds is what its user may see, field for field.
+    func expectHoldsWhatItMay(_ r: Replica, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let user = try #require(try engine.store.user(named: name))
+        let expected = try engine.visibleState(for: user).sorted { $0.id < $1.id }
+        let held = try r.store.allConfirmed(workspace: engine.workspace).sorted { $0.id < $1.id }
+        #expect(held.map(\.id) == expected.map(\.id), sourceLocation: sourceLocation)
+        for (h, e) in zip(held, expected) { #expect(h.fields.mapValues(\.value) == e.fields.mapValues(\.value), sourceLocation: sourceLocation) }
+    }
+
+    @Test func aSyncWithNothingToPushIsOnePullThatWritesNothing() async throws {
+        let sam = try await replica("sam"), max = try await replica("max")
+        var rng = SystemRandomNumberGenerator()
+        let deal = try sam.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("华北电网"))], using: &rng).record
+        transport.reset()
+        _ = try await sam.sync(transport: transport)
+        #expect(transport.endpoints == [Endpoint.handshake, Endpoint.push, Endpoint.pull], "writes to push: the handshake first")
+        _ = try await max.sync(transport: transport)
+
+        // Nothing to push, nothing new: one pull, and the hub keeps the token and the row.
+        _ = try await sam.sync(transport: transport)  // acknowledges the last page's ack watermark
+        let before = try row(sam)
+        clock.advance(5_000)
+        transport.reset()
+        let report = try await sam.sync(transport: transport)
+        #expect(transport.endpoints == [Endpoint.pull])
+        #expect(report.pages == 1 && report.pulled == 0)
+        let after = try row(sam)
+        #expect(after.pullToken == before.pullToken, "a page that delivers nothing keeps its token")
+        #expect(after.lastSeenMilliseconds == before.lastSeenMilliseconds, "nothing written within a minute")
+        #expect(after.ack == before.ack && after.sentCursor == before.sentCursor)
+
+        // A minute later the last-seen time moves (the operator's status reads it).
+        clock.advance(PullPage.lastSeenResolution)
+        _ = try await sam.sync(transport: transport)
+        #expect(try row(sam).lastSeenMilliseconds == clock.nowMilliseconds())
+        #expect(try row(sam).pullToken == before.pullToken)
+
+        // Their manager edits the deal sam holds: sam's pull carries the change; the token still
+        // stays (a change to a held record is not a delivered record).
+        try max.edit(deal, [("next_step", .text("演示"))])
+        _ = try await max.sync(transport: transport)
+        transport.reset()
+        _ = try await sam.sync(transport: transport)
+        #expect(transport.endpoints == [Endpoint.pull])
+        #expect(try sam.store.view(deal, workspace: sam.workspace)?["next_step"] == .text("演示"))
+        #expect(try row(sam).pullToken == before.pullToken)
+        try expectHoldsWhatItMay(sam, "sam")
+    }
+
+    /// A record entering the user's view is a delivered record: its page mints a token, which
+    /// the next quiet pull acknowledges, and a record leaving is removed the same way.
+    @Test func recordsEnteringAndLeavingStillMoveTheToken() async throws {
+        let sam = try await replica("sam"), tom = try await replica("tom"), max = try await replica("max")
+        var rng = SystemRandomNumberGenerator()
+        let deal = try tom.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("东方航空"))], using: &rng).record
+        _ = try await tom.sync(transport: transport)
+        for r in [sam, max] { _ = try await r.sync(transport: transport) }
+        _ = try await sam.sync(transport: transport)
+        let quiet = try row(sam).pullToken
+        #expect(try sam.store.view(deal, workspace: sam.workspace) == nil)
+
+        try max.edit(deal, [("owner", .text("sam"))])
+        _ = try await max.sync(transport: transport)
+        transport.reset()
+        _ = try await sam.sync(transport: transport)
+        #expect(transport.endpoints == [Endpoint.pull])
+        #expect(try sam.store.view(deal, workspace: sam.workspace)?["name"] == .text("东方航空"))
+        let entered = try row(sam).pullToken
+        #expect(entered > quiet, "a page delivering a record has a token of its own")
+
+        // The next quiet pull echoes it: the store now counts the deal as held, and that page
+        // (delivering nothing) keeps the token; the one after has nothing to acknowledge.
+        _ = try await sam.sync(transport: transport)
+        #expect(try engine.store.known(replica: sam.id)[deal] != nil)
+        #expect(try row(sam).pullToken == entered)
+        _ = try await sam.sync(transport: transport)
+        #expect(try row(sam).pullToken == entered)
+
+        try max.edit(deal, [("owner", .text("tom"))])
+        _ = try await max.sync(transport: transport)
+        _ = try await sam.sync(transport: transport)
+        #expect(try sam.store.view(deal, workspace: sam.workspace) == nil, "a deal handed away leaves")
+        _ = try await sam.sync(transport: transport)
+        #expect(try engine.store.known(replica: sam.id)[deal] == nil)
+        try expectHoldsWhatItMay(sam, "sam")
+
+        // A restarted hub has no memory of its pages: its first pull acknowledges through the store.
+        let restarted = try HubEngine(store: engine.store, configuration: engine.configuration)
+        let other = RecordingTransport(LockedEngine(restarted))
+        _ = try await sam.sync(transport: other)
+        _ = try await sam.sync(transport: other)
+        #expect(other.endpoints == [Endpoint.pull, Endpoint.pull])
+        try expectHoldsWhatItMay(sam, "sam")
+    }
+
+    /// What a handshake would have said arrives with the pull: a new role, a new workspace
+    /// (refused, then handshaken for), a hub that no longer knows the replica.
+    /// A deal of tom's, so the log is not empty (a replica at cursor 0 pulls from nothing, and
+    /// handshakes first).
+    func logNotEmpty() async throws {
+        let tom = try await replica("tom")
+        var rng = SystemRandomNumberGenerator()
+        _ = try tom.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("中粮"))], using: &rng)
+        _ = try await tom.sync(transport: transport)
+    }
+
+    @Test func whatAHandshakeSaysStillArrives() async throws {
+        try await logNotEmpty()
+        let sam = try await replica("sam")
+        _ = try await sam.sync(transport: transport)
+
+        _ = try engine.updateUser("sam") { $0.role = "expert" }
+        transport.reset()
+        _ = try await sam.sync(transport: transport)
+        #expect(transport.endpoints == [Endpoint.pull])
+        #expect(sam.role == "expert")
+        #expect(try sam.store.meta("role") == "expert")
+
+        let version = engine.workspace.version
+        _ = try engine.apply(workspace: Workspace.defaultDocument.replacingOccurrences(of: "\"version\": \(version),", with: "\"version\": \(version + 1),"))
+        transport.reset()
+        _ = try await sam.sync(transport: transport)
+        #expect(transport.endpoints == [Endpoint.pull, Endpoint.handshake, Endpoint.pull], "workspace-outdated, then the handshake that sends it")
+        #expect(sam.workspace.version == version + 1)
+
+        // Restored from a backup older than this replica: the hub does not know it.
+        let store = try #require(engine.store as? SQLiteHubStore)
+        try store.database.execute("DELETE FROM replicas WHERE id = ?", [.blob(sam.id.bytes)])
+        transport.reset()
+        _ = try await sam.sync(transport: transport)
+        #expect(transport.endpoints == [Endpoint.pull, Endpoint.handshake, Endpoint.pull])
+        #expect(try engine.store.replica(sam.id)?.user == "sam")
+
+        // Writes waiting: the long way, whatever the last handshake said.
+        _ = try engine.updateUser("sam") { $0.role = "sales" }
+        _ = try await sam.sync(transport: transport)
+        var rng = SystemRandomNumberGenerator()
+        _ = try sam.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("招商银行"))], using: &rng)
+        transport.reset()
+        _ = try await sam.sync(transport: transport)
+        #expect(transport.endpoints == [Endpoint.handshake, Endpoint.push, Endpoint.pull])
+        try expectHoldsWhatItMay(sam, "sam")
+    }
+
+    /// A replica made before protocol 4 (no version remembered) or whose hub went back to an
+    /// older version handshakes every time.
+    @Test func withoutARememberedVersionEverySyncHandshakes() async throws {
+        try await logNotEmpty()
+        let sam = try await replica("sam")
+        _ = try await sam.sync(transport: transport)
+        try sam.store.setMeta("protocol", "3")
+        transport.reset()
+        _ = try await sam.sync(transport: transport)
+        #expect(transport.endpoints == [Endpoint.handshake, Endpoint.pull])
+        #expect(try sam.store.meta("protocol") == String(ProtocolVersion.current), "the handshake says it again")
+        transport.reset()
+        _ = try await sam.sync(transport: transport)
+        #expect(transport.endpoints == [Endpoint.pull])
+    }
+}
+
+/// The endpoints a replica called, in order (refused ones included).
+final class RecordingTransport: Transport, @unchecked Sendable {
+    let hub: LockedEngine
+    private let lock = NSLock()
+    private var called = [String]()
+    init(_ hub: LockedEngine) { self.hub = hub }
+    var endpoints: [String] { lock.withLock { called } }
+    func reset() { lock.withLock { called = [] } }
+
+    func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
+        lock.withLock { called.append(endpoint) }
+        switch hub.answer(endpoint, body, token: token) {
+        case let .success(bytes):
+            do { return try BodyCodec.decode(Out.self, from: bytes, as: .protobuf) } catch { throw .refused(status: 200, error) }
+        case let .failure(e): throw .refused(status: e.code.httpStatus, e)
+        }
+    }
+}

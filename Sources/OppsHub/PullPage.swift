@@ -106,7 +106,7 @@ struct PullPage {
         }
         // What the user may see, kept per user and brought forward over the log since.
         snapshot = try engine.snapshot(for: user, head: head, compactedThrough: compacted)
-        writer = PageWriter(numbering: WireNumbering(workspace), compactEntered: replica.protocolVersion >= 2)
+        writer = PageWriter(numbering: engine.numbering, compactEntered: replica.protocolVersion >= 2)
         cursor = request.cursor == 0 ? head : request.cursor
     }
 

@@ -28,9 +28,17 @@ public typealias ErrorBody = Oppsync_V1_ErrorBody
 public enum Bearer {
     /// The token the header carries, or nil when it is not a bearer header.
     public static func token(_ header: String?) -> String? {
-        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
-        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
+        // On the UTF-8 bytes: every request reads it (grapheme counting, lowercasing and
+        // Foundation's trimming were 3 % of a no-change sync's CPU).
+        guard let header else { return nil }
+        let bytes = Array(header.utf8)
+        guard bytes.count > 7 else { return nil }
+        for (b, expected) in zip(bytes.prefix(7), "bearer ".utf8) where b | (b >= 0x41 && b <= 0x5A ? 0x20 : 0) != expected { return nil }
+        func blank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+        var start = 7, end = bytes.count
+        while start < end, blank(bytes[start]) { start += 1 }
+        while end > start, blank(bytes[end - 1]) { end -= 1 }
+        return start == end ? nil : String(decoding: bytes[start..<end], as: UTF8.self)
     }
 }
 

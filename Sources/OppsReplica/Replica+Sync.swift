@@ -10,18 +10,20 @@ extension Replica {
 
     /// Push the outbox, then pull until up to date, then verify the checkpoint.
     public func sync(transport: any Transport, progress: (SyncProgress) -> Void = { _ in }) async throws -> SyncReport {
-        if try opensWithPull() {
-            // Nothing to push: the pull alone (sync-protocol.md §3, protocol 4). A hub that no
-            // longer knows this replica (re-created, restored from before it first saw it) says
-            // so before anything is applied; then the sync goes the long way.
-            var report = SyncReport()
+        var report = SyncReport()
+        if try opensWithoutHandshake() {
+            // The push, if there is anything to push, then the pull (sync-protocol.md §3,
+            // protocol 4). What only a handshake can mend — a hub that no longer knows this
+            // replica, or was restored to before some of its batches — is refused before anything
+            // of that request is applied; then the sync goes the long way, and what was already
+            // pushed or pulled stands (a push is answered once, a page applied once).
             do {
+                try await push(transport: transport, report: &report)
                 try await pull(transport: transport, report: &report, head: try store.sync(.cursor), pipelined: true, progress: progress)
                 try store.setMeta("last_sync", String(physical.nowMilliseconds()))
                 return report
-            } catch let ReplicaError.hubRefused(_, e) where e.code == .handshakeRequired && report.pages == 0 {}
+            } catch let ReplicaError.hubRefused(_, e) where Self.handshakeMends.contains(e.code) {}
         }
-        var report = SyncReport()
         let hello: HandshakeResponse
         do {
             hello = try await Self.handshake(transport: transport, token: token, replica: id, workspaceVersion: workspace.version)
@@ -45,13 +47,18 @@ extension Replica {
         return report
     }
 
-    /// Whether this sync may open with its pull (sync-protocol.md §3): the last handshake with
-    /// this hub settled on protocol 4 or later, nothing waits to be pushed, and the replica has
-    /// pulled before.
-    func opensWithPull() throws -> Bool {
-        guard let version = try store.meta("protocol").flatMap(UInt32.init), version >= 4 else { return false }
-        return try store.sync(.cursor) > 0 && store.outboxCount() == 0 && store.pendingBatch() == nil
+    /// Whether this sync may skip the handshake (sync-protocol.md §3): the last handshake with
+    /// this hub settled on protocol 4 or later, the replica has pulled before, and no check-in
+    /// waits to go out (it is checked against the hub's clock, which the handshake tells).
+    func opensWithoutHandshake() throws -> Bool {
+        guard let version = try store.meta("protocol").flatMap(UInt32.init), version >= 4, try store.sync(.cursor) > 0 else { return false }
+        guard try store.outboxCount() > 0 else { return true }
+        return try !store.outbox(replica: id, author: user).contains { $0.write.kind == .create && $0.write.entity == "activity" && $0.batch == 0 }
     }
+
+    /// Refusals to a sync without a handshake that a handshake mends: the hub does not know the
+    /// replica, was restored to before some of its batches, or has an older workspace.
+    static let handshakeMends: Set<WireError.Code> = [.handshakeRequired, .batchOutOfOrder, .workspaceOutdated]
 
     /// The protocol version the last handshake settled on, while it is the hub's URL and token
     /// that said it (`connect` says it again for new ones).

@@ -30,7 +30,10 @@ struct QuietSyncTests {
         _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: clock.nowMilliseconds(), rng: &rng)
         engine = try HubEngine(store: store, configuration: c)
         var tokens = [String: String]()
-        for u in [HubUser(name: "max", role: "manager"), HubUser(name: "sam", role: "sales", territory: "north", manager: "max"), HubUser(name: "tom", role: "sales", territory: "north", manager: "max")] {
+        for u in [
+            HubUser(name: "max", role: "manager"), HubUser(name: "sam", role: "sales", territory: "north", manager: "max"),
+            HubUser(name: "tom", role: "sales", territory: "north", manager: "max"),
+        ] {
             tokens[u.name] = try engine.addUser(u, rng: &rng)
         }
         self.tokens = tokens
@@ -177,15 +180,34 @@ struct QuietSyncTests {
         #expect(transport.endpoints == [Endpoint.pull, Endpoint.handshake, Endpoint.pull])
         #expect(try engine.store.replica(sam.id)?.user == "sam")
 
-        // Writes waiting: the long way, whatever the last handshake said.
+        // Writes waiting: pushed without a handshake too.
         _ = try engine.updateUser("sam") { $0.role = "sales" }
         _ = try await sam.sync(transport: transport)
         var rng = SystemRandomNumberGenerator()
-        _ = try sam.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("招商银行"))], using: &rng)
+        let deal = try sam.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("招商银行"))], using: &rng).record
+        transport.reset()
+        var report = try await sam.sync(transport: transport)
+        #expect(transport.endpoints == [Endpoint.push, Endpoint.pull])
+        #expect(report.pushed > 0 && report.applied == report.pushed)
+        try expectHoldsWhatItMay(sam, "sam")
+
+        // Restored from a backup older than its last batches: the next batch is out of order;
+        // the handshake's last_batch renumbers it, and it goes again.
+        try store.database.execute("UPDATE replicas SET last_batch = 0 WHERE id = ?", [.blob(sam.id.bytes)])
+        try store.database.execute("DELETE FROM batches WHERE replica = ?", [.blob(sam.id.bytes)])
+        try sam.edit(deal, [("next_step", .text("报价"))])
+        transport.reset()
+        report = try await sam.sync(transport: transport)
+        #expect(transport.endpoints == [Endpoint.push, Endpoint.handshake, Endpoint.push, Endpoint.pull])
+        #expect(report.applied == 1)
+        #expect(try engine.store.replica(sam.id)?.lastBatch == 1)
+        try expectHoldsWhatItMay(sam, "sam")
+
+        // A check-in waiting is checked against the hub's clock: the handshake says it.
+        _ = try sam.create(entity: "activity", stage: nil, fields: [("opportunity", .reference(deal)), ("kind", .member("checkin"))], using: &rng)
         transport.reset()
         _ = try await sam.sync(transport: transport)
         #expect(transport.endpoints == [Endpoint.handshake, Endpoint.push, Endpoint.pull])
-        try expectHoldsWhatItMay(sam, "sam")
     }
 
     /// A replica made before protocol 4 (no version remembered) or whose hub went back to an

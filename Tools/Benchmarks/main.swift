@@ -267,11 +267,41 @@ if wanted("wire") {
     let couchBytes = Array(JSON.object([("docs", .array(couch))]).compactText.utf8).count
     let plainBytes = Array(JSON.array(plain).compactText.utf8).count
     let per = Double(protobuf) / 200
+    // The floor of any encoding that names each record by its 16-byte id: the ids alone, deflated.
+    let idFloor = Double(ContentCoding.deflate.compress(writes.flatMap(\.record.bytes)).count) / 200
+    // One write alone (bodies under 1 KiB go uncompressed, sync-protocol.md §2.4).
+    let lone = try BodyCodec.encode(try BatchCoding.encode([writes[0]], replica: replicaID, batch: 1, workspace: .default), as: .protobuf).count
+    let yjs = yjsWire()
+    csv("wire_batch_deflated_b", size: 200, per, raw: idFloor)
     row(
         "wire bytes per field write, batch of 200 to 200 records", String(format: "%.1f B (protobuf+deflate; %.1f B uncompressed)", per, Double(protobufRaw) / 200),
         String(
-            format: "CouchDB-style JSON %.0f B (%.0f×), plain JSON %.0f B (%.1f×)", Double(couchBytes) / 200, Double(couchBytes) / Double(protobuf),
-            Double(plainBytes) / 200, Double(plainBytes) / Double(protobuf)), "≤ 48 B")
+            format: "the 200 record ids alone, deflated: %.1f B (ratio %.2f); CouchDB-style JSON %.0f B (%.0f×), plain JSON %.0f B (%.1f×)%@", idFloor, per / idFloor,
+            Double(couchBytes) / 200, Double(couchBytes) / Double(protobuf), Double(plainBytes) / 200, Double(plainBytes) / Double(protobuf),
+            yjs.map { String(format: "; Yjs (pycrdt) %.1f B deflated, %.1f B raw", $0.batchDeflated, $0.batchRaw) } ?? "; Yjs not measured (pip install pycrdt)"),
+        "≤ 12 B (issue 20)")
+    row(
+        "wire bytes of one field write alone (a push of one write)", "\(lone) B (protobuf, uncompressed)",
+        yjs.map { "Yjs (pycrdt) after 21 rounds of edits to the same 200 deals: \($0.lone) B raw" } ?? "Yjs not measured", "≤ 100 B (issue 20)")
+}
+
+/// What Yjs sends for the same batch (Tools/yjs-wire.py, through pycrdt): nil when no python3
+/// here imports pycrdt (`OPPS_BENCH_PYTHON` names another interpreter).
+func yjsWire() -> (batchRaw: Double, batchDeflated: Double, lone: Int)? {
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("yjs-wire.py").path
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [ProcessInfo.processInfo.environment["OPPS_BENCH_PYTHON"] ?? "python3", script]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return nil }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0, let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+    func number(_ key: String) -> Double? { (o[key] as? NSNumber)?.doubleValue }
+    guard let raw = number("batch_raw_per_change"), let deflated = number("batch_deflated_per_change"), let lone = number("lone_raw") else { return nil }
+    return (raw, deflated, Int(lone))
 }
 
 // MARK: 2. Hub ingest
@@ -765,6 +795,8 @@ if wanted("concurrent") {
             let steadyHubCPU0 = hubProcess.cpuSeconds, steadyPG0 = postgresCPUSeconds()
             let start = ContinuousClock.now
             let deadline = start + .seconds(steadyWindow)
+            // Exchanges only: the floor is what as many exchanges cost a process doing nothing.
+            let exchangesCounted = CountingTransport(transport, bytes: false)
             let steady = await withTaskGroup(of: [Result<Double, BenchFailure>].self) { group in
                 for (i, b) in boxed.enumerated() {
                     group.addTask {
@@ -776,7 +808,7 @@ if wanted("concurrent") {
                             let s0 = ContinuousClock.now
                             do {
                                 _ = try b.value.edit(deals[i], [("next_step", .text("call back \(g.next() % 1000)"))])
-                                _ = try await b.value.sync(transport: transport)
+                                _ = try await b.value.sync(transport: exchangesCounted)
                                 out.append(.success(seconds(ContinuousClock.now - s0) * 1000))
                             } catch {
                                 out.append(.failure(BenchFailure(text: "\(error)")))
@@ -804,7 +836,9 @@ if wanted("concurrent") {
             let q = { (x: Double) in good.isEmpty ? 0 : good[min(good.count - 1, Int(Double(good.count) * x))] }
             csv("steady_p50_ms", size: n, q(0.5))
             csv("steady_p99_ms", size: n, q(0.99))
-            csv("steady_hub_cpu_ms", size: n, steadyHubCPU * 1000 / Double(max(1, steady.count)), raw: noop)
+            let steadyExchanges = Double(exchangesCounted.totals.exchanges) / Double(max(1, steady.count))
+            let steadyFloor = noop / 3 * steadyExchanges
+            csv("steady_hub_cpu_ms", size: n, steadyHubCPU * 1000 / Double(max(1, steady.count)), raw: steadyFloor)
             csv("steady_errors", size: n, Double(steady.count - good.count))
             row(
                 "\(n) replicas online, each syncing every \(Int(steadyInterval)) s on average (edit + sync)\(fleetLabel)",
@@ -813,9 +847,9 @@ if wanted("concurrent") {
                     Double(steady.count) / elapsed),
                 String(
                     format:
-                        "hub peak %d MiB (opps-hub serve); hub CPU %.2f ms per sync, %.0f %% of one core; a no-op Hummingbird process %.2f ms per sync (3 exchanges): ratio %.1f%@",
-                    hubProcess.peakKiB / 1024, steadyHubCPU * 1000 / Double(max(1, steady.count)), 100 * steadyHubCPU / elapsed, noop,
-                    steadyHubCPU * 1000 / Double(max(1, steady.count)) / noop,
+                        "hub peak %d MiB (opps-hub serve); hub CPU %.2f ms per sync, %.0f %% of one core; a no-op Hummingbird process %.2f ms for as many exchanges (%.1f per sync): ratio %.1f%@",
+                    hubProcess.peakKiB / 1024, steadyHubCPU * 1000 / Double(max(1, steady.count)), 100 * steadyHubCPU / elapsed, steadyFloor, steadyExchanges,
+                    steadyHubCPU * 1000 / Double(max(1, steady.count)) / steadyFloor,
                     options.store == nil
                         ? ""
                         : String(
@@ -864,11 +898,16 @@ final class CountingTransport: Transport, @unchecked Sendable {
     let inner: any Transport
     private let lock = NSLock()
     private var sent = 0, received = 0, exchanges = 0
-    init(_ inner: any Transport) { self.inner = inner }
+    /// Whether to count bytes too (re-encoding each answer costs the client some CPU).
+    let bytes: Bool
+    init(_ inner: any Transport, bytes: Bool = true) {
+        self.inner = inner
+        self.bytes = bytes
+    }
     var totals: (sent: Int, received: Int, exchanges: Int) { lock.withLock { (sent, received, exchanges) } }
     func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
         let answer = try await inner.send(endpoint, body: body, token: token, as: Out.self)
-        let size = (try? answer.serializedBytes() as [UInt8])?.count ?? 0
+        let size = bytes ? (try? answer.serializedBytes() as [UInt8])?.count ?? 0 : 0
         lock.withLock {
             sent += body.count
             received += size

@@ -94,13 +94,19 @@ public final class ReplicaStore {
         m.register(
             "2026-11-30-replica-4-forget",
             "CREATE TABLE forget (record BLOB PRIMARY KEY) WITHOUT ROWID")
+        // Record blobs written from now on are StampCodec's format 3, which an older `opps`
+        // would misread: this marker makes it refuse the file instead (rows already written
+        // stay format 2 until they are saved again; both are read).
+        m.register(
+            "2026-11-30-replica-5-stamps-format-3",
+            "UPDATE meta SET value = value WHERE 0")
         return m
     }()
 
     public init(path: String) throws {
         database = try Database(path: path)
         try Self.migrator.migrate(database)
-        codec = try StampCodec(database: database)
+        codec = try StampCodec(database: database, compact: true)
         if let legacy = try meta("forget") {
             try transaction {
                 try setForgetList(legacy.split(separator: ",").compactMap { RecordID(parsing: String($0)) })

@@ -8,9 +8,13 @@ final class StampCodec {
     let database: any SQLConnection
     private var indexes: [ReplicaID: Int64] = [:]
     private var replicas: [Int64: ReplicaID] = [:]
+    /// Writes format 3 (the replica's store; the hub's stays on format 2, which every hub
+    /// binary of a rolling upgrade reads).
+    let compact: Bool
 
-    init(database: any SQLConnection) throws {
+    init(database: any SQLConnection, compact: Bool = false) throws {
         self.database = database
+        self.compact = compact
         try reload()
     }
 
@@ -85,6 +89,7 @@ final class StampCodec {
     /// 0: field numbers start at 1) is still read.
     func fieldsBytes(_ fields: [String: FieldState], entity: Entity, base: FieldState) throws -> [UInt8] {
         if fields.isEmpty { return [] }
+        if compact { return try compactFieldsBytes(fields, entity: entity, base: base) }
         var w = ByteWriter(capacity: 256)
         w.byte(0)
         let baseReplica = try index(of: base.stamp.replica)
@@ -105,11 +110,71 @@ final class StampCodec {
         return w.bytes
     }
 
-    /// Reads a fields blob (either format); a field unknown to this workspace version is skipped
+    /// Format 3 (two leading 0 bytes; format 2's second byte is a field number, never 0): each
+    /// field relative to the one stored before it — the first to the record's creation `base` —
+    /// so a record filled in by one push (consecutive fields, clocks and sequences) costs a
+    /// header byte and its value a field. The header: authority (3 bits); same replica as the
+    /// base (0x08); same author as the base (0x10); clock = the previous one's + 1 (0x20);
+    /// sequence = the previous one's + 1 (0x40); field number = the previous one's + 1 (0x80).
+    /// What a flag does not say follows the value: the number (before it), the clock and
+    /// sequence as signed differences, the replica, the author.
+    func compactFieldsBytes(_ fields: [String: FieldState], entity: Entity, base: FieldState) throws -> [UInt8] {
+        var w = ByteWriter(capacity: 128)
+        w.byte(0)
+        w.byte(0)
+        let baseReplica = try index(of: base.stamp.replica)
+        var number: UInt32 = 0, hlc = base.stamp.hlc.rawValue, sequence = base.sequence
+        for f in entity.fields {
+            guard let s = fields[f.name] else { continue }
+            let replica = try index(of: s.stamp.replica)
+            var header = UInt8(s.authority.rawValue) & 0x07
+            if replica == baseReplica { header |= 0x08 }
+            if s.author == base.author { header |= 0x10 }
+            if s.stamp.hlc.rawValue == hlc &+ 1 { header |= 0x20 }
+            if s.sequence == sequence &+ 1 { header |= 0x40 }
+            if f.number == number &+ 1 { header |= 0x80 }
+            w.byte(header)
+            if header & 0x80 == 0 { w.varint(UInt64(f.number)) }
+            w.value(s.value)
+            if header & 0x20 == 0 { w.zigzag(Int64(bitPattern: s.stamp.hlc.rawValue &- hlc)) }
+            if header & 0x40 == 0 { w.zigzag(Int64(bitPattern: s.sequence &- sequence)) }
+            if replica != baseReplica { w.varint(UInt64(replica)) }
+            if s.author != base.author { w.string(s.author) }
+            (number, hlc, sequence) = (f.number, s.stamp.hlc.rawValue, s.sequence)
+        }
+        return w.bytes
+    }
+
+    /// Reads a fields blob (any format); a field unknown to this workspace version is skipped
     /// (kept in storage).
     func fields(_ bytes: [UInt8], entity: Entity?, base: FieldState) throws -> [String: FieldState] {
         var out = [String: FieldState]()
         var r = ByteReader(bytes)
+        if bytes.count >= 2, bytes[0] == 0, bytes[1] == 0 {
+            _ = try r.raw(2)
+            var number: UInt32 = 0, hlc = base.stamp.hlc.rawValue, sequence = base.sequence
+            while !r.atEnd {
+                let header = try r.byte()
+                guard let authority = Access(rawValue: Int(header & 0x07)) else { throw ByteReader.damaged }
+                if header & 0x80 != 0 {
+                    number &+= 1
+                } else {
+                    let n = try r.varint()
+                    guard n <= UInt64(UInt32.max) else { throw ByteReader.damaged }
+                    number = UInt32(n)
+                }
+                let value = try r.value()
+                hlc = header & 0x20 != 0 ? hlc &+ 1 : hlc &+ UInt64(bitPattern: try r.zigzag())
+                sequence = header & 0x40 != 0 ? sequence &+ 1 : sequence &+ UInt64(bitPattern: try r.zigzag())
+                let replica = header & 0x08 != 0 ? base.stamp.replica : try self.replica(index: Int64(try r.varint()))
+                let author = header & 0x10 != 0 ? base.author : try r.string()
+                if let name = entity?.field(number: number)?.name {
+                    out[name] = FieldState(
+                        value: value, stamp: Stamp(hlc: HLC(rawValue: hlc), replica: replica), author: author, authority: authority, sequence: sequence)
+                }
+            }
+            return out
+        }
         guard bytes.first == 0 else {
             while !r.atEnd {
                 let n = UInt32(try r.varint())

@@ -66,6 +66,13 @@ public actor Hub {
         for (pushed, result) in zip(group, results) { pushed.answer.resume(with: result) }
     }
 
+    /// Authenticates, then decodes the request (`decode`: only once the token is good), then
+    /// pulls: one hop to this actor's thread.
+    public func pull(authorization: String?, _ decode: () throws -> PullRequest) throws -> (PullResponse, HubActivity) {
+        let user = try engine.authenticate(authorization: authorization)
+        return try pull(user, decode())
+    }
+
     public func pull(_ user: HubUser, _ request: PullRequest) throws -> (PullResponse, HubActivity) {
         var activity = HubActivity()
         let response = try engine.pull(user: user, request: request, activity: &activity)

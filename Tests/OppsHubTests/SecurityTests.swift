@@ -365,6 +365,33 @@ import Testing
         }
     }
 
+    /// A small pull's body is read before its token is checked (one hop to the hub's thread),
+    /// but nothing of it is inflated or decoded until the token is good: a stranger's garbage or
+    /// deflate bomb is 401, not 400 or 413; a user's garbage is 400.
+    @Test func aPullIsDecodedOnlyAfterItsTokenIsChecked() async throws {
+        // A limit a small body can pass (deflate inflates at most about 1,000-fold).
+        let f = try HubFixture { $0.maxDecompressedBytes = 4 << 20 }
+        try await f.application().test(.live) { client in
+            let sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            let garbage: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x42]
+            let bomb = ContentCoding.deflate.compress([UInt8](repeating: 0, count: 8 << 20), level: 9)
+            #expect(bomb.count <= HubServer.bodyReadBeforeAuthentication, "the bomb takes the one-hop path")
+            func pull(_ body: [UInt8], token: String, deflated: Bool = false) async throws -> (Int, String) {
+                var headers: HTTPFields = [.contentType: WireFormat.protobuf.rawValue, .authorization: "Bearer \(token)", .contentLength: String(body.count)]
+                if deflated { headers[.contentEncoding] = "deflate" }
+                let r = try await client.executeRequest(uri: Endpoint.pull, method: .post, headers: headers, body: ByteBuffer(bytes: body))
+                let e = try? BodyCodec.decode(ErrorBody.self, from: Array(r.body.readableBytesView), as: .protobuf)
+                return (Int(r.status.code), e?.code ?? "")
+            }
+            let stranger = try await pull(garbage, token: "opps_not_a_token"), strangersBomb = try await pull(bomb, token: "opps_not_a_token", deflated: true)
+            let user = try await pull(garbage, token: sam.token), usersBomb = try await pull(bomb, token: sam.token, deflated: true)
+            #expect(stranger == (401, "unauthenticated"))
+            #expect(strangersBomb == (401, "unauthenticated"))
+            #expect(user == (400, "malformed-body"))
+            #expect(usersBomb == (413, "decompressed-too-large"))
+        }
+    }
+
     @Test func theHubDatabaseIsPrivateAndAddingAUserIsAudited() throws {
         let f = try HubFixture()
         let attributes = try FileManager.default.attributesOfItem(atPath: f.configuration.databasePath)

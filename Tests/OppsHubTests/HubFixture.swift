@@ -4,6 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import OppsCore
 import OppsStore
+import OppsTestSupport
 import OppsWire
 import SwiftProtobuf
 import Testing
@@ -248,4 +249,21 @@ extension WireClient.Failure {
 extension RecordSet {
     /// The deals held, without the records that hang off them (stage history, activities).
     var opportunityIDs: Set<RecordID> { Set(records.values.filter { $0.entity == "opportunity" }.map(\.id)) }
+}
+
+/// A hub engine on a new SQLite file (every snapshot checked against a full build), with `users`
+/// added: the engine and each user's token. For tests that talk to the engine in-process.
+func testEngine(_ prefix: String, clock: TestClock, users: [HubUser]) throws -> (HubEngine, [String: String]) {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UInt64.random(in: 0...UInt64.max))").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    var c = HubConfiguration(dataDirectory: directory)
+    c.verifySnapshots = true
+    c.clock = clock
+    var rng = SystemRandomNumberGenerator()
+    let store = try c.openStore()
+    _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: clock.nowMilliseconds(), rng: &rng)
+    let engine = try HubEngine(store: store, configuration: c)
+    var tokens = [String: String]()
+    for u in users { tokens[u.name] = try engine.addUser(u, rng: &rng) }
+    return (engine, tokens)
 }

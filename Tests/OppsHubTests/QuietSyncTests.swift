@@ -20,23 +20,12 @@ struct QuietSyncTests {
     let transport: RecordingTransport
 
     init() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("opps-quiet-\(UInt64.random(in: 0...UInt64.max))").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var c = HubConfiguration(dataDirectory: directory)
-        c.verifySnapshots = true
-        c.clock = clock
-        var rng = SystemRandomNumberGenerator()
-        let store = try c.openStore()
-        _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: clock.nowMilliseconds(), rng: &rng)
-        engine = try HubEngine(store: store, configuration: c)
-        var tokens = [String: String]()
-        for u in [
-            HubUser(name: "max", role: "manager"), HubUser(name: "sam", role: "sales", territory: "north", manager: "max"),
-            HubUser(name: "tom", role: "sales", territory: "north", manager: "max"),
-        ] {
-            tokens[u.name] = try engine.addUser(u, rng: &rng)
-        }
-        self.tokens = tokens
+        (engine, tokens) = try testEngine(
+            "opps-quiet", clock: clock,
+            users: [
+                HubUser(name: "max", role: "manager"), HubUser(name: "sam", role: "sales", territory: "north", manager: "max"),
+                HubUser(name: "tom", role: "sales", territory: "north", manager: "max"),
+            ])
         transport = RecordingTransport(LockedEngine(engine))
     }
 

@@ -146,6 +146,10 @@ public struct HubServer: Sendable {
     /// At most this much of a request's body is read before its token is checked (a pull is
     /// tens of bytes; one forgetting 5,000 records about 90 KB).
     static let bodyReadBeforeAuthentication = 16 * 1024
+    /// What such a pull may inflate to: it is inflated on the hub's one thread, where every sync
+    /// waits behind it (a 16 KiB deflate bomb inflates to 16 MiB). The largest valid pull, one
+    /// forgetting 5,000 records, is about 90 KB.
+    static let pullInflatedOnHubThread = 256 * 1024
 
     /// A pull in one hop to the hub's thread instead of two (authenticate, then pull): a
     /// no-change sync is one pull, and each hop to that thread and back is two thread switches
@@ -173,7 +177,7 @@ public struct HubServer: Sendable {
             throw WireError(.bodyTooLarge, "body larger than its Content-Length")
         }
         let raw = Array(buffer.readableBytesView)
-        let limit = hub.configuration.maxDecompressedBytes
+        let limit = min(hub.configuration.maxDecompressedBytes, Self.pullInflatedOnHubThread)
         let (answer, activity) = try await hub.pull(authorization: request.headers[.authorization]) {
             try BodyCodec.decode(PullRequest.self, from: try coding.decompress(raw, limit: limit), as: media)
         }

@@ -52,8 +52,7 @@ extension Replica {
     /// waits to go out (it is checked against the hub's clock, which the handshake tells).
     func opensWithoutHandshake() throws -> Bool {
         guard let version = try store.meta("protocol").flatMap(UInt32.init), version >= 4, try store.sync(.cursor) > 0 else { return false }
-        guard try store.outboxCount() > 0 else { return true }
-        return try !store.outbox(replica: id, author: user).contains { $0.write.kind == .create && $0.write.entity == "activity" && $0.batch == 0 }
+        return try store.outboxCount() == 0 || waitingCheckins().isEmpty
     }
 
     /// Refusals to a sync without a handshake that a handshake mends: the hub does not know the
@@ -94,11 +93,18 @@ extension Replica {
         let skew = hubTime - physical.nowMilliseconds()
         report.clockSkewMilliseconds = skew
         guard abs(skew) > Int64(workspace.checkinSkewMinutes) * 60_000, workspace.entity("activity")?.field("clock_skew_s") != nil else { return }
-        let creates = try store.outbox(replica: id, author: user).filter { $0.write.kind == .create && $0.write.entity == "activity" && $0.batch == 0 }
-        for e in creates {
-            guard let a = try store.view(e.write.record, workspace: workspace), a["kind"] == .member("checkin"), a.fields["clock_skew_s"] == nil else { continue }
-            try edit(a.id, [("clock_skew_s", .integer(skew / 1000))])
+        for id in try waitingCheckins() {
+            try edit(id, [("clock_skew_s", .integer(skew / 1000))])
             report.flaggedCheckins += 1
+        }
+    }
+
+    /// Check-ins made here and not yet sent, that no skew was written on.
+    func waitingCheckins() throws -> [RecordID] {
+        let creates = try store.outbox(replica: id, author: user).filter { $0.write.kind == .create && $0.write.entity == "activity" && $0.batch == 0 }
+        return try creates.compactMap { e in
+            guard let a = try store.view(e.write.record, workspace: workspace), a["kind"] == .member("checkin"), a.fields["clock_skew_s"] == nil else { return nil }
+            return a.id
         }
     }
 

@@ -192,6 +192,12 @@ struct QuietSyncTests {
         #expect(try engine.store.replica(sam.id)?.lastBatch == 1)
         try expectHoldsWhatItMay(sam, "sam")
 
+        // Any other activity (a call) goes without a handshake.
+        _ = try sam.create(entity: "activity", stage: nil, fields: [("opportunity", .reference(deal)), ("kind", .member("call"))], using: &rng)
+        transport.reset()
+        _ = try await sam.sync(transport: transport)
+        #expect(transport.endpoints == [Endpoint.push, Endpoint.pull])
+
         // A check-in waiting is checked against the hub's clock: the handshake says it.
         _ = try sam.create(entity: "activity", stage: nil, fields: [("opportunity", .reference(deal)), ("kind", .member("checkin"))], using: &rng)
         transport.reset()

@@ -367,14 +367,15 @@ import Testing
 
     /// A small pull's body is read before its token is checked (one hop to the hub's thread),
     /// but nothing of it is inflated or decoded until the token is good: a stranger's garbage or
-    /// deflate bomb is 401, not 400 or 413; a user's garbage is 400.
+    /// deflate bomb is 401, not 400 or 413; a user's garbage is 400, and a user's bomb stops at
+    /// what a pull may inflate to on the hub's thread (413), far below the hub's general limit.
     @Test func aPullIsDecodedOnlyAfterItsTokenIsChecked() async throws {
-        // A limit a small body can pass (deflate inflates at most about 1,000-fold).
-        let f = try HubFixture { $0.maxDecompressedBytes = 4 << 20 }
+        let f = try HubFixture()
+        #expect(HubServer.pullInflatedOnHubThread < f.configuration.maxDecompressedBytes)
         try await f.application().test(.live) { client in
             let sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
             let garbage: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x42]
-            let bomb = ContentCoding.deflate.compress([UInt8](repeating: 0, count: 8 << 20), level: 9)
+            let bomb = ContentCoding.deflate.compress([UInt8](repeating: 0, count: 8 << 20), level: 9)  // 8 KiB, inflating to 8 MiB
             #expect(bomb.count <= HubServer.bodyReadBeforeAuthentication, "the bomb takes the one-hop path")
             func pull(_ body: [UInt8], token: String, deflated: Bool = false) async throws -> (Int, String) {
                 var headers: HTTPFields = [.contentType: WireFormat.protobuf.rawValue, .authorization: "Bearer \(token)", .contentLength: String(body.count)]

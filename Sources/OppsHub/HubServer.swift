@@ -21,7 +21,7 @@ public struct HubServer: Sendable {
         self.hub = hub
         self.metrics = metrics
         self.logger = logger
-        hub.groupCommitted.withLock { $0 = { metrics.record(group: $0) } }
+        hub.groupCommitted.withLock { $0 = GroupCommitObserver { metrics.record(group: $0) } }
     }
 
     /// The router: error mapping first, so it covers every route added after it

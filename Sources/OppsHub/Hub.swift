@@ -5,6 +5,10 @@ import OppsStore
 import OppsWire
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The hub as a concurrency-safe service: one actor owns the engine and its store connection,
 /// so writes are sequenced one batch at a time (sync-protocol.md §5.2).
 public actor Hub {
@@ -24,6 +28,16 @@ public actor Hub {
         self.configuration = configuration
         hubID = engine.hubID
         loop = thread.next()
+        // The name docs/operator.md gives it (`top -H`, `perf`): NIO would call it NIO-ELT-….
+        loop.execute {
+            #if canImport(Glibc)
+                let fd = open("/proc/thread-self/comm", O_WRONLY)
+                if fd >= 0 {
+                    _ = "opps-hub-db".withCString { write(fd, $0, strlen($0)) }
+                    close(fd)
+                }
+            #endif
+        }
     }
 
     // The last job may run on the loop itself: it shuts down once that job has returned.

@@ -41,6 +41,10 @@ struct BenchOptions: ParsableArguments {
     @Option(name: .customLong("quiet-rounds"), help: "No-change syncs: how many times the 500 replicas sync again (more gives a profiler time).")
     var quietRounds = 1
     @Option(name: .customLong("window"), help: "Steady load: for S s.") var steadyWindow = 20.0
+    @Option(
+        name: .customLong("laptops-in"),
+        help: "Concurrent runs: keep the simulated laptops' replica files under this directory (e.g. /dev/shm, to take their fsyncs off the disk the hub uses).")
+    var laptopsIn: String?
     @Flag(help: .hidden) var noopServe = false
     @Option(help: "Run the hub on PostgreSQL: a server URL (postgres://…); each benchmark makes its own database there.")
     var store: String?
@@ -57,6 +61,7 @@ struct BenchOptions: ParsableArguments {
             throw ValidationError("--csv \(csv): cannot create that file")
         }
         if let csv, !FileManager.default.isWritableFile(atPath: csv) { throw ValidationError("--csv \(csv): not writable") }
+        if let laptopsIn, !FileManager.default.isWritableFile(atPath: laptopsIn) { throw ValidationError("--laptops-in \(laptopsIn): not a writable directory") }
     }
 }
 
@@ -182,8 +187,9 @@ func csv(_ series: String, size: Int, _ figure: Double, raw: Double? = nil) {
 /// Scratch directories made so far; each phase removes its own when done (a 100,000-deal cold
 /// sync leaves over half a GiB).
 nonisolated(unsafe) var scratch: [String] = []
-func temp(_ name: String) -> String {
-    let d = FileManager.default.temporaryDirectory.appendingPathComponent("opps-bench-\(name)-\(UInt64.random(in: 0...UInt64.max))").path
+func temp(_ name: String, under base: String? = nil) -> String {
+    let root = base.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory
+    let d = root.appendingPathComponent("opps-bench-\(name)-\(UInt64.random(in: 0...UInt64.max))").path
     try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
     scratch.append(d)
     return d
@@ -747,8 +753,9 @@ if wanted("concurrent") {
             // Every replica: create, then one sync (handshake + push + pull), all at once.
             var replicas = [Replica]()
             var created = [RecordID]()
+            let laptops = options.laptopsIn.map { temp("laptops", under: $0) } ?? dir
             for i in 0..<n {
-                let rep = try await Replica.create(home: dir + "/r\(i)", hubURL: url, token: issued[i], transport: transport, clock: SystemClock())
+                let rep = try await Replica.create(home: laptops + "/r\(i)", hubURL: url, token: issued[i], transport: transport, clock: SystemClock())
                 var g = SeededGenerator(seed: UInt64(i))
                 created.append(try rep.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("deal \(i)"))], using: &g).record)
                 replicas.append(rep)
@@ -797,19 +804,23 @@ if wanted("concurrent") {
             let deadline = start + .seconds(steadyWindow)
             // Exchanges only: the floor is what as many exchanges cost a process doing nothing.
             let exchangesCounted = CountingTransport(transport, bytes: false)
-            let steady = await withTaskGroup(of: [Result<Double, BenchFailure>].self) { group in
+            let steal = StealSampler()
+            let sampling = Task { await steal.run(until: deadline) }
+            let steady = await withTaskGroup(of: [Result<SyncTiming, BenchFailure>].self) { group in
                 for (i, b) in boxed.enumerated() {
                     group.addTask {
                         var g = SeededGenerator(seed: UInt64(10_000 + i))
-                        var out = [Result<Double, BenchFailure>]()
+                        var out = [Result<SyncTiming, BenchFailure>]()
                         func gap() -> Duration { .milliseconds(Int(-log(Double(g.next() % 1_000_000 + 1) / 1_000_001) * steadyInterval * 1000)) }
                         try? await Task.sleep(for: min(gap(), .seconds(steadyWindow)))
                         while ContinuousClock.now < deadline {
                             let s0 = ContinuousClock.now
                             do {
                                 _ = try b.value.edit(deals[i], [("next_step", .text("call back \(g.next() % 1000)"))])
-                                _ = try await b.value.sync(transport: exchangesCounted)
-                                out.append(.success(seconds(ContinuousClock.now - s0) * 1000))
+                                let edited = seconds(ContinuousClock.now - s0) * 1000
+                                let wait = ExchangeWait()
+                                _ = try await CountingTransport.$waited.withValue(wait) { try await b.value.sync(transport: exchangesCounted) }
+                                out.append(.success(SyncTiming(start: s0, total: seconds(ContinuousClock.now - s0) * 1000, edit: edited, waiting: wait.milliseconds)))
                             } catch {
                                 out.append(.failure(BenchFailure(text: "\(error)")))
                             }
@@ -820,19 +831,20 @@ if wanted("concurrent") {
                         return out
                     }
                 }
-                var all = [Result<Double, BenchFailure>]()
+                var all = [Result<SyncTiming, BenchFailure>]()
                 for await part in group { all += part }
                 return all
             }
             let elapsed = seconds(ContinuousClock.now - start)
-            sequencerRow(
-                "the sequencer under that steady load\(fleetLabel)", (await hubProcess.metrics()).since(steadyMetrics0), ContinuousClock.now - start, n: n,
-                series: "steady")
+            await sampling.value
+            let steadyMetrics = (await hubProcess.metrics()).since(steadyMetrics0)
+            sequencerRow("the sequencer under that steady load\(fleetLabel)", steadyMetrics, ContinuousClock.now - start, n: n, series: "steady")
             let noop = try await noopCPUPerSync(syncs: min(3000, max(300, steady.count)), clients: 8)
             let steadyHubCPU = hubProcess.cpuSeconds - steadyHubCPU0, steadyPG = postgresCPUSeconds() - steadyPG0
             let steadyFailures = Dictionary(grouping: steady.compactMap { if case let .failure(f) = $0 { f.text } else { nil } }, by: { $0 })
             for (text, all) in steadyFailures { FileHandle.standardError.write(Data("  \(all.count) × \(text)\n".utf8)) }
-            let good = steady.compactMap { try? $0.get() }.sorted()
+            let timings = steady.compactMap { try? $0.get() }.sorted { $0.total < $1.total }
+            let good = timings.map(\.total)
             let q = { (x: Double) in good.isEmpty ? 0 : good[min(good.count - 1, Int(Double(good.count) * x))] }
             csv("steady_p50_ms", size: n, q(0.5))
             csv("steady_p99_ms", size: n, q(0.99))
@@ -855,6 +867,38 @@ if wanted("concurrent") {
                         : String(
                             format: "; PostgreSQL CPU %.2f ms per sync, %.0f %% of one core", steadyPG * 1000 / Double(max(1, steady.count)), 100 * steadyPG / elapsed)),
                 n >= 1000 ? "p99 ≤ 100 ms, no errors" : "")
+            // What the tail waits on (issue 20): the slowest 1 % of syncs against the median one,
+            // split into the edit before the sync, the waits for the hub's answers, and the
+            // replica's own work; beside them, how long the hub itself took over each request.
+            if timings.count >= 100 {
+                let tail = timings.suffix(max(1, timings.count / 100)), middle = timings[timings.count / 4..<timings.count * 3 / 4]
+                func mean(_ xs: some Collection<SyncTiming>, _ part: (SyncTiming) -> Double) -> Double { xs.map(part).reduce(0, +) / Double(max(1, xs.count)) }
+                let routes = ["push", "pull", "handshake"].compactMap { route -> String? in
+                    let name = "opps_http_request_duration_seconds"
+                    let count = steadyMetrics.values["\(name)_count{route=\"\(route)\"}"] ?? 0
+                    guard count > 0 else { return nil }
+                    return String(
+                        format: "%@ p50 ≤ %.2f ms, p99 ≤ %.2f ms", route, steadyMetrics.quantile(0.5, of: name, labels: "route=\"\(route)\",") * 1000,
+                        steadyMetrics.quantile(0.99, of: name, labels: "route=\"\(route)\",") * 1000)
+                }
+                row(
+                    "where the slowest 1 % of those syncs spent their time\(fleetLabel)",
+                    String(
+                        format: "%.1f ms: edit %.1f, waiting on the hub %.1f, the replica's own work %.1f (middle half: %.1f = %.1f + %.1f + %.1f)",
+                        mean(tail, \.total), mean(tail, \.edit), mean(tail, \.waiting), mean(tail, \.own), mean(middle, \.total), mean(middle, \.edit),
+                        mean(middle, \.waiting), mean(middle, \.own)),
+                    "inside the hub (histogram bucket bounds): " + routes.joined(separator: "; "), "")
+                if !steal.samples.isEmpty {
+                    let threshold = 0.10
+                    let stolen = Double(steal.samples.filter { $0.steal >= threshold }.count) / Double(steal.samples.count)
+                    row(
+                        "CPU taken by the hypervisor during those syncs (steal, /proc/stat, 100 ms intervals)",
+                        String(format: "%.1f %% of the window; %.0f %% of its intervals lost ≥ %.0f %%", steal.overall * 100, stolen * 100, threshold * 100),
+                        String(
+                            format: "the slowest 1 %% of syncs overlapped such an interval %.0f %% of the time, the middle half %.0f %%",
+                            steal.overlapping(tail, threshold: threshold) * 100, steal.overlapping(middle, threshold: threshold) * 100), "")
+                }
+            }
 
             // A no-change sync (issue 20): nothing pending, nothing new for its user. Every
             // replica is caught up first; then up to 500 sync once more, one at a time, counting
@@ -905,8 +949,13 @@ final class CountingTransport: Transport, @unchecked Sendable {
         self.bytes = bytes
     }
     var totals: (sent: Int, received: Int, exchanges: Int) { lock.withLock { (sent, received, exchanges) } }
+    /// The sync running in this task, told how long each of its exchanges waited (steady load's
+    /// tail: waiting on the hub, against the replica's own work).
+    @TaskLocal static var waited: ExchangeWait?
     func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
+        let t0 = ContinuousClock.now
         let answer = try await inner.send(endpoint, body: body, token: token, as: Out.self)
+        Self.waited?.add(ContinuousClock.now - t0)
         let size = bytes ? (try? answer.serializedBytes() as [UInt8])?.count ?? 0 : 0
         lock.withLock {
             sent += body.count
@@ -914,6 +963,69 @@ final class CountingTransport: Transport, @unchecked Sendable {
             exchanges += 1
         }
         return answer
+    }
+}
+
+/// The time one sync's exchanges spent waiting for their answers.
+final class ExchangeWait: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total = Duration.zero
+    func add(_ d: Duration) { lock.withLock { total += d } }
+    var milliseconds: Double { lock.withLock { seconds(total) * 1000 } }
+}
+
+/// Where a steady sync's time went: the edit before it, the waits for the hub's answers, and the
+/// rest (the replica's own work: pages applied, its outbox and cursor saved).
+struct SyncTiming {
+    var start: ContinuousClock.Instant
+    var total: Double, edit: Double, waiting: Double
+    var own: Double { total - edit - waiting }
+    var end: ContinuousClock.Instant { start + .microseconds(Int64(total * 1000)) }
+}
+
+/// CPU time the hypervisor gave to other guests ("steal", /proc/stat) while this VM's CPUs
+/// wanted to run, sampled every 100 ms: a vCPU descheduled for tens of milliseconds stalls
+/// whatever thread it was running, hub or laptop (issue 20: what the tail waits on).
+final class StealSampler: @unchecked Sendable {
+    struct Interval {
+        var end: ContinuousClock.Instant
+        var steal: Double  // the share of the CPUs' time in the interval
+    }
+    private let lock = NSLock()
+    private var intervals = [Interval]()
+
+    /// Clock ticks (steal, all) summed over the CPUs; nil where /proc/stat is missing.
+    static func ticks() -> (steal: Double, all: Double)? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8), let line = text.split(separator: "\n").first,
+            line.hasPrefix("cpu ")
+        else { return nil }
+        let n = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard n.count >= 8 else { return nil }
+        return (n[7], n.prefix(8).reduce(0, +))
+    }
+
+    /// Samples until `deadline`.
+    func run(until deadline: ContinuousClock.Instant) async {
+        guard var last = Self.ticks() else { return }
+        while ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(100))
+            guard let now = Self.ticks() else { return }
+            let all = now.all - last.all
+            lock.withLock { intervals.append(Interval(end: ContinuousClock.now, steal: all > 0 ? (now.steal - last.steal) / all : 0)) }
+            last = now
+        }
+    }
+
+    var samples: [Interval] { lock.withLock { intervals } }
+    /// The share of the whole window's CPU time that was stolen.
+    var overall: Double { samples.isEmpty ? 0 : samples.map(\.steal).reduce(0, +) / Double(samples.count) }
+    /// The share of `syncs` that overlapped a 100 ms interval in which at least `threshold` of
+    /// the CPUs' time was stolen.
+    func overlapping(_ syncs: some Collection<SyncTiming>, threshold: Double) -> Double {
+        let stolen = samples.filter { $0.steal >= threshold }
+        guard !syncs.isEmpty else { return 0 }
+        let hit = syncs.filter { s in stolen.contains { $0.end > s.start && $0.end - .milliseconds(100) < s.end } }.count
+        return Double(hit) / Double(syncs.count)
     }
 }
 
@@ -1005,10 +1117,12 @@ struct Samples {
     }
 
     /// The upper bound of the histogram bucket `name` in which quantile `q` falls (seconds).
-    func quantile(_ q: Double, of name: String) -> Double {
+    /// `labels`: the series' other labels as they precede `le` (`route="pull",`).
+    func quantile(_ q: Double, of name: String, labels: String = "") -> Double {
+        let prefix = name + "_bucket{" + labels + "le=\""
         let buckets = values.compactMap { key, count -> (Double, Double)? in
-            guard key.hasPrefix(name + "_bucket{le=\""), let end = key.dropFirst(name.count + 12).firstIndex(of: "\"") else { return nil }
-            let bound = key[key.index(key.startIndex, offsetBy: name.count + 12)..<end]
+            guard key.hasPrefix(prefix), let end = key.dropFirst(prefix.count).firstIndex(of: "\"") else { return nil }
+            let bound = key[key.index(key.startIndex, offsetBy: prefix.count)..<end]
             return (bound == "+Inf" ? .infinity : Double(bound) ?? .infinity, count)
         }.sorted { $0.0 < $1.0 }
         guard let total = buckets.last?.1, total > 0 else { return 0 }

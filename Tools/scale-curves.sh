@@ -55,7 +55,7 @@ unset multiplot
 set output "docs/scale-replicas.png"
 set xrange [70:4500]
 set multiplot layout 1,2 title "OppSync by the number of replicas online, each syncing every 10 s on average (one hub, SQLite)"
-set title "sync latency (edit + handshake + push + pull)"
+set title "sync latency (edit + push + pull; a handshake only when one is needed)"
 set xlabel "replicas"
 set ylabel "milliseconds"
 plot "$(series steady_p50_ms)" using 2:3 with linespoints lw 2 pt 7 title "p50", \
@@ -63,8 +63,9 @@ plot "$(series steady_p50_ms)" using 2:3 with linespoints lw 2 pt 7 title "p50",
 set title "hub CPU per sync"
 unset logscale y
 set yrange [0:*]
+set key right center
 plot "$(series steady_hub_cpu_ms)" using 2:3 with linespoints lw 2 pt 7 title "opps-hub serve", \
-     "$(series steady_hub_cpu_ms)" using 2:4 with linespoints lw 2 pt 5 dt 2 title "raw: a no-op Hummingbird process, 3 exchanges"
+     "$(series steady_hub_cpu_ms)" using 2:4 with linespoints lw 2 pt 5 dt 2 title "raw: a no-op Hummingbird process, as many exchanges"
 unset multiplot
 PLOT
 echo "scale-curves: docs/scale-deals.png, docs/scale-replicas.png (from $csv)" >&2

@@ -148,9 +148,8 @@ import Testing
 
     /// The hub tells its observer (the metrics) of every group commit, and telling it costs the
     /// same at the thousandth commit as at the first. Reading the observer out of its lock once
-    /// wrapped it in one more reabstraction thunk per commit: a chain that grew by two frames a
-    /// commit, 7 % of the hub's CPU after two thousand, and a stack overflow for a hub up long
-    /// enough.
+    /// wrapped it in two more reabstraction thunks per commit: a chain every commit walked, 7 % of
+    /// the hub's CPU after two thousand commits and 2.5 ms a commit after 100,000.
     @Test func theGroupCommitObserverCostsTheSameAtEveryCommit() async throws {
         let f = try HubFixture()
         let depths = Mutex<[Int]>([])

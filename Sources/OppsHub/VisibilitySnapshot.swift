@@ -38,7 +38,10 @@ final class VisibilitySnapshot {
 
     /// Which build this snapshot was brought forward from.
     var generation: UInt64 = 0
-    /// The records each advance looked at again, newest last, complete after `recentFrom`.
+    /// The records each advance found visible before or after it (so whatever changed about
+    /// them — visibility, signature, contents — may concern the user), newest last, complete
+    /// after `recentFrom`. A record hidden on both sides of a step cannot differ because of it:
+    /// it is not in `visible`, and a replica holding it already differed before.
     var recent: [(head: UInt64, ids: [RecordID])] = []
     var recentFrom: UInt64 = 0
 
@@ -200,7 +203,7 @@ extension HubEngine {
         let unread = affected.filter { columns[$0] == nil }
         if !unread.isEmpty { columns.merge(try recent.columns(of: unread, at: head, store: store)) { a, _ in a } }
         // Visibility of everything affected; then signatures and contributions of what is visible.
-        var changed = [RecordID]()
+        var changed = [RecordID](), hidden = [RecordID]()
         for id in affected {
             let visible: Bool
             if let c = columns[id], c.live {
@@ -215,6 +218,7 @@ extension HubEngine {
                 s.columns[id] = columns[id]
                 changed.append(id)
             } else if s.visible.remove(id) != nil {
+                hidden.append(id)
                 s.columns[id] = nil
                 s.signatures[id] = nil
                 if let old = s.contributions.removeValue(forKey: id) { s.sum &-= old }
@@ -222,7 +226,10 @@ extension HubEngine {
         }
         try refresh(changed, in: s, user: user)
         s.head = head
-        s.remember(Array(affected), at: head)
+        // What a record hidden before and after this step is does not concern the user: only
+        // what was visible on either side is remembered (for a rep, their own few deals, not
+        // the ~1,000 records everyone else's pushes touched since their last sync).
+        s.remember(changed + hidden, at: head)
         return true
     }
 

@@ -74,6 +74,40 @@ struct RecentChangesTests {
         #expect(Set(try sam.store.allConfirmed(workspace: sam.workspace).map(\.id)).isDisjoint(with: deals[0...1]))
     }
 
+    /// A snapshot brought forward remembers, of what the step touched, only what its user saw
+    /// before or sees after: the records that entered or left, and those visible that changed —
+    /// not everything the other reps pushed meanwhile (1,000 reps' snapshots once kept ~1,000
+    /// ids a step each, and filled the cache).
+    @Test func aSnapshotRemembersOnlyWhatItsUserSawOrSees() async throws {
+        let t = RoundRobin([hub])
+        let sam = try await replica("sam", via: t), ann = try await replica("ann", via: t), max = try await replica("max", via: t)
+        var rng = SystemRandomNumberGenerator()
+        var north = [RecordID]()
+        for i in 0..<20 { north.append(try sam.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("华北 \(i)"))], using: &rng).record) }
+        let handedToAnn = north.removeLast()
+        let own = try ann.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("华南 甲"))], using: &rng).record
+        let handedToSam = try ann.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("华南 乙"))], using: &rng).record
+        for r in [sam, ann, max, ann] { _ = try await r.sync(transport: t) }
+        let cachedBefore = engine.visibilityCache.get("ann")
+        let before = try #require(cachedBefore)
+        let head0 = before.head, visible0 = before.visible
+
+        for (i, d) in north.enumerated() { try sam.edit(d, [("next_step", .text("第 \(i) 步"))]) }
+        try max.edit(handedToAnn, [("owner", .text("ann"))])
+        try max.edit(handedToSam, [("owner", .text("sam"))])
+        try ann.edit(own, [("next_step", .text("回访"))])
+        for r in [sam, max, ann] { _ = try await r.sync(transport: t) }
+
+        let cachedAfter = engine.visibilityCache.get("ann")
+        let after = try #require(cachedAfter)
+        let remembered = try #require(after.changes(since: head0))
+        #expect(after.head > head0)
+        #expect(remembered.isDisjoint(with: north), "sam's deals, hidden from ann before and after, are not remembered")
+        #expect(remembered.isSuperset(of: visible0.symmetricDifference(after.visible)), "what entered or left ann's view is remembered")
+        #expect(remembered.isSuperset(of: [own, handedToAnn]))
+        #expect(!visible0.contains(handedToAnn) && after.visible.contains(handedToAnn) && after.visible.isDisjoint(with: north))
+    }
+
     /// The window against the store directly: the entries it holds are the store's, a row it
     /// answers is the store's row at that head, a row changed after the asked head is read from
     /// the store, and a log compacted past the window starts it again.

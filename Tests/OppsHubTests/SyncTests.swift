@@ -156,9 +156,8 @@ import Testing
         f.hub.groupCommitted.withLock { $0 = GroupCommitObserver { _ in depths.withLock { $0.append(Thread.callStackReturnAddresses.count) } } }
         try await f.application().test(.router) { client in
             let c = WireClient(client: client)
-            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            var sam = try await f.replicas("sam", client: c)[0]
             var rng = SeededGenerator(seed: 1)
-            _ = try await sam.handshake(c)
             let create = sam.create(using: &rng)
             _ = try await sam.push(c, [create])
             for i in 0..<40 { _ = try await sam.push(c, [sam.write(create.record, "next_step", .text("call \(i)"))]) }

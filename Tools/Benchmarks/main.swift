@@ -61,7 +61,12 @@ struct BenchOptions: ParsableArguments {
             throw ValidationError("--csv \(csv): cannot create that file")
         }
         if let csv, !FileManager.default.isWritableFile(atPath: csv) { throw ValidationError("--csv \(csv): not writable") }
-        if let laptopsIn, !FileManager.default.isWritableFile(atPath: laptopsIn) { throw ValidationError("--laptops-in \(laptopsIn): not a writable directory") }
+        if let laptopsIn {
+            var directory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: laptopsIn, isDirectory: &directory), directory.boolValue,
+                FileManager.default.isWritableFile(atPath: laptopsIn)
+            else { throw ValidationError("--laptops-in \(laptopsIn): not a writable directory") }
+        }
     }
 }
 
@@ -892,7 +897,7 @@ if wanted("concurrent") {
                     let threshold = 0.10
                     let stolen = Double(steal.samples.filter { $0.steal >= threshold }.count) / Double(steal.samples.count)
                     row(
-                        "CPU taken by the hypervisor during those syncs (steal, /proc/stat, 100 ms intervals)",
+                        "CPU taken by the hypervisor during those syncs (steal, /proc/stat, 100 ms intervals)\(fleetLabel)",
                         String(format: "%.1f %% of the window; %.0f %% of its intervals lost ≥ %.0f %%", steal.overall * 100, stolen * 100, threshold * 100),
                         String(
                             format: "the slowest 1 %% of syncs overlapped such an interval %.0f %% of the time, the middle half %.0f %%",

@@ -94,7 +94,8 @@ public struct BatchDecider {
     var dirtySet = Set<RecordID>()
     /// The last sequence this batch took (nil: none yet).
     public internal(set) var head: UInt64?
-    var conflictHead: UInt64?
+    /// The last conflict id this batch took (nil: none yet).
+    public internal(set) var conflictHead: UInt64?
     var meta: [String: String] = [:]
     var effects: [HubEffect] = []
     /// Teams looked up once per record per batch (a batch usually edits few deals many times).

@@ -25,9 +25,25 @@ extension HubEngine {
         var results = [Result<(PushResponse, HubActivity), any Error>]()
         let start = ContinuousClock.now
         defer { committed(GroupCommit(pushes: group.count, sequencerWait: store.sequencerWait, duration: ContinuousClock.now - start)) }
+        // First without savepoints (two statements a push, each a round trip on PostgreSQL, on
+        // the thread that sequences every push): pushes rarely fail. If one does, nothing of the
+        // group is kept, and the group runs again, each push in its savepoint. A group of one has
+        // nothing else to keep: its failure is its answer.
         do {
             try store.transaction {
-                try onSharedClock { try pushEach(group, into: &results) }
+                try onSharedClock { try pushEach(group, savepoints: false, into: &results) }
+            }
+            return results
+        } catch let failed as PushFailed where group.count == 1 {
+            return [.failure(failed.underlying)]
+        } catch is PushFailed {
+            results.removeAll()
+        } catch {
+            return group.map { _ in .failure(error) }
+        }
+        do {
+            try store.transaction {
+                try onSharedClock { try pushEach(group, savepoints: true, into: &results) }
             }
         } catch {
             return group.map { _ in .failure(error) }
@@ -35,17 +51,34 @@ extension HubEngine {
         return results
     }
 
+    /// A push of a group run without savepoints failed: the group's transaction must not commit.
+    private struct PushFailed: Error {
+        let underlying: any Error
+    }
+
     private func pushEach(
-        _ group: [(user: HubUser, request: PushRequest, received: [UInt8]?)], into results: inout [Result<(PushResponse, HubActivity), any Error>]
+        _ group: [(user: HubUser, request: PushRequest, received: [UInt8]?)], savepoints: Bool,
+        into results: inout [Result<(PushResponse, HubActivity), any Error>]
     ) throws {
         for (user, request, received) in group {
             var activity = HubActivity()
+            guard savepoints else {
+                do {
+                    let response = try applyPush(user: user, request: request, received: received, activity: &activity)
+                    results.append(.success((response, activity)))
+                } catch {
+                    throw PushFailed(underlying: error)
+                }
+                continue
+            }
+            let before = sequenced
             do {
                 let response = try store.savepoint { try applyPush(user: user, request: request, received: received, activity: &activity) }
                 results.append(.success((response, activity)))
             } catch let lost as SavepointLost {
                 throw lost  // part of a failed push would commit with the others: none may
             } catch {
+                sequenced = before  // what it took is undone: the next push takes it again
                 results.append(.failure(error))
             }
         }
@@ -76,12 +109,13 @@ extension HubEngine {
             throw WireError(.batchOutOfOrder, "expected batch \(replica.lastBatch + 1), got \(request.batch)")
         }
         let items = try BatchCoding.decode(request, author: user.name, workspace: workspace).items
-        try refreshDirectory()
+        try refreshDirectory(marker: sequenced?.marker)
         let actor = Actor(user: user.name, role: user.role)
         let hubTime = now
         let workspace = self.workspace
+        let reader = StoreReader(store: store, workspace: workspace, knownHead: sequenced?.head, knownConflictHead: sequenced?.conflictHead)
         var decider = BatchDecider(
-            reader: StoreReader(store: store, workspace: workspace), workspace: workspace, directory: directory, clock: clock,
+            reader: reader, workspace: workspace, directory: directory, clock: clock,
             hubReplica: hubReplica, hubTime: hubTime, maxClockAhead: configuration.maxClockAheadMilliseconds)
         var results = [WriteResult]()
         results.reserveCapacity(items.count)
@@ -120,11 +154,13 @@ extension HubEngine {
         response.batch = request.batch
         response.results = results
         // The decider's last sequence is the head: it holds the sequencer and appended last.
-        response.head = try decider.head ?? store.head()
+        response.head = try decider.head ?? reader.head()
         try store.saveBatch(replica: replica.id, number: request.batch, digest: digest, response: try BodyCodec.encode(response, as: .protobuf))
         replica.lastBatch = request.batch
         replica.lastSeenMilliseconds = hubTime
         try store.saveReplica(replica)
+        if let head = decider.head { sequenced?.head = head }
+        if let id = decider.conflictHead { sequenced?.conflictHead = id }
         return response
     }
 

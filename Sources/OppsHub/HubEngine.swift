@@ -89,13 +89,30 @@ public final class HubEngine {
     /// shares: it starts after the last stamp any of them minted (kept in the store, read inside
     /// the caller's transaction, which holds the sequencer) and leaves its own. Two hubs on one
     /// PostgreSQL never mint the same stamp (merge-semantics.md §2: a stamp names one write).
+    ///
+    /// It also reads, once, what else holding the sequencer keeps still (`SequencerOpening`) into
+    /// `sequenced`, for the pushes of the transaction to carry forward instead of reading again.
     func onSharedClock<T>(_ body: () throws -> T) throws -> T {
-        if let stored = try store.meta("hub_hlc").flatMap(UInt64.init) { clock.receive(HLC(rawValue: stored), physical: 0) }
+        let opening = try store.sequencerOpening()
+        if let stored = opening.hubClock { clock.receive(HLC(rawValue: stored), physical: 0) }
+        sequenced = Sequenced(marker: opening.marker, head: opening.bounds.head, conflictHead: opening.bounds.conflictHead)
+        defer { sequenced = nil }
         let before = clock.last
         let result = try body()
         if clock.last != before { try store.setMeta("hub_hlc", String(clock.last.rawValue)) }
         return result
     }
+
+    /// Inside a transaction that holds the sequencer (`onSharedClock`): the external-change
+    /// marker, and the head and conflict head after the last push of the transaction that is
+    /// kept. A push advances them when it is done; a push undone (its savepoint rolled back) puts
+    /// them back. Nil outside such a transaction.
+    struct Sequenced {
+        var marker: Int64
+        var head: UInt64
+        var conflictHead: UInt64
+    }
+    var sequenced: Sequenced?
 
     /// The store's external-change marker when the directory and workspace were last read;
     /// nil after this engine changed them itself.

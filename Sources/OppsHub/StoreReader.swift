@@ -5,6 +5,10 @@ import OppsStore
 public struct StoreReader: HubStateReader {
     let store: any HubIngestStorage
     let workspace: Workspace
+    /// The head and conflict head as the caller knows them inside its transaction (it holds the
+    /// sequencer: nobody else moves them); nil: read from the store.
+    var knownHead: UInt64? = nil
+    var knownConflictHead: UInt64? = nil
 
     public func record(_ id: RecordID) throws -> Record? { try store.record(id, workspace: workspace) }
     public func records(_ ids: [RecordID]) throws -> [RecordID: Record] { try store.records(ids, workspace: workspace) }
@@ -13,8 +17,8 @@ public struct StoreReader: HubStateReader {
         return (records, teams)
     }
     public func team(of record: RecordID) throws -> Set<UserName> { try store.team(of: record) }
-    public func head() throws -> UInt64 { try store.head() }
-    public func conflictHead() throws -> UInt64 { try store.conflictHead() }
+    public func head() throws -> UInt64 { try knownHead ?? store.head() }
+    public func conflictHead() throws -> UInt64 { try knownConflictHead ?? store.conflictHead() }
     public func meta(_ key: String) throws -> String? { try store.meta(key) }
     public func openRecords(owner: UserName, closedStages: Set<String>) throws -> Int { try store.openRecords(owner: owner, closedStages: closedStages) }
     public func referencing(_ target: RecordID) throws -> [RecordID] { try store.referencing(target) }

@@ -115,18 +115,36 @@ public final class PostgresHubStore: SQLHubStore {
 
     public override func transaction<T>(_ body: () throws -> T) throws -> T {
         waited = .zero  // a transaction that fails before the lock did not wait for it
+        defer { opened = nil }
         return try atomically(begin: ["BEGIN ISOLATION LEVEL READ COMMITTED"]) {
-            // Waited for here, not pipelined with what follows, so the wait can be measured; the
-            // next statement would wait for it anyway.
+            // The lock, then what the transaction reads first (`sequencerOpening`), in one round
+            // trip of the engine's thread. The second is its own statement, so it reads with a
+            // snapshot taken once the lock is held: the log another hub committed while this one
+            // waited is in it. (A subquery of the locking statement would read the snapshot taken
+            // before the wait, and a head that is no longer the head.) The marker is the locked
+            // row's: nobody else can change it until this transaction ends. The wait measured
+            // includes that one read.
             let start = ContinuousClock.now
-            _ = try database.query("SELECT changes FROM hub_state WHERE id = 1 FOR UPDATE")
+            let answers = try database.queries([("SELECT changes FROM hub_state WHERE id = 1 FOR UPDATE", []), (Self.sequencerQuery, [])])
             waited = ContinuousClock.now - start
+            opened = Self.sequencerOpening(marker: answers[0].first?[0].int ?? 0, answers[1].first)
             return try body()
         }
     }
 
     private var waited = Duration.zero
     public override var sequencerWait: Duration { waited }
+
+    /// What this transaction read with its lock, until taken (once).
+    private var opened: SequencerOpening?
+
+    public override func sequencerOpening() throws -> SequencerOpening {
+        if let opened {
+            self.opened = nil
+            return opened
+        }
+        return try super.sequencerOpening()
+    }
 
     public override func bookkeeping<T>(_ body: () throws -> T) throws -> T {
         try atomically(begin: ["BEGIN ISOLATION LEVEL REPEATABLE READ"], body)

@@ -100,6 +100,23 @@ public struct Opening: Sendable, Hashable {
     }
 }
 
+/// What a sequenced `transaction` reads first, in one go, once it holds the sequencer: the
+/// external-change marker, the hub clock every hub process shares (`hub_hlc`), and the log's
+/// bounds. Nothing else appends to the log, adds a conflict, moves the clock or changes the
+/// directory while the sequencer is held, so the caller may carry these forward itself through
+/// the transaction (the head after each of its appends) instead of reading them again: on
+/// PostgreSQL each read is a round trip on the one thread that sequences every push.
+public struct SequencerOpening: Sendable, Hashable {
+    public var marker: Int64
+    public var hubClock: UInt64?
+    public var bounds: LogBounds
+    public init(marker: Int64, hubClock: UInt64?, bounds: LogBounds) {
+        self.marker = marker
+        self.hubClock = hubClock
+        self.bounds = bounds
+    }
+}
+
 public struct LogTouch: Sendable, Hashable {
     public var sequence: UInt64
     public var record: RecordID
@@ -164,6 +181,9 @@ public protocol HubStoreBase: AnyObject {
     func saveReplica(_ row: ReplicaRow) throws
     /// The replica's row, the log's bounds and the marker together (`Opening`).
     func opening(replica id: ReplicaID) throws -> Opening
+    /// Inside a `transaction`, first thing: what it reads once it holds the sequencer
+    /// (`SequencerOpening`). Read it once; later in the transaction it may be stale.
+    func sequencerOpening() throws -> SequencerOpening
 }
 
 /// What a push reads and writes: the batch decider's reads (`StoreReader`) and its effects.

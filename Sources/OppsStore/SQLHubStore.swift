@@ -276,14 +276,47 @@ open class SQLHubStore: HubStorage {
         Self.replicaRow(id, try connection.query(replicaSelect, [.blob(id.bytes)]).first)
     }
 
+    /// The replica's row with the bounds and the marker beside it, in one statement (one round
+    /// trip: on PostgreSQL every statement is one, on the thread that sequences every push). The
+    /// row is locked as `replicaSelect` locks it: only `replicas` is in the FROM clause, the
+    /// bounds are subqueries. A replica not registered yet returns no row; its bounds and the
+    /// marker are read apart (a handshake's first, once per replica).
+    private var openingSelect: String {
+        """
+        SELECT "user", last_batch, ack, last_seen_ms, pull_token, reset_token, protocol, sent,
+            (SELECT coalesce(max(seq), 0) FROM log), (SELECT value FROM meta WHERE key = 'compacted_through'),
+            (SELECT coalesce(max(id), 0) FROM conflicts), \(markerQuery.map { "(\($0))" } ?? "NULL")
+        FROM replicas WHERE id = ?
+        """ + dialect.lockRow
+    }
+
     public func opening(replica id: ReplicaID) throws -> Opening {
-        var statements: [(sql: String, values: [SQLValue])] = [(replicaSelect, [.blob(id.bytes)]), (Self.boundsSelect, [])]
+        if let row = try connection.query(openingSelect, [.blob(id.bytes)]).first {
+            return Opening(
+                row: Self.replicaRow(id, row), bounds: Self.bounds(Array(row[8...10])), marker: markerQuery == nil ? nil : row[11].int ?? 0)
+        }
+        var statements: [(sql: String, values: [SQLValue])] = [(Self.boundsSelect, [])]
         if let markerQuery { statements.append((markerQuery, [])) }
         let answers = try connection.queries(statements)
-        return Opening(
-            row: Self.replicaRow(id, answers[0].first), bounds: Self.bounds(answers[1].first),
-            marker: answers.count > 2 ? answers[2].first?[0].int ?? 0 : nil)
+        return Opening(row: nil, bounds: Self.bounds(answers[0].first), marker: answers.count > 1 ? answers[1].first?[0].int ?? 0 : nil)
     }
+
+    /// The bounds and the shared hub clock in one statement; the marker as the engine reads it.
+    private static let sequencerSelect =
+        "SELECT coalesce(max(seq), 0), (SELECT value FROM meta WHERE key = 'compacted_through'), (SELECT coalesce(max(id), 0) FROM conflicts), (SELECT value FROM meta WHERE key = 'hub_hlc') FROM log"
+
+    open func sequencerOpening() throws -> SequencerOpening {
+        try Self.sequencerOpening(marker: externalChanges(), connection.query(Self.sequencerSelect).first)
+    }
+
+    /// A sequencer opening from `sequencerSelect`'s row.
+    public static func sequencerOpening(marker: Int64, _ row: [SQLValue]?) -> SequencerOpening {
+        SequencerOpening(marker: marker, hubClock: row?[3].string.flatMap(UInt64.init), bounds: bounds(row))
+    }
+
+    /// The statement a subclass runs for `sequencerOpening` itself (PostgreSQL: pipelined
+    /// behind the sequencer's lock).
+    public static var sequencerQuery: String { sequencerSelect }
 
     private static func replicaRow(_ id: ReplicaID, _ row: [SQLValue]?) -> ReplicaRow? {
         guard let row, let user = row[0].string else { return nil }

@@ -27,6 +27,7 @@ public actor Hub {
         engine = try HubEngine(store: configuration.openStore(), configuration: configuration)
         self.configuration = configuration
         hubID = engine.hubID
+        tokens = engine.tokens
         loop = thread.next()
         // The name docs/operator.md gives it (`top -H`, `perf`): NIO would call it NIO-ELT-….
         loop.execute {
@@ -43,9 +44,20 @@ public actor Hub {
     // The last job may run on the loop itself: it shuts down once that job has returned.
     deinit { thread.shutdownGracefully { _ in } }
 
-    public func authenticate(_ authorization: String?) throws -> HubUser {
+    /// The token's user for a handshake, push or pull: from the token cache without leaving the
+    /// caller's thread when it knows the token (the request's transaction confirms it), else read
+    /// on the hub's thread.
+    public nonisolated func authenticate(_ authorization: String?) async throws -> HubUser {
+        if let token = Bearer.token(authorization), let user = tokens.user(Token.hash(token)) { return user }
+        return try await readUser(authorization)
+    }
+
+    private func readUser(_ authorization: String?) throws -> HubUser {
         try engine.authenticate(authorization: authorization)
     }
+
+    /// The engine's token cache, read on any thread.
+    private nonisolated let tokens: TokenCache
 
     public func handshake(_ user: HubUser, _ request: HandshakeRequest) throws -> HandshakeResponse {
         try engine.handshake(user: user, request: request)
@@ -83,7 +95,7 @@ public actor Hub {
     /// Authenticates, then decodes the request (`decode`: only once the token is good), then
     /// pulls: one hop to this actor's thread.
     public func pull(authorization: String?, _ decode: () throws -> PullRequest) throws -> (PullResponse, HubActivity) {
-        let user = try engine.authenticate(authorization: authorization)
+        let user = try engine.authenticateForRequest(authorization: authorization)
         return try pull(user, decode())
     }
 

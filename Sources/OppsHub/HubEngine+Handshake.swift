@@ -18,15 +18,16 @@ extension HubEngine {
         // Registration and last-seen are bookkeeping: a push saves the row durably with its batch.
         // The head and the last batch are read with the row, in one transaction.
         // The directory and the workspace too, from the marker read with them (one round trip).
-        let (head, lastBatch) = try store.bookkeeping {
+        let (head, lastBatch, user) = try store.bookkeeping {
             let opening = try store.opening(replica: replicaID)
             try refreshDirectory(marker: opening.marker)
+            let user = try confirmed(user)
             var row = opening.row ?? ReplicaRow(id: replicaID, user: user.name, lastBatch: 0, ack: 0, lastSeenMilliseconds: now, pullToken: 0)
             guard row.user == user.name else { throw WireError(.replicaNotYours, "this replica belongs to another user") }
             row.lastSeenMilliseconds = now
             row.protocolVersion = version
             try store.saveReplica(row)
-            return (opening.bounds.head, row.lastBatch)
+            return (opening.bounds.head, row.lastBatch, user)
         }
         var response = HandshakeResponse()
         response.version = version

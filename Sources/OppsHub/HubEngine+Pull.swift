@@ -63,8 +63,9 @@ extension HubEngine {
         let (response, known, replicaID) = try store.bookkeeping {
             // The row, the log's bounds and the directory's marker in one round trip.
             let opening = try store.opening(replica: self.replicaID(request.replica))
-            let replica = try own(opening.row, user: user)
             try refreshDirectory(marker: opening.marker)
+            let user = try confirmed(user)
+            let replica = try own(opening.row, user: user)
             // Protocol 3 (sync-protocol.md §6.1): a replica on an older workspace would get fields
             // and rules it does not know; it handshakes (and migrates) first. 0: a version-1/2 client.
             if request.workspaceVersion != 0, request.workspaceVersion < workspace.version {

@@ -86,6 +86,8 @@ extension HubEngine {
 
     /// One push's checks and decisions, inside the caller's transaction.
     func applyPush(user: HubUser, request: PushRequest, received: [UInt8]?, activity: inout HubActivity) throws -> PushResponse {
+        try refreshDirectory(marker: sequenced?.marker)
+        let user = try confirmed(user)
         guard request.writes.count <= configuration.maxBatchWrites else {
             throw WireError(.batchTooLarge, "at most \(configuration.maxBatchWrites) writes per batch")
         }
@@ -109,7 +111,6 @@ extension HubEngine {
             throw WireError(.batchOutOfOrder, "expected batch \(replica.lastBatch + 1), got \(request.batch)")
         }
         let items = try BatchCoding.decode(request, author: user.name, workspace: workspace).items
-        try refreshDirectory(marker: sequenced?.marker)
         let actor = Actor(user: user.name, role: user.role)
         let hubTime = now
         let workspace = self.workspace

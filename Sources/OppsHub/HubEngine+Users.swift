@@ -62,6 +62,8 @@ extension HubEngine {
     /// Revokes every token of a user and issues a new one (shown once).
     public func rotateToken(_ name: UserName, rng: inout some RandomNumberGenerator) throws -> String {
         let token = Token.generate(using: &rng)
+        // The old token must not be served from the token cache: re-read the directory.
+        defer { directoryMarker = nil }
         try store.transaction {
             guard try store.user(named: name) != nil else { throw HubError.invalid("no user \"\(name)\"") }
             try store.revokeTokens(user: name)

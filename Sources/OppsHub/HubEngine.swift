@@ -62,6 +62,8 @@ public final class HubEngine {
         // Three quarters for what users may see, a quarter for what replicas hold.
         visibilityCache = LRUCache(budget: configuration.cacheBytes / 4 * 3)
         knownCache = LRUCache(budget: configuration.cacheBytes / 4)
+        // About 50,000 tokens in the default 256 MiB (not counted in the two above).
+        tokens = TokenCache(budget: configuration.cacheBytes / 32)
         guard let id = try store.hubID(), let (_, document) = try store.workspace() else {
             throw HubError.notInitialised
         }
@@ -115,8 +117,13 @@ public final class HubEngine {
     var sequenced: Sequenced?
 
     /// The store's external-change marker when the directory and workspace were last read;
-    /// nil after this engine changed them itself.
-    var directoryMarker: Int64?
+    /// nil after this engine changed them itself. The token cache is good under it alone.
+    var directoryMarker: Int64? {
+        didSet { if directoryMarker != oldValue || directoryMarker == nil { tokens.reset(marker: directoryMarker) } }
+    }
+
+    /// Tokens checked since the directory was last read (`TokenCache`).
+    let tokens: TokenCache
 
     /// Re-reads users and the workspace when someone else committed since the last read (an
     /// operator command in another process) or this engine changed them: not on every request.
@@ -180,13 +187,34 @@ public final class HubEngine {
 
     // MARK: Authentication
 
+    /// The token's user, read from the store now.
     public func authenticate(authorization: String?) throws -> HubUser {
         guard let token = Bearer.token(authorization) else {
             throw WireError(.unauthenticated, "send Authorization: Bearer <token>")
         }
-        guard let user = try store.user(tokenHash: Token.hash(token)) else { throw WireError(.unauthenticated, "unknown or revoked token") }
+        let hash = Token.hash(token)
+        guard let user = try store.user(tokenHash: hash) else { throw WireError(.unauthenticated, "unknown or revoked token") }
         guard !user.disabled else { throw WireError(.userDisabled, "this user is disabled") }
+        tokens.remember(hash, user)
         return user
+    }
+
+    /// The token's user from the token cache, or else from the store: for a handshake, push or
+    /// pull, which confirm a cached user in their own transaction (`confirmed`).
+    public func authenticateForRequest(authorization: String?) throws -> HubUser {
+        if let token = Bearer.token(authorization), let user = tokens.user(Token.hash(token)) { return user }
+        return try authenticate(authorization: authorization)
+    }
+
+    /// Inside a request's transaction, once `refreshDirectory` has read the marker: a user from
+    /// the token cache is read again from the store if the directory changed since the cache
+    /// knew it — the token revoked, the user disabled or changed, through any hub or by the
+    /// operator. Its answer replaces the cached one.
+    func confirmed(_ user: HubUser) throws -> HubUser {
+        guard let cached = user.cached, cached.marker != directoryMarker else { return user }
+        guard let fresh = try store.user(tokenHash: cached.tokenHash) else { throw WireError(.unauthenticated, "unknown or revoked token") }
+        guard !fresh.disabled else { throw WireError(.userDisabled, "this user is disabled") }
+        return fresh
     }
 
 }

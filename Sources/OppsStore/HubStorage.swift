@@ -9,6 +9,20 @@ public struct HubUser: Sendable, Hashable {
     public var manager: UserName?
     public var capacity: Int?
     public var disabled: Bool
+    /// Set when the user came from the hub's token cache rather than the store, for this request
+    /// (the hub checks it again inside the request's transaction if the directory has changed
+    /// since); nil when read from the store.
+    public var cached: Cached?
+
+    /// The token's hash and the directory marker the cached user was good under.
+    public struct Cached: Sendable, Hashable {
+        public var tokenHash: [UInt8]
+        public var marker: Int64
+        public init(tokenHash: [UInt8], marker: Int64) {
+            self.tokenHash = tokenHash
+            self.marker = marker
+        }
+    }
 
     public init(
         name: UserName, role: String, team: String? = nil, territory: String? = nil, manager: UserName? = nil,

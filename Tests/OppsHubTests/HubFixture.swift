@@ -97,7 +97,7 @@ struct WireClient: Sendable {
 /// pages the way sync-protocol.md says, and checks every checkpoint.
 struct TestReplica {
     let user: String
-    let token: String
+    var token: String
     let id: ReplicaID
     var clock = HybridLogicalClock()
     var state = RecordSet()

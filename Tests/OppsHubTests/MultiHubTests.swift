@@ -166,6 +166,44 @@ struct MultiHubTests {
         #expect(Set(minted).count == minted.count, "\(minted)")
     }
 
+    /// A token another hub has cached (TokenCache) is refused by that hub's next request once it
+    /// is revoked, or its user disabled, through this one: the request's transaction reads the
+    /// directory marker and confirms the token against the store.
+    @Test func aTokenCachedOnOneHubIsRefusedOnceRevokedThroughAnother() throws {
+        let a = engines[0].engine, b = engines[1].engine
+        let samToken = "Bearer " + tokens["sam"]!, tomToken = "Bearer " + tokens["tom"]!
+        var rng = SeededGenerator(seed: 7)
+        var sam = TestReplica(user: "sam", token: tokens["sam"]!, seed: 1), tom = TestReplica(user: "tom", token: tokens["tom"]!, seed: 2)
+        let head0 = try a.store.head()
+        _ = try b.handshake(user: b.authenticateForRequest(authorization: samToken), request: Self.hello(sam.id))
+        _ = try b.handshake(user: b.authenticateForRequest(authorization: tomToken), request: Self.hello(tom.id))
+        // Both tokens are now cached on b: no read of the store for them. (Sam's first was read
+        // before b had read the directory: nothing is remembered then.)
+        #expect(try b.authenticateForRequest(authorization: samToken).cached == nil)
+        #expect(try b.authenticateForRequest(authorization: samToken).cached != nil)
+        #expect(try b.authenticateForRequest(authorization: tomToken).cached != nil)
+        _ = try a.rotateToken("sam", rng: &rng)
+        _ = try a.updateUser("tom") { $0.disabled = true }
+        // b has not read the directory since: its cache still answers…
+        let staleSam = try b.authenticateForRequest(authorization: samToken), staleTom = try b.authenticateForRequest(authorization: tomToken)
+        #expect(staleSam.cached != nil && staleTom.cached != nil)
+        // …but no request goes through with it.
+        var pull = PullRequest()
+        pull.replica = Data(sam.id.bytes)
+        var activity = HubActivity()
+        #expect { try b.pull(user: staleSam, request: pull, activity: &activity) } throws: { ($0 as? WireError)?.code == .unauthenticated }
+        let push = try BatchCoding.encode([sam.create(using: &rng)], replica: sam.id, batch: 1, workspace: .default)
+        #expect { try b.push(user: staleSam, request: push, activity: &activity) } throws: { ($0 as? WireError)?.code == .unauthenticated }
+        let tomsPush = try BatchCoding.encode([tom.create(using: &rng)], replica: tom.id, batch: 1, workspace: .default)
+        let group = b.push(group: [(staleTom, tomsPush, nil)])
+        #expect(throws: WireError.self) { try group[0].get() }
+        #expect(throws: WireError.self) { try b.handshake(user: staleSam, request: Self.hello(sam.id)) }
+        // And the cache forgot them once b read the moved marker.
+        #expect(throws: WireError.self) { try b.authenticateForRequest(authorization: samToken) }
+        #expect(throws: WireError.self) { try b.authenticateForRequest(authorization: tomToken) }
+        #expect(try a.store.head() == head0)
+    }
+
     /// A change made through one hub is what every other hub answers by from its next request.
     @Test func aChangeThroughOneHubIsSeenByTheNextRequestOnAnother() throws {
         let a = engines[0].engine, b = engines[1].engine

@@ -76,6 +76,24 @@ import Testing
             } catch let e as WireClient.Failure {
                 #expect(e.status == 403 && e.code == .userDisabled)
             }
+            // A token rotated by the operator (another process on the file) is refused at the next
+            // push and pull, though the hub had it in its token cache a moment before.
+            var samReplica = sam
+            var rng = SeededGenerator(seed: 3)
+            _ = try await samReplica.pull(c)
+            _ = try await samReplica.push(c, [samReplica.create(using: &rng)])
+            var other = SystemRandomNumberGenerator()
+            let fresh = try HubEngine(store: store, configuration: f.configuration).rotateToken("sam", rng: &other)
+            for attempt in 0..<2 {
+                do {
+                    if attempt == 0 { _ = try await samReplica.pull(c) } else { _ = try await samReplica.push(c, [samReplica.create(using: &rng)]) }
+                    Issue.record("a rotated token was accepted (\(attempt == 0 ? "pull" : "push"))")
+                } catch let e as WireClient.Failure {
+                    #expect(e.status == 401 && e.code == .unauthenticated)
+                }
+            }
+            samReplica.token = fresh
+            _ = try await samReplica.pull(c)
         }
     }
 

@@ -148,18 +148,21 @@ extension HubEngine {
         for effect in decider.finish() {
             if case let .save(record) = effect { changed.append(record) } else { try apply(effect, hubTime: hubTime, log: &appended) }
         }
-        if !appended.isEmpty { try store.append(appended, hubMilliseconds: hubTime) }
-        if !changed.isEmpty { try store.saveRecords(changed, workspace: workspace) }
-        clock = decider.clock
         var response = PushResponse()
         response.batch = request.batch
         response.results = results
         // The decider's last sequence is the head: it holds the sequencer and appended last.
         response.head = try decider.head ?? reader.head()
-        try store.saveBatch(replica: replica.id, number: request.batch, digest: digest, response: try BodyCodec.encode(response, as: .protobuf))
         replica.lastBatch = request.batch
         replica.lastSeenMilliseconds = hubTime
-        try store.saveReplica(replica)
+        // The push's rows, each table's written once: on PostgreSQL one statement, one round trip.
+        try store.together {
+            if !appended.isEmpty { try store.append(appended, hubMilliseconds: hubTime) }
+            if !changed.isEmpty { try store.saveRecords(changed, workspace: workspace) }
+            try store.saveBatch(replica: replica.id, number: request.batch, digest: digest, response: try BodyCodec.encode(response, as: .protobuf))
+            try store.saveReplica(replica)
+        }
+        clock = decider.clock
         if let head = decider.head { sequenced?.head = head }
         if let id = decider.conflictHead { sequenced?.conflictHead = id }
         return response

@@ -325,7 +325,7 @@ struct PullPage {
         // request was sent, so the chain never grows. The store keeps the carried page's
         // records once, under their own token (a cold sync staged every record twice).
         known.lastPage = (token, staged)
-        try store.stageKnown(replica: replica.id, token: token, changes: staged, carrying: inFlight.isEmpty ? nil : request.received)
+        let carrying = inFlight.isEmpty ? nil : request.received, ownStaged = staged
         if !inFlight.isEmpty {
             let own = Set(staged.map(\.0))
             staged = inFlight.filter { !own.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } + staged
@@ -338,7 +338,11 @@ struct PullPage {
         replica.ack = max(replica.ack, min(request.ack, head))
         replica.sentCursor = cursor
         replica.lastSeenMilliseconds = hubTime
-        try store.saveReplica(replica)
+        // What the page staged and the replica's row: on PostgreSQL one statement.
+        try store.together {
+            try store.stageKnown(replica: replica.id, token: token, changes: ownStaged, carrying: carrying)
+            try store.saveReplica(replica)
+        }
         return (writer.page, known)
     }
 

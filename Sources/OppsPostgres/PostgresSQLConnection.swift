@@ -72,7 +72,8 @@ public final class PostgresSQLConnection: SQLConnection {
     /// Prepared on this connection, by value kinds + statement text (`prepared(_:_:)`).
     private var statements: [String: PreparedQuery] = [:]
     private static let preparedLimit = 256
-    private static let preparedValues = 32
+    /// Enough for a push's writes combined (`together`: 45 values for one write).
+    private static let preparedValues = 64
     private var inTransaction = false
     private static let group = MultiThreadedEventLoopGroup.singleton
     private static let ids = Counter()
@@ -269,6 +270,7 @@ public final class PostgresSQLConnection: SQLConnection {
 
     /// Queues a statement; `counting`: the answer must say how many rows it changed (unnamed).
     private func issue(_ sql: String, _ values: [SQLValue], counting: Bool = false) throws -> Pending {
+        try releaseHeld()
         // A statement prepared on a connection since lost is prepared again on the next one.
         let connection = try live()
         if !counting, let statement = try prepared(sql, values) {
@@ -315,6 +317,7 @@ public final class PostgresSQLConnection: SQLConnection {
 
     public func copy(into table: String, columns: [String], rows: [[SQLValue]]) throws {
         guard !rows.isEmpty else { return }
+        try releaseHeld()
         try drain()
         let connection = try live()
         let text = Self.copyText(rows)
@@ -400,6 +403,10 @@ public final class PostgresSQLConnection: SQLConnection {
     /// Inside a transaction, sends without waiting (pipelined); outside, runs it.
     public func send(_ sql: String, _ values: [SQLValue]) throws {
         guard inTransaction else { return _ = try execute(sql, values) }
+        if held != nil, Self.target(ofCombinable: sql) != nil {
+            held?.append((sql, values))
+            return
+        }
         do {
             inflight.append((sql, try issue(sql, values)))
         } catch {
@@ -465,6 +472,86 @@ public final class PostgresSQLConnection: SQLConnection {
                 }
             }
         }
+    }
+
+    // MARK: Writes together
+
+    /// Sends held back by `together` (nil: not inside it).
+    private var held: [(sql: String, values: [SQLValue])]?
+
+    /// Sends what `together` holds, before any other statement: statements reach PostgreSQL in
+    /// the order given.
+    private func releaseHeld() throws {
+        guard let waiting = held, !waiting.isEmpty else { return }
+        held = []
+        try sendCombined(waiting)
+    }
+
+    /// Inside a transaction: the writes `body` sends (`send`) that read nothing — a plain
+    /// INSERT … VALUES (with or without ON CONFLICT), DELETE or UPDATE without a subquery — go
+    /// to PostgreSQL as one statement where they write different tables:
+    /// `WITH w0 AS (first), w1 AS (second) last`. One round trip instead of one each: postgres-nio
+    /// sends a statement only once the one before it has answered, and each answer wakes the
+    /// server's process and the connection's thread. All parts of such a statement run on one
+    /// snapshot and none sees another's rows; that is why only writes that read nothing, of
+    /// different tables, are combined (a second write to a table starts the next statement).
+    /// Any other statement, and the end of `body`, send what is held first, in order. A failure
+    /// of any part fails the whole statement, as it would have failed the transaction.
+    public func together<T>(_ body: () throws -> T) throws -> T {
+        guard inTransaction, held == nil else { return try body() }
+        held = []
+        do {
+            let result = try body()
+            let waiting = held ?? []
+            held = nil
+            if !waiting.isEmpty { try sendCombined(waiting) }
+            return result
+        } catch {
+            held = nil
+            throw error
+        }
+    }
+
+    /// The table a statement writes, if it may be combined: one that writes one table and reads
+    /// none (no SELECT, no WITH, nothing returned).
+    public static func target(ofCombinable sql: String) -> String? {
+        let upper = sql.uppercased()
+        guard !upper.contains("SELECT"), !upper.contains("RETURNING"), !upper.contains("WITH ") else { return nil }
+        let words = upper.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "(" }).prefix(3).map(String.init)
+        switch words.first {
+        case "INSERT" where words.count == 3 && words[1] == "INTO": return words[2]
+        case "DELETE" where words.count == 3 && words[1] == "FROM": return words[2]
+        case "UPDATE" where words.count >= 2: return words[1]
+        default: return nil
+        }
+    }
+
+    /// `statements` (all combinable) as few statements as their tables allow, sent in order.
+    private func sendCombined(_ statements: [(sql: String, values: [SQLValue])]) throws {
+        var part: [(sql: String, values: [SQLValue])] = []
+        var tables = Set<String>()
+        func emit() throws {
+            guard let last = part.last else { return }
+            let sql =
+                part.count == 1
+                ? last.sql : "WITH " + part.dropLast().enumerated().map { "w\($0.offset) AS (\($0.element.sql))" }.joined(separator: ", ") + " " + last.sql
+            let values = part.count == 1 ? last.values : part.flatMap(\.values)
+            part.removeAll()
+            tables.removeAll()
+            do {
+                inflight.append((sql, try issue(sql, values)))
+            } catch {
+                try? drain(ignoring: true)
+                throw Self.storeError(error, what: sql)
+            }
+        }
+        for statement in statements {
+            let table = Self.target(ofCombinable: statement.sql) ?? ""
+            if tables.contains(table) { try emit() }
+            part.append(statement)
+            tables.insert(table)
+        }
+        try emit()
     }
 
     /// Runs `body` between `begin` and COMMIT; ROLLBACK when it throws.

@@ -195,6 +195,10 @@ public protocol HubStoreBase: AnyObject {
     func saveReplica(_ row: ReplicaRow) throws
     /// The replica's row, the log's bounds and the marker together (`Opening`).
     func opening(replica id: ReplicaID) throws -> Opening
+    /// Runs `body`, whose writes may reach the database together (PostgreSQL: as one statement
+    /// where they write different tables; `SQLConnection.together`). For writes of rows none of
+    /// the others depends on.
+    func together<T>(_ body: () throws -> T) throws -> T
     /// Inside a `transaction`, first thing: what it reads once it holds the sequencer
     /// (`SequencerOpening`). Read it once; later in the transaction it may be stale.
     func sequencerOpening() throws -> SequencerOpening

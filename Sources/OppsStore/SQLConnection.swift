@@ -28,6 +28,10 @@ public protocol SQLConnection: AnyObject {
     func copy(into table: String, columns: [String], rows: [[SQLValue]]) throws
     /// Whether `copy` is available.
     var copies: Bool { get }
+    /// Runs `body`, whose `send`s that write without reading (plain INSERT … VALUES, DELETE,
+    /// UPDATE) an engine may send as one statement where they write different tables
+    /// (PostgreSQL: one round trip). None of them may depend on another's rows.
+    func together<T>(_ body: () throws -> T) throws -> T
 }
 
 /// What differs between the engines in the statements the hub store shares.
@@ -37,10 +41,14 @@ public struct SQLDialect: Sendable {
     /// Appended to the read of a replica's row: a writer that read it holds it until commit, so
     /// a push and a pull of one replica through two hubs cannot each write back a stale copy.
     public var lockRow: String
+    /// Whether a statement may hold data-modifying parts (`WITH d AS (DELETE …) …`), which all
+    /// run on the statement's one snapshot (PostgreSQL; not SQLite).
+    public var modifyingWith: Bool
 
-    public init(visibleTopTable: String, lockRow: String) {
+    public init(visibleTopTable: String, lockRow: String, modifyingWith: Bool = false) {
         self.visibleTopTable = visibleTopTable
         self.lockRow = lockRow
+        self.modifyingWith = modifyingWith
     }
 
     /// One writer at a time per file: nothing to lock.
@@ -55,6 +63,7 @@ extension SQLConnection {
     public var copies: Bool { false }
 
     public func send(_ sql: String, _ values: [SQLValue]) throws { try run(sql, values) }
+    public func together<T>(_ body: () throws -> T) throws -> T { try body() }
     public func rollback(_ sql: String) throws { try run(sql, []) }
     public func queries(_ statements: [(sql: String, values: [SQLValue])]) throws -> [[[SQLValue]]] {
         try statements.map { try query($0.sql, $0.values) }

@@ -19,6 +19,8 @@ open class SQLHubStore: HubStorage {
     /// Re-reads what a rolled-back transaction may have cached (replica indexes it added).
     public func forgetCaches() throws { try codec.reload() }
 
+    public func together<T>(_ body: () throws -> T) throws -> T { try connection.together(body) }
+
     // MARK: What each engine provides
 
     open func transaction<T>(_ body: () throws -> T) throws -> T { fatalError("subclass") }
@@ -833,6 +835,23 @@ open class SQLHubStore: HubStorage {
                 AND NOT EXISTS (SELECT 1 FROM replica_pending o WHERE o.replica = c.replica AND o.token = ? AND o.record = c.record)
             """
         let values = [r, t, r, r, t, t]
+        if dialect.modifyingWith {
+            // The four as one statement (one round trip): all its parts read one snapshot, taken
+            // before any of them writes, so the staged rows are read before their deletion, as
+            // in the four statements below. The two writes of replica_records touch different
+            // records (a record is in the page's own changes or in the carried page's, never both).
+            try connection.send(
+                """
+                WITH s AS (\(staged)),
+                known AS (
+                    INSERT INTO replica_records (replica, record, signature) SELECT ?, record, signature FROM s WHERE signature IS NOT NULL
+                    ON CONFLICT(replica, record) DO UPDATE SET signature = excluded.signature),
+                forgotten AS (DELETE FROM replica_records WHERE replica = ? AND record IN (SELECT record FROM s WHERE signature IS NULL)),
+                pending AS (DELETE FROM replica_pending WHERE replica = ? AND token <= ?)
+                DELETE FROM replica_carries WHERE replica = ? AND token <= ?
+                """, values + [r, r, r, t, r, t])
+            return
+        }
         try connection.send(
             """
             INSERT INTO replica_records (replica, record, signature)

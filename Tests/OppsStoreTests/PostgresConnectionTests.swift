@@ -50,6 +50,62 @@ struct PostgresConnectionTests {
         #expect(try c.run("UPDATE t SET n = ? WHERE k <= ?", [.integer(5), .integer(2)]) == 2)
     }
 
+    /// Writes sent inside `together` reach PostgreSQL as one statement per run of different
+    /// tables (`WITH w0 AS (…) …`), in order: a second write to a table starts the next one, and
+    /// a statement that reads, or any other statement, sends what is held first. What they leave
+    /// is what the statements one by one leave; a failing part fails the transaction, and
+    /// nothing of it is kept.
+    @Test func writesSentTogetherGoAsOneStatementAndLeaveWhatEachWould() throws {
+        #expect(PostgresSQLConnection.target(ofCombinable: "INSERT INTO log (a) VALUES (?)") == "LOG")
+        #expect(PostgresSQLConnection.target(ofCombinable: "INSERT INTO t(k) VALUES (?) ON CONFLICT(k) DO UPDATE SET n = excluded.n") == "T")
+        #expect(PostgresSQLConnection.target(ofCombinable: "DELETE FROM refs WHERE source IN (?, ?)") == "REFS")
+        #expect(PostgresSQLConnection.target(ofCombinable: "UPDATE t SET n = n + 1 WHERE k = ?") == "T")
+        #expect(PostgresSQLConnection.target(ofCombinable: "INSERT INTO t (k) SELECT k FROM u") == nil)
+        #expect(PostgresSQLConnection.target(ofCombinable: "DELETE FROM t WHERE k IN (SELECT k FROM u)") == nil)
+        #expect(PostgresSQLConnection.target(ofCombinable: "INSERT INTO t (k) VALUES (?) RETURNING k") == nil)
+        #expect(PostgresSQLConnection.target(ofCombinable: "SAVEPOINT one") == nil)
+        let c = try connection()
+        try c.run("CREATE TABLE u (k bigint PRIMARY KEY, s text)")
+        try c.run("CREATE TABLE v (k bigint PRIMARY KEY)")
+        try c.run("INSERT INTO t (k, n) VALUES (9, 9)")
+        try c.atomically {
+            try c.together {
+                try c.send("INSERT INTO t (k, n) VALUES (?, ?), (?, ?)", [.integer(1), .integer(10), .integer(2), .integer(20)])
+                try c.send("INSERT INTO u (k, s) VALUES (?, ?)", [.integer(1), .text("华东")])
+                try c.send("DELETE FROM t WHERE k = ?", [.integer(9)])  // t again: the next statement
+                try c.send("INSERT INTO t (k, n) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET n = excluded.n", [.integer(1), .integer(11)])
+                try c.send("INSERT INTO v (k) VALUES (?)", [.integer(7)])
+                // A read sends what is held first, and sees it.
+                #expect(try c.query("SELECT count(*) FROM u").first == [.integer(1)])
+                try c.send("UPDATE u SET s = ? WHERE k = ?", [.text("华南"), .integer(1)])
+            }
+        }
+        #expect(try c.query("SELECT k, n FROM t ORDER BY k") == [[.integer(1), .integer(11)], [.integer(2), .integer(20)]])
+        #expect(try c.query("SELECT k, s FROM u") == [[.integer(1), .text("华南")]])
+        #expect(try c.query("SELECT k FROM v") == [[.integer(7)]])
+        // The combined texts PostgreSQL was given (prepared: each is one statement).
+        let texts = try preparedTexts(c)
+        #expect(
+            texts.contains("WITH w0 AS (INSERT INTO t (k, n) VALUES ($1::int8, $2::int8), ($3::int8, $4::int8)) INSERT INTO u (k, s) VALUES ($5::int8, $6::text)"),
+            "\(texts)")
+        #expect(texts.contains("DELETE FROM t WHERE k = $1::int8"), "\(texts)")
+        #expect(
+            texts.contains(
+                "WITH w0 AS (INSERT INTO t (k, n) VALUES ($1::int8, $2::int8) ON CONFLICT(k) DO UPDATE SET n = excluded.n) INSERT INTO v (k) VALUES ($3::int8)"),
+            "\(texts)")
+        // A failing part (u's key 1 again) fails the transaction; nothing of it is kept.
+        #expect(throws: StoreError.self) {
+            try c.atomically {
+                try c.together {
+                    try c.send("INSERT INTO v (k) VALUES (?)", [.integer(8)])
+                    try c.send("INSERT INTO u (k, s) VALUES (?, ?)", [.integer(1), .text("again")])
+                }
+            }
+        }
+        #expect(try c.query("SELECT k FROM v ORDER BY k") == [[.integer(7)]])
+        #expect(try c.query("SELECT k, s FROM u") == [[.integer(1), .text("华南")]])
+    }
+
     /// COPY's text format carries every value as a bound one would: nulls, text needing escapes,
     /// Chinese, the extreme integers, empty and binary bytea, doubles — inside the transaction,
     /// after the statements sent before it, and undone with it.

@@ -29,9 +29,10 @@ extension HubEngine {
         // the thread that sequences every push): pushes rarely fail. If one does, nothing of the
         // group is kept, and the group runs again, each push in its savepoint. A group of one has
         // nothing else to keep: its failure is its answer.
+        // `together`: the last push's writes and the shared clock's go as one statement.
         do {
             try store.transaction {
-                try onSharedClock { try pushEach(group, savepoints: false, into: &results) }
+                try store.together { try onSharedClock { try pushEach(group, savepoints: false, into: &results) } }
             }
             return results
         } catch let failed as PushFailed where group.count == 1 {

@@ -403,7 +403,7 @@ public final class PostgresSQLConnection: SQLConnection {
     /// Inside a transaction, sends without waiting (pipelined); outside, runs it.
     public func send(_ sql: String, _ values: [SQLValue]) throws {
         guard inTransaction else { return _ = try execute(sql, values) }
-        if held != nil, Self.target(ofCombinable: sql) != nil {
+        if held != nil, combinableTarget(sql) != nil {
             held?.append((sql, values))
             return
         }
@@ -512,6 +512,16 @@ public final class PostgresSQLConnection: SQLConnection {
         }
     }
 
+    /// `target(ofCombinable:)` once per statement text (the texts are few; the scan is not free:
+    /// 4 % of the hub's CPU when done at every send).
+    private var targets: [String: String?] = [:]
+    private func combinableTarget(_ sql: String) -> String? {
+        if let known = targets[sql] { return known }
+        let t = Self.target(ofCombinable: sql)
+        if targets.count < 4096 { targets[sql] = t }
+        return t
+    }
+
     /// The table a statement writes, if it may be combined: one that writes one table and reads
     /// none (no SELECT, no WITH, nothing returned).
     public static func target(ofCombinable sql: String) -> String? {
@@ -546,7 +556,7 @@ public final class PostgresSQLConnection: SQLConnection {
             }
         }
         for statement in statements {
-            let table = Self.target(ofCombinable: statement.sql) ?? ""
+            let table = combinableTarget(statement.sql) ?? ""
             if tables.contains(table) { try emit() }
             part.append(statement)
             tables.insert(table)

@@ -140,7 +140,7 @@ open class SQLHubStore: HubStorage {
         var out = [RecordID: [RecordID]]()
         let rows: [[SQLValue]]
         if try fewer(wanted.count) {
-            rows = try wanted.flatMap { try connection.query("SELECT source, target FROM refs WHERE source = ?", [.blob($0.bytes)]) }
+            rows = try connection.query(chunking: wanted.map { .blob($0.bytes) }) { "SELECT source, target FROM refs WHERE source IN (\($0))" }
         } else {
             rows = try connection.query("SELECT source, target FROM refs")
         }

@@ -13,6 +13,9 @@ import OppsStore
 /// - `lastTouch[r]` is the sequence of r's last entry among them (absent: none);
 /// - `cached[r]` is r's row of the record index at `head` (nil inside: no row).
 ///
+/// The rows of the records an `extend` reads entries of come with those entries, read in the
+/// caller's transaction (whose head is the new `head`): a sync's advance needs no second read.
+///
 /// A record's row at any head H in [`from`, `head`] is its row at `head` when r has no entry
 /// after H, so `cached[r]` answers for H exactly when `lastTouch[r] ?? 0 <= H`. Rows are read
 /// into the cache only by a transaction whose head is `head` (the state it reads is the state
@@ -64,21 +67,30 @@ final class RecentChanges {
             restart(at: target)
             return
         }
+        // The touched records' rows come with the entries (one statement, not two): read in the
+        // caller's transaction, whose head is `target`, they are the rows at `target`.
+        var rows = [RecordID: RecordColumns?]()
         while head < target {
-            let page = try store.touches(after: head, limit: 5_000)
+            let page = try store.touchesWithColumns(after: head, limit: 5_000)
             // The log is gapless above what compaction removed: entries that do not follow on
             // (compacted past this window, fewer than the head says) are a store this window
             // cannot describe.
-            guard let last = page.last, page.first?.sequence == head + 1, last.sequence - head == UInt64(page.count) else {
+            guard let last = page.last, page.first?.touch.sequence == head + 1, last.touch.sequence - head == UInt64(page.count) else {
                 restart(at: target)
                 return
             }
-            for t in page where t.sequence <= target {
+            for (t, row) in page where t.sequence <= target {
                 entries.append(t)
                 lastTouch[t.record] = t.sequence
                 cached[t.record] = nil
+                rows[t.record] = .some(row)
             }
-            head = min(last.sequence, target)
+            head = min(last.touch.sequence, target)
+        }
+        if head == target, !rows.isEmpty {
+            rowsRead += rows.count
+            if cached.count + rows.count > capacity { cached = [:] }
+            for (id, row) in rows { cached[id] = row }
         }
         trim()
     }

@@ -249,6 +249,9 @@ public protocol HubPullStorage: HubStoreBase {
     /// Which record each entry after `after` touched (at most `limit` entries, in sequence
     /// order), without reading the values: what a visibility snapshot needs to move forward.
     func touches(after: UInt64, limit: Int) throws -> [LogTouch]
+    /// The same, each with its record's row of the record index as the caller's transaction sees
+    /// it (nil: no row), in the same statement.
+    func touchesWithColumns(after: UInt64, limit: Int) throws -> [(touch: LogTouch, columns: RecordColumns?)]
     func conflicts(after: UInt64, concerning users: Set<UserName>, author: UserName, limit: Int) throws -> [StoredConflict]
     /// The records a query's user sees: the fast path of `Workspace.view` (Visibility.swift).
     func records(visibleTo query: VisibilityQuery) throws -> Set<RecordID>

@@ -631,6 +631,24 @@ open class SQLHubStore: HubStorage {
         }
     }
 
+    public func touchesWithColumns(after: UInt64, limit: Int) throws -> [(touch: LogTouch, columns: RecordColumns?)] {
+        try connection.query(
+            """
+            SELECT l.seq, l.record, l.entity, i.entity, i.kind, i.creator, i.owner, i.stage, i.parent, i.live
+            FROM log l LEFT JOIN record_index i ON i.id = l.record WHERE l.seq > ? ORDER BY l.seq LIMIT ?
+            """, [.integer(Int64(after)), .integer(Int64(limit))]
+        ).map { row in
+            guard let seq = row[0].int, let rb = row[1].bytes, let record = RecordID(bytes: rb), let entity = row[2].string else { throw ByteReader.damaged }
+            var columns: RecordColumns?
+            if let e = row[3].string, let kind = row[4].int, let creator = row[5].string {
+                columns = RecordColumns(
+                    entity: e, kind: Int(kind), creator: creator, owner: row[6].string, stage: row[7].string,
+                    parent: row[8].bytes.flatMap(RecordID.init(bytes:)), live: row[9].int != 0)
+            }
+            return (LogTouch(sequence: UInt64(seq), record: record, entity: entity), columns)
+        }
+    }
+
     public func conflictHead() throws -> UInt64 {
         UInt64(try connection.query("SELECT coalesce(max(id), 0) FROM conflicts").first?[0].int ?? 0)
     }

@@ -236,7 +236,7 @@ extension HubEngine {
     /// Recomputes the signature and checksum contribution of visible records.
     func refresh(_ ids: [RecordID], in s: VisibilitySnapshot, user: HubUser) throws {
         let actor = Actor(user: user.name, role: user.role)
-        let terms = try store.terms(of: Set(ids))
+        // Each record's term came with its columns (read at this head): no read of its own.
         var hiddenBySignature = [UInt64: Set<String>]()
         for id in ids {
             guard let c = s.columns[id] else { continue }
@@ -250,10 +250,8 @@ extension HubEngine {
                 var one = StateChecksum()
                 one.add(filtered(record, actor: actor, relations: rel), workspace: workspace)
                 contribution = one.value
-            } else if let t = terms[id] {
-                contribution = t
             } else {
-                continue
+                contribution = c.term
             }
             if let old = s.contributions.updateValue(contribution, forKey: id) { s.sum &-= old }
             s.sum &+= contribution

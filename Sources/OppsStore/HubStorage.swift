@@ -322,8 +322,12 @@ public struct RecordColumns: Sendable, Hashable {
     public var parent: RecordID?
     /// False once deleted.
     public var live: Bool
+    /// The record's term of the state checksum (`HubStorage.terms`), read with the rest.
+    public var term: UInt64
 
-    public init(entity: String, kind: Int, creator: UserName, owner: UserName?, stage: String?, parent: RecordID? = nil, live: Bool = true) {
+    public init(
+        entity: String, kind: Int, creator: UserName, owner: UserName?, stage: String?, parent: RecordID? = nil, live: Bool = true, term: UInt64 = 0
+    ) {
         self.entity = entity
         self.kind = kind
         self.creator = creator
@@ -331,6 +335,7 @@ public struct RecordColumns: Sendable, Hashable {
         self.stage = stage
         self.parent = parent
         self.live = live
+        self.term = term
     }
 }
 

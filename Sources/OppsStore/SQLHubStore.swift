@@ -108,7 +108,7 @@ open class SQLHubStore: HubStorage {
         var out = [RecordID: RecordColumns]()
         out.reserveCapacity(wanted.count)
         let rows: [[SQLValue]]
-        let select = "SELECT id, entity, kind, creator, owner, stage, parent, live FROM record_index"
+        let select = "SELECT id, entity, kind, creator, owner, stage, parent, live, term FROM record_index"
         if try fewer(wanted.count) {
             rows = try connection.query(chunking: wanted.map { .blob($0.bytes) }) { select + " WHERE id IN (\($0))" }
         } else {
@@ -120,7 +120,7 @@ open class SQLHubStore: HubStorage {
             else { continue }
             out[id] = RecordColumns(
                 entity: entity, kind: Int(kind), creator: creator, owner: row[4].string, stage: row[5].string,
-                parent: row[6].bytes.flatMap(RecordID.init(bytes:)), live: row[7].int != 0)
+                parent: row[6].bytes.flatMap(RecordID.init(bytes:)), live: row[7].int != 0, term: UInt64(bitPattern: row[8].int ?? 0))
         }
         return out
     }
@@ -634,7 +634,7 @@ open class SQLHubStore: HubStorage {
     public func touchesWithColumns(after: UInt64, limit: Int) throws -> [(touch: LogTouch, columns: RecordColumns?)] {
         try connection.query(
             """
-            SELECT l.seq, l.record, l.entity, i.entity, i.kind, i.creator, i.owner, i.stage, i.parent, i.live
+            SELECT l.seq, l.record, l.entity, i.entity, i.kind, i.creator, i.owner, i.stage, i.parent, i.live, i.term
             FROM log l LEFT JOIN record_index i ON i.id = l.record WHERE l.seq > ? ORDER BY l.seq LIMIT ?
             """, [.integer(Int64(after)), .integer(Int64(limit))]
         ).map { row in
@@ -643,7 +643,7 @@ open class SQLHubStore: HubStorage {
             if let e = row[3].string, let kind = row[4].int, let creator = row[5].string {
                 columns = RecordColumns(
                     entity: e, kind: Int(kind), creator: creator, owner: row[6].string, stage: row[7].string,
-                    parent: row[8].bytes.flatMap(RecordID.init(bytes:)), live: row[9].int != 0)
+                    parent: row[8].bytes.flatMap(RecordID.init(bytes:)), live: row[9].int != 0, term: UInt64(bitPattern: row[10].int ?? 0))
             }
             return (LogTouch(sequence: UInt64(seq), record: record, entity: entity), columns)
         }

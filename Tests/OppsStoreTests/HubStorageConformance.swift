@@ -382,7 +382,11 @@ struct Backend: Sendable, CustomTestStringConvertible {
         try s.saveRecord(membership, workspace: ws)
         #expect(try visible("eve", "expert").isEmpty)
         #expect(try s.openRecords(owner: "tom", closedStages: ["won", "lost"]) == 1)
-        #expect(try s.columns(of: [samDeal.id, lead.id])[lead.id] == RecordColumns(entity: "opportunity", kind: 0, creator: "mia", owner: nil, stage: "lead"))
+        let leadTerm = try #require(try s.terms(of: [lead.id])[lead.id])
+        #expect(leadTerm != 0)
+        #expect(
+            try s.columns(of: [samDeal.id, lead.id])[lead.id]
+                == RecordColumns(entity: "opportunity", kind: 0, creator: "mia", owner: nil, stage: "lead", term: leadTerm))
     }
 
     @Test(arguments: Backend.all)

@@ -53,87 +53,100 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// What a statement answered: its rows and how many rows it changed (when the link knows).
+struct PostgresAnswer {
+    var rows: [[SQLValue]]
+    var changed: Int?
+}
+
+/// How statements reach PostgreSQL and their answers come back, in the order issued. Two: the
+/// hub's own wire client on plain TCP (`PostgresWire`: the engine's thread writes and reads the
+/// socket itself, statements truly pipelined), and postgres-nio where TLS is asked for.
+protocol PostgresLink: AnyObject {
+    var isClosed: Bool { get }
+    /// Queues a statement (sent no later than the next `answer`). `prepare`: it may be named on
+    /// the connection and run by name from then on.
+    func issue(_ sql: String, _ values: [SQLValue], prepare: Bool) throws -> AnyObject
+    /// The statement's answer, waiting for it.
+    func answer(_ ticket: AnyObject) throws -> PostgresAnswer
+    /// `COPY table (columns) FROM STDIN` with `text` (COPY's text format), after everything issued.
+    func copy(into table: String, columns: [String], text: [UInt8]) throws
+    func close()
+}
+
+extension PostgresWire: PostgresLink {
+    func issue(_ sql: String, _ values: [SQLValue], prepare: Bool) throws -> AnyObject {
+        try issue(sql, values, key: prepare ? PostgresSQLConnection.key(sql, values) : nil)
+    }
+
+    func answer(_ ticket: AnyObject) throws -> PostgresAnswer {
+        let (rows, changed) = try answer(unsafeDowncast(ticket, to: Ticket.self))
+        return PostgresAnswer(rows: rows, changed: changed)
+    }
+
+    func copy(into table: String, columns: [String], text: [UInt8]) throws {
+        _ = try copyRows(into: table, columns: columns, text: text)
+    }
+}
+
 /// One PostgreSQL connection used synchronously, like SQLite's: the hub's engine runs on its own
-/// thread and each statement blocks it until PostgreSQL answers (postgres-nio runs the socket on
-/// its own event loop). `?` marks are numbered `$1…` once per statement text. A connection lost
-/// between transactions is opened again; one lost inside a transaction fails that transaction.
+/// thread and each statement blocks it until PostgreSQL answers. `?` marks are numbered `$1…`
+/// once per statement text. A connection lost between transactions is opened again; one lost
+/// inside a transaction fails that transaction.
 ///
-/// **Prepared statements.** A query or a `send` with at most 32 values is prepared on the
-/// connection the first time it is seen with those kinds of values (each mark cast to its value's
+/// **Plain or TLS.** With `sslmode=disable` (the default on loopback) statements go through the
+/// hub's own client of PostgreSQL's protocol (`PostgresWire`), on this thread; with TLS asked
+/// for, through postgres-nio (`NIOLink`), whose event loop runs the socket.
+///
+/// **Prepared statements.** A query or a `send` with at most 64 values is prepared on the
+/// connection the first time it is seen with those kinds of values (each value sent with its
 /// type, so PostgreSQL infers nothing), then runs as Bind/Execute only: PostgreSQL neither parses
-/// nor plans it again, and no row description is sent back. At most 256 are kept per connection;
-/// past that, new texts run unnamed as before. `run` stays unnamed: only that path reports how
-/// many rows a statement changed.
+/// nor plans it again. At most 256 are kept per connection; past that, new texts run unnamed.
+/// `run` stays unnamed.
 public final class PostgresSQLConnection: SQLConnection {
     public let location: PostgresLocation
-    private var connection: PostgresConnection?
-    private let logger: Logger
+    private var link: (any PostgresLink)?
     private var numbered: [String: String] = [:]
-    /// Prepared on this connection, by value kinds + statement text (`prepared(_:_:)`).
-    private var statements: [String: PreparedQuery] = [:]
-    private static let preparedLimit = 256
     /// Enough for a push's writes combined (`together`: 45 values for one write).
-    private static let preparedValues = 64
+    static let preparedValues = 64
     private var inTransaction = false
-    private static let group = MultiThreadedEventLoopGroup.singleton
-    private static let ids = Counter()
 
-    public init(location: PostgresLocation, logger: Logger = Logger(label: "opps.postgres")) throws {
+    public init(location: PostgresLocation) throws {
         self.location = location
-        var quiet = logger
-        quiet.logLevel = .error
-        self.logger = quiet
         try connect()
     }
 
-    deinit {
-        if let connection { _ = try? Self.wait(connection.close()) }
-    }
+    deinit { link?.close() }
 
     private func connect() throws {
-        let tls: PostgresConnection.Configuration.TLS
-        switch location.sslMode {
-        case "disable": tls = .disable
-        default:
-            let context = try NIOSSLContext(configuration: .makeClientConfiguration())
-            tls = location.sslMode == "require" ? .require(context) : .prefer(context)
-        }
-        var configuration = PostgresConnection.Configuration(
-            host: location.host, port: location.port, username: location.user, password: location.password, database: location.database, tls: tls)
-        configuration.options.connectTimeout = .seconds(10)
-        do {
-            connection = try Self.wait(
-                PostgresConnection.connect(on: Self.group.next(), configuration: configuration, id: Self.ids.next(), logger: logger))
-            statements.removeAll()
-        } catch {
-            throw Self.storeError(error, what: "connect to \(location)")
-        }
+        link = nil
+        link = location.sslMode == "disable" ? try PostgresWire(location: location) : try NIOLink(location: location)
         // A hub that stops answering mid-transaction must not hold the sequencer's lock for
         // long (the server's idle_in_transaction_session_timeout is the operator's; this is ours).
         _ = try run("SET idle_in_transaction_session_timeout = '30s'", [])
         _ = try run("SET lock_timeout = '20s'", [])
     }
 
-    private func live() throws -> PostgresConnection {
-        if let connection, !connection.isClosed { return connection }
+    private func live() throws -> any PostgresLink {
+        if let link, !link.isClosed { return link }
         guard !inTransaction else { throw StoreError(code: StoreError.unavailable, message: "the connection to PostgreSQL was lost mid-transaction") }
         try connect()
-        guard let connection else { throw StoreError(code: StoreError.unavailable, message: "no connection to PostgreSQL") }
-        return connection
+        guard let link else { throw StoreError(code: StoreError.unavailable, message: "no connection to PostgreSQL") }
+        return link
     }
 
     /// `?` → `$n`, outside quoted text.
     private func numbering(_ sql: String) -> String {
         if let done = numbered[sql] { return done }
         let out = Self.numbering(sql, casts: nil)
-        numbered[sql] = out
+        if numbered.count < 4096 { numbered[sql] = out }
         return out
     }
 
     /// `?` → `$n`, outside quoted text; with `casts`, `$n::type` for a statement prepared with
     /// these values (a null's mark is left to PostgreSQL to infer: a null's bytes are the same
     /// whatever its type).
-    private static func numbering(_ sql: String, casts values: [SQLValue]?) -> String {
+    static func numbering(_ sql: String, casts values: [SQLValue]?) -> String {
         var out = ""
         out.reserveCapacity(sql.utf8.count + 16 * (values?.count ?? 1))
         var n = 0
@@ -164,10 +177,8 @@ public final class PostgresSQLConnection: SQLConnection {
         return out
     }
 
-    /// The statement prepared on this connection for `sql` with values of these kinds, preparing
-    /// it now if it is new (one round trip, once); nil when it is not to be prepared.
-    private func prepared(_ sql: String, _ values: [SQLValue]) throws -> PreparedQuery? {
-        guard values.count <= Self.preparedValues else { return nil }
+    /// What names a prepared statement: its values' kinds and its text.
+    static func key(_ sql: String, _ values: [SQLValue]) -> String {
         var key = ""
         key.reserveCapacity(values.count + 1 + sql.utf8.count)
         for v in values {
@@ -181,119 +192,29 @@ public final class PostgresSQLConnection: SQLConnection {
         }
         key.append("|")
         key += sql
-        if let statement = statements[key] { return statement }
-        guard statements.count < Self.preparedLimit, Self.preparable(sql) else { return nil }
-        // What was sent before is waited for first: in a transaction one of them failed, that
-        // failure is the one to report, not PostgreSQL refusing to prepare in a failed transaction.
-        if !inflight.isEmpty {
-            do { try drain() } catch { throw Earlier(error: Self.storeError(error, what: "")) }
-        }
-        flush()  // statements queued before it go out before it
-        let statement = try Self.wait(live().prepare(query: Self.numbering(sql, casts: values)))
-        statements[key] = statement
-        return statement
+        return key
     }
 
     /// Statements that read or write rows; transaction control is cheap to parse and stays unnamed.
-    private static func preparable(_ sql: String) -> Bool {
+    static func preparable(_ sql: String) -> Bool {
         let first = sql.prefix { !$0.isWhitespace }.uppercased()
         return first == "SELECT" || first == "INSERT" || first == "UPDATE" || first == "DELETE" || first == "WITH"
     }
 
-    private static func data(_ value: SQLValue) -> PostgresData {
-        switch value {
-        case .null: return .null
-        case let .integer(i): return PostgresData(int64: i)
-        case let .real(d): return PostgresData(double: d)
-        case let .text(t): return PostgresData(string: t)
-        case let .blob(b): return PostgresData(bytes: b)
-        }
-    }
-
-    /// What a statement answered: its rows (always in PostgreSQL's binary format: postgres-nio
-    /// asks for it on every path) and, for an unnamed one, how many rows it changed.
-    private struct Answer: Sendable {
-        var rows: [PostgresRow]
-        var changed: Int?
-    }
-
-    /// A statement for the connection's event loop. Statements are handed over together when
-    /// one must be waited for (`flush`): one task on that thread for all of them, not a hop per
-    /// statement to send it and another to hear its answer; the answer is kept here until taken.
-    private final class Pending: @unchecked Sendable {
-        let start: @Sendable () -> EventLoopFuture<Answer>
-        var result: Result<Answer, any Error>?
-        let done = DispatchSemaphore(value: 0)
-        var taken = false  // the engine's thread has seen `done` (it reads `result` only after)
-        init(_ start: @escaping @Sendable () -> EventLoopFuture<Answer>) { self.start = start }
-    }
-
-    /// Statements issued and not yet handed to the event loop, in order.
-    private var unsent: [Pending] = []
-
     /// Statements sent inside a transaction and not waited for yet (`send`), in order.
-    private var inflight: [(sql: String, answer: Pending)] = []
-
-    /// Hands every unsent statement to the event loop in one task, in order.
-    private func flush() {
-        guard !unsent.isEmpty else { return }
-        let batch = unsent
-        unsent.removeAll()
-        guard let connection, !connection.isClosed else {
-            // Never hand statements to a closed channel: their answers would never come.
-            for p in batch {
-                p.result = .failure(StoreError(code: StoreError.unavailable, message: "the connection to PostgreSQL was lost"))
-                p.done.signal()
-            }
-            return
-        }
-        connection.eventLoop.execute {
-            for p in batch {
-                p.start().whenComplete { result in
-                    p.result = result
-                    p.done.signal()
-                }
-            }
-        }
-    }
-
-    /// The answer to `p`, waiting for it if it has not come yet.
-    private func wait(_ p: Pending) throws -> Answer {
-        if !p.taken {
-            flush()
-            p.done.wait()
-            p.taken = true
-        }
-        guard let result = p.result else { throw StoreError(code: StoreError.unavailable, message: "no answer from PostgreSQL") }
-        return try result.get()
-    }
+    private var inflight: [(sql: String, ticket: AnyObject)] = []
 
     /// Queues a statement; `counting`: the answer must say how many rows it changed (unnamed).
-    private func issue(_ sql: String, _ values: [SQLValue], counting: Bool = false) throws -> Pending {
+    private func issue(_ sql: String, _ values: [SQLValue], counting: Bool = false) throws -> AnyObject {
         try releaseHeld()
-        // A statement prepared on a connection since lost is prepared again on the next one.
-        let connection = try live()
-        if !counting, let statement = try prepared(sql, values) {
-            let data = values.map(Self.data)
-            let p = Pending { statement.execute(data).map { Answer(rows: $0, changed: nil) } }
-            unsent.append(p)
-            return p
-        }
-        var binds = PostgresBindings(capacity: values.count)
-        for v in values {
-            switch v {
-            case .null: binds.appendNull()
-            case let .integer(i): binds.append(i)
-            case let .real(d): binds.append(d)
-            case let .text(t): binds.append(t)
-            case let .blob(b): binds.append(ByteBuffer(bytes: b))
-            }
-        }
-        let query = PostgresQuery(unsafeSQL: numbering(sql), binds: binds)
-        let logger = self.logger
-        let p = Pending { connection.query(query, logger: logger).map { Answer(rows: $0.rows, changed: $0.metadata.rows) } }
-        unsent.append(p)
-        return p
+        let link = try live()
+        let prepare = !counting && values.count <= Self.preparedValues && Self.preparable(sql)
+        return try link.issue(numbering(sql), values, prepare: prepare)
+    }
+
+    private func wait(_ ticket: AnyObject) throws -> PostgresAnswer {
+        guard let link else { throw StoreError(code: StoreError.unavailable, message: "the connection to PostgreSQL was lost") }
+        return try link.answer(ticket)
     }
 
     /// Waits for what was sent before; the first failure is thrown (a later one is PostgreSQL
@@ -302,11 +223,9 @@ public final class PostgresSQLConnection: SQLConnection {
     private func drain(ignoring: Bool = false) throws {
         let waiting = inflight
         inflight.removeAll()
-        // The last answers after all the others: one wait for the lot.
-        if let last = waiting.last { _ = try? wait(last.answer) }
         var first: StoreError?
-        for (sql, answer) in waiting {
-            do { _ = try wait(answer) } catch { if first == nil { first = Self.storeError(error, what: sql) } }
+        for (sql, ticket) in waiting {
+            do { _ = try wait(ticket) } catch { if first == nil { first = Self.storeError(error, what: sql) } }
         }
         if let first, !ignoring { throw first }
     }
@@ -319,78 +238,64 @@ public final class PostgresSQLConnection: SQLConnection {
         guard !rows.isEmpty else { return }
         try releaseHeld()
         try drain()
-        let connection = try live()
-        let text = Self.copyText(rows)
-        let logger = self.logger
-        let p = Pending {
-            // postgres-nio's copy is async only: run on the connection's event loop, not the shared
-            // pool, whose few threads may all be blocked waiting, as this one is, for an answer.
-            let promise = connection.eventLoop.makePromise(of: Answer.self)
-            Task(executorPreference: LoopExecutor(loop: connection.eventLoop)) {
-                do {
-                    try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in try await writer.write(text) }
-                    promise.succeed(Answer(rows: [], changed: rows.count))
-                } catch {
-                    promise.fail(error)
-                }
-            }
-            return promise.futureResult
+        do {
+            try live().copy(into: table, columns: columns, text: Self.copyText(rows))
+        } catch {
+            throw Self.storeError(error, what: "COPY \(table)")
         }
-        unsent.append(p)
-        do { _ = try wait(p) } catch { throw Self.storeError(error, what: "COPY \(table)") }
     }
 
     /// Rows in COPY's text format: tab-separated, `\N` for null, bytea as `\\x` + hex, and a
     /// backslash, tab, newline or carriage return in text escaped.
-    static func copyText(_ rows: [[SQLValue]]) -> ByteBuffer {
+    static func copyText(_ rows: [[SQLValue]]) -> [UInt8] {
         let hex = Array("0123456789abcdef".utf8)
-        var out = ByteBuffer()
+        var out = [UInt8]()
         out.reserveCapacity(rows.count * 64)
         for row in rows {
             for (i, value) in row.enumerated() {
-                if i > 0 { out.writeInteger(UInt8(ascii: "\t")) }
+                if i > 0 { out.append(UInt8(ascii: "\t")) }
                 switch value {
-                case .null: out.writeStaticString("\\N")
-                case let .integer(n): out.writeString(String(n))
-                case let .real(d): out.writeString(d.isFinite ? "\(d)" : d.isNaN ? "NaN" : d > 0 ? "Infinity" : "-Infinity")
+                case .null: out += Array("\\N".utf8)
+                case let .integer(n): out += Array(String(n).utf8)
+                case let .real(d): out += Array((d.isFinite ? "\(d)" : d.isNaN ? "NaN" : d > 0 ? "Infinity" : "-Infinity").utf8)
                 case let .text(t):
                     for byte in t.utf8 {
                         switch byte {
-                        case UInt8(ascii: "\\"): out.writeStaticString("\\\\")
-                        case UInt8(ascii: "\t"): out.writeStaticString("\\t")
-                        case UInt8(ascii: "\n"): out.writeStaticString("\\n")
-                        case UInt8(ascii: "\r"): out.writeStaticString("\\r")
-                        default: out.writeInteger(byte)
+                        case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+                        case UInt8(ascii: "\t"): out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+                        case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                        case UInt8(ascii: "\r"): out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+                        default: out.append(byte)
                         }
                     }
                 case let .blob(b):
-                    out.writeStaticString("\\\\x")
+                    out += [UInt8(ascii: "\\"), UInt8(ascii: "\\"), UInt8(ascii: "x")]
                     for byte in b {
-                        out.writeInteger(hex[Int(byte >> 4)])
-                        out.writeInteger(hex[Int(byte & 15)])
+                        out.append(hex[Int(byte >> 4)])
+                        out.append(hex[Int(byte & 15)])
                     }
                 }
             }
-            out.writeInteger(UInt8(ascii: "\n"))
+            out.append(UInt8(ascii: "\n"))
         }
         return out
     }
 
     /// Sends this statement behind those in flight (one round trip for all of them), then
     /// waits for all.
-    private func execute(_ sql: String, _ values: [SQLValue], rollback: Bool = false, counting: Bool = false) throws -> Answer {
-        let answer: Pending
+    private func execute(_ sql: String, _ values: [SQLValue], rollback: Bool = false, counting: Bool = false) throws -> PostgresAnswer {
+        let ticket: AnyObject
         do {
-            answer = try issue(sql, values, counting: counting)
+            ticket = try issue(sql, values, counting: counting)
         } catch {
             try? drain(ignoring: true)
             throw Self.storeError(error, what: sql)
         }
         // This one answers last: once it has, so have those in flight before it.
-        _ = try? wait(answer)
+        _ = try? wait(ticket)
         try drain(ignoring: rollback)
         do {
-            return try wait(answer)
+            return try wait(ticket)
         } catch {
             throw Self.storeError(error, what: sql)
         }
@@ -421,20 +326,20 @@ public final class PostgresSQLConnection: SQLConnection {
     }
 
     public func query(_ sql: String, _ values: [SQLValue]) throws -> [[SQLValue]] {
-        Self.rows(try execute(sql, values))
+        try execute(sql, values).rows
     }
 
     /// Inside a transaction: all sent, then all waited for (one round trip).
     public func queries(_ statements: [(sql: String, values: [SQLValue])]) throws -> [[[SQLValue]]] {
         guard inTransaction, statements.count > 1 else { return try statements.map { try query($0.sql, $0.values) } }
-        var answers = [(sql: String, answer: Pending)]()
+        var answers = [(sql: String, ticket: AnyObject)]()
         var failure: StoreError?
         for s in statements {
             do {
                 answers.append((s.sql, try issue(s.sql, s.values)))
             } catch let e as Earlier {
                 // A statement sent before these failed: nothing of these can have run.
-                for (_, answer) in answers { _ = try? wait(answer) }
+                for (_, ticket) in answers { _ = try? wait(ticket) }
                 throw e.error
             } catch {
                 failure = Self.storeError(error, what: s.sql)
@@ -443,35 +348,16 @@ public final class PostgresSQLConnection: SQLConnection {
         }
         // What was sent before these, then these, in order: the first failure is the one to report
         // (a later one is PostgreSQL refusing statements of a transaction already failed).
-        if let last = answers.last { _ = try? wait(last.answer) }
+        if let last = answers.last { _ = try? wait(last.ticket) }
         var earlier: StoreError?
         do { try drain() } catch { earlier = Self.storeError(error, what: "") }
         var out = [[[SQLValue]]]()
         var first: StoreError?
-        for (sql, answer) in answers {
-            do { out.append(Self.rows(try wait(answer))) } catch { if first == nil { first = Self.storeError(error, what: sql) } }
+        for (sql, ticket) in answers {
+            do { out.append(try wait(ticket).rows) } catch { if first == nil { first = Self.storeError(error, what: sql) } }
         }
         if let error = earlier ?? first ?? failure { throw error }
         return out
-    }
-
-    private static func rows(_ answer: Answer) -> [[SQLValue]] {
-        answer.rows.map { row in
-            // Binary format, whatever the row description of a prepared statement says.
-            row.map { cell -> SQLValue in
-                guard var bytes = cell.bytes else { return .null }
-                switch cell.dataType {
-                case .int8: return bytes.readInteger(as: Int64.self).map(SQLValue.integer) ?? .null
-                case .int4: return bytes.readInteger(as: Int32.self).map { .integer(Int64($0)) } ?? .null
-                case .int2: return bytes.readInteger(as: Int16.self).map { .integer(Int64($0)) } ?? .null
-                case .bool: return .integer(bytes.readInteger(as: UInt8.self) == 1 ? 1 : 0)
-                case .float8: return bytes.readInteger(as: UInt64.self).map { .real(Double(bitPattern: $0)) } ?? .null
-                case .float4: return bytes.readInteger(as: UInt32.self).map { .real(Double(Float(bitPattern: $0))) } ?? .null
-                case .bytea: return .blob(bytes.readBytes(length: bytes.readableBytes) ?? [])
-                default: return .text(bytes.readString(length: bytes.readableBytes) ?? "")
-                }
-            }
-        }
     }
 
     // MARK: Writes together
@@ -580,25 +466,12 @@ public final class PostgresSQLConnection: SQLConnection {
             try run("COMMIT", [])
             return result
         } catch {
-            if let connection, !connection.isClosed { try? rollback("ROLLBACK") }
+            if let link, !link.isClosed { try? rollback("ROLLBACK") }
             throw error
         }
     }
 
     public func atomically<T>(_ body: () throws -> T) throws -> T { try transaction(begin: ["BEGIN"], body) }
-
-    /// Waits for `future` on this thread, which may be an event loop's own (the hub's engine
-    /// runs on one): a semaphore, not `wait()`, which refuses any event loop thread.
-    static func wait<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
-        let done = DispatchSemaphore(value: 0)
-        let box = Box<T>()
-        future.whenComplete { result in
-            box.result = result
-            done.signal()
-        }
-        done.wait()
-        return try box.result!.get()
-    }
 
     /// PostgreSQL's failures as the store's: a serialization failure, a deadlock, a lock wait
     /// that timed out and a lost connection are `StoreError.unavailable` (retry later); the
@@ -607,7 +480,11 @@ public final class PostgresSQLConnection: SQLConnection {
         if let e = error as? StoreError { return e }
         if let e = error as? Earlier { return e.error }
         let state: String, message: String, why: String
-        if let p = error as? PSQLError {
+        if let p = error as? PostgresWire.ServerError {
+            state = p.state
+            message = p.message
+            why = message
+        } else if let p = error as? PSQLError {
             state = p.serverInfo?[.sqlState] ?? ""
             message = p.serverInfo?[.message] ?? "\(p.code)"
             why = p.underlying.map { "\($0)" } ?? "\(p.code)"
@@ -639,32 +516,6 @@ public final class PostgresSQLConnection: SQLConnection {
 }
 
 /// The failure of a statement sent before the one being prepared (reported as that one's).
-private struct Earlier: Error {
+struct Earlier: Error {
     let error: StoreError
-}
-
-private final class Box<T: Sendable>: @unchecked Sendable {
-    var result: Result<T, any Error>?
-}
-
-private final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func next() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        value += 1
-        return value
-    }
-}
-
-/// Runs a task's jobs on one event loop (a task executor NIO of this version does not provide).
-private final class LoopExecutor: TaskExecutor, @unchecked Sendable {
-    let loop: any EventLoop
-    init(loop: any EventLoop) { self.loop = loop }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
-    }
 }

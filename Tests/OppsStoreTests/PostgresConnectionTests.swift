@@ -8,23 +8,36 @@ import Testing
 /// The PostgreSQL connection's prepared statements: a statement is prepared once per kinds of
 /// values and answers exactly as the unnamed path does; past the limit texts run unnamed; a failure
 /// in a pipelined transaction is reported as its own, not as PostgreSQL refusing to prepare.
+/// Each runs over both links: the hub's own wire client (`sslmode=disable`) and postgres-nio
+/// (`sslmode=prefer`: the test cluster has no TLS, so it falls back to plain).
 @Suite(.enabled(if: ScratchPostgres.url != nil, "needs OPPS_TEST_PG (Tools/pg/cluster.sh)"))
 struct PostgresConnectionTests {
-    func connection() throws -> PostgresSQLConnection {
-        let c = try PostgresSQLConnection(location: PostgresLocation(url: ScratchPostgres.fresh()))
+    static let links = ["disable", "prefer"]
+
+    func connection(_ sslmode: String) throws -> PostgresSQLConnection {
+        let c = try PostgresSQLConnection(location: PostgresLocation(url: ScratchPostgres.fresh() + "?sslmode=" + sslmode))
         try c.run("CREATE TABLE t (k bigint PRIMARY KEY, n bigint, s text COLLATE \"C\", b bytea, d float8)")
         return c
     }
 
-    /// The texts prepared on this connection (PostgreSQL's own view of the session).
+    /// The texts prepared on this connection (PostgreSQL's own view of the session), without the
+    /// casts postgres-nio's link writes into them (the wire client sends the types instead).
     func preparedTexts(_ c: PostgresSQLConnection) throws -> [String] {
-        try c.run("DROP TABLE IF EXISTS seen")
-        try c.run("CREATE TEMP TABLE seen AS SELECT statement FROM pg_prepared_statements")
-        return try c.query("SELECT statement FROM seen ORDER BY statement").compactMap { $0[0].string }
+        try preparedStatements(c).map(\.text)
     }
 
-    @Test func aStatementIsPreparedOnceAndAnswersAsWritten() throws {
-        let c = try connection()
+    /// The same with each one's parameter types as PostgreSQL holds them.
+    func preparedStatements(_ c: PostgresSQLConnection) throws -> [(text: String, types: String)] {
+        try c.run("DROP TABLE IF EXISTS seen")
+        try c.run("CREATE TEMP TABLE seen AS SELECT statement, parameter_types::text AS types FROM pg_prepared_statements")
+        return try c.query("SELECT statement, types FROM seen ORDER BY statement").map { row in
+            let text = (row[0].string ?? "").replacingOccurrences(of: "::(int8|float8|text|bytea)", with: "", options: .regularExpression)
+            return (text, row[1].string ?? "")
+        }
+    }
+
+    @Test(arguments: links) func aStatementIsPreparedOnceAndAnswersAsWritten(sslmode: String) throws {
+        let c = try connection(sslmode)
         let insert = "INSERT INTO t (k, n, s, b, d) VALUES (?, ?, ?, ?, ?)"
         try c.atomically {
             try c.send(insert, [.integer(1), .integer(-7), .text("销售顾问 ?"), .blob([0, 1, 255]), .real(2.5)])
@@ -39,13 +52,14 @@ struct PostgresConnectionTests {
             #expect(rows[1] == [.integer(2), .null, .null, .null, .null, .null])
             #expect(rows[2] == [.integer(3), .integer(Int64.max), .text(""), .blob([]), .real(-0.125), .integer(1)])
         }
-        let texts = try preparedTexts(c)
+        let statements = try preparedStatements(c)
+        let texts = statements.map(\.text)
         // The insert with values and the one with nulls are two statements; the select is one.
-        #expect(texts.filter { $0.hasPrefix("INSERT INTO t") }.count == 2)
+        #expect(texts.filter { $0 == "INSERT INTO t (k, n, s, b, d) VALUES ($1, $2, $3, $4, $5)" }.count == 2)
         #expect(texts.filter { $0.hasPrefix("SELECT k, n") }.count == 1)
-        // Each mark carries its value's type; a null's is left to PostgreSQL.
-        #expect(texts.contains("INSERT INTO t (k, n, s, b, d) VALUES ($1::int8, $2::int8, $3::text, $4::bytea, $5::float8)"))
-        #expect(texts.contains("INSERT INTO t (k, n, s, b, d) VALUES ($1::int8, $2, $3, $4, $5)"))
+        // Each mark carries its value's type (a null's is left to PostgreSQL to infer).
+        #expect(statements.contains { $0.text.hasPrefix("SELECT k, n") && $0.types == "{bigint,bigint}" }, "\(statements)")
+        #expect(statements.contains { $0.text.hasPrefix("INSERT") && $0.types == "{bigint,bigint,text,bytea,\"double precision\"}" }, "\(statements)")
         // `run` reports the rows it changed (it stays unnamed for that).
         #expect(try c.run("UPDATE t SET n = ? WHERE k <= ?", [.integer(5), .integer(2)]) == 2)
     }
@@ -55,7 +69,7 @@ struct PostgresConnectionTests {
     /// a statement that reads, or any other statement, sends what is held first. What they leave
     /// is what the statements one by one leave; a failing part fails the transaction, and
     /// nothing of it is kept.
-    @Test func writesSentTogetherGoAsOneStatementAndLeaveWhatEachWould() throws {
+    @Test(arguments: links) func writesSentTogetherGoAsOneStatementAndLeaveWhatEachWould(sslmode: String) throws {
         #expect(PostgresSQLConnection.target(ofCombinable: "INSERT INTO log (a) VALUES (?)") == "LOG")
         #expect(PostgresSQLConnection.target(ofCombinable: "INSERT INTO t(k) VALUES (?) ON CONFLICT(k) DO UPDATE SET n = excluded.n") == "T")
         #expect(PostgresSQLConnection.target(ofCombinable: "DELETE FROM refs WHERE source IN (?, ?)") == "REFS")
@@ -64,7 +78,7 @@ struct PostgresConnectionTests {
         #expect(PostgresSQLConnection.target(ofCombinable: "DELETE FROM t WHERE k IN (SELECT k FROM u)") == nil)
         #expect(PostgresSQLConnection.target(ofCombinable: "INSERT INTO t (k) VALUES (?) RETURNING k") == nil)
         #expect(PostgresSQLConnection.target(ofCombinable: "SAVEPOINT one") == nil)
-        let c = try connection()
+        let c = try connection(sslmode)
         try c.run("CREATE TABLE u (k bigint PRIMARY KEY, s text)")
         try c.run("CREATE TABLE v (k bigint PRIMARY KEY)")
         try c.run("INSERT INTO t (k, n) VALUES (9, 9)")
@@ -86,12 +100,12 @@ struct PostgresConnectionTests {
         // The combined texts PostgreSQL was given (prepared: each is one statement).
         let texts = try preparedTexts(c)
         #expect(
-            texts.contains("WITH w0 AS (INSERT INTO t (k, n) VALUES ($1::int8, $2::int8), ($3::int8, $4::int8)) INSERT INTO u (k, s) VALUES ($5::int8, $6::text)"),
+            texts.contains("WITH w0 AS (INSERT INTO t (k, n) VALUES ($1, $2), ($3, $4)) INSERT INTO u (k, s) VALUES ($5, $6)"),
             "\(texts)")
-        #expect(texts.contains("DELETE FROM t WHERE k = $1::int8"), "\(texts)")
+        #expect(texts.contains("DELETE FROM t WHERE k = $1"), "\(texts)")
         #expect(
             texts.contains(
-                "WITH w0 AS (INSERT INTO t (k, n) VALUES ($1::int8, $2::int8) ON CONFLICT(k) DO UPDATE SET n = excluded.n) INSERT INTO v (k) VALUES ($3::int8)"),
+                "WITH w0 AS (INSERT INTO t (k, n) VALUES ($1, $2) ON CONFLICT(k) DO UPDATE SET n = excluded.n) INSERT INTO v (k) VALUES ($3)"),
             "\(texts)")
         // A failing part (u's key 1 again) fails the transaction; nothing of it is kept.
         #expect(throws: StoreError.self) {
@@ -109,8 +123,8 @@ struct PostgresConnectionTests {
     /// COPY's text format carries every value as a bound one would: nulls, text needing escapes,
     /// Chinese, the extreme integers, empty and binary bytea, doubles — inside the transaction,
     /// after the statements sent before it, and undone with it.
-    @Test func rowsCopiedInReadBackAsWritten() throws {
-        let c = try connection()
+    @Test(arguments: links) func rowsCopiedInReadBackAsWritten(sslmode: String) throws {
+        let c = try connection(sslmode)
         let rows: [[SQLValue]] = [
             [.integer(1), .integer(Int64.min), .text("tab\there\nnew line\r\\ back \\N"), .blob([0, 9, 10, 13, 92, 255]), .real(2.5)],
             [.integer(2), .null, .null, .null, .null],
@@ -131,8 +145,8 @@ struct PostgresConnectionTests {
         #expect(try c.query("SELECT count(*) FROM t") == [[.integer(4)]])
     }
 
-    @Test func pastTheLimitNewTextsRunUnnamed() throws {
-        let c = try connection()
+    @Test(arguments: links) func pastTheLimitNewTextsRunUnnamed(sslmode: String) throws {
+        let c = try connection(sslmode)
         for k in 0..<300 {
             let rows = try c.query("SELECT ? + \(k)", [.integer(1000)])
             #expect(rows == [[.integer(Int64(1000 + k))]])
@@ -140,8 +154,8 @@ struct PostgresConnectionTests {
         #expect(try c.query("SELECT count(*) FROM pg_prepared_statements") == [[.integer(256)]])
     }
 
-    @Test func aFailureInAPipelinedTransactionIsReportedAsItsOwn() throws {
-        let c = try connection()
+    @Test(arguments: links) func aFailureInAPipelinedTransactionIsReportedAsItsOwn(sslmode: String) throws {
+        let c = try connection(sslmode)
         try c.run("INSERT INTO t (k) VALUES (1)")
         let error = #expect(throws: StoreError.self) {
             try c.atomically {
@@ -154,8 +168,8 @@ struct PostgresConnectionTests {
         #expect(try c.query("SELECT count(*) FROM t WHERE n IS NULL AND k > ?", [.integer(0)]) == [[.integer(1)]])
     }
 
-    @Test func queriesSentTogetherAnswerInOrderAndReportTheFirstFailure() throws {
-        let c = try connection()
+    @Test(arguments: links) func queriesSentTogetherAnswerInOrderAndReportTheFirstFailure(sslmode: String) throws {
+        let c = try connection(sslmode)
         try c.run("INSERT INTO t (k, n) VALUES (1, 10), (2, 20)")
         let answers = try c.atomically {
             try c.queries([("SELECT n FROM t WHERE k = ?", [.integer(1)]), ("SELECT n FROM t WHERE k = ?", [.integer(2)]), ("SELECT count(*) FROM t", [])])
@@ -178,8 +192,43 @@ struct PostgresConnectionTests {
         #expect(own?.message.contains("22012") == true)
     }
 
-    @Test(.timeLimit(.minutes(1))) func aConnectionOpenedAgainPreparesAgain() throws {
-        let c = try connection()
+    /// A statement PostgreSQL refuses to prepare fails with PostgreSQL's own reason each time it
+    /// is sent (it is not left named on the connection), in a pipeline too, and the connection
+    /// goes on; the same new statement sent twice in one pipeline is prepared once.
+    @Test(arguments: links) func aStatementRefusedWhenPreparedFailsWithItsReasonEachTime(sslmode: String) throws {
+        let c = try connection(sslmode)
+        for _ in 0..<2 {
+            let e = #expect(throws: StoreError.self) { try c.query("SELECT nope FROM t WHERE k = ?", [.integer(1)]) }
+            #expect(e?.message.contains("42703") == true, "\(String(describing: e))")
+        }
+        let piped = #expect(throws: StoreError.self) {
+            try c.atomically {
+                try c.send("INSERT INTO t (k) VALUES (?)", [.integer(5)])
+                _ = try c.queries([("SELECT nope FROM t WHERE k = ?", [.integer(1)]), ("SELECT count(*) FROM t", [])])
+            }
+        }
+        #expect(piped?.message.contains("42703") == true)
+        let twice = try c.atomically {
+            try c.queries([("SELECT k + ? FROM t WHERE k = ?", [.integer(1), .integer(5)]), ("SELECT k + ? FROM t WHERE k = ?", [.integer(2), .integer(5)])])
+        }
+        #expect(twice == [[], []])  // the insert was rolled back
+        #expect(try preparedTexts(c).filter { $0 == "SELECT k + $1 FROM t WHERE k = $2" }.count == 1)
+        #expect(
+            try c.query("SELECT ?::int4, ?::int2, true, false, ?::float4, 'x'::varchar", [.integer(-5), .integer(7), .real(0.5)])
+                == [[.integer(-5), .integer(7), .integer(1), .integer(0), .real(0.5), .text("x")]])
+    }
+
+    /// A wrong password is the operator's to fix: a clear refusal, not "try again later".
+    @Test(arguments: links) func aWrongPasswordIsRefusedClearly(sslmode: String) throws {
+        var url = try #require(URLComponents(string: ScratchPostgres.fresh()))
+        url.password = "not-the-password"
+        let e = #expect(throws: StoreError.self) { _ = try PostgresSQLConnection(location: PostgresLocation(url: url.string! + "?sslmode=" + sslmode)) }
+        #expect(e?.code != StoreError.unavailable)
+        #expect(e?.message.contains("28P01") == true || e?.message.contains("password") == true, "\(String(describing: e))")
+    }
+
+    @Test(.timeLimit(.minutes(1)), arguments: links) func aConnectionOpenedAgainPreparesAgain(sslmode: String) throws {
+        let c = try connection(sslmode)
         let select = "SELECT count(*) FROM t WHERE k > ?"
         #expect(try c.query(select, [.integer(0)]) == [[.integer(0)]])
         let pid = try #require(try c.query("SELECT pg_backend_pid()").first?[0].int)

@@ -19,7 +19,43 @@ import OppsStore
 /// bytea as values; any other type as its bytes read as UTF-8 text.
 final class PostgresWire {
     private let fd: Int32
-    private(set) var isClosed = false
+    private var closed = false
+
+    /// True once the connection is known to be gone. While nothing is in flight, the socket is
+    /// looked at first (one `poll`, no wait): a server that went away while the connection sat
+    /// idle (restarted, crashed, the session terminated) has closed it or said why, and the next
+    /// statement should open a new connection rather than fail on this one.
+    var isClosed: Bool {
+        if closed { return true }
+        guard waiting.isEmpty, out.isEmpty, position == input.count else { return false }
+        var p = pollfd(fd: fd, events: Int16(POLLIN) | 0x2000 /* POLLRDHUP */, revents: 0)
+        guard poll(&p, 1, 0) > 0 else { return false }
+        // Something came unasked: a notice, a parameter change, or the server's goodbye.
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n > 0 {
+                input.append(contentsOf: chunk[0..<n])
+                continue
+            }
+            if n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                close(because: "closed by the server")
+                return true
+            }
+            break
+        }
+        // Whole messages only; an ErrorResponse outside any statement is the session ending.
+        while input.count - position >= 5 {
+            let length = Int(Self.int32(input, position + 1))
+            guard length >= 4, input.count - position >= 1 + length else { break }
+            let type = input[position]
+            position += 1 + length
+            if type == UInt8(ascii: "E") {
+                close(because: "ended by the server")
+                return true
+            }
+        }
+        return false
+    }
     private var out: [UInt8] = []
     private var input: [UInt8] = []
     private var position = 0
@@ -81,15 +117,18 @@ final class PostgresWire {
 
     deinit { close() }
 
-    func close() {
-        guard !isClosed else { return }
-        isClosed = true
+    func close() { close(because: "closed") }
+
+    /// Closes the socket; statements still waiting fail with `why`.
+    private func close(because why: String) {
+        guard !closed else { return }
+        closed = true
         // Terminate, then close: the server ends the session without logging a lost client.
         var bye: [UInt8] = [UInt8(ascii: "X"), 0, 0, 0, 4]
         _ = bye.withUnsafeMutableBytes { Glibc.send(fd, $0.baseAddress, 5, Int32(MSG_NOSIGNAL)) }
         Glibc.close(fd)
         for t in waiting where !t.done {
-            t.failure = Self.lost("closed")
+            t.failure = Self.lost(why)
             t.done = true
         }
         waiting.removeAll()
@@ -137,7 +176,7 @@ final class PostgresWire {
     /// Writes everything queued.
     func flush() throws {
         guard !out.isEmpty else { return }
-        guard !isClosed else { throw Self.lost("closed") }
+        guard !closed else { throw Self.lost("closed") }
         var sent = 0
         let total = out.count
         while sent < total {
@@ -145,7 +184,7 @@ final class PostgresWire {
             if n < 0, errno == EINTR { continue }
             guard n > 0 else {
                 let why = String(cString: strerror(errno))
-                close()
+                close(because: why)
                 throw Self.lost(why)
             }
             sent += n
@@ -165,7 +204,7 @@ final class PostgresWire {
             if n < 0, errno == EINTR { continue }
             guard n > 0 else {
                 let why = n == 0 ? "closed by the server" : String(cString: strerror(errno))
-                close()
+                close(because: why)
                 throw Self.lost(why)
             }
             input.append(contentsOf: chunk[0..<n])
@@ -178,7 +217,7 @@ final class PostgresWire {
         let type = input[position]
         let length = Int(Self.int32(input, position + 1))
         guard length >= 4 else {
-            close()
+            close(because: "a malformed message")
             throw Self.lost("a malformed message")
         }
         try fill(1 + length)
@@ -343,7 +382,7 @@ final class PostgresWire {
     /// `prepare`: name it on this connection, by its text and its values' kinds, and from then on
     /// send only Bind/Execute.
     func issue(_ sql: String, _ values: [SQLValue], key: String?) throws -> Ticket {
-        guard !isClosed else { throw Self.lost("closed") }
+        guard !closed else { throw Self.lost("closed") }
         var statement: Statement?
         var parsing: String?
         if let key {

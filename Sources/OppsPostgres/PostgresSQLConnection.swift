@@ -250,26 +250,26 @@ public final class PostgresSQLConnection: SQLConnection {
     static func copyText(_ rows: [[SQLValue]]) -> [UInt8] {
         let hex = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
-        out.reserveCapacity(rows.count * 64)
+        out.reserveCapacity(rows.count * 128)
         for row in rows {
             for (i, value) in row.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: "\t")) }
                 switch value {
-                case .null: out += Array("\\N".utf8)
-                case let .integer(n): out += Array(String(n).utf8)
-                case let .real(d): out += Array((d.isFinite ? "\(d)" : d.isNaN ? "NaN" : d > 0 ? "Infinity" : "-Infinity").utf8)
+                case .null: out.append(contentsOf: "\\N".utf8)
+                case let .integer(n): appendDecimal(n, to: &out)
+                case let .real(d): out.append(contentsOf: (d.isFinite ? "\(d)" : d.isNaN ? "NaN" : d > 0 ? "Infinity" : "-Infinity").utf8)
                 case let .text(t):
                     for byte in t.utf8 {
                         switch byte {
-                        case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-                        case UInt8(ascii: "\t"): out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-                        case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-                        case UInt8(ascii: "\r"): out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+                        case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+                        case UInt8(ascii: "\t"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+                        case UInt8(ascii: "\n"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+                        case UInt8(ascii: "\r"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
                         default: out.append(byte)
                         }
                     }
                 case let .blob(b):
-                    out += [UInt8(ascii: "\\"), UInt8(ascii: "\\"), UInt8(ascii: "x")]
+                    out.append(contentsOf: "\\\\x".utf8)
                     for byte in b {
                         out.append(hex[Int(byte >> 4)])
                         out.append(hex[Int(byte & 15)])
@@ -279,6 +279,23 @@ public final class PostgresSQLConnection: SQLConnection {
             out.append(UInt8(ascii: "\n"))
         }
         return out
+    }
+
+    /// `n` in decimal, without making a string of it (a copy writes millions).
+    static func appendDecimal(_ n: Int64, to out: inout [UInt8]) {
+        if n < 0 { out.append(UInt8(ascii: "-")) }
+        var m = n.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[count] = UInt8(ascii: "0") + UInt8(m % 10)
+                m /= 10
+                count += 1
+            } while m > 0
+            for i in stride(from: count - 1, through: 0, by: -1) { out.append(d[i]) }
+        }
     }
 
     /// Sends this statement behind those in flight (one round trip for all of them), then

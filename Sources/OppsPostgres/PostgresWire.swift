@@ -161,8 +161,12 @@ final class PostgresWire {
                 // instead of blocking the hub's thread forever.
                 var unacknowledged: UInt32 = 60_000
                 setsockopt(fd, Int32(IPPROTO_TCP), TCP_USER_TIMEOUT, &unacknowledged, socklen_t(MemoryLayout<UInt32>.size))
-                var idle: Int32 = 30
+                // …and one that vanished while the hub waits for an answer (its request was
+                // acknowledged) within about a minute: probes after 30 s of silence, 10 s apart, 3.
+                var idle: Int32 = 30, interval: Int32 = 10, probes: Int32 = 3
                 setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, &idle, socklen_t(MemoryLayout<Int32>.size))
+                setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, &interval, socklen_t(MemoryLayout<Int32>.size))
+                setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, &probes, socklen_t(MemoryLayout<Int32>.size))
                 var never = timeval(tv_sec: 0, tv_usec: 0)
                 setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &never, socklen_t(MemoryLayout<timeval>.size))
                 return fd

@@ -138,17 +138,16 @@ public final class PostgresSQLConnection: SQLConnection {
     /// `?` → `$n`, outside quoted text.
     private func numbering(_ sql: String) -> String {
         if let done = numbered[sql] { return done }
-        let out = Self.numbering(sql, casts: nil)
+        let out = Self.numbering(sql)
         if numbered.count < 4096 { numbered[sql] = out }
         return out
     }
 
-    /// `?` → `$n`, outside quoted text; with `casts`, `$n::type` for a statement prepared with
-    /// these values (a null's mark is left to PostgreSQL to infer: a null's bytes are the same
-    /// whatever its type).
-    static func numbering(_ sql: String, casts values: [SQLValue]?) -> String {
+    /// `?` → `$n`, outside quoted text (each value's type travels with it: the wire client
+    /// sends it in Parse, postgres-nio's link writes it as a cast).
+    static func numbering(_ sql: String) -> String {
         var out = ""
-        out.reserveCapacity(sql.utf8.count + 16 * (values?.count ?? 1))
+        out.reserveCapacity(sql.utf8.count + 16)
         var n = 0
         var quote: Character?
         for ch in sql {
@@ -159,17 +158,8 @@ public final class PostgresSQLConnection: SQLConnection {
                 quote = ch
                 out.append(ch)
             } else if ch == "?" {
-                out += "$\(n + 1)"
-                if let values, n < values.count {
-                    switch values[n] {
-                    case .null: break
-                    case .integer: out += "::int8"
-                    case .real: out += "::float8"
-                    case .text: out += "::text"
-                    case .blob: out += "::bytea"
-                    }
-                }
                 n += 1
+                out += "$\(n)"
             } else {
                 out.append(ch)
             }

@@ -110,39 +110,13 @@ final class NIOLink: PostgresLink {
         for p in outstanding {
             do { _ = try take(p) } catch { throw Earlier(error: PostgresSQLConnection.storeError(error, what: "")) }
         }
-        // `sql` is numbered already; casts make PostgreSQL infer nothing (a null's mark is left to it).
-        let statement = try Self.wait(connection.prepare(query: Self.cast(sql, values)))
+        // Each mark cast to its value's type: PostgreSQL infers nothing (a null's is left to it).
+        let statement = try Self.wait(connection.prepare(query: PostgresSQLConnection.numbering(sql, casts: values)))
         statements[key] = statement
         return statement
     }
 
-    /// `$n` → `$n::type` for each value's kind.
-    private static func cast(_ numbered: String, _ values: [SQLValue]) -> String {
-        var out = numbered
-        for (i, v) in values.enumerated().reversed() {
-            let type: String
-            switch v {
-            case .null: continue
-            case .integer: type = "::int8"
-            case .real: type = "::float8"
-            case .text: type = "::text"
-            case .blob: type = "::bytea"
-            }
-            // Longest marks first ($12 before $1): each is followed by a non-digit.
-            var result = ""
-            var rest = Substring(out)
-            let mark = "$\(i + 1)"
-            while let r = rest.range(of: mark) {
-                result += rest[..<r.upperBound]
-                rest = rest[r.upperBound...]
-                if rest.first?.isNumber != true { result += type }
-            }
-            out = result + rest
-        }
-        return out
-    }
-
-    func issue(_ sql: String, _ values: [SQLValue], prepare: Bool) throws -> AnyObject {
+    func issue(_ sql: String, numbered: String, _ values: [SQLValue], prepare: Bool) throws -> AnyObject {
         guard !connection.isClosed else { throw StoreError(code: StoreError.unavailable, message: "the connection to PostgreSQL was lost") }
         let p: Pending
         if prepare, let statement = try prepared(sql, values) {
@@ -159,7 +133,7 @@ final class NIOLink: PostgresLink {
                 case let .blob(b): binds.append(ByteBuffer(bytes: b))
                 }
             }
-            let query = PostgresQuery(unsafeSQL: sql, binds: binds)
+            let query = PostgresQuery(unsafeSQL: numbered, binds: binds)
             let (connection, logger) = (self.connection, self.logger)
             p = Pending { connection.query(query, logger: logger).map { ($0.rows, $0.metadata.rows) } }
         }
@@ -169,7 +143,6 @@ final class NIOLink: PostgresLink {
     }
 
     func copy(into table: String, columns: [String], text: [UInt8]) throws {
-        for p in outstanding { _ = try? take(p) }
         let (connection, logger) = (self.connection, self.logger)
         let buffer = ByteBuffer(bytes: text)
         let p = Pending {

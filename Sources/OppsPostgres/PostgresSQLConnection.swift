@@ -60,13 +60,13 @@ struct PostgresAnswer {
 }
 
 /// How statements reach PostgreSQL and their answers come back, in the order issued. Two: the
-/// hub's own wire client on plain TCP (`PostgresWire`: the engine's thread writes and reads the
+/// hub's own client of PostgreSQL's protocol on plain TCP (`PostgresClient`: the engine's thread writes and reads the
 /// socket itself, statements truly pipelined), and postgres-nio where TLS is asked for.
 protocol PostgresLink: AnyObject {
     var isClosed: Bool { get }
-    /// Queues a statement (sent no later than the next `answer`). `prepare`: it may be named on
-    /// the connection and run by name from then on.
-    func issue(_ sql: String, _ values: [SQLValue], prepare: Bool) throws -> AnyObject
+    /// Queues a statement (sent no later than the next `answer`): `numbered` is `sql` with its
+    /// marks numbered. `prepare`: it may be named on the connection and run by name from then on.
+    func issue(_ sql: String, numbered: String, _ values: [SQLValue], prepare: Bool) throws -> AnyObject
     /// The statement's answer, waiting for it.
     func answer(_ ticket: AnyObject) throws -> PostgresAnswer
     /// `COPY table (columns) FROM STDIN` with `text` (COPY's text format), after everything issued.
@@ -74,9 +74,9 @@ protocol PostgresLink: AnyObject {
     func close()
 }
 
-extension PostgresWire: PostgresLink {
-    func issue(_ sql: String, _ values: [SQLValue], prepare: Bool) throws -> AnyObject {
-        try issue(sql, values, key: prepare ? PostgresSQLConnection.key(sql, values) : nil)
+extension PostgresClient: PostgresLink {
+    func issue(_ sql: String, numbered: String, _ values: [SQLValue], prepare: Bool) throws -> AnyObject {
+        try issue(numbered, values, key: prepare ? PostgresSQLConnection.key(sql, values) : nil)
     }
 
     func answer(_ ticket: AnyObject) throws -> PostgresAnswer {
@@ -95,7 +95,7 @@ extension PostgresWire: PostgresLink {
 /// inside a transaction fails that transaction.
 ///
 /// **Plain or TLS.** With `sslmode=disable` (the default on loopback) statements go through the
-/// hub's own client of PostgreSQL's protocol (`PostgresWire`), on this thread; with TLS asked
+/// hub's own client of PostgreSQL's protocol (`PostgresClient`), on this thread; with TLS asked
 /// for, through postgres-nio (`NIOLink`), whose event loop runs the socket.
 ///
 /// **Prepared statements.** A query or a `send` with at most 64 values is prepared on the
@@ -120,7 +120,7 @@ public final class PostgresSQLConnection: SQLConnection {
 
     private func connect() throws {
         link = nil
-        link = location.sslMode == "disable" ? try PostgresWire(location: location) : try NIOLink(location: location)
+        link = location.sslMode == "disable" ? try PostgresClient(location: location) : try NIOLink(location: location)
         // A hub that stops answering mid-transaction must not hold the sequencer's lock for
         // long (the server's idle_in_transaction_session_timeout is the operator's; this is ours).
         _ = try run("SET idle_in_transaction_session_timeout = '30s'", [])
@@ -143,11 +143,12 @@ public final class PostgresSQLConnection: SQLConnection {
         return out
     }
 
-    /// `?` → `$n`, outside quoted text (each value's type travels with it: the wire client
-    /// sends it in Parse, postgres-nio's link writes it as a cast).
-    static func numbering(_ sql: String) -> String {
+    /// `?` → `$n`, outside quoted text; with `casts`, `$n::type` for a statement prepared with
+    /// these values (postgres-nio's link: a null's mark is left to PostgreSQL to infer; the hub's
+    /// own client sends the types in Parse instead).
+    static func numbering(_ sql: String, casts values: [SQLValue]? = nil) -> String {
         var out = ""
-        out.reserveCapacity(sql.utf8.count + 16)
+        out.reserveCapacity(sql.utf8.count + 16 * (values?.count ?? 1))
         var n = 0
         var quote: Character?
         for ch in sql {
@@ -158,8 +159,17 @@ public final class PostgresSQLConnection: SQLConnection {
                 quote = ch
                 out.append(ch)
             } else if ch == "?" {
+                out += "$\(n + 1)"
+                if let values, n < values.count {
+                    switch values[n] {
+                    case .null: break
+                    case .integer: out += "::int8"
+                    case .real: out += "::float8"
+                    case .text: out += "::text"
+                    case .blob: out += "::bytea"
+                    }
+                }
                 n += 1
-                out += "$\(n)"
             } else {
                 out.append(ch)
             }
@@ -197,9 +207,13 @@ public final class PostgresSQLConnection: SQLConnection {
     /// Queues a statement; `counting`: the answer must say how many rows it changed (unnamed).
     private func issue(_ sql: String, _ values: [SQLValue], counting: Bool = false) throws -> AnyObject {
         try releaseHeld()
+        // The protocol counts a statement's values in 16 bits: PostgreSQL takes at most 65,535.
+        guard values.count <= Int(UInt16.max) else {
+            throw StoreError(code: -21, message: "a statement with \(values.count) values; PostgreSQL takes at most 65,535")
+        }
         let link = try live()
         let prepare = !counting && values.count <= Self.preparedValues && Self.preparable(sql)
-        return try link.issue(numbering(sql), values, prepare: prepare)
+        return try link.issue(sql, numbered: numbering(sql), values, prepare: prepare)
     }
 
     private func wait(_ ticket: AnyObject) throws -> PostgresAnswer {
@@ -246,7 +260,7 @@ public final class PostgresSQLConnection: SQLConnection {
                 if i > 0 { out.append(UInt8(ascii: "\t")) }
                 switch value {
                 case .null: out.append(contentsOf: "\\N".utf8)
-                case let .integer(n): appendDecimal(n, to: &out)
+                case let .integer(n): out.append(contentsOf: String(n).utf8)  // a small string: no allocation
                 case let .real(d): out.append(contentsOf: (d.isFinite ? "\(d)" : d.isNaN ? "NaN" : d > 0 ? "Infinity" : "-Infinity").utf8)
                 case let .text(t):
                     for byte in t.utf8 {
@@ -269,23 +283,6 @@ public final class PostgresSQLConnection: SQLConnection {
             out.append(UInt8(ascii: "\n"))
         }
         return out
-    }
-
-    /// `n` in decimal, without making a string of it (a copy writes millions).
-    static func appendDecimal(_ n: Int64, to out: inout [UInt8]) {
-        if n < 0 { out.append(UInt8(ascii: "-")) }
-        var m = n.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            repeat {
-                d[count] = UInt8(ascii: "0") + UInt8(m % 10)
-                m /= 10
-                count += 1
-            } while m > 0
-            for i in stride(from: count - 1, through: 0, by: -1) { out.append(d[i]) }
-        }
     }
 
     /// Sends this statement behind those in flight (one round trip for all of them), then
@@ -487,7 +484,7 @@ public final class PostgresSQLConnection: SQLConnection {
         if let e = error as? StoreError { return e }
         if let e = error as? Earlier { return e.error }
         let state: String, message: String, why: String
-        if let p = error as? PostgresWire.ServerError {
+        if let p = error as? PostgresClient.ServerError {
             state = p.state
             message = p.message
             why = message

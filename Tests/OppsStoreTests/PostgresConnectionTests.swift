@@ -8,7 +8,7 @@ import Testing
 /// The PostgreSQL connection's prepared statements: a statement is prepared once per kinds of
 /// values and answers exactly as the unnamed path does; past the limit texts run unnamed; a failure
 /// in a pipelined transaction is reported as its own, not as PostgreSQL refusing to prepare.
-/// Each runs over both links: the hub's own wire client (`sslmode=disable`) and postgres-nio
+/// Each runs over both links: the hub's own client of PostgreSQL's protocol (`PostgresClient`, `sslmode=disable`) and postgres-nio
 /// (`sslmode=prefer`: the test cluster has no TLS, so it falls back to plain).
 @Suite(.enabled(if: ScratchPostgres.url != nil, "needs OPPS_TEST_PG (Tools/pg/cluster.sh)"))
 struct PostgresConnectionTests {
@@ -21,7 +21,7 @@ struct PostgresConnectionTests {
     }
 
     /// The texts prepared on this connection (PostgreSQL's own view of the session), without the
-    /// casts postgres-nio's link writes into them (the wire client sends the types instead).
+    /// casts postgres-nio's link writes into them (the hub's own client sends the types instead).
     func preparedTexts(_ c: PostgresSQLConnection) throws -> [String] {
         try preparedStatements(c).map(\.text)
     }
@@ -216,6 +216,18 @@ struct PostgresConnectionTests {
         #expect(
             try c.query("SELECT ?::int4, ?::int2, true, false, ?::float4, 'x'::varchar", [.integer(-5), .integer(7), .real(0.5)])
                 == [[.integer(-5), .integer(7), .integer(1), .integer(0), .real(0.5), .text("x")]])
+    }
+
+    /// More values than the protocol can count is refused with a clear error before anything is
+    /// sent, and the connection goes on.
+    @Test(arguments: links) func aStatementWithTooManyValuesIsRefusedClearly(sslmode: String) throws {
+        let c = try connection(sslmode)
+        let marks = Array(repeating: "?", count: 70_000).joined(separator: ", ")
+        let e = #expect(throws: StoreError.self) {
+            try c.query("SELECT k FROM t WHERE k IN (\(marks))", Array(repeating: .integer(1), count: 70_000))
+        }
+        #expect(e?.message.contains("65,535") == true, "\(String(describing: e))")
+        #expect(try c.query("SELECT count(*) FROM t") == [[.integer(0)]])
     }
 
     /// A wrong password is the operator's to fix: a clear refusal, not "try again later".

@@ -17,7 +17,7 @@ import OppsStore
 ///
 /// Rows come back in the binary format: bigint, integer, smallint, boolean, double, real and
 /// bytea as values; any other type as its bytes read as UTF-8 text.
-final class PostgresWire {
+final class PostgresClient {
     private let fd: Int32
     private var closed = false
 
@@ -303,7 +303,8 @@ final class PostgresWire {
                 switch code {
                 case 0: break
                 case 3:
-                    put(UInt8(ascii: "p")) { putString(try! password(location)) }
+                    let pw = try password(location)
+                    put(UInt8(ascii: "p")) { putString(pw) }
                     try flush()
                 case 5:
                     let pw = try password(location)
@@ -406,7 +407,7 @@ final class PostgresWire {
             put(UInt8(ascii: "P")) {
                 putString(name)
                 putString(sql)
-                put16(Int16(values.count))
+                put16(Int16(truncatingIfNeeded: values.count))
                 for v in values { put32(Self.oid(v)) }
             }
         }
@@ -421,7 +422,7 @@ final class PostgresWire {
             putString(name)
             put16(1)
             put16(1)  // every parameter in binary
-            put16(Int16(values.count))
+            put16(Int16(truncatingIfNeeded: values.count))
             for v in values {
                 switch v {
                 case .null: put32(-1)
@@ -569,10 +570,10 @@ final class PostgresWire {
 
     // MARK: COPY
 
-    /// `COPY table (columns) FROM STDIN` in the text format, with `text` as its data; after every
-    /// statement written before (their failure is thrown first).
+    /// `COPY table (columns) FROM STDIN` in the text format, with `text` as its data. The caller
+    /// has waited for every statement before it (`PostgresSQLConnection.copy` drains first).
     func copyRows(into table: String, columns: [String], text: [UInt8]) throws -> Int {
-        if let last = waiting.last { _ = try? answer(last) }
+        guard waiting.isEmpty else { throw StoreError(code: -21, message: "COPY behind statements not yet answered") }
         let quoted = columns.map { "\"\($0)\"" }.joined(separator: ", ")
         put(UInt8(ascii: "Q")) { putString("COPY \"\(table)\" (\(quoted)) FROM STDIN") }
         try flush()

@@ -84,17 +84,8 @@ struct FNV1a {
     mutating func add(_ v: Value) {
         if case .null = v { add(byte: 0); return }
         add(byte: v.tag)
-        switch v {
-        case let .text(s), let .member(s): add(utf8: s)
-        default: add(utf8: v.canonicalText)
-        }
-    }
-    /// Over the string's own UTF-8 buffer, the running hash in a register (iterating the
-    /// UTF-8 view a byte at a time was most of a replica's checksum cost).
-    mutating func add(utf8 s: String) {
-        var s = s
         var h = value
-        s.withUTF8 { buffer in
+        v.withCanonicalUTF8 { buffer in
             for b in buffer { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
         }
         value = h

@@ -52,13 +52,9 @@ public enum Value: Sendable, Hashable {
         switch self {
         case .null: "null"
         case let .text(s): s
-        case let .integer(i): String(i)
-        case let .decimal(d): d.description
-        case let .date(d): d.description
         case let .member(m): m
         case let .boolean(b): b ? "true" : "false"
-        case let .reference(r): r.description
-        case let .timestamp(t): t.description
+        case .integer, .decimal, .date, .reference, .timestamp: ASCIIWriter.string { writeCanonical(into: &$0) }
         }
     }
 
@@ -239,15 +235,7 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
         return ExactDecimal(units: u, scale: newScale)
     }
 
-    public var description: String {
-        let magnitude = units.magnitude
-        var digits = String(magnitude)
-        if scale > 0 {
-            if digits.count <= Int(scale) { digits = String(repeating: "0", count: Int(scale) - digits.count + 1) + digits }
-            digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -Int(scale)))
-        }
-        return (units < 0 ? "-" : "") + digits
-    }
+    public var description: String { ASCIIWriter.string { $0.decimal(units: units, scale: scale) } }
 
     /// Numeric order, whatever the scales.
     public static func < (lhs: ExactDecimal, rhs: ExactDecimal) -> Bool {
@@ -302,10 +290,7 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     public var description: String { CivilDate.text(days: Int64(daysSinceEpoch)) }
 
     /// `YYYY-MM-DD` of any day count: Int arithmetic, no narrowing, so no input traps.
-    static func text(days: Int64) -> String {
-        let c = civil(fromDays: Int(days))
-        return (c.year < 0 ? "-" : "") + pad(abs(c.year), 4) + "-" + pad(c.month, 2) + "-" + pad(c.day, 2)
-    }
+    static func text(days: Int64) -> String { ASCIIWriter.string { $0.date(days: days) } }
 
     public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool { lhs.daysSinceEpoch < rhs.daysSinceEpoch }
 
@@ -342,11 +327,6 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
         let m = mp < 10 ? mp + 3 : mp - 9
         return (m <= 2 ? y + 1 : y, m, d)
     }
-}
-
-func pad(_ n: Int, _ width: Int) -> String {
-    let s = String(n)
-    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
 }
 
 // MARK: - Timestamp
@@ -391,17 +371,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     /// Total over every Int64 (a stored value outside the range still prints).
-    public var description: String {
-        let day = floorDiv(milliseconds, 86_400_000)
-        // The remainder by modulo: `day * 86_400_000` itself overflows for Int64.min.
-        let r = milliseconds % 86_400_000
-        var rest = Int(r < 0 ? r + 86_400_000 : r)
-        let h = rest / 3_600_000; rest %= 3_600_000
-        let m = rest / 60_000; rest %= 60_000
-        let s = rest / 1000
-        let ms = rest % 1000
-        return CivilDate.text(days: day) + "T" + pad(h, 2) + ":" + pad(m, 2) + ":" + pad(s, 2) + "." + pad(ms, 3) + "Z"
-    }
+    public var description: String { ASCIIWriter.string { $0.instant(milliseconds: milliseconds) } }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
 }

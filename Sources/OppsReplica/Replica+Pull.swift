@@ -13,12 +13,17 @@ extension Replica {
         // waits for it (its answer is discarded; the pages built on an unapplied page are
         // superseded at the hub like any page never acknowledged).
         var ahead: Task<PullResponse, any Error>?
+        // A replica filling from nothing loads without its secondary indexes and builds them
+        // once at the end (`ReplicaStore.beginBulkLoad`); if that fails, the next open does.
+        let bulk = try store.beginBulkLoad()
         do {
             try await pullPages(transport: transport, report: &report, head: head, pipelined: pipelined, ahead: &ahead, progress: progress)
         } catch {
             if let ahead { ahead.cancel(); _ = try? await ahead.value }
+            if bulk { try? store.ensureRecordIndexes() }
             throw error
         }
+        if bulk { try store.ensureRecordIndexes() }
     }
 
     private func pullPages(

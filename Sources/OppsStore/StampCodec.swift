@@ -124,23 +124,34 @@ final class StampCodec {
         w.byte(0)
         let baseReplica = try index(of: base.stamp.replica)
         var number: UInt32 = 0, hlc = base.stamp.hlc.rawValue, sequence = base.sequence
-        for f in entity.fields {
-            guard let s = fields[f.name] else { continue }
+        // The record's fields in workspace order, each looked up once (not every field of the
+        // entity by name: that was most of a cold sync's encoding).
+        var order = [(position: Int, index: [String: FieldState].Index)]()
+        order.reserveCapacity(fields.count)
+        var i = fields.startIndex
+        while i != fields.endIndex {
+            if let p = entity.position(of: fields[i].key) { order.append((p, i)) }
+            fields.formIndex(after: &i)
+        }
+        order.sort { $0.position < $1.position }
+        for (position, at) in order {
+            let fieldNumber = entity.fields[position].number
+            let s = fields[at].value
             let replica = try index(of: s.stamp.replica)
             var header = UInt8(s.authority.rawValue) & 0x07
             if replica == baseReplica { header |= 0x08 }
             if s.author == base.author { header |= 0x10 }
             if s.stamp.hlc.rawValue == hlc &+ 1 { header |= 0x20 }
             if s.sequence == sequence &+ 1 { header |= 0x40 }
-            if f.number == number &+ 1 { header |= 0x80 }
+            if fieldNumber == number &+ 1 { header |= 0x80 }
             w.byte(header)
-            if header & 0x80 == 0 { w.varint(UInt64(f.number)) }
+            if header & 0x80 == 0 { w.varint(UInt64(fieldNumber)) }
             w.value(s.value)
             if header & 0x20 == 0 { w.zigzag(Int64(bitPattern: s.stamp.hlc.rawValue &- hlc)) }
             if header & 0x40 == 0 { w.zigzag(Int64(bitPattern: s.sequence &- sequence)) }
             if replica != baseReplica { w.varint(UInt64(replica)) }
             if s.author != base.author { w.string(s.author) }
-            (number, hlc, sequence) = (f.number, s.stamp.hlc.rawValue, s.sequence)
+            (number, hlc, sequence) = (fieldNumber, s.stamp.hlc.rawValue, s.sequence)
         }
         return w.bytes
     }
@@ -168,7 +179,7 @@ final class StampCodec {
                 sequence = header & 0x40 != 0 ? sequence &+ 1 : sequence &+ UInt64(bitPattern: try r.zigzag())
                 let replica = header & 0x08 != 0 ? base.stamp.replica : try self.replica(index: Int64(try r.varint()))
                 let author = header & 0x10 != 0 ? base.author : try r.string()
-                if let name = entity?.field(number: number)?.name {
+                if let name = entity?.fieldName(number: number) {
                     out[name] = FieldState(
                         value: value, stamp: Stamp(hlc: HLC(rawValue: hlc), replica: replica), author: author, authority: authority, sequence: sequence)
                 }
@@ -179,7 +190,7 @@ final class StampCodec {
             while !r.atEnd {
                 let n = UInt32(try r.varint())
                 let s = try decode(&r)
-                if let name = entity?.field(number: n)?.name { out[name] = s }
+                if let name = entity?.fieldName(number: n) { out[name] = s }
             }
             return out
         }
@@ -193,7 +204,7 @@ final class StampCodec {
             let replica = header & 0x08 != 0 ? base.stamp.replica : try self.replica(index: Int64(try r.varint()))
             let author = header & 0x10 != 0 ? base.author : try r.string()
             let sequence = base.sequence &+ UInt64(bitPattern: try r.zigzag())
-            if let name = entity?.field(number: n)?.name {
+            if let name = entity?.fieldName(number: n) {
                 out[name] = FieldState(value: value, stamp: Stamp(hlc: hlc, replica: replica), author: author, authority: authority, sequence: sequence)
             }
         }

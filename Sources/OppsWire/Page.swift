@@ -158,7 +158,11 @@ public struct PageReader {
         for c in e.fields {
             guard let le = try entry(c, of: (id, e.entity)) else { continue }
             if le.kind == .create {
-                if record == nil { record = Record(id: id, entity: le.entity, created: le.state) }
+                if record == nil {
+                    record = Record(id: id, entity: le.entity, created: le.state)
+                    // Room for every field at once (growing it as they arrive rehashed each time).
+                    record?.fields.reserveCapacity(e.fields.count)
+                }
             } else {
                 record?.apply(le)
             }

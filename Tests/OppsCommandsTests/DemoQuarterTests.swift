@@ -95,6 +95,11 @@ import Testing
             if let r = try store.record(id, workspace: engine.workspace), case let .member(s) = r["stage"] { held[s, default: 0] += 1 }
         }
         #expect(held == summary.byStage, "\(held) vs \(summary.byStage)")
+        // Nobody is left a conflict by the bulk: a rep moving their own deal on makes none (each
+        // stage change is made on top of the creation's stage, as `opps` makes it). The story's
+        // two conflicts are all there are.
+        let open = try store.openConflicts(user: nil)
+        #expect(open.count == summary.conflicts, "\(open.count) open conflicts: \(open.prefix(3).map { "\($0.conflict.field) \($0.conflict.rule)" })")
     }
 }
 

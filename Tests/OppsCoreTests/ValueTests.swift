@@ -272,3 +272,98 @@ import Testing
         #expect(totals.description == "CNY (beyond 18 digits), USD 1.00")
     }
 }
+
+/// The canonical text is written as bytes without a `String` (CanonicalText.swift); it must be
+/// byte for byte what the String-building code before it made, for every kind and any value —
+/// the checksum (merge-semantics.md §8) hashes it, so one differing byte splits replica and hub.
+@Suite struct CanonicalTextTests {
+    // The previous implementations, kept here as the reference.
+    static func pad(_ n: Int, _ width: Int) -> String {
+        let s = String(n)
+        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    }
+    static func legacyDate(_ days: Int64) -> String {
+        let c = CivilDate.civil(fromDays: Int(days))
+        return (c.year < 0 ? "-" : "") + pad(abs(c.year), 4) + "-" + pad(c.month, 2) + "-" + pad(c.day, 2)
+    }
+    static func legacyInstant(_ milliseconds: Int64) -> String {
+        let day = milliseconds / 86_400_000 - ((milliseconds % 86_400_000 != 0 && milliseconds < 0) ? 1 : 0)
+        let r = milliseconds % 86_400_000
+        var rest = Int(r < 0 ? r + 86_400_000 : r)
+        let h = rest / 3_600_000; rest %= 3_600_000
+        let m = rest / 60_000; rest %= 60_000
+        let s = rest / 1000
+        let ms = rest % 1000
+        return legacyDate(day) + "T" + pad(h, 2) + ":" + pad(m, 2) + ":" + pad(s, 2) + "." + pad(ms, 3) + "Z"
+    }
+    static func legacyDecimal(_ units: Int64, _ scale: UInt8) -> String {
+        var digits = String(units.magnitude)
+        if scale > 0 {
+            if digits.count <= Int(scale) { digits = String(repeating: "0", count: Int(scale) - digits.count + 1) + digits }
+            digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -Int(scale)))
+        }
+        return (units < 0 ? "-" : "") + digits
+    }
+    static func legacyID(_ id: UUID128) -> String {
+        let h = Array(id.hex)
+        return String(h[0..<8]) + "-" + String(h[8..<12]) + "-" + String(h[12..<16]) + "-" + String(h[16..<20]) + "-" + String(h[20..<32])
+    }
+
+    @Test func everyKindWritesWhatTheStringCodeWrote() {
+        var rng = SeededGenerator(seed: 2026)
+        var integers: [Int64] = [0, 1, -1, 9, 10, -10, 99, 100, Int64.max, Int64.min, Int64.max - 1, Int64.min + 1]
+        var instants: [Int64] = [
+            0, -1, 1, 86_399_999, 86_400_000, -86_400_000, -86_400_001, Int64.max, Int64.min, Timestamp.range.lowerBound, Timestamp.range.upperBound,
+        ]
+        var days: [Int64] = [0, -1, 1, 2_932_896, -719_162, Int64(Int32.max), Int64(Int32.min), 20_500, -719_163, -719_528]
+        for _ in 0..<3000 {
+            let r = rng.next()
+            integers.append(Int64(bitPattern: r) >> Int64(r % 64))
+            instants.append(Int64(bitPattern: rng.next()) >> Int64(rng.next() % 64))
+            days.append(Int64(Int32(truncatingIfNeeded: rng.next())) >> Int64(rng.next() % 32))
+        }
+        for i in integers {
+            #expect(Value.integer(i).canonicalText == String(i))
+            for scale in [0, 1, 2, 3, 17, 18] as [UInt8] {
+                let d = ExactDecimal(units: i, scale: scale)
+                #expect(d.description == Self.legacyDecimal(i, scale), "\(i) scale \(scale)")
+                #expect(Value.decimal(d).canonicalText == Self.legacyDecimal(i, scale))
+            }
+        }
+        for t in instants {
+            #expect(Timestamp(milliseconds: t).description == Self.legacyInstant(t), "\(t)")
+            #expect(Value.timestamp(Timestamp(milliseconds: t)).canonicalText == Self.legacyInstant(t))
+        }
+        for d in days where d >= Int64(Int32.min) && d <= Int64(Int32.max) {
+            #expect(CivilDate(daysSinceEpoch: Int32(d)).description == Self.legacyDate(d), "\(d)")
+            #expect(Value.date(CivilDate(daysSinceEpoch: Int32(d))).canonicalText == Self.legacyDate(d))
+        }
+        for _ in 0..<2000 {
+            let id = UUID128.version7(milliseconds: Int64(rng.next() >> 24), using: &rng)
+            #expect(id.description == Self.legacyID(id))
+            #expect(Value.reference(id).canonicalText == Self.legacyID(id))
+            #expect(UUID128(parsing: id.description) == id)
+        }
+        #expect(UUID128(high: 0, low: 0).description == "00000000-0000-0000-0000-000000000000")
+        #expect(UUID128(high: .max, low: .max).description == "ffffffff-ffff-ffff-ffff-ffffffffffff")
+        #expect(Value.null.canonicalText == "null" && Value.boolean(false).canonicalText == "false")
+    }
+
+    @Test func theChecksumHashesTheSameBytesForEveryKind() {
+        var rng = SeededGenerator(seed: 7)
+        let replica = ReplicaID.random(using: &rng)
+        let values: [Value] = [
+            .reference(UUID128.version7(milliseconds: 1_795_000_000_000, using: &rng)), .timestamp(Timestamp(milliseconds: 1_795_000_123_456)),
+            .timestamp(Timestamp(milliseconds: -5)), .date(CivilDate(daysSinceEpoch: -1)), .decimal(ExactDecimal(units: -5, scale: 3)),
+            .integer(Int64.min), .boolean(false), .member("谈判"), .text(""),
+        ]
+        for value in values {
+            let record = UUID128.version7(milliseconds: 1, using: &rng)
+            let hlc = HLC(rawValue: rng.next() >> 1)
+            let state = FieldState(value: value, stamp: Stamp(hlc: hlc, replica: replica), author: "wei", authority: .write, sequence: 3)
+            let expected = ChecksumLayoutTests.fnv(
+                record.bytes + ChecksumLayoutTests.bigEndian(7, 4) + value.canonicalBytes + ChecksumLayoutTests.bigEndian(hlc.rawValue, 8) + replica.bytes)
+            #expect(StateChecksum.term(record: record, fieldNumber: 7, state: state) == expected, "\(value)")
+        }
+    }
+}

@@ -17,11 +17,21 @@ public struct PageWriter {
         self.compactEntered = compactEntered
     }
 
+    /// The last author looked up: a record's fields are mostly one person's, and hashing the
+    /// name for each was most of what the table cost.
+    var lastAuthor: (name: String, index: UInt32)?
+
     mutating func authorIndex(_ a: String) -> UInt32 {
-        if let i = authors[a] { return i }
-        let i = UInt32(authors.count)
-        authors[a] = i
-        page.authors.append(a)
+        if let last = lastAuthor, last.name == a { return last.index }
+        let i: UInt32
+        if let known = authors[a] {
+            i = known
+        } else {
+            i = UInt32(authors.count)
+            authors[a] = i
+            page.authors.append(a)
+        }
+        lastAuthor = (a, i)
         return i
     }
 
@@ -82,8 +92,14 @@ public struct PageWriter {
         state.fields.reserveCapacity(record.fields.count + 1)
         let fieldRecord = compactEntered ? Data() : data
         state.fields.append(change(record: fieldRecord, entity: numbers, named: !compactEntered, field: "", kind: .create, state: record.created))
-        for (name, s) in record.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) where !hidden.contains(name) {
-            state.fields.append(change(record: fieldRecord, entity: numbers, named: !compactEntered, field: name, kind: .set, state: s))
+        // In sequence order, sorting positions rather than copies of the fields.
+        var order = Array(record.fields.indices)
+        order.sort { record.fields[$0].value.sequence < record.fields[$1].value.sequence }
+        for i in order {
+            let (name, s) = record.fields[i]
+            if hidden.isEmpty || !hidden.contains(name) {
+                state.fields.append(change(record: fieldRecord, entity: numbers, named: !compactEntered, field: name, kind: .set, state: s))
+            }
         }
         page.entered.append(state)
         return state.fields.count
@@ -155,16 +171,19 @@ public struct PageReader {
     public func record(_ e: WireRecordState) throws -> Record? {
         guard let id = RecordID(bytes: e.record) else { return nil }
         var record: Record?
-        for c in e.fields {
-            guard let le = try entry(c, of: (id, e.entity)) else { continue }
-            if le.kind == .create {
-                if record == nil {
-                    record = Record(id: id, entity: le.entity, created: le.state)
-                    // Room for every field at once (growing it as they arrive rehashed each time).
-                    record?.fields.reserveCapacity(e.fields.count)
+        // Through the buffer: iterating the array copied each change first.
+        try e.fields.withUnsafeBufferPointer { fields in
+            for i in fields.indices {
+                guard let le = try entry(fields[i], of: (id, e.entity)) else { continue }
+                if le.kind == .create {
+                    if record == nil {
+                        record = Record(id: id, entity: le.entity, created: le.state)
+                        // Room for every field at once (growing it as they arrive rehashed each time).
+                        record?.fields.reserveCapacity(fields.count)
+                    }
+                } else {
+                    record?.apply(le)
                 }
-            } else {
-                record?.apply(le)
             }
         }
         return record
@@ -175,9 +194,12 @@ public struct PageReader {
     public func received(workspace: Workspace) throws -> ReceivedPage {
         var r = ReceivedPage()
         r.left = page.left.compactMap { RecordID(bytes: $0) }
-        for e in page.entered {
-            guard let id = RecordID(bytes: e.record) else { continue }
-            r.entered.append((id, try record(e)))
+        try page.entered.withUnsafeBufferPointer { entered in
+            r.entered.reserveCapacity(entered.count)
+            for i in entered.indices {
+                guard let id = RecordID(bytes: entered[i].record) else { continue }
+                r.entered.append((id, try record(entered[i])))
+            }
         }
         for c in page.changes { if let le = try entry(c) { r.changes.append(le) } }
         for c in page.conflicts { if let conflict = try conflict(c, workspace: workspace) { r.conflicts.append(conflict) } }

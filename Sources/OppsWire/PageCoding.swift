@@ -66,10 +66,14 @@ public enum PageCoding {
     static func stateSize(_ s: WireRecordState, changeSizes: inout [Int]) -> Int {
         var n = s.record.isEmpty ? 0 : delimited(s.record.count)
         n += scalar(UInt64(s.entity))
-        for c in s.fields {
-            let size = changeSize(c)
-            changeSizes.append(size)
-            n += delimited(size)
+        // Through the buffer: `for c in s.fields` copied every change (a retain of each of its
+        // parts), a third of the hub's reference counting in a cold sync.
+        s.fields.withUnsafeBufferPointer { fields in
+            for i in fields.indices {
+                let size = changeSize(fields[i])
+                changeSizes.append(size)
+                n += delimited(size)
+            }
         }
         if s.deleted { n += 2 }
         return n + s.unknownFields.data.count
@@ -78,10 +82,12 @@ public enum PageCoding {
     static func write(_ s: WireRecordState, changeSizes: ArraySlice<Int>, _ out: inout [UInt8]) {
         if !s.record.isEmpty { out.append(0x0A); varint(UInt64(s.record.count), &out); out.append(contentsOf: s.record) }
         if s.entity != 0 { out.append(0x10); varint(UInt64(s.entity), &out) }
-        for (i, c) in zip(changeSizes.indices, s.fields) {
-            out.append(0x1A)
-            varint(UInt64(changeSizes[i]), &out)
-            write(c, &out)
+        s.fields.withUnsafeBufferPointer { fields in
+            for (i, j) in zip(changeSizes.indices, fields.indices) {
+                out.append(0x1A)
+                varint(UInt64(changeSizes[i]), &out)
+                write(fields[j], &out)
+            }
         }
         if s.deleted { out.append(0x20); out.append(1) }
         if !s.unknownFields.data.isEmpty { out.append(contentsOf: s.unknownFields.data) }

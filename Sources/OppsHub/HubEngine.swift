@@ -47,6 +47,9 @@ public final class HubEngine {
     var visibilityCache: LRUCache<UserName, VisibilitySnapshot>
     /// Snapshot builds so far (VisibilitySnapshot.generation).
     var snapshotGenerations: UInt64 = 0
+    /// Records the snapshots' advances looked at in full, all users together (tests: a user is
+    /// not charged for records that cannot concern them).
+    var advanceExamined = 0
     /// Per replica: what it holds and the pages it has not acknowledged yet, mirroring the
     /// store's tables so a pull does not read them back (VisibilitySnapshot.swift).
     var knownCache: LRUCache<ReplicaID, KnownState>

@@ -112,6 +112,31 @@ final class RecentChanges {
         return entries[(start + Int(after - from))..<(start + Int(through - from))]
     }
 
+    /// Each record touched in (`after`, `through`] once, kept when `keep` says so given its row
+    /// at `through` (nil inside: it has no row); a record whose row is not cached is kept
+    /// without asking. Nil when the window does not hold those entries or `through` is not its
+    /// head (the rows it caches are the rows at its head). What `HubEngine.advance` looks at
+    /// for one user: a sync's pull no longer builds a set and a dictionary of columns for every
+    /// record anyone changed since the user's last sync, only for those that may concern them.
+    func lastTouches(after: UInt64, through: UInt64, keep: (RecordID, RecordColumns?) -> Bool) -> [RecordID]? {
+        guard through == head, let slice = touches(after: after, through: through) else { return nil }
+        var out = [RecordID]()
+        for t in slice where lastTouch[t.record] == t.sequence {
+            // Its last entry: every record touched in the slice has its last one there (the
+            // slice ends at the head), so each is looked at once.
+            if let row = cached[t.record] {
+                if keep(t.record, row) { out.append(t.record) }
+                rowsFromMemory += 1
+            } else {
+                out.append(t.record)
+            }
+        }
+        return out
+    }
+
+    /// Whether the window holds an entry of `id` after `after`.
+    func touched(_ id: RecordID, after: UInt64) -> Bool { (lastTouch[id] ?? 0) > after }
+
     /// The index rows of `ids` at `at` (a head no newer than the caller's transaction sees):
     /// from memory where the window answers for that head, the rest from the store — cached
     /// when `at` is the window's head. Records without a row are left out, as the store does.

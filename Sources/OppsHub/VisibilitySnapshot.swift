@@ -152,11 +152,9 @@ extension HubEngine {
         // Which records the entries touched (their values are not needed here): from the window
         // every snapshot shares, or from the store when it does not reach back this far.
         try recent.extend(to: head, store: store)
-        if let entries = recent.touches(after: s.head, through: head) {
-            for t in entries {
-                touched.insert(t.record)
-                if t.entity == teamEntity { teamsChanged = true }
-            }
+        let window = recent.touches(after: s.head, through: head)
+        if let entries = window {
+            if let teamEntity { teamsChanged = entries.contains { $0.entity == teamEntity } }
         } else {
             var cursor = s.head
             while cursor < head {
@@ -169,11 +167,42 @@ extension HubEngine {
                 cursor = last.sequence
             }
         }
+        var teamsMoved = Set<RecordID>()
         if teamsChanged {
             let teams = try store.teams(of: user.name)
-            touched.formUnion(teams.symmetricDifference(s.myTeams))
+            teamsMoved = teams.symmetricDifference(s.myTeams)
+            touched.formUnion(teamsMoved)
             s.myTeams = teams
         }
+        if window != nil {
+            // Of the records touched, only those that may concern this user (issue 20: each pull
+            // looked at every record anyone changed since the user's last sync — O(fleet) a pull).
+            // A record that was not visible, not top and not referenced concerns them only if it
+            // is top now, hangs off a record that is or may have become top, or is theirs by the
+            // kind-2 rule; anything else is hidden before and after and changes nothing here.
+            // Whatever becomes referenced by a top record comes in through the top record's
+            // targets below, whatever hangs off a record whose top status moved through
+            // `children`, both whether or not it was touched.
+            let from = s.head
+            let kept = recent.lastTouches(after: from, through: head) { id, row in
+                if s.visible.contains(id) || s.top.contains(id) || s.refCount[id] != nil { return true }
+                guard let c = row else { return false }
+                switch c.kind {
+                case 0: return isTop(id, c, s)
+                case 1:
+                    guard let parent = c.parent else { return false }
+                    return s.top.contains(parent) || teamsMoved.contains(parent) || recent.touched(parent, after: from)
+                case 2: return c.creator == user.name
+                default: return true
+                }
+            }
+            if let kept {
+                touched.formUnion(kept)
+            } else if let entries = window {
+                for t in entries { touched.insert(t.record) }
+            }
+        }
+        advanceExamined += touched.count
         var columns = try recent.columns(of: touched, at: head, store: store)
         // Top records: their status, and what they reference.
         var affected = touched

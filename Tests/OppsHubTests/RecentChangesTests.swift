@@ -56,10 +56,16 @@ struct RecentChangesTests {
         _ = try await max.sync(transport: t)
 
         let read0 = engine.recent.rowsRead, memory0 = engine.recent.rowsFromMemory
+        let examined0 = engine.advanceExamined
         _ = try await tom.sync(transport: t)
         let readByFirst = engine.recent.rowsRead - read0
         #expect(readByFirst <= deals.count, "the first to sync reads each changed row at most once")
+        // Tom is charged for the two deals handed to him, not for sam's other three.
+        #expect(engine.advanceExamined - examined0 == 2, "tom looked at \(engine.advanceExamined - examined0) records")
+        let examined1 = engine.advanceExamined
         _ = try await ann.sync(transport: t)
+        // Ann (another territory) sees none of them: her snapshot moves on without looking at one.
+        #expect(engine.advanceExamined == examined1, "ann looked at \(engine.advanceExamined - examined1) records")
         _ = try await sam.sync(transport: t)
         #expect(engine.recent.rowsRead - read0 == readByFirst, "later users read no row again")
         #expect(engine.recent.rowsFromMemory - memory0 >= 2 * deals.count)

@@ -16,14 +16,22 @@ extension Replica {
         // A replica filling from nothing loads without its secondary indexes and builds them
         // once at the end (`ReplicaStore.beginBulkLoad`); if that fails, the next open does.
         let bulk = try store.beginBulkLoad()
+        var last = SyncProgress(received: 0, pages: 0, cursor: 0, head: head)
         do {
-            try await pullPages(transport: transport, report: &report, head: head, pipelined: pipelined, ahead: &ahead, progress: progress)
+            try await pullPages(transport: transport, report: &report, head: head, pipelined: pipelined, ahead: &ahead) {
+                last = $0
+                progress($0)
+            }
         } catch {
             if let ahead { ahead.cancel(); _ = try? await ahead.value }
             if bulk { try? store.ensureRecordIndexes() }
             throw error
         }
-        if bulk { try store.ensureRecordIndexes() }
+        if bulk {
+            last.indexing = true
+            progress(last)
+            try store.ensureRecordIndexes()
+        }
     }
 
     private func pullPages(

@@ -87,14 +87,18 @@ public struct SyncProgress: Sendable {
     public var total: UInt64 = 0
     /// The cursor the pull started from: 0 for a first sync or a repair (whole records come).
     public var start: UInt64 = 0
+    /// Every page is in; the replica is building the indexes a first sync leaves out while it
+    /// loads (`ReplicaStore.beginBulkLoad`: seconds for a million records).
+    public var indexing = false
 
-    public init(received: Int, pages: Int, cursor: UInt64, head: UInt64, total: UInt64 = 0, start: UInt64 = 0) {
+    public init(received: Int, pages: Int, cursor: UInt64, head: UInt64, total: UInt64 = 0, start: UInt64 = 0, indexing: Bool = false) {
         self.received = received
         self.pages = pages
         self.cursor = cursor
         self.head = head
         self.total = total
         self.start = start
+        self.indexing = indexing
     }
 
     /// The share done: records received of those visible when starting from nothing, else how

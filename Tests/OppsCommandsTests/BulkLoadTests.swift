@@ -45,7 +45,11 @@ final class IndexWatchingTransport: Transport, @unchecked Sendable {
             replica.pageSize = 50
             #expect(try replica.store.recordIndexNames() == Self.indexes)
             let watcher = IndexWatchingTransport(http, replicaFile: f.home("sam-laptop") + "/replica.sqlite")
-            _ = try await replica.sync(transport: watcher)
+            var steps = [SyncProgress]()
+            _ = try await replica.sync(transport: watcher) { steps.append($0) }
+            // The last step said the indexes were being built, after every record was in.
+            #expect(steps.last?.indexing == true && steps.last?.received == 400)
+            #expect(steps.dropLast().allSatisfy { !$0.indexing })
             // While pages were being applied (records already in), the indexes were not there…
             let during = watcher.lock.withLock { watcher.seen.filter { $0.records > 0 } }
             #expect(!during.isEmpty)

@@ -40,6 +40,12 @@ import Testing
         let q = SyncProgress(received: 500, pages: 1, cursor: 1_500, head: 2_000, total: 100_000, start: 1_000)
         #expect(q.done == 0.5)
         #expect(progressLine(q, elapsed: 1, bar: false) == "pulled 500 records and changes, 500/s, 1 s left")
+        // The last step of a first sync: the pages are in, the replica builds its indexes.
+        let i = SyncProgress(received: 100_000, pages: 50, cursor: 1_000_000, head: 1_000_000, indexing: true)
+        #expect(progressLine(i, elapsed: 9, bar: false) == "pulled 100,000 records, building indexes…")
+        #expect(progressLine(i, elapsed: 9).hasSuffix("] 100,000 records pulled, building indexes…"))
+        #expect(progressLine(i, elapsed: 9).count <= 80)
+        #expect(progressLine(SyncProgress(received: 10_000_000, pages: 5000, cursor: 1, head: 1, indexing: true), elapsed: 9).count <= 80)
         #expect(grouped(1_234_567) == "1,234,567" && grouped(12) == "12" && grouped(-1000) == "-1,000")
     }
 }

@@ -8,6 +8,10 @@ import OppsStore
 /// One line of sync progress (issue 15 item 3): what is done of what the hub said there is, the
 /// rate, and the time left — `[#########.....................] 30,000 of 100,000 records, 8,100/s, 9 s left`.
 func progressLine(_ p: SyncProgress, elapsed: Double, bar: Bool = true) -> String {
+    if p.indexing {
+        let records = "\(grouped(p.received)) records"
+        return bar ? "[" + String(repeating: "#", count: 30) + "] \(records) pulled, building indexes…" : "pulled \(records), building indexes…"
+    }
     let done = p.done
     let rate = Double(p.received) / max(0.001, elapsed)
     let what = p.start == 0 && p.total > 0 ? "\(grouped(p.received)) of \(grouped(Int(p.total))) records" : "\(grouped(p.received)) records and changes"
@@ -33,8 +37,10 @@ struct SyncCommand: AsyncParsableCommand {
         let report = try await replica.sync(transport: transport) { p in
             guard p.pages > 1 || p.received > 1000 else { return }
             if tty {
-                Console.progress("\r" + progressLine(p, elapsed: Date().timeIntervalSince(start)))
-            } else if !json, p.pages % 10 == 0 {
+                // Erased to the end of the line: a shorter line ("9 s left" after "10 s left")
+                // left the longer one's last characters behind.
+                Console.progress("\r" + progressLine(p, elapsed: Date().timeIntervalSince(start)) + "\u{1B}[K")
+            } else if !json, p.pages % 10 == 0 || p.indexing {
                 Console.err(progressLine(p, elapsed: Date().timeIntervalSince(start), bar: false))
             }
         }

@@ -149,34 +149,121 @@ public struct Stage: Sendable, Hashable {
 }
 
 /// An entity type: `opportunity`, `account`, `activity`…
+///
+/// A value with its definition in one shared box (copy on write, as `Array` does): the rules
+/// look an entity up for every write they decide and every record they read, and copying ten
+/// strings, sets and dictionaries each time (a retain and a release of each) was a tenth of a
+/// push's CPU (BENCHMARKS.md, fourteenth session). Changing a copy copies the box first.
 public struct Entity: Sendable, Hashable {
-    public var name: String
+    /// Mutated only while uniquely referenced (`storage` below), so a box other values share is
+    /// never changed: as safe to send as the value types it holds.
+    final class Storage: @unchecked Sendable {
+        var name: String
+        var number: UInt32
+        var labels: Labels = [:]
+        var stageField: String?
+        var appendOnly: Bool
+        var visibleVia: String?
+        var create: [String: [String]]
+        var ownerOnCreate: Set<String>
+        var delete: Set<String>
+        var groups: [FieldGroup]
+        var fields: [Field] { didSet { (positions, numberPositions) = (Entity.positions(of: fields), Entity.numberPositions(of: fields)) } }
+        /// Where each field is in `fields`, by name: the hub looks a field up several times per
+        /// write it decides (a linear scan of ~30 names was a twentieth of a push).
+        var positions: [String: Int]
+        /// The same by number: a replica reading a stored record looks up each of its fields so.
+        var numberPositions: [UInt32: Int]
+
+        init(
+            name: String, number: UInt32, labels: Labels, stageField: String?, appendOnly: Bool, visibleVia: String?, create: [String: [String]],
+            ownerOnCreate: Set<String>, delete: Set<String>, groups: [FieldGroup], fields: [Field]
+        ) {
+            self.name = name
+            self.number = number
+            self.labels = labels
+            self.stageField = stageField
+            self.appendOnly = appendOnly
+            self.visibleVia = visibleVia
+            self.create = create
+            self.ownerOnCreate = ownerOnCreate
+            self.delete = delete
+            self.groups = groups
+            self.fields = fields
+            positions = Entity.positions(of: fields)
+            numberPositions = Entity.numberPositions(of: fields)
+        }
+
+        func copy() -> Storage {
+            Storage(
+                name: name, number: number, labels: labels, stageField: stageField, appendOnly: appendOnly, visibleVia: visibleVia, create: create,
+                ownerOnCreate: ownerOnCreate, delete: delete, groups: groups, fields: fields)
+        }
+    }
+
+    private var storage: Storage
+
+    /// The box, copied first when another value shares it.
+    private var unique: Storage {
+        mutating get {
+            if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+            return storage
+        }
+    }
+
+    public var name: String {
+        get { storage.name }
+        set { unique.name = newValue }
+    }
     /// The number that names the entity on the wire; never reused.
-    public var number: UInt32
+    public var number: UInt32 {
+        get { storage.number }
+        set { unique.number = newValue }
+    }
     /// Display labels per language (Labels.swift).
-    public var labels: Labels = [:]
+    public var labels: Labels {
+        get { storage.labels }
+        set { unique.labels = newValue }
+    }
     /// The field holding the pipeline stage, for staged entities.
-    public var stageField: String?
+    public var stageField: String? {
+        get { storage.stageField }
+        set { unique.stageField = newValue }
+    }
     /// Activities, notes, check-ins: fields are written once, by their creator, never changed.
-    public var appendOnly: Bool
+    public var appendOnly: Bool {
+        get { storage.appendOnly }
+        set { unique.appendOnly = newValue }
+    }
     /// For entities that hang off another record (an activity off its opportunity): the
     /// reference field whose target decides visibility.
-    public var visibleVia: String?
-    /// Role → initial stages it may create the record in (any, for an unstaged entity: empty).
-    public var create: [String: [String]]
-    /// Roles whose creator becomes the record's owner.
-    public var ownerOnCreate: Set<String>
-    /// Roles that may delete a record.
-    public var delete: Set<String>
-    public var groups: [FieldGroup]
-    public var fields: [Field] {
-        didSet { (positions, numberPositions) = (Self.positions(of: fields), Self.numberPositions(of: fields)) }
+    public var visibleVia: String? {
+        get { storage.visibleVia }
+        set { unique.visibleVia = newValue }
     }
-    /// Where each field is in `fields`, by name: the hub looks a field up several times per
-    /// write it decides (a linear scan of ~30 names was a twentieth of a push).
-    private var positions: [String: Int]
-    /// The same by number: a replica reading a stored record looks up each of its fields so.
-    private var numberPositions: [UInt32: Int]
+    /// Role → initial stages it may create the record in (any, for an unstaged entity: empty).
+    public var create: [String: [String]] {
+        get { storage.create }
+        set { unique.create = newValue }
+    }
+    /// Roles whose creator becomes the record's owner.
+    public var ownerOnCreate: Set<String> {
+        get { storage.ownerOnCreate }
+        set { unique.ownerOnCreate = newValue }
+    }
+    /// Roles that may delete a record.
+    public var delete: Set<String> {
+        get { storage.delete }
+        set { unique.delete = newValue }
+    }
+    public var groups: [FieldGroup] {
+        get { storage.groups }
+        set { unique.groups = newValue }
+    }
+    public var fields: [Field] {
+        get { storage.fields }
+        set { unique.fields = newValue }
+    }
 
     static func positions(of fields: [Field]) -> [String: Int] {
         var out = [String: Int](minimumCapacity: fields.count)
@@ -194,27 +281,44 @@ public struct Entity: Sendable, Hashable {
         name: String, number: UInt32, stageField: String? = nil, appendOnly: Bool = false, visibleVia: String? = nil,
         create: [String: [String]], ownerOnCreate: Set<String> = [], delete: Set<String> = [], groups: [FieldGroup], fields: [Field]
     ) {
-        self.name = name
-        self.number = number
-        self.stageField = stageField
-        self.appendOnly = appendOnly
-        self.visibleVia = visibleVia
-        self.create = create
-        self.ownerOnCreate = ownerOnCreate
-        self.delete = delete
-        self.groups = groups
-        self.fields = fields
-        positions = Self.positions(of: fields)
-        numberPositions = Self.numberPositions(of: fields)
+        storage = Storage(
+            name: name, number: number, labels: [:], stageField: stageField, appendOnly: appendOnly, visibleVia: visibleVia, create: create,
+            ownerOnCreate: ownerOnCreate, delete: delete, groups: groups, fields: fields)
     }
 
-    public func field(_ name: String) -> Field? { positions[name].map { fields[$0] } }
-    public func field(number: UInt32) -> Field? { numberPositions[number].map { fields[$0] } }
+    public func field(_ name: String) -> Field? { storage.positions[name].map { storage.fields[$0] } }
+    public func field(number: UInt32) -> Field? { storage.numberPositions[number].map { storage.fields[$0] } }
     /// Where the field named `name` is in `fields` (its workspace order).
-    public func position(of name: String) -> Int? { positions[name] }
+    public func position(of name: String) -> Int? { storage.positions[name] }
     /// The name of the field numbered `number`, without copying the rest of its definition.
-    public func fieldName(number: UInt32) -> String? { numberPositions[number].map { fields[$0].name } }
-    public func group(_ name: String) -> FieldGroup? { groups.first { $0.name == name } }
+    public func fieldName(number: UInt32) -> String? { storage.numberPositions[number].map { storage.fields[$0].name } }
+    /// The number of the field at `position` in `fields`.
+    public func fieldNumber(at position: Int) -> UInt32 { storage.fields[position].number }
+    public func group(_ name: String) -> FieldGroup? { storage.groups.first { $0.name == name } }
+
+    // Equal when every part of the definition is (the lookup tables follow from `fields`).
+    public static func == (a: Entity, b: Entity) -> Bool {
+        if a.storage === b.storage { return true }
+        let x = a.storage, y = b.storage
+        return x.name == y.name && x.number == y.number && x.labels == y.labels && x.stageField == y.stageField && x.appendOnly == y.appendOnly
+            && x.visibleVia == y.visibleVia && x.create == y.create && x.ownerOnCreate == y.ownerOnCreate && x.delete == y.delete && x.groups == y.groups
+            && x.fields == y.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        let x = storage
+        hasher.combine(x.name)
+        hasher.combine(x.number)
+        hasher.combine(x.labels)
+        hasher.combine(x.stageField)
+        hasher.combine(x.appendOnly)
+        hasher.combine(x.visibleVia)
+        hasher.combine(x.create)
+        hasher.combine(x.ownerOnCreate)
+        hasher.combine(x.delete)
+        hasher.combine(x.groups)
+        hasher.combine(x.fields)
+    }
 }
 
 /// A named set of fields that share one row of the ownership matrix.

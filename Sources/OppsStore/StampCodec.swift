@@ -135,7 +135,7 @@ final class StampCodec {
         }
         order.sort { $0.position < $1.position }
         for (position, at) in order {
-            let fieldNumber = entity.fields[position].number
+            let fieldNumber = entity.fieldNumber(at: position)
             let s = fields[at].value
             let replica = try index(of: s.stamp.replica)
             var header = UInt8(s.authority.rawValue) & 0x07

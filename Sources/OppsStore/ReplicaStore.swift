@@ -1,5 +1,11 @@
 import OppsCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A pending local write in the outbox, in the order it was made.
 public struct OutboxEntry: Sendable, Hashable {
     public var position: Int64
@@ -107,8 +113,11 @@ public final class ReplicaStore {
         database = try Database(path: path)
         try Self.migrator.migrate(database)
         codec = try StampCodec(database: database, compact: true)
-        // A first pull that stopped half-way (`beginBulkLoad`) left them out.
-        try ensureRecordIndexes()
+        // A first pull that stopped half-way (`beginBulkLoad`) left them out. Not while that pull
+        // is still running in another process (`opps list` in a second terminal): building them
+        // would hold the file's write lock for seconds at a million records, and the pull's next
+        // page could give up waiting for it; the pull builds them itself when it ends.
+        if !(try bulkLoadRunningElsewhere()) { try ensureRecordIndexes() }
         if let legacy = try meta("forget") {
             try transaction {
                 try setForgetList(legacy.split(separator: ",").compactMap { RecordID(parsing: String($0)) })
@@ -134,6 +143,8 @@ public final class ReplicaStore {
         guard try database.query("SELECT 1 FROM records LIMIT 1").isEmpty else { return false }
         try transaction {
             for index in Self.recordIndexes { try database.execute("DROP INDEX IF EXISTS \(index.name)") }
+            // Which process is loading: another one opening the file leaves the indexes to it.
+            try setMeta("bulk_load", String(getpid()))
         }
         return true
     }
@@ -142,10 +153,19 @@ public final class ReplicaStore {
     public func ensureRecordIndexes() throws {
         let present = Set(try database.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'").compactMap { $0[0].string })
         let missing = Self.recordIndexes.filter { !present.contains($0.name) }
-        guard !missing.isEmpty else { return }
+        let marked = try meta("bulk_load") != nil
+        guard !missing.isEmpty || marked else { return }
         try transaction {
             for index in missing { try database.execute("CREATE INDEX IF NOT EXISTS \(index.name) ON records(\(index.columns))") }
+            try database.execute("DELETE FROM meta WHERE key = 'bulk_load'")
         }
+    }
+
+    /// Whether another process, still running, is loading this file from nothing (`beginBulkLoad`).
+    /// A process that died is not running: the next open builds the indexes it left out.
+    func bulkLoadRunningElsewhere() throws -> Bool {
+        guard let text = try meta("bulk_load"), let pid = Int32(text), pid > 0, pid != getpid() else { return false }
+        return kill(pid, 0) == 0 || errno == EPERM
     }
 
     /// The names of the secondary indexes `records` has now (tests).

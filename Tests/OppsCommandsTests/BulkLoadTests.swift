@@ -56,6 +56,7 @@ final class IndexWatchingTransport: Transport, @unchecked Sendable {
             #expect(during.allSatisfy { $0.indexes.isEmpty })
             // …and the finished replica has every one, and answers through them.
             #expect(try replica.store.recordIndexNames() == Self.indexes)
+            #expect(try replica.store.meta("bulk_load") == nil)
             #expect(try replica.store.recordCount() == 400)
             #expect(try replica.store.list(entity: "opportunity", owner: "sam", workspace: replica.workspace).count == 400)
             #expect(try replica.store.database.query("PRAGMA integrity_check").first?[0].string == "ok")
@@ -95,8 +96,19 @@ final class IndexWatchingTransport: Transport, @unchecked Sendable {
             #expect(try store.recordIndexNames().isEmpty)
             // …and the process is killed here.
         }
+        // While the loading process runs (here: this test's parent), another one opening the
+        // file leaves the indexes to it.
+        try Database(path: path).execute("UPDATE meta SET value = ? WHERE key = 'bulk_load'", [.text(String(getppid()))])
+        #expect(try ReplicaStore(path: path).recordIndexNames().isEmpty)
+        // Once it is gone (a process that has exited), the next open builds them.
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        try Database(path: path).execute("UPDATE meta SET value = ? WHERE key = 'bulk_load'", [.text(String(gone.processIdentifier))])
         let reopened = try ReplicaStore(path: path)
         #expect(try reopened.recordIndexNames() == Self.indexes)
+        #expect(try reopened.meta("bulk_load") == nil)
         // A replica holding a record is no longer filling from nothing.
         try reopened.save(confirmed: nil, view: Self.localDeal(), workspace: .default)
         #expect(try !reopened.beginBulkLoad())

@@ -17,6 +17,7 @@ struct ASCIIWriter {
         try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
             var w = ASCIIWriter(base: buffer.baseAddress!)
             write(&w)
+            // Every write below checks its room first: past the end is a trap, never a stray write.
             return try body(UnsafeBufferPointer(start: buffer.baseAddress!, count: w.count))
         }
     }
@@ -26,6 +27,7 @@ struct ASCIIWriter {
     }
 
     mutating func byte(_ b: UInt8) {
+        precondition(count < Self.capacity, "canonical text beyond its buffer")
         base[count] = b
         count += 1
     }
@@ -36,6 +38,7 @@ struct ASCIIWriter {
         var rest = n / 10
         while rest > 0 { digits += 1; rest /= 10 }
         let total = Swift.max(digits, width)
+        precondition(count + total <= Self.capacity, "canonical text beyond its buffer")
         var v = n
         var i = count + total - 1
         for _ in 0..<total {
@@ -99,8 +102,8 @@ struct ASCIIWriter {
         number(magnitude % power, width: Int(scale))
     }
 
-    /// The id's 32 hex digits in the 8-4-4-4-12 form.
-    mutating func uuid(high: UInt64, low: UInt64) {
+    /// The id's 32 lowercase hex digits, in the 8-4-4-4-12 form when `hyphens`.
+    mutating func uuid(high: UInt64, low: UInt64, hyphens: Bool = true) {
         let digits: StaticString = "0123456789abcdef"
         digits.withUTF8Buffer { hex in
             for half in 0..<2 {
@@ -108,7 +111,7 @@ struct ASCIIWriter {
                 for i in 0..<16 {
                     let nibble = Int(truncatingIfNeeded: (v >> UInt64(60 - 4 * i)) & 0xF)
                     let position = half * 16 + i
-                    if position == 8 || position == 12 || position == 16 || position == 20 { byte(UInt8(ascii: "-")) }
+                    if hyphens, position == 8 || position == 12 || position == 16 || position == 20 { byte(UInt8(ascii: "-")) }
                     byte(hex[nibble])
                 }
             }

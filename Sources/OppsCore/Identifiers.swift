@@ -75,16 +75,7 @@ public struct UUID128: Sendable, Hashable, Comparable, CustomStringConvertible {
         }
     }
 
-    public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(32)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public var hex: String { ASCIIWriter.string { $0.uuid(high: high, low: low, hyphens: false) } }
 
     public var description: String { ASCIIWriter.string { $0.uuid(high: high, low: low) } }
 

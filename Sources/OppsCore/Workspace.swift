@@ -168,7 +168,7 @@ public struct Entity: Sendable, Hashable {
         var ownerOnCreate: Set<String>
         var delete: Set<String>
         var groups: [FieldGroup]
-        var fields: [Field] { didSet { (positions, numberPositions) = (Entity.positions(of: fields), Entity.numberPositions(of: fields)) } }
+        var fields: [Field] { didSet { (positions, numberPositions) = (Entity.positions(of: fields, by: \.name), Entity.positions(of: fields, by: \.number)) } }
         /// Where each field is in `fields`, by name: the hub looks a field up several times per
         /// write it decides (a linear scan of ~30 names was a twentieth of a push).
         var positions: [String: Int]
@@ -190,8 +190,8 @@ public struct Entity: Sendable, Hashable {
             self.delete = delete
             self.groups = groups
             self.fields = fields
-            positions = Entity.positions(of: fields)
-            numberPositions = Entity.numberPositions(of: fields)
+            positions = Entity.positions(of: fields, by: \.name)
+            numberPositions = Entity.positions(of: fields, by: \.number)
         }
 
         func copy() -> Storage {
@@ -265,15 +265,10 @@ public struct Entity: Sendable, Hashable {
         set { unique.fields = newValue }
     }
 
-    static func positions(of fields: [Field]) -> [String: Int] {
-        var out = [String: Int](minimumCapacity: fields.count)
-        for (i, f) in fields.enumerated() where out[f.name] == nil { out[f.name] = i }
-        return out
-    }
-
-    static func numberPositions(of fields: [Field]) -> [UInt32: Int] {
-        var out = [UInt32: Int](minimumCapacity: fields.count)
-        for (i, f) in fields.enumerated() where out[f.number] == nil { out[f.number] = i }
+    /// Where each field is in `fields` by `key` (the first, if two share one).
+    static func positions<K: Hashable>(of fields: [Field], by key: (Field) -> K) -> [K: Int] {
+        var out = [K: Int](minimumCapacity: fields.count)
+        for (i, f) in fields.enumerated() where out[key(f)] == nil { out[key(f)] = i }
         return out
     }
 

@@ -128,10 +128,8 @@ final class StampCodec {
         // entity by name: that was most of a cold sync's encoding).
         var order = [(position: Int, index: [String: FieldState].Index)]()
         order.reserveCapacity(fields.count)
-        var i = fields.startIndex
-        while i != fields.endIndex {
+        for i in fields.indices {
             if let p = entity.position(of: fields[i].key) { order.append((p, i)) }
-            fields.formIndex(after: &i)
         }
         order.sort { $0.position < $1.position }
         for (position, at) in order {

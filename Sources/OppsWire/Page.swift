@@ -97,7 +97,7 @@ public struct PageWriter {
         order.sort { record.fields[$0].value.sequence < record.fields[$1].value.sequence }
         for i in order {
             let (name, s) = record.fields[i]
-            if hidden.isEmpty || !hidden.contains(name) {
+            if !hidden.contains(name) {
                 state.fields.append(change(record: fieldRecord, entity: numbers, named: !compactEntered, field: name, kind: .set, state: s))
             }
         }

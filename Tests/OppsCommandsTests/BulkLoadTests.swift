@@ -35,16 +35,32 @@ final class IndexWatchingTransport: Transport, @unchecked Sendable {
 @Suite(.serialized) struct BulkLoadTests {
     static let indexes: Set<String> = ["records_entity", "records_owner", "records_due", "records_parent"]
 
-    @Test func aFirstPullLoadsWithoutTheSecondaryIndexesAndEndsWithAllOfThem() async throws {
+    /// A hub holding 400 of sam's deals, and a new replica of sam's that has pulled nothing yet
+    /// (50 records a page), over HTTP; `file` is the replica's SQLite file.
+    static func withNewReplica(_ body: @escaping @Sendable (_ replica: Replica, _ http: HTTPTransport, _ file: String) async throws -> Void) async throws {
         let f = try CommandFixture()
         try seedDeals(f, count: 400)
         try await f.serving { url in
             let http = HTTPTransport(baseURL: url)
-            let replica = try await Replica.create(
-                home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http, clock: FixedClock(milliseconds: 1_795_000_000_000))
-            replica.pageSize = 50
+            let outcome: Result<Void, any Error>
+            do {
+                let replica = try await Replica.create(
+                    home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http, clock: FixedClock(milliseconds: 1_795_000_000_000))
+                replica.pageSize = 50
+                try await body(replica, http, f.home("sam-laptop") + "/replica.sqlite")
+                outcome = .success(())
+            } catch {
+                outcome = .failure(error)
+            }
+            await http.shutdown()
+            try outcome.get()
+        }
+    }
+
+    @Test func aFirstPullLoadsWithoutTheSecondaryIndexesAndEndsWithAllOfThem() async throws {
+        try await Self.withNewReplica { replica, http, file in
             #expect(try replica.store.recordIndexNames() == Self.indexes)
-            let watcher = IndexWatchingTransport(http, replicaFile: f.home("sam-laptop") + "/replica.sqlite")
+            let watcher = IndexWatchingTransport(http, replicaFile: file)
             var steps = [SyncProgress]()
             _ = try await replica.sync(transport: watcher) { steps.append($0) }
             // The last step said the indexes were being built, after every record was in.
@@ -60,28 +76,20 @@ final class IndexWatchingTransport: Transport, @unchecked Sendable {
             #expect(try replica.store.recordCount() == 400)
             #expect(try replica.store.list(entity: "opportunity", owner: "sam", workspace: replica.workspace).count == 400)
             #expect(try replica.store.database.query("PRAGMA integrity_check").first?[0].string == "ok")
-            await http.shutdown()
         }
     }
 
     @Test func aFirstPullCutOffHalfWayStillLeavesEveryIndex() async throws {
-        let f = try CommandFixture()
-        try seedDeals(f, count: 400)
-        try await f.serving { url in
-            let http = HTTPTransport(baseURL: url)
-            let replica = try await Replica.create(
-                home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http, clock: FixedClock(milliseconds: 1_795_000_000_000))
-            replica.pageSize = 50
+        try await Self.withNewReplica { replica, http, file in
             await #expect(throws: ReplicaError.self) { _ = try await replica.sync(transport: FlakyTransport(http, pulls: 3)) }
             let partial = try replica.store.recordCount()
             #expect(partial > 0 && partial < 400)
             #expect(try replica.store.recordIndexNames() == Self.indexes)
             // The rest comes on the next sync; a replica that holds records loads with its indexes.
-            let watcher = IndexWatchingTransport(http, replicaFile: f.home("sam-laptop") + "/replica.sqlite")
+            let watcher = IndexWatchingTransport(http, replicaFile: file)
             _ = try await replica.sync(transport: watcher)
             #expect(watcher.lock.withLock { watcher.seen.allSatisfy { $0.indexes == Self.indexes } })
             #expect(try replica.store.recordCount() == 400)
-            await http.shutdown()
         }
     }
 

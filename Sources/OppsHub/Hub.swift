@@ -89,7 +89,21 @@ public actor Hub {
         guard !group.isEmpty else { return }
         let observer = groupCommitted.withLock { $0 }
         let results = engine.push(group: group.map { ($0.user, $0.request, $0.received) }) { observer?.body($0) }
-        for (pushed, result) in zip(group, results) { pushed.answer.resume(with: result) }
+        // The pushes answered first, then the pulls some carry (sync-protocol.md §5.4), each on
+        // this thread right after the commit: no push of the group waits for another's page.
+        var carrying = [(Int, PushResponse, HubActivity)]()
+        for (i, (pushed, result)) in zip(group, results).enumerated() {
+            if pushed.request.hasPull, case let .success((response, activity)) = result {
+                carrying.append((i, response, activity))
+            } else {
+                pushed.answer.resume(with: result)
+            }
+        }
+        for (i, response, activity) in carrying {
+            var response = response, activity = activity
+            engine.answerCarriedPull(of: group[i].request, user: group[i].user, into: &response, activity: &activity)
+            group[i].answer.resume(returning: (response, activity))
+        }
     }
 
     /// Authenticates, then decodes the request (`decode`: only once the token is good), then

@@ -11,7 +11,9 @@ extension HubEngine {
     /// `received`: the request's protobuf bytes as they came (nil when it came as JSON, or from
     /// a caller that has only the message); its idempotency digest is taken over them.
     public func push(user: HubUser, request: PushRequest, received: [UInt8]? = nil, activity: inout HubActivity) throws -> PushResponse {
-        try store.transaction { try onSharedClock { try applyPush(user: user, request: request, received: received, activity: &activity) } }
+        var response = try store.transaction { try onSharedClock { try applyPush(user: user, request: request, received: received, activity: &activity) } }
+        answerCarriedPull(of: request, user: user, into: &response, activity: &activity)
+        return response
     }
 
     /// Group commit: the pushes that queued up while the last commit waited for the disk, in one
@@ -50,6 +52,26 @@ extension HubEngine {
             return group.map { _ in .failure(error) }
         }
         return results
+    }
+
+    /// The batch of a push request: without the pull it carries (sync-protocol.md §5.4).
+    static func batchContent(_ request: PushRequest) -> PushRequest {
+        guard request.hasPull else { return request }
+        var batch = request
+        batch.clearPull()
+        return batch
+    }
+
+    /// The pull a push carries (protocol 5, sync-protocol.md §5.4), answered once the push has
+    /// committed, as a pull of its own would be: into `response.pull`, or its refusal into
+    /// `response.pullError` — the push's results stand either way.
+    public func answerCarriedPull(of request: PushRequest, user: HubUser, into response: inout PushResponse, activity: inout HubActivity) {
+        guard request.hasPull else { return }
+        do {
+            response.pull = try pull(user: user, request: request.pull, activity: &activity)
+        } catch {
+            response.pullError = WireError.answering(error).body
+        }
     }
 
     /// A push of a group run without savepoints failed: the group's transaction must not commit.
@@ -96,9 +118,13 @@ extension HubEngine {
         if request.workspaceVersion > workspace.version {
             throw WireError(.workspaceOutdated, "the batch names workspace \(request.workspaceVersion); the hub has \(workspace.version)")
         }
+        // A carried pull asks for this replica's pages: it names this replica (§5.4).
+        if request.hasPull, request.pull.replica != request.replica {
+            throw WireError(.malformedBody, "the pull a push carries names another replica")
+        }
         // Over the bytes as received when it came as protobuf (sync-protocol.md §5.2), not over
-        // the message encoded again.
-        let digest = try Token.digest(received ?? BodyCodec.encode(request, as: .protobuf))
+        // the message encoded again; without the pull it carries, which is not the batch's (§5.4).
+        let digest = try Token.digest(try received.map(CarriedPull.batchContent) ?? BodyCodec.encode(Self.batchContent(request), as: .protobuf))
         if request.batch <= replica.lastBatch {
             guard let stored = try store.batch(replica: replica.id, number: request.batch), stored.digest == digest else {
                 throw WireError(.batchMismatch, "batch \(request.batch) was already applied with different writes")

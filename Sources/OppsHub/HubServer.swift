@@ -225,6 +225,17 @@ extension WireError {
     /// kept, and the client retries — perhaps through another hub (errors.md). The message names
     /// no database detail. The HTTP handlers and the in-process path answer it alike.
     static let storeUnavailable = WireError(.unavailable, "the hub's database is busy or unreachable: retry shortly")
+
+    /// What a client is told of a failure that is not an HTTP one: a protocol error as it is, the
+    /// database out of reach as `unavailable`, anything else as a bare `internal` (its detail is
+    /// the log's, never the client's). A carried pull's refusal (§5.4) is told so.
+    static func answering(_ error: any Error) -> WireError {
+        switch error {
+        case let e as WireError: e
+        case let e as StoreError where e.isRetryable: storeUnavailable
+        default: WireError(.internal, "")
+        }
+    }
 }
 
 /// The single place where errors become HTTP responses (STYLE.md): protocol errors carry their

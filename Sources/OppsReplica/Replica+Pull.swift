@@ -4,10 +4,17 @@ import OppsStore
 import OppsWire
 import SwiftProtobuf
 
+/// A pull request a push carried and the hub's answer to it (sync-protocol.md §5.4).
+typealias CarriedPage = (request: PullRequest, answer: Result<PullResponse, ReplicaError>)
+
 /// Pulling pages (pipelined): the engine performs what `PullMachine` decides; the pages and the
 /// repairs are applied by the store (`ReplicaStore+Pages`).
 extension Replica {
-    func pull(transport: any Transport, report: inout SyncReport, head: UInt64, pipelined: Bool, progress: (SyncProgress) -> Void) async throws {
+    /// `first`: the first page's answer when it came with the push (sync-protocol.md §5.4).
+    func pull(
+        transport: any Transport, report: inout SyncReport, head: UInt64, pipelined: Bool, first: CarriedPage? = nil,
+        progress: (SyncProgress) -> Void
+    ) async throws {
         // The next page, asked for while this one is applied (sync-protocol.md §6.1 pipelining):
         // the hub builds page n + 1 while page n is written here. Never left running: a failure
         // waits for it (its answer is discarded; the pages built on an unapplied page are
@@ -18,7 +25,7 @@ extension Replica {
         let bulk = try store.beginBulkLoad()
         var last = SyncProgress(received: 0, pages: 0, cursor: 0, head: head)
         do {
-            try await pullPages(transport: transport, report: &report, head: head, pipelined: pipelined, ahead: &ahead) {
+            try await pullPages(transport: transport, report: &report, head: head, pipelined: pipelined, first: first, ahead: &ahead) {
                 last = $0
                 progress($0)
             }
@@ -35,29 +42,26 @@ extension Replica {
     }
 
     private func pullPages(
-        transport: any Transport, report: inout SyncReport, head: UInt64, pipelined: Bool, ahead: inout Task<PullResponse, any Error>?,
-        progress: (SyncProgress) -> Void
+        transport: any Transport, report: inout SyncReport, head: UInt64, pipelined: Bool, first: CarriedPage?,
+        ahead: inout Task<PullResponse, any Error>?, progress: (SyncProgress) -> Void
     ) async throws {
         var machine = PullMachine()
         var start = try store.sync(.cursor)
         let token = self.token
+        var first = first
         while true {
-            var request = PullRequest()
-            request.workspaceVersion = workspace.version
-            request.replica = Data(id.bytes)
-            request.cursor = try store.sync(.cursor)
-            request.token = try store.sync(.pullToken)
-            request.conflictCursor = try store.sync(.conflictCursor)
-            request.maxChanges = pageSize
-            request.ack = request.cursor
-            request.forget = try store.forgetList().map { Data($0.bytes) }
+            // The first page came with the push: the request it answered is the one it carried.
+            let request = try first?.request ?? pullRequest()
 
             let event: PullMachine.Event
             var refusal: ReplicaError?
             var checkpoint: WireCheckpoint?
             do {
                 let page: PullResponse
-                if let next = ahead {
+                if let carried = first {
+                    first = nil
+                    page = try carried.answer.get()
+                } else if let next = ahead {
                     ahead = nil
                     page = try await next.value
                 } else {
@@ -120,6 +124,21 @@ extension Replica {
                 throw refusal ?? ReplicaError.hub("the hub refused the pull")
             }
         }
+    }
+
+    /// The pull request for what this replica holds now: the first of a pull, and the one a
+    /// push carries (sync-protocol.md §5.4).
+    func pullRequest() throws -> PullRequest {
+        var request = PullRequest()
+        request.workspaceVersion = workspace.version
+        request.replica = Data(id.bytes)
+        request.cursor = try store.sync(.cursor)
+        request.token = try store.sync(.pullToken)
+        request.conflictCursor = try store.sync(.conflictCursor)
+        request.maxChanges = pageSize
+        request.ack = request.cursor
+        request.forget = try store.forgetList().map { Data($0.bytes) }
+        return request
     }
 
     /// A pull sent on its own task (pipelining).

@@ -18,8 +18,8 @@ extension Replica {
             // of that request is applied; then the sync goes the long way, and what was already
             // pushed or pulled stands (a push is answered once, a page applied once).
             do {
-                try await push(transport: transport, report: &report)
-                try await pull(transport: transport, report: &report, head: try store.sync(.cursor), pipelined: true, progress: progress)
+                let carried = try await push(transport: transport, report: &report, carry: try spoken() >= 5)
+                try await pull(transport: transport, report: &report, head: try store.sync(.cursor), pipelined: true, first: carried, progress: progress)
                 try store.setMeta("last_sync", String(physical.nowMilliseconds()))
                 return report
             } catch let ReplicaError.hubRefused(_, e) where Self.handshakeMends.contains(e.code) {}
@@ -41,8 +41,8 @@ extension Replica {
             role = hello.role
         }
         try alignBatches(hubLastBatch: hello.lastBatch)
-        try await push(transport: transport, report: &report)
-        try await pull(transport: transport, report: &report, head: hello.head, pipelined: hello.version >= 2, progress: progress)
+        let carried = try await push(transport: transport, report: &report, carry: hello.version >= 5)
+        try await pull(transport: transport, report: &report, head: hello.head, pipelined: hello.version >= 2, first: carried, progress: progress)
         try store.setMeta("last_sync", String(physical.nowMilliseconds()))
         return report
     }
@@ -51,9 +51,12 @@ extension Replica {
     /// this hub settled on protocol 4 or later, the replica has pulled before, and no check-in
     /// waits to go out (it is checked against the hub's clock, which the handshake tells).
     func opensWithoutHandshake() throws -> Bool {
-        guard let version = try store.meta("protocol").flatMap(UInt32.init), version >= 4, try store.sync(.cursor) > 0 else { return false }
+        guard try spoken() >= 4, try store.sync(.cursor) > 0 else { return false }
         return try store.outboxCount() == 0 || waitingCheckins().isEmpty
     }
+
+    /// The protocol version the last handshake with this hub settled on (0: none remembered).
+    func spoken() throws -> UInt32 { try store.meta("protocol").flatMap(UInt32.init) ?? 0 }
 
     /// Refusals to a sync without a handshake that a handshake mends: the hub does not know the
     /// replica, was restored to before some of its batches, or has an older workspace.
@@ -125,13 +128,19 @@ extension Replica {
         }
     }
 
-    func push(transport: any Transport, report: inout SyncReport) async throws {
+    /// Sends the outbox, batch by batch. `carry`: the last batch carries the pull that follows
+    /// (protocol 5, sync-protocol.md §5.4) — a sync with writes is then one exchange; its request
+    /// and answer are returned for `pull`. A refusal of the carried pull is that answer, not the
+    /// push's: the push's results stand.
+    @discardableResult
+    func push(transport: any Transport, report: inout SyncReport, carry: Bool = false) async throws -> CarriedPage? {
+        var carried: CarriedPage?
         while true {
             // Resend the batch that was sent but not answered, byte for byte; else make the next.
             var pending = try store.pendingBatch()
             if pending == nil {
                 let entries = try store.outbox(replica: id, author: user, limit: batchSize).filter { $0.batch == 0 }
-                if entries.isEmpty { return }
+                if entries.isEmpty { return carried }
                 let number = try store.sync(.batch) + 1
                 let request = try BatchCoding.encode(entries.map(\.write), replica: id, batch: number, workspace: workspace)
                 let bytes = try BodyCodec.encode(request, as: .protobuf)
@@ -141,12 +150,15 @@ extension Replica {
                 }
                 pending = (number, bytes)
             }
-            guard let (number, bytes) = pending else { return }
+            guard let (number, bytes) = pending else { return carried }
             // Read to match the answers to the writes; sent as stored.
             let request = try BodyCodec.decode(PushRequest.self, from: bytes, as: .protobuf)
+            // The last batch (nothing else in the outbox) carries the pull, appended to the stored bytes.
+            let pull = try carry && store.outboxCount() == request.writes.count ? pullRequest() : nil
             let response: PushResponse
             do {
-                response = try await Self.send(transport, Endpoint.push, body: bytes, token: token, as: PushResponse.self)
+                let body = try pull.map { try CarriedPull.appending($0, to: bytes) } ?? bytes
+                response = try await Self.send(transport, Endpoint.push, body: body, token: token, as: PushResponse.self)
             } catch ReplicaError.hubRefused(_, let e) where e.code == .batchMismatch {
                 throw ReplicaError.hub(
                     "the hub already has batch \(number) with other writes: this replica's outbox is inconsistent; keep the home directory and report it")
@@ -179,6 +191,11 @@ extension Replica {
                 }
                 try store.complete(batch: number)
                 for id in touched { try rebuildView(id, refusedCreate: refusedCreates.contains(id)) }
+            }
+            // A hub of protocol 4 or older leaves both unset: the pull then goes on its own.
+            if let pull, response.hasPull || response.hasPullError {
+                let error = WireError(body: response.pullError)
+                carried = (pull, response.hasPullError ? .failure(Self.refusal(status: error.code.httpStatus, error)) : .success(response.pull))
             }
         }
     }

@@ -239,13 +239,19 @@ public final class Replica {
             switch error {
             case let .unreachable(why): throw ReplicaError.unreachable(why)
             case let .certificate(why): throw ReplicaError.certificate(why)
-            case let .refused(_, e) where e.code == .userDisabled: throw ReplicaError.disabled(e.message)
-            case let .refused(_, e) where e.code == .unauthenticated: throw ReplicaError.authentication(e.message)
-            case let .refused(_, e) where e.code == .replicaNotYours:
-                throw ReplicaError.invalid("the hub says this replica belongs to another user: that token is someone else's")
-            case let .refused(status, e): throw ReplicaError.hubRefused(status: status, e)
+            case let .refused(status, e): throw refusal(status: status, e)
             case let .unsendable(e): throw ReplicaError.hub("this laptop could not write its request: \(e.message)")
             }
+        }
+    }
+
+    /// A hub's refusal as the replica's error (a whole request's, or a carried pull's).
+    static func refusal(status: Int, _ e: WireError) -> ReplicaError {
+        switch e.code {
+        case .userDisabled: .disabled(e.message)
+        case .unauthenticated: .authentication(e.message)
+        case .replicaNotYours: .invalid("the hub says this replica belongs to another user: that token is someone else's")
+        default: .hubRefused(status: status, e)
         }
     }
 }

@@ -51,7 +51,7 @@ struct QuietSyncTests {
         let deal = try sam.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("华北电网"))], using: &rng).record
         transport.reset()
         _ = try await sam.sync(transport: transport)
-        #expect(transport.endpoints == [Endpoint.handshake, Endpoint.push, Endpoint.pull], "writes to push: the handshake first")
+        #expect(transport.endpoints == [Endpoint.handshake, Endpoint.push], "writes to push: the handshake first; the push carries the pull (protocol 5)")
         _ = try await max.sync(transport: transport)
 
         // Nothing to push, nothing new: one pull, and the hub keeps the token and the row.
@@ -176,7 +176,7 @@ struct QuietSyncTests {
         let deal = try sam.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("招商银行"))], using: &rng).record
         transport.reset()
         var report = try await sam.sync(transport: transport)
-        #expect(transport.endpoints == [Endpoint.push, Endpoint.pull])
+        #expect(transport.endpoints == [Endpoint.push], "one exchange: the push carries the pull")
         #expect(report.pushed > 0 && report.applied == report.pushed)
         try expectHoldsWhatItMay(sam, "sam")
 
@@ -187,7 +187,7 @@ struct QuietSyncTests {
         try sam.edit(deal, [("next_step", .text("报价"))])
         transport.reset()
         report = try await sam.sync(transport: transport)
-        #expect(transport.endpoints == [Endpoint.push, Endpoint.handshake, Endpoint.push, Endpoint.pull])
+        #expect(transport.endpoints == [Endpoint.push, Endpoint.handshake, Endpoint.push])
         #expect(report.applied == 1)
         #expect(try engine.store.replica(sam.id)?.lastBatch == 1)
         try expectHoldsWhatItMay(sam, "sam")
@@ -196,13 +196,13 @@ struct QuietSyncTests {
         _ = try sam.create(entity: "activity", stage: nil, fields: [("opportunity", .reference(deal)), ("kind", .member("call"))], using: &rng)
         transport.reset()
         _ = try await sam.sync(transport: transport)
-        #expect(transport.endpoints == [Endpoint.push, Endpoint.pull])
+        #expect(transport.endpoints == [Endpoint.push])
 
         // A check-in waiting is checked against the hub's clock: the handshake says it.
         _ = try sam.create(entity: "activity", stage: nil, fields: [("opportunity", .reference(deal)), ("kind", .member("checkin"))], using: &rng)
         transport.reset()
         _ = try await sam.sync(transport: transport)
-        #expect(transport.endpoints == [Endpoint.handshake, Endpoint.push, Endpoint.pull])
+        #expect(transport.endpoints == [Endpoint.handshake, Endpoint.push])
     }
 
     /// A replica made before protocol 4 (no version remembered) or whose hub went back to an
@@ -219,6 +219,29 @@ struct QuietSyncTests {
         transport.reset()
         _ = try await sam.sync(transport: transport)
         #expect(transport.endpoints == [Endpoint.pull])
+    }
+
+    /// A push carries its pull only to a hub whose handshake settled on 5 or later (§5.4): a 4
+    /// hub would take the field as part of the batch.
+    @Test func aPullIsCarriedOnlyToAHubOfProtocolFive() async throws {
+        try await logNotEmpty()
+        let sam = try await replica("sam")
+        _ = try await sam.sync(transport: transport)
+        var rng = SystemRandomNumberGenerator()
+        try sam.store.setMeta("protocol", "4")
+        _ = try sam.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("四川航空"))], using: &rng)
+        transport.reset()
+        let report = try await sam.sync(transport: transport)
+        #expect(transport.endpoints == [Endpoint.push, Endpoint.pull], "protocol 4: the pull goes on its own")
+        #expect(report.pushed > 0 && report.applied == report.pushed)
+        try expectHoldsWhatItMay(sam, "sam")
+        try sam.store.setMeta("protocol", "5")
+        let deal = try sam.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("成都银行"))], using: &rng).record
+        transport.reset()
+        _ = try await sam.sync(transport: transport)
+        #expect(transport.endpoints == [Endpoint.push])
+        #expect(try sam.store.confirmed(deal, workspace: engine.workspace) != nil, "the carried page brought the deal back confirmed")
+        try expectHoldsWhatItMay(sam, "sam")
     }
 }
 

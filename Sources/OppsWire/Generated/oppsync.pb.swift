@@ -8,7 +8,7 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-// OppSync sync protocol, version 3. Normative text: spec/sync-protocol.md (with
+// OppSync sync protocol, version 5. Normative text: spec/sync-protocol.md (with
 // spec/merge-semantics.md, spec/visibility.md, spec/workspace-format.md, spec/errors.md).
 //
 // Compactness rules (spec §2.3): fields of a record are named by the small integer the
@@ -399,9 +399,22 @@ public nonisolated struct Oppsync_V1_PushRequest: Sendable {
 
   public var workspaceVersion: UInt64 = 0
 
+  /// protocol 5: the pull that follows this push, answered in PushResponse.pull once the push has
+  /// committed (spec §5.4). Not part of the batch's content: idempotency ignores it.
+  public var pull: Oppsync_V1_PullRequest {
+    get {_pull ?? Oppsync_V1_PullRequest()}
+    set {_pull = newValue}
+  }
+  /// Returns true if `pull` has been explicitly set.
+  public var hasPull: Bool {self._pull != nil}
+  /// Clears the value of `pull`. Subsequent reads from it will return its default value.
+  public mutating func clearPull() {self._pull = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _pull: Oppsync_V1_PullRequest? = nil
 }
 
 /// The outcome of one write, in the order of PushRequest.writes.
@@ -441,23 +454,57 @@ public nonisolated struct Oppsync_V1_WriteResult: Sendable {
   fileprivate var _winner: Oppsync_V1_Value? = nil
 }
 
-public nonisolated struct Oppsync_V1_PushResponse: Sendable {
+public nonisolated struct Oppsync_V1_PushResponse: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var batch: UInt64 = 0
+  public var batch: UInt64 {
+    get {_storage._batch}
+    set {_uniqueStorage()._batch = newValue}
+  }
 
-  public var results: [Oppsync_V1_WriteResult] = []
+  public var results: [Oppsync_V1_WriteResult] {
+    get {_storage._results}
+    set {_uniqueStorage()._results = newValue}
+  }
 
   /// true when answered from the idempotency record
-  public var replayed: Bool = false
+  public var replayed: Bool {
+    get {_storage._replayed}
+    set {_uniqueStorage()._replayed = newValue}
+  }
 
-  public var head: UInt64 = 0
+  public var head: UInt64 {
+    get {_storage._head}
+    set {_uniqueStorage()._head = newValue}
+  }
+
+  /// protocol 5: the page answering PushRequest.pull (spec §5.4)
+  public var pull: Oppsync_V1_PullResponse {
+    get {_storage._pull ?? Oppsync_V1_PullResponse()}
+    set {_uniqueStorage()._pull = newValue}
+  }
+  /// Returns true if `pull` has been explicitly set.
+  public var hasPull: Bool {_storage._pull != nil}
+  /// Clears the value of `pull`. Subsequent reads from it will return its default value.
+  public mutating func clearPull() {_uniqueStorage()._pull = nil}
+
+  /// protocol 5: why that pull was refused; the push's results stand
+  public var pullError: Oppsync_V1_ErrorBody {
+    get {_storage._pullError ?? Oppsync_V1_ErrorBody()}
+    set {_uniqueStorage()._pullError = newValue}
+  }
+  /// Returns true if `pullError` has been explicitly set.
+  public var hasPullError: Bool {_storage._pullError != nil}
+  /// Clears the value of `pullError`. Subsequent reads from it will return its default value.
+  public mutating func clearPullError() {_uniqueStorage()._pullError = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Oppsync_V1_PullRequest: Sendable {
@@ -1132,7 +1179,7 @@ nonisolated extension Oppsync_V1_HandshakeResponse: SwiftProtobuf.Message, Swift
 
 nonisolated extension Oppsync_V1_PushRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PushRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}replica\0\u{1}batch\0\u{3}hlc_base\0\u{1}writes\0\u{3}workspace_version\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}replica\0\u{1}batch\0\u{3}hlc_base\0\u{1}writes\0\u{3}workspace_version\0\u{1}pull\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1145,12 +1192,17 @@ nonisolated extension Oppsync_V1_PushRequest: SwiftProtobuf.Message, SwiftProtob
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.hlcBase) }()
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.writes) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.workspaceVersion) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._pull) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.replica.isEmpty {
       try visitor.visitSingularBytesField(value: self.replica, fieldNumber: 1)
     }
@@ -1166,6 +1218,9 @@ nonisolated extension Oppsync_V1_PushRequest: SwiftProtobuf.Message, SwiftProtob
     if self.workspaceVersion != 0 {
       try visitor.visitSingularUInt64Field(value: self.workspaceVersion, fieldNumber: 5)
     }
+    try { if let v = self._pull {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1175,6 +1230,7 @@ nonisolated extension Oppsync_V1_PushRequest: SwiftProtobuf.Message, SwiftProtob
     if lhs.hlcBase != rhs.hlcBase {return false}
     if lhs.writes != rhs.writes {return false}
     if lhs.workspaceVersion != rhs.workspaceVersion {return false}
+    if lhs._pull != rhs._pull {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1241,44 +1297,104 @@ nonisolated extension Oppsync_V1_WriteResult: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Oppsync_V1_PushResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PushResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}batch\0\u{1}results\0\u{1}replayed\0\u{1}head\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}batch\0\u{1}results\0\u{1}replayed\0\u{1}head\0\u{1}pull\0\u{3}pull_error\0")
+
+  fileprivate class _StorageClass {
+    var _batch: UInt64 = 0
+    var _results: [Oppsync_V1_WriteResult] = []
+    var _replayed: Bool = false
+    var _head: UInt64 = 0
+    var _pull: Oppsync_V1_PullResponse? = nil
+    var _pullError: Oppsync_V1_ErrorBody? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _batch = source._batch
+      _results = source._results
+      _replayed = source._replayed
+      _head = source._head
+      _pull = source._pull
+      _pullError = source._pullError
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.batch) }()
-      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.results) }()
-      case 3: try { try decoder.decodeSingularBoolField(value: &self.replayed) }()
-      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.head) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularUInt64Field(value: &_storage._batch) }()
+        case 2: try { try decoder.decodeRepeatedMessageField(value: &_storage._results) }()
+        case 3: try { try decoder.decodeSingularBoolField(value: &_storage._replayed) }()
+        case 4: try { try decoder.decodeSingularUInt64Field(value: &_storage._head) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._pull) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._pullError) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.batch != 0 {
-      try visitor.visitSingularUInt64Field(value: self.batch, fieldNumber: 1)
-    }
-    if !self.results.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.results, fieldNumber: 2)
-    }
-    if self.replayed != false {
-      try visitor.visitSingularBoolField(value: self.replayed, fieldNumber: 3)
-    }
-    if self.head != 0 {
-      try visitor.visitSingularUInt64Field(value: self.head, fieldNumber: 4)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._batch != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._batch, fieldNumber: 1)
+      }
+      if !_storage._results.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._results, fieldNumber: 2)
+      }
+      if _storage._replayed != false {
+        try visitor.visitSingularBoolField(value: _storage._replayed, fieldNumber: 3)
+      }
+      if _storage._head != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._head, fieldNumber: 4)
+      }
+      try { if let v = _storage._pull {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      try { if let v = _storage._pullError {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Oppsync_V1_PushResponse, rhs: Oppsync_V1_PushResponse) -> Bool {
-    if lhs.batch != rhs.batch {return false}
-    if lhs.results != rhs.results {return false}
-    if lhs.replayed != rhs.replayed {return false}
-    if lhs.head != rhs.head {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._batch != rhs_storage._batch {return false}
+        if _storage._results != rhs_storage._results {return false}
+        if _storage._replayed != rhs_storage._replayed {return false}
+        if _storage._head != rhs_storage._head {return false}
+        if _storage._pull != rhs_storage._pull {return false}
+        if _storage._pullError != rhs_storage._pullError {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

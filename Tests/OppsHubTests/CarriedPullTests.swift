@@ -1,0 +1,164 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import OppsCore
+import OppsStore
+import OppsTestSupport
+import OppsWire
+import SwiftProtobuf
+import Testing
+
+@testable import OppsHub
+
+/// A push that carries its pull (protocol 5, sync-protocol.md §5.4), through the HTTP handlers
+/// and the hub's group commit: the page is the one a pull of its own would get, the pull is not
+/// part of the batch, a refused pull leaves the push standing, and a pull for another replica
+/// refuses the whole request.
+@Suite struct CarriedPullTests {
+    /// `r`'s next batch with `pull` carried.
+    func batch(_ r: inout TestReplica, _ writes: [FieldWrite], pull: PullRequest?) throws -> PushRequest {
+        r.batch += 1
+        var request = try BatchCoding.encode(writes, replica: r.id, batch: r.batch, workspace: r.workspace)
+        if let pull { request.pull = pull }
+        return request
+    }
+
+    @Test func theCarriedPageIsThePageAPullWouldGetAfterThePush() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.ahc(.http)) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 3)
+            let rs = try await f.replicas("sam", "ann", client: c)
+            var sam = rs[0], ann = rs[1]
+            // A deal and its amount, with the pull: the page brings them back (as of after the push).
+            let deal = sam.create(using: &rng)
+            let amount = sam.write(deal.record, "amount", .decimal(ExactDecimal(units: 4_200_000, scale: 2)))
+            let response = try await c.call(Endpoint.push, try batch(&sam, [deal, amount], pull: sam.pullRequest(maxChanges: 0)), token: sam.token, as: PushResponse.self)
+            #expect(response.results.map(\.outcome) == [.applied, .applied])
+            #expect(response.hasPull && !response.hasPullError)
+            #expect(!response.pull.more && response.pull.hasCheckpoint)
+            try sam.apply(response.pull)
+            sam.expectHolds([deal.record])
+            #expect(sam.state[deal.record]?["amount"] == amount.value)
+            #expect(sam.cursor == response.head, "the page covers the push it followed")
+
+            // The next carried page holds the user's own write as a change, as a pull would.
+            let step = sam.write(deal.record, "next_step", .text("报价"))
+            let next = try await c.call(Endpoint.push, try batch(&sam, [step], pull: sam.pullRequest(maxChanges: 0)), token: sam.token, as: PushResponse.self)
+            #expect(next.pull.changes.map(\.sequence) == [next.results[0].sequence])
+            try sam.apply(next.pull)
+            sam.expectHolds([deal.record])
+
+            // What another rep's carried pull brings is what they may see: not sam's deal.
+            let own = ann.create(using: &rng)
+            let annPage = try await c.call(Endpoint.push, try batch(&ann, [own], pull: ann.pullRequest(maxChanges: 0)), token: ann.token, as: PushResponse.self)
+            try ann.apply(annPage.pull)
+            ann.expectHolds([own.record])
+        }
+    }
+
+    @Test(arguments: [WireFormat.protobuf, .json])
+    func theCarriedPullIsNotPartOfTheBatch(media: WireFormat) async throws {
+        let f = try HubFixture()
+        try await f.application().test(.ahc(.http)) { client in
+            var c = WireClient(client: client)
+            c.media = media
+            var rng = SeededGenerator(seed: 5)
+            var sam = try await f.replicas("sam", client: c)[0]
+            let deal = sam.create(using: &rng)
+            let first = try batch(&sam, [deal], pull: sam.pullRequest(maxChanges: 0))
+            let answered = try await c.call(Endpoint.push, first, token: sam.token, as: PushResponse.self)
+            #expect(!answered.replayed && answered.results[0].outcome == .applied)
+            // The same batch with another pull, and with none: replays, not batch-mismatch.
+            var other = first
+            other.pull = sam.pullRequest(maxChanges: 1)
+            other.pull.cursor = answered.head
+            var bare = first
+            bare.clearPull()
+            for again in [other, bare] {
+                let replay = try await c.call(Endpoint.push, again, token: sam.token, as: PushResponse.self)
+                #expect(replay.replayed)
+                #expect(replay.results == answered.results)
+                #expect(replay.hasPull == again.hasPull, "a replay answers the pull it carries too")
+            }
+            // Different writes under the same number are still a mismatch, whatever the pull.
+            var forged = first
+            forged.writes[0].hlcDelta += 1
+            await #expect { _ = try await c.call(Endpoint.push, forged, token: sam.token, as: PushResponse.self) } throws: { error in
+                (error as? WireClient.Failure)?.error.code == .batchMismatch
+            }
+            #expect(try await f.hub.head() == answered.head, "nothing applied twice")
+        }
+    }
+
+    @Test func aRefusedCarriedPullLeavesThePushStanding() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.ahc(.http)) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 7)
+            var sam = try await f.replicas("sam", client: c)[0]
+            let deal = sam.create(using: &rng)
+            var pull = sam.pullRequest(maxChanges: 0)
+            pull.cursor = 1_000_000  // beyond the head: cursor-ahead
+            let response = try await c.call(Endpoint.push, try batch(&sam, [deal], pull: pull), token: sam.token, as: PushResponse.self)
+            #expect(response.results.map(\.outcome) == [.applied])
+            #expect(!response.hasPull && response.hasPullError)
+            #expect(WireError(body: response.pullError).code == .cursorAhead)
+            // The push stands: a pull of its own brings the deal.
+            try await sam.pull(c)
+            sam.expectHolds([deal.record])
+        }
+    }
+
+    @Test func aCarriedPullForAnotherReplicaRefusesTheWholeRequest() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.ahc(.http)) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 9)
+            let rs = try await f.replicas("sam", "tom", client: c)
+            var sam = rs[0]
+            let head = try await f.hub.head()
+            let deal = sam.create(using: &rng)
+            // tom's replica, though tom's token is not sam's: the hub must not build his pages.
+            let request = try batch(&sam, [deal], pull: rs[1].pullRequest(maxChanges: 0))
+            await #expect { _ = try await c.call(Endpoint.push, request, token: sam.token, as: PushResponse.self) } throws: { error in
+                (error as? WireClient.Failure)?.error.code == .malformedBody && (error as? WireClient.Failure)?.status == 400
+            }
+            #expect(try await f.hub.head() == head, "nothing of the batch applied")
+        }
+    }
+
+    /// Pushes that commit in one group each get their own page, built after the commit.
+    @Test func aGroupOfPushesEachGetTheirOwnPage() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.ahc(.http)) { client in
+            let c = WireClient(client: client)
+            let names = ["sam", "tom", "ann", "max"]
+            let laptops = try await f.replicas("sam", "tom", "ann", "max", client: c)
+            let pages = try await withThrowingTaskGroup(of: (String, RecordID, PushResponse).self) { group in
+                for (i, laptop) in laptops.enumerated() {
+                    group.addTask {
+                        var r = laptop
+                        var rng = SeededGenerator(seed: UInt64(40 + i))
+                        let deal = r.create(using: &rng)
+                        r.batch += 1
+                        var request = try BatchCoding.encode([deal], replica: r.id, batch: r.batch, workspace: r.workspace)
+                        request.pull = r.pullRequest(maxChanges: 0)
+                        return (names[i], deal.record, try await c.call(Endpoint.push, request, token: r.token, as: PushResponse.self))
+                    }
+                }
+                var out = [(String, RecordID, PushResponse)]()
+                for try await p in group { out.append(p) }
+                return out
+            }
+            #expect(pages.count == names.count)
+            for (name, deal, response) in pages {
+                #expect(response.results.first?.outcome == .applied, "\(name)")
+                #expect(response.hasPull, "\(name)")
+                let entered = Set(response.pull.entered.compactMap { RecordID(bytes: $0.record) })
+                #expect(entered.contains(deal), "\(name)'s page holds their own deal")
+                #expect(response.pull.cursor >= response.results[0].sequence, "\(name)'s page was built after the commit")
+            }
+        }
+    }
+}

@@ -146,8 +146,14 @@ public final class PostgresHubStore: SQLHubStore {
         return try super.sequencerOpening()
     }
 
+    /// A pull's transaction: its bookkeeping (which records the replica holds, its page token,
+    /// its watermark) commits without waiting for the disk, as on SQLite (docs/operator.md,
+    /// Durability) — it becomes durable with the next push's commit, which flushes the log up to
+    /// it (commits reach the log in order). Lost to a crash of PostgreSQL, it is rebuilt: a page
+    /// token the hub no longer knows acknowledges nothing, and what that page delivered or removed
+    /// is sent again. A cold sync waited for 49 flushes of the log, one a page.
     public override func bookkeeping<T>(_ body: () throws -> T) throws -> T {
-        try atomically(begin: ["BEGIN ISOLATION LEVEL REPEATABLE READ"], body)
+        try atomically(begin: ["BEGIN ISOLATION LEVEL REPEATABLE READ", "SET LOCAL synchronous_commit = off"], body)
     }
 
     private func atomically<T>(begin: [String], _ body: () throws -> T) throws -> T {

@@ -282,3 +282,18 @@ struct PostgresConnectionTests {
         #expect(Set(tables) == Set(PostgresHubStore.migratedTables))
     }
 }
+
+/// A pull's bookkeeping commits without waiting for the disk, a push's with it (docs/operator.md,
+/// Durability): the setting is the transaction's own, never left on the connection.
+@Suite(.enabled(if: ScratchPostgres.url != nil, "needs OPPS_TEST_PG (Tools/pg/cluster.sh)"))
+struct PostgresDurabilityTests {
+    @Test func onlyAPullsTransactionSkipsTheFlush() throws {
+        let store = try PostgresHubStore(url: ScratchPostgres.fresh())
+        func setting() throws -> String? { try store.database.query("SHOW synchronous_commit", []).first?[0].string }
+        #expect(try store.bookkeeping { try setting() } == "off")
+        #expect(try store.transaction { try setting() } == "on", "a push waits for its commit to be on disk")
+        #expect(try setting() == "on")
+        #expect(try store.bookkeeping { try setting() } == "off")
+        #expect(try store.transaction { try setting() } == "on")
+    }
+}

@@ -51,6 +51,17 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         guard let url = c.string else { throw StoreError(code: -20, message: "not a URL") }
         return url
     }
+
+    /// Drops the database `url` names (one `createDatabase` made), through the server `base`
+    /// names, ending any session still on it.
+    public static func dropDatabase(_ url: String, base: String) throws {
+        let name = try PostgresLocation(url: url).database
+        guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+            throw StoreError(code: -20, message: "not a database createDatabase makes")
+        }
+        let admin = try PostgresSQLConnection(location: PostgresLocation(url: base))
+        try admin.run("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", [])
+    }
 }
 
 /// What a statement answered: its rows and how many rows it changed (when the link knows).

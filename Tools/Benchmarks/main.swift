@@ -202,9 +202,21 @@ func temp(_ name: String, under base: String? = nil) -> String {
     scratch.append(d)
     return d
 }
+/// Databases made on --store's server: dropped with the scratch directories, so that vacuuming a
+/// finished benchmark's million rows never runs during the next one's timed phase.
+nonisolated(unsafe) var scratchDatabases = [String]()
+
 func removeScratch() {
     for d in scratch { try? FileManager.default.removeItem(atPath: d) }
     scratch.removeAll()
+    if let server = options.store {
+        for url in scratchDatabases {
+            do { try PostgresLocation.dropDatabase(url, base: server) } catch {
+                FileHandle.standardError.write(Data("could not drop a benchmark's database (\(error)); drop opps_bench_* databases by hand\n".utf8))
+            }
+        }
+    }
+    scratchDatabases.removeAll()
 }
 
 let replicaID = ReplicaID(UUID128(high: 0x0190_A1B2_C3D4_4E5F, low: 0x8A1B_2C3D_4E5F_6071))
@@ -323,7 +335,11 @@ func yjsWire() -> (batchRaw: Double, batchDeflated: Double, lone: Int)? {
 func freshHub(_ dir: String) throws -> HubConfiguration {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     var config = HubConfiguration(dataDirectory: dir, port: 0)
-    if let server = options.store { config.storeURL = try PostgresLocation.createDatabase(base: server, prefix: "opps_bench_") }
+    if let server = options.store {
+        let url = try PostgresLocation.createDatabase(base: server, prefix: "opps_bench_")
+        config.storeURL = url
+        scratchDatabases.append(url)
+    }
     return config
 }
 

@@ -70,7 +70,9 @@ extension HubEngine {
         do {
             response.pull = try pull(user: user, request: request.pull, activity: &activity)
         } catch {
-            response.pullError = WireError.answering(error).body
+            let answer = WireError.answering(error)
+            response.pullError = answer.body
+            if answer.code == .internal { activity.carriedPullFailure = String(reflecting: error) }
         }
     }
 

@@ -9,6 +9,8 @@ public struct HubActivity: Sendable {
     public var replayed = false
     public var pages = 0
     public var changes = 0
+    /// Why a pull a push carried failed, when the client was told only `internal` (for the log).
+    public var carriedPullFailure: String?
 
     public init() {}
 }

@@ -46,7 +46,12 @@ public struct HubServer: Sendable {
             }
         }
         router.post(RouterPath(Endpoint.push)) { request, _ in
-            try await exchange(request, route: "push", PushRequest.self) { user, message, received in try await hub.push(user, message, received: received) }
+            try await exchange(request, route: "push", PushRequest.self) { user, message, received in
+                let (response, activity) = try await hub.push(user, message, received: received)
+                // A carried pull's internal failure reaches the client as a bare code (§5.4); its detail, the log.
+                if let failure = activity.carriedPullFailure { logger.error("internal error in a carried pull", metadata: ["error": "\(failure)"]) }
+                return (response, activity)
+            }
         }
         router.post(RouterPath(Endpoint.pull)) { request, _ in try await pullExchange(request) }
         // Every other method of a known endpoint is 405, not 404 (sync-protocol.md §4).

@@ -33,7 +33,8 @@ import Testing
             // A deal and its amount, with the pull: the page brings them back (as of after the push).
             let deal = sam.create(using: &rng)
             let amount = sam.write(deal.record, "amount", .decimal(ExactDecimal(units: 4_200_000, scale: 2)))
-            let response = try await c.call(Endpoint.push, try batch(&sam, [deal, amount], pull: sam.pullRequest(maxChanges: 0)), token: sam.token, as: PushResponse.self)
+            let response = try await c.call(
+                Endpoint.push, try batch(&sam, [deal, amount], pull: sam.pullRequest(maxChanges: 0)), token: sam.token, as: PushResponse.self)
             #expect(response.results.map(\.outcome) == [.applied, .applied])
             #expect(response.hasPull && !response.hasPullError)
             #expect(!response.pull.more && response.pull.hasCheckpoint)
@@ -48,6 +49,11 @@ import Testing
             #expect(next.pull.changes.map(\.sequence) == [next.results[0].sequence])
             try sam.apply(next.pull)
             sam.expectHolds([deal.record])
+
+            // The operator counts syncs by pages served: a carried page is one (no pull request was made).
+            let metrics = String(buffer: try await client.executeRequest(uri: Endpoint.metrics, method: .get, headers: [:], body: nil).body)
+            #expect(metrics.split(separator: "\n").contains { $0.hasPrefix("opps_pull_pages_total ") && $0.hasSuffix(" 2") })
+            #expect(!metrics.contains("route=\"pull\""))
 
             // What another rep's carried pull brings is what they may see: not sam's deal.
             let own = ann.create(using: &rng)

@@ -13,6 +13,10 @@ for v in doc["vectors"]:
     out = subprocess.run(["protoc", "--encode=oppsync.v1." + v["type"], "-I", "Protocol", "Protocol/oppsync.proto"],
                          input=v["textproto"].encode(), capture_output=True, check=True).stdout
     v["hex"] = out.hex()
+    if "batch_textproto" in v:
+        # A push carrying its pull (sync-protocol.md §5.4): the batch without it, what idempotency compares.
+        v["batch_hex"] = subprocess.run(["protoc", "--encode=oppsync.v1." + v["type"], "-I", "Protocol", "Protocol/oppsync.proto"],
+                                        input=v["batch_textproto"].encode(), capture_output=True, check=True).stdout.hex()
 open(path, "w").write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
 print(f"re-encoded {len(doc['vectors'])} vectors")
 PY

@@ -1,4 +1,6 @@
 import Foundation
+import OppsCore
+import OppsTestSupport
 import OppsWire
 import Testing
 
@@ -51,6 +53,25 @@ struct CarriedPullCodingTests {
         #expect(try CarriedPull.batchContent(of: encoded) == bytes, "the library's own encoding, pull last")
         let front = Array(try CarriedPull.appending(pull(cursor: 5), to: [])) + bytes
         #expect(try CarriedPull.batchContent(of: front) == bytes)
+    }
+
+    /// Protocol/vectors/messages.json: protoc's encoding of a push carrying its pull, and of the
+    /// same push without it (an encoder independent of ours).
+    @Test func theVectorsBatchIsThePushWithoutItsPull() throws {
+        let doc = try JSON.parse(RepositoryFiles.text("Protocol/vectors/messages.json"))
+        let carrying = (doc["vectors"]?.array ?? []).filter { $0["batch_hex"] != nil }
+        #expect(!carrying.isEmpty)
+        func bytes(_ hex: String) -> [UInt8] {
+            var out = [UInt8](), it = hex.utf8.makeIterator()
+            while let h = it.next(), let l = it.next() { out.append(UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16)!) }
+            return out
+        }
+        for v in carrying {
+            let whole = bytes(v["hex"]?.string ?? ""), batch = bytes(v["batch_hex"]?.string ?? "")
+            #expect(whole.count > batch.count)
+            #expect(try CarriedPull.batchContent(of: whole) == batch)
+            #expect(try BodyCodec.decode(PushRequest.self, from: whole, as: .protobuf).hasPull)
+        }
     }
 
     @Test func aMalformedPushIsRefused() throws {

@@ -79,6 +79,9 @@ public final class Simulation {
     var rng: SeededGenerator
     let root: String
     var hub: SimulatedHub!
+    /// The seed's own database on --store's server: dropped when the seed passes, kept for
+    /// inspection when it fails.
+    var database: String?
     var tokens: [UserName: String] = [:]
     var users: [HubUser] = []
     var members: [Member] = []
@@ -136,9 +139,14 @@ public final class Simulation {
             report.attacks = attacker?.requests ?? 0
         } catch {
             await hub?.stop()
+            if let database, var failure = error as? SimulationFailure {
+                failure.trace.append("the hub's database is kept for inspection: \((try? PostgresLocation(url: database).description) ?? database)")
+                throw failure
+            }
             throw error
         }
         await hub.stop()
+        if let database, let server = options.postgresServer { try? PostgresLocation.dropDatabase(database, base: server) }
         report.hubCrashes = hub.crashes
         report.databaseCrashes = hub.databaseCrashes
         return report
@@ -150,6 +158,7 @@ public final class Simulation {
         config.clock = clock
         if let server = options.postgresServer {
             config.storeURL = try PostgresLocation.createDatabase(base: server, prefix: "opps_sim_\(options.seed)_")
+            database = config.storeURL
         }
         let store = try config.openStore()
         var r = SeededGenerator(seed: options.seed ^ 0xA11CE)

@@ -233,7 +233,8 @@ extension WireError {
 
     /// What a client is told of a failure that is not an HTTP one: a protocol error as it is, the
     /// database out of reach as `unavailable`, anything else as a bare `internal` (its detail is
-    /// the log's, never the client's). A carried pull's refusal (§5.4) is told so.
+    /// the log's, never the client's). The HTTP handlers (`ErrorMapping`), the in-process path and a
+    /// carried pull's refusal (§5.4) all answer through it.
     static func answering(_ error: any Error) -> WireError {
         switch error {
         case let e as WireError: e
@@ -258,9 +259,6 @@ struct ErrorMapping: RouterMiddleware {
             let response = try await next(request, context)
             context.logger.info("answered", metadata: ["path": "\(request.uri.path)", "status": "\(response.status.code)"])
             return response
-        } catch let error as WireError {
-            context.logger.info("refused", metadata: ["path": "\(request.uri.path)", "code": "\(error.code.rawValue)"])
-            return respond(error, request)
         } catch let error as HTTPError {
             let code: WireError.Code =
                 switch error.status {
@@ -270,12 +268,14 @@ struct ErrorMapping: RouterMiddleware {
                 default: .malformedBody
                 }
             return respond(WireError(code, error.body ?? "\(error.status.code)"), request)
-        } catch let error as StoreError where error.isRetryable {
-            context.logger.warning("store unavailable", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            return respond(WireError.storeUnavailable, request)
         } catch {
-            context.logger.error("internal error", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
-            return respond(WireError(.internal, ""), request)
+            let answer = WireError.answering(error)
+            switch answer.code {
+            case .internal: context.logger.error("internal error", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+            case _ where !(error is WireError): context.logger.warning("store unavailable", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            default: context.logger.info("refused", metadata: ["path": "\(request.uri.path)", "code": "\(answer.code.rawValue)"])
+            }
+            return respond(answer, request)
         }
     }
 

@@ -24,12 +24,10 @@ extension HubEngine {
             default:
                 return .failure(WireError(.notFound, endpoint))
             }
-        } catch let e as WireError {
-            return .failure(e)
-        } catch let e as StoreError where e.isRetryable {
-            return .failure(.storeUnavailable)
         } catch {
-            return .failure(WireError(.internal, "\(error)"))
+            // In process, an internal failure keeps its detail: the simulator prints it.
+            let answer = WireError.answering(error)
+            return .failure(answer.code == .internal ? WireError(.internal, "\(error)") : answer)
         }
     }
 }

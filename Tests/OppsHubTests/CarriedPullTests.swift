@@ -15,14 +15,6 @@ import Testing
 /// part of the batch, a refused pull leaves the push standing, and a pull for another replica
 /// refuses the whole request.
 @Suite struct CarriedPullTests {
-    /// `r`'s next batch with `pull` carried.
-    func batch(_ r: inout TestReplica, _ writes: [FieldWrite], pull: PullRequest?) throws -> PushRequest {
-        r.batch += 1
-        var request = try BatchCoding.encode(writes, replica: r.id, batch: r.batch, workspace: r.workspace)
-        if let pull { request.pull = pull }
-        return request
-    }
-
     @Test func theCarriedPageIsThePageAPullWouldGetAfterThePush() async throws {
         let f = try HubFixture()
         try await f.application().test(.ahc(.http)) { client in
@@ -34,7 +26,7 @@ import Testing
             let deal = sam.create(using: &rng)
             let amount = sam.write(deal.record, "amount", .decimal(ExactDecimal(units: 4_200_000, scale: 2)))
             let response = try await c.call(
-                Endpoint.push, try batch(&sam, [deal, amount], pull: sam.pullRequest(maxChanges: 0)), token: sam.token, as: PushResponse.self)
+                Endpoint.push, try sam.batch([deal, amount], pull: sam.pullRequest(maxChanges: 0)), token: sam.token, as: PushResponse.self)
             #expect(response.results.map(\.outcome) == [.applied, .applied])
             #expect(response.hasPull && !response.hasPullError)
             #expect(!response.pull.more && response.pull.hasCheckpoint)
@@ -45,7 +37,7 @@ import Testing
 
             // The next carried page holds the user's own write as a change, as a pull would.
             let step = sam.write(deal.record, "next_step", .text("报价"))
-            let next = try await c.call(Endpoint.push, try batch(&sam, [step], pull: sam.pullRequest(maxChanges: 0)), token: sam.token, as: PushResponse.self)
+            let next = try await c.call(Endpoint.push, try sam.batch([step], pull: sam.pullRequest(maxChanges: 0)), token: sam.token, as: PushResponse.self)
             #expect(next.pull.changes.map(\.sequence) == [next.results[0].sequence])
             try sam.apply(next.pull)
             sam.expectHolds([deal.record])
@@ -55,9 +47,14 @@ import Testing
             #expect(metrics.split(separator: "\n").contains { $0.hasPrefix("opps_pull_pages_total ") && $0.hasSuffix(" 2") })
             #expect(!metrics.contains("route=\"pull\""))
 
+            // The carried page was the whole answer: a pull of its own now brings nothing more.
+            let after = try await c.call(Endpoint.pull, sam.pullRequest(maxChanges: 0), token: sam.token, as: PullResponse.self)
+            #expect(after.changes.isEmpty && after.entered.isEmpty && after.left.isEmpty && !after.more)
+            #expect(after.cursor == next.pull.cursor && after.checkpoint.checksum == next.pull.checkpoint.checksum)
+
             // What another rep's carried pull brings is what they may see: not sam's deal.
             let own = ann.create(using: &rng)
-            let annPage = try await c.call(Endpoint.push, try batch(&ann, [own], pull: ann.pullRequest(maxChanges: 0)), token: ann.token, as: PushResponse.self)
+            let annPage = try await c.call(Endpoint.push, try ann.batch([own], pull: ann.pullRequest(maxChanges: 0)), token: ann.token, as: PushResponse.self)
             try ann.apply(annPage.pull)
             ann.expectHolds([own.record])
         }
@@ -72,7 +69,7 @@ import Testing
             var rng = SeededGenerator(seed: 5)
             var sam = try await f.replicas("sam", client: c)[0]
             let deal = sam.create(using: &rng)
-            let first = try batch(&sam, [deal], pull: sam.pullRequest(maxChanges: 0))
+            let first = try sam.batch([deal], pull: sam.pullRequest(maxChanges: 0))
             let answered = try await c.call(Endpoint.push, first, token: sam.token, as: PushResponse.self)
             #expect(!answered.replayed && answered.results[0].outcome == .applied)
             // The same batch with another pull, and with none: replays, not batch-mismatch.
@@ -106,7 +103,7 @@ import Testing
             let deal = sam.create(using: &rng)
             var pull = sam.pullRequest(maxChanges: 0)
             pull.cursor = 1_000_000  // beyond the head: cursor-ahead
-            let response = try await c.call(Endpoint.push, try batch(&sam, [deal], pull: pull), token: sam.token, as: PushResponse.self)
+            let response = try await c.call(Endpoint.push, try sam.batch([deal], pull: pull), token: sam.token, as: PushResponse.self)
             #expect(response.results.map(\.outcome) == [.applied])
             #expect(!response.hasPull && response.hasPullError)
             #expect(WireError(body: response.pullError).code == .cursorAhead)
@@ -126,7 +123,7 @@ import Testing
             let head = try await f.hub.head()
             let deal = sam.create(using: &rng)
             // tom's replica, though tom's token is not sam's: the hub must not build his pages.
-            let request = try batch(&sam, [deal], pull: rs[1].pullRequest(maxChanges: 0))
+            let request = try sam.batch([deal], pull: rs[1].pullRequest(maxChanges: 0))
             await #expect { _ = try await c.call(Endpoint.push, request, token: sam.token, as: PushResponse.self) } throws: { error in
                 (error as? WireClient.Failure)?.error.code == .malformedBody && (error as? WireClient.Failure)?.status == 400
             }
@@ -147,9 +144,7 @@ import Testing
                         var r = laptop
                         var rng = SeededGenerator(seed: UInt64(40 + i))
                         let deal = r.create(using: &rng)
-                        r.batch += 1
-                        var request = try BatchCoding.encode([deal], replica: r.id, batch: r.batch, workspace: r.workspace)
-                        request.pull = r.pullRequest(maxChanges: 0)
+                        let request = try r.batch([deal], pull: r.pullRequest(maxChanges: 0))
                         return (names[i], deal.record, try await c.call(Endpoint.push, request, token: r.token, as: PushResponse.self))
                     }
                 }

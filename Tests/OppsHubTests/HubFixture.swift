@@ -142,10 +142,16 @@ struct TestReplica {
         return FieldWrite(record: id, entity: entity, kind: .create, value: stage.map { .member($0) } ?? .null, author: user, stamp: stamp())
     }
 
-    mutating func push(_ c: WireClient, _ writes: [FieldWrite]) async throws -> PushResponse {
+    /// The next batch of these writes; `pull`: the pull it carries (protocol 5, §5.4).
+    mutating func batch(_ writes: [FieldWrite], pull: PullRequest? = nil) throws -> PushRequest {
         batch += 1
-        let request = try BatchCoding.encode(writes, replica: id, batch: batch, workspace: workspace)
-        return try await c.call(Endpoint.push, request, token: token, as: PushResponse.self)
+        var request = try BatchCoding.encode(writes, replica: id, batch: batch, workspace: workspace)
+        if let pull { request.pull = pull }
+        return request
+    }
+
+    mutating func push(_ c: WireClient, _ writes: [FieldWrite]) async throws -> PushResponse {
+        try await c.call(Endpoint.push, try batch(writes), token: token, as: PushResponse.self)
     }
 
     /// Pulls until up to date; returns the number of pages.

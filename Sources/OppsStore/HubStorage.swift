@@ -258,7 +258,8 @@ public protocol HubPullStorage: HubStoreBase {
     func known(replica: ReplicaID) throws -> [RecordID: UInt64]
     /// What the replica holds once it acknowledges page `token`: these changes (nil: no longer
     /// held), applied after those staged for page `carrying` — the page a pipelined request said
-    /// was in flight when this one was built — if that one was not acknowledged first.
+    /// was in flight when this one was built — if that one was not acknowledged first. A token
+    /// is staged once (staging it again replaces what it staged).
     func stageKnown(replica: ReplicaID, token: UInt64, changes: [(RecordID, UInt64?)], carrying: UInt64?) throws
     /// The replica applied page `token`: its staged changes (after those of the page it carries)
     /// become what it holds; every page up to it is done with.

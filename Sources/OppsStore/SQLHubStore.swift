@@ -169,8 +169,7 @@ open class SQLHubStore: HubStorage {
 
     public func resetKnown(replica: ReplicaID) throws {
         try connection.send("DELETE FROM replica_records WHERE replica = ?", [.blob(replica.bytes)])
-        try connection.send("DELETE FROM replica_pending WHERE replica = ?", [.blob(replica.bytes)])
-        try connection.send("DELETE FROM replica_carries WHERE replica = ?", [.blob(replica.bytes)])
+        try connection.send("DELETE FROM replica_staged WHERE replica = ?", [.blob(replica.bytes)])
     }
 
     // MARK: Identity and workspace
@@ -819,20 +818,18 @@ open class SQLHubStore: HubStorage {
     }
 
     public func stageKnown(replica: ReplicaID, token: UInt64, changes: [(RecordID, UInt64?)], carrying: UInt64?) throws {
-        // Multi-row INSERTs (a cold sync's page stages thousands); a record named twice keeps its
-        // last signature, as one statement per change did (one statement may not upsert a row twice).
-        let r: SQLValue = .blob(replica.bytes), t: SQLValue = .integer(Int64(token))
-        let rows = Self.lastOfEach(changes, by: \.0).map { change in
-            [r, t, .blob(change.0.bytes), change.1.map { .integer(Int64(bitPattern: $0)) } ?? .null]
-        }
-        try insertRows(
-            "INSERT INTO replica_pending (replica, token, record, signature) VALUES ", width: 4, rows,
-            then: " ON CONFLICT(replica, token, record) DO UPDATE SET signature = excluded.signature")
-        if let carrying {
-            try connection.send(
-                "INSERT INTO replica_carries (replica, token, carries) VALUES (?, ?, ?) ON CONFLICT(replica, token) DO UPDATE SET carries = excluded.carries",
-                [r, t, .integer(Int64(carrying))])
-        }
+        // One row a page, its changes packed in one blob (a cold sync's page stages thousands:
+        // a row each cost PostgreSQL more than reading the records). A token is staged once; a
+        // record named twice keeps its last signature.
+        try connection.send(
+            """
+            INSERT INTO replica_staged (replica, token, carries, changes) VALUES (?, ?, ?, ?)
+            ON CONFLICT(replica, token) DO UPDATE SET carries = excluded.carries, changes = excluded.changes
+            """,
+            [
+                .blob(replica.bytes), .integer(Int64(token)), carrying.map { .integer(Int64($0)) } ?? .null,
+                .blob(StagedChanges.encode(Self.lastOfEach(changes, by: \.0))),
+            ])
     }
 
     public func acknowledge(replica: ReplicaID, token: UInt64) throws {
@@ -844,41 +841,53 @@ open class SQLHubStore: HubStorage {
         // request must not drop the delta of a page the replica did receive. A page built on an
         // in-flight one carries it: what the replica now holds is the page's own changes, and
         // those of the carried page (still staged only if its own acknowledgement never came)
-        // for records the page itself does not name — two index ranges, one statement.
-        let staged = """
-            SELECT record, signature FROM replica_pending WHERE replica = ? AND token = ?
-            UNION ALL
-            SELECT c.record, c.signature FROM replica_pending c
-                WHERE c.replica = ? AND c.token = (SELECT carries FROM replica_carries WHERE replica = ? AND token = ?)
-                AND NOT EXISTS (SELECT 1 FROM replica_pending o WHERE o.replica = c.replica AND o.token = ? AND o.record = c.record)
-            """
-        let values = [r, t, r, r, t, t]
+        // for records the page itself does not name.
         if dialect.modifyingWith {
-            // The four as one statement (one round trip): all its parts read one snapshot, taken
-            // before any of them writes, so the staged rows are read before their deletion, as
-            // in the four statements below. The two writes of replica_records touch different
-            // records (a record is in the page's own changes or in the carried page's, never both).
+            // One statement (one round trip), the blobs unpacked by the server (StagedChanges'
+            // layout): all its parts read one snapshot, taken before any of them writes. The two
+            // writes of replica_records touch different records (a record is in the page's own
+            // changes or in the carried page's, never both; neither names one twice).
+            func unpacked(_ blob: String) -> String {
+                """
+                SELECT substring(\(blob) FROM 25 * i + 1 FOR 16) AS record,
+                    CASE WHEN get_byte(\(blob), 25 * i + 16) = 1
+                        THEN ('x' || encode(substring(\(blob) FROM 25 * i + 18 FOR 8), 'hex'))::bit(64)::bigint END AS signature
+                """
+            }
             try connection.send(
                 """
-                WITH s AS (\(staged)),
+                WITH own_row AS (SELECT carries, changes FROM replica_staged WHERE replica = ? AND token = ?),
+                own AS (\(unpacked("o.changes")) FROM own_row o, generate_series(0, length(o.changes) / 25 - 1) AS i),
+                carried AS (\(unpacked("c.changes")) FROM replica_staged c, generate_series(0, length(c.changes) / 25 - 1) AS i
+                    WHERE c.replica = ? AND c.token = (SELECT carries FROM own_row)),
+                s AS (SELECT record, signature FROM own UNION ALL SELECT record, signature FROM carried WHERE record NOT IN (SELECT record FROM own)),
                 known AS (
                     INSERT INTO replica_records (replica, record, signature) SELECT ?, record, signature FROM s WHERE signature IS NOT NULL
                     ON CONFLICT(replica, record) DO UPDATE SET signature = excluded.signature),
-                forgotten AS (DELETE FROM replica_records WHERE replica = ? AND record IN (SELECT record FROM s WHERE signature IS NULL)),
-                pending AS (DELETE FROM replica_pending WHERE replica = ? AND token <= ?)
-                DELETE FROM replica_carries WHERE replica = ? AND token <= ?
-                """, values + [r, r, r, t, r, t])
+                forgotten AS (DELETE FROM replica_records WHERE replica = ? AND record IN (SELECT record FROM s WHERE signature IS NULL))
+                DELETE FROM replica_staged WHERE replica = ? AND token <= ?
+                """, [r, t, r, r, r, r, t])
             return
         }
-        try connection.send(
-            """
-            INSERT INTO replica_records (replica, record, signature)
-            SELECT ?, record, signature FROM (\(staged)) AS s WHERE signature IS NOT NULL
-            ON CONFLICT(replica, record) DO UPDATE SET signature = excluded.signature
-            """, [r] + values)
-        try connection.send(
-            "DELETE FROM replica_records WHERE replica = ? AND record IN (SELECT record FROM (\(staged)) AS s WHERE signature IS NULL)", [r] + values)
-        try connection.send("DELETE FROM replica_pending WHERE replica = ? AND token <= ?", [r, t])
-        try connection.send("DELETE FROM replica_carries WHERE replica = ? AND token <= ?", [r, t])
+        let rows = try connection.query(
+            "SELECT token, carries, changes FROM replica_staged WHERE replica = ? AND token = ? UNION ALL "
+                + "SELECT token, NULL, changes FROM replica_staged WHERE replica = ? AND token = (SELECT carries FROM replica_staged WHERE replica = ? AND token = ?)",
+            [r, t, r, r, t])
+        var held = [RecordID: UInt64?]()
+        for row in rows where row[0].int != Int64(token) {
+            for (id, signature) in try StagedChanges.decode(row[2].bytes ?? []) { held[id] = signature }
+        }
+        for row in rows where row[0].int == Int64(token) {
+            for (id, signature) in try StagedChanges.decode(row[2].bytes ?? []) { held[id] = signature }
+        }
+        let ordered = held.sorted { $0.key < $1.key }
+        try insertRows(
+            "INSERT INTO replica_records (replica, record, signature) VALUES ", width: 3,
+            ordered.compactMap { id, signature in signature.map { [r, .blob(id.bytes), .integer(Int64(bitPattern: $0))] } },
+            then: " ON CONFLICT(replica, record) DO UPDATE SET signature = excluded.signature")
+        for (id, signature) in ordered where signature == nil {
+            try connection.send("DELETE FROM replica_records WHERE replica = ? AND record = ?", [r, .blob(id.bytes)])
+        }
+        try connection.send("DELETE FROM replica_staged WHERE replica = ? AND token <= ?", [r, t])
     }
 }

@@ -97,6 +97,15 @@ public final class SQLiteHubStore: SQLHubStore {
         m.register(
             "2026-11-30-hub-9-replica-carries",
             "CREATE TABLE replica_carries (replica BLOB NOT NULL, token INTEGER NOT NULL, carries INTEGER NOT NULL, PRIMARY KEY (replica, token)) WITHOUT ROWID")
+        // A page's staged records in one row (StagedChanges), the page it carries beside them.
+        // Pages in flight during the upgrade lose what they staged: acknowledging one then makes
+        // nothing held, and its records are sent again with the next page (as after a lost
+        // acknowledgement) — the bookkeeping is rebuilt, nothing a replica holds is lost.
+        m.register(
+            "2026-12-01-hub-10-replica-staged",
+            "CREATE TABLE replica_staged (replica BLOB NOT NULL, token INTEGER NOT NULL, carries INTEGER, changes BLOB NOT NULL, PRIMARY KEY (replica, token)) WITHOUT ROWID",
+            "DROP TABLE replica_pending",
+            "DROP TABLE replica_carries")
         return m
     }()
 

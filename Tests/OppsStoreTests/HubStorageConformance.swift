@@ -406,16 +406,29 @@ struct Backend: Sendable, CustomTestStringConvertible {
         try s.acknowledge(replica: Self.replicaA, token: 3)
         #expect(try s.known(replica: Self.replicaA) == [a: 21, c: 13])
         #expect(try s.known(replica: Self.replicaB).isEmpty)
-        // A page of a cold sync stages thousands (several statements); a record named twice
-        // keeps its last signature, and one staged again on the same page takes the new one.
+        // A page of a cold sync stages thousands; a record named twice keeps its last
+        // signature, and a record no longer held is dropped from what was held before.
         var big = (1...700).map { (RecordID(high: 2, low: UInt64($0)), UInt64?.some(UInt64($0))) }
         big.append((RecordID(high: 2, low: 5), 5_000))
         try s.transaction { try s.stageKnown(replica: Self.replicaA, token: 4, changes: big, carrying: nil) }
-        try s.transaction { try s.stageKnown(replica: Self.replicaA, token: 4, changes: [(RecordID(high: 2, low: 6), nil)], carrying: nil) }
         try s.acknowledge(replica: Self.replicaA, token: 4)
-        let held = try s.known(replica: Self.replicaA)
-        #expect(held.count == 2 + 699)
-        #expect(held[RecordID(high: 2, low: 5)] == 5_000 && held[RecordID(high: 2, low: 700)] == 700 && held[RecordID(high: 2, low: 6)] == nil)
+        var held = try s.known(replica: Self.replicaA)
+        #expect(held.count == 2 + 700)
+        #expect(held[RecordID(high: 2, low: 5)] == 5_000 && held[RecordID(high: 2, low: 700)] == 700 && held[RecordID(high: 2, low: 6)] == 6)
+        // Signatures keep all 64 bits (the store unpacks them itself on PostgreSQL).
+        let extreme: [(RecordID, UInt64?)] = [(RecordID(high: .max, low: .max), .max), (RecordID(high: 0, low: 0), 1 << 63), (RecordID(high: 2, low: 6), nil)]
+        try s.stageKnown(replica: Self.replicaA, token: 5, changes: extreme, carrying: nil)
+        try s.acknowledge(replica: Self.replicaA, token: 5)
+        held = try s.known(replica: Self.replicaA)
+        #expect(held.count == 2 + 699 + 2)
+        #expect(held[RecordID(high: .max, low: .max)] == .max && held[RecordID(high: 0, low: 0)] == 1 << 63 && held[RecordID(high: 2, low: 6)] == nil)
+        // A token is staged once (the replica's row, locked, numbers them); staged again, the
+        // second staging is the page.
+        try s.stageKnown(replica: Self.replicaA, token: 6, changes: [(RecordID(high: 2, low: 7), 70)], carrying: nil)
+        try s.stageKnown(replica: Self.replicaA, token: 6, changes: [(RecordID(high: 2, low: 8), nil)], carrying: nil)
+        try s.acknowledge(replica: Self.replicaA, token: 6)
+        held = try s.known(replica: Self.replicaA)
+        #expect(held[RecordID(high: 2, low: 7)] == 7 && held[RecordID(high: 2, low: 8)] == nil && held.count == 2 + 699 + 2 - 1)
         try s.resetKnown(replica: Self.replicaA)
         #expect(try s.known(replica: Self.replicaA).isEmpty)
     }

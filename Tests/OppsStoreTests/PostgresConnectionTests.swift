@@ -267,7 +267,7 @@ struct PostgresConnectionTests {
 }
 
 /// `opps-hub migrate` copies the tables it names: every table of the SQLite hub's schema must be
-/// among them, or a hub moved to PostgreSQL loses that table's rows (replica_carries, added
+/// among them, or a hub moved to PostgreSQL loses that table's rows (replica_staged, say, added
 /// this session, would have been forgotten without the list being edited by hand).
 @Suite struct MigratedTablesTests {
     @Test func everyTableOfTheSQLiteHubIsCopied() throws {
@@ -278,7 +278,7 @@ struct PostgresConnectionTests {
         let tables = try hub.database.query(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'"
         ).compactMap { $0[0].string }
-        #expect(tables.contains("replica_carries"))
+        #expect(tables.contains("replica_staged"))
         #expect(Set(tables) == Set(PostgresHubStore.migratedTables))
     }
 }

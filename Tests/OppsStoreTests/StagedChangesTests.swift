@@ -1,0 +1,89 @@
+import Foundation
+import OppsCore
+import OppsPostgres
+import OppsTestSupport
+import Testing
+
+@testable import OppsStore
+
+/// A pull page's staged records, one blob a page (StagedChanges): its layout, and hubs upgraded
+/// with pages in flight.
+@Suite struct StagedChangesTests {
+    @Test func packsEachRecordIn25BytesAndUnpacksThem() throws {
+        let changes: [(RecordID, UInt64?)] = [
+            (RecordID(high: 0x0102_0304_0506_0708, low: 0x090A_0B0C_0D0E_0F10), 0x1122_3344_5566_7788), (RecordID(high: 0, low: 0), nil),
+            (RecordID(high: .max, low: .max), .max),
+        ]
+        let bytes = StagedChanges.encode(changes)
+        #expect(bytes.count == 75)
+        #expect(Array(bytes[0..<25]) == Array(1...16) + [1, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88])
+        #expect(Array(bytes[25..<50]) == Array(repeating: 0, count: 25))
+        let back = try StagedChanges.decode(bytes)
+        #expect(back.map(\.0) == changes.map(\.0) && back.map(\.1) == changes.map(\.1))
+        #expect(try StagedChanges.decode([]).isEmpty)
+    }
+
+    @Test func refusesBytesItDidNotWrite() {
+        let one = StagedChanges.encode([(RecordID(high: 1, low: 2), 3)])
+        #expect(throws: StoreError.self) { try StagedChanges.decode(Array(one.dropLast())) }
+        var flagged = one
+        flagged[16] = 2
+        #expect(throws: StoreError.self) { try StagedChanges.decode(flagged) }
+    }
+
+    static let replica = ReplicaID(UUID128(high: 1, low: 0xA))
+    static let a = RecordID(high: 1, low: 1), b = RecordID(high: 1, low: 2)
+
+    /// A SQLite hub at the schema before staged pages were packed, with page 7 in flight (a
+    /// staged, b dropped) and one it carries: upgraded, acknowledging 7 changes nothing (its
+    /// records are sent again by the next page, as after a lost acknowledgement), and staging works.
+    @Test func aSQLiteHubUpgradedWithAPageInFlightKeepsWhatWasHeld() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-staged-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("hub.sqlite").path
+        do {
+            let old = try Database(path: path)
+            try Self.migrateBefore("2026-12-01-hub-10-replica-staged", SQLiteHubStore.migrator, old)
+            try Self.stageTheOldWay(old)
+        }
+        try Self.checkUpgraded(try SQLiteHubStore(path: path))
+    }
+
+    @Test(.enabled(if: ScratchPostgres.url != nil, "needs OPPS_TEST_PG (Tools/pg/cluster.sh)"))
+    func aPostgresHubUpgradedWithAPageInFlightKeepsWhatWasHeld() throws {
+        let url = try ScratchPostgres.fresh()
+        do {
+            let old = try PostgresSQLConnection(location: PostgresLocation(url: url))
+            try Self.migrateBefore("2026-12-01-pg-3-replica-staged", PostgresHubStore.migrator, old)
+            try Self.stageTheOldWay(old)
+        }
+        try Self.checkUpgraded(try PostgresHubStore(url: url))
+    }
+
+    static func migrateBefore(_ name: String, _ migrator: Migrator, _ db: any SQLConnection) throws {
+        try db.run("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, position INTEGER NOT NULL)", [])
+        for (position, m) in migrator.migrations.enumerated() {
+            if m.name == name { return }
+            for statement in m.sql { try db.run(statement, []) }
+            try db.run("INSERT INTO schema_migrations (name, position) VALUES (?, ?)", [.text(m.name), .integer(Int64(position))])
+        }
+        Issue.record("no migration \(name)")
+    }
+
+    static func stageTheOldWay(_ db: any SQLConnection) throws {
+        let r: SQLValue = .blob(replica.bytes)
+        try db.run("INSERT INTO replica_records (replica, record, signature) VALUES (?, ?, 5), (?, ?, 6)", [r, .blob(a.bytes), r, .blob(b.bytes)])
+        try db.run("INSERT INTO replica_pending (replica, token, record, signature) VALUES (?, 7, ?, 15), (?, 7, ?, NULL)", [r, .blob(a.bytes), r, .blob(b.bytes)])
+        try db.run("INSERT INTO replica_carries (replica, token, carries) VALUES (?, 7, 6)", [r])
+    }
+
+    static func checkUpgraded(_ s: any HubStorage) throws {
+        #expect(try s.known(replica: replica) == [a: 5, b: 6])
+        try s.acknowledge(replica: replica, token: 7)
+        #expect(try s.known(replica: replica) == [a: 5, b: 6])
+        try s.stageKnown(replica: replica, token: 8, changes: [(a, 15), (b, nil)], carrying: 7)
+        try s.acknowledge(replica: replica, token: 8)
+        #expect(try s.known(replica: replica) == [a: 15])
+    }
+}

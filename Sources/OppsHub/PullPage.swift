@@ -127,15 +127,29 @@ struct PullPage {
         var deletions = [WireChange]()
         var lefts = 0
         let enteredLimit = min(engine.configuration.maxEnteredPerPage, maxChanges)
-        // The records the walk is about to take, read 500 to a statement rather than one each.
+        // The records the walk is about to take, read 500 to a statement rather than one each;
+        // the next 500 asked for before these are encoded (PostgreSQL reads them meanwhile).
         var read = [RecordID: Record](), asked = Set<RecordID>()
+        var next: (ids: [RecordID], records: () throws -> [RecordID: Record])?
         let store = self.store, workspace = self.workspace
         func record(_ id: RecordID) throws -> Record? { asked.contains(id) ? read[id] : try store.record(id, workspace: workspace) }
-        let ahead = { (ids: [RecordID]) throws in
-            read = try store.records(ids, workspace: workspace)
+        let ahead = { (ids: [RecordID], then: [RecordID]) throws in
+            if let n = next, n.ids == ids { read = try n.records() } else { read = try store.records(ids, workspace: workspace) }
             asked = Set(ids)
+            next = then.isEmpty ? nil : (then, try store.prefetchRecords(then, workspace: workspace))
         }
-        let walk = try engine.walkDifferences(known: known, inFlight: inFlight, snapshot: snapshot, user: user, ahead: ahead) { id, difference in
+        // How many more of each kind the page may take: entered records by count and by the
+        // bytes the ones so far took on average.
+        // (Kept here: the walk's closures cannot read `self` while `take` changes it.)
+        var entered = enteredNow.count, enteredBytes = 0, pageBytes = bytes
+        let maxBytes = self.maxBytes, maxChanges = self.maxChanges
+        let room = { () -> (entering: Int, left: Int) in
+            var room = enteredLimit - entered
+            if entered > 0, enteredBytes > 0 { room = min(room, (maxBytes - pageBytes) / max(1, enteredBytes / entered) + 1) }
+            return (room, maxChanges - lefts - deletions.count)
+        }
+        let walk = try engine.walkDifferences(known: known, inFlight: inFlight, snapshot: snapshot, user: user, ahead: ahead, room: room) {
+            id, difference in
             switch difference {
             case .left:
                 guard lefts + deletions.count < maxChanges else { return false }
@@ -144,10 +158,12 @@ struct PullPage {
                 if let record = try record(id), let d = record.deleted {
                     deletions.append(writer.deletion(of: record, deleted: d))
                     bytes += 40
+                    pageBytes += 40
                 } else {
                     writer.left(id)
                     lefts += 1
                     bytes += 18
+                    pageBytes += 18
                 }
                 staged.append((id, nil))
             case .entering:
@@ -155,6 +171,9 @@ struct PullPage {
                 guard let record = try record(id), let c = snapshot.columns[id] else { return true }
                 let fields = writer.entered(record, hidden: hidden(id, c))
                 bytes += 40 + fields * 24
+                pageBytes += 40 + fields * 24
+                enteredBytes += 40 + fields * 24
+                entered += 1
                 enteredNow.insert(id)
                 staged.append((id, snapshot.signatures[id]))
             }

@@ -360,7 +360,8 @@ extension HubEngine {
     /// it stays remembered — if the replica never applies that page, the next walk must find it.
     func walkDifferences(
         known k: KnownState, inFlight: [RecordID: UInt64?] = [:], snapshot s: VisibilitySnapshot, user: HubUser,
-        ahead: ([RecordID]) throws -> Void = { _ in }, take: (RecordID, Difference) throws -> Bool
+        ahead: (_ now: [RecordID], _ then: [RecordID]) throws -> Void = { _, _ in }, room: () -> (entering: Int, left: Int) = { (.max, .max) },
+        take: (RecordID, Difference) throws -> Bool
     ) throws -> (mismatch: [RecordID], stopped: Bool) {
         func held(_ id: RecordID, overlaid: Bool) -> UInt64? {
             if overlaid, let page = inFlight[id] { return page }
@@ -387,16 +388,35 @@ extension HubEngine {
         var taken = [(RecordID, Difference)]()
         var stopped = false
         var i = 0
-        var offered = 0  // candidates before this one were offered to `ahead`
-        while i < candidates.count {
-            if i >= offered {
-                // The next ≤ 500 differences, so the caller can read their records in one go.
-                var next = [RecordID]()
-                while offered < candidates.count, next.count < 500 {
-                    if classify(candidates[offered]) != nil { next.append(candidates[offered]) }
-                    offered += 1
+        var offered = 0  // candidates before this one were looked at for `ahead`
+        var boundary = 0  // candidates before this one were offered to `ahead` as `now`
+        typealias Chunk = (ids: [RecordID], entering: Int, leaving: Int, end: Int)
+        var following: Chunk?  // the chunk `ahead` was told comes next
+        /// The next ≤ 500 differences from `offered` on, no more of each kind than the room given.
+        func chunk(room: (entering: Int, left: Int)) -> Chunk {
+            var ids = [RecordID](), entering = 0, leaving = 0
+            while offered < candidates.count, ids.count < 500, entering < max(room.entering, 1), leaving < max(room.left, 1) {
+                switch classify(candidates[offered]) {
+                case .entering?: entering += 1; ids.append(candidates[offered])
+                case .left?: leaving += 1; ids.append(candidates[offered])
+                case nil: break
                 }
-                try ahead(next)
+                offered += 1
+            }
+            return (ids, entering, leaving, offered)
+        }
+        while i < candidates.count {
+            if i >= boundary {
+                // The next ≤ 500 differences, so the caller can read their records in one go, and
+                // the ≤ 500 after them, so it can ask for those before it encodes these — no more
+                // of each kind than `room` says the page may still take (a cold sync's page read
+                // 2,500 records to take 2,000).
+                let r = room()
+                let now = following ?? chunk(room: r)
+                let then = chunk(room: (r.entering - now.entering, r.left - now.leaving))
+                boundary = now.end
+                following = then.ids.isEmpty ? nil : then
+                try ahead(now.ids, then.ids)
             }
             let id = candidates[i]
             if let d = classify(id) {

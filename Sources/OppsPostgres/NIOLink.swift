@@ -60,6 +60,8 @@ final class NIOLink: PostgresLink {
     /// Issued and not yet answered-and-taken, in order.
     private var outstanding: [Pending] = []
 
+    func send() throws { flush() }
+
     /// Hands every unsent statement to the event loop in one task, in order.
     private func flush() {
         guard !unsent.isEmpty else { return }

@@ -78,6 +78,8 @@ protocol PostgresLink: AnyObject {
     /// Queues a statement (sent no later than the next `answer`): `numbered` is `sql` with its
     /// marks numbered. `prepare`: it may be named on the connection and run by name from then on.
     func issue(_ sql: String, numbered: String, _ values: [SQLValue], prepare: Bool) throws -> AnyObject
+    /// Sends what is queued now, without waiting for any answer.
+    func send() throws
     /// The statement's answer, waiting for it.
     func answer(_ ticket: AnyObject) throws -> PostgresAnswer
     /// `COPY table (columns) FROM STDIN` with `text` (COPY's text format), after everything issued.
@@ -89,6 +91,8 @@ extension PostgresClient: PostgresLink {
     func issue(_ sql: String, numbered: String, _ values: [SQLValue], prepare: Bool) throws -> AnyObject {
         try issue(numbered, values, key: prepare ? PostgresSQLConnection.key(sql, values) : nil)
     }
+
+    func send() throws { try flush() }
 
     func answer(_ ticket: AnyObject) throws -> PostgresAnswer {
         let (rows, changed) = try answer(unsafeDowncast(ticket, to: Ticket.self))
@@ -215,9 +219,15 @@ public final class PostgresSQLConnection: SQLConnection {
     /// Statements sent inside a transaction and not waited for yet (`send`), in order.
     private var inflight: [(sql: String, ticket: AnyObject)] = []
 
+    /// Prefetched queries (`prefetch`) not answered yet, in order.
+    private var prefetched: [(sql: String, ticket: AnyObject)] = []
+
     /// Queues a statement; `counting`: the answer must say how many rows it changed (unnamed).
     private func issue(_ sql: String, _ values: [SQLValue], counting: Bool = false) throws -> AnyObject {
         try releaseHeld()
+        // A prefetched query's rows are read before anything more is sent: PostgreSQL writing
+        // rows nobody reads stops reading what is sent to it, and both sides would wait.
+        try readPrefetched()
         // The protocol counts a statement's values in 16 bits: PostgreSQL takes at most 65,535.
         guard values.count <= Int(UInt16.max) else {
             throw StoreError(code: -21, message: "a statement with \(values.count) values; PostgreSQL takes at most 65,535")
@@ -299,6 +309,8 @@ public final class PostgresSQLConnection: SQLConnection {
     /// Sends this statement behind those in flight (one round trip for all of them), then
     /// waits for all.
     private func execute(_ sql: String, _ values: [SQLValue], rollback: Bool = false, counting: Bool = false) throws -> PostgresAnswer {
+        // A rollback undoes what a prefetched query's failure failed: it must still be sent.
+        if rollback { try? readPrefetched() }
         let ticket: AnyObject
         do {
             ticket = try issue(sql, values, counting: counting)
@@ -318,6 +330,45 @@ public final class PostgresSQLConnection: SQLConnection {
 
     public func rollback(_ sql: String) throws {
         _ = try execute(sql, [], rollback: true)
+    }
+
+    /// Reads the answers of every prefetched query (kept in their tickets for `rows()`); the
+    /// first failure is thrown (the transaction is failed: nothing sent after it would run).
+    private func readPrefetched() throws {
+        guard !prefetched.isEmpty else { return }
+        let waiting = prefetched
+        prefetched.removeAll()
+        var first: StoreError?
+        for (sql, ticket) in waiting {
+            do { _ = try wait(ticket) } catch { if first == nil { first = Self.storeError(error, what: sql) } }
+        }
+        if let first { throw first }
+    }
+
+    /// Inside a transaction, sent at once — PostgreSQL works on it while the caller does
+    /// something else — and answered when its rows are asked for; outside, run then.
+    public func prefetch(_ sql: String, _ values: [SQLValue]) throws -> SQLPrefetch {
+        guard inTransaction else { return SQLPrefetch { try self.query(sql, values) } }
+        let ticket: AnyObject
+        do {
+            ticket = try issue(sql, values)
+            try link?.send()
+        } catch {
+            try? drain(ignoring: true)
+            throw Self.storeError(error, what: sql)
+        }
+        prefetched.append((sql, ticket))
+        return SQLPrefetch { [self] in
+            prefetched.removeAll { $0.ticket === ticket }
+            // Those sent before it answer first: a failure of theirs is the one to report.
+            _ = try? wait(ticket)
+            try drain()
+            do {
+                return try wait(ticket).rows
+            } catch {
+                throw Self.storeError(error, what: sql)
+            }
+        }
     }
 
     /// Inside a transaction, sends without waiting (pipelined); outside, runs it.
@@ -473,6 +524,7 @@ public final class PostgresSQLConnection: SQLConnection {
         inTransaction = true
         defer {
             inTransaction = false
+            try? readPrefetched()
             try? drain(ignoring: true)
         }
         for statement in begin { try send(statement, []) }

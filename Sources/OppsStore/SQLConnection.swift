@@ -28,6 +28,11 @@ public protocol SQLConnection: AnyObject {
     func copy(into table: String, columns: [String], rows: [[SQLValue]]) throws
     /// Whether `copy` is available.
     var copies: Bool { get }
+    /// A query whose rows are needed later (`rows()` of what it returns), so the engine can work
+    /// on it meanwhile: inside a transaction PostgreSQL starts on it at once; SQLite runs it when
+    /// its rows are asked for (never, if they are not). Its rows are read before any later
+    /// statement is sent.
+    func prefetch(_ sql: String, _ values: [SQLValue]) throws -> SQLPrefetch
     /// Runs `body`, whose `send`s that write without reading (plain INSERT … VALUES, DELETE,
     /// UPDATE) an engine may send as one statement where they write different tables
     /// (PostgreSQL: one round trip). None of them may depend on another's rows.
@@ -63,6 +68,7 @@ extension SQLConnection {
     public var copies: Bool { false }
 
     public func send(_ sql: String, _ values: [SQLValue]) throws { try run(sql, values) }
+    public func prefetch(_ sql: String, _ values: [SQLValue]) throws -> SQLPrefetch { SQLPrefetch { try self.query(sql, values) } }
     public func together<T>(_ body: () throws -> T) throws -> T { try body() }
     public func rollback(_ sql: String) throws { try run(sql, []) }
     public func queries(_ statements: [(sql: String, values: [SQLValue])]) throws -> [[[SQLValue]]] {
@@ -107,5 +113,16 @@ extension Database: SQLConnection {
 
     public func atomically<T>(_ body: () throws -> T) throws -> T {
         try transaction { _ in try body() }
+    }
+}
+
+/// A query's rows, asked for once (`SQLConnection.prefetch`).
+public final class SQLPrefetch {
+    private var read: (() throws -> [[SQLValue]])?
+    public init(_ read: @escaping () throws -> [[SQLValue]]) { self.read = read }
+    public func rows() throws -> [[SQLValue]] {
+        guard let read else { throw StoreError(code: -24, message: "a prefetched query's rows were asked for twice") }
+        self.read = nil
+        return try read()
     }
 }

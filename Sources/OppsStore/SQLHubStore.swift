@@ -385,6 +385,21 @@ open class SQLHubStore: HubStorage {
         return out
     }
 
+    public func prefetchRecords(_ ids: [RecordID], workspace: Workspace) throws -> () throws -> [RecordID: Record] {
+        guard !ids.isEmpty, ids.count <= 500 else { return { try self.records(ids, workspace: workspace) } }
+        let later = try connection.prefetch(
+            "SELECT id, entity, created, fields, deleted FROM records WHERE id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ",")))",
+            ids.map { .blob($0.bytes) })
+        return {
+            var out = [RecordID: Record]()
+            for row in try later.rows() {
+                guard let b = row[0].bytes, let id = RecordID(bytes: b), let r = try self.record(id, row[1...], workspace: workspace) else { continue }
+                out[id] = r
+            }
+            return out
+        }
+    }
+
     public func recordsAndTeams(_ ids: [RecordID], workspace: Workspace) throws -> (records: [RecordID: Record], teams: [RecordID: Set<UserName>]) {
         var records = [RecordID: Record]()
         var teams = [RecordID: Set<UserName>]()
@@ -846,21 +861,25 @@ open class SQLHubStore: HubStorage {
             // One statement (one round trip), the blobs unpacked by the server (StagedChanges'
             // layout): all its parts read one snapshot, taken before any of them writes. The two
             // writes of replica_records touch different records (a record is in the page's own
-            // changes or in the carried page's, never both; neither names one twice).
-            func unpacked(_ blob: String) -> String {
+            // changes or in the carried page's, never both; neither names one twice). Each blob
+            // is read whole once, into a materialized row (`|| ''`): a substring of the stored,
+            // compressed value decompressed all of it, for each of a page's 2,000 records.
+            func unpacked(_ row: String) -> String {
                 """
-                SELECT substring(\(blob) FROM 25 * i + 1 FOR 16) AS record,
-                    CASE WHEN get_byte(\(blob), 25 * i + 16) = 1
-                        THEN ('x' || encode(substring(\(blob) FROM 25 * i + 18 FOR 8), 'hex'))::bit(64)::bigint END AS signature
+                SELECT substring(b.changes FROM 25 * i + 1 FOR 16) AS record,
+                    CASE WHEN get_byte(b.changes, 25 * i + 16) = 1
+                        THEN ('x' || encode(substring(b.changes FROM 25 * i + 18 FOR 8), 'hex'))::bit(64)::bigint END AS signature
+                FROM \(row) b, generate_series(0, length(b.changes) / 25 - 1) AS i
                 """
             }
             try connection.send(
                 """
-                WITH own_row AS (SELECT carries, changes FROM replica_staged WHERE replica = ? AND token = ?),
-                own AS (\(unpacked("o.changes")) FROM own_row o, generate_series(0, length(o.changes) / 25 - 1) AS i),
-                carried AS (\(unpacked("c.changes")) FROM replica_staged c, generate_series(0, length(c.changes) / 25 - 1) AS i
-                    WHERE c.replica = ? AND c.token = (SELECT carries FROM own_row)),
-                s AS (SELECT record, signature FROM own UNION ALL SELECT record, signature FROM carried WHERE record NOT IN (SELECT record FROM own)),
+                WITH own_row AS MATERIALIZED (SELECT carries, changes || ''::bytea AS changes FROM replica_staged WHERE replica = ? AND token = ?),
+                carried_row AS MATERIALIZED (
+                    SELECT changes || ''::bytea AS changes FROM replica_staged WHERE replica = ? AND token = (SELECT carries FROM own_row)),
+                own AS MATERIALIZED (\(unpacked("own_row"))),
+                s AS (SELECT record, signature FROM own UNION ALL SELECT record, signature FROM (\(unpacked("carried_row"))) AS c
+                    WHERE record NOT IN (SELECT record FROM own)),
                 known AS (
                     INSERT INTO replica_records (replica, record, signature) SELECT ?, record, signature FROM s WHERE signature IS NOT NULL
                     ON CONFLICT(replica, record) DO UPDATE SET signature = excluded.signature),

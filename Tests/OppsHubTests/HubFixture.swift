@@ -37,7 +37,7 @@ struct HubFixture: Sendable {
         configure(&config)
         configuration = config
         var rng = SystemRandomNumberGenerator()
-        let store = try SQLiteHubStore(path: config.databasePath)
+        let store = try config.openStore()  // SQLite, or PostgreSQL when `configure` sets storeURL
         _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: 1_795_000_000_000, rng: &rng)
         let engine = try HubEngine(store: store, configuration: config)
         var tokens = [String: String]()

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import OppsCore
 import OppsStore
+import OppsTestSupport
 import OppsWire
 import Testing
 
@@ -127,8 +128,12 @@ import Testing
     /// Pipelining (sync-protocol.md §6.1): the hub builds page n + 1 as if the replica held page n,
     /// so no record comes twice, and it learns what the replica holds only from the tokens echoed
     /// — a deal reassigned away afterwards leaves the replica, and the checksums match.
-    @Test func pipelinedPagesBringEveryRecordOnce() async throws {
-        let f = try HubFixture()
+    /// On PostgreSQL too: there a page asks for its next 500 records before it encodes the
+    /// ones in hand (`prefetchRecords`), and reads what it asked for before the next statement.
+    @Test(arguments: HubStoreKind.all)
+    func pipelinedPagesBringEveryRecordOnce(store: HubStoreKind) async throws {
+        let url = try store.url()
+        let f = try HubFixture { $0.storeURL = url }
         try await f.application().test(.router) { client in
             let c = WireClient(client: client)
             let deals = try await Self.samsDeals(30, seed: 8, f, c)
@@ -145,6 +150,41 @@ import Testing
             let again = try await fresh.pullPipelined(c, maxChanges: 4)
             #expect(again.entered == 0)
             fresh.expectHolds(Set(deals).subtracting(moved))
+        }
+    }
+
+    /// A page reads the records it takes and hardly more: the walk offers the store no more
+    /// records of each kind than the page may still take (a cold sync's page read 2,500 records
+    /// to take 2,000), and names the next chunk while the page works on one, for a prefetch.
+    @Test func aPageAsksForTheRecordsItTakesAndTheNextChunkAhead() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            let deals = try await Self.samsDeals(1_300, seed: 9, f, c)
+            let store = try f.configuration.openStore()
+            let engine = try HubEngine(store: store, configuration: f.configuration)
+            let sam = try #require(HubFixture.team.first { $0.name == "sam" })
+            let snapshot = try engine.build(for: sam, head: try store.head())
+            for limit in [2_000, 1_200, 700, 3] {
+                var asked = [[RecordID]](), told = [[RecordID]](), taken = 0
+                let walk = try engine.walkDifferences(
+                    known: KnownState(records: [:], trackedFrom: 0), snapshot: snapshot, user: sam,
+                    ahead: {
+                        asked.append($0); told.append($1)
+                    }, room: { (limit - taken, .max) }
+                ) { _, _ in
+                    guard taken < limit else { return false }
+                    taken += 1
+                    return true
+                }
+                #expect(taken == min(limit, deals.count))
+                #expect(walk.stopped == (limit < deals.count))
+                let offered = asked.flatMap { $0 }
+                #expect(offered == Array(deals.sorted().prefix(offered.count)), "chunks in id order, none twice")
+                #expect(offered.count <= taken + 1, "limit \(limit): \(offered.count) records read to take \(taken)")
+                #expect(asked.allSatisfy { $0.count <= 500 })
+                for (i, chunk) in asked.enumerated().dropFirst() { #expect(chunk == told[i - 1], "each chunk was named the call before") }
+            }
         }
     }
 

@@ -36,6 +36,46 @@ struct PostgresConnectionTests {
         }
     }
 
+    /// A prefetched query (`prefetch`): PostgreSQL starts on it at once and its rows come when
+    /// asked for, exact, with statements between; one whose rows are never asked for — here 8 MB
+    /// of them, more than the socket holds — does not stall a later statement that itself sends
+    /// megabytes (PostgreSQL, blocked writing rows nobody reads, would stop reading); a failing
+    /// one fails the transaction with its own error, and the connection goes on.
+    @Test(.timeLimit(.minutes(1)), arguments: links) func aPrefetchedQueryAnswersLaterAndNeverStallsTheConnection(sslmode: String) throws {
+        let c = try connection(sslmode)
+        try c.run("INSERT INTO t (k, n, b) SELECT i, i * 10, decode(repeat('ab', 4000), 'hex') FROM generate_series(1, 2000) AS i")
+        let (first, between) = try c.atomically {
+            let later = try c.prefetch("SELECT k, n FROM t WHERE k <= ? ORDER BY k", [.integer(3)])
+            let between = try c.query("SELECT count(*) FROM t", [])
+            return (try later.rows(), between)
+        }
+        #expect(first == [[.integer(1), .integer(10)], [.integer(2), .integer(20)], [.integer(3), .integer(30)]])
+        #expect(between == [[.integer(2000)]])
+        let big = [UInt8](repeating: 7, count: 4 << 20)
+        try c.atomically {
+            _ = try c.prefetch("SELECT b FROM t", [])  // 8 MB of rows, never read
+            try c.send("INSERT INTO t (k, b) VALUES (?, ?)", [.integer(9_001), .blob(big)])
+            try c.send("INSERT INTO t (k, b) VALUES (?, ?)", [.integer(9_002), .blob(big)])
+            #expect(try c.query("SELECT length(b) FROM t WHERE k = ?", [.integer(9_002)]) == [[.integer(4 << 20)]])
+        }
+        #expect(throws: StoreError.self) {
+            try c.atomically {
+                let failing = try c.prefetch("SELECT k / (k - 5) FROM t WHERE k <= ?", [.integer(10)])
+                _ = try failing.rows()
+            }
+        }
+        #expect(throws: StoreError.self) {
+            try c.atomically {
+                _ = try c.prefetch("SELECT k / (k - 5) FROM t WHERE k <= ?", [.integer(10)])
+                try c.send("INSERT INTO t (k) VALUES (?)", [.integer(9_003)])
+                _ = try c.query("SELECT 1", [])
+            }
+        }
+        #expect(try c.query("SELECT count(*) FROM t WHERE k >= 9000", []) == [[.integer(2)]])
+        // Outside a transaction it runs when asked.
+        #expect(try c.prefetch("SELECT n FROM t WHERE k = ?", [.integer(4)]).rows() == [[.integer(40)]])
+    }
+
     @Test(arguments: links) func aStatementIsPreparedOnceAndAnswersAsWritten(sslmode: String) throws {
         let c = try connection(sslmode)
         let insert = "INSERT INTO t (k, n, s, b, d) VALUES (?, ?, ?, ?, ?)"

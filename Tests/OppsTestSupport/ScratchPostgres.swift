@@ -19,3 +19,15 @@ public enum ScratchPostgres {
 
     public enum ScratchError: Error { case noCluster }
 }
+
+/// Which store a hub test runs on: SQLite always, PostgreSQL too when `OPPS_TEST_PG` names a cluster.
+public enum HubStoreKind: String, Sendable, CaseIterable, CustomStringConvertible {
+    case sqlite, postgres
+
+    public static var all: [HubStoreKind] { ScratchPostgres.url == nil ? [.sqlite] : [.sqlite, .postgres] }
+
+    /// `HubConfiguration.storeURL` for a fresh hub of this kind (nil: SQLite in its directory).
+    public func url() throws -> String? { self == .postgres ? try ScratchPostgres.fresh() : nil }
+
+    public var description: String { rawValue }
+}

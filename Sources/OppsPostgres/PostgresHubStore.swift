@@ -90,12 +90,12 @@ public final class PostgresHubStore: SQLHubStore {
         // A page's staged records in one row (StagedChanges; SQLite's hub-10): staging a cold
         // sync's page wrote, and acknowledging it moved and deleted, a row per record — 1.7 s
         // of PostgreSQL's 3.4 s in a cold sync of 100,000 deals. Pages in flight during the
-        // upgrade are sent again (see hub-10).
+        // upgrade are sent again (see hub-10). replica_pending and replica_carries stay, unused
+        // by this build: hubs of the older build still running during a rolling upgrade write
+        // and read them (dropped, their every pull would fail); a later migration drops them.
         m.register(
             "2026-12-01-pg-3-replica-staged",
-            "CREATE TABLE replica_staged (replica bytea NOT NULL, token bigint NOT NULL, carries bigint, changes bytea NOT NULL, PRIMARY KEY (replica, token))",
-            "DROP TABLE replica_pending",
-            "DROP TABLE replica_carries")
+            "CREATE TABLE replica_staged (replica bytea NOT NULL, token bigint NOT NULL, carries bigint, changes bytea NOT NULL, PRIMARY KEY (replica, token))")
         return m
     }()
 

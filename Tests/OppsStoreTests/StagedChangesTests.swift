@@ -58,7 +58,12 @@ import Testing
             try Self.migrateBefore("2026-12-01-pg-3-replica-staged", PostgresHubStore.migrator, old)
             try Self.stageTheOldWay(old)
         }
-        try Self.checkUpgraded(try PostgresHubStore(url: url))
+        let upgraded = try PostgresHubStore(url: url)
+        try Self.checkUpgraded(upgraded)
+        // A hub of the older build, still running during a rolling upgrade, finds its tables.
+        let r: SQLValue = .blob(Self.replica.bytes)
+        try upgraded.database.run("INSERT INTO replica_pending (replica, token, record, signature) VALUES (?, 9, ?, 16)", [r, .blob(Self.a.bytes)])
+        try upgraded.database.run("INSERT INTO replica_carries (replica, token, carries) VALUES (?, 9, 8)", [r])
     }
 
     static func migrateBefore(_ name: String, _ migrator: Migrator, _ db: any SQLConnection) throws {

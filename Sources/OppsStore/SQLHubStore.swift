@@ -892,12 +892,15 @@ open class SQLHubStore: HubStorage {
             "SELECT token, carries, changes FROM replica_staged WHERE replica = ? AND token = ? UNION ALL "
                 + "SELECT token, NULL, changes FROM replica_staged WHERE replica = ? AND token = (SELECT carries FROM replica_staged WHERE replica = ? AND token = ?)",
             [r, t, r, r, t])
+        // A staged page that cannot be read (never written so) counts as nothing staged: its
+        // records are sent again, as after a lost acknowledgement, and the replica is not stuck
+        // on a pull that fails for ever (PostgreSQL's unpacking reads such a blob as far as it goes).
         var held = [RecordID: UInt64?]()
         for row in rows where row[0].int != Int64(token) {
-            for (id, signature) in try StagedChanges.decode(row[2].bytes ?? []) { held[id] = signature }
+            for (id, signature) in (try? StagedChanges.decode(row[2].bytes ?? [])) ?? [] { held[id] = signature }
         }
         for row in rows where row[0].int == Int64(token) {
-            for (id, signature) in try StagedChanges.decode(row[2].bytes ?? []) { held[id] = signature }
+            for (id, signature) in (try? StagedChanges.decode(row[2].bytes ?? [])) ?? [] { held[id] = signature }
         }
         let ordered = held.sorted { $0.key < $1.key }
         try insertRows(

@@ -31,6 +31,28 @@ import Testing
         #expect(throws: StoreError.self) { try StagedChanges.decode(flagged) }
     }
 
+    /// A staged page whose blob is not StagedChanges' (a damaged row) is acknowledged as nothing
+    /// staged — its records are sent again — on both stores, instead of failing every pull.
+    @Test(arguments: [false, true])
+    func aDamagedStagedPageIsAcknowledgedAsNothingStaged(postgres: Bool) throws {
+        if postgres && ScratchPostgres.url == nil { return }
+        let s: SQLHubStore
+        if postgres {
+            s = try PostgresHubStore(url: ScratchPostgres.fresh())
+        } else {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-staged-\(UInt64.random(in: 0...UInt64.max))")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            s = try SQLiteHubStore(path: dir.appendingPathComponent("hub.sqlite").path)
+        }
+        try s.stageKnown(replica: Self.replica, token: 1, changes: [(Self.a, 5)], carrying: nil)
+        try s.acknowledge(replica: Self.replica, token: 1)
+        try s.stageKnown(replica: Self.replica, token: 2, changes: [(Self.b, 6)], carrying: nil)
+        try s.connection.run("UPDATE replica_staged SET changes = ? WHERE token = 2", [.blob([1, 2, 3])])
+        try s.acknowledge(replica: Self.replica, token: 2)
+        #expect(try s.known(replica: Self.replica) == [Self.a: 5])
+        #expect(try s.connection.query("SELECT count(*) FROM replica_staged", []) == [[.integer(0)]])
+    }
+
     static let replica = ReplicaID(UUID128(high: 1, low: 0xA))
     static let a = RecordID(high: 1, low: 1), b = RecordID(high: 1, low: 2)
 

@@ -124,15 +124,19 @@ final class StampCodec {
         w.byte(0)
         let baseReplica = try index(of: base.stamp.replica)
         var number: UInt32 = 0, hlc = base.stamp.hlc.rawValue, sequence = base.sequence
-        // The record's fields in workspace order, each looked up once (not every field of the
-        // entity by name: that was most of a cold sync's encoding).
-        var order = [(position: Int, index: [String: FieldState].Index)]()
+        // The record's fields in the order they were written (sequence, then workspace order),
+        // each looked up once (not every field of the entity by name: that was most of a cold
+        // sync's encoding). In that order each clock and sequence is most often the one before
+        // it plus one — a flag in the header, no bytes — where workspace order stepped back and
+        // forth (a byte or more each); a field's number then mostly takes its own byte. The
+        // reader takes the fields in any order (numbers explicit, differences signed).
+        var order = [(sequence: UInt64, position: Int, index: [String: FieldState].Index)]()
         order.reserveCapacity(fields.count)
         for i in fields.indices {
-            if let p = entity.position(of: fields[i].key) { order.append((p, i)) }
+            if let p = entity.position(of: fields[i].key) { order.append((fields[i].value.sequence, p, i)) }
         }
-        order.sort { $0.position < $1.position }
-        for (position, at) in order {
+        order.sort { ($0.sequence, $0.position) < ($1.sequence, $1.position) }
+        for (_, position, at) in order {
             let fieldNumber = entity.fieldNumber(at: position)
             let s = fields[at].value
             let replica = try index(of: s.stamp.replica)

@@ -36,6 +36,21 @@ import Testing
 
     func fullChecksum(_ s: ReplicaStore) throws -> UInt64 { StateChecksum(of: try s.allConfirmed(workspace: ws), workspace: ws).value }
 
+    /// The metadata benchmark's accounting: every stored value is data — the fields' and the
+    /// creation's (the stage a deal started at) — and the rest of the record's bytes are stamps.
+    @Test func storageCountsEveryValueAsDataAndTheRestAsStamps() throws {
+        let s = try store()
+        try s.setMeta("workspace", Workspace.defaultDocument)
+        let d = deal(1, seq: 10, name: "华北电网 ACME")
+        try s.save(confirmed: d, view: d, workspace: ws)
+        let b = try s.storageBreakdown()
+        let values = d.created.value.storedBytes.count + d.fields.values.reduce(0) { $0 + $1.value.storedBytes.count }
+        #expect(b.data == values)
+        let blobs = try s.database.query("SELECT length(created) + length(confirmed) FROM records", []).first?[0].int
+        #expect(b.stamps == Int(blobs ?? 0) - values)
+        #expect(b.outbox == 0 && b.history == 0)
+    }
+
     @Test func pagesKeepTheChecksumOfTheWholeStateAndMoveTheCursors() throws {
         let s = try store()
         var first = ReceivedPage()

@@ -73,6 +73,29 @@ import Testing
         #expect(blob.count - values <= 2 + 11 * 2, "\(blob.count - values) bytes of stamps for 11 fields")
     }
 
+    /// The same push writing the fields in another order than the workspace's (the bench's
+    /// deals, a form laid out differently): stored in the order written, each field costs its
+    /// header and its number — the clock and sequence, each one more than the field before, cost
+    /// nothing (in workspace order they stepped back and forth: a byte or more each).
+    @Test func fieldsWrittenInAnyOrderCostTwoBytesAField() throws {
+        let c = try codec(compact: true)
+        let base = FieldState(
+            value: .member("discovery"), stamp: Stamp(hlc: HLC(milliseconds: 5_000_000, counter: 0), replica: r1), author: "sam", authority: .own, sequence: 100)
+        var rng = SeededGenerator(seed: 7)
+        let written = Array(entity.fields.prefix(11)).shuffled(using: &rng)
+        #expect(written.map(\.name) != Array(entity.fields.prefix(11)).map(\.name))
+        var fields = [String: FieldState]()
+        for (i, f) in written.enumerated() {
+            fields[f.name] = FieldState(
+                value: .text("v\(i)"), stamp: Stamp(hlc: HLC(rawValue: base.stamp.hlc.rawValue + UInt64(i) + 1), replica: r1), author: "sam", authority: .own,
+                sequence: 101 + UInt64(i))
+        }
+        let blob = try c.fieldsBytes(fields, entity: entity, base: base)
+        let values = fields.values.reduce(0) { $0 + $1.value.storedBytes.count }
+        #expect(try c.fields(blob, entity: entity, base: base) == fields)
+        #expect(blob.count - values <= 2 + 11 * 2, "\(blob.count - values) bytes of stamps for 11 fields")
+    }
+
     let entity = Workspace.default.entity("opportunity")!
     let r1 = ReplicaID(UUID128(high: 0, low: 1)), r2 = ReplicaID(UUID128(high: 0, low: 2))
 

@@ -686,7 +686,7 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
                     String(
                         format: "%.1f %% (stamps %d KiB, outbox %d KiB, history %d KiB)",
                         100 * Double(b.stamps + b.outbox + b.history) / Double(b.data), b.stamps / 1024, b.outbox / 1024, b.history / 1024),
-                    "data \(b.data / 1024) KiB", "≤ 10 %")
+                    "data \(b.data / 1024) KiB", "≤ 5 % (issue 20)")
             }
             if label == "roundtrip" {
                 let replica = try Replica(home: dir + "/replica", clock: SystemClock())

@@ -33,11 +33,10 @@ import Testing
 
     /// A staged page whose blob is not StagedChanges' (a damaged row) is acknowledged as nothing
     /// staged — its records are sent again — on both stores, instead of failing every pull.
-    @Test(arguments: [false, true])
-    func aDamagedStagedPageIsAcknowledgedAsNothingStaged(postgres: Bool) throws {
-        if postgres && ScratchPostgres.url == nil { return }
+    @Test(arguments: HubStoreKind.all)
+    func aDamagedStagedPageIsAcknowledgedAsNothingStaged(store kind: HubStoreKind) throws {
         let s: SQLHubStore
-        if postgres {
+        if kind == .postgres {
             s = try PostgresHubStore(url: ScratchPostgres.fresh())
         } else {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-staged-\(UInt64.random(in: 0...UInt64.max))")

@@ -56,34 +56,12 @@ import Testing
         }
     }
 
-    /// A record one person filled in with one push costs a byte of stamp a field.
-    @Test func aRecordFilledInByOnePushCostsAByteAField() throws {
+    /// The bytes of stamp (the blob less its values) of a record whose `written` fields one
+    /// push wrote in that order (clock and sequence one more each time); checks it reads back.
+    func stampBytes(written: [Field]) throws -> Int {
         let c = try codec(compact: true)
         let base = FieldState(
             value: .member("discovery"), stamp: Stamp(hlc: HLC(milliseconds: 5_000_000, counter: 0), replica: r1), author: "sam", authority: .own, sequence: 100)
-        var fields = [String: FieldState]()
-        for (i, f) in entity.fields.prefix(11).enumerated() {
-            fields[f.name] = FieldState(
-                value: .text("v\(i)"), stamp: Stamp(hlc: HLC(rawValue: base.stamp.hlc.rawValue + UInt64(i) + 1), replica: r1), author: "sam", authority: .own,
-                sequence: 101 + UInt64(i))
-        }
-        let blob = try c.fieldsBytes(fields, entity: entity, base: base)
-        let values = fields.values.reduce(0) { $0 + $1.value.storedBytes.count }
-        #expect(try c.fields(blob, entity: entity, base: base) == fields)
-        #expect(blob.count - values <= 2 + 11 * 2, "\(blob.count - values) bytes of stamps for 11 fields")
-    }
-
-    /// The same push writing the fields in another order than the workspace's (the bench's
-    /// deals, a form laid out differently): stored in the order written, each field costs its
-    /// header and its number — the clock and sequence, each one more than the field before, cost
-    /// nothing (in workspace order they stepped back and forth: a byte or more each).
-    @Test func fieldsWrittenInAnyOrderCostTwoBytesAField() throws {
-        let c = try codec(compact: true)
-        let base = FieldState(
-            value: .member("discovery"), stamp: Stamp(hlc: HLC(milliseconds: 5_000_000, counter: 0), replica: r1), author: "sam", authority: .own, sequence: 100)
-        var rng = SeededGenerator(seed: 7)
-        let written = Array(entity.fields.prefix(11)).shuffled(using: &rng)
-        #expect(written.map(\.name) != Array(entity.fields.prefix(11)).map(\.name))
         var fields = [String: FieldState]()
         for (i, f) in written.enumerated() {
             fields[f.name] = FieldState(
@@ -91,9 +69,27 @@ import Testing
                 sequence: 101 + UInt64(i))
         }
         let blob = try c.fieldsBytes(fields, entity: entity, base: base)
-        let values = fields.values.reduce(0) { $0 + $1.value.storedBytes.count }
         #expect(try c.fields(blob, entity: entity, base: base) == fields)
-        #expect(blob.count - values <= 2 + 11 * 2, "\(blob.count - values) bytes of stamps for 11 fields")
+        return blob.count - fields.values.reduce(0) { $0 + $1.value.storedBytes.count }
+    }
+
+    /// A record one person filled in with one push, in workspace order, costs a byte of stamp a
+    /// field (its header: number, clock and sequence each the one before plus one).
+    @Test func aRecordFilledInByOnePushCostsAByteAField() throws {
+        let bytes = try stampBytes(written: Array(entity.fields.prefix(11)))
+        #expect(bytes <= 2 + 11, "\(bytes) bytes of stamps for 11 fields")
+    }
+
+    /// The same push writing the fields in another order than the workspace's (the bench's
+    /// deals, a form laid out differently): stored in the order written, each field costs its
+    /// header and its number — the clock and sequence, each one more than the field before, cost
+    /// nothing (in workspace order they stepped back and forth: a byte or more each).
+    @Test func fieldsWrittenInAnyOrderCostTwoBytesAField() throws {
+        var rng = SeededGenerator(seed: 7)
+        let written = Array(entity.fields.prefix(11)).shuffled(using: &rng)
+        #expect(written.map(\.name) != Array(entity.fields.prefix(11)).map(\.name))
+        let bytes = try stampBytes(written: written)
+        #expect(bytes <= 2 + 11 * 2, "\(bytes) bytes of stamps for 11 fields")
     }
 
     let entity = Workspace.default.entity("opportunity")!

@@ -94,7 +94,7 @@ final class IndexWatchingTransport: Transport, @unchecked Sendable {
     }
 
     @Test func aProcessThatDiedMidLoadFindsItsIndexesBackWhenTheFileOpens() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-bulk-\(UInt64.random(in: 0...UInt64.max))").path
+        let dir = Scratch.directory("opps-bulk")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/replica.sqlite"

@@ -6,6 +6,7 @@ import OppsCore
 import OppsHub
 import OppsHubCommands
 import OppsStore
+import OppsTestSupport
 import Testing
 
 /// A hub with a team, served on a free loopback port for the duration of a test, and helpers to
@@ -27,7 +28,7 @@ struct CommandFixture: Sendable {
     ///   - clock: the hub's clock (a scripted day moves it with the laptops' clocks).
     ///   - extra: users besides the standard team.
     init(clock: (any PhysicalClock)? = nil, extra: [HubUser] = []) throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("opps-cmd-\(UInt64.random(in: 0...UInt64.max))").path
+        root = Scratch.directory("opps-cmd")
         try FileManager.default.createDirectory(atPath: root + "/hub", withIntermediateDirectories: true)
         var config = HubConfiguration(dataDirectory: root + "/hub", port: 0)
         config.verifySnapshots = true  // every brought-forward snapshot is checked against a full build

@@ -2,6 +2,7 @@ import Foundation
 import OppsCore
 import OppsHub
 import OppsStore
+import OppsTestSupport
 import Testing
 
 @testable import OppsHubCommands
@@ -75,7 +76,7 @@ import Testing
 /// `--deals N` beyond the story: the rest pushed in bulk through the engine, rules applied.
 @Suite struct DemoBulkTests {
     @Test func aBigQuarterIsPushedThroughTheRulesWithoutARefusal() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-bulk-\(UInt64.random(in: 0...UInt64.max))").path
+        let dir = Scratch.directory("opps-bulk")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let demo = try DemoHub(directory: dir)
         let (store, engine) = (demo.store, demo.engine)

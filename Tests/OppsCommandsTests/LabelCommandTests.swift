@@ -1,5 +1,6 @@
 import Foundation
 import OppsCore
+import OppsTestSupport
 import Testing
 
 @testable import OppsCommands
@@ -86,7 +87,7 @@ import Testing
     }
 
     @Test func aHubStartsInChinese() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-locale-\(UInt64.random(in: 0...UInt64.max))").path
+        let dir = Scratch.directory("opps-locale")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(await oppsHub("init", "--data", dir, "--locale", "fr").code != 0)
         #expect(!FileManager.default.fileExists(atPath: dir + "/hub.sqlite"), "nothing made on a refusal")

@@ -30,7 +30,7 @@ struct HubFixture: Sendable {
     ]
 
     init(users: [HubUser] = HubFixture.team, configure: (inout HubConfiguration) -> Void = { _ in }) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("opps-hub-test-\(UInt64.random(in: 0...UInt64.max))").path
+        directory = Scratch.directory("opps-hub-test")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var config = HubConfiguration(dataDirectory: directory, port: 0)
         config.verifySnapshots = true  // every brought-forward snapshot is checked against a full build
@@ -260,7 +260,7 @@ extension RecordSet {
 /// A hub engine on a new SQLite file (every snapshot checked against a full build), with `users`
 /// added: the engine and each user's token. For tests that talk to the engine in-process.
 func testEngine(_ prefix: String, clock: TestClock, users: [HubUser]) throws -> (HubEngine, [String: String]) {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UInt64.random(in: 0...UInt64.max))").path
+    let directory = Scratch.directory(prefix)
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     var c = HubConfiguration(dataDirectory: directory)
     c.verifySnapshots = true

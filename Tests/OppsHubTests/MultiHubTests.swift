@@ -51,7 +51,7 @@ struct MultiHubTests {
     }
 
     func replica(_ user: String, via transport: any Transport) async throws -> Replica {
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("opps-multihub-\(UInt64.random(in: 0...UInt64.max))").path
+        let home = Scratch.directory("opps-multihub") + "/replica"
         return try await Replica.create(home: home, hubURL: "in-process", token: tokens[user]!, transport: transport, clock: clock)
     }
 

@@ -30,7 +30,7 @@ struct QuietSyncTests {
     }
 
     func replica(_ user: String) async throws -> Replica {
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("opps-quiet-r-\(UInt64.random(in: 0...UInt64.max))").path
+        let home = Scratch.directory("opps-quiet-r") + "/replica"
         return try await Replica.create(home: home, hubURL: "in-process", token: tokens[user]!, transport: transport, clock: clock)
     }
 

@@ -28,7 +28,7 @@ struct RecentChangesTests {
     }
 
     func replica(_ user: String, via transport: any Transport) async throws -> Replica {
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("opps-recent-r-\(UInt64.random(in: 0...UInt64.max))").path
+        let home = Scratch.directory("opps-recent-r") + "/replica"
         return try await Replica.create(home: home, hubURL: "in-process", token: tokens[user]!, transport: transport, clock: clock)
     }
 

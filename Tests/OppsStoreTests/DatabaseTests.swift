@@ -1,12 +1,13 @@
 import Foundation
 import OppsCore
+import OppsTestSupport
 import Testing
 
 @testable import OppsStore
 
 @Suite struct DatabaseTests {
     func temporaryPath() -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-store-\(UInt64.random(in: 0...UInt64.max))")
+        let dir = URL(fileURLWithPath: Scratch.directory("opps-store"))
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir.appendingPathComponent("test.sqlite").path
     }
@@ -82,7 +83,7 @@ import Testing
 
 @Suite struct DurabilityTests {
     @Test func theHubStoreFsyncsEveryCommitTheReplicaDoesNot() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-durable-\(UInt64.random(in: 0...UInt64.max))")
+        let dir = URL(fileURLWithPath: Scratch.directory("opps-durable"))
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let hub = try SQLiteHubStore(path: dir.appendingPathComponent("hub.sqlite").path)
         #expect(try hub.database.query("PRAGMA synchronous")[0][0] == .integer(2))  // FULL
@@ -93,7 +94,7 @@ import Testing
     /// A pull's bookkeeping runs relaxed; every durable transaction after it — also after a
     /// rolled-back one — runs with FULL again, so an acknowledged push is on disk.
     @Test func aDurableTransactionAfterBookkeepingIsFsyncedAgain() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-durable-\(UInt64.random(in: 0...UInt64.max))")
+        let dir = URL(fileURLWithPath: Scratch.directory("opps-durable"))
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let store = try SQLiteHubStore(path: dir.appendingPathComponent("hub.sqlite").path)
         func level() throws -> SQLValue { try store.database.query("PRAGMA synchronous")[0][0] }
@@ -112,7 +113,7 @@ import Testing
     /// The sync state is typed; the forget list, once a comma-joined meta value, is a table
     /// the store moves an old value into when it opens.
     @Test func theForgetListOfAnOlderReplicaMovesIntoItsTable() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-sync-state-\(UInt64.random(in: 0...UInt64.max))")
+        let dir = URL(fileURLWithPath: Scratch.directory("opps-sync-state"))
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("replica.sqlite").path
         var rng = SeededGenerator(seed: 3)

@@ -21,7 +21,7 @@ struct Backend: Sendable, CustomTestStringConvertible {
     static let sqlite = Backend(
         name: "sqlite",
         fresh: {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-conformance-\(UInt64.random(in: 0...UInt64.max))")
+            let dir = URL(fileURLWithPath: Scratch.directory("opps-conformance"))
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             return dir.appendingPathComponent("hub.sqlite").path
         },

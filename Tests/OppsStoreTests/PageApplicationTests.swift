@@ -1,5 +1,6 @@
 import Foundation
 import OppsCore
+import OppsTestSupport
 import Testing
 
 @testable import OppsStore
@@ -11,7 +12,7 @@ import Testing
     static let other = ReplicaID(UUID128(high: 1, low: 0xB))
 
     func store() throws -> ReplicaStore {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-pages-\(UInt64.random(in: 0...UInt64.max))")
+        let dir = URL(fileURLWithPath: Scratch.directory("opps-pages"))
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return try ReplicaStore(path: dir.appendingPathComponent("replica.sqlite").path)
     }

@@ -311,7 +311,7 @@ struct PostgresConnectionTests {
 /// this session, would have been forgotten without the list being edited by hand).
 @Suite struct MigratedTablesTests {
     @Test func everyTableOfTheSQLiteHubIsCopied() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-tables-\(UInt64.random(in: 0...UInt64.max))")
+        let dir = URL(fileURLWithPath: Scratch.directory("opps-tables"))
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let hub = try SQLiteHubStore(path: dir.appendingPathComponent("hub.sqlite").path)

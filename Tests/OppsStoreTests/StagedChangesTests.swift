@@ -39,7 +39,7 @@ import Testing
         if kind == .postgres {
             s = try PostgresHubStore(url: ScratchPostgres.fresh())
         } else {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-staged-\(UInt64.random(in: 0...UInt64.max))")
+            let dir = URL(fileURLWithPath: Scratch.directory("opps-staged"))
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             s = try SQLiteHubStore(path: dir.appendingPathComponent("hub.sqlite").path)
         }
@@ -59,7 +59,7 @@ import Testing
     /// staged, b dropped) and one it carries: upgraded, acknowledging 7 changes nothing (its
     /// records are sent again by the next page, as after a lost acknowledgement), and staging works.
     @Test func aSQLiteHubUpgradedWithAPageInFlightKeepsWhatWasHeld() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-staged-\(UInt64.random(in: 0...UInt64.max))")
+        let dir = URL(fileURLWithPath: Scratch.directory("opps-staged"))
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("hub.sqlite").path

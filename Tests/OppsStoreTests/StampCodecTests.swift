@@ -1,5 +1,6 @@
 import Foundation
 import OppsCore
+import OppsTestSupport
 import Testing
 
 @testable import OppsStore
@@ -9,7 +10,7 @@ import Testing
 /// and 2 blobs written before still read.
 @Suite struct StampCodecTests {
     func database() throws -> Database {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opps-codec-\(UInt64.random(in: 0...UInt64.max))")
+        let dir = URL(fileURLWithPath: Scratch.directory("opps-codec"))
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let db = try Database(path: dir.path + "/c.sqlite")
         try db.execute("CREATE TABLE replica_ids (idx INTEGER PRIMARY KEY, id BLOB UNIQUE NOT NULL)")

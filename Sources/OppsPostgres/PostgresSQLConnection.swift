@@ -52,6 +52,13 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         return url
     }
 
+    /// The names of the databases on the server `base` names that start with `prefix`.
+    public static func databases(base: String, prefix: String) throws -> [String] {
+        let admin = try PostgresSQLConnection(location: PostgresLocation(url: base))
+        let rows = try admin.query("SELECT datname FROM pg_database WHERE starts_with(datname, $1) ORDER BY datname", [.text(prefix)])
+        return rows.compactMap { if case .text(let t) = $0.first { t } else { nil } }
+    }
+
     /// Drops the database `url` names (one `createDatabase` made), through the server `base`
     /// names, ending any session still on it.
     public static func dropDatabase(_ url: String, base: String) throws {

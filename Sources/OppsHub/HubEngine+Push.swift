@@ -126,7 +126,7 @@ extension HubEngine {
         }
         // Over the bytes as received when it came as protobuf (sync-protocol.md §5.2), not over
         // the message encoded again; without the pull it carries, which is not the batch's (§5.4).
-        let digest = try Token.digest(try received.map(CarriedPull.batchContent) ?? BodyCodec.encode(Self.batchContent(request), as: .protobuf))
+        let digest = Token.digest(try received.map(CarriedPull.batchContent) ?? BodyCodec.encode(Self.batchContent(request), as: .protobuf))
         if request.batch <= replica.lastBatch {
             guard let stored = try store.batch(replica: replica.id, number: request.batch), stored.digest == digest else {
                 throw WireError(.batchMismatch, "batch \(request.batch) was already applied with different writes")

@@ -320,7 +320,7 @@ struct PullPage {
             $0.hubTime = hubTime
         }
         activity.pages += 1
-        activity.changes += writer.page.changes.count + writer.page.entered.count
+        activity.changes += writer.page.changes.count + writer.enteredCount
         if echoesLastPage && staged.isEmpty && inFlight.isEmpty {
             // This page delivers no records: it keeps the token the replica echoed (acknowledged
             // above), and nothing is staged (sync-protocol.md §6.2). The row is written when what it says
@@ -335,7 +335,7 @@ struct PullPage {
                 replica.lastSeenMilliseconds = hubTime
                 try store.saveReplica(replica)
             }
-            return (writer.page, known)
+            return (try writer.finished(), known)
         }
         // A page built on an in-flight one carries that page's own records too: the replica
         // applies pages in order, so echoing this token means it holds both (a pipelined
@@ -362,7 +362,7 @@ struct PullPage {
             try store.stageKnown(replica: replica.id, token: token, changes: ownStaged, carrying: carrying)
             try store.saveReplica(replica)
         }
-        return (writer.page, known)
+        return (try writer.finished(), known)
     }
 
     /// How stale a replica's stored last-seen time may be after a quiet pull (ms).

@@ -54,7 +54,16 @@ public enum BodyCodec {
             case .json:
                 var options = JSONEncodingOptions()
                 options.useDeterministicOrdering = true
-                raw = try message.jsonUTF8Bytes(options: options)
+                // JSON has no unknown fields: a page's whole records, carried as raw entries
+                // (PageWriter.finished), are decoded into `entered` first.
+                if let page = message as? PullResponse {
+                    raw = try PageCoding.wholeRecordsDecoded(page).jsonUTF8Bytes(options: options)
+                } else if var push = message as? PushResponse, push.hasPull {
+                    push.pull = try PageCoding.wholeRecordsDecoded(push.pull)
+                    raw = try push.jsonUTF8Bytes(options: options)
+                } else {
+                    raw = try message.jsonUTF8Bytes(options: options)
+                }
             }
         } catch {
             throw WireError(.internal, "a \(M.protoMessageName) could not be encoded as \(type.rawValue): \(error)")

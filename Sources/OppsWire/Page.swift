@@ -1,5 +1,6 @@
 import Foundation
 import OppsCore
+import SwiftProtobuf
 
 /// Builds a pull page's parts (sync-protocol.md §6.2): changes with authors and replicas as
 /// indexes into the page's tables, whole records, conflicts. The hub's pull fills one;
@@ -81,28 +82,147 @@ public struct PageWriter {
 
     public mutating func left(_ id: RecordID) { page.left.append(Data(id.bytes)) }
 
+    /// Whole records written straight into protobuf: `entered` entries (tag, length,
+    /// `RecordState`), in the order added. Building each record's `RecordState` and `Change`
+    /// messages and then encoding them was a third of the hub's CPU in a cold sync (BENCHMARKS.md,
+    /// seventeenth session); `finished()` hands them to the page.
+    var enteredBytes = [UInt8]()
+    /// How many whole records the page carries.
+    public private(set) var enteredCount = 0
+    /// One record's `RecordState`, and one field's `Change`, before their lengths are known.
+    var stateScratch = [UInt8](), changeScratch = [UInt8]()
+
     /// A record whole, as of now, without `hidden` fields; returns how many fields it carries.
+    /// Its bytes are exactly SwiftProtobuf's for `wholeState(record, hidden:)` (tests hold it).
     @discardableResult
     public mutating func entered(_ record: Record, hidden: Set<String>) -> Int {
-        let data = Data(record.id.bytes)
         let numbers = numbering.entity(record.entity)
-        var state = WireRecordState()
-        state.record = data
-        state.entity = numbers?.number ?? 0
-        state.fields.reserveCapacity(record.fields.count + 1)
-        let fieldRecord = compactEntered ? Data() : data
-        state.fields.append(change(record: fieldRecord, entity: numbers, named: !compactEntered, field: "", kind: .create, state: record.created))
+        let entity = numbers?.number ?? 0
+        var fields = 1
+        stateScratch.removeAll(keepingCapacity: true)
+        stateScratch.append(0x0A)
+        stateScratch.append(16)
+        Self.append(record.id, &stateScratch)
+        if entity != 0 { stateScratch.append(0x10); PageCoding.varint(UInt64(entity), &stateScratch) }
+        let named = !compactEntered
+        writeField(of: record.id, named: named, entity: entity, number: 0, kind: .create, state: record.created)
         // In sequence order, sorting positions rather than copies of the fields.
         var order = Array(record.fields.indices)
         order.sort { record.fields[$0].value.sequence < record.fields[$1].value.sequence }
         for i in order {
             let (name, s) = record.fields[i]
             if !hidden.contains(name) {
-                state.fields.append(change(record: fieldRecord, entity: numbers, named: !compactEntered, field: name, kind: .set, state: s))
+                writeField(of: record.id, named: named, entity: entity, number: numbers?.fieldNumbers[name] ?? 0, kind: .set, state: s)
+                fields += 1
             }
         }
-        page.entered.append(state)
-        return state.fields.count
+        enteredBytes.append(0x12)
+        PageCoding.varint(UInt64(stateScratch.count), &enteredBytes)
+        enteredBytes.append(contentsOf: stateScratch)
+        enteredCount += 1
+        return fields
+    }
+
+    /// One of a whole record's fields (a `Change`, field 3 of `RecordState`) into the record's
+    /// scratch; `named`: with its record and entity (protocol 1).
+    private mutating func writeField(of id: RecordID, named: Bool, entity: UInt32, number: UInt32, kind: WriteKind, state s: FieldState) {
+        var out = changeScratch
+        changeScratch = []
+        out.removeAll(keepingCapacity: true)
+        if s.sequence != 0 { out.append(0x08); PageCoding.varint(s.sequence, &out) }
+        if named {
+            out.append(0x12)
+            out.append(16)
+            Self.append(id, &out)
+            if entity != 0 { out.append(0x18); PageCoding.varint(UInt64(entity), &out) }
+        }
+        if number != 0 { out.append(0x20); PageCoding.varint(UInt64(number), &out) }
+        let kindNumber = UInt64(WireWriteKind(kind).rawValue)
+        if kindNumber != 0 { out.append(0x28); PageCoding.varint(kindNumber, &out) }
+        if !s.value.isNull { Self.append(s.value, &out) }
+        if s.stamp.hlc.rawValue != 0 { out.append(0x38); PageCoding.varint(s.stamp.hlc.rawValue, &out) }
+        let replica = replicaIndex(s.stamp.replica), author = authorIndex(s.author)
+        if replica != 0 { out.append(0x40); PageCoding.varint(UInt64(replica), &out) }
+        if author != 0 { out.append(0x48); PageCoding.varint(UInt64(author), &out) }
+        if s.authority.rawValue != 0 { out.append(0x50); PageCoding.varint(UInt64(s.authority.rawValue), &out) }
+        stateScratch.append(0x1A)
+        PageCoding.varint(UInt64(out.count), &stateScratch)
+        stateScratch.append(contentsOf: out)
+        changeScratch = out
+    }
+
+    /// An id's 16 bytes, big-endian.
+    @inline(__always) static func append(_ id: UUID128, _ out: inout [UInt8]) {
+        withUnsafeBytes(of: id.high.bigEndian) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: id.low.bigEndian) { out.append(contentsOf: $0) }
+    }
+
+    /// A value as a `Change`'s field 6 (a `Value` message), the bytes `WireValue(v)` encodes to.
+    static func append(_ v: Value, _ out: inout [UInt8]) {
+        func delimited(_ tag: UInt8, _ count: Int) {
+            out.append(0x32)
+            PageCoding.varint(UInt64(1 + PageCoding.varintSize(UInt64(count)) + count), &out)
+            out.append(tag)
+            PageCoding.varint(UInt64(count), &out)
+        }
+        func scalar(_ tag: UInt8, _ value: UInt64) {
+            out.append(0x32)
+            PageCoding.varint(UInt64(1 + PageCoding.varintSize(value)), &out)
+            out.append(tag)
+            PageCoding.varint(value, &out)
+        }
+        switch v {
+        case .null: break
+        case .text(var s):
+            s.withUTF8 {
+                delimited(0x0A, $0.count); out.append(contentsOf: $0)
+            }
+        case let .integer(i): scalar(0x10, PageCoding.zigzag(i))
+        case let .decimal(d):
+            let units = PageCoding.scalar(PageCoding.zigzag(d.units)), scale = PageCoding.scalar(UInt64(d.scale))
+            delimited(0x1A, units + scale)
+            if d.units != 0 { out.append(0x08); PageCoding.varint(PageCoding.zigzag(d.units), &out) }
+            if d.scale != 0 { out.append(0x10); PageCoding.varint(UInt64(d.scale), &out) }
+        case let .date(d): scalar(0x20, UInt64(bitPattern: Int64(d.daysSinceEpoch)))
+        case .member(var m):
+            m.withUTF8 {
+                delimited(0x2A, $0.count); out.append(contentsOf: $0)
+            }
+        case let .boolean(b): scalar(0x30, b ? 1 : 0)
+        case let .reference(r):
+            delimited(0x3A, 16)
+            append(r, &out)
+        case let .timestamp(t): scalar(0x40, PageCoding.zigzag(t.milliseconds))
+        }
+    }
+
+    /// The page, its whole records with it. They travel in the page's unknown fields, as the
+    /// `entered` entries (field 2) they are: every protobuf writer — SwiftProtobuf's for a pull a
+    /// push carries, `PageCoding.encode` for a page — writes them as they are, after the page's
+    /// other fields, and every protobuf reader reads them as `entered`. JSON has no unknown
+    /// fields: `BodyCodec` decodes them into `entered` first (`PageCoding.wholeRecordsDecoded`).
+    /// (SwiftProtobuf lets unknown fields be set only by decoding them: a message with no
+    /// fields of its own, `Empty`, takes every entry as unknown.)
+    public func finished() throws -> PullResponse {
+        var page = self.page
+        if !enteredBytes.isEmpty { page.unknownFields = try Google_Protobuf_Empty(serializedBytes: enteredBytes).unknownFields }
+        return page
+    }
+
+    /// A record whole as the generated types build it: the reference `entered` is held to.
+    func wholeState(_ record: Record, hidden: Set<String>) -> WireRecordState {
+        var writer = self
+        let data = Data(record.id.bytes)
+        let numbers = numbering.entity(record.entity)
+        var state = WireRecordState()
+        state.record = data
+        state.entity = numbers?.number ?? 0
+        let fieldRecord = compactEntered ? Data() : data
+        state.fields.append(writer.change(record: fieldRecord, entity: numbers, named: !compactEntered, field: "", kind: .create, state: record.created))
+        for (name, s) in record.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) where !hidden.contains(name) {
+            state.fields.append(writer.change(record: fieldRecord, entity: numbers, named: !compactEntered, field: name, kind: .set, state: s))
+        }
+        return state
     }
 
     /// A conflict as its reader may see it (I16): `readable` — the record and field are

@@ -48,6 +48,18 @@ public enum PageCoding {
         return out
     }
 
+    /// The page with the whole records it carries as raw `entered` entries (`PageWriter.finished`)
+    /// decoded into `entered`: what a JSON answer shows.
+    public static func wholeRecordsDecoded(_ page: PullResponse) throws -> PullResponse {
+        guard !page.unknownFields.data.isEmpty else { return page }
+        var whole = page
+        whole.unknownFields = UnknownStorage()
+        let carried = try decode([UInt8](page.unknownFields.data))
+        whole.entered += carried.entered
+        whole.unknownFields = carried.unknownFields
+        return whole
+    }
+
     @inline(__always) static func varint(_ value: UInt64, _ out: inout [UInt8]) {
         var v = value
         while v >= 0x80 {

@@ -1,7 +1,9 @@
 import Foundation
 import SwiftProtobuf
 
-/// A pull page in protobuf, its whole records (`entered`) encoded and decoded by hand.
+/// A pull page in protobuf, its whole records (`entered`) encoded and decoded by hand. (The hub
+/// now writes its pages' whole records straight from the records, `PageWriter.entered`; this
+/// encoder writes a page whose `entered` is filled, as a replica's tests and the fuzzer do.)
 ///
 /// A cold sync of 100,000 deals is 1.1 million `Change` messages inside `RecordState`s.
 /// SwiftProtobuf computes a nested message's size once for every level above it and decodes

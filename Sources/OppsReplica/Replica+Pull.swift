@@ -65,7 +65,7 @@ extension Replica {
                     ahead = nil
                     page = try await next.value
                 } else {
-                    page = try await Self.call(transport, Endpoint.pull, request, token: token, as: PullResponse.self)
+                    page = try await Self.pull(transport, request, token: token)
                 }
                 if page.more && pipelined {
                     // Token and ack stay those of the last page applied; `received` names this one
@@ -143,7 +143,7 @@ extension Replica {
 
     /// A pull sent on its own task (pipelining).
     static func ask(_ transport: any Transport, _ request: PullRequest, token: String) -> Task<PullResponse, any Error> {
-        Task { try await call(transport, Endpoint.pull, request, token: token, as: PullResponse.self) }
+        Task { try await pull(transport, request, token: token) }
     }
 
     /// Decodes a page and applies it in one transaction: nothing of a page that names a field

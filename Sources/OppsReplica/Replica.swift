@@ -233,8 +233,20 @@ public final class Replica {
 
     /// Sends a request's bytes as they are; the transport's failures as the replica's errors.
     static func send<Out: SwiftProtobuf.Message>(_ t: any Transport, _ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws -> Out {
+        try await answer { () async throws(TransportError) -> Out in try await t.send(endpoint, body: body, token: token, as: Out.self) }
+    }
+
+    /// A pull page (whole records left raw where the transport can: `Transport.pull`).
+    static func pull(_ t: any Transport, _ request: PullRequest, token: String) async throws -> PullResponse {
+        let body: [UInt8]
+        do { body = try BodyCodec.encode(request, as: .protobuf) } catch { throw ReplicaError.hub("this laptop could not write its request: \(error.message)") }
+        return try await answer { () async throws(TransportError) -> PullResponse in try await t.pull(body: body, token: token) }
+    }
+
+    /// What the transport answered; its failures as the replica's errors.
+    static func answer<Out>(_ body: () async throws(TransportError) -> Out) async throws -> Out {
         do {
-            return try await t.send(endpoint, body: body, token: token, as: Out.self)
+            return try await body()
         } catch {
             switch error {
             case let .unreachable(why): throw ReplicaError.unreachable(why)

@@ -33,9 +33,17 @@ public enum TransportError: Error, Sendable, CustomStringConvertible {
 /// exactly as it was stored, not decoded and encoded again (sync-protocol.md §5.2).
 public protocol Transport: Sendable {
     func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out
+    /// A pull: `send` to `Endpoint.pull`, except that the page's whole records may be left raw
+    /// for `PageReader` to read straight into records (`PageCoding.decode(wholeRecordsRaw:)`;
+    /// HTTP does). Other transports need not implement it.
+    func pull(body: [UInt8], token: String) async throws(TransportError) -> PullResponse
 }
 
 extension Transport {
+    public func pull(body: [UInt8], token: String) async throws(TransportError) -> PullResponse {
+        try await send(Endpoint.pull, body: body, token: token, as: PullResponse.self)
+    }
+
     /// Encodes `message` as protobuf and sends it.
     public func call<In: SwiftProtobuf.Message, Out: SwiftProtobuf.Message>(
         _ endpoint: String, _ message: In, token: String, as: Out.Type
@@ -83,6 +91,25 @@ public struct HTTPTransport: Transport {
     }
 
     public func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
+        let bytes = try await exchange(endpoint, body: body, token: token)
+        do {
+            return try BodyCodec.decode(Out.self, from: bytes, as: .protobuf, limit: Self.maxAnswerBytes)
+        } catch {
+            throw .refused(status: 200, error)
+        }
+    }
+
+    public func pull(body: [UInt8], token: String) async throws(TransportError) -> PullResponse {
+        let bytes = try await exchange(Endpoint.pull, body: body, token: token)
+        do {
+            return try PageCoding.decode(bytes, wholeRecordsRaw: true)
+        } catch {
+            throw .refused(status: 200, error)
+        }
+    }
+
+    /// Sends a request; the answer's bytes when the hub answered 200 (inflated).
+    func exchange(_ endpoint: String, body: [UInt8], token: String) async throws(TransportError) -> [UInt8] {
         var request = HTTPClientRequest(url: baseURL + endpoint)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: WireFormat.protobuf.rawValue)
@@ -106,11 +133,7 @@ public struct HTTPTransport: Transport {
             }
             throw .refused(status: Int(status.code), e)
         }
-        do {
-            return try BodyCodec.decode(Out.self, from: bytes, as: .protobuf, limit: Self.maxAnswerBytes)
-        } catch {
-            throw .refused(status: 200, error)
-        }
+        return bytes
     }
 
     /// The largest answer this client takes, inflated: a pull page is far below it.

@@ -269,12 +269,20 @@ public struct PageReader {
     /// A change as a log entry; nil when it is malformed. `state`: the whole record it belongs
     /// to, whose record and entity a field may leave out (protocol 2).
     public func entry(_ c: WireChange, of state: (record: RecordID, entity: UInt32)? = nil) throws -> LogEntry? {
+        try entry(
+            FieldChange(
+                sequence: c.sequence, record: c.record.count, recordID: RecordID(bytes: c.record), entity: c.entity, field: c.field, kind: c.kind,
+                value: c.hasValue ? c.value : nil, hlc: c.hlc, replica: c.replica, author: c.author, authority: c.authority),
+            of: state)
+    }
+
+    func entry(_ c: FieldChange, of state: (record: RecordID, entity: UInt32)?) throws -> LogEntry? {
         let number = c.entity == 0 ? state?.entity ?? 0 : c.entity
         guard let entity = numbering.entity(number: number) else {
             if number != 0 { throw WorkspaceAhead() }
             return nil
         }
-        guard let record = c.record.isEmpty ? state?.record : RecordID(bytes: c.record), let kind = c.kind.coreKind,
+        guard let record = c.record == 0 ? state?.record : c.recordID, let kind = c.kind.coreKind,
             Int(c.replica) < replicas.count, Int(c.author) < page.authors.count, let authority = Access(rawValue: Int(c.authority))
         else { return nil }
         var field = ""
@@ -283,31 +291,105 @@ public struct PageReader {
             field = f
         }
         return LogEntry(
-            sequence: c.sequence, record: record, entity: entity.name, field: field, kind: kind, value: c.hasValue ? try c.value.pulledValue() : .null,
+            sequence: c.sequence, record: record, entity: entity.name, field: field, kind: kind, value: try c.value?.pulledValue() ?? .null,
             stamp: Stamp(hlc: HLC(rawValue: c.hlc), replica: replicas[Int(c.replica)]), author: page.authors[Int(c.author)], authority: authority)
     }
 
     /// A whole record, built with the core's per-record rule; nil when it has no creation.
     public func record(_ e: WireRecordState) throws -> Record? {
         guard let id = RecordID(bytes: e.record) else { return nil }
-        var record: Record?
+        var builder = RecordBuilder(id: id, entity: e.entity, fields: e.fields.count)
         // Through the buffer: iterating the array copied each change first.
         try e.fields.withUnsafeBufferPointer { fields in
-            for i in fields.indices {
-                guard let le = try entry(fields[i], of: (id, e.entity)) else { continue }
-                if le.kind == .create {
-                    if record == nil {
-                        record = Record(id: id, entity: le.entity, created: le.state)
-                        // Room for every field at once (growing it as they arrive rehashed each time).
-                        record?.fields.reserveCapacity(fields.count)
-                    }
-                } else {
-                    record?.apply(le)
+            for i in fields.indices { builder.take(try entry(fields[i], of: (id, e.entity))) }
+        }
+        return builder.record
+    }
+
+    /// A record being built from its fields in page order: the first creation makes it, every
+    /// later change applies to it (the core's per-record rule).
+    struct RecordBuilder {
+        let id: RecordID
+        let entity: UInt32
+        let fields: Int
+        var record: Record?
+
+        init(id: RecordID, entity: UInt32, fields: Int) {
+            self.id = id
+            self.entity = entity
+            self.fields = fields
+        }
+
+        mutating func take(_ le: LogEntry?) {
+            guard let le else { return }
+            if le.kind == .create {
+                if record == nil {
+                    record = Record(id: id, entity: le.entity, created: le.state)
+                    // Room for every field at once (growing it as they arrive rehashed each time).
+                    record?.fields.reserveCapacity(fields)
                 }
+            } else {
+                record?.apply(le)
             }
         }
-        return record
     }
+
+    /// The whole records a page decoded with `wholeRecordsRaw` carries in its unknown fields
+    /// (`entered` entries), in page order, read straight from their bytes: what `record(_:)`
+    /// makes of the same entries decoded. An entry the fast reader does not take is decoded by
+    /// SwiftProtobuf and read as a message; one SwiftProtobuf refuses makes the page malformed.
+    func rawEntered(into r: inout ReceivedPage) throws {
+        let data = page.unknownFields.data
+        guard !data.isEmpty else { return }
+        try [UInt8](data).withUnsafeBytes { buffer in
+            var reader = PageCoding.Reader(buffer)
+            var fieldRanges = [Range<Int>](), changes = [FieldChange]()
+            while !reader.atEnd {
+                guard let (field, type) = try? reader.tag() else { throw Self.malformed }
+                // Other unknown fields (a newer hub's) are not this reader's.
+                guard field == 2, type == 2 else {
+                    guard (try? reader.skip(type)) != nil else { throw Self.malformed }
+                    continue
+                }
+                guard var entry = try? reader.delimited() else { throw Self.malformed }
+                let all = entry.position..<entry.end
+                // The record state's own fields first: its fields name it only by position.
+                var id: RecordID?, entity: UInt32 = 0, ok = true
+                fieldRanges.removeAll(keepingCapacity: true)
+                while ok, !entry.atEnd {
+                    guard let (f, t) = try? entry.tag() else { ok = false; break }
+                    switch (f, t) {
+                    case (1, 2):
+                        guard let d = try? entry.delimited() else { ok = false; break }
+                        id = d.end - d.position == 16 ? UUID128(bytes: UnsafeRawBufferPointer(rebasing: buffer[d.position..<d.end])) : nil
+                    case (2, 0): if let e = try? entry.uint32() { entity = e } else { ok = false }
+                    case (3, 2): if let d = try? entry.delimited() { fieldRanges.append(d.position..<d.end) } else { ok = false }
+                    case (4, 0): if (try? entry.bool()) == nil { ok = false }
+                    default: ok = false
+                    }
+                }
+                // Every field read before any is taken: a field the fast reader does not take
+                // sends the whole entry to SwiftProtobuf, whatever came before it.
+                changes.removeAll(keepingCapacity: true)
+                for range in fieldRanges where ok {
+                    var change = PageCoding.Reader(buffer, from: range.lowerBound, to: range.upperBound)
+                    if let c = try? change.fieldChange() { changes.append(c) } else { ok = false }
+                }
+                if ok, let id {
+                    var builder = RecordBuilder(id: id, entity: entity, fields: changes.count)
+                    for c in changes { builder.take(try self.entry(c, of: (id, entity))) }
+                    r.entered.append((id, builder.record))
+                    continue
+                }
+                // A shape the fast reader does not take: as SwiftProtobuf reads it.
+                guard let state = try? WireRecordState(serializedBytes: [UInt8](buffer[all])) else { throw Self.malformed }
+                guard let id = RecordID(bytes: state.record) else { continue }
+                r.entered.append((id, try record(state)))
+            }
+        }
+    }
+
+    static let malformed = WireError(.malformedBody, "a whole record of the page is not a valid \(WireRecordState.protoMessageName) in protobuf")
 
     /// The whole page, decoded for the replica store; throws `WorkspaceAhead` when it names
     /// an entity or field the workspace does not have (then nothing of it may be applied).
@@ -321,6 +403,7 @@ public struct PageReader {
                 r.entered.append((id, try record(entered[i])))
             }
         }
+        try rawEntered(into: &r)
         for c in page.changes { if let le = try entry(c) { r.changes.append(le) } }
         for c in page.conflicts { if let conflict = try conflict(c, workspace: workspace) { r.conflicts.append(conflict) } }
         r.cursor = page.cursor

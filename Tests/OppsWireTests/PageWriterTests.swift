@@ -109,7 +109,9 @@ import Testing
             writer.entered(record, hidden: hidden)
         }
         writer.left(UUID128(high: 9, low: 9))
-        writer.with { $0.cursor = 42; $0.token = 7; $0.more = true }
+        writer.with {
+            $0.cursor = 42; $0.token = 7; $0.more = true
+        }
         let page = try writer.finished()
         var whole = page
         whole.unknownFields = UnknownStorage()
@@ -128,5 +130,141 @@ import Testing
         // A page without whole records is written as it always was.
         let empty = try PageWriter(numbering: Self.numbering, compactEntered: true).finished()
         #expect(empty.unknownFields.data.isEmpty)
+    }
+}
+
+/// A replica reads a page's whole records straight from their bytes
+/// (`PageCoding.decode(wholeRecordsRaw:)`, `PageReader.rawEntered`): it must make of every page
+/// exactly what reading the decoded messages makes — the same records, the same refusals.
+@Suite struct RawWholeRecordTests {
+    /// What a replica makes of a page's bytes, either way.
+    struct Got: Equatable {
+        var ids = [RecordID]()
+        var records = [Record?]()
+        var changes = [LogEntry]()
+        var conflicts = [LocalConflict]()
+        var refused: String?
+    }
+
+    static func got(_ bytes: [UInt8], raw: Bool) -> Got {
+        var g = Got()
+        do {
+            let page = try PageCoding.decode(bytes, wholeRecordsRaw: raw)
+            if raw { #expect(page.entered.isEmpty, "the fast path left the records raw") }
+            let r = try PageReader(page, numbering: PageWriterTests.numbering).received(workspace: PageWriterTests.workspace)
+            g.ids = r.entered.map(\.id)
+            g.records = r.entered.map(\.record)
+            g.changes = r.changes
+            g.conflicts = r.conflicts
+        } catch is PageReader.WorkspaceAhead {
+            g.refused = "workspace ahead"
+        } catch let e as WireError {
+            g.refused = e.code.rawValue
+        } catch {
+            g.refused = "\(error)"
+        }
+        return g
+    }
+
+    /// Pages as the hub writes them, from random records of every kind.
+    @Test(arguments: [false, true])
+    func aHubsPagesReadTheSameEitherWay(compact: Bool) throws {
+        var rng = PageWriterTests.Random(g: SeededGenerator(seed: compact ? 21 : 22))
+        let replicas = (0..<3).map { _ in ReplicaID(UUID128(high: rng.g.next(), low: rng.g.next())) }
+        var read = 0
+        for _ in 0..<60 {
+            var writer = PageWriter(numbering: PageWriterTests.numbering, compactEntered: compact)
+            let unknownFields = rng.chance(20)
+            for _ in 0..<rng.int(40) {
+                var (record, hidden) = rng.record(replicas, ["sam", "王伟", "max"])
+                if !unknownFields { record.fields["not-a-field"] = nil }
+                writer.entered(record, hidden: hidden)
+            }
+            writer.left(rng.id())
+            writer.with {
+                $0.cursor = 9; $0.more = true
+            }
+            let bytes = try BodyCodec.encode(writer.finished(), as: .protobuf)
+            let structs = Self.got(bytes, raw: false), raw = Self.got(bytes, raw: true)
+            #expect(raw == structs)
+            if structs.refused == nil { read += 1 }
+        }
+        #expect(read > 30, "most pages read (those with a field the workspace lacks are refused)")
+    }
+
+    /// Legal protobuf no hub of ours writes, and damaged bytes: the raw reader hands what it does
+    /// not take to SwiftProtobuf, and refuses what SwiftProtobuf refuses.
+    @Test func otherShapesAndDamageReadTheSameEitherWay() throws {
+        var rng = PageWriterTests.Random(g: SeededGenerator(seed: 23))
+        let replicas = [ReplicaID(UUID128(high: 3, low: 4))]
+        var writer = PageWriter(numbering: PageWriterTests.numbering, compactEntered: true)
+        var states = [WireRecordState]()
+        for _ in 0..<6 {
+            var (record, hidden) = rng.record(replicas, ["sam"])
+            record.fields["not-a-field"] = nil
+            states.append(writer.wholeState(record, hidden: hidden))
+            writer.entered(record, hidden: hidden)
+        }
+        var head = try writer.finished()
+        head.unknownFields = UnknownStorage()
+        let headBytes: [UInt8] = try head.serializedBytes()
+        func page(_ entries: [[UInt8]]) -> [UInt8] {
+            var out = headBytes
+            for e in entries {
+                out.append(0x12)
+                PageCoding.varint(UInt64(e.count), &out)
+                out += e
+            }
+            return out
+        }
+        let plain = try states.map { try $0.serializedBytes() as [UInt8] }
+        var shapes = [[UInt8]]()
+        shapes.append(page(plain))
+        // The record's id and entity after its fields.
+        shapes.append(
+            page(
+                try states.map { s in
+                    var fields = s
+                    fields.record = Data()
+                    fields.entity = 0
+                    var idOnly = WireRecordState()
+                    idOnly.record = s.record
+                    idOnly.entity = s.entity
+                    return try fields.serializedBytes() + idOnly.serializedBytes()
+                }))
+        // An unknown field inside a field's change; a value sent twice (SwiftProtobuf merges).
+        func withLastChange(_ s: WireRecordState, plus extra: [UInt8]) throws -> [UInt8] {
+            var rest = s
+            let last = rest.fields.removeLast()
+            let change: [UInt8] = try last.serializedBytes() + extra
+            var out: [UInt8] = try rest.serializedBytes()
+            out.append(0x1A)
+            PageCoding.varint(UInt64(change.count), &out)
+            return out + change
+        }
+        let odd = try states.enumerated().map { i, s in
+            try withLastChange(s, plus: i % 2 == 0 ? [0x78, 0x01] : [0x32, 0x02, 0x10, 0x04])  // field 15 = 1; a second value, 2
+        }
+        shapes.append(page(odd))
+        // A record whose id is not 16 bytes; one with no fields.
+        var short = WireRecordState()
+        short.record = Data([1, 2, 3])
+        short.fields = states[0].fields
+        shapes.append(page([try short.serializedBytes(), [0x0A, 0x10] + [UInt8](repeating: 7, count: 16)]))
+        for s in shapes {
+            let structs = Self.got(s, raw: false)
+            #expect(structs.refused == nil)
+            #expect(Self.got(s, raw: true) == structs)
+        }
+        // Damage: every byte of a record's entry in turn set to 0xFF, and the entry cut short.
+        let whole = page(plain)
+        let first = headBytes.count
+        for i in first..<min(whole.count, first + 120) {
+            var damaged = whole
+            damaged[i] = 0xFF
+            #expect(Self.got(damaged, raw: true) == Self.got(damaged, raw: false), "byte \(i)")
+        }
+        let cut = Array(whole.dropLast(3))
+        #expect(Self.got(cut, raw: true) == Self.got(cut, raw: false))
     }
 }

@@ -233,9 +233,10 @@ import Testing
                     return try fields.serializedBytes() + idOnly.serializedBytes()
                 }))
         // An unknown field inside a field's change; a value sent twice (SwiftProtobuf merges).
-        func withLastChange(_ s: WireRecordState, plus extra: [UInt8]) throws -> [UInt8] {
+        func withLastChange(_ s: WireRecordState, plus extra: [UInt8], decimal: Bool) throws -> [UInt8] {
             var rest = s
-            let last = rest.fields.removeLast()
+            var last = rest.fields.removeLast()
+            if decimal { last.value = WireValue(.decimal(ExactDecimal(units: 5, scale: 0))) }
             let change: [UInt8] = try last.serializedBytes() + extra
             var out: [UInt8] = try rest.serializedBytes()
             out.append(0x1A)
@@ -243,7 +244,9 @@ import Testing
             return out + change
         }
         let odd = try states.enumerated().map { i, s in
-            try withLastChange(s, plus: i % 2 == 0 ? [0x78, 0x01] : [0x32, 0x02, 0x10, 0x04])  // field 15 = 1; a second value, 2
+            // Field 15 = 1; or a second value, a decimal of scale 3 that SwiftProtobuf merges into
+            // the first (units 5): 0.005.
+            try withLastChange(s, plus: i % 2 == 0 ? [0x78, 0x01] : [0x32, 0x04, 0x1A, 0x02, 0x10, 0x03], decimal: i % 2 == 1)
         }
         shapes.append(page(odd))
         // A record whose id is not 16 bytes; one with no fields.

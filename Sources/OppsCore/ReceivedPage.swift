@@ -8,6 +8,10 @@ public struct ReceivedPage: Sendable {
     /// Whole records, sent because they entered the view or their visible fields changed; a
     /// record is nil when the page lacks its creation (counted as received, not kept).
     public var entered: [(id: RecordID, record: Record?)] = []
+    /// The checksum term (`StateChecksum.term(of:)`) of entered records, as received, where
+    /// reading them gave it along the way (each field's number at hand): the store need not
+    /// look every field's number up again. A record entered twice on a page has none.
+    public var enteredTerms: [RecordID: UInt64] = [:]
     /// Changes to records held, in sequence order (malformed ones already left out).
     public var changes: [LogEntry] = []
     /// Conflicts the user sees, with what the hub let them see of the values (I16).

@@ -72,9 +72,12 @@ extension ReplicaStore {
         for record in records.values {
             try save(confirmed: record, view: record, workspace: workspace)
         }
+        // An entered record's term as reading it gave it, unless a change of the page moved it.
+        var given = page.enteredTerms
+        if !given.isEmpty { for le in page.changes { given[le.record] = nil } }
         for (id, old) in oldTerms {
             sum &-= old
-            if let now = records[id] { sum &+= StateChecksum.term(of: now, numbering: numbering) }
+            if let now = records[id] { sum &+= given[id] ?? StateChecksum.term(of: now, numbering: numbering) }
         }
         try setChecksum(sum)
         // Only records with writes still in the outbox need their view rebuilt (rebase);

@@ -313,6 +313,11 @@ public struct PageReader {
         let entity: UInt32
         let fields: Int
         var record: Record?
+        /// The record's checksum term, summed as its fields are taken (`take(_:number:)`); nil
+        /// once a change makes it other than the sum of what was taken (a field twice, a
+        /// delete, a change of another entity).
+        var term: UInt64?
+        var numbers = Set<UInt32>()
 
         init(id: RecordID, entity: UInt32, fields: Int) {
             self.id = id
@@ -320,16 +325,27 @@ public struct PageReader {
             self.fields = fields
         }
 
-        mutating func take(_ le: LogEntry?) {
+        mutating func take(_ le: LogEntry?, number: UInt32? = nil) {
             guard let le else { return }
             if le.kind == .create {
                 if record == nil {
                     record = Record(id: id, entity: le.entity, created: le.state)
                     // Room for every field at once (growing it as they arrive rehashed each time).
                     record?.fields.reserveCapacity(fields)
+                    if number != nil {
+                        term = StateChecksum.term(record: id, fieldNumber: 0, state: le.state)
+                        numbers.reserveCapacity(fields)
+                    }
                 }
-            } else {
+            } else if record != nil {
                 record?.apply(le)
+                if let t = term {
+                    if le.kind == .set, let n = number, le.entity == record?.entity, numbers.insert(n).inserted {
+                        term = t &+ StateChecksum.term(record: id, fieldNumber: n, state: le.state)
+                    } else {
+                        term = nil
+                    }
+                }
             }
         }
     }
@@ -344,6 +360,12 @@ public struct PageReader {
         try [UInt8](data).withUnsafeBytes { buffer in
             var reader = PageCoding.Reader(buffer)
             var fieldRanges = [Range<Int>](), changes = [FieldChange]()
+            // A term holds only for a record entered once on the page, and read here.
+            var terms = [RecordID: UInt64](), twice = Set<RecordID>(r.entered.map(\.id))
+            defer {
+                for id in twice { terms[id] = nil }
+                r.enteredTerms = terms
+            }
             while !reader.atEnd {
                 guard let (field, type) = try? reader.tag() else { throw Self.malformed }
                 // Other unknown fields (a newer hub's) are not this reader's.
@@ -377,14 +399,21 @@ public struct PageReader {
                 }
                 if ok, let id {
                     var builder = RecordBuilder(id: id, entity: entity, fields: changes.count)
-                    for c in changes { builder.take(try self.entry(c, of: (id, entity))) }
+                    try changes.withUnsafeBufferPointer { changes in
+                        for i in changes.indices { builder.take(try self.entry(changes[i], of: (id, entity)), number: changes[i].field) }
+                    }
                     r.entered.append((id, builder.record))
+                    if let term = builder.term, builder.record != nil, terms.updateValue(term, forKey: id) == nil {
+                    } else {
+                        twice.insert(id)
+                    }
                     continue
                 }
                 // A shape the fast reader does not take: as SwiftProtobuf reads it.
                 guard let state = try? WireRecordState(serializedBytes: [UInt8](buffer[all])) else { throw Self.malformed }
                 guard let id = RecordID(bytes: state.record) else { continue }
                 r.entered.append((id, try record(state)))
+                twice.insert(id)
             }
         }
     }

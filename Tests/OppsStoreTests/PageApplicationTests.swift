@@ -52,6 +52,28 @@ import Testing
         #expect(b.outbox == 0 && b.history == 0)
     }
 
+    /// A term the page gives for an entered record (`enteredTerms`) stands in for computing it —
+    /// unless a change of the same page moves that record: then the record's term is its own.
+    @Test func aGivenTermCountsOnlyForARecordNoChangeOfThePageMoves() throws {
+        let s = try store()
+        var page = ReceivedPage()
+        let (a, b) = (deal(1, seq: 1), deal(2, seq: 4))
+        page.entered = [(a.id, a), (b.id, b)]
+        page.enteredTerms = [a.id: StateChecksum.term(of: a, numbering: WireNumbering(ws)), b.id: 12_345]
+        page.changes = [change(b.id, "name", .text("moved"), seq: 9)]
+        page.cursor = 9
+        try s.transaction { _ = try s.apply(page, replica: Self.me, user: "sam", workspace: ws) }
+        #expect(try s.confirmedChecksum(workspace: ws) == fullChecksum(s))
+        // A given term is taken as it is: one that is wrong shows (the page reader's tests hold
+        // that the terms it gives are right).
+        let t = try store()
+        var wrong = ReceivedPage()
+        wrong.entered = [(a.id, a)]
+        wrong.enteredTerms = [a.id: 7]
+        try t.transaction { _ = try t.apply(wrong, replica: Self.me, user: "sam", workspace: ws) }
+        #expect(try t.confirmedChecksum(workspace: ws) == 7)
+    }
+
     @Test func pagesKeepTheChecksumOfTheWholeStateAndMoveTheCursors() throws {
         let s = try store()
         var first = ReceivedPage()

@@ -144,6 +144,12 @@ import Testing
         var changes = [LogEntry]()
         var conflicts = [LocalConflict]()
         var refused: String?
+        /// How many terms came with the records (only the raw reader gives them).
+        var terms = 0
+
+        static func == (a: Got, b: Got) -> Bool {
+            a.ids == b.ids && a.records == b.records && a.changes == b.changes && a.conflicts == b.conflicts && a.refused == b.refused
+        }
     }
 
     static func got(_ bytes: [UInt8], raw: Bool) -> Got {
@@ -152,6 +158,14 @@ import Testing
             let page = try PageCoding.decode(bytes, wholeRecordsRaw: raw)
             if raw { #expect(page.entered.isEmpty, "the fast path left the records raw") }
             let r = try PageReader(page, numbering: PageWriterTests.numbering).received(workspace: PageWriterTests.workspace)
+            // Every term the reader gives is the term of the record it gives (the last of its id).
+            var last = [RecordID: Record?]()
+            for (id, record) in r.entered { last[id] = record }
+            for (id, term) in r.enteredTerms {
+                #expect(last[id].flatMap { $0 }.map { StateChecksum.term(of: $0, numbering: PageWriterTests.numbering) } == term)
+            }
+            if !raw { #expect(r.enteredTerms.isEmpty) }
+            g.terms = r.enteredTerms.count
             g.ids = r.entered.map(\.id)
             g.records = r.entered.map(\.record)
             g.changes = r.changes
@@ -187,7 +201,11 @@ import Testing
             let bytes = try BodyCodec.encode(writer.finished(), as: .protobuf)
             let structs = Self.got(bytes, raw: false), raw = Self.got(bytes, raw: true)
             #expect(raw == structs)
-            if structs.refused == nil { read += 1 }
+            if structs.refused == nil {
+                read += 1
+                // Every record of a hub's page comes with its term.
+                #expect(raw.terms == raw.records.compactMap { $0 }.count)
+            }
         }
         #expect(read > 30, "most pages read (those with a field the workspace lacks are refused)")
     }
@@ -249,6 +267,14 @@ import Testing
             try withLastChange(s, plus: i % 2 == 0 ? [0x78, 0x01] : [0x32, 0x04, 0x1A, 0x02, 0x10, 0x03], decimal: i % 2 == 1)
         }
         shapes.append(page(odd))
+        // A field sent twice in one record (the second, the same, is skipped when applied).
+        shapes.append(
+            page(
+                try states.map { s in
+                    var twice = s
+                    if twice.fields.count > 1 { twice.fields.append(twice.fields[1]) }
+                    return try twice.serializedBytes()
+                }))
         // A record whose id is not 16 bytes; one with no fields.
         var short = WireRecordState()
         short.record = Data([1, 2, 3])

@@ -60,6 +60,31 @@ public enum Fuzzing {
         if let page = mine, let hand = try? PageCoding.encode(page), let reference = try? page.serializedBytes() as [UInt8] {
             precondition(hand == reference, "PageCoding encodes other bytes than SwiftProtobuf")
         }
+        // A replica reads whole records straight from their bytes: the same records, terms that
+        // are the records' own, the same refusal. The raw decoding leaves whole records unread,
+        // so it may take a page SwiftProtobuf refuses; reading that page must then fail.
+        let raw = try? PageCoding.decode(bytes, wholeRecordsRaw: true)
+        precondition(mine == nil || raw != nil, "the raw decoding refuses a page SwiftProtobuf takes")
+        guard let raw else { return }
+        let numbering = WireNumbering(.default)
+        let fast = Result { try PageReader(raw, numbering: numbering).received(workspace: .default) }
+        guard let page = mine else {
+            if case .success = fast { preconditionFailure("the raw reading takes a page SwiftProtobuf refuses") }
+            return
+        }
+        let slow = Result { try PageReader(page, numbering: numbering).received(workspace: .default) }
+        switch (slow, fast) {
+        case let (.success(a), .success(b)):
+            precondition(a.entered.map(\.id) == b.entered.map(\.id) && a.entered.map(\.record) == b.entered.map(\.record), "the raw reading gives other records")
+            precondition(a.changes == b.changes && a.conflicts == b.conflicts, "the raw reading gives other changes")
+            var last = [RecordID: Record?]()
+            for (id, record) in b.entered { last[id] = record }
+            for (id, term) in b.enteredTerms {
+                precondition(last[id].flatMap { $0 }.map { StateChecksum.term(of: $0, numbering: numbering) } == term, "a term that is not its record's")
+            }
+        case (.failure, .failure): break
+        default: preconditionFailure("the raw reading refuses other pages")
+        }
     }
 
     /// Value parsers of every kind: a parsed value is in range and its text parses back to it.

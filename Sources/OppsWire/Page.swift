@@ -271,7 +271,7 @@ public struct PageReader {
     public func entry(_ c: WireChange, of state: (record: RecordID, entity: UInt32)? = nil) throws -> LogEntry? {
         try entry(
             FieldChange(
-                sequence: c.sequence, record: c.record.count, recordID: RecordID(bytes: c.record), entity: c.entity, field: c.field, kind: c.kind,
+                sequence: c.sequence, recordBytes: 0..<c.record.count, recordID: RecordID(bytes: c.record), entity: c.entity, field: c.field, kind: c.kind,
                 value: c.hasValue ? c.value : nil, hlc: c.hlc, replica: c.replica, author: c.author, authority: c.authority),
             of: state)
     }
@@ -282,7 +282,7 @@ public struct PageReader {
             if number != 0 { throw WorkspaceAhead() }
             return nil
         }
-        guard let record = c.record == 0 ? state?.record : c.recordID, let kind = c.kind.coreKind,
+        guard let record = c.recordBytes.isEmpty ? state?.record : c.recordID, let kind = c.kind.coreKind,
             Int(c.replica) < replicas.count, Int(c.author) < page.authors.count, let authority = Access(rawValue: Int(c.authority))
         else { return nil }
         var field = ""

@@ -339,32 +339,23 @@ public enum PageCoding {
         }
 
         mutating func change() throws(Malformed) -> WireChange {
+            let f = try fieldChange()
             var c = WireChange()
-            while !atEnd {
-                let (field, type) = try tag()
-                switch field {
-                case 1: try expect(type, 0); c.sequence = try varint()
-                case 2: try expect(type, 2); c.record = try bytes()
-                case 3: try expect(type, 0); c.entity = try uint32()
-                case 4: try expect(type, 0); c.field = try uint32()
-                case 5: try expect(type, 0); c.kind = WireWriteKind(rawValue: Int(try int32())) ?? .UNRECOGNIZED(0)
-                case 6:
-                    try expect(type, 2)
-                    guard !c.hasValue else { throw Malformed() }  // SwiftProtobuf merges a second one
-                    var inner = try delimited()
-                    c.value = try inner.value()
-                case 7: try expect(type, 0); c.hlc = try varint()
-                case 8: try expect(type, 0); c.replica = try uint32()
-                case 9: try expect(type, 0); c.author = try uint32()
-                case 10: try expect(type, 0); c.authority = try uint32()
-                default: throw Malformed()
-                }
-            }
+            c.sequence = f.sequence
+            if !f.recordBytes.isEmpty { c.record = Data(UnsafeRawBufferPointer(rebasing: buffer[f.recordBytes])) }
+            c.entity = f.entity
+            c.field = f.field
+            c.kind = f.kind
+            if let v = f.value { c.value = v }
+            c.hlc = f.hlc
+            c.replica = f.replica
+            c.author = f.author
+            c.authority = f.authority
             return c
         }
 
-        /// A whole record's field as `change()` reads it, without building the message: what
-        /// `PageReader` needs of it. The same checks as `change()`.
+        /// A `Change` read without building the message (what `PageReader` needs of a whole
+        /// record's field; `change()` builds the message from it).
         mutating func fieldChange() throws(Malformed) -> FieldChange {
             var c = FieldChange()
             while !atEnd {
@@ -374,8 +365,8 @@ public enum PageCoding {
                 case 2:
                     try expect(type, 2)
                     let r = try delimited()
-                    c.record = r.end - r.position
-                    c.recordID = c.record == 16 ? UUID128(bytes: UnsafeRawBufferPointer(rebasing: buffer[r.position..<r.end])) : nil
+                    c.recordBytes = r.position..<r.end
+                    c.recordID = r.end - r.position == 16 ? UUID128(bytes: UnsafeRawBufferPointer(rebasing: buffer[r.position..<r.end])) : nil
                 case 3: try expect(type, 0); c.entity = try uint32()
                 case 4: try expect(type, 0); c.field = try uint32()
                 case 5: try expect(type, 0); c.kind = WireWriteKind(rawValue: Int(try int32())) ?? .UNRECOGNIZED(0)
@@ -437,8 +428,9 @@ public enum PageCoding {
 /// A `Change` of a whole record, read straight from its bytes (`Reader.fieldChange`).
 struct FieldChange {
     var sequence: UInt64 = 0
-    /// The length of its `record` bytes (0: absent, the record state's), and the id when 16.
-    var record = 0
+    /// Where its `record` bytes are in the buffer read (empty: absent, the record state's), and
+    /// the id when they are 16.
+    var recordBytes = 0..<0
     var recordID: RecordID?
     var entity: UInt32 = 0
     var field: UInt32 = 0

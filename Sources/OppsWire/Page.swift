@@ -91,6 +91,8 @@ public struct PageWriter {
     public private(set) var enteredCount = 0
     /// One record's `RecordState`, and one field's `Change`, before their lengths are known.
     var stateScratch = [UInt8](), changeScratch = [UInt8]()
+    /// A record's fields in sequence order (positions in its table).
+    var order = [(sequence: UInt64, index: Dictionary<String, FieldState>.Index)]()
 
     /// A record whole, as of now, without `hidden` fields; returns how many fields it carries.
     /// Its bytes are exactly SwiftProtobuf's for `wholeState(record, hidden:)` (tests hold it).
@@ -106,12 +108,15 @@ public struct PageWriter {
         if entity != 0 { stateScratch.append(0x10); PageCoding.varint(UInt64(entity), &stateScratch) }
         let named = !compactEntered
         writeField(of: record.id, named: named, entity: entity, number: 0, kind: .create, state: record.created)
-        // In sequence order, sorting positions rather than copies of the fields.
-        var order = Array(record.fields.indices)
-        order.sort { record.fields[$0].value.sequence < record.fields[$1].value.sequence }
-        for i in order {
+        // In sequence order: each field's sequence read once, the pairs sorted (a comparison
+        // reading the fields themselves copied two of them each time, a third of this writer's
+        // CPU in a cold sync's profile).
+        order.removeAll(keepingCapacity: true)
+        for i in record.fields.indices { order.append((record.fields[i].value.sequence, i)) }
+        order.sort { $0.sequence < $1.sequence }
+        for (_, i) in order {
             let (name, s) = record.fields[i]
-            if !hidden.contains(name) {
+            if hidden.isEmpty || !hidden.contains(name) {
                 writeField(of: record.id, named: named, entity: entity, number: numbers?.fieldNumbers[name] ?? 0, kind: .set, state: s)
                 fields += 1
             }

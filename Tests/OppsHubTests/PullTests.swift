@@ -10,6 +10,27 @@ import Testing
 @testable import OppsHub
 
 @Suite struct PullTests {
+
+    /// The hub writes whole records straight into protobuf, as the page's raw `entered` entries:
+    /// a pull answered in JSON (which has no raw entries) carries the same records, decoded.
+    @Test func aPullInJSONCarriesTheSameWholeRecordsAsInProtobuf() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.ahc(.http)) { client in
+            let proto = WireClient(client: client)
+            var json = proto
+            json.media = .json
+            var rng = SeededGenerator(seed: 17)
+            var rs = try await f.replicas("sam", "sam", "sam", client: proto)
+            var writes = [FieldWrite]()
+            for _ in 0..<3 { writes.append(rs[0].create(using: &rng)) }
+            _ = try await rs[0].push(proto, writes)
+            let inJSON = try await json.call(Endpoint.pull, rs[1].pullRequest(maxChanges: 0), token: rs[1].token, as: PullResponse.self)
+            let inProtobuf = try await proto.call(Endpoint.pull, rs[2].pullRequest(maxChanges: 0), token: rs[2].token, as: PullResponse.self)
+            #expect(Set(inJSON.entered.compactMap { RecordID(bytes: $0.record) }) == Set(writes.map(\.record)))
+            #expect(inJSON.entered == inProtobuf.entered)
+            #expect(inJSON.unknownFields.data.isEmpty && inProtobuf.unknownFields.data.isEmpty)
+        }
+    }
     /// sam creates a deal; tom, marketing and the expert see nothing of it; the manager does.
     @Test func eachUserReceivesExactlyWhatTheyMaySee() async throws {
         let f = try HubFixture()

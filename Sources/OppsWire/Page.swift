@@ -408,10 +408,8 @@ public struct PageReader {
                         for i in changes.indices { builder.take(try self.entry(changes[i], of: (id, entity)), number: changes[i].field) }
                     }
                     r.entered.append((id, builder.record))
-                    if let term = builder.term, builder.record != nil, terms.updateValue(term, forKey: id) == nil {
-                    } else {
-                        twice.insert(id)
-                    }
+                    let first = terms.updateValue(builder.term ?? 0, forKey: id) == nil
+                    if !first || builder.term == nil || builder.record == nil { twice.insert(id) }
                     continue
                 }
                 // A shape the fast reader does not take: as SwiftProtobuf reads it.

@@ -147,9 +147,16 @@ extension Replica {
     }
 
     /// Decodes a page and applies it in one transaction: nothing of a page that names a field
-    /// this workspace lacks is applied (`PageReader.WorkspaceAhead`).
+    /// this workspace lacks is applied (`PageReader.WorkspaceAhead`). A page that turns out
+    /// malformed as it is read (its whole records are read only here: `Transport.pull`) is the
+    /// hub's refusal, as one the transport could not decode is.
     func apply(_ page: PullResponse, report: inout SyncReport) throws {
-        let received = try PageReader(page, numbering: WireNumbering(workspace)).received(workspace: workspace)
+        let received: ReceivedPage
+        do {
+            received = try PageReader(page, numbering: WireNumbering(workspace)).received(workspace: workspace)
+        } catch let e as WireError {
+            throw ReplicaError.hubRefused(status: 200, e)
+        }
         try store.transaction {
             report.pulled += try store.apply(received, replica: id, user: user, workspace: workspace)
             for change in received.changes { clock.receive(change.stamp.hlc, physical: physical.nowMilliseconds()) }

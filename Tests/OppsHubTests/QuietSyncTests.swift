@@ -263,3 +263,69 @@ final class RecordingTransport: Transport, @unchecked Sendable {
         }
     }
 }
+
+/// Pulls answered as HTTP answers them — the page's whole records left raw for the replica to
+/// read (`Transport.pull`) — with, when `damaging`, one whole record SwiftProtobuf refuses added.
+final class RawPullTransport: Transport, @unchecked Sendable {
+    let hub: LockedEngine
+    let damaging: Bool
+    init(_ hub: LockedEngine, damaging: Bool) { (self.hub, self.damaging) = (hub, damaging) }
+
+    func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
+        switch hub.answer(endpoint, body, token: token) {
+        case let .success(bytes):
+            do { return try BodyCodec.decode(Out.self, from: bytes, as: .protobuf) } catch { throw .refused(status: 200, error) }
+        case let .failure(e): throw .refused(status: e.code.httpStatus, e)
+        }
+    }
+
+    func pull(body: [UInt8], token: String) async throws(TransportError) -> PullResponse {
+        switch hub.answer(Endpoint.pull, body, token: token) {
+        case let .success(bytes):
+            // A record state whose first field claims five bytes and has one.
+            let page = damaging ? bytes + [0x12, 0x03, 0x1A, 0x05, 0x08] : bytes
+            do { return try PageCoding.decode(page, wholeRecordsRaw: true) } catch { throw .refused(status: 200, error) }
+        case let .failure(e): throw .refused(status: e.code.httpStatus, e)
+        }
+    }
+}
+
+@Suite struct RawPullTests {
+    /// A replica reading whole records raw holds what one reading them decoded holds; a page
+    /// with a record SwiftProtobuf refuses is the hub's `malformed-body` refusal (as when the
+    /// transport could not decode the page), and nothing of it is applied.
+    @Test func aRawPullHoldsTheSameAndADamagedRecordIsARefusalThatAppliesNothing() async throws {
+        let clock = TestClock(1_795_000_000_000)
+        let (engine, tokens) = try testEngine(
+            "opps-raw", clock: clock,
+            users: [HubUser(name: "max", role: "manager"), HubUser(name: "sam", role: "sales", territory: "north", manager: "max")])
+        let hub = LockedEngine(engine)
+        func replica(_ t: any Transport) async throws -> Replica {
+            try await Replica.create(home: Scratch.directory("opps-raw-r") + "/replica", hubURL: "in-process", token: tokens["sam"]!, transport: t, clock: clock)
+        }
+        let plain = RawPullTransport(hub, damaging: false)
+        let writer = try await replica(plain)
+        var rng = SystemRandomNumberGenerator()
+        for i in 0..<4 { _ = try writer.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("华东 \(i)"))], using: &rng) }
+        _ = try await writer.sync(transport: plain)
+
+        let raw = try await replica(plain), decoded = try await replica(RoundRobin([hub]))
+        _ = try await raw.sync(transport: plain)
+        _ = try await decoded.sync(transport: RoundRobin([hub]))
+        let held = try raw.store.allConfirmed(workspace: raw.workspace)
+        #expect(held.filter { $0.entity == "opportunity" }.count == 4)
+        #expect(Set(held) == Set(try decoded.store.allConfirmed(workspace: decoded.workspace)))
+        #expect(try raw.store.confirmedChecksum(workspace: raw.workspace) == decoded.store.confirmedChecksum(workspace: decoded.workspace))
+
+        let damaged = RawPullTransport(hub, damaging: true)
+        let victim = try await replica(damaged)
+        await #expect {
+            _ = try await victim.sync(transport: damaged)
+        } throws: { error in
+            guard case let .hubRefused(status, e)? = error as? ReplicaError else { return false }
+            return status == 200 && e.code == .malformedBody
+        }
+        #expect(try victim.store.allConfirmed(workspace: victim.workspace).isEmpty)
+        #expect(try victim.store.sync(.cursor) == 0)
+    }
+}

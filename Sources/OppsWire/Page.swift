@@ -274,6 +274,7 @@ public struct PageReader {
     /// A change as a log entry; nil when it is malformed. `state`: the whole record it belongs
     /// to, whose record and entity a field may leave out (protocol 2).
     public func entry(_ c: WireChange, of state: (record: RecordID, entity: UInt32)? = nil) throws -> LogEntry? {
+        // A decoded change has no buffer: only whether its record bytes are there counts.
         try entry(
             FieldChange(
                 sequence: c.sequence, recordBytes: 0..<c.record.count, recordID: RecordID(bytes: c.record), entity: c.entity, field: c.field, kind: c.kind,

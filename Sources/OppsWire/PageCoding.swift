@@ -55,9 +55,9 @@ public enum PageCoding {
     /// decoded into `entered`: what a JSON answer shows.
     public static func wholeRecordsDecoded(_ page: PullResponse) throws -> PullResponse {
         guard !page.unknownFields.data.isEmpty else { return page }
-        var whole = page
-        whole.unknownFields = UnknownStorage()
+        // The entries are a page's fields of their own; what is left unknown after them stays so.
         let carried = try decode([UInt8](page.unknownFields.data))
+        var whole = page
         whole.entered += carried.entered
         whole.unknownFields = carried.unknownFields
         return whole

@@ -95,7 +95,6 @@ final class IndexWatchingTransport: Transport, @unchecked Sendable {
 
     @Test func aProcessThatDiedMidLoadFindsItsIndexesBackWhenTheFileOpens() throws {
         let dir = Scratch.directory("opps-bulk")
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/replica.sqlite"
         do {

@@ -31,7 +31,6 @@ struct HubFixture: Sendable {
 
     init(users: [HubUser] = HubFixture.team, configure: (inout HubConfiguration) -> Void = { _ in }) throws {
         directory = Scratch.directory("opps-hub-test")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var config = HubConfiguration(dataDirectory: directory, port: 0)
         config.verifySnapshots = true  // every brought-forward snapshot is checked against a full build
         configure(&config)
@@ -261,7 +260,6 @@ extension RecordSet {
 /// added: the engine and each user's token. For tests that talk to the engine in-process.
 func testEngine(_ prefix: String, clock: TestClock, users: [HubUser]) throws -> (HubEngine, [String: String]) {
     let directory = Scratch.directory(prefix)
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     var c = HubConfiguration(dataDirectory: directory)
     c.verifySnapshots = true
     c.clock = clock

@@ -8,7 +8,6 @@ import Testing
 @Suite struct DatabaseTests {
     func temporaryPath() -> String {
         let dir = URL(fileURLWithPath: Scratch.directory("opps-store"))
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir.appendingPathComponent("test.sqlite").path
     }
 
@@ -84,7 +83,6 @@ import Testing
 @Suite struct DurabilityTests {
     @Test func theHubStoreFsyncsEveryCommitTheReplicaDoesNot() throws {
         let dir = URL(fileURLWithPath: Scratch.directory("opps-durable"))
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let hub = try SQLiteHubStore(path: dir.appendingPathComponent("hub.sqlite").path)
         #expect(try hub.database.query("PRAGMA synchronous")[0][0] == .integer(2))  // FULL
         let replica = try ReplicaStore(path: dir.appendingPathComponent("replica.sqlite").path)
@@ -95,7 +93,6 @@ import Testing
     /// rolled-back one — runs with FULL again, so an acknowledged push is on disk.
     @Test func aDurableTransactionAfterBookkeepingIsFsyncedAgain() throws {
         let dir = URL(fileURLWithPath: Scratch.directory("opps-durable"))
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let store = try SQLiteHubStore(path: dir.appendingPathComponent("hub.sqlite").path)
         func level() throws -> SQLValue { try store.database.query("PRAGMA synchronous")[0][0] }
         var seen = [SQLValue]()
@@ -114,7 +111,6 @@ import Testing
     /// the store moves an old value into when it opens.
     @Test func theForgetListOfAnOlderReplicaMovesIntoItsTable() throws {
         let dir = URL(fileURLWithPath: Scratch.directory("opps-sync-state"))
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("replica.sqlite").path
         var rng = SeededGenerator(seed: 3)
         let ids = [UUID128.version7(milliseconds: 1, using: &rng), UUID128.version7(milliseconds: 2, using: &rng)].sorted()

@@ -22,7 +22,6 @@ struct Backend: Sendable, CustomTestStringConvertible {
         name: "sqlite",
         fresh: {
             let dir = URL(fileURLWithPath: Scratch.directory("opps-conformance"))
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             return dir.appendingPathComponent("hub.sqlite").path
         },
         open: { try SQLiteHubStore(path: $0) })

@@ -13,7 +13,6 @@ import Testing
 
     func store() throws -> ReplicaStore {
         let dir = URL(fileURLWithPath: Scratch.directory("opps-pages"))
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return try ReplicaStore(path: dir.appendingPathComponent("replica.sqlite").path)
     }
 

@@ -312,7 +312,6 @@ struct PostgresConnectionTests {
 @Suite struct MigratedTablesTests {
     @Test func everyTableOfTheSQLiteHubIsCopied() throws {
         let dir = URL(fileURLWithPath: Scratch.directory("opps-tables"))
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let hub = try SQLiteHubStore(path: dir.appendingPathComponent("hub.sqlite").path)
         let tables = try hub.database.query(

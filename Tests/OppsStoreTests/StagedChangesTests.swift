@@ -40,7 +40,6 @@ import Testing
             s = try PostgresHubStore(url: ScratchPostgres.fresh())
         } else {
             let dir = URL(fileURLWithPath: Scratch.directory("opps-staged"))
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             s = try SQLiteHubStore(path: dir.appendingPathComponent("hub.sqlite").path)
         }
         try s.stageKnown(replica: Self.replica, token: 1, changes: [(Self.a, 5)], carrying: nil)
@@ -60,7 +59,6 @@ import Testing
     /// records are sent again by the next page, as after a lost acknowledgement), and staging works.
     @Test func aSQLiteHubUpgradedWithAPageInFlightKeepsWhatWasHeld() throws {
         let dir = URL(fileURLWithPath: Scratch.directory("opps-staged"))
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("hub.sqlite").path
         do {

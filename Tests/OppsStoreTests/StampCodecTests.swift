@@ -11,7 +11,6 @@ import Testing
 @Suite struct StampCodecTests {
     func database() throws -> Database {
         let dir = URL(fileURLWithPath: Scratch.directory("opps-codec"))
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let db = try Database(path: dir.path + "/c.sqlite")
         try db.execute("CREATE TABLE replica_ids (idx INTEGER PRIMARY KEY, id BLOB UNIQUE NOT NULL)")
         return db

@@ -13,23 +13,22 @@ public enum Scratch {
     /// A new, empty directory whose name starts with `prefix`.
     public static func directory(_ prefix: String) -> String {
         let path = root + "/\(prefix)-\(UInt64.random(in: 0...UInt64.max))"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            fatalError("tests cannot make their scratch directory \(path): \(error)")
+        }
         return path
     }
 
-    /// `name` in a new, empty directory (a database file the test then creates).
-    public static func file(_ prefix: String, _ name: String) -> String { directory(prefix) + "/" + name }
-
+    /// This process's root, swept and registered for removal the first time it is asked for.
     private static let root: String = {
-        let base = FileManager.default.temporaryDirectory.path
-        sweep(base)
-        let path = base + "/opps-tests-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        sweep(FileManager.default.temporaryDirectory.path)
         atexit { try? FileManager.default.removeItem(atPath: Scratch.rootPath()) }
-        return path
+        return rootPath()
     }()
 
-    /// The root's path, for the exit handler (which cannot capture).
+    /// The root's path (a function: the exit handler cannot capture).
     private static func rootPath() -> String { FileManager.default.temporaryDirectory.path + "/opps-tests-\(getpid())" }
 
     /// Removes the roots of test processes that have gone.

@@ -13,57 +13,9 @@ import Testing
     static let workspace = Workspace.default
     static let numbering = WireNumbering(.default)
 
-    struct Random {
-        var g: SeededGenerator
-        mutating func int(_ n: Int) -> Int { Int(g.next() % UInt64(n)) }
-        mutating func chance(_ percent: Int) -> Bool { int(100) < percent }
-        mutating func i64() -> Int64 {
-            switch int(4) {
-            case 0: 0
-            case 1: Int64(int(300)) - 150
-            case 2: Int64(bitPattern: g.next() >> UInt64(int(64)))
-            default: [Int64.max, Int64.min, -1, 127, 128, -16_384][int(6)]
-            }
-        }
-        mutating func text() -> String { ["", "a", "商机 12000.00", String(repeating: "x", count: int(300)), "naïve ✓", "\u{0}"][int(6)] }
-        mutating func id() -> UUID128 { UUID128(high: chance(10) ? 0 : g.next(), low: g.next()) }
-
-        /// Every kind of value, its edges included (zero, empty, negative, the largest).
-        mutating func value() -> Value {
-            switch int(9) {
-            case 0: .null
-            case 1: .text(text())
-            case 2: .integer(i64())
-            case 3: .decimal(ExactDecimal(units: chance(20) ? 0 : i64() % ExactDecimal.maxUnits, scale: chance(30) ? 0 : UInt8(int(19))))
-            case 4: .date(CivilDate(daysSinceEpoch: chance(20) ? 0 : Int32(int(200_000)) - 100_000))
-            case 5: .member(text())
-            case 6: .boolean(chance(50))
-            case 7: .reference(id())
-            default: .timestamp(Timestamp(milliseconds: i64()))
-            }
-        }
-
-        mutating func state(_ replicas: [ReplicaID], _ authors: [String]) -> FieldState {
-            FieldState(
-                value: value(), stamp: Stamp(hlc: HLC(rawValue: chance(5) ? 0 : g.next() >> UInt64(int(64))), replica: replicas[int(replicas.count)]),
-                author: authors[int(authors.count)], authority: Access.allCases[int(Access.allCases.count)],
-                sequence: chance(5) ? 0 : UInt64(int(1_000_000)))
-        }
-
-        /// A record of a workspace entity, or one the workspace does not know; with fields the
-        /// workspace numbers and, now and then, one it does not.
-        mutating func record(_ replicas: [ReplicaID], _ authors: [String]) -> (Record, hidden: Set<String>) {
-            let entity = chance(5) ? "gadget" : workspace.entities[int(workspace.entities.count)].name
-            var r = Record(id: id(), entity: entity, created: state(replicas, authors))
-            let names = (workspace.entity(entity)?.fields.map(\.name) ?? []) + ["not-a-field"]
-            var hidden = Set<String>()
-            for name in names where chance(60) {
-                r.fields[name] = state(replicas, authors)
-                if chance(15) { hidden.insert(name) }
-            }
-            return (r, hidden)
-        }
-    }
+    /// The wire tests' generator (small, large and extreme numbers; texts of every shape), with
+    /// the core records below.
+    typealias Random = PageCodingTests.Random
 
     @Test(arguments: [false, true])
     func aRecordWrittenStraightIsTheBytesSwiftProtobufWrites(compact: Bool) throws {
@@ -295,5 +247,46 @@ import Testing
         }
         let cut = Array(whole.dropLast(3))
         #expect(Self.got(cut, raw: true) == Self.got(cut, raw: false))
+    }
+}
+
+extension PageCodingTests.Random {
+    mutating func id() -> UUID128 { UUID128(high: chance(10) ? 0 : g.next(), low: g.next()) }
+
+    /// Every kind of core value, its edges included (zero, empty, negative, the largest).
+    mutating func coreValue() -> Value {
+        switch int(9) {
+        case 0: .null
+        case 1: .text(text())
+        case 2: .integer(i64())
+        case 3: .decimal(ExactDecimal(units: chance(20) ? 0 : i64() % ExactDecimal.maxUnits, scale: chance(30) ? 0 : UInt8(int(19))))
+        case 4: .date(CivilDate(daysSinceEpoch: chance(20) ? 0 : Int32(int(200_000)) - 100_000))
+        case 5: .member(text())
+        case 6: .boolean(chance(50))
+        case 7: .reference(id())
+        default: .timestamp(Timestamp(milliseconds: i64()))
+        }
+    }
+
+    mutating func state(_ replicas: [ReplicaID], _ authors: [String]) -> FieldState {
+        FieldState(
+            value: coreValue(), stamp: Stamp(hlc: HLC(rawValue: u64()), replica: replicas[int(replicas.count)]),
+            author: authors[int(authors.count)], authority: Access.allCases[int(Access.allCases.count)],
+            sequence: chance(5) ? 0 : UInt64(int(1_000_000)))
+    }
+
+    /// A record of a workspace entity, or one the workspace does not know; with fields the
+    /// workspace numbers and, now and then, one it does not.
+    mutating func record(_ replicas: [ReplicaID], _ authors: [String]) -> (Record, hidden: Set<String>) {
+        let workspace = PageWriterTests.workspace
+        let entity = chance(5) ? "gadget" : workspace.entities[int(workspace.entities.count)].name
+        var r = Record(id: id(), entity: entity, created: state(replicas, authors))
+        let names = (workspace.entity(entity)?.fields.map(\.name) ?? []) + ["not-a-field"]
+        var hidden = Set<String>()
+        for name in names where chance(60) {
+            r.fields[name] = state(replicas, authors)
+            if chance(15) { hidden.insert(name) }
+        }
+        return (r, hidden)
     }
 }

@@ -861,7 +861,10 @@ open class SQLHubStore: HubStorage {
             // One statement (one round trip), the blobs unpacked by the server (StagedChanges'
             // layout): all its parts read one snapshot, taken before any of them writes. The two
             // writes of replica_records touch different records (a record is in the page's own
-            // changes or in the carried page's, never both; neither names one twice). Each blob
+            // changes or in the carried page's, never both; neither names one twice). The
+            // deletion runs only when the page forgets a record: its plan, made when the table
+            // was small, scanned every record the replica holds (a cold sync's acknowledgements
+            // grew quadratic: 834 → 605 ms of PostgreSQL for 100,000 deals). Each blob
             // is read whole once, into a materialized row (`|| ''`): a substring of the stored,
             // compressed value decompressed all of it, for each of a page's 2,000 records.
             func unpacked(_ row: String) -> String {
@@ -883,7 +886,9 @@ open class SQLHubStore: HubStorage {
                 known AS (
                     INSERT INTO replica_records (replica, record, signature) SELECT ?, record, signature FROM s WHERE signature IS NOT NULL
                     ON CONFLICT(replica, record) DO UPDATE SET signature = excluded.signature),
-                forgotten AS (DELETE FROM replica_records WHERE replica = ? AND record IN (SELECT record FROM s WHERE signature IS NULL))
+                forgotten AS (
+                    DELETE FROM replica_records WHERE EXISTS (SELECT 1 FROM s WHERE signature IS NULL)
+                    AND replica = ? AND record IN (SELECT record FROM s WHERE signature IS NULL))
                 DELETE FROM replica_staged WHERE replica = ? AND token <= ?
                 """, [r, t, r, r, r, r, t])
             return

@@ -31,7 +31,9 @@ extension ReplicaStore {
             records[id] = nil
             touched.insert(id)
         }
-        for (id, record) in page.entered {
+        // Only records with writes still in the outbox need their view rebuilt (rebase).
+        let pendingRecords = try recordsWithPendingWrites()
+        func enter(_ id: RecordID, _ record: Record?) throws {
             if let r = record {
                 // A record this laptop held that comes whole again (its visible fields changed):
                 // each field whose value moved goes on the trail, as a change would.
@@ -47,6 +49,24 @@ extension ReplicaStore {
             }
             touched.insert(id)
             received += 1
+        }
+        for (id, record) in page.entered { try enter(id, record) }
+        // Whole records as read: one this laptop does not hold, with no write of its own
+        // waiting and no change of the page to apply, is stored as it came (a cold sync's
+        // every record); any other is entered as a `Record`. Either way its term is the one
+        // reading it gave, unless a change of the page moves it.
+        var given = [RecordID: UInt64](), stored = [WholeRecord]()
+        let changed = page.changes.isEmpty ? [] : Set(page.changes.map(\.record))
+        for w in page.whole {
+            if held.contains(w.id) || pendingRecords.contains(w.id) || changed.contains(w.id) {
+                try enter(w.id, w.record)
+                given[w.id] = w.term
+            } else {
+                stored.append(w)
+                records[w.id] = nil
+                touched.insert(w.id)
+                received += 1
+            }
         }
         for le in page.changes {
             var set = try load(le.record)
@@ -72,17 +92,22 @@ extension ReplicaStore {
         for record in records.values {
             try save(confirmed: record, view: record, workspace: workspace)
         }
-        // An entered record's term as reading it gave it, unless a change of the page moved it.
-        var given = page.enteredTerms
+        var columns = [String: (Entity, ColumnFields)]()
+        for w in stored {
+            guard let (entity, fields) = columns[w.entity] ?? workspace.entity(w.entity).map({ ($0, ColumnFields($0)) }) else {
+                throw StoreError(code: -3, message: "unknown entity \(w.entity)")
+            }
+            columns[w.entity] = (entity, fields)
+            try save(whole: w, entity: entity, columns: fields)
+        }
         if !given.isEmpty { for le in page.changes { given[le.record] = nil } }
         for (id, old) in oldTerms {
             sum &-= old
             if let now = records[id] { sum &+= given[id] ?? StateChecksum.term(of: now, numbering: numbering) }
         }
+        for w in stored { sum &+= w.term }
         try setChecksum(sum)
-        // Only records with writes still in the outbox need their view rebuilt (rebase);
-        // the others' view is the confirmed state just saved.
-        let pendingRecords = try recordsWithPendingWrites()
+        // The others' view is the confirmed state just saved.
         for id in touched where records[id] != nil && pendingRecords.contains(id) {
             try rebuildView(id, replica: replica, author: user, workspace: workspace)
         }

@@ -314,6 +314,50 @@ public final class ReplicaStore {
             ])
     }
 
+    /// The fields a record's row keeps in columns of its own, by number (`save(whole:)`).
+    struct ColumnFields {
+        let stage: UInt32?, owner: UInt32?, nextStepDue: UInt32?, due: UInt32?, parent: UInt32?
+
+        init(_ entity: Entity) {
+            stage = entity.stageField.flatMap { entity.field($0)?.number }
+            owner = entity.field("owner")?.number
+            nextStepDue = entity.field("next_step_due")?.number
+            due = entity.field("due")?.number
+            parent = entity.visibleVia.flatMap { entity.field($0)?.number }
+        }
+    }
+
+    /// Stores a whole record a page gave (`ReceivedPage.whole`) as its confirmed state and its
+    /// view: the row `save(confirmed: r, view: r)` stores for `r = whole.record`, without
+    /// building `r` (each field found by number, stored in the page's order).
+    func save(whole: WholeRecord, entity: Entity, columns: ColumnFields) throws {
+        var stage: SQLValue = .null, owner: SQLValue = .null, parent: SQLValue = .null
+        var nextStepDue: SQLValue = .null, due: SQLValue = .null
+        for f in whole.fields {
+            switch (f.number, f.state.value) {
+            case let (n, .member(s)) where n == columns.stage: stage = .text(s)
+            case let (n, .text(name)) where n == columns.owner: owner = .text(name)
+            case let (n, .date(d)) where n == columns.nextStepDue: nextStepDue = .text(d.description)
+            case let (n, .date(d)) where n == columns.due: due = .text(d.description)
+            case let (n, .reference(p)) where n == columns.parent: parent = .blob(p.bytes)
+            default: break
+            }
+        }
+        if case .null = due { due = nextStepDue }
+        try database.execute(
+            """
+            INSERT INTO records (id, entity, stage, owner, creator, due, created, confirmed, view, deleted, view_deleted, local_only, parent)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, 0, ?)
+            ON CONFLICT(id) DO UPDATE SET stage = excluded.stage, owner = excluded.owner, due = excluded.due, created = excluded.created,
+                confirmed = excluded.confirmed, view = excluded.view, deleted = excluded.deleted, view_deleted = excluded.view_deleted,
+                local_only = excluded.local_only, parent = excluded.parent
+            """,
+            [
+                .blob(whole.id.bytes), .text(whole.entity), stage, owner, .text(whole.created.author), due, .blob(try codec.bytes(whole.created)),
+                .blob(try codec.compactFieldsBytes(whole.fields, base: whole.created)), .blob([]), parent,
+            ])
+    }
+
     /// The live records of `entity` that hang off `parent` (its `visible_via` names it).
     public func children(of parent: RecordID, entity: String, workspace: Workspace) throws -> [Record] {
         try database.query(

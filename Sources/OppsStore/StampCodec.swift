@@ -119,11 +119,7 @@ final class StampCodec {
     /// What a flag does not say follows the value: the number (before it), the clock and
     /// sequence as signed differences, the replica, the author.
     func compactFieldsBytes(_ fields: [String: FieldState], entity: Entity, base: FieldState) throws -> [UInt8] {
-        var w = ByteWriter(capacity: 128)
-        w.byte(0)
-        w.byte(0)
-        let baseReplica = try index(of: base.stamp.replica)
-        var number: UInt32 = 0, hlc = base.stamp.hlc.rawValue, sequence = base.sequence
+        var writer = try CompactFields(codec: self, base: base)
         // The record's fields in the order they were written (sequence, then workspace order),
         // each looked up once (not every field of the entity by name: that was most of a cold
         // sync's encoding). In that order each clock and sequence is most often the one before
@@ -136,10 +132,38 @@ final class StampCodec {
             if let p = entity.position(of: fields[i].key) { order.append((fields[i].value.sequence, p, i)) }
         }
         order.sort { ($0.sequence, $0.position) < ($1.sequence, $1.position) }
-        for (_, position, at) in order {
-            let fieldNumber = entity.fieldNumber(at: position)
-            let s = fields[at].value
-            let replica = try index(of: s.stamp.replica)
+        for (_, position, at) in order { try writer.add(number: entity.fieldNumber(at: position), fields[at].value) }
+        return writer.w.bytes
+    }
+
+    /// Format 3 of fields already numbered, in the order given (a page's whole record: by sequence).
+    func compactFieldsBytes(_ fields: [WholeRecord.Field], base: FieldState) throws -> [UInt8] {
+        if fields.isEmpty { return [] }
+        var writer = try CompactFields(codec: self, base: base)
+        for f in fields { try writer.add(number: f.number, f.state) }
+        return writer.w.bytes
+    }
+
+    /// Writes format 3, one field after another.
+    struct CompactFields {
+        let codec: StampCodec
+        let base: FieldState
+        let baseReplica: Int64
+        var w = ByteWriter(capacity: 128)
+        var number: UInt32 = 0, hlc: UInt64, sequence: UInt64
+
+        init(codec: StampCodec, base: FieldState) throws {
+            self.codec = codec
+            self.base = base
+            baseReplica = try codec.index(of: base.stamp.replica)
+            hlc = base.stamp.hlc.rawValue
+            sequence = base.sequence
+            w.byte(0)
+            w.byte(0)
+        }
+
+        mutating func add(number fieldNumber: UInt32, _ s: FieldState) throws {
+            let replica = s.stamp.replica == base.stamp.replica ? baseReplica : try codec.index(of: s.stamp.replica)
             var header = UInt8(s.authority.rawValue) & 0x07
             if replica == baseReplica { header |= 0x08 }
             if s.author == base.author { header |= 0x10 }
@@ -155,7 +179,6 @@ final class StampCodec {
             if s.author != base.author { w.string(s.author) }
             (number, hlc, sequence) = (fieldNumber, s.stamp.hlc.rawValue, s.sequence)
         }
-        return w.bytes
     }
 
     /// Reads a fields blob (any format); a field unknown to this workspace version is skipped

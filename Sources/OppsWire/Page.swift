@@ -313,17 +313,19 @@ public struct PageReader {
     }
 
     /// A record being built from its fields in page order: the first creation makes it, every
-    /// later change applies to it (the core's per-record rule).
+    /// later change applies to it (the core's per-record rule). Read raw (each change's field
+    /// number at hand), it stays a `WholeRecord` — fields numbered, its checksum term summed as
+    /// they come — while it is one: live, each field of its own entity once. Anything else (a
+    /// field twice, a delete, a change of another entity) makes it a `Record` from there on.
     struct RecordBuilder {
         let id: RecordID
         let entity: UInt32
         let fields: Int
+        var whole: WholeRecord?
         var record: Record?
-        /// The record's checksum term, summed as its fields are taken (`take(_:number:)`); nil
-        /// once a change makes it other than the sum of what was taken (a field twice, a
-        /// delete, a change of another entity).
-        var term: UInt64?
-        var numbers = Set<UInt32>()
+        /// The field numbers taken while whole: below 128 as bits, others in the set.
+        var low: (UInt64, UInt64) = (0, 0)
+        var high = Set<UInt32>()
 
         init(id: RecordID, entity: UInt32, fields: Int) {
             self.id = id
@@ -331,28 +333,46 @@ public struct PageReader {
             self.fields = fields
         }
 
+        /// Whether `n` is taken for the first time (and marks it taken).
+        mutating func first(_ n: UInt32) -> Bool {
+            switch n {
+            case 0..<64:
+                let bit = UInt64(1) << UInt64(n)
+                defer { low.0 |= bit }
+                return low.0 & bit == 0
+            case 64..<128:
+                let bit = UInt64(1) << UInt64(n - 64)
+                defer { low.1 |= bit }
+                return low.1 & bit == 0
+            default: return high.insert(n).inserted
+            }
+        }
+
         mutating func take(_ le: LogEntry?, number: UInt32? = nil) {
             guard let le else { return }
             if le.kind == .create {
-                if record == nil {
+                guard whole == nil, record == nil else { return }
+                if number != nil {
+                    var w = WholeRecord(id: id, entity: le.entity, created: le.state, term: StateChecksum.term(record: id, fieldNumber: 0, state: le.state))
+                    w.fields.reserveCapacity(fields)
+                    whole = w
+                } else {
                     record = Record(id: id, entity: le.entity, created: le.state)
                     // Room for every field at once (growing it as they arrive rehashed each time).
                     record?.fields.reserveCapacity(fields)
-                    if number != nil {
-                        term = StateChecksum.term(record: id, fieldNumber: 0, state: le.state)
-                        numbers.reserveCapacity(fields)
-                    }
                 }
-            } else if record != nil {
-                record?.apply(le)
-                if let t = term {
-                    if le.kind == .set, let n = number, le.entity == record?.entity, numbers.insert(n).inserted {
-                        term = t &+ StateChecksum.term(record: id, fieldNumber: n, state: le.state)
-                    } else {
-                        term = nil
-                    }
-                }
+                return
             }
+            if var w = whole.take() {
+                if le.kind == .set, let n = number, le.entity == w.entity, first(n) {
+                    w.term &+= StateChecksum.term(record: id, fieldNumber: n, state: le.state)
+                    w.fields.append(WholeRecord.Field(number: n, name: le.field, state: le.state))
+                    whole = w
+                    return
+                }
+                record = w.record
+            }
+            record?.apply(le)
         }
     }
 
@@ -363,15 +383,13 @@ public struct PageReader {
     func rawEntered(into r: inout ReceivedPage) throws {
         let data = page.unknownFields.data
         guard !data.isEmpty else { return }
+        // In page order; a record entered more than once on the page (decoded entries count)
+        // goes to `entered` each time, as a `Record`, so the last one holds.
+        var read = [(id: RecordID, whole: WholeRecord?, record: Record?)]()
+        var seen = Set<RecordID>(r.entered.map(\.id)), twice = Set<RecordID>()
         try [UInt8](data).withUnsafeBytes { buffer in
             var reader = PageCoding.Reader(buffer)
             var fieldRanges = [Range<Int>](), changes = [FieldChange]()
-            // A term holds only for a record entered once on the page, and read here.
-            var terms = [RecordID: UInt64](), twice = Set<RecordID>(r.entered.map(\.id))
-            defer {
-                for id in twice { terms[id] = nil }
-                r.enteredTerms = terms
-            }
             while !reader.atEnd {
                 guard let (field, type) = try? reader.tag() else { throw Self.malformed }
                 // Other unknown fields (a newer hub's) are not this reader's.
@@ -408,17 +426,19 @@ public struct PageReader {
                     try changes.withUnsafeBufferPointer { changes in
                         for i in changes.indices { builder.take(try self.entry(changes[i], of: (id, entity)), number: changes[i].field) }
                     }
-                    r.entered.append((id, builder.record))
-                    let first = terms.updateValue(builder.term ?? 0, forKey: id) == nil
-                    if !first || builder.term == nil || builder.record == nil { twice.insert(id) }
+                    if !seen.insert(id).inserted { twice.insert(id) }
+                    read.append((id, builder.whole, builder.record))
                     continue
                 }
                 // A shape the fast reader does not take: as SwiftProtobuf reads it.
                 guard let state = try? WireRecordState(serializedBytes: [UInt8](buffer[all])) else { throw Self.malformed }
                 guard let id = RecordID(bytes: state.record) else { continue }
-                r.entered.append((id, try record(state)))
-                twice.insert(id)
+                if !seen.insert(id).inserted { twice.insert(id) }
+                read.append((id, nil, try record(state)))
             }
+        }
+        for item in read {
+            if let w = item.whole, !twice.contains(item.id) { r.whole.append(w) } else { r.entered.append((item.id, item.whole?.record ?? item.record)) }
         }
     }
 

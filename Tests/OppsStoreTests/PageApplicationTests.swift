@@ -51,26 +51,90 @@ import Testing
         #expect(b.outbox == 0 && b.history == 0)
     }
 
-    /// A term the page gives for an entered record (`enteredTerms`) stands in for computing it —
-    /// unless a change of the same page moves that record: then the record's term is its own.
-    @Test func aGivenTermCountsOnlyForARecordNoChangeOfThePageMoves() throws {
-        let s = try store()
-        var page = ReceivedPage()
-        let (a, b) = (deal(1, seq: 1), deal(2, seq: 4))
-        page.entered = [(a.id, a), (b.id, b)]
-        page.enteredTerms = [a.id: StateChecksum.term(of: a, numbering: WireNumbering(ws)), b.id: 12_345]
-        page.changes = [change(b.id, "name", .text("moved"), seq: 9)]
-        page.cursor = 9
-        try s.transaction { _ = try s.apply(page, replica: Self.me, user: "sam", workspace: ws) }
-        #expect(try s.confirmedChecksum(workspace: ws) == fullChecksum(s))
-        // A given term is taken as it is: one that is wrong shows (the page reader's tests hold
-        // that the terms it gives are right).
+    /// A record as a page reader gives it read straight from the bytes, its term its own
+    /// unless `term` says otherwise.
+    func whole(_ r: Record, term: UInt64? = nil) throws -> WholeRecord {
+        let entity = try #require(ws.entity(r.entity))
+        let fields = r.fields.sorted { $0.value.sequence < $1.value.sequence }.map { name, state in
+            WholeRecord.Field(number: entity.field(name)!.number, name: name, state: state)
+        }
+        return WholeRecord(id: r.id, entity: r.entity, created: r.created, fields: fields, term: term ?? StateChecksum.term(of: r, numbering: WireNumbering(ws)))
+    }
+
+    /// What a store holds of its records, row by row: the columns, and the states decoded.
+    func rows(_ s: ReplicaStore) throws -> [[String]] {
+        try s.database.query(
+            "SELECT hex(id), entity, stage, owner, creator, due, hex(created), deleted IS NULL, view_deleted IS NULL, local_only, hex(parent), length(view) FROM records ORDER BY id",
+            []
+        ).map { row in (0..<12).map { row[$0].string ?? row[$0].int.map { "\($0)" } ?? "null" } }
+    }
+
+    /// Records of every kind, with every column a row keeps (stage, owner, due, parent) and
+    /// states whose replica, author and clock differ from their creation's.
+    func assorted() -> [Record] {
+        var d = deal(1, seq: 10, name: "华北电网 ACME")
+        d.fields["owner"] = state(.text("sam"), seq: 13)
+        d.fields["amount"] = state(.decimal(ExactDecimal(units: 4_200_050, scale: 2)), seq: 14, hlc: 90, replica: Self.me, author: "max")
+        d.fields["next_step_due"] = state(.date(CivilDate(year: 2026, month: 12, day: 24)!), seq: 15)
+        var t = Record(id: RecordID(high: 0x0190, low: 2), entity: "task", created: state(.null, seq: 20, author: "max"))
+        t.fields["opportunity"] = state(.reference(d.id), seq: 21)
+        t.fields["due"] = state(.date(CivilDate(year: 2027, month: 1, day: 2)!), seq: 22)
+        t.fields["done"] = state(.boolean(false), seq: 23, hlc: 7)
+        let bare = Record(id: RecordID(high: 0x0190, low: 3), entity: "opportunity", created: state(.member("discovery"), seq: 30))
+        return [d, t, bare]
+    }
+
+    /// A page's whole records read straight from the bytes (`ReceivedPage.whole`) are stored as
+    /// the same records entered as `Record`s are: the same rows, states, views and checksum.
+    @Test func aWholeRecordIsStoredAsItsRecordIs() throws {
+        let (byRecord, byWhole) = (try store(), try store())
+        var a = ReceivedPage(), b = ReceivedPage()
+        a.entered = assorted().map { ($0.id, $0) }
+        b.whole = try assorted().map { try whole($0) }
+        #expect(try byRecord.transaction { try byRecord.apply(a, replica: Self.me, user: "sam", workspace: ws) } == 3)
+        #expect(try byWhole.transaction { try byWhole.apply(b, replica: Self.me, user: "sam", workspace: ws) } == 3)
+        #expect(try rows(byWhole) == rows(byRecord))
+        #expect(try byWhole.allConfirmed(workspace: ws) == byRecord.allConfirmed(workspace: ws))
+        #expect(try byWhole.allConfirmed(workspace: ws).count == 3)
+        for r in assorted() { #expect(try byWhole.view(r.id, workspace: ws) == r) }
+        #expect(try byWhole.confirmedChecksum(workspace: ws) == fullChecksum(byWhole))
+        #expect(try byWhole.confirmedChecksum(workspace: ws) == byRecord.confirmedChecksum(workspace: ws))
+        // The columns a list filters on, as read from the fields.
+        let stored = try rows(byWhole)
+        #expect(stored[0][2] == "discovery" && stored[0][3] == "sam" && stored[0][5] == "2026-12-24")
+        #expect(stored[1][5] == "2027-01-02" && stored[1][10] == stored[0][0])
+        // Its term is taken as given (the page reader's tests hold that the terms it gives are right).
         let t = try store()
         var wrong = ReceivedPage()
-        wrong.entered = [(a.id, a)]
-        wrong.enteredTerms = [a.id: 7]
+        wrong.whole = [try whole(deal(1, seq: 1), term: 7)]
         try t.transaction { _ = try t.apply(wrong, replica: Self.me, user: "sam", workspace: ws) }
         #expect(try t.confirmedChecksum(workspace: ws) == 7)
+    }
+
+    /// A whole record is stored as it came only when nothing else concerns it: one this laptop
+    /// holds (its moved fields go on the trail), one with a write of its own waiting (the view
+    /// keeps it on top), one a change of the same page moves (the change applies, and the
+    /// term is the record's own, not the one given).
+    @Test func aWholeRecordHeldWaitingOrChangedIsEnteredAsARecord() throws {
+        let s = try store()
+        let held = deal(1, seq: 1), mine = deal(2, seq: 4), moved = deal(3, seq: 7)
+        var first = ReceivedPage()
+        first.entered = [(held.id, held), (mine.id, mine)]
+        _ = try s.transaction { try s.apply(first, replica: Self.me, user: "sam", workspace: ws) }
+        try s.enqueue(
+            FieldWrite(
+                record: mine.id, entity: "opportunity", field: "name", value: .text("Mine"), base: .sequence(6), author: "sam",
+                stamp: Stamp(hlc: HLC(rawValue: 500), replica: Self.me)))
+        try s.rebuildView(mine.id, replica: Self.me, author: "sam", workspace: ws)
+        var page = ReceivedPage()
+        page.whole = [try whole(deal(1, seq: 1, name: "Renamed")), try whole(deal(2, seq: 4, name: "Theirs")), try whole(moved, term: 12_345)]
+        page.changes = [change(moved.id, "name", .text("Moved"), seq: 12)]
+        #expect(try s.transaction { try s.apply(page, replica: Self.me, user: "sam", workspace: ws) } == 4)
+        #expect(try s.history(held.id).contains { $0.field == "name" && $0.old == .text("Deal") && $0.new == .text("Renamed") })
+        #expect(try s.view(mine.id, workspace: ws)?["name"] == .text("Mine"))
+        #expect(try s.confirmed(mine.id, workspace: ws)?["name"] == .text("Theirs"))
+        #expect(try s.confirmed(moved.id, workspace: ws)?["name"] == .text("Moved"))
+        #expect(try s.confirmedChecksum(workspace: ws) == fullChecksum(s))
     }
 
     @Test func pagesKeepTheChecksumOfTheWholeStateAndMoveTheCursors() throws {

@@ -110,16 +110,20 @@ import Testing
             let page = try PageCoding.decode(bytes, wholeRecordsRaw: raw)
             if raw { #expect(page.entered.isEmpty, "the fast path left the records raw") }
             let r = try PageReader(page, numbering: PageWriterTests.numbering).received(workspace: PageWriterTests.workspace)
-            // Every term the reader gives is the term of the record it gives (the last of its id).
-            var last = [RecordID: Record?]()
-            for (id, record) in r.entered { last[id] = record }
-            for (id, term) in r.enteredTerms {
-                #expect(last[id].flatMap { $0 }.map { StateChecksum.term(of: $0, numbering: PageWriterTests.numbering) } == term)
+            // Every whole record read as it came is entered once on the page, each field once,
+            // and its term is its record's.
+            let wholeIDs = r.whole.map(\.id)
+            #expect(Set(wholeIDs).count == wholeIDs.count && Set(wholeIDs).isDisjoint(with: r.entered.map(\.id)))
+            for w in r.whole {
+                #expect(Set(w.fields.map(\.number)).count == w.fields.count)
+                #expect(StateChecksum.term(of: w.record, numbering: PageWriterTests.numbering) == w.term)
             }
-            if !raw { #expect(r.enteredTerms.isEmpty) }
-            g.terms = r.enteredTerms.count
-            g.ids = r.entered.map(\.id)
-            g.records = r.entered.map(\.record)
+            if !raw { #expect(r.whole.isEmpty) }
+            g.terms = r.whole.count
+            // In page order but for the whole records, which come apart: the ids, and the last record of each.
+            g.ids = (r.entered.map(\.id) + wholeIDs).sorted()
+            let every = r.everyEntered
+            g.records = g.ids.map { every[$0] ?? nil }
             g.changes = r.changes
             g.conflicts = r.conflicts
         } catch is PageReader.WorkspaceAhead {

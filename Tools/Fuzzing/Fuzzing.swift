@@ -75,12 +75,14 @@ public enum Fuzzing {
         let slow = Result { try PageReader(page, numbering: numbering).received(workspace: .default) }
         switch (slow, fast) {
         case let (.success(a), .success(b)):
-            precondition(a.entered.map(\.id) == b.entered.map(\.id) && a.entered.map(\.record) == b.entered.map(\.record), "the raw reading gives other records")
+            precondition(
+                a.whole.isEmpty && a.entered.map(\.id).sorted() == (b.entered.map(\.id) + b.whole.map(\.id)).sorted() && a.everyEntered == b.everyEntered,
+                "the raw reading gives other records")
             precondition(a.changes == b.changes && a.conflicts == b.conflicts, "the raw reading gives other changes")
-            var last = [RecordID: Record?]()
-            for (id, record) in b.entered { last[id] = record }
-            for (id, term) in b.enteredTerms {
-                precondition(last[id].flatMap { $0 }.map { StateChecksum.term(of: $0, numbering: numbering) } == term, "a term that is not its record's")
+            precondition(Set(b.whole.map(\.id)).count == b.whole.count && Set(b.whole.map(\.id)).isDisjoint(with: b.entered.map(\.id)), "a whole record twice")
+            for w in b.whole {
+                precondition(StateChecksum.term(of: w.record, numbering: numbering) == w.term, "a term that is not its record's")
+                precondition(Set(w.fields.map(\.number)).count == w.fields.count, "a whole record's field twice")
             }
         case (.failure, .failure): break
         default: preconditionFailure("the raw reading refuses other pages")

@@ -37,29 +37,31 @@ public struct ReceivedPage: Sendable {
     }
 }
 
-/// A live whole record as a page gave it (`ReceivedPage.whole`): its creation, its fields
-/// numbered as the workspace numbers them (each once, named too), in the page's order — the hub
-/// sends them by sequence — and its checksum term (`StateChecksum.term(of:)`), summed as it was read.
-public struct WholeRecord: Sendable, Hashable {
-    public struct Field: Sendable, Hashable {
-        public var number: UInt32
-        public var name: String
-        public var state: FieldState
+/// A field numbered as the workspace numbers it (0: a name it does not know), with its name
+/// and state: a record's fields as an array, without a table keyed by names to build.
+public struct NumberedField: Sendable, Hashable {
+    public var number: UInt32
+    public var name: String
+    public var state: FieldState
 
-        public init(number: UInt32, name: String, state: FieldState) {
-            self.number = number
-            self.name = name
-            self.state = state
-        }
+    public init(number: UInt32, name: String, state: FieldState) {
+        self.number = number
+        self.name = name
+        self.state = state
     }
+}
 
+/// A live whole record as a page gave it (`ReceivedPage.whole`): its creation, its fields
+/// numbered (each once), in the page's order — the hub sends them by sequence — and its
+/// checksum term (`StateChecksum.term(of:)`), summed as it was read.
+public struct WholeRecord: Sendable, Hashable {
     public var id: RecordID
     public var entity: String
     public var created: FieldState
-    public var fields: [Field]
+    public var fields: [NumberedField]
     public var term: UInt64
 
-    public init(id: RecordID, entity: String, created: FieldState, fields: [Field] = [], term: UInt64) {
+    public init(id: RecordID, entity: String, created: FieldState, fields: [NumberedField] = [], term: UInt64) {
         self.id = id
         self.entity = entity
         self.created = created
@@ -68,10 +70,47 @@ public struct WholeRecord: Sendable, Hashable {
     }
 
     /// The same record keyed by field names.
+    public var record: Record { Record(id: id, entity: entity, created: created, numbered: fields) }
+}
+
+/// A record as the hub's store hands it to a page writer (issue 18): its fields numbered, in
+/// the order stored, without the table keyed by names a `Record` builds (and the page writer
+/// looked each name's number up in again).
+public struct NumberedRecord: Sendable, Hashable {
+    public var id: RecordID
+    public var entity: String
+    public var created: FieldState
+    public var fields: [NumberedField]
+    public var deleted: FieldState?
+
+    public init(id: RecordID, entity: String, created: FieldState, fields: [NumberedField] = [], deleted: FieldState? = nil) {
+        self.id = id
+        self.entity = entity
+        self.created = created
+        self.fields = fields
+        self.deleted = deleted
+    }
+
+    /// `record`'s fields numbered by `number` (0 for a name it does not know), in no particular order.
+    public init(_ record: Record, number: (String) -> UInt32?) {
+        self.init(
+            id: record.id, entity: record.entity, created: record.created,
+            fields: record.fields.map { NumberedField(number: number($0.key) ?? 0, name: $0.key, state: $0.value) }, deleted: record.deleted)
+    }
+
+    /// The same record keyed by field names.
     public var record: Record {
-        var r = Record(id: id, entity: entity, created: created)
-        r.fields.reserveCapacity(fields.count)
-        for f in fields { r.fields[f.name] = f.state }
+        var r = Record(id: id, entity: entity, created: created, numbered: fields)
+        r.deleted = deleted
         return r
+    }
+}
+
+extension Record {
+    /// A record whose fields are `numbered`'s (the last of a name holds).
+    public init(id: RecordID, entity: String, created: FieldState, numbered: [NumberedField]) {
+        self.init(id: id, entity: entity, created: created)
+        fields.reserveCapacity(numbered.count)
+        for f in numbered { fields[f.name] = f.state }
     }
 }

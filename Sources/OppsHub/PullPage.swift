@@ -129,12 +129,12 @@ struct PullPage {
         let enteredLimit = min(engine.configuration.maxEnteredPerPage, maxChanges)
         // The records the walk is about to take, read 500 to a statement rather than one each;
         // the next 500 asked for before these are encoded (PostgreSQL reads them meanwhile).
-        var read = [RecordID: Record](), asked = Set<RecordID>()
-        var next: (ids: [RecordID], records: () throws -> [RecordID: Record])?
+        var read = [RecordID: NumberedRecord](), asked = Set<RecordID>()
+        var next: (ids: [RecordID], records: () throws -> [RecordID: NumberedRecord])?
         let store = self.store, workspace = self.workspace
-        func record(_ id: RecordID) throws -> Record? { asked.contains(id) ? read[id] : try store.record(id, workspace: workspace) }
+        func record(_ id: RecordID) throws -> NumberedRecord? { asked.contains(id) ? read[id] : try store.numberedRecords([id], workspace: workspace)[id] }
         let ahead = { (ids: [RecordID], then: [RecordID]) throws in
-            if let n = next, n.ids == ids { read = try n.records() } else { read = try store.records(ids, workspace: workspace) }
+            if let n = next, n.ids == ids { read = try n.records() } else { read = try store.numberedRecords(ids, workspace: workspace) }
             asked = Set(ids)
             next = then.isEmpty ? nil : (then, try store.prefetchRecords(then, workspace: workspace))
         }
@@ -156,7 +156,7 @@ struct PullPage {
                 // Deletion is not leaving (merge-semantics.md §7.2): a replica that held a
                 // deleted record gets the delete itself, so it can tell the two apart.
                 if let record = try record(id), let d = record.deleted {
-                    deletions.append(writer.deletion(of: record, deleted: d))
+                    deletions.append(writer.deletion(of: id, entity: record.entity, deleted: d))
                     bytes += 40
                     pageBytes += 40
                 } else {

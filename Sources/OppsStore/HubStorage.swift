@@ -256,9 +256,13 @@ public protocol HubPullStorage: HubStoreBase {
     /// The records a query's user sees: the fast path of `Workspace.view` (Visibility.swift).
     func records(visibleTo query: VisibilityQuery) throws -> Set<RecordID>
     func known(replica: ReplicaID) throws -> [RecordID: UInt64]
-    /// `records(ids, workspace:)`, asked for now and read later: the engine may fetch them while
-    /// the caller encodes the records before them (a pull reads a page's records 500 at a time).
-    func prefetchRecords(_ ids: [RecordID], workspace: Workspace) throws -> () throws -> [RecordID: Record]
+    /// Records as a page writer takes them: `records(ids, workspace:)` with each record's fields
+    /// numbered, in an array, in the order stored (no table keyed by names to build).
+    func numberedRecords(_ ids: [RecordID], workspace: Workspace) throws -> [RecordID: NumberedRecord]
+    /// `numberedRecords(ids, workspace:)`, asked for now and read later: the engine may fetch
+    /// them while the caller encodes the records before them (a pull reads a page's records 500
+    /// at a time).
+    func prefetchRecords(_ ids: [RecordID], workspace: Workspace) throws -> () throws -> [RecordID: NumberedRecord]
     /// What the replica holds once it acknowledges page `token`: these changes (nil: no longer
     /// held), applied after those staged for page `carrying` — the page a pipelined request said
     /// was in flight when this one was built — if that one was not acknowledged first. A token

@@ -385,15 +385,24 @@ open class SQLHubStore: HubStorage {
         return out
     }
 
-    public func prefetchRecords(_ ids: [RecordID], workspace: Workspace) throws -> () throws -> [RecordID: Record] {
-        guard !ids.isEmpty, ids.count <= 500 else { return { try self.records(ids, workspace: workspace) } }
+    public func numberedRecords(_ ids: [RecordID], workspace: Workspace) throws -> [RecordID: NumberedRecord] {
+        var out = [RecordID: NumberedRecord]()
+        for row in try connection.query(chunking: ids.map { .blob($0.bytes) }, { "SELECT id, entity, created, fields, deleted FROM records WHERE id IN (\($0))" }) {
+            guard let b = row[0].bytes, let id = RecordID(bytes: b), let r = try numberedRecord(id, row[1...], workspace: workspace) else { continue }
+            out[id] = r
+        }
+        return out
+    }
+
+    public func prefetchRecords(_ ids: [RecordID], workspace: Workspace) throws -> () throws -> [RecordID: NumberedRecord] {
+        guard !ids.isEmpty, ids.count <= 500 else { return { try self.numberedRecords(ids, workspace: workspace) } }
         let later = try connection.prefetch(
             "SELECT id, entity, created, fields, deleted FROM records WHERE id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ",")))",
             ids.map { .blob($0.bytes) })
         return {
-            var out = [RecordID: Record]()
+            var out = [RecordID: NumberedRecord]()
             for row in try later.rows() {
-                guard let b = row[0].bytes, let id = RecordID(bytes: b), let r = try self.record(id, row[1...], workspace: workspace) else { continue }
+                guard let b = row[0].bytes, let id = RecordID(bytes: b), let r = try self.numberedRecord(id, row[1...], workspace: workspace) else { continue }
                 out[id] = r
             }
             return out
@@ -430,6 +439,16 @@ open class SQLHubStore: HubStorage {
         var record = Record(id: id, entity: entityName, created: base, fields: try codec.fields(blob, entity: workspace.entity(entityName), base: base))
         if let d = row[i + 3].bytes { record.deleted = try codec.state(d) }
         return record
+    }
+
+    /// A record from its row's (entity, created, fields, deleted), fields numbered.
+    private func numberedRecord(_ id: RecordID, _ row: ArraySlice<SQLValue>, workspace: Workspace) throws -> NumberedRecord? {
+        let i = row.startIndex
+        guard let entityName = row[i].string, let created = row[i + 1].bytes, let blob = row[i + 2].bytes else { return nil }
+        let base = try codec.state(created)
+        return NumberedRecord(
+            id: id, entity: entityName, created: base, fields: try codec.numberedFields(blob, entity: workspace.entity(entityName), base: base),
+            deleted: try row[i + 3].bytes.map { try codec.state($0) })
     }
 
     private static let recordColumns = ["id", "entity", "kind", "creator", "owner", "stage", "parent", "created", "fields", "deleted", "term"]

@@ -137,7 +137,7 @@ final class StampCodec {
     }
 
     /// Format 3 of fields already numbered, in the order given (a page's whole record: by sequence).
-    func compactFieldsBytes(_ fields: [WholeRecord.Field], base: FieldState) throws -> [UInt8] {
+    func compactFieldsBytes(_ fields: [NumberedField], base: FieldState) throws -> [UInt8] {
         if fields.isEmpty { return [] }
         var writer = try CompactFields(codec: self, base: base)
         for f in fields { try writer.add(number: f.number, f.state) }
@@ -188,6 +188,22 @@ final class StampCodec {
         // Room for every field at once: grown one at a time, the table was rehashed four times a
         // record (3 % of the hub's CPU in a cold sync). A field takes at least two bytes.
         out.reserveCapacity(min(entity?.fields.count ?? 0, bytes.count / 2))
+        try forEachField(bytes, entity: entity, base: base) { _, name, state in out[name] = state }
+        return out
+    }
+
+    /// The fields of a blob in the order stored, numbered (the hub's page writer: no table keyed
+    /// by names to build and throw away); a field unknown to this workspace version is skipped.
+    func numberedFields(_ bytes: [UInt8], entity: Entity?, base: FieldState) throws -> [NumberedField] {
+        var out = [NumberedField]()
+        out.reserveCapacity(min(entity?.fields.count ?? 0, bytes.count / 2))
+        try forEachField(bytes, entity: entity, base: base) { number, name, state in out.append(NumberedField(number: number, name: name, state: state)) }
+        return out
+    }
+
+    /// Each field of a blob (any format) the workspace knows, in the order stored.
+    @inline(__always)
+    private func forEachField(_ bytes: [UInt8], entity: Entity?, base: FieldState, _ body: (UInt32, String, FieldState) -> Void) throws {
         var r = ByteReader(bytes)
         if bytes.count >= 2, bytes[0] == 0, bytes[1] == 0 {
             _ = try r.raw(2)
@@ -208,23 +224,24 @@ final class StampCodec {
                 let replica = header & 0x08 != 0 ? base.stamp.replica : try self.replica(index: Int64(try r.varint()))
                 let author = header & 0x10 != 0 ? base.author : try r.string()
                 if let name = entity?.fieldName(number: number) {
-                    out[name] = FieldState(
-                        value: value, stamp: Stamp(hlc: HLC(rawValue: hlc), replica: replica), author: author, authority: authority, sequence: sequence)
+                    body(
+                        number, name,
+                        FieldState(value: value, stamp: Stamp(hlc: HLC(rawValue: hlc), replica: replica), author: author, authority: authority, sequence: sequence))
                 }
             }
-            return out
+            return
         }
         guard bytes.first == 0 else {
             while !r.atEnd {
-                let n = UInt32(try r.varint())
+                guard let n = UInt32(exactly: try r.varint()) else { throw ByteReader.damaged }
                 let s = try decode(&r)
-                if let name = entity?.fieldName(number: n) { out[name] = s }
+                if let name = entity?.fieldName(number: n) { body(n, name, s) }
             }
-            return out
+            return
         }
         _ = try r.byte()
         while !r.atEnd {
-            let n = UInt32(try r.varint())
+            guard let n = UInt32(exactly: try r.varint()) else { throw ByteReader.damaged }
             let value = try r.value()
             let header = try r.byte()
             guard let authority = Access(rawValue: Int(header & 0x07)) else { throw ByteReader.damaged }
@@ -233,9 +250,8 @@ final class StampCodec {
             let author = header & 0x10 != 0 ? base.author : try r.string()
             let sequence = base.sequence &+ UInt64(bitPattern: try r.zigzag())
             if let name = entity?.fieldName(number: n) {
-                out[name] = FieldState(value: value, stamp: Stamp(hlc: hlc, replica: replica), author: author, authority: authority, sequence: sequence)
+                body(n, name, FieldState(value: value, stamp: Stamp(hlc: hlc, replica: replica), author: author, authority: authority, sequence: sequence))
             }
         }
-        return out
     }
 }

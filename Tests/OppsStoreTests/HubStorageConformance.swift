@@ -533,6 +533,18 @@ struct Backend: Sendable, CustomTestStringConvertible {
         for id in ids { #expect(many[id] == (try perRow.record(id, workspace: ws))) }
         // The same with teams, past one statement's 250 ids.
         #expect(try bulk.recordsAndTeams(ids + [absent], workspace: ws).records == many)
+        // As a page writer takes them: fields numbered as the workspace numbers them, each
+        // once, in the order stored (workspace order); read now or fetched ahead.
+        let numbered = try bulk.numberedRecords(ids + [absent], workspace: ws)
+        #expect(numbered.count == ids.count && numbered.mapValues(\.record) == many)
+        let fetched = try bulk.prefetchRecords(Array(ids.prefix(100)) + [absent], workspace: ws)()
+        #expect(fetched.count == 100 && fetched.allSatisfy { numbered[$0.key] == $0.value })
+        for r in numbered.values {
+            let entity = try #require(ws.entity(r.entity))
+            #expect(r.fields.map(\.number) == r.fields.map { entity.field($0.name)?.number }.compactMap { $0 })
+            let positions = r.fields.compactMap { entity.position(of: $0.name) }
+            #expect(positions.count == r.fields.count && positions == positions.sorted() && Set(positions).count == positions.count)
+        }
         // The other floor, a bulk copy (PostgreSQL's COPY), leaves the same; SQLite has none.
         let copied = try initialised(backend)
         let copier = try #require(copied as? SQLHubStore)

@@ -56,7 +56,7 @@ import Testing
     func whole(_ r: Record, term: UInt64? = nil) throws -> WholeRecord {
         let entity = try #require(ws.entity(r.entity))
         let fields = r.fields.sorted { $0.value.sequence < $1.value.sequence }.map { name, state in
-            WholeRecord.Field(number: entity.field(name)!.number, name: name, state: state)
+            NumberedField(number: entity.field(name)!.number, name: name, state: state)
         }
         return WholeRecord(id: r.id, entity: r.entity, created: r.created, fields: fields, term: term ?? StateChecksum.term(of: r, numbering: WireNumbering(ws)))
     }

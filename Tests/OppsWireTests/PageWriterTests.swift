@@ -47,6 +47,32 @@ import Testing
         #expect(read.unknownFields.data.isEmpty)
     }
 
+    /// A record as the hub's store hands it (`NumberedRecord`: fields numbered, in the order
+    /// stored — workspace order, not sequence order) is written as the same `Record` is, in
+    /// whatever order its fields come, and without a field `hidden` names.
+    @Test func aNumberedRecordIsWrittenAsItsRecordInAnyOrder() throws {
+        var rng = Random(g: SeededGenerator(seed: 21))
+        let replicas = [ReplicaID(UUID128(high: 1, low: 2)), ReplicaID(UUID128(high: 3, low: 4))]
+        for _ in 0..<200 {
+            let (record, hidden) = rng.record(replicas, ["sam", "王伟"])
+            let numbers = Self.numbering.entity(record.entity)
+            var numbered = NumberedRecord(record) { numbers?.fieldNumbers[$0] }
+            #expect(numbered.record == record)
+            var byRecord = PageWriter(numbering: Self.numbering, compactEntered: true)
+            let fields = byRecord.entered(record, hidden: hidden)
+            for order in 0..<3 {
+                switch order {
+                case 0: numbered.fields.sort { $0.number < $1.number }
+                case 1: numbered.fields.reverse()
+                default: numbered.fields.shuffle(using: &rng.g)
+                }
+                var byNumber = PageWriter(numbering: Self.numbering, compactEntered: true)
+                #expect(byNumber.entered(numbered, hidden: hidden) == fields)
+                #expect(byNumber.enteredBytes == byRecord.enteredBytes)
+            }
+        }
+    }
+
     /// What a page holds besides its whole records comes through beside them, in every form a
     /// page leaves the hub: protobuf (its own encoder and SwiftProtobuf's), JSON, and inside a
     /// push's answer in both.

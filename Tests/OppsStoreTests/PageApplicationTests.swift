@@ -137,6 +137,26 @@ import Testing
         #expect(try s.confirmedChecksum(workspace: ws) == fullChecksum(s))
     }
 
+    /// A replica filled from nothing builds its parent index with children only, and a lookup
+    /// of a deal's children goes through it.
+    @Test func aBulkLoadedReplicasParentIndexHoldsChildrenAndServesTheirLookup() throws {
+        let s = try store()
+        #expect(try s.beginBulkLoad())
+        var page = ReceivedPage()
+        page.whole = try assorted().map { try whole($0) }
+        _ = try s.transaction { try s.apply(page, replica: Self.me, user: "sam", workspace: ws) }
+        try s.ensureRecordIndexes()
+        let sql = try s.database.query("SELECT sql FROM sqlite_master WHERE name = 'records_parent'").first?[0].string
+        #expect(sql?.hasSuffix("WHERE parent IS NOT NULL") == true)
+        let plan = try s.database.query(
+            "EXPLAIN QUERY PLAN SELECT id FROM records WHERE parent = ? AND entity = ? AND view_deleted IS NULL ORDER BY id", [.blob([1]), .text("task")]
+        ).compactMap { $0[3].string }.joined(separator: "; ")
+        #expect(plan.contains("USING INDEX records_parent"), "\(plan)")
+        let deal = assorted()[0]
+        #expect(try s.children(of: deal.id, entity: "task", workspace: ws).map(\.id) == [assorted()[1].id])
+        #expect(try s.children(of: deal.id, entity: "activity", workspace: ws).isEmpty)
+    }
+
     @Test func pagesKeepTheChecksumOfTheWholeStateAndMoveTheCursors() throws {
         let s = try store()
         var first = ReceivedPage()

@@ -832,12 +832,15 @@ open class SQLHubStore: HubStorage {
             try connection.send("INSERT INTO visible_top SELECT id FROM record_index WHERE kind = 0 AND live = 1 AND \(sql)", args)
         }
         var out = Set<RecordID>()
+        // UNION ALL: the set below drops what two parts both name (a referenced record the user
+        // also created); the database need not sort or hash every id to find them first — only
+        // the referenced ones, which many records may name.
         let rows = try connection.query(
             """
             SELECT id FROM visible_top
-            UNION SELECT id FROM record_index WHERE kind = 1 AND live = 1 AND parent IN (SELECT id FROM visible_top)
-            UNION SELECT r.id FROM refs f JOIN record_index r ON r.id = f.target WHERE r.live = 1 AND f.source IN (SELECT id FROM visible_top)
-            UNION SELECT id FROM record_index WHERE kind = 2 AND live = 1 AND creator = ?
+            UNION ALL SELECT id FROM record_index WHERE kind = 1 AND live = 1 AND parent IN (SELECT id FROM visible_top)
+            UNION ALL SELECT DISTINCT r.id FROM refs f JOIN record_index r ON r.id = f.target WHERE r.live = 1 AND f.source IN (SELECT id FROM visible_top)
+            UNION ALL SELECT id FROM record_index WHERE kind = 2 AND live = 1 AND creator = ?
             """, [.text(q.user)])
         for row in rows { if let b = row[0].bytes, let id = RecordID(bytes: b) { out.insert(id) } }
         return out

@@ -267,12 +267,22 @@ extension HubEngine {
         let actor = Actor(user: user.name, role: user.role)
         // Each record's term came with its columns (read at this head): no read of its own.
         var hiddenBySignature = [UInt64: Set<String>]()
+        // A record's relations, signature and hidden fields follow from its shape alone (owner,
+        // creator, team membership, stage, entity): worked out once per shape — most records of
+        // a snapshot share one with many others (a full build's 100,000 took 0.16 s one by one).
+        struct Shape: Hashable {
+            let owner: UserName?, creator: UserName, onTeam: Bool, stage: String?, entity: String
+        }
+        var shapes = [Shape: (relations: Set<Relation>, signature: UInt64, hides: Bool)]()
         for id in ids {
             guard let c = s.columns[id] else { continue }
-            let rel = relations(id, c, user: user.name, myTeams: s.myTeams)
-            let sig = signature(role: user.role, relations: rel, stage: c.stage, entity: c.entity)
+            let shape = Shape(owner: c.owner, creator: c.creator, onTeam: s.myTeams.contains(id), stage: c.stage, entity: c.entity)
+            let known = shapes[shape]
+            let rel = known?.relations ?? relations(id, c, user: user.name, myTeams: s.myTeams)
+            let sig = known?.signature ?? signature(role: user.role, relations: rel, stage: c.stage, entity: c.entity)
             s.signatures[id] = sig
-            let hides = !hiddenFields(id, c, signature: sig, actor: actor, relations: { _, _ in rel }, cache: &hiddenBySignature).isEmpty
+            let hides = known?.hides ?? !hiddenFields(id, c, signature: sig, actor: actor, relations: { _, _ in rel }, cache: &hiddenBySignature).isEmpty
+            if known == nil { shapes[shape] = (rel, sig, hides) }
             var contribution: UInt64 = 0
             if hides {
                 guard let record = try store.record(id, workspace: workspace) else { continue }

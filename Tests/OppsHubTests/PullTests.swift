@@ -557,3 +557,33 @@ import Testing
         }
     }
 }
+
+/// A snapshot works out a record's relations, signature and hidden fields once per shape
+/// (owner, creator, team membership, stage, entity): each must still be exactly the record's own,
+/// whichever record of a shape comes first — a record on the user's team beside one that is not,
+/// both managed, must not share a signature (one would be sent with the other's fields).
+@Suite struct SnapshotShapeTests {
+    @Test(arguments: [false, true])
+    func recordsOfOneShapeButTheirTeamKeepTheirOwnSignature(teamFirst: Bool) throws {
+        let f = try HubFixture()
+        let store = try f.configuration.openStore()
+        let engine = try HubEngine(store: store, configuration: f.configuration)
+        let max = try #require(HubFixture.team.first { $0.name == "max" })
+        let query = VisibilityQuery.make(user: max.name, role: max.role, workspace: engine.workspace, directory: engine.directory)
+        let s = VisibilitySnapshot(head: 0, directory: engine.directory, role: max.role, workspaceVersion: engine.workspace.version, query: query)
+        let onTeam = RecordID(high: 0x0190, low: 1), offTeam = RecordID(high: 0x0190, low: 2), other = RecordID(high: 0x0190, low: 3)
+        for id in [onTeam, offTeam] { s.columns[id] = RecordColumns(entity: "opportunity", kind: 0, creator: "sam", owner: "sam", stage: "qualified", term: 7) }
+        s.columns[other] = RecordColumns(entity: "opportunity", kind: 0, creator: "sam", owner: "sam", stage: "won", term: 9)
+        s.myTeams = [onTeam]
+        let order = teamFirst ? [onTeam, offTeam, other] : [offTeam, onTeam, other]
+        try engine.refresh(order, in: s, user: max)
+        for id in order {
+            let c = try #require(s.columns[id])
+            let own = engine.signature(
+                role: max.role, relations: engine.relations(id, c, user: max.name, myTeams: s.myTeams), stage: c.stage, entity: c.entity)
+            #expect(s.signatures[id] == own)
+        }
+        #expect(s.signatures[onTeam] != s.signatures[offTeam] && s.signatures[offTeam] != s.signatures[other])
+        #expect(s.contributions == [onTeam: 7, offTeam: 7, other: 9] && s.sum == 23)
+    }
+}

@@ -31,7 +31,7 @@ extension ReplicaStore {
             records[id] = nil
             touched.insert(id)
         }
-        // Only records with writes still in the outbox need their view rebuilt (rebase).
+        // The records with writes still in the outbox (their views are rebuilt at the end).
         let pendingRecords = try recordsWithPendingWrites()
         func enter(_ id: RecordID, _ record: Record?) throws {
             if let r = record {
@@ -56,14 +56,14 @@ extension ReplicaStore {
         // every record); any other is entered as a `Record`. Either way its term is the one
         // reading it gave, unless a change of the page moves it.
         var given = [RecordID: UInt64](), stored = [WholeRecord]()
-        let changed = page.changes.isEmpty ? [] : Set(page.changes.map(\.record))
+        // (A page that also names it among `entered`, which the page reader never makes, enters it too.)
+        let named = page.changes.isEmpty && page.entered.isEmpty ? [] : Set(page.changes.map(\.record) + page.entered.map(\.id))
         for w in page.whole {
-            if held.contains(w.id) || pendingRecords.contains(w.id) || changed.contains(w.id) {
+            if held.contains(w.id) || pendingRecords.contains(w.id) || named.contains(w.id) {
                 try enter(w.id, w.record)
                 given[w.id] = w.term
             } else {
                 stored.append(w)
-                records[w.id] = nil
                 touched.insert(w.id)
                 received += 1
             }
@@ -107,7 +107,8 @@ extension ReplicaStore {
         }
         for w in stored { sum &+= w.term }
         try setChecksum(sum)
-        // The others' view is the confirmed state just saved.
+        // Only records with writes still in the outbox need their view rebuilt (rebase); the
+        // others' view is the confirmed state just saved.
         for id in touched where records[id] != nil && pendingRecords.contains(id) {
             try rebuildView(id, replica: replica, author: user, workspace: workspace)
         }

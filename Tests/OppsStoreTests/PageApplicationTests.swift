@@ -137,6 +137,18 @@ import Testing
         #expect(try s.confirmedChecksum(workspace: ws) == fullChecksum(s))
     }
 
+    /// A page naming a record both among `entered` and as read (which the page reader never
+    /// makes) enters it as a `Record`: the one read holds, and the checksum is the state's.
+    @Test func aWholeRecordAlsoEnteredIsEnteredAsARecord() throws {
+        let s = try store()
+        var page = ReceivedPage()
+        page.entered = [(deal(1, seq: 1).id, deal(1, seq: 1))]
+        page.whole = [try whole(deal(1, seq: 1, name: "Later"))]
+        #expect(try s.transaction { try s.apply(page, replica: Self.me, user: "sam", workspace: ws) } == 2)
+        #expect(try s.confirmed(deal(1, seq: 1).id, workspace: ws)?["name"] == .text("Later"))
+        #expect(try s.confirmedChecksum(workspace: ws) == fullChecksum(s))
+    }
+
     /// A replica filled from nothing builds its parent index with children only, and a lookup
     /// of a deal's children goes through it.
     @Test func aBulkLoadedReplicasParentIndexHoldsChildrenAndServesTheirLookup() throws {

@@ -377,18 +377,19 @@ open class SQLHubStore: HubStorage {
     }
 
     public func records(_ ids: [RecordID], workspace: Workspace) throws -> [RecordID: Record] {
-        var out = [RecordID: Record]()
-        for row in try connection.query(chunking: ids.map { .blob($0.bytes) }, { "SELECT id, entity, created, fields, deleted FROM records WHERE id IN (\($0))" }) {
-            guard let b = row[0].bytes, let id = RecordID(bytes: b), let r = try record(id, row[1...], workspace: workspace) else { continue }
-            out[id] = r
-        }
-        return out
+        try records(ids) { id, row in try record(id, row, workspace: workspace) }
     }
 
     public func numberedRecords(_ ids: [RecordID], workspace: Workspace) throws -> [RecordID: NumberedRecord] {
-        var out = [RecordID: NumberedRecord]()
+        try records(ids) { id, row in try numberedRecord(id, row, workspace: workspace) }
+    }
+
+    /// The rows of `ids` (one statement per 500), each made into a record by `make` from its
+    /// (entity, created, fields, deleted); absent ones left out.
+    private func records<R>(_ ids: [RecordID], _ make: (RecordID, ArraySlice<SQLValue>) throws -> R?) throws -> [RecordID: R] {
+        var out = [RecordID: R]()
         for row in try connection.query(chunking: ids.map { .blob($0.bytes) }, { "SELECT id, entity, created, fields, deleted FROM records WHERE id IN (\($0))" }) {
-            guard let b = row[0].bytes, let id = RecordID(bytes: b), let r = try numberedRecord(id, row[1...], workspace: workspace) else { continue }
+            guard let b = row[0].bytes, let id = RecordID(bytes: b), let r = try make(id, row[1...]) else { continue }
             out[id] = r
         }
         return out

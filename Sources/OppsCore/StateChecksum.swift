@@ -14,13 +14,30 @@ public struct StateChecksum: Sendable, Hashable, CustomStringConvertible {
 
     /// Field number 0 stands for the creation.
     public static func term(record: RecordID, fieldNumber: UInt32, state: FieldState) -> UInt64 {
-        var h = FNV1a()
-        h.add(record)
-        h.add(bigEndian: UInt64(fieldNumber), bytes: 4)
-        h.add(state.value)
-        h.add(bigEndian: state.stamp.hlc.rawValue, bytes: 8)
-        h.add(state.stamp.replica.uuid)
-        return h.value
+        RecordTerms(record).term(fieldNumber: fieldNumber, state: state)
+    }
+
+    /// The terms of one record's states: every term starts with the record's id, hashed once
+    /// here rather than once a field (a third of each term's bytes; a cold sync hashes 1.1
+    /// million of them).
+    public struct RecordTerms: Sendable {
+        let prefix: FNV1a
+
+        public init(_ record: RecordID) {
+            var h = FNV1a()
+            h.add(record)
+            prefix = h
+        }
+
+        /// `StateChecksum.term(record:fieldNumber:state:)` of this record.
+        public func term(fieldNumber: UInt32, state: FieldState) -> UInt64 {
+            var h = prefix
+            h.add(bigEndian: UInt64(fieldNumber), bytes: 4)
+            h.add(state.value)
+            h.add(bigEndian: state.stamp.hlc.rawValue, bytes: 8)
+            h.add(state.stamp.replica.uuid)
+            return h.value
+        }
     }
 
     public mutating func add(_ record: Record, workspace: Workspace) {
@@ -59,10 +76,11 @@ public struct StateChecksum: Sendable, Hashable, CustomStringConvertible {
     /// out). A tombstone has no terms: a checksum covers live records only (§8).
     static func forEachTerm(of record: Record, number: (String) -> UInt32?, _ body: (UInt64) -> Void) {
         if record.isDeleted { return }
-        body(term(record: record.id, fieldNumber: 0, state: record.created))
+        let terms = RecordTerms(record.id)
+        body(terms.term(fieldNumber: 0, state: record.created))
         for (name, state) in record.fields {
             guard let n = number(name) else { continue }
-            body(term(record: record.id, fieldNumber: n, state: state))
+            body(terms.term(fieldNumber: n, state: state))
         }
     }
 

@@ -337,6 +337,7 @@ public struct PageReader {
         let fields: Int
         var whole: WholeRecord?
         var record: Record?
+        let terms: StateChecksum.RecordTerms
         /// The field numbers taken while whole: below 128 as bits, others in the set.
         var low: (UInt64, UInt64) = (0, 0)
         var high = Set<UInt32>()
@@ -345,6 +346,7 @@ public struct PageReader {
             self.id = id
             self.entity = entity
             self.fields = fields
+            terms = StateChecksum.RecordTerms(id)
         }
 
         /// Whether `n` is taken for the first time (and marks it taken).
@@ -367,7 +369,7 @@ public struct PageReader {
             if le.kind == .create {
                 guard whole == nil, record == nil else { return }
                 if number != nil {
-                    var w = WholeRecord(id: id, entity: le.entity, created: le.state, term: StateChecksum.term(record: id, fieldNumber: 0, state: le.state))
+                    var w = WholeRecord(id: id, entity: le.entity, created: le.state, term: terms.term(fieldNumber: 0, state: le.state))
                     w.fields.reserveCapacity(fields)
                     whole = w
                 } else {
@@ -379,7 +381,7 @@ public struct PageReader {
             }
             if var w = whole.take() {
                 if le.kind == .set, let n = number, le.entity == w.entity, first(n) {
-                    w.term &+= StateChecksum.term(record: id, fieldNumber: n, state: le.state)
+                    w.term &+= terms.term(fieldNumber: n, state: le.state)
                     w.fields.append(NumberedField(number: n, name: le.field, state: le.state))
                     whole = w
                     return

@@ -290,6 +290,15 @@ public final class ReplicaStore {
         return r
     }
 
+    /// A record's row, written whole (`save(confirmed:view:)`, `save(whole:)`).
+    static let recordUpsert = """
+        INSERT INTO records (id, entity, stage, owner, creator, due, created, confirmed, view, deleted, view_deleted, local_only, parent)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET stage = excluded.stage, owner = excluded.owner, due = excluded.due, created = excluded.created,
+            confirmed = excluded.confirmed, view = excluded.view, deleted = excluded.deleted, view_deleted = excluded.view_deleted,
+            local_only = excluded.local_only, parent = excluded.parent
+        """
+
     /// Stores a record: its confirmed state (nil for a record only made here) and its view.
     public func save(confirmed: Record?, view: Record, workspace: Workspace) throws {
         guard let entity = workspace.entity(view.entity) else { throw StoreError(code: -3, message: "unknown entity \(view.entity)") }
@@ -302,13 +311,7 @@ public final class ReplicaStore {
         // Both field blobs are stored relative to the one creation state stored with them.
         let base = (confirmed ?? view).created
         try database.execute(
-            """
-            INSERT INTO records (id, entity, stage, owner, creator, due, created, confirmed, view, deleted, view_deleted, local_only, parent)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET stage = excluded.stage, owner = excluded.owner, due = excluded.due, created = excluded.created,
-                confirmed = excluded.confirmed, view = excluded.view, deleted = excluded.deleted, view_deleted = excluded.view_deleted,
-                local_only = excluded.local_only, parent = excluded.parent
-            """,
+            Self.recordUpsert,
             [
                 .blob(view.id.bytes), .text(view.entity), stage, view.owner.map { .text($0) } ?? .null, .text(view.creator), due,
                 .blob(try codec.bytes(base)), try confirmed.map { .blob(try codec.fieldsBytes($0.fields, entity: entity, base: base)) } ?? .null,
@@ -349,16 +352,10 @@ public final class ReplicaStore {
         }
         if case .null = due { due = nextStepDue }
         try database.execute(
-            """
-            INSERT INTO records (id, entity, stage, owner, creator, due, created, confirmed, view, deleted, view_deleted, local_only, parent)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, 0, ?)
-            ON CONFLICT(id) DO UPDATE SET stage = excluded.stage, owner = excluded.owner, due = excluded.due, created = excluded.created,
-                confirmed = excluded.confirmed, view = excluded.view, deleted = excluded.deleted, view_deleted = excluded.view_deleted,
-                local_only = excluded.local_only, parent = excluded.parent
-            """,
+            Self.recordUpsert,
             [
                 .blob(whole.id.bytes), .text(whole.entity), stage, owner, .text(whole.created.author), due, .blob(try codec.bytes(whole.created)),
-                .blob(try codec.compactFieldsBytes(whole.fields, base: whole.created)), .blob([]), parent,
+                .blob(try codec.compactFieldsBytes(whole.fields, base: whole.created)), .blob([]), .null, .null, .integer(0), parent,
             ])
     }
 

@@ -34,6 +34,15 @@ import Testing
             stamp: Stamp(hlc: HLC(rawValue: 200 + seq), replica: Self.other), author: author, authority: .own)
     }
 
+    /// sam renames a deal "Mine" offline (a write waiting in the outbox, the view rebuilt on it).
+    func renameOffline(_ id: RecordID, in s: ReplicaStore, base: UInt64) throws {
+        try s.enqueue(
+            FieldWrite(
+                record: id, entity: "opportunity", field: "name", value: .text("Mine"), base: .sequence(base), author: "sam",
+                stamp: Stamp(hlc: HLC(rawValue: 500), replica: Self.me)))
+        try s.rebuildView(id, replica: Self.me, author: "sam", workspace: ws)
+    }
+
     func fullChecksum(_ s: ReplicaStore) throws -> UInt64 { StateChecksum(of: try s.allConfirmed(workspace: ws), workspace: ws).value }
 
     /// The metadata benchmark's accounting: every stored value is data — the fields' and the
@@ -121,11 +130,7 @@ import Testing
         var first = ReceivedPage()
         first.entered = [(held.id, held), (mine.id, mine)]
         _ = try s.transaction { try s.apply(first, replica: Self.me, user: "sam", workspace: ws) }
-        try s.enqueue(
-            FieldWrite(
-                record: mine.id, entity: "opportunity", field: "name", value: .text("Mine"), base: .sequence(6), author: "sam",
-                stamp: Stamp(hlc: HLC(rawValue: 500), replica: Self.me)))
-        try s.rebuildView(mine.id, replica: Self.me, author: "sam", workspace: ws)
+        try renameOffline(mine.id, in: s, base: 6)
         var page = ReceivedPage()
         page.whole = [try whole(deal(1, seq: 1, name: "Renamed")), try whole(deal(2, seq: 4, name: "Theirs")), try whole(moved, term: 12_345)]
         page.changes = [change(moved.id, "name", .text("Moved"), seq: 12)]
@@ -204,11 +209,7 @@ import Testing
         first.entered = [(d.id, d)]
         _ = try s.transaction { try s.apply(first, replica: Self.me, user: "sam", workspace: ws) }
         // sam renames the deal offline; the hub then moves its stage.
-        try s.enqueue(
-            FieldWrite(
-                record: d.id, entity: "opportunity", field: "name", value: .text("Mine"), base: .sequence(3), author: "sam",
-                stamp: Stamp(hlc: HLC(rawValue: 500), replica: Self.me)))
-        try s.rebuildView(d.id, replica: Self.me, author: "sam", workspace: ws)
+        try renameOffline(d.id, in: s, base: 3)
         var page = ReceivedPage()
         page.changes = [change(d.id, "stage", .member("qualification"), seq: 4)]
         _ = try s.transaction { try s.apply(page, replica: Self.me, user: "sam", workspace: ws) }

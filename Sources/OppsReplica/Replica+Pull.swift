@@ -19,7 +19,7 @@ extension Replica {
         // the hub builds page n + 1 while page n is written here. Never left running: a failure
         // waits for it (its answer is discarded; the pages built on an unapplied page are
         // superseded at the hub like any page never acknowledged).
-        var ahead: Task<PullResponse, any Error>?
+        var ahead: Task<PulledPage, any Error>?
         // A replica filling from nothing loads without its secondary indexes and builds them
         // once at the end (`ReplicaStore.beginBulkLoad`); if that fails, the next open does.
         let bulk = try store.beginBulkLoad()
@@ -43,7 +43,7 @@ extension Replica {
 
     private func pullPages(
         transport: any Transport, report: inout SyncReport, head: UInt64, pipelined: Bool, first: CarriedPage?,
-        ahead: inout Task<PullResponse, any Error>?, progress: (SyncProgress) -> Void
+        ahead: inout Task<PulledPage, any Error>?, progress: (SyncProgress) -> Void
     ) async throws {
         var machine = PullMachine()
         var start = try store.sync(.cursor)
@@ -57,16 +57,17 @@ extension Replica {
             var refusal: ReplicaError?
             var checkpoint: WireCheckpoint?
             do {
-                let page: PullResponse
+                let pulled: PulledPage
                 if let carried = first {
                     first = nil
-                    page = try carried.answer.get()
+                    pulled = PulledPage(try carried.answer.get())
                 } else if let next = ahead {
                     ahead = nil
-                    page = try await next.value
+                    pulled = try await next.value
                 } else {
-                    page = try await Self.pull(transport, request, token: token)
+                    pulled = try await Self.pull(transport, request, token: token)
                 }
+                let page = pulled.response
                 if page.more && pipelined {
                     // Token and ack stay those of the last page applied; `received` names this one
                     // (protocol 2; a hub speaking only 1 gets one request at a time).
@@ -77,7 +78,7 @@ extension Replica {
                     next.forget = []
                     ahead = Self.ask(transport, next, token: token)
                 }
-                try apply(page, report: &report)
+                try apply(pulled, report: &report)
                 try follow(page, report: &report)
                 report.pages += 1
                 progress(SyncProgress(received: report.pulled, pages: report.pages, cursor: page.cursor, head: max(head, page.cursor), total: page.visible, start: start))
@@ -142,7 +143,7 @@ extension Replica {
     }
 
     /// A pull sent on its own task (pipelining).
-    static func ask(_ transport: any Transport, _ request: PullRequest, token: String) -> Task<PullResponse, any Error> {
+    static func ask(_ transport: any Transport, _ request: PullRequest, token: String) -> Task<PulledPage, any Error> {
         Task { try await pull(transport, request, token: token) }
     }
 
@@ -150,7 +151,7 @@ extension Replica {
     /// this workspace lacks is applied (`PageReader.WorkspaceAhead`). A page that turns out
     /// malformed as it is read (its whole records are read only here: `Transport.pull`) is the
     /// hub's refusal, as one the transport could not decode is.
-    func apply(_ page: PullResponse, report: inout SyncReport) throws {
+    func apply(_ page: PulledPage, report: inout SyncReport) throws {
         let received: ReceivedPage
         do {
             received = try PageReader(page, numbering: WireNumbering(workspace)).received(workspace: workspace)

@@ -237,10 +237,10 @@ public final class Replica {
     }
 
     /// A pull page (whole records left raw where the transport can: `Transport.pull`).
-    static func pull(_ t: any Transport, _ request: PullRequest, token: String) async throws -> PullResponse {
+    static func pull(_ t: any Transport, _ request: PullRequest, token: String) async throws -> PulledPage {
         let body: [UInt8]
         do { body = try BodyCodec.encode(request, as: .protobuf) } catch { throw ReplicaError.hub("this laptop could not write its request: \(error.message)") }
-        return try await answer { () async throws(TransportError) -> PullResponse in try await t.pull(body: body, token: token) }
+        return try await answer { () async throws(TransportError) -> PulledPage in try await t.pull(body: body, token: token) }
     }
 
     /// What the transport answered; its failures as the replica's errors.

@@ -33,15 +33,15 @@ public enum TransportError: Error, Sendable, CustomStringConvertible {
 /// exactly as it was stored, not decoded and encoded again (sync-protocol.md §5.2).
 public protocol Transport: Sendable {
     func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out
-    /// A pull: `send` to `Endpoint.pull`, except that the page's whole records may be left raw
-    /// for `PageReader` to read straight into records (`PageCoding.decode(wholeRecordsRaw:)`;
-    /// HTTP does). Other transports need not implement it.
-    func pull(body: [UInt8], token: String) async throws(TransportError) -> PullResponse
+    /// A pull: `send` to `Endpoint.pull`, except that the page's whole records may be left in
+    /// its bytes for `PageReader` to read straight into records (`PageCoding.pulled`; HTTP does).
+    /// Other transports need not implement it.
+    func pull(body: [UInt8], token: String) async throws(TransportError) -> PulledPage
 }
 
 extension Transport {
-    public func pull(body: [UInt8], token: String) async throws(TransportError) -> PullResponse {
-        try await send(Endpoint.pull, body: body, token: token, as: PullResponse.self)
+    public func pull(body: [UInt8], token: String) async throws(TransportError) -> PulledPage {
+        PulledPage(try await send(Endpoint.pull, body: body, token: token, as: PullResponse.self))
     }
 
     /// Encodes `message` as protobuf and sends it.
@@ -99,10 +99,10 @@ public struct HTTPTransport: Transport {
         }
     }
 
-    public func pull(body: [UInt8], token: String) async throws(TransportError) -> PullResponse {
+    public func pull(body: [UInt8], token: String) async throws(TransportError) -> PulledPage {
         let bytes = try await exchange(Endpoint.pull, body: body, token: token)
         do {
-            return try PageCoding.decode(bytes, wholeRecordsRaw: true)
+            return try PageCoding.pulled(bytes)
         } catch {
             throw .refused(status: 200, error)
         }

@@ -272,6 +272,8 @@ public struct PageWriter {
 /// Reads what `PageWriter` wrote, on the replica.
 public struct PageReader {
     public let page: PullResponse
+    /// The whole records the page left in its bytes (`PulledPage`).
+    let raw: (bytes: [UInt8], entries: [Range<Int>])
     let replicas: [ReplicaID]
     let numbering: WireNumbering
 
@@ -280,9 +282,14 @@ public struct PageReader {
     public struct WorkspaceAhead: Error {}
 
     public init(_ page: PullResponse, numbering: WireNumbering) {
-        self.page = page
+        self.init(PulledPage(page), numbering: numbering)
+    }
+
+    public init(_ page: PulledPage, numbering: WireNumbering) {
+        self.page = page.response
+        raw = (page.bytes, page.entries)
         self.numbering = numbering
-        replicas = page.replicas.compactMap { ReplicaID(bytes: $0) }
+        replicas = page.response.replicas.compactMap { ReplicaID(bytes: $0) }
     }
 
     /// A change as a log entry; nil when it is malformed. `state`: the whole record it belongs
@@ -392,70 +399,98 @@ public struct PageReader {
         }
     }
 
-    /// The whole records a page decoded with `wholeRecordsRaw` carries in its unknown fields
-    /// (`entered` entries), in page order, read straight from their bytes: what `record(_:)`
-    /// makes of the same entries decoded. An entry the fast reader does not take is decoded by
-    /// SwiftProtobuf and read as a message; one SwiftProtobuf refuses makes the page malformed.
+    /// The page's whole records that came as bytes (`entered` entries): those a received page
+    /// left in its body (`PulledPage`), and any the page carries in its unknown fields (a page
+    /// as `PageWriter.finished` leaves it), in page order, read straight from their bytes: what
+    /// `record(_:)` makes of the same entries decoded. An entry the fast reader does not take is
+    /// decoded by SwiftProtobuf and read as a message; one SwiftProtobuf refuses makes the page
+    /// malformed.
     func rawEntered(into r: inout ReceivedPage) throws {
         let data = page.unknownFields.data
-        guard !data.isEmpty else { return }
+        guard !data.isEmpty || !raw.entries.isEmpty else { return }
         // In page order; a record entered more than once on the page (decoded entries count)
         // goes to `entered` each time, as a `Record`, so the last one holds.
         var read = [(id: RecordID, whole: WholeRecord?, record: Record?)]()
         var seen = Set<RecordID>(r.entered.map(\.id)), twice = Set<RecordID>()
-        try [UInt8](data).withUnsafeBytes { buffer in
-            var reader = PageCoding.Reader(buffer)
-            var fieldRanges = [Range<Int>](), changes = [FieldChange]()
-            while !reader.atEnd {
-                guard let (field, type) = try? reader.tag() else { throw Self.malformed }
-                // Other unknown fields (a newer hub's) are not this reader's.
-                guard field == 2, type == 2 else {
-                    guard (try? reader.skip(type)) != nil else { throw Self.malformed }
-                    continue
-                }
-                guard var entry = try? reader.delimited() else { throw Self.malformed }
-                let all = entry.position..<entry.end
-                // The record state's own fields first: its fields name it only by position.
-                var id: RecordID?, entity: UInt32 = 0, ok = true
-                fieldRanges.removeAll(keepingCapacity: true)
-                while ok, !entry.atEnd {
-                    guard let (f, t) = try? entry.tag() else { ok = false; break }
-                    switch (f, t) {
-                    case (1, 2):
-                        guard let d = try? entry.delimited() else { ok = false; break }
-                        id = d.end - d.position == 16 ? UUID128(bytes: UnsafeRawBufferPointer(rebasing: buffer[d.position..<d.end])) : nil
-                    case (2, 0): if let e = try? entry.uint32() { entity = e } else { ok = false }
-                    case (3, 2): if let d = try? entry.delimited() { fieldRanges.append(d.position..<d.end) } else { ok = false }
-                    case (4, 0): if (try? entry.bool()) == nil { ok = false }
-                    default: ok = false
+        var scratch = EntryScratch()
+        func take(_ buffer: UnsafeRawBufferPointer, _ entry: Range<Int>) throws {
+            guard let item = try self.enteredEntry(in: buffer, entry, &scratch) else { return }
+            if !seen.insert(item.id).inserted { twice.insert(item.id) }
+            read.append(item)
+        }
+        if !data.isEmpty {
+            try [UInt8](data).withUnsafeBytes { buffer in
+                var reader = PageCoding.Reader(buffer)
+                while !reader.atEnd {
+                    guard let (field, type) = try? reader.tag() else { throw Self.malformed }
+                    // Other unknown fields (a newer hub's) are not this reader's.
+                    guard field == 2, type == 2 else {
+                        guard (try? reader.skip(type)) != nil else { throw Self.malformed }
+                        continue
                     }
+                    guard let entry = try? reader.delimited() else { throw Self.malformed }
+                    try take(buffer, entry.position..<entry.end)
                 }
-                // Every field read before any is taken: a field the fast reader does not take
-                // sends the whole entry to SwiftProtobuf, whatever came before it.
-                changes.removeAll(keepingCapacity: true)
-                for range in fieldRanges where ok {
-                    var change = PageCoding.Reader(buffer, from: range.lowerBound, to: range.upperBound)
-                    if let c = try? change.fieldChange() { changes.append(c) } else { ok = false }
+            }
+        }
+        if !raw.entries.isEmpty {
+            try raw.bytes.withUnsafeBytes { buffer in
+                for entry in raw.entries {
+                    // `PageCoding.pulled` found them inside the bytes; a forged `PulledPage` may not.
+                    guard entry.lowerBound >= 0, entry.upperBound <= buffer.count else { throw Self.malformed }
+                    try take(buffer, entry)
                 }
-                if ok, let id {
-                    var builder = RecordBuilder(id: id, entity: entity, fields: changes.count)
-                    try changes.withUnsafeBufferPointer { changes in
-                        for i in changes.indices { builder.take(try self.entry(changes[i], of: (id, entity)), number: changes[i].field) }
-                    }
-                    if !seen.insert(id).inserted { twice.insert(id) }
-                    read.append((id, builder.whole, builder.record))
-                    continue
-                }
-                // A shape the fast reader does not take: as SwiftProtobuf reads it.
-                guard let state = try? WireRecordState(serializedBytes: [UInt8](buffer[all])) else { throw Self.malformed }
-                guard let id = RecordID(bytes: state.record) else { continue }
-                if !seen.insert(id).inserted { twice.insert(id) }
-                read.append((id, nil, try record(state)))
             }
         }
         for item in read {
             if let w = item.whole, !twice.contains(item.id) { r.whole.append(w) } else { r.entered.append((item.id, item.whole?.record ?? item.record)) }
         }
+    }
+
+    /// What reading one entry reuses from the one before.
+    struct EntryScratch {
+        var fieldRanges = [Range<Int>]()
+        var changes = [FieldChange]()
+    }
+
+    /// One `entered` entry (a `RecordState`'s bytes) read into a record: whole when it is one
+    /// (`RecordBuilder`); nil when it names no record.
+    func enteredEntry(in buffer: UnsafeRawBufferPointer, _ all: Range<Int>, _ scratch: inout EntryScratch) throws -> (id: RecordID, whole: WholeRecord?, record: Record?)?
+    {
+        var entry = PageCoding.Reader(buffer, from: all.lowerBound, to: all.upperBound)
+        // The record state's own fields first: its fields name it only by position.
+        var id: RecordID?, entity: UInt32 = 0, ok = true
+        scratch.fieldRanges.removeAll(keepingCapacity: true)
+        while ok, !entry.atEnd {
+            guard let (f, t) = try? entry.tag() else { ok = false; break }
+            switch (f, t) {
+            case (1, 2):
+                guard let d = try? entry.delimited() else { ok = false; break }
+                id = d.end - d.position == 16 ? UUID128(bytes: UnsafeRawBufferPointer(rebasing: buffer[d.position..<d.end])) : nil
+            case (2, 0): if let e = try? entry.uint32() { entity = e } else { ok = false }
+            case (3, 2): if let d = try? entry.delimited() { scratch.fieldRanges.append(d.position..<d.end) } else { ok = false }
+            case (4, 0): if (try? entry.bool()) == nil { ok = false }
+            default: ok = false
+            }
+        }
+        // Every field read before any is taken: a field the fast reader does not take
+        // sends the whole entry to SwiftProtobuf, whatever came before it.
+        scratch.changes.removeAll(keepingCapacity: true)
+        for range in scratch.fieldRanges where ok {
+            var change = PageCoding.Reader(buffer, from: range.lowerBound, to: range.upperBound)
+            if let c = try? change.fieldChange() { scratch.changes.append(c) } else { ok = false }
+        }
+        if ok, let id {
+            var builder = RecordBuilder(id: id, entity: entity, fields: scratch.changes.count)
+            try scratch.changes.withUnsafeBufferPointer { changes in
+                for i in changes.indices { builder.take(try self.entry(changes[i], of: (id, entity)), number: changes[i].field) }
+            }
+            return (id, builder.whole, builder.record)
+        }
+        // A shape the fast reader does not take: as SwiftProtobuf reads it.
+        guard let state = try? WireRecordState(serializedBytes: [UInt8](buffer[all])) else { throw Self.malformed }
+        guard let id = RecordID(bytes: state.record) else { return nil }
+        return (id, nil, try record(state))
     }
 
     static let malformed = WireError(.malformedBody, "a whole record of the page is not a valid \(WireRecordState.protoMessageName) in protobuf")

@@ -182,15 +182,24 @@ public enum PageCoding {
     /// takes only the shape encoders write — known fields with their wire types, each singular
     /// message once, values in range, valid UTF-8 — and gives anything else to SwiftProtobuf
     /// whole, so every input means exactly what it means there.
-    ///
-    /// `wholeRecordsRaw`: the page's whole records are left as the `entered` entries they are, in
-    /// the page's unknown fields, for `PageReader` to read straight into records (a replica's
-    /// pull: building each record's `RecordState` and `Change` messages, then the record from
-    /// them, was a quarter of the replica's CPU in a cold sync). Their bytes are checked as they
-    /// are read; anything the fast reader does not take is decoded then by SwiftProtobuf, and
-    /// refused as it would refuse it.
-    public static func decode(_ bytes: [UInt8], wholeRecordsRaw: Bool = false) throws(WireError) -> PullResponse {
-        if let page = try? fast(bytes, wholeRecordsRaw: wholeRecordsRaw) { return page }
+    public static func decode(_ bytes: [UInt8]) throws(WireError) -> PullResponse {
+        if let (page, _) = try? fast(bytes) { return page }
+        return try swiftProtobuf(bytes)
+    }
+
+    /// A page as a replica reads it: decoded but for its whole records, which stay the `entered`
+    /// entries they are in `bytes` (`PulledPage`), for `PageReader` to read straight into
+    /// records (building each record's `RecordState` and `Change` messages, then the record
+    /// from them, was a quarter of the replica's CPU in a cold sync; copying the entries into
+    /// the message's unknown fields and out again a tenth). Their bytes are checked as they are
+    /// read; anything the fast reader does not take is decoded then by SwiftProtobuf, and refused
+    /// as it would refuse it. A page the fast path does not take at all is decoded whole.
+    public static func pulled(_ bytes: [UInt8]) throws(WireError) -> PulledPage {
+        if let (page, entries) = try? fast(bytes, raw: true) { return PulledPage(page, bytes: bytes, entries: entries) }
+        return PulledPage(try swiftProtobuf(bytes))
+    }
+
+    static func swiftProtobuf(_ bytes: [UInt8]) throws(WireError) -> PullResponse {
         do {
             return try PullResponse(serializedBytes: bytes)
         } catch {
@@ -198,19 +207,21 @@ public enum PageCoding {
         }
     }
 
-    static func fast(_ bytes: [UInt8], wholeRecordsRaw: Bool = false) throws -> PullResponse {
+    /// `raw`: the whole records are left where they lie in `bytes` (their entries' contents, in
+    /// page order) and `entered` empty; else they are decoded into `entered`.
+    static func fast(_ bytes: [UInt8], raw: Bool = false) throws -> (page: PullResponse, entries: [Range<Int>]) {
         try bytes.withUnsafeBytes { buffer in
             var reader = Reader(buffer)
             var rest = [UInt8]()
             var entered = [WireRecordState]()
-            var raw = [UInt8]()
+            var entries = [Range<Int>]()
             while !reader.atEnd {
                 let start = reader.position
                 let (field, type) = try reader.tag()
                 if field == 2, type == 2 {
                     var inner = try reader.delimited()
-                    if wholeRecordsRaw {
-                        raw.append(contentsOf: buffer[start..<reader.position])
+                    if raw {
+                        entries.append(inner.position..<inner.end)
                     } else {
                         entered.append(try inner.recordState())
                     }
@@ -221,11 +232,7 @@ public enum PageCoding {
             }
             var page = try PullResponse(serializedBytes: rest)
             page.entered = entered
-            if !raw.isEmpty {
-                raw.append(contentsOf: page.unknownFields.data)
-                page.unknownFields = try Google_Protobuf_Empty(serializedBytes: raw).unknownFields
-            }
-            return page
+            return (page, entries)
         }
     }
 
@@ -440,4 +447,25 @@ struct FieldChange {
     var replica: UInt32 = 0
     var author: UInt32 = 0
     var authority: UInt32 = 0
+}
+
+/// A pull page as a replica received it (`PageCoding.pulled`): the page decoded but for its whole
+/// records, which are the `entered` entries left where they lie in the page's bytes, for
+/// `PageReader` to read in place. A page that came decoded (`init(_:)`) has none left in bytes.
+public struct PulledPage: Sendable {
+    public var response: PullResponse
+    /// The page's bytes, and where each whole record left in them lies (its `RecordState`'s
+    /// bytes), in page order.
+    public let bytes: [UInt8]
+    public let entries: [Range<Int>]
+
+    public init(_ response: PullResponse) {
+        self.init(response, bytes: [], entries: [])
+    }
+
+    init(_ response: PullResponse, bytes: [UInt8], entries: [Range<Int>]) {
+        self.response = response
+        self.bytes = bytes
+        self.entries = entries
+    }
 }

@@ -279,12 +279,12 @@ final class RawPullTransport: Transport, @unchecked Sendable {
         }
     }
 
-    func pull(body: [UInt8], token: String) async throws(TransportError) -> PullResponse {
+    func pull(body: [UInt8], token: String) async throws(TransportError) -> PulledPage {
         switch hub.answer(Endpoint.pull, body, token: token) {
         case let .success(bytes):
             // A record state whose first field claims five bytes and has one.
             let page = damaging ? bytes + [0x12, 0x03, 0x1A, 0x05, 0x08] : bytes
-            do { return try PageCoding.decode(page, wholeRecordsRaw: true) } catch { throw .refused(status: 200, error) }
+            do { return try PageCoding.pulled(page) } catch { throw .refused(status: 200, error) }
         case let .failure(e): throw .refused(status: e.code.httpStatus, e)
         }
     }

@@ -112,7 +112,7 @@ import Testing
 }
 
 /// A replica reads a page's whole records straight from their bytes
-/// (`PageCoding.decode(wholeRecordsRaw:)`, `PageReader.rawEntered`): it must make of every page
+/// (`PageCoding.pulled`, `PageReader.rawEntered`): it must make of every page
 /// exactly what reading the decoded messages makes — the same records, the same refusals.
 @Suite struct RawWholeRecordTests {
     /// What a replica makes of a page's bytes, either way.
@@ -133,8 +133,8 @@ import Testing
     static func got(_ bytes: [UInt8], raw: Bool) -> Got {
         var g = Got()
         do {
-            let page = try PageCoding.decode(bytes, wholeRecordsRaw: raw)
-            if raw { #expect(page.entered.isEmpty, "the fast path left the records raw") }
+            let page = raw ? try PageCoding.pulled(bytes) : PulledPage(try PageCoding.decode(bytes))
+            if raw { #expect(page.response.entered.isEmpty, "the fast path left the records raw") }
             let r = try PageReader(page, numbering: PageWriterTests.numbering).received(workspace: PageWriterTests.workspace)
             // Every whole record read as it came is entered once on the page, each field once,
             // and its term is its record's.

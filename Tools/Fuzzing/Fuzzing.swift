@@ -63,7 +63,7 @@ public enum Fuzzing {
         // A replica reads whole records straight from their bytes: the same records, terms that
         // are the records' own, the same refusal. The raw decoding leaves whole records unread,
         // so it may take a page SwiftProtobuf refuses; reading that page must then fail.
-        let raw = try? PageCoding.decode(bytes, wholeRecordsRaw: true)
+        let raw = try? PageCoding.pulled(bytes)
         precondition(mine == nil || raw != nil, "the raw decoding refuses a page SwiftProtobuf takes")
         guard let raw else { return }
         let numbering = WireNumbering(.default)

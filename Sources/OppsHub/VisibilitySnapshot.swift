@@ -374,13 +374,15 @@ extension HubEngine {
         take: (RecordID, Difference) throws -> Bool
     ) throws -> (mismatch: [RecordID], stopped: Bool) {
         func held(_ id: RecordID, overlaid: Bool) -> UInt64? {
-            if overlaid, let page = inFlight[id] { return page }
+            if overlaid, !inFlight.isEmpty, let page = inFlight[id] { return page }
             return k.records[id]
         }
         func classify(_ id: RecordID, overlaid: Bool = true) -> Difference? {
             let h = held(id, overlaid: overlaid)
+            // A visible record has a signature: one lookup for both on the common path.
+            if let signature = s.signatures[id] { return h != signature ? .entering : nil }
             if !s.visible.contains(id) { return h != nil ? .left : nil }
-            return h != s.signatures[id] ? .entering : nil
+            return h != nil ? .entering : nil
         }
         func full(overlaid: Bool = true) -> [RecordID] {
             var all = Set(k.records.keys).union(overlaid ? Set(inFlight.keys) : []).filter { !s.visible.contains($0) && held($0, overlaid: overlaid) != nil }
@@ -397,6 +399,19 @@ extension HubEngine {
         var keep = [RecordID]()
         var taken = [(RecordID, Difference)]()
         var stopped = false
+        // Each candidate classified once, when `chunk` looks ahead at it (0: not yet; else its
+        // difference + 1, or 3 for none): the walk then takes it from here.
+        var classes = [UInt8](repeating: 0, count: candidates.count)
+        func classified(_ i: Int) -> Difference? {
+            if classes[i] == 0 {
+                switch classify(candidates[i]) {
+                case .entering?: classes[i] = 1
+                case .left?: classes[i] = 2
+                case nil: classes[i] = 3
+                }
+            }
+            return classes[i] == 1 ? .entering : classes[i] == 2 ? .left : nil
+        }
         var i = 0
         var offered = 0  // candidates before this one were looked at for `ahead`
         var boundary = 0  // candidates before this one were offered to `ahead` as `now`
@@ -406,7 +421,7 @@ extension HubEngine {
         func chunk(room: (entering: Int, left: Int)) -> Chunk {
             var ids = [RecordID](), entering = 0, leaving = 0
             while offered < candidates.count, ids.count < 500, entering < max(room.entering, 1), leaving < max(room.left, 1) {
-                switch classify(candidates[offered]) {
+                switch classified(offered) {
                 case .entering?: entering += 1; ids.append(candidates[offered])
                 case .left?: leaving += 1; ids.append(candidates[offered])
                 case nil: break
@@ -429,7 +444,7 @@ extension HubEngine {
                 try ahead(now.ids, then.ids)
             }
             let id = candidates[i]
-            if let d = classify(id) {
+            if let d = classified(i) {
                 guard try take(id, d) else { stopped = true; break }
                 keep.append(id)
                 taken.append((id, d))

@@ -122,7 +122,7 @@ extension HubEngine {
         return s
     }
 
-    /// Whether a record matches the role's conditions (the store's `visible_top`).
+    /// Whether a record matches the role's conditions (the store's `topConditions`).
     func isTop(_ id: RecordID, _ c: RecordColumns, _ s: VisibilitySnapshot) -> Bool {
         let q = s.query
         guard c.kind == 0, c.live else { return false }

@@ -99,8 +99,7 @@ public final class PostgresHubStore: SQLHubStore {
         return m
     }()
 
-    public static let dialect = SQLDialect(
-        visibleTopTable: "CREATE TEMP TABLE IF NOT EXISTS visible_top (id bytea PRIMARY KEY)", lockRow: " FOR UPDATE", modifyingWith: true)
+    public static let dialect = SQLDialect(lockRow: " FOR UPDATE", modifyingWith: true)
 
     /// Connects to `url` (postgres://…) and brings its schema up to date; hubs starting at once
     /// take turns (an advisory lock), so each migration runs once.

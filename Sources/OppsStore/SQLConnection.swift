@@ -41,8 +41,6 @@ public protocol SQLConnection: AnyObject {
 
 /// What differs between the engines in the statements the hub store shares.
 public struct SQLDialect: Sendable {
-    /// The per-connection scratch table a visibility query fills.
-    public var visibleTopTable: String
     /// Appended to the read of a replica's row: a writer that read it holds it until commit, so
     /// a push and a pull of one replica through two hubs cannot each write back a stale copy.
     public var lockRow: String
@@ -50,15 +48,13 @@ public struct SQLDialect: Sendable {
     /// run on the statement's one snapshot (PostgreSQL; not SQLite).
     public var modifyingWith: Bool
 
-    public init(visibleTopTable: String, lockRow: String, modifyingWith: Bool = false) {
-        self.visibleTopTable = visibleTopTable
+    public init(lockRow: String, modifyingWith: Bool = false) {
         self.lockRow = lockRow
         self.modifyingWith = modifyingWith
     }
 
     /// One writer at a time per file: nothing to lock.
-    public static let sqlite = SQLDialect(
-        visibleTopTable: "CREATE TEMP TABLE IF NOT EXISTS visible_top (id BLOB PRIMARY KEY) WITHOUT ROWID", lockRow: "")
+    public static let sqlite = SQLDialect(lockRow: "")
 }
 
 extension SQLConnection {

@@ -40,6 +40,41 @@ import Testing
             throws: { ($0 as? WireError)?.code == .malformedBody })
     }
 
+    /// A large body deflated in parts is one zlib stream: any inflater (zlib's, checking the
+    /// header and the Adler-32 of the whole) gives back the body, at every level, for any
+    /// number of parts, and it compresses as well as one stream (each part primed with the
+    /// window before it).
+    @Test(arguments: [Int32(1), 3, 6, 9])
+    func aBodyDeflatedInPartsIsOneZlibStream(level: Int32) throws {
+        var rng = SystemRandomNumberGenerator()
+        // Page-like: repeated shapes with varying numbers, 3 MiB.
+        var body = [UInt8]()
+        while body.count < 3 << 20 {
+            body += Array("deal \(UInt32.random(in: 0..<5000, using: &rng)) 商机 stage=qualify amount=\(UInt16.random(in: 0..<999, using: &rng))00;".utf8)
+        }
+        let whole = ContentCoding.deflate.compress(body, level: level, parts: 1)
+        for parts in [2, 3, 7] {
+            let parted = ContentCoding.deflate.compress(body, level: level, parts: parts)
+            #expect(parted != whole, "compressed in \(parts) parts")
+            #expect(parted[0] == whole[0] && parted[1] == whole[1], "the header zlib writes for level \(level)")
+            #expect(try ContentCoding.deflate.decompress(parted, limit: 8 << 20) == body)
+            #expect(Double(parted.count) < Double(whole.count) * 1.01, "\(parted.count) against \(whole.count) bytes in one stream")
+            // A damaged byte anywhere (here in the last part) is refused, not inflated wrong.
+            var damaged = parted
+            damaged[damaged.count - 2] ^= 0x55
+            #expect(throws: WireError.self) { try ContentCoding.deflate.decompress(damaged, limit: 8 << 20) }
+        }
+        // At the threshold and just below it, an odd size, and bodies too small to split.
+        for size in [ContentCoding.partedAbove - 1, ContentCoding.partedAbove, ContentCoding.partedAbove + 12_345] {
+            let cut = Array(body.prefix(size))
+            #expect(try ContentCoding.deflate.decompress(ContentCoding.deflate.compress(cut, level: level), limit: 8 << 20) == cut)
+        }
+        for size in [0, 1, 40_000] {
+            let cut = Array(body.prefix(size))
+            #expect(try ContentCoding.deflate.decompress(ContentCoding.compressInParts(cut, level: level, parts: 2), limit: 8 << 20) == cut)
+        }
+    }
+
     @Test func identityStillHasALimit() {
         #expect(
             performing: { try ContentCoding.identity.decompress([UInt8](repeating: 1, count: 11), limit: 10) },

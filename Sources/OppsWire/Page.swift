@@ -21,6 +21,8 @@ public struct PageWriter {
     /// The last author looked up: a record's fields are mostly one person's, and hashing the
     /// name for each was most of what the table cost.
     var lastAuthor: (name: String, index: UInt32)?
+    /// The replica of the field written last: a record's fields mostly come from one.
+    var lastReplica: (id: ReplicaID, index: UInt32)?
 
     mutating func authorIndex(_ a: String) -> UInt32 {
         if let last = lastAuthor, last.name == a { return last.index }
@@ -37,10 +39,16 @@ public struct PageWriter {
     }
 
     mutating func replicaIndex(_ r: ReplicaID) -> UInt32 {
-        if let i = replicas[r] { return i }
-        let i = UInt32(replicas.count)
-        replicas[r] = i
-        page.replicas.append(Data(r.bytes))
+        if let last = lastReplica, last.id == r { return last.index }
+        let i: UInt32
+        if let known = replicas[r] {
+            i = known
+        } else {
+            i = UInt32(replicas.count)
+            replicas[r] = i
+            page.replicas.append(Data(r.bytes))
+        }
+        lastReplica = (r, i)
         return i
     }
 
@@ -342,12 +350,23 @@ public struct PageReader {
         let id: RecordID
         let entity: UInt32
         let fields: Int
-        var whole: WholeRecord?
+        /// While the record is whole: its entity, creation, fields and term, kept here (not in
+        /// a `WholeRecord` taken out and put back for each field, which copied it each time).
+        var wholeEntity: String?
+        var wholeCreated: FieldState?
+        var wholeFields = [NumberedField]()
+        var wholeTerm: UInt64 = 0
         var record: Record?
         let terms: StateChecksum.RecordTerms
         /// The field numbers taken while whole: below 128 as bits, others in the set.
         var low: (UInt64, UInt64) = (0, 0)
         var high = Set<UInt32>()
+
+        /// The record whole, when it still is one.
+        var whole: WholeRecord? {
+            guard let entity = wholeEntity, let created = wholeCreated else { return nil }
+            return WholeRecord(id: id, entity: entity, created: created, fields: wholeFields, term: wholeTerm)
+        }
 
         init(id: RecordID, entity: UInt32, fields: Int) {
             self.id = id
@@ -374,11 +393,12 @@ public struct PageReader {
         mutating func take(_ le: LogEntry?, number: UInt32? = nil) {
             guard let le else { return }
             if le.kind == .create {
-                guard whole == nil, record == nil else { return }
+                guard wholeEntity == nil, record == nil else { return }
                 if number != nil {
-                    var w = WholeRecord(id: id, entity: le.entity, created: le.state, term: terms.term(fieldNumber: 0, state: le.state))
-                    w.fields.reserveCapacity(fields)
-                    whole = w
+                    wholeEntity = le.entity
+                    wholeCreated = le.state
+                    wholeTerm = terms.term(fieldNumber: 0, state: le.state)
+                    wholeFields.reserveCapacity(fields)
                 } else {
                     record = Record(id: id, entity: le.entity, created: le.state)
                     // Room for every field at once (growing it as they arrive rehashed each time).
@@ -386,14 +406,15 @@ public struct PageReader {
                 }
                 return
             }
-            if var w = whole.take() {
-                if le.kind == .set, let n = number, le.entity == w.entity, first(n) {
-                    w.term &+= terms.term(fieldNumber: n, state: le.state)
-                    w.fields.append(NumberedField(number: n, name: le.field, state: le.state))
-                    whole = w
+            if let entity = wholeEntity {
+                if le.kind == .set, let n = number, le.entity == entity, first(n) {
+                    wholeTerm &+= terms.term(fieldNumber: n, state: le.state)
+                    wholeFields.append(NumberedField(number: n, name: le.field, state: le.state))
                     return
                 }
-                record = w.record
+                // No longer whole: a `Record` from here on.
+                record = whole?.record
+                (wholeEntity, wholeCreated, wholeFields) = (nil, nil, [])
             }
             record?.apply(le)
         }

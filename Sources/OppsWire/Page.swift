@@ -18,37 +18,34 @@ public struct PageWriter {
         self.compactEntered = compactEntered
     }
 
-    /// The last author looked up: a record's fields are mostly one person's, and hashing the
-    /// name for each was most of what the table cost.
-    var lastAuthor: (name: String, index: UInt32)?
-    /// The replica of the field written last: a record's fields mostly come from one.
-    var lastReplica: (id: ReplicaID, index: UInt32)?
+    /// The last author and replica looked up: a record's fields are mostly one person's, from
+    /// one replica, and hashing the key for each was most of what the tables cost.
+    var lastAuthor: (key: String, index: UInt32)?
+    var lastReplica: (key: ReplicaID, index: UInt32)?
 
     mutating func authorIndex(_ a: String) -> UInt32 {
-        if let last = lastAuthor, last.name == a { return last.index }
-        let i: UInt32
-        if let known = authors[a] {
-            i = known
-        } else {
-            i = UInt32(authors.count)
-            authors[a] = i
-            page.authors.append(a)
-        }
-        lastAuthor = (a, i)
-        return i
+        Self.index(of: a, last: &lastAuthor, in: &authors) { page.authors.append($0) }
     }
 
     mutating func replicaIndex(_ r: ReplicaID) -> UInt32 {
-        if let last = lastReplica, last.id == r { return last.index }
+        Self.index(of: r, last: &lastReplica, in: &replicas) { page.replicas.append(Data($0.bytes)) }
+    }
+
+    /// A key's index in the page's table of them (`authors`, `replicas`), the key added to the
+    /// page (`add`) the first time.
+    private static func index<Key: Hashable>(
+        of key: Key, last: inout (key: Key, index: UInt32)?, in table: inout [Key: UInt32], add: (Key) -> Void
+    ) -> UInt32 {
+        if let l = last, l.key == key { return l.index }
         let i: UInt32
-        if let known = replicas[r] {
+        if let known = table[key] {
             i = known
         } else {
-            i = UInt32(replicas.count)
-            replicas[r] = i
-            page.replicas.append(Data(r.bytes))
+            i = UInt32(table.count)
+            table[key] = i
+            add(key)
         }
-        lastReplica = (r, i)
+        last = (key, i)
         return i
     }
 

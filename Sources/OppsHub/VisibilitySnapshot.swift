@@ -399,18 +399,14 @@ extension HubEngine {
         var keep = [RecordID]()
         var taken = [(RecordID, Difference)]()
         var stopped = false
-        // Each candidate classified once, when `chunk` looks ahead at it (0: not yet; else its
-        // difference + 1, or 3 for none): the walk then takes it from here.
-        var classes = [UInt8](repeating: 0, count: candidates.count)
+        // Each candidate classified once, when `chunk` looks ahead at it (nil: not yet): the
+        // walk then takes its answer from here.
+        var classes = [Difference??](repeating: nil, count: candidates.count)
         func classified(_ i: Int) -> Difference? {
-            if classes[i] == 0 {
-                switch classify(candidates[i]) {
-                case .entering?: classes[i] = 1
-                case .left?: classes[i] = 2
-                case nil: classes[i] = 3
-                }
-            }
-            return classes[i] == 1 ? .entering : classes[i] == 2 ? .left : nil
+            if let known = classes[i] { return known }
+            let d = classify(candidates[i])
+            classes[i] = .some(d)
+            return d
         }
         var i = 0
         var offered = 0  // candidates before this one were looked at for `ahead`

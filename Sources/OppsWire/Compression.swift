@@ -24,24 +24,7 @@ public enum ContentCoding: String, Sendable, Hashable, CaseIterable {
     public func compress(_ input: [UInt8], level: Int32 = 6, parts: Int = 2) -> [UInt8] {
         if self == .identity { return input }
         if self == .deflate, parts > 1, input.count >= Self.partedAbove { return Self.compressInParts(input, level: level, parts: parts) }
-        var stream = z_stream()
-        guard deflateInit2_(&stream, level, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            fatalError("zlib deflateInit2 failed")  // only on out-of-memory or a broken zlib
-        }
-        defer { deflateEnd(&stream) }
-        // Neither buffer is copied or cleared first (a page is megabytes): zlib only reads the
-        // input, and the output holds what deflate wrote.
-        return input.withUnsafeBufferPointer { inBuf in
-            [UInt8](unsafeUninitializedCapacity: Int(deflateBound(&stream, UInt(inBuf.count))) + 32) { outBuf, written in
-                stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
-                stream.avail_in = UInt32(inBuf.count)
-                stream.next_out = outBuf.baseAddress
-                stream.avail_out = UInt32(outBuf.count)
-                let rc = CZlib.deflate(&stream, Z_FINISH)
-                precondition(rc == Z_STREAM_END, "deflate with a deflateBound buffer must finish")
-                written = outBuf.count - Int(stream.avail_out)
-            }
-        }
+        return input.withUnsafeBufferPointer { Self.deflate($0, windowBits: windowBits, level: level) }
     }
 
     /// Bodies from this size on are deflated in parts.
@@ -53,7 +36,7 @@ public enum ContentCoding: String, Sendable, Hashable, CaseIterable {
     /// (byte-aligned, not final), the last finished; then the zlib header, the slices in order,
     /// and the Adler-32 of the whole, combined from the slices'. One valid zlib stream, which
     /// any inflater reads as one. A pull page is megabytes, deflated after it is built and
-    /// before the replica can ask for the next: on two cores this halves that wait.
+    /// before the replica can ask for the next: on two cores this shortens that wait.
     static func compressInParts(_ input: [UInt8], level: Int32, parts: Int) -> [UInt8] {
         let window = 32 * 1024
         let n = min(parts, max(1, input.count / window))
@@ -69,17 +52,19 @@ public enum ContentCoding: String, Sendable, Hashable, CaseIterable {
                     DispatchQueue.concurrentPerform(iterations: n) { i in
                         let slice = UnsafeBufferPointer(rebasing: whole[bounds[i]..<bounds[i + 1]])
                         adler[i] = adler32_z(adler32_z(0, nil, 0), slice.baseAddress, slice.count)
-                        out[i] = rawDeflate(
-                            slice, dictionary: UnsafeBufferPointer(rebasing: whole[max(0, bounds[i] - window)..<bounds[i]]), level: level, last: i == n - 1)
+                        out[i] = deflate(
+                            slice, windowBits: -15, level: level, dictionary: UnsafeBufferPointer(rebasing: whole[max(0, bounds[i] - window)..<bounds[i]]),
+                            finish: i == n - 1)
                     }
                 }
             }
         }
         var sum = adler32_z(0, nil, 0)
         for i in 0..<n { sum = adler32_combine(sum, sums[i], off_t(bounds[i + 1] - bounds[i])) }
-        // The header zlib writes for this level (RFC 1950: CMF, then FLG making the pair a multiple of 31).
-        let flevel: UInt8 = level == 1 ? 0 : level < 6 ? 1 : level == 6 ? 2 : 3
-        var flg = flevel << 6
+        // The header zlib writes for this level (RFC 1950: CMF, then FLG's level bits as zlib
+        // sets them, and its check bits making the pair a multiple of 31).
+        let l = level == Z_DEFAULT_COMPRESSION ? 6 : level
+        var flg: UInt8 = (l < 2 ? 0 : l < 6 ? 1 : l == 6 ? 2 : 3) << 6
         flg += UInt8(31 - (UInt(0x78) * 256 + UInt(flg)) % 31) % 31
         var out = [UInt8]()
         out.reserveCapacity(pieces.reduce(6) { $0 + $1.count })
@@ -90,10 +75,16 @@ public enum ContentCoding: String, Sendable, Hashable, CaseIterable {
         return out
     }
 
-    /// One slice as raw deflate: sync-flushed, or finished when it is the `last`.
-    private static func rawDeflate(_ slice: UnsafeBufferPointer<UInt8>, dictionary: UnsafeBufferPointer<UInt8>, level: Int32, last: Bool) -> [UInt8] {
+    /// Deflates `input` as one stream (`windowBits` as zlib takes them: 15 zlib, 31 gzip, -15
+    /// raw), primed with `dictionary`, finished or — when `finish` is false — sync-flushed
+    /// (byte-aligned, not final). Neither buffer is copied or cleared first (a page is megabytes):
+    /// zlib only reads the input, and the output holds what deflate wrote.
+    private static func deflate(
+        _ input: UnsafeBufferPointer<UInt8>, windowBits: Int32, level: Int32, dictionary: UnsafeBufferPointer<UInt8> = .init(start: nil, count: 0),
+        finish: Bool = true
+    ) -> [UInt8] {
         var stream = z_stream()
-        guard deflateInit2_(&stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        guard deflateInit2_(&stream, level, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             fatalError("zlib deflateInit2 failed")  // only on out-of-memory or a broken zlib
         }
         defer { deflateEnd(&stream) }
@@ -101,13 +92,13 @@ public enum ContentCoding: String, Sendable, Hashable, CaseIterable {
             guard deflateSetDictionary(&stream, dictionary.baseAddress, UInt32(dictionary.count)) == Z_OK else { fatalError("zlib deflateSetDictionary failed") }
         }
         // A sync flush adds an empty stored block (5 bytes) and may need a few more to align.
-        return [UInt8](unsafeUninitializedCapacity: Int(deflateBound(&stream, UInt(slice.count))) + 64) { outBuf, written in
-            stream.next_in = UnsafeMutablePointer(mutating: slice.baseAddress)
-            stream.avail_in = UInt32(slice.count)
+        return [UInt8](unsafeUninitializedCapacity: Int(deflateBound(&stream, UInt(input.count))) + 64) { outBuf, written in
+            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+            stream.avail_in = UInt32(input.count)
             stream.next_out = outBuf.baseAddress
             stream.avail_out = UInt32(outBuf.count)
-            let rc = CZlib.deflate(&stream, last ? Z_FINISH : Z_SYNC_FLUSH)
-            precondition(last ? rc == Z_STREAM_END : rc == Z_OK && stream.avail_in == 0, "deflate with a deflateBound buffer must finish")
+            let rc = CZlib.deflate(&stream, finish ? Z_FINISH : Z_SYNC_FLUSH)
+            precondition(finish ? rc == Z_STREAM_END : rc == Z_OK && stream.avail_in == 0, "deflate with a deflateBound buffer must finish")
             written = outBuf.count - Int(stream.avail_out)
         }
     }

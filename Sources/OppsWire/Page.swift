@@ -417,47 +417,24 @@ public struct PageReader {
         }
     }
 
-    /// The page's whole records that came as bytes (`entered` entries): those a received page
-    /// left in its body (`PulledPage`), and any the page carries in its unknown fields (a page
-    /// as `PageWriter.finished` leaves it), in page order, read straight from their bytes: what
-    /// `record(_:)` makes of the same entries decoded. An entry the fast reader does not take is
-    /// decoded by SwiftProtobuf and read as a message; one SwiftProtobuf refuses makes the page
-    /// malformed.
+    /// The whole records a received page left in its bytes (`PulledPage`), in page order, read
+    /// straight from their bytes: what `record(_:)` makes of the same entries decoded. An entry
+    /// the fast reader does not take is decoded by SwiftProtobuf and read as a message; one
+    /// SwiftProtobuf refuses makes the page malformed.
     func rawEntered(into r: inout ReceivedPage) throws {
-        let data = page.unknownFields.data
-        guard !data.isEmpty || !raw.entries.isEmpty else { return }
+        guard !raw.entries.isEmpty else { return }
         // In page order; a record entered more than once on the page (decoded entries count)
         // goes to `entered` each time, as a `Record`, so the last one holds.
         var read = [(id: RecordID, whole: WholeRecord?, record: Record?)]()
         var seen = Set<RecordID>(r.entered.map(\.id)), twice = Set<RecordID>()
         var scratch = EntryScratch()
-        func take(_ buffer: UnsafeRawBufferPointer, _ entry: Range<Int>) throws {
-            guard let item = try self.enteredEntry(in: buffer, entry, &scratch) else { return }
-            if !seen.insert(item.id).inserted { twice.insert(item.id) }
-            read.append(item)
-        }
-        if !data.isEmpty {
-            try [UInt8](data).withUnsafeBytes { buffer in
-                var reader = PageCoding.Reader(buffer)
-                while !reader.atEnd {
-                    guard let (field, type) = try? reader.tag() else { throw Self.malformed }
-                    // Other unknown fields (a newer hub's) are not this reader's.
-                    guard field == 2, type == 2 else {
-                        guard (try? reader.skip(type)) != nil else { throw Self.malformed }
-                        continue
-                    }
-                    guard let entry = try? reader.delimited() else { throw Self.malformed }
-                    try take(buffer, entry.position..<entry.end)
-                }
-            }
-        }
-        if !raw.entries.isEmpty {
-            try raw.bytes.withUnsafeBytes { buffer in
-                for entry in raw.entries {
-                    // `PageCoding.pulled` found them inside the bytes; a forged `PulledPage` may not.
-                    guard entry.lowerBound >= 0, entry.upperBound <= buffer.count else { throw Self.malformed }
-                    try take(buffer, entry)
-                }
+        try raw.bytes.withUnsafeBytes { buffer in
+            for entry in raw.entries {
+                // `PageCoding.pulled` found them inside the bytes.
+                guard entry.lowerBound >= 0, entry.upperBound <= buffer.count else { throw Self.malformed }
+                guard let item = try enteredEntry(in: buffer, entry, &scratch) else { continue }
+                if !seen.insert(item.id).inserted { twice.insert(item.id) }
+                read.append(item)
             }
         }
         for item in read {
@@ -516,6 +493,9 @@ public struct PageReader {
     /// The whole page, decoded for the replica store; throws `WorkspaceAhead` when it names
     /// an entity or field the workspace does not have (then nothing of it may be applied).
     public func received(workspace: Workspace) throws -> ReceivedPage {
+        // A page as the hub's writer leaves it (handed over in-process, never over the wire)
+        // carries its whole records in its unknown fields: decoded first.
+        let page = try PageCoding.wholeRecordsDecoded(self.page)
         var r = ReceivedPage()
         r.left = page.left.compactMap { RecordID(bytes: $0) }
         try page.entered.withUnsafeBufferPointer { entered in

@@ -44,7 +44,7 @@ import Testing
     /// header and the Adler-32 of the whole) gives back the body, at every level, for any
     /// number of parts, and it compresses as well as one stream (each part primed with the
     /// window before it).
-    @Test(arguments: [Int32(1), 3, 6, 9])
+    @Test(arguments: [Int32(0), 1, 3, 6, 9, -1])
     func aBodyDeflatedInPartsIsOneZlibStream(level: Int32) throws {
         var rng = SystemRandomNumberGenerator()
         // Page-like: repeated shapes with varying numbers, 3 MiB.
@@ -59,15 +59,20 @@ import Testing
             #expect(parted[0] == whole[0] && parted[1] == whole[1], "the header zlib writes for level \(level)")
             #expect(try ContentCoding.deflate.decompress(parted, limit: 8 << 20) == body)
             #expect(Double(parted.count) < Double(whole.count) * 1.01, "\(parted.count) against \(whole.count) bytes in one stream")
-            // A damaged byte anywhere (here in the last part) is refused, not inflated wrong.
-            var damaged = parted
-            damaged[damaged.count - 2] ^= 0x55
-            #expect(throws: WireError.self) { try ContentCoding.deflate.decompress(damaged, limit: 8 << 20) }
+            // A damaged byte — in the first part's data, or in the Adler-32 — is refused, not
+            // inflated wrong.
+            for at in [parted.count / (2 * parts), parted.count - 2] {
+                var damaged = parted
+                damaged[at] ^= 0x55
+                #expect(throws: WireError.self) { try ContentCoding.deflate.decompress(damaged, limit: 8 << 20) }
+            }
         }
-        // At the threshold and just below it, an odd size, and bodies too small to split.
+        // Below the threshold one stream, from it on in parts; either way the body comes back.
         for size in [ContentCoding.partedAbove - 1, ContentCoding.partedAbove, ContentCoding.partedAbove + 12_345] {
             let cut = Array(body.prefix(size))
-            #expect(try ContentCoding.deflate.decompress(ContentCoding.deflate.compress(cut, level: level), limit: 8 << 20) == cut)
+            let packed = ContentCoding.deflate.compress(cut, level: level)
+            #expect((packed == ContentCoding.deflate.compress(cut, level: level, parts: 1)) == (size < ContentCoding.partedAbove))
+            #expect(try ContentCoding.deflate.decompress(packed, limit: 8 << 20) == cut)
         }
         for size in [0, 1, 40_000] {
             let cut = Array(body.prefix(size))

@@ -131,10 +131,21 @@ import Testing
     }
 
     static func got(_ bytes: [UInt8], raw: Bool) -> Got {
-        var g = Got()
         do {
             let page = raw ? try PageCoding.pulled(bytes) : PulledPage(try PageCoding.decode(bytes))
             if raw { #expect(page.response.entered.isEmpty, "the fast path left the records raw") }
+            return got(page, raw: raw)
+        } catch {
+            var g = Got()
+            g.refused = (error as? WireError)?.code.rawValue ?? "\(error)"
+            return g
+        }
+    }
+
+    /// What a replica makes of a page it was handed (`raw`: its whole records left in bytes).
+    static func got(_ page: PulledPage, raw: Bool) -> Got {
+        var g = Got()
+        do {
             let r = try PageReader(page, numbering: PageWriterTests.numbering).received(workspace: PageWriterTests.workspace)
             // Every whole record read as it came is entered once on the page, each field once,
             // and its term is its record's.
@@ -180,9 +191,12 @@ import Testing
             writer.with {
                 $0.cursor = 9; $0.more = true
             }
-            let bytes = try BodyCodec.encode(writer.finished(), as: .protobuf)
+            let page = try writer.finished()
+            let bytes = try BodyCodec.encode(page, as: .protobuf)
             let structs = Self.got(bytes, raw: false), raw = Self.got(bytes, raw: true)
             #expect(raw == structs)
+            // Handed over in-process as the writer left it (whole records in its unknown fields): the same.
+            #expect(Self.got(PulledPage(page), raw: false) == structs)
             if structs.refused == nil {
                 read += 1
                 // Every record of a hub's page comes with its term.

@@ -54,5 +54,6 @@ extension Character {
 func fit(_ s: String, _ width: Int) -> String {
     guard width > 0 else { return "" }
     if s.displayWidth <= width { return s.padding(width) }
-    return s.prefix(columns: width - 1) + "…"
+    // Padded too: a wide character that does not fit leaves the cut a column short.
+    return (s.prefix(columns: width - 1) + "…").padding(width)
 }

@@ -5,15 +5,17 @@ import OppsCore
 import OppsReplica
 import OppsStore
 
-func report(_ result: EditResult, json: Bool, _ r: Replica, words: Vocabulary? = nil) throws {
-    let words = words ?? Vocabulary(r.workspace, locale: nil)
+/// What an edit did, in the reader's words (`words` is required: a caller that forgets it would
+/// speak English to a Chinese reader).
+func report(_ result: EditResult, json: Bool, _ r: Replica, words: Vocabulary) throws {
     let entity = try r.record(result.record)?.entity ?? "opportunity"
     func label(_ field: String) -> String { words.field(entity, field) }
+    let say = words.say
     if json {
         Console.out(try EditJSON(result).jsonLine())
         return
     }
-    if !result.applied.isEmpty { Console.out("changed \(result.applied.map(label).joined(separator: ", ")) (pending sync)") }
+    if !result.applied.isEmpty { Console.out(say.changed(result.applied.map(label))) }
     let short = try r.shortIDs()
     var told = Set<RecordID>()
     for (i, p) in result.proposed.enumerated() {
@@ -26,9 +28,9 @@ func report(_ result: EditResult, json: Bool, _ r: Replica, words: Vocabulary? =
             let together = result.proposed.indices.filter { $0 < result.requests.count && result.requests[$0] == id }
                 .map { result.proposed[$0] }.sorted { ($0.field == stageField ? 0 : 1) < ($1.field == stageField ? 0 : 1) }
             let main = together.first ?? p
-            Console.out("requested approval \(short(id)) for \(together.map { label($0.field) }.joined(separator: " and ")): \(main.detail) — see: opps approvals")
+            Console.out(say.requestedApproval(short(id), for: together.map { label($0.field) }, detail: main.detail))
         } else {
-            Console.out("proposed \(label(p.field)): \(p.detail) — the owner or a manager decides")
+            Console.out(say.proposed(label(p.field), detail: p.detail))
         }
     }
 }

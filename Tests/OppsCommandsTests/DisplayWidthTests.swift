@@ -18,6 +18,9 @@ import Testing
         #expect(fit("华为云试点项目", 9).displayWidth == 9)
         #expect(fit("华为", 6) == "华为  ")
         #expect(fit("ACME rollout", 6) == "ACME …")
+        // A wide character that does not fit in the last column: the cell is still its width.
+        #expect(fit("东方物流 数据分析 试点", 20) == "东方物流 数据分析 … ")
+        #expect(fit("东方物流 数据分析 试点", 20).displayWidth == 20)
     }
 
     @Test func listColumnsLineUpWithChineseNames() async throws {

@@ -46,7 +46,7 @@ import Testing
             // The setting: it sticks, --locale wins over it, --clear forgets it.
             #expect(await opps("locale", "fr", "--home", home).stderr.contains("no labels in fr"))
             #expect(await opps("locale", "zh_CN", "--home", home).code != 0)
-            #expect(await opps("locale", "zh-CN", "--home", home).stdout.contains("showing: zh-CN"))
+            #expect(await opps("locale", "zh-CN", "--home", home).stdout.contains("显示语言：zh-CN"))
             #expect(await opps("list", "--home", home).stdout.contains("方案"))
             #expect(await opps("list", "--home", home, "--stage", "方案").stdout.contains("华为云 试点"))
             #expect(await opps("list", "--home", home, "--locale", "en").stdout.contains("solution"))
@@ -60,7 +60,7 @@ import Testing
         try await f.serving { url in
             let made = await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.home("sam"), "--locale", "zh-CN")
             #expect(made.code == 0, "\(made.stderr)")
-            #expect(await opps("locale", "--home", f.home("sam")).stdout.contains("showing: zh-CN"))
+            #expect(await opps("locale", "--home", f.home("sam")).stdout.contains("显示语言：zh-CN"))
             #expect(await opps("new", "试点", "--account", "上海云帆", "--home", f.home("sam")).code == 0)
             #expect(await opps("list", "--home", f.home("sam")).stdout.contains("需求挖掘"))
         }

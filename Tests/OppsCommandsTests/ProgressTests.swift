@@ -43,6 +43,11 @@ import Testing
         // The last step of a first sync: the pages are in, the replica builds its indexes.
         let i = SyncProgress(received: 100_000, pages: 50, cursor: 1_000_000, head: 1_000_000, indexing: true)
         #expect(progressLine(i, elapsed: 9, bar: false) == "pulled 100,000 records, building indexes…")
+        // A reader in Chinese reads the same figures in Chinese.
+        let zh = Phrases(chinese: true)
+        #expect(progressLine(p, elapsed: 3, say: zh) == "[#########.....................] 30,000 / 100,000 条记录，每秒 10,000 条，还需 7 秒")
+        #expect(progressLine(q, elapsed: 1, bar: false, say: zh) == "已拉取 500 条记录和变更，每秒 500 条，还需 1 秒")
+        #expect(progressLine(i, elapsed: 9, bar: false, say: zh) == "已拉取 100,000 条记录，正在建立索引…")
         #expect(progressLine(i, elapsed: 9).hasSuffix("] 100,000 records pulled, building indexes…"))
         #expect(progressLine(i, elapsed: 9).count <= 80)
         #expect(progressLine(SyncProgress(received: 10_000_000, pages: 5000, cursor: 1, head: 1, indexing: true), elapsed: 9).count <= 80)

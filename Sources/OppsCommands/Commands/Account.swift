@@ -28,12 +28,14 @@ struct AccountListCommand: ParsableCommand {
         let r = try home.open()
         let accounts = try directory(r, "account", search: search)
         if json { Console.out(JSON.array(accounts.map { recordJSON(r, $0) }).compactText); return }
+        let words = home.words(r)
         if accounts.isEmpty {
-            Console.out(search == nil ? "no accounts on this laptop yet: opps account new NAME makes one" : "no account here matches \"\(search!)\""); return
+            Console.out(search.map(words.say.noAccountMatches) ?? words.say.noAccountsYet); return
         }
         let short = try r.shortIDs()
         let all = try r.store.list(entity: "opportunity", workspace: r.workspace)
-        Console.out("\("ID".padding(ShortID.length))  \(fit("NAME", 30))  \(fit("INDUSTRY", 16))  \(fit("TERRITORY", 10))  DEALS")
+        let h = { (field: String) in words.header("account", field) }
+        Console.out("\("ID".padding(ShortID.length))  \(fit(h("name"), 30))  \(fit(h("industry"), 16))  \(fit(h("territory"), 10))  \(words.say("DEALS", "商机"))")
         for a in accounts {
             let count = all.filter { $0["account"] == .reference(a.id) }.count
             Console.out(
@@ -58,12 +60,12 @@ struct AccountShowCommand: ParsableCommand {
         try printRecord(r, accountID, json: false, words: words)
         let short = try r.shortIDs()
         let its = try deals(r, referencing: accountID, in: "account")
-        Console.out("  deals (\(its.count))")
+        Console.out("  " + words.say.deals(its.count))
         for d in its {
             Console.out("    \(short(d.id))  \(fit(words.value("opportunity", "stage", d["stage"]), 11))  \(fit(d["name"].canonicalText, 28))  \(amountText(d))")
         }
         let people = try r.store.list(entity: "contact", workspace: r.workspace).filter { $0["account"] == .reference(accountID) }
-        Console.out("  contacts (\(people.count))")
+        Console.out("  " + words.say.contacts(people.count))
         for c in people { Console.out("    \(short(c.id))  \(fit(c["name"].canonicalText, 20))  \(c["title"].isNull ? "" : c["title"].canonicalText)") }
     }
 }
@@ -87,6 +89,6 @@ struct AccountNewCommand: ParsableCommand {
         if !allowDuplicate { try refuseLikelyDuplicate(r, entity: "account", [("name", .text(name))], among: existing) }
         var rng = SystemRandomNumberGenerator()
         let made = try r.create(entity: "account", stage: nil, fields: [("name", .text(name))] + assignments(r, "account", fields), using: &rng)
-        try printRecord(r, made.record, json: json, short: !json)
+        try printRecord(r, made.record, json: json, short: !json, words: home.words(r))
     }
 }

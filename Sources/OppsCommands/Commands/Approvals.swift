@@ -54,13 +54,16 @@ struct ApprovalsCommand: ParsableCommand {
             Console.out(JSON.array(try list.map { try approvalJSON(r, $0) }).compactText)
             return
         }
-        if list.isEmpty { Console.out(approver ? "nothing waits for your decision" : "no open requests of yours"); return }
+        let words = home.words(r)
+        let say = words.say
+        if list.isEmpty { Console.out(approver ? say.nothingWaits : say.noOpenRequests); return }
         let short = try r.shortIDs()
         for a in list {
             let deal: String = if case let .reference(d) = a["opportunity"], let rec = try r.record(d) { rec["name"].canonicalText } else { "?" }
-            var line =
-                "\(short(a.id))  \(approvalState(r, a).padding(9))  \(a["kind"].canonicalText.padding(8))  \(fit(deal, 24))  \(a["requested"].canonicalText)  by \(a.creator)"
-            if case let .text(d) = a["decided_by"] { line += "; decided by \(d)" }
+            let state = a["state"].isNull ? say.requested : words.value(name, "state", a["state"])
+            let kind = words.value(name, "kind", a["kind"])
+            var line = "\(short(a.id))  \(state.padding(9))  \(kind.padding(8))  \(fit(deal, 24))  \(a["requested"].canonicalText)  \(say.requestedBy(a.creator))"
+            if case let .text(d) = a["decided_by"] { line += say.decidedBy(d) }
             if case let .text(n) = a["note"] { line += " (\(n))" }
             Console.out(line)
         }

@@ -10,8 +10,8 @@ func decide(_ home: HomeOption, _ id: String, _ decision: String, note: String?,
     let r = try home.open()
     guard r.workspace.approvals?.requests != nil else { throw ReplicaError.invalid("this workspace has no approval requests") }
     let (result, a) = try r.decide(request: try r.resolveID(id), decision, note: note)
-    if json { try report(result, json: true, r); return }
-    Console.out("\(decision) \(try r.shortIDs()(a.id)): \(a["requested"].canonicalText) (takes effect at the hub when you sync)")
+    if json { try report(result, json: true, r, words: home.words(r)); return }
+    Console.out(home.words(r).say.decided(decision, try r.shortIDs()(a.id), a["requested"].canonicalText))
 }
 
 struct ApproveCommand: ParsableCommand {

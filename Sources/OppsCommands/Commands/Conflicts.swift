@@ -23,7 +23,8 @@ struct ConflictDismissCommand: ParsableCommand {
     func run() throws {
         let r = try home.open()
         let c = try r.dismissConflict(number)
-        Console.out("dismissed #\(c.id): \(c.field) keeps what holds")
+        let words = home.words(r)
+        Console.out(words.say.dismissed(c.id, field: words.field(c.entity, c.field)))
     }
 }
 
@@ -41,7 +42,7 @@ struct ConflictRestoreCommand: ParsableCommand {
     func run() throws {
         let r = try home.open()
         let result = try r.restoreConflict(number)
-        try report(result, json: json, r)
+        try report(result, json: json, r, words: home.words(r))
     }
 }
 
@@ -60,14 +61,16 @@ struct ConflictListCommand: ParsableCommand {
             Console.out(try conflicts.map(ConflictJSON.init).jsonLine())
             return
         }
-        if conflicts.isEmpty { Console.out("no conflicts"); return }
-        let short = try r.shortIDs()
         let words = home.words(r)
+        let say = words.say
+        if conflicts.isEmpty { Console.out(say.noConflicts); return }
+        let short = try r.shortIDs()
         for c in conflicts {
-            let shown = { (v: Value) in v.isNull ? "(empty)" : words.value(c.entity, c.field, v) }
+            let shown = { (v: Value) in v.isNull ? say.empty : say.value(words, c.entity, c.field, v) }
             Console.out(
-                "#\(c.id) \(short(c.record)) \(words.field(c.entity, c.field)): \(c.author)'s \(shown(c.value)) \(c.outcome) (\(c.rule)); holds: \(c.winner.map(shown) ?? "(not shown to you)")\(c.winnerAuthor.map { " by " + $0 } ?? "") at \(Timestamp(milliseconds: c.hubMilliseconds))"
-            )
+                say.conflictLine(
+                    c.id, short(c.record), field: words.field(c.entity, c.field), author: c.author, value: shown(c.value), outcome: "\(c.outcome)",
+                    rule: "\(c.rule)", holds: c.winner.map(shown) ?? say.notShownToYou, by: c.winnerAuthor, at: "\(Timestamp(milliseconds: c.hubMilliseconds))"))
         }
     }
 }

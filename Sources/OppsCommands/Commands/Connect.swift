@@ -50,7 +50,7 @@ struct ConnectCommand: AsyncParsableCommand {
         if json {
             Console.out(try ConnectJSON(user: replica.user, hub: replica.hubURL, pending: pending).jsonLine())
         } else {
-            Console.out("connected \(replica.user)'s replica to \(replica.hubURL); \(pending) pending write(s) kept: run opps sync")
+            Console.out(home.words(replica).say.connected(user: replica.user, hub: replica.hubURL, pending: pending))
         }
     }
 }

@@ -25,12 +25,14 @@ struct ContactListCommand: ParsableCommand {
         let r = try home.open()
         let contacts = try directory(r, "contact", search: search)
         if json { Console.out(JSON.array(contacts.map { recordJSON(r, $0) }).compactText); return }
+        let words = home.words(r)
         if contacts.isEmpty {
-            Console.out(search == nil ? "no contacts on this laptop yet: opps contact new NAME --account ACCOUNT makes one" : "no contact here matches \"\(search!)\"");
+            Console.out(search.map(words.say.noContactMatches) ?? words.say.noContactsYet)
             return
         }
         let short = try r.shortIDs()
-        Console.out("\("ID".padding(ShortID.length))  \(fit("NAME", 20))  \(fit("ACCOUNT", 22))  \(fit("TITLE", 14))  PHONE")
+        let h = { (field: String) in words.header("contact", field) }
+        Console.out("\("ID".padding(ShortID.length))  \(fit(h("name"), 20))  \(fit(h("account"), 22))  \(fit(h("title"), 14))  \(h("phone"))")
         for c in contacts {
             let account: RecordID? = if case let .reference(a) = c["account"] { a } else { nil }
             Console.out(
@@ -55,7 +57,7 @@ struct ContactShowCommand: ParsableCommand {
         try printRecord(r, contactID, json: false, words: words)
         let short = try r.shortIDs()
         let its = try deals(r, referencing: contactID, in: "contact")
-        Console.out("  deals (\(its.count))")
+        Console.out("  " + words.say.deals(its.count))
         for d in its { Console.out("    \(short(d.id))  \(fit(words.value("opportunity", "stage", d["stage"]), 11))  \(d["name"].canonicalText)") }
     }
 }
@@ -80,6 +82,6 @@ struct ContactNewCommand: ParsableCommand {
             if !allowDuplicate { try refuseLikelyDuplicate(r, entity: "contact", values, among: try r.store.list(entity: "contact", workspace: r.workspace)) }
             return try r.create(entity: "contact", stage: nil, fields: values, using: &rng).record
         }
-        try printRecord(r, made, json: json, short: !json)
+        try printRecord(r, made, json: json, short: !json, words: home.words(r))
     }
 }

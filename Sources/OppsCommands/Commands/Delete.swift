@@ -26,6 +26,6 @@ struct DeleteCommand: ParsableCommand {
         let r = try home.open()
         let recordID = try r.resolveID(id)
         try r.delete(recordID)
-        Console.out("deleted \(try r.shortIDs()(recordID)) (pending sync)")
+        Console.out(home.words(r).say.deleted(try r.shortIDs()(recordID)))
     }
 }

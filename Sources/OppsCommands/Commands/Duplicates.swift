@@ -30,16 +30,20 @@ struct DuplicatesCommand<Kind: DirectoryKind>: ParsableCommand {
         let r = try home.open()
         let groups = Duplicates.groups(try r.store.list(entity: Kind.entity, workspace: r.workspace))
         if json { Console.out(JSON.array(groups.map { JSON.array($0.map { recordJSON(r, $0) }) }).compactText); return }
-        if groups.isEmpty { Console.out("no likely duplicate \(Kind.entity)s here"); return }
+        let words = home.words(r)
+        let say = words.say
+        // English says the entity's name ("accounts"); Chinese its label (客户).
+        let label = say.chinese ? words.entity(Kind.entity) : Kind.entity
+        if groups.isEmpty { Console.out(say.noDuplicates(label)); return }
         let short = try r.shortIDs()
         let referencing = try r.store.list(entity: "opportunity", workspace: r.workspace)
         for (i, group) in groups.enumerated() {
-            Console.out("\(i + 1). \(group.count) \(Kind.entity)s look like one:")
+            Console.out(say.duplicateGroup(i + 1, count: group.count, label))
             for rec in group {
                 let deals = referencing.filter { $0.fields.values.contains { $0.value == .reference(rec.id) } }.count
-                Console.out("   \(short(rec.id))  \(fit(rec["name"].canonicalText, 28))  by \(fit(rec.creator, 8))  \(deals) deal\(deals == 1 ? "" : "s")")
+                Console.out("   \(short(rec.id))  \(fit(rec["name"].canonicalText, 28))  " + say.byWithDeals(rec.creator, deals: deals))
             }
-            Console.out("   merge: opps \(Kind.entity) merge \(short(group[0].id)) \(group.dropFirst().map { short($0.id) }.joined(separator: " "))")
+            Console.out("   \(say.merge): opps \(Kind.entity) merge \(short(group[0].id)) \(group.dropFirst().map { short($0.id) }.joined(separator: " "))")
         }
     }
 }

@@ -48,12 +48,12 @@ struct ForecastCommand: ParsableCommand {
                 })
             return
         }
-        if rows.isEmpty { Console.out("no deals close in this period on this laptop"); return }
+        let say = home.words(r).say
+        if rows.isEmpty { Console.out(say.noForecast); return }
         // One block per month and owner: a line per figure, amounts grouped, so it reads at 80 columns.
         for row in rows {
-            Console.out("\(row.month)  \(row.owner)  (\(row.deals) deal\(row.deals == 1 ? "" : "s"))")
-            for (label, totals) in [("pipeline", row.pipeline), ("weighted", row.weighted), ("best case", row.bestCase), ("commit", row.commit), ("won", row.won)]
-            where !totals.totals.isEmpty {
+            Console.out(say.forecastHeading(month: row.month, owner: row.owner, deals: row.deals))
+            for (label, totals) in zip(say.forecastLabels, [row.pipeline, row.weighted, row.bestCase, row.commit, row.won]) where !totals.totals.isEmpty {
                 Console.out("  \(label.padding(10))  " + totalsText(totals))
             }
         }

@@ -45,12 +45,15 @@ struct FunnelCommand: ParsableCommand {
             return
         }
         let words = home.words(r)
-        Console.out("stage         now  reached  conversion  amounts")
+        let say = words.say
+        Console.out(
+            say.header([("stage", "阶段", 12, false), ("now", "当前", 4, true), ("reached", "到达", 8, true), ("conversion", "转化率", 11, true)]) + "  "
+                + say("amounts", "金额"))
         for row in f.rows {
             Console.out(
                 fit(words.stage(row.stage), 12) + " " + String(row.current).leftPad(4) + " " + String(row.reached).leftPad(8) + " "
                     + (conv(row).map { $0 + " %" } ?? "").leftPad(11) + "  " + totalsText(row.amounts))
         }
-        Console.out("win rate: " + (winRate.map { "\($0) % (\(f.won) won, \(f.lost) lost)" } ?? "no closed deals"))
+        Console.out(say.winRate(winRate, won: f.won, lost: f.lost))
     }
 }

@@ -27,12 +27,17 @@ struct HistoryCommand: ParsableCommand {
             Console.out(try lines.map(HistoryJSON.init).jsonLine())
             return
         }
-        for h in lines {
+        let say = words.say
+        func shown(_ field: String, _ v: Value) -> String { v.isNull ? say.empty : say.value(words, entity, field, v) }
+        // The stage log is the stage's own changes again, in its storage form (one line per move,
+        // hub times in milliseconds): the stage's lines say it, as `opps show`'s timeline does.
+        let stageLog = r.workspace.entity(entity)?.stageField != nil ? r.workspace.stageHistory : nil
+        for h in lines where h.field != stageLog || h.field.isEmpty {
             // A line without a field is the record's deletion (merge-semantics.md §7.2).
             let change =
                 h.field.isEmpty
-                ? "deleted the record"
-                : "\(words.field(entity, h.field)): \(words.value(entity, h.field, h.old)) → \(words.value(entity, h.field, h.new))"
+                ? say.deletedTheRecord
+                : "\(words.field(entity, h.field)): \(shown(h.field, h.old)) → \(shown(h.field, h.new))"
             Console.out("\(h.hlc.timestamp) \(h.author.padding(6)) \(change) [\(h.source)\(h.rule.isEmpty ? "" : " " + h.rule)]")
         }
     }

@@ -40,11 +40,12 @@ struct InitCommand: AsyncParsableCommand {
         }
         // `opps init --locale zh-CN` keeps the language as this laptop's setting (opps locale).
         if let locale = home.locale { try replica.store.setMeta("locale", locale) }
-        let report = try await SyncCommand.perform(replica, transport: transport, json: json)
+        let words = home.words(replica)
+        let report = try await SyncCommand.perform(replica, transport: transport, json: json, say: words.say)
         if json {
             Console.out(try InitJSON(user: replica.user, role: replica.role, home: home.path, pulled: report.pulled).jsonLine())
         } else {
-            Console.out("replica for \(replica.user) (\(replica.role)) in \(home.path): \(try replica.store.recordCount()) records")
+            Console.out(words.say.replicaMade(user: replica.user, role: words.role(replica.role), home: home.path, records: try replica.store.recordCount()))
         }
     }
 }

@@ -45,7 +45,7 @@ struct LeadCommand: ParsableCommand {
                 if let source { fields.append(("lead_source", try r.parse(source, for: entity.field("lead_source")!))) }
                 return try r.create(entity: "opportunity", stage: "lead", fields: fields, using: &rng).record
             }
-            try printRecord(r, id, json: json, short: true)
+            try printRecord(r, id, json: json, short: true, words: home.words(r))
         }
     }
 }

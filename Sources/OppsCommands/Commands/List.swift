@@ -114,8 +114,7 @@ struct ListCommand: ParsableCommand {
         }
         if records.isEmpty {
             let filtered = stage != nil || mine || owner != nil || search != nil || account != nil || from != nil || to != nil || low != nil || high != nil || stale
-            Console.out(
-                filtered ? "no opportunities here match" : "no opportunities on this laptop yet: opps new NAME --account ACCOUNT makes one, opps sync brings yours")
+            Console.out(filtered ? words.say.noDealsMatch : words.say.noDealsYet)
             return
         }
         // Short ids (ShortID): unique among what this laptop holds, the same on every laptop.

@@ -40,9 +40,9 @@ struct LocaleCommand: ParsableCommand {
             try r.store.setMeta("locale", "")
         }
         let words = home.words(r)
-        Console.out("showing: \(words.locale ?? "names")   (workspace has: \(have.isEmpty ? "no labels" : have.joined(separator: ", ")))")
+        Console.out(words.say.showing(words.locale, have: have))
         if words.locale != nil, let stage = r.workspace.stages.first {
-            Console.out("for example the stage \(stage.name) reads \"\(words.stage(stage.name))\"")
+            Console.out(words.say.forExample(stage: stage.name, reads: words.stage(stage.name)))
         }
     }
 }

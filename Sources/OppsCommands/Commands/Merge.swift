@@ -39,11 +39,11 @@ struct MergeCommand<Kind: DirectoryKind>: ParsableCommand {
         let short = try r.shortIDs()
         // All or nothing: one refusal leaves every record as it was.
         let results = try r.store.transaction { try ids.map { try r.merge($0, into: keepID) } }
+        let words = home.words(r)
         for (id, m) in zip(ids, results) {
-            var what = ["\(m.repointed) record\(m.repointed == 1 ? "" : "s") re-pointed here"]
-            if !m.filled.isEmpty { what.append("filled in " + m.filled.joined(separator: ", ")) }
-            if m.leftToHub > 0 { what.append("\(m.leftToHub) left for the hub to re-point") }
-            Console.out("merged \(short(id)) into \(short(keepID)): " + what.joined(separator: "; ") + " (pending sync)")
+            Console.out(
+                words.say.merged(
+                    short(id), into: short(keepID), repointed: m.repointed, filled: m.filled.map { words.field(Kind.entity, $0) }, leftToHub: m.leftToHub))
         }
     }
 }

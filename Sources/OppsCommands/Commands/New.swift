@@ -45,7 +45,7 @@ struct NewCommand: ParsableCommand {
             let result = try r.create(entity: "opportunity", stage: r.role == "sales" ? "discovery" : stage, fields: fields, using: &rng)
             return result.record
         }
-        try printRecord(r, id, json: json, short: true)
+        try printRecord(r, id, json: json, short: true, words: home.words(r))
     }
 }
 

@@ -40,7 +40,8 @@ struct ReportCommand: ParsableCommand {
                 return
             }
             let words = home.words(r)
-            Console.out("stage         stays  average  median (days)")
+            Console.out(
+                words.say.header([("stage", "阶段", 12, false), ("stays", "次数", 6, true), ("average", "平均", 8, true), ("median (days)", "中位数（天）", 14, true)]))
             for row in rows {
                 Console.out(
                     fit(words.stage(row.stage), 12) + " " + String(row.stats?.count ?? 0).leftPad(6) + " " + (row.stats.map { daysText($0.average) } ?? "-").leftPad(8)
@@ -84,8 +85,13 @@ struct ReportCommand: ParsableCommand {
                     })
                 return
             }
-            if rows.isEmpty { Console.out("no hand-offs in the period"); return }
-            Console.out("owner      handed off  followed up  first activity avg / median (h)  follow-ups per deal")
+            let say = home.words(r).say
+            if rows.isEmpty { Console.out(say.noHandOffs); return }
+            Console.out(
+                say.header([
+                    ("owner", "负责人", 10, false), ("handed off", "移交", 10, true), ("followed up", "已跟进", 12, true),
+                    ("first activity avg / median (h)", "首次跟进 平均 / 中位（小时）", 32, true), ("follow-ups per deal", "每个商机跟进次数", 20, true),
+                ]))
             for f in rows {
                 Console.out(
                     fit(f.owner, 10) + " " + String(f.handedOff).leftPad(10) + " " + String(f.followedUp).leftPad(12) + " "

@@ -25,8 +25,17 @@ struct SetCommand: ParsableCommand {
 
     func validate() throws {
         guard !assignments.isEmpty else { throw ValidationError("give at least one FIELD=VALUE") }
-        for a in assignments where !a.contains("=") { throw ValidationError("\"\(a)\" is not FIELD=VALUE") }
+        for (i, a) in assignments.enumerated() where !a.contains("=") {
+            // `opps set ID amount 120000`: the likely meaning, written the way set takes it.
+            if i + 1 < assignments.count, !assignments[i + 1].contains("=") {
+                throw ValidationError("\"\(a)\" is not FIELD=VALUE: write \(a)=\(Self.quoted(assignments[i + 1]))")
+            }
+            throw ValidationError("\"\(a)\" is not FIELD=VALUE (e.g. next_step=\"demo Friday\")")
+        }
     }
+
+    /// A value as the shell needs it typed: quoted when it holds a space.
+    static func quoted(_ v: String) -> String { v.contains(" ") ? "\"\(v)\"" : v }
 
     func run() throws {
         let r = try home.open()

@@ -9,35 +9,34 @@ func recordJSON(_ r: Replica, _ record: Record) -> JSON {
     (try? JSONValueEncoder.encode(RecordJSON(r, record))) ?? .null
 }
 
-func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, words: Vocabulary? = nil) throws {
+func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, words: Vocabulary) throws {
     guard let record = try r.record(id) else { throw ReplicaError.invalid("no record \(id)") }
-    let words = words ?? Vocabulary(r.workspace, locale: nil)
+    let say = words.say
     if json { Console.out(recordJSON(r, record).compactText); return }
     let code = try r.shortIDs()(record.id)
     if short {
-        let name = record["name"].isNull ? "" : " \"\(record["name"].canonicalText)\""
-        Console.out("\(code)  \(words.entity(record.entity))\(name) (pending sync)")
+        Console.out(say.madeShort(code, words.entity(record.entity), name: record["name"].isNull ? nil : record["name"].canonicalText))
         return
     }
     let pending = try r.pendingFields(id)
     Console.out("\(words.entity(record.entity)) \(code)  (\(record.id))")
-    if let d = record.deleted { Console.out("  deleted by \(d.author) at \(d.stamp.hlc.timestamp): kept here as it was; nothing can change it") }
+    if let d = record.deleted { Console.out("  " + say.deletedBy(d.author, at: minuteText(d.stamp.hlc.milliseconds))) }
     for f in r.workspace.entity(record.entity)?.fields ?? [] {
         let v = record[f.name]
         if v.isNull { continue }
         // The stage log reads as the timeline's stage moves, below.
         if f.name == r.workspace.stageHistory { continue }
         // A reference reads as the record's name and short id; an amount with thousands separators.
-        var shown = words.value(record.entity, f.name, v)
+        var shown = say.value(words, record.entity, f.name, v)
         if case let .reference(target) = v {
             if let t = try r.record(target) {
                 shown = "\(t["name"].isNull ? t.entity : t["name"].canonicalText) (\(try r.shortIDs()(target)))"
             } else {
-                shown = "\(target) (not on this laptop)"
+                shown = "\(target) \(say.notOnThisLaptop)"
             }
         }
         if case .decimal = v { shown = groupedAmount(shown) }
-        Console.out("  \(words.field(record.entity, f.name).padding(16)) \(shown)\(pending.contains(f.name) ? "   (pending sync)" : "")")
+        Console.out("  \(words.field(record.entity, f.name).padding(16)) \(shown)\(pending.contains(f.name) ? "   " + say.pendingSync : "")")
     }
     if r.workspace.entity(record.entity)?.stageField != nil { try printTimeline(r, record, words) }
 }
@@ -48,31 +47,28 @@ func printTimeline(_ r: Replica, _ deal: Record, _ words: Vocabulary) throws {
     let events = try r.timeline(of: deal)
     guard !events.isEmpty else { return }
     let short = try r.shortIDs()
-    Console.out("  timeline (device time)")
+    let say = words.say
+    Console.out("  " + say.timeline)
     let e = deal.entity
     for event in events {
         let line: String
         switch event.kind {
         case let .stage(from, to):
-            line = from.map { "stage \(words.stage($0)) → \(words.stage(to))" } ?? "created in \(words.stage(to))"
+            line = say.stageMove(from.map(words.stage), words.stage(to))
         case let .activity(kind, note, place, flagged):
-            line =
-                words.member("activity", "kind", kind) + (place.map { " at \($0)" } ?? "") + (note.map { ": \($0)" } ?? "")
-                + (flagged ? " (device clock was off at sync)" : "")
+            line = say.activity(words.member("activity", "kind", kind), place: place, note: note, flagged: flagged)
         case let .task(text, due, done, assignee):
-            line = "task \(short(event.record)) \"\(text)\"" + (due.map { " due \($0)" } ?? "") + (assignee.map { " for \($0)" } ?? "") + (done ? ", done" : ", open")
+            line = say.task(short(event.record), text, due: due, assignee: assignee, done: done)
         case let .approval(kind, field, value, state, decidedBy, note):
             let what = field.map { words.field(e, $0) + (value.map { " " + $0 } ?? "") } ?? words.member("approval", "kind", kind)
-            line =
-                "approval \(short(event.record)) for \(what): " + words.member("approval", "state", state) + (decidedBy.map { " by \($0)" } ?? "")
-                + (note.map { " — \($0)" } ?? "")
+            line = say.approval(short(event.record), for: what, state: words.member("approval", "state", state), decidedBy: decidedBy, note: note)
         case let .team(user, role, state):
-            line = "team: \(user) (\(words.member("membership", "role", role))) " + words.member("membership", "state", state)
+            line = say.team(user, role: words.member("membership", "role", role), state: words.member("membership", "state", state))
         case let .conflict(number, field, value, outcome, rule, winner):
-            let shown = { (v: Value) in v.isNull ? "(empty)" : words.value(e, field, v) }
-            line = "conflict #\(number) \(words.field(e, field)): \(shown(value)) \(outcome) (\(rule))" + (winner.map { "; holds \(shown($0))" } ?? "")
+            let shown = { (v: Value) in v.isNull ? say.empty : say.value(words, e, field, v) }
+            line = say.conflictEvent(number, field: words.field(e, field), value: shown(value), outcome: "\(outcome)", rule: "\(rule)", holds: winner.map(shown))
         case .deleted:
-            line = "deleted the \(words.entity(e))"
+            line = say.deletedThe(words.entity(e))
         }
         Console.out("    \(minuteText(event.at))  \(event.by.padding(6)) \(line)")
     }

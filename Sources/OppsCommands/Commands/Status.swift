@@ -26,15 +26,11 @@ struct StatusCommand: ParsableCommand {
                     records: try r.store.recordCount(), workspace_version: r.workspace.version
                 ).jsonLine())
         } else {
+            let words = home.words(r)
             Console.out(
-                """
-                user      \(r.user) (\(r.role))
-                hub       \(r.hubURL)
-                last sync \(last ?? "never")
-                pending   \(pending) write(s)
-                conflicts \(conflicts)
-                records   \(try r.store.recordCount())
-                """)
+                words.say.status(
+                    user: "\(r.user) (\(words.role(r.role)))", hub: r.hubURL, lastSync: last, pending: pending, conflicts: conflicts,
+                    records: try r.store.recordCount()))
         }
     }
 }

@@ -9,7 +9,7 @@ import OppsStore
 struct TaskCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "task", abstract: "Tasks on deals: next steps with a due date and an assignee.",
-        discussion: "Example: opps task add 7dka36sd \"send the quote\" --due 2026-12-04", subcommands: [Add.self, Done.self])
+        discussion: "Example: opps task add 7dka36sd \"send the quote\" --due 2026-12-04", subcommands: [Add.self, Done.self], defaultSubcommand: Add.self)
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -25,7 +25,7 @@ struct TaskCommand: ParsableCommand {
             let r = try home.open()
             let deal = try dealID(r, id)
             let result = try r.addTask(deal: deal, text: text, due: due, assignee: assignee)
-            try printRecord(r, result.record, json: json, short: !json)
+            try printRecord(r, result.record, json: json, short: !json, words: home.words(r))
         }
     }
 
@@ -39,7 +39,7 @@ struct TaskCommand: ParsableCommand {
             let r = try home.open()
             let task = try r.resolveID(id)
             guard try r.record(task)?.entity == "task" else { throw ReplicaError.invalid("\(id) is not a task") }
-            try report(try r.finishTask(task), json: json, r)
+            try report(try r.finishTask(task), json: json, r, words: home.words(r))
         }
     }
 }

@@ -36,12 +36,13 @@ struct TeamCommand: ParsableCommand {
                     }.jsonLine())
                 return
             }
-            if members.isEmpty { Console.out("no team members"); return }
+            let words = home.words(r)
+            if members.isEmpty { Console.out(words.say.noTeam); return }
             let short = try r.shortIDs()
             for m in members {
-                Console.out(
-                    "\(short(m.id))  \(m["user"].canonicalText.padding(12)) \(m["role"].canonicalText.padding(8)) \(m["state"].isNull ? "requested" : m["state"].canonicalText)"
-                )
+                let role = words.value("membership", "role", m["role"])
+                let state = m["state"].isNull ? words.member("membership", "state", "requested") : words.value("membership", "state", m["state"])
+                Console.out("\(short(m.id))  \(m["user"].canonicalText.padding(12)) \(role.padding(8)) \(state)")
             }
         }
     }
@@ -63,11 +64,12 @@ struct TeamCommand: ParsableCommand {
             let r = try home.open()
             let deal = try dealID(r, id)
             let result = try r.addTeamMember(deal: deal, user: user, role: role)
-            if json { try report(result, json: true, r); return }
+            if json { try report(result, json: true, r, words: home.words(r)); return }
+            let words = home.words(r)
             if let req = result.requests.first {
-                Console.out("requested: \(user) as \(role) — approval \(try r.shortIDs()(req)) waits for a manager")
+                Console.out(words.say.teamRequested(user, as: words.member("membership", "role", role), approval: try r.shortIDs()(req)))
             } else {
-                Console.out("added \(user) as \(role) (pending sync)")
+                Console.out(words.say.teamAdded(user, as: words.member("membership", "role", role)))
             }
         }
     }
@@ -87,11 +89,12 @@ struct TeamCommand: ParsableCommand {
                 throw ReplicaError.invalid("\(user) is not an active member of this deal's team")
             }
             let result = try r.edit(m.id, [("state", .member("removed"))])
-            if json { try report(result, json: true, r); return }
+            if json { try report(result, json: true, r, words: home.words(r)); return }
+            let words = home.words(r)
             if let req = result.requests.first {
-                Console.out("requested: remove \(user) — approval \(try r.shortIDs()(req)) waits for a manager")
+                Console.out(words.say.teamRemoveRequested(user, approval: try r.shortIDs()(req)))
             } else {
-                Console.out("removed \(user) (pending sync)")
+                Console.out(words.say.teamRemoved(user))
             }
         }
     }

@@ -34,15 +34,19 @@ struct TodayCommand: ParsableCommand {
             Console.out(try TodayJSON(date: today.description, due: j(due), overdue: j(overdue), stale: j(stale)).jsonLine())
             return
         }
-        Console.out("today \(today): \(due.count) due, \(overdue.count) overdue, \(stale.count) stale")
+        let say = home.words(r).say
+        Console.out(say.todaySummary(today, due: due.count, overdue: overdue.count, stale: stale.count))
         let short = try r.shortIDs()
-        for (title, items) in [("due today", due), ("overdue", overdue), ("stale deals", stale)] where !items.isEmpty {
-            Console.out(title + ":")
+        for (title, items) in [(say.dueToday, due), (say.overdue, overdue), (say.staleDeals, stale)] where !items.isEmpty {
+            Console.out(title + (say.chinese ? "：" : ":"))
             for i in items {
                 // Each item names its deal, so a task is never just "call back".
                 let name = try r.record(i.deal).map { $0["name"].canonicalText } ?? short(i.deal)
-                let when = i.kind == "stale" ? "" : i.due.map { "  (\($0))" } ?? ""
-                Console.out("  \(short(i.id))  \(i.kind.padding(9))  \(name): \(i.text)\(when)")
+                let stale = i.kind == "stale"
+                // A stale deal's text is the agenda's English sentence; its date says it again.
+                let text = stale ? i.due.map { say.noFollowUp(since: $0) } ?? i.text : i.text
+                let when = stale ? "" : i.due.map { "  (\($0))" } ?? ""
+                Console.out("  \(short(i.id))  \(say.agendaKind(i.kind).padding(9))  \(name)\(say.chinese ? "：" : ": ")\(text)\(when)")
             }
         }
     }

@@ -30,15 +30,15 @@ struct WebCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        _ = try home.open()  // one clear line when there is no replica here
+        let say = home.words(try home.open()).say  // one clear line when there is no replica here
         let app = try WebApp(home: home.path, clock: SystemClock()) { url, ca in HTTPTransport(baseURL: url, caFile: ca) }
         let server = WebServer(app: app, port: port, language: home.locale)
         let open = self.open
         let serve: @Sendable () async throws -> Void = {
             try await server.run(port: port) { bound in
                 let url = "http://127.0.0.1:\(bound)/?k=\(app.secret)"
-                Console.out("OppSync web app: \(url)")
-                Console.out("(this address holds this launch's key; Ctrl-C stops the app)")
+                Console.out(say.webApp(url))
+                Console.out(say.webKey)
                 if open { WebCommand.openBrowser(url) }
             }
         }

@@ -1,0 +1,294 @@
+import OppsCore
+
+/// The command line's own sentences in the reader's language. The workspace gives the business's
+/// words (stages, fields, members, roles: `Vocabulary`); these are `opps`'s: headings, summaries,
+/// what an edit did, what a sync did. English, and Chinese when the labels shown are Chinese — the
+/// same rule as the web app's `WebText`, so a reader sees one language, not a sentence of each.
+///
+/// Every sentence lives here in both languages, so a translator reads one file and a new command
+/// adds its sentences here rather than an English string in its own file. `--json`, `--csv`, the
+/// wire and ids never go through it: machines read names. Error messages are still English: they
+/// are made below the command line (the replica, the rules, the argument parser), which does not
+/// know the reader's language.
+struct Phrases: Sendable {
+    let chinese: Bool
+
+    init(chinese: Bool) { self.chinese = chinese }
+
+    /// The sentences for `words`' language: Chinese for any `zh` locale, else English.
+    init(_ words: Vocabulary) { chinese = words.locale.map { LocaleTag.language($0) == "zh" } ?? false }
+
+    func callAsFunction(_ en: String, _ zh: String) -> String { chinese ? zh : en }
+
+    /// "1 change" / "2 changes"; Chinese counts without a plural.
+    func count(_ n: Int, _ one: String, _ many: String, zh: String) -> String {
+        chinese ? "\(grouped(n)) \(zh)" : "\(grouped(n)) \(n == 1 ? one : many)"
+    }
+
+    // MARK: - shared words
+
+    var pendingSync: String { self("(pending sync)", "（待同步）") }
+    var empty: String { self("(empty)", "（空）") }
+    var never: String { self("never", "从未") }
+    func yesNo(_ b: Bool) -> String { chinese ? (b ? "是" : "否") : (b ? "true" : "false") }
+    /// A value as a reader reads it: an enum member by its label, a yes/no in their words.
+    func value(_ words: Vocabulary, _ entity: String, _ field: String, _ v: Value) -> String {
+        if case let .boolean(b) = v { return yesNo(b) }
+        return words.value(entity, field, v)
+    }
+
+    // MARK: - today
+
+    func todaySummary(_ day: CivilDate, due: Int, overdue: Int, stale: Int) -> String {
+        self("today \(day): \(due) due, \(overdue) overdue, \(stale) stale", "今天 \(day)：\(due) 项今日到期，\(overdue) 项逾期，\(stale) 个商机久未跟进")
+    }
+    var dueToday: String { self("due today", "今日到期") }
+    var overdue: String { self("overdue", "已逾期") }
+    var staleDeals: String { self("stale deals", "久未跟进的商机") }
+    /// An agenda item's kind: `task`, `next_step`, `stale`.
+    func agendaKind(_ kind: String) -> String {
+        guard chinese else { return kind }
+        switch kind {
+        case "task": return "任务"
+        case "next_step": return "下一步"
+        case "stale": return "待跟进"
+        default: return kind
+        }
+    }
+    func noFollowUp(since day: CivilDate) -> String { self("no follow-up since \(day)", "自 \(day) 起未跟进") }
+
+    // MARK: - show and its timeline
+
+    func deletedBy(_ author: String, at time: String) -> String {
+        self("deleted by \(author) at \(time): kept here as it was; nothing can change it", "已由 \(author) 于 \(time) 删除：按原样保留在本机，不能再修改")
+    }
+    var notOnThisLaptop: String { self("(not on this laptop)", "（不在本机）") }
+    var timeline: String { self("timeline (device time)", "时间线（设备时间）") }
+    func stageMove(_ from: String?, _ to: String) -> String {
+        if let from { return self("stage \(from) → \(to)", "阶段 \(from) → \(to)") }
+        return self("created in \(to)", "创建于 \(to)")
+    }
+    func activity(_ kind: String, place: String?, note: String?, flagged: Bool) -> String {
+        chinese
+            ? kind + (place.map { "（\($0)）" } ?? "") + (note.map { "：\($0)" } ?? "") + (flagged ? "（同步时本机时钟有偏差）" : "")
+            : kind + (place.map { " at \($0)" } ?? "") + (note.map { ": \($0)" } ?? "") + (flagged ? " (device clock was off at sync)" : "")
+    }
+    func task(_ id: String, _ text: String, due: CivilDate?, assignee: String?, done: Bool) -> String {
+        chinese
+            ? "任务 \(id)「\(text)」" + (due.map { "，\($0) 到期" } ?? "") + (assignee.map { "，负责人 \($0)" } ?? "") + (done ? "，已完成" : "，未完成")
+            : "task \(id) \"\(text)\"" + (due.map { " due \($0)" } ?? "") + (assignee.map { " for \($0)" } ?? "") + (done ? ", done" : ", open")
+    }
+    func approval(_ id: String, for what: String, state: String, decidedBy: String?, note: String?) -> String {
+        chinese
+            ? "审批 \(id)（\(what)）：\(state)" + (decidedBy.map { "，审批人 \($0)" } ?? "") + (note.map { " — \($0)" } ?? "")
+            : "approval \(id) for \(what): \(state)" + (decidedBy.map { " by \($0)" } ?? "") + (note.map { " — \($0)" } ?? "")
+    }
+    func team(_ user: String, role: String, state: String) -> String { self("team: \(user) (\(role)) \(state)", "团队：\(user)（\(role)）\(state)") }
+    /// A write's fate: `lost`, `rejected`, … (Outcome).
+    func outcome(_ o: String) -> String {
+        guard chinese else { return o }
+        switch o {
+        case "lost": return "未被采用"
+        case "rejected": return "被拒绝"
+        case "won": return "已采用"
+        case "applied": return "已生效"
+        case "proposal": return "待决定的提议"
+        default: return o
+        }
+    }
+    func conflictEvent(_ number: UInt64, field: String, value: String, outcome o: String, rule: String, holds: String?) -> String {
+        chinese
+            ? "冲突 #\(number) \(field)：\(value) \(outcome(o))（\(rule)）" + (holds.map { "；现值 \($0)" } ?? "")
+            : "conflict #\(number) \(field): \(value) \(o) (\(rule))" + (holds.map { "; holds \($0)" } ?? "")
+    }
+    func deletedThe(_ entity: String) -> String { self("deleted the \(entity)", "删除了该\(entity)") }
+    func madeShort(_ id: String, _ entity: String, name: String?) -> String {
+        chinese
+            ? "\(id)  \(entity)" + (name.map { "「\($0)」" } ?? "") + pendingSync
+            : "\(id)  \(entity)" + (name.map { " \"\($0)\"" } ?? "") + " " + pendingSync
+    }
+
+    // MARK: - edits
+
+    func changed(_ fields: [String]) -> String {
+        self("changed \(fields.joined(separator: ", ")) (pending sync)", "已修改 \(fields.joined(separator: "、"))（待同步）")
+    }
+    func requestedApproval(_ id: String, for fields: [String], detail: String) -> String {
+        self(
+            "requested approval \(id) for \(fields.joined(separator: " and ")): \(detail) — see: opps approvals",
+            "已申请审批 \(id)（\(fields.joined(separator: "、"))）：\(detail) — 查看：opps approvals")
+    }
+    func proposed(_ field: String, detail: String) -> String {
+        self("proposed \(field): \(detail) — the owner or a manager decides", "已提议修改 \(field)：\(detail) — 由负责人或经理决定")
+    }
+    func deleted(_ id: String) -> String { self("deleted \(id) (pending sync)", "已删除 \(id)（待同步）") }
+    /// `approved` / `rejected` a request.
+    func decided(_ decision: String, _ id: String, _ requested: String) -> String {
+        chinese
+            ? "\(decision == "approved" ? "已批准" : "已驳回") \(id)：\(requested)（同步后在服务器生效）"
+            : "\(decision) \(id): \(requested) (takes effect at the hub when you sync)"
+    }
+
+    // MARK: - sync and init
+
+    func indexing(_ records: Int, bar: Bool) -> String {
+        let n = grouped(records)
+        if chinese { return "已拉取 \(n) 条记录，正在建立索引…" }
+        return bar ? "\(n) records pulled, building indexes…" : "pulled \(n) records, building indexes…"
+    }
+    func pullProgress(received: Int, of total: Int?, rate: Int, secondsLeft: Int?, bar: Bool) -> String {
+        let what =
+            total.map { self("\(grouped(received)) of \(grouped($0)) records", "\(grouped(received)) / \(grouped($0)) 条记录") }
+            ?? self("\(grouped(received)) records and changes", "\(grouped(received)) 条记录和变更")
+        var line = what + self(", \(grouped(rate))/s", "，每秒 \(grouped(rate)) 条")
+        if let secondsLeft { line += self(", \(secondsLeft) s left", "，还需 \(secondsLeft) 秒") }
+        return bar ? line : self("pulled ", "已拉取 ") + line
+    }
+    func synced(pushed: Int, records: Int, applied: Int, conflicts: Int, pulled: Int, repaired: Bool) -> String {
+        chinese
+            ? "已推送 \(grouped(pushed)) 项修改（\(grouped(records)) 条记录；\(grouped(applied)) 项生效，\(grouped(conflicts)) 项冲突），已拉取 \(grouped(pulled)) 项"
+                + (repaired ? "；已按服务器修复" : "")
+            : "pushed \(pushed) change\(pushed == 1 ? "" : "s") to \(records) record\(records == 1 ? "" : "s") (\(applied) applied, \(conflicts) conflicts), pulled \(pulled)"
+                + (repaired ? "; repaired from the hub" : "")
+    }
+    func clockOff(seconds: Int64, flagged: Int) -> String {
+        self("this laptop's clock is \(seconds) s off the hub's: \(flagged) check-in(s) flagged", "本机时钟与服务器相差 \(seconds) 秒：\(flagged) 次签到已标记")
+    }
+    var seeConflicts: String { self("see: opps conflicts", "查看：opps conflicts") }
+    func likelyDuplicates(_ n: Int, _ label: String, command entity: String) -> String {
+        self(
+            "\(n) likely duplicate \(label)\(n == 1 ? "" : "s") here: opps \(entity) duplicates",
+            "本机有 \(n) 组疑似重复的\(label)：opps \(entity) duplicates")
+    }
+    func replicaMade(user: String, role: String, home: String, records: Int) -> String {
+        self("replica for \(user) (\(role)) in \(home): \(records) records", "已为 \(user)（\(role)）建好副本，位于 \(home)：\(grouped(records)) 条记录")
+    }
+    func connected(user: String, hub: String, pending: Int) -> String {
+        self(
+            "connected \(user)'s replica to \(hub); \(pending) pending write(s) kept: run opps sync",
+            "已将 \(user) 的副本连接到 \(hub)；保留了 \(pending) 项待同步的修改：运行 opps sync")
+    }
+
+    // MARK: - status
+
+    /// `opps status`'s lines: label, value; the labels padded to one column.
+    func status(user: String, hub: String, lastSync: String?, pending: Int, conflicts: Int, records: Int) -> String {
+        let rows: [(String, String)] = [
+            (self("user", "用户"), user), (self("hub", "服务器"), hub), (self("last sync", "上次同步"), lastSync ?? never),
+            (self("pending", "待同步"), self("\(pending) write(s)", "\(pending) 项修改")), (self("conflicts", "冲突"), "\(conflicts)"),
+            (self("records", "记录"), "\(records)"),
+        ]
+        let width = rows.map { $0.0.displayWidth }.max() ?? 0
+        return rows.map { $0.0.padding(width) + " " + $0.1 }.joined(separator: "\n")
+    }
+
+    // MARK: - conflicts and history
+
+    var noConflicts: String { self("no conflicts", "没有冲突") }
+    var notShownToYou: String { self("(not shown to you)", "（你无权查看）") }
+    func conflictLine(
+        _ number: UInt64, _ id: String, field: String, author: String, value: String, outcome o: String, rule: String, holds: String, by winner: String?,
+        at time: String
+    ) -> String {
+        chinese
+            ? "#\(number) \(id) \(field)：\(author) 的 \(value) \(outcome(o))（\(rule)）；现值：\(holds)\(winner.map { "（\($0)）" } ?? "")，时间 \(time)"
+            : "#\(number) \(id) \(field): \(author)'s \(value) \(o) (\(rule)); holds: \(holds)\(winner.map { " by " + $0 } ?? "") at \(time)"
+    }
+    func dismissed(_ number: UInt64, field: String) -> String { self("dismissed #\(number): \(field) keeps what holds", "已忽略 #\(number)：\(field) 保持现值") }
+    var deletedTheRecord: String { self("deleted the record", "删除了此记录") }
+
+    // MARK: - locale
+
+    func showing(_ locale: String?, have: [String]) -> String {
+        let list = have.isEmpty ? self("no labels", "没有标签") : have.joined(separator: ", ")
+        return self("showing: \(locale ?? "names")   (workspace has: \(list))", "显示语言：\(locale ?? "名称")（工作区提供：\(list)）")
+    }
+    func forExample(stage: String, reads label: String) -> String {
+        self("for example the stage \(stage) reads \"\(label)\"", "例如阶段 \(stage) 显示为「\(label)」")
+    }
+
+    // MARK: - lists
+
+    var noDealsYet: String {
+        self("no opportunities on this laptop yet: opps new NAME --account ACCOUNT makes one, opps sync brings yours", "本机还没有商机：opps new 名称 --account 客户 新建一个，opps sync 取回你的商机")
+    }
+    var noDealsMatch: String { self("no opportunities here match", "本机没有符合条件的商机") }
+    var noAccountsYet: String { self("no accounts on this laptop yet: opps account new NAME makes one", "本机还没有客户：opps account new 名称 新建一个") }
+    func noAccountMatches(_ s: String) -> String { self("no account here matches \"\(s)\"", "本机没有与「\(s)」匹配的客户") }
+    var noContactsYet: String {
+        self("no contacts on this laptop yet: opps contact new NAME --account ACCOUNT makes one", "本机还没有联系人：opps contact new 姓名 --account 客户 新建一个")
+    }
+    func noContactMatches(_ s: String) -> String { self("no contact here matches \"\(s)\"", "本机没有与「\(s)」匹配的联系人") }
+    func deals(_ n: Int) -> String { self("deals (\(n))", "商机（\(n)）") }
+    func contacts(_ n: Int) -> String { self("contacts (\(n))", "联系人（\(n)）") }
+    func noDuplicates(_ label: String) -> String { self("no likely duplicate \(label)s here", "本机没有疑似重复的\(label)") }
+    func duplicateGroup(_ i: Int, count: Int, _ label: String) -> String { self("\(i). \(count) \(label)s look like one:", "\(i). \(count) 个\(label)疑似同一个：") }
+    func byWithDeals(_ creator: String, deals: Int) -> String {
+        self("by \(fit(creator, 8))  \(deals) deal\(deals == 1 ? "" : "s")", "创建人 \(fit(creator, 8))  \(deals) 个商机")
+    }
+    var merge: String { self("merge", "合并") }
+    func merged(_ id: String, into keep: String, repointed: Int, filled: [String], leftToHub: Int) -> String {
+        if chinese {
+            var what = ["\(repointed) 条记录已改为指向这里"]
+            if !filled.isEmpty { what.append("补上了 " + filled.joined(separator: "、")) }
+            if leftToHub > 0 { what.append("\(leftToHub) 条留待服务器改指") }
+            return "已将 \(id) 合并到 \(keep)：" + what.joined(separator: "；") + "（待同步）"
+        }
+        var what = ["\(repointed) record\(repointed == 1 ? "" : "s") re-pointed here"]
+        if !filled.isEmpty { what.append("filled in " + filled.joined(separator: ", ")) }
+        if leftToHub > 0 { what.append("\(leftToHub) left for the hub to re-point") }
+        return "merged \(id) into \(keep): " + what.joined(separator: "; ") + " (pending sync)"
+    }
+
+    // MARK: - approvals and team
+
+    var nothingWaits: String { self("nothing waits for your decision", "没有等待你决定的申请") }
+    var noOpenRequests: String { self("no open requests of yours", "你没有未决的申请") }
+    func requestedBy(_ user: String) -> String { self("by \(user)", "申请人 \(user)") }
+    func decidedBy(_ user: String) -> String { self("; decided by \(user)", "；决定人 \(user)") }
+    /// An approval request's state: a member of the workspace's state field, or `requested` before
+    /// it reached the hub.
+    var requested: String { self("requested", "已提交") }
+    var noTeam: String { self("no team members", "没有团队成员") }
+    func teamRequested(_ user: String, as role: String, approval id: String) -> String {
+        self("requested: \(user) as \(role) — approval \(id) waits for a manager", "已申请：\(user) 担任\(role) — 审批 \(id) 等待经理决定")
+    }
+    func teamAdded(_ user: String, as role: String) -> String { self("added \(user) as \(role) (pending sync)", "已添加 \(user) 担任\(role)（待同步）") }
+    func teamRemoveRequested(_ user: String, approval id: String) -> String {
+        self("requested: remove \(user) — approval \(id) waits for a manager", "已申请：移除 \(user) — 审批 \(id) 等待经理决定")
+    }
+    func teamRemoved(_ user: String) -> String { self("removed \(user) (pending sync)", "已移除 \(user)（待同步）") }
+
+    // MARK: - reports
+
+    var noForecast: String { self("no deals close in this period on this laptop", "本机没有在此期间成交的商机") }
+    func forecastHeading(month: String, owner: String, deals: Int) -> String {
+        self("\(month)  \(owner)  (\(deals) deal\(deals == 1 ? "" : "s"))", "\(month)  \(owner)（\(deals) 个商机）")
+    }
+    /// The forecast's figures: pipeline, weighted, best case, commit, won.
+    var forecastLabels: [String] {
+        chinese ? ["管道", "加权", "最佳情况", "承诺", "赢单"] : ["pipeline", "weighted", "best case", "commit", "won"]
+    }
+    /// A table's header from its columns: each padded (or right-aligned) to its width in columns.
+    func header(_ columns: [(en: String, zh: String, width: Int, right: Bool)]) -> String {
+        columns.map { c in
+            let text = self(c.en, c.zh)
+            return c.right ? text.leftPad(c.width) : text.padding(c.width)
+        }.joined(separator: " ").trimmingTrailing()
+    }
+    func winRate(_ percent: String?, won: Int, lost: Int) -> String {
+        guard let percent else { return self("win rate: no closed deals", "赢率：尚无已结束的商机") }
+        return self("win rate: \(percent) % (\(won) won, \(lost) lost)", "赢率：\(percent) %（赢单 \(won)，输单 \(lost)）")
+    }
+    var noHandOffs: String { self("no hand-offs in the period", "此期间没有移交") }
+
+    // MARK: - web
+
+    func webApp(_ url: String) -> String { self("OppSync web app: \(url)", "OppSync 网页版：\(url)") }
+    var webKey: String { self("(this address holds this launch's key; Ctrl-C stops the app)", "（此地址含本次启动的密钥；按 Ctrl-C 停止）") }
+}
+
+extension Vocabulary {
+    /// The command line's own sentences in this vocabulary's language.
+    var say: Phrases { Phrases(self) }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import OppsCore
+import Testing
+
+@testable import OppsCommands
+
+/// A reader in Chinese reads `opps`'s own sentences in Chinese, not only the workspace's labels:
+/// a day's commands say what they did without an English sentence around the Chinese words
+/// (Phrases.swift). The English reader's sentences are the other suites' business.
+@Suite struct ChineseSentencesTests {
+    /// English sentences `opps` prints around a rep's day; none may show to a Chinese reader.
+    static let english = [
+        "pending sync", "timeline", "changed ", "created in", "stage ", "pushed", "pulled", "due today", "overdue", "stale", "no conflicts",
+        "user ", "last sync", "records", "replica for", "deleted", "showing", " by ", "holds", "conflict #", "task ", "(empty)", "won", "lost",
+    ]
+
+    static func englishIn(_ text: String) -> [String] {
+        // Commands to type stay as they are (`opps conflicts`), as do ids and user names.
+        let prose = text.split(separator: "\n").map { line in
+            line.replacing(/opps [a-z-]+( [a-z-]+)?/, with: "")
+        }.joined(separator: "\n")
+        return english.filter { prose.contains($0) }
+    }
+
+    @Test func aRepsDayReadsInChinese() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let sam = f.home("sam"), max = f.home("max")
+            let made = await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", sam, "--locale", "zh-CN")
+            #expect(made.code == 0, "\(made.stderr)")
+            #expect(made.stdout.contains("建好副本") && Self.englishIn(made.stdout).isEmpty, "\(made.stdout)")
+            #expect(await f.initReplica("max", url).code == 0)
+
+            let new = await opps("new", "华为云 试点", "--account", "华为", "--amount", "120000.00", "--currency", "CNY", "--home", sam)
+            #expect(new.code == 0 && new.stdout.contains("（待同步）") && Self.englishIn(new.stdout).isEmpty, "\(new.stdout)")
+            let id = String(new.stdout.prefix(ShortID.length))
+            let set = await opps(
+                "set", id, "next_step=拜访客户", "next_step_due=2026-12-01", "needs=预算审批", "decision_makers=王总", "close_date=2027-03-31",
+                "--home", sam)
+            #expect(set.code == 0 && set.stdout.hasPrefix("已修改 下一步、") && set.stdout.hasSuffix("（待同步）\n"), "\(set.stdout) \(set.stderr)")
+            #expect(Self.englishIn(set.stdout).isEmpty, "\(set.stdout)")
+            let moved = await opps("stage", id, "方案", "--home", sam)
+            #expect(moved.stdout.hasPrefix("已修改 阶段"), "\(moved.stdout) \(moved.stderr)")
+
+            let status = await opps("status", "--home", sam)
+            #expect(status.stdout.contains("待同步   2 项修改") || status.stdout.contains("待同步"), "\(status.stdout)")
+            #expect(Self.englishIn(status.stdout).isEmpty, "\(status.stdout)")
+
+            let synced = await opps("sync", "--home", sam)
+            #expect(synced.stdout.hasPrefix("已推送 ") && Self.englishIn(synced.stdout).isEmpty, "\(synced.stdout)")
+
+            // A day later the next step is overdue: today says so in Chinese, naming the deal.
+            let today = await opps("today", "--date", "2026-12-02", "--home", sam)
+            #expect(today.stdout.hasPrefix("今天 2026-12-02：") && today.stdout.contains("已逾期：") && today.stdout.contains("下一步"), "\(today.stdout)")
+            #expect(today.stdout.contains("华为云 试点：拜访客户"), "\(today.stdout)")
+            #expect(Self.englishIn(today.stdout).isEmpty, "\(today.stdout)")
+
+            // A task, typed without `add` (the rep's first try), then done: a yes/no in words.
+            let task = await opps("task", id, "回访客户", "--due", "2026-12-05", "--home", sam)
+            #expect(task.code == 0 && task.stdout.contains("任务（待同步）"), "\(task.stdout) \(task.stderr)")
+            let taskID = String(task.stdout.prefix(ShortID.length))
+            #expect(await opps("task", "done", taskID, "--home", sam).stdout == "已修改 已完成（待同步）\n")
+            let done = await opps("show", taskID, "--home", sam)
+            #expect(done.stdout.split(separator: "\n").contains { $0.hasPrefix("  已完成") && $0.contains(" 是 ") }, "\(done.stdout)")
+            #expect(!done.stdout.contains("true"), "\(done.stdout)")
+
+            // show: the timeline in Chinese.
+            let shown = await opps("show", id, "--home", sam)
+            #expect(shown.stdout.contains("时间线（设备时间）") && shown.stdout.contains("创建于") && shown.stdout.contains("阶段 需求挖掘 → 方案"), "\(shown.stdout)")
+            #expect(shown.stdout.contains("任务 \(taskID)「回访客户」，2026-12-05 到期，负责人 sam，已完成"), "\(shown.stdout)")
+            #expect(Self.englishIn(shown.stdout).isEmpty, "\(shown.stdout)")
+
+            // history: the stage's own moves, not the stage log's storage form; an empty value in words.
+            let history = await opps("history", id, "--home", sam)
+            #expect(history.stdout.contains("阶段: 需求挖掘 → 方案"), "\(history.stdout)")
+            #expect(history.stdout.contains("下一步: （空） → 拜访客户"), "\(history.stdout)")
+            #expect(!history.stdout.contains("阶段记录") && !history.stdout.contains("null"), "\(history.stdout)")
+
+            // A conflict: max (a manager) overrides sam's next step while sam changes it too.
+            #expect(await opps("conflicts", "--home", sam).stdout == "没有冲突\n")
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("set", id, "amount=300.00", "--home", max).code == 0)
+            #expect(await opps("set", id, "amount=200.00", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let second = await opps("sync", "--home", sam)
+            #expect(second.stdout.contains("1 项冲突") && second.stdout.contains("查看：opps conflicts"), "\(second.stdout)")
+            let conflicts = await opps("conflicts", "--home", sam)
+            #expect(conflicts.stdout.contains("金额：sam 的 200.00 未被采用") && conflicts.stdout.contains("现值：300.00（max）"), "\(conflicts.stdout)")
+            #expect(Self.englishIn(conflicts.stdout).isEmpty, "\(conflicts.stdout)")
+
+            // The same replica in English keeps its English sentences.
+            let english = await opps("today", "--date", "2026-12-02", "--home", sam, "--locale", "en")
+            #expect(english.stdout.hasPrefix("today 2026-12-02: ") && english.stdout.contains("overdue:"), "\(english.stdout)")
+            #expect(await opps("show", id, "--home", sam, "--locale", "en").stdout.contains("timeline (device time)"))
+        }
+    }
+
+    /// The history of a stage move says it once, in the stage's own line (English too).
+    @Test func historyShowsAStageMoveOnce() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let home = f.home("sam")
+            let id = String(await opps("new", "ACME rollout", "--account", "ACME", "--home", home).stdout.prefix(ShortID.length))
+            #expect(await opps("set", id, "needs=budget", "decision_makers=CFO", "amount=10.00", "close_date=2027-03-31", "--home", home).code == 0)
+            let moved = await opps("stage", id, "solution", "--home", home)
+            #expect(moved.code == 0, "\(moved.stderr)")
+            let lines = await opps("history", id, "--home", home).stdout.split(separator: "\n")
+            #expect(lines.filter { $0.contains("stage") }.count == 1, "\(lines)")
+            #expect(lines.contains { $0.contains("stage: discovery → solution") }, "\(lines)")
+        }
+    }
+
+    /// `opps set ID amount 120000`: the error shows how set takes it.
+    @Test func aFieldAndValueWithoutEqualsGetTheirRightForm() async throws {
+        let run = await opps("set", "abcd", "amount", "120000", "--home", "/nonexistent")
+        #expect(run.code != 0)
+        #expect(run.stderr.contains("write amount=120000"), "\(run.stderr)")
+        let spaced = await opps("set", "abcd", "next_step", "call the CFO", "--home", "/nonexistent")
+        #expect(spaced.stderr.contains("write next_step=\"call the CFO\""), "\(spaced.stderr)")
+    }
+}

@@ -210,7 +210,9 @@ struct Phrases: Sendable {
     // MARK: - lists
 
     var noDealsYet: String {
-        self("no opportunities on this laptop yet: opps new NAME --account ACCOUNT makes one, opps sync brings yours", "本机还没有商机：opps new 名称 --account 客户 新建一个，opps sync 取回你的商机")
+        self(
+            "no opportunities on this laptop yet: opps new NAME --account ACCOUNT makes one, opps sync brings yours",
+            "本机还没有商机：opps new 名称 --account 客户 新建一个，opps sync 取回你的商机")
     }
     var noDealsMatch: String { self("no opportunities here match", "本机没有符合条件的商机") }
     var noAccountsYet: String { self("no accounts on this laptop yet: opps account new NAME makes one", "本机还没有客户：opps account new 名称 新建一个") }

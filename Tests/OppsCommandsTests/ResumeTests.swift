@@ -70,11 +70,10 @@ func seedDeals(_ f: CommandFixture, count: Int, nameLength: Int = 200) throws {
 }
 
 @Suite(.serialized) struct ResumeTests {
-    /// A page of megabytes is deflated in parts (`ContentCoding.compressInParts`): the replica's
-    /// HTTP client inflates it as the one zlib stream it is — the first pull of 3,000 deals of
-    /// ~4 KB (pages of ~2 MiB) ends with every record and the hub's checksum matched. (A part
-    /// not sync-flushed, or a wrong Adler-32, fails it.)
-    @Test func aPageDeflatedInPartsArrivesWhole() async throws {
+    /// A page of megabytes, deflated by the hub (libdeflate), is inflated by the replica's HTTP
+    /// client (zlib) — the first pull of 3,000 deals of ~4 KB (pages of ~2 MiB) ends with every
+    /// record and the hub's checksum matched.
+    @Test func aPageOfMegabytesArrivesWhole() async throws {
         let f = try CommandFixture()
         try seedDeals(f, count: 3000, nameLength: 4000)
         try await f.serving { url in

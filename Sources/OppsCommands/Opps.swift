@@ -77,7 +77,14 @@ public enum OppsMain {
                 case .certificate: 5
                 default: 1
                 }
-            report(e.description, code: code, json: json)
+            // The errors a rep meets daily, in the reader's language (--json keeps English).
+            let daily: Bool =
+                switch e {
+                case .refused, .unreachable, .authentication, .disabled: true
+                default: false
+                }
+            let said = json || !daily ? nil : HomeOption.reader(of: arguments).flatMap { $0.say.error(e, $0) }
+            report(said ?? e.description, code: code, json: json)
             return code
         } catch let e as ExitCode {
             return e.rawValue
@@ -119,6 +126,25 @@ struct HomeOption: ParsableArguments {
     }
 
     func open() throws -> Replica { try Replica(home: path, clock: SystemClock()) }
+
+    /// The words of the reader a command line is for: its own --home and --locale (the rest of
+    /// the line set aside), the replica's setting, LANG. Nil when there is no replica to read.
+    static func reader(of arguments: [String]) -> Vocabulary? {
+        var picked = [String]()
+        var i = arguments.startIndex
+        while i < arguments.endIndex {
+            let a = arguments[i]
+            if a == "--home" || a == "--locale", i + 1 < arguments.endIndex {
+                picked += [a, arguments[i + 1]]
+                i += 2
+                continue
+            }
+            if a.hasPrefix("--home=") || a.hasPrefix("--locale=") { picked.append(a) }
+            i += 1
+        }
+        guard let home = try? HomeOption.parse(picked), let r = try? home.open() else { return nil }
+        return home.words(r)
+    }
 
     /// The words to print for `r`'s workspace: labels in the reader's language (workspace-format.md
     /// "Labels"): --locale, the replica's setting, LC_ALL / LC_MESSAGES / LANG, the workspace's own.

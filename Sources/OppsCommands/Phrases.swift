@@ -1,4 +1,5 @@
 import OppsCore
+import OppsReplica
 
 /// The command line's own sentences in the reader's language. The workspace gives the business's
 /// words (stages, fields, members, roles: `Vocabulary`); these are `opps`'s: headings, summaries,
@@ -7,9 +8,9 @@ import OppsCore
 ///
 /// Every sentence lives here in both languages, so a translator reads one file and a new command
 /// adds its sentences here rather than an English string in its own file. `--json`, `--csv`, the
-/// wire and ids never go through it: machines read names. Error messages are still English: they
-/// are made below the command line (the replica, the rules, the argument parser), which does not
-/// know the reader's language.
+/// wire and ids never go through it: machines read names. Most error messages are still English:
+/// they are made below the command line (the replica, the rules, the argument parser), which
+/// does not know the reader's language; the ones a rep meets daily are said here (`error`).
 struct Phrases: Sendable {
     let chinese: Bool
 
@@ -283,6 +284,28 @@ struct Phrases: Sendable {
         return self("win rate: \(percent) % (\(won) won, \(lost) lost)", "赢率：\(percent) %（赢单 \(won)，输单 \(lost)）")
     }
     var noHandOffs: String { self("no hand-offs in the period", "此期间没有移交") }
+
+    // MARK: - errors a rep meets in a day
+
+    /// `e` in the reader's words, where this file has them; nil: its English description.
+    func error(_ e: ReplicaError, _ words: Vocabulary) -> String? {
+        guard chinese else { return nil }
+        switch e {
+        case let .refused(field, rule, detail, missing):
+            // A stage gate names what is missing: each in the reader's words. Other refusals keep
+            // the rule's own sentence (made by the rules, in English).
+            let f = words.field("opportunity", field)
+            if !missing.isEmpty {
+                return "被拒绝：\(f) — 还缺少 \(missing.map { words.field("opportunity", $0) }.joined(separator: "、"))（规则 \(rule.rawValue)）"
+            }
+            return "被拒绝：\(f)：\(detail)（规则 \(rule.rawValue)）"
+        case let .unreachable(why): return "无法连接服务器（\(why)）；本机的修改都保留着，联网后会同步"
+        case let .authentication(why):
+            return "服务器不接受此令牌（\(why)）：请向管理员要一个新令牌，再运行 opps connect --token 新令牌（待同步的修改会保留）"
+        case .disabled: return "管理员已在服务器上停用你的用户：请联系管理员启用（opps-hub user enable）；本机的修改会保留"
+        default: return nil
+        }
+    }
 
     // MARK: - web
 

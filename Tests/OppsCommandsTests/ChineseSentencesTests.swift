@@ -34,6 +34,12 @@ import Testing
             let new = await opps("new", "华为云 试点", "--account", "华为", "--amount", "120000.00", "--currency", "CNY", "--home", sam)
             #expect(new.code == 0 && new.stdout.contains("（待同步）") && Self.englishIn(new.stdout).isEmpty, "\(new.stdout)")
             let id = String(new.stdout.prefix(ShortID.length))
+            // A stage gate names what is missing in the reader's words (exit 3, as in English).
+            let gated = await opps("stage", id, "方案", "--home", sam)
+            #expect(gated.code == 3, "\(gated.stderr)")
+            #expect(gated.stderr == "opps: 被拒绝：阶段 — 还缺少 客户需求、决策人、预计成交日期（规则 stage-gate）\n", "\(gated.stderr)")
+            #expect(await opps("stage", id, "方案", "--home", sam, "--locale", "en").stderr.contains("leaving discovery needs: needs, decision_makers, close_date"))
+            #expect(await opps("stage", id, "方案", "--home", sam, "--json").stdout.contains("leaving discovery needs"))
             let set = await opps(
                 "set", id, "next_step=拜访客户", "next_step_due=2026-12-01", "needs=预算审批", "decision_makers=王总", "close_date=2027-03-31",
                 "--home", sam)
@@ -43,7 +49,9 @@ import Testing
             #expect(moved.stdout.hasPrefix("已修改 阶段"), "\(moved.stdout) \(moved.stderr)")
 
             let status = await opps("status", "--home", sam)
-            #expect(status.stdout.contains("待同步   2 项修改") || status.stdout.contains("待同步"), "\(status.stdout)")
+            let rows = status.stdout.split(separator: "\n")
+            #expect(rows.first?.hasPrefix("用户     sam (") == true, "\(status.stdout)")
+            #expect(rows.contains { $0.hasPrefix("待同步   ") && $0.hasSuffix(" 项修改") }, "\(status.stdout)")
             #expect(Self.englishIn(status.stdout).isEmpty, "\(status.stdout)")
 
             let synced = await opps("sync", "--home", sam)

@@ -76,7 +76,7 @@ struct Phrases: Sendable {
     }
     func task(_ id: String, _ text: String, due: CivilDate?, assignee: String?, done: Bool) -> String {
         chinese
-            ? "任务 \(id)「\(text)」" + (due.map { "，\($0) 到期" } ?? "") + (assignee.map { "，负责人 \($0)" } ?? "") + (done ? "，已完成" : "，未完成")
+            ? "任务 \(id)「\(text)」" + (due.map { "，\($0) 到期" } ?? "") + (assignee.map { "，执行人 \($0)" } ?? "") + (done ? "，已完成" : "，未完成")
             : "task \(id) \"\(text)\"" + (due.map { " due \($0)" } ?? "") + (assignee.map { " for \($0)" } ?? "") + (done ? ", done" : ", open")
     }
     func approval(_ id: String, for what: String, state: String, decidedBy: String?, note: String?) -> String {

@@ -65,7 +65,7 @@ import Testing
 
             // A task, typed without `add` (the rep's first try), then done: a yes/no in words.
             let task = await opps("task", id, "回访客户", "--due", "2026-12-05", "--home", sam)
-            #expect(task.code == 0 && task.stdout.contains("任务（待同步）"), "\(task.stdout) \(task.stderr)")
+            #expect(task.code == 0 && task.stdout.contains("任务「回访客户」（待同步）"), "\(task.stdout) \(task.stderr)")
             let taskID = String(task.stdout.prefix(ShortID.length))
             #expect(await opps("task", "done", taskID, "--home", sam).stdout == "已修改 已完成（待同步）\n")
             let done = await opps("show", taskID, "--home", sam)
@@ -75,7 +75,7 @@ import Testing
             // show: the timeline in Chinese.
             let shown = await opps("show", id, "--home", sam)
             #expect(shown.stdout.contains("时间线（设备时间）") && shown.stdout.contains("创建于") && shown.stdout.contains("阶段 需求挖掘 → 方案"), "\(shown.stdout)")
-            #expect(shown.stdout.contains("任务 \(taskID)「回访客户」，2026-12-05 到期，负责人 sam，已完成"), "\(shown.stdout)")
+            #expect(shown.stdout.contains("任务 \(taskID)「回访客户」，2026-12-05 到期，执行人 sam，已完成"), "\(shown.stdout)")
             #expect(Self.englishIn(shown.stdout).isEmpty, "\(shown.stdout)")
 
             // history: the stage's own moves, not the stage log's storage form; an empty value in words.

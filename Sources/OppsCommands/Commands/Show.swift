@@ -15,7 +15,9 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
     if json { Console.out(recordJSON(r, record).compactText); return }
     let code = try r.shortIDs()(record.id)
     if short {
-        Console.out(say.madeShort(code, words.entity(record.entity), name: record["name"].isNull ? nil : record["name"].canonicalText))
+        // A deal, account or contact by its name; a task by what it says.
+        let title = ["name", "text"].lazy.map { record[$0] }.first { !$0.isNull }?.canonicalText
+        Console.out(say.madeShort(code, words.entity(record.entity), name: title))
         return
     }
     let pending = try r.pendingFields(id)

@@ -16,7 +16,8 @@ public struct Opps: AsyncParsableCommand {
             id opps prints (4+ of its characters do) or its exact name. Commands that print data take --json.
 
             Stages, fields and choices read in your language when the workspace has labels in it \
-            (opps locale zh-CN, or LANG); you may type a name or a label: opps set 7dka36sd 技术风险=低.
+            (opps locale zh-CN, or LANG), and so do opps's own sentences in Chinese (今天…、已修改…); \
+            you may type a name or a label: opps set 7dka36sd 技术风险=低.
 
             Exit codes: 0 ok; 1 bad input (a record, field or value the replica cannot take); 2 the hub \
             cannot be reached (local work is kept); 3 refused by an ownership rule; 4 authentication \

@@ -147,7 +147,9 @@ struct Phrases: Sendable {
     }
     func synced(pushed: Int, records: Int, applied: Int, conflicts: Int, pulled: Int, repaired: Bool) -> String {
         chinese
-            ? "已推送 \(grouped(pushed)) 项修改（\(grouped(records)) 条记录；\(grouped(applied)) 项生效，\(grouped(conflicts)) 项冲突），已拉取 \(grouped(pulled)) 项"
+            ? (pushed == 0
+                ? "没有待推送的修改，已拉取 \(grouped(pulled)) 项"
+                : "已推送 \(grouped(pushed)) 项修改（\(grouped(records)) 条记录；\(grouped(applied)) 项生效，\(grouped(conflicts)) 项冲突），已拉取 \(grouped(pulled)) 项")
                 + (repaired ? "；已按服务器修复" : "")
             : "pushed \(pushed) change\(pushed == 1 ? "" : "s") to \(records) record\(records == 1 ? "" : "s") (\(applied) applied, \(conflicts) conflicts), pulled \(pulled)"
                 + (repaired ? "; repaired from the hub" : "")

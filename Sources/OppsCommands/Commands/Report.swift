@@ -94,7 +94,8 @@ struct ReportCommand: ParsableCommand {
                 ]))
             for f in rows {
                 Console.out(
-                    fit(f.owner, 10) + " " + String(f.handedOff).leftPad(10) + " " + String(f.followedUp).leftPad(12) + " "
+                    // The last row is everyone's (Pipeline.followUp names it "all").
+                    fit(f.owner == "all" ? say("all", "合计") : f.owner, 10) + " " + String(f.handedOff).leftPad(10) + " " + String(f.followedUp).leftPad(12) + " "
                         + ((f.firstActivity.map { hoursText($0.average) + " / " + hoursText($0.median) }) ?? "-").leftPad(32) + " " + perDeal(f).leftPad(20))
             }
         }

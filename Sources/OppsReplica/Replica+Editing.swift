@@ -33,9 +33,12 @@ extension Replica {
             if matches.count > 1 { throw ReplicaError.invalid("\(typed) matches \(matches.count) records (\(try candidates(matches))): give more characters") }
         }
         let folded = typed.lowercased()
-        var named = [RecordID]()
+        var named = [RecordID](), containing = [RecordID]()
         for entity in ["opportunity", "account", "contact"] where workspace.entity(entity)?.field("name") != nil {
-            for r in try store.list(entity: entity, workspace: workspace) where r["name"].canonicalText.lowercased() == folded { named.append(r.id) }
+            for r in try store.list(entity: entity, workspace: workspace) {
+                let name = r["name"].canonicalText.lowercased()
+                if name == folded { named.append(r.id) } else if !folded.isEmpty, name.contains(folded) { containing.append(r.id) }
+            }
         }
         if named.count == 1 { return named[0] }
         if named.count > 1 { throw ReplicaError.invalid("\"\(typed)\" names \(named.count) records (\(try candidates(named))): use the id") }
@@ -44,6 +47,13 @@ extension Replica {
             let matches = try store.ids(prefix: hex)
             if matches.count == 1 { return matches[0] }
             if matches.count > 1 { throw ReplicaError.invalid("\(typed) matches \(matches.count) records (\(try candidates(matches))): use the id") }
+        }
+        // Part of a name (`opps show 东方物流` for "东方物流 CRM 上线"): never taken as the record
+        // (an edit must not land on a guess), but the records it could mean are named.
+        if !containing.isEmpty {
+            throw ReplicaError.invalid(
+                "no record is named \"\(typed)\"; \(containing.count == 1 ? "one name contains" : "\(containing.count) names contain") it (\(try candidates(containing))): use the id"
+            )
         }
         throw ReplicaError.invalid("no record here has the id or name \"\(typed)\": ids are the 8 characters opps list prints")
     }

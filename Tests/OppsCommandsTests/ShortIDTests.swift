@@ -62,6 +62,14 @@ import Testing
             #expect(await opps("show", "北辰物流", "--home", sam).stdout.contains("account"))
             let unknown = await opps("show", "zzzz9999", "--home", sam)
             #expect(unknown.code == 1 && unknown.stderr.contains("opps list"))
+            // Part of a name is never taken as the record (an edit must not land on a guess),
+            // but the records it could mean are named, with the ids to type.
+            let part = await opps("set", "续约", "amount=1.00", "--home", sam)
+            #expect(part.code == 1, "\(part.stdout)")
+            #expect(part.stderr == "opps: no record is named \"续约\"; one name contains it (\(code) opportunity \"北辰物流 续约\"): use the id\n", "\(part.stderr)")
+            let two = await opps("show", "rollout", "--home", sam)
+            #expect(two.code == 1 && two.stderr.contains("no record is named \"rollout\"; one name contains it"), "\(two.stderr)")
+            #expect(await opps("show", "物流", "--home", sam).stderr.contains("2 names contain it"))
 
             // The same code after a sync, and on the manager's laptop.
             #expect(await opps("sync", "--home", sam).code == 0)

@@ -21,11 +21,6 @@ struct Phrases: Sendable {
 
     func callAsFunction(_ en: String, _ zh: String) -> String { chinese ? zh : en }
 
-    /// "1 change" / "2 changes"; Chinese counts without a plural.
-    func count(_ n: Int, _ one: String, _ many: String, zh: String) -> String {
-        chinese ? "\(grouped(n)) \(zh)" : "\(grouped(n)) \(n == 1 ? one : many)"
-    }
-
     // MARK: - shared words
 
     var pendingSync: String { self("(pending sync)", "（待同步）") }

@@ -300,6 +300,17 @@ struct Phrases: Sendable {
         case let .authentication(why):
             return "服务器不接受此令牌（\(why)）：请向管理员要一个新令牌，再运行 opps connect --token 新令牌（待同步的修改会保留）"
         case .disabled: return "管理员已在服务器上停用你的用户：请联系管理员启用（opps-hub user enable）；本机的修改会保留"
+        case let .lookup(kind, typed, candidates, count):
+            let list =
+                candidates.map { "\($0.code) " + words.entity($0.entity) + ($0.name.map { "「\($0)」" } ?? "") }.joined(separator: "，")
+                + (count > candidates.count ? "，…" : "")
+            switch kind {
+            case .unknown: return "本机没有 id 或名称为「\(typed)」的记录：id 是 opps list 列出的 8 个字符"
+            case .partOfName: return "没有名为「\(typed)」的记录；有 \(count) 个名称包含它（\(list)）：请用 id"
+            case .sameName: return "有 \(count) 条记录名为「\(typed)」（\(list)）：请用 id"
+            case .sameCode: return "\(typed) 对应 \(count) 条记录（\(list)）：请多输入几个字符"
+            case .sameIDPrefix: return "\(typed) 对应 \(count) 条记录（\(list)）：请用 id"
+            }
         default: return nil
         }
     }

@@ -20,17 +20,17 @@ extension Replica {
         if let id = RecordID(parsing: text) { return id }
         let typed = text.trimmingCharacters(in: .whitespaces)
         let short = try shortIDs()
-        func candidates(_ ids: [RecordID]) throws -> String {
-            try ids.prefix(5).map { id in
+        func lookup(_ kind: RecordLookup, _ ids: [RecordID] = []) throws -> ReplicaError {
+            let candidates = try ids.prefix(5).map { id in
                 let r = try record(id)
-                let name = r.map { $0["name"].isNull ? $0.entity : "\($0.entity) \"\($0["name"].canonicalText)\"" } ?? "?"
-                return "\(short(id)) \(name)"
-            }.joined(separator: ", ") + (ids.count > 5 ? ", …" : "")
+                return RecordCandidate(code: short(id), entity: r?.entity ?? "?", name: r.flatMap { $0["name"].isNull ? nil : $0["name"].canonicalText })
+            }
+            return .lookup(kind, typed: typed, candidates: candidates, count: ids.count)
         }
         if let code = ShortID.normalise(typed), code.count >= 4 {
             let matches = short.matching(code)
             if matches.count == 1 { return matches[0] }
-            if matches.count > 1 { throw ReplicaError.invalid("\(typed) matches \(matches.count) records (\(try candidates(matches))): give more characters") }
+            if matches.count > 1 { throw try lookup(.sameCode, matches) }
         }
         let folded = typed.lowercased()
         var named = [RecordID](), containing = [RecordID]()
@@ -41,21 +41,17 @@ extension Replica {
             }
         }
         if named.count == 1 { return named[0] }
-        if named.count > 1 { throw ReplicaError.invalid("\"\(typed)\" names \(named.count) records (\(try candidates(named))): use the id") }
+        if named.count > 1 { throw try lookup(.sameName, named) }
         let hex = folded.filter { $0 != "-" }
         if hex.count >= 8, hex.allSatisfy(\.isHexDigit) {
             let matches = try store.ids(prefix: hex)
             if matches.count == 1 { return matches[0] }
-            if matches.count > 1 { throw ReplicaError.invalid("\(typed) matches \(matches.count) records (\(try candidates(matches))): use the id") }
+            if matches.count > 1 { throw try lookup(.sameIDPrefix, matches) }
         }
         // Part of a name (`opps show 东方物流` for "东方物流 CRM 上线"): never taken as the record
         // (an edit must not land on a guess), but the records it could mean are named.
-        if !containing.isEmpty {
-            throw ReplicaError.invalid(
-                "no record is named \"\(typed)\"; \(containing.count == 1 ? "one name contains" : "\(containing.count) names contain") it (\(try candidates(containing))): use the id"
-            )
-        }
-        throw ReplicaError.invalid("no record here has the id or name \"\(typed)\": ids are the 8 characters opps list prints")
+        if !containing.isEmpty { throw try lookup(.partOfName, containing) }
+        throw try lookup(.unknown)
     }
 
     public func record(_ id: RecordID) throws -> Record? { try store.view(id, workspace: workspace) }

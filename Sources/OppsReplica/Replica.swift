@@ -27,6 +27,9 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
     case disabled(String)
     /// `opps init` could not reach the hub: no replica was made.
     case unreachableAtInit(String)
+    /// What was typed for a record names none, or more than one (`resolveID`): the records it
+    /// could mean, the first five, and how many there are.
+    case lookup(RecordLookup, typed: String, candidates: [RecordCandidate], count: Int)
 
     public var description: String {
         switch self {
@@ -41,7 +44,47 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
         case let .unreachable(why): "the hub cannot be reached (\(why)); your work is kept and will sync later"
         case let .hub(why): why
         case let .hubRefused(status, e): "the hub refused (\(status) \(e.code.rawValue)): \(e.message)"
+        case let .lookup(kind, typed, candidates, count):
+            switch kind {
+            case .unknown: "no record here has the id or name \"\(typed)\": ids are the 8 characters opps list prints"
+            case .partOfName:
+                "no record is named \"\(typed)\"; \(count == 1 ? "one name contains" : "\(count) names contain") it (\(RecordCandidate.list(candidates, count))): use the id"
+            case .sameName: "\"\(typed)\" names \(count) records (\(RecordCandidate.list(candidates, count))): use the id"
+            case .sameCode: "\(typed) matches \(count) records (\(RecordCandidate.list(candidates, count))): give more characters"
+            case .sameIDPrefix: "\(typed) matches \(count) records (\(RecordCandidate.list(candidates, count))): use the id"
+            }
         }
+    }
+}
+
+/// Why what was typed for a record did not name one.
+public enum RecordLookup: Sendable {
+    /// Nothing here has that id, short id or name.
+    case unknown
+    /// No name is that, but some contain it (never taken as the record: an edit must not land on
+    /// a guess).
+    case partOfName
+    /// Several records have that name.
+    case sameName
+    /// Several records' short ids start with it.
+    case sameCode
+    /// Several records' full ids start with it.
+    case sameIDPrefix
+}
+
+/// A record a lookup could mean: its short id, entity and name.
+public struct RecordCandidate: Sendable {
+    public let code: String
+    public let entity: String
+    public let name: String?
+
+    /// `7dka36sd opportunity "ACME rollout", …`: the first five of `count`.
+    static func list(_ candidates: [RecordCandidate], _ count: Int) -> String {
+        let named = candidates.map { c -> String in
+            guard let name = c.name else { return "\(c.code) \(c.entity)" }
+            return "\(c.code) \(c.entity) \"\(name)\""
+        }
+        return named.joined(separator: ", ") + (count > candidates.count ? ", …" : "")
     }
 }
 

@@ -34,6 +34,11 @@ import Testing
             let new = await opps("new", "华为云 试点", "--account", "华为", "--amount", "120000.00", "--currency", "CNY", "--home", sam)
             #expect(new.code == 0 && new.stdout.contains("（待同步）") && Self.englishIn(new.stdout).isEmpty, "\(new.stdout)")
             let id = String(new.stdout.prefix(ShortID.length))
+            // A record typed wrong: what it could mean, in the reader's words (exit 1 as in English).
+            let part = await opps("show", "试点", "--home", sam)
+            #expect(part.code == 1 && part.stderr == "opps: 没有名为「试点」的记录；有 1 个名称包含它（\(id) 商机「华为云 试点」）：请用 id\n", "\(part.stderr)")
+            #expect(await opps("show", "zzzz9999", "--home", sam).stderr.hasPrefix("opps: 本机没有 id 或名称为「zzzz9999」的记录"))
+            #expect(await opps("show", "试点", "--home", sam, "--locale", "en").stderr.contains("no record is named \"试点\""))
             // A stage gate names what is missing in the reader's words (exit 3, as in English).
             let gated = await opps("stage", id, "方案", "--home", sam)
             #expect(gated.code == 3, "\(gated.stderr)")

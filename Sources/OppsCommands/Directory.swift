@@ -33,8 +33,8 @@ func assignments(_ r: Replica, _ entity: String, _ texts: [String]) throws -> [(
         guard let eq = text.firstIndex(of: "=") else { throw ReplicaError.invalid("\"\(text)\" is not FIELD=VALUE") }
         let name = String(text[..<eq])
         guard let field = e.field(input: name) else {
-            throw ReplicaError.invalid("\(entity) has no field \"\(name)\" (fields: \(e.fields.map(\.name).joined(separator: ", ")))")
+            throw ReplicaError.unknownField(entity: entity, typed: name, fields: e.fields.map(\.name))
         }
-        return (field.name, try r.parse(String(text[text.index(after: eq)...]), for: field))
+        return (field.name, try r.parse(String(text[text.index(after: eq)...]), for: field, of: entity))
     }
 }

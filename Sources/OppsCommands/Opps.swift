@@ -81,7 +81,7 @@ public enum OppsMain {
             // The errors a rep meets daily, in the reader's language (--json keeps English).
             let daily: Bool =
                 switch e {
-                case .refused, .unreachable, .authentication, .disabled, .lookup: true
+                case .refused, .unreachable, .authentication, .disabled, .lookup, .badValue, .unknownField: true
                 default: false
                 }
             let said = json || !daily ? nil : HomeOption.reader(of: arguments).flatMap { $0.say.error(e, $0) }

@@ -300,6 +300,18 @@ struct Phrases: Sendable {
         case let .authentication(why):
             return "服务器不接受此令牌（\(why)）：请向管理员要一个新令牌，再运行 opps connect --token 新令牌（待同步的修改会保留）"
         case .disabled: return "管理员已在服务器上停用你的用户：请联系管理员启用（opps-hub user enable）；本机的修改会保留"
+        case let .unknownField(entity, typed, fields):
+            let labels = fields.map { words.field(entity, $0) }.joined(separator: "、")
+            return "\(words.entity(entity))没有字段「\(typed)」（字段：\(labels)）"
+        case let .badValue(entity, field, kind, text):
+            let label = words.field(entity, field)
+            switch kind {
+            case .wholeNumber: return "\(label)：「\(text)」不是整数"
+            case .decimal: return "\(label)：「\(text)」不是数字（例如 120000.00）"
+            case .date: return "\(label)：「\(text)」不是日期（YYYY-MM-DD）"
+            case .boolean: return "\(label)：「\(text)」不是「是」或「否」"
+            case let .member(members): return "\(label)：「\(text)」不是可选值之一：\(members.map { words.member(entity, field, $0) }.joined(separator: "、"))"
+            }
         case let .lookup(kind, typed, candidates, count):
             let list =
                 candidates.map { "\($0.code) " + words.entity($0.entity) + ($0.name.map { "「\($0)」" } ?? "") }.joined(separator: "，")

@@ -84,26 +84,38 @@ extension Replica {
         return stamp
     }
 
-    /// Parses a value typed by a user for a field: decimals `12000.00`, dates `YYYY-MM-DD`,
-    /// users by name, records by id or prefix, enum members by name or label, `true`/`false`,
-    /// empty = null.
-    public func parse(_ text: String, for field: Field) throws -> Value {
+    /// Parses a value typed by a user for a field of `entity`: decimals `12000.00` (or as `opps`
+    /// prints them, `12,000.00`), dates `YYYY-MM-DD`, users by name, records by id or prefix,
+    /// enum members by name or label, `true`/`false` (`yes`/`no`, `是`/`否`), empty = null. A
+    /// value the field's type does not take is `ReplicaError.badValue`.
+    public func parse(_ text: String, for field: Field, of entity: String = "opportunity") throws -> Value {
         if text.isEmpty || text == "null" { return .null }
-        do {
-            switch field.type {
-            case .text, .user: return .text(text)
-            case .integer:
-                guard let i = Int64(text) else { throw ValueError("not a whole number: \(text)") }
-                return .integer(i)
-            case .decimal: return .decimal(try ExactDecimal(parsing: text))
-            case .date: return .date(try CivilDate(parsing: text))
-            case .timestamp: return .timestamp(try Timestamp(parsing: text))
-            case .enumeration: return .member(field.member(input: text) ?? text)
-            case .boolean: return try Value.parse(kind: "boolean", text: text)
-            case .reference: return .reference(try resolveID(text))
+        func bad(_ kind: BadValue) -> ReplicaError { .badValue(entity: entity, field: field.name, kind, text: text) }
+        switch field.type {
+        case .text, .user: return .text(text)
+        case .integer:
+            guard let i = Int64(text) else { throw bad(.wholeNumber) }
+            return .integer(i)
+        case .decimal:
+            // Thousands separators as `opps` prints amounts: only in their places (1,234,567.50).
+            let plain = text.wholeMatch(of: /-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?/) != nil ? text.filter { $0 != "," } : text
+            guard let d = try? ExactDecimal(parsing: plain) else { throw bad(.decimal) }
+            return .decimal(d)
+        case .date:
+            guard let d = try? CivilDate(parsing: text) else { throw bad(.date) }
+            return .date(d)
+        case .timestamp:
+            do { return .timestamp(try Timestamp(parsing: text)) } catch { throw ReplicaError.invalid("\(field.name): \(error)") }
+        case let .enumeration(members):
+            guard let m = field.member(input: text) else { throw bad(.member(members)) }
+            return .member(m)
+        case .boolean:
+            switch text.lowercased() {
+            case "true", "yes", "是": return .boolean(true)
+            case "false", "no", "否": return .boolean(false)
+            default: throw bad(.boolean)
             }
-        } catch let e as ValueError {
-            throw ReplicaError.invalid("\(field.name): \(e.message)")
+        case .reference: return .reference(try resolveID(text))
         }
     }
 

@@ -30,6 +30,10 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
     /// What was typed for a record names none, or more than one (`resolveID`): the records it
     /// could mean, the first five, and how many there are.
     case lookup(RecordLookup, typed: String, candidates: [RecordCandidate], count: Int)
+    /// A value typed for a field that its type does not take (`Replica.parse`).
+    case badValue(entity: String, field: String, BadValue, text: String)
+    /// A field typed by a name or label the entity does not have; `fields`: the entity's.
+    case unknownField(entity: String, typed: String, fields: [String])
 
     public var description: String {
         switch self {
@@ -44,6 +48,15 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
         case let .unreachable(why): "the hub cannot be reached (\(why)); your work is kept and will sync later"
         case let .hub(why): why
         case let .hubRefused(status, e): "the hub refused (\(status) \(e.code.rawValue)): \(e.message)"
+        case let .unknownField(entity, typed, fields): "\(entity) has no field \"\(typed)\" (fields: \(fields.joined(separator: ", ")))"
+        case let .badValue(_, field, kind, text):
+            switch kind {
+            case .wholeNumber: "\(field): not a whole number: \(text)"
+            case .decimal: "\(field): not a decimal number: \(text)"
+            case .date: "\(field): not a date (YYYY-MM-DD): \(text)"
+            case .boolean: "\(field): not a boolean (true or false): \(text)"
+            case let .member(members): "\(field): \"\(text)\" is not one of \(members.joined(separator: ", "))"
+            }
         case let .lookup(kind, typed, candidates, count):
             switch kind {
             case .unknown: "no record here has the id or name \"\(typed)\": ids are the 8 characters opps list prints"
@@ -55,6 +68,13 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
             }
         }
     }
+}
+
+/// What a typed value is not, for the field it was typed for.
+public enum BadValue: Sendable, Equatable {
+    case wholeNumber, decimal, date, boolean
+    /// Not one of the enum's members (their names).
+    case member([String])
 }
 
 /// Why what was typed for a record did not name one.

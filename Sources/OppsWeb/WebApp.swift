@@ -159,7 +159,7 @@ public actor WebApp {
                 guard let record = try replica.record(id), let f = replica.workspace.entity(record.entity)?.field(field) else {
                     throw ReplicaError.invalid(t("No such field", "没有这个字段") + ": \(field)")
                 }
-                let value = text.isEmpty ? Value.null : try replica.parse(text, for: f)
+                let value = text.isEmpty ? Value.null : try replica.parse(text, for: f, of: record.entity)
                 return try replica.edit(id, [(field, value)])
             }, entity: entity, words: words, t: t)
     }

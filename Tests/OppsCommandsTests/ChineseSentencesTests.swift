@@ -50,6 +50,16 @@ import Testing
                 "--home", sam)
             #expect(set.code == 0 && set.stdout.hasPrefix("已修改 下一步、") && set.stdout.hasSuffix("（待同步）\n"), "\(set.stdout) \(set.stderr)")
             #expect(Self.englishIn(set.stdout).isEmpty, "\(set.stdout)")
+            // A value its field does not take, in the reader's words (the members by their labels).
+            let member = await opps("set", id, "技术风险=很低", "--home", sam)
+            #expect(member.code == 1 && member.stderr == "opps: 技术风险：「很低」不是可选值之一：低、中、高\n", "\(member.stderr)")
+            #expect(await opps("set", id, "技术风险=很低", "--home", sam, "--locale", "en").stderr.contains("\"很低\" is not one of low, medium, high"))
+            #expect(await opps("set", id, "预计成交日期=明天", "--home", sam).stderr == "opps: 预计成交日期：「明天」不是日期（YYYY-MM-DD）\n")
+            #expect(await opps("set", id, "不存在=1", "--home", sam).stderr.hasPrefix("opps: 商机没有字段「不存在」（字段：名称、客户、"))
+            // An amount typed back as opps prints it; separators only in their places.
+            #expect(await opps("set", id, "金额=1,200,000.50", "--home", sam).code == 0)
+            #expect(await opps("show", id, "--home", sam).stdout.contains("1,200,000.50"))
+            #expect(await opps("set", id, "金额=1,2000", "--home", sam).stderr.contains("不是数字"))
             let moved = await opps("stage", id, "方案", "--home", sam)
             #expect(moved.stdout.hasPrefix("已修改 阶段"), "\(moved.stdout) \(moved.stderr)")
 

@@ -140,6 +140,9 @@ public actor WebApp {
             return Message(
                 text: t("Refused: ", "被拒绝：") + words.field(entity, field) + " — " + (items.isEmpty ? detail : t("missing", "缺少")) + " (" + rule.rawValue + ")",
                 ok: false, details: items)
+        } catch let e as ReplicaError {
+            // A value, field or record typed wrong, in the reader's words where it has them.
+            return Message(text: (t.chinese ? e.chinese(words) : nil) ?? "\(e)", ok: false)
         } catch {
             return Message(text: "\(error)", ok: false)
         }

@@ -182,6 +182,15 @@ import Testing
                 // A bad value is one clear line, nothing queued.
                 let bad = try await web.post("/deal/\(short)/edit", ["field": "amount", "value": "lots"], from: "/deal/\(short)")
                 #expect(bad.body.contains("msg bad"))
+                // … said in the reader's language, as the command line says it.
+                let id = try #require(RecordID(parsing: deal))
+                let chinese = WebText(acceptLanguage: nil, override: "zh-CN"), english = WebText(acceptLanguage: nil, override: "en")
+                let badZh = await web.app.edit(id, field: "amount", text: "lots", t: chinese).text
+                let badEn = await web.app.edit(id, field: "amount", text: "lots", t: english).text
+                let member = await web.app.edit(id, field: "tech_risk", text: "很低", t: chinese).text
+                #expect(badZh == "金额：「lots」不是数字（例如 120000.00）")
+                #expect(badEn == "amount: not a decimal number: lots")
+                #expect(member == "技术风险：「很低」不是可选值之一：低、中、高")
                 // Logging an activity shows on the deal's timeline.
                 let logged = try await web.post("/deal/\(short)/log", ["kind": "call", "note": "谈了预算"], from: "/deal/\(short)")
                 #expect(logged.body.contains("msg ok") && logged.body.contains("谈了预算"))

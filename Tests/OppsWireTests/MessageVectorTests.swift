@@ -16,15 +16,20 @@ struct MessageVector: Sendable, CustomTestStringConvertible {
     static func load() throws -> [MessageVector] {
         let doc = try JSON.parse(RepositoryFiles.text("Protocol/vectors/messages.json"))
         return try (doc["vectors"]?.array ?? []).map { v in
-            let hex = v["hex"]?.string ?? ""
-            var bytes = [UInt8]()
-            var it = hex.utf8.makeIterator()
-            while let h = it.next(), let l = it.next() {
-                bytes.append(UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16)!)
-            }
+            let bytes = Self.bytes(hex: v["hex"]?.string ?? "")
             guard let name = v["name"]?.string, let type = v["type"]?.string, let json = v["json"] else { throw VectorError.bad }
             return MessageVector(name: name, type: type, jsonText: json.compactText, bytes: bytes)
         }
+    }
+
+    /// The bytes a vector's hex spells.
+    static func bytes(hex: String) -> [UInt8] {
+        var bytes = [UInt8]()
+        var it = hex.utf8.makeIterator()
+        while let h = it.next(), let l = it.next() {
+            bytes.append(UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16)!)
+        }
+        return bytes
     }
 
     enum VectorError: Error { case bad }

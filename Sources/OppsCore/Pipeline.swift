@@ -331,7 +331,11 @@ extension Pipeline {
     /// per owner and in total, deals handed off, those with an activity since, the time to the
     /// first one (average, median) and activities since the hand-off per deal handed off.
     public struct FollowUp: Sendable {
+        /// The owner, or `all` on the last row, everyone's (`isTotal`).
         public var owner: String
+        /// The row of every owner together (told apart by this, not by its name: a user may be
+        /// called `all`).
+        public var isTotal = false
         public var handedOff: Int
         public var followedUp: Int
         public var firstActivity: DurationStats?
@@ -340,11 +344,11 @@ extension Pipeline {
 
     public func followUp(_ filter: PipelineFilter) -> [FollowUp] {
         guard let handoff = workspace.handoff else { return [] }
-        var per = [String: (Int, Int, [Int64], Int)]()
+        var per = [String?: (Int, Int, [Int64], Int)]()  // nil: everyone
         for d in deals(filter) {
             guard let h = history[d.id]?.first(where: { $0.to == handoff.to }), filter.contains(milliseconds: h.at) else { continue }
             let since = (activities[d.id] ?? []).filter { $0 >= h.at }
-            for key in [d.owner ?? "-", "*"] {
+            for key: String? in [d.owner ?? "-", nil] {
                 var e = per[key] ?? (0, 0, [], 0)
                 e.0 += 1
                 if let first = since.first { e.1 += 1; e.2.append(first - h.at) }
@@ -352,9 +356,9 @@ extension Pipeline {
                 per[key] = e
             }
         }
-        return per.keys.sorted { ($0 == "*" ? 1 : 0, $0) < ($1 == "*" ? 1 : 0, $1) }.map { k in
+        return per.keys.sorted { ($0 == nil ? 1 : 0, $0 ?? "") < ($1 == nil ? 1 : 0, $1 ?? "") }.map { k in
             let e = per[k]!
-            return FollowUp(owner: k == "*" ? "all" : k, handedOff: e.0, followedUp: e.1, firstActivity: DurationStats(e.2), activities: e.3)
+            return FollowUp(owner: k ?? "all", isTotal: k == nil, handedOff: e.0, followedUp: e.1, firstActivity: DurationStats(e.2), activities: e.3)
         }
     }
 }

@@ -7,43 +7,43 @@ extension ReplicaError {
     /// a user disabled. Nil: its English description. The command line and the web app both say
     /// it (`Phrases.error`, `WebApp`).
     public func chinese(_ words: Vocabulary) -> String? {
-    switch self {
-    case let .refused(field, rule, detail, missing):
-        // A stage gate names what is missing: each in the reader's words. Other refusals keep
-        // the rule's own sentence (made by the rules, in English).
-        let f = words.field("opportunity", field)
-        if !missing.isEmpty {
-            return "被拒绝：\(f) — 还缺少 \(missing.map { words.field("opportunity", $0) }.joined(separator: "、"))（规则 \(rule.rawValue)）"
+        switch self {
+        case let .refused(field, rule, detail, missing):
+            // A stage gate names what is missing: each in the reader's words. Other refusals keep
+            // the rule's own sentence (made by the rules, in English).
+            let f = words.field("opportunity", field)
+            if !missing.isEmpty {
+                return "被拒绝：\(f) — 还缺少 \(missing.map { words.field("opportunity", $0) }.joined(separator: "、"))（规则 \(rule.rawValue)）"
+            }
+            return "被拒绝：\(f)：\(detail)（规则 \(rule.rawValue)）"
+        case let .unreachable(why): return "无法连接服务器（\(why)）；本机的修改都保留着，联网后会同步"
+        case let .authentication(why):
+            return "服务器不接受此令牌（\(why)）：请向管理员要一个新令牌，再运行 opps connect --token 新令牌（待同步的修改会保留）"
+        case .disabled: return "管理员已在服务器上停用你的用户：请联系管理员启用（opps-hub user enable）；本机的修改会保留"
+        case let .unknownField(entity, typed, fields):
+            let labels = fields.map { words.field(entity, $0) }.joined(separator: "、")
+            return "\(words.entity(entity))没有字段「\(typed)」（字段：\(labels)）"
+        case let .badValue(entity, field, kind, text):
+            let label = words.field(entity, field)
+            switch kind {
+            case .wholeNumber: return "\(label)：「\(text)」不是整数"
+            case .decimal: return "\(label)：「\(text)」不是数字（例如 120000.00）"
+            case .date: return "\(label)：「\(text)」不是日期（YYYY-MM-DD）"
+            case .boolean: return "\(label)：「\(text)」不是「是」或「否」"
+            case let .member(members): return "\(label)：「\(text)」不是可选值之一：\(members.map { words.member(entity, field, $0) }.joined(separator: "、"))"
+            }
+        case let .lookup(kind, typed, candidates, count):
+            let list =
+                candidates.map { "\($0.code) " + words.entity($0.entity) + ($0.name.map { "「\($0)」" } ?? "") }.joined(separator: "，")
+                + (count > candidates.count ? "，…" : "")
+            switch kind {
+            case .unknown: return "本机没有 id 或名称为「\(typed)」的记录：id 是 opps list 列出的 8 个字符"
+            case .partOfName: return "没有名为「\(typed)」的记录；有 \(count) 个名称包含它（\(list)）：请用 id"
+            case .sameName: return "有 \(count) 条记录名为「\(typed)」（\(list)）：请用 id"
+            case .sameCode: return "\(typed) 对应 \(count) 条记录（\(list)）：请多输入几个字符"
+            case .sameIDPrefix: return "\(typed) 对应 \(count) 条记录（\(list)）：请用 id"
+            }
+        default: return nil
         }
-        return "被拒绝：\(f)：\(detail)（规则 \(rule.rawValue)）"
-    case let .unreachable(why): return "无法连接服务器（\(why)）；本机的修改都保留着，联网后会同步"
-    case let .authentication(why):
-        return "服务器不接受此令牌（\(why)）：请向管理员要一个新令牌，再运行 opps connect --token 新令牌（待同步的修改会保留）"
-    case .disabled: return "管理员已在服务器上停用你的用户：请联系管理员启用（opps-hub user enable）；本机的修改会保留"
-    case let .unknownField(entity, typed, fields):
-        let labels = fields.map { words.field(entity, $0) }.joined(separator: "、")
-        return "\(words.entity(entity))没有字段「\(typed)」（字段：\(labels)）"
-    case let .badValue(entity, field, kind, text):
-        let label = words.field(entity, field)
-        switch kind {
-        case .wholeNumber: return "\(label)：「\(text)」不是整数"
-        case .decimal: return "\(label)：「\(text)」不是数字（例如 120000.00）"
-        case .date: return "\(label)：「\(text)」不是日期（YYYY-MM-DD）"
-        case .boolean: return "\(label)：「\(text)」不是「是」或「否」"
-        case let .member(members): return "\(label)：「\(text)」不是可选值之一：\(members.map { words.member(entity, field, $0) }.joined(separator: "、"))"
-        }
-    case let .lookup(kind, typed, candidates, count):
-        let list =
-            candidates.map { "\($0.code) " + words.entity($0.entity) + ($0.name.map { "「\($0)」" } ?? "") }.joined(separator: "，")
-            + (count > candidates.count ? "，…" : "")
-        switch kind {
-        case .unknown: return "本机没有 id 或名称为「\(typed)」的记录：id 是 opps list 列出的 8 个字符"
-        case .partOfName: return "没有名为「\(typed)」的记录；有 \(count) 个名称包含它（\(list)）：请用 id"
-        case .sameName: return "有 \(count) 条记录名为「\(typed)」（\(list)）：请用 id"
-        case .sameCode: return "\(typed) 对应 \(count) 条记录（\(list)）：请多输入几个字符"
-        case .sameIDPrefix: return "\(typed) 对应 \(count) 条记录（\(list)）：请用 id"
-        }
-    default: return nil
-    }
     }
 }

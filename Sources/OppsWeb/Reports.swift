@@ -37,7 +37,7 @@ extension WebApp {
         html += barsSVG(stays.map { (words.stage($0.stage), $0.stats.map { daysText($0.median) }) }, unit: t("d", "天"))
         let follow = try pipeline().followUp(PipelineFilter())
         html += "<h2>\(esc(t("Follow-up speed (median hours to first activity)", "跟进速度（首次跟进中位小时数）")))</h2>"
-        html += barsSVG(follow.map { ($0.owner == "all" ? t("all", "全部") : $0.owner, $0.firstActivity.map { hoursText($0.median) }) }, unit: t("h", "小时"))
+        html += barsSVG(follow.map { ($0.isTotal ? t("all", "全部") : $0.owner, $0.firstActivity.map { hoursText($0.median) }) }, unit: t("h", "小时"))
         return try layout(t.reports, t, active: "/reports", message: message, body: html)
     }
 

@@ -67,3 +67,20 @@ import Testing
         #expect(StageLog.steps(.text("5 lead mia\n9 qualified mia")).last?.from == "lead")
     }
 }
+
+/// The follow-up report's last row is everyone's, told apart by a flag, not by a name a user may
+/// have: a rep called `all` (or `*`) is a row of their own.
+@Suite struct FollowUpTotalTests {
+    @Test func aUserCalledAllIsNotTheTotal() {
+        let h = PipelineTests.h
+        let deals = [
+            PipelineTests.deal(1, stage: "discovery", log: [(0, "qualified", "mia"), (h, "discovery", "all")], owner: "all"),
+            PipelineTests.deal(2, stage: "discovery", log: [(0, "qualified", "mia"), (h, "discovery", "*")], owner: "*"),
+            PipelineTests.deal(3, stage: "discovery", log: [(0, "qualified", "mia"), (h, "discovery", "sam")], owner: "sam"),
+        ]
+        let rows = Pipeline(workspace: .default, records: deals).followUp(PipelineFilter())
+        #expect(rows.map(\.owner) == ["*", "all", "sam", "all"])
+        #expect(rows.map(\.isTotal) == [false, false, false, true])
+        #expect(rows.map(\.handedOff) == [1, 1, 1, 3])
+    }
+}

@@ -94,8 +94,7 @@ struct ReportCommand: ParsableCommand {
                 ]))
             for f in rows {
                 Console.out(
-                    // The last row is everyone's (Pipeline.followUp names it "all").
-                    fit(f.owner == "all" ? say("all", "合计") : f.owner, 10) + " " + String(f.handedOff).leftPad(10) + " " + String(f.followedUp).leftPad(12) + " "
+                    fit(f.isTotal ? say("all", "合计") : f.owner, 10) + " " + String(f.handedOff).leftPad(10) + " " + String(f.followedUp).leftPad(12) + " "
                         + ((f.firstActivity.map { hoursText($0.average) + " / " + hoursText($0.median) }) ?? "-").leftPad(32) + " " + perDeal(f).leftPad(20))
             }
         }

@@ -88,7 +88,7 @@ extension Replica {
     /// prints them, `12,000.00`), dates `YYYY-MM-DD`, users by name, records by id or prefix,
     /// enum members by name or label, `true`/`false` (`yes`/`no`, `是`/`否`), empty = null. A
     /// value the field's type does not take is `ReplicaError.badValue`.
-    public func parse(_ text: String, for field: Field, of entity: String = "opportunity") throws -> Value {
+    public func parse(_ text: String, for field: Field, of entity: String) throws -> Value {
         if text.isEmpty || text == "null" { return .null }
         func bad(_ kind: BadValue) -> ReplicaError { .badValue(entity: entity, field: field.name, kind, text: text) }
         switch field.type {

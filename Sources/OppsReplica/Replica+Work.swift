@@ -23,7 +23,7 @@ extension Replica {
         var changes = [(String, Value)]()
         if let reason, !reason.isEmpty {
             if workspace.stage(stage)?.fromAnyOpen == true, let lossField = workspace.entity("opportunity")?.field("loss_reason") {
-                changes.append(("loss_reason", try parse(reason, for: lossField)))
+                changes.append(("loss_reason", try parse(reason, for: lossField, of: "opportunity")))
             } else if let field = workspace.handoff?.rejectReason {
                 changes.append((field, .text(reason)))
             }
@@ -47,7 +47,7 @@ extension Replica {
     public func logActivity(deal: RecordID, kind: String, at: Value, note: String?, place: String?) throws -> EditResult {
         guard try record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(deal) is not a deal") }
         guard let entity = workspace.entity("activity"), let kindField = entity.field("kind") else { throw ReplicaError.invalid("this workspace has no activities") }
-        var fields: [(String, Value)] = [("opportunity", .reference(deal)), ("kind", try parse(kind, for: kindField)), ("at", at)]
+        var fields: [(String, Value)] = [("opportunity", .reference(deal)), ("kind", try parse(kind, for: kindField, of: entity.name)), ("at", at)]
         if let note, !note.isEmpty { fields.append(("note", .text(note))) }
         if let place, !place.isEmpty { fields.append(("place", .text(place))) }
         var rng = SystemRandomNumberGenerator()
@@ -153,7 +153,7 @@ extension Replica {
         return try create(
             entity: "task", stage: nil,
             fields: [
-                ("opportunity", .reference(deal)), ("text", .text(text)), ("due", try parse(due, for: dueField)),
+                ("opportunity", .reference(deal)), ("text", .text(text)), ("due", try parse(due, for: dueField, of: "task")),
                 ("assignee", .text(assignee.flatMap { $0.isEmpty ? nil : $0 } ?? user)), ("done", .boolean(false)),
             ], using: &rng)
     }

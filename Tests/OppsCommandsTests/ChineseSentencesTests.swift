@@ -56,6 +56,9 @@ import Testing
             #expect(await opps("set", id, "技术风险=很低", "--home", sam, "--locale", "en").stderr.contains("\"很低\" is not one of low, medium, high"))
             #expect(await opps("set", id, "预计成交日期=明天", "--home", sam).stderr == "opps: 预计成交日期：「明天」不是日期（YYYY-MM-DD）\n")
             #expect(await opps("set", id, "不存在=1", "--home", sam).stderr.hasPrefix("opps: 商机没有字段「不存在」（字段：名称、客户、"))
+            // On another entity the members are that entity's (an activity's kinds, a task's due date).
+            #expect(await opps("log", id, "--kind", "打球", "--home", sam).stderr == "opps: 类型：「打球」不是可选值之一：电话、拜访、邮件、会议、签到、备注\n")
+            #expect(await opps("task", id, "回访", "--due", "明天", "--home", sam).stderr == "opps: 截止日期：「明天」不是日期（YYYY-MM-DD）\n")
             // An amount typed back as opps prints it; separators only in their places.
             #expect(await opps("set", id, "金额=1,200,000.50", "--home", sam).code == 0)
             #expect(await opps("show", id, "--home", sam).stdout.contains("1,200,000.50"))

@@ -42,7 +42,7 @@ struct LeadCommand: ParsableCommand {
                 if let contact {
                     fields.append(("contact", .reference(try findOrCreate(r, entity: "contact", text: contact, extra: [("account", .reference(account))], rng: &rng))))
                 }
-                if let source { fields.append(("lead_source", try r.parse(source, for: entity.field("lead_source")!))) }
+                if let source { fields.append(("lead_source", try r.parse(source, for: entity.field("lead_source")!, of: entity.name))) }
                 return try r.create(entity: "opportunity", stage: "lead", fields: fields, using: &rng).record
             }
             try printRecord(r, id, json: json, short: true, words: home.words(r))

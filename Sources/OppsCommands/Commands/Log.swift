@@ -23,7 +23,7 @@ struct LogCommand: ParsableCommand {
         let r = try home.open()
         let deal = try dealID(r, id)
         guard let entity = r.workspace.entity("activity") else { throw ReplicaError.invalid("this workspace has no activities") }
-        let when = try at.map { try r.parse($0, for: entity.field("at")!) } ?? .timestamp(deviceNow())
+        let when = try at.map { try r.parse($0, for: entity.field("at")!, of: entity.name) } ?? .timestamp(deviceNow())
         let result = try r.logActivity(deal: deal, kind: kind, at: when, note: note, place: place)
         try printRecord(r, result.record, json: json, short: !json, words: home.words(r))
     }

@@ -37,9 +37,9 @@ struct NewCommand: ParsableCommand {
         let id: RecordID = try r.store.transaction {
             let accountID = try findOrCreate(r, entity: "account", text: account, rng: &rng)
             var fields: [(String, Value)] = [("name", .text(name)), ("account", .reference(accountID))]
-            if let amount { fields.append(("amount", try r.parse(amount, for: entity.field("amount")!))) }
-            if let currency { fields.append(("currency", try r.parse(currency, for: entity.field("currency")!))) }
-            if let close { fields.append(("close_date", try r.parse(close, for: entity.field("close_date")!))) }
+            if let amount { fields.append(("amount", try r.parse(amount, for: entity.field("amount")!, of: entity.name))) }
+            if let currency { fields.append(("currency", try r.parse(currency, for: entity.field("currency")!, of: entity.name))) }
+            if let close { fields.append(("close_date", try r.parse(close, for: entity.field("close_date")!, of: entity.name))) }
             let stage = r.workspace.entity("opportunity")?.create[r.role]?.last
             guard let stage else { throw ReplicaError.refused(field: "opportunity", rule: .createNotPermitted, detail: "\(r.role) may not create opportunities") }
             let result = try r.create(entity: "opportunity", stage: r.role == "sales" ? "discovery" : stage, fields: fields, using: &rng)

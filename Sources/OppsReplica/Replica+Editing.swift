@@ -167,7 +167,7 @@ extension Replica {
                 case .rejected where decision.rule == .typeMismatch || decision.rule == .unknownField || decision.rule == .futureTime:
                     throw ReplicaError.invalid(decision.detail)
                 case .rejected, .lost:
-                    throw ReplicaError.refused(field: name, rule: decision.rule, detail: decision.detail, missing: decision.missing)
+                    throw ReplicaError.refused(entity: entity.name, field: name, rule: decision.rule, detail: decision.detail, missing: decision.missing)
                 }
             }
             let confirmed = try store.confirmed(id, workspace: workspace)
@@ -212,7 +212,7 @@ extension Replica {
             let context = RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: try relations(to: view), record: view)
             let decision = resolve(current: view.deleted, incoming: write, context: context)
             guard decision.outcome == .applied, let state = decision.winner else {
-                throw ReplicaError.refused(field: view.entity, rule: decision.rule, detail: decision.detail, missing: decision.missing)
+                throw ReplicaError.refused(entity: view.entity, field: view.entity, rule: decision.rule, detail: decision.detail, missing: decision.missing)
             }
             view.deleted = state
             try store.enqueue(write)
@@ -318,7 +318,7 @@ extension Replica {
         let decision = resolve(
             current: nil, incoming: write, context: RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: [], record: nil))
         guard decision.outcome == .applied, let created = decision.winner else {
-            throw ReplicaError.refused(field: entity.stageField ?? name, rule: decision.rule, detail: decision.detail, missing: decision.missing)
+            throw ReplicaError.refused(entity: entity.name, field: entity.stageField ?? name, rule: decision.rule, detail: decision.detail, missing: decision.missing)
         }
         return try store.transaction {
             var record = Record(id: id, entity: name, created: created)

@@ -12,7 +12,8 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
     case invalid(String)
     /// An ownership rule refused the write (checked locally with the hub's workspace);
     /// `missing`: the fields a stage gate found missing, in workspace order.
-    case refused(field: String, rule: RuleID, detail: String, missing: [String] = [])
+    /// `entity`: the refused field's (a refused creation names the entity as its field).
+    case refused(entity: String, field: String, rule: RuleID, detail: String, missing: [String] = [])
     /// Authentication failed at the hub.
     case authentication(String)
     /// The hub could not be reached; local work is kept.
@@ -39,7 +40,7 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
         switch self {
         case let .notInitialised(home): "no replica in \(home): run opps init --hub URL --token TOKEN"
         case let .invalid(why): why
-        case let .refused(field, rule, detail, _): "refused: \(field): \(detail) (rule \(rule.rawValue))"
+        case let .refused(_, field, rule, detail, _): "refused: \(field): \(detail) (rule \(rule.rawValue))"
         case let .authentication(why):
             "the hub did not accept the token (\(why)): ask the operator for a new one and run opps connect --token NEW (your pending work is kept)"
         case .disabled: "the operator has disabled your user on this hub: ask them to enable it (opps-hub user enable); your local work is kept"

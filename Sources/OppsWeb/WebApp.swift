@@ -134,7 +134,7 @@ public actor WebApp {
                 }
             }
             return Message(text: parts.joined(separator: "; "), ok: true)
-        } catch let ReplicaError.refused(field, rule, detail, missing) {
+        } catch let ReplicaError.refused(entity, field, rule, detail, missing) {
             // A gate names what is missing: each item in the reader's words, one per line.
             let items = missing.map { words.field(entity, $0) }
             return Message(

@@ -30,6 +30,10 @@ import Testing
             #expect(made.code == 0, "\(made.stderr)")
             #expect(made.stdout.contains("建好副本") && Self.englishIn(made.stdout).isEmpty, "\(made.stdout)")
             #expect(await f.initReplica("max", url).code == 0)
+            // A refused creation names the entity by its label (eve, an expert, may not create accounts).
+            #expect(await f.initReplica("eve", url).code == 0)
+            let notHers = await opps("new", "试点", "--account", "华为", "--home", f.home("eve"), "--locale", "zh-CN")
+            #expect(notHers.code == 3 && notHers.stderr.hasPrefix("opps: 被拒绝：客户：expert may not create account"), "\(notHers.stderr)")
 
             let new = await opps("new", "华为云 试点", "--account", "华为", "--amount", "120000.00", "--currency", "CNY", "--home", sam)
             #expect(new.code == 0 && new.stdout.contains("（待同步）") && Self.englishIn(new.stdout).isEmpty, "\(new.stdout)")

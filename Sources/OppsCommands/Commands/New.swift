@@ -41,7 +41,9 @@ struct NewCommand: ParsableCommand {
             if let currency { fields.append(("currency", try r.parse(currency, for: entity.field("currency")!, of: entity.name))) }
             if let close { fields.append(("close_date", try r.parse(close, for: entity.field("close_date")!, of: entity.name))) }
             let stage = r.workspace.entity("opportunity")?.create[r.role]?.last
-            guard let stage else { throw ReplicaError.refused(field: "opportunity", rule: .createNotPermitted, detail: "\(r.role) may not create opportunities") }
+            guard let stage else {
+                throw ReplicaError.refused(entity: "opportunity", field: "opportunity", rule: .createNotPermitted, detail: "\(r.role) may not create opportunities")
+            }
             let result = try r.create(entity: "opportunity", stage: r.role == "sales" ? "discovery" : stage, fields: fields, using: &rng)
             return result.record
         }

@@ -84,7 +84,7 @@ public enum OppsMain {
                 case .refused, .unreachable, .authentication, .disabled, .lookup, .badValue, .unknownField: true
                 default: false
                 }
-            let said = json || !daily ? nil : HomeOption.reader(of: arguments).flatMap { $0.say.error(e, $0) }
+            let said = json || !daily ? nil : HomeOption.reader(of: command).flatMap { $0.say.error(e, $0) }
             report(said ?? e.description, code: code, json: json)
             return code
         } catch let e as ExitCode {
@@ -128,22 +128,12 @@ struct HomeOption: ParsableArguments {
 
     func open() throws -> Replica { try Replica(home: path, clock: SystemClock()) }
 
-    /// The words of the reader a command line is for: its own --home and --locale (the rest of
-    /// the line set aside), the replica's setting, LANG. Nil when there is no replica to read.
-    static func reader(of arguments: [String]) -> Vocabulary? {
-        var picked = [String]()
-        var i = arguments.startIndex
-        while i < arguments.endIndex {
-            let a = arguments[i]
-            if a == "--home" || a == "--locale", i + 1 < arguments.endIndex {
-                picked += [a, arguments[i + 1]]
-                i += 2
-                continue
-            }
-            if a.hasPrefix("--home=") || a.hasPrefix("--locale=") { picked.append(a) }
-            i += 1
-        }
-        guard let home = try? HomeOption.parse(picked), let r = try? home.open() else { return nil }
+    /// The words of the reader `command` runs for: its own `--home` and `--locale` as parsed,
+    /// the replica's setting, LANG. Nil when the command has no home or there is no replica.
+    static func reader(of command: any ParsableCommand) -> Vocabulary? {
+        guard let home = Mirror(reflecting: command).children.lazy.compactMap({ ($0.value as? OptionGroup<HomeOption>)?.wrappedValue }).first,
+            let r = try? home.open()
+        else { return nil }
         return home.words(r)
     }
 

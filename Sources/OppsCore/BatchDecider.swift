@@ -318,8 +318,6 @@ public struct BatchDecider {
         // restore stamps) into the future: only clocks within a minute of the hub's count.
         if w.stamp.hlc.milliseconds <= hubTime + 60_000 { clock.receive(w.stamp.hlc, physical: hubTime) }
         var record = try self.record(w.record)
-        let rel = try record.map { try self.relations(of: actor.user, to: $0) } ?? []
-        let context = RuleContext(workspace: workspace, actor: actor, relations: rel, record: record)
         let current: FieldState? =
             switch w.kind {
             case .set: record?.fields[w.field]
@@ -343,7 +341,7 @@ public struct BatchDecider {
             // Records that hang off another (activities, tasks) are writable only with it visible.
         } else if let r = record, recordEntity?.stageField == nil, !(try visible(r, to: actor)) {
             decision = Decision(outcome: .rejected, rule: .notVisible, detail: "the record it belongs to is not visible to this user", winner: current, loser: refused)
-        } else if record != nil, w.kind == .set, case let .reference(targetEntity)? = recordEntity?.field(w.field)?.type,
+        } else if record != nil, w.kind == .set, case let .reference(targetEntity)? = recordEntity?.fieldType(w.field),
             case let .reference(target) = w.value,
             !(try self.record(target).map { $0.entity == targetEntity && !$0.isDeleted ? try visible($0, to: actor) : false } ?? false)
         {
@@ -351,10 +349,11 @@ public struct BatchDecider {
             // its deals), so it may only name a live record of the field's entity the writer
             // already sees: pointing a deal at someone else's account would reveal it.
             decision = Decision(outcome: .rejected, rule: .notVisible, detail: "\(w.field) must name a visible \(targetEntity) record", winner: current, loser: refused)
-        } else if w.kind == .set, case .user? = entity?.field(w.field)?.type, case let .text(name) = w.value, directory.users[name] == nil {
+        } else if w.kind == .set, case .user? = entity?.fieldType(w.field), case let .text(name) = w.value, directory.users[name] == nil {
             decision = Decision(outcome: .rejected, rule: .unknownUser, detail: "\(w.field) names no user of this hub", winner: current, loser: refused)
         } else {
-            decision = resolve(current: current, incoming: w, context: context)
+            let rel = try record.map { try self.relations(of: actor.user, to: $0) } ?? []
+            decision = resolve(current: current, incoming: w, context: RuleContext(workspace: workspace, actor: actor, relations: rel, record: record))
             // A delete naming a survivor is a merge (merge-semantics.md §7.3).
             if decision.outcome == .applied, w.kind == .delete, !w.value.isNull, let (rule, detail) = try mergeProblem(w, actor: actor) {
                 decision = Decision(outcome: .rejected, rule: rule, detail: detail, winner: current, loser: refused)
@@ -379,6 +378,10 @@ public struct BatchDecider {
                 }
                 record = fresh
             } else if var r = record {
+                // The only copy while it is logged into: the batch's own (and `record`) shared
+                // its fields, so writing one field copied them all.
+                record = nil
+                records[w.record] = nil
                 verdict.sequence = try log(&r, field: w.field, kind: w.kind, state: winner)
                 record = r
             }

@@ -7,56 +7,138 @@ public struct Workspace: Sendable, Hashable {
     /// Format tag of the document; a newer format is refused.
     public static let format = "oppsync-workspace/1"
 
-    public var version: UInt64
-    public var name: String
-    public var roles: [Role]
-    public var stages: [Stage]
-    public var entities: [Entity]
-    public var handoff: Handoff?
-    public var approvals: Approvals?
-    public var assignment: Assignment?
+    /// The definition, in one shared box (copy on write, as `Entity` keeps its own): a rule
+    /// context, a decider and every request handler hold the workspace, and copying fifteen
+    /// arrays, sets and strings each time — a retain and a release of each — was a fifth of
+    /// deciding a write (BENCHMARKS.md, twenty-first session). Changing a copy copies the box first.
+    struct Parts: Hashable {
+        var version: UInt64
+        var name: String
+        var roles: [Role]
+        var stages: [Stage]
+        var entities: [Entity]
+        var handoff: Handoff?
+        var approvals: Approvals?
+        var assignment: Assignment?
+        var overrideRoles: Set<String>
+        var staleDays: Int
+        var forecast: ForecastCategories?
+        var checkinSkewMinutes: Int = 10
+        var stageHistory: String?
+        var locale: String?
+        var teamRule: TeamRule?
+    }
+
+    /// Mutated only while uniquely referenced (`parts` below), so a box other values share is
+    /// never changed: as safe to send as the value types it holds.
+    final class Box: @unchecked Sendable {
+        var parts: Parts
+        init(_ parts: Parts) { self.parts = parts }
+    }
+
+    private var box: Box
+
+    /// The parts, the box copied first when another value shares it.
+    private var parts: Parts {
+        get { box.parts }
+        _modify {
+            if !isKnownUniquelyReferenced(&box) { box = Box(box.parts) }
+            yield &box.parts
+        }
+    }
+
+    public var version: UInt64 {
+        get { box.parts.version }
+        set { parts.version = newValue }
+    }
+    public var name: String {
+        get { box.parts.name }
+        set { parts.name = newValue }
+    }
+    public var roles: [Role] {
+        get { box.parts.roles }
+        set { parts.roles = newValue }
+    }
+    public var stages: [Stage] {
+        get { box.parts.stages }
+        set { parts.stages = newValue }
+    }
+    public var entities: [Entity] {
+        get { box.parts.entities }
+        set { parts.entities = newValue }
+    }
+    public var handoff: Handoff? {
+        get { box.parts.handoff }
+        set { parts.handoff = newValue }
+    }
+    public var approvals: Approvals? {
+        get { box.parts.approvals }
+        set { parts.approvals = newValue }
+    }
+    public var assignment: Assignment? {
+        get { box.parts.assignment }
+        set { parts.assignment = newValue }
+    }
     /// Roles that may reopen a closed deal and move a deal backwards more than one stage.
-    public var overrideRoles: Set<String>
+    public var overrideRoles: Set<String> {
+        get { box.parts.overrideRoles }
+        set { parts.overrideRoles = newValue }
+    }
     /// Days without an activity after which a deal counts as stale (`opps today`).
-    public var staleDays: Int
+    public var staleDays: Int {
+        get { box.parts.staleDays }
+        set { parts.staleDays = newValue }
+    }
     /// Forecast categories (`opps forecast`): open deals at or after `bestCaseFrom` are best
     /// case, at or after `commitFrom` commit.
-    public var forecast: ForecastCategories?
+    public var forecast: ForecastCategories? {
+        get { box.parts.forecast }
+        set { parts.forecast = newValue }
+    }
     /// A check-in is flagged when the device clock and the hub's differ by more than this at sync.
-    public var checkinSkewMinutes: Int = 10
+    public var checkinSkewMinutes: Int {
+        get { box.parts.checkinSkewMinutes }
+        set { parts.checkinSkewMinutes = newValue }
+    }
     /// A text field of the staged entity the hub appends one line to per stage change (device
     /// time, stage, who; see `StageLog`): the history time-in-stage, funnel and follow-up reports
     /// are computed from.
-    public var stageHistory: String?
+    public var stageHistory: String? {
+        get { box.parts.stageHistory }
+        set { parts.stageHistory = newValue }
+    }
     /// The language the workspace reads in when its reader's own is not among its labels
     /// (`opps-hub init --locale zh-CN`); nil: names.
-    public var locale: String?
+    public var locale: String? {
+        get { box.parts.locale }
+        set { parts.locale = newValue }
+    }
     /// What makes a team (`TeamRule`): from the document's `team`, or the conventional
     /// `membership` entity when it names none.
-    public var teamRule: TeamRule?
+    public var teamRule: TeamRule? {
+        get { box.parts.teamRule }
+        set { parts.teamRule = newValue }
+    }
 
     public init(
         version: UInt64, name: String, roles: [Role], stages: [Stage], entities: [Entity], handoff: Handoff? = nil,
         approvals: Approvals? = nil, assignment: Assignment? = nil, overrideRoles: Set<String> = [], staleDays: Int = 14
     ) {
-        self.version = version
-        self.name = name
-        self.roles = roles
-        self.stages = stages
-        self.entities = entities
-        self.handoff = handoff
-        self.approvals = approvals
-        self.assignment = assignment
-        self.overrideRoles = overrideRoles
-        self.staleDays = staleDays
-        teamRule = Self.conventionalTeam(in: entities)
+        box = Box(
+            Parts(
+                version: version, name: name, roles: roles, stages: stages, entities: entities, handoff: handoff, approvals: approvals,
+                assignment: assignment, overrideRoles: overrideRoles, staleDays: staleDays, teamRule: Self.conventionalTeam(in: entities)))
     }
 
-    public func role(_ name: String) -> Role? { roles.first { $0.name == name } }
-    public func entity(_ name: String) -> Entity? { entities.first { $0.name == name } }
-    public func entity(number: UInt32) -> Entity? { entities.first { $0.number == number } }
-    public func stageIndex(_ name: String) -> Int? { stages.firstIndex { $0.name == name } }
-    public func stage(_ name: String) -> Stage? { stages.first { $0.name == name } }
+    // Equal when every part is.
+    public static func == (a: Workspace, b: Workspace) -> Bool { a.box === b.box || a.box.parts == b.box.parts }
+    public func hash(into hasher: inout Hasher) { hasher.combine(box.parts) }
+
+    public func role(_ name: String) -> Role? { box.parts.roles.first { $0.name == name } }
+    public func entity(_ name: String) -> Entity? { box.parts.entities.first { $0.name == name } }
+    public func entity(number: UInt32) -> Entity? { box.parts.entities.first { $0.number == number } }
+    public func stageIndex(_ name: String) -> Int? { box.parts.stages.firstIndex { $0.name == name } }
+    public func stage(_ name: String) -> Stage? { box.parts.stages.first { $0.name == name } }
 }
 
 /// A role and what records it sees.
@@ -285,6 +367,8 @@ public struct Entity: Sendable, Hashable {
     public func field(number: UInt32) -> Field? { storage.numberPositions[number].map { storage.fields[$0] } }
     /// Where the field named `name` is in `fields` (its workspace order).
     public func position(of name: String) -> Int? { storage.positions[name] }
+    /// The type of the field named `name`, without copying the rest of its definition.
+    public func fieldType(_ name: String) -> FieldType? { storage.positions[name].map { storage.fields[$0].type } }
     /// The name of the field numbered `number`, without copying the rest of its definition.
     public func fieldName(number: UInt32) -> String? { storage.numberPositions[number].map { storage.fields[$0].name } }
     /// The number of the field at `position` in `fields`.

@@ -70,11 +70,11 @@ public enum BatchCoding {
             }
             var fieldName = ""
             if kind == .set {
-                guard let field = entity.field(number: m.field) else {
+                guard let name = entity.fieldName(number: m.field) else {
                     items.append(.unknown(record: record, entity: m.entity, field: m.field, rule: .unknownField, stamp: stamp))
                     continue
                 }
-                fieldName = field.name
+                fieldName = name
             }
             let base: Base
             switch m.base.kind {

@@ -137,7 +137,7 @@ import Testing
             return got(page, raw: raw)
         } catch {
             var g = Got()
-            g.refused = (error as? WireError)?.code.rawValue ?? "\(error)"
+            g.refused = error.code.rawValue
             return g
         }
     }

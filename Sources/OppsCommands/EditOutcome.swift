@@ -28,9 +28,11 @@ func report(_ result: EditResult, json: Bool, _ r: Replica, words: Vocabulary) t
             let together = result.proposed.indices.filter { $0 < result.requests.count && result.requests[$0] == id }
                 .map { result.proposed[$0] }.sorted { ($0.field == stageField ? 0 : 1) < ($1.field == stageField ? 0 : 1) }
             let main = together.first ?? p
-            Console.out(say.requestedApproval(short(id), for: together.map { label($0.field) }, detail: main.detail))
+            Console.out(
+                say.requestedApproval(
+                    short(id), for: together.map { label($0.field) }, detail: say.detail(words, main.rule, main.detail, entity: entity, field: main.field)))
         } else {
-            Console.out(say.proposed(label(p.field), detail: p.detail))
+            Console.out(say.proposed(label(p.field), detail: say.detail(words, p.rule, p.detail, entity: entity, field: p.field)))
         }
     }
 }

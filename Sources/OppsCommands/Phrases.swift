@@ -8,9 +8,10 @@ import OppsReplica
 ///
 /// Every sentence lives here in both languages, so a translator reads one file and a new command
 /// adds its sentences here rather than an English string in its own file. `--json`, `--csv`, the
-/// wire and ids never go through it: machines read names. Most error messages are still English:
-/// they are made below the command line (the replica, the rules, the argument parser), which
-/// does not know the reader's language; the ones a rep meets daily are said here (`error`).
+/// wire and ids never go through it: machines read names. The rules' refusals, proposals and
+/// conflicts are said by their rule (`Vocabulary.chineseReason`, shared with the web app); the
+/// errors a rep meets daily are said here (`error`). The rarer errors made below the command line
+/// (the argument parser, the workspace, the store) stay English.
 struct Phrases: Sendable {
     let chinese: Bool
 
@@ -81,16 +82,15 @@ struct Phrases: Sendable {
     }
     func team(_ user: String, role: String, state: String) -> String { self("team: \(user) (\(role)) \(state)", "团队：\(user)（\(role)）\(state)") }
     /// A write's fate: `lost`, `rejected`, … (Outcome).
-    func outcome(_ o: String) -> String {
-        guard chinese else { return o }
-        switch o {
-        case "lost": return "未被采用"
-        case "rejected": return "被拒绝"
-        case "won": return "已采用"
-        case "applied": return "已生效"
-        case "proposal": return "待决定的提议"
-        default: return o
-        }
+    func outcome(_ o: String) -> String { chinese ? Vocabulary.chineseOutcome(o) : o }
+    /// Why a rule decided: its name in English (the rules' own detail goes with an edit's
+    /// outcome), a sentence in Chinese (`Vocabulary.chineseReason`).
+    func rule(_ words: Vocabulary, _ name: String, entity: String, field: String) -> String {
+        chinese ? words.chineseReason(rule: name, entity: entity, field: field) : name
+    }
+    /// The rules' detail of a proposal or a refusal: theirs in English, the rule's sentence in Chinese.
+    func detail(_ words: Vocabulary, _ rule: RuleID, _ detail: String, entity: String, field: String) -> String {
+        chinese ? words.chineseReason(rule, entity: entity, field: field) : detail
     }
     func conflictEvent(_ number: UInt64, field: String, value: String, outcome o: String, rule: String, holds: String?) -> String {
         chinese

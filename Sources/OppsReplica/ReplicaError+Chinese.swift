@@ -8,15 +8,15 @@ extension ReplicaError {
     /// it (`Phrases.error`, `WebApp`).
     public func chinese(_ words: Vocabulary) -> String? {
         switch self {
-        case let .refused(entity, field, rule, detail, missing):
-            // A stage gate names what is missing: each in the reader's words. Other refusals keep
-            // the rule's own sentence (made by the rules, in English).
-            // A refused creation names the entity as its field.
+        case let .refused(entity, field, rule, _, missing):
+            // A stage gate names what is missing: each in the reader's words; other refusals say
+            // the rule's sentence (the rules' own detail is English). A refused creation names the
+            // entity as its field.
             let f = field == entity ? words.entity(entity) : words.field(entity, field)
             if !missing.isEmpty {
                 return "被拒绝：\(f) — 还缺少 \(missing.map { words.field(entity, $0) }.joined(separator: "、"))（规则 \(rule.rawValue)）"
             }
-            return "被拒绝：\(f)：\(detail)（规则 \(rule.rawValue)）"
+            return "被拒绝：\(f) — \(words.chineseReason(rule, entity: entity, field: field))（规则 \(rule.rawValue)）"
         case let .unreachable(why): return "无法连接服务器（\(why)）；本机的修改都保留着，联网后会同步"
         case let .authentication(why):
             return "服务器不接受此令牌（\(why)）：请向管理员要一个新令牌，再运行 opps connect --token 新令牌（待同步的修改会保留）"

@@ -251,7 +251,8 @@ extension WebApp {
             for c in conflicts {
                 let mine = c.value.isNull ? t("(empty)", "（空）") : words.value(c.entity, c.field, c.value)
                 let holds = c.winner.map { words.value(c.entity, c.field, $0) } ?? ""
-                html += "<li>#\(c.id) \(esc(words.field(c.entity, c.field))): \(esc(mine)) (\(esc(c.author)), \(esc(c.outcome)) \(esc(c.rule)))"
+                html +=
+                    "<li>#\(c.id) \(esc(words.field(c.entity, c.field))): \(esc(mine)) (\(esc(c.author)), \(esc(t.outcome("\(c.outcome)"))) \(esc(t.rule(words, "\(c.rule)", entity: c.entity, field: c.field))))"
                 if !holds.isEmpty { html += " — \(esc(t("holds", "现值"))) \(esc(holds))" }
                 html += " <form method=\"post\" action=\"/deal/\(short)/conflict\" class=\"inline\">\(csrfField)<input type=\"hidden\" name=\"number\" value=\"\(c.id)\">"
                 if c.author == r.user && !c.value.isNull { html += "<button name=\"action\" value=\"restore\">\(esc(t("Restore mine", "恢复我的值")))</button> " }
@@ -280,7 +281,8 @@ extension WebApp {
             return t("team: ", "团队：") + "\(user) (\(words.member("membership", "role", role))) " + words.member("membership", "state", state)
         case let .conflict(number, field, value, outcome, rule, winner):
             let shown = { (v: Value) in v.isNull ? t("(empty)", "（空）") : words.value(e, field, v) }
-            return t("conflict #", "冲突 #") + "\(number) \(words.field(e, field)): \(shown(value)) \(outcome) (\(rule))"
+            return t("conflict #", "冲突 #")
+                + "\(number) \(words.field(e, field)): \(shown(value)) \(t.outcome("\(outcome)")) (\(t.rule(words, "\(rule)", entity: e, field: field)))"
                 + (winner.map { t("; holds ", "；保留 ") + shown($0) } ?? "")
         case .deleted:
             return t("deleted", "已删除")
@@ -364,7 +366,7 @@ extension WebApp {
             let name = try r.record(c.record).map { $0["name"].canonicalText } ?? c.record.description
             html += "<tr><td>\(c.id)</td><td><a href=\"/deal/\(short(c.record))\">\(esc(name))</a></td><td>\(esc(words.field(c.entity, c.field)))</td>"
             html +=
-                "<td>\(esc(c.value.isNull ? "" : words.value(c.entity, c.field, c.value)))</td><td>\(esc(c.winner.map { words.value(c.entity, c.field, $0) } ?? ""))</td><td>\(esc(c.outcome)) (\(esc(c.rule)))</td></tr>"
+                "<td>\(esc(c.value.isNull ? "" : words.value(c.entity, c.field, c.value)))</td><td>\(esc(c.winner.map { words.value(c.entity, c.field, $0) } ?? ""))</td><td>\(esc(t.outcome("\(c.outcome)"))) (\(esc(t.rule(words, "\(c.rule)", entity: c.entity, field: c.field))))</td></tr>"
         }
         html += "</table>"
         return try layout(t("Conflicts", "冲突"), t, active: "/conflicts", message: message, body: html)

@@ -1,5 +1,6 @@
 import Foundation
 import OppsCore
+import OppsReplica
 
 /// The app's own words (the workspace gives the business's: stages, fields, values) in the
 /// reader's language: English, and Chinese for a browser that prefers any `zh`.
@@ -40,5 +41,18 @@ struct WebText: Sendable {
         if chinese { return (sameYear ? "" : "\(parts[0])年") + "\(month)月\(day)日" }
         let names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         return "\(names[month - 1]) \(day)" + (sameYear ? "" : ", \(parts[0])")
+    }
+}
+
+extension WebText {
+    /// What became of a write, in the reader's language.
+    func outcome(_ name: String) -> String { chinese ? Vocabulary.chineseOutcome(name) : name }
+    /// Why a rule decided: its name in English, its sentence in Chinese (`Vocabulary.chineseReason`).
+    func rule(_ words: Vocabulary, _ name: String, entity: String, field: String) -> String {
+        chinese ? words.chineseReason(rule: name, entity: entity, field: field) : name
+    }
+    /// The rules' detail of a proposal or a refusal: theirs in English, the rule's sentence in Chinese.
+    func detail(_ words: Vocabulary, _ rule: RuleID, _ detail: String, entity: String, field: String) -> String {
+        chinese ? words.chineseReason(rule, entity: entity, field: field) : detail
     }
 }

@@ -128,17 +128,21 @@ public actor WebApp {
             }
             for (i, p) in result.proposed.enumerated() {
                 if i < result.requests.count {
-                    parts.append(t("Approval requested for ", "已提交审批：") + words.field(entity, p.field) + " — " + p.detail)
+                    parts.append(
+                        t("Approval requested for ", "已提交审批：") + words.field(entity, p.field) + " — " + t.detail(words, p.rule, p.detail, entity: entity, field: p.field))
                 } else {
-                    parts.append(t("Proposed ", "已提议 ") + words.field(entity, p.field) + " — " + p.detail)
+                    parts.append(t("Proposed ", "已提议 ") + words.field(entity, p.field) + " — " + t.detail(words, p.rule, p.detail, entity: entity, field: p.field))
                 }
             }
             return Message(text: parts.joined(separator: "; "), ok: true)
         } catch let ReplicaError.refused(entity, field, rule, detail, missing) {
             // A gate names what is missing: each item in the reader's words, one per line.
+            // A refused creation names the entity as its field.
             let items = missing.map { words.field(entity, $0) }
+            let what = field == entity ? words.entity(entity) : words.field(entity, field)
             return Message(
-                text: t("Refused: ", "被拒绝：") + words.field(entity, field) + " — " + (items.isEmpty ? detail : t("missing", "缺少")) + " (" + rule.rawValue + ")",
+                text: t("Refused: ", "被拒绝：") + what + " — " + (items.isEmpty ? t.detail(words, rule, detail, entity: entity, field: field) : t("missing", "缺少"))
+                    + " (" + rule.rawValue + ")",
                 ok: false, details: items)
         } catch let e as ReplicaError {
             // A value, field or record typed wrong, in the reader's words where it has them.

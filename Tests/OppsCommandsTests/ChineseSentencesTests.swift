@@ -1,5 +1,6 @@
 import Foundation
 import OppsCore
+import OppsReplica
 import Testing
 
 @testable import OppsCommands
@@ -33,7 +34,9 @@ import Testing
             // A refused creation names the entity by its label (eve, an expert, may not create accounts).
             #expect(await f.initReplica("eve", url).code == 0)
             let notHers = await opps("new", "试点", "--account", "华为", "--home", f.home("eve"), "--locale", "zh-CN")
-            #expect(notHers.code == 3 && notHers.stderr.hasPrefix("opps: 被拒绝：客户：expert may not create account"), "\(notHers.stderr)")
+            #expect(notHers.code == 3 && notHers.stderr == "opps: 被拒绝：客户 — 你的角色不能新建「客户」，或不能在这个阶段新建（规则 create-not-permitted）\n", "\(notHers.stderr)")
+            // The rule's own words stay for the English reader and in --json.
+            #expect(await opps("new", "试点", "--account", "华为", "--home", f.home("eve"), "--locale", "en").stderr.contains("expert may not create account"))
 
             let new = await opps("new", "华为云 试点", "--account", "华为", "--amount", "120000.00", "--currency", "CNY", "--home", sam)
             #expect(new.code == 0 && new.stdout.contains("（待同步）") && Self.englishIn(new.stdout).isEmpty, "\(new.stdout)")
@@ -115,7 +118,12 @@ import Testing
             let second = await opps("sync", "--home", sam)
             #expect(second.stdout.contains("1 项冲突") && second.stdout.contains("查看：opps conflicts"), "\(second.stdout)")
             let conflicts = await opps("conflicts", "--home", sam)
-            #expect(conflicts.stdout.contains("金额：sam 的 200.00 未被采用") && conflicts.stdout.contains("现值：300.00（max）"), "\(conflicts.stdout)")
+            #expect(conflicts.stdout.contains("金额：sam 的 200.00 未被采用（同时修改：对此字段权限更高的一方胜出）"), "\(conflicts.stdout)")
+            #expect(conflicts.stdout.contains("现值：300.00（max）"), "\(conflicts.stdout)")
+            #expect(!conflicts.stdout.contains("authority"), "\(conflicts.stdout)")
+            #expect(await opps("conflicts", "--home", sam, "--locale", "en").stdout.contains("lost (authority)"))
+            // The deal's timeline says the same.
+            #expect(await opps("show", id, "--home", sam).stdout.contains("未被采用（同时修改：对此字段权限更高的一方胜出）"))
             #expect(Self.englishIn(conflicts.stdout).isEmpty, "\(conflicts.stdout)")
 
             // The same replica in English keeps its English sentences.
@@ -123,6 +131,27 @@ import Testing
             #expect(english.stdout.hasPrefix("today 2026-12-02: ") && english.stdout.contains("overdue:"), "\(english.stdout)")
             #expect(await opps("show", id, "--home", sam, "--locale", "en").stdout.contains("timeline (device time)"))
         }
+    }
+
+    /// Every rule says why in Chinese, with the field and the entity by their labels: no rule
+    /// name and no English word reaches a Chinese reader (a conflict, a refusal, a proposal).
+    @Test func everyRuleSaysWhyInChinese() {
+        let words = Vocabulary(.default, locale: "zh-CN")
+        for rule in RuleID.allCases {
+            for (entity, field) in [("opportunity", "amount"), ("opportunity", "stage"), ("activity", "at"), ("account", "account")] {
+                let reason = words.chineseReason(rule, entity: entity, field: field)
+                #expect(reason.firstMatch(of: /[A-Za-z]{2,}/) == nil, "\(rule) on \(entity).\(field): \(reason)")
+                #expect(!reason.isEmpty && reason.unicodeScalars.contains { (0x4E00...0x9FFF).contains($0.value) }, "\(rule): \(reason)")
+            }
+        }
+        // A field and an entity by their labels; a creation's by its entity.
+        #expect(words.chineseReason(.readOnly, entity: "opportunity", field: "amount") == "你的角色在当前阶段只能查看「金额」")
+        #expect(words.chineseReason(.createNotPermitted, entity: "account", field: "account").contains("新建「客户」"))
+        // The threshold an approval needs, as amounts read (the workspace's own rule for the field).
+        #expect(words.chineseReason(.approvalRequired, entity: "opportunity", field: "discount") == "「折扣」超过 10.00 需要审批")
+        // A rule a newer hub names and this replica does not know: its name, not a guess.
+        #expect(words.chineseReason(rule: "some-new-rule", entity: "opportunity", field: "amount") == "some-new-rule")
+        #expect(Vocabulary.chineseOutcome("lost") == "未被采用" && Vocabulary.chineseOutcome("rejected") == "被拒绝")
     }
 
     /// The history of a stage move says it once, in the stage's own line (English too).

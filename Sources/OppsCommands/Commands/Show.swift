@@ -68,7 +68,9 @@ func printTimeline(_ r: Replica, _ deal: Record, _ words: Vocabulary) throws {
             line = say.team(user, role: words.member("membership", "role", role), state: words.member("membership", "state", state))
         case let .conflict(number, field, value, outcome, rule, winner):
             let shown = { (v: Value) in v.isNull ? say.empty : say.value(words, e, field, v) }
-            line = say.conflictEvent(number, field: words.field(e, field), value: shown(value), outcome: "\(outcome)", rule: "\(rule)", holds: winner.map(shown))
+            line = say.conflictEvent(
+                number, field: words.field(e, field), value: shown(value), outcome: "\(outcome)", rule: say.rule(words, "\(rule)", entity: e, field: field),
+                holds: winner.map(shown))
         case .deleted:
             line = say.deletedThe(words.entity(e))
         }

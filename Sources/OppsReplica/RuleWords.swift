@@ -1,0 +1,79 @@
+import OppsCore
+
+/// Why a rule decided as it did, and what became of a write, in Chinese: the rules write their
+/// detail in English (the hub stores it with a conflict, and it names fields and stages by name),
+/// so a Chinese reader is told by the rule itself, with the field and the entity in their labels.
+/// One sentence per rule, so a new rule does not compile until it has one. The command line
+/// (`Phrases`) and the web app say the same words.
+extension Vocabulary {
+    /// What became of a write (`Outcome`'s names), in Chinese; an unknown name as it is.
+    public static func chineseOutcome(_ outcome: String) -> String {
+        switch outcome {
+        case Outcome.lost.rawValue: "未被采用"
+        case Outcome.rejected.rawValue: "被拒绝"
+        case Outcome.won.rawValue: "已采用"
+        case Outcome.applied.rawValue: "已生效"
+        case Outcome.proposal.rawValue: "待决定的提议"
+        case Outcome.duplicate.rawValue: "重复提交"
+        default: outcome
+        }
+    }
+
+    /// Why `rule` decided a write to `field` of an `entity` record, in Chinese (a creation or a
+    /// deletion names the entity as its field). A rule name this replica does not know (a newer
+    /// hub's): the name itself.
+    public func chineseReason(rule name: String, entity: String, field: String) -> String {
+        RuleID(rawValue: name).map { chineseReason($0, entity: entity, field: field) } ?? name
+    }
+
+    public func chineseReason(_ rule: RuleID, entity: String, field: String) -> String {
+        let e = "「" + self.entity(entity) + "」"
+        let f = field.isEmpty || field == entity ? e : "「" + self.field(entity, field) + "」"
+        switch rule {
+        case .baseCurrent, .noCompetingValue, .create, .delete: return "已生效"
+        case .restored: return "经理恢复了被替换的值"
+        case .authority: return "同时修改：对此字段权限更高的一方胜出"
+        case .laterClock: return "同时修改：较晚的修改胜出"
+        case .replicaTieBreak: return "同一时刻的修改：按设备顺序决定"
+        case .duplicate: return "重复提交，已忽略"
+        case .unknownEntity: return "服务器不认识这类记录：请先同步，更新工作区"
+        case .unknownField: return "服务器不认识\(f)：请先同步，更新工作区"
+        case .unknownRole: return "你的角色不在工作区中：请联系管理员"
+        case .unknownUser: return "\(f)填写的不是服务器上的用户"
+        case .forgedAuthor: return "修改的作者必须是登录的用户"
+        case .typeMismatch: return "\(f)的值不符合它的类型"
+        case .notVisible: return "你无权查看\(f)或这条记录"
+        case .readOnly: return "你的角色在当前阶段只能查看\(f)"
+        case .appendOnly: return "\(e)记录写下后不能修改"
+        case .writeOnce: return "\(f)只能设置一次：请新建一条\(e)"
+        case .clockAhead: return "本机时钟比服务器快太多：请校正时间后再同步"
+        case .futureTime: return "\(f)不能是将来的时间：\(e)记录的是已经发生的事"
+        case .recordMissing: return "记录不存在"
+        case .recordExists: return "记录已存在"
+        case .recordDeleted: return "记录已被删除"
+        case .createNotPermitted: return "你的角色不能新建\(e)，或不能在这个阶段新建"
+        case .deleteNotPermitted: return "你的角色不能删除\(e)"
+        case .stageGate: return "阶段要求的字段还没有填写"
+        case .handoffChecklist: return "交接清单还没有完成"
+        case .stickyClosed: return "已结束的商机只有经理可以重新打开"
+        case .backwardMove: return "后退超过一个阶段需要经理操作"
+        case .reasonRequired: return "需要先填写原因"
+        case .approvalPending: return "审批进行中，\(f)已锁定"
+        case .alreadyDecided: return "这个申请已由其他审批人决定"
+        case .approvalRejected: return "审批人拒绝了这个申请"
+        case .requestInvalid: return "这个申请已无法按原样执行：记录或权限已经变化"
+        case .proposeOnly: return "你的角色只能提议修改\(f)"
+        case .approvalRequired: return approvalThreshold(entity: entity, field: field).map { "\(f)超过 \($0) 需要审批" } ?? "\(f)需要审批"
+        case .needsConfirmation: return "进入这个阶段需要经理确认"
+        }
+    }
+
+    /// The amount above which a change of `field` needs approval, as a reader reads it (the
+    /// workspace's rule for the field itself, else the one that applies when leaving a stage).
+    func approvalThreshold(entity: String, field: String) -> String? {
+        guard let rules = workspace.approvals?.rules else { return nil }
+        let stageField = workspace.entity(entity)?.stageField
+        let rule = rules.first { $0.leaving == nil && $0.field == field } ?? (field == stageField ? rules.first { $0.leaving != nil } : nil)
+        return rule.map { groupedAmount("\($0.above)") }
+    }
+}

@@ -432,7 +432,7 @@ public struct BatchDecider {
             try assignIfHandedOff(&record)
             put(record)
         }
-        if let ap = workspace.approvals, ap.requests == entity.name, w.kind == .set {
+        if w.kind == .set, workspace.approvalRequests == entity.name, let ap = workspace.approvals {
             try approvalEffects(&record, write: w, actor: actor, approvals: ap)
         }
         if w.kind == .delete, case let .reference(survivor) = w.value { try repoint(from: record.id, to: survivor, author: actor.user) }

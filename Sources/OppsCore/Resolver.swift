@@ -215,22 +215,24 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
     if field.writeOnce, let current, !current.value.isNull {
         return refuseNormalised(.writeOnce, "\(field.name) is set once: make a new \(entity.name) instead")
     }
+    // The approval rules, read once (each read copied them).
+    let approvals = ws.approvals
     // Commercial fields are locked while an approval is pending (DOMAIN.md approvals).
-    if let ap = ws.approvals, !ap.approvers.contains(c.actor.role), ap.lockGroups.contains(field.group),
+    if let ap = approvals, !ap.approvers.contains(c.actor.role), ap.lockGroups.contains(field.group),
         entity.field(ap.stateField) != nil, record[ap.stateField] == .member("pending")
     {
         return refuseNormalised(.approvalPending, "\(field.name) is locked while an approval is pending")
     }
     // An approval request is immutable once made (DOMAIN.md approvals): when it has a state
     // (pending, or decided), nothing it asks for may be added — an approver approves what they saw.
-    if let ap = ws.approvals, ap.requests == entity.name, let decisionGroup = entity.field("state")?.group, field.group != decisionGroup,
+    if let ap = approvals, ap.requests == entity.name, let decisionGroup = entity.field("state")?.group, field.group != decisionGroup,
         !record["state"].isNull
     {
         return refuseNormalised(.writeOnce, "the request was already made: make a new one")
     }
     // An approval request is decided once: the first decision the hub sequences stands; the
     // decider may still amend their own note (DOMAIN.md approvals, merge-semantics I13).
-    if let ap = ws.approvals, ap.requests == entity.name, entity.field("state")?.group == field.group,
+    if let ap = approvals, ap.requests == entity.name, entity.field("state")?.group == field.group,
         case let .member(state) = record["state"], state != "pending", let decided = record.fields["state"], decided.author != w.author
     {
         return refuseNormalised(.alreadyDecided, "the request was already \(state) by \(decided.author)")
@@ -245,7 +247,7 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
         }
     }
     // A value above an approval threshold is a proposal until an approver decides.
-    if let ap = ws.approvals, !ap.approvers.contains(c.actor.role), entity.stageField != nil, case let .decimal(d) = value {
+    if let ap = approvals, !ap.approvers.contains(c.actor.role), entity.stageField != nil, case let .decimal(d) = value {
         for rule in ap.rules where rule.leaving == nil && rule.field == field.name && d > rule.above {
             return propose(.approvalRequired, "\(field.name) above \(rule.above) needs approval")
         }

@@ -32,8 +32,15 @@ public struct Workspace: Sendable, Hashable {
     /// Mutated only while uniquely referenced (`parts` below), so a box other values share is
     /// never changed: as safe to send as the value types it holds.
     final class Box: @unchecked Sendable {
-        var parts: Parts
-        init(_ parts: Parts) { self.parts = parts }
+        var parts: Parts { didSet { numbering = WireNumbering(entities: parts.entities) } }
+        /// The wire's numbers, built once per definition: a replica's sync asked for them three
+        /// times (its push's trail, the page reader, the page's application) and built them each
+        /// time, a twentieth of a one-field round trip.
+        private(set) var numbering: WireNumbering
+        init(_ parts: Parts) {
+            self.parts = parts
+            numbering = WireNumbering(entities: parts.entities)
+        }
     }
 
     private var box: Box
@@ -129,6 +136,12 @@ public struct Workspace: Sendable, Hashable {
                 version: version, name: name, roles: roles, stages: stages, entities: entities, handoff: handoff, approvals: approvals,
                 assignment: assignment, overrideRoles: overrideRoles, staleDays: staleDays, teamRule: Self.conventionalTeam(in: entities)))
     }
+
+    /// The entity approval requests are records of, without copying the approval rules (the
+    /// hub asks it for every write it applies).
+    public var approvalRequests: String? { box.parts.approvals?.requests }
+    /// Entity and field numbers by name and names by number (`WireNumbering`).
+    public var numbering: WireNumbering { box.numbering }
 
     // Equal when every part is.
     public static func == (a: Workspace, b: Workspace) -> Bool { a.box === b.box || a.box.parts == b.box.parts }
@@ -635,10 +648,13 @@ public struct WireNumbering: Sendable {
     let byName: [String: EntityNumbers]
     let byNumber: [UInt32: EntityNumbers]
 
-    public init(_ workspace: Workspace) {
+    /// The workspace's numbering (built once with its definition).
+    public init(_ workspace: Workspace) { self = workspace.numbering }
+
+    init(entities: [Entity]) {
         var byName = [String: EntityNumbers]()
         var byNumber = [UInt32: EntityNumbers]()
-        for e in workspace.entities {
+        for e in entities {
             var numbers = [String: UInt32](), names = [UInt32: String]()
             for f in e.fields { numbers[f.name] = f.number; names[f.number] = f.name }
             let n = EntityNumbers(name: e.name, number: e.number, fieldNumbers: numbers, fieldNames: names)

@@ -330,9 +330,10 @@ extension WebApp {
         func row(_ a: Record, decide: Bool) throws -> String {
             let deal = try a["opportunity"].reference.flatMap { try r.record($0) }
             let state = a["state"].isNull ? t("requested (not yet at the hub)", "已申请（尚未到达中心）") : words.member(name, "state", a["state"].canonicalText)
-            let field = a["field"].isNull ? words.member(name, "kind", a["kind"].canonicalText) : words.field("opportunity", a["field"].canonicalText)
+            // What it asks for: each field by its label and each value as it reads (in Chinese), or the request's own text.
+            let asked = a["field"].isNull ? words.member(name, "kind", a["kind"].canonicalText) : r.requested(a, words: words, chinese: t.chinese)
             var s =
-                "<tr><td>\(deal.map { "<a href=\"/deal/\(short($0.id))\">\(esc($0["name"].canonicalText))</a>" } ?? "")</td><td>\(esc(field)) \(esc(a["value"].canonicalText))</td>"
+                "<tr><td>\(deal.map { "<a href=\"/deal/\(short($0.id))\">\(esc($0["name"].canonicalText))</a>" } ?? "")</td><td>\(esc(asked))</td>"
             s += "<td>\(esc(a.creator))</td><td>\(esc(state))</td><td>"
             if decide {
                 s += """

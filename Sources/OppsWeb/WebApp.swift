@@ -219,7 +219,9 @@ public actor WebApp {
         do {
             let (_, a) = try replica.decide(request: id, decision, note: note)
             let what = decision == "approved" ? t("Approved", "已批准") : t("Rejected", "已驳回")
-            return Message(text: what + ": " + a["requested"].canonicalText + t(" (takes effect at the hub when synced)", "（同步后在中心生效）"), ok: true)
+            let words = vocabulary(t)
+            return Message(
+                text: what + t(": ", "：") + replica.requested(a, words: words, chinese: t.chinese) + t(" (takes effect at the hub when synced)", "（同步后在中心生效）"), ok: true)
         } catch {
             return Message(text: "\(error)", ok: false)
         }

@@ -16,6 +16,11 @@ import Testing
             #expect(await f.initReplica("sam", url).code == 0)
             #expect(await f.initReplica("max", url).code == 0)
             let (id, request) = try await f.aLossWaitingForMax()
+            // What the request asks for: in a Chinese reader's words (fields by label, values as
+            // they read), the request's own text in English.
+            let zh = await opps("approvals", "--home", max, "--locale", "zh-CN").stdout
+            #expect(zh.contains("阶段 → 输单，输单原因 → 价格") && !zh.contains("loss_reason"), "\(zh)")
+            #expect(await opps("approvals", "--home", max).stdout.contains("stage → lost, loss_reason → price"))
             #expect(await opps("approve", request, "--home", max).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
             #expect(await opps("sync", "--home", sam).code == 0)

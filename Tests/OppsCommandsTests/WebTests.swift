@@ -239,6 +239,9 @@ import Testing
             try await Self.serving(f, user: "max") { web in
                 let list = try await web.send("/approvals")
                 #expect(list.body.contains("Doomed") && list.body.contains("value=\"approved\""))
+                #expect(list.body.contains("stage → lost, loss_reason → price"), "\(list.body.suffix(900))")
+                let zh = try await web.send("/approvals", headers: [("Accept-Language", "zh-CN")]).body
+                #expect(zh.contains("阶段 → 输单，输单原因 → 价格"), "\(zh.suffix(900))")
                 let board = try await web.send("/?closed=1")
                 #expect(board.body.contains("badge approval"), "the deal shows its pending approval")
                 let decided = try await web.post("/approvals/\(request)/decide", ["decision": "approved", "note": "ok"], from: "/approvals")

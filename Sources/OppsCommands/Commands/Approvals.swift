@@ -62,7 +62,8 @@ struct ApprovalsCommand: ParsableCommand {
             let deal: String = if case let .reference(d) = a["opportunity"], let rec = try r.record(d) { rec["name"].canonicalText } else { "?" }
             let state = a["state"].isNull ? say.requested : words.value(name, "state", a["state"])
             let kind = words.value(name, "kind", a["kind"])
-            var line = "\(short(a.id))  \(state.padding(9))  \(kind.padding(8))  \(fit(deal, 24))  \(a["requested"].canonicalText)  \(say.requestedBy(a.creator))"
+            var line =
+                "\(short(a.id))  \(state.padding(9))  \(kind.padding(8))  \(fit(deal, 24))  \(r.requested(a, words: words, chinese: say.chinese))  \(say.requestedBy(a.creator))"
             if case let .text(d) = a["decided_by"] { line += say.decidedBy(d) }
             if case let .text(n) = a["note"] { line += " (\(n))" }
             Console.out(line)

@@ -5,10 +5,17 @@ extension Replica {
     /// — made from the request's own fields (`field`, `value`, the `with` it carries). Its stored
     /// `requested` text is names and canonical values, the same for every reader: what an
     /// English reader reads, and what a request naming no field shows.
+    ///
+    /// A team change says whose membership it is (`eve：状态 → 有效`): its fields alone do not.
     public func requested(_ request: Record, words: Vocabulary, chinese: Bool) -> String {
-        guard chinese, case let .text(field) = request["field"], !field.isEmpty else { return request["requested"].canonicalText }
-        var entity = "opportunity"
-        if case let .text(target) = request["target"], let id = RecordID(parsing: target), let r = try? record(id) { entity = r.entity }
+        var target: Record?
+        if case let .text(text) = request["target"], let id = RecordID(parsing: text) { target = try? record(id) }
+        var who = ""
+        if let target, let team = workspace.teamRule, target.entity == team.entity, case let .text(user) = target[team.user] {
+            who = user + (chinese ? "：" : ": ")
+        }
+        guard chinese, case let .text(field) = request["field"], !field.isEmpty else { return who + request["requested"].canonicalText }
+        let entity = target?.entity ?? "opportunity"
         var pairs = [(field, request["value"].isNull ? "" : request["value"].canonicalText)]
         if case let .text(with) = request["with"] {
             for line in with.split(separator: "\n") {
@@ -24,6 +31,6 @@ extension Replica {
             if case let .decimal(d) = value { return groupedAmount("\(d)") }
             return words.value(entity, field, value)
         }
-        return pairs.map { words.field(entity, $0.0) + " → " + shown($0.0, $0.1) }.joined(separator: "，")
+        return who + pairs.map { words.field(entity, $0.0) + " → " + shown($0.0, $0.1) }.joined(separator: "，")
     }
 }

@@ -126,6 +126,9 @@ struct Script {
             #expect(Set(waiting.compactMap { $0["kind"]?.string }) == ["discount", "team"])
             #expect(waiting.allSatisfy { $0["state"]?.string == "pending" })
             let teamRequest = try #require(waiting.first { $0["kind"]?.string == "team" }?["id"]?.string)
+            // A team change says whose membership it asks for, in both languages.
+            #expect(await s.run("max", "2026-11-04T13:00:00Z", "approvals").stdout.contains("eve: state → active"))
+            #expect(await s.run("max", "2026-11-04T13:00:00Z", "approvals", "--locale", "zh-CN").stdout.contains("eve：状态 → 有效"))
             #expect(waiting.contains { $0["id"]?.string == request })
             #expect(await s.run("ann", "2026-11-04T13:00:00Z", "approvals", "--json").json?.array?.count == 2)
             #expect(await s.run("sam", "2026-11-04T13:00:00Z", "approve", teamRequest).code == 3)  // a rep does not decide

@@ -180,6 +180,39 @@ struct Phrases: Sendable {
         return rows.map { $0.0.padding(width) + " " + $0.1 }.joined(separator: "\n")
     }
 
+    // MARK: - rules
+
+    /// An access level as the matrix names it: `own`, … in English; what it lets one do in Chinese.
+    func access(_ a: Access) -> String {
+        guard chinese else { return a.name }
+        switch a {
+        case .hidden: return "不可见"
+        case .read: return "只读"
+        case .propose: return "可提议"
+        case .write: return "可修改"
+        case .own: return "主导"
+        case .override: return "可覆盖"
+        }
+    }
+    func relation(_ r: Relation) -> String {
+        guard chinese else { return r.rawValue }
+        switch r {
+        case .owner: return "负责人"
+        case .team: return "团队成员"
+        case .creator: return "创建者"
+        case .managed: return "上级"
+        }
+    }
+    func rulesHeading(entity: String, role: String, stage: String, relations: [Relation], version: UInt64?) -> String {
+        let held = relations.map(relation)
+        if chinese {
+            let source = version.map { "本机工作区，第 \($0) 版" } ?? "内置默认工作区"
+            return "\(role)在「\(stage)」阶段对\(entity)各字段的权限（你的身份：\(held.isEmpty ? "无" : held.joined(separator: "、"))；\(source)）"
+        }
+        let source = version.map { "this laptop's workspace, version \($0)" } ?? "the built-in default workspace"
+        return "\(entity) fields for \(role) at \(stage) (relations: \(held.joined(separator: ",")); \(source))"
+    }
+
     // MARK: - conflicts and history
 
     var noConflicts: String { self("no conflicts", "没有冲突") }

@@ -274,7 +274,11 @@ extension WebApp {
         case let .task(text, due, done, assignee):
             return t("task ", "任务 ") + "“\(text)”" + (due.map { " \($0)" } ?? "") + (assignee.map { " → \($0)" } ?? "") + (done ? t(", done", "，已完成") : "")
         case let .approval(kind, field, value, state, decidedBy, note):
-            let what = field.map { words.field(e, $0) + (value.map { " " + $0 } ?? "") } ?? words.member("approval", "kind", kind)
+            // What it asks for as the approvals page says it (fields by label, values as they read).
+            let request = field == nil ? nil : (try? replica.record(event.record)) ?? nil
+            let what =
+                request.map { replica.requested($0, words: words, chinese: t.chinese) } ?? field.map { words.field(e, $0) + (value.map { " " + $0 } ?? "") }
+                ?? words.member("approval", "kind", kind)
             return t("approval for ", "审批：") + what + " — " + words.member("approval", "state", state) + (decidedBy.map { " (\($0))" } ?? "")
                 + (note.map { " — \($0)" } ?? "")
         case let .team(user, role, state):

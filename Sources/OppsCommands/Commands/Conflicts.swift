@@ -71,7 +71,7 @@ struct ConflictListCommand: ParsableCommand {
                 say.conflictLine(
                     c.id, short(c.record), field: words.field(c.entity, c.field), author: c.author, value: shown(c.value), outcome: "\(c.outcome)",
                     rule: say.rule(words, "\(c.rule)", entity: c.entity, field: c.field), holds: c.winner.map(shown) ?? say.notShownToYou, by: c.winnerAuthor,
-                    at: "\(Timestamp(milliseconds: c.hubMilliseconds))"))
+                    at: minuteText(c.hubMilliseconds)))
         }
     }
 }

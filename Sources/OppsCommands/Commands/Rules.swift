@@ -92,10 +92,16 @@ public struct RulesCommand: ParsableCommand {
         }
         let names = rows.map { words.field(rules.entity, $0.field) }
         let width = max(5, names.map(\.displayWidth).max() ?? 5)
-        let source = replica.map { "this laptop's workspace, version \($0.workspace.version)" } ?? "the built-in default workspace"
-        Console.out("\(words.entity(rules.entity)) fields for \(words.role(rules.role)) at \(words.stage(rules.stage)) (relations: \(relations); \(source))")
+        let say = words.say
+        // The relations as given, in the order Relation lists them.
+        let held = Relation.allCases.filter(parsedRelations.set.contains)
+        Console.out(
+            say.rulesHeading(
+                entity: words.entity(rules.entity), role: words.role(rules.role), stage: words.stage(rules.stage), relations: held,
+                version: replica?.workspace.version))
+        let accessWidth = max(8, rows.map { say.access($0.access).displayWidth }.max() ?? 8)
         for (name, r) in zip(names, rows) {
-            Console.out(name.padding(width) + "  " + r.access.name.padding(8) + "  " + r.group)
+            Console.out(name.padding(width) + "  " + say.access(r.access).padding(accessWidth) + "  " + r.group)
         }
     }
 }

@@ -62,7 +62,11 @@ func printTimeline(_ r: Replica, _ deal: Record, _ words: Vocabulary) throws {
         case let .task(text, due, done, assignee):
             line = say.task(short(event.record), text, due: due, assignee: assignee, done: done)
         case let .approval(kind, field, value, state, decidedBy, note):
-            let what = field.map { words.field(e, $0) + (value.map { " " + $0 } ?? "") } ?? words.member("approval", "kind", kind)
+            // What it asks for as `opps approvals` says it (fields by label, values as they read).
+            let request = field == nil ? nil : try r.record(event.record)
+            let what =
+                request.map { r.requested($0, words: words, chinese: say.chinese) } ?? field.map { words.field(e, $0) + (value.map { " " + $0 } ?? "") }
+                ?? words.member("approval", "kind", kind)
             line = say.approval(short(event.record), for: what, state: words.member("approval", "state", state), decidedBy: decidedBy, note: note)
         case let .team(user, role, state):
             line = say.team(user, role: words.member("membership", "role", role), state: words.member("membership", "state", state))

@@ -16,7 +16,7 @@ public struct Opps: AsyncParsableCommand {
             id opps prints (4+ of its characters do) or its exact name. Commands that print data take --json.
 
             Stages, fields and choices read in your language when the workspace has labels in it \
-            (opps locale zh-CN, or LANG), and so do opps's own sentences in Chinese (今天…、已修改…); \
+            (opps locale zh-CN, or LANG), and so do opps's own sentences and this overview in Chinese (今天…、已修改…); \
             you may type a name or a label: opps set 7dka36sd 技术风险=低.
 
             Exit codes: 0 ok; 1 bad input (a record, field or value the replica cannot take); 2 the hub \
@@ -49,6 +49,11 @@ public enum OppsMain {
             let hint = CommandSuggestion.closest(to: typo, among: commands).map { "did you mean \"\($0)\"? " } ?? ""
             report("unknown command \"\(typo)\": \(hint)(opps --help lists the commands)", code: ExitStatus.usage, json: json)
             return ExitStatus.usage
+        }
+        // The overview in Chinese for a Chinese reader (a command's own help stays English).
+        if [[], ["--help"], ["-h"], ["help"]].contains(arguments), ChineseHelp.readerIsChinese {
+            Console.out(ChineseHelp.text)
+            return 0
         }
         var command: any ParsableCommand
         do {
@@ -115,7 +120,7 @@ struct HomeOption: ParsableArguments {
 
     var path: String {
         if let home { return home }
-        if let env = ProcessInfo.processInfo.environment["OPPS_HOME"], !env.isEmpty { return env }
+        if let env = ProcessEnvironment.current["OPPS_HOME"], !env.isEmpty { return env }
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".opps").path
     }
 
@@ -140,7 +145,7 @@ struct HomeOption: ParsableArguments {
     /// The words to print for `r`'s workspace: labels in the reader's language (workspace-format.md
     /// "Labels"): --locale, the replica's setting, LC_ALL / LC_MESSAGES / LANG, the workspace's own.
     func words(_ r: Replica) -> Vocabulary {
-        let env = ProcessInfo.processInfo.environment
+        let env = ProcessEnvironment.current
         let posix = ["LC_ALL", "LC_MESSAGES", "LANG"].lazy.compactMap { LocaleTag.fromPOSIX(env[$0]) }.first
         let setting = (try? r.store.meta("locale")).flatMap { $0.isEmpty ? nil : $0 }
         return Vocabulary(r.workspace, locale: r.workspace.displayLocale(preferring: [locale, setting, posix]))
@@ -149,6 +154,13 @@ struct HomeOption: ParsableArguments {
 
 struct SystemClock: PhysicalClock {
     func nowMilliseconds() -> Int64 { DeviceClock.fixed ?? Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+}
+
+/// The environment `opps` reads (OPPS_HOME, LANG). Tests pin it per task, as they pin the
+/// clock: parallel tests share one process's environment.
+public enum ProcessEnvironment {
+    @TaskLocal public static var pinned: [String: String]?
+    static var current: [String: String] { pinned ?? ProcessInfo.processInfo.environment }
 }
 
 /// The device clock `opps` reads. Tests pin it (per task, so parallel tests do not interfere)

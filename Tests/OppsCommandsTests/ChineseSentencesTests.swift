@@ -179,3 +179,32 @@ import Testing
         #expect(spaced.stderr.contains("write next_step=\"call the CFO\""), "\(spaced.stderr)")
     }
 }
+
+/// `opps`, `opps --help`, `opps help` for a Chinese reader: the overview in Chinese, every
+/// command in one line that fits 80 columns; a command's own help stays English.
+@Suite struct ChineseHelpTests {
+    @Test func everyCommandHasItsChineseLineInOrder() {
+        #expect(ChineseHelp.commands.map(\.name) == Opps.configuration.subcommands.map { $0._commandName })
+        for line in ChineseHelp.text.split(separator: "\n", omittingEmptySubsequences: false) {
+            #expect(String(line).displayWidth <= 80, "\(line)")
+        }
+    }
+
+    @Test func aChineseReaderReadsTheOverviewInChinese() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let made = await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.home("sam"), "--locale", "zh-CN")
+            #expect(made.code == 0, "\(made.stderr)")
+            // The default home (OPPS_HOME) is the replica whose reader is asked.
+            for args in [[String](), ["--help"], ["-h"], ["help"]] {
+                let help = await opps(args, environment: ["OPPS_HOME": f.home("sam")])
+                #expect(help.code == 0 && help.stdout.hasPrefix("概述：离线处理你的商机") && help.stdout.contains("  today      今天到期的"), "\(args): \(help.stdout)")
+            }
+            // An English reader, and a command's own help: English.
+            #expect(await opps(["--help"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stdout.hasPrefix("OVERVIEW: Work on your opportunities"))
+            #expect(await opps(["set", "--help"], environment: ["OPPS_HOME": f.home("sam")]).stdout.hasPrefix("OVERVIEW: Change fields"))
+            // No replica, LANG in Chinese: Chinese.
+            #expect(await opps(["--help"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "zh_CN.UTF-8"]).stdout.hasPrefix("概述："))
+        }
+    }
+}

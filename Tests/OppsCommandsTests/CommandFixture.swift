@@ -87,6 +87,11 @@ func opps(_ args: [String]) async -> Run {
     return Run(code: code, stdout: buffer.stdout, stderr: buffer.stderr)
 }
 
+/// The same with the environment `opps` reads pinned (OPPS_HOME, LANG) for this run alone.
+func opps(_ args: [String], environment: [String: String]) async -> Run {
+    await ProcessEnvironment.$pinned.withValue(environment) { await opps(args) }
+}
+
 func oppsHub(_ args: String...) async -> Run { await oppsHub(args) }
 
 func oppsHub(_ args: [String]) async -> Run {

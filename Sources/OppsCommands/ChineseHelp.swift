@@ -73,10 +73,5 @@ enum ChineseHelp {
     }
 
     /// Whether `opps`'s reader here reads Chinese: the default home's replica as it shows, else LANG.
-    static var readerIsChinese: Bool {
-        if let home = try? HomeOption.parse([]), let r = try? home.open() { return home.words(r).say.chinese }
-        let env = ProcessEnvironment.current
-        let posix = ["LC_ALL", "LC_MESSAGES", "LANG"].lazy.compactMap { LocaleTag.fromPOSIX(env[$0]) }.first
-        return posix.map { LocaleTag.language($0) == "zh" } ?? false
-    }
+    static var readerIsChinese: Bool { (try? HomeOption.parse([]))?.say.chinese ?? false }
 }

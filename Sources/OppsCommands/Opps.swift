@@ -142,11 +142,24 @@ struct HomeOption: ParsableArguments {
         return home.words(r)
     }
 
+    /// The sentences for this command's reader, with or without a replica: its words' language
+    /// when there is one; else --locale, then LANG.
+    var say: Phrases {
+        if let r = try? open() { return words(r).say }
+        let tag = locale ?? Self.posixLocale
+        return Phrases(chinese: tag.map { LocaleTag.language($0) == "zh" } ?? false)
+    }
+
+    /// The language LC_ALL, LC_MESSAGES or LANG names.
+    static var posixLocale: String? {
+        let env = ProcessEnvironment.current
+        return ["LC_ALL", "LC_MESSAGES", "LANG"].lazy.compactMap { LocaleTag.fromPOSIX(env[$0]) }.first
+    }
+
     /// The words to print for `r`'s workspace: labels in the reader's language (workspace-format.md
     /// "Labels"): --locale, the replica's setting, LC_ALL / LC_MESSAGES / LANG, the workspace's own.
     func words(_ r: Replica) -> Vocabulary {
-        let env = ProcessEnvironment.current
-        let posix = ["LC_ALL", "LC_MESSAGES", "LANG"].lazy.compactMap { LocaleTag.fromPOSIX(env[$0]) }.first
+        let posix = Self.posixLocale
         let setting = (try? r.store.meta("locale")).flatMap { $0.isEmpty ? nil : $0 }
         return Vocabulary(r.workspace, locale: r.workspace.displayLocale(preferring: [locale, setting, posix]))
     }

@@ -27,6 +27,10 @@ import Testing
         let f = try CommandFixture()
         try await f.serving { url in
             let sam = f.home("sam"), max = f.home("max")
+            // The first thing a rep may get wrong, before any replica: in the words --locale names.
+            let badToken = await opps("init", "--hub", url, "--token", "abc", "--home", sam, "--locale", "zh-CN")
+            #expect(badToken.code == 64 && badToken.stderr == "opps: --token 必须是管理员给你的 opps_… 令牌（69 个字符）\n", "\(badToken.stderr)")
+            #expect(await opps(["init", "--hub", url, "--token", "abc", "--home", sam], environment: ["LANG": "C"]).stderr.contains("--token must be the opps_… token"))
             let made = await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", sam, "--locale", "zh-CN")
             #expect(made.code == 0, "\(made.stderr)")
             #expect(made.stdout.contains("建好副本") && Self.englishIn(made.stdout).isEmpty, "\(made.stdout)")

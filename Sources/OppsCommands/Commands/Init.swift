@@ -25,7 +25,7 @@ struct InitCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        try ConnectCommand.check(hub: hub, token: token, ca: ca)
+        try ConnectCommand.check(hub: hub, token: token, ca: ca, say: home.say)
     }
 
     func run() async throws {

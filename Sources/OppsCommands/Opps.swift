@@ -64,7 +64,9 @@ public enum OppsMain {
                 return 0
             }
             // An unknown option, a missing argument, a value the parser refuses: bad usage.
-            report(Opps.message(for: error), code: ExitStatus.usage, json: json)
+            let message = Opps.message(for: error)
+            let said = json || !ChineseHelp.readerIsChinese ? nil : ChineseUsage.translate(message)
+            report(said ?? message, code: ExitStatus.usage, json: json)
             return ExitStatus.usage
         }
         do {

@@ -207,6 +207,16 @@ import Testing
             // An English reader, and a command's own help: English.
             #expect(await opps(["--help"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stdout.hasPrefix("OVERVIEW: Work on your opportunities"))
             #expect(await opps(["set", "--help"], environment: ["OPPS_HOME": f.home("sam")]).stdout.hasPrefix("OVERVIEW: Change fields"))
+            // Bad usage, in the same reader's words (exit 64 either way; --json keeps English).
+            let zh = ["OPPS_HOME": f.home("sam")]
+            let missing = await opps(["show"], environment: zh)
+            #expect(missing.code == 64 && missing.stderr == "opps: 缺少参数 <id>（用法见 --help）\n", "\(missing.stderr)")
+            #expect(await opps(["show", "a", "b"], environment: zh).stderr.hasPrefix("opps: 多余的参数「b」"))
+            #expect(await opps(["list", "--foo"], environment: zh).stderr.hasPrefix("opps: 没有选项 --foo"))
+            #expect(await opps(["task", "x", "回访", "--due"], environment: zh).stderr == "opps: 选项 --due <due> 缺少值\n")
+            #expect(await opps(["show", "--json"], environment: zh).stdout.contains("Missing expected argument"))
+            let english = await opps(["show"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"])
+            #expect(english.code == 64 && english.stderr == "opps: Missing expected argument '<id>'\n", "\(english.stderr)")
             // No replica, LANG in Chinese: Chinese.
             #expect(await opps(["--help"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "zh_CN.UTF-8"]).stdout.hasPrefix("概述："))
         }

@@ -337,6 +337,8 @@ struct Script {
             #expect(await s.run("eve", "2026-11-02T16:10:00Z", "list", "--json").json?.array?.count == 0)
             #expect(await s.run("sam", "2026-11-02T16:20:00Z", "sync").code == 0)
             #expect(await s.run("sam", "2026-11-02T16:20:00Z", "team", "list", d, "--json").json?.array?.first?["state"]?.string == "removed")
+            // `opps team ID` lists it too (the rep's first try).
+            #expect(await s.run("sam", "2026-11-02T16:20:00Z", "team", d, "--json").json?.array?.first?["state"]?.string == "removed")
             try s.expectAgreement(["sam", "max", "eve"])
         }
     }

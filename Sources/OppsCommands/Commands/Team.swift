@@ -16,7 +16,7 @@ struct TeamCommand: ParsableCommand {
 
             Example: opps team add 7dka36sd eve --role expert
             """,
-        subcommands: [List.self, Add.self, Remove.self])
+        subcommands: [List.self, Add.self, Remove.self], defaultSubcommand: List.self)
 
     static func memberships(_ r: Replica, deal: RecordID) throws -> [Record] { try r.memberships(of: deal) }
 

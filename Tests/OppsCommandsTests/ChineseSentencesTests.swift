@@ -67,6 +67,10 @@ import Testing
             #expect(await opps("set", id, "技术风险=很低", "--home", sam, "--locale", "en").stderr.contains("\"很低\" is not one of low, medium, high"))
             #expect(await opps("set", id, "预计成交日期=明天", "--home", sam).stderr == "opps: 预计成交日期：「明天」不是日期（YYYY-MM-DD）\n")
             #expect(await opps("set", id, "不存在=1", "--home", sam).stderr.hasPrefix("opps: 商机没有字段「不存在」（字段：名称、客户、"))
+            // A command's own checks of what was typed, too (exit 64).
+            let spaced = await opps("set", id, "金额", "120000", "--home", sam)
+            #expect(spaced.code == 64 && spaced.stderr == "opps: 「金额」不是 字段=值 的形式：请写成 金额=120000\n", "\(spaced.stderr)")
+            #expect(await opps("today", "--date", "明天", "--home", sam).stderr == "opps: --date 必须是日期（YYYY-MM-DD）\n")
             // On another entity the members are that entity's (an activity's kinds, a task's due date).
             #expect(await opps("log", id, "--kind", "打球", "--home", sam).stderr == "opps: 类型：「打球」不是可选值之一：电话、拜访、邮件、会议、签到、备注\n")
             #expect(await opps("task", id, "回访", "--due", "明天", "--home", sam).stderr == "opps: 截止日期：「明天」不是日期（YYYY-MM-DD）\n")

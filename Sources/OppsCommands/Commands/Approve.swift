@@ -38,7 +38,7 @@ struct RejectCommand: ParsableCommand {
     @Flag(help: "Print the outcome as JSON.") var json = false
 
     func validate() throws {
-        guard !note.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--note must say why") }
+        guard !note.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError(home.say("--note must say why", "--note 必须写明驳回的原因")) }
     }
 
     func run() throws { try decide(home, id, "rejected", note: note, json: json) }

@@ -24,13 +24,15 @@ struct SetCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard !assignments.isEmpty else { throw ValidationError("give at least one FIELD=VALUE") }
+        let say = home.say
+        guard !assignments.isEmpty else { throw ValidationError(say("give at least one FIELD=VALUE", "请至少给出一个 字段=值")) }
         for (i, a) in assignments.enumerated() where !a.contains("=") {
             // `opps set ID amount 120000`: the likely meaning, written the way set takes it.
             if i + 1 < assignments.count, !assignments[i + 1].contains("=") {
-                throw ValidationError("\"\(a)\" is not FIELD=VALUE: write \(a)=\(Self.quoted(assignments[i + 1]))")
+                let written = "\(a)=\(Self.quoted(assignments[i + 1]))"
+                throw ValidationError(say("\"\(a)\" is not FIELD=VALUE: write \(written)", "「\(a)」不是 字段=值 的形式：请写成 \(written)"))
             }
-            throw ValidationError("\"\(a)\" is not FIELD=VALUE (e.g. next_step=\"demo Friday\")")
+            throw ValidationError(say("\"\(a)\" is not FIELD=VALUE (e.g. next_step=\"demo Friday\")", "「\(a)」不是 字段=值 的形式（例如 下一步=\"周五演示\"）"))
         }
     }
 

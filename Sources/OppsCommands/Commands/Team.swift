@@ -57,7 +57,9 @@ struct TeamCommand: ParsableCommand {
         @Flag(help: "Print the outcome as JSON.") var json = false
 
         func validate() throws {
-            guard ["expert", "success"].contains(role) else { throw ValidationError("--role must be expert or success") }
+            guard ["expert", "success"].contains(role) else {
+                throw ValidationError(home.say("--role must be expert or success", "--role 只能是 expert（产品专家）或 success（客户成功经理）"))
+            }
         }
 
         func run() throws {

@@ -19,7 +19,7 @@ struct TodayCommand: ParsableCommand {
     typealias Item = AgendaItem
 
     func validate() throws {
-        if let date { do { _ = try CivilDate(parsing: date) } catch { throw ValidationError("--date must be YYYY-MM-DD") } }
+        if let date { do { _ = try CivilDate(parsing: date) } catch { throw ValidationError(home.say("--date must be YYYY-MM-DD", "--date 必须是日期（YYYY-MM-DD）")) } }
     }
 
     func run() throws {

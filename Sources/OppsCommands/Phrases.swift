@@ -82,15 +82,13 @@ struct Phrases: Sendable {
     }
     func team(_ user: String, role: String, state: String) -> String { self("team: \(user) (\(role)) \(state)", "团队：\(user)（\(role)）\(state)") }
     /// A write's fate: `lost`, `rejected`, … (Outcome).
-    func outcome(_ o: String) -> String { chinese ? Vocabulary.chineseOutcome(o) : o }
-    /// Why a rule decided: its name in English (the rules' own detail goes with an edit's
-    /// outcome), a sentence in Chinese (`Vocabulary.chineseReason`).
+    func outcome(_ o: String) -> String { Vocabulary.outcome(o, chinese: chinese) }
+    /// Why a rule decided, and the rules' detail, in this reader's language (`Vocabulary.reason`).
     func rule(_ words: Vocabulary, _ name: String, entity: String, field: String) -> String {
-        chinese ? words.chineseReason(rule: name, entity: entity, field: field) : name
+        words.reason(rule: name, entity: entity, field: field, chinese: chinese)
     }
-    /// The rules' detail of a proposal or a refusal: theirs in English, the rule's sentence in Chinese.
     func detail(_ words: Vocabulary, _ rule: RuleID, _ detail: String, entity: String, field: String) -> String {
-        chinese ? words.chineseReason(rule, entity: entity, field: field) : detail
+        words.detail(rule, detail, entity: entity, field: field, chinese: chinese)
     }
     func conflictEvent(_ number: UInt64, field: String, value: String, outcome o: String, rule: String, holds: String?) -> String {
         chinese

@@ -19,6 +19,21 @@ extension Vocabulary {
         }
     }
 
+    /// What became of a write for a reader: its name in English, its words in Chinese.
+    public static func outcome(_ outcome: String, chinese: Bool) -> String { chinese ? chineseOutcome(outcome) : outcome }
+
+    /// Why a rule decided, for a reader: its name in English (the rules' own detail goes with an
+    /// edit's outcome), its sentence in Chinese. The command line and the web app both say it so.
+    public func reason(rule name: String, entity: String, field: String, chinese: Bool) -> String {
+        chinese ? chineseReason(rule: name, entity: entity, field: field) : name
+    }
+
+    /// The rules' detail of a proposal or a refusal, for a reader: theirs in English, the rule's
+    /// sentence in Chinese.
+    public func detail(_ rule: RuleID, _ detail: String, entity: String, field: String, chinese: Bool) -> String {
+        chinese ? chineseReason(rule, entity: entity, field: field) : detail
+    }
+
     /// Why `rule` decided a write to `field` of an `entity` record, in Chinese (a creation or a
     /// deletion names the entity as its field). A rule name this replica does not know (a newer
     /// hub's): the name itself.

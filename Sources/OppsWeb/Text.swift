@@ -45,14 +45,13 @@ struct WebText: Sendable {
 }
 
 extension WebText {
-    /// What became of a write, in the reader's language.
-    func outcome(_ name: String) -> String { chinese ? Vocabulary.chineseOutcome(name) : name }
-    /// Why a rule decided: its name in English, its sentence in Chinese (`Vocabulary.chineseReason`).
+    /// What became of a write, why a rule decided, and the rules' detail, in this reader's
+    /// language (`Vocabulary.reason`, as the command line says them).
+    func outcome(_ name: String) -> String { Vocabulary.outcome(name, chinese: chinese) }
     func rule(_ words: Vocabulary, _ name: String, entity: String, field: String) -> String {
-        chinese ? words.chineseReason(rule: name, entity: entity, field: field) : name
+        words.reason(rule: name, entity: entity, field: field, chinese: chinese)
     }
-    /// The rules' detail of a proposal or a refusal: theirs in English, the rule's sentence in Chinese.
     func detail(_ words: Vocabulary, _ rule: RuleID, _ detail: String, entity: String, field: String) -> String {
-        chinese ? words.chineseReason(rule, entity: entity, field: field) : detail
+        words.detail(rule, detail, entity: entity, field: field, chinese: chinese)
     }
 }

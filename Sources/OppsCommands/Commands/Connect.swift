@@ -24,14 +24,15 @@ struct ConnectCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as one JSON object.") var json = false
 
     /// The first things a rep types, checked before anything is made; said in the reader's words.
-    static func check(hub: String?, token: String?, ca: String?, say: Phrases) throws {
+    /// `say` is asked only for a refusal (finding the reader opens the replica).
+    static func check(hub: String?, token: String?, ca: String?, say: @autoclosure () -> Phrases) throws {
         if let hub, !(hub.hasPrefix("http://") || hub.hasPrefix("https://")) {
-            throw ValidationError(say("--hub must be an http:// or https:// URL", "--hub 必须是 http:// 或 https:// 开头的地址"))
+            throw ValidationError(say()("--hub must be an http:// or https:// URL", "--hub 必须是 http:// 或 https:// 开头的地址"))
         }
         if let token, !(token.hasPrefix("opps_") && token.count == 69) {
-            throw ValidationError(say("--token must be the opps_… token the operator gave you", "--token 必须是管理员给你的 opps_… 令牌（69 个字符）"))
+            throw ValidationError(say()("--token must be the opps_… token the operator gave you", "--token 必须是管理员给你的 opps_… 令牌（69 个字符）"))
         }
-        if let ca, !ca.isEmpty, !FileManager.default.isReadableFile(atPath: ca) { throw ValidationError(say("cannot read --ca \(ca)", "无法读取 --ca \(ca)")) }
+        if let ca, !ca.isEmpty, !FileManager.default.isReadableFile(atPath: ca) { throw ValidationError(say()("cannot read --ca \(ca)", "无法读取 --ca \(ca)")) }
     }
 
     /// The CA file as an absolute path: the replica keeps it for later syncs from anywhere.
@@ -41,11 +42,10 @@ struct ConnectCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        let say = home.say
         guard hub != nil || token != nil || ca != nil else {
-            throw ValidationError(say("give --token, --hub or --ca (see opps connect --help)", "请给出 --token、--hub 或 --ca（见 opps connect --help）"))
+            throw ValidationError(home.say("give --token, --hub or --ca (see opps connect --help)", "请给出 --token、--hub 或 --ca（见 opps connect --help）"))
         }
-        try Self.check(hub: hub, token: token, ca: ca, say: say)
+        try Self.check(hub: hub, token: token, ca: ca, say: home.say)
     }
 
     func run() async throws {

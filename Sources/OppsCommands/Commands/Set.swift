@@ -24,7 +24,8 @@ struct SetCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        let say = home.say
+        // The reader's words only for a refusal (finding them opens the replica).
+        func say(_ en: String, _ zh: String) -> String { home.say(en, zh) }
         guard !assignments.isEmpty else { throw ValidationError(say("give at least one FIELD=VALUE", "请至少给出一个 字段=值")) }
         for (i, a) in assignments.enumerated() where !a.contains("=") {
             // `opps set ID amount 120000`: the likely meaning, written the way set takes it.

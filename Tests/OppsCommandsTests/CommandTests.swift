@@ -60,6 +60,10 @@ import Testing
         #expect(role.code == 1 && role.stderr.contains("unknown role \"boss\""), "\(role.stderr)")
         let stage = await opps("rules", "--role", "sales", "--stage", "closing", "--home", nowhere)
         #expect(stage.code == 1 && stage.stderr.contains("unknown stage \"closing\""), "\(stage.stderr)")
+        // In Chinese, the ones it knows by label: what a Chinese reader types.
+        let zhRole = await opps("rules", "--role", "经理", "--home", nowhere, "--locale", "zh-CN")
+        #expect(zhRole.code == 1 && zhRole.stderr == "opps: 没有角色「经理」（角色：市场推广、销售顾问、产品专家、客户成功经理、销售管理者）\n", "\(zhRole.stderr)")
+        #expect(await opps("rules", "--role", "sales", "--stage", "结束", "--home", nowhere, "--locale", "zh-CN").stderr.hasPrefix("opps: 没有阶段「结束」（阶段：线索、"))
         #expect(throws: (any Error).self) { try Opps.parseAsRoot(["rules", "--role", "sales", "--relations", "friend"]) }
         let labelled = await opps("rules", "--role", "销售顾问", "--stage", "方案", "--home", nowhere, "--json")
         #expect(labelled.json?["tech_risk"]?.string == "write", "labels as input: \(labelled.stdout)")

@@ -45,12 +45,23 @@ public struct RulesCommand: ParsableCommand {
     }
 
     /// Role, stage and entity as typed (a name or a label) → names in `ws`, one clear line otherwise.
-    func resolved(in ws: Workspace) throws -> RulesCommand {
+    /// The command with its role, stage and entity as the workspace names them. A name it does not
+    /// know is refused with the ones it does: by name in English, by label in Chinese (what a
+    /// Chinese reader types).
+    func resolved(in ws: Workspace, words: Vocabulary? = nil) throws -> RulesCommand {
         var out = self
-        guard let r = ws.role(input: role) else { throw ValidationError("unknown role \"\(role)\" (\(ws.roles.map(\.name).joined(separator: ", ")))") }
-        guard let s = ws.stage(input: stage) else { throw ValidationError("unknown stage \"\(stage)\" (\(ws.stages.map(\.name).joined(separator: ", ")))") }
+        let say = words?.say ?? Phrases(chinese: false)
+        func unknown(_ en: String, _ zh: String, _ typed: String, _ names: [String], _ label: (String) -> String) -> ValidationError {
+            ValidationError(
+                say(
+                    "unknown \(en) \"\(typed)\" (\(names.joined(separator: ", ")))",
+                    "没有\(zh)「\(typed)」（\(zh)：\(names.map(label).joined(separator: "、"))）"))
+        }
+        let w = words ?? Vocabulary(ws, locale: nil)
+        guard let r = ws.role(input: role) else { throw unknown("role", "角色", role, ws.roles.map(\.name), w.role) }
+        guard let s = ws.stage(input: stage) else { throw unknown("stage", "阶段", stage, ws.stages.map(\.name), w.stage) }
         guard let e = ws.entity(entity) ?? ws.entities.first(where: { Workspace.matches(entity, $0.labels) }) else {
-            throw ValidationError("unknown entity \"\(entity)\" (\(ws.entities.map(\.name).joined(separator: ", ")))")
+            throw unknown("entity", "记录类型", entity, ws.entities.map(\.name), w.entity)
         }
         out.role = r.name
         out.stage = s.name
@@ -84,7 +95,7 @@ public struct RulesCommand: ParsableCommand {
         let replica = FileManager.default.fileExists(atPath: Replica.databasePath(home: home.path)) ? try home.open() : nil
         let ws = replica?.workspace ?? .default
         let words = replica.map { home.words($0) } ?? Vocabulary(ws, locale: ws.displayLocale(preferring: [home.locale]))
-        let rules = try resolved(in: ws)
+        let rules = try resolved(in: ws, words: words)
         let rows = rules.table(workspace: ws)
         if json {
             Console.out(JSON.object(rows.map { ($0.field, .string($0.access.name)) }).prettyText)

@@ -252,7 +252,7 @@ extension WebApp {
                 let mine = c.value.isNull ? t("(empty)", "（空）") : words.value(c.entity, c.field, c.value)
                 let holds = c.winner.map { words.value(c.entity, c.field, $0) } ?? ""
                 html +=
-                    "<li>#\(c.id) \(esc(words.field(c.entity, c.field))): \(esc(mine)) (\(esc(c.author)), \(esc(t.outcome("\(c.outcome)"))) \(esc(t.rule(words, "\(c.rule)", entity: c.entity, field: c.field))))"
+                    "<li>#\(c.id) \(esc(words.field(c.entity, c.field))): \(esc(mine))\(esc(t.chinese ? "（\(c.author)）" : " (\(c.author))")) — \(esc(t.fate(words, outcome: "\(c.outcome)", rule: "\(c.rule)", entity: c.entity, field: c.field)))"
                 if !holds.isEmpty { html += " — \(esc(t("holds", "现值"))) \(esc(holds))" }
                 html += " <form method=\"post\" action=\"/deal/\(short)/conflict\" class=\"inline\">\(csrfField)<input type=\"hidden\" name=\"number\" value=\"\(c.id)\">"
                 if c.author == r.user && !c.value.isNull { html += "<button name=\"action\" value=\"restore\">\(esc(t("Restore mine", "恢复我的值")))</button> " }
@@ -286,7 +286,7 @@ extension WebApp {
         case let .conflict(number, field, value, outcome, rule, winner):
             let shown = { (v: Value) in v.isNull ? t("(empty)", "（空）") : words.value(e, field, v) }
             return t("conflict #", "冲突 #")
-                + "\(number) \(words.field(e, field)): \(shown(value)) \(t.outcome("\(outcome)")) (\(t.rule(words, "\(rule)", entity: e, field: field)))"
+                + "\(number) \(words.field(e, field)): \(shown(value)) \(t.fate(words, outcome: "\(outcome)", rule: "\(rule)", entity: e, field: field))"
                 + (winner.map { t("; holds ", "；保留 ") + shown($0) } ?? "")
         case .deleted:
             return t("deleted", "已删除")
@@ -366,12 +366,13 @@ extension WebApp {
         let words = vocabulary(t)
         let short = try codes()
         var html =
-            "<h1>\(esc(t("Conflicts", "冲突")))</h1><table class=\"list\"><tr><th>#</th><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Field", "字段")))</th><th>\(esc(t("Mine", "我的值")))</th><th>\(esc(t("Holds", "现值")))</th><th>\(esc(t("Rule", "规则")))</th></tr>"
+            "<h1>\(esc(t("Conflicts", "冲突")))</h1><table class=\"list\"><tr><th>#</th><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Field", "字段")))</th><th>\(esc(t("Written (by)", "写入的值（作者）")))</th><th>\(esc(t("Holds", "现值")))</th><th>\(esc(t("Outcome", "结果")))</th></tr>"
         for c in try r.store.conflicts() {
             let name = try r.record(c.record).map { $0["name"].canonicalText } ?? c.record.description
             html += "<tr><td>\(c.id)</td><td><a href=\"/deal/\(short(c.record))\">\(esc(name))</a></td><td>\(esc(words.field(c.entity, c.field)))</td>"
-            html +=
-                "<td>\(esc(c.value.isNull ? "" : words.value(c.entity, c.field, c.value)))</td><td>\(esc(c.winner.map { words.value(c.entity, c.field, $0) } ?? ""))</td><td>\(esc(t.outcome("\(c.outcome)"))) (\(esc(t.rule(words, "\(c.rule)", entity: c.entity, field: c.field))))</td></tr>"
+            html  // A conflict here may be another's write on this user's record (one that lost to theirs): whose it is.
+            +=
+                "<td>\(esc((c.value.isNull ? t("(empty)", "（空）") : words.value(c.entity, c.field, c.value)) + (t.chinese ? "（\(c.author)）" : " (\(c.author))")))</td><td>\(esc(c.winner.map { words.value(c.entity, c.field, $0) } ?? ""))</td><td>\(esc(t.fate(words, outcome: "\(c.outcome)", rule: "\(c.rule)", entity: c.entity, field: c.field)))</td></tr>"
         }
         html += "</table>"
         return try layout(t("Conflicts", "冲突"), t, active: "/conflicts", message: message, body: html)

@@ -45,12 +45,13 @@ struct WebText: Sendable {
 }
 
 extension WebText {
-    /// What became of a write, why a rule decided, and the rules' detail, in this reader's
-    /// language (`Vocabulary.reason`, as the command line says them).
-    func outcome(_ name: String) -> String { Vocabulary.outcome(name, chinese: chinese) }
-    func rule(_ words: Vocabulary, _ name: String, entity: String, field: String) -> String {
-        words.reason(rule: name, entity: entity, field: field, chinese: chinese)
+    /// What became of a write and why, in this reader's language (`Vocabulary.reason`, as the
+    /// command line says them): `lost (authority)`, `未被采用（同时修改：…）`.
+    func fate(_ words: Vocabulary, outcome: String, rule: String, entity: String, field: String) -> String {
+        let why = words.reason(rule: rule, entity: entity, field: field, chinese: chinese)
+        return Vocabulary.outcome(outcome, chinese: chinese) + (chinese ? "（\(why)）" : " (\(why))")
     }
+    /// The rules' detail of a proposal or a refusal, in this reader's language.
     func detail(_ words: Vocabulary, _ rule: RuleID, _ detail: String, entity: String, field: String) -> String {
         words.detail(rule, detail, entity: entity, field: field, chinese: chinese)
     }

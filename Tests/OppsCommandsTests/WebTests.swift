@@ -319,12 +319,14 @@ import Testing
             try await Self.serving(f, user: "sam") { web in
                 let page = try await web.send("/deal/\(id)")
                 #expect(page.body.contains("#\(amount) ") && page.body.contains("value=\"restore\""), "sam may restore his own value")
-                #expect(page.body.contains("lost authority"), "\(page.body.suffix(1200))")
+                #expect(page.body.contains("(sam) — lost (authority)"), "\(page.body.suffix(1200))")
                 // In Chinese, on the deal page and the conflicts page: what became of each write and why, not the rule's name.
                 for path in ["/deal/\(id)", "/conflicts"] {
                     let zh = try await web.send(path, headers: [("Accept-Language", "zh-CN")]).body
-                    #expect(zh.contains("未被采用") && zh.contains("同时修改：对此字段权限更高的一方胜出"), "\(path): \(zh.suffix(1200))")
+                    #expect(zh.contains("未被采用（同时修改：对此字段权限更高的一方胜出）"), "\(path): \(zh.suffix(1200))")
                     #expect(!zh.contains("authority") && !zh.contains(" lost "), "\(path): \(zh.suffix(1200))")
+                    // Whose write each is: sam's lost amount, max's lost next step.
+                    #expect(zh.contains("（sam）") && zh.contains("（max）"), "\(path): \(zh.suffix(1200))")
                 }
                 // A task: added, shown on the page and on Today (due today by the app's clock), then done.
                 let today = Timestamp(milliseconds: 1_796_000_000_000).date.description

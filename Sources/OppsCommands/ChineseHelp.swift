@@ -3,8 +3,8 @@ import OppsCore
 import OppsReplica
 
 /// `opps`, `opps --help`, `opps help` for a Chinese reader: what the tool is for and every
-/// command in one line, in Chinese — the first thing a rep reads. A command's own `--help`
-/// stays English (ArgumentParser's text); the overview says so. The reader is Chinese when
+/// command in one line, in Chinese — the first thing a rep reads (a command's own help:
+/// `ChineseCommandHelp`). The reader is Chinese when
 /// this laptop's replica (the default home) shows Chinese, else when LANG names Chinese — the
 /// same rule as every other sentence (`Phrases`).
 enum ChineseHelp {
@@ -67,18 +67,35 @@ enum ChineseHelp {
             命令：
             \(lines.joined(separator: "\n"))
 
-            每个命令的详细帮助（英文）：opps help <命令>，或 opps <命令> --help。
+            每个命令的详细帮助：opps help <命令>，或 opps <命令> --help。
             显示语言：opps locale zh-CN 或 opps locale en。
             """
     }
 
-    /// Whether `opps`'s reader here reads Chinese: the default home's replica as it shows, else LANG.
-    static var readerIsChinese: Bool { (try? HomeOption.parse([]))?.say.chinese ?? false }
+    /// Whether the reader of a command line that never parsed (help, bad usage) reads Chinese:
+    /// the `--home` and `--locale` written on it, else the default home's replica as it shows,
+    /// else LANG — the same rule as every other sentence.
+    static func readerIsChinese(_ arguments: [String]) -> Bool {
+        var given: [String] = []
+        let options = Array(arguments.prefix { $0 != "--" })
+        for (i, word) in options.enumerated() {
+            for name in ["--home", "--locale"] {
+                if word == name, i + 1 < options.count {
+                    given += [name, options[i + 1]]
+                } else if word.hasPrefix(name + "=") {
+                    given += [name, String(word.dropFirst(name.count + 1))]
+                }
+            }
+        }
+        let home = (try? HomeOption.parse(given)) ?? (try? HomeOption.parse([]))
+        return home?.say.chinese ?? false
+    }
 }
 
 /// The argument parser's usage errors a rep meets (a missing id, an unknown option, a value
 /// left out), in Chinese for a Chinese reader — the reader as `ChineseHelp` finds it: the parse
-/// failed, so there is no command whose `--home` to ask. Nil: say the parser's English.
+/// failed, so the command line's own `--home` and `--locale` are read from its words. Nil: say
+/// the parser's English.
 enum ChineseUsage {
     static func translate(_ message: String) -> String? {
         if let m = message.wholeMatch(of: /Missing expected argument '(.+)'/) { return "缺少参数 \(m.1)（用法见 --help）" }

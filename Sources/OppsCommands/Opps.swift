@@ -16,7 +16,7 @@ public struct Opps: AsyncParsableCommand {
             id opps prints (4+ of its characters do) or its exact name. Commands that print data take --json.
 
             Stages, fields and choices read in your language when the workspace has labels in it \
-            (opps locale zh-CN, or LANG), and so do opps's own sentences and this overview in Chinese (今天…、已修改…); \
+            (opps locale zh-CN, or LANG), and so do opps's own sentences and every --help page in Chinese (今天…、已修改…); \
             you may type a name or a label: opps set 7dka36sd 技术风险=低.
 
             Exit codes: 0 ok; 1 bad input (a record, field or value the replica cannot take); 2 the hub \
@@ -46,13 +46,21 @@ public enum OppsMain {
         let json = arguments.contains("--json")
         let commands = Opps.configuration.subcommands.map { $0._commandName }
         if let typo = CommandSuggestion.unknown(arguments, known: commands) {
-            let hint = CommandSuggestion.closest(to: typo, among: commands).map { "did you mean \"\($0)\"? " } ?? ""
-            report("unknown command \"\(typo)\": \(hint)(opps --help lists the commands)", code: ExitStatus.usage, json: json)
+            let guess = CommandSuggestion.closest(to: typo, among: commands)
+            let said =
+                !json && ChineseHelp.readerIsChinese(arguments)
+                ? "没有命令「\(typo)」：" + (guess.map { "是指 \($0) 吗？" } ?? "") + "（opps --help 列出所有命令）"
+                : "unknown command \"\(typo)\": " + (guess.map { "did you mean \"\($0)\"? " } ?? "") + "(opps --help lists the commands)"
+            report(said, code: ExitStatus.usage, json: json)
             return ExitStatus.usage
         }
-        // The overview in Chinese for a Chinese reader (a command's own help stays English).
-        if [[], ["--help"], ["-h"], ["help"]].contains(arguments), ChineseHelp.readerIsChinese {
+        // The overview, and a command's own help, in Chinese for a Chinese reader.
+        if [[], ["--help"], ["-h"], ["help"]].contains(arguments), ChineseHelp.readerIsChinese(arguments) {
             Console.out(ChineseHelp.text)
+            return 0
+        }
+        if let path = ChineseCommandHelp.path(asked: arguments), ChineseHelp.readerIsChinese(arguments), let page = ChineseCommandHelp.page(path) {
+            Console.out(page)
             return 0
         }
         var command: any ParsableCommand
@@ -65,7 +73,7 @@ public enum OppsMain {
             }
             // An unknown option, a missing argument, a value the parser refuses: bad usage.
             let message = Opps.message(for: error)
-            let said = json || !ChineseHelp.readerIsChinese ? nil : ChineseUsage.translate(message)
+            let said = json || !ChineseHelp.readerIsChinese(arguments) ? nil : ChineseUsage.translate(message)
             report(said ?? message, code: ExitStatus.usage, json: json)
             return ExitStatus.usage
         }

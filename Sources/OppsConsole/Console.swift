@@ -62,7 +62,13 @@ public final class OutputBuffer: @unchecked Sendable {
 public enum CommandSuggestion {
     /// The unknown command `arguments` starts with, if it starts with one (a word, not an option).
     public static func unknown(_ arguments: [String], known: [String]) -> String? {
-        guard let first = arguments.first, !first.hasPrefix("-"), !known.contains(first), first != "help" else { return nil }
+        guard var first = arguments.first else { return nil }
+        if first == "help" {
+            // `help WORD` asks for a command too.
+            guard arguments.count > 1 else { return nil }
+            first = arguments[1]
+        }
+        guard !first.hasPrefix("-"), !known.contains(first) else { return nil }
         return first
     }
 

@@ -189,7 +189,7 @@ import Testing
 }
 
 /// `opps`, `opps --help`, `opps help` for a Chinese reader: the overview in Chinese, every
-/// command in one line that fits 80 columns; a command's own help stays English.
+/// command in one line that fits 80 columns; a command's own help in Chinese too.
 @Suite struct ChineseHelpTests {
     @Test func everyCommandHasItsChineseLineInOrder() {
         #expect(ChineseHelp.commands.map(\.name) == Opps.configuration.subcommands.map { $0._commandName })
@@ -208,9 +208,25 @@ import Testing
                 let help = await opps(args, environment: ["OPPS_HOME": f.home("sam")])
                 #expect(help.code == 0 && help.stdout.hasPrefix("概述：离线处理你的商机") && help.stdout.contains("  today      今天到期的"), "\(args): \(help.stdout)")
             }
-            // An English reader, and a command's own help: English.
+            // An English reader: English.
             #expect(await opps(["--help"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stdout.hasPrefix("OVERVIEW: Work on your opportunities"))
-            #expect(await opps(["set", "--help"], environment: ["OPPS_HOME": f.home("sam")]).stdout.hasPrefix("OVERVIEW: Change fields"))
+            // A command's own help, in Chinese, however it is asked for; --locale en on the same
+            // line gives the parser's English page.
+            for args in [["set", "--help"], ["set", "-h"], ["help", "set"], ["set", "abcd", "--help"]] {
+                let page = await opps(args, environment: ["OPPS_HOME": f.home("sam")])
+                #expect(page.code == 0, "\(args)")
+                #expect(page.stdout.hasPrefix("用法：opps set <id> <assignments> ..."), "\(args): \(page.stdout)")
+                #expect(page.stdout.contains("\n在一次本地修改中改一条记录的若干字段\n"), "\(page.stdout)")
+                #expect(page.stdout.contains("\n  <assignments> ...       字段=值，可以写多个\n"), "\(page.stdout)")
+                #expect(page.stdout.contains("\n  --json                  以 JSON 输出结果\n"), "\(page.stdout)")
+            }
+            let group = await opps(["team", "--help"], environment: ["OPPS_HOME": f.home("sam")])
+            #expect(group.stdout.contains("子命令：\n  list                    显示商机的团队（默认子命令）\n"), "\(group.stdout)")
+            #expect(group.stdout.contains("英文帮助：opps team <子命令> --help --locale en"), "\(group.stdout)")
+            #expect(await opps(["help", "team", "add"], environment: ["OPPS_HOME": f.home("sam")]).stdout.hasPrefix("用法：opps team add <id> <user> --role <role>"))
+            #expect(await opps(["set", "--help", "--locale", "en"], environment: ["OPPS_HOME": f.home("sam")]).stdout.hasPrefix("OVERVIEW: Change fields"))
+            #expect(await opps(["set", "--help"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stdout.hasPrefix("OVERVIEW: Change fields"))
+            #expect(await opps(["set", "--help", "--home", f.home("nobody"), "--locale=zh-CN"], environment: ["LANG": "C"]).stdout.hasPrefix("用法："))
             // Bad usage, in the same reader's words (exit 64 either way; --json keeps English).
             let zh = ["OPPS_HOME": f.home("sam")]
             let missing = await opps(["show"], environment: zh)
@@ -221,8 +237,73 @@ import Testing
             #expect(await opps(["show", "--json"], environment: zh).stdout.contains("Missing expected argument"))
             let english = await opps(["show"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"])
             #expect(english.code == 64 && english.stderr == "opps: Missing expected argument '<id>'\n", "\(english.stderr)")
+            // The failed command line's own --locale and --home name its reader.
+            #expect(await opps(["show", "--locale", "en"], environment: zh).stderr == "opps: Missing expected argument '<id>'\n")
+            #expect(await opps(["show", "--home", f.home("sam")], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stderr.hasPrefix("opps: 缺少参数"))
             // No replica, LANG in Chinese: Chinese.
             #expect(await opps(["--help"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "zh_CN.UTF-8"]).stdout.hasPrefix("概述："))
         }
+    }
+}
+
+/// A command's own help in Chinese (`ChineseCommandHelp`): its shape is the parser's, its
+/// sentences ours — so a command or option added, renamed or removed without its Chinese fails here.
+@Suite struct ChineseCommandHelpTests {
+    /// Every command as the parser describes it, with its path ("team add").
+    static func commands() -> [(path: [String], command: ChineseCommandHelp.Command)] {
+        func walk(_ c: ChineseCommandHelp.Command, _ path: [String]) -> [(path: [String], command: ChineseCommandHelp.Command)] {
+            (path.isEmpty ? [] : [(path, c)]) + (c.subcommands ?? []).filter { $0.commandName != "help" }.flatMap { walk($0, path + [$0.commandName]) }
+        }
+        return ChineseCommandHelp.root.map { walk($0, []) } ?? []
+    }
+
+    @Test func everyCommandAndArgumentHasItsChineseAndEveryPageFits80Columns() throws {
+        let all = Self.commands()
+        #expect(all.count > 40, "the parser's description was read")
+        for (path, command) in all {
+            let key = path.joined(separator: " ")
+            #expect(ChineseCommandHelp.abstract(key) != nil, "no Chinese line for opps \(key)")
+            let page = try #require(ChineseCommandHelp.page(path))
+            if command.discussion?.isEmpty == false { #expect(page.contains("例子："), "opps \(key): no discussion or example") }
+            for argument in (command.arguments ?? []) where argument.shouldDisplay {
+                #expect(ChineseCommandHelp.sentence(key, argument.key) != nil, "opps \(key): no sentence for \(argument.label)")
+                #expect(page.contains("  " + argument.label), "opps \(key): \(argument.label) not on the page")
+            }
+            for line in page.split(separator: "\n", omittingEmptySubsequences: false) {
+                #expect(String(line).displayWidth <= 80, "opps \(key): \(line)")
+            }
+        }
+        // No sentence left over for a command or argument that is gone.
+        let keys = Set(all.map { $0.path.joined(separator: " ") })
+        for key in ChineseCommandHelp.pages.keys { #expect(keys.contains(key), "a page for no command: \(key)") }
+        let shared = Set(all.flatMap { ($0.command.arguments ?? []).map(\.key) })
+        for key in ChineseCommandHelp.arguments.keys {
+            let words = key.split(separator: " ").map(String.init)
+            guard words.count > 1 else {
+                #expect(shared.contains(key) || key == "help", "a sentence for no argument: \(key)")
+                continue
+            }
+            let command = all.first { $0.path == Array(words.dropLast()) }?.command
+            #expect(command?.arguments?.contains { $0.key == words.last } == true, "a sentence for no argument: \(key)")
+        }
+    }
+
+    @Test func chineseBreaksBetweenCharactersButNeverBeforeClosingPunctuation() {
+        let text = "记录：opps list 打印的短 id（至少 4 个字符）、完整 id 或准确名称，以及「负责人」。"
+        for width in 8...40 {
+            let lines = ChineseCommandHelp.wrap(text, width: width)
+            for line in lines {
+                #expect(line.displayWidth <= width, "\(width): \(line)")
+                #expect(!(line.first.map { "，。、；：）」".contains($0) } ?? false), "\(width): \(line)")
+                #expect(!(line.last.map { "（「".contains($0) } ?? false), "\(width): \(line)")
+            }
+            // Nothing is lost or added but the breaks (a space at a break is dropped).
+            #expect(lines.joined().filter { $0 != " " } == text.filter { $0 != " " }, "\(width)")
+        }
+        // Spaces between a word and Chinese stay.
+        #expect(ChineseCommandHelp.wrap(text, width: 120) == [text])
+        #expect(
+            ChineseCommandHelp.wrapUsage("用法：opps account merge <keep> <duplicates> ... [--home <home>] [--locale <locale>]", width: 40)
+                == ["用法：opps account merge <keep>", "  <duplicates> ... [--home <home>]", "  [--locale <locale>]"])
     }
 }

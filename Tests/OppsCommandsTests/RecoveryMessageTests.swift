@@ -32,6 +32,11 @@ import Testing
         #expect(hub.code == 64 && hub.stderr.contains("did you mean \"serve\""), "\(hub.stderr)")
         let nothing = await opps("frobnicate")
         #expect(nothing.code == 64 && !nothing.stderr.contains("did you mean") && nothing.stderr.contains("opps --help"))
+        // `opps help WORD` asks for a command too (it printed the whole overview).
+        let help = await opps(["help", "lsit"], environment: ["OPPS_HOME": "/tmp/nowhere", "LANG": "C"])
+        #expect(help.code == 64 && help.stderr == "opps: unknown command \"lsit\": did you mean \"list\"? (opps --help lists the commands)\n", "\(help.stderr)")
+        let chinese = await opps(["sett", "abcd"], environment: ["OPPS_HOME": "/tmp/nowhere", "LANG": "zh_CN.UTF-8"])
+        #expect(chinese.code == 64 && chinese.stderr == "opps: 没有命令「sett」：是指 set 吗？（opps --help 列出所有命令）\n", "\(chinese.stderr)")
     }
 
     @Test func aBusyPortIsSaidPlainly() async throws {

@@ -1,0 +1,546 @@
+import ArgumentParser
+import Foundation
+
+/// A command's own help (`opps set --help`, `opps help team add`) for a Chinese reader.
+///
+/// The page's shape comes from the argument parser's own description of the commands (its
+/// `--experimental-dump-help` tree), so it always lists exactly the arguments, options and
+/// subcommands the parser takes; only the sentences are ours, from the tables below. A test
+/// holds that every command and every argument it shows has its Chinese sentence, that no
+/// sentence is left over for one that is gone, and that every line fits 80 columns.
+enum ChineseCommandHelp {
+    /// What each command is for, and what else its reader needs (examples at the end). The
+    /// top-level commands' first line is `ChineseHelp.commands`'s.
+    static let pages: [String: (abstract: String?, discussion: String?)] = [
+        "init": (nil, "例子：opps init --hub http://127.0.0.1:8080 --token opps_…"),
+        "connect": (
+            nil,
+            """
+            管理员轮换了你的令牌（opps sync 说令牌不被接受）、服务器换了地址，或服务器用私有 CA 时使用。\
+            本机的一切都保留，待同步的修改在下一次 opps sync 时推送。先问服务器：只有服务器确认令牌是你的，才会改动。
+
+            例子：opps connect --token opps_NEW
+            """
+        ),
+        "sync": (nil, "例子：opps sync"),
+        "status": (nil, "例子：opps status"),
+        "new": (nil, "例子：opps new \"华东 试点\" --account 上海云帆 --amount 120000.00 --currency CNY --close 2027-03-31"),
+        "lead": (nil, "例子：opps lead add \"Beta 试点\" --company Beta --contact 李伟 --source event"),
+        "lead add": ("为一家公司新增线索（处于线索阶段的商机）", "例子：opps lead add \"Beta 试点\" --company Beta --contact 李伟 --source event"),
+        "list": (nil, "筛选条件可以组合。\n\n例子：opps list --stage 需求调研 --mine --search 物流 --closing-to 2026-12-31 --amount-min 100000 --sort close"),
+        "forecast": (
+            nil,
+            """
+            范围是在此期间成交的商机（按预计成交日期；--from/--to）。加权：每个未结束商机的金额乘以其成交概率\
+            （商机自己的概率字段，否则取工作区中该阶段的概率）。最佳情况和承诺：处于工作区预测阶段（默认方案和谈判）\
+            及以后的未结束商机。赢单：当月成交的赢单商机。输单的商机不计入预测。
+
+            例子：opps forecast --from 2026-10-01 --to 2026-12-31
+            """
+        ),
+        "show": (nil, "例子：opps show 7dka36sd（或 opps show \"华东 试点\"）"),
+        "set": (
+            nil,
+            """
+            值的写法：金额 12000.00（或 opps 打印的 12,000.00），日期 YYYY-MM-DD，用户写名称（负责人=bob），\
+            记录写短 id 或名称，选项写名称或标签，是/否（或 true/false），留空即清除。字段也可以写标签。
+
+            例子：opps set 7dka36sd 下一步="周五演示" next_step_due=2026-12-04
+            """
+        ),
+        "stage": (nil, "例子：opps stage 7dka36sd 方案；opps stage 7dka36sd 输单 --reason 价格"),
+        "team": (
+            nil,
+            """
+            经理的改动立即生效（待同步）。负责人的改动是一个申请，由经理批准（opps approvals）；批准后，\
+            成员按归属矩阵拥有字段，并在下一次同步时在自己的副本里看到这个商机。
+
+            例子：opps team add 7dka36sd eve --role expert
+            """
+        ),
+        "team list": ("显示商机的团队（默认子命令）", "例子：opps team 7dka36sd"),
+        "team add": ("把一个用户加入商机团队（负责人申请，经理批准）", "例子：opps team add 7dka36sd eve --role expert"),
+        "team remove": ("把一个用户移出商机团队（负责人申请，经理批准）", "例子：opps team remove 7dka36sd eve"),
+        "approvals": (
+            nil,
+            """
+            折扣超过工作区的阈值、金额超过阈值的商机离开某个阶段、需要确认的输单、团队变动，或你只能提议的\
+            负责人变更：每一项都成为一个申请（到达服务器前为「已申请」，之后为「待审批」）。审批人用 \
+            opps approve ID 或 opps reject ID --note 原因 决定，离线也可以。
+
+            例子：opps approvals --all
+            """
+        ),
+        "approve": (nil, "两位审批人决定同一个申请时，先到达服务器的决定有效；另一位会在 opps conflicts 里看到。\n\n例子：opps approve kx3m0q2a --note \"四季度可以\""),
+        "reject": (nil, "例子：opps reject kx3m0q2a --note \"请重新报价\""),
+        "log": (nil, "例子：opps log 7dka36sd --kind visit --place \"Beta 总部\" --note \"见了财务总监\""),
+        "task": (nil, "例子：opps task add 7dka36sd \"发报价\" --due 2026-12-04"),
+        "task add": ("给商机加一个任务（默认子命令）", "例子：opps task add 7dka36sd \"发报价\" --due 2026-12-04"),
+        "task done": ("把任务标为完成", "例子：opps task done k3m9x2qa"),
+        "today": (nil, "久未跟进的期限是工作区的 stale_days（默认 14 天）。日期按本机时间（UTC）。\n\n例子：opps today"),
+        "board": (
+            nil,
+            """
+            范围是在此期间创建的商机（按设备时间）。「!」标出未结束商机上早于今天到期的下一步。金额按币种分别合计，\
+            不跨币种相加。宽度随终端；只在终端上用颜色（设置 NO_COLOR 则不用）。
+
+            例子：opps board --owner sam
+            """
+        ),
+        "funnel": (
+            nil,
+            """
+            范围是在此期间创建的商机（按设备时间）。「当前」：今天处于该阶段的商机及其各币种金额。\
+            「到达」：经过该阶段的商机——在它或它之前进入管道，并至少走到这一步（赢单的商机经过了进入之后的每个\
+            未结束阶段；输单的商机记为它到过的最远阶段）。转化率：经过上一个未结束阶段的商机中，到达这一阶段的\
+            比例（赢单：从最后一个未结束阶段算起）。赢率：赢单 ÷（赢单 + 输单）。
+
+            例子：opps funnel --from 2026-10-01 --to 2026-12-31
+            """
+        ),
+        "report": (nil, "例子：opps report time-in-stage --team north"),
+        "report time-in-stage": (
+            "每个阶段停留的平均天数和中位天数",
+            "只计在此期间结束的停留（商机进入了下一阶段）；仍在某阶段的商机不计入该阶段。天数保留两位小数。\n\n例子：opps report time-in-stage --csv > stays.csv"
+        ),
+        "report follow-up": (
+            "跟进速度：从移交到第一次活动的时间，以及每个负责人每个商机的跟进次数",
+            "只计在此期间移交（第一次进入移交阶段）的商机；移交之后的活动算作跟进。小时数保留两位小数。\n\n例子：opps report follow-up --from 2026-11-01"
+        ),
+        "export": (nil, "例子：opps export --csv --type account > accounts.csv"),
+        "conflicts": (nil, "例子：opps conflicts，然后 opps conflicts restore 12 或 opps conflicts dismiss 12"),
+        "conflicts list": ("列出未处理的冲突（默认子命令）", "例子：opps conflicts --json"),
+        "conflicts dismiss": ("把冲突放到一边：你已看过，保留现在的值", "只改本机的列表；服务器保留这条冲突的记录。\n\n例子：opps conflicts dismiss 12"),
+        "conflicts restore": (
+            "在规则允许时，把冲突中你的值重新写入",
+            "这个值作为一次新的修改写在现在的值之上，规则与 opps set 相同：直接生效、成为申请，或当场被拒绝（退出码 3），冲突保持未处理。\n\n例子：opps conflicts restore 12"
+        ),
+        "history": (nil, "例子：opps history 7dka36sd"),
+        "delete": (
+            nil,
+            """
+            用于误建或重复的记录。持有这条记录的每个人在下一次同步时得知它已被谁删除；之后不能再改它，\
+            仍在某台电脑上等待同步的修改会作为冲突回到它的作者。不再跟进的商机应以输单结束，而不是删除。
+
+            例子：opps delete 7dka36sd
+            """
+        ),
+        "account": (nil, "客户的字段用 opps set ID 字段=值 修改。\n\n例子：opps account show 上海云帆"),
+        "account list": ("列出本机的客户，以及每个客户有多少商机（默认子命令）", "例子：opps account list --search 物流"),
+        "account show": ("显示一个客户及其商机和联系人", "例子：opps account show 上海云帆"),
+        "account new": ("新增客户（离线也可以，和其他修改一样同步）", "例子：opps account new 上海云帆 industry=物流 territory=east"),
+        "account duplicates": (
+            "列出本机上可能重复的客户（常见于两台电脑离线各建了一次）",
+            "名称比较时不分大小写和全半角，忽略空格、标点和公司类型（「Omega Ltd.」即「Omega」，上海云帆物流有限公司即上海云帆物流）。"
+                + "用 opps account merge 保留的 重复的 合并。\n\n例子：opps account duplicates"
+        ),
+        "account merge": ("把重复的客户合并为一个（能删除记录的人：默认是经理）", nil),
+        "contact": (nil, "联系人的字段用 opps set ID 字段=值 修改。\n\n例子：opps contact new 李伟 --account 上海云帆 title=CIO"),
+        "contact list": ("列出本机的联系人及其客户（默认子命令）", "例子：opps contact list --search 李"),
+        "contact show": ("显示一个联系人，以及以其为联系人的商机", "例子：opps contact show 李伟"),
+        "contact new": ("在某个客户下新增联系人（离线也可以）", "例子：opps contact new 李伟 --account 上海云帆 title=CIO phone=13800000000"),
+        "contact duplicates": (
+            "列出本机上可能重复的联系人（常见于两台电脑离线各建了一次）",
+            "名称比较时不分大小写和全半角，忽略空格和标点；联系人还比较邮箱和电话。用 opps contact merge 保留的 重复的 合并。\n\n例子：opps contact duplicates"
+        ),
+        "contact merge": ("把重复的联系人合并为一个（能删除记录的人：默认是经理）", nil),
+        "locale": (
+            nil,
+            """
+            不给语言：显示正在使用的语言、原因，以及工作区有标签的语言。给出语言：设为本机的设置（优先于 LANG；\
+            任何命令上的 --locale 又优先于它）。无论显示哪种语言，输入时名称总是可以用。
+
+            例子：opps locale zh-CN
+            """
+        ),
+        "rules": (
+            nil,
+            """
+            权限：主导（字段冲突时胜出）、可修改（可以写，但输给主导者）、可提议（存为提议，由负责人或经理决定）、\
+            只读、不可见。标有「负责人」的规则在你负责这条记录时适用（「团队」：你在它的团队里时）。读取本机的\
+            工作区（服务器最近一次发来的），否则是内置的默认工作区。角色、阶段和实体可以写名称或标签。
+
+            例子：opps rules --role 销售顾问 --stage 谈判
+            """
+        ),
+        "web": (
+            nil,
+            """
+            从本机副本提供一个只在 127.0.0.1 上的网页应用，并打印它的地址。地址里带有这次启动生成的密钥：\
+            只有打开过这个地址的浏览器能进入（请勿外传；每次启动生成新的）。每次修改都经过与命令行相同的规则和\
+            待同步队列；服务器可达时每隔几分钟同步一次，「同步」按钮立即同步。用 Ctrl-C 停止。
+
+            例子：opps web --open
+            """
+        ),
+    ]
+
+    /// Merging's explanation, the same for accounts and contacts.
+    static let mergeDiscussion = """
+        保留的记录不变；每条重复的记录先用它的值填补保留记录的空字段，本机上指向它的一切（商机、联系人）\
+        改为指向保留的记录，然后它被删除。同步时服务器也改指本机没有的记录，所以不会丢失任何商机、联系人或\
+        活动；每一步都是带着你名字的普通修改（opps history 可以看到）。
+        """
+
+    /// An argument's sentence: by "command argument" first, then by the argument alone (the
+    /// options many commands share).
+    static let arguments: [String: String] = [
+        // Shared.
+        "home": "副本目录（默认 $OPPS_HOME，否则 ~/.opps）",
+        "locale": "标签显示的语言（zh-CN、en…）；默认按 opps locale 的设置，否则按 LANG",
+        "json": "以 JSON 输出",
+        "csv": "以 CSV（RFC 4180）输出：先是表头，每行报表一行",
+        "version": "显示版本",
+        "help": "显示此帮助",
+        "owner": "只看此用户负责的商机",
+        "team": "只看此用户是有效团队成员的商机",
+        "from": "期间开始，YYYY-MM-DD（UTC，含当天）",
+        "to": "期间结束，YYYY-MM-DD（UTC，含当天）",
+        "id": "记录：opps list 打印的短 id（至少 4 个字符）、完整 id 或准确名称",
+        "search": "只看名称包含此文字的（不分大小写）",
+        "name": "名称",
+        "fields": "更多字段，写成 字段=值",
+        "allow-duplicate": "即使本机已有看起来相同的记录也新建",
+        // By command.
+        "init hub": "服务器地址，例如 http://127.0.0.1:8080",
+        "init token": "你的令牌（管理员用 opps-hub user add 生成）",
+        "init ca": "一个 PEM 证书文件：https:// 服务器使用私有 CA 或自签名证书时信任它",
+        "init json": "以一个 JSON 对象输出结果",
+        "connect hub": "服务器的新地址",
+        "connect token": "你的新令牌（向管理员要）",
+        "connect ca": "一个 PEM 证书文件，信任它来连接服务器（留空：只信任系统的证书）",
+        "connect json": "以一个 JSON 对象输出结果",
+        "sync json": "以一个 JSON 对象输出：推送、应用、冲突、拉取、修复的数量",
+        "status json": "以一个 JSON 对象输出",
+        "new name": "商机名称",
+        "new account": "客户：短 id 或准确名称，或新客户的名称",
+        "new amount": "金额，精确小数，例如 12000.00",
+        "new currency": "币种代码（CNY、USD、EUR、JPY、HKD、GBP）",
+        "new close": "预计成交日期，YYYY-MM-DD",
+        "new json": "以 JSON 输出新记录（同 show --json）",
+        "lead add name": "线索名称",
+        "lead add company": "公司（已有客户的 id 或名称，或新公司）",
+        "lead add contact": "联系人姓名",
+        "lead add source": "线索来源：web、event、referral、campaign、cold_call、partner、other",
+        "lead add json": "以 JSON 输出新记录（同 show --json）",
+        "list stage": "只看此阶段",
+        "list mine": "只看你负责的",
+        "list owner": "只看此用户负责的",
+        "list search": "只看名称或客户名称包含此文字的（不分大小写）",
+        "list account": "只看此客户的：短 id 或准确名称",
+        "list closing-from": "只看在此日期或之后成交的，YYYY-MM-DD",
+        "list closing-to": "只看在此日期或之前成交的，YYYY-MM-DD",
+        "list amount-min": "只看金额至少为此的（任何币种），例如 100000.00",
+        "list amount-max": "只看金额至多为此的（任何币种）",
+        "list stale": "只看在工作区的 stale_days 内没有跟进（活动）的未结束商机",
+        "list sort": "排序：newest（最新，默认）、close（最早成交）、amount（金额最大）、name（名称）",
+        "list json": "以 JSON 数组输出记录",
+        "set assignments": "字段=值，可以写多个",
+        "set json": "以 JSON 输出结果",
+        "show json": "以 JSON 输出 {id, type, fields}（小数写成字符串）",
+        "stage id": "商机：opps list 打印的短 id 或准确名称",
+        "stage stage": "目标阶段（名称或标签）",
+        "stage reason": "原因：把线索退回时的退回原因，或进入输单时的输单原因",
+        "team list id": "商机：opps list 打印的短 id 或准确名称",
+        "team add id": "商机：opps list 打印的短 id 或准确名称",
+        "team add user": "要加入的用户",
+        "team add role": "他在商机上的角色：expert（技术专家）或 success（客户成功经理）",
+        "team remove id": "商机：opps list 打印的短 id 或准确名称",
+        "team remove user": "要移出的用户",
+        "approvals all": "也列出已决定的申请",
+        "approve id": "申请：opps approvals 打印的短 id",
+        "approve note": "给申请人的备注",
+        "reject id": "申请：opps approvals 打印的短 id",
+        "reject note": "原因（必填）：申请人会看到",
+        "log id": "商机：opps list 打印的短 id 或准确名称",
+        "log kind": "类型：call（电话）、visit（拜访）、email（邮件）、meeting（会议）、checkin（签到）或 note（备注）",
+        "log note": "发生了什么",
+        "log at": "时间（UTC，YYYY-MM-DDTHH:MM:SSZ）；默认：现在，按本机时钟",
+        "log place": "地点（拜访和签到用）",
+        "task add id": "商机：opps list 打印的短 id 或准确名称",
+        "task add text": "要做什么",
+        "task add due": "截止日期，YYYY-MM-DD",
+        "task add assignee": "谁来做（用户名）；默认：你",
+        "task done id": "任务：opps today 或 opps show 打印的短 id",
+        "today date": "按这一天（YYYY-MM-DD）而不是今天来报告",
+        "today json": "以一个 JSON 对象输出：到期、逾期、久未跟进",
+        "board closed": "也显示已结束的阶段（赢单、输单）",
+        "board date": "计算逾期标记所用的今天日期，YYYY-MM-DD（默认：本机时钟的今天）",
+        "export csv": "以 CSV 输出（目前唯一的格式）",
+        "export type": "记录类型：opportunity、account、contact、activity、task、approval、membership",
+        "conflicts list json": "以 JSON 数组输出（record、field、mine、winner、winner_author、rule、outcome、at）",
+        "conflicts dismiss number": "冲突的编号（opps conflicts 中 # 后面的数字）",
+        "conflicts restore number": "冲突的编号（opps conflicts 中 # 后面的数字）",
+        "history json": "以 JSON 数组输出，每次修改一个对象",
+        "account list search": "只看名称包含此文字的客户（不分大小写）",
+        "account show id": "客户：短 id 或准确名称",
+        "account new name": "客户名称",
+        "account new fields": "更多字段，写成 字段=值（industry、website、territory）",
+        "account new allow-duplicate": "即使本机已有名称看起来相同的客户（「Omega Ltd.」与「Omega」）也新建",
+        "account duplicates json": "以 JSON 数组输出分组，每组是一个记录数组",
+        "account merge keep": "要保留的客户：短 id 或准确名称",
+        "account merge duplicates": "要并入它的重复客户",
+        "contact list search": "只看名称包含此文字的联系人（不分大小写）",
+        "contact show id": "联系人：短 id 或准确名称",
+        "contact new name": "联系人姓名",
+        "contact new account": "客户：短 id 或准确名称（没有这个名称的客户时新建）",
+        "contact new fields": "更多字段，写成 字段=值（email、phone、title）",
+        "contact new allow-duplicate": "即使本机已有看起来是同一个人的联系人（同一客户下同名、同邮箱或同电话）也新建",
+        "contact duplicates json": "以 JSON 数组输出分组，每组是一个记录数组",
+        "contact merge keep": "要保留的联系人：短 id 或准确名称",
+        "contact merge duplicates": "要并入它的重复联系人",
+        "locale tag": "工作区有标签的语言，例如 zh-CN 或 en",
+        "locale clear": "忘掉本机的设置：重新由 LANG 决定",
+        "rules role": "角色（marketing、sales、expert、success、manager，或其标签）",
+        "rules stage": "管道阶段（lead、qualified、discovery、solution、proposal、negotiation、won、lost，或其标签）",
+        "rules relations": "你与记录的关系：owner（负责人）、team（团队）、creator（创建者）、managed（下属的），逗号分隔",
+        "rules entity": "实体（名称或标签）",
+        "rules json": "以一个 JSON 对象输出每个字段的权限",
+        "web port": "127.0.0.1 上的端口（默认：任一空闲端口）",
+        "web open": "在默认浏览器中打开地址",
+        "web sync-minutes": "服务器可达时后台同步的间隔分钟数（0：只用「同步」按钮）",
+    ]
+
+    // MARK: The page
+
+    /// The parser's description of `opps`, as `--experimental-dump-help` prints it: the shape of
+    /// every page.
+    struct Command: Decodable {
+        let commandName: String
+        let abstract: String?
+        let discussion: String?
+        let arguments: [Argument]?
+        let subcommands: [Command]?
+        let defaultSubcommand: String?
+    }
+
+    struct Argument: Decodable {
+        struct Name: Decodable {
+            let kind: String
+            let name: String
+        }
+        let kind: String
+        let names: [Name]?
+        let preferredName: Name?
+        let valueName: String?
+        let shouldDisplay: Bool
+        let isRepeating: Bool
+        let defaultValue: String?
+
+        /// The key its sentence is found by: the long name, else the value's name.
+        var key: String { names?.first(where: { $0.kind == "long" })?.name ?? preferredName?.name ?? valueName ?? "" }
+
+        /// As the parser's own help writes it: `<id> ...`, `--home <home>`, `-h, --help`.
+        var label: String {
+            let value = "<\(valueName ?? key)>" + (isRepeating ? " ..." : "")
+            guard kind != "positional" else { return value }
+            let spelled = (names ?? []).map { ($0.kind == "long" ? "--" : "-") + $0.name }.sorted { $0.count < $1.count }.joined(separator: ", ")
+            return kind == "option" ? "\(spelled) \(value)" : spelled
+        }
+    }
+
+    static let root: Command? = {
+        struct Dump: Decodable { let command: Command }
+        return try? JSONDecoder().decode(Dump.self, from: Data(Opps._dumpHelp().utf8)).command
+    }()
+
+    /// The command `arguments` ask help for: `opps set … --help`, `opps help team add`. Nil when
+    /// they ask for no command's help (the overview's, or none).
+    static func path(asked arguments: [String]) -> [String]? {
+        var words = arguments
+        if words.first == "help" {
+            words.removeFirst()
+        } else {
+            let options = words.prefix { $0 != "--" }
+            guard options.contains("--help") || options.contains("-h") else { return nil }
+        }
+        var path: [String] = []
+        var command = root
+        for word in words {
+            guard let next = command?.subcommands?.first(where: { $0.commandName == word }) else { break }
+            path.append(word)
+            command = next
+        }
+        return path.isEmpty ? nil : path
+    }
+
+    /// The Chinese page of the command at `path`; nil when there is no such command.
+    static func page(_ path: [String]) -> String? {
+        var command = root
+        var type: ParsableCommand.Type = Opps.self
+        for word in path {
+            command = command?.subcommands?.first { $0.commandName == word }
+            guard let next = type.configuration.subcommands.first(where: { $0._commandName == word }) else { return nil }
+            type = next
+        }
+        guard let command else { return nil }
+        let key = path.joined(separator: " ")
+        let words = pages[key]
+        var out: [String] = []
+        let usage = Opps.usageString(for: type).replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "<subcommand>", with: "<子命令>")
+        out += wrapUsage("用法：" + usage, width: 80)
+        out.append("")
+        if let abstract = abstract(key) { out += wrap(abstract, width: 80) }
+        if let discussion = words?.discussion ?? (key.hasSuffix("merge") ? mergeDiscussion + "\n\n例子：opps \(key) 7dka36sd 3tqq0nqd" : nil) {
+            for paragraph in discussion.components(separatedBy: "\n\n") {
+                out.append("")
+                out += wrap(paragraph, width: 80)
+            }
+        }
+        let shown = (command.arguments ?? []).filter(\.shouldDisplay)
+        for (title, kinds) in [("参数：", ["positional"]), ("选项：", ["option", "flag"])] {
+            let rows = shown.filter { kinds.contains($0.kind) }
+            guard !rows.isEmpty else { continue }
+            out += ["", title]
+            for argument in rows {
+                var said = sentence(key, argument.key) ?? ""
+                // The parser's own help adds an option's default; so does this page, unless said.
+                if argument.kind == "option", let value = argument.defaultValue, !said.contains("默认") { said += "（默认：\(value)）" }
+                out += row(argument.label, said, width: 80)
+            }
+        }
+        if let subcommands = command.subcommands, !subcommands.isEmpty {
+            out += ["", "子命令："]
+            for sub in subcommands where sub.commandName != "help" {
+                out += row(sub.commandName, abstract(key + " " + sub.commandName) ?? "", width: 80)
+            }
+            out.append("")
+            out += wrap("每个子命令的帮助：opps \(key) <子命令> --help", width: 80)
+        }
+        // In English: the parser's own page (a group's --help shows its default subcommand's
+        // when --locale follows, so a group points at its subcommands').
+        let english = command.subcommands?.isEmpty ?? true ? "opps \(key) --help --locale en" : "opps \(key) <子命令> --help --locale en"
+        out.append("")
+        out += wrap("英文帮助：" + english, width: 80)
+        return out.joined(separator: "\n")
+    }
+
+    /// A command's line: a top-level command's from the overview, a subcommand's from `pages`.
+    static func abstract(_ key: String) -> String? {
+        pages[key]?.abstract ?? ChineseHelp.commands.first { $0.name == key }?.line
+    }
+
+    static func sentence(_ command: String, _ argument: String) -> String? {
+        if argument == "h" || argument == "help" { return arguments["help"] }
+        return arguments["\(command) \(argument)"] ?? arguments[argument]
+    }
+
+    /// One argument or subcommand: its label in a column of 24, its sentence wrapped beside it
+    /// (under it when the label is wider), as the parser's own help lays them out.
+    static func row(_ label: String, _ sentence: String, width: Int) -> [String] {
+        let column = 26
+        let lines = wrap(sentence, width: width - column)
+        let head = "  " + label
+        var out: [String]
+        var rest = lines[...]
+        if head.displayWidth <= column - 2 {
+            out = [head.padding(column) + (rest.popFirst() ?? "")]
+        } else {
+            out = [head]
+        }
+        out += rest.map { String(repeating: " ", count: column) + $0 }
+        return out.map { $0.trimmingTrailingSpaces }
+    }
+
+    /// Text broken into lines of at most `width` columns: between words, and between any two
+    /// Chinese characters except before closing punctuation or after opening punctuation.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        text.components(separatedBy: "\n").flatMap { wrapLine($0, width: width) }
+    }
+
+    /// A usage line broken only between its top-level words, so `[--home <home>]` stays whole;
+    /// every line after the first indented by two.
+    static func wrapUsage(_ text: String, width: Int) -> [String] {
+        var words: [String] = []
+        var word = "", depth = 0
+        for c in text {
+            if c == " ", depth == 0 {
+                if !word.isEmpty { words.append(word) }
+                word = ""
+                continue
+            }
+            if c == "[" || c == "<" { depth += 1 }
+            if c == "]" || c == ">" { depth = max(0, depth - 1) }
+            word.append(c)
+        }
+        if !word.isEmpty { words.append(word) }
+        // `<duplicates> ...` is one word too.
+        words = words.reduce(into: []) { all, w in
+            if w == "...", let last = all.popLast() { all.append(last + " ...") } else { all.append(w) }
+        }
+        var lines: [String] = []
+        var line = ""
+        for w in words {
+            if !line.isEmpty, line.displayWidth + 1 + w.displayWidth > width {
+                lines.append(line)
+                line = "  " + w
+            } else {
+                line += (line.isEmpty ? "" : " ") + w
+            }
+        }
+        lines.append(line)
+        return lines
+    }
+
+    private static let closing = Set("，。、；：！？）」』》…%％")
+    private static let opening = Set("（「『《")
+
+    private static func wrapLine(_ text: String, width: Int) -> [String] {
+        // Units no line breaks inside, each with whether a space comes before it.
+        var units: [(text: String, spaced: Bool)] = []
+        var current = "", spaced = false, open = false
+        func finish() {
+            guard !current.isEmpty else { return }
+            units.append((current, spaced))
+            current = ""
+            spaced = false
+            open = false
+        }
+        for c in text {
+            if c == " " {
+                finish()
+                spaced = true
+            } else if closing.contains(c) {
+                if current.isEmpty, let last = units.popLast() {
+                    current = last.text
+                    spaced = last.spaced
+                }
+                current.append(c)
+                finish()
+            } else if opening.contains(c) {
+                if !open { finish() }
+                current.append(c)
+                open = true
+            } else if c.displayWidth == 2 {
+                if !open { finish() }
+                current.append(c)
+                finish()
+            } else {
+                if open || (!current.isEmpty && current.last!.displayWidth == 2) { open = false }
+                current.append(c)
+            }
+        }
+        finish()
+        var lines: [String] = []
+        var line = ""
+        for unit in units {
+            let gap = unit.spaced && !line.isEmpty ? 1 : 0
+            if !line.isEmpty, line.displayWidth + gap + unit.text.displayWidth > width {
+                lines.append(line)
+                line = unit.text
+            } else {
+                line += (gap == 1 ? " " : "") + unit.text
+            }
+        }
+        lines.append(line)
+        return lines
+    }
+}
+
+extension String {
+    fileprivate var trimmingTrailingSpaces: String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}

@@ -380,11 +380,11 @@ enum ChineseCommandHelp {
         let usage = Opps.usageString(for: type).replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "<subcommand>", with: "<子命令>")
         out += wrapUsage("用法：" + usage, width: 80)
         out.append("")
-        if let abstract = abstract(key) { out += wrap(abstract, width: 80) }
+        if let abstract = abstract(key) { out += abstract.wrapped(width: 80) }
         if let discussion = words?.discussion ?? (key.hasSuffix("merge") ? mergeDiscussion + "\n\n例子：opps \(key) 7dka36sd 3tqq0nqd" : nil) {
             for paragraph in discussion.components(separatedBy: "\n\n") {
                 out.append("")
-                out += wrap(paragraph, width: 80)
+                out += paragraph.wrapped(width: 80)
             }
         }
         let shown = (command.arguments ?? []).filter(\.shouldDisplay)
@@ -405,13 +405,13 @@ enum ChineseCommandHelp {
                 out += row(sub.commandName, abstract(key + " " + sub.commandName) ?? "", width: 80)
             }
             out.append("")
-            out += wrap("每个子命令的帮助：opps \(key) <子命令> --help", width: 80)
+            out += ("每个子命令的帮助：opps \(key) <子命令> --help").wrapped(width: 80)
         }
         // In English: the parser's own page (a group's --help shows its default subcommand's
         // when --locale follows, so a group points at its subcommands').
         let english = command.subcommands?.isEmpty ?? true ? "opps \(key) --help --locale en" : "opps \(key) <子命令> --help --locale en"
         out.append("")
-        out += wrap("英文帮助：" + english, width: 80)
+        out += ("英文帮助：" + english).wrapped(width: 80)
         return out.joined(separator: "\n")
     }
 
@@ -429,7 +429,7 @@ enum ChineseCommandHelp {
     /// (under it when the label is wider), as the parser's own help lays them out.
     static func row(_ label: String, _ sentence: String, width: Int) -> [String] {
         let column = 26
-        let lines = wrap(sentence, width: width - column)
+        let lines = sentence.wrapped(width: width - column)
         let head = "  " + label
         var out: [String]
         var rest = lines[...]
@@ -440,12 +440,6 @@ enum ChineseCommandHelp {
         }
         out += rest.map { String(repeating: " ", count: column) + $0 }
         return out.map { $0.trimmingTrailingSpaces }
-    }
-
-    /// Text broken into lines of at most `width` columns: between words, and between any two
-    /// Chinese characters except before closing punctuation or after opening punctuation.
-    static func wrap(_ text: String, width: Int) -> [String] {
-        text.components(separatedBy: "\n").flatMap { wrapLine($0, width: width) }
     }
 
     /// A usage line broken only between its top-level words, so `[--home <home>]` stays whole;
@@ -476,60 +470,6 @@ enum ChineseCommandHelp {
                 line = "  " + w
             } else {
                 line += (line.isEmpty ? "" : " ") + w
-            }
-        }
-        lines.append(line)
-        return lines
-    }
-
-    private static let closing = Set("，。、；：！？）」』》…%％")
-    private static let opening = Set("（「『《")
-
-    private static func wrapLine(_ text: String, width: Int) -> [String] {
-        // Units no line breaks inside, each with whether a space comes before it.
-        var units: [(text: String, spaced: Bool)] = []
-        var current = "", spaced = false, open = false
-        func finish() {
-            guard !current.isEmpty else { return }
-            units.append((current, spaced))
-            current = ""
-            spaced = false
-            open = false
-        }
-        for c in text {
-            if c == " " {
-                finish()
-                spaced = true
-            } else if closing.contains(c) {
-                if current.isEmpty, let last = units.popLast() {
-                    current = last.text
-                    spaced = last.spaced
-                }
-                current.append(c)
-                finish()
-            } else if opening.contains(c) {
-                if !open { finish() }
-                current.append(c)
-                open = true
-            } else if c.displayWidth == 2 {
-                if !open { finish() }
-                current.append(c)
-                finish()
-            } else {
-                if open || (!current.isEmpty && current.last!.displayWidth == 2) { open = false }
-                current.append(c)
-            }
-        }
-        finish()
-        var lines: [String] = []
-        var line = ""
-        for unit in units {
-            let gap = unit.spaced && !line.isEmpty ? 1 : 0
-            if !line.isEmpty, line.displayWidth + gap + unit.text.displayWidth > width {
-                lines.append(line)
-                line = unit.text
-            } else {
-                line += (gap == 1 ? " " : "") + unit.text
             }
         }
         lines.append(line)

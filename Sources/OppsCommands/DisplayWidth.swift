@@ -57,3 +57,65 @@ func fit(_ s: String, _ width: Int) -> String {
     // Padded too: a wide character that does not fit leaves the cut a column short.
     return (s.prefix(columns: width - 1) + "…").padding(width)
 }
+
+extension String {
+    /// This text broken into lines of at most `width` columns (a line break in it starts a new
+    /// one): between words, and between any two Chinese characters except before closing
+    /// punctuation or after opening punctuation (「现值：」 never starts a line with `）`). A word
+    /// wider than `width` keeps its own line.
+    func wrapped(width: Int) -> [String] {
+        components(separatedBy: "\n").flatMap { Self.wrapLine($0, width: width) }
+    }
+
+    private static let closing = Set("，。、；：！？）」』》…%％")
+    private static let opening = Set("（「『《")
+
+    private static func wrapLine(_ text: String, width: Int) -> [String] {
+        // Units no break falls inside, each with whether a space comes before it.
+        var units: [(text: String, spaced: Bool)] = []
+        var current = "", spaced = false, open = false
+        func finish() {
+            guard !current.isEmpty else { return }
+            units.append((current, spaced))
+            current = ""
+            spaced = false
+            open = false
+        }
+        for c in text {
+            if c == " " {
+                finish()
+                spaced = true
+            } else if closing.contains(c) {
+                // Onto the unit before, even across a space it follows.
+                if current.isEmpty, let last = units.popLast() { (current, spaced) = last }
+                current.append(c)
+                finish()
+            } else if opening.contains(c) {
+                if !open { finish() }
+                current.append(c)
+                open = true
+            } else if c.displayWidth == 2 {
+                if !open { finish() }
+                current.append(c)
+                finish()
+            } else {
+                open = false
+                current.append(c)
+            }
+        }
+        finish()
+        var lines: [String] = []
+        var line = ""
+        for unit in units {
+            let gap = unit.spaced && !line.isEmpty ? 1 : 0
+            if !line.isEmpty, line.displayWidth + gap + unit.text.displayWidth > width {
+                lines.append(line)
+                line = unit.text
+            } else {
+                line += (gap == 1 ? " " : "") + unit.text
+            }
+        }
+        lines.append(line)
+        return lines
+    }
+}

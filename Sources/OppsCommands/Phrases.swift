@@ -92,9 +92,12 @@ struct Phrases: Sendable {
     }
     func conflictEvent(_ number: UInt64, field: String, value: String, outcome o: String, rule: String, holds: String?) -> String {
         chinese
-            ? "冲突 #\(number) \(field)：\(value) \(outcome(o))（\(rule)）" + (holds.map { "；现值 \($0)" } ?? "")
-            : "conflict #\(number) \(field): \(value) \(o) (\(rule))" + (holds.map { "; holds \($0)" } ?? "")
+            ? "冲突 #\(number) \(field)：\(quoted(value))\(outcome(o))（\(rule)）" + (holds.map { "；现值\(quoted($0))" } ?? "")
+            : "conflict #\(number) \(field): \(quoted(value)) \(o) (\(rule))" + (holds.map { "; holds \(quoted($0))" } ?? "")
     }
+    /// A value inside a sentence, quoted so a text's own words do not run into the sentence's
+    /// (「等待客户回复」, "demo Friday"); the empty mark as it is.
+    func quoted(_ value: String) -> String { value == empty ? value : chinese ? "「\(value)」" : "\"\(value)\"" }
     func deletedThe(_ entity: String) -> String { self("deleted the \(entity)", "删除了该\(entity)") }
     func madeShort(_ id: String, _ entity: String, name: String?) -> String {
         chinese
@@ -215,13 +218,20 @@ struct Phrases: Sendable {
 
     var noConflicts: String { self("no conflicts", "没有冲突") }
     var notShownToYou: String { self("(not shown to you)", "（你无权查看）") }
-    func conflictLine(
-        _ number: UInt64, _ id: String, field: String, author: String, value: String, outcome o: String, rule: String, holds: String, by winner: String?,
-        at time: String
-    ) -> String {
-        chinese
-            ? "#\(number) \(id) \(field)：\(author) 的 \(value) \(outcome(o))（\(rule)）；现值：\(holds)\(winner.map { "（\($0)）" } ?? "")，时间 \(time)"
-            : "#\(number) \(id) \(field): \(author)'s \(value) \(o) (\(rule)); holds: \(holds)\(winner.map { " by " + $0 } ?? "") at \(time)"
+    /// One conflict as `opps conflicts` lists it, in `width` columns: the record and field on
+    /// the first line, what became of whose value and why, then what holds, each indented.
+    func conflictLines(
+        _ number: UInt64, _ id: String, record name: String?, field: String, author: String, value: String, outcome o: String, rule: String,
+        holds: String, by winner: String?, at time: String, width: Int
+    ) -> [String] {
+        let head = "#\(number) \(id)" + (name.map { " " + $0 } ?? "") + (chinese ? " · \(field)" : " - \(field)")
+        let what = chinese ? "\(author) 的\(quoted(value))\(outcome(o))（\(rule)）" : "\(author)'s \(quoted(value)) \(o) (\(rule))"
+        let now =
+            chinese
+            ? "现值：\(holds)\(winner.map { "（\($0)）" } ?? "")，\(time)"
+            : "holds: \(holds)\(winner.map { " by " + $0 } ?? ""), \(time)"
+        let indent = "    "
+        return head.wrapped(width: width) + [what, now].flatMap { $0.wrapped(width: max(20, width - indent.count)).map { indent + $0 } }
     }
     func dismissed(_ number: UInt64, field: String) -> String { self("dismissed #\(number): \(field) keeps what holds", "已忽略 #\(number)：\(field) 保持现值") }
     var deletedTheRecord: String { self("deleted the record", "删除了此记录") }

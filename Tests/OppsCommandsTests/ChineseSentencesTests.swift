@@ -108,7 +108,7 @@ import Testing
             // show: the timeline in Chinese.
             let shown = await opps("show", id, "--home", sam)
             #expect(shown.stdout.contains("时间线（设备时间）") && shown.stdout.contains("创建于") && shown.stdout.contains("阶段 需求挖掘 → 方案"), "\(shown.stdout)")
-            #expect(shown.stdout.contains("任务 \(taskID)「回访客户」，2026-12-05 到期，执行人 sam，已完成"), "\(shown.stdout)")
+            #expect(unspaced(shown.stdout).contains(unspaced("任务 \(taskID)「回访客户」，2026-12-05 到期，执行人 sam，已完成")), "\(shown.stdout)")
             #expect(Self.englishIn(shown.stdout).isEmpty, "\(shown.stdout)")
 
             // history: the stage's own moves, not the stage log's storage form; an empty value in words.
@@ -126,12 +126,17 @@ import Testing
             let second = await opps("sync", "--home", sam)
             #expect(second.stdout.contains("1 项冲突") && second.stdout.contains("查看：opps conflicts"), "\(second.stdout)")
             let conflicts = await opps("conflicts", "--home", sam)
-            #expect(conflicts.stdout.contains("金额：sam 的 200.00 未被采用（同时修改：对此字段权限更高的一方胜出）"), "\(conflicts.stdout)")
-            #expect(conflicts.stdout.contains("现值：300.00（max）"), "\(conflicts.stdout)")
+            // A block a conflict, at 80 columns: the deal and field, whose value and why, what holds.
+            #expect(conflicts.stdout.contains(" · 金额\n    sam 的「200.00」未被采用（同时修改：对此字段权限更高的一方胜出）\n    现值：300.00（max），"), "\(conflicts.stdout)")
+            for line in conflicts.stdout.split(separator: "\n") { #expect(String(line).displayWidth <= 80, "\(line)") }
             #expect(!conflicts.stdout.contains("authority"), "\(conflicts.stdout)")
             #expect(await opps("conflicts", "--home", sam, "--locale", "en").stdout.contains("lost (authority)"))
             // The deal's timeline says the same.
-            #expect(await opps("show", id, "--home", sam).stdout.contains("未被采用（同时修改：对此字段权限更高的一方胜出）"))
+            // (Its long lines continue under themselves at 80 columns.)
+            let timeline = await opps("show", id, "--home", sam).stdout.split(separator: "\n")
+            #expect(timeline.allSatisfy { String($0).displayWidth <= 80 }, "\(timeline)")
+            let joined = timeline.map { $0.trimmingCharacters(in: .whitespaces) }.joined()
+            #expect(joined.contains("冲突 #1 金额：「200.00」未被采用（同时修改：对此字段权限更高的一方胜出）；现值「300.00」"), "\(joined)")
             #expect(Self.englishIn(conflicts.stdout).isEmpty, "\(conflicts.stdout)")
 
             // The same replica in English keeps its English sentences.
@@ -291,7 +296,7 @@ import Testing
     @Test func chineseBreaksBetweenCharactersButNeverBeforeClosingPunctuation() {
         let text = "记录：opps list 打印的短 id（至少 4 个字符）、完整 id 或准确名称，以及「负责人」。"
         for width in 8...40 {
-            let lines = ChineseCommandHelp.wrap(text, width: width)
+            let lines = text.wrapped(width: width)
             for line in lines {
                 #expect(line.displayWidth <= width, "\(width): \(line)")
                 #expect(!(line.first.map { "，。、；：）」".contains($0) } ?? false), "\(width): \(line)")
@@ -301,7 +306,7 @@ import Testing
             #expect(lines.joined().filter { $0 != " " } == text.filter { $0 != " " }, "\(width)")
         }
         // Spaces between a word and Chinese stay.
-        #expect(ChineseCommandHelp.wrap(text, width: 120) == [text])
+        #expect(text.wrapped(width: 120) == [text])
         #expect(
             ChineseCommandHelp.wrapUsage("用法：opps account merge <keep> <duplicates> ... [--home <home>] [--locale <locale>]", width: 40)
                 == ["用法：opps account merge <keep>", "  <duplicates> ... [--home <home>]", "  [--locale <locale>]"])

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import OppsCommands
 import OppsConsole
 import OppsCore
 import OppsHub
@@ -8,6 +7,8 @@ import OppsHubCommands
 import OppsStore
 import OppsTestSupport
 import Testing
+
+@testable import OppsCommands
 
 /// A hub with a team, served on a free loopback port for the duration of a test, and helpers to
 /// run `opps` in-process against it.
@@ -91,6 +92,27 @@ func opps(_ args: [String]) async -> Run {
 func opps(_ args: [String], environment: [String: String]) async -> Run {
     await ProcessEnvironment.$pinned.withValue(environment) { await opps(args) }
 }
+
+extension Run {
+    /// stdout with the lines a long timeline event continues on joined back to it (`opps show`
+    /// wraps them under themselves at 80 columns): one line per event. English breaks only at
+    /// spaces, so an English event reads exactly as it was; Chinese compare with `unspaced`.
+    var unwrapped: String {
+        stdout.split(separator: "\n", omittingEmptySubsequences: false).reduce(into: [String]()) { lines, line in
+            let indent = String(repeating: " ", count: 29)
+            if line.hasPrefix(indent), let last = lines.popLast() {
+                let rest = line.dropFirst(indent.count)
+                let wide = (last.last?.displayWidth ?? 1) == 2 || (rest.first?.displayWidth ?? 1) == 2
+                lines.append(last + (wide ? "" : " ") + rest)
+            } else {
+                lines.append(String(line))
+            }
+        }.joined(separator: "\n")
+    }
+}
+
+/// Text without its spaces and line breaks: for Chinese, which may break between any two characters.
+func unspaced(_ text: String) -> String { text.filter { !$0.isWhitespace } }
 
 func oppsHub(_ args: String...) async -> Run { await oppsHub(args) }
 

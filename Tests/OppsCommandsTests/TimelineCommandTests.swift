@@ -20,7 +20,7 @@ import Testing
             #expect(await opps("set", id, "discount=15.00", "--home", sam).code == 0)
             let before = await opps("show", id, "--home", sam)
             #expect(before.stdout.contains("timeline (device time)"), "\(before.stdout)")
-            let lines = before.stdout.split(separator: "\n").map(String.init)
+            let lines = before.unwrapped.split(separator: "\n").map(String.init)
             let start = try #require(lines.firstIndex { $0.contains("timeline") })
             let story = lines[(start + 1)...].map { $0 }
             #expect(story.count == 5, "\(story)")
@@ -37,9 +37,9 @@ import Testing
             #expect(await opps("approve", request, "--note", "ok for Q4", "--home", max).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
             #expect(await opps("sync", "--home", sam).code == 0)
-            let after = await opps("show", id, "--home", sam).stdout
+            let after = await opps("show", id, "--home", sam).unwrapped
             #expect(after.contains("approved by max — ok for Q4"), "\(after)")
-            let managers = await opps("show", id, "--home", max).stdout
+            let managers = await opps("show", id, "--home", max).unwrapped
             #expect(managers.contains("stage discovery → solution") && managers.contains("visit at Omega HQ"), "the same trail on the manager's laptop: \(managers)")
         }
     }

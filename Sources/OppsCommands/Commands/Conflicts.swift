@@ -65,13 +65,18 @@ struct ConflictListCommand: ParsableCommand {
         let say = words.say
         if conflicts.isEmpty { Console.out(say.noConflicts); return }
         let short = try r.shortIDs()
+        // Each conflict a block, the blocks a blank line apart: at 80 columns a reason and two
+        // values do not fit one line.
+        var blocks: [String] = []
         for c in conflicts {
             let shown = { (v: Value) in v.isNull ? say.empty : say.value(words, c.entity, c.field, v) }
-            Console.out(
-                say.conflictLine(
-                    c.id, short(c.record), field: words.field(c.entity, c.field), author: c.author, value: shown(c.value), outcome: "\(c.outcome)",
-                    rule: say.rule(words, "\(c.rule)", entity: c.entity, field: c.field), holds: c.winner.map(shown) ?? say.notShownToYou, by: c.winnerAuthor,
-                    at: minuteText(c.hubMilliseconds)))
+            let named = try r.record(c.record).flatMap { $0["name"].isNull ? nil : $0["name"].canonicalText }
+            let lines = say.conflictLines(
+                c.id, short(c.record), record: named, field: words.field(c.entity, c.field), author: c.author, value: shown(c.value),
+                outcome: "\(c.outcome)", rule: say.rule(words, "\(c.rule)", entity: c.entity, field: c.field),
+                holds: c.winner.map(shown) ?? say.notShownToYou, by: c.winnerAuthor, at: minuteText(c.hubMilliseconds), width: Console.width)
+            blocks.append(lines.joined(separator: "\n"))
         }
+        Console.out(blocks.joined(separator: "\n\n"))
     }
 }

@@ -78,7 +78,10 @@ func printTimeline(_ r: Replica, _ deal: Record, _ words: Vocabulary) throws {
         case .deleted:
             line = say.deletedThe(words.entity(e))
         }
-        Console.out("    \(minuteText(event.at))  \(event.by.padding(6)) \(line)")
+        // A long line (a note, a conflict's reason) continues under itself, not at column 0.
+        let head = "    \(minuteText(event.at))  \(event.by.padding(6)) "
+        let lines = line.wrapped(width: max(20, Console.width - head.displayWidth))
+        Console.out(head + lines.joined(separator: "\n" + String(repeating: " ", count: head.displayWidth)))
     }
 }
 

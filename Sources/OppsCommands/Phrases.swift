@@ -171,14 +171,27 @@ struct Phrases: Sendable {
     // MARK: - status
 
     /// `opps status`'s lines: label, value; the labels padded to one column.
-    func status(user: String, hub: String, lastSync: String?, pending: Int, conflicts: Int, records: Int) -> String {
+    /// `opps status`: the last sync as a time and how long ago (device time, as every time opps
+    /// prints), and what to do about what waits or what lost.
+    func status(user: String, hub: String, lastSync: Int64?, now: Int64, pending: Int, conflicts: Int, records: Int) -> String {
+        let last = lastSync.map { "\(minuteText($0)) UTC" + self(" (\(ago(now - $0)))", "（\(ago(now - $0))）") } ?? never
         let rows: [(String, String)] = [
-            (self("user", "用户"), user), (self("hub", "服务器"), hub), (self("last sync", "上次同步"), lastSync ?? never),
-            (self("pending", "待同步"), self("\(pending) write(s)", "\(pending) 项修改")), (self("conflicts", "冲突"), "\(conflicts)"),
+            (self("user", "用户"), user), (self("hub", "服务器"), hub), (self("last sync", "上次同步"), last),
+            (self("pending", "待同步"), self("\(pending) write(s)", "\(pending) 项修改") + (pending > 0 ? self(" (opps sync sends them)", "（opps sync 推送）") : "")),
+            (self("conflicts", "冲突"), "\(conflicts)" + (conflicts > 0 ? self(" (opps conflicts lists them)", "（opps conflicts 查看）") : "")),
             (self("records", "记录"), "\(records)"),
         ]
         let width = rows.map { $0.0.displayWidth }.max() ?? 0
         return rows.map { $0.0.padding(width) + " " + $0.1 }.joined(separator: "\n")
+    }
+
+    /// How long ago, in the largest whole unit: `just now`, `5 min ago`, `3 h ago`, `2 days ago`.
+    func ago(_ milliseconds: Int64) -> String {
+        let minutes = max(0, milliseconds) / 60_000
+        if minutes < 1 { return self("just now", "刚刚") }
+        if minutes < 60 { return self("\(minutes) min ago", "\(minutes) 分钟前") }
+        if minutes < 48 * 60 { return self("\(minutes / 60) h ago", "\(minutes / 60) 小时前") }
+        return self("\(minutes / 1440) days ago", "\(minutes / 1440) 天前")
     }
 
     // MARK: - rules

@@ -84,7 +84,9 @@ import Testing
             let status = await opps("status", "--home", sam)
             let rows = status.stdout.split(separator: "\n")
             #expect(rows.first?.hasPrefix("用户     sam (") == true, "\(status.stdout)")
-            #expect(rows.contains { $0.hasPrefix("待同步   ") && $0.hasSuffix(" 项修改") }, "\(status.stdout)")
+            #expect(rows.contains { $0.hasPrefix("待同步   ") && $0.hasSuffix(" 项修改（opps sync 推送）") }, "\(status.stdout)")
+            // The last sync as a time and how long ago (the clock is the device's).
+            #expect(rows.contains { $0.hasPrefix("上次同步 2") && $0.contains(" UTC（") && ($0.hasSuffix("刚刚）") || $0.hasSuffix("分钟前）")) }, "\(status.stdout)")
             #expect(Self.englishIn(status.stdout).isEmpty, "\(status.stdout)")
 
             let synced = await opps("sync", "--home", sam)
@@ -310,5 +312,16 @@ import Testing
         #expect(
             ChineseCommandHelp.wrapUsage("用法：opps account merge <keep> <duplicates> ... [--home <home>] [--locale <locale>]", width: 40)
                 == ["用法：opps account merge <keep>", "  <duplicates> ... [--home <home>]", "  [--locale <locale>]"])
+    }
+}
+
+@Suite struct AgoTests {
+    @Test func howLongAgoInTheLargestWholeUnit() {
+        let zh = Phrases(chinese: true), en = Phrases(chinese: false)
+        let minute: Int64 = 60_000
+        #expect([-5, 0, 59_999].map { zh.ago($0) } == ["刚刚", "刚刚", "刚刚"])
+        #expect(zh.ago(5 * minute) == "5 分钟前" && en.ago(5 * minute) == "5 min ago")
+        #expect(zh.ago(60 * minute) == "1 小时前" && en.ago(47 * 60 * minute) == "47 h ago")
+        #expect(zh.ago(48 * 60 * minute) == "2 天前" && en.ago(30 * 24 * 60 * minute) == "30 days ago")
     }
 }

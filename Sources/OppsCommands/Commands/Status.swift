@@ -16,7 +16,8 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let r = try home.open()
-        let last = try r.store.meta("last_sync").flatMap(Int64.init).map { Timestamp(milliseconds: $0).description }
+        let lastMilliseconds = try r.store.meta("last_sync").flatMap(Int64.init)
+        let last = lastMilliseconds.map { Timestamp(milliseconds: $0).description }
         let pending = try r.store.outboxCount()
         let conflicts = try r.store.conflicts().count
         if json {
@@ -29,8 +30,8 @@ struct StatusCommand: ParsableCommand {
             let words = home.words(r)
             Console.out(
                 words.say.status(
-                    user: "\(r.user) (\(words.role(r.role)))", hub: r.hubURL, lastSync: last, pending: pending, conflicts: conflicts,
-                    records: try r.store.recordCount()))
+                    user: "\(r.user) (\(words.role(r.role)))", hub: r.hubURL, lastSync: lastMilliseconds, now: SystemClock().nowMilliseconds(),
+                    pending: pending, conflicts: conflicts, records: try r.store.recordCount()))
         }
     }
 }

@@ -48,8 +48,6 @@ public enum BodyCodec {
                 // A pull page's whole records by hand (PageCoding: the same bytes, far less CPU).
                 if let page = message as? PullResponse {
                     raw = try PageCoding.encode(page)
-                } else if let push = message as? PushResponse {
-                    raw = try PushCoding.encode(push)
                 } else {
                     raw = try message.serializedBytes(options: options)
                 }

@@ -478,7 +478,7 @@ enum ChineseCommandHelp {
 }
 
 extension String {
-    fileprivate var trimmingTrailingSpaces: String {
+    var trimmingTrailingSpaces: String {
         var s = self
         while s.last == " " { s.removeLast() }
         return s

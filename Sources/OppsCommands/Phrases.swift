@@ -317,7 +317,9 @@ struct Phrases: Sendable {
 
     var noForecast: String { self("no deals close in this period on this laptop", "本机没有在此期间成交的商机") }
     func forecastHeading(month: String, owner: String, deals: Int) -> String {
-        self("\(month)  \(owner)  (\(deals) deal\(deals == 1 ? "" : "s"))", "\(month)  \(owner)（\(deals) 个商机）")
+        // "-": the deals with no close date.
+        let month = month == "-" ? self("no close date", "未填成交日期") : month
+        return self("\(month)  \(owner)  (\(deals) deal\(deals == 1 ? "" : "s"))", "\(month)  \(owner)（\(deals) 个商机）")
     }
     /// The forecast's figures: pipeline, weighted, best case, commit, won.
     var forecastLabels: [String] {

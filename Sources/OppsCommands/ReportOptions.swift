@@ -45,6 +45,29 @@ extension String {
 }
 
 /// Totals per currency as a person reads them: `480,000.00 CNY, 12,500.00 USD`.
-func totalsText(_ totals: CurrencyTotals) -> String {
-    totals.totals.keys.sorted().map { "\(groupedAmount(totals.text($0))) \($0)" }.joined(separator: ", ")
+func totalsText(_ totals: CurrencyTotals, _ say: Phrases) -> String { totalsItems(totals, say).joined(separator: ", ") }
+
+/// Each currency's total as the reader reads it: `120,000.00 CNY`; amounts whose deal names no
+/// currency (`CurrencyTotals` keeps them under `?`) as such, never as a currency called "?".
+func totalsItems(_ totals: CurrencyTotals, _ say: Phrases) -> [String] {
+    totals.totals.keys.sorted().map { code in
+        let amount = totals.overflowed.contains(code) ? say("(beyond 18 digits)", "（超过 18 位）") : groupedAmount(totals.text(code))
+        return amount + (code == "?" ? say(" (no currency)", "（未填币种）") : " " + code)
+    }
+}
+
+/// Items (a report's amounts per currency) in lines of at most `width` columns, joined by ", ".
+func itemLines(_ items: [String], width: Int) -> [String] {
+    var lines: [String] = []
+    var line = ""
+    for item in items {
+        // The comma a line ends with when another follows counts too.
+        if !line.isEmpty, line.displayWidth + 2 + item.displayWidth + 1 > width {
+            lines.append(line + ",")
+            line = item
+        } else {
+            line += (line.isEmpty ? "" : ", ") + item
+        }
+    }
+    return lines + [line]
 }

@@ -325,3 +325,21 @@ import Testing
         #expect(zh.ago(48 * 60 * minute) == "2 天前" && en.ago(30 * 24 * 60 * minute) == "30 days ago")
     }
 }
+
+/// Report amounts as a reader reads them: a deal with no currency is said to have none (not a
+/// currency called "?"), and several currencies continue on the next line at 80 columns.
+@Suite struct ReportAmountTests {
+    @Test func amountsWithoutACurrencyAndManyCurrenciesRead() throws {
+        var totals = CurrencyTotals()
+        totals.add(.decimal(ExactDecimal(units: 15_000_000, scale: 2)), currency: .null)
+        for code in ["CNY", "HKD", "JPY"] { totals.add(.decimal(ExactDecimal(units: 8_650_000_000, scale: 2)), currency: .member(code)) }
+        let zh = totalsItems(totals, Phrases(chinese: true))
+        #expect(zh == ["150,000.00（未填币种）", "86,500,000.00 CNY", "86,500,000.00 HKD", "86,500,000.00 JPY"])
+        #expect(totalsText(totals, Phrases(chinese: false)).hasPrefix("150,000.00 (no currency), 86,500,000.00 CNY"))
+        let lines = itemLines(zh, width: 46)
+        #expect(lines == ["150,000.00（未填币种）, 86,500,000.00 CNY,", "86,500,000.00 HKD, 86,500,000.00 JPY"])
+        #expect(lines.allSatisfy { $0.displayWidth <= 46 })
+        for width in 20...60 { #expect(itemLines(zh, width: width).allSatisfy { $0.displayWidth <= max(width, 23) }, "\(width)") }
+        #expect(Phrases(chinese: true).forecastHeading(month: "-", owner: "wei", deals: 8) == "未填成交日期  wei（8 个商机）")
+    }
+}

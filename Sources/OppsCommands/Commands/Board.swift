@@ -68,7 +68,7 @@ struct BoardCommand: ParsableCommand {
         let fixed = 2 + 1 + 8 + 1 + 16 + 1
         let nameWidth = max(12, (width - fixed) * 2 / 5), nextWidth = max(8, width - fixed - nameWidth - 1)
         for column in board {
-            let total = column.totals.totals.isEmpty ? "" : " · " + totalsText(column.totals)
+            let total = column.totals.totals.isEmpty ? "" : " · " + totalsText(column.totals, words.say)
             let title = words.stage(column.stage.name) == column.stage.name ? column.stage.name.uppercased() : words.stage(column.stage.name)
             Console.out(bold(fit("\(title) (\(column.deals.count))\(total)", width).trimmingTrailing()))
             for b in column.deals {

@@ -54,7 +54,8 @@ struct ForecastCommand: ParsableCommand {
         for row in rows {
             Console.out(say.forecastHeading(month: row.month, owner: row.owner, deals: row.deals))
             for (label, totals) in zip(say.forecastLabels, [row.pipeline, row.weighted, row.bestCase, row.commit, row.won]) where !totals.totals.isEmpty {
-                Console.out("  \(label.padding(10))  " + totalsText(totals))
+                let amounts = itemLines(totalsItems(totals, say), width: max(20, Console.width - 14))
+                Console.out("  \(label.padding(10))  " + amounts.joined(separator: "\n" + String(repeating: " ", count: 14)))
             }
         }
     }

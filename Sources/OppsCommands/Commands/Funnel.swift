@@ -50,9 +50,13 @@ struct FunnelCommand: ParsableCommand {
             say.header([("stage", "阶段", 12, false), ("now", "当前", 4, true), ("reached", "到达", 8, true), ("conversion", "转化率", 11, true)]) + "  "
                 + say("amounts", "金额"))
         for row in f.rows {
-            Console.out(
+            let head =
                 fit(words.stage(row.stage), 12) + " " + String(row.current).leftPad(4) + " " + String(row.reached).leftPad(8) + " "
-                    + (conv(row).map { $0 + " %" } ?? "").leftPad(11) + "  " + totalsText(row.amounts))
+                + (conv(row).map { $0 + " %" } ?? "").leftPad(11) + "  "
+            // Several currencies continue under the amounts column, so a row fits the terminal.
+            let amounts = itemLines(totalsItems(row.amounts, say), width: max(20, Console.width - head.displayWidth))
+            Console.out((head + amounts[0]).trimmingTrailingSpaces)
+            for more in amounts.dropFirst() { Console.out(String(repeating: " ", count: head.displayWidth) + more) }
         }
         Console.out(say.winRate(winRate, won: f.won, lost: f.lost))
     }

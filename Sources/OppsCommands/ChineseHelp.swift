@@ -75,6 +75,20 @@ enum ChineseHelp {
     /// Whether the reader of a command line that never parsed (help, bad usage) reads Chinese:
     /// the `--home` and `--locale` written on it, else the default home's replica as it shows,
     /// else LANG — the same rule as every other sentence.
+    /// The words of a command line without its `--home` and `--locale` (and their values): what
+    /// it asks for (`opps --help --locale zh-CN` asks for the overview).
+    static func withoutReader(_ arguments: [String]) -> [String] {
+        var out: [String] = []
+        var skip = false
+        for word in arguments {
+            if skip { skip = false; continue }
+            if word == "--home" || word == "--locale" { skip = true; continue }
+            if word.hasPrefix("--home=") || word.hasPrefix("--locale=") { continue }
+            out.append(word)
+        }
+        return out
+    }
+
     static func readerIsChinese(_ arguments: [String]) -> Bool {
         var given: [String] = []
         let options = Array(arguments.prefix { $0 != "--" })

@@ -16,7 +16,7 @@ public struct Opps: AsyncParsableCommand {
             id opps prints (4+ of its characters do) or its exact name. Commands that print data take --json.
 
             Stages, fields and choices read in your language when the workspace has labels in it \
-            (opps locale zh-CN, or LANG), and so do opps's own sentences and every --help page in Chinese (今天…、已修改…); \
+            (opps locale zh-CN, or LANG), and so do opps's own sentences and every --help page, in Chinese too; \
             you may type a name or a label: opps set 7dka36sd 技术风险=低.
 
             Exit codes: 0 ok; 1 bad input (a record, field or value the replica cannot take); 2 the hub \
@@ -55,7 +55,7 @@ public enum OppsMain {
             return ExitStatus.usage
         }
         // The overview, and a command's own help, in Chinese for a Chinese reader.
-        if [[], ["--help"], ["-h"], ["help"]].contains(arguments), ChineseHelp.readerIsChinese(arguments) {
+        if [[], ["--help"], ["-h"], ["help"]].contains(ChineseHelp.withoutReader(arguments)), ChineseHelp.readerIsChinese(arguments) {
             Console.out(ChineseHelp.text)
             return 0
         }

@@ -217,14 +217,15 @@ struct Phrases: Sendable {
         case .managed: return "上级"
         }
     }
+    /// What the table shows, then (on its own line, so it reads at 80 columns) whose view and whence.
     func rulesHeading(entity: String, role: String, stage: String, relations: [Relation], version: UInt64?) -> String {
         let held = relations.map(relation)
         if chinese {
             let source = version.map { "本机工作区，第 \($0) 版" } ?? "内置默认工作区"
-            return "\(role)在「\(stage)」阶段对\(entity)各字段的权限（你的身份：\(held.isEmpty ? "无" : held.joined(separator: "、"))；\(source)）"
+            return "\(role)在「\(stage)」阶段对\(entity)各字段的权限\n（你的身份：\(held.isEmpty ? "无" : held.joined(separator: "、"))；\(source)）"
         }
         let source = version.map { "this laptop's workspace, version \($0)" } ?? "the built-in default workspace"
-        return "\(entity) fields for \(role) at \(stage) (relations: \(held.joined(separator: ",")); \(source))"
+        return "\(entity) fields for \(role) at \(stage)\n(relations: \(held.joined(separator: ",")); \(source))"
     }
 
     // MARK: - conflicts and history
@@ -270,7 +271,7 @@ struct Phrases: Sendable {
     var noAccountsYet: String { self("no accounts on this laptop yet: opps account new NAME makes one", "本机还没有客户：opps account new 名称 新建一个") }
     func noAccountMatches(_ s: String) -> String { self("no account here matches \"\(s)\"", "本机没有与「\(s)」匹配的客户") }
     var noContactsYet: String {
-        self("no contacts on this laptop yet: opps contact new NAME --account ACCOUNT makes one", "本机还没有联系人：opps contact new 姓名 --account 客户 新建一个")
+        self("no contacts here yet: opps contact new NAME --account ACCOUNT makes one", "本机还没有联系人：opps contact new 姓名 --account 客户 新建一个")
     }
     func noContactMatches(_ s: String) -> String { self("no contact here matches \"\(s)\"", "本机没有与「\(s)」匹配的联系人") }
     func deals(_ n: Int) -> String { self("deals (\(n))", "商机（\(n)）") }

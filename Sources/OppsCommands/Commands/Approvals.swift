@@ -62,11 +62,27 @@ struct ApprovalsCommand: ParsableCommand {
             let deal: String = if case let .reference(d) = a["opportunity"], let rec = try r.record(d) { rec["name"].canonicalText } else { "?" }
             let state = a["state"].isNull ? say.requested : words.value(name, "state", a["state"])
             let kind = words.value(name, "kind", a["kind"])
-            var line =
-                "\(short(a.id))  \(state.padding(9))  \(kind.padding(8))  \(fit(deal, 24))  \(r.requested(a, words: words, chinese: say.chinese))  \(say.requestedBy(a.creator))"
-            if case let .text(d) = a["decided_by"] { line += say.decidedBy(d) }
-            if case let .text(n) = a["note"] { line += " (\(n))" }
-            Console.out(line)
+            let head = "\(short(a.id))  \(state.padding(9))  \(kind.padding(8))  \(fit(deal, 24))"
+            let asked = r.requested(a, words: words, chinese: say.chinese)
+            var who = say.requestedBy(a.creator)
+            if case let .text(d) = a["decided_by"] { who += say.decidedBy(d) }
+            if case let .text(n) = a["note"] { who += say(" (\(n))", "（\(n)）") }
+            // One line when it fits the terminal; else what it asks for and who asked and decided
+            // continue under the id.
+            let one = head + "  " + asked + "  " + who
+            if one.displayWidth <= Console.width {
+                Console.out(one)
+            } else {
+                let indent = String(repeating: " ", count: ShortID.length + 2)
+                let width = max(20, Console.width - indent.count)
+                if (head + "  " + asked).displayWidth <= Console.width {
+                    Console.out(head + "  " + asked)
+                } else {
+                    Console.out(head.trimmingTrailingSpaces)
+                    for l in asked.wrapped(width: width) { Console.out(indent + l) }
+                }
+                for l in who.wrapped(width: width) { Console.out(indent + l) }
+            }
         }
     }
 }

@@ -32,11 +32,12 @@ struct ContactListCommand: ParsableCommand {
         }
         let short = try r.shortIDs()
         let h = { (field: String) in words.header("contact", field) }
-        Console.out("\("ID".padding(ShortID.length))  \(fit(h("name"), 20))  \(fit(h("account"), 22))  \(fit(h("title"), 14))  \(h("phone"))")
+        // id(8) name(14) account(20) title(12) phone(16): 78 columns with their gaps.
+        Console.out("\("ID".padding(ShortID.length))  \(fit(h("name"), 14))  \(fit(h("account"), 20))  \(fit(h("title"), 12))  \(h("phone"))")
         for c in contacts {
             let account: RecordID? = if case let .reference(a) = c["account"] { a } else { nil }
             Console.out(
-                "\(short(c.id).padding(ShortID.length))  \(fit(c["name"].canonicalText, 20))  \(fit(try name(of: account, r, short), 22))  \(fit(c["title"].isNull ? "" : c["title"].canonicalText, 14))  \(c["phone"].isNull ? "" : c["phone"].canonicalText)"
+                "\(short(c.id).padding(ShortID.length))  \(fit(c["name"].canonicalText, 14))  \(fit(try name(of: account, r, short), 20))  \(fit(c["title"].isNull ? "" : c["title"].canonicalText, 12))  \(c["phone"].isNull ? "" : c["phone"].canonicalText)"
             )
         }
     }

@@ -38,7 +38,11 @@ struct HistoryCommand: ParsableCommand {
                 h.field.isEmpty
                 ? say.deletedTheRecord
                 : "\(words.field(entity, h.field)): \(shown(h.field, h.old)) → \(shown(h.field, h.new))"
-            Console.out("\(h.hlc.timestamp) \(h.author.padding(6)) \(change) [\(h.source)\(h.rule.isEmpty ? "" : " " + h.rule)]")
+            // To the minute in device time, as the timeline; a long change continues under itself.
+            let head = "\(minuteText(h.hlc.milliseconds))  \(h.author.padding(6)) "
+            let text = "\(change) [\(h.source)\(h.rule.isEmpty ? "" : " " + h.rule)]"
+            let lines = text.wrapped(width: max(20, Console.width - head.displayWidth))
+            Console.out(head + lines.joined(separator: "\n" + String(repeating: " ", count: head.displayWidth)))
         }
     }
 }

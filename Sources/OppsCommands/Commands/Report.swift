@@ -89,13 +89,13 @@ struct ReportCommand: ParsableCommand {
             if rows.isEmpty { Console.out(say.noHandOffs); return }
             Console.out(
                 say.header([
-                    ("owner", "负责人", 10, false), ("handed off", "移交", 10, true), ("followed up", "已跟进", 12, true),
-                    ("first activity avg / median (h)", "首次跟进 平均 / 中位（小时）", 32, true), ("follow-ups per deal", "每个商机跟进次数", 20, true),
+                    ("owner", "负责人", 10, false), ("handed off", "移交", 10, true), ("followed up", "已跟进", 11, true),
+                    ("to 1st (h) avg / med", "首次跟进（小时）平均/中位", 26, true), ("per deal", "每个商机跟进", 12, true),
                 ]))
             for f in rows {
                 Console.out(
-                    fit(f.isTotal ? say("all", "合计") : f.owner, 10) + " " + String(f.handedOff).leftPad(10) + " " + String(f.followedUp).leftPad(12) + " "
-                        + ((f.firstActivity.map { hoursText($0.average) + " / " + hoursText($0.median) }) ?? "-").leftPad(32) + " " + perDeal(f).leftPad(20))
+                    fit(f.isTotal ? say("all", "合计") : f.owner, 10) + " " + String(f.handedOff).leftPad(10) + " " + String(f.followedUp).leftPad(11) + " "
+                        + ((f.firstActivity.map { hoursText($0.average) + " / " + hoursText($0.median) }) ?? "-").leftPad(26) + " " + perDeal(f).leftPad(12))
             }
         }
     }

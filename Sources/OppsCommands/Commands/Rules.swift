@@ -106,10 +106,10 @@ public struct RulesCommand: ParsableCommand {
         let say = words.say
         // The relations as given, in the order Relation lists them.
         let held = Relation.allCases.filter(parsedRelations.set.contains)
-        Console.out(
-            say.rulesHeading(
-                entity: words.entity(rules.entity), role: words.role(rules.role), stage: words.stage(rules.stage), relations: held,
-                version: replica?.workspace.version))
+        let heading = say.rulesHeading(
+            entity: words.entity(rules.entity), role: words.role(rules.role), stage: words.stage(rules.stage), relations: held,
+            version: replica?.workspace.version)
+        Console.out(heading.wrapped(width: Console.width).joined(separator: "\n"))
         let accessWidth = max(8, rows.map { say.access($0.access).displayWidth }.max() ?? 8)
         for (name, r) in zip(names, rows) {
             Console.out(name.padding(width) + "  " + say.access(r.access).padding(accessWidth) + "  " + r.group)

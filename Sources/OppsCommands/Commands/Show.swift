@@ -38,7 +38,11 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
             }
         }
         if case .decimal = v { shown = groupedAmount(shown) }
-        Console.out("  \(words.field(record.entity, f.name).padding(16)) \(shown)\(pending.contains(f.name) ? "   " + say.pendingSync : "")")
+        // A long value (a next step, a note) continues under itself.
+        let head = "  \(words.field(record.entity, f.name).padding(16)) "
+        let text = shown + (pending.contains(f.name) ? "   " + say.pendingSync : "")
+        let lines = text.wrapped(width: max(20, Console.width - head.displayWidth))
+        Console.out(head + lines.joined(separator: "\n" + String(repeating: " ", count: head.displayWidth)))
     }
     if r.workspace.entity(record.entity)?.stageField != nil { try printTimeline(r, record, words) }
 }

@@ -46,7 +46,10 @@ struct TodayCommand: ParsableCommand {
                 // A stale deal's text is the agenda's English sentence; its date says it again.
                 let text = stale ? i.due.map { say.noFollowUp(since: $0) } ?? i.text : i.text
                 let when = stale ? "" : i.due.map { "  (\($0))" } ?? ""
-                Console.out("  \(short(i.id))  \(say.agendaKind(i.kind).padding(9))  \(name)\(say.chinese ? "：" : ": ")\(text)\(when)")
+                // A long task or next step continues under itself.
+                let head = "  \(short(i.id))  \(say.agendaKind(i.kind).padding(9))  "
+                let lines = "\(name)\(say.chinese ? "：" : ": ")\(text)\(when)".wrapped(width: max(20, Console.width - head.displayWidth))
+                Console.out(head + lines.joined(separator: "\n" + String(repeating: " ", count: head.displayWidth)))
             }
         }
     }

@@ -96,10 +96,13 @@ public enum OppsMain {
             // The errors a rep meets daily, in the reader's language (--json keeps English).
             let daily: Bool =
                 switch e {
-                case .refused, .unreachable, .authentication, .disabled, .lookup, .badValue, .unknownField: true
+                case .refused, .unreachable, .authentication, .disabled, .lookup, .badValue, .unknownField, .notInitialised, .unreachableAtInit, .certificate: true
                 default: false
                 }
-            let said = json || !daily ? nil : HomeOption.reader(of: command).flatMap { $0.say.error(e, $0) }
+            // Without a replica (the first run, an init that failed) the reader is --locale's or
+            // LANG's; those errors name no field, so the built-in workspace's words say them.
+            let words = HomeOption.reader(of: command) ?? HomeOption.language(of: command).map { Vocabulary(.default, locale: $0) }
+            let said = json || !daily ? nil : words.flatMap { $0.say.error(e, $0) }
             report(said ?? e.description, code: code, json: json)
             return code
         } catch let e as ExitCode {
@@ -150,6 +153,12 @@ struct HomeOption: ParsableArguments {
             let r = try? home.open()
         else { return nil }
         return home.words(r)
+    }
+
+    /// The language of `command`'s reader when it has no replica: its --locale, else LANG's.
+    static func language(of command: any ParsableCommand) -> String? {
+        let home = Mirror(reflecting: command).children.lazy.compactMap({ ($0.value as? OptionGroup<HomeOption>)?.wrappedValue }).first
+        return home?.locale ?? posixLocale
     }
 
     /// The sentences for this command's reader, with or without a replica: its words' language

@@ -18,6 +18,9 @@ extension ReplicaError {
             }
             return "被拒绝：\(f) — \(words.chineseReason(rule, entity: entity, field: field))（规则 \(rule.rawValue)）"
         case let .unreachable(why): return "无法连接服务器（\(why)）；本机的修改都保留着，联网后会同步"
+        case let .notInitialised(home): return "\(home) 里还没有副本：先运行 opps init --hub 服务器地址 --token 令牌（令牌向管理员要）"
+        case let .unreachableAtInit(why): return "无法连接服务器（\(why)）；没有建立副本：请检查 --hub 地址和服务器是否在运行，然后重试"
+        case let .certificate(why): return "不信任服务器的证书（\(why)）：请向管理员要服务器的 CA 证书，再运行 opps connect --ca 文件"
         case let .authentication(why):
             return "服务器不接受此令牌（\(why)）：请向管理员要一个新令牌，再运行 opps connect --token 新令牌（待同步的修改会保留）"
         case .disabled: return "管理员已在服务器上停用你的用户：请联系管理员启用（opps-hub user enable）；本机的修改会保留"

@@ -249,6 +249,17 @@ import Testing
             #expect(await opps(["show", "--home", f.home("sam")], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stderr.hasPrefix("opps: 缺少参数"))
             // No replica, LANG in Chinese: Chinese.
             #expect(await opps(["--help"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "zh_CN.UTF-8"]).stdout.hasPrefix("概述："))
+            // The first thing a rep without a replica meets, in their words: --locale, else LANG.
+            let first = await opps(["list"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "zh_CN.UTF-8"])
+            #expect(first.code == 1 && first.stderr == "opps: \(f.home("nobody")) 里还没有副本：先运行 opps init --hub 服务器地址 --token 令牌（令牌向管理员要）\n", "\(first.stderr)")
+            #expect(
+                await opps(["list", "--locale", "en"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "zh_CN.UTF-8"]).stderr.hasPrefix("opps: no replica in "))
+            #expect(await opps(["list"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stderr.hasPrefix("opps: no replica in "))
+            let away = await opps(["init", "--hub", "http://127.0.0.1:1", "--token", f.tokens["max"]!, "--home", f.home("nobody"), "--locale", "zh-CN"])
+            #expect(away.code == 2 && away.stderr.contains("没有建立副本：请检查 --hub 地址"), "\(away.stderr)")
+            // A stage typed wrong names the stages in the reader's words.
+            let wrong = await opps(["stage", "abcd", "赢", "--home", f.home("sam")], environment: zh)
+            #expect(wrong.code == 1 && wrong.stderr.hasPrefix("opps: 没有阶段「赢」（阶段：线索、"), "\(wrong.stderr)")
         }
     }
 }

@@ -37,5 +37,7 @@ struct StageCommand: ParsableCommand {
 /// in the reader's words otherwise.
 func stageNamed(_ text: String, _ r: Replica, _ words: Vocabulary) throws -> String {
     if let s = r.workspace.stage(input: text) { return s.name }
-    throw ReplicaError.invalid("unknown stage \"\(text)\" (\(r.workspace.stages.map { words.stage($0.name) }.joined(separator: ", ")))")
+    let stages = r.workspace.stages.map { words.stage($0.name) }
+    throw ReplicaError.invalid(
+        words.say("unknown stage \"\(text)\" (\(stages.joined(separator: ", ")))", "没有阶段「\(text)」（阶段：\(stages.joined(separator: "、"))）"))
 }

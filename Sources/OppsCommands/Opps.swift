@@ -96,7 +96,8 @@ public enum OppsMain {
             // The errors a rep meets daily, in the reader's language (--json keeps English).
             let daily: Bool =
                 switch e {
-                case .refused, .unreachable, .authentication, .disabled, .lookup, .badValue, .unknownField, .notInitialised, .unreachableAtInit, .certificate: true
+                case .refused, .unreachable, .authentication, .disabled, .lookup, .badValue, .unknownField, .notInitialised, .unreachableAtInit, .certificate, .invalid:
+                    true
                 default: false
                 }
             // Without a replica (the first run, an init that failed) the reader is --locale's or
@@ -141,7 +142,7 @@ struct HomeOption: ParsableArguments {
     var locale: String?
 
     func validate() throws {
-        if let locale, !LocaleTag.isValid(locale) { throw ValidationError("--locale takes a language tag such as zh-CN or en") }
+        if let locale, !LocaleTag.isValid(locale) { throw ValidationError(say("--locale takes a language tag such as zh-CN or en", "--locale 要写语言代码，例如 zh-CN 或 en")) }
     }
 
     func open() throws -> Replica { try Replica(home: path, clock: SystemClock()) }

@@ -16,12 +16,14 @@ struct ReportOptions: ParsableArguments {
     @Flag(help: "Print CSV (RFC 4180): a header row, then one row per line of the report.") var csv = false
 
     func validate() throws {
-        if json && csv { throw ValidationError("give --json or --csv, not both") }
+        // These options have no --home of their own: the default home's reader (found only to refuse).
+        func say(_ en: String, _ zh: String) -> String { ((try? HomeOption.parse([]))?.say ?? Phrases(chinese: false))(en, zh) }
+        if json && csv { throw ValidationError(say("give --json or --csv, not both", "--json 和 --csv 只能给一个")) }
         for (name, text) in [("--from", from), ("--to", to)] {
-            if let text { do { _ = try CivilDate(parsing: text) } catch { throw ValidationError("\(name) must be YYYY-MM-DD") } }
+            if let text { do { _ = try CivilDate(parsing: text) } catch { throw ValidationError(say("\(name) must be YYYY-MM-DD", "\(name) 要写成 YYYY-MM-DD")) } }
         }
         if let f = from.flatMap({ try? CivilDate(parsing: $0) }), let t = to.flatMap({ try? CivilDate(parsing: $0) }), t < f {
-            throw ValidationError("--to is before --from")
+            throw ValidationError(say("--to is before --from", "--to 早于 --from"))
         }
     }
 

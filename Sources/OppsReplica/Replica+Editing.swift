@@ -230,10 +230,10 @@ extension Replica {
     @discardableResult
     public func merge(_ duplicate: RecordID, into keep: RecordID) throws -> MergeResult {
         try store.transaction {
-            guard duplicate != keep else { throw ReplicaError.invalid("a record cannot be merged into itself") }
+            guard duplicate != keep else { throw ReplicaError.invalid("a record cannot be merged into itself", chinese: "记录不能合并到它自己") }
             guard let dup = try store.view(duplicate, workspace: workspace), !dup.isDeleted,
                 let kept = try store.view(keep, workspace: workspace), !kept.isDeleted
-            else { throw ReplicaError.invalid("both records must be here and not deleted") }
+            else { throw ReplicaError.invalid("both records must be here and not deleted", chinese: "两条记录都必须在本机且未删除") }
             guard dup.entity == kept.entity, let entity = workspace.entity(kept.entity) else {
                 throw ReplicaError.invalid("a \(dup.entity) cannot be merged into a \(kept.entity)")
             }

@@ -8,9 +8,11 @@ extension Replica {
     @discardableResult
     public func decide(request id: RecordID, _ decision: String, note: String?) throws -> (result: EditResult, request: Record) {
         guard let name = workspace.approvals?.requests else { throw ReplicaError.invalid("this workspace has no approval requests") }
-        guard let a = try record(id), a.entity == name else { throw ReplicaError.invalid("\(id) is not an approval request (see: opps approvals)") }
+        guard let a = try record(id), a.entity == name else {
+            throw ReplicaError.invalid("\(id) is not an approval request (see: opps approvals)", chinese: "\(id) 不是审批申请（见 opps approvals）")
+        }
         guard decision == "approved" || decision == "rejected" else { throw ReplicaError.invalid("a decision is approved or rejected") }
-        if a["state"].isNull { throw ReplicaError.invalid("this request has not reached the hub yet: sync first") }
+        if a["state"].isNull { throw ReplicaError.invalid("this request has not reached the hub yet: sync first", chinese: "这个申请还没有到达服务器：请先同步") }
         var changes: [(String, Value)] = [("state", .member(decision))]
         if let note, !note.isEmpty { changes.append(("note", .text(note))) }
         return (try edit(id, changes), a)
@@ -45,7 +47,7 @@ extension Replica {
     /// Logs an activity on a deal (call, visit, email, meeting, checkin, note): append-only,
     /// at `at` (device time) and merged as a union.
     public func logActivity(deal: RecordID, kind: String, at: Value, note: String?, place: String?) throws -> EditResult {
-        guard try record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(deal) is not a deal") }
+        guard try record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(deal) is not a deal", chinese: "\(deal) 不是商机") }
         guard let entity = workspace.entity("activity"), let kindField = entity.field("kind") else { throw ReplicaError.invalid("this workspace has no activities") }
         var fields: [(String, Value)] = [("opportunity", .reference(deal)), ("kind", try parse(kind, for: kindField, of: entity.name)), ("at", at)]
         if let note, !note.isEmpty { fields.append(("note", .text(note))) }
@@ -146,9 +148,9 @@ extension Replica {
 extension Replica {
     /// Adds a task to a deal, due on `due`, for `assignee` (default: this user).
     public func addTask(deal: RecordID, text: String, due: String, assignee: UserName?) throws -> EditResult {
-        guard try record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(deal) is not a deal") }
+        guard try record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(deal) is not a deal", chinese: "\(deal) 不是商机") }
         guard let entity = workspace.entity("task"), let dueField = entity.field("due") else { throw ReplicaError.invalid("this workspace has no tasks") }
-        guard !text.isEmpty else { throw ReplicaError.invalid("a task needs a text") }
+        guard !text.isEmpty else { throw ReplicaError.invalid("a task needs a text", chinese: "任务需要写明要做什么") }
         var rng = SystemRandomNumberGenerator()
         return try create(
             entity: "task", stage: nil,
@@ -160,14 +162,14 @@ extension Replica {
 
     /// Marks a task done.
     public func finishTask(_ id: RecordID) throws -> EditResult {
-        guard try record(id)?.entity == "task" else { throw ReplicaError.invalid("\(id) is not a task") }
+        guard try record(id)?.entity == "task" else { throw ReplicaError.invalid("\(id) is not a task", chinese: "\(id) 不是任务") }
         return try edit(id, [("done", .boolean(true))])
     }
 
     /// A conflict of this laptop by its number (what `opps conflicts` prints after #).
     public func openConflict(_ number: UInt64) throws -> LocalConflict {
         guard let c = try store.conflicts().first(where: { $0.id == number }) else {
-            throw ReplicaError.invalid("no open conflict #\(number) here: opps conflicts lists them")
+            throw ReplicaError.invalid("no open conflict #\(number) here: opps conflicts lists them", chinese: "本机没有未处理的冲突 #\(number)：opps conflicts 列出所有冲突")
         }
         return c
     }
@@ -183,9 +185,17 @@ extension Replica {
     /// the rules of any edit; the conflict closes once the edit is made (applied or requested).
     public func restoreConflict(_ number: UInt64) throws -> EditResult {
         let c = try openConflict(number)
-        guard c.author == user else { throw ReplicaError.invalid("#\(c.id) is \(c.author)'s value: only they can restore it (a manager can, with opps-hub restore)") }
-        guard let record = try record(c.record), !record.isDeleted else { throw ReplicaError.invalid("#\(c.id): the record is no longer on this laptop") }
-        guard workspace.entity(c.entity)?.field(c.field) != nil, !c.value.isNull else { throw ReplicaError.invalid("#\(c.id) holds no value to restore") }
+        guard c.author == user else {
+            throw ReplicaError.invalid(
+                "#\(c.id) is \(c.author)'s value: only they can restore it (a manager can, with opps-hub restore)",
+                chinese: "#\(c.id) 是 \(c.author) 的值：只有他本人能恢复（经理可以用 opps-hub restore）")
+        }
+        guard let record = try record(c.record), !record.isDeleted else {
+            throw ReplicaError.invalid("#\(c.id): the record is no longer on this laptop", chinese: "#\(c.id)：这条记录已不在本机")
+        }
+        guard workspace.entity(c.entity)?.field(c.field) != nil, !c.value.isNull else {
+            throw ReplicaError.invalid("#\(c.id) holds no value to restore", chinese: "#\(c.id) 没有可以恢复的值")
+        }
         let result = try edit(c.record, [(c.field, c.value)])
         _ = try store.resolveConflict(c.id)
         return result
@@ -206,11 +216,11 @@ extension Replica {
     /// Asks for `user` on a deal's team as `role` (expert or success): the owner requests, a
     /// manager approves (or adds at once).
     public func addTeamMember(deal: RecordID, user member: UserName, role: String) throws -> EditResult {
-        guard ["expert", "success"].contains(role) else { throw ReplicaError.invalid("a team role is expert or success") }
-        guard try record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(deal) is not a deal") }
-        guard !member.isEmpty else { throw ReplicaError.invalid("name the user to add") }
+        guard ["expert", "success"].contains(role) else { throw ReplicaError.invalid("a team role is expert or success", chinese: "团队角色只能是 expert 或 success") }
+        guard try record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(deal) is not a deal", chinese: "\(deal) 不是商机") }
+        guard !member.isEmpty else { throw ReplicaError.invalid("name the user to add", chinese: "请写出要加入的用户") }
         if try memberships(of: deal).contains(where: { $0["user"] == .text(member) && $0["state"] != .member("removed") }) {
-            throw ReplicaError.invalid("\(member) is already on the team (or requested)")
+            throw ReplicaError.invalid("\(member) is already on the team (or requested)", chinese: "\(member) 已在团队中（或已申请）")
         }
         var rng = SystemRandomNumberGenerator()
         return try create(

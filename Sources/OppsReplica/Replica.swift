@@ -9,7 +9,9 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
     /// The replica home holds no replica.
     case notInitialised(String)
     /// Bad input: unknown record, field, value of the wrong type.
-    case invalid(String)
+    /// Input or a state the replica cannot take; with the same sentence in Chinese where a rep
+    /// meets it (`chinese(_:)`).
+    case invalid(String, chinese: String? = nil)
     /// An ownership rule refused the write (checked locally with the hub's workspace);
     /// `missing`: the fields a stage gate found missing, in workspace order.
     /// `entity`: the refused field's (a refused creation names the entity as its field).
@@ -39,7 +41,7 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .notInitialised(home): "no replica in \(home): run opps init --hub URL --token TOKEN"
-        case let .invalid(why): why
+        case let .invalid(why, _): why
         case let .refused(_, field, rule, detail, _): "refused: \(field): \(detail) (rule \(rule.rawValue))"
         case let .authentication(why):
             "the hub did not accept the token (\(why)): ask the operator for a new one and run opps connect --token NEW (your pending work is kept)"
@@ -224,7 +226,9 @@ public final class Replica {
         id given: ReplicaID? = nil
     ) async throws -> Replica {
         let path = databasePath(home: home)
-        if FileManager.default.fileExists(atPath: path) { throw ReplicaError.invalid("\(home) already holds a replica") }
+        if FileManager.default.fileExists(atPath: path) {
+            throw ReplicaError.invalid("\(home) already holds a replica", chinese: "\(home) 里已经有副本：换用新令牌请用 opps connect --token")
+        }
         var rng = SystemRandomNumberGenerator()
         let id = given ?? ReplicaID.random(using: &rng)
         let response = try await handshake(transport: transport, token: token, replica: id, workspaceVersion: 0)
@@ -260,10 +264,13 @@ public final class Replica {
         let token = newToken ?? self.token
         let response = try await Self.handshake(transport: transport, token: token, replica: id, workspaceVersion: workspace.version)
         guard response.user == user else {
-            throw ReplicaError.invalid("that token is \(response.user)'s; this replica holds \(user)'s work: use \(user)'s token")
+            throw ReplicaError.invalid(
+                "that token is \(response.user)'s; this replica holds \(user)'s work: use \(user)'s token",
+                chinese: "这个令牌属于 \(response.user)；本机副本保存的是 \(user) 的工作：请用 \(user) 的令牌")
         }
         if let known = try store.meta("hub"), !known.isEmpty, let hub = UUID128(bytes: response.hub), hub.description != known {
-            throw ReplicaError.invalid("that URL is another hub (\(hub)); this replica syncs with \(known)")
+            throw ReplicaError.invalid(
+                "that URL is another hub (\(hub)); this replica syncs with \(known)", chinese: "这个地址是另一个服务器（\(hub)）；本机副本与 \(known) 同步")
         }
         try store.transaction {
             if let newURL { try store.setMeta("hub_url", newURL) }
@@ -326,7 +333,7 @@ public final class Replica {
         switch e.code {
         case .userDisabled: .disabled(e.message)
         case .unauthenticated: .authentication(e.message)
-        case .replicaNotYours: .invalid("the hub says this replica belongs to another user: that token is someone else's")
+        case .replicaNotYours: .invalid("the hub says this replica belongs to another user: that token is someone else's", chinese: "服务器说本机副本属于另一个用户：这个令牌是别人的")
         default: .hubRefused(status: status, e)
         }
     }

@@ -257,6 +257,12 @@ import Testing
             #expect(await opps(["list"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stderr.hasPrefix("opps: no replica in "))
             let away = await opps(["init", "--hub", "http://127.0.0.1:1", "--token", f.tokens["max"]!, "--home", f.home("nobody"), "--locale", "zh-CN"])
             #expect(away.code == 2 && away.stderr.contains("没有建立副本：请检查 --hub 地址"), "\(away.stderr)")
+            // The replica's own refusals of bad input carry their Chinese sentence.
+            #expect(await opps(["conflicts", "dismiss", "99", "--home", f.home("sam")], environment: zh).stderr == "opps: 本机没有未处理的冲突 #99：opps conflicts 列出所有冲突\n")
+            #expect(
+                await opps(["conflicts", "dismiss", "99", "--home", f.home("sam"), "--locale", "en"], environment: zh).stderr.hasPrefix("opps: no open conflict #99"))
+            #expect(await opps(["export", "--csv", "--type", "deal", "--home", f.home("sam")], environment: zh).stderr.hasPrefix("opps: 没有类型「deal」"))
+            #expect(await opps(["list", "--sort", "金额", "--home", f.home("sam")], environment: zh).stderr == "opps: --sort 只能是 newest、close、amount 或 name\n")
             // A stage typed wrong names the stages in the reader's words.
             let wrong = await opps(["stage", "abcd", "赢", "--home", f.home("sam")], environment: zh)
             #expect(wrong.code == 1 && wrong.stderr.hasPrefix("opps: 没有阶段「赢」（阶段：线索、"), "\(wrong.stderr)")

@@ -55,7 +55,7 @@ struct AccountShowCommand: ParsableCommand {
     func run() throws {
         let r = try home.open()
         let accountID = try r.resolveID(id)
-        guard let account = try r.record(accountID), account.entity == "account" else { throw ReplicaError.invalid("\(id) is not an account") }
+        guard let account = try r.record(accountID), account.entity == "account" else { throw ReplicaError.invalid("\(id) is not an account", chinese: "\(id) 不是客户") }
         let words = home.words(r)
         try printRecord(r, accountID, json: false, words: words)
         let short = try r.shortIDs()
@@ -84,7 +84,8 @@ struct AccountNewCommand: ParsableCommand {
         let r = try home.open()
         let existing = try directory(r, "account", search: nil)
         if existing.contains(where: { $0["name"].canonicalText.lowercased() == name.lowercased() }) {
-            throw ReplicaError.invalid("an account named \"\(name)\" is already here: opps account show \"\(name)\"")
+            throw ReplicaError.invalid(
+                "an account named \"\(name)\" is already here: opps account show \"\(name)\"", chinese: "本机已有名为「\(name)」的客户：opps account show \"\(name)\"")
         }
         if !allowDuplicate { try refuseLikelyDuplicate(r, entity: "account", [("name", .text(name))], among: existing) }
         var rng = SystemRandomNumberGenerator()

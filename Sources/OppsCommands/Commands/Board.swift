@@ -28,7 +28,7 @@ struct BoardCommand: ParsableCommand {
         let r = try home.open()
         let today =
             try date.map { d -> CivilDate in
-                do { return try CivilDate(parsing: d) } catch { throw ReplicaError.invalid("--date must be YYYY-MM-DD") }
+                do { return try CivilDate(parsing: d) } catch { throw ReplicaError.invalid("--date must be YYYY-MM-DD", chinese: "--date 要写成 YYYY-MM-DD") }
             } ?? deviceNow().date
         let board = try options.pipeline(r).board(options.filter, today: today, includeClosed: closed)
         if options.json {

@@ -53,7 +53,7 @@ struct ContactShowCommand: ParsableCommand {
     func run() throws {
         let r = try home.open()
         let contactID = try r.resolveID(id)
-        guard let contact = try r.record(contactID), contact.entity == "contact" else { throw ReplicaError.invalid("\(id) is not a contact") }
+        guard let contact = try r.record(contactID), contact.entity == "contact" else { throw ReplicaError.invalid("\(id) is not a contact", chinese: "\(id) 不是联系人") }
         let words = home.words(r)
         try printRecord(r, contactID, json: false, words: words)
         let short = try r.shortIDs()

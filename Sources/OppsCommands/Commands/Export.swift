@@ -17,13 +17,15 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var home: HomeOption
 
     func validate() throws {
-        guard csv else { throw ValidationError("give --csv") }
+        guard csv else { throw ValidationError(home.say("give --csv (the only format for now)", "请加 --csv（目前唯一的格式）")) }
     }
 
     func run() throws {
         let r = try home.open()
         guard let entity = r.workspace.entity(type) else {
-            throw ReplicaError.invalid("unknown type \"\(type)\" (\(r.workspace.entities.map(\.name).joined(separator: ", ")))")
+            throw ReplicaError.invalid(
+                "unknown type \"\(type)\" (\(r.workspace.entities.map(\.name).joined(separator: ", ")))",
+                chinese: "没有类型「\(type)」（类型：\(r.workspace.entities.map(\.name).joined(separator: "、"))）")
         }
         // The creation's device time and author close the row, so an import keeps the history
         // whole (time in the first stage, the creator's sight of a lead): a lossless round trip.

@@ -49,13 +49,19 @@ struct ListCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard ["newest", "close", "amount", "name"].contains(sort) else { throw ValidationError("--sort is newest, close, amount or name") }
-        for (name, text) in [("--closing-from", closingFrom), ("--closing-to", closingTo)] {
-            if let text { do { _ = try CivilDate(parsing: text) } catch { throw ValidationError("\(name) must be YYYY-MM-DD") } }
+        guard ["newest", "close", "amount", "name"].contains(sort) else {
+            throw ValidationError(home.say("--sort is newest, close, amount or name", "--sort 只能是 newest、close、amount 或 name"))
         }
-        if mine && owner != nil { throw ValidationError("give --mine or --owner, not both") }
+        for (name, text) in [("--closing-from", closingFrom), ("--closing-to", closingTo)] {
+            if let text { do { _ = try CivilDate(parsing: text) } catch { throw ValidationError(home.say("\(name) must be YYYY-MM-DD", "\(name) 要写成 YYYY-MM-DD")) } }
+        }
+        if mine && owner != nil { throw ValidationError(home.say("give --mine or --owner, not both", "--mine 和 --owner 只能给一个")) }
         for (name, text) in [("--amount-min", amountMin), ("--amount-max", amountMax)] {
-            if let text { do { _ = try ExactDecimal(parsing: text) } catch { throw ValidationError("\(name) must be a decimal such as 100000.00") } }
+            if let text {
+                do { _ = try ExactDecimal(parsing: text) } catch {
+                    throw ValidationError(home.say("\(name) must be a decimal such as 100000.00", "\(name) 要写成数字，例如 100000.00"))
+                }
+            }
         }
     }
 
@@ -66,7 +72,7 @@ struct ListCommand: ParsableCommand {
         var records = try r.store.list(entity: "opportunity", stage: stage, owner: mine ? r.user : owner, workspace: r.workspace)
         if let account {
             let id = try r.resolveID(account)
-            guard try r.record(id)?.entity == "account" else { throw ReplicaError.invalid("\(account) is not an account") }
+            guard try r.record(id)?.entity == "account" else { throw ReplicaError.invalid("\(account) is not an account", chinese: "\(account) 不是客户") }
             records = records.filter { $0["account"] == .reference(id) }
         }
         if let search {

@@ -24,8 +24,8 @@ struct LocaleCommand: ParsableCommand {
     @OptionGroup var home: HomeOption
 
     func validate() throws {
-        if let tag, !LocaleTag.isValid(tag) { throw ValidationError("\"\(tag)\" is not a language tag such as zh-CN or en") }
-        if tag != nil && clear { throw ValidationError("give a tag or --clear, not both") }
+        if let tag, !LocaleTag.isValid(tag) { throw ValidationError(home.say("\"\(tag)\" is not a language tag such as zh-CN or en", "「\(tag)」不是语言代码（例如 zh-CN 或 en）")) }
+        if tag != nil && clear { throw ValidationError(home.say("give a tag or --clear, not both", "语言和 --clear 只能给一个")) }
     }
 
     func run() throws {

@@ -30,7 +30,10 @@ struct MergeCommand<Kind: DirectoryKind>: ParsableCommand {
         let r = try home.open()
         func resolve(_ text: String) throws -> RecordID {
             let id = try r.resolveID(text)
-            guard let record = try r.record(id) else { throw ReplicaError.invalid("\(text) is not on this laptop: opps \(Kind.entity) duplicates lists what is") }
+            guard let record = try r.record(id) else {
+                throw ReplicaError.invalid(
+                    "\(text) is not on this laptop: opps \(Kind.entity) duplicates lists what is", chinese: "本机没有 \(text)：opps \(Kind.entity) duplicates 列出可合并的记录")
+            }
             guard record.entity == Kind.entity else { throw ReplicaError.invalid("\(text) is not a\(Kind.entity == "account" ? "n" : "") \(Kind.entity)") }
             return id
         }

@@ -38,7 +38,7 @@ struct TaskCommand: ParsableCommand {
         func run() throws {
             let r = try home.open()
             let task = try r.resolveID(id)
-            guard try r.record(task)?.entity == "task" else { throw ReplicaError.invalid("\(id) is not a task") }
+            guard try r.record(task)?.entity == "task" else { throw ReplicaError.invalid("\(id) is not a task", chinese: "\(id) 不是任务") }
             try report(try r.finishTask(task), json: json, r, words: home.words(r))
         }
     }

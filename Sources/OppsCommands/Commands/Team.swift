@@ -88,7 +88,7 @@ struct TeamCommand: ParsableCommand {
             let r = try home.open()
             let deal = try dealID(r, id)
             guard let m = try TeamCommand.memberships(r, deal: deal).first(where: { $0["user"] == .text(user) && $0["state"] == .member("active") }) else {
-                throw ReplicaError.invalid("\(user) is not an active member of this deal's team")
+                throw ReplicaError.invalid("\(user) is not an active member of this deal's team", chinese: "\(user) 不是这个商机团队的有效成员")
             }
             let result = try r.edit(m.id, [("state", .member("removed"))])
             if json { try report(result, json: true, r, words: home.words(r)); return }

@@ -18,9 +18,9 @@ extension ReplicaError {
             }
             return "被拒绝：\(f) — \(words.chineseReason(rule, entity: entity, field: field))（规则 \(rule.rawValue)）"
         case let .invalid(_, chinese?): return chinese
-        case let .unreachable(why): return "无法连接服务器（\(why)）；本机的修改都保留着，联网后会同步"
+        case let .unreachable(why): return "无法连接服务器（\(Self.chineseReason(why))）；本机的修改都保留着，联网后会同步"
         case let .notInitialised(home): return "\(home) 里还没有副本：先运行 opps init --hub 服务器地址 --token 令牌（令牌向管理员要）"
-        case let .unreachableAtInit(why): return "无法连接服务器（\(why)）；没有建立副本：请检查 --hub 地址和服务器是否在运行，然后重试"
+        case let .unreachableAtInit(why): return "无法连接服务器（\(Self.chineseReason(why))）；没有建立副本：请检查 --hub 地址和服务器是否在运行，然后重试"
         case let .certificate(why): return "不信任服务器的证书（\(why)）：请向管理员要服务器的 CA 证书，再运行 opps connect --ca 文件"
         case let .authentication(why):
             return "服务器不接受此令牌（\(why)）：请向管理员要一个新令牌，再运行 opps connect --token 新令牌（待同步的修改会保留）"
@@ -49,6 +49,18 @@ extension ReplicaError {
             case .sameIDPrefix: return "\(typed) 对应 \(count) 条记录（\(list)）：请用 id"
             }
         default: return nil
+        }
+    }
+
+    /// The transport's reasons (`HTTPTransport.reason`) in Chinese; any other as it is.
+    static func chineseReason(_ why: String) -> String {
+        switch why {
+        case HTTPTransport.Reason.connectionFailed: return "连接失败"
+        case HTTPTransport.Reason.timedOut: return "超时"
+        case HTTPTransport.Reason.closed: return "连接被关闭"
+        default:
+            if why.hasPrefix(HTTPTransport.Reason.proxyAnswered) { return "服务器前的代理返回 " + why.dropFirst(HTTPTransport.Reason.proxyAnswered.count) }
+            return why
         }
     }
 }

@@ -137,7 +137,7 @@ public struct HTTPTransport: Transport {
             guard let e = (try? BodyCodec.decode(ErrorBody.self, from: bytes, as: format)).map({ WireError(body: $0) }) else {
                 // A gateway's own answer (a load balancer in front of several hubs, none of which
                 // answered): the hub is out of reach for now, as when offline — work stays pending.
-                if [502, 503, 504].contains(status.code) { throw .unreachable("a proxy in front of the hub answered \(status.code)") }
+                if [502, 503, 504].contains(status.code) { throw .unreachable(Self.Reason.proxyAnswered + "\(status.code)") }
                 throw .refused(status: Int(status.code), WireError(.internal, "status \(status.code)"))
             }
             throw .refused(status: Int(status.code), e)
@@ -225,11 +225,18 @@ public struct HTTPTransport: Transport {
     /// The connection was closed or reset by the other side: the one failure retried at once.
     static func closedUnderUs(_ error: any Error) -> Bool { failure(error) == .closedUnderUs }
 
+    /// Why the hub could not be reached, as `ReplicaError.unreachable` carries it; in Chinese by
+    /// `chineseReason`.
+    enum Reason {
+        static let connectionFailed = "connection failed", timedOut = "timed out", closed = "the connection was closed"
+        static let proxyAnswered = "a proxy in front of the hub answered "
+    }
+
     static func reason(_ error: any Error) -> String {
         switch failure(error) {
-        case .connectionFailed: return "connection failed"
-        case .timedOut: return "timed out"
-        case .closedUnderUs: return "the connection was closed"
+        case .connectionFailed: return Reason.connectionFailed
+        case .timedOut: return Reason.timedOut
+        case .closedUnderUs: return Reason.closed
         case .other:
             let text = String(describing: error)
             return text.count > 80 ? String(text.prefix(80)) : text

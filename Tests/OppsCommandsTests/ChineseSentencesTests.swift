@@ -256,7 +256,7 @@ import Testing
                 await opps(["list", "--locale", "en"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "zh_CN.UTF-8"]).stderr.hasPrefix("opps: no replica in "))
             #expect(await opps(["list"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stderr.hasPrefix("opps: no replica in "))
             let away = await opps(["init", "--hub", "http://127.0.0.1:1", "--token", f.tokens["max"]!, "--home", f.home("nobody"), "--locale", "zh-CN"])
-            #expect(away.code == 2 && away.stderr.contains("没有建立副本：请检查 --hub 地址"), "\(away.stderr)")
+            #expect(away.code == 2 && away.stderr.contains("无法连接服务器（连接失败）；没有建立副本：请检查 --hub 地址"), "\(away.stderr)")
             // The replica's own refusals of bad input carry their Chinese sentence.
             #expect(await opps(["conflicts", "dismiss", "99", "--home", f.home("sam")], environment: zh).stderr == "opps: 本机没有未处理的冲突 #99：opps conflicts 列出所有冲突\n")
             #expect(

@@ -72,36 +72,35 @@ enum ChineseHelp {
             """
     }
 
-    /// Whether the reader of a command line that never parsed (help, bad usage) reads Chinese:
-    /// the `--home` and `--locale` written on it, else the default home's replica as it shows,
-    /// else LANG — the same rule as every other sentence.
-    /// The words of a command line without its `--home` and `--locale` (and their values): what
-    /// it asks for (`opps --help --locale zh-CN` asks for the overview).
-    static func withoutReader(_ arguments: [String]) -> [String] {
-        var out: [String] = []
-        var skip = false
-        for word in arguments {
-            if skip { skip = false; continue }
-            if word == "--home" || word == "--locale" { skip = true; continue }
-            if word.hasPrefix("--home=") || word.hasPrefix("--locale=") { continue }
-            out.append(word)
+    /// A command line that never parsed (help, bad usage) split into its `--home` and
+    /// `--locale` with their values (before any `--`), as `HomeOption` parses them, and the rest:
+    /// what it asks for (`opps --help --locale zh-CN` asks for the overview).
+    static func split(_ arguments: [String]) -> (reader: [String], rest: [String]) {
+        var reader: [String] = [], rest: [String] = []
+        var i = 0, ended = false
+        while i < arguments.count {
+            let word = arguments[i]
+            ended = ended || word == "--"
+            if !ended, word == "--home" || word == "--locale", i + 1 < arguments.count {
+                reader += [word, arguments[i + 1]]
+                i += 2
+                continue
+            }
+            if !ended, let name = ["--home", "--locale"].first(where: { word.hasPrefix($0 + "=") }) {
+                reader += [name, String(word.dropFirst(name.count + 1))]
+            } else {
+                rest.append(word)
+            }
+            i += 1
         }
-        return out
+        return (reader, rest)
     }
 
+    /// Whether the reader of a command line that never parsed reads Chinese: the `--home` and
+    /// `--locale` written on it, else the default home's replica as it shows, else LANG — the
+    /// same rule as every other sentence.
     static func readerIsChinese(_ arguments: [String]) -> Bool {
-        var given: [String] = []
-        let options = Array(arguments.prefix { $0 != "--" })
-        for (i, word) in options.enumerated() {
-            for name in ["--home", "--locale"] {
-                if word == name, i + 1 < options.count {
-                    given += [name, options[i + 1]]
-                } else if word.hasPrefix(name + "=") {
-                    given += [name, String(word.dropFirst(name.count + 1))]
-                }
-            }
-        }
-        let home = (try? HomeOption.parse(given)) ?? (try? HomeOption.parse([]))
+        let home = (try? HomeOption.parse(split(arguments).reader)) ?? (try? HomeOption.parse([]))
         return home?.say.chinese ?? false
     }
 }

@@ -1,3 +1,5 @@
+import OppsConsole
+
 /// Terminal columns, not characters: East Asian wide and fullwidth characters (汉字, かな, 한글,
 /// fullwidth forms, most emoji) take two columns, combining marks none. Every table `opps`
 /// prints pads and cuts with these, so "华为云 试点" does not push the next column right.
@@ -118,4 +120,11 @@ extension String {
         lines.append(line)
         return lines
     }
+}
+
+/// `head`, then `text` wrapped beside it to the terminal's width, each further line under the
+/// first (a timeline event, a field's value, an agenda item).
+func hanging(_ head: String, _ text: String, width: Int = Console.width) -> String {
+    let indent = "\n" + String(repeating: " ", count: head.displayWidth)
+    return head + text.wrapped(width: max(20, width - head.displayWidth)).joined(separator: indent)
 }

@@ -55,7 +55,7 @@ public enum OppsMain {
             return ExitStatus.usage
         }
         // The overview, and a command's own help, in Chinese for a Chinese reader.
-        if [[], ["--help"], ["-h"], ["help"]].contains(ChineseHelp.withoutReader(arguments)), ChineseHelp.readerIsChinese(arguments) {
+        if [[], ["--help"], ["-h"], ["help"]].contains(ChineseHelp.split(arguments).rest), ChineseHelp.readerIsChinese(arguments) {
             Console.out(ChineseHelp.text)
             return 0
         }
@@ -150,16 +150,16 @@ struct HomeOption: ParsableArguments {
     /// The words of the reader `command` runs for: its own `--home` and `--locale` as parsed,
     /// the replica's setting, LANG. Nil when the command has no home or there is no replica.
     static func reader(of command: any ParsableCommand) -> Vocabulary? {
-        guard let home = Mirror(reflecting: command).children.lazy.compactMap({ ($0.value as? OptionGroup<HomeOption>)?.wrappedValue }).first,
-            let r = try? home.open()
-        else { return nil }
+        guard let home = of(command), let r = try? home.open() else { return nil }
         return home.words(r)
     }
 
     /// The language of `command`'s reader when it has no replica: its --locale, else LANG's.
-    static func language(of command: any ParsableCommand) -> String? {
-        let home = Mirror(reflecting: command).children.lazy.compactMap({ ($0.value as? OptionGroup<HomeOption>)?.wrappedValue }).first
-        return home?.locale ?? posixLocale
+    static func language(of command: any ParsableCommand) -> String? { of(command)?.locale ?? posixLocale }
+
+    /// `command`'s own `--home` and `--locale`, as parsed.
+    private static func of(_ command: any ParsableCommand) -> HomeOption? {
+        Mirror(reflecting: command).children.lazy.compactMap { ($0.value as? OptionGroup<HomeOption>)?.wrappedValue }.first
     }
 
     /// The sentences for this command's reader, with or without a replica: its words' language

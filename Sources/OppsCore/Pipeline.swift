@@ -199,9 +199,12 @@ public struct CurrencyTotals: Sendable, Hashable {
 
     public init() {}
 
+    /// The key of the amounts whose deal names no currency.
+    public static let noCurrency = "?"
+
     public mutating func add(_ amount: Value, currency: Value) {
         guard case let .decimal(a) = amount else { return }
-        let code: String = if case let .member(c) = currency { c } else { "?" }
+        let code: String = if case let .member(c) = currency { c } else { Self.noCurrency }
         guard !overflowed.contains(code) else { return }
         guard let current = totals[code] else { totals[code] = a; return }
         let scale = max(a.scale, current.scale)

@@ -8,9 +8,8 @@ import SwiftProtobuf
 public enum ReplicaError: Error, Sendable, CustomStringConvertible {
     /// The replica home holds no replica.
     case notInitialised(String)
-    /// Bad input: unknown record, field, value of the wrong type.
-    /// Input or a state the replica cannot take; with the same sentence in Chinese where a rep
-    /// meets it (`chinese(_:)`).
+    /// Bad input (an unknown record, field or value) or a state the replica cannot take; with
+    /// the same sentence in Chinese where a rep meets it (`chinese(_:)`).
     case invalid(String, chinese: String? = nil)
     /// An ownership rule refused the write (checked locally with the hub's workspace);
     /// `missing`: the fields a stage gate found missing, in workspace order.

@@ -234,6 +234,13 @@ import Testing
             #expect(await opps(["set", "--help", "--locale", "en"], environment: ["OPPS_HOME": f.home("sam")]).stdout.hasPrefix("OVERVIEW: Change fields"))
             #expect(await opps(["set", "--help"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stdout.hasPrefix("OVERVIEW: Change fields"))
             #expect(await opps(["set", "--help", "--home", f.home("nobody"), "--locale=zh-CN"], environment: ["LANG": "C"]).stdout.hasPrefix("用法："))
+            // The overview with a reader written on the line is still the overview.
+            let overview = await opps(["--help", "--locale", "zh-CN"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"])
+            #expect(overview.code == 0 && overview.stdout.hasPrefix("概述："), "\(overview.stdout)")
+            #expect(
+                ChineseHelp.split(["--home", "h", "show", "--locale=en", "x", "--", "--home", "y"]) == (
+                    ["--home", "h", "--locale", "en"], ["show", "x", "--", "--home", "y"]
+                ))
             // Bad usage, in the same reader's words (exit 64 either way; --json keeps English).
             let zh = ["OPPS_HOME": f.home("sam")]
             let missing = await opps(["show"], environment: zh)

@@ -13,7 +13,7 @@ import Testing
         try await f.serving { url in
             for user in ["sam", "max"] { #expect(await f.initReplica(user, url).code == 0) }
             let sam = f.home("sam"), max = f.home("max")
-            let (deal, amount, _) = try await f.conflictsOnADeal()
+            let (deal, _, _) = try await f.conflictsOnADeal()
             let long = "周五去客户现场演示新版本并确认报价，然后和财务总监一起过一遍合同条款与付款计划"
             #expect(await opps("set", deal, "下一步=\(long)", "next_step_due=2026-12-04", "--home", sam).code == 0)
             let (doomed, request) = try await f.aLossWaitingForMax()
@@ -42,7 +42,6 @@ import Testing
                     }
                 }
             }
-            _ = amount
         }
     }
 }

@@ -41,8 +41,7 @@ struct HistoryCommand: ParsableCommand {
             // To the minute in device time, as the timeline; a long change continues under itself.
             let head = "\(minuteText(h.hlc.milliseconds))  \(h.author.padding(6)) "
             let text = "\(change) [\(h.source)\(h.rule.isEmpty ? "" : " " + h.rule)]"
-            let lines = text.wrapped(width: max(20, Console.width - head.displayWidth))
-            Console.out(head + lines.joined(separator: "\n" + String(repeating: " ", count: head.displayWidth)))
+            Console.out(hanging(head, text))
         }
     }
 }

@@ -41,8 +41,7 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
         // A long value (a next step, a note) continues under itself.
         let head = "  \(words.field(record.entity, f.name).padding(16)) "
         let text = shown + (pending.contains(f.name) ? "   " + say.pendingSync : "")
-        let lines = text.wrapped(width: max(20, Console.width - head.displayWidth))
-        Console.out(head + lines.joined(separator: "\n" + String(repeating: " ", count: head.displayWidth)))
+        Console.out(hanging(head, text))
     }
     if r.workspace.entity(record.entity)?.stageField != nil { try printTimeline(r, record, words) }
 }
@@ -84,8 +83,7 @@ func printTimeline(_ r: Replica, _ deal: Record, _ words: Vocabulary) throws {
         }
         // A long line (a note, a conflict's reason) continues under itself, not at column 0.
         let head = "    \(minuteText(event.at))  \(event.by.padding(6)) "
-        let lines = line.wrapped(width: max(20, Console.width - head.displayWidth))
-        Console.out(head + lines.joined(separator: "\n" + String(repeating: " ", count: head.displayWidth)))
+        Console.out(hanging(head, line))
     }
 }
 

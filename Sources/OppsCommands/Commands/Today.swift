@@ -48,8 +48,7 @@ struct TodayCommand: ParsableCommand {
                 let when = stale ? "" : i.due.map { "  (\($0))" } ?? ""
                 // A long task or next step continues under itself.
                 let head = "  \(short(i.id))  \(say.agendaKind(i.kind).padding(9))  "
-                let lines = "\(name)\(say.chinese ? "：" : ": ")\(text)\(when)".wrapped(width: max(20, Console.width - head.displayWidth))
-                Console.out(head + lines.joined(separator: "\n" + String(repeating: " ", count: head.displayWidth)))
+                Console.out(hanging(head, "\(name)\(say.chinese ? "：" : ": ")\(text)\(when)"))
             }
         }
     }

@@ -134,7 +134,7 @@ enum ChineseCommandHelp {
             "名称比较时不分大小写和全半角，忽略空格、标点和公司类型（「Omega Ltd.」即「Omega」，上海云帆物流有限公司即上海云帆物流）。"
                 + "用 opps account merge 保留的 重复的 合并。\n\n例子：opps account duplicates"
         ),
-        "account merge": ("把重复的客户合并为一个（能删除记录的人：默认是经理）", nil),
+        "account merge": ("把重复的客户合并为一个（能删除记录的人：默认是经理）", mergeDiscussion + "\n\n例子：opps account merge 7dka36sd 3tqq0nqd"),
         "contact": (nil, "联系人的字段用 opps set ID 字段=值 修改。\n\n例子：opps contact new 李伟 --account 上海云帆 title=CIO"),
         "contact list": ("列出本机的联系人及其客户（默认子命令）", "例子：opps contact list --search 李"),
         "contact show": ("显示一个联系人，以及以其为联系人的商机", "例子：opps contact show 李伟"),
@@ -143,7 +143,7 @@ enum ChineseCommandHelp {
             "列出本机上可能重复的联系人（常见于两台电脑离线各建了一次）",
             "名称比较时不分大小写和全半角，忽略空格和标点；联系人还比较邮箱和电话。用 opps contact merge 保留的 重复的 合并。\n\n例子：opps contact duplicates"
         ),
-        "contact merge": ("把重复的联系人合并为一个（能删除记录的人：默认是经理）", nil),
+        "contact merge": ("把重复的联系人合并为一个（能删除记录的人：默认是经理）", mergeDiscussion + "\n\n例子：opps contact merge 7dka36sd 3tqq0nqd"),
         "locale": (
             nil,
             """
@@ -311,7 +311,6 @@ enum ChineseCommandHelp {
         let discussion: String?
         let arguments: [Argument]?
         let subcommands: [Command]?
-        let defaultSubcommand: String?
     }
 
     struct Argument: Decodable {
@@ -347,7 +346,8 @@ enum ChineseCommandHelp {
     /// The command `arguments` ask help for: `opps set … --help`, `opps help team add`. Nil when
     /// they ask for no command's help (the overview's, or none).
     static func path(asked arguments: [String]) -> [String]? {
-        var words = arguments
+        // `--home` and `--locale` may stand anywhere, even before the command.
+        var words = ChineseHelp.split(arguments).rest
         if words.first == "help" {
             words.removeFirst()
         } else {
@@ -381,7 +381,7 @@ enum ChineseCommandHelp {
         out += wrapUsage("用法：" + usage, width: 80)
         out.append("")
         if let abstract = abstract(key) { out += abstract.wrapped(width: 80) }
-        if let discussion = words?.discussion ?? (key.hasSuffix("merge") ? mergeDiscussion + "\n\n例子：opps \(key) 7dka36sd 3tqq0nqd" : nil) {
+        if let discussion = words?.discussion {
             for paragraph in discussion.components(separatedBy: "\n\n") {
                 out.append("")
                 out += paragraph.wrapped(width: 80)

@@ -234,6 +234,7 @@ import Testing
             #expect(await opps(["set", "--help", "--locale", "en"], environment: ["OPPS_HOME": f.home("sam")]).stdout.hasPrefix("OVERVIEW: Change fields"))
             #expect(await opps(["set", "--help"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stdout.hasPrefix("OVERVIEW: Change fields"))
             #expect(await opps(["set", "--help", "--home", f.home("nobody"), "--locale=zh-CN"], environment: ["LANG": "C"]).stdout.hasPrefix("用法："))
+            #expect(await opps(["--locale", "zh-CN", "set", "--help"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stdout.hasPrefix("用法：opps set"))
             // The overview with a reader written on the line is still the overview.
             let overview = await opps(["--help", "--locale", "zh-CN"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"])
             #expect(overview.code == 0 && overview.stdout.hasPrefix("概述："), "\(overview.stdout)")

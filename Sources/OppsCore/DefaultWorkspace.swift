@@ -6,7 +6,7 @@ extension Workspace {
     public static let defaultDocument: String = #"""
 {
   "format": "oppsync-workspace/1",
-  "version": 5,
+  "version": 6,
   "name": "default",
   "description": "The default pipeline of DOMAIN.md: five roles, eight stages, the ownership matrix.",
   "checkin_skew_minutes": 10, "stale_days": 14,
@@ -121,6 +121,22 @@ extension Workspace {
           "marketing": "read", "sales": "read", "expert": "read", "success": "read", "manager": "read"
         }
       },
+      "group_labels": {
+        "lead": {"zh-CN": "线索"},
+        "identity": {"zh-CN": "基本信息"},
+        "discovery": {"zh-CN": "需求"},
+        "commercials": {"zh-CN": "商务"},
+        "renewal": {"zh-CN": "续约"},
+        "terms": {"zh-CN": "条款"},
+        "solution": {"zh-CN": "方案"},
+        "stage": {"zh-CN": "阶段"},
+        "next_step": {"zh-CN": "下一步", "en": "next step"},
+        "team": {"zh-CN": "团队"},
+        "loss": {"zh-CN": "输单"},
+        "postsale": {"zh-CN": "售后", "en": "post-sale"},
+        "approval": {"zh-CN": "审批"},
+        "history": {"zh-CN": "历史"}
+      },
       "fields": [
         {"name": "name", "number": 1, "labels": {"zh-CN": "名称"}, "type": "text", "group": "identity", "max_length": 200},
         {"name": "account", "number": 2, "labels": {"zh-CN": "客户"}, "type": "reference", "entity": "account", "group": "identity"},
@@ -167,6 +183,9 @@ extension Workspace {
       "groups": {
         "account": {"marketing": "write", "sales": "write", "expert": "read", "success": "write", "manager": "override"}
       },
+      "group_labels": {
+        "account": {"zh-CN": "客户信息", "en": "account"}
+      },
       "fields": [
         {"name": "name", "number": 1, "labels": {"zh-CN": "名称"}, "type": "text", "group": "account", "max_length": 200},
         {"name": "industry", "number": 2, "labels": {"zh-CN": "行业"}, "type": "text", "group": "account"},
@@ -181,6 +200,9 @@ extension Workspace {
       "delete": ["manager"],
       "groups": {
         "contact": {"marketing": "write", "sales": "write", "expert": "read", "success": "write", "manager": "override"}
+      },
+      "group_labels": {
+        "contact": {"zh-CN": "联系人信息", "en": "contact"}
       },
       "fields": [
         {"name": "name", "number": 1, "labels": {"zh-CN": "姓名"}, "type": "text", "group": "contact", "max_length": 200},
@@ -200,6 +222,9 @@ extension Workspace {
         "activity": {"marketing": "write if creator; read", "sales": "write if creator; read", "expert": "write if creator; read",
                      "success": "write if creator; read", "manager": "write if creator; read"}
       },
+      "group_labels": {
+        "activity": {"zh-CN": "跟进"}
+      },
       "fields": [
         {"name": "opportunity", "number": 1, "labels": {"zh-CN": "商机"}, "type": "reference", "entity": "opportunity", "group": "activity"},
         {"name": "kind", "number": 2, "labels": {"zh-CN": "类型"}, "type": "enum", "members": ["call", "visit", "email", "meeting", "checkin", "note"], "member_labels": {"call": {"zh-CN": "电话"}, "visit": {"zh-CN": "拜访"}, "email": {"zh-CN": "邮件"}, "meeting": {"zh-CN": "会议"}, "checkin": {"zh-CN": "签到"}, "note": {"zh-CN": "备注"}}, "group": "activity"},
@@ -217,6 +242,9 @@ extension Workspace {
       "delete": ["manager"],
       "groups": {
         "task": {"marketing": "write", "sales": "own if creator; write", "expert": "write", "success": "write", "manager": "override"}
+      },
+      "group_labels": {
+        "task": {"zh-CN": "任务"}
       },
       "fields": [
         {"name": "opportunity", "number": 1, "labels": {"zh-CN": "商机"}, "type": "reference", "entity": "opportunity", "group": "task"},
@@ -237,6 +265,11 @@ extension Workspace {
         "request_value": {"marketing": "write if creator", "sales": "write if creator; read", "expert": "write if creator; read",
                           "success": "write if creator; read", "manager": "read"},
         "decision": {"marketing": "read", "sales": "read", "success": "read", "expert": "read", "manager": "own"}
+      },
+      "group_labels": {
+        "request": {"zh-CN": "申请"},
+        "request_value": {"zh-CN": "申请值", "en": "requested value"},
+        "decision": {"zh-CN": "审批结果"}
       },
       "fields": [
         {"name": "opportunity", "number": 1, "labels": {"zh-CN": "商机"}, "type": "reference", "entity": "opportunity", "group": "request", "write_once": true},
@@ -259,6 +292,10 @@ extension Workspace {
       "groups": {
         "membership": {"sales": "write if creator; read", "expert": "read", "success": "read", "manager": "own"},
         "membership_state": {"sales": "propose; read", "expert": "read", "success": "read", "manager": "own"}
+      },
+      "group_labels": {
+        "membership": {"zh-CN": "成员"},
+        "membership_state": {"zh-CN": "成员状态", "en": "membership state"}
       },
       "fields": [
         {"name": "opportunity", "number": 1, "labels": {"zh-CN": "商机"}, "type": "reference", "entity": "opportunity", "group": "membership", "write_once": true},

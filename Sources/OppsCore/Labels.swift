@@ -58,6 +58,7 @@ extension Workspace {
         for s in stages { tags.formUnion(s.labels.keys) }
         for e in entities {
             tags.formUnion(e.labels.keys)
+            for g in e.groups { tags.formUnion(g.labels.keys) }
             for f in e.fields {
                 tags.formUnion(f.labels.keys)
                 for m in f.memberLabels.values { tags.formUnion(m.keys) }
@@ -131,6 +132,8 @@ public struct Vocabulary: Sendable {
     public func role(_ name: String) -> String { pick(workspace.role(name)?.labels ?? [:], name) }
     public func entity(_ name: String) -> String { pick(workspace.entity(name)?.labels ?? [:], name) }
     public func field(_ entity: String, _ name: String) -> String { pick(workspace.entity(entity)?.field(name)?.labels ?? [:], name) }
+    /// A field group's heading: its label, else its name.
+    public func group(_ entity: String, _ name: String) -> String { pick(workspace.entity(entity)?.group(name)?.labels ?? [:], name) }
     public func member(_ entity: String, _ field: String, _ member: String) -> String {
         pick(workspace.entity(entity)?.field(field)?.memberLabels[member] ?? [:], member)
     }

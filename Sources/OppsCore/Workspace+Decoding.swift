@@ -354,7 +354,7 @@ private struct WorkspaceReader {
                 node, p,
                 keys: [
                     "name", "number", "stage_field", "append_only", "visible_via", "create", "owner_on_create",
-                    "delete", "groups", "fields", "title", "labels",
+                    "delete", "groups", "group_labels", "fields", "title", "labels",
                 ])
         else { return nil }
         guard let name = self.name(node["name"], p + ".name", in: node),
@@ -383,6 +383,12 @@ private struct WorkspaceReader {
             }
         } else {
             issue(node, p + ".groups", "missing")
+        }
+        if let lnode = node["group_labels"], object(lnode, p + ".group_labels", keys: Set(groups.map(\.name))) {
+            for m in lnode.members ?? [] {
+                guard let i = groups.firstIndex(where: { $0.name == m.key }) else { continue }
+                groups[i].labels = labels(m.value, "\(p).group_labels.\(m.key)")
+            }
         }
 
         var fields = [Field]()

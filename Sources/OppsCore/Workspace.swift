@@ -438,6 +438,9 @@ public struct FieldGroup: Sendable, Hashable {
     public var name: String
     /// Role → the access rule of that role for this group. A role not listed: hidden.
     public var access: [String: AccessRule]
+    /// Display labels per language (Labels.swift): how `opps rules` and the web app head the
+    /// group's fields. Never typed, never decided on.
+    public var labels: Labels = [:]
 
     public init(name: String, access: [String: AccessRule]) {
         self.name = name

@@ -192,7 +192,7 @@ extension WebApp {
                     rows += "<tr>\(label)<td class=\"ro\">\(esc(shown))</td></tr>"
                 }
             }
-            if !rows.isEmpty { html += "<h2>\(esc(words.group(group)))</h2><table class=\"fields\">\(rows)</table>" }
+            if !rows.isEmpty { html += "<h2>\(esc(words.heading(entity.name, group: group)))</h2><table class=\"fields\">\(rows)</table>" }
         }
         // Log an activity.
         if let kinds = r.workspace.entity("activity")?.field("kind")?.type.members {
@@ -400,13 +400,11 @@ extension Workspace {
 }
 
 extension Vocabulary {
-    /// A field group's heading: the default workspace's groups in both languages, else its name.
-    func group(_ name: String) -> String {
-        let zh: [String: String] = [
-            "lead": "线索", "identity": "基本信息", "discovery": "需求", "commercials": "商务", "renewal": "续约", "terms": "条款", "solution": "方案",
-            "stage": "阶段", "next_step": "下一步", "team": "团队", "loss": "输单", "postsale": "售后", "approval": "审批", "history": "历史",
-        ]
-        if locale?.hasPrefix("zh") == true, let z = zh[name] { return z }
+    /// A field group's heading: its label in the reader's language (the workspace's
+    /// `group_labels`), else its name as words.
+    func heading(_ entity: String, group name: String) -> String {
+        let text = group(entity, name)
+        guard text == name else { return text.prefix(1).uppercased() + text.dropFirst() }
         return name.replacingOccurrences(of: "_", with: " ").capitalized
     }
 }

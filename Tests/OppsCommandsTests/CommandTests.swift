@@ -17,7 +17,9 @@ import Testing
         let text = Workspace.defaultDocument.replacingOccurrences(of: "\"group\": \"postsale\"}", with: "\"group\": \"post-sale\"}")
         let report = WorkspaceReport(text: text, file: "w.json")
         #expect(report.issues.count == 3)
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().filter { $0.element.contains("\"post-sale\"") }.map { $0.offset + 1 }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().filter { $0.element.contains("\"group\": \"post-sale\"") }.map {
+            $0.offset + 1
+        }
         #expect(lines.count == 3)
         #expect(report.issues.map(\.position.line) == lines)
         #expect(report.json["issues"]?.array?.first?["line"]?.int == lines.first)
@@ -72,10 +74,17 @@ import Testing
         let lines = zh.stdout.split(separator: "\n")
         #expect(lines.prefix(2) == ["销售顾问在「方案」阶段对商机各字段的权限", "（你的身份：负责人、团队成员；内置默认工作区）"], "\(zh.stdout)")
         #expect(lines.contains { $0.hasPrefix("技术风险") && $0.contains(" 可修改 ") }, "\(zh.stdout)")
+        // Columns named; a field's group by its label (the workspace's group_labels).
+        #expect(lines.dropFirst(2).first?.split(separator: " ") == ["字段", "权限", "字段组"], "\(zh.stdout)")
+        #expect(lines.contains { $0.hasPrefix("名称") && $0.hasSuffix("  基本信息") }, "\(zh.stdout)")
+        #expect(lines.contains { $0.hasPrefix("下一步截止") && $0.hasSuffix("  下一步") }, "\(zh.stdout)")
         #expect(!zh.stdout.contains(" own ") && !zh.stdout.contains(" write "), "\(zh.stdout)")
         #expect(
             await opps("rules", "--role", "sales", "--home", nowhere).stdout.hasPrefix(
                 "opportunity fields for sales at discovery\n(relations: owner,team,creator,managed;"))
+        let en = await opps("rules", "--role", "sales", "--home", nowhere, "--locale", "en").stdout.split(separator: "\n")
+        #expect(en.dropFirst(2).first?.split(separator: " ") == ["field", "access", "group"], "\(en)")
+        #expect(en.contains { $0.hasPrefix("next_step_due") && $0.hasSuffix("  next step") }, "\(en)")
     }
 
     @Test func withoutARelationARepCannotSeeTheDeal() throws {

@@ -26,6 +26,7 @@ import Testing
         // Every field, stage and enum member of the default workspace has a Chinese label.
         for e in ws.entities {
             #expect(e.labels["zh-CN"] != nil, "\(e.name)")
+            for g in e.groups { #expect(g.labels["zh-CN"] != nil, "\(e.name) group \(g.name)") }
             for f in e.fields {
                 #expect(f.labels["zh-CN"] != nil, "\(e.name).\(f.name)")
                 if case let .enumeration(members) = f.type {
@@ -94,6 +95,10 @@ import Testing
             problems(#""labels": {"zh-CN": "行业"}, "type": "text""#, #""labels": {"zh-CN": "行业"}, "member_labels": {}, "type": "text""#)
                 .contains("only an enum field has member labels"))
         #expect(problems(#""medium": {"zh-CN": "中"}"#, #""middling": {"zh-CN": "中"}"#).contains("unknown key \"middling\""))
+        // A group's labels: only for the entity's own groups, valid as any label.
+        #expect(problems(#""commercials": {"zh-CN": "商务"}"#, #""commerce": {"zh-CN": "商务"}"#).contains("unknown key \"commerce\""))
+        #expect(problems(#""commercials": {"zh-CN": "商务"}"#, #""commercials": {"zh-CN": "商=务"}"#).contains("a label is"))
+        #expect(problems(#""commercials": {"zh-CN": "商务"}"#, #""commercials": "商务""#).contains("expected an object"))
         #expect(problems(#""name": "default","#, #""name": "default", "locale": "Chinese","#).contains("not a language tag"))
     }
 
@@ -104,6 +109,7 @@ import Testing
         for i in bare.stages.indices { bare.stages[i].labels = [:] }
         for i in bare.entities.indices {
             bare.entities[i].labels = [:]
+            for j in bare.entities[i].groups.indices { bare.entities[i].groups[j].labels = [:] }
             for j in bare.entities[i].fields.indices { bare.entities[i].fields[j].labels = [:]; bare.entities[i].fields[j].memberLabels = [:] }
         }
         #expect(bare.locales.isEmpty)

@@ -102,8 +102,8 @@ public struct RulesCommand: ParsableCommand {
             return
         }
         let names = rows.map { words.field(rules.entity, $0.field) }
-        let width = max(5, names.map(\.displayWidth).max() ?? 5)
         let say = words.say
+        let width = max(say("field", "字段").displayWidth, names.map(\.displayWidth).max() ?? 0)
         // The relations as given, in the order Relation lists them.
         let held = Relation.allCases.filter(parsedRelations.set.contains)
         let heading = say.rulesHeading(
@@ -111,8 +111,9 @@ public struct RulesCommand: ParsableCommand {
             version: replica?.workspace.version)
         Console.out(heading.wrapped(width: Console.width).joined(separator: "\n"))
         let accessWidth = max(8, rows.map { say.access($0.access).displayWidth }.max() ?? 8)
+        Console.out(say.header([("field", "字段", width + 1, false), ("access", "权限", accessWidth + 1, false), ("group", "字段组", 0, false)]))
         for (name, r) in zip(names, rows) {
-            Console.out(name.padding(width) + "  " + say.access(r.access).padding(accessWidth) + "  " + r.group)
+            Console.out(name.padding(width) + "  " + say.access(r.access).padding(accessWidth) + "  " + words.group(rules.entity, r.group))
         }
     }
 }

@@ -179,10 +179,15 @@ struct HomeOption: ParsableArguments {
     /// The words to print for `r`'s workspace: labels in the reader's language (workspace-format.md
     /// "Labels"): --locale, the replica's setting, LC_ALL / LC_MESSAGES / LANG, the workspace's own.
     func words(_ r: Replica) -> Vocabulary {
-        let posix = Self.posixLocale
-        let setting = (try? r.store.meta("locale")).flatMap { $0.isEmpty ? nil : $0 }
-        return Vocabulary(r.workspace, locale: r.workspace.displayLocale(preferring: [locale, setting, posix]))
+        Vocabulary(r.workspace, locale: r.workspace.displayLocale(preferring: [locale, Self.setting(r), Self.posixLocale]))
     }
+
+    /// The language the reader chose: --locale, else the replica's setting (`opps locale`); nil
+    /// when neither says (the web app then reads the browser's).
+    func chosenLanguage(_ r: Replica) -> String? { locale ?? Self.setting(r) }
+
+    /// The replica's own setting (`opps locale`), nil when unset.
+    static func setting(_ r: Replica) -> String? { (try? r.store.meta("locale")).flatMap { $0.isEmpty ? nil : $0 } }
 }
 
 struct SystemClock: PhysicalClock {

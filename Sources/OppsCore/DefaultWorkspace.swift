@@ -131,7 +131,7 @@ extension Workspace {
         "solution": {"zh-CN": "方案"},
         "stage": {"zh-CN": "阶段"},
         "next_step": {"zh-CN": "下一步", "en": "next step"},
-        "team": {"zh-CN": "团队"},
+        "team": {"zh-CN": "负责人与团队", "en": "owner and team"},
         "loss": {"zh-CN": "输单"},
         "postsale": {"zh-CN": "售后", "en": "post-sale"},
         "approval": {"zh-CN": "审批"},

@@ -169,13 +169,19 @@ extension WebApp {
                 let access = accessTable[f.name] ?? .hidden
                 if access == .hidden { continue }
                 let value = deal[f.name]
-                var shown = value.isNull ? "" : words.value(deal.entity, f.name, value)
+                var shown = value.isNull ? "" : t.value(words, deal.entity, f.name, value)
                 if case let .reference(target) = value { shown = try r.record(target).map { $0["name"].canonicalText } ?? shown }
                 let mark = pending.contains(f.name) ? " <span class=\"badge pending\">\(esc(t("pending", "待同步")))</span>" : ""
                 let label = "<th>\(esc(words.field(deal.entity, f.name)))\(mark)</th>"
                 if access >= .propose, !f.writeOnce || value.isNull, !(f.type.isReference) {
                     let input: String
-                    if let members = f.type.members {
+                    if f.type == .boolean {
+                        input =
+                            "<select name=\"value\"><option value=\"\"></option>"
+                            + [true, false].map { b in
+                                "<option value=\"\(b)\"\(value == .boolean(b) ? " selected" : "")>\(esc(t.value(words, deal.entity, f.name, .boolean(b))))</option>"
+                            }.joined() + "</select>"
+                    } else if let members = f.type.members {
                         input =
                             "<select name=\"value\"><option value=\"\"></option>"
                             + members.map {
@@ -249,8 +255,8 @@ extension WebApp {
         if !conflicts.isEmpty {
             html += "<h2>\(esc(t("Conflicts", "冲突")))</h2><ul class=\"agenda\">"
             for c in conflicts {
-                let mine = c.value.isNull ? t("(empty)", "（空）") : words.value(c.entity, c.field, c.value)
-                let holds = c.winner.map { words.value(c.entity, c.field, $0) } ?? ""
+                let mine = c.value.isNull ? t("(empty)", "（空）") : t.value(words, c.entity, c.field, c.value)
+                let holds = c.winner.map { t.value(words, c.entity, c.field, $0) } ?? ""
                 html +=
                     "<li>#\(c.id) \(esc(words.field(c.entity, c.field))): \(esc(mine))\(esc(t.chinese ? "（\(c.author)）" : " (\(c.author))")) — \(esc(t.fate(words, outcome: "\(c.outcome)", rule: "\(c.rule)", entity: c.entity, field: c.field)))"
                 if !holds.isEmpty { html += " — \(esc(t("holds", "现值"))) \(esc(holds))" }
@@ -284,7 +290,7 @@ extension WebApp {
         case let .team(user, role, state):
             return t("team: ", "团队：") + "\(user) (\(words.member("membership", "role", role))) " + words.member("membership", "state", state)
         case let .conflict(number, field, value, outcome, rule, winner):
-            let shown = { (v: Value) in v.isNull ? t("(empty)", "（空）") : words.value(e, field, v) }
+            let shown = { (v: Value) in v.isNull ? t("(empty)", "（空）") : t.value(words, e, field, v) }
             return t("conflict #", "冲突 #")
                 + "\(number) \(words.field(e, field)): \(shown(value)) \(t.fate(words, outcome: "\(outcome)", rule: "\(rule)", entity: e, field: field))"
                 + (winner.map { t("; holds ", "；保留 ") + shown($0) } ?? "")
@@ -372,7 +378,7 @@ extension WebApp {
             html += "<tr><td>\(c.id)</td><td><a href=\"/deal/\(short(c.record))\">\(esc(name))</a></td><td>\(esc(words.field(c.entity, c.field)))</td>"
             html  // A conflict here may be another's write on this user's record (one that lost to theirs): whose it is.
             +=
-                "<td>\(esc((c.value.isNull ? t("(empty)", "（空）") : words.value(c.entity, c.field, c.value)) + (t.chinese ? "（\(c.author)）" : " (\(c.author))")))</td><td>\(esc(c.winner.map { words.value(c.entity, c.field, $0) } ?? ""))</td><td>\(esc(t.fate(words, outcome: "\(c.outcome)", rule: "\(c.rule)", entity: c.entity, field: c.field)))</td></tr>"
+                "<td>\(esc((c.value.isNull ? t("(empty)", "（空）") : t.value(words, c.entity, c.field, c.value)) + (t.chinese ? "（\(c.author)）" : " (\(c.author))")))</td><td>\(esc(c.winner.map { t.value(words, c.entity, c.field, $0) } ?? ""))</td><td>\(esc(t.fate(words, outcome: "\(c.outcome)", rule: "\(c.rule)", entity: c.entity, field: c.field)))</td></tr>"
         }
         html += "</table>"
         return try layout(t("Conflicts", "冲突"), t, active: "/conflicts", message: message, body: html)

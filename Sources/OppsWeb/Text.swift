@@ -30,6 +30,12 @@ struct WebText: Sendable {
     var offline: String { self("offline", "离线") }
     var never: String { self("never", "从未") }
     var move: String { self("Move", "移动") }
+    /// A value as the page shows it: a yes/no in the reader's words, an enum member by its
+    /// label, anything else canonical.
+    func value(_ words: Vocabulary, _ entity: String, _ field: String, _ v: Value) -> String {
+        if case let .boolean(b) = v { return b ? self("yes", "是") : self("no", "否") }
+        return words.value(entity, field, v)
+    }
     var save: String { self("Save", "保存") }
     var propose: String { self("Propose", "提议") }
 

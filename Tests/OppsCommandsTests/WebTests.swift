@@ -6,6 +6,7 @@ import OppsCore
 import OppsReplica
 import Testing
 
+@testable import OppsCommands
 @testable import OppsWeb
 
 /// `opps web` over real HTTP on 127.0.0.1: the guard (secret cookie, Host, Origin, CSRF), every
@@ -264,6 +265,40 @@ import Testing
                 let switched = try await web.send("/?lang=en")
                 #expect(switched.body.contains("<html lang=\"en\">"))
             }
+            // `opps web` launches in the language the rep chose: --locale, else `opps locale`
+            // (the browser's own only when neither says).
+            let sam = f.home("sam")
+            #expect(try HomeOption.parse(["--home", sam]).chosenLanguage(try HomeOption.parse(["--home", sam]).open()) == nil)
+            #expect(await opps("locale", "zh-CN", "--home", sam).code == 0)
+            let home = try HomeOption.parse(["--home", sam])
+            #expect(home.chosenLanguage(try home.open()) == "zh-CN")
+            let english = try HomeOption.parse(["--home", sam, "--locale", "en"])
+            #expect(english.chosenLanguage(try english.open()) == "en")
+        }
+    }
+
+    /// A yes/no field reads 是/否 on the page and is edited with a choice of them, not by typing
+    /// `true`.
+    @Test func aYesNoFieldReadsAndIsEditedInTheReadersWords() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            #expect(await f.initReplica("max", url).code == 0)
+            let deal = try #require(await opps("new", "Checked deal", "--account", "ACME", "--home", f.home("sam"), "--json").json?["id"]?.string)
+            #expect(await opps("sync", "--home", f.home("sam")).code == 0)
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+            #expect(await opps("set", deal, "check_need=true", "--home", f.home("max")).code == 0)
+            try await Self.serving(f, user: "max", language: "zh-CN") { web in
+                let page = try await web.send("/deal/\(deal)").body
+                #expect(page.contains(#"<option value="true" selected>是</option><option value="false">否</option>"#), "\(page)")
+                #expect(!page.contains(#"<input name="value" value="true">"#))
+                let edited = try await web.post("/deal/\(deal)/edit", ["field": "check_need", "value": "false"], from: "/deal/\(deal)")
+                #expect(edited.body.contains("msg ok"), "\(edited.body.prefix(400))")
+                #expect(edited.body.contains(#"<option value="false" selected>否</option>"#))
+                let english = try await web.send("/deal/\(deal)?lang=en").body
+                #expect(english.contains(#"<option value="false" selected>no</option>"#))
+            }
+            #expect(await opps("show", deal, "--home", f.home("max"), "--json").json?["fields"]?["check_need"]?.bool == false)
         }
     }
 

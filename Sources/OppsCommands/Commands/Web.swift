@@ -30,9 +30,12 @@ struct WebCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let say = home.words(try home.open()).say  // one clear line when there is no replica here
+        let replica = try home.open()  // one clear line when there is no replica here
+        let say = home.words(replica).say
+        // The page's 中文 / EN switch first, then --locale, then `opps locale`, then the browser's.
+        let language = home.chosenLanguage(replica)
         let app = try WebApp(home: home.path, clock: SystemClock()) { url, ca in HTTPTransport(baseURL: url, caFile: ca) }
-        let server = WebServer(app: app, port: port, language: home.locale)
+        let server = WebServer(app: app, port: port, language: language)
         let open = self.open
         let serve: @Sendable () async throws -> Void = {
             try await server.run(port: port) { bound in

@@ -141,9 +141,16 @@ struct TodayJSON: Encodable {
     struct Item: Encodable {
         var kind, id, deal, text: String
         var date: String?
+        /// The deal's owner, for a team item.
+        var owner: String?
     }
     var date: String
     var due, overdue, stale: [Item]
+    /// A manager's team's deals that slipped (empty for others).
+    var team: [Item]
+    var awaitingDecision: Int
+
+    enum CodingKeys: String, CodingKey { case date, due, overdue, stale, team, awaitingDecision = "awaiting_decision" }
 }
 
 /// `opps funnel --json`.

@@ -49,8 +49,20 @@ struct Phrases: Sendable {
         case "task": return "任务"
         case "next_step": return "下一步"
         case "stale": return "待跟进"
+        case "overdue": return "已逾期"
         default: return kind
         }
+    }
+    /// When an agenda item was due, after its text.
+    func dueOn(_ day: CivilDate) -> String { self(" (due \(day))", "（\(day) 到期）") }
+    func awaitingDecision(_ n: Int) -> String {
+        self("waiting for your decision: \(n) request\(n == 1 ? "" : "s") (opps approvals)", "待你审批：\(n) 项（opps approvals）")
+    }
+    /// A manager's team's deals that slipped: overdue next steps, and deals gone stale.
+    func teamSummary(overdue: Int, stale: Int) -> String {
+        self(
+            "your team: \(overdue) overdue next step\(overdue == 1 ? "" : "s"), \(stale) stale deal\(stale == 1 ? "" : "s"):",
+            "你的团队：\(overdue) 项下一步逾期，\(stale) 个商机久未跟进：")
     }
     func noFollowUp(since day: CivilDate) -> String { self("no follow-up since \(day)", "自 \(day) 起未跟进") }
 

@@ -99,13 +99,22 @@ public struct AgendaItem: Sendable, Hashable {
     public var text: String
     /// When it is due; for a stale deal, the day of its last follow-up.
     public var due: CivilDate?
+    /// The deal's owner, for an item of a manager's team.
+    public var owner: UserName?
 }
 
-/// What a user has to do today: due, overdue, and their open deals gone stale.
+/// What a user has to do today: due, overdue, and their open deals gone stale; for a manager,
+/// their team's deals that slipped; for an approver, the requests waiting for them.
 public struct Agenda: Sendable {
     public var due: [AgendaItem] = []
     public var overdue: [AgendaItem] = []
     public var stale: [AgendaItem] = []
+    /// A manager's (a role that sees the deals of those it manages): open deals others own on
+    /// this replica whose next step is overdue (`next_step`) or that went stale (`stale`), by
+    /// owner, then date.
+    public var team: [AgendaItem] = []
+    /// Approval requests waiting for this user's decision (an approver's; others' requests).
+    public var awaitingDecision = 0
 }
 
 extension Replica {
@@ -124,8 +133,30 @@ extension Replica {
             file(AgendaItem(kind: "task", id: t.id, deal: deal, text: t["text"].canonicalText, due: d))
         }
         let closed = Set(workspace.stages.filter(\.closed).map(\.name))
+        let manages = workspace.role(role)?.sees.contains(.relation(.managed)) == true
         let mine = try store.list(entity: "opportunity", owner: user, workspace: workspace)
-        let pipeline = Pipeline(workspace: workspace, records: mine + (try store.list(entity: "activity", workspace: workspace)))
+        // A manager's replica holds the deals of those they manage: others' open deals there.
+        let others =
+            manages
+            ? try store.list(entity: "opportunity", workspace: workspace).filter { deal in
+                guard let owner = deal.owner, owner != user, case let .member(s) = deal["stage"] else { return false }
+                return !closed.contains(s)
+            } : []
+        let pipeline = Pipeline(workspace: workspace, records: mine + others + (try store.list(entity: "activity", workspace: workspace)))
+        for deal in others {
+            if case let .date(d) = deal["next_step_due"], d < today {
+                a.team.append(
+                    AgendaItem(
+                        kind: "next_step", id: deal.id, deal: deal.id, text: deal["next_step"].isNull ? "(next step)" : deal["next_step"].canonicalText,
+                        due: d, owner: deal.owner))
+            } else if pipeline.isStale(deal, today: today) {
+                let last = pipeline.lastFollowUp(deal)
+                a.team.append(AgendaItem(kind: "stale", id: deal.id, deal: deal.id, text: "no follow-up since \(last)", due: last, owner: deal.owner))
+            }
+        }
+        if let ap = workspace.approvals, let requests = ap.requests, ap.approvers.contains(role) {
+            a.awaitingDecision = try store.list(entity: requests, workspace: workspace).count { $0["state"] == .member("pending") && $0.creator != user }
+        }
         for deal in mine {
             if case let .member(s) = deal["stage"], closed.contains(s) { continue }
             if case let .date(d) = deal["next_step_due"] {
@@ -141,6 +172,7 @@ extension Replica {
         a.due.sort(by: order)
         a.overdue.sort(by: order)
         a.stale.sort(by: order)
+        a.team.sort { ($0.owner ?? "", $0.due?.daysSinceEpoch ?? 0, $0.id) < ($1.owner ?? "", $1.due?.daysSinceEpoch ?? 0, $1.id) }
         return a
     }
 }

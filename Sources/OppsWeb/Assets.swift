@@ -42,12 +42,13 @@ enum Assets {
         .timeline { list-style: none; padding: 0; } .timeline li { padding: 3px 0; border-bottom: 1px solid var(--line); }
         .timeline time { color: var(--muted); font-variant-numeric: tabular-nums; margin-right: 6px; }
         h1 small { color: var(--muted); font-weight: normal; font-size: 14px; }
+        p.none { color: var(--muted); }
         h2 { font-size: 15px; margin: 18px 0 6px; }
         .chart { max-width: 760px; width: 100%; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
         .chart .label { font-size: 12px; fill: var(--ink); } .chart .value { font-size: 12px; fill: #102a43; } .chart .conv { font-size: 12px; fill: var(--muted); } .chart .value.in { fill: #fff; font-weight: 600; }
         .bar.s0 { fill: #84caff; } .bar.s1 { fill: #53b1fd; } .bar.s2 { fill: #2e90fa; } .bar.s3 { fill: #1570ef; }
         .bar.s4 { fill: #175cd3; } .bar.s5 { fill: #1849a9; } .bar.s6 { fill: #12b76a; } .bar.s7 { fill: #f97066; }
-        button { font: inherit; padding: 3px 10px; border: 1px solid #b8c2cc; background: #fff; border-radius: 5px; cursor: pointer; }
+        button { white-space: nowrap; font: inherit; padding: 3px 10px; border: 1px solid #b8c2cc; background: #fff; border-radius: 5px; cursor: pointer; }
         button:hover { border-color: var(--accent); }
         input, select { font: inherit; padding: 3px 6px; border: 1px solid #b8c2cc; border-radius: 5px; }
         """

@@ -320,6 +320,22 @@ extension WebApp {
             }
             html += "</ul>"
         }
+        if agenda.awaitingDecision > 0 {
+            html += "<p><a href=\"/approvals\">\(esc(t("Waiting for your decision: \(agenda.awaitingDecision)", "待你审批：\(agenda.awaitingDecision) 项")))</a></p>"
+        }
+        // A manager's team: whose deal slipped, and how.
+        if !agenda.team.isEmpty {
+            html += "<h2>\(esc(t("Your team's deals that slipped", "你团队需要关注的商机"))) <span class=\"count\">\(agenda.team.count)</span></h2><ul class=\"agenda\">"
+            for i in agenda.team {
+                let name = try replica.record(i.deal).map { $0["name"].canonicalText } ?? ""
+                let text =
+                    i.kind == "stale"
+                    ? t("no follow-up since ", "最近跟进：") + (i.due.map { t.day($0, today: today) } ?? "")
+                    : t("next step overdue: ", "下一步逾期：") + i.text + (i.due.map { " · " + t.day($0, today: today) } ?? "")
+                html += "<li>\(esc(i.owner ?? "")) · <a href=\"/deal/\(short(i.deal))\">\(esc(name))</a> — \(esc(text))</li>"
+            }
+            html += "</ul>"
+        }
         return try layout(t.today, t, active: "/today", message: message, body: html)
     }
 
@@ -353,15 +369,18 @@ extension WebApp {
             }
             return s + "</td></tr>"
         }
+        // A table of requests, or one sentence when there are none (not an empty table).
+        func table(_ list: [Record], decide: Bool, none: String) throws -> String {
+            guard !list.isEmpty else { return "<p class=\"none\">\(esc(none))</p>" }
+            return try "<table class=\"list\">\(head)" + list.map { try row($0, decide: decide) }.joined() + "</table>"
+        }
         let head = "<tr><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Request", "申请")))</th><th>\(esc(t("By", "申请人")))</th><th>\(esc(t("State", "状态")))</th><th></th></tr>"
         if approver {
-            html += "<h2>\(esc(t("Waiting for my decision", "待我审批"))) <span class=\"count\">\(waiting.count)</span></h2><table class=\"list\">\(head)"
-            for a in waiting { html += try row(a, decide: true) }
-            html += "</table>"
+            html += "<h2>\(esc(t("Waiting for my decision", "待我审批"))) <span class=\"count\">\(waiting.count)</span></h2>"
+            html += try table(waiting, decide: true, none: t("Nothing waits for your decision.", "没有等你审批的申请。"))
         }
-        html += "<h2>\(esc(t("What I asked for", "我的申请"))) <span class=\"count\">\(mine.count)</span></h2><table class=\"list\">\(head)"
-        for a in mine { html += try row(a, decide: false) }
-        html += "</table>"
+        html += "<h2>\(esc(t("What I asked for", "我的申请"))) <span class=\"count\">\(mine.count)</span></h2>"
+        html += try table(mine, decide: false, none: t("You have asked for no approval.", "你还没有提交过审批申请。"))
         return try layout(t.approvals, t, active: "/approvals", message: message, body: html)
     }
 

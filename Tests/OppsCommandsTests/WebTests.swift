@@ -302,6 +302,32 @@ import Testing
         }
     }
 
+    /// A manager's Today page: their team's deals that slipped, by owner, and a link to the
+    /// requests waiting for them (what `opps today` prints).
+    @Test func aManagersTodayShowsTheirTeamsSlippedDeals() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            #expect(await f.initReplica("max", url).code == 0)
+            let sam = f.home("sam")
+            let late = try #require(
+                await opps("new", "Late deal", "--account", "ACME", "--amount", "100.00", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("set", late, "next_step=送报价", "next_step_due=2026-11-20", "discount=15.00", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+            try await Self.serving(f, user: "max", language: "zh-CN") { web in
+                let page = try await web.send("/today").body
+                #expect(page.contains("你团队需要关注的商机 <span class=\"count\">1</span>"), "\(page)")
+                #expect(page.contains("sam · <a href=\"/deal/") && page.contains("Late deal</a> — 下一步逾期：送报价"), "\(page)")
+                #expect(page.contains("<a href=\"/approvals\">待你审批：1 项</a>"), "\(page)")
+            }
+            try await Self.serving(f, user: "sam", language: "zh-CN") { web in
+                let page = try await web.send("/today").body
+                #expect(!page.contains("你团队需要关注的商机") && !page.contains("待你审批"), "a rep's day is their own")
+            }
+        }
+    }
+
     /// The reports page draws the same figures `opps funnel` prints.
     @Test func theFunnelIsTheSameFiguresAsTheCommandLine() async throws {
         let f = try CommandFixture()

@@ -10,11 +10,17 @@ struct TodayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "today",
         abstract: "What is due today, what is overdue (tasks and next steps), and your deals with no follow-up in the stale window.",
-        discussion: "The stale window is the workspace's stale_days (default 14). Dates are this device's (UTC).\n\nExample: opps today")
+        discussion: """
+            The stale window is the workspace's stale_days (default 14). Dates are this device's (UTC). \
+            A manager also sees their team's deals whose next step is overdue or that went stale, by owner; \
+            an approver, how many requests wait for their decision.
+
+            Example: opps today
+            """)
 
     @Option(help: "Report as of this day (YYYY-MM-DD) instead of today.") var date: String?
     @OptionGroup var home: HomeOption
-    @Flag(help: "Print one JSON object: due, overdue, stale.") var json = false
+    @Flag(help: "Print one JSON object: due, overdue, stale, team, awaiting_decision.") var json = false
 
     typealias Item = AgendaItem
 
@@ -29,9 +35,15 @@ struct TodayCommand: ParsableCommand {
         let (due, overdue, stale) = (agenda.due, agenda.overdue, agenda.stale)
         if json {
             func j(_ items: [Item]) -> [TodayJSON.Item] {
-                items.map { TodayJSON.Item(kind: $0.kind, id: $0.id.description, deal: $0.deal.description, text: $0.text, date: $0.due?.description) }
+                items.map {
+                    TodayJSON.Item(kind: $0.kind, id: $0.id.description, deal: $0.deal.description, text: $0.text, date: $0.due?.description, owner: $0.owner)
+                }
             }
-            Console.out(try TodayJSON(date: today.description, due: j(due), overdue: j(overdue), stale: j(stale)).jsonLine())
+            Console.out(
+                try TodayJSON(
+                    date: today.description, due: j(due), overdue: j(overdue), stale: j(stale), team: j(agenda.team),
+                    awaitingDecision: agenda.awaitingDecision
+                ).jsonLine())
             return
         }
         let say = home.words(r).say
@@ -45,11 +57,24 @@ struct TodayCommand: ParsableCommand {
                 let stale = i.kind == "stale"
                 // A stale deal's text is the agenda's English sentence; its date says it again.
                 let text = stale ? i.due.map { say.noFollowUp(since: $0) } ?? i.text : i.text
-                let when = stale ? "" : i.due.map { "  (\($0))" } ?? ""
+                let when = stale ? "" : i.due.map(say.dueOn) ?? ""
                 // A long task or next step continues under itself.
                 let head = "  \(short(i.id))  \(say.agendaKind(i.kind).padding(9))  "
                 Console.out(hanging(head, "\(name)\(say.chinese ? "：" : ": ")\(text)\(when)"))
             }
+        }
+        if agenda.awaitingDecision > 0 { Console.out(say.awaitingDecision(agenda.awaitingDecision)) }
+        guard !agenda.team.isEmpty else { return }
+        // A manager's team: whose deal slipped, and how.
+        Console.out(say.teamSummary(overdue: agenda.team.count { $0.kind != "stale" }, stale: agenda.team.count { $0.kind == "stale" }))
+        let ownerWidth = agenda.team.map { ($0.owner ?? "").displayWidth }.max() ?? 0
+        for i in agenda.team {
+            let name = try r.record(i.deal).map { $0["name"].canonicalText } ?? short(i.deal)
+            let stale = i.kind == "stale"
+            let text = stale ? i.due.map { say.noFollowUp(since: $0) } ?? i.text : i.text
+            let when = stale ? "" : i.due.map(say.dueOn) ?? ""
+            let head = "  \(short(i.id))  \((i.owner ?? "").padding(ownerWidth))  \(say.agendaKind(stale ? "stale" : "overdue").padding(9))  "
+            Console.out(hanging(head, "\(name)\(say.chinese ? "：" : ": ")\(text)\(when)"))
         }
     }
 }

@@ -1,0 +1,49 @@
+import Foundation
+import OppsCore
+import Testing
+
+/// A manager's `opps today` (and the web app's Today): their team's deals whose next step is
+/// overdue or that went stale, by owner, and how many requests wait for their decision. A rep's
+/// day is their own.
+@Suite struct ManagerTodayTests {
+    @Test func aManagerSeesWhatSlippedInTheirTeamAndWhatWaitsForThem() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            #expect(await f.initReplica("max", url).code == 0)
+            let sam = f.home("sam"), max = f.home("max")
+            let late = try #require(await opps("new", "Late deal", "--account", "ACME", "--amount", "100.00", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
+            let quiet = try #require(await opps("new", "Quiet deal", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("set", late, "next_step=送报价", "next_step_due=2026-12-20", "--home", sam).code == 0)
+            // A discount above the threshold: a request for the manager.
+            #expect(await opps("set", late, "discount=15.00", "--home", sam).stdout.contains("requested approval"))
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+
+            // Weeks later: one next step overdue, the other deal stale.
+            let day = "2027-01-15"
+            let managed = try #require(await opps("today", "--date", day, "--home", max, "--json").json)
+            let team = managed["team"]?.array ?? []
+            #expect(team.count == 2, "\(managed)")
+            let byDeal = Dictionary(uniqueKeysWithValues: team.compactMap { i in i["deal"]?.string.map { ($0, i) } })
+            #expect(byDeal[late]?["kind"]?.string == "next_step" && byDeal[late]?["owner"]?.string == "sam" && byDeal[late]?["date"]?.string == "2026-12-20")
+            #expect(byDeal[quiet]?["kind"]?.string == "stale" && byDeal[quiet]?["owner"]?.string == "sam")
+            #expect(managed["awaiting_decision"]?.int == 1)
+            #expect(managed["overdue"]?.array?.isEmpty == true, "the manager owns none of them")
+
+            // In Chinese, by owner, each deal by name.
+            let zh = await opps("today", "--date", day, "--home", max, "--locale", "zh-CN").stdout
+            let lines = zh.split(separator: "\n")
+            #expect(lines.contains("待你审批：1 项（opps approvals）"), "\(zh)")
+            #expect(lines.contains("你的团队：1 项下一步逾期，1 个商机久未跟进："), "\(zh)")
+            #expect(lines.contains { $0.contains(" sam ") && $0.contains("已逾期") && $0.hasSuffix("Late deal：送报价（2026-12-20 到期）") }, "\(zh)")
+            #expect(lines.contains { $0.contains(" sam ") && $0.contains("待跟进") && $0.contains("Quiet deal：自 ") }, "\(zh)")
+
+            // The rep's day is their own: the same deals as theirs, no team, nothing to decide.
+            let rep = try #require(await opps("today", "--date", day, "--home", sam, "--json").json)
+            #expect(rep["team"]?.array?.isEmpty == true && rep["awaiting_decision"]?.int == 0)
+            #expect(rep["overdue"]?.array?.contains { $0["deal"]?.string == late } == true)
+            #expect(rep["stale"]?.array?.contains { $0["deal"]?.string == quiet } == true)
+        }
+    }
+}

@@ -105,6 +105,8 @@ public enum OppsMain {
             let words = HomeOption.reader(of: command) ?? HomeOption.language(of: command).map { Vocabulary(.default, locale: $0) }
             let said = json || !daily ? nil : words.flatMap { $0.say.error(e, $0) }
             report(said ?? e.description, code: code, json: json)
+            // What to do about it, where the command knows (a stage gate: the `opps set` that meets it).
+            if !json, let words, let hint = (command as? any HintsAfterError)?.hint(for: e, words: words) { Console.err(hint) }
             return code
         } catch let e as ExitCode {
             return e.rawValue
@@ -205,4 +207,10 @@ public enum ProcessEnvironment {
 /// to script a day with known device times; the command line never does.
 public enum DeviceClock {
     @TaskLocal public static var fixed: Int64?
+}
+
+/// A command that can say, after an error it met, what to do about it (one more line on
+/// stderr, never with --json).
+protocol HintsAfterError {
+    func hint(for error: ReplicaError, words: Vocabulary) -> String?
 }

@@ -114,6 +114,19 @@ extension Workspace {
     }
 }
 
+extension Workspace {
+    /// Whether a value meets a stage gate (`leave_requires`, `enter_requires`, the hand-off
+    /// checklist): set, a boolean true, a text not empty.
+    public static func meetsGate(_ v: Value) -> Bool {
+        switch v {
+        case .null: false
+        case let .boolean(b): b
+        case let .text(s): !s.isEmpty
+        default: true
+        }
+    }
+}
+
 /// The one rule that decides every write, on the hub and — for the pre-check — on the laptop
 /// (merge-semantics.md §4–§6). Pure: same inputs, same decision, on every machine.
 public func resolve(current: FieldState?, incoming w: FieldWrite, context c: RuleContext) -> Decision {
@@ -310,14 +323,7 @@ func stageTransition(from: String, to: String, record: Record, entity: Entity, r
     }
     let source = ws.stages[fi], target = ws.stages[ti]
     let isOverride = ws.overrideRoles.contains(role)
-    func satisfied(_ f: String) -> Bool {
-        switch record[f] {
-        case .null: false
-        case let .boolean(b): b
-        case let .text(s): !s.isEmpty
-        default: true
-        }
-    }
+    func satisfied(_ f: String) -> Bool { Workspace.meetsGate(record[f]) }
     // I11: won and lost are sticky: only an override role reopens.
     if source.closed {
         return isOverride ? nil : StageVerdict(outcome: .rejected, rule: .stickyClosed, detail: "\(from) is closed: only a manager reopens it")

@@ -170,6 +170,19 @@ extension Replica {
                     throw ReplicaError.refused(entity: entity.name, field: name, rule: decision.rule, detail: decision.detail, missing: decision.missing)
                 }
             }
+            // A proposed stage move is decided by an approver later; what its stage needs to be
+            // entered (a loss reason) must hold or come with it now, or the approver's yes could
+            // not be applied: refused here, with what is missing, as the hub would refuse the move.
+            if let move = requests.first(where: { $0.0.field == entity.stageField })?.0, case let .member(to) = move.value {
+                let missing = (workspace.stage(to)?.enterRequires ?? []).filter { f in
+                    !Workspace.meetsGate(view[f]) && !requests.contains { $0.0.field == f && Workspace.meetsGate($0.0.value) }
+                }
+                if !missing.isEmpty {
+                    throw ReplicaError.refused(
+                        entity: entity.name, field: move.field, rule: .stageGate, detail: "entering \(to) needs: " + missing.joined(separator: ", "),
+                        missing: missing)
+                }
+            }
             let confirmed = try store.confirmed(id, workspace: workspace)
             for (w, shown) in writes {
                 try store.enqueue(w)

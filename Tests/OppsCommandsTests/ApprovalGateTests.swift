@@ -42,7 +42,25 @@ import Testing
             let a = try #require(await opps("new", "Rejected loss", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
             let b = try #require(await opps("new", "No reason", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
             #expect(await opps("stage", a, "lost", "--reason", "timing", "--home", sam).code == 0)
-            #expect(await opps("stage", b, "lost", "--home", sam).code == 0)  // proposed without its reason
+            // opps refuses to ask without the reason, and says how to ask; nothing is queued.
+            let pending = await opps("status", "--home", sam, "--json").json?["pending"]?.int
+            let unasked = await opps("stage", b, "lost", "--home", sam)
+            #expect(unasked.code == 3 && unasked.stderr.contains("loss_reason"), "\(unasked.stderr)")
+            #expect(unasked.stderr.hasSuffix("say why: opps stage \(b) lost --reason price\n"), "\(unasked.stderr)")
+            let zh = await opps("stage", b, "输单", "--home", sam, "--locale", "zh-CN").stderr
+            #expect(zh == "opps: 被拒绝：阶段 — 还缺少 输单原因（规则 stage-gate）\n写明原因：opps stage \(b) 输单 --reason 价格\n", "\(zh)")
+            #expect(await opps("status", "--home", sam, "--json").json?["pending"]?.int == pending)
+            // A client that asks anyway (an older opps, or one of its own making): the request as
+            // opps made it before, with no reason carried.
+            let replica = try Replica(home: sam, clock: FixedClock(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
+            let deal = try replica.resolveID(b)
+            var rng = SystemRandomNumberGenerator()
+            _ = try replica.create(
+                entity: "approval", stage: nil,
+                fields: [
+                    ("opportunity", .reference(deal)), ("kind", .member("loss")), ("requested", .text("stage → lost")), ("target", .text(deal.description)),
+                    ("field", .text("stage")), ("value", .text("lost")),
+                ], using: &rng)
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
             let requests = await opps("approvals", "--home", max, "--json").json?.array ?? []

@@ -53,7 +53,10 @@ import Testing
             // A stage gate names what is missing in the reader's words (exit 3, as in English).
             let gated = await opps("stage", id, "方案", "--home", sam)
             #expect(gated.code == 3, "\(gated.stderr)")
-            #expect(gated.stderr == "opps: 被拒绝：阶段 — 还缺少 客户需求、决策人、预计成交日期（规则 stage-gate）\n", "\(gated.stderr)")
+            #expect(
+                gated.stderr
+                    == "opps: 被拒绝：阶段 — 还缺少 客户需求、决策人、预计成交日期（规则 stage-gate）\n"
+                    + "先补上：opps set \(id) 客户需求=… 决策人=… 预计成交日期=YYYY-MM-DD，再运行 opps stage \(id) 方案\n", "\(gated.stderr)")
             #expect(await opps("stage", id, "方案", "--home", sam, "--locale", "en").stderr.contains("leaving discovery needs: needs, decision_makers, close_date"))
             #expect(await opps("stage", id, "方案", "--home", sam, "--json").stdout.contains("leaving discovery needs"))
             let set = await opps(

@@ -12,7 +12,8 @@ import Testing
             #expect(await f.initReplica("sam", url).code == 0)
             #expect(await f.initReplica("max", url).code == 0)
             let sam = f.home("sam"), max = f.home("max")
-            let late = try #require(await opps("new", "Late deal", "--account", "ACME", "--amount", "100.00", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
+            let late = try #require(
+                await opps("new", "Late deal", "--account", "ACME", "--amount", "100.00", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
             let quiet = try #require(await opps("new", "Quiet deal", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
             #expect(await opps("set", late, "next_step=送报价", "next_step_due=2026-12-20", "--home", sam).code == 0)
             // A discount above the threshold: a request for the manager.

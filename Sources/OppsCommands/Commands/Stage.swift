@@ -33,6 +33,42 @@ struct StageCommand: ParsableCommand {
     }
 }
 
+extension StageCommand: HintsAfterError {
+    /// A gate that is not met: the `opps set` that fills it in, each field by the reader's word
+    /// with an example of what it takes, then this move again.
+    func hint(for error: ReplicaError, words: Vocabulary) -> String? {
+        guard case let .refused(entity, _, .stageGate, _, missing) = error, !missing.isEmpty,
+            let e = words.workspace.entity(entity)
+        else { return nil }
+        let say = words.say
+        // A loss reason is given with the move itself (--reason), as moveStage takes it.
+        let target = words.workspace.stage(input: stage)
+        let byReason = target?.fromAnyOpen == true && missing.contains("loss_reason")
+        var reasonExample = "…"
+        if case let .enumeration(members)? = e.field("loss_reason")?.type, let first = members.first {
+            reasonExample = words.member(entity, "loss_reason", first)
+        }
+        let pairs = missing.filter { !(byReason && $0 == "loss_reason") }.map { name -> String in
+            let example: String =
+                switch e.field(name)?.type {
+                case .date: "YYYY-MM-DD"
+                case .boolean: say("yes", "是")
+                case .decimal: "120000.00"
+                case .integer: "1"
+                case let .enumeration(members)?: members.first.map { words.member(entity, name, $0) } ?? "…"
+                case .user: say("NAME", "用户名")
+                case .reference: "ID"
+                default: "…"
+                }
+            return "\(words.field(entity, name))=\(example)"
+        }
+        let again = "opps stage \(id) \(stage)" + (byReason ? " --reason \(reasonExample)" : "")
+        guard !pairs.isEmpty else { return say("say why: \(again)", "写明原因：\(again)") }
+        let set = "opps set \(id) " + pairs.joined(separator: " ")
+        return say("fill them in first: \(set), then \(again)", "先补上：\(set)，再运行 \(again)")
+    }
+}
+
 /// A stage typed by a user: its name or any label (any case); one clear line naming the stages
 /// in the reader's words otherwise.
 func stageNamed(_ text: String, _ r: Replica, _ words: Vocabulary) throws -> String {

@@ -57,7 +57,8 @@ struct TodayCommand: ParsableCommand {
                 let stale = i.kind == "stale"
                 // A stale deal's text is the agenda's English sentence; its date says it again.
                 let text = stale ? i.due.map { say.noFollowUp(since: $0) } ?? i.text : i.text
-                let when = stale ? "" : i.due.map(say.dueOn) ?? ""
+                // The date where it says something: not under "due today".
+                let when = stale || i.due == today ? "" : i.due.map(say.dueOn) ?? ""
                 // A long task or next step continues under itself.
                 let head = "  \(short(i.id))  \(say.agendaKind(i.kind).padding(9))  "
                 Console.out(hanging(head, "\(name)\(say.chinese ? "：" : ": ")\(text)\(when)"))

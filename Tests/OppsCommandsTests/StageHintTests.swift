@@ -1,0 +1,38 @@
+import Foundation
+import OppsCore
+import OppsStore
+import Testing
+
+/// A stage gate that is not met says what to type next: the `opps set` that fills it in, each
+/// field in the reader's words with an example of what it takes, then the move again.
+@Suite struct StageHintTests {
+    @Test func aGateNotMetSaysWhatToTypeNext() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let sam = f.home("sam")
+            let made = await opps("new", "Gate deal", "--account", "ACME", "--home", sam)
+            let short = String(made.stdout.prefix(ShortID.length))
+            let en = await opps("stage", short, "solution", "--home", sam, "--locale", "en")
+            #expect(en.code == 3)
+            let lines = en.stderr.split(separator: "\n")
+            #expect(lines.count == 2, "\(en.stderr)")
+            #expect(lines.first?.hasPrefix("opps: refused: stage") == true)
+            let hint = String(lines.last ?? "")
+            #expect(hint.hasPrefix("fill them in first: opps set \(short) ") && hint.hasSuffix(", then opps stage \(short) solution"), "\(hint)")
+            #expect(hint.contains("close_date=YYYY-MM-DD") && hint.contains("amount=120000.00"), "\(hint)")
+            // In Chinese, fields by label; typed back as printed, the move goes through.
+            let zh = await opps("stage", short, "方案", "--home", sam, "--locale", "zh-CN").stderr
+            let set = try #require(zh.split(separator: "\n").last.flatMap { $0.hasPrefix("先补上：") ? $0.dropFirst(4).split(separator: "，").first : nil })
+            #expect(set.contains("预计成交日期=YYYY-MM-DD") && set.contains("金额=120000.00"), "\(zh)")
+            var words = set.split(separator: " ").dropFirst(3).map { String($0) }
+            words = words.map { $0.replacingOccurrences(of: "YYYY-MM-DD", with: "2027-03-01").replacingOccurrences(of: "=…", with: "=需要升级") }
+            let filled = await opps(["set", short] + words + ["--home", sam])
+            #expect(filled.code == 0, "\(words) \(filled.stderr)")
+            #expect(await opps("stage", short, "方案", "--home", sam).code == 0)
+            // --json keeps to its one object.
+            let json = await opps("stage", short, "negotiation", "--home", sam, "--json")
+            #expect(json.code == 3 && json.stderr.isEmpty && json.stdout.split(separator: "\n").count == 1, "\(json.stdout) \(json.stderr)")
+        }
+    }
+}

@@ -1,11 +1,36 @@
 import Foundation
 import OppsCore
+import OppsStore
 import Testing
 
 /// Issue 15, "duplicates made offline": two reps each make Omega offline; the laptop warns before
 /// making a likely duplicate, the manager sees the pair after sync and merges them, and nothing —
 /// no deal, contact or trail — is lost, including what only the hub could see.
 @Suite struct MergeTests {
+    /// Part of an account's name ("云帆" for 苏州云帆物流有限公司) is not a new account: none is
+    /// guessed, none is made, the candidates are named; the full name, an id or `account new`
+    /// still work.
+    @Test func partOfAnAccountsNameIsNotANewAccount() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let sam = f.home("sam")
+            #expect(await opps("new", "云帆 试点", "--account", "苏州云帆物流有限公司", "--home", sam).code == 0)
+            let account = String(await opps("account", "list", "--home", sam).stdout.split(separator: "\n").dropFirst().first?.prefix(ShortID.length) ?? "")
+            let before = await opps("account", "list", "--home", sam, "--json").json?.array?.count
+            let part = await opps("new", "云帆 二期", "--account", "云帆", "--home", sam, "--locale", "zh-CN")
+            #expect(part.code == 1, "\(part.stderr)")
+            #expect(part.stderr == "opps: 没有名为「云帆」的客户；有 1 个名称包含它（\(account) 苏州云帆物流有限公司）：请用 id，或先新建：opps account new \"云帆\"\n", "\(part.stderr)")
+            let en = await opps("new", "云帆 二期", "--account", "云帆", "--home", sam, "--locale", "en")
+            #expect(en.stderr.hasPrefix("opps: no account is named \"云帆\"; 1 have it in their name (\(account) 苏州云帆物流有限公司)"), "\(en.stderr)")
+            #expect(await opps("account", "list", "--home", sam, "--json").json?.array?.count == before, "no account made")
+            // The id it names, or a new account made on purpose.
+            #expect(await opps("new", "云帆 二期", "--account", account, "--home", sam).code == 0)
+            #expect(await opps("account", "new", "云帆", "--home", sam).code == 0)
+            #expect(await opps("new", "云帆 三期", "--account", "云帆", "--home", sam).code == 0)
+        }
+    }
+
     @Test func twoOmegasMadeOfflineBecomeOne() async throws {
         let f = try CommandFixture()
         try await f.serving { url in

@@ -59,6 +59,21 @@ func findOrCreate(_ r: Replica, entity: String, text: String, extra: [(String, V
     let existing = try r.store.list(entity: entity, workspace: r.workspace)
     for e in existing where e["name"] == .text(text) { return e.id }
     try refuseLikelyDuplicate(r, entity: entity, [("name", .text(text))] + extra, among: existing)
+    // Part of names already here ("新宇" for 上海新宇物流有限公司): most likely one of them was
+    // meant, so none is guessed and no new one is made; which, and how to make a new one.
+    let folded = text.lowercased()
+    let containing = existing.filter { !folded.isEmpty && $0["name"].canonicalText.lowercased().contains(folded) }
+    if !containing.isEmpty {
+        let short = try r.shortIDs()
+        let listed = containing.prefix(5).map { "\(short($0.id)) \($0["name"].canonicalText)" }
+        let more = containing.count > listed.count ? ", …" : ""
+        let new = "opps \(entity) new \"\(text)\"" + (entity == "contact" ? " --account ACCOUNT" : "")
+        let zh = Vocabulary(r.workspace, locale: "zh-CN").entity(entity)
+        throw ReplicaError.invalid(
+            "no \(entity) is named \"\(text)\"; \(containing.count) have it in their name (\(listed.joined(separator: ", "))\(more)): "
+                + "give one's id, or make a new one first with \(new)",
+            chinese: "没有名为「\(text)」的\(zh)；有 \(containing.count) 个名称包含它（\(listed.joined(separator: "，"))\(more.isEmpty ? "" : "，…")）：请用 id，或先新建：\(new)")
+    }
     return try r.create(entity: entity, stage: nil, fields: [("name", .text(text))] + extra, using: &rng).record
 }
 

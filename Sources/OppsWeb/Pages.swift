@@ -195,7 +195,8 @@ extension WebApp {
                         <tr>\(label)<td><form method="post" action="/deal/\(short)/edit" class="field">\(csrfField)<input type="hidden" name="field" value="\(esc(f.name))">\(input)<button>\(esc(verb))</button></form></td></tr>
                         """
                 } else {
-                    rows += "<tr>\(label)<td class=\"ro\">\(esc(shown))</td></tr>"
+                    // Empty reads as empty, not as a blank cell that looks like a missing page.
+                    rows += "<tr>\(label)<td class=\"ro\">\(esc(shown.isEmpty ? "—" : shown))</td></tr>"
                 }
             }
             if !rows.isEmpty { html += "<h2>\(esc(words.heading(entity.name, group: group)))</h2><table class=\"fields\">\(rows)</table>" }

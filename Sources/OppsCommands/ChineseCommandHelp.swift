@@ -77,7 +77,10 @@ enum ChineseCommandHelp {
         "task": (nil, "例子：opps task add 7dka36sd \"发报价\" --due 2026-12-04"),
         "task add": ("给商机加一个任务（默认子命令）", "例子：opps task add 7dka36sd \"发报价\" --due 2026-12-04"),
         "task done": ("把任务标为完成", "例子：opps task done k3m9x2qa"),
-        "today": (nil, "久未跟进的期限是工作区的 stale_days（默认 14 天）。日期按本机时间（UTC）。\n\n例子：opps today"),
+        "today": (
+            nil,
+            "久未跟进的期限是工作区的 stale_days（默认 14 天）。日期按本机时间（UTC）。经理还会看到团队里下一步已逾期或久未跟进的商机（按负责人），审批人会看到有几项申请等他审批。\n\n例子：opps today"
+        ),
         "board": (
             nil,
             """
@@ -263,7 +266,7 @@ enum ChineseCommandHelp {
         "task add assignee": "谁来做（用户名）；默认：你",
         "task done id": "任务：opps today 或 opps show 打印的短 id",
         "today date": "按这一天（YYYY-MM-DD）而不是今天来报告",
-        "today json": "以一个 JSON 对象输出：到期、逾期、久未跟进",
+        "today json": "以一个 JSON 对象输出：到期、逾期、久未跟进、团队（team）、待审批数（awaiting_decision）",
         "board closed": "也显示已结束的阶段（赢单、输单）",
         "board date": "计算逾期标记所用的今天日期，YYYY-MM-DD（默认：本机时钟的今天）",
         "export csv": "以 CSV 输出（目前唯一的格式）",

@@ -330,10 +330,6 @@ public struct BatchDecider {
         let recordEntity = record.map { $0.entity == w.entity ? entity : workspace.entity($0.entity) } ?? nil
         let previousStage: Value = entity?.stageField.map { record?[$0] ?? .null } ?? .null
         let refused = FieldState(value: w.value, stamp: w.stamp, author: w.author, authority: .hidden)
-        // The written field's type, looked up once: in the write's entity, and in the record's
-        // (the same unless the write is refused for naming another entity).
-        let writtenType = w.kind == .set ? entity?.fieldType(w.field) : nil
-        let recordFieldType = record?.entity == w.entity ? writtenType : w.kind == .set ? recordEntity?.fieldType(w.field) : nil
         var decision: Decision
         // I15: a stamp far ahead of the hub's clock would win every equal-authority conflict
         // for good and falsify the stage history; it is refused (the author sees why).
@@ -345,7 +341,7 @@ public struct BatchDecider {
             // Records that hang off another (activities, tasks) are writable only with it visible.
         } else if let r = record, recordEntity?.stageField == nil, !(try visible(r, to: actor)) {
             decision = Decision(outcome: .rejected, rule: .notVisible, detail: "the record it belongs to is not visible to this user", winner: current, loser: refused)
-        } else if record != nil, w.kind == .set, case let .reference(targetEntity)? = recordFieldType,
+        } else if record != nil, w.kind == .set, case let .reference(targetEntity)? = recordEntity?.fieldType(w.field),
             case let .reference(target) = w.value,
             !(try self.record(target).map { $0.entity == targetEntity && !$0.isDeleted ? try visible($0, to: actor) : false } ?? false)
         {
@@ -353,7 +349,7 @@ public struct BatchDecider {
             // its deals), so it may only name a live record of the field's entity the writer
             // already sees: pointing a deal at someone else's account would reveal it.
             decision = Decision(outcome: .rejected, rule: .notVisible, detail: "\(w.field) must name a visible \(targetEntity) record", winner: current, loser: refused)
-        } else if w.kind == .set, case .user? = writtenType, case let .text(name) = w.value, directory.users[name] == nil {
+        } else if w.kind == .set, case .user? = entity?.fieldType(w.field), case let .text(name) = w.value, directory.users[name] == nil {
             decision = Decision(outcome: .rejected, rule: .unknownUser, detail: "\(w.field) names no user of this hub", winner: current, loser: refused)
         } else {
             let rel = try record.map { try self.relations(of: actor.user, to: $0) } ?? []
@@ -376,9 +372,6 @@ public struct BatchDecider {
             guard let winner = decision.winner else { break }
             if w.kind == .create {
                 var fresh = Record(id: w.record, entity: w.entity, created: winner)
-                // Room for the fields a new record is usually given in the same batch: growing
-                // one entry at a time rehashed it four times over a deal's first eleven writes.
-                fresh.fields.reserveCapacity(min(entity?.fields.count ?? 0, 16))
                 verdict.sequence = try log(&fresh, field: "", kind: .create, state: winner)
                 for (field, value) in workspace.initialFields(of: w, role: actor.role) {
                     _ = try log(&fresh, field: field, kind: .set, state: FieldState(value: value, stamp: w.stamp, author: w.author, authority: .own))

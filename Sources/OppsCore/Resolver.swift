@@ -48,18 +48,19 @@ extension Workspace {
         {
             return .hidden
         }
-        return permission(actor: actor, relations: relations, stage: stage(of: record, in: e), entity: e, group: f.group)
+        return permission(actor: actor, relations: relations, stage: stage(of: record, in: e), entity: e, field: f)
     }
 
-    func permission(actor: Actor, relations: Set<Relation>, stage: String?, entity: Entity, group name: String) -> Access {
-        entity.access(group: name, role: actor.role, stage: stage, relations: relations)
+    func permission(actor: Actor, relations: Set<Relation>, stage: String?, entity: Entity, field: Field) -> Access {
+        guard let group = entity.group(field.group), let rule = group.access[actor.role] else { return .hidden }
+        return rule.access(stage: stage, relations: relations)
     }
 
     /// The fields of an `entity` record at `stage` that `actor` may not see — `permission` says
     /// hidden — in the one place the hub filters what it sends and what it checksums.
     public func hiddenFields(entity: String, stage: String?, actor: Actor, relations: Set<Relation>) -> Set<String> {
         guard let e = self.entity(entity) else { return [] }
-        return Set(e.fields.filter { permission(actor: actor, relations: relations, stage: stage, entity: e, group: $0.group) == .hidden }.map(\.name))
+        return Set(e.fields.filter { permission(actor: actor, relations: relations, stage: stage, entity: e, field: $0) == .hidden }.map(\.name))
     }
 
     func stage(of record: Record?, in entity: Entity) -> String? {
@@ -102,9 +103,9 @@ extension Workspace {
     /// The same with the record's entity already at hand (the hub decides every write with it:
     /// looking it up again copied it).
     func isVisible(record: Record, entity: Entity?, role: String, relations: Set<Relation>) -> Bool {
-        guard let sees = self.sees(of: role) else { return false }
+        guard let r = self.role(role) else { return false }
         let stage = entity.flatMap { self.stage(of: record, in: $0) }
-        return sees.contains { condition in
+        return r.sees.contains { condition in
             switch condition {
             case .all: true
             case let .relation(rel): relations.contains(rel)
@@ -137,7 +138,7 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
             loser: incomingState(w, authority: access), missing: missing)
     }
     guard let entity = ws.entity(w.entity) else { return refuse(.unknownEntity, "unknown entity \"\(w.entity)\"") }
-    guard ws.hasRole(c.actor.role) else { return refuse(.unknownRole, "unknown role \"\(c.actor.role)\"") }
+    guard ws.role(c.actor.role) != nil else { return refuse(.unknownRole, "unknown role \"\(c.actor.role)\"") }
     guard w.author == c.actor.user else { return refuse(.forgedAuthor, "a write's author is the authenticated user") }
     if let record = c.record, record.entity != w.entity {
         return refuse(.recordExists, "record exists as \(record.entity), not \(w.entity)")
@@ -187,8 +188,7 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
     if entity.stageField != nil, !ws.isVisible(record: record, entity: entity, role: c.actor.role, relations: c.relations) {
         return refuse(.notVisible, "the record is not visible to this user")
     }
-    guard let position = entity.position(of: w.field) else { return refuse(.unknownField, "\(entity.name) has no field \"\(w.field)\"") }
-    let field = entity.rulePart(at: position)
+    guard let field = entity.field(w.field) else { return refuse(.unknownField, "\(entity.name) has no field \"\(w.field)\"") }
     let value: Value
     switch field.type.normalise(w.value) {
     case let .success(v): value = v
@@ -197,7 +197,7 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
     var write = w
     write.value = value
     let stage = ws.stage(of: record, in: entity)
-    let access = ws.permission(actor: c.actor, relations: c.relations, stage: stage, entity: entity, group: field.group)
+    let access = ws.permission(actor: c.actor, relations: c.relations, stage: stage, entity: entity, field: field)
     func refuseNormalised(_ rule: RuleID, _ detail: String, missing: [String] = []) -> Decision {
         Decision(
             outcome: .rejected, rule: rule, detail: detail, authority: access, winner: current,
@@ -232,7 +232,7 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
     let approvals = ws.approvals
     // Commercial fields are locked while an approval is pending (DOMAIN.md approvals).
     if let ap = approvals, !ap.approvers.contains(c.actor.role), ap.lockGroups.contains(field.group),
-        entity.position(of: ap.stateField) != nil, record[ap.stateField] == .member("pending")
+        entity.field(ap.stateField) != nil, record[ap.stateField] == .member("pending")
     {
         return refuseNormalised(.approvalPending, "\(field.name) is locked while an approval is pending")
     }

@@ -148,13 +148,6 @@ public struct Workspace: Sendable, Hashable {
     public func hash(into hasher: inout Hasher) { hasher.combine(box.parts) }
 
     public func role(_ name: String) -> Role? { box.parts.roles.first { $0.name == name } }
-    /// Whether the workspace has a role of that name, without copying it.
-    func hasRole(_ name: String) -> Bool { box.parts.roles.contains { $0.name == name } }
-    /// What a role sees, without copying the rest of it (nil: no such role).
-    func sees(of role: String) -> [VisibilityCondition]? {
-        guard let i = box.parts.roles.firstIndex(where: { $0.name == role }) else { return nil }
-        return box.parts.roles[i].sees
-    }
     public func entity(_ name: String) -> Entity? { box.parts.entities.first { $0.name == name } }
     public func entity(number: UInt32) -> Entity? { box.parts.entities.first { $0.number == number } }
     public func stageIndex(_ name: String) -> Int? { box.parts.stages.firstIndex { $0.name == name } }
@@ -387,13 +380,6 @@ public struct Entity: Sendable, Hashable {
     public func field(number: UInt32) -> Field? { storage.numberPositions[number].map { storage.fields[$0] } }
     /// Where the field named `name` is in `fields` (its workspace order).
     public func position(of name: String) -> Int? { storage.positions[name] }
-    /// What the rules read of the field at `position` (`position(of:)`), without copying its
-    /// labels: the hub decides every write with it.
-    func rulePart(at position: Int) -> FieldRulePart {
-        FieldRulePart(
-            name: storage.fields[position].name, type: storage.fields[position].type, group: storage.fields[position].group,
-            writeOnce: storage.fields[position].writeOnce)
-    }
     /// The type of the field named `name`, without copying the rest of its definition.
     public func fieldType(_ name: String) -> FieldType? { storage.positions[name].map { storage.fields[$0].type } }
     /// The name of the field numbered `number`, without copying the rest of its definition.
@@ -401,12 +387,6 @@ public struct Entity: Sendable, Hashable {
     /// The number of the field at `position` in `fields`.
     public func fieldNumber(at position: Int) -> UInt32 { storage.fields[position].number }
     public func group(_ name: String) -> FieldGroup? { storage.groups.first { $0.name == name } }
-    /// A role's access to a group's fields at `stage` with `relations` (hidden when the group or
-    /// the role's rule is missing), without copying the group's table of rules.
-    func access(group name: String, role: String, stage: String?, relations: Set<Relation>) -> Access {
-        guard let i = storage.groups.firstIndex(where: { $0.name == name }) else { return .hidden }
-        return storage.groups[i].access[role]?.access(stage: stage, relations: relations) ?? .hidden
-    }
 
     // Equal when every part of the definition is (the lookup tables follow from `fields`).
     public static func == (a: Entity, b: Entity) -> Bool {
@@ -488,14 +468,6 @@ public struct AccessRule: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { source }
-}
-
-/// What the rules read of a field (`Entity.rulePart(at:)`).
-struct FieldRulePart {
-    var name: String
-    var type: FieldType
-    var group: String
-    var writeOnce: Bool
 }
 
 /// A field: its wire number, type and group.

@@ -53,6 +53,8 @@ struct Phrases: Sendable {
         default: return kind
         }
     }
+    /// A next step that is due but says nothing.
+    var noNextStepText: String { self("(next step not written)", "（下一步未写明）") }
     /// When an agenda item was due, after its text.
     func dueOn(_ day: CivilDate) -> String { self(" (due \(day))", "（\(day) 到期）") }
     func awaitingDecision(_ n: Int) -> String {

@@ -147,7 +147,7 @@ extension Replica {
             if case let .date(d) = deal["next_step_due"], d < today {
                 a.team.append(
                     AgendaItem(
-                        kind: "next_step", id: deal.id, deal: deal.id, text: deal["next_step"].isNull ? "(next step)" : deal["next_step"].canonicalText,
+                        kind: "next_step", id: deal.id, deal: deal.id, text: deal["next_step"].isNull ? "" : deal["next_step"].canonicalText,
                         due: d, owner: deal.owner))
             } else if pipeline.isStale(deal, today: today) {
                 let last = pipeline.lastFollowUp(deal)
@@ -160,7 +160,7 @@ extension Replica {
         for deal in mine {
             if case let .member(s) = deal["stage"], closed.contains(s) { continue }
             if case let .date(d) = deal["next_step_due"] {
-                file(AgendaItem(kind: "next_step", id: deal.id, deal: deal.id, text: deal["next_step"].isNull ? "(next step)" : deal["next_step"].canonicalText, due: d))
+                file(AgendaItem(kind: "next_step", id: deal.id, deal: deal.id, text: deal["next_step"].isNull ? "" : deal["next_step"].canonicalText, due: d))
             }
             // The last follow-up: the newest activity on the deal, by device time.
             if pipeline.isStale(deal, today: today) {

@@ -313,7 +313,7 @@ extension WebApp {
                 let text: String =
                     switch i.kind {
                     case "stale": t("no follow-up since ", "最近跟进：") + (i.due.map { t.day($0, today: today) } ?? "")
-                    case "next_step": t("next step: ", "下一步：") + i.text
+                    case "next_step": t("next step: ", "下一步：") + (i.text.isEmpty ? t("(not written)", "（未写明）") : i.text)
                     default: t("task: ", "任务：") + i.text
                     }
                 let when = i.kind == "stale" ? "" : i.due.map { " · " + t.day($0, today: today) } ?? ""
@@ -332,7 +332,7 @@ extension WebApp {
                 let text =
                     i.kind == "stale"
                     ? t("no follow-up since ", "最近跟进：") + (i.due.map { t.day($0, today: today) } ?? "")
-                    : t("next step overdue: ", "下一步逾期：") + i.text + (i.due.map { " · " + t.day($0, today: today) } ?? "")
+                    : t("next step overdue: ", "下一步逾期：") + (i.text.isEmpty ? t("(not written)", "（未写明）") : i.text) + (i.due.map { " · " + t.day($0, today: today) } ?? "")
                 html += "<li>\(esc(i.owner ?? "")) · <a href=\"/deal/\(short(i.deal))\">\(esc(name))</a> — \(esc(text))</li>"
             }
             html += "</ul>"

@@ -40,11 +40,17 @@ import Testing
             #expect(lines.contains { $0.contains(" sam ") && $0.contains("已逾期") && $0.hasSuffix("Late deal：送报价（2026-12-20 到期）") }, "\(zh)")
             #expect(lines.contains { $0.contains(" sam ") && $0.contains("待跟进") && $0.contains("Quiet deal：自 ") }, "\(zh)")
 
+            // A next step with a date and no words: said so in the reader's words, empty in JSON.
+            #expect(await opps("set", quiet, "next_step_due=2027-01-10", "--home", sam).code == 0)
+            let unwritten = await opps("today", "--date", day, "--home", sam, "--locale", "zh-CN").stdout
+            #expect(unwritten.contains("Quiet deal：（下一步未写明）（2027-01-10 到期）"), "\(unwritten)")
+            let overdue = await opps("today", "--date", day, "--home", sam, "--json").json?["overdue"]?.array ?? []
+            #expect(overdue.first { $0["deal"]?.string == quiet }?["text"]?.string == "")
             // The rep's day is their own: the same deals as theirs, no team, nothing to decide.
             let rep = try #require(await opps("today", "--date", day, "--home", sam, "--json").json)
             #expect(rep["team"]?.array?.isEmpty == true && rep["awaiting_decision"]?.int == 0)
             #expect(rep["overdue"]?.array?.contains { $0["deal"]?.string == late } == true)
-            #expect(rep["stale"]?.array?.contains { $0["deal"]?.string == quiet } == true)
+            #expect(rep["overdue"]?.array?.contains { $0["deal"]?.string == quiet } == true)
         }
     }
 }

@@ -56,7 +56,7 @@ struct TodayCommand: ParsableCommand {
                 let name = try r.record(i.deal).map { $0["name"].canonicalText } ?? short(i.deal)
                 let stale = i.kind == "stale"
                 // A stale deal's text is the agenda's English sentence; its date says it again.
-                let text = stale ? i.due.map { say.noFollowUp(since: $0) } ?? i.text : i.text
+                let text = stale ? i.due.map { say.noFollowUp(since: $0) } ?? i.text : i.text.isEmpty ? say.noNextStepText : i.text
                 // The date where it says something: not under "due today".
                 let when = stale || i.due == today ? "" : i.due.map(say.dueOn) ?? ""
                 // A long task or next step continues under itself.
@@ -72,7 +72,7 @@ struct TodayCommand: ParsableCommand {
         for i in agenda.team {
             let name = try r.record(i.deal).map { $0["name"].canonicalText } ?? short(i.deal)
             let stale = i.kind == "stale"
-            let text = stale ? i.due.map { say.noFollowUp(since: $0) } ?? i.text : i.text
+            let text = stale ? i.due.map { say.noFollowUp(since: $0) } ?? i.text : i.text.isEmpty ? say.noNextStepText : i.text
             let when = stale ? "" : i.due.map(say.dueOn) ?? ""
             let head = "  \(short(i.id))  \((i.owner ?? "").padding(ownerWidth))  \(say.agendaKind(stale ? "stale" : "overdue").padding(9))  "
             Console.out(hanging(head, "\(name)\(say.chinese ? "：" : ": ")\(text)\(when)"))

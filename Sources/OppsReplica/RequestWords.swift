@@ -34,3 +34,46 @@ extension Replica {
         return who + pairs.map { words.field(entity, $0.0) + " → " + shown($0.0, $0.1) }.joined(separator: "，")
     }
 }
+
+extension Vocabulary {
+    /// The note the hub writes on an approval request it could not take or apply
+    /// (`BatchDecider.approvalEffects`: `invalid request: …`, `not applied: …`), in Chinese with
+    /// fields and stages by their labels; nil for any other note (an approver's own words are
+    /// shown as written). The hub writes the English once, for every reader; this reads it.
+    public func chineseHubNote(_ note: String, entity: String = "opportunity") -> String? {
+        let head: String
+        let rest: Substring
+        if note.hasPrefix("invalid request: ") {
+            (head, rest) = ("申请无效：", note.dropFirst("invalid request: ".count))
+        } else if note.hasPrefix("not applied: ") {
+            (head, rest) = ("未执行：", note.dropFirst("not applied: ".count))
+        } else {
+            return nil
+        }
+        func f(_ name: some StringProtocol) -> String { "「\(field(entity, String(name)))」" }
+        func fields(_ list: some StringProtocol) -> String { list.split(separator: ",").map { f($0.trimmingCharacters(in: .whitespaces)) }.joined(separator: "、") }
+        func s(_ name: some StringProtocol) -> String { "「\(stage(String(name)))」" }
+        let text = String(rest)
+        func between(_ a: String, _ b: String) -> Substring? {
+            guard text.hasPrefix(a), text.hasSuffix(b), text.count > a.count + b.count else { return nil }
+            return text.dropFirst(a.count).dropLast(b.count)
+        }
+        let said: String? =
+            if text == "no such target record" { "目标记录已不存在" } else if text == "the target does not belong to the opportunity" {
+                "目标不属于这个商机"
+            } else if text == "moving back more than one stage is a manager's act" { "后退超过一个阶段需要经理操作" } else if let x = between("the target's ", " is not set") {
+                "目标的\(f(x))未填写"
+            } else if let x = between("", " names no user of this hub") { "\(f(x))填写的用户在服务器上不存在" } else if let x = between("", " is no longer a user of this hub") {
+                "\(x) 已不是服务器上的用户"
+            } else if let x = between("", " of that record"), let r = x.range(of: " may no longer change ") {
+                "\(x[..<r.lowerBound]) 已无权修改该记录的\(f(x[r.upperBound...]))"
+            } else if let x = between("leaving ", ""), let r = x.range(of: " needs: ") {
+                "离开\(s(x[..<r.lowerBound]))需要：\(fields(x[r.upperBound...]))"
+            } else if let x = between("entering ", ""), let r = x.range(of: " needs: ") {
+                "进入\(s(x[..<r.lowerBound]))需要：\(fields(x[r.upperBound...]))"
+            } else if let x = between("", " is closed: only a manager reopens it") { "\(s(x))已结束：只有经理能重开" } else if let x = between("rejecting a hand-off needs ", "") {
+                "退回移交需要填写\(f(x))"
+            } else { nil }
+        return head + (said ?? text)
+    }
+}

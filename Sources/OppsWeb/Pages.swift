@@ -286,8 +286,9 @@ extension WebApp {
             let what =
                 request.map { replica.requested($0, words: words, chinese: t.chinese) } ?? field.map { words.field(e, $0) + (value.map { " " + $0 } ?? "") }
                 ?? words.member("approval", "kind", kind)
+            let said = t.chinese ? note.map { words.chineseHubNote($0) ?? $0 } : note
             return t("approval for ", "审批：") + what + " — " + words.member("approval", "state", state) + (decidedBy.map { " (\($0))" } ?? "")
-                + (note.map { " — \($0)" } ?? "")
+                + (said.map { " — \($0)" } ?? "")
         case let .team(user, role, state):
             return t("team: ", "团队：") + "\(user) (\(words.member("membership", "role", role))) " + words.member("membership", "state", state)
         case let .conflict(number, field, value, outcome, rule, winner):

@@ -82,6 +82,9 @@ import Testing
             let note = await opps("show", forB, "--home", max, "--json").json?["fields"]
             #expect(note?["state"]?.string == "rejected")
             #expect(note?["note"]?.string?.contains("loss_reason") == true)
+            // The hub's note, in a Chinese reader's words where the deal's timeline shows it.
+            let timeline = await opps("show", b, "--home", max, "--locale", "zh-CN").stdout
+            #expect(unspaced(timeline).contains(unspaced("未执行：进入「输单」需要：「输单原因」")), "\(timeline)")
         }
     }
 }

@@ -66,7 +66,7 @@ struct ApprovalsCommand: ParsableCommand {
             let asked = r.requested(a, words: words, chinese: say.chinese)
             var who = say.requestedBy(a.creator)
             if case let .text(d) = a["decided_by"] { who += say.decidedBy(d) }
-            if case let .text(n) = a["note"] { who += say(" (\(n))", "（\(n)）") }
+            if case let .text(n) = a["note"] { who += say(" (\(n))", "（\(words.chineseHubNote(n) ?? n)）") }
             // One line when it fits the terminal; else what it asks for and who asked and decided
             // continue under the id.
             let one = head + "  " + asked + "  " + who

@@ -70,7 +70,9 @@ func printTimeline(_ r: Replica, _ deal: Record, _ words: Vocabulary) throws {
             let what =
                 request.map { r.requested($0, words: words, chinese: say.chinese) } ?? field.map { words.field(e, $0) + (value.map { " " + $0 } ?? "") }
                 ?? words.member("approval", "kind", kind)
-            line = say.approval(short(event.record), for: what, state: words.member("approval", "state", state), decidedBy: decidedBy, note: note)
+            // The hub's own note (a request it could not take or apply) in the reader's words.
+            let said = say.chinese ? note.map { words.chineseHubNote($0) ?? $0 } : note
+            line = say.approval(short(event.record), for: what, state: words.member("approval", "state", state), decidedBy: decidedBy, note: said)
         case let .team(user, role, state):
             line = say.team(user, role: words.member("membership", "role", role), state: words.member("membership", "state", state))
         case let .conflict(number, field, value, outcome, rule, winner):

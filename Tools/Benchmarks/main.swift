@@ -502,6 +502,44 @@ if wanted("ingest") {
         // the floors measured again beside each.
         for hubs in 1...3 { try await fleetIngest(n, hubs: hubs, pushers: 6) }
     }
+    // The decisions alone, in memory: what the push costs beyond its rows, measured without a
+    // store's noise (no fsync, no page cache), for work on the decider itself.
+    var decideCPU = [Double]()
+    for _ in 0..<5 { decideCPU.append(try decideAlone(n)) }
+    let decideMicros = decideCPU.sorted()[2] * 1e6
+    row(
+        "hub ingest: the same writes decided alone (BatchDecider over memory, no store), median of 5 rounds",
+        String(format: "%.2f µs CPU a write", decideMicros),
+        String(format: "the hub's whole push %.1f µs a write (%.0f %%); the raw floor %.1f µs", hubMicros, 100 * decideMicros / hubMicros, rawMicros),
+        "—")
+}
+
+/// CPU seconds per write to decide the ingest's batches with `BatchDecider` over an empty
+/// `HubMemory` (each batch's deals are new), effects drained and dropped: decoding, the store
+/// and the answer left out.
+func decideAlone(_ n: Int) throws -> Double {
+    let memory = HubMemory(workspace: .default)
+    let directory = Directory(users: [Directory.User(name: "max", role: "manager"), Directory.User(name: "sam", role: "sales", manager: "max")])
+    let actor = Actor(user: "sam", role: "sales")
+    var clock = HybridLogicalClock()
+    var cpu = 0.0, total = 0, effects = 0
+    _ = try ingestBatches(count: n) { _, writes in
+        let c0 = threadCPU()
+        var decider = BatchDecider(
+            reader: memory, workspace: .default, directory: directory, clock: clock, hubReplica: Reconciler.hubReplica, hubTime: base + 1_000_000,
+            maxClockAhead: 86_400_000)
+        try decider.prefetch(writes.map(\.record))
+        for w in writes {
+            _ = try decider.decide(w, actor: actor)
+            decider.drain { _ in effects += 1 }
+        }
+        effects += decider.finish().count
+        clock = decider.clock
+        cpu += threadCPU() - c0
+        total += writes.count
+    }
+    guard effects >= total else { fatalError("the decider applied fewer writes than it was given") }
+    return cpu / Double(total)
 }
 
 /// Pushes `n` deals through `hubs` hub processes from `pushers` replicas at once (each its own

@@ -49,20 +49,19 @@ struct TodayCommand: ParsableCommand {
         let say = home.words(r).say
         Console.out(say.todaySummary(today, due: due.count, overdue: overdue.count, stale: stale.count))
         let short = try r.shortIDs()
+        // One item: its deal by name, what is due or since when it is quiet, continued under
+        // itself when long; the date where it says something (not under "due today").
+        func line(_ i: Item, head: String, dated: Bool) throws -> String {
+            let name = try r.record(i.deal).map { $0["name"].canonicalText } ?? short(i.deal)
+            let stale = i.kind == "stale"
+            // A stale deal's text is the agenda's English sentence; its date says it again.
+            let text = stale ? i.due.map { say.noFollowUp(since: $0) } ?? i.text : i.text.isEmpty ? say.noNextStepText : i.text
+            let when = stale || !dated ? "" : i.due.map(say.dueOn) ?? ""
+            return hanging(head, "\(name)\(say.chinese ? "：" : ": ")\(text)\(when)")
+        }
         for (title, items) in [(say.dueToday, due), (say.overdue, overdue), (say.staleDeals, stale)] where !items.isEmpty {
             Console.out(title + (say.chinese ? "：" : ":"))
-            for i in items {
-                // Each item names its deal, so a task is never just "call back".
-                let name = try r.record(i.deal).map { $0["name"].canonicalText } ?? short(i.deal)
-                let stale = i.kind == "stale"
-                // A stale deal's text is the agenda's English sentence; its date says it again.
-                let text = stale ? i.due.map { say.noFollowUp(since: $0) } ?? i.text : i.text.isEmpty ? say.noNextStepText : i.text
-                // The date where it says something: not under "due today".
-                let when = stale || i.due == today ? "" : i.due.map(say.dueOn) ?? ""
-                // A long task or next step continues under itself.
-                let head = "  \(short(i.id))  \(say.agendaKind(i.kind).padding(9))  "
-                Console.out(hanging(head, "\(name)\(say.chinese ? "：" : ": ")\(text)\(when)"))
-            }
+            for i in items { Console.out(try line(i, head: "  \(short(i.id))  \(say.agendaKind(i.kind).padding(9))  ", dated: i.due != today)) }
         }
         if agenda.awaitingDecision > 0 { Console.out(say.awaitingDecision(agenda.awaitingDecision)) }
         guard !agenda.team.isEmpty else { return }
@@ -70,12 +69,8 @@ struct TodayCommand: ParsableCommand {
         Console.out(say.teamSummary(overdue: agenda.team.count { $0.kind != "stale" }, stale: agenda.team.count { $0.kind == "stale" }))
         let ownerWidth = agenda.team.map { ($0.owner ?? "").displayWidth }.max() ?? 0
         for i in agenda.team {
-            let name = try r.record(i.deal).map { $0["name"].canonicalText } ?? short(i.deal)
-            let stale = i.kind == "stale"
-            let text = stale ? i.due.map { say.noFollowUp(since: $0) } ?? i.text : i.text.isEmpty ? say.noNextStepText : i.text
-            let when = stale ? "" : i.due.map(say.dueOn) ?? ""
-            let head = "  \(short(i.id))  \((i.owner ?? "").padding(ownerWidth))  \(say.agendaKind(stale ? "stale" : "overdue").padding(9))  "
-            Console.out(hanging(head, "\(name)\(say.chinese ? "：" : ": ")\(text)\(when)"))
+            let kind = say.agendaKind(i.kind == "stale" ? "stale" : "overdue")
+            Console.out(try line(i, head: "  \(short(i.id))  \((i.owner ?? "").padding(ownerWidth))  \(kind.padding(9))  ", dated: true))
         }
     }
 }

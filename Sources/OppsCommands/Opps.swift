@@ -55,8 +55,15 @@ public enum OppsMain {
             return ExitStatus.usage
         }
         // The overview, and a command's own help, in Chinese for a Chinese reader.
-        if [[], ["--help"], ["-h"], ["help"]].contains(ChineseHelp.split(arguments).rest), ChineseHelp.readerIsChinese(arguments) {
+        let rest = ChineseHelp.split(arguments).rest
+        if [[], ["--help"], ["-h"], ["help"]].contains(rest), ChineseHelp.readerIsChinese(arguments) {
             Console.out(ChineseHelp.text)
+            return 0
+        }
+        // No command, only where and how to read (`opps --home X`): the overview, as bare `opps`
+        // gives it, not "unknown option".
+        if rest.isEmpty, !arguments.isEmpty {
+            Console.out(Opps.helpMessage(columns: Console.width))
             return 0
         }
         if let path = ChineseCommandHelp.path(asked: arguments), ChineseHelp.readerIsChinese(arguments), let page = ChineseCommandHelp.page(path) {

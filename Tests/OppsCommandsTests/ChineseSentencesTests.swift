@@ -220,6 +220,11 @@ import Testing
             }
             // An English reader: English.
             #expect(await opps(["--help"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stdout.hasPrefix("OVERVIEW: Work on your opportunities"))
+            // Only where and how to read, no command: the overview in each language, as bare opps.
+            let bareEnglish = await opps(["--home", f.home("nobody")], environment: ["LANG": "C"])
+            #expect(bareEnglish.code == 0 && bareEnglish.stdout.hasPrefix("OVERVIEW: Work on your opportunities"), "\(bareEnglish.stderr)")
+            let bareChinese = await opps(["--home", f.home("sam")], environment: ["LANG": "C"])
+            #expect(bareChinese.code == 0 && bareChinese.stdout.hasPrefix("概述：离线处理你的商机"), "\(bareChinese.stderr)")
             // A command's own help, in Chinese, however it is asked for; --locale en on the same
             // line gives the parser's English page.
             for args in [["set", "--help"], ["set", "-h"], ["help", "set"], ["set", "abcd", "--help"]] {

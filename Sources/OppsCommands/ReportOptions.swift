@@ -15,9 +15,11 @@ struct ReportOptions: ParsableArguments {
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Print CSV (RFC 4180): a header row, then one row per line of the report.") var csv = false
 
-    func validate() throws {
-        // These options have no --home of their own: the default home's reader (found only to refuse).
-        func say(_ en: String, _ zh: String) -> String { ((try? HomeOption.parse([]))?.say ?? Phrases(chinese: false))(en, zh) }
+    /// Bad filters in the reader's words: `home` is the command's own --home and --locale (these
+    /// options have none), so its reader is asked. Each command that takes them calls it from its
+    /// validate().
+    func check(as home: HomeOption) throws {
+        let say = home.say
         if json && csv { throw ValidationError(say("give --json or --csv, not both", "--json 和 --csv 只能给一个")) }
         for (name, text) in [("--from", from), ("--to", to)] {
             if let text { do { _ = try CivilDate(parsing: text) } catch { throw ValidationError(say("\(name) must be YYYY-MM-DD", "\(name) 要写成 YYYY-MM-DD")) } }

@@ -279,6 +279,16 @@ import Testing
                 await opps(["conflicts", "dismiss", "99", "--home", f.home("sam"), "--locale", "en"], environment: zh).stderr.hasPrefix("opps: no open conflict #99"))
             #expect(await opps(["export", "--csv", "--type", "deal", "--home", f.home("sam")], environment: zh).stderr.hasPrefix("opps: 没有类型「deal」"))
             #expect(await opps(["list", "--sort", "金额", "--home", f.home("sam")], environment: zh).stderr == "opps: --sort 只能是 newest、close、amount 或 name\n")
+            // A report's filters are checked in the reader of the --home on the same line (sam's
+            // replica reads Chinese), not the default home's.
+            let elsewhere = ["OPPS_HOME": f.home("nobody"), "LANG": "C"]
+            #expect(await opps(["funnel", "--from", "x", "--home", f.home("sam")], environment: elsewhere).stderr == "opps: --from 要写成 YYYY-MM-DD\n")
+            #expect(
+                await opps(["report", "follow-up", "--from", "2026-12-02", "--to", "2026-12-01", "--home", f.home("sam")], environment: elsewhere).stderr
+                    == "opps: --to 早于 --from\n")
+            #expect(
+                await opps(["forecast", "--json", "--csv", "--home", f.home("sam"), "--locale", "en"], environment: zh).json?["error"]?.string
+                    == "give --json or --csv, not both")
             // A stage typed wrong names the stages in the reader's words.
             let wrong = await opps(["stage", "abcd", "赢", "--home", f.home("sam")], environment: zh)
             #expect(wrong.code == 1 && wrong.stderr.hasPrefix("opps: 没有阶段「赢」（阶段：线索、"), "\(wrong.stderr)")

@@ -24,6 +24,8 @@ struct BoardCommand: ParsableCommand {
     @Option(help: "Today's date for the overdue marks, YYYY-MM-DD (default: today by this device's clock).") var date: String?
     @OptionGroup var home: HomeOption
 
+    func validate() throws { try options.check(as: home) }
+
     func run() throws {
         let r = try home.open()
         let today =

@@ -20,6 +20,8 @@ struct ForecastCommand: ParsableCommand {
     @OptionGroup var options: ReportOptions
     @OptionGroup var home: HomeOption
 
+    func validate() throws { try options.check(as: home) }
+
     func run() throws {
         let r = try home.open()
         let pipeline = try options.pipeline(r)

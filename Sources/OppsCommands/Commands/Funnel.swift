@@ -22,6 +22,8 @@ struct FunnelCommand: ParsableCommand {
     @OptionGroup var options: ReportOptions
     @OptionGroup var home: HomeOption
 
+    func validate() throws { try options.check(as: home) }
+
     func run() throws {
         let r = try home.open()
         let f = try options.pipeline(r).funnel(options.filter)

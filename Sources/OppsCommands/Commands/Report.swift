@@ -19,6 +19,8 @@ struct ReportCommand: ParsableCommand {
         @OptionGroup var options: ReportOptions
         @OptionGroup var home: HomeOption
 
+        func validate() throws { try options.check(as: home) }
+
         func run() throws {
             let r = try home.open()
             let rows = try options.pipeline(r).timeInStage(options.filter)
@@ -58,6 +60,8 @@ struct ReportCommand: ParsableCommand {
         )
         @OptionGroup var options: ReportOptions
         @OptionGroup var home: HomeOption
+
+        func validate() throws { try options.check(as: home) }
 
         func run() throws {
             let r = try home.open()

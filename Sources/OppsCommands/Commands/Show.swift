@@ -21,7 +21,7 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
         return
     }
     let pending = try r.pendingFields(id)
-    Console.out("\(words.entity(record.entity)) \(code)  (\(record.id))")
+    Console.out(say("\(words.entity(record.entity)) \(code)  (\(record.id))", "\(words.entity(record.entity)) \(code)（\(record.id)）"))
     if let d = record.deleted { Console.out("  " + say.deletedBy(d.author, at: minuteText(d.stamp.hlc.milliseconds))) }
     for f in r.workspace.entity(record.entity)?.fields ?? [] {
         let v = record[f.name]
@@ -32,7 +32,8 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
         var shown = say.value(words, record.entity, f.name, v)
         if case let .reference(target) = v {
             if let t = try r.record(target) {
-                shown = "\(t["name"].isNull ? t.entity : t["name"].canonicalText) (\(try r.shortIDs()(target)))"
+                let name = t["name"].isNull ? words.entity(t.entity) : t["name"].canonicalText, code = try r.shortIDs()(target)
+                shown = say("\(name) (\(code))", "\(name)（\(code)）")
             } else {
                 shown = "\(target) \(say.notOnThisLaptop)"
             }

@@ -261,9 +261,7 @@ extension WebApp {
                 html +=
                     "<li>#\(c.id) \(esc(words.field(c.entity, c.field))): \(esc(mine))\(esc(t.chinese ? "（\(c.author)）" : " (\(c.author))")) — \(esc(t.fate(words, outcome: "\(c.outcome)", rule: "\(c.rule)", entity: c.entity, field: c.field)))"
                 if !holds.isEmpty { html += " — \(esc(t("holds", "现值"))) \(esc(holds))" }
-                html += " <form method=\"post\" action=\"/deal/\(short)/conflict\" class=\"inline\">\(csrfField)<input type=\"hidden\" name=\"number\" value=\"\(c.id)\">"
-                if c.author == r.user && !c.value.isNull { html += "<button name=\"action\" value=\"restore\">\(esc(t("Restore mine", "恢复我的值")))</button> " }
-                html += "<button name=\"action\" value=\"dismiss\">\(esc(t("Put aside", "搁置")))</button></form></li>"
+                html += " " + conflictActions(c, deal: short, t) + "</li>"
             }
             html += "</ul>"
         }
@@ -388,18 +386,31 @@ extension WebApp {
 
     // MARK: Conflicts
 
+    /// What this user may do about a conflict (`opps conflicts restore|dismiss`): restore their
+    /// own value, put it aside. The deal page and the conflicts page both offer it.
+    func conflictActions(_ c: LocalConflict, deal short: String, _ t: WebText) -> String {
+        var html = "<form method=\"post\" action=\"/deal/\(short)/conflict\" class=\"inline\">\(csrfField)<input type=\"hidden\" name=\"number\" value=\"\(c.id)\">"
+        if c.author == replica.user && !c.value.isNull { html += "<button name=\"action\" value=\"restore\">\(esc(t("Restore mine", "恢复我的值")))</button> " }
+        return html + "<button name=\"action\" value=\"dismiss\">\(esc(t("Put aside", "搁置")))</button></form>"
+    }
+
     func conflictsPage(_ t: WebText, message: Message?) throws -> String {
         let r = replica
         let words = vocabulary(t)
         let short = try codes()
+        let conflicts = try r.store.conflicts()
+        guard !conflicts.isEmpty else {
+            let none = "<h1>\(esc(t("Conflicts", "冲突")))</h1><p class=\"none\">\(esc(t("No conflicts: every write of yours holds.", "没有冲突：你写入的值都已生效。")))</p>"
+            return try layout(t("Conflicts", "冲突"), t, active: "/conflicts", message: message, body: none)
+        }
         var html =
-            "<h1>\(esc(t("Conflicts", "冲突")))</h1><table class=\"list\"><tr><th>#</th><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Field", "字段")))</th><th>\(esc(t("Written (by)", "写入的值（作者）")))</th><th>\(esc(t("Holds", "现值")))</th><th>\(esc(t("Outcome", "结果")))</th></tr>"
-        for c in try r.store.conflicts() {
+            "<h1>\(esc(t("Conflicts", "冲突")))</h1><table class=\"list\"><tr><th>#</th><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Field", "字段")))</th><th>\(esc(t("Written (by)", "写入的值（作者）")))</th><th>\(esc(t("Holds", "现值")))</th><th>\(esc(t("Outcome", "结果")))</th><th></th></tr>"
+        for c in conflicts {
             let name = try r.record(c.record).map { $0["name"].canonicalText } ?? c.record.description
             html += "<tr><td>\(c.id)</td><td><a href=\"/deal/\(short(c.record))\">\(esc(name))</a></td><td>\(esc(words.field(c.entity, c.field)))</td>"
             html  // A conflict here may be another's write on this user's record (one that lost to theirs): whose it is.
             +=
-                "<td>\(esc((c.value.isNull ? t("(empty)", "（空）") : t.value(words, c.entity, c.field, c.value)) + (t.chinese ? "（\(c.author)）" : " (\(c.author))")))</td><td>\(esc(c.winner.map { t.value(words, c.entity, c.field, $0) } ?? ""))</td><td>\(esc(t.fate(words, outcome: "\(c.outcome)", rule: "\(c.rule)", entity: c.entity, field: c.field)))</td></tr>"
+                "<td>\(esc((c.value.isNull ? t("(empty)", "（空）") : t.value(words, c.entity, c.field, c.value)) + (t.chinese ? "（\(c.author)）" : " (\(c.author))")))</td><td>\(esc(c.winner.map { t.value(words, c.entity, c.field, $0) } ?? ""))</td><td>\(esc(t.fate(words, outcome: "\(c.outcome)", rule: "\(c.rule)", entity: c.entity, field: c.field)))</td><td>\(conflictActions(c, deal: short(c.record), t))</td></tr>"
         }
         html += "</table>"
         return try layout(t("Conflicts", "冲突"), t, active: "/conflicts", message: message, body: html)

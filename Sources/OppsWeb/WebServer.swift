@@ -186,6 +186,8 @@ public struct WebServer: Sendable {
             switch returnTo {
             case .approvals: "/approvals"
             case .deal where request.uri.path.hasSuffix("/stage") && !back.hasPrefix("/deal/"): back
+            // A conflict settled on the conflicts page stays there.
+            case .deal where request.uri.path.hasSuffix("/conflict") && back == "/conflicts": back
             case .deal: "/deal/" + (try await app.shortID(id))
             }
         return Self.redirect(path + (path.contains("?") ? "&" : "?") + "m=" + key)

@@ -409,10 +409,15 @@ import Testing
                 // Conflicts: max's value is not sam's to restore; put aside; sam's own restored.
                 let notMine = try await web.post("/deal/\(id)/conflict", ["number": String(step), "action": "restore"], from: "/deal/\(id)")
                 #expect(notMine.body.contains("msg bad") && notMine.body.contains("max"))
-                #expect(try await web.post("/deal/\(id)/conflict", ["number": String(step), "action": "dismiss"], from: "/deal/\(id)").body.contains("msg ok"))
+                // The conflicts page offers the same actions, and comes back to itself.
+                let listed = try await web.send("/conflicts").body
+                #expect(listed.contains("value=\"dismiss\"") && listed.contains("value=\"restore\""), "\(listed.suffix(800))")
+                let aside = try await web.post("/deal/\(id)/conflict", ["number": String(step), "action": "dismiss"], from: "/conflicts")
+                #expect(aside.body.contains("msg ok") && aside.body.contains("<h1>Conflicts</h1>"), "\(aside.body.prefix(600))")
                 let restored = try await web.post("/deal/\(id)/conflict", ["number": String(amount), "action": "restore"], from: "/deal/\(id)")
                 #expect(restored.body.contains("msg ok"), "\(restored.body.prefix(300))")
                 #expect(await opps("conflicts", "--home", sam, "--json").json?.array?.isEmpty == true)
+                #expect(try await web.send("/conflicts", headers: [("Accept-Language", "zh-CN")]).body.contains("没有冲突：你写入的值都已生效。"))
                 #expect(try await web.post("/sync", [:]).body.contains("msg ok"))
             }
             #expect(await opps("sync", "--home", max).code == 0)

@@ -31,7 +31,7 @@ extension WebApp {
         var html = "<h1>\(esc(t.reports))</h1><h2>\(esc(t("Funnel and conversion", "漏斗与转化率")))</h2>"
         html += funnelSVG(figures, words: words, t: t)
         html +=
-            "<p class=\"winrate\">\(esc(t("Win rate: ", "赢单率："))) <b>\(esc(figures.winRatePercent.map { "\($0) %" } ?? t("no closed deals", "暂无结束的商机")))</b>"
+            "<p class=\"winrate\">\(esc(t("Win rate: ", "赢单率：")))<b>\(esc(figures.winRatePercent.map { "\($0) %" } ?? t("no closed deals", "暂无结束的商机")))</b>"
             + esc(t(" (\(figures.won) won, \(figures.lost) lost)", "（赢单 \(figures.won)，输单 \(figures.lost)）")) + "</p>"
         let stays = try pipeline().timeInStage(PipelineFilter())
         html += "<h2>\(esc(t("Time in stage (median days)", "阶段停留时间（中位天数）")))</h2>"

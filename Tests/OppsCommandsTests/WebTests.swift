@@ -360,6 +360,11 @@ import Testing
                 let page = try await web.send("/reports")
                 #expect(page.body.contains("<svg") && page.body.contains("</svg>"))
                 for row in figures.rows { #expect(page.body.contains(">\(row.reached)</text>")) }
+                // The win rate as each reader writes it.
+                let rate = figures.winRatePercent.map { "\($0) %" } ?? "no closed deals"
+                #expect(page.body.contains("Win rate: <b>\(rate)</b> (\(figures.won) won, \(figures.lost) lost)"), "\(page.body.suffix(600))")
+                let zh = try await web.send("/reports", headers: [("Accept-Language", "zh-CN")]).body
+                #expect(zh.contains("赢单率：<b>") && zh.contains("（赢单 \(figures.won)，输单 \(figures.lost)）"), "\(zh.suffix(600))")
                 // Time in stage: each median the command line prints is a bar's label.
                 let stays = await opps("report", "time-in-stage", "--home", f.home("sam"), "--json").json?.array ?? []
                 let medians = stays.compactMap { $0["median_days"]?.numberText }

@@ -23,7 +23,7 @@ enum ChineseCommandHelp {
             """
         ),
         "sync": (nil, "例子：opps sync"),
-        "status": (nil, "例子：opps status"),
+        "status": (nil, "审批人还会看到有几项申请等他审批。\n\n例子：opps status"),
         "new": (nil, "例子：opps new \"华东 试点\" --account 上海云帆 --amount 120000.00 --currency CNY --close 2027-03-31"),
         "lead": (nil, "例子：opps lead add \"Beta 试点\" --company Beta --contact 李伟 --source event"),
         "lead add": ("为一家公司新增线索（处于线索阶段的商机）", "例子：opps lead add \"Beta 试点\" --company Beta --contact 李伟 --source event"),

@@ -30,7 +30,10 @@ struct InitJSON: Encodable {
 struct StatusJSON: Encodable {
     var user, role, hub, replica: String
     var last_sync: String?
-    var pending, conflicts, records: Int
+    var pending, conflicts: Int
+    /// Requests waiting for this user's decision (an approver's; 0 for others).
+    var awaiting_decision: Int
+    var records: Int
     var workspace_version: UInt64
 }
 

@@ -187,14 +187,16 @@ struct Phrases: Sendable {
     /// `opps status`'s lines: label, value; the labels padded to one column.
     /// `opps status`: the last sync as a time and how long ago (device time, as every time opps
     /// prints), and what to do about what waits or what lost.
-    func status(user: String, hub: String, lastSync: Int64?, now: Int64, pending: Int, conflicts: Int, records: Int) -> String {
+    func status(user: String, hub: String, lastSync: Int64?, now: Int64, pending: Int, conflicts: Int, awaiting: Int = 0, records: Int) -> String {
         let last = lastSync.map { "\(minuteText($0)) UTC" + self(" (\(ago(now - $0)))", "（\(ago(now - $0))）") } ?? never
-        let rows: [(String, String)] = [
+        var rows: [(String, String)] = [
             (self("user", "用户"), user), (self("hub", "服务器"), hub), (self("last sync", "上次同步"), last),
             (self("pending", "待同步"), self("\(pending) write(s)", "\(pending) 项修改") + (pending > 0 ? self(" (opps sync sends them)", "（opps sync 推送）") : "")),
             (self("conflicts", "冲突"), "\(conflicts)" + (conflicts > 0 ? self(" (opps conflicts lists them)", "（opps conflicts 查看）") : "")),
-            (self("records", "记录"), "\(records)"),
         ]
+        // An approver's requests waiting for them, only when there are some.
+        if awaiting > 0 { rows.append((self("to decide", "待审批"), self("\(awaiting) request(s) (opps approvals)", "\(awaiting) 项（opps approvals 查看）"))) }
+        rows.append((self("records", "记录"), "\(records)"))
         let width = rows.map { $0.0.displayWidth }.max() ?? 0
         return rows.map { $0.0.padding(width) + " " + $0.1 }.joined(separator: "\n")
     }

@@ -154,9 +154,7 @@ extension Replica {
                 a.team.append(AgendaItem(kind: "stale", id: deal.id, deal: deal.id, text: "no follow-up since \(last)", due: last, owner: deal.owner))
             }
         }
-        if let ap = workspace.approvals, let requests = ap.requests, ap.approvers.contains(role) {
-            a.awaitingDecision = try store.list(entity: requests, workspace: workspace).count { $0["state"] == .member("pending") && $0.creator != user }
-        }
+        a.awaitingDecision = try awaitingDecision()
         for deal in mine {
             if case let .member(s) = deal["stage"], closed.contains(s) { continue }
             if case let .date(d) = deal["next_step_due"] {
@@ -178,6 +176,13 @@ extension Replica {
 }
 
 extension Replica {
+    /// Approval requests waiting for this user's decision: others' pending requests, for an
+    /// approver (0 for anyone else).
+    public func awaitingDecision() throws -> Int {
+        guard let ap = workspace.approvals, let requests = ap.requests, ap.approvers.contains(role) else { return 0 }
+        return try store.list(entity: requests, workspace: workspace).count { $0["state"] == .member("pending") && $0.creator != user }
+    }
+
     /// Adds a task to a deal, due on `due`, for `assignee` (default: this user).
     public func addTask(deal: RecordID, text: String, due: String, assignee: UserName?) throws -> EditResult {
         guard try record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(deal) is not a deal", chinese: "\(deal) 不是商机") }

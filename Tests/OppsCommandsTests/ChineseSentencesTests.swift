@@ -86,7 +86,7 @@ import Testing
 
             let status = await opps("status", "--home", sam)
             let rows = status.stdout.split(separator: "\n")
-            #expect(rows.first?.hasPrefix("用户     sam (") == true, "\(status.stdout)")
+            #expect(rows.first?.hasPrefix("用户     sam（") == true, "\(status.stdout)")
             #expect(rows.contains { $0.hasPrefix("待同步   ") && $0.hasSuffix(" 项修改（opps sync 推送）") }, "\(status.stdout)")
             // The last sync as a time and how long ago (the clock is the device's).
             #expect(rows.contains { $0.hasPrefix("上次同步 2") && $0.contains(" UTC（") && ($0.hasSuffix("刚刚）") || $0.hasSuffix("分钟前）")) }, "\(status.stdout)")

@@ -31,6 +31,11 @@ import Testing
             #expect(byDeal[quiet]?["kind"]?.string == "stale" && byDeal[quiet]?["owner"]?.string == "sam")
             #expect(managed["awaiting_decision"]?.int == 1)
             #expect(managed["overdue"]?.array?.isEmpty == true, "the manager owns none of them")
+            // opps status says it too, to an approver only.
+            #expect(await opps("status", "--home", max, "--json").json?["awaiting_decision"]?.int == 1)
+            #expect(await opps("status", "--home", max, "--locale", "zh-CN").stdout.contains("\n待审批   1 项（opps approvals 查看）\n"))
+            #expect(await opps("status", "--home", sam, "--json").json?["awaiting_decision"]?.int == 0)
+            #expect(!(await opps("status", "--home", sam, "--locale", "zh-CN").stdout.contains("待审批")))
 
             // In Chinese, by owner, each deal by name.
             let zh = await opps("today", "--date", day, "--home", max, "--locale", "zh-CN").stdout

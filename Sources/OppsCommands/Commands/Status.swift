@@ -7,7 +7,8 @@ import OppsStore
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Who you are, which hub, when you last synced, what waits to sync.", discussion: "Example: opps status")
+        commandName: "status", abstract: "Who you are, which hub, when you last synced, what waits to sync.",
+        discussion: "An approver also sees how many requests wait for their decision.\n\nExample: opps status")
 
     @OptionGroup var home: HomeOption
 
@@ -20,18 +21,20 @@ struct StatusCommand: ParsableCommand {
         let last = lastMilliseconds.map { Timestamp(milliseconds: $0).description }
         let pending = try r.store.outboxCount()
         let conflicts = try r.store.conflicts().count
+        let awaiting = try r.awaitingDecision()
         if json {
             Console.out(
                 try StatusJSON(
                     user: r.user, role: r.role, hub: r.hubURL, replica: r.id.description, last_sync: last, pending: pending, conflicts: conflicts,
-                    records: try r.store.recordCount(), workspace_version: r.workspace.version
+                    awaiting_decision: awaiting, records: try r.store.recordCount(), workspace_version: r.workspace.version
                 ).jsonLine())
         } else {
             let words = home.words(r)
+            let say = words.say
             Console.out(
-                words.say.status(
-                    user: "\(r.user) (\(words.role(r.role)))", hub: r.hubURL, lastSync: lastMilliseconds, now: SystemClock().nowMilliseconds(),
-                    pending: pending, conflicts: conflicts, records: try r.store.recordCount()))
+                say.status(
+                    user: say("\(r.user) (\(words.role(r.role)))", "\(r.user)（\(words.role(r.role))）"), hub: r.hubURL, lastSync: lastMilliseconds,
+                    now: SystemClock().nowMilliseconds(), pending: pending, conflicts: conflicts, awaiting: awaiting, records: try r.store.recordCount()))
         }
     }
 }

@@ -165,6 +165,9 @@ extension WebApp {
         let accessTable = try r.accessByField(to: deal)
         for group in r.workspace.groups(of: entity) {
             var rows = ""
+            // A group with nothing to read and nothing this user may write (a rep's lead data,
+            // never filled) is left out, as opps show leaves out empty fields.
+            var worthShowing = false
             for f in entity.fields where f.group == group && f.name != entity.stageField && f.name != r.workspace.stageHistory {
                 let access = accessTable[f.name] ?? .hidden
                 if access == .hidden { continue }
@@ -174,6 +177,7 @@ extension WebApp {
                 let mark = pending.contains(f.name) ? " <span class=\"badge pending\">\(esc(t("pending", "待同步")))</span>" : ""
                 let label = "<th>\(esc(words.field(deal.entity, f.name)))\(mark)</th>"
                 if access >= .propose, !f.writeOnce || value.isNull, !(f.type.isReference) {
+                    worthShowing = true
                     let input: String
                     if f.type == .boolean {
                         input =
@@ -197,9 +201,10 @@ extension WebApp {
                 } else {
                     // Empty reads as empty, not as a blank cell that looks like a missing page.
                     rows += "<tr>\(label)<td class=\"ro\">\(esc(shown.isEmpty ? "—" : shown))</td></tr>"
+                    if !shown.isEmpty { worthShowing = true }
                 }
             }
-            if !rows.isEmpty { html += "<h2>\(esc(words.heading(entity.name, group: group)))</h2><table class=\"fields\">\(rows)</table>" }
+            if worthShowing { html += "<h2>\(esc(words.heading(entity.name, group: group)))</h2><table class=\"fields\">\(rows)</table>" }
         }
         // Log an activity.
         if let kinds = r.workspace.entity("activity")?.field("kind")?.type.members {

@@ -287,6 +287,11 @@ import Testing
             let deal = try #require(await opps("new", "Checked deal", "--account", "ACME", "--home", f.home("sam"), "--json").json?["id"]?.string)
             #expect(await opps("sync", "--home", f.home("sam")).code == 0)
             #expect(await opps("sync", "--home", f.home("max")).code == 0)
+            // The rep may only read the lead data, and none is filled: the group is left out.
+            try await Self.serving(f, user: "sam", language: "zh-CN") { web in
+                let page = try await web.send("/deal/\(deal)").body
+                #expect(!page.contains("<h2>线索</h2>") && page.contains("<h2>基本信息</h2>"), "\(page)")
+            }
             #expect(await opps("set", deal, "check_need=true", "--home", f.home("max")).code == 0)
             try await Self.serving(f, user: "max", language: "zh-CN") { web in
                 let page = try await web.send("/deal/\(deal)").body
@@ -299,6 +304,13 @@ import Testing
                 #expect(english.contains(#"<option value="false" selected>no</option>"#))
             }
             #expect(await opps("show", deal, "--home", f.home("max"), "--json").json?["fields"]?["check_need"]?.bool == false)
+            // Filled in (by the manager), the rep reads it: the group is shown, its value as 否.
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+            #expect(await opps("sync", "--home", f.home("sam")).code == 0)
+            try await Self.serving(f, user: "sam", language: "zh-CN") { web in
+                let page = try await web.send("/deal/\(deal)").body
+                #expect(page.contains("<h2>线索</h2>") && page.contains("<td class=\"ro\">否</td>"), "\(page)")
+            }
         }
     }
 

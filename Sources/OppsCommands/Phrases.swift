@@ -57,6 +57,10 @@ struct Phrases: Sendable {
     var noNextStepText: String { self("(next step not written)", "（下一步未写明）") }
     /// When an agenda item was due, after its text.
     func dueOn(_ day: CivilDate) -> String { self(" (due \(day))", "（\(day) 到期）") }
+    /// How an approver decides (after `opps approvals`), with a waiting request's id.
+    func howToDecide(_ id: String) -> String {
+        self("approve: opps approve \(id); reject: opps reject \(id) --note WHY", "批准：opps approve \(id)；驳回：opps reject \(id) --note 原因")
+    }
     func awaitingDecision(_ n: Int) -> String {
         self("waiting for your decision: \(n) request\(n == 1 ? "" : "s") (opps approvals)", "待你审批：\(n) 项（opps approvals）")
     }

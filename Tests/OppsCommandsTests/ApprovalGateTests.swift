@@ -15,7 +15,7 @@ import Testing
             let sam = f.home("sam"), max = f.home("max")
             #expect(await f.initReplica("sam", url).code == 0)
             #expect(await f.initReplica("max", url).code == 0)
-            let (id, request) = try await f.aLossWaitingForMax()
+            let (id, _) = try await f.aLossWaitingForMax()
             // What the request asks for: in a Chinese reader's words (fields by label, values as
             // they read), the request's own text in English.
             let zh = await opps("approvals", "--home", max, "--locale", "zh-CN").stdout
@@ -24,7 +24,13 @@ import Testing
             // The deal's timeline says it alike.
             #expect(unspaced(await opps("show", id, "--home", max, "--locale", "zh-CN").stdout).contains(unspaced("（阶段 → 输单，输单原因 → 价格）：待审批")))
             #expect(await opps("show", id, "--home", max).unwrapped.contains("for stage → lost, loss_reason → price: pending"))
-            #expect(await opps("approve", request, "--home", max).code == 0)
+            // The approver's next step, with an id to type back as printed.
+            let hint = try #require(zh.split(separator: "\n").last.map(String.init))
+            #expect(hint.hasPrefix("批准：opps approve ") && hint.hasSuffix(" --note 原因"), "\(zh)")
+            let typed = String(hint.dropFirst("批准：opps approve ".count).prefix { $0 != "；" })
+            #expect(typed.count == ShortID.length, "the short id, as opps list prints ids: \(typed)")
+            #expect(await opps("approvals", "--home", max).stdout.hasSuffix("approve: opps approve \(typed); reject: opps reject \(typed) --note WHY\n"))
+            #expect(await opps("approve", typed, "--home", max).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
             #expect(await opps("sync", "--home", sam).code == 0)
             let deal = await opps("show", id, "--home", sam, "--json").json?["fields"]

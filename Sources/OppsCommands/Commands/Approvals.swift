@@ -84,5 +84,10 @@ struct ApprovalsCommand: ParsableCommand {
                 for l in who.wrapped(width: width) { Console.out(indent + l) }
             }
         }
+        // An approver's next step, with the id of the first request still waiting for them.
+        if approver, let first = list.first(where: { $0["state"] == .member("pending") && $0.creator != r.user }) {
+            let id = short(first.id)
+            Console.out(say.howToDecide(id).wrapped(width: Console.width).joined(separator: "\n"))
+        }
     }
 }

@@ -20,13 +20,7 @@ extension Replica {
         if let id = RecordID(parsing: text) { return id }
         let typed = text.trimmingCharacters(in: .whitespaces)
         let short = try shortIDs()
-        func lookup(_ kind: RecordLookup, _ ids: [RecordID] = []) throws -> ReplicaError {
-            let candidates = try ids.prefix(5).map { id in
-                let r = try record(id)
-                return RecordCandidate(code: short(id), entity: r?.entity ?? "?", name: r.flatMap { $0["name"].isNull ? nil : $0["name"].canonicalText })
-            }
-            return .lookup(kind, typed: typed, candidates: candidates, count: ids.count)
-        }
+        func lookup(_ kind: RecordLookup, _ ids: [RecordID] = []) throws -> ReplicaError { try self.lookup(kind, typed: typed, ids, short: short) }
         if let code = ShortID.normalise(typed), code.count >= 4 {
             let matches = short.matching(code)
             if matches.count == 1 { return matches[0] }
@@ -52,6 +46,17 @@ extension Replica {
         // (an edit must not land on a guess), but the records it could mean are named.
         if !containing.isEmpty { throw try lookup(.partOfName, containing) }
         throw try lookup(.unknown)
+    }
+
+    /// The error naming the records `typed` could mean (the first five, by short id, entity and
+    /// name): what `resolveID` throws, and what a command that finds none exactly throws too.
+    public func lookup(_ kind: RecordLookup, typed: String, _ ids: [RecordID], short: ShortIDs? = nil) throws -> ReplicaError {
+        let short = try short ?? shortIDs()
+        let candidates = try ids.prefix(5).map { id in
+            let r = try record(id)
+            return RecordCandidate(code: short(id), entity: r?.entity ?? "?", name: r.flatMap { $0["name"].isNull ? nil : $0["name"].canonicalText })
+        }
+        return .lookup(kind, typed: typed, candidates: candidates, count: ids.count)
     }
 
     public func record(_ id: RecordID) throws -> Record? { try store.view(id, workspace: workspace) }

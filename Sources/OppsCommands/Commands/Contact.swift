@@ -86,3 +86,7 @@ struct ContactNewCommand: ParsableCommand {
         try printRecord(r, made, json: json, short: !json, words: home.words(r))
     }
 }
+
+extension ContactNewCommand: HintsAfterError {
+    func hint(for error: ReplicaError, words: Vocabulary) -> String? { newRecordHint(for: error, words: words) }
+}

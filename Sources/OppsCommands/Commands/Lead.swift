@@ -49,3 +49,7 @@ struct LeadCommand: ParsableCommand {
         }
     }
 }
+
+extension LeadCommand.Add: HintsAfterError {
+    func hint(for error: ReplicaError, words: Vocabulary) -> String? { newRecordHint(for: error, words: words) }
+}

@@ -59,21 +59,12 @@ func findOrCreate(_ r: Replica, entity: String, text: String, extra: [(String, V
     let existing = try r.store.list(entity: entity, workspace: r.workspace)
     for e in existing where e["name"] == .text(text) { return e.id }
     try refuseLikelyDuplicate(r, entity: entity, [("name", .text(text))] + extra, among: existing)
-    // Part of names already here ("新宇" for 上海新宇物流有限公司): most likely one of them was
-    // meant, so none is guessed and no new one is made; which, and how to make a new one.
+    // Part of names already here ("云帆" for 苏州云帆物流有限公司): most likely one of them was
+    // meant, so none is guessed and no new one is made; the lookup names them, the command's
+    // hint (`newRecordHint`) how to make a new one on purpose.
     let folded = text.lowercased()
     let containing = existing.filter { !folded.isEmpty && $0["name"].canonicalText.lowercased().contains(folded) }
-    if !containing.isEmpty {
-        let short = try r.shortIDs()
-        let listed = containing.prefix(5).map { "\(short($0.id)) \($0["name"].canonicalText)" }
-        let more = containing.count > listed.count ? ", …" : ""
-        let new = "opps \(entity) new \"\(text)\"" + (entity == "contact" ? " --account ACCOUNT" : "")
-        let zh = Vocabulary(r.workspace, locale: "zh-CN").entity(entity)
-        throw ReplicaError.invalid(
-            "no \(entity) is named \"\(text)\"; \(containing.count) have it in their name (\(listed.joined(separator: ", "))\(more)): "
-                + "give one's id, or make a new one first with \(new)",
-            chinese: "没有名为「\(text)」的\(zh)；有 \(containing.count) 个名称包含它（\(listed.joined(separator: "，"))\(more.isEmpty ? "" : "，…")）：请用 id，或先新建：\(new)")
-    }
+    if !containing.isEmpty { throw try r.lookup(.partOfName, typed: text, containing.map(\.id)) }
     return try r.create(entity: entity, stage: nil, fields: [("name", .text(text))] + extra, using: &rng).record
 }
 
@@ -87,4 +78,18 @@ func refuseLikelyDuplicate(_ r: Replica, entity: String, _ fields: [(String, Val
         "\"\(name)\" looks like the \(entity) \"\(match["name"].canonicalText)\" (\(short(match.id))) already here: "
             + "give \(short(match.id)) to use it, or make a new one with opps \(entity) new \"\(name)\"\(entity == "contact" ? " --account ACCOUNT" : "") --allow-duplicate"
     )
+}
+
+/// After a name that only part of some accounts' or contacts' names matches: how to make a new
+/// one on purpose (`findOrCreate` made none). The commands that take such a name say it.
+func newRecordHint(for error: ReplicaError, words: Vocabulary) -> String? {
+    guard case let .lookup(.partOfName, typed, candidates, _) = error, let entity = candidates.first?.entity,
+        entity == "account" || entity == "contact", candidates.allSatisfy({ $0.entity == entity })
+    else { return nil }
+    let new = "opps \(entity) new \"\(typed)\"" + (entity == "contact" ? " --account ACCOUNT" : "")
+    return words.say("or make a new \(entity) on purpose: \(new)", "或者确实要新建\(words.entity(entity))：\(new)")
+}
+
+extension NewCommand: HintsAfterError {
+    func hint(for error: ReplicaError, words: Vocabulary) -> String? { newRecordHint(for: error, words: words) }
 }

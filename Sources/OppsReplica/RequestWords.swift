@@ -54,26 +54,30 @@ extension Vocabulary {
         func fields(_ list: some StringProtocol) -> String { list.split(separator: ",").map { f($0.trimmingCharacters(in: .whitespaces)) }.joined(separator: "、") }
         func s(_ name: some StringProtocol) -> String { "「\(stage(String(name)))」" }
         let text = String(rest)
+        /// What lies between `a` and `b` when the text is exactly `a…b`.
         func between(_ a: String, _ b: String) -> Substring? {
             guard text.hasPrefix(a), text.hasSuffix(b), text.count > a.count + b.count else { return nil }
             return text.dropFirst(a.count).dropLast(b.count)
         }
-        let said: String? =
-            if text == "no such target record" { "目标记录已不存在" } else if text == "the target does not belong to the opportunity" {
-                "目标不属于这个商机"
-            } else if text == "moving back more than one stage is a manager's act" { "后退超过一个阶段需要经理操作" } else if let x = between("the target's ", " is not set") {
-                "目标的\(f(x))未填写"
-            } else if let x = between("", " names no user of this hub") { "\(f(x))填写的用户在服务器上不存在" } else if let x = between("", " is no longer a user of this hub") {
-                "\(x) 已不是服务器上的用户"
-            } else if let x = between("", " of that record"), let r = x.range(of: " may no longer change ") {
-                "\(x[..<r.lowerBound]) 已无权修改该记录的\(f(x[r.upperBound...]))"
-            } else if let x = between("leaving ", ""), let r = x.range(of: " needs: ") {
-                "离开\(s(x[..<r.lowerBound]))需要：\(fields(x[r.upperBound...]))"
-            } else if let x = between("entering ", ""), let r = x.range(of: " needs: ") {
-                "进入\(s(x[..<r.lowerBound]))需要：\(fields(x[r.upperBound...]))"
-            } else if let x = between("", " is closed: only a manager reopens it") { "\(s(x))已结束：只有经理能重开" } else if let x = between("rejecting a hand-off needs ", "") {
-                "退回移交需要填写\(f(x))"
-            } else { nil }
-        return head + (said ?? text)
+        /// The two sides of `separator` in `x`.
+        func split(_ x: Substring?, _ separator: String) -> (Substring, Substring)? {
+            guard let x, let r = x.range(of: separator) else { return nil }
+            return (x[..<r.lowerBound], x[r.upperBound...])
+        }
+        // Each of the hub's sentences (BatchDecider.requested, stageMoveRefusal), tried in turn.
+        let fixed = [
+            "no such target record": "目标记录已不存在", "the target does not belong to the opportunity": "目标不属于这个商机",
+            "moving back more than one stage is a manager's act": "后退超过一个阶段需要经理操作",
+        ]
+        if let said = fixed[text] { return head + said }
+        if let x = between("the target's ", " is not set") { return head + "目标的\(f(x))未填写" }
+        if let x = between("", " names no user of this hub") { return head + "\(f(x))填写的用户在服务器上不存在" }
+        if let x = between("", " is no longer a user of this hub") { return head + "\(x) 已不是服务器上的用户" }
+        if let (who, what) = split(between("", " of that record"), " may no longer change ") { return head + "\(who) 已无权修改该记录的\(f(what))" }
+        if let (stage, list) = split(between("leaving ", ""), " needs: ") { return head + "离开\(s(stage))需要：\(fields(list))" }
+        if let (stage, list) = split(between("entering ", ""), " needs: ") { return head + "进入\(s(stage))需要：\(fields(list))" }
+        if let x = between("", " is closed: only a manager reopens it") { return head + "\(s(x))已结束：只有经理能重开" }
+        if let x = between("rejecting a hand-off needs ", "") { return head + "退回移交需要填写\(f(x))" }
+        return head + text
     }
 }

@@ -45,7 +45,7 @@ enum ChineseCommandHelp {
             值的写法：金额 12000.00（或 opps 打印的 12,000.00），日期 YYYY-MM-DD，用户写名称（负责人=bob），\
             记录写短 id 或名称，选项写名称或标签，是/否（或 true/false），留空即清除。字段也可以写标签。
 
-            例子：opps set 7dka36sd 下一步="周五演示" next_step_due=2026-12-04
+            例子：opps set 7dka36sd 下一步="周五演示" 下一步截止=2026-12-04
             """
         ),
         "stage": (nil, "例子：opps stage 7dka36sd 方案；opps stage 7dka36sd 输单 --reason 价格"),
@@ -73,7 +73,7 @@ enum ChineseCommandHelp {
         ),
         "approve": (nil, "两位审批人决定同一个申请时，先到达服务器的决定有效；另一位会在 opps conflicts 里看到。\n\n例子：opps approve kx3m0q2a --note \"四季度可以\""),
         "reject": (nil, "例子：opps reject kx3m0q2a --note \"请重新报价\""),
-        "log": (nil, "例子：opps log 7dka36sd --kind visit --place \"Beta 总部\" --note \"见了财务总监\""),
+        "log": (nil, "先写类型，再写发生了什么；也可以用 --kind 和 --note。类型写名称或标签。\n\n例子：opps log 7dka36sd 拜访 \"见了财务总监\" --place \"Beta 总部\""),
         "task": (nil, "例子：opps task add 7dka36sd \"发报价\" --due 2026-12-04"),
         "task add": ("给商机加一个任务（默认子命令）", "例子：opps task add 7dka36sd \"发报价\" --due 2026-12-04"),
         "task done": ("把任务标为完成", "例子：opps task done k3m9x2qa"),
@@ -84,7 +84,8 @@ enum ChineseCommandHelp {
         "board": (
             nil,
             """
-            范围是在此期间创建的商机（按设备时间）。「!」标出未结束商机上早于今天到期的下一步。金额按币种分别合计，\
+            范围是在此期间创建的商机（按设备时间）。「!」标出未结束商机上早于今天到期的下一步；每个商机前的短 id \
+            可以直接用于 opps show、set、stage。看板上有不止一位负责人的商机时才显示负责人。金额按币种分别合计，\
             不跨币种相加。宽度随终端；只在终端上用颜色（设置 NO_COLOR 则不用）。
 
             例子：opps board --owner sam
@@ -131,17 +132,17 @@ enum ChineseCommandHelp {
         "account": (nil, "客户的字段用 opps set ID 字段=值 修改。\n\n例子：opps account show 上海云帆"),
         "account list": ("列出本机的客户，以及每个客户有多少商机（默认子命令）", "例子：opps account list --search 物流"),
         "account show": ("显示一个客户及其商机和联系人", "例子：opps account show 上海云帆"),
-        "account new": ("新增客户（离线也可以，和其他修改一样同步）", "例子：opps account new 上海云帆 industry=物流 territory=east"),
+        "account new": ("新增客户（离线也可以，和其他修改一样同步）", "例子：opps account new 上海云帆 行业=物流 区域=east"),
         "account duplicates": (
             "列出本机上可能重复的客户（常见于两台电脑离线各建了一次）",
             "名称比较时不分大小写和全半角，忽略空格、标点和公司类型（「Omega Ltd.」即「Omega」，上海云帆物流有限公司即上海云帆物流）。"
                 + "用 opps account merge 保留的 重复的 合并。\n\n例子：opps account duplicates"
         ),
         "account merge": ("把重复的客户合并为一个（能删除记录的人：默认是经理）", mergeDiscussion + "\n\n例子：opps account merge 7dka36sd 3tqq0nqd"),
-        "contact": (nil, "联系人的字段用 opps set ID 字段=值 修改。\n\n例子：opps contact new 李伟 --account 上海云帆 title=CIO"),
+        "contact": (nil, "联系人的字段用 opps set ID 字段=值 修改。\n\n例子：opps contact new 李伟 --account 上海云帆 职务=CIO"),
         "contact list": ("列出本机的联系人及其客户（默认子命令）", "例子：opps contact list --search 李"),
         "contact show": ("显示一个联系人，以及以其为联系人的商机", "例子：opps contact show 李伟"),
-        "contact new": ("在某个客户下新增联系人（离线也可以）", "例子：opps contact new 李伟 --account 上海云帆 title=CIO phone=13800000000"),
+        "contact new": ("在某个客户下新增联系人（离线也可以）", "例子：opps contact new 李伟 --account 上海云帆 职务=CIO 电话=13800000000"),
         "contact duplicates": (
             "列出本机上可能重复的联系人（常见于两台电脑离线各建了一次）",
             "名称比较时不分大小写和全半角，忽略空格和标点；联系人还比较邮箱和电话。用 opps contact merge 保留的 重复的 合并。\n\n例子：opps contact duplicates"
@@ -163,7 +164,7 @@ enum ChineseCommandHelp {
             只读、不可见。标有「负责人」的规则在你负责这条记录时适用（「团队」：你在它的团队里时）。读取本机的\
             工作区（服务器最近一次发来的），否则是内置的默认工作区。角色、阶段和实体可以写名称或标签。
 
-            例子：opps rules --role 销售顾问 --stage 谈判
+            例子：opps rules（你自己的角色），opps rules --role 产品专家 --stage 方案
             """
         ),
         "web": (
@@ -256,8 +257,9 @@ enum ChineseCommandHelp {
         "reject id": "申请：opps approvals 打印的短 id",
         "reject note": "原因（必填）：申请人会看到",
         "log id": "商机：opps list 打印的短 id 或准确名称",
-        "log kind": "类型：call（电话）、visit（拜访）、email（邮件）、meeting（会议）、checkin（签到）或 note（备注）",
-        "log note": "发生了什么",
+        "log what": "类型（电话、拜访、邮件、会议、签到或备注），然后是发生了什么",
+        "log kind": "类型：call（电话）、visit（拜访）、email（邮件）、meeting（会议）、checkin（签到）或 note（备注）（代替第一个词）",
+        "log note": "发生了什么（代替类型后面的词）",
         "log at": "时间（UTC，YYYY-MM-DDTHH:MM:SSZ）；默认：现在，按本机时钟",
         "log place": "地点（拜访和签到用）",
         "task add id": "商机：opps list 打印的短 id 或准确名称",
@@ -278,7 +280,7 @@ enum ChineseCommandHelp {
         "account list search": "只看名称包含此文字的客户（不分大小写）",
         "account show id": "客户：短 id 或准确名称",
         "account new name": "客户名称",
-        "account new fields": "更多字段，写成 字段=值（industry、website、territory）",
+        "account new fields": "更多字段，写成 字段=值（行业、网站、区域，或 industry、website、territory）",
         "account new allow-duplicate": "即使本机已有名称看起来相同的客户（「Omega Ltd.」与「Omega」）也新建",
         "account duplicates json": "以 JSON 数组输出分组，每组是一个记录数组",
         "account merge keep": "要保留的客户：短 id 或准确名称",
@@ -287,14 +289,14 @@ enum ChineseCommandHelp {
         "contact show id": "联系人：短 id 或准确名称",
         "contact new name": "联系人姓名",
         "contact new account": "客户：短 id 或准确名称（没有这个名称的客户时新建）",
-        "contact new fields": "更多字段，写成 字段=值（email、phone、title）",
+        "contact new fields": "更多字段，写成 字段=值（邮箱、电话、职务，或 email、phone、title）",
         "contact new allow-duplicate": "即使本机已有看起来是同一个人的联系人（同一客户下同名、同邮箱或同电话）也新建",
         "contact duplicates json": "以 JSON 数组输出分组，每组是一个记录数组",
         "contact merge keep": "要保留的联系人：短 id 或准确名称",
         "contact merge duplicates": "要并入它的重复联系人",
         "locale tag": "工作区有标签的语言，例如 zh-CN 或 en",
         "locale clear": "忘掉本机的设置：重新由 LANG 决定",
-        "rules role": "角色（marketing、sales、expert、success、manager，或其标签）",
+        "rules role": "角色（marketing、sales、expert、success、manager，或其标签）；默认：你自己的角色（本机副本记录的）",
         "rules stage": "管道阶段（lead、qualified、discovery、solution、proposal、negotiation、won、lost，或其标签）",
         "rules relations": "你与记录的关系：owner（负责人）、team（团队）、creator（创建者）、managed（下属的），逗号分隔",
         "rules entity": "实体（名称或标签）",

@@ -77,6 +77,19 @@ import Testing
             // On another entity the members are that entity's (an activity's kinds, a task's due date).
             #expect(await opps("log", id, "--kind", "打球", "--home", sam).stderr == "opps: 类型：「打球」不是可选值之一：电话、拜访、邮件、会议、签到、备注\n")
             #expect(await opps("task", id, "回访", "--due", "明天", "--home", sam).stderr == "opps: 截止日期：「明天」不是日期（YYYY-MM-DD）\n")
+            // An activity as a rep types it: the kind by its label, then what happened as words.
+            let logged = await opps("log", id, "拜访", "见了王总，", "谈了预算", "--home", sam, "--json")
+            let fields = logged.json?["fields"]
+            #expect(logged.code == 0 && fields?["kind"]?.string == "visit" && fields?["note"]?.string == "见了王总， 谈了预算", "\(logged.stdout) \(logged.stderr)")
+            #expect(await opps("log", id, "--kind", "电话", "约了周五演示", "--home", sam, "--json").json?["fields"]?["note"]?.string == "约了周五演示")
+            // What happened without a kind first: the line says the kind comes first, with the command to type.
+            #expect(
+                await opps("log", id, "见了王总", "--home", sam).stderr
+                    == "opps: 「见了王总」不是跟进类型（电话、拜访、邮件、会议、签到、备注）：先写类型，例如 opps log \(id) 拜访 \"见了王总\"\n")
+            #expect(await opps("log", id, "--home", sam).stderr.hasPrefix("opps: 请写明跟进类型：opps log \(id) 拜访 "))
+            #expect(await opps("log", id, "拜访", "x", "--note", "y", "--home", sam).code == 1)
+            // opps rules without --role: the replica's own role.
+            #expect(await opps("rules", "--home", sam).stdout.hasPrefix("销售顾问在「需求挖掘」阶段对商机各字段的权限\n"))
             // An amount typed back as opps prints it; separators only in their places.
             #expect(await opps("set", id, "金额=1,200,000.50", "--home", sam).code == 0)
             #expect(await opps("show", id, "--home", sam).stdout.contains("1,200,000.50"))

@@ -58,6 +58,9 @@ import Testing
     /// the default): one clear line, exit 1.
     @Test func rulesRefuseUnknownNames() async {
         let nowhere = "/nonexistent-\(UInt64.random(in: 0...UInt64.max))"
+        // Without a replica there is no role of one's own to default to: one line that says so.
+        let noRole = await opps("rules", "--home", nowhere)
+        #expect(noRole.code == 64 && noRole.stderr.hasPrefix("opps: say whose rules: --role (marketing, sales, "), "\(noRole.code) \(noRole.stderr)")
         let role = await opps("rules", "--role", "boss", "--home", nowhere)
         #expect(role.code == 1 && role.stderr.contains("unknown role \"boss\""), "\(role.stderr)")
         let stage = await opps("rules", "--role", "sales", "--stage", "closing", "--home", nowhere)

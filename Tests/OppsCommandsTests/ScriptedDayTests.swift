@@ -193,7 +193,15 @@ struct Script {
             let text = await s.run("max", "2026-11-13T08:00:00Z", "board", "--date", "2026-11-13")
             #expect(text.code == 0)
             #expect(text.stdout.split(separator: "\n").allSatisfy { $0.count <= 80 }, "\(text.stdout)")
-            #expect(text.stdout.contains("! Beta deal"), "\(text.stdout)")
+            // Each card by the short id the other commands take: typed back, it is the deal. max's
+            // board holds more than one owner's deals, so each shows its owner.
+            let beta = try #require(text.stdout.split(separator: "\n").first { $0.hasPrefix("! ") && $0.contains(" Beta deal ") }, "\(text.stdout)")
+            let betaID = String(beta.split(separator: " ")[1])
+            #expect(beta.contains(" tom "), "\(beta)")
+            #expect(await s.run("max", "2026-11-13T08:00:00Z", "show", betaID, "--json").json?["id"]?.string == b, "\(betaID)")
+            // tom's own board is all his: no owner column.
+            let toms = await s.run("tom", "2026-11-13T08:00:00Z", "board", "--date", "2026-11-13")
+            #expect(toms.stdout.contains(" Beta deal ") && !toms.stdout.contains(" tom "), "\(toms.stdout)")
             #expect(!text.stdout.contains("Alpha deal"))  // closed stages only with --closed
             #expect(
                 await s.run("max", "2026-11-13T08:00:00Z", "board", "--team", "eve", "--closed", "--json").json?["stages"]?.array?

@@ -10,9 +10,11 @@ import OppsStore
 
 struct BoardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "board", abstract: "The pipeline board: a column per stage, each deal with owner, amount, next step and overdue marks.",
+        commandName: "board", abstract: "The pipeline board: a column per stage, each deal with its short id, amount, next step and overdue mark.",
         discussion: """
-            Deals created in the period (device time). `!` marks a next step due before today on an open deal. \
+            Deals created in the period (device time). `!` marks a next step due before today on an open deal; \
+            each deal's short id is the one opps show, set and stage take. The owner shows when the board holds \
+            more than one owner's deals. \
             Amounts are totalled per currency, never across currencies. Fits the terminal's width; colours \
             only on a terminal (NO_COLOR turns them off).
 
@@ -66,8 +68,13 @@ struct BoardCommand: ParsableCommand {
         let colour = Console.colours
         func bold(_ s: String) -> String { colour ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
         func red(_ s: String) -> String { colour ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
-        // mark(2) name owner(8) amount(16) next step: the name and next step share what is left.
-        let fixed = 2 + 1 + 8 + 1 + 16 + 1
+        // mark(2) id(8) name [owner(8)] amount(16) next step: the name and next step share what is
+        // left. Each deal by the short id the other commands take; the owner only when the board
+        // holds more than one owner's deals (a rep's own board is all theirs).
+        let short = try r.shortIDs()
+        let owners = Set(board.flatMap { $0.deals.map { $0.deal.owner ?? "-" } })
+        let showOwner = owners.count > 1
+        let fixed = 2 + ShortID.length + 1 + (showOwner ? 8 + 1 : 0) + 16 + 1
         let nameWidth = max(12, (width - fixed) * 2 / 5), nextWidth = max(8, width - fixed - nameWidth - 1)
         for column in board {
             let total = column.totals.totals.isEmpty ? "" : " · " + totalsText(column.totals, words.say)
@@ -78,8 +85,8 @@ struct BoardCommand: ParsableCommand {
                 var next = b.deal["next_step"].isNull ? "" : b.deal["next_step"].canonicalText
                 if case let .date(d) = b.deal["next_step_due"] { next += (next.isEmpty ? "" : " ") + "(\(d))" }
                 let line =
-                    (b.overdue ? "! " : "  ") + fit(b.deal["name"].canonicalText, nameWidth) + " " + fit(b.deal.owner ?? "-", 8) + " "
-                    + fit(amount, 16) + " " + fit(next, nextWidth)
+                    (b.overdue ? "! " : "  ") + short(b.deal.id).padding(ShortID.length) + " " + fit(b.deal["name"].canonicalText, nameWidth) + " "
+                    + (showOwner ? fit(b.deal.owner ?? "-", 8) + " " : "") + fit(amount, 16) + " " + fit(next, nextWidth)
                 Console.out(b.overdue ? red(line.trimmingTrailing()) : line.trimmingTrailing())
             }
         }

@@ -17,12 +17,12 @@ public struct RulesCommand: ParsableCommand {
             record ("if team": when you are on its team). Reads this laptop's workspace (as the hub \
             last sent it), else the built-in default. Roles, stages and entities by name or label.
 
-            Example: opps rules
+            Example: opps rules (your own role), opps rules --role expert --stage solution
             """
     )
 
-    @Option(help: "The role (marketing, sales, expert, success, manager).")
-    var role: String
+    @Option(help: "The role (marketing, sales, expert, success, manager); default: yours, as this laptop's replica holds it.")
+    var role: String?
 
     @Option(help: "The pipeline stage (lead, qualified, discovery, solution, proposal, negotiation, won, lost).")
     var stage: String = "discovery"
@@ -41,6 +41,10 @@ public struct RulesCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
+        // Without --role, the replica's own; without a replica there is none to take (exit 64).
+        if role == nil, !FileManager.default.fileExists(atPath: Replica.databasePath(home: home.path)) {
+            throw Self.whoseRules(.default, words: Vocabulary(.default, locale: Workspace.default.displayLocale(preferring: [home.locale, HomeOption.posixLocale])))
+        }
         for r in parsedRelations.rejected { throw ValidationError("unknown relation \"\(r)\" (owner, team, creator, managed)") }
     }
 
@@ -58,6 +62,7 @@ public struct RulesCommand: ParsableCommand {
                     "没有\(zh)「\(typed)」（\(zh)：\(names.map(label).joined(separator: "、"))）"))
         }
         let w = words ?? Vocabulary(ws, locale: nil)
+        guard let role else { throw Self.whoseRules(ws, words: w) }
         guard let r = ws.role(input: role) else { throw unknown("role", "角色", role, ws.roles.map(\.name), w.role) }
         guard let s = ws.stage(input: stage) else { throw unknown("stage", "阶段", stage, ws.stages.map(\.name), w.stage) }
         guard let e = ws.entity(entity) ?? ws.entities.first(where: { Workspace.matches(entity, $0.labels) }) else {
@@ -67,6 +72,13 @@ public struct RulesCommand: ParsableCommand {
         out.stage = s.name
         out.entity = e.name
         return out
+    }
+
+    static func whoseRules(_ ws: Workspace, words w: Vocabulary) -> ValidationError {
+        ValidationError(
+            w.say(
+                "say whose rules: --role (\(ws.roles.map(\.name).joined(separator: ", "))); once opps init has made a replica here, yours",
+                "请用 --role 指定角色（\(ws.roles.map { w.role($0.name) }.joined(separator: "、"))）；opps init 建立本机副本后，默认是你自己的"))
     }
 
     var parsedRelations: (set: Set<Relation>, rejected: [String]) {
@@ -84,7 +96,7 @@ public struct RulesCommand: ParsableCommand {
             id: RecordID(high: 0, low: 0), entity: entity,
             created: FieldState(value: .null, stamp: Stamp(hlc: .zero, replica: ReplicaID(UUID128(high: 0, low: 0))), author: "", authority: .own))
         if let sf = e.stageField { record.fields[sf] = FieldState(value: .member(stage), stamp: record.created.stamp, author: "", authority: .own) }
-        let actor = Actor(user: "you", role: role)
+        let actor = Actor(user: "you", role: role ?? "")
         return e.fields.map { f in
             (f.name, f.group, ws.permission(actor: actor, relations: parsedRelations.set, record: record, entity: entity, field: f.name))
         }
@@ -95,7 +107,9 @@ public struct RulesCommand: ParsableCommand {
         let replica = FileManager.default.fileExists(atPath: Replica.databasePath(home: home.path)) ? try home.open() : nil
         let ws = replica?.workspace ?? .default
         let words = replica.map { home.words($0) } ?? Vocabulary(ws, locale: ws.displayLocale(preferring: [home.locale]))
-        let rules = try resolved(in: ws, words: words)
+        var asked = self
+        asked.role = role ?? replica?.role
+        let rules = try asked.resolved(in: ws, words: words)
         let rows = rules.table(workspace: ws)
         if json {
             Console.out(JSON.object(rows.map { ($0.field, .string($0.access.name)) }).prettyText)
@@ -107,7 +121,7 @@ public struct RulesCommand: ParsableCommand {
         // The relations as given, in the order Relation lists them.
         let held = Relation.allCases.filter(parsedRelations.set.contains)
         let heading = say.rulesHeading(
-            entity: words.entity(rules.entity), role: words.role(rules.role), stage: words.stage(rules.stage), relations: held,
+            entity: words.entity(rules.entity), role: words.role(rules.role ?? ""), stage: words.stage(rules.stage), relations: held,
             version: replica?.workspace.version)
         Console.out(heading.wrapped(width: Console.width).joined(separator: "\n"))
         let accessWidth = max(8, rows.map { say.access($0.access).displayWidth }.max() ?? 8)

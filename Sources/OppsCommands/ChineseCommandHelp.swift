@@ -119,7 +119,7 @@ enum ChineseCommandHelp {
             "在规则允许时，把冲突中你的值重新写入",
             "这个值作为一次新的修改写在现在的值之上，规则与 opps set 相同：直接生效、成为申请，或当场被拒绝（退出码 3），冲突保持未处理。\n\n例子：opps conflicts restore 12"
         ),
-        "history": (nil, "例子：opps history 7dka36sd"),
+        "history": (nil, "本机做的修改，以及记录来到本机之后拉取到的修改；在那之前发生的，见它的时间线（opps show）。\n\n例子：opps history 7dka36sd"),
         "delete": (
             nil,
             """

@@ -22,6 +22,12 @@ import Testing
             #expect(name["rule"]?.string == "pending")
             #expect(await opps("sync", "--home", f.home("sam")).code == 0)
             #expect(await opps("sync", "--home", f.home("max")).code == 0)
+            // max's laptop got the deal whole: no trail here yet, and a line that says so (not nothing).
+            #expect(await Self.lines("max", id, f).isEmpty)
+            let none = await opps("history", id, "--home", f.home("max"))
+            #expect(none.code == 0 && none.stdout.hasPrefix("No change to this record on this laptop since it arrived; its timeline: opps show "), "\(none.stdout)")
+            let typed = String(none.stdout.split(separator: " ").last ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(await opps("show", typed, "--home", f.home("max"), "--json").json?["id"]?.string == id, "\(typed)")
 
             // Sam changes three fields at once and syncs: his own lines are settled, not doubled.
             #expect(await opps("set", id, "amount=48000.00", "currency=CNY", "next_step=demo Friday", "--home", f.home("sam")).code == 0)

@@ -7,7 +7,8 @@ import OppsStore
 
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "history", abstract: "A record's trail on this laptop: who changed what, when (device time).", discussion: "Example: opps history 7dka36sd")
+        commandName: "history", abstract: "A record's trail on this laptop: who changed what, when (device time).",
+        discussion: "Changes made here, and those pulled after the record arrived; what happened before is its timeline (opps show).\n\nExample: opps history 7dka36sd")
 
     @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")
     var id: String
@@ -32,7 +33,17 @@ struct HistoryCommand: ParsableCommand {
         // The stage log is the stage's own changes again, in its storage form (one line per move,
         // hub times in milliseconds): the stage's lines say it, as `opps show`'s timeline does.
         let stageLog = r.workspace.entity(entity)?.stageField != nil ? r.workspace.stageHistory : nil
-        for h in lines where h.field != stageLog || h.field.isEmpty {
+        let shownLines = lines.filter { $0.field != stageLog || $0.field.isEmpty }
+        if shownLines.isEmpty {
+            // A record that came whole (a first sync) has no trail here yet: say so, and where its story is.
+            let short = try r.shortIDs()(recordID)
+            Console.out(
+                say(
+                    "No change to this record on this laptop since it arrived; its timeline: opps show \(short)",
+                    "这条记录来到本机以来还没有修改；它的时间线：opps show \(short)"))
+            return
+        }
+        for h in shownLines {
             // A line without a field is the record's deletion (merge-semantics.md §7.2).
             let change =
                 h.field.isEmpty

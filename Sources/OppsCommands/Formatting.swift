@@ -15,7 +15,7 @@ func deviceNow() -> Timestamp { Timestamp(milliseconds: SystemClock().nowMillise
 
 /// A deal named by id or prefix; anything else is bad input.
 func dealID(_ r: Replica, _ id: String) throws -> RecordID {
-    let deal = try r.resolveID(id)
+    let deal = try r.resolveID(id, among: ["opportunity"])
     guard try r.record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(id) is not a deal", chinese: "\(id) 不是商机") }
     return deal
 }

@@ -29,6 +29,12 @@ import Testing
             let contact = await opps("contact", "new", "李伟", "--account", "云帆", "--home", sam, "--locale", "en")
             #expect(contact.code == 1 && contact.stderr.contains("no record is named \"云帆\""), "\(contact.stderr)")
             #expect(await opps("account", "list", "--home", sam, "--json").json?.array?.count == before, "no account made")
+            // A command that takes an account looks among accounts (not the deal 云帆 试点), one that
+            // takes a deal among deals.
+            let shown = await opps("account", "show", "云帆", "--home", sam, "--locale", "zh-CN")
+            #expect(shown.code == 1 && shown.stderr == "opps: 没有名为「云帆」的记录；有 1 个名称包含它（\(account) 客户「苏州云帆物流有限公司」）：请用 id\n", "\(shown.stderr)")
+            let logged = await opps("log", "云帆", "call", "--home", sam, "--locale", "zh-CN")
+            #expect(logged.code == 1 && logged.stderr.contains("商机「云帆 试点」") && !logged.stderr.contains("客户「"), "\(logged.stderr)")
             // The id it names, or a new account made on purpose.
             #expect(await opps("new", "云帆 二期", "--account", account, "--home", sam).code == 0)
             #expect(await opps("account", "new", "云帆", "--home", sam).code == 0)

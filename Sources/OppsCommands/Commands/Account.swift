@@ -54,7 +54,7 @@ struct AccountShowCommand: ParsableCommand {
 
     func run() throws {
         let r = try home.open()
-        let accountID = try r.resolveID(id)
+        let accountID = try r.resolveID(id, among: ["account"])
         guard let account = try r.record(accountID), account.entity == "account" else { throw ReplicaError.invalid("\(id) is not an account", chinese: "\(id) 不是客户") }
         let words = home.words(r)
         try printRecord(r, accountID, json: false, words: words)

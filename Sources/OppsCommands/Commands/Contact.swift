@@ -52,7 +52,7 @@ struct ContactShowCommand: ParsableCommand {
 
     func run() throws {
         let r = try home.open()
-        let contactID = try r.resolveID(id)
+        let contactID = try r.resolveID(id, among: ["contact"])
         guard let contact = try r.record(contactID), contact.entity == "contact" else { throw ReplicaError.invalid("\(id) is not a contact", chinese: "\(id) 不是联系人") }
         let words = home.words(r)
         try printRecord(r, contactID, json: false, words: words)

@@ -71,7 +71,7 @@ struct ListCommand: ParsableCommand {
         let stage = try self.stage.map { try stageNamed($0, r, words) }
         var records = try r.store.list(entity: "opportunity", stage: stage, owner: mine ? r.user : owner, workspace: r.workspace)
         if let account {
-            let id = try r.resolveID(account)
+            let id = try r.resolveID(account, among: ["account"])
             guard try r.record(id)?.entity == "account" else { throw ReplicaError.invalid("\(account) is not an account", chinese: "\(account) 不是客户") }
             records = records.filter { $0["account"] == .reference(id) }
         }

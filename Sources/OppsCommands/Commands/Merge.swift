@@ -29,7 +29,7 @@ struct MergeCommand<Kind: DirectoryKind>: ParsableCommand {
     func run() throws {
         let r = try home.open()
         func resolve(_ text: String) throws -> RecordID {
-            let id = try r.resolveID(text)
+            let id = try r.resolveID(text, among: [Kind.entity])
             guard let record = try r.record(id) else {
                 throw ReplicaError.invalid(
                     "\(text) is not on this laptop: opps \(Kind.entity) duplicates lists what is", chinese: "本机没有 \(text)：opps \(Kind.entity) duplicates 列出可合并的记录")

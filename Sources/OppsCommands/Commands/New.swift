@@ -55,7 +55,7 @@ struct NewCommand: ParsableCommand {
 /// likely one already here ("Omega Ltd." for "Omega": Duplicates) is refused, naming it: a
 /// second "Omega" made offline is what the manager would have to merge later.
 func findOrCreate(_ r: Replica, entity: String, text: String, extra: [(String, Value)] = [], rng: inout some RandomNumberGenerator) throws -> RecordID {
-    if let id = try? r.resolveID(text), try r.record(id)?.entity == entity { return id }
+    if let id = try? r.resolveID(text, among: [entity]), try r.record(id)?.entity == entity { return id }
     let existing = try r.store.list(entity: entity, workspace: r.workspace)
     for e in existing where e["name"] == .text(text) { return e.id }
     try refuseLikelyDuplicate(r, entity: entity, [("name", .text(text))] + extra, among: existing)

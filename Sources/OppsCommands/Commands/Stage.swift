@@ -28,7 +28,7 @@ struct StageCommand: ParsableCommand {
         let r = try home.open()
         let words = home.words(r)
         let stage = try stageNamed(self.stage, r, words)
-        let recordID = try r.resolveID(id)
+        let recordID = try r.resolveID(id, among: r.workspace.entities.filter { $0.stageField != nil }.map(\.name))
         try report(try r.moveStage(recordID, to: stage, reason: reason), json: json, r, words: words)
     }
 }

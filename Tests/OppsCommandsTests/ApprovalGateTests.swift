@@ -30,7 +30,9 @@ import Testing
             let typed = String(hint.dropFirst("批准：opps approve ".count).prefix { $0 != "；" })
             #expect(typed.count == ShortID.length, "the short id, as opps list prints ids: \(typed)")
             #expect(await opps("approvals", "--home", max).stdout.hasSuffix("approve: opps approve \(typed); reject: opps reject \(typed) --note WHY\n"))
-            #expect(await opps("approve", typed, "--home", max).code == 0)
+            // Deciding says what was decided in the same words.
+            let approved = await opps("approve", typed, "--home", max, "--locale", "zh-CN")
+            #expect(approved.code == 0 && approved.stdout == "已批准 \(typed)：阶段 → 输单，输单原因 → 价格（同步后在服务器生效）\n", "\(approved.stdout)")
             #expect(await opps("sync", "--home", max).code == 0)
             #expect(await opps("sync", "--home", sam).code == 0)
             let deal = await opps("show", id, "--home", sam, "--json").json?["fields"]

@@ -11,7 +11,9 @@ func decide(_ home: HomeOption, _ id: String, _ decision: String, note: String?,
     guard r.workspace.approvals?.requests != nil else { throw ReplicaError.invalid("this workspace has no approval requests") }
     let (result, a) = try r.decide(request: try r.resolveID(id), decision, note: note)
     if json { try report(result, json: true, r, words: home.words(r)); return }
-    Console.out(home.words(r).say.decided(decision, try r.shortIDs()(a.id), a["requested"].canonicalText))
+    let words = home.words(r)
+    // What was asked, in the reader's words (折扣 → 15.00), as opps approvals shows it.
+    Console.out(words.say.decided(decision, try r.shortIDs()(a.id), r.requested(a, words: words, chinese: words.say.chinese)))
 }
 
 struct ApproveCommand: ParsableCommand {

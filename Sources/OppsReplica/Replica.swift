@@ -120,6 +120,9 @@ public struct EditResult: Sendable {
     public var proposed: [(field: String, rule: RuleID, detail: String)]
     /// The approval requests made for them, in the same order.
     public var requests: [RecordID] = []
+
+    /// An edit that wrote nothing (what was asked for already holds).
+    public static func nothing(_ record: RecordID) -> EditResult { EditResult(record: record, applied: [], proposed: []) }
 }
 
 /// What one sync did.

@@ -118,7 +118,15 @@ import Testing
             let task = await opps("task", id, "回访客户", "--due", "2026-12-05", "--home", sam)
             #expect(task.code == 0 && task.stdout.contains("任务「回访客户」（待同步）"), "\(task.stdout) \(task.stderr)")
             let taskID = String(task.stdout.prefix(ShortID.length))
-            #expect(await opps("task", "done", taskID, "--home", sam).stdout == "已修改 已完成（待同步）\n")
+            #expect(await opps("task", "done", taskID, "--home", sam).stdout == "任务「回访客户」已完成（待同步）\n")
+            // Twice: nothing more is written, and it says so.
+            let outbox = await opps("status", "--home", sam, "--json").json?["pending"]?.int
+            #expect(await opps("task", "done", taskID, "--home", sam).stdout == "任务「回访客户」已经完成了\n")
+            #expect(await opps("status", "--home", sam, "--json").json?["pending"]?.int == outbox)
+            // A deal's next step (opps today lists it by the deal's id) is done by writing the next one.
+            #expect(
+                await opps("task", "done", id, "--home", sam).stderr
+                    == "opps: \(id) 是商机，不是任务：写下新的下一步（opps set \(id) 下一步=… 下一步截止=YYYY-MM-DD），或清除截止日期（opps set \(id) 下一步截止=）\n")
             let done = await opps("show", taskID, "--home", sam)
             #expect(done.stdout.split(separator: "\n").contains { $0.hasPrefix("  已完成") && $0.contains(" 是 ") }, "\(done.stdout)")
             #expect(!done.stdout.contains("true"), "\(done.stdout)")

@@ -38,8 +38,24 @@ struct TaskCommand: ParsableCommand {
         func run() throws {
             let r = try home.open()
             let task = try r.resolveID(id)
-            guard try r.record(task)?.entity == "task" else { throw ReplicaError.invalid("\(id) is not a task", chinese: "\(id) 不是任务") }
-            try report(try r.finishTask(task), json: json, r, words: home.words(r))
+            let record = try r.record(task)
+            if record?.entity == "opportunity" {
+                // opps today lists a deal's next step by the deal's id: done by writing the next one.
+                throw ReplicaError.invalid(
+                    "\(id) is a deal, not a task: write its next step (opps set \(id) next_step=… next_step_due=YYYY-MM-DD), or clear its date (opps set \(id) next_step_due=)",
+                    chinese: "\(id) 是商机，不是任务：写下新的下一步（opps set \(id) 下一步=… 下一步截止=YYYY-MM-DD），或清除截止日期（opps set \(id) 下一步截止=）")
+            }
+            guard let record, record.entity == "task" else { throw ReplicaError.invalid("\(id) is not a task", chinese: "\(id) 不是任务") }
+            let words = home.words(r)
+            let title = record["text"].canonicalText
+            if record["done"] == .boolean(true) {
+                // Nothing to write: a second write would only be another line to sync.
+                if json { Console.out(try EditJSON(.nothing(task)).jsonLine()) } else { Console.out(words.say("task \"\(title)\" is already done", "任务「\(title)」已经完成了")) }
+                return
+            }
+            let result = try r.finishTask(task)
+            guard !json, result.proposed.isEmpty else { return try report(result, json: json, r, words: words) }
+            Console.out(words.say("task \"\(title)\" done (pending sync)", "任务「\(title)」已完成（待同步）"))
         }
     }
 }

@@ -66,6 +66,12 @@ public enum OppsMain {
             Console.out(Opps.helpMessage(columns: Console.width))
             return 0
         }
+        // `opps --home` with its value left out: what a command's own --home says, not "unknown option".
+        if rest.count == 1, let option = rest.first, option == "--home" || option == "--locale" {
+            let message = "Missing value for '\(option) <\(option.dropFirst(2))>'"
+            report(json || !ChineseHelp.readerIsChinese(arguments) ? message : ChineseUsage.translate(message) ?? message, code: ExitStatus.usage, json: json)
+            return ExitStatus.usage
+        }
         if let path = ChineseCommandHelp.path(asked: arguments), ChineseHelp.readerIsChinese(arguments), let page = ChineseCommandHelp.page(path) {
             Console.out(page)
             return 0

@@ -246,6 +246,10 @@ import Testing
             #expect(bareEnglish.code == 0 && bareEnglish.stdout.hasPrefix("OVERVIEW: Work on your opportunities"), "\(bareEnglish.stderr)")
             let bareChinese = await opps(["--home", f.home("sam")], environment: ["LANG": "C"])
             #expect(bareChinese.code == 0 && bareChinese.stdout.hasPrefix("概述：离线处理你的商机"), "\(bareChinese.stderr)")
+            // Its value left out: the line a command's own --home gives, not "unknown option".
+            let noValue = await opps(["--home"], environment: ["LANG": "C", "OPPS_HOME": f.home("nobody")])
+            #expect(noValue.code == 64 && noValue.stderr == "opps: Missing value for '--home <home>'\n", "\(noValue.stderr)")
+            #expect(await opps(["--home", f.home("sam"), "--locale"], environment: ["LANG": "C"]).stderr == "opps: 选项 --locale <locale> 缺少值\n")
             // A command's own help, in Chinese, however it is asked for; --locale en on the same
             // line gives the parser's English page.
             for args in [["set", "--help"], ["set", "-h"], ["help", "set"], ["set", "abcd", "--help"]] {

@@ -74,7 +74,9 @@ struct BoardCommand: ParsableCommand {
         let short = try r.shortIDs()
         let owners = Set(board.flatMap { $0.deals.map { $0.deal.owner ?? "-" } })
         let showOwner = owners.count > 1
-        let fixed = 2 + ShortID.length + 1 + (showOwner ? 8 + 1 : 0) + 16 + 1
+        // Eight characters, or more where two ids here share their first eight.
+        let idWidth = board.flatMap { $0.deals.map { short($0.deal.id).count } }.max() ?? ShortID.length
+        let fixed = 2 + idWidth + 1 + (showOwner ? 8 + 1 : 0) + 16 + 1
         let nameWidth = max(12, (width - fixed) * 2 / 5), nextWidth = max(8, width - fixed - nameWidth - 1)
         for column in board {
             let total = column.totals.totals.isEmpty ? "" : " · " + totalsText(column.totals, words.say)
@@ -85,7 +87,7 @@ struct BoardCommand: ParsableCommand {
                 var next = b.deal["next_step"].isNull ? "" : b.deal["next_step"].canonicalText
                 if case let .date(d) = b.deal["next_step_due"] { next += (next.isEmpty ? "" : " ") + "(\(d))" }
                 let line =
-                    (b.overdue ? "! " : "  ") + short(b.deal.id).padding(ShortID.length) + " " + fit(b.deal["name"].canonicalText, nameWidth) + " "
+                    (b.overdue ? "! " : "  ") + short(b.deal.id).padding(idWidth) + " " + fit(b.deal["name"].canonicalText, nameWidth) + " "
                     + (showOwner ? fit(b.deal.owner ?? "-", 8) + " " : "") + fit(amount, 16) + " " + fit(next, nextWidth)
                 Console.out(b.overdue ? red(line.trimmingTrailing()) : line.trimmingTrailing())
             }

@@ -302,8 +302,13 @@ import Testing
             #expect(await opps(["conflicts", "dismiss", "99", "--home", f.home("sam")], environment: zh).stderr == "opps: 本机没有未处理的冲突 #99：opps conflicts 列出所有冲突\n")
             #expect(
                 await opps(["conflicts", "dismiss", "99", "--home", f.home("sam"), "--locale", "en"], environment: zh).stderr.hasPrefix("opps: no open conflict #99"))
-            #expect(await opps(["export", "--csv", "--type", "deal", "--home", f.home("sam")], environment: zh).stderr.hasPrefix("opps: 没有类型「deal」"))
-            #expect(await opps(["list", "--sort", "金额", "--home", f.home("sam")], environment: zh).stderr == "opps: --sort 只能是 newest、close、amount 或 name\n")
+            #expect(await opps(["export", "--csv", "--type", "deal", "--home", f.home("sam")], environment: zh).stderr.hasPrefix("opps: 没有类型「deal」（类型：商机、客户、"))
+            #expect(
+                await opps(["list", "--sort", "大小", "--home", f.home("sam")], environment: zh).stderr == "opps: --sort 只能是 最新、成交、金额 或 名称（或 newest、close、amount、name）\n")
+            // The orders in Chinese, as the columns are headed.
+            #expect(
+                await opps(["list", "--sort", "金额", "--home", f.home("sam")], environment: zh).stdout
+                    == (await opps(["list", "--sort", "amount", "--home", f.home("sam")], environment: zh)).stdout)
             // A report's filters are checked in the reader of the --home on the same line (sam's
             // replica reads Chinese), not the default home's.
             let elsewhere = ["OPPS_HOME": f.home("nobody"), "LANG": "C"]

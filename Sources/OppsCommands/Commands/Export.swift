@@ -10,29 +10,26 @@ import OppsStore
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Write the records of one type on this laptop as CSV to stdout (a header row, then one row per record).",
-        discussion: "Example: opps export --csv --type account > accounts.csv")
+        discussion: "The type by name or label. Example: opps export --type account > accounts.csv")
 
-    @Flag(help: "CSV output (the only format for now).") var csv = false
+    @Flag(help: "CSV output (the only format, and the default).") var csv = false
     @Option(help: "The record type: opportunity, account, contact, activity, task, approval, membership.") var type = "opportunity"
     @OptionGroup var home: HomeOption
 
-    func validate() throws {
-        guard csv else { throw ValidationError(home.say("give --csv (the only format for now)", "请加 --csv（目前唯一的格式）")) }
-    }
-
     func run() throws {
         let r = try home.open()
-        guard let entity = r.workspace.entity(type) else {
+        let words = home.words(r)
+        guard let entity = r.workspace.entity(type) ?? r.workspace.entities.first(where: { Workspace.matches(type, $0.labels) }) else {
             throw ReplicaError.invalid(
                 "unknown type \"\(type)\" (\(r.workspace.entities.map(\.name).joined(separator: ", ")))",
-                chinese: "没有类型「\(type)」（类型：\(r.workspace.entities.map(\.name).joined(separator: "、"))）")
+                chinese: "没有类型「\(type)」（类型：\(r.workspace.entities.map { words.entity($0.name) }.joined(separator: "、"))）")
         }
         // The creation's device time and author close the row, so an import keeps the history
         // whole (time in the first stage, the creator's sight of a lead): a lossless round trip.
         // A staged record also names the stage it was created in: the stage log starts after it.
         let staged = entity.stageField != nil
         var lines = [(["id"] + entity.fields.map(\.name) + ["created_at", "created_by"] + (staged ? ["created_stage"] : [])).joined(separator: ",")]
-        for record in try r.store.list(entity: type, workspace: r.workspace) {
+        for record in try r.store.list(entity: entity.name, workspace: r.workspace) {
             lines.append(
                 ([record.id.description] + entity.fields.map { record[$0.name].isNull ? "" : CSV.cell(record[$0.name].canonicalText) }
                     + [record.created.stamp.hlc.timestamp.description, CSV.cell(record.creator)]

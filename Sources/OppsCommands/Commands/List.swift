@@ -48,9 +48,15 @@ struct ListCommand: ParsableCommand {
     @Flag(help: "Print a JSON array of records.")
     var json = false
 
+    /// The orders --sort takes, by name or in Chinese (金额, as the column is headed).
+    static let orders = [
+        "newest": "newest", "最新": "newest", "close": "close", "close_date": "close", "成交": "close", "预计成交日期": "close",
+        "amount": "amount", "金额": "amount", "name": "name", "名称": "name",
+    ]
+
     func validate() throws {
-        guard ["newest", "close", "amount", "name"].contains(sort) else {
-            throw ValidationError(home.say("--sort is newest, close, amount or name", "--sort 只能是 newest、close、amount 或 name"))
+        guard Self.orders[sort.lowercased()] != nil else {
+            throw ValidationError(home.say("--sort is newest, close, amount or name", "--sort 只能是 最新、成交、金额 或 名称（或 newest、close、amount、name）"))
         }
         for (name, text) in [("--closing-from", closingFrom), ("--closing-to", closingTo)] {
             if let text { do { _ = try CivilDate(parsing: text) } catch { throw ValidationError(home.say("\(name) must be YYYY-MM-DD", "\(name) 要写成 YYYY-MM-DD")) } }
@@ -108,7 +114,7 @@ struct ListCommand: ParsableCommand {
         // Deals without the sorting field go last.
         func date(_ d: Record) -> CivilDate? { if case let .date(c) = d["close_date"] { c } else { nil } }
         func amount(_ d: Record) -> ExactDecimal? { if case let .decimal(a) = d["amount"] { a } else { nil } }
-        switch sort {
+        switch Self.orders[sort.lowercased()] {
         case "close": records.sort { a, b in date(b).map { y in date(a).map { $0 < y } ?? false } ?? (date(a) != nil) }
         case "amount": records.sort { a, b in amount(b).map { y in amount(a).map { y < $0 } ?? false } ?? (amount(a) != nil) }
         case "name": records.sort { $0["name"].canonicalText < $1["name"].canonicalText }

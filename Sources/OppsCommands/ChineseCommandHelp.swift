@@ -102,7 +102,7 @@ enum ChineseCommandHelp {
             例子：opps funnel --from 2026-10-01 --to 2026-12-31
             """
         ),
-        "report": (nil, "例子：opps report time-in-stage --team north"),
+        "report": (nil, "例子：opps report time-in-stage --owner wei --from 2026-10-01"),
         "report time-in-stage": (
             "每个阶段停留的平均天数和中位天数",
             "只计在此期间结束的停留（商机进入了下一阶段）；仍在某阶段的商机不计入该阶段。天数保留两位小数。\n\n例子：opps report time-in-stage --csv > stays.csv"

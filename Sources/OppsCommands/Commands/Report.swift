@@ -8,7 +8,7 @@ import OppsStore
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Pipeline reports from stage history and activities, by device time.",
-        discussion: "Example: opps report time-in-stage --team north", subcommands: [TimeInStage.self, FollowUp.self])
+        discussion: "Example: opps report time-in-stage --owner sam --from 2026-10-01", subcommands: [TimeInStage.self, FollowUp.self])
 
     struct TimeInStage: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -10,7 +10,7 @@ import OppsStore
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Write the records of one type on this laptop as CSV to stdout (a header row, then one row per record).",
-        discussion: "The type by name or label. Example: opps export --type account > accounts.csv")
+        discussion: "The type by name or label.\n\nExample: opps export --type account > accounts.csv")
 
     @Flag(help: "CSV output (the only format, and the default).") var csv = false
     @Option(help: "The record type: opportunity, account, contact, activity, task, approval, membership.") var type = "opportunity"

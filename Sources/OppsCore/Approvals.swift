@@ -7,6 +7,13 @@ extension Approvals {
         guard case let .member(k) = kind else { return false }
         return rules.contains { $0.field == k }
     }
+
+    /// Whether `field` of `record` is locked for `role` now: a commercial field while an
+    /// approval is pending, for anyone but an approver (DOMAIN.md approvals). The resolver
+    /// refuses such a write (`approval-pending`); a page shows the field read-only.
+    public func locks(_ field: Field, of record: Record, in entity: Entity, for role: String) -> Bool {
+        !approvers.contains(role) && lockGroups.contains(field.group) && entity.field(stateField) != nil && record[stateField] == .member("pending")
+    }
 }
 
 extension Workspace {

@@ -231,9 +231,7 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
     // The approval rules, read once (each read copied them).
     let approvals = ws.approvals
     // Commercial fields are locked while an approval is pending (DOMAIN.md approvals).
-    if let ap = approvals, !ap.approvers.contains(c.actor.role), ap.lockGroups.contains(field.group),
-        entity.field(ap.stateField) != nil, record[ap.stateField] == .member("pending")
-    {
+    if let ap = approvals, ap.locks(field, of: record, in: entity, for: c.actor.role) {
         return refuseNormalised(.approvalPending, "\(field.name) is locked while an approval is pending")
     }
     // An approval request is immutable once made (DOMAIN.md approvals): when it has a state

@@ -32,6 +32,7 @@ enum Assets {
         .badge { display: inline-block; font-size: 11px; border-radius: 4px; padding: 0 5px; margin-top: 3px; }
         .badge.overdue { background: #fee4e2; color: var(--bad); } .badge.stale { background: #fef0c7; color: #93370d; }
         .badge.pending { background: #d1e9ff; color: #175cd3; } .badge.conflict { background: #fbe8ff; color: #9f1ab1; }
+        .badge.locked { background: #fef0c7; color: #93370d; }
         .badge.approval { background: #e0eaff; color: #3538cd; }
         .more { display: block; text-align: center; font-size: 12px; }
         table.fields, table.list { border-collapse: collapse; background: var(--card); min-width: 60%; }

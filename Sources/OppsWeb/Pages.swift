@@ -46,7 +46,7 @@ extension WebApp {
             <header><strong>OppSync</strong> <nav>\(nav("/", t.board))\(nav("/today", t.today))\(nav("/approvals", t.approvals))\(nav("/reports", t.reports))</nav>
             <span class="who">\(esc(s.user)) · \(esc(words.role(s.role)))</span>
             <span class="lang"><a href="?lang=en">EN</a> <a href="?lang=zh-CN">中文</a></span></header>
-            <div class="bar" id="syncbar">\(online) · \(esc(t("last sync", "上次同步"))) \(esc(s.lastSync ?? t.never)) · <span id="pending">\(s.pending)</span> \(esc(t("pending", "待同步"))) · <a href="/conflicts">\(s.conflicts) \(esc(t("conflicts", "冲突")))</a>
+            <div class="bar" id="syncbar">\(online) · \(esc(t("last sync", "上次同步"))) \(esc(s.lastSync ?? t.never)) · <span id="pending">\(s.pending)</span> \(esc(t("pending", "项待同步"))) · <a href="/conflicts">\(s.conflicts) \(esc(t("conflicts", "项冲突")))</a>
             <form method="post" action="/sync" class="inline">\(csrfField)<button>\(esc(t.sync))</button></form></div>
             \(flash)
             <main>\(body)</main>
@@ -175,8 +175,11 @@ extension WebApp {
                 var shown = value.isNull ? "" : t.value(words, deal.entity, f.name, value)
                 if case let .reference(target) = value { shown = try r.record(target).map { $0["name"].canonicalText } ?? shown }
                 let mark = pending.contains(f.name) ? " <span class=\"badge pending\">\(esc(t("pending", "待同步")))</span>" : ""
-                let label = "<th>\(esc(words.field(deal.entity, f.name)))\(mark)</th>"
-                if access >= .propose, !f.writeOnce || value.isNull, !(f.type.isReference) {
+                // A commercial field locked while an approval is pending: read-only here, and says why.
+                let locked = r.workspace.approvals?.locks(f, of: deal, in: entity, for: r.role) == true
+                let lock = locked ? " <span class=\"badge locked\">\(esc(t("locked: approval pending", "审批中，已锁定")))</span>" : ""
+                let label = "<th>\(esc(words.field(deal.entity, f.name)))\(mark)\(lock)</th>"
+                if access >= .propose, !locked, !f.writeOnce || value.isNull, !(f.type.isReference) {
                     worthShowing = true
                     let input: String
                     if f.type == .boolean {

@@ -160,6 +160,8 @@ import Testing
                 // In Chinese for a browser that prefers it.
                 let zh = try await web.send("/", headers: [("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.8")])
                 #expect(zh.body.contains("商机看板") && zh.body.contains("<html lang=\"zh-CN\">"))
+                // The status bar counts in Chinese (N 项待同步, N 项冲突).
+                #expect(zh.body.contains("</span> 项待同步 · <a href=\"/conflicts\">0 项冲突</a>"), "\(zh.body.prefix(1500))")
                 // The EN switch wins over the browser, and is kept for the next page.
                 let en = try await web.send("/?lang=en", headers: [("Accept-Language", "zh-CN")])
                 #expect(en.body.contains("<html lang=\"en\">") && en.header("Set-Cookie")?.contains("opps_lang=en") == true)
@@ -336,6 +338,17 @@ import Testing
             try await Self.serving(f, user: "sam", language: "zh-CN") { web in
                 let page = try await web.send("/today").body
                 #expect(!page.contains("你团队需要关注的商机") && !page.contains("待你审批"), "a rep's day is their own")
+                // The discount waits for max: the deal's commercial fields are locked on sam's page
+                // (read-only, and say why), as opps set refuses them; the next step is not.
+                let deal = try await web.send("/deal/\(late)").body
+                #expect(deal.contains("金额 <span class=\"badge locked\">审批中，已锁定</span></th><td class=\"ro\">100.00"), "\(deal)")
+                #expect(!deal.contains("name=\"field\" value=\"amount\""), "no edit form for a locked field")
+                #expect(deal.contains("name=\"field\" value=\"next_step\""), "\(deal)")
+            }
+            try await Self.serving(f, user: "max", language: "zh-CN") { web in
+                // An approver is not locked out.
+                let page = try await web.send("/deal/\(late)").body
+                #expect(!page.contains("badge locked"))
             }
         }
     }

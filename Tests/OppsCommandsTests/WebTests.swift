@@ -325,7 +325,7 @@ import Testing
             #expect(await f.initReplica("max", url).code == 0)
             let sam = f.home("sam")
             let late = try #require(
-                await opps("new", "Late deal", "--account", "ACME", "--amount", "100.00", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
+                await opps("new", "Late deal", "--account", "ACME", "--amount", "120000.00", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
             #expect(await opps("set", late, "next_step=送报价", "next_step_due=2026-11-20", "discount=15.00", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", f.home("max")).code == 0)
@@ -341,7 +341,7 @@ import Testing
                 // The discount waits for max: the deal's commercial fields are locked on sam's page
                 // (read-only, and say why), as opps set refuses them; the next step is not.
                 let deal = try await web.send("/deal/\(late)").body
-                #expect(deal.contains("金额 <span class=\"badge locked\">审批中，已锁定</span></th><td class=\"ro\">100.00"), "\(deal)")
+                #expect(deal.contains("金额 <span class=\"badge locked\">审批中，已锁定</span></th><td class=\"ro\">120,000.00"), "\(deal)")
                 #expect(!deal.contains("name=\"field\" value=\"amount\""), "no edit form for a locked field")
                 #expect(deal.contains("name=\"field\" value=\"next_step\""), "\(deal)")
             }

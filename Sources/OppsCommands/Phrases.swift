@@ -61,6 +61,16 @@ struct Phrases: Sendable {
     func howToDecide(_ id: String) -> String {
         self("approve: opps approve \(id); reject: opps reject \(id) --note WHY", "批准：opps approve \(id)；驳回：opps reject \(id) --note 原因")
     }
+    /// What to do about the conflicts listed (after `opps conflicts`): with a number of one of
+    /// the reader's own values, write it again or put it aside; else put it aside.
+    func howToSettle(own: UInt64?, any: UInt64) -> String {
+        if let own {
+            return self(
+                "restore yours: opps conflicts restore \(own); put aside: opps conflicts dismiss \(own)",
+                "重新写入你的值：opps conflicts restore \(own)；不再显示：opps conflicts dismiss \(own)")
+        }
+        return self("put aside: opps conflicts dismiss \(any)", "不再显示：opps conflicts dismiss \(any)")
+    }
     func awaitingDecision(_ n: Int) -> String {
         self("waiting for your decision: \(n) request\(n == 1 ? "" : "s") (opps approvals)", "待你审批：\(n) 项（opps approvals）")
     }

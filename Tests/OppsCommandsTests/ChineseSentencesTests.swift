@@ -155,6 +155,8 @@ import Testing
             // A block a conflict, at 80 columns: the deal and field, whose value and why, what holds.
             #expect(conflicts.stdout.contains(" · 金额\n    sam 的「200.00」未被采用（同时修改：对此字段权限更高的一方胜出）\n    现值：300.00（max），"), "\(conflicts.stdout)")
             for line in conflicts.stdout.split(separator: "\n") { #expect(String(line).displayWidth <= 80, "\(line)") }
+            let settle = conflicts.stdout.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(settle.hasPrefix("重新写入你的值：opps conflicts restore ") && settle.contains("；不再显示：opps conflicts dismiss "), "\(conflicts.stdout)")
             #expect(!conflicts.stdout.contains("authority"), "\(conflicts.stdout)")
             #expect(await opps("conflicts", "--home", sam, "--locale", "en").stdout.contains("lost (authority)"))
             // The deal's timeline says the same.

@@ -16,12 +16,18 @@ import Testing
             #expect(await opps("conflicts", "restore", String(step), "--home", sam).stderr.contains("max's value"))
             let listed = await opps("conflicts", "--home", sam)
             #expect(listed.stdout.contains("#\(amount) "), "the number to type back: \(listed.stdout)")
+            // The list ends with what to do, naming one of sam's own values (the one he may write again).
+            #expect(
+                listed.stdout.hasSuffix("\n\nrestore yours: opps conflicts restore \(amount); put aside: opps conflicts dismiss \(amount)\n"),
+                "\(listed.stdout)")
 
             // Restore: written again on top of what holds now; it lands at the next sync.
             let restored = await opps("conflicts", "restore", String(amount), "--home", sam)
             #expect(restored.code == 0, "\(restored.stderr)")
             #expect(restored.stdout.contains("changed amount"), "\(restored.stdout)")
             // Dismiss: gone from the list, the value that holds stays.
+            // Left: max's next step, lost to sam's; only putting it aside is his to do.
+            #expect(await opps("conflicts", "--home", sam).stdout.hasSuffix("\n\nput aside: opps conflicts dismiss \(step)\n"))
             #expect(await opps("conflicts", "dismiss", String(step), "--home", sam).code == 0)
             #expect(await opps("conflicts", "--home", sam, "--json").json?.array?.isEmpty == true)
             #expect(await opps("conflicts", "restore", String(step), "--home", sam).code == 1)  // no longer open

@@ -78,5 +78,7 @@ struct ConflictListCommand: ParsableCommand {
             blocks.append(lines.joined(separator: "\n"))
         }
         Console.out(blocks.joined(separator: "\n\n"))
+        // What to do next, with a number to type back (a value of one's own may be written again).
+        Console.out("\n" + say.howToSettle(own: conflicts.first { $0.author == r.user }?.id, any: conflicts[0].id))
     }
 }

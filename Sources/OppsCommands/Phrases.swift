@@ -25,6 +25,7 @@ struct Phrases: Sendable {
     // MARK: - shared words
 
     var pendingSync: String { self("(pending sync)", "（待同步）") }
+    var lockedForApproval: String { self("(locked: approval pending)", "（审批中，已锁定）") }
     var empty: String { self("(empty)", "（空）") }
     var never: String { self("never", "从未") }
     func yesNo(_ b: Bool) -> String { chinese ? (b ? "是" : "否") : (b ? "true" : "false") }

@@ -302,6 +302,19 @@ extension Replica {
         return e.create[role] != nil
     }
 
+    /// The fields of `record` locked for this user now: a commercial field while an approval is
+    /// pending — the hub's state, or a request of mine not yet decided — which `edit` refuses
+    /// (`approval-pending`) and `opps show` and the web app mark.
+    public func lockedFields(of record: Record) throws -> Set<String> {
+        guard let ap = workspace.approvals, let entity = workspace.entity(record.entity), entity.field(ap.stateField) != nil else { return [] }
+        var seen = record
+        if try pendingLockingRequest(for: record) {
+            seen.fields[ap.stateField] = FieldState(
+                value: .member("pending"), stamp: Stamp(hlc: HLC(rawValue: 0), replica: self.id), author: user, authority: .own)
+        }
+        return Set(entity.fields.filter { ap.locks($0, of: seen, in: entity, for: role) }.map(\.name))
+    }
+
     /// Whether a request of mine for this deal waits for a decision and locks its fields.
     func pendingLockingRequest(for record: Record) throws -> Bool {
         guard let ap = workspace.approvals, let name = ap.requests, let deal = workspace.deal(of: record) else { return false }

@@ -163,6 +163,7 @@ extension WebApp {
         }
         // Fields grouped as the workspace groups them; each as the rules let this user touch it.
         let accessTable = try r.accessByField(to: deal)
+        let lockedFields = try r.lockedFields(of: deal)
         for group in r.workspace.groups(of: entity) {
             var rows = ""
             // A group with nothing to read and nothing this user may write (a rep's lead data,
@@ -176,7 +177,7 @@ extension WebApp {
                 if case let .reference(target) = value { shown = try r.record(target).map { $0["name"].canonicalText } ?? shown }
                 let mark = pending.contains(f.name) ? " <span class=\"badge pending\">\(esc(t("pending", "待同步")))</span>" : ""
                 // A commercial field locked while an approval is pending: read-only here, and says why.
-                let locked = r.workspace.approvals?.locks(f, of: deal, in: entity, for: r.role) == true
+                let locked = lockedFields.contains(f.name)
                 let lock = locked ? " <span class=\"badge locked\">\(esc(t("locked: approval pending", "审批中，已锁定")))</span>" : ""
                 let label = "<th>\(esc(words.field(deal.entity, f.name)))\(mark)\(lock)</th>"
                 if access >= .propose, !locked, !f.writeOnce || value.isNull, !(f.type.isReference) {

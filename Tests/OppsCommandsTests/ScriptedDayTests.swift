@@ -117,6 +117,11 @@ struct Script {
             let locked = await s.run("tom", "2026-11-04T11:31:00Z", "set", b, "amount=210000.00")
             #expect(locked.code == 3)
             #expect(locked.stderr.contains("approval-pending"), "\(locked.stderr)")
+            // opps show says so beside each locked field (the amount), not beside the next step.
+            let shown = await s.run("tom", "2026-11-04T11:31:00Z", "show", b)
+            let shownRows = shown.stdout.split(separator: "\n")
+            #expect(shownRows.contains { $0.contains("200,000.00") && $0.hasSuffix("(locked: approval pending)") }, "\(shown.stdout)")
+            #expect(shownRows.contains { $0.contains("send quote") && !$0.contains("locked") }, "\(shown.stdout)")
             #expect(await s.run("tom", "2026-11-04T12:00:00Z", "sync").code == 0)
 
             // Two managers decide offline; max's decision reaches the hub first and stands.

@@ -23,6 +23,7 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
     let pending = try r.pendingFields(id)
     Console.out(say("\(words.entity(record.entity)) \(code)  (\(record.id))", "\(words.entity(record.entity)) \(code)（\(record.id)）"))
     if let d = record.deleted { Console.out("  " + say.deletedBy(d.author, at: minuteText(d.stamp.hlc.milliseconds))) }
+    let locked = try r.lockedFields(of: record)
     for f in r.workspace.entity(record.entity)?.fields ?? [] {
         let v = record[f.name]
         if v.isNull { continue }
@@ -41,7 +42,8 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
         if case .decimal = v { shown = groupedAmount(shown) }
         // A long value (a next step, a note) continues under itself.
         let head = "  \(words.field(record.entity, f.name).padding(16)) "
-        let text = shown + (pending.contains(f.name) ? "   " + say.pendingSync : "")
+        // A commercial field locked while an approval is pending says so (opps set would refuse it).
+        let text = shown + (pending.contains(f.name) ? "   " + say.pendingSync : "") + (locked.contains(f.name) ? "   " + say.lockedForApproval : "")
         Console.out(hanging(head, text))
     }
     if r.workspace.entity(record.entity)?.stageField != nil { try printTimeline(r, record, words) }

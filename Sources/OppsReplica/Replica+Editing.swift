@@ -144,7 +144,8 @@ extension Replica {
             var result = EditResult(record: id, applied: [], proposed: [])
             var writes = [(FieldWrite, Bool)]()
             var requests = [(FieldWrite, RuleID)]()
-            let locked = try pendingLockingRequest(for: view)
+            // A request of mine not yet decided locks as the hub's pending state will.
+            let requestPending = try pendingLockingRequest(for: view)
             for (name, value) in changes {
                 guard entity.field(name) != nil else {
                     throw ReplicaError.invalid("\(entity.name) has no field \"\(name)\" (fields: \(entity.fields.map(\.name).joined(separator: ", ")))")
@@ -158,13 +159,9 @@ extension Replica {
                 }
                 let write = FieldWrite(record: id, entity: view.entity, field: name, value: value, base: base, author: user, stamp: try tick())
                 // I10: the same rule as the hub, on what this replica holds.
-                var seen = view
-                // A request of mine not yet decided locks as the hub's pending state will.
-                if locked, let ap = workspace.approvals, entity.field(ap.stateField) != nil {
-                    seen.fields[ap.stateField] = FieldState(
-                        value: .member("pending"), stamp: Stamp(hlc: HLC(rawValue: 0), replica: self.id), author: user, authority: .own)
-                }
-                let context = RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: try relations(to: view), record: seen)
+                let context = RuleContext(
+                    workspace: workspace, actor: Actor(user: user, role: role), relations: try relations(to: view),
+                    record: asSeenByTheRules(view, requestPending: requestPending))
                 let decision = resolve(current: current, incoming: write, context: context)
                 switch decision.outcome {
                 case .applied, .won, .duplicate:
@@ -306,13 +303,20 @@ extension Replica {
     /// pending — the hub's state, or a request of mine not yet decided — which `edit` refuses
     /// (`approval-pending`) and `opps show` and the web app mark.
     public func lockedFields(of record: Record) throws -> Set<String> {
-        guard let ap = workspace.approvals, let entity = workspace.entity(record.entity), entity.field(ap.stateField) != nil else { return [] }
-        var seen = record
-        if try pendingLockingRequest(for: record) {
-            seen.fields[ap.stateField] = FieldState(
-                value: .member("pending"), stamp: Stamp(hlc: HLC(rawValue: 0), replica: self.id), author: user, authority: .own)
-        }
+        guard let ap = workspace.approvals, let entity = workspace.entity(record.entity) else { return [] }
+        let seen = asSeenByTheRules(record, requestPending: try pendingLockingRequest(for: record))
         return Set(entity.fields.filter { ap.locks($0, of: seen, in: entity, for: role) }.map(\.name))
+    }
+
+    /// `record` as this laptop's rules judge an edit of it: with a request of mine for its deal
+    /// not yet decided (`requestPending`), its approval state pending, as the hub's will be once
+    /// the request syncs.
+    func asSeenByTheRules(_ record: Record, requestPending: Bool) -> Record {
+        guard requestPending, let ap = workspace.approvals, workspace.entity(record.entity)?.field(ap.stateField) != nil else { return record }
+        var seen = record
+        seen.fields[ap.stateField] = FieldState(
+            value: .member("pending"), stamp: Stamp(hlc: HLC(rawValue: 0), replica: self.id), author: user, authority: .own)
+        return seen
     }
 
     /// Whether a request of mine for this deal waits for a decision and locks its fields.

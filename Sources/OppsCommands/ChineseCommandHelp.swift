@@ -237,7 +237,7 @@ enum ChineseCommandHelp {
         "list amount-min": "只看金额至少为此的（任何币种），例如 100000.00",
         "list amount-max": "只看金额至多为此的（任何币种）",
         "list stale": "只看在工作区的 stale_days 内没有跟进（活动）的未结束商机",
-        "list sort": "排序：最新（newest，默认）、成交（close，最早成交在前）、金额（amount，最大在前）、名称（name）",
+        "list sort": "排序：最新（newest，默认）、成交（close，最早成交在前）、金额（amount，同一币种内最大在前）、名称（name）",
         "list json": "以 JSON 数组输出记录",
         "set assignments": "字段=值，可以写多个",
         "set json": "以 JSON 输出结果",

@@ -98,6 +98,12 @@ import Testing
             #expect(call.code == 0, "\(call.stderr)")
             let stale = await DeviceClock.$fixed.withValue(later) { await names("--stale") }
             #expect(stale.sorted() == ["ACME phase 2", "华东 试点"].sorted(), "20 days on, the deal called yesterday is not stale: \(stale)")
+            // Amounts in another currency are not compared with these: after them (fewer deals are
+            // in it), largest first among themselves.
+            for (name, amount) in [("Tokyo pilot", "5000000"), ("Osaka pilot", "9000000")] {
+                #expect(await opps("new", name, "--account", "ACME", "--amount", amount, "--currency", "JPY", "--home", home).code == 0)
+            }
+            #expect(await names("--sort", "amount") == ["ACME rollout", "华东 试点", "ACME phase 2", "Osaka pilot", "Tokyo pilot"])
         }
     }
 }

@@ -40,7 +40,7 @@ struct ListCommand: ParsableCommand {
     @Flag(help: "Only open deals with no follow-up (activity) within the workspace's stale_days.")
     var stale = false
 
-    @Option(help: "Order: newest (default), close (soonest first), amount (largest first), name.")
+    @Option(help: "Order: newest (default), close (soonest first), amount (largest first, within each currency), name.")
     var sort: String = "newest"
 
     @OptionGroup var home: HomeOption
@@ -116,7 +116,17 @@ struct ListCommand: ParsableCommand {
         func amount(_ d: Record) -> ExactDecimal? { if case let .decimal(a) = d["amount"] { a } else { nil } }
         switch Self.orders[sort.lowercased()] {
         case "close": records.sort { a, b in date(b).map { y in date(a).map { $0 < y } ?? false } ?? (date(a) != nil) }
-        case "amount": records.sort { a, b in amount(b).map { y in amount(a).map { y < $0 } ?? false } ?? (amount(a) != nil) }
+        case "amount":
+            // Largest first within each currency, never across them (19,500,000 JPY is not more
+            // than 425,000 CNY): the currency most deals here are in first, then the others.
+            var counts = [String: Int]()
+            for d in records where amount(d) != nil { counts[d["currency"].canonicalText, default: 0] += 1 }
+            func rank(_ d: Record) -> (Int, String) { let c = d["currency"].canonicalText; return (-(counts[c] ?? 0), c) }
+            records.sort { a, b in
+                guard let x = amount(a) else { return false }
+                guard let y = amount(b) else { return true }
+                return rank(a) != rank(b) ? rank(a) < rank(b) : y < x
+            }
         case "name": records.sort { $0["name"].canonicalText < $1["name"].canonicalText }
         default: break
         }

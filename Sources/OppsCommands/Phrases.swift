@@ -354,6 +354,7 @@ struct Phrases: Sendable {
         return self("\(month)  \(owner)  (\(deals) deal\(deals == 1 ? "" : "s"))", "\(month)  \(owner)（\(deals) 个商机）")
     }
     /// The forecast's figures: pipeline, weighted, best case, commit, won.
+    var noAmountsYet: String { self("(no amounts yet)", "（还没有填金额）") }
     var forecastLabels: [String] {
         chinese ? ["管道", "加权", "最佳情况", "承诺", "赢单"] : ["pipeline", "weighted", "best case", "commit", "won"]
     }

@@ -55,7 +55,10 @@ struct ForecastCommand: ParsableCommand {
         // One block per month and owner: a line per figure, amounts grouped, so it reads at 80 columns.
         for row in rows {
             Console.out(say.forecastHeading(month: row.month, owner: row.owner, deals: row.deals))
-            for (label, totals) in zip(say.forecastLabels, [row.pipeline, row.weighted, row.bestCase, row.commit, row.won]) where !totals.totals.isEmpty {
+            let figures = [row.pipeline, row.weighted, row.bestCase, row.commit, row.won]
+            // Deals with no amount yet: a heading alone would read as if a line were missing.
+            if figures.allSatisfy(\.totals.isEmpty) { Console.out("  " + say.noAmountsYet) }
+            for (label, totals) in zip(say.forecastLabels, figures) where !totals.totals.isEmpty {
                 let amounts = itemLines(totalsItems(totals, say), width: max(20, Console.width - 14))
                 Console.out("  \(label.padding(10))  " + amounts.joined(separator: "\n" + String(repeating: " ", count: 14)))
             }

@@ -117,7 +117,14 @@ extension Replica {
             guard let d = try? CivilDate(parsing: text) else { throw bad(.date) }
             return .date(d)
         case .timestamp:
-            do { return .timestamp(try Timestamp(parsing: text)) } catch { throw ReplicaError.invalid("\(field.name): \(error)") }
+            // As opps shows a time (2026-12-02 18:57, UTC), or in full (2026-12-02T18:57:12Z).
+            if let t = try? Timestamp(parsing: text) { return .timestamp(t) }
+            if let m = text.wholeMatch(of: /([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{2}:[0-9]{2})(:[0-9]{2})?( ?UTC| ?Z)?/),
+                let t = try? Timestamp(parsing: "\(m.1)T\(m.2)\(m.3 ?? ":00")Z")
+            {
+                return .timestamp(t)
+            }
+            throw bad(.time)
         case let .enumeration(members):
             guard let m = field.member(input: text) else { throw bad(.member(members)) }
             return .member(m)

@@ -56,6 +56,7 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
             case .wholeNumber: "\(field): not a whole number: \(text)"
             case .decimal: "\(field): not a decimal number: \(text)"
             case .date: "\(field): not a date (YYYY-MM-DD): \(text)"
+            case .time: "\(field): not a time (YYYY-MM-DD HH:MM, UTC): \(text)"
             case .boolean: "\(field): not a boolean (true or false): \(text)"
             case let .member(members): "\(field): \"\(text)\" is not one of \(members.joined(separator: ", "))"
             }
@@ -74,7 +75,7 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
 
 /// What a typed value is not, for the field it was typed for.
 public enum BadValue: Sendable, Equatable {
-    case wholeNumber, decimal, date, boolean
+    case wholeNumber, decimal, date, time, boolean
     /// Not one of the enum's members (their names).
     case member([String])
 }

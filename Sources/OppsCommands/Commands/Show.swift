@@ -40,6 +40,8 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
             }
         }
         if case .decimal = v { shown = groupedAmount(shown) }
+        // A time to the minute, as the timeline shows it (and as opps set takes it back), in UTC.
+        if case let .timestamp(t) = v { shown = minuteText(t.milliseconds) + " UTC" }
         // A long value (a next step, a note) continues under itself.
         let head = "  \(words.field(record.entity, f.name).padding(16)) "
         // A commercial field locked while an approval is pending says so (opps set would refuse it).

@@ -52,6 +52,7 @@ extension StageCommand: HintsAfterError {
             let example: String =
                 switch e.field(name)?.type {
                 case .date: "YYYY-MM-DD"
+                case .timestamp: "YYYY-MM-DD HH:MM"
                 case .boolean: say("yes", "是")
                 case .decimal: "120000.00"
                 case .integer: "1"

@@ -134,7 +134,12 @@ extension Replica {
             case "false", "no", "否": return .boolean(false)
             default: throw bad(.boolean)
             }
-        case let .reference(target): return .reference(try resolveID(text, among: [target]))
+        case let .reference(target):
+            // A record of the field's entity this laptop holds (the hub refuses any other, but only
+            // at sync: `客户=王建国`, a contact, would read as the deal's account until then).
+            let id = try resolveID(text, among: [target])
+            guard let r = try record(id), r.entity == target, !r.isDeleted else { throw bad(.record(target)) }
+            return .reference(id)
         }
     }
 

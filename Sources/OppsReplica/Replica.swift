@@ -57,6 +57,7 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
             case .decimal: "\(field): not a decimal number: \(text)"
             case .date: "\(field): not a date (YYYY-MM-DD): \(text)"
             case .time: "\(field): not a time (YYYY-MM-DD HH:MM, UTC): \(text)"
+            case let .record(entity): "\(field): \(text) is not a\(entity.first.map { "aeiou".contains($0) } == true ? "n" : "") \(entity) on this laptop"
             case .boolean: "\(field): not a boolean (true or false): \(text)"
             case let .member(members): "\(field): \"\(text)\" is not one of \(members.joined(separator: ", "))"
             }
@@ -76,6 +77,8 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
 /// What a typed value is not, for the field it was typed for.
 public enum BadValue: Sendable, Equatable {
     case wholeNumber, decimal, date, time, boolean
+    /// Not a live record of this entity on this laptop.
+    case record(String)
     /// Not one of the enum's members (their names).
     case member([String])
 }

@@ -35,6 +35,7 @@ extension ReplicaError {
             case .decimal: return "\(label)：「\(text)」不是数字（例如 120000.00）"
             case .date: return "\(label)：「\(text)」不是日期（YYYY-MM-DD）"
             case .time: return "\(label)：「\(text)」不是时间（YYYY-MM-DD HH:MM，UTC）"
+            case let .record(target): return "\(label)：「\(text)」不是本机上的\(words.entity(target))"
             case .boolean: return "\(label)：「\(text)」不是「是」或「否」"
             case let .member(members): return "\(label)：「\(text)」不是可选值之一：\(members.map { words.member(entity, field, $0) }.joined(separator: "、"))"
             }

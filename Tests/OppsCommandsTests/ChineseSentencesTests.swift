@@ -69,6 +69,12 @@ import Testing
             #expect(member.code == 1 && member.stderr == "opps: 技术风险：「很低」不是可选值之一：低、中、高\n", "\(member.stderr)")
             #expect(await opps("set", id, "技术风险=很低", "--home", sam, "--locale", "en").stderr.contains("\"很低\" is not one of low, medium, high"))
             #expect(await opps("set", id, "预计成交日期=明天", "--home", sam).stderr == "opps: 预计成交日期：「明天」不是日期（YYYY-MM-DD）\n")
+            // A reference names a record of its field's entity: the deal itself is no account (the
+            // hub would refuse it at sync; the laptop refuses it now), an account by its name is.
+            let notAnAccount = await opps("set", id, "客户=华为云 试点", "--home", sam)
+            #expect(notAnAccount.code == 1 && notAnAccount.stderr == "opps: 客户：「华为云 试点」不是本机上的客户\n", "\(notAnAccount.stderr)")
+            #expect(await opps("set", id, "客户=\(id)", "--home", sam, "--locale", "en").stderr == "opps: account: \(id) is not an account on this laptop\n")
+            #expect(await opps("set", id, "客户=华为", "--home", sam).code == 0)
             #expect(await opps("set", id, "不存在=1", "--home", sam).stderr.hasPrefix("opps: 商机没有字段「不存在」（字段：名称、客户、"))
             // A command's own checks of what was typed, too (exit 64).
             let spaced = await opps("set", id, "金额", "120000", "--home", sam)

@@ -211,6 +211,10 @@ extension Replica {
         return c
     }
 
+    /// Whether this user may write a conflict's value again (`restoreConflict`): their own, and
+    /// a value, not a clearing. What `opps conflicts` and the web app offer.
+    public func mayRestore(_ c: LocalConflict) -> Bool { c.author == user && !c.value.isNull }
+
     /// Puts a conflict aside: seen, what holds stays (only this laptop's list changes).
     public func dismissConflict(_ number: UInt64) throws -> LocalConflict {
         let c = try openConflict(number)

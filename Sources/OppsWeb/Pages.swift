@@ -399,7 +399,7 @@ extension WebApp {
     /// own value, put it aside. The deal page and the conflicts page both offer it.
     func conflictActions(_ c: LocalConflict, deal short: String, _ t: WebText) -> String {
         var html = "<form method=\"post\" action=\"/deal/\(short)/conflict\" class=\"inline\">\(csrfField)<input type=\"hidden\" name=\"number\" value=\"\(c.id)\">"
-        if c.author == replica.user && !c.value.isNull { html += "<button name=\"action\" value=\"restore\">\(esc(t("Restore mine", "恢复我的值")))</button> " }
+        if replica.mayRestore(c) { html += "<button name=\"action\" value=\"restore\">\(esc(t("Restore mine", "恢复我的值")))</button> " }
         return html + "<button name=\"action\" value=\"dismiss\">\(esc(t("Put aside", "搁置")))</button></form>"
     }
 

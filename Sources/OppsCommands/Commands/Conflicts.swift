@@ -79,6 +79,6 @@ struct ConflictListCommand: ParsableCommand {
         }
         Console.out(blocks.joined(separator: "\n\n"))
         // What to do next, with a number to type back (a value of one's own may be written again).
-        Console.out("\n" + say.howToSettle(own: conflicts.first { $0.author == r.user }?.id, any: conflicts[0].id))
+        Console.out("\n" + say.howToSettle(own: conflicts.first(where: r.mayRestore)?.id, any: conflicts[0].id))
     }
 }

@@ -179,8 +179,14 @@ extension Replica {
     /// Approval requests waiting for this user's decision: others' pending requests, for an
     /// approver (0 for anyone else).
     public func awaitingDecision() throws -> Int {
-        guard let ap = workspace.approvals, let requests = ap.requests, ap.approvers.contains(role) else { return 0 }
-        return try store.list(entity: requests, workspace: workspace).count { $0["state"] == .member("pending") && $0.creator != user }
+        guard let requests = workspace.approvals?.requests else { return 0 }
+        return try store.list(entity: requests, workspace: workspace).count(where: awaitsMyDecision)
+    }
+
+    /// Whether an approval request waits for this user's decision: pending, someone else's, and
+    /// this user an approver.
+    public func awaitsMyDecision(_ request: Record) -> Bool {
+        workspace.approvals?.approvers.contains(role) == true && request["state"] == .member("pending") && request.creator != user
     }
 
     /// Adds a task to a deal, due on `due`, for `assignee` (default: this user).

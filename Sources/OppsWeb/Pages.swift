@@ -360,7 +360,7 @@ extension WebApp {
         let requests = try r.store.list(entity: name, workspace: r.workspace)
         let short = try codes()
         var html = "<h1>\(esc(t.approvals))</h1>"
-        let waiting = requests.filter { $0["state"] == .member("pending") && $0.creator != r.user }
+        let waiting = requests.filter(r.awaitsMyDecision)
         let mine = requests.filter { $0.creator == r.user }
         func row(_ a: Record, decide: Bool) throws -> String {
             let deal = try a["opportunity"].reference.flatMap { try r.record($0) }

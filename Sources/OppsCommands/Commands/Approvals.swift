@@ -85,7 +85,7 @@ struct ApprovalsCommand: ParsableCommand {
             }
         }
         // An approver's next step, with the id of the first request still waiting for them.
-        if approver, let first = list.first(where: { $0["state"] == .member("pending") && $0.creator != r.user }) {
+        if let first = list.first(where: r.awaitsMyDecision) {
             let id = short(first.id)
             Console.out(say.howToDecide(id).wrapped(width: Console.width).joined(separator: "\n"))
         }

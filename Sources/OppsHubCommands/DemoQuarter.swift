@@ -83,6 +83,8 @@ public struct DemoQuarter: Sendable {
         var manager: String
         var account: Int
         var name: String
+        /// What is sold: the name is the customer's short name and this.
+        var product: String
         var currency: String
         var cents: Int64
         var actions: [Action]
@@ -113,7 +115,7 @@ public struct DemoQuarter: Sendable {
             let product = north ? Names.productsEN[rng.int(Names.productsEN.count)] : Names.productsZH[rng.int(Names.productsZH.count)]
             var plan = Plan(
                 north: north, rep: reps[i / 2 % 3], manager: north ? "max" : "lin", account: account,
-                name: Names.account(account).short + " " + product, currency: currency, cents: cents, actions: [])
+                name: Names.account(account).short + " " + product, product: product, currency: currency, cents: cents, actions: [])
             // Where it ends: a quarter's spread, more early stages than late, a third closed.
             let roll = rng.int(100)
             let target: String =
@@ -282,8 +284,10 @@ public struct DemoQuarter: Sendable {
         var lossRequests = [Int: RecordID]()
         var nextAccount = accounts
 
-        func account(_ wanted: Int, _ r: Replica) throws -> RecordID {
-            if let id = accountIDs[wanted], try r.record(id) != nil { return id }
+        /// The customer a deal is made for, and the name of the deal: the customer's short name
+        /// and the product (a customer of the user's own stands in for one they cannot see).
+        func account(_ wanted: Int, _ r: Replica, product: String) throws -> (id: RecordID, deal: String) {
+            if let id = accountIDs[wanted], try r.record(id) != nil { return (id, Names.account(wanted).short + " " + product) }
             // Made by someone this user does not share it with: a customer of their own instead.
             var n = wanted
             if accountIDs[n] != nil {
@@ -300,7 +304,7 @@ public struct DemoQuarter: Sendable {
             ).record
             accountIDs[n] = id
             summary.accounts += 1
-            return id
+            return (id, name.short + " " + product)
         }
         func contact(_ n: Int, account: RecordID, _ r: Replica) throws -> RecordID {
             if let id = contactIDs[n], try r.record(id) != nil { return id }
@@ -333,12 +337,12 @@ public struct DemoQuarter: Sendable {
                     switch a.step {
                     case .create:
                         let r = replicas[rep]!
-                        let acc = try account(plan.account, r)
+                        let (acc, name) = try account(plan.account, r, product: plan.product)
                         let person = try contact(plan.account, account: acc, r)
                         let id = try r.create(
                             entity: "opportunity", stage: "discovery",
                             fields: [
-                                ("name", .text(plan.name)), ("account", .reference(acc)), ("contact", .reference(person)), ("currency", .member(plan.currency)),
+                                ("name", .text(name)), ("account", .reference(acc)), ("contact", .reference(person)), ("currency", .member(plan.currency)),
                             ], using: &rng
                         ).record
                         dealIDs[a.deal] = id
@@ -346,12 +350,12 @@ public struct DemoQuarter: Sendable {
                     case .lead:
                         who = "mia"
                         let r = replicas["mia"]!
-                        let acc = try account(plan.account, r)
+                        let (acc, name) = try account(plan.account, r, product: plan.product)
                         let person = try contact(plan.account, account: acc, r)
                         let id = try r.create(
                             entity: "opportunity", stage: "lead",
                             fields: [
-                                ("name", .text(plan.name)), ("account", .reference(acc)), ("contact", .reference(person)),
+                                ("name", .text(name)), ("account", .reference(acc)), ("contact", .reference(person)),
                                 ("lead_source", .member(["web", "event", "referral", "campaign", "partner"][rng.int(5)])),
                                 ("territory", .text(plan.north ? "north" : "east")),
                             ], using: &rng

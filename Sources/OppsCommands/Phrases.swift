@@ -299,6 +299,23 @@ struct Phrases: Sendable {
             "本机还没有商机：opps new 名称 --account 客户 新建一个，opps sync 取回你的商机")
     }
     var noDealsMatch: String { self("no opportunities here match", "本机没有符合条件的商机") }
+    /// Under a record's fields: the empty ones this user may fill, then (its own line) how.
+    func emptyToFill(_ fields: [String]) -> String {
+        self("empty, yours to fill: \(fields.joined(separator: ", "))", "未填，你可以填：\(fields.joined(separator: "、"))")
+    }
+    func forExample(_ command: String) -> String { self("e.g. \(command)", "例如：\(command)") }
+    /// `opps rules` at a stage where the role sees no field of the entity.
+    func hiddenAtThisStage(role: String, entity: String, stages: [String], command: String) -> String {
+        self(
+            "\(role) sees no \(entity) field at this stage; it does at \(stages.joined(separator: ", ")): \(command)",
+            "\(role)在这个阶段看不到\(entity)的任何字段；看得到的阶段：\(stages.joined(separator: "、"))：\(command)")
+    }
+    /// The board shows open stages; every deal it would show is closed (a success manager's are won).
+    func onlyClosedDeals(_ count: Int, _ stages: String, command: String) -> String {
+        self(
+            "no open opportunities here; \(count) closed (\(stages)): \(command)",
+            "这里没有进行中的商机；已结束的 \(count) 个（\(stages)）：\(command)")
+    }
     var noAccountsYet: String { self("no accounts on this laptop yet: opps account new NAME makes one", "本机还没有客户：opps account new 名称 新建一个") }
     func noAccountMatches(_ s: String) -> String { self("no account here matches \"\(s)\"", "本机没有与「\(s)」匹配的客户") }
     var noContactsYet: String {

@@ -41,7 +41,7 @@ import Testing
         let hub = try Hub(configuration: config)
         let issued = tokens
         try await f.serving(hub: hub) { url in
-            for u in ["sam", "max", "lin", "wei", "eve"] {
+            for u in ["sam", "max", "lin", "wei", "eve", "sue"] {
                 let made = await opps("init", "--hub", url, "--token", issued[u]!, "--home", f.root + "/r-" + u)
                 #expect(made.code == 0, "\(made.stderr)")
             }
@@ -67,6 +67,45 @@ import Testing
             #expect(await run("max", "approvals", "--json").json?.array?.isEmpty == false, "the team request waiting for max")
             #expect(await run("sam", "conflicts", "--json").json?.array?.count == 1, "sam's amount, overridden")
             #expect(await run("eve", "conflicts", "--json").json?.array?.count == 1, "eve's next step, the owner's stood")
+            // sue, customer success, sees won deals only: each command she tries first says
+            // where her work is. The board of open stages says how to see her won ones.
+            let sueBoard = await run("sue", "board", "--locale", "zh-CN")
+            #expect(
+                sueBoard.stdout.hasSuffix("这里没有进行中的商机；已结束的 \(summary.byStage["won"] ?? 0) 个（赢单 \(summary.byStage["won"] ?? 0)）：opps board --closed\n"),
+                "\(sueBoard.stdout)")
+            #expect(await run("sue", "board", "--closed").stdout.contains("WON ("))
+            // Her list has no owner column (she sees no owner, as a rep's own list is all theirs); the id she reads is one show takes.
+            let list = await run("sue", "list")
+            let header = list.stdout.split(separator: "\n").first.map(String.init) ?? ""
+            #expect(header.hasPrefix("ID") && !header.contains("OWNER") && header.contains("AMOUNT"), "\(list.stdout.prefix(300))")
+            #expect(await run("max", "list").stdout.split(separator: "\n").first?.contains("OWNER") == true, "a manager's list, of several owners, names them")
+            let deal = String(list.stdout.split(separator: "\n")[1].prefix(8))
+            // Her rules open at won, where she sees fields; at discovery, where she sees none, the table says where she does.
+            #expect(await run("sue", "rules", "--locale", "zh-CN").stdout.hasPrefix("客户成功经理在「赢单」阶段"))
+            #expect(
+                await run("sue", "rules", "--stage", "discovery", "--locale", "en").stdout.hasSuffix(
+                    "customer success sees no opportunity field at this stage; it does at won: opps rules --stage won\n"))
+            // The deal names the empty fields she may fill, and the command she types fills one.
+            let shown = await run("sue", "show", deal, "--locale", "zh-CN").stdout
+            #expect(shown.contains("未填，你可以填：") && shown.contains("健康度") && shown.contains("例如：opps set \(deal) "), "\(shown)")
+            #expect(await run("sue", "set", deal, "健康度=良好").code == 0)
+            let after = await run("sue", "show", deal, "--locale", "zh-CN").stdout
+            let toFill = after.split(separator: "\n").first { $0.contains("未填") }.map(String.init) ?? ""
+            #expect(after.contains("良好") && !toFill.contains("健康度"), "\(after)")
+            // Each deal is named for its customer: the customer's short name, then the product.
+            for m in ["max", "lin"] {
+                let names = Dictionary(
+                    uniqueKeysWithValues: (await run(m, "account", "list", "--json").json?.array ?? []).compactMap { a in
+                        a["id"]?.string.flatMap { id in a["fields"]?["name"]?.string.map { (id, $0) } }
+                    })
+                let deals = await run(m, "list", "--json").json?.array ?? []
+                #expect(deals.count > 20)
+                for d in deals {
+                    let name = d["fields"]?["name"]?.string ?? "", account = d["fields"]?["account"]?.string.flatMap { names[$0] } ?? "?"
+                    let customer = String(name.split(separator: " ").first ?? "")
+                    #expect(account.contains(customer), "\(name) for \(account)")
+                }
+            }
             let chinese = await run("wei", "board", "--locale", "zh-CN")
             #expect(chinese.stdout.contains("需求挖掘") && chinese.stdout.contains("物流"), "east reads in Chinese: \(chinese.stdout.prefix(200))")
         }

@@ -28,12 +28,12 @@ import Testing
         try await f.serving { url in
             let home = f.home("sam")
             #expect(await f.initReplica("sam", url).code == 0)
-            #expect(await opps("new", "华为云 试点", "--account", "华为", "--home", home).code == 0)
-            #expect(await opps("new", "ACME rollout", "--account", "ACME", "--home", home).code == 0)
-            let lines = await opps("list", "--home", home).stdout.split(separator: "\n").map(String.init).filter { $0.contains("sam") }
+            #expect(await opps("new", "华为云 试点", "--account", "华为", "--amount", "5.00", "--home", home).code == 0)
+            #expect(await opps("new", "ACME rollout", "--account", "ACME", "--amount", "5.00", "--home", home).code == 0)
+            let lines = await opps("list", "--home", home).stdout.split(separator: "\n").map(String.init).filter { $0.contains("5.00") }
             #expect(lines.count == 2)
-            // The owner column starts at the same terminal column on every row.
-            let columns = lines.map { line in String(line[..<line.range(of: "sam")!.lowerBound]).displayWidth }
+            // The amount column starts at the same terminal column on every row.
+            let columns = lines.compactMap { line in line.range(of: "5.00").map { String(line[..<$0.lowerBound]).displayWidth } }
             #expect(Set(columns).count == 1, "\(lines)")
         }
     }

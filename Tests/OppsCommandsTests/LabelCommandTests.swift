@@ -77,12 +77,14 @@ import Testing
             let out = await opps("list", "--home", home, "--locale", "zh-CN").stdout
             let lines = out.split(separator: "\n").map(String.init)
             #expect(lines.count == 3)
-            // The owner column starts at the same display column on every line.
-            let starts = lines.map { line -> Int in
-                let marker = line.contains("负责人") ? "负责人" : "sam"
-                return String(line[..<line.range(of: marker)!.lowerBound]).displayWidth
+            // The amount column starts at the same display column under its header, after a
+            // Chinese name (sam's own list has no owner column: every deal is sam's).
+            #expect(!lines[0].contains("负责人"), "\(out)")
+            let starts = lines.compactMap { line -> Int? in
+                guard let r = line.range(of: "金额") ?? line.range(of: "5.00") else { return nil }
+                return String(line[..<r.lowerBound]).displayWidth
             }
-            #expect(Set(starts).count == 1, "\(out)")
+            #expect(starts.count == 2 && Set(starts).count == 1, "\(out)")
         }
     }
 

@@ -64,6 +64,18 @@ struct BoardCommand: ParsableCommand {
             return
         }
         let words = home.words(r)
+        // Every deal the board would show is closed (a success manager's are all won): say so,
+        // and how to see them, rather than leave the open columns empty with no word.
+        var closedHint: String?
+        if !closed, board.allSatisfy({ $0.deals.isEmpty }) {
+            let ended = try options.pipeline(r).board(options.filter, today: today, includeClosed: true).filter { $0.stage.closed && !$0.deals.isEmpty }
+            let count = ended.reduce(0) { $0 + $1.deals.count }
+            if count > 0 {
+                let stages = ended.map { "\(words.stage($0.stage.name)) \($0.deals.count)" }.joined(separator: words.say(", ", "，"))
+                closedHint = words.say.onlyClosedDeals(count, stages, command: "opps board --closed")
+            }
+        }
+        defer { if let closedHint { Console.out(closedHint) } }
         let width = max(60, Console.width)
         let colour = Console.colours
         func bold(_ s: String) -> String { colour ? "\u{1B}[1m\(s)\u{1B}[0m" : s }

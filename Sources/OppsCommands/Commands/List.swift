@@ -142,11 +142,19 @@ struct ListCommand: ParsableCommand {
         // Short ids (ShortID): unique among what this laptop holds, the same on every laptop.
         let short = try r.shortIDs()
         let h = { (field: String) in words.header("opportunity", field) }
-        Console.out("\("ID".padding(ShortID.length))  \(fit(h("stage"), 11))  \(fit(h("name"), 28))  \(fit(h("owner"), 8))  \(h("amount"))")
+        // As wide as the widest id here; the owner only when the list holds more than one (as
+        // the board: a rep's own deals are all theirs, a success manager sees no owner), its ten
+        // columns then given to the name.
+        let idWidth = records.map { short($0.id).count }.max() ?? ShortID.length
+        let showOwner = Set(records.map { $0.owner ?? "-" }).count > 1
+        let nameWidth = showOwner ? 28 : 38
+        let ownerHeader = showOwner ? "\(fit(h("owner"), 8))  " : ""
+        Console.out("\("ID".padding(idWidth))  \(fit(h("stage"), 11))  \(fit(h("name"), nameWidth))  \(ownerHeader)\(h("amount"))")
         for rec in records {
             let amount = amountText(rec)
+            let owner = showOwner ? "\(fit(rec.owner ?? "-", 8))  " : ""
             Console.out(
-                "\(short(rec.id).padding(ShortID.length))  \(fit(words.value("opportunity", "stage", rec["stage"]), 11))  \(fit(rec["name"].canonicalText, 28))  \(fit(rec.owner ?? "-", 8))  \(amount)"
+                "\(short(rec.id).padding(idWidth))  \(fit(words.value("opportunity", "stage", rec["stage"]), 11))  \(fit(rec["name"].canonicalText, nameWidth))  \(owner)\(amount)"
             )
         }
     }

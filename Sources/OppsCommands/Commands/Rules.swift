@@ -17,6 +17,9 @@ public struct RulesCommand: ParsableCommand {
             record ("if team": when you are on its team). Reads this laptop's workspace (as the hub \
             last sent it), else the built-in default. Roles, stages and entities by name or label.
 
+            Without --stage: discovery, or the first stage where the role sees any of the entity's \
+            fields (a success manager's is won).
+
             Example: opps rules (your own role), opps rules --role expert --stage solution
             """
     )
@@ -24,8 +27,11 @@ public struct RulesCommand: ParsableCommand {
     @Option(help: "The role (marketing, sales, expert, success, manager); default: yours, as this laptop's replica holds it.")
     var role: String?
 
-    @Option(help: "The pipeline stage (lead, qualified, discovery, solution, proposal, negotiation, won, lost).")
-    var stage: String = "discovery"
+    @Option(
+        help:
+            "The pipeline stage (lead, qualified, discovery, solution, proposal, negotiation, won, lost); default: discovery, or the first stage where the role sees any field."
+    )
+    var stage: String?
 
     @Option(help: "Relations you hold to the record: owner, team, creator, managed (comma-separated).")
     var relations: String = "owner,team,creator,managed"
@@ -64,14 +70,29 @@ public struct RulesCommand: ParsableCommand {
         let w = words ?? Vocabulary(ws, locale: nil)
         guard let role else { throw Self.whoseRules(ws, words: w) }
         guard let r = ws.role(input: role) else { throw unknown("role", "角色", role, ws.roles.map(\.name), w.role) }
-        guard let s = ws.stage(input: stage) else { throw unknown("stage", "阶段", stage, ws.stages.map(\.name), w.stage) }
+        if let stage {
+            guard let s = ws.stage(input: stage) else { throw unknown("stage", "阶段", stage, ws.stages.map(\.name), w.stage) }
+            out.stage = s.name
+        }
         guard let e = ws.entity(entity) ?? ws.entities.first(where: { Workspace.matches(entity, $0.labels) }) else {
             throw unknown("entity", "记录类型", entity, ws.entities.map(\.name), w.entity)
         }
         out.role = r.name
-        out.stage = s.name
         out.entity = e.name
+        if stage == nil { out.stage = out.visibleStages(in: ws).first ?? "discovery" }
         return out
+    }
+
+    /// The stages at which this role sees any field of the entity: discovery first (where a
+    /// deal's work is), then the pipeline's order. A success manager sees nothing before won, so
+    /// `opps rules` shows them won, not a table of hidden fields.
+    func visibleStages(in ws: Workspace) -> [String] {
+        let names = ws.stages.map(\.name)
+        return (names.filter { $0 == "discovery" } + names.filter { $0 != "discovery" }).filter { name in
+            var at = self
+            at.stage = name
+            return at.table(workspace: ws).contains { $0.access != .hidden }
+        }
     }
 
     static func whoseRules(_ ws: Workspace, words w: Vocabulary) -> ValidationError {
@@ -95,7 +116,7 @@ public struct RulesCommand: ParsableCommand {
         var record = Record(
             id: RecordID(high: 0, low: 0), entity: entity,
             created: FieldState(value: .null, stamp: Stamp(hlc: .zero, replica: ReplicaID(UUID128(high: 0, low: 0))), author: "", authority: .own))
-        if let sf = e.stageField { record.fields[sf] = FieldState(value: .member(stage), stamp: record.created.stamp, author: "", authority: .own) }
+        if let sf = e.stageField { record.fields[sf] = FieldState(value: .member(stage ?? "discovery"), stamp: record.created.stamp, author: "", authority: .own) }
         let actor = Actor(user: "you", role: role ?? "")
         return e.fields.map { f in
             (f.name, f.group, ws.permission(actor: actor, relations: parsedRelations.set, record: record, entity: entity, field: f.name))
@@ -121,13 +142,23 @@ public struct RulesCommand: ParsableCommand {
         // The relations as given, in the order Relation lists them.
         let held = Relation.allCases.filter(parsedRelations.set.contains)
         let heading = say.rulesHeading(
-            entity: words.entity(rules.entity), role: words.role(rules.role ?? ""), stage: words.stage(rules.stage), relations: held,
+            entity: words.entity(rules.entity), role: words.role(rules.role ?? ""), stage: words.stage(rules.stage ?? ""), relations: held,
             version: replica?.workspace.version)
         Console.out(heading.wrapped(width: Console.width).joined(separator: "\n"))
         let accessWidth = max(8, rows.map { say.access($0.access).displayWidth }.max() ?? 8)
         Console.out(say.header([("field", "字段", width + 1, false), ("access", "权限", accessWidth + 1, false), ("group", "字段组", 0, false)]))
         for (name, r) in zip(names, rows) {
             Console.out(name.padding(width) + "  " + say.access(r.access).padding(accessWidth) + "  " + words.group(rules.entity, r.group))
+        }
+        // Nothing visible at this stage: where something is, with the command that shows it.
+        if rows.allSatisfy({ $0.access == .hidden }) {
+            let seen = rules.visibleStages(in: ws)
+            if let first = seen.first {
+                Console.out(
+                    say.hiddenAtThisStage(
+                        role: words.role(rules.role ?? ""), entity: words.entity(rules.entity), stages: seen.map(words.stage),
+                        command: "opps rules --stage \(words.stage(first))"))
+            }
         }
     }
 }

@@ -68,6 +68,16 @@ extension WebApp {
         let pipeline = try self.pipeline()
         let filter = PipelineFilter(owner: q.owner?.isEmpty == false ? q.owner : nil, member: q.member?.isEmpty == false ? q.member : nil)
         var columns = pipeline.board(filter, today: today, includeClosed: q.closed || q.stage != nil)
+        // No open deal, but closed ones (a success manager sees won deals only): the closed
+        // stages that hold them are shown, and the page says why, rather than six empty columns.
+        var onlyClosed = false
+        if !q.closed, q.stage == nil, columns.allSatisfy({ $0.deals.isEmpty }) {
+            let closed = pipeline.board(filter, today: today, includeClosed: true).filter { !$0.deals.isEmpty }
+            if !closed.isEmpty {
+                columns = closed
+                onlyClosed = true
+            }
+        }
         if let only = q.stage { columns = columns.filter { $0.stage.name == only } }
         let needle = q.text?.lowercased() ?? ""
         let accounts = Dictionary(uniqueKeysWithValues: try r.store.list(entity: "account", workspace: r.workspace).map { ($0.id, $0["name"].canonicalText) })
@@ -83,7 +93,11 @@ extension WebApp {
         html += " <label>\(esc(t("Closes in", "预计成交月"))) <input type=\"month\" name=\"close\" value=\"\(esc(q.closeMonth ?? ""))\"></label>"
         html += " <label>\(esc(t("Deal or account", "商机或客户"))) <input name=\"q\" value=\"\(esc(q.text ?? ""))\"></label>"
         html +=
-            " <label><input type=\"checkbox\" name=\"closed\" value=\"1\"\(q.closed ? " checked" : "")> \(esc(t("closed stages", "含已结束阶段")))</label> <button>\(esc(t("Filter", "筛选")))</button></form>"
+            " <label><input type=\"checkbox\" name=\"closed\" value=\"1\"\(q.closed || onlyClosed ? " checked" : "")> \(esc(t("closed stages", "含已结束阶段")))</label> <button>\(esc(t("Filter", "筛选")))</button></form>"
+        if onlyClosed {
+            html +=
+                "<p class=\"none\">\(esc(t("No open deals here: these are the closed ones.", "这里没有进行中的商机：下面是已结束的。")))</p>"
+        }
         let stageOptions = r.workspace.stages.map { "<option value=\"\(esc($0.name))\">\(esc(words.stage($0.name)))</option>" }.joined()
         html += "<div class=\"board\">"
         for column in columns {
@@ -115,7 +129,7 @@ extension WebApp {
                     <article class="card" draggable="true" data-id="\(short)">
                     <a class="name" href="/deal/\(short)">\(esc(d["name"].canonicalText))</a>
                     <div class="acct">\(esc(d["account"].reference.flatMap { accounts[$0] } ?? ""))</div>
-                    <div class="amt">\(esc(amount))</div><div class="owner">\(esc(d["owner"].canonicalText))</div>
+                    <div class="amt">\(esc(amount))</div><div class="owner">\(esc(d["owner"].isNull ? "" : d["owner"].canonicalText))</div>
                     <div class="next">\(esc(next))</div><div class="badges">\(badges.joined(separator: " "))</div>
                     <form method="post" action="/deal/\(short)/stage" class="move">\(csrfField)<select name="stage" aria-label="\(esc(t("Stage", "阶段")))">\(stageOptions.replacingOccurrences(of: "value=\"\(esc(column.stage.name))\"", with: "value=\"\(esc(column.stage.name))\" selected"))</select><button>\(esc(t.move))</button></form>
                     </article>
@@ -237,8 +251,10 @@ extension WebApp {
             let tasks = try r.related("task", of: deal.id).filter { $0["done"] != .boolean(true) }
             html += "<h2>\(esc(t("Tasks", "任务"))) <span class=\"count\">\(tasks.count)</span></h2><ul class=\"agenda\">"
             for task in tasks {
+                // What, when, for whom: a task without a date or an assignee leaves that part out.
+                let parts = ["text", "due", "assignee"].map { task[$0] }.filter { !$0.isNull }.map(\.canonicalText)
                 html += """
-                    <li>\(esc(task["text"].canonicalText)) · \(esc(task["due"].canonicalText)) · \(esc(task["assignee"].canonicalText)) \
+                    <li>\(esc(parts.joined(separator: " · "))) \
                     <form method="post" action="/deal/\(short)/task-done" class="inline">\(csrfField)<input type="hidden" name="task" value="\(ids(task.id))"><button>\(esc(t("Done", "完成")))</button></form></li>
                     """
             }

@@ -3,6 +3,7 @@ import OppsCore
 import OppsHub
 import OppsStore
 import OppsTestSupport
+import OppsWeb
 import Testing
 
 @testable import OppsHubCommands
@@ -74,6 +75,15 @@ import Testing
                 sueBoard.stdout.hasSuffix("这里没有进行中的商机；已结束的 \(summary.byStage["won"] ?? 0) 个（赢单 \(summary.byStage["won"] ?? 0)）：opps board --closed\n"),
                 "\(sueBoard.stdout)")
             #expect(await run("sue", "board", "--closed").stdout.contains("WON ("))
+            // Her board in the browser shows the closed stages, and says why.
+            let web = try WebApp(home: f.root + "/r-sue", clock: SystemClock(), transport: nil)
+            let page = try await web.boardHTML()
+            #expect(
+                page.contains("No open deals here: these are the closed ones.") && page.contains("data-stage=\"won\"")
+                    && !page.contains("data-stage=\"discovery\"") && !page.contains(">null<"), "\(page.prefix(600))")
+            #expect(
+                !(try await WebApp(home: f.root + "/r-sam", clock: SystemClock(), transport: nil).boardHTML().contains("No open deals here")),
+                "a rep's board is open deals")
             // Her list has no owner column (she sees no owner, as a rep's own list is all theirs); the id she reads is one show takes.
             let list = await run("sue", "list")
             let header = list.stdout.split(separator: "\n").first.map(String.init) ?? ""

@@ -423,6 +423,9 @@ import Testing
                 let today = Timestamp(milliseconds: 1_796_000_000_000).date.description
                 let added = try await web.post("/deal/\(id)/task", ["text": "准备报价单", "due": today], from: "/deal/\(id)")
                 #expect(added.body.contains("msg ok") && added.body.contains("准备报价单"), "\(added.body.prefix(300))")
+                // One with no date reads as what it is, with no "null" for the date it lacks.
+                let undated = try await web.post("/deal/\(id)/task", ["text": "寄样品", "due": ""], from: "/deal/\(id)")
+                #expect(undated.body.contains("<li>寄样品 · sam ") && !undated.body.contains("null"), "\(undated.body.prefix(300))")
                 #expect(try await web.send("/today").body.contains("准备报价单"))
                 // In Chinese: the day as a Chinese reader writes it.
                 let (month, day) = (Int(today.split(separator: "-")[1])!, Int(today.split(separator: "-")[2])!)

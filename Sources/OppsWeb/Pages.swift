@@ -210,7 +210,9 @@ extension WebApp {
                                 "<option value=\"\(esc($0))\"\(value == .member($0) ? " selected" : "")>\(esc(words.member(deal.entity, f.name, $0)))</option>"
                             }.joined() + "</select>"
                     } else {
-                        input = "<input name=\"value\" value=\"\(esc(value.isNull ? "" : value.canonicalText))\">"
+                        // A date by the browser's date picker (it sends YYYY-MM-DD, as opps set takes); an amount by a number pad.
+                        let kind = f.type == .date ? " type=\"date\"" : (f.type.isDecimal ? " inputmode=\"decimal\"" : "")
+                        input = "<input name=\"value\"\(kind) value=\"\(esc(value.isNull ? "" : value.canonicalText))\">"
                     }
                     let verb = access == .propose ? t.propose : t.save
                     rows += """
@@ -474,5 +476,6 @@ extension Vocabulary {
 
 extension FieldType {
     var isReference: Bool { if case .reference = self { true } else { false } }
+    var isDecimal: Bool { if case .decimal = self { true } else { false } }
     var members: [String]? { if case let .enumeration(m) = self { m } else { nil } }
 }

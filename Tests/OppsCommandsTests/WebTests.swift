@@ -200,6 +200,9 @@ import Testing
                 // The deal page: grouped fields, inputs only where sam may write.
                 let page = try await web.send("/deal/\(short)")
                 #expect(page.body.contains("name=\"field\" value=\"next_step\""))
+                // A date by the browser's date picker, an amount by a number pad.
+                #expect(page.body.contains("value=\"next_step_due\"><input name=\"value\" type=\"date\""), "\(page.body)")
+                #expect(page.body.contains("value=\"amount\"><input name=\"value\" inputmode=\"decimal\" value=\"120000"), "\(page.body)")
                 let replica = try Replica(home: f.home("sam"), clock: FixedClock(milliseconds: 1_796_000_000_000))
                 let record = try #require(try replica.record(RecordID(parsing: deal)!))
                 var readOnly = 0

@@ -1,3 +1,4 @@
+import OppsCore
 import Testing
 
 @testable import OppsCommands
@@ -21,6 +22,22 @@ import Testing
         // A wide character that does not fit in the last column: the cell is still its width.
         #expect(fit("东方物流 数据分析 试点", 20) == "东方物流 数据分析 … ")
         #expect(fit("东方物流 数据分析 试点", 20).displayWidth == 20)
+    }
+
+    /// The board's next step in its column: what is cut is the step's text, never its date.
+    @Test func aBoardsNextStepKeepsItsDate() throws {
+        var deal = Record(
+            id: RecordID(high: 1, low: 2), entity: "opportunity",
+            created: FieldState(value: .null, stamp: Stamp(hlc: .zero, replica: ReplicaID(UUID128(high: 0, low: 0))), author: "", authority: .own))
+        let stamp = deal.created.stamp
+        deal.fields["next_step"] = FieldState(value: .text("约财务总监谈预算和试点范围"), stamp: stamp, author: "", authority: .own)
+        deal.fields["next_step_due"] = FieldState(value: .date(try CivilDate(parsing: "2026-12-11")), stamp: stamp, author: "", authority: .own)
+        let board = BoardCommand()
+        #expect(board.nextCell(deal, width: 40) == "约财务总监谈预算和试点范围 (2026-12-11)".padding(40), "padded to its column")
+        #expect(board.nextCell(deal, width: 24) == "约财务总监… (2026-12-11)")
+        #expect(board.nextCell(deal, width: 24).displayWidth <= 24)
+        // Too narrow for the text and its date: cut as one.
+        #expect(board.nextCell(deal, width: 10).displayWidth == 10)
     }
 
     @Test func listColumnsLineUpWithChineseNames() async throws {

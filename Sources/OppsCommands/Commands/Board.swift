@@ -28,6 +28,22 @@ struct BoardCommand: ParsableCommand {
 
     func validate() throws { try options.check(as: home) }
 
+    /// A deal's next step and its date, as the board shows them.
+    func nextText(_ deal: Record) -> String {
+        var next = deal["next_step"].isNull ? "" : deal["next_step"].canonicalText
+        if case let .date(d) = deal["next_step_due"] { next += (next.isEmpty ? "" : " ") + "(\(d))" }
+        return next
+    }
+
+    /// The same in `width` columns: what is cut is the step's text, never its date.
+    func nextCell(_ deal: Record, width: Int) -> String {
+        let whole = nextText(deal)
+        guard whole.displayWidth > width, case let .date(d) = deal["next_step_due"], !deal["next_step"].isNull else { return fit(whole, width) }
+        let date = " (\(d))"
+        guard width - date.count >= 6 else { return fit(whole, width) }
+        return fit(deal["next_step"].canonicalText, width - date.count).trimmingTrailing() + date
+    }
+
     func run() throws {
         let r = try home.open()
         let today =
@@ -80,7 +96,7 @@ struct BoardCommand: ParsableCommand {
         let colour = Console.colours
         func bold(_ s: String) -> String { colour ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
         func red(_ s: String) -> String { colour ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
-        // mark(2) id(8) name [owner(8)] amount(16) next step: the name and next step share what is
+        // mark(2) id(8) name [owner(8)] amount next step: the name and next step share what is
         // left. Each deal by the short id the other commands take; the owner only when the board
         // holds more than one owner's deals (a rep's own board is all theirs).
         let short = try r.shortIDs()
@@ -88,19 +104,32 @@ struct BoardCommand: ParsableCommand {
         let showOwner = owners.count > 1
         // Eight characters, or more where two ids here share their first eight.
         let idWidth = board.flatMap { $0.deals.map { short($0.deal.id).count } }.max() ?? ShortID.length
-        let fixed = 2 + idWidth + 1 + (showOwner ? 8 + 1 : 0) + 16 + 1
-        let nameWidth = max(12, (width - fixed) * 2 / 5), nextWidth = max(8, width - fixed - nameWidth - 1)
+        // The amount as wide as the widest here (46,000,000.00 JPY is 17), never cut.
+        let amountWidth = board.flatMap { $0.deals.map { $0.deal["amount"].isNull ? 0 : amountText($0.deal).displayWidth } }.max() ?? 0
+        let fixed = 2 + idWidth + 1 + (showOwner ? 8 + 1 : 0) + amountWidth + 1
+        // The name and the next step share what is left, two fifths to the name, except that
+        // a column narrower than its share gives the rest to the other (one deal's board is
+        // not cut at 80 columns when both fit).
+        let room = width - fixed - 1
+        let deals = board.flatMap(\.deals)
+        let wantName = deals.map { $0.deal["name"].canonicalText.displayWidth }.max() ?? 0
+        let wantNext = deals.map { nextText($0.deal).displayWidth }.max() ?? 0
+        var nameWidth = max(12, room * 2 / 5)
+        if wantName + wantNext <= room || wantName < nameWidth {
+            nameWidth = max(4, wantName)
+        } else if wantNext < room - nameWidth {
+            nameWidth = room - wantNext
+        }
+        let nextWidth = max(8, room - nameWidth)
         for column in board {
             let total = column.totals.totals.isEmpty ? "" : " · " + totalsText(column.totals, words.say)
             let title = words.stage(column.stage.name) == column.stage.name ? column.stage.name.uppercased() : words.stage(column.stage.name)
             Console.out(bold(fit("\(title) (\(column.deals.count))\(total)", width).trimmingTrailing()))
             for b in column.deals {
                 let amount = b.deal["amount"].isNull ? "" : amountText(b.deal)
-                var next = b.deal["next_step"].isNull ? "" : b.deal["next_step"].canonicalText
-                if case let .date(d) = b.deal["next_step_due"] { next += (next.isEmpty ? "" : " ") + "(\(d))" }
                 let line =
                     (b.overdue ? "! " : "  ") + short(b.deal.id).padding(idWidth) + " " + fit(b.deal["name"].canonicalText, nameWidth) + " "
-                    + (showOwner ? fit(b.deal.owner ?? "-", 8) + " " : "") + fit(amount, 16) + " " + fit(next, nextWidth)
+                    + (showOwner ? fit(b.deal.owner ?? "-", 8) + " " : "") + fit(amount, amountWidth) + " " + nextCell(b.deal, width: nextWidth)
                 Console.out(b.overdue ? red(line.trimmingTrailing()) : line.trimmingTrailing())
             }
         }

@@ -368,7 +368,9 @@ struct Phrases: Sendable {
     func forecastHeading(month: String, owner: String, deals: Int) -> String {
         // "-": the deals with no close date.
         let month = month == "-" ? self("no close date", "未填成交日期") : month
-        return self("\(month)  \(owner)  (\(deals) deal\(deals == 1 ? "" : "s"))", "\(month)  \(owner)（\(deals) 个商机）")
+        // "-" owner: deals whose owner this reader does not see (a success manager's): no name to give.
+        let who = owner == "-" ? "" : "  \(owner)"
+        return self("\(month)\(who)  (\(deals) deal\(deals == 1 ? "" : "s"))", "\(month)\(who)（\(deals) 个商机）")
     }
     /// The forecast's figures: pipeline, weighted, best case, commit, won.
     var noAmountsYet: String { self("(no amounts yet)", "（还没有填金额）") }

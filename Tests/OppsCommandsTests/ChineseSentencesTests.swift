@@ -426,5 +426,8 @@ import Testing
         #expect(lines.allSatisfy { $0.displayWidth <= 46 })
         for width in 20...60 { #expect(itemLines(zh, width: width).allSatisfy { $0.displayWidth <= max(width, 23) }, "\(width)") }
         #expect(Phrases(chinese: true).forecastHeading(month: "-", owner: "wei", deals: 8) == "未填成交日期  wei（8 个商机）")
+        // An owner this reader does not see (a success manager's deals): the month alone, no "-".
+        #expect(Phrases(chinese: true).forecastHeading(month: "2026-11", owner: "-", deals: 39) == "2026-11（39 个商机）")
+        #expect(Phrases(chinese: false).forecastHeading(month: "2026-11", owner: "-", deals: 1) == "2026-11  (1 deal)")
     }
 }

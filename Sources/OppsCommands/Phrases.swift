@@ -191,6 +191,16 @@ struct Phrases: Sendable {
     func replicaMade(user: String, role: String, home: String, records: Int) -> String {
         self("replica for \(user) (\(role)) in \(home): \(records) records", "已为 \(user)（\(role)）建好副本，位于 \(home)：\(grouped(records)) 条记录")
     }
+    /// Under `opps init`'s line: what to type next, for a replica with deals and for an empty one.
+    func afterInit(hasDeals: Bool) -> String {
+        hasDeals
+            ? self(
+                "next: opps today (what is due), opps board (your pipeline), opps web (the same in a browser)",
+                "接下来：opps today 看今天要做的，opps board 看商机看板，opps web 在浏览器里看")
+            : self(
+                "next: opps new NAME --account ACCOUNT makes your first opportunity; opps help lists every command",
+                "接下来：opps new 名称 --account 客户 新建第一个商机；opps help 列出全部命令")
+    }
     func connected(user: String, hub: String, pending: Int) -> String {
         self(
             "connected \(user)'s replica to \(hub); \(pending) pending write(s) kept: run opps sync",

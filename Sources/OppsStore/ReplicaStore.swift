@@ -468,6 +468,11 @@ public final class ReplicaStore {
 
     public func recordCount() throws -> Int { Int(try database.query("SELECT count(*) FROM records").first?[0].int ?? 0) }
 
+    /// Live records of one entity (what `list(entity:)` would return, counted without reading them).
+    public func recordCount(entity: String) throws -> Int {
+        Int(try database.query("SELECT count(*) FROM records WHERE entity = ? AND view_deleted IS NULL", [.text(entity)]).first?[0].int ?? 0)
+    }
+
     // MARK: Outbox
 
     public func enqueue(_ w: FieldWrite) throws {

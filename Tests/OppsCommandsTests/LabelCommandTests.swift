@@ -60,9 +60,19 @@ import Testing
         try await f.serving { url in
             let made = await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.home("sam"), "--locale", "zh-CN")
             #expect(made.code == 0, "\(made.stderr)")
+            // A new rep's empty laptop: init ends with how to make the first deal, and so does the board.
+            #expect(made.stdout.hasSuffix("接下来：opps new 名称 --account 客户 新建第一个商机；opps help 列出全部命令\n"), "\(made.stdout)")
+            #expect(await opps("board", "--home", f.home("sam")).stdout.hasSuffix("本机还没有商机：opps new 名称 --account 客户 新建一个，opps sync 取回你的商机\n"))
             #expect(await opps("locale", "--home", f.home("sam")).stdout.contains("显示语言：zh-CN"))
             #expect(await opps("new", "试点", "--account", "上海云帆", "--home", f.home("sam")).code == 0)
             #expect(await opps("list", "--home", f.home("sam")).stdout.contains("需求挖掘"))
+            // With a deal, the board is the deal; a filter that leaves none says so.
+            #expect(!(await opps("board", "--home", f.home("sam")).stdout.contains("本机还没有商机")))
+            #expect(await opps("board", "--owner", "max", "--home", f.home("sam")).stdout.hasSuffix("本机没有符合条件的商机\n"))
+            // A laptop that pulled deals: init says what to look at first.
+            #expect(await opps("sync", "--home", f.home("sam")).code == 0)
+            let again = await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.root + "/sam-en", "--locale", "en")
+            #expect(again.stdout.hasSuffix("next: opps today (what is due), opps board (your pipeline), opps web (the same in a browser)\n"), "\(again.stdout)")
         }
     }
 

@@ -89,6 +89,9 @@ struct BoardCommand: ParsableCommand {
             if count > 0 {
                 let stages = ended.map { "\(words.stage($0.stage.name)) \($0.deals.count)" }.joined(separator: words.say(", ", "，"))
                 closedHint = words.say.onlyClosedDeals(count, stages, command: "opps board --closed")
+            } else {
+                // Nothing at all: on a new rep's laptop, how to make the first; else the filter left none.
+                closedHint = try r.store.recordCount(entity: "opportunity") == 0 ? words.say.noDealsYet : words.say.noDealsMatch
             }
         }
         defer { if let closedHint { Console.out(closedHint) } }

@@ -28,8 +28,20 @@ import Testing
             #expect(contacts.stdout.contains("李伟") && contacts.stdout.contains("上海云帆"), "the account by name: \(contacts.stdout)")
             #expect(await opps("contact", "show", "李伟", "--home", home).stdout.contains("CIO"))
             #expect(await opps("account", "show", "李伟", "--home", home).stderr.contains("not an account"))
+            // A name typed without quotes: its words are the name, up to the first FIELD=VALUE.
+            let words = await opps("account", "new", "Acme", "Trading", "Co", "industry=retail", "--home", home, "--json")
+            #expect(words.json?["fields"]?["name"]?.string == "Acme Trading Co" && words.json?["fields"]?["industry"]?.string == "retail", "\(words.stdout)")
+            let deal = await opps("new", "Acme", "field", "pilot", "--account", "Acme Trading Co", "--home", home, "--json")
+            #expect(deal.json?["fields"]?["name"]?.string == "Acme field pilot", "\(deal.stdout) \(deal.stderr)")
+            let task = await opps("task", "add", "Acme field pilot", "send", "the", "quote", "--due", "2026-12-09", "--home", home, "--json")
+            #expect(task.json?["fields"]?["text"]?.string == "send the quote", "\(task.stdout) \(task.stderr)")
+            let who = await opps("contact", "new", "Li", "Na", "--account", "Acme Trading Co", "title=CFO", "--home", home, "--json")
+            #expect(who.json?["fields"]?["name"]?.string == "Li Na" && who.json?["fields"]?["title"]?.string == "CFO", "\(who.stdout)")
+            // Fields with no name before them: one line saying the name comes first, nothing made.
+            let nameless = await opps("account", "new", "行业=零售", "--home", home, "--locale", "zh-CN")
+            #expect(nameless.code == 64 && nameless.stderr == "opps: 先写客户名称：opps account new 名称 行业=…\n", "\(nameless.stderr)")
             #expect(await opps("sync", "--home", home).code == 0)
-            #expect(await opps("account", "list", "--home", home, "--json").json?.array?.count == 1)
+            #expect(await opps("account", "list", "--home", home, "--json").json?.array?.count == 2)
         }
     }
 }

@@ -74,13 +74,20 @@ struct AccountNewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new", abstract: "Add an account (offline too; it syncs like everything else).",
         discussion: "Example: opps account new 上海云帆 industry=物流 territory=east")
-    @Argument(help: "The account's name.") var name: String
-    @Argument(help: "More fields as FIELD=VALUE (industry, website, territory).") var fields: [String] = []
+    @Argument(help: "The account's name (words typed without quotes are joined with spaces), then more fields as FIELD=VALUE (industry, website, territory).")
+    var name: [String]
     @Flag(help: "Make it even when an account here has a name that looks the same (\"Omega Ltd.\" for \"Omega\").") var allowDuplicate = false
     @OptionGroup var home: HomeOption
     @Flag(help: "Print the new record as JSON.") var json = false
 
+    func validate() throws {
+        if nameThenFields(name).name.isEmpty {
+            throw ValidationError(home.say("the name comes first: opps account new NAME industry=…", "先写客户名称：opps account new 名称 行业=…"))
+        }
+    }
+
     func run() throws {
+        let (name, fields) = nameThenFields(name)
         let r = try home.open()
         let existing = try directory(r, "account", search: nil)
         if existing.contains(where: { $0["name"].canonicalText.lowercased() == name.lowercased() }) {

@@ -67,14 +67,21 @@ struct ContactNewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new", abstract: "Add a contact at an account (offline too).",
         discussion: "Example: opps contact new \"Li Wei\" --account 上海云帆 title=CIO phone=13800000000")
-    @Argument(help: "The contact's name.") var name: String
+    @Argument(help: "The contact's name (words typed without quotes are joined with spaces), then more fields as FIELD=VALUE (email, phone, title).")
+    var name: [String]
     @Option(help: "The account: its short id or exact name (made when there is none of that name).") var account: String
-    @Argument(help: "More fields as FIELD=VALUE (email, phone, title).") var fields: [String] = []
     @Flag(help: "Make it even when a contact here looks like the same person (same name at the account, same email or phone).") var allowDuplicate = false
     @OptionGroup var home: HomeOption
     @Flag(help: "Print the new record as JSON.") var json = false
 
+    func validate() throws {
+        if nameThenFields(name).name.isEmpty {
+            throw ValidationError(home.say("the name comes first: opps contact new NAME --account ACCOUNT title=…", "先写联系人姓名：opps contact new 姓名 --account 客户 职务=…"))
+        }
+    }
+
     func run() throws {
+        let (name, fields) = nameThenFields(name)
         let r = try home.open()
         var rng = SystemRandomNumberGenerator()
         let made: RecordID = try r.store.transaction {

@@ -15,8 +15,8 @@ struct LeadCommand: ParsableCommand {
             abstract: "Add a lead (an opportunity in the lead stage) for a company.",
             discussion: "Example: opps lead add \"Beta pilot\" --company Beta --contact \"Li Wei\" --source event")
 
-        @Argument(help: "The lead's name.")
-        var name: String
+        @Argument(help: "The lead's name (words typed without quotes are joined with spaces).")
+        var name: [String]
 
         @Option(help: "The company (an existing account's id or name, or a new one).")
         var company: String
@@ -38,7 +38,7 @@ struct LeadCommand: ParsableCommand {
             let entity = r.workspace.entity("opportunity")!
             let id: RecordID = try r.store.transaction {
                 let account = try findOrCreate(r, entity: "account", text: company, rng: &rng)
-                var fields: [(String, Value)] = [("name", .text(name)), ("account", .reference(account))]
+                var fields: [(String, Value)] = [("name", .text(name.joined(separator: " "))), ("account", .reference(account))]
                 if let contact {
                     fields.append(("contact", .reference(try findOrCreate(r, entity: "contact", text: contact, extra: [("account", .reference(account))], rng: &rng))))
                 }

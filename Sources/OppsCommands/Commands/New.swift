@@ -10,8 +10,8 @@ struct NewCommand: ParsableCommand {
         commandName: "new", abstract: "Create an opportunity you own (works offline).",
         discussion: "Example: opps new \"华东 试点\" --account 上海云帆 --amount 120000.00 --currency CNY --close 2027-03-31")
 
-    @Argument(help: "The opportunity's name.")
-    var name: String
+    @Argument(help: "The opportunity's name (words typed without quotes are joined with spaces).")
+    var name: [String]
 
     @Option(help: "The account: its short id or exact name, or a name for a new account.")
     var account: String
@@ -36,7 +36,7 @@ struct NewCommand: ParsableCommand {
         let entity = r.workspace.entity("opportunity")!
         let id: RecordID = try r.store.transaction {
             let accountID = try findOrCreate(r, entity: "account", text: account, rng: &rng)
-            var fields: [(String, Value)] = [("name", .text(name)), ("account", .reference(accountID))]
+            var fields: [(String, Value)] = [("name", .text(name.joined(separator: " "))), ("account", .reference(accountID))]
             if let amount { fields.append(("amount", try r.parse(amount, for: entity.field("amount")!, of: entity.name))) }
             if let currency { fields.append(("currency", try r.parse(currency, for: entity.field("currency")!, of: entity.name))) }
             if let close { fields.append(("close_date", try r.parse(close, for: entity.field("close_date")!, of: entity.name))) }
@@ -49,6 +49,13 @@ struct NewCommand: ParsableCommand {
         }
         try printRecord(r, id, json: json, short: true, words: home.words(r))
     }
+}
+
+/// A new record's words: the name (the words before the first FIELD=VALUE, joined with spaces:
+/// `opps account new 杭州 云帆 行业=物流` names 杭州 云帆), then its FIELD=VALUE assignments.
+func nameThenFields(_ words: [String]) -> (name: String, fields: [String]) {
+    let name = words.prefix { !$0.contains("=") }
+    return (name.joined(separator: " "), Array(words.dropFirst(name.count)))
 }
 
 /// An account or contact given as an id/prefix, or a name for a new one. A new name that is

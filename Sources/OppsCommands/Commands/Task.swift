@@ -15,7 +15,7 @@ struct TaskCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a task to a deal.", discussion: "Example: opps task add 7dka36sd \"send the quote\" --due 2026-12-04")
         @Argument(help: "The deal: its short id as opps list prints it, or its exact name.") var id: String
-        @Argument(help: "What to do.") var text: String
+        @Argument(help: "What to do (words typed without quotes are joined with spaces).") var text: [String]
         @Option(help: "Due date, YYYY-MM-DD.") var due: String
         @Option(help: "Who does it (a user name); default: you.") var assignee: String?
         @OptionGroup var home: HomeOption
@@ -24,7 +24,7 @@ struct TaskCommand: ParsableCommand {
         func run() throws {
             let r = try home.open()
             let deal = try dealID(r, id)
-            let result = try r.addTask(deal: deal, text: text, due: due, assignee: assignee)
+            let result = try r.addTask(deal: deal, text: text.joined(separator: " "), due: due, assignee: assignee)
             try printRecord(r, result.record, json: json, short: !json, words: home.words(r))
         }
     }

@@ -238,7 +238,7 @@ enum ChineseCommandHelp {
         "list stale": "只看在工作区的 stale_days 内没有跟进（活动）的未结束商机",
         "list sort": "排序：最新（newest，默认）、成交（close，最早成交在前）、金额（amount，同一币种内最大在前）、名称（name）",
         "list json": "以 JSON 数组输出记录",
-        "set assignments": "字段=值，可以写多个",
+        "set assignments": "字段=值，可以写多个；没加引号的词接在前一个值后面",
         "set json": "以 JSON 输出结果",
         "show json": "以 JSON 输出 {id, type, fields}（小数写成字符串）",
         "stage id": "商机：opps list 打印的短 id 或准确名称",

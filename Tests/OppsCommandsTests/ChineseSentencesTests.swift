@@ -79,6 +79,12 @@ import Testing
             // A command's own checks of what was typed, too (exit 64).
             let spaced = await opps("set", id, "金额", "120000", "--home", sam)
             #expect(spaced.code == 64 && spaced.stderr == "opps: 「金额」不是 字段=值 的形式：请写成 金额=120000\n", "\(spaced.stderr)")
+            // A value typed without quotes: the words after a pair continue its value.
+            let other = try #require(await opps("new", "苏州", "嘉禾", "扩容", "--account", "华为", "--home", sam, "--json").json?["id"]?.string)
+            let unquoted = await opps("set", other, "下一步=约", "王总", "见面", "金额=5000", "--home", sam, "--json")
+            #expect(unquoted.code == 0, "\(unquoted.stderr)")
+            let now = await opps("show", other, "--home", sam, "--json").json?["fields"]
+            #expect(now?["next_step"]?.string == "约 王总 见面" && now?["amount"]?.string == "5000.00", "\(String(describing: now))")
             #expect(await opps("today", "--date", "明天", "--home", sam).stderr == "opps: --date 必须是日期（YYYY-MM-DD）\n")
             // On another entity the members are that entity's (an activity's kinds, a task's due date).
             #expect(await opps("log", id, "--kind", "打球", "--home", sam).stderr == "opps: 类型：「打球」不是可选值之一：电话、拜访、邮件、会议、签到、备注\n")
@@ -269,7 +275,7 @@ import Testing
                 #expect(page.code == 0, "\(args)")
                 #expect(page.stdout.hasPrefix("用法：opps set <id> <assignments> ..."), "\(args): \(page.stdout)")
                 #expect(page.stdout.contains("\n在一次本地修改中改一条记录的若干字段\n"), "\(page.stdout)")
-                #expect(page.stdout.contains("\n  <assignments> ...       字段=值，可以写多个\n"), "\(page.stdout)")
+                #expect(page.stdout.contains("\n  <assignments> ...       字段=值，可以写多个；没加引号的词接在前一个值后面\n"), "\(page.stdout)")
                 #expect(page.stdout.contains("\n  --json                  以 JSON 输出结果\n"), "\(page.stdout)")
             }
             let group = await opps(["team", "--help"], environment: ["OPPS_HOME": f.home("sam")])

@@ -15,7 +15,7 @@ struct SetCommand: ParsableCommand {
     @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")
     var id: String
 
-    @Argument(help: "FIELD=VALUE pairs.")
+    @Argument(help: "FIELD=VALUE pairs; words after a pair, typed without quotes, continue its value.")
     var assignments: [String]
 
     @OptionGroup var home: HomeOption
@@ -27,7 +27,9 @@ struct SetCommand: ParsableCommand {
         // The reader's words only for a refusal (finding them opens the replica).
         func say(_ en: String, _ zh: String) -> String { home.say(en, zh) }
         guard !assignments.isEmpty else { throw ValidationError(say("give at least one FIELD=VALUE", "请至少给出一个 字段=值")) }
-        for (i, a) in assignments.enumerated() where !a.contains("=") {
+        // Words after a FIELD=VALUE continue its value (`下一步=约 王总 见面`, typed without quotes);
+        // only words before the first pair are refused.
+        for (i, a) in assignments.enumerated().prefix(while: { !$0.element.contains("=") }) {
             // `opps set ID amount 120000`: the likely meaning, written the way set takes it.
             if i + 1 < assignments.count, !assignments[i + 1].contains("=") {
                 let written = "\(a)=\(Self.quoted(assignments[i + 1]))"
@@ -37,6 +39,16 @@ struct SetCommand: ParsableCommand {
         }
     }
 
+    /// The FIELD=VALUE pairs as meant: a word with no `=` continues the value before it, joined
+    /// with a space, as the shell split a value typed without quotes.
+    static func joined(_ words: [String]) -> [String] {
+        var pairs = [String]()
+        for w in words {
+            if w.contains("=") || pairs.isEmpty { pairs.append(w) } else { pairs[pairs.count - 1] += " " + w }
+        }
+        return pairs
+    }
+
     /// A value as the shell needs it typed: quoted when it holds a space.
     static func quoted(_ v: String) -> String { v.contains(" ") ? "\"\(v)\"" : v }
 
@@ -44,6 +56,6 @@ struct SetCommand: ParsableCommand {
         let r = try home.open()
         let recordID = try r.resolveID(id)
         guard let record = try r.record(recordID), let entity = r.workspace.entity(record.entity) else { throw ReplicaError.invalid("no record \(id)") }
-        try report(try r.edit(recordID, try OppsCommands.assignments(r, entity.name, assignments)), json: json, r, words: home.words(r))
+        try report(try r.edit(recordID, try OppsCommands.assignments(r, entity.name, Self.joined(assignments))), json: json, r, words: home.words(r))
     }
 }

@@ -382,7 +382,7 @@ extension WebApp {
         let mine = requests.filter { $0.creator == r.user }
         func row(_ a: Record, decide: Bool) throws -> String {
             let deal = try a["opportunity"].reference.flatMap { try r.record($0) }
-            let state = a["state"].isNull ? t("requested (not yet at the hub)", "已申请（尚未到达中心）") : words.member(name, "state", a["state"].canonicalText)
+            let state = a["state"].isNull ? t("requested (not yet at the hub)", "已申请（尚未到达服务器）") : words.member(name, "state", a["state"].canonicalText)
             // What it asks for: each field by its label and each value as it reads (in Chinese), or the request's own text.
             let asked = a["field"].isNull ? words.member(name, "kind", a["kind"].canonicalText) : r.requested(a, words: words, chinese: t.chinese)
             var s =

@@ -144,12 +144,16 @@ public actor WebApp {
                 text: t("Refused: ", "被拒绝：") + what + " — " + (items.isEmpty ? t.detail(words, rule, detail, entity: entity, field: field) : t("missing", "缺少"))
                     + " (" + rule.rawValue + ")",
                 ok: false, details: items)
-        } catch let e as ReplicaError {
-            // A value, field or record typed wrong, in the reader's words where it has them.
-            return Message(text: (t.chinese ? e.chinese(words) : nil) ?? "\(e)", ok: false)
         } catch {
-            return Message(text: "\(error)", ok: false)
+            return failure(error, words: words, t: t)
         }
+    }
+
+    /// Any refusal as a message in the reader's words where it has them (a value, field or
+    /// record typed wrong, the hub out of reach, a token refused): every action's one mapping.
+    func failure(_ error: any Error, words: Vocabulary, t: WebText) -> Message {
+        if let e = error as? ReplicaError { return Message(text: (t.chinese ? e.chinese(words) : nil) ?? e.description, ok: false) }
+        return Message(text: "\(error)", ok: false)
     }
 
     func moveStage(_ id: RecordID, to stage: String, reason: String?, t: WebText) -> Message {
@@ -176,7 +180,7 @@ public actor WebApp {
             _ = try replica.logActivity(deal: deal, kind: kind, at: .timestamp(Timestamp(milliseconds: clock.nowMilliseconds())), note: note, place: nil)
             return Message(text: t("Activity logged (pending sync)", "已记录跟进（待同步）"), ok: true)
         } catch {
-            return Message(text: "\(error)", ok: false)
+            return failure(error, words: vocabulary(t), t: t)
         }
     }
 
@@ -185,7 +189,7 @@ public actor WebApp {
             _ = try replica.addTask(deal: deal, text: text, due: due, assignee: assignee)
             return Message(text: t("Task added (pending sync)", "已添加任务（待同步）"), ok: true)
         } catch {
-            return Message(text: "\(error)", ok: false)
+            return failure(error, words: vocabulary(t), t: t)
         }
     }
 
@@ -200,7 +204,7 @@ public actor WebApp {
                 ? Message(text: t("Added \(user) to the team (pending sync)", "已将 \(user) 加入团队（待同步）"), ok: true)
                 : Message(text: t("Requested \(user) for the team: a manager approves", "已申请将 \(user) 加入团队：等待经理审批"), ok: true)
         } catch {
-            return Message(text: "\(error)", ok: false)
+            return failure(error, words: vocabulary(t), t: t)
         }
     }
 
@@ -211,7 +215,7 @@ public actor WebApp {
             let c = try replica.dismissConflict(n)
             return Message(text: t("Put aside #\(c.id): what holds stays", "已搁置 #\(c.id)：保留现值"), ok: true)
         } catch {
-            return Message(text: "\(error)", ok: false)
+            return failure(error, words: vocabulary(t), t: t)
         }
     }
 
@@ -221,9 +225,9 @@ public actor WebApp {
             let what = decision == "approved" ? t("Approved", "已批准") : t("Rejected", "已驳回")
             let words = vocabulary(t)
             return Message(
-                text: what + t(": ", "：") + replica.requested(a, words: words, chinese: t.chinese) + t(" (takes effect at the hub when synced)", "（同步后在中心生效）"), ok: true)
+                text: what + t(": ", "：") + replica.requested(a, words: words, chinese: t.chinese) + t(" (takes effect at the hub when synced)", "（同步后在服务器生效）"), ok: true)
         } catch {
-            return Message(text: "\(error)", ok: false)
+            return failure(error, words: vocabulary(t), t: t)
         }
     }
 
@@ -233,7 +237,7 @@ public actor WebApp {
     var syncing = false
 
     func sync(t: WebText) async -> Message {
-        guard let transport else { return Message(text: t("No hub configured", "未配置同步中心"), ok: false) }
+        guard let transport else { return Message(text: t("No hub configured", "未配置服务器"), ok: false) }
         guard !syncing else { return Message(text: t("A sync is already running: its result shows on the next page", "正在同步：结果将在下一页显示"), ok: true) }
         syncing = true
         defer { syncing = false }
@@ -255,11 +259,11 @@ public actor WebApp {
                     + (r.conflicts > 0 ? t(", \(r.conflicts) conflict(s)", "，\(r.conflicts) 个冲突") : ""), ok: true)
         } catch let e as ReplicaError {
             lastError = e.description
-            if case .unreachable = e { return Message(text: t("The hub cannot be reached: your work is kept and will sync later", "无法连接同步中心：工作已保存，稍后同步"), ok: false) }
-            return Message(text: e.description, ok: false)
+            if case .unreachable = e { return Message(text: t("The hub cannot be reached: your work is kept and will sync later", "无法连接服务器：工作已保存，稍后同步"), ok: false) }
+            return failure(e, words: vocabulary(t), t: t)
         } catch {
             lastError = "\(error)"
-            return Message(text: "\(error)", ok: false)
+            return failure(error, words: vocabulary(t), t: t)
         }
     }
 

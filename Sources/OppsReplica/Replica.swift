@@ -69,6 +69,8 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
             case .sameName: "\"\(typed)\" names \(count) records (\(RecordCandidate.list(candidates, count))): use the id"
             case .sameCode: "\(typed) matches \(count) records (\(RecordCandidate.list(candidates, count))): give more characters"
             case .sameIDPrefix: "\(typed) matches \(count) records (\(RecordCandidate.list(candidates, count))): use the id"
+            case .likelyDuplicate:
+                "\"\(typed)\" looks like the \(candidates.first?.entity ?? "record") \"\(candidates.first?.name ?? "")\" (\(candidates.first?.code ?? "")) already here: give \(candidates.first?.code ?? "its id") to use it"
             }
         }
     }
@@ -96,6 +98,8 @@ public enum RecordLookup: Sendable {
     case sameCode
     /// Several records' full ids start with it.
     case sameIDPrefix
+    /// A name for a new record that one here likely already is ("Omega Inc" for "Omega").
+    case likelyDuplicate
 }
 
 /// A record a lookup could mean: its short id, entity and name.

@@ -94,6 +94,22 @@ extension WebApp {
         html += " <label>\(esc(t("Deal or account", "商机或客户"))) <input name=\"q\" value=\"\(esc(q.text ?? ""))\"></label>"
         html +=
             " <label><input type=\"checkbox\" name=\"closed\" value=\"1\"\(q.closed || onlyClosed ? " checked" : "")> \(esc(t("closed stages", "含已结束阶段")))</label> <button>\(esc(t("Filter", "筛选")))</button></form>"
+        // A new deal, where this user may make one: folded away, open on a laptop with no deal yet.
+        if let entity = r.workspace.entity("opportunity"), entity.create[r.role] != nil {
+            let empty = try r.store.recordCount(entity: "opportunity") == 0
+            let currencies = (entity.field("currency")?.type.members ?? []).map {
+                "<option value=\"\(esc($0))\">\(esc(words.member("opportunity", "currency", $0)))</option>"
+            }.joined()
+            html += """
+                <details class="new"\(empty ? " open" : "")><summary>\(esc(t("New opportunity", "新建商机")))</summary>
+                <form method="post" action="/new" class="log">\(csrfField)<input name="name" required placeholder="\(esc(words.field("opportunity", "name")))" size="24">
+                <input name="account" required placeholder="\(esc(t("account: a name here, or a new one", "客户：本机已有的名称，或新客户")))" size="28">
+                <input name="amount" inputmode="decimal" placeholder="\(esc(words.field("opportunity", "amount")))" size="10">
+                <select name="currency" aria-label="\(esc(words.field("opportunity", "currency")))"><option value="">\(esc(words.field("opportunity", "currency")))</option>\(currencies)</select>
+                <label>\(esc(words.field("opportunity", "close_date"))) <input type="date" name="close"></label>
+                <button>\(esc(t("Create", "新建")))</button></form></details>
+                """
+        }
         if onlyClosed {
             html +=
                 "<p class=\"none\">\(esc(t("No open deals here: these are the closed ones.", "这里没有进行中的商机：下面是已结束的。")))</p>"

@@ -156,6 +156,18 @@ public actor WebApp {
         return Message(text: "\(error)", ok: false)
     }
 
+    /// A new deal from the board's form, as `opps new` makes it (`Replica.newOpportunity`): the
+    /// deal's short id to open its page, or the refusal in the reader's words.
+    func newDeal(name: String, account: String, amount: String?, currency: String?, close: String?, t: WebText) -> (Message, String?) {
+        var rng = SystemRandomNumberGenerator()
+        do {
+            let id = try replica.newOpportunity(name: name, account: account, amount: amount, currency: currency, close: close, using: &rng)
+            return (Message(text: t("Opportunity created (pending sync)", "已新建商机（待同步）"), ok: true), try shortID(id))
+        } catch {
+            return (failure(error, words: vocabulary(t), t: t), nil)
+        }
+    }
+
     func moveStage(_ id: RecordID, to stage: String, reason: String?, t: WebText) -> Message {
         let words = vocabulary(t)
         guard let s = replica.workspace.stage(input: stage)?.name else { return Message(text: t("Unknown stage", "未知阶段") + ": \(stage)", ok: false) }

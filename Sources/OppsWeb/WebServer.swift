@@ -138,6 +138,15 @@ public struct WebServer: Sendable {
                 await app.decide(id, form["decision"] ?? "", note: form["note"], t: t)
             }
         }
+        router.post("/new") { request, _ in
+            let t = self.text(request)
+            let form = try await self.form(request)
+            let (message, deal) = await self.app.newDeal(
+                name: form["name"] ?? "", account: form["account"] ?? "", amount: form["amount"], currency: form["currency"], close: form["close"], t: t)
+            let key = await self.app.say(message)
+            // Made: its page; refused: back to the board, where the form is.
+            return Self.redirect((deal.map { "/deal/" + $0 } ?? "/") + "?m=" + key)
+        }
         router.post("/sync") { request, _ in
             let t = self.text(request)
             _ = try await self.form(request)

@@ -35,12 +35,13 @@ import Testing
             #expect(made.code == 0, "\(made.stderr)")
             #expect(made.stdout.contains("建好副本") && Self.englishIn(made.stdout).isEmpty, "\(made.stdout)")
             #expect(await f.initReplica("max", url).code == 0)
-            // A refused creation names the entity by its label (eve, an expert, may not create accounts).
+            // A refused creation names the entity by its label (eve, an expert, may not create deals;
+            // it is said before the account she named is looked for).
             #expect(await f.initReplica("eve", url).code == 0)
             let notHers = await opps("new", "试点", "--account", "华为", "--home", f.home("eve"), "--locale", "zh-CN")
-            #expect(notHers.code == 3 && notHers.stderr == "opps: 被拒绝：客户 — 你的角色不能新建「客户」，或不能在这个阶段新建（规则 create-not-permitted）\n", "\(notHers.stderr)")
+            #expect(notHers.code == 3 && notHers.stderr == "opps: 被拒绝：商机 — 你的角色不能新建「商机」，或不能在这个阶段新建（规则 create-not-permitted）\n", "\(notHers.stderr)")
             // The rule's own words stay for the English reader and in --json.
-            #expect(await opps("new", "试点", "--account", "华为", "--home", f.home("eve"), "--locale", "en").stderr.contains("expert may not create account"))
+            #expect(await opps("new", "试点", "--account", "华为", "--home", f.home("eve"), "--locale", "en").stderr.contains("expert may not create opportunities"))
 
             let new = await opps("new", "华为云 试点", "--account", "华为", "--amount", "120000.00", "--currency", "CNY", "--home", sam)
             #expect(new.code == 0 && new.stdout.contains("（待同步）") && Self.englishIn(new.stdout).isEmpty, "\(new.stdout)")

@@ -235,6 +235,47 @@ import Testing
         }
     }
 
+    /// A new deal from the board, as opps new makes it: the form opens on an empty laptop, the
+    /// deal's page follows, its account is found or made by the same rule, and a refusal (a
+    /// likely duplicate account, a bad amount) is one line in the reader's words.
+    @Test func aNewDealIsMadeFromTheBoard() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "eve"] { #expect(await f.initReplica(u, url).code == 0) }
+            try await Self.serving(f, user: "sam") { web in
+                let empty = try await web.send("/", headers: [("Accept-Language", "zh-CN")]).body
+                #expect(empty.contains("<details class=\"new\" open><summary>新建商机</summary>"), "\(empty.prefix(1500))")
+                let made = try await web.post(
+                    "/new", ["name": "杭州云帆 数据平台", "account": "杭州云帆科技", "amount": "120000", "currency": "CNY", "close": "2027-03-31"])
+                #expect(made.body.contains("msg ok") && made.body.contains("<h1>杭州云帆 数据平台"), "\(made.body.prefix(800))")
+                let deal = try #require(await opps("list", "--home", f.home("sam"), "--json").json?.array?.first?["fields"])
+                #expect(
+                    deal["amount"]?.string == "120000.00" && deal["currency"]?.string == "CNY" && deal["close_date"]?.string == "2027-03-31"
+                        && deal["stage"]?.string == "discovery")
+                #expect(await opps("status", "--home", f.home("sam"), "--json").json?["pending"]?.int ?? 0 > 0, "queued in the outbox like opps new")
+                // Now folded away: the laptop has a deal.
+                #expect(try await web.send("/").body.contains("<details class=\"new\"><summary>New opportunity</summary>"))
+                // The same account by its name: no second one.
+                #expect(try await web.post("/new", ["name": "二期", "account": "杭州云帆科技"]).body.contains("msg ok"))
+                #expect(await opps("account", "list", "--home", f.home("sam"), "--json").json?.array?.count == 1)
+                // A likely duplicate of it, and a bad amount: refused in the reader's words, nothing made.
+                let chinese = WebText(acceptLanguage: nil, override: "zh-CN")
+                let (duplicate, none) = await web.app.newDeal(name: "三期", account: "杭州云帆科技 Ltd.", amount: nil, currency: nil, close: nil, t: chinese)
+                #expect(!duplicate.ok && none == nil && duplicate.text.hasPrefix("「杭州云帆科技 Ltd.」看起来就是本机已有的客户「杭州云帆科技」"), "\(duplicate.text)")
+                let (badAmount, _) = await web.app.newDeal(name: "三期", account: "杭州云帆科技", amount: "很多", currency: nil, close: nil, t: chinese)
+                #expect(badAmount.text == "金额：「很多」不是数字（例如 120000.00）", "\(badAmount.text)")
+                let (nameless, _) = await web.app.newDeal(name: " ", account: "杭州云帆科技", amount: nil, currency: nil, close: nil, t: chinese)
+                #expect(nameless.text == "商机需要一个名称")
+                #expect(await opps("list", "--home", f.home("sam"), "--json").json?.array?.count == 2)
+            }
+            // An expert may not make deals: no form on their board.
+            try await Self.serving(f, user: "eve") { web in
+                let board = try await web.send("/").body
+                #expect(!board.contains("action=\"/new\""))
+            }
+        }
+    }
+
     @Test func aManagerApprovesInTheBrowserAndTheHubAppliesIt() async throws {
         let f = try CommandFixture()
         try await f.serving { url in

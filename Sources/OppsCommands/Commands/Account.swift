@@ -94,9 +94,13 @@ struct AccountNewCommand: ParsableCommand {
             throw ReplicaError.invalid(
                 "an account named \"\(name)\" is already here: opps account show \"\(name)\"", chinese: "本机已有名为「\(name)」的客户：opps account show \"\(name)\"")
         }
-        if !allowDuplicate { try refuseLikelyDuplicate(r, entity: "account", [("name", .text(name))], among: existing) }
+        if !allowDuplicate { try r.refuseLikelyDuplicate(entity: "account", [("name", .text(name))], among: existing) }
         var rng = SystemRandomNumberGenerator()
         let made = try r.create(entity: "account", stage: nil, fields: [("name", .text(name))] + assignments(r, "account", fields), using: &rng)
         try printRecord(r, made.record, json: json, short: !json, words: home.words(r))
     }
+}
+
+extension AccountNewCommand: HintsAfterError {
+    func hint(for error: ReplicaError, words: Vocabulary) -> String? { newRecordHint(for: error, words: words) }
 }

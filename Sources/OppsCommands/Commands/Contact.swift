@@ -85,9 +85,9 @@ struct ContactNewCommand: ParsableCommand {
         let r = try home.open()
         var rng = SystemRandomNumberGenerator()
         let made: RecordID = try r.store.transaction {
-            let accountID = try findOrCreate(r, entity: "account", text: account, rng: &rng)
+            let accountID = try r.findOrCreate(entity: "account", text: account, using: &rng)
             let values = [("name", Value.text(name)), ("account", .reference(accountID))] + (try assignments(r, "contact", fields))
-            if !allowDuplicate { try refuseLikelyDuplicate(r, entity: "contact", values, among: try r.store.list(entity: "contact", workspace: r.workspace)) }
+            if !allowDuplicate { try r.refuseLikelyDuplicate(entity: "contact", values, among: try r.store.list(entity: "contact", workspace: r.workspace)) }
             return try r.create(entity: "contact", stage: nil, fields: values, using: &rng).record
         }
         try printRecord(r, made, json: json, short: !json, words: home.words(r))

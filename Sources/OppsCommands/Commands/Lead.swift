@@ -37,10 +37,10 @@ struct LeadCommand: ParsableCommand {
             var rng = SystemRandomNumberGenerator()
             let entity = r.workspace.entity("opportunity")!
             let id: RecordID = try r.store.transaction {
-                let account = try findOrCreate(r, entity: "account", text: company, rng: &rng)
+                let account = try r.findOrCreate(entity: "account", text: company, using: &rng)
                 var fields: [(String, Value)] = [("name", .text(name.joined(separator: " "))), ("account", .reference(account))]
                 if let contact {
-                    fields.append(("contact", .reference(try findOrCreate(r, entity: "contact", text: contact, extra: [("account", .reference(account))], rng: &rng))))
+                    fields.append(("contact", .reference(try r.findOrCreate(entity: "contact", text: contact, extra: [("account", .reference(account))], using: &rng))))
                 }
                 if let source { fields.append(("lead_source", try r.parse(source, for: entity.field("lead_source")!, of: entity.name))) }
                 return try r.create(entity: "opportunity", stage: "lead", fields: fields, using: &rng).record

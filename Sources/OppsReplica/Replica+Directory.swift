@@ -1,0 +1,60 @@
+import Foundation
+import OppsCore
+import OppsStore
+
+/// Making a deal, and the account or contact it names, as `opps new` and the web app's form
+/// both do: one rule for what a typed account is, and when a new one would be a duplicate.
+extension Replica {
+    /// A new opportunity owned by this user, with its account (an id, a short id or an exact
+    /// name here, else a new account of that name: `findOrCreate`), in one local transaction.
+    /// Amount, currency and close date as typed (`parse`). A rep's deal starts at discovery;
+    /// another role's at the last stage it may create one in.
+    public func newOpportunity(
+        name: String, account: String, amount: String? = nil, currency: String? = nil, close: String? = nil,
+        using rng: inout some RandomNumberGenerator
+    ) throws -> RecordID {
+        guard let entity = workspace.entity("opportunity") else { throw ReplicaError.invalid("no opportunity in this workspace") }
+        guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ReplicaError.invalid("an opportunity needs a name", chinese: "商机需要一个名称")
+        }
+        guard !account.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ReplicaError.invalid("an opportunity needs an account", chinese: "商机需要填写客户")
+        }
+        guard let stage = entity.create[role]?.last else {
+            throw ReplicaError.refused(entity: "opportunity", field: "opportunity", rule: .createNotPermitted, detail: "\(role) may not create opportunities")
+        }
+        return try store.transaction {
+            let accountID = try findOrCreate(entity: "account", text: account, using: &rng)
+            var fields: [(String, Value)] = [("name", .text(name)), ("account", .reference(accountID))]
+            for (field, text) in [("amount", amount), ("currency", currency), ("close_date", close)] {
+                guard let text, !text.isEmpty, let f = entity.field(field) else { continue }
+                fields.append((field, try parse(text, for: f, of: entity.name)))
+            }
+            return try create(entity: "opportunity", stage: role == "sales" ? "discovery" : stage, fields: fields, using: &rng).record
+        }
+    }
+
+    /// An account or contact given as an id, a short id or an exact name, or a name for a new
+    /// one, made with `extra` fields. Made only when nothing here is likely the same
+    /// (`refuseLikelyDuplicate`: a second "Omega" made offline is what a manager would have to
+    /// merge later) and no name here contains it ("云帆" for 苏州云帆物流有限公司: most likely one
+    /// of them was meant, so none is guessed: the lookup names them).
+    public func findOrCreate(entity: String, text: String, extra: [(String, Value)] = [], using rng: inout some RandomNumberGenerator) throws -> RecordID {
+        if let id = try? resolveID(text, among: [entity]), try record(id)?.entity == entity { return id }
+        let existing = try store.list(entity: entity, workspace: workspace)
+        for e in existing where e["name"] == .text(text) { return e.id }
+        try refuseLikelyDuplicate(entity: entity, [("name", .text(text))] + extra, among: existing)
+        let folded = text.lowercased()
+        let containing = existing.filter { !folded.isEmpty && $0["name"].canonicalText.lowercased().contains(folded) }
+        if !containing.isEmpty { throw try lookup(.partOfName, typed: text, containing.map(\.id)) }
+        return try create(entity: entity, stage: nil, fields: [("name", .text(text))] + extra, using: &rng).record
+    }
+
+    /// Refuses a new record of `entity` with `fields` that would likely duplicate one of
+    /// `existing` (Duplicates.likely), naming it: `.lookup(.likelyDuplicate)`.
+    public func refuseLikelyDuplicate(entity: String, _ fields: [(String, Value)], among existing: [Record]) throws {
+        guard let match = Duplicates.likely(Dictionary(fields, uniquingKeysWith: { a, _ in a }), among: existing).first else { return }
+        let name = fields.first { $0.0 == "name" }?.1.canonicalText ?? ""
+        throw try lookup(.likelyDuplicate, typed: name, [match.id])
+    }
+}

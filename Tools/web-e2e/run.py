@@ -165,6 +165,18 @@ def main():
             ok, said, items = message(d)
             assert ok or items, f"a dragged card either moves or names what is missing: {said}"
             print(f"dragged a card to {target}: {said} {items}")
+        # A new deal from the board's folded form: its page follows, the deal queued to sync.
+        d.get(base + "/")
+        d.find_element(By.CSS_SELECTOR, "details.new summary").click()
+        form = d.find_element(By.CSS_SELECTOR, "details.new form")
+        form.find_element(By.NAME, "name").send_keys("Browser-made pilot")
+        form.find_element(By.NAME, "account").send_keys("Browser Account Co")
+        form.find_element(By.NAME, "amount").send_keys("42000")
+        Select(form.find_element(By.NAME, "currency")).select_by_value("USD")
+        submit(d, form.find_element(By.TAG_NAME, "button"))
+        ok, said, _ = message(d)
+        assert ok and d.find_element(By.TAG_NAME, "h1").text.startswith("Browser-made pilot"), f"the new deal's page: {said}"
+        shot(d, "new-deal-en.png")
         d.get(base + "/reports")
         assert d.find_elements(By.CSS_SELECTOR, "svg.chart rect"), "the funnel is drawn"
         shot(d, "funnel-en.png")

@@ -210,7 +210,7 @@ extension WebApp {
                 let locked = lockedFields.contains(f.name)
                 let lock = locked ? " <span class=\"badge locked\">\(esc(t("locked: approval pending", "审批中，已锁定")))</span>" : ""
                 let label = "<th>\(esc(words.field(deal.entity, f.name)))\(mark)\(lock)</th>"
-                if access >= .propose, !locked, !f.writeOnce || value.isNull, !(f.type.isReference) {
+                if access >= .propose, !locked, !f.writeOnce || value.isNull {
                     worthShowing = true
                     let input: String
                     if f.type == .boolean {
@@ -225,6 +225,19 @@ extension WebApp {
                             + members.map {
                                 "<option value=\"\(esc($0))\"\(value == .member($0) ? " selected" : "")>\(esc(words.member(deal.entity, f.name, $0)))</option>"
                             }.joined() + "</select>"
+                    } else if case let .reference(target) = f.type {
+                        // A record by its name, as opps set takes it: the names this laptop holds
+                        // offered as the user types (a contact from the deal's account's, when it has one).
+                        var choices = try r.store.list(entity: target, workspace: r.workspace)
+                        if target == "contact", case let .reference(account) = deal["account"] {
+                            let theirs = choices.filter { $0["account"] == .reference(account) }
+                            if !theirs.isEmpty { choices = theirs }
+                        }
+                        let names = Set(choices.prefix(500).map { $0["name"].canonicalText }).sorted()
+                        let list = "choices-" + f.name
+                        input =
+                            "<input name=\"value\" list=\"\(esc(list))\" value=\"\(esc(shown))\"><datalist id=\"\(esc(list))\">"
+                            + names.map { "<option value=\"\(esc($0))\">" }.joined() + "</datalist>"
                     } else {
                         // A date by the browser's date picker (it sends YYYY-MM-DD, as opps set takes); an amount by a number pad.
                         let kind = f.type == .date ? " type=\"date\"" : (f.type.isDecimal ? " inputmode=\"decimal\"" : "")

@@ -207,13 +207,24 @@ import Testing
                 let record = try #require(try replica.record(RecordID(parsing: deal)!))
                 var readOnly = 0
                 for field in replica.workspace.entity("opportunity")!.fields where field.name != "stage" && field.name != replica.workspace.stageHistory {
-                    if case .reference = field.type { continue }
                     if field.writeOnce && !record[field.name].isNull { continue }
                     let access = try replica.access(to: record, field: field.name)
                     if access < .propose { readOnly += 1 }
                     #expect(page.body.contains("name=\"field\" value=\"\(field.name)\"") == (access >= .propose), "\(field.name): \(access)")
                 }
                 #expect(readOnly > 0, "some fields are read-only for a rep")
+                // A reference by the name of a record here, offered as the user types: the contact.
+                #expect(await opps("contact", "new", "王建国", "--account", "上海贸易", "--home", f.home("sam")).code == 0)
+                let withContact = try await web.send("/deal/\(short)").body
+                #expect(withContact.contains("<datalist id=\"choices-contact\"><option value=\"王建国\"></datalist>"), "\(withContact)")
+                let linked = try await web.post("/deal/\(short)/edit", ["field": "contact", "value": "王建国"], from: "/deal/\(short)")
+                #expect(linked.body.contains("msg ok"), "\(linked.body.prefix(400))")
+                let contactID = await opps("show", deal, "--home", f.home("sam"), "--json").json?["fields"]?["contact"]?.string
+                let wang = await opps("show", "王建国", "--home", f.home("sam"), "--json").json?["id"]?.string
+                #expect(contactID != nil && contactID == wang, "\(String(describing: contactID)) \(String(describing: wang))")
+                // Another entity's name is no contact: refused, nothing changed.
+                let wrong = try await web.post("/deal/\(short)/edit", ["field": "contact", "value": "上海贸易"], from: "/deal/\(short)")
+                #expect(wrong.body.contains("msg bad"), "\(wrong.body.prefix(400))")
                 // Everything reaches the hub with a sync.
                 let synced = try await web.post("/sync", [:])
                 #expect(synced.body.contains("msg ok"), "\(synced.body.prefix(500))")

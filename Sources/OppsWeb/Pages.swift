@@ -95,13 +95,15 @@ extension WebApp {
         html +=
             " <label><input type=\"checkbox\" name=\"closed\" value=\"1\"\(q.closed || onlyClosed ? " checked" : "")> \(esc(t("closed stages", "含已结束阶段")))</label> <button>\(esc(t("Filter", "筛选")))</button></form>"
         // A new deal, where this user may make one: folded away, open on a laptop with no deal yet.
-        if let entity = r.workspace.entity("opportunity"), entity.create[r.role] != nil {
+        if let entity = r.workspace.entity("opportunity"), let stages = entity.create[r.role] {
+            // Marketing's deals start as leads (Replica.newOpportunity): the form says so.
+            let title = r.role != "sales" && stages.last == "lead" ? t("New lead", "新建线索") : t("New opportunity", "新建商机")
             let empty = try r.store.recordCount(entity: "opportunity") == 0
             let currencies = (entity.field("currency")?.type.members ?? []).map {
                 "<option value=\"\(esc($0))\">\(esc(words.member("opportunity", "currency", $0)))</option>"
             }.joined()
             html += """
-                <details class="new"\(empty ? " open" : "")><summary>\(esc(t("New opportunity", "新建商机")))</summary>
+                <details class="new"\(empty ? " open" : "")><summary>\(esc(title))</summary>
                 <form method="post" action="/new" class="log">\(csrfField)<input name="name" required placeholder="\(esc(words.field("opportunity", "name")))" size="24">
                 <input name="account" required placeholder="\(esc(t("account: a name here, or a new one", "客户：本机已有的名称，或新客户")))" size="28">
                 <input name="amount" inputmode="decimal" placeholder="\(esc(words.field("opportunity", "amount")))" size="10">

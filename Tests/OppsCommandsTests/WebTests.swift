@@ -252,7 +252,7 @@ import Testing
     @Test func aNewDealIsMadeFromTheBoard() async throws {
         let f = try CommandFixture()
         try await f.serving { url in
-            for u in ["sam", "eve"] { #expect(await f.initReplica(u, url).code == 0) }
+            for u in ["sam", "eve", "mia"] { #expect(await f.initReplica(u, url).code == 0) }
             try await Self.serving(f, user: "sam") { web in
                 let empty = try await web.send("/", headers: [("Accept-Language", "zh-CN")]).body
                 #expect(empty.contains("<details class=\"new\" open><summary>新建商机</summary>"), "\(empty.prefix(1500))")
@@ -278,6 +278,11 @@ import Testing
                 let (nameless, _) = await web.app.newDeal(name: " ", account: "杭州云帆科技", amount: nil, currency: nil, close: nil, t: chinese)
                 #expect(nameless.text == "商机需要一个名称")
                 #expect(await opps("list", "--home", f.home("sam"), "--json").json?.array?.count == 2)
+            }
+            // Marketing's deals start as leads: the form says so.
+            try await Self.serving(f, user: "mia") { web in
+                let board = try await web.send("/").body
+                #expect(board.contains("<summary>New lead</summary>"), "\(board.prefix(1500))")
             }
             // An expert may not make deals: no form on their board.
             try await Self.serving(f, user: "eve") { web in

@@ -229,13 +229,15 @@ extension WebApp {
                             }.joined() + "</select>"
                     } else if case let .reference(target) = f.type {
                         // A record by its name, as opps set takes it: the names this laptop holds
-                        // offered as the user types (a contact from the deal's account's, when it has one).
-                        var choices = try r.store.list(entity: target, workspace: r.workspace)
+                        // offered as the user types (a contact from the deal's account's, when it has
+                        // one) — up to 500 of them, so a page never reads a big directory whole (the
+                        // name or short id of any other is still taken).
+                        var choices = try r.store.recordCount(entity: target) <= 500 ? r.store.list(entity: target, workspace: r.workspace) : []
                         if target == "contact", case let .reference(account) = deal["account"] {
                             let theirs = choices.filter { $0["account"] == .reference(account) }
                             if !theirs.isEmpty { choices = theirs }
                         }
-                        let names = Set(choices.prefix(500).map { $0["name"].canonicalText }).sorted()
+                        let names = Set(choices.map { $0["name"].canonicalText }).sorted()
                         let list = "choices-" + f.name
                         input =
                             "<input name=\"value\" list=\"\(esc(list))\" value=\"\(esc(shown))\"><datalist id=\"\(esc(list))\">"
@@ -506,7 +508,6 @@ extension Vocabulary {
 }
 
 extension FieldType {
-    var isReference: Bool { if case .reference = self { true } else { false } }
     var isDecimal: Bool { if case .decimal = self { true } else { false } }
     var members: [String]? { if case let .enumeration(m) = self { m } else { nil } }
 }

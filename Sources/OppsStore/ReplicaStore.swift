@@ -468,9 +468,14 @@ public final class ReplicaStore {
 
     public func recordCount() throws -> Int { Int(try database.query("SELECT count(*) FROM records").first?[0].int ?? 0) }
 
-    /// Live records of one entity (what `list(entity:)` would return, counted without reading them).
-    public func recordCount(entity: String) throws -> Int {
-        Int(try database.query("SELECT count(*) FROM records WHERE entity = ? AND view_deleted IS NULL", [.text(entity)]).first?[0].int ?? 0)
+    /// Live records of one entity (what `list(entity:)` would return), counted up to `limit`:
+    /// each is a row to look at, so a question like "none?" or "at most 500?" stops early (a
+    /// board of 100,000 deals asks whether there is any).
+    public func recordCount(entity: String, upTo limit: Int) throws -> Int {
+        Int(
+            try database.query(
+                "SELECT count(*) FROM (SELECT 1 FROM records WHERE entity = ? AND view_deleted IS NULL LIMIT ?)", [.text(entity), .integer(Int64(limit))]
+            ).first?[0].int ?? 0)
     }
 
     // MARK: Outbox

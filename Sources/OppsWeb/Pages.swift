@@ -98,7 +98,7 @@ extension WebApp {
         if let entity = r.workspace.entity("opportunity"), let stages = entity.create[r.role] {
             // Marketing's deals start as leads (Replica.newOpportunity): the form says so.
             let title = r.role != "sales" && stages.last == "lead" ? t("New lead", "新建线索") : t("New opportunity", "新建商机")
-            let empty = try r.store.recordCount(entity: "opportunity") == 0
+            let empty = try r.store.recordCount(entity: "opportunity", upTo: 1) == 0
             let currencies = (entity.field("currency")?.type.members ?? []).map {
                 "<option value=\"\(esc($0))\">\(esc(words.member("opportunity", "currency", $0)))</option>"
             }.joined()
@@ -232,7 +232,7 @@ extension WebApp {
                         // offered as the user types (a contact from the deal's account's, when it has
                         // one) — up to 500 of them, so a page never reads a big directory whole (the
                         // name or short id of any other is still taken).
-                        var choices = try r.store.recordCount(entity: target) <= 500 ? r.store.list(entity: target, workspace: r.workspace) : []
+                        var choices = try r.store.recordCount(entity: target, upTo: 501) <= 500 ? r.store.list(entity: target, workspace: r.workspace) : []
                         if target == "contact", case let .reference(account) = deal["account"] {
                             let theirs = choices.filter { $0["account"] == .reference(account) }
                             if !theirs.isEmpty { choices = theirs }

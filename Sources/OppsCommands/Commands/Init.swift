@@ -46,7 +46,7 @@ struct InitCommand: AsyncParsableCommand {
             Console.out(try InitJSON(user: replica.user, role: replica.role, home: home.path, pulled: report.pulled).jsonLine())
         } else {
             Console.out(words.say.replicaMade(user: replica.user, role: words.role(replica.role), home: home.path, records: try replica.store.recordCount()))
-            Console.out(words.say.afterInit(hasDeals: try replica.store.recordCount(entity: "opportunity") > 0))
+            Console.out(words.say.afterInit(hasDeals: try replica.store.recordCount(entity: "opportunity", upTo: 1) > 0))
         }
     }
 }

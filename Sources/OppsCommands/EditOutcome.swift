@@ -16,6 +16,7 @@ func report(_ result: EditResult, json: Bool, _ r: Replica, words: Vocabulary) t
         return
     }
     if !result.applied.isEmpty { Console.out(say.changed(result.applied.map(label))) }
+    if result.applied.isEmpty, result.proposed.isEmpty, !result.unchanged.isEmpty { Console.out(say.unchanged(result.unchanged.map(label))) }
     let short = try r.shortIDs()
     var told = Set<RecordID>()
     for (i, p) in result.proposed.enumerated() {

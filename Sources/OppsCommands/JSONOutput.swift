@@ -66,10 +66,13 @@ struct EditJSON: Encodable {
     var id: String
     var applied: [String]
     var proposed: [Proposed]
+    /// Fields that already held the value asked for: nothing written.
+    var unchanged: [String]
 
     init(_ result: EditResult) {
         id = result.record.description
         applied = result.applied
+        unchanged = result.unchanged
         proposed = result.proposed.enumerated().map { i, p in
             Proposed(field: p.field, rule: p.rule.rawValue, request: i < result.requests.count ? result.requests[i].description : nil)
         }

@@ -320,6 +320,12 @@ struct Phrases: Sendable {
             "\(role) sees no \(entity) field at this stage; it does at \(stages.joined(separator: ", ")): \(command)",
             "\(role)在这个阶段看不到\(entity)的任何字段；看得到的阶段：\(stages.joined(separator: "、"))：\(command)")
     }
+    /// An edit whose every value was already there: nothing written, nothing to sync.
+    func unchanged(_ fields: [String]) -> String {
+        self(
+            "nothing to change: \(fields.joined(separator: ", ")) already \(fields.count == 1 ? "holds" : "hold") that",
+            "没有变化：\(fields.joined(separator: "、"))已经是这个值")
+    }
     /// The board shows open stages; every deal it would show is closed (a success manager's are won).
     func onlyClosedDeals(_ count: Int, _ stages: String, command: String) -> String {
         self(

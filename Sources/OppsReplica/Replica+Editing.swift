@@ -159,8 +159,14 @@ extension Replica {
             // A request of mine not yet decided locks as the hub's pending state will.
             let requestPending = try pendingLockingRequest(for: view)
             for (name, value) in changes {
-                guard entity.field(name) != nil else {
+                guard let field = entity.field(name) else {
                     throw ReplicaError.invalid("\(entity.name) has no field \"\(name)\" (fields: \(entity.fields.map(\.name).joined(separator: ", ")))")
+                }
+                // What this laptop already shows is not written again: a save of an unchanged
+                // value would be a write that wins or loses against whatever the hub got meanwhile.
+                if view[name] == ((try? field.type.normalise(value).get()) ?? value) {
+                    result.unchanged.append(name)
+                    continue
                 }
                 let current = view.fields[name]
                 let base: Base

@@ -128,6 +128,8 @@ public struct EditResult: Sendable {
     public var proposed: [(field: String, rule: RuleID, detail: String)]
     /// The approval requests made for them, in the same order.
     public var requests: [RecordID] = []
+    /// Fields asked for that already held the value: nothing was written for them.
+    public var unchanged: [String] = []
 
     /// An edit that wrote nothing (what was asked for already holds).
     public static func nothing(_ record: RecordID) -> EditResult { EditResult(record: record, applied: [], proposed: []) }

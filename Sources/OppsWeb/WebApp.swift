@@ -134,6 +134,9 @@ public actor WebApp {
                     parts.append(t("Proposed ", "已提议 ") + words.field(entity, p.field) + " — " + t.detail(words, p.rule, p.detail, entity: entity, field: p.field))
                 }
             }
+            if parts.isEmpty, !result.unchanged.isEmpty {
+                parts.append(t("Nothing to change: it already holds that", "没有变化：已经是这个值"))
+            }
             return Message(text: parts.joined(separator: "; "), ok: true)
         } catch let ReplicaError.refused(entity, field, rule, detail, missing) {
             // A gate names what is missing: each item in the reader's words, one per line.

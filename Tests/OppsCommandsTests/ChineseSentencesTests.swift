@@ -86,6 +86,11 @@ import Testing
             #expect(unquoted.code == 0, "\(unquoted.stderr)")
             let now = await opps("show", other, "--home", sam, "--json").json?["fields"]
             #expect(now?["next_step"]?.string == "约 王总 见面" && now?["amount"]?.string == "5000.00", "\(String(describing: now))")
+            // The same values again (the amount as opps prints it): nothing written, and it says so.
+            let pending = await opps("status", "--home", sam, "--json").json?["pending"]?.int
+            let again = await opps("set", other, "金额=5,000.00", "下一步=约 王总 见面", "--home", sam)
+            #expect(again.code == 0 && again.stdout == "没有变化：金额、下一步已经是这个值\n", "\(again.stdout) \(again.stderr)")
+            #expect(await opps("status", "--home", sam, "--json").json?["pending"]?.int == pending, "no write queued")
             #expect(await opps("today", "--date", "明天", "--home", sam).stderr == "opps: --date 必须是日期（YYYY-MM-DD）\n")
             // On another entity the members are that entity's (an activity's kinds, a task's due date).
             #expect(await opps("log", id, "--kind", "打球", "--home", sam).stderr == "opps: 类型：「打球」不是可选值之一：电话、拜访、邮件、会议、签到、备注\n")

@@ -182,6 +182,11 @@ import Testing
                 let edited = try await web.post("/deal/\(short)/edit", ["field": "next_step", "value": "发报价"], from: "/deal/\(short)")
                 #expect(edited.body.contains("msg ok"), "\(edited.body.prefix(400))")
                 #expect(await opps("show", deal, "--home", f.home("sam"), "--json").json?["fields"]?["next_step"]?.string == "发报价")
+                // Saved again unchanged: nothing queued, and the page says so.
+                let pendingBefore = await opps("status", "--home", f.home("sam"), "--json").json?["pending"]?.int
+                let same = try await web.post("/deal/\(short)/edit", ["field": "next_step", "value": "发报价"], from: "/deal/\(short)")
+                #expect(same.body.contains("Nothing to change: it already holds that"), "\(same.body.prefix(400))")
+                #expect(await opps("status", "--home", f.home("sam"), "--json").json?["pending"]?.int == pendingBefore)
                 // A bad value is one clear line, nothing queued.
                 let bad = try await web.post("/deal/\(short)/edit", ["field": "amount", "value": "lots"], from: "/deal/\(short)")
                 #expect(bad.body.contains("msg bad"))

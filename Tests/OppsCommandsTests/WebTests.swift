@@ -119,6 +119,12 @@ import Testing
                 #expect(noToken.status == 403 && noToken.body.hasPrefix("csrf"))
                 let wrongToken = try await web.send(move, method: .POST, form: ["stage": "lost", "csrf": "x"], headers: [("Origin", web.origin)])
                 #expect(wrongToken.status == 403)
+                // The same for a new deal: another site's form, and one without the token, make nothing.
+                let newDeal = ["name": "evil", "account": "evil co"]
+                #expect(
+                    try await web.send("/new", method: .POST, form: newDeal.merging(["csrf": web.app.csrf]) { a, _ in a }, headers: [("Origin", "http://evil.example")])
+                        .status == 403)
+                #expect(try await web.send("/new", method: .POST, form: newDeal, headers: [("Origin", web.origin)]).status == 403)
                 // None of them changed anything.
                 #expect(await opps("status", "--home", f.home("sam"), "--json").json?["pending"]?.int == pending)
                 // A page path that names another site (`//host/…`) is never where a form sends the browser.

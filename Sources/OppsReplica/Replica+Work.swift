@@ -166,6 +166,15 @@ extension Replica {
                 a.stale.append(AgendaItem(kind: "stale", id: deal.id, deal: deal.id, text: "no follow-up since \(last)", due: last))
             }
         }
+        // After a deal is won its next step is the success manager's (DOMAIN.md: next step, O
+        // after won): a closed deal whose next step this user owns now is on their day, though
+        // the deal is the rep's. Read stage by stage (the stage index), never every deal.
+        for stage in closed {
+            for deal in try store.list(entity: "opportunity", stage: stage, workspace: workspace) where deal.owner != user {
+                guard case let .date(d) = deal["next_step_due"], try access(to: deal, field: "next_step") == .own else { continue }
+                file(AgendaItem(kind: "next_step", id: deal.id, deal: deal.id, text: deal["next_step"].isNull ? "" : deal["next_step"].canonicalText, due: d))
+            }
+        }
         let order: (AgendaItem, AgendaItem) -> Bool = { ($0.due?.daysSinceEpoch ?? 0, $0.id) < ($1.due?.daysSinceEpoch ?? 0, $1.id) }
         a.due.sort(by: order)
         a.overdue.sort(by: order)

@@ -102,6 +102,20 @@ import Testing
             let after = await run("sue", "show", deal, "--locale", "zh-CN").stdout
             let toFill = after.split(separator: "\n").first { $0.contains("未填") }.map(String.init) ?? ""
             #expect(after.contains("良好") && !toFill.contains("健康度"), "\(after)")
+            // After won the next step is hers: one she sets on the rep's deal is on her day.
+            #expect(await run("sue", "set", deal, "下一步=开通培训", "下一步截止=2026-12-02").code == 0)
+            let day = await run("sue", "today", "--date", "2026-12-02", "--locale", "zh-CN").stdout
+            #expect(day.hasPrefix("今天 2026-12-02：1 项今日到期") && day.contains("\(deal)  下一步     ") && day.contains("：开通培训"), "\(day)")
+            // Not the manager's, once he holds it too: his access to it is a plain write.
+            #expect(await run("sue", "sync").code == 0)
+            var holders = 0
+            for m in ["max", "lin"] {
+                #expect(await run(m, "sync").code == 0)
+                guard await run(m, "show", deal, "--json").json?["fields"]?["next_step"]?.string == "开通培训" else { continue }
+                holders += 1
+                #expect(!(await run(m, "today", "--date", "2026-12-02").stdout.contains("开通培训")), "\(m)")
+            }
+            #expect(holders == 1, "the deal's manager holds it, with its next step")
             // Each deal is named for its customer: the customer's short name, then the product.
             for m in ["max", "lin"] {
                 let names = Dictionary(

@@ -130,9 +130,6 @@ public struct EditResult: Sendable {
     public var requests: [RecordID] = []
     /// Fields asked for that already held the value: nothing was written for them.
     public var unchanged: [String] = []
-
-    /// An edit that wrote nothing (what was asked for already holds).
-    public static func nothing(_ record: RecordID) -> EditResult { EditResult(record: record, applied: [], proposed: []) }
 }
 
 /// What one sync did.

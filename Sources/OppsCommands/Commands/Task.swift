@@ -48,13 +48,13 @@ struct TaskCommand: ParsableCommand {
             guard let record, record.entity == "task" else { throw ReplicaError.invalid("\(id) is not a task", chinese: "\(id) 不是任务") }
             let words = home.words(r)
             let title = record["text"].canonicalText
-            if record["done"] == .boolean(true) {
-                // Nothing to write: a second write would only be another line to sync.
-                if json { Console.out(try EditJSON(.nothing(task)).jsonLine()) } else { Console.out(words.say("task \"\(title)\" is already done", "任务「\(title)」已经完成了")) }
-                return
-            }
             let result = try r.finishTask(task)
             guard !json, result.proposed.isEmpty else { return try report(result, json: json, r, words: words) }
+            // Already done: the edit wrote nothing (an unchanged value is never written again).
+            if result.applied.isEmpty {
+                Console.out(words.say("task \"\(title)\" is already done", "任务「\(title)」已经完成了"))
+                return
+            }
             Console.out(words.say("task \"\(title)\" done (pending sync)", "任务「\(title)」已完成（待同步）"))
         }
     }

@@ -51,7 +51,8 @@ extension Workspace {
         return permission(actor: actor, relations: relations, stage: stage(of: record, in: e), entity: e, field: f)
     }
 
-    func permission(actor: Actor, relations: Set<Relation>, stage: String?, entity: Entity, field: Field) -> Access {
+    /// What `actor` may do to `field` of a record of `entity` at `stage` holding `relations`.
+    public func permission(actor: Actor, relations: Set<Relation>, stage: String?, entity: Entity, field: Field) -> Access {
         guard let group = entity.group(field.group), let rule = group.access[actor.role] else { return .hidden }
         return rule.access(stage: stage, relations: relations)
     }

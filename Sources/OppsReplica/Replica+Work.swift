@@ -77,6 +77,19 @@ extension Replica {
         workspace.permission(actor: Actor(user: user, role: role), relations: try relations(to: record), record: record, entity: record.entity, field: field)
     }
 
+    /// The fields of a record this user may change now, each with their access (propose or
+    /// more): not the stage (moved by its own command), not the stage log, not a field locked
+    /// while an approval is pending, not a write-once field already set. The web page's inputs
+    /// and `opps show`'s "empty, yours to fill" both ask it.
+    public func changeableFields(of record: Record) throws -> [String: Access] {
+        let entity = workspace.entity(record.entity)
+        let locked = try lockedFields(of: record)
+        return try accessByField(to: record).filter { name, access in
+            guard access >= .propose, name != entity?.stageField, name != workspace.stageHistory, !locked.contains(name) else { return false }
+            return !(entity?.field(name)?.writeOnce ?? false) || record[name].isNull
+        }
+    }
+
     /// The same for every field of the record, its relations to the user worked out once.
     public func accessByField(to record: Record) throws -> [String: Access] {
         let relations = try relations(to: record)
@@ -168,8 +181,13 @@ extension Replica {
         }
         // After a deal is won its next step is the success manager's (DOMAIN.md: next step, O
         // after won): a closed deal whose next step this user owns now is on their day, though
-        // the deal is the rep's. Read stage by stage (the stage index), never every deal.
-        for stage in closed {
+        // the deal is the rep's. Read stage by stage (the stage index), and only the stages where
+        // this role could own it at all (a rep's or a manager's day reads no closed deal).
+        let ownable =
+            workspace.entity("opportunity").flatMap { e in e.field("next_step").map { (e, $0) } }.map { e, f in
+                closed.filter { workspace.permission(actor: Actor(user: user, role: role), relations: Set(Relation.allCases), stage: $0, entity: e, field: f) == .own }
+            } ?? []
+        for stage in ownable {
             for deal in try store.list(entity: "opportunity", stage: stage, workspace: workspace) where deal.owner != user {
                 guard case let .date(d) = deal["next_step_due"], try access(to: deal, field: "next_step") == .own else { continue }
                 file(AgendaItem(kind: "next_step", id: deal.id, deal: deal.id, text: deal["next_step"].isNull ? "" : deal["next_step"].canonicalText, due: d))

@@ -195,6 +195,7 @@ extension WebApp {
         }
         // Fields grouped as the workspace groups them; each as the rules let this user touch it.
         let accessTable = try r.accessByField(to: deal)
+        let changeable = try r.changeableFields(of: deal)
         let lockedFields = try r.lockedFields(of: deal)
         for group in r.workspace.groups(of: entity) {
             var rows = ""
@@ -212,7 +213,7 @@ extension WebApp {
                 let locked = lockedFields.contains(f.name)
                 let lock = locked ? " <span class=\"badge locked\">\(esc(t("locked: approval pending", "审批中，已锁定")))</span>" : ""
                 let label = "<th>\(esc(words.field(deal.entity, f.name)))\(mark)\(lock)</th>"
-                if access >= .propose, !locked, !f.writeOnce || value.isNull {
+                if changeable[f.name] != nil {
                     worthShowing = true
                     let input: String
                     if f.type == .boolean {

@@ -51,11 +51,8 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
     // The empty fields this user may fill now (opps show leaves empty fields out): which exist,
     // and the command that fills one. As the web page's inputs: not the stage, not a locked field.
     if record.deleted == nil, let entity = r.workspace.entity(record.entity) {
-        let access = try r.accessByField(to: record)
-        let fillable = entity.fields.filter { f in
-            record[f.name].isNull && (access[f.name] ?? .hidden) >= .write && f.name != entity.stageField && f.name != r.workspace.stageHistory
-                && !locked.contains(f.name)
-        }.map { words.field(record.entity, $0.name) }
+        let changeable = try r.changeableFields(of: record)
+        let fillable = entity.fields.filter { f in record[f.name].isNull && (changeable[f.name] ?? .hidden) >= .write }.map { words.field(record.entity, $0.name) }
         if let first = fillable.first {
             Console.out(hanging("  ", say.emptyToFill(fillable)))
             Console.out("    " + say.forExample("opps set \(code) \(first)=…"))

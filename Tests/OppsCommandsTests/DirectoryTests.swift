@@ -40,6 +40,7 @@ import Testing
             // Fields with no name before them: one line saying the name comes first, nothing made.
             let nameless = await opps("account", "new", "行业=零售", "--home", home, "--locale", "zh-CN")
             #expect(nameless.code == 64 && nameless.stderr == "opps: 先写客户名称：opps account new 名称 行业=…\n", "\(nameless.stderr)")
+            #expect(await opps("account", "new", " ", "--home", home).code == 64, "a blank name is no name")
             #expect(await opps("sync", "--home", home).code == 0)
             #expect(await opps("account", "list", "--home", home, "--json").json?.array?.count == 2)
         }

@@ -81,7 +81,7 @@ struct AccountNewCommand: ParsableCommand {
     @Flag(help: "Print the new record as JSON.") var json = false
 
     func validate() throws {
-        if nameThenFields(name).name.isEmpty {
+        if nameThenFields(name).name.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError(home.say("the name comes first: opps account new NAME industry=…", "先写客户名称：opps account new 名称 行业=…"))
         }
     }

@@ -75,7 +75,7 @@ struct ContactNewCommand: ParsableCommand {
     @Flag(help: "Print the new record as JSON.") var json = false
 
     func validate() throws {
-        if nameThenFields(name).name.isEmpty {
+        if nameThenFields(name).name.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError(home.say("the name comes first: opps contact new NAME --account ACCOUNT title=…", "先写联系人姓名：opps contact new 姓名 --account 客户 职务=…"))
         }
     }

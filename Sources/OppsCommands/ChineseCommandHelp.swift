@@ -27,7 +27,7 @@ enum ChineseCommandHelp {
         "new": (nil, "例子：opps new \"华东 试点\" --account 上海云帆 --amount 120000.00 --currency CNY --close 2027-03-31"),
         "lead": (nil, "例子：opps lead add \"Beta 试点\" --company Beta --contact 李伟 --source event"),
         "lead add": ("为一家公司新增线索（处于线索阶段的商机）", "例子：opps lead add \"Beta 试点\" --company Beta --contact 李伟 --source event"),
-        "list": (nil, "筛选条件可以组合。\n\n例子：opps list --stage 需求调研 --mine --search 物流 --closing-to 2026-12-31 --amount-min 100000 --sort close"),
+        "list": (nil, "筛选条件可以组合。\n\n例子：opps list --stage 需求挖掘 --mine --search 物流 --closing-to 2026-12-31 --amount-min 100000 --sort close"),
         "forecast": (
             nil,
             """
@@ -241,6 +241,8 @@ enum ChineseCommandHelp {
         "set assignments": "字段=值，可以写多个；没加引号的词接在前一个值后面",
         "set json": "以 JSON 输出结果",
         "show json": "以 JSON 输出 {id, type, fields}（小数写成字符串）",
+        "account show json": "同 show --json，另加它的商机（deals）和联系人（contacts）",
+        "contact show json": "同 show --json，另加他的商机（deals）",
         "stage id": "商机：opps list 打印的短 id 或准确名称",
         "stage stage": "目标阶段（名称或标签）",
         "stage reason": "原因：把线索退回时的退回原因，或进入输单时的输单原因",

@@ -46,11 +46,11 @@ public enum OppsMain {
         let json = arguments.contains("--json")
         let commands = Opps.configuration.subcommands.map { $0._commandName }
         if let typo = CommandSuggestion.unknown(arguments, known: commands) {
-            let guess = CommandSuggestion.closest(to: typo, among: commands)
+            let guess = CommandGuess.line(for: arguments, typo: typo, commands: commands)
             let said =
                 !json && ChineseHelp.readerIsChinese(arguments)
-                ? "没有命令「\(typo)」：" + (guess.map { "是指 \($0) 吗？" } ?? "") + "（opps --help 列出所有命令）"
-                : "unknown command \"\(typo)\": " + (guess.map { "did you mean \"\($0)\"? " } ?? "") + "(opps --help lists the commands)"
+                ? "没有命令「\(typo)」（opps --help 列出所有命令）" + (guess.map { "。是指：\($0)" } ?? "")
+                : "unknown command \"\(typo)\" (opps --help lists the commands)" + (guess.map { "; did you mean: \($0)" } ?? "")
             report(said, code: ExitStatus.usage, json: json)
             return ExitStatus.usage
         }

@@ -79,6 +79,17 @@ public enum CommandSuggestion {
         return best
     }
 
+    /// `program` and `words` as one line to type into a shell, each word quoted where a shell
+    /// needs it (a placeholder such as `<id>` is left as it is).
+    public static func line(_ program: String, _ words: [String]) -> String {
+        ([program] + words).map { word in
+            let plain = !word.isEmpty && !word.contains(where: { " \"'$`\\|&;<>()*?#~".contains($0) })
+            let placeholder = word.hasPrefix("<") && word.hasSuffix(">") && !word.contains(" ")
+            // Inside double quotes a shell still reads \ " $ and `: each is escaped.
+            return plain || placeholder ? word : "\"" + word.map { "\\\"$`".contains($0) ? "\\\($0)" : String($0) }.joined() + "\""
+        }.joined(separator: " ")
+    }
+
     /// Levenshtein distance, with a swap of two neighbours counting one (lsit → list).
     static func distance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)

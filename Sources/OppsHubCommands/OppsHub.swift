@@ -31,8 +31,11 @@ public enum OppsHubMain {
     public static func run(_ arguments: [String]) async -> Int32 {
         let commands = OppsHub.configuration.subcommands.map { $0._commandName }
         if let typo = CommandSuggestion.unknown(arguments, known: commands) {
-            let hint = CommandSuggestion.closest(to: typo, among: commands).map { "did you mean \"\($0)\"? " } ?? ""
-            Console.err("opps-hub: unknown command \"\(typo)\": \(hint)(opps-hub --help lists the commands)")
+            let rest = Array(arguments.drop { $0 != typo }.dropFirst())
+            let guess = CommandSuggestion.closest(to: typo, among: commands).map {
+                CommandSuggestion.line("opps-hub", (arguments.first == "help" ? ["help"] : []) + [$0] + rest)
+            }
+            Console.err("opps-hub: unknown command \"\(typo)\" (opps-hub --help lists the commands)" + (guess.map { "; did you mean: \($0)" } ?? ""))
             return ExitStatus.usage
         }
         do {

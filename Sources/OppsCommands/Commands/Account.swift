@@ -51,20 +51,25 @@ struct AccountShowCommand: ParsableCommand {
         discussion: "Example: opps account show 上海云帆")
     @Argument(help: "The account: its short id or exact name.") var id: String
     @OptionGroup var home: HomeOption
+    @Flag(help: "Print the account as show --json does, with its \"deals\" and \"contacts\" the same way.") var json = false
 
     func run() throws {
         let r = try home.open()
         let accountID = try r.resolveID(id, among: ["account"])
         guard let account = try r.record(accountID), account.entity == "account" else { throw ReplicaError.invalid("\(id) is not an account", chinese: "\(id) 不是客户") }
+        let its = try deals(r, referencing: accountID, in: "account")
+        let people = try r.store.list(entity: "contact", workspace: r.workspace).filter { $0["account"] == .reference(accountID) }
+        if json {
+            Console.out(recordJSON(r, account, related: [("deals", its), ("contacts", people)]).compactText)
+            return
+        }
         let words = home.words(r)
         try printRecord(r, accountID, json: false, words: words)
         let short = try r.shortIDs()
-        let its = try deals(r, referencing: accountID, in: "account")
         Console.out("  " + words.say.deals(its.count))
         for d in its {
             Console.out("    \(short(d.id))  \(fit(words.value("opportunity", "stage", d["stage"]), 11))  \(fit(d["name"].canonicalText, 28))  \(amountText(d))")
         }
-        let people = try r.store.list(entity: "contact", workspace: r.workspace).filter { $0["account"] == .reference(accountID) }
         Console.out("  " + words.say.contacts(people.count))
         for c in people { Console.out("    \(short(c.id))  \(fit(c["name"].canonicalText, 20))  \(c["title"].isNull ? "" : c["title"].canonicalText)") }
     }

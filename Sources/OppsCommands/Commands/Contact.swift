@@ -49,15 +49,20 @@ struct ContactShowCommand: ParsableCommand {
         discussion: "Example: opps contact show \"Li Wei\"")
     @Argument(help: "The contact: their short id or exact name.") var id: String
     @OptionGroup var home: HomeOption
+    @Flag(help: "Print the contact as show --json does, with their \"deals\" the same way.") var json = false
 
     func run() throws {
         let r = try home.open()
         let contactID = try r.resolveID(id, among: ["contact"])
         guard let contact = try r.record(contactID), contact.entity == "contact" else { throw ReplicaError.invalid("\(id) is not a contact", chinese: "\(id) 不是联系人") }
+        let its = try deals(r, referencing: contactID, in: "contact")
+        if json {
+            Console.out(recordJSON(r, contact, related: [("deals", its)]).compactText)
+            return
+        }
         let words = home.words(r)
         try printRecord(r, contactID, json: false, words: words)
         let short = try r.shortIDs()
-        let its = try deals(r, referencing: contactID, in: "contact")
         Console.out("  " + words.say.deals(its.count))
         for d in its { Console.out("    \(short(d.id))  \(fit(words.value("opportunity", "stage", d["stage"]), 11))  \(d["name"].canonicalText)") }
     }

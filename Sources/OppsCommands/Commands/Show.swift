@@ -9,6 +9,17 @@ func recordJSON(_ r: Replica, _ record: Record) -> JSON {
     (try? JSONValueEncoder.encode(RecordJSON(r, record))) ?? .null
 }
 
+/// A record as `show --json` prints it, with the records that point at it under `related`'s keys
+/// (an account's deals and contacts, a contact's deals), each as `show --json` prints it.
+func recordJSON(_ r: Replica, _ record: Record, related: [(key: String, records: [Record])]) -> JSON {
+    var out = recordJSON(r, record)
+    if case .object(var members) = out.kind {
+        for (key, records) in related { members.append(JSON.Member(key: key, value: .array(records.map { recordJSON(r, $0) }))) }
+        out = JSON(.object(members))
+    }
+    return out
+}
+
 func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, words: Vocabulary) throws {
     guard let record = try r.record(id) else { throw ReplicaError.invalid("no record \(id)") }
     let say = words.say

@@ -1,0 +1,62 @@
+import OppsConsole
+
+/// What a rep most likely meant by a word `opps` has no command for, as the whole command line
+/// to type: a typo of a command (`lsit` → `opps list`), or a word people use for one (`done ID`
+/// → `opps task done ID`, `edit` → `opps set`, `call ID …` → `opps log ID call …`, `看板` →
+/// `opps board`). The words typed after it are kept, so the line can be typed back as it is.
+enum CommandGuess {
+    /// Words for a command, in English and Chinese, that are not its name.
+    static let synonyms: [String: [String]] = {
+        var out: [String: [String]] = [:]
+        let table: [([String], [String])] = [
+            (["done", "complete", "finish", "完成"], ["task", "done"]),
+            (["edit", "update", "change", "modify", "修改", "改"], ["set"]),
+            (["move", "advance", "推进", "阶段"], ["stage"]),
+            (["ls", "deals", "search", "find", "商机", "列表", "搜索"], ["list"]),
+            (["add", "create", "新建"], ["new"]),
+            (["view", "info", "get", "open", "查看", "详情"], ["show"]),
+            (["rm", "remove", "删除"], ["delete"]),
+            (["tasks", "todo", "agenda", "今天", "待办"], ["today"]),
+            (["pipeline", "kanban", "看板"], ["board"]),
+            (["push", "pull", "refresh", "同步"], ["sync"]),
+            (["whoami", "me", "状态"], ["status"]),
+            (["language", "lang", "语言"], ["locale"]),
+            (["browser", "ui", "网页", "浏览器"], ["web"]),
+            (["approval", "审批"], ["approvals"]),
+            (["leads", "线索"], ["lead"]),
+            (["accounts", "customer", "customers", "客户"], ["account"]),
+            (["contacts", "联系人"], ["contact"]),
+            (["冲突"], ["conflicts"]),
+            (["帮助"], ["help"]),
+        ]
+        for (words, command) in table { for w in words { out[w] = command } }
+        return out
+    }()
+
+    /// The kinds of activity `opps log` takes, by name and by their default Chinese label:
+    /// `opps call ID …` means `opps log ID call …`.
+    static let activities: Set<String> = ["call", "visit", "email", "meeting", "checkin", "note", "电话", "拜访", "邮件", "会议", "签到", "备注"]
+
+    /// The command line `arguments` (which start with `typo`, or `help typo`) most likely meant,
+    /// or nil when nothing is near.
+    static func line(for arguments: [String], typo: String, commands: [String]) -> String? {
+        let asksHelp = arguments.first == "help" && arguments.dropFirst().first == typo
+        let rest = Array(arguments.drop { $0 != typo }.dropFirst())
+        var words: [String]
+        if asksHelp {
+            guard let command = CommandSuggestion.closest(to: typo, among: commands + ["help"]) ?? synonyms[typo.lowercased()]?.first else { return nil }
+            words = ["help", command]
+        } else if activities.contains(typo.lowercased()) {
+            // The deal comes first in `opps log`, then the kind.
+            words = ["log"] + (rest.first.map { [$0] } ?? ["<id>"]) + [typo] + rest.dropFirst()
+            return shell(words)
+        } else if let command = CommandSuggestion.closest(to: typo, among: commands + ["help"]).map({ [$0] }) ?? synonyms[typo.lowercased()] {
+            words = command + rest
+        } else {
+            return nil
+        }
+        return shell(words)
+    }
+
+    static func shell(_ words: [String]) -> String { CommandSuggestion.line("opps", words) }
+}

@@ -218,13 +218,6 @@ struct SystemClock: PhysicalClock {
     func nowMilliseconds() -> Int64 { DeviceClock.fixed ?? Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 }
 
-/// The environment `opps` reads (OPPS_HOME, LANG). Tests pin it per task, as they pin the
-/// clock: parallel tests share one process's environment.
-public enum ProcessEnvironment {
-    @TaskLocal public static var pinned: [String: String]?
-    static var current: [String: String] { pinned ?? ProcessInfo.processInfo.environment }
-}
-
 /// The device clock `opps` reads. Tests pin it (per task, so parallel tests do not interfere)
 /// to script a day with known device times; the command line never does.
 public enum DeviceClock {

@@ -108,6 +108,13 @@ public enum CommandSuggestion {
     }
 }
 
+/// The environment `opps` and `opps-hub` read (OPPS_HOME, LANG). Tests pin it per task, as
+/// they pin the clock: parallel tests share one process's environment.
+public enum ProcessEnvironment {
+    @TaskLocal public static var pinned: [String: String]?
+    public static var current: [String: String] { pinned ?? ProcessInfo.processInfo.environment }
+}
+
 /// Exit codes both executables share.
 public enum ExitStatus {
     /// Bad usage — an unknown command or option, a missing or malformed argument (EX_USAGE).

@@ -59,6 +59,7 @@ public struct Demo: AsyncParsableCommand {
         let fresh = !fm.fileExists(atPath: configuration.databasePath)
         var tokens = [(String, String, String)]()
         var seeded: (DemoQuarter.Summary, Double)?
+        var version: UInt64 = 0
         do {
             try fm.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let store = try SQLiteHubStore(path: configuration.databasePath)
@@ -76,14 +77,18 @@ public struct Demo: AsyncParsableCommand {
             }
             if fresh {
                 let started = Date()
-                Console.err("playing a quarter of \(deals) deals through the hub (seed \(seed))…")
-                let quarter = DemoQuarter(seed: seed, deals: deals, now: SystemClock().nowMilliseconds())
+                Console.err(
+                    Self.readsChinese(locale: locale)
+                        ? "正在让一个季度的 \(deals) 个商机经过服务器（种子 \(seed)）…" : "playing a quarter of \(deals) deals through the hub (seed \(seed))…")
+                var quarter = DemoQuarter(seed: seed, deals: deals, now: SystemClock().nowMilliseconds())
+                quarter.chinese = Self.readsChinese(locale: locale)
                 let summary = try await quarter.run(
                     store: store, configuration: configuration,
                     tokens: Dictionary(uniqueKeysWithValues: tokens.map { ($0.0, $0.2) })
                 ) { Console.err($0) }
                 seeded = (summary, Date().timeIntervalSince(started))
             }
+            version = try store.workspaceVersion()
         } catch let e as StoreError {
             throw CommandFailure("cannot use \(data): \(e.message)")
         }
@@ -98,47 +103,99 @@ public struct Demo: AsyncParsableCommand {
         // The `opps` built next to this `opps-hub`, so the printed commands run as they are.
         let sibling = URL(fileURLWithPath: CommandLine.arguments.first ?? "opps-hub").deletingLastPathComponent().appendingPathComponent("opps").path
         let oppsCommand = FileManager.default.isExecutableFile(atPath: sibling) ? sibling : "opps"
+        let chinese = Self.readsChinese(locale: locale)
+        let workspaceVersion = version
         let app = try server.application(host: host, port: port) { bound in
-            var lines = [
-                "listening on http://\(host):\(bound)",
-                "",
-                "OppSync demo hub (\(fresh ? "new" : "reused"), data in \(data)). Users and their tokens:",
-            ]
-            for (name, role, token) in issued {
-                lines.append("  \(name.padding(toLength: 4, withPad: " ", startingAt: 0)) \(role.padding(toLength: 10, withPad: " ", startingAt: 0)) \(token)")
-            }
-            if let (summary, seconds) = quarter {
-                let stages = Workspace.default.stages.map { "\($0.name) \(summary.byStage[$0.name] ?? 0)" }.joined(separator: ", ")
-                lines += [
-                    "",
-                    "The quarter: \(summary.deals) deals (\(stages)), \(summary.accounts) accounts, \(summary.contacts) contacts, "
-                        + "\(summary.activities) activities, \(summary.tasks) tasks, \(summary.writes) writes; seeded in \(String(format: "%.1f", seconds)) s.",
-                ]
-            }
-            let samToken = issued.first { $0.0 == "sam" }!.2, weiToken = issued.first { $0.0 == "wei" }!.2
-            lines += [
-                "",
-                "Try next, as sam (a rep in the north territory):",
-                "  \(oppsCommand) init --hub http://\(host):\(bound) --token \(samToken) --home ./opps-sam",
-                "  \(oppsCommand) board --home ./opps-sam",
-                "  \(oppsCommand) today --home ./opps-sam",
-                "As wei (east territory, in Chinese): \(oppsCommand) init --hub http://\(host):\(bound) --token \(weiToken) --home ./opps-wei",
-                "  then \(oppsCommand) locale zh-CN --home ./opps-wei; \(oppsCommand) board --home ./opps-wei",
-                "As max (manager): approvals, conflicts, funnel, report time-in-stage, forecast.",
-                "",
-                "Or talk to the protocol directly (JSON form):",
-                "  curl -s -X POST http://\(host):\(bound)/v1/handshake -H 'Content-Type: application/json' \\",
-                "       -H 'Authorization: Bearer \(issued.first { $0.0 == "max" }!.2)' \\",
-                "       -d '{\"minVersion\":1,\"maxVersion\":1,\"replica\":\"AAAAAAAAAAAAAAAAAAAAAQ==\"}'",
-                "  curl -s http://\(host):\(bound)/metrics | grep opps_",
-                "",
-                "Press Ctrl-C to stop; the data stays in \(data).",
-            ]
+            let lines = Self.guide(
+                url: "http://\(host):\(bound)", data: data, fresh: fresh, issued: issued, quarter: quarter, workspaceVersion: workspaceVersion,
+                opps: oppsCommand, chinese: chinese)
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
         do { try await app.runService() } catch {
             if let why = HubServer.startFailure(error, host: host, port: port) { throw CommandFailure(why) }
             throw error
         }
+    }
+
+    /// Whether the demo's own sentences are for a Chinese reader: --locale zh-CN, else LC_ALL,
+    /// LC_MESSAGES or LANG.
+    static func readsChinese(locale: String?) -> Bool {
+        let env = ProcessEnvironment.current
+        let tag = locale ?? ["LC_ALL", "LC_MESSAGES", "LANG"].lazy.compactMap { LocaleTag.fromPOSIX(env[$0]) }.first
+        return tag.map { LocaleTag.language($0) == "zh" } ?? false
+    }
+
+    /// What the demo prints once it listens at `url`: each user's token, what the quarter
+    /// holds, and the commands to type next, each a whole line that runs as printed (a test
+    /// runs them). A Chinese reader starts as wei, in the east territory, in Chinese; others as
+    /// sam, in English.
+    static func guide(
+        url: String, data: String, fresh: Bool, issued: [(String, String, String)], quarter: (DemoQuarter.Summary, Double)?,
+        workspaceVersion: UInt64, opps: String, chinese: Bool
+    ) -> [String] {
+        func token(_ user: String) -> String { issued.first { $0.0 == user }?.2 ?? "opps_…" }
+        func start(_ user: String, zh: Bool) -> [String] {
+            ["  \(opps) init --hub \(url) --token \(token(user)) --home ./opps-\(user)" + (zh ? " --locale zh-CN" : "")]
+        }
+        var lines = [
+            "listening on \(url)",
+            "",
+            chinese
+                ? "OppSync 演示服务器（\(fresh ? "新建" : "沿用已有的")，数据在 \(data)）。用户和他们的令牌："
+                : "OppSync demo hub (\(fresh ? "new" : "reused"), data in \(data)). Users and their tokens:",
+        ]
+        for (name, role, token) in issued {
+            // A Chinese role label is two columns a character.
+            let shown = chinese ? Workspace.default.role(role)?.labels["zh-CN"] ?? role : role
+            let width = shown.unicodeScalars.reduce(0) { $0 + ($1.isASCII ? 1 : 2) }
+            lines.append("  \(name.padding(toLength: 4, withPad: " ", startingAt: 0)) \(shown + String(repeating: " ", count: max(1, 12 - width)))\(token)")
+        }
+        if let (summary, seconds) = quarter {
+            let stages = Workspace.default.stages.map { stage in
+                "\(chinese ? stage.labels["zh-CN"] ?? stage.name : stage.name) \(summary.byStage[stage.name] ?? 0)"
+            }
+            let took = String(format: "%.1f", seconds)
+            lines += [
+                "",
+                chinese
+                    ? "这个季度：\(summary.deals) 个商机（\(stages.joined(separator: "，"))），\(summary.accounts) 个客户，\(summary.contacts) 个联系人，"
+                        + "\(summary.activities) 条跟进记录，\(summary.tasks) 个任务，\(summary.writes) 次写入；用时 \(took) 秒。"
+                    : "The quarter: \(summary.deals) deals (\(stages.joined(separator: ", "))), \(summary.accounts) accounts, \(summary.contacts) contacts, "
+                        + "\(summary.activities) activities, \(summary.tasks) tasks, \(summary.writes) writes; seeded in \(took) s.",
+            ]
+        }
+        let (rep, other, manager) = chinese ? ("wei", "sam", "lin") : ("sam", "wei", "max")
+        if chinese {
+            lines += ["", "接下来，以 wei（华东区的销售顾问）的身份，在另一个终端里："]
+            lines += start(rep, zh: true)
+            lines += ["  \(opps) today --home ./opps-wei", "  \(opps) board --home ./opps-wei", "  \(opps) web --open --home ./opps-wei"]
+            lines += ["以 lin（华东区的销售经理）的身份：审批、冲突、漏斗、报表、预测"]
+            lines += start(manager, zh: true) + ["  \(opps) approvals --home ./opps-lin"]
+            lines += ["以 sam（北区的销售顾问，英文）的身份："] + start(other, zh: false)
+        } else {
+            lines += ["", "Try next, as sam (a rep in the north territory), in another terminal:"]
+            lines += start(rep, zh: false)
+            lines += ["  \(opps) today --home ./opps-sam", "  \(opps) board --home ./opps-sam", "  \(opps) web --open --home ./opps-sam"]
+            lines += ["As max (his manager): approvals, conflicts, funnel, report time-in-stage, forecast"]
+            lines += start(manager, zh: false) + ["  \(opps) approvals --home ./opps-max"]
+            lines += ["As wei (a rep in the east territory, in Chinese):"] + start(other, zh: true)
+        }
+        // The example's replica id is the user's own ("curl " and the name, 16 bytes): a hub
+        // binds a replica id to the first user who shows it, so one id for every reader of the
+        // demo would be refused to the second (replica-not-yours).
+        let replica = Data((Array("curl \(manager)".utf8).prefix(16) + Array(repeating: 0, count: 16)).prefix(16)).base64EncodedString()
+        let handshake =
+            #"{"minVersion":\#(ProtocolVersion.current),"maxVersion":\#(ProtocolVersion.current),"replica":"\#(replica)","workspaceVersion":"\#(workspaceVersion)"}"#
+        lines += [
+            "",
+            chinese ? "或者直接调用协议（JSON 形式）：" : "Or talk to the protocol directly (JSON form):",
+            "  curl -s -X POST \(url)/v1/handshake -H 'Content-Type: application/json' \\",
+            "       -H 'Authorization: Bearer \(token(manager))' \\",
+            "       -d '\(handshake)'",
+            "  curl -s \(url)/metrics | grep opps_",
+            "",
+            chinese ? "按 Ctrl-C 停止；数据保留在 \(data)。" : "Press Ctrl-C to stop; the data stays in \(data).",
+        ]
+        return lines
     }
 }

@@ -23,6 +23,8 @@ public struct DemoQuarter: Sendable {
     public var deals: Int
     /// The real now: the quarter ends the day before.
     public var now: Int64
+    /// Progress lines in Chinese (the demo's reader reads Chinese).
+    public var chinese = false
 
     public init(seed: UInt64 = 2026, deals: Int = 300, now: Int64) {
         self.seed = seed
@@ -499,7 +501,12 @@ public struct DemoQuarter: Sendable {
                 conflictsSeen += report.conflicts
                 summary.writes += report.pushed
             }
-            if d % 7 == 6 || d == Self.days - 1 { progress("  week \(d / 7 + 1): \(summary.deals) deals, \(summary.writes) writes") }
+            if d % 7 == 6 || d == Self.days - 1 {
+                progress(
+                    chinese
+                        ? "  第 \(d / 7 + 1) 周：\(summary.deals) 个商机，\(summary.writes) 次写入"
+                        : "  week \(d / 7 + 1): \(summary.deals) deals, \(summary.writes) writes")
+            }
         }
         summary.conflicts = conflictsSeen
         for plan in plans.indices {
@@ -694,7 +701,9 @@ public struct DemoQuarter: Sendable {
             summary.byStage[stage, default: 0] += 1
             pending[rep, default: []] += writes
             if (pending[rep]?.count ?? 0) >= 2000 { try flush() }
-            if (i - story + 1) % 10_000 == 0 { progress("  bulk: \(i + 1) of \(deals) deals, \(summary.writes) writes") }
+            if (i - story + 1) % 10_000 == 0 {
+                progress(chinese ? "  批量：\(deals) 个商机中的 \(i + 1) 个，\(summary.writes) 次写入" : "  bulk: \(i + 1) of \(deals) deals, \(summary.writes) writes")
+            }
         }
         try flush()
         if rejected > 0 { progress("  bulk: \(rejected) writes refused") }

@@ -1,9 +1,12 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import OppsCore
 import OppsHub
 import OppsStore
 import OppsTestSupport
 import OppsWeb
+import OppsWire
 import Testing
 
 @testable import OppsHubCommands
@@ -41,12 +44,44 @@ import Testing
 
         let hub = try Hub(configuration: config)
         let issued = tokens
+        let version = try demo.store.workspaceVersion()
         try await f.serving(hub: hub) { url in
             for u in ["sam", "max", "lin", "wei", "eve", "sue"] {
                 let made = await opps("init", "--hub", url, "--token", issued[u]!, "--home", f.root + "/r-" + u)
                 #expect(made.code == 0, "\(made.stderr)")
             }
             func run(_ user: String, _ args: String...) async -> Run { await opps(args + ["--home", f.root + "/r-" + user]) }
+            // What the demo prints, in each language: every command line runs as printed (the
+            // browser's excepted), and its handshake is answered without the workspace.
+            for chinese in [false, true] {
+                let issued = DemoQuarter.team.map { ($0.name, $0.role, tokens[$0.name]!) }
+                let guide = Demo.guide(
+                    url: url, data: "demo", fresh: true, issued: issued, quarter: (summary, 1.0), workspaceVersion: version, opps: "opps", chinese: chinese)
+                let commands = guide.filter { $0.hasPrefix("  opps ") && !$0.hasPrefix("  opps web") }
+                #expect(commands.count == 6, "\(guide)")
+                let prefix = f.root + (chinese ? "/zh-" : "/en-")
+                for line in commands {
+                    let words = line.dropFirst("  opps ".count).split(separator: " ").map { $0.replacingOccurrences(of: "./opps-", with: prefix) }
+                    let ran = await opps(words)
+                    #expect(ran.code == 0, "\(line): \(ran.stderr)")
+                    if chinese && words.first == "today" { #expect(ran.stdout.hasPrefix("今天"), "\(ran.stdout.prefix(200))") }
+                }
+                #expect(guide.contains { $0.hasPrefix(chinese ? "这个季度：90 个商机（线索 " : "The quarter: 90 deals (lead ") }, "\(guide)")
+                let body = try #require(guide.first { $0.hasPrefix("       -d '") }?.dropFirst("       -d '".count).dropLast())
+                let manager = chinese ? "lin" : "max"
+                #expect(guide.contains("       -H 'Authorization: Bearer \(tokens[manager]!)' \\"))
+                let http = HTTPClient(eventLoopGroupProvider: .singleton)
+                var request = HTTPClientRequest(url: url + "/v1/handshake")
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.headers.add(name: "Authorization", value: "Bearer " + tokens[manager]!)
+                request.body = .bytes(ByteBuffer(string: String(body)))
+                let response = try await http.execute(request, timeout: .seconds(30))
+                let answer = try JSON.parse(String(buffer: try await response.body.collect(upTo: 1 << 20)))
+                try await http.shutdown()
+                #expect(response.status.code == 200 && answer["version"]?.int == Int(ProtocolVersion.current) && answer["user"]?.string == manager, "\(answer)")
+                #expect(answer["workspace"] == nil, "the workspace the example names is the hub's: none is sent")
+            }
             let board = await run("sam", "board", "--json")
             let cards = board.json?["stages"]?.array?.compactMap { $0["deals"]?.int }.reduce(0, +) ?? 0
             #expect(cards > 5, "sam's board: \(board.stdout.prefix(300))")

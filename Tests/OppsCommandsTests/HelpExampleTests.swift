@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import OppsConsole
 import OppsCore
-import OppsStore
 import OppsHub
+import OppsStore
 import OppsTestSupport
 import Testing
 

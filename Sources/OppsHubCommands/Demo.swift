@@ -16,8 +16,9 @@ public struct Demo: AsyncParsableCommand {
             territories through it — north in English, east in Chinese: 11 users, --deals opportunities \
             across every stage with their activities, tasks, approvals and two conflicts, all made by \
             replicas through the hub's rules in device time (the same seed makes the same quarter). \
-            Later runs reuse the hub and issue the users fresh tokens. Prints each user's token and what \
-            to try next. Deletes nothing.
+            Later runs reuse the hub and print the same tokens (kept in DATA/demo-tokens, readable by you \
+            alone), so the laptops made from them keep syncing. Prints each user's token and what to try \
+            next. Deletes nothing.
 
             Example: opps-hub demo --data /tmp/opps-demo --port 8080 --deals 300
             """
@@ -67,14 +68,7 @@ public struct Demo: AsyncParsableCommand {
                 _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument(locale: locale), now: SystemClock().nowMilliseconds(), rng: &rng)
             }
             let engine = try HubEngine(store: store, configuration: configuration)
-            for user in Self.team {
-                if try store.user(named: user.name) == nil {
-                    tokens.append((user.name, user.role, try engine.addUser(user, rng: &rng)))
-                } else {
-                    // The stored tokens are hashed: a rerun rotates them (audited; the old stop working).
-                    tokens.append((user.name, user.role, try engine.rotateToken(user.name, rng: &rng)))
-                }
-            }
+            tokens = try Self.issueTokens(store: store, engine: engine, data: data, rng: &rng)
             if fresh {
                 let started = Date()
                 Console.err(
@@ -117,6 +111,53 @@ public struct Demo: AsyncParsableCommand {
         }
     }
 
+    /// Each demo user's token: a new user's own, else the one this demo printed before.
+    ///
+    /// The hub keeps only hashes of tokens. So that a rerun of the demo does not lock every
+    /// laptop out, the demo keeps the tokens it printed in a file of its data directory,
+    /// readable by its owner alone, and prints them again while they still work; a token that
+    /// stopped working (rotated by the operator) is rotated and printed anew.
+    static func issueTokens(
+        store: some HubStorage, engine: HubEngine, data: String, rng: inout some RandomNumberGenerator
+    ) throws -> [(name: String, role: String, token: String)] {
+        let kept = keptTokens(in: data)
+        var tokens: [(name: String, role: String, token: String)] = []
+        for user in team {
+            if try store.user(named: user.name) == nil {
+                tokens.append((user.name, user.role, try engine.addUser(user, rng: &rng)))
+            } else if let token = kept[user.name], try store.user(tokenHash: Token.hash(token))?.name == user.name {
+                tokens.append((user.name, user.role, token))
+            } else {
+                tokens.append((user.name, user.role, try engine.rotateToken(user.name, rng: &rng)))
+            }
+        }
+        try keep(tokens: tokens.map { ($0.name, $0.token) }, in: data)
+        return tokens
+    }
+
+    /// The file of a demo's data directory that keeps the tokens it printed ("NAME TOKEN" lines).
+    static func tokenFile(_ data: String) -> String { data + "/demo-tokens" }
+
+    static func keptTokens(in data: String) -> [String: String] {
+        guard let text = try? String(contentsOfFile: tokenFile(data), encoding: .utf8) else { return [:] }
+        var out: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            if words.count == 2 { out[String(words[0])] = String(words[1]) }
+        }
+        return out
+    }
+
+    /// Writes the file whole (a temporary file renamed over it), mode 0600.
+    static func keep(tokens: [(String, String)], in data: String) throws {
+        let path = tokenFile(data), temporary = path + ".new"
+        let text = tokens.map { "\($0.0) \($0.1)\n" }.joined()
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CommandFailure("cannot write \(temporary)")
+        }
+        guard rename(temporary, path) == 0 else { throw CommandFailure("cannot write \(path): \(String(cString: strerror(errno)))") }
+    }
+
     /// Whether the demo's own sentences are for a Chinese reader: --locale zh-CN, else LC_ALL,
     /// LC_MESSAGES or LANG.
     static func readsChinese(locale: String?) -> Bool {
@@ -149,6 +190,9 @@ public struct Demo: AsyncParsableCommand {
             let shown = chinese ? Workspace.default.role(role)?.labels["zh-CN"] ?? role : role
             let width = shown.unicodeScalars.reduce(0) { $0 + ($1.isASCII ? 1 : 2) }
             lines.append("  \(name.padding(toLength: 4, withPad: " ", startingAt: 0)) \(shown + String(repeating: " ", count: max(1, 12 - width)))\(token)")
+        }
+        if !fresh {
+            lines.append(chinese ? "之前用这些令牌建好的副本照常同步（opps sync）。" : "Laptops made with these tokens before keep syncing (opps sync).")
         }
         if let (summary, seconds) = quarter {
             let stages = Workspace.default.stages.map { stage in

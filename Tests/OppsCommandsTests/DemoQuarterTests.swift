@@ -29,6 +29,32 @@ import Testing
         #expect(names[0].allSatisfy(\.isASCII) && names[1].hasSuffix("有限公司"))
     }
 
+    /// A rerun of the demo prints the tokens it printed before, so the laptops made with them
+    /// keep syncing; a token the operator rotated since is rotated again and printed anew.
+    @Test func aRerunOfTheDemoKeepsItsTokens() throws {
+        let f = try CommandFixture()
+        let data = f.root + "/demo"
+        let demo = try DemoHub(directory: data, users: false)
+        var rng = SystemRandomNumberGenerator()
+        let first = try Demo.issueTokens(store: demo.store, engine: demo.engine, data: data, rng: &rng)
+        #expect(first.count == DemoQuarter.team.count)
+        let attributes = try FileManager.default.attributesOfItem(atPath: data + "/demo-tokens")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600, "readable by its owner alone")
+        let again = try Demo.issueTokens(store: demo.store, engine: demo.engine, data: data, rng: &rng)
+        #expect(again.map(\.token) == first.map(\.token))
+        for (name, _, token) in again { #expect(try demo.engine.authenticate(authorization: "Bearer " + token).name == name) }
+        // The operator rotates sam's token: the kept one no longer works, and a new one is printed.
+        let rotated = try demo.engine.rotateToken("sam", rng: &rng)
+        let third = try Demo.issueTokens(store: demo.store, engine: demo.engine, data: data, rng: &rng)
+        let sam = try #require(third.first { $0.name == "sam" }).token
+        #expect(sam != rotated && sam != first.first { $0.name == "sam" }?.token)
+        #expect(try demo.engine.authenticate(authorization: "Bearer " + sam).name == "sam")
+        #expect(third.filter { $0.name != "sam" }.map(\.token) == first.filter { $0.name != "sam" }.map(\.token))
+        #expect(
+            Demo.guide(url: "http://x", data: data, fresh: false, issued: third, quarter: nil, workspaceVersion: 6, opps: "opps", chinese: false)
+                .contains("Laptops made with these tokens before keep syncing (opps sync)."))
+    }
+
     @Test func everyPictureHasSomethingToSay() async throws {
         let f = try CommandFixture()
         let demo = try DemoHub(directory: f.root + "/demo")
@@ -210,7 +236,7 @@ struct DemoHub {
     let tokens: [String: String]
     let now = Int64(Date().timeIntervalSince1970 * 1000)
 
-    init(directory: String) throws {
+    init(directory: String, users: Bool = true) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         config = HubConfiguration(dataDirectory: directory, port: 0)
         var rng = SystemRandomNumberGenerator()
@@ -218,7 +244,7 @@ struct DemoHub {
         _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: now - 100 * 86_400_000, rng: &rng)
         engine = try HubEngine(store: store, configuration: config)
         var tokens = [String: String]()
-        for u in DemoQuarter.team { tokens[u.name] = try engine.addUser(u, rng: &rng) }
+        if users { for u in DemoQuarter.team { tokens[u.name] = try engine.addUser(u, rng: &rng) } }
         self.tokens = tokens
     }
 }

@@ -170,13 +170,19 @@ struct Phrases: Sendable {
         if let secondsLeft { line += self(", \(secondsLeft) s left", "，还需 \(secondsLeft) 秒") }
         return bar ? line : self("pulled ", "已拉取 ") + line
     }
-    func synced(pushed: Int, records: Int, applied: Int, conflicts: Int, pulled: Int, repaired: Bool) -> String {
+    /// What a sync did: what it pushed, and what it brought from others (this laptop's own
+    /// writes, which come back confirmed, are not news).
+    func synced(pushed: Int, records: Int, applied: Int, conflicts: Int, fromOthers: Int, repaired: Bool) -> String {
         chinese
             ? (pushed == 0
-                ? "没有待推送的修改，已拉取 \(grouped(pulled)) 项"
-                : "已推送 \(grouped(pushed)) 项修改（\(grouped(records)) 条记录；\(grouped(applied)) 项生效，\(grouped(conflicts)) 项冲突），已拉取 \(grouped(pulled)) 项")
+                ? "没有待推送的修改"
+                : "已推送 \(grouped(pushed)) 项修改（\(grouped(records)) 条记录；\(grouped(applied)) 项生效，\(grouped(conflicts)) 项冲突）")
+                + (fromOthers == 0 ? "；别人没有新的修改" : "；收到别人的 \(grouped(fromOthers)) 项修改")
                 + (repaired ? "；已按服务器修复" : "")
-            : "pushed \(pushed) change\(pushed == 1 ? "" : "s") to \(records) record\(records == 1 ? "" : "s") (\(applied) applied, \(conflicts) conflicts), pulled \(pulled)"
+            : (pushed == 0
+                ? "nothing to push"
+                : "pushed \(pushed) change\(pushed == 1 ? "" : "s") to \(records) record\(records == 1 ? "" : "s") (\(applied) applied, \(conflicts) conflicts)")
+                + (fromOthers == 0 ? "; nothing new from others" : "; \(grouped(fromOthers)) update\(fromOthers == 1 ? "" : "s") from others")
                 + (repaired ? "; repaired from the hub" : "")
     }
     func clockOff(seconds: Int64, flagged: Int) -> String {

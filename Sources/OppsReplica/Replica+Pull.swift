@@ -159,7 +159,9 @@ extension Replica {
             throw ReplicaError.hubRefused(status: 200, e)
         }
         try store.transaction {
-            report.pulled += try store.apply(received, replica: id, user: user, workspace: workspace)
+            let applied = try store.applied(received, replica: id, user: user, workspace: workspace)
+            report.pulled += applied.received
+            report.news += applied.news
             for change in received.changes { clock.receive(change.stamp.hlc, physical: physical.nowMilliseconds()) }
             try store.setSync(.hlc, clock.last.rawValue)
             try store.setForgetList([])

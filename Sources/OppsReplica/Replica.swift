@@ -142,6 +142,9 @@ public struct SyncReport: Sendable {
     /// Writes of mine that lost, were rejected or became proposals in this sync.
     public var conflicts = 0
     public var pulled = 0
+    /// Of what was pulled, what others did: records new here, and records and fields another
+    /// replica changed (this replica's own writes coming back confirmed are pulled, not news).
+    public var news = 0
     public var pages = 0
     public var repaired = false
     public var cursor: UInt64 = 0

@@ -8,6 +8,20 @@ extension ReplicaStore {
     /// returns how many records and changes it received. The cursor, page token and conflict
     /// cursor move to the page's.
     public func apply(_ page: ReceivedPage, replica: ReplicaID, user: UserName, workspace: Workspace) throws -> Int {
+        try applied(page, replica: replica, user: user, workspace: workspace).received
+    }
+
+    /// What applying a page brought: everything it carried (`received`), and of that what is
+    /// news to this laptop (`news`): a record it did not hold, a held record some field of which
+    /// another replica changed, a change another replica made. This replica's own writes coming
+    /// back confirmed are received but not news.
+    public struct Applied: Sendable, Equatable {
+        public var received = 0
+        public var news = 0
+    }
+
+    /// `apply`, saying also what of the page is news (`Applied`).
+    public func applied(_ page: ReceivedPage, replica: ReplicaID, user: UserName, workspace: Workspace) throws -> Applied {
         let numbering = WireNumbering(workspace)
         // The checksum of the confirmed state is kept up to date incrementally: each touched
         // record's old term goes out and its new term comes in (merge-semantics.md §8).
@@ -18,7 +32,11 @@ extension ReplicaStore {
         for id in allIDs where oldTerms[id] == nil {
             oldTerms[id] = held.contains(id) ? try confirmed(id, workspace: workspace).map { StateChecksum.term(of: $0, numbering: numbering) } ?? 0 : 0
         }
-        var received = 0
+        var received = 0, news = 0
+        // A record this replica made, every field of it as it wrote them, is its own coming back.
+        func madeHere(_ created: FieldState, _ stamps: some Sequence<Stamp>) -> Bool {
+            created.stamp.replica == replica && stamps.allSatisfy { $0.replica == replica }
+        }
         var touched = Set<RecordID>()
         var records = [RecordID: Record]()
         func load(_ id: RecordID) throws -> RecordSet {
@@ -38,12 +56,17 @@ extension ReplicaStore {
                 // A record this laptop held that comes whole again (its visible fields changed):
                 // each field whose value moved goes on the trail, as a change would.
                 if held.contains(id), let old = try confirmed(id, workspace: workspace) {
+                    var changed = false
                     for (name, state) in r.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) where old[name] != state.value && state.stamp.replica != replica {
+                        changed = true
                         try addHistory(
                             HistoryLine(
                                 record: id, field: name, old: old[name], new: state.value, author: state.author, hlc: state.stamp.hlc,
                                 source: "hub", rule: ""))
                     }
+                    if changed { news += 1 }
+                } else if !madeHere(r.created, r.fields.values.lazy.map(\.stamp)) {
+                    news += 1
                 }
                 records[id] = r
             }
@@ -66,6 +89,7 @@ extension ReplicaStore {
                 stored.append(w)
                 touched.insert(w.id)
                 received += 1
+                if !madeHere(w.created, w.fields.lazy.map(\.state.stamp)) { news += 1 }
             }
         }
         for le in page.changes {
@@ -74,6 +98,7 @@ extension ReplicaStore {
             set.apply(le)
             if let r = set[le.record] { records[le.record] = r }
             touched.insert(le.record)
+            if le.stamp.replica != replica { news += 1 }
             // This laptop's own writes have their line already (settled when the push was answered).
             if le.kind == .set, le.stamp.replica != replica, le.author != user || before != le.value {
                 try addHistory(
@@ -122,7 +147,7 @@ extension ReplicaStore {
         try setSync(.cursor, page.cursor)
         try setSync(.pullToken, page.token)
         try setSync(.conflictCursor, page.conflictCursor)
-        return received
+        return Applied(received: received, news: news)
     }
 
     /// The view of a record: its confirmed state with the writes still in the outbox on top.

@@ -270,7 +270,9 @@ public actor WebApp {
             lastError = nil
             if r.pulled > 0 || r.pushed > 0 || r.repaired { generation += 1 }
             return Message(
-                text: t("Synced: sent \(r.pushed), received \(r.pulled)", "已同步：发送 \(r.pushed) 项，接收 \(r.pulled) 项")
+                text: t(
+                    "Synced: sent \(r.pushed), " + (r.news == 0 ? "nothing new from others" : "\(r.news) update\(r.news == 1 ? "" : "s") from others"),
+                    "已同步：发送 \(r.pushed) 项，" + (r.news == 0 ? "别人没有新的修改" : "收到别人的 \(r.news) 项修改"))
                     + (r.conflicts > 0 ? t(", \(r.conflicts) conflict(s)", "，\(r.conflicts) 个冲突") : ""), ok: true)
         } catch let e as ReplicaError {
             lastError = e.description

@@ -58,7 +58,7 @@ struct SyncCommand: AsyncParsableCommand {
             Console.out(try SyncJSON(r).jsonLine())
         } else {
             Console.out(
-                say.synced(pushed: r.pushed, records: r.pushedRecords, applied: r.applied, conflicts: r.conflicts, pulled: r.pulled, repaired: r.repaired))
+                say.synced(pushed: r.pushed, records: r.pushedRecords, applied: r.applied, conflicts: r.conflicts, fromOthers: r.news, repaired: r.repaired))
             if r.flaggedCheckins > 0 { Console.out(say.clockOff(seconds: abs(r.clockSkewMilliseconds) / 1000, flagged: r.flaggedCheckins)) }
             if r.conflicts > 0 { Console.out(say.seeConflicts) }
             // Two laptops that made one company offline: say so once the sync brought both here.

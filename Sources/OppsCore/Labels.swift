@@ -79,19 +79,32 @@ extension Workspace {
         return locale
     }
 
-    /// A stage by its name or any of its labels (any case).
+    /// A stage by its name or any of its labels (any case), else the one stage whose name or a
+    /// label begins with the input (`谈` for 谈判).
     public func stage(input: String) -> Stage? {
-        stage(input) ?? stages.first { Self.matches(input, $0.labels) }
+        stage(input) ?? stages.first { Self.matches(input, $0.labels) } ?? Self.onlyOne(startingWith: input, stages.map { ($0, $0.name, $0.labels) })
     }
 
-    /// A role by its name or any of its labels (any case).
+    /// A role by its name or any of its labels (any case), else the one role whose name or a
+    /// label begins with the input (`产品` for 产品专家).
     public func role(input: String) -> Role? {
-        role(input) ?? roles.first { Self.matches(input, $0.labels) }
+        role(input) ?? roles.first { Self.matches(input, $0.labels) } ?? Self.onlyOne(startingWith: input, roles.map { ($0, $0.name, $0.labels) })
     }
 
     public static func matches(_ input: String, _ labels: Labels) -> Bool {
         let key = input.trimmingSpaces.lowercased()
         return !key.isEmpty && labels.values.contains { $0.lowercased() == key }
+    }
+
+    /// The one candidate whose name (exactly) or one of whose labels (any case) begins with
+    /// `input` (two letters at least, or one Chinese character), or nil when none or several
+    /// do: a rep types `展会` for 展会活动 as they type the first characters of an id, and a
+    /// prefix two choices share is refused, never guessed.
+    public static func onlyOne<T>(startingWith input: String, _ candidates: [(T, name: String, labels: Labels)]) -> T? {
+        let typed = input.trimmingSpaces, key = typed.lowercased()
+        guard key.count >= 2 || key.unicodeScalars.contains(where: { !$0.isASCII }) else { return nil }
+        let hits = candidates.filter { $0.name.hasPrefix(typed) || $0.labels.values.contains { $0.lowercased().hasPrefix(key) } }
+        return hits.count == 1 ? hits[0].0 : nil
     }
 }
 
@@ -109,6 +122,7 @@ extension Field {
         guard case let .enumeration(members) = type else { return nil }
         if members.contains(input) { return input }
         return members.first { Workspace.matches(input, memberLabels[$0] ?? [:]) }
+            ?? Workspace.onlyOne(startingWith: input, members.map { ($0, $0, memberLabels[$0] ?? [:]) })
     }
 }
 

@@ -344,8 +344,8 @@ import Testing
                 await opps(["forecast", "--json", "--csv", "--home", f.home("sam"), "--locale", "en"], environment: zh).json?["error"]?.string
                     == "give --json or --csv, not both")
             // A stage typed wrong names the stages in the reader's words.
-            let wrong = await opps(["stage", "abcd", "赢", "--home", f.home("sam")], environment: zh)
-            #expect(wrong.code == 1 && wrong.stderr.hasPrefix("opps: 没有阶段「赢」（阶段：线索、"), "\(wrong.stderr)")
+            let wrong = await opps(["stage", "abcd", "结案", "--home", f.home("sam")], environment: zh)
+            #expect(wrong.code == 1 && wrong.stderr.hasPrefix("opps: 没有阶段「结案」（阶段：线索、"), "\(wrong.stderr)")
         }
     }
 }

@@ -51,6 +51,17 @@ import Testing
         #expect(ws.stage(input: " 赢单 ")?.name == "won")
         #expect(ws.role(input: "Sales Rep")?.name == "sales")
         #expect(ws.role(input: "SALES")?.name == nil, "names are exact; labels any case")
+        // The first characters of one choice's name or label name it, as an id's do; of two, none.
+        let source = try #require(deal.field("lead_source"))
+        #expect(source.member(input: "展会") == "event")
+        #expect(source.member(input: "coLD") == nil && source.member(input: "cold") == "cold_call")
+        #expect(risk.member(input: "hi") == "high" && risk.member(input: "h") == nil, "one letter names nothing")
+        #expect(ws.stage(input: "谈")?.name == "negotiation" && ws.stage(input: "赢")?.name == "won")
+        #expect(ws.stage(input: "le")?.name == "lead" && ws.stage(input: "l") == nil)
+        #expect(ws.role(input: "产品")?.name == "expert")
+        #expect(try #require(deal.field("loss_reason")).member(input: "产品") == "product_fit")
+        #expect(source.member(input: "营") == "campaign" && source.member(input: "合") == "partner")
+        #expect(ws.stage(input: "需求") == ws.stage(input: "需求挖掘"))
     }
 
     @Test func theReadersLanguageIsChosenFromWhatTheWorkspaceHas() {

@@ -249,7 +249,7 @@ enum ChineseCommandHelp {
         "team list id": "商机：opps list 打印的短 id 或准确名称",
         "team add id": "商机：opps list 打印的短 id 或准确名称",
         "team add user": "要加入的用户",
-        "team add role": "他在商机上的角色：expert（技术专家）或 success（客户成功经理）",
+        "team add role": "他在商机上的角色：产品专家（expert）或客户成功经理（success）；默认：他在本机其他商机团队里的角色",
         "team remove id": "商机：opps list 打印的短 id 或准确名称",
         "team remove user": "要移出的用户",
         "approvals all": "也列出已决定的申请",

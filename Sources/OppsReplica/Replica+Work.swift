@@ -287,6 +287,15 @@ extension Replica {
         return try store.list(entity: entity, workspace: workspace).filter { $0["opportunity"] == .reference(deal) }
     }
 
+    /// The role `user` has on the teams of other deals on this laptop (the latest one's), if
+    /// they are on any: what `opps team add` takes when no role is typed.
+    public func teamRole(of member: UserName) throws -> String? {
+        try store.list(entity: "membership", workspace: workspace)
+            .filter { $0["user"] == .text(member) && $0["state"] != .member("removed") }
+            .max { ($0.created.stamp.hlc.rawValue) < ($1.created.stamp.hlc.rawValue) }
+            .flatMap { if case let .member(role) = $0["role"], ["expert", "success"].contains(role) { role } else { nil } }
+    }
+
     /// Asks for `user` on a deal's team as `role` (expert or success): the owner requests, a
     /// manager approves (or adds at once).
     public func addTeamMember(deal: RecordID, user member: UserName, role: String) throws -> EditResult {

@@ -287,7 +287,7 @@ import Testing
             let group = await opps(["team", "--help"], environment: ["OPPS_HOME": f.home("sam")])
             #expect(group.stdout.contains("子命令：\n  list                    显示商机的团队（默认子命令）\n"), "\(group.stdout)")
             #expect(group.stdout.contains("英文帮助：opps team <子命令> --help --locale en"), "\(group.stdout)")
-            #expect(await opps(["help", "team", "add"], environment: ["OPPS_HOME": f.home("sam")]).stdout.hasPrefix("用法：opps team add <id> <user> --role <role>"))
+            #expect(await opps(["help", "team", "add"], environment: ["OPPS_HOME": f.home("sam")]).stdout.hasPrefix("用法：opps team add <id> <user> [--role <role>]"))
             #expect(await opps(["set", "--help", "--locale", "en"], environment: ["OPPS_HOME": f.home("sam")]).stdout.hasPrefix("OVERVIEW: Change fields"))
             #expect(await opps(["set", "--help"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stdout.hasPrefix("OVERVIEW: Change fields"))
             #expect(await opps(["set", "--help", "--home", f.home("nobody"), "--locale=zh-CN"], environment: ["LANG": "C"]).stdout.hasPrefix("用法："))

@@ -112,4 +112,26 @@ import Testing
         #expect(Vocabulary(ws, locale: ws.displayLocale(preferring: [nil])).stage("won") == "赢单")
         #expect(ws.entity("opportunity")?.field(input: "tech_risk")?.name == "tech_risk")
     }
+
+    /// `opps team add` takes the role by label, and without one the role the user has on other
+    /// deals' teams here; with neither it says what to type.
+    @Test func aTeamRoleIsTypedByLabelOrKnownFromOtherTeams() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let sam = f.home("sam")
+            let first = try #require(await opps("new", "Alpha", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
+            let second = try #require(await opps("new", "Beta", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
+            let unknown = await opps(["team", "add", first, "eve", "--home", sam], environment: ["LANG": "C"])
+            #expect(
+                unknown.code != 0 && unknown.stderr == "opps: say eve's role on this deal: --role expert (product expert) or --role success (customer success)\n",
+                "\(unknown.stderr)")
+            #expect(await opps("team", "add", first, "eve", "--role", "manager", "--home", sam).code != 0)
+            #expect(await opps("team", "add", first, "eve", "--role", "产品专家", "--home", sam).code == 0)
+            // eve is an expert on Alpha's team: Beta's takes her as one without being told.
+            #expect(await opps("team", "add", second, "eve", "--home", sam).code == 0)
+            let team = await opps("team", "list", second, "--home", sam, "--json").json?.array ?? []
+            #expect(team.count == 1 && team.first?["role"]?.string == "expert", "\(team)")
+        }
+    }
 }

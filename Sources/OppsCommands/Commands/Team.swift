@@ -52,19 +52,28 @@ struct TeamCommand: ParsableCommand {
             abstract: "Add a user to a deal's team (the owner requests, a manager approves).", discussion: "Example: opps team add 7dka36sd eve --role expert")
         @Argument(help: "The deal: its short id as opps list prints it, or its exact name.") var id: String
         @Argument(help: "The user to add.") var user: String
-        @Option(help: "Their role on the deal: expert or success.") var role: String
+        @Option(help: "Their role on the deal: expert or success, or its label; default: the role they have on other deals' teams here.")
+        var role: String?
         @OptionGroup var home: HomeOption
         @Flag(help: "Print the outcome as JSON.") var json = false
-
-        func validate() throws {
-            guard ["expert", "success"].contains(role) else {
-                throw ValidationError(home.say("--role must be expert or success", "--role 只能是 expert（产品专家）或 success（客户成功经理）"))
-            }
-        }
 
         func run() throws {
             let r = try home.open()
             let deal = try dealID(r, id)
+            let choices = home.say("--role expert (product expert) or --role success (customer success)", "--role 产品专家 或 --role 客户成功经理")
+            let role: String
+            if let typed = self.role {
+                let member = r.workspace.entity("membership")?.field("role")?.member(input: typed)
+                guard let member, ["expert", "success"].contains(member) else {
+                    throw ValidationError(home.say("a team role is \(choices)", "团队角色写 \(choices)"))
+                }
+                role = member
+            } else if let seen = try r.teamRole(of: user) {
+                role = seen
+            } else {
+                throw ValidationError(
+                    home.say("say \(user)'s role on this deal: \(choices)", "请写明 \(user) 在这个商机上的角色：\(choices)"))
+            }
             let result = try r.addTeamMember(deal: deal, user: user, role: role)
             if json { try report(result, json: true, r, words: home.words(r)); return }
             let words = home.words(r)

@@ -96,7 +96,11 @@ struct ReportCommand: ParsableCommand {
                     ("owner", "负责人", 10, false), ("handed off", "移交", 10, true), ("followed up", "已跟进", 11, true),
                     ("to 1st (h) avg / med", "首次跟进（小时）平均/中位", 26, true), ("per deal", "每个商机跟进", 12, true),
                 ]))
-            for f in rows {
+            // One row of deals whose owner this reader does not see (a success manager's) says
+            // what the total says: the total alone.
+            let owners = rows.filter { !$0.isTotal }
+            let shown = owners.count == 1 && owners[0].owner == "-" ? rows.filter(\.isTotal) : rows
+            for f in shown {
                 Console.out(
                     fit(f.isTotal ? say("all", "合计") : f.owner, 10) + " " + String(f.handedOff).leftPad(10) + " " + String(f.followedUp).leftPad(11) + " "
                         + ((f.firstActivity.map { hoursText($0.average) + " / " + hoursText($0.median) }) ?? "-").leftPad(26) + " " + perDeal(f).leftPad(12))

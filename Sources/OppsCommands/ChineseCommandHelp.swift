@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OppsConsole
 
 /// A command's own help (`opps set --help`, `opps help team add`) for a Chinese reader.
 ///
@@ -446,39 +447,7 @@ enum ChineseCommandHelp {
         return out.map { $0.trimmingTrailingSpaces }
     }
 
-    /// A usage line broken only between its top-level words, so `[--home <home>]` stays whole;
-    /// every line after the first indented by two.
-    static func wrapUsage(_ text: String, width: Int) -> [String] {
-        var words: [String] = []
-        var word = "", depth = 0
-        for c in text {
-            if c == " ", depth == 0 {
-                if !word.isEmpty { words.append(word) }
-                word = ""
-                continue
-            }
-            if c == "[" || c == "<" { depth += 1 }
-            if c == "]" || c == ">" { depth = max(0, depth - 1) }
-            word.append(c)
-        }
-        if !word.isEmpty { words.append(word) }
-        // `<duplicates> ...` is one word too.
-        words = words.reduce(into: []) { all, w in
-            if w == "...", let last = all.popLast() { all.append(last + " ...") } else { all.append(w) }
-        }
-        var lines: [String] = []
-        var line = ""
-        for w in words {
-            if !line.isEmpty, line.displayWidth + 1 + w.displayWidth > width {
-                lines.append(line)
-                line = "  " + w
-            } else {
-                line += (line.isEmpty ? "" : " ") + w
-            }
-        }
-        lines.append(line)
-        return lines
-    }
+    static func wrapUsage(_ text: String, width: Int) -> [String] { Usage.wrap(text, width: width) }
 }
 
 extension String {

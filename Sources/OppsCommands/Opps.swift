@@ -138,7 +138,7 @@ public enum OppsMain {
     static func fitted(_ page: String) -> String {
         page.split(separator: "\n", omittingEmptySubsequences: false).map { (line: Substring) -> String in
             guard line.hasPrefix("USAGE: "), String(line).displayWidth > Console.width else { return String(line) }
-            return ChineseCommandHelp.wrapUsage(String(line), width: Console.width).joined(separator: "\n")
+            return Usage.wrap(String(line), width: Console.width).joined(separator: "\n")
         }.joined(separator: "\n")
     }
 

@@ -1,3 +1,4 @@
+import OppsConsole
 import OppsCore
 import OppsReplica
 

@@ -94,6 +94,14 @@ extension HubEngine {
         (try store.log(record: id), try store.conflicts(record: id))
     }
 
+    /// The live records whose short id (the code `opps` prints) begins with `typed`, normalised
+    /// as a person types it: what an operator is quoted by a rep. A walk over every live record's
+    /// id, for an operator's command, not a request.
+    public func records(withShortID typed: String) throws -> [RecordID] {
+        guard let code = ShortID.normalise(typed), code.count >= 4 else { return [] }
+        return try workspace.entities.flatMap { try store.liveRecords(entity: $0.name) }.filter { ShortID.code($0).hasPrefix(code) }
+    }
+
     /// A manager re-applies a value that did not hold. It is written as the manager's override,
     /// on the record; the value it displaces becomes a conflict record itself (nothing is lost).
     public func restore(conflict id: UInt64, by managerName: UserName) throws -> (sequence: UInt64, displaced: UInt64) {

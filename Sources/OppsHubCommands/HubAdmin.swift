@@ -172,6 +172,7 @@ public struct UserCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "user",
         abstract: "Manage the hub's users.",
+        discussion: "Example: opps-hub user add fang --role sales --territory east --manager lin --data /srv/opps",
         subcommands: [Add.self, List.self, Disable.self, Enable.self, Set.self]
     )
 
@@ -181,7 +182,11 @@ public struct UserCommand: ParsableCommand {
     public struct Add: ParsableCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Add a user and print their token (shown once; the hub stores only its hash).",
-            discussion: "Give the token to the user: they run 'opps init --hub URL --token TOKEN' on their laptop."
+            discussion: """
+                Give the token to the user: they run 'opps init --hub URL --token TOKEN' on their laptop.
+
+                Example: opps-hub user add fang --role sales --territory east --manager lin --data /srv/opps
+                """
         )
 
         @Argument(help: "The user name (unique, no spaces).")
@@ -231,7 +236,7 @@ public struct UserCommand: ParsableCommand {
 
     /// `opps-hub user list`.
     public struct List: ParsableCommand {
-        public static let configuration = CommandConfiguration(abstract: "List the hub's users.")
+        public static let configuration = CommandConfiguration(abstract: "List the hub's users.", discussion: "Example: opps-hub user list --data /srv/opps")
 
         @OptionGroup var data: DataOption
 
@@ -256,7 +261,8 @@ public struct UserCommand: ParsableCommand {
 extension UserCommand {
     /// `opps-hub user disable`.
     public struct Disable: ParsableCommand {
-        public static let configuration = CommandConfiguration(abstract: "Disable a user: their token is refused (403) from the next request on.")
+        public static let configuration = CommandConfiguration(
+            abstract: "Disable a user: their token is refused (403) from the next request on.", discussion: "Example: opps-hub user disable wei --data /srv/opps")
 
         @Argument(help: "The user name.") var name: String
         @OptionGroup var data: DataOption
@@ -271,7 +277,8 @@ extension UserCommand {
 
     /// `opps-hub user enable`.
     public struct Enable: ParsableCommand {
-        public static let configuration = CommandConfiguration(abstract: "Enable a disabled user again (their token works again).")
+        public static let configuration = CommandConfiguration(
+            abstract: "Enable a disabled user again (their token works again).", discussion: "Example: opps-hub user enable wei --data /srv/opps")
 
         @Argument(help: "The user name.") var name: String
         @OptionGroup var data: DataOption
@@ -289,7 +296,7 @@ extension UserCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Change a user's role, team, territory, manager or capacity.",
             discussion:
-                "The change is audited. Replicas receive the records entering and leaving the user's visibility at their next sync, keeping their pending writes. An empty value clears team, territory, manager or capacity."
+                "The change is audited. Replicas receive the records entering and leaving the user's visibility at their next sync, keeping their pending writes. An empty value clears team, territory, manager or capacity.\n\nExample: opps-hub user set wei --territory north --capacity 40 --data /srv/opps"
         )
 
         @Argument(help: "The user name.") var name: String
@@ -346,13 +353,16 @@ func adminCall<T>(_ body: () throws -> T) throws -> T {
 
 /// `opps-hub token …`.
 public struct TokenCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "token", abstract: "Manage users' tokens.", subcommands: [Rotate.self])
+    public static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "Manage users' tokens.", discussion: "Example: opps-hub token rotate wei --data /srv/opps", subcommands: [Rotate.self])
 
     public init() {}
 
     /// `opps-hub token rotate`.
     public struct Rotate: ParsableCommand {
-        public static let configuration = CommandConfiguration(abstract: "Issue a user a new token; the old one stops working at once. The new token is printed once.")
+        public static let configuration = CommandConfiguration(
+            abstract: "Issue a user a new token; the old one stops working at once. The new token is printed once.",
+            discussion: "The user runs 'opps connect --token NEW' on their laptop; nothing there is lost.\n\nExample: opps-hub token rotate wei --data /srv/opps")
 
         @Argument(help: "The user name.") var name: String
         @OptionGroup var data: DataOption
@@ -387,6 +397,8 @@ public struct Serve: AsyncParsableCommand {
             limits {max_body_bytes, max_decompressed_bytes, max_batch_writes, max_page_changes, max_connections, \
             idle_timeout_seconds, max_clock_ahead_minutes, cache_mib (per-user caches, default 256)}, metrics_token_file (then GET /metrics needs that bearer token), compression_level 1–9 for \
             responses, default 1); flags override it.
+
+            Example: opps-hub serve --data /srv/opps --host 0.0.0.0 --port 8443 --tls-cert hub.pem --tls-key hub.key
             """
     )
 

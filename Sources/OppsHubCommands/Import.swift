@@ -20,6 +20,8 @@ public struct ImportCommand: ParsableCommand {
             When any row is invalid nothing is imported, unless --skip-invalid, which imports the valid rows \
             and reports the rest. Imported records are written by the hub (or --as USER, their creator) and \
             reach every replica that may see them at its next sync. Works while the hub runs.
+
+            Example: opps-hub import accounts.csv --type account --as max --data /srv/opps
             """)
 
     @Argument(help: "The CSV file.") var file: String

@@ -11,7 +11,8 @@ let day: Int64 = 86_400_000
 public struct StatusCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Replicas (user, last seen, changes still to send it, open conflicts), log length, database size, workspace version, and what compaction would free.")
+        abstract: "Replicas (user, last seen, changes still to send it, open conflicts), log length, database size, workspace version, and what compaction would free.",
+        discussion: "Example: opps-hub status --data /srv/opps")
 
     @OptionGroup var data: DataOption
     @Option(help: "The compaction retention window in days (replicas seen within it are kept in sync incrementally).")
@@ -39,17 +40,31 @@ public struct StatusCommand: ParsableCommand {
 /// `opps-hub audit`.
 public struct AuditCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Every accepted write and every conflict on a record: author, device time, hub time, rule.")
+        commandName: "audit", abstract: "Every accepted write and every conflict on a record: author, device time, hub time, rule.",
+        discussion: "Example: opps-hub audit 7dka36sd --data /srv/opps (the short id a rep quotes from opps)")
 
-    @Argument(help: "The record id.") var id: String
+    @Argument(help: "The record: its id (a UUID), or the short id opps prints (8 characters; a live record's).") var id: String
     @OptionGroup var data: DataOption
     @Flag(help: "Print a JSON array of events.") var json = false
 
     public init() {}
 
     public func run() throws {
-        guard let record = RecordID(parsing: id) else { throw CommandFailure("\(id) is not a record id (a UUID)") }
-        let (entries, conflicts) = try adminCall { try data.openEngine().audit(record: record) }
+        let engine = try adminCall { try data.openEngine() }
+        let record: RecordID
+        if let full = RecordID(parsing: id) {
+            record = full
+        } else {
+            let found = try adminCall { try engine.records(withShortID: id) }
+            guard let only = found.first else {
+                throw CommandFailure("no live record has the short id \(id): give its id (a UUID, as opps show prints it), or at least 4 characters of its short id")
+            }
+            guard found.count == 1 else {
+                throw CommandFailure("\(found.count) records have a short id beginning \(id): \(found.map(\.description).joined(separator: ", "))")
+            }
+            record = only
+        }
+        let (entries, conflicts) = try adminCall { try engine.audit(record: record) }
         if entries.isEmpty && conflicts.isEmpty { throw CommandFailure("nothing is recorded for \(id) (or it was compacted)") }
         var events = [(Int64, JSON, String)]()
         for e in entries {
@@ -79,12 +94,14 @@ public struct AuditCommand: ParsableCommand {
 public struct ConflictsCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "conflicts", abstract: "Open conflict records (all, or a user's), and restoring a losing value.",
+        discussion: "Example: opps-hub conflicts --user sam --data /srv/opps",
         subcommands: [List.self, Restore.self], defaultSubcommand: List.self)
 
     public init() {}
 
     public struct List: ParsableCommand {
-        public static let configuration = CommandConfiguration(commandName: "list", abstract: "List open conflicts.")
+        public static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List open conflicts.", discussion: "Example: opps-hub conflicts list --user sam --data /srv/opps")
         @Option(help: "Only conflicts of this user's writes or on records they own.") var user: String?
         @OptionGroup var data: DataOption
         @Flag(help: "Print a JSON array.") var json = false
@@ -108,7 +125,8 @@ public struct ConflictsCommand: ParsableCommand {
 
     public struct Restore: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            commandName: "restore", abstract: "Re-apply a conflict's losing value as a manager's override (audited; the displaced value is kept as a conflict).")
+            commandName: "restore", abstract: "Re-apply a conflict's losing value as a manager's override (audited; the displaced value is kept as a conflict).",
+            discussion: "Example: opps-hub conflicts restore 12 --as max --data /srv/opps")
         @Argument(help: "The conflict id.") var id: UInt64
         @Option(name: .customLong("as"), help: "The manager making the decision (a user with an override role).") var manager: String
         @OptionGroup var data: DataOption
@@ -126,7 +144,9 @@ public struct CompactCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "compact",
         abstract: "Prune log entries and tombstones every replica seen within the retention window has acknowledged.",
-        discussion: "A replica not seen within the window gets a full re-sync at its next sync, keeping its pending local writes.")
+        discussion:
+            "A replica not seen within the window gets a full re-sync at its next sync, keeping its pending local writes.\n\nExample: opps-hub compact --retention-days 30 --data /srv/opps"
+    )
     @OptionGroup var data: DataOption
     @Option(help: "Retention window in days.") var retentionDays: Int = 30
     @Flag(help: "Print one JSON object.") var json = false
@@ -147,7 +167,8 @@ public struct CompactCommand: ParsableCommand {
 /// `opps-hub backup`.
 public struct BackupCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "backup", abstract: "Copy the hub database to a file with SQLite's online backup; the hub keeps serving.")
+        commandName: "backup", abstract: "Copy the hub database to a file with SQLite's online backup; the hub keeps serving.",
+        discussion: "Example: opps-hub backup --to /backups/opps-2026-12-03.sqlite --data /srv/opps")
     @Option(help: "The backup file to write (must not exist).") var to: String
     @OptionGroup var data: DataOption
     public init() {}
@@ -181,7 +202,8 @@ public struct RestoreCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "restore", abstract: "Replace the hub database with a backup (stop the hub first).",
         discussion:
-            "Replicas that saw changes the backup lacks notice at their next sync and reconcile, keeping their pending writes and re-downloading only what changed.")
+            "Replicas that saw changes the backup lacks notice at their next sync and reconcile, keeping their pending writes and re-downloading only what changed.\n\nExample: opps-hub restore --from /backups/opps-2026-12-03.sqlite --data /srv/opps"
+    )
     @Option(help: "The backup file.") var from: String
     @OptionGroup var data: DataOption
     public init() {}

@@ -50,7 +50,7 @@ public enum OppsHubMain {
         } catch {
             let code = OppsHub.exitCode(for: error)
             if error is CleanExit || code.isSuccess {
-                Console.out(OppsHub.fullMessage(for: error))
+                Console.out(Usage.fitted(OppsHub.fullMessage(for: error)))
                 return 0
             }
             Console.err("opps-hub: " + OppsHub.message(for: error))
@@ -64,7 +64,7 @@ public struct WorkspaceCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "workspace",
         abstract: "Check and show workspace documents (entities, fields, stages, roles, ownership rules).",
-        discussion: "The format is described in Protocol/spec/workspace-format.md.",
+        discussion: "The format is described in Protocol/spec/workspace-format.md.\n\nExample: opps-hub workspace show --data /srv/opps > workspace.json",
         subcommands: [Check.self, Show.self, Apply.self]
     )
 
@@ -74,7 +74,8 @@ public struct WorkspaceCommand: ParsableCommand {
     public struct Check: ParsableCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Validate a workspace file and report every problem with its line and column.",
-            discussion: "Exits 0 when the file is valid, 1 when it is not (problems on stderr, or as JSON with --json)."
+            discussion:
+                "Exits 0 when the file is valid, 1 when it is not (problems on stderr, or as JSON with --json).\n\nExample: opps-hub workspace check workspace.json"
         )
 
         @Argument(help: "The workspace file (JSON).")
@@ -107,7 +108,8 @@ public struct WorkspaceCommand: ParsableCommand {
     /// `opps-hub workspace show`.
     public struct Show: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Print a hub's current workspace document (--data), or the built-in default, a starting point for your own."
+            abstract: "Print a hub's current workspace document (--data), or the built-in default, a starting point for your own.",
+            discussion: "Example: opps-hub workspace show --data /srv/opps > workspace.json"
         )
 
         @Option(name: .customLong("data"), help: "The hub's data directory; without it (and without --store), the built-in default is shown.")
@@ -138,7 +140,7 @@ extension WorkspaceCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Make a workspace file the hub's new version (e.g. a custom field); replicas pick it up at their next sync.",
             discussion:
-                "The file must validate, carry a higher version, and keep every entity and field with its number and type (enums may gain members). Nothing is changed when it does not."
+                "The file must validate, carry a higher version, and keep every entity and field with its number and type (enums may gain members). Nothing is changed when it does not.\n\nExample: opps-hub workspace apply workspace.json --data /srv/opps (after raising its version and adding a field)"
         )
 
         @Argument(help: "The workspace file (JSON).")

@@ -1,4 +1,5 @@
 import Foundation
+import OppsConsole
 import OppsCore
 import OppsTestSupport
 import Testing

@@ -1,9 +1,7 @@
-import OppsConsole
-
 /// Terminal columns, not characters: East Asian wide and fullwidth characters (汉字, かな, 한글,
 /// fullwidth forms, most emoji) take two columns, combining marks none. Every table `opps`
 /// prints pads and cuts with these, so "华为云 试点" does not push the next column right.
-extension String {
+public extension String {
     /// The columns this text takes in a terminal.
     var displayWidth: Int { reduce(0) { $0 + $1.displayWidth } }
 
@@ -32,7 +30,7 @@ extension String {
     }
 }
 
-extension Character {
+public extension Character {
     /// 2 for wide and fullwidth, 0 for a lone combining mark or control, else 1.
     var displayWidth: Int {
         guard let first = unicodeScalars.first else { return 0 }
@@ -53,14 +51,14 @@ extension Character {
 }
 
 /// Fits text into `width` columns: cut with an ellipsis, or padded.
-func fit(_ s: String, _ width: Int) -> String {
+public func fit(_ s: String, _ width: Int) -> String {
     guard width > 0 else { return "" }
     if s.displayWidth <= width { return s.padding(width) }
     // Padded too: a wide character that does not fit leaves the cut a column short.
     return (s.prefix(columns: width - 1) + "…").padding(width)
 }
 
-extension String {
+public extension String {
     /// This text broken into lines of at most `width` columns (a line break in it starts a new
     /// one): between words, and between any two Chinese characters except before closing
     /// punctuation or after opening punctuation (「现值：」 never starts a line with `）`). A word
@@ -124,7 +122,54 @@ extension String {
 
 /// `head`, then `text` wrapped beside it to the terminal's width, each further line under the
 /// first (a timeline event, a field's value, an agenda item).
-func hanging(_ head: String, _ text: String, width: Int = Console.width) -> String {
+public func hanging(_ head: String, _ text: String, width: Int = Console.width) -> String {
     let indent = "\n" + String(repeating: " ", count: head.displayWidth)
     return head + text.wrapped(width: max(20, width - head.displayWidth)).joined(separator: indent)
+}
+
+/// A command's usage line wrapped to `width` columns: broken between its words (an optional
+/// `[--x <x>]` or `<name> ...` stays whole), the lines after the first indented by two.
+public enum Usage {
+    /// A usage line broken only between its top-level words, so `[--home <home>]` stays whole;
+    /// every line after the first indented by two.
+    public static func wrap(_ text: String, width: Int) -> [String] {
+        var words: [String] = []
+        var word = "", depth = 0
+        for c in text {
+            if c == " ", depth == 0 {
+                if !word.isEmpty { words.append(word) }
+                word = ""
+                continue
+            }
+            if c == "[" || c == "<" { depth += 1 }
+            if c == "]" || c == ">" { depth = max(0, depth - 1) }
+            word.append(c)
+        }
+        if !word.isEmpty { words.append(word) }
+        // `<duplicates> ...` is one word too.
+        words = words.reduce(into: []) { all, w in
+            if w == "...", let last = all.popLast() { all.append(last + " ...") } else { all.append(w) }
+        }
+        var lines: [String] = []
+        var line = ""
+        for w in words {
+            if !line.isEmpty, line.displayWidth + 1 + w.displayWidth > width {
+                lines.append(line)
+                line = "  " + w
+            } else {
+                line += (line.isEmpty ? "" : " ") + w
+            }
+        }
+        lines.append(line)
+        return lines
+    }
+
+    /// A help page with its `USAGE:` line wrapped to the terminal (the argument parser leaves
+    /// it one line however long).
+    public static func fitted(_ page: String, width: Int = Console.width) -> String {
+        page.split(separator: "\n", omittingEmptySubsequences: false).map { (line: Substring) -> String in
+            guard line.hasPrefix("USAGE: "), String(line).displayWidth > width else { return String(line) }
+            return wrap(String(line), width: width).joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
 }

@@ -13,7 +13,7 @@ import Testing
     /// English sentences `opps` prints around a rep's day; none may show to a Chinese reader.
     static let english = [
         "pending sync", "timeline", "changed ", "created in", "stage ", "pushed", "pulled", "due today", "overdue", "stale", "no conflicts",
-        "user ", "last sync", "records", "replica for", "deleted", "showing", " by ", "holds", "conflict #", "task ", "(empty)", "won", "lost",
+        "user ", "last sync", "records", "replica for", "deleted", "showing", " by ", "holds", "conflict #", "task ", "(empty)", "won", "lost", "[local", " synced",
     ]
 
     static func englishIn(_ text: String) -> [String] {
@@ -162,8 +162,11 @@ import Testing
 
             // history: the stage's own moves, not the stage log's storage form; an empty value in words.
             let history = await opps("history", id, "--home", sam)
-            #expect(history.stdout.contains("阶段: 需求挖掘 → 方案"), "\(history.stdout)")
-            #expect(history.stdout.contains("下一步: （空） → 拜访客户"), "\(history.stdout)")
+            #expect(history.stdout.contains("阶段：需求挖掘 → 方案【本机，已同步】"), "\(history.stdout)")
+            #expect(history.stdout.contains("下一步：（空） → 拜访客户"), "\(history.stdout)")
+            // A reference reads as its name and short id; where each line came from, in Chinese.
+            #expect(history.stdout.contains("客户：（空） → 华为（"), "\(history.stdout)")
+            #expect(Self.englishIn(history.stdout).isEmpty, "\(history.stdout)")
             #expect(!history.stdout.contains("阶段记录") && !history.stdout.contains("null"), "\(history.stdout)")
 
             // A conflict: max (a manager) overrides sam's next step while sam changes it too.

@@ -38,7 +38,9 @@ import Testing
                 Issue.record("\(name) --help has no example")
                 continue
             }
-            #expect(Array(words.prefix(path.count)) == path || type.configuration.subcommands.contains { $0._commandName == words.dropFirst(path.count - 1).first }, "\(name): \(words)")
+            #expect(
+                Array(words.prefix(path.count)) == path || type.configuration.subcommands.contains { $0._commandName == words.dropFirst(path.count - 1).first },
+                "\(name): \(words)")
             examples.append((name, words))
         }
         #expect(examples.count >= 25)

@@ -29,18 +29,46 @@ struct HistoryCommand: ParsableCommand {
             return
         }
         let say = words.say
-        func shown(_ field: String, _ v: Value) -> String { v.isNull ? say.empty : say.value(words, entity, field, v) }
+        let short = try r.shortIDs()
+        // A reference reads as the record's name and short id, as `opps show` prints it.
+        func shown(_ field: String, _ v: Value) throws -> String {
+            if v.isNull { return say.empty }
+            if case let .reference(target) = v, let t = try r.record(target) {
+                let name = t["name"].isNull ? words.entity(t.entity) : t["name"].canonicalText
+                return say("\(name) (\(short(target)))", "\(name)（\(short(target))）")
+            }
+            return say.value(words, entity, field, v)
+        }
+        // Where a line comes from and what became of it, in the reader's words.
+        func tag(_ h: HistoryLine) -> String {
+            switch h.source {
+            case "local":
+                if h.rule == "pending" { return say("here, not synced yet", "本机，待同步") }
+                if h.rule == "synced" { return say("here, synced", "本机，已同步") }
+                let parts = h.rule.split(separator: " ", maxSplits: 1).map(String.init)
+                let outcome = Vocabulary.outcome(parts.first ?? h.rule, chinese: say.chinese)
+                let why = parts.count > 1 ? words.reason(rule: parts[1], entity: entity, field: h.field, chinese: say.chinese) : ""
+                return say("here, \(outcome)" + (why.isEmpty ? "" : ": \(why)"), "本机，\(outcome)" + (why.isEmpty ? "" : "：\(why)"))
+            case "hub":
+                return say("from the hub", "来自服务器")
+            case "conflict":
+                let why = words.reason(rule: h.rule, entity: entity, field: h.field, chinese: say.chinese)
+                return say("conflict: \(why)", "冲突：\(why)")
+            default:
+                return h.source + (h.rule.isEmpty ? "" : " " + h.rule)
+            }
+        }
         // The stage log is the stage's own changes again, in its storage form (one line per move,
         // hub times in milliseconds): the stage's lines say it, as `opps show`'s timeline does.
         let stageLog = r.workspace.entity(entity)?.stageField != nil ? r.workspace.stageHistory : nil
         let shownLines = lines.filter { $0.field != stageLog || $0.field.isEmpty }
         if shownLines.isEmpty {
             // A record that came whole (a first sync) has no trail here yet: say so, and where its story is.
-            let short = try r.shortIDs()(recordID)
+            let code = short(recordID)
             Console.out(
                 say(
-                    "No change to this record on this laptop since it arrived; its timeline: opps show \(short)",
-                    "这条记录来到本机以来还没有修改；它的时间线：opps show \(short)"))
+                    "No change to this record on this laptop since it arrived; its timeline: opps show \(code)",
+                    "这条记录来到本机以来还没有修改；它的时间线：opps show \(code)"))
             return
         }
         for h in shownLines {
@@ -48,10 +76,10 @@ struct HistoryCommand: ParsableCommand {
             let change =
                 h.field.isEmpty
                 ? say.deletedTheRecord
-                : "\(words.field(entity, h.field)): \(shown(h.field, h.old)) → \(shown(h.field, h.new))"
+                : say("\(words.field(entity, h.field)): ", "\(words.field(entity, h.field))：") + "\(try shown(h.field, h.old)) → \(try shown(h.field, h.new))"
             // To the minute in device time, as the timeline; a long change continues under itself.
             let head = "\(minuteText(h.hlc.milliseconds))  \(h.author.padding(6)) "
-            let text = "\(change) [\(h.source)\(h.rule.isEmpty ? "" : " " + h.rule)]"
+            let text = say("\(change) [\(tag(h))]", "\(change)【\(tag(h))】")
             Console.out(hanging(head, text))
         }
     }

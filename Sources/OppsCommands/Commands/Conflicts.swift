@@ -69,7 +69,7 @@ struct ConflictListCommand: ParsableCommand {
         // values do not fit one line.
         var blocks: [String] = []
         for c in conflicts {
-            let shown = { (v: Value) in v.isNull ? say.empty : say.value(words, c.entity, c.field, v) }
+            let shown = { (v: Value) in (try? valueText(r, words, c.entity, c.field, v)) ?? say.value(words, c.entity, c.field, v) }
             let named = try r.record(c.record).flatMap { $0["name"].isNull ? nil : $0["name"].canonicalText }
             let lines = say.conflictLines(
                 c.id, short(c.record), record: named, field: words.field(c.entity, c.field), author: c.author, value: shown(c.value),

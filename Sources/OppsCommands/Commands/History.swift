@@ -31,14 +31,7 @@ struct HistoryCommand: ParsableCommand {
         let say = words.say
         let short = try r.shortIDs()
         // A reference reads as the record's name and short id, as `opps show` prints it.
-        func shown(_ field: String, _ v: Value) throws -> String {
-            if v.isNull { return say.empty }
-            if case let .reference(target) = v, let t = try r.record(target) {
-                let name = t["name"].isNull ? words.entity(t.entity) : t["name"].canonicalText
-                return say("\(name) (\(short(target)))", "\(name)（\(short(target))）")
-            }
-            return say.value(words, entity, field, v)
-        }
+        func shown(_ field: String, _ v: Value) throws -> String { try valueText(r, words, entity, field, v) }
         // Where a line comes from and what became of it, in the reader's words.
         func tag(_ h: HistoryLine) -> String {
             switch h.source {

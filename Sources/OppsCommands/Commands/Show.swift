@@ -5,6 +5,19 @@ import OppsCore
 import OppsReplica
 import OppsStore
 
+/// A value as a reader reads it: a member or a yes/no in their words, empty as empty, and a
+/// reference as the record's name and short id (`华为（4kcexbcz）`), or its id and "not on this
+/// laptop" when the laptop does not hold it. `opps show`, its timeline, `opps history` and
+/// `opps conflicts` all print values so.
+func valueText(_ r: Replica, _ words: Vocabulary, _ entity: String, _ field: String, _ v: Value) throws -> String {
+    let say = words.say
+    if v.isNull { return say.empty }
+    guard case let .reference(target) = v else { return say.value(words, entity, field, v) }
+    guard let t = try r.record(target) else { return "\(target) \(say.notOnThisLaptop)" }
+    let name = t["name"].isNull ? words.entity(t.entity) : t["name"].canonicalText, code = try r.shortIDs()(target)
+    return say("\(name) (\(code))", "\(name)（\(code)）")
+}
+
 func recordJSON(_ r: Replica, _ record: Record) -> JSON {
     (try? JSONValueEncoder.encode(RecordJSON(r, record))) ?? .null
 }
@@ -41,15 +54,7 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
         // The stage log reads as the timeline's stage moves, below.
         if f.name == r.workspace.stageHistory { continue }
         // A reference reads as the record's name and short id; an amount with thousands separators.
-        var shown = say.value(words, record.entity, f.name, v)
-        if case let .reference(target) = v {
-            if let t = try r.record(target) {
-                let name = t["name"].isNull ? words.entity(t.entity) : t["name"].canonicalText, code = try r.shortIDs()(target)
-                shown = say("\(name) (\(code))", "\(name)（\(code)）")
-            } else {
-                shown = "\(target) \(say.notOnThisLaptop)"
-            }
-        }
+        var shown = try valueText(r, words, record.entity, f.name, v)
         if case .decimal = v { shown = groupedAmount(shown) }
         // A time to the minute, as the timeline shows it (and as opps set takes it back), in UTC.
         if case let .timestamp(t) = v { shown = minuteText(t.milliseconds) + " UTC" }
@@ -113,7 +118,7 @@ func printTimeline(_ r: Replica, _ deal: Record, _ words: Vocabulary) throws {
         case let .team(user, role, state):
             line = say.team(user, role: words.member("membership", "role", role), state: words.member("membership", "state", state))
         case let .conflict(number, field, value, outcome, rule, winner):
-            let shown = { (v: Value) in v.isNull ? say.empty : say.value(words, e, field, v) }
+            let shown = { (v: Value) in (try? valueText(r, words, e, field, v)) ?? say.value(words, e, field, v) }
             line = say.conflictEvent(
                 number, field: words.field(e, field), value: shown(value), outcome: "\(outcome)", rule: say.rule(words, "\(rule)", entity: e, field: field),
                 holds: winner.map(shown))

@@ -102,14 +102,15 @@ public enum OppsMain {
                 switch e {
                 case .unreachable, .unreachableAtInit: 2
                 case .refused: 3
-                case .authentication, .disabled: 4
-                case .certificate: 5
+                case .authentication, .authenticationAtInit, .disabled: 4
+                case .certificate, .certificateAtInit: 5
                 default: 1
                 }
             // The errors a rep meets daily, in the reader's language (--json keeps English).
             let daily: Bool =
                 switch e {
-                case .refused, .unreachable, .authentication, .disabled, .lookup, .badValue, .unknownField, .notInitialised, .unreachableAtInit, .certificate, .invalid:
+                case .refused, .unreachable, .authentication, .disabled, .lookup, .badValue, .unknownField, .notInitialised, .unreachableAtInit, .authenticationAtInit,
+                    .certificateAtInit, .certificate, .invalid:
                     true
                 default: false
                 }

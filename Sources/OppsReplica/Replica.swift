@@ -29,6 +29,10 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
     case disabled(String)
     /// `opps init` could not reach the hub: no replica was made.
     case unreachableAtInit(String)
+    /// `opps init`'s token was refused: no replica was made (there is nothing to `connect`).
+    case authenticationAtInit(String)
+    /// `opps init` does not trust the hub's certificate: no replica was made.
+    case certificateAtInit(String)
     /// What was typed for a record names none, or more than one (`resolveID`): the records it
     /// could mean, the first five, and how many there are.
     case lookup(RecordLookup, typed: String, candidates: [RecordCandidate], count: Int)
@@ -46,6 +50,10 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
             "the hub did not accept the token (\(why)): ask the operator for a new one and run opps connect --token NEW (your pending work is kept)"
         case .disabled: "the operator has disabled your user on this hub: ask them to enable it (opps-hub user enable); your local work is kept"
         case let .unreachableAtInit(why): "the hub cannot be reached (\(why)); no replica was made: check the --hub URL and that the hub runs, then try again"
+        case let .authenticationAtInit(why):
+            "the hub did not accept the token (\(why)); no replica was made: check that you typed the whole token the operator gave you, or ask for a new one, then run opps init again"
+        case let .certificateAtInit(why):
+            "the hub's certificate is not trusted (\(why)); no replica was made: get the hub's CA certificate from the operator and run opps init again with --ca FILE"
         case let .certificate(why): "the hub's certificate is not trusted (\(why)): get the hub's CA certificate from the operator and run opps connect --ca FILE"
         case let .unreachable(why): "the hub cannot be reached (\(why)); your work is kept and will sync later"
         case let .hub(why): why

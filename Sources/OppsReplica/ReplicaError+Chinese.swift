@@ -23,7 +23,11 @@ extension ReplicaError {
         case let .unreachableAtInit(why): return "无法连接服务器（\(Self.chineseReason(why))）；没有建立副本：请检查 --hub 地址和服务器是否在运行，然后重试"
         case let .certificate(why): return "不信任服务器的证书（\(why)）：请向管理员要服务器的 CA 证书，再运行 opps connect --ca 文件"
         case let .authentication(why):
-            return "服务器不接受此令牌（\(why)）：请向管理员要一个新令牌，再运行 opps connect --token 新令牌（待同步的修改会保留）"
+            return "服务器不接受此令牌（\(Self.chineseTokenReason(why))）：请向管理员要一个新令牌，再运行 opps connect --token 新令牌（待同步的修改会保留）"
+        case let .authenticationAtInit(why):
+            return "服务器不接受此令牌（\(Self.chineseTokenReason(why))）；没有建立副本：请检查令牌是否完整抄对，或向管理员要一个新令牌，然后重新运行 opps init"
+        case let .certificateAtInit(why):
+            return "不信任服务器的证书（\(why)）；没有建立副本：请向管理员要服务器的 CA 证书，然后加上 --ca 文件 重新运行 opps init"
         case .disabled: return "管理员已在服务器上停用你的用户：请联系管理员启用（opps-hub user enable）；本机的修改会保留"
         case let .unknownField(entity, typed, fields):
             let labels = fields.map { words.field(entity, $0) }.joined(separator: "、")
@@ -58,6 +62,15 @@ extension ReplicaError {
     }
 
     /// The transport's reasons (`HTTPTransport.reason`) in Chinese; any other as it is.
+    /// The hub's reason for refusing a token (errors.md `unauthenticated`), in Chinese.
+    static func chineseTokenReason(_ why: String) -> String {
+        switch why {
+        case "unknown or revoked token": "令牌不存在或已被撤销"
+        case "send Authorization: Bearer <token>": "请求没有带令牌"
+        default: why
+        }
+    }
+
     static func chineseReason(_ why: String) -> String {
         switch why {
         case HTTPTransport.Reason.connectionFailed: return "连接失败"

@@ -50,6 +50,7 @@ import Testing
             let untrusted = await f.initReplica("sam", url)
             #expect(untrusted.code == 5, "\(untrusted.stderr)")
             #expect(untrusted.stderr.contains("certificate") && untrusted.stderr.contains("--ca"))
+            #expect(untrusted.stderr.contains("run opps init again") && !untrusted.stderr.contains("connect"), "\(untrusted.stderr)")
             #expect(!FileManager.default.fileExists(atPath: home + "/replica.sqlite"))
             let trusted = await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--ca", dir + "/cert.pem", "--home", home)
             #expect(trusted.code == 0, "\(trusted.stderr)")

@@ -72,4 +72,21 @@ import Testing
         #expect(r.stderr.contains("no replica was made") && !r.stderr.contains("kept"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: home + "/replica.sqlite"))
     }
+
+    /// A token the hub does not know, at init: nothing was made, so the way on is init again
+    /// with the right token, not `opps connect` (there is no replica to connect).
+    @Test func initWithAWrongTokenSaysNothingWasMade() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            var rng = SystemRandomNumberGenerator()
+            let wrong = "opps_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
+            let home = f.home("sam")
+            let r = await opps(["init", "--hub", url, "--token", wrong, "--home", home], environment: ["LANG": "zh_CN.UTF-8"])
+            #expect(r.code == 4)
+            #expect(r.stderr == "opps: 服务器不接受此令牌（令牌不存在或已被撤销）；没有建立副本：请检查令牌是否完整抄对，或向管理员要一个新令牌，然后重新运行 opps init\n", "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: home + "/replica.sqlite"))
+            let english = await opps(["init", "--hub", url, "--token", wrong, "--home", home], environment: ["LANG": "C"])
+            #expect(english.stderr.contains("no replica was made") && !english.stderr.contains("connect"), "\(english.stderr)")
+        }
+    }
 }

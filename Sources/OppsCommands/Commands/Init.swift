@@ -37,6 +37,10 @@ struct InitCommand: AsyncParsableCommand {
             replica = try await Replica.create(home: home.path, hubURL: hub, token: token, caFile: ca, transport: transport, clock: SystemClock())
         } catch let ReplicaError.unreachable(why) {
             throw ReplicaError.unreachableAtInit(why)
+        } catch let ReplicaError.authentication(why) {
+            throw ReplicaError.authenticationAtInit(why)
+        } catch let ReplicaError.certificate(why) {
+            throw ReplicaError.certificateAtInit(why)
         }
         // `opps init --locale zh-CN` keeps the language as this laptop's setting (opps locale).
         if let locale = home.locale { try replica.store.setMeta("locale", locale) }

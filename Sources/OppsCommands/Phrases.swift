@@ -388,11 +388,13 @@ struct Phrases: Sendable {
     // MARK: - reports
 
     var noForecast: String { self("no deals close in this period on this laptop", "本机没有在此期间成交的商机") }
-    func forecastHeading(month: String, owner: String, deals: Int) -> String {
+    /// A forecast block's heading. `owner` "-": deals with no owner — among others' blocks
+    /// (`ownersShown`), said so; when no block has an owner (a success manager sees none), the
+    /// month alone.
+    func forecastHeading(month: String, owner: String, deals: Int, ownersShown: Bool = true) -> String {
         // "-": the deals with no close date.
         let month = month == "-" ? self("no close date", "未填成交日期") : month
-        // "-" owner: deals whose owner this reader does not see (a success manager's): no name to give.
-        let who = owner == "-" ? "" : "  \(owner)"
+        let who = owner != "-" ? "  \(owner)" : ownersShown ? self("  no owner", "  无负责人") : ""
         return self("\(month)\(who)  (\(deals) deal\(deals == 1 ? "" : "s"))", "\(month)\(who)（\(deals) 个商机）")
     }
     /// The forecast's figures: pipeline, weighted, best case, commit, won.

@@ -443,7 +443,10 @@ import Testing
         for width in 20...60 { #expect(itemLines(zh, width: width).allSatisfy { $0.displayWidth <= max(width, 23) }, "\(width)") }
         #expect(Phrases(chinese: true).forecastHeading(month: "-", owner: "wei", deals: 8) == "未填成交日期  wei（8 个商机）")
         // An owner this reader does not see (a success manager's deals): the month alone, no "-".
-        #expect(Phrases(chinese: true).forecastHeading(month: "2026-11", owner: "-", deals: 39) == "2026-11（39 个商机）")
-        #expect(Phrases(chinese: false).forecastHeading(month: "2026-11", owner: "-", deals: 1) == "2026-11  (1 deal)")
+        #expect(Phrases(chinese: true).forecastHeading(month: "2026-11", owner: "-", deals: 39, ownersShown: false) == "2026-11（39 个商机）")
+        #expect(Phrases(chinese: false).forecastHeading(month: "2026-11", owner: "-", deals: 1, ownersShown: false) == "2026-11  (1 deal)")
+        // Among owners' blocks (a manager's), unassigned leads are said to have none.
+        #expect(Phrases(chinese: true).forecastHeading(month: "-", owner: "-", deals: 3) == "未填成交日期  无负责人（3 个商机）")
+        #expect(Phrases(chinese: false).forecastHeading(month: "-", owner: "-", deals: 3) == "no close date  no owner  (3 deals)")
     }
 }

@@ -53,8 +53,9 @@ struct ForecastCommand: ParsableCommand {
         let say = home.words(r).say
         if rows.isEmpty { Console.out(say.noForecast); return }
         // One block per month and owner: a line per figure, amounts grouped, so it reads at 80 columns.
+        let ownersShown = rows.contains { $0.owner != "-" }
         for row in rows {
-            Console.out(say.forecastHeading(month: row.month, owner: row.owner, deals: row.deals))
+            Console.out(say.forecastHeading(month: row.month, owner: row.owner, deals: row.deals, ownersShown: ownersShown))
             let figures = [row.pipeline, row.weighted, row.bestCase, row.commit, row.won]
             // Deals with no amount yet: a heading alone would read as if a line were missing.
             if figures.allSatisfy(\.totals.isEmpty) { Console.out("  " + say.noAmountsYet) }

@@ -286,6 +286,27 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public var components: (year: Int, month: Int, day: Int) { CivilDate.civil(fromDays: Int(daysSinceEpoch)) }
 
+    /// A date as people type it, relative to `today`: `YYYY-MM-DD`, or `YYYY/MM/DD`,
+    /// `YYYY.M.D`, `2026年12月5日`; a month and day alone (`12-05`, `12/5`, `12月5日`), in the year
+    /// that puts it nearest `today` (`1-15` typed in December is next January's, `11-30` last
+    /// week's); `today`, `tomorrow`, `yesterday`, `今天`, `明天`, `后天`, `昨天`. Nil for
+    /// anything else. Stored and sent as a date like any other: only the typing is loose.
+    public static func typed(_ text: String, today: CivilDate) -> CivilDate? {
+        let t = text.trimmingSpaces.lowercased()
+        if let exact = try? CivilDate(parsing: t) { return exact }
+        let offsets: [String: Int32] = ["today": 0, "今天": 0, "tomorrow": 1, "明天": 1, "后天": 2, "yesterday": -1, "昨天": -1]
+        if let days = offsets[t] { return CivilDate(daysSinceEpoch: today.daysSinceEpoch + days) }
+        if let m = t.wholeMatch(of: /([0-9]{4})[\/.年-]([0-9]{1,2})[\/.月-]([0-9]{1,2})日?/), let y = Int(m.1), let mo = Int(m.2), let d = Int(m.3) {
+            return CivilDate(year: y, month: mo, day: d)
+        }
+        if let m = t.wholeMatch(of: /([0-9]{1,2})[\/.月-]([0-9]{1,2})日?/), let mo = Int(m.1), let d = Int(m.2) {
+            let year = today.components.year
+            let candidates = [year - 1, year, year + 1].compactMap { CivilDate(year: $0, month: mo, day: d) }
+            return candidates.min { abs($0.daysSinceEpoch - today.daysSinceEpoch) < abs($1.daysSinceEpoch - today.daysSinceEpoch) }
+        }
+        return nil
+    }
+
     /// Total over every Int32 (a stored value outside the range still prints).
     public var description: String { CivilDate.text(days: Int64(daysSinceEpoch)) }
 

@@ -114,7 +114,8 @@ extension Replica {
             guard let d = try? ExactDecimal(parsing: plain) else { throw bad(.decimal) }
             return .decimal(d)
         case .date:
-            guard let d = try? CivilDate(parsing: text) else { throw bad(.date) }
+            // As people type a date: 2026/12/5, 12-05, 明天 (CivilDate.typed), by the device's day.
+            guard let d = CivilDate.typed(text, today: Timestamp(milliseconds: physical.nowMilliseconds()).date) else { throw bad(.date) }
             return .date(d)
         case .timestamp:
             // As opps shows a time (2026-12-02 18:57, UTC), or in full (2026-12-02T18:57:12Z).

@@ -16,6 +16,23 @@ import Testing
         #expect(throws: ValueError.self) { try ExactDecimal(parsing: text) }
     }
 
+    /// A date as people type it, relative to today (2026-12-03): the year nearest today for a
+    /// month and day alone, so a date in January typed in December is next year's.
+    @Test func aDateIsTakenAsPeopleTypeIt() throws {
+        let today = try #require(CivilDate(year: 2026, month: 12, day: 3))
+        func typed(_ text: String) -> String? { CivilDate.typed(text, today: today)?.description }
+        #expect(typed("2026-12-05") == "2026-12-05")
+        #expect(typed("2026/12/5") == "2026-12-05" && typed("2026.12.05") == "2026-12-05" && typed("2026年12月5日") == "2026-12-05")
+        #expect(typed("12-05") == "2026-12-05" && typed("12/5") == "2026-12-05" && typed("12月5日") == "2026-12-05")
+        #expect(typed("1-15") == "2027-01-15", "next January, not last")
+        #expect(typed("11-30") == "2026-11-30", "last week, not next year")
+        #expect(typed("明天") == "2026-12-04" && typed("tomorrow") == "2026-12-04" && typed(" Today ") == "2026-12-03")
+        #expect(typed("后天") == "2026-12-05" && typed("昨天") == "2026-12-02")
+        #expect(typed("2-30") == nil && typed("2026-02-30") == nil && typed("下周五") == nil && typed("13/1") == nil && typed("") == nil)
+        #expect(typed("2-29") == nil, "no 29 February in 2025–2027: only a real date is taken")
+        #expect(CivilDate.typed("2-29", today: try #require(CivilDate(year: 2028, month: 1, day: 10)))?.description == "2028-02-29")
+    }
+
     @Test func comparesAcrossScales() throws {
         let a = try ExactDecimal(parsing: "10.5"), b = try ExactDecimal(parsing: "10.50"), c = try ExactDecimal(parsing: "10.51")
         #expect(ExactDecimal.compare(a, b) == 0)

@@ -22,7 +22,7 @@ struct NewCommand: ParsableCommand {
     @Option(help: "The currency code (CNY, USD, EUR, JPY, HKD, GBP).")
     var currency: String?
 
-    @Option(help: "The expected close date, YYYY-MM-DD.")
+    @Option(help: "The expected close date, YYYY-MM-DD (or 3-31, tomorrow).")
     var close: String?
 
     @OptionGroup var home: HomeOption

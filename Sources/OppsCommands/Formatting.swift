@@ -13,6 +13,10 @@ func amountText(_ deal: Record) -> String {
 /// The device's wall-clock instant, or a fixed one given on the command line.
 func deviceNow() -> Timestamp { Timestamp(milliseconds: SystemClock().nowMilliseconds()) }
 
+/// A date typed on the command line, as people type it (`CivilDate.typed`: 12-05, 明天), by this
+/// device's day; nil when it is none.
+func typedDate(_ text: String) -> CivilDate? { CivilDate.typed(text, today: deviceNow().date) }
+
 /// A deal named by id or prefix; anything else is bad input.
 func dealID(_ r: Replica, _ id: String) throws -> RecordID {
     let deal = try r.resolveID(id, among: ["opportunity"])

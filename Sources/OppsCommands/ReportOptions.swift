@@ -22,15 +22,17 @@ struct ReportOptions: ParsableArguments {
         let say = home.say
         if json && csv { throw ValidationError(say("give --json or --csv, not both", "--json 和 --csv 只能给一个")) }
         for (name, text) in [("--from", from), ("--to", to)] {
-            if let text { do { _ = try CivilDate(parsing: text) } catch { throw ValidationError(say("\(name) must be YYYY-MM-DD", "\(name) 要写成 YYYY-MM-DD")) } }
+            if let text, typedDate(text) == nil {
+                throw ValidationError(say("\(name) must be a date: 2026-12-05, 12-05 or tomorrow", "\(name) 要写日期：2026-12-05、12-05 或 明天"))
+            }
         }
-        if let f = from.flatMap({ try? CivilDate(parsing: $0) }), let t = to.flatMap({ try? CivilDate(parsing: $0) }), t < f {
+        if let f = from.flatMap(typedDate), let t = to.flatMap(typedDate), t < f {
             throw ValidationError(say("--to is before --from", "--to 早于 --from"))
         }
     }
 
     var filter: PipelineFilter {
-        PipelineFilter(owner: owner, member: team, from: from.flatMap { try? CivilDate(parsing: $0) }, to: to.flatMap { try? CivilDate(parsing: $0) })
+        PipelineFilter(owner: owner, member: team, from: from.flatMap(typedDate), to: to.flatMap(typedDate))
     }
 
     func pipeline(_ r: Replica) throws -> Pipeline { try r.pipeline() }

@@ -92,7 +92,8 @@ import Testing
             let again = await opps("set", other, "金额=5,000.00", "下一步=约 王总 见面", "--home", sam)
             #expect(again.code == 0 && again.stdout == "没有变化：金额、下一步已经是这个值\n", "\(again.stdout) \(again.stderr)")
             #expect(await opps("status", "--home", sam, "--json").json?["pending"]?.int == pending, "no write queued")
-            #expect(await opps("today", "--date", "明天", "--home", sam).stderr == "opps: --date 必须是日期（YYYY-MM-DD）\n")
+            #expect(await opps("today", "--date", "下周五", "--home", sam).stderr == "opps: --date 要写日期：2026-12-05、12-05 或 明天\n")
+            #expect(await opps("today", "--date", "明天", "--home", sam).code == 0)
             // On another entity the members are that entity's (an activity's kinds, a task's due date).
             #expect(await opps("log", id, "--kind", "打球", "--home", sam).stderr == "opps: 类型：「打球」不是可选值之一：电话、拜访、邮件、会议、签到、备注\n")
             #expect(await opps("task", id, "回访", "--due", "下周五", "--home", sam).stderr == "opps: 截止日期：「下周五」不是日期（写 2026-12-05、12-05 或 明天）\n")
@@ -340,7 +341,7 @@ import Testing
             // A report's filters are checked in the reader of the --home on the same line (sam's
             // replica reads Chinese), not the default home's.
             let elsewhere = ["OPPS_HOME": f.home("nobody"), "LANG": "C"]
-            #expect(await opps(["funnel", "--from", "x", "--home", f.home("sam")], environment: elsewhere).stderr == "opps: --from 要写成 YYYY-MM-DD\n")
+            #expect(await opps(["funnel", "--from", "x", "--home", f.home("sam")], environment: elsewhere).stderr == "opps: --from 要写日期：2026-12-05、12-05 或 明天\n")
             #expect(
                 await opps(["report", "follow-up", "--from", "2026-12-02", "--to", "2026-12-01", "--home", f.home("sam")], environment: elsewhere).stderr
                     == "opps: --to 早于 --from\n")

@@ -48,7 +48,10 @@ struct BoardCommand: ParsableCommand {
         let r = try home.open()
         let today =
             try date.map { d -> CivilDate in
-                do { return try CivilDate(parsing: d) } catch { throw ReplicaError.invalid("--date must be YYYY-MM-DD", chinese: "--date 要写成 YYYY-MM-DD") }
+                guard let date = typedDate(d) else {
+                    throw ReplicaError.invalid("--date must be a date: 2026-12-05, 12-05 or tomorrow", chinese: "--date 要写日期：2026-12-05、12-05 或 明天")
+                }
+                return date
             } ?? deviceNow().date
         let board = try options.pipeline(r).board(options.filter, today: today, includeClosed: closed)
         if options.json {

@@ -59,7 +59,9 @@ struct ListCommand: ParsableCommand {
             throw ValidationError(home.say("--sort is newest, close, amount or name", "--sort 只能是 最新、成交、金额 或 名称（或 newest、close、amount、name）"))
         }
         for (name, text) in [("--closing-from", closingFrom), ("--closing-to", closingTo)] {
-            if let text { do { _ = try CivilDate(parsing: text) } catch { throw ValidationError(home.say("\(name) must be YYYY-MM-DD", "\(name) 要写成 YYYY-MM-DD")) } }
+            if let text, typedDate(text) == nil {
+                throw ValidationError(home.say("\(name) must be a date: 2026-12-05, 12-05 or tomorrow", "\(name) 要写日期：2026-12-05、12-05 或 明天"))
+            }
         }
         if mine && owner != nil { throw ValidationError(home.say("give --mine or --owner, not both", "--mine 和 --owner 只能给一个")) }
         for (name, text) in [("--amount-min", amountMin), ("--amount-max", amountMax)] {
@@ -91,7 +93,7 @@ struct ListCommand: ParsableCommand {
                 return false
             }
         }
-        let from = closingFrom.flatMap { try? CivilDate(parsing: $0) }, to = closingTo.flatMap { try? CivilDate(parsing: $0) }
+        let from = closingFrom.flatMap(typedDate), to = closingTo.flatMap(typedDate)
         if from != nil || to != nil {
             records = records.filter { d in
                 guard case let .date(c) = d["close_date"] else { return false }

@@ -25,12 +25,14 @@ struct TodayCommand: ParsableCommand {
     typealias Item = AgendaItem
 
     func validate() throws {
-        if let date { do { _ = try CivilDate(parsing: date) } catch { throw ValidationError(home.say("--date must be YYYY-MM-DD", "--date 必须是日期（YYYY-MM-DD）")) } }
+        if let date, typedDate(date) == nil {
+            throw ValidationError(home.say("--date must be a date: 2026-12-05, 12-05 or tomorrow", "--date 要写日期：2026-12-05、12-05 或 明天"))
+        }
     }
 
     func run() throws {
         let r = try home.open()
-        let today = try date.map { try CivilDate(parsing: $0) } ?? deviceNow().date
+        let today = date.flatMap(typedDate) ?? deviceNow().date
         let agenda = try r.agenda(today: today)
         let (due, overdue, stale) = (agenda.due, agenda.overdue, agenda.stale)
         if json {

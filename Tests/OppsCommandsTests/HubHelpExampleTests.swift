@@ -11,12 +11,6 @@ import Testing
 /// hub holding what it names (the data directory and files it names put in scratch places):
 /// the operator's first minutes, as `HelpExampleTests` holds the rep's.
 @Suite struct HubHelpExampleTests {
-    static func commands(_ type: any ParsableCommand.Type, path: [String] = []) -> [(path: [String], type: any ParsableCommand.Type)] {
-        var out = [(path, type)]
-        for sub in type.configuration.subcommands { out += commands(sub, path: path + [sub._commandName]) }
-        return out
-    }
-
     /// The `opps-hub …` command after "Example: " in a discussion: to the end of its line, its
     /// trailing parenthesis and any redirection dropped.
     static func example(in discussion: String) -> [String]? {
@@ -30,7 +24,7 @@ import Testing
     }
 
     @Test func everyOperatorCommandHasAnExampleThatRunsAsPrinted() async throws {
-        let all = Self.commands(OppsHub.self).filter { !$0.path.isEmpty }
+        let all = HelpTests.commands(OppsHub.self).filter { !$0.path.isEmpty }
         var examples: [(name: String, words: [String])] = []
         for (path, type) in all {
             let name = "opps-hub " + path.joined(separator: " ")

@@ -45,4 +45,25 @@ import Testing
             #expect(await opps("account", "list", "--home", home, "--json").json?.array?.count == 2)
         }
     }
+
+    /// A contact typed by a name this laptop does not hold: the refusal says how to make them at
+    /// the deal's account, and that command, typed back, lets the same set through.
+    @Test func aContactNotHereYetIsMadeAsTheRefusalSays() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let sam = f.home("sam")
+            let id = try #require(await opps("new", "Beta rollout", "--account", "Beta Corp", "--home", sam, "--json").json?["id"]?.string)
+            let refused = await opps(["set", id, "contact=Li Wei", "--home", sam], environment: ["LANG": "C"])
+            #expect(refused.code == 1)
+            let lines = refused.stderr.split(separator: "\n").map(String.init)
+            #expect(
+                lines.count == 2 && lines[1] == "make the contact here first: opps contact new \"Li Wei\" --account \"Beta Corp\", then run opps set again",
+                "\(refused.stderr)")
+            #expect(await opps(["contact", "new", "Li Wei", "--account", "Beta Corp", "--home", sam]).code == 0)
+            #expect(await opps(["set", id, "contact=Li Wei", "--home", sam]).code == 0)
+            let account = await opps(["set", id, "account=Gamma", "--home", sam], environment: ["LANG": "C"])
+            #expect(account.stderr.hasSuffix("make the account here first: opps account new Gamma, then run opps set again\n"), "\(account.stderr)")
+        }
+    }
 }

@@ -59,3 +59,27 @@ struct SetCommand: ParsableCommand {
         try report(try r.edit(recordID, try OppsCommands.assignments(r, entity.name, Self.joined(assignments))), json: json, r, words: home.words(r))
     }
 }
+
+/// `联系人=王总` when this laptop has no contact of that name: the way on is to make them, at the
+/// deal's account, then to set the field again.
+extension SetCommand: HintsAfterError {
+    func hint(for error: ReplicaError, words: Vocabulary) -> String? {
+        guard case let .lookup(.unknown, typed, _, _) = error, let r = try? home.open(), let recordID = try? r.resolveID(id),
+            let record = try? r.record(recordID), let entity = r.workspace.entity(record.entity)
+        else { return nil }
+        for pair in Self.joined(assignments) {
+            guard let eq = pair.firstIndex(of: "="), String(pair[pair.index(after: eq)...]) == typed,
+                let field = entity.field(input: String(pair[..<eq])), case let .reference(target) = field.type, target == "account" || target == "contact"
+            else { continue }
+            var make = ["contact" == target ? "contact" : "account", "new", typed]
+            if target == "contact" {
+                var account: String?
+                if case let .reference(a) = record["account"], let held = try? r.record(a) { account = held["name"].canonicalText }
+                make += ["--account", account ?? words.say("ACCOUNT", "客户名称")]
+            }
+            let line = CommandSuggestion.line("opps", make)
+            return words.say("make the \(target) here first: \(line), then run opps set again", "先新建\(words.entity(target))：\(line)，再运行一次 opps set")
+        }
+        return nil
+    }
+}

@@ -58,7 +58,7 @@ extension StageCommand: HintsAfterError {
                 case .integer: "1"
                 case let .enumeration(members)?: members.first.map { words.member(entity, name, $0) } ?? "…"
                 case .user: say("NAME", "用户名")
-                case .reference: "ID"
+                case .reference: say("NAME", "名称")
                 default: "…"
                 }
             return "\(words.field(entity, name))=\(example)"

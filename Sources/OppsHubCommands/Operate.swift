@@ -29,10 +29,15 @@ public struct StatusCommand: ParsableCommand {
         }
         Console.out("head \(s.head), \(s.logEntries) log entries, \(s.records) records, workspace v\(s.workspaceVersion), database \(s.databaseBytes / 1024) KiB")
         Console.out("open conflicts \(s.openConflicts); compaction would free \(s.compactableEntries) log entries (through \(s.compactionWatermark))")
+        guard !s.replicas.isEmpty else { Console.out("no replica has synced yet"); return }
+        // A table that reads at 80 columns: a replica a line, its last sync to the minute (UTC).
+        let width = max(4, s.replicas.map { $0.user.displayWidth }.max() ?? 4)
+        Console.out("")
+        Console.out("  \("USER".padding(width))  REPLICA   LAST SEEN (UTC)   TO RECEIVE  CONFLICTS")
         for r in s.replicas {
+            let seen = Timestamp(milliseconds: r.lastSeen).description.prefix(16).replacingOccurrences(of: "T", with: " ")
             Console.out(
-                "  \(r.user.padding(toLength: 10, withPad: " ", startingAt: 0)) \(r.id.description.prefix(8))  last seen \(Timestamp(milliseconds: r.lastSeen))  to receive \(r.lag) changes  conflicts \(r.openConflicts)"
-            )
+                "  \(r.user.padding(width))  \(r.id.description.prefix(8))  \(seen)  \(String(r.lag).leftPad(10))  \(String(r.openConflicts).leftPad(9))")
         }
     }
 }

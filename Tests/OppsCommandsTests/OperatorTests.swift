@@ -118,6 +118,11 @@ import Testing
             #expect(status.json?["replicas"]?.array?.count == 2)
             #expect(status.json?["open_conflicts"]?.int == 1)
             #expect((status.json?["database_bytes"]?.int ?? 0) > 0)
+            // As text: a replica a line, under a header, at 80 columns.
+            let text = await oppsHub("status", "--data", hub).stdout.split(separator: "\n").map(String.init)
+            #expect(text.contains("  USER  REPLICA   LAST SEEN (UTC)   TO RECEIVE  CONFLICTS"), "\(text)")
+            #expect(text.filter { $0.hasPrefix("  sam ") || $0.hasPrefix("  max ") }.count == 2, "\(text)")
+            #expect(text.allSatisfy { $0.count <= 80 }, "\(text)")
             let audit = await oppsHub("audit", id, "--data", hub, "--json")
             let events = audit.json?.array ?? []
             #expect(events.contains { $0["kind"]?.string == "conflict" && $0["rule"]?.string == "authority" })

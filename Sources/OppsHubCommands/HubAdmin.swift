@@ -250,9 +250,13 @@ public struct UserCommand: ParsableCommand {
             if json {
                 Console.out(JSON.array(users.map(userJSON)).prettyText)
             } else {
-                for u in users {
-                    Console.out("\(u.name)\t\(u.role)\t\(u.team ?? "-")\t\(u.territory ?? "-")\t\(u.manager ?? "-")\(u.disabled ? "\tdisabled" : "")")
-                }
+                // A table under a header: name, role, team, territory, manager, capacity, whether disabled.
+                let rows =
+                    [["NAME", "ROLE", "TEAM", "TERRITORY", "MANAGER", "CAPACITY", ""]]
+                    + users.map { u in
+                        [u.name, u.role, u.team ?? "-", u.territory ?? "-", u.manager ?? "-", u.capacity.map(String.init) ?? "-", u.disabled ? "disabled" : ""]
+                    }
+                for line in table(rows) { Console.out(line) }
             }
         }
     }
@@ -341,6 +345,17 @@ func userJSON(_ u: HubUser) -> JSON {
 }
 
 /// Maps engine errors to one-line command failures.
+/// Rows as columns two spaces apart, each as wide as its widest cell (trailing spaces dropped).
+func table(_ rows: [[String]]) -> [String] {
+    let widths = (0..<(rows.map(\.count).max() ?? 0)).map { i in rows.map { i < $0.count ? $0[i].displayWidth : 0 }.max() ?? 0 }
+    return rows.map { row in
+        var line = ""
+        for (i, cell) in row.enumerated() { line += (i == 0 ? "" : "  ") + (i == row.count - 1 ? cell : cell.padding(widths[i])) }
+        while line.hasSuffix(" ") { line.removeLast() }
+        return line
+    }
+}
+
 func adminCall<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()

@@ -118,13 +118,20 @@ public struct ConflictsCommand: ParsableCommand {
                 Console.out(try list.map(HubConflictJSON.init).jsonLine())
                 return
             }
-            if list.isEmpty { Console.out("no open conflicts") }
-            for c in list {
+            if list.isEmpty { Console.out("no open conflicts"); return }
+            // One conflict a block, as opps conflicts shows a rep's: the record by the short id
+            // reps quote, the losing value and who wrote it, what became of it, what holds.
+            for (i, c) in list.enumerated() {
                 let x = c.conflict
+                if i > 0 { Console.out("") }
                 Console.out(
-                    "\(x.id)\t\(x.record.description.prefix(8))\t\(x.field)\t\(x.loser.author): \(x.loser.value.canonicalText)\t\(x.outcome.rawValue) (\(x.rule.rawValue))\tholds \(x.winner?.value.canonicalText ?? "-")"
+                    "#\(x.id)  \(ShortID.code(x.record).prefix(ShortID.length))  \(x.entity) · \(x.field)  \(Timestamp(milliseconds: c.hubMilliseconds).description.prefix(16).replacingOccurrences(of: "T", with: " ")) UTC"
                 )
+                Console.out(hanging("    ", "\(x.loser.author) wrote \"\(x.loser.value.canonicalText)\": \(x.outcome.rawValue) (\(x.rule.rawValue))"))
+                Console.out(hanging("    ", "holds: " + (x.winner.map { "\"\($0.value.canonicalText)\" (\($0.author))" } ?? "-")))
             }
+            Console.out("")
+            Console.out("restore a losing value as a manager's decision: opps-hub conflicts restore ID --as MANAGER")
         }
     }
 

@@ -132,6 +132,14 @@ import Testing
             let c = try #require(conflicts.json?.array?.first)
             #expect(c["value"]?.string == "20.00")
             #expect(c["winner"]?.string == "30.00")
+            // As text, the record by the short id sam quotes from opps, the values quoted.
+            let record = try #require(RecordID(parsing: id))
+            let code = String(ShortID.code(record).prefix(ShortID.length))
+            let listed = await oppsHub("conflicts", "--user", "sam", "--data", hub).stdout
+            #expect(listed.hasPrefix("#\(c["id"]?.int ?? 0)  \(code)  opportunity · amount  "), "\(listed)")
+            #expect(listed.contains("    sam wrote \"20.00\": lost (authority)\n    holds: \"30.00\" (max)\n"), "\(listed)")
+            let users = await oppsHub("user", "list", "--data", hub).stdout.split(separator: "\n")
+            #expect(users.first == "NAME  ROLE       TEAM  TERRITORY  MANAGER  CAPACITY" && users.contains { $0.hasPrefix("sam   sales") }, "\(users)")
             let restore = await oppsHub("conflicts", "restore", String(c["id"]?.int ?? 0), "--as", "max", "--data", hub)
             #expect(restore.code == 0, "\(restore.stderr)")
             _ = await opps("sync", "--home", f.home("sam"))

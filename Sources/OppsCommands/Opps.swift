@@ -197,8 +197,7 @@ struct HomeOption: ParsableArguments {
 
     /// The language LC_ALL, LC_MESSAGES or LANG names.
     static var posixLocale: String? {
-        let env = ProcessEnvironment.current
-        return ["LC_ALL", "LC_MESSAGES", "LANG"].lazy.compactMap { LocaleTag.fromPOSIX(env[$0]) }.first
+        LocaleTag.fromEnvironment(ProcessEnvironment.current)
     }
 
     /// The words to print for `r`'s workspace: labels in the reader's language (workspace-format.md

@@ -12,6 +12,12 @@ public enum LocaleTag {
         return parts.dropFirst().allSatisfy { (2...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
     }
 
+    /// The language a process's environment names: LC_ALL, else LC_MESSAGES, else LANG (the
+    /// first that names one; `C` and `POSIX` name none).
+    public static func fromEnvironment(_ env: [String: String]) -> String? {
+        ["LC_ALL", "LC_MESSAGES", "LANG"].lazy.compactMap { fromPOSIX(env[$0]) }.first
+    }
+
     /// What a POSIX locale (`LANG=zh_CN.UTF-8`) names as a tag: `zh-CN`; nil for `C`, `POSIX` or
     /// nothing.
     public static func fromPOSIX(_ value: String?) -> String? {

@@ -161,8 +161,7 @@ public struct Demo: AsyncParsableCommand {
     /// Whether the demo's own sentences are for a Chinese reader: --locale zh-CN, else LC_ALL,
     /// LC_MESSAGES or LANG.
     static func readsChinese(locale: String?) -> Bool {
-        let env = ProcessEnvironment.current
-        let tag = locale ?? ["LC_ALL", "LC_MESSAGES", "LANG"].lazy.compactMap { LocaleTag.fromPOSIX(env[$0]) }.first
+        let tag = locale ?? LocaleTag.fromEnvironment(ProcessEnvironment.current)
         return tag.map { LocaleTag.language($0) == "zh" } ?? false
     }
 

@@ -47,6 +47,7 @@ import Testing
         #expect(await said(["call", "x99zdv86", "talked budget"]).hasSuffix("did you mean: opps log x99zdv86 call \"talked budget\"\n"))
         #expect(await said(["拜访", "x99zdv86", "见了王总"]).hasSuffix("did you mean: opps log x99zdv86 拜访 见了王总\n"))
         #expect(await said(["看板"]).hasSuffix("did you mean: opps board\n"))
+        #expect(await said(["open", "--home", "x"]).hasSuffix("did you mean: opps web --open --home x\n"))
         #expect(await said(["edit", "x99zdv86", "next_step=call Li"]).hasSuffix("did you mean: opps set x99zdv86 \"next_step=call Li\"\n"))
         #expect(await said(["hlep"]).hasSuffix("did you mean: opps help\n"))
     }

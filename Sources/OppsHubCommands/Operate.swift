@@ -71,14 +71,30 @@ public struct AuditCommand: ParsableCommand {
         }
         let (entries, conflicts) = try adminCall { try engine.audit(record: record) }
         if entries.isEmpty && conflicts.isEmpty { throw CommandFailure("nothing is recorded for \(id) (or it was compacted)") }
+        // A line an event at 80 columns: when the hub took it (to the minute, UTC), who, what; the
+        // device's own time too when it differs (a write made offline), and the authority it had.
+        func minute(_ ms: Int64) -> String { Timestamp(milliseconds: ms).description.prefix(16).replacingOccurrences(of: "T", with: " ") }
+        // A value quoted; a reference by the short id reps quote.
+        func shown(_ v: Value) -> String {
+            if case let .reference(target) = v { return String(ShortID.code(target).prefix(ShortID.length)) }
+            return "\"\(v.canonicalText)\""
+        }
         var events = [(Int64, JSON, String)]()
         for e in entries {
             let x = e.entry
+            let what =
+                switch x.kind {
+                case .create: "created" + (x.value.isNull ? "" : " in \(x.value.canonicalText)")
+                case .delete: "deleted"
+                default: "\(x.field) = \(shown(x.value))"
+                }
+            let device = x.stamp.hlc.milliseconds
+            let offline = abs(device - e.hubMilliseconds) >= 60_000 ? ", written \(minute(device)) on the device" : ""
             events.append(
                 (
                     e.hubMilliseconds,
                     try JSONValueEncoder.encode(AuditWriteJSON(e)),
-                    "#\(x.sequence) \(x.kind.rawValue) \(x.field.isEmpty ? "-" : x.field) = \(x.value.canonicalText) by \(x.author) (device \(x.stamp.hlc.timestamp), hub \(Timestamp(milliseconds: e.hubMilliseconds)), \(x.authority.name))"
+                    hanging("#\(x.sequence)  \(minute(e.hubMilliseconds))  \(x.author)  ", "\(what) (\(x.authority.name)\(offline))")
                 ))
         }
         for c in conflicts {
@@ -87,11 +103,15 @@ public struct AuditCommand: ParsableCommand {
                 (
                     c.hubMilliseconds,
                     try JSONValueEncoder.encode(AuditConflictJSON(c)),
-                    "conflict \(x.id): \(x.field) = \(x.loser.value.canonicalText) by \(x.loser.author) \(x.outcome.rawValue) (\(x.rule.rawValue)); holds \(x.winner?.value.canonicalText ?? "-")"
+                    hanging(
+                        "conflict \(x.id)  \(minute(c.hubMilliseconds))  \(x.loser.author)  ",
+                        "\(x.field) = \(shown(x.loser.value)): \(x.outcome.rawValue) (\(x.rule.rawValue)); holds \(x.winner.map { shown($0.value) } ?? "-")")
                 ))
         }
         events.sort { $0.0 < $1.0 }
-        if json { Console.out(JSON.array(events.map(\.1)).compactText) } else { for e in events { Console.out(e.2) } }
+        if json { Console.out(JSON.array(events.map(\.1)).compactText); return }
+        Console.out("record \(ShortID.code(record).prefix(ShortID.length))  \(record)  (hub time, UTC)")
+        for e in events { Console.out(e.2) }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import OppsConsole
 import OppsCore
 import OppsStore
 import Testing
@@ -107,6 +108,7 @@ import Testing
             let hub = f.root + "/hub"
             for u in ["sam", "max"] { #expect(await opps("init", "--hub", url, "--token", f.tokens[u]!, "--home", f.home(u)).code == 0) }
             let id = try #require(await opps("new", "ACME", "--account", "ACME", "--amount", "10.00", "--home", f.home("sam"), "--json").json?["id"]?.string)
+            let account = try #require(await opps("show", id, "--home", f.home("sam"), "--json").json?["fields"]?["account"]?.string)
             _ = await opps("sync", "--home", f.home("sam"))
             _ = await opps("sync", "--home", f.home("max"))
             _ = await opps("set", id, "amount=20.00", "--home", f.home("sam"))
@@ -128,13 +130,24 @@ import Testing
             #expect(events.contains { $0["kind"]?.string == "conflict" && $0["rule"]?.string == "authority" })
             #expect(events.filter { $0["kind"]?.string == "write" && $0["field"]?.string == "amount" }.count == 2)
             #expect(events.allSatisfy { $0["device_time"]?.string != nil && $0["hub_time"]?.string != nil })
+            // As text, by the short id a rep quotes: an event a line at 80 columns, values quoted.
+            let code = String(ShortID.code(try #require(RecordID(parsing: id))).prefix(ShortID.length))
+            let trail = await oppsHub("audit", code, "--data", hub).stdout.split(separator: "\n").map(String.init)
+            #expect(trail.first == "record \(code)  \(id)  (hub time, UTC)", "\(trail)")
+            #expect(trail.contains { $0.hasPrefix("#") && $0.contains("  sam  created in discovery (own)") }, "\(trail)")
+            #expect(trail.contains { $0.hasPrefix("#") && $0.contains("  max  amount = \"30.00\" (override)") }, "\(trail)")
+            #expect(
+                unspaced(trail.joined()).contains(unspaced("conflict 1") + "2026")
+                    && unspaced(trail.joined()).contains(unspaced("sam amount = \"20.00\": lost (authority); holds \"30.00\"")), "\(trail)")
+            #expect(trail.allSatisfy { $0.displayWidth <= 80 }, "\(trail)")
+            #expect(
+                trail.contains { $0.hasSuffix("  sam  account = \(String(ShortID.code(try! #require(RecordID(parsing: account))).prefix(ShortID.length))) (own)") },
+                "\(trail)")
             let conflicts = await oppsHub("conflicts", "--user", "sam", "--data", hub, "--json")
             let c = try #require(conflicts.json?.array?.first)
             #expect(c["value"]?.string == "20.00")
             #expect(c["winner"]?.string == "30.00")
             // As text, the record by the short id sam quotes from opps, the values quoted.
-            let record = try #require(RecordID(parsing: id))
-            let code = String(ShortID.code(record).prefix(ShortID.length))
             let listed = await oppsHub("conflicts", "--user", "sam", "--data", hub).stdout
             #expect(listed.hasPrefix("#\(c["id"]?.int ?? 0)  \(code)  opportunity · amount  "), "\(listed)")
             #expect(listed.contains("    sam wrote \"20.00\": lost (authority)\n    holds: \"30.00\" (max)\n"), "\(listed)")

@@ -383,7 +383,7 @@ enum ChineseCommandHelp {
         let words = pages[key]
         var out: [String] = []
         let usage = Opps.usageString(for: type).replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "<subcommand>", with: "<子命令>")
-        out += wrapUsage("用法：" + usage, width: 80)
+        out += Usage.wrap("用法：" + usage, width: 80)
         out.append("")
         if let abstract = abstract(key) { out += abstract.wrapped(width: 80) }
         if let discussion = words?.discussion {
@@ -446,8 +446,6 @@ enum ChineseCommandHelp {
         out += rest.map { String(repeating: " ", count: column) + $0 }
         return out.map { $0.trimmingTrailingSpaces }
     }
-
-    static func wrapUsage(_ text: String, width: Int) -> [String] { Usage.wrap(text, width: width) }
 }
 
 extension String {

@@ -81,7 +81,7 @@ public enum OppsMain {
             command = try Opps.parseAsRoot(arguments)
         } catch {
             if error is CleanExit || Opps.exitCode(for: error).isSuccess {
-                Console.out(fitted(Opps.fullMessage(for: error)))
+                Console.out(Usage.fitted(Opps.fullMessage(for: error)))
                 return 0
             }
             // An unknown option, a missing argument, a value the parser refuses: bad usage.
@@ -126,21 +126,12 @@ public enum OppsMain {
             return e.rawValue
         } catch {
             if error is CleanExit || Opps.exitCode(for: error).isSuccess {
-                Console.out(fitted(Opps.fullMessage(for: error)))
+                Console.out(Usage.fitted(Opps.fullMessage(for: error)))
                 return 0
             }
             report(Opps.message(for: error), code: 1, json: json)
             return 1
         }
-    }
-
-    /// A help page of the argument parser with its usage line wrapped to the terminal, as the
-    /// Chinese pages are (the parser wraps everything else; `opps set`'s usage ran to 83 columns).
-    static func fitted(_ page: String) -> String {
-        page.split(separator: "\n", omittingEmptySubsequences: false).map { (line: Substring) -> String in
-            guard line.hasPrefix("USAGE: "), String(line).displayWidth > Console.width else { return String(line) }
-            return Usage.wrap(String(line), width: Console.width).joined(separator: "\n")
-        }.joined(separator: "\n")
     }
 
     static func report(_ message: String, code: Int32, json: Bool) {

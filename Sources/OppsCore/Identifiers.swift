@@ -201,6 +201,10 @@ public enum ShortID {
     /// The characters of a full code (74 bits, 5 per character).
     public static let fullLength = 15
 
+    /// The code as shown where no other record is in view to share it: its first `length`
+    /// characters (a laptop shows more where two it holds share them: `ShortIDs`).
+    public static func shown(_ id: UUID128) -> String { String(code(id).prefix(length)) }
+
     /// The full code of an id.
     public static func code(_ id: UUID128) -> String {
         // rand_a: the low 12 bits of the high word; rand_b: the low 62 bits of the low word.

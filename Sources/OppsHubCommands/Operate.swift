@@ -31,14 +31,13 @@ public struct StatusCommand: ParsableCommand {
         Console.out("open conflicts \(s.openConflicts); compaction would free \(s.compactableEntries) log entries (through \(s.compactionWatermark))")
         guard !s.replicas.isEmpty else { Console.out("no replica has synced yet"); return }
         // A table that reads at 80 columns: a replica a line, its last sync to the minute (UTC).
-        let width = max(4, s.replicas.map { $0.user.displayWidth }.max() ?? 4)
         Console.out("")
-        Console.out("  \("USER".padding(width))  REPLICA   LAST SEEN (UTC)   TO RECEIVE  CONFLICTS")
-        for r in s.replicas {
-            let seen = Timestamp(milliseconds: r.lastSeen).description.prefix(16).replacingOccurrences(of: "T", with: " ")
-            Console.out(
-                "  \(r.user.padding(width))  \(r.id.description.prefix(8))  \(seen)  \(String(r.lag).leftPad(10))  \(String(r.openConflicts).leftPad(9))")
-        }
+        let rows =
+            [["USER", "REPLICA", "LAST SEEN (UTC)", "TO RECEIVE", "CONFLICTS"]]
+            + s.replicas.map { r in
+                [r.user, String(r.id.description.prefix(8)), minuteText(r.lastSeen), String(r.lag).leftPad(10), String(r.openConflicts).leftPad(9)]
+            }
+        for line in table(rows) { Console.out("  " + line) }
     }
 }
 
@@ -73,10 +72,9 @@ public struct AuditCommand: ParsableCommand {
         if entries.isEmpty && conflicts.isEmpty { throw CommandFailure("nothing is recorded for \(id) (or it was compacted)") }
         // A line an event at 80 columns: when the hub took it (to the minute, UTC), who, what; the
         // device's own time too when it differs (a write made offline), and the authority it had.
-        func minute(_ ms: Int64) -> String { Timestamp(milliseconds: ms).description.prefix(16).replacingOccurrences(of: "T", with: " ") }
         // A value quoted; a reference by the short id reps quote.
         func shown(_ v: Value) -> String {
-            if case let .reference(target) = v { return String(ShortID.code(target).prefix(ShortID.length)) }
+            if case let .reference(target) = v { return ShortID.shown(target) }
             return "\"\(v.canonicalText)\""
         }
         var events = [(Int64, JSON, String)]()
@@ -89,12 +87,12 @@ public struct AuditCommand: ParsableCommand {
                 default: "\(x.field) = \(shown(x.value))"
                 }
             let device = x.stamp.hlc.milliseconds
-            let offline = abs(device - e.hubMilliseconds) >= 60_000 ? ", written \(minute(device)) on the device" : ""
+            let offline = abs(device - e.hubMilliseconds) >= 60_000 ? ", written \(minuteText(device)) on the device" : ""
             events.append(
                 (
                     e.hubMilliseconds,
                     try JSONValueEncoder.encode(AuditWriteJSON(e)),
-                    hanging("#\(x.sequence)  \(minute(e.hubMilliseconds))  \(x.author)  ", "\(what) (\(x.authority.name)\(offline))")
+                    hanging("#\(x.sequence)  \(minuteText(e.hubMilliseconds))  \(x.author)  ", "\(what) (\(x.authority.name)\(offline))")
                 ))
         }
         for c in conflicts {
@@ -104,13 +102,13 @@ public struct AuditCommand: ParsableCommand {
                     c.hubMilliseconds,
                     try JSONValueEncoder.encode(AuditConflictJSON(c)),
                     hanging(
-                        "conflict \(x.id)  \(minute(c.hubMilliseconds))  \(x.loser.author)  ",
+                        "conflict \(x.id)  \(minuteText(c.hubMilliseconds))  \(x.loser.author)  ",
                         "\(x.field) = \(shown(x.loser.value)): \(x.outcome.rawValue) (\(x.rule.rawValue)); holds \(x.winner.map { shown($0.value) } ?? "-")")
                 ))
         }
         events.sort { $0.0 < $1.0 }
         if json { Console.out(JSON.array(events.map(\.1)).compactText); return }
-        Console.out("record \(ShortID.code(record).prefix(ShortID.length))  \(record)  (hub time, UTC)")
+        Console.out("record \(ShortID.shown(record))  \(record)  (hub time, UTC)")
         for e in events { Console.out(e.2) }
     }
 }
@@ -145,7 +143,7 @@ public struct ConflictsCommand: ParsableCommand {
                 let x = c.conflict
                 if i > 0 { Console.out("") }
                 Console.out(
-                    "#\(x.id)  \(ShortID.code(x.record).prefix(ShortID.length))  \(x.entity) · \(x.field)  \(Timestamp(milliseconds: c.hubMilliseconds).description.prefix(16).replacingOccurrences(of: "T", with: " ")) UTC"
+                    "#\(x.id)  \(ShortID.shown(x.record))  \(x.entity) · \(x.field)  \(minuteText(c.hubMilliseconds)) UTC"
                 )
                 Console.out(hanging("    ", "\(x.loser.author) wrote \"\(x.loser.value.canonicalText)\": \(x.outcome.rawValue) (\(x.rule.rawValue))"))
                 Console.out(hanging("    ", "holds: " + (x.winner.map { "\"\($0.value.canonicalText)\" (\($0.author))" } ?? "-")))
@@ -311,7 +309,7 @@ public struct DuplicatesCommand: ParsableCommand {
         if groups.isEmpty { Console.out("no likely duplicate \(type)s on this hub"); return }
         for (i, g) in groups.enumerated() {
             Console.out("\(i + 1). \(g.count) \(type)s look like one:")
-            for r in g { Console.out("   \(ShortID.code(r.id).prefix(ShortID.length))  \(r["name"].canonicalText)  (made by \(r.creator))") }
+            for r in g { Console.out("   \(ShortID.shown(r.id))  \(r["name"].canonicalText)  (made by \(r.creator))") }
         }
         Console.out("a manager merges them from a laptop that holds both: opps \(type) merge KEEP DUPLICATE")
     }

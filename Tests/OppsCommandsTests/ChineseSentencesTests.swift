@@ -412,7 +412,7 @@ import Testing
         // Spaces between a word and Chinese stay.
         #expect(text.wrapped(width: 120) == [text])
         #expect(
-            ChineseCommandHelp.wrapUsage("用法：opps account merge <keep> <duplicates> ... [--home <home>] [--locale <locale>]", width: 40)
+            Usage.wrap("用法：opps account merge <keep> <duplicates> ... [--home <home>] [--locale <locale>]", width: 40)
                 == ["用法：opps account merge <keep>", "  <duplicates> ... [--home <home>]", "  [--locale <locale>]"])
     }
 }

@@ -62,17 +62,20 @@ func totalsItems(_ totals: CurrencyTotals, _ say: Phrases) -> [String] {
     }
 }
 
-/// Items (a report's amounts per currency) in lines of at most `width` columns, joined by ", ".
-func itemLines(_ items: [String], width: Int) -> [String] {
+/// Items (a report's amounts per currency, the fields to fill) in lines of at most `width`
+/// columns, joined by `separator`, never broken inside one.
+func itemLines(_ items: [String], width: Int, separator: String = ", ") -> [String] {
+    // A line that another follows ends with the separator, its trailing space dropped.
+    let mark = String(separator.reversed().drop { $0 == " " }.reversed())
     var lines: [String] = []
     var line = ""
     for item in items {
-        // The comma a line ends with when another follows counts too.
-        if !line.isEmpty, line.displayWidth + 2 + item.displayWidth + 1 > width {
-            lines.append(line + ",")
+        // The mark a line ends with when another follows counts too.
+        if !line.isEmpty, line.displayWidth + separator.displayWidth + item.displayWidth + mark.displayWidth > width {
+            lines.append(line + mark)
             line = item
         } else {
-            line += (line.isEmpty ? "" : ", ") + item
+            line += (line.isEmpty ? "" : separator) + item
         }
     }
     return lines + [line]

@@ -442,6 +442,9 @@ import Testing
         #expect(lines == ["150,000.00（未填币种）, 86,500,000.00 CNY,", "86,500,000.00 HKD, 86,500,000.00 JPY"])
         #expect(lines.allSatisfy { $0.displayWidth <= 46 })
         for width in 20...60 { #expect(itemLines(zh, width: width).allSatisfy { $0.displayWidth <= max(width, 23) }, "\(width)") }
+        // Fields to fill, joined by 、: a line ends with it when another follows, no field is cut.
+        #expect(itemLines(["下一步", "解决方案", "折扣"], width: 12, separator: "、") == ["下一步、", "解决方案、", "折扣"])
+        #expect(itemLines(["下一步", "解决方案", "折扣"], width: 18, separator: "、") == ["下一步、解决方案、", "折扣"])
         #expect(Phrases(chinese: true).forecastHeading(month: "-", owner: "wei", deals: 8) == "未填成交日期  wei（8 个商机）")
         // An owner this reader does not see (a success manager's deals): the month alone, no "-".
         #expect(Phrases(chinese: true).forecastHeading(month: "2026-11", owner: "-", deals: 39, ownersShown: false) == "2026-11（39 个商机）")

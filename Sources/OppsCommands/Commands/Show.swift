@@ -70,18 +70,10 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
         let changeable = try r.changeableFields(of: record)
         let fillable = entity.fields.filter { f in record[f.name].isNull && (changeable[f.name] ?? .hidden) >= .write }.map { words.field(record.entity, $0.name) }
         if let first = fillable.first {
-            if say.chinese {
-                // Broken between the fields, never inside one (解|决方案).
-                var lines = ["  " + say.emptyToFill([])], items = fillable
-                while !items.isEmpty {
-                    let item = items.removeFirst() + (items.isEmpty ? "" : "、")
-                    if lines[lines.count - 1].displayWidth + item.displayWidth > Console.width { lines.append("  ") }
-                    lines[lines.count - 1] += item
-                }
-                Console.out(lines.joined(separator: "\n"))
-            } else {
-                Console.out(hanging("  ", say.emptyToFill(fillable)))
-            }
+            // Broken between the fields, never inside one (解|决方案, next| step), each line under the first.
+            let head = "  " + say.emptyToFill([])
+            let lines = itemLines(fillable, width: max(20, Console.width - head.displayWidth), separator: say(", ", "、"))
+            Console.out(head + lines.joined(separator: "\n" + String(repeating: " ", count: head.displayWidth)))
             Console.out("    " + say.forExample("opps set \(code) \(first)=…"))
         }
     }

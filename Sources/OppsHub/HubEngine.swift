@@ -56,7 +56,7 @@ public final class HubEngine {
     /// store's tables so a pull does not read them back (VisibilitySnapshot.swift).
     var knownCache: LRUCache<ReplicaID, KnownState>
     /// The log's recent entries and their records' index rows, shared by every user's snapshot.
-    let recent = RecentChanges()
+    lazy var recent = RecentChanges(indexWhenAnswering: configuration.verifySnapshots)
 
     /// The author of writes the hub makes itself (assignments). Not a valid user name.
     public static var systemAuthor: UserName { BatchDecider.systemAuthor }

@@ -25,6 +25,17 @@ import OppsStore
 /// so nothing else invalidates it — except what the engine clears the window for: the
 /// directory or workspace changing (a row's `kind` follows the workspace), a store changed
 /// underneath (another process, a restore).
+///
+/// Who an entry may concern (`concerning`). Walking every entry since a user's last sync costs
+/// each pull O(the fleet's changes): at 1,000 reps syncing every 10 s, ~1,000 entries a pull, 8 %
+/// of the hub's CPU, growing with the company. So each entry is also filed, in sequence order,
+/// under the keys its row names — its owner, its creator, its stage, its parent — and a user's
+/// advance reads only the keys that can make a record theirs. Invariant, for every head H in
+/// [`indexedFrom`, `head`] and every record r whose last entry is after H: r's last entry is
+/// filed under each key of r's row at `head` (a later entry re-files r under its new row; an
+/// older filing under a key r no longer has only adds a candidate the caller filters out), and
+/// r's row is cached. `indexedFrom` moves up to the head whenever the cache is cleared; asked
+/// for an older head, `concerning` answers nil and the caller walks.
 final class RecentChanges {
     /// Entries kept, and rows cached, at most (about 8 MB at both bounds).
     let capacity: Int
@@ -37,6 +48,21 @@ final class RecentChanges {
     private var start = 0
     private var lastTouch: [RecordID: UInt64] = [:]
     private var cached: [RecordID: RecordColumns?] = [:]
+    /// Entries filed by who they may concern (see the type's comment), each list in sequence order.
+    private var byName: [UserName: [Filed]] = [:]
+    private var byStage: [String: [Filed]] = [:]
+    private var byParent: [RecordID: [Filed]] = [:]
+    /// Entries whose row is of a kind the visibility rule does not name (kept for everyone).
+    private var unfiled: [Filed] = []
+    /// The lowest head `concerning` answers for.
+    private(set) var indexedFrom: UInt64 = 0
+    /// Entries (or candidates) the last `lastTouches` looked at, for tests.
+    private(set) var lastExamined = 0
+
+    struct Filed {
+        let sequence: UInt64
+        let record: RecordID
+    }
 
     /// Store reads it made, answers it gave from memory, and asks for entries it did not hold
     /// (each sends an advance to the store), for tests.
@@ -44,8 +70,13 @@ final class RecentChanges {
     private(set) var rowsFromMemory = 0
     private(set) var misses = 0
 
-    init(capacity: Int = 20_000) {
+    /// Reads the index whenever it answers, even when walking would cost less (tests and the
+    /// simulator, which check every advance against a full build, so the index is what they check).
+    let indexWhenAnswering: Bool
+
+    init(capacity: Int = 20_000, indexWhenAnswering: Bool = false) {
         self.capacity = capacity
+        self.indexWhenAnswering = indexWhenAnswering
     }
 
     /// Forgets everything; the next `extend` starts an empty window at its head.
@@ -55,6 +86,11 @@ final class RecentChanges {
         start = 0
         lastTouch = [:]
         cached = [:]
+        byName = [:]
+        byStage = [:]
+        byParent = [:]
+        unfiled = []
+        indexedFrom = 0
     }
 
     /// Brings the window up to `target`, the head of the caller's transaction (which must see
@@ -70,6 +106,7 @@ final class RecentChanges {
         // The touched records' rows come with the entries (one statement, not two): read in the
         // caller's transaction, whose head is `target`, they are the rows at `target`.
         var rows = [RecordID: RecordColumns?]()
+        let before = head
         while head < target {
             let page = try store.touchesWithColumns(after: head, limit: 5_000)
             // The log is gapless above what compaction removed: entries that do not follow on
@@ -89,10 +126,29 @@ final class RecentChanges {
         }
         if head == target, !rows.isEmpty {
             rowsRead += rows.count
-            if cached.count + rows.count > capacity { cached = [:] }
+            if cached.count + rows.count > capacity {
+                // Records touched up to `before` lose their rows: the index answers from here on.
+                cached = [:]
+                indexedFrom = before
+            }
             for (id, row) in rows { cached[id] = row }
+            // Filed under the row at the head (the same for every entry of a record this read),
+            // once per record: its last entry, the one `lastTouches` looks at.
+            for (id, row) in rows { if let row, let sequence = lastTouch[id] { file(Filed(sequence: sequence, record: id), row) } }
         }
         trim()
+    }
+
+    private func file(_ f: Filed, _ row: RecordColumns) {
+        switch row.kind {
+        case 0, 1, 2:
+            byName[row.creator, default: []].append(f)
+            if let owner = row.owner, owner != row.creator { byName[owner, default: []].append(f) }
+            if let stage = row.stage { byStage[stage, default: []].append(f) }
+            if let parent = row.parent { byParent[parent, default: []].append(f) }
+        default:
+            unfiled.append(f)
+        }
     }
 
     private func restart(at target: UInt64) {
@@ -100,6 +156,7 @@ final class RecentChanges {
         primed = true
         from = target
         head = target
+        indexedFrom = target
     }
 
     /// The entries in (`after`, `through`], or nil when the window does not hold them all.
@@ -118,8 +175,31 @@ final class RecentChanges {
     /// head (the rows it caches are the rows at its head). What `HubEngine.advance` looks at
     /// for one user: a sync's pull no longer builds a set and a dictionary of columns for every
     /// record anyone changed since the user's last sync, only for those that may concern them.
-    func lastTouches(after: UInt64, through: UInt64, keep: (RecordID, RecordColumns?) -> Bool) -> [RecordID]? {
+    ///
+    /// With `concern`, only the records it may name are looked at, when the index answers for
+    /// `after` and that is fewer than the entries: records in `held` touched since, and those
+    /// filed since under one of its names or stages, or under a parent among `parents`, `held`'s
+    /// or the others found. Every record `keep` accepts is among them, save a kind-1 record whose
+    /// parent is neither top for the user nor accepted itself: hidden before and after, such a
+    /// record changes nothing in the user's snapshot.
+    func lastTouches(
+        after: UInt64, through: UInt64, concern: Concern? = nil, keep: (RecordID, RecordColumns?) -> Bool
+    ) -> [RecordID]? {
         guard through == head, let slice = touches(after: after, through: through) else { return nil }
+        if let concern, let candidates = concerning(concern, after: after, entries: slice.count) {
+            lastExamined = candidates.count
+            var out = [RecordID]()
+            for id in candidates {
+                if let row = cached[id] {
+                    if keep(id, row) { out.append(id) }
+                    rowsFromMemory += 1
+                } else {
+                    out.append(id)
+                }
+            }
+            return out
+        }
+        lastExamined = slice.count
         var out = [RecordID]()
         for t in slice where lastTouch[t.record] == t.sequence {
             // Its last entry: every record touched in the slice has its last one there (the
@@ -130,6 +210,51 @@ final class RecentChanges {
             } else {
                 out.append(t.record)
             }
+        }
+        return out
+    }
+
+    /// What can make a record one user's concern (see `lastTouches`).
+    struct Concern {
+        /// Owners or creators that make a record theirs (the user, whom they manage).
+        var names: [UserName]
+        /// Stages the user sees every record in.
+        var stages: [String]
+        /// Records the user holds a relation to now (visible, top, referenced, on their teams):
+        /// each is looked at when touched since.
+        var held: [Set<RecordID>]
+        /// Records referenced by a top one (their counts), looked at the same way.
+        var referenced: [RecordID: Int]
+        /// Records whose children may concern the user (top ones, teams that moved).
+        var parents: Set<RecordID>
+    }
+
+    /// The records `concern` may name among those last touched after `after` (once each), or
+    /// nil when the index does not answer for `after` or reading it would cost more than
+    /// walking the `entries` since.
+    private func concerning(_ concern: Concern, after: UInt64, entries: Int) -> Set<RecordID>? {
+        guard after >= indexedFrom else { return nil }
+        // Lists are in sequence order: what was filed after `after` is a suffix.
+        func since(_ list: [Filed]?) -> ArraySlice<Filed> {
+            guard let list, let last = list.last, last.sequence > after else { return [] }
+            var lo = 0, hi = list.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if list[mid].sequence > after { hi = mid } else { lo = mid + 1 }
+            }
+            return list[lo...]
+        }
+        let filed = concern.names.map { since(byName[$0]) } + concern.stages.map { since(byStage[$0]) } + [since(unfiled)]
+        let heldCount = concern.held.reduce(0) { $0 + $1.count } + concern.referenced.count
+        guard indexWhenAnswering || heldCount + filed.reduce(0, { $0 + $1.count }) < entries else { return nil }
+        // Only an entry that is its record's last counts (an older one was filed under the row
+        // of its time).
+        var out = Set<RecordID>()
+        for list in filed { for f in list where lastTouch[f.record] == f.sequence { out.insert(f.record) } }
+        for set in concern.held { for id in set where (lastTouch[id] ?? 0) > after { out.insert(id) } }
+        for id in concern.referenced.keys where (lastTouch[id] ?? 0) > after { out.insert(id) }
+        for parent in concern.parents.union(out) {
+            for f in since(byParent[parent]) where lastTouch[f.record] == f.sequence { out.insert(f.record) }
         }
         return out
     }
@@ -157,7 +282,10 @@ final class RecentChanges {
         let read = try store.columns(of: missing)
         rowsRead += missing.count
         let keep = primed && at == head
-        if keep, cached.count + missing.count > capacity { cached = [:] }
+        if keep, cached.count + missing.count > capacity {
+            cached = [:]
+            indexedFrom = head
+        }
         for id in missing {
             let row = read[id]
             if let row { out[id] = row }
@@ -180,6 +308,18 @@ final class RecentChanges {
         if start > capacity {
             entries.removeFirst(start)
             start = 0
+            // The filings of entries gone with them (every `capacity` entries: O(1) an entry).
+            let from = self.from
+            func prune<K>(_ index: inout [K: [Filed]]) {
+                index = index.compactMapValues { list in
+                    let kept = list.filter { $0.sequence > from }
+                    return kept.isEmpty ? nil : kept
+                }
+            }
+            prune(&byName)
+            prune(&byStage)
+            prune(&byParent)
+            unfiled.removeAll { $0.sequence <= from }
         }
     }
 }

@@ -184,7 +184,17 @@ extension HubEngine {
             // targets below, whatever hangs off a record whose top status moved through
             // `children`, both whether or not it was touched.
             let from = s.head
-            let kept = recent.lastTouches(after: from, through: head) { id, row in
+            // Who can make a record this user's (the cases of `keep` below): the records they
+            // hold now, the owners and creators they see by, the stages they see whole, and the
+            // parents of what hangs off a top record. Seeing everything, they are the whole log.
+            let q = s.query
+            let concern =
+                q.all
+                ? nil
+                : RecentChanges.Concern(
+                    names: [q.user] + q.managed.sorted(), stages: q.stages.sorted(), held: [s.visible, s.top, s.myTeams], referenced: s.refCount,
+                    parents: s.top.union(teamsMoved))
+            let kept = recent.lastTouches(after: from, through: head, concern: concern) { id, row in
                 if s.visible.contains(id) || s.top.contains(id) || s.refCount[id] != nil { return true }
                 guard let c = row else { return false }
                 switch c.kind {
@@ -301,11 +311,13 @@ extension HubEngine {
     func verify(_ s: VisibilitySnapshot, user: HubUser) throws {
         let full = try build(for: user, head: s.head)
         guard full.visible == s.visible, full.signatures == s.signatures, full.sum == s.sum, full.contributions.count == s.contributions.count,
-            full.myTeams == s.myTeams
+            full.myTeams == s.myTeams, full.top == s.top, full.refCount == s.refCount
         else {
             let extra = s.visible.subtracting(full.visible).count, missing = full.visible.subtracting(s.visible).count
             throw WireError(
-                .internal, "snapshot of \(user.name) at \(s.head) differs from a full build: \(extra) extra, \(missing) missing, sums \(s.sum) vs \(full.sum)")
+                .internal,
+                "snapshot of \(user.name) at \(s.head) differs from a full build: \(extra) extra, \(missing) missing, sums \(s.sum) vs \(full.sum), top \(s.top.count) vs \(full.top.count), referenced \(s.refCount.count) vs \(full.refCount.count)"
+            )
         }
     }
 }

@@ -4,12 +4,14 @@ enum Assets {
         :root { --ink: #1d2733; --muted: #5b6776; --line: #d9dee5; --bg: #f4f6f8; --card: #fff; --accent: #1f6feb; --bad: #b42318; --ok: #067647; }
         * { box-sizing: border-box; }
         body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; color: var(--ink); background: var(--bg); }
-        header { display: flex; gap: 16px; align-items: center; padding: 8px 16px; background: #12324f; color: #fff; }
+        header { display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: center; padding: 8px 16px; background: #12324f; color: #fff; }
+        header nav a, header .who, header .lang { white-space: nowrap; }
         header a { color: #dbe8f6; text-decoration: none; margin-right: 12px; }
         header a.on { color: #fff; font-weight: 600; border-bottom: 2px solid #fff; }
         header .who { margin-left: auto; }
         header .lang a { margin: 0 0 0 6px; }
-        .bar { display: flex; gap: 8px; align-items: center; padding: 6px 16px; background: #e8edf3; border-bottom: 1px solid var(--line); color: var(--muted); }
+        .bar { display: flex; flex-wrap: wrap; gap: 4px 8px; align-items: center; padding: 6px 16px; background: #e8edf3; border-bottom: 1px solid var(--line); color: var(--muted); }
+        .bar .seg { white-space: nowrap; }
         .bar form { margin-left: auto; }
         .dot { display: inline-block; width: 9px; height: 9px; border-radius: 50%; background: #98a2b3; margin-right: 4px; }
         .dot.on { background: #12b76a; } .dot.off { background: #f04438; }
@@ -49,8 +51,8 @@ enum Assets {
         h2 { font-size: 15px; margin: 18px 0 6px; }
         .chart { max-width: 760px; width: 100%; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
         .chart .label { font-size: 12px; fill: var(--ink); } .chart .value { font-size: 12px; fill: #102a43; } .chart .conv { font-size: 12px; fill: var(--muted); } .chart .value.in { fill: #fff; font-weight: 600; }
-        .bar.s0 { fill: #84caff; } .bar.s1 { fill: #53b1fd; } .bar.s2 { fill: #2e90fa; } .bar.s3 { fill: #1570ef; }
-        .bar.s4 { fill: #175cd3; } .bar.s5 { fill: #1849a9; } .bar.s6 { fill: #12b76a; } .bar.s7 { fill: #f97066; }
+        .funnel.s0 { fill: #84caff; } .funnel.s1 { fill: #53b1fd; } .funnel.s2 { fill: #2e90fa; } .funnel.s3 { fill: #1570ef; }
+        .funnel.s4 { fill: #175cd3; } .funnel.s5 { fill: #1849a9; } .funnel.s6 { fill: #12b76a; } .funnel.s7 { fill: #f97066; }
         button { white-space: nowrap; font: inherit; padding: 3px 10px; border: 1px solid #b8c2cc; background: #fff; border-radius: 5px; cursor: pointer; }
         button:hover { border-color: var(--accent); }
         input, select { font: inherit; padding: 3px 6px; border: 1px solid #b8c2cc; border-radius: 5px; }

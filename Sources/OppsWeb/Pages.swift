@@ -46,7 +46,7 @@ extension WebApp {
             <header><strong>OppSync</strong> <nav>\(nav("/", t.board))\(nav("/today", t.today))\(nav("/approvals", t.approvals))\(nav("/reports", t.reports))</nav>
             <span class="who">\(esc(s.user)) · \(esc(words.role(s.role)))</span>
             <span class="lang"><a href="?lang=en">EN</a> <a href="?lang=zh-CN">中文</a></span></header>
-            <div class="bar" id="syncbar">\(online) · \(esc(t("last sync", "上次同步"))) \(esc(s.lastSync ?? t.never)) · <span id="pending">\(s.pending)</span> \(esc(t("pending", "项待同步"))) · <a href="/conflicts">\(s.conflicts) \(esc(t("conflicts", "项冲突")))</a>
+            <div class="bar" id="syncbar"><span class="seg">\(online)</span><span class="seg">· \(esc(t("last sync", "上次同步"))) \(esc(s.lastSync ?? t.never))</span><span class="seg">· <span id="pending">\(s.pending)</span> \(esc(t("pending", "项待同步")))</span><span class="seg">· <a href="/conflicts">\(s.conflicts) \(esc(t("conflicts", "项冲突")))</a></span>
             <form method="post" action="/sync" class="inline">\(csrfField)<button>\(esc(t.sync))</button></form></div>
             \(flash)
             <main>\(body)</main>

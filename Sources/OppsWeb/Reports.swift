@@ -55,7 +55,7 @@ extension WebApp {
             let x = labelWidth + (barSpace - w) / 2
             svg += "<text x=\"\(Int(labelWidth - 8))\" y=\"\(Int(y + 19))\" text-anchor=\"end\" class=\"label\">\(esc(words.stage(row.stage)))</text>"
             svg +=
-                "<rect x=\"\(fmt(x))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"\(Int(rowHeight - 6))\" rx=\"3\" class=\"bar s\(i % 8)\"><title>\(esc(words.stage(row.stage))): \(row.reached)</title></rect>"
+                "<rect x=\"\(fmt(x))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"\(Int(rowHeight - 6))\" rx=\"3\" class=\"funnel s\(i % 8)\"><title>\(esc(words.stage(row.stage))): \(row.reached)</title></rect>"
             svg +=
                 "<text x=\"\(Int(labelWidth + barSpace / 2))\" y=\"\(Int(y + 19))\" text-anchor=\"middle\" class=\"value\(i % 8 >= 2 && w > 40 ? " in" : "")\">\(row.reached)</text>"
             let conv = row.conversionPercent.map { "\($0) % · " } ?? ""
@@ -75,7 +75,7 @@ extension WebApp {
             svg += "<text x=\"\(Int(labelWidth - 8))\" y=\"\(Int(y + 16))\" text-anchor=\"end\" class=\"label\">\(esc(row.label))</text>"
             if let figure = row.figure {
                 let w = max(2, barSpace * values[i] / top)
-                svg += "<rect x=\"\(Int(labelWidth))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"\(Int(rowHeight - 8))\" rx=\"2\" class=\"bar s\(i % 8)\"></rect>"
+                svg += "<rect x=\"\(Int(labelWidth))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"\(Int(rowHeight - 8))\" rx=\"2\" class=\"funnel s\(i % 8)\"></rect>"
                 svg += "<text x=\"\(fmt(labelWidth + w + 6))\" y=\"\(Int(y + 16))\" class=\"value\">\(esc(figure)) \(esc(unit))</text>"
             } else {
                 svg += "<text x=\"\(Int(labelWidth))\" y=\"\(Int(y + 16))\" class=\"value\">—</text>"

@@ -167,7 +167,8 @@ import Testing
                 let zh = try await web.send("/", headers: [("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.8")])
                 #expect(zh.body.contains("商机看板") && zh.body.contains("<html lang=\"zh-CN\">"))
                 // The status bar counts in Chinese (N 项待同步, N 项冲突).
-                #expect(zh.body.contains("</span> 项待同步 · <a href=\"/conflicts\">0 项冲突</a>"), "\(zh.body.prefix(1500))")
+                // Each part of the bar is one piece a narrow window wraps between, never inside.
+                #expect(zh.body.contains("</span> 项待同步</span><span class=\"seg\">· <a href=\"/conflicts\">0 项冲突</a></span>"), "\(zh.body.prefix(1500))")
                 // The EN switch wins over the browser, and is kept for the next page.
                 let en = try await web.send("/?lang=en", headers: [("Accept-Language", "zh-CN")])
                 #expect(en.body.contains("<html lang=\"en\">") && en.header("Set-Cookie")?.contains("opps_lang=en") == true)

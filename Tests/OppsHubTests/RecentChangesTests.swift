@@ -23,6 +23,7 @@ struct RecentChangesTests {
             users: [
                 HubUser(name: "max", role: "manager"), HubUser(name: "sam", role: "sales", territory: "north", manager: "max"),
                 HubUser(name: "tom", role: "sales", territory: "north", manager: "max"), HubUser(name: "ann", role: "sales", territory: "south", manager: "max"),
+                HubUser(name: "sue", role: "success", manager: "max"),
             ])
         hub = LockedEngine(engine)
     }
@@ -68,7 +69,8 @@ struct RecentChangesTests {
         #expect(engine.advanceExamined == examined1, "ann looked at \(engine.advanceExamined - examined1) records")
         _ = try await sam.sync(transport: t)
         #expect(engine.recent.rowsRead - read0 == readByFirst, "later users read no row again")
-        #expect(engine.recent.rowsFromMemory - memory0 >= 2 * deals.count)
+        // Sam's pull looked at his five deals (three still his, two he held until now), from memory.
+        #expect(engine.recent.rowsFromMemory - memory0 >= deals.count)
         #expect(engine.recent.misses == 0, "every advance, a snapshot's first included, found its entries in memory")
 
         for (name, r) in [("sam", sam), ("tom", tom), ("max", max), ("ann", ann)] {
@@ -78,6 +80,105 @@ struct RecentChangesTests {
         }
         #expect(Set(try tom.store.allConfirmed(workspace: tom.workspace).map(\.id)).isSuperset(of: deals[0...1]))
         #expect(Set(try sam.store.allConfirmed(workspace: sam.workspace).map(\.id)).isDisjoint(with: deals[0...1]))
+    }
+
+    /// A pull looks at the records that may concern its user, not at everything the fleet
+    /// changed since their last sync (that grew with the company: O(reps) a pull). Sam is handed
+    /// one of ann's 30 new deals, sue (who sees every won deal) gets the one ann wins: each finds
+    /// it while looking at a handful of records, and every advance is checked against a full
+    /// build (verifySnapshots), so a record the index missed fails the sync itself.
+    @Test func aPullLooksOnlyAtWhatMayConcernItsUser() async throws {
+        let t = RoundRobin([hub])
+        let sam = try await replica("sam", via: t), ann = try await replica("ann", via: t)
+        let max = try await replica("max", via: t), sue = try await replica("sue", via: t)
+        var rng = SystemRandomNumberGenerator()
+        let mine = try sam.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("华北 甲"))], using: &rng).record
+        for r in [sam, ann, max, sue] { _ = try await r.sync(transport: t) }
+
+        var south = [RecordID]()
+        for i in 0..<30 { south.append(try ann.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("华南 \(i)"))], using: &rng).record) }
+        _ = try await ann.sync(transport: t)
+        let entries = 30
+        _ = try await sam.sync(transport: t)
+        #expect(engine.recent.lastExamined < 5, "sam looked at \(engine.recent.lastExamined) of \(entries) new records")
+        #expect(Set(try sam.store.allConfirmed(workspace: sam.workspace).map(\.id)) == [mine])
+
+        // One of them handed to sam: his next pull finds it among the few it looks at.
+        _ = try await max.sync(transport: t)
+        try max.edit(south[0], [("owner", .text("sam"))])
+        _ = try await max.sync(transport: t)
+        _ = try await sam.sync(transport: t)
+        #expect(engine.recent.lastExamined < 5)
+        #expect(Set(try sam.store.allConfirmed(workspace: sam.workspace).map(\.id)) == [mine, south[0]])
+
+        // A deal ann wins: sue, who sees a deal by its stage alone, receives it.
+        let wonDeal = try ann.create(entity: "opportunity", stage: "discovery", fields: wonFields, using: &rng).record
+        for stage in ["solution", "proposal", "negotiation", "won"] { try ann.edit(wonDeal, [("stage", .member(stage))]) }
+        south.append(wonDeal)
+        _ = try await ann.sync(transport: t)
+        _ = try await sue.sync(transport: t)
+        #expect(engine.recent.lastExamined < 5, "sue looked at \(engine.recent.lastExamined)")
+        let sueUser = try #require(try engine.store.user(named: "sue"))
+        let sueSees = Set(try engine.visibleState(for: sueUser).map(\.id))
+        #expect(sueSees.contains(wonDeal), "the deal reached won on the hub")
+        #expect(Set(try sue.store.allConfirmed(workspace: sue.workspace).filter { !$0.isDeleted }.map(\.id)) == sueSees)
+        // Max sees every rep's deals through the people he manages: his pull finds all 30.
+        _ = try await max.sync(transport: t)
+        #expect(Set(try max.store.allConfirmed(workspace: max.workspace).map(\.id)).isSuperset(of: south))
+    }
+
+    /// What a deal needs to be moved on to won (every stage gate on the way).
+    let wonFields: [(String, Value)] = [
+        ("name", .text("华南 赢单")), ("needs", .text("调度")), ("decision_makers", .text("王总")),
+        ("amount", .decimal(ExactDecimal(units: 5_000_000, scale: 2))), ("close_date", .date(CivilDate(daysSinceEpoch: 20_800))),
+        ("solution", .text("云平台")), ("tech_risk", .member("low")), ("quote_terms", .text("分期")), ("currency", .member("CNY")),
+    ]
+
+    /// The index against walking every entry, on the window alone: the same records for the same
+    /// question, and where the window's row cache was cleared (too many rows), the index does
+    /// not answer for the heads before and the walk does.
+    @Test func theIndexAnswersAsTheWalkDoesOrNotAtAll() async throws {
+        let t = RoundRobin([hub])
+        let sam = try await replica("sam", via: t), ann = try await replica("ann", via: t)
+        var rng = SystemRandomNumberGenerator()
+        let store = engine.store
+        let h0 = try store.head()
+        for i in 0..<3 { _ = try sam.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("北 \(i)"))], using: &rng) }
+        for i in 0..<6 { _ = try ann.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("南 \(i)"))], using: &rng) }
+        _ = try await sam.sync(transport: t)
+        _ = try await ann.sync(transport: t)
+        let h1 = try store.head()
+        let samsDeal = { (row: RecordColumns?) in row?.kind == 0 && row?.owner == "sam" }
+        let concern = RecentChanges.Concern(names: ["sam"], stages: [], held: [], referenced: [:], parents: [])
+
+        let window = RecentChanges(capacity: 1_000)
+        try window.extend(to: h0, store: store)
+        try window.extend(to: h1, store: store)
+        let walked = try #require(window.lastTouches(after: h0, through: h1) { samsDeal($1) })
+        #expect(window.lastExamined == Int(h1 - h0))
+        let indexed = try #require(window.lastTouches(after: h0, through: h1, concern: concern) { samsDeal($1) })
+        #expect(Set(indexed) == Set(walked) && walked.count == 3)
+        #expect(window.lastExamined < Int(h1 - h0), "the index looked at \(window.lastExamined) of \(h1 - h0) entries")
+
+        // The row cache cleared (more rows than it keeps): the index answers only from that
+        // head on; asked for an older head, the walk answers instead.
+        let small = RecentChanges(capacity: 40, indexWhenAnswering: true)
+        try small.extend(to: h0, store: store)
+        try small.extend(to: h1, store: store)
+        #expect(h1 - h0 <= 40 && small.indexedFrom == h0)
+        #expect(Set(try #require(small.lastTouches(after: h0, through: h1, concern: concern) { samsDeal($1) })) == Set(walked))
+        let strangers = (0..<32).map { RecordID(high: 0xFEED, low: UInt64($0)) }
+        _ = try small.columns(of: strangers, at: h1, store: store)
+        #expect(small.indexedFrom == h1, "the rows of what was touched up to h1 were dropped")
+        let old = try #require(small.lastTouches(after: h0, through: h1, concern: concern) { samsDeal($1) })
+        #expect(small.lastExamined == Int(h1 - h0), "asked for a head the index no longer answers for, it walks")
+        #expect(Set(old).isSuperset(of: walked), "the walk keeps, unasked, what it holds no row of")
+        try sam.edit(walked[0], [("next_step", .text("回访"))])
+        _ = try await sam.sync(transport: t)
+        let h2 = try store.head()
+        try small.extend(to: h2, store: store)
+        let recent = try #require(small.lastTouches(after: h1, through: h2, concern: concern) { samsDeal($1) })
+        #expect(recent == [walked[0]] && small.lastExamined == 1)
     }
 
     /// A snapshot brought forward remembers, of what the step touched, only what its user saw

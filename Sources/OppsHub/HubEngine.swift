@@ -56,7 +56,7 @@ public final class HubEngine {
     /// store's tables so a pull does not read them back (VisibilitySnapshot.swift).
     var knownCache: LRUCache<ReplicaID, KnownState>
     /// The log's recent entries and their records' index rows, shared by every user's snapshot.
-    lazy var recent = RecentChanges(indexWhenAnswering: configuration.verifySnapshots)
+    let recent: RecentChanges
 
     /// The author of writes the hub makes itself (assignments). Not a valid user name.
     public static var systemAuthor: UserName { BatchDecider.systemAuthor }
@@ -64,6 +64,7 @@ public final class HubEngine {
     public init(store: any HubStorage, configuration: HubConfiguration) throws {
         self.store = store
         self.configuration = configuration
+        recent = RecentChanges(indexWhenAnswering: configuration.verifySnapshots)
         // Three quarters for what users may see, a quarter for what replicas hold.
         visibilityCache = LRUCache(budget: configuration.cacheBytes / 4 * 3)
         knownCache = LRUCache(budget: configuration.cacheBytes / 4)

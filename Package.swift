@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "OppsReplica",
             dependencies: [
-                "OppsCore", "OppsWire", "OppsStore", "OppsCSV",
+                "OppsCore", "OppsWire", "OppsStore", "OppsCSV", "OppsConsole",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -95,14 +95,14 @@ let package = Package(
         .target(
             name: "OppsWeb",
             dependencies: [
-                "OppsCore", "OppsReplica", "OppsStore",
+                "OppsCore", "OppsReplica", "OppsStore", "OppsConsole",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
         // Where commands write (stdout/stderr, or a buffer in tests).
-        .target(name: "OppsConsole"),
+        .target(name: "OppsConsole", dependencies: ["OppsCore"]),
         // Command types, testable in-process.
         .target(
             name: "OppsCommands",

@@ -80,7 +80,7 @@ enum ChineseCommandHelp {
         "task done": ("把任务标为完成", "例子：opps task done k3m9x2qa"),
         "today": (
             nil,
-            "久未跟进的期限是工作区的 stale_days（默认 14 天）。日期按本机时间（UTC）。经理还会看到团队里下一步已逾期或久未跟进的商机（按负责人），审批人会看到有几项申请等他审批。\n\n例子：opps today"
+            "久未跟进的期限是工作区的 stale_days（默认 14 天）。日期按本机所在时区。经理还会看到团队里下一步已逾期或久未跟进的商机（按负责人），审批人会看到有几项申请等他审批。\n\n例子：opps today"
         ),
         "board": (
             nil,
@@ -262,7 +262,7 @@ enum ChineseCommandHelp {
         "log what": "类型（电话、拜访、邮件、会议、签到或备注），然后是发生了什么",
         "log kind": "类型：call（电话）、visit（拜访）、email（邮件）、meeting（会议）、checkin（签到）或 note（备注）（代替第一个词）",
         "log note": "发生了什么（代替类型后面的词）",
-        "log at": "时间（UTC，YYYY-MM-DD HH:MM，或完整的 YYYY-MM-DDTHH:MM:SSZ）；默认：现在，按本机时钟",
+        "log at": "时间（YYYY-MM-DD HH:MM，按本机时区；后加 UTC 则为 UTC；或完整的 YYYY-MM-DDTHH:MM:SSZ）；默认：现在",
         "log place": "地点（拜访和签到用）",
         "task add id": "商机：opps list 打印的短 id 或准确名称",
         "task add text": "要做什么（不加引号的几个词用空格连起来）",

@@ -15,7 +15,10 @@ func deviceNow() -> Timestamp { Timestamp(milliseconds: SystemClock().nowMillise
 
 /// A date typed on the command line, as people type it (`CivilDate.typed`: 12-05, 明天), by this
 /// device's day; nil when it is none.
-func typedDate(_ text: String) -> CivilDate? { CivilDate.typed(text, today: deviceNow().date) }
+func typedDate(_ text: String) -> CivilDate? { CivilDate.typed(text, today: localToday()) }
+
+/// Today on this device's clock (`LocalTime`), not UTC's.
+func localToday() -> CivilDate { LocalTime.date(deviceNow().milliseconds) }
 
 /// A deal named by id or prefix; anything else is bad input.
 func dealID(_ r: Replica, _ id: String) throws -> RecordID {

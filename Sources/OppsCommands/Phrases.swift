@@ -220,7 +220,7 @@ struct Phrases: Sendable {
     /// `opps status`: the last sync as a time and how long ago (device time, as every time opps
     /// prints), and what to do about what waits or what lost.
     func status(user: String, hub: String, lastSync: Int64?, now: Int64, pending: Int, conflicts: Int, awaiting: Int = 0, records: Int) -> String {
-        let last = lastSync.map { "\(minuteText($0)) UTC" + self(" (\(ago(now - $0)))", "（\(ago(now - $0))）") } ?? never
+        let last = lastSync.map { LocalTime.minute($0) + self(" (\(ago(now - $0)))", "（\(ago(now - $0))）") } ?? never
         var rows: [(String, String)] = [
             (self("user", "用户"), user), (self("hub", "服务器"), hub), (self("last sync", "上次同步"), last),
             (self("pending", "待同步"), self("\(pending) write(s)", "\(pending) 项修改") + (pending > 0 ? self(" (opps sync sends them)", "（opps sync 推送）") : "")),

@@ -20,7 +20,9 @@ public func grouped(_ n: Int) -> String {
     return (n < 0 ? "-" : "") + out
 }
 
-/// `2026-11-30 01:44`: a device time to the minute, UTC.
-public func minuteText(_ milliseconds: Int64) -> String {
-    String(Timestamp(milliseconds: milliseconds).description.prefix(16).map { $0 == "T" ? " " : $0 })
+/// `2026-11-30 01:44`: an instant to the minute, on a clock `offsetSeconds` east of UTC (the
+/// reader's: `LocalTime` finds it at the edge; 0 is UTC).
+public func minuteText(_ milliseconds: Int64, offsetSeconds: Int = 0) -> String {
+    let shifted = Timestamp(milliseconds: milliseconds).shifted(bySeconds: offsetSeconds)
+    return String(shifted.description.prefix(16).map { $0 == "T" ? " " : $0 })
 }

@@ -391,6 +391,18 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return CivilDate(daysSinceEpoch: Int32(min(max(day, Int64(CivilDate.range.lowerBound)), Int64(CivilDate.range.upperBound))))
     }
 
+    /// The calendar date of this instant on a clock `offsetSeconds` east of UTC (what day it is
+    /// for a reader there: in Beijing, 07:00 on the 5th is still the 4th in UTC).
+    public func date(offsetSeconds: Int) -> CivilDate { shifted(bySeconds: offsetSeconds).date }
+
+    /// The same wall-clock reading `seconds` later (saturating: never traps).
+    func shifted(bySeconds seconds: Int) -> Timestamp {
+        let (ms, over) = Int64(clamping: seconds).multipliedReportingOverflow(by: 1000)
+        guard !over else { return self }
+        let (sum, overflow) = milliseconds.addingReportingOverflow(ms)
+        return overflow ? self : Timestamp(milliseconds: sum)
+    }
+
     /// Total over every Int64 (a stored value outside the range still prints).
     public var description: String { ASCIIWriter.string { $0.instant(milliseconds: milliseconds) } }
 

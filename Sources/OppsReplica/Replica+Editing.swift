@@ -1,4 +1,5 @@
 import Foundation
+import OppsConsole
 import OppsCore
 import OppsStore
 import OppsWire
@@ -114,16 +115,22 @@ extension Replica {
             guard let d = try? ExactDecimal(parsing: plain) else { throw bad(.decimal) }
             return .decimal(d)
         case .date:
-            // As people type a date: 2026/12/5, 12-05, 明天 (CivilDate.typed), by the device's day.
-            guard let d = CivilDate.typed(text, today: Timestamp(milliseconds: physical.nowMilliseconds()).date) else { throw bad(.date) }
+            // As people type a date: 2026/12/5, 12-05, 明天 (CivilDate.typed), by the device's day
+            // on its own clock (LocalTime: at 07:30 in Beijing, 明天 is the day after Beijing's).
+            guard let d = CivilDate.typed(text, today: LocalTime.date(physical.nowMilliseconds())) else { throw bad(.date) }
             return .date(d)
         case .timestamp:
-            // As opps shows a time (2026-12-02 18:57, UTC), or in full (2026-12-02T18:57:12Z).
+            // In full (2026-12-02T18:57:12Z), or as opps shows a time: 2026-12-02 18:57 on the
+            // device's clock (LocalTime), or with UTC or Z after it, in UTC.
             if let t = try? Timestamp(parsing: text) { return .timestamp(t) }
             if let m = text.wholeMatch(of: /([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{2}:[0-9]{2})(:[0-9]{2})?( ?UTC| ?Z)?/),
-                let t = try? Timestamp(parsing: "\(m.1)T\(m.2)\(m.3 ?? ":00")Z")
+                let wall = try? Timestamp(parsing: "\(m.1)T\(m.2)\(m.3 ?? ":00")Z")
             {
-                return .timestamp(t)
+                guard m.4 == nil else { return .timestamp(wall) }
+                // The wall-clock reading less the offset in force then (found at the reading itself,
+                // then at the instant it gives: right but for the hour a clock change repeats).
+                let first = wall.milliseconds - Int64(LocalTime.offsetSeconds(at: wall.milliseconds)) * 1000
+                return .timestamp(Timestamp(milliseconds: wall.milliseconds - Int64(LocalTime.offsetSeconds(at: first)) * 1000))
             }
             throw bad(.time)
         case let .enumeration(members):

@@ -1,4 +1,5 @@
 import Foundation
+import OppsConsole
 import OppsCore
 import OppsReplica
 import OppsStore
@@ -271,7 +272,7 @@ extension WebApp {
         html += try workSections(deal, short: short, t: t, words: words)
         html += "<h2>\(esc(t("Timeline (device time)", "时间线（设备时间）")))</h2><ol class=\"timeline\">"
         for e in try r.timeline(of: deal).reversed() {
-            html += "<li><time>\(esc(minuteText(e.at)))</time> <b>\(esc(e.by))</b> \(esc(line(e, deal: deal, words: words, t: t)))</li>"
+            html += "<li><time>\(esc(LocalTime.minute(e.at)))</time> <b>\(esc(e.by))</b> \(esc(line(e, deal: deal, words: words, t: t)))</li>"
         }
         html += "</ol>"
         return try layout(deal["name"].canonicalText, t, active: "", message: message, body: html)

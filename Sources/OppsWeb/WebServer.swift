@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import OppsConsole
 import OppsCore
 import OppsReplica
 import Synchronization
@@ -309,5 +310,5 @@ extension WebApp {
 
     func shortID(_ id: RecordID) throws -> String { try codes()(id) }
 
-    func today() -> CivilDate { Timestamp(milliseconds: clock.nowMilliseconds()).date }
+    func today() -> CivilDate { LocalTime.date(clock.nowMilliseconds()) }
 }

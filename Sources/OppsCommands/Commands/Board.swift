@@ -52,7 +52,7 @@ struct BoardCommand: ParsableCommand {
                     throw ReplicaError.invalid("--date must be a date: 2026-12-05, 12-05 or tomorrow", chinese: "--date 要写日期：2026-12-05、12-05 或 明天")
                 }
                 return date
-            } ?? deviceNow().date
+            } ?? localToday()
         let board = try options.pipeline(r).board(options.filter, today: today, includeClosed: closed)
         if options.json {
             Console.out(

@@ -71,7 +71,7 @@ struct HistoryCommand: ParsableCommand {
                 ? say.deletedTheRecord
                 : say("\(words.field(entity, h.field)): ", "\(words.field(entity, h.field))：") + "\(try shown(h.field, h.old)) → \(try shown(h.field, h.new))"
             // To the minute in device time, as the timeline; a long change continues under itself.
-            let head = "\(minuteText(h.hlc.milliseconds))  \(h.author.padding(6)) "
+            let head = "\(LocalTime.minute(h.hlc.milliseconds))  \(h.author.padding(6)) "
             let text = say("\(change) [\(tag(h))]", "\(change)【\(tag(h))】")
             Console.out(hanging(head, text))
         }

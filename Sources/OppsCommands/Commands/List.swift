@@ -110,7 +110,7 @@ struct ListCommand: ParsableCommand {
         if stale {
             let activities = try r.store.list(entity: "activity", workspace: r.workspace)
             let pipeline = Pipeline(workspace: r.workspace, records: records + activities)
-            let today = deviceNow().date
+            let today = localToday()
             records = records.filter { pipeline.isStale($0, today: today) }
         }
         // Deals without the sorting field go last.

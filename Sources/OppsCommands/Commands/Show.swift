@@ -46,7 +46,7 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
     }
     let pending = try r.pendingFields(id)
     Console.out(say("\(words.entity(record.entity)) \(code)  (\(record.id))", "\(words.entity(record.entity)) \(code)（\(record.id)）"))
-    if let d = record.deleted { Console.out("  " + say.deletedBy(d.author, at: minuteText(d.stamp.hlc.milliseconds))) }
+    if let d = record.deleted { Console.out("  " + say.deletedBy(d.author, at: LocalTime.minute(d.stamp.hlc.milliseconds))) }
     let locked = try r.lockedFields(of: record)
     for f in r.workspace.entity(record.entity)?.fields ?? [] {
         let v = record[f.name]
@@ -56,8 +56,8 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
         // A reference reads as the record's name and short id; an amount with thousands separators.
         var shown = try valueText(r, words, record.entity, f.name, v)
         if case .decimal = v { shown = groupedAmount(shown) }
-        // A time to the minute, as the timeline shows it (and as opps set takes it back), in UTC.
-        if case let .timestamp(t) = v { shown = minuteText(t.milliseconds) + " UTC" }
+        // A time to the minute, as the timeline shows it (and as opps set takes it back), on the reader's clock.
+        if case let .timestamp(t) = v { shown = LocalTime.minute(t.milliseconds) }
         // A long value (a next step, a note) continues under itself.
         let head = "  \(words.field(record.entity, f.name).padding(16)) "
         // A commercial field locked while an approval is pending says so (opps set would refuse it).
@@ -118,7 +118,7 @@ func printTimeline(_ r: Replica, _ deal: Record, _ words: Vocabulary) throws {
             line = say.deletedThe(words.entity(e))
         }
         // A long line (a note, a conflict's reason) continues under itself, not at column 0.
-        let head = "    \(minuteText(event.at))  \(event.by.padding(6)) "
+        let head = "    \(LocalTime.minute(event.at))  \(event.by.padding(6)) "
         Console.out(hanging(head, line))
     }
 }

@@ -11,7 +11,7 @@ struct TodayCommand: ParsableCommand {
         commandName: "today",
         abstract: "What is due today, what is overdue (tasks and next steps), and your deals with no follow-up in the stale window.",
         discussion: """
-            The stale window is the workspace's stale_days (default 14). Dates are this device's (UTC). \
+            The stale window is the workspace's stale_days (default 14). Dates are by this device's time zone. \
             A manager also sees their team's deals whose next step is overdue or that went stale, by owner; \
             an approver, how many requests wait for their decision.
 
@@ -32,7 +32,7 @@ struct TodayCommand: ParsableCommand {
 
     func run() throws {
         let r = try home.open()
-        let today = date.flatMap(typedDate) ?? deviceNow().date
+        let today = date.flatMap(typedDate) ?? localToday()
         let agenda = try r.agenda(today: today)
         let (due, overdue, stale) = (agenda.due, agenda.overdue, agenda.stale)
         if json {

@@ -10,8 +10,8 @@ import OppsStore
 struct ReportOptions: ParsableArguments {
     @Option(help: "Only deals this user owns.") var owner: String?
     @Option(help: "Only deals this user is an active team member of.") var team: String?
-    @Option(help: "Period start, YYYY-MM-DD (UTC, inclusive).") var from: String?
-    @Option(help: "Period end, YYYY-MM-DD (UTC, inclusive).") var to: String?
+    @Option(help: "Period start, YYYY-MM-DD (by this device's time zone, inclusive).") var from: String?
+    @Option(help: "Period end, YYYY-MM-DD (by this device's time zone, inclusive).") var to: String?
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Print CSV (RFC 4180): a header row, then one row per line of the report.") var csv = false
 
@@ -32,7 +32,9 @@ struct ReportOptions: ParsableArguments {
     }
 
     var filter: PipelineFilter {
-        PipelineFilter(owner: owner, member: team, from: from.flatMap(typedDate), to: to.flatMap(typedDate))
+        var f = PipelineFilter(owner: owner, member: team, from: from.flatMap(typedDate), to: to.flatMap(typedDate))
+        f.offsetSeconds = LocalTime.offsetSeconds(at: deviceNow().milliseconds)
+        return f
     }
 
     func pipeline(_ r: Replica) throws -> Pipeline { try r.pipeline() }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import OppsCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The reader's clock. What is stored and sent stays an instant (UTC milliseconds) or a calendar
 /// date as typed; what a person reads or types is on their own wall clock: "today", 明天, the

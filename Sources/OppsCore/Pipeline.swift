@@ -16,7 +16,8 @@ public struct PipelineFilter: Sendable, Hashable {
     public var owner: UserName?
     /// Only deals this user is an active team member of.
     public var member: UserName?
-    /// The period, inclusive, in UTC days: what falls in it depends on the report (see each).
+    /// The period, inclusive, in days of the reader's clock (`offsetSeconds` east of UTC): what
+    /// falls in it depends on the report (see each).
     public var from: CivilDate?
     public var to: CivilDate?
 
@@ -27,8 +28,11 @@ public struct PipelineFilter: Sendable, Hashable {
         self.to = to
     }
 
+    /// The reader's clock: which day an instant falls on.
+    public var offsetSeconds = 0
+
     public func contains(milliseconds: Int64) -> Bool {
-        let day = Timestamp(milliseconds: milliseconds).date
+        let day = Timestamp(milliseconds: milliseconds).date(offsetSeconds: offsetSeconds)
         if let from, day < from { return false }
         if let to, to < day { return false }
         return true
@@ -98,6 +102,8 @@ public struct Pipeline: Sendable {
     public let activities: [RecordID: [Int64]]
     /// Active team members per deal.
     public let teams: [RecordID: Set<UserName>]
+    /// The reader's clock (seconds east of UTC): which day a follow-up falls on.
+    public var offsetSeconds = 0
 
     /// - Parameters:
     ///   - records: the deals, activities and memberships the replica holds.
@@ -160,7 +166,7 @@ public struct Pipeline: Sendable {
     /// was created.
     public func lastFollowUp(_ deal: Record) -> CivilDate {
         let created = deal.created.stamp.hlc.milliseconds
-        return Timestamp(milliseconds: Swift.max(created, activities[deal.id]?.last ?? created)).date
+        return Timestamp(milliseconds: Swift.max(created, activities[deal.id]?.last ?? created)).date(offsetSeconds: offsetSeconds)
     }
 
     /// An open deal with no follow-up for more than the workspace's `stale_days` before `today`.

@@ -1,3 +1,4 @@
+import OppsConsole
 import OppsCore
 
 /// The day's work that both the command line and the web app do: one path each, the same
@@ -38,10 +39,12 @@ extension Replica {
     /// pipeline reports are computed from, as this laptop holds them.
     public func pipeline() throws -> Pipeline {
         let needed: Set<String> = ["activity", "membership"]
-        return Pipeline(
+        var p = Pipeline(
             workspace: workspace,
             records: try workspace.entities.filter { needed.contains($0.name) || $0.stageField != nil }
                 .flatMap { try store.list(entity: $0.name, workspace: workspace) })
+        p.offsetSeconds = LocalTime.offsetSeconds(at: physical.nowMilliseconds())
+        return p
     }
 
     /// Logs an activity on a deal (call, visit, email, meeting, checkin, note): append-only,
@@ -155,7 +158,8 @@ extension Replica {
                 guard let owner = deal.owner, owner != user, case let .member(s) = deal["stage"] else { return false }
                 return !closed.contains(s)
             } : []
-        let pipeline = Pipeline(workspace: workspace, records: mine + others + (try store.list(entity: "activity", workspace: workspace)))
+        var pipeline = Pipeline(workspace: workspace, records: mine + others + (try store.list(entity: "activity", workspace: workspace)))
+        pipeline.offsetSeconds = LocalTime.offsetSeconds(at: physical.nowMilliseconds())
         for deal in others {
             if case let .date(d) = deal["next_step_due"], d < today {
                 a.team.append(

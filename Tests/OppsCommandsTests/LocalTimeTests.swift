@@ -32,6 +32,12 @@ import Testing
         #expect(minuteText(Self.lateUTC, offsetSeconds: -5 * 3600) == "2026-12-04 18:30")
         #expect(Timestamp(milliseconds: Self.lateUTC).date.description == "2026-12-04")
         #expect(Timestamp(milliseconds: Self.lateUTC).date(offsetSeconds: beijing).description == "2026-12-05")
+        // A report's period is in the reader's days: 23:30 UTC on the 4th is Beijing's 5th.
+        let fifth = CivilDate(year: 2026, month: 12, day: 5)!
+        var period = PipelineFilter(from: fifth, to: fifth)
+        #expect(!period.contains(milliseconds: Self.lateUTC))
+        period.offsetSeconds = beijing
+        #expect(period.contains(milliseconds: Self.lateUTC))
         // Before 1970 and at the ends of the range: no trap, the day still follows the clock.
         #expect(Timestamp(milliseconds: -1).date(offsetSeconds: 0).description == "1969-12-31")
         #expect(Timestamp(milliseconds: -1).date(offsetSeconds: 1).description == "1970-01-01")

@@ -109,7 +109,8 @@ struct ListCommand: ParsableCommand {
         }
         if stale {
             let activities = try r.store.list(entity: "activity", workspace: r.workspace)
-            let pipeline = Pipeline(workspace: r.workspace, records: records + activities)
+            var pipeline = Pipeline(workspace: r.workspace, records: records + activities)
+            pipeline.offsetSeconds = LocalTime.offsetSeconds(at: deviceNow().milliseconds)
             let today = localToday()
             records = records.filter { pipeline.isStale($0, today: today) }
         }

@@ -58,6 +58,10 @@ final class RecentChanges {
     private(set) var indexedFrom: UInt64 = 0
     /// Entries (or candidates) the last `lastTouches` looked at, for tests.
     private(set) var lastExamined = 0
+    /// Filings held (tests: they are dropped with their entries).
+    var filings: Int {
+        byName.values.reduce(0) { $0 + $1.count } + byStage.values.reduce(0) { $0 + $1.count } + byParent.values.reduce(0) { $0 + $1.count } + unfiled.count
+    }
 
     struct Filed {
         let sequence: UInt64

@@ -181,6 +181,46 @@ struct RecentChangesTests {
         #expect(recent == [walked[0]] && small.lastExamined == 1)
     }
 
+    /// Past twice its capacity the window drops its oldest entries in bulk, and their filings
+    /// with them: what it still holds is answered by the index as by the walk, and a head it
+    /// no longer holds is not answered at all.
+    @Test func theIndexForgetsWhatTheWindowDrops() async throws {
+        let t = RoundRobin([hub])
+        let sam = try await replica("sam", via: t), ann = try await replica("ann", via: t)
+        var rng = SystemRandomNumberGenerator()
+        let north = try sam.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("北"))], using: &rng).record
+        let south = try ann.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("南"))], using: &rng).record
+        _ = try await sam.sync(transport: t)
+        _ = try await ann.sync(transport: t)
+        let store = engine.store
+        let window = RecentChanges(capacity: 6, indexWhenAnswering: true)
+        let h0 = try store.head()
+        try window.extend(to: h0, store: store)
+        var heads = [h0]
+        for i in 0..<20 {
+            try sam.edit(north, [("next_step", .text("第 \(i) 步"))])
+            _ = try await sam.sync(transport: t)
+            try ann.edit(south, [("next_step", .text("第 \(i) 步"))])
+            _ = try await ann.sync(transport: t)
+            heads.append(try store.head())
+            try window.extend(to: heads.last!, store: store)
+        }
+        let head = heads.last!
+        #expect(window.from > h0 + 12, "the window moved on past twice its capacity (from \(window.from))")
+        // At most three filings an entry (creator, owner, stage) for at most twice the capacity.
+        #expect(window.filings <= 3 * 2 * 6, "\(window.filings) filings held")
+        #expect(window.lastTouches(after: h0, through: head) { _, _ in true } == nil, "a head it dropped is not answered")
+        let after = heads[heads.count - 2]
+        let concern = { (name: String) in RecentChanges.Concern(names: [name], stages: [], held: [], referenced: [:], parents: []) }
+        let owned = { (name: String) in { (_: RecordID, row: RecordColumns?) in row?.owner == name } }
+        for (name, deal) in [("sam", north), ("ann", south)] {
+            let walked = try #require(window.lastTouches(after: after, through: head, keep: owned(name)))
+            let indexed = try #require(window.lastTouches(after: after, through: head, concern: concern(name), keep: owned(name)))
+            #expect(walked == [deal] && indexed == [deal], "\(name): \(walked) \(indexed)")
+            #expect(window.lastExamined == 1)
+        }
+    }
+
     /// A snapshot brought forward remembers, of what the step touched, only what its user saw
     /// before or sees after: the records that entered or left, and those visible that changed —
     /// not everything the other reps pushed meanwhile (1,000 reps' snapshots once kept ~1,000

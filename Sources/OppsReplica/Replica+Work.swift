@@ -250,7 +250,16 @@ extension Replica {
 
     /// Whether this user may write a conflict's value again (`restoreConflict`): their own, and
     /// a value, not a clearing. What `opps conflicts` and the web app offer.
-    public func mayRestore(_ c: LocalConflict) -> Bool { c.author == user && !c.value.isNull }
+    ///
+    /// Offered only where writing it again could go through: the value is the user's, the record
+    /// is still on this laptop, and the user may still write or propose that field at the
+    /// record's stage (a deal handed to someone else, or moved on, no longer offers it).
+    public func mayRestore(_ c: LocalConflict) -> Bool {
+        guard c.author == user, !c.value.isNull, let held = try? record(c.record), !held.isDeleted,
+            let access = try? access(to: held, field: c.field), access >= .propose
+        else { return false }
+        return (try? lockedFields(of: held).contains(c.field)) == false
+    }
 
     /// Puts a conflict aside: seen, what holds stays (only this laptop's list changes).
     public func dismissConflict(_ number: UInt64) throws -> LocalConflict {

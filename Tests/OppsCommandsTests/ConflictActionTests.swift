@@ -39,4 +39,25 @@ import Testing
             #expect(await opps("conflicts", "restore", "999", "--home", sam).stderr.contains("no open conflict #999"))
         }
     }
+
+    /// A value sam may no longer write is not offered to restore: once max hands the deal to
+    /// tom, sam's lost amount can only be put aside, and restoring it says why.
+    @Test func aValueTheRulesNoLongerAllowIsOnlyPutAside() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let sam = f.home("sam"), max = f.home("max")
+            let (id, amount, _) = try await f.conflictsOnADeal()
+            #expect(await opps("conflicts", "--home", sam).stdout.contains("opps conflicts restore \(amount)"))
+            #expect(await opps("set", id, "owner=tom", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let listed = await opps("conflicts", "--home", sam)
+            #expect(!listed.stdout.contains("restore"), "\(listed.stdout)")
+            #expect(listed.stdout.hasSuffix("\n\nput aside: opps conflicts dismiss \(amount)\n"), "\(listed.stdout)")
+            let restored = await opps("conflicts", "restore", String(amount), "--home", sam)
+            #expect(restored.code == 1, "\(restored.stdout)")
+            #expect(restored.stderr.contains("no longer on this laptop"), "\(restored.stderr)")
+        }
+    }
 }

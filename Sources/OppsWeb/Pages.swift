@@ -363,6 +363,14 @@ extension WebApp {
 
     // MARK: Today
 
+    /// A stale deal's line, as `opps today` says it: since when nobody followed it up (the
+    /// date alone read like the answer to "when was the last call?", not like a warning).
+    func noFollowUp(_ since: CivilDate?, _ t: WebText, today: CivilDate) -> String {
+        guard let since else { return t("no follow-up", "未跟进") }
+        let day = t.day(since, today: today)
+        return t("no follow-up since \(day)", "自 \(day) 起未跟进")
+    }
+
     func todayPage(_ t: WebText, message: Message?, today: CivilDate) throws -> String {
         let agenda = try replica.agenda(today: today)
         let short = try codes()
@@ -373,7 +381,7 @@ extension WebApp {
                 let name = try replica.record(i.deal).map { $0["name"].canonicalText } ?? ""
                 let text: String =
                     switch i.kind {
-                    case "stale": t("no follow-up since ", "最近跟进：") + (i.due.map { t.day($0, today: today) } ?? "")
+                    case "stale": noFollowUp(i.due, t, today: today)
                     case "next_step": t("next step: ", "下一步：") + (i.text.isEmpty ? t("(not written)", "（未写明）") : i.text)
                     default: t("task: ", "任务：") + i.text
                     }
@@ -392,7 +400,7 @@ extension WebApp {
                 let name = try replica.record(i.deal).map { $0["name"].canonicalText } ?? ""
                 let text =
                     i.kind == "stale"
-                    ? t("no follow-up since ", "最近跟进：") + (i.due.map { t.day($0, today: today) } ?? "")
+                    ? noFollowUp(i.due, t, today: today)
                     : t("next step overdue: ", "下一步逾期：") + (i.text.isEmpty ? t("(not written)", "（未写明）") : i.text) + (i.due.map { " · " + t.day($0, today: today) } ?? "")
                 html += "<li>\(esc(i.owner ?? "")) · <a href=\"/deal/\(short(i.deal))\">\(esc(name))</a> — \(esc(text))</li>"
             }

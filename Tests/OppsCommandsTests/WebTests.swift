@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import OppsConsole
 import OppsCore
 import OppsReplica
 import Testing
@@ -399,11 +400,25 @@ import Testing
             let late = try #require(
                 await opps("new", "Late deal", "--account", "ACME", "--amount", "120000.00", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
             #expect(await opps("set", late, "next_step=送报价", "next_step_due=2026-11-20", "discount=15.00", "--home", sam).code == 0)
+            // tom's deal, made on a laptop whose clock said 20 days ago and never followed up: the
+            // manager's page says since when, as tom's opps today does.
+            let monthAgo = Int64(Date().timeIntervalSince1970 * 1000) - 20 * 86_400_000
+            let tom = f.home("tom")
+            await DeviceClock.$fixed.withValue(monthAgo) {
+                #expect(await f.initReplica("tom", url).code == 0)
+                #expect(await opps("new", "Quiet deal", "--account", "ACME", "--home", tom).code == 0)
+            }
+            let since = Timestamp(milliseconds: monthAgo).date(offsetSeconds: LocalTime.offsetSeconds(at: monthAgo))
+            let sinceText = "\(Int(since.description.split(separator: "-")[1])!)月\(Int(since.description.split(separator: "-")[2])!)日"
+            let cliSays = await opps("today", "--home", tom, "--locale", "zh-CN").stdout
+            #expect(cliSays.contains("自 \(since) 起未跟进"), "\(cliSays)")
+            #expect(await opps("sync", "--home", tom).code == 0)
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", f.home("max")).code == 0)
             try await Self.serving(f, user: "max", language: "zh-CN") { web in
                 let page = try await web.send("/today").body
-                #expect(page.contains("你团队需要关注的商机 <span class=\"count\">1</span>"), "\(page)")
+                #expect(page.contains("你团队需要关注的商机 <span class=\"count\">2</span>"), "\(page)")
+                #expect(page.contains("Quiet deal</a> — 自 \(sinceText) 起未跟进</li>"), "\(page)")
                 #expect(page.contains("sam · <a href=\"/deal/") && page.contains("Late deal</a> — 下一步逾期：送报价"), "\(page)")
                 #expect(page.contains("<a href=\"/approvals\">待你审批：1 项</a>"), "\(page)")
             }

@@ -190,31 +190,25 @@ final class RecentChanges {
         after: UInt64, through: UInt64, concern: Concern? = nil, keep: (RecordID, RecordColumns?) -> Bool
     ) -> [RecordID]? {
         guard through == head, let slice = touches(after: after, through: through) else { return nil }
+        var out = [RecordID]()
+        // Kept when `keep` says so given its cached row; a record whose row is not cached, unasked.
+        func consider(_ id: RecordID) {
+            if let row = cached[id] {
+                if keep(id, row) { out.append(id) }
+                rowsFromMemory += 1
+            } else {
+                out.append(id)
+            }
+        }
         if let concern, let candidates = concerning(concern, after: after, entries: slice.count) {
             lastExamined = candidates.count
-            var out = [RecordID]()
-            for id in candidates {
-                if let row = cached[id] {
-                    if keep(id, row) { out.append(id) }
-                    rowsFromMemory += 1
-                } else {
-                    out.append(id)
-                }
-            }
+            for id in candidates { consider(id) }
             return out
         }
         lastExamined = slice.count
-        var out = [RecordID]()
-        for t in slice where lastTouch[t.record] == t.sequence {
-            // Its last entry: every record touched in the slice has its last one there (the
-            // slice ends at the head), so each is looked at once.
-            if let row = cached[t.record] {
-                if keep(t.record, row) { out.append(t.record) }
-                rowsFromMemory += 1
-            } else {
-                out.append(t.record)
-            }
-        }
+        // Each record at its last entry: every record touched in the slice has its last one
+        // there (the slice ends at the head), so each is looked at once.
+        for t in slice where lastTouch[t.record] == t.sequence { consider(t.record) }
         return out
     }
 

@@ -47,6 +47,7 @@ struct BenchOptions: ParsableArguments {
         help: "Concurrent runs: keep the simulated laptops' replica files under this directory (e.g. /dev/shm, to take their fsyncs off the disk the hub uses).")
     var laptopsIn: String?
     @Flag(help: .hidden) var noopServe = false
+    @Option(help: .hidden) var noopDurable: String?
     @Option(help: "Run the hub on PostgreSQL: a server URL (postgres://…); each benchmark makes its own database there.")
     var store: String?
     @Option(help: "With --store: opps-hub processes in the concurrent runs, behind HAProxy when more than one.") var hubs = 1
@@ -86,10 +87,15 @@ func noopAnswer() throws -> [UInt8] {
 
 if options.noopServe {
     let bytes = try noopAnswer()
+    // With --noop-durable FILE, a push is answered only after one single-row SQLite update,
+    // committed and fsynced: what a sync that carries a write must do at the least.
+    let row = try options.noopDurable.map { UncheckedBox(try RawBaselines.FsyncedRow(path: $0)) }
+    let lock = NSLock()
     let router = Router()
     for path in [Endpoint.handshake, Endpoint.push, Endpoint.pull] {
         router.post(RouterPath(path)) { request, _ -> Response in
             _ = try await request.body.collect(upTo: 1 << 20)
+            if path == Endpoint.push, let row { try lock.withLock { try row.value.update() } }
             return Response(status: .ok, headers: [.contentType: WireFormat.protobuf.rawValue], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
     }
@@ -104,9 +110,21 @@ if options.noopServe {
 /// CPU the no-op process spends per sync (three exchanges), with `clients` syncing at once for
 /// `syncs` syncs in all; ms.
 func noopCPUPerSync(syncs: Int, clients: Int) async throws -> Double {
+    try await floorCPUPerSync(syncs: syncs, clients: clients, paths: [Endpoint.handshake, Endpoint.push, Endpoint.pull])
+}
+
+/// The floor of the steady row's hub CPU a sync (issue 20), as that row sends its syncs: one
+/// exchange each (a push carrying its pull), arriving at `rate` a second with random gaps, so
+/// every request may wake an idle process as the hub's do. With `durable`, each push waits for
+/// one fsynced single-row SQLite update. ms of the process's CPU a sync.
+func pacedFloorCPUPerSync(syncs: Int, rate: Double, durable: Bool, directory: String) async throws -> Double {
+    try await floorCPUPerSync(syncs: syncs, clients: 8, paths: [Endpoint.push], rate: rate, durable: durable ? directory + "/floor-durable.sqlite" : nil)
+}
+
+func floorCPUPerSync(syncs: Int, clients: Int, paths: [String], rate: Double? = nil, durable: String? = nil) async throws -> Double {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-    p.arguments = ["--noop-serve"]
+    p.arguments = ["--noop-serve"] + (durable.map { ["--noop-durable", $0] } ?? [])
     let out = Pipe()
     p.standardOutput = out
     try p.run()
@@ -128,8 +146,14 @@ func noopCPUPerSync(syncs: Int, clients: Int) async throws -> Double {
     try await withThrowingTaskGroup(of: Void.self) { group in
         for c in 0..<clients {
             group.addTask {
+                // Each client's mean gap makes the clients together send `rate` syncs a second.
+                var g = SeededGenerator(seed: UInt64(500 + c))
                 for _ in stride(from: c, to: syncs, by: clients) {
-                    for path in [Endpoint.handshake, Endpoint.push, Endpoint.pull] {
+                    if let rate {
+                        let mean = Double(clients) / rate
+                        try await Task.sleep(for: .microseconds(Int(-log(Double(g.next() % 1_000_000 + 1) / 1_000_001) * mean * 1e6)))
+                    }
+                    for path in paths {
                         _ = try await transport.send(path, body: request, token: "", as: PullResponse.self)
                     }
                 }
@@ -932,6 +956,25 @@ if wanted("concurrent") {
                         : String(
                             format: "; PostgreSQL CPU %.2f ms per sync, %.0f %% of one core", steadyPG * 1000 / Double(max(1, steady.count)), 100 * steadyPG / elapsed)),
                 n >= 1000 ? "p99 ≤ 100 ms, no errors" : "")
+            // The physical floor of that row's hub CPU (issue 20's 0.5 ms target): the same
+            // number of exchanges, spread at the same rate (so each may wake an idle process, as
+            // the hub's do), each push made durable by one fsynced row update before its answer.
+            let rate = Double(steady.count) / elapsed
+            let floorSyncs = min(1000, max(200, steady.count))
+            let pacedNoop = try await pacedFloorCPUPerSync(syncs: floorSyncs, rate: rate, durable: false, directory: dir)
+            let pacedDurable = try await pacedFloorCPUPerSync(syncs: floorSyncs, rate: rate, durable: true, directory: dir)
+            let steadyPerSync = steadyHubCPU * 1000 / Double(max(1, steady.count))
+            csv("steady_floor_paced_ms", size: n, pacedNoop)
+            csv("steady_floor_durable_ms", size: n, pacedDurable)
+            row(
+                "the floor of that row's hub CPU a sync: one exchange at the same \(Int(rate.rounded())) syncs/s, spread as theirs\(fleetLabel)",
+                String(
+                    format: "a Hummingbird process answering with fixed bytes %.2f ms; the same after one fsynced single-row SQLite update %.2f ms", pacedNoop,
+                    pacedDurable),
+                String(
+                    format: "the hub's %.2f ms: ratio %.1f to the durable floor, %.1f to the paced no-op", steadyPerSync, steadyPerSync / pacedDurable,
+                    steadyPerSync / pacedNoop),
+                "hub CPU ≤ 0.5 ms a sync (issue 20)")
             // What the tail waits on (issue 20): the slowest 1 % of syncs against the median one,
             // split into the edit before the sync, the waits for the hub's answers, and the
             // replica's own work; beside them, how long the hub itself took over each request.

@@ -253,12 +253,20 @@ extension Replica {
     ///
     /// Offered only where writing it again could go through: the value is the user's, the record
     /// is still on this laptop, and the user may still write or propose that field at the
-    /// record's stage (a deal handed to someone else, or moved on, no longer offers it).
+    /// record's stage (a deal handed to someone else, or moved on, no longer offers it), and the
+    /// hub did not refuse the value itself (`refusedForItsValue`: the same value is refused again).
     public func mayRestore(_ c: LocalConflict) -> Bool {
-        guard c.author == user, !c.value.isNull, let held = try? record(c.record), !held.isDeleted,
+        guard c.author == user, !c.value.isNull, !Self.refusedForItsValue(c.rule), let held = try? record(c.record), !held.isDeleted,
             let access = try? access(to: held, field: c.field), access >= .propose
         else { return false }
         return (try? lockedFields(of: held).contains(c.field)) == false
+    }
+
+    /// The rules that refuse a value for what it is, wherever and whenever it is written: a user
+    /// field naming nobody the hub knows (the laptop has no directory to check it against), a
+    /// value of the wrong type. Writing it again would only be refused again.
+    static func refusedForItsValue(_ rule: String) -> Bool {
+        rule == RuleID.unknownUser.rawValue || rule == RuleID.typeMismatch.rawValue
     }
 
     /// Puts a conflict aside: seen, what holds stays (only this laptop's list changes).
@@ -279,6 +287,16 @@ extension Replica {
         }
         guard let record = try record(c.record), !record.isDeleted else {
             throw ReplicaError.invalid("#\(c.id): the record is no longer on this laptop", chinese: "#\(c.id)：这条记录已不在本机")
+        }
+        if c.rule == RuleID.unknownUser.rawValue {
+            throw ReplicaError.invalid(
+                "#\(c.id): the hub has no user named \(c.value.canonicalText); write the field again with a user's name (opps conflicts dismiss \(c.id) puts this aside)",
+                chinese: "#\(c.id)：服务器上没有名为 \(c.value.canonicalText) 的用户；请填写一个用户名重新修改（opps conflicts dismiss \(c.id) 不再显示此冲突）")
+        }
+        if c.rule == RuleID.typeMismatch.rawValue {
+            throw ReplicaError.invalid(
+                "#\(c.id): the hub refused this value for its type; write the field again (opps conflicts dismiss \(c.id) puts this aside)",
+                chinese: "#\(c.id)：服务器因类型不符拒绝了这个值；请重新填写（opps conflicts dismiss \(c.id) 不再显示此冲突）")
         }
         guard workspace.entity(c.entity)?.field(c.field) != nil, !c.value.isNull else {
             throw ReplicaError.invalid("#\(c.id) holds no value to restore", chinese: "#\(c.id) 没有可以恢复的值")

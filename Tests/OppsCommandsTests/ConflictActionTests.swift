@@ -60,4 +60,26 @@ import Testing
             #expect(restored.stderr.contains("no longer on this laptop"), "\(restored.stderr)")
         }
     }
+    /// A value the hub refused for what it is (a task given to a user the hub does not know) is
+    /// not offered to restore: writing it again was refused again, conflict after conflict.
+    @Test func aValueRefusedForWhatItIsIsOnlyPutAside() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let sam = f.home("sam")
+            let deal = try #require(await opps("new", "Typo deal", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("task", "add", deal, "send the quote", "--due", "2026-12-09", "--assignee", "nobdy", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let conflicts = await opps("conflicts", "--home", sam, "--json").json?.array ?? []
+            let number = try #require(conflicts.first { $0["field"]?.string == "assignee" }?["id"]?.int)
+            let listed = await opps("conflicts", "--home", sam)
+            #expect(!listed.stdout.contains("restore"), "\(listed.stdout)")
+            #expect(listed.stdout.hasSuffix("\n\nput aside: opps conflicts dismiss \(number)\n"), "\(listed.stdout)")
+            let restored = await opps("conflicts", "restore", String(number), "--home", sam)
+            #expect(restored.code == 1, "\(restored.stdout)")
+            #expect(restored.stderr.contains("the hub has no user named nobdy"), "\(restored.stderr)")
+            // Nothing was written again: the next sync has nothing to push.
+            #expect(await opps("status", "--home", sam, "--json").json?["pending"]?.int == 0)
+        }
+    }
 }

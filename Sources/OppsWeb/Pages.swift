@@ -314,14 +314,21 @@ extension WebApp {
                 <button>\(esc(t("Request a team member", "申请团队成员")))</button></form>
                 """
         }
-        let conflicts = try r.store.conflicts().filter { $0.record == deal.id }
+        // The deal's own conflicts and those on its tasks, activities, approvals and team.
+        let conflicts = try r.store.conflicts().compactMap { c -> (LocalConflict, String)? in
+            if c.record == deal.id { return (c, "") }
+            let subject = try conflictSubject(c, words: words)
+            return subject.deal == deal.id ? (c, subject.part) : nil
+        }
         if !conflicts.isEmpty {
             html += "<h2>\(esc(t("Conflicts", "冲突")))</h2><ul class=\"agenda\">"
-            for c in conflicts {
-                let mine = c.value.isNull ? t("(empty)", "（空）") : t.value(words, c.entity, c.field, c.value)
+            for (c, part) in conflicts {
+                let mine = t.value(words, c.entity, c.field, c.value)
                 let holds = c.winner.map { t.value(words, c.entity, c.field, $0) } ?? ""
+                // On a task or another record of the deal: which one.
+                let on = part.isEmpty ? "" : part + " · "
                 html +=
-                    "<li>#\(c.id) \(esc(words.field(c.entity, c.field))): \(esc(mine))\(esc(t.chinese ? "（\(c.author)）" : " (\(c.author))")) — \(esc(t.fate(words, outcome: "\(c.outcome)", rule: "\(c.rule)", entity: c.entity, field: c.field)))"
+                    "<li>#\(c.id) \(esc(on))\(esc(words.field(c.entity, c.field)))\(esc(t(": ", "：")))\(esc(mine))\(esc(t.chinese ? "（\(c.author)）" : " (\(c.author))")) — \(esc(t.fate(words, outcome: "\(c.outcome)", rule: "\(c.rule)", entity: c.entity, field: c.field)))"
                 if !holds.isEmpty { html += " — \(esc(t("holds", "现值"))) \(esc(holds))" }
                 html += " " + conflictActions(c, deal: short, t) + "</li>"
             }
@@ -464,6 +471,22 @@ extension WebApp {
         return html + "<button name=\"action\" value=\"dismiss\">\(esc(t("Put aside", "搁置")))</button></form>"
     }
 
+    /// What a conflict is on, as a reader names it, and the deal whose page shows it: a deal by
+    /// its name; a deal's task, activity, approval or team member by the deal's name and `part`,
+    /// what it is (`云帆 续约` and `任务「发报价」`); an account or contact by its name, on no
+    /// deal's page.
+    func conflictSubject(_ c: LocalConflict, words: Vocabulary) throws -> (title: String, part: String, deal: RecordID?) {
+        let r = replica
+        guard let record = try r.record(c.record) else { return (c.record.description, "", nil) }
+        if record.entity == "opportunity" { return (record["name"].canonicalText, "", record.id) }
+        guard case let .reference(parent) = record["opportunity"], let deal = try r.record(parent) else {
+            return (record["name"].isNull ? words.entity(record.entity) : record["name"].canonicalText, "", nil)
+        }
+        let what = ["text", "note", "user"].lazy.map { record[$0] }.first { !$0.isNull }.map { "「\($0.canonicalText)」" } ?? ""
+        let part = words.entity(record.entity) + what
+        return (deal["name"].canonicalText + " · " + part, part, deal.id)
+    }
+
     func conflictsPage(_ t: WebText, message: Message?) throws -> String {
         let r = replica
         let words = vocabulary(t)
@@ -476,11 +499,12 @@ extension WebApp {
         var html =
             "<h1>\(esc(t("Conflicts", "冲突")))</h1><table class=\"list\"><tr><th>#</th><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Field", "字段")))</th><th>\(esc(t("Written (by)", "写入的值（作者）")))</th><th>\(esc(t("Holds", "现值")))</th><th>\(esc(t("Outcome", "结果")))</th><th></th></tr>"
         for c in conflicts {
-            let name = try r.record(c.record).map { $0["name"].canonicalText } ?? c.record.description
-            html += "<tr><td>\(c.id)</td><td><a href=\"/deal/\(short(c.record))\">\(esc(name))</a></td><td>\(esc(words.field(c.entity, c.field)))</td>"
+            let (title, _, deal) = try conflictSubject(c, words: words)
+            let subject = deal.map { "<a href=\"/deal/\(short($0))\">\(esc(title))</a>" } ?? esc(title)
+            html += "<tr><td>\(c.id)</td><td>\(subject)</td><td>\(esc(words.field(c.entity, c.field)))</td>"
             html  // A conflict here may be another's write on this user's record (one that lost to theirs): whose it is.
             +=
-                "<td>\(esc((c.value.isNull ? t("(empty)", "（空）") : t.value(words, c.entity, c.field, c.value)) + (t.chinese ? "（\(c.author)）" : " (\(c.author))")))</td><td>\(esc(c.winner.map { t.value(words, c.entity, c.field, $0) } ?? ""))</td><td>\(esc(t.fate(words, outcome: "\(c.outcome)", rule: "\(c.rule)", entity: c.entity, field: c.field)))</td><td>\(conflictActions(c, deal: short(c.record), t))</td></tr>"
+                "<td>\(esc((c.value.isNull ? t("(empty)", "（空）") : t.value(words, c.entity, c.field, c.value)) + (t.chinese ? "（\(c.author)）" : " (\(c.author))")))</td><td>\(esc(c.winner.map { t.value(words, c.entity, c.field, $0) } ?? ""))</td><td>\(esc(t.fate(words, outcome: "\(c.outcome)", rule: "\(c.rule)", entity: c.entity, field: c.field)))</td><td>\(conflictActions(c, deal: short(deal ?? c.record), t))</td></tr>"
         }
         html += "</table>"
         return try layout(t("Conflicts", "冲突"), t, active: "/conflicts", message: message, body: html)

@@ -33,6 +33,7 @@ struct WebText: Sendable {
     /// A value as the page shows it: a yes/no in the reader's words, an enum member by its
     /// label, anything else canonical.
     func value(_ words: Vocabulary, _ entity: String, _ field: String, _ v: Value) -> String {
+        if v.isNull { return self("(empty)", "（空）") }
         if case let .boolean(b) = v { return b ? self("yes", "是") : self("no", "否") }
         // An amount as opps prints it (120,000.00), so what is read is what is typed back.
         if case let .decimal(d) = v { return groupedAmount("\(d)") }

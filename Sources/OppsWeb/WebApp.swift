@@ -290,5 +290,12 @@ public actor WebApp {
         _ = await sync(t: WebText(acceptLanguage: nil, override: "en"))
     }
 
+    /// The deal a record belongs to when it is not a deal itself (a task, an activity, an
+    /// approval, a team member: their `opportunity`); nil for a deal, an account, a contact.
+    func deal(of id: RecordID) throws -> RecordID? {
+        guard let record = try replica.record(id), record.entity != "opportunity", case let .reference(deal) = record["opportunity"] else { return nil }
+        return deal
+    }
+
     func vocabulary(_ t: WebText) -> Vocabulary { Vocabulary(replica.workspace, locale: replica.workspace.displayLocale(preferring: [t.locale])) }
 }

@@ -74,6 +74,12 @@ public struct WebServer: Sendable {
         router.get("/deal/{id}") { request, context in
             let t = self.text(request)
             let id = try await self.app.resolve(Self.recordParameter(context))
+            // A deal's task, activity, approval or team member (an id `opps` printed for it):
+            // the deal's page, which lists it.
+            if let deal = try await self.app.deal(of: id) {
+                let query = request.uri.query.map { "?" + $0 } ?? ""
+                return Self.redirect("/deal/" + (try await self.app.shortID(deal)) + query)
+            }
             return try await self.page(request, t) { app, m in try await app.dealPage(id, t, message: m) }
         }
         router.get("/today") { request, _ in

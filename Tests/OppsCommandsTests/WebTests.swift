@@ -551,4 +551,34 @@ import Testing
             #expect(await opps("approvals", "--home", max, "--json").json?.array?.contains { $0["requested_by"]?.string == "sam" } == true)
         }
     }
+    /// A conflict on a deal's task (its assignee refused: the hub knows no such user) is named by
+    /// the deal and the task, links to the deal's page and is listed there, says (empty) for the
+    /// empty value that holds, and offers only putting it aside; the task's own id opens its deal.
+    @Test func aConflictOnADealsTaskIsShownWithItsDeal() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let sam = f.home("sam")
+            let deal = try #require(await opps("new", "云帆 续约", "--account", "云帆", "--home", sam, "--json").json?["id"]?.string)
+            let task = try #require(
+                await opps("task", "add", deal, "发报价", "--due", "2026-12-09", "--assignee", "nobdy", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            try await Self.serving(f, user: "sam") { web in
+                let short = try await web.app.shortID(try #require(RecordID(parsing: deal)))
+                let listed = try await web.send("/conflicts", headers: [("Accept-Language", "zh-CN")]).body
+                #expect(listed.contains("<a href=\"/deal/\(short)\">云帆 续约 · 任务「发报价」</a>"), "\(listed.suffix(900))")
+                #expect(listed.contains("<td>（空）</td>") && !listed.contains("null"), "\(listed.suffix(900))")
+                #expect(listed.contains("value=\"dismiss\"") && !listed.contains("value=\"restore\""), "\(listed.suffix(900))")
+                let page = try await web.send("/deal/\(short)", headers: [("Accept-Language", "zh-CN")]).body
+                #expect(page.contains("任务「发报价」 · 执行人：nobdy（sam）"), "\(page.suffix(900))")
+                #expect(!page.contains("null"), "\(page.suffix(900))")
+                let opened = try await web.send("/deal/\(task)")
+                #expect(opened.status == 303 && opened.header("Location") == "/deal/\(short)", "\(opened.status) \(opened.headers)")
+                // Put aside from the conflicts page: gone, and the page comes back to itself.
+                let number = try #require(await opps("conflicts", "--home", sam, "--json").json?.array?.first?["id"]?.int)
+                let aside = try await web.post("/deal/\(short)/conflict", ["number": String(number), "action": "dismiss"], from: "/conflicts")
+                #expect(aside.body.contains("msg ok") && aside.body.contains("<h1>Conflicts</h1>"), "\(aside.body.prefix(600))")
+            }
+        }
+    }
 }

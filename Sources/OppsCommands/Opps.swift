@@ -72,6 +72,17 @@ public enum OppsMain {
             report(json || !ChineseHelp.readerIsChinese(arguments) ? message : ChineseUsage.translate(message) ?? message, code: ExitStatus.usage, json: json)
             return ExitStatus.usage
         }
+        // A group of commands named with nothing after it (`opps report`, `opps lead --home X`):
+        // its page, which lists what it does, in the reader's language; not the parser's English,
+        // nor "no option --home".
+        if let (path, type) = Self.groupAlone(rest) {
+            if ChineseHelp.readerIsChinese(arguments), let page = ChineseCommandHelp.page(path) {
+                Console.out(page)
+            } else {
+                Console.out(Usage.fitted(Opps.helpMessage(for: type, columns: Console.width)))
+            }
+            return 0
+        }
         if let path = ChineseCommandHelp.path(asked: arguments), ChineseHelp.readerIsChinese(arguments), let page = ChineseCommandHelp.page(path) {
             Console.out(page)
             return 0
@@ -132,6 +143,18 @@ public enum OppsMain {
             report(Opps.message(for: error), code: 1, json: json)
             return 1
         }
+    }
+
+    /// The group of commands `words` name and nothing else, when it has no default command.
+    static func groupAlone(_ words: [String]) -> ([String], ParsableCommand.Type)? {
+        guard !words.isEmpty else { return nil }
+        var type: ParsableCommand.Type = Opps.self
+        for word in words {
+            guard let next = type.configuration.subcommands.first(where: { $0._commandName == word }) else { return nil }
+            type = next
+        }
+        guard !type.configuration.subcommands.isEmpty, type.configuration.defaultSubcommand == nil else { return nil }
+        return (words, type)
     }
 
     static func report(_ message: String, code: Int32, json: Bool) {

@@ -38,6 +38,12 @@ public enum OppsHubMain {
             Console.err("opps-hub: unknown command \"\(typo)\" (opps-hub --help lists the commands)" + (guess.map { "; did you mean: \($0)" } ?? ""))
             return ExitStatus.usage
         }
+        // A group named with only where the hub is (`opps-hub user --data DIR`): the group's page,
+        // which lists its commands, not "unknown option --data".
+        if let group = groupAlone(arguments) {
+            Console.out(Usage.fitted(OppsHub.helpMessage(for: group, columns: Console.width)))
+            return 0
+        }
         do {
             var command = try OppsHub.parseAsRoot(arguments)
             if var a = command as? any AsyncParsableCommand { try await a.run() } else { try command.run() }
@@ -56,6 +62,35 @@ public enum OppsHubMain {
             Console.err("opps-hub: " + OppsHub.message(for: error))
             return code.rawValue
         }
+    }
+}
+
+extension OppsHubMain {
+    /// The group of commands `arguments` name, when they name nothing else but where the hub is
+    /// (`--data`, `--store` with their values) and the group has no default command.
+    static func groupAlone(_ arguments: [String]) -> ParsableCommand.Type? {
+        var words: [String] = []
+        var i = 0
+        while i < arguments.count {
+            if ["--data", "--store"].contains(arguments[i]) {
+                i += 2
+                continue
+            }
+            if arguments[i].hasPrefix("--data=") || arguments[i].hasPrefix("--store=") {
+                i += 1
+                continue
+            }
+            words.append(arguments[i])
+            i += 1
+        }
+        guard !words.isEmpty else { return nil }
+        var type: ParsableCommand.Type = OppsHub.self
+        for word in words {
+            guard let next = type.configuration.subcommands.first(where: { $0._commandName == word }) else { return nil }
+            type = next
+        }
+        guard !type.configuration.subcommands.isEmpty, type.configuration.defaultSubcommand == nil else { return nil }
+        return type
     }
 }
 

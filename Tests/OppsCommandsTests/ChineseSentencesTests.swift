@@ -294,6 +294,15 @@ import Testing
             #expect(group.stdout.contains("子命令：\n  list                    显示商机的团队（默认子命令）\n"), "\(group.stdout)")
             #expect(group.stdout.contains("英文帮助：opps team <子命令> --help --locale en"), "\(group.stdout)")
             #expect(await opps(["help", "team", "add"], environment: ["OPPS_HOME": f.home("sam")]).stdout.hasPrefix("用法：opps team add <id> <user> [--role <role>]"))
+            // A group with no default command, named alone: its page in the reader's language,
+            // with or without --home (it said "no option --home", or printed the parser's English).
+            for args in [["report"], ["report", "--home", f.home("sam")], ["lead", "--home", f.home("sam")]] {
+                let page = await opps(args, environment: ["OPPS_HOME": f.home("sam"), "LANG": "C"])
+                #expect(page.code == 0 && page.stdout.hasPrefix("用法：opps \(args[0]) <子命令>"), "\(args): \(page.stdout)\(page.stderr)")
+                #expect(page.stdout.contains("子命令："), "\(args): \(page.stdout)")
+            }
+            let reportInEnglish = await opps(["report", "--home", f.home("nobody")], environment: ["LANG": "C"])
+            #expect(reportInEnglish.code == 0 && reportInEnglish.stdout.hasPrefix("OVERVIEW: Pipeline reports"), "\(reportInEnglish.stdout)\(reportInEnglish.stderr)")
             #expect(await opps(["set", "--help", "--locale", "en"], environment: ["OPPS_HOME": f.home("sam")]).stdout.hasPrefix("OVERVIEW: Change fields"))
             #expect(await opps(["set", "--help"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stdout.hasPrefix("OVERVIEW: Change fields"))
             #expect(await opps(["set", "--help", "--home", f.home("nobody"), "--locale=zh-CN"], environment: ["LANG": "C"]).stdout.hasPrefix("用法："))

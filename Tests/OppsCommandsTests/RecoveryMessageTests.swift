@@ -32,6 +32,11 @@ import Testing
             hub.code == 64
                 && hub.stderr == "opps-hub: unknown command \"sevre\" (opps-hub --help lists the commands); did you mean: opps-hub serve --data /tmp/nowhere\n",
             "\(hub.stderr)")
+        // A group named with only where the hub is: its page, which lists its commands (it said
+        // "Unknown option '--data'").
+        let group = await oppsHub("user", "--data", "/tmp/nowhere")
+        #expect(group.code == 0 && group.stdout.hasPrefix("OVERVIEW: Manage the hub's users."), "\(group.stdout)\(group.stderr)")
+        #expect(group.stdout.contains("SUBCOMMANDS:"), "\(group.stdout)")
         let nothing = await opps("frobnicate")
         #expect(nothing.code == 64 && nothing.stderr == "opps: unknown command \"frobnicate\" (opps --help lists the commands)\n", "\(nothing.stderr)")
         // `opps help WORD` asks for a command too (it printed the whole overview).

@@ -269,6 +269,28 @@ extension Replica {
         rule == RuleID.unknownUser.rawValue || rule == RuleID.typeMismatch.rawValue
     }
 
+    /// What a record is, as a reader names it: a deal, an account or a contact by its name; a
+    /// deal's task, activity, approval or team member by its deal's name and `part`, what it
+    /// is (`云帆 续约 · 任务「发报价」`), with `deal` the deal whose page lists it. What `opps
+    /// conflicts` and the web app name a conflict's record by.
+    public struct Subject: Sendable, Equatable {
+        public var title: String
+        public var part: String
+        public var deal: RecordID?
+    }
+
+    public func subject(_ id: RecordID, words: Vocabulary) throws -> Subject? {
+        guard let record = try record(id) else { return nil }
+        if record.entity == "opportunity" { return Subject(title: record["name"].canonicalText, part: "", deal: record.id) }
+        guard case let .reference(parent) = record["opportunity"], let deal = try self.record(parent) else {
+            return Subject(title: record["name"].isNull ? words.entity(record.entity) : record["name"].canonicalText, part: "", deal: nil)
+        }
+        let chinese = words.locale.map { LocaleTag.language($0) == "zh" } ?? false
+        let what = ["text", "note", "user"].lazy.map { record[$0] }.first { !$0.isNull }.map { chinese ? "「\($0.canonicalText)」" : " \"\($0.canonicalText)\"" } ?? ""
+        let part = words.entity(record.entity) + what
+        return Subject(title: deal["name"].canonicalText + " · " + part, part: part, deal: deal.id)
+    }
+
     /// Puts a conflict aside: seen, what holds stays (only this laptop's list changes).
     public func dismissConflict(_ number: UInt64) throws -> LocalConflict {
         let c = try openConflict(number)

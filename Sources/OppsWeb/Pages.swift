@@ -471,20 +471,11 @@ extension WebApp {
         return html + "<button name=\"action\" value=\"dismiss\">\(esc(t("Put aside", "搁置")))</button></form>"
     }
 
-    /// What a conflict is on, as a reader names it, and the deal whose page shows it: a deal by
-    /// its name; a deal's task, activity, approval or team member by the deal's name and `part`,
-    /// what it is (`云帆 续约` and `任务「发报价」`); an account or contact by its name, on no
-    /// deal's page.
+    /// What a conflict is on (`Replica.subject`): its title, the part of its deal it is, and
+    /// the deal whose page lists it (none for an account or a contact).
     func conflictSubject(_ c: LocalConflict, words: Vocabulary) throws -> (title: String, part: String, deal: RecordID?) {
-        let r = replica
-        guard let record = try r.record(c.record) else { return (c.record.description, "", nil) }
-        if record.entity == "opportunity" { return (record["name"].canonicalText, "", record.id) }
-        guard case let .reference(parent) = record["opportunity"], let deal = try r.record(parent) else {
-            return (record["name"].isNull ? words.entity(record.entity) : record["name"].canonicalText, "", nil)
-        }
-        let what = ["text", "note", "user"].lazy.map { record[$0] }.first { !$0.isNull }.map { "「\($0.canonicalText)」" } ?? ""
-        let part = words.entity(record.entity) + what
-        return (deal["name"].canonicalText + " · " + part, part, deal.id)
+        guard let s = try replica.subject(c.record, words: words) else { return (c.record.description, "", nil) }
+        return (s.title, s.part, s.deal)
     }
 
     func conflictsPage(_ t: WebText, message: Message?) throws -> String {

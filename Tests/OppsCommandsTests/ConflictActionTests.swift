@@ -73,6 +73,8 @@ import Testing
             let conflicts = await opps("conflicts", "--home", sam, "--json").json?.array ?? []
             let number = try #require(conflicts.first { $0["field"]?.string == "assignee" }?["id"]?.int)
             let listed = await opps("conflicts", "--home", sam)
+            // Named by its deal and what it is, not the task's bare id.
+            #expect(listed.stdout.contains(" Typo deal · task \"send the quote\" - assignee\n"), "\(listed.stdout)")
             #expect(!listed.stdout.contains("restore"), "\(listed.stdout)")
             #expect(listed.stdout.hasSuffix("\n\nput aside: opps conflicts dismiss \(number)\n"), "\(listed.stdout)")
             let restored = await opps("conflicts", "restore", String(number), "--home", sam)

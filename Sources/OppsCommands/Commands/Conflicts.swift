@@ -70,7 +70,8 @@ struct ConflictListCommand: ParsableCommand {
         var blocks: [String] = []
         for c in conflicts {
             let shown = { (v: Value) in (try? valueText(r, words, c.entity, c.field, v)) ?? say.value(words, c.entity, c.field, v) }
-            let named = try r.record(c.record).flatMap { $0["name"].isNull ? nil : $0["name"].canonicalText }
+            // A deal's task or activity by its deal and what it is, not its bare id.
+            let named = try r.subject(c.record, words: words)?.title
             let lines = say.conflictLines(
                 c.id, short(c.record), record: named, field: words.field(c.entity, c.field), author: c.author, value: shown(c.value),
                 outcome: "\(c.outcome)", rule: say.rule(words, "\(c.rule)", entity: c.entity, field: c.field),

@@ -43,7 +43,7 @@ enum ChineseCommandHelp {
         "set": (
             nil,
             """
-            值的写法：金额 12000.00（或 opps 打印的 12,000.00），日期 YYYY-MM-DD（也可以写 12-05、2026/12/5、明天、后天：只写月日时取离今天最近的那一天），用户写名称（负责人=bob），\
+            值的写法：金额 12000.00（或 opps 打印的 12,000.00，或 12万），日期 YYYY-MM-DD（也可以写 12-05、2026/12/5、明天、后天：只写月日时取离今天最近的那一天），用户写名称（负责人=bob），\
             记录写短 id 或名称，选项写名称或标签（只有一个选项以它开头时，写开头几个字也行：展会 即 展会活动），是/否（或 true/false），留空即清除。字段也可以写标签。
 
             例子：opps set 7dka36sd 下一步="周五演示" 下一步截止=2026-12-04
@@ -234,7 +234,7 @@ enum ChineseCommandHelp {
         "list account": "只看此客户的：短 id 或准确名称",
         "list closing-from": "只看在此日期或之后成交的，YYYY-MM-DD",
         "list closing-to": "只看在此日期或之前成交的，YYYY-MM-DD",
-        "list amount-min": "只看金额至少为此的（任何币种），例如 100000.00",
+        "list amount-min": "只看金额至少为此的（任何币种），例如 100000.00 或 10万",
         "list amount-max": "只看金额至多为此的（任何币种）",
         "list stale": "只看在工作区的 stale_days 内没有跟进（活动）的未结束商机",
         "list sort": "排序：最新（newest，默认）、成交（close，最早成交在前）、金额（amount，同一币种内最大在前）、名称（name）",

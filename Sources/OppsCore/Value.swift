@@ -214,6 +214,34 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
         self.scale = UInt8(fraction.count)
     }
 
+    /// An amount as people type it: `120000.00`; grouped as `opps` prints it (`1,234,567.50`,
+    /// separators only in their places); with the yuan sign before it or 元 after it (`¥120,000`,
+    /// `120000元`); in 万 (ten thousand) or 亿 (a hundred million), as Chinese sales people say
+    /// amounts (`12万` is 120000, `1.5亿` is 150000000); in full-width digits (`１２万`). Nil for
+    /// anything else. Stored and sent as a decimal like any other: only the typing is loose.
+    public static func typed(_ text: String) -> ExactDecimal? {
+        var t = String(
+            String.UnicodeScalarView(
+                text.trimmingSpaces.unicodeScalars.map { c -> Unicode.Scalar in
+                    switch c.value {
+                    case 0xFF10...0xFF19: Unicode.Scalar(c.value - 0xFF10 + 0x30)!  // ０–９
+                    case 0xFF0C: ","  // ，
+                    case 0xFF0E: "."  // ．
+                    case 0xFF0D: "-"  // －
+                    default: c
+                    }
+                }))
+        if t.first == "¥" || t.first == "￥" { t.removeFirst() }
+        if t.last == "元" { t.removeLast() }
+        let shift: UInt8 = t.last == "万" ? 4 : t.last == "亿" ? 8 : 0
+        if shift > 0 { t.removeLast() }
+        if t.wholeMatch(of: /-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?/) != nil { t = t.filter { $0 != "," } }
+        guard let d = try? ExactDecimal(parsing: t) else { return nil }
+        // × 10^shift: fewer digits after the point, else more units.
+        if d.scale >= shift { return ExactDecimal(units: d.units, scale: d.scale - shift) }
+        return ExactDecimal(units: d.units, scale: 0).rescaled(to: shift - d.scale).map { ExactDecimal(units: $0.units, scale: 0) }
+    }
+
     /// The same number with exactly `newScale` digits after the point; nil when that would
     /// drop non-zero digits or overflow.
     public func rescaled(to newScale: UInt8) -> ExactDecimal? {

@@ -98,7 +98,7 @@ extension Replica {
     }
 
     /// Parses a value typed by a user for a field of `entity`: decimals `12000.00` (or as `opps`
-    /// prints them, `12,000.00`), dates `YYYY-MM-DD`, users by name, records by id or prefix,
+    /// prints them, `12,000.00`, or `12万`), dates `YYYY-MM-DD`, users by name, records by id or prefix,
     /// enum members by name or label, `true`/`false` (`yes`/`no`, `是`/`否`), empty = null. A
     /// value the field's type does not take is `ReplicaError.badValue`.
     public func parse(_ text: String, for field: Field, of entity: String) throws -> Value {
@@ -110,9 +110,8 @@ extension Replica {
             guard let i = Int64(text) else { throw bad(.wholeNumber) }
             return .integer(i)
         case .decimal:
-            // Thousands separators as `opps` prints amounts: only in their places (1,234,567.50).
-            let plain = text.wholeMatch(of: /-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?/) != nil ? text.filter { $0 != "," } : text
-            guard let d = try? ExactDecimal(parsing: plain) else { throw bad(.decimal) }
+            // As people type an amount: 1,234,567.50 as opps prints it, ¥120,000, 12万 (ExactDecimal.typed).
+            guard let d = ExactDecimal.typed(text) else { throw bad(.decimal) }
             return .decimal(d)
         case .date:
             // As people type a date: 2026/12/5, 12-05, 明天 (CivilDate.typed), by the device's day

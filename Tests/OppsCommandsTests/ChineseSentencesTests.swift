@@ -119,6 +119,11 @@ import Testing
             #expect(await opps("set", id, "金额=1,200,000.50", "--home", sam).code == 0)
             #expect(await opps("show", id, "--home", sam).stdout.contains("1,200,000.50"))
             #expect(await opps("set", id, "金额=1,2000", "--home", sam).stderr.contains("不是数字"))
+            // As Chinese sales people say an amount: 12万 is 120,000.00.
+            #expect(await opps("set", id, "金额=12万", "--home", sam).code == 0)
+            #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["amount"]?.string == "120000.00")
+            #expect(await opps("list", "--amount-min", "10万", "--home", sam).stdout.contains(id))
+            #expect(!(await opps("list", "--amount-min", "13万", "--home", sam).stdout.contains(id)))
             let moved = await opps("stage", id, "方案", "--home", sam)
             #expect(moved.stdout.hasPrefix("已修改 阶段"), "\(moved.stdout) \(moved.stderr)")
 

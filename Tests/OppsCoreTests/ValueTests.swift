@@ -33,6 +33,22 @@ import Testing
         #expect(CivilDate.typed("2-29", today: try #require(CivilDate(year: 2028, month: 1, day: 10)))?.description == "2028-02-29")
     }
 
+    /// An amount as people type it: grouped as opps prints it, with the yuan sign or 元, in 万 or
+    /// 亿 as Chinese sales people say amounts, in full-width digits. The number, exactly.
+    @Test func anAmountIsTakenAsPeopleTypeIt() {
+        func typed(_ text: String) -> String? { ExactDecimal.typed(text)?.description }
+        #expect(typed("120000.00") == "120000.00" && typed("1,234,567.50") == "1234567.50" && typed(" 42 ") == "42")
+        #expect(typed("12万") == "120000" && typed("1.5万") == "15000" && typed("12.345678万") == "123456.78")
+        #expect(typed("3亿") == "300000000" && typed("0.25亿") == "25000000")
+        #expect(typed("¥120,000") == "120000" && typed("￥12万") == "120000" && typed("120000元") == "120000" && typed("12万元") == "120000")
+        #expect(typed("１２万") == "120000" && typed("１，２００．５") == "1200.5")
+        #expect(typed("-5万") == "-50000")
+        // Separators only in their places; one unit; nothing else around the number.
+        #expect(typed("1,2000") == nil && typed("12万万") == nil && typed("万") == nil && typed("$100") == nil && typed("lots") == nil && typed("") == nil)
+        // Within the 18 digits a decimal holds.
+        #expect(typed("99999999999亿") == nil && typed("9999999999亿") == "999999999900000000")
+    }
+
     @Test func comparesAcrossScales() throws {
         let a = try ExactDecimal(parsing: "10.5"), b = try ExactDecimal(parsing: "10.50"), c = try ExactDecimal(parsing: "10.51")
         #expect(ExactDecimal.compare(a, b) == 0)

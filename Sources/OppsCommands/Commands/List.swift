@@ -66,8 +66,8 @@ struct ListCommand: ParsableCommand {
         if mine && owner != nil { throw ValidationError(home.say("give --mine or --owner, not both", "--mine 和 --owner 只能给一个")) }
         for (name, text) in [("--amount-min", amountMin), ("--amount-max", amountMax)] {
             if let text {
-                do { _ = try ExactDecimal(parsing: text) } catch {
-                    throw ValidationError(home.say("\(name) must be a decimal such as 100000.00", "\(name) 要写成数字，例如 100000.00"))
+                if ExactDecimal.typed(text) == nil {
+                    throw ValidationError(home.say("\(name) must be a decimal such as 100000.00", "\(name) 要写成数字，例如 100000.00 或 10万"))
                 }
             }
         }
@@ -100,7 +100,7 @@ struct ListCommand: ParsableCommand {
                 return (from.map { c >= $0 } ?? true) && (to.map { c <= $0 } ?? true)
             }
         }
-        let low = amountMin.flatMap { try? ExactDecimal(parsing: $0) }, high = amountMax.flatMap { try? ExactDecimal(parsing: $0) }
+        let low = amountMin.flatMap(ExactDecimal.typed), high = amountMax.flatMap(ExactDecimal.typed)
         if low != nil || high != nil {
             records = records.filter { d in
                 guard case let .decimal(a) = d["amount"] else { return false }

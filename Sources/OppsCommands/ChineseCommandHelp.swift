@@ -43,7 +43,7 @@ enum ChineseCommandHelp {
         "set": (
             nil,
             """
-            值的写法：金额 12000.00（或 opps 打印的 12,000.00，或 12万），日期 YYYY-MM-DD（也可以写 12-05、2026/12/5、明天、后天：只写月日时取离今天最近的那一天），用户写名称（负责人=bob），\
+            值的写法：金额 12000.00（或 opps 打印的 12,000.00，或 12万），日期 YYYY-MM-DD（也可以写 12-05、2026/12/5、明天、后天、周五、下周一：只写月日时取离今天最近的那一天），用户写名称（负责人=bob），\
             记录写短 id 或名称，选项写名称或标签（只有一个选项以它开头时，写开头几个字也行：展会 即 展会活动），是/否（或 true/false），留空即清除。字段也可以写标签。
 
             例子：opps set 7dka36sd 下一步="周五演示" 下一步截止=2026-12-04
@@ -266,7 +266,7 @@ enum ChineseCommandHelp {
         "log place": "地点（拜访和签到用）",
         "task add id": "商机：opps list 打印的短 id 或准确名称",
         "task add text": "要做什么（不加引号的几个词用空格连起来）",
-        "task add due": "截止日期，YYYY-MM-DD（或 12-05、明天）",
+        "task add due": "截止日期，YYYY-MM-DD（或 12-05、明天、周五、下周一）",
         "task add assignee": "谁来做（用户名）；默认：你",
         "task done id": "任务：opps today 或 opps show 打印的短 id",
         "today date": "按这一天（YYYY-MM-DD）而不是今天来报告",

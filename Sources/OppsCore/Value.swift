@@ -317,8 +317,9 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     /// A date as people type it, relative to `today`: `YYYY-MM-DD`, or `YYYY/MM/DD`,
     /// `YYYY.M.D`, `2026年12月5日`; a month and day alone (`12-05`, `12/5`, `12月5日`), in the year
     /// that puts it nearest `today` (`1-15` typed in December is next January's, `11-30` last
-    /// week's); `today`, `tomorrow`, `yesterday`, `今天`, `明天`, `后天`, `昨天`. Nil for
-    /// anything else. Stored and sent as a date like any other: only the typing is loose.
+    /// week's); `today`, `tomorrow`, `yesterday`, `今天`, `明天`, `后天`, `昨天`; a day of the week
+    /// (`周五`, `下周一`, `friday`: `weekday`). Nil for anything else. Stored and sent as a date
+    /// like any other: only the typing is loose.
     public static func typed(_ text: String, today: CivilDate) -> CivilDate? {
         let t = text.trimmingSpaces.lowercased()
         if let exact = try? CivilDate(parsing: t) { return exact }
@@ -332,8 +333,40 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
             let candidates = [year - 1, year, year + 1].compactMap { CivilDate(year: $0, month: mo, day: d) }
             return candidates.min { abs($0.daysSinceEpoch - today.daysSinceEpoch) < abs($1.daysSinceEpoch - today.daysSinceEpoch) }
         }
-        return nil
+        return weekday(t, today: today)
     }
+
+    /// A day of the week as people name a due date: `周五`, `星期五`, `礼拜五`, `friday` — the
+    /// next Friday, today if it is one; `本周五`, `这周五` — this week's (weeks begin on
+    /// Monday); `下周五`, `下个星期五`, `next friday` — next week's.
+    static func weekday(_ t: String, today: CivilDate) -> CivilDate? {
+        let chinese: [Character: Int32] = ["一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7]
+        let english: [String: Int32] = ["monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6, "sunday": 7]
+        var rest = Substring(t)
+        // nil: the next such day; 0: this week's; 1: next week's.
+        var week: Int32?
+        for (prefix, w) in [("下个", Int32(1)), ("下", 1), ("本", 0), ("这个", 0), ("这", 0), ("next ", 1), ("this ", 0)] where rest.hasPrefix(prefix) {
+            week = w
+            rest = rest.dropFirst(prefix.count)
+            break
+        }
+        var day = english[String(rest)]
+        for name in ["星期", "礼拜", "周"] where day == nil && rest.hasPrefix(name) && rest.count == name.count + 1 {
+            day = rest.last.flatMap { chinese[$0] }
+        }
+        guard let day else { return nil }
+        let now = today.weekday
+        let offset: Int32 =
+            switch week {
+            case nil: (day - now + 7) % 7
+            case 0: day - now
+            default: 7 - now + day
+            }
+        return CivilDate(daysSinceEpoch: today.daysSinceEpoch + offset)
+    }
+
+    /// The day of the week, 1 (Monday) through 7 (Sunday): 1970-01-01 was a Thursday.
+    public var weekday: Int32 { ((daysSinceEpoch % 7 + 7) % 7 + 3) % 7 + 1 }
 
     /// Total over every Int32 (a stored value outside the range still prints).
     public var description: String { CivilDate.text(days: Int64(daysSinceEpoch)) }

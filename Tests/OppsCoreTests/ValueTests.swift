@@ -28,7 +28,16 @@ import Testing
         #expect(typed("11-30") == "2026-11-30", "last week, not next year")
         #expect(typed("明天") == "2026-12-04" && typed("tomorrow") == "2026-12-04" && typed(" Today ") == "2026-12-03")
         #expect(typed("后天") == "2026-12-05" && typed("昨天") == "2026-12-02")
-        #expect(typed("2-30") == nil && typed("2026-02-30") == nil && typed("下周五") == nil && typed("13/1") == nil && typed("") == nil)
+        #expect(typed("2-30") == nil && typed("2026-02-30") == nil && typed("月底") == nil && typed("13/1") == nil && typed("") == nil)
+        // A day of the week (2026-12-03 is a Thursday; weeks begin on Monday): the next one, today
+        // included; this week's; next week's.
+        #expect(typed("周五") == "2026-12-04" && typed("星期五") == "2026-12-04" && typed("礼拜五") == "2026-12-04" && typed("Friday") == "2026-12-04")
+        #expect(typed("周四") == "2026-12-03" && typed("周三") == "2026-12-09" && typed("周日") == "2026-12-06" && typed("星期天") == "2026-12-06")
+        #expect(typed("本周一") == "2026-11-30" && typed("这周五") == "2026-12-04" && typed("this monday") == "2026-11-30")
+        #expect(typed("下周五") == "2026-12-11" && typed("下个星期一") == "2026-12-07" && typed("下周日") == "2026-12-13" && typed("next friday") == "2026-12-11")
+        #expect(typed("周八") == nil && typed("下周") == nil && typed("周五五") == nil && typed("next") == nil)
+        #expect(try #require(CivilDate(year: 1970, month: 1, day: 1)).weekday == 4)
+        #expect(try #require(CivilDate(year: 1969, month: 12, day: 29)).weekday == 1)
         #expect(typed("2-29") == nil, "no 29 February in 2025–2027: only a real date is taken")
         #expect(CivilDate.typed("2-29", today: try #require(CivilDate(year: 2028, month: 1, day: 10)))?.description == "2028-02-29")
     }

@@ -134,6 +134,17 @@ struct Phrases: Sendable {
             ? "\(id)  \(entity)" + (name.map { "「\($0)」" } ?? "") + pendingSync
             : "\(id)  \(entity)" + (name.map { " \"\($0)\"" } ?? "") + " " + pendingSync
     }
+    /// A task just made, with the day it is due as the typed date was read (`下周一` is which
+    /// Monday?) and whose it is when not the reader's.
+    func taskMade(_ id: String, _ entity: String, text: String, due: CivilDate?, assignee: String?) -> String {
+        let days = chinese ? ["周一", "周二", "周三", "周四", "周五", "周六", "周日"] : ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        let day = due.map { "\($0)（\(days[Int($0.weekday) - 1])）" }
+        if chinese {
+            return "\(id)  \(entity)「\(text)」" + (day.map { "，\($0)到期" } ?? "") + (assignee.map { "，由 \($0) 执行" } ?? "") + pendingSync
+        }
+        return "\(id)  \(entity) \"\(text)\"" + (due.map { ", due \($0) (\(days[Int($0.weekday) - 1]))" } ?? "") + (assignee.map { ", for \($0)" } ?? "") + " "
+            + pendingSync
+    }
 
     // MARK: - edits
 

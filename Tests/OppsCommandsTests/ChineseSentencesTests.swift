@@ -150,7 +150,8 @@ import Testing
 
             // A task, typed without `add` (the rep's first try), then done: a yes/no in words.
             let task = await opps("task", id, "回访客户", "--due", "2026-12-05", "--home", sam)
-            #expect(task.code == 0 && task.stdout.contains("任务「回访客户」（待同步）"), "\(task.stdout) \(task.stderr)")
+            // It says the day it is due, with the day of the week, as the typed date was read.
+            #expect(task.code == 0 && task.stdout.hasSuffix("  任务「回访客户」，2026-12-05（周六）到期（待同步）\n"), "\(task.stdout) \(task.stderr)")
             let taskID = String(task.stdout.prefix(ShortID.length))
             #expect(await opps("task", "done", taskID, "--home", sam).stdout == "任务「回访客户」已完成（待同步）\n")
             // Twice: nothing more is written, and it says so.

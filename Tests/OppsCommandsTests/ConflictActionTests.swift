@@ -68,7 +68,8 @@ import Testing
             #expect(await f.initReplica("sam", url).code == 0)
             let sam = f.home("sam")
             let deal = try #require(await opps("new", "Typo deal", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
-            #expect(await opps("task", "add", deal, "send the quote", "--due", "2026-12-09", "--assignee", "nobdy", "--home", sam).code == 0)
+            let made = await opps("task", "add", deal, "send the quote", "--due", "2026-12-09", "--assignee", "nobdy", "--home", sam)
+            #expect(made.code == 0 && made.stdout.hasSuffix("  task \"send the quote\", due 2026-12-09 (Wed), for nobdy (pending sync)\n"), "\(made.stdout)")
             #expect(await opps("sync", "--home", sam).code == 0)
             let conflicts = await opps("conflicts", "--home", sam, "--json").json?.array ?? []
             let number = try #require(conflicts.first { $0["field"]?.string == "assignee" }?["id"]?.int)

@@ -25,7 +25,13 @@ struct TaskCommand: ParsableCommand {
             let r = try home.open()
             let deal = try dealID(r, id)
             let result = try r.addTask(deal: deal, text: text.joined(separator: " "), due: due, assignee: assignee)
-            try printRecord(r, result.record, json: json, short: !json, words: home.words(r))
+            guard !json, let task = try r.record(result.record) else { return try printRecord(r, result.record, json: json, words: home.words(r)) }
+            // The day it is due, as the typed date was read, and whose it is when not the reader's.
+            let words = home.words(r)
+            let dueDay: CivilDate? = if case let .date(d) = task["due"] { d } else { nil }
+            let other: String? = if case let .text(a) = task["assignee"], a != r.user { a } else { nil }
+            Console.out(
+                words.say.taskMade(try r.shortIDs()(task.id), words.entity(task.entity), text: task["text"].canonicalText, due: dueDay, assignee: other))
         }
     }
 

@@ -183,7 +183,9 @@ extension WebApp {
         guard let deal = try r.record(id), let entity = r.workspace.entity(deal.entity) else { throw WebError.notFound }
         let short = try codes()(deal.id)
         let pending = try r.pendingFields(id)
-        var html = "<h1>\(esc(deal["name"].canonicalText)) <small>\(esc(words.entity(deal.entity))) \(short)</small></h1>"
+        // A record without a name (a task whose deal is not on this laptop) by what it is.
+        let title = try r.subject(deal.id, words: words)?.title ?? words.entity(deal.entity)
+        var html = "<h1>\(esc(title)) <small>\(esc(words.entity(deal.entity))) \(short)</small></h1>"
         if let sf = entity.stageField {
             let options = r.workspace.stages.map {
                 "<option value=\"\(esc($0.name))\"\(deal[sf] == .member($0.name) ? " selected" : "")>\(esc(words.stage($0.name)))</option>"
@@ -275,7 +277,7 @@ extension WebApp {
             html += "<li><time>\(esc(LocalTime.minute(e.at)))</time> <b>\(esc(e.by))</b> \(esc(line(e, deal: deal, words: words, t: t)))</li>"
         }
         html += "</ol>"
-        return try layout(deal["name"].canonicalText, t, active: "", message: message, body: html)
+        return try layout(title, t, active: "", message: message, body: html)
     }
 
     /// A deal's open tasks (with Done), a form for a new one; its team and a request for a

@@ -291,9 +291,12 @@ public actor WebApp {
     }
 
     /// The deal a record belongs to when it is not a deal itself (a task, an activity, an
-    /// approval, a team member: their `opportunity`); nil for a deal, an account, a contact.
+    /// approval, a team member: their `opportunity`) and this laptop holds it; nil for a deal,
+    /// an account, a contact.
     func deal(of id: RecordID) throws -> RecordID? {
-        guard let record = try replica.record(id), record.entity != "opportunity", case let .reference(deal) = record["opportunity"] else { return nil }
+        guard let record = try replica.record(id), record.entity != "opportunity", case let .reference(deal) = record["opportunity"],
+            try replica.record(deal) != nil
+        else { return nil }
         return deal
     }
 

@@ -338,14 +338,16 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// A day of the week as people name a due date: `周五`, `星期五`, `礼拜五`, `friday` — the
     /// next Friday, today if it is one; `本周五`, `这周五` — this week's (weeks begin on
-    /// Monday); `下周五`, `下个星期五`, `next friday` — next week's.
+    /// Monday); `下周五`, `下个星期五`, `next friday` — next week's; `上周五`, `last friday` —
+    /// last week's (a report's `--from`).
     static func weekday(_ t: String, today: CivilDate) -> CivilDate? {
         let chinese: [Character: Int32] = ["一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7]
         let english: [String: Int32] = ["monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6, "sunday": 7]
         var rest = Substring(t)
-        // nil: the next such day; 0: this week's; 1: next week's.
+        // nil: the next such day; 0: this week's; 1: next week's; -1: last week's.
         var week: Int32?
-        for (prefix, w) in [("下个", Int32(1)), ("下", 1), ("本", 0), ("这个", 0), ("这", 0), ("next ", 1), ("this ", 0)] where rest.hasPrefix(prefix) {
+        for (prefix, w) in [("下个", Int32(1)), ("下", 1), ("上个", -1), ("上", -1), ("本", 0), ("这个", 0), ("这", 0), ("next ", 1), ("this ", 0), ("last ", -1)]
+        where rest.hasPrefix(prefix) {
             week = w
             rest = rest.dropFirst(prefix.count)
             break
@@ -359,8 +361,7 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
         let offset: Int32 =
             switch week {
             case nil: (day - now + 7) % 7
-            case 0: day - now
-            default: 7 - now + day
+            case let w?: day - now + 7 * w
             }
         return CivilDate(daysSinceEpoch: today.daysSinceEpoch + offset)
     }

@@ -61,8 +61,8 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
         case let .unknownField(entity, typed, fields): "\(entity) has no field \"\(typed)\" (fields: \(fields.joined(separator: ", ")))"
         case let .badValue(_, field, kind, text):
             switch kind {
-            case .wholeNumber: "\(field): not a whole number: \(text)"
-            case .decimal: "\(field): not a decimal number: \(text)"
+            case .wholeNumber: "\(field): not a whole number: \(text)" + (BadValue.withoutPercent(text).map { " (write \($0), without %)" } ?? "")
+            case .decimal: "\(field): not a decimal number: \(text)" + (BadValue.withoutPercent(text).map { " (write \($0), without %)" } ?? "")
             case .date: "\(field): not a date: \(text) (write 2026-12-05, 12-05 or tomorrow)"
             case .time: "\(field): not a time (YYYY-MM-DD HH:MM): \(text)"
             case let .record(entity): "\(field): \(text) is not a\(entity.first.map { "aeiou".contains($0) } == true ? "n" : "") \(entity) on this laptop"
@@ -87,6 +87,14 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
 /// What a typed value is not, for the field it was typed for.
 public enum BadValue: Sendable, Equatable {
     case wholeNumber, decimal, date, time, boolean
+
+    /// A number typed with a percent sign (`赢率=60%`): the number to write instead. Fields hold
+    /// plain numbers (a probability of 60, a discount of 15.00); the sign is not taken, as
+    /// `金额=15%` must not become an amount of 15.
+    static func withoutPercent(_ text: String) -> String? {
+        guard text.last == "%" || text.last == "％", ExactDecimal.typed(String(text.dropLast())) != nil else { return nil }
+        return String(text.dropLast())
+    }
     /// Not a live record of this entity on this laptop.
     case record(String)
     /// Not one of the enum's members (their names).

@@ -123,6 +123,10 @@ import Testing
             #expect(await opps("set", id, "金额=1,200,000.50", "--home", sam).code == 0)
             #expect(await opps("show", id, "--home", sam).stdout.contains("1,200,000.50"))
             #expect(await opps("set", id, "金额=1,2000", "--home", sam).stderr.contains("不是数字"))
+            // A percent sign is not taken (15% must not become an amount), but the refusal says what to write.
+            #expect(await opps("set", id, "赢率=60%", "--home", sam).stderr == "opps: 赢率：「60%」不是整数：写 60，不带 %\n")
+            #expect(
+                await opps("set", id, "probability=60%", "--home", sam, "--locale", "en").stderr == "opps: probability: not a whole number: 60% (write 60, without %)\n")
             // As Chinese sales people say an amount: 12万 is 120,000.00.
             #expect(await opps("set", id, "金额=12万", "--home", sam).code == 0)
             #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["amount"]?.string == "120000.00")

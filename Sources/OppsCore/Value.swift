@@ -231,10 +231,10 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
                     default: c
                     }
                 }))
-        if t.first == "¥" || t.first == "￥" { t.removeFirst() }
-        if t.last == "元" { t.removeLast() }
+        if t.first == "¥" || t.first == "￥" { t = String(t.dropFirst()).trimmingSpaces }
+        if t.last == "元" { t = String(t.dropLast()).trimmingSpaces }
         let shift: UInt8 = t.last == "万" ? 4 : t.last == "亿" ? 8 : 0
-        if shift > 0 { t.removeLast() }
+        if shift > 0 { t = String(t.dropLast()).trimmingSpaces }
         if t.wholeMatch(of: /-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?/) != nil { t = t.filter { $0 != "," } }
         guard let d = try? ExactDecimal(parsing: t) else { return nil }
         // × 10^shift: fewer digits after the point, else more units.
@@ -336,13 +336,16 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
         return weekday(t, today: today)
     }
 
-    /// A day of the week as people name a due date: `周五`, `星期五`, `礼拜五`, `friday` — the
+    /// A day of the week as people name a due date: `周五`, `星期五`, `礼拜五`, `friday`, `fri` — the
     /// next Friday, today if it is one; `本周五`, `这周五` — this week's (weeks begin on
     /// Monday); `下周五`, `下个星期五`, `next friday` — next week's; `上周五`, `last friday` —
     /// last week's (a report's `--from`).
     static func weekday(_ t: String, today: CivilDate) -> CivilDate? {
         let chinese: [Character: Int32] = ["一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7]
-        let english: [String: Int32] = ["monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6, "sunday": 7]
+        let english: [String: Int32] = [
+            "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6, "sunday": 7,
+            "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7,
+        ]
         var rest = Substring(t)
         // nil: the next such day; 0: this week's; 1: next week's; -1: last week's.
         var week: Int32?

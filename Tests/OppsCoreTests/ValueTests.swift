@@ -35,6 +35,7 @@ import Testing
         #expect(typed("周四") == "2026-12-03" && typed("周三") == "2026-12-09" && typed("周日") == "2026-12-06" && typed("星期天") == "2026-12-06")
         #expect(typed("本周一") == "2026-11-30" && typed("这周五") == "2026-12-04" && typed("this monday") == "2026-11-30")
         #expect(typed("下周五") == "2026-12-11" && typed("下个星期一") == "2026-12-07" && typed("下周日") == "2026-12-13" && typed("next friday") == "2026-12-11")
+        #expect(typed("fri") == "2026-12-04" && typed("next Mon") == "2026-12-07")
         #expect(typed("上周一") == "2026-11-23" && typed("上个星期五") == "2026-11-27" && typed("last friday") == "2026-11-27")
         #expect(typed("周八") == nil && typed("下周") == nil && typed("周五五") == nil && typed("next") == nil)
         #expect(try #require(CivilDate(year: 1970, month: 1, day: 1)).weekday == 4)
@@ -53,6 +54,7 @@ import Testing
         #expect(typed("¥120,000") == "120000" && typed("￥12万") == "120000" && typed("120000元") == "120000" && typed("12万元") == "120000")
         #expect(typed("１２万") == "120000" && typed("１，２００．５") == "1200.5")
         #expect(typed("-5万") == "-50000")
+        #expect(typed("12 万") == "120000" && typed("¥ 120,000") == "120000" && typed("120000 元") == "120000")
         // Separators only in their places; one unit; nothing else around the number.
         #expect(typed("1,2000") == nil && typed("12万万") == nil && typed("万") == nil && typed("$100") == nil && typed("lots") == nil && typed("") == nil)
         // Within the 18 digits a decimal holds.

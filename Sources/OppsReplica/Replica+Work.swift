@@ -310,15 +310,15 @@ extension Replica {
         guard let record = try record(c.record), !record.isDeleted else {
             throw ReplicaError.invalid("#\(c.id): the record is no longer on this laptop", chinese: "#\(c.id)：这条记录已不在本机")
         }
-        if c.rule == RuleID.unknownUser.rawValue {
+        if Self.refusedForItsValue(c.rule) {
+            let unknown = c.rule == RuleID.unknownUser.rawValue
             throw ReplicaError.invalid(
-                "#\(c.id): the hub has no user named \(c.value.canonicalText); write the field again with a user's name (opps conflicts dismiss \(c.id) puts this aside)",
-                chinese: "#\(c.id)：服务器上没有名为 \(c.value.canonicalText) 的用户；请填写一个用户名重新修改（opps conflicts dismiss \(c.id) 不再显示此冲突）")
-        }
-        if c.rule == RuleID.typeMismatch.rawValue {
-            throw ReplicaError.invalid(
-                "#\(c.id): the hub refused this value for its type; write the field again (opps conflicts dismiss \(c.id) puts this aside)",
-                chinese: "#\(c.id)：服务器因类型不符拒绝了这个值；请重新填写（opps conflicts dismiss \(c.id) 不再显示此冲突）")
+                (unknown
+                    ? "#\(c.id): the hub has no user named \(c.value.canonicalText); write the field again with a user's name"
+                    : "#\(c.id): the hub refused this value for its type; write the field again")
+                    + " (opps conflicts dismiss \(c.id) puts this aside)",
+                chinese: (unknown ? "#\(c.id)：服务器上没有名为 \(c.value.canonicalText) 的用户；请填写一个用户名重新修改" : "#\(c.id)：服务器因类型不符拒绝了这个值；请重新填写")
+                    + "（opps conflicts dismiss \(c.id) 不再显示此冲突）")
         }
         guard workspace.entity(c.entity)?.field(c.field) != nil, !c.value.isNull else {
             throw ReplicaError.invalid("#\(c.id) holds no value to restore", chinese: "#\(c.id) 没有可以恢复的值")

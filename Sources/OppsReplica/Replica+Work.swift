@@ -39,10 +39,14 @@ extension Replica {
     /// pipeline reports are computed from, as this laptop holds them.
     public func pipeline() throws -> Pipeline {
         let needed: Set<String> = ["activity", "membership"]
-        var p = Pipeline(
-            workspace: workspace,
-            records: try workspace.entities.filter { needed.contains($0.name) || $0.stageField != nil }
+        return pipeline(
+            of: try workspace.entities.filter { needed.contains($0.name) || $0.stageField != nil }
                 .flatMap { try store.list(entity: $0.name, workspace: workspace) })
+    }
+
+    /// A pipeline of `records` read on this device's clock (which day a follow-up falls on).
+    public func pipeline(of records: [Record]) -> Pipeline {
+        var p = Pipeline(workspace: workspace, records: records)
         p.offsetSeconds = LocalTime.offsetSeconds(at: physical.nowMilliseconds())
         return p
     }
@@ -158,8 +162,7 @@ extension Replica {
                 guard let owner = deal.owner, owner != user, case let .member(s) = deal["stage"] else { return false }
                 return !closed.contains(s)
             } : []
-        var pipeline = Pipeline(workspace: workspace, records: mine + others + (try store.list(entity: "activity", workspace: workspace)))
-        pipeline.offsetSeconds = LocalTime.offsetSeconds(at: physical.nowMilliseconds())
+        let pipeline = self.pipeline(of: mine + others + (try store.list(entity: "activity", workspace: workspace)))
         for deal in others {
             if case let .date(d) = deal["next_step_due"], d < today {
                 a.team.append(

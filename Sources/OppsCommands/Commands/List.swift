@@ -109,8 +109,7 @@ struct ListCommand: ParsableCommand {
         }
         if stale {
             let activities = try r.store.list(entity: "activity", workspace: r.workspace)
-            var pipeline = Pipeline(workspace: r.workspace, records: records + activities)
-            pipeline.offsetSeconds = LocalTime.offsetSeconds(at: deviceNow().milliseconds)
+            let pipeline = r.pipeline(of: records + activities)
             let today = localToday()
             records = records.filter { pipeline.isStale($0, today: today) }
         }

@@ -19,7 +19,7 @@ struct Phrases: Sendable {
     init(chinese: Bool) { self.chinese = chinese }
 
     /// The sentences for `words`' language: Chinese for any `zh` locale, else English.
-    init(_ words: Vocabulary) { chinese = words.locale.map { LocaleTag.language($0) == "zh" } ?? false }
+    init(_ words: Vocabulary) { chinese = words.readsChinese }
 
     func callAsFunction(_ en: String, _ zh: String) -> String { chinese ? zh : en }
 

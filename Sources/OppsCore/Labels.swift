@@ -143,6 +143,9 @@ public struct Vocabulary: Sendable {
         self.locale = locale
     }
 
+    /// Whether these words are Chinese (any `zh` locale): the sentences around them are too.
+    public var readsChinese: Bool { locale.map { LocaleTag.language($0) == "zh" } ?? false }
+
     func pick(_ labels: Labels, _ name: String) -> String {
         guard let locale else { return name }
         return labels[locale] ?? name

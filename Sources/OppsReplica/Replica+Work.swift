@@ -288,8 +288,8 @@ extension Replica {
         guard case let .reference(parent) = record["opportunity"], let deal = try self.record(parent) else {
             return Subject(title: record["name"].isNull ? words.entity(record.entity) : record["name"].canonicalText, part: "", deal: nil)
         }
-        let chinese = words.locale.map { LocaleTag.language($0) == "zh" } ?? false
-        let what = ["text", "note", "user"].lazy.map { record[$0] }.first { !$0.isNull }.map { chinese ? "「\($0.canonicalText)」" : " \"\($0.canonicalText)\"" } ?? ""
+        let what =
+            ["text", "note", "user"].lazy.map { record[$0] }.first { !$0.isNull }.map { words.readsChinese ? "「\($0.canonicalText)」" : " \"\($0.canonicalText)\"" } ?? ""
         let part = words.entity(record.entity) + what
         return Subject(title: deal["name"].canonicalText + " · " + part, part: part, deal: deal.id)
     }

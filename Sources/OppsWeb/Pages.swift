@@ -319,8 +319,8 @@ extension WebApp {
         // The deal's own conflicts and those on its tasks, activities, approvals and team.
         let conflicts = try r.store.conflicts().compactMap { c -> (LocalConflict, String)? in
             if c.record == deal.id { return (c, "") }
-            let subject = try conflictSubject(c, words: words)
-            return subject.deal == deal.id ? (c, subject.part) : nil
+            let subject = try r.subject(c.record, words: words)
+            return subject?.deal == deal.id ? (c, subject?.part ?? "") : nil
         }
         if !conflicts.isEmpty {
             html += "<h2>\(esc(t("Conflicts", "冲突")))</h2><ul class=\"agenda\">"
@@ -473,13 +473,6 @@ extension WebApp {
         return html + "<button name=\"action\" value=\"dismiss\">\(esc(t("Put aside", "搁置")))</button></form>"
     }
 
-    /// What a conflict is on (`Replica.subject`): its title, the part of its deal it is, and
-    /// the deal whose page lists it (none for an account or a contact).
-    func conflictSubject(_ c: LocalConflict, words: Vocabulary) throws -> (title: String, part: String, deal: RecordID?) {
-        guard let s = try replica.subject(c.record, words: words) else { return (c.record.description, "", nil) }
-        return (s.title, s.part, s.deal)
-    }
-
     func conflictsPage(_ t: WebText, message: Message?) throws -> String {
         let r = replica
         let words = vocabulary(t)
@@ -492,7 +485,8 @@ extension WebApp {
         var html =
             "<h1>\(esc(t("Conflicts", "冲突")))</h1><table class=\"list\"><tr><th>#</th><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Field", "字段")))</th><th>\(esc(t("Written (by)", "写入的值（作者）")))</th><th>\(esc(t("Holds", "现值")))</th><th>\(esc(t("Outcome", "结果")))</th><th></th></tr>"
         for c in conflicts {
-            let (title, _, deal) = try conflictSubject(c, words: words)
+            let about = try r.subject(c.record, words: words)
+            let (title, deal) = (about?.title ?? c.record.description, about?.deal)
             let subject = deal.map { "<a href=\"/deal/\(short($0))\">\(esc(title))</a>" } ?? esc(title)
             html += "<tr><td>\(c.id)</td><td>\(subject)</td><td>\(esc(words.field(c.entity, c.field)))</td>"
             html  // A conflict here may be another's write on this user's record (one that lost to theirs): whose it is.

@@ -107,7 +107,8 @@ extension Replica {
         switch field.type {
         case .text, .user: return .text(text)
         case .integer:
-            guard let i = Int64(text) else { throw bad(.wholeNumber) }
+            // As an amount is typed (ExactDecimal.typed: ６０, 1,200, 3万), with nothing after the point.
+            guard let i = ExactDecimal.typed(text)?.rescaled(to: 0)?.units else { throw bad(.wholeNumber) }
             return .integer(i)
         case .decimal:
             // As people type an amount: 1,234,567.50 as opps prints it, ¥120,000, 12万 (ExactDecimal.typed).

@@ -87,6 +87,10 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
 /// What a typed value is not, for the field it was typed for.
 public enum BadValue: Sendable, Equatable {
     case wholeNumber, decimal, date, time, boolean
+    /// Not a live record of this entity on this laptop.
+    case record(String)
+    /// Not one of the enum's members (their names).
+    case member([String])
 
     /// A number typed with a percent sign (`赢率=60%`): the number to write instead. Fields hold
     /// plain numbers (a probability of 60, a discount of 15.00); the sign is not taken, as
@@ -95,10 +99,6 @@ public enum BadValue: Sendable, Equatable {
         guard text.last == "%" || text.last == "％", ExactDecimal.typed(String(text.dropLast())) != nil else { return nil }
         return String(text.dropLast())
     }
-    /// Not a live record of this entity on this laptop.
-    case record(String)
-    /// Not one of the enum's members (their names).
-    case member([String])
 }
 
 /// Why what was typed for a record did not name one.

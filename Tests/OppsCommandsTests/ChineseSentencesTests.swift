@@ -127,6 +127,10 @@ import Testing
             #expect(await opps("set", id, "赢率=60%", "--home", sam).stderr == "opps: 赢率：「60%」不是整数：写 60，不带 %\n")
             #expect(
                 await opps("set", id, "probability=60%", "--home", sam, "--locale", "en").stderr == "opps: probability: not a whole number: 60% (write 60, without %)\n")
+            // A whole number is typed as an amount is (full-width digits too); a fraction is still refused.
+            #expect(await opps("set", id, "赢率=６０", "--home", sam).code == 0)
+            #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["probability"]?.int == 60)
+            #expect(await opps("set", id, "赢率=60.5", "--home", sam).stderr == "opps: 赢率：「60.5」不是整数\n")
             // As Chinese sales people say an amount: 12万 is 120,000.00.
             #expect(await opps("set", id, "金额=12万", "--home", sam).code == 0)
             #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["amount"]?.string == "120000.00")

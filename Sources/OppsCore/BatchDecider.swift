@@ -349,7 +349,7 @@ public struct BatchDecider {
             // its deals), so it may only name a live record of the field's entity the writer
             // already sees: pointing a deal at someone else's account would reveal it.
             decision = Decision(outcome: .rejected, rule: .notVisible, detail: "\(w.field) must name a visible \(targetEntity) record", winner: current, loser: refused)
-        } else if w.kind == .set, case .user? = entity?.fieldType(w.field), case let .text(name) = w.value, directory.users[name] == nil {
+        } else if w.kind == .set, UserNames.namesUnknownUser(entity?.fieldType(w.field), w.value, known: { directory.users[$0] != nil }) {
             decision = Decision(outcome: .rejected, rule: .unknownUser, detail: "\(w.field) names no user of this hub", winner: current, loser: refused)
         } else {
             let rel = try record.map { try self.relations(of: actor.user, to: $0) } ?? []

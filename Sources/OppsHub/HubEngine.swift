@@ -39,7 +39,18 @@ public final class HubEngine {
         numberingCache = (workspace.version, n)
         return n
     }
-    private(set) var directory = Directory(users: [])
+    private(set) var directory = Directory(users: []) {
+        didSet { userNamesCache = nil }
+    }
+    /// Every user's name and the list's digest, as a pull sends them (sync-protocol.md §6.2
+    /// `users`): made once per directory read, not per pull.
+    private var userNamesCache: UserNames?
+    var userNames: UserNames {
+        if let known = userNamesCache { return known }
+        let names = UserNames(directory.users.keys)
+        userNamesCache = names
+        return names
+    }
     var clock = HybridLogicalClock()
     let hubReplica: ReplicaID
     public let hubID: UUID128

@@ -296,9 +296,12 @@ struct PullPage {
         if conflicts.count >= limit { more = true }
     }
 
-    /// 5. The checkpoint, on the last page: what the replica must now hold.
+    /// 5. The checkpoint, on the last page: what the replica must now hold; and, when the
+    /// replica's list of users' names is not the hub's, the list (protocol 6, sync-protocol.md
+    /// §6.2 `users`).
     mutating func checkpoint() {
         let more = self.more, cursor = self.cursor, checksum = snapshot.checksum
+        let names = !more && replica.protocolVersion >= 6 && request.directory != engine.userNames.digest ? engine.userNames : nil
         writer.with { page in
             page.more = more
             page.visible = checksum.records  // progress: what a cold sync will hold
@@ -308,6 +311,10 @@ struct PullPage {
             checkpoint.checksum = checksum.value
             checkpoint.records = checksum.records
             page.checkpoint = checkpoint
+            if let names {
+                page.users = names.names
+                page.directory = names.digest
+            }
         }
     }
 

@@ -97,6 +97,19 @@ extension Replica {
         return stamp
     }
 
+    /// The hub's users' names as the last sync that carried them left them here (protocol 6,
+    /// sync-protocol.md §6.2 `users`); nil when no sync has (a hub of an older protocol): then
+    /// a user field's value is not checked here, only at the hub. Read again when another
+    /// process (a sync while the web app runs) stored a newer list.
+    public func userNames() throws -> UserNames? {
+        guard let digest = try store.meta("directory").flatMap(UInt64.init), digest != 0 else { return nil }
+        if let known = namesRead, known.digest == digest { return known }
+        let listed = try store.meta("users") ?? ""
+        let names = UserNames(received: listed.isEmpty ? [] : listed.split(separator: "\n").map(String.init), digest: digest)
+        namesRead = names
+        return names
+    }
+
     /// Parses a value typed by a user for a field of `entity`: decimals `12000.00` (or as `opps`
     /// prints them, `12,000.00`, or `12万`), dates `YYYY-MM-DD`, users by name, records by id or prefix,
     /// enum members by name or label, `true`/`false` (`yes`/`no`, `是`/`否`), empty = null. A
@@ -182,6 +195,14 @@ extension Replica {
                     base = current.sequence != 0 && !pending.contains(where: { $0.write.field == name }) ? .sequence(current.sequence) : .stamp(current.stamp)
                 } else {
                     base = .none
+                }
+                // A user field names a user of the hub, by the names the last sync brought: the
+                // hub's rule `unknown-user`, checked here before the edit is accepted.
+                if let names = try userNames(), UserNames.namesUnknownUser(field.type, value, known: names.contains) {
+                    let close = names.close(to: value.canonicalText)
+                    throw ReplicaError.badValue(
+                        entity: entity.name, field: name, .user(close: close, all: close.isEmpty && names.names.count <= 12 ? names.names : []),
+                        text: value.canonicalText)
                 }
                 let write = FieldWrite(record: id, entity: view.entity, field: name, value: value, base: base, author: user, stamp: try tick())
                 // I10: the same rule as the hub, on what this replica holds.

@@ -139,6 +139,7 @@ extension Replica {
         request.maxChanges = pageSize
         request.ack = request.cursor
         request.forget = try store.forgetList().map { Data($0.bytes) }
+        request.directory = try store.meta("directory").flatMap(UInt64.init) ?? 0
         return request
     }
 
@@ -165,6 +166,11 @@ extension Replica {
             for change in received.changes { clock.receive(change.stamp.hlc, physical: physical.nowMilliseconds()) }
             try store.setSync(.hlc, clock.last.rawValue)
             try store.setForgetList([])
+            // The hub's users' names, when the page carries them (protocol 6): kept with the page.
+            if page.response.directory != 0 {
+                try store.setMeta("users", page.response.users.joined(separator: "\n"))
+                try store.setMeta("directory", String(page.response.directory))
+            }
         }
     }
 }

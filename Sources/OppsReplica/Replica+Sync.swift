@@ -55,8 +55,13 @@ extension Replica {
         return try store.outboxCount() == 0 || waitingCheckins().isEmpty
     }
 
-    /// The protocol version the last handshake with this hub settled on (0: none remembered).
-    func spoken() throws -> UInt32 { try store.meta("protocol").flatMap(UInt32.init) ?? 0 }
+    /// The protocol version the last handshake with this hub settled on (0: none remembered),
+    /// when that handshake offered the versions this build speaks: a replica updated to a newer
+    /// protocol handshakes once, so the hub learns it (sync-protocol.md §3).
+    func spoken() throws -> UInt32 {
+        guard try store.meta("protocol_offered") == String(ProtocolVersion.current) else { return 0 }
+        return try store.meta("protocol").flatMap(UInt32.init) ?? 0
+    }
 
     /// Refusals to a sync without a handshake that a handshake mends: the hub does not know the
     /// replica, was restored to before some of its batches, or has an older workspace.
@@ -65,7 +70,15 @@ extension Replica {
     /// The protocol version the last handshake settled on, while it is the hub's URL and token
     /// that said it (`connect` says it again for new ones).
     func remember(protocol version: UInt32) throws {
-        if try store.meta("protocol") != String(version) { try store.setMeta("protocol", String(version)) }
+        if try spoken() != version {
+            try store.transaction { for (k, v) in Self.protocolMeta(settled: version) { try store.setMeta(k, v) } }
+        }
+    }
+
+    /// What a replica keeps of a handshake's version: the one settled on, and the highest it
+    /// offered (this build's).
+    static func protocolMeta(settled version: UInt32) -> [(String, String)] {
+        [("protocol", String(version)), ("protocol_offered", String(ProtocolVersion.current))]
     }
 
     /// A page says what a handshake would (protocol 4): the user's role now, the hub's clock.

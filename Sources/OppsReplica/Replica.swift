@@ -68,6 +68,10 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
             case let .record(entity): "\(field): \(text) is not a\(entity.first.map { "aeiou".contains($0) } == true ? "n" : "") \(entity) on this laptop"
             case .boolean: "\(field): not a boolean (true or false): \(text)"
             case let .member(members): "\(field): \"\(text)\" is not one of \(members.joined(separator: ", "))"
+            case let .user(close, all):
+                "\(field): \(text) is not a user of the hub"
+                    + (!close.isEmpty ? " (did you mean \(close.joined(separator: ", "))?)" : !all.isEmpty ? " (users: \(all.joined(separator: ", ")))" : "")
+                    + "; a user added since your last sync is known after opps sync"
             }
         case let .lookup(kind, typed, candidates, count):
             switch kind {
@@ -91,6 +95,10 @@ public enum BadValue: Sendable, Equatable {
     case record(String)
     /// Not one of the enum's members (their names).
     case member([String])
+    /// A user field's value that names no user of the hub, by the list of names the last sync
+    /// brought (sync-protocol.md §6.2 `users`): the names close to it; or, when none is and the
+    /// hub has few users, `all` of them.
+    case user(close: [String], all: [String])
 
     /// A number typed with a percent sign (`赢率=60%`): the number to write instead. Fields hold
     /// plain numbers (a probability of 60, a discount of 15.00); the sign is not taken, as
@@ -223,6 +231,8 @@ public final class Replica {
     public var batchSize = 500
     /// Changes per pull page asked for.
     public var pageSize: UInt32 = 2000
+    /// The hub's users' names as last read from the store (`userNames()`).
+    var namesRead: UserNames?
 
     public static func databasePath(home: String) -> String { home + "/replica.sqlite" }
 
@@ -270,8 +280,8 @@ public final class Replica {
                 for (k, v) in [
                     ("replica", id.description), ("user", response.user), ("role", response.role), ("hub_url", hubURL), ("token", token),
                     ("workspace", document), ("hub", UUID128(bytes: response.hub)?.description ?? ""), ("batch", "0"), ("cursor", "0"),
-                    ("ca_file", caFile ?? ""), ("protocol", String(response.version)),
-                ] {
+                    ("ca_file", caFile ?? ""),
+                ] + protocolMeta(settled: response.version) {
                     try store.setMeta(k, v)
                 }
             }
@@ -305,7 +315,7 @@ public final class Replica {
             if let newToken { try store.setMeta("token", newToken) }
             if let newCA { try store.setMeta("ca_file", newCA) }
             // What this hub speaks, as it said it to the new settings.
-            try store.setMeta("protocol", String(response.version))
+            for (k, v) in Self.protocolMeta(settled: response.version) { try store.setMeta(k, v) }
         }
         if let newURL { hubURL = newURL }
         self.token = token

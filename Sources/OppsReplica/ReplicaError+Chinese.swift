@@ -43,6 +43,10 @@ extension ReplicaError {
             case let .record(target): return "\(label)：「\(text)」不是本机上的\(words.entity(target))"
             case .boolean: return "\(label)：「\(text)」不是「是」或「否」"
             case let .member(members): return "\(label)：「\(text)」不是可选值之一：\(members.map { words.member(entity, field, $0) }.joined(separator: "、"))"
+            case let .user(close, all):
+                return "\(label)：「\(text)」不是服务器上的用户"
+                    + (!close.isEmpty ? "（是不是：\(close.joined(separator: "、"))？）" : !all.isEmpty ? "（用户有：\(all.joined(separator: "、"))）" : "")
+                    + "；刚加的用户要先运行 opps sync 才能用"
             }
         case let .lookup(kind, typed, candidates, count):
             let list =

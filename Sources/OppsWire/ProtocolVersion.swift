@@ -3,7 +3,7 @@
 /// `protocol-version-unsupported`.
 public enum ProtocolVersion {
     /// The newest version this build speaks.
-    public static let current: UInt32 = 5
+    public static let current: UInt32 = 6
     /// The oldest version this build still speaks.
     public static let minimum: UInt32 = 1
 
@@ -16,6 +16,7 @@ public enum ProtocolVersion {
         3: "93ba6211b8f39e18",
         4: "a0036ac868b69deb",
         5: "896a8629976cc780",
+        6: "2daf6aabcca0a43c",
     ]
 
     /// The version both sides speak, or nil when the ranges do not meet.

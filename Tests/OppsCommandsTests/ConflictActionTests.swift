@@ -1,5 +1,6 @@
 import Foundation
 import OppsCore
+import OppsReplica
 import Testing
 
 /// Issue 15, "conflicts from the laptop": a rep restores their value where the rules allow, or
@@ -68,6 +69,21 @@ import Testing
             #expect(await f.initReplica("sam", url).code == 0)
             let sam = f.home("sam")
             let deal = try #require(await opps("new", "Typo deal", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
+            // The laptop knows the hub's users' names from its last sync (protocol 6): a name
+            // nobody has is refused at once, in one line, with the names it could mean.
+            let pending = try #require(await opps("status", "--home", sam, "--json").json?["pending"]?.int)
+            let typo = await opps("task", "add", deal, "send the quote", "--due", "2026-12-09", "--assignee", "tmo", "--home", sam)
+            #expect(typo.code == 1 && typo.stdout.isEmpty, "\(typo.stdout)")
+            #expect(
+                typo.stderr == "opps: assignee: tmo is not a user of the hub (did you mean tom?); a user added since your last sync is known after opps sync\n",
+                "\(typo.stderr)")
+            let nobody = await opps("task", "add", deal, "发报价", "--due", "2026-12-09", "--assignee", "nobdy", "--home", sam, "--locale", "zh-CN")
+            #expect(nobody.code == 1)
+            #expect(nobody.stderr == "opps: 执行人：「nobdy」不是服务器上的用户（用户有：eve、max、mia、sam、tom）；刚加的用户要先运行 opps sync 才能用\n", "\(nobody.stderr)")
+            #expect(await opps("status", "--home", sam, "--json").json?["pending"]?.int == pending, "nothing was written")
+            // A laptop whose hub sent no names (a hub of an older protocol) takes the name, and the
+            // hub refuses it at sync.
+            try Replica(home: sam, clock: FixedClock(milliseconds: 0)).store.setMeta("directory", "")
             let made = await opps("task", "add", deal, "send the quote", "--due", "2026-12-09", "--assignee", "nobdy", "--home", sam)
             #expect(made.code == 0 && made.stdout.hasSuffix("  task \"send the quote\", due 2026-12-09 (Wed), for nobdy (pending sync)\n"), "\(made.stdout)")
             #expect(await opps("sync", "--home", sam).code == 0)

@@ -454,57 +454,46 @@ public nonisolated struct Oppsync_V1_WriteResult: Sendable {
   fileprivate var _winner: Oppsync_V1_Value? = nil
 }
 
-public nonisolated struct Oppsync_V1_PushResponse: @unchecked Sendable {
+public nonisolated struct Oppsync_V1_PushResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var batch: UInt64 {
-    get {_storage._batch}
-    set {_uniqueStorage()._batch = newValue}
-  }
+  public var batch: UInt64 = 0
 
-  public var results: [Oppsync_V1_WriteResult] {
-    get {_storage._results}
-    set {_uniqueStorage()._results = newValue}
-  }
+  public var results: [Oppsync_V1_WriteResult] = []
 
   /// true when answered from the idempotency record
-  public var replayed: Bool {
-    get {_storage._replayed}
-    set {_uniqueStorage()._replayed = newValue}
-  }
+  public var replayed: Bool = false
 
-  public var head: UInt64 {
-    get {_storage._head}
-    set {_uniqueStorage()._head = newValue}
-  }
+  public var head: UInt64 = 0
 
   /// protocol 5: the page answering PushRequest.pull (spec §5.4)
   public var pull: Oppsync_V1_PullResponse {
-    get {_storage._pull ?? Oppsync_V1_PullResponse()}
-    set {_uniqueStorage()._pull = newValue}
+    get {_pull ?? Oppsync_V1_PullResponse()}
+    set {_pull = newValue}
   }
   /// Returns true if `pull` has been explicitly set.
-  public var hasPull: Bool {_storage._pull != nil}
+  public var hasPull: Bool {self._pull != nil}
   /// Clears the value of `pull`. Subsequent reads from it will return its default value.
-  public mutating func clearPull() {_uniqueStorage()._pull = nil}
+  public mutating func clearPull() {self._pull = nil}
 
   /// protocol 5: why that pull was refused; the push's results stand
   public var pullError: Oppsync_V1_ErrorBody {
-    get {_storage._pullError ?? Oppsync_V1_ErrorBody()}
-    set {_uniqueStorage()._pullError = newValue}
+    get {_pullError ?? Oppsync_V1_ErrorBody()}
+    set {_pullError = newValue}
   }
   /// Returns true if `pullError` has been explicitly set.
-  public var hasPullError: Bool {_storage._pullError != nil}
+  public var hasPullError: Bool {self._pullError != nil}
   /// Clears the value of `pullError`. Subsequent reads from it will return its default value.
-  public mutating func clearPullError() {_uniqueStorage()._pullError = nil}
+  public mutating func clearPullError() {self._pullError = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _storage = _StorageClass.defaultInstance
+  fileprivate var _pull: Oppsync_V1_PullResponse? = nil
+  fileprivate var _pullError: Oppsync_V1_ErrorBody? = nil
 }
 
 public nonisolated struct Oppsync_V1_PullRequest: Sendable {
@@ -538,6 +527,9 @@ public nonisolated struct Oppsync_V1_PullRequest: Sendable {
 
   /// protocol 3: the workspace version the replica holds; older than the hub's is 409 workspace-outdated
   public var workspaceVersion: UInt64 = 0
+
+  /// protocol 6: the digest of the user names the replica holds (PullResponse.directory; 0 = none)
+  public var directory: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -681,59 +673,110 @@ public nonisolated struct Oppsync_V1_Checkpoint: Sendable {
   public init() {}
 }
 
-public nonisolated struct Oppsync_V1_PullResponse: Sendable {
+public nonisolated struct Oppsync_V1_PullResponse: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var changes: [Oppsync_V1_Change] = []
+  public var changes: [Oppsync_V1_Change] {
+    get {_storage._changes}
+    set {_uniqueStorage()._changes = newValue}
+  }
 
-  public var entered: [Oppsync_V1_RecordState] = []
+  public var entered: [Oppsync_V1_RecordState] {
+    get {_storage._entered}
+    set {_uniqueStorage()._entered = newValue}
+  }
 
   /// record ids that left the user's visibility
-  public var left: [Data] = []
+  public var left: [Data] {
+    get {_storage._left}
+    set {_uniqueStorage()._left = newValue}
+  }
 
-  public var conflicts: [Oppsync_V1_Conflict] = []
+  public var conflicts: [Oppsync_V1_Conflict] {
+    get {_storage._conflicts}
+    set {_uniqueStorage()._conflicts = newValue}
+  }
 
-  public var replicas: [Data] = []
+  public var replicas: [Data] {
+    get {_storage._replicas}
+    set {_uniqueStorage()._replicas = newValue}
+  }
 
-  public var authors: [String] = []
+  public var authors: [String] {
+    get {_storage._authors}
+    set {_uniqueStorage()._authors = newValue}
+  }
 
   /// the next PullRequest.cursor
-  public var cursor: UInt64 = 0
+  public var cursor: UInt64 {
+    get {_storage._cursor}
+    set {_uniqueStorage()._cursor = newValue}
+  }
 
-  public var more: Bool = false
+  public var more: Bool {
+    get {_storage._more}
+    set {_uniqueStorage()._more = newValue}
+  }
 
   /// set on the last page (more = false)
   public var checkpoint: Oppsync_V1_Checkpoint {
-    get {_checkpoint ?? Oppsync_V1_Checkpoint()}
-    set {_checkpoint = newValue}
+    get {_storage._checkpoint ?? Oppsync_V1_Checkpoint()}
+    set {_uniqueStorage()._checkpoint = newValue}
   }
   /// Returns true if `checkpoint` has been explicitly set.
-  public var hasCheckpoint: Bool {self._checkpoint != nil}
+  public var hasCheckpoint: Bool {_storage._checkpoint != nil}
   /// Clears the value of `checkpoint`. Subsequent reads from it will return its default value.
-  public mutating func clearCheckpoint() {self._checkpoint = nil}
+  public mutating func clearCheckpoint() {_uniqueStorage()._checkpoint = nil}
 
   /// the next PullRequest.conflict_cursor
-  public var conflictCursor: UInt64 = 0
+  public var conflictCursor: UInt64 {
+    get {_storage._conflictCursor}
+    set {_uniqueStorage()._conflictCursor = newValue}
+  }
 
   /// this page's token; echo it in the next PullRequest
-  public var token: UInt64 = 0
+  public var token: UInt64 {
+    get {_storage._token}
+    set {_uniqueStorage()._token = newValue}
+  }
 
   /// protocol 3: how many records the user may see as of this page (a cold sync's progress)
-  public var visible: UInt64 = 0
+  public var visible: UInt64 {
+    get {_storage._visible}
+    set {_uniqueStorage()._visible = newValue}
+  }
 
   /// protocol 4: the user's role now, as the handshake says it (a sync that opened with its pull)
-  public var role: String = String()
+  public var role: String {
+    get {_storage._role}
+    set {_uniqueStorage()._role = newValue}
+  }
 
   /// protocol 4: the hub clock, ms since epoch, as the handshake says it
-  public var hubTime: Int64 = 0
+  public var hubTime: Int64 {
+    get {_storage._hubTime}
+    set {_uniqueStorage()._hubTime = newValue}
+  }
+
+  /// protocol 6, last page only: every user's name, when the request's directory is not this list's digest
+  public var users: [String] {
+    get {_storage._users}
+    set {_uniqueStorage()._users = newValue}
+  }
+
+  /// protocol 6: the digest of `users` (0 = the list is not in this page)
+  public var directory: UInt64 {
+    get {_storage._directory}
+    set {_uniqueStorage()._directory = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _checkpoint: Oppsync_V1_Checkpoint? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Oppsync_V1_ErrorBody: Sendable {
@@ -1299,102 +1342,56 @@ nonisolated extension Oppsync_V1_PushResponse: SwiftProtobuf.Message, SwiftProto
   public static let protoMessageName: String = _protobuf_package + ".PushResponse"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}batch\0\u{1}results\0\u{1}replayed\0\u{1}head\0\u{1}pull\0\u{3}pull_error\0")
 
-  fileprivate class _StorageClass {
-    var _batch: UInt64 = 0
-    var _results: [Oppsync_V1_WriteResult] = []
-    var _replayed: Bool = false
-    var _head: UInt64 = 0
-    var _pull: Oppsync_V1_PullResponse? = nil
-    var _pullError: Oppsync_V1_ErrorBody? = nil
-
-      // This property is used as the initial default value for new instances of the type.
-      // The type itself is protecting the reference to its storage via CoW semantics.
-      // This will force a copy to be made of this reference when the first mutation occurs;
-      // hence, it is safe to mark this as `nonisolated(unsafe)`.
-      static nonisolated(unsafe) let defaultInstance = _StorageClass()
-
-    private init() {}
-
-    init(copying source: _StorageClass) {
-      _batch = source._batch
-      _results = source._results
-      _replayed = source._replayed
-      _head = source._head
-      _pull = source._pull
-      _pullError = source._pullError
-    }
-  }
-
-  fileprivate mutating func _uniqueStorage() -> _StorageClass {
-    if !isKnownUniquelyReferenced(&_storage) {
-      _storage = _StorageClass(copying: _storage)
-    }
-    return _storage
-  }
-
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    _ = _uniqueStorage()
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      while let fieldNumber = try decoder.nextFieldNumber() {
-        // The use of inline closures is to circumvent an issue where the compiler
-        // allocates stack space for every case branch when no optimizations are
-        // enabled. https://github.com/apple/swift-protobuf/issues/1034
-        switch fieldNumber {
-        case 1: try { try decoder.decodeSingularUInt64Field(value: &_storage._batch) }()
-        case 2: try { try decoder.decodeRepeatedMessageField(value: &_storage._results) }()
-        case 3: try { try decoder.decodeSingularBoolField(value: &_storage._replayed) }()
-        case 4: try { try decoder.decodeSingularUInt64Field(value: &_storage._head) }()
-        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._pull) }()
-        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._pullError) }()
-        default: break
-        }
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.batch) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.results) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.replayed) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.head) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._pull) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._pullError) }()
+      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every if/case branch local when no optimizations
-      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-      // https://github.com/apple/swift-protobuf/issues/1182
-      if _storage._batch != 0 {
-        try visitor.visitSingularUInt64Field(value: _storage._batch, fieldNumber: 1)
-      }
-      if !_storage._results.isEmpty {
-        try visitor.visitRepeatedMessageField(value: _storage._results, fieldNumber: 2)
-      }
-      if _storage._replayed != false {
-        try visitor.visitSingularBoolField(value: _storage._replayed, fieldNumber: 3)
-      }
-      if _storage._head != 0 {
-        try visitor.visitSingularUInt64Field(value: _storage._head, fieldNumber: 4)
-      }
-      try { if let v = _storage._pull {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-      } }()
-      try { if let v = _storage._pullError {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-      } }()
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.batch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.batch, fieldNumber: 1)
     }
+    if !self.results.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.results, fieldNumber: 2)
+    }
+    if self.replayed != false {
+      try visitor.visitSingularBoolField(value: self.replayed, fieldNumber: 3)
+    }
+    if self.head != 0 {
+      try visitor.visitSingularUInt64Field(value: self.head, fieldNumber: 4)
+    }
+    try { if let v = self._pull {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._pullError {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Oppsync_V1_PushResponse, rhs: Oppsync_V1_PushResponse) -> Bool {
-    if lhs._storage !== rhs._storage {
-      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
-        let _storage = _args.0
-        let rhs_storage = _args.1
-        if _storage._batch != rhs_storage._batch {return false}
-        if _storage._results != rhs_storage._results {return false}
-        if _storage._replayed != rhs_storage._replayed {return false}
-        if _storage._head != rhs_storage._head {return false}
-        if _storage._pull != rhs_storage._pull {return false}
-        if _storage._pullError != rhs_storage._pullError {return false}
-        return true
-      }
-      if !storagesAreEqual {return false}
-    }
+    if lhs.batch != rhs.batch {return false}
+    if lhs.results != rhs.results {return false}
+    if lhs.replayed != rhs.replayed {return false}
+    if lhs.head != rhs.head {return false}
+    if lhs._pull != rhs._pull {return false}
+    if lhs._pullError != rhs._pullError {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1402,7 +1399,7 @@ nonisolated extension Oppsync_V1_PushResponse: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PullRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}replica\0\u{1}cursor\0\u{3}max_changes\0\u{3}max_bytes\0\u{1}ack\0\u{3}conflict_cursor\0\u{1}token\0\u{1}forget\0\u{1}received\0\u{3}workspace_version\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}replica\0\u{1}cursor\0\u{3}max_changes\0\u{3}max_bytes\0\u{1}ack\0\u{3}conflict_cursor\0\u{1}token\0\u{1}forget\0\u{1}received\0\u{3}workspace_version\0\u{1}directory\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1420,6 +1417,7 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
       case 8: try { try decoder.decodeRepeatedBytesField(value: &self.forget) }()
       case 9: try { try decoder.decodeSingularUInt64Field(value: &self.received) }()
       case 10: try { try decoder.decodeSingularUInt64Field(value: &self.workspaceVersion) }()
+      case 11: try { try decoder.decodeSingularUInt64Field(value: &self.directory) }()
       default: break
       }
     }
@@ -1456,6 +1454,9 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
     if self.workspaceVersion != 0 {
       try visitor.visitSingularUInt64Field(value: self.workspaceVersion, fieldNumber: 10)
     }
+    if self.directory != 0 {
+      try visitor.visitSingularUInt64Field(value: self.directory, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1470,6 +1471,7 @@ nonisolated extension Oppsync_V1_PullRequest: SwiftProtobuf.Message, SwiftProtob
     if lhs.forget != rhs.forget {return false}
     if lhs.received != rhs.received {return false}
     if lhs.workspaceVersion != rhs.workspaceVersion {return false}
+    if lhs.directory != rhs.directory {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1735,98 +1737,174 @@ nonisolated extension Oppsync_V1_Checkpoint: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Oppsync_V1_PullResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PullResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}changes\0\u{1}entered\0\u{1}left\0\u{1}conflicts\0\u{1}replicas\0\u{1}authors\0\u{1}cursor\0\u{1}more\0\u{1}checkpoint\0\u{3}conflict_cursor\0\u{1}token\0\u{1}visible\0\u{1}role\0\u{3}hub_time\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}changes\0\u{1}entered\0\u{1}left\0\u{1}conflicts\0\u{1}replicas\0\u{1}authors\0\u{1}cursor\0\u{1}more\0\u{1}checkpoint\0\u{3}conflict_cursor\0\u{1}token\0\u{1}visible\0\u{1}role\0\u{3}hub_time\0\u{1}users\0\u{1}directory\0")
+
+  fileprivate class _StorageClass {
+    var _changes: [Oppsync_V1_Change] = []
+    var _entered: [Oppsync_V1_RecordState] = []
+    var _left: [Data] = []
+    var _conflicts: [Oppsync_V1_Conflict] = []
+    var _replicas: [Data] = []
+    var _authors: [String] = []
+    var _cursor: UInt64 = 0
+    var _more: Bool = false
+    var _checkpoint: Oppsync_V1_Checkpoint? = nil
+    var _conflictCursor: UInt64 = 0
+    var _token: UInt64 = 0
+    var _visible: UInt64 = 0
+    var _role: String = String()
+    var _hubTime: Int64 = 0
+    var _users: [String] = []
+    var _directory: UInt64 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _changes = source._changes
+      _entered = source._entered
+      _left = source._left
+      _conflicts = source._conflicts
+      _replicas = source._replicas
+      _authors = source._authors
+      _cursor = source._cursor
+      _more = source._more
+      _checkpoint = source._checkpoint
+      _conflictCursor = source._conflictCursor
+      _token = source._token
+      _visible = source._visible
+      _role = source._role
+      _hubTime = source._hubTime
+      _users = source._users
+      _directory = source._directory
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.changes) }()
-      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.entered) }()
-      case 3: try { try decoder.decodeRepeatedBytesField(value: &self.left) }()
-      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.conflicts) }()
-      case 5: try { try decoder.decodeRepeatedBytesField(value: &self.replicas) }()
-      case 6: try { try decoder.decodeRepeatedStringField(value: &self.authors) }()
-      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.cursor) }()
-      case 8: try { try decoder.decodeSingularBoolField(value: &self.more) }()
-      case 9: try { try decoder.decodeSingularMessageField(value: &self._checkpoint) }()
-      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.conflictCursor) }()
-      case 11: try { try decoder.decodeSingularUInt64Field(value: &self.token) }()
-      case 12: try { try decoder.decodeSingularUInt64Field(value: &self.visible) }()
-      case 13: try { try decoder.decodeSingularStringField(value: &self.role) }()
-      case 14: try { try decoder.decodeSingularSInt64Field(value: &self.hubTime) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeRepeatedMessageField(value: &_storage._changes) }()
+        case 2: try { try decoder.decodeRepeatedMessageField(value: &_storage._entered) }()
+        case 3: try { try decoder.decodeRepeatedBytesField(value: &_storage._left) }()
+        case 4: try { try decoder.decodeRepeatedMessageField(value: &_storage._conflicts) }()
+        case 5: try { try decoder.decodeRepeatedBytesField(value: &_storage._replicas) }()
+        case 6: try { try decoder.decodeRepeatedStringField(value: &_storage._authors) }()
+        case 7: try { try decoder.decodeSingularUInt64Field(value: &_storage._cursor) }()
+        case 8: try { try decoder.decodeSingularBoolField(value: &_storage._more) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._checkpoint) }()
+        case 10: try { try decoder.decodeSingularUInt64Field(value: &_storage._conflictCursor) }()
+        case 11: try { try decoder.decodeSingularUInt64Field(value: &_storage._token) }()
+        case 12: try { try decoder.decodeSingularUInt64Field(value: &_storage._visible) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._role) }()
+        case 14: try { try decoder.decodeSingularSInt64Field(value: &_storage._hubTime) }()
+        case 15: try { try decoder.decodeRepeatedStringField(value: &_storage._users) }()
+        case 16: try { try decoder.decodeSingularUInt64Field(value: &_storage._directory) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.changes.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.changes, fieldNumber: 1)
-    }
-    if !self.entered.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.entered, fieldNumber: 2)
-    }
-    if !self.left.isEmpty {
-      try visitor.visitRepeatedBytesField(value: self.left, fieldNumber: 3)
-    }
-    if !self.conflicts.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.conflicts, fieldNumber: 4)
-    }
-    if !self.replicas.isEmpty {
-      try visitor.visitRepeatedBytesField(value: self.replicas, fieldNumber: 5)
-    }
-    if !self.authors.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.authors, fieldNumber: 6)
-    }
-    if self.cursor != 0 {
-      try visitor.visitSingularUInt64Field(value: self.cursor, fieldNumber: 7)
-    }
-    if self.more != false {
-      try visitor.visitSingularBoolField(value: self.more, fieldNumber: 8)
-    }
-    try { if let v = self._checkpoint {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
-    } }()
-    if self.conflictCursor != 0 {
-      try visitor.visitSingularUInt64Field(value: self.conflictCursor, fieldNumber: 10)
-    }
-    if self.token != 0 {
-      try visitor.visitSingularUInt64Field(value: self.token, fieldNumber: 11)
-    }
-    if self.visible != 0 {
-      try visitor.visitSingularUInt64Field(value: self.visible, fieldNumber: 12)
-    }
-    if !self.role.isEmpty {
-      try visitor.visitSingularStringField(value: self.role, fieldNumber: 13)
-    }
-    if self.hubTime != 0 {
-      try visitor.visitSingularSInt64Field(value: self.hubTime, fieldNumber: 14)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._changes.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._changes, fieldNumber: 1)
+      }
+      if !_storage._entered.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._entered, fieldNumber: 2)
+      }
+      if !_storage._left.isEmpty {
+        try visitor.visitRepeatedBytesField(value: _storage._left, fieldNumber: 3)
+      }
+      if !_storage._conflicts.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._conflicts, fieldNumber: 4)
+      }
+      if !_storage._replicas.isEmpty {
+        try visitor.visitRepeatedBytesField(value: _storage._replicas, fieldNumber: 5)
+      }
+      if !_storage._authors.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._authors, fieldNumber: 6)
+      }
+      if _storage._cursor != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._cursor, fieldNumber: 7)
+      }
+      if _storage._more != false {
+        try visitor.visitSingularBoolField(value: _storage._more, fieldNumber: 8)
+      }
+      try { if let v = _storage._checkpoint {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+      if _storage._conflictCursor != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._conflictCursor, fieldNumber: 10)
+      }
+      if _storage._token != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._token, fieldNumber: 11)
+      }
+      if _storage._visible != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._visible, fieldNumber: 12)
+      }
+      if !_storage._role.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._role, fieldNumber: 13)
+      }
+      if _storage._hubTime != 0 {
+        try visitor.visitSingularSInt64Field(value: _storage._hubTime, fieldNumber: 14)
+      }
+      if !_storage._users.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._users, fieldNumber: 15)
+      }
+      if _storage._directory != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._directory, fieldNumber: 16)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Oppsync_V1_PullResponse, rhs: Oppsync_V1_PullResponse) -> Bool {
-    if lhs.changes != rhs.changes {return false}
-    if lhs.entered != rhs.entered {return false}
-    if lhs.left != rhs.left {return false}
-    if lhs.conflicts != rhs.conflicts {return false}
-    if lhs.replicas != rhs.replicas {return false}
-    if lhs.authors != rhs.authors {return false}
-    if lhs.cursor != rhs.cursor {return false}
-    if lhs.more != rhs.more {return false}
-    if lhs._checkpoint != rhs._checkpoint {return false}
-    if lhs.conflictCursor != rhs.conflictCursor {return false}
-    if lhs.token != rhs.token {return false}
-    if lhs.visible != rhs.visible {return false}
-    if lhs.role != rhs.role {return false}
-    if lhs.hubTime != rhs.hubTime {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._changes != rhs_storage._changes {return false}
+        if _storage._entered != rhs_storage._entered {return false}
+        if _storage._left != rhs_storage._left {return false}
+        if _storage._conflicts != rhs_storage._conflicts {return false}
+        if _storage._replicas != rhs_storage._replicas {return false}
+        if _storage._authors != rhs_storage._authors {return false}
+        if _storage._cursor != rhs_storage._cursor {return false}
+        if _storage._more != rhs_storage._more {return false}
+        if _storage._checkpoint != rhs_storage._checkpoint {return false}
+        if _storage._conflictCursor != rhs_storage._conflictCursor {return false}
+        if _storage._token != rhs_storage._token {return false}
+        if _storage._visible != rhs_storage._visible {return false}
+        if _storage._role != rhs_storage._role {return false}
+        if _storage._hubTime != rhs_storage._hubTime {return false}
+        if _storage._users != rhs_storage._users {return false}
+        if _storage._directory != rhs_storage._directory {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

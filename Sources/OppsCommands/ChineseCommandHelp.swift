@@ -267,7 +267,7 @@ enum ChineseCommandHelp {
         "task add id": "商机：opps list 打印的短 id 或准确名称",
         "task add text": "要做什么（不加引号的几个词用空格连起来）",
         "task add due": "截止日期，YYYY-MM-DD（或 12-05、明天、周五、下周一）",
-        "task add assignee": "谁来做（用户名）；默认：你",
+        "task add assignee": "谁来做：服务器上的用户名（按上次同步拿到的名单核对）；默认：你",
         "task done id": "任务：opps today 或 opps show 打印的短 id",
         "today date": "按这一天（YYYY-MM-DD）而不是今天来报告",
         "today json": "以一个 JSON 对象输出：到期、逾期、久未跟进、团队（team）、待审批数（awaiting_decision）",

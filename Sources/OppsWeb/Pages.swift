@@ -246,6 +246,8 @@ extension WebApp {
                         input =
                             "<input name=\"value\" list=\"\(esc(list))\" value=\"\(esc(shown))\"><datalist id=\"\(esc(list))\">"
                             + names.map { "<option value=\"\(esc($0))\">" }.joined() + "</datalist>"
+                    } else if f.type == .user {
+                        input = "<input name=\"value\" list=\"users\" value=\"\(esc(shown))\">"
                     } else {
                         // A date by the browser's date picker (it sends YYYY-MM-DD, as opps set takes); an amount by a number pad.
                         let kind = f.type == .date ? " type=\"date\"" : (f.type.isDecimal ? " inputmode=\"decimal\"" : "")
@@ -276,8 +278,16 @@ extension WebApp {
         for e in try r.timeline(of: deal).reversed() {
             html += "<li><time>\(esc(LocalTime.minute(e.at)))</time> <b>\(esc(e.by))</b> \(esc(line(e, deal: deal, words: words, t: t)))</li>"
         }
-        html += "</ol>"
+        html += "</ol>" + (try userChoices())
         return try layout(title, t, active: "", message: message, body: html)
+    }
+
+    /// The hub's users' names the last sync brought (protocol 6), offered as a user field or a
+    /// task's assignee is typed (`list="users"`): up to 500 of them, as records are; nothing when
+    /// there are more, or when no sync brought them (any name is still taken and checked).
+    func userChoices() throws -> String {
+        guard let names = try replica.userNames(), !names.names.isEmpty, names.names.count <= 500 else { return "" }
+        return "<datalist id=\"users\">" + names.names.map { "<option value=\"\(esc($0))\">" }.joined() + "</datalist>"
     }
 
     /// A deal's open tasks (with Done), a form for a new one; its team and a request for a
@@ -299,7 +309,7 @@ extension WebApp {
             }
             html += """
                 </ul><form method="post" action="/deal/\(short)/task" class="log">\(csrfField)<input name="text" placeholder="\(esc(t("What to do", "待办事项")))" size="30">
-                <input type="date" name="due" aria-label="\(esc(t("Due", "截止日期")))"> <input name="assignee" size="8" placeholder="\(esc(t("for (default: me)", "负责人（默认：我）")))">
+                <input type="date" name="due" aria-label="\(esc(t("Due", "截止日期")))"> <input name="assignee" list="users" size="8" placeholder="\(esc(t("for (default: me)", "负责人（默认：我）")))">
                 <button>\(esc(t("Add task", "添加任务")))</button></form>
                 """
         }

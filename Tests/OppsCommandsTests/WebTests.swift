@@ -551,6 +551,33 @@ import Testing
             #expect(await opps("approvals", "--home", max, "--json").json?.array?.contains { $0["requested_by"]?.string == "sam" } == true)
         }
     }
+    /// The hub's users' names (protocol 6) are offered where a user is typed; a name nobody has
+    /// is refused on the page, naming the one it could mean, and nothing is queued.
+    @Test func aUsersNameIsOfferedAndATypoRefusedOnThePage() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let sam = f.home("sam")
+            let deal = try #require(await opps("new", "云帆 续约", "--account", "云帆", "--home", sam, "--json").json?["id"]?.string)
+            try await Self.serving(f, user: "sam") { web in
+                let short = try await web.app.shortID(try #require(RecordID(parsing: deal)))
+                let page = try await web.send("/deal/\(short)").body
+                #expect(page.contains("<input name=\"assignee\" list=\"users\""), "\(page)")
+                #expect(
+                    page.contains(
+                        "<datalist id=\"users\"><option value=\"eve\"><option value=\"max\"><option value=\"mia\"><option value=\"sam\"><option value=\"tom\"></datalist>"
+                    ),
+                    "\(page.suffix(600))")
+                let pending = await opps("status", "--home", sam, "--json").json?["pending"]?.int
+                let typo = try await web.post("/deal/\(short)/task", ["text": "发报价", "due": "2026-12-09", "assignee": "tmo"], from: "/deal/\(short)")
+                #expect(typo.body.contains("msg bad") && typo.body.contains("did you mean tom?"), "\(typo.body.prefix(800))")
+                #expect(await opps("status", "--home", sam, "--json").json?["pending"]?.int == pending)
+                let made = try await web.post("/deal/\(short)/task", ["text": "发报价", "due": "2026-12-09", "assignee": "tom"], from: "/deal/\(short)")
+                #expect(made.body.contains("msg ok"), "\(made.body.prefix(800))")
+            }
+        }
+    }
+
     /// A conflict on a deal's task (its assignee refused: the hub knows no such user) is named by
     /// the deal and the task, links to the deal's page and is listed there, says (empty) for the
     /// empty value that holds, and offers only putting it aside; the task's own id opens its deal.

@@ -463,6 +463,7 @@ public final class Simulation {
             for id in try store.liveRecords(entity: e.name) { if let record = try store.record(id, workspace: workspace) { everything.put(record) } }
         }
         let directory = Directory(users: try store.users().map(\.directoryEntry))
+        let names = UserNames(try store.users().map(\.name))
         // Every replica equals the hub's state for exactly the records its user may see.
         for i in members.indices {
             guard let r = try await replica(i) else { continue }
@@ -480,6 +481,12 @@ public final class Simulation {
             }
             let all = try r.store.allConfirmed(workspace: r.workspace)
             if try r.store.outboxCount() != 0 { throw fail("\(user.name) still has pending writes after quiescing") }
+            // The hub's users' names, as a user field is checked against them on the laptop (protocol 6).
+            if let held = try r.userNames(), held.names != names.names || held.digest != names.digest {
+                throw fail("\(user.name) holds \(held.names.count) users' names (\(held.digest)), the hub \(names.names.count) (\(names.digest))")
+            } else if try r.userNames() == nil {
+                throw fail("\(user.name) holds no users' names after quiescing")
+            }
             // A tombstone a replica keeps (merge-semantics.md §7.2) must be a deletion the hub has.
             for t in all where t.isDeleted {
                 guard let d = try store.record(t.id, workspace: workspace)?.deleted, d == t.deleted else {

@@ -103,17 +103,19 @@ let package = Package(
             ]),
         // Where commands write (stdout/stderr, or a buffer in tests).
         .target(name: "OppsConsole", dependencies: ["OppsCore"]),
+        // What both command lines share about their commands: Chinese help pages, usage errors.
+        .target(name: "OppsCommandLine", dependencies: ["OppsConsole", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Command types, testable in-process.
         .target(
             name: "OppsCommands",
             dependencies: [
-                "OppsCore", "OppsReplica", "OppsConsole", "OppsCSV", "OppsWeb",
+                "OppsCore", "OppsReplica", "OppsConsole", "OppsCommandLine", "OppsCSV", "OppsWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
             name: "OppsHubCommands",
             dependencies: [
-                "OppsCore", "OppsWire", "OppsHub", "OppsStore", "OppsPostgres", "OppsConsole", "OppsReplica", "OppsCSV",
+                "OppsCore", "OppsWire", "OppsHub", "OppsStore", "OppsPostgres", "OppsConsole", "OppsCommandLine", "OppsReplica", "OppsCSV",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

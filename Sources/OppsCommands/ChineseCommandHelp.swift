@@ -1,14 +1,12 @@
 import ArgumentParser
 import Foundation
+import OppsCommandLine
 import OppsConsole
 
-/// A command's own help (`opps set --help`, `opps help team add`) for a Chinese reader.
-///
-/// The page's shape comes from the argument parser's own description of the commands (its
-/// `--experimental-dump-help` tree), so it always lists exactly the arguments, options and
-/// subcommands the parser takes; only the sentences are ours, from the tables below. A test
-/// holds that every command and every argument it shows has its Chinese sentence, that no
-/// sentence is left over for one that is gone, and that every line fits 80 columns.
+/// A command's own help (`opps set --help`, `opps help team add`) for a Chinese reader: the
+/// sentences, laid out by `ChinesePages` (OppsCommandLine). A test holds that every command and
+/// every argument it shows has its Chinese sentence, that no sentence is left over for one that
+/// is gone, and that every line fits 80 columns.
 enum ChineseCommandHelp {
     /// What each command is for, and what else its reader needs (examples at the end). The
     /// top-level commands' first line is `ChineseHelp.commands`'s.
@@ -308,150 +306,25 @@ enum ChineseCommandHelp {
 
     // MARK: The page
 
-    /// The parser's description of `opps`, as `--experimental-dump-help` prints it: the shape of
-    /// every page.
-    struct Command: Decodable {
-        let commandName: String
-        let abstract: String?
-        let discussion: String?
-        let arguments: [Argument]?
-        let subcommands: [Command]?
-    }
-
-    struct Argument: Decodable {
-        struct Name: Decodable {
-            let kind: String
-            let name: String
-        }
-        let kind: String
-        let names: [Name]?
-        let preferredName: Name?
-        let valueName: String?
-        let shouldDisplay: Bool
-        let isRepeating: Bool
-        let defaultValue: String?
-
-        /// The key its sentence is found by: the long name, else the value's name.
-        var key: String { names?.first(where: { $0.kind == "long" })?.name ?? preferredName?.name ?? valueName ?? "" }
-
-        /// As the parser's own help writes it: `<id> ...`, `--home <home>`, `-h, --help`.
-        var label: String {
-            let value = "<\(valueName ?? key)>" + (isRepeating ? " ..." : "")
-            guard kind != "positional" else { return value }
-            let spelled = (names ?? []).map { ($0.kind == "long" ? "--" : "-") + $0.name }.sorted { $0.count < $1.count }.joined(separator: ", ")
-            return kind == "option" ? "\(spelled) \(value)" : spelled
-        }
-    }
-
-    static let root: Command? = {
-        struct Dump: Decodable { let command: Command }
-        return try? JSONDecoder().decode(Dump.self, from: Data(Opps._dumpHelp().utf8)).command
-    }()
-
-    /// The command `arguments` ask help for: `opps set … --help`, `opps help team add`. Nil when
-    /// they ask for no command's help (the overview's, or none).
-    static func path(asked arguments: [String]) -> [String]? {
-        // `--home` and `--locale` may stand anywhere, even before the command.
-        var words = ChineseHelp.split(arguments).rest
-        if words.first == "help" {
-            words.removeFirst()
-        } else {
-            let options = words.prefix { $0 != "--" }
-            guard options.contains("--help") || options.contains("-h") else { return nil }
-        }
-        var path: [String] = []
-        var command = root
-        for word in words {
-            guard let next = command?.subcommands?.first(where: { $0.commandName == word }) else { break }
-            path.append(word)
-            command = next
-        }
-        return path.isEmpty ? nil : path
-    }
-
-    /// The Chinese page of the command at `path`; nil when there is no such command.
-    static func page(_ path: [String]) -> String? {
-        var command = root
-        var type: ParsableCommand.Type = Opps.self
-        for word in path {
-            command = command?.subcommands?.first { $0.commandName == word }
-            guard let next = type.configuration.subcommands.first(where: { $0._commandName == word }) else { return nil }
-            type = next
-        }
-        guard let command else { return nil }
-        let key = path.joined(separator: " ")
-        let words = pages[key]
-        var out: [String] = []
-        let usage = Opps.usageString(for: type).replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "<subcommand>", with: "<子命令>")
-        out += Usage.wrap("用法：" + usage, width: 80)
-        out.append("")
-        if let abstract = abstract(key) { out += abstract.wrapped(width: 80) }
-        if let discussion = words?.discussion {
-            for paragraph in discussion.components(separatedBy: "\n\n") {
-                out.append("")
-                out += paragraph.wrapped(width: 80)
-            }
-        }
-        let shown = (command.arguments ?? []).filter(\.shouldDisplay)
-        for (title, kinds) in [("参数：", ["positional"]), ("选项：", ["option", "flag"])] {
-            let rows = shown.filter { kinds.contains($0.kind) }
-            guard !rows.isEmpty else { continue }
-            out += ["", title]
-            for argument in rows {
-                var said = sentence(key, argument.key) ?? ""
-                // The parser's own help adds an option's default; so does this page, unless said.
-                if argument.kind == "option", let value = argument.defaultValue, !said.contains("默认") { said += "（默认：\(value)）" }
-                out += row(argument.label, said, width: 80)
-            }
-        }
-        if let subcommands = command.subcommands, !subcommands.isEmpty {
-            out += ["", "子命令："]
-            for sub in subcommands where sub.commandName != "help" {
-                out += row(sub.commandName, abstract(key + " " + sub.commandName) ?? "", width: 80)
-            }
-            out.append("")
-            out += ("每个子命令的帮助：opps \(key) <子命令> --help").wrapped(width: 80)
-        }
+    /// The pages, laid out by the shared renderer from the parser's own description of `opps`.
+    static let help = ChinesePages<Opps>(
+        tool: "opps", pages: pages, arguments: arguments, lines: ChineseHelp.commands,
         // In English: the parser's own page (a group's --help shows its default subcommand's
         // when --locale follows, so a group points at its subcommands').
-        let english = command.subcommands?.isEmpty ?? true ? "opps \(key) --help --locale en" : "opps \(key) <子命令> --help --locale en"
-        out.append("")
-        out += ("英文帮助：" + english).wrapped(width: 80)
-        return out.joined(separator: "\n")
-    }
+        english: { key, group in group ? "opps \(key) <子命令> --help --locale en" : "opps \(key) --help --locale en" })
 
-    /// A command's line: a top-level command's from the overview, a subcommand's from `pages`.
-    static func abstract(_ key: String) -> String? {
-        pages[key]?.abstract ?? ChineseHelp.commands.first { $0.name == key }?.line
-    }
+    typealias Command = ChinesePages<Opps>.Command
+    static var root: Command? { help.root }
 
-    static func sentence(_ command: String, _ argument: String) -> String? {
-        if argument == "h" || argument == "help" { return arguments["help"] }
-        return arguments["\(command) \(argument)"] ?? arguments[argument]
-    }
+    /// The command `arguments` ask help for: `opps set … --help`, `opps help team add`, with
+    /// `--home` and `--locale` anywhere, even before the command. Nil when they ask for no
+    /// command's help (the overview's, or none).
+    static func path(asked arguments: [String]) -> [String]? { help.path(asked: ChineseHelp.split(arguments).rest) }
 
-    /// One argument or subcommand: its label in a column of 24, its sentence wrapped beside it
-    /// (under it when the label is wider), as the parser's own help lays them out.
-    static func row(_ label: String, _ sentence: String, width: Int) -> [String] {
-        let column = 26
-        let lines = sentence.wrapped(width: width - column)
-        let head = "  " + label
-        var out: [String]
-        var rest = lines[...]
-        if head.displayWidth <= column - 2 {
-            out = [head.padding(column) + (rest.popFirst() ?? "")]
-        } else {
-            out = [head]
-        }
-        out += rest.map { String(repeating: " ", count: column) + $0 }
-        return out.map { $0.trimmingTrailingSpaces }
-    }
-}
+    /// The Chinese page of the command at `path`; nil when there is no such command.
+    static func page(_ path: [String]) -> String? { help.page(path) }
 
-extension String {
-    var trimmingTrailingSpaces: String {
-        var s = self
-        while s.last == " " { s.removeLast() }
-        return s
-    }
+    static func abstract(_ key: String) -> String? { help.abstract(key) }
+
+    static func sentence(_ command: String, _ argument: String) -> String? { help.sentence(command, argument) }
 }

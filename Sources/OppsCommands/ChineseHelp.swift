@@ -104,19 +104,3 @@ enum ChineseHelp {
         return home?.say.chinese ?? false
     }
 }
-
-/// The argument parser's usage errors a rep meets (a missing id, an unknown option, a value
-/// left out), in Chinese for a Chinese reader — the reader as `ChineseHelp` finds it: the parse
-/// failed, so the command line's own `--home` and `--locale` are read from its words. Nil: say
-/// the parser's English.
-enum ChineseUsage {
-    static func translate(_ message: String) -> String? {
-        if let m = message.wholeMatch(of: /Missing expected argument '(.+)'/) { return "缺少参数 \(m.1)（用法见 --help）" }
-        if let m = message.wholeMatch(of: /Unexpected argument '(.+)'/) { return "多余的参数「\(m.1)」（名称里有空格时请加引号）" }
-        if let m = message.wholeMatch(of: /Unknown option '(.+)'\. Did you mean '(.+)'\?/) { return "没有选项 \(m.1)：是指 \(m.2) 吗？" }
-        if let m = message.wholeMatch(of: /Unknown option '(.+)'/) { return "没有选项 \(m.1)（选项见 --help）" }
-        if let m = message.wholeMatch(of: /Missing value for '(.+)'/) { return "选项 \(m.1) 缺少值" }
-        if let m = message.wholeMatch(of: /The value '(.*)' is invalid for '(.+)'.*/) { return "「\(m.1)」不是 \(m.2) 能接受的值" }
-        return nil
-    }
-}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OppsCommandLine
 import OppsConsole
 import OppsCore
 import OppsReplica
@@ -146,16 +147,7 @@ public enum OppsMain {
     }
 
     /// The group of commands `words` name and nothing else, when it has no default command.
-    static func groupAlone(_ words: [String]) -> ([String], ParsableCommand.Type)? {
-        guard !words.isEmpty else { return nil }
-        var type: ParsableCommand.Type = Opps.self
-        for word in words {
-            guard let next = type.configuration.subcommands.first(where: { $0._commandName == word }) else { return nil }
-            type = next
-        }
-        guard !type.configuration.subcommands.isEmpty, type.configuration.defaultSubcommand == nil else { return nil }
-        return (words, type)
-    }
+    static func groupAlone(_ words: [String]) -> ([String], ParsableCommand.Type)? { ChinesePages<Opps>.groupAlone(words) }
 
     static func report(_ message: String, code: Int32, json: Bool) {
         if json {

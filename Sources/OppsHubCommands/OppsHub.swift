@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OppsCommandLine
 import OppsConsole
 import OppsCore
 import OppsWire
@@ -83,14 +84,7 @@ extension OppsHubMain {
             words.append(arguments[i])
             i += 1
         }
-        guard !words.isEmpty else { return nil }
-        var type: ParsableCommand.Type = OppsHub.self
-        for word in words {
-            guard let next = type.configuration.subcommands.first(where: { $0._commandName == word }) else { return nil }
-            type = next
-        }
-        guard !type.configuration.subcommands.isEmpty, type.configuration.defaultSubcommand == nil else { return nil }
-        return type
+        return ChinesePages<OppsHub>.groupAlone(words)?.1
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OppsCommandLine
 import OppsConsole
 import OppsCore
 import OppsReplica

@@ -1,0 +1,216 @@
+import ArgumentParser
+import Foundation
+import OppsConsole
+
+/// A command line's own help pages (`opps set --help`, `opps-hub help user add`) for a Chinese
+/// reader, for any tool whose commands are `Root`'s.
+///
+/// The page's shape comes from the argument parser's own description of the commands (its
+/// `--experimental-dump-help` tree), so it always lists exactly the arguments, options and
+/// subcommands the parser takes; only the sentences are the tool's, from its tables. Each tool's
+/// tests hold that every command and every argument it shows has its Chinese sentence, that no
+/// sentence is left over for one that is gone, and that every line fits 80 columns.
+public struct ChinesePages<Root: ParsableCommand>: Sendable {
+    /// A command's sentences: what it is for (nil: its line in `lines`), and what else its reader
+    /// needs (examples at the end), paragraphs split by a blank line.
+    public typealias Page = (abstract: String?, discussion: String?)
+
+    /// The tool as its reader types it: `opps`, `opps-hub`.
+    public let tool: String
+    /// Keyed by the command's path (`user add`).
+    public let pages: [String: Page]
+    /// Keyed by the command's path and the argument's long name or value name (`user add role`),
+    /// or by the argument's name alone for one that means the same everywhere (`data`, `help`).
+    public let arguments: [String: String]
+    /// Each top-level command's line, as the tool's overview lists them.
+    public let lines: [(name: String, line: String)]
+    /// How to ask for a page's English: the command's path, and whether it is a group.
+    public let english: @Sendable (_ key: String, _ group: Bool) -> String
+
+    public init(
+        tool: String, pages: [String: Page], arguments: [String: String], lines: [(name: String, line: String)],
+        english: @escaping @Sendable (String, Bool) -> String
+    ) {
+        self.tool = tool
+        self.pages = pages
+        self.arguments = arguments
+        self.lines = lines
+        self.english = english
+    }
+
+    public typealias Command = HelpCommand
+    public typealias Argument = HelpArgument
+
+    /// The tool's commands as the parser describes them.
+    public var root: Command? {
+        try? JSONDecoder().decode(HelpDump.self, from: Data(Root._dumpHelp().utf8)).command
+    }
+
+    /// The command `words` ask help for (`set … --help`, `help team add`), the reader's own
+    /// options already taken out. Nil when they ask for no command's help.
+    public func path(asked words: [String]) -> [String]? {
+        var words = words
+        if words.first == "help" {
+            words.removeFirst()
+        } else {
+            let options = words.prefix { $0 != "--" }
+            guard options.contains("--help") || options.contains("-h") else { return nil }
+        }
+        var path: [String] = []
+        var command = root
+        for word in words {
+            guard let next = command?.subcommands?.first(where: { $0.commandName == word }) else { break }
+            path.append(word)
+            command = next
+        }
+        return path.isEmpty ? nil : path
+    }
+
+    /// The group of commands `words` name and nothing else, when it has no default command: its
+    /// page is what its reader wants (`opps report`, `opps-hub user`), not a usage error.
+    public static func groupAlone(_ words: [String]) -> ([String], ParsableCommand.Type)? {
+        guard !words.isEmpty else { return nil }
+        var type: ParsableCommand.Type = Root.self
+        for word in words {
+            guard let next = type.configuration.subcommands.first(where: { $0._commandName == word }) else { return nil }
+            type = next
+        }
+        guard !type.configuration.subcommands.isEmpty, type.configuration.defaultSubcommand == nil else { return nil }
+        return (words, type)
+    }
+
+    /// The Chinese page of the command at `path`; nil when there is no such command.
+    public func page(_ path: [String]) -> String? {
+        var command = root
+        var type: ParsableCommand.Type = Root.self
+        for word in path {
+            command = command?.subcommands?.first { $0.commandName == word }
+            guard let next = type.configuration.subcommands.first(where: { $0._commandName == word }) else { return nil }
+            type = next
+        }
+        guard let command else { return nil }
+        let key = path.joined(separator: " ")
+        let words = pages[key]
+        var out: [String] = []
+        let usage = Root.usageString(for: type).replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "<subcommand>", with: "<子命令>")
+        out += Usage.wrap("用法：" + usage, width: 80)
+        out.append("")
+        if let abstract = abstract(key) { out += abstract.wrapped(width: 80) }
+        if let discussion = words?.discussion {
+            for paragraph in discussion.components(separatedBy: "\n\n") {
+                out.append("")
+                out += paragraph.wrapped(width: 80)
+            }
+        }
+        let shown = (command.arguments ?? []).filter(\.shouldDisplay)
+        for (title, kinds) in [("参数：", ["positional"]), ("选项：", ["option", "flag"])] {
+            let rows = shown.filter { kinds.contains($0.kind) }
+            guard !rows.isEmpty else { continue }
+            out += ["", title]
+            for argument in rows {
+                var said = sentence(key, argument.key) ?? ""
+                // The parser's own help adds an option's default; so does this page, unless said.
+                if argument.kind == "option", let value = argument.defaultValue, !said.contains("默认") { said += "（默认：\(value)）" }
+                out += Self.row(argument.label, said, width: 80)
+            }
+        }
+        let group = !(command.subcommands?.isEmpty ?? true)
+        if let subcommands = command.subcommands, group {
+            out += ["", "子命令："]
+            for sub in subcommands where sub.commandName != "help" {
+                out += Self.row(sub.commandName, abstract(key + " " + sub.commandName) ?? "", width: 80)
+            }
+            out.append("")
+            out += ("每个子命令的帮助：\(tool) \(key) <子命令> --help").wrapped(width: 80)
+        }
+        out.append("")
+        out += ("英文帮助：" + english(key, group)).wrapped(width: 80)
+        return out.joined(separator: "\n")
+    }
+
+    /// A command's line: a top-level command's from `lines`, unless its page says another.
+    public func abstract(_ key: String) -> String? {
+        pages[key]?.abstract ?? lines.first { $0.name == key }?.line
+    }
+
+    public func sentence(_ command: String, _ argument: String) -> String? {
+        if argument == "h" || argument == "help" { return arguments["help"] }
+        return arguments["\(command) \(argument)"] ?? arguments[argument]
+    }
+
+    /// One argument or subcommand: its label in a column of 24, its sentence wrapped beside it
+    /// (under it when the label is wider), as the parser's own help lays them out.
+    static func row(_ label: String, _ sentence: String, width: Int) -> [String] {
+        let column = 26
+        let lines = sentence.wrapped(width: width - column)
+        let head = "  " + label
+        var out: [String]
+        var rest = lines[...]
+        if head.displayWidth <= column - 2 {
+            out = [head.padding(column) + (rest.popFirst() ?? "")]
+        } else {
+            out = [head]
+        }
+        out += rest.map { String(repeating: " ", count: column) + $0 }
+        return out.map { $0.trimmingTrailingSpaces }
+    }
+}
+
+/// The parser's description of a tool, as `--experimental-dump-help` prints it: the shape
+/// of every page.
+public struct HelpCommand: Decodable, Sendable {
+    public let commandName: String
+    public let abstract: String?
+    public let discussion: String?
+    public let arguments: [HelpArgument]?
+    public let subcommands: [HelpCommand]?
+}
+
+public struct HelpArgument: Decodable, Sendable {
+    public struct Name: Decodable, Sendable {
+        public let kind: String
+        public let name: String
+    }
+    public let kind: String
+    public let names: [Name]?
+    public let preferredName: Name?
+    public let valueName: String?
+    public let shouldDisplay: Bool
+    public let isRepeating: Bool
+    public let defaultValue: String?
+
+    /// The key its sentence is found by: the long name, else the value's name.
+    public var key: String { names?.first(where: { $0.kind == "long" })?.name ?? preferredName?.name ?? valueName ?? "" }
+
+    /// As the parser's own help writes it: `<id> ...`, `--home <home>`, `-h, --help`.
+    public var label: String {
+        let value = "<\(valueName ?? key)>" + (isRepeating ? " ..." : "")
+        guard kind != "positional" else { return value }
+        let spelled = (names ?? []).map { ($0.kind == "long" ? "--" : "-") + $0.name }.sorted { $0.count < $1.count }.joined(separator: ", ")
+        return kind == "option" ? "\(spelled) \(value)" : spelled
+    }
+}
+
+struct HelpDump: Decodable { let command: HelpCommand }
+
+/// The argument parser's usage errors a reader meets (a missing argument, an unknown option, a
+/// value left out), in Chinese. Nil: say the parser's English.
+public enum ChineseUsage {
+    public static func translate(_ message: String) -> String? {
+        if let m = message.wholeMatch(of: /Missing expected argument '(.+)'/) { return "缺少参数 \(m.1)（用法见 --help）" }
+        if let m = message.wholeMatch(of: /Unexpected argument '(.+)'/) { return "多余的参数「\(m.1)」（名称里有空格时请加引号）" }
+        if let m = message.wholeMatch(of: /Unknown option '(.+)'\. Did you mean '(.+)'\?/) { return "没有选项 \(m.1)：是指 \(m.2) 吗？" }
+        if let m = message.wholeMatch(of: /Unknown option '(.+)'/) { return "没有选项 \(m.1)（选项见 --help）" }
+        if let m = message.wholeMatch(of: /Missing value for '(.+)'/) { return "选项 \(m.1) 缺少值" }
+        if let m = message.wholeMatch(of: /The value '(.*)' is invalid for '(.+)'.*/) { return "「\(m.1)」不是 \(m.2) 能接受的值" }
+        return nil
+    }
+}
+
+extension String {
+    public var trimmingTrailingSpaces: String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}

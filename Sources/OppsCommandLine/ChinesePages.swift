@@ -199,6 +199,10 @@ public enum ChineseUsage {
     public static func translate(_ message: String) -> String? {
         if let m = message.wholeMatch(of: /Missing expected argument '(.+)'/) { return "缺少参数 \(m.1)（用法见 --help）" }
         if let m = message.wholeMatch(of: /Unexpected argument '(.+)'/) { return "多余的参数「\(m.1)」（名称里有空格时请加引号）" }
+        if let m = message.wholeMatch(of: /[0-9]+ unexpected arguments: (.+)/) {
+            let words = m.1.split(separator: ", ").map { "「\($0.trimmingCharacters(in: CharacterSet(charactersIn: "'")))」" }
+            return "多余的参数\(words.joined(separator: "、"))（名称里有空格时请加引号）"
+        }
         if let m = message.wholeMatch(of: /Unknown option '(.+)'\. Did you mean '(.+)'\?/) { return "没有选项 \(m.1)：是指 \(m.2) 吗？" }
         if let m = message.wholeMatch(of: /Unknown option '(.+)'/) { return "没有选项 \(m.1)（选项见 --help）" }
         if let m = message.wholeMatch(of: /Missing value for '(.+)'/) { return "选项 \(m.1) 缺少值" }

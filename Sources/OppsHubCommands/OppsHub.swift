@@ -30,19 +30,32 @@ public struct OppsHub: AsyncParsableCommand {
 /// errors are one line on stderr. In-process tests call this.
 public enum OppsHubMain {
     public static func run(_ arguments: [String]) async -> Int32 {
+        let chinese = ChineseHubHelp.readerIsChinese
         let commands = OppsHub.configuration.subcommands.map { $0._commandName }
         if let typo = CommandSuggestion.unknown(arguments, known: commands) {
             let rest = Array(arguments.drop { $0 != typo }.dropFirst())
             let guess = CommandSuggestion.closest(to: typo, among: commands).map {
                 CommandSuggestion.line("opps-hub", (arguments.first == "help" ? ["help"] : []) + [$0] + rest)
             }
-            Console.err("opps-hub: unknown command \"\(typo)\" (opps-hub --help lists the commands)" + (guess.map { "; did you mean: \($0)" } ?? ""))
+            Console.err(
+                chinese
+                    ? "opps-hub：没有命令「\(typo)」（opps-hub --help 列出所有命令）" + (guess.map { "。是指：\($0)" } ?? "")
+                    : "opps-hub: unknown command \"\(typo)\" (opps-hub --help lists the commands)" + (guess.map { "; did you mean: \($0)" } ?? ""))
             return ExitStatus.usage
+        }
+        // The overview, and a command's own help, in Chinese for a Chinese reader.
+        if chinese, [[], ["--help"], ["-h"], ["help"]].contains(arguments) {
+            Console.out(ChineseHubHelp.overview)
+            return 0
         }
         // A group named with only where the hub is (`opps-hub user --data DIR`): the group's page,
         // which lists its commands, not "unknown option --data".
-        if let group = groupAlone(arguments) {
-            Console.out(Usage.fitted(OppsHub.helpMessage(for: group, columns: Console.width)))
+        if let (path, group) = groupAlone(arguments) {
+            Console.out(chinese ? ChineseHubHelp.help.page(path) ?? "" : Usage.fitted(OppsHub.helpMessage(for: group, columns: Console.width)))
+            return 0
+        }
+        if chinese, let path = ChineseHubHelp.help.path(asked: arguments), let page = ChineseHubHelp.help.page(path) {
+            Console.out(page)
             return 0
         }
         do {
@@ -60,7 +73,8 @@ public enum OppsHubMain {
                 Console.out(Usage.fitted(OppsHub.fullMessage(for: error)))
                 return 0
             }
-            Console.err("opps-hub: " + OppsHub.message(for: error))
+            let message = OppsHub.message(for: error)
+            Console.err(chinese ? "opps-hub：" + (ChineseUsage.translate(message) ?? message) : "opps-hub: " + message)
             return code.rawValue
         }
     }
@@ -69,7 +83,7 @@ public enum OppsHubMain {
 extension OppsHubMain {
     /// The group of commands `arguments` name, when they name nothing else but where the hub is
     /// (`--data`, `--store` with their values) and the group has no default command.
-    static func groupAlone(_ arguments: [String]) -> ParsableCommand.Type? {
+    static func groupAlone(_ arguments: [String]) -> ([String], ParsableCommand.Type)? {
         var words: [String] = []
         var i = 0
         while i < arguments.count {
@@ -84,7 +98,7 @@ extension OppsHubMain {
             words.append(arguments[i])
             i += 1
         }
-        return ChinesePages<OppsHub>.groupAlone(words)?.1
+        return ChinesePages<OppsHub>.groupAlone(words)
     }
 }
 

@@ -1,0 +1,87 @@
+import Foundation
+import OppsCommandLine
+import OppsConsole
+import Testing
+
+@testable import OppsHubCommands
+
+/// `opps-hub`'s help for a Chinese reader (LANG): every command's page from the parser's own
+/// description with our sentences, so a command or option added, renamed or removed without its
+/// Chinese fails here; the overview; usage errors.
+@Suite struct ChineseHubHelpTests {
+    static func commands() -> [(path: [String], command: HelpCommand)] {
+        func walk(_ c: HelpCommand, _ path: [String]) -> [(path: [String], command: HelpCommand)] {
+            (path.isEmpty ? [] : [(path, c)]) + (c.subcommands ?? []).filter { $0.commandName != "help" }.flatMap { walk($0, path + [$0.commandName]) }
+        }
+        return ChineseHubHelp.help.root.map { walk($0, []) } ?? []
+    }
+
+    @Test func everyCommandAndArgumentHasItsChineseAndEveryPageFits80Columns() throws {
+        let help = ChineseHubHelp.help
+        let all = Self.commands()
+        #expect(all.count > 20, "the parser's description was read")
+        for (path, command) in all {
+            let key = path.joined(separator: " ")
+            #expect(help.abstract(key) != nil, "no Chinese line for opps-hub \(key)")
+            let page = try #require(help.page(path))
+            if command.discussion?.contains("Example: ") == true { #expect(page.contains("例子："), "opps-hub \(key): no example") }
+            for argument in (command.arguments ?? []) where argument.shouldDisplay {
+                #expect(help.sentence(key, argument.key) != nil, "opps-hub \(key): no sentence for \(argument.label)")
+                #expect(page.contains("  " + argument.label), "opps-hub \(key): \(argument.label) not on the page")
+            }
+            for line in page.split(separator: "\n", omittingEmptySubsequences: false) {
+                #expect(String(line).displayWidth <= 80, "opps-hub \(key): \(line)")
+            }
+        }
+        // Each example names the same command as the English one, so the example test's runs hold for both.
+        for (path, command) in all {
+            guard let english = command.discussion.flatMap(HubHelpExampleTests.example(in:)) else { continue }
+            let chinese = try #require(help.pages[path.joined(separator: " ")]?.discussion)
+            #expect(chinese.contains("opps-hub " + english.prefix(path.count).joined(separator: " ")), "opps-hub \(path): \(chinese)")
+        }
+        // No sentence left over for a command or argument that is gone.
+        let keys = Set(all.map { $0.path.joined(separator: " ") })
+        for key in help.pages.keys { #expect(keys.contains(key), "a page for no command: \(key)") }
+        for c in ChineseHubHelp.commands { #expect(keys.contains(c.name), "a line for no command: \(c.name)") }
+        #expect(ChineseHubHelp.commands.map(\.name) == all.filter { $0.path.count == 1 }.map { $0.path[0] }, "the overview lists the commands in the parser's order")
+        let shared = Set(all.flatMap { ($0.command.arguments ?? []).map(\.key) })
+        for key in help.arguments.keys {
+            let words = key.split(separator: " ").map(String.init)
+            guard words.count > 1 else {
+                #expect(shared.contains(key) || key == "help", "a sentence for no argument: \(key)")
+                continue
+            }
+            let command = all.first { $0.path == Array(words.dropLast()) }?.command
+            #expect(command?.arguments?.contains { $0.key == words.last } == true, "a sentence for no argument: \(key)")
+        }
+        for line in ChineseHubHelp.overview.split(separator: "\n") { #expect(String(line).displayWidth <= 80, "\(line)") }
+    }
+
+    @Test func aChineseOperatorReadsTheHubsHelpAndUsageInChinese() async throws {
+        let chinese = ["LANG": "zh_CN.UTF-8"], english = ["LANG": "C"]
+        func hub(_ args: String..., environment: [String: String]) async -> Run {
+            await ProcessEnvironment.$pinned.withValue(environment) { await oppsHub(args) }
+        }
+        for asked in [[], ["--help"], ["-h"], ["help"]] {
+            let overview = await ProcessEnvironment.$pinned.withValue(chinese) { await oppsHub(asked) }
+            #expect(overview.code == 0 && overview.stdout.hasPrefix("概述：运行和管理 OppSync 服务器。"), "\(asked): \(overview.stdout.prefix(200))")
+        }
+        #expect(await hub("--help", environment: english).stdout.hasPrefix("OVERVIEW: Run and operate the OppSync hub."))
+        let add = await hub("user", "add", "--help", environment: chinese)
+        #expect(add.code == 0 && add.stdout.hasPrefix("用法：opps-hub user add <name> --role <role>"), "\(add.stdout.prefix(300))")
+        #expect(add.stdout.contains("  --role <role>           角色：工作区的角色之一"), "\(add.stdout)")
+        #expect(add.stdout.hasSuffix("英文帮助：LANG=C opps-hub user add --help\n"), "\(add.stdout.suffix(200))")
+        #expect(await hub("help", "token", "rotate", environment: chinese).stdout.hasPrefix("用法：opps-hub token rotate <name>"))
+        // A group named alone, with where the hub is: its page, with its commands.
+        let group = await hub("user", "--data", "/nowhere", environment: chinese)
+        #expect(group.code == 0 && group.stdout.contains("子命令：\n  add                     新增用户并打印其令牌"), "\(group.stdout)")
+        // Usage errors, one line each.
+        let missing = await hub("user", "add", environment: chinese)
+        #expect(missing.code == 64 && missing.stderr == "opps-hub：缺少参数 <name>（用法见 --help）\n", "\(missing.stderr)")
+        let typo = await hub("usr", "list", environment: chinese)
+        #expect(typo.code == 64 && typo.stderr == "opps-hub：没有命令「usr」（opps-hub --help 列出所有命令）。是指：opps-hub user list\n", "\(typo.stderr)")
+        let extra = await hub("user", "ad", "fang", environment: chinese)
+        #expect(extra.code == 64 && extra.stderr == "opps-hub：多余的参数「ad」、「fang」（名称里有空格时请加引号）\n", "\(extra.stderr)")
+        #expect(await hub("user", "add", environment: english).stderr == "opps-hub: Missing expected argument '<name>'\n")
+    }
+}

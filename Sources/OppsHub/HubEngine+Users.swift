@@ -9,19 +9,23 @@ extension HubEngine {
 
     /// Adds a user and returns their token (shown once; only its hash is stored).
     public func addUser(_ user: HubUser, rng: inout some RandomNumberGenerator) throws -> String {
+        var user = user
+        // A role by its name or a label (销售顾问, Sales rep), stored by its name.
+        if let role = workspace.role(input: user.role) { user.role = role.name }
         guard user.name != Self.systemAuthor, !user.name.isEmpty, user.name.count <= 64,
             user.name.unicodeScalars.allSatisfy({ !$0.properties.isWhitespace && $0.value > 0x20 })
         else {
-            throw HubError.invalid("user names are 1–64 characters without spaces, and \"hub\" is reserved")
+            throw HubError.invalid(
+                "user names are 1–64 characters without spaces, and \"hub\" is reserved", chinese: "用户名是 1–64 个字符，不含空格；「hub」是保留的名称")
         }
-        guard workspace.role(user.role) != nil else {
-            throw HubError.invalid("unknown role \"\(user.role)\" (\(workspace.roles.map(\.name).joined(separator: ", ")))")
-        }
-        if let m = user.manager, try store.user(named: m) == nil { throw HubError.invalid("unknown manager \"\(m)\"") }
-        if let c = user.capacity, c < 0 { throw HubError.invalid("capacity must be 0 or more") }
+        guard workspace.role(user.role) != nil else { throw Self.unknownRole(user.role, workspace) }
+        if let m = user.manager, try store.user(named: m) == nil { throw Self.unknownManager(m) }
+        if let c = user.capacity, c < 0 { throw Self.negativeCapacity }
         let token = Token.generate(using: &rng)
         try store.transaction {
-            if try store.user(named: user.name) != nil { throw HubError.invalid("user \"\(user.name)\" already exists") }
+            if try store.user(named: user.name) != nil {
+                throw HubError.invalid("user \"\(user.name)\" already exists", chinese: "用户「\(user.name)」已经存在")
+            }
             try store.addUser(user, now: now)
             try store.addToken(hash: Token.hash(token), user: user.name, now: now)
             try store.audit(action: "user", subject: user.name, detail: "added as \(user.role)", now: now)
@@ -35,17 +39,16 @@ extension HubEngine {
     public func updateUser(_ name: UserName, _ change: (inout HubUser) -> Void) throws -> HubUser {
         defer { directoryMarker = nil }
         return try store.transaction {
-            guard var user = try store.user(named: name) else { throw HubError.invalid("no user \"\(name)\"") }
+            guard var user = try store.user(named: name) else { throw Self.noUser(name) }
             let before = user
             change(&user)
-            guard workspace.role(user.role) != nil else {
-                throw HubError.invalid("unknown role \"\(user.role)\" (\(workspace.roles.map(\.name).joined(separator: ", ")))")
-            }
+            if let role = workspace.role(input: user.role) { user.role = role.name }
+            guard workspace.role(user.role) != nil else { throw Self.unknownRole(user.role, workspace) }
             if let m = user.manager {
-                guard m != name else { throw HubError.invalid("a user cannot manage themselves") }
-                guard try store.user(named: m) != nil else { throw HubError.invalid("unknown manager \"\(m)\"") }
+                guard m != name else { throw HubError.invalid("a user cannot manage themselves", chinese: "用户不能是自己的经理") }
+                guard try store.user(named: m) != nil else { throw Self.unknownManager(m) }
             }
-            if let c = user.capacity, c < 0 { throw HubError.invalid("capacity must be 0 or more") }
+            if let c = user.capacity, c < 0 { throw Self.negativeCapacity }
             try store.updateUser(user)
             var changes = [String]()
             if before.role != user.role { changes.append("role \(before.role) → \(user.role)") }
@@ -65,11 +68,26 @@ extension HubEngine {
         // The old token must not be served from the token cache: re-read the directory.
         defer { directoryMarker = nil }
         try store.transaction {
-            guard try store.user(named: name) != nil else { throw HubError.invalid("no user \"\(name)\"") }
+            guard try store.user(named: name) != nil else { throw Self.noUser(name) }
             try store.revokeTokens(user: name)
             try store.addToken(hash: Token.hash(token), user: name, now: now)
             try store.audit(action: "token", subject: name, detail: "rotated", now: now)
         }
         return token
     }
+
+    // What the operator is told, in English and Chinese.
+    static func noUser(_ name: UserName) -> HubError {
+        HubError.invalid("no user \"\(name)\" (opps-hub user list shows who exists)", chinese: "没有用户「\(name)」（opps-hub user list 列出所有用户）")
+    }
+    static func unknownRole(_ role: String, _ workspace: Workspace) -> HubError {
+        let roles = workspace.roles.map(\.name), words = Vocabulary(workspace, locale: "zh-CN")
+        return HubError.invalid(
+            "unknown role \"\(role)\" (\(roles.joined(separator: ", ")))",
+            chinese: "没有角色「\(role)」（角色有：\(roles.map { words.role($0) == $0 ? $0 : "\(words.role($0))（\($0)）" }.joined(separator: "、"))）")
+    }
+    static func unknownManager(_ name: UserName) -> HubError {
+        HubError.invalid("unknown manager \"\(name)\"", chinese: "经理「\(name)」不是已有的用户")
+    }
+    static let negativeCapacity = HubError.invalid("capacity must be 0 or more", chinese: "容量必须是 0 或更大")
 }

@@ -247,15 +247,19 @@ public struct HubError: Error, CustomStringConvertible, Sendable, Hashable {
 
     public let code: Code
     public let message: String
+    /// The same line for a Chinese-reading operator, where it has one (`opps-hub` says it).
+    public let chinese: String?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, chinese: String? = nil) {
         self.code = code
         self.message = message
+        self.chinese = chinese
     }
 
-    public static let notInitialised = HubError(.notInitialised, "this directory holds no hub: run opps-hub init --data DIR first")
-    public static func badWorkspace(_ why: String) -> HubError { HubError(.badWorkspace, "the workspace is invalid:\n\(why)") }
-    public static func invalid(_ why: String) -> HubError { HubError(.invalid, why) }
+    public static let notInitialised = HubError(
+        .notInitialised, "this directory holds no hub: run opps-hub init --data DIR first", chinese: "这个目录里没有服务器：先运行 opps-hub init --data 目录")
+    public static func badWorkspace(_ why: String) -> HubError { HubError(.badWorkspace, "the workspace is invalid:\n\(why)", chinese: "工作区无效：\n\(why)") }
+    public static func invalid(_ why: String, chinese: String? = nil) -> HubError { HubError(.invalid, why, chinese: chinese) }
 
     public var description: String { message }
 }

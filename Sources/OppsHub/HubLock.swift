@@ -11,10 +11,10 @@ public final class HubLock {
     public init(directory: String) throws {
         let path = directory + "/hub.lock"
         fd = open(path, O_CREAT | O_RDWR, 0o600)
-        guard fd >= 0 else { throw HubError.invalid("cannot open \(path): check the directory's permissions") }
+        guard fd >= 0 else { throw HubError.invalid("cannot open \(path): check the directory's permissions", chinese: "无法打开 \(path)：请检查目录的权限") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
-            throw HubError.invalid("a hub is running on \(directory) (it holds \(path)); stop it first")
+            throw HubError.invalid("a hub is running on \(directory) (it holds \(path)); stop it first", chinese: "已有服务器在使用 \(directory)（它占用着 \(path)）：先停止它")
         }
     }
 

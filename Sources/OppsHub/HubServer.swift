@@ -99,12 +99,15 @@ public struct HubServer: Sendable {
 
     /// What to tell the operator when the listening socket cannot be opened (issue 15 item 9:
     /// a busy port printed a raw `bind(...) errno: 98`); nil for any other failure.
-    public static func startFailure(_ error: any Error, host: String, port: Int) -> String? {
+    public static func startFailure(_ error: any Error, host: String, port: Int, chinese: Bool = false) -> String? {
         guard let e = error as? IOError else { return nil }
-        switch e.errnoCode {
-        case EADDRINUSE: return "port \(port) on \(host) is already in use (another opps-hub?): stop that process or choose another --port"
-        case EACCES: return "no permission to listen on port \(port): ports below 1024 need privileges; choose --port 1024 or above"
-        case EADDRNOTAVAIL: return "\(host) is not an address of this machine: use --host 127.0.0.1, or an address this machine has"
+        switch (e.errnoCode, chinese) {
+        case (EADDRINUSE, false): return "port \(port) on \(host) is already in use (another opps-hub?): stop that process or choose another --port"
+        case (EADDRINUSE, true): return "\(host) 的端口 \(port) 已被占用（另一个 opps-hub？）：停止那个进程，或用 --port 换一个端口"
+        case (EACCES, false): return "no permission to listen on port \(port): ports below 1024 need privileges; choose --port 1024 or above"
+        case (EACCES, true): return "没有权限监听端口 \(port)：1024 以下的端口需要特权；请用 --port 1024 或更大的端口"
+        case (EADDRNOTAVAIL, false): return "\(host) is not an address of this machine: use --host 127.0.0.1, or an address this machine has"
+        case (EADDRNOTAVAIL, true): return "\(host) 不是这台机器的地址：用 --host 127.0.0.1，或这台机器有的地址"
         default: return nil
         }
     }

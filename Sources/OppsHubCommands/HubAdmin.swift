@@ -49,7 +49,10 @@ struct DataOption: ParsableArguments {
 
     /// The data directory, or a failure naming both ways to say where the hub is.
     func requireDirectory() throws -> String {
-        guard let directory else { throw CommandFailure("give the hub's --data DIR (or --store postgres://… for a hub on PostgreSQL)") }
+        guard let directory else {
+            throw CommandFailure(
+                "give the hub's --data DIR (or --store postgres://… for a hub on PostgreSQL)", chinese: "请用 --data 目录 指明服务器（PostgreSQL 上的服务器用 --store postgres://…）")
+        }
         return directory
     }
 
@@ -62,22 +65,26 @@ struct DataOption: ParsableArguments {
             do {
                 let store = try configuration.openStore()
                 guard try store.hubID() != nil else {
-                    throw CommandFailure("no hub in \(configuration.storePlace): run opps-hub init --store URL first")
+                    throw CommandFailure(
+                        "no hub in \(configuration.storePlace): run opps-hub init --store URL first",
+                        chinese: "\(configuration.storePlace) 里没有服务器：先运行 opps-hub init --store 地址")
                 }
                 return try HubEngine(store: store, configuration: configuration)
             } catch let e as StoreError {
-                throw CommandFailure("cannot open the hub database at \(configuration.storePlace): \(e.message)")
+                throw CommandFailure(
+                    "cannot open the hub database at \(configuration.storePlace): \(e.message)", chinese: "无法打开 \(configuration.storePlace) 的服务器数据库：\(e.message)")
             }
         }
         let directory = try requireDirectory()
         let path = configuration.databasePath
         guard FileManager.default.fileExists(atPath: path) else {
-            throw CommandFailure("no hub in \(directory): run opps-hub init --data \(directory) first")
+            throw CommandFailure(
+                "no hub in \(directory): run opps-hub init --data \(directory) first", chinese: "\(directory) 里没有服务器：先运行 opps-hub init --data \(directory)")
         }
         do {
             return try HubEngine(store: SQLiteHubStore(path: path), configuration: configuration)
         } catch let e as StoreError {
-            throw CommandFailure("cannot open the hub database in \(directory): \(e.message)")
+            throw CommandFailure("cannot open the hub database in \(directory): \(e.message)", chinese: "无法打开 \(directory) 里的服务器数据库：\(e.message)")
         }
     }
 }
@@ -114,10 +121,14 @@ public struct Init: ParsableCommand {
     public func run() throws {
         let document: String
         if let workspace {
-            guard let text = try? String(contentsOfFile: workspace, encoding: .utf8) else { throw CommandFailure("cannot read \(workspace)") }
+            guard let text = try? String(contentsOfFile: workspace, encoding: .utf8) else {
+                throw CommandFailure("cannot read \(workspace)", chinese: "无法读取 \(workspace)")
+            }
             let report = WorkspaceReport(text: text, file: workspace)
             guard report.issues.isEmpty else {
-                throw CommandFailure("\(workspace) is not a valid workspace (\(report.issues.count) problem(s)); run opps-hub workspace check \(workspace)")
+                throw CommandFailure(
+                    "\(workspace) is not a valid workspace (\(report.issues.count) problem(s)); run opps-hub workspace check \(workspace)",
+                    chinese: "\(workspace) 不是有效的工作区（\(report.issues.count) 个问题）：运行 opps-hub workspace check \(workspace) 查看")
             }
             document = text
         } else {
@@ -131,22 +142,26 @@ public struct Init: ParsableCommand {
             place = configuration.storePlace
             do {
                 let store = try configuration.openStore()
-                guard try store.hubID() == nil else { throw CommandFailure("\(place) already holds a hub; choose another database") }
+                guard try store.hubID() == nil else {
+                    throw CommandFailure("\(place) already holds a hub; choose another database", chinese: "\(place) 里已经有服务器：请换一个数据库")
+                }
                 // One transaction: a failure leaves the database without a hub, ready for another try.
                 id = try HubEngine.initialise(store: store, workspace: document, now: SystemClock().nowMilliseconds(), rng: &rng)
             } catch let e as StoreError {
-                throw CommandFailure("could not create the hub in \(place): \(e.message)")
+                throw CommandFailure("could not create the hub in \(place): \(e.message)", chinese: "无法在 \(place) 中建立服务器：\(e.message)")
             }
         } else {
             let directory = try data.requireDirectory()
             place = directory
             let fm = FileManager.default
             let path = data.configuration.databasePath
-            if fm.fileExists(atPath: path) { throw CommandFailure("\(directory) already holds a hub; choose another directory") }
+            if fm.fileExists(atPath: path) {
+                throw CommandFailure("\(directory) already holds a hub; choose another directory", chinese: "\(directory) 里已经有服务器：请换一个目录")
+            }
             do {
                 try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             } catch {
-                throw CommandFailure("cannot create \(directory): check the path and permissions")
+                throw CommandFailure("cannot create \(directory): check the path and permissions", chinese: "无法建立 \(directory)：请检查路径和权限")
             }
             do {
                 let store = try SQLiteHubStore(path: path)
@@ -154,15 +169,22 @@ public struct Init: ParsableCommand {
             } catch {
                 // Nothing half-made is left behind.
                 for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: path + suffix) }
-                throw CommandFailure("could not create the hub: \(error)")
+                throw CommandFailure("could not create the hub: \(error)", chinese: "无法建立服务器：\(error)")
             }
         }
         let ws = try Workspace.decode(document)
         if json {
             Console.out(try HubInitJSON(hub: id.description, data: place, workspace: ws.name, workspace_version: ws.version).jsonPretty())
         } else {
-            Console.out("created hub \(id) in \(place) (workspace \"\(ws.name)\" version \(ws.version))")
-            Console.out("next: opps-hub user add NAME --role ROLE \(data.flag)")
+            Console.out(
+                say(
+                    "created hub \(id) in \(place) (workspace \"\(ws.name)\" version \(ws.version))",
+                    "已在 \(place) 建立服务器 \(id)（工作区「\(ws.name)」第 \(ws.version) 版）"))
+            Console.out(
+                say(
+                    "next: opps-hub user add NAME --role ROLE \(data.flag)",
+                    "接下来：opps-hub user add 用户名 --role 角色 \(data.flag.replacingOccurrences(of: "DIR", with: "目录"))（角色：\(ws.roles.map { Vocabulary(ws, locale: "zh-CN").role($0.name) + "（\($0.name)）" }.joined(separator: "、"))）"
+                ))
         }
     }
 }
@@ -192,7 +214,7 @@ public struct UserCommand: ParsableCommand {
         @Argument(help: "The user name (unique, no spaces).")
         var name: String
 
-        @Option(help: "The role: one of the workspace's roles (default workspace: marketing, sales, expert, success, manager).")
+        @Option(help: "The role: one of the workspace's roles, by name or label (default workspace: marketing, sales, expert, success, manager).")
         var role: String
 
         @Option(help: "The user's team.")
@@ -222,14 +244,18 @@ public struct UserCommand: ParsableCommand {
             do {
                 token = try engine.addUser(user, rng: &rng)
             } catch let e as HubError {
-                throw CommandFailure(e.description)
+                throw CommandFailure(e)
             }
             if json {
                 Console.out(
                     try UserAddedJSON(name: name, role: role, token: token, team: team, territory: territory, manager: manager, capacity: capacity)
                         .jsonPretty())
             } else {
-                Console.out("added \(name) (\(role)); token (shown once): \(token)")
+                Console.out(
+                    say(
+                        "added \(name) (\(role)); token (shown once): \(token)",
+                        "已添加 \(name)（\(roleWords(engine.workspace, (try? engine.store.user(named: name))??.role ?? role))）；令牌（只显示这一次）：\(token)\n把令牌交给\(name)：在他的电脑上运行 opps init --hub 服务器地址 --token 令牌"
+                    ))
             }
         }
     }
@@ -246,15 +272,22 @@ public struct UserCommand: ParsableCommand {
         public init() {}
 
         public func run() throws {
-            let users = try data.openEngine().store.users()
+            let engine = try data.openEngine()
+            let users = try engine.store.users()
             if json {
                 Console.out(JSON.array(users.map(userJSON)).prettyText)
             } else {
                 // A table under a header: name, role, team, territory, manager, capacity, whether disabled.
                 let rows =
-                    [["NAME", "ROLE", "TEAM", "TERRITORY", "MANAGER", "CAPACITY", ""]]
+                    [
+                        ChineseHubHelp.readerIsChinese
+                            ? ["用户名", "角色", "团队", "区域", "经理", "容量", ""] : ["NAME", "ROLE", "TEAM", "TERRITORY", "MANAGER", "CAPACITY", ""]
+                    ]
                     + users.map { u in
-                        [u.name, u.role, u.team ?? "-", u.territory ?? "-", u.manager ?? "-", u.capacity.map(String.init) ?? "-", u.disabled ? "disabled" : ""]
+                        [
+                            u.name, roleWords(engine.workspace, u.role), u.team ?? "-", u.territory ?? "-", u.manager ?? "-", u.capacity.map(String.init) ?? "-",
+                            u.disabled ? say("disabled", "已停用") : "",
+                        ]
                     }
                 for line in table(rows) { Console.out(line) }
             }
@@ -275,7 +308,7 @@ extension UserCommand {
 
         public func run() throws {
             _ = try adminCall { try data.openEngine().updateUser(name) { $0.disabled = true } }
-            Console.out("disabled \(name)")
+            Console.out(say("disabled \(name)", "已停用 \(name)：他的令牌从下一个请求起被拒绝"))
         }
     }
 
@@ -291,7 +324,7 @@ extension UserCommand {
 
         public func run() throws {
             _ = try adminCall { try data.openEngine().updateUser(name) { $0.disabled = false } }
-            Console.out("enabled \(name)")
+            Console.out(say("enabled \(name)", "已启用 \(name)：他的令牌又能用了"))
         }
     }
 
@@ -322,8 +355,9 @@ extension UserCommand {
         }
 
         public func run() throws {
+            let engine = try data.openEngine()
             let user = try adminCall {
-                try data.openEngine().updateUser(name) { u in
+                try engine.updateUser(name) { u in
                     if let role { u.role = role }
                     if let team { u.team = team.isEmpty ? nil : team }
                     if let territory { u.territory = territory.isEmpty ? nil : territory }
@@ -334,7 +368,10 @@ extension UserCommand {
             if json {
                 Console.out(userJSON(user).compactText)
             } else {
-                Console.out("updated \(name): \(user.role), team \(user.team ?? "-"), territory \(user.territory ?? "-"), manager \(user.manager ?? "-")")
+                Console.out(
+                    say(
+                        "updated \(name): \(user.role), team \(user.team ?? "-"), territory \(user.territory ?? "-"), manager \(user.manager ?? "-")",
+                        "已修改 \(name)：角色 \(roleWords(engine.workspace, user.role))，团队 \(user.team ?? "-")，区域 \(user.territory ?? "-")，经理 \(user.manager ?? "-")"))
             }
         }
     }
@@ -344,7 +381,11 @@ func userJSON(_ u: HubUser) -> JSON {
     (try? JSONValueEncoder.encode(UserJSON(u))) ?? .null
 }
 
-/// Maps engine errors to one-line command failures.
+/// A role as the operator reads it: its Chinese label for a Chinese reader, else its name.
+func roleWords(_ workspace: Workspace, _ role: String) -> String {
+    ChineseHubHelp.readerIsChinese ? Vocabulary(workspace, locale: "zh-CN").role(role) : role
+}
+
 /// Rows as columns two spaces apart, each as wide as its widest cell (trailing spaces dropped).
 func table(_ rows: [[String]]) -> [String] {
     let widths = (0..<(rows.map(\.count).max() ?? 0)).map { i in rows.map { i < $0.count ? $0[i].displayWidth : 0 }.max() ?? 0 }
@@ -356,13 +397,14 @@ func table(_ rows: [[String]]) -> [String] {
     }
 }
 
+/// Maps engine errors to one-line command failures.
 func adminCall<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let e as HubError {
-        throw CommandFailure(e.description)
+        throw CommandFailure(e)
     } catch let e as StoreError {
-        throw CommandFailure("hub database: \(e.message)")
+        throw CommandFailure("hub database: \(e.message)", chinese: "服务器数据库：\(e.message)")
     }
 }
 
@@ -391,7 +433,10 @@ public struct TokenCommand: ParsableCommand {
             if json {
                 Console.out(try TokenJSON(name: name, token: token).jsonLine())
             } else {
-                Console.out("new token for \(name) (shown once): \(token)")
+                Console.out(
+                    say(
+                        "new token for \(name) (shown once): \(token)",
+                        "\(name) 的新令牌（只显示这一次）：\(token)\n旧令牌已失效；\(name) 在他的电脑上运行 opps connect --token 新令牌，本机的东西都不会丢"))
             }
         }
     }
@@ -541,12 +586,18 @@ public struct Serve: AsyncParsableCommand {
         var lock: HubLock?
         if !configuration.isPostgres {
             let directory = configuration.dataDirectory
-            guard !directory.isEmpty else { throw CommandFailure("give the hub's --data DIR, or --store postgres://… (or \"store\" in --config)") }
+            guard !directory.isEmpty else {
+                throw CommandFailure(
+                    "give the hub's --data DIR, or --store postgres://… (or \"store\" in --config)",
+                    chinese: "请用 --data 目录 指明服务器，或 --store postgres://…（或在 --config 里写 \"store\"）")
+            }
             guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
-                throw CommandFailure("no hub in \(directory): run opps-hub init --data \(directory) first")
+                throw CommandFailure(
+                    "no hub in \(directory): run opps-hub init --data \(directory) first", chinese: "\(directory) 里没有服务器：先运行 opps-hub init --data \(directory)")
             }
             guard FileManager.default.isReadableFile(atPath: configuration.databasePath) else {
-                throw CommandFailure("cannot read \(configuration.databasePath): check its permissions")
+                throw CommandFailure(
+                    "cannot read \(configuration.databasePath): check its permissions", chinese: "无法读取 \(configuration.databasePath)：请检查它的权限")
             }
             lock = try adminCall { try HubLock(directory: directory) }
         }
@@ -555,10 +606,14 @@ public struct Serve: AsyncParsableCommand {
         do {
             hub = try Hub(configuration: configuration)
         } catch let e as StoreError {
-            throw CommandFailure("cannot open the hub database in \(configuration.storePlace): \(e.message)")
-        } catch let e as HubError {
             throw CommandFailure(
-                configuration.isPostgres && e.code == .notInitialised ? "no hub in \(configuration.storePlace): run opps-hub init --store URL first" : e.description)
+                "cannot open the hub database in \(configuration.storePlace): \(e.message)",
+                chinese: "无法打开 \(configuration.storePlace) 里的服务器数据库：\(e.message)")
+        } catch let e as HubError {
+            guard configuration.isPostgres, e.code == .notInitialised else { throw CommandFailure(e) }
+            throw CommandFailure(
+                "no hub in \(configuration.storePlace): run opps-hub init --store URL first",
+                chinese: "\(configuration.storePlace) 里没有服务器：先运行 opps-hub init --store 地址")
         }
         var logger = Logger(label: "opps-hub")
         logger.logLevel = level
@@ -572,7 +627,9 @@ public struct Serve: AsyncParsableCommand {
             }
         }
         do { try await app.runService() } catch {
-            if let why = HubServer.startFailure(error, host: host, port: configuration.port) { throw CommandFailure(why) }
+            if let why = HubServer.startFailure(error, host: host, port: configuration.port) {
+                throw CommandFailure(why, chinese: HubServer.startFailure(error, host: host, port: configuration.port, chinese: true))
+            }
             throw error
         }
     }

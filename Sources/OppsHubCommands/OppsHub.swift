@@ -3,6 +3,7 @@ import Foundation
 import OppsCommandLine
 import OppsConsole
 import OppsCore
+import OppsHub
 import OppsWire
 
 /// `opps-hub`: the operator's command line for the sync hub.
@@ -63,7 +64,7 @@ public enum OppsHubMain {
             if var a = command as? any AsyncParsableCommand { try await a.run() } else { try command.run() }
             return 0
         } catch let e as CommandFailure {
-            Console.err("opps-hub: " + e.message)
+            Console.err((chinese ? "opps-hub：" : "opps-hub: ") + e.said)
             return 1
         } catch let e as ExitCode {
             return e.rawValue
@@ -236,7 +237,20 @@ public struct WorkspaceReport: Sendable {
 /// A failure the user can act on: printed as one line, exit code 1.
 public struct CommandFailure: Error, CustomStringConvertible, LocalizedError {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// The same for a Chinese reader (LANG), where it has one.
+    public var chinese: String?
+    public init(_ message: String, chinese: String? = nil) {
+        self.message = message
+        self.chinese = chinese
+    }
+    /// The failure as a hub error says it, in both languages.
+    init(_ error: HubError) { self.init(error.message, chinese: error.chinese) }
+    /// What the operator reads: the Chinese when they read Chinese and it has one.
+    var said: String { ChineseHubHelp.readerIsChinese ? chinese ?? message : message }
     public var description: String { message }
     public var errorDescription: String? { message }
 }
+
+/// What `opps-hub` says, in the operator's language (LANG): the English, or the Chinese for a
+/// Chinese reader.
+func say(_ english: String, _ chinese: String) -> String { ChineseHubHelp.readerIsChinese ? chinese : english }

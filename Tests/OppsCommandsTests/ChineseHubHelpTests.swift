@@ -1,6 +1,7 @@
 import Foundation
 import OppsCommandLine
 import OppsConsole
+import OppsTestSupport
 import Testing
 
 @testable import OppsHubCommands
@@ -83,5 +84,40 @@ import Testing
         let extra = await hub("user", "ad", "fang", environment: chinese)
         #expect(extra.code == 64 && extra.stderr == "opps-hub：多余的参数「ad」、「fang」（名称里有空格时请加引号）\n", "\(extra.stderr)")
         #expect(await hub("user", "add", environment: english).stderr == "opps-hub: Missing expected argument '<name>'\n")
+    }
+
+    /// An operator who reads Chinese sets up a hub and its users: every line in Chinese, roles
+    /// typed and shown by their labels, and each refusal one line saying what to do.
+    @Test func aChineseOperatorsFirstDay() async throws {
+        let zh = ["LANG": "zh_CN.UTF-8"]
+        func hub(_ args: String...) async -> Run { await ProcessEnvironment.$pinned.withValue(zh) { await oppsHub(args) } }
+        let dir = Scratch.directory("opps-hub-zh") + "/hub"
+        let made = await hub("init", "--data", dir, "--locale", "zh-CN")
+        #expect(made.code == 0 && made.stdout.hasPrefix("已在 \(dir) 建立服务器 "), "\(made.stdout)")
+        #expect(made.stdout.contains("接下来：opps-hub user add 用户名 --role 角色 --data \(dir)（角色：市场推广（marketing）、销售顾问（sales）"), "\(made.stdout)")
+        #expect(await hub("init", "--data", dir).stderr == "opps-hub：\(dir) 里已经有服务器：请换一个目录\n")
+
+        let lead = await hub("user", "add", "李娜", "--role", "销售管理者", "--data", dir)
+        #expect(lead.code == 0 && lead.stdout.hasPrefix("已添加 李娜（销售管理者）；令牌（只显示这一次）：opps_"), "\(lead.stdout)")
+        let vague = await hub("user", "add", "王伟", "--role", "销售", "--data", dir)
+        #expect(vague.code == 1)
+        #expect(vague.stderr.hasPrefix("opps-hub：没有角色「销售」（角色有：市场推广（marketing）、销售顾问（sales）"), "\(vague.stderr)")
+        #expect(await hub("user", "add", "王伟", "--role", "sales", "--manager", "张三", "--data", dir).stderr == "opps-hub：经理「张三」不是已有的用户\n")
+        #expect(await hub("user", "add", "王伟", "--role", "销售顾问", "--manager", "李娜", "--data", dir).code == 0)
+        #expect(await hub("user", "add", "王伟", "--role", "sales", "--data", dir).stderr == "opps-hub：用户「王伟」已经存在\n")
+        let list = await hub("user", "list", "--data", dir)
+        #expect(list.stdout == "用户名  角色        团队  区域  经理  容量\n李娜    销售管理者  -     -     -     -\n王伟    销售顾问    -     -     李娜  -\n", "\(list.stdout)")
+        // Stored by the role's name, whatever label it was typed with.
+        #expect(await oppsHub("user", "list", "--data", dir, "--json").json?.array?.compactMap { $0["role"]?.string } == ["manager", "sales"])
+        #expect(await hub("user", "set", "王为", "--team", "华东", "--data", dir).stderr == "opps-hub：没有用户「王为」（opps-hub user list 列出所有用户）\n")
+        #expect(await hub("user", "set", "王伟", "--team", "华东", "--data", dir).stdout == "已修改 王伟：角色 销售顾问，团队 华东，区域 -，经理 李娜\n")
+        #expect(await hub("user", "disable", "王伟", "--data", dir).stdout == "已停用 王伟：他的令牌从下一个请求起被拒绝\n")
+        let rotated = await hub("token", "rotate", "王伟", "--data", dir)
+        #expect(rotated.stdout.hasPrefix("王伟 的新令牌（只显示这一次）：opps_") && rotated.stdout.hasSuffix("opps connect --token 新令牌，本机的东西都不会丢\n"))
+        #expect(await hub("status", "--data", dir + "-none").stderr == "opps-hub：\(dir)-none 里没有服务器：先运行 opps-hub init --data \(dir)-none\n")
+        #expect(await hub("user", "list").stderr == "opps-hub：请用 --data 目录 指明服务器（PostgreSQL 上的服务器用 --store postgres://…）\n")
+        // The same in English for an English reader.
+        let english = await ProcessEnvironment.$pinned.withValue(["LANG": "C"]) { await oppsHub(["user", "list"]) }
+        #expect(english.stderr == "opps-hub: give the hub's --data DIR (or --store postgres://… for a hub on PostgreSQL)\n")
     }
 }

@@ -192,7 +192,11 @@ public final class HubEngine {
         let next: Workspace
         do { next = try Workspace.decode(document) } catch { throw HubError.badWorkspace(error.description) }
         let problems = Self.compatibility(from: workspace, to: next)
-        guard problems.isEmpty else { throw HubError.invalid("the workspace cannot replace version \(workspace.version):\n" + problems.joined(separator: "\n")) }
+        guard problems.isEmpty else {
+            throw HubError.invalid(
+                "the workspace cannot replace version \(workspace.version):\n" + problems.joined(separator: "\n"),
+                chinese: "这个工作区不能替换第 \(workspace.version) 版：\n" + problems.joined(separator: "\n"))
+        }
         try store.transaction {
             try store.addWorkspace(version: next.version, document: document, now: now)
             try store.audit(action: "workspace", subject: "workspace", detail: "version \(workspace.version) → \(next.version)", now: now)

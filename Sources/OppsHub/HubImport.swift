@@ -30,13 +30,17 @@ extension HubEngine {
     ) throws -> ImportResult {
         try refreshDirectory()
         guard let entity = workspace.entity(name) else {
-            throw HubError.invalid("unknown type \"\(name)\" (\(workspace.entities.map(\.name).joined(separator: ", ")))")
+            throw HubError.invalid(
+                "unknown type \"\(name)\" (\(workspace.entities.map(\.name).joined(separator: ", ")))",
+                chinese: "没有记录类型「\(name)」（类型有：\(workspace.entities.map(\.name).joined(separator: "、"))）")
         }
         if name == workspace.approvals?.requests {
-            throw HubError.invalid("\(name) records are written by requesters and approvers, not imported")
+            throw HubError.invalid("\(name) records are written by requesters and approvers, not imported", chinese: "\(name) 记录由申请人和审批人写入，不能导入")
         }
-        if let author, author != HubEngine.systemAuthor, directory.users[author] == nil { throw HubError.invalid("no user \"\(author)\"") }
-        guard let header = rows.first else { throw HubError.invalid("the file is empty: expected a header row (id and field names)") }
+        if let author, author != HubEngine.systemAuthor, directory.users[author] == nil { throw Self.noUser(author) }
+        guard let header = rows.first else {
+            throw HubError.invalid("the file is empty: expected a header row (id and field names)", chinese: "文件是空的：第一行应是表头（id 和字段名）")
+        }
         var problems = [ImportProblem]()
         var seen = Set<String>()
         for column in header.fields {

@@ -34,8 +34,10 @@ public struct ImportCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        guard let bytes = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read \(file)") }
-        guard let text = String(data: bytes, encoding: .utf8) else { throw CommandFailure("\(file) is not UTF-8 text") }
+        guard let bytes = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read \(file)", chinese: "无法读取 \(file)") }
+        guard let text = String(data: bytes, encoding: .utf8) else {
+            throw CommandFailure("\(file) is not UTF-8 text", chinese: "\(file) 不是 UTF-8 文本（请另存为 UTF-8 编码的 CSV）")
+        }
         let rows: [CSV.Row]
         do { rows = try CSV.parse(text) } catch { throw CommandFailure("\(file): \(error)") }
         let engine = try data.openEngine()
@@ -46,7 +48,7 @@ public struct ImportCommand: ParsableCommand {
                 if tty { Console.progress("\rchecked \(n) of \(rows.count - 1) rows") }
             }
         } catch let e as HubError {
-            throw CommandFailure(e.description)
+            throw CommandFailure(e)
         }
         if tty { Console.progress("\r\u{1B}[K") }
         if json {
@@ -56,8 +58,13 @@ public struct ImportCommand: ParsableCommand {
         }
         for p in result.problems { Console.err("\(file): \(p)") }
         if result.imported == 0 && !result.problems.isEmpty {
-            throw CommandFailure("nothing imported: \(result.invalidRows) invalid row(s)" + (skipInvalid ? "" : " (--skip-invalid imports the others)"))
+            throw CommandFailure(
+                "nothing imported: \(result.invalidRows) invalid row(s)" + (skipInvalid ? "" : " (--skip-invalid imports the others)"),
+                chinese: "什么都没有导入：\(result.invalidRows) 行无效" + (skipInvalid ? "" : "（加 --skip-invalid 导入其余的行）"))
         }
-        Console.out("imported \(result.imported) \(type) record(s)" + (result.invalidRows > 0 ? "; skipped \(result.invalidRows) invalid row(s)" : ""))
+        Console.out(
+            say(
+                "imported \(result.imported) \(type) record(s)" + (result.invalidRows > 0 ? "; skipped \(result.invalidRows) invalid row(s)" : ""),
+                "已导入 \(result.imported) 条 \(type) 记录" + (result.invalidRows > 0 ? "；跳过 \(result.invalidRows) 行无效的" : "")))
     }
 }

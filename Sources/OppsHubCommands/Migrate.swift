@@ -38,11 +38,11 @@ public struct MigrateCommand: ParsableCommand {
 
     public func run() throws {
         guard let url = to ?? ProcessInfo.processInfo.environment["OPPS_HUB_STORE"].flatMap({ $0.isEmpty ? nil : $0 }) else {
-            throw CommandFailure("give --to postgres://… (or set OPPS_HUB_STORE)")
+            throw CommandFailure("give --to postgres://… (or set OPPS_HUB_STORE)", chinese: "请用 --to postgres://… 指明目标（或设置 OPPS_HUB_STORE）")
         }
-        guard PostgresLocation.isURL(url) else { throw CommandFailure("OPPS_HUB_STORE must be a postgres:// URL") }
+        guard PostgresLocation.isURL(url) else { throw CommandFailure("OPPS_HUB_STORE must be a postgres:// URL", chinese: "OPPS_HUB_STORE 必须是 postgres:// 地址") }
         let path = HubConfiguration(dataDirectory: from).databasePath
-        guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure("no hub in \(from)") }
+        guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure("no hub in \(from)", chinese: "\(from) 里没有服务器") }
         // A hub still serving the file would go on acknowledging writes the copy lacks.
         let lock = try adminCall { try HubLock(directory: from) }
         defer { withExtendedLifetime(lock) {} }
@@ -51,33 +51,40 @@ public struct MigrateCommand: ParsableCommand {
         let target: PostgresHubStore
         do {
             source = try SQLiteHubStore(path: path)
-            guard try source.hubID() != nil, source.database.isIntact() else { throw CommandFailure("\(from) does not hold an intact hub") }
+            guard try source.hubID() != nil, source.database.isIntact() else {
+                throw CommandFailure("\(from) does not hold an intact hub", chinese: "\(from) 里不是完整的服务器")
+            }
         } catch let e as StoreError {
-            throw CommandFailure("cannot open the hub in \(from): \(e.message)")
+            throw CommandFailure("cannot open the hub in \(from): \(e.message)", chinese: "无法打开 \(from) 里的服务器：\(e.message)")
         }
         do { target = try PostgresHubStore(url: url) } catch let e as StoreError {
-            throw CommandFailure("cannot open \(place): \(e.message)")
+            throw CommandFailure("cannot open \(place): \(e.message)", chinese: "无法打开 \(place)：\(e.message)")
         }
         let copied: [String: Int]
         do {
             var last = ""
             copied = try target.importHub(from: source) { table, done, total in
                 if Console.isTerminal {
-                    Console.progress("\r\u{1B}[2K\(table): \(done.formatted) of \(total.formatted) rows")
+                    Console.progress(
+                        "\r\u{1B}[2K" + say("\(table): \(done.formatted) of \(total.formatted) rows", "\(table)：\(done.formatted) / \(total.formatted) 行"))
                 } else if table != last {
-                    Console.err("copying \(table) (\(total.formatted) rows)")
+                    Console.err(say("copying \(table) (\(total.formatted) rows)", "正在复制 \(table)（\(total.formatted) 行）"))
                 }
                 last = table
             }
             if Console.isTerminal { Console.progress("\r\u{1B}[2K") }
         } catch let e as StoreError {
-            throw CommandFailure("nothing was moved (\(place) is as it was): \(e.message)")
+            throw CommandFailure("nothing was moved (\(place) is as it was): \(e.message)", chinese: "什么都没有迁移（\(place) 保持原样）：\(e.message)")
         }
         // The copy answers as the original does.
         let same =
             try target.hubID() == source.hubID() && target.head() == source.head() && target.conflictHead() == source.conflictHead()
             && target.recordCount() == source.recordCount() && target.replicas() == source.replicas()
-        guard same else { throw CommandFailure("the copy in \(place) does not match \(from): drop that database and run migrate again") }
+        guard same else {
+            throw CommandFailure(
+                "the copy in \(place) does not match \(from): drop that database and run migrate again",
+                chinese: "\(place) 里的副本与 \(from) 不一致：删掉那个数据库，再运行一次 migrate")
+        }
         if json {
             Console.out(
                 try MigrateJSON(
@@ -85,10 +92,18 @@ public struct MigrateCommand: ParsableCommand {
                     tables: PostgresHubStore.migratedTables.map { MigrateJSON.Table(table: $0, rows: copied[$0] ?? 0) }
                 ).jsonPretty())
         } else {
+            let hub = try source.hubID()?.description ?? ""
+            let (records, log, replicas, users) = (
+                (copied["records"] ?? 0).formatted, (copied["log"] ?? 0).formatted, (copied["replicas"] ?? 0).formatted, (copied["users"] ?? 0).formatted
+            )
             Console.out(
-                "moved hub \(try source.hubID()?.description ?? "") from \(from) to \(place): \((copied["records"] ?? 0).formatted) records, "
-                    + "\((copied["log"] ?? 0).formatted) log entries, \((copied["replicas"] ?? 0).formatted) replicas, \((copied["users"] ?? 0).formatted) users")
-            Console.out("next: opps-hub serve --store URL (or with OPPS_HUB_STORE set) on each hub machine; \(from) is left as it was")
+                say(
+                    "moved hub \(hub) from \(from) to \(place): \(records) records, \(log) log entries, \(replicas) replicas, \(users) users",
+                    "已把服务器 \(hub) 从 \(from) 迁到 \(place)：记录 \(records) 条，日志 \(log) 条，副本 \(replicas) 个，用户 \(users) 个"))
+            Console.out(
+                say(
+                    "next: opps-hub serve --store URL (or with OPPS_HUB_STORE set) on each hub machine; \(from) is left as it was",
+                    "接下来：在每台服务器机器上运行 opps-hub serve --store 地址（或设置 OPPS_HUB_STORE）；\(from) 保持原样"))
         }
     }
 }

@@ -27,13 +27,22 @@ public struct StatusCommand: ParsableCommand {
             Console.out(try StatusJSON(s).jsonLine())
             return
         }
-        Console.out("head \(s.head), \(s.logEntries) log entries, \(s.records) records, workspace v\(s.workspaceVersion), database \(s.databaseBytes / 1024) KiB")
-        Console.out("open conflicts \(s.openConflicts); compaction would free \(s.compactableEntries) log entries (through \(s.compactionWatermark))")
-        guard !s.replicas.isEmpty else { Console.out("no replica has synced yet"); return }
+        Console.out(
+            say(
+                "head \(s.head), \(s.logEntries) log entries, \(s.records) records, workspace v\(s.workspaceVersion), database \(s.databaseBytes / 1024) KiB",
+                "序号到 \(s.head)，日志 \(s.logEntries) 条，记录 \(s.records) 条，工作区第 \(s.workspaceVersion) 版，数据库 \(s.databaseBytes / 1024) KiB"))
+        Console.out(
+            say(
+                "open conflicts \(s.openConflicts); compaction would free \(s.compactableEntries) log entries (through \(s.compactionWatermark))",
+                "未处理冲突 \(s.openConflicts) 个；压缩可以释放 \(s.compactableEntries) 条日志（到序号 \(s.compactionWatermark)）"))
+        guard !s.replicas.isEmpty else { Console.out(say("no replica has synced yet", "还没有副本同步过")); return }
         // A table that reads at 80 columns: a replica a line, its last sync to the minute (UTC).
         Console.out("")
         let rows =
-            [["USER", "REPLICA", "LAST SEEN (UTC)", "TO RECEIVE", "CONFLICTS"]]
+            [
+                ChineseHubHelp.readerIsChinese
+                    ? ["用户", "副本", "最后在线（UTC）", "待接收", "冲突"] : ["USER", "REPLICA", "LAST SEEN (UTC)", "TO RECEIVE", "CONFLICTS"]
+            ]
             + s.replicas.map { r in
                 [r.user, String(r.id.description.prefix(8)), minuteText(r.lastSeen), String(r.lag).leftPad(10), String(r.openConflicts).leftPad(9)]
             }
@@ -61,15 +70,21 @@ public struct AuditCommand: ParsableCommand {
         } else {
             let found = try adminCall { try engine.records(withShortID: id) }
             guard let only = found.first else {
-                throw CommandFailure("no live record has the short id \(id): give its id (a UUID, as opps show prints it), or at least 4 characters of its short id")
+                throw CommandFailure(
+                    "no live record has the short id \(id): give its id (a UUID, as opps show prints it), or at least 4 characters of its short id",
+                    chinese: "没有短 id 为 \(id) 的记录：请给出它的 id（opps show 打印的 UUID），或短 id 的至少 4 个字符")
             }
             guard found.count == 1 else {
-                throw CommandFailure("\(found.count) records have a short id beginning \(id): \(found.map(\.description).joined(separator: ", "))")
+                throw CommandFailure(
+                    "\(found.count) records have a short id beginning \(id): \(found.map(\.description).joined(separator: ", "))",
+                    chinese: "有 \(found.count) 条记录的短 id 以 \(id) 开头：\(found.map(\.description).joined(separator: "、"))：请多给几个字符")
             }
             record = only
         }
         let (entries, conflicts) = try adminCall { try engine.audit(record: record) }
-        if entries.isEmpty && conflicts.isEmpty { throw CommandFailure("nothing is recorded for \(id) (or it was compacted)") }
+        if entries.isEmpty && conflicts.isEmpty {
+            throw CommandFailure("nothing is recorded for \(id) (or it was compacted)", chinese: "\(id) 没有任何记录（或已被压缩）")
+        }
         // A line an event at 80 columns: when the hub took it (to the minute, UTC), who, what; the
         // device's own time too when it differs (a write made offline), and the authority it had.
         // A value quoted; a reference by the short id reps quote.
@@ -82,12 +97,12 @@ public struct AuditCommand: ParsableCommand {
             let x = e.entry
             let what =
                 switch x.kind {
-                case .create: "created" + (x.value.isNull ? "" : " in \(x.value.canonicalText)")
-                case .delete: "deleted"
+                case .create: say("created", "新建") + (x.value.isNull ? "" : say(" in \(x.value.canonicalText)", "，阶段 \(x.value.canonicalText)"))
+                case .delete: say("deleted", "删除")
                 default: "\(x.field) = \(shown(x.value))"
                 }
             let device = x.stamp.hlc.milliseconds
-            let offline = abs(device - e.hubMilliseconds) >= 60_000 ? ", written \(minuteText(device)) on the device" : ""
+            let offline = abs(device - e.hubMilliseconds) >= 60_000 ? say(", written \(minuteText(device)) on the device", "，设备上写于 \(minuteText(device))") : ""
             events.append(
                 (
                     e.hubMilliseconds,
@@ -102,13 +117,15 @@ public struct AuditCommand: ParsableCommand {
                     c.hubMilliseconds,
                     try JSONValueEncoder.encode(AuditConflictJSON(c)),
                     hanging(
-                        "conflict \(x.id)  \(minuteText(c.hubMilliseconds))  \(x.loser.author)  ",
-                        "\(x.field) = \(shown(x.loser.value)): \(x.outcome.rawValue) (\(x.rule.rawValue)); holds \(x.winner.map { shown($0.value) } ?? "-")")
+                        say("conflict", "冲突") + " \(x.id)  \(minuteText(c.hubMilliseconds))  \(x.loser.author)  ",
+                        say(
+                            "\(x.field) = \(shown(x.loser.value)): \(x.outcome.rawValue) (\(x.rule.rawValue)); holds \(x.winner.map { shown($0.value) } ?? "-")",
+                            "\(x.field) = \(shown(x.loser.value))：\(x.outcome.rawValue)（规则 \(x.rule.rawValue)）；现在的值 \(x.winner.map { shown($0.value) } ?? "-")"))
                 ))
         }
         events.sort { $0.0 < $1.0 }
         if json { Console.out(JSON.array(events.map(\.1)).compactText); return }
-        Console.out("record \(ShortID.shown(record))  \(record)  (hub time, UTC)")
+        Console.out(say("record \(ShortID.shown(record))  \(record)  (hub time, UTC)", "记录 \(ShortID.shown(record))  \(record)（服务器时间，UTC）"))
         for e in events { Console.out(e.2) }
     }
 }
@@ -136,7 +153,7 @@ public struct ConflictsCommand: ParsableCommand {
                 Console.out(try list.map(HubConflictJSON.init).jsonLine())
                 return
             }
-            if list.isEmpty { Console.out("no open conflicts"); return }
+            if list.isEmpty { Console.out(say("no open conflicts", "没有未处理的冲突")); return }
             // One conflict a block, as opps conflicts shows a rep's: the record by the short id
             // reps quote, the losing value and who wrote it, what became of it, what holds.
             for (i, c) in list.enumerated() {
@@ -145,11 +162,23 @@ public struct ConflictsCommand: ParsableCommand {
                 Console.out(
                     "#\(x.id)  \(ShortID.shown(x.record))  \(x.entity) · \(x.field)  \(minuteText(c.hubMilliseconds)) UTC"
                 )
-                Console.out(hanging("    ", "\(x.loser.author) wrote \"\(x.loser.value.canonicalText)\": \(x.outcome.rawValue) (\(x.rule.rawValue))"))
-                Console.out(hanging("    ", "holds: " + (x.winner.map { "\"\($0.value.canonicalText)\" (\($0.author))" } ?? "-")))
+                Console.out(
+                    hanging(
+                        "    ",
+                        say(
+                            "\(x.loser.author) wrote \"\(x.loser.value.canonicalText)\": \(x.outcome.rawValue) (\(x.rule.rawValue))",
+                            "\(x.loser.author) 写的「\(x.loser.value.canonicalText)」：\(x.outcome.rawValue)（规则 \(x.rule.rawValue)）")))
+                Console.out(
+                    hanging(
+                        "    ",
+                        say("holds: ", "现在的值：")
+                            + (x.winner.map { say("\"\($0.value.canonicalText)\" (\($0.author))", "「\($0.value.canonicalText)」（\($0.author)）") } ?? "-")))
             }
             Console.out("")
-            Console.out("restore a losing value as a manager's decision: opps-hub conflicts restore ID --as MANAGER")
+            Console.out(
+                say(
+                    "restore a losing value as a manager's decision: opps-hub conflicts restore ID --as MANAGER",
+                    "以经理的决定恢复落败的值：opps-hub conflicts restore 编号 --as 经理"))
         }
     }
 
@@ -164,7 +193,10 @@ public struct ConflictsCommand: ParsableCommand {
 
         public func run() throws {
             let (sequence, displaced) = try adminCall { try data.openEngine().restore(conflict: id, by: manager) }
-            Console.out("restored conflict \(id) at sequence \(sequence)" + (displaced > 0 ? "; the displaced value is conflict \(displaced)" : ""))
+            Console.out(
+                say(
+                    "restored conflict \(id) at sequence \(sequence)" + (displaced > 0 ? "; the displaced value is conflict \(displaced)" : ""),
+                    "已恢复冲突 \(id)，序号 \(sequence)" + (displaced > 0 ? "；被替换的值保存为冲突 \(displaced)" : "")))
         }
     }
 }
@@ -189,7 +221,10 @@ public struct CompactCommand: ParsableCommand {
         if json {
             Console.out(try CompactJSON(watermark: r.watermark, entries: r.entries, tombstones: r.tombstones).jsonLine())
         } else {
-            Console.out("compacted through \(r.watermark): \(r.entries) log entries, \(r.tombstones) tombstones")
+            Console.out(
+                say(
+                    "compacted through \(r.watermark): \(r.entries) log entries, \(r.tombstones) tombstones",
+                    "已压缩到序号 \(r.watermark)：日志 \(r.entries) 条，删除标记 \(r.tombstones) 个"))
         }
     }
 }
@@ -204,11 +239,11 @@ public struct BackupCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        guard !data.configuration.isPostgres else { throw CommandFailure(Self.onPostgres) }
-        guard !FileManager.default.fileExists(atPath: to) else { throw CommandFailure("\(to) exists; choose a new file") }
+        guard !data.configuration.isPostgres else { throw CommandFailure(Self.onPostgres, chinese: Self.onPostgresChinese) }
+        guard !FileManager.default.fileExists(atPath: to) else { throw CommandFailure("\(to) exists; choose a new file", chinese: "\(to) 已经存在：请换一个新文件") }
         let directory = try data.requireDirectory()
         let path = data.configuration.databasePath
-        guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure("no hub in \(directory)") }
+        guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure("no hub in \(directory)", chinese: "\(directory) 里没有服务器") }
         do {
             let db = try Database(path: path)
             let partial = to + ".partial"
@@ -216,10 +251,12 @@ public struct BackupCommand: ParsableCommand {
             try db.backup(to: partial)
             try FileManager.default.moveItem(atPath: partial, toPath: to)
         } catch let e as StoreError {
-            throw CommandFailure("backup failed: \(e.message)")
+            throw CommandFailure("backup failed: \(e.message)", chinese: "备份失败：\(e.message)")
         }
-        Console.out("backed up \(directory) to \(to)")
+        Console.out(say("backed up \(directory) to \(to)", "已把 \(directory) 备份到 \(to)"))
     }
+
+    static let onPostgresChinese = "这个服务器在 PostgreSQL 上：请用 PostgreSQL 自己的工具备份——pg_dump 做副本，pg_basebackup 和 WAL 归档做时间点恢复（docs/operator.md）"
 
     static let onPostgres = """
         this hub is on PostgreSQL: back it up with PostgreSQL's own tools — pg_dump for a copy, \
@@ -241,17 +278,19 @@ public struct RestoreCommand: ParsableCommand {
     public func run() throws {
         guard !data.configuration.isPostgres else {
             throw CommandFailure(
-                "this hub is on PostgreSQL: stop every hub, restore the database with pg_restore (or from a base backup), start them again; replicas reconcile at their next sync (docs/operator.md)"
-            )
+                "this hub is on PostgreSQL: stop every hub, restore the database with pg_restore (or from a base backup), start them again; replicas reconcile at their next sync (docs/operator.md)",
+                chinese: "这个服务器在 PostgreSQL 上：停止所有服务器进程，用 pg_restore（或基础备份）恢复数据库，再启动它们；副本在下一次同步时对齐（docs/operator.md）")
         }
         let directory = try data.requireDirectory()
         let fm = FileManager.default
-        guard fm.fileExists(atPath: from) else { throw CommandFailure("no backup at \(from)") }
+        guard fm.fileExists(atPath: from) else { throw CommandFailure("no backup at \(from)", chinese: "\(from) 没有备份") }
         do {
             let check = try SQLiteHubStore(path: from)
-            guard try check.hubID() != nil, check.database.isIntact() else { throw CommandFailure("\(from) is not an intact hub backup") }
+            guard try check.hubID() != nil, check.database.isIntact() else {
+                throw CommandFailure("\(from) is not an intact hub backup", chinese: "\(from) 不是完整的服务器备份")
+            }
         } catch let e as StoreError {
-            throw CommandFailure("\(from) is not a usable hub backup: \(e.message)")
+            throw CommandFailure("\(from) is not a usable hub backup: \(e.message)", chinese: "\(from) 不是可用的服务器备份：\(e.message)")
         }
         try? fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Never swap the database under a running hub: it would go on acknowledging writes into
@@ -269,9 +308,9 @@ public struct RestoreCommand: ParsableCommand {
             guard rename(staging, path) == 0 else { throw CommandFailure("cannot move the restored database into place (errno \(errno))") }
         } catch {
             try? fm.removeItem(atPath: staging)
-            throw CommandFailure("restore failed: \(error)")
+            throw CommandFailure("restore failed: \(error)", chinese: "恢复失败：\(error)")
         }
-        Console.out("restored \(directory) from \(from)")
+        Console.out(say("restored \(directory) from \(from)", "已用 \(from) 恢复 \(directory)；副本在下一次同步时对齐"))
     }
 }
 
@@ -306,11 +345,20 @@ public struct DuplicatesCommand: ParsableCommand {
             Console.out(try groups.map { $0.map { DuplicateJSON(id: $0.id.description, name: $0["name"], creator: $0.creator) } }.jsonLine())
             return
         }
-        if groups.isEmpty { Console.out("no likely duplicate \(type)s on this hub"); return }
+        let kind = type == "account" ? "客户" : "联系人"
+        if groups.isEmpty { Console.out(say("no likely duplicate \(type)s on this hub", "服务器上没有可能重复的\(kind)")); return }
         for (i, g) in groups.enumerated() {
-            Console.out("\(i + 1). \(g.count) \(type)s look like one:")
-            for r in g { Console.out("   \(ShortID.shown(r.id))  \(r["name"].canonicalText)  (made by \(r.creator))") }
+            Console.out(say("\(i + 1). \(g.count) \(type)s look like one:", "\(i + 1). 这 \(g.count) 个\(kind)看起来是同一个："))
+            for r in g {
+                Console.out(
+                    say(
+                        "   \(ShortID.shown(r.id))  \(r["name"].canonicalText)  (made by \(r.creator))",
+                        "   \(ShortID.shown(r.id))  \(r["name"].canonicalText)（\(r.creator) 建的）"))
+            }
         }
-        Console.out("a manager merges them from a laptop that holds both: opps \(type) merge KEEP DUPLICATE")
+        Console.out(
+            say(
+                "a manager merges them from a laptop that holds both: opps \(type) merge KEEP DUPLICATE",
+                "由经理在同时有这两条记录的电脑上合并：opps \(type) merge 保留的 重复的"))
     }
 }

@@ -135,7 +135,7 @@ public struct WorkspaceCommand: ParsableCommand {
             do {
                 text = try String(contentsOfFile: file, encoding: .utf8)
             } catch {
-                throw CommandFailure("cannot read \(file): check the path and permissions")
+                throw CommandFailure("cannot read \(file): check the path and permissions", chinese: "无法读取 \(file)：请检查路径和权限")
             }
             let report = WorkspaceReport(text: text, file: file)
             if json {
@@ -169,7 +169,7 @@ public struct WorkspaceCommand: ParsableCommand {
         public func run() throws {
             if directory != nil || store != nil {
                 let engine = try DataOption(directory: directory, store: store).openEngine()
-                guard let (_, document) = try engine.store.workspace() else { throw CommandFailure("the hub has no workspace") }
+                guard let (_, document) = try engine.store.workspace() else { throw CommandFailure("the hub has no workspace", chinese: "服务器没有工作区") }
                 Console.out(document.hasSuffix("\n") ? String(document.dropLast()) : document)
                 return
             }
@@ -195,9 +195,12 @@ extension WorkspaceCommand {
         public init() {}
 
         public func run() throws {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CommandFailure("cannot read \(file)") }
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CommandFailure("cannot read \(file)", chinese: "无法读取 \(file)") }
             let ws = try adminCall { try data.openEngine().apply(workspace: text) }
-            Console.out("workspace \"\(ws.name)\" version \(ws.version) applied; replicas get it at their next sync")
+            Console.out(
+                say(
+                    "workspace \"\(ws.name)\" version \(ws.version) applied; replicas get it at their next sync",
+                    "已采用工作区「\(ws.name)」第 \(ws.version) 版；副本在下一次同步时拿到它"))
         }
     }
 }

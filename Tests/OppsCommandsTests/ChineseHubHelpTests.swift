@@ -116,6 +116,22 @@ import Testing
         #expect(rotated.stdout.hasPrefix("王伟 的新令牌（只显示这一次）：opps_") && rotated.stdout.hasSuffix("opps connect --token 新令牌，本机的东西都不会丢\n"))
         #expect(await hub("status", "--data", dir + "-none").stderr == "opps-hub：\(dir)-none 里没有服务器：先运行 opps-hub init --data \(dir)-none\n")
         #expect(await hub("user", "list").stderr == "opps-hub：请用 --data 目录 指明服务器（PostgreSQL 上的服务器用 --store postgres://…）\n")
+        // The rest of the day's commands.
+        #expect(await hub("status", "--data", dir).stdout.hasSuffix("未处理冲突 0 个；压缩可以释放 0 条日志（到序号 0）\n还没有副本同步过\n"))
+        #expect(await hub("conflicts", "--data", dir).stdout == "没有未处理的冲突\n")
+        #expect(await hub("duplicates", "--type", "contact", "--data", dir).stdout == "服务器上没有可能重复的联系人\n")
+        #expect(await hub("compact", "--data", dir).stdout == "已压缩到序号 0：日志 0 条，删除标记 0 个\n")
+        let backup = dir + "-backup.sqlite"
+        #expect(await hub("backup", "--to", backup, "--data", dir).stdout == "已把 \(dir) 备份到 \(backup)\n")
+        #expect(await hub("backup", "--to", backup, "--data", dir).stderr == "opps-hub：\(backup) 已经存在：请换一个新文件\n")
+        #expect(await hub("restore", "--from", backup, "--data", dir).stdout == "已用 \(backup) 恢复 \(dir)；副本在下一次同步时对齐\n")
+        #expect(await hub("audit", "zzzz", "--data", dir).stderr.hasPrefix("opps-hub：没有短 id 为 zzzz 的记录"))
+        let csv = dir + "-accounts.csv"
+        try "name,industry\n华为,电信\n中兴,通信,多余\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        let refused = await hub("import", csv, "--type", "account", "--data", dir)
+        #expect(refused.code == 1 && refused.stderr.hasSuffix("opps-hub：什么都没有导入：1 行无效（加 --skip-invalid 导入其余的行）\n"), "\(refused.stderr)")
+        #expect(await hub("import", csv, "--type", "account", "--skip-invalid", "--data", dir).stdout.hasPrefix("已导入 1 条 account 记录；跳过 1 行无效的"))
+        #expect(await hub("import", csv, "--type", "deal", "--data", dir).stderr.hasPrefix("opps-hub：没有记录类型「deal」（类型有：opportunity、"))
         // The same in English for an English reader.
         let english = await ProcessEnvironment.$pinned.withValue(["LANG": "C"]) { await oppsHub(["user", "list"]) }
         #expect(english.stderr == "opps-hub: give the hub's --data DIR (or --store postgres://… for a hub on PostgreSQL)\n")

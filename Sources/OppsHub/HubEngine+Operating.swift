@@ -108,13 +108,19 @@ extension HubEngine {
         try refreshDirectory()
         return try store.transaction {
             try onSharedClock {
-                guard let stored = try store.conflict(id) else { throw HubError.invalid("no conflict \(id)") }
+                guard let stored = try store.conflict(id) else { throw HubError.invalid("no conflict \(id)", chinese: "没有编号为 \(id) 的冲突（opps-hub conflicts 列出未处理的冲突）") }
                 let c = stored.conflict
                 guard let manager = try store.user(named: managerName), !workspace.overrideRoles.isEmpty, workspace.overrideRoles.contains(manager.role) else {
-                    throw HubError.invalid("\(managerName) is not a user with an override role (\(workspace.overrideRoles.sorted().joined(separator: ", ")))")
+                    throw HubError.invalid(
+                        "\(managerName) is not a user with an override role (\(workspace.overrideRoles.sorted().joined(separator: ", ")))",
+                        chinese: "\(managerName) 不是有覆盖权的用户（有覆盖权的角色：\(workspace.overrideRoles.sorted().joined(separator: "、"))）")
                 }
-                guard var record = try store.record(c.record, workspace: workspace), !record.isDeleted else { throw HubError.invalid("the record is gone") }
-                guard workspace.entity(c.entity)?.field(c.field) != nil else { throw HubError.invalid("the conflict is not about a field that exists") }
+                guard var record = try store.record(c.record, workspace: workspace), !record.isDeleted else {
+                    throw HubError.invalid("the record is gone", chinese: "这条记录已经不在了")
+                }
+                guard workspace.entity(c.entity)?.field(c.field) != nil else {
+                    throw HubError.invalid("the conflict is not about a field that exists", chinese: "这个冲突涉及的字段已经不存在")
+                }
                 let hubTime = now
                 let current = record.fields[c.field]
                 let state = FieldState(

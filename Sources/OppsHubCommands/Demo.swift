@@ -45,9 +45,10 @@ public struct Demo: AsyncParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard (1...2_000_000).contains(deals) else { throw ValidationError("--deals is 1 … 2000000") }
+        guard (1...2_000_000).contains(deals) else { throw ValidationError(say("--deals is 1 … 2000000", "--deals 是 1 … 2000000")) }
         if let locale, !Workspace.default.locales.contains(locale) {
-            throw ValidationError("--locale is one of \(Workspace.default.locales.joined(separator: ", "))")
+            throw ValidationError(
+                say("--locale is one of \(Workspace.default.locales.joined(separator: ", "))", "--locale 是以下之一：\(Workspace.default.locales.joined(separator: "、"))"))
         }
     }
 
@@ -84,7 +85,7 @@ public struct Demo: AsyncParsableCommand {
             }
             version = try store.workspaceVersion()
         } catch let e as StoreError {
-            throw CommandFailure("cannot use \(data): \(e.message)")
+            throw CommandFailure("cannot use \(data): \(e.message)", chinese: "无法使用 \(data)：\(e.message)")
         }
         let lock = try adminCall { try HubLock(directory: self.data) }
         defer { withExtendedLifetime(lock) {} }
@@ -153,9 +154,11 @@ public struct Demo: AsyncParsableCommand {
         let path = tokenFile(data), temporary = path + ".new"
         let text = tokens.map { "\($0.0) \($0.1)\n" }.joined()
         guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw CommandFailure("cannot write \(temporary)")
+            throw CommandFailure("cannot write \(temporary)", chinese: "无法写入 \(temporary)")
         }
-        guard rename(temporary, path) == 0 else { throw CommandFailure("cannot write \(path): \(String(cString: strerror(errno)))") }
+        guard rename(temporary, path) == 0 else {
+            throw CommandFailure("cannot write \(path): \(String(cString: strerror(errno)))", chinese: "无法写入 \(path)：\(String(cString: strerror(errno)))")
+        }
     }
 
     /// Whether the demo's own sentences are for a Chinese reader: --locale zh-CN, else LC_ALL,

@@ -28,9 +28,9 @@ struct DataOption: ParsableArguments {
     }
 
     func validate() throws {
-        if directory != nil && store != nil { throw ValidationError("give --data DIR or --store URL, not both") }
+        if directory != nil && store != nil { throw ValidationError(say("give --data DIR or --store URL, not both", "--data 目录 和 --store 地址 只能给一个")) }
         if let store, !PostgresLocation.isURL(store) {
-            throw ValidationError("--store takes a postgres:// URL (a SQLite hub is --data DIR)")
+            throw ValidationError(say("--store takes a postgres:// URL (a SQLite hub is --data DIR)", "--store 需要 postgres:// 地址（SQLite 上的服务器用 --data 目录）"))
         }
     }
 
@@ -112,9 +112,13 @@ public struct Init: ParsableCommand {
     public func validate() throws {
         if let locale {
             guard Workspace.default.locales.contains(locale) else {
-                throw ValidationError("--locale is one of \(Workspace.default.locales.joined(separator: ", "))")
+                throw ValidationError(
+                    say("--locale is one of \(Workspace.default.locales.joined(separator: ", "))", "--locale 是以下之一：\(Workspace.default.locales.joined(separator: "、"))"))
             }
-            if workspace != nil { throw ValidationError("--locale is for the default workspace: set \"locale\" in your workspace file instead") }
+            if workspace != nil {
+                throw ValidationError(
+                    say("--locale is for the default workspace: set \"locale\" in your workspace file instead", "--locale 只用于默认工作区：请在你的工作区文件里设置 \"locale\""))
+            }
         }
     }
 
@@ -349,9 +353,10 @@ extension UserCommand {
 
         public func validate() throws {
             guard role != nil || team != nil || territory != nil || manager != nil || capacity != nil else {
-                throw ValidationError("give at least one of --role, --team, --territory, --manager, --capacity")
+                throw ValidationError(
+                    say("give at least one of --role, --team, --territory, --manager, --capacity", "至少给出 --role、--team、--territory、--manager、--capacity 中的一个"))
             }
-            if let capacity, !capacity.isEmpty, Int(capacity) == nil { throw ValidationError("--capacity must be a whole number") }
+            if let capacity, !capacity.isEmpty, Int(capacity) == nil { throw ValidationError(say("--capacity must be a whole number", "--capacity 必须是整数")) }
         }
 
         public func run() throws {
@@ -444,7 +449,7 @@ public struct TokenCommand: ParsableCommand {
 
 /// Turns a TLS setup failure (unreadable or invalid PEM files) into one clear line.
 func tlsSetup<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch { throw CommandFailure("cannot set up TLS: \(error)") }
+    do { return try body() } catch { throw CommandFailure("cannot set up TLS: \(error)", chinese: "无法设置 TLS：\(error)") }
 }
 
 /// `opps-hub serve`.
@@ -485,9 +490,11 @@ public struct Serve: AsyncParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0–65535") }
-        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("give both --tls-cert and --tls-key") }
-        if let logLevel, Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level \(logLevel)") }
+        if let port, !(0...65535).contains(port) { throw ValidationError(say("--port must be 0–65535", "--port 必须是 0–65535")) }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError(say("give both --tls-cert and --tls-key", "--tls-cert 和 --tls-key 要一起给")) }
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError(say("unknown --log-level \(logLevel)", "没有这个 --log-level：\(logLevel)（trace、debug、info、notice、warning、error 或 critical）"))
+        }
     }
 
     /// The effective settings: defaults, then the config file, then flags.
@@ -496,32 +503,37 @@ public struct Serve: AsyncParsableCommand {
         var level = Logger.Level.info
         var tls: (String, String)?
         if let config {
-            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else { throw CommandFailure("cannot read \(config)") }
+            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else { throw CommandFailure("cannot read \(config)", chinese: "无法读取 \(config)") }
             let json: JSON
-            do { json = try JSON.parse(text) } catch { throw CommandFailure("\(config): \(error)") }
+            do { json = try JSON.parse(text) } catch { throw CommandFailure("\(config): \(error)", chinese: "\(config)：\(error)") }
             for m in json.members ?? [] where !["host", "port", "log_level", "tls", "limits", "compression_level", "metrics_token_file", "store"].contains(m.key) {
-                throw CommandFailure("\(config): line \(m.position.line): unknown setting \"\(m.key)\"")
+                throw CommandFailure("\(config): line \(m.position.line): unknown setting \"\(m.key)\"", chinese: "\(config) 第 \(m.position.line) 行：没有设置项「\(m.key)」")
             }
             if let h = json["host"]?.string { configuration.host = h }
             // The database several hubs share (a flag or OPPS_HUB_STORE wins over the file).
             if let node = json["store"], configuration.storeURL == nil, data.directory == nil {
                 guard let url = node.string, PostgresLocation.isURL(url) else {
-                    throw CommandFailure("\(config): line \(node.position.line): store must be a postgres:// URL")
+                    throw CommandFailure(
+                        "\(config): line \(node.position.line): store must be a postgres:// URL", chinese: "\(config) 第 \(node.position.line) 行：store 必须是 postgres:// 地址")
                 }
                 configuration.storeURL = url
             }
             if let node = json["port"] {
-                guard let p = node.int, (0...65535).contains(p) else { throw CommandFailure("\(config): line \(node.position.line): port must be 0–65535") }
+                guard let p = node.int, (0...65535).contains(p) else {
+                    throw CommandFailure("\(config): line \(node.position.line): port must be 0–65535", chinese: "\(config) 第 \(node.position.line) 行：port 必须是 0–65535")
+                }
                 configuration.port = p
             }
             if let node = json["compression_level"] {
                 guard let v = node.int, (1...9).contains(v) else {
-                    throw CommandFailure("\(config): line \(node.position.line): compression_level must be 1–9 (zlib; 1 is fastest)")
+                    throw CommandFailure(
+                        "\(config): line \(node.position.line): compression_level must be 1–9 (zlib; 1 is fastest)",
+                        chinese: "\(config) 第 \(node.position.line) 行：compression_level 必须是 1–9（zlib；1 最快）")
                 }
                 configuration.compressionLevel = Int32(v)
             }
             if let l = json["log_level"]?.string {
-                guard let parsed = Logger.Level(rawValue: l) else { throw CommandFailure("\(config): unknown log_level \(l)") }
+                guard let parsed = Logger.Level(rawValue: l) else { throw CommandFailure("\(config): unknown log_level \(l)", chinese: "\(config)：没有这个 log_level：\(l)") }
                 level = parsed
             }
             if let node = json["metrics_token_file"] {
@@ -529,18 +541,24 @@ public struct Serve: AsyncParsableCommand {
                     let token = try? String(contentsOfFile: path, encoding: .utf8)
                         .trimmingCharacters(in: .whitespacesAndNewlines), token.count >= 16
                 else {
-                    throw CommandFailure("\(config): line \(node.position.line): metrics_token_file must name a readable file holding a token of 16+ characters")
+                    throw CommandFailure(
+                        "\(config): line \(node.position.line): metrics_token_file must name a readable file holding a token of 16+ characters",
+                        chinese: "\(config) 第 \(node.position.line) 行：metrics_token_file 必须是一个可读的文件，里面是至少 16 个字符的令牌")
                 }
                 configuration.metricsToken = token
             }
             if let t = json["tls"] {
-                guard let c = t["certificate"]?.string, let k = t["key"]?.string else { throw CommandFailure("\(config): tls needs certificate and key") }
+                guard let c = t["certificate"]?.string, let k = t["key"]?.string else {
+                    throw CommandFailure("\(config): tls needs certificate and key", chinese: "\(config)：tls 需要 certificate 和 key")
+                }
                 tls = (c, k)
             }
             if let limits = json["limits"] {
                 for m in limits.members ?? [] {
                     guard let v = m.value.int, v > 0 else {
-                        throw CommandFailure("\(config): line \(m.position.line): limits.\(m.key) must be a whole number above 0")
+                        throw CommandFailure(
+                            "\(config): line \(m.position.line): limits.\(m.key) must be a whole number above 0",
+                            chinese: "\(config) 第 \(m.position.line) 行：limits.\(m.key) 必须是大于 0 的整数")
                     }
                     switch m.key {
                     case "max_body_bytes": configuration.maxBodyBytes = v
@@ -551,9 +569,15 @@ public struct Serve: AsyncParsableCommand {
                     case "idle_timeout_seconds": configuration.idleTimeoutSeconds = v
                     case "max_clock_ahead_minutes": configuration.maxClockAheadMilliseconds = Int64(v) * 60_000
                     case "cache_mib":
-                        guard v <= 1 << 20 else { throw CommandFailure("\(config): line \(m.position.line): limits.cache_mib is at most 1048576 (1 TiB)") }
+                        guard v <= 1 << 20 else {
+                            throw CommandFailure(
+                                "\(config): line \(m.position.line): limits.cache_mib is at most 1048576 (1 TiB)",
+                                chinese: "\(config) 第 \(m.position.line) 行：limits.cache_mib 最大是 1048576（1 TiB）")
+                        }
                         configuration.cacheBytes = v << 20
-                    default: throw CommandFailure("\(config): line \(m.position.line): unknown limit \"\(m.key)\"")
+                    default:
+                        throw CommandFailure(
+                            "\(config): line \(m.position.line): unknown limit \"\(m.key)\"", chinese: "\(config) 第 \(m.position.line) 行：没有限制项「\(m.key)」")
                     }
                 }
             }

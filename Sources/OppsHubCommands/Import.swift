@@ -39,7 +39,7 @@ public struct ImportCommand: ParsableCommand {
             throw CommandFailure("\(file) is not UTF-8 text", chinese: "\(file) 不是 UTF-8 文本（请另存为 UTF-8 编码的 CSV）")
         }
         let rows: [CSV.Row]
-        do { rows = try CSV.parse(text) } catch { throw CommandFailure("\(file): \(error)") }
+        do { rows = try CSV.parse(text) } catch { throw CommandFailure("\(file): \(error)", chinese: "\(file)：\(error)") }
         let engine = try data.openEngine()
         let tty = Console.isTerminal && !json
         let result: HubEngine.ImportResult

@@ -33,7 +33,7 @@ public struct MigrateCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if let to, !PostgresLocation.isURL(to) { throw ValidationError("--to takes a postgres:// URL") }
+        if let to, !PostgresLocation.isURL(to) { throw ValidationError(say("--to takes a postgres:// URL", "--to 需要 postgres:// 地址")) }
     }
 
     public func run() throws {

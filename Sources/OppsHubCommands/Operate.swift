@@ -214,7 +214,7 @@ public struct CompactCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
     public init() {}
 
-    public func validate() throws { guard retentionDays >= 0 else { throw ValidationError("--retention-days must be 0 or more") } }
+    public func validate() throws { guard retentionDays >= 0 else { throw ValidationError(say("--retention-days must be 0 or more", "--retention-days 必须是 0 或更大")) } }
 
     public func run() throws {
         let r = try adminCall { try data.openEngine().compact(retention: Int64(retentionDays) * day) }
@@ -305,7 +305,9 @@ public struct RestoreCommand: ParsableCommand {
             try source.backup(to: staging)
             for suffix in ["-wal", "-shm"] { try? fm.removeItem(atPath: path + suffix) }
             // rename(2) replaces the database atomically: either the old or the restored one is there.
-            guard rename(staging, path) == 0 else { throw CommandFailure("cannot move the restored database into place (errno \(errno))") }
+            guard rename(staging, path) == 0 else {
+                throw CommandFailure("cannot move the restored database into place (errno \(errno))", chinese: "无法把恢复的数据库放到位（errno \(errno)）")
+            }
         } catch {
             try? fm.removeItem(atPath: staging)
             throw CommandFailure("restore failed: \(error)", chinese: "恢复失败：\(error)")
@@ -332,7 +334,7 @@ public struct DuplicatesCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard ["account", "contact"].contains(type) else { throw ValidationError("--type is account or contact") }
+        guard ["account", "contact"].contains(type) else { throw ValidationError(say("--type is account or contact", "--type 是 account 或 contact")) }
     }
 
     public func run() throws {

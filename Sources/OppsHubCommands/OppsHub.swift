@@ -223,10 +223,11 @@ public struct WorkspaceReport: Sendable {
     }
 
     public var summary: String {
-        guard let w = workspace else { return "\(file): \(issues.count) problem(s)" }
+        guard let w = workspace else { return say("\(file): \(issues.count) problem(s)", "\(file)：\(issues.count) 个问题") }
         let fields = w.entities.reduce(0) { $0 + $1.fields.count }
-        return
-            "\(file): valid workspace \"\(w.name)\" version \(w.version): \(w.entities.count) entities, \(fields) fields, \(w.stages.count) stages, \(w.roles.count) roles"
+        return say(
+            "\(file): valid workspace \"\(w.name)\" version \(w.version): \(w.entities.count) entities, \(fields) fields, \(w.stages.count) stages, \(w.roles.count) roles",
+            "\(file)：有效的工作区「\(w.name)」第 \(w.version) 版：\(w.entities.count) 个实体，\(fields) 个字段，\(w.stages.count) 个阶段，\(w.roles.count) 个角色")
     }
 
     public var json: JSON {

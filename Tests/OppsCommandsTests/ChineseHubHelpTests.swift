@@ -132,6 +132,14 @@ import Testing
         #expect(refused.code == 1 && refused.stderr.hasSuffix("opps-hub：什么都没有导入：1 行无效（加 --skip-invalid 导入其余的行）\n"), "\(refused.stderr)")
         #expect(await hub("import", csv, "--type", "account", "--skip-invalid", "--data", dir).stdout.hasPrefix("已导入 1 条 account 记录；跳过 1 行无效的"))
         #expect(await hub("import", csv, "--type", "deal", "--data", dir).stderr.hasPrefix("opps-hub：没有记录类型「deal」（类型有：opportunity、"))
+        // What the parser checks before a command runs (its validations), one line each.
+        let nothingToSet = await hub("user", "set", "王伟", "--data", dir)
+        #expect(nothingToSet.code == 64 && nothingToSet.stderr == "opps-hub：至少给出 --role、--team、--territory、--manager、--capacity 中的一个\n")
+        #expect(await hub("serve", "--port", "70000", "--data", dir).stderr == "opps-hub：--port 必须是 0–65535\n")
+        let shown = dir + "-workspace.json"
+        try await hub("workspace", "show").stdout.write(toFile: shown, atomically: true, encoding: .utf8)
+        #expect(await hub("workspace", "check", shown).stdout.hasPrefix("\(shown)：有效的工作区「default」第 "))
+        #expect(await hub("conflicts", "restore", "9", "--as", "李娜", "--data", dir).stderr == "opps-hub：没有编号为 9 的冲突（opps-hub conflicts 列出未处理的冲突）\n")
         // The same in English for an English reader.
         let english = await ProcessEnvironment.$pinned.withValue(["LANG": "C"]) { await oppsHub(["user", "list"]) }
         #expect(english.stderr == "opps-hub: give the hub's --data DIR (or --store postgres://… for a hub on PostgreSQL)\n")

@@ -10,51 +10,16 @@ import Testing
 /// description with our sentences, so a command or option added, renamed or removed without its
 /// Chinese fails here; the overview; usage errors.
 @Suite struct ChineseHubHelpTests {
-    static func commands() -> [(path: [String], command: HelpCommand)] {
-        func walk(_ c: HelpCommand, _ path: [String]) -> [(path: [String], command: HelpCommand)] {
-            (path.isEmpty ? [] : [(path, c)]) + (c.subcommands ?? []).filter { $0.commandName != "help" }.flatMap { walk($0, path + [$0.commandName]) }
-        }
-        return ChineseHubHelp.help.root.map { walk($0, []) } ?? []
-    }
-
     @Test func everyCommandAndArgumentHasItsChineseAndEveryPageFits80Columns() throws {
         let help = ChineseHubHelp.help
-        let all = Self.commands()
-        #expect(all.count > 20, "the parser's description was read")
-        for (path, command) in all {
-            let key = path.joined(separator: " ")
-            #expect(help.abstract(key) != nil, "no Chinese line for opps-hub \(key)")
-            let page = try #require(help.page(path))
-            if command.discussion?.contains("Example: ") == true { #expect(page.contains("例子："), "opps-hub \(key): no example") }
-            for argument in (command.arguments ?? []) where argument.shouldDisplay {
-                #expect(help.sentence(key, argument.key) != nil, "opps-hub \(key): no sentence for \(argument.label)")
-                #expect(page.contains("  " + argument.label), "opps-hub \(key): \(argument.label) not on the page")
-            }
-            for line in page.split(separator: "\n", omittingEmptySubsequences: false) {
-                #expect(String(line).displayWidth <= 80, "opps-hub \(key): \(line)")
-            }
-        }
+        let all = try ChinesePagesChecks.expectComplete(help, atLeast: 20)
         // Each example names the same command as the English one, so the example test's runs hold for both.
         for (path, command) in all {
             guard let english = command.discussion.flatMap(HubHelpExampleTests.example(in:)) else { continue }
             let chinese = try #require(help.pages[path.joined(separator: " ")]?.discussion)
-            #expect(chinese.contains("opps-hub " + english.prefix(path.count).joined(separator: " ")), "opps-hub \(path): \(chinese)")
+            #expect(chinese.contains("例子：") && chinese.contains("opps-hub " + english.prefix(path.count).joined(separator: " ")), "opps-hub \(path): \(chinese)")
         }
-        // No sentence left over for a command or argument that is gone.
-        let keys = Set(all.map { $0.path.joined(separator: " ") })
-        for key in help.pages.keys { #expect(keys.contains(key), "a page for no command: \(key)") }
-        for c in ChineseHubHelp.commands { #expect(keys.contains(c.name), "a line for no command: \(c.name)") }
         #expect(ChineseHubHelp.commands.map(\.name) == all.filter { $0.path.count == 1 }.map { $0.path[0] }, "the overview lists the commands in the parser's order")
-        let shared = Set(all.flatMap { ($0.command.arguments ?? []).map(\.key) })
-        for key in help.arguments.keys {
-            let words = key.split(separator: " ").map(String.init)
-            guard words.count > 1 else {
-                #expect(shared.contains(key) || key == "help", "a sentence for no argument: \(key)")
-                continue
-            }
-            let command = all.first { $0.path == Array(words.dropLast()) }?.command
-            #expect(command?.arguments?.contains { $0.key == words.last } == true, "a sentence for no argument: \(key)")
-        }
         for line in ChineseHubHelp.overview.split(separator: "\n") { #expect(String(line).displayWidth <= 80, "\(line)") }
     }
 

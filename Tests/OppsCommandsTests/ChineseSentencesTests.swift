@@ -386,42 +386,10 @@ import Testing
 /// A command's own help in Chinese (`ChineseCommandHelp`): its shape is the parser's, its
 /// sentences ours — so a command or option added, renamed or removed without its Chinese fails here.
 @Suite struct ChineseCommandHelpTests {
-    /// Every command as the parser describes it, with its path ("team add").
-    static func commands() -> [(path: [String], command: ChineseCommandHelp.Command)] {
-        func walk(_ c: ChineseCommandHelp.Command, _ path: [String]) -> [(path: [String], command: ChineseCommandHelp.Command)] {
-            (path.isEmpty ? [] : [(path, c)]) + (c.subcommands ?? []).filter { $0.commandName != "help" }.flatMap { walk($0, path + [$0.commandName]) }
-        }
-        return ChineseCommandHelp.root.map { walk($0, []) } ?? []
-    }
-
     @Test func everyCommandAndArgumentHasItsChineseAndEveryPageFits80Columns() throws {
-        let all = Self.commands()
-        #expect(all.count > 40, "the parser's description was read")
-        for (path, command) in all {
-            let key = path.joined(separator: " ")
-            #expect(ChineseCommandHelp.abstract(key) != nil, "no Chinese line for opps \(key)")
-            let page = try #require(ChineseCommandHelp.page(path))
-            if command.discussion?.isEmpty == false { #expect(page.contains("例子："), "opps \(key): no discussion or example") }
-            for argument in (command.arguments ?? []) where argument.shouldDisplay {
-                #expect(ChineseCommandHelp.sentence(key, argument.key) != nil, "opps \(key): no sentence for \(argument.label)")
-                #expect(page.contains("  " + argument.label), "opps \(key): \(argument.label) not on the page")
-            }
-            for line in page.split(separator: "\n", omittingEmptySubsequences: false) {
-                #expect(String(line).displayWidth <= 80, "opps \(key): \(line)")
-            }
-        }
-        // No sentence left over for a command or argument that is gone.
-        let keys = Set(all.map { $0.path.joined(separator: " ") })
-        for key in ChineseCommandHelp.pages.keys { #expect(keys.contains(key), "a page for no command: \(key)") }
-        let shared = Set(all.flatMap { ($0.command.arguments ?? []).map(\.key) })
-        for key in ChineseCommandHelp.arguments.keys {
-            let words = key.split(separator: " ").map(String.init)
-            guard words.count > 1 else {
-                #expect(shared.contains(key) || key == "help", "a sentence for no argument: \(key)")
-                continue
-            }
-            let command = all.first { $0.path == Array(words.dropLast()) }?.command
-            #expect(command?.arguments?.contains { $0.key == words.last } == true, "a sentence for no argument: \(key)")
+        let all = try ChinesePagesChecks.expectComplete(ChineseCommandHelp.help, atLeast: 40)
+        for (path, command) in all where command.discussion?.isEmpty == false {
+            #expect(try #require(ChineseCommandHelp.page(path)).contains("例子："), "opps \(path.joined(separator: " ")): no discussion or example")
         }
     }
 

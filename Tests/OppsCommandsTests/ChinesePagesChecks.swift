@@ -1,0 +1,51 @@
+import ArgumentParser
+import OppsCommandLine
+import OppsConsole
+import Testing
+
+/// What the Chinese help pages of either command line must hold (`ChinesePages`): every command
+/// the parser describes has its line, every argument it shows has its sentence and is on the
+/// page, every line fits 80 columns, and no sentence is left over for a command or argument
+/// that is gone.
+enum ChinesePagesChecks {
+    /// Every command as the parser describes it, with its path ("team add").
+    static func commands<Root>(_ help: ChinesePages<Root>) -> [(path: [String], command: HelpCommand)] {
+        func walk(_ c: HelpCommand, _ path: [String]) -> [(path: [String], command: HelpCommand)] {
+            (path.isEmpty ? [] : [(path, c)]) + (c.subcommands ?? []).filter { $0.commandName != "help" }.flatMap { walk($0, path + [$0.commandName]) }
+        }
+        return help.root.map { walk($0, []) } ?? []
+    }
+
+    /// The checks above, for `help`; the commands, for the tool's own checks.
+    @discardableResult
+    static func expectComplete<Root>(_ help: ChinesePages<Root>, atLeast: Int) throws -> [(path: [String], command: HelpCommand)] {
+        let all = commands(help)
+        #expect(all.count >= atLeast, "the parser's description of \(help.tool) was read")
+        for (path, command) in all {
+            let key = path.joined(separator: " ")
+            #expect(help.abstract(key) != nil, "no Chinese line for \(help.tool) \(key)")
+            let page = try #require(help.page(path))
+            for argument in (command.arguments ?? []) where argument.shouldDisplay {
+                #expect(help.sentence(key, argument.key) != nil, "\(help.tool) \(key): no sentence for \(argument.label)")
+                #expect(page.contains("  " + argument.label), "\(help.tool) \(key): \(argument.label) not on the page")
+            }
+            for line in page.split(separator: "\n", omittingEmptySubsequences: false) {
+                #expect(String(line).displayWidth <= 80, "\(help.tool) \(key): \(line)")
+            }
+        }
+        let keys = Set(all.map { $0.path.joined(separator: " ") })
+        for key in help.pages.keys { #expect(keys.contains(key), "\(help.tool): a page for no command: \(key)") }
+        for c in help.lines { #expect(keys.contains(c.name), "\(help.tool): a line for no command: \(c.name)") }
+        let shared = Set(all.flatMap { ($0.command.arguments ?? []).map(\.key) })
+        for key in help.arguments.keys {
+            let words = key.split(separator: " ").map(String.init)
+            guard words.count > 1 else {
+                #expect(shared.contains(key) || key == "help", "\(help.tool): a sentence for no argument: \(key)")
+                continue
+            }
+            let command = all.first { $0.path == Array(words.dropLast()) }?.command
+            #expect(command?.arguments?.contains { $0.key == words.last } == true, "\(help.tool): a sentence for no argument: \(key)")
+        }
+        return all
+    }
+}

@@ -90,7 +90,11 @@ public struct Demo: AsyncParsableCommand {
         let lock = try adminCall { try HubLock(directory: self.data) }
         defer { withExtendedLifetime(lock) {} }
         let hub = try Hub(configuration: configuration)
-        let server = HubServer(hub: hub, logger: Logger(label: "opps-hub"))
+        // The demo's terminal is read by a person trying the product: warnings and errors only,
+        // not a line for the server's start and each request in the middle of what it says.
+        var logger = Logger(label: "opps-hub")
+        logger.logLevel = .warning
+        let server = HubServer(hub: hub, logger: logger)
         let host = self.host
         let data = self.data
         let issued = tokens

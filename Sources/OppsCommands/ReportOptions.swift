@@ -37,7 +37,13 @@ struct ReportOptions: ParsableArguments {
         return f
     }
 
-    func pipeline(_ r: Replica) throws -> Pipeline { try r.pipeline() }
+    /// The pipeline the filters apply to; a name in them that is no user's is refused first (a
+    /// typo would only show an empty report).
+    func pipeline(_ r: Replica) throws -> Pipeline {
+        if let owner { try r.requireUser(owner, entity: "opportunity", field: "owner") }
+        if let team { try r.requireUser(team, entity: "membership", field: "user") }
+        return try r.pipeline()
+    }
 
     func csvOut(_ header: [String], _ rows: [[String]]) {
         Console.out(([header] + rows).map(CSV.line).joined(separator: "\r\n"))

@@ -110,6 +110,19 @@ extension Replica {
         return names
     }
 
+    /// Refuses `name` typed for a user (a filter's `--owner`, a field of `entity`) when the
+    /// hub's users' names are here and it is none of them; nothing is checked without them.
+    public func requireUser(_ name: String, entity: String, field: String) throws {
+        guard let names = try userNames(), !names.contains(name) else { return }
+        throw Self.notAUser(name, entity: entity, field: field, names: names)
+    }
+
+    /// A name that is no user's, with the names it could mean (or, on a small hub, all of them).
+    static func notAUser(_ name: String, entity: String, field: String, names: UserNames) -> ReplicaError {
+        let close = names.close(to: name)
+        return .badValue(entity: entity, field: field, .user(close: close, all: close.isEmpty && names.names.count <= 12 ? names.names : []), text: name)
+    }
+
     /// Parses a value typed by a user for a field of `entity`: decimals `12000.00` (or as `opps`
     /// prints them, `12,000.00`, or `12万`), dates `YYYY-MM-DD`, users by name, records by id or prefix,
     /// enum members by name or label, `true`/`false` (`yes`/`no`, `是`/`否`), empty = null. A
@@ -199,10 +212,7 @@ extension Replica {
                 // A user field names a user of the hub, by the names the last sync brought: the
                 // hub's rule `unknown-user`, checked here before the edit is accepted.
                 if let names = try userNames(), UserNames.namesUnknownUser(field.type, value, known: names.contains) {
-                    let close = names.close(to: value.canonicalText)
-                    throw ReplicaError.badValue(
-                        entity: entity.name, field: name, .user(close: close, all: close.isEmpty && names.names.count <= 12 ? names.names : []),
-                        text: value.canonicalText)
+                    throw Self.notAUser(value.canonicalText, entity: entity.name, field: name, names: names)
                 }
                 let write = FieldWrite(record: id, entity: view.entity, field: name, value: value, base: base, author: user, stamp: try tick())
                 // I10: the same rule as the hub, on what this replica holds.

@@ -77,6 +77,7 @@ struct ListCommand: ParsableCommand {
         let r = try home.open()
         let words = home.words(r)
         let stage = try self.stage.map { try stageNamed($0, r, words) }
+        if let owner { try r.requireUser(owner, entity: "opportunity", field: "owner") }
         var records = try r.store.list(entity: "opportunity", stage: stage, owner: mine ? r.user : owner, workspace: r.workspace)
         if let account {
             let id = try r.resolveID(account, among: ["account"])

@@ -38,13 +38,15 @@ public struct StatusCommand: ParsableCommand {
         guard !s.replicas.isEmpty else { Console.out(say("no replica has synced yet", "还没有副本同步过")); return }
         // A table that reads at 80 columns: a replica a line, its last sync to the minute (UTC).
         Console.out("")
+        let header =
+            ChineseHubHelp.readerIsChinese
+            ? ["用户", "副本", "最后在线（UTC）", "待接收", "冲突"] : ["USER", "REPLICA", "LAST SEEN (UTC)", "TO RECEIVE", "CONFLICTS"]
+        // The counts right-aligned under their headings, as wide as the heading reads.
+        let lag = header[3].displayWidth, conflicts = header[4].displayWidth
         let rows =
-            [
-                ChineseHubHelp.readerIsChinese
-                    ? ["用户", "副本", "最后在线（UTC）", "待接收", "冲突"] : ["USER", "REPLICA", "LAST SEEN (UTC)", "TO RECEIVE", "CONFLICTS"]
-            ]
+            [header]
             + s.replicas.map { r in
-                [r.user, String(r.id.description.prefix(8)), minuteText(r.lastSeen), String(r.lag).leftPad(10), String(r.openConflicts).leftPad(9)]
+                [r.user, String(r.id.description.prefix(8)), minuteText(r.lastSeen), String(r.lag).leftPad(lag), String(r.openConflicts).leftPad(conflicts)]
             }
         for line in table(rows) { Console.out("  " + line) }
     }

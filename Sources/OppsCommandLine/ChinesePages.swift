@@ -36,15 +36,15 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
         self.arguments = arguments
         self.lines = lines
         self.english = english
+        root = try? JSONDecoder().decode(HelpDump.self, from: Data(Root._dumpHelp().utf8)).command
     }
 
     public typealias Command = HelpCommand
     public typealias Argument = HelpArgument
 
-    /// The tool's commands as the parser describes them.
-    public var root: Command? {
-        try? JSONDecoder().decode(HelpDump.self, from: Data(Root._dumpHelp().utf8)).command
-    }
+    /// The tool's commands as the parser describes them, read once (a help request asks for
+    /// them twice: which page, then the page).
+    public let root: Command?
 
     /// The command `words` ask help for (`set … --help`, `help team add`), the reader's own
     /// options already taken out. Nil when they ask for no command's help.

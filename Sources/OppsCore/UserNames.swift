@@ -45,16 +45,16 @@ public struct UserNames: Sendable, Hashable {
     /// from it by a character or two (`王玮` for `王伟`, `smа` for `sam`), or contain it, or that it
     /// contains; letters compared without case.
     public func close(to typed: String, limit: Int = 5) -> [UserName] {
-        let t = Array(typed.lowercased())
+        let folded = typed.lowercased(), t = Array(folded)
         guard !t.isEmpty else { return [] }
         let allowed = max(1, t.count / 3)
         var scored = [(score: Int, name: UserName)]()
         for name in names {
-            let n = Array(name.lowercased())
+            let other = name.lowercased(), n = Array(other)
             let d = Self.distance(t, n, bound: allowed)
             if d <= allowed {
                 scored.append((d, name))
-            } else if n.count > 1, t.count > 1, name.lowercased().contains(typed.lowercased()) || typed.lowercased().contains(name.lowercased()) {
+            } else if n.count > 1, t.count > 1, other.contains(folded) || folded.contains(other) {
                 scored.append((allowed + 1 + abs(n.count - t.count), name))
             }
         }

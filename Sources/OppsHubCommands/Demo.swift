@@ -191,11 +191,14 @@ public struct Demo: AsyncParsableCommand {
                 ? "OppSync 演示服务器（\(fresh ? "新建" : "沿用已有的")，数据在 \(data)）。用户和他们的令牌："
                 : "OppSync demo hub (\(fresh ? "new" : "reused"), data in \(data)). Users and their tokens:",
         ]
-        for (name, role, token) in issued {
-            // A Chinese role label is two columns a character.
-            let shown = chinese ? Workspace.default.role(role)?.labels["zh-CN"] ?? role : role
-            let width = shown.unicodeScalars.reduce(0) { $0 + ($1.isASCII ? 1 : 2) }
-            lines.append("  \(name.padding(toLength: 4, withPad: " ", startingAt: 0)) \(shown + String(repeating: " ", count: max(1, 12 - width)))\(token)")
+        // Names and roles padded in terminal columns (a Chinese label is two a character), to the
+        // widest of each, so every token starts in the same column.
+        let shown = issued.map { (name, role, token) in
+            (name, chinese ? Workspace.default.role(role)?.labels["zh-CN"] ?? role : role, token)
+        }
+        let names = shown.map(\.0.displayWidth).max() ?? 0, roles = shown.map(\.1.displayWidth).max() ?? 0
+        for (name, role, token) in shown {
+            lines.append("  \(name.padding(names)) \(role.padding(roles)) \(token)")
         }
         if !fresh {
             lines.append(chinese ? "之前用这些令牌建好的副本照常同步（opps sync）。" : "Laptops made with these tokens before keep syncing (opps sync).")

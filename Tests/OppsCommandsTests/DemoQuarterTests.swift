@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import OppsConsole
 import OppsCore
 import OppsHub
 import OppsStore
@@ -93,6 +94,10 @@ import Testing
                     if chinese && words.first == "today" { #expect(ran.stdout.hasPrefix("今天"), "\(ran.stdout.prefix(200))") }
                 }
                 #expect(guide.contains { $0.hasPrefix(chinese ? "这个季度：90 个商机（线索 " : "The quarter: 90 deals (lead ") }, "\(guide)")
+                // Every token starts in the same terminal column, whatever the role's label.
+                let userLines = guide.filter { line in issued.contains { line.hasPrefix("  \($0.0) ") } }
+                let tokenColumns = Set(userLines.compactMap { line in line.range(of: " opps_").map { String(line[..<$0.upperBound]).displayWidth } })
+                #expect(userLines.count == issued.count && tokenColumns.count == 1, "\(userLines)")
                 let body = try #require(guide.first { $0.hasPrefix("       -d '") }?.dropFirst("       -d '".count).dropLast())
                 let manager = chinese ? "lin" : "max"
                 #expect(guide.contains("       -H 'Authorization: Bearer \(tokens[manager]!)' \\"))

@@ -256,17 +256,7 @@ struct Phrases: Sendable {
     // MARK: - rules
 
     /// An access level as the matrix names it: `own`, … in English; what it lets one do in Chinese.
-    func access(_ a: Access) -> String {
-        guard chinese else { return a.name }
-        switch a {
-        case .hidden: return "不可见"
-        case .read: return "只读"
-        case .propose: return "可提议"
-        case .write: return "可修改"
-        case .own: return "主导"
-        case .override: return "可覆盖"
-        }
-    }
+    func access(_ a: Access) -> String { chinese ? Vocabulary.chineseAccess(a) : a.name }
     func relation(_ r: Relation) -> String {
         guard chinese else { return r.rawValue }
         switch r {

@@ -3,6 +3,7 @@ import Foundation
 import OppsConsole
 import OppsCore
 import OppsHub
+import OppsReplica
 import OppsStore
 
 let day: Int64 = 86_400_000
@@ -89,19 +90,16 @@ public struct AuditCommand: ParsableCommand {
         }
         // A line an event at 80 columns: when the hub took it (to the minute, UTC), who, what; the
         // device's own time too when it differs (a write made offline), and the authority it had.
-        // A value quoted; a reference by the short id reps quote.
-        func shown(_ v: Value) -> String {
-            if case let .reference(target) = v { return ShortID.shown(target) }
-            return "\"\(v.canonicalText)\""
-        }
+        let words = EventWords(engine.workspace)
         var events = [(Int64, JSON, String)]()
         for e in entries {
             let x = e.entry
             let what =
                 switch x.kind {
-                case .create: say("created", "新建") + (x.value.isNull ? "" : say(" in \(x.value.canonicalText)", "，阶段 \(x.value.canonicalText)"))
+                case .create:
+                    say("created", "新建") + (x.value.isNull ? "" : say(" in \(x.value.canonicalText)", "，阶段「\(words.stage(x.value))」"))
                 case .delete: say("deleted", "删除")
-                default: "\(x.field) = \(shown(x.value))"
+                default: "\(words.field(x.entity, x.field)) = \(words.value(x.entity, x.field, x.value))"
                 }
             let device = x.stamp.hlc.milliseconds
             let offline = abs(device - e.hubMilliseconds) >= 60_000 ? say(", written \(minuteText(device)) on the device", "，设备上写于 \(minuteText(device))") : ""
@@ -109,20 +107,22 @@ public struct AuditCommand: ParsableCommand {
                 (
                     e.hubMilliseconds,
                     try JSONValueEncoder.encode(AuditWriteJSON(e)),
-                    hanging("#\(x.sequence)  \(minuteText(e.hubMilliseconds))  \(x.author)  ", "\(what) (\(x.authority.name)\(offline))")
+                    hanging(
+                        "#\(x.sequence)  \(minuteText(e.hubMilliseconds))  \(x.author)  ",
+                        say("\(what) (\(x.authority.name)\(offline))", "\(what)（\(words.access(x.authority))\(offline)）"))
                 ))
         }
         for c in conflicts {
             let x = c.conflict
+            let holds = x.winner.map { words.value(x.entity, x.field, $0.value) } ?? "-"
             events.append(
                 (
                     c.hubMilliseconds,
                     try JSONValueEncoder.encode(AuditConflictJSON(c)),
                     hanging(
                         say("conflict", "冲突") + " \(x.id)  \(minuteText(c.hubMilliseconds))  \(x.loser.author)  ",
-                        say(
-                            "\(x.field) = \(shown(x.loser.value)): \(x.outcome.rawValue) (\(x.rule.rawValue)); holds \(x.winner.map { shown($0.value) } ?? "-")",
-                            "\(x.field) = \(shown(x.loser.value))：\(x.outcome.rawValue)（规则 \(x.rule.rawValue)）；现在的值 \(x.winner.map { shown($0.value) } ?? "-")"))
+                        "\(words.field(x.entity, x.field)) = \(words.value(x.entity, x.field, x.loser.value))"
+                            + say(": \(x.outcome.rawValue) (\(x.rule.rawValue)); holds \(holds)", "：\(words.fate(x))；现在的值 \(holds)"))
                 ))
         }
         events.sort { $0.0 < $1.0 }
@@ -150,7 +150,8 @@ public struct ConflictsCommand: ParsableCommand {
         public init() {}
 
         public func run() throws {
-            let list = try adminCall { try data.openEngine().store.openConflicts(user: user) }
+            let engine = try adminCall { try data.openEngine() }
+            let list = try adminCall { try engine.store.openConflicts(user: user) }
             if json {
                 Console.out(try list.map(HubConflictJSON.init).jsonLine())
                 return
@@ -158,23 +159,25 @@ public struct ConflictsCommand: ParsableCommand {
             if list.isEmpty { Console.out(say("no open conflicts", "没有未处理的冲突")); return }
             // One conflict a block, as opps conflicts shows a rep's: the record by the short id
             // reps quote, the losing value and who wrote it, what became of it, what holds.
+            let words = EventWords(engine.workspace)
             for (i, c) in list.enumerated() {
                 let x = c.conflict
                 if i > 0 { Console.out("") }
                 Console.out(
-                    "#\(x.id)  \(ShortID.shown(x.record))  \(x.entity) · \(x.field)  \(minuteText(c.hubMilliseconds)) UTC"
+                    "#\(x.id)  \(ShortID.shown(x.record))  \(words.entity(x.entity)) · \(words.field(x.entity, x.field))  \(minuteText(c.hubMilliseconds)) UTC"
                 )
+                let lost = words.value(x.entity, x.field, x.loser.value)
                 Console.out(
                     hanging(
                         "    ",
-                        say(
-                            "\(x.loser.author) wrote \"\(x.loser.value.canonicalText)\": \(x.outcome.rawValue) (\(x.rule.rawValue))",
-                            "\(x.loser.author) 写的「\(x.loser.value.canonicalText)」：\(x.outcome.rawValue)（规则 \(x.rule.rawValue)）")))
+                        say("\(x.loser.author) wrote \(lost): \(x.outcome.rawValue) (\(x.rule.rawValue))", "\(x.loser.author) 写的\(lost)：\(words.fate(x))")))
                 Console.out(
                     hanging(
                         "    ",
                         say("holds: ", "现在的值：")
-                            + (x.winner.map { say("\"\($0.value.canonicalText)\" (\($0.author))", "「\($0.value.canonicalText)」（\($0.author)）") } ?? "-")))
+                            + (x.winner.map {
+                                say("\(words.value(x.entity, x.field, $0.value)) (\($0.author))", "\(words.value(x.entity, x.field, $0.value))（\($0.author)）")
+                            } ?? "-")))
             }
             Console.out("")
             Console.out(
@@ -364,5 +367,35 @@ public struct DuplicatesCommand: ParsableCommand {
             say(
                 "a manager merges them from a laptop that holds both: opps \(type) merge KEEP DUPLICATE",
                 "由经理在同时有这两条记录的电脑上合并：opps \(type) merge 保留的 重复的"))
+    }
+}
+
+/// How an operator reads a record's writes and conflicts: in English the workspace's names and
+/// the rules' names, as the JSON carries them; in Chinese the labels and the rules' sentences
+/// that `opps` shows reps (`Vocabulary`), so an operator and a rep read the same words. A value
+/// quoted ("…" or 「…」, an enum member by its label in Chinese); a reference by the short id
+/// reps quote.
+struct EventWords {
+    let chinese: Bool
+    let words: Vocabulary
+
+    init(_ workspace: Workspace) {
+        chinese = ChineseHubHelp.readerIsChinese
+        words = Vocabulary(workspace, locale: chinese ? "zh-CN" : nil)
+    }
+
+    func entity(_ name: String) -> String { words.entity(name) }
+    func field(_ entity: String, _ name: String) -> String { words.field(entity, name) }
+    func stage(_ value: Value) -> String { words.stage(value.canonicalText) }
+    func access(_ access: Access) -> String { chinese ? Vocabulary.chineseAccess(access) : access.name }
+
+    func value(_ entity: String, _ field: String, _ value: Value) -> String {
+        if case let .reference(target) = value { return ShortID.shown(target) }
+        return chinese ? "「\(words.value(entity, field, value))」" : "\"\(value.canonicalText)\""
+    }
+
+    /// What became of a conflict's losing write and why, in Chinese: `未被采用（同时修改：…）`.
+    func fate(_ conflict: ConflictRecord) -> String {
+        Vocabulary.chineseOutcome(conflict.outcome.rawValue) + "（" + words.chineseReason(conflict.rule, entity: conflict.entity, field: conflict.field) + "）"
     }
 }

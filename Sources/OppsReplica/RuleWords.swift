@@ -19,6 +19,18 @@ extension Vocabulary {
         }
     }
 
+    /// An access level (the matrix's `own`, `write`, …) in Chinese: what it lets one do.
+    public static func chineseAccess(_ access: Access) -> String {
+        switch access {
+        case .hidden: "不可见"
+        case .read: "只读"
+        case .propose: "可提议"
+        case .write: "可修改"
+        case .own: "主导"
+        case .override: "可覆盖"
+        }
+    }
+
     /// What became of a write for a reader: its name in English, its words in Chinese.
     public static func outcome(_ outcome: String, chinese: Bool) -> String { chinese ? chineseOutcome(outcome) : outcome }
 

@@ -151,6 +151,20 @@ import Testing
             let listed = await oppsHub("conflicts", "--user", "sam", "--data", hub).stdout
             #expect(listed.hasPrefix("#\(c["id"]?.int ?? 0)  \(code)  opportunity · amount  "), "\(listed)")
             #expect(listed.contains("    sam wrote \"20.00\": lost (authority)\n    holds: \"30.00\" (max)\n"), "\(listed)")
+            // A Chinese operator reads the labels, the authority in words and the rules' sentences
+            // a rep reads in opps.
+            func chinese(_ args: String...) async -> String {
+                await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) { await oppsHub(args) }.stdout
+            }
+            let trailZh = await chinese("audit", code, "--data", hub).split(separator: "\n").map(String.init)
+            #expect(trailZh.first == "记录 \(code)  \(id)（服务器时间，UTC）", "\(trailZh)")
+            #expect(trailZh.contains { $0.hasPrefix("#") && $0.contains("  sam  新建，阶段「需求挖掘」（主导）") }, "\(trailZh)")
+            #expect(trailZh.contains { $0.hasPrefix("#") && $0.contains("  max  金额 = 「30.00」（可覆盖）") }, "\(trailZh)")
+            #expect(unspaced(trailZh.joined()).contains(unspaced("sam 金额 = 「20.00」：未被采用（同时修改：对此字段权限更高的一方胜出）；现在的值 「30.00」")), "\(trailZh)")
+            #expect(trailZh.allSatisfy { $0.displayWidth <= 80 }, "\(trailZh)")
+            let listedZh = await chinese("conflicts", "--user", "sam", "--data", hub)
+            #expect(listedZh.hasPrefix("#\(c["id"]?.int ?? 0)  \(code)  商机 · 金额  "), "\(listedZh)")
+            #expect(listedZh.contains("    sam 写的「20.00」：未被采用（同时修改：对此字段权限更高的一方胜出）\n    现在的值：「30.00」（max）\n"), "\(listedZh)")
             let users = await oppsHub("user", "list", "--data", hub).stdout.split(separator: "\n")
             #expect(users.first == "NAME  ROLE       TEAM  TERRITORY  MANAGER  CAPACITY" && users.contains { $0.hasPrefix("sam   sales") }, "\(users)")
             let restore = await oppsHub("conflicts", "restore", String(c["id"]?.int ?? 0), "--as", "max", "--data", hub)

@@ -91,6 +91,13 @@ extension Workspace {
         stage(input) ?? stages.first { Self.matches(input, $0.labels) } ?? Self.onlyOne(startingWith: input, stages.map { ($0, $0.name, $0.labels) })
     }
 
+    /// A record type by its name or any of its labels (any case), else the one type whose name or
+    /// a label begins with the input (`联系` for 联系人).
+    public func entity(input: String) -> Entity? {
+        entity(input) ?? entities.first { Self.matches(input, $0.labels) }
+            ?? Self.onlyOne(startingWith: input, entities.map { ($0, $0.name, $0.labels) })
+    }
+
     /// A role by its name or any of its labels (any case), else the one role whose name or a
     /// label begins with the input (`产品` for 产品专家).
     public func role(input: String) -> Role? {

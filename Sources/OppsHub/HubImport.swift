@@ -6,15 +6,21 @@ import OppsStore
 /// cell by cell, then written in one transaction as the hub — logged like any write, so every
 /// replica that may see a record receives it at its next sync.
 extension HubEngine {
-    /// Why one cell (or a whole row, column "-") cannot be imported. Rows count the header as 1.
+    /// Why one cell (or a whole row, column "-") cannot be imported. Rows count the header as 1;
+    /// the column as the file's header names it.
     public struct ImportProblem: Sendable, Hashable, CustomStringConvertible {
         public var row: Int
         public var column: String
         public var message: String
+        /// The same in Chinese, for an operator who reads Chinese (`--json` carries `message`).
+        public var chinese: String
         public var description: String { "row \(row), column \(column): \(message)" }
+        public var chineseDescription: String { "第 \(row) 行" + (column == "-" ? "" : "，「\(column)」列") + "：\(chinese)" }
     }
 
     public struct ImportResult: Sendable {
+        /// The type imported, by its name (the file's `--type` may have named it by a label).
+        public var entity: String
         public var imported: Int
         public var invalidRows: Int
         public var problems: [ImportProblem]
@@ -22,44 +28,63 @@ extension HubEngine {
 
     /// Checks every row; unless `skipInvalid`, imports nothing when any row is invalid.
     /// - Parameters:
-    ///   - rows: the CSV records, the first being the header: `id` (optional) and field names.
+    ///   - name: the type, by its name or any of its labels (`account`, `客户`).
+    ///   - rows: the CSV records, the first being the header: `id` (optional) and fields, each
+    ///     by its name or any of its labels (`industry`, `行业`). An enum member or a stage may be
+    ///     given by its label too (`高`, `谈判`); it is stored by its name.
     ///   - author: who the records are attributed to (their creator); nil: the hub itself.
     public func importRecords(
-        entity name: String, rows: [CSV.Row], author: UserName?, skipInvalid: Bool,
+        entity typed: String, rows: [CSV.Row], author: UserName?, skipInvalid: Bool,
         progress: (Int) -> Void = { _ in }
     ) throws -> ImportResult {
         try refreshDirectory()
-        guard let entity = workspace.entity(name) else {
+        let zh = Vocabulary(workspace, locale: "zh-CN")
+        /// A name in Chinese: its label with the name after it, `客户（account）`.
+        func both(_ label: String, _ name: String) -> String { label == name ? name : "\(label)（\(name)）" }
+        guard let entity = workspace.entity(input: typed) else {
             throw HubError.invalid(
-                "unknown type \"\(name)\" (\(workspace.entities.map(\.name).joined(separator: ", ")))",
-                chinese: "没有记录类型「\(name)」（类型有：\(workspace.entities.map(\.name).joined(separator: "、"))）")
+                "unknown type \"\(typed)\" (\(workspace.entities.map(\.name).joined(separator: ", ")))",
+                chinese: "没有记录类型「\(typed)」（类型有：\(workspace.entities.map { both(zh.entity($0.name), $0.name) }.joined(separator: "、"))）")
         }
+        let name = entity.name
         if name == workspace.approvals?.requests {
-            throw HubError.invalid("\(name) records are written by requesters and approvers, not imported", chinese: "\(name) 记录由申请人和审批人写入，不能导入")
+            throw HubError.invalid("\(name) records are written by requesters and approvers, not imported", chinese: "「\(zh.entity(name))」记录由申请人和审批人写入，不能导入")
         }
+        let entityZh = "「\(zh.entity(name))」"
+        let special = ["id", "created_at", "created_by", "created_stage"]
+        /// The field a header cell names (by name or label), else the cell as it is.
+        func columnName(_ cell: String) -> String { special.contains(cell) ? cell : entity.field(input: cell)?.name ?? cell }
         if let author, author != HubEngine.systemAuthor, directory.users[author] == nil { throw Self.noUser(author) }
         guard let header = rows.first else {
             throw HubError.invalid("the file is empty: expected a header row (id and field names)", chinese: "文件是空的：第一行应是表头（id 和字段名）")
         }
         var problems = [ImportProblem]()
         var seen = Set<String>()
-        for column in header.fields {
-            if !seen.insert(column).inserted { problems.append(ImportProblem(row: header.line, column: column, message: "the column appears twice")) }
-            if !["id", "created_at", "created_by", "created_stage"].contains(column), entity.field(column) == nil {
+        let columns = header.fields.map(columnName)
+        for (cell, column) in zip(header.fields, columns) {
+            if !seen.insert(column).inserted {
+                problems.append(ImportProblem(row: header.line, column: cell, message: "the column appears twice", chinese: "这一列出现了两次"))
+            }
+            if !special.contains(column), entity.field(column) == nil {
                 problems.append(
                     ImportProblem(
-                        row: header.line, column: column, message: "\(name) has no field \"\(column)\" (fields: \(entity.fields.map(\.name).joined(separator: ", ")))"))
+                        row: header.line, column: cell,
+                        message: "\(name) has no field \"\(cell)\" (fields: \(entity.fields.map(\.name).joined(separator: ", ")))",
+                        chinese: "\(entityZh)没有字段「\(cell)」（字段有：\(entity.fields.map { both(zh.field(name, $0.name), $0.name) }.joined(separator: "、"))）"))
             }
         }
-        if let sf = entity.stageField, !header.fields.contains(sf) {
-            problems.append(ImportProblem(row: header.line, column: sf, message: "the column is required for \(name)"))
+        if let sf = entity.stageField, !columns.contains(sf) {
+            problems.append(
+                ImportProblem(
+                    row: header.line, column: sf, message: "the column is required for \(name)",
+                    chinese: "\(entityZh)必须有这一列（「\(zh.field(name, sf))」）"))
         }
         // A bad header makes every row meaningless: nothing is imported, --skip-invalid or not.
-        if !problems.isEmpty { return ImportResult(imported: 0, invalidRows: rows.count - 1, problems: problems) }
+        if !problems.isEmpty { return ImportResult(entity: name, imported: 0, invalidRows: rows.count - 1, problems: problems) }
 
         // Ids given in the file, so references between its rows resolve.
         var fileIDs = [RecordID: Int]()
-        if let idColumn = header.fields.firstIndex(of: "id") {
+        if let idColumn = columns.firstIndex(of: "id") {
             for row in rows.dropFirst() where idColumn < row.fields.count {
                 if let id = RecordID(parsing: row.fields[idColumn]) { fileIDs[id, default: 0] += 1 }
             }
@@ -70,9 +95,14 @@ extension HubEngine {
         for (n, row) in rows.dropFirst().enumerated() {
             if n % 1000 == 999 { progress(n + 1) }
             var rowProblems = [ImportProblem]()
-            func problem(_ column: String, _ message: String) { rowProblems.append(ImportProblem(row: row.line, column: column, message: message)) }
+            func problem(_ column: String, _ message: String, _ chinese: String) {
+                rowProblems.append(ImportProblem(row: row.line, column: header.fields[columns.firstIndex(of: column) ?? 0], message: message, chinese: chinese))
+            }
             guard row.fields.count == header.fields.count else {
-                problem("-", "expected \(header.fields.count) cells, found \(row.fields.count)")
+                rowProblems.append(
+                    ImportProblem(
+                        row: row.line, column: "-", message: "expected \(header.fields.count) cells, found \(row.fields.count)",
+                        chinese: "应有 \(header.fields.count) 个单元格，这一行有 \(row.fields.count) 个"))
                 problems += rowProblems
                 invalidRows += 1
                 continue
@@ -82,12 +112,13 @@ extension HubEngine {
             var createdAt: Int64?
             var createdBy: UserName?
             var createdStage: Value?
-            for (column, text) in zip(header.fields, row.fields) {
+            for (column, cell) in zip(columns, row.fields) {
+                var text = cell
                 if column == "id" {
                     if text.isEmpty { continue }
-                    guard let given = RecordID(parsing: text) else { problem(column, "not a record id: \(text)"); continue }
-                    if fileIDs[given, default: 0] > 1 { problem(column, "the id appears on more than one row") }
-                    if try store.record(given, workspace: workspace) != nil { problem(column, "a record with this id exists") }
+                    guard let given = RecordID(parsing: text) else { problem(column, "not a record id: \(text)", "「\(text)」不是记录 id"); continue }
+                    if fileIDs[given, default: 0] > 1 { problem(column, "the id appears on more than one row", "这个 id 出现在不止一行") }
+                    if try store.record(given, workspace: workspace) != nil { problem(column, "a record with this id exists", "已经有这个 id 的记录") }
                     id = given
                     continue
                 }
@@ -96,22 +127,24 @@ extension HubEngine {
                 if column == "created_at" {
                     if text.isEmpty { continue }
                     guard case let .success(.timestamp(t)) = FieldType.timestamp.value(canonical: text) else {
-                        problem(column, "not a time YYYY-MM-DDTHH:MM:SS.sssZ: \(text)"); continue
+                        problem(column, "not a time YYYY-MM-DDTHH:MM:SS.sssZ: \(text)", "「\(text)」不是时间（写成 2026-11-02T09:00:00.000Z）"); continue
                     }
-                    if t.milliseconds > now + 300_000 { problem(column, "\(text) is in the future") }
+                    if t.milliseconds > now + 300_000 { problem(column, "\(text) is in the future", "「\(text)」在将来") }
                     createdAt = t.milliseconds
                     continue
                 }
                 if column == "created_by" {
                     if text.isEmpty { continue }
-                    if directory.users[text] == nil { problem(column, "no user \"\(text)\"") }
+                    if directory.users[text] == nil { problem(column, "no user \"\(text)\"", "没有用户「\(text)」") }
                     createdBy = text
                     continue
                 }
                 if column == "created_stage" {
                     if text.isEmpty { continue }
-                    guard entity.stageField != nil, workspace.stage(text) != nil else { problem(column, "no stage \"\(text)\""); continue }
-                    createdStage = .member(text)
+                    guard entity.stageField != nil, let stage = workspace.stage(input: text) else {
+                        problem(column, "no stage \"\(text)\"", "没有阶段「\(text)」"); continue
+                    }
+                    createdStage = .member(stage.name)
                     continue
                 }
                 guard let field = entity.field(column) else { continue }
@@ -120,38 +153,50 @@ extension HubEngine {
                 if column == workspace.stageHistory, entity.stageField != nil, !text.isEmpty,
                     let why = StageLog.problem(text, stages: Set(workspace.stages.map(\.name)))
                 {
-                    problem(column, why)
+                    problem(column, why, "阶段记录不是 opps export 写的格式（\(why)）")
                     continue
                 }
+                // A member or a stage by its label: stored by its name.
+                if case .enumeration = field.type, let member = column == entity.stageField ? workspace.stage(input: text)?.name : field.member(input: text) {
+                    text = member
+                }
                 switch field.type.value(canonical: text) {
-                case let .failure(e): problem(column, e.message)
+                case let .failure(e): problem(column, e.message, Self.chineseValueProblem(text, field.type))
                 case let .success(value):
                     if value.isNull {
-                        if column == entity.stageField { problem(column, "a stage is required") }
+                        if column == entity.stageField { problem(column, "a stage is required", "必须填写阶段") }
                         continue
                     }
                     if case let .reference(targetEntity) = field.type, case let .reference(target) = value, fileIDs[target] != nil {
                         // A row of this file: a record of the type being imported.
-                        if targetEntity != name { problem(column, "\(target) is a row of this file (\(name)), not \(targetEntity)") }
+                        if targetEntity != name {
+                            problem(
+                                column, "\(target) is a row of this file (\(name)), not \(targetEntity)",
+                                "\(target) 是这个文件里的一行（\(entityZh)），不是「\(zh.entity(targetEntity))」")
+                        }
                     } else if case let .reference(targetEntity) = field.type, case let .reference(target) = value {
                         let existing = try store.record(target, workspace: workspace)
                         if existing == nil || existing?.isDeleted == true {
-                            problem(column, "no \(targetEntity) \(target)")
-                        } else if existing?.entity != targetEntity {
-                            problem(column, "\(target) is a \(existing!.entity), not a \(targetEntity)")
+                            problem(column, "no \(targetEntity) \(target)", "没有这条「\(zh.entity(targetEntity))」记录：\(target)")
+                        } else if let other = existing?.entity, other != targetEntity {
+                            problem(column, "\(target) is a \(other), not a \(targetEntity)", "\(target) 是「\(zh.entity(other))」，不是「\(zh.entity(targetEntity))」")
                         }
                     }
-                    if case .user = field.type, case let .text(user) = value, directory.users[user] == nil { problem(column, "no user \"\(user)\"") }
+                    if case .user = field.type, case let .text(user) = value, directory.users[user] == nil {
+                        problem(column, "no user \"\(user)\"", "没有用户「\(user)」")
+                    }
                     values.append((column, value))
                 }
             }
             if let sf = entity.stageField, let log = values.first(where: { $0.0 == workspace.stageHistory })?.1,
                 let lastStep = StageLog.steps(log).last, let stage = values.first(where: { $0.0 == sf })?.1, stage != .member(lastStep.to)
             {
-                problem(workspace.stageHistory ?? "", "the stage log ends in \(lastStep.to), the stage is \(stage.canonicalText)")
+                problem(
+                    workspace.stageHistory ?? "", "the stage log ends in \(lastStep.to), the stage is \(stage.canonicalText)",
+                    "阶段记录的最后一步是「\(zh.stage(lastStep.to))」，而阶段是「\(zh.stage(stage.canonicalText))」")
             }
             if let createdAt, let first = values.first(where: { $0.0 == workspace.stageHistory }).flatMap({ StageLog.steps($0.1).first }), first.at < createdAt {
-                problem("created_at", "the stage log starts before the record was created")
+                problem("created_at", "the stage log starts before the record was created", "阶段记录开始于记录创建之前")
             }
             if rowProblems.isEmpty {
                 valid.append((id ?? UUID128.version7(milliseconds: now, using: &rng), values, createdAt, createdBy, createdStage))
@@ -160,7 +205,7 @@ extension HubEngine {
                 invalidRows += 1
             }
         }
-        if !problems.isEmpty && !skipInvalid { return ImportResult(imported: 0, invalidRows: invalidRows, problems: problems) }
+        if !problems.isEmpty && !skipInvalid { return ImportResult(entity: name, imported: 0, invalidRows: invalidRows, problems: problems) }
         let hubTime = now
         let writer = author ?? HubEngine.systemAuthor
         try store.transaction {
@@ -179,6 +224,21 @@ extension HubEngine {
                 clock = decider.clock
             }
         }
-        return ImportResult(imported: valid.count, invalidRows: invalidRows, problems: problems)
+        return ImportResult(entity: name, imported: valid.count, invalidRows: invalidRows, problems: problems)
+    }
+
+    /// Why a cell's text is not a value of `type`, in Chinese, with how to write one.
+    static func chineseValueProblem(_ text: String, _ type: FieldType) -> String {
+        switch type {
+        case let .text(max): "文字超过 \(max) 个字"
+        case .integer: "「\(text)」不是整数"
+        case let .decimal(scale): "「\(text)」不是小数（写成 12000.00 这样，小数点后最多 \(scale) 位）"
+        case .date: "「\(text)」不是日期（写成 2026-11-02）"
+        case .timestamp: "「\(text)」不是时间（写成 2026-11-02T09:00:00.000Z）"
+        case let .enumeration(members): "「\(text)」不是可选的值（可选：\(members.joined(separator: "、"))）"
+        case .boolean: "「\(text)」不是 true 或 false"
+        case .reference: "「\(text)」不是记录 id"
+        case .user: "用户名不能为空"
+        }
     }
 }

@@ -10,11 +10,12 @@ public struct ImportCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "import", abstract: "Import records of one type from a CSV file (all or nothing, with a validation report).",
         discussion: """
-            The file is CSV (RFC 4180, UTF-8): a header row naming the columns — `id` (optional) and field names \
-            of the type, as `opps export --csv` writes them — then one row per record. Values are in their \
-            canonical text: decimals 12000.00, dates YYYY-MM-DD, timestamps 2026-11-02T09:00:00Z, enum members \
-            and users by name, references by record id (of existing records or of rows of the same file), \
-            true/false; an empty cell leaves the field unset. Staged types need the stage column.
+            The file is CSV (RFC 4180, UTF-8): a header row naming the columns — `id` (optional) and fields \
+            of the type by name, as `opps export --csv` writes them, or by label (行业) — then one row per \
+            record. Values are in their canonical text: decimals 12000.00, dates YYYY-MM-DD, timestamps \
+            2026-11-02T09:00:00Z, enum members and stages by name or label, users by name, references by \
+            record id (of existing records or of rows of the same file), true/false; an empty cell leaves \
+            the field unset. Staged types need the stage column.
 
             Every row is checked first; the report names the row (the header is row 1), the column and why. \
             When any row is invalid nothing is imported, unless --skip-invalid, which imports the valid rows \
@@ -25,7 +26,7 @@ public struct ImportCommand: ParsableCommand {
             """)
 
     @Argument(help: "The CSV file.") var file: String
-    @Option(help: "The record type: opportunity, account, contact, ….") var type: String
+    @Option(help: "The record type, by name or label: opportunity, account (客户), contact, ….") var type: String
     @Option(name: .customLong("as"), help: "The user the records are attributed to (their creator); default: the hub itself.") var author: String?
     @Flag(help: "Import the valid rows even when some are invalid (they are reported).") var skipInvalid = false
     @OptionGroup var data: DataOption
@@ -45,7 +46,7 @@ public struct ImportCommand: ParsableCommand {
         let result: HubEngine.ImportResult
         do {
             result = try engine.importRecords(entity: type, rows: rows, author: author, skipInvalid: skipInvalid) { n in
-                if tty { Console.progress("\rchecked \(n) of \(rows.count - 1) rows") }
+                if tty { Console.progress(say("\rchecked \(n) of \(rows.count - 1) rows", "\r已检查 \(n) / \(rows.count - 1) 行")) }
             }
         } catch let e as HubError {
             throw CommandFailure(e)
@@ -56,15 +57,16 @@ public struct ImportCommand: ParsableCommand {
             if result.imported == 0 && !result.problems.isEmpty { throw ExitCode(1) }
             return
         }
-        for p in result.problems { Console.err("\(file): \(p)") }
+        for p in result.problems { Console.err(say("\(file): \(p)", "\(file)：\(p.chineseDescription)")) }
         if result.imported == 0 && !result.problems.isEmpty {
             throw CommandFailure(
                 "nothing imported: \(result.invalidRows) invalid row(s)" + (skipInvalid ? "" : " (--skip-invalid imports the others)"),
                 chinese: "什么都没有导入：\(result.invalidRows) 行无效" + (skipInvalid ? "" : "（加 --skip-invalid 导入其余的行）"))
         }
+        let label = Vocabulary(engine.workspace, locale: "zh-CN").entity(result.entity)
         Console.out(
             say(
-                "imported \(result.imported) \(type) record(s)" + (result.invalidRows > 0 ? "; skipped \(result.invalidRows) invalid row(s)" : ""),
-                "已导入 \(result.imported) 条 \(type) 记录" + (result.invalidRows > 0 ? "；跳过 \(result.invalidRows) 行无效的" : "")))
+                "imported \(result.imported) \(result.entity) record(s)" + (result.invalidRows > 0 ? "; skipped \(result.invalidRows) invalid row(s)" : ""),
+                "已导入 \(result.imported) 条「\(label)」记录" + (result.invalidRows > 0 ? "；跳过 \(result.invalidRows) 行无效的" : "")))
     }
 }

@@ -95,8 +95,8 @@ import Testing
         try "name,industry\n华为,电信\n中兴,通信,多余\n".write(toFile: csv, atomically: true, encoding: .utf8)
         let refused = await hub("import", csv, "--type", "account", "--data", dir)
         #expect(refused.code == 1 && refused.stderr.hasSuffix("opps-hub：什么都没有导入：1 行无效（加 --skip-invalid 导入其余的行）\n"), "\(refused.stderr)")
-        #expect(await hub("import", csv, "--type", "account", "--skip-invalid", "--data", dir).stdout.hasPrefix("已导入 1 条 account 记录；跳过 1 行无效的"))
-        #expect(await hub("import", csv, "--type", "deal", "--data", dir).stderr.hasPrefix("opps-hub：没有记录类型「deal」（类型有：opportunity、"))
+        #expect(await hub("import", csv, "--type", "account", "--skip-invalid", "--data", dir).stdout.hasPrefix("已导入 1 条「客户」记录；跳过 1 行无效的"))
+        #expect(await hub("import", csv, "--type", "deal", "--data", dir).stderr.hasPrefix("opps-hub：没有记录类型「deal」（类型有：商机（opportunity）、"))
         // What the parser checks before a command runs (its validations), one line each.
         let nothingToSet = await hub("user", "set", "王伟", "--data", dir)
         #expect(nothingToSet.code == 64 && nothingToSet.stderr == "opps-hub：至少给出 --role、--team、--territory、--manager、--capacity 中的一个\n")

@@ -1,5 +1,7 @@
 import Foundation
+import OppsConsole
 import OppsCore
+import OppsTestSupport
 import Testing
 
 /// `opps-hub import` (issue 5 item 7): all or nothing with a row/column report, or the valid
@@ -71,6 +73,56 @@ import Testing
             #expect(loop.code == 1)
             #expect(loop.stderr.contains("row 2, column account: \(own) is a row of this file (opportunity), not account"), "\(loop.stderr)")
             #expect(await oppsHub("import", f.root + "/missing.csv", "--type", "account", "--data", hub).code == 1)
+        }
+    }
+
+    /// A Chinese operator's spreadsheet: the type, the columns, the members and the stage by
+    /// their labels, the report in Chinese; what arrives is stored by name.
+    @Test func aChineseSpreadsheetImportsByLabels() async throws {
+        let f = try CommandFixture()
+        let hub = f.root + "/hub"
+        @Sendable func chinese(_ args: String...) async -> Run { await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) { await oppsHub(args) } }
+        var rng = SeededGenerator(seed: 31)
+        let huawei = UUID128.version7(milliseconds: 1_795_000_000_000, using: &rng)
+        let accounts = f.root + "/客户.csv"
+        try "id,名称,行业,区域\n\(huawei),华为,电信,华南\n".write(toFile: accounts, atomically: true, encoding: .utf8)
+        let deals = f.root + "/商机.csv"
+        try """
+        名称,客户,阶段,负责人,金额,币种
+        华为 云迁移,\(huawei),谈判,sam,120000.00,人民币
+        华为 培训,\(huawei),需求挖掘,bob,12万,美元
+        华为 扩容,\(huawei),梦想,sam,1.00,卢布
+
+        """.write(toFile: deals, atomically: true, encoding: .utf8)
+        try await f.serving { url in
+            let imported = await chinese("import", accounts, "--type", "客户", "--data", hub)
+            #expect(imported.code == 0 && imported.stdout == "已导入 1 条「客户」记录\n", "\(imported.stderr)")
+            let refused = await chinese("import", deals, "--type", "商机", "--data", hub)
+            #expect(refused.code == 1)
+            #expect(
+                refused.stderr.split(separator: "\n").map(String.init) == [
+                    "\(deals)：第 3 行，「负责人」列：没有用户「bob」",
+                    "\(deals)：第 3 行，「金额」列：「12万」不是小数（写成 12000.00 这样，小数点后最多 2 位）",
+                    "\(deals)：第 4 行，「阶段」列：「梦想」不是可选的值（可选：lead、qualified、discovery、solution、proposal、negotiation、won、lost）",
+                    "\(deals)：第 4 行，「币种」列：「卢布」不是可选的值（可选：CNY、USD、EUR、JPY、HKD、GBP）",
+                    "opps-hub：什么都没有导入：2 行无效（加 --skip-invalid 导入其余的行）",
+                ], "\(refused.stderr)")
+            // The same report in English names the columns as the file does.
+            let english = await oppsHub("import", deals, "--type", "opportunity", "--data", hub)
+            #expect(english.stderr.contains("row 3, column 负责人: no user \"bob\""), "\(english.stderr)")
+            let partial = await chinese("import", deals, "--type", "商机", "--skip-invalid", "--data", hub)
+            #expect(partial.stdout == "已导入 1 条「商机」记录；跳过 2 行无效的\n", "\(partial.stdout)\(partial.stderr)")
+            // Stored by name: the stage and the currency as a replica reads them.
+            #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.home("sam")).code == 0)
+            let held = await opps("list", "--home", f.home("sam"), "--json").json?.array ?? []
+            #expect(held.count == 1 && held.first?["fields"]?["stage"]?.string == "negotiation", "\(held)")
+            #expect(held.first?["fields"]?["currency"]?.string == "CNY" && held.first?["fields"]?["name"]?.string == "华为 云迁移")
+            // A column named twice (by its name and its label), an unknown type: one line each.
+            let twice = f.root + "/twice.csv"
+            try "名称,name\n甲,乙\n".write(toFile: twice, atomically: true, encoding: .utf8)
+            #expect(await chinese("import", twice, "--type", "客户", "--data", hub).stderr.hasPrefix("\(twice)：第 1 行，「name」列：这一列出现了两次\n"))
+            let unknown = await chinese("import", accounts, "--type", "合同", "--data", hub)
+            #expect(unknown.code == 1 && unknown.stderr.hasPrefix("opps-hub：没有记录类型「合同」（类型有：商机（opportunity）、客户（account）、联系人（contact）"), "\(unknown.stderr)")
         }
     }
 }

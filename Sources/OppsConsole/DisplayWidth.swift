@@ -58,6 +58,9 @@ public func fit(_ s: String, _ width: Int) -> String {
     return (s.prefix(columns: width - 1) + "…").padding(width)
 }
 
+/// Cut to `width` columns with an ellipsis when wider; never padded (a table cell: `table` pads).
+public func cut(_ s: String, _ width: Int) -> String { s.displayWidth <= width ? s : fit(s, width) }
+
 public extension String {
     /// This text broken into lines of at most `width` columns (a line break in it starts a new
     /// one): between words, and between any two Chinese characters except before closing
@@ -171,5 +174,18 @@ public enum Usage {
             guard line.hasPrefix("USAGE: "), String(line).displayWidth > width else { return String(line) }
             return wrap(String(line), width: width).joined(separator: "\n")
         }.joined(separator: "\n")
+    }
+}
+
+/// Rows (the first usually a header) as columns two spaces apart, each as wide as its widest cell
+/// in terminal columns, the header's included: the columns in `right` (numbers) right-aligned,
+/// so they end where their heading ends in either language; trailing spaces dropped.
+public func table(_ rows: [[String]], right: Set<Int> = []) -> [String] {
+    let widths = (0..<(rows.map(\.count).max() ?? 0)).map { i in rows.map { i < $0.count ? $0[i].displayWidth : 0 }.max() ?? 0 }
+    return rows.map { row in
+        var line = ""
+        for (i, cell) in row.enumerated() { line += (i == 0 ? "" : "  ") + (right.contains(i) ? cell.leftPad(widths[i]) : cell.padding(widths[i])) }
+        while line.hasSuffix(" ") { line.removeLast() }
+        return line
     }
 }

@@ -391,17 +391,6 @@ func roleWords(_ workspace: Workspace, _ role: String) -> String {
     ChineseHubHelp.readerIsChinese ? Vocabulary(workspace, locale: "zh-CN").role(role) : role
 }
 
-/// Rows as columns two spaces apart, each as wide as its widest cell (trailing spaces dropped).
-func table(_ rows: [[String]]) -> [String] {
-    let widths = (0..<(rows.map(\.count).max() ?? 0)).map { i in rows.map { i < $0.count ? $0[i].displayWidth : 0 }.max() ?? 0 }
-    return rows.map { row in
-        var line = ""
-        for (i, cell) in row.enumerated() { line += (i == 0 ? "" : "  ") + (i == row.count - 1 ? cell : cell.padding(widths[i])) }
-        while line.hasSuffix(" ") { line.removeLast() }
-        return line
-    }
-}
-
 /// Maps engine errors to one-line command failures.
 func adminCall<T>(_ body: () throws -> T) throws -> T {
     do {

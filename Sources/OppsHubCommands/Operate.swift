@@ -42,14 +42,9 @@ public struct StatusCommand: ParsableCommand {
         let header =
             ChineseHubHelp.readerIsChinese
             ? ["用户", "副本", "最后在线（UTC）", "待接收", "冲突"] : ["USER", "REPLICA", "LAST SEEN (UTC)", "TO RECEIVE", "CONFLICTS"]
-        // The counts right-aligned under their headings, as wide as the heading reads.
-        let lag = header[3].displayWidth, conflicts = header[4].displayWidth
-        let rows =
-            [header]
-            + s.replicas.map { r in
-                [r.user, String(r.id.description.prefix(8)), minuteText(r.lastSeen), String(r.lag).leftPad(lag), String(r.openConflicts).leftPad(conflicts)]
-            }
-        for line in table(rows) { Console.out("  " + line) }
+        // The counts right-aligned under their headings.
+        let rows = [header] + s.replicas.map { r in [r.user, String(r.id.description.prefix(8)), minuteText(r.lastSeen), String(r.lag), String(r.openConflicts)] }
+        for line in table(rows, right: [3, 4]) { Console.out("  " + line) }
     }
 }
 

@@ -15,6 +15,14 @@ import Testing
         #expect("12".leftPad(5) == "   12")
     }
 
+    @Test func aTablesColumnsAreAsWideAsTheirWidestCellInColumns() {
+        let lines = table([["阶段", "次数", "中位数（天）"], ["需求挖掘", "110", "8.21"], ["lead", "5", "-"]], right: [1, 2])
+        #expect(lines == ["阶段      次数  中位数（天）", "需求挖掘   110          8.21", "lead         5             -"])
+        // Left-aligned cells are padded but the line's trailing spaces dropped; a long cell cut.
+        #expect(table([["a", "b"], ["ccc", ""]]) == ["a    b", "ccc"])
+        #expect(cut("上海云帆物流有限公司", 9) == "上海云帆…" && cut("sam", 9) == "sam")
+    }
+
     @Test func fitCutsAtAColumnNotInsideAWideCharacter() {
         #expect(fit("华为云试点项目", 9) == "华为云试…")  // 8 columns of text + the ellipsis
         #expect(fit("华为云试点项目", 9).displayWidth == 9)

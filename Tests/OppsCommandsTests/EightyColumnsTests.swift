@@ -37,6 +37,12 @@ import Testing
                         for line in run.stdout.split(separator: "\n") {
                             #expect(String(line).displayWidth <= 80, "\(command) \(locale) (\(String(line).displayWidth)): \(line)")
                         }
+                        // A report's numbers end where their headings end: its columns after the
+                        // first are right-aligned, so every line is as wide as the heading's.
+                        if command.first == "report" {
+                            let widths = Set(run.stdout.split(separator: "\n").map { String($0).displayWidth })
+                            #expect(widths.count == 1, "\(command) \(locale):\n\(run.stdout)")
+                        }
                     }
                 }
             }

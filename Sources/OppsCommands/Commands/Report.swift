@@ -42,13 +42,15 @@ struct ReportCommand: ParsableCommand {
                 return
             }
             let words = home.words(r)
-            Console.out(
-                words.say.header([("stage", "阶段", 12, false), ("stays", "次数", 6, true), ("average", "平均", 8, true), ("median (days)", "中位数（天）", 14, true)]))
-            for row in rows {
-                Console.out(
-                    fit(words.stage(row.stage), 12) + " " + String(row.stats?.count ?? 0).leftPad(6) + " " + (row.stats.map { daysText($0.average) } ?? "-").leftPad(8)
-                        + " " + (row.stats.map { daysText($0.median) } ?? "-").leftPad(7))
+            // The numbers end where their headings end, in either language.
+            let header = [words.say("stage", "阶段"), words.say("stays", "次数"), words.say("average (days)", "平均（天）"), words.say("median (days)", "中位数（天）")]
+            let lines = rows.map { row in
+                [
+                    cut(words.stage(row.stage), 20), String(row.stats?.count ?? 0), row.stats.map { daysText($0.average) } ?? "-",
+                    row.stats.map { daysText($0.median) } ?? "-",
+                ]
             }
+            for line in table([header] + lines, right: [1, 2, 3]) { Console.out(line) }
         }
     }
 
@@ -91,20 +93,22 @@ struct ReportCommand: ParsableCommand {
             }
             let say = home.words(r).say
             if rows.isEmpty { Console.out(say.noHandOffs); return }
-            Console.out(
-                say.header([
-                    ("owner", "负责人", 10, false), ("handed off", "移交", 10, true), ("followed up", "已跟进", 11, true),
-                    ("to 1st (h) avg / med", "首次跟进（小时）平均/中位", 26, true), ("per deal", "每个商机跟进", 12, true),
-                ]))
             // One row of deals whose owner this reader does not see (a success manager's) says
             // what the total says: the total alone.
             let owners = rows.filter { !$0.isTotal }
             let shown = owners.count == 1 && owners[0].owner == "-" ? rows.filter(\.isTotal) : rows
-            for f in shown {
-                Console.out(
-                    fit(f.isTotal ? say("all", "合计") : f.owner, 10) + " " + String(f.handedOff).leftPad(10) + " " + String(f.followedUp).leftPad(11) + " "
-                        + ((f.firstActivity.map { hoursText($0.average) + " / " + hoursText($0.median) }) ?? "-").leftPad(26) + " " + perDeal(f).leftPad(12))
+            // The numbers end where their headings end, in either language.
+            let header = [
+                say("owner", "负责人"), say("handed off", "移交"), say("followed up", "已跟进"), say("to 1st (h) avg / med", "首次跟进小时 平均 / 中位"),
+                say("per deal", "每商机跟进"),
+            ]
+            let lines = shown.map { f in
+                [
+                    cut(f.isTotal ? say("all", "合计") : f.owner, 16), String(f.handedOff), String(f.followedUp),
+                    f.firstActivity.map { hoursText($0.average) + " / " + hoursText($0.median) } ?? "-", perDeal(f),
+                ]
             }
+            for line in table([header] + lines, right: [1, 2, 3, 4]) { Console.out(line) }
         }
     }
 }

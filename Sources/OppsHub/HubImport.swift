@@ -89,6 +89,22 @@ extension HubEngine {
                 if let id = RecordID(parsing: row.fields[idColumn]) { fileIDs[id, default: 0] += 1 }
             }
         }
+        // The live records of a referenced type by their short ids and their names, read when a
+        // cell first names one of that type by either (an operator's file from another CRM knows
+        // its accounts by name, a rep quotes the short id).
+        var named = [String: (codes: [String: [RecordID]], names: [String: [RecordID]])]()
+        func index(_ target: String) throws -> (codes: [String: [RecordID]], names: [String: [RecordID]]) {
+            if let known = named[target] { return known }
+            var codes = [String: [RecordID]](), names = [String: [RecordID]]()
+            for id in try store.liveRecords(entity: target) {
+                codes[ShortID.shown(id), default: []].append(id)
+                if let record = try store.record(id, workspace: workspace), case let .text(n) = record["name"] {
+                    names[n.trimmingSpaces, default: []].append(id)
+                }
+            }
+            named[target] = (codes, names)
+            return (codes, names)
+        }
         var rng = SystemRandomNumberGenerator()
         var valid = [(RecordID, [(String, Value)], Int64?, UserName?, Value?)]()
         var invalidRows = 0
@@ -155,6 +171,26 @@ extension HubEngine {
                 {
                     problem(column, why, "阶段记录不是 opps export 写的格式（\(why)）")
                     continue
+                }
+                // A reference by the short id `opps` prints or by the record's exact name, when
+                // one live record of the type has it.
+                if case let .reference(target) = field.type, !text.isEmpty, RecordID(parsing: text) == nil {
+                    let known = try index(target)
+                    let found = ShortID.normalise(text).flatMap { $0.count == ShortID.length ? known.codes[$0] : nil } ?? known.names[text.trimmingSpaces] ?? []
+                    if found.count == 1 {
+                        text = found[0].description
+                    } else if found.count > 1 {
+                        let ids = found.prefix(5).map { ShortID.shown($0) }
+                        problem(
+                            column, "\(found.count) \(target) records are named \"\(text)\": give the id or short id of one (\(ids.joined(separator: ", ")))",
+                            "有 \(found.count) 条「\(zh.entity(target))」记录叫「\(text)」：请写其中一条的 id 或短 id（\(ids.joined(separator: "、"))）")
+                        continue
+                    } else {
+                        problem(
+                            column, "no \(target) has the id, short id or name \"\(text)\"",
+                            "没有 id、短 id 或名称是「\(text)」的「\(zh.entity(target))」记录")
+                        continue
+                    }
                 }
                 // A member or a stage by its label: stored by its name.
                 if case .enumeration = field.type, let member = column == entity.stageField ? workspace.stage(input: text)?.name : field.member(input: text) {

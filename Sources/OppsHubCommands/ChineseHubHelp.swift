@@ -137,8 +137,9 @@ enum ChineseHubHelp {
             """
             文件是 CSV（RFC 4180，UTF-8）：第一行是表头，列名为 id（可省略）和该类型的字段，写字段名（与 opps export --csv \
             写的一样）或中文名（行业）；之后每条记录一行。值用规范写法：小数 12000.00，日期 YYYY-MM-DD，时间 \
-            2026-11-02T09:00:00Z，选项和阶段写名称或中文名（高、谈判），用户写用户名，引用写记录 id（已有记录的，或同一文件中的\
-            行的），true/false；空单元格表示不填该字段。有阶段的类型需要阶段列。
+            2026-11-02T09:00:00Z，选项和阶段写名称或中文名（高、谈判），用户写用户名，true/false；引用写记录 id（已有记录的，\
+            或同一文件中的行的），或 opps 打印的短 id，或已有记录的完整名称（只有一条记录叫这个名字时，如名为「华为」的客户）；\
+            空单元格表示不填该字段。有阶段的类型需要阶段列。
 
             每一行先校验；报告写明行号（表头是第 1 行）、列和原因。有任何一行无效时什么都不导入，除非加 --skip-invalid：\
             导入有效的行并报告其余的。导入的记录由服务器写入（或以 --as 指定的用户为创建者），在下一次同步时到达每个能看到它的副本。\
@@ -217,7 +218,7 @@ enum ChineseHubHelp {
         "import as": "记录归于哪个用户（作为创建者）；默认：服务器自己",
         "import skip-invalid": "即使有无效的行，也导入有效的行（无效的会列出）",
         "import json": "以一个 JSON 对象输出：imported、invalid_rows、problems [{row, column, message}]",
-        "duplicates type": "account 或 contact",
+        "duplicates type": "account（客户）或 contact（联系人）",
         "duplicates json": "以 JSON 数组输出分组，每组是 {id, name, creator} 的数组",
     ]
 

@@ -13,9 +13,10 @@ public struct ImportCommand: ParsableCommand {
             The file is CSV (RFC 4180, UTF-8): a header row naming the columns — `id` (optional) and fields \
             of the type by name, as `opps export --csv` writes them, or by label (行业) — then one row per \
             record. Values are in their canonical text: decimals 12000.00, dates YYYY-MM-DD, timestamps \
-            2026-11-02T09:00:00Z, enum members and stages by name or label, users by name, references by \
-            record id (of existing records or of rows of the same file), true/false; an empty cell leaves \
-            the field unset. Staged types need the stage column.
+            2026-11-02T09:00:00Z, enum members and stages by name or label, users by name, true/false; a \
+            reference by record id (of an existing record or a row of the same file), or by the short id \
+            opps prints or the exact name of the one existing record that has it (an account named 华为); \
+            an empty cell leaves the field unset. Staged types need the stage column.
 
             Every row is checked first; the report names the row (the header is row 1), the column and why. \
             When any row is invalid nothing is imported, unless --skip-invalid, which imports the valid rows \

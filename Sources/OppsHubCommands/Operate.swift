@@ -327,17 +327,21 @@ public struct DuplicatesCommand: ParsableCommand {
             "Names compared as opps account duplicates compares them (any case and width, no punctuation or legal forms); contacts also by email and phone.\n\nExample: opps-hub duplicates --type contact --data /srv/opps"
     )
 
-    @Option(help: "account or contact.") var type = "account"
+    @Option(help: "account or contact (客户, 联系人).") var type = "account"
     @OptionGroup var data: DataOption
     @Flag(help: "Print a JSON array of groups, each an array of {id, name, creator}.") var json = false
 
     public init() {}
 
+    /// The type by its name or label (`客户`, `联系人`): account or contact.
+    var entity: String? { Workspace.default.entity(input: type).map(\.name).flatMap { ["account", "contact"].contains($0) ? $0 : nil } }
+
     public func validate() throws {
-        guard ["account", "contact"].contains(type) else { throw ValidationError(say("--type is account or contact", "--type 是 account 或 contact")) }
+        guard entity != nil else { throw ValidationError(say("--type is account or contact", "--type 是 account（客户）或 contact（联系人）")) }
     }
 
     public func run() throws {
+        let type = entity ?? "account"
         let groups: [[Record]] = try adminCall {
             let engine = try data.openEngine()
             let records = try engine.store.liveRecords(entity: type).compactMap { try engine.store.record($0, workspace: engine.workspace) }

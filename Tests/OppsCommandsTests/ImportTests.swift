@@ -121,6 +121,32 @@ import Testing
             let twice = f.root + "/twice.csv"
             try "名称,name\n甲,乙\n".write(toFile: twice, atomically: true, encoding: .utf8)
             #expect(await chinese("import", twice, "--type", "客户", "--data", hub).stderr.hasPrefix("\(twice)：第 1 行，「name」列：这一列出现了两次\n"))
+            // A reference by the account's name or the short id a rep quotes: the one live record
+            // that has it; a name two accounts share, or none has, is refused with what to write.
+            let zte = f.root + "/zte.csv"
+            try "名称,行业\n中兴,通信\n中兴,通讯\n".write(toFile: zte, atomically: true, encoding: .utf8)
+            #expect(await chinese("import", zte, "--type", "客户", "--data", hub).code == 0)
+            let zteIDs = Set(await oppsHub("duplicates", "--type", "客户", "--data", hub, "--json").json?.array?.first?.array?.compactMap { $0["id"]?.string } ?? [])
+            #expect(zteIDs.count == 2, "\(zteIDs)")
+            let short = String(ShortID.code(huawei).prefix(ShortID.length))
+            let byName = f.root + "/by-name.csv"
+            try """
+            名称,客户,阶段,负责人
+            华为 二期,华为,方案,sam
+            华为 三期,\(short.uppercased()),方案,sam
+            中兴 试点,中兴,方案,sam
+            阿里 试点,阿里,方案,sam
+
+            """.write(toFile: byName, atomically: true, encoding: .utf8)
+            let ambiguous = await chinese("import", byName, "--type", "商机", "--data", hub)
+            let lines = ambiguous.stderr.split(separator: "\n").map(String.init)
+            #expect(lines.count == 3 && lines[0].hasPrefix("\(byName)：第 4 行，「客户」列：有 2 条「客户」记录叫「中兴」：请写其中一条的 id 或短 id（"), "\(ambiguous.stderr)")
+            #expect(lines[1] == "\(byName)：第 5 行，「客户」列：没有 id、短 id 或名称是「阿里」的「客户」记录", "\(ambiguous.stderr)")
+            #expect(await oppsHub("import", byName, "--type", "opportunity", "--data", hub).stderr.contains("row 4, column 客户: 2 account records are named \"中兴\""))
+            #expect(await chinese("import", byName, "--type", "商机", "--skip-invalid", "--data", hub).stdout == "已导入 2 条「商机」记录；跳过 2 行无效的\n")
+            #expect(await opps("sync", "--home", f.home("sam")).code == 0)
+            let second = await opps("list", "--home", f.home("sam"), "--json").json?.array?.filter { $0["fields"]?["name"]?.string?.hasPrefix("华为 ") == true } ?? []
+            #expect(second.count == 3 && second.allSatisfy { $0["fields"]?["account"]?.string == huawei.description }, "\(second)")
             let unknown = await chinese("import", accounts, "--type", "合同", "--data", hub)
             #expect(unknown.code == 1 && unknown.stderr.hasPrefix("opps-hub：没有记录类型「合同」（类型有：商机（opportunity）、客户（account）、联系人（contact）"), "\(unknown.stderr)")
         }

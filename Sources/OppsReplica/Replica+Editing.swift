@@ -133,7 +133,9 @@ extension Replica {
         switch field.type {
         case .text, .user: return .text(text)
         case .integer:
-            // As an amount is typed (ExactDecimal.typed: ６０, 1,200, 3万), with nothing after the point.
+            // Every 64-bit whole number as digits; else as an amount is typed (ExactDecimal.typed:
+            // ６０, 1,200, 3万, up to 18 digits), with nothing after the point.
+            if let i = Int64(text.trimmingSpaces) { return .integer(i) }
             guard let i = ExactDecimal.typed(text)?.rescaled(to: 0)?.units else { throw bad(.wholeNumber) }
             return .integer(i)
         case .decimal:

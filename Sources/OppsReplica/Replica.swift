@@ -61,7 +61,9 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
         case let .unknownField(entity, typed, fields): "\(entity) has no field \"\(typed)\" (fields: \(fields.joined(separator: ", ")))"
         case let .badValue(_, field, kind, text):
             switch kind {
-            case .wholeNumber: "\(field): not a whole number: \(text)" + (BadValue.withoutPercent(text).map { " (write \($0), without %)" } ?? "")
+            case .wholeNumber:
+                "\(field): " + (BadValue.beyondRange(text) ? "\(text) is beyond the largest whole number (9223372036854775807)" : "not a whole number: \(text)")
+                    + (BadValue.withoutPercent(text).map { " (write \($0), without %)" } ?? "")
             case .decimal: "\(field): not a decimal number: \(text)" + (BadValue.withoutPercent(text).map { " (write \($0), without %)" } ?? "")
             case .date: "\(field): not a date: \(text) (write 2026-12-05, 12-05 or tomorrow)"
             case .time: "\(field): not a time (YYYY-MM-DD HH:MM): \(text)"
@@ -103,6 +105,12 @@ public enum BadValue: Sendable, Equatable {
     /// A number typed with a percent sign (`赢率=60%`): the number to write instead. Fields hold
     /// plain numbers (a probability of 60, a discount of 15.00); the sign is not taken, as
     /// `金额=15%` must not become an amount of 15.
+    /// Digits alone, a whole number, but past what a 64-bit one holds (±9,223,372,036,854,775,807).
+    static func beyondRange(_ text: String) -> Bool {
+        let t = text.trimmingSpaces
+        return t.wholeMatch(of: /[-+]?[0-9]+/) != nil && Int64(t) == nil
+    }
+
     static func withoutPercent(_ text: String) -> String? {
         guard text.last == "%" || text.last == "％", ExactDecimal.typed(String(text.dropLast())) != nil else { return nil }
         return String(text.dropLast())

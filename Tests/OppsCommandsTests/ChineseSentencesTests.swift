@@ -131,6 +131,16 @@ import Testing
             #expect(await opps("set", id, "赢率=６０", "--home", sam).code == 0)
             #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["probability"]?.int == 60)
             #expect(await opps("set", id, "赢率=60.5", "--home", sam).stderr == "opps: 赢率：「60.5」不是整数\n")
+            // Every 64-bit whole number, 19 digits too; one past it is refused for what it is.
+            #expect(await opps("set", id, "赢率=-9223372036854775808", "--home", sam).code == 0)
+            #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["probability"]?.numberText == "-9223372036854775808")
+            #expect(await opps("set", id, "赢率=9223372036854775807", "--home", sam).code == 0)
+            #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["probability"]?.numberText == "9223372036854775807")
+            #expect(await opps("set", id, "赢率=9223372036854775808", "--home", sam).stderr == "opps: 赢率：「9223372036854775808」超出了整数的范围（最大 9223372036854775807）\n")
+            #expect(
+                await opps("set", id, "probability=-9223372036854775809", "--home", sam, "--locale", "en").stderr
+                    == "opps: probability: -9223372036854775809 is beyond the largest whole number (9223372036854775807)\n")
+            #expect(await opps("set", id, "赢率=60", "--home", sam).code == 0)
             // As Chinese sales people say an amount: 12万 is 120,000.00.
             #expect(await opps("set", id, "金额=12万", "--home", sam).code == 0)
             #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["amount"]?.string == "120000.00")

@@ -13,26 +13,9 @@ import Testing
 /// that delivers no records keeps its token (§6.2): a quiet laptop costs the hub one exchange
 /// that writes nothing. Every pull here runs with `verifySnapshots`, so a page that skipped an
 /// acknowledgement it needed fails the pull itself (the store and the hub's memory disagree).
-struct QuietSyncTests {
-    let clock = TestClock(1_795_000_000_000)
-    let engine: HubEngine
-    let tokens: [String: String]
-    let transport: RecordingTransport
-
-    init() throws {
-        (engine, tokens) = try testEngine(
-            "opps-quiet", clock: clock,
-            users: [
-                HubUser(name: "max", role: "manager"), HubUser(name: "sam", role: "sales", territory: "north", manager: "max"),
-                HubUser(name: "tom", role: "sales", territory: "north", manager: "max"),
-            ])
-        transport = RecordingTransport(LockedEngine(engine))
-    }
-
-    func replica(_ user: String) async throws -> Replica {
-        let home = Scratch.directory("opps-quiet-r") + "/replica"
-        return try await Replica.create(home: home, hubURL: "in-process", token: tokens[user]!, transport: transport, clock: clock)
-    }
+struct QuietSyncTests: ReplicaSyncSuite {
+    let fixture: ReplicaSyncFixture
+    init() throws { fixture = try ReplicaSyncFixture("opps-quiet") }
 
     func row(_ r: Replica) throws -> ReplicaRow { try #require(try engine.store.replica(r.id)) }
 

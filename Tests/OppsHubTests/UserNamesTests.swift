@@ -10,26 +10,9 @@ import Testing
 
 /// The users' names reach the replica (protocol 6, sync-protocol.md §6.2 `users`), so a user
 /// field's value is checked on the laptop as the hub checks it (`unknown-user`).
-struct UserNamesTests {
-    let clock = TestClock(1_795_000_000_000)
-    let engine: HubEngine
-    let tokens: [String: String]
-    let transport: RecordingTransport
-
-    init() throws {
-        (engine, tokens) = try testEngine(
-            "opps-names", clock: clock,
-            users: [
-                HubUser(name: "max", role: "manager"), HubUser(name: "sam", role: "sales", territory: "north", manager: "max"),
-                HubUser(name: "tom", role: "sales", territory: "north", manager: "max"),
-            ])
-        transport = RecordingTransport(LockedEngine(engine))
-    }
-
-    func replica(_ user: String) async throws -> Replica {
-        let home = Scratch.directory("opps-names-r") + "/replica"
-        return try await Replica.create(home: home, hubURL: "in-process", token: tokens[user]!, transport: transport, clock: clock)
-    }
+struct UserNamesTests: ReplicaSyncSuite {
+    let fixture: ReplicaSyncFixture
+    init() throws { fixture = try ReplicaSyncFixture("opps-names") }
 
     /// What the hub answers a pull naming `directory` as the list the replica holds.
     func page(_ r: Replica, directory: UInt64) throws -> PullResponse {

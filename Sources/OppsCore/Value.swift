@@ -169,7 +169,12 @@ public enum Value: Sendable, Hashable {
 /// A value that could not be read, with the reason.
 public struct ValueError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// The same in Chinese, where the thrower wrote it.
+    public var chinese: String?
+    public init(_ message: String, chinese: String? = nil) {
+        self.message = message
+        self.chinese = chinese
+    }
     public var description: String { message }
 }
 

@@ -86,7 +86,7 @@ public final class HubEngine {
         }
         hubID = id
         hubReplica = ReplicaID(id)
-        do { workspace = try Workspace.decode(document) } catch { throw HubError.badWorkspace(error.description) }
+        do { workspace = try Workspace.decode(document) } catch { throw HubError.badWorkspace(error) }
         let head = try store.head()
         if head > 0, let last = try store.log(after: head - 1, limit: 1).first {
             clock = HybridLogicalClock(last: last.entry.stamp.hlc)
@@ -96,7 +96,7 @@ public final class HubEngine {
     /// Creates a new hub in `store`.
     public static func initialise(store: any HubStorage, workspace document: String, now: Int64, rng: inout some RandomNumberGenerator) throws -> UUID128 {
         let ws: Workspace
-        do { ws = try Workspace.decode(document) } catch { throw HubError.badWorkspace(error.description) }
+        do { ws = try Workspace.decode(document) } catch { throw HubError.badWorkspace(error) }
         let id = UUID128.version7(milliseconds: now, using: &rng)
         try store.transaction { try store.initialize(hub: id, workspace: document, version: ws.version, now: now) }
         return id
@@ -190,7 +190,7 @@ public final class HubEngine {
     /// compatibility check. Replicas receive it at their next sync.
     public func apply(workspace document: String) throws -> Workspace {
         let next: Workspace
-        do { next = try Workspace.decode(document) } catch { throw HubError.badWorkspace(error.description) }
+        do { next = try Workspace.decode(document) } catch { throw HubError.badWorkspace(error) }
         let problems = Self.compatibility(from: workspace, to: next)
         guard problems.isEmpty else {
             throw HubError.invalid(
@@ -262,7 +262,9 @@ public struct HubError: Error, CustomStringConvertible, Sendable, Hashable {
 
     public static let notInitialised = HubError(
         .notInitialised, "this directory holds no hub: run opps-hub init --data DIR first", chinese: "这个目录里没有服务器：先运行 opps-hub init --data 目录")
-    public static func badWorkspace(_ why: String) -> HubError { HubError(.badWorkspace, "the workspace is invalid:\n\(why)", chinese: "工作区无效：\n\(why)") }
+    public static func badWorkspace(_ why: WorkspaceError) -> HubError {
+        HubError(.badWorkspace, "the workspace is invalid:\n\(why.description)", chinese: "工作区无效：\n\(why.chineseDescription)")
+    }
     public static func invalid(_ why: String, chinese: String? = nil) -> HubError { HubError(.invalid, why, chinese: chinese) }
 
     public var description: String { message }

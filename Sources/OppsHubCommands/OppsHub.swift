@@ -143,7 +143,9 @@ public struct WorkspaceCommand: ParsableCommand {
             } else if report.issues.isEmpty {
                 Console.out(report.summary)
             } else {
-                FileHandle.standardError.write(Data(report.issues.map { "\(file):\($0.position.line):\($0.position.column): \($0.path): \($0.message)\n" }.joined().utf8))
+                for issue in report.issues {
+                    Console.err("\(file):\(issue.position.line):\(issue.position.column): \(issue.path): \(say(issue.message, issue.chinese))")
+                }
             }
             if !report.issues.isEmpty { throw ExitCode.failure }
         }

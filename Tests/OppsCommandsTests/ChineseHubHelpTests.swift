@@ -104,6 +104,11 @@ import Testing
         let shown = dir + "-workspace.json"
         try await hub("workspace", "show").stdout.write(toFile: shown, atomically: true, encoding: .utf8)
         #expect(await hub("workspace", "check", shown).stdout.hasPrefix("\(shown)：有效的工作区「default」第 "))
+        let broken = dir + "-broken.json"
+        try String(contentsOfFile: shown, encoding: .utf8).replacingOccurrences(of: "\"approvers\": [\"manager\"]", with: "\"approvers\": [\"boss\"]")
+            .write(toFile: broken, atomically: true, encoding: .utf8)
+        let refusedWorkspace = await hub("workspace", "check", broken)
+        #expect(refusedWorkspace.code == 1 && refusedWorkspace.stderr.contains(": approvals.approvers[0]: 没有角色「boss」\n"), "\(refusedWorkspace.stderr)")
         #expect(await hub("conflicts", "restore", "9", "--as", "李娜", "--data", dir).stderr == "opps-hub：没有编号为 9 的冲突（opps-hub conflicts 列出未处理的冲突）\n")
         // The same in English for an English reader.
         let english = await ProcessEnvironment.$pinned.withValue(["LANG": "C"]) { await oppsHub(["user", "list"]) }

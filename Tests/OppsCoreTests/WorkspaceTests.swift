@@ -109,31 +109,40 @@ import Testing
         var with: String
         var line: Int
         var message: String
+        /// What the same problem says in Chinese (`opps-hub workspace check` for a Chinese reader).
+        var chinese: String
         var testDescription: String { message }
     }
 
     static let broken: [BrokenCase] = [
         BrokenCase(
             replace: #""type": "decimal", "scale": 2, "group": "commercials"}"#, with: #""type": "money", "scale": 2, "group": "commercials"}"#,
-            line: 138, message: "unknown type \"money\""),
-        BrokenCase(replace: #"{"name": "currency", "number": 5,"#, with: #"{"name": "currency", "number": 4,"#, line: 139, message: "field number 4 is used twice"),
+            line: 138, message: "unknown type \"money\"", chinese: "没有类型「money」（可用：text、"),
+        BrokenCase(
+            replace: #"{"name": "currency", "number": 5,"#, with: #"{"name": "currency", "number": 4,"#, line: 139, message: "field number 4 is used twice",
+            chinese: "字段编号 4 在 opportunity 中用了两次"),
         BrokenCase(
             replace: #""sales": "own if owner; read",\#n          "expert": "read", "success": "read", "manager": "override""#,
             with: #""sales": "owns if owner; read",\#n          "expert": "read", "success": "read", "manager": "override""#,
-            line: 71, message: "unknown access \"owns\""),
+            line: 71, message: "unknown access \"owns\"", chinese: "没有权限「owns」"),
         BrokenCase(
             replace: #""expert": "own in solution..negotiation if team; read","#, with: #""expert": "own in solution..closing if team; read","#,
-            line: 83, message: "bad stage range"),
-        BrokenCase(replace: #""group": "postsale"}"#, with: #""group": "post-sale"}"#, line: 152, message: "unknown field group \"post-sale\""),
-        BrokenCase(replace: #""stale_days": 14,"#, with: #""stale_days": 14, "colour": "blue","#, line: 6, message: "unknown key \"colour\""),
-        BrokenCase(replace: #""format": "oppsync-workspace/1""#, with: #""format": "oppsync-workspace/9""#, line: 2, message: "unsupported format"),
+            line: 83, message: "bad stage range", chinese: "阶段范围「solution..closing」无效"),
+        BrokenCase(
+            replace: #""group": "postsale"}"#, with: #""group": "post-sale"}"#, line: 152, message: "unknown field group \"post-sale\"", chinese: "没有字段组「post-sale」"),
+        BrokenCase(replace: #""stale_days": 14,"#, with: #""stale_days": 14, "colour": "blue","#, line: 6, message: "unknown key \"colour\"", chinese: "没有键「colour」（可用："),
+        BrokenCase(
+            replace: #""format": "oppsync-workspace/1""#, with: #""format": "oppsync-workspace/9""#, line: 2, message: "unsupported format",
+            chinese: "不支持格式「oppsync-workspace/9」"),
         BrokenCase(
             replace: #"{"name": "lead", "labels": {"zh-CN": "线索"}, "leave_requires": ["lead_source""#,
             with: #"{"name": "lead", "labels": {"zh-CN": "线索"}, "leave_requires": ["lead_sauce""#,
-            line: 18, message: "gate names unknown field \"lead_sauce\""),
-        BrokenCase(replace: #""checklist": ["check_need","#, with: #""checklist": ["qualification","#, line: 30, message: "not a boolean field"),
-        BrokenCase(replace: #""approvers": ["manager"],"#, with: #""approvers": ["boss"],"#, line: 34, message: "unknown role \"boss\""),
-        BrokenCase(replace: #""stale_days": 14,"#, with: #""stale_days": 14"#, line: 7, message: "expected ',' or '}'"),
+            line: 18, message: "gate names unknown field \"lead_sauce\"", chinese: "阶段要求里的字段「lead_sauce」不存在"),
+        BrokenCase(
+            replace: #""checklist": ["check_need","#, with: #""checklist": ["qualification","#, line: 30, message: "not a boolean field",
+            chinese: "「qualification」不是有阶段的实体的布尔字段"),
+        BrokenCase(replace: #""approvers": ["manager"],"#, with: #""approvers": ["boss"],"#, line: 34, message: "unknown role \"boss\"", chinese: "没有角色「boss」"),
+        BrokenCase(replace: #""stale_days": 14,"#, with: #""stale_days": 14"#, line: 7, message: "expected ',' or '}'", chinese: "不是有效的 JSON"),
     ]
 
     @Test(arguments: broken)
@@ -147,6 +156,8 @@ import Testing
             let hit = error.issues.first { $0.message.contains(c.message) }
             #expect(hit != nil, "issues: \(error)")
             #expect(hit?.position.line == c.line, "issues: \(error)")
+            #expect(hit?.chinese.contains(c.chinese) == true, "issues: \(error.chineseDescription)")
+            #expect(hit?.chineseDescription.hasPrefix("第 \(c.line) 行第 ") == true)
         }
     }
 

@@ -7,6 +7,8 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 import OppsCore
 import OppsHub
 import OppsPostgres
@@ -48,6 +50,7 @@ struct BenchOptions: ParsableArguments {
     var laptopsIn: String?
     @Flag(help: .hidden) var noopServe = false
     @Option(help: .hidden) var noopDurable: String?
+    @Flag(help: .hidden) var noopHop = false
     @Option(help: "Run the hub on PostgreSQL: a server URL (postgres://…); each benchmark makes its own database there.")
     var store: String?
     @Option(help: "With --store: opps-hub processes in the concurrent runs, behind HAProxy when more than one.") var hubs = 1
@@ -91,10 +94,15 @@ if options.noopServe {
     // committed and fsynced: what a sync that carries a write must do at the least.
     let row = try options.noopDurable.map { UncheckedBox(try RawBaselines.FsyncedRow(path: $0)) }
     let lock = NSLock()
+    // With --noop-hop, each request also steps onto a serial executor on a thread of its own and
+    // back, doing nothing there: the one hop the hub's design makes (its engine and store are
+    // owned by one actor on its own thread, Hub.swift).
+    let hop = options.noopHop ? HopTarget() : nil
     let router = Router()
     for path in [Endpoint.handshake, Endpoint.push, Endpoint.pull] {
         router.post(RouterPath(path)) { request, _ -> Response in
             _ = try await request.body.collect(upTo: 1 << 20)
+            if let hop { await hop.touch() }
             if path == Endpoint.push, let row { try lock.withLock { try row.value.update() } }
             return Response(status: .ok, headers: [.contentType: WireFormat.protobuf.rawValue], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
@@ -109,8 +117,18 @@ if options.noopServe {
 
 /// CPU the no-op process spends per sync (three exchanges), with `clients` syncing at once for
 /// `syncs` syncs in all; ms.
-func noopCPUPerSync(syncs: Int, clients: Int) async throws -> Double {
-    try await floorCPUPerSync(syncs: syncs, clients: clients, paths: [Endpoint.handshake, Endpoint.push, Endpoint.pull])
+func noopCPUPerSync(syncs: Int, clients: Int, hop: Bool = false) async throws -> Double {
+    try await floorCPUPerSync(syncs: syncs, clients: clients, paths: [Endpoint.handshake, Endpoint.push, Endpoint.pull], hop: hop)
+}
+
+/// An actor on a NIO event loop of its own, as the hub's is (Hub.swift): what one hop onto a
+/// serial executor on another thread, and back, costs a request.
+actor HopTarget {
+    private nonisolated let thread = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private nonisolated let loop: any EventLoop
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
+    init() { loop = thread.next() }
+    func touch() {}
 }
 
 /// The floor of the steady row's hub CPU a sync (issue 20), as that row sends its syncs: one
@@ -121,10 +139,10 @@ func pacedFloorCPUPerSync(syncs: Int, rate: Double, durable: Bool, directory: St
     try await floorCPUPerSync(syncs: syncs, clients: 8, paths: [Endpoint.push], rate: rate, durable: durable ? directory + "/floor-durable.sqlite" : nil)
 }
 
-func floorCPUPerSync(syncs: Int, clients: Int, paths: [String], rate: Double? = nil, durable: String? = nil) async throws -> Double {
+func floorCPUPerSync(syncs: Int, clients: Int, paths: [String], rate: Double? = nil, durable: String? = nil, hop: Bool = false) async throws -> Double {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-    p.arguments = ["--noop-serve"] + (durable.map { ["--noop-durable", $0] } ?? [])
+    p.arguments = ["--noop-serve"] + (durable.map { ["--noop-durable", $0] } ?? []) + (hop ? ["--noop-hop"] : [])
     let out = Pipe()
     p.standardOutput = out
     try p.run()
@@ -1029,7 +1047,9 @@ if wanted("concurrent") {
             // nothing — sent as here, one at a time (each wakes an idle server: its loop, the
             // socket's syscalls, a thread hop), and, as the steady row's, eight at a time.
             let noopAlone = try await noopCPUPerSync(syncs: 300, clients: 1)
+            let noopHop = try await noopCPUPerSync(syncs: 300, clients: 1, hop: true)
             let perExchange = Double(exchanges) / syncs, quietFloor = noopAlone / 3 * perExchange, batchedFloor = noop / 3 * perExchange
+            let hopFloor = noopHop / 3 * perExchange
             csv("nochange_hub_cpu_ms", size: n, quietCPU, raw: quietFloor)
             csv("nochange_bytes_up", size: n, Double(sent) / syncs)
             csv("nochange_bytes_down", size: n, Double(received) / syncs)
@@ -1039,8 +1059,9 @@ if wanted("concurrent") {
                     format: "hub CPU %.2f ms per sync; %.0f B up, %.0f B down per sync (%.1f exchanges; protobuf bodies); errors %d", quietCPU,
                     Double(sent) / syncs, Double(received) / syncs, perExchange, quietErrors),
                 String(
-                    format: "a no-op Hummingbird process %.2f ms for as many exchanges one at a time (%.2f ms eight at a time): ratio %.1f",
-                    quietFloor, batchedFloor, quietCPU / quietFloor),
+                    format:
+                        "a no-op Hummingbird process %.2f ms for as many exchanges one at a time (%.2f ms eight at a time): ratio %.1f; the same stepping onto a serial executor on its own thread and back, as the hub's requests do, %.2f ms: ratio %.1f",
+                    quietFloor, batchedFloor, quietCPU / quietFloor, hopFloor, quietCPU / hopFloor),
                 "≤ 0.2 ms, ≤ 200 B each way (issue 20)")
             await transport.shutdown()
         }

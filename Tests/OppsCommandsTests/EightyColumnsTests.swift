@@ -36,6 +36,8 @@ import Testing
                         #expect(run.code == 0, "\(command) \(locale): \(run.stderr)")
                         for line in run.stdout.split(separator: "\n") {
                             #expect(String(line).displayWidth <= 80, "\(command) \(locale) (\(String(line).displayWidth)): \(line)")
+                            // Nothing trails a line (a padded column with nothing after it).
+                            #expect(line.last != " ", "\(command) \(locale) ends in a space: '\(line)'")
                         }
                         // A report's numbers end where their headings end: its columns after the
                         // first are right-aligned, so every line is as wide as the heading's.

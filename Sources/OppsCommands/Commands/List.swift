@@ -157,8 +157,8 @@ struct ListCommand: ParsableCommand {
             let amount = amountText(rec)
             let owner = showOwner ? "\(fit(rec.owner ?? "-", 8))  " : ""
             Console.out(
-                "\(short(rec.id).padding(idWidth))  \(fit(words.value("opportunity", "stage", rec["stage"]), 11))  \(fit(rec["name"].canonicalText, nameWidth))  \(owner)\(amount)"
-            )
+                ("\(short(rec.id).padding(idWidth))  \(fit(words.value("opportunity", "stage", rec["stage"]), 11))  \(fit(rec["name"].canonicalText, nameWidth))  \(owner)\(amount)")
+                    .trimmingTrailing())
         }
     }
 }

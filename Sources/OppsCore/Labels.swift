@@ -91,11 +91,17 @@ extension Workspace {
         stage(input) ?? stages.first { Self.matches(input, $0.labels) } ?? Self.onlyOne(startingWith: input, stages.map { ($0, $0.name, $0.labels) })
     }
 
-    /// A record type by its name or any of its labels (any case), else the one type whose name or
+    /// A record type by its name (any case) or any of its labels, else the one type whose name or
     /// a label begins with the input (`联系` for 联系人).
     public func entity(input: String) -> Entity? {
-        entity(input) ?? entities.first { Self.matches(input, $0.labels) }
+        entity(input) ?? entity(Self.nameForm(input)) ?? entities.first { Self.matches(input, $0.labels) }
             ?? Self.onlyOne(startingWith: input, entities.map { ($0, $0.name, $0.labels) })
+    }
+
+    /// Text as a name is written (names are lowercase, words joined by `_`): `Close Date` is
+    /// `close_date`.
+    public static func nameForm(_ input: String) -> String {
+        String(input.trimmingSpaces.lowercased().map { $0 == " " ? "_" : $0 })
     }
 
     /// A role by its name or any of its labels (any case), else the one role whose name or a
@@ -122,9 +128,10 @@ extension Workspace {
 }
 
 extension Entity {
-    /// A field by its name or any of its labels (any case): `tech_risk`, `技术风险`.
+    /// A field by its name or any of its labels (any case): `tech_risk`, `技术风险`; or by its
+    /// name as a spreadsheet's header writes it (`Tech Risk`).
     public func field(input: String) -> Field? {
-        field(input) ?? fields.first { Workspace.matches(input, $0.labels) }
+        field(input) ?? fields.first { Workspace.matches(input, $0.labels) } ?? field(Workspace.nameForm(input))
     }
 }
 

@@ -73,6 +73,13 @@ import Testing
             #expect(loop.code == 1)
             #expect(loop.stderr.contains("row 2, column account: \(own) is a row of this file (opportunity), not account"), "\(loop.stderr)")
             #expect(await oppsHub("import", f.root + "/missing.csv", "--type", "account", "--data", hub).code == 1)
+            // A spreadsheet's headers as people write them: capitals, spaces for underscores.
+            let excel = f.root + "/excel.csv"
+            try "Name,Industry,Territory\nOracle,software,north\n".write(toFile: excel, atomically: true, encoding: .utf8)
+            #expect(await oppsHub("import", excel, "--type", "Account", "--data", hub).stdout == "imported 1 account record(s)\n")
+            let dealsSheet = f.root + "/excel-deals.csv"
+            try "Name,Account,Stage,Close Date\nOracle pilot,\(alpha),discovery,2026-12-31\n".write(toFile: dealsSheet, atomically: true, encoding: .utf8)
+            #expect(await oppsHub("import", dealsSheet, "--type", "Opportunity", "--data", hub).code == 0)
         }
     }
 

@@ -352,6 +352,11 @@ private struct WorkspaceReader {
 
     /// Input accepts a name or any label (any case), so within one scope (the roles, the stages,
     /// an entity's fields, an enum's members) no label may be another element's name or label.
+    /// What `checkLabelScope` checks, in Chinese.
+    static func chineseKind(_ kind: String) -> String {
+        ["role": "角色", "stage": "阶段", "entity": "实体", "member": "选项", "field": "字段"][kind] ?? kind
+    }
+
     mutating func checkLabelScope(_ kind: String, _ items: [(name: String, labels: Labels)], _ nodes: [JSON]?, _ path: String, at node: JSON? = nil) {
         var owner = [String: String]()
         for item in items { owner[item.name.lowercased()] = item.name }
@@ -362,7 +367,7 @@ private struct WorkspaceReader {
                     issue(
                         node ?? i.map { nodes![$0] } ?? JSON(.null), path,
                         "label \"\(label)\" of \(kind) \"\(item.name)\" is also \(kind) \"\(other)\"'s name or label: input would be ambiguous",
-                        "\(kind)「\(item.name)」的标签「\(label)」也是\(kind)「\(other)」的名称或标签：输入时会分不清")
+                        "\(Self.chineseKind(kind))「\(item.name)」的标签「\(label)」也是\(Self.chineseKind(kind))「\(other)」的名称或标签：输入时会分不清")
                 } else {
                     owner[label] = item.name
                 }

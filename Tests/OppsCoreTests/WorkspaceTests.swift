@@ -143,6 +143,10 @@ import Testing
             chinese: "「qualification」不是有阶段的实体的布尔字段"),
         BrokenCase(replace: #""approvers": ["manager"],"#, with: #""approvers": ["boss"],"#, line: 34, message: "unknown role \"boss\"", chinese: "没有角色「boss」"),
         BrokenCase(replace: #""stale_days": 14,"#, with: #""stale_days": 14"#, line: 7, message: "expected ',' or '}'", chinese: "不是有效的 JSON"),
+        BrokenCase(
+            replace: #"{"name": "qualified", "labels": {"zh-CN": "已验证"}"#, with: #"{"name": "qualified", "labels": {"zh-CN": "线索"}"#, line: 19,
+            message: "label \"线索\" of stage \"qualified\" is also stage \"lead\"'s name or label",
+            chinese: "阶段「qualified」的标签「线索」也是阶段「lead」的名称或标签：输入时会分不清"),
     ]
 
     @Test(arguments: broken)

@@ -22,11 +22,14 @@ extension HubEngine {
         /// The type imported, by its name (the file's `--type` may have named it by a label).
         public var entity: String
         public var imported: Int
+        /// Rows that passed every check (imported unless the import was only a check).
+        public var validRows: Int
         public var invalidRows: Int
         public var problems: [ImportProblem]
     }
 
-    /// Checks every row; unless `skipInvalid`, imports nothing when any row is invalid.
+    /// Checks every row; unless `skipInvalid`, imports nothing when any row is invalid; with
+    /// `check`, imports nothing at all (the report of what an import would do).
     /// - Parameters:
     ///   - name: the type, by its name or any of its labels (`account`, `客户`).
     ///   - rows: the CSV records, the first being the header: `id` (optional) and fields, each
@@ -34,7 +37,7 @@ extension HubEngine {
     ///     given by its label too (`高`, `谈判`); it is stored by its name.
     ///   - author: who the records are attributed to (their creator); nil: the hub itself.
     public func importRecords(
-        entity typed: String, rows: [CSV.Row], author: UserName?, skipInvalid: Bool,
+        entity typed: String, rows: [CSV.Row], author: UserName?, skipInvalid: Bool, check: Bool = false,
         progress: (Int) -> Void = { _ in }
     ) throws -> ImportResult {
         try refreshDirectory()
@@ -80,7 +83,7 @@ extension HubEngine {
                     chinese: "\(entityZh)必须有这一列（「\(zh.field(name, sf))」）"))
         }
         // A bad header makes every row meaningless: nothing is imported, --skip-invalid or not.
-        if !problems.isEmpty { return ImportResult(entity: name, imported: 0, invalidRows: rows.count - 1, problems: problems) }
+        if !problems.isEmpty { return ImportResult(entity: name, imported: 0, validRows: 0, invalidRows: rows.count - 1, problems: problems) }
 
         // Ids given in the file, so references between its rows resolve.
         var fileIDs = [RecordID: Int]()
@@ -241,7 +244,9 @@ extension HubEngine {
                 invalidRows += 1
             }
         }
-        if !problems.isEmpty && !skipInvalid { return ImportResult(entity: name, imported: 0, invalidRows: invalidRows, problems: problems) }
+        if check || (!problems.isEmpty && !skipInvalid) {
+            return ImportResult(entity: name, imported: 0, validRows: valid.count, invalidRows: invalidRows, problems: problems)
+        }
         let hubTime = now
         let writer = author ?? HubEngine.systemAuthor
         try store.transaction {
@@ -260,7 +265,7 @@ extension HubEngine {
                 clock = decider.clock
             }
         }
-        return ImportResult(entity: name, imported: valid.count, invalidRows: invalidRows, problems: problems)
+        return ImportResult(entity: name, imported: valid.count, validRows: valid.count, invalidRows: invalidRows, problems: problems)
     }
 
     /// Why a cell's text is not a value of `type`, in Chinese, with how to write one.

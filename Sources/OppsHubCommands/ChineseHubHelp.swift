@@ -141,7 +141,7 @@ enum ChineseHubHelp {
             或同一文件中的行的），或 opps 打印的短 id，或已有记录的完整名称（只有一条记录叫这个名字时，如名为「华为」的客户）；\
             空单元格表示不填该字段。有阶段的类型需要阶段列。
 
-            每一行先校验；报告写明行号（表头是第 1 行）、列和原因。有任何一行无效时什么都不导入，除非加 --skip-invalid：\
+            每一行先校验；报告写明行号（表头是第 1 行）、列和原因；加 --check 时到此为止，什么都不导入。有任何一行无效时什么都不导入，除非加 --skip-invalid：\
             导入有效的行并报告其余的。导入的记录由服务器写入（或以 --as 指定的用户为创建者），在下一次同步时到达每个能看到它的副本。\
             服务器运行时也可以导入。
 
@@ -217,7 +217,8 @@ enum ChineseHubHelp {
         "import type": "记录类型，写名称或中文名：opportunity、客户（account）、contact……",
         "import as": "记录归于哪个用户（作为创建者）；默认：服务器自己",
         "import skip-invalid": "即使有无效的行，也导入有效的行（无效的会列出）",
-        "import json": "以一个 JSON 对象输出：imported、invalid_rows、problems [{row, column, message}]",
+        "import check": "只检查每一行并报告，什么都不导入（有无效的行时退出码为 1）",
+        "import json": "以一个 JSON 对象输出：imported、valid_rows、invalid_rows、problems [{row, column, message}]",
         "duplicates type": "account（客户）或 contact（联系人）",
         "duplicates json": "以 JSON 数组输出分组，每组是 {id, name, creator} 的数组",
     ]

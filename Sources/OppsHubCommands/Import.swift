@@ -18,7 +18,8 @@ public struct ImportCommand: ParsableCommand {
             opps prints or the exact name of the one existing record that has it (an account named 华为); \
             an empty cell leaves the field unset. Staged types need the stage column.
 
-            Every row is checked first; the report names the row (the header is row 1), the column and why. \
+            Every row is checked first; the report names the row (the header is row 1), the column and why; \
+            --check stops there and imports nothing. \
             When any row is invalid nothing is imported, unless --skip-invalid, which imports the valid rows \
             and reports the rest. Imported records are written by the hub (or --as USER, their creator) and \
             reach every replica that may see them at its next sync. Works while the hub runs.
@@ -30,8 +31,9 @@ public struct ImportCommand: ParsableCommand {
     @Option(help: "The record type, by name or label: opportunity, account (客户), contact, ….") var type: String
     @Option(name: .customLong("as"), help: "The user the records are attributed to (their creator); default: the hub itself.") var author: String?
     @Flag(help: "Import the valid rows even when some are invalid (they are reported).") var skipInvalid = false
+    @Flag(help: "Check every row and report, import nothing (exit 1 when a row is invalid).") var check = false
     @OptionGroup var data: DataOption
-    @Flag(help: "Print one JSON object: imported, invalid_rows, problems [{row, column, message}].") var json = false
+    @Flag(help: "Print one JSON object: imported, valid_rows, invalid_rows, problems [{row, column, message}].") var json = false
 
     public init() {}
 
@@ -46,7 +48,7 @@ public struct ImportCommand: ParsableCommand {
         let tty = Console.isTerminal && !json
         let result: HubEngine.ImportResult
         do {
-            result = try engine.importRecords(entity: type, rows: rows, author: author, skipInvalid: skipInvalid) { n in
+            result = try engine.importRecords(entity: type, rows: rows, author: author, skipInvalid: skipInvalid, check: check) { n in
                 if tty { Console.progress(say("\rchecked \(n) of \(rows.count - 1) rows", "\r已检查 \(n) / \(rows.count - 1) 行")) }
             }
         } catch let e as HubError {
@@ -59,12 +61,21 @@ public struct ImportCommand: ParsableCommand {
             return
         }
         for p in result.problems { Console.err(say("\(file): \(p)", "\(file)：\(p.chineseDescription)")) }
+        let label = Vocabulary(engine.workspace, locale: "zh-CN").entity(result.entity)
+        if check {
+            let checked = result.validRows + result.invalidRows
+            let line = say(
+                "checked \(checked) \(result.entity) row(s): \(result.validRows) valid, \(result.invalidRows) invalid; nothing imported (--check)",
+                "已检查 \(checked) 行「\(label)」：有效 \(result.validRows) 行，无效 \(result.invalidRows) 行；没有导入（--check）")
+            guard result.problems.isEmpty else { throw CommandFailure(line, chinese: line) }
+            Console.out(line)
+            return
+        }
         if result.imported == 0 && !result.problems.isEmpty {
             throw CommandFailure(
                 "nothing imported: \(result.invalidRows) invalid row(s)" + (skipInvalid ? "" : " (--skip-invalid imports the others)"),
                 chinese: "什么都没有导入：\(result.invalidRows) 行无效" + (skipInvalid ? "" : "（加 --skip-invalid 导入其余的行）"))
         }
-        let label = Vocabulary(engine.workspace, locale: "zh-CN").entity(result.entity)
         Console.out(
             say(
                 "imported \(result.imported) \(result.entity) record(s)" + (result.invalidRows > 0 ? "; skipped \(result.invalidRows) invalid row(s)" : ""),

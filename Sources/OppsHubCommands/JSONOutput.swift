@@ -100,11 +100,11 @@ struct ImportJSON: Encodable {
         var row: Int
         var column, message: String
     }
-    var imported, invalid_rows: Int
+    var imported, valid_rows, invalid_rows: Int
     var problems: [Problem]
 
     init(_ r: HubEngine.ImportResult) {
-        (imported, invalid_rows) = (r.imported, r.invalidRows)
+        (imported, valid_rows, invalid_rows) = (r.imported, r.validRows, r.invalidRows)
         problems = r.problems.map { Problem(row: $0.row, column: $0.column, message: $0.message) }
     }
 }

@@ -38,6 +38,12 @@ import Testing
                 #expect(lines.contains { $0.contains(expected) }, "missing \(expected) in \(refused.stderr)")
             }
             #expect(lines.last?.contains("nothing imported: 4 invalid row(s)") == true)
+            // --check reports and imports nothing, --skip-invalid or not (the list below stays empty).
+            let checked = await oppsHub("import", deals, "--type", "opportunity", "--check", "--skip-invalid", "--data", hub)
+            #expect(
+                checked.code == 1 && checked.stderr.hasSuffix("opps-hub: checked 5 opportunity row(s): 1 valid, 4 invalid; nothing imported (--check)\n"),
+                "\(checked.stderr)")
+            #expect(await oppsHub("import", deals, "--type", "opportunity", "--check", "--json", "--data", hub).json?["valid_rows"]?.int == 1)
             #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.home("sam")).code == 0)
             #expect(await opps("list", "--home", f.home("sam"), "--json").json?.array?.count == 0)
 
@@ -102,6 +108,8 @@ import Testing
 
         """.write(toFile: deals, atomically: true, encoding: .utf8)
         try await f.serving { url in
+            // Checked first: the same file then imports, so the check wrote nothing.
+            #expect(await chinese("import", accounts, "--type", "客户", "--check", "--data", hub).stdout == "已检查 1 行「客户」：有效 1 行，无效 0 行；没有导入（--check）\n")
             let imported = await chinese("import", accounts, "--type", "客户", "--data", hub)
             #expect(imported.code == 0 && imported.stdout == "已导入 1 条「客户」记录\n", "\(imported.stderr)")
             let refused = await chinese("import", deals, "--type", "商机", "--data", hub)

@@ -12,12 +12,7 @@ extension HubEngine {
         var user = user
         // A role by its name or a label (销售顾问, Sales rep), stored by its name.
         if let role = workspace.role(input: user.role) { user.role = role.name }
-        guard user.name != Self.systemAuthor, !user.name.isEmpty, user.name.count <= 64,
-            user.name.unicodeScalars.allSatisfy({ !$0.properties.isWhitespace && $0.value > 0x20 })
-        else {
-            throw HubError.invalid(
-                "user names are 1–64 characters without spaces, and \"hub\" is reserved", chinese: "用户名是 1–64 个字符，不含空格；「hub」是保留的名称")
-        }
+        guard Self.validUserName(user.name) else { throw Self.badUserName }
         guard workspace.role(user.role) != nil else { throw Self.unknownRole(user.role, workspace) }
         if let m = user.manager, try store.user(named: m) == nil { throw Self.unknownManager(m) }
         if let c = user.capacity, c < 0 { throw Self.negativeCapacity }
@@ -33,6 +28,58 @@ extension HubEngine {
         directoryMarker = nil
         return token
     }
+
+    /// Why each of `users` (a file's rows, numbered as the file numbers them) cannot be added:
+    /// what `addUser` refuses, a name given twice, and a manager who is neither a user nor one of
+    /// the rows. Empty: `addUsers` will take them all.
+    public func problemsAdding(_ users: [(row: Int, user: HubUser)]) throws -> [ImportProblem] {
+        try refreshDirectory()
+        var problems = [ImportProblem]()
+        var seen = Set<String>()
+        let named = Set(users.map(\.user.name))
+        for (row, user) in users {
+            func problem(_ column: String, _ error: HubError) {
+                problems.append(ImportProblem(row: row, column: column, message: error.message, chinese: error.chinese ?? error.message))
+            }
+            if !Self.validUserName(user.name) { problem("name", Self.badUserName) }
+            if !seen.insert(user.name).inserted {
+                problem("name", HubError.invalid("\(user.name) appears on more than one row", chinese: "「\(user.name)」出现在不止一行"))
+            } else if try store.user(named: user.name) != nil {
+                problem("name", HubError.invalid("user \"\(user.name)\" already exists", chinese: "用户「\(user.name)」已经存在"))
+            }
+            if workspace.role(input: user.role) == nil { problem("role", Self.unknownRole(user.role, workspace)) }
+            if let m = user.manager, !named.contains(m), try store.user(named: m) == nil {
+                problem("manager", HubError.invalid("manager \"\(m)\" is neither a user nor a row of this file", chinese: "经理「\(m)」既不是已有的用户，也不在这个文件里"))
+            }
+            if let c = user.capacity, c < 0 { problem("capacity", Self.negativeCapacity) }
+        }
+        return problems
+    }
+
+    /// Adds `users` in one transaction (all or none, after `problemsAdding` found nothing) and
+    /// returns their tokens in the same order. A manager may be a user added here.
+    public func addUsers(_ users: [HubUser], rng: inout some RandomNumberGenerator) throws -> [String] {
+        let numbered = users.enumerated().map { (row: $0.offset + 1, user: $0.element) }
+        if let first = try problemsAdding(numbered).first { throw HubError.invalid(first.description, chinese: first.chineseDescription) }
+        let tokens = users.map { _ in Token.generate(using: &rng) }
+        try store.transaction {
+            for (user, token) in zip(users, tokens) {
+                var user = user
+                user.role = workspace.role(input: user.role)?.name ?? user.role
+                try store.addUser(user, now: now)
+                try store.addToken(hash: Token.hash(token), user: user.name, now: now)
+                try store.audit(action: "user", subject: user.name, detail: "added as \(user.role)", now: now)
+            }
+        }
+        directoryMarker = nil
+        return tokens
+    }
+
+    static func validUserName(_ name: String) -> Bool {
+        name != systemAuthor && !name.isEmpty && name.count <= 64 && name.unicodeScalars.allSatisfy { !$0.properties.isWhitespace && $0.value > 0x20 }
+    }
+    static let badUserName = HubError.invalid(
+        "user names are 1–64 characters without spaces, and \"hub\" is reserved", chinese: "用户名是 1–64 个字符，不含空格；「hub」是保留的名称")
 
     /// Changes a user's directory entry (role, team, territory, manager, capacity, disabled).
     /// The change is audited; replicas see its effect on visibility at their next pull.

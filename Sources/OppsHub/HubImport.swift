@@ -16,6 +16,13 @@ extension HubEngine {
         public var chinese: String
         public var description: String { "row \(row), column \(column): \(message)" }
         public var chineseDescription: String { "第 \(row) 行" + (column == "-" ? "" : "，「\(column)」列") + "：\(chinese)" }
+
+        public init(row: Int, column: String, message: String, chinese: String) {
+            self.row = row
+            self.column = column
+            self.message = message
+            self.chinese = chinese
+        }
     }
 
     public struct ImportResult: Sendable {

@@ -67,6 +67,18 @@ enum ChineseHubHelp {
             例子：opps-hub user add fang --role sales --territory east --manager lin --data /srv/opps
             """
         ),
+        "user import": (
+            "从 CSV 文件添加用户，全部或全不，并打印他们的令牌（只显示这一次）",
+            """
+            文件是 CSV（RFC 4180，UTF-8）：第一行是表头，之后每行一个用户。列：name 和 role（必需）、team、territory、\
+            manager、capacity，写这些名称（不分大小写），或写 opps-hub user list 的中文表头（用户名、角色、团队、区域、经理、\
+            容量）。角色写名称或标签；经理是服务器上的用户或文件里的一行。每一行先校验；有任何一行无效时，谁都不添加。\
+            令牌以 CSV（name,token）写到标准输出：请重定向到只有你能读的文件，再把令牌分别交给各自的用户（opps init --hub \
+            服务器地址 --token 令牌）。
+
+            例子：opps-hub user import team.csv --data /srv/opps（加上 > tokens.csv 把令牌存到文件）
+            """
+        ),
         "user list": ("列出服务器的用户", "例子：opps-hub user list --data /srv/opps"),
         "user disable": ("停用用户：从下一个请求起，他的令牌被拒绝（403）", "例子：opps-hub user disable wei --data /srv/opps"),
         "user enable": ("重新启用已停用的用户（他的令牌又能用了）", "例子：opps-hub user enable wei --data /srv/opps"),
@@ -189,6 +201,8 @@ enum ChineseHubHelp {
         "user add manager": "用户的经理（已有的用户名）",
         "user add capacity": "分配规则最多给这个销售多少个未结束的商机",
         "user add json": "以一个 JSON 对象输出名称、角色和令牌",
+        "user import file": "CSV 文件",
+        "user import json": "以 JSON 数组输出 {name, role, token}",
         "user list json": "以 JSON 数组输出",
         "user set role": "新的角色（名称或标签）",
         "user set team": "新的团队（留空即清除）",

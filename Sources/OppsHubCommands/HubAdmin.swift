@@ -199,7 +199,7 @@ public struct UserCommand: ParsableCommand {
         commandName: "user",
         abstract: "Manage the hub's users.",
         discussion: "Example: opps-hub user add fang --role sales --territory east --manager lin --data /srv/opps",
-        subcommands: [Add.self, List.self, Disable.self, Enable.self, Set.self]
+        subcommands: [Add.self, Import.self, List.self, Disable.self, Enable.self, Set.self]
     )
 
     public init() {}

@@ -156,6 +156,11 @@ struct UserAddedJSON: Encodable {
     var capacity: Int?
 }
 
+/// `opps-hub user import --json`: one of the users added.
+struct UserTokenJSON: Encodable {
+    var name, role, token: String
+}
+
 /// `opps-hub token rotate --json`.
 struct TokenJSON: Encodable {
     var name, token: String

@@ -57,6 +57,7 @@ import Testing
         #expect(raised != shown.stdout)
         try raised.write(toFile: f.root + "/workspace.json", atomically: true, encoding: .utf8)
         try "name,industry\nBeta Logistics,物流\n".write(toFile: f.root + "/accounts.csv", atomically: true, encoding: .utf8)
+        try "name,role,manager\nzhou,sales,max\n".write(toFile: f.root + "/team.csv", atomically: true, encoding: .utf8)
 
         var failures: [String] = []
         for (n, example) in examples.enumerated() {
@@ -71,6 +72,7 @@ import Testing
                 case "/backups/opps-2026-12-03.sqlite": command == "backup" ? f.root + "/backup-\(n).sqlite" : backup
                 case "workspace.json": f.root + "/workspace.json"
                 case "accounts.csv": f.root + "/accounts.csv"
+                case "team.csv": f.root + "/team.csv"
                 case "7dka36sd": short
                 case "12": String(conflict)
                 default: word

@@ -5,6 +5,16 @@ import OppsConsole
 import OppsCore
 import OppsHub
 
+/// The records of the CSV file an operator names (`import`, `user import`), or one line saying
+/// why it cannot be read.
+func csvRows(_ file: String) throws -> [CSV.Row] {
+    guard let bytes = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read \(file)", chinese: "无法读取 \(file)") }
+    guard let text = String(data: bytes, encoding: .utf8) else {
+        throw CommandFailure("\(file) is not UTF-8 text", chinese: "\(file) 不是 UTF-8 文本（请另存为 UTF-8 编码的 CSV）")
+    }
+    do { return try CSV.parse(text) } catch { throw CommandFailure("\(file): \(error)", chinese: "\(file)：\(error)") }
+}
+
 /// `opps-hub import`: bring records in from a CSV file, all or nothing.
 public struct ImportCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -38,12 +48,7 @@ public struct ImportCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        guard let bytes = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read \(file)", chinese: "无法读取 \(file)") }
-        guard let text = String(data: bytes, encoding: .utf8) else {
-            throw CommandFailure("\(file) is not UTF-8 text", chinese: "\(file) 不是 UTF-8 文本（请另存为 UTF-8 编码的 CSV）")
-        }
-        let rows: [CSV.Row]
-        do { rows = try CSV.parse(text) } catch { throw CommandFailure("\(file): \(error)", chinese: "\(file)：\(error)") }
+        let rows = try csvRows(file)
         let engine = try data.openEngine()
         let tty = Console.isTerminal && !json
         let result: HubEngine.ImportResult

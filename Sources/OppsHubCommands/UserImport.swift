@@ -38,12 +38,7 @@ extension UserCommand {
         }
 
         public func run() throws {
-            guard let bytes = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read \(file)", chinese: "无法读取 \(file)") }
-            guard let text = String(data: bytes, encoding: .utf8) else {
-                throw CommandFailure("\(file) is not UTF-8 text", chinese: "\(file) 不是 UTF-8 文本（请另存为 UTF-8 编码的 CSV）")
-            }
-            let rows: [CSV.Row]
-            do { rows = try CSV.parse(text) } catch { throw CommandFailure("\(file): \(error)", chinese: "\(file)：\(error)") }
+            let rows = try csvRows(file)
             guard let header = rows.first, rows.count > 1 else {
                 throw CommandFailure("\(file) has no users: a header row, then one user a row", chinese: "\(file) 里没有用户：第一行是表头，之后每行一个用户")
             }

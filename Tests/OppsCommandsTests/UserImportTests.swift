@@ -53,6 +53,8 @@ import Testing
         // A header it does not know: one line.
         let odd = f.root + "/odd.csv"
         try "name,role,email\nwu,sales,wu@example.com\n".write(toFile: odd, atomically: true, encoding: .utf8)
-        #expect(await oppsHub("user", "import", odd, "--data", hub).stderr == "opps-hub: \(odd): row 1: unknown column \"email\" (name, role, team, territory, manager, capacity)\n")
+        #expect(
+            await oppsHub("user", "import", odd, "--data", hub).stderr
+                == "opps-hub: \(odd): row 1: unknown column \"email\" (name, role, team, territory, manager, capacity)\n")
     }
 }

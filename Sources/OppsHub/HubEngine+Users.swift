@@ -66,6 +66,10 @@ extension HubEngine {
             for (user, token) in zip(users, tokens) {
                 var user = user
                 user.role = workspace.role(input: user.role)?.name ?? user.role
+                // Another hub on the same store may have added the name since the check.
+                if try store.user(named: user.name) != nil {
+                    throw HubError.invalid("user \"\(user.name)\" already exists", chinese: "用户「\(user.name)」已经存在")
+                }
                 try store.addUser(user, now: now)
                 try store.addToken(hash: Token.hash(token), user: user.name, now: now)
                 try store.audit(action: "user", subject: user.name, detail: "added as \(user.role)", now: now)

@@ -141,6 +141,9 @@ import Testing
                 await opps("set", id, "probability=-9223372036854775809", "--home", sam, "--locale", "en").stderr
                     == "opps: probability: -9223372036854775809 is beyond the largest whole number (9223372036854775807)\n")
             #expect(await opps("set", id, "赢率=60", "--home", sam).code == 0)
+            // A field named as a spreadsheet heads it is the name it spells.
+            #expect(await opps("set", id, "Close Date=2027-01-31", "--home", sam, "--locale", "en").code == 0)
+            #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["close_date"]?.string == "2027-01-31")
             // As Chinese sales people say an amount: 12万 is 120,000.00.
             #expect(await opps("set", id, "金额=12万", "--home", sam).code == 0)
             #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["amount"]?.string == "120000.00")

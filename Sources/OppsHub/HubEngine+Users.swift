@@ -9,22 +9,9 @@ extension HubEngine {
 
     /// Adds a user and returns their token (shown once; only its hash is stored).
     public func addUser(_ user: HubUser, rng: inout some RandomNumberGenerator) throws -> String {
-        var user = user
-        // A role by its name or a label (销售顾问, Sales rep), stored by its name.
-        if let role = workspace.role(input: user.role) { user.role = role.name }
-        guard Self.validUserName(user.name) else { throw Self.badUserName }
-        guard workspace.role(user.role) != nil else { throw Self.unknownRole(user.role, workspace) }
-        if let m = user.manager, try store.user(named: m) == nil { throw Self.unknownManager(m) }
-        if let c = user.capacity, c < 0 { throw Self.negativeCapacity }
+        if let refusal = try refusals(user, alongside: nil).first { throw refusal.error }
         let token = Token.generate(using: &rng)
-        try store.transaction {
-            if try store.user(named: user.name) != nil {
-                throw HubError.invalid("user \"\(user.name)\" already exists", chinese: "用户「\(user.name)」已经存在")
-            }
-            try store.addUser(user, now: now)
-            try store.addToken(hash: Token.hash(token), user: user.name, now: now)
-            try store.audit(action: "user", subject: user.name, detail: "added as \(user.role)", now: now)
-        }
+        try store.transaction { try insert(user, token: token) }
         directoryMarker = nil
         return token
     }
@@ -34,24 +21,15 @@ extension HubEngine {
     /// the rows. Empty: `addUsers` will take them all.
     public func problemsAdding(_ users: [(row: Int, user: HubUser)]) throws -> [ImportProblem] {
         try refreshDirectory()
-        var problems = [ImportProblem]()
-        var seen = Set<String>()
         let named = Set(users.map(\.user.name))
+        var seen = Set<String>()
+        var problems = [ImportProblem]()
         for (row, user) in users {
-            func problem(_ column: String, _ error: HubError) {
-                problems.append(ImportProblem(row: row, column: column, message: error.message, chinese: error.chinese ?? error.message))
-            }
-            if !Self.validUserName(user.name) { problem("name", Self.badUserName) }
+            var refused = try refusals(user, alongside: named)
             if !seen.insert(user.name).inserted {
-                problem("name", HubError.invalid("\(user.name) appears on more than one row", chinese: "「\(user.name)」出现在不止一行"))
-            } else if try store.user(named: user.name) != nil {
-                problem("name", HubError.invalid("user \"\(user.name)\" already exists", chinese: "用户「\(user.name)」已经存在"))
+                refused.append(("name", HubError.invalid("\(user.name) appears on more than one row", chinese: "「\(user.name)」出现在不止一行")))
             }
-            if workspace.role(input: user.role) == nil { problem("role", Self.unknownRole(user.role, workspace)) }
-            if let m = user.manager, !named.contains(m), try store.user(named: m) == nil {
-                problem("manager", HubError.invalid("manager \"\(m)\" is neither a user nor a row of this file", chinese: "经理「\(m)」既不是已有的用户，也不在这个文件里"))
-            }
-            if let c = user.capacity, c < 0 { problem("capacity", Self.negativeCapacity) }
+            problems += refused.map { ImportProblem(row: row, column: $0.column, message: $0.error.message, chinese: $0.error.chinese ?? $0.error.message) }
         }
         return problems
     }
@@ -63,27 +41,56 @@ extension HubEngine {
         if let first = try problemsAdding(numbered).first { throw HubError.invalid(first.description, chinese: first.chineseDescription) }
         let tokens = users.map { _ in Token.generate(using: &rng) }
         try store.transaction {
-            for (user, token) in zip(users, tokens) {
-                var user = user
-                user.role = workspace.role(input: user.role)?.name ?? user.role
-                // Another hub on the same store may have added the name since the check.
-                if try store.user(named: user.name) != nil {
-                    throw HubError.invalid("user \"\(user.name)\" already exists", chinese: "用户「\(user.name)」已经存在")
-                }
-                try store.addUser(user, now: now)
-                try store.addToken(hash: Token.hash(token), user: user.name, now: now)
-                try store.audit(action: "user", subject: user.name, detail: "added as \(user.role)", now: now)
-            }
+            for (user, token) in zip(users, tokens) { try insert(user, token: token) }
         }
         directoryMarker = nil
         return tokens
     }
 
-    static func validUserName(_ name: String) -> Bool {
-        name != systemAuthor && !name.isEmpty && name.count <= 64 && name.unicodeScalars.allSatisfy { !$0.properties.isWhitespace && $0.value > 0x20 }
+    /// What refuses adding `user`, each with the column it concerns, in the order they are
+    /// checked. `rows`: the names added with it from one file (one of them may be its manager);
+    /// nil when it is added alone.
+    private func refusals(_ user: HubUser, alongside rows: Set<UserName>?) throws -> [(column: String, error: HubError)] {
+        var refused = [(column: String, error: HubError)]()
+        let validName =
+            user.name != Self.systemAuthor && !user.name.isEmpty && user.name.count <= 64
+            && user.name.unicodeScalars.allSatisfy { !$0.properties.isWhitespace && $0.value > 0x20 }
+        if !validName {
+            refused.append(
+                ("name", HubError.invalid("user names are 1–64 characters without spaces, and \"hub\" is reserved", chinese: "用户名是 1–64 个字符，不含空格；「hub」是保留的名称")))
+        } else if try store.user(named: user.name) != nil {
+            refused.append(("name", Self.userExists(user.name)))
+        }
+        // A role by its name or a label (销售顾问, Sales rep), stored by its name.
+        if workspace.role(input: user.role) == nil { refused.append(("role", Self.unknownRole(user.role, workspace))) }
+        if let m = user.manager {
+            if m == user.name {
+                refused.append(("manager", Self.selfManaged))
+            } else if rows?.contains(m) != true, try store.user(named: m) == nil {
+                refused.append(
+                    (
+                        "manager",
+                        rows == nil
+                            ? Self.unknownManager(m)
+                            : HubError.invalid("manager \"\(m)\" is neither a user nor a row of this file", chinese: "经理「\(m)」既不是已有的用户，也不在这个文件里")
+                    ))
+            }
+        }
+        if let c = user.capacity, c < 0 { refused.append(("capacity", Self.negativeCapacity)) }
+        return refused
     }
-    static let badUserName = HubError.invalid(
-        "user names are 1–64 characters without spaces, and \"hub\" is reserved", chinese: "用户名是 1–64 个字符，不含空格；「hub」是保留的名称")
+
+    /// Writes a checked user, in the caller's transaction: the user (their role by its name),
+    /// their token's hash, the audit line. The name is checked again: another hub on the same
+    /// store may have added it since.
+    private func insert(_ user: HubUser, token: String) throws {
+        var user = user
+        user.role = workspace.role(input: user.role)?.name ?? user.role
+        if try store.user(named: user.name) != nil { throw Self.userExists(user.name) }
+        try store.addUser(user, now: now)
+        try store.addToken(hash: Token.hash(token), user: user.name, now: now)
+        try store.audit(action: "user", subject: user.name, detail: "added as \(user.role)", now: now)
+    }
 
     /// Changes a user's directory entry (role, team, territory, manager, capacity, disabled).
     /// The change is audited; replicas see its effect on visibility at their next pull.
@@ -96,7 +103,7 @@ extension HubEngine {
             if let role = workspace.role(input: user.role) { user.role = role.name }
             guard workspace.role(user.role) != nil else { throw Self.unknownRole(user.role, workspace) }
             if let m = user.manager {
-                guard m != name else { throw HubError.invalid("a user cannot manage themselves", chinese: "用户不能是自己的经理") }
+                guard m != name else { throw Self.selfManaged }
                 guard try store.user(named: m) != nil else { throw Self.unknownManager(m) }
             }
             if let c = user.capacity, c < 0 { throw Self.negativeCapacity }
@@ -141,4 +148,6 @@ extension HubEngine {
         HubError.invalid("unknown manager \"\(name)\"", chinese: "经理「\(name)」不是已有的用户")
     }
     static let negativeCapacity = HubError.invalid("capacity must be 0 or more", chinese: "容量必须是 0 或更大")
+    static let selfManaged = HubError.invalid("a user cannot manage themselves", chinese: "用户不能是自己的经理")
+    static func userExists(_ name: UserName) -> HubError { HubError.invalid("user \"\(name)\" already exists", chinese: "用户「\(name)」已经存在") }
 }

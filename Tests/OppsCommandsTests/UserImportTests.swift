@@ -35,17 +35,18 @@ import Testing
         let hub = f.root + "/hub"
         let before = await oppsHub("user", "list", "--data", hub, "--json").json?.array?.count
         let team = f.root + "/团队.csv"
-        try "用户名,角色,经理,容量\nsam,sales,max,\nchen,boss,nobody,\nchen,sales,,x\nwu,sales,,\n".write(toFile: team, atomically: true, encoding: .utf8)
+        try "用户名,角色,经理,容量\nsam,sales,max,\nchen,boss,nobody,\nchen,sales,,x\nwu,sales,,\nzhao,sales,zhao,\n".write(toFile: team, atomically: true, encoding: .utf8)
         let refused = await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) { await oppsHub(["user", "import", team, "--data", hub]) }
         #expect(refused.code == 1 && refused.stdout.isEmpty)
         let lines = refused.stderr.split(separator: "\n").map(String.init)
-        #expect(lines.count == 6, "\(refused.stderr)")
+        #expect(lines.count == 7, "\(refused.stderr)")
         #expect(lines.contains("\(team)：第 2 行，「用户名」列：用户「sam」已经存在"), "\(refused.stderr)")
         #expect(lines.contains { $0.hasPrefix("\(team)：第 3 行，「角色」列：没有角色「boss」（角色有：") }, "\(refused.stderr)")
         #expect(lines.contains("\(team)：第 3 行，「经理」列：经理「nobody」既不是已有的用户，也不在这个文件里"), "\(refused.stderr)")
         #expect(lines.contains("\(team)：第 4 行，「用户名」列：「chen」出现在不止一行"), "\(refused.stderr)")
         #expect(lines.contains("\(team)：第 4 行，「容量」列：「x」不是整数"), "\(refused.stderr)")
-        #expect(lines.last == "opps-hub：没有添加任何用户：3 行无效")
+        #expect(lines.contains("\(team)：第 6 行，「经理」列：用户不能是自己的经理"), "\(refused.stderr)")
+        #expect(lines.last == "opps-hub：没有添加任何用户：4 行无效")
         // Nobody, not even the valid row's wu, was added.
         #expect(await oppsHub("user", "list", "--data", hub, "--json").json?.array?.count == before)
         let english = await oppsHub("user", "import", team, "--data", hub)

@@ -48,6 +48,10 @@ extension UserCommand {
                     "\(file): row 1: unknown column \"\(header.fields[i])\" (name, role, team, territory, manager, capacity)",
                     chinese: "\(file)：第 1 行：没有「\(header.fields[i])」这一列（可用：用户名、角色、团队、区域、经理、容量）")
             }
+            if let twice = columns.enumerated().first(where: { i, c in columns[..<i].contains(c) }) {
+                throw CommandFailure(
+                    "\(file): row 1: the column \"\(header.fields[twice.offset])\" appears twice", chinese: "\(file)：第 1 行：「\(header.fields[twice.offset])」这一列出现了两次")
+            }
             guard columns.contains("name"), columns.contains("role") else {
                 throw CommandFailure("\(file): row 1: the name and role columns are required", chinese: "\(file)：第 1 行：必须有用户名和角色两列")
             }

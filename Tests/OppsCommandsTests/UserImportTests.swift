@@ -57,5 +57,8 @@ import Testing
         #expect(
             await oppsHub("user", "import", odd, "--data", hub).stderr
                 == "opps-hub: \(odd): row 1: unknown column \"email\" (name, role, team, territory, manager, capacity)\n")
+        // The same column twice (by its name and its Chinese head): which one would count?
+        try "name,role,用户名\nwu,sales,wu2\n".write(toFile: odd, atomically: true, encoding: .utf8)
+        #expect(await oppsHub("user", "import", odd, "--data", hub).stderr == "opps-hub: \(odd): row 1: the column \"用户名\" appears twice\n")
     }
 }

@@ -175,6 +175,10 @@ public struct Vocabulary: Sendable {
         pick(workspace.entity(entity)?.field(field)?.memberLabels[member] ?? [:], member)
     }
 
+    /// A name beside its label, as a Chinese operator is shown the names they may type: `客户（account）`,
+    /// the name alone when it has no label in this language.
+    public func withName(_ label: String, _ name: String) -> String { label == name ? name : "\(label)（\(name)）" }
+
     /// A column header for a field: its label, else its name in capitals.
     public func header(_ entity: String, _ name: String) -> String {
         let text = field(entity, name)

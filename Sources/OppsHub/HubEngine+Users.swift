@@ -142,7 +142,7 @@ extension HubEngine {
         let roles = workspace.roles.map(\.name), words = Vocabulary(workspace, locale: "zh-CN")
         return HubError.invalid(
             "unknown role \"\(role)\" (\(roles.joined(separator: ", ")))",
-            chinese: "没有角色「\(role)」（角色有：\(roles.map { words.role($0) == $0 ? $0 : "\(words.role($0))（\($0)）" }.joined(separator: "、"))）")
+            chinese: "没有角色「\(role)」（角色有：\(roles.map { words.withName(words.role($0), $0) }.joined(separator: "、"))）")
     }
     static func unknownManager(_ name: UserName) -> HubError {
         HubError.invalid("unknown manager \"\(name)\"", chinese: "经理「\(name)」不是已有的用户")

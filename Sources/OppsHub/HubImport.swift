@@ -38,7 +38,7 @@ extension HubEngine {
     /// Checks every row; unless `skipInvalid`, imports nothing when any row is invalid; with
     /// `check`, imports nothing at all (the report of what an import would do).
     /// - Parameters:
-    ///   - name: the type, by its name or any of its labels (`account`, `客户`).
+    ///   - typed: the type, by its name or any of its labels (`account`, `客户`).
     ///   - rows: the CSV records, the first being the header: `id` (optional) and fields, each
     ///     by its name or any of its labels (`industry`, `行业`). An enum member or a stage may be
     ///     given by its label too (`高`, `谈判`); it is stored by its name.
@@ -49,12 +49,10 @@ extension HubEngine {
     ) throws -> ImportResult {
         try refreshDirectory()
         let zh = Vocabulary(workspace, locale: "zh-CN")
-        /// A name in Chinese: its label with the name after it, `客户（account）`.
-        func both(_ label: String, _ name: String) -> String { label == name ? name : "\(label)（\(name)）" }
         guard let entity = workspace.entity(input: typed) else {
             throw HubError.invalid(
                 "unknown type \"\(typed)\" (\(workspace.entities.map(\.name).joined(separator: ", ")))",
-                chinese: "没有记录类型「\(typed)」（类型有：\(workspace.entities.map { both(zh.entity($0.name), $0.name) }.joined(separator: "、"))）")
+                chinese: "没有记录类型「\(typed)」（类型有：\(workspace.entities.map { zh.withName(zh.entity($0.name), $0.name) }.joined(separator: "、"))）")
         }
         let name = entity.name
         if name == workspace.approvals?.requests {
@@ -80,7 +78,7 @@ extension HubEngine {
                     ImportProblem(
                         row: header.line, column: cell,
                         message: "\(name) has no field \"\(cell)\" (fields: \(entity.fields.map(\.name).joined(separator: ", ")))",
-                        chinese: "\(entityZh)没有字段「\(cell)」（字段有：\(entity.fields.map { both(zh.field(name, $0.name), $0.name) }.joined(separator: "、"))）"))
+                        chinese: "\(entityZh)没有字段「\(cell)」（字段有：\(entity.fields.map { zh.withName(zh.field(name, $0.name), $0.name) }.joined(separator: "、"))）"))
             }
         }
         if let sf = entity.stageField, !columns.contains(sf) {

@@ -184,10 +184,11 @@ public struct Init: ParsableCommand {
                 say(
                     "created hub \(id) in \(place) (workspace \"\(ws.name)\" version \(ws.version))",
                     "已在 \(place) 建立服务器 \(id)（工作区「\(ws.name)」第 \(ws.version) 版）"))
+            let zh = Vocabulary(ws, locale: "zh-CN")
             Console.out(
                 say(
                     "next: opps-hub user add NAME --role ROLE \(data.flag)",
-                    "接下来：opps-hub user add 用户名 --role 角色 \(data.flag.replacingOccurrences(of: "DIR", with: "目录"))（角色：\(ws.roles.map { Vocabulary(ws, locale: "zh-CN").role($0.name) + "（\($0.name)）" }.joined(separator: "、"))）"
+                    "接下来：opps-hub user add 用户名 --role 角色 \(data.flag.replacingOccurrences(of: "DIR", with: "目录"))（角色：\(ws.roles.map { zh.withName(zh.role($0.name), $0.name) }.joined(separator: "、"))）"
                 ))
         }
     }

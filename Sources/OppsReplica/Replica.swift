@@ -62,7 +62,9 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
         case let .badValue(_, field, kind, text):
             switch kind {
             case .wholeNumber:
-                "\(field): " + (BadValue.beyondRange(text) ? "\(text) is beyond the largest whole number (9223372036854775807)" : "not a whole number: \(text)")
+                "\(field): "
+                    + (BadValue.beyondRange(text)
+                        ? "\(text) is out of range (whole numbers go from -9223372036854775808 to 9223372036854775807)" : "not a whole number: \(text)")
                     + (BadValue.withoutPercent(text).map { " (write \($0), without %)" } ?? "")
             case .decimal: "\(field): not a decimal number: \(text)" + (BadValue.withoutPercent(text).map { " (write \($0), without %)" } ?? "")
             case .date: "\(field): not a date: \(text) (write 2026-12-05, 12-05 or tomorrow)"

@@ -36,7 +36,7 @@ extension ReplicaError {
             let label = words.field(entity, field)
             switch kind {
             case .wholeNumber:
-                if BadValue.beyondRange(text) { return "\(label)：「\(text)」超出了整数的范围（最大 9223372036854775807）" }
+                if BadValue.beyondRange(text) { return "\(label)：「\(text)」超出了整数的范围（-9223372036854775808 到 9223372036854775807）" }
                 return "\(label)：「\(text)」不是整数" + (BadValue.withoutPercent(text).map { "：写 \($0)，不带 %" } ?? "")
             case .decimal:
                 return "\(label)：「\(text)」不是数字" + (BadValue.withoutPercent(text).map { "：写 \($0)，不带 %" } ?? "（例如 120000.00 或 12万）")

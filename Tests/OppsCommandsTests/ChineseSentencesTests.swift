@@ -136,10 +136,12 @@ import Testing
             #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["probability"]?.numberText == "-9223372036854775808")
             #expect(await opps("set", id, "赢率=9223372036854775807", "--home", sam).code == 0)
             #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["probability"]?.numberText == "9223372036854775807")
-            #expect(await opps("set", id, "赢率=9223372036854775808", "--home", sam).stderr == "opps: 赢率：「9223372036854775808」超出了整数的范围（最大 9223372036854775807）\n")
+            #expect(
+                await opps("set", id, "赢率=9223372036854775808", "--home", sam).stderr
+                    == "opps: 赢率：「9223372036854775808」超出了整数的范围（-9223372036854775808 到 9223372036854775807）\n")
             #expect(
                 await opps("set", id, "probability=-9223372036854775809", "--home", sam, "--locale", "en").stderr
-                    == "opps: probability: -9223372036854775809 is beyond the largest whole number (9223372036854775807)\n")
+                    == "opps: probability: -9223372036854775809 is out of range (whole numbers go from -9223372036854775808 to 9223372036854775807)\n")
             #expect(await opps("set", id, "赢率=60", "--home", sam).code == 0)
             // A field named as a spreadsheet heads it is the name it spells.
             #expect(await opps("set", id, "Close Date=2027-01-31", "--home", sam, "--locale", "en").code == 0)

@@ -21,7 +21,7 @@ public struct ImportCommand: ParsableCommand {
         commandName: "import", abstract: "Import records of one type from a CSV file (all or nothing, with a validation report).",
         discussion: """
             The file is CSV (RFC 4180, UTF-8): a header row naming the columns — `id` (optional) and fields \
-            of the type by name, as `opps export --csv` writes them, or by label (行业) — then one row per \
+            of the type by name, as `opps export --csv` writes them, or by label — then one row per \
             record. Values are in their canonical text: decimals 12000.00, dates YYYY-MM-DD, timestamps \
             2026-11-02T09:00:00Z, enum members and stages by name or label, users by name, true/false; a \
             reference by record id (of an existing record or a row of the same file), or by the short id \

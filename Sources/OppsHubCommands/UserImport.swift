@@ -13,11 +13,11 @@ extension UserCommand {
             commandName: "import",
             abstract: "Add the users of a CSV file, all or none, and print their tokens (shown once).",
             discussion: """
-                The file is CSV (RFC 4180, UTF-8): a header row, then one user a row. Columns: name and role \\
-                (required), team, territory, manager, capacity — by these names in any case, or as opps-hub \\
-                user list heads them in Chinese (用户名, 角色, 团队, 区域, 经理, 容量). A role by its name or label; \\
-                a manager is a user of the hub or a row of the file. Every row is checked first; when any is \\
-                invalid, nobody is added. The tokens go to stdout as CSV (name,token): redirect it to a file \\
+                The file is CSV (RFC 4180, UTF-8): a header row, then one user a row. Columns: name and role \
+                (required), team, territory, manager, capacity — by these names in any case, or by the Chinese \
+                heads of opps-hub user list. A role by its name or label; \
+                a manager is a user of the hub or a row of the file. Every row is checked first; when any is \
+                invalid, nobody is added. The tokens go to stdout as CSV (name,token): redirect it to a file \
                 only you can read, and give each user theirs (opps init --hub URL --token TOKEN).
 
                 Example: opps-hub user import team.csv --data /srv/opps (add > tokens.csv to keep the tokens in a file)

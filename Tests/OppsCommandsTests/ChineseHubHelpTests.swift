@@ -23,6 +23,10 @@ import Testing
         for line in ChineseHubHelp.overview.split(separator: "\n") { #expect(String(line).displayWidth <= 80, "\(line)") }
     }
 
+    @Test func everyEnglishPageFits80Columns() async throws {
+        await ChinesePagesChecks.expectEnglishFits(ChineseHubHelp.help) { await oppsHub($0) }
+    }
+
     @Test func aChineseOperatorReadsTheHubsHelpAndUsageInChinese() async throws {
         let chinese = ["LANG": "zh_CN.UTF-8"], english = ["LANG": "C"]
         func hub(_ args: String..., environment: [String: String]) async -> Run {

@@ -18,6 +18,16 @@ enum ChinesePagesChecks {
 
     /// The checks above, for `help`; the commands, for the tool's own checks.
     @discardableResult
+    /// Every command's English page, as the parser lays it out for an English reader, fits 80
+    /// columns, a Chinese word in it (an example, a label) taking two.
+    static func expectEnglishFits<Root>(_ help: ChinesePages<Root>, run: @Sendable ([String]) async -> Run) async {
+        for (path, _) in commands(help) {
+            let page = await ProcessEnvironment.$pinned.withValue(["LANG": "C"]) { await run(path + ["--help"]) }
+            #expect(page.code == 0 && !page.stdout.isEmpty, "\(help.tool) \(path)")
+            for line in page.stdout.split(separator: "\n") { #expect(String(line).displayWidth <= 80, "\(help.tool) \(path): \(line)") }
+        }
+    }
+
     static func expectComplete<Root>(_ help: ChinesePages<Root>, atLeast: Int) throws -> [(path: [String], command: HelpCommand)] {
         let all = commands(help)
         #expect(all.count >= atLeast, "the parser's description of \(help.tool) was read")
@@ -31,6 +41,11 @@ enum ChinesePagesChecks {
             }
             for line in page.split(separator: "\n", omittingEmptySubsequences: false) {
                 #expect(String(line).displayWidth <= 80, "\(help.tool) \(key): \(line)")
+            }
+            // Neither language's page keeps a source line's continuation mark (a `\\` written
+            // for a `\` in a multi-line literal prints as a backslash).
+            for text in [command.discussion ?? "", page] {
+                #expect(!text.split(separator: "\n").contains { $0.hasSuffix("\\") }, "\(help.tool) \(key): a line ends in a backslash")
             }
         }
         let keys = Set(all.map { $0.path.joined(separator: " ") })

@@ -408,6 +408,10 @@ import Testing
         }
     }
 
+    @Test func everyEnglishPageFits80Columns() async throws {
+        await ChinesePagesChecks.expectEnglishFits(ChineseCommandHelp.help) { await opps($0) }
+    }
+
     @Test func chineseBreaksBetweenCharactersButNeverBeforeClosingPunctuation() {
         let text = "记录：opps list 打印的短 id（至少 4 个字符）、完整 id 或准确名称，以及「负责人」。"
         for width in 8...40 {

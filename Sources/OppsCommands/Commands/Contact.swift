@@ -71,7 +71,7 @@ struct ContactShowCommand: ParsableCommand {
 struct ContactNewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new", abstract: "Add a contact at an account (offline too).",
-        discussion: "Example: opps contact new \"Li Wei\" --account 上海云帆 title=CIO phone=13800000000")
+        discussion: "Example: opps contact new 李伟 --account 上海云帆 title=CIO phone=13800000000")
     @Argument(help: "The contact's name (words typed without quotes are joined with spaces), then more fields as FIELD=VALUE (email, phone, title).")
     var name: [String]
     @Option(help: "The account: its short id or exact name (made when there is none of that name).") var account: String

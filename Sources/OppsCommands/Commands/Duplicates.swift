@@ -17,7 +17,7 @@ struct DuplicatesCommand<Kind: DirectoryKind>: ParsableCommand {
             commandName: "duplicates", abstract: "List likely duplicate \(Kind.entity)s here (made twice, often offline on two laptops).",
             discussion: """
                 Names compared in any case and width, without spaces, punctuation and legal forms ("Omega Ltd." is \
-                "Omega", 上海云帆物流有限公司 is 上海云帆物流); contacts also by email and phone. Merge with \
+                "Omega"); contacts also by email and phone. Merge with \
                 opps \(Kind.entity) merge KEEP DUPLICATE.
 
                 Example: opps \(Kind.entity) duplicates

@@ -8,7 +8,7 @@ import OppsStore
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List opportunities on this laptop (search, filter, sort).",
-        discussion: "Filters combine.\n\nExample: opps list --stage discovery --mine --search 物流 --closing-to 2026-12-31 --amount-min 100000 --sort close")
+        discussion: "Filters combine.\n\nExample: opps list --stage discovery --mine --closing-to 2026-12-31 --amount-min 100000 --sort close --search 物流")
 
     @Option(help: "Only this stage.")
     var stage: String?

@@ -8,7 +8,7 @@ import OppsStore
 struct NewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new", abstract: "Create an opportunity you own (works offline).",
-        discussion: "Example: opps new \"华东 试点\" --account 上海云帆 --amount 120000.00 --currency CNY --close 2027-03-31")
+        discussion: "Example: opps new \"华东 试点\" --account 上海云帆 --amount 12万")
 
     @Argument(help: "The opportunity's name (words typed without quotes are joined with spaces).")
     var name: [String]

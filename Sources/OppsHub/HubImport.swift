@@ -242,6 +242,28 @@ extension HubEngine {
             if let createdAt, let first = values.first(where: { $0.0 == workspace.stageHistory }).flatMap({ StageLog.steps($0.1).first }), first.at < createdAt {
                 problem("created_at", "the stage log starts before the record was created", "阶段记录开始于记录创建之前")
             }
+            // A deal no user would see is out of everyone's reach: refused, with how to give it
+            // someone (an owner who sees it, or a creator by --as or created_by).
+            if rowProblems.isEmpty, let sf = entity.stageField {
+                let owner: UserName? = values.first { $0.0 == "owner" }.flatMap { if case let .text(u) = $0.1 { u } else { nil } }
+                let stage = values.first { $0.0 == sf }?.1 ?? .null
+                let creator = createdBy ?? author ?? HubEngine.systemAuthor
+                if !workspace.anyoneSees(newRecordOf: entity, stage: stage, owner: owner, creator: creator, directory: directory) {
+                    if entity.field("owner") != nil {
+                        let ownerZh = zh.field(name, "owner")
+                        rowProblems.append(
+                            ImportProblem(
+                                row: row.line, column: columns.firstIndex(of: "owner").map { header.fields[$0] } ?? "-",
+                                message: "no user would see this \(name): give it an owner who sees it (column owner), or import it --as a user who should",
+                                chinese: "没有用户能看到这条\(entityZh)：请填写能看到它的「\(ownerZh)」，或用 --as 以应该看到它的用户身份导入"))
+                    } else {
+                        rowProblems.append(
+                            ImportProblem(
+                                row: row.line, column: "-", message: "no user would see this \(name): import it --as a user who should",
+                                chinese: "没有用户能看到这条\(entityZh)：请用 --as 以应该看到它的用户身份导入"))
+                    }
+                }
+            }
             if rowProblems.isEmpty {
                 valid.append((id ?? UUID128.version7(milliseconds: now, using: &rng), values, createdAt, createdBy, createdStage))
             } else {

@@ -26,7 +26,8 @@ public struct ImportCommand: ParsableCommand {
             2026-11-02T09:00:00Z, enum members and stages by name or label, users by name, true/false; a \
             reference by record id (of an existing record or a row of the same file), or by the short id \
             opps prints or the exact name of the one existing record that has it (an account named 华为); \
-            an empty cell leaves the field unset. Staged types need the stage column.
+            an empty cell leaves the field unset. Staged types need the stage column; a deal no user would \
+            see (no owner, made by the hub) is an invalid row: give it an owner, or import --as its manager.
 
             Every row is checked first; the report names the row (the header is row 1), the column and why; \
             --check stops there and imports nothing. \

@@ -1,6 +1,7 @@
 import Foundation
 import OppsConsole
 import OppsCore
+import OppsStore
 import OppsTestSupport
 import Testing
 
@@ -84,7 +85,7 @@ import Testing
             try "Name,Industry,Territory\nOracle,software,north\n".write(toFile: excel, atomically: true, encoding: .utf8)
             #expect(await oppsHub("import", excel, "--type", "Account", "--data", hub).stdout == "imported 1 account record(s)\n")
             let dealsSheet = f.root + "/excel-deals.csv"
-            try "Name,Account,Stage,Close Date\nOracle pilot,\(alpha),discovery,2026-12-31\n".write(toFile: dealsSheet, atomically: true, encoding: .utf8)
+            try "Name,Account,Stage,Owner,Close Date\nOracle pilot,\(alpha),discovery,sam,2026-12-31\n".write(toFile: dealsSheet, atomically: true, encoding: .utf8)
             #expect(await oppsHub("import", dealsSheet, "--type", "Opportunity", "--data", hub).code == 0)
         }
     }
@@ -164,6 +165,43 @@ import Testing
             #expect(second.count == 3 && second.allSatisfy { $0["fields"]?["account"]?.string == huawei.description }, "\(second)")
             let unknown = await chinese("import", accounts, "--type", "合同", "--data", hub)
             #expect(unknown.code == 1 && unknown.stderr.hasPrefix("opps-hub：没有记录类型「合同」（类型有：商机（opportunity）、客户（account）、联系人（contact）"), "\(unknown.stderr)")
+        }
+    }
+
+    /// A deal no user would see (no owner, made by the hub, a stage no role sees as such) is out
+    /// of everyone's reach: refused at its row, with how to give it someone, in both languages.
+    @Test func aDealNobodyWouldSeeIsRefused() async throws {
+        let f = try CommandFixture(extra: [HubUser(name: "sue", role: "success")])
+        let hub = f.root + "/hub"
+        @Sendable func chinese(_ args: String...) async -> Run { await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) { await oppsHub(args) } }
+        let deals = f.root + "/deals.csv"
+        try """
+        name,stage,owner
+        Orphan,discovery,
+        Sam's,discovery,sam
+        Won orphan,won,
+        Mia's lead,lead,mia
+
+        """.write(toFile: deals, atomically: true, encoding: .utf8)
+        let noOwnerColumn = f.root + "/no-owner.csv"
+        try "名称,阶段\n孤儿,方案\n".write(toFile: noOwnerColumn, atomically: true, encoding: .utf8)
+        try await f.serving { url in
+            let refused = await oppsHub("import", deals, "--type", "opportunity", "--data", hub)
+            #expect(refused.code == 1)
+            #expect(
+                refused.stderr.split(separator: "\n").map(String.init) == [
+                    "\(deals): row 2, column owner: no user would see this opportunity: give it an owner who sees it (column owner), or import it --as a user who should",
+                    "opps-hub: nothing imported: 1 invalid row(s) (--skip-invalid imports the others)",
+                ], "\(refused.stderr)")
+            let zh = await chinese("import", noOwnerColumn, "--type", "商机", "--data", hub)
+            #expect(
+                zh.code == 1 && zh.stderr.hasPrefix("\(noOwnerColumn)：第 2 行：没有用户能看到这条「商机」：请填写能看到它的「负责人」，或用 --as 以应该看到它的用户身份导入\n"),
+                "\(zh.stderr)")
+            // Imported as the manager, the same file reaches them (they made the deals).
+            #expect(await oppsHub("import", deals, "--type", "opportunity", "--as", "max", "--data", hub).code == 0)
+            #expect(await opps("init", "--hub", url, "--token", f.tokens["max"]!, "--home", f.home("max")).code == 0)
+            let held = await opps("list", "--home", f.home("max"), "--json").json?.array?.compactMap { $0["fields"]?["name"]?.string } ?? []
+            #expect(Set(held) == ["Orphan", "Sam's", "Won orphan", "Mia's lead"], "\(held)")
         }
     }
 }

@@ -54,7 +54,19 @@ public struct Demo: AsyncParsableCommand {
 
     static var team: [HubUser] { DemoQuarter.team }
 
+    /// The demo speaks the language `--locale` names, when it names one: its failures too, not
+    /// only `LANG`'s (a demo started with --locale zh-CN in an English terminal explains itself
+    /// in Chinese, and so says why it stopped).
     public func run() async throws {
+        do {
+            try await play()
+        } catch let failure as CommandFailure where locale != nil {
+            let said = Self.readsChinese(locale: locale) ? failure.chinese ?? failure.message : failure.message
+            throw CommandFailure(said, chinese: said)
+        }
+    }
+
+    func play() async throws {
         let configuration = HubConfiguration(dataDirectory: data, host: host, port: port)
         let fm = FileManager.default
         var rng = SystemRandomNumberGenerator()
@@ -111,7 +123,9 @@ public struct Demo: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
         do { try await app.runService() } catch {
-            if let why = HubServer.startFailure(error, host: host, port: port) { throw CommandFailure(why) }
+            if let why = HubServer.startFailure(error, host: host, port: port) {
+                throw CommandFailure(why, chinese: HubServer.startFailure(error, host: host, port: port, chinese: true))
+            }
             throw error
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import OppsConsole
 import OppsCore
 import OppsReplica
 import OppsStore
@@ -66,6 +67,18 @@ import Testing
             let busy = await oppsHub("serve", "--data", other, "--port", port)
             #expect(busy.code == 1)
             #expect(busy.stderr.contains("port \(port) on 127.0.0.1 is already in use") && !busy.stderr.contains("errno"), "\(busy.stderr)")
+            // The demo says it in its reader's language: LANG's, or the one --locale names.
+            let pinned = { (lang: String, args: [String]) async in await ProcessEnvironment.$pinned.withValue(["LANG": lang]) { await oppsHub(args) } }
+            let demo = ["demo", "--port", port, "--deals", "5"]
+            let zh = await pinned("zh_CN.UTF-8", demo + ["--data", f.root + "/demo-zh"])
+            #expect(zh.code == 1 && zh.stderr.hasSuffix("127.0.0.1 的端口 \(port) 已被占用（另一个 opps-hub？）：停止那个进程，或用 --port 换一个端口\n"), "\(zh.stderr)")
+            let named = await pinned("C", demo + ["--data", f.root + "/demo-locale", "--locale", "zh-CN"])
+            #expect(named.code == 1 && named.stderr.hasSuffix("127.0.0.1 的端口 \(port) 已被占用（另一个 opps-hub？）：停止那个进程，或用 --port 换一个端口\n"), "\(named.stderr)")
+            let english = await pinned("C", demo + ["--data", f.root + "/demo-en", "--locale", "en"])
+            #expect(
+                english.code == 1
+                    && english.stderr.hasSuffix("port \(port) on 127.0.0.1 is already in use (another opps-hub?): stop that process or choose another --port\n"),
+                "\(english.stderr)")
         }
     }
 

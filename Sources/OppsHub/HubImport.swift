@@ -104,11 +104,13 @@ extension HubEngine {
         func index(_ target: String) throws -> (codes: [String: [RecordID]], names: [String: [RecordID]]) {
             if let known = named[target] { return known }
             var codes = [String: [RecordID]](), names = [String: [RecordID]]()
-            for id in try store.liveRecords(entity: target) {
+            let ids = try store.liveRecords(entity: target)
+            // Read 500 to a statement, not one each (100,000 accounts were 100,000 round trips
+            // to PostgreSQL before the first row was checked).
+            let records = try store.records(ids, workspace: workspace)
+            for id in ids {
                 codes[ShortID.shown(id), default: []].append(id)
-                if let record = try store.record(id, workspace: workspace), case let .text(n) = record["name"] {
-                    names[n.trimmingSpaces, default: []].append(id)
-                }
+                if case let .text(n)? = records[id]?["name"] { names[n.trimmingSpaces, default: []].append(id) }
             }
             named[target] = (codes, names)
             return (codes, names)

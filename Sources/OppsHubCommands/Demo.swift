@@ -45,7 +45,9 @@ public struct Demo: AsyncParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard (1...2_000_000).contains(deals) else { throw ValidationError(say("--deals is 1 … 2000000", "--deals 是 1 … 2000000")) }
+        // In the language --locale names, when it names one (as the demo's failures are).
+        let chinese = locale.map { Self.readsChinese(locale: $0) } ?? ChineseHubHelp.readerIsChinese
+        guard (1...2_000_000).contains(deals) else { throw ValidationError(chinese ? "--deals 是 1 … 2000000" : "--deals is 1 … 2000000") }
         if let locale, !Workspace.default.locales.contains(locale) {
             throw ValidationError(
                 say("--locale is one of \(Workspace.default.locales.joined(separator: ", "))", "--locale 是以下之一：\(Workspace.default.locales.joined(separator: "、"))"))

@@ -74,6 +74,8 @@ import Testing
             #expect(zh.code == 1 && zh.stderr.hasSuffix("127.0.0.1 的端口 \(port) 已被占用（另一个 opps-hub？）：停止那个进程，或用 --port 换一个端口\n"), "\(zh.stderr)")
             let named = await pinned("C", demo + ["--data", f.root + "/demo-locale", "--locale", "zh-CN"])
             #expect(named.code == 1 && named.stderr.hasSuffix("127.0.0.1 的端口 \(port) 已被占用（另一个 opps-hub？）：停止那个进程，或用 --port 换一个端口\n"), "\(named.stderr)")
+            let zero = await pinned("C", ["demo", "--deals", "0", "--locale", "zh-CN", "--data", f.root + "/demo-zero"])
+            #expect(zero.code != 0 && zero.stderr.contains("--deals 是 1 … 2000000"), "\(zero.stderr)")
             let english = await pinned("C", demo + ["--data", f.root + "/demo-en", "--locale", "en"])
             #expect(
                 english.code == 1

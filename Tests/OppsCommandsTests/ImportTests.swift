@@ -8,6 +8,15 @@ import Testing
 /// `opps-hub import` (issue 5 item 7): all or nothing with a row/column report, or the valid
 /// rows with --skip-invalid; imported records reach the replicas that may see them.
 @Suite struct ImportTests {
+    /// `opps-hub` as an operator whose LANG names Chinese runs it.
+    func chinese(_ args: String...) async -> Run { await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) { await oppsHub(args) } }
+
+    /// An import refused (exit 1) with exactly these lines on stderr.
+    func expectRefused(_ run: Run, _ lines: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(run.code == 1, "\(run.stderr)", sourceLocation: sourceLocation)
+        #expect(run.stderr.split(separator: "\n").map(String.init) == lines, "\(run.stderr)", sourceLocation: sourceLocation)
+    }
+
     @Test func invalidRowsAreReportedAndNothingIsImportedUnlessAskedTo() async throws {
         let f = try CommandFixture()
         let hub = f.root + "/hub"
@@ -95,7 +104,6 @@ import Testing
     @Test func aChineseSpreadsheetImportsByLabels() async throws {
         let f = try CommandFixture()
         let hub = f.root + "/hub"
-        @Sendable func chinese(_ args: String...) async -> Run { await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) { await oppsHub(args) } }
         var rng = SeededGenerator(seed: 31)
         let huawei = UUID128.version7(milliseconds: 1_795_000_000_000, using: &rng)
         let accounts = f.root + "/客户.csv"
@@ -114,15 +122,15 @@ import Testing
             let imported = await chinese("import", accounts, "--type", "客户", "--data", hub)
             #expect(imported.code == 0 && imported.stdout == "已导入 1 条「客户」记录\n", "\(imported.stderr)")
             let refused = await chinese("import", deals, "--type", "商机", "--data", hub)
-            #expect(refused.code == 1)
-            #expect(
-                refused.stderr.split(separator: "\n").map(String.init) == [
+            expectRefused(
+                refused,
+                [
                     "\(deals)：第 3 行，「负责人」列：没有用户「bob」",
                     "\(deals)：第 3 行，「金额」列：「12万」不是小数（写成 12000.00 这样，小数点后最多 2 位）",
                     "\(deals)：第 4 行，「阶段」列：「梦想」不是可选的值（可选：lead、qualified、discovery、solution、proposal、negotiation、won、lost）",
                     "\(deals)：第 4 行，「币种」列：「卢布」不是可选的值（可选：CNY、USD、EUR、JPY、HKD、GBP）",
                     "opps-hub：什么都没有导入：2 行无效（加 --skip-invalid 导入其余的行）",
-                ], "\(refused.stderr)")
+                ])
             // The same report in English names the columns as the file does.
             let english = await oppsHub("import", deals, "--type", "opportunity", "--data", hub)
             #expect(english.stderr.contains("row 3, column 负责人: no user \"bob\""), "\(english.stderr)")
@@ -173,7 +181,6 @@ import Testing
     @Test func aDealNobodyWouldSeeIsRefused() async throws {
         let f = try CommandFixture(extra: [HubUser(name: "sue", role: "success")])
         let hub = f.root + "/hub"
-        @Sendable func chinese(_ args: String...) async -> Run { await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) { await oppsHub(args) } }
         let deals = f.root + "/deals.csv"
         try """
         name,stage,owner
@@ -187,12 +194,12 @@ import Testing
         try "名称,阶段\n孤儿,方案\n".write(toFile: noOwnerColumn, atomically: true, encoding: .utf8)
         try await f.serving { url in
             let refused = await oppsHub("import", deals, "--type", "opportunity", "--data", hub)
-            #expect(refused.code == 1)
-            #expect(
-                refused.stderr.split(separator: "\n").map(String.init) == [
+            expectRefused(
+                refused,
+                [
                     "\(deals): row 2, column owner: no user would see this opportunity: give it an owner who sees it (column owner), or import it --as a user who should",
                     "opps-hub: nothing imported: 1 invalid row(s) (--skip-invalid imports the others)",
-                ], "\(refused.stderr)")
+                ])
             let zh = await chinese("import", noOwnerColumn, "--type", "商机", "--data", hub)
             #expect(
                 zh.code == 1 && zh.stderr.hasPrefix("\(noOwnerColumn)：第 2 行：没有用户能看到这条「商机」：请填写能看到它的「负责人」，或用 --as 以应该看到它的用户身份导入\n"),

@@ -81,21 +81,24 @@ extension Workspace {
 }
 
 extension Workspace {
-    /// Whether any enabled user of `directory` would see a new record of the staged `entity`
-    /// (rule 1) in `stage`, owned by `owner` and created by `creator`, before anyone has joined
-    /// its team. `opps-hub import` asks it of every deal it would create: one that no one sees is
-    /// out of everyone's reach, for no one could give it an owner or move it on.
+    /// Whether any enabled user of `directory` sees a record of the staged `entity` (rule 1) in
+    /// `stage`, owned by `owner`, created by `creator`, with `team` its active team (none yet for
+    /// a new record). `opps-hub import` asks it of every deal it would create, and `user disable`
+    /// of the deals the disabled user owns: a deal no one sees is out of everyone's reach, for no
+    /// one could give it an owner or move it on.
     ///
-    /// The candidates are the owner, the creator, the managers above whoever the record is
-    /// managed through, and one enabled user of each role (for a role that sees a stage, or
+    /// The candidates are the owner, the creator, the team, the managers above whoever the record
+    /// is managed through, and one enabled user of each role (for a role that sees a stage, or
     /// everything, with no relation to the record); each is asked the visibility rule itself.
-    public func anyoneSees(newRecordOf entity: Entity, stage: Value, owner: UserName?, creator: UserName, directory: Directory) -> Bool {
+    public func anyoneSees(
+        recordOf entity: Entity, stage: Value, owner: UserName?, creator: UserName, team: Set<UserName> = [], directory: Directory
+    ) -> Bool {
         guard let sf = entity.stageField else { return true }
         let stamp = Stamp(hlc: .zero, replica: ReplicaID(UUID128(high: 0, low: 0)))
         var record = Record(id: UUID128(high: 0, low: 0), entity: entity.name, created: FieldState(value: stage, stamp: stamp, author: creator, authority: .own))
         record.fields[sf] = FieldState(value: stage, stamp: stamp, author: creator, authority: .own)
         if let owner { record.fields["owner"] = FieldState(value: .text(owner), stamp: stamp, author: creator, authority: .own) }
-        var candidates = [creator] + (owner.map { [$0] } ?? [])
+        var candidates = [creator] + (owner.map { [$0] } ?? []) + team.sorted()
         var seen = Set(candidates)
         var above = directory.users[owner ?? creator]?.manager
         while let m = above, seen.insert(m).inserted {
@@ -104,7 +107,7 @@ extension Workspace {
         }
         func sees(_ name: UserName) -> Bool {
             guard let u = directory.users[name], !u.disabled else { return false }
-            let relations = Workspace.relations(of: name, to: record, team: [], manages: { directory.manages(name, $0) })
+            let relations = Workspace.relations(of: name, to: record, team: team, manages: { directory.manages(name, $0) })
             return isVisible(record: record, entity: entity, role: u.role, relations: relations)
         }
         if candidates.contains(where: sees) { return true }

@@ -120,6 +120,24 @@ extension HubEngine {
         }
     }
 
+    /// The open deals `name` owns, and how many of them no enabled user sees: what `user
+    /// disable` tells the operator (a departing rep's deals, with no one above the rep, are out of
+    /// everyone's reach until someone manages the rep, who can then give them new owners).
+    public func ownedOpenDeals(_ name: UserName) throws -> (open: Int, unseen: Int) {
+        try refreshDirectory()
+        let closed = Set(workspace.stages.filter(\.closed).map(\.name))
+        let deals = try store.openRecordColumns(owner: name, closedStages: closed)
+        var unseen = 0
+        for deal in deals {
+            guard let entity = workspace.entity(deal.entity) else { continue }
+            let stage: Value = deal.stage.map { .member($0) } ?? .null
+            if try !workspace.anyoneSees(recordOf: entity, stage: stage, owner: name, creator: deal.creator, team: store.team(of: deal.id), directory: directory) {
+                unseen += 1
+            }
+        }
+        return (deals.count, unseen)
+    }
+
     /// Revokes every token of a user and issues a new one (shown once).
     public func rotateToken(_ name: UserName, rng: inout some RandomNumberGenerator) throws -> String {
         let token = Token.generate(using: &rng)

@@ -250,7 +250,7 @@ extension HubEngine {
                 let owner: UserName? = values.first { $0.0 == "owner" }.flatMap { if case let .text(u) = $0.1 { u } else { nil } }
                 let stage = values.first { $0.0 == sf }?.1 ?? .null
                 let creator = createdBy ?? author ?? HubEngine.systemAuthor
-                if !workspace.anyoneSees(newRecordOf: entity, stage: stage, owner: owner, creator: creator, directory: directory) {
+                if !workspace.anyoneSees(recordOf: entity, stage: stage, owner: owner, creator: creator, directory: directory) {
                     if entity.field("owner") != nil {
                         let ownerZh = zh.field(name, "owner")
                         rowProblems.append(

@@ -80,7 +80,15 @@ enum ChineseHubHelp {
             """
         ),
         "user list": ("列出服务器的用户", "例子：opps-hub user list --data /srv/opps"),
-        "user disable": ("停用用户：从下一个请求起，他的令牌被拒绝（403）", "例子：opps-hub user disable wei --data /srv/opps"),
+        "user disable": (
+            "停用用户：从下一个请求起，他的令牌被拒绝（403）",
+            """
+            同时说明他负责的未结商机会怎样：仍有其他人能看到（经理可以给它们换负责人），或者——他没有经理时——没有任何人能看到，\
+            直到给他指定经理（opps-hub user set wei --manager lin）。
+
+            例子：opps-hub user disable wei --data /srv/opps
+            """
+        ),
         "user enable": ("重新启用已停用的用户（他的令牌又能用了）", "例子：opps-hub user enable wei --data /srv/opps"),
         "user set": (
             "修改用户的角色、团队、区域、经理或容量",

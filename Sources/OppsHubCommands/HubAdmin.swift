@@ -304,7 +304,14 @@ extension UserCommand {
     /// `opps-hub user disable`.
     public struct Disable: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Disable a user: their token is refused (403) from the next request on.", discussion: "Example: opps-hub user disable wei --data /srv/opps")
+            abstract: "Disable a user: their token is refused (403) from the next request on.",
+            discussion: """
+                It says what becomes of the open deals the user owns: still seen by others (a manager \
+                can give them new owners), or, for a user with no manager, seen by no one until one is \
+                set (opps-hub user set wei --manager lin).
+
+                Example: opps-hub user disable wei --data /srv/opps
+                """)
 
         @Argument(help: "The user name.") var name: String
         @OptionGroup var data: DataOption
@@ -312,8 +319,24 @@ extension UserCommand {
         public init() {}
 
         public func run() throws {
-            _ = try adminCall { try data.openEngine().updateUser(name) { $0.disabled = true } }
+            let (open, unseen) = try adminCall {
+                let engine = try data.openEngine()
+                _ = try engine.updateUser(name) { $0.disabled = true }
+                return try engine.ownedOpenDeals(name)
+            }
             Console.out(say("disabled \(name)", "已停用 \(name)：他的令牌从下一个请求起被拒绝"))
+            // What becomes of their deals: still in someone's sight, or in no one's.
+            if unseen > 0 {
+                Console.out(
+                    say(
+                        "\(name) owns \(open) open deal(s); \(unseen) of them no one else sees now: give \(name) a manager (opps-hub user set \(name) --manager NAME), who will see them and can give them new owners",
+                        "\(name) 负责的 \(open) 个未结商机中，有 \(unseen) 个现在没有其他人能看到：请给 \(name) 指定经理（opps-hub user set \(name) --manager 用户名），经理就能看到它们并给它们换负责人"))
+            } else if open > 0 {
+                Console.out(
+                    say(
+                        "\(name) owns \(open) open deal(s); others still see them (a manager can give them new owners)",
+                        "\(name) 负责的 \(open) 个未结商机仍有其他人能看到（经理可以给它们换负责人）"))
+            }
         }
     }
 

@@ -80,6 +80,17 @@ open class SQLHubStore: HubStorage {
             ).first?[0].int ?? 0)
     }
 
+    public func openRecordColumns(owner: UserName, closedStages: Set<String>) throws -> [(id: RecordID, entity: String, creator: UserName, stage: String?)] {
+        let open = closedStages.isEmpty ? "" : " AND stage NOT IN (" + closedStages.map { _ in "?" }.joined(separator: ",") + ")"
+        return try connection.query(
+            "SELECT id, entity, creator, stage FROM record_index WHERE kind = 0 AND live = 1 AND owner = ?" + open + " ORDER BY id",
+            [.text(owner)] + closedStages.sorted().map { .text($0) }
+        ).compactMap { row in
+            guard let b = row[0].bytes, let id = RecordID(bytes: b), let entity = row[1].string, let creator = row[2].string else { return nil }
+            return (id, entity, creator, row[3].string)
+        }
+    }
+
     /// Few ids are looked up by key (one statement per 500); many by one scan of the narrow index table.
     private func fewer(_ count: Int) throws -> Bool {
         if count < 200 { return true }

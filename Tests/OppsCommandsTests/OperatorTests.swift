@@ -6,6 +6,29 @@ import Testing
 
 /// The operator's commands against a running hub, observed through real replicas.
 @Suite struct OperatorTests {
+    /// A departing rep disabled: the operator is told what becomes of their open deals — still in
+    /// someone's sight (their manager's), or in no one's, and then how to bring them back.
+    @Test func disablingARepSaysWhoStillSeesTheirDeals() async throws {
+        let f = try CommandFixture(extra: [HubUser(name: "solo", role: "sales")])
+        let hub = f.root + "/hub"
+        let deals = f.root + "/deals.csv"
+        try "name,stage,owner\nSolo deal,discovery,solo\nSolo won,won,solo\nSam deal,discovery,sam\n".write(toFile: deals, atomically: true, encoding: .utf8)
+        #expect(await oppsHub("import", deals, "--type", "opportunity", "--data", hub).code == 0)
+        #expect(
+            await oppsHub("user", "disable", "sam", "--data", hub).stdout
+                == "disabled sam\nsam owns 1 open deal(s); others still see them (a manager can give them new owners)\n")
+        // solo has no manager: their open deal (the won one is closed) is now in no one's sight.
+        #expect(
+            await oppsHub("user", "disable", "solo", "--data", hub).stdout
+                == "disabled solo\nsolo owns 1 open deal(s); 1 of them no one else sees now: give solo a manager (opps-hub user set solo --manager NAME), who will see them and can give them new owners\n"
+        )
+        #expect(await oppsHub("user", "set", "solo", "--manager", "max", "--data", hub).code == 0)
+        let zh = await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) { await oppsHub(["user", "disable", "solo", "--data", hub]) }
+        #expect(zh.stdout.hasSuffix("\nsolo 负责的 1 个未结商机仍有其他人能看到（经理可以给它们换负责人）\n"), "\(zh.stdout)")
+        // Nothing owned, nothing more said.
+        #expect(await oppsHub("user", "disable", "mia", "--data", hub).stdout == "disabled mia\n")
+    }
+
     @Test func rotatingATokenCutsOffTheOldOneAtOnce() async throws {
         let f = try CommandFixture()
         try await f.serving { url in

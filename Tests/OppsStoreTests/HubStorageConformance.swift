@@ -381,6 +381,10 @@ struct Backend: Sendable, CustomTestStringConvertible {
         try s.saveRecord(membership, workspace: ws)
         #expect(try visible("eve", "expert").isEmpty)
         #expect(try s.openRecords(owner: "tom", closedStages: ["won", "lost"]) == 1)
+        // The same records themselves (what `user disable` looks at), the deleted one left out.
+        let toms = try s.openRecordColumns(owner: "tom", closedStages: ["won", "lost"])
+        #expect(toms.map(\.id) == [tomDeal.id] && toms.first?.entity == "opportunity" && toms.first?.stage == tomDeal["stage"].canonicalText)
+        #expect(try s.openRecordColumns(owner: "sam", closedStages: []).map(\.id) == [samDeal.id])
         let leadTerm = try #require(try s.terms(of: [lead.id])[lead.id])
         #expect(leadTerm != 0)
         #expect(

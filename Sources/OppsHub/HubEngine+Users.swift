@@ -21,7 +21,9 @@ extension HubEngine {
     /// the rows. Empty: `addUsers` will take them all.
     public func problemsAdding(_ users: [(row: Int, user: HubUser)]) throws -> [ImportProblem] {
         try refreshDirectory()
-        let named = Set(users.map(\.user.name))
+        // Each row's manager, by the row's name (the first row of a name given twice).
+        var named = [UserName: UserName?]()
+        for (_, user) in users where named[user.name] == nil { named[user.name] = .some(user.manager) }
         var seen = Set<String>()
         var problems = [ImportProblem]()
         for (row, user) in users {
@@ -48,9 +50,9 @@ extension HubEngine {
     }
 
     /// What refuses adding `user`, each with the column it concerns, in the order they are
-    /// checked. `rows`: the names added with it from one file (one of them may be its manager);
-    /// nil when it is added alone.
-    private func refusals(_ user: HubUser, alongside rows: Set<UserName>?) throws -> [(column: String, error: HubError)] {
+    /// checked. `rows`: the users added with it from one file, each with its manager (one of them
+    /// may be its manager); nil when it is added alone.
+    private func refusals(_ user: HubUser, alongside rows: [UserName: UserName?]?) throws -> [(column: String, error: HubError)] {
         var refused = [(column: String, error: HubError)]()
         let validName =
             user.name != Self.systemAuthor && !user.name.isEmpty && user.name.count <= 64
@@ -61,12 +63,20 @@ extension HubEngine {
         } else if try store.user(named: user.name) != nil {
             refused.append(("name", Self.userExists(user.name)))
         }
+        return try refused + entryRefusals(user, rows: rows)
+    }
+
+    /// What refuses `user`'s directory entry as it would be, whether added (`refusals`) or
+    /// changed (`updateUser`): an unknown role, a manager who is themselves, no user (nor a row
+    /// added with them) or below them (a loop), a negative capacity.
+    private func entryRefusals(_ user: HubUser, rows: [UserName: UserName?]?) throws -> [(column: String, error: HubError)] {
+        var refused = [(column: String, error: HubError)]()
         // A role by its name or a label (销售顾问, Sales rep), stored by its name.
         if workspace.role(input: user.role) == nil { refused.append(("role", Self.unknownRole(user.role, workspace))) }
         if let m = user.manager {
             if m == user.name {
                 refused.append(("manager", Self.selfManaged))
-            } else if rows?.contains(m) != true, try store.user(named: m) == nil {
+            } else if rows?[m] == nil, try store.user(named: m) == nil {
                 refused.append(
                     (
                         "manager",
@@ -74,10 +84,25 @@ extension HubEngine {
                             ? Self.unknownManager(m)
                             : HubError.invalid("manager \"\(m)\" is neither a user nor a row of this file", chinese: "经理「\(m)」既不是已有的用户，也不在这个文件里")
                     ))
+            } else if try manages(user.name, m, rows: rows ?? [:]) {
+                refused.append(
+                    ("manager", HubError.invalid("\(m) is below \(user.name) already: a manager cannot report to them", chinese: "「\(m)」已经在「\(user.name)」之下：经理不能向下属汇报")))
             }
         }
         if let c = user.capacity, c < 0 { refused.append(("capacity", Self.negativeCapacity)) }
         return refused
+    }
+
+    /// Whether `manager` is `user` or above them, walking up from `user` through the managers as
+    /// they will be: the rows' over the store's.
+    private func manages(_ manager: UserName, _ user: UserName, rows: [UserName: UserName?]) throws -> Bool {
+        var seen = Set<UserName>()
+        var current: UserName? = user
+        while let c = current, seen.insert(c).inserted {
+            if c == manager { return true }
+            current = try rows[c] ?? store.user(named: c)?.manager
+        }
+        return false
     }
 
     /// Writes a checked user, in the caller's transaction: the user (their role by its name),
@@ -100,13 +125,8 @@ extension HubEngine {
             guard var user = try store.user(named: name) else { throw Self.noUser(name) }
             let before = user
             change(&user)
+            if let refusal = try entryRefusals(user, rows: nil).first { throw refusal.error }
             if let role = workspace.role(input: user.role) { user.role = role.name }
-            guard workspace.role(user.role) != nil else { throw Self.unknownRole(user.role, workspace) }
-            if let m = user.manager {
-                guard m != name else { throw Self.selfManaged }
-                guard try store.user(named: m) != nil else { throw Self.unknownManager(m) }
-            }
-            if let c = user.capacity, c < 0 { throw Self.negativeCapacity }
             try store.updateUser(user)
             var changes = [String]()
             if before.role != user.role { changes.append("role \(before.role) → \(user.role)") }

@@ -35,18 +35,25 @@ import Testing
         let hub = f.root + "/hub"
         let before = await oppsHub("user", "list", "--data", hub, "--json").json?.array?.count
         let team = f.root + "/团队.csv"
-        try "用户名,角色,经理,容量\nsam,sales,max,\nchen,boss,nobody,\nchen,sales,,x\nwu,sales,,\nzhao,sales,zhao,\n".write(toFile: team, atomically: true, encoding: .utf8)
+        try "用户名,角色,经理,容量\nsam,sales,max,\nchen,boss,nobody,\nchen,sales,,x\nwu,sales,,\nzhao,sales,zhao,\nli,sales,liu,\nliu,manager,li,\n".write(
+            toFile: team, atomically: true, encoding: .utf8)
         let refused = await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) { await oppsHub(["user", "import", team, "--data", hub]) }
         #expect(refused.code == 1 && refused.stdout.isEmpty)
         let lines = refused.stderr.split(separator: "\n").map(String.init)
-        #expect(lines.count == 7, "\(refused.stderr)")
+        #expect(lines.count == 9, "\(refused.stderr)")
         #expect(lines.contains("\(team)：第 2 行，「用户名」列：用户「sam」已经存在"), "\(refused.stderr)")
         #expect(lines.contains { $0.hasPrefix("\(team)：第 3 行，「角色」列：没有角色「boss」（角色有：") }, "\(refused.stderr)")
         #expect(lines.contains("\(team)：第 3 行，「经理」列：经理「nobody」既不是已有的用户，也不在这个文件里"), "\(refused.stderr)")
         #expect(lines.contains("\(team)：第 4 行，「用户名」列：「chen」出现在不止一行"), "\(refused.stderr)")
         #expect(lines.contains("\(team)：第 4 行，「容量」列：「x」不是整数"), "\(refused.stderr)")
         #expect(lines.contains("\(team)：第 6 行，「经理」列：用户不能是自己的经理"), "\(refused.stderr)")
-        #expect(lines.last == "opps-hub：没有添加任何用户：4 行无效")
+        // Two rows managing each other: a loop, refused at both.
+        #expect(lines.contains("\(team)：第 7 行，「经理」列：「liu」已经在「li」之下：经理不能向下属汇报"), "\(refused.stderr)")
+        #expect(lines.contains("\(team)：第 8 行，「经理」列：「li」已经在「liu」之下：经理不能向下属汇报"), "\(refused.stderr)")
+        #expect(lines.last == "opps-hub：没有添加任何用户：6 行无效")
+        // The same loop made by `user set`: max manages sam, so sam cannot manage max.
+        let loop = await oppsHub("user", "set", "max", "--manager", "sam", "--data", hub)
+        #expect(loop.code == 1 && loop.stderr == "opps-hub: sam is below max already: a manager cannot report to them\n", "\(loop.stderr)")
         // Nobody, not even the valid row's wu, was added.
         #expect(await oppsHub("user", "list", "--data", hub, "--json").json?.array?.count == before)
         let english = await oppsHub("user", "import", team, "--data", hub)

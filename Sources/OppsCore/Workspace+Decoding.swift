@@ -350,13 +350,13 @@ private struct WorkspaceReader {
         return out
     }
 
-    /// Input accepts a name or any label (any case), so within one scope (the roles, the stages,
-    /// an entity's fields, an enum's members) no label may be another element's name or label.
     /// What `checkLabelScope` checks, in Chinese.
     static func chineseKind(_ kind: String) -> String {
         ["role": "角色", "stage": "阶段", "entity": "实体", "member": "选项", "field": "字段"][kind] ?? kind
     }
 
+    /// Input accepts a name or any label (any case), so within one scope (the roles, the stages,
+    /// an entity's fields, an enum's members) no label may be another element's name or label.
     mutating func checkLabelScope(_ kind: String, _ items: [(name: String, labels: Labels)], _ nodes: [JSON]?, _ path: String, at node: JSON? = nil) {
         var owner = [String: String]()
         for item in items { owner[item.name.lowercased()] = item.name }

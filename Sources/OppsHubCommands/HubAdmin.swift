@@ -319,11 +319,11 @@ extension UserCommand {
         public init() {}
 
         public func run() throws {
-            let (open, unseen) = try adminCall {
-                let engine = try data.openEngine()
-                _ = try engine.updateUser(name) { $0.disabled = true }
-                return try engine.ownedOpenDeals(name)
-            }
+            let engine = try adminCall { try data.openEngine() }
+            _ = try adminCall { try engine.updateUser(name) { $0.disabled = true } }
+            // The user is disabled whatever follows: a failure to count their deals only leaves
+            // the count unsaid.
+            let (open, unseen) = (try? engine.ownedOpenDeals(name)) ?? (0, 0)
             Console.out(say("disabled \(name)", "已停用 \(name)：他的令牌从下一个请求起被拒绝"))
             // What becomes of their deals: still in someone's sight, or in no one's.
             if unseen > 0 {

@@ -99,8 +99,9 @@ extension UserCommand {
             }
             var rng = SystemRandomNumberGenerator()
             let tokens = try adminCall { try engine.addUsers(users.map(\.user), rng: &rng) }
-            let added = try engine.store.users()
-            func role(_ name: String) -> String { added.first { $0.name == name }?.role ?? "" }
+            // Each role as stored (by its name, though the file may have given a label).
+            let roles = Dictionary(try engine.store.users().map { ($0.name, $0.role) }, uniquingKeysWith: { a, _ in a })
+            func role(_ name: String) -> String { roles[name] ?? "" }
             if json {
                 Console.out(try zip(users, tokens).map { UserTokenJSON(name: $0.0.user.name, role: role($0.0.user.name), token: $0.1) }.jsonLine())
                 return

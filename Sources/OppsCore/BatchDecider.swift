@@ -168,19 +168,34 @@ public struct BatchDecider {
         // A batch writes many fields of few records: the relations hold until the owner or a
         // team changes (a team write clears `teams` and this cache together).
         if let cached = relationCache[record.id], cached.owner == record.owner, cached.user == user { return cached.relations }
-        var team = Set<UserName>()
-        if workspace.entity(record.entity)?.stageField != nil {
-            if let cached = teams[record.id] {
-                team = cached
-            } else {
-                team = try reader.team(of: record.id)
-                teams[record.id] = team
-            }
-        }
+        let team = workspace.entity(record.entity)?.stageField != nil ? try activeTeam(of: record.id) : []
         let directory = self.directory
         let relations = Workspace.relations(of: user, to: record, team: team, manages: { directory.manages(user, $0) })
         relationCache[record.id] = (user, record.owner, relations)
         return relations
+    }
+
+    /// The active team of a staged record, read once per batch.
+    mutating func activeTeam(of id: RecordID) throws -> Set<UserName> {
+        if let cached = teams[id] { return cached }
+        let team = try reader.team(of: id)
+        teams[id] = team
+        return team
+    }
+
+    /// Whether any enabled user would see `record` as it stands here (I17): a deal's owner or
+    /// stage may not change so that it is out of everyone's reach.
+    mutating func seenByAnyone(_ record: Record, entity: Entity) throws -> Bool {
+        workspace.anyoneSees(record, entity: entity, team: try activeTeam(of: record.id), directory: directory)
+    }
+
+    /// Whether the deal would be seen once the hand-off gave it its rep (a lead moved into the
+    /// hand-off stage without an owner gets one in the same batch, §7.1).
+    func seenOnceHandedOff(_ record: Record, entity: Entity) throws -> Bool {
+        guard let (rep, _) = try handOffRep(for: record) else { return false }
+        var assigned = record
+        assigned.fields["owner"] = FieldState(value: .text(rep.name), stamp: record.created.stamp, author: Self.systemAuthor, authority: .own)
+        return workspace.anyoneSees(assigned, entity: entity, team: teams[record.id] ?? [], directory: directory)
     }
 
     /// Whether `actor` may see `record` (`Workspace.visibility`): a staged record by the role's
@@ -358,6 +373,16 @@ public struct BatchDecider {
             if decision.outcome == .applied, w.kind == .delete, !w.value.isNull, let (rule, detail) = try mergeProblem(w, actor: actor) {
                 decision = Decision(outcome: .rejected, rule: rule, detail: detail, winner: current, loser: refused)
             }
+            // I17: a deal's owner or stage may not change so that no enabled user sees it (no
+            // one could then give it an owner or move it on).
+            if decision.outcome.holds, w.kind == .set, let e = recordEntity, let sf = e.stageField, w.field == "owner" || w.field == sf,
+                var after = record, let winner = decision.winner
+            {
+                after.fields[w.field] = winner
+                if try !seenByAnyone(after, entity: e), try !seenOnceHandedOff(after, entity: e) {
+                    decision = Decision(outcome: .rejected, rule: .orphaned, detail: Self.orphanedDetail(e.name), winner: current, loser: refused)
+                }
+            }
         }
         // I16: the answer carries the value that holds only to a writer who may read it: a
         // refused write to a hidden field or an unseen record learns the rule, not the value.
@@ -407,6 +432,11 @@ public struct BatchDecider {
             if readable { verdict.shown = decision.winner?.value ?? .null }
         }
         return verdict
+    }
+
+    /// Why a write or a request is `orphaned`, and how to mend it.
+    static func orphanedDetail(_ entity: String) -> String {
+        "no user would see this \(entity) afterwards: give it an owner who sees it"
     }
 
     // MARK: Effects the hub derives (merge-semantics.md §7)
@@ -618,6 +648,14 @@ public struct BatchDecider {
             for (name, v) in also { after.fields[name] = FieldState(value: v, stamp: request.created.stamp, author: approver.user, authority: .override) }
             if let refusal = workspace.stageMoveRefusal(of: after, to: stage, role: approver.role) { return .failure(ValueError(refusal)) }
         }
+        // I17: what it asks may not leave the deal out of everyone's reach.
+        if let sf = e.stageField, fieldName == "owner" || fieldName == sf || also.contains(where: { $0.0 == "owner" }) {
+            var after = target
+            for (name, v) in [(fieldName, value)] + also {
+                after.fields[name] = FieldState(value: v, stamp: request.created.stamp, author: approver?.user ?? request.creator, authority: .override)
+            }
+            if try !seenByAnyone(after, entity: e) { return .failure(ValueError(Self.orphanedDetail(e.name))) }
+        }
         var deciders = [request.creator]
         if let approver { deciders.append(approver.user) }
         for user in deciders {
@@ -636,9 +674,19 @@ public struct BatchDecider {
     /// workspace's assignment rule (round-robin within the territory, skipping reps at
     /// capacity). The hub writes the owner itself, on the record, as the system author.
     mutating func assignIfHandedOff(_ record: inout Record) throws {
+        guard let (rep, key) = try handOffRep(for: record) else { return }
+        meta[key] = rep.name
+        effects.append(.meta(key: key, value: rep.name))
+        _ = try log(&record, field: "owner", kind: .set, state: FieldState(value: .text(rep.name), stamp: systemStamp(), author: Self.systemAuthor, authority: .own))
+    }
+
+    /// The rep the hand-off would give `record` now, and the bookkeeping key of the choice: nil
+    /// when it is not a lead in the hand-off stage without an owner, or when every rep is at
+    /// capacity (the lead then waits, unassigned).
+    func handOffRep(for record: Record) throws -> (rep: Directory.User, key: String)? {
         guard let handoff = workspace.handoff, let rule = workspace.assignment,
             let sf = workspace.entity(record.entity)?.stageField, record[sf] == .member(handoff.to), record.owner == nil
-        else { return }
+        else { return nil }
         let territory: String? = if case let .text(t) = record["territory"], !t.isEmpty { t } else { nil }
         var reps = directory.users.values.filter { $0.role == rule.role && !$0.disabled }
         if rule.within == "territory", let territory {
@@ -650,16 +698,11 @@ public struct BatchDecider {
         let key = "assign.last." + (territory ?? "*")
         let last = try meta[key] ?? reader.meta(key)
         let start = reps.firstIndex { last != nil && $0.name > last! } ?? 0
-        var chosen: Directory.User?
         for i in 0..<reps.count {
             let rep = reps[(start + i) % reps.count]
             if rule.skipAtCapacity, let cap = rep.capacity, try reader.openRecords(owner: rep.name, closedStages: closed) >= cap { continue }
-            chosen = rep
-            break
+            return (rep, key)
         }
-        guard let rep = chosen else { return }  // everyone at capacity: the lead waits, unassigned
-        meta[key] = rep.name
-        effects.append(.meta(key: key, value: rep.name))
-        _ = try log(&record, field: "owner", kind: .set, state: FieldState(value: .text(rep.name), stamp: systemStamp(), author: Self.systemAuthor, authority: .own))
+        return nil
     }
 }

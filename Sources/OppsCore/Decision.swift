@@ -70,6 +70,10 @@ public enum RuleID: String, Sendable, Hashable, CaseIterable {
     /// An approval whose request can no longer be written as asked (the target, the requester's
     /// or the approver's rights changed): rejected, the approver's decision kept as a conflict.
     case requestInvalid = "request-invalid"
+    /// A write (or an approved request) that would leave a deal seen by no enabled user: out of
+    /// everyone's reach, no one could give it an owner or move it on (I17; checked at the hub,
+    /// which alone holds the org chart).
+    case orphaned = "orphaned"
     // Proposal
     case proposeOnly = "propose-only"
     case approvalRequired = "approval-required"

@@ -282,6 +282,21 @@ public struct Reconciler: Sendable {
         return verdict.decision
     }
 
+    /// A record as `opps-hub import` makes it at `hubTime`: created as `createdBy`, its values
+    /// written as `writer`, no rule asked (the operator imports).
+    public mutating func imported(
+        id: RecordID, entity: String, stage: Value, createdBy: UserName, writer: UserName, values: [(String, Value)], at hubTime: Int64
+    ) {
+        var decider = BatchDecider(
+            reader: memory, workspace: workspace, directory: directory, clock: clock, hubReplica: Self.hubReplica, hubTime: hubTime,
+            maxClockAhead: maxClockAhead)
+        // Reading memory cannot fail.
+        try! decider.imported(id: id, entity: entity, stage: stage, createdAt: nil, row: 0, createdBy: createdBy, writer: writer, values: values)
+        let effects = decider.takeEffects() + decider.finish()
+        clock = decider.clock
+        memory.apply(effects)
+    }
+
     /// The same, with the whole verdict (sequence, conflict id, what the answer shows).
     public mutating func verdict(_ write: FieldWrite, actor: Actor, at hubTime: Int64? = nil) -> Verdict {
         // The decider's copy of the state is released before the effects are applied, so they

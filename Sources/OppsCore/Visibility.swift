@@ -98,9 +98,17 @@ extension Workspace {
         var record = Record(id: UUID128(high: 0, low: 0), entity: entity.name, created: FieldState(value: stage, stamp: stamp, author: creator, authority: .own))
         record.fields[sf] = FieldState(value: stage, stamp: stamp, author: creator, authority: .own)
         if let owner { record.fields["owner"] = FieldState(value: .text(owner), stamp: stamp, author: creator, authority: .own) }
-        var candidates = [creator] + (owner.map { [$0] } ?? []) + team.sorted()
+        return anyoneSees(record, entity: entity, team: team, directory: directory)
+    }
+
+    /// The same of a record as it stands (or would stand after a write): the hub's decider asks
+    /// it of every write that changes a deal's owner or stage (`orphaned`, merge-semantics.md I17).
+    public func anyoneSees(_ record: Record, entity: Entity, team: Set<UserName>, directory: Directory) -> Bool {
+        guard entity.stageField != nil, !record.isDeleted else { return true }
+        let owner = record.owner
+        var candidates = [record.creator] + (owner.map { [$0] } ?? []) + team.sorted()
         var seen = Set(candidates)
-        var above = directory.users[owner ?? creator]?.manager
+        var above = directory.users[owner ?? record.creator]?.manager
         while let m = above, seen.insert(m).inserted {
             candidates.append(m)
             above = directory.users[m]?.manager

@@ -126,11 +126,19 @@ extension HubEngine {
                 let state = FieldState(
                     value: c.loser.value, stamp: Stamp(hlc: clock.tick(physical: hubTime), replica: hubReplica),
                     author: managerName, authority: .override, sequence: try store.head() + 1)
+                record.fields[c.field] = state
+                // I17: not a value that leaves the deal out of everyone's reach.
+                if let e = workspace.entity(c.entity), let sf = e.stageField, c.field == "owner" || c.field == sf,
+                    !workspace.anyoneSees(record, entity: e, team: try store.team(of: record.id), directory: directory)
+                {
+                    throw HubError.invalid(
+                        "no user would see this \(c.entity) after the restore: give it an owner who sees it instead",
+                        chinese: "恢复后没有用户能看到这条记录：请改为给它指定一个能看到它的负责人")
+                }
                 try store.append(
                     LogEntry(
                         sequence: state.sequence, record: c.record, entity: c.entity, field: c.field, kind: .set, value: state.value,
                         stamp: state.stamp, author: state.author, authority: state.authority), hubMilliseconds: hubTime)
-                record.fields[c.field] = state
                 try store.saveRecord(record, workspace: workspace)
                 var displaced: UInt64 = 0
                 if let current {

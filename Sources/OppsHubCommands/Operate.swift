@@ -390,6 +390,8 @@ struct EventWords {
 
     func value(_ entity: String, _ field: String, _ value: Value) -> String {
         if case let .reference(target) = value { return ShortID.shown(target) }
+        // A cleared field, as the replica and the web app say it (not the canonical `null`).
+        if value.isNull { return chinese ? "（空）" : "(empty)" }
         return chinese ? "「\(words.value(entity, field, value))」" : "\"\(value.canonicalText)\""
     }
 

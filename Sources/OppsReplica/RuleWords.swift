@@ -89,6 +89,9 @@ extension Vocabulary {
         case .alreadyDecided: return "这个申请已由其他审批人决定"
         case .approvalRejected: return "审批人拒绝了这个申请"
         case .requestInvalid: return "这个申请已无法按原样执行：记录或权限已经变化"
+        case .orphaned:
+            let owner = workspace.entity(entity)?.field("owner") != nil ? "「" + self.field(entity, "owner") + "」" : "负责人"
+            return "这样修改后没有用户能看到这条\(e)：请给它指定一个能看到它的\(owner)"
         case .proposeOnly: return "你的角色只能提议修改\(f)"
         case .approvalRequired: return approvalThreshold(entity: entity, field: field).map { "\(f)超过 \($0) 需要审批" } ?? "\(f)需要审批"
         case .needsConfirmation: return "进入这个阶段需要经理确认"

@@ -327,10 +327,7 @@ extension UserCommand {
             Console.out(say("disabled \(name)", "已停用 \(name)：他的令牌从下一个请求起被拒绝"))
             // What becomes of their deals: still in someone's sight, or in no one's.
             if unseen > 0 {
-                Console.out(
-                    say(
-                        "\(name) owns \(open) open deal(s); \(unseen) of them no one else sees now: give \(name) a manager (opps-hub user set \(name) --manager NAME), who will see them and can give them new owners",
-                        "\(name) 负责的 \(open) 个未结商机中，有 \(unseen) 个现在没有其他人能看到：请给 \(name) 指定经理（opps-hub user set \(name) --manager 用户名），经理就能看到它们并给它们换负责人"))
+                Console.out(unseenDeals(of: name, open: open, unseen: unseen))
             } else if open > 0 {
                 Console.out(
                     say(
@@ -361,7 +358,7 @@ extension UserCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Change a user's role, team, territory, manager or capacity.",
             discussion:
-                "The change is audited. Replicas receive the records entering and leaving the user's visibility at their next sync, keeping their pending writes. An empty value clears team, territory, manager or capacity.\n\nExample: opps-hub user set wei --territory north --capacity 40 --data /srv/opps"
+                "The change is audited. Replicas receive the records entering and leaving the user's visibility at their next sync, keeping their pending writes. An empty value clears team, territory, manager or capacity. A new role or a cleared manager that leaves the user's open deals in no one's sight is said, with how many and the fix (a manager); the change stands.\n\nExample: opps-hub user set wei --territory north --capacity 40 --data /srv/opps"
         )
 
         @Argument(help: "The user name.") var name: String
@@ -402,8 +399,22 @@ extension UserCommand {
                         "updated \(name): \(user.role), team \(user.team ?? "-"), territory \(user.territory ?? "-"), manager \(user.manager ?? "-")",
                         "已修改 \(name)：角色 \(roleWords(engine.workspace, user.role))，团队 \(user.team ?? "-")，区域 \(user.territory ?? "-")，经理 \(user.manager ?? "-")"))
             }
+            // A new role or no manager can leave the user's deals in no one's sight (a rep made
+            // an expert sees only the deals they are on): said, as `user disable` says it, with
+            // the fix. The change stands (on stderr with --json, so stdout stays one object).
+            guard role != nil || manager != nil, let (open, unseen) = try? engine.ownedOpenDeals(name), unseen > 0 else { return }
+            let line = unseenDeals(of: name, open: open, unseen: unseen)
+            if json { Console.err(line) } else { Console.out(line) }
         }
     }
+}
+
+/// What `user disable` and `user set` say when a user's open deals are left in no one else's
+/// sight, with the fix: a manager, who then sees them and can give them new owners.
+func unseenDeals(of name: UserName, open: Int, unseen: Int) -> String {
+    say(
+        "\(name) owns \(open) open deal(s); \(unseen) of them no one else sees now: give \(name) a manager (opps-hub user set \(name) --manager NAME), who will see them and can give them new owners",
+        "\(name) 负责的 \(open) 个未结商机中，有 \(unseen) 个现在没有其他人能看到：请给 \(name) 指定经理（opps-hub user set \(name) --manager 用户名），经理就能看到它们并给它们换负责人")
 }
 
 func userJSON(_ u: HubUser) -> JSON {

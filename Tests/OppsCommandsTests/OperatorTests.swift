@@ -29,6 +29,30 @@ import Testing
         #expect(await oppsHub("user", "disable", "mia", "--data", hub).stdout == "disabled mia\n")
     }
 
+    @Test func aNewRoleThatLeavesTheUsersDealsToNoOneIsSaidWithTheFix() async throws {
+        let f = try CommandFixture(extra: [HubUser(name: "solo", role: "sales")])
+        let hub = f.root + "/hub"
+        let deals = f.root + "/deals.csv"
+        try "name,stage,owner\nSolo deal,discovery,solo\nSolo won,won,solo\n".write(toFile: deals, atomically: true, encoding: .utf8)
+        #expect(await oppsHub("import", deals, "--type", "opportunity", "--data", hub).code == 0)
+        // An expert sees only the deals they are on, and solo has no manager: the open deal is
+        // now in no one's sight (the won one, closed, is not counted). The change stands.
+        let made = await oppsHub("user", "set", "solo", "--role", "expert", "--data", hub)
+        #expect(made.code == 0)
+        #expect(
+            made.stdout
+                == "updated solo: expert, team -, territory -, manager -\nsolo owns 1 open deal(s); 1 of them no one else sees now: give solo a manager (opps-hub user set solo --manager NAME), who will see them and can give them new owners\n"
+        )
+        // With --json, stdout stays the user's one object and the warning goes to stderr.
+        let json = await oppsHub("user", "set", "solo", "--role", "expert", "--json", "--data", hub)
+        #expect(json.json?["role"]?.string == "expert")
+        #expect(json.stderr.hasPrefix("solo owns 1 open deal(s); 1 of them no one else sees now"), "\(json.stderr)")
+        // The fix: a manager sees what the people they manage own, whatever their role.
+        #expect(await oppsHub("user", "set", "solo", "--manager", "max", "--data", hub).stdout == "updated solo: expert, team -, territory -, manager max\n")
+        // A change that touches neither role nor manager says nothing more.
+        #expect(await oppsHub("user", "set", "sam", "--territory", "south", "--data", hub).stdout == "updated sam: sales, team -, territory south, manager max\n")
+    }
+
     @Test func rotatingATokenCutsOffTheOldOneAtOnce() async throws {
         let f = try CommandFixture()
         try await f.serving { url in

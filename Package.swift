@@ -122,7 +122,8 @@ let package = Package(
             ]),
         .executableTarget(name: "opps", dependencies: ["OppsCommands"]),
         // Tools: the seeded fault simulator (never a library product). Its runs are tested too.
-        .target(name: "OppsSimulation", dependencies: ["OppsCore", "OppsWire", "OppsStore", "OppsHub", "OppsReplica", "OppsPostgres"], path: "Tools/Simulation"),
+        .target(
+            name: "OppsSimulation", dependencies: ["OppsCore", "OppsWire", "OppsStore", "OppsHub", "OppsReplica", "OppsPostgres", "OppsCSV"], path: "Tools/Simulation"),
         .executableTarget(name: "opps-sim", dependencies: ["OppsSimulation"], path: "Tools/Simulator"),
         // Tools: the benchmark suite (plain timing, no benchmark framework, so it costs the build seconds).
         .executableTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import OppsCSV
 import OppsCore
 import OppsHub
 import OppsPostgres
@@ -180,6 +181,12 @@ public final class Simulation {
         }
         users = team
         for u in team { tokens[u.name] = try engine.addUser(u, rng: &r) }
+        // Deals an operator imported from the old CRM: made by the hub, owned by a rep, so max
+        // sees them only through their owner and may not clear it (I17, `orphaned`).
+        if let rep = team.first(where: { $0.role == "sales" }) {
+            let rows = try CSV.parse("name,stage,owner\n" + (1...3).map { "Imported \($0),discovery,\(rep.name)\n" }.joined())
+            _ = try engine.importRecords(entity: "opportunity", rows: rows, author: nil, skipInvalid: false)
+        }
         if options.attacker {
             // Its own generator: the team's day is the same with or without it.
             var mal = Attacker(seed: options.seed)
@@ -350,7 +357,10 @@ public final class Simulation {
         case ("manager", 0..<3) where !deals.isEmpty:
             edit(pick(deals).id, [("amount", amount)])
         case ("manager", 3..<5) where !deals.isEmpty:
-            edit(pick(deals).id, [("owner", .text(pick(users.filter { $0.role == "sales" }.map(\.name) + ["max"])))])
+            // Reassigned, or now and then cleared: every deal here is made by someone max
+            // manages, so a cleared one stays in his sight (I17 lets it through).
+            let owner: Value = chance(15) ? .null : .text(pick(users.filter { $0.role == "sales" }.map(\.name) + ["max"]))
+            edit(pick(deals).id, [("owner", owner)])
         case ("manager", 5..<7) where !deals.isEmpty:
             let d = pick(deals)
             if let member = users.filter({ $0.role == "expert" || $0.role == "success" }).randomElement(using: &rng) {
@@ -464,6 +474,14 @@ public final class Simulation {
         }
         let directory = Directory(users: try store.users().map(\.directoryEntry))
         let names = UserNames(try store.users().map(\.name))
+        // I17: every live deal is in some enabled user's sight, by the visibility rule itself.
+        var seen = Set<RecordID>()
+        for u in try store.users() where !u.disabled {
+            seen.formUnion(workspace.view(of: everything, for: Actor(user: u.name, role: u.role), directory: directory).keys)
+        }
+        for r in everything.records.values where !r.isDeleted && workspace.entity(r.entity)?.stageField != nil && !seen.contains(r.id) {
+            throw fail("deal \(r.id) is seen by no enabled user (I17)")
+        }
         // Every replica equals the hub's state for exactly the records its user may see.
         for i in members.indices {
             guard let r = try await replica(i) else { continue }

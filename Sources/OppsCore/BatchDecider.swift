@@ -434,8 +434,9 @@ public struct BatchDecider {
         return verdict
     }
 
-    /// Why a write or a request is `orphaned`, and how to mend it.
-    static func orphanedDetail(_ entity: String) -> String {
+    /// Why a write or a request is `orphaned`, and how to mend it (a request's note carries it
+    /// too, which `Vocabulary.chineseHubNote` reads).
+    public static func orphanedDetail(_ entity: String) -> String {
         "no user would see this \(entity) afterwards: give it an owner who sees it"
     }
 

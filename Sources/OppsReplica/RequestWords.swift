@@ -70,6 +70,7 @@ extension Vocabulary {
             "moving back more than one stage is a manager's act": "后退超过一个阶段需要经理操作",
         ]
         if let said = fixed[text] { return head + said }
+        if text == BatchDecider.orphanedDetail(entity) { return head + chineseReason(.orphaned, entity: entity, field: "") }
         if let x = between("the target's ", " is not set") { return head + "目标的\(f(x))未填写" }
         if let x = between("", " names no user of this hub") { return head + "\(f(x))填写的用户在服务器上不存在" }
         if let x = between("", " is no longer a user of this hub") { return head + "\(x) 已不是服务器上的用户" }

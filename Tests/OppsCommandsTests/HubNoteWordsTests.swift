@@ -16,6 +16,10 @@ import Testing
             ("not applied: sam may no longer change discount of that record", "未执行：sam 已无权修改该记录的「折扣」"),
             ("not applied: moving back more than one stage is a manager's act", "未执行：后退超过一个阶段需要经理操作"),
             ("not applied: rejecting a hand-off needs handoff_reason", "未执行：退回移交需要填写「退回原因」"),
+            (
+                "not applied: " + BatchDecider.orphanedDetail("opportunity"),
+                "未执行：这样修改后没有用户能看到这条「商机」：请给它指定一个能看到它的「负责人」"
+            ),
             // Not one the words know: the head in Chinese, the rest as the hub wrote it.
             ("invalid request: amount: more than 2 digits after the point", "申请无效：amount: more than 2 digits after the point"),
         ]

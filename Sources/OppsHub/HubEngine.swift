@@ -197,6 +197,14 @@ public final class HubEngine {
                 "the workspace cannot replace version \(workspace.version):\n" + problems.joined(separator: "\n"),
                 chinese: "这个工作区不能替换第 \(workspace.version) 版：\n" + problems.joined(separator: "\n"))
         }
+        // I17: a new version may not take a deal out of everyone's reach.
+        let unseen = try dealsLeftUnseen(under: next)
+        if !unseen.isEmpty {
+            let ids = unseen.prefix(3).map(ShortID.shown).joined(separator: ", ") + (unseen.count > 3 ? ", …" : "")
+            throw HubError.invalid(
+                "version \(next.version) would leave \(unseen.count) deal(s) that someone sees now seen by no one (\(ids)): keep a role's sight of them, or first give them owners who keep seeing them",
+                chinese: "第 \(next.version) 版会让 \(unseen.count) 个现在有人能看到的商机变得没有人能看到（\(ids)）：请保留能看到它们的角色条件，或先给它们指定仍能看到它们的负责人")
+        }
         try store.transaction {
             try store.addWorkspace(version: next.version, document: document, now: now)
             try store.audit(action: "workspace", subject: "workspace", detail: "version \(workspace.version) → \(next.version)", now: now)
@@ -204,6 +212,25 @@ public final class HubEngine {
         workspace = next
         directoryMarker = nil
         return next
+    }
+
+    /// The live deals someone sees under the current workspace that no enabled user would see
+    /// under `next` (I17). Each deal is asked from the record index; its team is read only when
+    /// the owner, the creator, their managers and the roles are not enough.
+    public func dealsLeftUnseen(under next: Workspace) throws -> [RecordID] {
+        try refreshDirectory()
+        var out = [RecordID]()
+        for deal in try store.openRecordColumns(owner: nil, closedStages: []) {
+            let stage: Value = deal.stage.map { .member($0) } ?? .null
+            func seen(under ws: Workspace, team: Set<UserName>) -> Bool {
+                guard let e = ws.entity(deal.entity) else { return true }
+                return ws.anyoneSees(recordOf: e, stage: stage, owner: deal.owner, creator: deal.creator, team: team, directory: directory)
+            }
+            if seen(under: next, team: []) { continue }
+            let team = try store.team(of: deal.id)
+            if !seen(under: next, team: team), seen(under: workspace, team: team) { out.append(deal.id) }
+        }
+        return out
     }
 
     // MARK: Authentication

@@ -186,7 +186,7 @@ extension WorkspaceCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Make a workspace file the hub's new version (e.g. a custom field); replicas pick it up at their next sync.",
             discussion:
-                "The file must validate, carry a higher version, and keep every entity and field with its number and type (enums may gain members). Nothing is changed when it does not.\n\nExample: opps-hub workspace apply workspace.json --data /srv/opps (after raising its version and adding a field)"
+                "The file must validate, carry a higher version, and keep every entity and field with its number and type (enums may gain members); its roles may not leave a deal someone sees now seen by no one (the refusal says which). Nothing is changed when it does not.\n\nExample: opps-hub workspace apply workspace.json --data /srv/opps (after raising its version and adding a field)"
         )
 
         @Argument(help: "The workspace file (JSON).")

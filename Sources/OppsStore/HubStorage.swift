@@ -227,9 +227,14 @@ public protocol HubIngestStorage: HubStoreBase {
     func team(of opportunity: RecordID) throws -> Set<UserName>
     /// Open (not closed, not deleted) staged records a user owns: the assignment rule's capacity.
     func openRecords(owner: UserName, closedStages: Set<String>) throws -> Int
-    /// The same records themselves, as the record index has them: what disabling their owner
-    /// leaves (`user disable` says who still sees them).
-    func openRecordColumns(owner: UserName, closedStages: Set<String>) throws -> [(id: RecordID, entity: String, creator: UserName, stage: String?)]
+    /// The same records themselves, as the record index has them, of one owner (`user disable`
+    /// says who still sees them) or, with `owner` nil, of every owner or none (`workspace apply`
+    /// asks who would see each deal under the new version).
+    func openRecordColumns(
+        owner: UserName?, closedStages: Set<String>
+    ) throws -> [(
+        id: RecordID, entity: String, owner: UserName?, creator: UserName, stage: String?
+    )]
     /// The staged records (deals) that reference `target` in some field: the refs index.
     func referencing(_ target: RecordID) throws -> [RecordID]
     /// The live records of an entity, by id (a merge scans the unstaged entities that may

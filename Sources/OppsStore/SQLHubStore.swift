@@ -80,14 +80,19 @@ open class SQLHubStore: HubStorage {
             ).first?[0].int ?? 0)
     }
 
-    public func openRecordColumns(owner: UserName, closedStages: Set<String>) throws -> [(id: RecordID, entity: String, creator: UserName, stage: String?)] {
+    public func openRecordColumns(
+        owner: UserName?, closedStages: Set<String>
+    ) throws -> [(
+        id: RecordID, entity: String, owner: UserName?, creator: UserName, stage: String?
+    )] {
         let open = closedStages.isEmpty ? "" : " AND stage NOT IN (" + closedStages.map { _ in "?" }.joined(separator: ",") + ")"
         return try connection.query(
-            "SELECT id, entity, creator, stage FROM record_index WHERE kind = 0 AND live = 1 AND owner = ?" + open + " ORDER BY id",
-            [.text(owner)] + closedStages.sorted().map { .text($0) }
+            "SELECT id, entity, owner, creator, stage FROM record_index WHERE kind = 0 AND live = 1" + (owner == nil ? "" : " AND owner = ?") + open
+                + " ORDER BY id",
+            (owner.map { [.text($0)] } ?? []) + closedStages.sorted().map { .text($0) }
         ).compactMap { row in
-            guard let b = row[0].bytes, let id = RecordID(bytes: b), let entity = row[1].string, let creator = row[2].string else { return nil }
-            return (id, entity, creator, row[3].string)
+            guard let b = row[0].bytes, let id = RecordID(bytes: b), let entity = row[1].string, let creator = row[3].string else { return nil }
+            return (id, entity, row[2].string, creator, row[4].string)
         }
     }
 

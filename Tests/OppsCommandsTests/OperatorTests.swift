@@ -53,6 +53,38 @@ import Testing
         #expect(await oppsHub("user", "set", "sam", "--territory", "south", "--data", hub).stdout == "updated sam: sales, team -, territory south, manager max\n")
     }
 
+    /// I17 for the workspace: a version whose roles would see a deal no more, where someone
+    /// sees it now, is refused (nothing applied), and goes in once the deal is seen otherwise.
+    @Test func aWorkspaceThatWouldLeaveDealsToNoOneIsRefused() async throws {
+        let f = try CommandFixture(extra: [HubUser(name: "solo", role: "sales")])
+        let hub = f.root + "/hub"
+        let deals = f.root + "/deals.csv"
+        try "name,stage,owner\nSolo deal,discovery,solo\nSam deal,discovery,sam\n".write(toFile: deals, atomically: true, encoding: .utf8)
+        #expect(await oppsHub("import", deals, "--type", "opportunity", "--data", hub).code == 0)
+        let solos = try SQLiteHubStore(path: hub + "/hub.sqlite").openRecordColumns(owner: "solo", closedStages: []).map(\.id)
+        // Reps see only the deals they are on: solo, with no manager, would lose sight of his
+        // (sam's stays max's, through sam).
+        let current = Workspace.default.version
+        let teamOnly = Workspace.defaultDocument
+            .replacingOccurrences(of: "\"version\": \(current),", with: "\"version\": \(current + 1),")
+            .replacingOccurrences(of: #""sees": ["owner", "team"]"#, with: #""sees": ["team"]"#)
+        #expect(teamOnly.contains(#""sees": ["team"]}"#))
+        let file = f.root + "/team-only.json"
+        try teamOnly.write(toFile: file, atomically: true, encoding: .utf8)
+        let refused = await oppsHub("workspace", "apply", file, "--data", hub)
+        #expect(refused.code == 1)
+        #expect(
+            refused.stderr
+                == "opps-hub: version \(current + 1) would leave 1 deal(s) that someone sees now seen by no one (\(ShortID.shown(solos[0]))): keep a role's sight of them, or first give them owners who keep seeing them\n"
+        )
+        #expect(await oppsHub("status", "--data", hub, "--json").json?["workspace_version"]?.int == Int(current))
+        // Seen through a manager, the deal no longer depends on the role: the version goes in.
+        #expect(await oppsHub("user", "set", "solo", "--manager", "max", "--data", hub).code == 0)
+        let applied = await oppsHub("workspace", "apply", file, "--data", hub)
+        #expect(applied.code == 0, "\(applied.stderr)")
+        #expect(await oppsHub("status", "--data", hub, "--json").json?["workspace_version"]?.int == Int(current + 1))
+    }
+
     @Test func rotatingATokenCutsOffTheOldOneAtOnce() async throws {
         let f = try CommandFixture()
         try await f.serving { url in

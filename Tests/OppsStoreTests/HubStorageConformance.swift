@@ -385,6 +385,10 @@ struct Backend: Sendable, CustomTestStringConvertible {
         let toms = try s.openRecordColumns(owner: "tom", closedStages: ["won", "lost"])
         #expect(toms.map(\.id) == [tomDeal.id] && toms.first?.entity == "opportunity" && toms.first?.stage == tomDeal["stage"].canonicalText)
         #expect(try s.openRecordColumns(owner: "sam", closedStages: []).map(\.id) == [samDeal.id])
+        // Every owner's, and none's (what `workspace apply` asks about), closed ones included.
+        let every = try s.openRecordColumns(owner: nil, closedStages: [])
+        #expect(every.map(\.id) == [samDeal.id, tomDeal.id, lead.id, won.id])
+        #expect(every.map(\.owner) == ["sam", "tom", nil, "tom"] && every.map(\.creator) == ["sam", "tom", "mia", "tom"])
         let leadTerm = try #require(try s.terms(of: [lead.id])[lead.id])
         #expect(leadTerm != 0)
         #expect(

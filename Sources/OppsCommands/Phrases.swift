@@ -289,6 +289,8 @@ struct Phrases: Sendable {
     ) -> [String] {
         let head = "#\(number) \(id)" + (name.map { " " + $0 } ?? "") + (chinese ? " · \(field)" : " - \(field)")
         let what = chinese ? "\(author) 的\(quoted(value))\(outcome(o))（\(rule)）" : "\(author)'s \(quoted(value)) \(o) (\(rule))"
+        // The hub's own writes (an import, an assignment) are its, in the reader's words.
+        let winner = winner.map { $0 == BatchDecider.systemAuthor ? self("the hub", "服务器") : $0 }
         let now =
             chinese
             ? "现值：\(holds)\(winner.map { "（\($0)）" } ?? "")，\(time)"

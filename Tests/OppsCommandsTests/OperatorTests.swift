@@ -6,14 +6,21 @@ import Testing
 
 /// The operator's commands against a running hub, observed through real replicas.
 @Suite struct OperatorTests {
+    /// A hub with the standard team and solo, a rep with no manager, holding `deals` (name,
+    /// stage and owner rows) as an import made them (the hub their creator).
+    func withSolo(deals: String) async throws -> (CommandFixture, String) {
+        let f = try CommandFixture(extra: [HubUser(name: "solo", role: "sales")])
+        let hub = f.root + "/hub"
+        let file = f.root + "/deals.csv"
+        try ("name,stage,owner\n" + deals).write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(await oppsHub("import", file, "--type", "opportunity", "--data", hub).code == 0)
+        return (f, hub)
+    }
+
     /// A departing rep disabled: the operator is told what becomes of their open deals — still in
     /// someone's sight (their manager's), or in no one's, and then how to bring them back.
     @Test func disablingARepSaysWhoStillSeesTheirDeals() async throws {
-        let f = try CommandFixture(extra: [HubUser(name: "solo", role: "sales")])
-        let hub = f.root + "/hub"
-        let deals = f.root + "/deals.csv"
-        try "name,stage,owner\nSolo deal,discovery,solo\nSolo won,won,solo\nSam deal,discovery,sam\n".write(toFile: deals, atomically: true, encoding: .utf8)
-        #expect(await oppsHub("import", deals, "--type", "opportunity", "--data", hub).code == 0)
+        let (_, hub) = try await withSolo(deals: "Solo deal,discovery,solo\nSolo won,won,solo\nSam deal,discovery,sam\n")
         #expect(
             await oppsHub("user", "disable", "sam", "--data", hub).stdout
                 == "disabled sam\nsam owns 1 open deal(s); others still see them (a manager can give them new owners)\n")
@@ -30,11 +37,7 @@ import Testing
     }
 
     @Test func aNewRoleThatLeavesTheUsersDealsToNoOneIsSaidWithTheFix() async throws {
-        let f = try CommandFixture(extra: [HubUser(name: "solo", role: "sales")])
-        let hub = f.root + "/hub"
-        let deals = f.root + "/deals.csv"
-        try "name,stage,owner\nSolo deal,discovery,solo\nSolo won,won,solo\n".write(toFile: deals, atomically: true, encoding: .utf8)
-        #expect(await oppsHub("import", deals, "--type", "opportunity", "--data", hub).code == 0)
+        let (_, hub) = try await withSolo(deals: "Solo deal,discovery,solo\nSolo won,won,solo\n")
         // An expert sees only the deals they are on, and solo has no manager: the open deal is
         // now in no one's sight (the won one, closed, is not counted). The change stands.
         let made = await oppsHub("user", "set", "solo", "--role", "expert", "--data", hub)
@@ -56,11 +59,7 @@ import Testing
     /// I17 for the workspace: a version whose roles would see a deal no more, where someone
     /// sees it now, is refused (nothing applied), and goes in once the deal is seen otherwise.
     @Test func aWorkspaceThatWouldLeaveDealsToNoOneIsRefused() async throws {
-        let f = try CommandFixture(extra: [HubUser(name: "solo", role: "sales")])
-        let hub = f.root + "/hub"
-        let deals = f.root + "/deals.csv"
-        try "name,stage,owner\nSolo deal,discovery,solo\nSam deal,discovery,sam\n".write(toFile: deals, atomically: true, encoding: .utf8)
-        #expect(await oppsHub("import", deals, "--type", "opportunity", "--data", hub).code == 0)
+        let (f, hub) = try await withSolo(deals: "Solo deal,discovery,solo\nSam deal,discovery,sam\n")
         let solos = try SQLiteHubStore(path: hub + "/hub.sqlite").openRecordColumns(owner: "solo", closedStages: []).map(\.id)
         // Reps see only the deals they are on: solo, with no manager, would lose sight of his
         // (sam's stays max's, through sam).

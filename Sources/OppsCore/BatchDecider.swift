@@ -655,7 +655,7 @@ public struct BatchDecider {
             for (name, v) in [(fieldName, value)] + also {
                 after.fields[name] = FieldState(value: v, stamp: request.created.stamp, author: approver?.user ?? request.creator, authority: .override)
             }
-            if try !seenByAnyone(after, entity: e) { return .failure(ValueError(Self.orphanedDetail(e.name))) }
+            if try !seenByAnyone(after, entity: e), try !seenOnceHandedOff(after, entity: e) { return .failure(ValueError(Self.orphanedDetail(e.name))) }
         }
         var deciders = [request.creator]
         if let approver { deciders.append(approver.user) }

@@ -375,9 +375,7 @@ public struct BatchDecider {
             }
             // I17: a deal's owner or stage may not change so that no enabled user sees it (no
             // one could then give it an owner or move it on).
-            if decision.outcome.holds, w.kind == .set, let e = recordEntity, let sf = e.stageField, w.field == "owner" || w.field == sf,
-                var after = record, let winner = decision.winner
-            {
+            if decision.outcome.holds, w.kind == .set, let e = recordEntity, e.movesAudience(w.field), var after = record, let winner = decision.winner {
                 after.fields[w.field] = winner
                 if try !seenByAnyone(after, entity: e), try !seenOnceHandedOff(after, entity: e) {
                     decision = Decision(outcome: .rejected, rule: .orphaned, detail: Self.orphanedDetail(e.name), winner: current, loser: refused)
@@ -650,7 +648,7 @@ public struct BatchDecider {
             if let refusal = workspace.stageMoveRefusal(of: after, to: stage, role: approver.role) { return .failure(ValueError(refusal)) }
         }
         // I17: what it asks may not leave the deal out of everyone's reach.
-        if let sf = e.stageField, fieldName == "owner" || fieldName == sf || also.contains(where: { $0.0 == "owner" }) {
+        if ([fieldName] + also.map(\.0)).contains(where: e.movesAudience) {
             var after = target
             for (name, v) in [(fieldName, value)] + also {
                 after.fields[name] = FieldState(value: v, stamp: request.created.stamp, author: approver?.user ?? request.creator, authority: .override)

@@ -125,6 +125,12 @@ extension Workspace {
     }
 }
 
+extension Entity {
+    /// Whether a write to `field` can change who sees a record of this entity by rule 1: its
+    /// owner or its stage, on a staged entity. What I17 asks about (merge-semantics.md).
+    public func movesAudience(_ field: String) -> Bool { stageField != nil && (field == "owner" || field == stageField) }
+}
+
 extension Workspace {
     /// Exactly what `actor` receives of `records` after a complete sync (rules 1–4 above): the
     /// records they may see, each without the fields the matrix hides from them. The hub's pull

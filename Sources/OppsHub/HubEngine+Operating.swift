@@ -128,7 +128,7 @@ extension HubEngine {
                     author: managerName, authority: .override, sequence: try store.head() + 1)
                 record.fields[c.field] = state
                 // I17: not a value that leaves the deal out of everyone's reach.
-                if let e = workspace.entity(c.entity), let sf = e.stageField, c.field == "owner" || c.field == sf,
+                if let e = workspace.entity(c.entity), e.movesAudience(c.field),
                     !workspace.anyoneSees(record, entity: e, team: try store.team(of: record.id), directory: directory)
                 {
                     throw HubError.invalid(

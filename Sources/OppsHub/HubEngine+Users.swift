@@ -147,15 +147,26 @@ extension HubEngine {
         try refreshDirectory()
         let closed = Set(workspace.stages.filter(\.closed).map(\.name))
         let deals = try store.openRecordColumns(owner: name, closedStages: closed)
-        var unseen = 0
-        for deal in deals {
-            guard let entity = workspace.entity(deal.entity) else { continue }
-            let stage: Value = deal.stage.map { .member($0) } ?? .null
-            if try !workspace.anyoneSees(recordOf: entity, stage: stage, owner: name, creator: deal.creator, team: store.team(of: deal.id), directory: directory) {
-                unseen += 1
-            }
+        let unseen = try deals.count { deal in
+            var team: Set<UserName>?
+            return try !seen(deal, under: workspace, team: &team)
         }
         return (deals.count, unseen)
+    }
+
+    /// Whether an enabled user sees `deal` (a row of the record index) under `ws`, by the
+    /// visibility rule (`Workspace.anyoneSees`). Its team is read only when its owner, creator,
+    /// their managers and the roles are not enough, and kept in `team` for a second question.
+    func seen(
+        _ deal: (id: RecordID, entity: String, owner: UserName?, creator: UserName, stage: String?), under ws: Workspace, team: inout Set<UserName>?
+    ) throws -> Bool {
+        guard let e = ws.entity(deal.entity) else { return true }
+        let stage: Value = deal.stage.map { .member($0) } ?? .null
+        func sees(_ t: Set<UserName>) -> Bool { ws.anyoneSees(recordOf: e, stage: stage, owner: deal.owner, creator: deal.creator, team: t, directory: directory) }
+        if sees([]) { return true }
+        let members = try team ?? store.team(of: deal.id)
+        team = members
+        return sees(members)
     }
 
     /// Revokes every token of a user and issues a new one (shown once).

@@ -221,14 +221,8 @@ public final class HubEngine {
         try refreshDirectory()
         var out = [RecordID]()
         for deal in try store.openRecordColumns(owner: nil, closedStages: []) {
-            let stage: Value = deal.stage.map { .member($0) } ?? .null
-            func seen(under ws: Workspace, team: Set<UserName>) -> Bool {
-                guard let e = ws.entity(deal.entity) else { return true }
-                return ws.anyoneSees(recordOf: e, stage: stage, owner: deal.owner, creator: deal.creator, team: team, directory: directory)
-            }
-            if seen(under: next, team: []) { continue }
-            let team = try store.team(of: deal.id)
-            if !seen(under: next, team: team), seen(under: workspace, team: team) { out.append(deal.id) }
+            var team: Set<UserName>?
+            if try !seen(deal, under: next, team: &team), try seen(deal, under: workspace, team: &team) { out.append(deal.id) }
         }
         return out
     }

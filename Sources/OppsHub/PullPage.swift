@@ -92,7 +92,8 @@ struct PullPage {
         }
         let forget = request.forget.compactMap { RecordID(bytes: $0) }
         if !forget.isEmpty { try store.forget(replica: replica.id, records: forget) }
-        token = replica.pullToken + 1
+        // Never a number a page lost to a crash of the database may have had (§2.6).
+        token = max(replica.pullToken + 1, store.pageTokenFloor)
         if cached?.advance(restart: restart, token: request.token, pullToken: replica.pullToken, forget: forget) == false { cached = nil }
         known = try cached ?? KnownState(records: store.known(replica: replica.id), trackedFrom: token)
         if engine.configuration.verifySnapshots, try known.records != store.known(replica: replica.id) {

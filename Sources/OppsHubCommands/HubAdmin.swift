@@ -530,7 +530,8 @@ public struct Serve: AsyncParsableCommand {
             guard let text = try? String(contentsOfFile: config, encoding: .utf8) else { throw CommandFailure("cannot read \(config)", chinese: "无法读取 \(config)") }
             let json: JSON
             do { json = try JSON.parse(text) } catch { throw CommandFailure("\(config): \(error)", chinese: "\(config)：\(error)") }
-            for m in json.members ?? [] where !["host", "port", "log_level", "tls", "limits", "compression_level", "metrics_token_file", "store"].contains(m.key) {
+            for m in json.members ?? []
+            where !["host", "port", "log_level", "tls", "limits", "compression_level", "metrics_token_file", "store", "verify_snapshots"].contains(m.key) {
                 throw CommandFailure("\(config): line \(m.position.line): unknown setting \"\(m.key)\"", chinese: "\(config) 第 \(m.position.line) 行：没有设置项「\(m.key)」")
             }
             if let h = json["host"]?.string { configuration.host = h }
@@ -547,6 +548,14 @@ public struct Serve: AsyncParsableCommand {
                     throw CommandFailure("\(config): line \(node.position.line): port must be 0–65535", chinese: "\(config) 第 \(node.position.line) 行：port 必须是 0–65535")
                 }
                 configuration.port = p
+            }
+            if let node = json["verify_snapshots"] {
+                guard let on = node.bool else {
+                    throw CommandFailure(
+                        "\(config): line \(node.position.line): verify_snapshots must be true or false",
+                        chinese: "\(config) 第 \(node.position.line) 行：verify_snapshots 必须是 true 或 false")
+                }
+                configuration.verifySnapshots = on
             }
             if let node = json["compression_level"] {
                 guard let v = node.int, (1...9).contains(v) else {

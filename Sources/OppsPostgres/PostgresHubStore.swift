@@ -119,6 +119,11 @@ public final class PostgresHubStore: SQLHubStore {
         }
         self.database = database
         try super.init(connection: database, dialect: Self.dialect)
+        // A crash of PostgreSQL ends every connection and may lose the last pulls' bookkeeping
+        // (committed without waiting for the disk): each connection raises the page-token
+        // epoch, durably, before its first pull.
+        try raisePageTokenEpoch()
+        database.onReconnect = { [unowned self] in try self.raisePageTokenEpoch() }
     }
 
     public override func transaction<T>(_ body: () throws -> T) throws -> T {

@@ -19,6 +19,9 @@ extension PostgresHubStore {
         let from = source.database
         var copied = [String: Int]()
         try transaction {
+            // Opening this store raised its page-token epoch (`pageTokenFloor`); the source's
+            // comes instead, and every hub that opens the database after raises it above that.
+            _ = try database.run("DELETE FROM meta WHERE key = 'page_token_epoch'", [])
             for table in Self.migratedTables {
                 let info = try from.query("SELECT name, pk FROM pragma_table_info('\(table)') ORDER BY cid", [])
                 let columns = info.compactMap { $0[0].string }

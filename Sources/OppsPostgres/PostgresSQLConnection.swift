@@ -132,6 +132,9 @@ public final class PostgresSQLConnection: SQLConnection {
     /// Enough for a push's writes combined (`together`: 45 values for one write).
     static let preparedValues = 64
     private var inTransaction = false
+    /// Run on every connection opened after the first, before anything else uses it, outside any
+    /// transaction (a lost connection is opened again only between transactions).
+    public var onReconnect: (() throws -> Void)?
 
     public init(location: PostgresLocation) throws {
         self.location = location
@@ -154,6 +157,13 @@ public final class PostgresSQLConnection: SQLConnection {
         guard !inTransaction else { throw StoreError(code: StoreError.unavailable, message: "the connection to PostgreSQL was lost mid-transaction") }
         try connect()
         guard let link else { throw StoreError(code: StoreError.unavailable, message: "no connection to PostgreSQL") }
+        do {
+            try onReconnect?()
+        } catch {
+            // Not usable until it has run: the next use opens a connection again.
+            link.close()
+            throw error
+        }
         return link
     }
 

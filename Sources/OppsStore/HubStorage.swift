@@ -177,6 +177,13 @@ public protocol HubStoreBase: AnyObject {
     var sequencerWait: Duration { get }
     func meta(_ key: String) throws -> String?
     func setMeta(_ key: String, _ value: String) throws
+    /// The lowest page token a pull may mint now (sync-protocol.md §2.6: a token is minted once).
+    /// A pull's bookkeeping commits without waiting for the disk, so a crash of the database (of
+    /// the machine, under SQLite) can lose the last tokens minted; minting `pull_token + 1`
+    /// again would give a lost token's number to another page. Each connection, before its
+    /// first pull, raises a durable epoch by one; the floor is that epoch times 2³², above every
+    /// token minted on any connection before it.
+    var pageTokenFloor: UInt64 { get }
     /// The highest sequence in the log; it never goes back (not even after compaction).
     func head() throws -> UInt64
     /// The head, the sequence the log was compacted through (0: never) and the conflict head,

@@ -222,6 +222,25 @@ open class SQLHubStore: HubStorage {
         try connection.send("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .text(value)])
     }
 
+    // MARK: Page tokens
+
+    public private(set) var pageTokenFloor: UInt64 = 0
+
+    /// Raises the page-token epoch by one and takes its floor (`HubStorage.pageTokenFloor`).
+    /// The caller makes it durable before any pull on this connection: its own transaction,
+    /// committed with the disk (SQLite), or a statement outside any transaction (PostgreSQL).
+    public func raisePageTokenEpoch() throws {
+        let rows = try connection.query(
+            """
+            INSERT INTO meta (key, value) VALUES ('page_token_epoch', '1')
+            ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT) RETURNING value
+            """, [])
+        guard let epoch = rows.first?[0].string.flatMap(UInt64.init), epoch < 1 << 31 else {
+            throw StoreError(code: -2, message: "the page-token epoch could not be raised")
+        }
+        pageTokenFloor = epoch << 32
+    }
+
     // MARK: Users and tokens
 
     private static func optionalText(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }

@@ -204,6 +204,57 @@ struct MultiHubTests {
         #expect(try a.store.head() == head0)
     }
 
+    /// A crash of PostgreSQL may lose the last pulls' bookkeeping (it commits without waiting for
+    /// the disk): here, the page hub a answered last. Hub b, on its connection opened after the
+    /// crash, must not give another page that lost page's token — else hub a, whose cache still
+    /// holds the lost page, would take the replica's echo of b's page for its own and build on
+    /// what the replica never received (sync-protocol.md §2.6: a token is minted once).
+    @Test func aPageTokenLostToADatabaseCrashIsNeverMintedAgain() throws {
+        // a opened its connection after b's: b's floor is below a's tokens until b's connection,
+        // opened again after the crash, raises it.
+        let a = engines[1].engine, b = engines[0].engine
+        let sam = try #require(try a.store.user(named: "sam")), max = try #require(try a.store.user(named: "max"))
+        var writer = TestReplica(user: "sam", token: tokens["sam"]!, seed: 11)
+        var reader = TestReplica(user: "max", token: tokens["max"]!, seed: 12)
+        var rng = SeededGenerator(seed: 13)
+        _ = try a.handshake(user: sam, request: Self.hello(writer.id))
+        _ = try a.handshake(user: max, request: Self.hello(reader.id))
+        var activity = HubActivity()
+        // Sam's deals enter max's view, each delivered whole by a page with a token of its own.
+        func deal(through hub: HubEngine) throws {
+            _ = try hub.push(user: sam, request: try writer.batch([writer.create(using: &rng)]), activity: &activity)
+        }
+        func pull(_ hub: HubEngine) throws -> PullResponse {
+            let page = try hub.pull(user: max, request: reader.pullRequest(maxChanges: 0), activity: &activity)
+            try reader.apply(page)
+            return page
+        }
+        try deal(through: a)
+        let first = try pull(a)
+        let durable = try #require(try a.store.replica(reader.id))
+        try deal(through: a)
+        let lost = try pull(a)
+        #expect(lost.token > first.token)
+        #expect(try a.store.known(replica: reader.id).count == 1, "the first page acknowledged by the second request")
+        // The crash: the last page's bookkeeping is gone, and so is every connection.
+        let admin = try PostgresSQLConnection(location: PostgresLocation(url: try #require(configuration.storeURL)))
+        _ = try admin.run("DELETE FROM replica_staged WHERE replica = ? AND token = ?", [.blob(reader.id.bytes), .integer(Int64(lost.token))])
+        _ = try admin.run("UPDATE replicas SET pull_token = ? WHERE id = ?", [.integer(Int64(durable.pullToken)), .blob(reader.id.bytes)])
+        _ = try admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", [])
+        // Each hub learns of it from its next statement, which fails (a 503, retried by the
+        // client); the one after opens a connection again.
+        for hub in [a, b] { _ = try? hub.store.head() }
+        // Another deal meanwhile: the page b answers the replica's echo of the lost one with differs from it.
+        try deal(through: b)
+        let again = try pull(b)
+        #expect(again.token != lost.token, "b minted the lost page's token again")
+        #expect(again.token > lost.token, "tokens still grow past the lost one")
+        // The echo of b's page, on a: a must not take its cache of the lost page for b's (both
+        // engines check their known-records cache against the store on every pull).
+        _ = try pull(a)
+        #expect(try a.store.known(replica: reader.id).count == 3, "max's replica holds the three deals")
+    }
+
     /// A change made through one hub is what every other hub answers by from its next request.
     @Test func aChangeThroughOneHubIsSeenByTheNextRequestOnAnother() throws {
         let a = engines[0].engine, b = engines[1].engine

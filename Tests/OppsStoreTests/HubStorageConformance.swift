@@ -61,6 +61,22 @@ struct Backend: Sendable, CustomTestStringConvertible {
 
     struct Refused: Error {}
 
+    /// Every store opened on a database (a hub process, or one opened again after a crash of
+    /// the database ended its connection) mints page tokens above every token the ones before
+    /// it may have minted (2³² apart), from its first pull on.
+    @Test(arguments: Backend.all)
+    func eachStoreOpenedMintsPageTokensAboveTheLastOnes(backend: Backend) throws {
+        let place = try backend.fresh()
+        var floors = [UInt64]()
+        for _ in 0..<3 {
+            let s = try backend.open(place)
+            try s.bookkeeping {}
+            floors.append(s.pageTokenFloor)
+        }
+        #expect(floors[0] >= 1 << 32)
+        #expect(floors[1] >= floors[0] + (1 << 32) && floors[2] >= floors[1] + (1 << 32), "\(floors)")
+    }
+
     /// A savepoint that throws leaves nothing of itself; the ones around it commit (group commit).
     @Test(arguments: Backend.all)
     func aFailedSavepointIsUndoneAloneAndTheTransactionCommits(backend: Backend) throws {

@@ -12,7 +12,8 @@ public final class LoadBalancer: @unchecked Sendable {
     let process = Process()
     public let url: String
 
-    public init(backends: [Int], directory: String, executable: String = "/usr/sbin/haproxy") throws {
+    /// `random`: each request to a hub picked at random rather than in turn.
+    public init(backends: [Int], directory: String, random: Bool = false, executable: String = "/usr/sbin/haproxy") throws {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw WireError(.unavailable, "HAProxy is not installed (apt-get install haproxy)")
         }
@@ -32,7 +33,7 @@ public final class LoadBalancer: @unchecked Sendable {
                 bind 127.0.0.1:\(port)
                 default_backend hubs
             backend hubs
-                balance roundrobin
+                balance \(random ? "random" : "roundrobin")
             \(servers)
 
             """

@@ -48,7 +48,9 @@ final class SimulatedHub: @unchecked Sendable {
 
     var process: HubProcess? { processes.first }
 
-    init(configuration: HubConfiguration, executable: String? = nil, hubs: Int = 1, cluster: PostgresCluster? = nil, root: String = "") throws {
+    init(
+        configuration: HubConfiguration, executable: String? = nil, hubs: Int = 1, randomBalance: Bool = false, cluster: PostgresCluster? = nil, root: String = ""
+    ) throws {
         self.configuration = configuration
         self.cluster = cluster
         engine = try HubEngine(store: configuration.openStore(), configuration: configuration)
@@ -57,7 +59,7 @@ final class SimulatedHub: @unchecked Sendable {
             if hubs > 1 {
                 let ports = try (0..<hubs).map { _ in try LoadBalancer.freePort() }
                 processes = try ports.map { try HubProcess(executable: executable, configuration: configuration, port: $0) }
-                let lb = try LoadBalancer(backends: ports, directory: root)
+                let lb = try LoadBalancer(backends: ports, directory: root, random: randomBalance)
                 balancer = lb
                 url = lb.url
             } else {
@@ -173,11 +175,36 @@ public final class HubProcess: @unchecked Sendable {
 
     /// On the store `configuration` names (its PostgreSQL URL passed in the environment, out of
     /// the process list), on `port` (0: a free one).
+    /// The file the process's log goes to (appended to, shared by the hubs of one run), or nil.
+    static func errorLog(_ path: String?) -> FileHandle? {
+        guard let path else { return nil }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: path) else { return nil }
+        handle.seekToEndOfFile()
+        return handle
+    }
+
+    /// The simulator's hub log: what its processes said at level `error`, where a run that fails
+    /// on a 500 finds why (the answer carries only the bare code).
+    public static func errorLogPath(_ configuration: HubConfiguration) -> String { configuration.dataDirectory + "/hub-errors.log" }
+
+    /// With `verifySnapshots` (the simulator), the process checks every pull's snapshot against
+    /// a full build too, through its `--config` file: a divergence is a 500 the run reports.
     public convenience init(executable: String, configuration: HubConfiguration, port: Int, logLevel: String = "error") throws {
+        var options = [String]()
+        var environment = [String: String]()
+        if configuration.verifySnapshots {
+            environment["OPPS_HUB_ERROR_LOG"] = Self.errorLogPath(configuration)
+            try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+            let path = configuration.dataDirectory + "/verify.json"
+            try #"{"verify_snapshots": true}"#.write(toFile: path, atomically: true, encoding: .utf8)
+            options = ["--config", path]
+        }
         if let url = configuration.storeURL {
-            try self.init(executable: executable, store: [], environment: ["OPPS_HUB_STORE": url], port: port, logLevel: logLevel)
+            environment["OPPS_HUB_STORE"] = url
+            try self.init(executable: executable, store: options, environment: environment, port: port, logLevel: logLevel)
         } else {
-            try self.init(executable: executable, store: ["--data", configuration.dataDirectory], environment: [:], port: port, logLevel: logLevel)
+            try self.init(executable: executable, store: ["--data", configuration.dataDirectory] + options, environment: environment, port: port, logLevel: logLevel)
         }
     }
 
@@ -188,7 +215,7 @@ public final class HubProcess: @unchecked Sendable {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        process.standardError = Self.errorLog(environment["OPPS_HUB_ERROR_LOG"]) ?? FileHandle.nullDevice
         try process.run()
         var line = [UInt8]()
         while true {

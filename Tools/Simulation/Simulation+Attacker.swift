@@ -37,6 +37,30 @@ struct Attacker {
     }
 }
 
+extension Attacker {
+    static func carries(_ bytes: some Sequence<UInt8>) -> Bool { String(decoding: Array(bytes), as: UTF8.self).contains(marker) }
+
+    /// Which part of an answer carried the marker, so that a leak names its path: the pull's
+    /// changes, whole records or conflicts, the push's results, or else the bytes around it.
+    static func whereMarked(_ answer: [UInt8]) -> String {
+        func marked(_ m: some SwiftProtobuf.Message) -> Bool { (try? m.serializedBytes() as [UInt8]).map(carries) ?? false }
+        func text(_ m: some SwiftProtobuf.Message) -> String { String(m.textFormatString().replacingOccurrences(of: "\n", with: " ").prefix(600)) }
+        func page(_ p: PullResponse) -> [String] {
+            p.changes.filter(marked).map { "change \(text($0))" } + p.entered.filter(marked).map { "entered record \(text($0))" }
+                + p.conflicts.filter(marked).map { "conflict \(text($0))" }
+        }
+        if let push = try? PushResponse(serializedBytes: answer), !push.results.isEmpty || push.hasPull {
+            let parts = push.results.enumerated().filter { marked($0.element) }.map { "push result \($0.offset): \(text($0.element))" } + page(push.pull)
+            if !parts.isEmpty { return parts.joined(separator: "; ") }
+        }
+        if let pull = try? PullResponse(serializedBytes: answer) {
+            let parts = page(pull)
+            if !parts.isEmpty { return "pull page (cursor \(pull.cursor), token \(pull.token)): " + parts.joined(separator: "; ") }
+        }
+        return "bytes \(String(decoding: answer, as: UTF8.self).debugDescription.prefix(600))"
+    }
+}
+
 extension Simulation {
     /// mal's user, added beside the team.
     static var attackerUser: HubUser { HubUser(name: Attacker.name, role: "sales", territory: "elsewhere", capacity: 0) }
@@ -106,6 +130,7 @@ extension Simulation {
             p.ack = mal.cursor
             p.conflictCursor = mal.conflictCursor
             p.maxChanges = 50
+            note("step \(n): mal pulls from \(mal.cursor) (token \(mal.pullToken), conflicts after \(mal.conflictCursor))")
             switch await hub.send(Endpoint.pull, try BodyCodec.encode(p, as: .protobuf), token: mal.token) {
             case let .success(bytes):
                 try inspect(bytes, step: n)
@@ -121,8 +146,8 @@ extension Simulation {
 
     /// Nothing of the team's reaches mal.
     func inspect(_ answer: [UInt8], step n: Int) throws {
-        if String(decoding: answer, as: UTF8.self).contains(Attacker.marker) {
-            throw fail("step \(n): an answer to mal carried the team's data")
+        if Attacker.carries(answer) {
+            throw fail("step \(n): an answer to mal carried the team's data: \(Attacker.whereMarked(answer))")
         }
     }
 

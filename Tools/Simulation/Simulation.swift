@@ -24,6 +24,10 @@ public struct SimulationOptions: Sendable {
     public var postgresServer: String?
     /// Process mode on PostgreSQL: this many hub processes on the one database, behind HAProxy.
     public var hubs = 1
+    /// With several hubs: the balancer picks one at random for each request (not repeatable).
+    public var randomBalance = false
+    /// Every step printed as it happens.
+    public var trace = false
     /// The PostgreSQL cluster (Tools/pg/cluster.sh) to crash as a fault, when set.
     public var postgresCluster: PostgresCluster?
 
@@ -115,7 +119,11 @@ public final class Simulation {
         clock = SimulationClock(start: 1_795_000_000_000)
     }
 
-    func note(_ line: String) { trace.append(line); if trace.count > 400 { trace.removeFirst(200) } }
+    func note(_ line: String) {
+        if options.trace { print(line) }
+        trace.append(line)
+        if trace.count > 400 { trace.removeFirst(200) }
+    }
 
     func fail(_ message: String) -> SimulationFailure { SimulationFailure(seed: options.seed, message: message, trace: trace) }
 
@@ -140,11 +148,16 @@ public final class Simulation {
             report.attacks = attacker?.requests ?? 0
         } catch {
             await hub?.stop()
-            if let database, var failure = error as? SimulationFailure {
-                failure.trace.append("the hub's database is kept for inspection: \((try? PostgresLocation(url: database).description) ?? database)")
-                throw failure
+            guard var failure = error as? SimulationFailure else { throw error }
+            // A hub process answers a 500 with the bare code: its log says why.
+            if let configuration = hub?.configuration, let log = try? String(contentsOfFile: HubProcess.errorLogPath(configuration), encoding: .utf8) {
+                let errors = log.split(separator: "\n").filter { $0.contains("error") }.suffix(3)
+                failure.trace += errors.map { "hub log: \($0.prefix(1500))" }
             }
-            throw error
+            if let database {
+                failure.trace.append("the hub's database is kept for inspection: \((try? PostgresLocation(url: database).description) ?? database)")
+            }
+            throw failure
         }
         await hub.stop()
         if let database, let server = options.postgresServer { try? PostgresLocation.dropDatabase(database, base: server) }
@@ -195,7 +208,8 @@ public final class Simulation {
             attacker = mal
         }
         hub = try SimulatedHub(
-            configuration: config, executable: options.hubExecutable, hubs: options.hubs, cluster: options.postgresCluster, root: root + "/hub")
+            configuration: config, executable: options.hubExecutable, hubs: options.hubs, randomBalance: options.randomBalance, cluster: options.postgresCluster,
+            root: root + "/hub")
         for (i, u) in team.enumerated() {
             let t = SimulatedTransport(hub: hub, faults: options.faults, seed: options.seed &* 31 &+ UInt64(i)) { [weak self] in self?.note($0) }
             members.append(Member(user: u, home: root + "/\(u.name)", replica: nil, transport: t))

@@ -17,6 +17,9 @@ func usage() -> Never {
               --store URL   the hub on PostgreSQL (postgres://…): each seed makes its own database there
               --hubs N      with --processes and --store: N hub processes on it, behind HAProxy
               --pg-cluster DIR  crash PostgreSQL itself now and then (a cluster from Tools/pg/cluster.sh)
+              --random-balance  with --hubs: HAProxy sends each request to a hub at random, not in turn
+                            (other interleavings of the hubs' caches; a run is then not repeatable)
+              --trace       print every step as it happens (a failure prints the last ones anyway)
             Prints one line per seed; on a failure the seed, the last steps, and exits 1.
 
             """.utf8))
@@ -32,6 +35,8 @@ var attacker = true
 var store: String?
 var hubs = 1
 var cluster: String?
+var randomBalance = false
+var trace = false
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
     let a = args.removeFirst()
@@ -50,6 +55,8 @@ while !args.isEmpty {
     case "--store": guard !args.isEmpty else { usage() }; store = args.removeFirst()
     case "--hubs": hubs = Int(value()); guard hubs >= 1 else { usage() }
     case "--pg-cluster": guard !args.isEmpty else { usage() }; cluster = args.removeFirst()
+    case "--random-balance": randomBalance = true
+    case "--trace": trace = true
     case "--help", "-h": usage()
     default: usage()
     }
@@ -72,6 +79,8 @@ for seed in seeds {
         options.attacker = attacker
         options.postgresServer = store
         options.hubs = hubs
+        options.randomBalance = randomBalance
+        options.trace = trace
         options.postgresCluster = cluster.map { PostgresCluster(directory: $0, script: clusterScript) }
         if processes {
             options.hubExecutable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("opps-hub").path

@@ -197,7 +197,10 @@ public final class Simulation {
         // Deals an operator imported from the old CRM: made by the hub, owned by a rep, so max
         // sees them only through their owner and may not clear it (I17, `orphaned`).
         if let rep = team.first(where: { $0.role == "sales" }) {
-            let rows = try CSV.parse("name,stage,owner\n" + (1...3).map { "Imported \($0),discovery,\(rep.name)\n" }.joined())
+            // Their ids from the seed (the hub would draw them at random): a seed runs the same twice.
+            let rows = try CSV.parse(
+                "id,name,stage,owner\n"
+                    + (1...3).map { "\(UUID128.version7(milliseconds: clock.nowMilliseconds(), using: &r)),Imported \($0),discovery,\(rep.name)\n" }.joined())
             _ = try engine.importRecords(entity: "opportunity", rows: rows, author: nil, skipInvalid: false)
         }
         if options.attacker {

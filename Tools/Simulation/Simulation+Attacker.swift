@@ -102,7 +102,8 @@ extension Simulation {
             mal.handshaken = true
         }
         mal.requests += 1
-        let ids = Array(try hub.engine.store.records(visibleTo: VisibilityQuery(user: "", all: true)))
+        // In id order: a set's order changes from process to process, and mal's picks with it.
+        let ids = try hub.engine.store.records(visibleTo: VisibilityQuery(user: "", all: true)).sorted()
         if mal.rng.next() % 10 < 7 {
             var request = PushRequest()
             request.replica = Data(mal.replica.bytes)

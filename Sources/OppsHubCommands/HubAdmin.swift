@@ -485,7 +485,8 @@ public struct Serve: AsyncParsableCommand {
             with its request id. Settings come from --config FILE (JSON: store (a postgres:// URL), host, port, log_level, tls {certificate, key}, \
             limits {max_body_bytes, max_decompressed_bytes, max_batch_writes, max_page_changes, max_connections, \
             idle_timeout_seconds, max_clock_ahead_minutes, cache_mib (per-user caches, default 256)}, metrics_token_file (then GET /metrics needs that bearer token), compression_level 1–9 for \
-            responses, default 1); flags override it.
+            responses, default 1, verify_snapshots (a diagnostic: each pull checks the hub's caches against the database, \
+            a full build of the user's view each time)); flags override it.
 
             Example: opps-hub serve --data /srv/opps --host 0.0.0.0 --port 8443 --tls-cert hub.pem --tls-key hub.key
             """

@@ -140,16 +140,10 @@ public final class SQLiteHubStore: SQLHubStore {
         relaxed = !full
     }
 
-    /// Whether this store has raised the page-token epoch: once, before its first pull (a
-    /// connection to a file is never lost and opened again; a crash of the machine ends the
-    /// process with it).
-    private var epochRaised = false
-
     public override func bookkeeping<T>(_ body: () throws -> T) throws -> T {
-        if !epochRaised {
-            try transaction { try raisePageTokenEpoch() }
-            epochRaised = true
-        }
+        // The page-token epoch, raised once, before this store's first pull (a connection to a
+        // file is never lost and opened again; a crash of the machine ends the process with it).
+        if pageTokenFloor == 0 { try transaction { try raisePageTokenEpoch() } }
         // WAL with synchronous=NORMAL: the commit is in the log, not yet fsynced; the next
         // FULL commit syncs the log, this commit with it.
         try durability(full: false)

@@ -239,7 +239,7 @@ struct MultiHubTests {
         // The crash: the last page's bookkeeping is gone, and so is every connection.
         let admin = try PostgresSQLConnection(location: PostgresLocation(url: try #require(configuration.storeURL)))
         _ = try admin.run("DELETE FROM replica_staged WHERE replica = ? AND token = ?", [.blob(reader.id.bytes), .integer(Int64(lost.token))])
-        _ = try admin.run("UPDATE replicas SET pull_token = ? WHERE id = ?", [.integer(Int64(durable.pullToken)), .blob(reader.id.bytes)])
+        try a.store.saveReplica(durable)
         _ = try admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", [])
         // Each hub learns of it from its next statement, which fails (a 503, retried by the
         // client); the one after opens a connection again.

@@ -173,8 +173,6 @@ public final class HubProcess: @unchecked Sendable {
         try self.init(executable: executable, store: ["--data", data], environment: [:], port: 0, logLevel: logLevel)
     }
 
-    /// On the store `configuration` names (its PostgreSQL URL passed in the environment, out of
-    /// the process list), on `port` (0: a free one).
     /// The file the process's log goes to (appended to, shared by the hubs of one run), or nil.
     static func errorLog(_ path: String?) -> FileHandle? {
         guard let path else { return nil }
@@ -188,13 +186,16 @@ public final class HubProcess: @unchecked Sendable {
     /// on a 500 finds why (the answer carries only the bare code).
     public static func errorLogPath(_ configuration: HubConfiguration) -> String { configuration.dataDirectory + "/hub-errors.log" }
 
-    /// With `verifySnapshots` (the simulator), the process checks every pull's snapshot against
-    /// a full build too, through its `--config` file: a divergence is a 500 the run reports.
+    /// On the store `configuration` names (its PostgreSQL URL passed in the environment, out of
+    /// the process list), on `port` (0: a free one). With `verifySnapshots` (the simulator), the
+    /// process checks its caches on every pull too, through its `--config` file, and logs to
+    /// `errorLogPath`: a divergence is a 500 the run reports, with the log's line.
     public convenience init(executable: String, configuration: HubConfiguration, port: Int, logLevel: String = "error") throws {
         var options = [String]()
         var environment = [String: String]()
+        var log: String?
         if configuration.verifySnapshots {
-            environment["OPPS_HUB_ERROR_LOG"] = Self.errorLogPath(configuration)
+            log = Self.errorLogPath(configuration)
             try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
             let path = configuration.dataDirectory + "/verify.json"
             try #"{"verify_snapshots": true}"#.write(toFile: path, atomically: true, encoding: .utf8)
@@ -202,20 +203,23 @@ public final class HubProcess: @unchecked Sendable {
         }
         if let url = configuration.storeURL {
             environment["OPPS_HUB_STORE"] = url
-            try self.init(executable: executable, store: options, environment: environment, port: port, logLevel: logLevel)
+            try self.init(executable: executable, store: options, environment: environment, port: port, logLevel: logLevel, errorLog: log)
         } else {
-            try self.init(executable: executable, store: ["--data", configuration.dataDirectory] + options, environment: environment, port: port, logLevel: logLevel)
+            try self.init(
+                executable: executable, store: ["--data", configuration.dataDirectory] + options, environment: environment, port: port, logLevel: logLevel,
+                errorLog: log)
         }
     }
 
-    init(executable: String, store: [String], environment: [String: String], port: Int, logLevel: String) throws {
+    /// `errorLog`: where the process's log goes (nil: nowhere).
+    init(executable: String, store: [String], environment: [String: String], port: Int, logLevel: String, errorLog: String? = nil) throws {
         self.executable = executable
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["serve"] + store + ["--host", "127.0.0.1", "--port", String(port), "--log-level", logLevel]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = Self.errorLog(environment["OPPS_HUB_ERROR_LOG"]) ?? FileHandle.nullDevice
+        process.standardError = Self.errorLog(errorLog) ?? FileHandle.nullDevice
         try process.run()
         var line = [UInt8]()
         while true {

@@ -38,30 +38,6 @@ struct Attacker {
 }
 
 extension Attacker {
-    static func carries(_ bytes: some Sequence<UInt8>) -> Bool { String(decoding: Array(bytes), as: UTF8.self).contains(marker) }
-
-    /// Which part of an answer carried the marker, so that a leak names its path: the pull's
-    /// changes, whole records or conflicts, the push's results, or else the bytes around it.
-    static func whereMarked(_ answer: [UInt8]) -> String {
-        func marked(_ m: some SwiftProtobuf.Message) -> Bool { (try? m.serializedBytes() as [UInt8]).map(carries) ?? false }
-        func text(_ m: some SwiftProtobuf.Message) -> String { String(m.textFormatString().replacingOccurrences(of: "\n", with: " ").prefix(600)) }
-        func page(_ p: PullResponse) -> [String] {
-            p.changes.filter(marked).map { "change \(text($0))" } + p.entered.filter(marked).map { "entered record \(text($0))" }
-                + p.conflicts.filter(marked).map { "conflict \(text($0))" }
-        }
-        if let push = try? PushResponse(serializedBytes: answer), !push.results.isEmpty || push.hasPull {
-            let parts = push.results.enumerated().filter { marked($0.element) }.map { "push result \($0.offset): \(text($0.element))" } + page(push.pull)
-            if !parts.isEmpty { return parts.joined(separator: "; ") }
-        }
-        if let pull = try? PullResponse(serializedBytes: answer) {
-            let parts = page(pull)
-            if !parts.isEmpty { return "pull page (cursor \(pull.cursor), token \(pull.token)): " + parts.joined(separator: "; ") }
-        }
-        return "bytes \(String(decoding: answer, as: UTF8.self).debugDescription.prefix(600))"
-    }
-}
-
-extension Attacker {
     /// Where in `message` a text carries the marker (each of a page's changes, whole records and
     /// conflicts, each of a push's results named), or nil.
     static func marked(_ message: some SwiftProtobuf.Message) -> String? {

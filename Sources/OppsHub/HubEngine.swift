@@ -188,24 +188,30 @@ public final class HubEngine {
 
     /// Makes `document` the hub's workspace (a new version), after validation and the
     /// compatibility check. Replicas receive it at their next sync.
+    ///
+    /// The checks and the new version are one transaction, the sequencer's: the version replaced
+    /// is the store's as it is now (not the one this engine read when it opened: another
+    /// operator's command, another hub), and no write lands between the checks and the version
+    /// that depends on them. Pushes wait for the check of every open deal (I17) meanwhile.
     public func apply(workspace document: String) throws -> Workspace {
         let next: Workspace
         do { next = try Workspace.decode(document) } catch { throw HubError.badWorkspace(error) }
-        let problems = Self.compatibility(from: workspace, to: next)
-        guard problems.isEmpty else {
-            throw HubError.invalid(
-                "the workspace cannot replace version \(workspace.version):\n" + problems.joined(separator: "\n"),
-                chinese: "这个工作区不能替换第 \(workspace.version) 版：\n" + problems.joined(separator: "\n"))
-        }
-        // I17: a new version may not take a deal out of everyone's reach.
-        let unseen = try dealsLeftUnseen(under: next)
-        if !unseen.isEmpty {
-            let ids = unseen.prefix(3).map(ShortID.shown).joined(separator: ", ") + (unseen.count > 3 ? ", …" : "")
-            throw HubError.invalid(
-                "version \(next.version) would leave \(unseen.count) deal(s) that someone sees now seen by no one (\(ids)): keep a role's sight of them, or first give them owners who keep seeing them",
-                chinese: "第 \(next.version) 版会让 \(unseen.count) 个现在有人能看到的商机变得没有人能看到（\(ids)）：请保留能看到它们的角色条件，或先给它们指定仍能看到它们的负责人")
-        }
         try store.transaction {
+            try refreshDirectory()
+            let problems = Self.compatibility(from: workspace, to: next)
+            guard problems.isEmpty else {
+                throw HubError.invalid(
+                    "the workspace cannot replace version \(workspace.version):\n" + problems.joined(separator: "\n"),
+                    chinese: "这个工作区不能替换第 \(workspace.version) 版：\n" + problems.joined(separator: "\n"))
+            }
+            // I17: a new version may not take a deal out of everyone's reach.
+            let unseen = try dealsLeftUnseen(under: next)
+            if !unseen.isEmpty {
+                let ids = unseen.prefix(3).map(ShortID.shown).joined(separator: ", ") + (unseen.count > 3 ? ", …" : "")
+                throw HubError.invalid(
+                    "version \(next.version) would leave \(unseen.count) deal(s) that someone sees now seen by no one (\(ids)): keep a role's sight of them, or first give them owners who keep seeing them",
+                    chinese: "第 \(next.version) 版会让 \(unseen.count) 个现在有人能看到的商机变得没有人能看到（\(ids)）：请保留能看到它们的角色条件，或先给它们指定仍能看到它们的负责人")
+            }
             try store.addWorkspace(version: next.version, document: document, now: now)
             try store.audit(action: "workspace", subject: "workspace", detail: "version \(workspace.version) → \(next.version)", now: now)
         }

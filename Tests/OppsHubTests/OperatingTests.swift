@@ -96,4 +96,34 @@ import Testing
             #expect(try engine.store.adminLog(subject: deal.record.description).count == 1)
         }
     }
+
+    /// A workspace is checked against the version the store holds when it is applied, not the
+    /// one the applying engine read when it opened: another operator (or hub) may have applied
+    /// one in between.
+    @Test func aWorkspaceIsCheckedAgainstTheVersionStoredWhenItIsApplied() throws {
+        let f = try HubFixture()
+        let first = try HubEngine(store: f.configuration.openStore(), configuration: f.configuration)
+        let second = try HubEngine(store: f.configuration.openStore(), configuration: f.configuration)
+        let version = first.workspace.version
+        func document(_ v: UInt64, addingRegion: Bool) -> String {
+            var text = Workspace.defaultDocument.replacingOccurrences(of: "\"version\": \(version),", with: "\"version\": \(v),")
+            if addingRegion {
+                let anchor = #"{"name": "stage_log", "number": 35,"#
+                text = text.replacingOccurrences(of: anchor, with: #"{"name": "region", "number": 99, "type": "text", "group": "lead"},"# + "\n        " + anchor)
+            }
+            return text
+        }
+        // Both opened on the current version; the second applies one with a new field.
+        _ = try second.apply(workspace: document(version + 1, addingRegion: true))
+        #expect(try f.configuration.openStore().workspaceVersion() == version + 1)
+        // The first's own next version, made from the one it read, would drop that field.
+        let dropped = #expect(throws: HubError.self) { try first.apply(workspace: document(version + 2, addingRegion: false)) }
+        #expect(dropped?.message.contains("field opportunity.region was removed") == true, "\(dropped?.message ?? "")")
+        // The same version number as the second's: a clear refusal, not a duplicate key.
+        let same = #expect(throws: HubError.self) { try first.apply(workspace: document(version + 1, addingRegion: true)) }
+        #expect(same?.message.contains("version must be above \(version + 1)") == true, "\(same?.message ?? "")")
+        // Nothing of either refusal was written; the next version applies.
+        #expect(try f.configuration.openStore().workspaceVersion() == version + 1)
+        #expect(try first.apply(workspace: document(version + 2, addingRegion: true)).version == version + 2)
+    }
 }

@@ -1,9 +1,10 @@
 import OppsCore
 
-/// Why a rule decided as it did, and what became of a write, in Chinese: the rules write their
-/// detail in English (the hub stores it with a conflict, and it names fields and stages by name),
-/// so a Chinese reader is told by the rule itself, with the field and the entity in their labels.
-/// One sentence per rule, so a new rule does not compile until it has one. The command line
+/// Why a rule decided as it did, and what became of a write, in the reader's words: the rules write
+/// their detail in English (the hub stores it with a conflict, and it names fields and stages by
+/// name), so a reader is told by the rule itself, with the field and the entity in their labels —
+/// not by the rule's name (`later-clock`). One sentence per rule and language, so a new rule does
+/// not compile until it has both. The command line
 /// (`Phrases`) and the web app say the same words.
 extension Vocabulary {
     /// What became of a write (`Outcome`'s names), in Chinese; an unknown name as it is.
@@ -34,10 +35,12 @@ extension Vocabulary {
     /// What became of a write for a reader: its name in English, its words in Chinese.
     public static func outcome(_ outcome: String, chinese: Bool) -> String { chinese ? chineseOutcome(outcome) : outcome }
 
-    /// Why a rule decided, for a reader: its name in English (the rules' own detail goes with an
-    /// edit's outcome), its sentence in Chinese. The command line and the web app both say it so.
+    /// Why a rule decided, for a reader: its sentence in the reader's language (a rule name this
+    /// replica does not know, a newer hub's: the name itself). The command line and the web app
+    /// both say it so; `--json` keeps the rule's name.
     public func reason(rule name: String, entity: String, field: String, chinese: Bool) -> String {
-        chinese ? chineseReason(rule: name, entity: entity, field: field) : name
+        guard let rule = RuleID(rawValue: name) else { return name }
+        return chinese ? chineseReason(rule, entity: entity, field: field) : englishReason(rule, entity: entity, field: field)
     }
 
     /// The rules' detail of a proposal or a refusal, for a reader: theirs in English, the rule's
@@ -47,12 +50,7 @@ extension Vocabulary {
     }
 
     /// Why `rule` decided a write to `field` of an `entity` record, in Chinese (a creation or a
-    /// deletion names the entity as its field). A rule name this replica does not know (a newer
-    /// hub's): the name itself.
-    public func chineseReason(rule name: String, entity: String, field: String) -> String {
-        RuleID(rawValue: name).map { chineseReason($0, entity: entity, field: field) } ?? name
-    }
-
+    /// deletion names the entity as its field).
     public func chineseReason(_ rule: RuleID, entity: String, field: String) -> String {
         let e = "「" + self.entity(entity) + "」"
         let f = field.isEmpty || field == entity ? e : "「" + self.field(entity, field) + "」"
@@ -95,6 +93,53 @@ extension Vocabulary {
         case .proposeOnly: return "你的角色只能提议修改\(f)"
         case .approvalRequired: return approvalThreshold(entity: entity, field: field).map { "\(f)超过 \($0) 需要审批" } ?? "\(f)需要审批"
         case .needsConfirmation: return "进入这个阶段需要经理确认"
+        }
+    }
+
+    /// Why `rule` decided a write to `field` of an `entity` record, in English: the sentence a
+    /// sales rep reads in place of the rule's name (`later-clock`), as `chineseReason` says it.
+    public func englishReason(_ rule: RuleID, entity: String, field: String) -> String {
+        let e = self.entity(entity)
+        let f = field.isEmpty || field == entity ? e : self.field(entity, field)
+        switch rule {
+        case .baseCurrent, .noCompetingValue, .create, .delete: return "applied"
+        case .restored: return "a manager restored the value that had been replaced"
+        case .authority: return "changed at the same time: whoever has more say over \(f) won"
+        case .laterClock: return "changed at the same time: the later change won"
+        case .replicaTieBreak: return "changed at the same instant: decided by device order"
+        case .duplicate: return "sent twice: the repeat was ignored"
+        case .unknownEntity: return "the hub does not know this kind of record: sync to update the workspace"
+        case .unknownField: return "the hub does not know \(f): sync to update the workspace"
+        case .unknownRole: return "your role is not in the workspace: ask your administrator"
+        case .unknownUser: return "\(f) names no user of the hub"
+        case .forgedAuthor: return "a change's author must be the signed-in user"
+        case .typeMismatch: return "\(f) does not hold a value of its type"
+        case .notVisible: return "you may not see \(f) or this record"
+        case .readOnly: return "at this stage your role may only read \(f)"
+        case .appendOnly: return "\(e) records cannot be changed once written"
+        case .writeOnce: return "\(f) can be set only once: make a new \(e) record"
+        case .clockAhead: return "this computer's clock is too far ahead of the hub's: correct it, then sync"
+        case .futureTime: return "\(f) may not be in the future: \(e) records say what happened"
+        case .recordMissing: return "the record does not exist"
+        case .recordExists: return "the record already exists"
+        case .recordDeleted: return "the record was deleted"
+        case .createNotPermitted: return "your role may not create \(e) records, or not at this stage"
+        case .deleteNotPermitted: return "your role may not delete \(e) records"
+        case .stageGate: return "fields the stage requires are not filled in yet"
+        case .handoffChecklist: return "the hand-off checklist is not complete"
+        case .stickyClosed: return "only a manager can reopen a closed deal"
+        case .backwardMove: return "moving back more than one stage takes a manager"
+        case .reasonRequired: return "a reason must be given first"
+        case .approvalPending: return "an approval is pending: \(f) is locked"
+        case .alreadyDecided: return "another approver already decided this request"
+        case .approvalRejected: return "the approver rejected this request"
+        case .requestInvalid: return "the request can no longer be carried out as asked: the record or the permissions changed"
+        case .orphaned:
+            let owner = workspace.entity(entity)?.field("owner") != nil ? self.field(entity, "owner") : "owner"
+            return "no user would see this \(e) after the change: set its \(owner) to someone who sees it"
+        case .proposeOnly: return "your role may only propose changes to \(f)"
+        case .approvalRequired: return approvalThreshold(entity: entity, field: field).map { "\(f) above \($0) needs approval" } ?? "\(f) needs approval"
+        case .needsConfirmation: return "entering this stage needs a manager's confirmation"
         }
     }
 

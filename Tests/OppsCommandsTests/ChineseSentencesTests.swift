@@ -219,7 +219,10 @@ import Testing
             let settle = conflicts.stdout.split(separator: "\n").last.map(String.init) ?? ""
             #expect(settle.hasPrefix("重新写入你的值：opps conflicts restore ") && settle.contains("；不再显示：opps conflicts dismiss "), "\(conflicts.stdout)")
             #expect(!conflicts.stdout.contains("authority"), "\(conflicts.stdout)")
-            #expect(await opps("conflicts", "--home", sam, "--locale", "en").stdout.contains("lost (authority)"))
+            let inEnglish = await opps("conflicts", "--home", sam, "--locale", "en").stdout
+            let unwrapped = inEnglish.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+            #expect(unwrapped.contains("lost (changed at the same time: whoever has more say over amount won)"), "\(inEnglish)")
+            #expect(inEnglish.split(separator: "\n").allSatisfy { $0.count <= 80 }, "\(inEnglish)")
             // The deal's timeline says the same.
             // (Its long lines continue under themselves at 80 columns.)
             let timeline = await opps("show", id, "--home", sam).stdout.split(separator: "\n")
@@ -252,8 +255,33 @@ import Testing
         // The threshold an approval needs, as amounts read (the workspace's own rule for the field).
         #expect(words.chineseReason(.approvalRequired, entity: "opportunity", field: "discount") == "「折扣」超过 10.00 需要审批")
         // A rule a newer hub names and this replica does not know: its name, not a guess.
-        #expect(words.chineseReason(rule: "some-new-rule", entity: "opportunity", field: "amount") == "some-new-rule")
+        #expect(words.reason(rule: "some-new-rule", entity: "opportunity", field: "amount", chinese: true) == "some-new-rule")
         #expect(Vocabulary.chineseOutcome("lost") == "未被采用" && Vocabulary.chineseOutcome("rejected") == "被拒绝")
+    }
+
+    /// An English reader is told why in a sentence too, not by the rule's name (`later-clock`),
+    /// with the field by its name or English label; no Chinese reaches them.
+    @Test func everyRuleSaysWhyInEnglish() {
+        for locale in [nil, "en"] {
+            let words = Vocabulary(.default, locale: locale)
+            for rule in RuleID.allCases {
+                for (entity, field) in [("opportunity", "amount"), ("opportunity", "stage"), ("activity", "at"), ("account", "account")] {
+                    let reason = words.reason(rule: rule.rawValue, entity: entity, field: field, chinese: false)
+                    // Not the name, nor a hyphenated name inside the sentence (a plain word may be one: "restored").
+                    #expect(reason != rule.rawValue && !(rule.rawValue.contains("-") && reason.contains(rule.rawValue)), "\(rule): \(reason)")
+                    #expect(reason.firstMatch(of: /[a-z]{3,} [a-z]{2,}/) != nil || reason == "applied", "\(rule) on \(entity).\(field): \(reason)")
+                    #expect(!reason.unicodeScalars.contains { (0x3000...0x9FFF).contains($0.value) || (0xFF00...0xFFEF).contains($0.value) }, "\(rule): \(reason)")
+                }
+            }
+            #expect(
+                words.reason(rule: "authority", entity: "opportunity", field: "amount", chinese: false)
+                    == "changed at the same time: whoever has more say over amount won")
+            #expect(words.reason(rule: "approval-required", entity: "opportunity", field: "discount", chinese: false) == "discount above 10.00 needs approval")
+            #expect(
+                words.reason(rule: "create-not-permitted", entity: "account", field: "account", chinese: false)
+                    == "your role may not create account records, or not at this stage")
+            #expect(words.reason(rule: "some-new-rule", entity: "opportunity", field: "amount", chinese: false) == "some-new-rule")
+        }
     }
 
     /// The history of a stage move says it once, in the stage's own line (English too).

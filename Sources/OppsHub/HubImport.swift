@@ -92,9 +92,13 @@ extension HubEngine {
 
         // Ids given in the file, so references between its rows resolve.
         var fileIDs = [RecordID: Int]()
+        var fileLines = [RecordID: Int]()
         if let idColumn = columns.firstIndex(of: "id") {
             for row in rows.dropFirst() where idColumn < row.fields.count {
-                if let id = RecordID(parsing: row.fields[idColumn]) { fileIDs[id, default: 0] += 1 }
+                if let id = RecordID(parsing: row.fields[idColumn]) {
+                    fileIDs[id, default: 0] += 1
+                    if fileLines[id] == nil { fileLines[id] = row.line }
+                }
             }
         }
         // The live records of a referenced type by their short ids and their names, read when a
@@ -117,10 +121,13 @@ extension HubEngine {
         }
         var rng = SystemRandomNumberGenerator()
         var valid = [(RecordID, [(String, Value)], Int64?, UserName?, Value?)]()
+        // Each valid row's line and the rows of this file its references name (by column).
+        var validRows = [(line: Int, fileRefs: [(column: String, target: RecordID)])]()
         var invalidRows = 0
         for (n, row) in rows.dropFirst().enumerated() {
             if n % 1000 == 999 { progress(n + 1) }
             var rowProblems = [ImportProblem]()
+            var fileRefs = [(column: String, target: RecordID)]()
             func problem(_ column: String, _ message: String, _ chinese: String) {
                 rowProblems.append(ImportProblem(row: row.line, column: header.fields[columns.firstIndex(of: column) ?? 0], message: message, chinese: chinese))
             }
@@ -215,6 +222,7 @@ extension HubEngine {
                     }
                     if case let .reference(targetEntity) = field.type, case let .reference(target) = value, fileIDs[target] != nil {
                         // A row of this file: a record of the type being imported.
+                        fileRefs.append((column, target))
                         if targetEntity != name {
                             problem(
                                 column, "\(target) is a row of this file (\(name)), not \(targetEntity)",
@@ -268,11 +276,34 @@ extension HubEngine {
             }
             if rowProblems.isEmpty {
                 valid.append((id ?? UUID128.version7(milliseconds: now, using: &rng), values, createdAt, createdBy, createdStage))
+                validRows.append((row.line, fileRefs))
             } else {
                 problems += rowProblems
                 invalidRows += 1
             }
         }
+        // A row naming a row of this file that is invalid would name a record that never exists
+        // (--skip-invalid imports the others): it is invalid too, and so is a row naming it.
+        var importedIDs = Set(valid.map(\.0))
+        var dropped = true
+        while dropped {
+            dropped = false
+            for i in valid.indices.reversed() {
+                guard let (column, target) = validRows[i].fileRefs.first(where: { !importedIDs.contains($0.target) }) else { continue }
+                let line = fileLines[target] ?? 0
+                problems.append(
+                    ImportProblem(
+                        row: validRows[i].line, column: header.fields[columns.firstIndex(of: column) ?? 0],
+                        message: "\(target) is the id of row \(line), which is invalid", chinese: "\(target) 是第 \(line) 行的 id，而那一行无效"))
+                importedIDs.remove(valid[i].0)
+                valid.remove(at: i)
+                validRows.remove(at: i)
+                invalidRows += 1
+                dropped = true
+            }
+        }
+        // In the file's order (a row's own problems in the order found).
+        problems = problems.enumerated().sorted { ($0.element.row, $0.offset) < ($1.element.row, $1.offset) }.map(\.element)
         if check || (!problems.isEmpty && !skipInvalid) {
             return ImportResult(entity: name, imported: 0, validRows: valid.count, invalidRows: invalidRows, problems: problems)
         }

@@ -211,4 +211,52 @@ import Testing
             #expect(Set(held) == ["Orphan", "Sam's", "Won orphan", "Mia's lead"], "\(held)")
         }
     }
+
+    /// --skip-invalid leaves out a row that names (by its id) an invalid row of the same file,
+    /// and a row naming that one: imported, they would name records that never exist.
+    @Test func aRowNamingAnInvalidRowOfItsFileIsLeftOutWithIt() async throws {
+        let f = try CommandFixture()
+        let hub = f.root + "/hub"
+        // A workspace whose accounts may name a parent account.
+        let version = Workspace.default.version
+        let anchor = #"{"name": "territory", "number": 4,"#
+        let document = Workspace.defaultDocument.replacingOccurrences(of: "\"version\": \(version),", with: "\"version\": \(version + 1),")
+            .replacingOccurrences(
+                of: anchor, with: #"{"name": "parent", "number": 5, "type": "reference", "entity": "account", "group": "account"},"# + "\n        " + anchor)
+        let file = f.root + "/ws.json"
+        try document.write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(await oppsHub("workspace", "apply", file, "--data", hub).code == 0)
+        var rng = SeededGenerator(seed: 12)
+        let ids = (0..<5).map { UUID128.version7(milliseconds: 1_795_000_000_000 + Int64($0), using: &rng) }
+        let tooLong = String(repeating: "x", count: 101)
+        let accounts = f.root + "/accounts.csv"
+        // Row 3 is invalid (its territory); row 4 names it, row 5 names row 4; row 6 names row 2.
+        try """
+        id,name,territory,parent
+        \(ids[0]),Alpha Group,north,
+        \(ids[1]),Beta,\(tooLong),\(ids[0])
+        \(ids[2]),Beta Shanghai,east,\(ids[1])
+        \(ids[3]),Beta Pudong,east,\(ids[2])
+        \(ids[4]),Alpha Beijing,north,\(ids[0])
+
+        """.write(toFile: accounts, atomically: true, encoding: .utf8)
+        let checked = await oppsHub("import", accounts, "--type", "account", "--check", "--data", hub)
+        let lines = checked.stderr.split(separator: "\n").map(String.init)
+        #expect(checked.code == 1)
+        #expect(lines.contains { $0.contains("row 3, column territory") }, "\(checked.stderr)")
+        #expect(lines.contains("\(accounts): row 4, column parent: \(ids[1]) is the id of row 3, which is invalid"), "\(checked.stderr)")
+        #expect(lines.contains("\(accounts): row 5, column parent: \(ids[2]) is the id of row 4, which is invalid"), "\(checked.stderr)")
+        #expect(!lines.contains { $0.contains("row 2,") || $0.contains("row 6,") }, "\(checked.stderr)")
+        // In the file's order.
+        let rowsNamed = lines.compactMap { $0.firstMatch(of: /row (\d+),/).map { Int($0.1)! } }
+        #expect(rowsNamed == rowsNamed.sorted() && rowsNamed.count == 3, "\(checked.stderr)")
+        let skipped = await oppsHub("import", accounts, "--type", "account", "--skip-invalid", "--data", hub)
+        #expect(skipped.code == 0 && skipped.stdout.contains("imported 2 account record(s); skipped 3 invalid row(s)"), "\(skipped.stdout)\(skipped.stderr)")
+        // The two imported; the three left out are not on the hub.
+        for (i, id) in ids.enumerated() {
+            let audited = await oppsHub("audit", id.description, "--data", hub, "--json")
+            let created = audited.json?.array?.contains { $0["kind"]?.string == "write" } ?? false
+            #expect(created == [0, 4].contains(i), "row \(i + 2): \(audited.stdout)\(audited.stderr)")
+        }
+    }
 }

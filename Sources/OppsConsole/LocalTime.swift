@@ -21,6 +21,22 @@ public enum LocalTime {
         return Int(parts.tm_gmtoff)
     }
 
+    /// The instant a reading of this device's clock names (`wall`: the reading as if it were
+    /// UTC, in milliseconds).
+    public static func instant(reading wall: Int64) -> Int64 { instant(reading: wall, offsetAt: offsetSeconds(at:)) }
+
+    /// The instant a wall-clock reading names under a zone whose offset at an instant is
+    /// `offsetAt` (seconds east of UTC). Where the clock was set back and the reading happened
+    /// twice, the first time; where it was set forward and the reading never happened, the
+    /// reading moved on by the change (02:30 on a night that skips 02:00–03:00 is 03:30) — as
+    /// calendars and most libraries read it.
+    public static func instant(reading wall: Int64, offsetAt: (Int64) -> Int) -> Int64 {
+        // The offsets in force half a day either side: a clock changes at most once in a day.
+        let before = Int64(offsetAt(wall - 43_200_000)) * 1000, after = Int64(offsetAt(wall + 43_200_000)) * 1000
+        let candidates = Set([wall - before, wall - after]).filter { Int64(offsetAt($0)) * 1000 + $0 == wall }
+        return candidates.min() ?? wall - before
+    }
+
     /// `2026-12-05 09:30` on the reader's clock.
     public static func minute(_ milliseconds: Int64) -> String {
         minuteText(milliseconds, offsetSeconds: offsetSeconds(at: milliseconds))

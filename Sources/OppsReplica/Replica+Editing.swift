@@ -155,10 +155,9 @@ extension Replica {
                 let wall = try? Timestamp(parsing: "\(m.1)T\(m.2)\(m.3 ?? ":00")Z")
             {
                 guard m.4 == nil else { return .timestamp(wall) }
-                // The wall-clock reading less the offset in force then (found at the reading itself,
-                // then at the instant it gives: right but for the hour a clock change repeats).
-                let first = wall.milliseconds - Int64(LocalTime.offsetSeconds(at: wall.milliseconds)) * 1000
-                return .timestamp(Timestamp(milliseconds: wall.milliseconds - Int64(LocalTime.offsetSeconds(at: first)) * 1000))
+                // The wall-clock reading less the offset in force then (the first of an hour a
+                // clock change repeats, LocalTime.instant).
+                return .timestamp(Timestamp(milliseconds: LocalTime.instant(reading: wall.milliseconds)))
             }
             throw bad(.time)
         case let .enumeration(members):

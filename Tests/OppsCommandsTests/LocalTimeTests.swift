@@ -25,6 +25,36 @@ import Testing
         }
     }
 
+    /// A reading of a clock that was set back names the first of its two instants, and one of a
+    /// clock set forward (a time that never happened) the time moved on by the change — west of
+    /// UTC and east of it alike (zones with rules, written out here as their 2026 changes).
+    @Test func aTimeTypedInTheHourAClockChangeRepeatsOrSkipsIsReadOneWay() {
+        func ms(_ text: String) -> Int64 { try! Timestamp(parsing: text).milliseconds }
+        let hour = 3_600
+        // New York: EDT (-4) from 2026-03-08 07:00Z to 2026-11-01 06:00Z, EST (-5) outside.
+        let newYork = { (t: Int64) -> Int in t >= ms("2026-03-08T07:00:00Z") && t < ms("2026-11-01T06:00:00Z") ? -4 * hour : -5 * hour }
+        // Berlin: CEST (+2) from 2026-03-29 01:00Z to 2026-10-25 01:00Z, CET (+1) outside.
+        let berlin = { (t: Int64) -> Int in t >= ms("2026-03-29T01:00:00Z") && t < ms("2026-10-25T01:00:00Z") ? 2 * hour : hour }
+        let cases: [(zone: (Int64) -> Int, reading: String, instant: String)] = [
+            (newYork, "2026-11-01T00:30:00Z", "2026-11-01T04:30:00Z"),
+            (newYork, "2026-11-01T01:30:00Z", "2026-11-01T05:30:00Z"),  // 01:30 EDT, not 01:30 EST
+            (newYork, "2026-11-01T02:30:00Z", "2026-11-01T07:30:00Z"),
+            (newYork, "2026-03-08T01:30:00Z", "2026-03-08T06:30:00Z"),
+            (newYork, "2026-03-08T02:30:00Z", "2026-03-08T07:30:00Z"),  // never happened: 03:30 EDT
+            (newYork, "2026-03-08T03:30:00Z", "2026-03-08T07:30:00Z"),
+            (berlin, "2026-10-25T01:30:00Z", "2026-10-24T23:30:00Z"),
+            (berlin, "2026-10-25T02:30:00Z", "2026-10-25T00:30:00Z"),  // 02:30 CEST, not 02:30 CET
+            (berlin, "2026-10-25T03:30:00Z", "2026-10-25T02:30:00Z"),
+            (berlin, "2026-03-29T02:30:00Z", "2026-03-29T01:30:00Z"),  // never happened: 03:30 CEST
+            (berlin, "2026-07-01T09:00:00Z", "2026-07-01T07:00:00Z"),
+            ({ _ in 8 * hour }, "2026-12-05T07:30:00Z", "2026-12-04T23:30:00Z"),
+        ]
+        for c in cases {
+            let got = LocalTime.instant(reading: ms(c.reading), offsetAt: c.zone)
+            #expect(Timestamp(milliseconds: got) == (try! Timestamp(parsing: c.instant)), "\(c.reading) → \(Timestamp(milliseconds: got)), not \(c.instant)")
+        }
+    }
+
     @Test func minutesAndDaysAreReadOnTheReadersClock() {
         let beijing = 8 * 3600
         #expect(minuteText(Self.lateUTC) == "2026-12-04 23:30")

@@ -122,7 +122,7 @@ extension HubEngine {
         var rng = SystemRandomNumberGenerator()
         var valid = [(RecordID, [(String, Value)], Int64?, UserName?, Value?)]()
         // Each valid row's line and the rows of this file its references name (by column).
-        var validRows = [(line: Int, fileRefs: [(column: String, target: RecordID)])]()
+        var rowRefs = [(line: Int, fileRefs: [(column: String, target: RecordID)])]()
         var invalidRows = 0
         for (n, row) in rows.dropFirst().enumerated() {
             if n % 1000 == 999 { progress(n + 1) }
@@ -276,7 +276,7 @@ extension HubEngine {
             }
             if rowProblems.isEmpty {
                 valid.append((id ?? UUID128.version7(milliseconds: now, using: &rng), values, createdAt, createdBy, createdStage))
-                validRows.append((row.line, fileRefs))
+                rowRefs.append((row.line, fileRefs))
             } else {
                 problems += rowProblems
                 invalidRows += 1
@@ -285,22 +285,24 @@ extension HubEngine {
         // A row naming a row of this file that is invalid would name a record that never exists
         // (--skip-invalid imports the others): it is invalid too, and so is a row naming it.
         var importedIDs = Set(valid.map(\.0))
-        var dropped = true
-        while dropped {
-            dropped = false
-            for i in valid.indices.reversed() {
-                guard let (column, target) = validRows[i].fileRefs.first(where: { !importedIDs.contains($0.target) }) else { continue }
-                let line = fileLines[target] ?? 0
-                problems.append(
-                    ImportProblem(
-                        row: validRows[i].line, column: header.fields[columns.firstIndex(of: column) ?? 0],
-                        message: "\(target) is the id of row \(line), which is invalid", chinese: "\(target) 是第 \(line) 行的 id，而那一行无效"))
-                importedIDs.remove(valid[i].0)
-                valid.remove(at: i)
-                validRows.remove(at: i)
-                invalidRows += 1
-                dropped = true
-            }
+        var namedBy = [RecordID: [Int]]()  // a row's id → the valid rows naming it
+        for (i, row) in rowRefs.enumerated() { for ref in row.fileRefs { namedBy[ref.target, default: []].append(i) } }
+        var leftOut = Set<Int>()
+        var unsure = Array(valid.indices)
+        while let i = unsure.popLast() {
+            guard !leftOut.contains(i), let (column, target) = rowRefs[i].fileRefs.first(where: { !importedIDs.contains($0.target) }) else { continue }
+            leftOut.insert(i)
+            let line = fileLines[target] ?? 0
+            problems.append(
+                ImportProblem(
+                    row: rowRefs[i].line, column: header.fields[columns.firstIndex(of: column) ?? 0],
+                    message: "\(target) is the id of row \(line), which is invalid", chinese: "\(target) 是第 \(line) 行的 id，而那一行无效"))
+            importedIDs.remove(valid[i].0)
+            unsure += namedBy[valid[i].0] ?? []
+        }
+        if !leftOut.isEmpty {
+            invalidRows += leftOut.count
+            valid = valid.indices.filter { !leftOut.contains($0) }.map { valid[$0] }
         }
         // In the file's order (a row's own problems in the order found).
         problems = problems.enumerated().sorted { ($0.element.row, $0.offset) < ($1.element.row, $1.offset) }.map(\.element)

@@ -45,7 +45,8 @@ set xlabel "deals"
 set ylabel "seconds"
 set logscale y
 plot "$(series cold_s)" using 2:3 with linespoints lw 2 pt 7 title "cold sync", \
-     "$(series cold_s)" using 2:4 with linespoints lw 2 pt 5 dt 2 title "raw: the same rows inserted in one transaction"
+     "$(series cold_s)" using 2:4 with linespoints lw 2 pt 5 dt 2 title "raw: the same rows inserted in one transaction", \
+     "$(series cold_replica_floor_s)" using 2:4 with linespoints lw 2 pt 9 dt 3 title "the same through the replica's table, indexes built after"
 set title "one changed field: push + pull (median of 60)"
 set ylabel "milliseconds"
 plot "$(series roundtrip_ms)" using 2:3 with linespoints lw 2 pt 7 title "round trip", \
@@ -62,9 +63,10 @@ plot "$(series steady_p50_ms)" using 2:3 with linespoints lw 2 pt 7 title "p50",
      "$(series steady_p99_ms)" using 2:3 with linespoints lw 2 pt 5 title "p99"
 set title "hub CPU per sync"
 unset logscale y
-set yrange [0:*]
-set key right center
+set yrange [0:3]
+set key right top Right noreverse font ",9"
 plot "$(series steady_hub_cpu_ms)" using 2:3 with linespoints lw 2 pt 7 title "opps-hub serve", \
+     "$(series steady_floor_durable_ms)" using 2:3 with linespoints lw 2 pt 9 dt 3 title "floor: one exchange paced as theirs, after one fsynced row update", \
      "$(series steady_hub_cpu_ms)" using 2:4 with linespoints lw 2 pt 5 dt 2 title "raw: a no-op Hummingbird process, as many exchanges"
 unset multiplot
 PLOT

@@ -18,6 +18,24 @@ public enum RawBaselines {
         return (rows.count, clock() - t0)
     }
 
+    /// Copies the records of the replica at `source` into a new replica file at `path` through
+    /// the replica's own schema and statement (`ReplicaStore.recordUpsert`, every column as
+    /// stored), loaded as a first pull loads (`beginBulkLoad`: in id order, the secondary indexes
+    /// built once at the end), in one transaction — what this replica's storage costs for a cold
+    /// sync with no network, no decoding, no checksum and no rules. Returns the rows and the
+    /// seconds the insert, its commit and the index builds took (reading the source is not timed).
+    public static func insertReplicaCopy(of source: String, into path: String, clock: () -> Double) throws -> (rows: Int, seconds: Double) {
+        let from = try Database(path: source, readOnly: true)
+        let rows = try from.query(
+            "SELECT id, entity, stage, owner, creator, due, created, confirmed, view, deleted, view_deleted, local_only, parent FROM records ORDER BY id")
+        let to = try ReplicaStore(path: path)
+        _ = try to.beginBulkLoad()
+        let t0 = clock()
+        try to.transaction { for row in rows { try to.database.execute(ReplicaStore.recordUpsert, row) } }
+        try to.ensureRecordIndexes()
+        return (rows.count, clock() - t0)
+    }
+
     /// A database of one row, updated with every commit fsynced (`synchronous=FULL`) — the disk
     /// half of a round trip's floor.
     public final class FsyncedRow {

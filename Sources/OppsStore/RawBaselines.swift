@@ -29,6 +29,8 @@ public enum RawBaselines {
         let rows = try from.query(
             "SELECT id, entity, stage, owner, creator, due, created, confirmed, view, deleted, view_deleted, local_only, parent FROM records ORDER BY id")
         let to = try ReplicaStore(path: path)
+        // The stamps' replica numbering, so the copy reads as the source does (not timed: a handful of rows).
+        for row in try from.query("SELECT idx, id FROM replica_ids") { try to.database.execute("INSERT OR REPLACE INTO replica_ids (idx, id) VALUES (?, ?)", row) }
         _ = try to.beginBulkLoad()
         let t0 = clock()
         try to.transaction { for row in rows { try to.database.execute(ReplicaStore.recordUpsert, row) } }

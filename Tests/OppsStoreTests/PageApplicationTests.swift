@@ -174,6 +174,22 @@ import Testing
         #expect(try s.children(of: deal.id, entity: "activity", workspace: ws).isEmpty)
     }
 
+    /// The benchmark's floors copy what a replica holds: the replica's own (every column, its
+    /// indexes built after) and the plain one (a row of four columns each confirmed record).
+    @Test func theColdSyncFloorsCopyEveryRecordTheReplicaHolds() throws {
+        let s = try store()
+        var page = ReceivedPage()
+        page.whole = try assorted().map { try whole($0) }
+        _ = try s.transaction { try s.apply(page, replica: Self.me, user: "sam", workspace: ws) }
+        let directory = Scratch.directory("opps-floor")
+        let copied = try RawBaselines.insertReplicaCopy(of: s.database.path, into: directory + "/replica.sqlite") { 0 }
+        #expect(copied.rows == assorted().count)
+        let copy = try ReplicaStore(path: directory + "/replica.sqlite")
+        #expect(try copy.recordIndexNames() == s.recordIndexNames())
+        for r in assorted() { #expect(try copy.confirmed(r.id, workspace: ws) == s.confirmed(r.id, workspace: ws)) }
+        #expect(try RawBaselines.insertCopy(of: s.database.path, into: directory + "/raw.sqlite") { 0 }.rows == assorted().count)
+    }
+
     @Test func pagesKeepTheChecksumOfTheWholeStateAndMoveTheCursors() throws {
         let s = try store()
         var first = ReceivedPage()

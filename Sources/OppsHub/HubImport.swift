@@ -91,16 +91,14 @@ extension HubEngine {
         if !problems.isEmpty { return ImportResult(entity: name, imported: 0, validRows: 0, invalidRows: rows.count - 1, problems: problems) }
 
         // Ids given in the file, so references between its rows resolve.
-        var fileIDs = [RecordID: Int]()
-        var fileLines = [RecordID: Int]()
+        var fileRows = [RecordID: [Int]]()  // an id → the lines of the rows giving it
         if let idColumn = columns.firstIndex(of: "id") {
             for row in rows.dropFirst() where idColumn < row.fields.count {
-                if let id = RecordID(parsing: row.fields[idColumn]) {
-                    fileIDs[id, default: 0] += 1
-                    if fileLines[id] == nil { fileLines[id] = row.line }
-                }
+                if let id = RecordID(parsing: row.fields[idColumn]) { fileRows[id, default: []].append(row.line) }
             }
         }
+        /// A column as the header names it, for a problem's report.
+        func headerCell(_ column: String) -> String { header.fields[columns.firstIndex(of: column) ?? 0] }
         // The live records of a referenced type by their short ids and their names, read when a
         // cell first names one of that type by either (an operator's file from another CRM knows
         // its accounts by name, a rep quotes the short id).
@@ -120,16 +118,14 @@ extension HubEngine {
             return (codes, names)
         }
         var rng = SystemRandomNumberGenerator()
-        var valid = [(RecordID, [(String, Value)], Int64?, UserName?, Value?)]()
-        // Each valid row's line and the rows of this file its references name (by column).
-        var rowRefs = [(line: Int, fileRefs: [(column: String, target: RecordID)])]()
+        var valid = [ValidRow]()
         var invalidRows = 0
         for (n, row) in rows.dropFirst().enumerated() {
             if n % 1000 == 999 { progress(n + 1) }
             var rowProblems = [ImportProblem]()
             var fileRefs = [(column: String, target: RecordID)]()
             func problem(_ column: String, _ message: String, _ chinese: String) {
-                rowProblems.append(ImportProblem(row: row.line, column: header.fields[columns.firstIndex(of: column) ?? 0], message: message, chinese: chinese))
+                rowProblems.append(ImportProblem(row: row.line, column: headerCell(column), message: message, chinese: chinese))
             }
             guard row.fields.count == header.fields.count else {
                 rowProblems.append(
@@ -150,7 +146,7 @@ extension HubEngine {
                 if column == "id" {
                     if text.isEmpty { continue }
                     guard let given = RecordID(parsing: text) else { problem(column, "not a record id: \(text)", "「\(text)」不是记录 id"); continue }
-                    if fileIDs[given, default: 0] > 1 { problem(column, "the id appears on more than one row", "这个 id 出现在不止一行") }
+                    if fileRows[given, default: []].count > 1 { problem(column, "the id appears on more than one row", "这个 id 出现在不止一行") }
                     if try store.record(given, workspace: workspace) != nil { problem(column, "a record with this id exists", "已经有这个 id 的记录") }
                     id = given
                     continue
@@ -220,7 +216,7 @@ extension HubEngine {
                         if column == entity.stageField { problem(column, "a stage is required", "必须填写阶段") }
                         continue
                     }
-                    if case let .reference(targetEntity) = field.type, case let .reference(target) = value, fileIDs[target] != nil {
+                    if case let .reference(targetEntity) = field.type, case let .reference(target) = value, fileRows[target] != nil {
                         // A row of this file: a record of the type being imported.
                         fileRefs.append((column, target))
                         if targetEntity != name {
@@ -275,8 +271,10 @@ extension HubEngine {
                 }
             }
             if rowProblems.isEmpty {
-                valid.append((id ?? UUID128.version7(milliseconds: now, using: &rng), values, createdAt, createdBy, createdStage))
-                rowRefs.append((row.line, fileRefs))
+                valid.append(
+                    ValidRow(
+                        id: id ?? UUID128.version7(milliseconds: now, using: &rng), values: values, createdAt: createdAt, createdBy: createdBy,
+                        createdStage: createdStage, line: row.line, fileRefs: fileRefs))
             } else {
                 problems += rowProblems
                 invalidRows += 1
@@ -284,21 +282,21 @@ extension HubEngine {
         }
         // A row naming a row of this file that is invalid would name a record that never exists
         // (--skip-invalid imports the others): it is invalid too, and so is a row naming it.
-        var importedIDs = Set(valid.map(\.0))
+        var importedIDs = Set(valid.map(\.id))
         var namedBy = [RecordID: [Int]]()  // a row's id → the valid rows naming it
-        for (i, row) in rowRefs.enumerated() { for ref in row.fileRefs { namedBy[ref.target, default: []].append(i) } }
+        for (i, row) in valid.enumerated() { for ref in row.fileRefs { namedBy[ref.target, default: []].append(i) } }
         var leftOut = Set<Int>()
         var unsure = Array(valid.indices)
         while let i = unsure.popLast() {
-            guard !leftOut.contains(i), let (column, target) = rowRefs[i].fileRefs.first(where: { !importedIDs.contains($0.target) }) else { continue }
+            guard !leftOut.contains(i), let (column, target) = valid[i].fileRefs.first(where: { !importedIDs.contains($0.target) }) else { continue }
             leftOut.insert(i)
-            let line = fileLines[target] ?? 0
+            let line = fileRows[target]?.first ?? 0
             problems.append(
                 ImportProblem(
-                    row: rowRefs[i].line, column: header.fields[columns.firstIndex(of: column) ?? 0],
-                    message: "\(target) is the id of row \(line), which is invalid", chinese: "\(target) 是第 \(line) 行的 id，而那一行无效"))
-            importedIDs.remove(valid[i].0)
-            unsure += namedBy[valid[i].0] ?? []
+                    row: valid[i].line, column: headerCell(column), message: "\(target) is the id of row \(line), which is invalid",
+                    chinese: "\(target) 是第 \(line) 行的 id，而那一行无效"))
+            importedIDs.remove(valid[i].id)
+            unsure += namedBy[valid[i].id] ?? []
         }
         if !leftOut.isEmpty {
             invalidRows += leftOut.count
@@ -316,10 +314,12 @@ extension HubEngine {
                 var decider = BatchDecider(
                     reader: StoreReader(store: store, workspace: workspace), workspace: workspace, directory: directory, clock: clock,
                     hubReplica: hubReplica, hubTime: hubTime, maxClockAhead: configuration.maxClockAheadMilliseconds)
-                for (i, (id, values, createdAt, createdBy, createdStage)) in valid.enumerated() {
+                for (i, row) in valid.enumerated() {
                     // Created in the stage the file names, else in the stage it is in now.
-                    let stage = createdStage ?? entity.stageField.flatMap { sf in values.first { $0.0 == sf }?.1 } ?? .null
-                    try decider.imported(id: id, entity: name, stage: stage, createdAt: createdAt, row: i, createdBy: createdBy ?? writer, writer: writer, values: values)
+                    let stage = row.createdStage ?? entity.stageField.flatMap { sf in row.values.first { $0.0 == sf }?.1 } ?? .null
+                    try decider.imported(
+                        id: row.id, entity: name, stage: stage, createdAt: row.createdAt, row: i, createdBy: row.createdBy ?? writer, writer: writer,
+                        values: row.values)
                     try decider.drain { try apply($0, hubTime: hubTime) }
                     if i % 1000 == 999 { try apply(decider.finish(), hubTime: hubTime) }
                 }
@@ -328,6 +328,18 @@ extension HubEngine {
             }
         }
         return ImportResult(entity: name, imported: valid.count, validRows: valid.count, invalidRows: invalidRows, problems: problems)
+    }
+
+    /// A row that passed its checks: what is imported, and the rows of the same file its
+    /// references name (by column), which must be imported with it.
+    struct ValidRow {
+        var id: RecordID
+        var values: [(String, Value)]
+        var createdAt: Int64?
+        var createdBy: UserName?
+        var createdStage: Value?
+        var line: Int
+        var fileRefs: [(column: String, target: RecordID)]
     }
 
     /// Why a cell's text is not a value of `type`, in Chinese, with how to write one.

@@ -220,8 +220,7 @@ import Testing
             #expect(settle.hasPrefix("重新写入你的值：opps conflicts restore ") && settle.contains("；不再显示：opps conflicts dismiss "), "\(conflicts.stdout)")
             #expect(!conflicts.stdout.contains("authority"), "\(conflicts.stdout)")
             let inEnglish = await opps("conflicts", "--home", sam, "--locale", "en").stdout
-            let unwrapped = inEnglish.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
-            #expect(unwrapped.contains("lost (changed at the same time: whoever has more say over amount won)"), "\(inEnglish)")
+            #expect(unspaced(inEnglish).contains(unspaced("lost (changed at the same time: whoever has more say over amount won)")), "\(inEnglish)")
             #expect(inEnglish.split(separator: "\n").allSatisfy { $0.count <= 80 }, "\(inEnglish)")
             // The deal's timeline says the same.
             // (Its long lines continue under themselves at 80 columns.)

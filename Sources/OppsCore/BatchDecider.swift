@@ -285,6 +285,25 @@ public struct BatchDecider {
         return effects
     }
 
+    /// The records changed so far, but `keep` (the one the last write changed: the next may
+    /// change it again), each handed out once to be saved before the batch ends; a record changed
+    /// again is handed out again, or saved by `finish`. A large push saves them beside its
+    /// decisions (the hub's `RowWriter`). Team records are not among them: they are saved at once.
+    public mutating func takeChanged(except keep: RecordID?) -> [Record] {
+        var out = [Record]()
+        var kept = [RecordID]()
+        for id in dirty {
+            if id == keep {
+                kept.append(id)
+            } else if let r = records[id] ?? nil, teamEntity != r.entity {
+                out.append(r)
+            }
+        }
+        dirty = kept
+        dirtySet = Set(kept)
+        return out
+    }
+
     /// The end of the batch: every record it changed, saved once.
     public mutating func finish() -> [HubEffect] {
         for id in dirty where teamEntity != records[id]??.entity {

@@ -44,6 +44,10 @@ public struct HubConfiguration: Sendable {
     /// Memory for the per-user and per-replica caches (visibility snapshots, what each replica
     /// holds), least recently used dropped first. A miss costs a rebuild from the store, not an error.
     public var cacheBytes = 256 << 20
+    /// A push of at least this many writes has its rows written on a second thread while the
+    /// rest of it is decided (SQLite only; `RowWriter`). Below it, handing rows over costs more
+    /// than it saves. Tests set 1 to take that path with every push.
+    public var rowsBesideDecisionsFrom = 256
 
     public init(
         dataDirectory: String, host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20,

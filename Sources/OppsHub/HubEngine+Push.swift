@@ -143,15 +143,33 @@ extension HubEngine {
         let actor = Actor(user: user.name, role: user.role)
         let hubTime = now
         let workspace = self.workspace
-        let reader = StoreReader(store: store, workspace: workspace, knownHead: sequenced?.head, knownConflictHead: sequenced?.conflictHead)
+        let store = self.store
+        // A large push's log rows are written on a second thread while its later writes are
+        // decided; from here on, the store is touched only through `writer` or after settling it.
+        let writer = items.count >= configuration.rowsBesideDecisionsFrom ? rowWriter : nil
+        defer { writer?.settleQuietly() }
+        var reader = StoreReader(store: store, workspace: workspace, knownHead: sequenced?.head, knownConflictHead: sequenced?.conflictHead)
+        reader.writer = writer
         var decider = BatchDecider(
             reader: reader, workspace: workspace, directory: directory, clock: clock,
             hubReplica: hubReplica, hubTime: hubTime, maxClockAhead: configuration.maxClockAheadMilliseconds)
         var results = [WriteResult]()
         results.reserveCapacity(items.count)
         // The push's log entries, written together once its decisions are done (multi-row
-        // statements): nothing in a push reads the log back after its first sequence number.
+        // statements) or, with a writer, a few hundred at a time beside them: nothing in a push
+        // reads the log back after its first sequence number.
         var appended = [LogEntry]()
+        // The log entries so far and the records changed so far but `keep`, to the writer.
+        func handOver(keeping keep: RecordID?) {
+            guard let writer, !appended.isEmpty else { return }
+            let entries = appended
+            let changed = decider.takeChanged(except: keep)
+            appended.removeAll(keepingCapacity: true)
+            writer.submit {
+                try store.append(entries, hubMilliseconds: hubTime)
+                if !changed.isEmpty { try store.saveRecords(changed, workspace: workspace) }
+            }
+        }
         try decider.prefetch(
             items.lazy.map {
                 switch $0 {
@@ -167,7 +185,13 @@ extension HubEngine {
                 case let .write(w):
                     try decider.decide(w, actor: actor)
                 }
-            try decider.drain { try apply($0, hubTime: hubTime, log: &appended) }
+            try decider.drain { try apply($0, hubTime: hubTime, log: &appended, writer: writer) }
+            if writer != nil, appended.count >= Self.rowsHandedOver {
+                switch item {
+                case let .write(w): handOver(keeping: w.record)
+                case let .unknown(record, _, _, _, _): handOver(keeping: record)
+                }
+            }
             activity.outcomes[verdict.decision.outcome, default: 0] += 1
             results.append(WriteResult(verdict))
         }
@@ -175,7 +199,12 @@ extension HubEngine {
         // next write's reads need it), written together after the log entries.
         var changed = [Record]()
         for effect in decider.finish() {
-            if case let .save(record) = effect { changed.append(record) } else { try apply(effect, hubTime: hubTime, log: &appended) }
+            if case let .save(record) = effect { changed.append(record) } else { try apply(effect, hubTime: hubTime, log: &appended, writer: writer) }
+        }
+        if let writer {
+            // The last rows are written while the answer is made.
+            handOver(keeping: nil)
+            if !changed.isEmpty { writer.submit { [changed] in try store.saveRecords(changed, workspace: workspace) } }
         }
         var response = PushResponse()
         response.batch = request.batch
@@ -184,11 +213,15 @@ extension HubEngine {
         response.head = try decider.head ?? reader.head()
         replica.lastBatch = request.batch
         replica.lastSeenMilliseconds = hubTime
+        let answer = try BodyCodec.encode(response, as: .protobuf)
+        try writer?.settle()
         // The push's rows, each table's written once: on PostgreSQL one statement, one round trip.
         try store.together {
-            if !appended.isEmpty { try store.append(appended, hubMilliseconds: hubTime) }
-            if !changed.isEmpty { try store.saveRecords(changed, workspace: workspace) }
-            try store.saveBatch(replica: replica.id, number: request.batch, digest: digest, response: try BodyCodec.encode(response, as: .protobuf))
+            if writer == nil {
+                if !appended.isEmpty { try store.append(appended, hubMilliseconds: hubTime) }
+                if !changed.isEmpty { try store.saveRecords(changed, workspace: workspace) }
+            }
+            try store.saveBatch(replica: replica.id, number: request.batch, digest: digest, response: answer)
             try store.saveReplica(replica)
         }
         clock = decider.clock
@@ -197,6 +230,10 @@ extension HubEngine {
         return response
     }
 
+    /// Log entries handed to the row writer at a time: large enough that handing over costs
+    /// little, small enough that the writer starts early.
+    static let rowsHandedOver = 256
+
     /// Applies one of a decider's effects to the store, inside the caller's transaction.
     func apply(_ effect: HubEffect, hubTime: Int64) throws {
         var log = [LogEntry]()
@@ -204,8 +241,12 @@ extension HubEngine {
         if !log.isEmpty { try store.append(log, hubMilliseconds: hubTime) }
     }
 
-    /// The same, a log entry kept in `log` for the caller to append with the others.
-    func apply(_ effect: HubEffect, hubTime: Int64, log: inout [LogEntry]) throws {
+    /// The same, a log entry kept in `log` for the caller to append with the others; any other
+    /// effect written at once, after the rows handed to `writer` (the decider reads next what
+    /// it wrote: a team, a conflict head).
+    func apply(_ effect: HubEffect, hubTime: Int64, log: inout [LogEntry], writer: RowWriter? = nil) throws {
+        if case let .append(entry) = effect { return log.append(entry) }
+        try writer?.settle()
         switch effect {
         case let .append(entry): log.append(entry)
         case let .conflict(c, owner):

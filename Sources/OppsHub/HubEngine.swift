@@ -52,6 +52,9 @@ public final class HubEngine {
         return names
     }
     var clock = HybridLogicalClock()
+    /// Writes a large push's rows beside its decisions, where the store's connection may move
+    /// between threads (SQLite); nil otherwise.
+    let rowWriter: RowWriter?
     let hubReplica: ReplicaID
     public let hubID: UUID128
 
@@ -74,6 +77,7 @@ public final class HubEngine {
 
     public init(store: any HubStorage, configuration: HubConfiguration) throws {
         self.store = store
+        rowWriter = store is SQLiteHubStore ? RowWriter() : nil
         self.configuration = configuration
         recent = RecentChanges(indexWhenAnswering: configuration.verifySnapshots)
         // Three quarters for what users may see, a quarter for what replicas hold.

@@ -33,6 +33,7 @@ struct HubFixture: Sendable {
         directory = Scratch.directory("opps-hub-test")
         var config = HubConfiguration(dataDirectory: directory, port: 0)
         config.verifySnapshots = true  // every brought-forward snapshot is checked against a full build
+        config.rowsBesideDecisionsFrom = 1  // every push's rows written beside its decisions (SQLite)
         configure(&config)
         configuration = config
         var rng = SystemRandomNumberGenerator()
@@ -258,11 +259,14 @@ extension RecordSet {
 
 /// A hub engine on a new SQLite file (every snapshot checked against a full build), with `users`
 /// added: the engine and each user's token. For tests that talk to the engine in-process.
-func testEngine(_ prefix: String, clock: TestClock, users: [HubUser]) throws -> (HubEngine, [String: String]) {
+func testEngine(
+    _ prefix: String, clock: TestClock, users: [HubUser], configure: (inout HubConfiguration) -> Void = { _ in }
+) throws -> (HubEngine, [String: String]) {
     let directory = Scratch.directory(prefix)
     var c = HubConfiguration(dataDirectory: directory)
     c.verifySnapshots = true
     c.clock = clock
+    configure(&c)
     var rng = SystemRandomNumberGenerator()
     let store = try c.openStore()
     _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: clock.nowMilliseconds(), rng: &rng)

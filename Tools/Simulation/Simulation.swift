@@ -170,6 +170,9 @@ public final class Simulation {
         var config = HubConfiguration(dataDirectory: root + "/hub", port: 0)
         config.verifySnapshots = true  // every brought-forward snapshot is checked against a full build
         config.clock = clock
+        // Even seeds write every push's rows beside its decisions (SQLite's `RowWriter`), odd
+        // seeds none: the simulator's pushes are far below the default's size.
+        config.rowsBesideDecisionsFrom = options.seed % 2 == 0 ? 1 : .max
         if let server = options.postgresServer {
             config.storeURL = try PostgresLocation.createDatabase(base: server, prefix: "opps_sim_\(options.seed)_")
             database = config.storeURL

@@ -1,0 +1,141 @@
+import Foundation
+import OppsCore
+import OppsStore
+import OppsTestSupport
+import OppsWire
+import Testing
+
+@testable import OppsHub
+
+/// A large push's rows written on a second thread while its later writes are decided
+/// (`RowWriter`): what it leaves and answers is what the same push leaves without it, and a row
+/// the writer cannot write fails the push with nothing of it kept.
+@Suite struct RowWriterTests {
+    static let team = [
+        HubUser(name: "max", role: "manager"),
+        HubUser(name: "sam", role: "sales", territory: "north", manager: "max"),
+    ]
+
+    /// A hub whose pushes of at least `from` writes use the writer, and its users by name.
+    static func engine(rowsBesideDecisionsFrom from: Int) throws -> (HubEngine, [String: HubUser]) {
+        let (engine, _) = try testEngine("opps-row-writer", clock: TestClock(1_795_000_000_000), users: team) {
+            $0.rowsBesideDecisionsFrom = from
+        }
+        var users = [String: HubUser]()
+        for u in team { users[u.name] = try engine.store.user(named: u.name) }
+        return (engine, users)
+    }
+
+    static func handshake(_ engine: HubEngine, _ user: HubUser, _ replica: TestReplica) throws {
+        var h = HandshakeRequest()
+        h.minVersion = 1
+        h.maxVersion = 1
+        h.replica = Data(replica.id.bytes)
+        _ = try engine.handshake(user: user, request: h)
+    }
+
+    static func push(_ engine: HubEngine, _ user: HubUser, _ request: PushRequest) throws -> [UInt8] {
+        var activity = HubActivity()
+        return try BodyCodec.encode(engine.push(user: user, request: request, activity: &activity), as: .protobuf)
+    }
+
+    /// Three pushes of 120–660 writes — new deals, then stale writes that lose (conflicts
+    /// written between the rows handed over) beside fresh ones, then the manager's writes over
+    /// the rep's — and a replayed one, on a hub that writes rows beside its decisions and one
+    /// that does not: the same answers, byte for byte, and the same log, conflicts and records.
+    @Test func aLargePushLeavesWhatItLeavesWithoutTheWriter() throws {
+        var outcomes = [(answers: [[UInt8]], log: [StoredLogEntry], conflicts: [StoredConflict], records: [RecordID: Record])]()
+        for from in [1, Int.max] {
+            let (engine, users) = try Self.engine(rowsBesideDecisionsFrom: from)
+            var rng = SeededGenerator(seed: 11)
+            var sam = TestReplica(user: "sam", token: "", seed: 1)
+            var max = TestReplica(user: "max", token: "", seed: 2)
+            try Self.handshake(engine, users["sam"]!, sam)
+            try Self.handshake(engine, users["max"]!, max)
+            var answers = [[UInt8]]()
+            // 60 new deals, 11 writes each; the stamps of their first name kept for later.
+            var deals = [RecordID]()
+            var first = [FieldWrite]()
+            var writes = [FieldWrite]()
+            for i in 0..<60 {
+                let deal = sam.create(using: &rng)
+                deals.append(deal.record)
+                writes.append(deal)
+                for j in 0..<10 {
+                    let field = ["name", "next_step", "amount"][j % 3]
+                    let value: Value = field == "amount" ? .decimal(ExactDecimal(units: Int64(100 * i + j), scale: 2)) : .text("商机 \(i)-\(j)")
+                    let w = sam.write(deal.record, field, value)
+                    if j == 0 { first.append(w) }
+                    writes.append(w)
+                }
+            }
+            let created = try sam.batch(writes)
+            answers.append(try Self.push(engine, users["sam"]!, created))
+            // 8 fresh writes and 2 stale ones (the first name's stamp: older than what holds) per deal.
+            writes = []
+            for (i, deal) in deals.enumerated() {
+                for j in 0..<8 { writes.append(sam.write(deal, "next_step", .text("下一步 \(i)-\(j)"))) }
+                for _ in 0..<2 {
+                    var stale = first[i]
+                    stale.value = .text("过时 \(i)")
+                    writes.append(stale)
+                }
+            }
+            answers.append(try Self.push(engine, users["sam"]!, try sam.batch(writes)))
+            // The manager over the rep: amounts and steps of every deal.
+            writes = deals.flatMap { [max.write($0, "amount", .decimal(ExactDecimal(units: 99, scale: 0))), max.write($0, "next_step", .text("经理"))] }
+            answers.append(try Self.push(engine, users["max"]!, try max.batch(writes)))
+            // The first push again: answered from its stored answer.
+            answers.append(try Self.push(engine, users["sam"]!, created))
+            let store = engine.store
+            outcomes.append(
+                (
+                    answers, try store.log(after: 0, limit: 100_000),
+                    try store.conflicts(after: 0, concerning: ["sam", "max"], author: "sam", limit: 100_000),
+                    try store.records(deals, workspace: engine.workspace)
+                ))
+        }
+        let (with, without) = (outcomes[0], outcomes[1])
+        #expect(with.log.count > 1_200, "every write that holds is logged")
+        #expect(with.conflicts.count >= 120, "the stale writes lost")
+        #expect(with.records.count == 60)
+        #expect(with.answers == without.answers)
+        #expect(with.log == without.log)
+        #expect(with.conflicts == without.conflicts)
+        #expect(with.records == without.records)
+    }
+
+    /// A log row the writer cannot write (a trigger refuses the 600th of the push: in a later
+    /// group handed over) fails the push; nothing of it is kept — no log entry, no record, the
+    /// batch not taken — and the same push goes through once the row can be written.
+    @Test func aRowTheWriterCannotWriteFailsThePushAndLeavesNothing() throws {
+        let (engine, users) = try Self.engine(rowsBesideDecisionsFrom: 1)
+        let sqlite = try #require(engine.store as? SQLiteHubStore)
+        var rng = SeededGenerator(seed: 12)
+        var sam = TestReplica(user: "sam", token: "", seed: 1)
+        try Self.handshake(engine, users["sam"]!, sam)
+        var writes = [FieldWrite]()
+        var deals = [RecordID]()
+        for i in 0..<60 {
+            let deal = sam.create(using: &rng)
+            deals.append(deal.record)
+            writes.append(deal)
+            for j in 0..<10 { writes.append(sam.write(deal.record, "next_step", .text("\(i)-\(j)"))) }
+        }
+        let request = try sam.batch(writes)
+        let head = try engine.store.head()
+        try sqlite.database.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON log WHEN NEW.seq = \(head + 600) BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+        #expect(throws: (any Error).self) { try Self.push(engine, users["sam"]!, request) }
+        #expect(try engine.store.head() == head)
+        #expect(try engine.store.records(deals, workspace: engine.workspace).isEmpty)
+        #expect(try engine.store.replica(sam.id)?.lastBatch == 0)
+        try sqlite.database.execute("DROP TRIGGER refuse")
+        let answer = try BodyCodec.decode(PushResponse.self, from: try Self.push(engine, users["sam"]!, request), as: .protobuf)
+        #expect(answer.results.count == writes.count)
+        // The later writes to a field win over the earlier ones of the batch (none names a base).
+        #expect(answer.results.allSatisfy { $0.outcome == .applied || $0.outcome == .won })
+        #expect(try engine.store.head() >= head + UInt64(writes.count))
+        #expect(try engine.store.records(deals, workspace: engine.workspace).count == 60)
+    }
+}

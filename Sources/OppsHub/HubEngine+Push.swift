@@ -232,7 +232,7 @@ extension HubEngine {
 
     /// Log entries handed to the row writer at a time: large enough that handing over costs
     /// little, small enough that the writer starts early.
-    static let rowsHandedOver = 256
+    static let rowsHandedOver = 128
 
     /// Applies one of a decider's effects to the store, inside the caller's transaction.
     func apply(_ effect: HubEffect, hubTime: Int64) throws {

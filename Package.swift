@@ -154,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "OppsHubTests",
             dependencies: [
-                "OppsHub", "OppsCore", "OppsWire", "OppsStore", "OppsSimulation", "OppsTestSupport", "OppsReplica", "OppsPostgres",
+                "OppsHub", "OppsCore", "OppsWire", "OppsStore", "OppsSimulation", "OppsTestSupport", "OppsReplica", "OppsPostgres", "OppsCSV",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),

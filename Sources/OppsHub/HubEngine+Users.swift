@@ -120,13 +120,38 @@ extension HubEngine {
     /// Changes a user's directory entry (role, team, territory, manager, capacity, disabled).
     /// The change is audited; replicas see its effect on visibility at their next pull.
     public func updateUser(_ name: UserName, _ change: (inout HubUser) -> Void) throws -> HubUser {
+        try updateUserSayingUnseen(name, change).user
+    }
+
+    /// The same, and the open deals someone saw before the change that no enabled user sees
+    /// after it (I17), with their owners: a new role, manager or `disabled` can take the last
+    /// sight of a deal away — the user's own deals, and deals only they saw through their role
+    /// or their place on a team (an ownerless deal its team alone sees). The change stands (a
+    /// departing user must be disabled whatever they saw); the operator is told which deals.
+    public func updateUserSayingUnseen(_ name: UserName, _ change: (inout HubUser) -> Void) throws -> (user: HubUser, leftUnseen: [UnseenDeal]) {
         defer { directoryMarker = nil }
         return try store.transaction {
+            try refreshDirectory()
             guard var user = try store.user(named: name) else { throw Self.noUser(name) }
             let before = user
             change(&user)
             if let refusal = try entryRefusals(user, rows: nil).first { throw refusal.error }
             if let role = workspace.role(input: user.role) { user.role = role.name }
+            var leftUnseen = [UnseenDeal]()
+            // Who sees a deal follows roles, managers and who is enabled, not capacities.
+            var (next, last) = (user.directoryEntry, before.directoryEntry)
+            (next.capacity, last.capacity) = (nil, nil)
+            if next != last {
+                var entries = directory.users
+                entries[name] = user.directoryEntry
+                let after = Directory(users: Array(entries.values))
+                for deal in try store.openRecordColumns(owner: nil, closedStages: []) {
+                    var team: Set<UserName>?
+                    if try !seen(deal, under: workspace, directory: after, team: &team), try seen(deal, under: workspace, directory: directory, team: &team) {
+                        leftUnseen.append(UnseenDeal(id: deal.id, owner: deal.owner))
+                    }
+                }
+            }
             try store.updateUser(user)
             var changes = [String]()
             if before.role != user.role { changes.append("role \(before.role) → \(user.role)") }
@@ -136,7 +161,7 @@ extension HubEngine {
             if before.capacity != user.capacity { changes.append("capacity \(before.capacity.map(String.init) ?? "-") → \(user.capacity.map(String.init) ?? "-")") }
             if before.disabled != user.disabled { changes.append(user.disabled ? "disabled" : "enabled") }
             try store.audit(action: "user", subject: name, detail: changes.joined(separator: ", "), now: now)
-            return user
+            return (user, leftUnseen)
         }
     }
 
@@ -158,10 +183,12 @@ extension HubEngine {
     /// visibility rule (`Workspace.anyoneSees`). Its team is read only when its owner, creator,
     /// their managers and the roles are not enough, and kept in `team` for a second question.
     func seen(
-        _ deal: (id: RecordID, entity: String, owner: UserName?, creator: UserName, stage: String?), under ws: Workspace, team: inout Set<UserName>?
+        _ deal: (id: RecordID, entity: String, owner: UserName?, creator: UserName, stage: String?), under ws: Workspace, directory given: Directory? = nil,
+        team: inout Set<UserName>?
     ) throws -> Bool {
         guard let e = ws.entity(deal.entity) else { return true }
         let stage: Value = deal.stage.map { .member($0) } ?? .null
+        let directory = given ?? self.directory
         func sees(_ t: Set<UserName>) -> Bool { ws.anyoneSees(recordOf: e, stage: stage, owner: deal.owner, creator: deal.creator, team: t, directory: directory) }
         if sees([]) { return true }
         let members = try team ?? store.team(of: deal.id)
@@ -199,4 +226,10 @@ extension HubEngine {
     static let negativeCapacity = HubError.invalid("capacity must be 0 or more", chinese: "容量必须是 0 或更大")
     static let selfManaged = HubError.invalid("a user cannot manage themselves", chinese: "用户不能是自己的经理")
     static func userExists(_ name: UserName) -> HubError { HubError.invalid("user \"\(name)\" already exists", chinese: "用户「\(name)」已经存在") }
+}
+
+/// An open deal a user change left in no one's sight (`updateUserSayingUnseen`).
+public struct UnseenDeal: Sendable, Hashable {
+    public var id: RecordID
+    public var owner: UserName?
 }

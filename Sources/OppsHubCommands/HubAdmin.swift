@@ -308,7 +308,9 @@ extension UserCommand {
             discussion: """
                 It says what becomes of the open deals the user owns: still seen by others (a manager \
                 can give them new owners), or, for a user with no manager, seen by no one until one is \
-                set (opps-hub user set wei --manager lin).
+                set (opps-hub user set wei --manager lin). Deals only this user saw through their role \
+                or a team (a deal with no owner that its team alone sees) are named too: no one sees \
+                them until the user is enabled again.
 
                 Example: opps-hub user disable wei --data /srv/opps
                 """)
@@ -320,7 +322,7 @@ extension UserCommand {
 
         public func run() throws {
             let engine = try adminCall { try data.openEngine() }
-            _ = try adminCall { try engine.updateUser(name) { $0.disabled = true } }
+            let (_, leftUnseen) = try adminCall { try engine.updateUserSayingUnseen(name) { $0.disabled = true } }
             // The user is disabled whatever follows: a failure to count their deals only leaves
             // the count unsaid.
             let (open, unseen) = (try? engine.ownedOpenDeals(name)) ?? (0, 0)
@@ -334,6 +336,8 @@ extension UserCommand {
                         "\(name) owns \(open) open deal(s); others still see them (a manager can give them new owners)",
                         "\(name) 负责的 \(open) 个未结商机仍有其他人能看到（经理可以给它们换负责人）"))
             }
+            let others = leftUnseen.filter { $0.owner != name }
+            if !others.isEmpty { Console.out(othersUnseen(others, seenBy: name, undo: "opps-hub user enable \(name)")) }
         }
     }
 
@@ -358,7 +362,7 @@ extension UserCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Change a user's role, team, territory, manager or capacity.",
             discussion:
-                "The change is audited. Replicas receive the records entering and leaving the user's visibility at their next sync, keeping their pending writes. An empty value clears team, territory, manager or capacity. A new role or a cleared manager that leaves the user's open deals in no one's sight is said, with how many and the fix (a manager); the change stands.\n\nExample: opps-hub user set wei --territory north --capacity 40 --data /srv/opps"
+                "The change is audited. Replicas receive the records entering and leaving the user's visibility at their next sync, keeping their pending writes. An empty value clears team, territory, manager or capacity. A new role or a cleared manager that leaves the user's open deals in no one's sight is said, with how many and the fix (a manager); deals only this user saw through their role or a team (no owner, or another's) are named, with the command that undoes the change. The change stands.\n\nExample: opps-hub user set wei --territory north --capacity 40 --data /srv/opps"
         )
 
         @Argument(help: "The user name.") var name: String
@@ -382,8 +386,9 @@ extension UserCommand {
 
         public func run() throws {
             let engine = try data.openEngine()
-            let user = try adminCall {
-                try engine.updateUser(name) { u in
+            let before = try? engine.store.user(named: name)
+            let (user, leftUnseen) = try adminCall {
+                try engine.updateUserSayingUnseen(name) { u in
                     if let role { u.role = role }
                     if let team { u.team = team.isEmpty ? nil : team }
                     if let territory { u.territory = territory.isEmpty ? nil : territory }
@@ -402,11 +407,34 @@ extension UserCommand {
             // A new role or no manager can leave the user's deals in no one's sight (a rep made
             // an expert sees only the deals they are on): said, as `user disable` says it, with
             // the fix. The change stands (on stderr with --json, so stdout stays one object).
-            guard role != nil || manager != nil, let (open, unseen) = try? engine.ownedOpenDeals(name), unseen > 0 else { return }
-            let line = unseenDeals(of: name, open: open, unseen: unseen)
-            if json { Console.err(line) } else { Console.out(line) }
+            var lines = [String]()
+            if role != nil || manager != nil, let (open, unseen) = try? engine.ownedOpenDeals(name), unseen > 0 {
+                lines.append(unseenDeals(of: name, open: open, unseen: unseen))
+            }
+            // Deals only this user saw, through their role or their place on a team (an ownerless
+            // deal its team alone sees): no manager brings them back; undoing the change does.
+            let others = leftUnseen.filter { $0.owner != name }
+            if !others.isEmpty, let before {
+                var undo = "opps-hub user set \(name)"
+                if before.role != user.role { undo += " --role \(before.role)" }
+                if before.manager != user.manager { undo += " --manager \(before.manager ?? "\"\"")" }
+                if before.territory != user.territory { undo += " --territory \(before.territory ?? "\"\"")" }
+                if before.team != user.team { undo += " --team \(before.team ?? "\"\"")" }
+                lines.append(othersUnseen(others, seenBy: name, undo: undo))
+            }
+            for line in lines { if json { Console.err(line) } else { Console.out(line) } }
         }
     }
+}
+
+/// What `user disable` and `user set` say of deals the user did not own that no one sees after
+/// the change (only they saw them, through their role or a team): which ones, and the undo.
+func othersUnseen(_ deals: [UnseenDeal], seenBy name: UserName, undo: String) -> String {
+    let ids = deals.prefix(5).map { ShortID.shown($0.id) }
+    let more = deals.count > 5 ? ", …" : ""
+    return say(
+        "no one sees \(deals.count) other deal(s) now (\(ids.joined(separator: ", "))\(more)): only \(name) saw them, through their role or a team; undo: \(undo)",
+        "现在有 \(deals.count) 个其他商机没有人能看到（\(ids.joined(separator: "、"))\(more.isEmpty ? "" : "、…")）：只有 \(name) 通过角色或团队能看到它们；撤销：\(undo)")
 }
 
 /// What `user disable` and `user set` say when a user's open deals are left in no one else's

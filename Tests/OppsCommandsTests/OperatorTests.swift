@@ -84,6 +84,35 @@ import Testing
         #expect(await oppsHub("status", "--data", hub, "--json").json?["workspace_version"]?.int == Int(current + 1))
     }
 
+    /// I17 for a role change: a deal with no owner that its team alone sees (eve, an expert on
+    /// it) is in no one's sight once eve is made customer success. The change stands; the deal is
+    /// named with the command that undoes it, and that command, typed back, brings it back.
+    @Test func aRoleChangeThatLeavesATeamsOwnerlessDealToNoOneNamesItWithTheUndo() async throws {
+        let (f, hub) = try await withSolo(deals: "Imported deal,discovery,sam\n")
+        let id = try #require(try SQLiteHubStore(path: hub + "/hub.sqlite").openRecordColumns(owner: "sam", closedStages: []).first?.id)
+        try await f.serving { url in
+            #expect(await opps("init", "--hub", url, "--token", f.tokens["max"]!, "--home", f.home("max")).code == 0)
+            #expect(await opps("team", "add", ShortID.shown(id), "eve", "--role", "expert", "--home", f.home("max")).code == 0)
+            #expect(await opps("set", ShortID.shown(id), "owner=", "--home", f.home("max")).code == 0)
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+        }
+        #expect(try SQLiteHubStore(path: hub + "/hub.sqlite").record(id, workspace: .default)?.owner == nil)
+        let made = await oppsHub("user", "set", "eve", "--role", "success", "--data", hub)
+        #expect(made.code == 0)
+        let undo = "opps-hub user set eve --role expert"
+        #expect(
+            made.stdout
+                == "updated eve: success, team -, territory -, manager max\nno one sees 1 other deal(s) now (\(ShortID.shown(id))): only eve saw them, through their role or a team; undo: \(undo)\n"
+        )
+        // The undo, typed back as printed: eve sees the deal again, nothing more is said.
+        let undone = await oppsHub(Array(undo.split(separator: " ").dropFirst().map(String.init)) + ["--data", hub])
+        #expect(undone.stdout == "updated eve: expert, team -, territory -, manager max\n")
+        let zh = await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) {
+            await oppsHub(["user", "disable", "eve", "--data", hub])
+        }
+        #expect(zh.stdout.hasSuffix("\n现在有 1 个其他商机没有人能看到（\(ShortID.shown(id))）：只有 eve 通过角色或团队能看到它们；撤销：opps-hub user enable eve\n"), "\(zh.stdout)")
+    }
+
     @Test func rotatingATokenCutsOffTheOldOneAtOnce() async throws {
         let f = try CommandFixture()
         try await f.serving { url in

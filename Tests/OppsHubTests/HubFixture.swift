@@ -275,3 +275,19 @@ func testEngine(
     for u in users { tokens[u.name] = try engine.addUser(u, rng: &rng) }
     return (engine, tokens)
 }
+
+/// A replica's handshake with an engine in-process.
+func engineHandshake(_ engine: HubEngine, _ user: HubUser, _ replica: TestReplica) throws {
+    var h = HandshakeRequest()
+    h.minVersion = 1
+    h.maxVersion = 1
+    h.replica = Data(replica.id.bytes)
+    _ = try engine.handshake(user: user, request: h)
+}
+
+/// A push to an engine in-process: its answer, as protobuf bytes.
+@discardableResult
+func enginePush(_ engine: HubEngine, _ user: HubUser, _ request: PushRequest) throws -> [UInt8] {
+    var activity = HubActivity()
+    return try BodyCodec.encode(engine.push(user: user, request: request, activity: &activity), as: .protobuf)
+}

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import OppsCSV
 import OppsCore
 import OppsStore
 import OppsTestSupport
@@ -125,5 +126,49 @@ import Testing
         // Nothing of either refusal was written; the next version applies.
         #expect(try f.configuration.openStore().workspaceVersion() == version + 1)
         #expect(try first.apply(workspace: document(version + 2, addingRegion: true)).version == version + 2)
+    }
+
+    /// I17 on the operator's side: a deal with no owner that its team alone sees (an expert on
+    /// it) loses its last sight when that expert's role changes. The change stands, and the hub
+    /// names the deal — not only deals the user owns — so the operator can undo it.
+    @Test func aRoleChangeThatTakesATeamsLastSightOfADealNamesTheDeal() throws {
+        let team = [
+            HubUser(name: "max", role: "manager"), HubUser(name: "sam", role: "sales", territory: "north", manager: "max"),
+            HubUser(name: "eve", role: "expert", manager: "max"),
+        ]
+        let (engine, _) = try testEngine("opps-unseen", clock: TestClock(1_795_000_000_000), users: team)
+        let max = try #require(try engine.store.user(named: "max"))
+        var rng = SeededGenerator(seed: 21)
+        // A deal from the old CRM: made by the hub, owned by sam, so max sees it through sam.
+        let id = UUID128.version7(milliseconds: 1_795_000_000_000, using: &rng)
+        _ = try engine.importRecords(entity: "opportunity", rows: try CSV.parse("id,name,stage,owner\n\(id),Imported,discovery,sam\n"), author: nil, skipInvalid: false)
+        // max puts eve on its team, then clears its owner: eve, on the team, still sees it.
+        var replica = TestReplica(user: "max", token: "", seed: 5)
+        try engineHandshake(engine, max, replica)
+        let membership = replica.create("membership", stage: nil, using: &rng)
+        try enginePush(
+            engine, max,
+            try replica.batch([
+                membership, replica.write(membership.record, "opportunity", .reference(id), entity: "membership"),
+                replica.write(membership.record, "user", .text("eve"), entity: "membership"),
+                replica.write(membership.record, "role", .member("expert"), entity: "membership"),
+                replica.write(membership.record, "state", .member("active"), entity: "membership"),
+            ]))
+        try enginePush(engine, max, try replica.batch([replica.write(id, "owner", .null)]))
+        #expect(try engine.store.record(id, workspace: engine.workspace)?.owner == nil)
+        // A change that moves no one's sight says nothing.
+        #expect(try engine.updateUserSayingUnseen("eve") { $0.capacity = 3 }.leftUnseen.isEmpty)
+        #expect(try engine.updateUserSayingUnseen("sam") { $0.territory = "south" }.leftUnseen.isEmpty)
+        // eve made customer success: no one sees the deal now, and the hub says which.
+        let (changed, unseen) = try engine.updateUserSayingUnseen("eve") { $0.role = "success" }
+        #expect(changed.role == "success")
+        #expect(unseen == [UnseenDeal(id: id, owner: nil)])
+        // Undone, the deal is in eve's sight again.
+        #expect(try engine.updateUserSayingUnseen("eve") { $0.role = "expert" }.leftUnseen.isEmpty)
+        #expect(
+            try engine.store.records(
+                visibleTo: VisibilityQuery.make(
+                    user: "eve", role: "expert", workspace: engine.workspace, directory: Directory(users: try engine.store.users().map(\.directoryEntry)))
+            ).contains(id))
     }
 }

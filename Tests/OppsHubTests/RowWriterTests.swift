@@ -26,19 +26,6 @@ import Testing
         return (engine, users)
     }
 
-    static func handshake(_ engine: HubEngine, _ user: HubUser, _ replica: TestReplica) throws {
-        var h = HandshakeRequest()
-        h.minVersion = 1
-        h.maxVersion = 1
-        h.replica = Data(replica.id.bytes)
-        _ = try engine.handshake(user: user, request: h)
-    }
-
-    static func push(_ engine: HubEngine, _ user: HubUser, _ request: PushRequest) throws -> [UInt8] {
-        var activity = HubActivity()
-        return try BodyCodec.encode(engine.push(user: user, request: request, activity: &activity), as: .protobuf)
-    }
-
     /// Three pushes of 120–660 writes — new deals, then stale writes that lose (conflicts
     /// written between the rows handed over) beside fresh ones, then the manager's writes over
     /// the rep's — and a replayed one, on a hub that writes rows beside its decisions and one
@@ -50,8 +37,8 @@ import Testing
             var rng = SeededGenerator(seed: 11)
             var sam = TestReplica(user: "sam", token: "", seed: 1)
             var max = TestReplica(user: "max", token: "", seed: 2)
-            try Self.handshake(engine, users["sam"]!, sam)
-            try Self.handshake(engine, users["max"]!, max)
+            try engineHandshake(engine, users["sam"]!, sam)
+            try engineHandshake(engine, users["max"]!, max)
             var answers = [[UInt8]]()
             // 60 new deals, 11 writes each; the stamps of their first name kept for later.
             var deals = [RecordID]()
@@ -70,7 +57,7 @@ import Testing
                 }
             }
             let created = try sam.batch(writes)
-            answers.append(try Self.push(engine, users["sam"]!, created))
+            answers.append(try enginePush(engine, users["sam"]!, created))
             // 8 fresh writes and 2 stale ones (the first name's stamp: older than what holds) per deal.
             writes = []
             for (i, deal) in deals.enumerated() {
@@ -81,12 +68,12 @@ import Testing
                     writes.append(stale)
                 }
             }
-            answers.append(try Self.push(engine, users["sam"]!, try sam.batch(writes)))
+            answers.append(try enginePush(engine, users["sam"]!, try sam.batch(writes)))
             // The manager over the rep: amounts and steps of every deal.
             writes = deals.flatMap { [max.write($0, "amount", .decimal(ExactDecimal(units: 99, scale: 0))), max.write($0, "next_step", .text("经理"))] }
-            answers.append(try Self.push(engine, users["max"]!, try max.batch(writes)))
+            answers.append(try enginePush(engine, users["max"]!, try max.batch(writes)))
             // The first push again: answered from its stored answer.
-            answers.append(try Self.push(engine, users["sam"]!, created))
+            answers.append(try enginePush(engine, users["sam"]!, created))
             let store = engine.store
             outcomes.append(
                 (
@@ -113,7 +100,7 @@ import Testing
         let sqlite = try #require(engine.store as? SQLiteHubStore)
         var rng = SeededGenerator(seed: 12)
         var sam = TestReplica(user: "sam", token: "", seed: 1)
-        try Self.handshake(engine, users["sam"]!, sam)
+        try engineHandshake(engine, users["sam"]!, sam)
         var writes = [FieldWrite]()
         var deals = [RecordID]()
         for i in 0..<60 {
@@ -126,12 +113,12 @@ import Testing
         let head = try engine.store.head()
         try sqlite.database.execute(
             "CREATE TRIGGER refuse BEFORE INSERT ON log WHEN NEW.seq = \(head + 600) BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
-        #expect(throws: (any Error).self) { try Self.push(engine, users["sam"]!, request) }
+        #expect(throws: (any Error).self) { try enginePush(engine, users["sam"]!, request) }
         #expect(try engine.store.head() == head)
         #expect(try engine.store.records(deals, workspace: engine.workspace).isEmpty)
         #expect(try engine.store.replica(sam.id)?.lastBatch == 0)
         try sqlite.database.execute("DROP TRIGGER refuse")
-        let answer = try BodyCodec.decode(PushResponse.self, from: try Self.push(engine, users["sam"]!, request), as: .protobuf)
+        let answer = try BodyCodec.decode(PushResponse.self, from: try enginePush(engine, users["sam"]!, request), as: .protobuf)
         #expect(answer.results.count == writes.count)
         // The later writes to a field win over the earlier ones of the batch (none names a base).
         #expect(answer.results.allSatisfy { $0.outcome == .applied || $0.outcome == .won })

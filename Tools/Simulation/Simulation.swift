@@ -261,7 +261,15 @@ public final class Simulation {
             let engine = hub.engine
             let role = pick(roles)
             note("step \(n): operator sets \(target.name) role \(role)")
-            _ = try engine.updateUser(target.name) { $0.role = role }
+            let old = try engine.store.user(named: target.name)?.role ?? target.role
+            // The hub says which deals the change left in no one's sight (I17); every user here
+            // has a manager, so those are deals only this user saw (a team's ownerless deal):
+            // the operator follows the advice and undoes the change.
+            let (_, unseen) = try engine.updateUserSayingUnseen(target.name) { $0.role = role }
+            if !unseen.isEmpty {
+                note("  the hub says no one sees \(unseen.count) deal(s) now: the operator sets \(target.name) role \(old) again")
+                _ = try engine.updateUser(target.name) { $0.role = old }
+            }
         case 24..<26:
             // A replica process dies mid-sync; it comes back from its database.
             note("step \(n): \(who) crashes during a sync")
@@ -500,7 +508,8 @@ public final class Simulation {
             seen.formUnion(workspace.view(of: everything, for: Actor(user: u.name, role: u.role), directory: directory).keys)
         }
         for r in everything.records.values where !r.isDeleted && workspace.entity(r.entity)?.stageField != nil && !seen.contains(r.id) {
-            throw fail("deal \(r.id) is seen by no enabled user (I17)")
+            let stage = workspace.entity(r.entity)?.stageField.map { "\(r[$0])" } ?? "none"
+            throw fail("deal \(r.id) (stage \(stage), owner \(r.owner ?? "none"), creator \(r.creator)) is seen by no enabled user (I17)")
         }
         // Every replica equals the hub's state for exactly the records its user may see.
         for i in members.indices {

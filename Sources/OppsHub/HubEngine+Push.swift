@@ -144,8 +144,9 @@ extension HubEngine {
         let hubTime = now
         let workspace = self.workspace
         let store = self.store
-        // A large push's log rows are written on a second thread while its later writes are
-        // decided; from here on, the store is touched only through `writer` or after settling it.
+        // A large push's rows (its log entries, the records it has finished with) are written on
+        // a second thread while its later writes are decided; from here on, the store is touched
+        // only through `writer` or after settling it (`RowWriter`).
         let writer = items.count >= configuration.rowsBesideDecisionsFrom ? rowWriter : nil
         defer { writer?.settleQuietly() }
         var reader = StoreReader(store: store, workspace: workspace, knownHead: sequenced?.head, knownConflictHead: sequenced?.conflictHead)

@@ -16,8 +16,6 @@ enum ChinesePagesChecks {
         return help.root.map { walk($0, []) } ?? []
     }
 
-    /// The checks above, for `help`; the commands, for the tool's own checks.
-    @discardableResult
     /// Every command's English page, as the parser lays it out for an English reader, fits 80
     /// columns, a Chinese word in it (an example, a label) taking two.
     static func expectEnglishFits<Root>(_ help: ChinesePages<Root>, run: @Sendable ([String]) async -> Run) async {
@@ -28,6 +26,8 @@ enum ChinesePagesChecks {
         }
     }
 
+    /// The checks above, for `help`; the commands, for the tool's own checks.
+    @discardableResult
     static func expectComplete<Root>(_ help: ChinesePages<Root>, atLeast: Int) throws -> [(path: [String], command: HelpCommand)] {
         let all = commands(help)
         #expect(all.count >= atLeast, "the parser's description of \(help.tool) was read")

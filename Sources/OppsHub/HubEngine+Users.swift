@@ -123,8 +123,8 @@ extension HubEngine {
         try updateUserSayingUnseen(name, change).user
     }
 
-    /// The same, and the open deals someone saw before the change that no enabled user sees
-    /// after it (I17), with their owners: a new role, manager or `disabled` can take the last
+    /// The same, and the live deals (open or closed) someone saw before the change that no
+    /// enabled user sees after it (I17), with their owners: a new role, manager or `disabled` can take the last
     /// sight of a deal away — the user's own deals, and deals only they saw through their role
     /// or their place on a team (an ownerless deal its team alone sees). The change stands (a
     /// departing user must be disabled whatever they saw); the operator is told which deals.
@@ -228,7 +228,7 @@ extension HubEngine {
     static func userExists(_ name: UserName) -> HubError { HubError.invalid("user \"\(name)\" already exists", chinese: "用户「\(name)」已经存在") }
 }
 
-/// An open deal a user change left in no one's sight (`updateUserSayingUnseen`).
+/// A live deal a user change left in no one's sight (`updateUserSayingUnseen`).
 public struct UnseenDeal: Sendable, Hashable {
     public var id: RecordID
     public var owner: UserName?

@@ -735,7 +735,7 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
         let metrics = HubMetrics()
         try await serve(hub, metrics: metrics) { url in
             // The CLI as a separate process, so its peak memory is its own.
-            let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("opps").path
+            let exe = sibling("opps")
             let p = Process()
             p.executableURL = URL(fileURLWithPath: exe)
             p.arguments = ["init", "--hub", url, "--token", token, "--home", dir + "/replica"]
@@ -1187,14 +1187,21 @@ final class StealSampler: @unchecked Sendable {
     }
 }
 
+/// The path of `name` next to this executable (`opps`, `opps-hub`); one line and exit 1 when it
+/// is not there (a bench copied elsewhere, or the product not built).
+func sibling(_ name: String) -> String {
+    let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
+    guard FileManager.default.isExecutableFile(atPath: exe) else {
+        FileHandle.standardError.write(Data("opps-bench: \(exe) is missing: swift build -c release --product \(name)\n".utf8))
+        exit(1)
+    }
+    return exe
+}
+
 /// `opps-hub serve` from next to this executable, on a free port, its request log as operators
 /// run it (info) to /dev/null: one, or `hubs` on PostgreSQL behind HAProxy.
 func startHubFleet(_ config: HubConfiguration, hubs: Int, directory: String) throws -> HubFleet {
-    let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("opps-hub").path
-    guard FileManager.default.isExecutableFile(atPath: exe) else {
-        FileHandle.standardError.write(Data("opps-bench: \(exe) is missing: swift build -c release --product opps-hub\n".utf8))
-        exit(1)
-    }
+    let exe = sibling("opps-hub")
     if hubs == 1 { return HubFleet(processes: [try HubProcess(executable: exe, configuration: config, port: 0, logLevel: "info")], balancer: nil) }
     let ports = try (0..<hubs).map { _ in try LoadBalancer.freePort() }
     let processes = try ports.map { try HubProcess(executable: exe, configuration: config, port: $0, logLevel: "info") }

@@ -161,15 +161,10 @@ extension HubEngine {
         // reads the log back after its first sequence number.
         var appended = [LogEntry]()
         // The log entries so far and the records changed so far but `keep`, to the writer.
-        func handOver(keeping keep: RecordID?) {
-            guard let writer, !appended.isEmpty else { return }
-            let entries = appended
-            let changed = decider.takeChanged(except: keep)
+        func handOver(keeping keep: RecordID?) throws {
+            guard writer != nil, !appended.isEmpty else { return }
+            try write(appended, decider.takeChanged(except: keep), hubTime: hubTime, writer: writer)
             appended.removeAll(keepingCapacity: true)
-            writer.submit {
-                try store.append(entries, hubMilliseconds: hubTime)
-                if !changed.isEmpty { try store.saveRecords(changed, workspace: workspace) }
-            }
         }
         try decider.prefetch(
             items.lazy.map {
@@ -189,8 +184,8 @@ extension HubEngine {
             try decider.drain { try apply($0, hubTime: hubTime, log: &appended, writer: writer) }
             if writer != nil, appended.count >= Self.rowsHandedOver {
                 switch item {
-                case let .write(w): handOver(keeping: w.record)
-                case let .unknown(record, _, _, _, _): handOver(keeping: record)
+                case let .write(w): try handOver(keeping: w.record)
+                case let .unknown(record, _, _, _, _): try handOver(keeping: record)
                 }
             }
             activity.outcomes[verdict.decision.outcome, default: 0] += 1
@@ -204,8 +199,8 @@ extension HubEngine {
         }
         if let writer {
             // The last rows are written while the answer is made.
-            handOver(keeping: nil)
-            if !changed.isEmpty { writer.submit { [changed] in try store.saveRecords(changed, workspace: workspace) } }
+            try write(appended, changed, hubTime: hubTime, writer: writer)
+            appended.removeAll()
         }
         var response = PushResponse()
         response.batch = request.batch
@@ -229,6 +224,22 @@ extension HubEngine {
         if let head = decider.head { sequenced?.head = head }
         if let id = decider.conflictHead { sequenced?.conflictHead = id }
         return response
+    }
+
+    /// Writes rows a push or an import made, log entries first: on `writer`'s thread when there
+    /// is one (the caller settles it before touching the store again), else now.
+    func write(_ entries: [LogEntry], _ changed: [Record], hubTime: Int64, writer: RowWriter?) throws {
+        let store = self.store
+        let workspace = self.workspace
+        guard let writer else {
+            if !entries.isEmpty { try store.append(entries, hubMilliseconds: hubTime) }
+            if !changed.isEmpty { try store.saveRecords(changed, workspace: workspace) }
+            return
+        }
+        writer.submit {
+            if !entries.isEmpty { try store.append(entries, hubMilliseconds: hubTime) }
+            if !changed.isEmpty { try store.saveRecords(changed, workspace: workspace) }
+        }
     }
 
     /// Log entries handed to the row writer at a time: large enough that handing over costs

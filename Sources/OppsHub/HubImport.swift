@@ -309,25 +309,42 @@ extension HubEngine {
         }
         let hubTime = now
         let writer = author ?? HubEngine.systemAuthor
-        try store.transaction {
-            try onSharedClock {
-                var decider = BatchDecider(
-                    reader: StoreReader(store: store, workspace: workspace), workspace: workspace, directory: directory, clock: clock,
-                    hubReplica: hubReplica, hubTime: hubTime, maxClockAhead: configuration.maxClockAheadMilliseconds)
-                for (i, row) in valid.enumerated() {
-                    // Created in the stage the file names, else in the stage it is in now.
-                    let stage = row.createdStage ?? entity.stageField.flatMap { sf in row.values.first { $0.0 == sf }?.1 } ?? .null
-                    try decider.imported(
-                        id: row.id, entity: name, stage: stage, createdAt: row.createdAt, row: i, createdBy: row.createdBy ?? writer, writer: writer,
-                        values: row.values)
-                    try decider.drain { try apply($0, hubTime: hubTime) }
-                    if i % 1000 == 999 { try apply(decider.finish(), hubTime: hubTime) }
+        try store.transaction { try onSharedClock { try imported(valid, entity: entity, hubTime: hubTime, writer: writer) } }
+        return ImportResult(entity: name, imported: valid.count, validRows: valid.count, invalidRows: invalidRows, problems: problems)
+    }
+
+    /// Writes the checked rows of an import as the hub, inside the caller's transaction. A
+    /// large file's rows are written on a second thread while the next ones are made, as a large
+    /// push's are (`RowWriter`); each thousand rows' log entries and records in multi-row
+    /// statements either way.
+    private func imported(_ valid: [ValidRow], entity: Entity, hubTime: Int64, writer: UserName) throws {
+        let writes = valid.reduce(0) { $0 + 1 + $1.values.count }
+        let rowWriter = writes >= configuration.rowsBesideDecisionsFrom ? self.rowWriter : nil
+        defer { rowWriter?.settleQuietly() }
+        var reader = StoreReader(store: store, workspace: workspace)
+        reader.writer = rowWriter
+        var decider = BatchDecider(
+            reader: reader, workspace: workspace, directory: directory, clock: clock,
+            hubReplica: hubReplica, hubTime: hubTime, maxClockAhead: configuration.maxClockAheadMilliseconds)
+        var appended = [LogEntry]()
+        for (i, row) in valid.enumerated() {
+            // Created in the stage the file names, else in the stage it is in now.
+            let stage = row.createdStage ?? entity.stageField.flatMap { sf in row.values.first { $0.0 == sf }?.1 } ?? .null
+            try decider.imported(
+                id: row.id, entity: entity.name, stage: stage, createdAt: row.createdAt, row: i, createdBy: row.createdBy ?? writer, writer: writer,
+                values: row.values)
+            for effect in decider.takeEffects() { try apply(effect, hubTime: hubTime, log: &appended, writer: rowWriter) }
+            if i % 1000 == 999 || i == valid.count - 1 {
+                var changed = [Record]()
+                for effect in decider.finish() {
+                    if case let .save(record) = effect { changed.append(record) } else { try apply(effect, hubTime: hubTime, log: &appended, writer: rowWriter) }
                 }
-                try apply(decider.finish(), hubTime: hubTime)
-                clock = decider.clock
+                try write(appended, changed, hubTime: hubTime, writer: rowWriter)
+                appended.removeAll(keepingCapacity: true)
             }
         }
-        return ImportResult(entity: name, imported: valid.count, validRows: valid.count, invalidRows: invalidRows, problems: problems)
+        try rowWriter?.settle()
+        clock = decider.clock
     }
 
     /// A row that passed its checks: what is imported, and the rows of the same file its

@@ -1,4 +1,5 @@
 import Foundation
+import OppsCSV
 import OppsCore
 import OppsStore
 import OppsTestSupport
@@ -124,5 +125,38 @@ import Testing
         #expect(answer.results.allSatisfy { $0.outcome == .applied || $0.outcome == .won })
         #expect(try engine.store.head() >= head + UInt64(writes.count))
         #expect(try engine.store.records(deals, workspace: engine.workspace).count == 60)
+    }
+}
+
+extension RowWriterTests {
+    /// An import of a few hundred accounts and the deals naming them, on a hub that writes each
+    /// thousand rows beside the next ones and on one that writes them in place: the same log and
+    /// records (the deals' references read back the accounts the writer saved).
+    @Test func anImportLeavesWhatItLeavesWithoutTheWriter() throws {
+        var rng = SeededGenerator(seed: 13)
+        let accounts = (0..<100).map { _ in UUID128.version7(milliseconds: 1_794_000_000_000, using: &rng) }
+        let deals = (0..<1_050).map { _ in UUID128.version7(milliseconds: 1_794_000_000_001, using: &rng) }
+        let accountFile = "id,name,industry\n" + accounts.enumerated().map { "\($1),客户 \($0),manufacturing\n" }.joined()
+        let dealFile = "id,name,stage,owner,account,amount\n" + deals.enumerated().map { "\($1),商机 \($0),discovery,sam,\(accounts[$0 % 100]),\($0).00\n" }.joined()
+        // The hubs' own replica ids differ (the imported writes carry them): compared without them.
+        var outcomes = [(log: [String], records: [RecordID: [String: Value]])]()
+        for from in [1, Int.max] {
+            let (engine, _) = try Self.engine(rowsBesideDecisionsFrom: from)
+            for (type, file) in [("account", accountFile), ("opportunity", dealFile)] {
+                let result = try engine.importRecords(entity: type, rows: try CSV.parse(file), author: nil, skipInvalid: false)
+                #expect(result.problems.isEmpty, "\(result.problems.prefix(3))")
+            }
+            let log = try engine.store.log(after: 0, limit: 100_000).map {
+                "\($0.entry.sequence) \($0.entry.record) \($0.entry.field) \($0.entry.kind) \($0.entry.value) \($0.entry.stamp.hlc) \($0.entry.author)"
+            }
+            let records = try engine.store.records(accounts + deals, workspace: engine.workspace).mapValues { r in
+                r.fields.mapValues(\.value).merging(["": r.created.value]) { a, _ in a }
+            }
+            outcomes.append((log, records))
+        }
+        #expect(outcomes[0].records.count == 1_150)
+        #expect(outcomes[0].log.count > 1_150 * 3)
+        #expect(outcomes[0].log == outcomes[1].log)
+        #expect(outcomes[0].records == outcomes[1].records)
     }
 }

@@ -260,7 +260,7 @@ extension HubEngine {
         if case let .append(entry) = effect { return log.append(entry) }
         try writer?.settle()
         switch effect {
-        case let .append(entry): log.append(entry)
+        case .append: break  // kept in `log`, above
         case let .conflict(c, owner):
             let id = try store.addConflict(c, owner: owner, hubMilliseconds: hubTime)
             guard id == c.id else { throw WireError(.internal, "conflict \(c.id) was stored as \(id)") }

@@ -144,13 +144,7 @@ extension HubEngine {
             if next != last {
                 var entries = directory.users
                 entries[name] = user.directoryEntry
-                let after = Directory(users: Array(entries.values))
-                for deal in try store.openRecordColumns(owner: nil, closedStages: []) {
-                    var team: Set<UserName>?
-                    if try !seen(deal, under: workspace, directory: after, team: &team), try seen(deal, under: workspace, directory: directory, team: &team) {
-                        leftUnseen.append(UnseenDeal(id: deal.id, owner: deal.owner))
-                    }
-                }
+                leftUnseen = try dealsLeftUnseen(under: workspace, directory: Directory(users: Array(entries.values)))
             }
             try store.updateUser(user)
             var changes = [String]()

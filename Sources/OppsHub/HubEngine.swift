@@ -211,7 +211,7 @@ public final class HubEngine {
             // I17: a new version may not take a deal out of everyone's reach.
             let unseen = try dealsLeftUnseen(under: next)
             if !unseen.isEmpty {
-                let ids = unseen.prefix(3).map(ShortID.shown).joined(separator: ", ") + (unseen.count > 3 ? ", …" : "")
+                let ids = unseen.prefix(3).map { ShortID.shown($0.id) }.joined(separator: ", ") + (unseen.count > 3 ? ", …" : "")
                 throw HubError.invalid(
                     "version \(next.version) would leave \(unseen.count) deal(s) that someone sees now seen by no one (\(ids)): keep a role's sight of them, or first give them owners who keep seeing them",
                     chinese: "第 \(next.version) 版会让 \(unseen.count) 个现在有人能看到的商机变得没有人能看到（\(ids)）：请保留能看到它们的角色条件，或先给它们指定仍能看到它们的负责人")
@@ -224,15 +224,18 @@ public final class HubEngine {
         return next
     }
 
-    /// The live deals someone sees under the current workspace that no enabled user would see
-    /// under `next` (I17). Each deal is asked from the record index; its team is read only when
-    /// the owner, the creator, their managers and the roles are not enough.
-    public func dealsLeftUnseen(under next: Workspace) throws -> [RecordID] {
+    /// The live deals someone sees under the current workspace and directory that no enabled
+    /// user would see under `next` and `nextDirectory` (I17): a new workspace version, or a user
+    /// changed. Each deal is asked from the record index; its team is read only when the owner,
+    /// the creator, their managers and the roles are not enough.
+    public func dealsLeftUnseen(under next: Workspace, directory nextDirectory: Directory? = nil) throws -> [UnseenDeal] {
         try refreshDirectory()
-        var out = [RecordID]()
+        var out = [UnseenDeal]()
         for deal in try store.openRecordColumns(owner: nil, closedStages: []) {
             var team: Set<UserName>?
-            if try !seen(deal, under: next, team: &team), try seen(deal, under: workspace, team: &team) { out.append(deal.id) }
+            if try !seen(deal, under: next, directory: nextDirectory, team: &team), try seen(deal, under: workspace, team: &team) {
+                out.append(UnseenDeal(id: deal.id, owner: deal.owner))
+            }
         }
         return out
     }

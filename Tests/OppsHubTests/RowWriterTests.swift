@@ -27,6 +27,25 @@ import Testing
         return (engine, users)
     }
 
+    /// 60 new deals of `replica`'s, each created and written ten times (`value`: the field and
+    /// value of deal i's write j): the writes in order, and the deals.
+    static func newDeals(
+        _ replica: inout TestReplica, rng: inout SeededGenerator, value: (Int, Int) -> (String, Value)
+    ) -> (writes: [FieldWrite], deals: [RecordID]) {
+        var writes = [FieldWrite]()
+        var deals = [RecordID]()
+        for i in 0..<60 {
+            let deal = replica.create(using: &rng)
+            deals.append(deal.record)
+            writes.append(deal)
+            for j in 0..<10 {
+                let (field, v) = value(i, j)
+                writes.append(replica.write(deal.record, field, v))
+            }
+        }
+        return (writes, deals)
+    }
+
     /// Three pushes of 120–660 writes — new deals, then stale writes that lose (conflicts
     /// written between the rows handed over) beside fresh ones, then the manager's writes over
     /// the rep's — and a replayed one, on a hub that writes rows beside its decisions and one
@@ -42,21 +61,11 @@ import Testing
             try engineHandshake(engine, users["max"]!, max)
             var answers = [[UInt8]]()
             // 60 new deals, 11 writes each; the stamps of their first name kept for later.
-            var deals = [RecordID]()
-            var first = [FieldWrite]()
-            var writes = [FieldWrite]()
-            for i in 0..<60 {
-                let deal = sam.create(using: &rng)
-                deals.append(deal.record)
-                writes.append(deal)
-                for j in 0..<10 {
-                    let field = ["name", "next_step", "amount"][j % 3]
-                    let value: Value = field == "amount" ? .decimal(ExactDecimal(units: Int64(100 * i + j), scale: 2)) : .text("商机 \(i)-\(j)")
-                    let w = sam.write(deal.record, field, value)
-                    if j == 0 { first.append(w) }
-                    writes.append(w)
-                }
+            var (writes, deals) = Self.newDeals(&sam, rng: &rng) { i, j in
+                let field = ["name", "next_step", "amount"][j % 3]
+                return (field, field == "amount" ? .decimal(ExactDecimal(units: Int64(100 * i + j), scale: 2)) : .text("商机 \(i)-\(j)"))
             }
+            let first = deals.indices.map { writes[$0 * 11 + 1] }
             let created = try sam.batch(writes)
             answers.append(try enginePush(engine, users["sam"]!, created))
             // 8 fresh writes and 2 stale ones (the first name's stamp: older than what holds) per deal.
@@ -102,14 +111,7 @@ import Testing
         var rng = SeededGenerator(seed: 12)
         var sam = TestReplica(user: "sam", token: "", seed: 1)
         try engineHandshake(engine, users["sam"]!, sam)
-        var writes = [FieldWrite]()
-        var deals = [RecordID]()
-        for i in 0..<60 {
-            let deal = sam.create(using: &rng)
-            deals.append(deal.record)
-            writes.append(deal)
-            for j in 0..<10 { writes.append(sam.write(deal.record, "next_step", .text("\(i)-\(j)"))) }
-        }
+        let (writes, deals) = Self.newDeals(&sam, rng: &rng) { i, j in ("next_step", .text("\(i)-\(j)")) }
         let request = try sam.batch(writes)
         let head = try engine.store.head()
         try sqlite.database.execute(

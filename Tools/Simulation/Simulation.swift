@@ -508,7 +508,7 @@ public final class Simulation {
             seen.formUnion(workspace.view(of: everything, for: Actor(user: u.name, role: u.role), directory: directory).keys)
         }
         for r in everything.records.values where !r.isDeleted && workspace.entity(r.entity)?.stageField != nil && !seen.contains(r.id) {
-            let stage = workspace.entity(r.entity)?.stageField.map { "\(r[$0])" } ?? "none"
+            let stage = workspace.entity(r.entity)?.stageField.map { r[$0].canonicalText } ?? "none"
             throw fail("deal \(r.id) (stage \(stage), owner \(r.owner ?? "none"), creator \(r.creator)) is seen by no enabled user (I17)")
         }
         // Every replica equals the hub's state for exactly the records its user may see.

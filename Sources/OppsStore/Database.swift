@@ -49,6 +49,8 @@ public enum SQLValue: Sendable, Hashable {
 public final class Database {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
+    /// Multi-row INSERTs (`insert(_:width:count:then:_:)`), by their parts.
+    private var multiRow: [MultiRowKey: OpaquePointer] = [:]
     public let path: String
 
     /// Opens (creating if needed) the database at `path`, in WAL mode with foreign keys on.
@@ -84,11 +86,33 @@ public final class Database {
 
     deinit {
         for (_, s) in statements { sqlite3_finalize(s) }
+        for (_, s) in multiRow { sqlite3_finalize(s) }
         sqlite3_close_v2(handle)
     }
 
     private func error(_ rc: Int32, _ what: String) -> StoreError {
         StoreError(code: rc, message: "\(what): \(String(cString: sqlite3_errmsg(handle)))")
+    }
+
+    func failure(_ rc: Int32, _ what: String) -> StoreError { error(rc, what) }
+
+    /// A multi-row INSERT's statement, prepared the first time its size is asked for.
+    func multiRowStatement(_ key: MultiRowKey) throws(StoreError) -> OpaquePointer {
+        if let s = multiRow[key] { return s }
+        var s: OpaquePointer?
+        let rc = sqlite3_prepare_v2(handle, multiRowInsert(key.head, width: key.width, rows: key.rows, tail: key.tail), -1, &s, nil)
+        guard rc == SQLITE_OK, let s else { throw error(rc, "prepare") }
+        multiRow[key] = s
+        return s
+    }
+
+    /// Steps a statement that returns no rows to its end.
+    func step(_ s: OpaquePointer) throws(StoreError) {
+        while true {
+            let rc = sqlite3_step(s)
+            if rc == SQLITE_DONE { return }
+            if rc != SQLITE_ROW { throw error(rc, "step") }
+        }
     }
 
     private func prepared(_ sql: String) throws(StoreError) -> OpaquePointer {
@@ -139,11 +163,7 @@ public final class Database {
         let s = try prepared(sql)
         defer { sqlite3_reset(s) }
         try bind(s, values)
-        while true {
-            let rc = sqlite3_step(s)
-            if rc == SQLITE_DONE { return }
-            if rc != SQLITE_ROW { throw error(rc, "step") }
-        }
+        try step(s)
     }
 
     /// Runs a query and returns every row.

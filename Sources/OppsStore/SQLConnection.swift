@@ -26,6 +26,11 @@ public protocol SQLConnection: AnyObject {
     /// engine has — PostgreSQL's `COPY … FROM STDIN` — inside the current transaction, after
     /// every statement sent before. Engines without one refuse (`StoreError.unsupported`).
     func copy(into table: String, columns: [String], rows: [[SQLValue]]) throws
+    /// Writes `count` rows of `width` values with multi-row INSERTs — `head` (`INSERT INTO t (…)
+    /// VALUES `), the rows' marks, then `tail` (`ON CONFLICT …` or empty) — at most 300 rows a
+    /// statement, inside the current transaction. `row(i, &values)` gives row `i`'s values in
+    /// column order. SQLite binds them as given (`SQLRowValues`); other engines send them.
+    func insert(_ head: String, width: Int, count: Int, then tail: String, _ row: (Int, inout SQLRowValues) throws -> Void) throws
     /// Whether `copy` is available.
     var copies: Bool { get }
     /// A query whose rows are needed later (`rows()` of what it returns), so the engine can work

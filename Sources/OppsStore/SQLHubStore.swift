@@ -500,26 +500,58 @@ open class SQLHubStore: HubStorage {
             stage = excluded.stage, parent = excluded.parent, live = excluded.live, term = excluded.term
         """
 
-    /// A record's row in `records` and in `record_index`, and its kind (0 staged, 1 child, 2 other).
-    private func recordRows(_ record: Record, workspace: Workspace) throws -> (record: [SQLValue], index: [SQLValue], kind: Int64, entity: Entity) {
+    /// What a record's rows in `records` and `record_index` hold beyond the record itself.
+    private struct RecordRow {
+        let record: Record
+        let entity: Entity
+        /// 0 staged, 1 hanging off a staged record, 2 other.
+        let kind: Int64
+        let stage: String?
+        let parent: RecordID?
+        let created: [UInt8]
+        let fields: [UInt8]
+        let deleted: [UInt8]?
+        let term: Int64
+
+        /// Its row in `records`, in `recordColumns`' order.
+        func bindRecord(_ v: inout SQLRowValues) {
+            v.blob(record.id)
+            v.text(record.entity)
+            v.integer(kind)
+            v.text(record.creator)
+            v.text(record.owner)
+            v.text(stage)
+            if let parent { v.blob(parent) } else { v.null() }
+            v.blob(created)
+            v.blob(fields)
+            v.blob(deleted)
+            v.integer(term)
+        }
+
+        /// Its row in `record_index`, in `indexColumns`' order.
+        func bindIndex(_ v: inout SQLRowValues) {
+            v.blob(record.id)
+            v.text(record.entity)
+            v.integer(kind)
+            v.text(record.creator)
+            v.text(record.owner)
+            v.text(stage)
+            if let parent { v.blob(parent) } else { v.null() }
+            v.integer(record.isDeleted ? 0 : 1)
+            v.integer(term)
+        }
+    }
+
+    private func recordRow(_ record: Record, workspace: Workspace) throws -> RecordRow {
         guard let entity = workspace.entity(record.entity) else { throw StoreError(code: -3, message: "unknown entity") }
-        let blob = try codec.fieldsBytes(record.fields, entity: entity, base: record.created)
-        let kind: Int64 = entity.stageField != nil ? 0 : (entity.visibleVia != nil ? 1 : 2)
-        var stage: SQLValue = .null
-        if let sf = entity.stageField, case let .member(s) = record[sf] { stage = .text(s) }
-        var parent: SQLValue = .null
-        if let via = entity.visibleVia, case let .reference(p) = record[via] { parent = .blob(p.bytes) }
-        let term = SQLValue.integer(Int64(bitPattern: StateChecksum.term(of: record, workspace: workspace)))
-        return (
-            [
-                .blob(record.id.bytes), .text(record.entity), .integer(kind), .text(record.creator), Self.optionalText(record.owner), stage, parent,
-                .blob(try codec.bytes(record.created)), .blob(blob), try record.deleted.map { .blob(try codec.bytes($0)) } ?? .null, term,
-            ],
-            [
-                .blob(record.id.bytes), .text(record.entity), .integer(kind), .text(record.creator), Self.optionalText(record.owner), stage, parent,
-                .integer(record.isDeleted ? 0 : 1), term,
-            ], kind, entity
-        )
+        var stage: String?
+        if let sf = entity.stageField, case let .member(s) = record[sf] { stage = s }
+        var parent: RecordID?
+        if let via = entity.visibleVia, case let .reference(p) = record[via] { parent = p }
+        return RecordRow(
+            record: record, entity: entity, kind: entity.stageField != nil ? 0 : (entity.visibleVia != nil ? 1 : 2), stage: stage, parent: parent,
+            created: try codec.bytes(record.created), fields: try codec.fieldsBytes(record.fields, entity: entity, base: record.created),
+            deleted: try record.deleted.map { try codec.bytes($0) }, term: Int64(bitPattern: StateChecksum.term(of: record, workspace: workspace)))
     }
 
     public func saveRecord(_ record: Record, workspace: Workspace) throws { try saveRecords([record], workspace: workspace) }
@@ -527,20 +559,23 @@ open class SQLHubStore: HubStorage {
     public func saveRecords(_ records: [Record], workspace: Workspace) throws {
         // Each record once (a multi-row upsert may not touch a row twice): the last one given.
         let unique = Self.lastOfEach(records, by: \.id)
-        let rows = try unique.map { try recordRows($0, workspace: workspace) }
-        try insertRows(Self.recordInsert, width: 11, rows.map(\.record), then: Self.recordUpsert)
-        try insertRows(Self.indexInsert, width: 9, rows.map(\.index), then: Self.indexUpsert)
+        let rows = try unique.map { try recordRow($0, workspace: workspace) }
+        try connection.insert(Self.recordInsert, width: 11, count: rows.count, then: Self.recordUpsert) { i, v in rows[i].bindRecord(&v) }
+        try connection.insert(Self.indexInsert, width: 9, count: rows.count, then: Self.indexUpsert) { i, v in rows[i].bindIndex(&v) }
         // Accounts and contacts a deal points at are visible with the deal: its references
         // replaced by what it names now.
-        let staged = zip(unique, rows).filter { $0.1.kind == 0 }
-        var refs = [[SQLValue]]()
-        for (record, row) in staged {
+        let staged = rows.filter { $0.kind == 0 }
+        var refs = [(source: RecordID, target: RecordID)]()
+        for row in staged {
             for field in row.entity.fields {
-                if case .reference = field.type, case let .reference(target) = record[field.name] { refs.append([.blob(record.id.bytes), .blob(target.bytes)]) }
+                if case .reference = field.type, case let .reference(target) = row.record[field.name] { refs.append((row.record.id, target)) }
             }
         }
-        try connection.send(chunking: staged.map { .blob($0.0.id.bytes) }) { "DELETE FROM refs WHERE source IN (\($0))" }
-        try insertRows("INSERT INTO refs (source, target) VALUES ", width: 2, refs, then: " ON CONFLICT DO NOTHING")
+        try connection.send(chunking: staged.map { .blob($0.record.id.bytes) }) { "DELETE FROM refs WHERE source IN (\($0))" }
+        try connection.insert("INSERT INTO refs (source, target) VALUES ", width: 2, count: refs.count, then: " ON CONFLICT DO NOTHING") { i, v in
+            v.blob(refs[i].source)
+            v.blob(refs[i].target)
+        }
         for r in unique { try saveTeam(r, workspace: workspace) }
     }
 
@@ -584,11 +619,12 @@ open class SQLHubStore: HubStorage {
 
     public func append(_ entries: [LogEntry], hubMilliseconds: Int64) throws {
         if entries.count == 1 { return try append(entries[0], hubMilliseconds: hubMilliseconds) }
-        let rows = try entries.map { try logRow($0, hubMilliseconds: hubMilliseconds) }
         // A big push's entries (an import, a laptop back after weeks) streamed with the engine's
         // bulk copy where it has one: cheaper than INSERTs once a copy's own round trip is paid.
-        if rows.count >= Self.copyFrom, connection.copies { return try connection.copy(into: "log", columns: Self.logColumns, rows: rows) }
-        try insertRows(Self.logInsert, width: 11, rows)
+        if entries.count >= Self.copyFrom, connection.copies {
+            return try connection.copy(into: "log", columns: Self.logColumns, rows: entries.map { try logRow($0, hubMilliseconds: hubMilliseconds) })
+        }
+        try insertLog(entries, hubMilliseconds: hubMilliseconds)
     }
 
     /// Entries from which a push's log is copied rather than inserted (where the engine copies).
@@ -602,24 +638,42 @@ open class SQLHubStore: HubStorage {
         return items.enumerated().filter { last[key($0.element)] == $0.offset }.map(\.element)
     }
 
-    /// `rows` as multi-row INSERTs, 300 rows a statement (within both engines' limits on bound
-    /// values), each followed by `tail`.
-    private func insertRows(_ head: String, width: Int, _ rows: [[SQLValue]], then tail: String = "") throws {
-        let marks = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
-        var start = 0
-        while start < rows.count {
-            let chunk = rows[start..<min(start + 300, rows.count)]
-            start += chunk.count
-            try connection.send(head + Array(repeating: marks, count: chunk.count).joined(separator: ", ") + tail, chunk.flatMap { $0 })
+    /// `entries` as multi-row INSERTs.
+    private func insertLog(_ entries: [LogEntry], hubMilliseconds: Int64) throws {
+        // A push's entries mostly come from one replica: its number looked up once.
+        var replica: (id: ReplicaID, index: Int64)?
+        try connection.insert(Self.logInsert, width: 11, count: entries.count, then: "") { i, v in
+            let e = entries[i]
+            let index: Int64
+            if let replica, replica.id == e.stamp.replica {
+                index = replica.index
+            } else {
+                index = try codec.index(of: e.stamp.replica)
+                replica = (e.stamp.replica, index)
+            }
+            Self.bindLog(e, replicaIndex: index, hubMilliseconds: hubMilliseconds, into: &v)
         }
     }
 
+    /// A log entry's row, in `logColumns`' order.
+    private static func bindLog(_ e: LogEntry, replicaIndex: Int64, hubMilliseconds: Int64, into v: inout SQLRowValues) {
+        v.integer(Int64(e.sequence))
+        v.blob(e.record)
+        v.text(e.entity)
+        v.text(e.field)
+        v.integer(kindCode(e.kind))
+        v.blob(e.value.storedBytes)
+        v.integer(Int64(bitPattern: e.stamp.hlc.rawValue))
+        v.integer(replicaIndex)
+        v.text(e.author)
+        v.integer(Int64(e.authority.rawValue))
+        v.integer(hubMilliseconds)
+    }
+
     private func logRow(_ e: LogEntry, hubMilliseconds: Int64) throws -> [SQLValue] {
-        [
-            .integer(Int64(e.sequence)), .blob(e.record.bytes), .text(e.entity), .text(e.field), .integer(Self.kindCode(e.kind)),
-            .blob(e.value.storedBytes), .integer(Int64(bitPattern: e.stamp.hlc.rawValue)), .integer(try codec.index(of: e.stamp.replica)),
-            .text(e.author), .integer(Int64(e.authority.rawValue)), .integer(hubMilliseconds),
-        ]
+        var v = SQLRowValues(collecting: 11)
+        Self.bindLog(e, replicaIndex: try codec.index(of: e.stamp.replica), hubMilliseconds: hubMilliseconds, into: &v)
+        return v.collected
     }
 
     /// The floor of ingest on this engine (opps-bench; issue 18): log entries and new records
@@ -629,20 +683,28 @@ open class SQLHubStore: HubStorage {
     /// what the per-row path leaves.
     public func insertBulk(_ entries: [LogEntry], records: [Record], workspace: Workspace, hubMilliseconds: Int64) throws {
         // INSERTs whatever the count (`append` copies a big push's entries on PostgreSQL).
-        try insertRows(Self.logInsert, width: 11, entries.map { try logRow($0, hubMilliseconds: hubMilliseconds) })
-        let rows = try records.map { try recordRows($0, workspace: workspace) }
+        try insertLog(entries, hubMilliseconds: hubMilliseconds)
+        let rows = try records.map { try recordRow($0, workspace: workspace) }
         // The same upserts as saveRecord's (a batch names each record once).
-        try insertRows(Self.recordInsert, width: 11, rows.map(\.record), then: Self.recordUpsert)
-        try insertRows(Self.indexInsert, width: 9, rows.map(\.index), then: Self.indexUpsert)
+        try connection.insert(Self.recordInsert, width: 11, count: rows.count, then: Self.recordUpsert) { i, v in rows[i].bindRecord(&v) }
+        try connection.insert(Self.indexInsert, width: 9, count: rows.count, then: Self.indexUpsert) { i, v in rows[i].bindIndex(&v) }
     }
 
     /// The same rows as `insertBulk` streamed with the engine's bulk copy (PostgreSQL's `COPY`):
     /// the other floor opps-bench sets ingest against. New records only — a copy does not upsert.
     public func copyBulk(_ entries: [LogEntry], records: [Record], workspace: Workspace, hubMilliseconds: Int64) throws {
         try connection.copy(into: "log", columns: Self.logColumns, rows: entries.map { try logRow($0, hubMilliseconds: hubMilliseconds) })
-        let rows = try records.map { try recordRows($0, workspace: workspace) }
-        try connection.copy(into: "records", columns: Self.recordColumns, rows: rows.map(\.record))
-        try connection.copy(into: "record_index", columns: Self.indexColumns, rows: rows.map(\.index))
+        let rows = try records.map { try recordRow($0, workspace: workspace) }
+        try connection.copy(
+            into: "records", columns: Self.recordColumns,
+            rows: rows.map {
+                var v = SQLRowValues(collecting: 11); $0.bindRecord(&v); return v.collected
+            })
+        try connection.copy(
+            into: "record_index", columns: Self.indexColumns,
+            rows: rows.map {
+                var v = SQLRowValues(collecting: 9); $0.bindIndex(&v); return v.collected
+            })
     }
 
     static func kindCode(_ k: WriteKind) -> Int64 {
@@ -971,10 +1033,15 @@ open class SQLHubStore: HubStorage {
             for (id, signature) in (try? StagedChanges.decode(row[2].bytes ?? [])) ?? [] { held[id] = signature }
         }
         let ordered = held.sorted { $0.key < $1.key }
-        try insertRows(
-            "INSERT INTO replica_records (replica, record, signature) VALUES ", width: 3,
-            ordered.compactMap { id, signature in signature.map { [r, .blob(id.bytes), .integer(Int64(bitPattern: $0))] } },
-            then: " ON CONFLICT(replica, record) DO UPDATE SET signature = excluded.signature")
+        let signed = ordered.compactMap { id, signature in signature.map { (id, Int64(bitPattern: $0)) } }
+        try connection.insert(
+            "INSERT INTO replica_records (replica, record, signature) VALUES ", width: 3, count: signed.count,
+            then: " ON CONFLICT(replica, record) DO UPDATE SET signature = excluded.signature"
+        ) { i, v in
+            v.value(r)
+            v.blob(signed[i].0)
+            v.integer(signed[i].1)
+        }
         for (id, signature) in ordered where signature == nil {
             try connection.send("DELETE FROM replica_records WHERE replica = ? AND record = ?", [r, .blob(id.bytes)])
         }

@@ -127,3 +127,71 @@ import Testing
         #expect(try store.forgetList().isEmpty)
     }
 }
+
+/// `SQLConnection.insert`: SQLite's binding straight into the statement and the other engines'
+/// collected values write the same rows.
+@Suite struct MultiRowInsertTests {
+    /// A connection that only runs statements: `insert` takes the protocol's collecting path.
+    final class Collecting: SQLConnection {
+        let db: Database
+        init(_ db: Database) { self.db = db }
+        func run(_ sql: String, _ values: [SQLValue]) throws -> Int { try db.run(sql, values) }
+        func query(_ sql: String, _ values: [SQLValue]) throws -> [[SQLValue]] { try db.query(sql, values) }
+        func atomically<T>(_ body: () throws -> T) throws -> T { try db.atomically(body) }
+    }
+
+    static let head = "INSERT INTO t (k, s, b, n, i) VALUES "
+
+    /// 650 rows (three statements: 300, 300, 50), with empty texts and blobs, NULLs, ids.
+    func write(_ connection: any SQLConnection) throws {
+        let ids = (0..<650).map { UUID128(high: UInt64($0) &* 0x9E37_79B9_7F4A_7C15, low: ~UInt64($0)) }
+        try connection.insert(Self.head, width: 5, count: ids.count, then: " ON CONFLICT(k) DO UPDATE SET i = excluded.i") { i, v in
+            v.blob(ids[i])
+            v.text(i % 3 == 0 ? "" : (i % 3 == 1 ? nil : "商机 \(i)"))
+            v.blob(i % 2 == 0 ? [] : [UInt8(i & 0xFF), 0, 255])
+            v.null()
+            v.value(i % 5 == 0 ? .real(Double(i) / 4) : .integer(Int64(-i)))
+        }
+    }
+
+    @Test func bindingAndCollectingWriteTheSameRows() throws {
+        var tables = [[[SQLValue]]]()
+        for collect in [false, true] {
+            let db = try Database(path: DatabaseTests().temporaryPath())
+            try db.execute("CREATE TABLE t (k BLOB PRIMARY KEY, s TEXT, b BLOB, n, i)")
+            try db.transaction { _ in try write(collect ? Collecting(db) : db) }
+            let rows = try db.query("SELECT k, s, b, n, i FROM t ORDER BY rowid")
+            #expect(rows.count == 650)
+            // An empty text is '' and an empty blob X'', not NULL; an id is its 16 bytes.
+            #expect(rows[0][1] == .text("") && rows[0][2] == .blob([]))
+            #expect(rows[1][1] == .null && rows[1][2] == .blob([1, 0, 255]))
+            #expect(rows[2][1] == .text("商机 2") && rows[599][4] == .integer(-599) && rows[600][4] == .real(150))
+            #expect(rows[7][0] == .blob(UUID128(high: 7 &* 0x9E37_79B9_7F4A_7C15, low: ~7).bytes))
+            tables.append(rows)
+        }
+        #expect(tables[0] == tables[1])
+    }
+
+    @Test func aRowWithTooFewValuesIsRefusedAndWritesNothing() throws {
+        for collect in [false, true] {
+            let db = try Database(path: DatabaseTests().temporaryPath())
+            try db.execute("CREATE TABLE t (k BLOB PRIMARY KEY, s TEXT, b BLOB, n, i)")
+            let connection: any SQLConnection = collect ? Collecting(db) : db
+            #expect(throws: StoreError.self) {
+                try db.transaction { _ in
+                    try connection.insert(Self.head, width: 5, count: 3, then: "") { i, v in
+                        v.integer(Int64(i))
+                        v.text("x")
+                        v.blob([1])
+                        v.null()
+                        if i != 1 { v.integer(0) }
+                    }
+                }
+            }
+            #expect(try db.query("SELECT count(*) FROM t") == [[.integer(0)]])
+            // The statement is not left half bound: the next insert of the same size works.
+            try db.transaction { _ in try connection.insert(Self.head, width: 5, count: 3, then: "") { i, v in (0..<5).forEach { _ in v.integer(Int64(i)) } } }
+            #expect(try db.query("SELECT count(*) FROM t") == [[.integer(3)]])
+        }
+    }
+}

@@ -47,7 +47,9 @@ public struct SQLRowValues {
         var v = v
         let rc = v.withUTF8 { utf8 in
             guard let base = utf8.baseAddress, !utf8.isEmpty else {
-                return Self.empty.withUTF8Buffer { sqlite3_bind_text(statement, parameter, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 0, Self.transient) }
+                return Self.empty.withUTF8Buffer {
+                    sqlite3_bind_text(statement, parameter, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 0, Self.transient)
+                }
             }
             return sqlite3_bind_text(statement, parameter, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(utf8.count), Self.transient)
         }

@@ -113,6 +113,11 @@ public final class SQLiteHubStore: SQLHubStore {
     public init(path: String) throws {
         // A push is acknowledged when its transaction commits: that commit must survive power loss.
         let database = try Database(path: path, durable: true)
+        // A multi-row upsert keeps a statement journal (to undo itself alone if a row fails);
+        // past 64 KiB SQLite spills it to a temporary file, created and deleted each time — a
+        // large push's rows did so several times a push (BENCHMARKS.md "Thirty-sixth session").
+        // Kept in memory, it costs what the statement changed; nothing durable is in it.
+        try database.execute("PRAGMA temp_store=MEMORY")
         try Self.migrator.migrate(database)
         self.database = database
         try super.init(connection: database, dialect: .sqlite)

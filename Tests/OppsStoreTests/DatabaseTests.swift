@@ -89,6 +89,14 @@ import Testing
         #expect(try replica.database.query("PRAGMA synchronous")[0][0] == .integer(1))  // NORMAL
     }
 
+    /// A large push's multi-row upserts keep their statement journals in memory: on a file, SQLite
+    /// created and deleted a temporary file for each one past 64 KiB.
+    @Test func theHubStoreKeepsItsStatementJournalsInMemory() throws {
+        let dir = URL(fileURLWithPath: Scratch.directory("opps-durable"))
+        let hub = try SQLiteHubStore(path: dir.appendingPathComponent("hub.sqlite").path)
+        #expect(try hub.database.query("PRAGMA temp_store")[0][0] == .integer(2))  // MEMORY
+    }
+
     /// A pull's bookkeeping runs relaxed; every durable transaction after it — also after a
     /// rolled-back one — runs with FULL again, so an acknowledged push is on disk.
     @Test func aDurableTransactionAfterBookkeepingIsFsyncedAgain() throws {

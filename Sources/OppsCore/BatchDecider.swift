@@ -124,7 +124,9 @@ public struct BatchDecider {
     /// store, not two per record); those already read or written in this batch are kept as they
     /// are. A team read here is the store's as of now: a team change later in the batch is saved
     /// at once and clears `teams`, so the next read sees it.
-    public mutating func prefetch(_ ids: some Sequence<RecordID>) throws {
+    /// An array, not any sequence: called from the hub's module, a generic here ran unspecialised,
+    /// most of its time in metadata lookups per id.
+    public mutating func prefetch(_ ids: [RecordID]) throws {
         var missing = [RecordID]()
         var seen = Set<RecordID>()
         for id in ids where records[id] == nil && seen.insert(id).inserted { missing.append(id) }

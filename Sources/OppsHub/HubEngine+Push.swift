@@ -160,19 +160,14 @@ extension HubEngine {
         // statements) or, with a writer, a few hundred at a time beside them: nothing in a push
         // reads the log back after its first sequence number.
         var appended = [LogEntry]()
+        var handedOver = false
         // The log entries so far and the records changed so far but `keep`, to the writer.
         func handOver(keeping keep: RecordID?) throws {
             guard writer != nil, !appended.isEmpty else { return }
             try write(appended, decider.takeChanged(except: keep), hubTime: hubTime, writer: writer)
             appended.removeAll(keepingCapacity: true)
         }
-        try decider.prefetch(
-            items.lazy.map {
-                switch $0 {
-                case let .write(w): w.record
-                case let .unknown(record, _, _, _, _): record
-                }
-            })
+        try decider.prefetch(items.map(\.record))
         for item in items {
             let verdict =
                 switch item {
@@ -182,11 +177,9 @@ extension HubEngine {
                     try decider.decide(w, actor: actor)
                 }
             try decider.drain { try apply($0, hubTime: hubTime, log: &appended, writer: writer) }
-            if writer != nil, appended.count >= Self.rowsHandedOver {
-                switch item {
-                case let .write(w): try handOver(keeping: w.record)
-                case let .unknown(record, _, _, _, _): try handOver(keeping: record)
-                }
+            if writer != nil, appended.count >= (handedOver ? Self.rowsHandedOver : Self.firstRowsHandedOver) {
+                try handOver(keeping: item.record)
+                handedOver = true
             }
             activity.outcomes[verdict.decision.outcome, default: 0] += 1
             results.append(WriteResult(verdict))
@@ -245,6 +238,8 @@ extension HubEngine {
     /// Log entries handed to the row writer at a time: large enough that handing over costs
     /// little, small enough that the writer starts early.
     static let rowsHandedOver = 128
+    /// The first hand-over of a push comes sooner: until then the writer has nothing to do.
+    static let firstRowsHandedOver = 32
 
     /// Applies one of a decider's effects to the store, inside the caller's transaction.
     func apply(_ effect: HubEffect, hubTime: Int64) throws {

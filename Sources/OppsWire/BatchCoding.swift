@@ -50,6 +50,14 @@ public enum BatchCoding {
     public enum Item: Sendable, Hashable {
         case write(FieldWrite)
         case unknown(record: RecordID, entity: UInt32, field: UInt32, rule: RuleID, stamp: Stamp)
+
+        /// The record it names.
+        public var record: RecordID {
+            switch self {
+            case let .write(w): w.record
+            case let .unknown(record, _, _, _, _): record
+            }
+        }
     }
 
     /// Decodes a batch. The author of every write is the authenticated user, never a field

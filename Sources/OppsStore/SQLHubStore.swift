@@ -513,8 +513,8 @@ open class SQLHubStore: HubStorage {
         let deleted: [UInt8]?
         let term: Int64
 
-        /// Its row in `records`, in `recordColumns`' order.
-        func bindRecord(_ v: inout SQLRowValues) {
+        /// The columns both tables begin with: id, entity, kind, creator, owner, stage, parent.
+        private func bindShared(_ v: inout SQLRowValues) {
             v.blob(record.id)
             v.text(record.entity)
             v.integer(kind)
@@ -522,6 +522,11 @@ open class SQLHubStore: HubStorage {
             v.text(record.owner)
             v.text(stage)
             if let parent { v.blob(parent) } else { v.null() }
+        }
+
+        /// Its row in `records`, in `recordColumns`' order.
+        func bindRecord(_ v: inout SQLRowValues) {
+            bindShared(&v)
             v.blob(created)
             v.blob(fields)
             v.blob(deleted)
@@ -530,13 +535,7 @@ open class SQLHubStore: HubStorage {
 
         /// Its row in `record_index`, in `indexColumns`' order.
         func bindIndex(_ v: inout SQLRowValues) {
-            v.blob(record.id)
-            v.text(record.entity)
-            v.integer(kind)
-            v.text(record.creator)
-            v.text(record.owner)
-            v.text(stage)
-            if let parent { v.blob(parent) } else { v.null() }
+            bindShared(&v)
             v.integer(record.isDeleted ? 0 : 1)
             v.integer(term)
         }

@@ -22,6 +22,13 @@ public struct SQLRowValues {
         collected.reserveCapacity(capacity)
     }
 
+    /// One row's values as `SQLValue`s (a single-row statement, a bulk copy), bound by `row`.
+    static func collect(_ width: Int, _ row: (inout SQLRowValues) throws -> Void) rethrows -> [SQLValue] {
+        var values = SQLRowValues(collecting: width)
+        try row(&values)
+        return values.collected
+    }
+
     /// SQLite copies what it is given (`SQLITE_TRANSIENT`): the caller's buffers may go.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
     /// An empty text's bytes: SQLite binds a nil pointer as NULL, not as ''.

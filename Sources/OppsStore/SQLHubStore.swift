@@ -670,9 +670,8 @@ open class SQLHubStore: HubStorage {
     }
 
     private func logRow(_ e: LogEntry, hubMilliseconds: Int64) throws -> [SQLValue] {
-        var v = SQLRowValues(collecting: 11)
-        Self.bindLog(e, replicaIndex: try codec.index(of: e.stamp.replica), hubMilliseconds: hubMilliseconds, into: &v)
-        return v.collected
+        let index = try codec.index(of: e.stamp.replica)
+        return SQLRowValues.collect(11) { Self.bindLog(e, replicaIndex: index, hubMilliseconds: hubMilliseconds, into: &$0) }
     }
 
     /// The floor of ingest on this engine (opps-bench; issue 18): log entries and new records
@@ -694,16 +693,8 @@ open class SQLHubStore: HubStorage {
     public func copyBulk(_ entries: [LogEntry], records: [Record], workspace: Workspace, hubMilliseconds: Int64) throws {
         try connection.copy(into: "log", columns: Self.logColumns, rows: entries.map { try logRow($0, hubMilliseconds: hubMilliseconds) })
         let rows = try records.map { try recordRow($0, workspace: workspace) }
-        try connection.copy(
-            into: "records", columns: Self.recordColumns,
-            rows: rows.map {
-                var v = SQLRowValues(collecting: 11); $0.bindRecord(&v); return v.collected
-            })
-        try connection.copy(
-            into: "record_index", columns: Self.indexColumns,
-            rows: rows.map {
-                var v = SQLRowValues(collecting: 9); $0.bindIndex(&v); return v.collected
-            })
+        try connection.copy(into: "records", columns: Self.recordColumns, rows: rows.map { row in SQLRowValues.collect(11) { row.bindRecord(&$0) } })
+        try connection.copy(into: "record_index", columns: Self.indexColumns, rows: rows.map { row in SQLRowValues.collect(9) { row.bindIndex(&$0) } })
     }
 
     static func kindCode(_ k: WriteKind) -> Int64 {

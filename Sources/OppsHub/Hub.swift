@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOPosix
 import OppsCore
@@ -24,10 +25,24 @@ public actor Hub {
 
     /// Opens the hub in `configuration.dataDirectory`; it must have been initialised.
     public init(configuration: HubConfiguration) throws {
+        try self.init(configuration: configuration) { $0 }
+    }
+
+    /// `syncing`: what the commits' syncs go through (a test holds them back, or makes them fail).
+    init(configuration: HubConfiguration, syncing: @Sendable (any CommitSync) -> any CommitSync) throws {
         engine = try HubEngine(store: configuration.openStore(), configuration: configuration)
         self.configuration = configuration
         hubID = engine.hubID
         tokens = engine.tokens
+        syncer =
+            configuration.syncCommitsBeside
+            ? engine.store.laterSync.map { log in
+                CommitSyncer(log: syncing(log)) { error in
+                    Logger(label: "opps-hub").critical(
+                        "the disk refused to sync the hub's log: what was committed since the last sync may be lost, so the hub answers every request 503 until it is restarted; check the disk",
+                        metadata: ["error": "\(error)"])
+                }
+            } : nil
         loop = thread.next()
         // The name docs/operator.md gives it (`top -H`, `perf`): NIO would call it NIO-ELT-….
         loop.execute {
@@ -59,6 +74,23 @@ public actor Hub {
     /// The engine's token cache, read on any thread.
     private nonisolated let tokens: TokenCache
 
+    /// Makes push groups' commits durable beside this thread (nil: each commit waits for the
+    /// disk itself — PostgreSQL, or `syncCommitsBeside` off).
+    private nonisolated let syncer: CommitSyncer?
+
+    /// Returns once everything the hub has committed so far is on disk: every answer waits for
+    /// this before it leaves (`CommitSyncer`), so none reveals a commit a power loss could undo.
+    /// Throws `unavailable` once the disk has refused a sync.
+    public nonisolated func durable() async throws {
+        do {
+            try await syncer?.durable()
+        } catch {
+            throw Self.diskRefused
+        }
+    }
+
+    static let diskRefused = WireError(.unavailable, "the hub's disk refused to save its writes: the hub's operator must check the disk and restart the hub")
+
     public func handshake(_ user: HubUser, _ request: HandshakeRequest) throws -> HandshakeResponse {
         try engine.handshake(user: user, request: request)
     }
@@ -88,7 +120,9 @@ public actor Hub {
         waiting.removeAll()
         guard !group.isEmpty else { return }
         let observer = groupCommitted.withLock { $0 }
-        let results = engine.push(group: group.map { ($0.user, $0.request, $0.received) }) { observer?.body($0) }
+        let results = engine.push(group: group.map { ($0.user, $0.request, $0.received) }, syncedLater: syncer != nil) { observer?.body($0) }
+        // The disk syncs beside the carried pulls below; each answer waits for it (`durable`).
+        syncer?.committed()
         // The pushes answered first, then the pulls some carry (sync-protocol.md §5.4), each on
         // this thread right after the commit: no push of the group waits for another's page.
         var carrying = [(Int, PushResponse, HubActivity)]()

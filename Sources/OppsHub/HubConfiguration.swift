@@ -48,6 +48,11 @@ public struct HubConfiguration: Sendable {
     /// rest of it is decided (SQLite only; `RowWriter`). Below it, handing rows over costs more
     /// than it saves. Tests set 1 to take that path with every push.
     public var rowsBesideDecisionsFrom = 256
+    /// A push group's commit is made durable on a thread of its own while the hub's thread goes
+    /// on with the pulls the pushes carry; every answer waits for it (`CommitSyncer`; SQLite
+    /// only). Off, the commit waits for the disk on the hub's thread, as before the thirty-seventh
+    /// session: the benchmark turns it off to compare.
+    public var syncCommitsBeside = true
 
     public init(
         dataDirectory: String, host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20,

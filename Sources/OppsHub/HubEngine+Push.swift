@@ -21,9 +21,15 @@ extension HubEngine {
     /// before it; one that fails is undone alone and fails alone. If the commit itself fails,
     /// every push fails and nothing of any is kept. `committed` hears of every group, whatever
     /// became of its pushes (its size and times: the sequencer's ceiling, in metrics).
+    /// `syncedLater`: the commit may return before it is on disk (`transactionSyncedLater`); the
+    /// caller answers no one before the store's `laterSync` has made it durable.
     public func push(
-        group: [(user: HubUser, request: PushRequest, received: [UInt8]?)], committed: (GroupCommit) -> Void = { _ in }
+        group: [(user: HubUser, request: PushRequest, received: [UInt8]?)], syncedLater: Bool = false, committed: (GroupCommit) -> Void = { _ in }
     ) -> [Result<(PushResponse, HubActivity), any Error>] {
+        let store = self.store
+        func transaction(_ body: () throws -> Void) throws {
+            if syncedLater { try store.transactionSyncedLater(body) } else { try store.transaction(body) }
+        }
         var results = [Result<(PushResponse, HubActivity), any Error>]()
         let start = ContinuousClock.now
         defer { committed(GroupCommit(pushes: group.count, sequencerWait: store.sequencerWait, duration: ContinuousClock.now - start)) }
@@ -33,7 +39,7 @@ extension HubEngine {
         // nothing else to keep: its failure is its answer.
         // `together`: the last push's writes and the shared clock's go as one statement.
         do {
-            try store.transaction {
+            try transaction {
                 try store.together { try onSharedClock { try pushEach(group, savepoints: false, into: &results) } }
             }
             return results
@@ -45,7 +51,7 @@ extension HubEngine {
             return group.map { _ in .failure(error) }
         }
         do {
-            try store.transaction {
+            try transaction {
                 try onSharedClock { try pushEach(group, savepoints: true, into: &results) }
             }
         } catch {

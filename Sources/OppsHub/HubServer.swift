@@ -29,8 +29,11 @@ public struct HubServer: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMapping(logger: logger, metrics: metrics))
+        // Inside the error mapping: a refused sync is answered as `unavailable`.
+        router.add(middleware: DurableAnswers(hub: hub))
         router.get(RouterPath(Endpoint.health)) { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+            try await hub.durable()
+            return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }
         let metricsToken = hub.configuration.metricsToken
         router.get(RouterPath(Endpoint.metrics)) { request, _ in
@@ -148,7 +151,7 @@ public struct HubServer: Sendable {
         let plain = try coding.decompress(raw, limit: hub.configuration.maxDecompressedBytes)
         let message = try BodyCodec.decode(In.self, from: plain, as: media)
         let (answer, activity) = try await call(user, message, media == .protobuf ? plain : nil)
-        return try respond(request, answer, activity, media: media, received: raw.count, route: route, start: start)
+        return try await respond(request, answer, activity, media: media, received: raw.count, route: route, start: start)
     }
 
     /// At most this much of a request's body is read before its token is checked (a pull is
@@ -189,20 +192,22 @@ public struct HubServer: Sendable {
         let (answer, activity) = try await hub.pull(authorization: request.headers[.authorization]) {
             try BodyCodec.decode(PullRequest.self, from: try coding.decompress(raw, limit: limit), as: media)
         }
-        return try respond(request, answer, activity, media: media, received: raw.count, route: "pull", start: start)
+        return try await respond(request, answer, activity, media: media, received: raw.count, route: "pull", start: start)
     }
 
     /// The answer in the request's media type, compressed when the client accepts it and it is
-    /// worth it; the request counted in the metrics.
+    /// worth it, held until what the hub had committed is on disk (`Hub.durable`: made while the
+    /// disk syncs); the request counted in the metrics, its wait for the disk included.
     func respond(
         _ request: Request, _ answer: some SwiftProtobuf.Message, _ activity: HubActivity, media: WireFormat, received: Int, route: String, start: ContinuousClock.Instant
-    ) throws -> Response {
+    ) async throws -> Response {
         var body = try BodyCodec.encode(answer, as: media)
         var headers: HTTPFields = [.contentType: media.rawValue]
         if body.count > hub.configuration.compressAbove, let accepted = Self.preferredCoding(request.headers[.acceptEncoding]) {
             body = accepted.compress(body, level: hub.configuration.compressionLevel)
             headers[.contentEncoding] = accepted.rawValue
         }
+        try await hub.durable()
         metrics.record(activity)
         metrics.bytes(in: received, out: body.count)
         metrics.request(route: route, status: 200, duration: ContinuousClock.now - start)
@@ -243,6 +248,26 @@ extension WireError {
         case let e as WireError: e
         case let e as StoreError where e.isRetryable: storeUnavailable
         default: WireError(.internal, "")
+        }
+    }
+}
+
+/// No answer leaves before what the hub had committed when it was made is on disk
+/// (`Hub.durable`, sync-protocol.md §5.2). A handshake's, push's or pull's answer waits in
+/// `HubServer.respond`, once it is made (the disk syncs meanwhile); a refusal — which may name a
+/// batch number or a cursor another replica's push moved — waits here, on its way to the error
+/// mapping. On an idle hub there is nothing to wait for. `/healthz` waits too: once the disk has
+/// refused a sync, it answers 503 like every other request.
+struct DurableAnswers: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let hub: Hub
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            try await hub.durable()
+            throw error
         }
     }
 }

@@ -166,8 +166,12 @@ public typealias HubStorage = HubIngestStorage & HubPullStorage & HubAdminStorag
 
 /// What every role of the hub's storage shares.
 public protocol HubStoreBase: AnyObject {
-    /// Runs `body` atomically.
+    /// Runs `body` atomically; what it committed is on disk when it returns.
     func transaction<T>(_ body: () throws -> T) throws -> T
+    /// Runs `body` atomically; its commit may not be on disk until `laterSync` has synced it
+    /// (nil: it is when this returns). Nothing it committed may be told to anyone before then.
+    func transactionSyncedLater<T>(_ body: () throws -> T) throws -> T
+    var laterSync: (any CommitSync)? { get }
     /// Changes whenever someone else (an operator command, another process) commits to the
     /// store: the hub re-reads users and the workspace only then.
     func externalChanges() throws -> Int64

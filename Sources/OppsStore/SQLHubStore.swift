@@ -24,6 +24,14 @@ open class SQLHubStore: HubStorage {
     // MARK: What each engine provides
 
     open func transaction<T>(_ body: () throws -> T) throws -> T { fatalError("subclass") }
+    /// A transaction whose commit may return before it is on disk: a push group's, whose answers
+    /// the hub holds back until `laterSync` has made it durable, and meanwhile goes on with the
+    /// pulls the pushes carry (docs/operator.md "Durability"). By default `transaction`, durable
+    /// when it returns (PostgreSQL's commit waits for its own log).
+    open func transactionSyncedLater<T>(_ body: () throws -> T) throws -> T { try transaction(body) }
+    /// What makes `transactionSyncedLater`'s commits durable, from another thread; nil when they
+    /// already are when it returns.
+    open var laterSync: (any CommitSync)? { nil }
     open func bookkeeping<T>(_ body: () throws -> T) throws -> T { fatalError("subclass") }
     open func externalChanges() throws -> Int64 { fatalError("subclass") }
     open var sequencerWait: Duration { .zero }

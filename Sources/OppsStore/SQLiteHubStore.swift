@@ -120,10 +120,24 @@ public final class SQLiteHubStore: SQLHubStore {
         try database.execute("PRAGMA temp_store=MEMORY")
         try Self.migrator.migrate(database)
         self.database = database
+        // The migration's reads opened the log: it exists from here until the connection closes.
+        log = try LogFile(path: path + "-wal")
         try super.init(connection: database, dialect: .sqlite)
     }
 
     public override func externalChanges() throws -> Int64 { try database.dataVersion() }
+
+    /// The database's write-ahead log, synced from another thread after a push group's commit.
+    let log: LogFile
+    public override var laterSync: (any CommitSync)? { log }
+
+    /// Commits with `synchronous=NORMAL`: the frames are in the log (a crash of the process loses
+    /// nothing) but not yet on disk; `laterSync` puts them there. Whoever reads what it committed
+    /// before then must not tell anyone until it has (the hub holds back every answer).
+    public override func transactionSyncedLater<T>(_ body: () throws -> T) throws -> T {
+        try durability(full: false)
+        return try atomically(body)
+    }
 
     public override func databaseBytes() throws -> Int64 {
         var bytes: Int64 = 0

@@ -29,7 +29,11 @@ struct HubFixture: Sendable {
         HubUser(name: "sue", role: "success", manager: "max"),
     ]
 
-    init(users: [HubUser] = HubFixture.team, configure: (inout HubConfiguration) -> Void = { _ in }) throws {
+    /// `syncing`: what the hub's commit syncs go through (`Hub.init(configuration:syncing:)`).
+    init(
+        users: [HubUser] = HubFixture.team, configure: (inout HubConfiguration) -> Void = { _ in },
+        syncing: @Sendable (any CommitSync) -> any CommitSync = { $0 }
+    ) throws {
         directory = Scratch.directory("opps-hub-test")
         var config = HubConfiguration(dataDirectory: directory, port: 0)
         config.verifySnapshots = true  // every brought-forward snapshot is checked against a full build
@@ -43,7 +47,7 @@ struct HubFixture: Sendable {
         var tokens = [String: String]()
         for u in users { tokens[u.name] = try engine.addUser(u, rng: &rng) }
         self.tokens = tokens
-        hub = try Hub(configuration: config)
+        hub = try Hub(configuration: config, syncing: syncing)
         server = HubServer(hub: hub)
     }
 

@@ -40,6 +40,10 @@ struct BenchOptions: ParsableArguments {
         }) var concurrent = [100, 1000]
     @Option(help: "The hub's response compression, a zlib level 1-9.") var level: Int32 = HubConfiguration(dataDirectory: "").compressionLevel
     @Option(help: "Seconds to wait before each timed phase (to attach a profiler).") var pause = 0.0
+    @Flag(
+        name: .customLong("commit-waits-for-disk"),
+        help: "Cold sync and round trip: the hub's push commit waits for the disk on the hub's thread, as before the thirty-seventh session (to compare).")
+    var commitWaitsForDisk = false
     @Option(name: .customLong("interval"), help: "Steady load: each replica syncs every S s on average.") var steadyInterval = 10.0
     @Option(name: .customLong("quiet-rounds"), help: "No-change syncs: how many times the 500 replicas sync again (more gives a profiler time).")
     var quietRounds = 1
@@ -733,6 +737,7 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
         let token = try engine.rotateToken("sam", rng: &r)
         var config = engine.configuration
         config.compressionLevel = level
+        config.syncCommitsBeside = !options.commitWaitsForDisk
         let hub = try Hub(configuration: config)
         let metrics = HubMetrics()
         try await serve(hub, metrics: metrics) { url in

@@ -1,0 +1,204 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import OppsCore
+import OppsStore
+import OppsTestSupport
+import OppsWire
+import Synchronization
+import Testing
+
+@testable import OppsHub
+
+/// Where a test holds the hub's commit syncs: each waits until the gate is open, and is counted
+/// when it begins and when it finishes; the gate may make them refuse.
+final class Gate: Sendable {
+    private struct State {
+        var open = false
+        var refusing = false
+        var begun = 0
+        var finished = 0
+    }
+
+    private let state = Mutex(State())
+
+    var begun: Int { state.withLock { $0.begun } }
+    var finished: Int { state.withLock { $0.finished } }
+    func open() { state.withLock { $0.open = true } }
+    func refuse() { state.withLock { $0.refusing = true } }
+
+    /// A sync through this gate, passing on to `inner` (the real log's) once open.
+    func wrapping(_ inner: (any CommitSync)? = nil) -> any CommitSync { GatedSync(gate: self, inner: inner) }
+
+    fileprivate func pass(_ inner: (any CommitSync)?) throws {
+        state.withLock { $0.begun += 1 }
+        while !state.withLock({ $0.open }) { usleep(1000) }
+        if state.withLock({ $0.refusing }) { throw StoreError(code: StoreError.unavailable, message: "fdatasync: Input/output error") }
+        try inner?.sync()
+        state.withLock { $0.finished += 1 }
+    }
+}
+
+private struct GatedSync: CommitSync {
+    let gate: Gate
+    let inner: (any CommitSync)?
+    func sync() throws { try gate.pass(inner) }
+}
+
+/// Waits (up to 10 s) for `condition`.
+func eventually(_ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !condition() {
+        guard ContinuousClock.now < deadline else { Issue.record("timed out"); return }
+        try await Task.sleep(for: .milliseconds(2))
+    }
+}
+
+/// A push group's commit is made durable beside the hub's thread, and no answer leaves before
+/// what was committed before it is on disk (`CommitSyncer`; docs/operator.md "Durability").
+@Suite struct CommitSyncerTests {
+    @Test func anAnswerWaitsUntilWhatWasCommittedBeforeItIsOnDisk() async throws {
+        let gate = Gate()
+        let syncer = CommitSyncer(log: gate.wrapping())
+        // Nothing committed: nothing to wait for, nothing synced.
+        try await syncer.durable()
+        #expect(gate.begun == 0)
+
+        syncer.committed()
+        let answered = Mutex(false)
+        let answer = Task {
+            try await syncer.durable()
+            answered.withLock { $0 = true }
+        }
+        try await eventually { gate.begun == 1 }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(!answered.withLock { $0 }, "answered before its commit was on disk")
+        gate.open()
+        try await answer.value
+        #expect(answered.withLock { $0 })
+        #expect(gate.finished == 1)
+        // Synced: the next answer does not wait, and no sync runs for it.
+        try await syncer.durable()
+        #expect(gate.begun == 1)
+    }
+
+    @Test func commitsMadeWhileTheDiskSyncsShareTheNextSync() async throws {
+        let gate = Gate()
+        let syncer = CommitSyncer(log: gate.wrapping())
+        syncer.committed()
+        try await eventually { gate.begun == 1 }
+        for _ in 0..<5 { syncer.committed() }
+        let answers = (0..<5).map { _ in Task { try await syncer.durable() } }
+        gate.open()
+        for answer in answers { try await answer.value }
+        // The first sync could not cover the five commits made after it began; one more did.
+        #expect(gate.finished == 2)
+    }
+
+    @Test func aRefusedSyncRefusesEveryAnswerFromThenOn() async throws {
+        let gate = Gate()
+        gate.refuse()
+        gate.open()
+        let told = Mutex(0)
+        let syncer = CommitSyncer(log: gate.wrapping()) { _ in told.withLock { $0 += 1 } }
+        syncer.committed()
+        await #expect(throws: StoreError.self) { try await syncer.durable() }
+        // What was committed since the last good sync may be lost whatever a later sync says:
+        // no later sync runs, and every answer is refused, one that waits for nothing too.
+        syncer.committed()
+        await #expect(throws: StoreError.self) { try await syncer.durable() }
+        #expect(gate.begun == 1)
+        #expect(told.withLock { $0 } == 1)
+    }
+
+    @Test func aPushIsAnsweredOnlyOnceItsCommitIsOnDisk() async throws {
+        let gate = Gate()
+        let f = try HubFixture(syncing: { gate.wrapping($0) })
+        try await f.application().test(.ahc(.http)) { client in
+            let c = WireClient(client: client)
+            var sam = try await f.replicas("sam", client: c)[0]
+            var rng = SeededGenerator(seed: 7)
+            let request = try sam.batch([sam.create(using: &rng)])
+            let answered = Mutex(false)
+            let token = sam.token
+            let push = Task {
+                let response = try await c.call(Endpoint.push, request, token: token, as: PushResponse.self)
+                answered.withLock { $0 = true }
+                return response
+            }
+            try await eventually { gate.begun == 1 }
+            // Committed — another reader of the file sees the batch — but not yet on disk: held.
+            let reader = try SQLiteHubStore(path: f.configuration.databasePath)
+            #expect(try reader.replica(sam.id)?.lastBatch == 1)
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(!answered.withLock { $0 }, "the push was answered before its commit was on disk")
+            gate.open()
+            let response = try await push.value
+            #expect(response.results.map(\.outcome) == [.applied])
+            #expect(gate.finished == 1)
+        }
+    }
+
+    @Test func aRefusalWaitsForTheSyncToo() async throws {
+        let gate = Gate()
+        let f = try HubFixture(syncing: { gate.wrapping($0) })
+        try await f.application().test(.ahc(.http)) { client in
+            let c = WireClient(client: client)
+            var replicas = try await f.replicas("sam", "tom", client: c)
+            var rng = SeededGenerator(seed: 7)
+            let first = try replicas[0].batch([replicas[0].create(using: &rng)])
+            let samToken = replicas[0].token
+            let push = Task { try await c.call(Endpoint.push, first, token: samToken, as: PushResponse.self) }
+            try await eventually { gate.begun == 1 }
+            // Tom's batch 2 before his batch 1 is refused (`batch-out-of-order`, which names the
+            // batch the hub expects): a refusal made while sam's commit syncs is held as well.
+            var tom = replicas[1]
+            tom.batch = 1
+            let skipped = try tom.batch([tom.create(using: &rng)])
+            let refused = Mutex(false)
+            let tomToken = tom.token
+            let refusal = Task { () async throws -> WireError.Code? in
+                do {
+                    _ = try await c.call(Endpoint.push, skipped, token: tomToken, as: PushResponse.self)
+                } catch let failure as WireClient.Failure {
+                    refused.withLock { $0 = true }
+                    return failure.error.code
+                }
+                return nil
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(!refused.withLock { $0 }, "a refusal left before the commit made before it was on disk")
+            gate.open()
+            #expect(try await refusal.value == .batchOutOfOrder)
+            _ = try await push.value
+        }
+    }
+
+    @Test func aDiskThatRefusesASyncStopsEveryAnswer() async throws {
+        let gate = Gate()
+        gate.refuse()
+        gate.open()
+        let f = try HubFixture(syncing: { gate.wrapping($0) })
+        try await f.application().test(.ahc(.http)) { client in
+            let c = WireClient(client: client)
+            var replicas = try await f.replicas("sam", "tom", client: c)
+            var rng = SeededGenerator(seed: 7)
+            let create = replicas[0].create(using: &rng)
+            for attempt in 0..<2 {
+                do {
+                    _ = try await replicas[0].push(c, [create])
+                    Issue.record("a push was acknowledged though its commit could not be synced (attempt \(attempt))")
+                } catch let failure as WireClient.Failure {
+                    #expect(failure.status == 503)
+                    #expect(failure.error.code == .unavailable)
+                    #expect(failure.error.message.contains("disk"))
+                }
+            }
+            // Another user's pull, and the liveness check, are refused as well.
+            await #expect(throws: WireClient.Failure.self) { _ = try await replicas[1].pull(c) }
+            let health = try await client.executeRequest(uri: Endpoint.health, method: .get, headers: [:], body: nil)
+            #expect(health.status == .serviceUnavailable)
+            #expect(gate.begun == 1)
+        }
+    }
+}

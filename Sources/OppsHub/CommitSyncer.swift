@@ -42,15 +42,7 @@ final class CommitSyncer: Sendable {
         self.log = log
         self.failed = failed
         loop = thread.next()
-        loop.execute {
-            #if canImport(Glibc)
-                let fd = open("/proc/thread-self/comm", O_WRONLY)
-                if fd >= 0 {
-                    _ = "opps-hub-sync".withCString { write(fd, $0, strlen($0)) }
-                    close(fd)
-                }
-            #endif
-        }
+        loop.name("opps-hub-sync")
     }
 
     deinit { thread.shutdownGracefully { _ in } }
@@ -123,6 +115,22 @@ final class CommitSyncer: Sendable {
             }
             for answer in released { answer.resume() }
             if done { return }
+        }
+    }
+}
+
+extension EventLoop {
+    /// Names the loop's thread as docs/operator.md does (`top -H`, `perf`): NIO would call it
+    /// NIO-ELT-…. Linux allows 15 bytes.
+    func name(_ name: String) {
+        execute {
+            #if canImport(Glibc)
+                let fd = open("/proc/thread-self/comm", O_WRONLY)
+                if fd >= 0 {
+                    _ = name.withCString { write(fd, $0, strlen($0)) }
+                    Glibc.close(fd)
+                }
+            #endif
         }
     }
 }

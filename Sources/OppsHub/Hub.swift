@@ -44,16 +44,7 @@ public actor Hub {
                 }
             } : nil
         loop = thread.next()
-        // The name docs/operator.md gives it (`top -H`, `perf`): NIO would call it NIO-ELT-….
-        loop.execute {
-            #if canImport(Glibc)
-                let fd = open("/proc/thread-self/comm", O_WRONLY)
-                if fd >= 0 {
-                    _ = "opps-hub-db".withCString { write(fd, $0, strlen($0)) }
-                    close(fd)
-                }
-            #endif
-        }
+        loop.name("opps-hub-db")
     }
 
     // The last job may run on the loop itself: it shuts down once that job has returned.

@@ -45,6 +45,50 @@ import Testing
 
     func fullChecksum(_ s: ReplicaStore) throws -> UInt64 { StateChecksum(of: try s.allConfirmed(workspace: ws), workspace: ws).value }
 
+    /// A save that keeps a record's indexed columns writes its states alone; one that changes any
+    /// of them (stage, owner, due, parent) moves it in every query by them. Both leave the row a
+    /// fresh insert of the same record would (`ReplicaStore.statesUpdate`).
+    @Test func aSaveWritesTheIndexedColumnsOnlyWhenTheyChange() throws {
+        let s = try store()
+        try s.setMeta("workspace", Workspace.defaultDocument)
+        var d = deal(1, seq: 10, name: "苏州精密 ERP")
+        d.fields["owner"] = state(.text("sam"), seq: 13)
+        try s.save(confirmed: d, view: d, workspace: ws)
+        func row(_ store: ReplicaStore) throws -> [SQLValue] {
+            try #require(
+                try store.database.query("SELECT entity, stage, owner, creator, due, created, confirmed, view, deleted, view_deleted, local_only, parent FROM records")
+                    .first)
+        }
+        // A field that no index holds: the states change, the indexed columns stay.
+        var renamed = d
+        renamed.fields["name"] = state(.text("苏州精密 ERP 二期"), seq: 14)
+        try s.save(confirmed: d, view: renamed, workspace: ws)
+        #expect(try s.view(d.id, workspace: ws)?["name"] == .text("苏州精密 ERP 二期"))
+        #expect(try s.confirmed(d.id, workspace: ws)?["name"] == .text("苏州精密 ERP"))
+        #expect(try s.list(entity: "opportunity", stage: "discovery", owner: "sam", workspace: ws).map(\.id) == [d.id])
+        // The stage, owner and due date move: the queries by them follow.
+        var moved = renamed
+        moved.fields["stage"] = state(.member("proposal"), seq: 15)
+        moved.fields["owner"] = state(.text("tom"), seq: 16)
+        moved.fields["next_step_due"] = state(.date(try #require(CivilDate(year: 2026, month: 12, day: 11))), seq: 17)
+        try s.save(confirmed: moved, view: moved, workspace: ws)
+        #expect(try s.list(entity: "opportunity", stage: "discovery", workspace: ws).isEmpty)
+        #expect(try s.list(entity: "opportunity", owner: "sam", workspace: ws).isEmpty)
+        #expect(try s.list(entity: "opportunity", stage: "proposal", owner: "tom", workspace: ws).map(\.id) == [d.id])
+        // Whatever the path, the row is the one a fresh store gets for the same record.
+        let fresh = try store()
+        try fresh.setMeta("workspace", Workspace.defaultDocument)
+        try fresh.save(confirmed: moved, view: moved, workspace: ws)
+        #expect(try row(s) == row(fresh))
+        var again = moved
+        again.fields["name"] = state(.text("ERP 三期"), seq: 18)
+        try s.save(confirmed: again, view: again, workspace: ws)
+        try fresh.save(confirmed: again, view: again, workspace: ws)
+        #expect(try row(s) == row(fresh))
+        let due = try s.database.query("SELECT due FROM records").first?[0]
+        #expect(due == .text("2026-12-11"))
+    }
+
     /// The metadata benchmark's accounting: every stored value is data — the fields' and the
     /// creation's (the stage a deal started at) — and the rest of the record's bytes are stamps.
     @Test func storageCountsEveryValueAsDataAndTheRestAsStamps() throws {

@@ -156,8 +156,8 @@ extension ReplicaStore {
     public func rebuildView(_ id: RecordID, replica: ReplicaID, author: UserName, workspace: Workspace, refusedCreate: Bool = false) throws {
         let confirmed = try self.confirmed(id, workspace: workspace)
         let pending = try outbox(replica: replica, author: author, record: id)
-        let stored = try view(id, workspace: workspace)
-        guard var view = confirmed ?? stored else { return }
+        // The stored view is read only for a record the hub has not confirmed (made here).
+        guard var view = try confirmed ?? self.view(id, workspace: workspace) else { return }
         if confirmed == nil && refusedCreate {
             try remove(id)
             return

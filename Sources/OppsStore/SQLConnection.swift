@@ -52,14 +52,19 @@ public struct SQLDialect: Sendable {
     /// Whether a statement may hold data-modifying parts (`WITH d AS (DELETE …) …`), which all
     /// run on the statement's one snapshot (PostgreSQL; not SQLite).
     public var modifyingWith: Bool
+    /// Whether an UPDATE rewrites the index entries of every column it sets, even to the value
+    /// the column had (SQLite). PostgreSQL compares: an update that changes no indexed value
+    /// touches no index (a HOT update).
+    public var rewritesIndexesItSets: Bool
 
-    public init(lockRow: String, modifyingWith: Bool = false) {
+    public init(lockRow: String, modifyingWith: Bool = false, rewritesIndexesItSets: Bool = false) {
         self.lockRow = lockRow
         self.modifyingWith = modifyingWith
+        self.rewritesIndexesItSets = rewritesIndexesItSets
     }
 
     /// One writer at a time per file: nothing to lock.
-    public static let sqlite = SQLDialect(lockRow: "")
+    public static let sqlite = SQLDialect(lockRow: "", rewritesIndexesItSets: true)
 }
 
 extension SQLConnection {

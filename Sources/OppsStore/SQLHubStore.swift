@@ -563,12 +563,49 @@ open class SQLHubStore: HubStorage {
 
     public func saveRecord(_ record: Record, workspace: Workspace) throws { try saveRecords([record], workspace: workspace) }
 
+    /// A push of at most this many records updates each one's states first, on an engine whose
+    /// UPDATE rewrites the index entries of the columns it sets (`rewritesIndexesItSets`): the
+    /// upserts set a record's owner, stage and parent — indexed in both tables — to the values
+    /// they had, and SQLite rewrote seven index entries a save (BENCHMARKS.md, thirty-seventh
+    /// session). A large push keeps its multi-row statements: one UPDATE a row would cost it
+    /// more than the pages it saves.
+    static let statesFirstUpTo = 8
+    private static let recordStatesUpdate =
+        "UPDATE records SET created = ?, fields = ?, deleted = ?, term = ? WHERE id = ? AND owner IS ? AND stage IS ? AND parent IS ? RETURNING 1"
+    private static let indexStatesUpdate =
+        "UPDATE record_index SET entity = ?, kind = ?, live = ?, term = ? WHERE id = ? AND creator IS ? AND owner IS ? AND stage IS ? AND parent IS ? RETURNING 1"
+
     public func saveRecords(_ records: [Record], workspace: Workspace) throws {
         // Each record once (a multi-row upsert may not touch a row twice): the last one given.
         let unique = Self.lastOfEach(records, by: \.id)
         let rows = try unique.map { try recordRow($0, workspace: workspace) }
-        try connection.insert(Self.recordInsert, width: 11, count: rows.count, then: Self.recordUpsert) { i, v in rows[i].bindRecord(&v) }
-        try connection.insert(Self.indexInsert, width: 9, count: rows.count, then: Self.indexUpsert) { i, v in rows[i].bindIndex(&v) }
+        var recordRows = rows, indexRows = rows
+        if dialect.rewritesIndexesItSets && rows.count <= Self.statesFirstUpTo {
+            // Rows whose indexed columns keep their values: their states alone. The others (a new
+            // record, a changed owner, stage or parent) go through the upserts below.
+            recordRows = try rows.filter { row in
+                let parent: SQLValue = row.parent.map { .blob($0.bytes) } ?? .null
+                return try connection.query(
+                    Self.recordStatesUpdate,
+                    [
+                        .blob(row.created), .blob(row.fields), row.deleted.map { .blob($0) } ?? .null, .integer(row.term), .blob(row.record.id.bytes),
+                        row.record.owner.map { .text($0) } ?? .null, row.stage.map { .text($0) } ?? .null, parent,
+                    ]
+                ).isEmpty
+            }
+            indexRows = try rows.filter { row in
+                let parent: SQLValue = row.parent.map { .blob($0.bytes) } ?? .null
+                return try connection.query(
+                    Self.indexStatesUpdate,
+                    [
+                        .text(row.record.entity), .integer(row.kind), .integer(row.record.isDeleted ? 0 : 1), .integer(row.term), .blob(row.record.id.bytes),
+                        .text(row.record.creator), row.record.owner.map { .text($0) } ?? .null, row.stage.map { .text($0) } ?? .null, parent,
+                    ]
+                ).isEmpty
+            }
+        }
+        try connection.insert(Self.recordInsert, width: 11, count: recordRows.count, then: Self.recordUpsert) { i, v in recordRows[i].bindRecord(&v) }
+        try connection.insert(Self.indexInsert, width: 9, count: indexRows.count, then: Self.indexUpsert) { i, v in indexRows[i].bindIndex(&v) }
         // Accounts and contacts a deal points at are visible with the deal: its references
         // replaced by what it names now.
         let staged = rows.filter { $0.kind == 0 }

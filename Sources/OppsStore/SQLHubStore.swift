@@ -526,6 +526,11 @@ open class SQLHubStore: HubStorage {
             v.blob(record.id)
             v.text(record.entity)
             v.integer(kind)
+            bindIndexed(&v)
+        }
+
+        /// The columns both tables index: creator, owner, stage, parent.
+        private func bindIndexed(_ v: inout SQLRowValues) {
             v.text(record.creator)
             v.text(record.owner)
             v.text(stage)
@@ -544,8 +549,36 @@ open class SQLHubStore: HubStorage {
         /// Its row in `record_index`, in `indexColumns`' order.
         func bindIndex(_ v: inout SQLRowValues) {
             bindShared(&v)
+            bindIndexStates(&v)
+        }
+
+        /// `record_index`'s columns after the shared ones.
+        private func bindIndexStates(_ v: inout SQLRowValues) {
             v.integer(record.isDeleted ? 0 : 1)
             v.integer(term)
+        }
+
+        /// The key and the indexed columns a states-only update must find unchanged (`statesKept`).
+        private func bindKept(_ v: inout SQLRowValues) {
+            v.blob(record.id)
+            bindIndexed(&v)
+        }
+
+        /// `recordStatesUpdate`'s values.
+        func bindRecordStatesUpdate(_ v: inout SQLRowValues) {
+            v.blob(created)
+            v.blob(fields)
+            v.blob(deleted)
+            v.integer(term)
+            bindKept(&v)
+        }
+
+        /// `indexStatesUpdate`'s values.
+        func bindIndexStatesUpdate(_ v: inout SQLRowValues) {
+            v.text(record.entity)
+            v.integer(kind)
+            bindIndexStates(&v)
+            bindKept(&v)
         }
     }
 
@@ -570,10 +603,15 @@ open class SQLHubStore: HubStorage {
     /// session). A large push keeps its multi-row statements: one UPDATE a row would cost it
     /// more than the pages it saves.
     static let statesFirstUpTo = 8
-    private static let recordStatesUpdate =
-        "UPDATE records SET created = ?, fields = ?, deleted = ?, term = ? WHERE id = ? AND owner IS ? AND stage IS ? AND parent IS ? RETURNING 1"
-    private static let indexStatesUpdate =
-        "UPDATE record_index SET entity = ?, kind = ?, live = ?, term = ? WHERE id = ? AND creator IS ? AND owner IS ? AND stage IS ? AND parent IS ? RETURNING 1"
+    private static let statesKept = "WHERE id = ? AND creator IS ? AND owner IS ? AND stage IS ? AND parent IS ? RETURNING 1"
+    private static let recordStatesUpdate = "UPDATE records SET created = ?, fields = ?, deleted = ?, term = ? \(statesKept)"
+    private static let indexStatesUpdate = "UPDATE record_index SET entity = ?, kind = ?, live = ?, term = ? \(statesKept)"
+
+    /// The rows `update` (a states-only UPDATE … RETURNING, bound by `bind`) did not find
+    /// unchanged: they still need their upsert.
+    private func notUpdated(_ rows: [RecordRow], _ update: String, width: Int, _ bind: (RecordRow, inout SQLRowValues) -> Void) throws -> [RecordRow] {
+        try rows.filter { row in try connection.query(update, SQLRowValues.collect(width) { bind(row, &$0) }).isEmpty }
+    }
 
     public func saveRecords(_ records: [Record], workspace: Workspace) throws {
         // Each record once (a multi-row upsert may not touch a row twice): the last one given.
@@ -583,26 +621,8 @@ open class SQLHubStore: HubStorage {
         if dialect.rewritesIndexesItSets && rows.count <= Self.statesFirstUpTo {
             // Rows whose indexed columns keep their values: their states alone. The others (a new
             // record, a changed owner, stage or parent) go through the upserts below.
-            recordRows = try rows.filter { row in
-                let parent: SQLValue = row.parent.map { .blob($0.bytes) } ?? .null
-                return try connection.query(
-                    Self.recordStatesUpdate,
-                    [
-                        .blob(row.created), .blob(row.fields), row.deleted.map { .blob($0) } ?? .null, .integer(row.term), .blob(row.record.id.bytes),
-                        row.record.owner.map { .text($0) } ?? .null, row.stage.map { .text($0) } ?? .null, parent,
-                    ]
-                ).isEmpty
-            }
-            indexRows = try rows.filter { row in
-                let parent: SQLValue = row.parent.map { .blob($0.bytes) } ?? .null
-                return try connection.query(
-                    Self.indexStatesUpdate,
-                    [
-                        .text(row.record.entity), .integer(row.kind), .integer(row.record.isDeleted ? 0 : 1), .integer(row.term), .blob(row.record.id.bytes),
-                        .text(row.record.creator), row.record.owner.map { .text($0) } ?? .null, row.stage.map { .text($0) } ?? .null, parent,
-                    ]
-                ).isEmpty
-            }
+            recordRows = try notUpdated(rows, Self.recordStatesUpdate, width: 9) { $0.bindRecordStatesUpdate(&$1) }
+            indexRows = try notUpdated(rows, Self.indexStatesUpdate, width: 9) { $0.bindIndexStatesUpdate(&$1) }
         }
         try connection.insert(Self.recordInsert, width: 11, count: recordRows.count, then: Self.recordUpsert) { i, v in recordRows[i].bindRecord(&v) }
         try connection.insert(Self.indexInsert, width: 9, count: indexRows.count, then: Self.indexUpsert) { i, v in indexRows[i].bindIndex(&v) }

@@ -94,8 +94,9 @@ final class CommitSyncer: Sendable {
                 let waiting = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
                     s.failure = error
                     s.syncing = false
-                    defer { s.waiting.removeAll() }
-                    return s.waiting.map(\.answer)
+                    let waiting = s.waiting.map(\.answer)
+                    s.waiting.removeAll()
+                    return waiting
                 }
                 failed(error)
                 for answer in waiting { answer.resume(throwing: error) }

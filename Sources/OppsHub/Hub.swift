@@ -6,10 +6,6 @@ import OppsStore
 import OppsWire
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The hub as a concurrency-safe service: one actor owns the engine and its store connection,
 /// so writes are sequenced one batch at a time (sync-protocol.md §5.2).
 public actor Hub {
@@ -34,15 +30,11 @@ public actor Hub {
         self.configuration = configuration
         hubID = engine.hubID
         tokens = engine.tokens
-        syncer =
-            configuration.syncCommitsBeside
-            ? engine.store.laterSync.map { log in
-                CommitSyncer(log: syncing(log)) { error in
-                    Logger(label: "opps-hub").critical(
-                        "the disk refused to sync the hub's log: what was committed since the last sync may be lost, so the hub answers every request 503 until it is restarted; check the disk",
-                        metadata: ["error": "\(error)"])
-                }
-            } : nil
+        if configuration.syncCommitsBeside, let log = engine.store.laterSync {
+            syncer = CommitSyncer(log: syncing(log), failed: Self.syncRefused)
+        } else {
+            syncer = nil
+        }
         loop = thread.next()
         loop.name("opps-hub-db")
     }
@@ -78,6 +70,13 @@ public actor Hub {
         } catch {
             throw Self.diskRefused
         }
+    }
+
+    /// What the operator reads when the disk refuses a sync (once).
+    static func syncRefused(_ error: any Error) {
+        Logger(label: "opps-hub").critical(
+            "the disk refused to sync the hub's log: what was committed since the last sync may be lost, so the hub answers every request 503 until it is restarted; check the disk",
+            metadata: ["error": "\(error)"])
     }
 
     static let diskRefused = WireError(.unavailable, "the hub's disk refused to save its writes: the hub's operator must check the disk and restart the hub")

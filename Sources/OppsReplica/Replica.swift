@@ -57,6 +57,8 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
         case let .certificate(why): "the hub's certificate is not trusted (\(why)): get the hub's CA certificate from the operator and run opps connect --ca FILE"
         case let .unreachable(why): "the hub cannot be reached (\(why)); your work is kept and will sync later"
         case let .hub(why): why
+        case let .hubRefused(status, e) where e.code == .unavailable:
+            "the hub cannot take writes now (\(status) \(e.code.rawValue): \(e.message)); your work is kept: run opps sync again later"
         case let .hubRefused(status, e): "the hub refused (\(status) \(e.code.rawValue)): \(e.message)"
         case let .unknownField(entity, typed, fields): "\(entity) has no field \"\(typed)\" (fields: \(fields.joined(separator: ", ")))"
         case let .badValue(_, field, kind, text):

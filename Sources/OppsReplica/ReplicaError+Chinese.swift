@@ -18,6 +18,8 @@ extension ReplicaError {
             }
             return "被拒绝：\(f) — \(words.chineseReason(rule, entity: entity, field: field))（规则 \(rule.rawValue)）"
         case let .invalid(_, chinese?): return chinese
+        case let .hubRefused(_, e) where e.code == .unavailable:
+            return "服务器现在无法保存修改（\(e.code.rawValue)）；本机的修改都保留着，稍后再运行 opps sync；一直如此请联系管理员"
         case let .unreachable(why): return "无法连接服务器（\(Self.chineseReason(why))）；本机的修改都保留着，联网后会同步"
         case let .notInitialised(home): return "\(home) 里还没有副本：先运行 opps init --hub 服务器地址 --token 令牌（令牌向管理员要）"
         case let .unreachableAtInit(why): return "无法连接服务器（\(Self.chineseReason(why))）；没有建立副本：请检查 --hub 地址和服务器是否在运行，然后重试"

@@ -9,6 +9,7 @@ import Synchronization
 import Testing
 
 @testable import OppsHub
+@testable import OppsReplica
 
 /// Where a test holds the hub's commit syncs: each waits until the gate is open, and is counted
 /// when it begins and when it finishes; the gate may make them refuse.
@@ -192,6 +193,13 @@ func eventually(_ condition: () -> Bool) async throws {
                     #expect(failure.status == 503)
                     #expect(failure.error.code == .unavailable)
                     #expect(failure.error.message.contains("disk"))
+                    // What a rep reads of that answer, in English and in Chinese: the laptop keeps
+                    // its work; nothing of the hub's state but the refusal.
+                    let said = Replica.refusal(status: failure.status, failure.error)
+                    #expect(said.description.contains("your work is kept: run opps sync again later"), "\(said)")
+                    #expect(
+                        said.chinese(Vocabulary(.default, locale: "zh-CN"))
+                            == "服务器现在无法保存修改（unavailable）；本机的修改都保留着，稍后再运行 opps sync；一直如此请联系管理员")
                 }
             }
             // Another user's pull, and the liveness check, are refused as well.

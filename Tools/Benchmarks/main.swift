@@ -18,6 +18,7 @@ import OppsStore
 import OppsWeb
 import OppsWire
 import SwiftProtobuf
+import Synchronization
 
 /// The benchmark's flags (swift-argument-parser: `--help`, one line and exit 64 on bad input).
 struct BenchOptions: ParsableArguments {
@@ -27,6 +28,7 @@ struct BenchOptions: ParsableArguments {
 
     @Option(help: "Run one benchmark only.") var only: Benchmark?
     @Option(name: .customLong("cold"), help: "Deals in the cold sync.") var coldRecords = 100_000
+    @Option(name: .customLong("cold-runs"), help: "Cold syncs to run, each beside its own floors; the row gives the median ratio.") var coldRuns = 1
     @Option(name: .customLong("round-trip"), help: "Deals the replica holds in the round trip.") var roundTripRecords = 500_000
     @Option(name: .customLong("round-trips"), help: "Edits timed in the round trip (more gives a profiler time).") var roundTrips = 60
     @Option(name: .customLong("web"), help: "Deals on the web app's board.") var webRecords = 10_000
@@ -61,7 +63,7 @@ struct BenchOptions: ParsableArguments {
     @Option(help: "Also append each figure to this CSV file (series,size,figure,raw), for Tools/scale-curves.sh.") var csv: String?
 
     func validate() throws {
-        guard coldRecords > 0, roundTripRecords > 0, roundTrips >= 10, webRecords > 0, ingestRecords > 0 else {
+        guard coldRecords > 0, coldRuns > 0, roundTripRecords > 0, roundTrips >= 10, webRecords > 0, ingestRecords > 0 else {
             throw ValidationError("counts must be positive (--round-trips at least 10)")
         }
         guard (1...9).contains(level) else { throw ValidationError("--level is a zlib level 1-9") }
@@ -231,11 +233,6 @@ func cpuSeconds(children: Bool = false) -> Double {
     var u = rusage()
     getrusage(__rusage_who_t(children ? RUSAGE_CHILDREN.rawValue : RUSAGE_SELF.rawValue), &u)
     return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
-}
-func maxRSSKiB(children: Bool = false) -> Int {
-    var u = rusage()
-    getrusage(__rusage_who_t(children ? RUSAGE_CHILDREN.rawValue : RUSAGE_SELF.rawValue), &u)
-    return Int(u.ru_maxrss)
 }
 func row(_ cells: String...) { print("| " + cells.joined(separator: " | ") + " |") }
 /// With --csv: one line `series,size,figure,raw` (raw empty when the row has no floor).
@@ -738,100 +735,188 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
         var config = engine.configuration
         config.compressionLevel = level
         config.syncCommitsBeside = !options.commitWaitsForDisk
-        let hub = try Hub(configuration: config)
-        let metrics = HubMetrics()
-        try await serve(hub, metrics: metrics) { url in
-            // The CLI as a separate process, so its peak memory is its own.
-            let exe = sibling("opps")
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: exe)
-            p.arguments = ["init", "--hub", url, "--token", token, "--home", dir + "/replica"]
-            p.standardOutput = FileHandle.nullDevice
-            // The seeding left half a GiB of dirty pages: written back during the timed sync,
-            // they made its time swing by a second from run to run.
-            sync()
-            timedPhase(label)
-            let c0 = ContinuousClock.now, hubCPU0 = cpuSeconds(), cliCPU0 = cpuSeconds(children: true), pgCPU0 = postgresCPUSeconds()
-            try p.run()
-            p.waitUntilExit()
-            let t = seconds(ContinuousClock.now - c0)
-            // Where the time went: every process of the sync shares this machine's cores, so
-            // the CPU they used together over the cores is a floor for this machine.
-            let hubCPU = cpuSeconds() - hubCPU0, cliCPU = cpuSeconds(children: true) - cliCPU0, pgCPU = postgresCPUSeconds() - pgCPU0
-            let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
-            let cpuText = String(
-                format: "; CPU: CLI %.1f s, hub %.1f s%@ — %.1f s of CPU over %.0f cores, at least %.1f s here", cliCPU, hubCPU,
-                options.store == nil ? "" : String(format: ", PostgreSQL %.1f s", pgCPU), cliCPU + hubCPU + pgCPU, cores, (cliCPU + hubCPU + pgCPU) / cores)
-            if label == "cold" && wanted("cold") {
-                // The floor: the same records inserted into an empty SQLite file in one transaction.
-                // Each floor starts as the sync did, with no dirty pages of the one before to write
-                // back (the sync leaves its replica's hundred megabytes of them).
+        // A cold sync's time swings 2× between minutes on these machines, its floor's too: with
+        // `--cold-runs N` each run is a new hub process's view (its caches empty) and a new
+        // replica, each followed by its floors, and the row gives the median of the runs' ratios.
+        let runs = label == "cold" && wanted("cold") ? options.coldRuns : 1
+        let colds = ColdRuns()
+        for run in 1...runs {
+            if run > 1 { try? FileManager.default.removeItem(atPath: dir + "/replica") }
+            let hub = try Hub(configuration: config)
+            let metrics = HubMetrics()
+            try await serve(hub, metrics: metrics) { url in
+                // The CLI as a separate process, so its peak memory is its own.
+                let exe = sibling("opps")
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: exe)
+                p.arguments = ["init", "--hub", url, "--token", token, "--home", dir + "/replica"]
+                p.standardOutput = FileHandle.nullDevice
+                // The seeding left half a GiB of dirty pages: written back during the timed sync,
+                // they made its time swing by a second from run to run.
                 sync()
-                let raw = try RawBaselines.insertCopy(of: dir + "/replica/replica.sqlite", into: dir + "/raw.sqlite") {
-                    seconds(ContinuousClock.now - c0)
-                }
-                // A second floor: the same rows through the replica's own table and statement,
-                // its indexes built after — what the replica's storage costs, without the protocol.
-                sync()
-                let stored = try RawBaselines.insertReplicaCopy(of: dir + "/replica/replica.sqlite", into: dir + "/raw-replica.sqlite") {
-                    seconds(ContinuousClock.now - c0)
-                }
-                csv("cold_s", size: n, t, raw: raw.seconds)
-                csv("cold_replica_floor_s", size: n, t, raw: stored.seconds)
-                csv("cold_cli_mib", size: n, Double(maxRSSKiB(children: true)) / 1024)
-                row(
-                    "cold sync of \(n) deals (~1 KB each) into a new replica over loopback (opps init)\(onStore)",
-                    String(
-                        format: "%.1f s, %.0f records/s, CLI peak %d MiB, %.1f MiB sent (zlib level %d)", t, Double(n) / t, maxRSSKiB(children: true) / 1024,
-                        bytesSent(metrics) / 1_048_576, level),
-                    String(
-                        format:
-                            "raw insert of the same %d records in one transaction %.2f s: ratio %.1f; the same rows through the replica's own table and statement, its four indexes built after, %.2f s: ratio %.1f; hub seeded in %.1f s; exit %d",
-                        raw.rows, raw.seconds, t / raw.seconds, stored.seconds, t / stored.seconds, seedTime, p.terminationStatus) + cpuText, "≤ 1.5× raw (issue 20)")
-            }
-            if label == "cold" && wanted("metadata") {
-                let store = try ReplicaStore(path: dir + "/replica/replica.sqlite")
-                let b = try store.storageBreakdown()
-                row(
-                    "replica metadata overhead (\(n) deals)",
-                    String(
-                        format: "%.1f %% (stamps %d KiB, outbox %d KiB, history %d KiB)",
-                        100 * Double(b.stamps + b.outbox + b.history) / Double(b.data), b.stamps / 1024, b.outbox / 1024, b.history / 1024),
-                    "data \(b.data / 1024) KiB", "≤ 5 % (issue 20)")
-            }
-            if label == "roundtrip" {
-                let replica = try Replica(home: dir + "/replica", clock: SystemClock())
-                let transport = HTTPTransport(baseURL: url)
-                let id = try replica.store.list(entity: "opportunity", workspace: replica.workspace).first!.id
-                var times = [Double](), floors = [Double]()
-                // Each round trip is followed by one sample of its floor: a floor measured after
-                // all the round trips came from another minute, 1.2 ms in one run, 2.75 in the next.
-                try await withRoundTripFloor(dir: dir) { floor in
-                    timedPhase("the round trips")
-                    for i in 0..<options.roundTrips {
-                        let s0 = ContinuousClock.now
-                        try replica.edit(id, [("next_step", .text("round trip \(i)"))])
-                        _ = try await replica.sync(transport: transport)
-                        times.append(seconds(ContinuousClock.now - s0) * 1000)
-                        floors.append(try await floor())
+                timedPhase(label)
+                let c0 = ContinuousClock.now, hubCPU0 = cpuSeconds(), cliCPU0 = cpuSeconds(children: true), pgCPU0 = postgresCPUSeconds()
+                try p.run()
+                let peak = PeakMemory(pid: p.processIdentifier)
+                p.waitUntilExit()
+                let t = seconds(ContinuousClock.now - c0)
+                let cliPeakKiB = peak.stop()
+                // Where the time went: every process of the sync shares this machine's cores, so
+                // the CPU they used together over the cores is a floor for this machine.
+                let hubCPU = cpuSeconds() - hubCPU0, cliCPU = cpuSeconds(children: true) - cliCPU0, pgCPU = postgresCPUSeconds() - pgCPU0
+                if label == "cold" && wanted("cold") {
+                    // The floor: the same records inserted into an empty SQLite file in one transaction.
+                    // Each floor starts as the sync did, with no dirty pages of the one before to write
+                    // back (the sync leaves its replica's hundred megabytes of them).
+                    sync()
+                    for f in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dir + "/raw.sqlite" + f) }
+                    let raw = try RawBaselines.insertCopy(of: dir + "/replica/replica.sqlite", into: dir + "/raw.sqlite") {
+                        seconds(ContinuousClock.now - c0)
+                    }
+                    // A second floor: the same rows through the replica's own table and statement,
+                    // its indexes built after — what the replica's storage costs, without the protocol.
+                    sync()
+                    for f in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dir + "/raw-replica.sqlite" + f) }
+                    let stored = try RawBaselines.insertReplicaCopy(of: dir + "/replica/replica.sqlite", into: dir + "/raw-replica.sqlite") {
+                        seconds(ContinuousClock.now - c0)
+                    }
+                    colds.append(
+                        ColdRun(
+                            seconds: t, raw: raw.seconds, rows: raw.rows, stored: stored.seconds, cliCPU: cliCPU, hubCPU: hubCPU, pgCPU: pgCPU,
+                            mib: bytesSent(metrics) / 1_048_576, peakKiB: cliPeakKiB, exit: p.terminationStatus))
+                    if runs > 1 {
+                        print(
+                            String(
+                                format:
+                                    "cold run %d of %d: %.2f s, floor %.2f s (ratio %.2f), replica's table %.2f s (ratio %.2f); CPU: CLI %.1f s, hub %.1f s; CLI peak so far %d MiB",
+                                run,
+                                runs, t, raw.seconds, t / raw.seconds, stored.seconds, t / stored.seconds, cliCPU, hubCPU, cliPeakKiB / 1024))
                     }
                 }
-                times.sort()
-                floors.sort()
-                await transport.shutdown()
-                let median = times[times.count / 2], p90 = times[times.count * 9 / 10]
-                let floorMedian = floors[floors.count / 2], floorP90 = floors[floors.count * 9 / 10]
-                csv("roundtrip_ms", size: n, median, raw: floorMedian)
-                row(
-                    "one changed field, push + pull, replica holding \(n) deals",
-                    String(format: "median %.1f ms, p90 %.1f ms (%d round trips)", median, p90, times.count),
-                    String(
-                        format: "raw floor (one fsynced row update + one loopback exchange of ~300 B), one after each round trip: median %.2f ms, p90 %.2f: ratio %.2f",
-                        floorMedian, floorP90, median / floorMedian), "≤ 2× raw (issue 20)")
+                if label == "cold" && wanted("metadata") && run == runs {
+                    let store = try ReplicaStore(path: dir + "/replica/replica.sqlite")
+                    let b = try store.storageBreakdown()
+                    row(
+                        "replica metadata overhead (\(n) deals)",
+                        String(
+                            format: "%.1f %% (stamps %d KiB, outbox %d KiB, history %d KiB)",
+                            100 * Double(b.stamps + b.outbox + b.history) / Double(b.data), b.stamps / 1024, b.outbox / 1024, b.history / 1024),
+                        "data \(b.data / 1024) KiB", "≤ 5 % (issue 20)")
+                }
+                if label == "roundtrip" {
+                    let replica = try Replica(home: dir + "/replica", clock: SystemClock())
+                    let transport = HTTPTransport(baseURL: url)
+                    let id = try replica.store.list(entity: "opportunity", workspace: replica.workspace).first!.id
+                    var times = [Double](), floors = [Double]()
+                    // Each round trip is followed by one sample of its floor: a floor measured after
+                    // all the round trips came from another minute, 1.2 ms in one run, 2.75 in the next.
+                    try await withRoundTripFloor(dir: dir) { floor in
+                        timedPhase("the round trips")
+                        for i in 0..<options.roundTrips {
+                            let s0 = ContinuousClock.now
+                            try replica.edit(id, [("next_step", .text("round trip \(i)"))])
+                            _ = try await replica.sync(transport: transport)
+                            times.append(seconds(ContinuousClock.now - s0) * 1000)
+                            floors.append(try await floor())
+                        }
+                    }
+                    times.sort()
+                    floors.sort()
+                    await transport.shutdown()
+                    let median = times[times.count / 2], p90 = times[times.count * 9 / 10]
+                    let floorMedian = floors[floors.count / 2], floorP90 = floors[floors.count * 9 / 10]
+                    csv("roundtrip_ms", size: n, median, raw: floorMedian)
+                    row(
+                        "one changed field, push + pull, replica holding \(n) deals",
+                        String(format: "median %.1f ms, p90 %.1f ms (%d round trips)", median, p90, times.count),
+                        String(
+                            format:
+                                "raw floor (one fsynced row update + one loopback exchange of ~300 B), one after each round trip: median %.2f ms, p90 %.2f: ratio %.2f",
+                            floorMedian, floorP90, median / floorMedian), "≤ 2× raw (issue 20)")
+                }
             }
+        }
+        let done = colds.all
+        if let last = done.last {
+            func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+            let n = done.count
+            let t = median(done.map(\.seconds)), raw = median(done.map(\.raw)), stored = median(done.map(\.stored))
+            let ratio = median(done.map { $0.seconds / $0.raw }), storedRatio = median(done.map { $0.seconds / $0.stored })
+            let cli = median(done.map(\.cliCPU)), hubCPU = median(done.map(\.hubCPU)), pg = median(done.map(\.pgCPU))
+            for c in done {
+                csv("cold_s", size: coldRecords, c.seconds, raw: c.raw)
+                csv("cold_replica_floor_s", size: coldRecords, c.seconds, raw: c.stored)
+            }
+            let peakMiB = done.map(\.peakKiB).max()! / 1024
+            csv("cold_cli_mib", size: coldRecords, Double(peakMiB))
+            let each =
+                n > 1
+                ? " (median of \(n) runs, each beside its own floors; ratios " + done.map { String(format: "%.2f", $0.seconds / $0.raw) }.joined(separator: ", ") + ")"
+                : ""
+            let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+            let cpuText = String(
+                format: "; CPU: CLI %.1f s, hub %.1f s%@ — %.1f s of CPU over %.0f cores, at least %.1f s here", cli, hubCPU,
+                options.store == nil ? "" : String(format: ", PostgreSQL %.1f s", pg), cli + hubCPU + pg, cores, (cli + hubCPU + pg) / cores)
+            row(
+                "cold sync of \(coldRecords) deals (~1 KB each) into a new replica over loopback (opps init)\(onStore)",
+                String(
+                    format: "%.1f s, %.0f records/s, CLI peak %d MiB, %.1f MiB sent (zlib level %d)", t, Double(coldRecords) / t, peakMiB,
+                    last.mib, level) + each,
+                String(
+                    format:
+                        "raw insert of the same %d records in one transaction %.2f s: ratio %.2f; the same rows through the replica's own table and statement, its four indexes built after, %.2f s: ratio %.2f; hub seeded in %.1f s; exit %d",
+                    last.rows, raw, ratio, stored, storedRatio, seedTime, last.exit) + cpuText, "≤ 1.5× raw (issue 20)")
         }
         removeScratch()
     }
+}
+
+/// One cold sync and its floors (`--cold-runs`).
+struct ColdRun: Sendable {
+    var seconds, raw: Double
+    var rows: Int
+    var stored, cliCPU, hubCPU, pgCPU, mib: Double
+    var peakKiB: Int
+    var exit: Int32
+}
+
+/// A child process's peak resident memory, read from its own `/proc/PID/status` (`VmHWM`) every
+/// 20 ms while it runs. Not `getrusage(RUSAGE_CHILDREN)`: a child started with `posix_spawn`
+/// shares the parent's memory until it runs its program, and the kernel counts the parent's
+/// peak as the child's — the bench's own hundreds of MiB after a first cold sync.
+final class PeakMemory: Sendable {
+    private let peak = Mutex<(kib: Int, done: Bool)>((0, false))
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(pid: Int32) {
+        Thread.detachNewThread { [self] in
+            while true {
+                if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                    let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                    let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
+                {
+                    peak.withLock { $0.kib = max($0.kib, kib) }
+                }
+                if peak.withLock({ $0.done }) { break }
+                usleep(20_000)
+            }
+            finished.signal()
+        }
+    }
+
+    /// The peak seen, in KiB, once the process has ended.
+    func stop() -> Int {
+        peak.withLock { $0.done = true }
+        finished.wait()
+        return peak.withLock { $0.kib }
+    }
+}
+
+/// The cold runs so far, kept across the server's closures.
+final class ColdRuns: Sendable {
+    private let runs = Mutex<[ColdRun]>([])
+    func append(_ run: ColdRun) { runs.withLock { $0.append(run) } }
+    var all: [ColdRun] { runs.withLock { $0 } }
 }
 
 // MARK: 5b. The web app's pages (issue 17): server time to render, from a replica of N deals

@@ -788,7 +788,7 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
                         print(
                             String(
                                 format:
-                                    "cold run %d of %d: %.2f s, floor %.2f s (ratio %.2f), replica's table %.2f s (ratio %.2f); CPU: CLI %.1f s, hub %.1f s; CLI peak so far %d MiB",
+                                    "cold run %d of %d: %.2f s, floor %.2f s (ratio %.2f), replica's table %.2f s (ratio %.2f); CPU: CLI %.1f s, hub %.1f s; CLI peak %d MiB",
                                 run,
                                 runs, t, raw.seconds, t / raw.seconds, stored.seconds, t / stored.seconds, cliCPU, hubCPU, cliPeakKiB / 1024))
                     }

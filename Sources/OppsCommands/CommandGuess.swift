@@ -51,7 +51,7 @@ enum CommandGuess {
             words = ["log"] + (rest.first.map { [$0] } ?? ["<id>"]) + [typo] + rest.dropFirst()
             return shell(words)
         } else if let command = CommandSuggestion.closest(to: typo, among: commands + ["help"]).map({ [$0] }) ?? synonyms[typo.lowercased()] {
-            words = command + rest
+            words = command + (command == ["set"] ? withoutSetOption(rest) ?? rest : rest)
         } else {
             return nil
         }
@@ -59,4 +59,11 @@ enum CommandGuess {
     }
 
     static func shell(_ words: [String]) -> String { CommandSuggestion.line("opps", words) }
+
+    /// `words` without the `--set` other tools put before each FIELD=VALUE (`edit ID --set a=b`,
+    /// `--set=a=b`): `opps set` takes the pairs as they are. Nil when there is none.
+    static func withoutSetOption(_ words: [String]) -> [String]? {
+        guard words.contains(where: { $0 == "--set" || $0.hasPrefix("--set=") }) else { return nil }
+        return words.compactMap { $0 == "--set" ? nil : $0.hasPrefix("--set=") ? String($0.dropFirst(6)) : $0 }
+    }
 }

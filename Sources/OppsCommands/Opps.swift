@@ -88,6 +88,16 @@ public enum OppsMain {
             Console.out(page)
             return 0
         }
+        // `opps set ID --set a=b`, as other tools write it: the line without it ("no option
+        // --set: did you mean --json?" sent the rep the wrong way).
+        if rest.first == "set", let fixed = CommandGuess.withoutSetOption(arguments) {
+            let line = CommandGuess.shell(fixed)
+            let said =
+                !json && ChineseHelp.readerIsChinese(arguments)
+                ? "opps set 直接写 字段=值，不用 --set。是指：\(line)" : "opps set takes FIELD=VALUE pairs as they are, without --set; did you mean: \(line)"
+            report(said, code: ExitStatus.usage, json: json)
+            return ExitStatus.usage
+        }
         var command: any ParsableCommand
         do {
             command = try Opps.parseAsRoot(arguments)

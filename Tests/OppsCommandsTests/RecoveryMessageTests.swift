@@ -56,6 +56,31 @@ import Testing
         #expect(await said(["open", "--home", "x"]).hasSuffix("did you mean: opps web --open --home x\n"))
         #expect(await said(["edit", "x99zdv86", "next_step=call Li"]).hasSuffix("did you mean: opps set x99zdv86 \"next_step=call Li\"\n"))
         #expect(await said(["hlep"]).hasSuffix("did you mean: opps help\n"))
+        // Other tools put --set before each pair: the guess drops it (it suggested `opps set ID
+        // --set a=b`, which `opps set` then refused as "no option --set: did you mean --json?").
+        #expect(await said(["edit", "x99zdv86", "--set", "next_step=call Li"]).hasSuffix("did you mean: opps set x99zdv86 \"next_step=call Li\"\n"))
+        #expect(await said(["update", "x99zdv86", "--set=amount=5000"]).hasSuffix("did you mean: opps set x99zdv86 amount=5000\n"))
+    }
+
+    @Test func setWithASetOptionSaysTheLineWithoutIt() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let home = f.home("sam")
+            #expect(await f.initReplica("sam", url).code == 0)
+            let id = try #require(await opps("new", "Acme renewal", "--account", "ACME", "--home", home, "--json").json?["id"]?.string)
+            let english = await opps(["set", id, "--set", "next_step=call Li", "--home", home], environment: ["LANG": "C"])
+            #expect(english.code == 64, "\(english.stderr)")
+            #expect(
+                english.stderr
+                    == "opps: opps set takes FIELD=VALUE pairs as they are, without --set; did you mean: opps set \(id) \"next_step=call Li\" --home \(home)\n",
+                "\(english.stderr)")
+            let chinese = await opps(["set", id, "--set=下一步=周五拜访", "--home", home], environment: ["LANG": "zh_CN.UTF-8"])
+            #expect(chinese.code == 64 && chinese.stderr == "opps: opps set 直接写 字段=值，不用 --set。是指：opps set \(id) 下一步=周五拜访 --home \(home)\n", "\(chinese.stderr)")
+            // Nothing was written; the line it gives is the one that works.
+            #expect(await opps("show", id, "--home", home, "--json").json?["fields"]?["next_step"]?.string == nil)
+            #expect(await opps("set", id, "next_step=call Li", "--home", home).code == 0)
+            #expect(await opps("show", id, "--home", home, "--json").json?["fields"]?["next_step"]?.string == "call Li")
+        }
     }
 
     @Test func aBusyPortIsSaidPlainly() async throws {

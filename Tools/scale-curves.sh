@@ -6,6 +6,7 @@
 #   Tools/scale-curves.sh              measure (about 30 minutes on two cores), then plot
 #   Tools/scale-curves.sh --plot-only  plot docs/scale.csv again
 #   SIZES="10000 100000" REPLICAS="100,1000" Tools/scale-curves.sh   other sizes
+#   COLD_RUNS=5 Tools/scale-curves.sh    cold syncs a size (the median is plotted; default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 csv=docs/scale.csv
@@ -20,7 +21,7 @@ if [ "${1:-}" != "--plot-only" ]; then
     trap 'rm -f "$partial"' EXIT
     for n in $sizes; do
         echo "== $n deals" >&2
-        .build/release/opps-bench --only cold --cold "$n" --csv "$partial"
+        .build/release/opps-bench --only cold --cold "$n" --cold-runs "${COLD_RUNS:-3}" --csv "$partial"
         .build/release/opps-bench --only roundtrip --round-trip "$n" --csv "$partial"
     done
     echo "== $replicas replicas" >&2

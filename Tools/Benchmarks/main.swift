@@ -736,7 +736,7 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
         config.compressionLevel = level
         config.syncCommitsBeside = !options.commitWaitsForDisk
         // A cold sync's time swings 2× between minutes on these machines, its floor's too: with
-        // `--cold-runs N` each run is a new hub process's view (its caches empty) and a new
+        // `--cold-runs N` each run has a new `Hub` on the same data (its caches empty) and a new
         // replica, each followed by its floors, and the row gives the median of the runs' ratios.
         let runs = label == "cold" && wanted("cold") ? options.coldRuns : 1
         let colds = ColdRuns()

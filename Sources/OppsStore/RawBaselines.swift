@@ -23,8 +23,9 @@ public enum RawBaselines {
     /// the replica's own schema and statement (`ReplicaStore.recordUpsert`, every column as
     /// stored), loaded as a first pull loads (`beginBulkLoad`: in id order, the secondary indexes
     /// built once at the end), in one transaction with a rollback journal — what this replica's
-    /// storage costs for a cold sync with no network, no decoding, no checksum and no rules. Returns the rows and the
-    /// seconds the insert, its commit and the index builds took (reading the source is not timed).
+    /// storage costs for a cold sync with no network, no decoding, no checksum and no rules.
+    /// Returns the rows and the seconds the insert, its commit and the index builds took
+    /// (reading the source is not timed).
     public static func insertReplicaCopy(of source: String, into path: String, clock: () -> Double) throws -> (rows: Int, seconds: Double) {
         let from = try Database(path: source, readOnly: true)
         let rows = try from.query(
@@ -42,13 +43,16 @@ public enum RawBaselines {
 
     /// A new SQLite file as SQLite makes it: a rollback journal, the commit fsynced. The same
     /// one large transaction in the write-ahead log (these floors until the thirty-eighth
-    /// session) cost about 3.5× as much in the bench (medians 1.54 s against 0.42 s, 100,000
+    /// session) cost about 3.5× as much in the bench (medians 1.54 s against 0.43 s, 100,000
     /// deals): every page went to the log, was looked up there while the transaction grew, and
     /// was written again at the checkpoint — a cost of the log with one huge transaction. A
     /// replica committing page by page does not pay it: its own load measured the same with
     /// either journal, so it keeps the log.
+    /// SQLite keeps the log when it cannot leave it (another connection holds the file): then
+    /// there is no floor to measure, and this says so.
     static func loadWithRollbackJournal(_ database: Database) throws {
-        _ = try database.query("PRAGMA journal_mode=DELETE")
+        let mode = try database.query("PRAGMA journal_mode=DELETE").first?.first?.string
+        guard mode == "delete" else { throw StoreError(code: SQLITE_ERROR, message: "\(database.path): the floor needs a rollback journal, SQLite kept \(mode ?? "none")") }
         try database.execute("PRAGMA synchronous=FULL")
     }
 

@@ -52,7 +52,7 @@ public enum RawBaselines {
     /// there is no floor to measure, and this says so.
     static func loadWithRollbackJournal(_ database: Database) throws {
         let mode = try database.query("PRAGMA journal_mode=DELETE").first?.first?.string
-        guard mode == "delete" else { throw StoreError(code: SQLITE_ERROR, message: "\(database.path): the floor needs a rollback journal, SQLite kept \(mode ?? "none")") }
+        guard mode == "delete" else { throw StoreError(code: -1, message: "\(database.path): the floor needs a rollback journal, SQLite kept \(mode ?? "none")") }
         try database.execute("PRAGMA synchronous=FULL")
     }
 

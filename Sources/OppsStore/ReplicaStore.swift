@@ -106,6 +106,15 @@ public final class ReplicaStore {
         m.register(
             "2026-11-30-replica-5-stamps-format-3",
             "UPDATE meta SET value = value WHERE 0")
+        // A batch's answer settles each of this laptop's trail lines by (record, field, hlc):
+        // under the index by (record, position) that read every line the record ever had, so a
+        // deal edited a thousand times cost a thousand row reads each sync (BENCHMARKS.md,
+        // thirty-ninth session). By (record, hlc) it is one look-up; a record's trail, read by
+        // record, is sorted by position after it is read.
+        m.register(
+            "2026-12-04-replica-6-history-settle",
+            "CREATE INDEX history_settle ON history(record, hlc)",
+            "DROP INDEX history_record")
         return m
     }()
 

@@ -218,6 +218,37 @@ import Testing
         #expect(try s.children(of: deal.id, entity: "activity", workspace: ws).isEmpty)
     }
 
+    /// A batch's answer settles this laptop's own trail line for (record, field, hlc) with one
+    /// index look-up, whatever the record's trail holds (it read every line of the record
+    /// before); the trail still reads in the order it was written, whatever the lines' clocks.
+    @Test func settlingATrailLineLooksItUpWithoutReadingTheRecordsWholeTrail() throws {
+        let s = try store()
+        let id = deal(1, seq: 1).id, other = deal(2, seq: 1).id
+        func line(_ record: RecordID, _ n: Int, hlc: UInt64, source: String = "local") -> HistoryLine {
+            HistoryLine(
+                record: record, field: n % 2 == 0 ? "name" : "next_step", old: .text("v\(n)"), new: .text("v\(n + 1)"), author: "sam",
+                hlc: HLC(rawValue: hlc), source: source, rule: "pending")
+        }
+        // Lines of this laptop (clocks rising), a change pulled from another (an older clock,
+        // learnt later), and another record's line at the same clock.
+        for n in 0..<40 { try s.addHistory(line(id, n, hlc: 1_000 + UInt64(n))) }
+        try s.addHistory(line(id, 2, hlc: 500, source: "hub"))
+        try s.addHistory(line(other, 2, hlc: 1_002))
+        try s.settleHistory(record: id, field: "name", hlc: HLC(rawValue: 1_002), rule: "synced")
+        // Only its own line: not the pulled one, not the other record's, not another field's.
+        let trail = try s.history(id)
+        #expect(trail.map(\.hlc.rawValue) == (0..<40).map { 1_000 + UInt64($0) } + [500])
+        #expect(trail.filter { $0.rule == "synced" }.map(\.hlc.rawValue) == [1_002])
+        #expect(try s.history(other).map(\.rule) == ["pending"])
+        try s.settleHistory(record: id, field: "name", hlc: HLC(rawValue: 1_003), rule: "synced")
+        #expect(try s.history(id).filter { $0.rule == "synced" }.count == 1, "1,003 is next_step's line, not name's")
+        let plan = try s.database.query(
+            "EXPLAIN QUERY PLAN UPDATE history SET rule = ? WHERE record = ? AND field = ? AND hlc = ? AND source = 'local'",
+            [.text("synced"), .blob(id.bytes), .text("name"), .integer(1_002)]
+        ).compactMap { $0[3].string }.joined(separator: "; ")
+        #expect(plan.contains("USING INDEX history_settle (record=? AND hlc=?)"), "\(plan)")
+    }
+
     /// The benchmark's floors copy what a replica holds: the replica's own (every column, its
     /// indexes built after) and the plain one (a row of four columns each confirmed record).
     @Test func theColdSyncFloorsCopyEveryRecordTheReplicaHolds() throws {

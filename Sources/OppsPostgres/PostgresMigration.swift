@@ -27,7 +27,8 @@ extension PostgresHubStore {
                 let columns = info.compactMap { $0[0].string }
                 let quoted = columns.map { "\"\($0)\"" }.joined(separator: ", ")
                 let key = info.filter { ($0[1].int ?? 0) > 0 }.sorted { ($0[1].int ?? 0) < ($1[1].int ?? 0) }.compactMap { $0[0].string }
-                let order = key.map { "\"\($0)\"" }.joined(separator: ", ")
+                // A table keyed by rowid (`batches`, its key in a unique index) in rowid order.
+                let order = key.isEmpty ? "rowid" : key.map { "\"\($0)\"" }.joined(separator: ", ")
                 let total = Int(try from.query("SELECT count(*) FROM \(table)", []).first?[0].int ?? 0)
                 // Rows in key order, a chunk at a time: memory stays flat however big the hub.
                 let perStatement = max(1, 5000 / max(1, columns.count))

@@ -16,7 +16,9 @@ public struct Migrator: Sendable {
 
     public init() {}
 
-    public mutating func register(_ name: String, _ sql: String...) {
+    public mutating func register(_ name: String, _ sql: String...) { register(name, sql) }
+
+    public mutating func register(_ name: String, _ sql: [String]) {
         precondition(!migrations.contains { $0.name == name }, "duplicate migration \(name)")
         migrations.append(Migration(name, sql))
     }

@@ -106,6 +106,19 @@ public final class SQLiteHubStore: SQLHubStore {
             "CREATE TABLE replica_staged (replica BLOB NOT NULL, token INTEGER NOT NULL, carries INTEGER, changes BLOB NOT NULL, PRIMARY KEY (replica, token)) WITHOUT ROWID",
             "DROP TABLE replica_pending",
             "DROP TABLE replica_carries")
+        // A batch's stored answer in a table keyed by rowid, its (replica, batch) in an index of
+        // its own. As a WITHOUT ROWID table the answer was part of the key: an import's answer
+        // of 100 KB spilled into overflow pages, and SQLite copies a key whole to compare it, so
+        // every push's insert and look-up copied such answers at each level of the tree (a tenth
+        // of the hub's thread in a one-write round trip: BENCHMARKS.md, thirty-ninth session).
+        // The rows are copied once, when the hub opens the file.
+        m.register(
+            "2026-12-04-hub-11-batches-by-rowid",
+            "CREATE TABLE batches_by_rowid (replica BLOB NOT NULL, batch INTEGER NOT NULL, digest BLOB NOT NULL, response BLOB NOT NULL)",
+            "INSERT INTO batches_by_rowid (replica, batch, digest, response) SELECT replica, batch, digest, response FROM batches ORDER BY replica, batch",
+            "DROP TABLE batches",
+            "ALTER TABLE batches_by_rowid RENAME TO batches",
+            "CREATE UNIQUE INDEX batches_key ON batches(replica, batch)")
         return m
     }()
 

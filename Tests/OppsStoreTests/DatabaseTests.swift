@@ -199,4 +199,54 @@ import Testing
             #expect(try db.query("SELECT k, i FROM t ORDER BY k") == [[.integer(0), .integer(0)], [.integer(1), .integer(1)], [.integer(2), .integer(2)]])
         }
     }
+
+    /// A hub file from before batches were keyed by rowid keeps every stored answer through the
+    /// migration (each replayed byte for byte), and after it a batch is found through its own
+    /// index: no longer a WITHOUT ROWID table whose key holds the answer (an import's answer
+    /// of 100 KB was copied whole at each comparison of every push's insert and look-up).
+    @Test func storedBatchAnswersSurviveTheMoveToARowidTable() throws {
+        let path = DatabaseTests().temporaryPath()
+        let all = SQLiteHubStore.migrator.migrations
+        guard let at = all.firstIndex(where: { $0.name == "2026-12-04-hub-11-batches-by-rowid" }) else {
+            Issue.record("the migration is not registered")
+            return
+        }
+        // The file as the build before wrote it, with a large answer among small ones.
+        var before = Migrator()
+        for m in all[..<at] { before.register(m.name, m.sql) }
+        let replicas = (1...3).map { ReplicaID(UUID128(high: 7, low: $0)) }
+        let big = [UInt8]((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        do {
+            let old = try Database(path: path)
+            try before.migrate(old)
+            #expect(try old.query("SELECT sql FROM sqlite_master WHERE name = 'batches'").first?[0].string?.hasSuffix("WITHOUT ROWID") == true)
+            for (i, r) in replicas.enumerated() {
+                for n in 1...4 {
+                    let answer = i == 1 && n == 2 ? big : [UInt8(i), UInt8(n)]
+                    try old.execute(
+                        "INSERT INTO batches (replica, batch, digest, response) VALUES (?, ?, ?, ?)",
+                        [SQLValue.blob(r.bytes), .integer(Int64(n)), .blob([UInt8(n)]), .blob(answer)])
+                }
+            }
+        }
+        let store = try SQLiteHubStore(path: path)
+        for (i, r) in replicas.enumerated() {
+            for n in 1...4 {
+                let stored = try store.batch(replica: r, number: UInt64(n))
+                #expect(stored?.digest == [UInt8(n)])
+                #expect(stored?.response == (i == 1 && n == 2 ? big : [UInt8(i), UInt8(n)]))
+            }
+        }
+        #expect(try store.batch(replica: replicas[0], number: 5) == nil)
+        let sql = try store.database.query("SELECT sql FROM sqlite_master WHERE name = 'batches'").first?[0].string ?? ""
+        #expect(!sql.contains("WITHOUT ROWID"), "\(sql)")
+        let plan = try store.database.query(
+            "EXPLAIN QUERY PLAN SELECT digest, response FROM batches WHERE replica = ? AND batch = ?", [.blob(replicas[0].bytes), .integer(1)]
+        ).compactMap { $0[3].string }.joined(separator: "; ")
+        #expect(plan.contains("USING INDEX batches_key (replica=? AND batch=?)"), "\(plan)")
+        // A batch is stored once: the index keeps the key unique.
+        try store.saveBatch(replica: replicas[0], number: 5, digest: [5], response: [5])
+        #expect(throws: StoreError.self) { try store.saveBatch(replica: replicas[0], number: 5, digest: [6], response: [6]) }
+        #expect(try store.batch(replica: replicas[0], number: 5)?.response == [5])
+    }
 }

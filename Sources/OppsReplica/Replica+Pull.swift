@@ -117,7 +117,11 @@ extension Replica {
                         "the hub's workspace changed while pulling and this replica could not follow it (version \(workspace.version)): run opps sync again or report it")
                 }
             case .finish:
-                if let checkpoint { try store.setMeta("checkpoint", "\(checkpoint.sequence):\(checkpoint.checksum)") }
+                // The sync's end, one commit: the checkpoint it verified and when it ended.
+                try store.transaction {
+                    if let checkpoint { try store.setMeta("checkpoint", "\(checkpoint.sequence):\(checkpoint.checksum)") }
+                    try store.setMeta("last_sync", String(physical.nowMilliseconds()))
+                }
                 return
             case let .fail(message):
                 throw ReplicaError.hub(message)

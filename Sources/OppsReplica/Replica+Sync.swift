@@ -11,16 +11,18 @@ extension Replica {
     /// Push the outbox, then pull until up to date, then verify the checkpoint.
     public func sync(transport: any Transport, progress: (SyncProgress) -> Void = { _ in }) async throws -> SyncReport {
         var report = SyncReport()
-        if try opensWithoutHandshake() {
+        // What the sync opens with, read in one transaction (each statement outside one is a
+        // transaction of its own: its locks taken and released).
+        let opening = try store.transaction { try opensWithoutHandshake() ? try spoken() : nil }
+        if let spoken = opening {
             // The push, if there is anything to push, then the pull (sync-protocol.md §3,
             // protocol 4). What only a handshake can mend — a hub that no longer knows this
             // replica, or was restored to before some of its batches — is refused before anything
             // of that request is applied; then the sync goes the long way, and what was already
             // pushed or pulled stands (a push is answered once, a page applied once).
             do {
-                let carried = try await push(transport: transport, report: &report, carry: try spoken() >= 5)
+                let carried = try await push(transport: transport, report: &report, carry: spoken >= 5)
                 try await pull(transport: transport, report: &report, head: try store.sync(.cursor), pipelined: true, first: carried, progress: progress)
-                try store.setMeta("last_sync", String(physical.nowMilliseconds()))
                 return report
             } catch let ReplicaError.hubRefused(_, e) where Self.handshakeMends.contains(e.code) {}
         }
@@ -43,7 +45,6 @@ extension Replica {
         try alignBatches(hubLastBatch: hello.lastBatch)
         let carried = try await push(transport: transport, report: &report, carry: hello.version >= 5)
         try await pull(transport: transport, report: &report, head: hello.head, pipelined: hello.version >= 2, first: carried, progress: progress)
-        try store.setMeta("last_sync", String(physical.nowMilliseconds()))
         return report
     }
 
@@ -149,25 +150,28 @@ extension Replica {
     func push(transport: any Transport, report: inout SyncReport, carry: Bool = false) async throws -> CarriedPage? {
         var carried: CarriedPage?
         while true {
-            // Resend the batch that was sent but not answered, byte for byte; else make the next.
-            var pending = try store.pendingBatch()
-            if pending == nil {
-                let entries = try store.outbox(replica: id, author: user, limit: batchSize).filter { $0.batch == 0 }
-                if entries.isEmpty { return carried }
-                let number = try store.sync(.batch) + 1
-                let request = try BatchCoding.encode(entries.map(\.write), replica: id, batch: number, workspace: workspace)
-                let bytes = try BodyCodec.encode(request, as: .protobuf)
-                try store.transaction {
+            // The batch to send and the pull it carries, read and stored in one transaction.
+            let next = try store.transaction { () -> (number: UInt64, bytes: [UInt8], request: PushRequest, pull: PullRequest?)? in
+                // Resend the batch that was sent but not answered, byte for byte; else make the next.
+                var pending = try store.pendingBatch()
+                if pending == nil {
+                    let entries = try store.outbox(replica: id, author: user, limit: batchSize).filter { $0.batch == 0 }
+                    if entries.isEmpty { return nil }
+                    let number = try store.sync(.batch) + 1
+                    let request = try BatchCoding.encode(entries.map(\.write), replica: id, batch: number, workspace: workspace)
+                    let bytes = try BodyCodec.encode(request, as: .protobuf)
                     try store.assign(batch: number, positions: entries.map(\.position), request: bytes)
                     try store.setSync(.batch, number)
+                    pending = (number, bytes)
                 }
-                pending = (number, bytes)
+                guard let (number, bytes) = pending else { return nil }
+                // Read to match the answers to the writes; sent as stored.
+                let request = try BodyCodec.decode(PushRequest.self, from: bytes, as: .protobuf)
+                // The last batch (nothing else in the outbox) carries the pull, appended to the stored bytes.
+                let pull = try carry && store.outboxCount() == request.writes.count ? pullRequest() : nil
+                return (number, bytes, request, pull)
             }
-            guard let (number, bytes) = pending else { return carried }
-            // Read to match the answers to the writes; sent as stored.
-            let request = try BodyCodec.decode(PushRequest.self, from: bytes, as: .protobuf)
-            // The last batch (nothing else in the outbox) carries the pull, appended to the stored bytes.
-            let pull = try carry && store.outboxCount() == request.writes.count ? pullRequest() : nil
+            guard let (number, bytes, request, pull) = next else { return carried }
             let response: PushResponse
             do {
                 let body = try pull.map { try CarriedPull.appending($0, to: bytes) } ?? bytes

@@ -134,7 +134,11 @@ extension HubEngine {
         // the message encoded again; without the pull it carries, which is not the batch's (§5.4).
         let digest = Token.digest(try received.map(CarriedPull.batchContent) ?? BodyCodec.encode(Self.batchContent(request), as: .protobuf))
         if request.batch <= replica.lastBatch {
-            guard let stored = try store.batch(replica: replica.id, number: request.batch), stored.digest == digest else {
+            guard let stored = try store.batch(replica: replica.id, number: request.batch) else {
+                throw WireError(
+                    .batchMismatch, "batch \(request.batch) was applied long ago; the hub keeps the answers of a replica's last \(Self.keptAnswers) batches")
+            }
+            guard stored.digest == digest else {
                 throw WireError(.batchMismatch, "batch \(request.batch) was already applied with different writes")
             }
             var response = try BodyCodec.decode(PushResponse.self, from: stored.response, as: .protobuf)
@@ -217,6 +221,11 @@ extension HubEngine {
                 if !changed.isEmpty { try store.saveRecords(changed, workspace: workspace) }
             }
             try store.saveBatch(replica: replica.id, number: request.batch, digest: digest, response: answer)
+            // Each replica's last `keptAnswers` answers at least, its older ones forgotten every
+            // `keptAnswers` batches: the table no longer grows with every push ever made.
+            if request.batch % Self.keptAnswers == 0 {
+                try store.forgetBatches(replica: replica.id, through: request.batch - Self.keptAnswers)
+            }
             try store.saveReplica(replica)
         }
         clock = decider.clock
@@ -243,6 +252,10 @@ extension HubEngine {
 
     /// Log entries handed to the row writer at a time: large enough that handing over costs
     /// little, small enough that the writer starts early.
+    /// How many of a replica's last answers the hub keeps at least (sync-protocol.md §5.2 asks
+    /// for the last one): a replica resends only its one unanswered batch.
+    static let keptAnswers: UInt64 = 16
+
     static let rowsHandedOver = 128
     /// The first hand-over of a push comes sooner: until then the writer has nothing to do.
     static let firstRowsHandedOver = 32

@@ -234,6 +234,9 @@ public protocol HubIngestStorage: HubStoreBase {
     func addConflict(_ conflict: ConflictRecord, owner: UserName?, hubMilliseconds: Int64) throws -> UInt64
     func batch(replica: ReplicaID, number: UInt64) throws -> (digest: [UInt8], response: [UInt8])?
     func saveBatch(replica: ReplicaID, number: UInt64, digest: [UInt8], response: [UInt8]) throws
+    /// Forgets a replica's stored answers up to batch `number` (sync-protocol.md §5.2: a batch
+    /// whose answer is no longer kept is `batch-mismatch`).
+    func forgetBatches(replica: ReplicaID, through number: UInt64) throws
     /// The active team of a staged record (`Workspace.teamRule`).
     func team(of opportunity: RecordID) throws -> Set<UserName>
     /// Open (not closed, not deleted) staged records a user owns: the assignment rule's capacity.

@@ -412,6 +412,10 @@ open class SQLHubStore: HubStorage {
             [.blob(replica.bytes), .integer(Int64(number)), .blob(digest), .blob(response)])
     }
 
+    public func forgetBatches(replica: ReplicaID, through number: UInt64) throws {
+        try connection.send("DELETE FROM batches WHERE replica = ? AND batch <= ?", [.blob(replica.bytes), .integer(Int64(number))])
+    }
+
     // MARK: Records
 
     public func record(_ id: RecordID, workspace: Workspace) throws -> Record? {

@@ -277,6 +277,27 @@ import Testing
             var gap = request
             gap.batch = 3
             await expectFailure(409, .batchOutOfOrder) { _ = try await c.call(Endpoint.push, gap, token: sam.token, as: PushResponse.self) }
+            // The hub keeps a replica's last answers, not every answer it ever gave: at batch
+            // 2 × `keptAnswers` the first `keptAnswers` are forgotten (409, saying so); the last
+            // `keptAnswers` replay.
+            var sent = [request]
+            for n in 2...(2 * HubEngine.keptAnswers) {
+                let step = FieldWrite(
+                    record: create.record, entity: "opportunity", field: "next_step", value: .text("第\(n)步"), author: "sam", stamp: sam.stamp())
+                let next = try BatchCoding.encode([step], replica: sam.id, batch: n, workspace: .default)
+                _ = try await c.call(Endpoint.push, next, token: sam.token, as: PushResponse.self)
+                sent.append(next)
+            }
+            do {
+                _ = try await c.call(Endpoint.push, request, token: sam.token, as: PushResponse.self)
+                Issue.record("a forgotten batch was answered")
+            } catch let e as WireClient.Failure {
+                #expect(e.status == 409 && e.error.code == .batchMismatch)
+                #expect(e.error.message.contains("keeps the answers of a replica's last 16 batches"), "\(e.error.message)")
+            }
+            for old in sent.suffix(Int(HubEngine.keptAnswers)) {
+                #expect(try await c.call(Endpoint.push, old, token: sam.token, as: PushResponse.self).replayed)
+            }
             // The author is the token's user even if another user's writes are replayed by sam.
             try await sam.pull(c)
             let record = try #require(sam.state[create.record])

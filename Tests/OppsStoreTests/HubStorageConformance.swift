@@ -362,6 +362,13 @@ struct Backend: Sendable, CustomTestStringConvertible {
         try s.saveBatch(replica: Self.replicaA, number: 3, digest: [1], response: [2, 3])
         #expect(try s.batch(replica: Self.replicaA, number: 3)?.response == [2, 3])
         #expect(try s.batch(replica: Self.replicaA, number: 4) == nil)
+        // Forgetting a replica's older answers keeps its later ones and every other replica's.
+        for n in UInt64(4)...8 { try s.saveBatch(replica: Self.replicaA, number: n, digest: [UInt8(n)], response: [UInt8(n)]) }
+        try s.saveBatch(replica: Self.replicaB, number: 2, digest: [2], response: [2])
+        try s.forgetBatches(replica: Self.replicaA, through: 5)
+        #expect(try (3...8).map { try s.batch(replica: Self.replicaA, number: $0)?.response } == [nil, nil, nil, [6], [7], [8]])
+        #expect(try s.batch(replica: Self.replicaB, number: 2)?.response == [2])
+        try s.forgetBatches(replica: Self.replicaA, through: 8)
         // A failed transaction leaves nothing: not the record, not the log entry, not the batch.
         struct Boom: Error {}
         #expect(throws: Boom.self) {

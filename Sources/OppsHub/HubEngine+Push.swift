@@ -133,6 +133,8 @@ extension HubEngine {
         // Over the bytes as received when it came as protobuf (sync-protocol.md §5.2), not over
         // the message encoded again; without the pull it carries, which is not the batch's (§5.4).
         let digest = Token.digest(try received.map(CarriedPull.batchContent) ?? BodyCodec.encode(Self.batchContent(request), as: .protobuf))
+        // Batches are numbered from 1 (§5.2): a 0 is no batch, not one applied long ago.
+        guard request.batch > 0 else { throw WireError(.malformedBody, "batch numbers start at 1") }
         if request.batch <= replica.lastBatch {
             guard let stored = try store.batch(replica: replica.id, number: request.batch) else {
                 throw WireError(

@@ -277,6 +277,9 @@ import Testing
             var gap = request
             gap.batch = 3
             await expectFailure(409, .batchOutOfOrder) { _ = try await c.call(Endpoint.push, gap, token: sam.token, as: PushResponse.self) }
+            var zero = request
+            zero.batch = 0
+            await expectFailure(400, .malformedBody) { _ = try await c.call(Endpoint.push, zero, token: sam.token, as: PushResponse.self) }
             // The hub keeps a replica's last answers, not every answer it ever gave: at batch
             // 2 × `keptAnswers` the first `keptAnswers` are forgotten (409, saying so); the last
             // `keptAnswers` replay.

@@ -5,7 +5,19 @@ import OppsWire
 import SwiftProtobuf
 
 /// A pull request a push carried and the hub's answer to it (sync-protocol.md §5.4).
-typealias CarriedPage = (request: PullRequest, answer: Result<PullResponse, ReplicaError>)
+struct CarriedPage {
+    var request: PullRequest
+    var answer: Result<PullResponse, ReplicaError>
+    /// The batch whose answer carried the page, when it is settled in the page's commit.
+    var unsettled: AnsweredBatch?
+}
+
+/// A batch sent and the hub's answer to it, to be settled (`Replica.settle`).
+struct AnsweredBatch {
+    var number: UInt64
+    var request: PushRequest
+    var response: PushResponse
+}
 
 /// Pulling pages (pipelined): the engine performs what `PullMachine` decides; the pages and the
 /// repairs are applied by the store (`ReplicaStore+Pages`).
@@ -32,6 +44,9 @@ extension Replica {
         } catch {
             if let ahead { ahead.cancel(); _ = try? await ahead.value }
             if bulk { try? store.ensureRecordIndexes() }
+            // The push's answer stands whatever became of the page it carried (settling twice
+            // changes nothing; a batch left unsettled would be resent and answered again).
+            if let answered = first?.unsettled { try? store.transaction { try settle(answered) } }
             throw error
         }
         if bulk {
@@ -55,12 +70,13 @@ extension Replica {
 
             let event: PullMachine.Event
             var refusal: ReplicaError?
-            var checkpoint: WireCheckpoint?
             do {
                 let pulled: PulledPage
+                var settling: AnsweredBatch?
                 if let carried = first {
                     first = nil
                     pulled = PulledPage(try carried.answer.get())
+                    settling = carried.unsettled
                 } else if let next = ahead {
                     ahead = nil
                     pulled = try await next.value
@@ -78,17 +94,12 @@ extension Replica {
                     next.forget = []
                     ahead = Self.ask(transport, next, token: token)
                 }
-                try apply(pulled, report: &report)
+                let verified = try apply(pulled, settling: settling, report: &report)
                 try follow(page, report: &report)
                 report.pages += 1
                 progress(SyncProgress(received: report.pulled, pages: report.pages, cursor: page.cursor, head: max(head, page.cursor), total: page.visible, start: start))
-                // Verify: what we hold must be what the hub says we should hold.
-                let verified = try page.more || !page.hasCheckpoint || store.confirmedChecksum(workspace: workspace) == page.checkpoint.checksum
                 event = .applied(more: page.more, verified: verified)
-                if !page.more {
-                    checkpoint = page.checkpoint
-                    report.cursor = page.cursor
-                }
+                if !page.more { report.cursor = page.cursor }
             } catch let error as ReplicaError {
                 guard case let .hubRefused(_, e) = error else { throw error }
                 refusal = error
@@ -117,11 +128,7 @@ extension Replica {
                         "the hub's workspace changed while pulling and this replica could not follow it (version \(workspace.version)): run opps sync again or report it")
                 }
             case .finish:
-                // The sync's end, one commit: the checkpoint it verified and when it ended.
-                try store.transaction {
-                    if let checkpoint { try store.setMeta("checkpoint", "\(checkpoint.sequence):\(checkpoint.checksum)") }
-                    try store.setMeta("last_sync", String(physical.nowMilliseconds()))
-                }
+                // The sync's end (the checkpoint verified, when it ended) was in the last page's commit.
                 return
             case let .fail(message):
                 throw ReplicaError.hub(message)
@@ -156,25 +163,53 @@ extension Replica {
     /// this workspace lacks is applied (`PageReader.WorkspaceAhead`). A page that turns out
     /// malformed as it is read (its whole records are read only here: `Transport.pull`) is the
     /// hub's refusal, as one the transport could not decode is.
-    func apply(_ page: PulledPage, report: inout SyncReport) throws {
+    ///
+    /// The same commit settles the batch whose answer carried the page (`settling`) — when the
+    /// page cannot be applied, the settle is committed alone — and, on the last page, verifies
+    /// the replica against the page's checkpoint and ends the sync: the checkpoint and when the
+    /// sync ended are kept when it matches. Returns whether it matched (true before the last
+    /// page and when the page carries no checkpoint).
+    func apply(_ page: PulledPage, settling: AnsweredBatch? = nil, report: inout SyncReport) throws -> Bool {
         let received: ReceivedPage
         do {
             received = try PageReader(page, numbering: WireNumbering(workspace)).received(workspace: workspace)
-        } catch let e as WireError {
-            throw ReplicaError.hubRefused(status: 200, e)
+        } catch {
+            if let settling { try store.transaction { try settle(settling) } }
+            if let e = error as? WireError { throw ReplicaError.hubRefused(status: 200, e) }
+            throw error
         }
+        var failure: (any Error)?
+        var verified = true
         try store.transaction {
-            let applied = try store.applied(received, replica: id, user: user, workspace: workspace)
-            report.pulled += applied.received
-            report.news += applied.news
-            for change in received.changes { clock.receive(change.stamp.hlc, physical: physical.nowMilliseconds()) }
-            try store.setSync(.hlc, clock.last.rawValue)
-            try store.setForgetList([])
-            // The hub's users' names, when the page carries them (protocol 6): kept with the page.
-            if page.response.directory != 0 {
-                try store.setMeta("users", page.response.users.joined(separator: "\n"))
-                try store.setMeta("directory", String(page.response.directory))
+            if let settling { try settle(settling) }
+            do {
+                try store.savepoint {
+                    let applied = try store.applied(received, replica: id, user: user, workspace: workspace)
+                    report.pulled += applied.received
+                    report.news += applied.news
+                    for change in received.changes { clock.receive(change.stamp.hlc, physical: physical.nowMilliseconds()) }
+                    try store.setSync(.hlc, clock.last.rawValue)
+                    try store.setForgetList([])
+                    // The hub's users' names, when the page carries them (protocol 6): kept with the page.
+                    if page.response.directory != 0 {
+                        try store.setMeta("users", page.response.users.joined(separator: "\n"))
+                        try store.setMeta("directory", String(page.response.directory))
+                    }
+                    guard !page.response.more else { return }
+                    // Verify: what we hold must be what the hub says we should hold.
+                    let checkpoint = page.response.checkpoint
+                    verified = try !page.response.hasCheckpoint || store.confirmedChecksum(workspace: workspace) == checkpoint.checksum
+                    if verified {
+                        if page.response.hasCheckpoint { try store.setMeta("checkpoint", "\(checkpoint.sequence):\(checkpoint.checksum)") }
+                        try store.setMeta("last_sync", String(physical.nowMilliseconds()))
+                    }
+                }
+            } catch {
+                if settling == nil { throw error }
+                failure = error
             }
         }
+        if let failure { throw failure }
+        return verified
     }
 }

@@ -180,41 +180,55 @@ extension Replica {
                 throw ReplicaError.hub(
                     "the hub already has batch \(number) with other writes: this replica's outbox is inconsistent; keep the home directory and report it")
             }
-            try store.transaction {
-                let touched = try store.records(inBatch: number)
-                var refusedCreates = Set<RecordID>()
-                for (i, result) in response.results.enumerated() {
-                    report.pushed += 1
-                    if i < request.writes.count, let id = RecordID(bytes: request.writes[i].record) { report.pushedIDs.insert(id) }
-                    switch result.outcome {
-                    case .applied, .won: report.applied += 1
-                    case .lost, .rejected, .proposal: report.conflicts += 1
-                    default: break
-                    }
-                    if i < request.writes.count, request.writes[i].kind == .create, result.outcome == .rejected,
-                        let id = RecordID(bytes: request.writes[i].record)
-                    {
-                        refusedCreates.insert(id)
-                    }
+            for (i, result) in response.results.enumerated() {
+                report.pushed += 1
+                if i < request.writes.count, let id = RecordID(bytes: request.writes[i].record) { report.pushedIDs.insert(id) }
+                switch result.outcome {
+                case .applied, .won: report.applied += 1
+                case .lost, .rejected, .proposal: report.conflicts += 1
+                default: break
                 }
-                // The trail: each of this laptop's lines says what the hub decided, not "pending".
-                let numbering = WireNumbering(workspace)
-                for (i, result) in response.results.enumerated() where i < request.writes.count {
-                    let w = request.writes[i]
-                    guard let record = RecordID(bytes: w.record), let outcome = result.outcome.coreOutcome else { continue }
-                    let field = w.kind == .delete ? "" : numbering.entity(number: w.entity)?.fieldNames[w.field] ?? ""
-                    let rule = outcome == .applied || outcome == .won || outcome == .duplicate ? "synced" : "\(outcome.rawValue) \(result.rule)"
-                    try store.settleHistory(record: record, field: field, hlc: HLC(rawValue: request.hlcBase &+ w.hlcDelta), rule: rule)
-                }
-                try store.complete(batch: number)
-                for id in touched { try rebuildView(id, refusedCreate: refusedCreates.contains(id)) }
             }
+            let answered = AnsweredBatch(number: number, request: request, response: response)
             // A hub of protocol 4 or older leaves both unset: the pull then goes on its own.
             if let pull, response.hasPull || response.hasPullError {
                 let error = WireError(body: response.pullError)
-                carried = (pull, response.hasPullError ? .failure(Self.refusal(status: error.code.httpStatus, error)) : .success(response.pull))
+                if response.hasPullError {
+                    try store.transaction { try settle(answered) }
+                    carried = CarriedPage(request: pull, answer: .failure(Self.refusal(status: error.code.httpStatus, error)))
+                } else {
+                    // Settled in the commit that applies the page the answer carried (`apply`); the
+                    // last batch carries the pull, so nothing is left to send.
+                    return CarriedPage(request: pull, answer: .success(response.pull), unsettled: answered)
+                }
+            } else {
+                try store.transaction { try settle(answered) }
             }
         }
+    }
+
+    /// Writes what the hub answered to a batch: each of this laptop's trail lines says what the
+    /// hub decided (not "pending"), the batch leaves the outbox, and the views of its records
+    /// are rebuilt. Run inside a transaction; running it again for the same batch changes nothing.
+    func settle(_ answered: AnsweredBatch) throws {
+        let (number, request, response) = (answered.number, answered.request, answered.response)
+        let touched = try store.records(inBatch: number)
+        var refusedCreates = Set<RecordID>()
+        for (i, result) in response.results.enumerated() where i < request.writes.count {
+            if request.writes[i].kind == .create, result.outcome == .rejected, let id = RecordID(bytes: request.writes[i].record) {
+                refusedCreates.insert(id)
+            }
+        }
+        let numbering = WireNumbering(workspace)
+        for (i, result) in response.results.enumerated() where i < request.writes.count {
+            let w = request.writes[i]
+            guard let record = RecordID(bytes: w.record), let outcome = result.outcome.coreOutcome else { continue }
+            let field = w.kind == .delete ? "" : numbering.entity(number: w.entity)?.fieldNames[w.field] ?? ""
+            let rule = outcome == .applied || outcome == .won || outcome == .duplicate ? "synced" : "\(outcome.rawValue) \(result.rule)"
+            try store.settleHistory(record: record, field: field, hlc: HLC(rawValue: request.hlcBase &+ w.hlcDelta), rule: rule)
+        }
+        try store.complete(batch: number)
+        for id in touched { try rebuildView(id, refusedCreate: refusedCreates.contains(id)) }
     }
 
     /// The view of a record: its confirmed state with the writes still in the outbox on top.

@@ -134,6 +134,34 @@ import Testing
         try store.setForgetList([])
         #expect(try store.forgetList().isEmpty)
     }
+
+    /// A savepoint's failure undoes what it wrote and nothing before it in the transaction,
+    /// which then commits (a sync settles a push's answer even when the page it carried fails).
+    @Test func aFailedSavepointUndoesOnlyItsOwnPart() throws {
+        let dir = URL(fileURLWithPath: Scratch.directory("opps-sync-state"))
+        let store = try ReplicaStore(path: dir.appendingPathComponent("replica.sqlite").path)
+        var rng = SeededGenerator(seed: 5)
+        let kept = UUID128.version7(milliseconds: 1, using: &rng), undone = UUID128.version7(milliseconds: 2, using: &rng)
+        var thrown: (any Error)?
+        try store.transaction {
+            try store.setMeta("settled", "yes")
+            try store.setForgetList([kept])
+            do {
+                try store.savepoint {
+                    try store.setMeta("page", "applied")
+                    try store.setForgetList([kept, undone])
+                    throw StoreError(code: -1, message: "the page could not be applied")
+                }
+            } catch { thrown = error }
+            #expect(try store.meta("page") == nil, "undone at once, inside the transaction")
+            let after = try store.savepoint { try store.meta("settled") }
+            #expect(after == "yes", "a savepoint that succeeds returns its value")
+        }
+        #expect((thrown as? StoreError)?.message == "the page could not be applied")
+        #expect(try store.meta("settled") == "yes")
+        #expect(try store.meta("page") == nil)
+        #expect(try store.forgetList() == [kept])
+    }
 }
 
 /// `SQLConnection.insert`: SQLite's binding straight into the statement and the other engines'

@@ -1,0 +1,87 @@
+import Foundation
+import OppsCommands
+import OppsCore
+import OppsReplica
+import OppsStore
+import OppsWire
+import SwiftProtobuf
+import Testing
+
+/// Passes everything through, except that the page a push's answer carries names a field of the
+/// opportunity this replica's workspace lacks (as a page of a newer workspace would), after
+/// `before` has run (once).
+final class PageSpoilingTransport: Transport, @unchecked Sendable {
+    let inner: HTTPTransport
+    let before: @Sendable () async -> Void
+    let lock = NSLock()
+    var spoiled = 0
+
+    init(_ inner: HTTPTransport, before: @escaping @Sendable () async -> Void = {}) {
+        self.inner = inner
+        self.before = before
+    }
+
+    func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
+        let answer = try await inner.send(endpoint, body: body, token: token, as: Out.self)
+        guard var push = answer as? PushResponse, push.hasPull, !push.pull.changes.isEmpty, lock.withLock({ spoiled == 0 }) else { return answer }
+        lock.withLock { spoiled += 1 }
+        await before()
+        push.pull.changes[0].field = 9_999
+        return push as! Out
+    }
+}
+
+/// A sync with writes settles the batch's answer, applies the page the answer carried and ends
+/// the sync in one commit (`Replica.apply`). The push's answer stands when that page cannot be
+/// applied: the settle is committed alone, the sync goes on, and nothing is left pending.
+@Suite(.serialized) struct CarriedPageSettleTests {
+    @Test func aPushStandsWhenThePageItCarriedCannotBeApplied() async throws {
+        let f = try CommandFixture()
+        let next = try WorkspaceDuringPullTests.nextWorkspace()
+        let file = f.root + "/next-workspace.json"
+        try next.document.write(toFile: file, atomically: true, encoding: .utf8)
+        try await f.serving { url in
+            let http = HTTPTransport(baseURL: url)
+            let replica = try await Replica.create(
+                home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http,
+                clock: FixedClock(milliseconds: 1_795_000_000_000))
+            var rng = SeededGenerator(seed: 11)
+            let deal = try replica.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("上海仪表"))], using: &rng).record
+            _ = try await replica.sync(transport: http)
+
+            // The next sync's page names a field this replica lacks; the operator has applied a
+            // newer workspace meanwhile, so the replica takes it and pulls again.
+            _ = try replica.edit(deal, [("next_step", .text("报价"))])
+            let hubDirectory = f.root + "/hub"
+            let spoiling = PageSpoilingTransport(http) {
+                let applied = await oppsHub("workspace", "apply", file, "--data", hubDirectory)
+                #expect(applied.code == 0, "\(applied.stdout) \(applied.stderr)")
+            }
+            let report = try await replica.sync(transport: spoiling)
+            #expect(spoiling.spoiled == 1)
+            #expect(replica.workspace.version == next.version, "the replica followed the newer workspace")
+            #expect(report.applied == 1 && report.conflicts == 0)
+            // The answer was settled though its page was not applied: nothing pending, the trail
+            // says what the hub decided.
+            #expect(try replica.store.pendingBatch() == nil)
+            #expect(try replica.store.outboxCount() == 0)
+            let line = try #require(try replica.store.history(deal).last { $0.field == "next_step" && $0.source == "local" })
+            #expect(line.rule == "synced")
+            #expect(try replica.store.confirmed(deal, workspace: replica.workspace)?["next_step"] == .text("报价"), "the pull after it brought the write back")
+
+            // A sync that cannot follow (no newer workspace to take) fails, and the push stands.
+            _ = try replica.edit(deal, [("next_step", .text("签约"))])
+            let stuck = PageSpoilingTransport(http)
+            await #expect(throws: ReplicaError.self) { _ = try await replica.sync(transport: stuck) }
+            #expect(stuck.spoiled == 1)
+            #expect(try replica.store.pendingBatch() == nil && replica.store.outboxCount() == 0)
+            #expect(try replica.store.history(deal).last { $0.field == "next_step" && $0.source == "local" }?.rule == "synced")
+            // The next sync is an ordinary one, verified against the hub's checkpoint.
+            let after = try await replica.sync(transport: http)
+            #expect(after.pushed == 0 && !after.repaired)
+            #expect(try replica.store.confirmed(deal, workspace: replica.workspace)?["next_step"] == .text("签约"))
+            #expect(try replica.store.meta("last_sync") != nil)
+            await http.shutdown()
+        }
+    }
+}

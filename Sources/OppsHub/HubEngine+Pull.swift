@@ -29,8 +29,20 @@ extension HubEngine {
         cache: inout [UInt64: Set<String>]
     ) -> Set<String> {
         if let signature, let known = cache[signature] { return known }
-        let hidden = workspace.hiddenFields(entity: c.entity, stage: c.stage, actor: actor, relations: relations(id, c))
+        let hidden = hiddenFields(entity: c.entity, stage: c.stage, actor: actor, relations: relations(id, c))
         if let signature { cache[signature] = hidden }
+        return hidden
+    }
+
+    /// `Workspace.hiddenFields`, worked out once per shape (entity, role, stage, relations)
+    /// for as long as the workspace stays: a carried pull of one record worked it out anew each
+    /// time (a fifth of its time on the hub's thread).
+    func hiddenFields(entity: String, stage: String?, actor: Actor, relations: Set<Relation>) -> Set<String> {
+        let key = HiddenFieldsKey(entity: entity, role: actor.role, stage: stage, relations: relations)
+        if let known = hiddenFieldsCache[key] { return known }
+        let hidden = workspace.hiddenFields(entity: entity, stage: stage, actor: actor, relations: relations)
+        if hiddenFieldsCache.count >= HiddenFieldsKey.kept { hiddenFieldsCache.removeAll() }
+        hiddenFieldsCache[key] = hidden
         return hidden
     }
 

@@ -29,7 +29,9 @@ public struct GroupCommit: Sendable {
 public final class HubEngine {
     public let store: any HubStorage
     public let configuration: HubConfiguration
-    public private(set) var workspace: Workspace
+    public private(set) var workspace: Workspace {
+        didSet { hiddenFieldsCache.removeAll() }
+    }
     /// The workspace's wire numbers, made once per workspace version (a page made them anew:
     /// 5 % of a no-change sync's CPU).
     private var numberingCache: (version: UInt64, numbering: WireNumbering)?
@@ -39,6 +41,9 @@ public final class HubEngine {
         numberingCache = (workspace.version, n)
         return n
     }
+    /// The fields each shape of record hides under `workspace` (emptied whenever it is
+    /// replaced): `hiddenFields(entity:stage:actor:relations:)`.
+    var hiddenFieldsCache = [HiddenFieldsKey: Set<String>]()
     private(set) var directory = Directory(users: []) {
         didSet { userNamesCache = nil }
     }
@@ -302,4 +307,16 @@ public struct HubError: Error, CustomStringConvertible, Sendable, Hashable {
     public static func invalid(_ why: String, chinese: String? = nil) -> HubError { HubError(.invalid, why, chinese: chinese) }
 
     public var description: String { message }
+}
+
+/// What the fields a record hides from a user follow from (`Workspace.hiddenFields`): the
+/// permission matrix reads the user's role, never their name.
+struct HiddenFieldsKey: Hashable {
+    var entity: String
+    var role: String
+    var stage: String?
+    var relations: Set<Relation>
+    /// Shapes kept at most (a workspace has entities × roles × stages × relation sets of them;
+    /// past this the cache starts again).
+    static let kept = 4096
 }

@@ -98,6 +98,34 @@ import Testing
         }
     }
 
+    /// The fields a shape of record hides are worked out once and kept (`hiddenFields`): a
+    /// workspace that takes a role's sight of a field away — applied here, or by another
+    /// process and read at the next request — is what the next pull filters by.
+    @Test func whatAFieldHidesFollowsANewWorkspaceAtOnce() throws {
+        let f = try HubFixture()
+        let engine = try HubEngine(store: f.configuration.openStore(), configuration: f.configuration)
+        let other = try HubEngine(store: f.configuration.openStore(), configuration: f.configuration)
+        let version = engine.workspace.version
+        let marketing = Actor(user: "mia", role: "marketing")
+        func hidden(_ e: HubEngine) -> Set<String> { e.hiddenFields(entity: "opportunity", stage: "lead", actor: marketing, relations: [.creator]) }
+        func document(_ v: UInt64, marketingSeesCommercials: Bool) -> String {
+            var text = Workspace.defaultDocument.replacingOccurrences(of: "\"version\": \(version),", with: "\"version\": \(v),")
+            if !marketingSeesCommercials { text = text.replacingOccurrences(of: #""marketing": "read in lead,qualified","#, with: "") }
+            return text
+        }
+        #expect(document(version + 1, marketingSeesCommercials: false) != document(version + 1, marketingSeesCommercials: true))
+        for e in [engine, other] { #expect(!hidden(e).contains("amount"), "marketing reads a lead's amount") }
+        _ = try engine.apply(workspace: document(version + 1, marketingSeesCommercials: false))
+        #expect(hidden(engine).contains("amount") && hidden(engine).contains("discount"))
+        // The other engine learns of it at its next request, and filters by it from then on.
+        #expect(!hidden(other).contains("amount"), "not read yet")
+        try other.refreshDirectory()
+        #expect(hidden(other).contains("amount"))
+        // And back: a later version that gives the sight back shows the field again.
+        _ = try engine.apply(workspace: document(version + 2, marketingSeesCommercials: true))
+        #expect(!hidden(engine).contains("amount"))
+    }
+
     /// A workspace is checked against the version the store holds when it is applied, not the
     /// one the applying engine read when it opened: another operator (or hub) may have applied
     /// one in between.

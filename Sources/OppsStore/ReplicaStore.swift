@@ -572,8 +572,9 @@ public final class ReplicaStore {
         }
     }
 
+    /// Made unique by the set: SQLite's `DISTINCT` here opens a temporary table each time.
     public func recordsWithPendingWrites() throws -> Set<RecordID> {
-        Set(try database.query("SELECT DISTINCT record FROM outbox").compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) })
+        Set(try database.query("SELECT record FROM outbox").compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) })
     }
 
     public func outboxCount() throws -> Int { Int(try database.query("SELECT count(*) FROM outbox").first?[0].int ?? 0) }
@@ -604,8 +605,9 @@ public final class ReplicaStore {
         try database.execute("DELETE FROM pending_batch WHERE batch = ?", [.integer(Int64(batch))])
     }
 
+    /// Made unique by the set, as `recordsWithPendingWrites`.
     public func records(inBatch batch: UInt64) throws -> Set<RecordID> {
-        Set(try database.query("SELECT DISTINCT record FROM outbox WHERE batch = ?", [.integer(Int64(batch))]).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) })
+        Set(try database.query("SELECT record FROM outbox WHERE batch = ?", [.integer(Int64(batch))]).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) })
     }
 
     // MARK: Conflicts and history

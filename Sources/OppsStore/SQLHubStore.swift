@@ -607,14 +607,15 @@ open class SQLHubStore: HubStorage {
     /// session). A large push keeps its multi-row statements: one UPDATE a row would cost it
     /// more than the pages it saves.
     static let statesFirstUpTo = 8
-    private static let statesKept = "WHERE id = ? AND creator IS ? AND owner IS ? AND stage IS ? AND parent IS ? RETURNING 1"
+    private static let statesKept = "WHERE id = ? AND creator IS ? AND owner IS ? AND stage IS ? AND parent IS ?"
     private static let recordStatesUpdate = "UPDATE records SET created = ?, fields = ?, deleted = ?, term = ? \(statesKept)"
     private static let indexStatesUpdate = "UPDATE record_index SET entity = ?, kind = ?, live = ?, term = ? \(statesKept)"
 
-    /// The rows `update` (a states-only UPDATE … RETURNING, bound by `bind`) did not find
-    /// unchanged: they still need their upsert.
+    /// The rows `update` (a states-only UPDATE, bound by `bind`) did not find unchanged: they
+    /// still need their upsert. Told by the rows it changed, not by `RETURNING`, for which
+    /// SQLite opens and closes a temporary table each time (a tenth of a one-write push).
     private func notUpdated(_ rows: [RecordRow], _ update: String, width: Int, _ bind: (RecordRow, inout SQLRowValues) -> Void) throws -> [RecordRow] {
-        try rows.filter { row in try connection.query(update, SQLRowValues.collect(width) { bind(row, &$0) }).isEmpty }
+        try rows.filter { row in try connection.run(update, SQLRowValues.collect(width) { bind(row, &$0) }) == 0 }
     }
 
     public func saveRecords(_ records: [Record], workspace: Workspace) throws {

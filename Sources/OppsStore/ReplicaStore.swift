@@ -215,7 +215,9 @@ public final class ReplicaStore {
     }
 
     public func setForgetList(_ ids: [RecordID]) throws {
-        try database.execute("DELETE FROM forget")
+        // With a condition: a bare `DELETE FROM` clears the table by rewriting its root page even
+        // when it is empty (a page of every applied page's commit).
+        try database.execute("DELETE FROM forget WHERE record IS NOT NULL")
         for id in ids { try database.execute("INSERT OR IGNORE INTO forget (record) VALUES (?)", [.blob(id.bytes)]) }
     }
 

@@ -135,6 +135,27 @@ import Testing
         #expect(try store.forgetList().isEmpty)
     }
 
+    /// Every applied page empties the forget list; an empty list stays as it is, no page of it
+    /// written (a bare `DELETE FROM` rewrote the table's root page at every page applied).
+    @Test func emptyingAnEmptyForgetListWritesNothing() throws {
+        let dir = URL(fileURLWithPath: Scratch.directory("opps-sync-state"))
+        let path = dir.appendingPathComponent("replica.sqlite").path
+        let store = try ReplicaStore(path: path)
+        func logSize() throws -> Int { (try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0 }
+        try store.transaction { try store.setMeta("opened", "yes") }
+        let before = try logSize()
+        #expect(before > 0, "the commit before is in the log")
+        try store.transaction { try store.setForgetList([]) }
+        #expect(try logSize() == before, "no page written")
+        var rng = SeededGenerator(seed: 9)
+        try store.transaction { try store.setForgetList([UUID128.version7(milliseconds: 1, using: &rng)]) }
+        let filled = try logSize()
+        #expect(filled > before)
+        try store.transaction { try store.setForgetList([]) }
+        #expect(try store.forgetList().isEmpty)
+        #expect(try logSize() > filled, "a list that held a record is emptied")
+    }
+
     /// A savepoint's failure undoes what it wrote and nothing before it in the transaction,
     /// which then commits (a sync settles a push's answer even when the page it carried fails).
     @Test func aFailedSavepointUndoesOnlyItsOwnPart() throws {

@@ -180,34 +180,31 @@ extension Replica {
         }
         var failure: (any Error)?
         var verified = true
-        try store.transaction {
-            if let settling { try settle(settling) }
-            do {
-                try store.savepoint {
-                    let applied = try store.applied(received, replica: id, user: user, workspace: workspace)
-                    report.pulled += applied.received
-                    report.news += applied.news
-                    for change in received.changes { clock.receive(change.stamp.hlc, physical: physical.nowMilliseconds()) }
-                    try store.setSync(.hlc, clock.last.rawValue)
-                    try store.setForgetList([])
-                    // The hub's users' names, when the page carries them (protocol 6): kept with the page.
-                    if page.response.directory != 0 {
-                        try store.setMeta("users", page.response.users.joined(separator: "\n"))
-                        try store.setMeta("directory", String(page.response.directory))
-                    }
-                    guard !page.response.more else { return }
-                    // Verify: what we hold must be what the hub says we should hold.
-                    let checkpoint = page.response.checkpoint
-                    verified = try !page.response.hasCheckpoint || store.confirmedChecksum(workspace: workspace) == checkpoint.checksum
-                    if verified {
-                        if page.response.hasCheckpoint { try store.setMeta("checkpoint", "\(checkpoint.sequence):\(checkpoint.checksum)") }
-                        try store.setMeta("last_sync", String(physical.nowMilliseconds()))
-                    }
-                }
-            } catch {
-                if settling == nil { throw error }
-                failure = error
+        func applyPage() throws {
+            let applied = try store.applied(received, replica: id, user: user, workspace: workspace)
+            report.pulled += applied.received
+            report.news += applied.news
+            for change in received.changes { clock.receive(change.stamp.hlc, physical: physical.nowMilliseconds()) }
+            try store.setSync(.hlc, clock.last.rawValue)
+            try store.setForgetList([])
+            // The hub's users' names, when the page carries them (protocol 6): kept with the page.
+            if page.response.directory != 0 {
+                try store.setMeta("users", page.response.users.joined(separator: "\n"))
+                try store.setMeta("directory", String(page.response.directory))
             }
+            guard !page.response.more else { return }
+            // Verify: what we hold must be what the hub says we should hold.
+            let checkpoint = page.response.checkpoint
+            verified = try !page.response.hasCheckpoint || store.confirmedChecksum(workspace: workspace) == checkpoint.checksum
+            if verified {
+                if page.response.hasCheckpoint { try store.setMeta("checkpoint", "\(checkpoint.sequence):\(checkpoint.checksum)") }
+                try store.setMeta("last_sync", String(physical.nowMilliseconds()))
+            }
+        }
+        try store.transaction {
+            guard let settling else { return try applyPage() }
+            try settle(settling)
+            do { try store.savepoint(applyPage) } catch { failure = error }
         }
         if let failure { throw failure }
         return verified

@@ -252,12 +252,12 @@ extension HubEngine {
         }
     }
 
-    /// Log entries handed to the row writer at a time: large enough that handing over costs
-    /// little, small enough that the writer starts early.
     /// How many of a replica's last answers the hub keeps at least (sync-protocol.md §5.2 asks
     /// for the last one): a replica resends only its one unanswered batch.
     static let keptAnswers: UInt64 = 16
 
+    /// Log entries handed to the row writer at a time: large enough that handing over costs
+    /// little, small enough that the writer starts early.
     static let rowsHandedOver = 128
     /// The first hand-over of a push comes sooner: until then the writer has nothing to do.
     static let firstRowsHandedOver = 32

@@ -204,7 +204,13 @@ extension Replica {
         try store.transaction {
             guard let settling else { return try applyPage() }
             try settle(settling)
-            do { try store.savepoint(applyPage) } catch { failure = error }
+            do {
+                try store.savepoint(applyPage)
+            } catch let lost as SavepointLost {
+                throw lost  // part of the page would commit with the settle: neither may
+            } catch {
+                failure = error
+            }
         }
         if let failure { throw failure }
         return verified

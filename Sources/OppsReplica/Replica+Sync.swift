@@ -190,19 +190,16 @@ extension Replica {
                 }
             }
             let answered = AnsweredBatch(number: number, request: request, response: response)
+            if let pull, response.hasPull, !response.hasPullError {
+                // Settled in the commit that applies the page the answer carried (`apply`); the
+                // last batch carries the pull, so nothing is left to send.
+                return CarriedPage(request: pull, answer: .success(response.pull), unsettled: answered)
+            }
+            try store.transaction { try settle(answered) }
             // A hub of protocol 4 or older leaves both unset: the pull then goes on its own.
-            if let pull, response.hasPull || response.hasPullError {
+            if let pull, response.hasPullError {
                 let error = WireError(body: response.pullError)
-                if response.hasPullError {
-                    try store.transaction { try settle(answered) }
-                    carried = CarriedPage(request: pull, answer: .failure(Self.refusal(status: error.code.httpStatus, error)))
-                } else {
-                    // Settled in the commit that applies the page the answer carried (`apply`); the
-                    // last batch carries the pull, so nothing is left to send.
-                    return CarriedPage(request: pull, answer: .success(response.pull), unsettled: answered)
-                }
-            } else {
-                try store.transaction { try settle(answered) }
+                carried = CarriedPage(request: pull, answer: .failure(Self.refusal(status: error.code.httpStatus, error)))
             }
         }
     }
@@ -214,15 +211,12 @@ extension Replica {
         let (number, request, response) = (answered.number, answered.request, answered.response)
         let touched = try store.records(inBatch: number)
         var refusedCreates = Set<RecordID>()
-        for (i, result) in response.results.enumerated() where i < request.writes.count {
-            if request.writes[i].kind == .create, result.outcome == .rejected, let id = RecordID(bytes: request.writes[i].record) {
-                refusedCreates.insert(id)
-            }
-        }
         let numbering = WireNumbering(workspace)
         for (i, result) in response.results.enumerated() where i < request.writes.count {
             let w = request.writes[i]
-            guard let record = RecordID(bytes: w.record), let outcome = result.outcome.coreOutcome else { continue }
+            guard let record = RecordID(bytes: w.record) else { continue }
+            if w.kind == .create, result.outcome == .rejected { refusedCreates.insert(record) }
+            guard let outcome = result.outcome.coreOutcome else { continue }
             let field = w.kind == .delete ? "" : numbering.entity(number: w.entity)?.fieldNames[w.field] ?? ""
             let rule = outcome == .applied || outcome == .won || outcome == .duplicate ? "synced" : "\(outcome.rawValue) \(result.rule)"
             try store.settleHistory(record: record, field: field, hlc: HLC(rawValue: request.hlcBase &+ w.hlcDelta), rule: rule)

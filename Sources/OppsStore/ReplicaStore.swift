@@ -241,22 +241,12 @@ public final class ReplicaStore {
         }
     }
 
-    /// Runs `body` inside the open transaction so that a failure undoes only what `body` did:
-    /// the transaction goes on with what came before it (SQLite's `SAVEPOINT`), and the error
-    /// is thrown on to the caller.
+    /// Inside a `transaction`: runs `body` so that a failure undoes only what it did and the
+    /// transaction goes on (`SQLConnection.savepoint`). If undoing fails, throws
+    /// `SavepointLost`: the transaction must not commit.
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
         precondition(depth > 0, "a savepoint is taken inside a transaction")
-        try database.execute("SAVEPOINT part")
-        do {
-            let result = try body()
-            try database.execute("RELEASE SAVEPOINT part")
-            return result
-        } catch {
-            try database.execute("ROLLBACK TO SAVEPOINT part")
-            try database.execute("RELEASE SAVEPOINT part")
-            try codec.reload()
-            throw error
-        }
+        return try database.savepoint(body, undone: codec.reload)
     }
 
     // MARK: Meta

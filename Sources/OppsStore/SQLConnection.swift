@@ -82,6 +82,28 @@ extension SQLConnection {
     }
     public func send(_ sql: String) throws { try send(sql, []) }
     public func query(_ sql: String) throws -> [[SQLValue]] { try query(sql, []) }
+
+    /// Inside a transaction: runs `body` so that if it throws, exactly its changes are undone
+    /// (`SAVEPOINT`), `undone` runs (what the store cached of them), its error is rethrown, and
+    /// the transaction goes on. If undoing fails, throws `SavepointLost`: the transaction then
+    /// holds part of `body`'s work and must not commit.
+    public func savepoint<T>(_ body: () throws -> T, undone: () throws -> Void) throws -> T {
+        try send("SAVEPOINT one")
+        do {
+            let result = try body()
+            try run("RELEASE SAVEPOINT one")
+            return result
+        } catch {
+            do {
+                try rollback("ROLLBACK TO SAVEPOINT one")
+                try run("RELEASE SAVEPOINT one")
+                try undone()
+            } catch let undo {
+                throw SavepointLost(underlying: undo)
+            }
+            throw error
+        }
+    }
     @discardableResult
     public func run(_ sql: String) throws -> Int { try run(sql, []) }
 

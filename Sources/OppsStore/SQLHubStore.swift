@@ -45,22 +45,8 @@ open class SQLHubStore: HubStorage {
     open func directoryChanged() throws {}
 
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
-        try connection.send("SAVEPOINT one")
-        do {
-            let result = try body()
-            try connection.run("RELEASE SAVEPOINT one")
-            return result
-        } catch {
-            do {
-                try connection.rollback("ROLLBACK TO SAVEPOINT one")
-                try connection.run("RELEASE SAVEPOINT one")
-                // What the undone part cached (replica indexes) may no longer exist.
-                try codec.reload()
-            } catch let undo {
-                throw SavepointLost(underlying: undo)
-            }
-            throw error
-        }
+        // What the undone part cached (replica indexes) may no longer exist.
+        try connection.savepoint(body, undone: codec.reload)
     }
 
     /// Records an operator action (user changes, token rotations, workspace versions, restores).

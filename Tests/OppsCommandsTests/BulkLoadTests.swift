@@ -44,9 +44,7 @@ final class IndexWatchingTransport: Transport, @unchecked Sendable {
             let http = HTTPTransport(baseURL: url)
             let outcome: Result<Void, any Error>
             do {
-                let replica = try await Replica.create(
-                    home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http, clock: FixedClock(milliseconds: 1_795_000_000_000))
-                replica.pageSize = 50
+                let replica = try await f.samsLaptop(url, http, pageSize: 50)
                 try await body(replica, http, f.home("sam-laptop") + "/replica.sqlite")
                 outcome = .success(())
             } catch {

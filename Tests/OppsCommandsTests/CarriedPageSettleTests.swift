@@ -31,20 +31,17 @@ final class PageSpoilingTransport: Transport, @unchecked Sendable {
     }
 }
 
-/// A sync with writes settles the batch's answer, applies the page the answer carried and ends
-/// the sync in one commit (`Replica.apply`). The push's answer stands when that page cannot be
-/// applied: the settle is committed alone, the sync goes on, and nothing is left pending.
+/// A sync with writes settles the batch's answer in the commit that applies the page the answer
+/// carried (`Replica.apply`). When that page cannot be applied, the answer still stands: the
+/// settle is committed alone, nothing is left pending, and the trail says what the hub decided —
+/// whether the sync then goes on (a newer workspace to follow) or fails.
 @Suite(.serialized) struct CarriedPageSettleTests {
     @Test func aPushStandsWhenThePageItCarriedCannotBeApplied() async throws {
         let f = try CommandFixture()
-        let next = try WorkspaceDuringPullTests.nextWorkspace()
-        let file = f.root + "/next-workspace.json"
-        try next.document.write(toFile: file, atomically: true, encoding: .utf8)
+        let (file, nextVersion) = try WorkspaceDuringPullTests.nextWorkspaceFile(in: f)
         try await f.serving { url in
             let http = HTTPTransport(baseURL: url)
-            let replica = try await Replica.create(
-                home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http,
-                clock: FixedClock(milliseconds: 1_795_000_000_000))
+            let replica = try await f.samsLaptop(url, http)
             var rng = SeededGenerator(seed: 11)
             let deal = try replica.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("上海仪表"))], using: &rng).record
             _ = try await replica.sync(transport: http)
@@ -59,7 +56,7 @@ final class PageSpoilingTransport: Transport, @unchecked Sendable {
             }
             let report = try await replica.sync(transport: spoiling)
             #expect(spoiling.spoiled == 1)
-            #expect(replica.workspace.version == next.version, "the replica followed the newer workspace")
+            #expect(replica.workspace.version == nextVersion, "the replica followed the newer workspace")
             #expect(report.applied == 1 && report.conflicts == 0)
             // The answer was settled though its page was not applied: nothing pending, the trail
             // says what the hub decided.

@@ -4,6 +4,7 @@ import OppsConsole
 import OppsCore
 import OppsHub
 import OppsHubCommands
+import OppsReplica
 import OppsStore
 import OppsTestSupport
 import Testing
@@ -64,6 +65,16 @@ struct CommandFixture: Sendable {
     }
 
     func home(_ user: String) -> String { root + "/" + user }
+
+    /// Sam's laptop (`sam-laptop`): a replica made against the hub at `url` through
+    /// `transport` (its first sync done), its clock fixed; pages of `pageSize` for the syncs
+    /// after it, when given.
+    func samsLaptop(_ url: String, _ transport: HTTPTransport, pageSize: UInt32? = nil) async throws -> Replica {
+        let replica = try await Replica.create(
+            home: home("sam-laptop"), hubURL: url, token: tokens["sam"]!, transport: transport, clock: FixedClock(milliseconds: 1_795_000_000_000))
+        if let pageSize { replica.pageSize = pageSize }
+        return replica
+    }
 
     /// `opps init` of `user`'s replica, in their home, against the hub at `url`.
     func initReplica(_ user: String, _ url: String) async -> Run {

@@ -13,10 +13,7 @@ import Testing
         try seedDeals(f, count: 600)
         try await f.serving { url in
             let http = HTTPTransport(baseURL: url)
-            let replica = try await Replica.create(
-                home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http,
-                clock: FixedClock(milliseconds: 1_795_000_000_000))
-            replica.pageSize = 50
+            let replica = try await f.samsLaptop(url, http, pageSize: 50)
             nonisolated(unsafe) var seen = [SyncProgress]()
             let outcome: Result<SyncReport, any Error>
             do { outcome = .success(try await replica.sync(transport: http) { seen.append($0) }) } catch { outcome = .failure(error) }

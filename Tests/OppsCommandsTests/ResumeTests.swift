@@ -90,10 +90,7 @@ func seedDeals(_ f: CommandFixture, count: Int, nameLength: Int = 200) throws {
         try await f.serving { url in
             #expect(await opps("init", "--hub", url, "--token", f.tokens["max"]!, "--home", f.home("max")).code == 0)
             let http = HTTPTransport(baseURL: url)
-            let replica = try await Replica.create(
-                home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http,
-                clock: FixedClock(milliseconds: 1_795_000_000_000))
-            replica.pageSize = 50
+            let replica = try await f.samsLaptop(url, http, pageSize: 50)
             // The connection drops after three pages.
             await #expect(throws: ReplicaError.self) { _ = try await replica.sync(transport: FlakyTransport(http, pulls: 3)) }
             let partial = try replica.store.recordCount()
@@ -175,9 +172,7 @@ final class AnswerLosingTransport: Transport, @unchecked Sendable {
         let f = try CommandFixture()
         try await f.serving { url in
             let http = HTTPTransport(baseURL: url)
-            let replica = try await Replica.create(
-                home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http,
-                clock: FixedClock(milliseconds: 1_795_000_000_000))
+            let replica = try await f.samsLaptop(url, http)
             var rng = SeededGenerator(seed: 7)
             _ = try replica.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("Byte for byte"))], using: &rng)
             let lossy = AnswerLosingTransport(http)

@@ -57,18 +57,21 @@ final class WorkspaceChangingTransport: Transport, @unchecked Sendable {
         return (String(decoding: data, as: UTF8.self), UInt64(version))
     }
 
+    /// `nextWorkspace()` written to a file in `f`'s root, for `opps-hub workspace apply`.
+    static func nextWorkspaceFile(in f: CommandFixture) throws -> (path: String, version: UInt64) {
+        let next = try nextWorkspace()
+        let path = f.root + "/next-workspace.json"
+        try next.document.write(toFile: path, atomically: true, encoding: .utf8)
+        return (path, next.version)
+    }
+
     @Test func aWorkspaceAppliedMidPullIsTakenAndThePullGoesOn() async throws {
         let f = try CommandFixture()
         try seedDeals(f, count: 300)
-        let next = try Self.nextWorkspace()
-        let file = f.root + "/next-workspace.json"
-        try next.document.write(toFile: file, atomically: true, encoding: .utf8)
+        let (file, nextVersion) = try Self.nextWorkspaceFile(in: f)
         try await f.serving { url in
             let http = HTTPTransport(baseURL: url)
-            let replica = try await Replica.create(
-                home: f.home("sam-laptop"), hubURL: url, token: f.tokens["sam"]!, transport: http,
-                clock: FixedClock(milliseconds: 1_795_000_000_000))
-            replica.pageSize = 50
+            let replica = try await f.samsLaptop(url, http, pageSize: 50)
             let hubDirectory = f.root + "/hub"
             let transport = WorkspaceChangingTransport(http) {
                 // The operator applies a new workspace from another process while the pull runs.
@@ -80,7 +83,7 @@ final class WorkspaceChangingTransport: Transport, @unchecked Sendable {
             await http.shutdown()
             let report = try outcome.get()
             #expect(transport.refusals >= 1, "the hub refused a page named by the old workspace")
-            #expect(replica.workspace.version == next.version)
+            #expect(replica.workspace.version == nextVersion)
             #expect(replica.workspace.entity("opportunity")?.field("site_visit_notes") != nil)
             #expect(!report.repaired)
             #expect(try replica.store.list(entity: "opportunity", workspace: replica.workspace).count == 300)

@@ -137,7 +137,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ], path: "Tools/Benchmarks"),
-        .executableTarget(name: "opps-hub", dependencies: ["OppsHubCommands", .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(name: "opps-hub", dependencies: ["OppsHubCommands", "OppsHub", .product(name: "Logging", package: "swift-log")]),
         // Tools: every decoder a user's bytes reach, with its invariants (Tools/fuzz.sh; a test runs the seeds).
         .target(
             name: "OppsFuzzing", dependencies: ["OppsCore", "OppsWire", "OppsCSV", .product(name: "SwiftProtobuf", package: "swift-protobuf")],

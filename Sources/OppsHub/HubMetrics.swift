@@ -13,6 +13,10 @@ public struct HubMetrics: Sendable {
     /// thirtieth session: 2 % of a no-change sync). Other routes and statuses are looked up.
     let answered: [String: (requests: CoreMetrics.Counter, duration: CoreMetrics.Timer)]
     let bytesReceived: CoreMetrics.Counter, bytesSent: CoreMetrics.Counter, pullPages: CoreMetrics.Counter, pullRecords: CoreMetrics.Counter
+    /// What every group commit records, made once too (on the hub's thread, on every push's way).
+    let groups: CoreMetrics.Counter, groupPushes: CoreMetrics.Counter, sequencerWait: CoreMetrics.Timer, groupDuration: CoreMetrics.Timer
+    /// And every push: its batch, and its writes by outcome.
+    let batches: CoreMetrics.Counter, batchesReplayed: CoreMetrics.Counter, fieldWrites: [Outcome: CoreMetrics.Counter]
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -22,19 +26,18 @@ public struct HubMetrics: Sendable {
             .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
         ]
         factory = f
-        // Register the counters up front so every name is in /metrics from the first scrape.
+        // Every counter is made here, so every name is in /metrics from the first scrape.
+        var fieldWrites = [Outcome: CoreMetrics.Counter]()
         for outcome in Outcome.allCases {
-            Counter(label: "opps_field_writes_total", dimensions: [("outcome", outcome.rawValue)], factory: f).increment(by: 0)
+            fieldWrites[outcome] = Counter(label: "opps_field_writes_total", dimensions: [("outcome", outcome.rawValue)], factory: f)
         }
-        for replayed in ["false", "true"] {
-            Counter(label: "opps_push_batches_total", dimensions: [("replayed", replayed)], factory: f).increment(by: 0)
-        }
-        for name in [
-            "opps_pull_pages_total", "opps_pull_records_total", "opps_bytes_received_total", "opps_bytes_sent_total", "opps_push_groups_total",
-            "opps_push_group_pushes_total",
-        ] {
-            Counter(label: name, factory: f).increment(by: 0)
-        }
+        self.fieldWrites = fieldWrites
+        batches = Counter(label: "opps_push_batches_total", dimensions: [("replayed", "false")], factory: f)
+        batchesReplayed = Counter(label: "opps_push_batches_total", dimensions: [("replayed", "true")], factory: f)
+        groups = Counter(label: "opps_push_groups_total", factory: f)
+        groupPushes = Counter(label: "opps_push_group_pushes_total", factory: f)
+        sequencerWait = Timer(label: "opps_sequencer_wait_seconds", preferredDisplayUnit: .seconds, factory: f)
+        groupDuration = Timer(label: "opps_push_group_duration_seconds", preferredDisplayUnit: .seconds, factory: f)
         Gauge(label: "opps_active_replicas", factory: f).record(0)
         var answered = [String: (CoreMetrics.Counter, CoreMetrics.Timer)]()
         for route in ["handshake", "push", "pull"] { answered[route] = (Self.requests(route, 200, f), Self.duration(route, f)) }
@@ -43,6 +46,9 @@ public struct HubMetrics: Sendable {
         bytesSent = Counter(label: "opps_bytes_sent_total", factory: f)
         pullPages = Counter(label: "opps_pull_pages_total", factory: f)
         pullRecords = Counter(label: "opps_pull_records_total", factory: f)
+        for counter in [batches, batchesReplayed, groups, groupPushes, bytesReceived, bytesSent, pullPages, pullRecords] + fieldWrites.values {
+            counter.increment(by: 0)
+        }
     }
 
     static func requests(_ route: String, _ status: Int, _ factory: PrometheusMetricsFactory) -> CoreMetrics.Counter {
@@ -70,10 +76,10 @@ public struct HubMetrics: Sendable {
 
     func record(_ activity: HubActivity) {
         if !activity.outcomes.isEmpty || activity.replayed {
-            Counter(label: "opps_push_batches_total", dimensions: [("replayed", String(activity.replayed))], factory: factory).increment()
+            (activity.replayed ? batchesReplayed : batches).increment()
         }
         for (outcome, n) in activity.outcomes {
-            Counter(label: "opps_field_writes_total", dimensions: [("outcome", outcome.rawValue)], factory: factory).increment(by: n)
+            fieldWrites[outcome]!.increment(by: n)
         }
         if activity.pages > 0 {
             pullPages.increment(by: activity.pages)
@@ -83,10 +89,10 @@ public struct HubMetrics: Sendable {
 
     /// One group commit (also one whose pushes all failed, or whose commit did).
     func record(group: GroupCommit) {
-        Counter(label: "opps_push_groups_total", factory: factory).increment()
-        Counter(label: "opps_push_group_pushes_total", factory: factory).increment(by: group.pushes)
-        Timer(label: "opps_sequencer_wait_seconds", preferredDisplayUnit: .seconds, factory: factory).recordNanoseconds(group.sequencerWait.nanoseconds)
-        Timer(label: "opps_push_group_duration_seconds", preferredDisplayUnit: .seconds, factory: factory).recordNanoseconds(group.duration.nanoseconds)
+        groups.increment()
+        groupPushes.increment(by: group.pushes)
+        sequencerWait.recordNanoseconds(group.sequencerWait.nanoseconds)
+        groupDuration.recordNanoseconds(group.duration.nanoseconds)
     }
 
     func activeReplicas(_ n: Int) {

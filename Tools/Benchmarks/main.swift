@@ -84,6 +84,8 @@ struct BenchOptions: ParsableArguments {
 }
 
 let options = BenchOptions.parseOrExit()
+// The hub in this process logs as `opps-hub serve` does.
+LoggingSystem.bootstrap(HubLogHandler.standardError)
 
 /// The floor of the hub's CPU per sync (issue 20): a Hummingbird process answering the three
 /// requests of a sync with fixed bytes and no work. `opps-bench --noop-serve` is that process

@@ -85,6 +85,10 @@ public struct HTTPTransport: Transport {
         // decompression bomb fails the request, not the laptop).
         configuration.decompression = .disabled
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnections
+        // No distributed tracing: with the default (no-op) tracer every request still built its
+        // span's attributes (method, URL, body size): 9 µs a request (BENCHMARKS.md, forty-first
+        // session).
+        configuration.tracing.tracer = nil
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -27,7 +27,9 @@ import Testing
         #expect(written.count == 2 && written[1] == "")  // one line, ended
         let line = written[0]
         // 2026-12-04T16:39:47+0000, then the level, the label, the metadata sorted by key.
-        #expect(line.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} info opps-hub: hb\.request\.id=c01a path=\/v1\/push status=200 \[OppsHub\] answered/) != nil, "\(line)")
+        #expect(
+            line.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} info opps-hub: hb\.request\.id=c01a path=\/v1\/push status=200 \[OppsHub\] answered/) != nil,
+            "\(line)")
     }
 
     @Test func whatARequestChoseCannotStartALineOfItsOwn() throws {

@@ -13,7 +13,10 @@ extension Replica {
         var report = SyncReport()
         // What the sync opens with, read in one transaction (each statement outside one is a
         // transaction of its own: its locks taken and released).
-        let opening = try store.transaction { try opensWithoutHandshake() ? try spoken() : nil }
+        let opening = try store.transaction { () -> UInt32? in
+            let spoken = try spoken()
+            return try opensWithoutHandshake(spoken: spoken) ? spoken : nil
+        }
         if let spoken = opening {
             // The push, if there is anything to push, then the pull (sync-protocol.md §3,
             // protocol 4). What only a handshake can mend — a hub that no longer knows this
@@ -49,10 +52,10 @@ extension Replica {
     }
 
     /// Whether this sync may skip the handshake (sync-protocol.md §3): the last handshake with
-    /// this hub settled on protocol 4 or later, the replica has pulled before, and no check-in
+    /// this hub settled on protocol 4 or later (`spoken`), the replica has pulled before, and no check-in
     /// waits to go out (it is checked against the hub's clock, which the handshake tells).
-    func opensWithoutHandshake() throws -> Bool {
-        guard try spoken() >= 4, try store.sync(.cursor) > 0 else { return false }
+    func opensWithoutHandshake(spoken: UInt32) throws -> Bool {
+        guard spoken >= 4, try store.sync(.cursor) > 0 else { return false }
         return try store.outboxCount() == 0 || waitingCheckins().isEmpty
     }
 

@@ -82,17 +82,21 @@ public struct HubLogHandler: LogHandler {
     }
 
     /// Appends `text`, with every control character written as an escape: one event, one line.
+    /// Control characters are C0 and DEL, C1 (a terminal may take U+009B for an escape), and the
+    /// line and paragraph separators some log viewers break lines at.
     static func appendEscaped(_ text: String, to line: inout String) {
-        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else {
+        // Only text with such a byte is looked at scalar by scalar: 0xC2 starts C1 (and Latin-1
+        // letters), 0xE2 the separators (and much punctuation, "—" among it).
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f || $0 == 0xC2 || $0 == 0xE2 }) else {
             line += text
             return
         }
         for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": line += "\\n"
-            case "\r": line += "\\r"
-            case "\t": line += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7f: line += "\\u{\(String(scalar.value, radix: 16))}"
+            switch scalar.value {
+            case 0x0A: line += "\\n"
+            case 0x0D: line += "\\r"
+            case 0x09: line += "\\t"
+            case 0..<0x20, 0x7f...0x9f, 0x2028, 0x2029: line += "\\u{\(String(scalar.value, radix: 16))}"
             default: line.unicodeScalars.append(scalar)
             }
         }

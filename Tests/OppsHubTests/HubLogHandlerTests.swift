@@ -41,9 +41,11 @@ import Testing
         #expect(written.count == 2)
         #expect(written[0].hasSuffix(#"[OppsHub] refused\n2026-12-04T00:00:00+0000 info opps-hub: [OppsHub] forged"#), "\(written[0])")
         #expect(written[0].contains(#"note=tab\there\u{1b}[31m user=wei\r\nroot"#), "\(written[0])")
-        // Text outside the control characters is written as it is: Chinese names stay readable.
-        let chinese = try lines { $0.info("已推送", metadata: ["user": "王伟"], source: "OppsHub") }
-        #expect(chinese[0].hasSuffix("user=王伟 [OppsHub] 已推送"))
+        // C1 controls and the line separators too; text outside them is written as it is:
+        // Chinese names and punctuation stay readable.
+        let unicode = try lines { $0.info("a\u{2028}b\u{85}c\u{9b}31m", metadata: ["user": "王伟 — £"], source: "OppsHub") }
+        #expect(unicode.count == 2)
+        #expect(unicode[0].hasSuffix(#"user=王伟 — £ [OppsHub] a\u{2028}b\u{85}c\u{9b}31m"#), "\(unicode[0])")
     }
 
     @Test func anErrorIsNamedAndBelowTheLevelNothingIsWritten() throws {

@@ -273,6 +273,14 @@ indirect enum YAMLNode: Equatable {
             #expect(try #require(value("opps_push_group_pushes_total")) >= groups)
             #expect(value("opps_sequencer_wait_seconds_count") == groups)
             #expect(value("opps_push_group_duration_seconds_count") == groups)
+            // Each push's writes counted by outcome, and its batch once: the real batch's create,
+            // name and amount applied, its stage log (the hub's own field) rejected; the empty
+            // batch 1 decided nothing.
+            #expect(value(#"opps_field_writes_total{outcome="applied"}"#) == 3)
+            #expect(value(#"opps_field_writes_total{outcome="rejected"}"#) == 1)
+            #expect(value(#"opps_field_writes_total{outcome="lost"}"#) == 0)
+            #expect(value(#"opps_push_batches_total{replayed="false"}"#) == 1)
+            #expect(value(#"opps_push_batches_total{replayed="true"}"#) == 0)
         }
     }
 }

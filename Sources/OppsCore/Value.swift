@@ -89,6 +89,31 @@ public enum Value: Sendable, Hashable {
         }
     }
 
+    /// A text field's value as it is kept: line breaks and tabs, but no other control character
+    /// (merge-semantics.md §1). A text is shown on other people's screens: an escape sequence in
+    /// a deal's name would clear a colleague's terminal or set its title when `opps show` printed
+    /// it. A Windows line break (CR LF) becomes a line break; C0 controls, DEL and C1 controls
+    /// (U+0080–U+009F, a terminal may take U+009B for an escape) are refused, with the first named.
+    public static func plainText(_ s: String) -> Result<String, ValueError> {
+        // Most texts have no byte that could start one: 0xC2 leads C1 (and Latin-1 letters).
+        guard s.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A) || $0 == 0x7F || $0 == 0xC2 }) else { return .success(s) }
+        var out = String.UnicodeScalarView()
+        let scalars = Array(s.unicodeScalars)
+        for (i, c) in scalars.enumerated() {
+            if c == "\r", i + 1 < scalars.count, scalars[i + 1] == "\n" { continue }
+            if (c.value < 0x20 && c != "\t" && c != "\n") || (0x7F...0x9F).contains(c.value) {
+                let hex = String(c.value, radix: 16, uppercase: true)
+                let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+                return .failure(
+                    ValueError(
+                        "text with a control character (\(code)): only line breaks and tabs may be in a text",
+                        chinese: "文字里有控制字符（\(code)）：只能有换行和制表符"))
+            }
+            out.append(c)
+        }
+        return .success(String(out))
+    }
+
     // MARK: Typed JSON form (vectors, debugging, --json of the command line)
 
     /// `null`, or a one-member object naming the kind: `{"decimal": "12000.00"}`.

@@ -546,7 +546,10 @@ public enum FieldType: Sendable, Hashable, CustomStringConvertible {
         case let (.text(max), .text(s)):
             // A scalar is 1–4 UTF-8 bytes: within `max` bytes is within `max` scalars, and the
             // byte count is O(1) where counting scalars walks the text (every text write).
-            return s.utf8.count <= max || s.unicodeScalars.count <= max ? .success(value) : .failure(ValueError("text longer than \(max) characters"))
+            guard s.utf8.count <= max || s.unicodeScalars.count <= max else {
+                return .failure(ValueError("text longer than \(max) characters", chinese: "文字超过 \(max) 个字"))
+            }
+            return Value.plainText(s).map { $0 == s ? value : .text($0) }
         case (.integer, .integer), (.date, .date), (.timestamp, .timestamp), (.boolean, .boolean), (.reference, .reference):
             return .success(value)
         case let (.decimal(scale), .decimal(d)):

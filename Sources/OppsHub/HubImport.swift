@@ -210,7 +210,7 @@ extension HubEngine {
                     text = member
                 }
                 switch field.type.value(canonical: text) {
-                case let .failure(e): problem(column, e.message, Self.chineseValueProblem(text, field.type))
+                case let .failure(e): problem(column, e.message, e.chinese ?? Self.chineseValueProblem(text, field.type))
                 case let .success(value):
                     if value.isNull {
                         if column == entity.stageField { problem(column, "a stage is required", "必须填写阶段") }

@@ -14,6 +14,34 @@ import Testing
     }
 
     /// Fields are found by name through an index kept with the list, however the list changes.
+    /// A text is shown on colleagues' screens: no escape sequence may ride in it. Line breaks and
+    /// tabs stay; a Windows line break becomes one; every other control character is refused,
+    /// named, in English and Chinese.
+    @Test func aTextHoldsNoControlCharacter() {
+        let type = FieldType.text(maxLength: 10_000)
+        for kept in ["上海仪表 — £5", "第一行\n第二行\t备注", "", "a\u{A0}b", "é"] {
+            #expect(type.normalise(.text(kept)) == .success(.text(kept)), "\(kept)")
+        }
+        #expect(type.normalise(.text("one\r\ntwo\r\n")) == .success(.text("one\ntwo\n")))
+        for (text, code) in [
+            ("call\u{1b}]0;PWNED\u{07}", "U+001B"), ("a\rb", "U+000D"), ("bell\u{07}", "U+0007"), ("del\u{7f}", "U+007F"),
+            ("csi\u{9b}2J", "U+009B"), ("nel\u{85}", "U+0085"), ("\u{0}", "U+0000"),
+        ] {
+            guard case let .failure(e) = type.normalise(.text(text)) else {
+                Issue.record("\(code) kept")
+                continue
+            }
+            #expect(e.message.contains(code) && e.chinese?.contains(code) == true, "\(e)")
+            #expect(e.chinese?.hasPrefix("文字里有控制字符") == true)
+        }
+        // Too long is said in Chinese too.
+        guard case let .failure(long) = FieldType.text(maxLength: 2).normalise(.text("商机商")) else {
+            Issue.record("a text too long kept")
+            return
+        }
+        #expect(long.chinese == "文字超过 2 个字")
+    }
+
     @Test func fieldsAreFoundByNameAfterTheListChanges() throws {
         var deal = try #require(Workspace.default.entity("opportunity"))
         let amount = try #require(deal.field("amount"))

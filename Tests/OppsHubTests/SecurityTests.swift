@@ -102,6 +102,34 @@ import Testing
 
     // MARK: 3, 6. Nothing a user may not read comes back; nothing they may not see is writable
 
+    /// A text reaches colleagues' terminals (`opps show`): a push that puts an escape sequence in
+    /// one — forged, not from our CLI, which refuses it first — has that write refused
+    /// (`type-mismatch`), the batch's other writes applied, and nobody pulls the sequence.
+    @Test func noEscapeSequenceRidesInAText() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 8)
+            let team = try await f.replicas("sam", "max", client: c)
+            var (sam, max) = (team[0], team[1])
+            let deal = sam.create(using: &rng)
+            let answer = try await sam.push(
+                c,
+                [
+                    deal, sam.write(deal.record, "name", .text("北辰物流")),
+                    sam.write(deal.record, "next_step", .text("call\u{1b}]0;PWNED\u{07}\u{1b}[2J")),
+                    sam.write(deal.record, "needs", .text("第一行\r\n第二行")),
+                ])
+            #expect(answer.results.map(\.outcome) == [.applied, .applied, .rejected, .applied])
+            #expect(answer.results[2].rule == RuleID.typeMismatch.rawValue)
+            try await max.pull(c)
+            let seen = try #require(max.state[deal.record])
+            #expect(seen["name"] == .text("北辰物流"))
+            #expect(seen.fields["next_step"] == nil, "the refused text was not kept")
+            #expect(seen["needs"] == .text("第一行\n第二行"), "a Windows line break kept as a line break")
+        }
+    }
+
     @Test func refusedWritesDoNotRevealTheValueTheyWereRefusedFor() async throws {
         let f = try HubFixture()
         try await f.application().test(.router) { client in

@@ -101,7 +101,7 @@ public enum Value: Sendable, Hashable {
         let scalars = Array(s.unicodeScalars)
         for (i, c) in scalars.enumerated() {
             if c == "\r", i + 1 < scalars.count, scalars[i + 1] == "\n" { continue }
-            if (c.value < 0x20 && c != "\t" && c != "\n") || (0x7F...0x9F).contains(c.value) {
+            if c.isControlCharacter && c != "\t" && c != "\n" {
                 let hex = String(c.value, radix: 16, uppercase: true)
                 let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
                 return .failure(
@@ -507,4 +507,11 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
     let q = a / b
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+}
+
+public extension Unicode.Scalar {
+    /// A character a terminal or log viewer may act on rather than show: a C0 control, DEL or a
+    /// C1 control (U+009B starts an escape sequence in some terminals). A text field keeps none
+    /// but line breaks and tabs (`Value.plainText`); the hub's log escapes every one.
+    var isControlCharacter: Bool { value < 0x20 || (0x7F...0x9F).contains(value) }
 }

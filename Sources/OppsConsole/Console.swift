@@ -1,22 +1,48 @@
 import Foundation
+import OppsCore
 
 /// Where commands write. Normally stdout/stderr; tests capture it per task.
+///
+/// What it writes is inert: a control character in the text — from a stored value, a name, a
+/// hub's message — is shown as a visible stand-in (`String.terminalSafe`), never sent to the
+/// terminal to act on. The only control sequences a command emits are the ones below: a style
+/// for a whole line (`out(_:style:)`) and a progress line's return and clear.
 public enum Console {
     /// Captured output, when a test runs a command in-process.
     @TaskLocal public static var capture: OutputBuffer?
 
     public static func out(_ text: String) {
-        if let c = capture { c.append(out: text + "\n") } else { write(text + "\n", to: .standardOutput) }
+        let line = text.terminalSafe + "\n"
+        if let c = capture { c.append(out: line) } else { write(line, to: .standardOutput) }
     }
 
-    /// Writes without a newline (progress lines).
+    /// A whole line in a style, when stdout is a terminal that shows colours; else as `out`.
+    public static func out(_ text: String, style: Style) {
+        guard colours else { return out(text) }
+        write(style.rawValue + text.terminalSafe + "\u{1B}[0m\n", to: .standardOutput)
+    }
+
+    /// The styles a line may have.
+    public enum Style: String, Sendable {
+        case bold = "\u{1B}[1m"
+        case red = "\u{1B}[31m"
+    }
+
+    /// Shows `text` as the one progress line on stderr, in place of the last (a terminal only).
     public static func progress(_ text: String) {
         if capture != nil { return }
-        write(text, to: .standardError)
+        write("\r" + text.terminalSafe + "\u{1B}[K", to: .standardError)
+    }
+
+    /// Ends the progress line, leaving it on screen.
+    public static func progressDone() {
+        if capture != nil { return }
+        write("\n", to: .standardError)
     }
 
     public static func err(_ text: String) {
-        if let c = capture { c.append(err: text + "\n") } else { write(text + "\n", to: .standardError) }
+        let line = text.terminalSafe + "\n"
+        if let c = capture { c.append(err: line) } else { write(line, to: .standardError) }
     }
 
     /// A reader that went away (`opps list | head -3`) ends the command quietly, as any Unix
@@ -39,6 +65,43 @@ public enum Console {
         }
         if let c = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), c > 20 { return c }
         return 80
+    }
+}
+
+public extension String {
+    /// This text as a terminal may be given it: each control character a terminal would act on
+    /// (`Unicode.Scalar.isControlCharacter`: an escape, a carriage return that would overwrite
+    /// the line, a bell, DEL, a C1 control) shown as a one-column stand-in — a C0 control and
+    /// DEL as their Unicode control pictures (U+001B as ␛, U+000D as ␍), a C1 control as �.
+    /// Line breaks, tabs and a CR LF's CR stay (CSV ends its lines with CR LF). A text field can
+    /// no longer hold one (`Value.plainText`), but a value stored before that rule, a name or a
+    /// hub's message still could.
+    var terminalSafe: String {
+        // Most text holds none: looked for byte by byte first (C1 controls start with 0xC2).
+        guard utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }) else { return self }
+        let scalars = Array(unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var changed = false
+        for (i, c) in scalars.enumerated() {
+            guard c.isControlCharacter, c != "\n", c != "\t", !(c == "\r" && i + 1 < scalars.count && scalars[i + 1] == "\n") else {
+                out.append(c)
+                continue
+            }
+            changed = true
+            out.append(c.terminalStandIn)
+        }
+        return changed ? String(out) : self
+    }
+}
+
+extension Unicode.Scalar {
+    /// What `terminalSafe` shows for this control character.
+    var terminalStandIn: Unicode.Scalar {
+        switch value {
+        case 0..<0x20: Unicode.Scalar(0x2400 + value)!
+        case 0x7F: "\u{2421}"
+        default: "\u{FFFD}"
+        }
     }
 }
 

@@ -31,10 +31,11 @@ public extension String {
 }
 
 public extension Character {
-    /// 2 for wide and fullwidth, 0 for a lone combining mark or control, else 1.
+    /// 2 for wide and fullwidth, 0 for a lone combining mark, a line break or a tab, else 1 (any
+    /// other control character is shown as its one-column stand-in: `String.terminalSafe`).
     var displayWidth: Int {
         guard let first = unicodeScalars.first else { return 0 }
-        if first.properties.generalCategory == .nonspacingMark || first.value < 0x20 { return 0 }
+        if first.properties.generalCategory == .nonspacingMark || self == "\n" || self == "\t" || self == "\r\n" { return 0 }
         return unicodeScalars.contains { Self.isWide($0.value) } ? 2 : 1
     }
 

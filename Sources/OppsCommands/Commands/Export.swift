@@ -10,7 +10,13 @@ import OppsStore
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Write the records of one type on this laptop as CSV to stdout (a header row, then one row per record).",
-        discussion: "The type by name or label.\n\nExample: opps export --type account > accounts.csv")
+        discussion: """
+            The type by name or label. A text that starts with =, +, -, or @ (and is not a number) is written after an \
+            apostrophe, so a spreadsheet shows it as text instead of running it as a formula; opps-hub import takes the \
+            apostrophe away.
+
+            Example: opps export --type account > accounts.csv
+            """)
 
     @Flag(help: "CSV output (the only format, and the default).") var csv = false
     @Option(help: "The record type: opportunity, account, contact, activity, task, approval, membership.") var type = "opportunity"

@@ -38,12 +38,12 @@ struct SyncCommand: AsyncParsableCommand {
             if tty {
                 // Erased to the end of the line: a shorter line ("9 s left" after "10 s left")
                 // left the longer one's last characters behind.
-                Console.progress("\r" + progressLine(p, elapsed: Date().timeIntervalSince(start), say: say) + "\u{1B}[K")
+                Console.progress(progressLine(p, elapsed: Date().timeIntervalSince(start), say: say))
             } else if !json, p.pages % 10 == 0 || p.indexing {
                 Console.err(progressLine(p, elapsed: Date().timeIntervalSince(start), bar: false, say: say))
             }
         }
-        if tty { Console.progress("\n") }
+        if tty { Console.progressDone() }
         return report
     }
 

@@ -633,7 +633,7 @@ public struct BatchDecider {
             return .failure(ValueError("\(e.name) has no such field"))
         }
         let value: Value
-        switch f.type.value(
+        switch f.value(
             canonical: Self.requestedText(request.fields["value"] ?? FieldState(value: .null, stamp: request.created.stamp, author: "", authority: .hidden)))
         {
         case let .failure(err): return .failure(ValueError("\(fieldName): \(err.message)"))
@@ -652,7 +652,7 @@ public struct BatchDecider {
             else {
                 return .failure(ValueError("with: \"\(line.prefix(40))\" is not another field of the target"))
             }
-            switch g.type.value(canonical: String(line[line.index(after: eq)...])) {
+            switch g.value(canonical: String(line[line.index(after: eq)...])) {
             case let .failure(err): return .failure(ValueError("\(g.name): \(err.message)"))
             case let .success(v):
                 if case let .text(name) = v, g.type == .user, directory.users[name] == nil {

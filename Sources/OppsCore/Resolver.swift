@@ -191,7 +191,7 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
     }
     guard let field = entity.field(w.field) else { return refuse(.unknownField, "\(entity.name) has no field \"\(w.field)\"") }
     let value: Value
-    switch field.type.normalise(w.value) {
+    switch field.normalise(w.value) {
     case let .success(v): value = v
     case let .failure(e): return refuse(.typeMismatch, "\(field.name): \(e.message)")
     }

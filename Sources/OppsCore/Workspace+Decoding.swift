@@ -124,6 +124,39 @@ private struct WorkspaceReader {
         do { return try ExactDecimal(parsing: s) } catch { issue(node, path, error.message, "不是小数（\(error.message)）"); return nil }
     }
 
+    /// An integer or decimal field's `min` and `max`: each in the kind's range, with no more
+    /// digits after the point than the field keeps (none for an integer), and `min` ≤ `max`.
+    mutating func readBounds(_ f: JSON, _ fp: String, type: FieldType) -> (ExactDecimal?, ExactDecimal?) {
+        var bounds = [ExactDecimal?]()
+        for key in ["min", "max"] {
+            guard let node = f[key] else { bounds.append(nil); continue }
+            let path = "\(fp).\(key)"
+            let scale: UInt8
+            switch type {
+            case .integer: scale = 0
+            case let .decimal(s): scale = s
+            default:
+                issue(node, path, "only an integer or decimal field has bounds", "只有整数或小数字段才有上下限")
+                bounds.append(nil)
+                continue
+            }
+            guard let bound = decimal(node, path, in: f) else { bounds.append(nil); continue }
+            guard bound.rescaled(to: scale) != nil else {
+                issue(
+                    node, path, scale == 0 ? "\(bound) is not a whole number" : "\(bound) has more than \(scale) digits after the point",
+                    scale == 0 ? "\(bound) 不是整数" : "\(bound) 的小数位多于 \(scale) 位")
+                bounds.append(nil)
+                continue
+            }
+            bounds.append(bound)
+        }
+        if let low = bounds[0], let high = bounds[1], high < low {
+            issue(f["max"]!, fp + ".max", "max \(high) is less than min \(low)", "上限 \(high) 小于下限 \(low)")
+            return (nil, nil)
+        }
+        return (bounds[0], bounds[1])
+    }
+
     /// `"team": {"entity": "membership", "user": "user", "state": "state", "active": "active"}`:
     /// records of an entity hanging off a staged one whose state is `active` make a team.
     mutating func readTeam(_ node: JSON, entities: [Entity]) -> TeamRule? {
@@ -437,7 +470,10 @@ private struct WorkspaceReader {
                 let fp = "\(p).fields[\(i)]"
                 guard
                     object(
-                        f, fp, keys: ["name", "number", "type", "group", "scale", "members", "entity", "max_length", "title", "write_once", "labels", "member_labels"])
+                        f, fp,
+                        keys: [
+                            "name", "number", "type", "group", "scale", "members", "entity", "max_length", "title", "write_once", "labels", "member_labels", "min", "max",
+                        ])
                 else { continue }
                 guard let fname = self.name(f["name"], fp + ".name", in: f),
                     let fnum = integer(f["number"], fp + ".number", in: f, range: 1...65535),
@@ -486,6 +522,7 @@ private struct WorkspaceReader {
                             issue(mnode, fp + ".member_labels", "only an enum field has member labels", "只有选项字段才有选项标签")
                         }
                     }
+                    (field.minimum, field.maximum) = readBounds(f, fp, type: type)
                     fields.append(field)
                 }
             }

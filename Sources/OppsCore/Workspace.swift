@@ -484,6 +484,10 @@ public struct Field: Sendable, Hashable {
     public var labels: Labels = [:]
     /// For an enum: member → its labels per language.
     public var memberLabels: [String: Labels] = [:]
+    /// An integer or decimal field's inclusive bounds (workspace-format.md `min`, `max`): a
+    /// probability of 300 % or a negative amount is refused as a value of the wrong kind is.
+    public var minimum: ExactDecimal?
+    public var maximum: ExactDecimal?
 
     public init(name: String, number: UInt32, type: FieldType, group: String, writeOnce: Bool = false) {
         self.name = name
@@ -491,6 +495,37 @@ public struct Field: Sendable, Hashable {
         self.type = type
         self.group = group
         self.writeOnce = writeOnce
+    }
+
+    /// `value` checked and normalised for this field: its type (`FieldType.normalise`), then its
+    /// bounds. What `resolve` decides a write by, and what a replica checks before making one.
+    public func normalise(_ value: Value) -> Result<Value, ValueError> {
+        bounded(type.normalise(value))
+    }
+
+    /// The value canonical text denotes for this field (`FieldType.value(canonical:)`), within
+    /// its bounds: what an import and an approval's requested value are checked by.
+    public func value(canonical text: String) -> Result<Value, ValueError> {
+        bounded(type.value(canonical: text))
+    }
+
+    /// The message names the bound, not the value: a rejected write's detail carries no user
+    /// data beyond field names (oppsync.proto `WriteResult.detail`).
+    private func bounded(_ normalised: Result<Value, ValueError>) -> Result<Value, ValueError> {
+        guard minimum != nil || maximum != nil, case let .success(value) = normalised else { return normalised }
+        let number: ExactDecimal
+        switch value {
+        case let .integer(i): number = ExactDecimal(units: i, scale: 0)
+        case let .decimal(d): number = d
+        default: return normalised
+        }
+        if let minimum, number < minimum {
+            return .failure(ValueError("less than \(minimum), the least allowed", chinese: "低于下限 \(minimum)"))
+        }
+        if let maximum, maximum < number {
+            return .failure(ValueError("more than \(maximum), the most allowed", chinese: "超过上限 \(maximum)"))
+        }
+        return normalised
     }
 }
 

@@ -209,7 +209,7 @@ extension HubEngine {
                 if case .enumeration = field.type, let member = column == entity.stageField ? workspace.stage(input: text)?.name : field.member(input: text) {
                     text = member
                 }
-                switch field.type.value(canonical: text) {
+                switch field.value(canonical: text) {
                 case let .failure(e): problem(column, e.message, e.chinese ?? Self.chineseValueProblem(text, field.type))
                 case let .success(value):
                     if value.isNull {

@@ -199,12 +199,12 @@ extension Replica {
                 }
                 // A value that does not fit its field is refused here, in the user's language (the
                 // rules refuse it too, in English).
-                if case let .failure(e) = field.type.normalise(value) {
-                    throw ReplicaError.invalid("\(name): \(e.message)", chinese: e.chinese.map { "\(name)：\($0)" })
+                if case let .failure(e) = field.normalise(value) {
+                    throw ReplicaError.invalid("\(name): \(e.message)", chinese: e.chinese.map { "\(field.labels["zh-CN"] ?? name)：\($0)" })
                 }
                 // What this laptop already shows is not written again: a save of an unchanged
                 // value would be a write that wins or loses against whatever the hub got meanwhile.
-                if view[name] == ((try? field.type.normalise(value).get()) ?? value) {
+                if view[name] == ((try? field.normalise(value).get()) ?? value) {
                     result.unchanged.append(name)
                     continue
                 }

@@ -53,7 +53,9 @@ import Testing
         let backup = f.root + "/prepared.sqlite"
         #expect(await oppsHub("backup", "--to", backup, "--data", base).code == 0)
         let shown = await oppsHub("workspace", "show", "--data", base)
-        let raised = shown.stdout.replacingOccurrences(of: "\"version\": 6,", with: "\"version\": 7,")
+        let match = try #require(shown.stdout.firstMatch(of: /"version": (\d+),/))
+        let version = try #require(Int(match.1))
+        let raised = shown.stdout.replacingOccurrences(of: "\"version\": \(version),", with: "\"version\": \(version + 1),")
         #expect(raised != shown.stdout)
         try raised.write(toFile: f.root + "/workspace.json", atomically: true, encoding: .utf8)
         try "name,industry\nBeta Logistics,物流\n".write(toFile: f.root + "/accounts.csv", atomically: true, encoding: .utf8)

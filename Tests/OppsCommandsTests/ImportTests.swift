@@ -32,7 +32,7 @@ import Testing
         Beta pilot,\(beta),proposal,tom,"12,000",USD,2026-12-31
         Gamma,\(UUID128.version7(milliseconds: 1, using: &rng)),lead,nobody,1.00,CNY,2026-13-01
         Delta,\(alpha),discovery,sam
-        Epsilon,\(alpha),dreaming,sam,5.00,XYZ,
+        Epsilon,\(alpha),dreaming,sam,-5.00,XYZ,
 
         """.write(toFile: deals, atomically: true, encoding: .utf8)
         try await f.serving { url in
@@ -44,6 +44,7 @@ import Testing
             for expected in [
                 "row 4, column account: no account", "row 4, column owner: no user \"nobody\"", "row 4, column close_date",
                 "row 5, column -: expected 7 cells, found 4", "row 6, column stage", "row 6, column currency",
+                "row 6, column amount: less than 0, the least allowed",
             ] {
                 #expect(lines.contains { $0.contains(expected) }, "missing \(expected) in \(refused.stderr)")
             }

@@ -42,6 +42,36 @@ import Testing
         #expect(long.chinese == "文字超过 2 个字")
     }
 
+    /// workspace-format.md `min`/`max`: the default's probability is 0–100, its discount 0–100.00,
+    /// its amounts at least 0; a value outside is refused, named, in English and Chinese, and the
+    /// bounds themselves are values.
+    @Test func numbersStayWithinTheirFieldsBounds() throws {
+        let deal = try #require(Workspace.default.entity("opportunity"))
+        let probability = try #require(deal.field("probability")), discount = try #require(deal.field("discount"))
+        let amount = try #require(deal.field("amount"))
+        for p in [0, 60, 100] as [Int64] { #expect(probability.normalise(.integer(p)) == .success(.integer(p))) }
+        for (field, value, english, chinese) in [
+            (probability, Value.integer(300), "more than 100, the most allowed", "超过上限 100"),
+            (probability, .integer(-1), "less than 0, the least allowed", "低于下限 0"),
+            (discount, .decimal(ExactDecimal(units: 10001, scale: 2)), "more than 100, the most allowed", "超过上限 100"),
+            (amount, .decimal(ExactDecimal(units: -1, scale: 2)), "less than 0, the least allowed", "低于下限 0"),
+        ] {
+            guard case let .failure(e) = field.normalise(value) else {
+                Issue.record("\(field.name) kept \(value)")
+                continue
+            }
+            #expect(e.message == english && e.chinese == chinese)
+        }
+        #expect(discount.normalise(.integer(100)) == .success(.decimal(ExactDecimal(units: 10000, scale: 2))), "an integer normalised first, then bounded")
+        if case let .failure(e) = amount.value(canonical: "-5") {
+            #expect(e.message == "less than 0, the least allowed", "what an import checks")
+        } else {
+            Issue.record("an import's -5 kept")
+        }
+        #expect(amount.normalise(.null) == .success(.null), "no value is within any bounds")
+        #expect(deal.field("score")?.normalise(.integer(-7)) == .success(.integer(-7)), "a field without bounds takes any")
+    }
+
     @Test func fieldsAreFoundByNameAfterTheListChanges() throws {
         var deal = try #require(Workspace.default.entity("opportunity"))
         let amount = try #require(deal.field("amount"))
@@ -125,8 +155,8 @@ import Testing
             #"{"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100}"#,
             with: #"{"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100},"# + "\n"
                 + #"        {"name": "competitor", "number": 36, "type": "text", "group": "commercials"}"#)
-        let ws = try Workspace.decode(text.replacingFirst(#""version": 6,"#, with: #""version": 7,"#))
-        #expect(ws.version == 7)
+        let ws = try Workspace.decode(text.replacingFirst(#""version": 7,"#, with: #""version": 8,"#))
+        #expect(ws.version == 8)
         let f = try #require(ws.entity("opportunity")?.field("competitor"))
         #expect(f.number == 36)
         #expect(f.group == "commercials")
@@ -144,7 +174,7 @@ import Testing
 
     static let broken: [BrokenCase] = [
         BrokenCase(
-            replace: #""type": "decimal", "scale": 2, "group": "commercials"}"#, with: #""type": "money", "scale": 2, "group": "commercials"}"#,
+            replace: #""type": "decimal", "scale": 2, "min": "0", "group": "commercials"}"#, with: #""type": "money", "scale": 2, "min": "0", "group": "commercials"}"#,
             line: 138, message: "unknown type \"money\"", chinese: "没有类型「money」（可用：text、"),
         BrokenCase(
             replace: #"{"name": "currency", "number": 5,"#, with: #"{"name": "currency", "number": 4,"#, line: 139, message: "field number 4 is used twice",
@@ -175,6 +205,22 @@ import Testing
             replace: #"{"name": "qualified", "labels": {"zh-CN": "已验证"}"#, with: #"{"name": "qualified", "labels": {"zh-CN": "线索"}"#, line: 19,
             message: "label \"线索\" of stage \"qualified\" is also stage \"lead\"'s name or label",
             chinese: "阶段「qualified」的标签「线索」也是阶段「lead」的名称或标签：输入时会分不清"),
+        BrokenCase(
+            replace: #""type": "integer", "min": 0, "max": 100,"#, with: #""type": "integer", "min": 0, "max": 99.5,"#, line: 140,
+            message: "99.5 is not a whole number", chinese: "99.5 不是整数"),
+        BrokenCase(
+            replace: #""min": "0", "max": "100", "group": "terms""#, with: #""min": "0.001", "max": "100", "group": "terms""#, line: 150,
+            message: "0.001 has more than 2 digits after the point", chinese: "0.001 的小数位多于 2 位"),
+        BrokenCase(
+            replace: #""min": "0", "max": "100", "group": "terms""#, with: #""min": "50", "max": "10", "group": "terms""#, line: 150,
+            message: "max 10 is less than min 50", chinese: "上限 10 小于下限 50"),
+        BrokenCase(
+            replace: #""type": "integer", "min": 0, "max": 100,"#, with: #""type": "integer", "min": "none", "max": 100,"#, line: 140,
+            message: "not a decimal", chinese: "不是小数"),
+        BrokenCase(
+            replace: #"{"name": "needs", "number": 29, "labels": {"zh-CN": "客户需求"}, "type": "text","#,
+            with: #"{"name": "needs", "number": 29, "labels": {"zh-CN": "客户需求"}, "type": "text", "max": 5,"#, line: 163,
+            message: "only an integer or decimal field has bounds", chinese: "只有整数或小数字段才有上下限"),
     ]
 
     @Test(arguments: broken)

@@ -130,6 +130,34 @@ import Testing
         }
     }
 
+    /// A forged push with a probability of 300 % or a negative amount (workspace-format.md
+    /// `min`/`max`): that write alone is rejected, the others of the batch applied.
+    @Test func aNumberOutsideItsBoundsIsRejected() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 9)
+            let team = try await f.replicas("sam", "max", client: c)
+            var (sam, max) = (team[0], team[1])
+            let deal = sam.create(using: &rng)
+            let answer = try await sam.push(
+                c,
+                [
+                    deal, sam.write(deal.record, "probability", .integer(300)),
+                    sam.write(deal.record, "amount", .decimal(ExactDecimal(units: -100, scale: 2))),
+                    sam.write(deal.record, "discount", .decimal(ExactDecimal(units: 15000, scale: 1))),
+                    sam.write(deal.record, "probability", .integer(100)),
+                ])
+            #expect(answer.results.map(\.outcome) == [.applied, .rejected, .rejected, .rejected, .applied])
+            #expect(answer.results[1...3].allSatisfy { $0.rule == RuleID.typeMismatch.rawValue })
+            #expect(answer.results[2].detail == "amount: less than 0, the least allowed", "\(answer.results[2].detail)")
+            try await max.pull(c)
+            let seen = try #require(max.state[deal.record])
+            #expect(seen["probability"] == .integer(100), "the batch's write within the bounds applied")
+            #expect(seen.fields["amount"] == nil && seen.fields["discount"] == nil)
+        }
+    }
+
     @Test func refusedWritesDoNotRevealTheValueTheyWereRefusedFor() async throws {
         let f = try HubFixture()
         try await f.application().test(.router) { client in

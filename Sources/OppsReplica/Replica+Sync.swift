@@ -97,12 +97,35 @@ extension Replica {
 
     /// Takes the newer workspace a handshake carries (field numbers never change, so what this
     /// replica holds stays valid; records whose visible fields change come whole at the next pull).
+    /// A workspace this build cannot read (a key a newer hub knows) is said as what it is — this
+    /// opps is older than the hub's workspace — not as a pull that could not follow it.
     func adopt(_ hello: HandshakeResponse) throws {
-        if !hello.workspace.isEmpty, let document = String(data: hello.workspace, encoding: .utf8), let ws = try? Workspace.decode(document),
-            ws.version > workspace.version
-        {
+        guard !hello.workspace.isEmpty else { return }
+        let (ws, document) = try Self.readable(hello.workspace, atInit: false)
+        if ws.version > workspace.version {
             try store.setMeta("workspace", document)
             workspace = ws
+        }
+    }
+
+    /// The workspace a handshake sent, or why this build cannot take it (`atInit`: for `opps
+    /// init`, which then makes no replica).
+    static func readable(_ bytes: Data, atInit: Bool) throws -> (Workspace, String) {
+        guard let document = String(data: bytes, encoding: .utf8) else { throw ReplicaError.hub("the hub sent a workspace that is not UTF-8 text") }
+        do {
+            return (try Workspace.decode(document), document)
+        } catch {
+            // The problem alone: the keys this build knows (an unknown key's message lists them)
+            // mean nothing to a rep.
+            func brief(_ text: String) -> String { text.components(separatedBy: " (").first.map { $0.components(separatedBy: "（").first ?? $0 } ?? text }
+            let first = error.issues.first
+            throw ReplicaError.invalid(
+                "this opps cannot read the hub's workspace (\(first.map { brief($0.message) } ?? "\(error)")): the hub uses a newer "
+                    + "workspace format; update opps to the version the hub runs (ask the operator), then "
+                    + (atInit ? "run opps init again; no replica was made" : "sync again; your work is kept"),
+                chinese: "这个版本的 opps 读不懂中心的工作区（\(first.map { brief($0.chinese) } ?? "\(error)")）：中心用的是更新的工作区格式；"
+                    + "请把 opps 更新到中心所用的版本（问管理员）"
+                    + (atInit ? "后再运行 opps init；没有建副本" : "后再同步；本机的工作都保留着"))
         }
     }
 

@@ -282,9 +282,8 @@ public final class Replica {
         var rng = SystemRandomNumberGenerator()
         let id = given ?? ReplicaID.random(using: &rng)
         let response = try await handshake(transport: transport, token: token, replica: id, workspaceVersion: 0)
-        guard let document = String(data: response.workspace, encoding: .utf8), (try? Workspace.decode(document)) != nil else {
-            throw ReplicaError.hub("the hub sent no usable workspace")
-        }
+        guard !response.workspace.isEmpty else { throw ReplicaError.hub("the hub sent no workspace") }
+        let (_, document) = try readable(response.workspace, atInit: true)
         do {
             try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let store = try ReplicaStore(path: path)

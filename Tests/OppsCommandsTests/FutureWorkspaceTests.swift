@@ -1,0 +1,66 @@
+import Foundation
+import OppsCommands
+import OppsCore
+import OppsReplica
+import OppsWire
+import SwiftProtobuf
+import Testing
+
+/// A hub whose workspace uses a key this build does not know (a newer format: workspace-format.md
+/// reads documents strictly) answers every handshake with it.
+final class FutureWorkspaceTransport: Transport, @unchecked Sendable {
+    let inner: HTTPTransport
+    init(_ inner: HTTPTransport) { self.inner = inner }
+
+    func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
+        let answer = try await inner.send(endpoint, body: body, token: token, as: Out.self)
+        guard var hello = answer as? HandshakeResponse, !hello.workspace.isEmpty else { return answer }
+        let document = String(decoding: hello.workspace, as: UTF8.self)
+        guard let open = document.firstIndex(of: "{") else { return answer }
+        hello.workspace = Data((document[...open] + "\"quota_rules\": [], " + document[document.index(after: open)...]).utf8)
+        return hello as! Out
+    }
+}
+
+@Suite struct FutureWorkspaceTests {
+    /// Said as what it is — this opps is older than the hub's workspace — at `init` and at a sync
+    /// after the operator applied it, never as a pull that could not follow a change.
+    @Test func aWorkspaceOfANewerFormatAsksForANewerOpps() async throws {
+        let f = try CommandFixture()
+        let (file, _) = try WorkspaceDuringPullTests.nextWorkspaceFile(in: f)
+        try await f.serving { url in
+            let future = FutureWorkspaceTransport(HTTPTransport(baseURL: url))
+            do {
+                _ = try await Replica.create(
+                    home: f.home("new-laptop"), hubURL: url, token: f.tokens["tom"]!, transport: future, clock: FixedClock(milliseconds: 1_795_000_000_000))
+                Issue.record("a replica was made")
+            } catch let e as ReplicaError {
+                #expect("\(e)".contains("this opps cannot read the hub's workspace (unknown key \"quota_rules\")"), "\(e)")
+                #expect("\(e)".hasSuffix("run opps init again; no replica was made"), "\(e)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: f.home("new-laptop") + "/replica.sqlite"))
+
+            let http = HTTPTransport(baseURL: url)
+            let replica = try await f.samsLaptop(url, http)
+            let before = replica.workspace.version
+            #expect(await oppsHub("workspace", "apply", file, "--data", f.root + "/hub").code == 0)
+            do {
+                _ = try await replica.sync(transport: FutureWorkspaceTransport(http))
+                Issue.record("the sync went on")
+            } catch let e as ReplicaError {
+                guard case let .invalid(english, chinese) = e else {
+                    Issue.record("\(e)")
+                    return
+                }
+                #expect(english.contains("update opps to the version the hub runs") && english.hasSuffix("sync again; your work is kept"), "\(english)")
+                #expect(chinese?.hasPrefix("这个版本的 opps 读不懂中心的工作区（没有键「quota_rules」）") == true, "\(chinese ?? "")")
+            }
+            #expect(replica.workspace.version == before, "the replica keeps the workspace it can read")
+            // With an opps that reads it, the same sync takes it.
+            _ = try await replica.sync(transport: http)
+            #expect(replica.workspace.version == before + 1)
+            await http.shutdown()
+            await future.inner.shutdown()
+        }
+    }
+}

@@ -76,14 +76,19 @@ public extension String {
     /// Line breaks, tabs and a CR LF's CR stay (CSV ends its lines with CR LF). A text field can
     /// no longer hold one (`Value.plainText`), but a value stored before that rule, a name or a
     /// hub's message still could.
+    ///
+    /// The bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) are
+    /// shown as � too: a terminal that lays out right-to-left text (VTE does) would otherwise let a
+    /// deal's name reverse the rest of its row — an amount of 1000 read as 0001.
     var terminalSafe: String {
-        // Most text holds none: looked for byte by byte first (C1 controls start with 0xC2).
-        guard utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }) else { return self }
+        // Most text holds none: looked for byte by byte first (C1 controls start with 0xC2, the
+        // bidirectional controls with 0xE2).
+        guard utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) else { return self }
         let scalars = Array(unicodeScalars)
         var out = String.UnicodeScalarView()
         var changed = false
         for (i, c) in scalars.enumerated() {
-            guard c.isControlCharacter, c != "\n", c != "\t", !(c == "\r" && i + 1 < scalars.count && scalars[i + 1] == "\n") else {
+            guard c.isControlCharacter || c.isBidiControl, c != "\n", c != "\t", !(c == "\r" && i + 1 < scalars.count && scalars[i + 1] == "\n") else {
                 out.append(c)
                 continue
             }
@@ -92,6 +97,11 @@ public extension String {
         }
         return changed ? String(out) : self
     }
+}
+
+public extension Unicode.Scalar {
+    /// A bidirectional embedding, override or isolate, or the end of one.
+    var isBidiControl: Bool { (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value) }
 }
 
 extension Unicode.Scalar {

@@ -18,6 +18,8 @@ import Testing
         #expect("\u{9B}31m\u{7F}".terminalSafe == "\u{FFFD}31m␡", "C1's CSI and DEL")
         #expect("第一行\n\t第二行\r\n".terminalSafe == "第一行\n\t第二行\r\n", "line breaks, tabs and CR LF stay")
         #expect("¥1,200 · 华东".terminalSafe == "¥1,200 · 华东", "U+00A5 and U+00B7 start with 0xC2 too and stay")
+        #expect("北辰\u{202E}0001 CNY\u{2066}".terminalSafe == "北辰\u{FFFD}0001 CNY\u{FFFD}", "no override reverses the rest of a row")
+        #expect("华东 — 试点…".terminalSafe == "华东 — 试点…", "a dash and an ellipsis start with 0xE2 too and stay")
         // A stand-in takes the one column it shows in, so tables stay lined up.
         #expect("a\u{1B}b".displayWidth == 3 && "a\u{1B}b".terminalSafe.displayWidth == 3)
         #expect("a\nb\tc".displayWidth == 3)
@@ -34,7 +36,7 @@ import Testing
             #expect(await opps("sync", "--home", home).code == 0)
             // Values as a hub from before the rule could have sent them (the hub refuses them now).
             let hostile = [
-                "name": "北辰\u{1B}]0;PWNED\u{07}物流", "next_step": "call\u{1B}[2J\rfake", "needs": "\u{9B}31mred",
+                "name": "北辰\u{1B}]0;PWNED\u{07}物流", "next_step": "call\u{1B}[2J\rfake", "needs": "\u{9B}31mred\u{202E}0001",
             ]
             do {
                 let replica = try Replica(home: home, clock: FixedClock(milliseconds: 1_795_000_000_000))
@@ -54,7 +56,8 @@ import Testing
                 #expect(run.code == 0, "\(args): \(run.stderr)")
                 let printed = run.stdout + run.stderr
                 let acting = printed.unicodeScalars.enumerated().filter { i, c in
-                    c.isControlCharacter && c != "\n" && c != "\t" && !(c == "\r" && printed.unicodeScalars.dropFirst(i + 1).first == "\n")
+                    (c.isControlCharacter || c.isBidiControl) && c != "\n" && c != "\t"
+                        && !(c == "\r" && printed.unicodeScalars.dropFirst(i + 1).first == "\n")
                 }
                 #expect(acting.isEmpty, "\(args) printed \(acting.map { String(format: "U+%04X", $0.1.value) }): \(printed.debugDescription)")
                 if printed.contains("␛") { seen += 1 }

@@ -1,7 +1,11 @@
 import Foundation
+import OppsConsole
 import OppsCore
 
-/// Text made safe for HTML element content and quoted attribute values.
+/// Text made safe for HTML element content and quoted attribute values. A bidirectional
+/// embedding, override or isolate is shown as �, as `opps` shows it in a terminal
+/// (`String.terminalSafe`): an override left open in a deal's name would reverse what follows
+/// it on the board's line — its amount, 1000 read as 0001.
 func esc(_ s: String) -> String {
     var out = ""
     out.reserveCapacity(s.utf8.count)
@@ -12,6 +16,7 @@ func esc(_ s: String) -> String {
         case ">": out += "&gt;"
         case "\"": out += "&quot;"
         case "'": out += "&#39;"
+        case _ where c.isBidiControl: out += "\u{FFFD}"
         default: out.unicodeScalars.append(c)
         }
     }

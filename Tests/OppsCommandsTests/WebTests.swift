@@ -85,6 +85,13 @@ import Testing
         try await http.shutdown()
     }
 
+    /// Every value a page shows goes through `esc`: markup is text, and no bidirectional override
+    /// in a deal's name reverses the rest of its line (its amount).
+    @Test func aValueIsTextOnThePage() {
+        #expect(esc("北辰\u{202E}0001 <b>\"x\" & 'y'</b>\u{2066}") == "北辰\u{FFFD}0001 &lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;\u{FFFD}")
+        #expect(esc("华东 — 试点…") == "华东 — 试点…")
+    }
+
     @Test func everyRequestNeedsThisLaunchsKeyThisHostThisOriginAndTheFormsToken() async throws {
         let f = try CommandFixture()
         try await f.serving { url in

@@ -150,6 +150,19 @@ public struct RulesCommand: ParsableCommand {
         for (name, r) in zip(names, rows) {
             Console.out(name.padding(width) + "  " + say.access(r.access).padding(accessWidth) + "  " + words.group(rules.entity, r.group))
         }
+        // The bounds of the numbers shown (workspace-format.md min/max): what `opps set` refuses.
+        let bounded = zip(names, rows).compactMap { name, r -> String? in
+            guard r.access != .hidden, let f = ws.entity(rules.entity)?.field(r.field) else { return nil }
+            switch (f.minimum, f.maximum) {
+            case let (low?, high?): return "\(name) \(low)–\(high)"
+            case let (low?, nil): return "\(name) ≥ \(low)"
+            case let (nil, high?): return "\(name) ≤ \(high)"
+            case (nil, nil): return nil
+            }
+        }
+        if !bounded.isEmpty {
+            Console.out((say("Values within: ", "取值范围：") + bounded.joined(separator: say("; ", "；"))).wrapped(width: Console.width).joined(separator: "\n"))
+        }
         // Nothing visible at this stage: where something is, with the command that shows it.
         if rows.allSatisfy({ $0.access == .hidden }) {
             let seen = rules.visibleStages(in: ws)

@@ -19,7 +19,7 @@ public enum CSV {
         return "\"" + text.replacingAll("\"", with: "\"\"") + "\""
     }
 
-    /// What a spreadsheet reads a formula's start by, and the guard's own apostrophe.
+    /// What a spreadsheet reads as the start of a formula.
     private static func startsFormula(_ c: Unicode.Scalar) -> Bool { c == "=" || c == "+" || c == "-" || c == "@" || c == "\t" || c == "\r" }
 
     /// `text` with the apostrophe a formula's start needs (see the type's comment).

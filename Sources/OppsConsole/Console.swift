@@ -99,11 +99,6 @@ public extension String {
     }
 }
 
-public extension Unicode.Scalar {
-    /// A bidirectional embedding, override or isolate, or the end of one.
-    var isBidiControl: Bool { (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value) }
-}
-
 extension Unicode.Scalar {
     /// What `terminalSafe` shows for this control character.
     var terminalStandIn: Unicode.Scalar {

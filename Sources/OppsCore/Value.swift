@@ -514,4 +514,9 @@ public extension Unicode.Scalar {
     /// C1 control (U+009B starts an escape sequence in some terminals). A text field keeps none
     /// but line breaks and tabs (`Value.plainText`); the hub's log escapes every one.
     var isControlCharacter: Bool { value < 0x20 || (0x7F...0x9F).contains(value) }
+
+    /// A bidirectional embedding, override or isolate, or the end of one: what could make a name
+    /// reverse the text after it on a line. `opps` shows it as � in a terminal
+    /// (`String.terminalSafe`) and the web app in a page.
+    var isBidiControl: Bool { (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value) }
 }

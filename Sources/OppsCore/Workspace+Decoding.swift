@@ -142,9 +142,13 @@ private struct WorkspaceReader {
             }
             guard let bound = decimal(node, path, in: f) else { bounds.append(nil); continue }
             guard bound.rescaled(to: scale) != nil else {
-                issue(
-                    node, path, scale == 0 ? "\(bound) is not a whole number" : "\(bound) has more than \(scale) digits after the point",
-                    scale == 0 ? "\(bound) 不是整数" : "\(bound) 的小数位多于 \(scale) 位")
+                if bound.scale <= scale {
+                    issue(node, path, "\(bound) is out of range for this field", "\(bound) 超出了这个字段的范围")
+                } else {
+                    issue(
+                        node, path, scale == 0 ? "\(bound) is not a whole number" : "\(bound) has more than \(scale) digits after the point",
+                        scale == 0 ? "\(bound) 不是整数" : "\(bound) 的小数位多于 \(scale) 位")
+                }
                 bounds.append(nil)
                 continue
             }

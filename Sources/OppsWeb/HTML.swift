@@ -1,5 +1,4 @@
 import Foundation
-import OppsConsole
 import OppsCore
 
 /// Text made safe for HTML element content and quoted attribute values. A bidirectional

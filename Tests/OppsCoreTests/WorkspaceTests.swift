@@ -215,6 +215,9 @@ import Testing
             replace: #""min": "0", "max": "100", "group": "terms""#, with: #""min": "50", "max": "10", "group": "terms""#, line: 150,
             message: "max 10 is less than min 50", chinese: "上限 10 小于下限 50"),
         BrokenCase(
+            replace: #""min": "0", "max": "100", "group": "terms""#, with: #""min": "0", "max": "999999999999999999", "group": "terms""#, line: 150,
+            message: "999999999999999999 is out of range for this field", chinese: "999999999999999999 超出了这个字段的范围"),
+        BrokenCase(
             replace: #""type": "integer", "min": 0, "max": 100,"#, with: #""type": "integer", "min": "none", "max": 100,"#, line: 140,
             message: "not a decimal", chinese: "不是小数"),
         BrokenCase(

@@ -23,7 +23,10 @@ enum ChineseCommandHelp {
         ),
         "sync": (nil, "例子：opps sync"),
         "status": (nil, "审批人还会看到有几项申请等他审批。\n\n例子：opps status"),
-        "new": (nil, "例子：opps new \"华东 试点\" --account 上海云帆 --amount 120000.00 --currency CNY --close 2027-03-31"),
+        "new": (
+            nil,
+            "名称后面可以跟其他字段（字段=值，同 opps set）；新商机和这些字段是一次修改，被拒绝时什么也不建。\n\n例子：opps new \"华东 试点\" --account 上海云帆 --amount 120000.00 --currency CNY --close 2027-03-31 赢率=30"
+        ),
         "lead": (nil, "例子：opps lead add \"Beta 试点\" --company Beta --contact 李伟 --source event"),
         "lead add": ("为一家公司新增线索（处于线索阶段的商机）", "例子：opps lead add \"Beta 试点\" --company Beta --contact 李伟 --source event"),
         "list": (nil, "筛选条件可以组合。\n\n例子：opps list --stage 需求挖掘 --mine --search 物流 --closing-to 2026-12-31 --amount-min 100000 --sort close"),
@@ -214,9 +217,9 @@ enum ChineseCommandHelp {
         "connect json": "以一个 JSON 对象输出结果",
         "sync json": "以一个 JSON 对象输出：推送、应用、冲突、拉取、修复的数量",
         "status json": "以一个 JSON 对象输出",
-        "new name": "商机名称（不加引号的几个词用空格连起来）",
+        "new name": "商机名称（不加引号的几个词用空格连起来），后面可以跟 字段=值",
         "new account": "客户：短 id 或准确名称，或新客户的名称",
-        "new amount": "金额，精确小数，例如 12000.00",
+        "new amount": "金额，精确小数，例如 12000.00（或 12,000.00、12万）",
         "new currency": "币种代码（CNY、USD、EUR、JPY、HKD、GBP）",
         "new close": "预计成交日期，YYYY-MM-DD（或 3-31、明天）",
         "new json": "以 JSON 输出新记录（同 show --json）",

@@ -7,11 +7,13 @@ import OppsStore
 extension Replica {
     /// A new opportunity owned by this user, with its account (an id, a short id or an exact
     /// name here, else a new account of that name: `findOrCreate`), in one local transaction.
-    /// Amount, currency and close date as typed (`parse`). A rep's deal starts at discovery;
-    /// another role's at the last stage it may create one in.
+    /// Amount, currency and close date as typed (`parse`), then `fields` (already parsed: `opps new
+    /// NAME 赢率=50`), each field given once; all of it checked by the rules as one edit, so a
+    /// refusal makes nothing. A rep's deal starts at discovery; another role's at the last stage it
+    /// may create one in.
     public func newOpportunity(
         name: String, account: String, amount: String? = nil, currency: String? = nil, close: String? = nil,
-        using rng: inout some RandomNumberGenerator
+        fields more: [(String, Value)] = [], using rng: inout some RandomNumberGenerator
     ) throws -> RecordID {
         guard let entity = workspace.entity("opportunity") else { throw ReplicaError.invalid("no opportunity in this workspace") }
         guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -29,6 +31,13 @@ extension Replica {
             for (field, text) in [("amount", amount), ("currency", currency), ("close_date", close)] {
                 guard let text, !text.isEmpty, let f = entity.field(field) else { continue }
                 fields.append((field, try parse(text, for: f, of: entity.name)))
+            }
+            for (field, value) in more {
+                guard !fields.contains(where: { $0.0 == field }) else {
+                    let label = entity.field(field).map { $0.labels["zh-CN"] ?? $0.name } ?? field
+                    throw ReplicaError.invalid("\(field) is given twice", chinese: "\(label)给了两次")
+                }
+                fields.append((field, value))
             }
             return try create(entity: "opportunity", stage: role == "sales" ? "discovery" : stage, fields: fields, using: &rng).record
         }

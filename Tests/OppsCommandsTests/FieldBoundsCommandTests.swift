@@ -2,6 +2,7 @@ import OppsCore
 import Testing
 
 @testable import OppsCommands
+
 /// workspace-format.md `min`/`max`, as a rep meets them: `opps set` refuses a probability of
 /// 300 before making the write, by the field's label, in the rep's language.
 @Suite struct FieldBoundsCommandTests {

@@ -8,15 +8,19 @@ import OppsStore
 struct NewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new", abstract: "Create an opportunity you own (works offline).",
-        discussion: "Example: opps new \"华东 试点\" --account 上海云帆 --amount 12万")
+        discussion:
+            "Other fields may follow the name as FIELD=VALUE, as opps set takes them; the new deal and all of them are one edit, so a refusal makes nothing.\n\nExample: opps new \"华东 试点\" --account 上海云帆 --amount 12万 赢率=30"
+    )
 
-    @Argument(help: "The opportunity's name (words typed without quotes are joined with spaces).")
+    @Argument(help: "The opportunity's name (words typed without quotes are joined with spaces), then any FIELD=VALUE pairs.")
     var name: [String]
 
     @Option(help: "The account: its short id or exact name, or a name for a new account.")
     var account: String
 
-    @Option(help: "The amount, an exact decimal such as 12000.00.")
+    // Taken whatever it starts with: `--amount -5` is an amount the workspace's bounds then judge,
+    // not an unknown option `-5` leaving --amount without a value.
+    @Option(parsing: .unconditional, help: "The amount, an exact decimal such as 12000.00 (or 12,000.00, 12万).")
     var amount: String?
 
     @Option(help: "The currency code (CNY, USD, EUR, JPY, HKD, GBP).")
@@ -33,7 +37,24 @@ struct NewCommand: ParsableCommand {
     func run() throws {
         let r = try home.open()
         var rng = SystemRandomNumberGenerator()
-        let id = try r.newOpportunity(name: name.joined(separator: " "), account: account, amount: amount, currency: currency, close: close, using: &rng)
+        let (title, pairs) = nameThenFields(name)
+        guard !title.isEmpty else {
+            throw ReplicaError.invalid("the deal's name comes first, then FIELD=VALUE pairs", chinese: "先写商机名称，再写 字段=值")
+        }
+        let joined = SetCommand.joined(pairs)
+        // The name is the words, the account --account: a pair naming either is a second one
+        // (said before any value is read: 客户=北辰 would first be an account not found).
+        let opportunity = r.workspace.entity("opportunity")
+        for pair in joined {
+            guard let typed = AssignmentWords.split(pair)?.field, let field = opportunity?.field(input: typed)?.name, field == "name" || field == "account" else {
+                continue
+            }
+            throw ReplicaError.invalid(
+                field == "name" ? "the name is the words before the pairs" : "the account is given with --account",
+                chinese: field == "name" ? "商机名称就是 字段=值 前面的词" : "客户用 --account 给出")
+        }
+        let fields = try assignments(r, "opportunity", joined)
+        let id = try r.newOpportunity(name: title, account: account, amount: amount, currency: currency, close: close, fields: fields, using: &rng)
         try printRecord(r, id, json: json, short: true, words: home.words(r))
     }
 }
@@ -41,7 +62,7 @@ struct NewCommand: ParsableCommand {
 /// A new record's words: the name (the words before the first FIELD=VALUE, joined with spaces:
 /// `opps account new 杭州 云帆 行业=物流` names 杭州 云帆), then its FIELD=VALUE assignments.
 func nameThenFields(_ words: [String]) -> (name: String, fields: [String]) {
-    let name = words.prefix { !$0.contains("=") }
+    let name = words.prefix { !AssignmentWords.isPair($0) }
     return (name.joined(separator: " "), Array(words.dropFirst(name.count)))
 }
 

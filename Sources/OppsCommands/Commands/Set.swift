@@ -29,9 +29,9 @@ struct SetCommand: ParsableCommand {
         guard !assignments.isEmpty else { throw ValidationError(say("give at least one FIELD=VALUE", "请至少给出一个 字段=值")) }
         // Words after a FIELD=VALUE continue its value (`下一步=约 王总 见面`, typed without quotes);
         // only words before the first pair are refused.
-        for (i, a) in assignments.enumerated().prefix(while: { !$0.element.contains("=") }) {
+        for (i, a) in assignments.enumerated().prefix(while: { !AssignmentWords.isPair($0.element) }) {
             // `opps set ID amount 120000`: the likely meaning, written the way set takes it.
-            if i + 1 < assignments.count, !assignments[i + 1].contains("=") {
+            if i + 1 < assignments.count, !AssignmentWords.isPair(assignments[i + 1]) {
                 let written = "\(a)=\(Self.quoted(assignments[i + 1]))"
                 throw ValidationError(say("\"\(a)\" is not FIELD=VALUE: write \(written)", "「\(a)」不是 字段=值 的形式：请写成 \(written)"))
             }
@@ -44,7 +44,7 @@ struct SetCommand: ParsableCommand {
     static func joined(_ words: [String]) -> [String] {
         var pairs = [String]()
         for w in words {
-            if w.contains("=") || pairs.isEmpty { pairs.append(w) } else { pairs[pairs.count - 1] += " " + w }
+            if AssignmentWords.isPair(w) || pairs.isEmpty { pairs.append(w) } else { pairs[pairs.count - 1] += " " + w }
         }
         return pairs
     }
@@ -68,8 +68,8 @@ extension SetCommand: HintsAfterError {
             let record = try? r.record(recordID), let entity = r.workspace.entity(record.entity)
         else { return nil }
         for pair in Self.joined(assignments) {
-            guard let eq = pair.firstIndex(of: "="), String(pair[pair.index(after: eq)...]) == typed,
-                let field = entity.field(input: String(pair[..<eq])), case let .reference(target) = field.type, target == "account" || target == "contact"
+            guard let (name, value) = AssignmentWords.split(pair), value == typed,
+                let field = entity.field(input: name), case let .reference(target) = field.type, target == "account" || target == "contact"
             else { continue }
             var make = ["contact" == target ? "contact" : "account", "new", typed]
             if target == "contact" {

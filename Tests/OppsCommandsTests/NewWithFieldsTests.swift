@@ -1,0 +1,53 @@
+import OppsCore
+import Testing
+
+@testable import OppsCommands
+/// `opps new NAME FIELD=VALUE… --account A`: the other fields a rep knows when making a deal, in
+/// the one edit that makes it — as `opps set` takes them, `＝` of a full-width input method too;
+/// a refusal of any of them makes nothing, not the deal, not its new account.
+@Suite struct NewWithFieldsTests {
+    @Test func aNewDealTakesItsFieldsInTheEditThatMakesIt() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let home = f.home("sam")
+            func deals() async -> Int { await opps("list", "--json", "--home", home).json?.array?.count ?? -1 }
+            func accounts() async -> [String] {
+                (await opps("account", "list", "--json", "--home", home).json?.array ?? []).compactMap { $0["fields"]?["name"]?.string }
+            }
+            let before = await deals(), accountsBefore = await accounts()
+            #expect(before >= 0 && !accountsBefore.contains("北辰"))
+
+            // `--amount -5` is an amount (the bound refuses it), not an option `-5`.
+            let negative = await opps("new", "北辰", "试点", "--account", "北辰", "--amount", "-5", "--home", home, "--locale", "zh-CN")
+            #expect(negative.code == 1 && negative.stderr == "opps: 金额：低于下限 0\n", "\(negative.stderr)")
+            // A stage the gate refuses: nothing of the edit is kept.
+            let gated = await opps("new", "北辰", "试点", "stage=proposal", "--account", "北辰", "--home", home)
+            #expect(gated.code == 3 && gated.stderr.contains("stage-gate"), "\(gated.stderr)")
+            // The name and the account are given once, each in its own way; a field once.
+            let named = await opps("new", "name=北辰", "--account", "北辰", "--home", home, "--locale", "zh-CN")
+            #expect(named.code == 1 && named.stderr == "opps: 先写商机名称，再写 字段=值\n", "\(named.stderr)")
+            let account = await opps("new", "北辰", "试点", "account=北辰", "--account", "北辰", "--home", home)
+            #expect(account.code == 1 && account.stderr.contains("the account is given with --account"), "\(account.stderr)")
+            let twice = await opps("new", "北辰", "试点", "--amount", "5", "金额=6", "--account", "北辰", "--home", home, "--locale", "zh-CN")
+            #expect(twice.code == 1 && twice.stderr == "opps: 金额给了两次\n", "\(twice.stderr)")
+            let (dealsAfterRefusals, accountsAfterRefusals) = (await deals(), await accounts())
+            #expect(dealsAfterRefusals == before && accountsAfterRefusals == accountsBefore, "a refused new deal made nothing, nor its account")
+
+            // Full-width `＝` and digits, and a value typed without quotes, as `opps set` takes them.
+            let made = await opps("new", "北辰", "试点", "赢率＝４０", "下一步=约", "王总", "--account", "北辰", "--currency", "CNY", "--home", home, "--json")
+            #expect(made.code == 0, "\(made.stderr)")
+            let fields = made.json?["fields"]
+            #expect(fields?["name"]?.string == "北辰 试点" && fields?["probability"]?.int == 40, "\(String(describing: fields))")
+            #expect(fields?["next_step"]?.string == "约 王总" && fields?["currency"]?.string == "CNY", "\(String(describing: fields))")
+            let (dealsAfter, accountsAfter) = (await deals(), await accounts())
+            #expect(dealsAfter == before + 1 && accountsAfter.contains("北辰"))
+
+            let id = try #require(made.json?["id"]?.string)
+            #expect(await opps("set", id, "赢率＝６０", "--home", home).code == 0)
+            #expect(await opps("show", id, "--json", "--home", home).json?["fields"]?["probability"]?.int == 60)
+            #expect(await opps("sync", "--home", home).code == 0)
+            #expect(await opps("conflicts", "--home", home, "--json").json?.array?.isEmpty == true, "the hub applied every field")
+        }
+    }
+}

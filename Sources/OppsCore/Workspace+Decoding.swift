@@ -6,6 +6,19 @@ public struct WorkspaceIssue: Sendable, Hashable, CustomStringConvertible {
     public var message: String
     /// The same in Chinese.
     public var chinese: String
+    /// The problem alone, without what this build would take instead (an unknown key's message
+    /// lists every key it knows): what a rep's `opps` says of a workspace it cannot read.
+    public var brief: (message: String, chinese: String) { (briefMessage ?? message, briefChinese ?? chinese) }
+    var briefMessage: String?, briefChinese: String?
+
+    public init(position: SourcePosition, path: String, message: String, chinese: String, brief: (message: String, chinese: String)? = nil) {
+        self.position = position
+        self.path = path
+        self.message = message
+        self.chinese = chinese
+        self.briefMessage = brief?.message
+        self.briefChinese = brief?.chinese
+    }
 
     public var description: String { "line \(position.line), column \(position.column): \(path): \(message)" }
     public var chineseDescription: String { "第 \(position.line) 行第 \(position.column) 列：\(path)：\(chinese)" }
@@ -46,8 +59,8 @@ private struct WorkspaceReader {
         issues.append(WorkspaceIssue(position: node.position, path: path, message: message, chinese: chinese))
     }
 
-    mutating func issue(at position: SourcePosition, _ path: String, _ message: String, _ chinese: String) {
-        issues.append(WorkspaceIssue(position: position, path: path, message: message, chinese: chinese))
+    mutating func issue(at position: SourcePosition, _ path: String, _ message: String, _ chinese: String, brief: (String, String)? = nil) {
+        issues.append(WorkspaceIssue(position: position, path: path, message: message, chinese: chinese, brief: brief))
     }
 
     /// Checks that an object has only the known keys; reports each unknown one.
@@ -59,7 +72,8 @@ private struct WorkspaceReader {
         for m in members where !keys.contains(m.key) {
             issue(
                 at: m.position, path, "unknown key \"\(m.key)\" (expected one of: \(keys.sorted().joined(separator: ", ")))",
-                "没有键「\(m.key)」（可用：\(keys.sorted().joined(separator: "、"))）")
+                "没有键「\(m.key)」（可用：\(keys.sorted().joined(separator: "、"))）",
+                brief: ("unknown key \"\(m.key)\"", "没有键「\(m.key)」"))
         }
         return true
     }

@@ -117,13 +117,12 @@ extension Replica {
         } catch {
             // The problem alone: the keys this build knows (an unknown key's message lists them)
             // mean nothing to a rep.
-            func brief(_ text: String) -> String { text.components(separatedBy: " (").first.map { $0.components(separatedBy: "（").first ?? $0 } ?? text }
-            let first = error.issues.first
+            let first = error.issues.first?.brief
             throw ReplicaError.invalid(
-                "this opps cannot read the hub's workspace (\(first.map { brief($0.message) } ?? "\(error)")): the hub uses a newer "
+                "this opps cannot read the hub's workspace (\(first?.message ?? "\(error)")): the hub uses a newer "
                     + "workspace format; update opps to the version the hub runs (ask the operator), then "
                     + (atInit ? "run opps init again; no replica was made" : "sync again; your work is kept"),
-                chinese: "这个版本的 opps 读不懂中心的工作区（\(first.map { brief($0.chinese) } ?? "\(error)")）：中心用的是更新的工作区格式；"
+                chinese: "这个版本的 opps 读不懂中心的工作区（\(first?.chinese ?? "\(error)")）：中心用的是更新的工作区格式；"
                     + "请把 opps 更新到中心所用的版本（问管理员）"
                     + (atInit ? "后再运行 opps init；没有建副本" : "后再同步；本机的工作都保留着"))
         }

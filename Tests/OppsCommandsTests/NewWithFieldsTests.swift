@@ -2,6 +2,7 @@ import OppsCore
 import Testing
 
 @testable import OppsCommands
+
 /// `opps new NAME FIELD=VALUE… --account A`: the other fields a rep knows when making a deal, in
 /// the one edit that makes it — as `opps set` takes them, `＝` of a full-width input method too;
 /// a refusal of any of them makes nothing, not the deal, not its new account.

@@ -162,6 +162,19 @@ import Testing
         #expect(f.group == "commercials")
     }
 
+    /// An unknown key's problem alone (`WorkspaceIssue.brief`): what a rep's opps says of a
+    /// workspace it cannot read, without the keys this build knows — whatever the key is named.
+    @Test func anUnknownKeyIsBriefWithoutTheKeysKnown() throws {
+        let text = Workspace.defaultDocument.replacingFirst(#""stale_days": 14,"#, with: #""stale_days": 14, "quota (2027)": [],"#)
+        let unknown = try #require(try #require(throws: WorkspaceError.self) { try Workspace.decode(text) }.issues.first)
+        #expect(unknown.message.hasPrefix("unknown key \"quota (2027)\" (expected one of: "), "\(unknown.message)")
+        #expect(unknown.brief.message == "unknown key \"quota (2027)\"" && unknown.brief.chinese == "没有键「quota (2027)」", "\(unknown.brief)")
+        // A problem with nothing to leave out is its own brief.
+        let role = Workspace.defaultDocument.replacingFirst(#""approvers": ["manager"],"#, with: #""approvers": ["boss"],"#)
+        let plain = try #require(try #require(throws: WorkspaceError.self) { try Workspace.decode(role) }.issues.first)
+        #expect(plain.message == "unknown role \"boss\"" && plain.brief.message == plain.message && plain.brief.chinese == plain.chinese, "\(plain)")
+    }
+
     struct BrokenCase: Sendable, CustomTestStringConvertible {
         var replace: String
         var with: String

@@ -12,6 +12,7 @@ enum Assets {
         header .lang a { margin: 0 0 0 6px; }
         .bar { display: flex; flex-wrap: wrap; gap: 4px 8px; align-items: center; padding: 6px 16px; background: #e8edf3; border-bottom: 1px solid var(--line); color: var(--muted); }
         .bar .seg { white-space: nowrap; }
+        .day { white-space: nowrap; }
         .bar form { margin-left: auto; }
         .dot { display: inline-block; width: 9px; height: 9px; border-radius: 50%; background: #98a2b3; margin-right: 4px; }
         .dot.on { background: #12b76a; } .dot.off { background: #f04438; }

@@ -142,14 +142,14 @@ extension WebApp {
                 if waiting.contains(d.id) { badges.append("<span class=\"badge approval\">\(esc(t("approval pending", "待审批")))</span>") }
                 let amount = d["amount"].isNull ? "" : groupedAmount(d["amount"].canonicalText) + " " + d["currency"].canonicalText
                 var due = ""
-                if case let .date(day) = d["next_step_due"] { due = " · " + t.day(day, today: today) }
-                let next = d["next_step"].isNull ? "" : d["next_step"].canonicalText + due
+                if case let .date(day) = d["next_step_due"] { due = " · " + t.dayHTML(day, today: today) }
+                let next = d["next_step"].isNull ? "" : esc(d["next_step"].canonicalText) + due
                 html += """
                     <article class="card" draggable="true" data-id="\(short)">
                     <a class="name" href="/deal/\(short)">\(esc(d["name"].canonicalText))</a>
                     <div class="acct">\(esc(d["account"].reference.flatMap { accounts[$0] } ?? ""))</div>
                     <div class="amt">\(esc(amount))</div><div class="owner">\(esc(d["owner"].isNull ? "" : d["owner"].canonicalText))</div>
-                    <div class="next">\(esc(next))</div><div class="badges">\(badges.joined(separator: " "))</div>
+                    <div class="next">\(next)</div><div class="badges">\(badges.joined(separator: " "))</div>
                     <form method="post" action="/deal/\(short)/stage" class="move">\(csrfField)<select name="stage" aria-label="\(esc(t("Stage", "阶段")))">\(stageOptions.replacingOccurrences(of: "value=\"\(esc(column.stage.name))\"", with: "value=\"\(esc(column.stage.name))\" selected"))</select><button>\(esc(t.move))</button></form>
                     </article>
                     """
@@ -383,11 +383,11 @@ extension WebApp {
     // MARK: Today
 
     /// A stale deal's line, as `opps today` says it: since when nobody followed it up (the
-    /// date alone read like the answer to "when was the last call?", not like a warning).
-    func noFollowUp(_ since: CivilDate?, _ t: WebText, today: CivilDate) -> String {
-        guard let since else { return t("no follow-up", "未跟进") }
-        let day = t.day(since, today: today)
-        return t("no follow-up since \(day)", "自 \(day) 起未跟进")
+    /// date alone read like the answer to "when was the last call?", not like a warning). HTML.
+    func noFollowUpHTML(_ since: CivilDate?, _ t: WebText, today: CivilDate) -> String {
+        guard let since else { return esc(t("no follow-up", "未跟进")) }
+        let day = t.dayHTML(since, today: today)
+        return t.chinese ? "自 \(day) 起未跟进" : "no follow-up since \(day)"
     }
 
     func todayPage(_ t: WebText, message: Message?, today: CivilDate) throws -> String {
@@ -400,12 +400,12 @@ extension WebApp {
                 let name = try replica.record(i.deal).map { $0["name"].canonicalText } ?? ""
                 let text: String =
                     switch i.kind {
-                    case "stale": noFollowUp(i.due, t, today: today)
-                    case "next_step": t("next step: ", "下一步：") + (i.text.isEmpty ? t("(not written)", "（未写明）") : i.text)
-                    default: t("task: ", "任务：") + i.text
+                    case "stale": noFollowUpHTML(i.due, t, today: today)
+                    case "next_step": esc(t("next step: ", "下一步：") + (i.text.isEmpty ? t("(not written)", "（未写明）") : i.text))
+                    default: esc(t("task: ", "任务：") + i.text)
                     }
-                let when = i.kind == "stale" ? "" : i.due.map { " · " + t.day($0, today: today) } ?? ""
-                html += "<li><a href=\"/deal/\(short(i.deal))\">\(esc(name))</a> — \(esc(text))\(esc(when))</li>"
+                let when = i.kind == "stale" ? "" : i.due.map { " · " + t.dayHTML($0, today: today) } ?? ""
+                html += "<li><a href=\"/deal/\(short(i.deal))\">\(esc(name))</a> — \(text)\(when)</li>"
             }
             html += "</ul>"
         }
@@ -419,9 +419,10 @@ extension WebApp {
                 let name = try replica.record(i.deal).map { $0["name"].canonicalText } ?? ""
                 let text =
                     i.kind == "stale"
-                    ? noFollowUp(i.due, t, today: today)
-                    : t("next step overdue: ", "下一步逾期：") + (i.text.isEmpty ? t("(not written)", "（未写明）") : i.text) + (i.due.map { " · " + t.day($0, today: today) } ?? "")
-                html += "<li>\(esc(i.owner ?? "")) · <a href=\"/deal/\(short(i.deal))\">\(esc(name))</a> — \(esc(text))</li>"
+                    ? noFollowUpHTML(i.due, t, today: today)
+                    : esc(t("next step overdue: ", "下一步逾期：") + (i.text.isEmpty ? t("(not written)", "（未写明）") : i.text))
+                        + (i.due.map { " · " + t.dayHTML($0, today: today) } ?? "")
+                html += "<li>\(esc(i.owner ?? "")) · <a href=\"/deal/\(short(i.deal))\">\(esc(name))</a> — \(text)</li>"
             }
             html += "</ul>"
         }

@@ -51,6 +51,10 @@ struct WebText: Sendable {
         let names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         return "\(names[month - 1]) \(day)" + (sameYear ? "" : ", \(parts[0])")
     }
+
+    /// The same as HTML that a narrow column never breaks (`12月` on one line, `9日` on the
+    /// next, read as two things).
+    func dayHTML(_ d: CivilDate, today: CivilDate) -> String { "<span class=\"day\">\(esc(day(d, today: today)))</span>" }
 }
 
 extension WebText {

@@ -428,7 +428,8 @@ import Testing
             try await Self.serving(f, user: "max", language: "zh-CN") { web in
                 let page = try await web.send("/today").body
                 #expect(page.contains("你团队需要关注的商机 <span class=\"count\">2</span>"), "\(page)")
-                #expect(page.contains("Quiet deal</a> — 自 \(sinceText) 起未跟进</li>"), "\(page)")
+                // A day never breaks across lines (a narrow column split 12月 from 9日).
+                #expect(page.contains("Quiet deal</a> — 自 <span class=\"day\">\(sinceText)</span> 起未跟进</li>"), "\(page)")
                 #expect(page.contains("sam · <a href=\"/deal/") && page.contains("Late deal</a> — 下一步逾期：送报价"), "\(page)")
                 #expect(page.contains("<a href=\"/approvals\">待你审批：1 项</a>"), "\(page)")
             }
@@ -531,7 +532,8 @@ import Testing
                 // In Chinese: the day as a Chinese reader writes it.
                 let (month, day) = (Int(today.split(separator: "-")[1])!, Int(today.split(separator: "-")[2])!)
                 let zhToday = try await web.send("/today", headers: [("Accept-Language", "zh-CN")]).body
-                #expect(zhToday.contains("任务：准备报价单 · \(month)月\(day)日"), "\(zhToday.suffix(800))")
+                #expect(zhToday.contains("任务：准备报价单 · <span class=\"day\">\(month)月\(day)日</span>"), "\(zhToday.suffix(800))")
+                #expect(try await web.send("/app.css").body.contains(".day { white-space: nowrap; }"), "the day's span is kept on one line")
                 let agenda = await opps("today", "--date", today, "--home", sam, "--json").json
                 let task = try #require(agenda?["due"]?.array?.first?["id"]?.string)
                 let done = try await web.post("/deal/\(id)/task-done", ["task": task], from: "/deal/\(id)")

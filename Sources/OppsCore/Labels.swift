@@ -151,18 +151,27 @@ public struct Vocabulary: Sendable {
     public let workspace: Workspace
     /// nil: names.
     public let locale: String?
+    /// A name without a label in this language reads as words (`decision_makers` as "decision
+    /// makers", lower case as the page's other words, so that it reads the same in a sentence): for
+    /// a page, where nobody types the name back. The command line keeps names, which its reader
+    /// types (`opps set ID close_date=…`).
+    public let humanized: Bool
 
-    public init(_ workspace: Workspace, locale: String?) {
+    public init(_ workspace: Workspace, locale: String?, humanized: Bool = false) {
         self.workspace = workspace
         self.locale = locale
+        self.humanized = humanized
     }
+
+    /// `close_date` as "close date": underscores as spaces.
+    public static func humanize(_ name: String) -> String { String(name.map { $0 == "_" ? " " : $0 }) }
 
     /// Whether these words are Chinese (any `zh` locale): the sentences around them are too.
     public var readsChinese: Bool { locale.map { LocaleTag.language($0) == "zh" } ?? false }
 
     func pick(_ labels: Labels, _ name: String) -> String {
-        guard let locale else { return name }
-        return labels[locale] ?? name
+        if let locale, let label = labels[locale] { return label }
+        return humanized ? Self.humanize(name) : name
     }
 
     public func stage(_ name: String) -> String { pick(workspace.stage(name)?.labels ?? [:], name) }

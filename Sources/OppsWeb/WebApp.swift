@@ -300,5 +300,5 @@ public actor WebApp {
         return deal
     }
 
-    func vocabulary(_ t: WebText) -> Vocabulary { Vocabulary(replica.workspace, locale: replica.workspace.displayLocale(preferring: [t.locale])) }
+    func vocabulary(_ t: WebText) -> Vocabulary { Vocabulary(replica.workspace, locale: replica.workspace.displayLocale(preferring: [t.locale]), humanized: true) }
 }

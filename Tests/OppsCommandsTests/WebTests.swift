@@ -190,7 +190,9 @@ import Testing
                 let named = try #require(cli.stderr.range(of: "needs: ")).upperBound
                 let fields = cli.stderr[named...].prefix { $0 != "(" }.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 #expect(!fields.isEmpty)
-                let words = Vocabulary(Workspace.default, locale: "en")
+                // A page reads names as words: close_date as "close date".
+                let words = Vocabulary(Workspace.default, locale: "en", humanized: true)
+                #expect(fields.contains("close_date") && refused.body.contains("<li>close date</li>"), "\(fields)")
                 for field in fields { #expect(refused.body.contains("<li>\(words.field("opportunity", field))</li>"), "\(field)") }
                 #expect(await opps("status", "--home", f.home("sam"), "--json").json?["pending"]?.int == before)
                 // An edit where the rules let sam write: queued like `opps set`.

@@ -44,6 +44,12 @@ import Testing
             let (dealsAfter, accountsAfter) = (await deals(), await accounts())
             #expect(dealsAfter == before + 1 && accountsAfter.contains("北辰"))
 
+            // A name may hold a sign; a mistyped field is refused by name, not made part of the name.
+            let signed = await opps("new", "1+1=3 试点", "--account", "北辰", "--home", home, "--json")
+            #expect(signed.code == 0 && signed.json?["fields"]?["name"]?.string == "1+1=3 试点", "\(signed.stderr)")
+            let typo = await opps("new", "北辰", "二期", "赢律=40", "--account", "北辰", "--home", home, "--locale", "zh-CN")
+            #expect(typo.code == 1 && typo.stderr.hasPrefix("opps: 商机没有字段「赢律」（字段：名称、"), "\(typo.stderr)")
+
             let id = try #require(made.json?["id"]?.string)
             #expect(await opps("set", id, "赢率＝６０", "--home", home).code == 0)
             #expect(await opps("show", id, "--json", "--home", home).json?["fields"]?["probability"]?.int == 60)

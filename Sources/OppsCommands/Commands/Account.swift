@@ -92,8 +92,8 @@ struct AccountNewCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (name, fields) = nameThenFields(name)
         let r = try home.open()
+        let (name, fields) = nameThenFields(name, of: r.workspace.entity("account"))
         let existing = try directory(r, "account", search: nil)
         if existing.contains(where: { $0["name"].canonicalText.lowercased() == name.lowercased() }) {
             throw ReplicaError.invalid(

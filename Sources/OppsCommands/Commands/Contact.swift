@@ -86,8 +86,8 @@ struct ContactNewCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (name, fields) = nameThenFields(name)
         let r = try home.open()
+        let (name, fields) = nameThenFields(name, of: r.workspace.entity("contact"))
         var rng = SystemRandomNumberGenerator()
         let made: RecordID = try r.store.transaction {
             let accountID = try r.findOrCreate(entity: "account", text: account, using: &rng)

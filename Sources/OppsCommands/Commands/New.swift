@@ -37,7 +37,7 @@ struct NewCommand: ParsableCommand {
     func run() throws {
         let r = try home.open()
         var rng = SystemRandomNumberGenerator()
-        let (title, pairs) = nameThenFields(name)
+        let (title, pairs) = nameThenFields(name, of: r.workspace.entity("opportunity"))
         guard !title.isEmpty else {
             throw ReplicaError.invalid("the deal's name comes first, then FIELD=VALUE pairs", chinese: "先写商机名称，再写 字段=值")
         }
@@ -60,9 +60,10 @@ struct NewCommand: ParsableCommand {
 }
 
 /// A new record's words: the name (the words before the first FIELD=VALUE, joined with spaces:
-/// `opps account new 杭州 云帆 行业=物流` names 杭州 云帆), then its FIELD=VALUE assignments.
-func nameThenFields(_ words: [String]) -> (name: String, fields: [String]) {
-    let name = words.prefix { !AssignmentWords.isPair($0) }
+/// `opps account new 杭州 云帆 行业=物流` names 杭州 云帆), then its FIELD=VALUE assignments
+/// (`AssignmentWords.startsPairs`: fields of `entity`, when known).
+func nameThenFields(_ words: [String], of entity: Entity? = nil) -> (name: String, fields: [String]) {
+    let name = words.prefix { !AssignmentWords.startsPairs($0, of: entity) }
     return (name.joined(separator: " "), Array(words.dropFirst(name.count)))
 }
 

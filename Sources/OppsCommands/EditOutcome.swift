@@ -17,6 +17,16 @@ func report(_ result: EditResult, json: Bool, _ r: Replica, words: Vocabulary) t
     }
     if !result.applied.isEmpty { Console.out(say.changed(result.applied.map(label))) }
     if result.applied.isEmpty, result.proposed.isEmpty, !result.unchanged.isEmpty { Console.out(say.unchanged(result.unchanged.map(label))) }
+    try reportProposals(result, r, words: words)
+}
+
+/// What of an edit went to an approver instead of being written: each request once (with the
+/// fields it carries), each bare proposal. `opps set` and `opps new NAME FIELD=VALUE…` say it.
+func reportProposals(_ result: EditResult, _ r: Replica, words: Vocabulary) throws {
+    guard !result.proposed.isEmpty else { return }
+    let entity = try r.record(result.record)?.entity ?? "opportunity"
+    func label(_ field: String) -> String { words.field(entity, field) }
+    let say = words.say
     let short = try r.shortIDs()
     var told = Set<RecordID>()
     for (i, p) in result.proposed.enumerated() {

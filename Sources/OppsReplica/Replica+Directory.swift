@@ -9,12 +9,13 @@ extension Replica {
     /// name here, else a new account of that name: `findOrCreate`), in one local transaction.
     /// Amount, currency and close date as typed (`parse`), then `fields` (already parsed: `opps new
     /// NAME 赢率=50`), each field given once; all of it checked by the rules as one edit, so a
-    /// refusal makes nothing. A rep's deal starts at discovery; another role's at the last stage it
-    /// may create one in.
+    /// refusal makes nothing; a field this user may only propose goes to an approver, as `edit`
+    /// sends it (the result says which). A rep's deal starts at discovery; another role's at the
+    /// last stage it may create one in.
     public func newOpportunity(
         name: String, account: String, amount: String? = nil, currency: String? = nil, close: String? = nil,
         fields more: [(String, Value)] = [], using rng: inout some RandomNumberGenerator
-    ) throws -> RecordID {
+    ) throws -> EditResult {
         guard let entity = workspace.entity("opportunity") else { throw ReplicaError.invalid("no opportunity in this workspace") }
         guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw ReplicaError.invalid("an opportunity needs a name", chinese: "商机需要一个名称")
@@ -39,7 +40,7 @@ extension Replica {
                 }
                 fields.append((field, value))
             }
-            return try create(entity: "opportunity", stage: role == "sales" ? "discovery" : stage, fields: fields, using: &rng).record
+            return try create(entity: "opportunity", stage: role == "sales" ? "discovery" : stage, fields: fields, using: &rng)
         }
     }
 

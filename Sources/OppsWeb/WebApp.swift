@@ -165,7 +165,7 @@ public actor WebApp {
     func newDeal(name: String, account: String, amount: String?, currency: String?, close: String?, t: WebText) -> (Message, String?) {
         var rng = SystemRandomNumberGenerator()
         do {
-            let id = try replica.newOpportunity(name: name, account: account, amount: amount, currency: currency, close: close, using: &rng)
+            let id = try replica.newOpportunity(name: name, account: account, amount: amount, currency: currency, close: close, using: &rng).record
             return (Message(text: t("Opportunity created (pending sync)", "已新建商机（待同步）"), ok: true), try shortID(id))
         } catch {
             return (failure(error, words: vocabulary(t), t: t), nil)

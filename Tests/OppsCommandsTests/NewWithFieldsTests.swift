@@ -50,6 +50,16 @@ import Testing
             let typo = await opps("new", "北辰", "二期", "赢律=40", "--account", "北辰", "--home", home, "--locale", "zh-CN")
             #expect(typo.code == 1 && typo.stderr.hasPrefix("opps: 商机没有字段「赢律」（字段：名称、"), "\(typo.stderr)")
 
+            // A field sam may only propose goes to an approver, and opps new says so, as opps set does.
+            let transfer = await opps("new", "北辰", "三期", "owner=max", "--account", "北辰", "--home", home)
+            #expect(transfer.code == 0 && transfer.stdout.contains("requested approval ") && transfer.stdout.contains(" for owner: "), "\(transfer.stdout)")
+            let requested = await opps("approvals", "--home", home, "--json").json?.array ?? []
+            #expect(
+                requested.contains {
+                    $0["deal"]?.string == "北辰 三期" && $0["field"]?.string == "owner" && $0["value"]?.string == "max" && $0["state"]?.string == "requested"
+                },
+                "\(requested)")
+
             let id = try #require(made.json?["id"]?.string)
             #expect(await opps("set", id, "赢率＝６０", "--home", home).code == 0)
             #expect(await opps("show", id, "--json", "--home", home).json?["fields"]?["probability"]?.int == 60)

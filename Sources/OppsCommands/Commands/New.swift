@@ -54,8 +54,10 @@ struct NewCommand: ParsableCommand {
                 chinese: field == "name" ? "商机名称就是 字段=值 前面的词" : "客户用 --account 给出")
         }
         let fields = try assignments(r, "opportunity", joined)
-        let id = try r.newOpportunity(name: title, account: account, amount: amount, currency: currency, close: close, fields: fields, using: &rng)
-        try printRecord(r, id, json: json, short: true, words: home.words(r))
+        let made = try r.newOpportunity(name: title, account: account, amount: amount, currency: currency, close: close, fields: fields, using: &rng)
+        try printRecord(r, made.record, json: json, short: true, words: home.words(r))
+        // `负责人=lin` from a rep is a transfer request, not a change: said as opps set says it.
+        if !json { try reportProposals(made, r, words: home.words(r)) }
     }
 }
 

@@ -489,6 +489,16 @@ public struct Field: Sendable, Hashable {
     public var minimum: ExactDecimal?
     public var maximum: ExactDecimal?
 
+    /// The bounds as a reader is told them: `0–100`, `≥ 0`, `≤ 100`; nil for a field without.
+    public var boundsText: String? {
+        switch (minimum, maximum) {
+        case let (low?, high?): return "\(low)–\(high)"
+        case let (low?, nil): return "≥ \(low)"
+        case let (nil, high?): return "≤ \(high)"
+        case (nil, nil): return nil
+        }
+    }
+
     public init(name: String, number: UInt32, type: FieldType, group: String, writeOnce: Bool = false) {
         self.name = name
         self.number = number

@@ -250,8 +250,11 @@ extension WebApp {
                         input = "<input name=\"value\" list=\"users\" value=\"\(esc(shown))\">"
                     } else {
                         // A date by the browser's date picker (it sends YYYY-MM-DD, as opps set takes); an amount by a number pad.
-                        let kind = f.type == .date ? " type=\"date\"" : (f.type.isDecimal ? " inputmode=\"decimal\"" : "")
-                        input = "<input name=\"value\"\(kind) value=\"\(esc(value.isNull ? "" : value.canonicalText))\">"
+                        let kind =
+                            f.type == .date ? " type=\"date\"" : (f.type.isDecimal ? " inputmode=\"decimal\"" : (f.type == .integer ? " inputmode=\"numeric\"" : ""))
+                        // A bounded number says its bounds before a refusal does (probability 0–100).
+                        let hint = f.boundsText.map { " placeholder=\"\(esc($0))\" title=\"\(esc($0))\"" } ?? ""
+                        input = "<input name=\"value\"\(kind)\(hint) value=\"\(esc(value.isNull ? "" : value.canonicalText))\">"
                     }
                     let verb = access == .propose ? t.propose : t.save
                     rows += """

@@ -224,7 +224,10 @@ import Testing
                 #expect(page.body.contains("name=\"field\" value=\"next_step\""))
                 // A date by the browser's date picker, an amount by a number pad.
                 #expect(page.body.contains("value=\"next_step_due\"><input name=\"value\" type=\"date\""), "\(page.body)")
-                #expect(page.body.contains("value=\"amount\"><input name=\"value\" inputmode=\"decimal\" value=\"120000"), "\(page.body)")
+                // A bounded number says its bounds (workspace-format.md min/max) before a refusal does.
+                #expect(
+                    page.body.contains("value=\"amount\"><input name=\"value\" inputmode=\"decimal\" placeholder=\"≥ 0\" title=\"≥ 0\" value=\"120000"), "\(page.body)")
+                #expect(page.body.contains("value=\"probability\"><input name=\"value\" inputmode=\"numeric\" placeholder=\"0–100\" title=\"0–100\""), "\(page.body)")
                 let replica = try Replica(home: f.home("sam"), clock: FixedClock(milliseconds: 1_796_000_000_000))
                 let record = try #require(try replica.record(RecordID(parsing: deal)!))
                 var readOnly = 0

@@ -152,13 +152,8 @@ public struct RulesCommand: ParsableCommand {
         }
         // The bounds of the numbers shown (workspace-format.md min/max): what `opps set` refuses.
         let bounded = zip(names, rows).compactMap { name, r -> String? in
-            guard r.access != .hidden, let f = ws.entity(rules.entity)?.field(r.field) else { return nil }
-            switch (f.minimum, f.maximum) {
-            case let (low?, high?): return "\(name) \(low)–\(high)"
-            case let (low?, nil): return "\(name) ≥ \(low)"
-            case let (nil, high?): return "\(name) ≤ \(high)"
-            case (nil, nil): return nil
-            }
+            guard r.access != .hidden, let bounds = ws.entity(rules.entity)?.field(r.field)?.boundsText else { return nil }
+            return "\(name) \(bounds)"
         }
         if !bounded.isEmpty {
             Console.out((say("Values within: ", "取值范围：") + bounded.joined(separator: say("; ", "；"))).wrapped(width: Console.width).joined(separator: "\n"))

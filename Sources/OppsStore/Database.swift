@@ -1,4 +1,5 @@
 import CSQLite3
+import OppsCore
 
 #if canImport(Glibc)
     import Glibc
@@ -179,6 +180,34 @@ public final class Database {
             guard rc == SQLITE_ROW else { throw error(rc, "step") }
             rows.append((0..<n).map { column(s, $0) })
         }
+    }
+
+    /// Runs a query and hands each row to `row` where SQLite holds it (`SQLConnection.scan`):
+    /// no array per row, no copy of a value `row` does not read.
+    public func scan(_ sql: String, _ values: [SQLValue], _ row: (SQLRow) throws -> Void) throws {
+        let s = try prepared(sql)
+        defer { sqlite3_reset(s) }
+        try bind(s, values)
+        while true {
+            let rc = sqlite3_step(s)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else { throw error(rc, "step") }
+            try row(SQLRow(statement: s))
+        }
+    }
+
+    static func int(_ s: OpaquePointer, _ i: Int32) -> Int64? {
+        sqlite3_column_type(s, i) == SQLITE_INTEGER ? sqlite3_column_int64(s, i) : nil
+    }
+
+    static func string(_ s: OpaquePointer, _ i: Int32) -> String? {
+        guard sqlite3_column_type(s, i) == SQLITE_TEXT, let p = sqlite3_column_text(s, i) else { return nil }
+        return String(cString: p)
+    }
+
+    static func id(_ s: OpaquePointer, _ i: Int32) -> UUID128? {
+        guard sqlite3_column_type(s, i) == SQLITE_BLOB, sqlite3_column_bytes(s, i) == 16, let p = sqlite3_column_blob(s, i) else { return nil }
+        return UUID128(bytes: UnsafeRawBufferPointer(start: p, count: 16))
     }
 
     /// A number that changes whenever another connection commits to the database (SQLite's

@@ -1,3 +1,5 @@
+import OppsCore
+
 /// A connection the hub store's statements run on: SQLite (`Database`) or PostgreSQL
 /// (`OppsPostgres`). The statements are written once, in what both engines accept — `?` marks
 /// (the PostgreSQL connection numbers them), `ON CONFLICT … DO UPDATE`, `RETURNING`, `"user"`
@@ -42,6 +44,47 @@ public protocol SQLConnection: AnyObject {
     /// UPDATE) an engine may send as one statement where they write different tables
     /// (PostgreSQL: one round trip). None of them may depend on another's rows.
     func together<T>(_ body: () throws -> T) throws -> T
+    /// Runs a query and hands each row to `row` as it is read, keeping none: for reads of a
+    /// whole table (a visibility snapshot's 100,000 records), where `query`'s array of arrays
+    /// was most of the cost. SQLite reads each value where it lies; other engines may read every
+    /// row first. `row` must not use this connection.
+    func scan(_ sql: String, _ values: [SQLValue], _ row: (SQLRow) throws -> Void) throws
+}
+
+/// One row of a `scan`, valid only inside the call that is handed it. Each value as `SQLValue`
+/// reads it (`int`, `string`; a 16-byte blob as an id), nil where the column holds another kind.
+public struct SQLRow {
+    enum Source {
+        case values([SQLValue])
+        /// A SQLite statement standing on the row (`Database.scan`).
+        case statement(OpaquePointer)
+    }
+    let source: Source
+
+    public init(_ values: [SQLValue]) { source = .values(values) }
+    init(statement: OpaquePointer) { source = .statement(statement) }
+
+    public func int(_ i: Int) -> Int64? {
+        switch source {
+        case let .values(v): return v[i].int
+        case let .statement(s): return Database.int(s, Int32(i))
+        }
+    }
+
+    public func string(_ i: Int) -> String? {
+        switch source {
+        case let .values(v): return v[i].string
+        case let .statement(s): return Database.string(s, Int32(i))
+        }
+    }
+
+    /// A 16-byte blob as an id (`UUID128(bytes:)`), read in place.
+    public func id(_ i: Int) -> UUID128? {
+        switch source {
+        case let .values(v): return v[i].bytes.flatMap { UUID128(bytes: $0) }
+        case let .statement(s): return Database.id(s, Int32(i))
+        }
+    }
 }
 
 /// What differs between the engines in the statements the hub store shares.
@@ -76,6 +119,9 @@ extension SQLConnection {
     public func send(_ sql: String, _ values: [SQLValue]) throws { try run(sql, values) }
     public func prefetch(_ sql: String, _ values: [SQLValue]) throws -> SQLPrefetch { SQLPrefetch { try self.query(sql, values) } }
     public func together<T>(_ body: () throws -> T) throws -> T { try body() }
+    public func scan(_ sql: String, _ values: [SQLValue], _ row: (SQLRow) throws -> Void) throws {
+        for r in try query(sql, values) { try row(SQLRow(r)) }
+    }
     public func rollback(_ sql: String) throws { try run(sql, []) }
     public func queries(_ statements: [(sql: String, values: [SQLValue])]) throws -> [[[SQLValue]]] {
         try statements.map { try query($0.sql, $0.values) }

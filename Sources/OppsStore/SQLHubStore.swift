@@ -99,15 +99,14 @@ open class SQLHubStore: HubStorage {
     public func terms(of ids: Set<RecordID>) throws -> [RecordID: UInt64] {
         var out = [RecordID: UInt64]()
         out.reserveCapacity(ids.count)
-        let rows: [[SQLValue]]
-        if try fewer(ids.count) {
-            rows = try connection.query(chunking: ids.map { .blob($0.bytes) }) { "SELECT id, term FROM record_index WHERE id IN (\($0))" }
-        } else {
-            rows = try connection.query("SELECT id, term FROM record_index")
-        }
-        for row in rows {
-            guard let b = row[0].bytes, let id = RecordID(bytes: b), ids.contains(id), let t = row[1].int else { continue }
+        func take(_ row: SQLRow) {
+            guard let id = row.id(0), ids.contains(id), let t = row.int(1) else { return }
             out[id] = UInt64(bitPattern: t)
+        }
+        if try fewer(ids.count) {
+            for row in try connection.query(chunking: ids.map { .blob($0.bytes) }, { "SELECT id, term FROM record_index WHERE id IN (\($0))" }) { take(SQLRow(row)) }
+        } else {
+            try connection.scan("SELECT id, term FROM record_index", []) { take($0) }
         }
         return out
     }
@@ -117,20 +116,19 @@ open class SQLHubStore: HubStorage {
         let wanted = Set(ids)
         var out = [RecordID: RecordColumns]()
         out.reserveCapacity(wanted.count)
-        let rows: [[SQLValue]]
         let select = "SELECT id, entity, kind, creator, owner, stage, parent, live, term FROM record_index"
-        if try fewer(wanted.count) {
-            rows = try connection.query(chunking: wanted.map { .blob($0.bytes) }) { select + " WHERE id IN (\($0))" }
-        } else {
-            rows = try connection.query(select)
-        }
-        for row in rows {
-            guard let b = row[0].bytes, let id = RecordID(bytes: b), wanted.contains(id), let entity = row[1].string, let kind = row[2].int,
-                let creator = row[3].string
-            else { continue }
+        // A row's id is read first: the columns of a record not wanted are never read.
+        func take(_ row: SQLRow) {
+            guard let id = row.id(0), wanted.contains(id), let entity = row.string(1), let kind = row.int(2), let creator = row.string(3) else { return }
             out[id] = RecordColumns(
-                entity: entity, kind: Int(kind), creator: creator, owner: row[4].string, stage: row[5].string,
-                parent: row[6].bytes.flatMap(RecordID.init(bytes:)), live: row[7].int != 0, term: UInt64(bitPattern: row[8].int ?? 0))
+                entity: entity, kind: Int(kind), creator: creator, owner: row.string(4), stage: row.string(5),
+                parent: row.id(6), live: row.int(7) != 0, term: UInt64(bitPattern: row.int(8) ?? 0))
+        }
+        if try fewer(wanted.count) {
+            for row in try connection.query(chunking: wanted.map { .blob($0.bytes) }, { select + " WHERE id IN (\($0))" }) { take(SQLRow(row)) }
+        } else {
+            // A whole snapshot's columns (a cold sync's first page waited on them): read in place.
+            try connection.scan(select, []) { take($0) }
         }
         return out
     }
@@ -148,15 +146,14 @@ open class SQLHubStore: HubStorage {
     public func references(from sources: [RecordID]) throws -> [RecordID: [RecordID]] {
         let wanted = Set(sources)
         var out = [RecordID: [RecordID]]()
-        let rows: [[SQLValue]]
-        if try fewer(wanted.count) {
-            rows = try connection.query(chunking: wanted.map { .blob($0.bytes) }) { "SELECT source, target FROM refs WHERE source IN (\($0))" }
-        } else {
-            rows = try connection.query("SELECT source, target FROM refs")
-        }
-        for row in rows {
-            guard let s = row[0].bytes.flatMap(RecordID.init(bytes:)), wanted.contains(s), let t = row[1].bytes.flatMap(RecordID.init(bytes:)) else { continue }
+        func take(_ row: SQLRow) {
+            guard let s = row.id(0), wanted.contains(s), let t = row.id(1) else { return }
             out[s, default: []].append(t)
+        }
+        if try fewer(wanted.count) {
+            for row in try connection.query(chunking: wanted.map { .blob($0.bytes) }, { "SELECT source, target FROM refs WHERE source IN (\($0))" }) { take(SQLRow(row)) }
+        } else {
+            try connection.scan("SELECT source, target FROM refs", []) { take($0) }
         }
         return out
     }
@@ -991,14 +988,14 @@ open class SQLHubStore: HubStorage {
             args = topArgs + topArgs + topArgs + args
         }
         var out = Set<RecordID>()
-        for row in try connection.query(sql, args) { if let b = row[0].bytes, let id = RecordID(bytes: b) { out.insert(id) } }
+        try connection.scan(sql, args) { row in if let id = row.id(0) { out.insert(id) } }
         return out
     }
 
     public func known(replica: ReplicaID) throws -> [RecordID: UInt64] {
         var out = [RecordID: UInt64]()
-        for row in try connection.query("SELECT record, signature FROM replica_records WHERE replica = ?", [.blob(replica.bytes)]) {
-            if let b = row[0].bytes, let id = RecordID(bytes: b), let s = row[1].int { out[id] = UInt64(bitPattern: s) }
+        try connection.scan("SELECT record, signature FROM replica_records WHERE replica = ?", [.blob(replica.bytes)]) { row in
+            if let id = row.id(0), let s = row.int(1) { out[id] = UInt64(bitPattern: s) }
         }
         return out
     }

@@ -20,6 +20,37 @@ import Testing
         #expect(try db.query("PRAGMA journal_mode")[0][0] == .text("wal"))
     }
 
+    /// `scan` reads each value where SQLite holds it; what it reads is what `query` reads — and
+    /// what a row of values (another engine's `scan`) reads: ints, texts, 16-byte blobs as ids,
+    /// nil for a null or a value of another kind.
+    @Test func aScanReadsWhatAQueryReads() throws {
+        let db = try Database(path: temporaryPath())
+        try db.execute("CREATE TABLE t (i INTEGER, s TEXT, b BLOB)")
+        let id = UUID128(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210)
+        let rows: [[SQLValue]] = [
+            [.integer(-7), .text("商机 pipeline"), .blob(id.bytes)],
+            [.null, .null, .null],
+            [.integer(1 << 40), .text(""), .blob([1, 2, 3])],  // not an id: 3 bytes
+            [.real(1.5), .blob([7]), .text("x")],  // kinds other than asked (kept so by the columns' affinity): nil, as SQLValue says
+        ]
+        for r in rows { try db.execute("INSERT INTO t VALUES (?, ?, ?)", r) }
+        struct Read: Equatable { var i: Int64?, s: String?, id: UUID128? }
+        func read(_ row: SQLRow) -> Read { Read(i: row.int(0), s: row.string(1), id: row.id(2)) }
+        var scanned = [Read]()
+        try db.scan("SELECT i, s, b FROM t ORDER BY rowid", []) { scanned.append(read($0)) }
+        let queried = try db.query("SELECT i, s, b FROM t ORDER BY rowid").map { read(SQLRow($0)) }
+        #expect(scanned == queried)
+        #expect(
+            scanned == [
+                Read(i: -7, s: "商机 pipeline", id: id), Read(i: nil, s: nil, id: nil), Read(i: 1 << 40, s: "", id: nil), Read(i: nil, s: nil, id: nil),
+            ])
+        // Bound values and a statement used again after a scan.
+        var count = 0
+        try db.scan("SELECT i FROM t WHERE i < ?", [.integer(0)]) { _ in count += 1 }
+        let counted = try db.query("SELECT count(*) FROM t WHERE i < ?", [.integer(0)])
+        #expect(count == 1 && counted == [[.integer(1)]])
+    }
+
     @Test func aFailedTransactionLeavesNothingBehind() throws {
         let db = try Database(path: temporaryPath())
         try db.execute("CREATE TABLE t (k TEXT PRIMARY KEY)")

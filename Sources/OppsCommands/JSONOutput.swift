@@ -11,13 +11,15 @@ struct SyncJSON: Encodable {
     var pushed, applied, conflicts, pulled: Int
     /// Of `pulled`, what others did (this laptop's own writes come back confirmed too).
     var from_others: Int
+    /// Own writes that did not hold after all, told by conflict records pulled (SyncReport.overruled).
+    var overruled: Int
     var repaired: Bool
     var cursor: UInt64
     var clock_skew_ms: Int64
     var flagged_checkins: Int
 
     init(_ r: SyncReport) {
-        (pushed, applied, conflicts, pulled, from_others) = (r.pushed, r.applied, r.conflicts, r.pulled, r.news)
+        (pushed, applied, conflicts, pulled, from_others, overruled) = (r.pushed, r.applied, r.conflicts, r.pulled, r.news, r.overruled)
         (repaired, cursor, clock_skew_ms, flagged_checkins) = (r.repaired, r.cursor, r.clockSkewMilliseconds, r.flaggedCheckins)
     }
 }

@@ -201,6 +201,13 @@ struct Phrases: Sendable {
         self("this laptop's clock is \(seconds) s off the hub's: \(flagged) check-in(s) flagged", "本机时钟与服务器相差 \(seconds) 秒：\(flagged) 次签到已标记")
     }
     var seeConflicts: String { self("see: opps conflicts", "查看：opps conflicts") }
+    /// Writes of the reader's that the hub took and that lost later (a concurrent write with more
+    /// say reached it after), or that another laptop of theirs pushed: news this sync brought.
+    func overruled(_ n: Int) -> String {
+        self(
+            "\(n) write\(n == 1 ? "" : "s") of yours did not hold: see opps conflicts (what holds now, and why)",
+            "你有 \(grouped(n)) 项修改未被采用：查看 opps conflicts（现值和原因）")
+    }
     func likelyDuplicates(_ n: Int, _ label: String, command entity: String) -> String {
         self(
             "\(n) likely duplicate \(label)\(n == 1 ? "" : "s") here: opps \(entity) duplicates",

@@ -210,7 +210,11 @@ extension Replica {
                 if i < request.writes.count, let id = RecordID(bytes: request.writes[i].record) { report.pushedIDs.insert(id) }
                 switch result.outcome {
                 case .applied, .won: report.applied += 1
-                case .lost, .rejected, .proposal: report.conflicts += 1
+                case .lost, .rejected, .proposal:
+                    report.conflicts += 1
+                    if i < request.writes.count, let id = RecordID(bytes: request.writes[i].record) {
+                        report.lost.insert(ReplicaStore.OwnWrite(record: id, hlc: request.hlcBase &+ request.writes[i].hlcDelta))
+                    }
                 default: break
                 }
             }

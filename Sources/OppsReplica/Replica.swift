@@ -177,6 +177,13 @@ public struct SyncReport: Sendable {
     public var applied = 0
     /// Writes of mine that lost, were rejected or became proposals in this sync.
     public var conflicts = 0
+    /// Writes of mine that did not hold after all, told by a conflict record this sync pulled:
+    /// one that held when pushed and lost later to a concurrent write with more say, or one
+    /// pushed from another laptop of mine. Not those `conflicts` counts already.
+    public var overruled = 0
+    /// The writes `conflicts` counted, so that their conflict records coming back in the same
+    /// sync are not counted again.
+    var lost = Set<ReplicaStore.OwnWrite>()
     public var pulled = 0
     /// Of what was pulled, what others did: records new here, and records and fields another
     /// replica changed (this replica's own writes coming back confirmed are pulled, not news).

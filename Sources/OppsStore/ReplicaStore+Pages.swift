@@ -18,6 +18,19 @@ extension ReplicaStore {
     public struct Applied: Sendable, Equatable {
         public var received = 0
         public var news = 0
+        /// Conflict records new here about this user's own writes (a write that held at first
+        /// and lost later to one with more say, or one made on another laptop of theirs).
+        public var ownConflicts: [OwnWrite] = []
+    }
+
+    /// One of the user's writes, as a conflict record and a push's answer both name it.
+    public struct OwnWrite: Sendable, Hashable {
+        public var record: RecordID
+        public var hlc: UInt64
+        public init(record: RecordID, hlc: UInt64) {
+            self.record = record
+            self.hlc = hlc
+        }
     }
 
     /// `apply`, saying also what of the page is news (`Applied`).
@@ -137,8 +150,9 @@ extension ReplicaStore {
         for id in touched where records[id] != nil && pendingRecords.contains(id) {
             try rebuildView(id, replica: replica, author: user, workspace: workspace)
         }
+        var ownConflicts = [OwnWrite]()
         for conflict in page.conflicts {
-            try addConflict(conflict)
+            if try addConflict(conflict), conflict.author == user { ownConflicts.append(OwnWrite(record: conflict.record, hlc: conflict.hlc.rawValue)) }
             try addHistory(
                 HistoryLine(
                     record: conflict.record, field: conflict.field, old: conflict.value, new: conflict.winner ?? .null, author: conflict.author,
@@ -147,7 +161,7 @@ extension ReplicaStore {
         try setSync(.cursor, page.cursor)
         try setSync(.pullToken, page.token)
         try setSync(.conflictCursor, page.conflictCursor)
-        return Applied(received: received, news: news)
+        return Applied(received: received, news: news, ownConflicts: ownConflicts)
     }
 
     /// The view of a record: its confirmed state with the writes still in the outbox on top.

@@ -604,7 +604,10 @@ public final class ReplicaStore {
 
     // MARK: Conflicts and history
 
-    public func addConflict(_ c: LocalConflict) throws {
+    /// Keeps a conflict record the hub sent; false when this replica already had it (a repair's
+    /// pull sends every conflict again).
+    @discardableResult
+    public func addConflict(_ c: LocalConflict) throws -> Bool {
         try database.execute(
             """
             INSERT OR IGNORE INTO conflicts (id, record, entity, field, outcome, rule, value, author, hlc, winner, winner_author, hub_ms)
@@ -615,6 +618,7 @@ public final class ReplicaStore {
                 .text(c.author), .integer(Int64(bitPattern: c.hlc.rawValue)), c.winner.map { .blob($0.storedBytes) } ?? .null,
                 c.winnerAuthor.map { .text($0) } ?? .null, .integer(c.hubMilliseconds),
             ])
+        return database.changes > 0
     }
 
     /// Marks a conflict dealt with on this laptop (dismissed or restored); false when there is none.

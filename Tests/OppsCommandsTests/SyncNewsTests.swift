@@ -35,4 +35,47 @@ import Testing
             #expect(news.stdout == "没有待推送的修改；收到别人的 1 项修改\n", "\(news.stdout)")
         }
     }
+
+    /// A write the hub took can lose later: max's next step held when he synced, then sam's,
+    /// made at the same time on the deal he owns, reached the hub and won. max's next sync says
+    /// so — the conflict record was in `opps conflicts`, but the sync said only "1 change from
+    /// others". A write lost at push time is counted once, not again when its record comes back.
+    @Test func aWriteThatHeldAndLostLaterIsToldAtTheNextSync() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            #expect(await f.initReplica("max", url).code == 0)
+            let sam = f.home("sam"), max = f.home("max")
+            let id = try #require(await opps("new", "Beta rollout", "--account", "Beta", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+
+            // Held, then overruled: told in words, then in JSON.
+            for (round, step) in ["call the CFO", "send the quote"].enumerated() {
+                #expect(await opps("set", id, "next_step=\(step) (max)", "--home", max).code == 0)
+                #expect(await opps("set", id, "next_step=\(step) (sam)", "--home", sam).code == 0)
+                let held = await opps("sync", "--home", max, "--json").json
+                #expect(held?["applied"]?.int == 1 && held?["conflicts"]?.int == 0 && held?["overruled"]?.int == 0, "\(String(describing: held))")
+                #expect(await opps("sync", "--home", sam, "--json").json?["applied"]?.int == 1)
+                if round == 0 {
+                    let told = await opps(["sync", "--home", max], environment: ["LANG": "C"])
+                    #expect(
+                        told.stdout == "nothing to push; 1 update from others\n1 write of yours did not hold: see opps conflicts (what holds now, and why)\n",
+                        "\(told.stdout)")
+                } else {
+                    let told = await opps("sync", "--home", max, "--json").json
+                    #expect(told?["overruled"]?.int == 1 && told?["conflicts"]?.int == 0, "\(String(describing: told))")
+                }
+            }
+            let listed = await opps("conflicts", "--home", max, "--json").json?.array ?? []
+            #expect(listed.count == 2, "\(listed)")
+
+            // Lost at push time (sam's came first): counted as a conflict of the push, once.
+            #expect(await opps("set", id, "next_step=book the demo (sam)", "--home", sam).code == 0)
+            #expect(await opps("set", id, "next_step=book the demo (max)", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let lost = await opps("sync", "--home", max, "--json").json
+            #expect(lost?["conflicts"]?.int == 1 && lost?["overruled"]?.int == 0, "\(String(describing: lost))")
+        }
+    }
 }

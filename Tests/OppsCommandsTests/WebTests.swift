@@ -565,6 +565,26 @@ import Testing
             #expect(await opps("approvals", "--home", max, "--json").json?.array?.contains { $0["requested_by"]?.string == "sam" } == true)
         }
     }
+    /// The Sync button says what `opps sync` says of a write that held and lost later.
+    @Test func theSyncButtonSaysAWriteOfYoursDidNotHold() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let sam = f.home("sam"), max = f.home("max")
+            let id = try #require(await opps("new", "Beta rollout", "--account", "Beta", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("set", id, "next_step=call the CFO (max)", "--home", max).code == 0)
+            #expect(await opps("set", id, "next_step=call the CFO (sam)", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max, "--json").json?["applied"]?.int == 1)
+            #expect(await opps("sync", "--home", sam, "--json").json?["applied"]?.int == 1)
+            try await Self.serving(f, user: "max") { web in
+                let synced = try await web.post("/sync", [:]).body
+                #expect(synced.contains("msg ok") && synced.contains("1 write of yours did not hold"), "\(synced.prefix(800))")
+            }
+        }
+    }
+
     /// The hub's users' names (protocol 6) are offered where a user is typed; a name nobody has
     /// is refused on the page, naming the one it could mean, and nothing is queued.
     @Test func aUsersNameIsOfferedAndATypoRefusedOnThePage() async throws {

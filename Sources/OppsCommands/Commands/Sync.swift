@@ -27,7 +27,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     @OptionGroup var home: HomeOption
 
-    @Flag(help: "Print one JSON object: pushed, applied, conflicts, pulled, repaired.")
+    @Flag(help: "Print one JSON object: pushed, applied, conflicts, pulled, from_others, overruled (own writes that held and lost later), repaired.")
     var json = false
 
     static func perform(_ replica: Replica, transport: any Transport, json: Bool, say: Phrases) async throws -> SyncReport {
@@ -60,7 +60,7 @@ struct SyncCommand: AsyncParsableCommand {
             Console.out(
                 say.synced(pushed: r.pushed, records: r.pushedRecords, applied: r.applied, conflicts: r.conflicts, fromOthers: r.news, repaired: r.repaired))
             if r.flaggedCheckins > 0 { Console.out(say.clockOff(seconds: abs(r.clockSkewMilliseconds) / 1000, flagged: r.flaggedCheckins)) }
-            if r.conflicts > 0 { Console.out(say.seeConflicts) }
+            if r.overruled > 0 { Console.out(say.overruled(r.overruled)) } else if r.conflicts > 0 { Console.out(say.seeConflicts) }
             // Two laptops that made one company offline: say so once the sync brought both here.
             if r.pulled > 0 {
                 for entity in ["account", "contact"] where replica.workspace.entity(entity) != nil {

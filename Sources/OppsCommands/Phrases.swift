@@ -122,8 +122,8 @@ struct Phrases: Sendable {
     }
     func conflictEvent(_ number: UInt64, field: String, value: String, outcome o: String, rule: String, holds: String?) -> String {
         chinese
-            ? "冲突 #\(number) \(field)：\(quoted(value))\(outcome(o))（\(rule)）" + (holds.map { "；现值\(quoted($0))" } ?? "")
-            : "conflict #\(number) \(field): \(quoted(value)) \(o) (\(rule))" + (holds.map { "; holds \(quoted($0))" } ?? "")
+            ? "冲突 #\(number) \(field)：\(quoted(value))\(outcome(o))（\(rule)）" + (holds.map { "；当时的值\(quoted($0))" } ?? "")
+            : "conflict #\(number) \(field): \(quoted(value)) \(o) (\(rule))" + (holds.map { "; held \(quoted($0))" } ?? "")
     }
     /// A value inside a sentence, quoted so a text's own words do not run into the sentence's
     /// (「等待客户回复」, "demo Friday"); the empty mark as it is.
@@ -289,21 +289,24 @@ struct Phrases: Sendable {
     var noConflicts: String { self("no conflicts", "没有冲突") }
     var notShownToYou: String { self("(not shown to you)", "（你无权查看）") }
     /// One conflict as `opps conflicts` lists it, in `width` columns: the record and field on
-    /// the first line, what became of whose value and why, then what holds, each indented.
+    /// the first line, what became of whose value and why, then what held when the hub decided
+    /// (by whom, when) and, when the field has changed since, what it holds now — each indented.
+    /// ("holds" for the value of the decision read as the field's value today, which it may no
+    /// longer be: a manager restoring or putting aside decides on what holds now.)
     func conflictLines(
         _ number: UInt64, _ id: String, record name: String?, field: String, author: String, value: String, outcome o: String, rule: String,
-        holds: String, by winner: String?, at time: String, width: Int
+        held: String, by winner: String?, at time: String, now: String? = nil, width: Int
     ) -> [String] {
         let head = "#\(number) \(id)" + (name.map { " " + $0 } ?? "") + (chinese ? " · \(field)" : " - \(field)")
         let what = chinese ? "\(author) 的\(quoted(value))\(outcome(o))（\(rule)）" : "\(author)'s \(quoted(value)) \(o) (\(rule))"
         // The hub's own writes (an import, an assignment) are its, in the reader's words.
         let winner = winner.map { $0 == BatchDecider.systemAuthor ? self("the hub", "服务器") : $0 }
-        let now =
+        let then =
             chinese
-            ? "现值：\(holds)\(winner.map { "（\($0)）" } ?? "")，\(time)"
-            : "holds: \(holds)\(winner.map { " by " + $0 } ?? ""), \(time)"
+            ? "当时的值：\(held)\(winner.map { "（\($0)）" } ?? "")，\(time)" + (now.map { "；现在：\($0)" } ?? "")
+            : "held: \(held)\(winner.map { " by " + $0 } ?? ""), \(time)" + (now.map { "; now: \($0)" } ?? "")
         let indent = "    "
-        return head.wrapped(width: width) + [what, now].flatMap { $0.wrapped(width: max(20, width - indent.count)).map { indent + $0 } }
+        return head.wrapped(width: width) + [what, then].flatMap { $0.wrapped(width: max(20, width - indent.count)).map { indent + $0 } }
     }
     func dismissed(_ number: UInt64, field: String) -> String { self("dismissed #\(number): \(field) keeps what holds", "已忽略 #\(number)：\(field) 保持现值") }
     var deletedTheRecord: String { self("deleted the record", "删除了此记录") }

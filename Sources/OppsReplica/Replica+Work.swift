@@ -98,6 +98,17 @@ extension Replica {
     }
 
     /// The same for every field of the record, its relations to the user worked out once.
+    /// The field's value now, when it is no longer the one that held when the hub decided
+    /// `conflict` (someone wrote it since); nil when it is the same, or when this user was not
+    /// shown the decision's value or may not read the field now (never a value hidden from them).
+    public func changedSince(_ conflict: LocalConflict) throws -> Value? {
+        guard let held = conflict.winner, let record = try record(conflict.record), !record.isDeleted,
+            let access = try accessByField(to: record)[conflict.field], access != .hidden
+        else { return nil }
+        let now = record[conflict.field]
+        return now == held ? nil : now
+    }
+
     public func accessByField(to record: Record) throws -> [String: Access] {
         let relations = try relations(to: record)
         let actor = Actor(user: user, role: role)

@@ -344,7 +344,9 @@ extension WebApp {
                 let on = part.isEmpty ? "" : part + " · "
                 html +=
                     "<li>#\(c.id) \(esc(on))\(esc(words.field(c.entity, c.field)))\(esc(t(": ", "：")))\(esc(mine))\(esc(t.chinese ? "（\(c.author)）" : " (\(c.author))")) — \(esc(t.fate(words, outcome: "\(c.outcome)", rule: "\(c.rule)", entity: c.entity, field: c.field)))"
-                if !holds.isEmpty { html += " — \(esc(t("holds", "现值"))) \(esc(holds))" }
+                // What held when the hub decided, and what the field holds now if it changed since.
+                if !holds.isEmpty { html += " — \(esc(t("held", "当时的值"))) \(esc(holds))" }
+                if let now = try r.changedSince(c) { html += "\(esc(t("; now", "；现在"))) \(esc(t.value(words, c.entity, c.field, now)))" }
                 html += " " + conflictActions(c, deal: short, t) + "</li>"
             }
             html += "</ul>"

@@ -215,8 +215,9 @@ import Testing
             let second = await opps("sync", "--home", sam)
             #expect(second.stdout.contains("1 项冲突") && second.stdout.contains("查看：opps conflicts"), "\(second.stdout)")
             let conflicts = await opps("conflicts", "--home", sam)
-            // A block a conflict, at 80 columns: the deal and field, whose value and why, what holds.
-            #expect(conflicts.stdout.contains(" · 金额\n    sam 的「200.00」未被采用（同时修改：对此字段权限更高的一方胜出）\n    现值：300.00（max），"), "\(conflicts.stdout)")
+            // A block a conflict, at 80 columns: the deal and field, whose value and why, what held.
+            #expect(conflicts.stdout.contains(" · 金额\n    sam 的「200.00」未被采用（同时修改：对此字段权限更高的一方胜出）\n    当时的值：300.00（max），"), "\(conflicts.stdout)")
+            #expect(!conflicts.stdout.contains("现在："), "the amount still holds what won: \(conflicts.stdout)")
             for line in conflicts.stdout.split(separator: "\n") { #expect(String(line).displayWidth <= 80, "\(line)") }
             let settle = conflicts.stdout.split(separator: "\n").last.map(String.init) ?? ""
             #expect(settle.hasPrefix("重新写入你的值：opps conflicts restore ") && settle.contains("；不再显示：opps conflicts dismiss "), "\(conflicts.stdout)")
@@ -229,7 +230,17 @@ import Testing
             let timeline = await opps("show", id, "--home", sam).stdout.split(separator: "\n")
             #expect(timeline.allSatisfy { String($0).displayWidth <= 80 }, "\(timeline)")
             let joined = timeline.map { $0.trimmingCharacters(in: .whitespaces) }.joined()
-            #expect(joined.contains("冲突 #1 金额：「200.00」未被采用（同时修改：对此字段权限更高的一方胜出）；现值「300.00」"), "\(joined)")
+            #expect(joined.contains("冲突 #1 金额：「200.00」未被采用（同时修改：对此字段权限更高的一方胜出）；当时的值「300.00」"), "\(joined)")
+            // Written again since: the conflict says what held then and what holds now (a
+            // manager deciding whether to restore decides on today's value, not the old one).
+            #expect(await opps("set", id, "amount=350.00", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let since = await opps("conflicts", "--home", sam).stdout.replacingOccurrences(of: "\n    ", with: "")
+            #expect(since.contains("当时的值：300.00（max），") && since.contains("；现在：350.00"), "\(since)")
+            let sinceInEnglish = await opps("conflicts", "--home", sam, "--locale", "en").stdout
+            #expect(
+                unspaced(sinceInEnglish).contains(unspaced("held: 300.00 by max,")) && unspaced(sinceInEnglish).contains(unspaced("; now: 350.00")), "\(sinceInEnglish)")
             #expect(Self.englishIn(conflicts.stdout).isEmpty, "\(conflicts.stdout)")
 
             // The same replica in English keeps its English sentences.

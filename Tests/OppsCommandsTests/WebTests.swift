@@ -513,7 +513,7 @@ import Testing
             try await Self.serving(f, user: "sam") { web in
                 let page = try await web.send("/deal/\(id)")
                 #expect(page.body.contains("#\(amount) ") && page.body.contains("value=\"restore\""), "sam may restore his own value")
-                #expect(page.body.contains("(sam) — lost (changed at the same time: whoever has more say over amount won)"), "\(page.body.suffix(1200))")
+                #expect(page.body.contains("(sam) — lost (changed at the same time: whoever has more say over amount won) — held "), "\(page.body.suffix(1200))")
                 // In Chinese, on the deal page and the conflicts page: what became of each write and why, not the rule's name.
                 for path in ["/deal/\(id)", "/conflicts"] {
                     let zh = try await web.send(path, headers: [("Accept-Language", "zh-CN")]).body

@@ -75,7 +75,8 @@ struct ConflictListCommand: ParsableCommand {
             let lines = say.conflictLines(
                 c.id, short(c.record), record: named, field: words.field(c.entity, c.field), author: c.author, value: shown(c.value),
                 outcome: "\(c.outcome)", rule: say.rule(words, "\(c.rule)", entity: c.entity, field: c.field),
-                holds: c.winner.map(shown) ?? say.notShownToYou, by: c.winnerAuthor, at: LocalTime.minute(c.hubMilliseconds), width: Console.width)
+                held: c.winner.map(shown) ?? say.notShownToYou, by: c.winnerAuthor, at: LocalTime.minute(c.hubMilliseconds),
+                now: try r.changedSince(c).map(shown), width: Console.width)
             blocks.append(lines.joined(separator: "\n"))
         }
         Console.out(blocks.joined(separator: "\n\n"))

@@ -117,7 +117,7 @@ public struct AuditCommand: ParsableCommand {
                     hanging(
                         say("conflict", "冲突") + " \(x.id)  \(minuteText(c.hubMilliseconds))  \(x.loser.author)  ",
                         "\(words.field(x.entity, x.field)) = \(words.value(x.entity, x.field, x.loser.value))"
-                            + say(": \(x.outcome.rawValue) (\(x.rule.rawValue)); holds \(holds)", "：\(words.fate(x))；现在的值 \(holds)"))
+                            + say(": \(x.outcome.rawValue) (\(x.rule.rawValue)); held \(holds)", "：\(words.fate(x))；当时的值 \(holds)"))
                 ))
         }
         events.sort { $0.0 < $1.0 }
@@ -153,7 +153,8 @@ public struct ConflictsCommand: ParsableCommand {
             }
             if list.isEmpty { Console.out(say("no open conflicts", "没有未处理的冲突")); return }
             // One conflict a block, as opps conflicts shows a rep's: the record by the short id
-            // reps quote, the losing value and who wrote it, what became of it, what holds.
+            // reps quote, the losing value and who wrote it, what became of it, what held then and
+            // what holds now.
             let words = EventWords(engine.workspace)
             for (i, c) in list.enumerated() {
                 let x = c.conflict
@@ -166,13 +167,17 @@ public struct ConflictsCommand: ParsableCommand {
                     hanging(
                         "    ",
                         say("\(x.loser.author) wrote \(lost): \(x.outcome.rawValue) (\(x.rule.rawValue))", "\(x.loser.author) 写的\(lost)：\(words.fate(x))")))
+                // What held when the hub decided, and what the field holds now if written since
+                // (as opps conflicts says it: a restore is decided on today's value).
+                let current = try adminCall { try engine.store.record(x.record, workspace: engine.workspace) }.map { $0[x.field] }
+                let now = x.winner.flatMap { w in current.flatMap { $0 == w.value ? nil : words.value(x.entity, x.field, $0) } }
                 Console.out(
                     hanging(
                         "    ",
-                        say("holds: ", "现在的值：")
+                        say("held: ", "当时的值：")
                             + (x.winner.map {
                                 say("\(words.value(x.entity, x.field, $0.value)) (\($0.author))", "\(words.value(x.entity, x.field, $0.value))（\($0.author)）")
-                            } ?? "-")))
+                            } ?? "-") + (now.map { say("; now: \($0)", "；现在：\($0)") } ?? "")))
             }
             Console.out("")
             Console.out(

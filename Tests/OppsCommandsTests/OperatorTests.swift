@@ -245,7 +245,7 @@ import Testing
             #expect(trail.contains { $0.hasPrefix("#") && $0.contains("  max  amount = \"30.00\" (override)") }, "\(trail)")
             #expect(
                 unspaced(trail.joined()).contains(unspaced("conflict 1") + "2026")
-                    && unspaced(trail.joined()).contains(unspaced("sam amount = \"20.00\": lost (authority); holds \"30.00\"")), "\(trail)")
+                    && unspaced(trail.joined()).contains(unspaced("sam amount = \"20.00\": lost (authority); held \"30.00\"")), "\(trail)")
             #expect(trail.allSatisfy { $0.displayWidth <= 80 }, "\(trail)")
             #expect(
                 trail.contains { $0.hasSuffix("  sam  account = \(String(ShortID.code(try! #require(RecordID(parsing: account))).prefix(ShortID.length))) (own)") },
@@ -257,7 +257,7 @@ import Testing
             // As text, the record by the short id sam quotes from opps, the values quoted.
             let listed = await oppsHub("conflicts", "--user", "sam", "--data", hub).stdout
             #expect(listed.hasPrefix("#\(c["id"]?.int ?? 0)  \(code)  opportunity · amount  "), "\(listed)")
-            #expect(listed.contains("    sam wrote \"20.00\": lost (authority)\n    holds: \"30.00\" (max)\n"), "\(listed)")
+            #expect(listed.contains("    sam wrote \"20.00\": lost (authority)\n    held: \"30.00\" (max)\n"), "\(listed)")
             // A Chinese operator reads the labels, the authority in words and the rules' sentences
             // a rep reads in opps.
             func chinese(_ args: String...) async -> String {
@@ -267,11 +267,17 @@ import Testing
             #expect(trailZh.first == "记录 \(code)  \(id)（服务器时间，UTC）", "\(trailZh)")
             #expect(trailZh.contains { $0.hasPrefix("#") && $0.contains("  sam  新建，阶段「需求挖掘」（主导）") }, "\(trailZh)")
             #expect(trailZh.contains { $0.hasPrefix("#") && $0.contains("  max  金额 = 「30.00」（可覆盖）") }, "\(trailZh)")
-            #expect(unspaced(trailZh.joined()).contains(unspaced("sam 金额 = 「20.00」：未被采用（同时修改：对此字段权限更高的一方胜出）；现在的值 「30.00」")), "\(trailZh)")
+            #expect(unspaced(trailZh.joined()).contains(unspaced("sam 金额 = 「20.00」：未被采用（同时修改：对此字段权限更高的一方胜出）；当时的值 「30.00」")), "\(trailZh)")
             #expect(trailZh.allSatisfy { $0.displayWidth <= 80 }, "\(trailZh)")
             let listedZh = await chinese("conflicts", "--user", "sam", "--data", hub)
             #expect(listedZh.hasPrefix("#\(c["id"]?.int ?? 0)  \(code)  商机 · 金额  "), "\(listedZh)")
-            #expect(listedZh.contains("    sam 写的「20.00」：未被采用（同时修改：对此字段权限更高的一方胜出）\n    现在的值：「30.00」（max）\n"), "\(listedZh)")
+            #expect(listedZh.contains("    sam 写的「20.00」：未被采用（同时修改：对此字段权限更高的一方胜出）\n    当时的值：「30.00」（max）\n"), "\(listedZh)")
+            // Written since: what held when the hub decided, and what holds now.
+            _ = await opps("set", id, "amount=35.00", "--home", f.home("max"))
+            _ = await opps("sync", "--home", f.home("max"))
+            let since = await oppsHub("conflicts", "--user", "sam", "--data", hub).stdout
+            #expect(since.contains("    held: \"30.00\" (max); now: \"35.00\"\n"), "\(since)")
+            #expect(await chinese("conflicts", "--user", "sam", "--data", hub).contains("    当时的值：「30.00」（max）；现在：「35.00」\n"))
             let users = await oppsHub("user", "list", "--data", hub).stdout.split(separator: "\n")
             #expect(users.first == "NAME  ROLE       TEAM  TERRITORY  MANAGER  CAPACITY" && users.contains { $0.hasPrefix("sam   sales") }, "\(users)")
             let restore = await oppsHub("conflicts", "restore", String(c["id"]?.int ?? 0), "--as", "max", "--data", hub)

@@ -206,7 +206,7 @@ struct Phrases: Sendable {
     func overruled(_ n: Int) -> String {
         self(
             "\(n) write\(n == 1 ? "" : "s") of yours did not hold: see opps conflicts (what holds now, and why)",
-            "你有 \(grouped(n)) 项修改未被采用：查看 opps conflicts（现值和原因）")
+            "你有 \(grouped(n)) 项修改未被采用：查看 opps conflicts（原因和现在的值）")
     }
     func likelyDuplicates(_ n: Int, _ label: String, command entity: String) -> String {
         self(

@@ -379,7 +379,7 @@ extension WebApp {
             let shown = { (v: Value) in v.isNull ? t("(empty)", "（空）") : t.value(words, e, field, v) }
             return t("conflict #", "冲突 #")
                 + "\(number) \(words.field(e, field)): \(shown(value)) \(t.fate(words, outcome: "\(outcome)", rule: "\(rule)", entity: e, field: field))"
-                + (winner.map { t("; holds ", "；保留 ") + shown($0) } ?? "")
+                + (winner.map { t("; held ", "；当时的值 ") + shown($0) } ?? "")
         case .deleted:
             return t("deleted", "已删除")
         }
@@ -499,15 +499,20 @@ extension WebApp {
             return try layout(t("Conflicts", "冲突"), t, active: "/conflicts", message: message, body: none)
         }
         var html =
-            "<h1>\(esc(t("Conflicts", "冲突")))</h1><table class=\"list\"><tr><th>#</th><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Field", "字段")))</th><th>\(esc(t("Written (by)", "写入的值（作者）")))</th><th>\(esc(t("Holds", "现值")))</th><th>\(esc(t("Outcome", "结果")))</th><th></th></tr>"
+            "<h1>\(esc(t("Conflicts", "冲突")))</h1><table class=\"list\"><tr><th>#</th><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Field", "字段")))</th><th>\(esc(t("Written (by)", "写入的值（作者）")))</th><th>\(esc(t("Held then (now)", "当时的值（现在）")))</th><th>\(esc(t("Outcome", "结果")))</th><th></th></tr>"
         for c in conflicts {
             let about = try r.subject(c.record, words: words)
             let (title, deal) = (about?.title ?? c.record.description, about?.deal)
             let subject = deal.map { "<a href=\"/deal/\(short($0))\">\(esc(title))</a>" } ?? esc(title)
+            // What held when the hub decided, and what the field holds now if written since.
+            var held = c.winner.map { t.value(words, c.entity, c.field, $0) } ?? ""
+            if let now = try r.changedSince(c) {
+                held += t.chinese ? "（现在：\(t.value(words, c.entity, c.field, now))）" : " (now: \(t.value(words, c.entity, c.field, now)))"
+            }
             html += "<tr><td>\(c.id)</td><td>\(subject)</td><td>\(esc(words.field(c.entity, c.field)))</td>"
             html  // A conflict here may be another's write on this user's record (one that lost to theirs): whose it is.
             +=
-                "<td>\(esc((c.value.isNull ? t("(empty)", "（空）") : t.value(words, c.entity, c.field, c.value)) + (t.chinese ? "（\(c.author)）" : " (\(c.author))")))</td><td>\(esc(c.winner.map { t.value(words, c.entity, c.field, $0) } ?? ""))</td><td>\(esc(t.fate(words, outcome: "\(c.outcome)", rule: "\(c.rule)", entity: c.entity, field: c.field)))</td><td>\(conflictActions(c, deal: short(deal ?? c.record), t))</td></tr>"
+                "<td>\(esc((c.value.isNull ? t("(empty)", "（空）") : t.value(words, c.entity, c.field, c.value)) + (t.chinese ? "（\(c.author)）" : " (\(c.author))")))</td><td>\(esc(held))</td><td>\(esc(t.fate(words, outcome: "\(c.outcome)", rule: "\(c.rule)", entity: c.entity, field: c.field)))</td><td>\(conflictActions(c, deal: short(deal ?? c.record), t))</td></tr>"
         }
         html += "</table>"
         return try layout(t("Conflicts", "冲突"), t, active: "/conflicts", message: message, body: html)

@@ -581,6 +581,20 @@ import Testing
             try await Self.serving(f, user: "max") { web in
                 let synced = try await web.post("/sync", [:]).body
                 #expect(synced.contains("msg ok") && synced.contains("1 write of yours did not hold"), "\(synced.prefix(800))")
+                // The conflicts page: what held when the hub decided; once sam writes the field
+                // again, what it holds now too. The deal's timeline says what held then.
+                let before = try await web.send("/conflicts").body
+                #expect(before.contains("<th>Held then (now)</th>") && before.contains("<td>call the CFO (sam)</td>"), "\(before.suffix(900))")
+                #expect(await opps("set", id, "next_step=send the quote (sam)", "--home", sam).code == 0)
+                #expect(await opps("sync", "--home", sam).code == 0)
+                #expect(try await web.post("/sync", [:]).body.contains("msg ok"))
+                let after = try await web.send("/conflicts").body
+                #expect(after.contains("<td>call the CFO (sam) (now: send the quote (sam))</td>"), "\(after.suffix(900))")
+                let zh = try await web.send("/conflicts", headers: [("Accept-Language", "zh-CN")]).body
+                #expect(zh.contains("<th>当时的值（现在）</th>") && zh.contains("call the CFO (sam)（现在：send the quote (sam)）"), "\(zh.suffix(900))")
+                let short = try await web.app.shortID(try #require(RecordID(parsing: id)))
+                let timeline = try await web.send("/deal/\(short)").body
+                #expect(timeline.contains("; held call the CFO (sam)"), "\(timeline.suffix(1500))")
             }
         }
     }

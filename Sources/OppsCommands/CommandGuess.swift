@@ -5,6 +5,34 @@ import OppsConsole
 /// → `opps task done ID`, `edit` → `opps set`, `call ID …` → `opps log ID call …`, `看板` →
 /// `opps board`). The words typed after it are kept, so the line can be typed back as it is.
 enum CommandGuess {
+    /// The options that take an amount.
+    static let amountOptions: Set<String> = ["--amount", "--amount-min", "--amount-max"]
+
+    /// `--amount -5` as `--amount=-5`: the parser takes a word starting with `-` for an option,
+    /// which left --amount "without a value" — a negative amount is a value the workspace's
+    /// bounds judge, by name. Only a word that reads as a number is joined, so `--amount
+    /// --account X` still says --amount has no value.
+    static func negativeAmountsJoined(_ arguments: [String]) -> [String] {
+        var out = [String](), i = 0
+        while i < arguments.count {
+            let word = arguments[i]
+            if word == "--" { return out + arguments[i...] }
+            if amountOptions.contains(word), i + 1 < arguments.count, Self.isNegativeNumber(arguments[i + 1]) {
+                out.append(word + "=" + arguments[i + 1])
+                i += 2
+                continue
+            }
+            out.append(word)
+            i += 1
+        }
+        return out
+    }
+
+    /// `-5`, `-1,200.50`, `-12万`: a minus, then a digit.
+    static func isNegativeNumber(_ word: String) -> Bool {
+        word.count > 1 && word.first == "-" && word.dropFirst().first.map(\.isNumber) == true
+    }
+
     /// Words for a command, in English and Chinese, that are not its name.
     static let synonyms: [String: [String]] = {
         var out: [String: [String]] = [:]

@@ -100,7 +100,7 @@ public enum OppsMain {
         }
         var command: any ParsableCommand
         do {
-            command = try Opps.parseAsRoot(arguments)
+            command = try Opps.parseAsRoot(CommandGuess.negativeAmountsJoined(arguments))
         } catch {
             if error is CleanExit || Opps.exitCode(for: error).isSuccess {
                 Console.out(Usage.fitted(Opps.fullMessage(for: error)))

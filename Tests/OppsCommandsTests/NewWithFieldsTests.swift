@@ -22,6 +22,11 @@ import Testing
             // `--amount -5` is an amount (the bound refuses it), not an option `-5`.
             let negative = await opps("new", "北辰", "试点", "--account", "北辰", "--amount", "-5", "--home", home, "--locale", "zh-CN")
             #expect(negative.code == 1 && negative.stderr == "opps: 金额：低于下限 0\n", "\(negative.stderr)")
+            // An option after --amount is not its value: --amount is the one said to lack one.
+            let missing = await opps("new", "北辰", "试点", "--amount", "--account", "北辰", "--home", home)
+            #expect(missing.code == 64 && missing.stderr.contains("--amount") && !missing.stderr.contains("--account"), "\(missing.stderr)")
+            let filtered = await opps("list", "--amount-min", "-1", "--json", "--home", home)
+            #expect(filtered.code == 0 && filtered.json?.array != nil, "a negative bound of a filter is a value too: \(filtered.stderr)")
             // A stage the gate refuses: nothing of the edit is kept.
             let gated = await opps("new", "北辰", "试点", "stage=proposal", "--account", "北辰", "--home", home)
             #expect(gated.code == 3 && gated.stderr.contains("stage-gate"), "\(gated.stderr)")

@@ -18,9 +18,8 @@ struct NewCommand: ParsableCommand {
     @Option(help: "The account: its short id or exact name, or a name for a new account.")
     var account: String
 
-    // Taken whatever it starts with: `--amount -5` is an amount the workspace's bounds then judge,
-    // not an unknown option `-5` leaving --amount without a value.
-    @Option(parsing: .unconditional, help: "The amount, an exact decimal such as 12000.00 (or 12,000.00, 12万).")
+    // `--amount -5` reaches here as `--amount=-5` (CommandGuess.negativeAmountsJoined).
+    @Option(help: "The amount, an exact decimal such as 12000.00 (or 12,000.00, 12万).")
     var amount: String?
 
     @Option(help: "The currency code (CNY, USD, EUR, JPY, HKD, GBP).")

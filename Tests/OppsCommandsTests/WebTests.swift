@@ -565,36 +565,30 @@ import Testing
             #expect(await opps("approvals", "--home", max, "--json").json?.array?.contains { $0["requested_by"]?.string == "sam" } == true)
         }
     }
-    /// The Sync button says what `opps sync` says of a write that held and lost later.
+    /// The Sync button says what `opps sync` says of a write that held and lost later (max's
+    /// next step in `conflictsOnADeal`: it held, then sam's, on the deal he owns, won).
     @Test func theSyncButtonSaysAWriteOfYoursDidNotHold() async throws {
         let f = try CommandFixture()
         try await f.serving { url in
             for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
-            let sam = f.home("sam"), max = f.home("max")
-            let id = try #require(await opps("new", "Beta rollout", "--account", "Beta", "--home", sam, "--json").json?["id"]?.string)
-            #expect(await opps("sync", "--home", sam).code == 0)
-            #expect(await opps("sync", "--home", max).code == 0)
-            #expect(await opps("set", id, "next_step=call the CFO (max)", "--home", max).code == 0)
-            #expect(await opps("set", id, "next_step=call the CFO (sam)", "--home", sam).code == 0)
-            #expect(await opps("sync", "--home", max, "--json").json?["applied"]?.int == 1)
-            #expect(await opps("sync", "--home", sam, "--json").json?["applied"]?.int == 1)
+            let (id, _, _) = try await f.conflictsOnADeal()
             try await Self.serving(f, user: "max") { web in
                 let synced = try await web.post("/sync", [:]).body
                 #expect(synced.contains("msg ok") && synced.contains("1 write of yours did not hold"), "\(synced.prefix(800))")
                 // The conflicts page: what held when the hub decided; once sam writes the field
                 // again, what it holds now too. The deal's timeline says what held then.
                 let before = try await web.send("/conflicts").body
-                #expect(before.contains("<th>Held then (now)</th>") && before.contains("<td>call the CFO (sam)</td>"), "\(before.suffix(900))")
-                #expect(await opps("set", id, "next_step=send the quote (sam)", "--home", sam).code == 0)
-                #expect(await opps("sync", "--home", sam).code == 0)
+                #expect(before.contains("<th>Held then (now)</th>") && before.contains("<td>send the quote</td>"), "\(before.suffix(900))")
+                #expect(await opps("set", id, "next_step=book the demo", "--home", f.home("sam")).code == 0)
+                #expect(await opps("sync", "--home", f.home("sam")).code == 0)
                 #expect(try await web.post("/sync", [:]).body.contains("msg ok"))
                 let after = try await web.send("/conflicts").body
-                #expect(after.contains("<td>call the CFO (sam) (now: send the quote (sam))</td>"), "\(after.suffix(900))")
+                #expect(after.contains("<td>send the quote (now: book the demo)</td>"), "\(after.suffix(900))")
                 let zh = try await web.send("/conflicts", headers: [("Accept-Language", "zh-CN")]).body
-                #expect(zh.contains("<th>当时的值（现在）</th>") && zh.contains("call the CFO (sam)（现在：send the quote (sam)）"), "\(zh.suffix(900))")
+                #expect(zh.contains("<th>当时的值（现在）</th>") && zh.contains("send the quote（现在：book the demo）"), "\(zh.suffix(900))")
                 let short = try await web.app.shortID(try #require(RecordID(parsing: id)))
                 let timeline = try await web.send("/deal/\(short)").body
-                #expect(timeline.contains("; held call the CFO (sam)"), "\(timeline.suffix(1500))")
+                #expect(timeline.contains("; held send the quote"), "\(timeline.suffix(1500))")
             }
         }
     }

@@ -197,8 +197,11 @@ public struct Demo: AsyncParsableCommand {
         workspaceVersion: UInt64, opps: String, chinese: Bool
     ) -> [String] {
         func token(_ user: String) -> String { issued.first { $0.0 == user }?.2 ?? "opps_…" }
-        func start(_ user: String, zh: Bool) -> [String] {
-            ["  \(opps) init --hub \(url) --token \(token(user)) --home ./opps-\(user)" + (zh ? " --locale zh-CN" : "")]
+        // The language each user is introduced in is named on their init line when the reader's
+        // own would not give it: a Chinese demo's workspace and terminal are Chinese, and its
+        // "sam, in English" read Chinese without --locale en.
+        func start(_ user: String, locale: String?) -> [String] {
+            ["  \(opps) init --hub \(url) --token \(token(user)) --home ./opps-\(user)" + (locale.map { " --locale \($0)" } ?? "")]
         }
         var lines = [
             "listening on \(url)",
@@ -236,18 +239,18 @@ public struct Demo: AsyncParsableCommand {
         let (rep, other, manager) = chinese ? ("wei", "sam", "lin") : ("sam", "wei", "max")
         if chinese {
             lines += ["", "接下来，以 wei（华东区的销售顾问）的身份，在另一个终端里："]
-            lines += start(rep, zh: true)
+            lines += start(rep, locale: "zh-CN")
             lines += ["  \(opps) today --home ./opps-wei", "  \(opps) board --home ./opps-wei", "  \(opps) web --open --home ./opps-wei"]
             lines += ["以 lin（华东区的销售经理）的身份：审批、冲突、漏斗、报表、预测"]
-            lines += start(manager, zh: true) + ["  \(opps) approvals --home ./opps-lin"]
-            lines += ["以 sam（北区的销售顾问，英文）的身份："] + start(other, zh: false)
+            lines += start(manager, locale: "zh-CN") + ["  \(opps) approvals --home ./opps-lin"]
+            lines += ["以 sam（北区的销售顾问，英文）的身份："] + start(other, locale: "en")
         } else {
             lines += ["", "Try next, as sam (a rep in the north territory), in another terminal:"]
-            lines += start(rep, zh: false)
+            lines += start(rep, locale: nil)
             lines += ["  \(opps) today --home ./opps-sam", "  \(opps) board --home ./opps-sam", "  \(opps) web --open --home ./opps-sam"]
             lines += ["As max (his manager): approvals, conflicts, funnel, report time-in-stage, forecast"]
-            lines += start(manager, zh: false) + ["  \(opps) approvals --home ./opps-max"]
-            lines += ["As wei (a rep in the east territory, in Chinese):"] + start(other, zh: true)
+            lines += start(manager, locale: nil) + ["  \(opps) approvals --home ./opps-max"]
+            lines += ["As wei (a rep in the east territory, in Chinese):"] + start(other, locale: "zh-CN")
         }
         // The example's replica id is the user's own ("curl " and the name, 16 bytes): a hub
         // binds a replica id to the first user who shows it, so one id for every reader of the

@@ -87,12 +87,17 @@ import Testing
                 let commands = guide.filter { $0.hasPrefix("  opps ") && !$0.hasPrefix("  opps web") }
                 #expect(commands.count == 6, "\(guide)")
                 let prefix = f.root + (chinese ? "/zh-" : "/en-")
+                // The Chinese guide is read in a Chinese terminal: sam, introduced "in English", reads English there too.
+                let terminal = ["LANG": chinese ? "zh_CN.UTF-8" : "C.UTF-8"]
                 for line in commands {
                     let words = line.dropFirst("  opps ".count).split(separator: " ").map { $0.replacingOccurrences(of: "./opps-", with: prefix) }
-                    let ran = await opps(words)
+                    let ran = await opps(words, environment: terminal)
                     #expect(ran.code == 0, "\(line): \(ran.stderr)")
                     if chinese && words.first == "today" { #expect(ran.stdout.hasPrefix("今天"), "\(ran.stdout.prefix(200))") }
                 }
+                let english = chinese ? "sam" : "max", inChinese = chinese ? "lin" : "wei"
+                #expect(await opps(["today", "--home", prefix + english], environment: terminal).stdout.hasPrefix("today "), "\(english), introduced in English")
+                #expect(await opps(["today", "--home", prefix + inChinese], environment: terminal).stdout.hasPrefix("今天"), "\(inChinese), introduced in Chinese")
                 #expect(guide.contains { $0.hasPrefix(chinese ? "这个季度：90 个商机（线索 " : "The quarter: 90 deals (lead ") }, "\(guide)")
                 // Every token starts in the same terminal column, whatever the role's label.
                 let userLines = guide.filter { line in issued.contains { line.hasPrefix("  \($0.0) ") } }

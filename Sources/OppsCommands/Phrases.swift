@@ -45,8 +45,10 @@ struct Phrases: Sendable {
     var overdue: String { self("overdue", "已逾期") }
     var staleDeals: String { self("stale deals", "久未跟进的商机") }
     /// An agenda item's kind: `task`, `next_step`, `stale`.
+    /// An agenda item's kind, in words: the column is read, never typed back (English read
+    /// `next_step` there).
     func agendaKind(_ kind: String) -> String {
-        guard chinese else { return kind }
+        guard chinese else { return kind == "next_step" ? "next step" : kind }
         switch kind {
         case "task": return "任务"
         case "next_step": return "下一步"

@@ -246,6 +246,8 @@ import Testing
             // The same replica in English keeps its English sentences.
             let english = await opps("today", "--date", "2026-12-02", "--home", sam, "--locale", "en")
             #expect(english.stdout.hasPrefix("today 2026-12-02: ") && english.stdout.contains("overdue:"), "\(english.stdout)")
+            // Its kind in words, as the Chinese 下一步: the column is read, not typed back.
+            #expect(english.stdout.contains("  next step  华为云 试点: ") && !english.stdout.contains("next_step"), "\(english.stdout)")
             #expect(await opps("show", id, "--home", sam, "--locale", "en").stdout.contains("timeline (device time)"))
         }
     }

@@ -34,13 +34,13 @@ public struct DemoQuarter: Sendable {
 
     public static let team: [HubUser] = [
         HubUser(name: "max", role: "manager", team: "north"),
-        HubUser(name: "lin", role: "manager", team: "east"),
+        HubUser(name: "lin", role: "manager", team: "华东"),
         HubUser(name: "sam", role: "sales", team: "north", territory: "north", manager: "max"),
         HubUser(name: "tom", role: "sales", team: "north", territory: "north", manager: "max"),
         HubUser(name: "amy", role: "sales", team: "north", territory: "north", manager: "max"),
-        HubUser(name: "wei", role: "sales", team: "east", territory: "east", manager: "lin"),
-        HubUser(name: "fang", role: "sales", team: "east", territory: "east", manager: "lin"),
-        HubUser(name: "jun", role: "sales", team: "east", territory: "east", manager: "lin"),
+        HubUser(name: "wei", role: "sales", team: "华东", territory: "华东", manager: "lin"),
+        HubUser(name: "fang", role: "sales", team: "华东", territory: "华东", manager: "lin"),
+        HubUser(name: "jun", role: "sales", team: "华东", territory: "华东", manager: "lin"),
         HubUser(name: "mia", role: "marketing", team: "north", manager: "max"),
         HubUser(name: "eve", role: "expert", team: "north", manager: "max"),
         HubUser(name: "sue", role: "success", team: "north", manager: "max"),
@@ -301,7 +301,7 @@ public struct DemoQuarter: Sendable {
                 entity: "account", stage: nil,
                 fields: [
                     ("name", .text(name.full)), ("industry", .text(name.industry)),
-                    ("territory", .text(n % 2 == 0 ? "north" : "east")),
+                    ("territory", .text(n % 2 == 0 ? "north" : "华东")),
                 ], using: &rng
             ).record
             accountIDs[n] = id
@@ -359,7 +359,7 @@ public struct DemoQuarter: Sendable {
                             fields: [
                                 ("name", .text(name)), ("account", .reference(acc)), ("contact", .reference(person)),
                                 ("lead_source", .member(["web", "event", "referral", "campaign", "partner"][rng.int(5)])),
-                                ("territory", .text(plan.north ? "north" : "east")),
+                                ("territory", .text(plan.north ? "north" : "华东")),
                             ], using: &rng
                         ).record
                         dealIDs[a.deal] = id

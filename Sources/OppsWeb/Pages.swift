@@ -200,8 +200,13 @@ extension WebApp {
         let accessTable = try r.accessByField(to: deal)
         let changeable = try r.changeableFields(of: deal)
         let lockedFields = try r.lockedFields(of: deal)
+        // The groups this user may change come first, the ones they can only read after, each
+        // part in workspace order: a rep's deal page opened on the lead's data, read-only since
+        // the hand-off, with the amount and next step below the fold.
+        var readOnlyGroups = ""
         for group in r.workspace.groups(of: entity) {
             var rows = ""
+            var changes = false
             // A group with nothing to read and nothing this user may write (a rep's lead data,
             // never filled) is left out, as opps show leaves out empty fields.
             var worthShowing = false
@@ -218,6 +223,7 @@ extension WebApp {
                 let label = "<th>\(esc(words.field(deal.entity, f.name)))\(mark)\(lock)</th>"
                 if changeable[f.name] != nil {
                     worthShowing = true
+                    changes = true
                     let input: String
                     if f.type == .boolean {
                         input =
@@ -266,8 +272,11 @@ extension WebApp {
                     if !shown.isEmpty { worthShowing = true }
                 }
             }
-            if worthShowing { html += "<h2>\(esc(words.heading(entity.name, group: group)))</h2><table class=\"fields\">\(rows)</table>" }
+            guard worthShowing else { continue }
+            let section = "<h2>\(esc(words.heading(entity.name, group: group)))</h2><table class=\"fields\">\(rows)</table>"
+            if changes { html += section } else { readOnlyGroups += section }
         }
+        html += readOnlyGroups
         // Log an activity.
         if let kinds = r.workspace.entity("activity")?.field("kind")?.type.members {
             html += """

@@ -397,6 +397,16 @@ import Testing
             try await Self.serving(f, user: "sam", language: "zh-CN") { web in
                 let page = try await web.send("/deal/\(deal)").body
                 #expect(page.contains("<h2>线索</h2>") && page.contains("<td class=\"ro\">否</td>"), "\(page)")
+                // Read-only for her since the hand-off, it comes after the groups she works in.
+                let at = { (heading: String) in page.range(of: "<h2>\(heading)</h2>")?.lowerBound }
+                let lead = try #require(at("线索")), identity = try #require(at("基本信息")), commercials = try #require(at("商务"))
+                #expect(identity < commercials && commercials < lead, "\(page)")
+            }
+            // The manager may change every group: the workspace's order.
+            try await Self.serving(f, user: "max", language: "zh-CN") { web in
+                let page = try await web.send("/deal/\(deal)").body
+                let at = { (heading: String) in page.range(of: "<h2>\(heading)</h2>")?.lowerBound }
+                #expect(try #require(at("线索")) < (try #require(at("基本信息"))), "\(page)")
             }
         }
     }

@@ -60,9 +60,17 @@ extension Replica {
     /// name): what `resolveID` throws, and what a command that finds none exactly throws too.
     public func lookup(_ kind: RecordLookup, typed: String, _ ids: [RecordID], short: ShortIDs? = nil) throws -> ReplicaError {
         let short = try short ?? shortIDs()
-        let candidates = try ids.prefix(5).map { id in
-            let r = try record(id)
-            return RecordCandidate(code: short(id), entity: r?.entity ?? "?", name: r.flatMap { $0["name"].isNull ? nil : $0["name"].canonicalText })
+        let records = try ids.prefix(5).map { try record($0) }
+        var candidates = zip(ids, records).map { id, r in
+            RecordCandidate(code: short(id), entity: r?.entity ?? "?", name: r.flatMap { $0["name"].isNull ? nil : $0["name"].canonicalText })
+        }
+        // Candidates of one name are told apart by their stage and account (a rep picking one of
+        // three "恒远物流 客服升级" by id alone had nothing to pick by).
+        let names = candidates.compactMap { $0.name?.lowercased() }
+        for (i, r) in records.enumerated() {
+            guard let r, let name = candidates[i].name?.lowercased(), names.count(where: { $0 == name }) > 1 else { continue }
+            if let sf = workspace.entity(r.entity)?.stageField, case let .member(stage) = r[sf] { candidates[i].stage = stage }
+            if case let .reference(account) = r["account"] { candidates[i].account = try record(account).flatMap { $0["name"].isNull ? nil : $0["name"].canonicalText } }
         }
         return .lookup(kind, typed: typed, candidates: candidates, count: ids.count)
     }

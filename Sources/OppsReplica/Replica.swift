@@ -143,12 +143,27 @@ public struct RecordCandidate: Sendable {
     public let code: String
     public let entity: String
     public let name: String?
+    /// What tells it from another candidate of the same name (three deals named "恒远物流
+    /// 客服升级", one a customer each): its stage, by name, and its account's name. Nil when its
+    /// name is its own among the candidates.
+    public var stage: String?
+    public var account: String?
 
-    /// `7dka36sd opportunity "ACME rollout", …`: the first five of `count`.
+    public init(code: String, entity: String, name: String?, stage: String? = nil, account: String? = nil) {
+        self.code = code
+        self.entity = entity
+        self.name = name
+        self.stage = stage
+        self.account = account
+    }
+
+    /// `7dka36sd opportunity "ACME rollout", …`: the first five of `count`; one whose name
+    /// another shares with its stage and account: `(qualified, ACME Ltd)`.
     static func list(_ candidates: [RecordCandidate], _ count: Int) -> String {
         let named = candidates.map { c -> String in
             guard let name = c.name else { return "\(c.code) \(c.entity)" }
-            return "\(c.code) \(c.entity) \"\(name)\""
+            let context = [c.stage, c.account].compactMap { $0 }
+            return "\(c.code) \(c.entity) \"\(name)\"" + (context.isEmpty ? "" : " (\(context.joined(separator: ", ")))")
         }
         return named.joined(separator: ", ") + (count > candidates.count ? ", …" : "")
     }

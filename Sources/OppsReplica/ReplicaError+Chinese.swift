@@ -54,7 +54,10 @@ extension ReplicaError {
             }
         case let .lookup(kind, typed, candidates, count):
             let list =
-                candidates.map { "\($0.code) " + words.entity($0.entity) + ($0.name.map { "「\($0)」" } ?? "") }.joined(separator: "，")
+                candidates.map { c in
+                    let context = [c.stage.map { words.stage($0) }, c.account].compactMap { $0 }
+                    return "\(c.code) " + words.entity(c.entity) + (c.name.map { "「\($0)」" } ?? "") + (context.isEmpty ? "" : "（\(context.joined(separator: "，"))）")
+                }.joined(separator: "，")
                 + (count > candidates.count ? "，…" : "")
             switch kind {
             case .unknown: return "本机没有 id 或名称为「\(typed)」的记录：id 是 opps list 列出的 8 个字符"

@@ -249,6 +249,25 @@ import Testing
             // Its kind in words, as the Chinese 下一步: the column is read, not typed back.
             #expect(english.stdout.contains("  next step  华为云 试点: ") && !english.stdout.contains("next_step"), "\(english.stdout)")
             #expect(await opps("show", id, "--home", sam, "--locale", "en").stdout.contains("timeline (device time)"))
+
+            // Two deals of one name, for two customers: each is named with its stage and customer,
+            // so the rep can pick one by id.
+            let sameName = await opps("new", "华为云 试点", "--account", "华为终端", "--home", sam)
+            let otherID = String(sameName.stdout.prefix(ShortID.length))
+            #expect(sameName.code == 0, "\(sameName.stderr)")
+            let stage = await opps("show", id, "--home", sam, "--json").json?["fields"]?["stage"]?.string ?? "?"
+            let twice = await opps("show", "华为云 试点", "--home", sam)
+            let label = Vocabulary(.default, locale: "zh-CN").stage(stage)
+            #expect(
+                twice.code == 1 && twice.stderr.hasPrefix("opps: 有 2 条记录名为「华为云 试点」（") && twice.stderr.hasSuffix("）：请用 id\n")
+                    && twice.stderr.contains("\(id) 商机「华为云 试点」（\(label)，华为）")
+                    && twice.stderr.contains("\(otherID) 商机「华为云 试点」（需求挖掘，华为终端）"),
+                "\(twice.stderr)")
+            let twiceInEnglish = await opps("show", "华为云 试点", "--home", sam, "--locale", "en").stderr
+            #expect(twiceInEnglish.contains("\(otherID) opportunity \"华为云 试点\" (discovery, 华为终端)"), "\(twiceInEnglish)")
+            // A name of its own among them needs nothing more.
+            let part2 = await opps("show", "试点", "--home", sam).stderr
+            #expect(part2.contains("\(otherID) 商机「华为云 试点」（需求挖掘，华为终端）"), "\(part2)")
         }
     }
 

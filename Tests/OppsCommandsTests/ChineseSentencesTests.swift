@@ -32,6 +32,16 @@ import Testing
             let badToken = await opps("init", "--hub", url, "--token", "abc", "--home", sam, "--locale", "zh-CN")
             #expect(badToken.code == 64 && badToken.stderr == "opps: --token 必须是管理员给你的 opps_… 令牌（69 个字符）\n", "\(badToken.stderr)")
             #expect(await opps(["init", "--hub", url, "--token", "abc", "--home", sam], environment: ["LANG": "C"]).stderr.contains("--token must be the opps_… token"))
+            // The hub's address typed without http://: the two it may mean.
+            let bare = String(url.dropFirst("http://".count))
+            let noScheme = await opps(["init", "--hub", bare, "--token", f.tokens["sam"]!, "--home", sam], environment: ["LANG": "zh_CN.UTF-8"])
+            #expect(
+                noScheme.code == 64 && noScheme.stderr == "opps: --hub 必须以 http:// 或 https:// 开头：请按管理员给的地址完整输入（https://\(bare) 还是 http://\(bare)？）\n",
+                "\(noScheme.stderr)")
+            #expect(
+                await opps(["init", "--hub", bare, "--token", f.tokens["sam"]!, "--home", sam], environment: ["LANG": "C"]).stderr.contains(
+                    "(https://\(bare) or http://\(bare)?)"))
+            #expect(!FileManager.default.fileExists(atPath: sam + "/replica.sqlite"), "nothing made")
             let made = await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", sam, "--locale", "zh-CN")
             #expect(made.code == 0, "\(made.stderr)")
             #expect(made.stdout.contains("建好副本") && Self.englishIn(made.stdout).isEmpty, "\(made.stdout)")

@@ -27,6 +27,15 @@ struct ConnectCommand: AsyncParsableCommand {
     /// `say` is asked only for a refusal (finding the reader opens the replica).
     static func check(hub: String?, token: String?, ca: String?, say: @autoclosure () -> Phrases) throws {
         if let hub, !(hub.hasPrefix("http://") || hub.hasPrefix("https://")) {
+            // The address typed without its scheme (127.0.0.1:8080, hub.example.com): the two it
+            // may have meant, for the rep to check against what the operator gave.
+            let bare = hub.contains("://") ? nil : hub.trimmingCharacters(in: .whitespaces)
+            if let bare, !bare.isEmpty, !bare.contains(" ") {
+                throw ValidationError(
+                    say()(
+                        "--hub must begin with http:// or https://: give the address as the operator gave it (https://\(bare) or http://\(bare)?)",
+                        "--hub 必须以 http:// 或 https:// 开头：请按管理员给的地址完整输入（https://\(bare) 还是 http://\(bare)？）"))
+            }
             throw ValidationError(say()("--hub must be an http:// or https:// URL", "--hub 必须是 http:// 或 https:// 开头的地址"))
         }
         if let token, !(token.hasPrefix("opps_") && token.count == 69) {

@@ -122,7 +122,7 @@ public enum OppsMain {
         } catch let e as ReplicaError {
             let code: Int32 =
                 switch e {
-                case .unreachable, .unreachableAtInit: 2
+                case .unreachable, .unreachableAtInit, .wrongAddress: 2
                 case .refused: 3
                 case .authentication, .authenticationAtInit, .disabled: 4
                 case .certificate, .certificateAtInit: 5
@@ -132,7 +132,7 @@ public enum OppsMain {
             let daily: Bool =
                 switch e {
                 case .refused, .unreachable, .authentication, .disabled, .lookup, .badValue, .unknownField, .notInitialised, .unreachableAtInit, .authenticationAtInit,
-                    .certificateAtInit, .certificate, .invalid:
+                    .certificateAtInit, .certificate, .invalid, .wrongAddress:
                     true
                 default: false
                 }

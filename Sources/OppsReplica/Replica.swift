@@ -33,6 +33,9 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
     case authenticationAtInit(String)
     /// `opps init` does not trust the hub's certificate: no replica was made.
     case certificateAtInit(String)
+    /// No hub at the replica's (or init's) address, or one that speaks http:// where https://
+    /// was given; `atInit`: no replica was made.
+    case wrongAddress(WrongAddress, atInit: Bool = false)
     /// What was typed for a record names none, or more than one (`resolveID`): the records it
     /// could mean, the first five, and how many there are.
     case lookup(RecordLookup, typed: String, candidates: [RecordCandidate], count: Int)
@@ -55,6 +58,14 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
         case let .certificateAtInit(why):
             "the hub's certificate is not trusted (\(why)); no replica was made: get the hub's CA certificate from the operator and run opps init again with --ca FILE"
         case let .certificate(why): "the hub's certificate is not trusted (\(why)): get the hub's CA certificate from the operator and run opps connect --ca FILE"
+        case let .wrongAddress(.notAHub(status), atInit):
+            "no OppSync hub answers at this address (it answered HTTP \(status))"
+                + (atInit
+                    ? "; no replica was made: give --hub as the operator gave it, up to its port (e.g. http://127.0.0.1:8080)"
+                    : ": check the address with opps status, and give the right one with opps connect --hub URL (your work is kept)")
+        case let .wrongAddress(.speaksHTTP(url), atInit):
+            "the hub at this address speaks http://, not https://"
+                + (atInit ? "; no replica was made: run opps init again with --hub \(url)" : ": run opps connect --hub \(url) (your work is kept)")
         case let .unreachable(why): "the hub cannot be reached (\(why)); your work is kept and will sync later"
         case let .hub(why): why
         case let .hubRefused(status, e) where e.code == .unavailable:
@@ -139,6 +150,14 @@ public enum RecordLookup: Sendable {
 }
 
 /// A record a lookup could mean: its short id, entity and name.
+/// What is wrong with the hub's address (`ReplicaError.wrongAddress`).
+public enum WrongAddress: Sendable, Equatable {
+    /// Something answered, but not the sync protocol (its HTTP status).
+    case notAHub(status: Int)
+    /// https:// was given; the hub answers at this http:// address.
+    case speaksHTTP(String)
+}
+
 public struct RecordCandidate: Sendable {
     public let code: String
     public let entity: String
@@ -395,6 +414,8 @@ public final class Replica {
             case let .certificate(why): throw ReplicaError.certificate(why)
             case let .refused(status, e): throw refusal(status: status, e)
             case let .unsendable(e): throw ReplicaError.hub("this laptop could not write its request: \(e.message)")
+            case let .notAHub(status): throw ReplicaError.wrongAddress(.notAHub(status: status))
+            case let .speaksHTTP(url): throw ReplicaError.wrongAddress(.speaksHTTP(url))
             }
         }
     }

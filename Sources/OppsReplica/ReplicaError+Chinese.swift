@@ -28,6 +28,14 @@ extension ReplicaError {
             return "服务器不接受此令牌（\(Self.chineseTokenReason(why))）：请向管理员要一个新令牌，再运行 opps connect --token 新令牌（待同步的修改会保留）"
         case let .authenticationAtInit(why):
             return "服务器不接受此令牌（\(Self.chineseTokenReason(why))）；没有建立副本：请检查令牌是否完整抄对，或向管理员要一个新令牌，然后重新运行 opps init"
+        case let .wrongAddress(.notAHub(status), atInit):
+            return "这个地址上没有 OppSync 服务器（它回答了 HTTP \(status)）"
+                + (atInit
+                    ? "；没有建立副本：--hub 请按管理员给的地址填写，写到端口为止（例如 http://127.0.0.1:8080）"
+                    : "：用 opps status 查看地址，再用 opps connect --hub 地址 改正（本机的修改都保留着）")
+        case let .wrongAddress(.speaksHTTP(url), atInit):
+            return "这个地址上的服务器用的是 http://，不是 https://"
+                + (atInit ? "；没有建立副本：请用 --hub \(url) 重新运行 opps init" : "：请运行 opps connect --hub \(url)（本机的修改都保留着）")
         case let .certificateAtInit(why):
             return "不信任服务器的证书（\(why)）；没有建立副本：请向管理员要服务器的 CA 证书，然后加上 --ca 文件 重新运行 opps init"
         case .disabled: return "管理员已在服务器上停用你的用户：请联系管理员启用（opps-hub user enable）；本机的修改会保留"

@@ -17,6 +17,12 @@ public enum TransportError: Error, Sendable, CustomStringConvertible {
     case certificate(String)
     /// This client could not write its own request (nothing was sent).
     case unsendable(WireError)
+    /// Something answered at the address, but not the sync protocol: a web server, another
+    /// service, the hub behind a path it does not serve (`status`: its HTTP status).
+    case notAHub(status: Int)
+    /// The address is https:// but the hub there speaks plain HTTP (this http:// address
+    /// answered as a hub does): a TLS handshake that failed for that reason, not a certificate's.
+    case speaksHTTP(String)
 
     public var description: String {
         switch self {
@@ -24,6 +30,8 @@ public enum TransportError: Error, Sendable, CustomStringConvertible {
         case let .certificate(why): "the hub's certificate is not trusted (\(why))"
         case let .refused(status, e): "the hub refused the request (\(status) \(e.code.rawValue)): \(e.message)"
         case let .unsendable(e): "the request could not be written: \(e.message)"
+        case let .notAHub(status): "no OppSync hub answers at this address (HTTP \(status))"
+        case let .speaksHTTP(url): "the hub at this address speaks plain HTTP: \(url)"
         }
     }
 }
@@ -142,10 +150,15 @@ public struct HTTPTransport: Transport {
                 // A gateway's own answer (a load balancer in front of several hubs, none of which
                 // answered): the hub is out of reach for now, as when offline — work stays pending.
                 if [502, 503, 504].contains(status.code) { throw .unreachable(Self.Reason.proxyAnswered + "\(status.code)") }
-                throw .refused(status: Int(status.code), WireError(.internal, "status \(status.code)"))
+                // Anything else that is not the protocol's error (a web page, another service's 401).
+                throw .notAHub(status: Int(status.code))
             }
+            // The hub's own "no such endpoint": the address has a path the hub does not serve.
+            if e.code == .notFound { throw .notAHub(status: Int(status.code)) }
             throw .refused(status: Int(status.code), e)
         }
+        // A 200 that is not protobuf (a web server's page at this address) is no hub's answer.
+        if let type = headers.first(name: "Content-Type"), WireFormat(header: type) != .protobuf { throw .notAHub(status: 200) }
         switch inflated {
         case let .success(bytes): return bytes
         case let .failure(e): throw .refused(status: 200, e)
@@ -169,10 +182,28 @@ public struct HTTPTransport: Transport {
                 // its replica and batch number, handshake and pull are repeatable; sync-protocol.md
                 // §5.2, §6.2), so such a failure is retried once, at once, on a new connection.
                 attempt += 1
-                if let why = Self.certificateProblem(error) { throw .certificate(why) }
+                if let why = Self.certificateProblem(error) {
+                    if let plain = await plainHub() { throw .speaksHTTP(plain) }
+                    throw .certificate(why)
+                }
                 guard attempt == 1, Self.closedUnderUs(error) else { throw .unreachable(Self.reason(error)) }
             }
         }
+    }
+
+    /// After a failed TLS handshake with an https:// address: the same address as http://, when
+    /// a hub answers its health check there (a rep typed https:// for a hub served without TLS,
+    /// and was told to fetch a CA certificate). Asked without the token; only the message changes.
+    func plainHub() async -> String? {
+        guard baseURL.hasPrefix("https://") else { return nil }
+        let plain = "http://" + baseURL.dropFirst("https://".count)
+        // A hub answers its health check at once, and the address did answer the handshake: the
+        // deadline is for a laptop too busy to ask quickly (a full test run took 6 s where 3 s
+        // was the limit), on a path that has already failed.
+        guard let answer = try? await client.execute(HTTPClientRequest(url: plain + Endpoint.health), deadline: .now() + .seconds(30)),
+            answer.status == .ok, let body = try? await answer.body.collect(upTo: 64)
+        else { return nil }
+        return String(buffer: body) == "ok\n" ? plain : nil
     }
 
     /// Why the TLS handshake failed, when it did: by the error's type (NIOSSL's), not its text.

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import OppsConsole
 import OppsCore
 import OppsReplica
@@ -117,6 +118,61 @@ import Testing
         #expect(r.code == 2)
         #expect(r.stderr.contains("no replica was made") && !r.stderr.contains("kept"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: home + "/replica.sqlite"))
+    }
+
+    /// An address that is not the hub's, as a rep mistypes or mispastes it: the hub behind a
+    /// path, https:// for a hub served without TLS, another server (`opps web`'s address): each
+    /// says what is wrong with the address, nothing is made (exit 2), and a replica whose hub
+    /// moved is told to fix its address, its work kept.
+    @Test func anAddressThatIsNotTheHubsSaysSo() async throws {
+        let f = try CommandFixture()
+        let home = f.home("sam"), token = f.tokens["sam"]!
+        @Sendable func initAt(_ url: String, _ lang: String = "zh_CN.UTF-8") async -> Run {
+            await opps(["init", "--hub", url, "--token", token, "--home", home], environment: ["LANG": lang])
+        }
+        try await f.serving { url in
+            let path = await initAt(url + "/v1")
+            #expect(
+                path.code == 2
+                    && path.stderr == "opps: 这个地址上没有 OppSync 服务器（它回答了 HTTP 404）；没有建立副本：--hub 请按管理员给的地址填写，写到端口为止（例如 http://127.0.0.1:8080）\n",
+                "\(path.stderr)")
+            let tls = await initAt("https://" + url.dropFirst("http://".count), "C")
+            #expect(
+                tls.code == 2 && tls.stderr == "opps: the hub at this address speaks http://, not https://; no replica was made: run opps init again with --hub \(url)\n",
+                "\(tls.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: home + "/replica.sqlite"))
+        }
+        // Another server: a 401 of its own, or a page.
+        let router = Router()
+        router.post("/v1/handshake") { _, _ in Response(status: .unauthorized, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "no"))) }
+        router.post("/page/v1/handshake") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html"], body: .init(byteBuffer: ByteBuffer(string: "<html></html>")))
+        }
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.run() }
+            var ports = stream.makeAsyncIterator()
+            let other = "http://127.0.0.1:\(await ports.next()!)"
+            let refused = await initAt(other, "C")
+            #expect(
+                refused.code == 2
+                    && refused.stderr
+                        == "opps: no OppSync hub answers at this address (it answered HTTP 401); no replica was made: give --hub as the operator gave it, up to its port (e.g. http://127.0.0.1:8080)\n",
+                "\(refused.stderr)")
+            let page = await initAt(other + "/page", "C")
+            #expect(page.code == 2 && page.stderr.hasPrefix("opps: no OppSync hub answers at this address (it answered HTTP 200); "), "\(page.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: home + "/replica.sqlite"))
+            // A replica pointed at it: nothing changes, its work is kept.
+            try await f.serving { url in #expect(await initAt(url).code == 0) }
+            let moved = await opps(["connect", "--hub", other + "/page", "--home", home], environment: ["LANG": "zh_CN.UTF-8"])
+            #expect(
+                moved.code == 2
+                    && moved.stderr == "opps: 这个地址上没有 OppSync 服务器（它回答了 HTTP 200）：用 opps status 查看地址，再用 opps connect --hub 地址 改正（本机的修改都保留着）\n",
+                "\(moved.stderr)")
+            group.cancelAll()
+        }
     }
 
     /// A token the hub does not know, at init: nothing was made, so the way on is init again

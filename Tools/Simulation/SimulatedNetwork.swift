@@ -150,6 +150,8 @@ final class SimulatedHub: @unchecked Sendable {
             case let .unreachable(why): return .failure(WireError(.unavailable, why))
             case let .certificate(why): return .failure(WireError(.unavailable, why))
             case let .unsendable(e): return .failure(e)
+            case let .notAHub(status): return .failure(WireError(.notFound, "status \(status)"))
+            case let .speaksHTTP(url): return .failure(WireError(.unavailable, url))
             }
         } catch {
             return .failure(WireError(.malformedBody, "\(error)"))

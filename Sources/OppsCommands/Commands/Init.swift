@@ -41,6 +41,8 @@ struct InitCommand: AsyncParsableCommand {
             throw ReplicaError.authenticationAtInit(why)
         } catch let ReplicaError.certificate(why) {
             throw ReplicaError.certificateAtInit(why)
+        } catch let ReplicaError.wrongAddress(what, _) {
+            throw ReplicaError.wrongAddress(what, atInit: true)
         }
         // `opps init --locale zh-CN` keeps the language as this laptop's setting (opps locale).
         if let locale = home.locale { try replica.store.setMeta("locale", locale) }

@@ -15,9 +15,24 @@ func report(_ result: EditResult, json: Bool, _ r: Replica, words: Vocabulary) t
         Console.out(try EditJSON(result).jsonLine())
         return
     }
-    if !result.applied.isEmpty { Console.out(say.changed(result.applied.map(label))) }
+    // Each field with the value it now holds, as opps show reads it: a typed 下周五 or 50万 is
+    // said back as the date (and its weekday) or the amount it was read as.
+    let after = try r.record(result.record)
+    if !result.applied.isEmpty {
+        Console.out(say.changed(result.applied.map { field in (label(field), after.map { changedValue(r, words, $0, field) }) }))
+    }
     if result.applied.isEmpty, result.proposed.isEmpty, !result.unchanged.isEmpty { Console.out(say.unchanged(result.unchanged.map(label))) }
     try reportProposals(result, r, words: words)
+}
+
+/// A field's value after an edit, for the line that says it changed: as `opps show` prints it,
+/// an amount grouped, a date with its weekday, a long text cut to 40 columns.
+func changedValue(_ r: Replica, _ words: Vocabulary, _ record: Record, _ field: String) -> String {
+    let v = record[field]
+    var text = (try? valueText(r, words, record.entity, field, v)) ?? words.say.value(words, record.entity, field, v)
+    if case let .date(day) = v { text += words.say(" (\(words.say.weekday(day)))", "（\(words.say.weekday(day))）") }
+    if case .decimal = v { text = groupedAmount(text) }
+    return cut(text.replacingOccurrences(of: "\n", with: " "), 40)
 }
 
 /// What of an edit went to an approver instead of being written: each request once (with the

@@ -139,19 +139,24 @@ struct Phrases: Sendable {
     /// A task just made, with the day it is due as the typed date was read (`下周一` is which
     /// Monday?) and whose it is when not the reader's.
     func taskMade(_ id: String, _ entity: String, text: String, due: CivilDate?, assignee: String?) -> String {
-        let days = chinese ? ["周一", "周二", "周三", "周四", "周五", "周六", "周日"] : ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-        let day = due.map { "\($0)（\(days[Int($0.weekday) - 1])）" }
+        let day = due.map { "\($0)（\(weekday($0))）" }
         if chinese {
             return "\(id)  \(entity)「\(text)」" + (day.map { "，\($0)到期" } ?? "") + (assignee.map { "，由 \($0) 执行" } ?? "") + pendingSync
         }
-        return "\(id)  \(entity) \"\(text)\"" + (due.map { ", due \($0) (\(days[Int($0.weekday) - 1]))" } ?? "") + (assignee.map { ", for \($0)" } ?? "") + " "
+        return "\(id)  \(entity) \"\(text)\"" + (due.map { ", due \($0) (\(weekday($0)))" } ?? "") + (assignee.map { ", for \($0)" } ?? "") + " "
             + pendingSync
     }
 
     // MARK: - edits
 
-    func changed(_ fields: [String]) -> String {
-        self("changed \(fields.joined(separator: ", ")) (pending sync)", "已修改 \(fields.joined(separator: "、"))（待同步）")
+    /// Fields an edit wrote, each with its value now when given (`已修改 金额：500,000.00、预计成交日期：2026-12-11（周五）（待同步）`).
+    func changed(_ fields: [(label: String, value: String?)]) -> String {
+        let en = fields.map { f in f.value.map { "\(f.label) \($0)" } ?? f.label }, zh = fields.map { f in f.value.map { "\(f.label)：\($0)" } ?? f.label }
+        return self("changed \(en.joined(separator: ", ")) (pending sync)", "已修改 \(zh.joined(separator: "、"))（待同步）")
+    }
+    /// A day's weekday, short: 周五, Fri.
+    func weekday(_ day: CivilDate) -> String {
+        (chinese ? ["周一", "周二", "周三", "周四", "周五", "周六", "周日"] : ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])[Int(day.weekday) - 1]
     }
     func requestedApproval(_ id: String, for fields: [String], detail: String) -> String {
         self(

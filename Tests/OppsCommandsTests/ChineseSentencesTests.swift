@@ -74,7 +74,16 @@ import Testing
             let set = await opps(
                 "set", id, "next_step=拜访客户", "next_step_due=2026-12-01", "needs=预算审批", "decision_makers=王总", "close_date=2027-03-31",
                 "--home", sam)
-            #expect(set.code == 0 && set.stdout.hasPrefix("已修改 下一步、") && set.stdout.hasSuffix("（待同步）\n"), "\(set.stdout) \(set.stderr)")
+            // Each field with what it now holds: a date with its weekday.
+            #expect(
+                set.code == 0
+                    && set.stdout == "已修改 下一步：拜访客户、下一步截止：2026-12-01（周二）、客户需求：预算审批、决策人：王总、预计成交日期：2027-03-31（周三）（待同步）\n",
+                "\(set.stdout) \(set.stderr)")
+            // What was typed as words or 万 is said back as the day and the amount it was read as.
+            let read = await opps("set", id, "金额=15万", "预计成交日期=2027/4/1", "--home", sam)
+            #expect(read.stdout == "已修改 金额：150,000.00、预计成交日期：2027-04-01（周四）（待同步）\n", "\(read.stdout) \(read.stderr)")
+            let readInEnglish = await opps("set", id, "amount=160000", "--home", sam, "--locale", "en")
+            #expect(readInEnglish.stdout == "changed amount 160,000.00 (pending sync)\n", "\(readInEnglish.stdout)")
             #expect(Self.englishIn(set.stdout).isEmpty, "\(set.stdout)")
             // A value its field does not take, in the reader's words (the members by their labels).
             let member = await opps("set", id, "技术风险=很低", "--home", sam)

@@ -20,7 +20,7 @@ import Testing
             let id = try #require(await opps("list", "--home", f.home("max"), "--json").json?.array?.first?["id"]?.string)
             let short = ShortID.shown(try #require(RecordID(parsing: id)))
             // Accepted on the laptop (it holds no org chart), refused by the hub at the sync.
-            #expect(await opps(["set", short, "负责人="], environment: zh).stdout == "已修改 负责人（待同步）\n")
+            #expect(await opps(["set", short, "负责人="], environment: zh).stdout == "已修改 负责人：（空）（待同步）\n")
             let synced = await opps(["sync"], environment: zh)
             #expect(synced.code == 0 && synced.stdout.contains("0 项生效，1 项冲突"), "\(synced.stdout)")
             // The deal is still max's to see, with its owner, and the refusal says how to mend it.

@@ -100,6 +100,9 @@ import Testing
             // A command's own checks of what was typed, too (exit 64).
             let spaced = await opps("set", id, "金额", "120000", "--home", sam)
             #expect(spaced.code == 64 && spaced.stderr == "opps: 「金额」不是 字段=值 的形式：请写成 金额=120000\n", "\(spaced.stderr)")
+            // A field and its value written with a colon, as a Chinese reader writes them.
+            let colon = await opps("set", id, "金额：12万", "--home", sam)
+            #expect(colon.code == 64 && colon.stderr == "opps: 「金额：12万」不是 字段=值 的形式：请写成 金额=12万\n", "\(colon.stderr)")
             // A value typed without quotes: the words after a pair continue its value.
             let other = try #require(await opps("new", "苏州", "嘉禾", "扩容", "--account", "华为", "--home", sam, "--json").json?["id"]?.string)
             let unquoted = await opps("set", other, "下一步=约", "王总", "见面", "金额=5000", "--home", sam, "--json")

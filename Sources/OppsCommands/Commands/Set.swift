@@ -35,6 +35,11 @@ struct SetCommand: ParsableCommand {
                 let written = "\(a)=\(Self.quoted(assignments[i + 1]))"
                 throw ValidationError(say("\"\(a)\" is not FIELD=VALUE: write \(written)", "「\(a)」不是 字段=值 的形式：请写成 \(written)"))
             }
+            // `金额：50万`, as a Chinese reader writes a field and its value.
+            if let colon = a.firstIndex(where: { $0 == "：" || $0 == ":" }), colon != a.startIndex, a.index(after: colon) != a.endIndex {
+                let written = "\(a[..<colon])=\(Self.quoted(String(a[a.index(after: colon)...])))"
+                throw ValidationError(say("\"\(a)\" is not FIELD=VALUE: write \(written)", "「\(a)」不是 字段=值 的形式：请写成 \(written)"))
+            }
             throw ValidationError(say("\"\(a)\" is not FIELD=VALUE (e.g. next_step=\"demo Friday\")", "「\(a)」不是 字段=值 的形式（例如 下一步=\"周五演示\"）"))
         }
     }

@@ -128,6 +128,11 @@ import Testing
             let fields = logged.json?["fields"]
             #expect(logged.code == 0 && fields?["kind"]?.string == "visit" && fields?["note"]?.string == "见了王总， 谈了预算", "\(logged.stdout) \(logged.stderr)")
             #expect(await opps("log", id, "--kind", "电话", "约了周五演示", "--home", sam, "--json").json?["fields"]?["note"]?.string == "约了周五演示")
+            // Said back: the kind, what happened and the deal; the time when one was given.
+            let said = await opps("log", id, "电话", "确认了预算", "--home", sam)
+            #expect(said.code == 0 && said.stdout.hasSuffix("  已记录电话：确认了预算（华为云 试点）（待同步）\n"), "\(said.stdout)")
+            let earlierSaid = await opps("log", id, "visit", "met the CFO", "--at", "2026-11-21 10:00", "--home", sam, "--locale", "en")
+            #expect(earlierSaid.stdout.hasSuffix("  logged visit: met the CFO (华为云 试点), 2026-11-21 10:00 (pending sync)\n"), "\(earlierSaid.stdout)")
             // What happened without a kind first: the line says the kind comes first, with the command to type.
             #expect(
                 await opps("log", id, "见了王总", "--home", sam).stderr

@@ -59,6 +59,16 @@ struct LogCommand: ParsableCommand {
         }
         let when = try at.map { try r.parse($0, for: entity.field("at")!, of: entity.name) } ?? .timestamp(deviceNow())
         let result = try r.logActivity(deal: deal, kind: kind, at: when, note: note, place: place)
-        try printRecord(r, result.record, json: json, short: !json, words: words)
+        if json { return try printRecord(r, result.record, json: true, words: words) }
+        // What was logged, on which deal, and when when it was not now: `已记录 拜访：见了王总（华为云 试点）`.
+        guard let logged = try r.record(result.record) else { return }
+        let dealName = try r.record(deal).flatMap { $0["name"].isNull ? nil : $0["name"].canonicalText }
+        var time: String?
+        if at != nil, case let .timestamp(t) = logged["at"] { time = LocalTime.minute(t.milliseconds) }
+        Console.out(
+            words.say.logged(
+                try r.shortIDs()(result.record), kind: words.say.value(words, entity.name, "kind", logged["kind"]),
+                note: logged["note"].isNull ? nil : logged["note"].canonicalText,
+                deal: dealName, at: time))
     }
 }

@@ -53,6 +53,10 @@ enum Assets {
         .chart { max-width: 760px; width: 100%; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
         .chart .label { font-size: 12px; fill: var(--ink); } .chart .value { font-size: 12px; fill: #102a43; } .chart .conv { font-size: 12px; fill: var(--muted); } .chart .value.in { fill: #fff; font-weight: 600; }
         .funnel.s0 { fill: #84caff; } .funnel.s1 { fill: #53b1fd; } .funnel.s2 { fill: #2e90fa; } .funnel.s3 { fill: #1570ef; }
+        .fc-pipeline { fill: #b2ddff; } .fc-weighted { fill: #2e90fa; } .fc-won { fill: #12b76a; } .chart .value.small { font-size: 11px; }
+        .legend .key { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin: 0 4px 0 10px; vertical-align: -1px; }
+        .legend .key.fc-pipeline { background: #b2ddff; } .legend .key.fc-weighted { background: #2e90fa; } .legend .key.fc-won { background: #12b76a; }
+        table.forecast th { width: auto; } table.forecast td.num { text-align: right; white-space: nowrap; }
         .funnel.s4 { fill: #175cd3; } .funnel.s5 { fill: #1849a9; } .funnel.s6 { fill: #12b76a; } .funnel.s7 { fill: #f97066; }
         button { white-space: nowrap; font: inherit; padding: 3px 10px; border: 1px solid #b8c2cc; background: #fff; border-radius: 5px; cursor: pointer; }
         button:hover { border-color: var(--accent); }

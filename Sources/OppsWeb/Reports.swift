@@ -39,7 +39,96 @@ extension WebApp {
         let follow = try pipeline().followUp(PipelineFilter())
         html += "<h2>\(esc(t("Follow-up speed (median hours to first activity)", "跟进速度（首次跟进中位小时数）")))</h2>"
         html += barsSVG(follow.map { ($0.isTotal ? t("all", "全部") : $0.owner, $0.firstActivity.map { hoursText($0.median) }) }, unit: t("h", "小时"))
+        html += try forecastSection(t)
         return try layout(t.reports, t, active: "/reports", message: message, body: html)
+    }
+
+    /// The forecast, as `opps forecast` gives it: per close month, pipeline, weighted and won as
+    /// bars (one picture per currency, the owners summed), then the rows by month and owner with
+    /// every figure. Amounts of different currencies are never added together.
+    func forecastSection(_ t: WebText) throws -> String {
+        let rows = try pipeline().forecast(PipelineFilter())
+        var html = "<h2>\(esc(t("Forecast by close month", "按成交月份的预测")))</h2>"
+        guard !rows.isEmpty else { return html + "<p>\(esc(t("No deals to forecast here.", "这里没有可预测的商机。")))</p>" }
+        func month(_ m: String) -> String { m == "-" ? t("no close date", "未填成交日期") : m }
+        // Per currency, per month: the owners' figures summed.
+        var sums = [String: [String: (pipeline: CurrencyTotals, weighted: CurrencyTotals, won: CurrencyTotals)]]()
+        for row in rows {
+            for (figure, totals) in [(0, row.pipeline), (1, row.weighted), (2, row.won)] {
+                for (code, amount) in totals.totals where !totals.overflowed.contains(code) {
+                    var m = sums[code, default: [:]][row.month] ?? (CurrencyTotals(), CurrencyTotals(), CurrencyTotals())
+                    switch figure {
+                    case 0: m.pipeline.add(.decimal(amount), currency: .member(code))
+                    case 1: m.weighted.add(.decimal(amount), currency: .member(code))
+                    default: m.won.add(.decimal(amount), currency: .member(code))
+                    }
+                    sums[code, default: [:]][row.month] = m
+                }
+            }
+        }
+        let legend = [("fc-pipeline", t("pipeline", "管道")), ("fc-weighted", t("weighted", "加权")), ("fc-won", t("won", "赢单"))]
+        html += "<p class=\"legend\">" + legend.map { "<span class=\"key \($0.0)\"></span>\(esc($0.1))" }.joined(separator: " ") + "</p>"
+        // The currency most rows are in first (amounts of different currencies do not compare:
+        // 1,000,000 JPY is not more than 100,000 CNY); a company in one currency sees one picture.
+        var rowsIn = [String: Int]()
+        for row in rows { for code in Set([row.pipeline, row.won].flatMap(\.totals.keys)) { rowsIn[code, default: 0] += 1 } }
+        let currencies = sums.keys.sorted { a, b in rowsIn[a, default: 0] != rowsIn[b, default: 0] ? rowsIn[a, default: 0] > rowsIn[b, default: 0] : a < b }
+        for code in currencies {
+            let months = sums[code]!.keys.sorted { ($0 == "-" ? "~" : $0) < ($1 == "-" ? "~" : $1) }
+            html += "<h3>\(esc(code == CurrencyTotals.noCurrency ? t("no currency", "未填币种") : code))</h3>"
+            html += forecastSVG(months.map { m in (month(m), sums[code]![m]!) }, code: code, t: t)
+        }
+        // Every row and figure, as opps forecast prints them.
+        let owners = rows.contains { $0.owner != "-" }
+        func cell(_ totals: CurrencyTotals) -> String {
+            totals.totals.isEmpty
+                ? "—"
+                : totals.totals.keys.sorted().map { code in
+                    esc(
+                        (totals.overflowed.contains(code) ? t("(beyond 18 digits)", "（超过 18 位）") : groupedAmount(totals.text(code))) + " "
+                            + (code == CurrencyTotals.noCurrency ? t("(no currency)", "（未填币种）") : code))
+                }.joined(separator: "<br>")
+        }
+        let heads =
+            [t("Month", "月份")] + (owners ? [t("Owner", "负责人")] : []) + [
+                t("Deals", "商机数"), t("Pipeline", "管道"), t("Weighted", "加权"), t("Best case", "最佳情况"), t("Commit", "承诺"), t("Won", "赢单"),
+            ]
+        html += "<table class=\"list forecast\"><tr>" + heads.map { "<th>\(esc($0))</th>" }.joined() + "</tr>"
+        for row in rows {
+            html += "<tr><td>\(esc(month(row.month)))</td>" + (owners ? "<td>\(esc(row.owner))</td>" : "") + "<td class=\"num\">\(row.deals)</td>"
+            html += [row.pipeline, row.weighted, row.bestCase, row.commit, row.won].map { "<td class=\"num\">\(cell($0))</td>" }.joined() + "</tr>"
+        }
+        return html + "</table>"
+    }
+
+    /// An amount as a number for a bar's length only (its text is always the exact one).
+    nonisolated static func number(_ d: ExactDecimal?) -> Double {
+        guard let d else { return 0 }
+        var x = Double(d.units)
+        for _ in 0..<d.scale { x /= 10 }
+        return x
+    }
+
+    /// One row per month: pipeline, weighted and won of one currency as three bars on one scale,
+    /// each with its amount.
+    nonisolated func forecastSVG(
+        _ rows: [(label: String, figures: (pipeline: CurrencyTotals, weighted: CurrencyTotals, won: CurrencyTotals))], code: String, t: WebText
+    ) -> String {
+        let rowHeight = 44.0, labelWidth = 120.0, barSpace = 330.0
+        let top = max(rows.map { max(Self.number($0.figures.pipeline.totals[code]), Self.number($0.figures.won.totals[code])) }.max() ?? 1, 0.01)
+        var svg =
+            "<svg class=\"chart\" role=\"img\" aria-label=\"\(esc(t("Forecast", "预测"))) \(esc(code))\" viewBox=\"0 0 640 \(Int(rowHeight * Double(rows.count) + 8))\" xmlns=\"http://www.w3.org/2000/svg\">"
+        for (i, row) in rows.enumerated() {
+            let y = 4 + Double(i) * rowHeight
+            svg += "<text x=\"\(Int(labelWidth - 8))\" y=\"\(Int(y + 25))\" text-anchor=\"end\" class=\"label\">\(esc(row.label))</text>"
+            for (j, (totals, kind)) in [(row.figures.pipeline, "fc-pipeline"), (row.figures.weighted, "fc-weighted"), (row.figures.won, "fc-won")].enumerated() {
+                guard let amount = totals.totals[code] else { continue }
+                let w = max(2, barSpace * Self.number(amount) / top), by = y + 2 + Double(j) * 13
+                svg += "<rect x=\"\(Int(labelWidth))\" y=\"\(fmt(by))\" width=\"\(fmt(w))\" height=\"11\" rx=\"2\" class=\"\(kind)\"></rect>"
+                svg += "<text x=\"\(fmt(labelWidth + w + 6))\" y=\"\(fmt(by + 10))\" class=\"value small\">\(esc(groupedAmount(totals.text(code))))</text>"
+            }
+        }
+        return svg + "</svg>"
     }
 
     /// One bar per stage, as wide as the deals that reached it, centred: a funnel; the

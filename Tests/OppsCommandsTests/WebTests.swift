@@ -512,6 +512,46 @@ import Testing
         }
     }
 
+    /// The reports page's forecast has every row and figure `opps forecast` prints, and a
+    /// picture per currency that never adds one currency to another.
+    @Test func theForecastIsTheSameFiguresAsTheCommandLine() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            for (name, amount, currency, close) in [
+                ("A", "100000.00", "CNY", "2027-01-15"), ("B", "20000.00", "USD", "2027-02-01"), ("C", "50000.00", "CNY", "2027-01-20"),
+            ] {
+                let made = await opps("new", name, "--account", "ACME", "--amount", amount, "--currency", currency, "--close", close, "--home", f.home("sam"))
+                #expect(made.code == 0, "\(made.stderr)")
+            }
+            let cli = try #require(await opps("forecast", "--home", f.home("sam"), "--json").json?.array)
+            #expect(cli.count == 2, "two months: \(cli)")
+            try await Self.serving(f, user: "sam") { web in
+                let page = try await web.send("/reports").body
+                let table = try #require(page.range(of: "<table class=\"list forecast\">").map { String(page[$0.lowerBound...]) })
+                for row in cli {
+                    let month = try #require(row["month"]?.string)
+                    #expect(table.contains("<tr><td>\(month)</td>"), "\(month)")
+                    #expect(row["pipeline"]?.members?.isEmpty == false, "every month here has a pipeline")
+                    for key in ["pipeline", "weighted", "best_case", "commit", "won"] {
+                        for member in row[key]?.members ?? [] {
+                            #expect(table.contains(groupedAmount(member.value.string ?? "?") + " " + member.key), "\(month) \(key) \(member.key)")
+                        }
+                    }
+                }
+                // January's CNY pipeline is A and C together: 150,000.00, drawn in the CNY picture;
+                // the USD deal has its own.
+                #expect(page.contains("<h2>Forecast by close month</h2>"))
+                #expect(page.contains(#"aria-label="Forecast CNY""#) && page.contains(#"aria-label="Forecast USD""#), "\(page.suffix(3000))")
+                let cny = try #require(page.range(of: #"aria-label="Forecast CNY""#).map { String(page[$0.lowerBound...]) })
+                let cnyPicture = String(cny[..<(cny.range(of: "</svg>")?.lowerBound ?? cny.endIndex)])
+                #expect(cnyPicture.contains(">150,000.00</text>") && !cnyPicture.contains("20,000.00"), "\(cnyPicture)")
+                let zh = try await web.send("/reports", headers: [("Accept-Language", "zh-CN")]).body
+                #expect(zh.contains("<h2>按成交月份的预测</h2>") && zh.contains("<th>最佳情况</th>"), "\(zh.suffix(2000))")
+            }
+        }
+    }
+
     /// Tasks, the team and conflicts on a deal's page: the same actions as `opps task`,
     /// `opps team add` and `opps conflicts restore|dismiss`.
     @Test func tasksTheTeamAndConflictsAreWorkedFromTheDealPage() async throws {

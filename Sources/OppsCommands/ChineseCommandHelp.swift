@@ -28,6 +28,7 @@ enum ChineseCommandHelp {
             "名称后面可以跟其他字段（字段=值，同 opps set）；新商机和这些字段是一次修改，被拒绝时什么也不建。\n\n例子：opps new \"华东 试点\" --account 上海云帆 --amount 120000.00 --currency CNY --close 2027-03-31 赢率=30"
         ),
         "lead": (nil, "例子：opps lead add \"Beta 试点\" --company Beta --contact 李伟 --source event"),
+        "lead list": ("列出本机的线索：每条还缺什么才能交接，以及已交接的", "例子：opps lead list"),
         "lead add": ("为一家公司新增线索（处于线索阶段的商机）", "例子：opps lead add \"Beta 试点\" --company Beta --contact 李伟 --source event"),
         "list": (nil, "筛选条件可以组合。\n\n例子：opps list --stage 需求挖掘 --mine --search 物流 --closing-to 2026-12-31 --amount-min 100000 --sort close"),
         "forecast": (
@@ -228,6 +229,7 @@ enum ChineseCommandHelp {
         "lead add contact": "联系人姓名",
         "lead add source": "线索来源：web、event、referral、campaign、cold_call、partner、other",
         "lead add json": "以 JSON 输出新记录（同 show --json）",
+        "lead list json": "输出一个 JSON 数组：id、阶段、名称、来源、交接还缺的字段（missing）、负责人",
         "list stage": "只看此阶段",
         "list mine": "只看你负责的",
         "list owner": "只看此用户负责的",

@@ -157,7 +157,8 @@ import Testing
                 if ["init", "connect", "web"].contains(command) { continue }
                 let makes = (command == "new" || sub == "new" || (command == "lead" && sub == "add"))
                 let user = command == "lead" ? "mia" : ["approve", "reject", "approvals", "delete"].contains(command) || sub == "merge" ? "max" : "sam"
-                let base = makes ? empty(user) : command == "team" && sub == "remove" ? withEve : fixture.home(user)
+                // mia's only laptop is the empty one (`lead list` runs there too).
+                let base = makes || user == "mia" ? empty(user) : command == "team" && sub == "remove" ? withEve : fixture.home(user)
                 words = words.map { word in
                     switch word {
                     case "7dka36sd": command == "account" ? account : command == "contact" ? contact : deal

@@ -1,0 +1,52 @@
+import Foundation
+import OppsCommands
+import OppsCore
+import Testing
+
+/// `opps lead list`: a marketer's leads with what each still needs before its hand-off, and the
+/// ones handed off — whose they are only to a reader who may see their owner.
+@Suite struct LeadListTests {
+    @Test func aMarketerSeesWhatEachLeadNeedsAndWhatWasHandedOff() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["mia", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let mia = f.home("mia")
+            #expect(await opps("lead", "list", "--home", mia).stdout == "no leads here: add one with opps lead add NAME --company COMPANY\n")
+            let ready = try #require(await opps("lead", "add", "Beta pilot", "--company", "Beta", "--contact", "Li Wei", "--source", "event", "--home", mia, "--json").json?["id"]?.string)
+            let fresh = try #require(await opps("lead", "add", "Gamma rollout", "--company", "Gamma", "--home", mia, "--json").json?["id"]?.string)
+            let checked = await opps(
+                "set", ready, "qualification=budget approved", "check_need=true", "check_budget=true", "check_timing=true", "check_contact=true", "--home", mia)
+            #expect(checked.code == 0, "\(checked.stderr)")
+            let short = { (id: String) in ShortID.shown(RecordID(parsing: id)!) }
+
+            let list = await opps(["lead", "list", "--home", mia], environment: ["LANG": "C", "COLUMNS": "80"])
+            let lines = list.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count == 4, "\(list.stdout)")
+            #expect(lines[0].hasPrefix("ID ") && lines[0].hasSuffix("SOURCE      HAND-OFF"), "\(lines[0])")
+            #expect(lines[1].hasPrefix(short(ready)) && lines[1].contains("Beta pilot") && lines[1].contains("event") && lines[1].hasSuffix("  ready"), "\(lines[1])")
+            #expect(lines[2].hasPrefix(short(fresh)) && lines[2].hasSuffix("  needs 7"), "\(lines[2])")
+            #expect(
+                lines[3]
+                    == "a lead's hand-off needs contact, lead_source, qualification, check_need, check_budget, check_timing, check_contact: opps set ID FIELD=VALUE, then opps stage ID qualified",
+                "\(lines[3])")
+            #expect(lines.allSatisfy { $0.displayWidth <= 80 || $0.hasPrefix("a lead's") })
+            let json = await opps("lead", "list", "--home", mia, "--json").json?.array ?? []
+            #expect(json.map { $0["missing"]?.array?.count } == [0, 7], "\(json)")
+            #expect(json.last?["missing"]?.array?.contains { $0.string == "contact" } == true)
+            let zh = await opps("lead", "list", "--home", mia, "--locale", "zh-CN").stdout
+            #expect(zh.contains("  还缺 7 项\n") && zh.contains("  可以交接\n") && zh.contains("交接前要填：联系人、线索来源、资质说明、需求确认、预算确认、时间确认、联系人确认"), "\(zh)")
+
+            // Handed off: the hub assigns a rep. The marketer may not see the owner past the
+            // hand-off, so her list says only that it was handed off; the manager's names the rep.
+            #expect(await opps("stage", ready, "qualified", "--home", mia).code == 0)
+            #expect(await opps("sync", "--home", mia).code == 0)
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+            let after = await opps(["lead", "list", "--home", mia], environment: ["LANG": "C", "COLUMNS": "80"]).stdout
+            let handed = after.split(separator: "\n").first { $0.hasPrefix(short(ready)) }.map(String.init) ?? ""
+            #expect(handed.contains("qualified") && handed.hasSuffix("  handed off"), "\(after)")
+            let owner = try #require(await opps("show", ready, "--home", f.home("max"), "--json").json?["fields"]?["owner"]?.string)
+            let managers = await opps(["lead", "list", "--home", f.home("max")], environment: ["LANG": "C", "COLUMNS": "80"]).stdout
+            #expect(managers.contains("  to \(owner)\n"), "\(managers)")
+        }
+    }
+}

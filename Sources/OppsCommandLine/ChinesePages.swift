@@ -68,6 +68,19 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
 
     /// The group of commands `words` name and nothing else, when it has no default command: its
     /// page is what its reader wants (`opps report`, `opps-hub user`), not a usage error.
+    /// The group, the word after it and the group's commands, when that word is a plain word
+    /// (not an option) naming none of them and the group has no default command, or is near one
+    /// of its names (`account lst`, a typo the default command then failed to parse). Asked only
+    /// once parsing failed: a group's default command takes words of its own.
+    public static func unknownSubcommand(_ words: [String]) -> (group: String, typo: String, commands: [String])? {
+        guard words.count >= 2, let group = Root.configuration.subcommands.first(where: { $0._commandName == words[0] }) else { return nil }
+        let subs = group.configuration.subcommands.map { $0._commandName }
+        let word = words[1]
+        guard !subs.isEmpty, !word.hasPrefix("-"), !subs.contains(word) else { return nil }
+        if group.configuration.defaultSubcommand != nil, CommandSuggestion.closest(to: word, among: subs) == nil { return nil }
+        return (words[0], word, subs)
+    }
+
     public static func groupAlone(_ words: [String]) -> ([String], ParsableCommand.Type)? {
         guard !words.isEmpty else { return nil }
         var type: ParsableCommand.Type = Root.self

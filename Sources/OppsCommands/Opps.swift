@@ -107,6 +107,19 @@ public enum OppsMain {
                 return 0
             }
             // An unknown option, a missing argument, a value the parser refuses: bad usage.
+            // `opps account lst`, `opps lead foo`: a word after a group that is none of its
+            // commands, said as such (with the one it is near), not "Unexpected argument 'lst'".
+            // Only once parsing failed: a group's default command takes words of its own.
+            if let (group, typo, subs) = Self.unknownSubcommand(rest) {
+                let near = CommandSuggestion.closest(to: typo, among: subs)
+                let line = near.map { CommandGuess.shell([group, $0] + Array(rest.dropFirst(2))) }
+                let said =
+                    !json && ChineseHelp.readerIsChinese(arguments)
+                    ? "没有命令「\(typo)」：opps \(group) 的命令有 \(subs.joined(separator: "、"))" + (line.map { "。是指：\($0)" } ?? "")
+                    : "unknown command \"\(typo)\" for opps \(group) (it has \(subs.joined(separator: ", ")))" + (line.map { "; did you mean: \($0)" } ?? "")
+                report(said, code: ExitStatus.usage, json: json)
+                return ExitStatus.usage
+            }
             let message = Opps.message(for: error)
             let said = json || !ChineseHelp.readerIsChinese(arguments) ? nil : ChineseUsage.translate(message)
             report(said ?? message, code: ExitStatus.usage, json: json)
@@ -158,6 +171,8 @@ public enum OppsMain {
 
     /// The group of commands `words` name and nothing else, when it has no default command.
     static func groupAlone(_ words: [String]) -> ([String], ParsableCommand.Type)? { ChinesePages<Opps>.groupAlone(words) }
+
+    static func unknownSubcommand(_ words: [String]) -> (group: String, typo: String, commands: [String])? { ChinesePages<Opps>.unknownSubcommand(words) }
 
     static func report(_ message: String, code: Int32, json: Bool) {
         if json {

@@ -74,6 +74,17 @@ public enum OppsHubMain {
                 Console.out(Usage.fitted(OppsHub.fullMessage(for: error)))
                 return 0
             }
+            // `opps-hub user lst --data DIR`: the group's commands and the one meant (it said
+            // "Unknown option '--data'").
+            if let (group, typo, subs) = ChinesePages<OppsHub>.unknownSubcommand(arguments) {
+                let line = CommandSuggestion.closest(to: typo, among: subs).map { CommandSuggestion.line("opps-hub", [group, $0] + Array(arguments.dropFirst(2))) }
+                Console.err(
+                    chinese
+                        ? "opps-hub：没有命令「\(typo)」：opps-hub \(group) 的命令有 \(subs.joined(separator: "、"))" + (line.map { "。是指：\($0)" } ?? "")
+                        : "opps-hub: unknown command \"\(typo)\" for opps-hub \(group) (it has \(subs.joined(separator: ", ")))"
+                            + (line.map { "; did you mean: \($0)" } ?? ""))
+                return ExitStatus.usage
+            }
             let message = OppsHub.message(for: error)
             Console.err(chinese ? "opps-hub：" + (ChineseUsage.translate(message) ?? message) : "opps-hub: " + message)
             return code.rawValue

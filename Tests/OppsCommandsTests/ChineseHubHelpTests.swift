@@ -51,7 +51,11 @@ import Testing
         let typo = await hub("usr", "list", environment: chinese)
         #expect(typo.code == 64 && typo.stderr == "opps-hub：没有命令「usr」（opps-hub --help 列出所有命令）。是指：opps-hub user list\n", "\(typo.stderr)")
         let extra = await hub("user", "ad", "fang", environment: chinese)
-        #expect(extra.code == 64 && extra.stderr == "opps-hub：多余的参数「ad」、「fang」（名称里有空格时请加引号）\n", "\(extra.stderr)")
+        // A typo of a group's command: its commands, and the line meant (it said 多余的参数「ad」、「fang」).
+        #expect(
+            extra.code == 64
+                && extra.stderr == "opps-hub：没有命令「ad」：opps-hub user 的命令有 add、import、list、disable、enable、set。是指：opps-hub user add fang\n",
+            "\(extra.stderr)")
         #expect(await hub("user", "add", environment: english).stderr == "opps-hub: Missing expected argument '<name>'\n")
     }
 

@@ -12,7 +12,8 @@ import Testing
             for u in ["mia", "max"] { #expect(await f.initReplica(u, url).code == 0) }
             let mia = f.home("mia")
             #expect(await opps("lead", "list", "--home", mia).stdout == "no leads here: add one with opps lead add NAME --company COMPANY\n")
-            let ready = try #require(await opps("lead", "add", "Beta pilot", "--company", "Beta", "--contact", "Li Wei", "--source", "event", "--home", mia, "--json").json?["id"]?.string)
+            let ready = try #require(
+                await opps("lead", "add", "Beta pilot", "--company", "Beta", "--contact", "Li Wei", "--source", "event", "--home", mia, "--json").json?["id"]?.string)
             let fresh = try #require(await opps("lead", "add", "Gamma rollout", "--company", "Gamma", "--home", mia, "--json").json?["id"]?.string)
             let checked = await opps(
                 "set", ready, "qualification=budget approved", "check_need=true", "check_budget=true", "check_timing=true", "check_contact=true", "--home", mia)

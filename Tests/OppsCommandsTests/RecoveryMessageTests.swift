@@ -61,6 +61,23 @@ import Testing
         // --set a=b`, which `opps set` then refused as "no option --set: did you mean --json?").
         #expect(await said(["edit", "x99zdv86", "--set", "next_step=call Li"]).hasSuffix("did you mean: opps set x99zdv86 \"next_step=call Li\"\n"))
         #expect(await said(["update", "x99zdv86", "--set=amount=5000"]).hasSuffix("did you mean: opps set x99zdv86 amount=5000\n"))
+        // A word after a group that is none of its commands: the group's commands, and the one
+        // it is near (it said "Unexpected argument 'lst'").
+        #expect(
+            await said(["account", "lst"])
+                == "opps: unknown command \"lst\" for opps account (it has list, show, new, duplicates, merge); did you mean: opps account list\n")
+        #expect(await said(["lead", "foo"]) == "opps: unknown command \"foo\" for opps lead (it has add, list)\n")
+        #expect(await said(["task", "dnoe", "x99zdv86"]).hasSuffix("did you mean: opps task done x99zdv86\n"))
+        let leadTypo = await opps(["lead", "lsit"], environment: ["OPPS_HOME": "/tmp/nowhere", "LANG": "zh_CN.UTF-8"])
+        #expect(leadTypo.code == 64 && leadTypo.stderr == "opps: 没有命令「lsit」：opps lead 的命令有 add、list。是指：opps lead list\n", "\(leadTypo.stderr)")
+        let hubGroup = await oppsHub("user", "lst", "--data", "/tmp/nowhere")
+        #expect(
+            hubGroup.code == 64
+                && hubGroup.stderr
+                    == "opps-hub: unknown command \"lst\" for opps-hub user (it has add, import, list, disable, enable, set); did you mean: opps-hub user list --data /tmp/nowhere\n",
+            "\(hubGroup.stderr)")
+        // A group's default command still takes its own words (a deal named like a command).
+        #expect(!(await said(["task", "x99zdv86"])).contains("unknown command"))
     }
 
     @Test func setWithASetOptionSaysTheLineWithoutIt() async throws {

@@ -34,6 +34,10 @@ import Testing
             let json = await opps("lead", "list", "--home", mia, "--json").json?.array ?? []
             #expect(json.map { $0["missing"]?.array?.count } == [0, 7], "\(json)")
             #expect(json.last?["missing"]?.array?.contains { $0.string == "contact" } == true)
+            // Her day says how many of her leads wait, and where to see them.
+            let day = await opps(["today", "--home", mia], environment: ["LANG": "C"]).stdout
+            #expect(day.hasSuffix("\n2 of your leads wait for their hand-off: opps lead list\n"), "\(day)")
+            #expect(await opps("today", "--home", mia, "--locale", "zh-CN").stdout.contains("你的线索：2 条等待交接（opps lead list）"))
             let zh = await opps("lead", "list", "--home", mia, "--locale", "zh-CN").stdout
             #expect(zh.contains("  还缺 7 项\n") && zh.contains("  可以交接\n") && zh.contains("交接前要填：联系人、线索来源、资质说明、需求确认、预算确认、时间确认、联系人确认"), "\(zh)")
 
@@ -45,6 +49,7 @@ import Testing
             let after = await opps(["lead", "list", "--home", mia], environment: ["LANG": "C", "COLUMNS": "80"]).stdout
             let handed = after.split(separator: "\n").first { $0.hasPrefix(short(ready)) }.map(String.init) ?? ""
             #expect(handed.contains("qualified") && handed.hasSuffix("  handed off"), "\(after)")
+            #expect(await opps(["today", "--home", mia], environment: ["LANG": "C"]).stdout.contains("\n1 of your leads waits for its hand-off: opps lead list\n"))
             let owner = try #require(await opps("show", ready, "--home", f.home("max"), "--json").json?["fields"]?["owner"]?.string)
             let managers = await opps(["lead", "list", "--home", f.home("max")], environment: ["LANG": "C", "COLUMNS": "80"]).stdout
             #expect(managers.contains("  to \(owner)\n"), "\(managers)")

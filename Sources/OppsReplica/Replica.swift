@@ -63,9 +63,14 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
                 + (atInit
                     ? "; no replica was made: give --hub as the operator gave it, up to its port (e.g. http://127.0.0.1:8080)"
                     : ": check the address with opps status, and give the right one with opps connect --hub URL (your work is kept)")
-        case let .wrongAddress(.speaksHTTP(url), atInit):
+        case let .wrongAddress(.speaksHTTP(url), atInit) where WrongAddress.isThisMachine(url):
             "the hub at this address speaks http://, not https://"
                 + (atInit ? "; no replica was made: run opps init again with --hub \(url)" : ": run opps connect --hub \(url) (your work is kept)")
+        case let .wrongAddress(.speaksHTTP, atInit):
+            // Not on this machine: someone between here and the hub can make https:// fail and answer
+            // http:// themselves; the rep is not sent to an address that carries the token in clear.
+            "the server at this address answers http://, not https://: ask the operator for the hub's address (over http:// your token travels unencrypted)"
+                + (atInit ? "; no replica was made" : "; your work is kept")
         case let .unreachable(why): "the hub cannot be reached (\(why)); your work is kept and will sync later"
         case let .hub(why): why
         case let .hubRefused(status, e) where e.code == .unavailable:
@@ -156,6 +161,16 @@ public enum WrongAddress: Sendable, Equatable {
     case notAHub(status: Int)
     /// https:// was given; the hub answers at this http:// address.
     case speaksHTTP(String)
+
+    /// Whether `url`'s host is this machine (a demo, a hub beside the laptop): the only place
+    /// where a failed https:// and an answering http:// are surely the same server.
+    public static func isThisMachine(_ url: String) -> Bool {
+        guard let host = URLComponents(string: url)?.host?.lowercased() else { return false }
+        // 127.0.0.0/8 as an address, not a name that begins with it (127.example.com).
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        let loopback4 = parts.count == 4 && parts[0] == "127" && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
+        return host == "localhost" || host == "::1" || host == "[::1]" || loopback4
+    }
 }
 
 public struct RecordCandidate: Sendable {

@@ -33,9 +33,12 @@ extension ReplicaError {
                 + (atInit
                     ? "；没有建立副本：--hub 请按管理员给的地址填写，写到端口为止（例如 http://127.0.0.1:8080）"
                     : "：用 opps status 查看地址，再用 opps connect --hub 地址 改正（本机的修改都保留着）")
-        case let .wrongAddress(.speaksHTTP(url), atInit):
+        case let .wrongAddress(.speaksHTTP(url), atInit) where WrongAddress.isThisMachine(url):
             return "这个地址上的服务器用的是 http://，不是 https://"
                 + (atInit ? "；没有建立副本：请用 --hub \(url) 重新运行 opps init" : "：请运行 opps connect --hub \(url)（本机的修改都保留着）")
+        case let .wrongAddress(.speaksHTTP, atInit):
+            return "这个地址上的服务器用的是 http://，不是 https://：请向管理员确认服务器地址（用 http:// 时令牌以明文传输）"
+                + (atInit ? "；没有建立副本" : "；本机的修改都保留着")
         case let .certificateAtInit(why):
             return "不信任服务器的证书（\(why)）；没有建立副本：请向管理员要服务器的 CA 证书，然后加上 --ca 文件 重新运行 opps init"
         case .disabled: return "管理员已在服务器上停用你的用户：请联系管理员启用（opps-hub user enable）；本机的修改会保留"

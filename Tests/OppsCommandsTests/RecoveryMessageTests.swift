@@ -192,6 +192,22 @@ import Testing
         }
     }
 
+    /// https:// failing where http:// answers is told as "use http://" only for this machine:
+    /// elsewhere someone between the laptop and the hub could stage it, and the rep is not sent
+    /// to an address that carries the token in clear.
+    @Test func plainHTTPIsSuggestedOnlyForThisMachine() {
+        for local in ["http://127.0.0.1:8080", "http://localhost:9", "http://[::1]:8080"] { #expect(WrongAddress.isThisMachine(local), "\(local)") }
+        for remote in ["http://hub.example.com:8080", "http://10.0.0.5", "http://127.example.com"] { #expect(!WrongAddress.isThisMachine(remote), "\(remote)") }
+        let remote = ReplicaError.wrongAddress(.speaksHTTP("http://hub.example.com:8080"), atInit: true)
+        #expect(
+            remote.description
+                == "the server at this address answers http://, not https://: ask the operator for the hub's address (over http:// your token travels unencrypted); no replica was made"
+        )
+        #expect(!remote.description.contains("--hub http://"))
+        let words = Vocabulary(.default, locale: "zh-CN")
+        #expect(remote.chinese(words) == "这个地址上的服务器用的是 http://，不是 https://：请向管理员确认服务器地址（用 http:// 时令牌以明文传输）；没有建立副本")
+    }
+
     /// A token the hub does not know, at init: nothing was made, so the way on is init again
     /// with the right token, not `opps connect` (there is no replica to connect).
     @Test func initWithAWrongTokenSaysNothingWasMade() async throws {

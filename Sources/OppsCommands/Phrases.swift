@@ -163,6 +163,10 @@ struct Phrases: Sendable {
         let en = fields.map { f in f.value.map { "\(f.label) \($0)" } ?? f.label }, zh = fields.map { f in f.value.map { "\(f.label)：\($0)" } ?? f.label }
         return self("changed \(en.joined(separator: ", ")) (pending sync)", "已修改 \(zh.joined(separator: "、"))（待同步）")
     }
+    /// The fields a new record was made with, each with its value (`已填 金额：300,000.00`).
+    func filled(_ fields: [(label: String, value: String)]) -> String {
+        self("  with " + fields.map { "\($0.label) \($0.value)" }.joined(separator: ", "), "  已填 " + fields.map { "\($0.label)：\($0.value)" }.joined(separator: "、"))
+    }
     /// A day's weekday, short: 周五, Fri.
     func weekday(_ day: CivilDate) -> String {
         (chinese ? ["周一", "周二", "周三", "周四", "周五", "周六", "周日"] : ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])[Int(day.weekday) - 1]

@@ -48,6 +48,11 @@ import Testing
             #expect(fields?["next_step"]?.string == "约 王总" && fields?["currency"]?.string == "CNY", "\(String(describing: fields))")
             let (dealsAfter, accountsAfter) = (await deals(), await accounts())
             #expect(dealsAfter == before + 1 && accountsAfter.contains("北辰"))
+            // Said back with the values the pairs were read as (the amount grouped, the day's weekday).
+            let said = await opps("new", "北辰", "三期", "金额=30万", "预计成交日期=2027-01-31", "--account", "北辰", "--home", home, "--locale", "zh-CN")
+            let lines = said.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count == 2 && lines[0].hasSuffix("  商机「北辰 三期」（待同步）") && lines[1] == "  已填 金额：300,000.00、预计成交日期：2027-01-31（周日）", "\(said.stdout)")
+            #expect(await opps("new", "北辰", "四期", "--account", "北辰", "--home", home).stdout.split(separator: "\n").count == 1, "no pairs, nothing more")
 
             // A name may hold a sign; a mistyped field is refused by name, not made part of the name.
             let signed = await opps("new", "1+1=3 试点", "--account", "北辰", "--home", home, "--json")

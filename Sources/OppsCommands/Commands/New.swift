@@ -55,8 +55,15 @@ struct NewCommand: ParsableCommand {
         let fields = try assignments(r, "opportunity", joined)
         let made = try r.newOpportunity(name: title, account: account, amount: amount, currency: currency, close: close, fields: fields, using: &rng)
         try printRecord(r, made.record, json: json, short: true, words: home.words(r))
+        guard !json else { return }
+        // The pairs given, with the values they were read as (下月 15 日, 30万), as opps set says them.
+        let words = home.words(r)
+        let given = fields.map(\.0).filter { made.applied.contains($0) }
+        if !given.isEmpty, let deal = try r.record(made.record) {
+            Console.out(words.say.filled(given.map { (words.field("opportunity", $0), changedValue(r, words, deal, $0)) }))
+        }
         // `负责人=lin` from a rep is a transfer request, not a change: said as opps set says it.
-        if !json { try reportProposals(made, r, words: home.words(r)) }
+        try reportProposals(made, r, words: words)
     }
 }
 

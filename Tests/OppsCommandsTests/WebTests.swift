@@ -512,6 +512,30 @@ import Testing
         }
     }
 
+    /// A marketer's Today lists the leads she made that wait for their hand-off, each with what
+    /// it still needs, linked to its page (her due items are empty).
+    @Test func aMarketersTodayListsHerLeadsBeforeTheHandOff() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("mia", url).code == 0)
+            let mia = f.home("mia")
+            let ready = try #require(
+                await opps("lead", "add", "Beta pilot", "--company", "Beta", "--contact", "Li Wei", "--source", "event", "--home", mia, "--json").json?["id"]?.string)
+            #expect(
+                await opps("set", ready, "qualification=ok", "check_need=true", "check_budget=true", "check_timing=true", "check_contact=true", "--home", mia).code
+                    == 0)
+            #expect(await opps("lead", "add", "Gamma rollout", "--company", "Gamma", "--home", mia).code == 0)
+            try await Self.serving(f, user: "mia") { web in
+                let page = try await web.send("/today?lang=en").body
+                #expect(page.contains("Your leads before their hand-off <span class=\"count\">2</span>"), "\(page)")
+                #expect(page.contains("\">Beta pilot</a> — ready to hand off</li>"), "\(page)")
+                #expect(page.contains("\">Gamma rollout</a> — needs lead source, contact, qualification, "), "\(page)")
+                let zh = try await web.send("/today?lang=zh-CN").body
+                #expect(zh.contains("等待交接的线索") && zh.contains("— 还缺 线索来源、联系人、资质说明、"), "\(zh)")
+            }
+        }
+    }
+
     /// The reports page's forecast has every row and figure `opps forecast` prints, and a
     /// picture per currency that never adds one currency to another.
     @Test func theForecastIsTheSameFiguresAsTheCommandLine() async throws {

@@ -151,6 +151,17 @@ public struct Agenda: Sendable {
 extension Replica {
     /// Tasks assigned to this user (or made by them for no one) and next steps of their open
     /// deals, due today or before; their open deals with no follow-up in `stale_days`.
+    /// The leads this user made that are still at the hand-off's first stage, by name, each with
+    /// the fields it still needs to move on (empty: ready). `opps today` counts them; the web
+    /// app's Today lists them (a marketer's day has no deals due).
+    public func leadsAwaitingHandOff() throws -> [(lead: Record, missing: [String])] {
+        guard let handoff = workspace.handoff else { return [] }
+        return try store.list(entity: "opportunity", workspace: workspace)
+            .filter { $0["stage"] == .member(handoff.from) && $0.created.author == user }
+            .sorted { $0["name"].canonicalText.localizedStandardCompare($1["name"].canonicalText) == .orderedAscending }
+            .map { ($0, workspace.stageMoveMissing(of: $0, to: handoff.to, role: role)) }
+    }
+
     public func agenda(today: CivilDate) throws -> Agenda {
         var a = Agenda()
         func file(_ item: AgendaItem) {

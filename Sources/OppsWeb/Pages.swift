@@ -428,23 +428,17 @@ extension WebApp {
         }
         // A marketer's day: the leads they made that wait for their hand-off, each with what it
         // still needs (opps lead list), as their due items are empty.
-        let ws = replica.workspace
-        if let handoff = ws.handoff {
-            let leads = try replica.store.list(entity: "opportunity", workspace: ws)
-                .filter { $0["stage"] == .member(handoff.from) && $0.created.author == replica.user }
-                .sorted { $0["name"].canonicalText.localizedStandardCompare($1["name"].canonicalText) == .orderedAscending }
-            if !leads.isEmpty {
-                let words = vocabulary(t)
-                html += "<h2>\(esc(t("Your leads before their hand-off", "等待交接的线索"))) <span class=\"count\">\(leads.count)</span></h2><ul class=\"agenda\">"
-                for lead in leads {
-                    let missing = ws.stageMoveMissing(of: lead, to: handoff.to, role: replica.role)
-                    let text =
-                        missing.isEmpty
-                        ? t("ready to hand off", "可以交接") : t("needs ", "还缺 ") + missing.map { words.field("opportunity", $0) }.joined(separator: t(", ", "、"))
-                    html += "<li><a href=\"/deal/\(short(lead.id))\">\(esc(lead["name"].canonicalText))</a> — \(esc(text))</li>"
-                }
-                html += "</ul>"
+        let leads = try replica.leadsAwaitingHandOff()
+        if !leads.isEmpty {
+            let words = vocabulary(t)
+            html += "<h2>\(esc(t("Your leads before their hand-off", "等待交接的线索"))) <span class=\"count\">\(leads.count)</span></h2><ul class=\"agenda\">"
+            for (lead, missing) in leads {
+                let text =
+                    missing.isEmpty
+                    ? t("ready to hand off", "可以交接") : t("needs ", "还缺 ") + missing.map { words.field("opportunity", $0) }.joined(separator: t(", ", "、"))
+                html += "<li><a href=\"/deal/\(short(lead.id))\">\(esc(lead["name"].canonicalText))</a> — \(esc(text))</li>"
             }
+            html += "</ul>"
         }
         // A manager's team: whose deal slipped, and how.
         if !agenda.team.isEmpty {

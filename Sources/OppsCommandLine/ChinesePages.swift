@@ -66,8 +66,6 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
         return path.isEmpty ? nil : path
     }
 
-    /// The group of commands `words` name and nothing else, when it has no default command: its
-    /// page is what its reader wants (`opps report`, `opps-hub user`), not a usage error.
     /// The group, the word after it and the group's commands, when that word is a plain word
     /// (not an option) naming none of them and the group has no default command, or is near one
     /// of its names (`account lst`, a typo the default command then failed to parse). Asked only
@@ -81,6 +79,8 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
         return (words[0], word, subs)
     }
 
+    /// The group of commands `words` name and nothing else, when it has no default command: its
+    /// page is what its reader wants (`opps report`, `opps-hub user`), not a usage error.
     public static func groupAlone(_ words: [String]) -> ([String], ParsableCommand.Type)? {
         guard !words.isEmpty else { return nil }
         var type: ParsableCommand.Type = Root.self

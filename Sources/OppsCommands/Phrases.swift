@@ -44,8 +44,7 @@ struct Phrases: Sendable {
     var dueToday: String { self("due today", "今日到期") }
     var overdue: String { self("overdue", "已逾期") }
     var staleDeals: String { self("stale deals", "久未跟进的商机") }
-    /// An agenda item's kind: `task`, `next_step`, `stale`.
-    /// An agenda item's kind, in words: the column is read, never typed back (English read
+    /// An agenda item's kind (`task`, `next_step`, `stale`, `overdue`), in words: the column is read, never typed back (English read
     /// `next_step` there).
     func agendaKind(_ kind: String) -> String {
         guard chinese else { return kind == "next_step" ? "next step" : kind }

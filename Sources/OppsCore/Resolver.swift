@@ -292,10 +292,6 @@ func incomingState(_ w: FieldWrite, authority: Access) -> FieldState {
 }
 
 extension Workspace {
-    /// Why moving `record` to `stage` is refused by the stage rules for a user of `role` (gates,
-    /// sticky stages, backward moves), or nil. Proposals do not count: an approved request is the
-    /// confirmation. The hub asks it before applying an approved stage move, so an approval never
-    /// skips a gate (a deal closed as lost without its loss reason).
     /// The fields `record` still lacks to move to `stage` (a gate, the hand-off checklist), for
     /// a user of `role`; empty when nothing is missing or the move is refused for another reason.
     public func stageMoveMissing(of record: Record, to stage: String, role: String) -> [String] {
@@ -303,6 +299,10 @@ extension Workspace {
         return stageTransition(from: from, to: stage, record: record, entity: entity, role: role, workspace: self)?.missing ?? []
     }
 
+    /// Why moving `record` to `stage` is refused by the stage rules for a user of `role` (gates,
+    /// sticky stages, backward moves), or nil. Proposals do not count: an approved request is the
+    /// confirmation. The hub asks it before applying an approved stage move, so an approval never
+    /// skips a gate (a deal closed as lost without its loss reason).
     public func stageMoveRefusal(of record: Record, to stage: String, role: String) -> String? {
         guard let entity = entity(record.entity), entity.stageField != nil, let from = self.stage(of: record, in: entity), from != stage else { return nil }
         guard let verdict = stageTransition(from: from, to: stage, record: record, entity: entity, role: role, workspace: self),

@@ -97,7 +97,6 @@ extension Replica {
         }
     }
 
-    /// The same for every field of the record, its relations to the user worked out once.
     /// The field's value now, when it is no longer the one that held when the hub decided
     /// `conflict` (someone wrote it since); nil when it is the same, or when this user was not
     /// shown the decision's value or may not read the field now (never a value hidden from them).
@@ -109,6 +108,7 @@ extension Replica {
         return now == held ? nil : now
     }
 
+    /// The same for every field of the record, its relations to the user worked out once.
     public func accessByField(to record: Record) throws -> [String: Access] {
         let relations = try relations(to: record)
         let actor = Actor(user: user, role: role)
@@ -149,8 +149,6 @@ public struct Agenda: Sendable {
 }
 
 extension Replica {
-    /// Tasks assigned to this user (or made by them for no one) and next steps of their open
-    /// deals, due today or before; their open deals with no follow-up in `stale_days`.
     /// The leads this user made that are still at the hand-off's first stage, by name, each with
     /// the fields it still needs to move on (empty: ready). `opps today` counts them; the web
     /// app's Today lists them (a marketer's day has no deals due).
@@ -162,6 +160,8 @@ extension Replica {
             .map { ($0, workspace.stageMoveMissing(of: $0, to: handoff.to, role: role)) }
     }
 
+    /// Tasks assigned to this user (or made by them for no one) and next steps of their open
+    /// deals, due today or before; their open deals with no follow-up in `stale_days`.
     public func agenda(today: CivilDate) throws -> Agenda {
         var a = Agenda()
         func file(_ item: AgendaItem) {

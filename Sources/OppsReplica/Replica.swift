@@ -154,7 +154,6 @@ public enum RecordLookup: Sendable {
     case likelyDuplicate
 }
 
-/// A record a lookup could mean: its short id, entity and name.
 /// What is wrong with the hub's address (`ReplicaError.wrongAddress`).
 public enum WrongAddress: Sendable, Equatable {
     /// Something answered, but not the sync protocol (its HTTP status).
@@ -173,6 +172,7 @@ public enum WrongAddress: Sendable, Equatable {
     }
 }
 
+/// A record a lookup could mean: its short id, entity and name.
 public struct RecordCandidate: Sendable {
     public let code: String
     public let entity: String

@@ -25,13 +25,12 @@ func report(_ result: EditResult, json: Bool, _ r: Replica, words: Vocabulary) t
     try reportProposals(result, r, words: words)
 }
 
-/// A field's value after an edit, for the line that says it changed: as `opps show` prints it,
-/// an amount grouped, a date with its weekday, a long text cut to 40 columns.
+/// A field's value after an edit, for the line that says it changed: as `opps show` prints it
+/// (`valueText`), a date with its weekday, a long text cut to 40 columns.
 func changedValue(_ r: Replica, _ words: Vocabulary, _ record: Record, _ field: String) -> String {
     let v = record[field]
     var text = (try? valueText(r, words, record.entity, field, v)) ?? words.say.value(words, record.entity, field, v)
     if case let .date(day) = v { text += words.say(" (\(words.say.weekday(day)))", "（\(words.say.weekday(day))）") }
-    if case .decimal = v { text = groupedAmount(text) }
     return cut(text.replacingOccurrences(of: "\n", with: " "), 40)
 }
 

@@ -58,7 +58,6 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
         if f.name == r.workspace.stageHistory { continue }
         // A reference reads as the record's name and short id; an amount with thousands separators.
         var shown = try valueText(r, words, record.entity, f.name, v)
-        if case .decimal = v { shown = groupedAmount(shown) }
         // A time to the minute, as the timeline shows it (and as opps set takes it back), on the reader's clock.
         if case let .timestamp(t) = v { shown = LocalTime.minute(t.milliseconds) }
         // A long value (a next step, a note) continues under itself.

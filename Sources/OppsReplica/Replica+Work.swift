@@ -149,15 +149,27 @@ public struct Agenda: Sendable {
 }
 
 extension Replica {
-    /// The leads this user made that are still at the hand-off's first stage, by name, each with
-    /// the fields it still needs to move on (empty: ready). `opps today` counts them; the web
-    /// app's Today lists them (a marketer's day has no deals due).
+    /// The deals here at the hand-off's two stages — the leads at its first, then those handed
+    /// to its second — each part by name; a lead at the first with the fields it still needs to
+    /// be handed off (empty: ready). Nil when the workspace has no hand-off. `opps lead list`.
+    public func leads() throws -> (handoff: Handoff, leads: [(lead: Record, missing: [String])])? {
+        guard let handoff = workspace.handoff else { return nil }
+        let order = [handoff.from, handoff.to]
+        let deals = try store.list(entity: "opportunity", workspace: workspace).compactMap { deal -> (Int, Record)? in
+            guard case let .member(stage) = deal["stage"], let i = order.firstIndex(of: stage) else { return nil }
+            return (i, deal)
+        }
+        let sorted = deals.sorted { a, b in
+            a.0 != b.0 ? a.0 < b.0 : a.1["name"].canonicalText.localizedStandardCompare(b.1["name"].canonicalText) == .orderedAscending
+        }
+        return (handoff, sorted.map { i, deal in (deal, i == 0 ? workspace.stageMoveMissing(of: deal, to: handoff.to, role: role) : []) })
+    }
+
+    /// Of `leads()`, those this user made that still wait at the first stage: `opps today`
+    /// counts them, the web app's Today lists them (a marketer's day has no deals due).
     public func leadsAwaitingHandOff() throws -> [(lead: Record, missing: [String])] {
-        guard let handoff = workspace.handoff else { return [] }
-        return try store.list(entity: "opportunity", workspace: workspace)
-            .filter { $0["stage"] == .member(handoff.from) && $0.created.author == user }
-            .sorted { $0["name"].canonicalText.localizedStandardCompare($1["name"].canonicalText) == .orderedAscending }
-            .map { ($0, workspace.stageMoveMissing(of: $0, to: handoff.to, role: role)) }
+        guard let (handoff, leads) = try leads() else { return [] }
+        return leads.filter { $0.lead["stage"] == .member(handoff.from) && $0.lead.created.author == user }
     }
 
     /// Tasks assigned to this user (or made by them for no one) and next steps of their open

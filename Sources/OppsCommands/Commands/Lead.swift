@@ -25,61 +25,54 @@ struct LeadCommand: ParsableCommand {
         func run() throws {
             let r = try home.open()
             let words = home.words(r)
-            let ws = r.workspace
-            let first = ws.handoff?.from ?? ws.stages.first?.name ?? "lead"
-            let next = ws.handoff?.to ?? (ws.stageIndex(first).flatMap { $0 + 1 < ws.stages.count ? ws.stages[$0 + 1].name : nil } ?? first)
-            let order = [first, next]
-            let leads = try r.store.list(entity: "opportunity", workspace: ws)
-                .filter { if case let .member(s) = $0["stage"] { order.contains(s) } else { false } }
-                .sorted { a, b in
-                    let (x, y) = (order.firstIndex(of: a["stage"].canonicalText) ?? 0, order.firstIndex(of: b["stage"].canonicalText) ?? 0)
-                    return x != y ? x < y : a["name"].canonicalText.localizedStandardCompare(b["name"].canonicalText) == .orderedAscending
-                }
+            let say = words.say
+            guard let (handoff, leads) = try r.leads() else {
+                throw ReplicaError.invalid("this workspace hands no leads off (it has no hand-off)", chinese: "这个工作区没有线索交接")
+            }
             let short = try r.shortIDs()
-            func missing(_ lead: Record) -> [String] { lead["stage"] == .member(first) ? ws.stageMoveMissing(of: lead, to: next, role: r.role) : [] }
             if json {
                 Console.out(
                     JSON.array(
-                        leads.map { lead in
+                        leads.map { lead, missing in
                             JSON.object([
                                 ("id", .string(lead.id.description)), ("stage", .string(lead["stage"].canonicalText)), ("name", .string(lead["name"].canonicalText)),
                                 ("source", lead["lead_source"].isNull ? .null : .string(lead["lead_source"].canonicalText)),
-                                ("missing", .array(missing(lead).map { .string($0) })), ("owner", lead.owner.map { .string($0) } ?? .null),
+                                ("missing", .array(missing.map { .string($0) })), ("owner", lead.owner.map { .string($0) } ?? .null),
                             ])
                         }
                     ).compactText)
                 return
             }
-            let say = words.say
             guard !leads.isEmpty else {
-                Console.out(say("no leads here: add one with opps lead add NAME --company COMPANY", "这里还没有线索：用 opps lead add 名称 --company 公司 新增")); return
+                Console.out(say("no leads here: add one with opps lead add NAME --company COMPANY", "这里还没有线索：用 opps lead add 名称 --company 公司 新增"))
+                return
             }
-            let idWidth = leads.map { short($0.id).count }.max() ?? ShortID.length
+            let idWidth = leads.map { short($0.lead.id).count }.max() ?? ShortID.length
             let (stageHead, nameHead) = (words.header("opportunity", "stage"), words.header("opportunity", "name"))
             Console.out("\("ID".padding(idWidth))  \(fit(stageHead, 11))  \(fit(nameHead, 30))  \(fit(say("SOURCE", "来源"), 10))  \(say("HAND-OFF", "交接"))")
-            var lacking = Set<String>()
-            for lead in leads {
-                let lacks = missing(lead)
-                lacking.formUnion(lacks)
-                let state =
-                    lead["stage"] == .member(first)
-                    ? (lacks.isEmpty ? say("ready", "可以交接") : say("needs \(lacks.count)", "还缺 \(lacks.count) 项"))
-                    // Whose it is, when this reader may see its owner (marketing does not, past the hand-off).
-                    : try r.accessByField(to: lead)["owner", default: .hidden] == .hidden
-                        ? say("handed off", "已交接") : lead.owner.map { say("to \($0)", "已交给 \($0)") } ?? say("to be assigned", "等待分配")
+            for (lead, missing) in leads {
                 let source = lead["lead_source"].isNull ? "-" : words.value("opportunity", "lead_source", lead["lead_source"])
                 Console.out(
-                    "\(short(lead.id).padding(idWidth))  \(fit(words.value("opportunity", "stage", lead["stage"]), 11))  \(fit(lead["name"].canonicalText, 30))  \(fit(source, 10))  \(state)"
+                    "\(short(lead.id).padding(idWidth))  \(fit(words.value("opportunity", "stage", lead["stage"]), 11))  \(fit(lead["name"].canonicalText, 30))  \(fit(source, 10))  \(try state(lead, missing, handoff, r, say))"
                         .trimmingTrailing())
             }
             // What the leads still need, once, in the workspace's order, and the two commands.
-            let fields = (ws.entity("opportunity")?.fields ?? []).map(\.name).filter { lacking.contains($0) }.map { words.field("opportunity", $0) }
-            if !fields.isEmpty {
-                Console.out(
-                    say(
-                        "a lead's hand-off needs \(fields.joined(separator: ", ")): opps set ID FIELD=VALUE, then opps stage ID \(next)",
-                        "交接前要填：\(fields.joined(separator: "、"))（opps set ID 字段=值），再 opps stage ID \(words.stage(next))"))
-            }
+            let lacking = Set(leads.flatMap(\.missing))
+            let fields = (r.workspace.entity("opportunity")?.fields ?? []).map(\.name).filter { lacking.contains($0) }.map { words.field("opportunity", $0) }
+            guard !fields.isEmpty else { return }
+            // Two lines, each within the terminal: the fields, then the commands (a command is never
+            // broken inside: 字段=值 split over two lines at 80 columns).
+            let needs = say("a lead's hand-off needs \(fields.joined(separator: ", "))", "交接前要填：\(fields.joined(separator: "、"))")
+            Console.out(needs.wrapped(width: Console.width).joined(separator: "\n"))
+            Console.out(say("  opps set ID FIELD=VALUE, then opps stage ID \(handoff.to)", "  opps set ID 字段=值，再 opps stage ID \(words.stage(handoff.to))"))
+        }
+
+        /// A lead's column: ready, or how many fields it lacks; one handed off, to whom — only when
+        /// this reader may see the owner (marketing does not, past the hand-off).
+        func state(_ lead: Record, _ missing: [String], _ handoff: Handoff, _ r: Replica, _ say: Phrases) throws -> String {
+            if lead["stage"] == .member(handoff.from) { return missing.isEmpty ? say("ready", "可以交接") : say("needs \(missing.count)", "还缺 \(missing.count) 项") }
+            guard try r.accessByField(to: lead)["owner", default: .hidden] != .hidden else { return say("handed off", "已交接") }
+            return lead.owner.map { say("to \($0)", "已交给 \($0)") } ?? say("to be assigned", "等待分配")
         }
     }
 

@@ -414,7 +414,9 @@ extension Pipeline {
 
     /// Rows per owner and close month, in month then owner order; deals closing outside
     /// `from`–`to` (when given) are left out.
-    public func forecast(_ filter: PipelineFilter, from: CivilDate? = nil, to: CivilDate? = nil) -> [ForecastRow] {
+    /// `byOwner` false: one row per month, every owner's deals together (owner "-"), as the web
+    /// app's forecast pictures draw them.
+    public func forecast(_ filter: PipelineFilter, from: CivilDate? = nil, to: CivilDate? = nil, byOwner: Bool = true) -> [ForecastRow] {
         let best = workspace.forecast.flatMap { workspace.stageIndex($0.bestCaseFrom) }
         let commit = workspace.forecast.flatMap { workspace.stageIndex($0.commitFrom) }
         var rows = [String: ForecastRow]()
@@ -429,7 +431,7 @@ extension Pipeline {
             }
             guard case let .member(s) = d["stage"], let index = workspace.stageIndex(s), let stage = workspace.stage(s) else { continue }
             if stage.closed && s != "won" { continue }  // lost deals forecast nothing
-            let owner = d.owner ?? "-"
+            let owner = byOwner ? d.owner ?? "-" : "-"
             var row = rows[owner + "|" + month] ?? ForecastRow(owner: owner, month: month)
             row.deals += 1
             let amount = d["amount"], currency = d["currency"]

@@ -51,32 +51,20 @@ extension WebApp {
         var html = "<h2>\(esc(t("Forecast by close month", "按成交月份的预测")))</h2>"
         guard !rows.isEmpty else { return html + "<p>\(esc(t("No deals to forecast here.", "这里没有可预测的商机。")))</p>" }
         func month(_ m: String) -> String { m == "-" ? t("no close date", "未填成交日期") : m }
-        // Per currency, per month: the owners' figures summed.
-        var sums = [String: [String: (pipeline: CurrencyTotals, weighted: CurrencyTotals, won: CurrencyTotals)]]()
-        for row in rows {
-            for (figure, totals) in [(0, row.pipeline), (1, row.weighted), (2, row.won)] {
-                for (code, amount) in totals.totals where !totals.overflowed.contains(code) {
-                    var m = sums[code, default: [:]][row.month] ?? (CurrencyTotals(), CurrencyTotals(), CurrencyTotals())
-                    switch figure {
-                    case 0: m.pipeline.add(.decimal(amount), currency: .member(code))
-                    case 1: m.weighted.add(.decimal(amount), currency: .member(code))
-                    default: m.won.add(.decimal(amount), currency: .member(code))
-                    }
-                    sums[code, default: [:]][row.month] = m
-                }
-            }
-        }
         let legend = [("fc-pipeline", t("pipeline", "管道")), ("fc-weighted", t("weighted", "加权")), ("fc-won", t("won", "赢单"))]
         html += "<p class=\"legend\">" + legend.map { "<span class=\"key \($0.0)\"></span>\(esc($0.1))" }.joined(separator: " ") + "</p>"
+        // Per month, every owner's deals together, summed by the core as opps forecast's rows are.
+        let months = try pipeline().forecast(PipelineFilter(), byOwner: false)
+        func drawn(_ row: ForecastRow) -> [CurrencyTotals] { [row.pipeline, row.weighted, row.won] }
         // The currency most rows are in first (amounts of different currencies do not compare:
         // 1,000,000 JPY is not more than 100,000 CNY); a company in one currency sees one picture.
         var rowsIn = [String: Int]()
-        for row in rows { for code in Set([row.pipeline, row.won].flatMap(\.totals.keys)) { rowsIn[code, default: 0] += 1 } }
-        let currencies = sums.keys.sorted { a, b in rowsIn[a, default: 0] != rowsIn[b, default: 0] ? rowsIn[a, default: 0] > rowsIn[b, default: 0] : a < b }
+        for row in rows { for code in Set(drawn(row).flatMap(\.totals.keys)) { rowsIn[code, default: 0] += 1 } }
+        let currencies = rowsIn.keys.sorted { a, b in rowsIn[a]! != rowsIn[b]! ? rowsIn[a]! > rowsIn[b]! : a < b }
         for code in currencies {
-            let months = sums[code]!.keys.sorted { ($0 == "-" ? "~" : $0) < ($1 == "-" ? "~" : $1) }
+            let shown = months.filter { drawn($0).contains { $0.totals[code] != nil } }.sorted { ($0.month == "-" ? "~" : $0.month) < ($1.month == "-" ? "~" : $1.month) }
             html += "<h3>\(esc(code == CurrencyTotals.noCurrency ? t("no currency", "未填币种") : code))</h3>"
-            html += forecastSVG(months.map { m in (month(m), sums[code]![m]!) }, code: code, t: t)
+            html += forecastSVG(shown.map { (month($0.month), $0) }, code: code, t: t)
         }
         // Every row and figure, as opps forecast prints them.
         let owners = rows.contains { $0.owner != "-" }
@@ -112,7 +100,7 @@ extension WebApp {
     /// One row per month: pipeline, weighted and won of one currency as three bars on one scale,
     /// each with its amount.
     nonisolated func forecastSVG(
-        _ rows: [(label: String, figures: (pipeline: CurrencyTotals, weighted: CurrencyTotals, won: CurrencyTotals))], code: String, t: WebText
+        _ rows: [(label: String, figures: ForecastRow)], code: String, t: WebText
     ) -> String {
         let rowHeight = 44.0, labelWidth = 120.0, barSpace = 330.0
         let top = max(rows.map { max(Self.number($0.figures.pipeline.totals[code]), Self.number($0.figures.won.totals[code])) }.max() ?? 1, 0.01)

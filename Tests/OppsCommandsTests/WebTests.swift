@@ -541,21 +541,24 @@ import Testing
     @Test func theForecastIsTheSameFiguresAsTheCommandLine() async throws {
         let f = try CommandFixture()
         try await f.serving { url in
-            #expect(await f.initReplica("sam", url).code == 0)
-            for (name, amount, currency, close) in [
-                ("A", "100000.00", "CNY", "2027-01-15"), ("B", "20000.00", "USD", "2027-02-01"), ("C", "50000.00", "CNY", "2027-01-20"),
+            for u in ["sam", "tom", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            for (owner, name, amount, currency, close) in [
+                ("sam", "A", "100000.00", "CNY", "2027-01-15"), ("sam", "B", "20000.00", "USD", "2027-02-01"), ("sam", "C", "50000.00", "CNY", "2027-01-20"),
+                ("tom", "D", "10000.00", "CNY", "2027-01-25"),
             ] {
-                let made = await opps("new", name, "--account", "ACME", "--amount", amount, "--currency", currency, "--close", close, "--home", f.home("sam"))
+                let made = await opps("new", name, "--account", "ACME", "--amount", amount, "--currency", currency, "--close", close, "--home", f.home(owner))
                 #expect(made.code == 0, "\(made.stderr)")
             }
-            let cli = try #require(await opps("forecast", "--home", f.home("sam"), "--json").json?.array)
-            #expect(cli.count == 2, "two months: \(cli)")
-            try await Self.serving(f, user: "sam") { web in
+            for u in ["sam", "tom", "max"] { #expect(await opps("sync", "--home", f.home(u)).code == 0) }
+            // The manager's forecast: a row per owner and month.
+            let cli = try #require(await opps("forecast", "--home", f.home("max"), "--json").json?.array)
+            #expect(cli.count == 3, "sam's two months and tom's one: \(cli)")
+            try await Self.serving(f, user: "max") { web in
                 let page = try await web.send("/reports").body
                 let table = try #require(page.range(of: "<table class=\"list forecast\">").map { String(page[$0.lowerBound...]) })
                 for row in cli {
                     let month = try #require(row["month"]?.string)
-                    #expect(table.contains("<tr><td>\(month)</td>"), "\(month)")
+                    #expect(table.contains("<tr><td>\(month)</td><td>\(row["owner"]?.string ?? "?")</td>"), "\(month)")
                     #expect(row["pipeline"]?.members?.isEmpty == false, "every month here has a pipeline")
                     for key in ["pipeline", "weighted", "best_case", "commit", "won"] {
                         for member in row[key]?.members ?? [] {
@@ -563,13 +566,16 @@ import Testing
                         }
                     }
                 }
-                // January's CNY pipeline is A and C together: 150,000.00, drawn in the CNY picture;
-                // the USD deal has its own.
+                // January's CNY pipeline in the picture is every owner's together (sam's A and C,
+                // tom's D: 160,000.00), where the table has sam's 150,000.00 and tom's 10,000.00;
+                // the USD deal has a picture of its own.
                 #expect(page.contains("<h2>Forecast by close month</h2>"))
                 #expect(page.contains(#"aria-label="Forecast CNY""#) && page.contains(#"aria-label="Forecast USD""#), "\(page.suffix(3000))")
                 let cny = try #require(page.range(of: #"aria-label="Forecast CNY""#).map { String(page[$0.lowerBound...]) })
                 let cnyPicture = String(cny[..<(cny.range(of: "</svg>")?.lowerBound ?? cny.endIndex)])
-                #expect(cnyPicture.contains(">150,000.00</text>") && !cnyPicture.contains("20,000.00"), "\(cnyPicture)")
+                #expect(
+                    cnyPicture.contains(">160,000.00</text>") && !cnyPicture.contains(">150,000.00<") && !cnyPicture.contains("20,000.00"), "\(cnyPicture)")
+                #expect(table.contains("150,000.00 CNY") && table.contains("10,000.00 CNY"))
                 let zh = try await web.send("/reports", headers: [("Accept-Language", "zh-CN")]).body
                 #expect(zh.contains("<h2>按成交月份的预测</h2>") && zh.contains("<th>最佳情况</th>"), "\(zh.suffix(2000))")
             }

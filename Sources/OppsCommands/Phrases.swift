@@ -42,6 +42,12 @@ struct Phrases: Sendable {
         self("today \(day): \(due) due, \(overdue) overdue, \(stale) stale", "今天 \(day)：\(due) 项今日到期，\(overdue) 项逾期，\(stale) 个商机久未跟进")
     }
     var dueToday: String { self("due today", "今日到期") }
+    /// A marketer's leads still before their hand-off, on their day.
+    func leadsAwaiting(_ n: Int) -> String {
+        self(
+            (n == 1 ? "1 of your leads waits for its hand-off" : "\(grouped(n)) of your leads wait for their hand-off") + ": opps lead list",
+            "你的线索：\(grouped(n)) 条等待交接（opps lead list）")
+    }
     var overdue: String { self("overdue", "已逾期") }
     var staleDeals: String { self("stale deals", "久未跟进的商机") }
     /// An agenda item's kind (`task`, `next_step`, `stale`, `overdue`), in words: the column is read, never typed back (English read

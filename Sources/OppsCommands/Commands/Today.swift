@@ -68,10 +68,7 @@ struct TodayCommand: ParsableCommand {
         if agenda.awaitingDecision > 0 { Console.out(say.awaitingDecision(agenda.awaitingDecision)) }
         // A marketer's day has no deals due: the leads they made that wait for their hand-off.
         let mine = try r.leadsAwaitingHandOff().count
-        if mine > 0 {
-            let en = mine == 1 ? "1 of your leads waits for its hand-off" : "\(mine) of your leads wait for their hand-off"
-            Console.out(say("\(en): opps lead list", "你的线索：\(mine) 条等待交接（opps lead list）"))
-        }
+        if mine > 0 { Console.out(say.leadsAwaiting(mine)) }
         guard !agenda.team.isEmpty else { return }
         // A manager's team: whose deal slipped, and how.
         Console.out(say.teamSummary(overdue: agenda.team.count { $0.kind != "stale" }, stale: agenda.team.count { $0.kind == "stale" }))

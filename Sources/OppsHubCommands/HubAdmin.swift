@@ -258,8 +258,8 @@ public struct UserCommand: ParsableCommand {
             } else {
                 Console.out(
                     say(
-                        "added \(name) (\(role)); token (shown once): \(token)",
-                        "已添加 \(name)（\(roleWords(engine.workspace, (try? engine.store.user(named: name))??.role ?? role))）；令牌（只显示这一次）：\(token)\n把令牌交给\(name)：在他的电脑上运行 opps init --hub 服务器地址 --token 令牌"
+                        "added \(name) (\(role)); token (shown once): \(token)\non \(name)'s laptop: opps init --hub <the hub's address> --token \(token)",
+                        "已添加 \(name)（\(roleWords(engine.workspace, (try? engine.store.user(named: name))??.role ?? role))）；令牌（只显示这一次）：\(token)\n在 \(name) 的电脑上运行：opps init --hub 服务器地址 --token \(token)"
                     ))
             }
         }
@@ -492,8 +492,8 @@ public struct TokenCommand: ParsableCommand {
             } else {
                 Console.out(
                     say(
-                        "new token for \(name) (shown once): \(token)",
-                        "\(name) 的新令牌（只显示这一次）：\(token)\n旧令牌已失效；\(name) 在他的电脑上运行 opps connect --token 新令牌，本机的东西都不会丢"))
+                        "new token for \(name) (shown once): \(token)\nthe old one no longer works; on \(name)'s laptop (nothing on it is lost): opps connect --token \(token)",
+                        "\(name) 的新令牌（只显示这一次）：\(token)\n旧令牌已失效；在 \(name) 的电脑上运行（本机的东西都不会丢）：opps connect --token \(token)"))
             }
         }
     }

@@ -85,7 +85,7 @@ public struct AuditCommand: ParsableCommand {
         }
         // A line an event at 80 columns: when the hub took it (to the minute, UTC), who, what; the
         // device's own time too when it differs (a write made offline), and the authority it had.
-        let words = EventWords(engine.workspace)
+        let words = EventWords(engine)
         var events = [(Int64, JSON, String)]()
         for e in entries {
             let x = e.entry
@@ -117,12 +117,15 @@ public struct AuditCommand: ParsableCommand {
                     hanging(
                         say("conflict", "冲突") + " \(x.id)  \(minuteText(c.hubMilliseconds))  \(x.loser.author)  ",
                         "\(words.field(x.entity, x.field)) = \(words.value(x.entity, x.field, x.loser.value))"
-                            + say(": \(x.outcome.rawValue) (\(x.rule.rawValue)); held \(holds)", "：\(words.fate(x))；当时的值 \(holds)"))
+                            + say(": \(words.fate(x)); held \(holds)", "：\(words.fate(x))；当时的值 \(holds)"))
                 ))
         }
         events.sort { $0.0 < $1.0 }
         if json { Console.out(JSON.array(events.map(\.1)).compactText); return }
-        Console.out(say("record \(ShortID.shown(record))  \(record)  (hub time, UTC)", "记录 \(ShortID.shown(record))  \(record)（服务器时间，UTC）"))
+        // The record as a rep names it, then its full id and whose clock the times are.
+        let entity = entries.first?.entry.entity ?? conflicts.first?.conflict.entity ?? ""
+        Console.out(hanging("", words.record(record, entity: entity)))
+        Console.out(say("id \(record); times are the hub's, UTC", "id \(record)；时间为服务器时间（UTC）"))
         for e in events { Console.out(e.2) }
     }
 }
@@ -155,18 +158,19 @@ public struct ConflictsCommand: ParsableCommand {
             // One conflict a block, as opps conflicts shows a rep's: the record by the short id
             // reps quote, the losing value and who wrote it, what became of it, what held then and
             // what holds now.
-            let words = EventWords(engine.workspace)
+            let words = EventWords(engine)
             for (i, c) in list.enumerated() {
                 let x = c.conflict
                 if i > 0 { Console.out("") }
                 Console.out(
-                    "#\(x.id)  \(ShortID.shown(x.record))  \(words.entity(x.entity)) · \(words.field(x.entity, x.field))  \(minuteText(c.hubMilliseconds)) UTC"
-                )
+                    hanging(
+                        "#\(x.id)  ",
+                        "\(words.record(x.record, entity: x.entity)) · \(words.field(x.entity, x.field))  \(minuteText(c.hubMilliseconds)) UTC"))
                 let lost = words.value(x.entity, x.field, x.loser.value)
                 Console.out(
                     hanging(
                         "    ",
-                        say("\(x.loser.author) wrote \(lost): \(x.outcome.rawValue) (\(x.rule.rawValue))", "\(x.loser.author) 写的\(lost)：\(words.fate(x))")))
+                        say("\(x.loser.author) wrote \(lost): \(words.fate(x))", "\(x.loser.author) 写的\(lost)：\(words.fate(x))")))
                 // What held when the hub decided, and what the field holds now if written since
                 // (as opps conflicts says it: a restore is decided on today's value).
                 let current = try adminCall { try engine.store.record(x.record, workspace: engine.workspace) }.map { $0[x.field] }
@@ -182,7 +186,7 @@ public struct ConflictsCommand: ParsableCommand {
             Console.out("")
             Console.out(
                 say(
-                    "restore a losing value as a manager's decision: opps-hub conflicts restore ID --as MANAGER",
+                    "restore a losing value as a manager's decision:\n  opps-hub conflicts restore ID --as MANAGER",
                     "以经理的决定恢复落败的值：opps-hub conflicts restore 编号 --as 经理"))
         }
     }
@@ -382,10 +386,19 @@ public struct DuplicatesCommand: ParsableCommand {
 struct EventWords {
     let chinese: Bool
     let words: Vocabulary
+    /// A record's name as the hub holds it now (nil: none, or no longer there).
+    private let named: (RecordID) -> String?
 
-    init(_ workspace: Workspace) {
+    /// `engine` names the records a value refers to and a conflict is on, as the operator's
+    /// reps see them in `opps` (a short id alone tells an operator nothing).
+    init(_ engine: HubEngine) {
         chinese = ChineseHubHelp.readerIsChinese
-        words = Vocabulary(workspace, locale: chinese ? "zh-CN" : nil)
+        words = Vocabulary(engine.workspace, locale: chinese ? "zh-CN" : nil)
+        let store = engine.store, workspace = engine.workspace
+        named = { id in
+            guard let r = try? store.record(id, workspace: workspace), case let .text(name) = r["name"], !name.isEmpty else { return nil }
+            return name
+        }
     }
 
     func entity(_ name: String) -> String { words.entity(name) }
@@ -393,15 +406,33 @@ struct EventWords {
     func stage(_ value: Value) -> String { words.stage(value.canonicalText) }
     func access(_ access: Access) -> String { chinese ? Vocabulary.chineseAccess(access) : access.name }
 
-    func value(_ entity: String, _ field: String, _ value: Value) -> String {
-        if case let .reference(target) = value { return ShortID.shown(target) }
-        // A cleared field, as the replica and the web app say it (not the canonical `null`).
-        if value.isNull { return chinese ? "（空）" : "(empty)" }
-        return chinese ? "「\(words.value(entity, field, value))」" : "\"\(value.canonicalText)\""
+    /// A record by its short id and its name: `89p6pqgb 商机「恒远物流 客服升级」`,
+    /// `89p6pqgb Hooli Logistics CRM rollout`; the entity's word alone when it has no name.
+    func record(_ id: RecordID, entity: String) -> String {
+        let code = ShortID.shown(id)
+        guard let name = named(id) else { return "\(code) \(self.entity(entity))" }
+        return chinese ? "\(code) \(self.entity(entity))「\(name)」" : "\(code) \(name)"
     }
 
-    /// What became of a conflict's losing write and why, in Chinese: `未被采用（同时修改：…）`.
+    func value(_ entity: String, _ field: String, _ value: Value) -> String {
+        // A reference by the record's name and short id, as opps prints it (`华为（4kcexbcz）`).
+        if case let .reference(target) = value {
+            let code = ShortID.shown(target)
+            return named(target).map { chinese ? "\($0)（\(code)）" : "\($0) (\(code))" } ?? code
+        }
+        // A cleared field, as the replica and the web app say it (not the canonical `null`).
+        if value.isNull { return chinese ? "（空）" : "(empty)" }
+        // An amount with thousands separators, as opps shows it.
+        var text: String?
+        if case .decimal = value { text = groupedAmount(value.canonicalText) }
+        return chinese ? "「\(text ?? words.value(entity, field, value))」" : "\"\(text ?? value.canonicalText)\""
+    }
+
+    /// What became of a conflict's losing write and why, as a rep reads it in `opps conflicts`:
+    /// `未被采用（同时修改：…）`, `lost (changed at the same time: …)`.
     func fate(_ conflict: ConflictRecord) -> String {
-        Vocabulary.chineseOutcome(conflict.outcome.rawValue) + "（" + words.chineseReason(conflict.rule, entity: conflict.entity, field: conflict.field) + "）"
+        chinese
+            ? Vocabulary.chineseOutcome(conflict.outcome.rawValue) + "（" + words.chineseReason(conflict.rule, entity: conflict.entity, field: conflict.field) + "）"
+            : conflict.outcome.rawValue + " (" + words.englishReason(conflict.rule, entity: conflict.entity, field: conflict.field) + ")"
     }
 }

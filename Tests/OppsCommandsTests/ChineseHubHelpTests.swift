@@ -72,6 +72,9 @@ import Testing
 
         let lead = await hub("user", "add", "李娜", "--role", "销售管理者", "--data", dir)
         #expect(lead.code == 0 && lead.stdout.hasPrefix("已添加 李娜（销售管理者）；令牌（只显示这一次）：opps_"), "\(lead.stdout)")
+        // Then the line to run on her laptop, with the token in it.
+        let leadToken = try #require(lead.stdout.split(separator: "\n").first?.split(separator: "：").last)
+        #expect(lead.stdout.hasSuffix("\n在 李娜 的电脑上运行：opps init --hub 服务器地址 --token \(leadToken)\n"), "\(lead.stdout)")
         let vague = await hub("user", "add", "王伟", "--role", "销售", "--data", dir)
         #expect(vague.code == 1)
         #expect(vague.stderr.hasPrefix("opps-hub：没有角色「销售」（角色有：市场推广（marketing）、销售顾问（sales）"), "\(vague.stderr)")
@@ -86,7 +89,11 @@ import Testing
         #expect(await hub("user", "set", "王伟", "--team", "华东", "--data", dir).stdout == "已修改 王伟：角色 销售顾问，团队 华东，区域 -，经理 李娜\n")
         #expect(await hub("user", "disable", "王伟", "--data", dir).stdout == "已停用 王伟：他的令牌从下一个请求起被拒绝\n")
         let rotated = await hub("token", "rotate", "王伟", "--data", dir)
-        #expect(rotated.stdout.hasPrefix("王伟 的新令牌（只显示这一次）：opps_") && rotated.stdout.hasSuffix("opps connect --token 新令牌，本机的东西都不会丢\n"))
+        let newToken = try #require(rotated.stdout.split(separator: "\n").first?.split(separator: "：").last)
+        #expect(
+            rotated.stdout == "王伟 的新令牌（只显示这一次）：\(newToken)\n旧令牌已失效；在 王伟 的电脑上运行（本机的东西都不会丢）：opps connect --token \(newToken)\n",
+            "\(rotated.stdout)")
+        #expect(newToken.hasPrefix("opps_") && newToken != leadToken)
         #expect(await hub("status", "--data", dir + "-none").stderr == "opps-hub：\(dir)-none 里没有服务器：先运行 opps-hub init --data \(dir)-none\n")
         #expect(await hub("user", "list").stderr == "opps-hub：请用 --data 目录 指明服务器（PostgreSQL 上的服务器用 --store postgres://…）\n")
         // The rest of the day's commands.

@@ -219,7 +219,7 @@ import Testing
             _ = await opps("sync", "--home", f.home("sam"))
             _ = await opps("sync", "--home", f.home("max"))
             _ = await opps("set", id, "amount=20.00", "--home", f.home("sam"))
-            _ = await opps("set", id, "amount=30.00", "--home", f.home("max"))
+            _ = await opps("set", id, "amount=30000.00", "--home", f.home("max"))
             _ = await opps("sync", "--home", f.home("max"))
             _ = await opps("sync", "--home", f.home("sam"))
             let status = await oppsHub("status", "--data", hub, "--json")
@@ -240,44 +240,51 @@ import Testing
             // As text, by the short id a rep quotes: an event a line at 80 columns, values quoted.
             let code = String(ShortID.code(try #require(RecordID(parsing: id))).prefix(ShortID.length))
             let trail = await oppsHub("audit", code, "--data", hub).stdout.split(separator: "\n").map(String.init)
-            #expect(trail.first == "record \(code)  \(id)  (hub time, UTC)", "\(trail)")
+            // The record as the reps name it, then its full id.
+            #expect(trail.prefix(2) == ["\(code) ACME", "id \(id); times are the hub's, UTC"], "\(trail)")
             #expect(trail.contains { $0.hasPrefix("#") && $0.contains("  sam  created in discovery (own)") }, "\(trail)")
-            #expect(trail.contains { $0.hasPrefix("#") && $0.contains("  max  amount = \"30.00\" (override)") }, "\(trail)")
+            #expect(trail.contains { $0.hasPrefix("#") && $0.contains("  max  amount = \"30,000.00\" (override)") }, "\(trail)")
             #expect(
                 unspaced(trail.joined()).contains(unspaced("conflict 1") + "2026")
-                    && unspaced(trail.joined()).contains(unspaced("sam amount = \"20.00\": lost (authority); held \"30.00\"")), "\(trail)")
-            #expect(trail.allSatisfy { $0.displayWidth <= 80 }, "\(trail)")
-            #expect(
-                trail.contains { $0.hasSuffix("  sam  account = \(String(ShortID.code(try! #require(RecordID(parsing: account))).prefix(ShortID.length))) (own)") },
+                    && unspaced(trail.joined()).contains(
+                        unspaced("sam amount = \"20.00\": lost (changed at the same time: whoever has more say over amount won); held \"30,000.00\"")),
                 "\(trail)")
+            #expect(trail.allSatisfy { $0.displayWidth <= 80 }, "\(trail)")
+            // A reference by the record's name and short id, as opps prints it.
+            let accountCode = String(ShortID.code(try #require(RecordID(parsing: account))).prefix(ShortID.length))
+            #expect(trail.contains { $0.hasSuffix("  sam  account = ACME (\(accountCode)) (own)") }, "\(trail)")
             let conflicts = await oppsHub("conflicts", "--user", "sam", "--data", hub, "--json")
             let c = try #require(conflicts.json?.array?.first)
             #expect(c["value"]?.string == "20.00")
-            #expect(c["winner"]?.string == "30.00")
-            // As text, the record by the short id sam quotes from opps, the values quoted.
+            #expect(c["winner"]?.string == "30000.00")
+            // As text, the record by the short id sam quotes from opps and its name, the values
+            // quoted, amounts grouped, the rule's sentence a rep reads.
             let listed = await oppsHub("conflicts", "--user", "sam", "--data", hub).stdout
-            #expect(listed.hasPrefix("#\(c["id"]?.int ?? 0)  \(code)  opportunity · amount  "), "\(listed)")
-            #expect(listed.contains("    sam wrote \"20.00\": lost (authority)\n    held: \"30.00\" (max)\n"), "\(listed)")
+            #expect(listed.hasPrefix("#\(c["id"]?.int ?? 0)  \(code) ACME · amount "), "\(listed)")
+            #expect(
+                listed.contains("    sam wrote \"20.00\": lost (changed at the same time: whoever has more say over\n    amount won)\n    held: \"30,000.00\" (max)\n"),
+                "\(listed)")
+            #expect(listed.split(separator: "\n").allSatisfy { $0.count <= 80 }, "\(listed)")
             // A Chinese operator reads the labels, the authority in words and the rules' sentences
             // a rep reads in opps.
             func chinese(_ args: String...) async -> String {
                 await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) { await oppsHub(args) }.stdout
             }
             let trailZh = await chinese("audit", code, "--data", hub).split(separator: "\n").map(String.init)
-            #expect(trailZh.first == "记录 \(code)  \(id)（服务器时间，UTC）", "\(trailZh)")
+            #expect(trailZh.prefix(2) == ["\(code) 商机「ACME」", "id \(id)；时间为服务器时间（UTC）"], "\(trailZh)")
             #expect(trailZh.contains { $0.hasPrefix("#") && $0.contains("  sam  新建，阶段「需求挖掘」（主导）") }, "\(trailZh)")
-            #expect(trailZh.contains { $0.hasPrefix("#") && $0.contains("  max  金额 = 「30.00」（可覆盖）") }, "\(trailZh)")
-            #expect(unspaced(trailZh.joined()).contains(unspaced("sam 金额 = 「20.00」：未被采用（同时修改：对此字段权限更高的一方胜出）；当时的值 「30.00」")), "\(trailZh)")
+            #expect(trailZh.contains { $0.hasPrefix("#") && $0.contains("  max  金额 = 「30,000.00」（可覆盖）") }, "\(trailZh)")
+            #expect(unspaced(trailZh.joined()).contains(unspaced("sam 金额 = 「20.00」：未被采用（同时修改：对此字段权限更高的一方胜出）；当时的值 「30,000.00」")), "\(trailZh)")
             #expect(trailZh.allSatisfy { $0.displayWidth <= 80 }, "\(trailZh)")
             let listedZh = await chinese("conflicts", "--user", "sam", "--data", hub)
-            #expect(listedZh.hasPrefix("#\(c["id"]?.int ?? 0)  \(code)  商机 · 金额  "), "\(listedZh)")
-            #expect(listedZh.contains("    sam 写的「20.00」：未被采用（同时修改：对此字段权限更高的一方胜出）\n    当时的值：「30.00」（max）\n"), "\(listedZh)")
+            #expect(listedZh.hasPrefix("#\(c["id"]?.int ?? 0)  \(code) 商机「ACME」 · 金额 "), "\(listedZh)")
+            #expect(listedZh.contains("    sam 写的「20.00」：未被采用（同时修改：对此字段权限更高的一方胜出）\n    当时的值：「30,000.00」（max）\n"), "\(listedZh)")
             // Written since: what held when the hub decided, and what holds now.
             _ = await opps("set", id, "amount=35.00", "--home", f.home("max"))
             _ = await opps("sync", "--home", f.home("max"))
             let since = await oppsHub("conflicts", "--user", "sam", "--data", hub).stdout
-            #expect(since.contains("    held: \"30.00\" (max); now: \"35.00\"\n"), "\(since)")
-            #expect(await chinese("conflicts", "--user", "sam", "--data", hub).contains("    当时的值：「30.00」（max）；现在：「35.00」\n"))
+            #expect(since.contains("    held: \"30,000.00\" (max); now: \"35.00\"\n"), "\(since)")
+            #expect(await chinese("conflicts", "--user", "sam", "--data", hub).contains("    当时的值：「30,000.00」（max）；现在：「35.00」\n"))
             let users = await oppsHub("user", "list", "--data", hub).stdout.split(separator: "\n")
             #expect(users.first == "NAME  ROLE       TEAM  TERRITORY  MANAGER  CAPACITY" && users.contains { $0.hasPrefix("sam   sales") }, "\(users)")
             let restore = await oppsHub("conflicts", "restore", String(c["id"]?.int ?? 0), "--as", "max", "--data", hub)

@@ -42,7 +42,14 @@ import Testing
         let other = f.root + "/other"
         #expect(await oppsHub("init", "--data", other).code == 0)
         let maxToken = try #require(await oppsHub("user", "add", "max", "--role", "manager", "--data", other, "--json").json?["token"]?.string)
-        #expect(await oppsHub("user", "add", "sam", "--role", "sales", "--manager", "max", "--data", other).code == 0)
+        // As text: the token once, then the line to run on sam's laptop, with it in place.
+        let sam = await oppsHub("user", "add", "sam", "--role", "sales", "--manager", "max", "--data", other)
+        let samLines = sam.stdout.split(separator: "\n").map(String.init)
+        let samToken = try #require(samLines.first?.split(separator: " ").last.map(String.init))
+        #expect(
+            sam.code == 0
+                && samLines == ["added sam (sales); token (shown once): \(samToken)", "on sam's laptop: opps init --hub <the hub's address> --token \(samToken)"])
+        #expect(samToken.hasPrefix("opps_") && samToken != maxToken)
         for type in ["account", "opportunity"] {
             let imported = await oppsHub("import", "\(files)/\(type).csv", "--type", type, "--data", other)
             #expect(imported.code == 0, "\(type): \(imported.stdout) \(imported.stderr)")

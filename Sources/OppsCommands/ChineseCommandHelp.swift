@@ -79,6 +79,7 @@ enum ChineseCommandHelp {
         "log": (nil, "先写类型，再写发生了什么；也可以用 --kind 和 --note。类型写名称或标签。\n\n例子：opps log 7dka36sd 拜访 \"见了财务总监\" --place \"Beta 总部\""),
         "task": (nil, "例子：opps task add 7dka36sd \"发报价\" --due 2026-12-04"),
         "task add": ("给商机加一个任务（默认子命令）", "例子：opps task add 7dka36sd \"发报价\" --due 2026-12-04"),
+        "task list": ("你未完成的任务（你要做的，和你交给别人的），按截止日期；或一个商机的全部任务", "例子：opps task list；opps task list 7dka36sd"),
         "task done": ("把任务标为完成", "例子：opps task done k3m9x2qa"),
         "today": (
             nil,
@@ -271,7 +272,9 @@ enum ChineseCommandHelp {
         "task add text": "要做什么（不加引号的几个词用空格连起来）",
         "task add due": "截止日期，YYYY-MM-DD（或 12-05、明天、周五、下周一）",
         "task add assignee": "谁来做：服务器上的用户名（按上次同步拿到的名单核对）；默认：你",
-        "task done id": "任务：opps today 或 opps show 打印的短 id",
+        "task list deal": "商机：它的短 id 或准确名称，列出它的全部任务（包括已完成的）",
+        "task list json": "打印一个 JSON 数组：id、deal、text、due、assignee、done",
+        "task done id": "任务：opps task list、opps today 或 opps show 打印的短 id",
         "today date": "按这一天（YYYY-MM-DD）而不是今天来报告",
         "today json": "以一个 JSON 对象输出：到期、逾期、久未跟进、团队（team）、待审批数（awaiting_decision）",
         "board closed": "也显示已结束的阶段（赢单、输单）",

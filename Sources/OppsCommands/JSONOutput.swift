@@ -163,6 +163,16 @@ struct TodayJSON: Encodable {
     enum CodingKeys: String, CodingKey { case date, due, overdue, stale, team, awaitingDecision = "awaiting_decision" }
 }
 
+/// `opps task list --json`: one element a task.
+struct TaskJSON: Encodable {
+    var id: String
+    var deal: String?
+    var text: String
+    var due: String?
+    var assignee: String?
+    var done: Bool
+}
+
 /// `opps funnel --json`.
 struct FunnelJSON: Encodable {
     struct Stage: Encodable {

@@ -173,6 +173,28 @@ struct Phrases: Sendable {
         self("  with " + fields.map { "\($0.label) \($0.value)" }.joined(separator: ", "), "  已填 " + fields.map { "\($0.label)：\($0.value)" }.joined(separator: "、"))
     }
     /// A day's weekday, short: 周五, Fri.
+    /// `opps task list`'s heading: the reader's open tasks, or a deal's (how many are done).
+    func tasksTitle(deal: String?, count: Int, done: Int) -> String {
+        guard let deal else { return self("your open tasks (\(grouped(count))):", "你的未完成任务（\(grouped(count)) 项）：") }
+        let tail = done > 0 ? self(", \(grouped(done)) done", "，\(grouped(done)) 项已完成") : ""
+        return self("tasks of \(deal) (\(grouped(count))\(tail)):", "商机「\(deal)」的任务（\(grouped(count)) 项\(tail)）：")
+    }
+    /// `opps task list` with nothing to list, and how to add one.
+    func noTasks(deal: String?, id: String?) -> String {
+        let add = "opps task add \(id ?? self("DEAL", "商机")) \(self("\"what to do\" --due DATE", "\"要做的事\" --due 日期"))"
+        guard let deal else { return self("you have no open tasks; add one: \(add)", "你没有未完成的任务；新加一项：\(add)") }
+        return self("\(deal) has no tasks; add one: \(add)", "商机「\(deal)」还没有任务；新加一项：\(add)")
+    }
+    /// After `opps task list`: how to finish one and add one, a line each.
+    func taskCommands(deal id: String?) -> String {
+        let add = "opps task add \(id ?? self("DEAL", "商机")) \(self("\"what to do\" --due DATE", "\"要做的事\" --due 日期"))"
+        return self("mark one done: opps task done ID\nadd one: \(add)", "完成一项：opps task done 编号\n新加一项：\(add)")
+    }
+    var taskDone: String { self("done", "已完成") }
+    var overdueWord: String { self("overdue", "已逾期") }
+    var todayWord: String { self("today", "今天") }
+    /// Whose a task is, when not the reader's.
+    func doneBy(_ user: String) -> String { self(" (for \(user))", "（由 \(user) 执行）") }
     func weekday(_ day: CivilDate) -> String {
         (chinese ? ["周一", "周二", "周三", "周四", "周五", "周六", "周日"] : ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])[Int(day.weekday) - 1]
     }

@@ -148,6 +148,43 @@ public struct Agenda: Sendable {
     public var awaitingDecision = 0
 }
 
+/// A task as `opps task list` reads it.
+public struct TaskItem: Sendable, Equatable {
+    public var id: RecordID
+    /// The deal it is on (nil: its deal is not on this replica, or none).
+    public var deal: RecordID?
+    public var text: String
+    public var due: CivilDate?
+    /// Who does it (nil: no one named; its maker).
+    public var assignee: UserName?
+    public var done: Bool
+}
+
+extension Replica {
+    /// With no deal, this user's open tasks: those assigned to them or made by them for no one,
+    /// as `agenda` files them, and those they made for others, whatever their date. With a deal,
+    /// every task on it, open ones first. Each part by due date (undated last), then id.
+    public func tasks(on deal: RecordID? = nil) throws -> [TaskItem] {
+        var items = [TaskItem]()
+        for t in try store.list(entity: "task", workspace: workspace) {
+            let on: RecordID? = if case let .reference(d) = t["opportunity"] { d } else { nil }
+            let assignee: UserName? = if case let .text(a) = t["assignee"] { a } else { nil }
+            let done = t["done"] == .boolean(true)
+            if let deal {
+                guard on == deal else { continue }
+            } else {
+                guard !done, assignee == user || t.creator == user else { continue }
+            }
+            let due: CivilDate? = if case let .date(d) = t["due"] { d } else { nil }
+            items.append(TaskItem(id: t.id, deal: on, text: t["text"].canonicalText, due: due, assignee: assignee, done: done))
+        }
+        let far = Int64.max
+        return items.sorted {
+            ($0.done ? 1 : 0, $0.due.map { Int64($0.daysSinceEpoch) } ?? far, $0.id) < ($1.done ? 1 : 0, $1.due.map { Int64($0.daysSinceEpoch) } ?? far, $1.id)
+        }
+    }
+}
+
 extension Replica {
     /// The deals here at the hand-off's two stages — the leads at its first, then those handed
     /// to its second — each part by name; a lead at the first with the fields it still needs to

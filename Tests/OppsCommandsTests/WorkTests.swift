@@ -1,5 +1,6 @@
 import Foundation
 import OppsCommands
+import OppsConsole
 import OppsCore
 import OppsReplica
 import Testing
@@ -62,6 +63,64 @@ import Testing
             #expect(stale.map { $0["id"]?.string } == [b])  // a had a meeting 5 days before; b nothing for 20 days
             #expect(await opps("today", "--date", "someday", "--home", f.home("sam")).code == 64)
             #expect(await opps("task", "done", a, "--home", f.home("sam")).code == 1)  // a deal, not a task
+        }
+    }
+
+    /// `opps task list`: a rep's open tasks by due date, marked late or today, with the deal
+    /// each is on and whose it is; a deal's tasks, done ones last; the ids typed back.
+    @Test func taskListShowsOpenTasksByDueDate() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let today = LocalTime.date(now)
+            func day(_ offset: Int32) -> CivilDate { CivilDate(daysSinceEpoch: today.daysSinceEpoch + offset) }
+            func sam(_ args: [String]) async -> Run { await DeviceClock.$fixed.withValue(now) { await opps(args + ["--home", f.home("sam")]) } }
+            func sam(_ args: String...) async -> Run { await sam(args) }
+            #expect(await sam("init", "--hub", url, "--token", f.tokens["sam"]!).code == 0)
+            #expect(await sam("task", "list").stdout == "you have no open tasks; add one: opps task add DEAL \"what to do\" --due DATE\n")
+            let a = try #require(await sam("new", "Active deal", "--account", "A Co", "--json").json?["id"]?.string)
+            let b = try #require(await sam("new", "Quiet deal", "--account", "B Co", "--json").json?["id"]?.string)
+            func task(_ deal: String, _ text: String, _ due: CivilDate, _ extra: String...) async throws -> String {
+                try #require(await sam(["task", "add", deal, text, "--due", due.description, "--json"] + extra).json?["id"]?.string)
+            }
+            let quote = try await task(a, "send quote", day(0))
+            let late = try await task(b, "call back", day(-2))
+            let old = try await task(b, "already done", day(-5))
+            let demo = try await task(a, "book the demo", day(3), "--assignee", "max")
+            #expect(await sam("task", "done", old).code == 0)
+            let code = { (id: String) in String(ShortID.code(RecordID(parsing: id)!).prefix(ShortID.length)) }
+            func shown(_ d: CivilDate) -> String {
+                let weekday = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][Int(d.weekday) - 1]
+                return (d.components.year == today.components.year ? String(d.description.dropFirst(5)) : d.description) + " " + weekday
+            }
+            let list = await sam("task", "list")
+            #expect(list.code == 0, "\(list.stderr)")
+            #expect(
+                list.stdout.split(separator: "\n").map(String.init) == [
+                    "your open tasks (3):",
+                    "  \(code(late))  \(shown(day(-2)))  overdue  Quiet deal: call back",
+                    "  \(code(quote))  \(shown(day(0)))  today    Active deal: send quote",
+                    "  \(code(demo))  \(shown(day(3)))           Active deal: book the demo (for max)",
+                    "mark one done: opps task done ID",
+                    "add one: opps task add DEAL \"what to do\" --due DATE",
+                ], "\(list.stdout)")
+            // A deal's, by the short id the list printed: done ones too, last.
+            let ofB = await sam("task", "list", code(b))
+            #expect(ofB.stdout.hasPrefix("tasks of Quiet deal (2, 1 done):\n  \(code(late))  "), "\(ofB.stdout)")
+            #expect(ofB.stdout.contains("  \(code(old))  \(shown(day(-5)))  done     already done\n"), "\(ofB.stdout)")
+            #expect(ofB.stdout.hasSuffix("add one: opps task add \(code(b)) \"what to do\" --due DATE\n"), "\(ofB.stdout)")
+            #expect(await sam("task", "list", "--json").json?.array?.compactMap { $0["id"]?.string } == [late, quote, demo])
+            #expect(await sam("task", "list", code(b), "--json").json?.array?.compactMap { $0["done"]?.bool } == [false, true])
+            // Typed back: a listed id is done, and leaves the list.
+            #expect(await sam("task", "done", code(late)).code == 0)
+            #expect(await sam("task", "list", "--json").json?.array?.compactMap { $0["id"]?.string } == [quote, demo])
+            // In Chinese, and for a deal with none; a task's id is no deal.
+            let zh = await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) { await sam("task", "list", "--locale", "zh-CN") }
+            #expect(zh.stdout.hasPrefix("你的未完成任务（2 项）：\n  \(code(quote))  "), "\(zh.stdout)")
+            #expect(zh.stdout.contains("今天  Active deal：send quote\n") && zh.stdout.contains("Active deal：book the demo（由 max 执行）\n"), "\(zh.stdout)")
+            let c = try #require(await sam("new", "Third deal", "--account", "C Co", "--json").json?["id"]?.string)
+            #expect(await sam("task", "list", c).stdout == "Third deal has no tasks; add one: opps task add \(code(c)) \"what to do\" --due DATE\n")
+            #expect(await sam("task", "list", code(quote)).code == 1)
         }
     }
 }

@@ -9,7 +9,7 @@ import OppsStore
 struct TaskCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "task", abstract: "Tasks on deals: next steps with a due date and an assignee.",
-        discussion: "Example: opps task add 7dka36sd \"send the quote\" --due 2026-12-04", subcommands: [Add.self, Done.self], defaultSubcommand: Add.self)
+        discussion: "Example: opps task add 7dka36sd \"send the quote\" --due 2026-12-04", subcommands: [Add.self, List.self, Done.self], defaultSubcommand: Add.self)
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -35,9 +35,56 @@ struct TaskCommand: ParsableCommand {
         }
     }
 
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Your open tasks (yours to do, and those you gave others) by due date; or every task of one deal.",
+            discussion: "Example: opps task list; opps task list 7dka36sd")
+        @Argument(help: "A deal: its short id or exact name, to list its tasks (done ones too).") var deal: String?
+        @OptionGroup var home: HomeOption
+        @Flag(help: "Print a JSON array: id, deal, text, due, assignee, done.") var json = false
+
+        func run() throws {
+            let r = try home.open()
+            let deal = try self.deal.map { try dealID(r, $0) }
+            let tasks = try r.tasks(on: deal)
+            if json {
+                Console.out(
+                    try tasks.map {
+                        TaskJSON(id: $0.id.description, deal: $0.deal?.description, text: $0.text, due: $0.due?.description, assignee: $0.assignee, done: $0.done)
+                    }.jsonLine())
+                return
+            }
+            let say = home.words(r).say
+            let short = try r.shortIDs()
+            let dealName = try deal.flatMap { try r.record($0) }.map { $0["name"].canonicalText }
+            guard !tasks.isEmpty else {
+                Console.out(hanging("", say.noTasks(deal: dealName, id: self.deal.flatMap { _ in deal.map { short($0) } })))
+                return
+            }
+            Console.out(say.tasksTitle(deal: dealName, count: tasks.count, done: tasks.count(where: \.done)))
+            // A task a line: its id to type back, its day and weekday, whether it is late, today or
+            // done, then (without a deal named) its deal, what to do, and whose it is when not
+            // the reader's — continued under itself when long.
+            let today = localToday()
+            let states = tasks.map { t in t.done ? say.taskDone : t.due.map { $0 < today ? say.overdueWord : $0 == today ? say.todayWord : "" } ?? "" }
+            let stateWidth = states.map(\.displayWidth).max() ?? 0
+            // The year only when a task is due in another.
+            let days = tasks.map { t in
+                t.due.map { "\($0.components.year == today.components.year ? String($0.description.dropFirst(5)) : $0.description) \(say.weekday($0))" } ?? ""
+            }
+            let dayWidth = days.map(\.displayWidth).max() ?? 0
+            for ((t, state), day) in zip(zip(tasks, states), days) {
+                let on = deal == nil ? (try t.deal.flatMap { try r.record($0) }.map { $0["name"].canonicalText + (say.chinese ? "：" : ": ") } ?? "") : ""
+                let whose = t.assignee.flatMap { $0 == r.user ? nil : say.doneBy($0) } ?? ""
+                Console.out(hanging("  \(short(t.id))  \(day.padding(dayWidth))  \(state.padding(stateWidth))  ", on + t.text + whose))
+            }
+            Console.out(say.taskCommands(deal: deal.map { short($0) }))
+        }
+    }
+
     struct Done: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Mark a task done.", discussion: "Example: opps task done k3m9x2qa")
-        @Argument(help: "The task: its short id as opps today or opps show prints it.") var id: String
+        @Argument(help: "The task: its short id as opps task list, opps today or opps show prints it.") var id: String
         @OptionGroup var home: HomeOption
         @Flag(help: "Print the outcome as JSON.") var json = false
 

@@ -79,6 +79,42 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
         return (words[0], word, subs)
     }
 
+    /// The parser's "Missing expected argument '<id>'" said with what the argument is and the
+    /// command's example, in the reader's language: `opps team list needs <id>: the deal: its
+    /// short id …; example: opps team list 7dka36sd`. `words` are the command line without the
+    /// reader's own options; a group's default command is the one meant when no other is named.
+    /// Nil: not that message, or an argument the pages do not know.
+    public func missingArgument(_ message: String, words: [String], chinese: Bool) -> String? {
+        guard let m = message.wholeMatch(of: /Missing expected argument '<([^>]+)>(?: \.\.\.)?'/) else { return nil }
+        let name = String(m.1)
+        var command = root
+        var type: ParsableCommand.Type = Root.self
+        var path: [String] = []
+        func enter(_ word: String) -> Bool {
+            guard let next = type.configuration.subcommands.first(where: { $0._commandName == word }),
+                let described = command?.subcommands?.first(where: { $0.commandName == word })
+            else { return false }
+            (type, command) = (next, described)
+            path.append(word)
+            return true
+        }
+        for word in words where !word.hasPrefix("-") { if !enter(word) { break } }
+        while let fallback = type.configuration.defaultSubcommand, enter(fallback._commandName) {}
+        guard !path.isEmpty, let argument = command?.arguments?.first(where: { $0.kind == "positional" && $0.valueName == name }) else { return nil }
+        let key = path.joined(separator: " ")
+        let said = chinese ? sentence(key, argument.key) : argument.abstract.map { text in text.first.map { String($0).lowercased() + text.dropFirst() } ?? text }
+        guard var said else { return nil }
+        if said.hasSuffix(".") || said.hasSuffix("。") { said.removeLast() }
+        // The command's example (its page's last paragraph says it), else its group's.
+        let marker = chinese ? "例子：" : "Example: "
+        let discussions = chinese ? [pages[key]?.discussion, pages[path.dropLast().joined(separator: " ")]?.discussion] : [command?.discussion]
+        let example = discussions.lazy.compactMap { $0?.components(separatedBy: marker).dropFirst().last?.split(separator: "\n").first.map(String.init) }.first
+        let line = "\(tool) \(key)"
+        return chinese
+            ? "\(line) 缺少参数 <\(name)>：\(said)" + (example.map { "；例子：\($0)" } ?? "")
+            : "\(line) needs <\(name)>: \(said)" + (example.map { "; example: \($0)" } ?? "")
+    }
+
     /// The group of commands `words` name and nothing else, when it has no default command: its
     /// page is what its reader wants (`opps report`, `opps-hub user`), not a usage error.
     public static func groupAlone(_ words: [String]) -> ([String], ParsableCommand.Type)? {
@@ -188,6 +224,8 @@ public struct HelpArgument: Decodable, Sendable {
     public let names: [Name]?
     public let preferredName: Name?
     public let valueName: String?
+    /// Its help, in English.
+    public let abstract: String?
     public let shouldDisplay: Bool
     public let isRepeating: Bool
     public let defaultValue: String?

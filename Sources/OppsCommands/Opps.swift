@@ -121,7 +121,9 @@ public enum OppsMain {
                 return ExitStatus.usage
             }
             let message = Opps.message(for: error)
-            let said = json || !ChineseHelp.readerIsChinese(arguments) ? nil : ChineseUsage.translate(message)
+            // A missing argument: what it is, and the command's example.
+            let chinese = !json && ChineseHelp.readerIsChinese(arguments)
+            let said = ChineseCommandHelp.help.missingArgument(message, words: rest, chinese: chinese) ?? (chinese ? ChineseUsage.translate(message) : nil)
             report(said ?? message, code: ExitStatus.usage, json: json)
             return ExitStatus.usage
         }

@@ -86,6 +86,11 @@ public enum OppsHubMain {
                 return ExitStatus.usage
             }
             let message = OppsHub.message(for: error)
+            // A missing argument: what it is, and the command's example.
+            if let said = ChineseHubHelp.help.missingArgument(message, words: arguments, chinese: chinese) {
+                Console.err((chinese ? "opps-hub：" : "opps-hub: ") + said)
+                return code.rawValue
+            }
             Console.err(chinese ? "opps-hub：" + (ChineseUsage.translate(message) ?? message) : "opps-hub: " + message)
             return code.rawValue
         }

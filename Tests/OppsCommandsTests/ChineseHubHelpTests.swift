@@ -47,7 +47,11 @@ import Testing
         #expect(group.code == 0 && group.stdout.contains("子命令：\n  add                     新增用户并打印其令牌"), "\(group.stdout)")
         // Usage errors, one line each.
         let missing = await hub("user", "add", environment: chinese)
-        #expect(missing.code == 64 && missing.stderr == "opps-hub：缺少参数 <name>（用法见 --help）\n", "\(missing.stderr)")
+        #expect(
+            missing.code == 64
+                && missing.stderr
+                    == "opps-hub：opps-hub user add 缺少参数 <name>：用户名（唯一，不含空格）；例子：opps-hub user add fang --role sales --territory east --manager lin --data /srv/opps\n",
+            "\(missing.stderr)")
         let typo = await hub("usr", "list", environment: chinese)
         #expect(typo.code == 64 && typo.stderr == "opps-hub：没有命令「usr」（opps-hub --help 列出所有命令）。是指：opps-hub user list\n", "\(typo.stderr)")
         let extra = await hub("user", "ad", "fang", environment: chinese)
@@ -56,7 +60,10 @@ import Testing
             extra.code == 64
                 && extra.stderr == "opps-hub：没有命令「ad」：opps-hub user 的命令有 add、import、list、disable、enable、set。是指：opps-hub user add fang\n",
             "\(extra.stderr)")
-        #expect(await hub("user", "add", environment: english).stderr == "opps-hub: Missing expected argument '<name>'\n")
+        #expect(
+            await hub("user", "add", environment: english).stderr
+                == "opps-hub: opps-hub user add needs <name>: the user name (unique, no spaces); example: opps-hub user add fang --role sales --territory east --manager lin --data /srv/opps\n"
+        )
     }
 
     /// An operator who reads Chinese sets up a hub and its users: every line in Chinese, roles

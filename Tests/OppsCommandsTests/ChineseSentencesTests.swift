@@ -438,16 +438,28 @@ import Testing
             // Bad usage, in the same reader's words (exit 64 either way; --json keeps English).
             let zh = ["OPPS_HOME": f.home("sam")]
             let missing = await opps(["show"], environment: zh)
-            #expect(missing.code == 64 && missing.stderr == "opps: 缺少参数 <id>（用法见 --help）\n", "\(missing.stderr)")
+            // A missing argument: the command, what the argument is, and the command's example.
+            #expect(
+                missing.code == 64
+                    && missing.stderr == "opps: opps show 缺少参数 <id>：记录：opps list 打印的短 id（至少 4 个字符）、完整 id 或准确名称；例子：opps show 7dka36sd（或 opps show \"华东 试点\"）\n",
+                "\(missing.stderr)")
+            // A group's default command is the one meant (opps team is opps team list).
+            #expect(
+                await opps(["team"], environment: zh).stderr == "opps: opps team list 缺少参数 <id>：商机：opps list 打印的短 id 或准确名称；例子：opps team 7dka36sd\n")
+            #expect(
+                await opps(["task", "add", "7dka36sd"], environment: zh).stderr
+                    == "opps: opps task add 缺少参数 <text>：要做什么（不加引号的几个词用空格连起来）；例子：opps task add 7dka36sd \"发报价\" --due 2026-12-04\n")
             #expect(await opps(["show", "a", "b"], environment: zh).stderr.hasPrefix("opps: 多余的参数「b」"))
             #expect(await opps(["list", "--foo"], environment: zh).stderr.hasPrefix("opps: 没有选项 --foo"))
             #expect(await opps(["task", "x", "回访", "--due"], environment: zh).stderr == "opps: 选项 --due <due> 缺少值\n")
-            #expect(await opps(["show", "--json"], environment: zh).stdout.contains("Missing expected argument"))
+            #expect(await opps(["show", "--json"], environment: zh).stdout.contains("opps show needs <id>: the record"))
             let english = await opps(["show"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"])
-            #expect(english.code == 64 && english.stderr == "opps: Missing expected argument '<id>'\n", "\(english.stderr)")
+            let needsID =
+                "opps: opps show needs <id>: the record: its short id as opps list prints it (4+ characters do), a full id, or an exact name; example: opps show 7dka36sd (or opps show \"ACME rollout\")\n"
+            #expect(english.code == 64 && english.stderr == needsID, "\(english.stderr)")
             // The failed command line's own --locale and --home name its reader.
-            #expect(await opps(["show", "--locale", "en"], environment: zh).stderr == "opps: Missing expected argument '<id>'\n")
-            #expect(await opps(["show", "--home", f.home("sam")], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stderr.hasPrefix("opps: 缺少参数"))
+            #expect(await opps(["show", "--locale", "en"], environment: zh).stderr == needsID)
+            #expect(await opps(["show", "--home", f.home("sam")], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stderr.hasPrefix("opps: opps show 缺少参数"))
             // No replica, LANG in Chinese: Chinese.
             #expect(await opps(["--help"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "zh_CN.UTF-8"]).stdout.hasPrefix("概述："))
             // The first thing a rep without a replica meets, in their words: --locale, else LANG.

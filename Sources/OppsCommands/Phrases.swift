@@ -435,7 +435,18 @@ struct Phrases: Sendable {
     /// An approval request's state: a member of the workspace's state field, or `requested` before
     /// it reached the hub.
     var requested: String { self("requested", "已提交") }
-    var noTeam: String { self("no team members", "没有团队成员") }
+    /// `opps team list` of a deal without members, and how to add one (the command on a line
+    /// of its own, so it is never broken).
+    func noTeam(_ deal: String, id: String) -> String {
+        self(
+            "\(deal) has no team members\nadd one: opps team add \(id) USER --role expert",
+            "商机「\(deal)」还没有团队成员\n加人：opps team add \(id) 用户 --role 产品专家")
+    }
+    func teamOf(_ deal: String) -> String { self("team of \(deal):", "商机「\(deal)」的团队：") }
+    /// After `opps team list`: adding and removing, a line each, the deal's id in place.
+    func teamCommands(id: String) -> String {
+        self("add: opps team add \(id) USER --role expert\nremove: opps team remove \(id) USER", "加人：opps team add \(id) 用户 --role 产品专家\n移出：opps team remove \(id) 用户")
+    }
     func teamRequested(_ user: String, as role: String, approval id: String) -> String {
         self("requested: \(user) as \(role) — approval \(id) waits for a manager", "已申请：\(user) 担任\(role) — 审批 \(id) 等待经理决定")
     }

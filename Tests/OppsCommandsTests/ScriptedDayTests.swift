@@ -352,7 +352,17 @@ struct Script {
             #expect(await s.run("sam", "2026-11-02T16:20:00Z", "team", "list", d, "--json").json?.array?.first?["state"]?.string == "removed")
             // `opps team ID` lists it too (the rep's first try).
             #expect(await s.run("sam", "2026-11-02T16:20:00Z", "team", d, "--json").json?.array?.first?["state"]?.string == "removed")
+            // As text: the deal by name, a member a line, then how to change it with the deal's id.
+            let code = String(ShortID.code(try #require(RecordID(parsing: d))).prefix(ShortID.length))
+            let team = await s.run("sam", "2026-11-02T16:20:00Z", "team", code).stdout.split(separator: "\n").map(String.init)
+            #expect(team.count == 4 && team[0] == "team of Delta:" && team[1].hasSuffix("  eve  expert  removed"), "\(team)")
+            #expect(team.suffix(2) == ["add: opps team add \(code) USER --role expert", "remove: opps team remove \(code) USER"], "\(team)")
             try s.expectAgreement(["sam", "max", "eve"])
+            let other = try #require(await s.run("sam", "2026-11-02T16:20:00Z", "new", "Epsilon", "--account", "Delta", "--json").json?["id"]?.string)
+            let otherCode = String(ShortID.code(try #require(RecordID(parsing: other))).prefix(ShortID.length))
+            #expect(
+                await s.run("sam", "2026-11-02T16:20:00Z", "team", otherCode).stdout
+                    == "Epsilon has no team members\nadd one: opps team add \(otherCode) USER --role expert\n")
         }
     }
 }

@@ -37,13 +37,24 @@ struct TeamCommand: ParsableCommand {
                 return
             }
             let words = home.words(r)
-            if members.isEmpty { Console.out(words.say.noTeam); return }
             let short = try r.shortIDs()
-            for m in members {
-                let role = words.value("membership", "role", m["role"])
-                let state = m["state"].isNull ? words.member("membership", "state", "requested") : words.value("membership", "state", m["state"])
-                Console.out("\(short(m.id))  \(m["user"].canonicalText.padding(12)) \(role.padding(8)) \(state)")
+            let deal = try dealID(r, id)
+            let name = try r.record(deal)?["name"].canonicalText ?? short(deal)
+            // The deal by name, its members a line each (user, role on the deal, state), then how
+            // to change it with the deal's id in place.
+            if members.isEmpty {
+                Console.out(words.say.noTeam(name, id: short(deal)))
+                return
             }
+            Console.out(words.say.teamOf(name))
+            let rows = members.map { m in
+                [
+                    short(m.id), m["user"].canonicalText, words.value("membership", "role", m["role"]),
+                    m["state"].isNull ? words.member("membership", "state", "requested") : words.value("membership", "state", m["state"]),
+                ]
+            }
+            for line in table(rows) { Console.out("  " + line) }
+            Console.out(words.say.teamCommands(id: short(deal)))
         }
     }
 

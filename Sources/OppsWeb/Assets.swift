@@ -40,6 +40,7 @@ enum Assets {
         .badge.locked { background: #fef0c7; color: #93370d; }
         .badge.approval { background: #e0eaff; color: #3538cd; }
         .more { display: block; text-align: center; font-size: 12px; }
+        .wide { max-width: 100%; overflow-x: auto; } /* a table wider than a phone scrolls inside itself, not the page */
         table.fields, table.list { border-collapse: collapse; background: var(--card); min-width: 60%; }
         table.fields th, table.list th { text-align: left; font-weight: 500; color: var(--muted); padding: 4px 10px; width: 180px; }
         table.fields td, table.list td { padding: 4px 10px; border-top: 1px solid var(--line); }
@@ -56,11 +57,19 @@ enum Assets {
         .fc-pipeline { fill: #b2ddff; } .fc-weighted { fill: #2e90fa; } .fc-won { fill: #12b76a; } .chart .value.small { font-size: 11px; }
         .legend .key { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin: 0 4px 0 10px; vertical-align: -1px; }
         .legend .key.fc-pipeline { background: #b2ddff; } .legend .key.fc-weighted { background: #2e90fa; } .legend .key.fc-won { background: #12b76a; }
-        table.forecast th { width: auto; } table.forecast td.num { text-align: right; white-space: nowrap; }
+        table.forecast th { width: auto; white-space: nowrap; } table.forecast td { white-space: nowrap; } table.forecast td.num { text-align: right; }
         .funnel.s4 { fill: #175cd3; } .funnel.s5 { fill: #1849a9; } .funnel.s6 { fill: #12b76a; } .funnel.s7 { fill: #f97066; }
         button { white-space: nowrap; font: inherit; padding: 3px 10px; border: 1px solid #b8c2cc; background: #fff; border-radius: 5px; cursor: pointer; }
         button:hover { border-color: var(--accent); }
         input, select { font: inherit; padding: 3px 6px; border: 1px solid #b8c2cc; border-radius: 5px; }
+        /* A phone: the stages one under another, each the screen's width, instead of a board
+           to scroll sideways with its second column cut off (a card moves by its own select). */
+        @media (max-width: 600px) {
+          main { padding: 10px; }
+          .board { flex-direction: column; align-items: stretch; overflow-x: visible; }
+          .column { flex: none; min-height: 0; }
+          .column .card { cursor: default; }
+        }
         """
 
     /// Drag a card onto a column: the card's own move form is submitted with that stage (the

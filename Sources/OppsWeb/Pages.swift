@@ -490,7 +490,7 @@ extension WebApp {
         // A table of requests, or one sentence when there are none (not an empty table).
         func table(_ list: [Record], decide: Bool, none: String) throws -> String {
             guard !list.isEmpty else { return "<p class=\"none\">\(esc(none))</p>" }
-            return try "<table class=\"list\">\(head)" + list.map { try row($0, decide: decide) }.joined() + "</table>"
+            return try "<div class=\"wide\"><table class=\"list\">\(head)" + list.map { try row($0, decide: decide) }.joined() + "</table></div>"
         }
         let head = "<tr><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Request", "申请")))</th><th>\(esc(t("By", "申请人")))</th><th>\(esc(t("State", "状态")))</th><th></th></tr>"
         if approver {
@@ -522,7 +522,7 @@ extension WebApp {
             return try layout(t("Conflicts", "冲突"), t, active: "/conflicts", message: message, body: none)
         }
         var html =
-            "<h1>\(esc(t("Conflicts", "冲突")))</h1><table class=\"list\"><tr><th>#</th><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Field", "字段")))</th><th>\(esc(t("Written (by)", "写入的值（作者）")))</th><th>\(esc(t("Held then (now)", "当时的值（现在）")))</th><th>\(esc(t("Outcome", "结果")))</th><th></th></tr>"
+            "<h1>\(esc(t("Conflicts", "冲突")))</h1><div class=\"wide\"><table class=\"list\"><tr><th>#</th><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Field", "字段")))</th><th>\(esc(t("Written (by)", "写入的值（作者）")))</th><th>\(esc(t("Held then (now)", "当时的值（现在）")))</th><th>\(esc(t("Outcome", "结果")))</th><th></th></tr>"
         for c in conflicts {
             let about = try r.subject(c.record, words: words)
             let (title, deal) = (about?.title ?? c.record.description, about?.deal)
@@ -537,7 +537,7 @@ extension WebApp {
             +=
                 "<td>\(esc((c.value.isNull ? t("(empty)", "（空）") : t.value(words, c.entity, c.field, c.value)) + (t.chinese ? "（\(c.author)）" : " (\(c.author))")))</td><td>\(esc(held))</td><td>\(esc(t.fate(words, outcome: "\(c.outcome)", rule: "\(c.rule)", entity: c.entity, field: c.field)))</td><td>\(conflictActions(c, deal: short(deal ?? c.record), t))</td></tr>"
         }
-        html += "</table>"
+        html += "</table></div>"
         return try layout(t("Conflicts", "冲突"), t, active: "/conflicts", message: message, body: html)
     }
 }

@@ -81,12 +81,12 @@ extension WebApp {
             [t("Month", "月份")] + (owners ? [t("Owner", "负责人")] : []) + [
                 t("Deals", "商机数"), t("Pipeline", "管道"), t("Weighted", "加权"), t("Best case", "最佳情况"), t("Commit", "承诺"), t("Won", "赢单"),
             ]
-        html += "<table class=\"list forecast\"><tr>" + heads.map { "<th>\(esc($0))</th>" }.joined() + "</tr>"
+        html += "<div class=\"wide\"><table class=\"list forecast\"><tr>" + heads.map { "<th>\(esc($0))</th>" }.joined() + "</tr>"
         for row in rows {
             html += "<tr><td>\(esc(month(row.month)))</td>" + (owners ? "<td>\(esc(row.owner))</td>" : "") + "<td class=\"num\">\(row.deals)</td>"
             html += [row.pipeline, row.weighted, row.bestCase, row.commit, row.won].map { "<td class=\"num\">\(cell($0))</td>" }.joined() + "</tr>"
         }
-        return html + "</table>"
+        return html + "</table></div>"
     }
 
     /// An amount as a number for a bar's length only (its text is always the exact one).

@@ -44,7 +44,10 @@ import Testing
         }
         // The operator sees the cleared value as such, and cannot restore it.
         let listed = await oppsHub("conflicts", "--data", hub)
-        #expect(listed.stdout.contains("max wrote (empty): rejected (orphaned)"), "\(listed.stdout)")
+        #expect(
+            unspaced(listed.stdout).contains(
+                unspaced("max wrote (empty): rejected (no user would see this opportunity after the change: set its owner to someone who sees it)")),
+            "\(listed.stdout)")
         let restored = await oppsHub("conflicts", "restore", "1", "--as", "max", "--data", hub)
         #expect(restored.code == 1)
         #expect(restored.stderr == "opps-hub: no user would see this opportunity after the restore: give it an owner who sees it instead\n")

@@ -201,6 +201,20 @@ def main():
         shot(d, "deal-zh.png")
         d.get(base + "/reports")
         shot(d, "funnel-zh.png")
+        # On a phone's width no page scrolls sideways, and the board's stages stand one under
+        # another, each as wide as the page (its second column was cut off at the edge).
+        d.set_window_size(420, 900)
+        for page in ["/", "/today", f"/deal/{short}", "/reports", "/approvals", "/conflicts"]:
+            d.get(base + page)
+            wide = d.execute_script("return document.documentElement.scrollWidth")
+            inner = d.execute_script("return document.documentElement.clientWidth")
+            assert wide <= inner, f"{page} at 420 px is {wide} px wide (the window shows {inner})"
+        d.get(base + "/")
+        columns = d.find_elements(By.CSS_SELECTOR, ".column")
+        lefts = {c.rect["x"] for c in columns}
+        assert len(columns) > 1 and len(lefts) == 1, f"the stages stack at 420 px: {sorted(lefts)}"
+        assert all(c.rect["width"] > 300 for c in columns), "each stage is as wide as the page"
+        d.set_window_size(1400, 1000)
     finally:
         d.quit()
 

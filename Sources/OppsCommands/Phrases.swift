@@ -48,6 +48,12 @@ struct Phrases: Sendable {
             (n == 1 ? "1 of your leads waits for its hand-off" : "\(grouped(n)) of your leads wait for their hand-off") + ": opps lead list",
             "你的线索：\(grouped(n)) 条等待交接（opps lead list）")
     }
+    /// After `opps today`'s items: what to type for each kind listed (the ids are the items').
+    var hintTaskDone: (label: String, command: String) { (self("a task done:", "完成任务："), self("opps task done ID", "opps task done 编号")) }
+    var hintNextStep: (label: String, command: String) {
+        (self("a next step:", "写下一步："), self("opps set ID next_step=\"…\" next_step_due=DATE", "opps set 编号 下一步=\"…\" 下一步截止=日期"))
+    }
+    var hintFollowUp: (label: String, command: String) { (self("a follow-up:", "记录跟进："), self("opps log ID call \"what happened\"", "opps log 编号 电话 \"发生了什么\"")) }
     var overdue: String { self("overdue", "已逾期") }
     var staleDeals: String { self("stale deals", "久未跟进的商机") }
     /// An agenda item's kind (`task`, `next_step`, `stale`, `overdue`), in words: the column is read, never typed back (English read

@@ -198,6 +198,8 @@ import Testing
             let today = await opps("today", "--date", "2026-12-02", "--home", sam)
             #expect(today.stdout.hasPrefix("今天 2026-12-02：") && today.stdout.contains("已逾期：") && today.stdout.contains("下一步"), "\(today.stdout)")
             #expect(today.stdout.contains("华为云 试点：拜访客户"), "\(today.stdout)")
+            // Then what to type for the next step listed, with its fields by their Chinese labels.
+            #expect(today.stdout.contains("\n写下一步：  opps set 编号 下一步=\"…\" 下一步截止=日期\n"), "\(today.stdout)")
             #expect(Self.englishIn(today.stdout).isEmpty, "\(today.stdout)")
 
             // A task, typed without `add` (the rep's first try), then done: a yes/no in words.
@@ -274,7 +276,10 @@ import Testing
             let english = await opps("today", "--date", "2026-12-02", "--home", sam, "--locale", "en")
             #expect(english.stdout.hasPrefix("today 2026-12-02: ") && english.stdout.contains("overdue:"), "\(english.stdout)")
             // Its kind in words, as the Chinese 下一步: the column is read, not typed back.
-            #expect(english.stdout.contains("  next step  华为云 试点: ") && !english.stdout.contains("next_step"), "\(english.stdout)")
+            let items = english.stdout.split(separator: "\n").filter { $0.hasPrefix("  ") }
+            #expect(english.stdout.contains("  next step  华为云 试点: ") && !items.contains { $0.contains("next_step") }, "\(english.stdout)")
+            // Then what to type for each kind listed: there the field's name is what is typed.
+            #expect(english.stdout.contains("\na next step:  opps set ID next_step=\"…\" next_step_due=DATE\n"), "\(english.stdout)")
             #expect(await opps("show", id, "--home", sam, "--locale", "en").stdout.contains("timeline (device time)"))
 
             // Two deals of one name, for two customers: each is named with its stage and customer,

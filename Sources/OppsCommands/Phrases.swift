@@ -171,14 +171,13 @@ struct Phrases: Sendable {
 
     /// Fields an edit wrote, each with its value now when given (`已修改 金额：500,000.00、预计成交日期：2026-12-11（周五）（待同步）`).
     func changed(_ fields: [(label: String, value: String?)]) -> String {
-        let en = fields.map { f in f.value.map { "\(f.label) \($0)" } ?? f.label }, zh = fields.map { f in f.value.map { "\(f.label)：\($0)" } ?? f.label }
-        return self("changed \(en.joined(separator: ", ")) (pending sync)", "已修改 \(zh.joined(separator: "、"))（待同步）")
+        let en = fields.map { f in f.value.map { "\(f.label) to \($0)" } ?? f.label }, zh = fields.map { f in f.value.map { "\(f.label)：\($0)" } ?? f.label }
+        return self("changed \(en.joined(separator: "; ")) (pending sync)", "已修改 \(zh.joined(separator: "、"))（待同步）")
     }
     /// The fields a new record was made with, each with its value (`已填 金额：300,000.00`).
     func filled(_ fields: [(label: String, value: String)]) -> String {
-        self("  with " + fields.map { "\($0.label) \($0.value)" }.joined(separator: ", "), "  已填 " + fields.map { "\($0.label)：\($0.value)" }.joined(separator: "、"))
+        self("  with " + fields.map { "\($0.label) \($0.value)" }.joined(separator: "; "), "  已填 " + fields.map { "\($0.label)：\($0.value)" }.joined(separator: "、"))
     }
-    /// A day's weekday, short: 周五, Fri.
     /// `opps task list`'s heading: the reader's open tasks, or a deal's (how many are done).
     func tasksTitle(deal: String?, count: Int, done: Int) -> String {
         guard let deal else { return self("your open tasks (\(grouped(count))):", "你的未完成任务（\(grouped(count)) 项）：") }
@@ -201,6 +200,7 @@ struct Phrases: Sendable {
     var todayWord: String { self("today", "今天") }
     /// Whose a task is, when not the reader's.
     func doneBy(_ user: String) -> String { self(" (for \(user))", "（由 \(user) 执行）") }
+    /// A day's weekday, short: 周五, Fri.
     func weekday(_ day: CivilDate) -> String {
         (chinese ? ["周一", "周二", "周三", "周四", "周五", "周六", "周日"] : ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])[Int(day.weekday) - 1]
     }

@@ -82,8 +82,9 @@ import Testing
             // What was typed as words or 万 is said back as the day and the amount it was read as.
             let read = await opps("set", id, "金额=15万", "预计成交日期=2027/4/1", "--home", sam)
             #expect(read.stdout == "已修改 金额：150,000.00、预计成交日期：2027-04-01（周四）（待同步）\n", "\(read.stdout) \(read.stderr)")
-            let readInEnglish = await opps("set", id, "amount=160000", "--home", sam, "--locale", "en")
-            #expect(readInEnglish.stdout == "changed amount 160,000.00 (pending sync)\n", "\(readInEnglish.stdout)")
+            let readInEnglish = await opps("set", id, "amount=160000", "close_date=2027/4/2", "--home", sam, "--locale", "en")
+            // Fields apart by semicolons: an amount's grouping uses the commas.
+            #expect(readInEnglish.stdout == "changed amount to 160,000.00; close_date to 2027-04-02 (Fri) (pending sync)\n", "\(readInEnglish.stdout)")
             #expect(Self.englishIn(set.stdout).isEmpty, "\(set.stdout)")
             // A value its field does not take, in the reader's words (the members by their labels).
             let member = await opps("set", id, "技术风险=很低", "--home", sam)

@@ -246,9 +246,10 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
 
     /// An amount as people type it: `120000.00`; grouped as `opps` prints it (`1,234,567.50`,
     /// separators only in their places); with the yuan sign before it or 元 after it (`¥120,000`,
-    /// `120000元`); in 万 (ten thousand) or 亿 (a hundred million), as Chinese sales people say
-    /// amounts (`12万` is 120000, `1.5亿` is 150000000); in full-width digits (`１２万`). Nil for
-    /// anything else. Stored and sent as a decimal like any other: only the typing is loose.
+    /// `120000元`); in 万 (ten thousand) or 亿 (a hundred million), as
+    /// Chinese sales people say amounts (`12万` is 120000, `1.5亿` is 150000000), or in k and M as
+    /// English ones do (`120k`, `1.2M`); in full-width digits (`１２万`). Nil for anything else.
+    /// Stored and sent as a decimal like any other: only the typing is loose.
     public static func typed(_ text: String) -> ExactDecimal? {
         var t = String(
             String.UnicodeScalarView(
@@ -263,7 +264,14 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
                 }))
         if t.first == "¥" || t.first == "￥" { t = String(t.dropFirst()).trimmingSpaces }
         if t.last == "元" { t = String(t.dropLast()).trimmingSpaces }
-        let shift: UInt8 = t.last == "万" ? 4 : t.last == "亿" ? 8 : 0
+        let shift: UInt8 =
+            switch t.last {
+            case "万": 4
+            case "亿": 8
+            case "k", "K": 3
+            case "m", "M": 6
+            default: 0
+            }
         if shift > 0 { t = String(t.dropLast()).trimmingSpaces }
         if t.wholeMatch(of: /-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?/) != nil { t = t.filter { $0 != "," } }
         guard let d = try? ExactDecimal(parsing: t) else { return nil }

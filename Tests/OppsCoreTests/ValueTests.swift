@@ -45,7 +45,8 @@ import Testing
     }
 
     /// An amount as people type it: grouped as opps prints it, with the yuan sign or 元, in 万 or
-    /// 亿 as Chinese sales people say amounts, in full-width digits. The number, exactly.
+    /// 亿 as Chinese sales people say amounts, in k or M as English ones do, in full-width digits.
+    /// The number, exactly.
     @Test func anAmountIsTakenAsPeopleTypeIt() {
         func typed(_ text: String) -> String? { ExactDecimal.typed(text)?.description }
         #expect(typed("120000.00") == "120000.00" && typed("1,234,567.50") == "1234567.50" && typed(" 42 ") == "42")
@@ -54,6 +55,9 @@ import Testing
         #expect(typed("¥120,000") == "120000" && typed("￥12万") == "120000" && typed("120000元") == "120000" && typed("12万元") == "120000")
         #expect(typed("１２万") == "120000" && typed("１，２００．５") == "1200.5")
         #expect(typed("-5万") == "-50000")
+        // In k and M, as English-speaking sales people write them.
+        #expect(typed("120k") == "120000" && typed("120K") == "120000" && typed("1.2M") == "1200000" && typed("2.5m") == "2500000" && typed("0.75k") == "750")
+        #expect(typed("120 k") == "120000" && typed("1,200k") == "1200000" && typed("120kk") == nil && typed("k") == nil && typed("12万k") == nil)
         #expect(typed("12 万") == "120000" && typed("¥ 120,000") == "120000" && typed("120000 元") == "120000")
         // Separators only in their places; one unit; nothing else around the number.
         #expect(typed("1,2000") == nil && typed("12万万") == nil && typed("万") == nil && typed("$100") == nil && typed("lots") == nil && typed("") == nil)

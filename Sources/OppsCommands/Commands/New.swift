@@ -19,7 +19,7 @@ struct NewCommand: ParsableCommand {
     var account: String
 
     // `--amount -5` reaches here as `--amount=-5` (CommandGuess.negativeAmountsJoined).
-    @Option(help: "The amount, an exact decimal such as 12000.00 (or 12,000.00, 12万).")
+    @Option(help: "The amount, an exact decimal such as 12000.00 (or 12,000.00, 12k, 1.2M, 12万).")
     var amount: String?
 
     @Option(help: "The currency code (CNY, USD, EUR, JPY, HKD, GBP).")

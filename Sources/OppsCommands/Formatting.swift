@@ -21,8 +21,8 @@ func typedDate(_ text: String) -> CivilDate? { CivilDate.typed(text, today: loca
 func localToday() -> CivilDate { LocalTime.date(deviceNow().milliseconds) }
 
 /// A deal named by id or prefix; anything else is bad input.
-func dealID(_ r: Replica, _ id: String) throws -> RecordID {
-    let deal = try r.resolveID(id, among: ["opportunity"])
+func dealID(_ r: Replica, _ id: String, reading: Bool = false) throws -> RecordID {
+    let deal = try r.resolveID(id, among: ["opportunity"], reading: reading)
     guard try r.record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(id) is not a deal", chinese: "\(id) 不是商机") }
     return deal
 }

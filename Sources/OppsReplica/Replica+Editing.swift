@@ -9,7 +9,6 @@ import SwiftProtobuf
 extension Replica {
     // MARK: Reading
 
-    /// Resolves an id or a unique prefix of one.
     /// The short ids of everything this laptop holds (`ShortIDs`): what commands print.
     public func shortIDs() throws -> ShortIDs { ShortIDs(try store.allIDs()) }
 
@@ -18,8 +17,9 @@ extension Replica {
     /// exact name of a deal, account or contact (any case); or 8+ hex digits of the full id
     /// (what older versions printed). Ambiguous input names the candidates. `among`: the entities
     /// whose names are looked at (a command that takes an account names accounts, not deals);
-    /// an id is taken whatever its entity, for the caller to check.
-    public func resolveID(_ text: String, among entities: [String] = ["opportunity", "account", "contact"]) throws -> RecordID {
+    /// an id is taken whatever its entity, for the caller to check. `reading`: the record is only
+    /// to be read, so the one record whose name contains the text is taken too.
+    public func resolveID(_ text: String, among entities: [String] = ["opportunity", "account", "contact"], reading: Bool = false) throws -> RecordID {
         if let id = RecordID(parsing: text) { return id }
         let typed = text.trimmingCharacters(in: .whitespaces)
         let short = try shortIDs()
@@ -50,8 +50,11 @@ extension Replica {
         let others = ["opportunity", "account", "contact"].filter { !entities.contains($0) && workspace.entity($0)?.field("name") != nil }
         let elsewhere = try others.flatMap { try store.list(entity: $0, workspace: workspace).filter { $0["name"].canonicalText.lowercased() == folded }.map(\.id) }
         if elsewhere.count == 1 { return elsewhere[0] }
-        // Part of a name (`opps show 东方物流` for "东方物流 CRM 上线"): never taken as the record
-        // (an edit must not land on a guess), but the records it could mean are named.
+        // Part of a name (`opps set 东方物流 …` for "东方物流 CRM 上线"): never taken as the record
+        // an edit lands on (it must not land on a guess), but the records it could mean are
+        // named. Only to read it (`reading`: show, history, a list of its tasks), the one record
+        // whose name holds it is the one meant; what is shown names it in full.
+        if reading, containing.count == 1 { return containing[0] }
         if !containing.isEmpty { throw try lookup(.partOfName, containing) }
         throw try lookup(.unknown)
     }

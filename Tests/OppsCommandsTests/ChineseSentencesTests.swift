@@ -58,10 +58,12 @@ import Testing
             #expect(new.code == 0 && new.stdout.contains("（待同步）") && Self.englishIn(new.stdout).isEmpty, "\(new.stdout)")
             let id = String(new.stdout.prefix(ShortID.length))
             // A record typed wrong: what it could mean, in the reader's words (exit 1 as in English).
-            let part = await opps("show", "试点", "--home", sam)
+            let part = await opps("set", "试点", "金额=1", "--home", sam)
             #expect(part.code == 1 && part.stderr == "opps: 没有名为「试点」的记录；有 1 个名称包含它（\(id) 商机「华为云 试点」）：请用 id\n", "\(part.stderr)")
+            // Only to read it, the one record whose name holds the words is the one meant.
+            #expect(await opps("show", "试点", "--home", sam).stdout.hasPrefix("商机 \(id)"))
             #expect(await opps("show", "zzzz9999", "--home", sam).stderr.hasPrefix("opps: 本机没有 id 或名称为「zzzz9999」的记录"))
-            #expect(await opps("show", "试点", "--home", sam, "--locale", "en").stderr.contains("no record is named \"试点\""))
+            #expect(await opps("set", "试点", "金额=1", "--home", sam, "--locale", "en").stderr.contains("no record is named \"试点\""))
             // A stage gate names what is missing in the reader's words (exit 3, as in English).
             let gated = await opps("stage", id, "方案", "--home", sam)
             #expect(gated.code == 3, "\(gated.stderr)")
@@ -447,7 +449,7 @@ import Testing
             // A missing argument: the command, what the argument is, and the command's example.
             #expect(
                 missing.code == 64
-                    && missing.stderr == "opps: opps show 缺少参数 <id>：记录：opps list 打印的短 id（至少 4 个字符）、完整 id 或准确名称；例子：opps show 7dka36sd（或 opps show \"华东 试点\"）\n",
+                    && missing.stderr == "opps: opps show 缺少参数 <id>：记录：opps list 打印的短 id（至少 4 个字符）、完整 id、名称，或只有一个名称含有的一部分；例子：opps show 7dka36sd（或 opps show \"华东 试点\"）\n",
                 "\(missing.stderr)")
             // A group's default command is the one meant (opps team is opps team list).
             #expect(
@@ -461,7 +463,7 @@ import Testing
             #expect(await opps(["show", "--json"], environment: zh).stdout.contains("opps show needs <id>: the record"))
             let english = await opps(["show"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"])
             let needsID =
-                "opps: opps show needs <id>: the record: its short id as opps list prints it (4+ characters do), a full id, or an exact name; example: opps show 7dka36sd (or opps show \"ACME rollout\")\n"
+                "opps: opps show needs <id>: the record: its short id as opps list prints it (4+ characters do), a full id, its name, or a part of it only one name holds; example: opps show 7dka36sd (or opps show \"ACME rollout\")\n"
             #expect(english.code == 64 && english.stderr == needsID, "\(english.stderr)")
             // The failed command line's own --locale and --home name its reader.
             #expect(await opps(["show", "--locale", "en"], environment: zh).stderr == needsID)

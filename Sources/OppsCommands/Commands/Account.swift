@@ -49,13 +49,13 @@ struct AccountShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Show an account with its deals and contacts.",
         discussion: "Example: opps account show 上海云帆")
-    @Argument(help: "The account: its short id or exact name.") var id: String
+    @Argument(help: "The account: its short id, its name, or a part of it only one account's name holds.") var id: String
     @OptionGroup var home: HomeOption
     @Flag(help: "Print the account as show --json does, with its \"deals\" and \"contacts\" the same way.") var json = false
 
     func run() throws {
         let r = try home.open()
-        let accountID = try r.resolveID(id, among: ["account"])
+        let accountID = try r.resolveID(id, among: ["account"], reading: true)
         guard let account = try r.record(accountID), account.entity == "account" else { throw ReplicaError.invalid("\(id) is not an account", chinese: "\(id) 不是客户") }
         let its = try deals(r, referencing: accountID, in: "account")
         let people = try r.store.list(entity: "contact", workspace: r.workspace).filter { $0["account"] == .reference(accountID) }

@@ -47,13 +47,13 @@ struct ContactShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Show a contact with the deals they are the contact of.",
         discussion: "Example: opps contact show \"Li Wei\"")
-    @Argument(help: "The contact: their short id or exact name.") var id: String
+    @Argument(help: "The contact: their short id, their name, or a part of it only one contact's name holds.") var id: String
     @OptionGroup var home: HomeOption
     @Flag(help: "Print the contact as show --json does, with their \"deals\" the same way.") var json = false
 
     func run() throws {
         let r = try home.open()
-        let contactID = try r.resolveID(id, among: ["contact"])
+        let contactID = try r.resolveID(id, among: ["contact"], reading: true)
         guard let contact = try r.record(contactID), contact.entity == "contact" else { throw ReplicaError.invalid("\(id) is not a contact", chinese: "\(id) 不是联系人") }
         let its = try deals(r, referencing: contactID, in: "contact")
         if json {

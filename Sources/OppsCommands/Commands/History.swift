@@ -10,7 +10,7 @@ struct HistoryCommand: ParsableCommand {
         commandName: "history", abstract: "A record's trail on this laptop: who changed what, when (device time).",
         discussion: "Changes made here, and those pulled after the record arrived; what happened before is its timeline (opps show).\n\nExample: opps history 7dka36sd")
 
-    @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")
+    @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, its name, or a part of it only one name holds.")
     var id: String
 
     @OptionGroup var home: HomeOption
@@ -20,7 +20,7 @@ struct HistoryCommand: ParsableCommand {
 
     func run() throws {
         let r = try home.open()
-        let recordID = try r.resolveID(id)
+        let recordID = try r.resolveID(id, reading: true)
         let lines = try r.store.history(recordID)
         let words = home.words(r)
         let entity = try r.record(recordID)?.entity ?? "opportunity"

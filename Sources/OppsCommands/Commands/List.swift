@@ -80,7 +80,7 @@ struct ListCommand: ParsableCommand {
         if let owner { try r.requireUser(owner, entity: "opportunity", field: "owner") }
         var records = try r.store.list(entity: "opportunity", stage: stage, owner: mine ? r.user : owner, workspace: r.workspace)
         if let account {
-            let id = try r.resolveID(account, among: ["account"])
+            let id = try r.resolveID(account, among: ["account"], reading: true)
             guard try r.record(id)?.entity == "account" else { throw ReplicaError.invalid("\(account) is not an account", chinese: "\(account) 不是客户") }
             records = records.filter { $0["account"] == .reference(id) }
         }

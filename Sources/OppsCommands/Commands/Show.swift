@@ -129,7 +129,7 @@ struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Show one record with every field.", discussion: "Example: opps show 7dka36sd (or opps show \"ACME rollout\")")
 
-    @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")
+    @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, its name, or a part of it only one name holds.")
     var id: String
 
     @OptionGroup var home: HomeOption
@@ -139,6 +139,6 @@ struct ShowCommand: ParsableCommand {
 
     func run() throws {
         let r = try home.open()
-        try printRecord(r, try r.resolveID(id), json: json, words: home.words(r))
+        try printRecord(r, try r.resolveID(id, reading: true), json: json, words: home.words(r))
     }
 }

@@ -45,7 +45,7 @@ struct TaskCommand: ParsableCommand {
 
         func run() throws {
             let r = try home.open()
-            let deal = try self.deal.map { try dealID(r, $0) }
+            let deal = try self.deal.map { try dealID(r, $0, reading: true) }
             let tasks = try r.tasks(on: deal)
             if json {
                 Console.out(

@@ -28,7 +28,8 @@ struct TeamCommand: ParsableCommand {
 
         func run() throws {
             let r = try home.open()
-            let members = try TeamCommand.memberships(r, deal: try dealID(r, id))
+            let deal = try dealID(r, id, reading: true)
+            let members = try TeamCommand.memberships(r, deal: deal)
             if json {
                 Console.out(
                     try members.map { m in
@@ -38,7 +39,6 @@ struct TeamCommand: ParsableCommand {
             }
             let words = home.words(r)
             let short = try r.shortIDs()
-            let deal = try dealID(r, id)
             let name = try r.record(deal)?["name"].canonicalText ?? short(deal)
             // The deal by name, its members a line each (user, role on the deal, state), then how
             // to change it with the deal's id in place.

@@ -469,13 +469,21 @@ struct Phrases: Sendable {
     /// (`ownersShown`), said so; when no block has an owner (a success manager sees none), the
     /// month alone.
     func forecastHeading(month: String, owner: String, deals: Int, ownersShown: Bool = true) -> String {
-        // "-": the deals with no close date.
-        let month = month == "-" ? self("no close date", "未填成交日期") : month
+        let month = forecastMonth(month)
         let who = owner != "-" ? "  \(owner)" : ownersShown ? self("  no owner", "  无负责人") : ""
         return self("\(month)\(who)  (\(deals) deal\(deals == 1 ? "" : "s"))", "\(month)\(who)（\(deals) 个商机）")
     }
+    /// A forecast's month; "-": the deals with no close date.
+    func forecastMonth(_ month: String) -> String { month == "-" ? self("no close date", "未填成交日期") : month }
+    /// The forecast's closing part: deals without any amount yet, not in the figures above.
+    var noAmountsYet: String { self("no amount yet, not counted above:", "还没有填金额、未计入上面的：") }
+    /// Deal counts by owner (nil: owners not shown; "-": no owner): `amy 12, sam 9 deals`.
+    func dealsByOwner(_ counts: [(owner: String?, deals: Int)]) -> String {
+        let parts = counts.map { c in c.owner.map { ($0 == "-" ? self("no owner", "无负责人") : $0) + " \(grouped(c.deals))" } ?? grouped(c.deals) }
+        let total = counts.reduce(0) { $0 + $1.deals }
+        return self(parts.joined(separator: ", ") + (total == 1 ? " deal" : " deals"), parts.joined(separator: "、") + " 个商机")
+    }
     /// The forecast's figures: pipeline, weighted, best case, commit, won.
-    var noAmountsYet: String { self("(no amounts yet)", "（还没有填金额）") }
     var forecastLabels: [String] {
         chinese ? ["管道", "加权", "最佳情况", "承诺", "赢单"] : ["pipeline", "weighted", "best case", "commit", "won"]
     }

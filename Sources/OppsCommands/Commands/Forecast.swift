@@ -54,15 +54,27 @@ struct ForecastCommand: ParsableCommand {
         if rows.isEmpty { Console.out(say.noForecast); return }
         // One block per month and owner: a line per figure, amounts grouped, so it reads at 80 columns.
         let ownersShown = rows.contains { $0.owner != "-" }
-        for row in rows {
+        // Blocks of deals with no amount yet (leads, most with no close date either) would be
+        // headings with nothing under them, before the figures: counted at the end instead, a
+        // line a month, owner by owner.
+        let empty = rows.filter { [$0.pipeline, $0.weighted, $0.bestCase, $0.commit, $0.won].allSatisfy(\.totals.isEmpty) }
+        for row in rows where !empty.contains(where: { $0.month == row.month && $0.owner == row.owner }) {
             Console.out(say.forecastHeading(month: row.month, owner: row.owner, deals: row.deals, ownersShown: ownersShown))
             let figures = [row.pipeline, row.weighted, row.bestCase, row.commit, row.won]
-            // Deals with no amount yet: a heading alone would read as if a line were missing.
-            if figures.allSatisfy(\.totals.isEmpty) { Console.out("  " + say.noAmountsYet) }
             for (label, totals) in zip(say.forecastLabels, figures) where !totals.totals.isEmpty {
                 let amounts = itemLines(totalsItems(totals, say), width: max(20, Console.width - 14))
                 Console.out("  \(label.padding(10))  " + amounts.joined(separator: "\n" + String(repeating: " ", count: 14)))
             }
+        }
+        guard !empty.isEmpty else { return }
+        Console.out(say.noAmountsYet)
+        var months: [String] = []
+        for row in empty where !months.contains(row.month) { months.append(row.month) }
+        let heads = months.map { say.forecastMonth($0) }
+        let width = heads.map(\.displayWidth).max() ?? 0
+        for (month, head) in zip(months, heads) {
+            let counts = empty.filter { $0.month == month }.map { (owner: ownersShown ? $0.owner : nil, deals: $0.deals) }
+            Console.out(hanging("  \(head.padding(width))  ", say.dealsByOwner(counts)))
         }
     }
 }

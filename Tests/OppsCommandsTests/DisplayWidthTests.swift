@@ -42,11 +42,15 @@ import Testing
         deal.fields["next_step"] = FieldState(value: .text("约财务总监谈预算和试点范围"), stamp: stamp, author: "", authority: .own)
         deal.fields["next_step_due"] = FieldState(value: .date(try CivilDate(parsing: "2026-12-11")), stamp: stamp, author: "", authority: .own)
         let board = BoardCommand()
-        #expect(board.nextCell(deal, width: 40) == "约财务总监谈预算和试点范围 (2026-12-11)".padding(40), "padded to its column")
-        #expect(board.nextCell(deal, width: 24) == "约财务总监… (2026-12-11)")
-        #expect(board.nextCell(deal, width: 24).displayWidth <= 24)
+        // The year only when it is not this one's.
+        let today = try CivilDate(parsing: "2026-12-05"), lastYear = try CivilDate(parsing: "2025-12-30")
+        #expect(board.nextCell(deal, width: 40, today: today) == "约财务总监谈预算和试点范围 (12-11)".padding(40), "padded to its column")
+        #expect(board.nextCell(deal, width: 40, today: lastYear) == "约财务总监谈预算和试点范围 (2026-12-11)".padding(40))
+        #expect(board.nextCell(deal, width: 24, today: lastYear) == "约财务总监… (2026-12-11)")
+        #expect(board.nextCell(deal, width: 24, today: today) == "约财务总监谈预… (12-11)")
+        #expect(board.nextCell(deal, width: 24, today: today).displayWidth <= 24)
         // Too narrow for the text and its date: cut as one.
-        #expect(board.nextCell(deal, width: 10).displayWidth == 10)
+        #expect(board.nextCell(deal, width: 10, today: today).displayWidth == 10)
     }
 
     @Test func listColumnsLineUpWithChineseNames() async throws {

@@ -28,18 +28,23 @@ struct BoardCommand: ParsableCommand {
 
     func validate() throws { try options.check(as: home) }
 
-    /// A deal's next step and its date, as the board shows them.
-    func nextText(_ deal: Record) -> String {
+    /// A deal's next step and its date, as the board shows them: the month and day, the year
+    /// too when it is not `today`'s (five columns more for the step's text).
+    func nextText(_ deal: Record, today: CivilDate) -> String {
         var next = deal["next_step"].isNull ? "" : deal["next_step"].canonicalText
-        if case let .date(d) = deal["next_step_due"] { next += (next.isEmpty ? "" : " ") + "(\(d))" }
+        if case let .date(d) = deal["next_step_due"] { next += (next.isEmpty ? "" : " ") + "(\(dayText(d, today: today)))" }
         return next
     }
 
+    func dayText(_ day: CivilDate, today: CivilDate) -> String {
+        day.components.year == today.components.year ? String(day.description.dropFirst(5)) : day.description
+    }
+
     /// The same in `width` columns: what is cut is the step's text, never its date.
-    func nextCell(_ deal: Record, width: Int) -> String {
-        let whole = nextText(deal)
+    func nextCell(_ deal: Record, width: Int, today: CivilDate) -> String {
+        let whole = nextText(deal, today: today)
         guard whole.displayWidth > width, case let .date(d) = deal["next_step_due"], !deal["next_step"].isNull else { return fit(whole, width) }
-        let date = " (\(d))"
+        let date = " (\(dayText(d, today: today)))"
         guard width - date.count >= 6 else { return fit(whole, width) }
         return fit(deal["next_step"].canonicalText, width - date.count).trimmingTrailing() + date
     }
@@ -116,7 +121,7 @@ struct BoardCommand: ParsableCommand {
         let room = width - fixed - 1
         let deals = board.flatMap(\.deals)
         let wantName = deals.map { $0.deal["name"].canonicalText.displayWidth }.max() ?? 0
-        let wantNext = deals.map { nextText($0.deal).displayWidth }.max() ?? 0
+        let wantNext = deals.map { nextText($0.deal, today: today).displayWidth }.max() ?? 0
         var nameWidth = max(12, room * 2 / 5)
         if wantName + wantNext <= room || wantName < nameWidth {
             nameWidth = max(4, wantName)
@@ -132,7 +137,7 @@ struct BoardCommand: ParsableCommand {
                 let amount = b.deal["amount"].isNull ? "" : amountText(b.deal)
                 let line =
                     (b.overdue ? "! " : "  ") + short(b.deal.id).padding(idWidth) + " " + fit(b.deal["name"].canonicalText, nameWidth) + " "
-                    + (showOwner ? fit(b.deal.owner ?? "-", 8) + " " : "") + fit(amount, amountWidth) + " " + nextCell(b.deal, width: nextWidth)
+                    + (showOwner ? fit(b.deal.owner ?? "-", 8) + " " : "") + fit(amount, amountWidth) + " " + nextCell(b.deal, width: nextWidth, today: today)
                 if b.overdue { Console.out(line.trimmingTrailing(), style: .red) } else { Console.out(line.trimmingTrailing()) }
             }
         }

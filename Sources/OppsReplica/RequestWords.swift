@@ -6,12 +6,21 @@ extension Replica {
     /// `requested` text is names and canonical values, the same for every reader: what an
     /// English reader reads, and what a request naming no field shows.
     ///
-    /// A team change says whose membership it is (`eve：状态 → 有效`): its fields alone do not.
+    /// A team change says whose membership it is, and as a sentence when it adds or removes
+    /// them (`eve joins the team (expert)`, `eve 离开团队`; else `eve：状态 → …`): its fields
+    /// alone do not.
     public func requested(_ request: Record, words: Vocabulary, chinese: Bool) -> String {
         var target: Record?
         if case let .text(text) = request["target"], let id = RecordID(parsing: text) { target = try? record(id) }
         var who = ""
         if let target, let team = workspace.teamRule, target.entity == team.entity, case let .text(user) = target[team.user] {
+            if request["field"] == .text(team.state), case let .text(value) = request["value"] {
+                let role = target["role"].isNull ? "" : words.value(team.entity, "role", target["role"])
+                if value == team.active {
+                    return chinese ? "\(user) 加入团队" + (role.isEmpty ? "" : "（\(role)）") : "\(user) joins the team" + (role.isEmpty ? "" : " (\(role))")
+                }
+                if value == "removed" { return chinese ? "\(user) 离开团队" : "\(user) leaves the team" }
+            }
             who = user + (chinese ? "：" : ": ")
         }
         guard chinese, case let .text(field) = request["field"], !field.isEmpty else { return who + request["requested"].canonicalText }

@@ -132,8 +132,8 @@ struct Script {
             #expect(waiting.allSatisfy { $0["state"]?.string == "pending" })
             let teamRequest = try #require(waiting.first { $0["kind"]?.string == "team" }?["id"]?.string)
             // A team change says whose membership it asks for, in both languages.
-            #expect(await s.run("max", "2026-11-04T13:00:00Z", "approvals").stdout.contains("eve: state → active"))
-            #expect(await s.run("max", "2026-11-04T13:00:00Z", "approvals", "--locale", "zh-CN").stdout.contains("eve：状态 → 有效"))
+            #expect(await s.run("max", "2026-11-04T13:00:00Z", "approvals").stdout.contains("eve joins the team (expert)"))
+            #expect(await s.run("max", "2026-11-04T13:00:00Z", "approvals", "--locale", "zh-CN").stdout.contains("eve 加入团队（产品专家）"))
             #expect(waiting.contains { $0["id"]?.string == request })
             #expect(await s.run("ann", "2026-11-04T13:00:00Z", "approvals", "--json").json?.array?.count == 2)
             #expect(await s.run("sam", "2026-11-04T13:00:00Z", "approve", teamRequest).code == 3)  // a rep does not decide
@@ -344,6 +344,8 @@ struct Script {
             #expect(await s.run("max", "2026-11-02T16:00:00Z", "sync").code == 0)
             let removal = try #require(
                 await s.run("max", "2026-11-02T16:00:00Z", "approvals", "--json").json?.array?.first { $0["kind"]?.string == "team" }?["id"]?.string)
+            let listed = await s.run("max", "2026-11-02T16:00:00Z", "approvals").stdout
+            #expect(unspaced(listed).contains("pendingteamDeltaeveleavestheteam"), "\(listed)")
             #expect(await s.run("max", "2026-11-02T16:00:00Z", "approve", removal).code == 0)
             #expect(await s.run("max", "2026-11-02T16:05:00Z", "sync").code == 0)
             #expect(await s.run("eve", "2026-11-02T16:10:00Z", "sync").code == 0)

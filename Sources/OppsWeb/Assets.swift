@@ -61,6 +61,7 @@ enum Assets {
         .funnel.s4 { fill: #175cd3; } .funnel.s5 { fill: #1849a9; } .funnel.s6 { fill: #12b76a; } .funnel.s7 { fill: #f97066; }
         button { white-space: nowrap; font: inherit; padding: 3px 10px; border: 1px solid #b8c2cc; background: #fff; border-radius: 5px; cursor: pointer; }
         button:hover { border-color: var(--accent); }
+        ul.agenda form.inline button { padding: 0 8px; font-size: 12px; margin-left: 6px; line-height: 1.5; }
         input, select { font: inherit; padding: 3px 6px; border: 1px solid #b8c2cc; border-radius: 5px; }
         /* A phone: the stages one under another, each the screen's width, instead of a board
            to scroll sideways with its second column cut off (a card moves by its own select). */

@@ -419,7 +419,12 @@ extension WebApp {
                     default: esc(t("task: ", "任务：") + i.text)
                     }
                 let when = i.kind == "stale" ? "" : i.due.map { " · " + t.dayHTML($0, today: today) } ?? ""
-                html += "<li><a href=\"/deal/\(short(i.deal))\">\(esc(name))</a> — \(text)\(when)</li>"
+                // A task is done from here, as on its deal's page (the answer comes back here).
+                let done =
+                    i.kind == "task"
+                    ? " <form method=\"post\" action=\"/deal/\(short(i.deal))/task-done\" class=\"inline\">\(csrfField)<input type=\"hidden\" name=\"task\" value=\"\(short(i.id))\"><button>\(esc(t("Done", "完成")))</button></form>"
+                    : ""
+                html += "<li><a href=\"/deal/\(short(i.deal))\">\(esc(name))</a> — \(text)\(when)\(done)</li>"
             }
             html += "</ul>"
         }

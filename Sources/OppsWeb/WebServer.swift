@@ -202,8 +202,9 @@ public struct WebServer: Sendable {
             switch returnTo {
             case .approvals: "/approvals"
             case .deal where request.uri.path.hasSuffix("/stage") && !back.hasPrefix("/deal/"): back
-            // A conflict settled on the conflicts page stays there.
+            // A conflict settled on the conflicts page stays there, a task done on Today too.
             case .deal where request.uri.path.hasSuffix("/conflict") && back == "/conflicts": back
+            case .deal where request.uri.path.hasSuffix("/task-done") && back == "/today": back
             case .deal: "/deal/" + (try await app.shortID(id))
             }
         return Self.redirect(path + (path.contains("?") ? "&" : "?") + "m=" + key)

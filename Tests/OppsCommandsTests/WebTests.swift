@@ -619,10 +619,15 @@ import Testing
                 let zhToday = try await web.send("/today", headers: [("Accept-Language", "zh-CN")]).body
                 #expect(zhToday.contains("任务：准备报价单 · <span class=\"day\">\(month)月\(day)日</span>"), "\(zhToday.suffix(800))")
                 #expect(try await web.send("/app.css").body.contains(".day { white-space: nowrap; }"), "the day's span is kept on one line")
+                // Done from Today itself, by the form it shows beside the task; the answer is Today.
                 let agenda = await opps("today", "--date", today, "--home", sam, "--json").json
                 let task = try #require(agenda?["due"]?.array?.first?["id"]?.string)
-                let done = try await web.post("/deal/\(id)/task-done", ["task": task], from: "/deal/\(id)")
-                #expect(done.body.contains("msg ok"))
+                let code = String(ShortID.code(try #require(RecordID(parsing: task))).prefix(ShortID.length))
+                #expect(
+                    zhToday.contains("/task-done\" class=\"inline\">") && zhToday.contains("name=\"task\" value=\"\(code)\"><button>完成</button>"),
+                    "\(zhToday.suffix(800))")
+                let done = try await web.post("/deal/\(id)/task-done", ["task": code], from: "/today")
+                #expect(done.body.contains("msg ok") && done.body.contains("<h1>今天") || done.body.contains("<h1>Today"), "\(done.body.prefix(600))")
                 #expect(!(try await web.send("/today").body.contains("准备报价单")))
                 // The team: the owner's request waits for a manager.
                 let team = try await web.post("/deal/\(id)/team", ["user": "eve", "role": "expert"], from: "/deal/\(id)")

@@ -281,20 +281,24 @@ struct Phrases: Sendable {
     }
     func connected(user: String, hub: String, pending: Int) -> String {
         self(
-            "connected \(user)'s replica to \(hub); \(pending) pending write(s) kept: run opps sync",
+            "connected \(user)'s replica to \(hub); " + (pending == 1 ? "1 change" : "\(grouped(pending)) changes") + " not yet sent kept: run opps sync",
             "已将 \(user) 的副本连接到 \(hub)；保留了 \(pending) 项待同步的修改：运行 opps sync")
     }
 
     // MARK: - status
 
-    /// `opps status`'s lines: label, value; the labels padded to one column.
-    /// `opps status`: the last sync as a time and how long ago (device time, as every time opps
+    /// `opps status`'s lines, label and value, the labels padded to one column: the last sync as a time and how long ago (device time, as every time opps
     /// prints), and what to do about what waits or what lost.
     func status(user: String, hub: String, lastSync: Int64?, now: Int64, pending: Int, conflicts: Int, awaiting: Int = 0, records: Int) -> String {
         let last = lastSync.map { LocalTime.minute($0) + self(" (\(ago(now - $0)))", "（\(ago(now - $0))）") } ?? never
         var rows: [(String, String)] = [
             (self("user", "用户"), user), (self("hub", "服务器"), hub), (self("last sync", "上次同步"), last),
-            (self("pending", "待同步"), self("\(pending) write(s)", "\(pending) 项修改") + (pending > 0 ? self(" (opps sync sends them)", "（opps sync 推送）") : "")),
+            (
+                self("pending", "待同步"),
+                pending == 0
+                    ? self("nothing to send", "没有")
+                    : self((pending == 1 ? "1 change" : "\(grouped(pending)) changes") + " (opps sync sends them)", "\(grouped(pending)) 项修改（opps sync 推送）")
+            ),
             (self("conflicts", "冲突"), "\(conflicts)" + (conflicts > 0 ? self(" (opps conflicts lists them)", "（opps conflicts 查看）") : "")),
         ]
         // An approver's requests waiting for them, only when there are some.

@@ -251,7 +251,7 @@ struct Phrases: Sendable {
                 + (repaired ? "; repaired from the hub" : "")
     }
     func clockOff(seconds: Int64, flagged: Int) -> String {
-        self("this laptop's clock is \(seconds) s off the hub's: \(flagged) check-in(s) flagged", "本机时钟与服务器相差 \(seconds) 秒：\(flagged) 次签到已标记")
+        self("this laptop's clock is \(seconds) s off the hub's: \(counted(flagged, "check-in")) flagged", "本机时钟与服务器相差 \(seconds) 秒：\(flagged) 次签到已标记")
     }
     var seeConflicts: String { self("see: opps conflicts", "查看：opps conflicts") }
     /// Writes of the reader's that the hub took and that lost later (a concurrent write with more
@@ -302,7 +302,7 @@ struct Phrases: Sendable {
             (self("conflicts", "冲突"), "\(conflicts)" + (conflicts > 0 ? self(" (opps conflicts lists them)", "（opps conflicts 查看）") : "")),
         ]
         // An approver's requests waiting for them, only when there are some.
-        if awaiting > 0 { rows.append((self("to decide", "待审批"), self("\(awaiting) request(s) (opps approvals)", "\(awaiting) 项（opps approvals 查看）"))) }
+        if awaiting > 0 { rows.append((self("to decide", "待审批"), self("\(counted(awaiting, "request")) (opps approvals)", "\(awaiting) 项（opps approvals 查看）"))) }
         rows.append((self("records", "记录"), "\(records)"))
         let width = rows.map { $0.0.displayWidth }.max() ?? 0
         return rows.map { $0.0.padding(width) + " " + $0.1 }.joined(separator: "\n")

@@ -9,6 +9,12 @@ public func groupedAmount(_ text: String) -> String {
     return (negative ? "-" : "") + grouped(n) + (parts.count > 1 ? "." + parts[1] : "")
 }
 
+/// A count and its noun in English, the noun's plural unless one: `counted(1, "deal")` is
+/// "1 deal", `counted(1200, "row")` "1,200 rows" (never "row(s)").
+public func counted(_ n: Int, _ noun: String, plural: String? = nil) -> String {
+    "\(grouped(n)) " + (n == 1 ? noun : plural ?? noun + "s")
+}
+
 /// 1234567 → "1,234,567".
 public func grouped(_ n: Int) -> String {
     let digits = String(n.magnitude)

@@ -218,7 +218,7 @@ public final class HubEngine {
             if !unseen.isEmpty {
                 let ids = unseen.prefix(3).map { ShortID.shown($0.id) }.joined(separator: ", ") + (unseen.count > 3 ? ", …" : "")
                 throw HubError.invalid(
-                    "version \(next.version) would leave \(unseen.count) deal(s) that someone sees now seen by no one (\(ids)): keep a role's sight of them, or first give them owners who keep seeing them",
+                    "version \(next.version) would leave \(counted(unseen.count, "deal")) that someone sees now seen by no one (\(ids)): keep a role's sight of them, or first give them owners who keep seeing them",
                     chinese: "第 \(next.version) 版会让 \(unseen.count) 个现在有人能看到的商机变得没有人能看到（\(ids)）：请保留能看到它们的角色条件，或先给它们指定仍能看到它们的负责人")
             }
             try store.addWorkspace(version: next.version, document: document, now: now)

@@ -131,7 +131,7 @@ public struct Init: ParsableCommand {
             let report = WorkspaceReport(text: text, file: workspace)
             guard report.issues.isEmpty else {
                 throw CommandFailure(
-                    "\(workspace) is not a valid workspace (\(report.issues.count) problem(s)); run opps-hub workspace check \(workspace)",
+                    "\(workspace) is not a valid workspace (\(counted(report.issues.count, "problem"))); run opps-hub workspace check \(workspace)",
                     chinese: "\(workspace) 不是有效的工作区（\(report.issues.count) 个问题）：运行 opps-hub workspace check \(workspace) 查看")
             }
             document = text
@@ -333,7 +333,7 @@ extension UserCommand {
             } else if open > 0 {
                 Console.out(
                     say(
-                        "\(name) owns \(open) open deal(s); others still see them (a manager can give them new owners)",
+                        "\(name) owns \(counted(open, "open deal")); others still see them (a manager can give them new owners)",
                         "\(name) 负责的 \(open) 个未结商机仍有其他人能看到（经理可以给它们换负责人）"))
             }
             let others = leftUnseen.filter { $0.owner != name }
@@ -433,7 +433,7 @@ func othersUnseen(_ deals: [UnseenDeal], seenBy name: UserName, undo: String) ->
     let ids = deals.prefix(5).map { ShortID.shown($0.id) }
     let more = deals.count > 5 ? ", …" : ""
     return say(
-        "no one sees \(deals.count) other deal(s) now (\(ids.joined(separator: ", "))\(more)): only \(name) saw them, through their role or a team; undo: \(undo)",
+        "no one sees \(counted(deals.count, "other deal")) now (\(ids.joined(separator: ", "))\(more)): only \(name) saw them, through their role or a team; undo: \(undo)",
         "现在有 \(deals.count) 个其他商机没有人能看到（\(ids.joined(separator: "、"))\(more.isEmpty ? "" : "、…")）：只有 \(name) 通过角色或团队能看到它们；撤销：\(undo)")
 }
 
@@ -441,7 +441,7 @@ func othersUnseen(_ deals: [UnseenDeal], seenBy name: UserName, undo: String) ->
 /// sight, with the fix: a manager, who then sees them and can give them new owners.
 func unseenDeals(of name: UserName, open: Int, unseen: Int) -> String {
     say(
-        "\(name) owns \(open) open deal(s); \(unseen) of them no one else sees now: give \(name) a manager (opps-hub user set \(name) --manager NAME), who will see them and can give them new owners",
+        "\(name) owns \(counted(open, "open deal")); \(unseen) of them no one else sees now: give \(name) a manager (opps-hub user set \(name) --manager NAME), who will see them and can give them new owners",
         "\(name) 负责的 \(open) 个未结商机中，有 \(unseen) 个现在没有其他人能看到：请给 \(name) 指定经理（opps-hub user set \(name) --manager 用户名），经理就能看到它们并给它们换负责人")
 }
 

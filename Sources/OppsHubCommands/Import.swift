@@ -71,7 +71,7 @@ public struct ImportCommand: ParsableCommand {
         if check {
             let checked = result.validRows + result.invalidRows
             let line = say(
-                "checked \(checked) \(result.entity) row(s): \(result.validRows) valid, \(result.invalidRows) invalid; nothing imported (--check)",
+                "checked \(counted(checked, "\(result.entity) row")): \(result.validRows) valid, \(result.invalidRows) invalid; nothing imported (--check)",
                 "已检查 \(checked) 行「\(label)」：有效 \(result.validRows) 行，无效 \(result.invalidRows) 行；没有导入（--check）")
             guard result.problems.isEmpty else { throw CommandFailure(line, chinese: line) }
             Console.out(line)
@@ -79,12 +79,13 @@ public struct ImportCommand: ParsableCommand {
         }
         if result.imported == 0 && !result.problems.isEmpty {
             throw CommandFailure(
-                "nothing imported: \(result.invalidRows) invalid row(s)" + (skipInvalid ? "" : " (--skip-invalid imports the others)"),
+                "nothing imported: \(counted(result.invalidRows, "invalid row"))" + (skipInvalid ? "" : " (--skip-invalid imports the others)"),
                 chinese: "什么都没有导入：\(result.invalidRows) 行无效" + (skipInvalid ? "" : "（加 --skip-invalid 导入其余的行）"))
         }
         Console.out(
             say(
-                "imported \(result.imported) \(result.entity) record(s)" + (result.invalidRows > 0 ? "; skipped \(result.invalidRows) invalid row(s)" : ""),
+                "imported \(counted(result.imported, "\(result.entity) record"))"
+                    + (result.invalidRows > 0 ? "; skipped \(counted(result.invalidRows, "invalid row"))" : ""),
                 "已导入 \(result.imported) 条「\(label)」记录" + (result.invalidRows > 0 ? "；跳过 \(result.invalidRows) 行无效的" : "")))
     }
 }

@@ -241,7 +241,7 @@ public struct WorkspaceReport: Sendable {
     }
 
     public var summary: String {
-        guard let w = workspace else { return say("\(file): \(issues.count) problem(s)", "\(file)：\(issues.count) 个问题") }
+        guard let w = workspace else { return say("\(file): \(counted(issues.count, "problem"))", "\(file)：\(issues.count) 个问题") }
         let fields = w.entities.reduce(0) { $0 + $1.fields.count }
         return say(
             "\(file): valid workspace \"\(w.name)\" version \(w.version): \(w.entities.count) entities, \(fields) fields, \(w.stages.count) stages, \(w.roles.count) roles",

@@ -95,7 +95,7 @@ extension UserCommand {
                     Console.err(say("\(file): \(p)", "\(file)：\(p.chineseDescription)"))
                 }
                 let invalid = Swift.Set(problems.map(\.row)).count
-                throw CommandFailure("nobody added: \(invalid) invalid row(s)", chinese: "没有添加任何用户：\(invalid) 行无效")
+                throw CommandFailure("nobody added: \(counted(invalid, "invalid row"))", chinese: "没有添加任何用户：\(invalid) 行无效")
             }
             var rng = SystemRandomNumberGenerator()
             let tokens = try adminCall { try engine.addUsers(users.map(\.user), rng: &rng) }
@@ -110,7 +110,7 @@ extension UserCommand {
             for (entry, token) in zip(users, tokens) { Console.out(CSV.line([entry.user.name, token])) }
             Console.err(
                 say(
-                    "added \(users.count) user(s); their tokens (shown once) are on stdout: give each user theirs (opps init --hub URL --token TOKEN)",
+                    "added \(counted(users.count, "user")); their tokens (shown once) are on stdout: give each user theirs (opps init --hub URL --token TOKEN)",
                     "已添加 \(users.count) 个用户；他们的令牌（只显示这一次）在标准输出：把令牌分别交给各自的用户（opps init --hub 服务器地址 --token 令牌）"))
         }
     }

@@ -274,7 +274,7 @@ public actor WebApp {
                 text: t(
                     "Synced: sent \(r.pushed), " + (r.news == 0 ? "nothing new from others" : "\(r.news) update\(r.news == 1 ? "" : "s") from others"),
                     "已同步：发送 \(r.pushed) 项，" + (r.news == 0 ? "别人没有新的修改" : "收到别人的 \(r.news) 项修改"))
-                    + (r.conflicts > 0 ? t(", \(r.conflicts) conflict(s)", "，\(r.conflicts) 个冲突") : "")
+                    + (r.conflicts > 0 ? t(", \(counted(r.conflicts, "conflict"))", "，\(r.conflicts) 个冲突") : "")
                     // Own writes that held and lost later (SyncReport.overruled), as opps sync says them.
                     + (r.overruled > 0
                         ? t(", \(r.overruled) write\(r.overruled == 1 ? "" : "s") of yours did not hold", "，你有 \(r.overruled) 项修改未被采用") : ""),

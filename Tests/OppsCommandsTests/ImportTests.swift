@@ -48,11 +48,11 @@ import Testing
             ] {
                 #expect(lines.contains { $0.contains(expected) }, "missing \(expected) in \(refused.stderr)")
             }
-            #expect(lines.last?.contains("nothing imported: 4 invalid row(s)") == true)
+            #expect(lines.last?.contains("nothing imported: 4 invalid rows") == true)
             // --check reports and imports nothing, --skip-invalid or not (the list below stays empty).
             let checked = await oppsHub("import", deals, "--type", "opportunity", "--check", "--skip-invalid", "--data", hub)
             #expect(
-                checked.code == 1 && checked.stderr.hasSuffix("opps-hub: checked 5 opportunity row(s): 1 valid, 4 invalid; nothing imported (--check)\n"),
+                checked.code == 1 && checked.stderr.hasSuffix("opps-hub: checked 5 opportunity rows: 1 valid, 4 invalid; nothing imported (--check)\n"),
                 "\(checked.stderr)")
             #expect(await oppsHub("import", deals, "--type", "opportunity", "--check", "--json", "--data", hub).json?["valid_rows"]?.int == 1)
             #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", f.home("sam")).code == 0)
@@ -93,7 +93,7 @@ import Testing
             // A spreadsheet's headers as people write them: capitals, spaces for underscores.
             let excel = f.root + "/excel.csv"
             try "Name,Industry,Territory\nOracle,software,north\n".write(toFile: excel, atomically: true, encoding: .utf8)
-            #expect(await oppsHub("import", excel, "--type", "Account", "--data", hub).stdout == "imported 1 account record(s)\n")
+            #expect(await oppsHub("import", excel, "--type", "Account", "--data", hub).stdout == "imported 1 account record\n")
             let dealsSheet = f.root + "/excel-deals.csv"
             try "Name,Account,Stage,Owner,Close Date\nOracle pilot,\(alpha),discovery,sam,2026-12-31\n".write(toFile: dealsSheet, atomically: true, encoding: .utf8)
             #expect(await oppsHub("import", dealsSheet, "--type", "Opportunity", "--data", hub).code == 0)
@@ -199,7 +199,7 @@ import Testing
                 refused,
                 [
                     "\(deals): row 2, column owner: no user would see this opportunity: give it an owner who sees it (column owner), or import it --as a user who should",
-                    "opps-hub: nothing imported: 1 invalid row(s) (--skip-invalid imports the others)",
+                    "opps-hub: nothing imported: 1 invalid row (--skip-invalid imports the others)",
                 ])
             let zh = await chinese("import", noOwnerColumn, "--type", "商机", "--data", hub)
             #expect(
@@ -252,7 +252,7 @@ import Testing
         let rowsNamed = lines.compactMap { $0.firstMatch(of: /row (\d+),/).map { Int($0.1)! } }
         #expect(rowsNamed == rowsNamed.sorted() && rowsNamed.count == 3, "\(checked.stderr)")
         let skipped = await oppsHub("import", accounts, "--type", "account", "--skip-invalid", "--data", hub)
-        #expect(skipped.code == 0 && skipped.stdout.contains("imported 2 account record(s); skipped 3 invalid row(s)"), "\(skipped.stdout)\(skipped.stderr)")
+        #expect(skipped.code == 0 && skipped.stdout.contains("imported 2 account records; skipped 3 invalid rows"), "\(skipped.stdout)\(skipped.stderr)")
         // The two imported; the three left out are not on the hub.
         for (i, id) in ids.enumerated() {
             let audited = await oppsHub("audit", id.description, "--data", hub, "--json")

@@ -23,11 +23,11 @@ import Testing
         let (_, hub) = try await withSolo(deals: "Solo deal,discovery,solo\nSolo won,won,solo\nSam deal,discovery,sam\n")
         #expect(
             await oppsHub("user", "disable", "sam", "--data", hub).stdout
-                == "disabled sam\nsam owns 1 open deal(s); others still see them (a manager can give them new owners)\n")
+                == "disabled sam\nsam owns 1 open deal; others still see them (a manager can give them new owners)\n")
         // solo has no manager: their open deal (the won one is closed) is now in no one's sight.
         #expect(
             await oppsHub("user", "disable", "solo", "--data", hub).stdout
-                == "disabled solo\nsolo owns 1 open deal(s); 1 of them no one else sees now: give solo a manager (opps-hub user set solo --manager NAME), who will see them and can give them new owners\n"
+                == "disabled solo\nsolo owns 1 open deal; 1 of them no one else sees now: give solo a manager (opps-hub user set solo --manager NAME), who will see them and can give them new owners\n"
         )
         #expect(await oppsHub("user", "set", "solo", "--manager", "max", "--data", hub).code == 0)
         let zh = await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) { await oppsHub(["user", "disable", "solo", "--data", hub]) }
@@ -44,12 +44,12 @@ import Testing
         #expect(made.code == 0)
         #expect(
             made.stdout
-                == "updated solo: expert, team -, territory -, manager -\nsolo owns 1 open deal(s); 1 of them no one else sees now: give solo a manager (opps-hub user set solo --manager NAME), who will see them and can give them new owners\n"
+                == "updated solo: expert, team -, territory -, manager -\nsolo owns 1 open deal; 1 of them no one else sees now: give solo a manager (opps-hub user set solo --manager NAME), who will see them and can give them new owners\n"
         )
         // With --json, stdout stays the user's one object and the warning goes to stderr.
         let json = await oppsHub("user", "set", "solo", "--role", "expert", "--json", "--data", hub)
         #expect(json.json?["role"]?.string == "expert")
-        #expect(json.stderr.hasPrefix("solo owns 1 open deal(s); 1 of them no one else sees now"), "\(json.stderr)")
+        #expect(json.stderr.hasPrefix("solo owns 1 open deal; 1 of them no one else sees now"), "\(json.stderr)")
         // The fix: a manager sees what the people they manage own, whatever their role.
         #expect(await oppsHub("user", "set", "solo", "--manager", "max", "--data", hub).stdout == "updated solo: expert, team -, territory -, manager max\n")
         // A change that touches neither role nor manager says nothing more.
@@ -74,7 +74,7 @@ import Testing
         #expect(refused.code == 1)
         #expect(
             refused.stderr
-                == "opps-hub: version \(current + 1) would leave 1 deal(s) that someone sees now seen by no one (\(ShortID.shown(solos[0]))): keep a role's sight of them, or first give them owners who keep seeing them\n"
+                == "opps-hub: version \(current + 1) would leave 1 deal that someone sees now seen by no one (\(ShortID.shown(solos[0]))): keep a role's sight of them, or first give them owners who keep seeing them\n"
         )
         #expect(await oppsHub("status", "--data", hub, "--json").json?["workspace_version"]?.int == Int(current))
         // Seen through a manager, the deal no longer depends on the role: the version goes in.
@@ -102,7 +102,7 @@ import Testing
         let undo = "opps-hub user set eve --role expert"
         #expect(
             made.stdout
-                == "updated eve: success, team -, territory -, manager max\nno one sees 1 other deal(s) now (\(ShortID.shown(id))): only eve saw them, through their role or a team; undo: \(undo)\n"
+                == "updated eve: success, team -, territory -, manager max\nno one sees 1 other deal now (\(ShortID.shown(id))): only eve saw them, through their role or a team; undo: \(undo)\n"
         )
         // The undo, typed back as printed: eve sees the deal again, nothing more is said.
         let undone = await oppsHub(Array(undo.split(separator: " ").dropFirst().map(String.init)) + ["--data", hub])

@@ -18,7 +18,7 @@ import Testing
         #expect(added.code == 0, "\(added.stderr)")
         let lines = added.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 3 && lines[0] == "name,token" && lines[1].hasPrefix("zhou,opps_") && lines[2].hasPrefix("li,opps_"), "\(added.stdout)")
-        #expect(added.stderr.hasPrefix("added 2 user(s); their tokens (shown once) are on stdout"))
+        #expect(added.stderr.hasPrefix("added 2 users; their tokens (shown once) are on stdout"))
         let users = await oppsHub("user", "list", "--data", hub, "--json").json?.array ?? []
         let li = try #require(users.first { $0["name"]?.string == "li" })
         #expect(li["role"]?.string == "sales" && li["manager"]?.string == "zhou" && li["capacity"]?.int == 20 && li["territory"]?.string == "east")

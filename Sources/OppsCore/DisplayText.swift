@@ -9,6 +9,29 @@ public func groupedAmount(_ text: String) -> String {
     return (negative ? "-" : "") + grouped(n) + (parts.count > 1 ? "." + parts[1] : "")
 }
 
+extension String {
+    /// A name as it is compared when someone types it: in lower case, a full-width (U+3000) or
+    /// no-break space as a space, runs of spaces as one, none at either end, and no zero-width
+    /// character (U+200B–U+200D, U+2060, U+FEFF; a name pasted from a chat or a web page
+    /// carries them unseen). `华东　试点` and `华东  试点` find "华东 试点".
+    public var lookupFolded: String {
+        var out = String.UnicodeScalarView()
+        var space = false
+        for c in lowercased().unicodeScalars {
+            switch c.value {
+            case 0x200B...0x200D, 0x2060, 0xFEFF: continue
+            case 0x20, 0xA0, 0x3000, 0x09:
+                space = !out.isEmpty
+            default:
+                if space { out.append(" ") }
+                space = false
+                out.append(c)
+            }
+        }
+        return String(out)
+    }
+}
+
 /// A count and its noun in English, the noun's plural unless one: `counted(1, "deal")` is
 /// "1 deal", `counted(1200, "row")` "1,200 rows" (never "row(s)").
 public func counted(_ n: Int, _ noun: String, plural: String? = nil) -> String {

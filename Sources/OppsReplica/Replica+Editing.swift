@@ -14,7 +14,8 @@ extension Replica {
 
     /// The record a person means (issue 15): a full id; the short id commands print, or 4+ of
     /// its first characters (`7kq2m9xd`, `7KQ2`; look-alikes i, l, o are read as 1, 1, 0); the
-    /// exact name of a deal, account or contact (any case); or 8+ hex digits of the full id
+    /// exact name of a deal, account or contact (any case; spaces full-width or half, zero-width
+    /// characters unseen: `String.lookupFolded`); or 8+ hex digits of the full id
     /// (what older versions printed). Ambiguous input names the candidates. `among`: the entities
     /// whose names are looked at (a command that takes an account names accounts, not deals);
     /// an id is taken whatever its entity, for the caller to check. `reading`: the record is only
@@ -29,11 +30,11 @@ extension Replica {
             if matches.count == 1 { return matches[0] }
             if matches.count > 1 { throw try lookup(.sameCode, matches) }
         }
-        let folded = typed.lowercased()
+        let folded = typed.lookupFolded
         var named = [RecordID](), containing = [RecordID]()
         for entity in entities where workspace.entity(entity)?.field("name") != nil {
             for r in try store.list(entity: entity, workspace: workspace) {
-                let name = r["name"].canonicalText.lowercased()
+                let name = r["name"].canonicalText.lookupFolded
                 if name == folded { named.append(r.id) } else if !folded.isEmpty, name.contains(folded) { containing.append(r.id) }
             }
         }
@@ -48,7 +49,7 @@ extension Replica {
         // The exact name of a record of another entity (`opps account show 李伟`, a contact): taken,
         // for the caller's "is not an account", which says more than "no such record".
         let others = ["opportunity", "account", "contact"].filter { !entities.contains($0) && workspace.entity($0)?.field("name") != nil }
-        let elsewhere = try others.flatMap { try store.list(entity: $0, workspace: workspace).filter { $0["name"].canonicalText.lowercased() == folded }.map(\.id) }
+        let elsewhere = try others.flatMap { try store.list(entity: $0, workspace: workspace).filter { $0["name"].canonicalText.lookupFolded == folded }.map(\.id) }
         if elsewhere.count == 1 { return elsewhere[0] }
         // Part of a name (`opps set 东方物流 …` for "东方物流 CRM 上线"): never taken as the record
         // an edit lands on (it must not land on a guess), but the records it could mean are

@@ -62,6 +62,9 @@ import Testing
             #expect(part.code == 1 && part.stderr == "opps: 没有名为「试点」的记录；有 1 个名称包含它（\(id) 商机「华为云 试点」）：请用 id\n", "\(part.stderr)")
             // Only to read it, the one record whose name holds the words is the one meant.
             #expect(await opps("show", "试点", "--home", sam).stdout.hasPrefix("商机 \(id)"))
+            // Its name typed with a full-width space, or pasted with a zero-width one, is its name.
+            #expect(await opps("set", "华为云　试点", "金额=120000", "--home", sam).code == 0)
+            #expect(await opps("set", "华为云\u{200B} 试点", "金额=120000", "--home", sam).code == 0)
             #expect(await opps("show", "zzzz9999", "--home", sam).stderr.hasPrefix("opps: 本机没有 id 或名称为「zzzz9999」的记录"))
             #expect(await opps("set", "试点", "金额=1", "--home", sam, "--locale", "en").stderr.contains("no record is named \"试点\""))
             // A stage gate names what is missing in the reader's words (exit 3, as in English).

@@ -6,11 +6,11 @@ import OppsReplica
 import OppsStore
 
 /// The records of `entity` this laptop holds, optionally those whose name contains `search`
-/// (any case), by name.
+/// (as typed names are compared: `lookupFolded`), by name.
 func directory(_ r: Replica, _ entity: String, search: String?) throws -> [Record] {
-    let needle = search?.lowercased()
+    let needle = search?.lookupFolded
     return try r.store.list(entity: entity, workspace: r.workspace)
-        .filter { needle == nil || $0["name"].canonicalText.lowercased().contains(needle!) }
+        .filter { needle == nil || $0["name"].canonicalText.lookupFolded.contains(needle!) }
         .sorted { $0["name"].canonicalText < $1["name"].canonicalText }
 }
 

@@ -54,8 +54,8 @@ extension Replica {
         let existing = try store.list(entity: entity, workspace: workspace)
         for e in existing where e["name"] == .text(text) { return e.id }
         try refuseLikelyDuplicate(entity: entity, [("name", .text(text))] + extra, among: existing)
-        let folded = text.lowercased()
-        let containing = existing.filter { !folded.isEmpty && $0["name"].canonicalText.lowercased().contains(folded) }
+        let folded = text.lookupFolded
+        let containing = existing.filter { !folded.isEmpty && $0["name"].canonicalText.lookupFolded.contains(folded) }
         if !containing.isEmpty { throw try lookup(.partOfName, typed: text, containing.map(\.id)) }
         return try create(entity: entity, stage: nil, fields: [("name", .text(text))] + extra, using: &rng).record
     }

@@ -80,7 +80,7 @@ extension WebApp {
             }
         }
         if let only = q.stage { columns = columns.filter { $0.stage.name == only } }
-        let needle = q.text?.lowercased() ?? ""
+        let needle = q.text?.lookupFolded ?? ""
         let accounts = Dictionary(uniqueKeysWithValues: try r.store.list(entity: "account", workspace: r.workspace).map { ($0.id, $0["name"].canonicalText) })
         let pending = try r.store.recordsWithPendingWrites()
         let conflicted = Set(try r.store.conflicts().map(\.record))
@@ -123,8 +123,8 @@ extension WebApp {
             let month = q.closeMonth ?? ""
             let deals = column.deals.filter { b in
                 (month.isEmpty || b.deal["close_date"].canonicalText.hasPrefix(month))
-                    && (needle.isEmpty || b.deal["name"].canonicalText.lowercased().contains(needle)
-                        || (b.deal["account"].reference.flatMap { accounts[$0] }?.lowercased().contains(needle) ?? false))
+                    && (needle.isEmpty || b.deal["name"].canonicalText.lookupFolded.contains(needle)
+                        || (b.deal["account"].reference.flatMap { accounts[$0] }?.lookupFolded.contains(needle) ?? false))
             }
             let amounts = column.totals.totals.keys.sorted().map { "\(groupedAmount(column.totals.text($0))) \($0)" }.joined(separator: " · ")
             html +=

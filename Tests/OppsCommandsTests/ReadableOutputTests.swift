@@ -86,6 +86,7 @@ import Testing
                 (await opps(["list", "--home", home, "--json"] + args).json?.array ?? []).compactMap { $0["fields"]?["name"]?.string }
             }
             #expect(await names("--search", "物流") == ["华东 试点"], "by the account's name")
+            #expect(await names("--search", "华东　试点") == ["华东 试点"], "a full-width space is a space")
             #expect(Set(await names("--account", "ACME")) == ["ACME rollout", "ACME phase 2"])
             #expect(await names("--closing-to", "2026-12-31", "--sort", "close") == ["ACME rollout", "华东 试点"])
             #expect(await names("--sort", "amount") == ["ACME rollout", "华东 试点", "ACME phase 2"])

@@ -85,11 +85,12 @@ struct ListCommand: ParsableCommand {
             records = records.filter { $0["account"] == .reference(id) }
         }
         if let search {
-            let needle = search.lowercased()
+            // Compared as names are when typed (`lookupFolded`: a full-width space is a space).
+            let needle = search.lookupFolded
             var accountNames = [RecordID: String]()
-            for a in try r.store.list(entity: "account", workspace: r.workspace) { accountNames[a.id] = a["name"].canonicalText.lowercased() }
+            for a in try r.store.list(entity: "account", workspace: r.workspace) { accountNames[a.id] = a["name"].canonicalText.lookupFolded }
             records = records.filter { d in
-                if d["name"].canonicalText.lowercased().contains(needle) { return true }
+                if d["name"].canonicalText.lookupFolded.contains(needle) { return true }
                 if case let .reference(a) = d["account"], accountNames[a]?.contains(needle) == true { return true }
                 return false
             }

@@ -115,6 +115,18 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
             : "\(line) needs <\(name)>: \(said)" + (example.map { "; example: \($0)" } ?? "")
     }
 
+    /// `opps approvals list`, `opps today show`: a command that lists by itself (it takes no
+    /// argument of its own and has no commands under it) named with `list`, `ls` or `show`
+    /// after it. The command, for "it lists by itself: run opps approvals".
+    public func listsByItself(_ words: [String]) -> String? {
+        guard words.count >= 2, ["list", "ls", "show"].contains(words[1]),
+            let type = Root.configuration.subcommands.first(where: { $0._commandName == words[0] }), type.configuration.subcommands.isEmpty,
+            let described = root?.subcommands?.first(where: { $0.commandName == words[0] }),
+            !(described.arguments ?? []).contains(where: { $0.kind == "positional" })
+        else { return nil }
+        return words[0]
+    }
+
     /// The group of commands `words` name and nothing else, when it has no default command: its
     /// page is what its reader wants (`opps report`, `opps-hub user`), not a usage error.
     public static func groupAlone(_ words: [String]) -> ([String], ParsableCommand.Type)? {

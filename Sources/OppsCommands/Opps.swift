@@ -120,6 +120,14 @@ public enum OppsMain {
                 report(said, code: ExitStatus.usage, json: json)
                 return ExitStatus.usage
             }
+            if let command = ChineseCommandHelp.help.listsByItself(rest) {
+                let line = CommandGuess.shell([command] + Array(rest.dropFirst(2)))
+                let said =
+                    !json && ChineseHelp.readerIsChinese(arguments)
+                    ? "opps \(command) 本身就会列出：运行 \(line)" : "opps \(command) lists by itself: run \(line)"
+                report(said, code: ExitStatus.usage, json: json)
+                return ExitStatus.usage
+            }
             let message = Opps.message(for: error)
             // A missing argument: what it is, and the command's example.
             let chinese = !json && ChineseHelp.readerIsChinese(arguments)

@@ -67,6 +67,11 @@ import Testing
             await said(["account", "lst"])
                 == "opps: unknown command \"lst\" for opps account (it has list, show, new, duplicates, merge); did you mean: opps account list\n")
         #expect(await said(["lead", "foo"]) == "opps: unknown command \"foo\" for opps lead (it has add, list)\n")
+        // `list` after a command that lists by itself (it said "Unexpected argument 'list'").
+        #expect(await said(["approvals", "list", "--all"]) == "opps: opps approvals lists by itself: run opps approvals --all\n")
+        let listZh = await opps(["today", "list"], environment: ["OPPS_HOME": "/tmp/nowhere", "LANG": "zh_CN.UTF-8"])
+        #expect(listZh.code == 64 && listZh.stderr == "opps: opps today 本身就会列出：运行 opps today\n", "\(listZh.stderr)")
+        #expect(!(await said(["show", "list"])).contains("lists by itself"), "a command taking an argument takes the word")
         #expect(await said(["task", "dnoe", "x99zdv86"]).hasSuffix("did you mean: opps task done x99zdv86\n"))
         let leadTypo = await opps(["lead", "lsit"], environment: ["OPPS_HOME": "/tmp/nowhere", "LANG": "zh_CN.UTF-8"])
         #expect(leadTypo.code == 64 && leadTypo.stderr == "opps: 没有命令「lsit」：opps lead 的命令有 add、list。是指：opps lead list\n", "\(leadTypo.stderr)")

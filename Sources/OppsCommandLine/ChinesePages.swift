@@ -85,8 +85,10 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
     /// reader's own options; a group's default command is the one meant when no other is named.
     /// Nil: not that message, or an argument the pages do not know.
     public func missingArgument(_ message: String, words: [String], chinese: Bool) -> String? {
-        guard let m = message.wholeMatch(of: /Missing expected argument '<([^>]+)>(?: \.\.\.)?'/) else { return nil }
-        let name = String(m.1)
+        // A positional argument (`'<id>'`, `'<text> ...'`) or a required option (`'--account <account>'`).
+        guard let m = message.wholeMatch(of: /Missing expected argument '(--[a-z-]+ )?<([^>]+)>(?: \.\.\.)?'/) else { return nil }
+        let option = m.1.map { String($0.dropFirst(2).dropLast()) }
+        let name = String(m.2)
         var command = root
         var type: ParsableCommand.Type = Root.self
         var path: [String] = []
@@ -100,7 +102,12 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
         }
         for word in words where !word.hasPrefix("-") { if !enter(word) { break } }
         while let fallback = type.configuration.defaultSubcommand, enter(fallback._commandName) {}
-        guard !path.isEmpty, let argument = command?.arguments?.first(where: { $0.kind == "positional" && $0.valueName == name }) else { return nil }
+        let wanted: (HelpArgument) -> Bool =
+            if let option { { $0.kind == "option" && $0.names?.contains(where: { $0.kind == "long" && $0.name == option }) == true } } else {
+                { $0.kind == "positional" && $0.valueName == name }
+            }
+        guard !path.isEmpty, let argument = command?.arguments?.first(where: wanted) else { return nil }
+        let label = option.map { "--\($0) <\(name)>" } ?? "<\(name)>"
         let key = path.joined(separator: " ")
         let said = chinese ? sentence(key, argument.key) : argument.abstract.map { text in text.first.map { String($0).lowercased() + text.dropFirst() } ?? text }
         guard var said else { return nil }
@@ -111,8 +118,8 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
         let example = discussions.lazy.compactMap { $0?.components(separatedBy: marker).dropFirst().last?.split(separator: "\n").first.map(String.init) }.first
         let line = "\(tool) \(key)"
         return chinese
-            ? "\(line) 缺少参数 <\(name)>：\(said)" + (example.map { "；例子：\($0)" } ?? "")
-            : "\(line) needs <\(name)>: \(said)" + (example.map { "; example: \($0)" } ?? "")
+            ? "\(line) 缺少参数 \(label)：\(said)" + (example.map { "；例子：\($0)" } ?? "")
+            : "\(line) needs \(label): \(said)" + (example.map { "; example: \($0)" } ?? "")
     }
 
     /// `opps approvals list`, `opps today show`: a command that lists by itself (it takes no

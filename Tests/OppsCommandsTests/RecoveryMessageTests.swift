@@ -67,6 +67,11 @@ import Testing
             await said(["account", "lst"])
                 == "opps: unknown command \"lst\" for opps account (it has list, show, new, duplicates, merge); did you mean: opps account list\n")
         #expect(await said(["lead", "foo"]) == "opps: unknown command \"foo\" for opps lead (it has add, list)\n")
+        // A required option left out: which, what it is, and the command's example.
+        #expect(
+            await said(["new", "Globex pilot"])
+                == "opps: opps new needs --account <account>: the account: its short id or exact name, or a name for a new account; example: opps new \"ACME rollout\" --account ACME --amount 120k --close 2027-03-31 probability=30\n"
+        )
         // `list` after a command that lists by itself (it said "Unexpected argument 'list'").
         #expect(await said(["approvals", "list", "--all"]) == "opps: opps approvals lists by itself: run opps approvals --all\n")
         let listZh = await opps(["today", "list"], environment: ["OPPS_HOME": "/tmp/nowhere", "LANG": "zh_CN.UTF-8"])

@@ -9,7 +9,7 @@ struct NewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new", abstract: "Create an opportunity you own (works offline).",
         discussion:
-            "Other fields may follow the name as FIELD=VALUE, as opps set takes them; the new deal and all of them are one edit, so a refusal makes nothing.\n\nExample: opps new \"华东 试点\" --account 上海云帆 --amount 12万 赢率=30"
+            "Other fields may follow the name as FIELD=VALUE, as opps set takes them; the new deal and all of them are one edit, so a refusal makes nothing.\n\nExample: opps new \"ACME rollout\" --account ACME --amount 120k --close 2027-03-31 probability=30"
     )
 
     @Argument(help: "The opportunity's name (words typed without quotes are joined with spaces), then any FIELD=VALUE pairs.")

@@ -279,6 +279,12 @@ struct Phrases: Sendable {
                 "next: opps new NAME --account ACCOUNT makes your first opportunity; opps help lists every command",
                 "接下来：opps new 名称 --account 客户 新建第一个商机；opps help 列出全部命令")
     }
+    /// Under `opps init`'s line for a marketer: the leads, a new one, the browser.
+    var afterInitLeads: String {
+        self(
+            "next: opps lead list (your leads and what each needs before its hand-off), opps lead add NAME --company COMPANY, opps web",
+            "接下来：opps lead list 看你的线索和交接前还缺什么，opps lead add 名称 --company 公司 新建线索，opps web 在浏览器里看")
+    }
     func connected(user: String, hub: String, pending: Int) -> String {
         self(
             "connected \(user)'s replica to \(hub); " + (pending == 1 ? "1 change" : "\(grouped(pending)) changes") + " not yet sent kept: run opps sync",

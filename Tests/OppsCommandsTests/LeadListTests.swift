@@ -11,6 +11,12 @@ import Testing
         try await f.serving { url in
             for u in ["mia", "max"] { #expect(await f.initReplica(u, url).code == 0) }
             let mia = f.home("mia")
+            // A marketer's first line after init points at leads, not at a rep's day and board.
+            let started = await opps("init", "--hub", url, "--token", f.tokens["mia"]!, "--home", f.root + "/mia-2")
+            #expect(
+                unspaced(started.stdout).hasSuffix(
+                    unspaced("next: opps lead list (your leads and what each needs before its hand-off), opps lead add NAME --company COMPANY, opps web\n")),
+                "\(started.stdout)")
             #expect(await opps("lead", "list", "--home", mia).stdout == "no leads here: add one with opps lead add NAME --company COMPANY\n")
             let ready = try #require(
                 await opps("lead", "add", "Beta pilot", "--company", "Beta", "--contact", "Li Wei", "--source", "event", "--home", mia, "--json").json?["id"]?.string)

@@ -52,7 +52,12 @@ struct InitCommand: AsyncParsableCommand {
             Console.out(try InitJSON(user: replica.user, role: replica.role, home: home.path, pulled: report.pulled).jsonLine())
         } else {
             Console.out(words.say.replicaMade(user: replica.user, role: words.role(replica.role), home: home.path, records: try replica.store.recordCount()))
-            Console.out(words.say.afterInit(hasDeals: try replica.store.recordCount(entity: "opportunity", upTo: 1) > 0))
+            // A marketer (a role that makes deals only at the hand-off's first stage) works on
+            // leads: their next commands are the lead list's, not a rep's day and board.
+            let handoff = replica.workspace.handoff
+            let makesLeads = handoff.map { replica.workspace.entity("opportunity")?.create[replica.role] == [$0.from] } ?? false
+            let next = makesLeads ? words.say.afterInitLeads : words.say.afterInit(hasDeals: try replica.store.recordCount(entity: "opportunity", upTo: 1) > 0)
+            Console.out(hanging("", next))
         }
     }
 }

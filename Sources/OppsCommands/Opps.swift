@@ -14,7 +14,8 @@ public struct Opps: AsyncParsableCommand {
         abstract: "Work on your opportunities offline and sync them with the OppSync hub.",
         discussion: """
             The replica lives in --home DIR, else $OPPS_HOME, else ~/.opps. A record is named by the short \
-            id opps prints (4+ of its characters do) or its exact name. Commands that print data take --json.
+            id opps prints (4+ of its characters do) or its name (to read one, a part of its name only it holds \
+            does too). Commands that print data take --json.
 
             Stages, fields and choices read in your language when the workspace has labels in it \
             (opps locale zh-CN, or LANG), and so do opps's own sentences and every --help page, in Chinese too; \

@@ -59,13 +59,13 @@ enum ChineseHubHelp {
             """
         ),
         "status": (nil, "例子：opps-hub status --data /srv/opps"),
-        "user": (nil, "例子：opps-hub user add fang --role sales --territory east --manager lin --data /srv/opps"),
+        "user": (nil, "例子：opps-hub user add fang --role 销售顾问 --territory 华东 --manager lin --data /srv/opps"),
         "user add": (
             "新增用户并打印其令牌（只显示这一次；服务器只保存它的哈希）",
             """
             把令牌交给用户：他在自己的电脑上运行 opps init --hub 地址 --token 令牌。
 
-            例子：opps-hub user add fang --role sales --territory east --manager lin --data /srv/opps
+            例子：opps-hub user add fang --role 销售顾问 --territory 华东 --manager lin --data /srv/opps
             """
         ),
         "user import": (

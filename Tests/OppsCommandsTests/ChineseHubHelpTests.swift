@@ -50,7 +50,7 @@ import Testing
         #expect(
             missing.code == 64
                 && missing.stderr
-                    == "opps-hub：opps-hub user add 缺少参数 <name>：用户名（唯一，不含空格）；例子：opps-hub user add fang --role sales --territory east --manager lin --data /srv/opps\n",
+                    == "opps-hub：opps-hub user add 缺少参数 <name>：用户名（唯一，不含空格）；例子：opps-hub user add fang --role 销售顾问 --territory 华东 --manager lin --data /srv/opps\n",
             "\(missing.stderr)")
         let typo = await hub("usr", "list", environment: chinese)
         #expect(typo.code == 64 && typo.stderr == "opps-hub：没有命令「usr」（opps-hub --help 列出所有命令）。是指：opps-hub user list\n", "\(typo.stderr)")

@@ -53,6 +53,7 @@ struct Phrases: Sendable {
     var hintNextStep: (label: String, command: String) {
         (self("a next step:", "写下一步："), self("opps set ID next_step=\"…\" next_step_due=DATE", "opps set 编号 下一步=\"…\" 下一步截止=日期"))
     }
+    var hintTeamDeal: (label: String, command: String) { (self("a team deal:", "团队的商机："), self("opps show ID", "opps show 编号")) }
     var hintFollowUp: (label: String, command: String) { (self("a follow-up:", "记录跟进："), self("opps log ID call \"what happened\"", "opps log 编号 电话 \"发生了什么\"")) }
     var overdue: String { self("overdue", "已逾期") }
     var staleDeals: String { self("stale deals", "久未跟进的商机") }

@@ -44,6 +44,8 @@ import Testing
             #expect(lines.contains("你的团队：1 项下一步逾期，1 个商机久未跟进："), "\(zh)")
             #expect(lines.contains { $0.contains(" sam ") && $0.contains("已逾期") && $0.hasSuffix("Late deal：送报价（2026-12-20 到期）") }, "\(zh)")
             #expect(lines.contains { $0.contains(" sam ") && $0.contains("待跟进") && $0.contains("Quiet deal：自 ") }, "\(zh)")
+            // Last, what to type: the manager reads a team's deal; a rep's own lines are not theirs.
+            #expect(lines.last == "团队的商机：  opps show 编号" && !zh.contains("完成任务："), "\(zh)")
 
             // A next step with a date and no words: said so in the reader's words, empty in JSON.
             #expect(await opps("set", quiet, "next_step_due=2027-01-10", "--home", sam).code == 0)

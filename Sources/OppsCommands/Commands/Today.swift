@@ -65,11 +65,15 @@ struct TodayCommand: ParsableCommand {
             Console.out(title + (say.chinese ? "：" : ":"))
             for i in items { Console.out(try line(i, head: "  \(short(i.id))  \(say.agendaKind(i.kind).padding(9))  ", dated: i.due != today)) }
         }
-        // What to type for each kind of item listed, a line each, the command never broken.
+        // Last, what to type for each kind of the reader's own items listed, a line each, the
+        // command never broken.
         let kinds = Set((due + overdue + stale).map(\.kind))
-        let hints = [("task", say.hintTaskDone), ("next_step", say.hintNextStep), ("stale", say.hintFollowUp)].filter { kinds.contains($0.0) }.map(\.1)
+        // A manager's team's deals are read, their owners' to work on.
+        let hints =
+            [("task", say.hintTaskDone), ("next_step", say.hintNextStep), ("stale", say.hintFollowUp)].filter { kinds.contains($0.0) }.map(\.1)
+            + (agenda.team.isEmpty ? [] : [say.hintTeamDeal])
         let hintWidth = hints.map(\.label.displayWidth).max() ?? 0
-        for hint in hints { Console.out(hint.label.padding(hintWidth) + "  " + hint.command) }
+        defer { for hint in hints { Console.out(hint.label.padding(hintWidth) + "  " + hint.command) } }
         if agenda.awaitingDecision > 0 { Console.out(say.awaitingDecision(agenda.awaitingDecision)) }
         // A marketer's day has no deals due: the leads they made that wait for their hand-off.
         let mine = try r.leadsAwaitingHandOff().count

@@ -115,14 +115,14 @@ struct BoardCommand: ParsableCommand {
         // The amount as wide as the widest here (46,000,000.00 JPY is 17), never cut.
         let amountWidth = board.flatMap { $0.deals.map { $0.deal["amount"].isNull ? 0 : amountText($0.deal).displayWidth } }.max() ?? 0
         let fixed = 2 + idWidth + 1 + (showOwner ? 8 + 1 : 0) + amountWidth + 1
-        // The name and the next step share what is left, two fifths to the name, except that
+        // The name and the next step share what is left, half to the name (what a deal is known by), except that
         // a column narrower than its share gives the rest to the other (one deal's board is
         // not cut at 80 columns when both fit).
         let room = width - fixed - 1
         let deals = board.flatMap(\.deals)
         let wantName = deals.map { $0.deal["name"].canonicalText.displayWidth }.max() ?? 0
         let wantNext = deals.map { nextText($0.deal, today: today).displayWidth }.max() ?? 0
-        var nameWidth = max(12, room * 2 / 5)
+        var nameWidth = max(12, room / 2)
         if wantName + wantNext <= room || wantName < nameWidth {
             nameWidth = max(4, wantName)
         } else if wantNext < room - nameWidth {

@@ -65,8 +65,11 @@ enum Assets {
         input, select { font: inherit; padding: 3px 6px; border: 1px solid #b8c2cc; border-radius: 5px; }
         /* A phone: the stages one under another, each the screen's width, instead of a board
            to scroll sideways with its second column cut off (a card moves by its own select). */
+        nav.stages { display: none; }
         @media (max-width: 600px) {
           main { padding: 10px; }
+          nav.stages { display: flex; flex-wrap: wrap; gap: 6px; margin-bottom: 10px; }
+          nav.stages a { background: #eaeef2; border-radius: 12px; padding: 2px 10px; color: var(--ink); text-decoration: none; white-space: nowrap; }
           .board { flex-direction: column; align-items: stretch; overflow-x: visible; }
           .column { flex: none; min-height: 0; }
           .column .card { cursor: default; }

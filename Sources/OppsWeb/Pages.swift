@@ -118,7 +118,11 @@ extension WebApp {
                 "<p class=\"none\">\(esc(t("No open deals here: these are the closed ones.", "这里没有进行中的商机：下面是已结束的。")))</p>"
         }
         let stageOptions = r.workspace.stages.map { "<option value=\"\(esc($0.name))\">\(esc(words.stage($0.name)))</option>" }.joined()
-        html += "<div class=\"board\">"
+        // On a phone the stages stand one under another, the board many screens long: a line of
+        // the stages, each with its count, jumps to one (shown only there, by the stylesheet).
+        let head = html
+        html = "<div class=\"board\">"
+        var jumps = [String]()
         for column in columns {
             let month = q.closeMonth ?? ""
             let deals = column.deals.filter { b in
@@ -127,8 +131,9 @@ extension WebApp {
                         || (b.deal["account"].reference.flatMap { accounts[$0] }?.lookupFolded.contains(needle) ?? false))
             }
             let amounts = column.totals.totals.keys.sorted().map { "\(groupedAmount(column.totals.text($0))) \($0)" }.joined(separator: " · ")
+            jumps.append("<a href=\"#stage-\(esc(column.stage.name))\">\(esc(words.stage(column.stage.name))) <span class=\"count\">\(deals.count)</span></a>")
             html +=
-                "<section class=\"column\" data-stage=\"\(esc(column.stage.name))\"><h2>\(esc(words.stage(column.stage.name))) <span class=\"count\">\(deals.count)</span></h2>"
+                "<section class=\"column\" id=\"stage-\(esc(column.stage.name))\" data-stage=\"\(esc(column.stage.name))\"><h2>\(esc(words.stage(column.stage.name))) <span class=\"count\">\(deals.count)</span></h2>"
             html += "<div class=\"sum\">\(esc(amounts))</div>"
             let start = (q.page - 1) * perColumn
             for b in deals.dropFirst(start).prefix(perColumn) {
@@ -161,6 +166,7 @@ extension WebApp {
             html += "</section>"
         }
         html += "</div>"
+        html = head + "<nav class=\"stages\">\(jumps.joined())</nav>" + html
         return try layout(t.board, t, active: "/", message: message, body: html)
     }
 

@@ -214,7 +214,15 @@ def main():
         lefts = {c.rect["x"] for c in columns}
         assert len(columns) > 1 and len(lefts) == 1, f"the stages stack at 420 px: {sorted(lefts)}"
         assert all(c.rect["width"] > 300 for c in columns), "each stage is as wide as the page"
+        # A line of the stages at the top jumps to each (the board is many screens long there).
+        jumps = d.find_elements(By.CSS_SELECTOR, "nav.stages a")
+        assert jumps and jumps[0].is_displayed(), "the stages' line shows on a phone"
+        for a in jumps:
+            target = a.get_attribute("href").split("#")[1]
+            assert d.find_elements(By.ID, target), f"{target} is on the board"
         d.set_window_size(1400, 1000)
+        d.get(base + "/")
+        assert not d.find_element(By.CSS_SELECTOR, "nav.stages").is_displayed(), "the columns stand side by side on a wide screen, without it"
     finally:
         d.quit()
 

@@ -267,7 +267,7 @@ enum ChineseCommandHelp {
         "log what": "类型（电话、拜访、邮件、会议、签到或备注），然后是发生了什么",
         "log kind": "类型：call（电话）、visit（拜访）、email（邮件）、meeting（会议）、checkin（签到）或 note（备注）（代替第一个词）",
         "log note": "发生了什么（代替类型后面的词）",
-        "log at": "时间（YYYY-MM-DD HH:MM，按本机时区；后加 UTC 则为 UTC；或完整的 YYYY-MM-DDTHH:MM:SSZ）；默认：现在",
+        "log at": "时间（YYYY-MM-DD HH:MM，按本机时区；后加 UTC 则为 UTC；或完整的 YYYY-MM-DDTHH:MM:SSZ；或日子加时间：昨天 15:00、12-03 9:30；只写日子时为当天中午）；默认：现在",
         "log place": "地点（拜访和签到用）",
         "task add id": "商机：opps list 打印的短 id 或准确名称",
         "task add text": "要做什么（不加引号的几个词用空格连起来）",

@@ -171,6 +171,21 @@ extension Replica {
                 // clock change repeats, LocalTime.instant).
                 return .timestamp(Timestamp(milliseconds: LocalTime.instant(reading: wall.milliseconds)))
             }
+            // A day as a date field takes it (yesterday, 昨天, 12-03), with a time of day after it
+            // or not (`yesterday 15:00`, `昨天15:00`), or a time alone (today's): on the device's
+            // clock. A day without a time is now if it is today, else its noon.
+            let now = physical.nowMilliseconds(), today = LocalTime.date(now)
+            var day = Substring(text.trimmingSpaces), clock: (hour: Int, minute: Int)?
+            if let m = day.wholeMatch(of: /(.*?)\s*([0-9]{1,2}):([0-9]{2})/), let h = Int(m.2), let mi = Int(m.3), h < 24, mi < 60 {
+                (day, clock) = (m.1, (h, mi))
+            }
+            let date = day.isEmpty ? (clock == nil ? nil : today) : CivilDate.typed(String(day), today: today)
+            if let date {
+                if clock == nil, date == today { return .timestamp(Timestamp(milliseconds: now)) }
+                let (h, mi) = clock ?? (12, 0)
+                let wall = Int64(date.daysSinceEpoch) * 86_400_000 + Int64(h * 3600 + mi * 60) * 1000
+                return .timestamp(Timestamp(milliseconds: LocalTime.instant(reading: wall)))
+            }
             throw bad(.time)
         case let .enumeration(members):
             guard let m = field.member(input: text) else { throw bad(.member(members)) }

@@ -149,7 +149,17 @@ import Testing
             let earlier = try #require(await opps("log", id, "电话", "补记", "--at", "2026-11-20 09:30", "--home", sam, "--json").json?["id"]?.string)
             let shownTime = await opps("show", earlier, "--home", sam).stdout.split(separator: "\n").first { $0.hasPrefix("  时间 ") }
             #expect(shownTime?.hasPrefix("  时间             2026-11-20 09:30") == true && shownTime?.contains("UTC") == false, "\(shownTime ?? "")")
-            #expect(await opps("log", id, "电话", "--at", "昨天", "--home", sam).stderr == "opps: 时间：「昨天」不是时间（YYYY-MM-DD HH:MM）\n")
+            // A day and a time as people say them (昨天 15:30), a day alone (its noon), on the
+            // device's clock; what is none of those, in words.
+            let yesterday = CivilDate(daysSinceEpoch: LocalTime.date(Int64(Date().timeIntervalSince1970 * 1000)).daysSinceEpoch - 1)
+            for (typed, shown) in [
+                ("昨天 15:30", "\(yesterday) 15:30"), ("昨天", "\(yesterday) 12:00"), ("\(yesterday.description.dropFirst(5)) 9:05", "\(yesterday) 09:05"),
+            ] {
+                let made = try #require(await opps("log", id, "电话", "回电", "--at", typed, "--home", sam, "--json").json?["id"]?.string)
+                let time = await opps("show", made, "--home", sam).stdout.split(separator: "\n").first { $0.hasPrefix("  时间 ") }
+                #expect(time?.hasPrefix("  时间             \(shown)") == true, "\(typed): \(time ?? "")")
+            }
+            #expect(await opps("log", id, "电话", "--at", "某天", "--home", sam).stderr == "opps: 时间：「某天」不是时间（YYYY-MM-DD HH:MM，或日子加时间：昨天 15:00）\n")
             // opps rules without --role: the replica's own role.
             let rules = await opps("rules", "--home", sam)
             #expect(rules.stdout.hasPrefix("销售顾问在「需求挖掘」阶段对商机各字段的权限\n"))

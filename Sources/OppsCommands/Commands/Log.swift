@@ -19,7 +19,10 @@ struct LogCommand: ParsableCommand {
     @Argument(help: "The kind (call, visit, email, meeting, checkin or note), then what happened.") var what: [String] = []
     @Option(help: "call, visit, email, meeting, checkin or note (instead of the first word).") var kind: String?
     @Option(help: "What happened (instead of the words after the kind).") var note: String?
-    @Option(help: "When (YYYY-MM-DD HH:MM on this device's clock, with UTC after it in UTC, or in full YYYY-MM-DDTHH:MM:SSZ); default: now.") var at: String?
+    @Option(
+        help:
+            "When (YYYY-MM-DD HH:MM on this device's clock, with UTC after it in UTC, or in full YYYY-MM-DDTHH:MM:SSZ; or a day and a time: yesterday 15:00, 12-03 9:30; a day alone is its noon); default: now."
+    ) var at: String?
     @Option(help: "Where (for visits and check-ins).") var place: String?
     @OptionGroup var home: HomeOption
     @Flag(help: "Print the new activity as JSON.") var json = false

@@ -29,3 +29,14 @@ struct DeleteCommand: ParsableCommand {
         Console.out(home.words(r).say.deleted(try r.shortIDs()(recordID)))
     }
 }
+
+extension DeleteCommand: HintsAfterError {
+    /// A deal a rep may not delete: one that went nowhere is closed as lost, which is theirs to
+    /// do; deleting is a manager's (one made by mistake, a duplicate).
+    func hint(for error: ReplicaError, words: Vocabulary) -> String? {
+        guard case .refused("opportunity", _, .deleteNotPermitted, _, _) = error else { return nil }
+        return words.say(
+            "a deal that went nowhere is closed as lost: \(CommandGuess.shell(["stage", id, "lost", "--reason", "WHY"])) (a manager deletes one made by mistake)",
+            "没有结果的商机请标为输单：\(CommandGuess.shell(["stage", id, words.stage("lost"), "--reason", "原因"]))（误建的商机由经理删除）")
+    }
+}

@@ -176,6 +176,9 @@ struct Script {
             #expect(await s.run("sam", "2026-11-08T09:00:00Z", "stage", a, "proposal").code == 0)
             #expect(await s.run("sam", "2026-11-10T09:00:00Z", "stage", a, "negotiation").code == 0)
             #expect(await s.run("sam", "2026-11-12T09:00:00Z", "stage", a, "won").code == 0)
+            // A closed deal's stage is no longer the rep's: refused, then who moves it.
+            let reopen = await s.run("sam", "2026-11-12T09:10:00Z", "stage", a, "lost", "--reason", "price")
+            #expect(reopen.code == 3 && reopen.stderr.hasSuffix("\na deal in won is closed: only a manager moves it again (ask yours)\n"), "\(reopen.stderr)")
             #expect(await s.run("sam", "2026-11-12T09:30:00Z", "sync").code == 0)
 
             // Everyone syncs; then every replica agrees with the hub.

@@ -37,6 +37,16 @@ extension StageCommand: HintsAfterError {
     /// A gate that is not met: the `opps set` that fills it in, each field by the reader's word
     /// with an example of what it takes, then this move again.
     func hint(for error: ReplicaError, words: Vocabulary) -> String? {
+        // A closed deal's stage is read-only to a rep (the rule's detail names the stage it is in):
+        // who can move it.
+        if case let .refused(_, field, .readOnly, detail, _) = error, let e = words.workspace.entity("opportunity"), field == e.stageField,
+            let closed = words.workspace.stages.first(where: { $0.closed && detail.hasSuffix(" in \($0.name)") })
+        {
+            let managers = words.workspace.overrideRoles.sorted().map { words.role($0) }.joined(separator: words.say(", ", "、"))
+            return words.say(
+                "a deal in \(words.stage(closed.name)) is closed: only a \(managers) moves it again (ask yours)",
+                "「\(words.stage(closed.name))」的商机已结束：只有\(managers)能再移动它（请找你的经理）")
+        }
         guard case let .refused(entity, _, .stageGate, _, missing) = error, !missing.isEmpty,
             let e = words.workspace.entity(entity)
         else { return nil }

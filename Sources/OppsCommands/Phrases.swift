@@ -48,6 +48,9 @@ struct Phrases: Sendable {
             (n == 1 ? "1 of your leads waits for its hand-off" : "\(grouped(n)) of your leads wait for their hand-off") + ": opps lead list",
             "你的线索：\(grouped(n)) 条等待交接（opps lead list）")
     }
+    var nothingToday: String {
+        self("nothing due or overdue today; your deals: opps board", "今天没有到期或逾期的事；看你的商机：opps board")
+    }
     /// After `opps today`'s items: what to type for each kind listed (the ids are the items').
     var hintTaskDone: (label: String, command: String) { (self("a task done:", "完成任务："), self("opps task done ID", "opps task done 编号")) }
     var hintNextStep: (label: String, command: String) {

@@ -78,6 +78,8 @@ import Testing
             func sam(_ args: String...) async -> Run { await sam(args) }
             #expect(await sam("init", "--hub", url, "--token", f.tokens["sam"]!).code == 0)
             #expect(await sam("task", "list").stdout == "you have no open tasks; add one: opps task add DEAL \"what to do\" --due DATE\n")
+            // A day with nothing on it says so, and where the work is.
+            #expect(await sam("today").stdout == "today \(today): 0 due, 0 overdue, 0 stale\nnothing due or overdue today; your deals: opps board\n")
             let a = try #require(await sam("new", "Active deal", "--account", "A Co", "--json").json?["id"]?.string)
             let b = try #require(await sam("new", "Quiet deal", "--account", "B Co", "--json").json?["id"]?.string)
             func task(_ deal: String, _ text: String, _ due: CivilDate, _ extra: String...) async throws -> String {

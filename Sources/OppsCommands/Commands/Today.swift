@@ -78,6 +78,8 @@ struct TodayCommand: ParsableCommand {
         // A marketer's day has no deals due: the leads they made that wait for their hand-off.
         let mine = try r.leadsAwaitingHandOff().count
         if mine > 0 { Console.out(say.leadsAwaiting(mine)) }
+        // A day with nothing on it says so, and where the work is, rather than three zeros alone.
+        if (due + overdue + stale + agenda.team).isEmpty, agenda.awaitingDecision == 0, mine == 0 { Console.out(say.nothingToday) }
         guard !agenda.team.isEmpty else { return }
         // A manager's team: whose deal slipped, and how.
         Console.out(say.teamSummary(overdue: agenda.team.count { $0.kind != "stale" }, stale: agenda.team.count { $0.kind == "stale" }))

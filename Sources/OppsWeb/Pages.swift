@@ -414,7 +414,12 @@ extension WebApp {
         let agenda = try replica.agenda(today: today)
         let short = try codes()
         var html = "<h1>\(esc(t.today)) \(esc(t.day(today, today: today)))</h1>"
-        for (title, items) in [(t("Due today", "今日到期"), agenda.due), (t("Overdue", "已逾期"), agenda.overdue), (t("Stale deals", "久未跟进"), agenda.stale)] {
+        // A day with nothing on it says so, with the way to the deals (not three empty headings).
+        if agenda.due.isEmpty, agenda.overdue.isEmpty, agenda.stale.isEmpty {
+            html += "<p class=\"none\">\(esc(t("Nothing due or overdue today.", "今天没有到期或逾期的事。"))) <a href=\"/\">\(esc(t("Your deals", "看你的商机")))</a></p>"
+        }
+        for (title, items) in [(t("Due today", "今日到期"), agenda.due), (t("Overdue", "已逾期"), agenda.overdue), (t("Stale deals", "久未跟进"), agenda.stale)]
+        where !items.isEmpty {
             html += "<h2>\(esc(title)) <span class=\"count\">\(items.count)</span></h2><ul class=\"agenda\">"
             for i in items {
                 let name = try replica.record(i.deal).map { $0["name"].canonicalText } ?? ""

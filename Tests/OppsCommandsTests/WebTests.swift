@@ -528,6 +528,8 @@ import Testing
             try await Self.serving(f, user: "mia") { web in
                 let page = try await web.send("/today?lang=en").body
                 #expect(page.contains("Your leads before their hand-off <span class=\"count\">2</span>"), "\(page)")
+                // Nothing due: said once, not three empty headings.
+                #expect(page.contains("Nothing due or overdue today.") && !page.contains("<h2>Due today"), "\(page)")
                 #expect(page.contains("\">Beta pilot</a> — ready to hand off</li>"), "\(page)")
                 #expect(page.contains("\">Gamma rollout</a> — needs lead source, contact, qualification, "), "\(page)")
                 let zh = try await web.send("/today?lang=zh-CN").body

@@ -19,6 +19,9 @@ public actor Hub {
     private nonisolated let loop: any EventLoop
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
 
+    /// Whether the hub has no user yet (a new hub: `opps-hub serve` says how to add one).
+    public func hasNoUsers() throws -> Bool { try engine.store.users().isEmpty }
+
     /// Opens the hub in `configuration.dataDirectory`; it must have been initialised.
     public init(configuration: HubConfiguration) throws {
         try self.init(configuration: configuration) { $0 }

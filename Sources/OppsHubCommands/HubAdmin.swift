@@ -706,10 +706,22 @@ public struct Serve: AsyncParsableCommand {
         let server = HubServer(hub: hub, logger: logger)
         let host = configuration.host
         let scheme = tls == nil ? "http" : "https"
+        // Under the address, what an operator does next: a new hub's first user, else how a rep
+        // connects (the address they type, as this hub sees it: behind a proxy, the proxy's).
+        let empty = (try? await hub.hasNoUsers()) ?? false
+        let place = configuration.isPostgres ? "--store URL" : "--data \(configuration.dataDirectory)"
         let app = try tlsSetup {
             try server.application(host: host, port: configuration.port, tls: tls.map { (certificate: $0.0, key: $0.1) }) { bound in
+                let url = "\(scheme)://\(host):\(bound)"
+                // Served on every interface: the address reps type is this machine's own.
+                let every = ["0.0.0.0", "::", "[::]"].contains(host)
+                let theirs = every ? "\(scheme)://\(say("ADDRESS", "本机地址")):\(bound)" : url
+                let next =
+                    empty
+                    ? say("no users yet: opps-hub user add NAME --role sales \(place) (it prints their token)", "还没有用户：opps-hub user add 用户名 --role 销售顾问 \(place)（会打印令牌）")
+                    : say("reps connect with: opps init --hub \(theirs) --token TOKEN", "销售这样连接：opps init --hub \(theirs) --token 令牌")
                 // Written straight to fd 1, so it is there at once even when stdout is a pipe.
-                FileHandle.standardOutput.write(Data("listening on \(scheme)://\(host):\(bound)\n".utf8))
+                FileHandle.standardOutput.write(Data("listening on \(url)\n\(next)\n".utf8))
             }
         }
         do { try await app.runService() } catch {

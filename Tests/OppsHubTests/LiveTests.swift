@@ -93,6 +93,38 @@ import Testing
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
     }
 
+    /// Under its address, `opps-hub serve` says what the operator does next: a new hub's first
+    /// user, then how a rep connects, with the address in place.
+    @Test func serveSaysWhatTheOperatorDoesNext() throws {
+        let dir = Scratch.directory("opps-hub-serve") + "/hub"
+        func run(_ arguments: [String], lines: Int) throws -> [String] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Self.executable)
+            p.arguments = arguments
+            p.environment = ["LANG": "C", "PATH": "/usr/bin:/bin"]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            defer { if p.isRunning { p.terminate() }; p.waitUntilExit() }
+            var read = [String](), line = [UInt8]()
+            while read.count < lines {
+                let byte = out.fileHandleForReading.readData(ofLength: 1)
+                if byte.isEmpty { break }
+                if byte[0] == 0x0A { read.append(String(decoding: line, as: UTF8.self)); line = [] } else { line.append(byte[0]) }
+            }
+            return read
+        }
+        _ = try run(["init", "--data", dir], lines: 1)
+        let empty = try run(["serve", "--data", dir, "--port", "0"], lines: 2)
+        #expect(empty.count == 2 && empty[0].hasPrefix("listening on http://127.0.0.1:"), "\(empty)")
+        #expect(empty.last == "no users yet: opps-hub user add NAME --role sales --data \(dir) (it prints their token)", "\(empty)")
+        _ = try run(["user", "add", "fang", "--role", "sales", "--data", dir], lines: 2)
+        let served = try run(["serve", "--data", dir, "--port", "0"], lines: 2)
+        let url = String(served.first?.dropFirst("listening on ".count) ?? "")
+        #expect(served.last == "reps connect with: opps init --hub \(url) --token TOKEN", "\(served)")
+    }
+
     /// Starts `opps-hub serve` on a free port and returns the process and its URL.
     static func start(data: String, extra: [String] = []) throws -> (Process, String) {
         let p = Process()

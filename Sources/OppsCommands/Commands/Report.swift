@@ -99,8 +99,8 @@ struct ReportCommand: ParsableCommand {
             let shown = owners.count == 1 && owners[0].owner == "-" ? rows.filter(\.isTotal) : rows
             // The numbers end where their headings end, in either language.
             let header = [
-                say("owner", "负责人"), say("handed off", "移交"), say("followed up", "已跟进"), say("to 1st (h) avg / med", "首次跟进小时 平均 / 中位"),
-                say("per deal", "每商机跟进"),
+                say("owner", "负责人"), say("handed off", "移交"), say("followed up", "已跟进"), say("hours to 1st: avg / median", "首次跟进小时 平均 / 中位"),
+                say("follow-ups a deal", "每商机跟进"),
             ]
             let lines = shown.map { f in
                 [

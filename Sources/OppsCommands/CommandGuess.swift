@@ -44,7 +44,16 @@ enum CommandGuess {
             (["add", "create", "新建"], ["new"]),
             (["view", "info", "get", "查看", "详情"], ["show"]),
             (["rm", "remove", "删除"], ["delete"]),
-            (["tasks", "todo", "agenda", "今天", "待办"], ["today"]),
+            (["todo", "agenda", "今天", "待办"], ["today"]),
+            (["tasks", "任务"], ["task", "list"]),
+            (["reports", "报表", "报告"], ["report"]),
+            (["预测"], ["forecast"]),
+            (["漏斗", "转化"], ["funnel"]),
+            (["导出"], ["export"]),
+            (["历史", "修改记录"], ["history"]),
+            (["团队"], ["team"]),
+            (["规则", "权限"], ["rules"]),
+            (["跟进"], ["log"]),
             (["pipeline", "kanban", "看板"], ["board"]),
             (["push", "pull", "refresh", "同步"], ["sync"]),
             (["whoami", "me", "状态"], ["status"]),
@@ -68,17 +77,19 @@ enum CommandGuess {
     /// The command line `arguments` (which start with `typo`, or `help typo`) most likely meant,
     /// or nil when nothing is near.
     static func line(for arguments: [String], typo: String, commands: [String]) -> String? {
+        // A word known to mean a command (`tasks` is the task list, not `task`'s default add)
+        // before the command its spelling is nearest.
         let asksHelp = arguments.first == "help" && arguments.dropFirst().first == typo
         let rest = Array(arguments.drop { $0 != typo }.dropFirst())
         var words: [String]
         if asksHelp {
-            guard let command = CommandSuggestion.closest(to: typo, among: commands + ["help"]) ?? synonyms[typo.lowercased()]?.first else { return nil }
+            guard let command = synonyms[typo.lowercased()]?.first ?? CommandSuggestion.closest(to: typo, among: commands + ["help"]) else { return nil }
             words = ["help", command]
         } else if activities.contains(typo.lowercased()) {
             // The deal comes first in `opps log`, then the kind.
             words = ["log"] + (rest.first.map { [$0] } ?? ["<id>"]) + [typo] + rest.dropFirst()
             return shell(words)
-        } else if let command = CommandSuggestion.closest(to: typo, among: commands + ["help"]).map({ [$0] }) ?? synonyms[typo.lowercased()] {
+        } else if let command = synonyms[typo.lowercased()] ?? CommandSuggestion.closest(to: typo, among: commands + ["help"]).map({ [$0] }) {
             words = command + (command == ["set"] ? withoutSetOption(rest) ?? rest : rest)
         } else {
             return nil

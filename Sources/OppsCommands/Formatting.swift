@@ -10,6 +10,12 @@ func amountText(_ deal: Record) -> String {
     deal["amount"].isNull ? "" : groupedAmount(deal["amount"].canonicalText) + (deal["currency"].isNull ? "" : " " + deal["currency"].canonicalText)
 }
 
+/// A day as a list shows it beside others: its month and day, the year too when it is not
+/// `today`'s (`12-11`, `2027-01-05`).
+func shortDay(_ day: CivilDate, today: CivilDate) -> String {
+    day.components.year == today.components.year ? String(day.description.dropFirst(5)) : day.description
+}
+
 /// The device's wall-clock instant, or a fixed one given on the command line.
 func deviceNow() -> Timestamp { Timestamp(milliseconds: SystemClock().nowMilliseconds()) }
 

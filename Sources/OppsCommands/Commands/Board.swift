@@ -32,19 +32,15 @@ struct BoardCommand: ParsableCommand {
     /// too when it is not `today`'s (five columns more for the step's text).
     func nextText(_ deal: Record, today: CivilDate) -> String {
         var next = deal["next_step"].isNull ? "" : deal["next_step"].canonicalText
-        if case let .date(d) = deal["next_step_due"] { next += (next.isEmpty ? "" : " ") + "(\(dayText(d, today: today)))" }
+        if case let .date(d) = deal["next_step_due"] { next += (next.isEmpty ? "" : " ") + "(\(shortDay(d, today: today)))" }
         return next
-    }
-
-    func dayText(_ day: CivilDate, today: CivilDate) -> String {
-        day.components.year == today.components.year ? String(day.description.dropFirst(5)) : day.description
     }
 
     /// The same in `width` columns: what is cut is the step's text, never its date.
     func nextCell(_ deal: Record, width: Int, today: CivilDate) -> String {
         let whole = nextText(deal, today: today)
         guard whole.displayWidth > width, case let .date(d) = deal["next_step_due"], !deal["next_step"].isNull else { return fit(whole, width) }
-        let date = " (\(dayText(d, today: today)))"
+        let date = " (\(shortDay(d, today: today)))"
         guard width - date.count >= 6 else { return fit(whole, width) }
         return fit(deal["next_step"].canonicalText, width - date.count).trimmingTrailing() + date
     }

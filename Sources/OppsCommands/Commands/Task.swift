@@ -58,7 +58,7 @@ struct TaskCommand: ParsableCommand {
             let short = try r.shortIDs()
             let dealName = try deal.flatMap { try r.record($0) }.map { $0["name"].canonicalText }
             guard !tasks.isEmpty else {
-                Console.out(hanging("", say.noTasks(deal: dealName, id: self.deal.flatMap { _ in deal.map { short($0) } })))
+                Console.out(hanging("", say.noTasks(deal: dealName, id: deal.map { short($0) })))
                 return
             }
             Console.out(say.tasksTitle(deal: dealName, count: tasks.count, done: tasks.count(where: \.done)))
@@ -68,10 +68,7 @@ struct TaskCommand: ParsableCommand {
             let today = localToday()
             let states = tasks.map { t in t.done ? say.taskDone : t.due.map { $0 < today ? say.overdueWord : $0 == today ? say.todayWord : "" } ?? "" }
             let stateWidth = states.map(\.displayWidth).max() ?? 0
-            // The year only when a task is due in another.
-            let days = tasks.map { t in
-                t.due.map { "\($0.components.year == today.components.year ? String($0.description.dropFirst(5)) : $0.description) \(say.weekday($0))" } ?? ""
-            }
+            let days = tasks.map { t in t.due.map { "\(shortDay($0, today: today)) \(say.weekday($0))" } ?? "" }
             let dayWidth = days.map(\.displayWidth).max() ?? 0
             for ((t, state), day) in zip(zip(tasks, states), days) {
                 let on = deal == nil ? (try t.deal.flatMap { try r.record($0) }.map { $0["name"].canonicalText + (say.chinese ? "：" : ": ") } ?? "") : ""

@@ -124,14 +124,24 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
 
     /// `opps approvals list`, `opps today show`: a command that lists by itself (it takes no
     /// argument of its own and has no commands under it) named with `list`, `ls` or `show`
-    /// after it. The command, for "it lists by itself: run opps approvals".
-    public func listsByItself(_ words: [String]) -> String? {
+    /// after it. The command line meant, for "it lists by itself: run opps approvals --all":
+    /// the command and the flags after it that it takes (an option's value with it).
+    public func listsByItself(_ words: [String]) -> [String]? {
         guard words.count >= 2, ["list", "ls", "show"].contains(words[1]),
             let type = Root.configuration.subcommands.first(where: { $0._commandName == words[0] }), type.configuration.subcommands.isEmpty,
             let described = root?.subcommands?.first(where: { $0.commandName == words[0] }),
             !(described.arguments ?? []).contains(where: { $0.kind == "positional" })
         else { return nil }
-        return words[0]
+        var line = [words[0]]
+        var rest = words.dropFirst(2)[...]
+        while let word = rest.popFirst() {
+            guard word.hasPrefix("--"),
+                let argument = described.arguments?.first(where: { a in a.names?.contains { $0.kind == "long" && "--" + $0.name == word } == true })
+            else { continue }
+            line.append(word)
+            if argument.kind == "option", let value = rest.popFirst() { line.append(value) }
+        }
+        return line
     }
 
     /// The group of commands `words` name and nothing else, when it has no default command: its

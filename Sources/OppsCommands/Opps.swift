@@ -121,8 +121,8 @@ public enum OppsMain {
                 report(said, code: ExitStatus.usage, json: json)
                 return ExitStatus.usage
             }
-            if let command = ChineseCommandHelp.help.listsByItself(rest) {
-                let line = CommandGuess.shell([command] + Array(rest.dropFirst(2)))
+            if let meant = ChineseCommandHelp.help.listsByItself(rest), let command = meant.first {
+                let line = CommandGuess.shell(meant)
                 let said =
                     !json && ChineseHelp.readerIsChinese(arguments)
                     ? "opps \(command) 本身就会列出：运行 \(line)" : "opps \(command) lists by itself: run \(line)"

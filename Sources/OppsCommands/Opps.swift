@@ -46,15 +46,18 @@ public struct Opps: AsyncParsableCommand {
 public enum OppsMain {
     public static func run(_ arguments: [String]) async -> Int32 {
         let json = arguments.contains("--json")
+        // Bad usage, said once in the reader's language (--json keeps English): exit 64.
+        let chinese = !json && ChineseHelp.readerIsChinese(arguments)
+        func badUsage(_ english: String, _ chineseText: String) -> Int32 {
+            report(chinese ? chineseText : english, code: ExitStatus.usage, json: json)
+            return ExitStatus.usage
+        }
         let commands = Opps.configuration.subcommands.map { $0._commandName }
         if let typo = CommandSuggestion.unknown(arguments, known: commands) {
             let guess = CommandGuess.line(for: arguments, typo: typo, commands: commands)
-            let said =
-                !json && ChineseHelp.readerIsChinese(arguments)
-                ? "没有命令「\(typo)」（opps --help 列出所有命令）" + (guess.map { "。是指：\($0)" } ?? "")
-                : "unknown command \"\(typo)\" (opps --help lists the commands)" + (guess.map { "; did you mean: \($0)" } ?? "")
-            report(said, code: ExitStatus.usage, json: json)
-            return ExitStatus.usage
+            return badUsage(
+                "unknown command \"\(typo)\" (opps --help lists the commands)" + (guess.map { "; did you mean: \($0)" } ?? ""),
+                "没有命令「\(typo)」（opps --help 列出所有命令）" + (guess.map { "。是指：\($0)" } ?? ""))
         }
         // The overview, and a command's own help, in Chinese for a Chinese reader.
         let rest = ChineseHelp.split(arguments).rest
@@ -71,7 +74,7 @@ public enum OppsMain {
         // `opps --home` with its value left out: what a command's own --home says, not "unknown option".
         if rest.count == 1, let option = rest.first, option == "--home" || option == "--locale" {
             let message = "Missing value for '\(option) <\(option.dropFirst(2))>'"
-            report(json || !ChineseHelp.readerIsChinese(arguments) ? message : ChineseUsage.translate(message) ?? message, code: ExitStatus.usage, json: json)
+            report(chinese ? ChineseUsage.translate(message) ?? message : message, code: ExitStatus.usage, json: json)
             return ExitStatus.usage
         }
         // A group of commands named with nothing after it (`opps report`, `opps lead --home X`):
@@ -93,11 +96,7 @@ public enum OppsMain {
         // --set: did you mean --json?" sent the rep the wrong way).
         if rest.first == "set", let fixed = CommandGuess.withoutSetOption(arguments) {
             let line = CommandGuess.shell(fixed)
-            let said =
-                !json && ChineseHelp.readerIsChinese(arguments)
-                ? "opps set 直接写 字段=值，不用 --set。是指：\(line)" : "opps set takes FIELD=VALUE pairs as they are, without --set; did you mean: \(line)"
-            report(said, code: ExitStatus.usage, json: json)
-            return ExitStatus.usage
+            return badUsage("opps set takes FIELD=VALUE pairs as they are, without --set; did you mean: \(line)", "opps set 直接写 字段=值，不用 --set。是指：\(line)")
         }
         var command: any ParsableCommand
         do {
@@ -114,24 +113,16 @@ public enum OppsMain {
             if let (group, typo, subs) = Self.unknownSubcommand(rest) {
                 let near = CommandSuggestion.closest(to: typo, among: subs)
                 let line = near.map { CommandGuess.shell([group, $0] + Array(rest.dropFirst(2))) }
-                let said =
-                    !json && ChineseHelp.readerIsChinese(arguments)
-                    ? "没有命令「\(typo)」：opps \(group) 的命令有 \(subs.joined(separator: "、"))" + (line.map { "。是指：\($0)" } ?? "")
-                    : "unknown command \"\(typo)\" for opps \(group) (it has \(subs.joined(separator: ", ")))" + (line.map { "; did you mean: \($0)" } ?? "")
-                report(said, code: ExitStatus.usage, json: json)
-                return ExitStatus.usage
+                return badUsage(
+                    "unknown command \"\(typo)\" for opps \(group) (it has \(subs.joined(separator: ", ")))" + (line.map { "; did you mean: \($0)" } ?? ""),
+                    "没有命令「\(typo)」：opps \(group) 的命令有 \(subs.joined(separator: "、"))" + (line.map { "。是指：\($0)" } ?? ""))
             }
             if let meant = ChineseCommandHelp.help.listsByItself(rest), let command = meant.first {
                 let line = CommandGuess.shell(meant)
-                let said =
-                    !json && ChineseHelp.readerIsChinese(arguments)
-                    ? "opps \(command) 本身就会列出：运行 \(line)" : "opps \(command) lists by itself: run \(line)"
-                report(said, code: ExitStatus.usage, json: json)
-                return ExitStatus.usage
+                return badUsage("opps \(command) lists by itself: run \(line)", "opps \(command) 本身就会列出：运行 \(line)")
             }
             let message = Opps.message(for: error)
             // A missing argument: what it is, and the command's example.
-            let chinese = !json && ChineseHelp.readerIsChinese(arguments)
             let said = ChineseCommandHelp.help.missingArgument(message, words: rest, chinese: chinese) ?? (chinese ? ChineseUsage.translate(message) : nil)
             report(said ?? message, code: ExitStatus.usage, json: json)
             return ExitStatus.usage

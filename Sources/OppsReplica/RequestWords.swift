@@ -16,10 +16,11 @@ extension Replica {
         if let target, let team = workspace.teamRule, target.entity == team.entity, case let .text(user) = target[team.user] {
             if request["field"] == .text(team.state), case let .text(value) = request["value"] {
                 let role = target["role"].isNull ? "" : words.value(team.entity, "role", target["role"])
+                // A team request asks to make a membership active or to end it (any other state).
                 if value == team.active {
                     return chinese ? "\(user) 加入团队" + (role.isEmpty ? "" : "（\(role)）") : "\(user) joins the team" + (role.isEmpty ? "" : " (\(role))")
                 }
-                if value == "removed" { return chinese ? "\(user) 离开团队" : "\(user) leaves the team" }
+                return chinese ? "\(user) 离开团队" : "\(user) leaves the team"
             }
             who = user + (chinese ? "：" : ": ")
         }

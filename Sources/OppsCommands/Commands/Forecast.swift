@@ -57,11 +57,11 @@ struct ForecastCommand: ParsableCommand {
         // Blocks of deals with no amount yet (leads, most with no close date either) would be
         // headings with nothing under them, before the figures: counted at the end instead, a
         // line a month, owner by owner.
-        let empty = rows.filter { [$0.pipeline, $0.weighted, $0.bestCase, $0.commit, $0.won].allSatisfy(\.totals.isEmpty) }
-        for row in rows where !empty.contains(where: { $0.month == row.month && $0.owner == row.owner }) {
+        func figures(_ row: ForecastRow) -> [CurrencyTotals] { [row.pipeline, row.weighted, row.bestCase, row.commit, row.won] }
+        let empty = rows.filter { figures($0).allSatisfy(\.totals.isEmpty) }
+        for row in rows where !figures(row).allSatisfy(\.totals.isEmpty) {
             Console.out(say.forecastHeading(month: row.month, owner: row.owner, deals: row.deals, ownersShown: ownersShown))
-            let figures = [row.pipeline, row.weighted, row.bestCase, row.commit, row.won]
-            for (label, totals) in zip(say.forecastLabels, figures) where !totals.totals.isEmpty {
+            for (label, totals) in zip(say.forecastLabels, figures(row)) where !totals.totals.isEmpty {
                 let amounts = itemLines(totalsItems(totals, say), width: max(20, Console.width - 14))
                 Console.out("  \(label.padding(10))  " + amounts.joined(separator: "\n" + String(repeating: " ", count: 14)))
             }

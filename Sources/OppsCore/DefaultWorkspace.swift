@@ -6,7 +6,7 @@ extension Workspace {
     public static let defaultDocument: String = #"""
 {
   "format": "oppsync-workspace/1",
-  "version": 7,
+  "version": 8,
   "name": "default",
   "description": "The default pipeline of DOMAIN.md: five roles, eight stages, the ownership matrix.",
   "checkin_skew_minutes": 10, "stale_days": 14,
@@ -143,7 +143,7 @@ extension Workspace {
         {"name": "contact", "number": 3, "labels": {"zh-CN": "联系人"}, "type": "reference", "entity": "contact", "group": "identity"},
         {"name": "amount", "number": 4, "labels": {"zh-CN": "金额"}, "type": "decimal", "scale": 2, "min": "0", "group": "commercials"},
         {"name": "currency", "number": 5, "labels": {"zh-CN": "币种"}, "type": "enum", "members": ["CNY", "USD", "EUR", "JPY", "HKD", "GBP"], "member_labels": {"CNY": {"zh-CN": "人民币"}, "USD": {"zh-CN": "美元"}, "EUR": {"zh-CN": "欧元"}, "JPY": {"zh-CN": "日元"}, "HKD": {"zh-CN": "港币"}, "GBP": {"zh-CN": "英镑"}}, "group": "commercials"},
-        {"name": "probability", "number": 6, "labels": {"zh-CN": "赢率"}, "type": "integer", "min": 0, "max": 100, "group": "commercials"},
+        {"name": "probability", "number": 6, "labels": {"zh-CN": "赢率"}, "type": "integer", "min": 0, "max": 100, "unit": "percent", "group": "commercials"},
         {"name": "close_date", "number": 7, "labels": {"zh-CN": "预计成交日期"}, "type": "date", "group": "commercials"},
         {"name": "stage", "number": 8, "labels": {"zh-CN": "阶段"}, "type": "enum", "members": ["lead", "qualified", "discovery", "solution", "proposal", "negotiation", "won", "lost"], "group": "stage"},
         {"name": "owner", "number": 9, "labels": {"zh-CN": "负责人"}, "type": "user", "group": "team"},
@@ -153,7 +153,7 @@ extension Workspace {
         {"name": "qualification", "number": 13, "labels": {"zh-CN": "资质说明"}, "type": "text", "group": "lead"},
         {"name": "solution", "number": 14, "labels": {"zh-CN": "解决方案"}, "type": "text", "group": "solution"},
         {"name": "tech_risk", "number": 15, "labels": {"zh-CN": "技术风险"}, "type": "enum", "members": ["low", "medium", "high"], "member_labels": {"low": {"zh-CN": "低"}, "medium": {"zh-CN": "中"}, "high": {"zh-CN": "高"}}, "group": "solution"},
-        {"name": "discount", "number": 16, "labels": {"zh-CN": "折扣"}, "type": "decimal", "scale": 2, "min": "0", "max": "100", "group": "terms"},
+        {"name": "discount", "number": 16, "labels": {"zh-CN": "折扣"}, "type": "decimal", "scale": 2, "min": "0", "max": "100", "unit": "percent", "group": "terms"},
         {"name": "loss_reason", "number": 17, "labels": {"zh-CN": "输单原因"}, "type": "enum", "members": ["price", "competitor", "no_budget", "no_decision", "timing", "product_fit", "other"], "member_labels": {"price": {"zh-CN": "价格"}, "competitor": {"zh-CN": "竞争对手"}, "no_budget": {"zh-CN": "无预算"}, "no_decision": {"zh-CN": "未决策"}, "timing": {"zh-CN": "时机不对"}, "product_fit": {"zh-CN": "产品不匹配"}, "other": {"zh-CN": "其他"}}, "group": "loss"},
         {"name": "onboarding", "number": 18, "labels": {"zh-CN": "实施负责人"}, "type": "user", "group": "postsale"},
         {"name": "health", "number": 19, "labels": {"zh-CN": "健康度"}, "type": "enum", "members": ["green", "yellow", "red"], "member_labels": {"green": {"zh-CN": "良好"}, "yellow": {"zh-CN": "关注"}, "red": {"zh-CN": "风险"}}, "group": "postsale"},

@@ -194,9 +194,21 @@ public struct Vocabulary: Sendable {
         return text == name ? name.uppercased() : text
     }
 
-    /// A value as text for display: an enum member as its label, anything else canonical.
+    /// A value as text for display: an enum member as its label, a decimal with thousands
+    /// separators (`120,000.00`), a percentage with its sign (`15%`, `40%`: `Field.numberText`),
+    /// anything else canonical. What is shown is what `opps set` takes back.
     public func value(_ entity: String, _ field: String, _ value: Value) -> String {
-        if case let .member(m) = value { return member(entity, field, m) }
-        return value.canonicalText
+        switch value {
+        case let .member(m): return member(entity, field, m)
+        case let .decimal(d): return number(entity, field, d)
+        case let .integer(i) where workspace.entity(entity)?.field(field)?.unit != nil: return number(entity, field, ExactDecimal(units: i, scale: 0))
+        default: return value.canonicalText
+        }
+    }
+
+    /// A number of `field` as a reader reads it (`Field.numberText`; grouped for a field the
+    /// workspace does not have).
+    public func number(_ entity: String, _ field: String, _ number: ExactDecimal) -> String {
+        workspace.entity(entity)?.field(field)?.numberText(number) ?? groupedAmount(number.description)
     }
 }

@@ -303,6 +303,22 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
 
     public var description: String { ASCIIWriter.string { $0.decimal(units: units, scale: scale) } }
 
+    /// The same number without the zeros at the end of its fraction (`15.00` as `15`, `12.50`
+    /// as `12.5`): for a reader, never for the canonical form.
+    public var trimmed: ExactDecimal {
+        var (u, s) = (units, scale)
+        while s > 0, u % 10 == 0 { (u, s) = (u / 10, s - 1) }
+        return ExactDecimal(units: u, scale: s)
+    }
+
+    /// A percentage as people type it: a number (`ExactDecimal.typed`) with `%` or `％` after
+    /// it, a space between or not (`40%`, `12.5 %`). Nil for anything else.
+    public static func typedPercent(_ text: String) -> ExactDecimal? {
+        let t = text.trimmingSpaces
+        guard t.last == "%" || t.last == "％" else { return nil }
+        return typed(String(t.dropLast()))
+    }
+
     /// Numeric order, whatever the scales.
     public static func < (lhs: ExactDecimal, rhs: ExactDecimal) -> Bool {
         compare(lhs, rhs) < 0

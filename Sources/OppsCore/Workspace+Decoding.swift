@@ -175,6 +175,24 @@ private struct WorkspaceReader {
         return (bounds[0], bounds[1])
     }
 
+    /// `"unit": "percent"` on an integer or decimal field; nil when absent or wrong (an issue).
+    mutating func readUnit(_ f: JSON, _ fp: String, type: FieldType) -> NumberUnit? {
+        guard let node = f["unit"] else { return nil }
+        let path = "\(fp).unit"
+        switch type {
+        case .integer, .decimal: break
+        default:
+            issue(node, path, "only an integer or decimal field has a unit", "只有整数或小数字段才有单位")
+            return nil
+        }
+        guard let name = string(node, path, in: f) else { return nil }
+        guard let unit = NumberUnit(rawValue: name) else {
+            issue(node, path, "unknown unit \"\(name)\" (percent)", "没有单位「\(name)」（可用：percent）")
+            return nil
+        }
+        return unit
+    }
+
     /// `"team": {"entity": "membership", "user": "user", "state": "state", "active": "active"}`:
     /// records of an entity hanging off a staged one whose state is `active` make a team.
     mutating func readTeam(_ node: JSON, entities: [Entity]) -> TeamRule? {
@@ -491,6 +509,7 @@ private struct WorkspaceReader {
                         f, fp,
                         keys: [
                             "name", "number", "type", "group", "scale", "members", "entity", "max_length", "title", "write_once", "labels", "member_labels", "min", "max",
+                            "unit",
                         ])
                 else { continue }
                 guard let fname = self.name(f["name"], fp + ".name", in: f),
@@ -541,6 +560,7 @@ private struct WorkspaceReader {
                         }
                     }
                     (field.minimum, field.maximum) = readBounds(f, fp, type: type)
+                    field.unit = readUnit(f, fp, type: type)
                     fields.append(field)
                 }
             }

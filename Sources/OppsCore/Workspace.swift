@@ -488,13 +488,28 @@ public struct Field: Sendable, Hashable {
     /// probability of 300 % or a negative amount is refused as a value of the wrong kind is.
     public var minimum: ExactDecimal?
     public var maximum: ExactDecimal?
+    /// What an integer or decimal field's number counts (workspace-format.md `unit`): a
+    /// percentage is shown `40%` and may be typed so; its value is the number alone.
+    public var unit: NumberUnit?
+
+    /// A number of this field as a reader reads it: a percentage as `15%` / `12.5%` (no zeros
+    /// after the point that say nothing), anything else with thousands separators
+    /// (`120,000.00`). `opps set` and the web app's forms take either back.
+    public func numberText(_ number: ExactDecimal) -> String {
+        switch unit {
+        case .percent?: number.trimmed.description + "%"
+        case nil: groupedAmount(number.description)
+        }
+    }
 
     /// The bounds as a reader is told them: `0–100`, `≥ 0`, `≤ 100`; nil for a field without.
+    /// A percentage's with its sign (`0–100%`).
     public var boundsText: String? {
+        let sign = unit == .percent ? "%" : ""
         switch (minimum, maximum) {
-        case let (low?, high?): return "\(low)–\(high)"
-        case let (low?, nil): return "≥ \(low)"
-        case let (nil, high?): return "≤ \(high)"
+        case let (low?, high?): return "\(low)–\(high)" + sign
+        case let (low?, nil): return "≥ \(low)" + sign
+        case let (nil, high?): return "≤ \(high)" + sign
         case (nil, nil): return nil
         }
     }
@@ -537,6 +552,12 @@ public struct Field: Sendable, Hashable {
         }
         return normalised
     }
+}
+
+/// What a number counts (workspace-format.md `unit`).
+public enum NumberUnit: String, Sendable, Hashable {
+    /// Hundredths: a probability of 40 is 40 %, a discount of 15.00 is 15 %.
+    case percent
 }
 
 /// The type of a field, and how a value is checked and normalised for it.

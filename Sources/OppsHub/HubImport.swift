@@ -209,6 +209,9 @@ extension HubEngine {
                 if case .enumeration = field.type, let member = column == entity.stageField ? workspace.stage(input: text)?.name : field.member(input: text) {
                     text = member
                 }
+                // A percentage as a spreadsheet writes it (`15%`), for a field that counts hundredths
+                // (workspace-format.md `unit`): stored as its number.
+                if field.unit == .percent, let number = ExactDecimal.typedPercent(text) { text = number.description }
                 switch field.value(canonical: text) {
                 case let .failure(e): problem(column, e.message, e.chinese ?? Self.chineseValueProblem(text, field.type))
                 case let .success(value):

@@ -422,9 +422,10 @@ struct EventWords {
         }
         // A cleared field, as the replica and the web app say it (not the canonical `null`).
         if value.isNull { return chinese ? "（空）" : "(empty)" }
-        // An amount with thousands separators, as opps shows it.
+        // An amount with thousands separators, a percentage with its sign, as opps shows them.
         var text: String?
-        if case .decimal = value { text = groupedAmount(value.canonicalText) }
+        if case .decimal = value { text = words.value(entity, field, value) }
+        if case .integer = value { text = words.value(entity, field, value) }
         return chinese ? "「\(text ?? words.value(entity, field, value))」" : "\"\(text ?? value.canonicalText)\""
     }
 

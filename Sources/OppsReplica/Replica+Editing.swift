@@ -141,18 +141,27 @@ extension Replica {
     /// value the field's type does not take is `ReplicaError.badValue`.
     public func parse(_ text: String, for field: Field, of entity: String) throws -> Value {
         if text.isEmpty || text == "null" { return .null }
-        func bad(_ kind: BadValue) -> ReplicaError { .badValue(entity: entity, field: field.name, kind, text: text) }
+        func bad(_ kind: BadValue) -> ReplicaError {
+            // A percentage's sign is taken, so the number is what is wrong (`55.5` is not whole),
+            // and the reply does not tell to write it without the sign.
+            let shown = field.unit == .percent && ExactDecimal.typedPercent(text) != nil ? String(text.trimmingSpaces.dropLast()).trimmingSpaces : text
+            return .badValue(entity: entity, field: field.name, kind, text: shown)
+        }
+        // The sign only where the field counts hundredths: `金额=15%` is not an amount of 15.
+        func percent(_ text: String) -> ExactDecimal? { field.unit == .percent ? ExactDecimal.typedPercent(text) : nil }
         switch field.type {
         case .text, .user: return .text(text)
         case .integer:
             // Every 64-bit whole number as digits; else as an amount is typed (ExactDecimal.typed:
-            // ６０, 1,200, 3万, up to 18 digits), with nothing after the point.
+            // ６０, 1,200, 3万, up to 18 digits), with nothing after the point; a percentage with
+            // its sign or without (`40%`, as opps shows it).
             if let i = Int64(text.trimmingSpaces) { return .integer(i) }
-            guard let i = ExactDecimal.typed(text)?.rescaled(to: 0)?.units else { throw bad(.wholeNumber) }
+            guard let i = (percent(text) ?? ExactDecimal.typed(text))?.rescaled(to: 0)?.units else { throw bad(.wholeNumber) }
             return .integer(i)
         case .decimal:
-            // As people type an amount: 1,234,567.50 as opps prints it, ¥120,000, 12万 (ExactDecimal.typed).
-            guard let d = ExactDecimal.typed(text) else { throw bad(.decimal) }
+            // As people type an amount: 1,234,567.50 as opps prints it, ¥120,000, 12万 (ExactDecimal.typed);
+            // a percentage with its sign or without (`15%`, `12.5 %`).
+            guard let d = percent(text) ?? ExactDecimal.typed(text) else { throw bad(.decimal) }
             return .decimal(d)
         case .date:
             // As people type a date: 2026/12/5, 12-05, 明天 (CivilDate.typed), by the device's day

@@ -122,15 +122,15 @@ public enum BadValue: Sendable, Equatable {
     /// hub has few users, `all` of them.
     case user(close: [String], all: [String])
 
-    /// A number typed with a percent sign (`赢率=60%`): the number to write instead. Fields hold
-    /// plain numbers (a probability of 60, a discount of 15.00); the sign is not taken, as
-    /// `金额=15%` must not become an amount of 15.
     /// Digits alone, a whole number, but past what a 64-bit one holds (±9,223,372,036,854,775,807).
     static func beyondRange(_ text: String) -> Bool {
         let t = text.trimmingSpaces
         return t.wholeMatch(of: /[-+]?[0-9]+/) != nil && Int64(t) == nil
     }
 
+    /// A number typed with a percent sign for a field that is not a percentage (`金额=15%`, or
+    /// `赢率=60%` in a workspace without `unit`): the number to write instead. The sign is not
+    /// taken there, as `金额=15%` must not become an amount of 15.
     static func withoutPercent(_ text: String) -> String? {
         guard text.last == "%" || text.last == "％", ExactDecimal.typed(String(text.dropLast())) != nil else { return nil }
         return String(text.dropLast())

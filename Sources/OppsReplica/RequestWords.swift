@@ -38,7 +38,6 @@ extension Replica {
             if field == workspace.entity(entity)?.stageField { return words.stage(text) }
             guard let f = workspace.entity(entity)?.field(field), let value = try? parse(text, for: f, of: entity) else { return text }
             if case let .boolean(b) = value { return b ? "是" : "否" }
-            if case let .decimal(d) = value { return groupedAmount("\(d)") }
             return words.value(entity, field, value)
         }
         return who + pairs.map { words.field(entity, $0.0) + " → " + shown($0.0, $0.1) }.joined(separator: "，")

@@ -149,6 +149,6 @@ extension Vocabulary {
         guard let rules = workspace.approvals?.rules else { return nil }
         let stageField = workspace.entity(entity)?.stageField
         let rule = rules.first { $0.leaving == nil && $0.field == field } ?? (field == stageField ? rules.first { $0.leaving != nil } : nil)
-        return rule.map { groupedAmount("\($0.above)") }
+        return rule.map { number(entity, $0.field, $0.above) }
     }
 }

@@ -46,6 +46,7 @@ enum Assets {
         table.fields td, table.list td { padding: 4px 10px; border-top: 1px solid var(--line); }
         td.ro { color: var(--ink); }
         form.field, form.inline { display: inline-flex; gap: 6px; margin: 0; }
+        form.field .unit { align-self: center; margin-left: -2px; color: var(--muted); }
         .timeline { list-style: none; padding: 0; } .timeline li { padding: 3px 0; border-bottom: 1px solid var(--line); }
         .timeline time { color: var(--muted); font-variant-numeric: tabular-nums; margin-right: 6px; }
         h1 small { color: var(--muted); font-weight: normal; font-size: 14px; }

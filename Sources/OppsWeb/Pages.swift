@@ -266,7 +266,15 @@ extension WebApp {
                             f.type == .date ? " type=\"date\"" : (f.type.isDecimal ? " inputmode=\"decimal\"" : (f.type == .integer ? " inputmode=\"numeric\"" : ""))
                         // A bounded number says its bounds before a refusal does (probability 0–100).
                         let hint = f.boundsText.map { " placeholder=\"\(esc($0))\" title=\"\(esc($0))\"" } ?? ""
-                        input = "<input name=\"value\"\(kind)\(hint) value=\"\(esc(value.isNull ? "" : value.canonicalText))\">"
+                        // A percentage as its number (15, not 15.00) with the sign beside the box: a
+                        // number pad has no %, and the edit takes the number alone.
+                        let percent = f.unit == .percent
+                        let number: String =
+                            switch value {
+                            case let .decimal(d) where percent: d.trimmed.description
+                            default: value.isNull ? "" : value.canonicalText
+                            }
+                        input = "<input name=\"value\"\(kind)\(hint) value=\"\(esc(number))\">" + (percent ? "<span class=\"unit\">%</span>" : "")
                     }
                     let verb = access == .propose ? t.propose : t.save
                     rows += """

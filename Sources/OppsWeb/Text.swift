@@ -35,8 +35,8 @@ struct WebText: Sendable {
     func value(_ words: Vocabulary, _ entity: String, _ field: String, _ v: Value) -> String {
         if v.isNull { return self("(empty)", "（空）") }
         if case let .boolean(b) = v { return b ? self("yes", "是") : self("no", "否") }
-        // An amount as opps prints it (120,000.00), so what is read is what is typed back.
-        if case let .decimal(d) = v { return groupedAmount("\(d)") }
+        // An amount as opps prints it (120,000.00), a percentage as 15% (Vocabulary.value), so
+        // what is read is what is typed back.
         return words.value(entity, field, v)
     }
     var save: String { self("Save", "保存") }

@@ -163,15 +163,20 @@ import Testing
             // opps rules without --role: the replica's own role.
             let rules = await opps("rules", "--home", sam)
             #expect(rules.stdout.hasPrefix("销售顾问在「需求挖掘」阶段对商机各字段的权限\n"))
-            #expect(rules.stdout.contains("\n取值范围：金额 ≥ 0；赢率 0–100；折扣 0–100"), "the bounds opps set holds to: \(rules.stdout)")
+            #expect(rules.stdout.contains("\n取值范围：金额 ≥ 0；赢率 0–100%；折扣 0–100%"), "the bounds opps set holds to: \(rules.stdout)")
             // An amount typed back as opps prints it; separators only in their places.
             #expect(await opps("set", id, "金额=1,200,000.50", "--home", sam).code == 0)
             #expect(await opps("show", id, "--home", sam).stdout.contains("1,200,000.50"))
             #expect(await opps("set", id, "金额=1,2000", "--home", sam).stderr.contains("不是数字"))
-            // A percent sign is not taken (15% must not become an amount), but the refusal says what to write.
-            #expect(await opps("set", id, "赢率=60%", "--home", sam).stderr == "opps: 赢率：「60%」不是整数：写 60，不带 %\n")
-            #expect(
-                await opps("set", id, "probability=60%", "--home", sam, "--locale", "en").stderr == "opps: probability: not a whole number: 60% (write 60, without %)\n")
+            // A percentage (workspace-format.md `unit`) takes its sign, and reads with it; the number is
+            // what is stored. Elsewhere the sign is not taken (15% must not become an amount of 15),
+            // and the refusal says what to write.
+            #expect(await opps("set", id, "赢率=60%", "--home", sam).stdout == "已修改 赢率：60%（待同步）\n")
+            #expect(await opps("show", id, "--home", sam).stdout.contains("\n  赢率             60% （待同步）\n"))
+            #expect(await opps("show", id, "--json", "--home", sam).stdout.contains("\"probability\":60"))
+            #expect(await opps("set", id, "赢率=55.5%", "--home", sam).stderr == "opps: 赢率：「55.5」不是整数\n")
+            #expect(await opps("set", id, "金额=15%", "--home", sam).stderr == "opps: 金额：「15%」不是数字：写 15，不带 %\n")
+            #expect(await opps("set", id, "amount=15%", "--home", sam, "--locale", "en").stderr == "opps: amount: not a decimal number: 15% (write 15, without %)\n")
             // A whole number is typed as an amount is (full-width digits too); a fraction is still refused.
             #expect(await opps("set", id, "赢率=６０", "--home", sam).code == 0)
             #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["probability"]?.int == 60)
@@ -334,7 +339,7 @@ import Testing
         #expect(words.chineseReason(.readOnly, entity: "opportunity", field: "amount") == "你的角色在当前阶段只能查看「金额」")
         #expect(words.chineseReason(.createNotPermitted, entity: "account", field: "account").contains("新建「客户」"))
         // The threshold an approval needs, as amounts read (the workspace's own rule for the field).
-        #expect(words.chineseReason(.approvalRequired, entity: "opportunity", field: "discount") == "「折扣」超过 10.00 需要审批")
+        #expect(words.chineseReason(.approvalRequired, entity: "opportunity", field: "discount") == "「折扣」超过 10% 需要审批")
         // A rule a newer hub names and this replica does not know: its name, not a guess.
         #expect(words.reason(rule: "some-new-rule", entity: "opportunity", field: "amount", chinese: true) == "some-new-rule")
         #expect(Vocabulary.chineseOutcome("lost") == "未被采用" && Vocabulary.chineseOutcome("rejected") == "被拒绝")
@@ -357,7 +362,7 @@ import Testing
             #expect(
                 words.reason(rule: "authority", entity: "opportunity", field: "amount", chinese: false)
                     == "changed at the same time: whoever has more say over amount won")
-            #expect(words.reason(rule: "approval-required", entity: "opportunity", field: "discount", chinese: false) == "discount above 10.00 needs approval")
+            #expect(words.reason(rule: "approval-required", entity: "opportunity", field: "discount", chinese: false) == "discount above 10% needs approval")
             #expect(
                 words.reason(rule: "create-not-permitted", entity: "account", field: "account", chinese: false)
                     == "your role may not create account records, or not at this stage")

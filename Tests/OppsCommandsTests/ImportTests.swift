@@ -111,10 +111,10 @@ import Testing
         try "id,名称,行业,区域\n\(huawei),华为,电信,华南\n".write(toFile: accounts, atomically: true, encoding: .utf8)
         let deals = f.root + "/商机.csv"
         try """
-        名称,客户,阶段,负责人,金额,币种
-        华为 云迁移,\(huawei),谈判,sam,120000.00,人民币
-        华为 培训,\(huawei),需求挖掘,bob,12万,美元
-        华为 扩容,\(huawei),梦想,sam,1.00,卢布
+        名称,客户,阶段,负责人,金额,币种,赢率,折扣
+        华为 云迁移,\(huawei),谈判,sam,120000.00,人民币,40%,12.5%
+        华为 培训,\(huawei),需求挖掘,bob,12万,美元,,
+        华为 扩容,\(huawei),梦想,sam,1.00,卢布,,
 
         """.write(toFile: deals, atomically: true, encoding: .utf8)
         try await f.serving { url in
@@ -142,6 +142,8 @@ import Testing
             let held = await opps("list", "--home", f.home("sam"), "--json").json?.array ?? []
             #expect(held.count == 1 && held.first?["fields"]?["stage"]?.string == "negotiation", "\(held)")
             #expect(held.first?["fields"]?["currency"]?.string == "CNY" && held.first?["fields"]?["name"]?.string == "华为 云迁移")
+            // Percentages as a spreadsheet writes them (workspace-format.md `unit`), stored as numbers.
+            #expect(held.first?["fields"]?["probability"]?.int == 40 && held.first?["fields"]?["discount"]?.string == "12.50", "\(held)")
             // A column named twice (by its name and its label), an unknown type: one line each.
             let twice = f.root + "/twice.csv"
             try "名称,name\n甲,乙\n".write(toFile: twice, atomically: true, encoding: .utf8)

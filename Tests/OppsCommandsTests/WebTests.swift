@@ -227,7 +227,12 @@ import Testing
                 // A bounded number says its bounds (workspace-format.md min/max) before a refusal does.
                 #expect(
                     page.body.contains("value=\"amount\"><input name=\"value\" inputmode=\"decimal\" placeholder=\"≥ 0\" title=\"≥ 0\" value=\"120000"), "\(page.body)")
-                #expect(page.body.contains("value=\"probability\"><input name=\"value\" inputmode=\"numeric\" placeholder=\"0–100\" title=\"0–100\""), "\(page.body)")
+                #expect(page.body.contains("value=\"probability\"><input name=\"value\" inputmode=\"numeric\" placeholder=\"0–100%\" title=\"0–100%\""), "\(page.body)")
+                // A percentage's box holds its number (what an edit takes) with the sign beside it; one
+                // typed with the sign is taken too.
+                let percent = try await web.post("/deal/\(short)/edit", ["field": "probability", "value": "35%"], from: "/deal/\(short)")
+                #expect(percent.body.contains("msg ok"), "\(percent.body.prefix(400))")
+                #expect(percent.body.contains("placeholder=\"0–100%\" title=\"0–100%\" value=\"35\"><span class=\"unit\">%</span>"), "\(percent.body)")
                 let replica = try Replica(home: f.home("sam"), clock: FixedClock(milliseconds: 1_796_000_000_000))
                 let record = try #require(try replica.record(RecordID(parsing: deal)!))
                 var readOnly = 0

@@ -65,6 +65,27 @@ import Testing
         #expect(typed("99999999999亿") == nil && typed("9999999999亿") == "999999999900000000")
     }
 
+    /// A percentage as people type it (`40%`, `12.5 %`, full-width `１５％`), and as a reader
+    /// reads one: the number without the zeros that say nothing, the sign after it.
+    @Test func aPercentageIsTypedAndReadWithItsSign() throws {
+        func typed(_ text: String) -> String? { ExactDecimal.typedPercent(text)?.description }
+        #expect(typed("40%") == "40" && typed("12.5 %") == "12.5" && typed("１５％") == "15" && typed(" 8% ") == "8")
+        #expect(typed("40") == nil && typed("%") == nil && typed("40%%") == nil && typed("abc%") == nil)
+        #expect(try ExactDecimal(parsing: "15.00").trimmed.description == "15")
+        #expect(try ExactDecimal(parsing: "12.50").trimmed.description == "12.5")
+        #expect(try ExactDecimal(parsing: "0.00").trimmed.description == "0")
+        #expect(try ExactDecimal(parsing: "100").trimmed.description == "100")
+        // The workspace's percentages read with the sign; an amount with its separators; a
+        // field that counts nothing as it is.
+        let words = Vocabulary(.default, locale: "zh-CN")
+        #expect(words.value("opportunity", "discount", .decimal(try ExactDecimal(parsing: "15.00"))) == "15%")
+        #expect(words.value("opportunity", "discount", .decimal(try ExactDecimal(parsing: "12.50"))) == "12.5%")
+        #expect(words.value("opportunity", "probability", .integer(40)) == "40%")
+        #expect(words.value("opportunity", "amount", .decimal(try ExactDecimal(parsing: "1200000.50"))) == "1,200,000.50")
+        #expect(Workspace.default.entity("opportunity")?.field("probability")?.boundsText == "0–100%")
+        #expect(Workspace.default.entity("opportunity")?.field("amount")?.boundsText == "≥ 0")
+    }
+
     @Test func comparesAcrossScales() throws {
         let a = try ExactDecimal(parsing: "10.5"), b = try ExactDecimal(parsing: "10.50"), c = try ExactDecimal(parsing: "10.51")
         #expect(ExactDecimal.compare(a, b) == 0)

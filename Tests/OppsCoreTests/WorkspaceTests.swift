@@ -222,13 +222,13 @@ import Testing
             replace: #""type": "integer", "min": 0, "max": 100,"#, with: #""type": "integer", "min": 0, "max": 99.5,"#, line: 140,
             message: "99.5 is not a whole number", chinese: "99.5 不是整数"),
         BrokenCase(
-            replace: #""min": "0", "max": "100", "group": "terms""#, with: #""min": "0.001", "max": "100", "group": "terms""#, line: 150,
+            replace: #""min": "0", "max": "100", "unit""#, with: #""min": "0.001", "max": "100", "unit""#, line: 150,
             message: "0.001 has more than 2 digits after the point", chinese: "0.001 的小数位多于 2 位"),
         BrokenCase(
-            replace: #""min": "0", "max": "100", "group": "terms""#, with: #""min": "50", "max": "10", "group": "terms""#, line: 150,
+            replace: #""min": "0", "max": "100", "unit""#, with: #""min": "50", "max": "10", "unit""#, line: 150,
             message: "max 10 is less than min 50", chinese: "上限 10 小于下限 50"),
         BrokenCase(
-            replace: #""min": "0", "max": "100", "group": "terms""#, with: #""min": "0", "max": "999999999999999999", "group": "terms""#, line: 150,
+            replace: #""min": "0", "max": "100", "unit""#, with: #""min": "0", "max": "999999999999999999", "unit""#, line: 150,
             message: "999999999999999999 is out of range for this field", chinese: "999999999999999999 超出了这个字段的范围"),
         BrokenCase(
             replace: #""type": "integer", "min": 0, "max": 100,"#, with: #""type": "integer", "min": "none", "max": 100,"#, line: 140,
@@ -237,6 +237,16 @@ import Testing
             replace: #"{"name": "needs", "number": 29, "labels": {"zh-CN": "客户需求"}, "type": "text","#,
             with: #"{"name": "needs", "number": 29, "labels": {"zh-CN": "客户需求"}, "type": "text", "max": 5,"#, line: 163,
             message: "only an integer or decimal field has bounds", chinese: "只有整数或小数字段才有上下限"),
+        BrokenCase(
+            replace: #""max": "100", "unit": "percent", "group": "terms""#, with: #""max": "100", "unit": "permille", "group": "terms""#, line: 150,
+            message: "unknown unit \"permille\" (percent)", chinese: "没有单位「permille」（可用：percent）"),
+        BrokenCase(
+            replace: #"{"name": "needs", "number": 29, "labels": {"zh-CN": "客户需求"}, "type": "text","#,
+            with: #"{"name": "needs", "number": 29, "labels": {"zh-CN": "客户需求"}, "type": "text", "unit": "percent","#, line: 163,
+            message: "only an integer or decimal field has a unit", chinese: "只有整数或小数字段才有单位"),
+        BrokenCase(
+            replace: #""max": 100, "unit": "percent""#, with: #""max": 100, "unit": 1"#, line: 140,
+            message: "expected a string, found", chinese: "应是字符串"),
     ]
 
     @Test(arguments: broken)

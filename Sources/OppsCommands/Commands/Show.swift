@@ -12,9 +12,9 @@ import OppsStore
 func valueText(_ r: Replica, _ words: Vocabulary, _ entity: String, _ field: String, _ v: Value) throws -> String {
     let say = words.say
     if v.isNull { return say.empty }
-    // An amount with thousands separators, wherever it is read (a conflict said 200000.00 where
-    // show said 200,000.00); opps set takes it back as printed.
-    if case .decimal = v { return groupedAmount(say.value(words, entity, field, v)) }
+    // An amount with thousands separators and a percentage with its sign, wherever it is read
+    // (Vocabulary.value: a conflict said 200000.00 where show said 200,000.00); opps set takes
+    // either back as printed.
     guard case let .reference(target) = v else { return say.value(words, entity, field, v) }
     guard let t = try r.record(target) else { return "\(target) \(say.notOnThisLaptop)" }
     let name = t["name"].isNull ? words.entity(t.entity) : t["name"].canonicalText, code = try r.shortIDs()(target)

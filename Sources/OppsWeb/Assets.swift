@@ -74,6 +74,17 @@ enum Assets {
           .board { flex-direction: column; align-items: stretch; overflow-x: visible; }
           .column { flex: none; min-height: 0; }
           .column .card { cursor: default; }
+          /* Requests as cards: the deal, what it asks, who and where it stands, then the note and
+             the two buttons on a line of their own, all within the screen. */
+          table.requests, table.requests tbody, table.requests tr, table.requests td { display: block; width: auto; }
+          table.requests tr:first-child { display: none; }
+          table.requests tr { border-top: 1px solid var(--line); padding: 8px 10px; }
+          table.requests td { border: 0; padding: 2px 0; }
+          table.requests td:first-child a { font-weight: 600; }
+          table.requests td[data-label]::before { content: attr(data-label); color: var(--muted); }
+          table.requests td:empty { display: none; }
+          table.requests form.inline { flex-wrap: wrap; margin-top: 4px; }
+          table.requests form.inline input[name=note] { flex: 1 1 100%; }
         }
         """
 

@@ -502,7 +502,8 @@ extension WebApp {
             let asked = a["field"].isNull ? words.member(name, "kind", a["kind"].canonicalText) : r.requested(a, words: words, chinese: t.chinese)
             var s =
                 "<tr><td>\(deal.map { "<a href=\"/deal/\(short($0.id))\">\(esc($0["name"].canonicalText))</a>" } ?? "")</td><td>\(esc(asked))</td>"
-            s += "<td>\(esc(a.creator))</td><td>\(esc(state))</td><td>"
+            // On a phone a row is a card, each cell a line, the two short ones named (Assets.css).
+            s += "<td data-label=\"\(esc(t("By: ", "申请人：")))\">\(esc(a.creator))</td><td data-label=\"\(esc(t("State: ", "状态：")))\">\(esc(state))</td><td>"
             if decide {
                 s += """
                     <form method="post" action="/approvals/\(short(a.id))/decide" class="inline">\(csrfField)<input name="note" placeholder="\(esc(t("note", "备注")))">
@@ -514,7 +515,7 @@ extension WebApp {
         // A table of requests, or one sentence when there are none (not an empty table).
         func table(_ list: [Record], decide: Bool, none: String) throws -> String {
             guard !list.isEmpty else { return "<p class=\"none\">\(esc(none))</p>" }
-            return try "<div class=\"wide\"><table class=\"list\">\(head)" + list.map { try row($0, decide: decide) }.joined() + "</table></div>"
+            return try "<div class=\"wide\"><table class=\"list requests\">\(head)" + list.map { try row($0, decide: decide) }.joined() + "</table></div>"
         }
         let head = "<tr><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Request", "申请")))</th><th>\(esc(t("By", "申请人")))</th><th>\(esc(t("State", "状态")))</th><th></th></tr>"
         if approver {

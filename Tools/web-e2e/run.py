@@ -232,9 +232,15 @@ def main():
     d = browser("en-US")
     try:
         d.get(m.group(1))
+        # On his phone: each request a card, its buttons on the screen (they were off its right
+        # edge, in a table that scrolled sideways).
+        d.set_window_size(420, 900)
         d.get(m.group(1).split("/?")[0] + "/approvals")
         buttons = d.find_elements(By.CSS_SELECTOR, "button[value=approved]")
         assert buttons, "the demo leaves a request waiting for max"
+        inner = d.execute_script("return document.documentElement.clientWidth")
+        for b in d.find_elements(By.CSS_SELECTOR, "table.requests button"):
+            assert b.rect["x"] >= 0 and b.rect["x"] + b.rect["width"] <= inner, f"{b.text} at {b.rect} is off a {inner} px screen"
         submit(d, buttons[0])
         assert message(d)[0], "approved"
         submit(d, d.find_element(By.CSS_SELECTOR, "#syncbar form button"))

@@ -55,3 +55,20 @@ public func minuteText(_ milliseconds: Int64, offsetSeconds: Int = 0) -> String 
     let shifted = Timestamp(milliseconds: milliseconds).shifted(bySeconds: offsetSeconds)
     return String(shifted.description.prefix(16).map { $0 == "T" ? " " : $0 })
 }
+
+/// A duration as a reader reads it, to the minute under an hour, to the minute under a day, to
+/// the hour beyond: `45 min`, `5h 12m`, `4d 8h` (`45分钟`, `5小时12分`, `4天8小时`). For tables
+/// people read; what a program reads keeps the exact figure (`hoursText`).
+public func durationText(milliseconds: Int64, chinese: Bool) -> String {
+    let negative = milliseconds < 0
+    let minutes = (abs(milliseconds) + 30_000) / 60_000
+    let sign = negative ? "-" : ""
+    if minutes < 60 { return sign + (chinese ? "\(minutes)分钟" : "\(minutes) min") }
+    if minutes < 24 * 60 {
+        let (h, m) = (minutes / 60, minutes % 60)
+        return sign + (chinese ? "\(h)小时" + (m > 0 ? "\(m)分" : "") : "\(h)h" + (m > 0 ? " \(m)m" : ""))
+    }
+    let hours = (minutes + 30) / 60
+    let (d, h) = (hours / 24, hours % 24)
+    return sign + (chinese ? "\(d)天" + (h > 0 ? "\(h)小时" : "") : "\(d)d" + (h > 0 ? " \(h)h" : ""))
+}

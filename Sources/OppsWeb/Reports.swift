@@ -31,14 +31,18 @@ extension WebApp {
         var html = "<h1>\(esc(t.reports))</h1><h2>\(esc(t("Funnel and conversion", "漏斗与转化率")))</h2>"
         html += funnelSVG(figures, words: words, t: t)
         html +=
-            "<p class=\"winrate\">\(esc(t("Win rate: ", "赢单率：")))<b>\(esc(figures.winRatePercent.map { "\($0) %" } ?? t("no closed deals", "暂无结束的商机")))</b>"
+            "<p class=\"winrate\">\(esc(t("Win rate: ", "赢单率：")))<b>\(esc(figures.winRatePercent.map { "\($0)%" } ?? t("no closed deals", "暂无结束的商机")))</b>"
             + esc(t(" (\(figures.won) won, \(figures.lost) lost)", "（赢单 \(figures.won)，输单 \(figures.lost)）")) + "</p>"
         let stays = try pipeline().timeInStage(PipelineFilter())
         html += "<h2>\(esc(t("Time in stage (median days)", "阶段停留时间（中位天数）")))</h2>"
-        html += barsSVG(stays.map { (words.stage($0.stage), $0.stats.map { daysText($0.median) }) }, unit: t("d", "天"))
+        html += barsSVG(stays.map { (words.stage($0.stage), $0.stats.map { daysText($0.median) }.map { ($0, $0 + " " + t("d", "天")) }) })
         let follow = try pipeline().followUp(PipelineFilter())
-        html += "<h2>\(esc(t("Follow-up speed (median hours to first activity)", "跟进速度（首次跟进中位小时数）")))</h2>"
-        html += barsSVG(follow.map { ($0.isTotal ? t("all", "全部") : $0.owner, $0.firstActivity.map { hoursText($0.median) }) }, unit: t("h", "小时"))
+        html += "<h2>\(esc(t("Follow-up speed (median time from hand-off to first activity)", "跟进速度（从移交到首次跟进，中位时间）")))</h2>"
+        // As long as it took (`4天8小时`), the bar by the hours.
+        html += barsSVG(
+            follow.map { f in
+                (f.isTotal ? t("all", "全部") : f.owner, f.firstActivity.map { (hoursText($0.median), durationText(milliseconds: $0.median, chinese: t.chinese)) })
+            })
         html += try forecastSection(t)
         return try layout(t.reports, t, active: "/reports", message: message, body: html)
     }
@@ -135,16 +139,18 @@ extension WebApp {
                 "<rect x=\"\(fmt(x))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"\(Int(rowHeight - 6))\" rx=\"3\" class=\"funnel s\(i % 8)\"><title>\(esc(words.stage(row.stage))): \(row.reached)</title></rect>"
             svg +=
                 "<text x=\"\(Int(labelWidth + barSpace / 2))\" y=\"\(Int(y + 19))\" text-anchor=\"middle\" class=\"value\(i % 8 >= 2 && w > 40 ? " in" : "")\">\(row.reached)</text>"
-            let conv = row.conversionPercent.map { "\($0) % · " } ?? ""
+            let conv = row.conversionPercent.map { "\($0)% · " } ?? ""
             svg += "<text x=\"\(Int(labelWidth + barSpace + 10))\" y=\"\(Int(y + 19))\" class=\"conv\">\(esc(conv))\(esc(t("now", "当前"))) \(row.now)</text>"
         }
         return svg + "</svg>"
     }
 
     /// Horizontal bars of decimal figures (nil: no data, drawn as a dash).
-    nonisolated func barsSVG(_ rows: [(label: String, figure: String?)], unit: String) -> String {
+    /// One bar a row, as long as its figure (a number) against the largest, with its text
+    /// beside it; a row without a figure is a dash.
+    nonisolated func barsSVG(_ rows: [(label: String, figure: (number: String, text: String)?)]) -> String {
         let rowHeight = 26.0, labelWidth = 120.0, barSpace = 400.0
-        let values = rows.map { $0.figure.flatMap(Double.init) ?? 0 }
+        let values = rows.map { $0.figure.flatMap { Double($0.number) } ?? 0 }
         let top = max(values.max() ?? 1, 0.01)
         var svg = "<svg class=\"chart\" role=\"img\" viewBox=\"0 0 640 \(Int(rowHeight * Double(rows.count) + 10))\" xmlns=\"http://www.w3.org/2000/svg\">"
         for (i, row) in rows.enumerated() {
@@ -153,7 +159,7 @@ extension WebApp {
             if let figure = row.figure {
                 let w = max(2, barSpace * values[i] / top)
                 svg += "<rect x=\"\(Int(labelWidth))\" y=\"\(fmt(y))\" width=\"\(fmt(w))\" height=\"\(Int(rowHeight - 8))\" rx=\"2\" class=\"funnel s\(i % 8)\"></rect>"
-                svg += "<text x=\"\(fmt(labelWidth + w + 6))\" y=\"\(Int(y + 16))\" class=\"value\">\(esc(figure)) \(esc(unit))</text>"
+                svg += "<text x=\"\(fmt(labelWidth + w + 6))\" y=\"\(Int(y + 16))\" class=\"value\">\(esc(figure.text))</text>"
             } else {
                 svg += "<text x=\"\(Int(labelWidth))\" y=\"\(Int(y + 16))\" class=\"value\">—</text>"
             }

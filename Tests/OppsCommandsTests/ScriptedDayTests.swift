@@ -256,6 +256,11 @@ struct Script {
             let csv = await s.run("max", "2026-11-13T08:00:00Z", "report", "follow-up", "--csv")
             #expect(csv.stdout.hasPrefix("owner,handed_off,followed_up,"))
             #expect(csv.stdout.contains("tom,1,1,48.00,48.00,1,1.00"))
+            // The table a manager reads says how long it took, in days and hours; the figures above stay exact.
+            let table = await s.run("max", "2026-11-13T08:00:00Z", "report", "follow-up", "--locale", "zh-CN").stdout
+            #expect(table.contains("到首次跟进 平均 / 中位") && table.contains(" 4小时 / 4小时 ") && table.contains(" 2天 / 2天 ") && table.contains(" 1天2小时 / 1天2小时 "), "\(table)")
+            let english = await s.run("max", "2026-11-13T08:00:00Z", "report", "follow-up", "--locale", "en").stdout
+            #expect(english.contains(" 4h / 4h ") && english.contains(" 2d / 2d ") && english.contains(" 1d 2h / 1d 2h "), "\(english)")
             #expect(await s.run("max", "2026-11-13T08:00:00Z", "funnel", "--from", "2026-11-30", "--to", "2026-11-01").code == 64)
         }
     }

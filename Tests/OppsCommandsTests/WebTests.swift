@@ -504,7 +504,7 @@ import Testing
                 #expect(page.body.contains("<svg") && page.body.contains("</svg>"))
                 for row in figures.rows { #expect(page.body.contains(">\(row.reached)</text>")) }
                 // The win rate as each reader writes it.
-                let rate = figures.winRatePercent.map { "\($0) %" } ?? "no closed deals"
+                let rate = figures.winRatePercent.map { "\($0)%" } ?? "no closed deals"
                 #expect(page.body.contains("Win rate: <b>\(rate)</b> (\(figures.won) won, \(figures.lost) lost)"), "\(page.body.suffix(600))")
                 let zh = try await web.send("/reports", headers: [("Accept-Language", "zh-CN")]).body
                 #expect(zh.contains("赢单率：<b>") && zh.contains("（赢单 \(figures.won)，输单 \(figures.lost)）"), "\(zh.suffix(600))")

@@ -86,6 +86,20 @@ import Testing
         #expect(Workspace.default.entity("opportunity")?.field("amount")?.boundsText == "≥ 0")
     }
 
+    /// A duration as a reader reads it: minutes under an hour, hours and minutes under a day,
+    /// days and hours beyond, each rounded to its last unit.
+    @Test func aDurationReadsInItsLargestUnits() {
+        func both(_ ms: Int64) -> [String] { [durationText(milliseconds: ms, chinese: false), durationText(milliseconds: ms, chinese: true)] }
+        #expect(both(0) == ["0 min", "0分钟"])
+        #expect(both(45 * 60_000 + 29_000) == ["45 min", "45分钟"])
+        #expect(both(59 * 60_000 + 31_000) == ["1h", "1小时"])
+        #expect(both(5 * 3_600_000 + 12 * 60_000) == ["5h 12m", "5小时12分"])
+        #expect(both(24 * 3_600_000) == ["1d", "1天"])
+        #expect(both(104 * 3_600_000 + 31 * 60_000) == ["4d 9h", "4天9小时"])
+        #expect(both(47 * 3_600_000 + 59 * 60_000) == ["2d", "2天"])
+        #expect(both(-90 * 60_000) == ["-1h 30m", "-1小时30分"])
+    }
+
     @Test func comparesAcrossScales() throws {
         let a = try ExactDecimal(parsing: "10.5"), b = try ExactDecimal(parsing: "10.50"), c = try ExactDecimal(parsing: "10.51")
         #expect(ExactDecimal.compare(a, b) == 0)

@@ -99,13 +99,15 @@ struct ReportCommand: ParsableCommand {
             let shown = owners.count == 1 && owners[0].owner == "-" ? rows.filter(\.isTotal) : rows
             // The numbers end where their headings end, in either language.
             let header = [
-                say("owner", "负责人"), say("handed off", "移交"), say("followed up", "已跟进"), say("hours to 1st: avg / median", "首次跟进小时 平均 / 中位"),
+                say("owner", "负责人"), say("handed off", "移交"), say("followed up", "已跟进"), say("to 1st follow-up: avg / median", "到首次跟进 平均 / 中位"),
                 say("follow-ups a deal", "每商机跟进"),
             ]
+            func time(_ ms: Int64) -> String { durationText(milliseconds: ms, chinese: say.chinese) }
             let lines = shown.map { f in
                 [
                     cut(f.isTotal ? say("all", "合计") : f.owner, 16), String(f.handedOff), String(f.followedUp),
-                    f.firstActivity.map { hoursText($0.average) + " / " + hoursText($0.median) } ?? "-", perDeal(f),
+                    // As long as it took, in days and hours (`4天8小时`); --json and --csv keep the hours.
+                    f.firstActivity.map { time($0.average) + " / " + time($0.median) } ?? "-", perDeal(f),
                 ]
             }
             for line in table([header] + lines, right: [1, 2, 3, 4]) { Console.out(line) }

@@ -66,6 +66,19 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
         return path.isEmpty ? nil : path
     }
 
+    /// The group of commands whose help `words` ask for (`team --help`, `help team`): the parser
+    /// hands such a request to the group's default command (`team list`), whose page does not
+    /// say that `team add` exists. Nil when they ask for a single command's help, or none.
+    public func groupAsked(_ words: [String]) -> ParsableCommand.Type? {
+        guard let path = path(asked: words) else { return nil }
+        var type: ParsableCommand.Type = Root.self
+        for word in path {
+            guard let next = type.configuration.subcommands.first(where: { $0._commandName == word }) else { return nil }
+            type = next
+        }
+        return type.configuration.subcommands.isEmpty ? nil : type
+    }
+
     /// The group, the word after it and the group's commands, when that word is a plain word
     /// (not an option) naming none of them and the group has no default command, or is near one
     /// of its names (`account lst`, a typo the default command then failed to parse). Asked only

@@ -92,6 +92,11 @@ public enum OppsMain {
             Console.out(page)
             return 0
         }
+        // `opps team --help`: the group's page, which lists add and remove beside list.
+        if let group = ChineseCommandHelp.help.groupAsked(rest) {
+            Console.out(Usage.fitted(Opps.helpMessage(for: group, columns: Console.width)))
+            return 0
+        }
         // `opps set ID --set a=b`, as other tools write it: the line without it ("no option
         // --set: did you mean --json?" sent the rep the wrong way).
         if rest.first == "set", let fixed = CommandGuess.withoutSetOption(arguments) {

@@ -179,6 +179,15 @@ struct Phrases: Sendable {
         return self("changed \(en.joined(separator: "; ")) (pending sync)", "已修改 \(zh.joined(separator: "、"))（待同步）")
     }
     /// The fields a new record was made with, each with its value (`已填 金额：300,000.00`).
+    /// After `opps new`: the account it made (its name was no account's here).
+    func madeAccount(_ name: String, code: String) -> String { self("  new account: \(name) (\(code))", "  新建客户：\(name)（\(code)）") }
+    /// After `opps new`: what the stage needs before `stage`, as the opps set to type; or the
+    /// move itself when nothing is missing.
+    func beforeStage(_ stage: String, code: String, pairs: [String]) -> String {
+        guard !pairs.isEmpty else { return self("next: opps stage \(code) \(stage)", "下一步：opps stage \(code) \(stage)") }
+        let set = "opps set \(code) " + pairs.joined(separator: " ")
+        return self("to move on to \(stage), fill in: \(set)", "进入「\(stage)」前先补上：\(set)")
+    }
     func filled(_ fields: [(label: String, value: String)]) -> String {
         self("  with " + fields.map { "\($0.label) \($0.value)" }.joined(separator: "; "), "  已填 " + fields.map { "\($0.label)：\($0.value)" }.joined(separator: "、"))
     }

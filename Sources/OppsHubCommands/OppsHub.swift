@@ -59,6 +59,11 @@ public enum OppsHubMain {
             Console.out(page)
             return 0
         }
+        // `opps-hub backup --help`: the group's page, which lists every command in it.
+        if let group = ChineseHubHelp.help.groupAsked(arguments) {
+            Console.out(Usage.fitted(OppsHub.helpMessage(for: group, columns: Console.width)))
+            return 0
+        }
         do {
             var command = try OppsHub.parseAsRoot(arguments)
             if var a = command as? any AsyncParsableCommand { try await a.run() } else { try command.run() }

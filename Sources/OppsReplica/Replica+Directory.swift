@@ -27,7 +27,7 @@ extension Replica {
             throw ReplicaError.refused(entity: "opportunity", field: "opportunity", rule: .createNotPermitted, detail: "\(role) may not create opportunities")
         }
         return try store.transaction {
-            let accountID = try findOrCreate(entity: "account", text: account, using: &rng)
+            let (accountID, madeAccount) = try findOrMake(entity: "account", text: account, using: &rng)
             var fields: [(String, Value)] = [("name", .text(name)), ("account", .reference(accountID))]
             for (field, text) in [("amount", amount), ("currency", currency), ("close_date", close)] {
                 guard let text, !text.isEmpty, let f = entity.field(field) else { continue }
@@ -40,7 +40,9 @@ extension Replica {
                 }
                 fields.append((field, value))
             }
-            return try create(entity: "opportunity", stage: role == "sales" ? "discovery" : stage, fields: fields, using: &rng)
+            var made = try create(entity: "opportunity", stage: role == "sales" ? "discovery" : stage, fields: fields, using: &rng)
+            made.madeAccount = madeAccount ? accountID : nil
+            return made
         }
     }
 
@@ -50,14 +52,24 @@ extension Replica {
     /// merge later) and no name here contains it ("云帆" for 苏州云帆物流有限公司: most likely one
     /// of them was meant, so none is guessed: the lookup names them).
     public func findOrCreate(entity: String, text: String, extra: [(String, Value)] = [], using rng: inout some RandomNumberGenerator) throws -> RecordID {
-        if let id = try? resolveID(text, among: [entity]), try record(id)?.entity == entity { return id }
+        try findOrMake(entity: entity, text: text, extra: extra, using: &rng).id
+    }
+
+    /// The same, and whether the record was made now (a rep is told a new account was made,
+    /// not only that the deal was).
+    public func findOrMake(
+        entity: String, text: String, extra: [(String, Value)] = [], using rng: inout some RandomNumberGenerator
+    ) throws -> (
+        id: RecordID, made: Bool
+    ) {
+        if let id = try? resolveID(text, among: [entity]), try record(id)?.entity == entity { return (id, false) }
         let existing = try store.list(entity: entity, workspace: workspace)
-        for e in existing where e["name"] == .text(text) { return e.id }
+        for e in existing where e["name"] == .text(text) { return (e.id, false) }
         try refuseLikelyDuplicate(entity: entity, [("name", .text(text))] + extra, among: existing)
         let folded = text.lookupFolded
         let containing = existing.filter { !folded.isEmpty && $0["name"].canonicalText.lookupFolded.contains(folded) }
         if !containing.isEmpty { throw try lookup(.partOfName, typed: text, containing.map(\.id)) }
-        return try create(entity: entity, stage: nil, fields: [("name", .text(text))] + extra, using: &rng).record
+        return (try create(entity: entity, stage: nil, fields: [("name", .text(text))] + extra, using: &rng).record, true)
     }
 
     /// Refuses a new record of `entity` with `fields` that would likely duplicate one of

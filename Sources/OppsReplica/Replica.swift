@@ -215,6 +215,8 @@ public struct EditResult: Sendable {
     public var requests: [RecordID] = []
     /// Fields asked for that already held the value: nothing was written for them.
     public var unchanged: [String] = []
+    /// The account made with a new deal, when its name was no account's here (`newOpportunity`).
+    public var madeAccount: RecordID?
 }
 
 /// What one sync did.

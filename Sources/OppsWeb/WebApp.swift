@@ -165,8 +165,13 @@ public actor WebApp {
     func newDeal(name: String, account: String, amount: String?, currency: String?, close: String?, t: WebText) -> (Message, String?) {
         var rng = SystemRandomNumberGenerator()
         do {
-            let id = try replica.newOpportunity(name: name, account: account, amount: amount, currency: currency, close: close, using: &rng).record
-            return (Message(text: t("Opportunity created (pending sync)", "已新建商机（待同步）"), ok: true), try shortID(id))
+            let made = try replica.newOpportunity(name: name, account: account, amount: amount, currency: currency, close: close, using: &rng)
+            // An account made with it is said, so a misspelt name is seen now, not at a merge.
+            let account = try made.madeAccount.flatMap { try replica.record($0) }.map { $0["name"].canonicalText }
+            let text =
+                t("Opportunity created (pending sync)", "已新建商机（待同步）")
+                + (account.map { t("; new account \($0)", "；新建客户「\($0)」") } ?? "")
+            return (Message(text: text, ok: true), try shortID(made.record))
         } catch {
             return (failure(error, words: vocabulary(t), t: t), nil)
         }

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import OppsConsole
 import Testing
 
 @testable import OppsCommands
+@testable import OppsHubCommands
 
 /// Issue 15: every command's --help says what it does in one line, with an example — and the
 /// example only uses options that command has.
@@ -32,6 +34,32 @@ import Testing
                 #expect(
                     help.contains(flag + " ") || help.contains(flag + "\n") || help.contains(flag + "]") || help.contains(flag + ","),
                     "\(name): the example's \(flag) is not an option of it")
+            }
+        }
+    }
+
+    /// A group's --help lists every command in it, in English as in Chinese: `opps team --help`
+    /// printed `team list`'s page (the group's default), which does not say `team add` exists.
+    @Test func aGroupsHelpListsItsCommands() async {
+        let groups = Self.commands(Opps.self).filter { !$0.path.isEmpty && !$0.type.configuration.subcommands.isEmpty }
+        #expect(groups.contains { $0.path == ["team"] && $0.type.configuration.defaultSubcommand != nil })
+        for (path, type) in groups {
+            for asked in [path + ["--help"], path + ["-h"], ["help"] + path] {
+                let run = await opps(asked + ["--locale", "en"], environment: ["LANG": "C"])
+                #expect(run.code == 0, "\(asked)")
+                for sub in type.configuration.subcommands {
+                    #expect(run.stdout.contains("\n  \(sub._commandName) "), "opps \(asked.joined(separator: " ")) does not list \(sub._commandName): \(run.stdout)")
+                }
+            }
+        }
+        let hubGroups = Self.commands(OppsHub.self).filter { !$0.path.isEmpty && !$0.type.configuration.subcommands.isEmpty }
+        #expect(hubGroups.contains { $0.path == ["conflicts"] && $0.type.configuration.defaultSubcommand != nil })
+        for (path, type) in hubGroups {
+            let run = await ProcessEnvironment.$pinned.withValue(["LANG": "C"]) { await oppsHub(path + ["--help"]) }
+            #expect(run.code == 0, "\(path)")
+            for sub in type.configuration.subcommands {
+                #expect(
+                    run.stdout.contains("\n  \(sub._commandName) "), "opps-hub \(path.joined(separator: " ")) --help does not list \(sub._commandName): \(run.stdout)")
             }
         }
     }

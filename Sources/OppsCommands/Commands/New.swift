@@ -64,6 +64,27 @@ struct NewCommand: ParsableCommand {
         }
         // `负责人=lin` from a rep is a transfer request, not a change: said as opps set says it.
         try reportProposals(made, r, words: words)
+        let short = try r.shortIDs()
+        // An account the name made now, not one found: said, so a typo is seen today, not at
+        // the manager's merge.
+        if let account = made.madeAccount, let record = try r.record(account) {
+            Console.out(words.say.madeAccount(record["name"].canonicalText, code: short(account)))
+        }
+        // What the deal's stage asks before the next one, as the line to type.
+        if let deal = try r.record(made.record), let line = nextGate(deal, code: short(made.record), words: words) { Console.out(line) }
+    }
+
+    /// `before solution: opps set ID needs=… amount=120000.00` for the fields the deal's stage
+    /// needs before the next (Resolver's gate), or `next: opps stage ID solution` when it has them.
+    func nextGate(_ deal: Record, code: String, words: Vocabulary) -> String? {
+        let ws = words.workspace
+        guard let e = ws.entity(deal.entity), let stageField = e.stageField, case let .member(stage) = deal[stageField],
+            let i = ws.stageIndex(stage), i + 1 < ws.stages.count, !ws.stages[i].closed, !ws.stages[i + 1].closed
+        else { return nil }
+        let next = ws.stages[i + 1]
+        var missing = ws.stages[i].leaveRequires.filter { !Workspace.meetsGate(deal[$0]) }
+        if let h = ws.handoff, h.from == stage { missing += h.checklist.filter { !Workspace.meetsGate(deal[$0]) && !missing.contains($0) } }
+        return words.say.beforeStage(words.stage(next.name), code: code, pairs: gatePairs(e, missing, words: words))
     }
 }
 

@@ -58,21 +58,7 @@ extension StageCommand: HintsAfterError {
         if case let .enumeration(members)? = e.field("loss_reason")?.type, let first = members.first {
             reasonExample = words.member(entity, "loss_reason", first)
         }
-        let pairs = missing.filter { !(byReason && $0 == "loss_reason") }.map { name -> String in
-            let example: String =
-                switch e.field(name)?.type {
-                case .date: "YYYY-MM-DD"
-                case .timestamp: "YYYY-MM-DD HH:MM"
-                case .boolean: say("yes", "是")
-                case .decimal: "120000.00"
-                case .integer: "1"
-                case let .enumeration(members)?: members.first.map { words.member(entity, name, $0) } ?? "…"
-                case .user: say("NAME", "用户名")
-                case .reference: say("NAME", "名称")
-                default: "…"
-                }
-            return "\(words.field(entity, name))=\(example)"
-        }
+        let pairs = gatePairs(e, missing.filter { !(byReason && $0 == "loss_reason") }, words: words)
         let again = "opps stage \(id) \(stage)" + (byReason ? " --reason \(reasonExample)" : "")
         guard !pairs.isEmpty else { return say("say why: \(again)", "写明原因：\(again)") }
         let set = "opps set \(id) " + pairs.joined(separator: " ")
@@ -87,4 +73,27 @@ func stageNamed(_ text: String, _ r: Replica, _ words: Vocabulary) throws -> Str
     let stages = r.workspace.stages.map { words.stage($0.name) }
     throw ReplicaError.invalid(
         words.say("unknown stage \"\(text)\" (\(stages.joined(separator: ", ")))", "没有阶段「\(text)」（阶段：\(stages.joined(separator: "、"))）"))
+}
+
+/// `FIELD=EXAMPLE` for each field a stage's gate still needs, as a rep types them into opps set:
+/// a date as YYYY-MM-DD, an amount as 120000.00, a percentage as 50%, a choice as its first
+/// member in the reader's words.
+func gatePairs(_ e: Entity, _ missing: [String], words: Vocabulary) -> [String] {
+    let say = words.say
+    return missing.map { name -> String in
+        let field = e.field(name)
+        let example: String =
+            switch field?.type {
+            case .date: "YYYY-MM-DD"
+            case .timestamp: "YYYY-MM-DD HH:MM"
+            case .boolean: say("yes", "是")
+            case .decimal: field?.unit == .percent ? "10%" : "120000.00"
+            case .integer: field?.unit == .percent ? "50%" : "1"
+            case let .enumeration(members)?: members.first.map { words.member(e.name, name, $0) } ?? "…"
+            case .user: say("NAME", "用户名")
+            case .reference: say("NAME", "名称")
+            default: "…"
+            }
+        return "\(words.field(e.name, name))=\(example)"
+    }
 }

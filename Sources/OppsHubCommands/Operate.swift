@@ -24,18 +24,20 @@ public struct StatusCommand: ParsableCommand {
 
     public func run() throws {
         let s = try adminCall { try data.openEngine().status(retention: Int64(retentionDays) * day) }
+        func g(_ n: some BinaryInteger) -> String { grouped(Int(n)) }
         if json {
             Console.out(try StatusJSON(s).jsonLine())
             return
         }
         Console.out(
             say(
-                "head \(s.head), \(s.logEntries) log entries, \(s.records) records, workspace v\(s.workspaceVersion), database \(s.databaseBytes / 1024) KiB",
-                "序号到 \(s.head)，日志 \(s.logEntries) 条，记录 \(s.records) 条，工作区第 \(s.workspaceVersion) 版，数据库 \(s.databaseBytes / 1024) KiB"))
+                // Counts grouped as every count opps prints is (16,002); the sequence numbers as they are.
+                "head \(s.head), \(g(s.logEntries)) log entries, \(g(s.records)) records, workspace v\(s.workspaceVersion), database \(g(s.databaseBytes / 1024)) KiB",
+                "序号到 \(s.head)，日志 \(g(s.logEntries)) 条，记录 \(g(s.records)) 条，工作区第 \(s.workspaceVersion) 版，数据库 \(g(s.databaseBytes / 1024)) KiB"))
         Console.out(
             say(
-                "open conflicts \(s.openConflicts); compaction would free \(s.compactableEntries) log entries (through \(s.compactionWatermark))",
-                "未处理冲突 \(s.openConflicts) 个；压缩可以释放 \(s.compactableEntries) 条日志（到序号 \(s.compactionWatermark)）"))
+                "open conflicts \(g(s.openConflicts)); compaction would free \(g(s.compactableEntries)) log entries (through \(s.compactionWatermark))",
+                "未处理冲突 \(g(s.openConflicts)) 个；压缩可以释放 \(g(s.compactableEntries)) 条日志（到序号 \(s.compactionWatermark)）"))
         guard !s.replicas.isEmpty else { Console.out(say("no replica has synced yet", "还没有副本同步过")); return }
         // A table that reads at 80 columns: a replica a line, its last sync to the minute (UTC).
         Console.out("")

@@ -21,6 +21,10 @@ import Testing
             let hint = String(lines.last ?? "")
             #expect(hint.hasPrefix("fill them in first: opps set \(short) ") && hint.hasSuffix(", then opps stage \(short) solution"), "\(hint)")
             #expect(hint.contains("close_date=YYYY-MM-DD") && hint.contains("amount=120000.00"), "\(hint)")
+            // The stage written as a field says the same (it said only what was missing).
+            let viaSet = await opps("set", short, "阶段=方案", "--home", sam, "--locale", "zh-CN")
+            #expect(viaSet.code == 3 && viaSet.stderr.split(separator: "\n").last?.hasPrefix("先补上：opps set \(short) ") == true, "\(viaSet.stderr)")
+            #expect(viaSet.stderr.hasSuffix("，再运行 opps stage \(short) 方案\n"), "\(viaSet.stderr)")
             // In Chinese, fields by label; typed back as printed, the move goes through.
             let zh = await opps("stage", short, "方案", "--home", sam, "--locale", "zh-CN").stderr
             let set = try #require(zh.split(separator: "\n").last.flatMap { $0.hasPrefix("先补上：") ? $0.dropFirst(4).split(separator: "，").first : nil })

@@ -69,6 +69,16 @@ struct SetCommand: ParsableCommand {
 /// deal's account, then to set the field again.
 extension SetCommand: HintsAfterError {
     func hint(for error: ReplicaError, words: Vocabulary) -> String? {
+        // `阶段=方案` past a gate not met: what to fill in, as opps stage says it.
+        if case .refused(_, _, .stageGate, _, _) = error {
+            let staged = words.workspace.entities.compactMap { e in e.stageField.map { (e, $0) } }
+            for pair in Self.joined(assignments) {
+                guard let (name, value) = AssignmentWords.split(pair),
+                    staged.contains(where: { $0.0.field(input: name)?.name == $0.1 })
+                else { continue }
+                return stageGateHint(error, id: id, stage: value, words: words)
+            }
+        }
         guard case let .lookup(.unknown, typed, _, _) = error, let r = try? home.open(), let recordID = try? r.resolveID(id),
             let record = try? r.record(recordID), let entity = r.workspace.entity(record.entity)
         else { return nil }

@@ -47,23 +47,30 @@ extension StageCommand: HintsAfterError {
                 "a deal in \(words.stage(closed.name)) is closed: only a \(managers) moves it again (ask yours)",
                 "「\(words.stage(closed.name))」的商机已结束：只有\(managers)能再移动它（请找你的经理）")
         }
-        guard case let .refused(entity, _, .stageGate, _, missing) = error, !missing.isEmpty,
-            let e = words.workspace.entity(entity)
-        else { return nil }
-        let say = words.say
-        // A loss reason is given with the move itself (--reason), as moveStage takes it.
-        let target = words.workspace.stage(input: stage)
-        let byReason = target?.fromAnyOpen == true && missing.contains("loss_reason")
-        var reasonExample = "…"
-        if case let .enumeration(members)? = e.field("loss_reason")?.type, let first = members.first {
-            reasonExample = words.member(entity, "loss_reason", first)
-        }
-        let pairs = gatePairs(e, missing.filter { !(byReason && $0 == "loss_reason") }, words: words)
-        let again = "opps stage \(id) \(stage)" + (byReason ? " --reason \(reasonExample)" : "")
-        guard !pairs.isEmpty else { return say("say why: \(again)", "写明原因：\(again)") }
-        let set = "opps set \(id) " + pairs.joined(separator: " ")
-        return say("fill them in first: \(set), then \(again)", "先补上：\(set)，再运行 \(again)")
+        return stageGateHint(error, id: id, stage: stage, words: words)
     }
+}
+
+/// A stage gate that is not met (`stage-gate`), after `opps stage ID STAGE` or `opps set ID
+/// 阶段=STAGE`: the `opps set` that fills it in, each field by the reader's word with an example of
+/// what it takes, then the move again. Nil for any other error.
+func stageGateHint(_ error: ReplicaError, id: String, stage: String, words: Vocabulary) -> String? {
+    guard case let .refused(entity, _, .stageGate, _, missing) = error, !missing.isEmpty,
+        let e = words.workspace.entity(entity)
+    else { return nil }
+    let say = words.say
+    // A loss reason is given with the move itself (--reason), as moveStage takes it.
+    let target = words.workspace.stage(input: stage)
+    let byReason = target?.fromAnyOpen == true && missing.contains("loss_reason")
+    var reasonExample = "…"
+    if case let .enumeration(members)? = e.field("loss_reason")?.type, let first = members.first {
+        reasonExample = words.member(entity, "loss_reason", first)
+    }
+    let pairs = gatePairs(e, missing.filter { !(byReason && $0 == "loss_reason") }, words: words)
+    let again = "opps stage \(id) \(stage)" + (byReason ? " --reason \(reasonExample)" : "")
+    guard !pairs.isEmpty else { return say("say why: \(again)", "写明原因：\(again)") }
+    let set = "opps set \(id) " + pairs.joined(separator: " ")
+    return say("fill them in first: \(set), then \(again)", "先补上：\(set)，再运行 \(again)")
 }
 
 /// A stage typed by a user: its name or any label (any case); one clear line naming the stages

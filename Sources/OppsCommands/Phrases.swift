@@ -179,8 +179,9 @@ struct Phrases: Sendable {
         return self("changed \(en.joined(separator: "; ")) (pending sync)", "已修改 \(zh.joined(separator: "、"))（待同步）")
     }
     /// The fields a new record was made with, each with its value (`已填 金额：300,000.00`).
-    /// After `opps new`: the account it made (its name was no account's here).
-    func madeAccount(_ name: String, code: String) -> String { self("  new account: \(name) (\(code))", "  新建客户：\(name)（\(code)）") }
+    /// After `opps new`, `opps lead add`: an account or contact it made (its name was none's
+    /// here), `entity` in the reader's words.
+    func made(_ entity: String, _ name: String, code: String) -> String { self("  new \(entity): \(name) (\(code))", "  新建\(entity)：\(name)（\(code)）") }
     /// After `opps new`: what the stage needs before `stage`, as the opps set to type; or the
     /// move itself when nothing is missing.
     func beforeStage(_ stage: String, code: String, pairs: [String]) -> String {

@@ -15,7 +15,9 @@ import Testing
             #expect(await opps("account", "new", "上海云帆", "--home", home).stderr.contains("already here"))
             #expect(await opps("account", "new", "Bad", "colour=blue", "--home", home).stderr.contains("no field \"colour\""))
             let person = await opps("contact", "new", "李伟", "--account", "上海云帆", "title=CIO", "--home", home)
-            #expect(person.code == 0, "\(person.stderr)")
+            #expect(person.code == 0 && !person.stdout.contains("new account"), "the account was found: \(person.stderr)\(person.stdout)")
+            let elsewhere = await opps("contact", "new", "王芳", "--account", "杭州云帆", "--home", home, "--locale", "en")
+            #expect(elsewhere.code == 0 && elsewhere.stdout.contains("\n  new account: 杭州云帆 ("), "an account the name made is said: \(elsewhere.stdout)")
             #expect(await opps("new", "华东 试点", "--account", "上海云帆", "--amount", "120000.00", "--currency", "CNY", "--home", home).code == 0)
             let list = await opps("account", "list", "--home", home)
             let row = try #require(list.stdout.split(separator: "\n").first { $0.contains("上海云帆") })
@@ -42,7 +44,7 @@ import Testing
             #expect(nameless.code == 64 && nameless.stderr == "opps: 先写客户名称：opps account new 名称 行业=…\n", "\(nameless.stderr)")
             #expect(await opps("account", "new", " ", "--home", home).code == 64, "a blank name is no name")
             #expect(await opps("sync", "--home", home).code == 0)
-            #expect(await opps("account", "list", "--home", home, "--json").json?.array?.count == 2)
+            #expect(await opps("account", "list", "--home", home, "--json").json?.array?.count == 3, "上海云帆, 杭州云帆, Acme Trading Co")
         }
     }
 

@@ -21,6 +21,17 @@ import Testing
             let ready = try #require(
                 await opps("lead", "add", "Beta pilot", "--company", "Beta", "--contact", "Li Wei", "--source", "event", "--home", mia, "--json").json?["id"]?.string)
             let fresh = try #require(await opps("lead", "add", "Gamma rollout", "--company", "Gamma", "--home", mia, "--json").json?["id"]?.string)
+            // Without --json: the lead, the account and contact its names made, and what its hand-off needs, as the line to type.
+            let other = f.root + "/mia-2"
+            let first = await opps("lead", "add", "Delta pilot", "--company", "Delta", "--home", other, "--locale", "en").stdout
+            #expect(first.contains("\n  new account: Delta (") && !first.contains("new contact"), "\(first)")
+            let said = await opps("lead", "add", "Delta phase 2", "--company", "Delta", "--contact", "Wang Fang", "--home", other, "--locale", "en").stdout
+            let saidLines = said.split(separator: "\n").map(String.init)
+            #expect(saidLines.count == 3 && saidLines[1].hasPrefix("  new contact: Wang Fang (") && !said.contains("new account"), "Delta was found: \(said)")
+            #expect(
+                saidLines.last?.hasSuffix(
+                    " lead_source=web qualification=… check_need=yes check_budget=yes check_timing=yes check_contact=yes") == true
+                    && saidLines.last?.hasPrefix("to move on to qualified, fill in: opps set \(saidLines[0].prefix(8)) ") == true, "\(said)")
             let checked = await opps(
                 "set", ready, "qualification=budget approved", "check_need=true", "check_budget=true", "check_timing=true", "check_contact=true", "--home", mia)
             #expect(checked.code == 0, "\(checked.stderr)")

@@ -89,13 +89,20 @@ struct ContactNewCommand: ParsableCommand {
         let r = try home.open()
         let (name, fields) = nameThenFields(name, of: r.workspace.entity("contact"))
         var rng = SystemRandomNumberGenerator()
+        var madeAccount: RecordID?
         let made: RecordID = try r.store.transaction {
-            let accountID = try r.findOrCreate(entity: "account", text: account, using: &rng)
-            let values = [("name", Value.text(name)), ("account", .reference(accountID))] + (try assignments(r, "contact", fields))
+            let found = try r.findOrMake(entity: "account", text: account, using: &rng)
+            if found.made { madeAccount = found.id }
+            let values = [("name", Value.text(name)), ("account", .reference(found.id))] + (try assignments(r, "contact", fields))
             if !allowDuplicate { try r.refuseLikelyDuplicate(entity: "contact", values, among: try r.store.list(entity: "contact", workspace: r.workspace)) }
             return try r.create(entity: "contact", stage: nil, fields: values, using: &rng).record
         }
-        try printRecord(r, made, json: json, short: !json, words: home.words(r))
+        let words = home.words(r)
+        try printRecord(r, made, json: json, short: !json, words: words)
+        // The account the name made, not one found: said, as opps new says it.
+        if !json, let madeAccount, let record = try r.record(madeAccount) {
+            Console.out(words.say.made(words.entity("account"), record["name"].canonicalText, code: try r.shortIDs()(madeAccount)))
+        }
     }
 }
 

@@ -102,16 +102,29 @@ struct LeadCommand: ParsableCommand {
             let r = try home.open()
             var rng = SystemRandomNumberGenerator()
             let entity = r.workspace.entity("opportunity")!
+            var made: [(entity: String, id: RecordID)] = []
             let id: RecordID = try r.store.transaction {
-                let account = try r.findOrCreate(entity: "account", text: company, using: &rng)
-                var fields: [(String, Value)] = [("name", .text(name.joined(separator: " "))), ("account", .reference(account))]
+                let account = try r.findOrMake(entity: "account", text: company, using: &rng)
+                if account.made { made.append(("account", account.id)) }
+                var fields: [(String, Value)] = [("name", .text(name.joined(separator: " "))), ("account", .reference(account.id))]
                 if let contact {
-                    fields.append(("contact", .reference(try r.findOrCreate(entity: "contact", text: contact, extra: [("account", .reference(account))], using: &rng))))
+                    let person = try r.findOrMake(entity: "contact", text: contact, extra: [("account", .reference(account.id))], using: &rng)
+                    if person.made { made.append(("contact", person.id)) }
+                    fields.append(("contact", .reference(person.id)))
                 }
                 if let source { fields.append(("lead_source", try r.parse(source, for: entity.field("lead_source")!, of: entity.name))) }
                 return try r.create(entity: "opportunity", stage: "lead", fields: fields, using: &rng).record
             }
-            try printRecord(r, id, json: json, short: true, words: home.words(r))
+            let words = home.words(r)
+            try printRecord(r, id, json: json, short: true, words: words)
+            guard !json else { return }
+            // The account and contact the names made (not found), and what the hand-off needs.
+            let short = try r.shortIDs()
+            for (kind, madeID) in made {
+                guard let record = try r.record(madeID) else { continue }
+                Console.out(words.say.made(words.entity(kind), record["name"].canonicalText, code: short(madeID)))
+            }
+            if let lead = try r.record(id), let line = nextGate(lead, code: short(id), words: words) { Console.out(line) }
         }
     }
 }

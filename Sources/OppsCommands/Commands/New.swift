@@ -68,24 +68,25 @@ struct NewCommand: ParsableCommand {
         // An account the name made now, not one found: said, so a typo is seen today, not at
         // the manager's merge.
         if let account = made.madeAccount, let record = try r.record(account) {
-            Console.out(words.say.madeAccount(record["name"].canonicalText, code: short(account)))
+            Console.out(words.say.made(words.entity("account"), record["name"].canonicalText, code: short(account)))
         }
         // What the deal's stage asks before the next one, as the line to type.
         if let deal = try r.record(made.record), let line = nextGate(deal, code: short(made.record), words: words) { Console.out(line) }
     }
+}
 
-    /// `before solution: opps set ID needs=… amount=120000.00` for the fields the deal's stage
-    /// needs before the next (Resolver's gate), or `next: opps stage ID solution` when it has them.
-    func nextGate(_ deal: Record, code: String, words: Vocabulary) -> String? {
-        let ws = words.workspace
-        guard let e = ws.entity(deal.entity), let stageField = e.stageField, case let .member(stage) = deal[stageField],
-            let i = ws.stageIndex(stage), i + 1 < ws.stages.count, !ws.stages[i].closed, !ws.stages[i + 1].closed
-        else { return nil }
-        let next = ws.stages[i + 1]
-        var missing = ws.stages[i].leaveRequires.filter { !Workspace.meetsGate(deal[$0]) }
-        if let h = ws.handoff, h.from == stage { missing += h.checklist.filter { !Workspace.meetsGate(deal[$0]) && !missing.contains($0) } }
-        return words.say.beforeStage(words.stage(next.name), code: code, pairs: gatePairs(e, missing, words: words))
-    }
+/// `to move on to solution, fill in: opps set ID needs=… amount=120000.00` for the fields the
+/// deal's stage needs before the next (Resolver's gate, a hand-off's checklist with it), or
+/// `next: opps stage ID solution` when it has them. What a new deal or lead says last.
+func nextGate(_ deal: Record, code: String, words: Vocabulary) -> String? {
+    let ws = words.workspace
+    guard let e = ws.entity(deal.entity), let stageField = e.stageField, case let .member(stage) = deal[stageField],
+        let i = ws.stageIndex(stage), i + 1 < ws.stages.count, !ws.stages[i].closed, !ws.stages[i + 1].closed
+    else { return nil }
+    let next = ws.stages[i + 1]
+    var missing = ws.stages[i].leaveRequires.filter { !Workspace.meetsGate(deal[$0]) }
+    if let h = ws.handoff, h.from == stage { missing += h.checklist.filter { !Workspace.meetsGate(deal[$0]) && !missing.contains($0) } }
+    return words.say.beforeStage(words.stage(next.name), code: code, pairs: gatePairs(e, missing, words: words))
 }
 
 /// A new record's words: the name (the words before the first FIELD=VALUE, joined with spaces:

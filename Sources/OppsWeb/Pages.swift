@@ -130,7 +130,10 @@ extension WebApp {
                     && (needle.isEmpty || b.deal["name"].canonicalText.lookupFolded.contains(needle)
                         || (b.deal["account"].reference.flatMap { accounts[$0] }?.lookupFolded.contains(needle) ?? false))
             }
-            let amounts = column.totals.totals.keys.sorted().map { "\(groupedAmount(column.totals.text($0))) \($0)" }.joined(separator: " · ")
+            // Amounts without a currency summed as such, not under a currency called "?".
+            let amounts = column.totals.totals.keys.sorted().map {
+                "\(groupedAmount(column.totals.text($0))) " + ($0 == CurrencyTotals.noCurrency ? t("(no currency)", "（未填币种）") : $0)
+            }.joined(separator: " · ")
             jumps.append("<a href=\"#stage-\(esc(column.stage.name))\">\(esc(words.stage(column.stage.name))) <span class=\"count\">\(deals.count)</span></a>")
             html +=
                 "<section class=\"column\" id=\"stage-\(esc(column.stage.name))\" data-stage=\"\(esc(column.stage.name))\"><h2>\(esc(words.stage(column.stage.name))) <span class=\"count\">\(deals.count)</span></h2>"
@@ -145,7 +148,9 @@ extension WebApp {
                 if pending.contains(d.id) { badges.append("<span class=\"badge pending\">\(esc(t("pending", "待同步")))</span>") }
                 if conflicted.contains(d.id) { badges.append("<span class=\"badge conflict\">\(esc(t("conflict", "冲突")))</span>") }
                 if waiting.contains(d.id) { badges.append("<span class=\"badge approval\">\(esc(t("approval pending", "待审批")))</span>") }
-                let amount = d["amount"].isNull ? "" : groupedAmount(d["amount"].canonicalText) + " " + d["currency"].canonicalText
+                // An amount without a currency is the amount alone (it read "50,000.00 null").
+                let amount =
+                    d["amount"].isNull ? "" : groupedAmount(d["amount"].canonicalText) + (d["currency"].isNull ? "" : " " + d["currency"].canonicalText)
                 var due = ""
                 if case let .date(day) = d["next_step_due"] { due = " · " + t.dayHTML(day, today: today) }
                 let next = d["next_step"].isNull ? "" : esc(d["next_step"].canonicalText) + due

@@ -75,7 +75,10 @@ struct Phrases: Sendable {
     /// A next step that is due but says nothing.
     var noNextStepText: String { self("(next step not written)", "（下一步未写明）") }
     /// When an agenda item was due, after its text.
-    func dueOn(_ day: CivilDate) -> String { self(" (due \(day))", "（\(day) 到期）") }
+    /// `day` as a list shows it (`shortDay`: 12-01, the year only when it is not this one).
+    /// Held together when a line wraps (a no-break space): `(due` at one line's end and `12-01)`
+    /// at the next's start read as two things.
+    func dueOn(_ day: String) -> String { self(" (due\u{00A0}\(day))", "（\(day) 到期）") }
     /// How an approver decides (after `opps approvals`), with a waiting request's id.
     func howToDecide(_ id: String) -> String {
         self("approve: opps approve \(id); reject: opps reject \(id) --note WHY", "批准：opps approve \(id)；驳回：opps reject \(id) --note 原因")
@@ -99,7 +102,7 @@ struct Phrases: Sendable {
             "your team: \(overdue) overdue next step\(overdue == 1 ? "" : "s"), \(stale) stale deal\(stale == 1 ? "" : "s"):",
             "你的团队：\(overdue) 项下一步逾期，\(stale) 个商机久未跟进：")
     }
-    func noFollowUp(since day: CivilDate) -> String { self("no follow-up since \(day)", "自 \(day) 起未跟进") }
+    func noFollowUp(since day: String) -> String { self("no follow-up since \(day)", "自 \(day) 起未跟进") }
 
     // MARK: - show and its timeline
 

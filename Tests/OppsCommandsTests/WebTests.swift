@@ -447,7 +447,9 @@ import Testing
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             let sinceText = WebText(acceptLanguage: nil, override: "zh-CN").day(since, today: LocalTime.date(now))
             let cliSays = await opps("today", "--home", tom, "--locale", "zh-CN").stdout
-            #expect(cliSays.contains("自 \(since) 起未跟进"), "\(cliSays)")
+            // The command line as its lists write a day: without the year when it is this year's.
+            let cliDay = since.components.year == LocalTime.date(now).components.year ? String(since.description.dropFirst(5)) : since.description
+            #expect(cliSays.contains("自 \(cliDay) 起未跟进"), "\(cliSays)")
             #expect(await opps("sync", "--home", tom).code == 0)
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", f.home("max")).code == 0)

@@ -57,8 +57,9 @@ struct TodayCommand: ParsableCommand {
             let name = try r.record(i.deal).map { $0["name"].canonicalText } ?? short(i.deal)
             let stale = i.kind == "stale"
             // A stale deal's text is the agenda's English sentence; its date says it again.
-            let text = stale ? i.due.map { say.noFollowUp(since: $0) } ?? i.text : i.text.isEmpty ? say.noNextStepText : i.text
-            let when = stale || !dated ? "" : i.due.map(say.dueOn) ?? ""
+            // Days of this year without it (12-01), as the board and lists write them.
+            let text = stale ? i.due.map { say.noFollowUp(since: shortDay($0, today: today)) } ?? i.text : i.text.isEmpty ? say.noNextStepText : i.text
+            let when = stale || !dated ? "" : i.due.map { say.dueOn(shortDay($0, today: today)) } ?? ""
             return hanging(head, "\(name)\(say.chinese ? "：" : ": ")\(text)\(when)")
         }
         for (title, items) in [(say.dueToday, due), (say.overdue, overdue), (say.staleDeals, stale)] where !items.isEmpty {

@@ -251,15 +251,17 @@ public struct UserCommand: ParsableCommand {
             } catch let e as HubError {
                 throw CommandFailure(e)
             }
+            // The role as stored (`--role 销售顾问` is sales), in JSON and in English alike.
+            let stored = (try? engine.store.user(named: name))??.role ?? role
             if json {
                 Console.out(
-                    try UserAddedJSON(name: name, role: role, token: token, team: team, territory: territory, manager: manager, capacity: capacity)
+                    try UserAddedJSON(name: name, role: stored, token: token, team: team, territory: territory, manager: manager, capacity: capacity)
                         .jsonPretty())
             } else {
                 Console.out(
                     say(
-                        "added \(name) (\(role)); token (shown once): \(token)\non \(name)'s laptop: opps init --hub <the hub's address> --token \(token)",
-                        "已添加 \(name)（\(roleWords(engine.workspace, (try? engine.store.user(named: name))??.role ?? role))）；令牌（只显示这一次）：\(token)\n在 \(name) 的电脑上运行：opps init --hub 服务器地址 --token \(token)"
+                        "added \(name) (\(stored)); token (shown once): \(token)\non \(name)'s laptop: opps init --hub <the hub's address> --token \(token)",
+                        "已添加 \(name)（\(roleWords(engine.workspace, stored))）；令牌（只显示这一次）：\(token)\n在 \(name) 的电脑上运行：opps init --hub 服务器地址 --token \(token)"
                     ))
             }
         }

@@ -92,6 +92,11 @@ import Testing
         #expect(list.stdout == "用户名  角色        团队  区域  经理  容量\n李娜    销售管理者  -     -     -     -\n王伟    销售顾问    -     -     李娜  -\n", "\(list.stdout)")
         // Stored by the role's name, whatever label it was typed with.
         #expect(await oppsHub("user", "list", "--data", dir, "--json").json?.array?.compactMap { $0["role"]?.string } == ["manager", "sales"])
+        // And said so when added: the JSON and the English name the role, not the label typed.
+        #expect(await oppsHub("user", "add", "赵六", "--role", "销售顾问", "--data", dir, "--json").json?["role"]?.string == "sales")
+        #expect(
+            await ProcessEnvironment.$pinned.withValue(["LANG": "C"]) { await oppsHub("user", "add", "钱七", "--role", "销售顾问", "--data", dir) }.stdout.hasPrefix(
+                "added 钱七 (sales); "))
         #expect(await hub("user", "set", "王为", "--team", "华东", "--data", dir).stderr == "opps-hub：没有用户「王为」（opps-hub user list 列出所有用户）\n")
         #expect(await hub("user", "set", "王伟", "--team", "华东", "--data", dir).stdout == "已修改 王伟：角色 销售顾问，团队 华东，区域 -，经理 李娜\n")
         #expect(await hub("user", "disable", "王伟", "--data", dir).stdout == "已停用 王伟：他的令牌从下一个请求起被拒绝\n")

@@ -31,15 +31,26 @@ extension Replica {
             if matches.count > 1 { throw try lookup(.sameCode, matches) }
         }
         let folded = typed.lookupFolded
-        var named = [RecordID](), containing = [RecordID]()
+        // The name without its spaces too: `华为云迁移` is "华为 云迁移" (Chinese is written without
+        // them, and the space a colleague put in is not something a rep remembers).
+        let bare = folded.filter { $0 != " " }
+        var named = [RecordID](), containing = [RecordID](), spacedAlike = [RecordID]()
         for entity in entities where workspace.entity(entity)?.field("name") != nil {
             for r in try store.list(entity: entity, workspace: workspace) {
                 let name = r["name"].canonicalText.lookupFolded
-                if name == folded { named.append(r.id) } else if !folded.isEmpty, name.contains(folded) { containing.append(r.id) }
+                if name == folded {
+                    named.append(r.id)
+                } else if !folded.isEmpty, name.contains(folded) {
+                    containing.append(r.id)
+                } else if !bare.isEmpty, name.contains(" "), name.filter({ $0 != " " }) == bare {
+                    spacedAlike.append(r.id)
+                }
             }
         }
         if named.count == 1 { return named[0] }
         if named.count > 1 { throw try lookup(.sameName, named) }
+        if spacedAlike.count == 1 { return spacedAlike[0] }
+        if spacedAlike.count > 1 { throw try lookup(.sameName, spacedAlike) }
         let hex = folded.filter { $0 != "-" }
         if hex.count >= 8, hex.allSatisfy(\.isHexDigit) {
             let matches = try store.ids(prefix: hex)

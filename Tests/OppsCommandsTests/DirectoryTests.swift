@@ -68,4 +68,31 @@ import Testing
             #expect(account.stderr.hasSuffix("make the account here first: opps account new Gamma, then run opps set again\n"), "\(account.stderr)")
         }
     }
+
+    /// What a Chinese rep types for a deal: its name without the space a colleague put in it, or
+    /// the account's name (`opps set 华为 金额=120万`, the account having no amount).
+    @Test func aDealIsFoundAsAChineseRepNamesIt() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let sam = f.home("sam")
+            let made = await opps("new", "华为", "云迁移", "--account", "华为", "--home", sam).stdout
+            let code = String(made.prefix(8))
+            // Without its space: the same deal, for an edit too (not a guess: the whole name).
+            #expect(await opps("set", "华为云迁移", "客户需求=上云", "--home", sam).code == 0)
+            #expect(await opps("show", code, "--home", sam, "--json").json?["fields"]?["needs"]?.string == "上云")
+            // Two names that differ only by spaces: neither is taken, both are named.
+            #expect(await opps("new", "华为云", "迁移", "--account", "华为", "--home", sam).code == 0)
+            let two = await opps(["set", "华为云迁移", "客户需求=x", "--home", sam], environment: ["LANG": "C"])
+            #expect(two.code == 1 && two.stderr.contains("names 2 records"), "\(two.stderr)")
+            // The account's name with a deal's field: the deal meant, as the line to type.
+            let account = await opps("set", "华为", "金额=120万", "币种=人民币", "--home", sam, "--locale", "zh-CN")
+            let lines = account.stderr.split(separator: "\n").map(String.init)
+            #expect(account.code == 1 && lines.count == 2 && lines[0].hasPrefix("opps: 客户没有字段「金额」"), "\(account.stderr)")
+            #expect(lines[1].hasPrefix("「华为」是客户；要改它的 2 个商机之一，请写商机的 id：") && lines[1].contains("\(code) 华为 云迁移"), "\(account.stderr)")
+            let zte = String(await opps("new", "中兴", "试点", "--account", "中兴", "--home", sam).stdout.prefix(8))
+            let one = await opps(["set", "中兴", "amount=1", "--home", sam], environment: ["LANG": "C"])
+            #expect(one.stderr.hasSuffix("\n\"中兴\" is an account; for its deal \"中兴 试点\": opps set \(zte) amount=1\n"), "\(one.stderr)")
+        }
+    }
 }

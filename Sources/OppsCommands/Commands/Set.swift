@@ -69,6 +69,26 @@ struct SetCommand: ParsableCommand {
 /// deal's account, then to set the field again.
 extension SetCommand: HintsAfterError {
     func hint(for error: ReplicaError, words: Vocabulary) -> String? {
+        // `opps set 华为 金额=120万`: 华为 is the account, the amount is its deal's. The deal meant,
+        // by the id to type (several: their ids and names).
+        if case let .unknownField(entity, typed, _) = error, entity != "opportunity",
+            words.workspace.entity("opportunity")?.field(input: typed) != nil,
+            let r = try? home.open(), let recordID = try? r.resolveID(id), let record = try? r.record(recordID),
+            let deals = try? r.store.list(entity: "opportunity", workspace: r.workspace).filter({ $0[entity] == .reference(record.id) }),
+            !deals.isEmpty, let short = try? r.shortIDs()
+        {
+            let noun = words.entity(entity)
+            let what = words.say(
+                "\"\(record["name"].canonicalText)\" is \(noun.first.map { "aeiou".contains($0) } == true ? "an" : "a") \(noun)",
+                "「\(record["name"].canonicalText)」是\(words.entity(entity))")
+            if deals.count == 1, let deal = deals.first {
+                let line = CommandSuggestion.line("opps", ["set", short(deal.id)] + Self.joined(assignments))
+                return words.say("\(what); for its deal \"\(deal["name"].canonicalText)\": \(line)", "\(what)；要改它的商机「\(deal["name"].canonicalText)」：\(line)")
+            }
+            let listed = deals.prefix(5).map { "\(short($0.id)) \($0["name"].canonicalText)" }.joined(separator: words.say(", ", "、"))
+            return words.say(
+                "\(what); for one of its \(deals.count) deals, give the deal's id: \(listed)", "\(what)；要改它的 \(deals.count) 个商机之一，请写商机的 id：\(listed)")
+        }
         // `阶段=方案` past a gate not met: what to fill in, as opps stage says it.
         if case .refused(_, _, .stageGate, _, _) = error {
             let staged = words.workspace.entities.compactMap { e in e.stageField.map { (e, $0) } }

@@ -6,11 +6,11 @@ import OppsReplica
 import OppsStore
 
 /// The records of `entity` this laptop holds, optionally those whose name contains `search`
-/// (as typed names are compared: `lookupFolded`), by name.
+/// (as a search compares names: `searchFolded`), by name.
 func directory(_ r: Replica, _ entity: String, search: String?) throws -> [Record] {
-    let needle = search?.lookupFolded
+    let needle = search?.searchFolded
     return try r.store.list(entity: entity, workspace: r.workspace)
-        .filter { needle == nil || $0["name"].canonicalText.lookupFolded.contains(needle!) }
+        .filter { needle == nil || $0["name"].canonicalText.searchFolded.contains(needle!) }
         .sorted { $0["name"].canonicalText < $1["name"].canonicalText }
 }
 

@@ -10,6 +10,10 @@ public func groupedAmount(_ text: String) -> String {
 }
 
 extension String {
+    /// A name as a search compares it: `lookupFolded` without its spaces, so `华为云` finds
+    /// "华为 云迁移" (Chinese is typed without the spaces a colleague may have put in a name).
+    public var searchFolded: String { lookupFolded.filter { $0 != " " } }
+
     /// A name as it is compared when someone types it: in lower case, a full-width (U+3000) or
     /// no-break space as a space, runs of spaces as one, none at either end, and no zero-width
     /// character (U+200B–U+200D, U+2060, U+FEFF; a name pasted from a chat or a web page

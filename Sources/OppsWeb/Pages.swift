@@ -80,7 +80,7 @@ extension WebApp {
             }
         }
         if let only = q.stage { columns = columns.filter { $0.stage.name == only } }
-        let needle = q.text?.lookupFolded ?? ""
+        let needle = q.text?.searchFolded ?? ""
         let accounts = Dictionary(uniqueKeysWithValues: try r.store.list(entity: "account", workspace: r.workspace).map { ($0.id, $0["name"].canonicalText) })
         let pending = try r.store.recordsWithPendingWrites()
         let conflicted = Set(try r.store.conflicts().map(\.record))
@@ -127,8 +127,8 @@ extension WebApp {
             let month = q.closeMonth ?? ""
             let deals = column.deals.filter { b in
                 (month.isEmpty || b.deal["close_date"].canonicalText.hasPrefix(month))
-                    && (needle.isEmpty || b.deal["name"].canonicalText.lookupFolded.contains(needle)
-                        || (b.deal["account"].reference.flatMap { accounts[$0] }?.lookupFolded.contains(needle) ?? false))
+                    && (needle.isEmpty || b.deal["name"].canonicalText.searchFolded.contains(needle)
+                        || (b.deal["account"].reference.flatMap { accounts[$0] }?.searchFolded.contains(needle) ?? false))
             }
             // Amounts without a currency summed as such, not under a currency called "?".
             let amounts = column.totals.totals.keys.sorted().map {

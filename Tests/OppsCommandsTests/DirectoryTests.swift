@@ -81,6 +81,9 @@ import Testing
             // Without its space: the same deal, for an edit too (not a guess: the whole name).
             #expect(await opps("set", "华为云迁移", "客户需求=上云", "--home", sam).code == 0)
             #expect(await opps("show", code, "--home", sam, "--json").json?["fields"]?["needs"]?.string == "上云")
+            // A search the same way (any part of the name, its spaces or not).
+            #expect(await opps("list", "--search", "为云迁", "--home", sam, "--json").json?.array?.count == 1)
+            #expect(await opps("account", "list", "--search", "华 为", "--home", sam, "--json").json?.array?.count == 1)
             // Two names that differ only by spaces: neither is taken, both are named.
             #expect(await opps("new", "华为云", "迁移", "--account", "华为", "--home", sam).code == 0)
             let two = await opps(["set", "华为云迁移", "客户需求=x", "--home", sam], environment: ["LANG": "C"])

@@ -85,12 +85,12 @@ struct ListCommand: ParsableCommand {
             records = records.filter { $0["account"] == .reference(id) }
         }
         if let search {
-            // Compared as names are when typed (`lookupFolded`: a full-width space is a space).
-            let needle = search.lookupFolded
+            // Compared as a search compares names (`searchFolded`: any case, no spaces).
+            let needle = search.searchFolded
             var accountNames = [RecordID: String]()
-            for a in try r.store.list(entity: "account", workspace: r.workspace) { accountNames[a.id] = a["name"].canonicalText.lookupFolded }
+            for a in try r.store.list(entity: "account", workspace: r.workspace) { accountNames[a.id] = a["name"].canonicalText.searchFolded }
             records = records.filter { d in
-                if d["name"].canonicalText.lookupFolded.contains(needle) { return true }
+                if d["name"].canonicalText.searchFolded.contains(needle) { return true }
                 if case let .reference(a) = d["account"], accountNames[a]?.contains(needle) == true { return true }
                 return false
             }

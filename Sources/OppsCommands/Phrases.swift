@@ -522,7 +522,7 @@ struct Phrases: Sendable {
         }.joined(separator: " ").trimmingTrailing()
     }
     func winRate(_ percent: String?, won: Int, lost: Int) -> String {
-        guard let percent else { return self("win rate: no closed deals", "赢率：尚无已结束的商机") }
+        guard let percent else { return self("win rate: no closed deals", "赢单率：尚无已结束的商机") }
         return self("win rate: \(percent)% (\(won) won, \(lost) lost)", "赢单率：\(percent)%（赢单 \(won)，输单 \(lost)）")
     }
     var noHandOffs: String { self("no hand-offs in the period", "此期间没有移交") }

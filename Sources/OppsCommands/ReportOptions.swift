@@ -58,8 +58,12 @@ extension String {
     }
 }
 
-/// Totals per currency as a person reads them: `480,000.00 CNY, 12,500.00 USD`.
-func totalsText(_ totals: CurrencyTotals, _ say: Phrases) -> String { totalsItems(totals, say).joined(separator: ", ") }
+/// Totals per currency as a person reads them: `480,000.00 CNY · 12,500.00 USD` (a comma
+/// between amounts read as one more thousands separator), as the web app writes them.
+func totalsText(_ totals: CurrencyTotals, _ say: Phrases) -> String { totalsItems(totals, say).joined(separator: amountsSeparator) }
+
+/// Between two amounts of a list.
+let amountsSeparator = " · "
 
 /// Each currency's total as the reader reads it: `120,000.00 CNY`; amounts whose deal names no
 /// currency (`CurrencyTotals.noCurrency`) as such, never as a currency called "?".

@@ -62,7 +62,7 @@ struct ForecastCommand: ParsableCommand {
         for row in rows where !figures(row).allSatisfy(\.totals.isEmpty) {
             Console.out(say.forecastHeading(month: row.month, owner: row.owner, deals: row.deals, ownersShown: ownersShown))
             for (label, totals) in zip(say.forecastLabels, figures(row)) where !totals.totals.isEmpty {
-                let amounts = itemLines(totalsItems(totals, say), width: max(20, Console.width - 14))
+                let amounts = itemLines(totalsItems(totals, say), width: max(20, Console.width - 14), separator: amountsSeparator)
                 Console.out("  \(label.padding(10))  " + amounts.joined(separator: "\n" + String(repeating: " ", count: 14)))
             }
         }

@@ -57,7 +57,7 @@ struct FunnelCommand: ParsableCommand {
                 fit(words.stage(row.stage), 12) + " " + String(row.current).leftPad(4) + " " + String(row.reached).leftPad(8) + " "
                 + (conv(row).map { $0 + "%" } ?? "").leftPad(11) + "  "
             // Several currencies continue under the amounts column, so a row fits the terminal.
-            let amounts = itemLines(totalsItems(row.amounts, say), width: max(20, Console.width - head.displayWidth))
+            let amounts = itemLines(totalsItems(row.amounts, say), width: max(20, Console.width - head.displayWidth), separator: amountsSeparator)
             Console.out((head + amounts[0]).trimmingTrailingSpaces)
             for more in amounts.dropFirst() { Console.out(String(repeating: " ", count: head.displayWidth) + more) }
         }

@@ -78,9 +78,14 @@ import Testing
             func sam(_ args: String...) async -> Run { await sam(args) }
             #expect(await sam("init", "--hub", url, "--token", f.tokens["sam"]!).code == 0)
             #expect(await sam("task", "list").stdout == "you have no open tasks; add one: opps task add DEAL \"what to do\" --due DATE\n")
-            // A day with nothing on it says so, and where the work is.
-            #expect(await sam("today").stdout == "today \(today): 0 due, 0 overdue, 0 stale\nnothing due or overdue today; your deals: opps board\n")
+            // A day with nothing on it says so, and where the work is: on a first day with no deal,
+            // how to make one; then the board.
+            #expect(
+                await sam("today").stdout
+                    == "today \(today): 0 due, 0 overdue, 0 stale\nno opportunities on this laptop yet: opps new NAME --account ACCOUNT makes one, opps sync brings yours\n"
+            )
             let a = try #require(await sam("new", "Active deal", "--account", "A Co", "--json").json?["id"]?.string)
+            #expect(await sam("today").stdout == "today \(today): 0 due, 0 overdue, 0 stale\nnothing due or overdue today; your deals: opps board\n")
             let b = try #require(await sam("new", "Quiet deal", "--account", "B Co", "--json").json?["id"]?.string)
             func task(_ deal: String, _ text: String, _ due: CivilDate, _ extra: String...) async throws -> String {
                 try #require(await sam(["task", "add", deal, text, "--due", due.description, "--json"] + extra).json?["id"]?.string)

@@ -80,7 +80,10 @@ struct TodayCommand: ParsableCommand {
         let mine = try r.leadsAwaitingHandOff().count
         if mine > 0 { Console.out(say.leadsAwaiting(mine)) }
         // A day with nothing on it says so, and where the work is, rather than three zeros alone.
-        if (due + overdue + stale + agenda.team).isEmpty, agenda.awaitingDecision == 0, mine == 0 { Console.out(say.nothingToday) }
+        // A laptop with no deal at all (a new rep's first day): how to make one, not "your deals: opps board".
+        if (due + overdue + stale + agenda.team).isEmpty, agenda.awaitingDecision == 0, mine == 0 {
+            Console.out(try r.store.recordCount(entity: "opportunity", upTo: 1) == 0 ? say.noDealsYet : say.nothingToday)
+        }
         guard !agenda.team.isEmpty else { return }
         // A manager's team: whose deal slipped, and how.
         Console.out(say.teamSummary(overdue: agenda.team.count { $0.kind != "stale" }, stale: agenda.team.count { $0.kind == "stale" }))

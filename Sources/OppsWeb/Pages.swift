@@ -340,7 +340,7 @@ extension WebApp {
             }
             html += """
                 </ul><form method="post" action="/deal/\(short)/task" class="log">\(csrfField)<input name="text" placeholder="\(esc(t("What to do", "待办事项")))" size="30">
-                <input type="date" name="due" aria-label="\(esc(t("Due", "截止日期")))"> <input name="assignee" list="users" size="8" placeholder="\(esc(t("for (default: me)", "负责人（默认：我）")))">
+                <input type="date" name="due" aria-label="\(esc(t("Due", "截止日期")))"> <input name="assignee" list="users" size="16" placeholder="\(esc(t("for (default: me)", "执行人（默认我）")))">
                 <button>\(esc(t("Add task", "添加任务")))</button></form>
                 """
         }

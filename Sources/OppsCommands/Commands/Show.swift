@@ -70,13 +70,18 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
     // and the command that fills one. As the web page's inputs: not the stage, not a locked field.
     if record.deleted == nil, let entity = r.workspace.entity(record.entity) {
         let changeable = try r.changeableFields(of: record)
-        let fillable = entity.fields.filter { f in record[f.name].isNull && (changeable[f.name] ?? .hidden) >= .write }.map { words.field(record.entity, $0.name) }
-        if let first = fillable.first {
+        let empty = entity.fields.filter { f in record[f.name].isNull && (changeable[f.name] ?? .hidden) >= .write }
+        let fillable = empty.map { words.field(record.entity, $0.name) }
+        // The example fills what the stage needs before the next, when one of those is empty.
+        let stage = entity.stageField.flatMap { sf -> String? in if case let .member(m) = record[sf] { m } else { nil } }
+        let gate = stage.flatMap { r.workspace.stage($0) }?.leaveRequires ?? []
+        if let first = empty.first(where: { gate.contains($0.name) }) ?? empty.first {
             // Broken between the fields, never inside one (解|决方案, next| step), each line under the first.
             let head = "  " + say.emptyToFill([])
             let lines = itemLines(fillable, width: max(20, Console.width - head.displayWidth), separator: say(", ", "、"))
             Console.out(head + lines.joined(separator: "\n" + String(repeating: " ", count: head.displayWidth)))
-            Console.out("    " + say.forExample("opps set \(code) \(first)=…"))
+            // With what the field takes (probability=50%, close_date=YYYY-MM-DD), as a gate's hint writes it.
+            Console.out("    " + say.forExample("opps set \(code) " + (gatePairs(entity, [first.name], words: words).first ?? "\(fillable[0])=…")))
         }
     }
     if r.workspace.entity(record.entity)?.stageField != nil { try printTimeline(r, record, words) }

@@ -662,17 +662,32 @@ public final class ReplicaStore {
             [.text(rule), .blob(record.bytes), .text(field), .integer(Int64(bitPattern: hlc.rawValue))])
     }
 
+    /// A row of `SELECT record, field, old, new, author, hlc, source, rule FROM history`.
+    private static func historyLine(_ row: [SQLValue]) throws -> HistoryLine {
+        guard let rb = row[0].bytes, let id = RecordID(bytes: rb), let field = row[1].string, let old = row[2].bytes, let new = row[3].bytes,
+            let author = row[4].string, let hlc = row[5].int, let source = row[6].string, let rule = row[7].string
+        else { throw ByteReader.damaged }
+        return HistoryLine(
+            record: id, field: field, old: try Value(storedBytes: old), new: try Value(storedBytes: new), author: author,
+            hlc: HLC(rawValue: UInt64(bitPattern: hlc)), source: source, rule: rule)
+    }
+
+    /// Where the trail ends now: the lines added after it are `history(after:)`'s.
+    public func historyEnd() throws -> Int64 { try database.query("SELECT coalesce(max(position), 0) FROM history").first?[0].int ?? 0 }
+
+    /// The lines pulled from the hub after `position` (`historyEnd` before a sync), in order:
+    /// what others changed during that sync.
+    public func pulledHistory(after position: Int64) throws -> [HistoryLine] {
+        try database.query(
+            "SELECT record, field, old, new, author, hlc, source, rule FROM history WHERE position > ? AND source = 'hub' ORDER BY position",
+            [.integer(position)]
+        ).map(Self.historyLine)
+    }
+
     public func history(_ record: RecordID) throws -> [HistoryLine] {
         try database.query(
             "SELECT record, field, old, new, author, hlc, source, rule FROM history WHERE record = ? ORDER BY position",
             [.blob(record.bytes)]
-        ).map { row in
-            guard let rb = row[0].bytes, let id = RecordID(bytes: rb), let field = row[1].string, let old = row[2].bytes, let new = row[3].bytes,
-                let author = row[4].string, let hlc = row[5].int, let source = row[6].string, let rule = row[7].string
-            else { throw ByteReader.damaged }
-            return HistoryLine(
-                record: id, field: field, old: try Value(storedBytes: old), new: try Value(storedBytes: new), author: author,
-                hlc: HLC(rawValue: UInt64(bitPattern: hlc)), source: source, rule: rule)
-        }
+        ).map(Self.historyLine)
     }
 }

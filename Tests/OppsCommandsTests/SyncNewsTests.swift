@@ -1,84 +1,42 @@
 import Foundation
+import OppsCore
 import Testing
 
-@testable import OppsCommands
-
-/// `opps sync` says what came from others. A laptop's own writes come back confirmed in the
-/// pull; before, they were counted as "pulled 1" after every push, which read like news.
+/// After a sync, what others changed on the deals here: a line a deal, the fields' new values as
+/// they read and who changed them — not only "3 changes from others".
 @Suite struct SyncNewsTests {
-    @Test func aSyncCountsWhatOthersDidNotItsOwnWritesComingBack() async throws {
+    @Test func aSyncSaysWhatOthersChangedOnTheDeals() async throws {
         let f = try CommandFixture()
         try await f.serving { url in
-            #expect(await f.initReplica("sam", url).code == 0)
-            #expect(await f.initReplica("max", url).code == 0)
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
             let sam = f.home("sam"), max = f.home("max")
-            let id = try #require(await opps("new", "Beta rollout", "--account", "Beta", "--home", sam, "--json").json?["id"]?.string)
-
-            // sam's new deal goes up and comes back confirmed: nothing from others.
-            let pushed = await opps("sync", "--home", sam, "--json").json
-            #expect(pushed?["pushed"]?.int ?? 0 > 0 && pushed?["pulled"]?.int ?? 0 > 0, "\(String(describing: pushed))")
-            #expect(pushed?["from_others"]?.int == 0, "\(String(describing: pushed))")
-            #expect(await opps(["sync", "--home", sam], environment: ["LANG": "C"]).stdout == "nothing to push; nothing new from others\n")
-
-            // max, sam's manager, receives it: a record new on his laptop.
-            let manager = await opps(["sync", "--home", max], environment: ["LANG": "C"])
-            #expect(manager.stdout.hasPrefix("nothing to push; ") && manager.stdout.contains("from others"), "\(manager.stdout)")
-            #expect(!manager.stdout.contains("nothing new"), "\(manager.stdout)")
-
-            // sam's edit echoes back; max's edit of the same deal is news to sam, in his words.
-            #expect(await opps("set", id, "amount=500.00", "--home", sam).code == 0)
-            #expect(await opps("sync", "--home", sam, "--json").json?["from_others"]?.int == 0)
-            #expect(await opps("sync", "--home", max, "--json").json?["from_others"]?.int == 1)
-            #expect(await opps("set", id, "next_step=call the CFO", "--home", max).code == 0)
-            #expect(await opps("sync", "--home", max, "--json").json?["from_others"]?.int == 0)
-            let news = await opps(["sync", "--home", sam], environment: ["LANG": "zh_CN.UTF-8"])
-            #expect(news.stdout == "没有待推送的修改；收到别人的 1 项修改\n", "\(news.stdout)")
-        }
-    }
-
-    /// A write the hub took can lose later: max's next step held when he synced, then sam's,
-    /// made at the same time on the deal he owns, reached the hub and won. max's next sync says
-    /// so — the conflict record was in `opps conflicts`, but the sync said only "1 change from
-    /// others". A write lost at push time is counted once, not again when its record comes back.
-    @Test func aWriteThatHeldAndLostLaterIsToldAtTheNextSync() async throws {
-        let f = try CommandFixture()
-        try await f.serving { url in
-            #expect(await f.initReplica("sam", url).code == 0)
-            #expect(await f.initReplica("max", url).code == 0)
-            let sam = f.home("sam"), max = f.home("max")
-            let id = try #require(await opps("new", "Beta rollout", "--account", "Beta", "--home", sam, "--json").json?["id"]?.string)
+            var ids: [String] = []
+            for n in 1...7 {
+                ids.append(try #require(await opps("new", "Deal \(n)", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string))
+            }
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
-
-            // Held, then overruled: told in words, then in JSON.
-            for (round, step) in ["call the CFO", "send the quote", "book a visit"].enumerated() {
-                #expect(await opps("set", id, "next_step=\(step) (max)", "--home", max).code == 0)
-                #expect(await opps("set", id, "next_step=\(step) (sam)", "--home", sam).code == 0)
-                let held = await opps("sync", "--home", max, "--json").json
-                #expect(held?["applied"]?.int == 1 && held?["conflicts"]?.int == 0 && held?["overruled"]?.int == 0, "\(String(describing: held))")
-                #expect(await opps("sync", "--home", sam, "--json").json?["applied"]?.int == 1)
-                if round == 0 {
-                    let told = await opps(["sync", "--home", max], environment: ["LANG": "C"])
-                    #expect(
-                        told.stdout == "nothing to push; 1 update from others\n1 write of yours did not hold: see opps conflicts (what holds now, and why)\n",
-                        "\(told.stdout)")
-                } else if round == 1 {
-                    let told = await opps("sync", "--home", max, "--json").json
-                    #expect(told?["overruled"]?.int == 1 && told?["conflicts"]?.int == 0, "\(String(describing: told))")
-                } else {
-                    let told = await opps(["sync", "--home", max], environment: ["LANG": "zh_CN.UTF-8"])
-                    #expect(told.stdout == "没有待推送的修改；收到别人的 1 项修改\n你有 1 项修改未被采用：查看 opps conflicts（原因和现在的值）\n", "\(told.stdout)")
-                }
-            }
-            let listed = await opps("conflicts", "--home", max, "--json").json?.array ?? []
-            #expect(listed.count == 3, "\(listed)")
-
-            // Lost at push time (sam's came first): counted as a conflict of the push, once.
-            #expect(await opps("set", id, "next_step=book the demo (sam)", "--home", sam).code == 0)
-            #expect(await opps("set", id, "next_step=book the demo (max)", "--home", max).code == 0)
-            #expect(await opps("sync", "--home", sam).code == 0)
-            let lost = await opps("sync", "--home", max, "--json").json
-            #expect(lost?["conflicts"]?.int == 1 && lost?["overruled"]?.int == 0, "\(String(describing: lost))")
+            let code = ShortID.shown(try #require(RecordID(parsing: ids[0])))
+            // max changes one deal twice (the line says where it ended) and sam changes one himself.
+            #expect(await opps("set", ids[0], "next_step=call the CFO", "probability=40", "--home", max).code == 0)
+            #expect(await opps("set", ids[0], "probability=45", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let said = await opps(["sync", "--home", sam], environment: ["LANG": "C", "COLUMNS": "80"])
+            let lines = said.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count == 2 && lines[1] == "  \(code) Deal 1: next_step → call the CFO; probability → 45% (max)", "\(said.stdout)")
+            // The code it prints is one opps takes.
+            #expect(await opps("history", code, "--home", sam).stdout.contains("from the hub"))
+            // Nothing new: nothing listed. More than five deals: five, then how many more.
+            #expect(await opps(["sync", "--home", sam], environment: ["LANG": "C"]).stdout == "nothing to push; nothing new from others\n")
+            for id in ids { #expect(await opps("set", id, "next_step=review", "--home", max).code == 0) }
+            #expect(await opps("sync", "--home", max).code == 0)
+            let many = await opps(["sync", "--home", sam], environment: ["LANG": "zh_CN.UTF-8"]).stdout.split(separator: "\n").map(String.init)
+            #expect(many.count == 7 && many[1].hasSuffix("：下一步 → review（max）"), "\(many)")
+            #expect(many[6] == "  …还有 2 个商机有修改（opps history 编号 可看每个）", "\(many)")
+            // --json keeps to its one object.
+            #expect(await opps("set", ids[1], "next_step=again", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", sam, "--json").stdout.split(separator: "\n").count == 1)
         }
     }
 }

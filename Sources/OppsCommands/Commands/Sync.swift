@@ -53,6 +53,7 @@ struct SyncCommand: AsyncParsableCommand {
         defer { Task { await transport.shutdown() } }
         let words = home.words(replica)
         let say = words.say
+        let trailEnd = try replica.store.historyEnd()
         let r = try await Self.perform(replica, transport: transport, json: json, say: say)
         if json {
             Console.out(try SyncJSON(r).jsonLine())
@@ -60,6 +61,9 @@ struct SyncCommand: AsyncParsableCommand {
             Console.out(
                 say.synced(pushed: r.pushed, records: r.pushedRecords, applied: r.applied, conflicts: r.conflicts, fromOthers: r.news, repaired: r.repaired))
             if r.flaggedCheckins > 0 { Console.out(say.clockOff(seconds: abs(r.clockSkewMilliseconds) / 1000, flagged: r.flaggedCheckins)) }
+            // What others changed on the deals here, a line a deal: what a rep back from a day
+            // offline wants to know first.
+            if r.news > 0 { try printChangesByOthers(replica, words, after: trailEnd) }
             if r.overruled > 0 { Console.out(say.overruled(r.overruled)) } else if r.conflicts > 0 { Console.out(say.seeConflicts) }
             // Two laptops that made one company offline: say so once the sync brought both here.
             if r.pulled > 0 {
@@ -70,4 +74,45 @@ struct SyncCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// The deals others changed in the sync that began when the trail ended at `position`: a line a
+/// deal, its fields' new values and who changed them (`d9e4rykj 云帆物流 扩容：折扣 → 12.5%（lin）`),
+/// at most five, then how many more. Records that arrived whole are not in the trail, nor this
+/// user's own writes from another laptop.
+func printChangesByOthers(_ r: Replica, _ words: Vocabulary, after position: Int64) throws {
+    let say = words.say
+    let staged = Set(r.workspace.entities.filter { $0.stageField != nil }.map(\.name))
+    let stageLog = r.workspace.stageHistory
+    var order: [RecordID] = []
+    var changes: [RecordID: (entity: String, fields: [(String, Value)], authors: [String])] = [:]
+    for line in try r.store.pulledHistory(after: position) where line.author != r.user && line.field != stageLog {
+        if changes[line.record] == nil {
+            guard let record = try r.record(line.record), staged.contains(record.entity) else { continue }
+            order.append(line.record)
+            changes[line.record] = (record.entity, [], [])
+        }
+        var c = changes[line.record]!
+        // A field changed twice in one sync reads as where it ended.
+        c.fields.removeAll { $0.0 == line.field }
+        c.fields.append((line.field, line.field.isEmpty ? .null : line.new))
+        if !c.authors.contains(line.author) { c.authors.append(line.author) }
+        changes[line.record] = c
+    }
+    guard !order.isEmpty else { return }
+    let short = try r.shortIDs()
+    for id in order.prefix(5) {
+        guard let c = changes[id], let record = try r.record(id) else { continue }
+        let fields = try c.fields.map { field, value in
+            field.isEmpty ? say.deletedTheRecord : "\(words.field(c.entity, field)) → \(try valueText(r, words, c.entity, field, value))"
+        }
+        let name = record["name"].isNull ? words.entity(c.entity) : record["name"].canonicalText
+        Console.out(
+            hanging(
+                "  \(short(id)) ",
+                say(
+                    "\(name): " + fields.joined(separator: "; ") + " (\(c.authors.joined(separator: ", ")))",
+                    "\(name)：" + fields.joined(separator: "、") + "（\(c.authors.joined(separator: "、"))）")))
+    }
+    if order.count > 5 { Console.out(say.moreDealsChanged(order.count - 5)) }
 }

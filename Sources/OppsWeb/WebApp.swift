@@ -270,6 +270,7 @@ public actor WebApp {
         // the app's replica is reopened after it to see a new workspace or role.
         let (home, clock) = (self.home, self.clock)
         do {
+            let trailEnd = try replica.store.historyEnd()
             let r = try await Task.detached { try await Replica(home: home, clock: clock).sync(transport: link) }.value
             replica = try Replica(home: home, clock: clock)
             dropCaches()
@@ -283,7 +284,7 @@ public actor WebApp {
                     // Own writes that held and lost later (SyncReport.overruled), as opps sync says them.
                     + (r.overruled > 0
                         ? t(", \(r.overruled) write\(r.overruled == 1 ? "" : "s") of yours did not hold", "，你有 \(r.overruled) 项修改未被采用") : ""),
-                ok: true)
+                ok: true, details: r.news > 0 ? try changedLines(after: trailEnd, t: t) : [])
         } catch let e as ReplicaError {
             lastError = e.description
             if case .unreachable = e { return Message(text: t("The hub cannot be reached: your work is kept and will sync later", "无法连接服务器：工作已保存，稍后同步"), ok: false) }
@@ -292,6 +293,26 @@ public actor WebApp {
             lastError = "\(error)"
             return failure(error, words: vocabulary(t), t: t)
         }
+    }
+
+    /// What others changed on the deals here in that sync, a line a deal, as opps sync says it
+    /// (`云帆物流 扩容：下一步 → 约王总面谈（lin）`): five, then how many more.
+    func changedLines(after position: Int64, t: WebText) throws -> [String] {
+        let words = vocabulary(t)
+        let changed = try replica.changesByOthers(after: position)
+        var lines = try changed.prefix(5).map { c in
+            let fields = try c.fields.map { field, value -> String in
+                guard !field.isEmpty else { return t("deleted", "已删除") }
+                var shown = t.value(words, c.entity, field, value)
+                if case let .reference(target) = value { shown = try replica.record(target).map { $0["name"].canonicalText } ?? shown }
+                return "\(words.field(c.entity, field)) → \(shown)"
+            }
+            return t(
+                "\(c.name): " + fields.joined(separator: "; ") + " (\(c.authors.joined(separator: ", ")))",
+                "\(c.name)：" + fields.joined(separator: "、") + "（\(c.authors.joined(separator: "、"))）")
+        }
+        if changed.count > 5 { lines.append(t("…and \(counted(changed.count - 5, "more deal")) changed", "…还有 \(changed.count - 5) 个商机有修改")) }
+        return lines
     }
 
     /// The periodic sync: quiet (the status bar says how it went).

@@ -681,7 +681,9 @@ import Testing
                 #expect(before.contains("<th>Held then (now)</th>") && before.contains("<td>send the quote</td>"), "\(before.suffix(900))")
                 #expect(await opps("set", id, "next_step=book the demo", "--home", f.home("sam")).code == 0)
                 #expect(await opps("sync", "--home", f.home("sam")).code == 0)
-                #expect(try await web.post("/sync", [:]).body.contains("msg ok"))
+                // The Sync button says what others changed on the deals, as opps sync does.
+                let news = try await web.post("/sync", [:]).body
+                #expect(news.contains("msg ok") && news.contains("<li>ACME rollout: next step → book the demo (sam)</li>"), "\(news.prefix(1200))")
                 let after = try await web.send("/conflicts").body
                 #expect(after.contains("<td>send the quote (now: book the demo)</td>"), "\(after.suffix(900))")
                 let zh = try await web.send("/conflicts", headers: [("Accept-Language", "zh-CN")]).body

@@ -76,43 +76,23 @@ struct SyncCommand: AsyncParsableCommand {
     }
 }
 
-/// The deals others changed in the sync that began when the trail ended at `position`: a line a
-/// deal, its fields' new values and who changed them (`d9e4rykj 云帆物流 扩容：折扣 → 12.5%（lin）`),
-/// at most five, then how many more. Records that arrived whole are not in the trail, nor this
-/// user's own writes from another laptop.
+/// The deals others changed in the sync that began when the trail ended at `position`
+/// (`Replica.changesByOthers`): a line a deal, its fields' new values and who changed them
+/// (`d9e4rykj 云帆物流 扩容：折扣 → 12.5%（lin）`), at most five, then how many more.
 func printChangesByOthers(_ r: Replica, _ words: Vocabulary, after position: Int64) throws {
     let say = words.say
-    let staged = Set(r.workspace.entities.filter { $0.stageField != nil }.map(\.name))
-    let stageLog = r.workspace.stageHistory
-    var order: [RecordID] = []
-    var changes: [RecordID: (entity: String, fields: [(String, Value)], authors: [String])] = [:]
-    for line in try r.store.pulledHistory(after: position) where line.author != r.user && line.field != stageLog {
-        if changes[line.record] == nil {
-            guard let record = try r.record(line.record), staged.contains(record.entity) else { continue }
-            order.append(line.record)
-            changes[line.record] = (record.entity, [], [])
-        }
-        var c = changes[line.record]!
-        // A field changed twice in one sync reads as where it ended.
-        c.fields.removeAll { $0.0 == line.field }
-        c.fields.append((line.field, line.field.isEmpty ? .null : line.new))
-        if !c.authors.contains(line.author) { c.authors.append(line.author) }
-        changes[line.record] = c
-    }
-    guard !order.isEmpty else { return }
+    let changed = try r.changesByOthers(after: position)
     let short = try r.shortIDs()
-    for id in order.prefix(5) {
-        guard let c = changes[id], let record = try r.record(id) else { continue }
+    for c in changed.prefix(5) {
         let fields = try c.fields.map { field, value in
             field.isEmpty ? say.deletedTheRecord : "\(words.field(c.entity, field)) → \(try valueText(r, words, c.entity, field, value))"
         }
-        let name = record["name"].isNull ? words.entity(c.entity) : record["name"].canonicalText
         Console.out(
             hanging(
-                "  \(short(id)) ",
+                "  \(short(c.record)) ",
                 say(
-                    "\(name): " + fields.joined(separator: "; ") + " (\(c.authors.joined(separator: ", ")))",
-                    "\(name)：" + fields.joined(separator: "、") + "（\(c.authors.joined(separator: "、"))）")))
+                    "\(c.name): " + fields.joined(separator: "; ") + " (\(c.authors.joined(separator: ", ")))",
+                    "\(c.name)：" + fields.joined(separator: "、") + "（\(c.authors.joined(separator: "、"))）")))
     }
-    if order.count > 5 { Console.out(say.moreDealsChanged(order.count - 5)) }
+    if changed.count > 5 { Console.out(say.moreDealsChanged(changed.count - 5)) }
 }

@@ -425,10 +425,13 @@ struct EventWords {
         // A cleared field, as the replica and the web app say it (not the canonical `null`).
         if value.isNull { return chinese ? "（空）" : "(empty)" }
         // An amount with thousands separators, a percentage with its sign, as opps shows them.
-        var text: String?
-        if case .decimal = value { text = words.value(entity, field, value) }
-        if case .integer = value { text = words.value(entity, field, value) }
-        return chinese ? "「\(text ?? words.value(entity, field, value))」" : "\"\(text ?? value.canonicalText)\""
+        // Chinese reads a member by its label too; English by its name, as typed.
+        let text: String =
+            switch value {
+            case .decimal, .integer: words.value(entity, field, value)
+            default: chinese ? words.value(entity, field, value) : value.canonicalText
+            }
+        return chinese ? "「\(text)」" : "\"\(text)\""
     }
 
     /// What became of a conflict's losing write and why, as a rep reads it in `opps conflicts`:

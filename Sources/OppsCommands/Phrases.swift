@@ -102,7 +102,7 @@ struct Phrases: Sendable {
             "your team: \(overdue) overdue next step\(overdue == 1 ? "" : "s"), \(stale) stale deal\(stale == 1 ? "" : "s"):",
             "你的团队：\(overdue) 项下一步逾期，\(stale) 个商机久未跟进：")
     }
-    func noFollowUp(since day: String) -> String { self("no follow-up since \(day)", "自 \(day) 起未跟进") }
+    func noFollowUp(since day: String) -> String { self("no follow-up since\u{00A0}\(day)", "自 \(day) 起未跟进") }
 
     // MARK: - show and its timeline
 

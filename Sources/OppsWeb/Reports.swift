@@ -34,8 +34,9 @@ extension WebApp {
             "<p class=\"winrate\">\(esc(t("Win rate: ", "赢单率：")))<b>\(esc(figures.winRatePercent.map { "\($0)%" } ?? t("no closed deals", "暂无结束的商机")))</b>"
             + esc(t(" (\(figures.won) won, \(figures.lost) lost)", "（赢单 \(figures.won)，输单 \(figures.lost)）")) + "</p>"
         let stays = try pipeline().timeInStage(PipelineFilter())
-        html += "<h2>\(esc(t("Time in stage (median days)", "阶段停留时间（中位天数）")))</h2>"
-        html += barsSVG(stays.map { (words.stage($0.stage), $0.stats.map { daysText($0.median) }.map { ($0, $0 + " " + t("d", "天")) }) })
+        html += "<h2>\(esc(t("Time in stage (median)", "阶段停留时间（中位）")))</h2>"
+        html += barsSVG(
+            stays.map { s in (words.stage(s.stage), s.stats.map { (daysText($0.median), durationText(milliseconds: $0.median, chinese: t.chinese)) }) })
         let follow = try pipeline().followUp(PipelineFilter())
         html += "<h2>\(esc(t("Follow-up speed (median time from hand-off to first activity)", "跟进速度（从移交到首次跟进，中位时间）")))</h2>"
         // As long as it took (`4天8小时`), the bar by the hours.

@@ -242,6 +242,9 @@ struct Script {
             #expect(figures("proposal") == ["1", "2.00", "2.00"])
             #expect(figures("negotiation") == ["1", "2.00", "2.00"])
             #expect(byStage["won"]?["stays"]?.int == 0)
+            // The table reads the stays in days and hours; the figures above stay exact.
+            let stays = await s.run("max", "2026-11-13T08:00:00Z", "report", "time-in-stage", "--locale", "en").stdout
+            #expect(stays.split(separator: "\n").first { $0.hasPrefix("solution") }?.split(separator: " ").suffix(2) == ["3d", "3d"], "\(stays)")
 
             // Follow-up: a first followed up 4 h after the hand-off (2 activities), b 48 h (1), c never.
             let fu = await s.run("max", "2026-11-13T08:00:00Z", "report", "follow-up", "--json").json?.array ?? []

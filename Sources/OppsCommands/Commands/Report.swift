@@ -43,11 +43,13 @@ struct ReportCommand: ParsableCommand {
             }
             let words = home.words(r)
             // The numbers end where their headings end, in either language.
-            let header = [words.say("stage", "阶段"), words.say("stays", "次数"), words.say("average (days)", "平均（天）"), words.say("median (days)", "中位数（天）")]
+            let header = [words.say("stage", "阶段"), words.say("stays", "次数"), words.say("average", "平均"), words.say("median", "中位数")]
+            // As long as a stay took, in days and hours (`8天4小时`); --json and --csv keep the days.
+            func time(_ ms: Int64) -> String { durationText(milliseconds: ms, chinese: words.say.chinese) }
             let lines = rows.map { row in
                 [
-                    cut(words.stage(row.stage), 20), String(row.stats?.count ?? 0), row.stats.map { daysText($0.average) } ?? "-",
-                    row.stats.map { daysText($0.median) } ?? "-",
+                    cut(words.stage(row.stage), 20), String(row.stats?.count ?? 0), row.stats.map { time($0.average) } ?? "-",
+                    row.stats.map { time($0.median) } ?? "-",
                 ]
             }
             for line in table([header] + lines, right: [1, 2, 3]) { Console.out(line) }

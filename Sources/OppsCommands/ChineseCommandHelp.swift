@@ -51,7 +51,7 @@ enum ChineseCommandHelp {
             例子：opps set 7dka36sd 下一步="周五演示" 下一步截止=2026-12-04
             """
         ),
-        "stage": (nil, "例子：opps stage 7dka36sd 方案；opps stage 7dka36sd 输单 --reason 价格"),
+        "stage": (nil, "例子：opps stage 7dka36sd 方案；opps stage 7dka36sd 下一阶段；opps stage 7dka36sd 输单 --reason 价格"),
         "team": (
             nil,
             """
@@ -250,7 +250,7 @@ enum ChineseCommandHelp {
         "account show json": "同 show --json，另加它的商机（deals）和联系人（contacts）",
         "contact show json": "同 show --json，另加他的商机（deals）",
         "stage id": "商机：opps list 打印的短 id 或准确名称",
-        "stage stage": "目标阶段（名称或标签）",
+        "stage stage": "目标阶段（名称或标签），或 下一阶段（商机当前阶段的下一个）",
         "stage reason": "原因：把线索退回时的退回原因，或进入输单时的输单原因",
         "team list id": "商机：opps list 打印的短 id 或准确名称",
         "team add id": "商机：opps list 打印的短 id 或准确名称",

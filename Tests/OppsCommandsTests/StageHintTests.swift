@@ -36,7 +36,9 @@ import Testing
             words = words.map { $0.replacingOccurrences(of: "YYYY-MM-DD", with: "2027-03-01").replacingOccurrences(of: "=…", with: "=需要升级") }
             let filled = await opps(["set", short] + words + ["--home", sam])
             #expect(filled.code == 0, "\(words) \(filled.stderr)")
-            #expect(await opps("stage", short, "方案", "--home", sam).code == 0)
+            // "On to the next stage" in the reader's words: discovery's next, solution.
+            let next = await opps("stage", short, "下一阶段", "--home", sam, "--locale", "zh-CN")
+            #expect(next.code == 0 && next.stdout.hasPrefix("已修改 阶段：方案"), "\(next.stdout)\(next.stderr)")
             // --json keeps to its one object.
             let json = await opps("stage", short, "negotiation", "--home", sam, "--json")
             #expect(json.code == 3 && json.stderr.isEmpty && json.stdout.split(separator: "\n").count == 1, "\(json.stdout) \(json.stderr)")

@@ -8,12 +8,12 @@ import OppsStore
 struct StageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stage", abstract: "Move a deal to another stage (gates and ownership rules apply, offline too).",
-        discussion: "Example: opps stage 7dka36sd solution; opps stage 7dka36sd lost --reason price")
+        discussion: "Example: opps stage 7dka36sd solution; opps stage 7dka36sd next; opps stage 7dka36sd lost --reason price")
 
     @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")
     var id: String
 
-    @Argument(help: "The stage.")
+    @Argument(help: "The stage (its name or label), or next for the one after the deal's.")
     var stage: String
 
     @Option(help: "Why: the hand-off rejection reason when moving a lead back, or the loss reason when moving to lost.")
@@ -27,9 +27,33 @@ struct StageCommand: ParsableCommand {
     func run() throws {
         let r = try home.open()
         let words = home.words(r)
-        let stage = try stageNamed(self.stage, r, words)
+        // The stage is read first (a wrong one is said before the record is looked for), unless it
+        // is "next", which is the record's.
+        let named = Self.next.contains(self.stage.lookupFolded) ? nil : try stageNamed(self.stage, r, words)
         let recordID = try r.resolveID(id, among: r.workspace.entities.filter { $0.stageField != nil }.map(\.name))
+        let stage = try named ?? nextStage(of: recordID, r, words)
         try report(try r.moveStage(recordID, to: stage, reason: reason), json: json, r, words: words)
+    }
+}
+
+extension StageCommand {
+    /// What a rep types for "on to the next stage", in either language.
+    static let next: Set<String> = ["next", "下一阶段", "下个阶段", "下一个阶段"]
+
+    /// The open stage after the deal's; one clear line when there is none (a closed deal, the
+    /// last open stage, whose next is won or lost: named, not guessed).
+    func nextStage(of id: RecordID, _ r: Replica, _ words: Vocabulary) throws -> String {
+        let ws = r.workspace
+        guard let record = try r.record(id), let sf = ws.entity(record.entity)?.stageField, case let .member(current) = record[sf],
+            let i = ws.stageIndex(current)
+        else { throw ReplicaError.invalid("this record has no stage", chinese: "这条记录没有阶段") }
+        guard !ws.stages[i].closed, i + 1 < ws.stages.count, !ws.stages[i + 1].closed else {
+            let closing = ws.stages.filter(\.closed).map { words.stage($0.name) }
+            throw ReplicaError.invalid(
+                "\(words.stage(current)) has no next open stage: name the one meant (\(closing.joined(separator: ", ")))",
+                chinese: "「\(words.stage(current))」之后没有未结束的阶段：请写明要去的阶段（\(closing.joined(separator: "、"))）")
+        }
+        return ws.stages[i + 1].name
     }
 }
 

@@ -266,7 +266,7 @@ import Testing
             #expect(second.stdout.contains("1 项冲突") && second.stdout.contains("查看：opps conflicts"), "\(second.stdout)")
             let conflicts = await opps("conflicts", "--home", sam)
             // A block a conflict, at 80 columns: the deal and field, whose value and why, what held.
-            #expect(conflicts.stdout.contains(" · 金额\n    sam 的「200.00」未被采用（同时修改：对此字段权限更高的一方胜出）\n    当时的值：300.00（max），"), "\(conflicts.stdout)")
+            #expect(conflicts.stdout.contains(" · 金额\n    sam 的「200.00」未被采用（同时修改：对此字段权限更高的一方胜出）\n    当时的值：「300.00」（max），"), "\(conflicts.stdout)")
             #expect(!conflicts.stdout.contains("现在："), "the amount still holds what won: \(conflicts.stdout)")
             for line in conflicts.stdout.split(separator: "\n") { #expect(String(line).displayWidth <= 80, "\(line)") }
             let settle = conflicts.stdout.split(separator: "\n").last.map(String.init) ?? ""
@@ -287,10 +287,11 @@ import Testing
             #expect(await opps("sync", "--home", max).code == 0)
             #expect(await opps("sync", "--home", sam).code == 0)
             let since = await opps("conflicts", "--home", sam).stdout.replacingOccurrences(of: "\n    ", with: "")
-            #expect(since.contains("当时的值：300.00（max），") && since.contains("；现在：350.00"), "\(since)")
+            #expect(since.contains("当时的值：「300.00」（max），") && since.contains("；现在：「350.00」"), "\(since)")
             let sinceInEnglish = await opps("conflicts", "--home", sam, "--locale", "en").stdout
             #expect(
-                unspaced(sinceInEnglish).contains(unspaced("held: 300.00 by max,")) && unspaced(sinceInEnglish).contains(unspaced("; now: 350.00")), "\(sinceInEnglish)")
+                unspaced(sinceInEnglish).contains(unspaced("held: \"300.00\" by max,")) && unspaced(sinceInEnglish).contains(unspaced("; now: \"350.00\"")),
+                "\(sinceInEnglish)")
             #expect(Self.englishIn(conflicts.stdout).isEmpty, "\(conflicts.stdout)")
 
             // The same replica in English keeps its English sentences.

@@ -31,11 +31,12 @@ import Testing
             #expect(conflicts.first?["winner"]?.string == "sam")
             let told = await opps(["conflicts"], environment: zh).stdout.replacingOccurrences(of: "\n    ", with: "")
             #expect(told.contains("max 的（空）被拒绝（这样修改后没有用户能看到这条「商机」：请给它指定一个能看到它的「负责人」）"), "\(told)")
-            #expect(told.contains("当时的值：sam（服务器）"), "\(told)")
+            #expect(told.contains("当时的值：「sam」（服务器）"), "\(told)")
             let inEnglish = await opps("conflicts", "--home", f.home("max")).stdout
             #expect(
                 unspaced(inEnglish).contains(
-                    unspaced("max's (empty) rejected (no user would see this opportunity after the change: set its owner to someone who sees it) held: sam by the hub, ")
+                    unspaced(
+                        "max's (empty) rejected (no user would see this opportunity after the change: set its owner to someone who sees it) held: \"sam\" by the hub, ")
                 ),
                 "\(inEnglish)")
             // Giving it to tom instead holds.

@@ -34,7 +34,15 @@ extension WebApp {
         var flash = ""
         if let m = message {
             flash = "<div class=\"msg \(m.ok ? "ok" : "bad")\" role=\"status\">\(esc(m.text))"
-            if !m.details.isEmpty { flash += "<ul>" + m.details.map { "<li>\(esc($0))</li>" }.joined() + "</ul>" }
+            if !m.details.isEmpty {
+                // A line about a deal opens it.
+                flash +=
+                    "<ul>"
+                    + m.details.enumerated().map { i, text in
+                        let link = i < m.links.count ? m.links[i] : nil
+                        return "<li>" + (link.map { "<a href=\"\(esc($0))\">\(esc(text))</a>" } ?? esc(text)) + "</li>"
+                    }.joined() + "</ul>"
+            }
             flash += "</div>"
         }
         return """

@@ -40,8 +40,10 @@ public actor WebApp {
     struct Message: Sendable {
         var text: String
         var ok: Bool
-        /// The refused items, one per line (gates, rules).
+        /// The refused items, one per line (gates, rules), or what a sync brought.
         var details: [String] = []
+        /// A page each detail opens, where it has one (the deal a sync's line is about).
+        var links: [String?] = []
     }
 
     let clock: any PhysicalClock
@@ -276,6 +278,7 @@ public actor WebApp {
             dropCaches()
             lastError = nil
             if r.pulled > 0 || r.pushed > 0 || r.repaired { generation += 1 }
+            let changed = r.news > 0 ? try changedLines(after: trailEnd, t: t) : []
             return Message(
                 text: t(
                     "Synced: sent \(r.pushed), " + (r.news == 0 ? "nothing new from others" : "\(r.news) update\(r.news == 1 ? "" : "s") from others"),
@@ -284,7 +287,7 @@ public actor WebApp {
                     // Own writes that held and lost later (SyncReport.overruled), as opps sync says them.
                     + (r.overruled > 0
                         ? t(", \(r.overruled) write\(r.overruled == 1 ? "" : "s") of yours did not hold", "，你有 \(r.overruled) 项修改未被采用") : ""),
-                ok: true, details: r.news > 0 ? try changedLines(after: trailEnd, t: t) : [])
+                ok: true, details: changed.map(\.text), links: changed.map(\.link))
         } catch let e as ReplicaError {
             lastError = e.description
             if case .unreachable = e { return Message(text: t("The hub cannot be reached: your work is kept and will sync later", "无法连接服务器：工作已保存，稍后同步"), ok: false) }
@@ -297,21 +300,23 @@ public actor WebApp {
 
     /// What others changed on the deals here in that sync, a line a deal, as opps sync says it
     /// (`云帆物流 扩容：下一步 → 约王总面谈（lin）`): five, then how many more.
-    func changedLines(after position: Int64, t: WebText) throws -> [String] {
+    func changedLines(after position: Int64, t: WebText) throws -> [(text: String, link: String?)] {
         let words = vocabulary(t)
         let changed = try replica.changesByOthers(after: position)
-        var lines = try changed.prefix(5).map { c in
+        let short = try codes()
+        var lines: [(text: String, link: String?)] = try changed.prefix(5).map { c in
             let fields = try c.fields.map { field, value -> String in
                 guard !field.isEmpty else { return t("deleted", "已删除") }
                 var shown = t.value(words, c.entity, field, value)
                 if case let .reference(target) = value { shown = try replica.record(target).map { $0["name"].canonicalText } ?? shown }
                 return "\(words.field(c.entity, field)) → \(shown)"
             }
-            return t(
+            let text = t(
                 "\(c.name): " + fields.joined(separator: "; ") + " (\(c.authors.joined(separator: ", ")))",
                 "\(c.name)：" + fields.joined(separator: "、") + "（\(c.authors.joined(separator: "、"))）")
+            return (text, "/deal/" + short(c.record))
         }
-        if changed.count > 5 { lines.append(t("…and \(counted(changed.count - 5, "more deal")) changed", "…还有 \(changed.count - 5) 个商机有修改")) }
+        if changed.count > 5 { lines.append((t("…and \(counted(changed.count - 5, "more deal")) changed", "…还有 \(changed.count - 5) 个商机有修改"), nil)) }
         return lines
     }
 

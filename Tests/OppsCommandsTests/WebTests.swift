@@ -688,7 +688,10 @@ import Testing
                 #expect(await opps("sync", "--home", f.home("sam")).code == 0)
                 // The Sync button says what others changed on the deals, as opps sync does.
                 let news = try await web.post("/sync", [:]).body
-                #expect(news.contains("msg ok") && news.contains("<li>ACME rollout: next step → book the demo (sam)</li>"), "\(news.prefix(1200))")
+                let deal = try await web.app.shortID(try #require(RecordID(parsing: id)))
+                #expect(
+                    news.contains("msg ok") && news.contains("<li><a href=\"/deal/\(deal)\">ACME rollout: next step → book the demo (sam)</a></li>"),
+                    "\(news.prefix(1200))")
                 let after = try await web.send("/conflicts").body
                 #expect(after.contains("<td>send the quote (now: book the demo)</td>"), "\(after.suffix(900))")
                 let zh = try await web.send("/conflicts", headers: [("Accept-Language", "zh-CN")]).body

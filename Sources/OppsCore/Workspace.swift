@@ -503,16 +503,20 @@ public struct Field: Sendable, Hashable {
     }
 
     /// The bounds as a reader is told them: `0–100`, `≥ 0`, `≤ 100`; nil for a field without.
-    /// A percentage's with its sign (`0–100%`).
+    /// A percentage's with its sign (`0–100%`); `≥ 0` held together (a no-break space) where a
+    /// line wraps.
     public var boundsText: String? {
         let sign = unit == .percent ? "%" : ""
         switch (minimum, maximum) {
         case let (low?, high?): return "\(low)–\(high)" + sign
-        case let (low?, nil): return "≥ \(low)" + sign
-        case let (nil, high?): return "≤ \(high)" + sign
+        case let (low?, nil): return "≥\u{00A0}\(low)" + sign
+        case let (nil, high?): return "≤\u{00A0}\(high)" + sign
         case (nil, nil): return nil
         }
     }
+
+    /// A bound as a refusal names it: `100`, a percentage's `100%`.
+    func boundText(_ bound: ExactDecimal) -> String { unit == .percent ? "\(bound)%" : "\(bound)" }
 
     public init(name: String, number: UInt32, type: FieldType, group: String, writeOnce: Bool = false) {
         self.name = name
@@ -545,10 +549,10 @@ public struct Field: Sendable, Hashable {
         default: return normalised
         }
         if let minimum, number < minimum {
-            return .failure(ValueError("less than \(minimum), the least allowed", chinese: "低于下限 \(minimum)"))
+            return .failure(ValueError("less than \(boundText(minimum)), the least allowed", chinese: "低于下限 \(boundText(minimum))"))
         }
         if let maximum, maximum < number {
-            return .failure(ValueError("more than \(maximum), the most allowed", chinese: "超过上限 \(maximum)"))
+            return .failure(ValueError("more than \(boundText(maximum)), the most allowed", chinese: "超过上限 \(boundText(maximum))"))
         }
         return normalised
     }

@@ -163,7 +163,7 @@ import Testing
             // opps rules without --role: the replica's own role.
             let rules = await opps("rules", "--home", sam)
             #expect(rules.stdout.hasPrefix("销售顾问在「需求挖掘」阶段对商机各字段的权限\n"))
-            #expect(rules.stdout.contains("\n取值范围：金额 ≥ 0；赢率 0–100%；折扣 0–100%"), "the bounds opps set holds to: \(rules.stdout)")
+            #expect(rules.stdout.contains("\n取值范围：金额 ≥\u{00A0}0；赢率 0–100%；折扣 0–100%"), "the bounds opps set holds to: \(rules.stdout)")
             // An amount typed back as opps prints it; separators only in their places.
             #expect(await opps("set", id, "金额=1,200,000.50", "--home", sam).code == 0)
             #expect(await opps("show", id, "--home", sam).stdout.contains("1,200,000.50"))
@@ -183,8 +183,8 @@ import Testing
             #expect(await opps("set", id, "赢率=60.5", "--home", sam).stderr == "opps: 赢率：「60.5」不是整数\n")
             // Every 64-bit whole number is read, 19 digits too, and then held to the field's
             // bounds (a probability is 0–100); one past them is refused for what it is.
-            #expect(await opps("set", id, "赢率=-9223372036854775808", "--home", sam).stderr == "opps: 赢率：低于下限 0\n")
-            #expect(await opps("set", id, "赢率=9223372036854775807", "--home", sam).stderr == "opps: 赢率：超过上限 100\n")
+            #expect(await opps("set", id, "赢率=-9223372036854775808", "--home", sam).stderr == "opps: 赢率：低于下限 0%\n")
+            #expect(await opps("set", id, "赢率=9223372036854775807", "--home", sam).stderr == "opps: 赢率：超过上限 100%\n")
             #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["probability"]?.int == 60)
             #expect(
                 await opps("set", id, "赢率=9223372036854775808", "--home", sam).stderr

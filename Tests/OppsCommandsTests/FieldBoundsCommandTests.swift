@@ -13,7 +13,7 @@ import Testing
             let home = f.home("sam")
             let id = try #require(await opps("new", "北辰物流", "--account", "北辰", "--home", home, "--json").json?["id"]?.string)
             let chinese = await opps("set", id, "probability=300", "--home", home, "--locale", "zh-CN")
-            #expect(chinese.code == 1 && chinese.stderr == "opps: 赢率：超过上限 100\n", "\(chinese.stderr)")
+            #expect(chinese.code == 1 && chinese.stderr == "opps: 赢率：超过上限 100%\n", "\(chinese.stderr)")
             let english = await opps("set", id, "amount=-5", "--home", home)
             #expect(english.code == 1 && english.stderr.contains("amount: less than 0, the least allowed"), "\(english.stderr)")
             #expect(await opps("set", id, "probability=100", "amount=0", "--home", home).code == 0)

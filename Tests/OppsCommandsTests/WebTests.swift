@@ -226,7 +226,8 @@ import Testing
                 #expect(page.body.contains("value=\"next_step_due\"><input name=\"value\" type=\"date\""), "\(page.body)")
                 // A bounded number says its bounds (workspace-format.md min/max) before a refusal does.
                 #expect(
-                    page.body.contains("value=\"amount\"><input name=\"value\" inputmode=\"decimal\" placeholder=\"≥ 0\" title=\"≥ 0\" value=\"120000"), "\(page.body)")
+                    page.body.contains("value=\"amount\"><input name=\"value\" inputmode=\"decimal\" placeholder=\"≥\u{00A0}0\" title=\"≥\u{00A0}0\" value=\"120000"),
+                    "\(page.body)")
                 #expect(page.body.contains("value=\"probability\"><input name=\"value\" inputmode=\"numeric\" placeholder=\"0–100%\" title=\"0–100%\""), "\(page.body)")
                 // A percentage's box holds its number (what an edit takes) with the sign beside it; one
                 // typed with the sign is taken too.

@@ -83,7 +83,7 @@ import Testing
         #expect(words.value("opportunity", "probability", .integer(40)) == "40%")
         #expect(words.value("opportunity", "amount", .decimal(try ExactDecimal(parsing: "1200000.50"))) == "1,200,000.50")
         #expect(Workspace.default.entity("opportunity")?.field("probability")?.boundsText == "0–100%")
-        #expect(Workspace.default.entity("opportunity")?.field("amount")?.boundsText == "≥ 0")
+        #expect(Workspace.default.entity("opportunity")?.field("amount")?.boundsText == "≥\u{00A0}0")
     }
 
     /// A duration as a reader reads it: minutes under an hour, hours and minutes under a day,

@@ -51,9 +51,9 @@ import Testing
         let amount = try #require(deal.field("amount"))
         for p in [0, 60, 100] as [Int64] { #expect(probability.normalise(.integer(p)) == .success(.integer(p))) }
         for (field, value, english, chinese) in [
-            (probability, Value.integer(300), "more than 100, the most allowed", "超过上限 100"),
-            (probability, .integer(-1), "less than 0, the least allowed", "低于下限 0"),
-            (discount, .decimal(ExactDecimal(units: 10001, scale: 2)), "more than 100, the most allowed", "超过上限 100"),
+            (probability, Value.integer(300), "more than 100%, the most allowed", "超过上限 100%"),
+            (probability, .integer(-1), "less than 0%, the least allowed", "低于下限 0%"),
+            (discount, .decimal(ExactDecimal(units: 10001, scale: 2)), "more than 100%, the most allowed", "超过上限 100%"),
             (amount, .decimal(ExactDecimal(units: -1, scale: 2)), "less than 0, the least allowed", "低于下限 0"),
         ] {
             guard case let .failure(e) = field.normalise(value) else {

@@ -387,7 +387,68 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
             let candidates = [year - 1, year, year + 1].compactMap { CivilDate(year: $0, month: mo, day: d) }
             return candidates.min { abs($0.daysSinceEpoch - today.daysSinceEpoch) < abs($1.daysSinceEpoch - today.daysSinceEpoch) }
         }
-        return weekday(t, today: today)
+        return weekday(t, today: today) ?? relative(t, today: today)
+    }
+
+    /// A day counted from today as people say a due date: `3天后`, `三天后`, `两周后`, `1个月后`,
+    /// `大后天`, `in 3 days`, `in 2 weeks`, `in a month`; and the month's last day, `月底` / `end of
+    /// month` (`下月底` / `end of next month`). A month on lands on the same day of the month, or on
+    /// the month's last when it has no such day.
+    static func relative(_ t: String, today: CivilDate) -> CivilDate? {
+        func days(_ n: Int) -> CivilDate? {
+            n.magnitude <= 100_000 ? CivilDate(daysSinceEpoch: today.daysSinceEpoch + Int32(n)) : nil
+        }
+        func months(_ n: Int) -> CivilDate? {
+            guard n.magnitude <= 12_000 else { return nil }
+            let (y, m, d) = today.components
+            let index = y * 12 + (m - 1) + n
+            let (year, month) = (index / 12, index % 12 + 1)
+            return CivilDate(year: year, month: month, day: min(d, daysIn(month: month, year: year)))
+        }
+        func monthEnd(_ n: Int) -> CivilDate? {
+            let (y, m, _) = today.components
+            let index = y * 12 + (m - 1) + n
+            let (year, month) = (index / 12, index % 12 + 1)
+            return CivilDate(year: year, month: month, day: daysIn(month: month, year: year))
+        }
+        switch t {
+        case "大后天": return days(3)
+        case "月底", "本月底", "这个月底", "end of month", "end of the month", "month end": return monthEnd(0)
+        case "下月底", "下个月底", "end of next month": return monthEnd(1)
+        default: break
+        }
+        if let m = t.wholeMatch(of: /(.+?)\s*(天|日|周|个星期|星期|个礼拜|礼拜|个月)后/), let n = chineseCount(String(m.1)) {
+            switch m.2 {
+            case "天", "日": return days(n)
+            case "个月": return months(n)
+            default: return days(7 * n)
+            }
+        }
+        if let m = t.wholeMatch(of: /in\s+([0-9]+|an?)\s+(day|days|week|weeks|month|months)/) {
+            let n = Int(m.1) ?? 1
+            switch m.2 {
+            case "day", "days": return days(n)
+            case "week", "weeks": return days(7 * n)
+            default: return months(n)
+            }
+        }
+        return nil
+    }
+
+    /// A count as written before 天后: digits (`3`, `３`), or Chinese numerals up to 九十九
+    /// (`三`, `两`, `十`, `十五`, `二十`).
+    static func chineseCount(_ text: String) -> Int? {
+        let digits = String(text.unicodeScalars.map { c in (0xFF10...0xFF19).contains(c.value) ? Character(Unicode.Scalar(c.value - 0xFF10 + 0x30)!) : Character(c) })
+        if let n = Int(digits) { return n }
+        let values: [Character: Int] = ["一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9]
+        if text.count == 1, let n = values[text.first!] { return n }
+        guard let ten = text.firstIndex(of: "十"), text.filter({ $0 == "十" }).count == 1 else { return nil }
+        let before = text[..<ten], after = text[text.index(after: ten)...]
+        guard before.count <= 1, after.count <= 1 else { return nil }
+        let tens = before.isEmpty ? 1 : values[before.first!]
+        let ones = after.isEmpty ? 0 : values[after.first!]
+        guard let tens, let ones else { return nil }
+        return tens * 10 + ones
     }
 
     /// A day of the week as people name a due date: `周五`, `星期五`, `礼拜五`, `friday`, `fri` — the

@@ -85,7 +85,7 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
                         ? "\(text) is out of range (whole numbers go from -9223372036854775808 to 9223372036854775807)" : "not a whole number: \(text)")
                     + (BadValue.withoutPercent(text).map { " (write \($0), without %)" } ?? "")
             case .decimal: "\(field): not a decimal number: \(text)" + (BadValue.withoutPercent(text).map { " (write \($0), without %)" } ?? "")
-            case .date: "\(field): not a date: \(text) (write 2026-12-05, 12-05 or tomorrow)"
+            case .date: "\(field): not a date: \(text) (write 2026-12-05, 12-05, tomorrow or in 3 days)"
             case .time: "\(field): not a time (YYYY-MM-DD HH:MM, or a day and a time: yesterday 15:00): \(text)"
             case let .record(entity): "\(field): \(text) is not a\(entity.first.map { "aeiou".contains($0) } == true ? "n" : "") \(entity) on this laptop"
             case .boolean: "\(field): not a boolean (true or false): \(text)"

@@ -53,7 +53,7 @@ extension ReplicaError {
                 return "\(label)：「\(text)」不是整数" + (BadValue.withoutPercent(text).map { "：写 \($0)，不带 %" } ?? "")
             case .decimal:
                 return "\(label)：「\(text)」不是数字" + (BadValue.withoutPercent(text).map { "：写 \($0)，不带 %" } ?? "（例如 120000.00 或 12万）")
-            case .date: return "\(label)：「\(text)」不是日期（写 2026-12-05、12-05 或 明天）"
+            case .date: return "\(label)：「\(text)」不是日期（写 2026-12-05、12-05、明天 或 3天后）"
             case .time: return "\(label)：「\(text)」不是时间（YYYY-MM-DD HH:MM，或日子加时间：昨天 15:00）"
             case let .record(target): return "\(label)：「\(text)」不是本机上的\(words.entity(target))"
             case .boolean: return "\(label)：「\(text)」不是「是」或「否」"

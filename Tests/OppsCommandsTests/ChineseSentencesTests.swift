@@ -95,7 +95,7 @@ import Testing
             let member = await opps("set", id, "技术风险=很低", "--home", sam)
             #expect(member.code == 1 && member.stderr == "opps: 技术风险：「很低」不是可选值之一：低、中、高\n", "\(member.stderr)")
             #expect(await opps("set", id, "技术风险=很低", "--home", sam, "--locale", "en").stderr.contains("\"很低\" is not one of low, medium, high"))
-            #expect(await opps("set", id, "预计成交日期=月底", "--home", sam).stderr == "opps: 预计成交日期：「月底」不是日期（写 2026-12-05、12-05 或 明天）\n")
+            #expect(await opps("set", id, "预计成交日期=某天", "--home", sam).stderr == "opps: 预计成交日期：「某天」不是日期（写 2026-12-05、12-05、明天 或 3天后）\n")
             // A reference names a record of its field's entity: the deal itself is no account (the
             // hub would refuse it at sync; the laptop refuses it now), an account by its name is.
             let notAnAccount = await opps("set", id, "客户=华为云 试点", "--home", sam)
@@ -120,11 +120,11 @@ import Testing
             let again = await opps("set", other, "金额=5,000.00", "下一步=约 王总 见面", "--home", sam)
             #expect(again.code == 0 && again.stdout == "没有变化：金额、下一步已经是这个值\n", "\(again.stdout) \(again.stderr)")
             #expect(await opps("status", "--home", sam, "--json").json?["pending"]?.int == pending, "no write queued")
-            #expect(await opps("today", "--date", "月底", "--home", sam).stderr == "opps: --date 要写日期：2026-12-05、12-05 或 明天\n")
+            #expect(await opps("today", "--date", "某天", "--home", sam).stderr == "opps: --date 要写日期：2026-12-05、12-05 或 明天\n")
             #expect(await opps("today", "--date", "明天", "--home", sam).code == 0)
             // On another entity the members are that entity's (an activity's kinds, a task's due date).
             #expect(await opps("log", id, "--kind", "打球", "--home", sam).stderr == "opps: 类型：「打球」不是可选值之一：电话、拜访、邮件、会议、签到、备注\n")
-            #expect(await opps("task", id, "回访", "--due", "月底", "--home", sam).stderr == "opps: 截止日期：「月底」不是日期（写 2026-12-05、12-05 或 明天）\n")
+            #expect(await opps("task", id, "回访", "--due", "某天", "--home", sam).stderr == "opps: 截止日期：「某天」不是日期（写 2026-12-05、12-05、明天 或 3天后）\n")
             // A day of the week, as a rep names a due date.
             let nextFriday = try #require(CivilDate.typed("下周五", today: Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)).date))
             let friday = await opps("task", id, "回访", "--due", "下周五", "--home", sam, "--json")

@@ -629,8 +629,8 @@ import Testing
                 #expect(added.body.contains("msg ok") && added.body.contains("准备报价单"), "\(added.body.prefix(300))")
                 // A date the form cannot read is refused in the reader's words, as opps task says it.
                 let deal = try #require(RecordID(parsing: id))
-                let badDue = await web.app.addTask(deal, text: "回访", due: "月底", assignee: nil, t: WebText(acceptLanguage: nil, override: "zh-CN"))
-                #expect(!badDue.ok && badDue.text == "截止日期：「月底」不是日期（写 2026-12-05、12-05 或 明天）", "\(badDue.text)")
+                let badDue = await web.app.addTask(deal, text: "回访", due: "某天", assignee: nil, t: WebText(acceptLanguage: nil, override: "zh-CN"))
+                #expect(!badDue.ok && badDue.text == "截止日期：「某天」不是日期（写 2026-12-05、12-05、明天 或 3天后）", "\(badDue.text)")
                 // One with no date reads as what it is, with no "null" for the date it lacks.
                 let undated = try await web.post("/deal/\(id)/task", ["text": "寄样品", "due": ""], from: "/deal/\(id)")
                 #expect(undated.body.contains("<li>寄样品 · sam ") && !undated.body.contains("null"), "\(undated.body.prefix(300))")

@@ -28,7 +28,17 @@ import Testing
         #expect(typed("11-30") == "2026-11-30", "last week, not next year")
         #expect(typed("明天") == "2026-12-04" && typed("tomorrow") == "2026-12-04" && typed(" Today ") == "2026-12-03")
         #expect(typed("后天") == "2026-12-05" && typed("昨天") == "2026-12-02")
-        #expect(typed("2-30") == nil && typed("2026-02-30") == nil && typed("月底") == nil && typed("13/1") == nil && typed("") == nil)
+        #expect(typed("2-30") == nil && typed("2026-02-30") == nil && typed("13/1") == nil && typed("") == nil)
+        // Counted from today, as people say a due date; the month's last day.
+        #expect(typed("3天后") == "2026-12-06" && typed("三天后") == "2026-12-06" && typed("３ 天后") == "2026-12-06" && typed("大后天") == "2026-12-06")
+        #expect(typed("两周后") == "2026-12-17" && typed("1个星期后") == "2026-12-10" && typed("十天后") == "2026-12-13" && typed("二十一天后") == "2026-12-24")
+        #expect(typed("1个月后") == "2027-01-03" && typed("三个月后") == "2027-03-03")
+        #expect(typed("in 3 days") == "2026-12-06" && typed("in a week") == "2026-12-10" && typed("in 2 weeks") == "2026-12-17" && typed("in a month") == "2027-01-03")
+        #expect(typed("月底") == "2026-12-31" && typed("end of month") == "2026-12-31" && typed("下月底") == "2027-01-31")
+        #expect(
+            CivilDate.typed("1个月后", today: try #require(CivilDate(year: 2027, month: 1, day: 31)))?.description == "2027-02-28",
+            "a month on from 31 January: February's last day")
+        #expect(typed("天后") == nil && typed("几天后") == nil && typed("十十天后") == nil && typed("in days") == nil && typed("999999天后") == nil)
         // A day of the week (2026-12-03 is a Thursday; weeks begin on Monday): the next one, today
         // included; this week's; next week's.
         #expect(typed("周五") == "2026-12-04" && typed("星期五") == "2026-12-04" && typed("礼拜五") == "2026-12-04" && typed("Friday") == "2026-12-04")

@@ -75,20 +75,6 @@ struct NewCommand: ParsableCommand {
     }
 }
 
-/// `to move on to solution, fill in: opps set ID needs=… amount=120000.00` for the fields the
-/// deal's stage needs before the next (Resolver's gate, a hand-off's checklist with it), or
-/// `next: opps stage ID solution` when it has them. What a new deal or lead says last.
-func nextGate(_ deal: Record, code: String, words: Vocabulary) -> String? {
-    let ws = words.workspace
-    guard let e = ws.entity(deal.entity), let stageField = e.stageField, case let .member(stage) = deal[stageField],
-        let i = ws.stageIndex(stage), i + 1 < ws.stages.count, !ws.stages[i].closed, !ws.stages[i + 1].closed
-    else { return nil }
-    let next = ws.stages[i + 1]
-    var missing = ws.stages[i].leaveRequires.filter { !Workspace.meetsGate(deal[$0]) }
-    if let h = ws.handoff, h.from == stage { missing += h.checklist.filter { !Workspace.meetsGate(deal[$0]) && !missing.contains($0) } }
-    return words.say.beforeStage(words.stage(next.name), code: code, pairs: gatePairs(e, missing, words: words))
-}
-
 /// A new record's words: the name (the words before the first FIELD=VALUE, joined with spaces:
 /// `opps account new 杭州 云帆 行业=物流` names 杭州 云帆), then its FIELD=VALUE assignments
 /// (`AssignmentWords.startsPairs`: fields of `entity`, when known).

@@ -106,6 +106,20 @@ func stageNamed(_ text: String, _ r: Replica, _ words: Vocabulary) throws -> Str
         words.say("unknown stage \"\(text)\" (\(stages.joined(separator: ", ")))", "没有阶段「\(text)」（阶段：\(stages.joined(separator: "、"))）"))
 }
 
+/// `to move on to solution, fill in: opps set ID needs=… amount=120000.00` for the fields the
+/// deal's stage needs before the next (Resolver's gate, a hand-off's checklist with it), or
+/// `next: opps stage ID solution` when it has them. What a new deal or lead says last.
+func nextGate(_ deal: Record, code: String, words: Vocabulary) -> String? {
+    let ws = words.workspace
+    guard let e = ws.entity(deal.entity), let stageField = e.stageField, case let .member(stage) = deal[stageField],
+        let i = ws.stageIndex(stage), i + 1 < ws.stages.count, !ws.stages[i].closed, !ws.stages[i + 1].closed
+    else { return nil }
+    let next = ws.stages[i + 1]
+    var missing = ws.stages[i].leaveRequires.filter { !Workspace.meetsGate(deal[$0]) }
+    if let h = ws.handoff, h.from == stage { missing += h.checklist.filter { !Workspace.meetsGate(deal[$0]) && !missing.contains($0) } }
+    return words.say.beforeStage(words.stage(next.name), code: code, pairs: gatePairs(e, missing, words: words))
+}
+
 /// `FIELD=EXAMPLE` for each field a stage's gate still needs, as a rep types them into opps set:
 /// a date as YYYY-MM-DD, an amount as 120000.00, a percentage as 50%, a choice as its first
 /// member in the reader's words.

@@ -127,6 +127,19 @@ extension Workspace {
         default: true
         }
     }
+
+    /// The open stage after `record`'s and the fields its gate still needs to get there (the
+    /// stage's `leave_requires`, and the hand-off's checklist when the record is where a
+    /// hand-off starts), in the workspace's order; nil for a record without a stage, a closed
+    /// one, or one at the last open stage. What `opps new` and a deal's page say comes next.
+    public func nextGate(of record: Record) -> (next: Stage, missing: [String])? {
+        guard let sf = entity(record.entity)?.stageField, case let .member(stage) = record[sf], let i = stageIndex(stage), i + 1 < stages.count,
+            !stages[i].closed, !stages[i + 1].closed
+        else { return nil }
+        var missing = stages[i].leaveRequires.filter { !Self.meetsGate(record[$0]) }
+        if let h = handoff, h.from == stage { missing += h.checklist.filter { !Self.meetsGate(record[$0]) && !missing.contains($0) } }
+        return (stages[i + 1], missing)
+    }
 }
 
 /// The one rule that decides every write, on the hub and — for the pre-check — on the laptop

@@ -223,6 +223,11 @@ extension WebApp {
         // part in workspace order: a rep's deal page opened on the lead's data, read-only since
         // the hand-off, with the amount and next step below the fold.
         var readOnlyGroups = ""
+        // The empty fields the deal's stage needs before the next are marked, as opps new and
+        // opps stage name them: what to fill before the move.
+        let gate = r.workspace.nextGate(of: deal)
+        let needed = Set(gate?.missing ?? [])
+        let need = gate.map { " <span class=\"badge need\">\(esc(t("needed for \(words.stage($0.next.name))", "进入\(words.stage($0.next.name))前要填")))</span>" } ?? ""
         for group in r.workspace.groups(of: entity) {
             var rows = ""
             var changes = false
@@ -239,7 +244,7 @@ extension WebApp {
                 // A commercial field locked while an approval is pending: read-only here, and says why.
                 let locked = lockedFields.contains(f.name)
                 let lock = locked ? " <span class=\"badge locked\">\(esc(t("locked: approval pending", "审批中，已锁定")))</span>" : ""
-                let label = "<th>\(esc(words.field(deal.entity, f.name)))\(mark)\(lock)</th>"
+                let label = "<th>\(esc(words.field(deal.entity, f.name)))\(mark)\(lock)\(needed.contains(f.name) ? need : "")</th>"
                 if changeable[f.name] != nil {
                     worthShowing = true
                     changes = true

@@ -229,6 +229,9 @@ import Testing
                     page.body.contains("value=\"amount\"><input name=\"value\" inputmode=\"decimal\" placeholder=\"≥\u{00A0}0\" title=\"≥\u{00A0}0\" value=\"120000"),
                     "\(page.body)")
                 #expect(page.body.contains("value=\"probability\"><input name=\"value\" inputmode=\"numeric\" placeholder=\"0–100%\" title=\"0–100%\""), "\(page.body)")
+                // The empty fields the stage needs before the next are marked; a filled one is not.
+                #expect(page.body.contains("<th>needs <span class=\"badge need\">needed for solution</span></th>"), "\(page.body)")
+                #expect(!page.body.contains("<th>amount <span class=\"badge need\">"), "the amount is filled")
                 // A percentage's box holds its number (what an edit takes) with the sign beside it; one
                 // typed with the sign is taken too.
                 let percent = try await web.post("/deal/\(short)/edit", ["field": "probability", "value": "35%"], from: "/deal/\(short)")

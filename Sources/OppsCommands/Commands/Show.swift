@@ -73,8 +73,7 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
         let empty = entity.fields.filter { f in record[f.name].isNull && (changeable[f.name] ?? .hidden) >= .write }
         let fillable = empty.map { words.field(record.entity, $0.name) }
         // The example fills what the stage needs before the next, when one of those is empty.
-        let stage = entity.stageField.flatMap { sf -> String? in if case let .member(m) = record[sf] { m } else { nil } }
-        let gate = stage.flatMap { r.workspace.stage($0) }?.leaveRequires ?? []
+        let gate = r.workspace.nextGate(of: record)?.missing ?? []
         if let first = empty.first(where: { gate.contains($0.name) }) ?? empty.first {
             // Broken between the fields, never inside one (解|决方案, next| step), each line under the first.
             let head = "  " + say.emptyToFill([])

@@ -110,13 +110,7 @@ func stageNamed(_ text: String, _ r: Replica, _ words: Vocabulary) throws -> Str
 /// deal's stage needs before the next (Resolver's gate, a hand-off's checklist with it), or
 /// `next: opps stage ID solution` when it has them. What a new deal or lead says last.
 func nextGate(_ deal: Record, code: String, words: Vocabulary) -> String? {
-    let ws = words.workspace
-    guard let e = ws.entity(deal.entity), let stageField = e.stageField, case let .member(stage) = deal[stageField],
-        let i = ws.stageIndex(stage), i + 1 < ws.stages.count, !ws.stages[i].closed, !ws.stages[i + 1].closed
-    else { return nil }
-    let next = ws.stages[i + 1]
-    var missing = ws.stages[i].leaveRequires.filter { !Workspace.meetsGate(deal[$0]) }
-    if let h = ws.handoff, h.from == stage { missing += h.checklist.filter { !Workspace.meetsGate(deal[$0]) && !missing.contains($0) } }
+    guard let e = words.workspace.entity(deal.entity), let (next, missing) = words.workspace.nextGate(of: deal) else { return nil }
     return words.say.beforeStage(words.stage(next.name), code: code, pairs: gatePairs(e, missing, words: words))
 }
 

@@ -227,7 +227,7 @@ extension WebApp {
         // opps stage name them: what to fill before the move.
         let gate = r.workspace.nextGate(of: deal)
         let needed = Set(gate?.missing ?? [])
-        let need = gate.map { " <span class=\"badge need\">\(esc(t("needed for \(words.stage($0.next.name))", "进入\(words.stage($0.next.name))前要填")))</span>" } ?? ""
+        let need = gate.map { " <span class=\"badge need\">\(esc(t("needed for \(words.stage($0.next.name))", "进入「\(words.stage($0.next.name))」前要填")))</span>" } ?? ""
         for group in r.workspace.groups(of: entity) {
             var rows = ""
             var changes = false

@@ -10,6 +10,14 @@ func amountText(_ deal: Record) -> String {
     deal["amount"].isNull ? "" : groupedAmount(deal["amount"].canonicalText) + (deal["currency"].isNull ? "" : " " + deal["currency"].canonicalText)
 }
 
+/// After a command that made a deal or a contact: the account or contact its typed name made
+/// (not one found), with the short id it goes by — `  new account: Globex Intl (f5fe1fnj)` —
+/// so a misspelt name is seen now, not at a manager's merge.
+func sayMade(_ r: Replica, _ words: Vocabulary, _ entity: String, _ id: RecordID) throws {
+    guard let record = try r.record(id) else { return }
+    Console.out(words.say.made(words.entity(entity), record["name"].canonicalText, code: try r.shortIDs()(id)))
+}
+
 /// A day as a list shows it beside others: its month and day, the year too when it is not
 /// `today`'s (`12-11`, `2027-01-05`).
 func shortDay(_ day: CivilDate, today: CivilDate) -> String {

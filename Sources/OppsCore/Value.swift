@@ -398,23 +398,19 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
         func days(_ n: Int) -> CivilDate? {
             n.magnitude <= 100_000 ? CivilDate(daysSinceEpoch: today.daysSinceEpoch + Int32(n)) : nil
         }
-        func months(_ n: Int) -> CivilDate? {
+        // `n` months on: the same day of the month (or the month's last), or the last day itself.
+        func months(_ n: Int, lastDay: Bool = false) -> CivilDate? {
             guard n.magnitude <= 12_000 else { return nil }
             let (y, m, d) = today.components
             let index = y * 12 + (m - 1) + n
             let (year, month) = (index / 12, index % 12 + 1)
-            return CivilDate(year: year, month: month, day: min(d, daysIn(month: month, year: year)))
-        }
-        func monthEnd(_ n: Int) -> CivilDate? {
-            let (y, m, _) = today.components
-            let index = y * 12 + (m - 1) + n
-            let (year, month) = (index / 12, index % 12 + 1)
-            return CivilDate(year: year, month: month, day: daysIn(month: month, year: year))
+            let last = daysIn(month: month, year: year)
+            return CivilDate(year: year, month: month, day: lastDay ? last : min(d, last))
         }
         switch t {
         case "大后天": return days(3)
-        case "月底", "本月底", "这个月底", "end of month", "end of the month", "month end": return monthEnd(0)
-        case "下月底", "下个月底", "end of next month": return monthEnd(1)
+        case "月底", "本月底", "这个月底", "end of month", "end of the month", "month end": return months(0, lastDay: true)
+        case "下月底", "下个月底", "end of next month": return months(1, lastDay: true)
         default: break
         }
         if let m = t.wholeMatch(of: /(.+?)\s*(天|日|周|个星期|星期|个礼拜|礼拜|个月)后/), let n = chineseCount(String(m.1)) {
@@ -435,11 +431,14 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
         return nil
     }
 
-    /// A count as written before 天后: digits (`3`, `３`), or Chinese numerals up to 九十九
-    /// (`三`, `两`, `十`, `十五`, `二十`).
+    /// A count as written before 天后: a whole number as an amount is typed (`3`, `３`:
+    /// `ExactDecimal.typed`), not less than 0, or Chinese numerals up to 九十九 (`三`, `两`, `十`,
+    /// `十五`, `二十`).
     static func chineseCount(_ text: String) -> Int? {
-        let digits = String(text.unicodeScalars.map { c in (0xFF10...0xFF19).contains(c.value) ? Character(Unicode.Scalar(c.value - 0xFF10 + 0x30)!) : Character(c) })
-        if let n = Int(digits) { return n }
+        if let d = ExactDecimal.typed(text) {
+            guard let n = d.rescaled(to: 0)?.units, n >= 0 else { return nil }
+            return Int(n)
+        }
         let values: [Character: Int] = ["一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9]
         if text.count == 1, let n = values[text.first!] { return n }
         guard let ten = text.firstIndex(of: "十"), text.filter({ $0 == "十" }).count == 1 else { return nil }

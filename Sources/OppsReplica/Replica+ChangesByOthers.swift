@@ -5,12 +5,13 @@ import OppsStore
 public struct ChangeByOthers: Sendable {
     public var record: RecordID
     public var entity: String
-    /// Its name as it reads now (the entity's word when it has none).
-    public var name: String
+    /// Its name as it reads now; nil when it has none (a surface says the entity's word).
+    public var name: String?
     /// Each field changed, with where it ended (a field changed twice reads once); an empty
     /// field name is the record's deletion.
     public var fields: [(String, Value)]
-    /// Who changed it, in the order they did.
+    /// Who changed it, in the order they did (`BatchDecider.systemAuthor`: the hub itself,
+    /// assigning an owner).
     public var authors: [String]
 }
 
@@ -27,7 +28,7 @@ extension Replica {
             if changes[line.record] == nil {
                 guard let record = try record(line.record), staged.contains(record.entity) else { continue }
                 order.append(line.record)
-                let name = record["name"].isNull ? record.entity : record["name"].canonicalText
+                let name = record["name"].isNull ? nil : record["name"].canonicalText
                 changes[line.record] = ChangeByOthers(record: line.record, entity: record.entity, name: name, fields: [], authors: [])
             }
             var c = changes[line.record]!

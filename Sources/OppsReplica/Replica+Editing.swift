@@ -152,19 +152,14 @@ extension Replica {
     /// value the field's type does not take is `ReplicaError.badValue`.
     public func parse(_ text: String, for field: Field, of entity: String) throws -> Value {
         if text.isEmpty || text == "null" { return .null }
-        // The placeholder of the lines opps prints to type (`先补上：opps set 7dka36sd 客户需求=…`),
-        // copied as it is: a field holding "…" would pass the stage's gate with nothing in it.
-        if ["…", "...", "……"].contains(text.trimmingSpaces) {
-            let label = field.labels["zh-CN"] ?? field.name
-            throw ReplicaError.invalid(
-                "\(field.name)=\(text) is the example's placeholder: write what it is", chinese: "\(label)=\(text) 是例子里的占位：请写上实际内容")
-        }
         func bad(_ kind: BadValue) -> ReplicaError {
             // A percentage's sign is taken, so the number is what is wrong (`55.5` is not whole),
             // and the reply does not tell to write it without the sign.
             let shown = field.unit == .percent && ExactDecimal.typedPercent(text) != nil ? String(text.trimmingSpaces.dropLast()).trimmingSpaces : text
             return .badValue(entity: entity, field: field.name, kind, text: shown)
         }
+        // The placeholder of the lines opps prints to type (`先补上：opps set 7dka36sd 客户需求=…`).
+        if ["…", "...", "……"].contains(text.trimmingSpaces) { throw bad(.placeholder) }
         // The sign only where the field counts hundredths: `金额=15%` is not an amount of 15.
         func percent(_ text: String) -> ExactDecimal? { field.unit == .percent ? ExactDecimal.typedPercent(text) : nil }
         switch field.type {

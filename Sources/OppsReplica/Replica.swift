@@ -89,6 +89,7 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
             case .time: "\(field): not a time (YYYY-MM-DD HH:MM, or a day and a time: yesterday 15:00): \(text)"
             case let .record(entity): "\(field): \(text) is not a\(entity.first.map { "aeiou".contains($0) } == true ? "n" : "") \(entity) on this laptop"
             case .boolean: "\(field): not a boolean (true or false): \(text)"
+            case .placeholder: "\(field): \(text) is the example's placeholder: write what it is"
             case let .member(members): "\(field): \"\(text)\" is not one of \(members.joined(separator: ", "))"
             case let .user(close, all):
                 "\(field): \(text) is not a user of the hub"
@@ -113,6 +114,9 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
 /// What a typed value is not, for the field it was typed for.
 public enum BadValue: Sendable, Equatable {
     case wholeNumber, decimal, date, time, boolean
+    /// The placeholder of a line opps prints to type (`客户需求=…`), copied as it is: a field
+    /// holding "…" would pass a stage's gate with nothing in it.
+    case placeholder
     /// Not a live record of this entity on this laptop.
     case record(String)
     /// Not one of the enum's members (their names).

@@ -57,6 +57,7 @@ extension ReplicaError {
             case .time: return "\(label)：「\(text)」不是时间（YYYY-MM-DD HH:MM，或日子加时间：昨天 15:00）"
             case let .record(target): return "\(label)：「\(text)」不是本机上的\(words.entity(target))"
             case .boolean: return "\(label)：「\(text)」不是「是」或「否」"
+            case .placeholder: return "\(label)：「\(text)」是例子里的占位：请写上实际内容"
             case let .member(members): return "\(label)：「\(text)」不是可选值之一：\(members.map { words.member(entity, field, $0) }.joined(separator: "、"))"
             case let .user(close, all):
                 return "\(label)：「\(text)」不是服务器上的用户"

@@ -672,7 +672,7 @@ public final class ReplicaStore {
             hlc: HLC(rawValue: UInt64(bitPattern: hlc)), source: source, rule: rule)
     }
 
-    /// Where the trail ends now: the lines added after it are `history(after:)`'s.
+    /// Where the trail ends now: the lines a sync adds after it are `pulledHistory(after:)`'s.
     public func historyEnd() throws -> Int64 { try database.query("SELECT coalesce(max(position), 0) FROM history").first?[0].int ?? 0 }
 
     /// The lines pulled from the hub after `position` (`historyEnd` before a sync), in order:

@@ -38,10 +38,8 @@ extension WebApp {
                 // A line about a deal opens it.
                 flash +=
                     "<ul>"
-                    + m.details.enumerated().map { i, text in
-                        let link = i < m.links.count ? m.links[i] : nil
-                        return "<li>" + (link.map { "<a href=\"\(esc($0))\">\(esc(text))</a>" } ?? esc(text)) + "</li>"
-                    }.joined() + "</ul>"
+                    + m.details.map { d in "<li>" + (d.link.map { "<a href=\"\(esc($0))\">\(esc(d.text))</a>" } ?? esc(d.text)) + "</li>" }.joined()
+                    + "</ul>"
             }
             flash += "</div>"
         }
@@ -238,8 +236,7 @@ extension WebApp {
                 let access = accessTable[f.name] ?? .hidden
                 if access == .hidden { continue }
                 let value = deal[f.name]
-                var shown = value.isNull ? "" : t.value(words, deal.entity, f.name, value)
-                if case let .reference(target) = value { shown = try r.record(target).map { $0["name"].canonicalText } ?? shown }
+                let shown = try readable(value, deal.entity, f.name, words: words, t: t)
                 let mark = pending.contains(f.name) ? " <span class=\"badge pending\">\(esc(t("pending", "待同步")))</span>" : ""
                 // A commercial field locked while an approval is pending: read-only here, and says why.
                 let locked = lockedFields.contains(f.name)

@@ -40,10 +40,9 @@ public actor WebApp {
     struct Message: Sendable {
         var text: String
         var ok: Bool
-        /// The refused items, one per line (gates, rules), or what a sync brought.
-        var details: [String] = []
-        /// A page each detail opens, where it has one (the deal a sync's line is about).
-        var links: [String?] = []
+        /// The refused items, one per line (gates, rules), or what a sync brought, each with the
+        /// page it opens where it has one (the deal a sync's line is about).
+        var details: [(text: String, link: String?)] = []
     }
 
     let clock: any PhysicalClock
@@ -149,7 +148,7 @@ public actor WebApp {
             return Message(
                 text: t("Refused: ", "被拒绝：") + what + " — " + (items.isEmpty ? t.detail(words, rule, detail, entity: entity, field: field) : t("missing", "缺少"))
                     + " (" + rule.rawValue + ")",
-                ok: false, details: items)
+                ok: false, details: items.map { ($0, nil) })
         } catch {
             return failure(error, words: words, t: t)
         }
@@ -287,7 +286,7 @@ public actor WebApp {
                     // Own writes that held and lost later (SyncReport.overruled), as opps sync says them.
                     + (r.overruled > 0
                         ? t(", \(r.overruled) write\(r.overruled == 1 ? "" : "s") of yours did not hold", "，你有 \(r.overruled) 项修改未被采用") : ""),
-                ok: true, details: changed.map(\.text), links: changed.map(\.link))
+                ok: true, details: changed)
         } catch let e as ReplicaError {
             lastError = e.description
             if case .unreachable = e { return Message(text: t("The hub cannot be reached: your work is kept and will sync later", "无法连接服务器：工作已保存，稍后同步"), ok: false) }
@@ -298,6 +297,12 @@ public actor WebApp {
         }
     }
 
+    /// A value as a page shows it (`WebText.value`), a reference by its record's name.
+    func readable(_ value: Value, _ entity: String, _ field: String, words: Vocabulary, t: WebText) throws -> String {
+        if case let .reference(target) = value, let name = try replica.record(target).map({ $0["name"].canonicalText }) { return name }
+        return value.isNull ? "" : t.value(words, entity, field, value)
+    }
+
     /// What others changed on the deals here in that sync, a line a deal, as opps sync says it
     /// (`云帆物流 扩容：下一步 → 约王总面谈（lin）`): five, then how many more.
     func changedLines(after position: Int64, t: WebText) throws -> [(text: String, link: String?)] {
@@ -306,14 +311,14 @@ public actor WebApp {
         let short = try codes()
         var lines: [(text: String, link: String?)] = try changed.prefix(5).map { c in
             let fields = try c.fields.map { field, value -> String in
-                guard !field.isEmpty else { return t("deleted", "已删除") }
-                var shown = t.value(words, c.entity, field, value)
-                if case let .reference(target) = value { shown = try replica.record(target).map { $0["name"].canonicalText } ?? shown }
-                return "\(words.field(c.entity, field)) → \(shown)"
+                field.isEmpty ? t("deleted", "已删除") : "\(words.field(c.entity, field)) → \(try readable(value, c.entity, field, words: words, t: t))"
             }
+            // The hub's own writes (an owner it assigned) are its, as opps sync says them.
+            let who = c.authors.map { $0 == BatchDecider.systemAuthor ? t("the hub", "服务器") : $0 }
+            let name = c.name ?? words.entity(c.entity)
             let text = t(
-                "\(c.name): " + fields.joined(separator: "; ") + " (\(c.authors.joined(separator: ", ")))",
-                "\(c.name)：" + fields.joined(separator: "、") + "（\(c.authors.joined(separator: "、"))）")
+                "\(name): " + fields.joined(separator: "; ") + " (\(who.joined(separator: ", ")))",
+                "\(name)：" + fields.joined(separator: "、") + "（\(who.joined(separator: "、"))）")
             return (text, "/deal/" + short(c.record))
         }
         if changed.count > 5 { lines.append((t("…and \(counted(changed.count - 5, "more deal")) changed", "…还有 \(changed.count - 5) 个商机有修改"), nil)) }

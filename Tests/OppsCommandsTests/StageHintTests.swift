@@ -31,7 +31,9 @@ import Testing
             #expect(set.contains("预计成交日期=YYYY-MM-DD") && set.contains("金额=120000.00"), "\(zh)")
             // Copied as printed, the placeholder is refused (a field holding "…" would pass the gate empty).
             let verbatim = await opps(set.split(separator: " ").dropFirst(1).map(String.init) + ["--home", sam, "--locale", "zh-CN"])
-            #expect(verbatim.code == 1 && verbatim.stderr.contains("是例子里的占位：请写上实际内容"), "\(verbatim.stderr)")
+            #expect(verbatim.code == 1 && verbatim.stderr.hasPrefix("opps: 客户需求：「…」是例子里的占位：请写上实际内容\n"), "\(verbatim.stderr)")
+            #expect(
+                await opps("set", short, "needs=...", "--home", sam, "--locale", "en").stderr == "opps: needs: ... is the example's placeholder: write what it is\n")
             var words = set.split(separator: " ").dropFirst(3).map { String($0) }
             words = words.map { $0.replacingOccurrences(of: "YYYY-MM-DD", with: "2027-03-01").replacingOccurrences(of: "=…", with: "=需要升级") }
             let filled = await opps(["set", short] + words + ["--home", sam])

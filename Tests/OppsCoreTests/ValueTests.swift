@@ -39,6 +39,8 @@ import Testing
             CivilDate.typed("1个月后", today: try #require(CivilDate(year: 2027, month: 1, day: 31)))?.description == "2027-02-28",
             "a month on from 31 January: February's last day")
         #expect(typed("天后") == nil && typed("几天后") == nil && typed("十十天后") == nil && typed("in days") == nil && typed("999999天后") == nil)
+        // Never a day before today by a count (`-3天后` is not three days ago).
+        #expect(typed("-3天后") == nil && typed("－3天后") == nil && typed("0.5天后") == nil && typed("0天后") == "2026-12-03")
         // A day of the week (2026-12-03 is a Thursday; weeks begin on Monday): the next one, today
         // included; this week's; next week's.
         #expect(typed("周五") == "2026-12-04" && typed("星期五") == "2026-12-04" && typed("礼拜五") == "2026-12-04" && typed("Friday") == "2026-12-04")

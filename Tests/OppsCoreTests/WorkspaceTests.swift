@@ -110,6 +110,28 @@ import Testing
         #expect(text.trimmingTrailingNewlines == Workspace.defaultDocument.trimmingTrailingNewlines)
     }
 
+    /// What comes next for a deal: the open stage after its own and the empty fields its gate
+    /// needs, the hand-off's checklist with it where a hand-off starts; nothing past the last
+    /// open stage or at a closed one (won or lost is named by the person, not guessed).
+    @Test func theNextGateIsTheStageAfterAndWhatItStillNeeds() throws {
+        let ws = Workspace.default
+        func deal(_ stage: String, _ fields: [String: Value] = [:]) -> Record {
+            var r = Record(
+                id: RecordID(high: 1, low: 1), entity: "opportunity",
+                created: FieldState(value: .null, stamp: Stamp(hlc: .zero, replica: ReplicaID(UUID128(high: 0, low: 0))), author: "x", authority: .own))
+            for (name, value) in fields.merging(["stage": .member(stage)], uniquingKeysWith: { a, _ in a }) {
+                r.fields[name] = FieldState(value: value, stamp: r.created.stamp, author: "x", authority: .own)
+            }
+            return r
+        }
+        let discovery = try #require(ws.nextGate(of: deal("discovery", ["amount": .decimal(ExactDecimal(units: 100, scale: 2)), "needs": .text("")])))
+        #expect(discovery.next.name == "solution")
+        #expect(discovery.missing == ["needs", "decision_makers", "close_date"], "an empty text is not filled; the amount is")
+        let lead = try #require(ws.nextGate(of: deal("lead", ["check_need": .boolean(true), "check_budget": .boolean(false)])))
+        #expect(lead.next.name == "qualified" && lead.missing.contains("check_budget") && !lead.missing.contains("check_need"), "\(lead.missing)")
+        #expect(ws.nextGate(of: deal("negotiation")) == nil && ws.nextGate(of: deal("won")) == nil && ws.nextGate(of: deal("lost")) == nil)
+    }
+
     @Test func accessRulesMatchTheMatrix() throws {
         let ws = Workspace.default
         func access(_ role: String, _ field: String, _ stage: String, _ rel: Set<Relation>) -> Access {

@@ -99,10 +99,7 @@ struct ContactNewCommand: ParsableCommand {
         }
         let words = home.words(r)
         try printRecord(r, made, json: json, short: !json, words: words)
-        // The account the name made, not one found: said, as opps new says it.
-        if !json, let madeAccount, let record = try r.record(madeAccount) {
-            Console.out(words.say.made(words.entity("account"), record["name"].canonicalText, code: try r.shortIDs()(madeAccount)))
-        }
+        if !json, let madeAccount { try sayMade(r, words, "account", madeAccount) }
     }
 }
 

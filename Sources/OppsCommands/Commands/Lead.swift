@@ -119,12 +119,8 @@ struct LeadCommand: ParsableCommand {
             try printRecord(r, id, json: json, short: true, words: words)
             guard !json else { return }
             // The account and contact the names made (not found), and what the hand-off needs.
-            let short = try r.shortIDs()
-            for (kind, madeID) in made {
-                guard let record = try r.record(madeID) else { continue }
-                Console.out(words.say.made(words.entity(kind), record["name"].canonicalText, code: short(madeID)))
-            }
-            if let lead = try r.record(id), let line = nextGate(lead, code: short(id), words: words) { Console.out(line) }
+            for (kind, madeID) in made { try sayMade(r, words, kind, madeID) }
+            if let lead = try r.record(id), let line = nextGate(lead, code: try r.shortIDs()(id), words: words) { Console.out(line) }
         }
     }
 }

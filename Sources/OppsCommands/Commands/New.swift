@@ -64,14 +64,9 @@ struct NewCommand: ParsableCommand {
         }
         // `负责人=lin` from a rep is a transfer request, not a change: said as opps set says it.
         try reportProposals(made, r, words: words)
-        let short = try r.shortIDs()
-        // An account the name made now, not one found: said, so a typo is seen today, not at
-        // the manager's merge.
-        if let account = made.madeAccount, let record = try r.record(account) {
-            Console.out(words.say.made(words.entity("account"), record["name"].canonicalText, code: short(account)))
-        }
+        if let account = made.madeAccount { try sayMade(r, words, "account", account) }
         // What the deal's stage asks before the next one, as the line to type.
-        if let deal = try r.record(made.record), let line = nextGate(deal, code: short(made.record), words: words) { Console.out(line) }
+        if let deal = try r.record(made.record), let line = nextGate(deal, code: try r.shortIDs()(made.record), words: words) { Console.out(line) }
     }
 }
 

@@ -44,16 +44,15 @@ extension StageCommand {
     /// last open stage, whose next is won or lost: named, not guessed).
     func nextStage(of id: RecordID, _ r: Replica, _ words: Vocabulary) throws -> String {
         let ws = r.workspace
-        guard let record = try r.record(id), let sf = ws.entity(record.entity)?.stageField, case let .member(current) = record[sf],
-            let i = ws.stageIndex(current)
-        else { throw ReplicaError.invalid("this record has no stage", chinese: "这条记录没有阶段") }
-        guard !ws.stages[i].closed, i + 1 < ws.stages.count, !ws.stages[i + 1].closed else {
-            let closing = ws.stages.filter(\.closed).map { words.stage($0.name) }
-            throw ReplicaError.invalid(
-                "\(words.stage(current)) has no next open stage: name the one meant (\(closing.joined(separator: ", ")))",
-                chinese: "「\(words.stage(current))」之后没有未结束的阶段：请写明要去的阶段（\(closing.joined(separator: "、"))）")
+        guard let record = try r.record(id), let sf = ws.entity(record.entity)?.stageField, case let .member(current) = record[sf] else {
+            throw ReplicaError.invalid("this record has no stage", chinese: "这条记录没有阶段")
         }
-        return ws.stages[i + 1].name
+        // The same "next" the deal's page and opps new name (Workspace.nextGate).
+        if let next = ws.nextGate(of: record)?.next { return next.name }
+        let closing = ws.stages.filter(\.closed).map { words.stage($0.name) }
+        throw ReplicaError.invalid(
+            "\(words.stage(current)) has no next open stage: name the one meant (\(closing.joined(separator: ", ")))",
+            chinese: "「\(words.stage(current))」之后没有未结束的阶段：请写明要去的阶段（\(closing.joined(separator: "、"))）")
     }
 }
 

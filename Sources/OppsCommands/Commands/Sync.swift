@@ -87,12 +87,15 @@ func printChangesByOthers(_ r: Replica, _ words: Vocabulary, after position: Int
         let fields = try c.fields.map { field, value in
             field.isEmpty ? say.deletedTheRecord : "\(words.field(c.entity, field)) → \(try valueText(r, words, c.entity, field, value))"
         }
+        // The hub's own writes (an owner it assigned) are its, in the reader's words, as conflicts say them.
+        let who = c.authors.map { $0 == BatchDecider.systemAuthor ? say("the hub", "服务器") : $0 }
+        let name = c.name ?? words.entity(c.entity)
         Console.out(
             hanging(
                 "  \(short(c.record)) ",
                 say(
-                    "\(c.name): " + fields.joined(separator: "; ") + " (\(c.authors.joined(separator: ", ")))",
-                    "\(c.name)：" + fields.joined(separator: "、") + "（\(c.authors.joined(separator: "、"))）")))
+                    "\(name): " + fields.joined(separator: "; ") + " (\(who.joined(separator: ", ")))",
+                    "\(name)：" + fields.joined(separator: "、") + "（\(who.joined(separator: "、"))）")))
     }
     if changed.count > 5 { Console.out(say.moreDealsChanged(changed.count - 5)) }
 }

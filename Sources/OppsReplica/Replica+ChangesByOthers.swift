@@ -17,26 +17,25 @@ public struct ChangeByOthers: Sendable {
 
 extension Replica {
     /// The deals others changed since the trail ended at `position` (`ReplicaStore.historyEnd`
-    /// before a sync), in the order the sync brought them. Records that arrived whole are not in
-    /// the trail, nor this user's own writes from another laptop, nor the stage's own log.
-    public func changesByOthers(after position: Int64) throws -> [ChangeByOthers] {
-        let staged = Set(workspace.entities.filter { $0.stageField != nil }.map(\.name))
+    /// before a sync), in the order the sync brought them: the first `limit` in full, and how
+    /// many deals in all. Records that arrived whole are not in the trail, nor this user's own
+    /// writes from another laptop, nor the stage's own log. Only the deals shown are read: what
+    /// a catch-up of many changes costs to say is one scan of its trail's ids.
+    public func changesByOthers(after position: Int64, first limit: Int) throws -> (shown: [ChangeByOthers], deals: Int) {
+        let staged = workspace.entities.filter { $0.stageField != nil }.map(\.name)
         let stageLog = workspace.stageHistory
-        var order: [RecordID] = []
-        var changes: [RecordID: ChangeByOthers] = [:]
-        for line in try store.pulledHistory(after: position) where line.author != user && line.field != stageLog {
-            if changes[line.record] == nil {
-                guard let record = try record(line.record), staged.contains(record.entity) else { continue }
-                order.append(line.record)
-                let name = record["name"].isNull ? nil : record["name"].canonicalText
-                changes[line.record] = ChangeByOthers(record: line.record, entity: record.entity, name: name, fields: [], authors: [])
+        let ids = try store.pulledRecords(after: position, entities: staged, notBy: user, skipping: stageLog)
+        let shown = try ids.prefix(limit).compactMap { id -> ChangeByOthers? in
+            guard let record = try record(id) else { return nil }
+            var c = ChangeByOthers(
+                record: id, entity: record.entity, name: record["name"].isNull ? nil : record["name"].canonicalText, fields: [], authors: [])
+            for line in try store.pulledHistory(of: id, after: position) where line.author != user && line.field != stageLog {
+                c.fields.removeAll { $0.0 == line.field }
+                c.fields.append((line.field, line.field.isEmpty ? .null : line.new))
+                if !c.authors.contains(line.author) { c.authors.append(line.author) }
             }
-            var c = changes[line.record]!
-            c.fields.removeAll { $0.0 == line.field }
-            c.fields.append((line.field, line.field.isEmpty ? .null : line.new))
-            if !c.authors.contains(line.author) { c.authors.append(line.author) }
-            changes[line.record] = c
+            return c
         }
-        return order.compactMap { changes[$0] }
+        return (shown, ids.count)
     }
 }

@@ -672,15 +672,31 @@ public final class ReplicaStore {
             hlc: HLC(rawValue: UInt64(bitPattern: hlc)), source: source, rule: rule)
     }
 
-    /// Where the trail ends now: the lines a sync adds after it are `pulledHistory(after:)`'s.
+    /// Where the trail ends now: the lines a sync adds after it are `pulledRecords(after:…)`'s.
     public func historyEnd() throws -> Int64 { try database.query("SELECT coalesce(max(position), 0) FROM history").first?[0].int ?? 0 }
 
-    /// The lines pulled from the hub after `position` (`historyEnd` before a sync), in order:
-    /// what others changed during that sync.
-    public func pulledHistory(after position: Int64) throws -> [HistoryLine] {
+    /// The records of `entities` that lines pulled from the hub after `position` changed — lines
+    /// not by `author` and not of `field` — each once, in the order the sync first changed them.
+    /// Ids only, nothing decoded: a catch-up of 100,000 changes names its deals without reading
+    /// their values (`pulledHistory(of:after:)` reads the few a surface shows).
+    public func pulledRecords(after position: Int64, entities: [String], notBy author: String, skipping field: String?) throws -> [RecordID] {
+        guard !entities.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: entities.count).joined(separator: ", ")
+        return try database.query(
+            """
+            SELECT h.record FROM history h JOIN records r ON r.id = h.record
+            WHERE h.position > ? AND h.source = 'hub' AND h.author != ? AND h.field IS NOT ? AND r.entity IN (\(marks))
+            GROUP BY h.record ORDER BY min(h.position)
+            """,
+            [.integer(position), .text(author), field.map { .text($0) } ?? .null] + entities.map { .text($0) }
+        ).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) }
+    }
+
+    /// One record's lines pulled from the hub after `position`, in order.
+    public func pulledHistory(of record: RecordID, after position: Int64) throws -> [HistoryLine] {
         try database.query(
-            "SELECT record, field, old, new, author, hlc, source, rule FROM history WHERE position > ? AND source = 'hub' ORDER BY position",
-            [.integer(position)]
+            "SELECT record, field, old, new, author, hlc, source, rule FROM history WHERE record = ? AND position > ? AND source = 'hub' ORDER BY position",
+            [.blob(record.bytes), .integer(position)]
         ).map(Self.historyLine)
     }
 

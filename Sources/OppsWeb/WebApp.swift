@@ -307,9 +307,9 @@ public actor WebApp {
     /// (`云帆物流 扩容：下一步 → 约王总面谈（lin）`): five, then how many more.
     func changedLines(after position: Int64, t: WebText) throws -> [(text: String, link: String?)] {
         let words = vocabulary(t)
-        let changed = try replica.changesByOthers(after: position)
+        let changed = try replica.changesByOthers(after: position, first: 5)
         let short = try codes()
-        var lines: [(text: String, link: String?)] = try changed.prefix(5).map { c in
+        var lines: [(text: String, link: String?)] = try changed.shown.map { c in
             let fields = try c.fields.map { field, value -> String in
                 field.isEmpty ? t("deleted", "已删除") : "\(words.field(c.entity, field)) → \(try readable(value, c.entity, field, words: words, t: t))"
             }
@@ -321,7 +321,8 @@ public actor WebApp {
                 "\(name)：" + fields.joined(separator: "、") + "（\(who.joined(separator: "、"))）")
             return (text, "/deal/" + short(c.record))
         }
-        if changed.count > 5 { lines.append((t("…and \(counted(changed.count - 5, "more deal")) changed", "…还有 \(changed.count - 5) 个商机有修改"), nil)) }
+        let more = changed.deals - changed.shown.count
+        if more > 0 { lines.append((t("…and \(counted(more, "more deal")) changed", "…还有 \(more) 个商机有修改"), nil)) }
         return lines
     }
 

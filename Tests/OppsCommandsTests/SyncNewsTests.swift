@@ -28,6 +28,17 @@ import Testing
             #expect(await opps("history", code, "--home", sam).stdout.contains("from the hub"))
             // Nothing new: nothing listed. More than five deals: five, then how many more.
             #expect(await opps(["sync", "--home", sam], environment: ["LANG": "C"]).stdout == "nothing to push; nothing new from others\n")
+            // Sam's own write from his second laptop is not another's: only max's deal is listed,
+            // though sam's came first.
+            let sam2 = f.home("sam-desk")
+            #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", sam2).code == 0)
+            #expect(await opps("set", ids[2], "next_step=from my desk", "--home", sam2).code == 0)
+            #expect(await opps("sync", "--home", sam2).code == 0)
+            #expect(await opps("set", ids[3], "next_step=from max", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let own = await opps(["sync", "--home", sam], environment: ["LANG": "C", "COLUMNS": "80"]).stdout.split(separator: "\n").map(String.init)
+            let code3 = ShortID.shown(try #require(RecordID(parsing: ids[3])))
+            #expect(own.count == 2 && own[1] == "  \(code3) Deal 4: next_step → from max (max)", "\(own)")
             for id in ids { #expect(await opps("set", id, "next_step=review", "--home", max).code == 0) }
             #expect(await opps("sync", "--home", max).code == 0)
             let many = await opps(["sync", "--home", sam], environment: ["LANG": "zh_CN.UTF-8"]).stdout.split(separator: "\n").map(String.init)

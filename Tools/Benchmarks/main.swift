@@ -24,7 +24,7 @@ import Synchronization
 struct BenchOptions: ParsableArguments {
     static let configuration = CommandConfiguration(commandName: "opps-bench", abstract: "OppSync's benchmarks; BENCHMARKS.md records the figures.")
 
-    enum Benchmark: String, ExpressibleByArgument, CaseIterable { case wire, ingest, cold, roundtrip, metadata, concurrent, web }
+    enum Benchmark: String, ExpressibleByArgument, CaseIterable { case wire, ingest, cold, roundtrip, metadata, concurrent, web, catchup }
 
     @Option(help: "Run one benchmark only.") var only: Benchmark?
     @Option(name: .customLong("cold"), help: "Deals in the cold sync.") var coldRecords = 100_000
@@ -32,6 +32,8 @@ struct BenchOptions: ParsableArguments {
     @Option(name: .customLong("round-trip"), help: "Deals the replica holds in the round trip.") var roundTripRecords = 500_000
     @Option(name: .customLong("round-trips"), help: "Edits timed in the round trip (more gives a profiler time).") var roundTrips = 60
     @Option(name: .customLong("web"), help: "Deals on the web app's board.") var webRecords = 10_000
+    @Option(name: .customLong("catchup"), help: "Deals a manager changes while a rep is offline (catch-up: what the rep's sync then says).")
+    var catchupRecords = 20_000
     @Option(name: .customLong("ingest"), help: "Deals pushed per round of the ingest benchmark.") var ingestRecords = 20_000
     @Option(
         name: .customLong("concurrent"), help: "Replica counts of the concurrent runs, separated by commas.",
@@ -63,7 +65,7 @@ struct BenchOptions: ParsableArguments {
     @Option(help: "Also append each figure to this CSV file (series,size,figure,raw), for Tools/scale-curves.sh.") var csv: String?
 
     func validate() throws {
-        guard coldRecords > 0, coldRuns > 0, roundTripRecords > 0, roundTrips >= 10, webRecords > 0, ingestRecords > 0 else {
+        guard coldRecords > 0, coldRuns > 0, catchupRecords > 0, roundTripRecords > 0, roundTrips >= 10, webRecords > 0, ingestRecords > 0 else {
             throw ValidationError("counts must be positive (--round-trips at least 10)")
         }
         guard (1...9).contains(level) else { throw ValidationError("--level is a zlib level 1-9") }
@@ -918,6 +920,46 @@ final class ColdRuns: Sendable {
     private let runs = Mutex<[ColdRun]>([])
     func append(_ run: ColdRun) { runs.withLock { $0.append(run) } }
     var all: [ColdRun] { runs.withLock { $0 } }
+}
+
+// MARK: 5a. A rep back from a day offline: the sync that brings a manager's changes to every deal,
+// and what it costs to say them (`Replica.changesByOthers`, read from the trail the sync wrote).
+if wanted("catchup") {
+    let n = options.catchupRecords
+    let dir = temp("catchup")
+    let (engine, sam) = try seededEngine(dir + "/hub")
+    _ = try ingest(engine, sam, count: n)
+    var r = SeededGenerator(seed: 9)
+    let samToken = try engine.rotateToken("sam", rng: &r), maxToken = try engine.rotateToken("max", rng: &r)
+    let hub = try Hub(configuration: HubConfiguration(dataDirectory: dir + "/hub", port: 0))
+    try await serve(hub) { url in
+        let transport = HTTPTransport(baseURL: url)
+        let rep = try await Replica.create(home: dir + "/sam", hubURL: url, token: samToken, transport: transport, clock: SystemClock())
+        _ = try await rep.sync(transport: transport)
+        let manager = try await Replica.create(home: dir + "/max", hubURL: url, token: maxToken, transport: transport, clock: SystemClock())
+        _ = try await manager.sync(transport: transport)
+        for (i, deal) in try manager.store.list(entity: "opportunity", workspace: manager.workspace).enumerated() {
+            _ = try manager.edit(deal.id, [("next_step", .text("review with max \(i)"))])
+        }
+        _ = try await manager.sync(transport: transport)
+        timedPhase("catchup")
+        let end = try rep.store.historyEnd()
+        let t0 = ContinuousClock.now
+        let report = try await rep.sync(transport: transport)
+        let syncTime = seconds(ContinuousClock.now - t0)
+        let t1 = ContinuousClock.now
+        let changed = try rep.changesByOthers(after: end, first: 5)
+        let sayTime = seconds(ContinuousClock.now - t1)
+        await transport.shutdown()
+        guard changed.deals == n, changed.shown.count == 5, report.news == n else {
+            fatalError("catch-up: \(changed.deals) deals said, \(report.news) news, \(n) changed")
+        }
+        row(
+            "a rep's sync after a manager changed \(n) deals (catch-up), and the lines it says",
+            String(format: "sync %.2f s; what others changed, read from its trail: %.3f s", syncTime, sayTime),
+            String(format: "ratio %.3f of the sync", sayTime / syncTime), "—")
+    }
+    removeScratch()
 }
 
 // MARK: 5b. The web app's pages (issue 17): server time to render, from a replica of N deals

@@ -81,9 +81,9 @@ struct SyncCommand: AsyncParsableCommand {
 /// (`d9e4rykj 云帆物流 扩容：折扣 → 12.5%（lin）`), at most five, then how many more.
 func printChangesByOthers(_ r: Replica, _ words: Vocabulary, after position: Int64) throws {
     let say = words.say
-    let changed = try r.changesByOthers(after: position)
+    let changed = try r.changesByOthers(after: position, first: 5)
     let short = try r.shortIDs()
-    for c in changed.prefix(5) {
+    for c in changed.shown {
         let fields = try c.fields.map { field, value in
             field.isEmpty ? say.deletedTheRecord : "\(words.field(c.entity, field)) → \(try valueText(r, words, c.entity, field, value))"
         }
@@ -97,5 +97,5 @@ func printChangesByOthers(_ r: Replica, _ words: Vocabulary, after position: Int
                     "\(name): " + fields.joined(separator: "; ") + " (\(who.joined(separator: ", ")))",
                     "\(name)：" + fields.joined(separator: "、") + "（\(who.joined(separator: "、"))）")))
     }
-    if changed.count > 5 { Console.out(say.moreDealsChanged(changed.count - 5)) }
+    if changed.deals > changed.shown.count { Console.out(say.moreDealsChanged(changed.deals - changed.shown.count)) }
 }

@@ -24,16 +24,21 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
     public let arguments: [String: String]
     /// Each top-level command's line, as the tool's overview lists them.
     public let lines: [(name: String, line: String)]
+    /// Each argument's value as its reader names it (`<id>` → `<编号>`, `--home <home>` →
+    /// `--home <目录>`), keyed as `arguments` are: the command's path and the value's name
+    /// (`backup to`: a file, where `forecast to` is a date), or the value's name alone.
+    public let values: [String: String]
     /// How to ask for a page's English: the command's path, and whether it is a group.
     public let english: @Sendable (_ key: String, _ group: Bool) -> String
 
     public init(
-        tool: String, pages: [String: Page], arguments: [String: String], lines: [(name: String, line: String)],
+        tool: String, pages: [String: Page], arguments: [String: String], values: [String: String] = [:], lines: [(name: String, line: String)],
         english: @escaping @Sendable (String, Bool) -> String
     ) {
         self.tool = tool
         self.pages = pages
         self.arguments = arguments
+        self.values = ["subcommand": "子命令", "subcommands": "子命令", "options": "选项"].merging(values) { $1 }
         self.lines = lines
         self.english = english
         root = try? JSONDecoder().decode(HelpDump.self, from: Data(Root._dumpHelp().utf8)).command
@@ -120,8 +125,8 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
                 { $0.kind == "positional" && $0.valueName == name }
             }
         guard !path.isEmpty, let argument = command?.arguments?.first(where: wanted) else { return nil }
-        let label = option.map { "--\($0) <\(name)>" } ?? "<\(name)>"
         let key = path.joined(separator: " ")
+        let label = option.map { "--\($0) <\(name)>" } ?? "<\(name)>"
         let said = chinese ? sentence(key, argument.key) : argument.abstract.map { text in text.first.map { String($0).lowercased() + text.dropFirst() } ?? text }
         guard var said else { return nil }
         if said.hasSuffix(".") || said.hasSuffix("。") { said.removeLast() }
@@ -131,7 +136,7 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
         let example = discussions.lazy.compactMap { $0?.components(separatedBy: marker).dropFirst().last?.split(separator: "\n").first.map(String.init) }.first
         let line = "\(tool) \(key)"
         return chinese
-            ? "\(line) 缺少参数 \(label)：\(said)" + (example.map { "；例子：\($0)" } ?? "")
+            ? "\(line) 缺少参数 \(named(label, in: key))：\(said)" + (example.map { "；例子：\($0)" } ?? "")
             : "\(line) needs \(label): \(said)" + (example.map { "; example: \($0)" } ?? "")
     }
 
@@ -183,7 +188,7 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
         let key = path.joined(separator: " ")
         let words = pages[key]
         var out: [String] = []
-        let usage = Root.usageString(for: type).replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "<subcommand>", with: "<子命令>")
+        let usage = named(Root.usageString(for: type).replacingOccurrences(of: "\n", with: " "), in: key)
         out += Usage.wrap("用法：" + usage, width: 80)
         out.append("")
         if let abstract = abstract(key) { out += abstract.wrapped(width: 80) }
@@ -202,7 +207,7 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
                 var said = sentence(key, argument.key) ?? ""
                 // The parser's own help adds an option's default; so does this page, unless said.
                 if argument.kind == "option", let value = argument.defaultValue, !said.contains("默认") { said += "（默认：\(value)）" }
-                out += Self.row(argument.label, said, width: 80)
+                out += Self.row(named(argument.label, in: key), said, width: 80)
             }
         }
         let group = !(command.subcommands?.isEmpty ?? true)
@@ -222,6 +227,15 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
     /// A command's line: a top-level command's from `lines`, unless its page says another.
     public func abstract(_ key: String) -> String? {
         pages[key]?.abstract ?? lines.first { $0.name == key }?.line
+    }
+
+    /// `text`'s values named as the Chinese reader reads them (`values`): `opps set <编号>
+    /// <字段=值> ... [--home <目录>]`. A value with no Chinese name keeps the parser's.
+    public func named(_ text: String, in command: String = "") -> String {
+        text.replacing(/<([a-z][a-z0-9=-]*)>/) { m in
+            let name = String(m.1)
+            return "<" + (values["\(command) \(name)"] ?? values[name] ?? name) + ">"
+        }
     }
 
     public func sentence(_ command: String, _ argument: String) -> String? {

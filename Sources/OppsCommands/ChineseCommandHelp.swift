@@ -243,7 +243,7 @@ enum ChineseCommandHelp {
         "list stale": "只看在工作区的 stale_days 内没有跟进（活动）的未结束商机",
         "list sort": "排序：最新（newest，默认）、成交（close，最早成交在前）、金额（amount，同一币种内最大在前）、名称（name）",
         "list json": "以 JSON 数组输出记录",
-        "set assignments": "字段=值，可以写多个；没加引号的词接在前一个值后面",
+        "set field=value": "字段=值，可以写多个；没加引号的词接在前一个值后面",
         "set json": "以 JSON 输出结果",
         "show id": "记录：opps list 打印的短 id（至少 4 个字符）、完整 id、名称，或只有一个名称含有的一部分",
         "show json": "以 JSON 输出 {id, type, fields}（小数写成字符串）",
@@ -317,8 +317,19 @@ enum ChineseCommandHelp {
     // MARK: The page
 
     /// The pages, laid out by the shared renderer from the parser's own description of `opps`.
+    /// What each argument's value is, as the pages name it (`opps set <编号> <字段=值> ...`); a
+    /// test holds that every value shown has its name.
+    static let values: [String: String] = [
+        "home": "目录", "locale": "语言", "id": "编号", "hub": "地址", "token": "令牌", "ca": "文件", "name": "名称", "account": "客户",
+        "amount": "金额", "currency": "币种", "close": "日期", "company": "公司", "contact": "联系人", "source": "来源", "stage": "阶段",
+        "owner": "用户", "team": "用户", "search": "文字", "list text": "文字", "date": "日期", "from": "日期", "to": "日期", "sort": "顺序", "field=value": "字段=值",
+        "reason": "原因", "user": "用户", "role": "角色", "note": "说明", "what": "类型和内容", "kind": "类型", "at": "时间", "place": "地点",
+        "text": "内容", "due": "日期", "assignee": "用户", "deal": "商机", "type": "类型", "number": "序号", "keep": "保留的", "duplicates": "重复的",
+        "tag": "语言", "relations": "关系", "entity": "类型", "port": "端口", "minutes": "分钟",
+    ]
+
     static let help = ChinesePages<Opps>(
-        tool: "opps", pages: pages, arguments: arguments, lines: ChineseHelp.commands,
+        tool: "opps", pages: pages, arguments: arguments, values: values, lines: ChineseHelp.commands,
         // In English: the parser's own page (a group's --help shows its default subcommand's
         // when --locale follows, so a group points at its subcommands').
         english: { key, group in group ? "opps \(key) <子命令> --help --locale en" : "opps \(key) --help --locale en" })

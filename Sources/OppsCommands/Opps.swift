@@ -74,7 +74,7 @@ public enum OppsMain {
         // `opps --home` with its value left out: what a command's own --home says, not "unknown option".
         if rest.count == 1, let option = rest.first, option == "--home" || option == "--locale" {
             let message = "Missing value for '\(option) <\(option.dropFirst(2))>'"
-            report(chinese ? ChineseUsage.translate(message) ?? message : message, code: ExitStatus.usage, json: json)
+            report(chinese ? ChineseUsage.translate(message).map { ChineseCommandHelp.help.named($0) } ?? message : message, code: ExitStatus.usage, json: json)
             return ExitStatus.usage
         }
         // A group of commands named with nothing after it (`opps report`, `opps lead --home X`):
@@ -128,7 +128,9 @@ public enum OppsMain {
             }
             let message = Opps.message(for: error)
             // A missing argument: what it is, and the command's example.
-            let said = ChineseCommandHelp.help.missingArgument(message, words: rest, chinese: chinese) ?? (chinese ? ChineseUsage.translate(message) : nil)
+            let said =
+                ChineseCommandHelp.help.missingArgument(message, words: rest, chinese: chinese)
+                ?? (chinese ? ChineseUsage.translate(message).map { ChineseCommandHelp.help.named($0) } : nil)
             report(said ?? message, code: ExitStatus.usage, json: json)
             return ExitStatus.usage
         }

@@ -251,8 +251,17 @@ enum ChineseHubHelp {
         "duplicates json": "以 JSON 数组输出分组，每组是 {id, name, creator} 的数组",
     ]
 
+    /// What each argument's value is, as the pages name it (`opps-hub user add <用户名> --role
+    /// <角色>`); a test holds that every value shown has its name.
+    static let values: [String: String] = [
+        "data": "目录", "store": "数据库", "name": "用户名", "file": "文件", "host": "地址", "port": "端口", "locale": "语言", "days": "天数",
+        "role": "角色", "team": "团队", "territory": "区域", "manager": "经理", "capacity": "数量", "id": "编号", "as": "用户", "type": "类型",
+        "deals": "数量", "seed": "种子", "workspace": "文件", "config": "文件", "log-level": "级别", "tls-cert": "文件", "tls-key": "文件",
+        "user": "用户", "backup to": "文件", "restore from": "文件", "migrate from": "目录", "migrate to": "数据库",
+    ]
+
     static let help = ChinesePages<OppsHub>(
-        tool: "opps-hub", pages: pages, arguments: arguments, lines: commands,
+        tool: "opps-hub", pages: pages, arguments: arguments, values: values, lines: commands,
         english: { key, _ in "LANG=C opps-hub \(key) --help" })
 
     /// `opps-hub`, `opps-hub --help`, `opps-hub help`.

@@ -16,7 +16,7 @@ public struct StatusCommand: ParsableCommand {
         discussion: "Example: opps-hub status --data /srv/opps")
 
     @OptionGroup var data: DataOption
-    @Option(help: "The compaction retention window in days (replicas seen within it are kept in sync incrementally).")
+    @Option(help: ArgumentHelp("The compaction retention window in days (replicas seen within it are kept in sync incrementally).", valueName: "days"))
     var retentionDays: Int = 30
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -221,7 +221,7 @@ public struct CompactCommand: ParsableCommand {
             "A replica not seen within the window gets a full re-sync at its next sync, keeping its pending local writes.\n\nExample: opps-hub compact --retention-days 30 --data /srv/opps"
     )
     @OptionGroup var data: DataOption
-    @Option(help: "Retention window in days.") var retentionDays: Int = 30
+    @Option(help: ArgumentHelp("Retention window in days.", valueName: "days")) var retentionDays: Int = 30
     @Flag(help: "Print one JSON object.") var json = false
     public init() {}
 

@@ -96,7 +96,7 @@ public enum OppsHubMain {
                 Console.err((chinese ? "opps-hub：" : "opps-hub: ") + said)
                 return code.rawValue
             }
-            Console.err(chinese ? "opps-hub：" + (ChineseUsage.translate(message) ?? message) : "opps-hub: " + message)
+            Console.err(chinese ? "opps-hub：" + (ChineseUsage.translate(message).map { ChineseHubHelp.help.named($0) } ?? message) : "opps-hub: " + message)
             return code.rawValue
         }
     }

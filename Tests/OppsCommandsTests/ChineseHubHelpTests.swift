@@ -38,10 +38,10 @@ import Testing
         }
         #expect(await hub("--help", environment: english).stdout.hasPrefix("OVERVIEW: Run and operate the OppSync hub."))
         let add = await hub("user", "add", "--help", environment: chinese)
-        #expect(add.code == 0 && add.stdout.hasPrefix("用法：opps-hub user add <name> --role <role>"), "\(add.stdout.prefix(300))")
-        #expect(add.stdout.contains("  --role <role>           角色：工作区的角色之一"), "\(add.stdout)")
+        #expect(add.code == 0 && add.stdout.hasPrefix("用法：opps-hub user add <用户名> --role <角色>"), "\(add.stdout.prefix(300))")
+        #expect(add.stdout.contains("  --role <角色>           角色：工作区的角色之一"), "\(add.stdout)")
         #expect(add.stdout.hasSuffix("英文帮助：LANG=C opps-hub user add --help\n"), "\(add.stdout.suffix(200))")
-        #expect(await hub("help", "token", "rotate", environment: chinese).stdout.hasPrefix("用法：opps-hub token rotate <name>"))
+        #expect(await hub("help", "token", "rotate", environment: chinese).stdout.hasPrefix("用法：opps-hub token rotate <用户名>"))
         // A group named alone, with where the hub is: its page, with its commands.
         let group = await hub("user", "--data", "/nowhere", environment: chinese)
         #expect(group.code == 0 && group.stdout.contains("子命令：\n  add                     新增用户并打印其令牌"), "\(group.stdout)")
@@ -50,7 +50,7 @@ import Testing
         #expect(
             missing.code == 64
                 && missing.stderr
-                    == "opps-hub：opps-hub user add 缺少参数 <name>：用户名（唯一，不含空格）；例子：opps-hub user add fang --role 销售顾问 --territory 华东 --manager lin --data /srv/opps\n",
+                    == "opps-hub：opps-hub user add 缺少参数 <用户名>：用户名（唯一，不含空格）；例子：opps-hub user add fang --role 销售顾问 --territory 华东 --manager lin --data /srv/opps\n",
             "\(missing.stderr)")
         let typo = await hub("usr", "list", environment: chinese)
         #expect(typo.code == 64 && typo.stderr == "opps-hub：没有命令「usr」（opps-hub --help 列出所有命令）。是指：opps-hub user list\n", "\(typo.stderr)")

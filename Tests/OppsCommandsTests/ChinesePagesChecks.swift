@@ -37,8 +37,10 @@ enum ChinesePagesChecks {
             let page = try #require(help.page(path))
             for argument in (command.arguments ?? []) where argument.shouldDisplay {
                 #expect(help.sentence(key, argument.key) != nil, "\(help.tool) \(key): no sentence for \(argument.label)")
-                #expect(page.contains("  " + argument.label), "\(help.tool) \(key): \(argument.label) not on the page")
+                #expect(page.contains("  " + help.named(argument.label, in: key)), "\(help.tool) \(key): \(argument.label) not on the page")
             }
+            // Every value is named in Chinese (`<编号>`, not `<id>`), on the page and its usage line.
+            #expect(page.firstMatch(of: /<[a-z]/) == nil, "\(help.tool) \(key): a value named in English: \(page.prefix(300))")
             for line in page.split(separator: "\n", omittingEmptySubsequences: false) {
                 #expect(String(line).displayWidth <= 80, "\(help.tool) \(key): \(line)")
             }

@@ -427,21 +427,21 @@ import Testing
             // Its value left out: the line a command's own --home gives, not "unknown option".
             let noValue = await opps(["--home"], environment: ["LANG": "C", "OPPS_HOME": f.home("nobody")])
             #expect(noValue.code == 64 && noValue.stderr == "opps: Missing value for '--home <home>'\n", "\(noValue.stderr)")
-            #expect(await opps(["--home", f.home("sam"), "--locale"], environment: ["LANG": "C"]).stderr == "opps: 选项 --locale <locale> 缺少值\n")
+            #expect(await opps(["--home", f.home("sam"), "--locale"], environment: ["LANG": "C"]).stderr == "opps: 选项 --locale <语言> 缺少值\n")
             // A command's own help, in Chinese, however it is asked for; --locale en on the same
             // line gives the parser's English page.
             for args in [["set", "--help"], ["set", "-h"], ["help", "set"], ["set", "abcd", "--help"]] {
                 let page = await opps(args, environment: ["OPPS_HOME": f.home("sam")])
                 #expect(page.code == 0, "\(args)")
-                #expect(page.stdout.hasPrefix("用法：opps set <id> <assignments> ..."), "\(args): \(page.stdout)")
+                #expect(page.stdout.hasPrefix("用法：opps set <编号> <字段=值> ... [--home <目录>]"), "\(args): \(page.stdout)")
                 #expect(page.stdout.contains("\n在一次本地修改中改一条记录的若干字段\n"), "\(page.stdout)")
-                #expect(page.stdout.contains("\n  <assignments> ...       字段=值，可以写多个；没加引号的词接在前一个值后面\n"), "\(page.stdout)")
+                #expect(page.stdout.contains("\n  <字段=值> ...           字段=值，可以写多个；没加引号的词接在前一个值后面\n"), "\(page.stdout)")
                 #expect(page.stdout.contains("\n  --json                  以 JSON 输出结果\n"), "\(page.stdout)")
             }
             let group = await opps(["team", "--help"], environment: ["OPPS_HOME": f.home("sam")])
             #expect(group.stdout.contains("子命令：\n  list                    显示商机的团队（默认子命令）\n"), "\(group.stdout)")
             #expect(group.stdout.contains("英文帮助：opps team <子命令> --help --locale en"), "\(group.stdout)")
-            #expect(await opps(["help", "team", "add"], environment: ["OPPS_HOME": f.home("sam")]).stdout.hasPrefix("用法：opps team add <id> <user> [--role <role>]"))
+            #expect(await opps(["help", "team", "add"], environment: ["OPPS_HOME": f.home("sam")]).stdout.hasPrefix("用法：opps team add <编号> <用户> [--role <角色>]"))
             // A group with no default command, named alone: its page in the reader's language,
             // with or without --home (it said "no option --home", or printed the parser's English).
             for args in [["report"], ["report", "--home", f.home("sam")], ["lead", "--home", f.home("sam")]] {
@@ -468,17 +468,17 @@ import Testing
             // A missing argument: the command, what the argument is, and the command's example.
             #expect(
                 missing.code == 64
-                    && missing.stderr == "opps: opps show 缺少参数 <id>：记录：opps list 打印的短 id（至少 4 个字符）、完整 id、名称，或只有一个名称含有的一部分；例子：opps show 7dka36sd（或 opps show \"华东 试点\"）\n",
+                    && missing.stderr == "opps: opps show 缺少参数 <编号>：记录：opps list 打印的短 id（至少 4 个字符）、完整 id、名称，或只有一个名称含有的一部分；例子：opps show 7dka36sd（或 opps show \"华东 试点\"）\n",
                 "\(missing.stderr)")
             // A group's default command is the one meant (opps team is opps team list).
             #expect(
-                await opps(["team"], environment: zh).stderr == "opps: opps team list 缺少参数 <id>：商机：opps list 打印的短 id 或准确名称；例子：opps team 7dka36sd\n")
+                await opps(["team"], environment: zh).stderr == "opps: opps team list 缺少参数 <编号>：商机：opps list 打印的短 id 或准确名称；例子：opps team 7dka36sd\n")
             #expect(
                 await opps(["task", "add", "7dka36sd"], environment: zh).stderr
-                    == "opps: opps task add 缺少参数 <text>：要做什么（不加引号的几个词用空格连起来）；例子：opps task add 7dka36sd \"发报价\" --due 2026-12-04\n")
+                    == "opps: opps task add 缺少参数 <内容>：要做什么（不加引号的几个词用空格连起来）；例子：opps task add 7dka36sd \"发报价\" --due 2026-12-04\n")
             #expect(await opps(["show", "a", "b"], environment: zh).stderr.hasPrefix("opps: 多余的参数「b」"))
             #expect(await opps(["list", "--foo"], environment: zh).stderr.hasPrefix("opps: 没有选项 --foo"))
-            #expect(await opps(["task", "x", "回访", "--due"], environment: zh).stderr == "opps: 选项 --due <due> 缺少值\n")
+            #expect(await opps(["task", "x", "回访", "--due"], environment: zh).stderr == "opps: 选项 --due <日期> 缺少值\n")
             #expect(await opps(["show", "--json"], environment: zh).stdout.contains("opps show needs <id>: the record"))
             let english = await opps(["show"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"])
             let needsID =

@@ -19,22 +19,22 @@ struct ListCommand: ParsableCommand {
     @Option(help: "Only those this user owns.")
     var owner: String?
 
-    @Option(help: "Only those whose name, or whose account's name, contains this text (any case).")
+    @Option(help: ArgumentHelp("Only those whose name, or whose account's name, contains this text (any case).", valueName: "text"))
     var search: String?
 
     @Option(help: "Only those of this account: its short id or exact name.")
     var account: String?
 
-    @Option(help: "Only those closing on or after this date, YYYY-MM-DD.")
+    @Option(help: ArgumentHelp("Only those closing on or after this date, YYYY-MM-DD.", valueName: "date"))
     var closingFrom: String?
 
-    @Option(help: "Only those closing on or before this date, YYYY-MM-DD.")
+    @Option(help: ArgumentHelp("Only those closing on or before this date, YYYY-MM-DD.", valueName: "date"))
     var closingTo: String?
 
-    @Option(help: "Only those with an amount of at least this (any currency), such as 100000.00.")
+    @Option(help: ArgumentHelp("Only those with an amount of at least this (any currency), such as 100000.00.", valueName: "amount"))
     var amountMin: String?
 
-    @Option(help: "Only those with an amount of at most this (any currency).")
+    @Option(help: ArgumentHelp("Only those with an amount of at most this (any currency).", valueName: "amount"))
     var amountMax: String?
 
     @Flag(help: "Only open deals with no follow-up (activity) within the workspace's stale_days.")

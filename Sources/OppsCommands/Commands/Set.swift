@@ -15,7 +15,7 @@ struct SetCommand: ParsableCommand {
     @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")
     var id: String
 
-    @Argument(help: "FIELD=VALUE pairs; words after a pair, typed without quotes, continue its value.")
+    @Argument(help: ArgumentHelp("FIELD=VALUE pairs; words after a pair, typed without quotes, continue its value.", valueName: "field=value"))
     var assignments: [String]
 
     @OptionGroup var home: HomeOption

@@ -21,7 +21,7 @@ struct WebCommand: AsyncParsableCommand {
 
     @Option(help: "The port on 127.0.0.1 (default: a free one).") var port: Int = 0
     @Flag(help: "Open the address in the default browser.") var open = false
-    @Option(help: "Minutes between background syncs while the hub is reachable (0: only the Sync button).") var syncMinutes: Int = 5
+    @Option(help: ArgumentHelp("Minutes between background syncs while the hub is reachable (0: only the Sync button).", valueName: "minutes")) var syncMinutes: Int = 5
     @OptionGroup var home: HomeOption
 
     func validate() throws {

@@ -89,6 +89,15 @@ import Testing
             #expect(await names("--search", "华东　试点") == ["华东 试点"], "a full-width space is a space")
             #expect(Set(await names("--account", "ACME")) == ["ACME rollout", "ACME phase 2"])
             #expect(await names("--closing-to", "2026-12-31", "--sort", "close") == ["ACME rollout", "华东 试点"])
+            // Sorted or filtered by the close date, the table shows it; otherwise it does not.
+            let byClose = await opps(["list", "--sort", "close", "--home", home], environment: ["LANG": "C", "COLUMNS": "80"]).stdout
+            let closeLines = byClose.split(separator: "\n").map(String.init)
+            #expect(closeLines.count == 4 && closeLines[0].contains("  CLOSE       AMOUNT"), "\(byClose)")
+            #expect(closeLines[1].hasSuffix("ACME rollout                2026-12-01  900.00 CNY"), "\(byClose)")
+            #expect(closeLines[3].hasSuffix("ACME phase 2                2027-02-01  100.00 CNY"), "\(byClose)")
+            #expect(!(await opps(["list", "--home", home], environment: ["LANG": "C"]).stdout.contains("CLOSE")))
+            let zhClose = await opps(["list", "--closing-to", "2026-12-31", "--home", home], environment: ["LANG": "zh_CN.UTF-8"]).stdout
+            #expect(zhClose.hasPrefix("ID") && zhClose.split(separator: "\n")[0].contains("  成交日期    金额"), "\(zhClose)")
             #expect(await names("--sort", "amount") == ["ACME rollout", "华东 试点", "ACME phase 2"])
             #expect(await names("--search", "acme", "--closing-from", "2027-01-01") == ["ACME phase 2"])
             #expect(await opps("list", "--search", "nothing", "--home", home).stdout.contains("no opportunities here match"))

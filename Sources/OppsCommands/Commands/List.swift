@@ -151,14 +151,19 @@ struct ListCommand: ParsableCommand {
         // columns then given to the name.
         let idWidth = records.map { short($0.id).count }.max() ?? ShortID.length
         let showOwner = Set(records.map { $0.owner ?? "-" }).count > 1
-        let nameWidth = showOwner ? 28 : 38
+        // The close date when the list is about it (sorted or filtered by it), its twelve
+        // columns taken from the name.
+        let showClose = Self.orders[sort.lowercased()] == "close" || from != nil || to != nil
+        let nameWidth = (showOwner ? 28 : 38) - (showClose ? 12 : 0)
         let ownerHeader = showOwner ? "\(fit(h("owner"), 8))  " : ""
-        Console.out("\("ID".padding(idWidth))  \(fit(h("stage"), 11))  \(fit(h("name"), nameWidth))  \(ownerHeader)\(h("amount"))")
+        let closeHeader = showClose ? "\(fit(words.say("CLOSE", "成交日期"), 10))  " : ""
+        Console.out("\("ID".padding(idWidth))  \(fit(h("stage"), 11))  \(fit(h("name"), nameWidth))  \(ownerHeader)\(closeHeader)\(h("amount"))")
         for rec in records {
             let amount = amountText(rec)
             let owner = showOwner ? "\(fit(rec.owner ?? "-", 8))  " : ""
+            let close = showClose ? "\(fit(date(rec)?.description ?? "-", 10))  " : ""
             Console.out(
-                ("\(short(rec.id).padding(idWidth))  \(fit(words.value("opportunity", "stage", rec["stage"]), 11))  \(fit(rec["name"].canonicalText, nameWidth))  \(owner)\(amount)")
+                ("\(short(rec.id).padding(idWidth))  \(fit(words.value("opportunity", "stage", rec["stage"]), 11))  \(fit(rec["name"].canonicalText, nameWidth))  \(owner)\(close)\(amount)")
                     .trimmingTrailing())
         }
     }

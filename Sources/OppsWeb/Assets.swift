@@ -54,6 +54,7 @@ enum Assets {
         p.none { color: var(--muted); }
         h2 { font-size: 15px; margin: 18px 0 6px; }
         .chart { max-width: 760px; width: 100%; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
+        .chart.narrow { display: none; }
         .chart .label { font-size: 12px; fill: var(--ink); } .chart .value { font-size: 12px; fill: #102a43; } .chart .conv { font-size: 12px; fill: var(--muted); } .chart .value.in { fill: #fff; font-weight: 600; }
         .funnel.s0 { fill: #84caff; } .funnel.s1 { fill: #53b1fd; } .funnel.s2 { fill: #2e90fa; } .funnel.s3 { fill: #1570ef; }
         .fc-pipeline { fill: #b2ddff; } .fc-weighted { fill: #2e90fa; } .fc-won { fill: #12b76a; } .chart .value.small { font-size: 11px; }
@@ -86,6 +87,17 @@ enum Assets {
           table.requests td:empty { display: none; }
           table.requests form.inline { flex-wrap: wrap; margin-top: 4px; }
           table.requests form.inline input[name=note] { flex: 1 1 100%; }
+          /* Charts drawn for a phone's width (their words at the page's size), and the forecast's
+             rows as cards: the month and owner, then each figure under its name. */
+          .chart.broad { display: none; } .chart.narrow { display: block; }
+          table.forecast, table.forecast tbody, table.forecast tr, table.forecast td { display: block; width: auto; }
+          table.forecast tr:first-child { display: none; }
+          table.forecast tr { border-top: 1px solid var(--line); padding: 8px 10px; }
+          table.forecast td { border: 0; padding: 1px 0; white-space: normal; }
+          table.forecast td.month, table.forecast td.owner { display: inline; font-weight: 600; margin-right: 8px; }
+          table.forecast td.num { text-align: left; display: flex; gap: 8px; }
+          table.forecast td.none { display: none; }
+          table.forecast td[data-label]::before { content: attr(data-label); color: var(--muted); min-width: 5em; }
         }
         """
 

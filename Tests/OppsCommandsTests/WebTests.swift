@@ -582,7 +582,7 @@ import Testing
                 let table = try #require(page.range(of: "<table class=\"list forecast\">").map { String(page[$0.lowerBound...]) })
                 for row in cli {
                     let month = try #require(row["month"]?.string)
-                    #expect(table.contains("<tr><td>\(month)</td><td>\(row["owner"]?.string ?? "?")</td>"), "\(month)")
+                    #expect(table.contains("<tr><td class=\"month\">\(month)</td><td class=\"owner\">\(row["owner"]?.string ?? "?")</td>"), "\(month)")
                     #expect(row["pipeline"]?.members?.isEmpty == false, "every month here has a pipeline")
                     for key in ["pipeline", "weighted", "best_case", "commit", "won"] {
                         for member in row[key]?.members ?? [] {
@@ -602,6 +602,16 @@ import Testing
                 #expect(table.contains("150,000.00 CNY") && table.contains("10,000.00 CNY"))
                 let zh = try await web.send("/reports", headers: [("Accept-Language", "zh-CN")]).body
                 #expect(zh.contains("<h2>按成交月份的预测</h2>") && zh.contains("<th>最佳情况</th>"), "\(zh.suffix(2000))")
+                // For a phone: each picture drawn again 380 wide (its words at the page's size),
+                // the same figures in it; each figure of the table named where it stands (a card
+                // there), a figure with nothing in it left out.
+                #expect(page.components(separatedBy: "<svg class=\"chart broad\"").count == page.components(separatedBy: "<svg class=\"chart narrow\"").count)
+                let narrowCNY = try #require(
+                    page.range(of: #"<svg class="chart narrow" role="img" aria-label="Forecast CNY" viewBox="0 0 380 "#).map { String(page[$0.lowerBound...]) })
+                let narrowPicture = String(narrowCNY[..<(narrowCNY.range(of: "</svg>")?.lowerBound ?? narrowCNY.endIndex)])
+                #expect(narrowPicture.contains(">160,000.00</text>"), "\(narrowPicture)")
+                #expect(table.contains(#"<td class="num" data-label="Pipeline"><span>150,000.00 CNY</span></td>"#), "\(table.prefix(1500))")
+                #expect(table.contains(#"<td class="num none" data-label="Won"><span>—</span></td>"#), "\(table.prefix(1500))")
             }
         }
     }

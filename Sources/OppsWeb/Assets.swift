@@ -21,6 +21,8 @@ enum Assets {
         .msg.ok { background: #ecfdf3; color: var(--ok); } .msg.bad { background: #fef3f2; color: var(--bad); }
         .msg ul { margin: 4px 0 0 18px; padding: 0; }
         .filters { margin-bottom: 10px; display: flex; gap: 12px; flex-wrap: wrap; align-items: center; }
+        details.group summary { cursor: pointer; margin: 18px 0 6px; } details.group summary h2 { display: inline; margin: 0; }
+        details.group summary .empty { color: var(--muted); font-size: 13px; }
         details.new { margin-bottom: 10px; } details.new summary { cursor: pointer; color: var(--accent); font-weight: 600; }
         details.new form { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; margin-top: 6px; }
         .board { display: flex; gap: 10px; overflow-x: auto; align-items: flex-start; }

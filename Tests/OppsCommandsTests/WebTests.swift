@@ -398,6 +398,11 @@ import Testing
             try await Self.serving(f, user: "max", language: "zh-CN") { web in
                 let page = try await web.send("/deal/\(deal)").body
                 #expect(page.contains(#"<option value="true" selected>是</option><option value="false">否</option>"#), "\(page)")
+                // A group with something in it is open; one with nothing filled and nothing the
+                // next stage needs is folded to a line saying how many fields it has.
+                #expect(page.contains("<h2>线索</h2><table") && !page.contains("<summary><h2>线索</h2>"), "\(page)")
+                #expect(page.contains(#"<details class="group"><summary><h2>售后</h2> <span class="empty">（3 项未填）</span></summary><table"#), "\(page)")
+                #expect(page.contains("<h2>需求</h2><table"), "what the next stage needs is never folded: \(page)")
                 #expect(!page.contains(#"<input name="value" value="true">"#))
                 let edited = try await web.post("/deal/\(deal)/edit", ["field": "check_need", "value": "false"], from: "/deal/\(deal)")
                 #expect(edited.body.contains("msg ok"), "\(edited.body.prefix(400))")

@@ -417,6 +417,7 @@ struct Phrases: Sendable {
     func emptyToFill(_ fields: [String]) -> String {
         self("empty, yours to fill: \(fields.joined(separator: ", "))", "未填，你可以填：\(fields.joined(separator: "、"))")
     }
+    var otherEmpty: String { self("others empty, yours to fill: ", "其他未填，你可以填：") }
     func forExample(_ command: String) -> String { self("e.g. \(command)", "例如：\(command)") }
     /// `opps rules` at a stage where the role sees no field of the entity.
     func hiddenAtThisStage(role: String, entity: String, stages: [String], command: String) -> String {

@@ -377,6 +377,14 @@ public struct Entity: Sendable, Hashable {
     }
 
     public func field(_ name: String) -> Field? { storage.positions[name].map { storage.fields[$0] } }
+
+    /// Its field groups in workspace order: the declared ones, then any a field names that is
+    /// not declared (the order a deal's page and opps show list them in).
+    public var groupOrder: [String] {
+        var names = groups.map(\.name)
+        for f in fields where !names.contains(f.group) { names.append(f.group) }
+        return names
+    }
     public func field(number: UInt32) -> Field? { storage.numberPositions[number].map { storage.fields[$0] } }
     /// Where the field named `name` is in `fields` (its workspace order).
     public func position(of name: String) -> Int? { storage.positions[name] }

@@ -226,7 +226,7 @@ extension WebApp {
         let gate = r.workspace.nextGate(of: deal)
         let needed = Set(gate?.missing ?? [])
         let need = gate.map { " <span class=\"badge need\">\(esc(t("needed for \(words.stage($0.next.name))", "进入「\(words.stage($0.next.name))」前要填")))</span>" } ?? ""
-        for group in r.workspace.groups(of: entity) {
+        for group in entity.groupOrder {
             var rows = ""
             var changes = false
             // A group with nothing to read and nothing this user may write (a rep's lead data,
@@ -602,15 +602,6 @@ enum WebError: Error {
 
 extension Value {
     var reference: RecordID? { if case let .reference(r) = self { r } else { nil } }
-}
-
-extension Workspace {
-    /// The field groups of an entity in workspace order.
-    func groups(of entity: Entity) -> [String] {
-        var names = entity.groups.map(\.name)
-        for f in entity.fields where !names.contains(f.group) { names.append(f.group) }
-        return names
-    }
 }
 
 extension Vocabulary {

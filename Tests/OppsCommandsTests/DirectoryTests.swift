@@ -81,8 +81,14 @@ import Testing
             // Without its space: the same deal, for an edit too (not a guess: the whole name).
             #expect(await opps("set", "华为云迁移", "客户需求=上云", "--home", sam).code == 0)
             #expect(await opps("show", code, "--home", sam, "--json").json?["fields"]?["needs"]?.string == "上云")
-            // Its page's example fills what the stage needs next, with what the field takes.
-            #expect(await opps("show", code, "--home", sam, "--locale", "zh-CN").stdout.contains("\n    例如：opps set \(code) 金额=120000.00\n"))
+            // Its page says first what the stage needs before the next, as the line that fills it
+            // with what each field takes; the other empty fields after.
+            let page = await opps("show", code, "--home", sam, "--locale", "zh-CN").stdout
+            let lead = "  进入「方案」前先补上："
+            let under = String(repeating: " ", count: lead.displayWidth)
+            #expect(
+                page.contains("\n\(lead)opps set \(code) 金额=120000.00 预计成交日期=YYYY-MM-DD\n\(under)决策人=…\n  其他未填，你可以填："), "\(page)")
+            #expect(!page.contains("例如："), "\(page)")
             // A search the same way (any part of the name, its spaces or not).
             #expect(await opps("list", "--search", "为云迁", "--home", sam, "--json").json?.array?.count == 1)
             #expect(await opps("account", "list", "--search", "华 为", "--home", sam, "--json").json?.array?.count == 1)

@@ -71,16 +71,33 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
     if record.deleted == nil, let entity = r.workspace.entity(record.entity) {
         let changeable = try r.changeableFields(of: record)
         let empty = entity.fields.filter { f in record[f.name].isNull && (changeable[f.name] ?? .hidden) >= .write }
-        let fillable = empty.map { words.field(record.entity, $0.name) }
-        // The example fills what the stage needs before the next, when one of those is empty.
-        let gate = r.workspace.nextGate(of: record)?.missing ?? []
-        if let first = empty.first(where: { gate.contains($0.name) }) ?? empty.first {
+        // What the stage needs before the next comes first, as the line that fills it (as opps
+        // stage and the web page's marks say it); the others after, those of the groups this
+        // deal has something in first (its amount before ten empty lead fields, as the web page
+        // folds a group with nothing in it).
+        let gate = r.workspace.nextGate(of: record)
+        let needed = empty.filter { gate?.missing.contains($0.name) == true }
+        let busy = Set(
+            entity.fields.filter { !record[$0.name].isNull && $0.name != entity.stageField && $0.name != r.workspace.stageHistory }.map(\.group))
+        let groups = entity.groupOrder
+        let others = empty.filter { f in !needed.contains { $0.name == f.name } }.enumerated().sorted { a, b in
+            let x = (busy.contains(a.element.group) ? 0 : 1, groups.firstIndex(of: a.element.group) ?? 0, a.offset)
+            let y = (busy.contains(b.element.group) ? 0 : 1, groups.firstIndex(of: b.element.group) ?? 0, b.offset)
+            return x < y
+        }.map(\.element)
+        if let gate, !needed.isEmpty {
+            // A long line continues under its command, not under the sentence's start.
+            let line = say.beforeStage(words.stage(gate.next.name), code: code, pairs: gatePairs(entity, needed.map(\.name), words: words))
+            let command = line.range(of: "opps set ")?.lowerBound ?? line.startIndex
+            Console.out(hanging("  " + line[..<command], String(line[command...])))
+        }
+        if let first = others.first {
             // Broken between the fields, never inside one (解|决方案, next| step), each line under the first.
-            let head = "  " + say.emptyToFill([])
-            let lines = itemLines(fillable, width: max(20, Console.width - head.displayWidth), separator: say(", ", "、"))
+            let head = "  " + (needed.isEmpty ? say.emptyToFill([]) : say.otherEmpty)
+            let lines = itemLines(others.map { words.field(record.entity, $0.name) }, width: max(20, Console.width - head.displayWidth), separator: say(", ", "、"))
             Console.out(head + lines.joined(separator: "\n" + String(repeating: " ", count: head.displayWidth)))
             // With what the field takes (probability=50%, close_date=YYYY-MM-DD), as a gate's hint writes it.
-            Console.out("    " + say.forExample("opps set \(code) " + (gatePairs(entity, [first.name], words: words).first ?? "\(fillable[0])=…")))
+            if needed.isEmpty { Console.out("    " + say.forExample("opps set \(code) " + (gatePairs(entity, [first.name], words: words).first ?? ""))) }
         }
     }
     if r.workspace.entity(record.entity)?.stageField != nil { try printTimeline(r, record, words) }

@@ -131,6 +131,27 @@ public func hanging(_ head: String, _ text: String, width: Int = Console.width) 
     return head + text.wrapped(width: max(20, width - head.displayWidth)).joined(separator: indent)
 }
 
+/// A sentence that ends in a command (`进入「方案」前先补上：opps set 3e0rbr52 金额=…`), indented by
+/// `indent`: a long one continues under its command, not under the sentence's start.
+/// The command is broken only between its words (`预计成交日期=YYYY-MM-DD` stays whole).
+public func commandHanging(_ line: String, indent: String = "", width: Int = Console.width) -> String {
+    let command = line.range(of: "opps ")?.lowerBound ?? line.startIndex
+    let head = indent + line[..<command]
+    let room = max(20, width - head.displayWidth)
+    var lines: [String] = []
+    var current = ""
+    for word in line[command...].split(separator: " ", omittingEmptySubsequences: false) {
+        if !current.isEmpty, current.displayWidth + 1 + String(word).displayWidth > room {
+            lines.append(current)
+            current = String(word)
+        } else {
+            current += (current.isEmpty ? "" : " ") + word
+        }
+    }
+    lines.append(current)
+    return head + lines.joined(separator: "\n" + String(repeating: " ", count: head.displayWidth))
+}
+
 /// A command's usage line wrapped to `width` columns: broken between its words (an optional
 /// `[--x <x>]` or `<name> ...` stays whole), the lines after the first indented by two.
 public enum Usage {

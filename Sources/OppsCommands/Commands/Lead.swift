@@ -120,7 +120,7 @@ struct LeadCommand: ParsableCommand {
             guard !json else { return }
             // The account and contact the names made (not found), and what the hand-off needs.
             for (kind, madeID) in made { try sayMade(r, words, kind, madeID) }
-            if let lead = try r.record(id), let line = nextGate(lead, code: try r.shortIDs()(id), words: words) { Console.out(line) }
+            if let lead = try r.record(id), let line = nextGate(lead, code: try r.shortIDs()(id), words: words) { Console.out(commandHanging(line)) }
         }
     }
 }

@@ -66,7 +66,7 @@ struct NewCommand: ParsableCommand {
         try reportProposals(made, r, words: words)
         if let account = made.madeAccount { try sayMade(r, words, "account", account) }
         // What the deal's stage asks before the next one, as the line to type.
-        if let deal = try r.record(made.record), let line = nextGate(deal, code: try r.shortIDs()(made.record), words: words) { Console.out(line) }
+        if let deal = try r.record(made.record), let line = nextGate(deal, code: try r.shortIDs()(made.record), words: words) { Console.out(commandHanging(line)) }
     }
 }
 

@@ -86,10 +86,8 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
             return x < y
         }.map(\.element)
         if let gate, !needed.isEmpty {
-            // A long line continues under its command, not under the sentence's start.
             let line = say.beforeStage(words.stage(gate.next.name), code: code, pairs: gatePairs(entity, needed.map(\.name), words: words))
-            let command = line.range(of: "opps set ")?.lowerBound ?? line.startIndex
-            Console.out(hanging("  " + line[..<command], String(line[command...])))
+            Console.out(commandHanging(line, indent: "  "))
         }
         if let first = others.first {
             // Broken between the fields, never inside one (解|决方案, next| step), each line under the first.

@@ -71,7 +71,8 @@ extension ReplicaStore {
                 if held.contains(id), let old = try confirmed(id, workspace: workspace) {
                     var changed = false
                     for (name, state) in r.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) where old[name] != state.value && state.stamp.replica != replica {
-                        changed = true
+                        // The hub's log of a stage move is not a change of its own (the move is).
+                        if name != workspace.stageHistory { changed = true }
                         try addHistory(
                             HistoryLine(
                                 record: id, field: name, old: old[name], new: state.value, author: state.author, hlc: state.stamp.hlc,
@@ -111,7 +112,9 @@ extension ReplicaStore {
             set.apply(le)
             if let r = set[le.record] { records[le.record] = r }
             touched.insert(le.record)
-            if le.stamp.replica != replica { news += 1 }
+            // The hub's line in the stage log, written for a stage move (this laptop's own, as
+            // often as not), is not news: the move is, when another made it.
+            if le.stamp.replica != replica, le.field != workspace.stageHistory { news += 1 }
             // This laptop's own writes have their line already (settled when the push was answered).
             if le.kind == .set, le.stamp.replica != replica, le.author != user || before != le.value {
                 try addHistory(

@@ -11,8 +11,10 @@ public struct ChangeByOthers: Sendable {
     /// field name is the record's deletion.
     public var fields: [(String, Value)]
     /// Who changed it, in the order they did (`BatchDecider.systemAuthor`: the hub itself,
-    /// assigning an owner).
+    /// assigning an owner); for a new deal, who made it.
     public var authors: [String]
+    /// A deal another made, new here (no fields: it came whole).
+    public var isNew = false
 }
 
 extension Replica {
@@ -21,6 +23,21 @@ extension Replica {
     /// many deals in all. Records that arrived whole are not in the trail, nor this user's own
     /// writes from another laptop, nor the stage's own log. Only the deals shown are read: what
     /// a catch-up of many changes costs to say is one scan of its trail's ids.
+    ///
+    /// Then the deals others made that the sync brought (`SyncReport.newDeals`), each with who
+    /// made it, as many as `limit` leaves room for; `deals` counts them too.
+    public func changesByOthers(_ report: SyncReport, after position: Int64, first limit: Int) throws -> (shown: [ChangeByOthers], deals: Int) {
+        var (shown, deals) = try changesByOthers(after: position, first: limit)
+        for id in report.newDeals.prefix(max(0, limit - shown.count)) {
+            guard let record = try record(id) else { continue }
+            shown.append(
+                ChangeByOthers(
+                    record: id, entity: record.entity, name: record["name"].isNull ? nil : record["name"].canonicalText, fields: [],
+                    authors: [record.creator], isNew: true))
+        }
+        return (shown, deals + report.newDealCount)
+    }
+
     public func changesByOthers(after position: Int64, first limit: Int) throws -> (shown: [ChangeByOthers], deals: Int) {
         let staged = workspace.entities.filter { $0.stageField != nil }.map(\.name)
         let stageLog = workspace.stageHistory

@@ -277,7 +277,7 @@ public actor WebApp {
             dropCaches()
             lastError = nil
             if r.pulled > 0 || r.pushed > 0 || r.repaired { generation += 1 }
-            let changed = r.news > 0 ? try changedLines(after: trailEnd, t: t) : []
+            let changed = r.news > 0 ? try changedLines(r, after: trailEnd, t: t) : []
             return Message(
                 text: t(
                     "Synced: sent \(r.pushed), " + (r.news == 0 ? "nothing new from others" : "\(r.news) update\(r.news == 1 ? "" : "s") from others"),
@@ -305,11 +305,17 @@ public actor WebApp {
 
     /// What others changed on the deals here in that sync, a line a deal, as opps sync says it
     /// (`云帆物流 扩容：下一步 → 约王总面谈（lin）`): five, then how many more.
-    func changedLines(after position: Int64, t: WebText) throws -> [(text: String, link: String?)] {
+    func changedLines(_ report: SyncReport, after position: Int64, t: WebText) throws -> [(text: String, link: String?)] {
         let words = vocabulary(t)
-        let changed = try replica.changesByOthers(after: position, first: 5)
+        let changed = try replica.changesByOthers(report, after: position, first: 5)
         let short = try codes()
         var lines: [(text: String, link: String?)] = try changed.shown.map { c in
+            // A deal another made: new here, with who made it.
+            if c.isNew {
+                let entity = words.entity(c.entity), name = c.name ?? entity
+                let who = c.authors.joined(separator: t(", ", "、"))
+                return (t("new \(entity): \(name) (\(who))", "新\(entity)「\(name)」（\(who)）"), "/deal/" + short(c.record))
+            }
             let fields = try c.fields.map { field, value -> String in
                 field.isEmpty ? t("deleted", "已删除") : "\(words.field(c.entity, field)) → \(try readable(value, c.entity, field, words: words, t: t))"
             }

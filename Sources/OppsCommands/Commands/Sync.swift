@@ -63,7 +63,7 @@ struct SyncCommand: AsyncParsableCommand {
             if r.flaggedCheckins > 0 { Console.out(say.clockOff(seconds: abs(r.clockSkewMilliseconds) / 1000, flagged: r.flaggedCheckins)) }
             // What others changed on the deals here, a line a deal: what a rep back from a day
             // offline wants to know first.
-            if r.news > 0 { try printChangesByOthers(replica, words, after: trailEnd) }
+            if r.news > 0 { try printChangesByOthers(replica, words, r, after: trailEnd) }
             if r.overruled > 0 { Console.out(say.overruled(r.overruled)) } else if r.conflicts > 0 { Console.out(say.seeConflicts) }
             // Two laptops that made one company offline: say so once the sync brought both here.
             if r.pulled > 0 {
@@ -79,17 +79,26 @@ struct SyncCommand: AsyncParsableCommand {
 /// The deals others changed in the sync that began when the trail ended at `position`
 /// (`Replica.changesByOthers`): a line a deal, its fields' new values and who changed them
 /// (`d9e4rykj 云帆物流 扩容：折扣 → 12.5%（lin）`), at most five, then how many more.
-func printChangesByOthers(_ r: Replica, _ words: Vocabulary, after position: Int64) throws {
+func printChangesByOthers(_ r: Replica, _ words: Vocabulary, _ report: SyncReport, after position: Int64) throws {
     let say = words.say
-    let changed = try r.changesByOthers(after: position, first: 5)
+    let changed = try r.changesByOthers(report, after: position, first: 5)
     let short = try r.shortIDs()
     for c in changed.shown {
+        let name = c.name ?? words.entity(c.entity)
+        // A deal another made: new here, with who made it.
+        if c.isNew {
+            let entity = words.entity(c.entity)
+            Console.out(
+                hanging(
+                    "  \(short(c.record)) ",
+                    say("new \(entity): \(name) (\(c.authors.joined(separator: ", ")))", "新\(entity)「\(name)」（\(c.authors.joined(separator: "、"))）")))
+            continue
+        }
         let fields = try c.fields.map { field, value in
             field.isEmpty ? say.deletedTheRecord : "\(words.field(c.entity, field)) → \(try valueText(r, words, c.entity, field, value))"
         }
         // The hub's own writes (an owner it assigned) are its, in the reader's words, as conflicts say them.
         let who = c.authors.map { $0 == BatchDecider.systemAuthor ? say("the hub", "服务器") : $0 }
-        let name = c.name ?? words.entity(c.entity)
         Console.out(
             hanging(
                 "  \(short(c.record)) ",

@@ -11,10 +11,16 @@ public struct ChangeByOthers: Sendable {
     /// field name is the record's deletion.
     public var fields: [(String, Value)]
     /// Who changed it, in the order they did (`BatchDecider.systemAuthor`: the hub itself,
-    /// assigning an owner); for a new deal, who made it.
+    /// assigning an owner); for a record made, who made it.
     public var authors: [String]
-    /// A deal another made, new here (no fields: it came whole).
-    public var isNew = false
+    /// A record another made, new here (no fields: it came whole): this one (a deal, an
+    /// account), or one on this deal (an activity, a task: its entity and its text).
+    public var made: Made?
+
+    public enum Made: Sendable, Equatable {
+        case record
+        case child(entity: String, text: String?)
+    }
 }
 
 extension Replica {
@@ -24,18 +30,25 @@ extension Replica {
     /// writes from another laptop, nor the stage's own log. Only the deals shown are read: what
     /// a catch-up of many changes costs to say is one scan of its trail's ids.
     ///
-    /// Then the deals others made that the sync brought (`SyncReport.newDeals`), each with who
-    /// made it, as many as `limit` leaves room for; `deals` counts them too.
-    public func changesByOthers(_ report: SyncReport, after position: Int64, first limit: Int) throws -> (shown: [ChangeByOthers], deals: Int) {
-        var (shown, deals) = try changesByOthers(after: position, first: limit)
-        for id in report.newDeals.prefix(max(0, limit - shown.count)) {
+    /// Then the records others made that the sync brought (`SyncReport.newRecords`): a deal or
+    /// an account as itself, an activity or task as made on its deal; as many as `limit` leaves
+    /// room for. `count` is every line there is to say.
+    public func changesByOthers(_ report: SyncReport, after position: Int64, first limit: Int) throws -> (shown: [ChangeByOthers], count: Int) {
+        var (shown, count) = try changesByOthers(after: position, first: limit)
+        func name(_ r: Record) -> String? { r["name"].isNull ? nil : r["name"].canonicalText }
+        for id in report.newRecords.prefix(max(0, limit - shown.count)) {
             guard let record = try record(id) else { continue }
-            shown.append(
-                ChangeByOthers(
-                    record: id, entity: record.entity, name: record["name"].isNull ? nil : record["name"].canonicalText, fields: [],
-                    authors: [record.creator], isNew: true))
+            if workspace.entity(record.entity)?.stageField == nil, case let .reference(parent) = record["opportunity"], let deal = try self.record(parent) {
+                let text = ["text", "note", "user"].lazy.map { record[$0] }.first { !$0.isNull }?.canonicalText
+                shown.append(
+                    ChangeByOthers(
+                        record: deal.id, entity: deal.entity, name: name(deal), fields: [], authors: [record.creator],
+                        made: .child(entity: record.entity, text: text)))
+            } else {
+                shown.append(ChangeByOthers(record: id, entity: record.entity, name: name(record), fields: [], authors: [record.creator], made: .record))
+            }
         }
-        return (shown, deals + report.newDealCount)
+        return (shown, count + report.newRecordCount)
     }
 
     public func changesByOthers(after position: Int64, first limit: Int) throws -> (shown: [ChangeByOthers], deals: Int) {

@@ -184,8 +184,8 @@ extension Replica {
             let applied = try store.applied(received, replica: id, user: user, workspace: workspace)
             report.pulled += applied.received
             report.news += applied.news
-            report.newDealCount += applied.newDealCount
-            report.newDeals += applied.newDeals.prefix(ReplicaStore.Applied.newDealsKept - report.newDeals.count)
+            report.newRecordCount += applied.newRecordCount
+            report.newRecords += applied.newRecords.prefix(ReplicaStore.Applied.newRecordsKept - report.newRecords.count)
             // Each own write once: not those the push's answer already counted, nor twice.
             for write in applied.ownConflicts where report.lost.insert(write).inserted { report.overruled += 1 }
             for change in received.changes { clock.receive(change.stamp.hlc, physical: physical.nowMilliseconds()) }

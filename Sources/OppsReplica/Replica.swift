@@ -243,9 +243,9 @@ public struct SyncReport: Sendable {
     /// Of what was pulled, what others did: records new here, and records and fields another
     /// replica changed (this replica's own writes coming back confirmed are pulled, not news).
     public var news = 0
-    /// Of the news, the deals another user made, new here: the first 20, and how many in all.
-    public var newDeals: [RecordID] = []
-    public var newDealCount = 0
+    /// Of the news, the records another user made, new here: the first 20, and how many in all.
+    public var newRecords: [RecordID] = []
+    public var newRecordCount = 0
     public var pages = 0
     public var repaired = false
     public var cursor: UInt64 = 0

@@ -18,11 +18,11 @@ extension ReplicaStore {
     public struct Applied: Sendable, Equatable {
         public var received = 0
         public var news = 0
-        /// Of the news, the deals (records of an entity with stages) another user made, new to
-        /// this laptop: the first `newDealsKept` of them, and how many in all.
-        public var newDeals: [RecordID] = []
-        public var newDealCount = 0
-        public static let newDealsKept = 20
+        /// Of the news, the records another user made, new to this laptop (a deal, an activity
+        /// logged on one, an account): the first `newRecordsKept` of them, and how many in all.
+        public var newRecords: [RecordID] = []
+        public var newRecordCount = 0
+        public static let newRecordsKept = 20
         /// Conflict records new here about this user's own writes (a write that held at first
         /// and lost later to one with more say, or one made on another laptop of theirs).
         public var ownConflicts: [OwnWrite] = []
@@ -51,11 +51,11 @@ extension ReplicaStore {
             oldTerms[id] = held.contains(id) ? try confirmed(id, workspace: workspace).map { StateChecksum.term(of: $0, numbering: numbering) } ?? 0 : 0
         }
         var received = 0, news = 0
-        var newDeals: [RecordID] = [], newDealCount = 0
-        func arrived(_ id: RecordID, entity: String, creator: UserName) {
-            guard creator != user, workspace.entity(entity)?.stageField != nil else { return }
-            newDealCount += 1
-            if newDeals.count < Applied.newDealsKept { newDeals.append(id) }
+        var newRecords: [RecordID] = [], newRecordCount = 0
+        func arrived(_ id: RecordID, creator: UserName) {
+            guard creator != user else { return }
+            newRecordCount += 1
+            if newRecords.count < Applied.newRecordsKept { newRecords.append(id) }
         }
         // A record this replica made, every field of it as it wrote them, is its own coming back.
         func madeHere(_ created: FieldState, _ stamps: some Sequence<Stamp>) -> Bool {
@@ -92,7 +92,7 @@ extension ReplicaStore {
                     if changed { news += 1 }
                 } else if !madeHere(r.created, r.fields.values.lazy.map(\.stamp)) {
                     news += 1
-                    if !held.contains(id) { arrived(id, entity: r.entity, creator: r.created.author) }
+                    if !held.contains(id) { arrived(id, creator: r.created.author) }
                 }
                 records[id] = r
             }
@@ -117,7 +117,7 @@ extension ReplicaStore {
                 received += 1
                 if !madeHere(w.created, w.fields.lazy.map(\.state.stamp)) {
                     news += 1
-                    arrived(w.id, entity: w.entity, creator: w.created.author)
+                    arrived(w.id, creator: w.created.author)
                 }
             }
         }
@@ -179,7 +179,7 @@ extension ReplicaStore {
         try setSync(.cursor, page.cursor)
         try setSync(.pullToken, page.token)
         try setSync(.conflictCursor, page.conflictCursor)
-        return Applied(received: received, news: news, newDeals: newDeals, newDealCount: newDealCount, ownConflicts: ownConflicts)
+        return Applied(received: received, news: news, newRecords: newRecords, newRecordCount: newRecordCount, ownConflicts: ownConflicts)
     }
 
     /// The view of a record: its confirmed state with the writes still in the outbox on top.

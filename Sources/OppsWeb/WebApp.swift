@@ -310,25 +310,35 @@ public actor WebApp {
         let changed = try replica.changesByOthers(report, after: position, first: 5)
         let short = try codes()
         var lines: [(text: String, link: String?)] = try changed.shown.map { c in
-            // A deal another made: new here, with who made it.
-            if c.isNew {
-                let entity = words.entity(c.entity), name = c.name ?? entity
-                let who = c.authors.joined(separator: t(", ", "、"))
-                return (t("new \(entity): \(name) (\(who))", "新\(entity)「\(name)」（\(who)）"), "/deal/" + short(c.record))
+            // A record another made: a deal or an account as itself (only a deal has a page),
+            // an activity or a task on its deal.
+            let name = c.name ?? words.entity(c.entity), madeBy = c.authors.joined(separator: t(", ", "、"))
+            let link = replica.workspace.entity(c.entity)?.stageField != nil ? "/deal/" + short(c.record) : nil
+            switch c.made {
+            case .record?:
+                let entity = words.entity(c.entity)
+                return (t("new \(entity): \(name) (\(madeBy))", "新\(entity)「\(name)」（\(madeBy)）"), link)
+            case let .child(entity, text)?:
+                let what = words.entity(entity)
+                return (
+                    t(
+                        "\(name): new \(what)\(text.map { " \"\($0)\"" } ?? "") (\(madeBy))",
+                        "\(name)：新\(what)\(text.map { "「\($0)」" } ?? "")（\(madeBy)）"), link
+                )
+            case nil: break
             }
             let fields = try c.fields.map { field, value -> String in
                 field.isEmpty ? t("deleted", "已删除") : "\(words.field(c.entity, field)) → \(try readable(value, c.entity, field, words: words, t: t))"
             }
             // The hub's own writes (an owner it assigned) are its, as opps sync says them.
             let who = c.authors.map { $0 == BatchDecider.systemAuthor ? t("the hub", "服务器") : $0 }
-            let name = c.name ?? words.entity(c.entity)
             let text = t(
                 "\(name): " + fields.joined(separator: "; ") + " (\(who.joined(separator: ", ")))",
                 "\(name)：" + fields.joined(separator: "、") + "（\(who.joined(separator: "、"))）")
             return (text, "/deal/" + short(c.record))
         }
-        let more = changed.deals - changed.shown.count
-        if more > 0 { lines.append((t("…and \(counted(more, "more deal")) changed", "…还有 \(more) 个商机有修改"), nil)) }
+        let more = changed.count - changed.shown.count
+        if more > 0 { lines.append((t("…and \(more) more", "…还有 \(more) 项"), nil)) }
         return lines
     }
 

@@ -49,7 +49,7 @@ import Testing
             #expect(await opps("sync", "--home", max).code == 0)
             let many = await opps(["sync", "--home", sam], environment: ["LANG": "zh_CN.UTF-8"]).stdout.split(separator: "\n").map(String.init)
             #expect(many.count == 7 && many[1].hasSuffix("：下一步 → review（max）"), "\(many)")
-            #expect(many[6] == "  …还有 2 个商机有修改（opps history 编号 可看每个）", "\(many)")
+            #expect(many[6] == "  …还有 2 项（opps history 编号 可看每个）", "\(many)")
             // A deal another made comes whole, with no trail: said as new, with who made it.
             #expect(await opps("sync", "--home", max).code == 0)
             #expect(await opps("new", "Sam's new one", "--account", "ACME", "--home", sam).code == 0)
@@ -58,6 +58,11 @@ import Testing
             #expect(news.count == 2 && news[1].hasSuffix(" new opportunity: Sam's new one (sam)"), "\(news)")
             let newCode = String(news.last?.dropFirst(2).prefix(8) ?? "")
             #expect(await opps("show", newCode, "--home", max).stdout.contains("Sam's new one"), "the code it prints is one opps takes")
+            // An activity logged on a deal: said on its deal's line, with what was logged.
+            #expect(await opps("log", ids[0], "visit", "met the CFO", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let logged = await opps(["sync", "--home", max], environment: ["LANG": "C", "COLUMNS": "80"]).stdout.split(separator: "\n").map(String.init)
+            #expect(logged.count == 2 && logged[1] == "  \(code) Deal 1: new activity \"met the CFO\" (sam)", "\(logged)")
             // --json keeps to its one object.
             #expect(await opps("set", ids[1], "next_step=again", "--home", max).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)

@@ -85,14 +85,25 @@ func printChangesByOthers(_ r: Replica, _ words: Vocabulary, _ report: SyncRepor
     let short = try r.shortIDs()
     for c in changed.shown {
         let name = c.name ?? words.entity(c.entity)
-        // A deal another made: new here, with who made it.
-        if c.isNew {
+        // A record another made: a deal or an account as itself, an activity or a task on its deal.
+        switch c.made {
+        case .record?:
             let entity = words.entity(c.entity)
             Console.out(
                 hanging(
                     "  \(short(c.record)) ",
                     say("new \(entity): \(name) (\(c.authors.joined(separator: ", ")))", "新\(entity)「\(name)」（\(c.authors.joined(separator: "、"))）")))
             continue
+        case let .child(entity, text)?:
+            let what = words.entity(entity)
+            Console.out(
+                hanging(
+                    "  \(short(c.record)) ",
+                    say(
+                        "\(name): new \(what)\(text.map { " \"\($0)\"" } ?? "") (\(c.authors.joined(separator: ", ")))",
+                        "\(name)：新\(what)\(text.map { "「\($0)」" } ?? "")（\(c.authors.joined(separator: "、"))）")))
+            continue
+        case nil: break
         }
         let fields = try c.fields.map { field, value in
             field.isEmpty ? say.deletedTheRecord : "\(words.field(c.entity, field)) → \(try valueText(r, words, c.entity, field, value))"
@@ -106,5 +117,5 @@ func printChangesByOthers(_ r: Replica, _ words: Vocabulary, _ report: SyncRepor
                     "\(name): " + fields.joined(separator: "; ") + " (\(who.joined(separator: ", ")))",
                     "\(name)：" + fields.joined(separator: "、") + "（\(who.joined(separator: "、"))）")))
     }
-    if changed.deals > changed.shown.count { Console.out(say.moreDealsChanged(changed.deals - changed.shown.count)) }
+    if changed.count > changed.shown.count { Console.out(say.moreDealsChanged(changed.count - changed.shown.count)) }
 }

@@ -24,41 +24,38 @@ public struct ChangeByOthers: Sendable {
 }
 
 extension Replica {
-    /// The deals others changed since the trail ended at `position` (`ReplicaStore.historyEnd`
-    /// before a sync), in the order the sync brought them: the first `limit` in full, and how
-    /// many deals in all. Records that arrived whole are not in the trail, nor this user's own
-    /// writes from another laptop, nor the stage's own log. Only the deals shown are read: what
-    /// a catch-up of many changes costs to say is one scan of its trail's ids.
-    ///
-    /// Then the records others made that the sync brought (`SyncReport.newRecords`): a deal or
-    /// an account as itself, an activity or task as made on its deal; as many as `limit` leaves
-    /// room for. `count` is every line there is to say.
+    /// What a sync brought from others, a line each, as its surfaces say it: first the deals
+    /// others changed (`changesByOthers(after:first:)`), then the records others made that it
+    /// brought (`SyncReport.newRecords`) — a deal or an account as itself, an activity or a task
+    /// as made on its deal — as many as `limit` leaves room for. `count` is every line there is.
     public func changesByOthers(_ report: SyncReport, after position: Int64, first limit: Int) throws -> (shown: [ChangeByOthers], count: Int) {
         var (shown, count) = try changesByOthers(after: position, first: limit)
-        func name(_ r: Record) -> String? { r["name"].isNull ? nil : r["name"].canonicalText }
         for id in report.newRecords.prefix(max(0, limit - shown.count)) {
             guard let record = try record(id) else { continue }
             if workspace.entity(record.entity)?.stageField == nil, case let .reference(parent) = record["opportunity"], let deal = try self.record(parent) {
-                let text = ["text", "note", "user"].lazy.map { record[$0] }.first { !$0.isNull }?.canonicalText
                 shown.append(
                     ChangeByOthers(
-                        record: deal.id, entity: deal.entity, name: name(deal), fields: [], authors: [record.creator],
-                        made: .child(entity: record.entity, text: text)))
+                        record: deal.id, entity: deal.entity, name: deal.nameText, fields: [], authors: [record.creator],
+                        made: .child(entity: record.entity, text: record.subjectText?.canonicalText)))
             } else {
-                shown.append(ChangeByOthers(record: id, entity: record.entity, name: name(record), fields: [], authors: [record.creator], made: .record))
+                shown.append(ChangeByOthers(record: id, entity: record.entity, name: record.nameText, fields: [], authors: [record.creator], made: .record))
             }
         }
         return (shown, count + report.newRecordCount)
     }
 
+    /// The deals others changed since the trail ended at `position` (`ReplicaStore.historyEnd`
+    /// before a sync), in the order the sync brought them: the first `limit` in full, and how
+    /// many deals in all. Records that arrived whole are not in the trail, nor this user's own
+    /// writes from another laptop, nor the stage's own log. Only the deals shown are read: what
+    /// a catch-up of many changes costs to say is one scan of its trail's ids.
     public func changesByOthers(after position: Int64, first limit: Int) throws -> (shown: [ChangeByOthers], deals: Int) {
         let staged = workspace.entities.filter { $0.stageField != nil }.map(\.name)
         let stageLog = workspace.stageHistory
         let ids = try store.pulledRecords(after: position, entities: staged, notBy: user, skipping: stageLog)
         let shown = try ids.prefix(limit).compactMap { id -> ChangeByOthers? in
             guard let record = try record(id) else { return nil }
-            var c = ChangeByOthers(
-                record: id, entity: record.entity, name: record["name"].isNull ? nil : record["name"].canonicalText, fields: [], authors: [])
+            var c = ChangeByOthers(record: id, entity: record.entity, name: record.nameText, fields: [], authors: [])
             for line in try store.pulledHistory(of: id, after: position) where line.author != user && line.field != stageLog {
                 c.fields.removeAll { $0.0 == line.field }
                 c.fields.append((line.field, line.field.isEmpty ? .null : line.new))
@@ -68,4 +65,12 @@ extension Replica {
         }
         return (shown, ids.count)
     }
+}
+
+extension Record {
+    /// Its name as it reads, nil when it has none (a surface then says its entity's word).
+    var nameText: String? { self["name"].isNull ? nil : self["name"].canonicalText }
+    /// What a record under a deal says (a task's text, an activity's note, a team member's
+    /// user): the first of them it has.
+    var subjectText: Value? { ["text", "note", "user"].lazy.map { self[$0] }.first { !$0.isNull } }
 }

@@ -360,7 +360,7 @@ extension Replica {
             return Subject(title: record["name"].isNull ? words.entity(record.entity) : record["name"].canonicalText, part: "", deal: nil)
         }
         let what =
-            ["text", "note", "user"].lazy.map { record[$0] }.first { !$0.isNull }.map { words.readsChinese ? "「\($0.canonicalText)」" : " \"\($0.canonicalText)\"" } ?? ""
+            record.subjectText.map { words.readsChinese ? "「\($0.canonicalText)」" : " \"\($0.canonicalText)\"" } ?? ""
         let part = words.entity(record.entity) + what
         return Subject(title: deal["name"].canonicalText + " · " + part, part: part, deal: deal.id)
     }

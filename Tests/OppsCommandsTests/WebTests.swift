@@ -718,6 +718,16 @@ import Testing
                 let short = try await web.app.shortID(try #require(RecordID(parsing: id)))
                 let timeline = try await web.send("/deal/\(short)").body
                 #expect(timeline.contains("; held send the quote"), "\(timeline.suffix(1500))")
+                // A deal and a task another made: the deal new, with its page; the task on its deal's line.
+                let made = try #require(await opps("new", "Globex pilot", "--account", "Globex", "--home", f.home("sam"), "--json").json?["id"]?.string)
+                let task = await opps("task", "add", id, "call the CFO", "--due", "2026-12-20", "--home", f.home("sam"))
+                #expect(task.code == 0, "\(task.stderr)")
+                #expect(await opps("sync", "--home", f.home("sam")).code == 0)
+                let brought = try await web.post("/sync", [:]).body
+                let globex = try await web.app.shortID(try #require(RecordID(parsing: made)))
+                #expect(brought.contains("<li><a href=\"/deal/\(globex)\">new opportunity: Globex pilot (sam)</a></li>"), "\(brought.prefix(1500))")
+                #expect(brought.contains("<li><a href=\"/deal/\(deal)\">ACME rollout: new task &quot;call the CFO&quot; (sam)</a></li>"), "\(brought.prefix(1500))")
+                #expect(brought.contains("<li>new account: Globex (sam)</li>"), "an account has no page: \(brought.prefix(1500))")
             }
         }
     }

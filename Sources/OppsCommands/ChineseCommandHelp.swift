@@ -321,10 +321,10 @@ enum ChineseCommandHelp {
     /// test holds that every value shown has its name.
     static let values: [String: String] = [
         "home": "目录", "locale": "语言", "id": "编号", "hub": "地址", "token": "令牌", "ca": "文件", "name": "名称", "account": "客户",
-        "amount": "金额", "currency": "币种", "close": "日期", "company": "公司", "contact": "联系人", "source": "来源", "stage": "阶段",
-        "owner": "用户", "team": "用户", "search": "文字", "list text": "文字", "date": "日期", "from": "日期", "to": "日期", "sort": "顺序", "field=value": "字段=值",
-        "reason": "原因", "user": "用户", "role": "角色", "note": "说明", "what": "类型和内容", "kind": "类型", "at": "时间", "place": "地点",
-        "text": "内容", "due": "日期", "assignee": "用户", "deal": "商机", "type": "类型", "number": "序号", "keep": "保留的", "duplicates": "重复的",
+        "amount": "金额", "currency": "币种", "company": "公司", "contact": "联系人", "source": "来源", "stage": "阶段",
+        "owner": "用户", "team": "用户", "search": "文字", "list text": "文字", "date": "日期", "time": "时间", "sort": "顺序", "field=value": "字段=值",
+        "reason": "原因", "user": "用户", "role": "角色", "note": "说明", "what": "类型和内容", "kind": "类型", "place": "地点",
+        "text": "内容", "assignee": "用户", "deal": "商机", "type": "类型", "number": "序号", "keep": "保留的", "duplicates": "重复的",
         "tag": "语言", "relations": "关系", "entity": "类型", "port": "端口", "minutes": "分钟",
     ]
 

@@ -10,8 +10,8 @@ import OppsStore
 struct ReportOptions: ParsableArguments {
     @Option(help: "Only deals this user owns.") var owner: String?
     @Option(help: "Only deals this user is an active team member of.") var team: String?
-    @Option(help: "Period start, YYYY-MM-DD (by this device's time zone, inclusive).") var from: String?
-    @Option(help: "Period end, YYYY-MM-DD (by this device's time zone, inclusive).") var to: String?
+    @Option(help: ArgumentHelp("Period start, YYYY-MM-DD (by this device's time zone, inclusive).", valueName: "date")) var from: String?
+    @Option(help: ArgumentHelp("Period end, YYYY-MM-DD (by this device's time zone, inclusive).", valueName: "date")) var to: String?
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Print CSV (RFC 4180): a header row, then one row per line of the report.") var csv = false
 

@@ -63,6 +63,14 @@ enum ChinesePagesChecks {
             let command = all.first { $0.path == Array(words.dropLast()) }?.command
             #expect(command?.arguments?.contains { $0.key == words.last } == true, "\(help.tool): a sentence for no argument: \(key)")
         }
+        // No value's name is left over for a value that is gone (the parser's own words aside).
+        let values = Set(
+            all.flatMap { path, command in
+                (command.arguments ?? []).compactMap(\.valueName).flatMap { [$0, (path + [$0]).joined(separator: " ")] }
+            })
+        for key in help.values.keys where !["subcommand", "subcommands", "options"].contains(key) {
+            #expect(values.contains(key), "\(help.tool): a name for no value: \(key)")
+        }
         return all
     }
 }

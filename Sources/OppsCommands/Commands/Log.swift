@@ -20,9 +20,9 @@ struct LogCommand: ParsableCommand {
     @Option(help: "call, visit, email, meeting, checkin or note (instead of the first word).") var kind: String?
     @Option(help: "What happened (instead of the words after the kind).") var note: String?
     @Option(
-        help:
-            "When (YYYY-MM-DD HH:MM on this device's clock, with UTC after it in UTC, or in full YYYY-MM-DDTHH:MM:SSZ; or a day and a time: yesterday 15:00, 12-03 9:30; a day alone is its noon); default: now."
-    ) var at: String?
+        help: ArgumentHelp(
+            "When (YYYY-MM-DD HH:MM on this device's clock, with UTC after it in UTC, or in full YYYY-MM-DDTHH:MM:SSZ; or a day and a time: yesterday 15:00, 12-03 9:30; a day alone is its noon); default: now.",
+            valueName: "time")) var at: String?
     @Option(help: "Where (for visits and check-ins).") var place: String?
     @OptionGroup var home: HomeOption
     @Flag(help: "Print the new activity as JSON.") var json = false

@@ -25,7 +25,7 @@ struct NewCommand: ParsableCommand {
     @Option(help: "The currency code (CNY, USD, EUR, JPY, HKD, GBP).")
     var currency: String?
 
-    @Option(help: "The expected close date, YYYY-MM-DD (or 3-31, tomorrow).")
+    @Option(help: ArgumentHelp("The expected close date, YYYY-MM-DD (or 3-31, tomorrow).", valueName: "date"))
     var close: String?
 
     @OptionGroup var home: HomeOption

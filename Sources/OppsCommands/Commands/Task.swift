@@ -16,7 +16,8 @@ struct TaskCommand: ParsableCommand {
             abstract: "Add a task to a deal.", discussion: "Example: opps task add 7dka36sd \"send the quote\" --due 2026-12-04")
         @Argument(help: "The deal: its short id as opps list prints it, or its exact name.") var id: String
         @Argument(help: "What to do (words typed without quotes are joined with spaces).") var text: [String]
-        @Option(help: "Due date, YYYY-MM-DD (or 12-05, tomorrow, friday, next monday, in 3 days, end of month).") var due: String
+        @Option(help: ArgumentHelp("Due date, YYYY-MM-DD (or 12-05, tomorrow, friday, next monday, in 3 days, end of month).", valueName: "date"))
+        var due: String
         @Option(help: "Who does it: a user of the hub, by name (checked against the names your last sync brought); default: you.") var assignee: String?
         @OptionGroup var home: HomeOption
         @Flag(help: "Print the new task as JSON.") var json = false

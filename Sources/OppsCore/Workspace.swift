@@ -378,6 +378,11 @@ public struct Entity: Sendable, Hashable {
 
     public func field(_ name: String) -> Field? { storage.positions[name].map { storage.fields[$0] } }
 
+    /// The fields the app's own views read a deal by (the board's amount, the forecast's close
+    /// date, Today's next step): a deal's page never folds their groups, and opps show lists
+    /// them among the fields a deal is being worked by.
+    public static let workedBy: Set<String> = ["amount", "close_date", "next_step", "next_step_due"]
+
     /// Its field groups in workspace order: the declared ones, then any a field names that is
     /// not declared (the order a deal's page and opps show list them in).
     public var groupOrder: [String] {

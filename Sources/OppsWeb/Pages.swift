@@ -233,7 +233,9 @@ extension WebApp {
             // never filled) is left out, as opps show leaves out empty fields.
             var worthShowing = false
             // A group with nothing filled and nothing the next stage needs, folded to one line
-            // (`线索（10 项未填）`): a quoted deal's page opened on ten empty lead fields.
+            // (`线索（10 项未填）`): a quoted deal's page opened on ten empty lead fields. Never the
+            // fields the app's own views read (the board's amount, the forecast's close date,
+            // Today's next step): what a deal is worked by stays open.
             var filled = false, wanted = false, fields = 0
             for f in entity.fields where f.group == group && f.name != entity.stageField && f.name != r.workspace.stageHistory {
                 let access = accessTable[f.name] ?? .hidden
@@ -247,7 +249,7 @@ extension WebApp {
                 let label = "<th>\(esc(words.field(deal.entity, f.name)))\(mark)\(lock)\(needed.contains(f.name) ? need : "")</th>"
                 fields += 1
                 if !value.isNull || pending.contains(f.name) { filled = true }
-                if needed.contains(f.name) { wanted = true }
+                if needed.contains(f.name) || Entity.workedBy.contains(f.name) { wanted = true }
                 if changeable[f.name] != nil {
                     worthShowing = true
                     changes = true

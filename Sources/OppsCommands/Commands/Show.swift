@@ -78,7 +78,9 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
         let gate = r.workspace.nextGate(of: record)
         let needed = empty.filter { gate?.missing.contains($0.name) == true }
         let busy = Set(
-            entity.fields.filter { !record[$0.name].isNull && $0.name != entity.stageField && $0.name != r.workspace.stageHistory }.map(\.group))
+            entity.fields.filter {
+                (!record[$0.name].isNull && $0.name != entity.stageField && $0.name != r.workspace.stageHistory) || Entity.workedBy.contains($0.name)
+            }.map(\.group))
         let groups = entity.groupOrder
         let others = empty.filter { f in !needed.contains { $0.name == f.name } }.enumerated().sorted { a, b in
             let x = (busy.contains(a.element.group) ? 0 : 1, groups.firstIndex(of: a.element.group) ?? 0, a.offset)

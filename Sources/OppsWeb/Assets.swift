@@ -107,6 +107,14 @@ enum Assets {
     /// same POST a click on Move makes). And a page reloads after a sync changed the replica.
     static let js = """
         (function () {
+          // A stage move's reason box, only for the moves that take one (their options say so).
+          document.querySelectorAll('form.stage').forEach(function (form) {
+            var select = form.querySelector('select[name=stage]'), reason = form.querySelector('label.reason');
+            if (!select || !reason) return;
+            var shown = function () { var o = select.options[select.selectedIndex]; reason.hidden = !(o && o.hasAttribute('data-reason')); };
+            select.addEventListener('change', shown);
+            shown();
+          });
           var dragged = null;
           document.querySelectorAll('.card').forEach(function (card) {
             card.addEventListener('dragstart', function (e) { dragged = card; e.dataTransfer.setData('text/plain', card.dataset.id); });

@@ -204,12 +204,19 @@ extension WebApp {
         let title = try r.subject(deal.id, words: words)?.title ?? words.entity(deal.entity)
         var html = "<h1>\(esc(title)) <small>\(esc(words.entity(deal.entity))) \(short)</small></h1>"
         if let sf = entity.stageField {
+            // The moves that take a reason (to lost: the loss reason; a lead sent back: the
+            // hand-off's rejection) are marked: the page's script shows the reason's box for them
+            // only (without the script it is always there).
+            let handoff = r.workspace.handoff
+            func takesReason(_ s: Stage) -> Bool {
+                s.fromAnyOpen || (handoff?.rejectReason != nil && deal[sf] == .member(handoff?.to ?? "") && s.name == handoff?.from)
+            }
             let options = r.workspace.stages.map {
-                "<option value=\"\(esc($0.name))\"\(deal[sf] == .member($0.name) ? " selected" : "")>\(esc(words.stage($0.name)))</option>"
+                "<option value=\"\(esc($0.name))\"\(deal[sf] == .member($0.name) ? " selected" : "")\(takesReason($0) ? " data-reason" : "")>\(esc(words.stage($0.name)))</option>"
             }.joined()
             html += """
                 <form method="post" action="/deal/\(short)/stage" class="stage">\(csrfField)<label>\(esc(words.field(deal.entity, sf)))
-                <select name="stage">\(options)</select></label> <label>\(esc(t("Reason (when lost)", "原因（输单时）"))) <input name="reason"></label>
+                <select name="stage">\(options)</select></label> <label class="reason">\(esc(t("Reason (when lost)", "原因（输单时）"))) <input name="reason"></label>
                 <button>\(esc(t.move))</button></form>
                 """
         }

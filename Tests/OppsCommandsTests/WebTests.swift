@@ -404,6 +404,9 @@ import Testing
                 #expect(page.contains(#"<details class="group"><summary><h2>售后</h2> <span class="empty">（3 项未填）</span></summary><table"#), "\(page)")
                 #expect(page.contains("<h2>需求</h2><table"), "what the next stage needs is never folded: \(page)")
                 #expect(page.contains("<h2>下一步</h2><table"), "nor the next step, empty as it is: \(page)")
+                // The move to lost takes a reason; the page's script shows the box for it only.
+                #expect(page.contains(#"<option value="lost" data-reason>"#) && !page.contains(#"<option value="won" data-reason>"#), "\(page)")
+                #expect(page.contains(#"<label class="reason">"#))
                 #expect(!page.contains(#"<input name="value" value="true">"#))
                 let edited = try await web.post("/deal/\(deal)/edit", ["field": "check_need", "value": "false"], from: "/deal/\(deal)")
                 #expect(edited.body.contains("msg ok"), "\(edited.body.prefix(400))")

@@ -312,7 +312,9 @@ public actor WebApp {
         var lines: [(text: String, link: String?)] = try changed.shown.map { c in
             // A record another made: a deal or an account as itself (only a deal has a page),
             // an activity or a task on its deal.
-            let name = c.name ?? words.entity(c.entity), madeBy = c.authors.joined(separator: t(", ", "、"))
+            // The hub's own writes (an owner it assigned, records an import made) are its, as opps sync says them.
+            let who = c.authors.map { $0 == BatchDecider.systemAuthor ? t("the hub", "服务器") : $0 }
+            let name = c.name ?? words.entity(c.entity), madeBy = who.joined(separator: t(", ", "、"))
             let link = replica.workspace.entity(c.entity)?.stageField != nil ? "/deal/" + short(c.record) : nil
             switch c.made {
             case .record?:
@@ -330,8 +332,6 @@ public actor WebApp {
             let fields = try c.fields.map { field, value -> String in
                 field.isEmpty ? t("deleted", "已删除") : "\(words.field(c.entity, field)) → \(try readable(value, c.entity, field, words: words, t: t))"
             }
-            // The hub's own writes (an owner it assigned) are its, as opps sync says them.
-            let who = c.authors.map { $0 == BatchDecider.systemAuthor ? t("the hub", "服务器") : $0 }
             let text = t(
                 "\(name): " + fields.joined(separator: "; ") + " (\(who.joined(separator: ", ")))",
                 "\(name)：" + fields.joined(separator: "、") + "（\(who.joined(separator: "、"))）")

@@ -85,6 +85,9 @@ func printChangesByOthers(_ r: Replica, _ words: Vocabulary, _ report: SyncRepor
     let short = try r.shortIDs()
     for c in changed.shown {
         let name = c.name ?? words.entity(c.entity)
+        // The hub's own writes (an owner it assigned, records an import made) are its, in the
+        // reader's words, as conflicts say them.
+        let who = c.authors.map { $0 == BatchDecider.systemAuthor ? say("the hub", "服务器") : $0 }
         // A record another made: a deal or an account as itself, an activity or a task on its deal.
         switch c.made {
         case .record?:
@@ -92,7 +95,7 @@ func printChangesByOthers(_ r: Replica, _ words: Vocabulary, _ report: SyncRepor
             Console.out(
                 hanging(
                     "  \(short(c.record)) ",
-                    say("new \(entity): \(name) (\(c.authors.joined(separator: ", ")))", "新\(entity)「\(name)」（\(c.authors.joined(separator: "、"))）")))
+                    say("new \(entity): \(name) (\(who.joined(separator: ", ")))", "新\(entity)「\(name)」（\(who.joined(separator: "、"))）")))
             continue
         case let .child(entity, text)?:
             let what = words.entity(entity)
@@ -100,16 +103,14 @@ func printChangesByOthers(_ r: Replica, _ words: Vocabulary, _ report: SyncRepor
                 hanging(
                     "  \(short(c.record)) ",
                     say(
-                        "\(name): new \(what)\(text.map { " \"\($0)\"" } ?? "") (\(c.authors.joined(separator: ", ")))",
-                        "\(name)：新\(what)\(text.map { "「\($0)」" } ?? "")（\(c.authors.joined(separator: "、"))）")))
+                        "\(name): new \(what)\(text.map { " \"\($0)\"" } ?? "") (\(who.joined(separator: ", ")))",
+                        "\(name)：新\(what)\(text.map { "「\($0)」" } ?? "")（\(who.joined(separator: "、"))）")))
             continue
         case nil: break
         }
         let fields = try c.fields.map { field, value in
             field.isEmpty ? say.deletedTheRecord : "\(words.field(c.entity, field)) → \(try valueText(r, words, c.entity, field, value))"
         }
-        // The hub's own writes (an owner it assigned) are its, in the reader's words, as conflicts say them.
-        let who = c.authors.map { $0 == BatchDecider.systemAuthor ? say("the hub", "服务器") : $0 }
         Console.out(
             hanging(
                 "  \(short(c.record)) ",

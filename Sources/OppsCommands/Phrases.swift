@@ -326,11 +326,12 @@ struct Phrases: Sendable {
                     ? self("nothing to send", "没有")
                     : self((pending == 1 ? "1 change" : "\(grouped(pending)) changes") + " (opps sync sends them)", "\(grouped(pending)) 项修改（opps sync 推送）")
             ),
-            (self("conflicts", "冲突"), "\(conflicts)" + (conflicts > 0 ? self(" (opps conflicts lists them)", "（opps conflicts 查看）") : "")),
+            (self("conflicts", "冲突"), grouped(conflicts) + (conflicts > 0 ? self(" (opps conflicts lists them)", "（opps conflicts 查看）") : "")),
         ]
         // An approver's requests waiting for them, only when there are some.
-        if awaiting > 0 { rows.append((self("to decide", "待审批"), self("\(counted(awaiting, "request")) (opps approvals)", "\(awaiting) 项（opps approvals 查看）"))) }
-        rows.append((self("records", "记录"), "\(records)"))
+        if awaiting > 0 { rows.append((self("to decide", "待审批"), self("\(counted(awaiting, "request")) (opps approvals)", "\(grouped(awaiting)) 项（opps approvals 查看）"))) }
+        // Counts grouped as every count opps prints is (1,061).
+        rows.append((self("records", "记录"), grouped(records)))
         let width = rows.map { $0.0.displayWidth }.max() ?? 0
         return rows.map { $0.0.padding(width) + " " + $0.1 }.joined(separator: "\n")
     }

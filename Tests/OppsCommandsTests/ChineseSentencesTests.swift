@@ -568,6 +568,13 @@ import Testing
         #expect(zh.ago(60 * minute) == "1 小时前" && en.ago(47 * 60 * minute) == "47 h ago")
         #expect(zh.ago(48 * 60 * minute) == "2 天前" && en.ago(30 * 24 * 60 * minute) == "30 days ago")
     }
+
+    /// opps status groups its counts as every count opps prints is.
+    @Test func statusGroupsItsCounts() {
+        let zh = Phrases(chinese: true).status(user: "lin", hub: "h", lastSync: nil, now: 0, pending: 0, conflicts: 1200, awaiting: 3000, records: 1061)
+        #expect(zh.contains("\n冲突     1,200（") && zh.contains("\n待审批   3,000 项") && zh.hasSuffix("\n记录     1,061"), "\(zh)")
+        #expect(Phrases(chinese: false).status(user: "sam", hub: "h", lastSync: nil, now: 0, pending: 0, conflicts: 0, records: 344_000).hasSuffix("\nrecords   344,000"))
+    }
 }
 
 /// Report amounts as a reader reads them: a deal with no currency is said to have none (not a

@@ -452,8 +452,8 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// A day of the week as people name a due date: `周五`, `星期五`, `礼拜五`, `friday`, `fri` — the
     /// next Friday, today if it is one; `本周五`, `这周五` — this week's (weeks begin on
-    /// Monday); `下周五`, `下个星期五`, `next friday` — next week's; `上周五`, `last friday` —
-    /// last week's (a report's `--from`).
+    /// Monday); `下周五`, `下个星期五`, `next friday` — next week's; `下下周三` — the week after's;
+    /// `上周五`, `last friday` — last week's (a report's `--from`), `上上周五` the week before's.
     static func weekday(_ t: String, today: CivilDate) -> CivilDate? {
         let chinese: [Character: Int32] = ["一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7]
         let english: [String: Int32] = [
@@ -461,9 +461,13 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
             "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7,
         ]
         var rest = Substring(t)
-        // nil: the next such day; 0: this week's; 1: next week's; -1: last week's.
+        // nil: the next such day; 0: this week's; 1: next week's; -1: last week's; 2, -2 the
+        // weeks after and before those (longer prefixes first: 下下 before 下).
         var week: Int32?
-        for (prefix, w) in [("下个", Int32(1)), ("下", 1), ("上个", -1), ("上", -1), ("本", 0), ("这个", 0), ("这", 0), ("next ", 1), ("this ", 0), ("last ", -1)]
+        for (prefix, w) in [
+            ("下下个", Int32(2)), ("下下", 2), ("下个", 1), ("下", 1), ("上上个", -2), ("上上", -2), ("上个", -1), ("上", -1), ("本", 0), ("这个", 0), ("这", 0), ("next ", 1), ("this ", 0),
+            ("last ", -1),
+        ]
         where rest.hasPrefix(prefix) {
             week = w
             rest = rest.dropFirst(prefix.count)

@@ -48,6 +48,7 @@ import Testing
         #expect(typed("本周一") == "2026-11-30" && typed("这周五") == "2026-12-04" && typed("this monday") == "2026-11-30")
         #expect(typed("下周五") == "2026-12-11" && typed("下个星期一") == "2026-12-07" && typed("下周日") == "2026-12-13" && typed("next friday") == "2026-12-11")
         #expect(typed("fri") == "2026-12-04" && typed("next Mon") == "2026-12-07")
+        #expect(typed("下下周三") == "2026-12-16" && typed("下下个星期一") == "2026-12-14" && typed("上上周五") == "2026-11-20" && typed("下下下周一") == nil)
         #expect(typed("上周一") == "2026-11-23" && typed("上个星期五") == "2026-11-27" && typed("last friday") == "2026-11-27")
         #expect(typed("周八") == nil && typed("下周") == nil && typed("周五五") == nil && typed("next") == nil)
         #expect(try #require(CivilDate(year: 1970, month: 1, day: 1)).weekday == 4)

@@ -303,39 +303,32 @@ public actor WebApp {
         return value.isNull ? "" : t.value(words, entity, field, value)
     }
 
-    /// What others changed on the deals here in that sync, a line a deal, as opps sync says it
-    /// (`云帆物流 扩容：下一步 → 约王总面谈（lin）`): five, then how many more.
+    /// What others changed or made in that sync, a line each, as opps sync says it
+    /// (`云帆物流 扩容：下一步 → 约王总面谈（lin）`, `新商机「…」（wei）`): five, then how many more;
+    /// each line opens its deal (an account has no page).
     func changedLines(_ report: SyncReport, after position: Int64, t: WebText) throws -> [(text: String, link: String?)] {
         let words = vocabulary(t)
         let changed = try replica.changesByOthers(report, after: position, first: 5)
         let short = try codes()
         var lines: [(text: String, link: String?)] = try changed.shown.map { c in
-            // A record another made: a deal or an account as itself (only a deal has a page),
-            // an activity or a task on its deal.
+            let name = c.name ?? words.entity(c.entity)
             // The hub's own writes (an owner it assigned, records an import made) are its, as opps sync says them.
             let who = c.authors.map { $0 == BatchDecider.systemAuthor ? t("the hub", "服务器") : $0 }
-            let name = c.name ?? words.entity(c.entity), madeBy = who.joined(separator: t(", ", "、"))
+            let by = (en: " (\(who.joined(separator: ", ")))", zh: "（\(who.joined(separator: "、"))）")
             let link = replica.workspace.entity(c.entity)?.stageField != nil ? "/deal/" + short(c.record) : nil
             switch c.made {
             case .record?:
                 let entity = words.entity(c.entity)
-                return (t("new \(entity): \(name) (\(madeBy))", "新\(entity)「\(name)」（\(madeBy)）"), link)
+                return (t("new \(entity): \(name)" + by.en, "新\(entity)「\(name)」" + by.zh), link)
             case let .child(entity, text)?:
                 let what = words.entity(entity)
-                return (
-                    t(
-                        "\(name): new \(what)\(text.map { " \"\($0)\"" } ?? "") (\(madeBy))",
-                        "\(name)：新\(what)\(text.map { "「\($0)」" } ?? "")（\(madeBy)）"), link
-                )
-            case nil: break
+                return (t("\(name): new \(what)\(text.map { " \"\($0)\"" } ?? "")" + by.en, "\(name)：新\(what)\(text.map { "「\($0)」" } ?? "")" + by.zh), link)
+            case nil:
+                let fields = try c.fields.map { field, value -> String in
+                    field.isEmpty ? t("deleted", "已删除") : "\(words.field(c.entity, field)) → \(try readable(value, c.entity, field, words: words, t: t))"
+                }
+                return (t("\(name): " + fields.joined(separator: "; ") + by.en, "\(name)：" + fields.joined(separator: "、") + by.zh), link)
             }
-            let fields = try c.fields.map { field, value -> String in
-                field.isEmpty ? t("deleted", "已删除") : "\(words.field(c.entity, field)) → \(try readable(value, c.entity, field, words: words, t: t))"
-            }
-            let text = t(
-                "\(name): " + fields.joined(separator: "; ") + " (\(who.joined(separator: ", ")))",
-                "\(name)：" + fields.joined(separator: "、") + "（\(who.joined(separator: "、"))）")
-            return (text, "/deal/" + short(c.record))
         }
         let more = changed.count - changed.shown.count
         if more > 0 { lines.append((t("…and \(more) more", "…还有 \(more) 项"), nil)) }

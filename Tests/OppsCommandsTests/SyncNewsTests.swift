@@ -63,6 +63,12 @@ import Testing
             #expect(await opps("sync", "--home", sam).code == 0)
             let logged = await opps(["sync", "--home", max], environment: ["LANG": "C", "COLUMNS": "80"]).stdout.split(separator: "\n").map(String.init)
             #expect(logged.count == 2 && logged[1] == "  \(code) Deal 1: new activity \"met the CFO\" (sam)", "\(logged)")
+            // A deal an import made (no --as) is the hub's, in the reader's words.
+            let csv = f.root + "/imported.csv"
+            try "name,account,stage,owner\nImported pilot,ACME,discovery,sam\n".write(toFile: csv, atomically: true, encoding: .utf8)
+            #expect(await oppsHub("import", csv, "--type", "opportunity", "--data", f.root + "/hub").code == 0)
+            let imported = await opps(["sync", "--home", sam], environment: ["LANG": "zh_CN.UTF-8"]).stdout.split(separator: "\n").map(String.init)
+            #expect(imported.count == 2 && imported[1].hasSuffix(" 新商机「Imported pilot」（服务器）"), "\(imported)")
             // --json keeps to its one object.
             #expect(await opps("set", ids[1], "next_step=again", "--home", max).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)

@@ -614,7 +614,9 @@ import Testing
                 // For a phone: each picture drawn again 380 wide (its words at the page's size),
                 // the same figures in it; each figure of the table named where it stands (a card
                 // there), a figure with nothing in it left out.
-                #expect(page.components(separatedBy: "<svg class=\"chart broad\"").count == page.components(separatedBy: "<svg class=\"chart narrow\"").count)
+                // Funnel, time in stage, follow-up, and one forecast picture per currency (CNY, USD): five each.
+                let broad = page.components(separatedBy: "<svg class=\"chart broad\"").count - 1
+                #expect(broad == 5 && page.components(separatedBy: "<svg class=\"chart narrow\"").count - 1 == broad, "\(broad)")
                 let narrowCNY = try #require(
                     page.range(of: #"<svg class="chart narrow" role="img" aria-label="Forecast CNY" viewBox="0 0 380 "#).map { String(page[$0.lowerBound...]) })
                 let narrowPicture = String(narrowCNY[..<(narrowCNY.range(of: "</svg>")?.lowerBound ?? narrowCNY.endIndex)])

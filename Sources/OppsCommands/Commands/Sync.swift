@@ -76,9 +76,10 @@ struct SyncCommand: AsyncParsableCommand {
     }
 }
 
-/// The deals others changed in the sync that began when the trail ended at `position`
-/// (`Replica.changesByOthers`): a line a deal, its fields' new values and who changed them
-/// (`d9e4rykj 云帆物流 扩容：折扣 → 12.5%（lin）`), at most five, then how many more.
+/// What others changed or made in the sync that began when the trail ended at `position`
+/// (`Replica.changesByOthers`), a line each: a deal's fields' new values and who changed them
+/// (`d9e4rykj 云帆物流 扩容：折扣 → 12.5%（lin）`), a record made (`新商机「…」（wei）`), one made
+/// on a deal (`…：新任务「…」（wei）`); at most five, then how many more.
 func printChangesByOthers(_ r: Replica, _ words: Vocabulary, _ report: SyncReport, after position: Int64) throws {
     let say = words.say
     let changed = try r.changesByOthers(report, after: position, first: 5)
@@ -88,35 +89,22 @@ func printChangesByOthers(_ r: Replica, _ words: Vocabulary, _ report: SyncRepor
         // The hub's own writes (an owner it assigned, records an import made) are its, in the
         // reader's words, as conflicts say them.
         let who = c.authors.map { $0 == BatchDecider.systemAuthor ? say("the hub", "服务器") : $0 }
-        // A record another made: a deal or an account as itself, an activity or a task on its deal.
+        let by = (en: " (\(who.joined(separator: ", ")))", zh: "（\(who.joined(separator: "、"))）")
+        let line: String
         switch c.made {
         case .record?:
             let entity = words.entity(c.entity)
-            Console.out(
-                hanging(
-                    "  \(short(c.record)) ",
-                    say("new \(entity): \(name) (\(who.joined(separator: ", ")))", "新\(entity)「\(name)」（\(who.joined(separator: "、"))）")))
-            continue
+            line = say("new \(entity): \(name)" + by.en, "新\(entity)「\(name)」" + by.zh)
         case let .child(entity, text)?:
             let what = words.entity(entity)
-            Console.out(
-                hanging(
-                    "  \(short(c.record)) ",
-                    say(
-                        "\(name): new \(what)\(text.map { " \"\($0)\"" } ?? "") (\(who.joined(separator: ", ")))",
-                        "\(name)：新\(what)\(text.map { "「\($0)」" } ?? "")（\(who.joined(separator: "、"))）")))
-            continue
-        case nil: break
+            line = say("\(name): new \(what)\(text.map { " \"\($0)\"" } ?? "")" + by.en, "\(name)：新\(what)\(text.map { "「\($0)」" } ?? "")" + by.zh)
+        case nil:
+            let fields = try c.fields.map { field, value in
+                field.isEmpty ? say.deletedTheRecord : "\(words.field(c.entity, field)) → \(try valueText(r, words, c.entity, field, value))"
+            }
+            line = say("\(name): " + fields.joined(separator: "; ") + by.en, "\(name)：" + fields.joined(separator: "、") + by.zh)
         }
-        let fields = try c.fields.map { field, value in
-            field.isEmpty ? say.deletedTheRecord : "\(words.field(c.entity, field)) → \(try valueText(r, words, c.entity, field, value))"
-        }
-        Console.out(
-            hanging(
-                "  \(short(c.record)) ",
-                say(
-                    "\(name): " + fields.joined(separator: "; ") + " (\(who.joined(separator: ", ")))",
-                    "\(name)：" + fields.joined(separator: "、") + "（\(who.joined(separator: "、"))）")))
+        Console.out(hanging("  \(short(c.record)) ", line))
     }
-    if changed.count > changed.shown.count { Console.out(say.moreDealsChanged(changed.count - changed.shown.count)) }
+    if changed.count > changed.shown.count { Console.out(say.moreChanges(changed.count - changed.shown.count)) }
 }

@@ -13,6 +13,8 @@ struct SyncJSON: Encodable {
     var from_others: Int
     /// Own writes that did not hold after all, told by conflict records pulled (SyncReport.overruled).
     var overruled: Int
+    /// Others' writes that lost to this user's, told by conflict records pulled (SyncReport.heldOver).
+    var held_over: Int
     var repaired: Bool
     var cursor: UInt64
     var clock_skew_ms: Int64
@@ -20,6 +22,7 @@ struct SyncJSON: Encodable {
 
     init(_ r: SyncReport) {
         (pushed, applied, conflicts, pulled, from_others, overruled) = (r.pushed, r.applied, r.conflicts, r.pulled, r.news, r.overruled)
+        held_over = r.heldOver.count
         (repaired, cursor, clock_skew_ms, flagged_checkins) = (r.repaired, r.cursor, r.clockSkewMilliseconds, r.flaggedCheckins)
     }
 }

@@ -282,6 +282,15 @@ struct Phrases: Sendable {
             "\(n) write\(n == 1 ? "" : "s") of yours did not hold: see opps conflicts (what holds now, and why)",
             "你有 \(grouped(n)) 项修改未被采用：查看 opps conflicts（原因和现在的值）")
     }
+    /// Others' writes that lost to the reader's (`SyncReport.heldOver`): who, and how many.
+    func heldOver(_ authors: [String]) -> String {
+        var who: [String] = []
+        for a in authors where !who.contains(a) { who.append(a) }
+        let n = authors.count
+        return self(
+            "\(n) write\(n == 1 ? "" : "s") \(who.joined(separator: ", ")) made at the same time as yours did not hold, yours stands: see opps conflicts",
+            "\(who.joined(separator: "、")) 同时修改的 \(grouped(n)) 项未被采用，你的值保留：查看 opps conflicts")
+    }
     func likelyDuplicates(_ n: Int, _ label: String, command entity: String) -> String {
         self(
             "\(n) likely duplicate \(label)\(n == 1 ? "" : "s") here: opps \(entity) duplicates",

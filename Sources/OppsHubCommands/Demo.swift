@@ -224,17 +224,19 @@ public struct Demo: AsyncParsableCommand {
         }
         if let (summary, seconds) = quarter {
             let stages = Workspace.default.stages.map { stage in
-                "\(chinese ? stage.labels["zh-CN"] ?? stage.name : stage.name) \(summary.byStage[stage.name] ?? 0)"
+                "\(chinese ? stage.labels["zh-CN"] ?? stage.name : stage.name) \(grouped(summary.byStage[stage.name] ?? 0))"
             }
             let took = String(format: "%.1f", seconds)
-            lines += [
-                "",
-                chinese
-                    ? "这个季度：\(summary.deals) 个商机（\(stages.joined(separator: "，"))），\(summary.accounts) 个客户，\(summary.contacts) 个联系人，"
-                        + "\(summary.activities) 条跟进记录，\(summary.tasks) 个任务，\(summary.writes) 次写入；用时 \(took) 秒。"
-                    : "The quarter: \(summary.deals) deals (\(stages.joined(separator: ", "))), \(summary.accounts) accounts, \(summary.contacts) contacts, "
-                        + "\(summary.activities) activities, \(summary.tasks) tasks, \(summary.writes) writes; seeded in \(took) s.",
-            ]
+            let (deals, accounts, contacts) = (grouped(summary.deals), grouped(summary.accounts), grouped(summary.contacts))
+            let (activities, tasks, writes) = (grouped(summary.activities), grouped(summary.tasks), grouped(summary.writes))
+            // Counts grouped as every count the tools print; the sentence wrapped to the terminal.
+            lines.append("")
+            lines +=
+                (chinese
+                ? "这个季度：\(deals) 个商机（\(stages.joined(separator: "，"))），\(accounts) 个客户，\(contacts) 个联系人，"
+                    + "\(activities) 条跟进记录，\(tasks) 个任务，\(writes) 次写入；用时 \(took) 秒。"
+                : "The quarter: \(deals) deals (\(stages.joined(separator: ", "))), \(accounts) accounts, \(contacts) contacts, "
+                    + "\(activities) activities, \(tasks) tasks, \(writes) writes; seeded in \(took) s.").wrapped(width: Console.width)
         }
         let (rep, other, manager) = chinese ? ("wei", "sam", "lin") : ("sam", "wei", "max")
         if chinese {

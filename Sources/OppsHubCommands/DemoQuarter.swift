@@ -504,8 +504,8 @@ public struct DemoQuarter: Sendable {
             if d % 7 == 6 || d == Self.days - 1 {
                 progress(
                     chinese
-                        ? "  第 \(d / 7 + 1) 周：\(summary.deals) 个商机，\(summary.writes) 次写入"
-                        : "  week \(d / 7 + 1): \(summary.deals) deals, \(summary.writes) writes")
+                        ? "  第 \(d / 7 + 1) 周：\(grouped(summary.deals)) 个商机，\(grouped(summary.writes)) 次写入"
+                        : "  week \(d / 7 + 1): \(grouped(summary.deals)) deals, \(grouped(summary.writes)) writes")
             }
         }
         summary.conflicts = conflictsSeen
@@ -702,11 +702,14 @@ public struct DemoQuarter: Sendable {
             pending[rep, default: []] += writes
             if (pending[rep]?.count ?? 0) >= 2000 { try flush() }
             if (i - story + 1) % 10_000 == 0 {
-                progress(chinese ? "  批量：\(deals) 个商机中的 \(i + 1) 个，\(summary.writes) 次写入" : "  bulk: \(i + 1) of \(deals) deals, \(summary.writes) writes")
+                progress(
+                    chinese
+                        ? "  批量：\(grouped(deals)) 个商机中的 \(grouped(i + 1)) 个，\(grouped(summary.writes)) 次写入"
+                        : "  bulk: \(grouped(i + 1)) of \(grouped(deals)) deals, \(grouped(summary.writes)) writes")
             }
         }
         try flush()
-        if rejected > 0 { progress("  bulk: \(rejected) writes refused") }
+        if rejected > 0 { progress(chinese ? "  批量：\(grouped(rejected)) 次写入被拒绝" : "  bulk: \(grouped(rejected)) writes refused") }
     }
 
 }

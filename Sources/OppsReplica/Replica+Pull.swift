@@ -188,6 +188,7 @@ extension Replica {
             report.newRecords += applied.newRecords.prefix(ReplicaStore.Applied.newRecordsKept - report.newRecords.count)
             // Each own write once: not those the push's answer already counted, nor twice.
             for write in applied.ownConflicts where report.lost.insert(write).inserted { report.overruled += 1 }
+            report.heldOver += applied.heldOver
             for change in received.changes { clock.receive(change.stamp.hlc, physical: physical.nowMilliseconds()) }
             try store.setSync(.hlc, clock.last.rawValue)
             try store.setForgetList([])

@@ -236,6 +236,9 @@ public struct SyncReport: Sendable {
     /// one that held when pushed and lost later to a concurrent write with more say, or one
     /// pushed from another laptop of mine. Not those `conflicts` counts already.
     public var overruled = 0
+    /// Others' writes that lost to mine (made at the same time, with less say), told by the
+    /// conflict records this sync pulled: who wrote each, in the order they came.
+    public var heldOver: [UserName] = []
     /// The writes `conflicts` counted, so that their conflict records coming back in the same
     /// sync are not counted again.
     var lost = Set<ReplicaStore.OwnWrite>()

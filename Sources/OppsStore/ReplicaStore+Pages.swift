@@ -26,6 +26,9 @@ extension ReplicaStore {
         /// Conflict records new here about this user's own writes (a write that held at first
         /// and lost later to one with more say, or one made on another laptop of theirs).
         public var ownConflicts: [OwnWrite] = []
+        /// Conflict records new here about others' writes that lost to this user's (made at the
+        /// same time, with less say): who wrote each, in the order they came.
+        public var heldOver: [UserName] = []
     }
 
     /// One of the user's writes, as a conflict record and a push's answer both name it.
@@ -63,6 +66,14 @@ extension ReplicaStore {
         }
         var touched = Set<RecordID>()
         var records = [RecordID: Record]()
+        // The changes counted as news, so that one a conflict of the same page settles (a write
+        // of another's that held when it reached the hub and lost later) is not news after all.
+        struct Change: Hashable {
+            var record: RecordID
+            var field: String
+            var hlc: HLC
+        }
+        var newsChanges = Set<Change>()
         func load(_ id: RecordID) throws -> RecordSet {
             var set = RecordSet()
             if let r = records[id] { set.put(r) } else if let r = try confirmed(id, workspace: workspace) { set.put(r) }
@@ -129,7 +140,10 @@ extension ReplicaStore {
             touched.insert(le.record)
             // The hub's line in the stage log, written for a stage move (this laptop's own, as
             // often as not), is not news: the move is, when another made it.
-            if le.stamp.replica != replica, le.field != workspace.stageHistory { news += 1 }
+            if le.stamp.replica != replica, le.field != workspace.stageHistory {
+                news += 1
+                newsChanges.insert(Change(record: le.record, field: le.field, hlc: le.stamp.hlc))
+            }
             // This laptop's own writes have their line already (settled when the push was answered).
             if le.kind == .set, le.stamp.replica != replica, le.author != user || before != le.value {
                 try addHistory(
@@ -169,8 +183,16 @@ extension ReplicaStore {
             try rebuildView(id, replica: replica, author: user, workspace: workspace)
         }
         var ownConflicts = [OwnWrite]()
+        var heldOver = [UserName]()
         for conflict in page.conflicts {
-            if try addConflict(conflict), conflict.author == user { ownConflicts.append(OwnWrite(record: conflict.record, hlc: conflict.hlc.rawValue)) }
+            if try addConflict(conflict) {
+                if conflict.author == user {
+                    ownConflicts.append(OwnWrite(record: conflict.record, hlc: conflict.hlc.rawValue))
+                } else {
+                    if newsChanges.remove(Change(record: conflict.record, field: conflict.field, hlc: conflict.hlc)) != nil { news -= 1 }
+                    if conflict.winnerAuthor == user { heldOver.append(conflict.author) }
+                }
+            }
             try addHistory(
                 HistoryLine(
                     record: conflict.record, field: conflict.field, old: conflict.value, new: conflict.winner ?? .null, author: conflict.author,
@@ -179,7 +201,7 @@ extension ReplicaStore {
         try setSync(.cursor, page.cursor)
         try setSync(.pullToken, page.token)
         try setSync(.conflictCursor, page.conflictCursor)
-        return Applied(received: received, news: news, newRecords: newRecords, newRecordCount: newRecordCount, ownConflicts: ownConflicts)
+        return Applied(received: received, news: news, newRecords: newRecords, newRecordCount: newRecordCount, ownConflicts: ownConflicts, heldOver: heldOver)
     }
 
     /// The view of a record: its confirmed state with the writes still in the outbox on top.

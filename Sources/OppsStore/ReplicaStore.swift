@@ -676,9 +676,10 @@ public final class ReplicaStore {
     public func historyEnd() throws -> Int64 { try database.query("SELECT coalesce(max(position), 0) FROM history").first?[0].int ?? 0 }
 
     /// The records of `entities` that lines pulled from the hub after `position` changed — lines
-    /// not by `author` and not of `field` — each once, in the order the sync first changed them.
-    /// Ids only, nothing decoded: a catch-up of 100,000 changes names its deals without reading
-    /// their values (`pulledHistory(of:after:)` reads the few a surface shows).
+    /// not by `author` and not of `field`, nor of a write a conflict line settled (one that held
+    /// when it reached the hub and lost later) — each once, in the order the sync first changed
+    /// them. Ids only, nothing decoded: a catch-up of 100,000 changes names its deals without
+    /// reading their values (`pulledHistory(of:after:)` reads the few a surface shows).
     public func pulledRecords(after position: Int64, entities: [String], notBy author: String, skipping field: String?) throws -> [RecordID] {
         guard !entities.isEmpty else { return [] }
         let marks = Array(repeating: "?", count: entities.count).joined(separator: ", ")
@@ -686,19 +687,27 @@ public final class ReplicaStore {
             """
             SELECT h.record FROM history h JOIN records r ON r.id = h.record
             WHERE h.position > ? AND h.source = 'hub' AND h.author != ? AND h.field IS NOT ? AND r.entity IN (\(marks))
+              AND NOT EXISTS (\(Self.settled))
             GROUP BY h.record ORDER BY min(h.position)
             """,
             [.integer(position), .text(author), field.map { .text($0) } ?? .null] + entities.map { .text($0) }
         ).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) }
     }
 
-    /// One record's lines pulled from the hub after `position`, in order.
+    /// One record's lines pulled from the hub after `position`, in order, but those of writes a
+    /// conflict line settled (as `pulledRecords`).
     public func pulledHistory(of record: RecordID, after position: Int64) throws -> [HistoryLine] {
         try database.query(
-            "SELECT record, field, old, new, author, hlc, source, rule FROM history WHERE record = ? AND position > ? AND source = 'hub' ORDER BY position",
+            """
+            SELECT record, field, old, new, author, hlc, source, rule FROM history h
+            WHERE record = ? AND position > ? AND source = 'hub' AND NOT EXISTS (\(Self.settled)) ORDER BY position
+            """,
             [.blob(record.bytes), .integer(position)]
         ).map(Self.historyLine)
     }
+
+    /// A conflict line of the write the history line `h` pulled: it did not hold.
+    private static let settled = "SELECT 1 FROM history c WHERE c.record = h.record AND c.hlc = h.hlc AND c.source = 'conflict' AND c.field = h.field"
 
     public func history(_ record: RecordID) throws -> [HistoryLine] {
         try database.query(

@@ -285,7 +285,13 @@ public actor WebApp {
                     + (r.conflicts > 0 ? t(", \(counted(r.conflicts, "conflict"))", "，\(r.conflicts) 个冲突") : "")
                     // Own writes that held and lost later (SyncReport.overruled), as opps sync says them.
                     + (r.overruled > 0
-                        ? t(", \(r.overruled) write\(r.overruled == 1 ? "" : "s") of yours did not hold", "，你有 \(r.overruled) 项修改未被采用") : ""),
+                        ? t(", \(r.overruled) write\(r.overruled == 1 ? "" : "s") of yours did not hold", "，你有 \(r.overruled) 项修改未被采用") : "")
+                    // Others' writes that lost to this user's (SyncReport.heldOver).
+                    + (r.heldOver.isEmpty
+                        ? ""
+                        : t(
+                            ", \(r.heldOver.count) write\(r.heldOver.count == 1 ? "" : "s") others made at the same time did not hold, yours stands",
+                            "，别人同时修改的 \(r.heldOver.count) 项未被采用，你的值保留")),
                 ok: true, details: changed)
         } catch let e as ReplicaError {
             lastError = e.description

@@ -75,4 +75,37 @@ import Testing
             #expect(await opps("sync", "--home", sam, "--json").stdout.split(separator: "\n").count == 1)
         }
     }
+
+    /// A write of another's that reached the hub first and lost to this rep's (made at the same
+    /// time, with less say) is not news of a change: the deal reads as she wrote it. She is told
+    /// whose write did not hold, whichever reached the hub first.
+    @Test func aWriteThatLostToMineIsNotSaidAsAChange() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let sam = f.home("sam"), max = f.home("max")
+            let id = try #require(await opps("new", "Deal", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            // max's reaches the hub first, then sam's, the owner's, wins.
+            #expect(await opps("set", id, "next_step=max's plan", "--home", max).code == 0)
+            #expect(await opps("set", id, "next_step=sam's plan", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let first = await opps(["sync", "--home", sam], environment: ["LANG": "C", "COLUMNS": "200"]).stdout
+            #expect(
+                first == "pushed 1 change to 1 record (1 applied, 0 conflicts); nothing new from others\n"
+                    + "1 write max made at the same time as yours did not hold, yours stands: see opps conflicts\n", "\(first)")
+            #expect(await opps("show", id, "--home", sam).stdout.contains("sam's plan"))
+            let told = await opps(["sync", "--home", max], environment: ["LANG": "C"]).stdout
+            #expect(told.contains("1 write of yours did not hold"), "\(told)")
+            // sam's reaches it first: max's is refused at once, and sam hears of it on her next sync.
+            #expect(await opps("set", id, "next_step=sam again", "--home", sam).code == 0)
+            #expect(await opps("set", id, "next_step=max again", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let second = await opps(["sync", "--home", sam], environment: ["LANG": "zh_CN.UTF-8"]).stdout
+            #expect(second == "没有待推送的修改；别人没有新的修改\nmax 同时修改的 1 项未被采用，你的值保留：查看 opps conflicts\n", "\(second)")
+            #expect(await opps("sync", "--home", sam, "--json").json?["held_over"]?.int == 0)
+        }
+    }
 }

@@ -695,6 +695,28 @@ import Testing
             #expect(await opps("approvals", "--home", max, "--json").json?.array?.contains { $0["requested_by"]?.string == "sam" } == true)
         }
     }
+    /// The Sync button says, as `opps sync` does, that a write of another's lost to the reader's
+    /// (max's next step reached the hub first; sam's, the owner's, won): not a change from others.
+    @Test func theSyncButtonSaysAnothersWriteLostToYours() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let (sam, max) = (f.home("sam"), f.home("max"))
+            let id = try #require(await opps("new", "ACME rollout", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("set", id, "next_step=call the CFO", "--home", max).code == 0)
+            #expect(await opps("set", id, "next_step=send the quote", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            try await Self.serving(f, user: "sam") { web in
+                let synced = try await web.post("/sync", [:]).body
+                #expect(
+                    synced.contains("msg ok") && synced.contains("nothing new from others")
+                        && synced.contains("1 write others made at the same time did not hold, yours stands"), "\(synced.prefix(800))")
+                #expect(!synced.contains("call the CFO"), "\(synced.prefix(800))")
+            }
+        }
+    }
     /// The Sync button says what `opps sync` says of a write that held and lost later (max's
     /// next step in `conflictsOnADeal`: it held, then sam's, on the deal he owns, won).
     @Test func theSyncButtonSaysAWriteOfYoursDidNotHold() async throws {

@@ -27,7 +27,10 @@ struct SyncCommand: AsyncParsableCommand {
 
     @OptionGroup var home: HomeOption
 
-    @Flag(help: "Print one JSON object: pushed, applied, conflicts, pulled, from_others, overruled (own writes that held and lost later), repaired.")
+    @Flag(
+        help:
+            "Print one JSON object: pushed, applied, conflicts, pulled, from_others, overruled (own writes that held and lost later), held_over (others' writes that lost to yours), repaired."
+    )
     var json = false
 
     static func perform(_ replica: Replica, transport: any Transport, json: Bool, say: Phrases) async throws -> SyncReport {
@@ -65,6 +68,7 @@ struct SyncCommand: AsyncParsableCommand {
             // offline wants to know first.
             if r.news > 0 { try printChangesByOthers(replica, words, r, after: trailEnd) }
             if r.overruled > 0 { Console.out(say.overruled(r.overruled)) } else if r.conflicts > 0 { Console.out(say.seeConflicts) }
+            if !r.heldOver.isEmpty { Console.out(say.heldOver(r.heldOver)) }
             // Two laptops that made one company offline: say so once the sync brought both here.
             if r.pulled > 0 {
                 for entity in ["account", "contact"] where replica.workspace.entity(entity) != nil {

@@ -109,19 +109,44 @@ public extension String {
         }
         finish()
         var lines: [String] = []
-        var line = ""
+        var line: [(text: String, spaced: Bool)] = []
+        func joined(_ units: some Collection<(text: String, spaced: Bool)>) -> String {
+            units.enumerated().map { i, u in (i > 0 && u.spaced ? " " : "") + u.text }.joined()
+        }
         for unit in units {
             let gap = unit.spaced && !line.isEmpty ? 1 : 0
-            if !line.isEmpty, line.displayWidth + gap + unit.text.displayWidth > width {
-                lines.append(line)
-                line = unit.text
+            let current = joined(line)
+            if !line.isEmpty, current.displayWidth + gap + unit.text.displayWidth > width {
+                // A break between two Chinese characters may fall inside a word (`，执` / `行人`):
+                // one at a clause's end or a space within the line's last few columns reads
+                // better, the few characters after it going down with the unit that did not fit.
+                let clean = unit.spaced || line[line.count - 1].text.last.map(closing.contains) == true
+                let cut =
+                    clean
+                    ? nil
+                    : line.indices.dropFirst().last { i in
+                        (line[i].spaced || line[i - 1].text.last.map(clauseEnd.contains) == true)
+                            && joined(line[i...]).displayWidth <= Self.carried && i > line.count / 2
+                    }
+                if let cut, joined(line[cut...]).displayWidth + gap + unit.text.displayWidth <= width {
+                    lines.append(joined(line[..<cut]))
+                    line = Array(line[cut...]) + [unit]
+                } else {
+                    lines.append(current)
+                    line = [unit]
+                }
             } else {
-                line += (gap == 1 ? " " : "") + unit.text
+                line.append(unit)
             }
         }
-        lines.append(line)
+        lines.append(joined(line))
         return lines
     }
+
+    /// Punctuation that ends a clause: a line is best broken after it.
+    private static let clauseEnd = Set("，。、；：！？")
+    /// How far back (in columns) a line may be broken at a clause's end or a space instead.
+    private static let carried = 6
 }
 
 /// `head`, then `text` wrapped beside it to the terminal's width, each further line under the

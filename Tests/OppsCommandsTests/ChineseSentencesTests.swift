@@ -553,6 +553,14 @@ import Testing
         }
         // Spaces between a word and Chinese stay.
         #expect(text.wrapped(width: 120) == [text])
+        // A break that would fall inside a word goes back to the clause's end when it is near
+        // (`到期，` / `执行人`), not far (a line is never left half empty).
+        let task = "任务 ygq972jq「开通试用账号」，2026-12-03 到期，执行人 wei，未完成"
+        #expect(task.wrapped(width: 49) == ["任务 ygq972jq「开通试用账号」，2026-12-03 到期，", "执行人 wei，未完成"], "\(task.wrapped(width: 49))")
+        #expect("一二三四五六七八九十，一二三四五六七八九十".wrapped(width: 12) == ["一二三四五六", "七八九十，", "一二三四五六", "七八九十"])
+        #expect("一，二三四五六七八九十".wrapped(width: 12) == ["一，二三四五", "六七八九十"])
+        // English is broken at the last space that fits, as before.
+        #expect("whoever has more say over amount won".wrapped(width: 25) == ["whoever has more say over", "amount won"])
         #expect(
             Usage.wrap("用法：opps account merge <keep> <duplicates> ... [--home <home>] [--locale <locale>]", width: 40)
                 == ["用法：opps account merge <keep>", "  <duplicates> ... [--home <home>]", "  [--locale <locale>]"])

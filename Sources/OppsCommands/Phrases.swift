@@ -111,26 +111,6 @@ struct Phrases: Sendable {
     }
     var notOnThisLaptop: String { self("(not on this laptop)", "（不在本机）") }
     var timeline: String { self("timeline (device time)", "时间线（设备时间）") }
-    func stageMove(_ from: String?, _ to: String) -> String {
-        if let from { return self("stage \(from) → \(to)", "阶段 \(from) → \(to)") }
-        return self("created in \(to)", "创建于 \(to)")
-    }
-    func activity(_ kind: String, place: String?, note: String?, flagged: Bool) -> String {
-        chinese
-            ? kind + (place.map { "（\($0)）" } ?? "") + (note.map { "：\($0)" } ?? "") + (flagged ? "（同步时本机时钟有偏差）" : "")
-            : kind + (place.map { " at \($0)" } ?? "") + (note.map { ": \($0)" } ?? "") + (flagged ? " (device clock was off at sync)" : "")
-    }
-    func task(_ id: String, _ text: String, due: CivilDate?, assignee: String?, done: Bool) -> String {
-        chinese
-            ? "任务 \(id)「\(text)」" + (due.map { "，\($0) 到期" } ?? "") + (assignee.map { "，执行人 \($0)" } ?? "") + (done ? "，已完成" : "，未完成")
-            : "task \(id) \"\(text)\"" + (due.map { " due \($0)" } ?? "") + (assignee.map { " for \($0)" } ?? "") + (done ? ", done" : ", open")
-    }
-    func approval(_ id: String, for what: String, state: String, decidedBy: String?, note: String?) -> String {
-        chinese
-            ? "审批 \(id)（\(what)）：\(state)" + (decidedBy.map { "，审批人 \($0)" } ?? "") + (note.map { " — \($0)" } ?? "")
-            : "approval \(id) for \(what): \(state)" + (decidedBy.map { " by \($0)" } ?? "") + (note.map { " — \($0)" } ?? "")
-    }
-    func team(_ user: String, role: String, state: String) -> String { self("team: \(user) (\(role)) \(state)", "团队：\(user)（\(role)）\(state)") }
     /// A write's fate: `lost`, `rejected`, … (Outcome).
     func outcome(_ o: String) -> String { Vocabulary.outcome(o, chinese: chinese) }
     /// Why a rule decided, and the rules' detail, in this reader's language (`Vocabulary.reason`).
@@ -140,15 +120,9 @@ struct Phrases: Sendable {
     func detail(_ words: Vocabulary, _ rule: RuleID, _ detail: String, entity: String, field: String) -> String {
         words.detail(rule, detail, entity: entity, field: field, chinese: chinese)
     }
-    func conflictEvent(_ number: UInt64, field: String, value: String, outcome o: String, rule: String, holds: String?) -> String {
-        chinese
-            ? "冲突 #\(number) \(field)：\(quoted(value))\(outcome(o))（\(rule)）" + (holds.map { "；当时的值\(quoted($0))" } ?? "")
-            : "conflict #\(number) \(field): \(quoted(value)) \(o) (\(rule))" + (holds.map { "; held \(quoted($0))" } ?? "")
-    }
     /// A value inside a sentence, quoted so a text's own words do not run into the sentence's
     /// (「等待客户回复」, "demo Friday"); the empty mark as it is.
     func quoted(_ value: String) -> String { value == empty ? value : chinese ? "「\(value)」" : "\"\(value)\"" }
-    func deletedThe(_ entity: String) -> String { self("deleted the \(entity)", "删除了该\(entity)") }
     func madeShort(_ id: String, _ entity: String, name: String?) -> String {
         chinese
             ? "\(id)  \(entity)" + (name.map { "「\($0)」" } ?? "") + pendingSync

@@ -412,35 +412,10 @@ extension WebApp {
         return html
     }
 
+    /// A timeline event's sentence, as `opps show` says it (`Replica.sentence`), without the
+    /// ids a reader types in a terminal.
     func line(_ event: TimelineEvent, deal: Record, words: Vocabulary, t: WebText) -> String {
-        let e = deal.entity
-        switch event.kind {
-        case let .stage(from, to):
-            return from.map { t("stage ", "阶段 ") + "\(words.stage($0)) → \(words.stage(to))" } ?? t("created in ", "创建于 ") + words.stage(to)
-        case let .activity(kind, note, place, flagged):
-            return words.member("activity", "kind", kind) + (place.map { " @ \($0)" } ?? "") + (note.map { ": \($0)" } ?? "")
-                + (flagged ? t(" (device clock was off)", "（设备时钟有偏差）") : "")
-        case let .task(text, due, done, assignee):
-            return t("task ", "任务 ") + "“\(text)”" + (due.map { " \($0)" } ?? "") + (assignee.map { " → \($0)" } ?? "") + (done ? t(", done", "，已完成") : "")
-        case let .approval(kind, field, value, state, decidedBy, note):
-            // What it asks for as the approvals page says it (fields by label, values as they read).
-            let request = field == nil ? nil : (try? replica.record(event.record)) ?? nil
-            let what =
-                request.map { replica.requested($0, words: words, chinese: t.chinese) } ?? field.map { words.field(e, $0) + (value.map { " " + $0 } ?? "") }
-                ?? words.member("approval", "kind", kind)
-            let said = t.chinese ? note.map { words.chineseHubNote($0) ?? $0 } : note
-            return t("approval for ", "审批：") + what + " — " + words.member("approval", "state", state) + (decidedBy.map { " (\($0))" } ?? "")
-                + (said.map { " — \($0)" } ?? "")
-        case let .team(user, role, state):
-            return t("team: ", "团队：") + "\(user) (\(words.member("membership", "role", role))) " + words.member("membership", "state", state)
-        case let .conflict(number, field, value, outcome, rule, winner):
-            let shown = { (v: Value) in v.isNull ? t("(empty)", "（空）") : t.value(words, e, field, v) }
-            return t("conflict #", "冲突 #")
-                + "\(number) \(words.field(e, field)): \(shown(value)) \(t.fate(words, outcome: "\(outcome)", rule: "\(rule)", entity: e, field: field))"
-                + (winner.map { t("; held ", "；当时的值 ") + shown($0) } ?? "")
-        case .deleted:
-            return t("deleted", "已删除")
-        }
+        replica.sentence(event, deal: deal, words: words, chinese: t.chinese, id: nil) { field, v in t.value(words, deal.entity, field, v) }
     }
 
     // MARK: Today

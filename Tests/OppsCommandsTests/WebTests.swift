@@ -745,7 +745,10 @@ import Testing
                 #expect(zh.contains("<th>当时的值（现在）</th>") && zh.contains("send the quote（现在：book the demo）"), "\(zh.suffix(900))")
                 let short = try await web.app.shortID(try #require(RecordID(parsing: id)))
                 let timeline = try await web.send("/deal/\(short)").body
-                #expect(timeline.contains("; held send the quote"), "\(timeline.suffix(1500))")
+                // Its sentence is opps show's (Replica.sentence), in either language.
+                #expect(timeline.contains("; held &quot;send the quote&quot;"), "\(timeline.suffix(1500))")
+                let zhTimeline = try await web.send("/deal/\(short)", headers: [("Accept-Language", "zh-CN")]).body
+                #expect(zhTimeline.contains("：「call the CFO」未被采用（") && zhTimeline.contains("；当时的值「send the quote」"), "\(zhTimeline.suffix(1500))")
                 // A deal and a task another made: the deal new, with its page; the task on its deal's line.
                 let made = try #require(await opps("new", "Globex pilot", "--account", "Globex", "--home", f.home("sam"), "--json").json?["id"]?.string)
                 let task = await opps("task", "add", id, "call the CFO", "--due", "2026-12-20", "--home", f.home("sam"))
@@ -756,6 +759,9 @@ import Testing
                 #expect(brought.contains("<li><a href=\"/deal/\(globex)\">new opportunity: Globex pilot (sam)</a></li>"), "\(brought.prefix(1500))")
                 #expect(brought.contains("<li><a href=\"/deal/\(deal)\">ACME rollout: new task &quot;call the CFO&quot; (sam)</a></li>"), "\(brought.prefix(1500))")
                 #expect(brought.contains("<li>new account: Globex (sam)</li>"), "an account has no page: \(brought.prefix(1500))")
+                // The task on the deal's timeline, as opps show says it (no id to type on a page).
+                let zhTask = try await web.send("/deal/\(short)", headers: [("Accept-Language", "zh-CN")]).body
+                #expect(zhTask.contains("任务「call the CFO」，2026-12-20 到期，执行人 sam，未完成"), "\(zhTask.suffix(1500))")
             }
         }
     }

@@ -113,32 +113,8 @@ func printTimeline(_ r: Replica, _ deal: Record, _ words: Vocabulary) throws {
     Console.out("  " + say.timeline)
     let e = deal.entity
     for event in events {
-        let line: String
-        switch event.kind {
-        case let .stage(from, to):
-            line = say.stageMove(from.map(words.stage), words.stage(to))
-        case let .activity(kind, note, place, flagged):
-            line = say.activity(words.member("activity", "kind", kind), place: place, note: note, flagged: flagged)
-        case let .task(text, due, done, assignee):
-            line = say.task(short(event.record), text, due: due, assignee: assignee, done: done)
-        case let .approval(kind, field, value, state, decidedBy, note):
-            // What it asks for as `opps approvals` says it (fields by label, values as they read).
-            let request = field == nil ? nil : try r.record(event.record)
-            let what =
-                request.map { r.requested($0, words: words, chinese: say.chinese) } ?? field.map { words.field(e, $0) + (value.map { " " + $0 } ?? "") }
-                ?? words.member("approval", "kind", kind)
-            // The hub's own note (a request it could not take or apply) in the reader's words.
-            let said = say.chinese ? note.map { words.chineseHubNote($0) ?? $0 } : note
-            line = say.approval(short(event.record), for: what, state: words.member("approval", "state", state), decidedBy: decidedBy, note: said)
-        case let .team(user, role, state):
-            line = say.team(user, role: words.member("membership", "role", role), state: words.member("membership", "state", state))
-        case let .conflict(number, field, value, outcome, rule, winner):
-            let shown = { (v: Value) in (try? valueText(r, words, e, field, v)) ?? say.value(words, e, field, v) }
-            line = say.conflictEvent(
-                number, field: words.field(e, field), value: shown(value), outcome: "\(outcome)", rule: say.rule(words, "\(rule)", entity: e, field: field),
-                holds: winner.map(shown))
-        case .deleted:
-            line = say.deletedThe(words.entity(e))
+        let line = r.sentence(event, deal: deal, words: words, chinese: say.chinese, id: short(event.record)) { field, v in
+            (try? valueText(r, words, e, field, v)) ?? say.value(words, e, field, v)
         }
         // A long line (a note, a conflict's reason) continues under itself, not at column 0.
         let head = "    \(LocalTime.minute(event.at))  \(event.by.padding(6)) "

@@ -16,10 +16,25 @@ public struct ChangeByOthers: Sendable {
     /// A record another made, new here (no fields: it came whole): this one (a deal, an
     /// account), or one on this deal (an activity, a task: its entity and its text).
     public var made: Made?
+    /// A deal made by another and owned by someone else (a lead handed off, assigned by the
+    /// hub): its owner, so that a rep reads that it is now hers. Nil otherwise.
+    public var owner: UserName?
 
     public enum Made: Sendable, Equatable {
         case record
         case child(entity: String, text: String?)
+    }
+
+    /// Who, as its line ends on every surface: ` (lin, wei)` / `（lin、wei）`, the hub's own writes
+    /// (an owner it assigned, records an import made) the hub's; a deal handed to someone with
+    /// its owner — the reader when it is hers (` (mia; yours)` / `（mia，负责人是你）`).
+    public func by(chinese: Bool, reader: UserName) -> String {
+        let who = authors.map { $0 == BatchDecider.systemAuthor ? (chinese ? "服务器" : "the hub") : $0 }
+        let owned =
+            owner.map { owner in
+                owner == reader ? (chinese ? "，负责人是你" : "; yours") : (chinese ? "，负责人 \(owner)" : "; owner \(owner)")
+            } ?? ""
+        return chinese ? "（\(who.joined(separator: "、"))\(owned)）" : " (\(who.joined(separator: ", "))\(owned))"
     }
 }
 
@@ -30,17 +45,25 @@ extension Replica {
     /// as made on its deal — as many as `limit` leaves room for. `count` is every line there is.
     public func changesByOthers(_ report: SyncReport, after position: Int64, first limit: Int) throws -> (shown: [ChangeByOthers], count: Int) {
         var (shown, count) = try changesByOthers(after: position, first: limit)
-        for id in report.newRecords.prefix(max(0, limit - shown.count)) {
+        // The kept ids (20 at most) read, deals first, then what was made on a deal, then the
+        // rest (an account, a contact): a rep reads the deal handed to her before its company.
+        var made: [(rank: Int, change: ChangeByOthers)] = []
+        for id in report.newRecords where shown.count < limit {
             guard let record = try record(id) else { continue }
             if workspace.entity(record.entity)?.stageField == nil, case let .reference(parent) = record["opportunity"], let deal = try self.record(parent) {
-                shown.append(
-                    ChangeByOthers(
-                        record: deal.id, entity: deal.entity, name: deal.nameText, fields: [], authors: [record.creator],
-                        made: .child(entity: record.entity, text: record.subjectText?.canonicalText)))
+                let c = ChangeByOthers(
+                    record: deal.id, entity: deal.entity, name: deal.nameText, fields: [], authors: [record.creator],
+                    made: .child(entity: record.entity, text: record.subjectText?.canonicalText))
+                made.append((1, c))
             } else {
-                shown.append(ChangeByOthers(record: id, entity: record.entity, name: record.nameText, fields: [], authors: [record.creator], made: .record))
+                var c = ChangeByOthers(record: id, entity: record.entity, name: record.nameText, fields: [], authors: [record.creator], made: .record)
+                if let owner = record.owner, owner != record.creator { c.owner = owner }
+                made.append((workspace.entity(record.entity)?.stageField != nil ? 0 : 2, c))
             }
         }
+        // (A stable sort: within a rank, the order the sync brought them.)
+        let ranked = made.enumerated().sorted { ($0.element.rank, $0.offset) < ($1.element.rank, $1.offset) }.map(\.element.change)
+        shown += ranked.prefix(max(0, limit - shown.count))
         return (shown, count + report.newRecordCount)
     }
 

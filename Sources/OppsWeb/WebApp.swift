@@ -318,22 +318,20 @@ public actor WebApp {
         let short = try codes()
         var lines: [(text: String, link: String?)] = try changed.shown.map { c in
             let name = c.name ?? words.entity(c.entity)
-            // The hub's own writes (an owner it assigned, records an import made) are its, as opps sync says them.
-            let who = c.authors.map { $0 == BatchDecider.systemAuthor ? t("the hub", "服务器") : $0 }
-            let by = (en: " (\(who.joined(separator: ", ")))", zh: "（\(who.joined(separator: "、"))）")
+            let by = c.by(chinese: t.chinese, reader: replica.user)
             let link = replica.workspace.entity(c.entity)?.stageField != nil ? "/deal/" + short(c.record) : nil
             switch c.made {
             case .record?:
                 let entity = words.entity(c.entity)
-                return (t("new \(entity): \(name)" + by.en, "新\(entity)「\(name)」" + by.zh), link)
+                return (t("new \(entity): \(name)", "新\(entity)「\(name)」") + by, link)
             case let .child(entity, text)?:
                 let what = words.entity(entity)
-                return (t("\(name): new \(what)\(text.map { " \"\($0)\"" } ?? "")" + by.en, "\(name)：新\(what)\(text.map { "「\($0)」" } ?? "")" + by.zh), link)
+                return (t("\(name): new \(what)\(text.map { " \"\($0)\"" } ?? "")", "\(name)：新\(what)\(text.map { "「\($0)」" } ?? "")") + by, link)
             case nil:
                 let fields = try c.fields.map { field, value -> String in
                     field.isEmpty ? t("deleted", "已删除") : "\(words.field(c.entity, field)) → \(try readable(value, c.entity, field, words: words, t: t))"
                 }
-                return (t("\(name): " + fields.joined(separator: "; ") + by.en, "\(name)：" + fields.joined(separator: "、") + by.zh), link)
+                return (t("\(name): " + fields.joined(separator: "; "), "\(name)：" + fields.joined(separator: "、")) + by, link)
             }
         }
         let more = changed.count - changed.shown.count

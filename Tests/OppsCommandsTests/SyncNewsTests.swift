@@ -68,7 +68,7 @@ import Testing
             try "name,account,stage,owner\nImported pilot,ACME,discovery,sam\n".write(toFile: csv, atomically: true, encoding: .utf8)
             #expect(await oppsHub("import", csv, "--type", "opportunity", "--data", f.root + "/hub").code == 0)
             let imported = await opps(["sync", "--home", sam], environment: ["LANG": "zh_CN.UTF-8"]).stdout.split(separator: "\n").map(String.init)
-            #expect(imported.count == 2 && imported[1].hasSuffix(" 新商机「Imported pilot」（服务器）"), "\(imported)")
+            #expect(imported.count == 2 && imported[1].hasSuffix(" 新商机「Imported pilot」（服务器，负责人是你）"), "\(imported)")
             // --json keeps to its one object.
             #expect(await opps("set", ids[1], "next_step=again", "--home", max).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
@@ -106,6 +106,34 @@ import Testing
             let second = await opps(["sync", "--home", sam], environment: ["LANG": "zh_CN.UTF-8"]).stdout
             #expect(second == "没有待推送的修改；别人没有新的修改\nmax 同时修改的 1 项未被采用，你的值保留：查看 opps conflicts\n", "\(second)")
             #expect(await opps("sync", "--home", sam, "--json").json?["held_over"]?.int == 0)
+        }
+    }
+
+    /// A lead handed off comes to the rep it is assigned to whole: her sync says it is hers, the
+    /// deal before the company and the contact made with it.
+    @Test func aLeadHandedOffIsSaidAsHers() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["mia", "sam", "tom", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let mia = f.home("mia")
+            let lead = try #require(
+                await opps("lead", "add", "Beta pilot", "--company", "Beta", "--contact", "Li Wei", "--source", "event", "--home", mia, "--json").json?["id"]?
+                    .string)
+            let checked = await opps(
+                "set", lead, "qualification=budget approved", "check_need=true", "check_budget=true", "check_timing=true", "check_contact=true", "--home", mia)
+            #expect(checked.code == 0, "\(checked.stderr)")
+            #expect(await opps("stage", lead, "qualified", "--home", mia).code == 0)
+            #expect(await opps("sync", "--home", mia).code == 0)
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+            let owner = try #require(await opps("show", lead, "--home", f.home("max"), "--json").json?["fields"]?["owner"]?.string)
+            #expect(["sam", "tom"].contains(owner))
+            let code = ShortID.shown(try #require(RecordID(parsing: lead)))
+            let said = await opps(["sync", "--home", f.home(owner)], environment: ["LANG": "C", "COLUMNS": "80"]).stdout.split(separator: "\n").map(String.init)
+            #expect(said.count == 4 && said[1] == "  \(code) new opportunity: Beta pilot (mia; yours)", "\(said)")
+            #expect(said[2...].allSatisfy { $0.hasSuffix(" (mia)") } && said.contains { $0.hasSuffix(" new account: Beta (mia)") }, "\(said)")
+            let other = owner == "sam" ? "tom" : "sam"
+            let zh = await opps(["sync", "--home", f.home(other), "--locale", "zh-CN"], environment: ["LANG": "zh_CN.UTF-8"]).stdout
+            #expect(!zh.contains("Beta pilot"), "not \(other)'s to see: \(zh)")
         }
     }
 }

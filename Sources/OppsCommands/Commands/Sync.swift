@@ -90,23 +90,20 @@ func printChangesByOthers(_ r: Replica, _ words: Vocabulary, _ report: SyncRepor
     let short = try r.shortIDs()
     for c in changed.shown {
         let name = c.name ?? words.entity(c.entity)
-        // The hub's own writes (an owner it assigned, records an import made) are its, in the
-        // reader's words, as conflicts say them.
-        let who = c.authors.map { $0 == BatchDecider.systemAuthor ? say("the hub", "服务器") : $0 }
-        let by = (en: " (\(who.joined(separator: ", ")))", zh: "（\(who.joined(separator: "、"))）")
+        let by = c.by(chinese: say.chinese, reader: r.user)
         let line: String
         switch c.made {
         case .record?:
             let entity = words.entity(c.entity)
-            line = say("new \(entity): \(name)" + by.en, "新\(entity)「\(name)」" + by.zh)
+            line = say("new \(entity): \(name)", "新\(entity)「\(name)」") + by
         case let .child(entity, text)?:
             let what = words.entity(entity)
-            line = say("\(name): new \(what)\(text.map { " \"\($0)\"" } ?? "")" + by.en, "\(name)：新\(what)\(text.map { "「\($0)」" } ?? "")" + by.zh)
+            line = say("\(name): new \(what)\(text.map { " \"\($0)\"" } ?? "")", "\(name)：新\(what)\(text.map { "「\($0)」" } ?? "")") + by
         case nil:
             let fields = try c.fields.map { field, value in
                 field.isEmpty ? say.deletedTheRecord : "\(words.field(c.entity, field)) → \(try valueText(r, words, c.entity, field, value))"
             }
-            line = say("\(name): " + fields.joined(separator: "; ") + by.en, "\(name)：" + fields.joined(separator: "、") + by.zh)
+            line = say("\(name): " + fields.joined(separator: "; "), "\(name)：" + fields.joined(separator: "、")) + by
         }
         Console.out(hanging("  \(short(c.record)) ", line))
     }

@@ -73,7 +73,7 @@ import Testing
             #expect(
                 gated.stderr
                     == "opps: 被拒绝：阶段 — 还缺少 客户需求、决策人、预计成交日期（规则 stage-gate）\n"
-                    + "先补上：opps set \(id) 客户需求=… 决策人=… 预计成交日期=YYYY-MM-DD，再运行 opps stage \(id) 方案\n", "\(gated.stderr)")
+                    + "先补上这些字段，再移动一次：\n  opps set \(id) 客户需求=… 决策人=… 预计成交日期=YYYY-MM-DD\n  opps stage \(id) 方案\n", "\(gated.stderr)")
             #expect(await opps("stage", id, "方案", "--home", sam, "--locale", "en").stderr.contains("leaving discovery needs: needs, decision_makers, close_date"))
             #expect(await opps("stage", id, "方案", "--home", sam, "--json").stdout.contains("leaving discovery needs"))
             let set = await opps(

@@ -16,18 +16,20 @@ import Testing
             let en = await opps("stage", short, "solution", "--home", sam, "--locale", "en")
             #expect(en.code == 3)
             let lines = en.stderr.split(separator: "\n")
-            #expect(lines.count == 2, "\(en.stderr)")
+            #expect(lines.count == 4, "\(en.stderr)")
             #expect(lines.first?.hasPrefix("opps: refused: stage") == true)
-            let hint = String(lines.last ?? "")
-            #expect(hint.hasPrefix("fill them in first: opps set \(short) ") && hint.hasSuffix(", then opps stage \(short) solution"), "\(hint)")
+            // Each command on a line of its own, as it is typed back.
+            let hint = String(lines[2])
+            #expect(lines[1] == "fill them in first, then move it again:" && lines[3] == "  opps stage \(short) solution", "\(en.stderr)")
+            #expect(hint.hasPrefix("  opps set \(short) "), "\(hint)")
             #expect(hint.contains("close_date=YYYY-MM-DD") && hint.contains("amount=120000.00"), "\(hint)")
             // The stage written as a field says the same (it said only what was missing).
             let viaSet = await opps("set", short, "阶段=方案", "--home", sam, "--locale", "zh-CN")
-            #expect(viaSet.code == 3 && viaSet.stderr.split(separator: "\n").last?.hasPrefix("先补上：opps set \(short) ") == true, "\(viaSet.stderr)")
-            #expect(viaSet.stderr.hasSuffix("，再运行 opps stage \(short) 方案\n"), "\(viaSet.stderr)")
+            #expect(viaSet.code == 3 && viaSet.stderr.contains("\n先补上这些字段，再移动一次：\n  opps set \(short) "), "\(viaSet.stderr)")
+            #expect(viaSet.stderr.hasSuffix("\n  opps stage \(short) 方案\n"), "\(viaSet.stderr)")
             // In Chinese, fields by label; typed back as printed, the move goes through.
             let zh = await opps("stage", short, "方案", "--home", sam, "--locale", "zh-CN").stderr
-            let set = try #require(zh.split(separator: "\n").last.flatMap { $0.hasPrefix("先补上：") ? $0.dropFirst(4).split(separator: "，").first : nil })
+            let set = try #require(zh.split(separator: "\n").first { $0.hasPrefix("  opps set ") }?.dropFirst(2))
             #expect(set.contains("预计成交日期=YYYY-MM-DD") && set.contains("金额=120000.00"), "\(zh)")
             // Copied as printed, the placeholder is refused (a field holding "…" would pass the gate empty).
             let verbatim = await opps(set.split(separator: " ").dropFirst(1).map(String.init) + ["--home", sam, "--locale", "zh-CN"])

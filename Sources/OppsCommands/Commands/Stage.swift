@@ -76,7 +76,7 @@ extension StageCommand: HintsAfterError {
 
 /// A stage gate that is not met (`stage-gate`), after `opps stage ID STAGE` or `opps set ID
 /// 阶段=STAGE`: the `opps set` that fills it in, each field by the reader's word with an example of
-/// what it takes, then the move again. Nil for any other error.
+/// what it takes, then the move again, each on a line of its own. Nil for any other error.
 func stageGateHint(_ error: ReplicaError, id: String, stage: String, words: Vocabulary) -> String? {
     guard case let .refused(entity, _, .stageGate, _, missing) = error, !missing.isEmpty,
         let e = words.workspace.entity(entity)
@@ -93,7 +93,8 @@ func stageGateHint(_ error: ReplicaError, id: String, stage: String, words: Voca
     let again = "opps stage \(id) \(stage)" + (byReason ? " --reason \(reasonExample)" : "")
     guard !pairs.isEmpty else { return say("say why: \(again)", "写明原因：\(again)") }
     let set = "opps set \(id) " + pairs.joined(separator: " ")
-    return say("fill them in first: \(set), then \(again)", "先补上：\(set)，再运行 \(again)")
+    // Each command on a line of its own, as it is typed (or copied) back.
+    return say("fill them in first, then move it again:", "先补上这些字段，再移动一次：") + "\n  \(set)\n  \(again)"
 }
 
 /// A stage typed by a user: its name or any label (any case); one clear line naming the stages

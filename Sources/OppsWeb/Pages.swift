@@ -493,6 +493,9 @@ extension WebApp {
 
     // MARK: Approvals
 
+    /// How many of an approver's decisions the approvals page lists (the latest).
+    static let decidedShown = 20
+
     func approvalsPage(_ t: WebText, message: Message?) throws -> String {
         let r = replica
         let words = vocabulary(t)
@@ -531,6 +534,20 @@ extension WebApp {
         if approver {
             html += "<h2>\(esc(t("Waiting for my decision", "待我审批"))) <span class=\"count\">\(waiting.count)</span></h2>"
             html += try table(waiting, decide: true, none: t("Nothing waits for your decision.", "没有等你审批的申请。"))
+        }
+        // What this approver decided, latest first (a decision made offline among them, until
+        // the hub takes it; one the hub could not apply, rejected by it): what became of each.
+        let decided = requests.filter { a in
+            (a.fields["state"]?.author == r.user || a["decided_by"] == .text(r.user)) && ["approved", "rejected"].contains(a["state"].canonicalText)
+        }.sorted { ($0.fields["state"]?.stamp.hlc.rawValue ?? 0) > ($1.fields["state"]?.stamp.hlc.rawValue ?? 0) }
+        if approver && !decided.isEmpty {
+            let shown = decided.prefix(Self.decidedShown)
+            html += "<h2>\(esc(t("Decided by me", "我已决定"))) <span class=\"count\">\(decided.count)</span></h2>"
+            html += try table(Array(shown), decide: false, none: "")
+            if decided.count > shown.count {
+                let more = decided.count - shown.count
+                html += "<p class=\"none\">\(esc(t("\(more) more: opps approvals --all", "还有 \(more) 项：opps approvals --all")))</p>"
+            }
         }
         html += "<h2>\(esc(t("What I asked for", "我的申请"))) <span class=\"count\">\(mine.count)</span></h2>"
         html += try table(mine, decide: false, none: t("You have asked for no approval.", "你还没有提交过审批申请。"))

@@ -349,7 +349,14 @@ import Testing
                 #expect(board.body.contains("badge approval"), "the deal shows its pending approval")
                 let decided = try await web.post("/approvals/\(request)/decide", ["decision": "approved", "note": "ok"], from: "/approvals")
                 #expect(decided.body.contains("msg ok"), "\(decided.body.prefix(500))")
+                // What the approver decided stays on the page, under its own heading, offline too.
+                let mine = try await web.send("/approvals").body
+                #expect(!mine.contains("value=\"approved\""), "\(mine.suffix(900))")
+                let decidedPart = String(mine[(mine.range(of: "Decided by me")?.lowerBound ?? mine.endIndex)...])
+                #expect(decidedPart.contains("Doomed") && decidedPart.contains(">approved</td>"), "\(mine.suffix(900))")
                 #expect(try await web.post("/sync", [:]).body.contains("msg ok"))
+                let zhDecided = try await web.send("/approvals", headers: [("Accept-Language", "zh-CN")]).body
+                #expect(zhDecided.contains("我已决定 <span class=\"count\">1</span>") && zhDecided.contains(">已批准</td>"), "\(zhDecided.suffix(900))")
             }
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["stage"]?.string == "lost")

@@ -52,4 +52,19 @@ import Testing
             #expect(await Self.lines("max", id, f).contains { $0["field"]?.string == "amount" && $0["new"]?.string == "50000.00" && $0["rule"]?.string == "synced" })
         }
     }
+
+    /// A conflict's line holds the value that did not hold and the one that did: said as such,
+    /// not as a change from one to the other.
+    @Test func aConflictsLineSaysWhatDidNotHold() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let (id, _, _) = try await f.conflictsOnADeal()
+            // (Read with the lines a long change continues on joined again.)
+            let en = await opps(["history", id, "--home", f.home("sam")], environment: ["LANG": "C"]).stdout.replacing(/\n +/, with: " ")
+            #expect(en.contains("  max    next_step: \"call the CFO\" did not hold, \"send the quote\" did [conflict: "), "\(en)")
+            let zh = await opps(["history", id, "--home", f.home("sam"), "--locale", "zh-CN"], environment: ["LANG": "zh_CN.UTF-8"]).stdout
+            #expect(unspaced(zh).contains(unspaced("max 下一步：「call the CFO」未被采用，保留「send the quote」【冲突：")), "\(zh)")
+        }
+    }
 }

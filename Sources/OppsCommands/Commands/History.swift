@@ -66,10 +66,17 @@ struct HistoryCommand: ParsableCommand {
         }
         for h in shownLines {
             // A line without a field is the record's deletion (merge-semantics.md §7.2).
+            // A conflict line holds the value that did not hold (`old`) and the one that did
+            // (`new`): said as such, not as a change from the one to the other.
+            let label = words.field(entity, h.field)
             let change =
                 h.field.isEmpty
                 ? say.deletedTheRecord
-                : say("\(words.field(entity, h.field)): ", "\(words.field(entity, h.field))：") + "\(try shown(h.field, h.old)) → \(try shown(h.field, h.new))"
+                : h.source == "conflict"
+                    ? say(
+                        "\(label): \(say.quoted(try shown(h.field, h.old))) did not hold, \(say.quoted(try shown(h.field, h.new))) did",
+                        "\(label)：\(say.quoted(try shown(h.field, h.old)))未被采用，保留\(say.quoted(try shown(h.field, h.new)))")
+                    : say("\(label): ", "\(label)：") + "\(try shown(h.field, h.old)) → \(try shown(h.field, h.new))"
             // To the minute in device time, as the timeline; a long change continues under itself.
             let head = "\(LocalTime.minute(h.hlc.milliseconds))  \(h.author.padding(6)) "
             let text = say("\(change) [\(tag(h))]", "\(change)【\(tag(h))】")

@@ -27,7 +27,7 @@ extension ReplicaStore {
         /// and lost later to one with more say, or one made on another laptop of theirs).
         public var ownConflicts: [OwnWrite] = []
         /// Conflict records new here about others' writes that lost to this user's (made at the
-        /// same time, with less say): who wrote each, in the order they came.
+        /// same time, with less say; not those a rule refused): who wrote each, in the order they came.
         public var heldOver: [UserName] = []
     }
 
@@ -190,7 +190,8 @@ extension ReplicaStore {
                     ownConflicts.append(OwnWrite(record: conflict.record, hlc: conflict.hlc.rawValue))
                 } else {
                     if newsChanges.remove(Change(record: conflict.record, field: conflict.field, hlc: conflict.hlc)) != nil { news -= 1 }
-                    if conflict.winnerAuthor == user { heldOver.append(conflict.author) }
+                    // Lost to this user's write made at the same time (not refused by a rule).
+                    if conflict.winnerAuthor == user, conflict.outcome == Outcome.lost.rawValue { heldOver.append(conflict.author) }
                 }
             }
             try addHistory(

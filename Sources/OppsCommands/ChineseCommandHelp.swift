@@ -80,7 +80,7 @@ enum ChineseCommandHelp {
         "task": (nil, "例子：opps task add 7dka36sd \"发报价\" --due 2026-12-04"),
         "task add": ("给商机加一个任务（默认子命令）", "例子：opps task add 7dka36sd \"发报价\" --due 2026-12-04"),
         "task list": ("你未完成的任务（你要做的，和你交给别人的），按截止日期；或一个商机的全部任务", "例子：opps task list；opps task list 7dka36sd"),
-        "task done": ("把任务标为完成", "例子：opps task done k3m9x2qa"),
+        "task done": ("把任务标为完成", "例子：opps task done k3m9x2qa（或 opps task done 给张总发报价）"),
         "today": (
             nil,
             "久未跟进的期限是工作区的 stale_days（默认 14 天）。日期按本机所在时区。经理还会看到团队里下一步已逾期或久未跟进的商机（按负责人），审批人会看到有几项申请等他审批。\n\n例子：opps today"
@@ -275,7 +275,7 @@ enum ChineseCommandHelp {
         "task add assignee": "谁来做：服务器上的用户名（按上次同步拿到的名单核对）；默认：你",
         "task list deal": "商机：它的短 id 或准确名称，列出它的全部任务（包括已完成的）",
         "task list json": "打印一个 JSON 数组：id、deal、text、due、assignee、done",
-        "task done id": "任务：opps task list、opps today 或 opps show 打印的短 id",
+        "task done id": "任务：opps task list、opps today 或 opps show 打印的短 id，或你的一个未完成任务的内容",
         "today date": "按这一天（YYYY-MM-DD）而不是今天来报告",
         "today json": "以一个 JSON 对象输出：到期、逾期、久未跟进、团队（team）、待审批数（awaiting_decision）",
         "board closed": "也显示已结束的阶段（赢单、输单）",

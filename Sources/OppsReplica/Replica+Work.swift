@@ -186,6 +186,51 @@ extension Replica {
 }
 
 extension Replica {
+    /// A task as a rep types it for `opps task done`: an id or short id, as any record's, or the
+    /// text of one of their open tasks (`opps task done 给张总发报价`), case and spaces aside. A
+    /// text that several of them have, or that is only part of some, is refused naming them —
+    /// a task is not marked done on a guess. Anything else is looked up as `resolveID` does (a
+    /// deal's name comes back as the deal, for the caller to say it is not a task).
+    public func resolveTask(_ typed: String) throws -> RecordID {
+        if RecordID(parsing: typed) != nil { return try resolveID(typed) }
+        if let code = ShortID.normalise(typed), code.count >= 4, !(try shortIDs().matching(code).isEmpty) { return try resolveID(typed) }
+        let bare = typed.lookupFolded.filter { $0 != " " }
+        guard !bare.isEmpty else { return try resolveID(typed) }
+        let open = try tasks()
+        let texts = open.map { $0.text.lookupFolded.filter { $0 != " " } }
+        let exact = zip(open, texts).filter { $0.1 == bare }.map(\.0)
+        if exact.count == 1 { return exact[0].id }
+        let named = exact.isEmpty ? zip(open, texts).filter { $0.1.contains(bare) }.map(\.0) : exact
+        guard !named.isEmpty else {
+            do {
+                return try resolveID(typed)
+            } catch ReplicaError.lookup(.unknown, _, _, _) {
+                // Nothing has that id or name: said as of tasks, where to read their ids.
+                throw ReplicaError.invalid(
+                    "no open task of yours is \"\(typed)\", and nothing here has that id: opps task list prints your tasks' ids",
+                    chinese: "你没有叫「\(typed)」的未完成任务，也没有这个编号的记录：opps task list 列出你的任务和编号")
+            }
+        }
+        let short = try shortIDs()
+        let listed = try named.prefix(5).map { t in
+            let deal = try t.deal.flatMap { try record($0)?.nameText }
+            return (code: short(t.id), text: t.text, deal: deal)
+        }
+        let more = named.count - listed.count
+        let en = listed.map { "\($0.code) \"\($0.text)\"" + ($0.deal.map { " (\($0))" } ?? "") }.joined(separator: ", ") + (more > 0 ? ", and \(more) more" : "")
+        let zh = listed.map { "\($0.code)「\($0.text)」" + ($0.deal.map { "（\($0)）" } ?? "") }.joined(separator: "、") + (more > 0 ? " 等 \(named.count) 项" : "")
+        if exact.isEmpty {
+            throw ReplicaError.invalid(
+                "no open task of yours is \"\(typed)\"; it is part of \(en): give its id (opps task done ID)",
+                chinese: "你没有叫「\(typed)」的未完成任务；包含它的有 \(zh)：请用编号（opps task done 编号）")
+        }
+        throw ReplicaError.invalid(
+            "\(named.count) open tasks of yours are \"\(typed)\": \(en): give its id (opps task done ID)",
+            chinese: "你有 \(named.count) 个未完成任务叫「\(typed)」：\(zh)：请用编号（opps task done 编号）")
+    }
+}
+
+extension Replica {
     /// The deals here at the hand-off's two stages — the leads at its first, then those handed
     /// to its second — each part by name; a lead at the first with the fields it still needs to
     /// be handed off (empty: ready). Nil when the workspace has no hand-off. `opps lead list`.

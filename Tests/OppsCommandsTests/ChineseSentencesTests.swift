@@ -237,6 +237,22 @@ import Testing
             #expect(
                 await opps("task", "done", id, "--home", sam).stderr
                     == "opps: \(id) 是商机，不是任务：写下新的下一步（opps set \(id) 下一步=… 下一步截止=YYYY-MM-DD），或清除截止日期（opps set \(id) 下一步截止=）\n")
+            // A task by its text, as a rep remembers it (spaces aside); part of one, or one that
+            // two have, names them and marks nothing done.
+            for text in ["发报价", "发合同"] {
+                #expect(await opps("task", "add", id, "给张总\(text)", "--due", "2026-12-07", "--home", sam).code == 0)
+            }
+            for _ in 1...2 { #expect(await opps("task", "add", id, "准备演示", "--due", "2026-12-08", "--home", sam).code == 0) }
+            let partOfOne = await opps("task", "done", "给张总", "--home", sam)
+            #expect(
+                partOfOne.code == 1 && partOfOne.stderr.hasPrefix("opps: 你没有叫「给张总」的未完成任务；包含它的有 ") && partOfOne.stderr.contains("「给张总发合同」（华为云 试点）"), "\(partOfOne.stderr)")
+            let sameText = await opps("task", "done", "准备演示", "--home", sam)
+            #expect(sameText.code == 1 && sameText.stderr.hasPrefix("opps: 你有 2 个未完成任务叫「准备演示」："), "\(sameText.stderr)")
+            #expect(await opps("task", "done", "给张总 发报价", "--home", sam).stdout == "任务「给张总发报价」已完成（待同步）\n")
+            let gone = await opps("task", "done", "给张总发报价", "--home", sam, "--locale", "en")
+            #expect(
+                gone.code == 1 && gone.stderr == "opps: no open task of yours is \"给张总发报价\", and nothing here has that id: opps task list prints your tasks' ids\n",
+                "\(gone.stderr)")
             let done = await opps("show", taskID, "--home", sam)
             #expect(done.stdout.split(separator: "\n").contains { $0.hasPrefix("  已完成") && $0.contains(" 是 ") }, "\(done.stdout)")
             #expect(!done.stdout.contains("true"), "\(done.stdout)")

@@ -139,6 +139,8 @@ import Testing
             #expect(await opps("set", deal, "contact=\(contact)", "--home", sam).code == 0)
             #expect(await opps("set", other, "contact=\(otherContact)", "--home", sam).code == 0)
             let task = try await id("task", "add", deal, "回访", "--due", "2026-12-04", "--home", sam)
+            // The tasks `opps task done` names by their text.
+            for text in ["send the quote", "给张总发报价"] { _ = try await id("task", "add", deal, text, "--due", "2026-12-04", "--home", sam) }
             let conflicts = try await fixture.conflictsOnADeal()
             let (_, request) = try await fixture.aLossWaitingForMax()
             #expect(await opps("sync", "--home", sam).code == 0)

@@ -81,14 +81,15 @@ struct TaskCommand: ParsableCommand {
     }
 
     struct Done: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Mark a task done.", discussion: "Example: opps task done k3m9x2qa")
-        @Argument(help: "The task: its short id as opps task list, opps today or opps show prints it.") var id: String
+        static let configuration = CommandConfiguration(
+            abstract: "Mark a task done.", discussion: "Example: opps task done k3m9x2qa (or opps task done \"send the quote\")")
+        @Argument(help: "The task: its short id as opps task list, opps today or opps show prints it, or the text of one of your open tasks.") var id: String
         @OptionGroup var home: HomeOption
         @Flag(help: "Print the outcome as JSON.") var json = false
 
         func run() throws {
             let r = try home.open()
-            let task = try r.resolveID(id)
+            let task = try r.resolveTask(id)
             let record = try r.record(task)
             if record?.entity == "opportunity" {
                 // opps today lists a deal's next step by the deal's id: done by writing the next one.

@@ -74,6 +74,8 @@ extension ReplicaStore {
             var hlc: HLC
         }
         var newsChanges = Set<Change>()
+        // (Kept only when the page carries a conflict of another's write: most pages carry none.)
+        let settling = page.conflicts.contains { $0.author != user }
         func load(_ id: RecordID) throws -> RecordSet {
             var set = RecordSet()
             if let r = records[id] { set.put(r) } else if let r = try confirmed(id, workspace: workspace) { set.put(r) }
@@ -142,7 +144,7 @@ extension ReplicaStore {
             // often as not), is not news: the move is, when another made it.
             if le.stamp.replica != replica, le.field != workspace.stageHistory {
                 news += 1
-                newsChanges.insert(Change(record: le.record, field: le.field, hlc: le.stamp.hlc))
+                if settling { newsChanges.insert(Change(record: le.record, field: le.field, hlc: le.stamp.hlc)) }
             }
             // This laptop's own writes have their line already (settled when the push was answered).
             if le.kind == .set, le.stamp.replica != replica, le.author != user || before != le.value {

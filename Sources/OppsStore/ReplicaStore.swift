@@ -687,10 +687,15 @@ public final class ReplicaStore {
             """
             SELECT h.record FROM history h JOIN records r ON r.id = h.record
             WHERE h.position > ? AND h.source = 'hub' AND h.author != ? AND h.field IS NOT ? AND r.entity IN (\(marks))
-              AND NOT EXISTS (\(Self.settled))
+              AND h.position NOT IN (
+                SELECT s.position FROM history c CROSS JOIN history s ON s.record = c.record AND s.hlc = c.hlc AND s.field = c.field AND s.source = 'hub'
+                WHERE c.position > ? AND c.source = 'conflict')
             GROUP BY h.record ORDER BY min(h.position)
             """,
-            [.integer(position), .text(author), field.map { .text($0) } ?? .null] + entities.map { .text($0) }
+            // (The settled lines found from the conflict lines after `position` — a few — each
+            // by the index on (record, hlc), in that order (CROSS JOIN): not a look-up for each
+            // of a catch-up's 100,000 lines, nor a scan of the whole trail.)
+            [.integer(position), .text(author), field.map { .text($0) } ?? .null] + entities.map { .text($0) } + [.integer(position)]
         ).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) }
     }
 

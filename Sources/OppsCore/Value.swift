@@ -312,9 +312,13 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
     }
 
     /// A percentage as people type it: a number (`ExactDecimal.typed`) with `%` or `％` after
-    /// it, a space between or not (`40%`, `12.5 %`). Nil for anything else.
+    /// it, a space between or not (`40%`, `12.5 %`); or in tenths as a Chinese rep gives a
+    /// chance, `六成` / `6成` (60), `七成半` (75), up to `十成`. Nil for anything else.
     public static func typedPercent(_ text: String) -> ExactDecimal? {
         let t = text.trimmingSpaces
+        if let m = t.wholeMatch(of: /(.+?)\s*成(半)?/), let n = CivilDate.chineseCount(String(m.1)), n <= 10, m.2 == nil || n < 10 {
+            return ExactDecimal(units: Int64(n * 10 + (m.2 == nil ? 0 : 5)), scale: 0)
+        }
         guard t.last == "%" || t.last == "％" else { return nil }
         return typed(String(t.dropLast()))
     }
@@ -391,9 +395,10 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     /// A day counted from today as people say a due date: `3天后`, `三天后`, `两周后`, `1个月后`,
-    /// `大后天`, `in 3 days`, `in 2 weeks`, `in a month`; and the month's last day, `月底` / `end of
-    /// month` (`下月底` / `end of next month`). A month on lands on the same day of the month, or on
-    /// the month's last when it has no such day.
+    /// `大后天`, `in 3 days`, `in 2 weeks`, `in a month`; the month's last day, `月底` / `end of
+    /// month` (`下月底` / `end of next month`); the quarter's, `季度末` / `end of quarter` (`下季度末`);
+    /// the year's, `年底` / `end of year` (`明年年底`). A month on lands on the same day of the
+    /// month, or on the month's last when it has no such day.
     static func relative(_ t: String, today: CivilDate) -> CivilDate? {
         func days(_ n: Int) -> CivilDate? {
             n.magnitude <= 100_000 ? CivilDate(daysSinceEpoch: today.daysSinceEpoch + Int32(n)) : nil
@@ -407,10 +412,19 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
             let last = daysIn(month: month, year: year)
             return CivilDate(year: year, month: month, day: lastDay ? last : min(d, last))
         }
+        // The last day of this quarter (Q4: December 31), or of a quarter `n` on.
+        func quarterEnd(_ n: Int) -> CivilDate? { months((2 - (today.components.month - 1) % 3) + 3 * n, lastDay: true) }
+        // December 31 of this year, or of the next.
+        func yearEnd(_ n: Int) -> CivilDate? { CivilDate(year: today.components.year + n, month: 12, day: 31) }
         switch t {
         case "大后天": return days(3)
-        case "月底", "本月底", "这个月底", "end of month", "end of the month", "month end": return months(0, lastDay: true)
-        case "下月底", "下个月底", "end of next month": return months(1, lastDay: true)
+        case "月底", "本月底", "这个月底", "月末", "本月末", "end of month", "end of the month", "month end": return months(0, lastDay: true)
+        case "下月底", "下个月底", "下月末", "下个月末", "end of next month": return months(1, lastDay: true)
+        // A close date as sales people give it: the quarter's end, the year's.
+        case "季末", "季度末", "本季度末", "这个季度末", "本季末", "end of quarter", "end of the quarter", "quarter end", "eoq": return quarterEnd(0)
+        case "下季末", "下季度末", "下个季度末", "end of next quarter": return quarterEnd(1)
+        case "年底", "年末", "今年年底", "今年底", "end of year", "end of the year", "year end", "eoy": return yearEnd(0)
+        case "明年年底", "明年底", "明年年末", "end of next year": return yearEnd(1)
         default: break
         }
         if let m = t.wholeMatch(of: /(.+?)\s*(天|日|周|个星期|星期|个礼拜|礼拜|个月)后/), let n = chineseCount(String(m.1)) {

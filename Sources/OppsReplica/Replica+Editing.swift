@@ -155,7 +155,8 @@ extension Replica {
         func bad(_ kind: BadValue) -> ReplicaError {
             // A percentage's sign is taken, so the number is what is wrong (`55.5` is not whole),
             // and the reply does not tell to write it without the sign.
-            let shown = field.unit == .percent && ExactDecimal.typedPercent(text) != nil ? String(text.trimmingSpaces.dropLast()).trimmingSpaces : text
+            let signed = text.trimmingSpaces.last.map { "%％".contains($0) } ?? false
+            let shown = field.unit == .percent && signed && ExactDecimal.typedPercent(text) != nil ? String(text.trimmingSpaces.dropLast()).trimmingSpaces : text
             return .badValue(entity: entity, field: field.name, kind, text: shown)
         }
         // The placeholder of the lines opps prints to type (`先补上：opps set 7dka36sd 客户需求=…`).

@@ -35,6 +35,13 @@ import Testing
         #expect(typed("1个月后") == "2027-01-03" && typed("三个月后") == "2027-03-03")
         #expect(typed("in 3 days") == "2026-12-06" && typed("in a week") == "2026-12-10" && typed("in 2 weeks") == "2026-12-17" && typed("in a month") == "2027-01-03")
         #expect(typed("月底") == "2026-12-31" && typed("end of month") == "2026-12-31" && typed("下月底") == "2027-01-31")
+        // The quarter's end and the year's, as a close date is given.
+        #expect(typed("本季度末") == "2026-12-31" && typed("下季度末") == "2027-03-31" && typed("end of quarter") == "2026-12-31" && typed("EOQ") == "2026-12-31")
+        #expect(typed("年底") == "2026-12-31" && typed("明年年底") == "2027-12-31" && typed("end of year") == "2026-12-31")
+        for (day, end, next) in [((2027, 2, 10), "2027-03-31", "2027-06-30"), ((2027, 4, 1), "2027-06-30", "2027-09-30"), ((2027, 9, 30), "2027-09-30", "2027-12-31")] {
+            let d = try #require(CivilDate(year: day.0, month: day.1, day: day.2))
+            #expect(CivilDate.typed("季度末", today: d)?.description == end && CivilDate.typed("下个季度末", today: d)?.description == next, "\(day)")
+        }
         #expect(
             CivilDate.typed("1个月后", today: try #require(CivilDate(year: 2027, month: 1, day: 31)))?.description == "2027-02-28",
             "a month on from 31 January: February's last day")
@@ -84,6 +91,9 @@ import Testing
         func typed(_ text: String) -> String? { ExactDecimal.typedPercent(text)?.description }
         #expect(typed("40%") == "40" && typed("12.5 %") == "12.5" && typed("１５％") == "15" && typed(" 8% ") == "8")
         #expect(typed("40") == nil && typed("%") == nil && typed("40%%") == nil && typed("abc%") == nil)
+        // In tenths, as a Chinese rep gives a deal's chance.
+        #expect(typed("六成") == "60" && typed("6成") == "60" && typed("七成半") == "75" && typed("十成") == "100" && typed("两成") == "20")
+        #expect(typed("十一成") == nil && typed("十成半") == nil && typed("成") == nil && typed("几成") == nil)
         #expect(try ExactDecimal(parsing: "15.00").trimmed.description == "15")
         #expect(try ExactDecimal(parsing: "12.50").trimmed.description == "12.5")
         #expect(try ExactDecimal(parsing: "0.00").trimmed.description == "0")

@@ -115,7 +115,7 @@ enum ChineseCommandHelp {
             "跟进速度：从移交到第一次活动的时间，以及每个负责人每个商机的跟进次数",
             "只计在此期间移交（第一次进入移交阶段）的商机；移交之后的活动算作跟进。小时数保留两位小数。\n\n例子：opps report follow-up --from 2026-11-01"
         ),
-        "export": (nil, "类型写名称或标签。以 =、+、-、@ 开头的文字（不是数字）前面加一个撇号，电子表格把它当文字而不当公式运行；opps-hub import 会把撇号去掉。\n\n例子：opps export --type 客户 > accounts.csv"),
+        "export": (nil, "类型写名称或标签。以 =、+、-、@ 开头的文字（不是数字）前面加一个撇号，电子表格把它当文字而不当公式运行；opps-hub import 会把撇号去掉。\n\n例子：opps export 客户 > accounts.csv（或 --type 客户）"),
         "conflicts": (nil, "例子：opps conflicts，然后 opps conflicts restore 12 或 opps conflicts dismiss 12"),
         "conflicts list": ("列出未处理的冲突（默认子命令）", "例子：opps conflicts --json"),
         "conflicts dismiss": ("把冲突放到一边：你已看过，保留现在的值", "只改本机的列表；服务器保留这条冲突的记录。\n\n例子：opps conflicts dismiss 12"),
@@ -280,6 +280,7 @@ enum ChineseCommandHelp {
         "today json": "以一个 JSON 对象输出：到期、逾期、久未跟进、团队（team）、待审批数（awaiting_decision）",
         "board closed": "也显示已结束的阶段（赢单、输单）",
         "board date": "计算逾期标记所用的今天日期，YYYY-MM-DD（默认：本机时钟的今天）",
+        "export kind": "记录类型，同 --type",
         "export csv": "以 CSV 输出（目前唯一的格式，也是默认）",
         "export type": "记录类型：opportunity（商机）、account（客户）、contact（联系人）、activity（跟进记录）、task（任务）、approval（审批）、membership（团队成员）",
         "conflicts list json": "以 JSON 数组输出（record、field、mine、winner、winner_author、rule、outcome、at）",

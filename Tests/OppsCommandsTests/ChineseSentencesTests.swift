@@ -518,6 +518,12 @@ import Testing
             #expect(
                 await opps(["conflicts", "dismiss", "99", "--home", f.home("sam"), "--locale", "en"], environment: zh).stderr.hasPrefix("opps: no open conflict #99"))
             #expect(await opps(["export", "--csv", "--type", "deal", "--home", f.home("sam")], environment: zh).stderr.hasPrefix("opps: 没有类型「deal」（类型：商机、客户、"))
+            // The type as a rep types it, without --type: the same rows; two different ones refused.
+            let byLabel = await opps(["export", "客户", "--home", f.home("sam")], environment: zh)
+            let byName = await opps("export", "--type", "account", "--home", f.home("sam"))
+            #expect(byLabel.code == 0 && byLabel.stdout == byName.stdout, "\(byLabel.stderr)")
+            #expect(byLabel.stdout.hasPrefix("id,name,industry,"), "\(byLabel.stdout.prefix(100))")
+            #expect(await opps(["export", "客户", "--type", "task", "--home", f.home("sam")], environment: zh).stderr == "opps: 给了两个类型：客户 和 --type task：只写一个\n")
             #expect(
                 await opps(["list", "--sort", "大小", "--home", f.home("sam")], environment: zh).stderr == "opps: --sort 只能是 最新、成交、金额 或 名称（或 newest、close、amount、name）\n")
             // The orders in Chinese, as the columns are headed.

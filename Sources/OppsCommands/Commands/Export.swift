@@ -15,9 +15,10 @@ struct ExportCommand: ParsableCommand {
             apostrophe, so a spreadsheet shows it as text instead of running it as a formula; opps-hub import takes the \
             apostrophe away.
 
-            Example: opps export --type account > accounts.csv
+            Example: opps export account > accounts.csv (or --type account)
             """)
 
+    @Argument(help: "The record type, as --type takes it.") var kind: String?
     @Flag(help: "CSV output (the only format, and the default).") var csv = false
     @Option(help: "The record type: opportunity, account, contact, activity, task, approval, membership.") var type = "opportunity"
     @OptionGroup var home: HomeOption
@@ -25,6 +26,11 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let r = try home.open()
         let words = home.words(r)
+        // `opps export 客户`, as a rep types it, or `--type 客户`; not two different ones.
+        if let kind, kind != type, type != "opportunity" {
+            throw ReplicaError.invalid("two types: \(kind) and --type \(type): give one", chinese: "给了两个类型：\(kind) 和 --type \(type)：只写一个")
+        }
+        let type = kind ?? type
         guard let entity = r.workspace.entity(type) ?? r.workspace.entities.first(where: { Workspace.matches(type, $0.labels) }) else {
             throw ReplicaError.invalid(
                 "unknown type \"\(type)\" (\(r.workspace.entities.map(\.name).joined(separator: ", ")))",

@@ -128,14 +128,17 @@ struct Phrases: Sendable {
             ? "\(id)  \(entity)" + (name.map { "「\($0)」" } ?? "") + pendingSync
             : "\(id)  \(entity)" + (name.map { " \"\($0)\"" } ?? "") + " " + pendingSync
     }
-    /// An activity just logged: its kind, what happened (cut to 40 columns), the deal, and the
-    /// time when one was given.
-    func logged(_ id: String, kind: String, note: String?, deal: String?, at: String?) -> String {
+    /// An activity just logged: its kind, where (a check-in's place), what happened (cut to 40
+    /// columns), the deal, and the time when one was given.
+    func logged(_ id: String, kind: String, note: String?, deal: String?, at: String?, place: String? = nil) -> String {
         let note = note.map { cut($0.replacingOccurrences(of: "\n", with: " "), 40) }
+        let place = place.map { cut($0, 30) }
         if chinese {
-            return "\(id)  已记录\(kind)" + (note.map { "：\($0)" } ?? "") + (deal.map { "（\($0)）" } ?? "") + (at.map { "，\($0)" } ?? "") + pendingSync
+            return "\(id)  已记录\(kind)" + (place.map { "（\($0)）" } ?? "") + (note.map { "：\($0)" } ?? "") + (deal.map { "（\($0)）" } ?? "")
+                + (at.map { "，\($0)" } ?? "") + pendingSync
         }
-        return "\(id)  logged \(kind)" + (note.map { ": \($0)" } ?? "") + (deal.map { " (\($0))" } ?? "") + (at.map { ", \($0)" } ?? "") + " " + pendingSync
+        return "\(id)  logged \(kind)" + (place.map { " at \($0)" } ?? "") + (note.map { ": \($0)" } ?? "") + (deal.map { " (\($0))" } ?? "")
+            + (at.map { ", \($0)" } ?? "") + " " + pendingSync
     }
     /// A task just made, with the day it is due as the typed date was read (`下周一` is which
     /// Monday?) and whose it is when not the reader's.

@@ -15,7 +15,12 @@ import Testing
             let id = String(made.stdout.prefix(ShortID.length))
             #expect(await opps("set", id, "needs=CRM", "decision_makers=CFO", "--home", sam).code == 0)
             #expect(await opps("stage", id, "solution", "--home", sam).code == 0)
-            #expect(await opps("log", id, "--kind", "visit", "--place", "Omega HQ", "--note", "met the CFO", "--home", sam).code == 0)
+            // What was logged is said back with where, as the timeline will say it.
+            let logged = await opps("log", id, "--kind", "visit", "--place", "Omega HQ", "--note", "met the CFO", "--home", sam)
+            #expect(logged.code == 0 && logged.stdout.hasSuffix("  logged visit at Omega HQ: met the CFO (Omega pilot) (pending sync)\n"), "\(logged.stdout)")
+            let other = try #require(await opps("new", "Omega phase 2", "--account", "Omega", "--home", sam, "--json").json?["id"]?.string)
+            let zh = await opps("log", other, "签到", "--place", "欧米茄总部", "--home", sam, "--locale", "zh-CN").stdout
+            #expect(zh.hasSuffix("  已记录签到（欧米茄总部）（Omega phase 2）（待同步）\n"), "\(zh)")
             #expect(await opps("task", "add", id, "send the quote", "--due", "2026-12-04", "--home", sam).code == 0)
             #expect(await opps("set", id, "discount=15.00", "--home", sam).code == 0)
             let before = await opps("show", id, "--home", sam)

@@ -72,6 +72,6 @@ struct LogCommand: ParsableCommand {
             words.say.logged(
                 try r.shortIDs()(result.record), kind: words.say.value(words, entity.name, "kind", logged["kind"]),
                 note: logged["note"].isNull ? nil : logged["note"].canonicalText,
-                deal: dealName, at: time))
+                deal: dealName, at: time, place: logged["place"].isNull ? nil : logged["place"].canonicalText))
     }
 }

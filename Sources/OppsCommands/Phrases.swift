@@ -93,6 +93,12 @@ struct Phrases: Sendable {
         }
         return self("put aside: opps conflicts dismiss \(any)", "不再显示：opps conflicts dismiss \(any)")
     }
+    /// The reader's own writes that did not hold, still open here (`opps today`).
+    func ownConflictsOpen(_ n: Int) -> String {
+        self(
+            (n == 1 ? "1 write of yours did not hold" : "\(grouped(n)) writes of yours did not hold") + " (opps conflicts)",
+            "你有 \(grouped(n)) 项修改未被采用（opps conflicts）")
+    }
     func awaitingDecision(_ n: Int) -> String {
         self("waiting for your decision: \(n) request\(n == 1 ? "" : "s") (opps approvals)", "待你审批：\(n) 项（opps approvals）")
     }

@@ -67,4 +67,20 @@ import Testing
             #expect(unspaced(zh).contains(unspaced("max 下一步：「call the CFO」未被采用，保留「send the quote」【冲突：")), "\(zh)")
         }
     }
+
+    /// A rep's day says how many of her writes did not hold, until she puts them aside.
+    @Test func todaySaysWritesOfYoursThatDidNotHold() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let (_, amount, _) = try await f.conflictsOnADeal()
+            let sam = f.home("sam")
+            let day = await opps(["today", "--home", sam], environment: ["LANG": "C"]).stdout
+            #expect(day.contains("\n1 write of yours did not hold (opps conflicts)\n"), "\(day)")
+            let zh = await opps(["today", "--home", sam, "--locale", "zh-CN"], environment: ["LANG": "zh_CN.UTF-8"]).stdout
+            #expect(zh.contains("\n你有 1 项修改未被采用（opps conflicts）\n"), "\(zh)")
+            #expect(await opps("conflicts", "dismiss", String(amount), "--home", sam).code == 0)
+            #expect(!(await opps(["today", "--home", sam], environment: ["LANG": "C"]).stdout.contains("did not hold")))
+        }
+    }
 }

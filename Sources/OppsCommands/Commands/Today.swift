@@ -76,6 +76,10 @@ struct TodayCommand: ParsableCommand {
         let hintWidth = hints.map(\.label.displayWidth).max() ?? 0
         defer { for hint in hints { Console.out(hint.label.padding(hintWidth) + "  " + hint.command) } }
         if agenda.awaitingDecision > 0 { Console.out(say.awaitingDecision(agenda.awaitingDecision)) }
+        // Writes of the reader's that did not hold and that they have not put aside: to look at
+        // again (restore or leave them), as a sync said when it learnt of them.
+        let lost = try r.store.conflicts().count { $0.author == r.user }
+        if lost > 0 { Console.out(say.ownConflictsOpen(lost)) }
         // A marketer's day has no deals due: the leads they made that wait for their hand-off.
         let mine = try r.leadsAwaitingHandOff().count
         if mine > 0 { Console.out(say.leadsAwaiting(mine)) }

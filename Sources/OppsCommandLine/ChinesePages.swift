@@ -303,6 +303,15 @@ struct HelpDump: Decodable { let command: HelpCommand }
 /// The argument parser's usage errors a reader meets (a missing argument, an unknown option, a
 /// value left out), in Chinese. Nil: say the parser's English.
 public enum ChineseUsage {
+    /// Options as a Chinese reader may name them, by the words the help pages give their values
+    /// and the fields they set (`--金额` is `--amount`).
+    static let optionsByWord: [String: String] = [
+        "金额": "--amount", "客户": "--account", "币种": "--currency", "联系人": "--contact", "阶段": "--stage", "负责人": "--owner",
+        "原因": "--reason", "输单原因": "--reason", "截止": "--due", "截止日期": "--due", "到期": "--due", "地点": "--place",
+        "说明": "--note", "备注": "--note", "时间": "--at", "来源": "--source", "线索来源": "--source", "公司": "--company",
+        "成交日期": "--close", "预计成交日期": "--close", "目录": "--home", "语言": "--locale", "执行人": "--assignee", "类型": "--type",
+    ]
+
     public static func translate(_ message: String) -> String? {
         if let m = message.wholeMatch(of: /Missing expected argument '(.+)'/) { return "缺少参数 \(m.1)（用法见 --help）" }
         if let m = message.wholeMatch(of: /Unexpected argument '(.+)'/) { return "多余的参数「\(m.1)」（名称里有空格时请加引号）" }
@@ -311,7 +320,13 @@ public enum ChineseUsage {
             return "多余的参数\(words.joined(separator: "、"))（名称里有空格时请加引号）"
         }
         if let m = message.wholeMatch(of: /Unknown option '(.+)'\. Did you mean '(.+)'\?/) { return "没有选项 \(m.1)：是指 \(m.2) 吗？" }
-        if let m = message.wholeMatch(of: /Unknown option '(.+)'/) { return "没有选项 \(m.1)（选项见 --help）" }
+        if let m = message.wholeMatch(of: /Unknown option '(.+)'/) {
+            // An option typed by its Chinese word, as fields are (`--金额 50万`): the option it is.
+            if let option = optionsByWord[String(m.1).trimmingCharacters(in: CharacterSet(charactersIn: "-－—"))] {
+                return "没有选项 \(m.1)：是指 \(option) 吗？（选项写英文名，值可以写中文）"
+            }
+            return "没有选项 \(m.1)（选项见 --help）"
+        }
         if let m = message.wholeMatch(of: /Missing value for '(.+)'/) { return "选项 \(m.1) 缺少值" }
         if let m = message.wholeMatch(of: /The value '(.*)' is invalid for '(.+)'.*/) { return "「\(m.1)」不是 \(m.2) 能接受的值" }
         return nil

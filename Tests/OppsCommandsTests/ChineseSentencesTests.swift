@@ -494,6 +494,9 @@ import Testing
                     == "opps: opps task add 缺少参数 <内容>：要做什么（不加引号的几个词用空格连起来）；例子：opps task add 7dka36sd \"发报价\" --due 2026-12-04\n")
             #expect(await opps(["show", "a", "b"], environment: zh).stderr.hasPrefix("opps: 多余的参数「b」"))
             #expect(await opps(["list", "--foo"], environment: zh).stderr.hasPrefix("opps: 没有选项 --foo"))
+            // An option by its Chinese word, as a field is written: the option it is.
+            let worded = await opps(["new", "美的 数字化", "--account", "美的", "--金额", "50万", "--home", f.home("sam")], environment: zh)
+            #expect(worded.code == 64 && worded.stderr.hasPrefix("opps: 没有选项 --金额：是指 --amount 吗？（选项写英文名，值可以写中文）"), "\(worded.stderr)")
             #expect(await opps(["task", "x", "回访", "--due"], environment: zh).stderr == "opps: 选项 --due <日期> 缺少值\n")
             #expect(await opps(["show", "--json"], environment: zh).stdout.contains("opps show needs <id>: the record"))
             let english = await opps(["show"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"])

@@ -310,6 +310,7 @@ public enum ChineseUsage {
         "原因": "--reason", "输单原因": "--reason", "截止": "--due", "截止日期": "--due", "到期": "--due", "地点": "--place",
         "说明": "--note", "备注": "--note", "时间": "--at", "来源": "--source", "线索来源": "--source", "公司": "--company",
         "成交日期": "--close", "预计成交日期": "--close", "目录": "--home", "语言": "--locale", "执行人": "--assignee", "类型": "--type",
+        "角色": "--role", "区域": "--territory", "经理": "--manager", "数据目录": "--data",
     ]
 
     public static func translate(_ message: String) -> String? {

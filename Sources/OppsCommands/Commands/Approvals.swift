@@ -57,7 +57,12 @@ struct ApprovalsCommand: ParsableCommand {
         }
         let words = home.words(r)
         let say = words.say
-        if list.isEmpty { Console.out(approver ? say.nothingWaits : say.noOpenRequests); return }
+        if list.isEmpty {
+            // Where the decided ones are, when there are some (they are not listed without --all).
+            let decided = all ? 0 : try r.store.list(entity: name, workspace: r.workspace).count { a in approver || a.creator == r.user }
+            Console.out((approver ? say.nothingWaits : say.noOpenRequests) + (decided > 0 ? say.decidedElsewhere(decided) : ""))
+            return
+        }
         let short = try r.shortIDs()
         for a in list {
             let deal: String = if case let .reference(d) = a["opportunity"], let rec = try r.record(d) { rec["name"].canonicalText } else { "?" }

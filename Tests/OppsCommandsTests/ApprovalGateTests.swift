@@ -24,6 +24,13 @@ import Testing
             // The deal's timeline says it alike.
             #expect(unspaced(await opps("show", id, "--home", max, "--locale", "zh-CN").stdout).contains(unspaced("（阶段 → 输单，输单原因 → 价格）：待审批")))
             #expect(await opps("show", id, "--home", max).unwrapped.contains("for stage → lost, loss_reason → price: pending"))
+            // The request itself reads as a reader reads a record: its target by name, its field
+            // by label, its values as the field shows them (not an id, names and canonical text).
+            let request = try #require(await opps("approvals", "--home", max, "--json").json?.array?.first?["id"]?.string)
+            let shownRequest = await opps("show", request, "--home", max, "--locale", "zh-CN").stdout
+            for line in ["  申请内容         阶段 → 输单，输单原因 → 价格", "  字段             阶段", "  申请值           输单", "  一并申请         输单原因 → 价格", "  对象             Doomed（"] {
+                #expect(shownRequest.contains(line), "\(line): \(shownRequest)")
+            }
             // The approver's next step, with an id to type back as printed.
             let hint = try #require(zh.split(separator: "\n").last.map(String.init))
             #expect(hint.hasPrefix("批准：opps approve ") && hint.hasSuffix(" --note 原因"), "\(zh)")

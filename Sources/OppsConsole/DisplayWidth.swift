@@ -65,8 +65,8 @@ public func cut(_ s: String, _ width: Int) -> String { s.displayWidth <= width ?
 public extension String {
     /// This text broken into lines of at most `width` columns (a line break in it starts a new
     /// one): between words, and between any two Chinese characters except before closing
-    /// punctuation or after opening punctuation (「现值：」 never starts a line with `）`). A word
-    /// wider than `width` keeps its own line.
+    /// punctuation or after opening punctuation (「现值：」 never starts a line with `）`), nor on
+    /// either side of `=` (`负责人=bob` stays whole). A word wider than `width` keeps its own line.
     func wrapped(width: Int) -> [String] {
         components(separatedBy: "\n").flatMap { Self.wrapLine($0, width: width) }
     }
@@ -94,6 +94,23 @@ public extension String {
                 if current.isEmpty, let last = units.popLast() { (current, spaced) = last }
                 current.append(c)
                 finish()
+            } else if c == "=", !current.isEmpty || !spaced {
+                // An assignment is one word (`负责人=bob`, `赢率=40%`): no break on either side,
+                // nor inside the label before it (back to a space or punctuation, six at most).
+                if current.isEmpty, let last = units.popLast() {
+                    (current, spaced) = last
+                    var taken = 1
+                    while !spaced, taken < 6, let prev = units.last, prev.text.count <= 2, let ch = prev.text.last, ch.displayWidth == 2,
+                        !closing.contains(ch), !opening.contains(ch)
+                    {
+                        units.removeLast()
+                        (current, spaced) = (prev.text + current, prev.spaced)
+                        taken += 1
+                        if let first = prev.text.first, opening.contains(first) { break }
+                    }
+                }
+                current.append(c)
+                open = true
             } else if opening.contains(c) {
                 if !open { finish() }
                 current.append(c)

@@ -584,6 +584,15 @@ import Testing
         #expect(task.wrapped(width: 49) == ["任务 ygq972jq「开通试用账号」，2026-12-03 到期，", "执行人 wei，未完成"], "\(task.wrapped(width: 49))")
         #expect("一二三四五六七八九十，一二三四五六七八九十".wrapped(width: 12) == ["一二三四五六", "七八九十，", "一二三四五六", "七八九十"])
         #expect("一，二三四五六七八九十".wrapped(width: 12) == ["一，二三四五", "六七八九十"])
+        // An assignment in a sentence stays whole (`负责人=bob`), whatever the width.
+        let assigned = "用户写名称（负责人=bob），百分比带不带% 都行（赢率=40%），留空即清除"
+        for width in 10...40 {
+            let lines = assigned.wrapped(width: width)
+            #expect(lines.contains { $0.contains("负责人=bob") } && lines.contains { $0.contains("赢率=40%") }, "\(width): \(lines)")
+            #expect(lines.joined().filter { $0 != " " } == assigned.filter { $0 != " " }, "\(width)")
+        }
+        // Spaced, it is three words, its spaces kept.
+        #expect("amount = \"30,000.00\" (override)".wrapped(width: 80) == ["amount = \"30,000.00\" (override)"])
         // English is broken at the last space that fits, as before.
         #expect("whoever has more say over amount won".wrapped(width: 25) == ["whoever has more say over", "amount won"])
         #expect(

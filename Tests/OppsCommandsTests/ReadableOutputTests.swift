@@ -65,6 +65,10 @@ import Testing
             let counted = await opps("forecast", "--home", home).stdout
             #expect(counted.hasPrefix("2026-12  sam  (1 deal)\n"), "\(counted)")
             #expect(counted.hasSuffix("no amount yet, not counted above:\n  no close date  sam 1 deal\n  2027-01        sam 1 deal\n"), "\(counted)")
+            // In CSV, a deal with no close date has an empty month (the table's "-" read `'-`).
+            let csv = await opps("forecast", "--csv", "--home", home).stdout.split(separator: "\r\n").map(String.init)
+            #expect(csv.first == "owner,month,deals,pipeline,weighted,best_case,commit,won" && csv.contains("sam,,1,,,,,"), "\(csv)")
+            #expect(!csv.joined().contains("'"), "\(csv)")
         }
     }
 }

@@ -40,11 +40,14 @@ struct ForecastCommand: ParsableCommand {
             return
         }
         if options.csv {
+            // No owner, no close date: an empty cell (the table's "-" read `'-` in a spreadsheet,
+            // the apostrophe that keeps a formula from running written before it).
+            func cell(_ s: String) -> String { s == "-" ? "" : s }
             options.csvOut(
                 ["owner", "month", "deals", "pipeline", "weighted", "best_case", "commit", "won"],
                 rows.map {
                     [
-                        $0.owner, $0.month, String($0.deals), $0.pipeline.description, $0.weighted.description, $0.bestCase.description,
+                        cell($0.owner), cell($0.month), String($0.deals), $0.pipeline.description, $0.weighted.description, $0.bestCase.description,
                         $0.commit.description, $0.won.description,
                     ]
                 })

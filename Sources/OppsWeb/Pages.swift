@@ -331,7 +331,8 @@ extension WebApp {
             html += """
                 <h2>\(esc(t("Log an activity", "记录跟进")))</h2>
                 <form method="post" action="/deal/\(short)/log" class="log">\(csrfField)<select name="kind">\(kinds.map { "<option value=\"\(esc($0))\">\(esc(words.member("activity", "kind", $0)))</option>" }.joined())</select>
-                <input name="note" placeholder="\(esc(t("What happened", "跟进内容")))" size="40"> <button>\(esc(t("Log", "记录")))</button></form>
+                <input name="note" placeholder="\(esc(t("What happened", "跟进内容")))" size="40">
+                <input name="place" placeholder="\(esc(t("Where (optional)", "地点（可不填）")))" size="16"> <button>\(esc(t("Log", "记录")))</button></form>
                 """
         }
         html += try workSections(deal, short: short, t: t, words: words)

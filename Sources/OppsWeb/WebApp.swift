@@ -197,9 +197,13 @@ public actor WebApp {
             }, entity: entity, words: words, t: t)
     }
 
-    func log(_ deal: RecordID, kind: String, note: String?, t: WebText) -> Message {
+    /// An activity logged from the deal's page, now; where it was when the rep says (a visit, a
+    /// check-in at the customer's), as `opps log --place`.
+    func log(_ deal: RecordID, kind: String, note: String?, place: String? = nil, t: WebText) -> Message {
+        let place = place?.trimmingCharacters(in: .whitespaces)
         do {
-            _ = try replica.logActivity(deal: deal, kind: kind, at: .timestamp(Timestamp(milliseconds: clock.nowMilliseconds())), note: note, place: nil)
+            _ = try replica.logActivity(
+                deal: deal, kind: kind, at: .timestamp(Timestamp(milliseconds: clock.nowMilliseconds())), note: note, place: place?.isEmpty == false ? place : nil)
             return Message(text: t("Activity logged (pending sync)", "已记录跟进（待同步）"), ok: true)
         } catch {
             return failure(error, words: vocabulary(t), t: t)

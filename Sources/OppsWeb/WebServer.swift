@@ -119,7 +119,7 @@ public struct WebServer: Sendable {
         }
         router.post("/deal/{id}/log") { request, context in
             try await self.action(request, context) { app, form, t, id in
-                await app.log(id, kind: form["kind"] ?? "", note: form["note"], t: t)
+                await app.log(id, kind: form["kind"] ?? "", note: form["note"], place: form["place"], t: t)
             }
         }
         router.post("/deal/{id}/task") { request, context in

@@ -219,6 +219,10 @@ import Testing
                 // Logging an activity shows on the deal's timeline.
                 let logged = try await web.post("/deal/\(short)/log", ["kind": "call", "note": "谈了预算"], from: "/deal/\(short)")
                 #expect(logged.body.contains("msg ok") && logged.body.contains("谈了预算"))
+                // A check-in where the rep is, as opps log --place.
+                let checkedIn = try await web.post("/deal/\(short)/log", ["kind": "checkin", "note": "", "place": " 云帆总部 "], from: "/deal/\(short)")
+                #expect(checkedIn.body.contains("msg ok") && checkedIn.body.contains("<b>sam</b> checkin at 云帆总部</li>"), "\(checkedIn.body.suffix(1500))")
+                #expect(checkedIn.body.contains("name=\"place\""))
                 // The deal page: grouped fields, inputs only where sam may write.
                 let page = try await web.send("/deal/\(short)")
                 #expect(page.body.contains("name=\"field\" value=\"next_step\""))

@@ -458,6 +458,11 @@ extension WebApp {
             }
             html += "</ul>"
         }
+        // The reader's own writes that did not hold and are not put aside, as `opps today` says.
+        let lost = try replica.store.conflicts().count { $0.author == replica.user }
+        if lost > 0 {
+            html += "<p><a href=\"/conflicts\">\(esc(t("\(lost) write\(lost == 1 ? "" : "s") of yours did not hold", "你有 \(lost) 项修改未被采用")))</a></p>"
+        }
         if agenda.awaitingDecision > 0 {
             html += "<p><a href=\"/approvals\">\(esc(t("Waiting for your decision: \(agenda.awaitingDecision)", "待你审批：\(agenda.awaitingDecision) 项")))</a></p>"
         }

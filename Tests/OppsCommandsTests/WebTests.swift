@@ -738,6 +738,9 @@ import Testing
             try await Self.serving(f, user: "max") { web in
                 let synced = try await web.post("/sync", [:]).body
                 #expect(synced.contains("msg ok") && synced.contains("1 write of yours did not hold"), "\(synced.prefix(800))")
+                // Today says it too, until it is put aside, as opps today does.
+                let today = try await web.send("/today").body
+                #expect(today.contains("<a href=\"/conflicts\">1 write of yours did not hold</a>"), "\(today.suffix(900))")
                 // The conflicts page: what held when the hub decided; once sam writes the field
                 // again, what it holds now too. The deal's timeline says what held then.
                 let before = try await web.send("/conflicts").body

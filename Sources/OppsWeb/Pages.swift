@@ -459,7 +459,7 @@ extension WebApp {
             html += "</ul>"
         }
         // The reader's own writes that did not hold and are not put aside, as `opps today` says.
-        let lost = try replica.store.conflicts().count { $0.author == replica.user }
+        let lost = try replica.openOwnConflicts()
         if lost > 0 {
             html += "<p><a href=\"/conflicts\">\(esc(t("\(lost) write\(lost == 1 ? "" : "s") of yours did not hold", "你有 \(lost) 项修改未被采用")))</a></p>"
         }

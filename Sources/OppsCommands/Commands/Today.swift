@@ -78,7 +78,7 @@ struct TodayCommand: ParsableCommand {
         if agenda.awaitingDecision > 0 { Console.out(say.awaitingDecision(agenda.awaitingDecision)) }
         // Writes of the reader's that did not hold and that they have not put aside: to look at
         // again (restore or leave them), as a sync said when it learnt of them.
-        let lost = try r.store.conflicts().count { $0.author == r.user }
+        let lost = try r.openOwnConflicts()
         if lost > 0 { Console.out(say.ownConflictsOpen(lost)) }
         // A marketer's day has no deals due: the leads they made that wait for their hand-off.
         let mine = try r.leadsAwaitingHandOff().count

@@ -30,7 +30,7 @@ enum ChineseCommandHelp {
         "lead": (nil, "例子：opps lead add \"Beta 试点\" --company Beta --contact 李伟 --source event"),
         "lead list": ("列出本机的线索：每条还缺什么才能交接，以及已交接的", "例子：opps lead list"),
         "lead add": ("为一家公司新增线索（处于线索阶段的商机）", "例子：opps lead add \"Beta 试点\" --company Beta --contact 李伟 --source event"),
-        "list": (nil, "筛选条件可以组合。\n\n例子：opps list --stage 需求挖掘 --mine --search 物流 --closing-to 2026-12-31 --amount-min 100000 --sort close"),
+        "list": (nil, "筛选条件可以组合。\n\n例子：opps list 物流 --stage 需求挖掘 --mine --closing-to 2026-12-31 --amount-min 100000 --sort close"),
         "forecast": (
             nil,
             """
@@ -234,6 +234,7 @@ enum ChineseCommandHelp {
         "list stage": "只看此阶段",
         "list mine": "只看你负责的",
         "list owner": "只看此用户负责的",
+        "list text": "要搜索的文字，同 --search",
         "list search": "只看名称或客户名称包含此文字的（不分大小写）",
         "list account": "只看此客户的：短 id 或准确名称",
         "list closing-from": "只看在此日期或之后成交的，YYYY-MM-DD",

@@ -90,6 +90,10 @@ import Testing
                 (await opps(["list", "--home", home, "--json"] + args).json?.array ?? []).compactMap { $0["fields"]?["name"]?.string }
             }
             #expect(await names("--search", "物流") == ["华东 试点"], "by the account's name")
+            // The text without --search, as a rep types it; not both.
+            #expect(await names("物流") == ["华东 试点"])
+            #expect(await names("华东", "试点") == ["华东 试点"])
+            #expect(await opps("list", "物流", "--search", "acme", "--home", home).code == 64)
             #expect(await names("--search", "华东　试点") == ["华东 试点"], "a full-width space is a space")
             #expect(Set(await names("--account", "ACME")) == ["ACME rollout", "ACME phase 2"])
             #expect(await names("--closing-to", "2026-12-31", "--sort", "close") == ["ACME rollout", "华东 试点"])

@@ -8,7 +8,7 @@ import OppsStore
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List opportunities on this laptop (search, filter, sort).",
-        discussion: "Filters combine.\n\nExample: opps list --stage discovery --mine --closing-to 2026-12-31 --amount-min 100000 --sort close --search 物流")
+        discussion: "Filters combine.\n\nExample: opps list 物流 --stage discovery --mine --closing-to 2026-12-31 --amount-min 100000 --sort close")
 
     @Option(help: "Only this stage.")
     var stage: String?
@@ -18,6 +18,9 @@ struct ListCommand: ParsableCommand {
 
     @Option(help: "Only those this user owns.")
     var owner: String?
+
+    @Argument(help: "Text to search for, as --search takes it (opps list 物流).")
+    var text: [String] = []
 
     @Option(help: ArgumentHelp("Only those whose name, or whose account's name, contains this text (any case).", valueName: "text"))
     var search: String?
@@ -64,6 +67,7 @@ struct ListCommand: ParsableCommand {
             }
         }
         if mine && owner != nil { throw ValidationError(home.say("give --mine or --owner, not both", "--mine 和 --owner 只能给一个")) }
+        if !text.isEmpty && search != nil { throw ValidationError(home.say("give the text or --search, not both", "搜索的文字和 --search 只能给一个")) }
         for (name, text) in [("--amount-min", amountMin), ("--amount-max", amountMax)] {
             if let text {
                 if ExactDecimal.typed(text) == nil {
@@ -76,6 +80,8 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         let r = try home.open()
         let words = home.words(r)
+        // `opps list 物流`, as a rep searches, or `--search 物流`.
+        let search = self.search ?? (text.isEmpty ? nil : text.joined(separator: " "))
         let stage = try self.stage.map { try stageNamed($0, r, words) }
         if let owner { try r.requireUser(owner, entity: "opportunity", field: "owner") }
         var records = try r.store.list(entity: "opportunity", stage: stage, owner: mine ? r.user : owner, workspace: r.workspace)

@@ -134,7 +134,7 @@ enum ChineseCommandHelp {
             """
         ),
         "account": (nil, "客户的字段用 opps set ID 字段=值 修改。\n\n例子：opps account show 上海云帆"),
-        "account list": ("列出本机的客户，以及每个客户有多少商机（默认子命令）", "例子：opps account list --search 物流"),
+        "account list": ("列出本机的客户，以及每个客户有多少商机（默认子命令）", "例子：opps account list 物流（或 opps account 物流）"),
         "account show": ("显示一个客户及其商机和联系人", "例子：opps account show 上海云帆"),
         "account new": ("新增客户（离线也可以，和其他修改一样同步）", "例子：opps account new 上海云帆 行业=物流 区域=east"),
         "account duplicates": (
@@ -144,7 +144,7 @@ enum ChineseCommandHelp {
         ),
         "account merge": ("把重复的客户合并为一个（能删除记录的人：默认是经理）", mergeDiscussion + "\n\n例子：opps account merge 7dka36sd 3tqq0nqd"),
         "contact": (nil, "联系人的字段用 opps set ID 字段=值 修改。\n\n例子：opps contact new 李伟 --account 上海云帆 职务=CIO"),
-        "contact list": ("列出本机的联系人及其客户（默认子命令）", "例子：opps contact list --search 李"),
+        "contact list": ("列出本机的联系人及其客户（默认子命令）", "例子：opps contact list 李（或 opps contact 李）"),
         "contact show": ("显示一个联系人，以及以其为联系人的商机", "例子：opps contact show 李伟"),
         "contact new": ("在某个客户下新增联系人（离线也可以）", "例子：opps contact new 李伟 --account 上海云帆 职务=CIO 电话=13800000000"),
         "contact duplicates": (
@@ -289,6 +289,7 @@ enum ChineseCommandHelp {
         "conflicts restore number": "冲突的编号（opps conflicts 中 # 后面的数字）",
         "history id": "记录：opps list 打印的短 id（至少 4 个字符）、完整 id、名称，或只有一个名称含有的一部分",
         "history json": "以 JSON 数组输出，每次修改一个对象",
+        "account list text": "要搜索的文字，同 --search",
         "account list search": "只看名称包含此文字的客户（不分大小写）",
         "account show id": "客户：短 id、名称，或只有一个客户的名称含有的一部分",
         "account new name": "客户名称（不加引号的几个词用空格连起来），然后是更多字段，写成 字段=值（行业、网站、区域，或 industry、website、territory）",
@@ -296,6 +297,7 @@ enum ChineseCommandHelp {
         "account duplicates json": "以 JSON 数组输出分组，每组是一个记录数组",
         "account merge keep": "要保留的客户：短 id 或准确名称",
         "account merge duplicates": "要并入它的重复客户",
+        "contact list text": "要搜索的文字，同 --search",
         "contact list search": "只看名称包含此文字的联系人（不分大小写）",
         "contact show id": "联系人：短 id、姓名，或只有一个联系人的姓名含有的一部分",
         "contact new name": "联系人姓名（不加引号的几个词用空格连起来），然后是更多字段，写成 字段=值（邮箱、电话、职务，或 email、phone、title）",

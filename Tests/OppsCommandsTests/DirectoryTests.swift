@@ -24,6 +24,12 @@ import Testing
             #expect(row.hasSuffix("1"), "one deal: \(row)")
             #expect(await opps("account", "list", "--search", "云帆", "--home", home).stdout.contains("上海云帆"))
             #expect(await opps("account", "list", "--search", "nothing", "--home", home).stdout.contains("no account here matches"))
+            // The text without --search, as a rep searches: the group's own list too; not both.
+            let searched = await opps("account", "list", "--search", "云帆", "--home", home).stdout
+            #expect(await opps("account", "list", "云帆", "--home", home).stdout == searched)
+            #expect(await opps("account", "云帆", "--home", home).stdout == searched)
+            #expect(await opps("account", "云帆", "--search", "x", "--home", home).code == 64)
+            #expect(await opps("contact", "nobody-here", "--home", home).stdout.contains("no contact"), "a contact's list searches so too")
             let shown = await opps("account", "show", "上海云帆", "--home", home)
             #expect(shown.stdout.contains("华东 试点") && shown.stdout.contains("120,000.00 CNY") && shown.stdout.contains("李伟"), "\(shown.stdout)")
             let contacts = await opps("contact", "--home", home)

@@ -16,16 +16,27 @@ struct AccountCommand: ParsableCommand {
         defaultSubcommand: AccountListCommand.self)
 }
 
+/// The text an account or contact list searches for, typed without --search (`opps account
+/// 物流`: the group's list is its default; a mistyped subcommand, `opps account shwo 华为`, is
+/// caught before, as every command's is): not both.
+func searchedText(_ text: [String], _ search: String?, _ home: HomeOption) throws {
+    if !text.isEmpty && search != nil { throw ValidationError(home.say("give the text or --search, not both", "搜索的文字和 --search 只能给一个")) }
+}
+
 struct AccountListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List the accounts on this laptop, with how many deals each has.",
-        discussion: "Example: opps account list --search 物流")
+        discussion: "Example: opps account list 物流 (or opps account 物流)")
+    @Argument(help: "Text to search for, as --search takes it.") var text: [String] = []
     @Option(help: "Only accounts whose name contains this text (any case).") var search: String?
     @OptionGroup var home: HomeOption
     @Flag(help: "Print a JSON array of records.") var json = false
 
+    func validate() throws { try searchedText(text, search, home) }
+
     func run() throws {
         let r = try home.open()
+        let search = self.search ?? (text.isEmpty ? nil : text.joined(separator: " "))
         let accounts = try directory(r, "account", search: search)
         if json { Console.out(JSON.array(accounts.map { recordJSON(r, $0) }).compactText); return }
         let words = home.words(r)

@@ -16,13 +16,17 @@ struct ContactCommand: ParsableCommand {
 struct ContactListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List the contacts on this laptop, with their accounts.",
-        discussion: "Example: opps contact list --search li")
+        discussion: "Example: opps contact list li (or opps contact li)")
+    @Argument(help: "Text to search for, as --search takes it.") var text: [String] = []
     @Option(help: "Only contacts whose name contains this text (any case).") var search: String?
     @OptionGroup var home: HomeOption
     @Flag(help: "Print a JSON array of records.") var json = false
 
+    func validate() throws { try searchedText(text, search, home) }
+
     func run() throws {
         let r = try home.open()
+        let search = self.search ?? (text.isEmpty ? nil : text.joined(separator: " "))
         let contacts = try directory(r, "contact", search: search)
         if json { Console.out(JSON.array(contacts.map { recordJSON(r, $0) }).compactText); return }
         let words = home.words(r)

@@ -103,6 +103,19 @@ public enum OppsMain {
             let line = CommandGuess.shell(fixed)
             return badUsage("opps set takes FIELD=VALUE pairs as they are, without --set; did you mean: \(line)", "opps set 直接写 字段=值，不用 --set。是指：\(line)")
         }
+        // `opps account lst`: a word after a group, that is none of its commands and is near one,
+        // said as such (with the one it is near) — not taken as the words its default command
+        // searches for (`opps account 物流` is), nor "Unexpected argument 'lst'".
+        func unknownCommand(_ group: String, _ typo: String, _ subs: [String]) -> Int32 {
+            let near = CommandSuggestion.closest(to: typo, among: subs)
+            let line = near.map { CommandGuess.shell([group, $0] + Array(rest.dropFirst(2))) }
+            return badUsage(
+                "unknown command \"\(typo)\" for opps \(group) (it has \(subs.joined(separator: ", ")))" + (line.map { "; did you mean: \($0)" } ?? ""),
+                "没有命令「\(typo)」：opps \(group) 的命令有 \(subs.joined(separator: "、"))" + (line.map { "。是指：\($0)" } ?? ""))
+        }
+        if let (group, typo, subs) = Self.unknownSubcommand(rest), CommandSuggestion.closest(to: typo, among: subs) != nil {
+            return unknownCommand(group, typo, subs)
+        }
         var command: any ParsableCommand
         do {
             command = try Opps.parseAsRoot(CommandGuess.negativeAmountsJoined(arguments))
@@ -112,16 +125,9 @@ public enum OppsMain {
                 return 0
             }
             // An unknown option, a missing argument, a value the parser refuses: bad usage.
-            // `opps account lst`, `opps lead foo`: a word after a group that is none of its
-            // commands, said as such (with the one it is near), not "Unexpected argument 'lst'".
-            // Only once parsing failed: a group's default command takes words of its own.
-            if let (group, typo, subs) = Self.unknownSubcommand(rest) {
-                let near = CommandSuggestion.closest(to: typo, among: subs)
-                let line = near.map { CommandGuess.shell([group, $0] + Array(rest.dropFirst(2))) }
-                return badUsage(
-                    "unknown command \"\(typo)\" for opps \(group) (it has \(subs.joined(separator: ", ")))" + (line.map { "; did you mean: \($0)" } ?? ""),
-                    "没有命令「\(typo)」：opps \(group) 的命令有 \(subs.joined(separator: "、"))" + (line.map { "。是指：\($0)" } ?? ""))
-            }
+            // `opps lead foo`: a word after a group with no default command that is none of its
+            // commands (near none), said as such.
+            if let (group, typo, subs) = Self.unknownSubcommand(rest) { return unknownCommand(group, typo, subs) }
             if let meant = ChineseCommandHelp.help.listsByItself(rest), let command = meant.first {
                 let line = CommandGuess.shell(meant)
                 return badUsage("opps \(command) lists by itself: run \(line)", "opps \(command) 本身就会列出：运行 \(line)")

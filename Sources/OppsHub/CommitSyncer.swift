@@ -91,6 +91,9 @@ final class CommitSyncer: Sendable {
             do {
                 try log.sync()
             } catch {
+                // The operator is told before any answer is refused: an answer that arrives once
+                // the failure is recorded is refused at once, without waiting on this thread.
+                failed(error)
                 let waiting = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
                     s.failure = error
                     s.syncing = false
@@ -98,7 +101,6 @@ final class CommitSyncer: Sendable {
                     s.waiting.removeAll()
                     return waiting
                 }
-                failed(error)
                 for answer in waiting { answer.resume(throwing: error) }
                 return
             }

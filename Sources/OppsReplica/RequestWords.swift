@@ -26,13 +26,7 @@ extension Replica {
         }
         guard chinese, case let .text(field) = request["field"], !field.isEmpty else { return who + request["requested"].canonicalText }
         let entity = target?.entity ?? "opportunity"
-        var pairs = [(field, request["value"].isNull ? "" : request["value"].canonicalText)]
-        if case let .text(with) = request["with"] {
-            for line in with.split(separator: "\n") {
-                guard let eq = line.firstIndex(of: "=") else { continue }
-                pairs.append((String(line[..<eq]), String(line[line.index(after: eq)...])))
-            }
-        }
+        let pairs = [(field, request["value"].isNull ? "" : request["value"].canonicalText)] + Self.carried(request)
         func shown(_ field: String, _ text: String) -> String {
             if text.isEmpty { return "（空）" }
             if field == workspace.entity(entity)?.stageField { return words.stage(text) }
@@ -41,6 +35,18 @@ extension Replica {
             return words.value(entity, field, value)
         }
         return who + pairs.map { words.field(entity, $0.0) + " → " + shown($0.0, $0.1) }.joined(separator: "，")
+    }
+}
+
+extension Replica {
+    /// What a request carries alongside its field (`with`: `loss_reason=price`, a line each), as
+    /// (field, canonical text) pairs; a line without `=` is not one.
+    public static func carried(_ request: Record) -> [(String, String)] {
+        guard case let .text(with) = request["with"] else { return [] }
+        return with.split(separator: "\n").compactMap { (line: Substring) -> (String, String)? in
+            guard let eq = line.firstIndex(of: "=") else { return nil }
+            return (String(line[..<eq]), String(line[line.index(after: eq)...]))
+        }
     }
 }
 

@@ -67,7 +67,7 @@ struct ListCommand: ParsableCommand {
             }
         }
         if mine && owner != nil { throw ValidationError(home.say("give --mine or --owner, not both", "--mine 和 --owner 只能给一个")) }
-        if !text.isEmpty && search != nil { throw ValidationError(home.say("give the text or --search, not both", "搜索的文字和 --search 只能给一个")) }
+        try searchedText(text, search, home)
         for (name, text) in [("--amount-min", amountMin), ("--amount-max", amountMax)] {
             if let text {
                 if ExactDecimal.typed(text) == nil {

@@ -40,14 +40,9 @@ func requestText(_ r: Replica, _ words: Vocabulary, _ request: Record, _ field: 
     case "target": return try valueText(r, words, request.entity, field, .reference(id))
     case "field": return request["field"].isNull ? nil : words.field(target.entity, request["field"].canonicalText)
     case "with":
-        // What it carries alongside (`loss_reason=price`, a line each): `输单原因 → 价格`.
-        guard case let .text(with) = request["with"] else { return nil }
-        let pairs = try with.split(separator: "\n").map { line -> String in
-            guard let eq = line.firstIndex(of: "=") else { return String(line) }
-            let (name, text) = (String(line[..<eq]), String(line[line.index(after: eq)...]))
-            return "\(words.field(target.entity, name)) → \(try shown(name, text) ?? text)"
-        }
-        return pairs.joined(separator: words.say.chinese ? "，" : ", ")
+        // What it carries alongside (`loss_reason=price`): `输单原因 → 价格`.
+        let pairs = try Replica.carried(request).map { name, text in "\(words.field(target.entity, name)) → \(try shown(name, text) ?? text)" }
+        return pairs.isEmpty ? nil : pairs.joined(separator: words.say.chinese ? "，" : ", ")
     default:
         guard case let .text(name) = request["field"], case let .text(text) = request["value"] else { return nil }
         return try shown(name, text)

@@ -154,6 +154,20 @@ extension Replica {
         return request
     }
 
+    /// What the hub writes because of this sync's pushed writes (`ReplicaStore.Following`): on
+    /// the records pushed to and the deals they hang off (a request's, an activity's). Nil when
+    /// the sync pushed nothing. Worked out once a sync, at its first page (the push is over).
+    func following(_ report: inout SyncReport) throws -> ReplicaStore.Following? {
+        if let known = report.following { return known }
+        guard !report.pushedIDs.isEmpty, let hub = try store.meta("hub").flatMap(ReplicaID.init(parsing:)) else { return nil }
+        var records = report.pushedIDs
+        for id in report.pushedIDs {
+            if case let .reference(deal)? = try store.view(id, workspace: workspace)?["opportunity"] { records.insert(deal) }
+        }
+        report.following = ReplicaStore.Following(hub: hub, records: records)
+        return report.following
+    }
+
     /// A pull sent on its own task (pipelining).
     static func ask(_ transport: any Transport, _ request: PullRequest, token: String) -> Task<PulledPage, any Error> {
         Task { try await pull(transport, request, token: token) }
@@ -181,7 +195,7 @@ extension Replica {
         var failure: (any Error)?
         var verified = true
         func applyPage() throws {
-            let applied = try store.applied(received, replica: id, user: user, workspace: workspace)
+            let applied = try store.applied(received, replica: id, user: user, workspace: workspace, following: try following(&report))
             report.pulled += applied.received
             report.news += applied.news
             report.newRecordCount += applied.newRecordCount

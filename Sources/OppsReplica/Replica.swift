@@ -229,6 +229,8 @@ public struct SyncReport: Sendable {
     /// The records the pushed writes touched.
     public var pushedRecords: Int { pushedIDs.count }
     var pushedIDs = Set<RecordID>()
+    /// What the hub writes because of the pushed writes (`Replica.following`), once worked out.
+    var following: ReplicaStore.Following?
     public var applied = 0
     /// Writes of mine that lost, were rejected or became proposals in this sync.
     public var conflicts = 0

@@ -31,6 +31,26 @@ extension ReplicaStore {
         public var heldOver: [UserName] = []
     }
 
+    /// What the hub writes because of a sync's own writes — a request made pending, an
+    /// approval's values written in the approver's name and who decided, a handed-off lead's
+    /// owner — is that user's doing, not news from others: a write the hub stamped (`hub`: the
+    /// hub's id), in its own name or this user's, to a record the sync pushed to or the deal
+    /// such a record hangs off (`records`). Its trail line says it followed (`HistoryLine.following`).
+    /// (A hub write of the same kind caused by another's write to the same record in the same
+    /// moment reads as following too: the other's own write is still news.)
+    public struct Following: Sendable {
+        public var hub: ReplicaID
+        public var records: Set<RecordID>
+        public init(hub: ReplicaID, records: Set<RecordID>) {
+            self.hub = hub
+            self.records = records
+        }
+
+        func covers(_ record: RecordID, _ stamp: Stamp, author: UserName, user: UserName) -> Bool {
+            stamp.replica == hub && records.contains(record) && (author == BatchDecider.systemAuthor || author == user)
+        }
+    }
+
     /// One of the user's writes, as a conflict record and a push's answer both name it.
     public struct OwnWrite: Sendable, Hashable {
         public var record: RecordID
@@ -42,7 +62,7 @@ extension ReplicaStore {
     }
 
     /// `apply`, saying also what of the page is news (`Applied`).
-    public func applied(_ page: ReceivedPage, replica: ReplicaID, user: UserName, workspace: Workspace) throws -> Applied {
+    public func applied(_ page: ReceivedPage, replica: ReplicaID, user: UserName, workspace: Workspace, following: Following? = nil) throws -> Applied {
         let numbering = WireNumbering(workspace)
         // The checksum of the confirmed state is kept up to date incrementally: each touched
         // record's old term goes out and its new term comes in (merge-semantics.md §8).
@@ -60,9 +80,11 @@ extension ReplicaStore {
             newRecordCount += 1
             if newRecords.count < Applied.newRecordsKept { newRecords.append(id) }
         }
-        // A record this replica made, every field of it as it wrote them, is its own coming back.
-        func madeHere(_ created: FieldState, _ stamps: some Sequence<Stamp>) -> Bool {
-            created.stamp.replica == replica && stamps.allSatisfy { $0.replica == replica }
+        func follows(_ id: RecordID, _ stamp: Stamp, _ author: UserName) -> Bool { following?.covers(id, stamp, author: author, user: user) ?? false }
+        // A record this replica made, every field of it as it wrote them (or the hub after
+        // them), is its own coming back.
+        func madeHere(_ id: RecordID, _ created: FieldState, _ states: some Sequence<FieldState>) -> Bool {
+            created.stamp.replica == replica && states.allSatisfy { $0.stamp.replica == replica || follows(id, $0.stamp, $0.author) }
         }
         var touched = Set<RecordID>()
         var records = [RecordID: Record]()
@@ -95,15 +117,16 @@ extension ReplicaStore {
                 if held.contains(id), let old = try confirmed(id, workspace: workspace) {
                     var changed = false
                     for (name, state) in r.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) where old[name] != state.value && state.stamp.replica != replica {
+                        let followed = follows(id, state.stamp, state.author)
                         // The hub's log of a stage move is not a change of its own (the move is).
-                        if name != workspace.stageHistory { changed = true }
+                        if name != workspace.stageHistory, !followed { changed = true }
                         try addHistory(
                             HistoryLine(
                                 record: id, field: name, old: old[name], new: state.value, author: state.author, hlc: state.stamp.hlc,
-                                source: "hub", rule: ""))
+                                source: "hub", rule: followed ? HistoryLine.following : ""))
                     }
                     if changed { news += 1 }
-                } else if !madeHere(r.created, r.fields.values.lazy.map(\.stamp)) {
+                } else if !madeHere(id, r.created, r.fields.values) {
                     news += 1
                     if !held.contains(id) { arrived(id, creator: r.created.author) }
                 }
@@ -128,7 +151,7 @@ extension ReplicaStore {
                 stored.append(w)
                 touched.insert(w.id)
                 received += 1
-                if !madeHere(w.created, w.fields.lazy.map(\.state.stamp)) {
+                if !madeHere(w.id, w.created, w.fields.lazy.map(\.state)) {
                     news += 1
                     arrived(w.id, creator: w.created.author)
                 }
@@ -142,7 +165,8 @@ extension ReplicaStore {
             touched.insert(le.record)
             // The hub's line in the stage log, written for a stage move (this laptop's own, as
             // often as not), is not news: the move is, when another made it.
-            if le.stamp.replica != replica, le.field != workspace.stageHistory {
+            let followed = le.stamp.replica != replica && follows(le.record, le.stamp, le.author)
+            if le.stamp.replica != replica, le.field != workspace.stageHistory, !followed {
                 news += 1
                 if settling { newsChanges.insert(Change(record: le.record, field: le.field, hlc: le.stamp.hlc)) }
             }
@@ -151,7 +175,7 @@ extension ReplicaStore {
                 try addHistory(
                     HistoryLine(
                         record: le.record, field: le.field, old: before, new: le.value, author: le.author, hlc: le.stamp.hlc,
-                        source: "hub", rule: ""))
+                        source: "hub", rule: followed ? HistoryLine.following : ""))
             } else if le.kind == .delete {
                 // A delete reaches only a replica that held the record (§7.2): its trail says so.
                 try addHistory(

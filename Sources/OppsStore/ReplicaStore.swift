@@ -25,6 +25,9 @@ public struct HistoryLine: Sendable, Hashable {
     /// `local` (an edit here), `hub` (a change pulled), `conflict`.
     public var source: String
     public var rule: String
+    /// The rule of a line pulled from the hub that the hub wrote because of this laptop's own
+    /// write (`ReplicaStore.applied`): the writer's doing, not another's.
+    public static let following = "follows"
 
     public init(record: RecordID, field: String, old: Value, new: Value, author: UserName, hlc: HLC, source: String, rule: String) {
         self.record = record
@@ -676,7 +679,7 @@ public final class ReplicaStore {
     public func historyEnd() throws -> Int64 { try database.query("SELECT coalesce(max(position), 0) FROM history").first?[0].int ?? 0 }
 
     /// The records of `entities` that lines pulled from the hub after `position` changed — lines
-    /// not by `author` and not of `field`, nor of a write a conflict line settled (one that held
+    /// not by `author` and not of `field`, nor following this laptop's own write, nor of a write a conflict line settled (one that held
     /// when it reached the hub and lost later) — each once, in the order the sync first changed
     /// them. Ids only, nothing decoded: a catch-up of 100,000 changes names its deals without
     /// reading their values (`pulledHistory(of:after:)` reads the few a surface shows).
@@ -686,7 +689,8 @@ public final class ReplicaStore {
         return try database.query(
             """
             SELECT h.record FROM history h JOIN records r ON r.id = h.record
-            WHERE h.position > ? AND h.source = 'hub' AND h.author != ? AND h.field IS NOT ? AND r.entity IN (\(marks))
+            WHERE h.position > ? AND h.source = 'hub' AND h.rule != '\(HistoryLine.following)' AND h.author != ? AND h.field IS NOT ?
+              AND r.entity IN (\(marks))
               AND h.position NOT IN (
                 SELECT s.position FROM history c CROSS JOIN history s ON s.record = c.record AND s.hlc = c.hlc AND s.field = c.field AND s.source = 'hub'
                 WHERE c.position > ? AND c.source = 'conflict')
@@ -705,7 +709,8 @@ public final class ReplicaStore {
         try database.query(
             """
             SELECT record, field, old, new, author, hlc, source, rule FROM history h
-            WHERE record = ? AND position > ? AND source = 'hub' AND NOT EXISTS (\(Self.settled)) ORDER BY position
+            WHERE record = ? AND position > ? AND source = 'hub' AND rule != '\(HistoryLine.following)' AND NOT EXISTS (\(Self.settled))
+            ORDER BY position
             """,
             [.blob(record.bytes), .integer(position)]
         ).map(Self.historyLine)

@@ -137,4 +137,39 @@ import Testing
             #expect(othersSync.code == 0 && zh.hasPrefix("没有待推送的修改；") && !zh.contains("Beta pilot"), "not \(other)'s to see: \(zh)")
         }
     }
+
+    /// What the hub writes because of one's own write — a request made pending, an approval's
+    /// values, who decided — follows that write: not news from others to the one who wrote it,
+    /// and said as such in the record's trail. To everyone else it is news as before.
+    @Test func whatTheHubWritesAfterMyWriteIsNotOthersNews() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let sam = f.home("sam"), max = f.home("max")
+            let id = try #require(await opps("new", "Doomed", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("stage", id, "lost", "--reason", "price", "--home", sam).code == 0)
+            // The requester: the hub marks the request pending (and the deal) right after it.
+            let asked = await opps("sync", "--home", sam, "--json")
+            #expect(asked.code == 0 && asked.json?["pushed"]?.int ?? 0 > 0, "\(asked.stdout)")
+            #expect(asked.json?["from_others"]?.int == 0, "\(asked.stdout)")
+            let request = try #require(await opps("approvals", "--home", sam, "--json").json?.array?.first?["id"]?.string)
+            #expect(await opps("sync", "--home", max).code == 0)
+            // The approver: the hub writes the approved values as hers, and who decided.
+            #expect(await opps("approve", request, "--home", max).code == 0)
+            let approved = await opps(["sync", "--home", max], environment: ["LANG": "C", "COLUMNS": "80"])
+            #expect(approved.code == 0 && approved.stdout.hasSuffix("; nothing new from others\n"), "\(approved.stdout)")
+            #expect(await opps("show", id, "--home", max, "--json").json?["fields"]?["stage"]?.string == "lost")
+            let trail = await opps(["history", id, "--home", max], environment: ["LANG": "C"]).stdout
+            #expect(unspaced(trail).contains(unspaced("max stage: discovery → lost [from the hub, after your change]")), "\(trail)")
+            let zh = await opps("history", id, "--home", max, "--locale", "zh-CN").stdout
+            #expect(unspaced(zh).contains(unspaced("max 阶段：需求挖掘 → 输单【来自服务器，随你的修改】")), "\(zh)")
+            // The requester reads it as the approver's doing.
+            let told = await opps(["sync", "--home", sam], environment: ["LANG": "C", "COLUMNS": "80"])
+            let code = ShortID.shown(try #require(RecordID(parsing: id)))
+            #expect(told.code == 0 && told.stdout.contains("\n  \(code) Doomed: ") && told.stdout.contains("stage → lost"), "\(told.stdout)")
+            #expect(!told.stdout.contains("nothing new from others"), "\(told.stdout)")
+        }
+    }
 }

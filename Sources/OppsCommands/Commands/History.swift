@@ -43,6 +43,7 @@ struct HistoryCommand: ParsableCommand {
                 let why = parts.count > 1 ? words.reason(rule: parts[1], entity: entity, field: h.field, chinese: say.chinese) : ""
                 return say("here, \(outcome)" + (why.isEmpty ? "" : ": \(why)"), "本机，\(outcome)" + (why.isEmpty ? "" : "：\(why)"))
             case "hub":
+                if h.rule == HistoryLine.following { return say("from the hub, after your change", "来自服务器，随你的修改") }
                 return say("from the hub", "来自服务器")
             case "conflict":
                 let why = words.reason(rule: h.rule, entity: entity, field: h.field, chinese: say.chinese)

@@ -115,7 +115,10 @@ enum ChineseCommandHelp {
             "跟进速度：从移交到第一次活动的时间，以及每个负责人每个商机的跟进次数",
             "只计在此期间移交（第一次进入移交阶段）的商机；移交之后的活动算作跟进。小时数保留两位小数。\n\n例子：opps report follow-up --from 2026-11-01"
         ),
-        "export": (nil, "类型写名称或标签。以 =、+、-、@ 开头的文字（不是数字）前面加一个撇号，电子表格把它当文字而不当公式运行；opps-hub import 会把撇号去掉。\n\n例子：opps export 客户 > accounts.csv（或 --type 客户）"),
+        "export": (
+            nil,
+            "类型写名称或标签。以 =、+、-、@ 开头的文字（不是数字）前面加一个撇号，电子表格把它当文字而不当公式运行；opps-hub import 会把撇号去掉。\n\n例子：opps export 客户 > accounts.csv（或 --type 客户）\n\n--sheet 写出给电子表格（Excel、WPS、Numbers）看的同一批记录：表头是标签，关联记录写名称，选项写它的显示文字，金额是不带千分位的数字，时间是本地时间，每行以 opps 能认回的短 id 开头，文件开头带字节顺序标记，Excel 打开中文不会乱码。opps-hub import 不读这种形式，它读不带 --sheet 的导出。\n\n例子：opps export --sheet > 商机.csv"
+        ),
         "conflicts": (nil, "例子：opps conflicts，然后 opps conflicts restore 12 或 opps conflicts dismiss 12"),
         "conflicts list": ("列出未处理的冲突（默认子命令）", "例子：opps conflicts --json"),
         "conflicts dismiss": ("把冲突放到一边：你已看过，保留现在的值", "只改本机的列表；服务器保留这条冲突的记录。\n\n例子：opps conflicts dismiss 12"),
@@ -283,6 +286,7 @@ enum ChineseCommandHelp {
         "board date": "计算逾期标记所用的今天日期，YYYY-MM-DD（默认：本机时钟的今天）",
         "export kind": "记录类型，同 --type",
         "export csv": "以 CSV 输出（目前唯一的格式，也是默认）",
+        "export sheet": "给电子表格看：标签、名称、本地时间、字节顺序标记（不能给 opps-hub import）",
         "export type": "记录类型：opportunity（商机）、account（客户）、contact（联系人）、activity（跟进记录）、task（任务）、approval（审批）、membership（团队成员）",
         "conflicts list json": "以 JSON 数组输出（record、field、mine、winner、winner_author、rule、outcome、at）",
         "conflicts dismiss number": "冲突的编号（opps conflicts 中 # 后面的数字）",

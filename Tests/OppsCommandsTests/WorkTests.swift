@@ -1,4 +1,5 @@
 import Foundation
+import OppsCSV
 import OppsCommands
 import OppsConsole
 import OppsCore
@@ -198,6 +199,42 @@ struct OppsReplicaProbe {
             #expect(await opps("export", "--home", f.home("sam")).stdout == r.stdout)
             #expect(await opps("export", "--type", "客户", "--home", f.home("sam")).stdout == accounts.stdout)
             #expect(await opps("export", "--csv", "--type", "widget", "--home", f.home("sam")).code == 1)
+        }
+    }
+
+    /// `--sheet`: the same records for a person with a spreadsheet — headed by labels, references
+    /// by name, choices as they read, numbers a spreadsheet sums, a byte-order mark so Excel reads
+    /// Chinese — each row led by the short id opps takes back.
+    @Test func aSheetIsForReadingInASpreadsheet() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let sam = f.home("sam")
+            #expect(await opps("init", "--hub", url, "--token", f.tokens["sam"]!, "--home", sam, "--locale", "zh-CN").code == 0)
+            let id = try #require(
+                await opps("new", "华信物流 续约", "--account", "华信物流", "--amount", "1200000", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("set", id, "赢率=40", "下一步==先报价", "--home", sam).code == 0)
+            let sheet = await opps("export", "商机", "--sheet", "--home", sam)
+            #expect(sheet.code == 0, "\(sheet.stderr)")
+            #expect(sheet.stdout.hasPrefix("\u{FEFF}"), "a byte-order mark first")
+            let rows = try CSV.parse(sheet.stdout).map(\.fields)
+            #expect(rows.count == 2, "\(rows)")
+            let header = try #require(rows.first), row = try #require(rows.last)
+            #expect(Array(header.prefix(5)) == ["编号", "名称", "客户", "联系人", "金额"], "\(header)")
+            #expect(header.suffix(2) == ["创建时间", "创建人"], "\(header)")
+            #expect(!header.contains { $0.hasPrefix("stage") || $0 == "阶段记录" || $0 == "id" }, "no storage columns: \(header)")
+            func cell(_ label: String) -> String? { header.firstIndex(of: label).map { row[$0] } }
+            #expect([cell("客户"), cell("金额"), cell("币种"), cell("赢率")] == ["华信物流", "1200000.00", "人民币", "40%"], "\(header) \(row)")
+            #expect(cell("阶段") == "线索" || cell("阶段") == "需求挖掘", "a stage by its label: \(row)")
+            // A text a spreadsheet would run as a formula is still guarded.
+            #expect(sheet.stdout.contains(",'=先报价,") || sheet.stdout.contains(",\"'=先报价\","), "\(sheet.stdout)")
+            // The id it leads with is one opps takes back.
+            let code = row[0]
+            let shown = await opps("show", code, "--home", sam, "--json")
+            #expect(code.count == 8 && shown.json?["id"]?.string == id, "\(code)")
+            // In English, the header in English; the lossless form is unchanged (no mark, ids).
+            let english = await opps("export", "--sheet", "--home", sam, "--locale", "en").stdout
+            #expect(english.hasPrefix("\u{FEFF}ID,Name,Account,Contact,Amount,"), "\(english.prefix(80))")
+            #expect(await opps("export", "--home", sam).stdout.hasPrefix("id,name,account,"))
         }
     }
 }

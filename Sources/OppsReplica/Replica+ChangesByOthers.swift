@@ -16,6 +16,9 @@ public struct ChangeByOthers: Sendable {
     /// A record another made, new here (no fields: it came whole): this one (a deal, an
     /// account), or one on this deal (an activity, a task: its entity and its text).
     public var made: Made?
+    /// More records others made on this deal, new here, said on the same line (a request and
+    /// the deal's approval state it set read as one event).
+    public var alsoMade: [(entity: String, text: String?)] = []
     /// A deal made by another and owned by someone else (a lead handed off, assigned by the
     /// hub): its owner, so that a rep reads that it is now hers. Nil otherwise.
     public var owner: UserName?
@@ -36,6 +39,28 @@ public struct ChangeByOthers: Sendable {
             } ?? ""
         return chinese ? "（\(who.joined(separator: "、"))\(owned)）" : " (\(who.joined(separator: ", "))\(owned))"
     }
+
+    /// The line every surface says (`云帆物流 扩容：折扣 → 12.5%（lin）`, `新商机「…」（wei）`,
+    /// `…：审批状态 → 待审批、新审批（wei、服务器）`), its values as `value` reads them (a
+    /// reference by name, an amount grouped). `deleted`: the surface's words for a deletion.
+    public func sentence(
+        _ words: Vocabulary, chinese: Bool, reader: UserName, deleted: String, value: (String, String, Value) throws -> String
+    ) rethrows -> String {
+        func say(_ en: String, _ zh: String) -> String { chinese ? zh : en }
+        let name = self.name ?? words.entity(entity)
+        func child(_ entity: String, _ text: String?) -> String {
+            let what = words.entity(entity)
+            return say("new \(what)\(text.map { " \"\($0)\"" } ?? "")", "新\(what)\(text.map { "「\($0)」" } ?? "")")
+        }
+        if case .record? = made {
+            let entity = words.entity(self.entity)
+            return say("new \(entity): \(name)", "新\(entity)「\(name)」") + by(chinese: chinese, reader: reader)
+        }
+        var parts = try fields.map { field, v in field.isEmpty ? deleted : "\(words.field(entity, field)) → \(try value(entity, field, v))" }
+        if case let .child(entity, text)? = made { parts.append(child(entity, text)) }
+        parts += alsoMade.map { child($0.entity, $0.text) }
+        return say("\(name): " + parts.joined(separator: "; "), "\(name)：" + parts.joined(separator: "、")) + by(chinese: chinese, reader: reader)
+    }
 }
 
 extension Replica {
@@ -48,13 +73,27 @@ extension Replica {
         // The kept ids (20 at most) read, deals first, then what was made on a deal, then the
         // rest (an account, a contact): a rep reads the deal handed to her before its company.
         var made: [(rank: Int, change: ChangeByOthers)] = []
-        for id in report.newRecords where shown.count < limit {
+        var merged = 0
+        for id in report.newRecords {
             guard let record = try record(id) else { continue }
             if workspace.entity(record.entity)?.stageField == nil, case let .reference(parent) = record["opportunity"], let deal = try self.record(parent) {
-                let c = ChangeByOthers(
-                    record: deal.id, entity: deal.entity, name: deal.nameText, fields: [], authors: [record.creator],
-                    made: .child(entity: record.entity, text: record.subjectText?.canonicalText))
-                made.append((1, c))
+                let child = (entity: record.entity, text: record.subjectText?.canonicalText)
+                // On a deal already said: on its line (a request, and the approval state it set).
+                func fold(_ c: inout ChangeByOthers) {
+                    c.alsoMade.append(child)
+                    if !c.authors.contains(record.creator) { c.authors.insert(record.creator, at: 0) }
+                    merged += 1
+                }
+                if let i = shown.firstIndex(where: { $0.record == deal.id && $0.made == nil }) {
+                    fold(&shown[i])
+                } else if let i = made.firstIndex(where: { $0.change.record == deal.id && $0.rank == 1 }) {
+                    fold(&made[i].change)
+                } else {
+                    let c = ChangeByOthers(
+                        record: deal.id, entity: deal.entity, name: deal.nameText, fields: [], authors: [record.creator],
+                        made: .child(entity: child.entity, text: child.text))
+                    made.append((1, c))
+                }
             } else {
                 var c = ChangeByOthers(record: id, entity: record.entity, name: record.nameText, fields: [], authors: [record.creator], made: .record)
                 if let owner = record.owner, owner != record.creator { c.owner = owner }
@@ -64,7 +103,7 @@ extension Replica {
         // (A stable sort: within a rank, the order the sync brought them.)
         let ranked = made.enumerated().sorted { ($0.element.rank, $0.offset) < ($1.element.rank, $1.offset) }.map(\.element.change)
         shown += ranked.prefix(max(0, limit - shown.count))
-        return (shown, count + report.newRecordCount)
+        return (shown, count + report.newRecordCount - merged)
     }
 
     /// The deals others changed since the trail ended at `position` (`ReplicaStore.historyEnd`

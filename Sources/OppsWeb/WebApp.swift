@@ -321,22 +321,11 @@ public actor WebApp {
         let changed = try replica.changesByOthers(report, after: position, first: 5)
         let short = try codes()
         var lines: [(text: String, link: String?)] = try changed.shown.map { c in
-            let name = c.name ?? words.entity(c.entity)
-            let by = c.by(chinese: t.chinese, reader: replica.user)
             let link = replica.workspace.entity(c.entity)?.stageField != nil ? "/deal/" + short(c.record) : nil
-            switch c.made {
-            case .record?:
-                let entity = words.entity(c.entity)
-                return (t("new \(entity): \(name)", "新\(entity)「\(name)」") + by, link)
-            case let .child(entity, text)?:
-                let what = words.entity(entity)
-                return (t("\(name): new \(what)\(text.map { " \"\($0)\"" } ?? "")", "\(name)：新\(what)\(text.map { "「\($0)」" } ?? "")") + by, link)
-            case nil:
-                let fields = try c.fields.map { field, value -> String in
-                    field.isEmpty ? t("deleted", "已删除") : "\(words.field(c.entity, field)) → \(try readable(value, c.entity, field, words: words, t: t))"
-                }
-                return (t("\(name): " + fields.joined(separator: "; "), "\(name)：" + fields.joined(separator: "、")) + by, link)
+            let text = try c.sentence(words, chinese: t.chinese, reader: replica.user, deleted: t("deleted", "已删除")) {
+                try readable($2, $0, $1, words: words, t: t)
             }
+            return (text, link)
         }
         let more = changed.count - changed.shown.count
         if more > 0 { lines.append((t("…and \(more) more", "…还有 \(more) 项"), nil)) }

@@ -155,6 +155,7 @@ import Testing
             #expect(asked.code == 0 && asked.json?["pushed"]?.int ?? 0 > 0, "\(asked.stdout)")
             #expect(asked.json?["from_others"]?.int == 0, "\(asked.stdout)")
             let request = try #require(await opps("approvals", "--home", sam, "--json").json?.array?.first?["id"]?.string)
+            let code = ShortID.shown(try #require(RecordID(parsing: id)))
             #expect(await opps("sync", "--home", max).code == 0)
             // The approver: the hub writes the approved values as hers, and who decided.
             #expect(await opps("approve", request, "--home", max).code == 0)
@@ -167,9 +168,20 @@ import Testing
             #expect(unspaced(zh).contains(unspaced("max 阶段：需求挖掘 → 输单【来自服务器，随你的修改】")), "\(zh)")
             // The requester reads it as the approver's doing.
             let told = await opps(["sync", "--home", sam], environment: ["LANG": "C", "COLUMNS": "80"])
-            let code = ShortID.shown(try #require(RecordID(parsing: id)))
             #expect(told.code == 0 && told.stdout.contains("\n  \(code) Doomed: ") && told.stdout.contains("stage → lost"), "\(told.stdout)")
             #expect(!told.stdout.contains("nothing new from others"), "\(told.stdout)")
+            // A request that locks its deal: the approver reads the request and the deal's
+            // approval state it set as one line, in both languages.
+            let other = try #require(await opps("new", "Locked", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("set", other, "discount=20", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam, "--json").json?["from_others"]?.int == 0)
+            let otherCode = ShortID.shown(try #require(RecordID(parsing: other)))
+            let news = await opps(["sync", "--home", max], environment: ["LANG": "C", "COLUMNS": "100"])
+            let lines = news.stdout.split(separator: "\n").map(String.init)
+            #expect(news.code == 0 && lines.count == 2, "\(news.stdout)")
+            #expect(unspaced(lines.dropFirst().joined()) == unspaced("\(otherCode) Locked: approval_state → pending; new approval (sam, the hub)"), "\(news.stdout)")
         }
     }
 }

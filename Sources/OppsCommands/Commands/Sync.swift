@@ -89,22 +89,7 @@ func printChangesByOthers(_ r: Replica, _ words: Vocabulary, _ report: SyncRepor
     let changed = try r.changesByOthers(report, after: position, first: 5)
     let short = try r.shortIDs()
     for c in changed.shown {
-        let name = c.name ?? words.entity(c.entity)
-        let by = c.by(chinese: say.chinese, reader: r.user)
-        let line: String
-        switch c.made {
-        case .record?:
-            let entity = words.entity(c.entity)
-            line = say("new \(entity): \(name)", "新\(entity)「\(name)」") + by
-        case let .child(entity, text)?:
-            let what = words.entity(entity)
-            line = say("\(name): new \(what)\(text.map { " \"\($0)\"" } ?? "")", "\(name)：新\(what)\(text.map { "「\($0)」" } ?? "")") + by
-        case nil:
-            let fields = try c.fields.map { field, value in
-                field.isEmpty ? say.deletedTheRecord : "\(words.field(c.entity, field)) → \(try valueText(r, words, c.entity, field, value))"
-            }
-            line = say("\(name): " + fields.joined(separator: "; "), "\(name)：" + fields.joined(separator: "、")) + by
-        }
+        let line = try c.sentence(words, chinese: say.chinese, reader: r.user, deleted: say.deletedTheRecord) { try valueText(r, words, $0, $1, $2) }
         Console.out(hanging("  \(short(c.record)) ", line))
     }
     if changed.count > changed.shown.count { Console.out(say.moreChanges(changed.count - changed.shown.count)) }

@@ -63,6 +63,7 @@ enum Assets {
         .legend .key { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin: 0 4px 0 10px; vertical-align: -1px; }
         .legend .key.fc-pipeline { background: #b2ddff; } .legend .key.fc-weighted { background: #2e90fa; } .legend .key.fc-won { background: #12b76a; }
         table.forecast th { width: auto; white-space: nowrap; } table.forecast td { white-space: nowrap; } table.forecast td.num { text-align: right; }
+        table.requests .num { text-align: right; white-space: nowrap; }
         .funnel.s4 { fill: #175cd3; } .funnel.s5 { fill: #1849a9; } .funnel.s6 { fill: #12b76a; } .funnel.s7 { fill: #f97066; }
         button { white-space: nowrap; font: inherit; padding: 3px 10px; border: 1px solid #b8c2cc; background: #fff; border-radius: 5px; cursor: pointer; }
         button:hover { border-color: var(--accent); }
@@ -87,6 +88,7 @@ enum Assets {
           table.requests td:first-child a { font-weight: 600; }
           table.requests td[data-label]::before { content: attr(data-label); color: var(--muted); }
           table.requests td:empty { display: none; }
+          table.requests td.num { text-align: left; }
           table.requests form.inline { flex-wrap: wrap; margin-top: 4px; }
           table.requests form.inline input[name=note] { flex: 1 1 100%; }
           /* Charts drawn for a phone's width (their words at the page's size), and the forecast's

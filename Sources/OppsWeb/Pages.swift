@@ -519,8 +519,14 @@ extension WebApp {
             let state = a["state"].isNull ? t("requested (not yet at the hub)", "已申请（尚未到达服务器）") : words.member(name, "state", a["state"].canonicalText)
             // What it asks for: each field by its label and each value as it reads (in Chinese), or the request's own text.
             let asked = a["field"].isNull ? words.member(name, "kind", a["kind"].canonicalText) : r.requested(a, words: words, chinese: t.chinese)
+            // The deal's amount beside what is asked (a discount is decided on what it takes off).
+            let amount =
+                deal.map { d in
+                    d["amount"].isNull ? "" : groupedAmount(d["amount"].canonicalText) + (d["currency"].isNull ? "" : " " + d["currency"].canonicalText)
+                } ?? ""
             var s =
-                "<tr><td>\(deal.map { "<a href=\"/deal/\(short($0.id))\">\(esc($0["name"].canonicalText))</a>" } ?? "")</td><td>\(esc(asked))</td>"
+                "<tr><td>\(deal.map { "<a href=\"/deal/\(short($0.id))\">\(esc($0["name"].canonicalText))</a>" } ?? "")</td>"
+                + "<td class=\"num\" data-label=\"\(esc(t("Amount: ", "金额：")))\">\(esc(amount))</td><td>\(esc(asked))</td>"
             // On a phone a row is a card, each cell a line, the two short ones named (Assets.css).
             s += "<td data-label=\"\(esc(t("By: ", "申请人：")))\">\(esc(a.creator))</td><td data-label=\"\(esc(t("State: ", "状态：")))\">\(esc(state))</td><td>"
             if decide {
@@ -536,7 +542,8 @@ extension WebApp {
             guard !list.isEmpty else { return "<p class=\"none\">\(esc(none))</p>" }
             return try "<div class=\"wide\"><table class=\"list requests\">\(head)" + list.map { try row($0, decide: decide) }.joined() + "</table></div>"
         }
-        let head = "<tr><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Request", "申请")))</th><th>\(esc(t("By", "申请人")))</th><th>\(esc(t("State", "状态")))</th><th></th></tr>"
+        let head =
+            "<tr><th>\(esc(t("Deal", "商机")))</th><th class=\"num\">\(esc(t("Amount", "金额")))</th><th>\(esc(t("Request", "申请")))</th><th>\(esc(t("By", "申请人")))</th><th>\(esc(t("State", "状态")))</th><th></th></tr>"
         if approver {
             html += "<h2>\(esc(t("Waiting for my decision", "待我审批"))) <span class=\"count\">\(waiting.count)</span></h2>"
             html += try table(waiting, decide: true, none: t("Nothing waits for your decision.", "没有等你审批的申请。"))

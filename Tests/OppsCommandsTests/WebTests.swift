@@ -343,9 +343,14 @@ import Testing
             #expect(await f.initReplica("sam", url).code == 0)
             #expect(await f.initReplica("max", url).code == 0)
             let (id, request) = try await f.aLossWaitingForMax()
+            #expect(await opps("set", id, "amount=1200000", "currency=CNY", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
             try await Self.serving(f, user: "max") { web in
                 let list = try await web.send("/approvals")
                 #expect(list.body.contains("Doomed") && list.body.contains("value=\"approved\""))
+                // The deal's amount beside what is asked.
+                #expect(list.body.contains("<td class=\"num\" data-label=\"Amount: \">1,200,000.00 CNY</td>"), "\(list.body.suffix(900))")
                 #expect(list.body.contains("stage → lost, loss_reason → price"), "\(list.body.suffix(900))")
                 let zh = try await web.send("/approvals", headers: [("Accept-Language", "zh-CN")]).body
                 #expect(zh.contains("阶段 → 输单，输单原因 → 价格"), "\(zh.suffix(900))")

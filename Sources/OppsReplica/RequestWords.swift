@@ -1,10 +1,11 @@
 import OppsCore
 
 extension Replica {
-    /// What an approval request asks for, in a Chinese reader's words — `阶段 → 输单，输单原因 → 价格`
-    /// — made from the request's own fields (`field`, `value`, the `with` it carries). Its stored
-    /// `requested` text is names and canonical values, the same for every reader: what an
-    /// English reader reads, and what a request naming no field shows.
+    /// What an approval request asks for, in the reader's words — `阶段 → 输单，输单原因 → 价格`,
+    /// `discount → 18%` — made from the request's own fields (`field`, `value`, the `with` it
+    /// carries), each value as the field shows it. Its stored `requested` text (names and
+    /// canonical values, the same for every reader: `discount → 18`) is what a request naming
+    /// no field shows.
     ///
     /// A team change says whose membership it is, and as a sentence when it adds or removes
     /// them (`eve joins the team (expert)`, `eve 离开团队`; else `eve：状态 → …`): its fields
@@ -24,17 +25,17 @@ extension Replica {
             }
             who = user + (chinese ? "：" : ": ")
         }
-        guard chinese, case let .text(field) = request["field"], !field.isEmpty else { return who + request["requested"].canonicalText }
+        guard case let .text(field) = request["field"], !field.isEmpty else { return who + request["requested"].canonicalText }
         let entity = target?.entity ?? "opportunity"
         let pairs = [(field, request["value"].isNull ? "" : request["value"].canonicalText)] + Self.carried(request)
         func shown(_ field: String, _ text: String) -> String {
-            if text.isEmpty { return "（空）" }
+            if text.isEmpty { return chinese ? "（空）" : "(empty)" }
             if field == workspace.entity(entity)?.stageField { return words.stage(text) }
             guard let f = workspace.entity(entity)?.field(field), let value = try? parse(text, for: f, of: entity) else { return text }
-            if case let .boolean(b) = value { return b ? "是" : "否" }
+            if case let .boolean(b) = value { return chinese ? (b ? "是" : "否") : (b ? "true" : "false") }
             return words.value(entity, field, value)
         }
-        return who + pairs.map { words.field(entity, $0.0) + " → " + shown($0.0, $0.1) }.joined(separator: "，")
+        return who + pairs.map { words.field(entity, $0.0) + " → " + shown($0.0, $0.1) }.joined(separator: chinese ? "，" : ", ")
     }
 }
 

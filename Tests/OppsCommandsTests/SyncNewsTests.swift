@@ -182,6 +182,9 @@ import Testing
             let lines = news.stdout.split(separator: "\n").map(String.init)
             #expect(news.code == 0 && lines.count == 2, "\(news.stdout)")
             #expect(unspaced(lines.dropFirst().joined()) == unspaced("\(otherCode) Locked: approval_state → pending; new approval (sam, the hub)"), "\(news.stdout)")
+            // What it asks for reads as the field shows its value, in English too.
+            let asked = await opps(["approvals", "--home", max], environment: ["LANG": "C"]).stdout
+            #expect(asked.contains(" discount → 20%  by sam"), "\(asked)")
         }
     }
 }

@@ -351,7 +351,7 @@ import Testing
                 #expect(list.body.contains("Doomed") && list.body.contains("value=\"approved\""))
                 // The deal's amount beside what is asked.
                 #expect(list.body.contains("<td class=\"num\" data-label=\"Amount: \">1,200,000.00 CNY</td>"), "\(list.body.suffix(900))")
-                #expect(list.body.contains("stage → lost, loss_reason → price"), "\(list.body.suffix(900))")
+                #expect(list.body.contains("stage → lost, loss reason → price"), "\(list.body.suffix(900))")
                 let zh = try await web.send("/approvals", headers: [("Accept-Language", "zh-CN")]).body
                 #expect(zh.contains("阶段 → 输单，输单原因 → 价格"), "\(zh.suffix(900))")
                 let board = try await web.send("/?closed=1")

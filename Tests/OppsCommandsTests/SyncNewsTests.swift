@@ -183,8 +183,8 @@ import Testing
             #expect(news.code == 0 && lines.count == 2, "\(news.stdout)")
             #expect(unspaced(lines.dropFirst().joined()) == unspaced("\(otherCode) Locked: approval_state → pending; new approval (sam, the hub)"), "\(news.stdout)")
             // What it asks for reads as the field shows its value, in English too.
-            let asked = await opps(["approvals", "--home", max], environment: ["LANG": "C"]).stdout
-            #expect(asked.contains(" discount → 20%  by sam"), "\(asked)")
+            let waiting = await opps(["approvals", "--home", max], environment: ["LANG": "C"]).stdout
+            #expect(waiting.contains(" discount → 20%  by sam"), "\(waiting)")
         }
     }
 }

@@ -46,7 +46,9 @@ extension Vocabulary {
     /// The rules' detail of a proposal or a refusal, for a reader: theirs in English, the rule's
     /// sentence in Chinese.
     public func detail(_ rule: RuleID, _ detail: String, entity: String, field: String, chinese: Bool) -> String {
-        chinese ? chineseReason(rule, entity: entity, field: field) : detail
+        if chinese { return chineseReason(rule, entity: entity, field: field) }
+        // The threshold as the field shows it (`discount above 10%`), not as the rule stores it (`10.00`).
+        return rule == .approvalRequired ? englishReason(rule, entity: entity, field: field) : detail
     }
 
     /// Why `rule` decided a write to `field` of an `entity` record, in Chinese (a creation or a

@@ -33,7 +33,7 @@ import Testing
             #expect(story[1].hasSuffix("stage discovery → solution"))
             #expect(story[2].contains("visit at Omega HQ: met the CFO"))
             #expect(story[3].contains("\"send the quote\" due 2026-12-04") && story[3].hasSuffix("open"))
-            #expect(story[4].contains("for discount → 15.00: pending"))
+            #expect(story[4].contains("for discount → 15%: pending"))
             #expect(!before.stdout.contains("stage_log"), "the stage log reads as the timeline")
             // The manager decides; after both sync, the rep's timeline says so.
             #expect(await opps("sync", "--home", sam).code == 0)

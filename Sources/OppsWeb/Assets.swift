@@ -64,6 +64,7 @@ enum Assets {
         .legend .key.fc-pipeline { background: #b2ddff; } .legend .key.fc-weighted { background: #2e90fa; } .legend .key.fc-won { background: #12b76a; }
         table.forecast th { width: auto; white-space: nowrap; } table.forecast td { white-space: nowrap; } table.forecast td.num { text-align: right; }
         table.requests .num { text-align: right; white-space: nowrap; }
+        p.download { margin: 4px 0 8px; font-size: 13px; }
         .funnel.s4 { fill: #175cd3; } .funnel.s5 { fill: #1849a9; } .funnel.s6 { fill: #12b76a; } .funnel.s7 { fill: #f97066; }
         button { white-space: nowrap; font: inherit; padding: 3px 10px; border: 1px solid #b8c2cc; background: #fff; border-radius: 5px; cursor: pointer; }
         button:hover { border-color: var(--accent); }

@@ -101,6 +101,8 @@ extension WebApp {
         html += " <label>\(esc(t("Deal or account", "商机或客户"))) <input name=\"q\" value=\"\(esc(q.text ?? ""))\"></label>"
         html +=
             " <label><input type=\"checkbox\" name=\"closed\" value=\"1\"\(q.closed || onlyClosed ? " checked" : "")> \(esc(t("closed stages", "含已结束阶段")))</label> <button>\(esc(t("Filter", "筛选")))</button></form>"
+        // Every deal here for a spreadsheet (Excel, WPS), as `opps export --sheet` writes them.
+        html += "<p class=\"download\"><a href=\"/export.csv\" download>\(esc(t("Download all deals for a spreadsheet (CSV)", "下载全部商机（表格，CSV）")))</a></p>"
         // A new deal, where this user may make one: folded away, open on a laptop with no deal yet.
         if let entity = r.workspace.entity("opportunity"), let stages = entity.create[r.role] {
             // Marketing's deals start as leads (Replica.newOpportunity): the form says so.

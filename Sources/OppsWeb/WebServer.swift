@@ -57,6 +57,8 @@ public struct WebServer: Sendable {
     }
 
     static let cookie = "opps_web"
+    /// What RFC 5987 lets a header's `filename*` hold unencoded (ASCII letters, digits, `-._~`).
+    static let attributeCharacters = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
     static let languageCookie = "opps_lang"
 
     public func router() -> Router<BasicRequestContext> {
@@ -103,6 +105,16 @@ public struct WebServer: Sendable {
             let body =
                 #"{"online":\#(s.online.map { $0 ? "true" : "false" } ?? "null"),"pending":\#(s.pending),"conflicts":\#(s.conflicts),"generation":\#(s.generation)}"#
             return Self.respond(.ok, type: "application/json", body)
+        }
+        // The deals (or `?type=` another record type) for a spreadsheet, as `opps export --sheet` writes them.
+        router.get("/export.csv") { request, _ in
+            let t = self.text(request)
+            let (file, body) = try await self.app.sheet(request.uri.queryParameters["type"].map(String.init), t: t)
+            var response = Self.respond(.ok, type: "text/csv; charset=utf-8", body)
+            // An ASCII name for every browser, the reader's words for those that read RFC 6266's.
+            let words = file.name.addingPercentEncoding(withAllowedCharacters: Self.attributeCharacters) ?? file.ascii
+            response.headers[.contentDisposition] = "attachment; filename=\"\(file.ascii)\"; filename*=UTF-8''\(words)"
+            return response
         }
         router.get("/app.css") { _, _ in Self.respond(.ok, type: "text/css; charset=utf-8", Assets.css) }
         router.get("/app.js") { _, _ in Self.respond(.ok, type: "text/javascript; charset=utf-8", Assets.js) }
@@ -318,4 +330,15 @@ extension WebApp {
     func shortID(_ id: RecordID) throws -> String { try codes()(id) }
 
     func today() -> CivilDate { LocalTime.date(clock.nowMilliseconds()) }
+
+    /// One record type (deals unless `type` names another by name) as a spreadsheet reads it
+    /// (`Replica.sheet`), and the file's name: `商机-2026-12-05.csv`, `opportunity-2026-12-05.csv`.
+    func sheet(_ type: String?, t: WebText) throws -> (file: (name: String, ascii: String), body: String) {
+        let name = type ?? "opportunity"
+        guard let entity = replica.workspace.entity(name) else { throw WebError.notFound }
+        let words = vocabulary(t)
+        let day = today()
+        let body = try replica.sheet(entity, words: words, chinese: t.chinese)
+        return ((t.chinese ? "\(words.entity(entity.name))-\(day).csv" : "\(entity.name)-\(day).csv", "\(entity.name)-\(day).csv"), body)
+    }
 }

@@ -372,6 +372,32 @@ import Testing
         }
     }
 
+    /// The board's download: every deal for a spreadsheet, as `opps export --sheet` writes them,
+    /// named for the reader; with this launch's key only, as every page.
+    @Test func theBoardDownloadsTheDealsForASpreadsheet() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let sam = f.home("sam")
+            #expect(await f.initReplica("sam", url).code == 0)
+            #expect(await opps("new", "华信物流 续约", "--account", "华信物流", "--amount", "1200000", "--home", sam).code == 0)
+            try await Self.serving(f, user: "sam") { web in
+                #expect(try await web.send("/").body.contains("href=\"/export.csv\""))
+                let zh = try await web.send("/export.csv", headers: [("Accept-Language", "zh-CN")])
+                #expect(zh.status == 200 && zh.header("Content-Type") == "text/csv; charset=utf-8", "\(zh.status)")
+                #expect(zh.body.hasPrefix("\u{FEFF}编号,名称,客户,联系人,金额,"), "\(zh.body.prefix(80))")
+                #expect(zh.body.contains(",华信物流 续约,华信物流,,1200000.00,"), "\(zh.body)")
+                let disposition = try #require(zh.header("Content-Disposition"))
+                #expect(disposition.hasPrefix("attachment; filename=\"opportunity-") && disposition.contains("filename*=UTF-8''%E5%95%86%E6%9C%BA-"), "\(disposition)")
+                // What the CLI writes, byte for byte.
+                let cli = await opps("export", "--sheet", "--home", sam, "--locale", "zh-CN").stdout
+                #expect(cli == zh.body + "\n")
+                #expect(try await web.send("/export.csv").body.hasPrefix("\u{FEFF}ID,Name,Account,"))
+                #expect(try await web.send("/export.csv?type=widget").status == 404)
+                #expect(try await web.send("/export.csv", cookie: .some(nil)).status == 401)
+            }
+        }
+    }
+
     /// `opps web --locale zh-CN`: Chinese for a browser that names no language; the page's switch still wins.
     @Test func theLaunchLanguageIsTheDefault() async throws {
         let f = try CommandFixture()

@@ -44,7 +44,8 @@ struct ExportCommand: ParsableCommand {
                 "unknown type \"\(type)\" (\(r.workspace.entities.map(\.name).joined(separator: ", ")))",
                 chinese: "没有类型「\(type)」（类型：\(r.workspace.entities.map { words.entity($0.name) }.joined(separator: "、"))）")
         }
-        if sheet { return Console.out(try Self.sheet(r, entity, words: words)) }
+        // (A request's own fields — its target, field and values — as opps show says them.)
+        if sheet { return Console.out(try r.sheet(entity, words: words, chinese: words.say.chinese) { try requestText(r, words, $0, $1) }) }
         // The creation's device time and author close the row, so an import keeps the history
         // whole (time in the first stage, the creator's sight of a lead): a lossless round trip.
         // A staged record also names the stage it was created in: the stage log starts after it.
@@ -57,45 +58,5 @@ struct ExportCommand: ParsableCommand {
                     + (staged ? [record.created.value.isNull ? "" : record.created.value.canonicalText] : [])).joined(separator: ","))
         }
         Console.out(lines.joined(separator: "\r\n"))
-    }
-
-    /// The records of `entity` as a person reads them in a spreadsheet (`--sheet`): the short
-    /// id, every field but the stage log by label, the creation's local time and author.
-    static func sheet(_ r: Replica, _ entity: Entity, words: Vocabulary) throws -> String {
-        let say = words.say
-        let fields = entity.fields.filter { $0.name != r.workspace.stageHistory }
-        // English reads a field by its name elsewhere (as typed); a sheet's header reads as words.
-        func heading(_ name: String) -> String {
-            if say.chinese { return words.field(entity.name, name) }
-            let spaced = name.replacingOccurrences(of: "_", with: " ")
-            return spaced.prefix(1).uppercased() + spaced.dropFirst()
-        }
-        let header = [say("ID", "编号")] + fields.map { heading($0.name) } + [say("Created at", "创建时间"), say("Created by", "创建人")]
-        let code = try r.shortIDs()
-        var names = [RecordID: String]()
-        func cell(_ field: Field, _ v: Value) throws -> String {
-            switch v {
-            case .null: return ""
-            case let .reference(id):
-                if let known = names[id] { return known }
-                let name = try r.record(id).map { $0["name"].isNull ? code(id) : $0["name"].canonicalText } ?? code(id)
-                names[id] = name
-                return name
-            // A number a spreadsheet sums: no thousands separators; a percentage with its sign.
-            case let .decimal(d): return field.unit == .percent ? d.trimmed.description + "%" : d.description
-            case let .integer(i): return field.unit == .percent ? "\(i)%" : String(i)
-            case let .timestamp(t): return LocalTime.minute(t.milliseconds)
-            case .member, .boolean: return say.value(words, entity.name, field.name, v)
-            default: return v.canonicalText
-            }
-        }
-        var rows = [header]
-        for record in try r.store.list(entity: entity.name, workspace: r.workspace) {
-            rows.append(
-                // (A request's own fields — its target, field and values — as opps show says them.)
-                [code(record.id)] + (try fields.map { try requestText(r, words, record, $0.name) ?? cell($0, record[$0.name]) })
-                    + [LocalTime.minute(record.created.stamp.hlc.milliseconds), record.creator])
-        }
-        return "\u{FEFF}" + rows.map(CSV.line).joined(separator: "\r\n")
     }
 }

@@ -287,7 +287,7 @@ enum ChineseCommandHelp {
         "export kind": "记录类型，同 --type",
         "export csv": "以 CSV 输出（目前唯一的格式，也是默认）",
         "export sheet": "给电子表格看：标签、名称、本地时间、字节顺序标记（不能给 opps-hub import）",
-        "export type": "记录类型：opportunity（商机）、account（客户）、contact（联系人）、activity（跟进记录）、task（任务）、approval（审批）、membership（团队成员）",
+        "export type": "记录类型：opportunity（商机，默认）、account（客户）、contact（联系人）、activity（跟进记录）、task（任务）、approval（审批）、membership（团队成员）",
         "conflicts list json": "以 JSON 数组输出（record、field、mine、winner、winner_author、rule、outcome、at）",
         "conflicts dismiss number": "冲突的编号（opps conflicts 中 # 后面的数字）",
         "conflicts restore number": "冲突的编号（opps conflicts 中 # 后面的数字）",

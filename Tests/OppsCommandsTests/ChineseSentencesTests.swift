@@ -528,6 +528,8 @@ import Testing
             #expect(byLabel.stdout.hasPrefix("id,name,industry,"), "\(byLabel.stdout.prefix(100))")
             #expect(await opps(["export", "客户", "--type", "task", "--home", f.home("sam")], environment: zh).stderr == "opps: 给了两个类型：客户 和 --type task：只写一个\n")
             #expect(
+                await opps(["export", "客户", "--type", "opportunity", "--home", f.home("sam")], environment: zh).stderr == "opps: 给了两个类型：客户 和 --type opportunity：只写一个\n")
+            #expect(
                 await opps(["list", "--sort", "大小", "--home", f.home("sam")], environment: zh).stderr == "opps: --sort 只能是 最新、成交、金额 或 名称（或 newest、close、amount、name）\n")
             // The orders in Chinese, as the columns are headed.
             #expect(

@@ -28,17 +28,17 @@ struct ExportCommand: ParsableCommand {
     @Argument(help: "The record type, as --type takes it.") var kind: String?
     @Flag(help: "CSV output (the only format, and the default).") var csv = false
     @Flag(help: "For a spreadsheet: labels, names, local times, a byte-order mark (not for opps-hub import).") var sheet = false
-    @Option(help: "The record type: opportunity, account, contact, activity, task, approval, membership.") var type = "opportunity"
+    @Option(help: "The record type: opportunity (the default), account, contact, activity, task, approval, membership.") var type: String?
     @OptionGroup var home: HomeOption
 
     func run() throws {
         let r = try home.open()
         let words = home.words(r)
         // `opps export 客户`, as a rep types it, or `--type 客户`; not two different ones.
-        if let kind, kind != type, type != "opportunity" {
+        if let kind, let type, kind != type {
             throw ReplicaError.invalid("two types: \(kind) and --type \(type): give one", chinese: "给了两个类型：\(kind) 和 --type \(type)：只写一个")
         }
-        let type = kind ?? type
+        let type = kind ?? type ?? "opportunity"
         guard let entity = r.workspace.entity(type) ?? r.workspace.entities.first(where: { Workspace.matches(type, $0.labels) }) else {
             throw ReplicaError.invalid(
                 "unknown type \"\(type)\" (\(r.workspace.entities.map(\.name).joined(separator: ", ")))",

@@ -164,7 +164,7 @@ extension Replica {
         for id in report.pushedIDs {
             if case let .reference(deal)? = try store.view(id, workspace: workspace)?["opportunity"] { records.insert(deal) }
         }
-        report.following = ReplicaStore.Following(hub: hub, records: records)
+        report.following = ReplicaStore.Following(hub: hub, records: records, after: report.firstPushedSequence ?? 0)
         return report.following
     }
 

@@ -208,6 +208,7 @@ extension Replica {
             for (i, result) in response.results.enumerated() {
                 report.pushed += 1
                 if i < request.writes.count, let id = RecordID(bytes: request.writes[i].record) { report.pushedIDs.insert(id) }
+                if result.sequence > 0 { report.firstPushedSequence = min(report.firstPushedSequence ?? result.sequence, result.sequence) }
                 switch result.outcome {
                 case .applied, .won: report.applied += 1
                 case .lost, .rejected, .proposal:

@@ -229,6 +229,9 @@ public struct SyncReport: Sendable {
     /// The records the pushed writes touched.
     public var pushedRecords: Int { pushedIDs.count }
     var pushedIDs = Set<RecordID>()
+    /// The hub's sequence of the first write this sync pushed that it logged: what the hub wrote
+    /// before it did not follow from this sync's writes.
+    var firstPushedSequence: UInt64?
     /// What the hub writes because of the pushed writes (`Replica.following`), once worked out.
     var following: ReplicaStore.Following?
     public var applied = 0

@@ -36,18 +36,25 @@ extension ReplicaStore {
     /// owner — is that user's doing, not news from others: a write the hub stamped (`hub`: the
     /// hub's id), in its own name or this user's, to a record the sync pushed to or the deal
     /// such a record hangs off (`records`). Its trail line says it followed (`HistoryLine.following`).
-    /// (A hub write of the same kind caused by another's write to the same record in the same
-    /// moment reads as following too: the other's own write is still news.)
+    /// A change the hub logged before the sync's first pushed write (`after`, its sequence) did
+    /// not follow from it (an approval decided while this laptop was offline). (A hub write of
+    /// the same kind caused by another's write to the same record in the same moment, or one in
+    /// a record that comes whole — it carries no sequence — reads as following too: the other's
+    /// own write is still news.)
     public struct Following: Sendable {
         public var hub: ReplicaID
         public var records: Set<RecordID>
-        public init(hub: ReplicaID, records: Set<RecordID>) {
+        public var after: UInt64
+        public init(hub: ReplicaID, records: Set<RecordID>, after: UInt64 = 0) {
             self.hub = hub
             self.records = records
+            self.after = after
         }
 
-        func covers(_ record: RecordID, _ stamp: Stamp, author: UserName, user: UserName) -> Bool {
+        /// `sequence`: the change's, nil for a field of a record that came whole.
+        func covers(_ record: RecordID, _ stamp: Stamp, author: UserName, user: UserName, sequence: UInt64?) -> Bool {
             stamp.replica == hub && records.contains(record) && (author == BatchDecider.systemAuthor || author == user)
+                && (sequence.map { $0 > after } ?? true)
         }
     }
 
@@ -80,7 +87,9 @@ extension ReplicaStore {
             newRecordCount += 1
             if newRecords.count < Applied.newRecordsKept { newRecords.append(id) }
         }
-        func follows(_ id: RecordID, _ stamp: Stamp, _ author: UserName) -> Bool { following?.covers(id, stamp, author: author, user: user) ?? false }
+        func follows(_ id: RecordID, _ stamp: Stamp, _ author: UserName, sequence: UInt64? = nil) -> Bool {
+            following?.covers(id, stamp, author: author, user: user, sequence: sequence) ?? false
+        }
         // A record this replica made, every field of it as it wrote them (or the hub after
         // them), is its own coming back.
         func madeHere(_ id: RecordID, _ created: FieldState, _ states: some Sequence<FieldState>) -> Bool {
@@ -165,7 +174,7 @@ extension ReplicaStore {
             touched.insert(le.record)
             // The hub's line in the stage log, written for a stage move (this laptop's own, as
             // often as not), is not news: the move is, when another made it.
-            let followed = le.stamp.replica != replica && follows(le.record, le.stamp, le.author)
+            let followed = le.stamp.replica != replica && follows(le.record, le.stamp, le.author, sequence: le.sequence)
             if le.stamp.replica != replica, le.field != workspace.stageHistory, !followed {
                 news += 1
                 if settling { newsChanges.insert(Change(record: le.record, field: le.field, hlc: le.stamp.hlc)) }

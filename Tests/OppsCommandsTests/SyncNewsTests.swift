@@ -186,6 +186,14 @@ import Testing
             // What it asks for reads as the field shows its value, in English too.
             let waiting = await opps(["approvals", "--home", max], environment: ["LANG": "C"]).stdout
             #expect(waiting.contains(" discount → 20%  by sam"), "\(waiting)")
+            // Decided while the requester wrote on the same deal offline: what the hub wrote for
+            // the decision came before the requester's write, and is news to him.
+            let second = try #require(await opps("approvals", "--home", max, "--json").json?.array?.first?["id"]?.string)
+            #expect(await opps("approve", second, "--home", max).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("set", other, "next_step=send the contract", "--home", sam).code == 0)
+            let decided = await opps(["sync", "--home", sam], environment: ["LANG": "C", "COLUMNS": "100"]).stdout
+            #expect(unspaced(decided).contains(unspaced("Locked: discount → 20%; approval_state → approved (max, the hub)")), "\(decided)")
         }
     }
 }

@@ -305,7 +305,7 @@ struct HelpDump: Decodable { let command: HelpCommand }
 public enum ChineseUsage {
     /// Options as a Chinese reader may name them, by the words the help pages give their values
     /// and the fields they set (`--金额` is `--amount`).
-    static let optionsByWord: [String: String] = [
+    public static let optionsByWord: [String: String] = [
         "金额": "--amount", "客户": "--account", "币种": "--currency", "联系人": "--contact", "阶段": "--stage", "负责人": "--owner",
         "原因": "--reason", "输单原因": "--reason", "截止": "--due", "截止日期": "--due", "到期": "--due", "地点": "--place",
         "说明": "--note", "备注": "--note", "时间": "--at", "来源": "--source", "线索来源": "--source", "公司": "--company",

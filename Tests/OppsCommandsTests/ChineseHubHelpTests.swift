@@ -4,12 +4,27 @@ import OppsConsole
 import OppsTestSupport
 import Testing
 
+@testable import OppsCommands
 @testable import OppsHubCommands
 
 /// `opps-hub`'s help for a Chinese reader (LANG): every command's page from the parser's own
 /// description with our sentences, so a command or option added, renamed or removed without its
 /// Chinese fails here; the overview; usage errors.
 @Suite struct ChineseHubHelpTests {
+    /// `--金额` is said as `--amount` (`ChineseUsage.optionsByWord`): each option that table
+    /// names is one a command of opps or opps-hub has, so a renamed option fails here.
+    @Test func everyOptionAChineseWordNamesIsOneACommandHas() {
+        let commands = ChinesePagesChecks.commands(ChineseCommandHelp.help).map(\.command) + ChinesePagesChecks.commands(ChineseHubHelp.help).map(\.command)
+        var options = Set<String>()
+        for command in commands {
+            for argument in command.arguments ?? [] {
+                for name in argument.names ?? [] where name.kind == "long" { options.insert("--" + name.name) }
+            }
+        }
+        #expect(options.contains("--amount") && options.contains("--data"), "\(options.count) options read")
+        for (word, option) in ChineseUsage.optionsByWord { #expect(options.contains(option), "--\(word) names \(option), which no command has") }
+    }
+
     @Test func everyCommandAndArgumentHasItsChineseAndEveryPageFits80Columns() throws {
         let help = ChineseHubHelp.help
         let all = try ChinesePagesChecks.expectComplete(help, atLeast: 20)

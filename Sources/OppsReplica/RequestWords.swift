@@ -98,3 +98,24 @@ extension Vocabulary {
         return head + text
     }
 }
+
+extension Replica {
+    /// Why a write of a conflict did not hold, in the reader's words (`Vocabulary.reason`) — but
+    /// a request the approver rejected says who rejected it and why, as they wrote it:
+    /// `lin 驳回了这个申请：折扣太高，最多 12%`. (The request is the one whose value is the
+    /// conflict's losing write: the hub keeps that write's stamp.)
+    public func reason(of c: LocalConflict, words: Vocabulary, chinese: Bool) -> String {
+        let plain = words.reason(rule: c.rule, entity: c.entity, field: c.field, chinese: chinese)
+        guard c.rule == RuleID.approvalRejected.rawValue, let name = workspace.approvalRequests,
+            let requests = try? store.list(entity: name, workspace: workspace),
+            let request = requests.first(where: { r in
+                guard case let .text(target) = r["target"], RecordID(parsing: target) == c.record else { return false }
+                return r.fields["value"]?.stamp.hlc == c.hlc
+            }),
+            case let .text(approver) = request["decided_by"]
+        else { return plain }
+        var note: String?
+        if case let .text(written) = request["note"], !written.isEmpty { note = chinese ? words.chineseHubNote(written) ?? written : written }
+        return chinese ? "\(approver) 驳回了这个申请" + (note.map { "：\($0)" } ?? "") : "\(approver) rejected this request" + (note.map { ": \($0)" } ?? "")
+    }
+}

@@ -602,7 +602,7 @@ extension WebApp {
             html += "<tr><td>\(c.id)</td><td>\(subject)</td><td>\(esc(words.field(c.entity, c.field)))</td>"
             html  // A conflict here may be another's write on this user's record (one that lost to theirs): whose it is.
             +=
-                "<td>\(esc((c.value.isNull ? t("(empty)", "（空）") : t.value(words, c.entity, c.field, c.value)) + (t.chinese ? "（\(c.author)）" : " (\(c.author))")))</td><td>\(esc(held))</td><td>\(esc(t.fate(words, outcome: "\(c.outcome)", rule: "\(c.rule)", entity: c.entity, field: c.field)))</td><td>\(conflictActions(c, deal: short(deal ?? c.record), t))</td></tr>"
+                "<td>\(esc((c.value.isNull ? t("(empty)", "（空）") : t.value(words, c.entity, c.field, c.value)) + (t.chinese ? "（\(c.author)）" : " (\(c.author))")))</td><td>\(esc(held))</td><td>\(esc(t.fate(outcome: "\(c.outcome)", why: r.reason(of: c, words: words, chinese: t.chinese))))</td><td>\(conflictActions(c, deal: short(deal ?? c.record), t))</td></tr>"
         }
         html += "</table></div>"
         return try layout(t("Conflicts", "冲突"), t, active: "/conflicts", message: message, body: html)

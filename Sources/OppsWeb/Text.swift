@@ -61,8 +61,11 @@ extension WebText {
     /// What became of a write and why, in this reader's language (`Vocabulary.reason`, as the
     /// command line says them): `lost (authority)`, `未被采用（同时修改：…）`.
     func fate(_ words: Vocabulary, outcome: String, rule: String, entity: String, field: String) -> String {
-        let why = words.reason(rule: rule, entity: entity, field: field, chinese: chinese)
-        return Vocabulary.outcome(outcome, chinese: chinese) + (chinese ? "（\(why)）" : " (\(why))")
+        fate(outcome: outcome, why: words.reason(rule: rule, entity: entity, field: field, chinese: chinese))
+    }
+    /// The same with its reason already said (`Replica.reason(of:)`: who rejected a request, and why).
+    func fate(outcome: String, why: String) -> String {
+        Vocabulary.outcome(outcome, chinese: chinese) + (chinese ? "（\(why)）" : " (\(why))")
     }
     /// The rules' detail of a proposal or a refusal, in this reader's language.
     func detail(_ words: Vocabulary, _ rule: RuleID, _ detail: String, entity: String, field: String) -> String {

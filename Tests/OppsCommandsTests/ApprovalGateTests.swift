@@ -94,6 +94,11 @@ import Testing
             let mine = await opps("conflicts", "--home", sam, "--json").json?.array ?? []
             let back = mine.filter { $0["rule"]?.string == "approval-rejected" && $0["record"]?.string == a }.compactMap { $0["field"]?.string }
             #expect(Set(back) == ["stage", "loss_reason"], "\(mine)")
+            // Each says who rejected it and why, as the approver wrote it (not only "rejected").
+            let said = await opps(["conflicts", "--home", sam], environment: ["LANG": "C"]).stdout
+            #expect(unspaced(said).contains(unspaced("rejected (max rejected this request: keep trying)")), "\(said)")
+            let zhSaid = await opps("conflicts", "--home", sam, "--locale", "zh-CN").stdout
+            #expect(unspaced(zhSaid).contains(unspaced("被拒绝（max 驳回了这个申请：keep trying）")), "\(zhSaid)")
             // Approved without a reason: not applied, the deal stays open, the note says why.
             #expect(await opps("show", b, "--home", max, "--json").json?["fields"]?["stage"]?.string == "discovery")
             let note = await opps("show", forB, "--home", max, "--json").json?["fields"]

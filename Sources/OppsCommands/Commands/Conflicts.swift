@@ -74,7 +74,7 @@ struct ConflictListCommand: ParsableCommand {
             let named = try r.subject(c.record, words: words)?.title
             let lines = say.conflictLines(
                 c.id, short(c.record), record: named, field: words.field(c.entity, c.field), author: c.author, value: shown(c.value),
-                outcome: "\(c.outcome)", rule: say.rule(words, "\(c.rule)", entity: c.entity, field: c.field),
+                outcome: "\(c.outcome)", rule: r.reason(of: c, words: words, chinese: say.chinese),
                 // Values quoted as the losing one is: `held: Book the review by sam` read "by sam" as the text's.
                 held: c.winner.map { say.quoted(shown($0)) } ?? say.notShownToYou, by: c.winnerAuthor, at: LocalTime.minute(c.hubMilliseconds),
                 now: try r.changedSince(c).map { say.quoted(shown($0)) }, width: Console.width)

@@ -178,6 +178,11 @@ import Testing
             let requested = await opps(["set", other, "discount=20", "--home", sam], environment: ["LANG": "C"])
             #expect(requested.code == 0 && requested.stdout.contains(": discount above 10% needs approval — see: opps approvals"), "\(requested.stdout)")
             #expect(await opps("sync", "--home", sam, "--json").json?["from_others"]?.int == 0)
+            // The field is locked while the request waits: the refusal says which request.
+            let locked = await opps(["set", other, "discount=15", "--home", sam], environment: ["LANG": "C"])
+            #expect(
+                locked.code == 3 && locked.stderr.contains("\nit waits for request ")
+                    && locked.stderr.contains(" (discount → 20%): change it once that is decided (opps approvals)\n"), "\(locked.stderr)")
             let otherCode = ShortID.shown(try #require(RecordID(parsing: other)))
             let news = await opps(["sync", "--home", max], environment: ["LANG": "C", "COLUMNS": "100"])
             let lines = news.stdout.split(separator: "\n").map(String.init)

@@ -89,6 +89,17 @@ extension SetCommand: HintsAfterError {
             return words.say(
                 "\(what); for one of its \(deals.count) deals, give the deal's id: \(listed)", "\(what)；要改它的 \(deals.count) 个商机之一，请写商机的 id：\(listed)")
         }
+        // A field locked while a request waits: which request, and where its decision shows.
+        if case .refused(_, _, .approvalPending, _, _) = error, let r = try? home.open(), let deal = try? r.resolveID(id),
+            let name = r.workspace.approvalRequests, let requests = try? r.store.list(entity: name, workspace: r.workspace),
+            let waiting = requests.last(where: { $0["opportunity"] == .reference(deal) && ($0["state"].isNull || $0["state"] == .member("pending")) }),
+            let short = try? r.shortIDs()
+        {
+            let asked = r.requested(waiting, words: words, chinese: words.say.chinese)
+            return words.say(
+                "it waits for request \(short(waiting.id)) (\(asked)): change it once that is decided (opps approvals)",
+                "它在等审批 \(short(waiting.id))（\(asked)）：有结果后再改（opps approvals）")
+        }
         // `阶段=方案` past a gate not met: what to fill in, as opps stage says it.
         if case .refused(_, _, .stageGate, _, _) = error {
             let staged = words.workspace.entities.compactMap { e in e.stageField.map { (e, $0) } }

@@ -372,6 +372,27 @@ import Testing
         }
     }
 
+    /// A request the approver rejected: the requester's conflicts page says who rejected it and
+    /// why, as the approver wrote it.
+    @Test func aRejectedRequestSaysWhoAndWhyOnTheConflictsPage() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let sam = f.home("sam"), max = f.home("max")
+            #expect(await f.initReplica("sam", url).code == 0)
+            #expect(await f.initReplica("max", url).code == 0)
+            let (_, request) = try await f.aLossWaitingForMax()
+            #expect(await opps("reject", request, "--note", "not this quarter", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            try await Self.serving(f, user: "sam") { web in
+                let page = try await web.send("/conflicts").body
+                #expect(page.contains("<td>rejected (max rejected this request: not this quarter)</td>"), "\(page.suffix(900))")
+                let zh = try await web.send("/conflicts", headers: [("Accept-Language", "zh-CN")]).body
+                #expect(zh.contains("被拒绝（max 驳回了这个申请：not this quarter）"), "\(zh.suffix(900))")
+            }
+        }
+    }
+
     /// The board's download: every deal for a spreadsheet, as `opps export --sheet` writes them,
     /// named for the reader; with this launch's key only, as every page.
     @Test func theBoardDownloadsTheDealsForASpreadsheet() async throws {

@@ -516,9 +516,16 @@ extension WebApp {
         var html = "<h1>\(esc(t.approvals))</h1>"
         let waiting = requests.filter(r.awaitsMyDecision)
         let mine = requests.filter { $0.creator == r.user }
-        func row(_ a: Record, decide: Bool) throws -> String {
+        func row(_ a: Record, decide: Bool, by: Bool) throws -> String {
             let deal = try a["opportunity"].reference.flatMap { try r.record($0) }
-            let state = a["state"].isNull ? t("requested (not yet at the hub)", "已申请（尚未到达服务器）") : words.member(name, "state", a["state"].canonicalText)
+            var state = a["state"].isNull ? t("requested (not yet at the hub)", "已申请（尚未到达服务器）") : words.member(name, "state", a["state"].canonicalText)
+            // Who decided, and why as they wrote it (the hub's own note in the reader's words):
+            // a rejected request's reason is read here and where the conflict is.
+            if case let .text(by) = a["decided_by"] {
+                var note: String?
+                if case let .text(written) = a["note"], !written.isEmpty { note = t.chinese ? words.chineseHubNote(written) ?? written : written }
+                state += t.chinese ? "（\(by)" + (note.map { "：\($0)" } ?? "") + "）" : " by \(by)" + (note.map { ": \($0)" } ?? "")
+            }
             // What it asks for: each field by its label and each value as it reads (in Chinese), or the request's own text.
             let asked = a["field"].isNull ? words.member(name, "kind", a["kind"].canonicalText) : r.requested(a, words: words, chinese: t.chinese)
             // The deal's amount beside what is asked (a discount is decided on what it takes off).
@@ -530,7 +537,8 @@ extension WebApp {
                 "<tr><td>\(deal.map { "<a href=\"/deal/\(short($0.id))\">\(esc($0["name"].canonicalText))</a>" } ?? "")</td>"
                 + "<td class=\"num\" data-label=\"\(esc(t("Amount: ", "金额：")))\">\(esc(amount))</td><td>\(esc(asked))</td>"
             // On a phone a row is a card, each cell a line, the two short ones named (Assets.css).
-            s += "<td data-label=\"\(esc(t("By: ", "申请人：")))\">\(esc(a.creator))</td><td data-label=\"\(esc(t("State: ", "状态：")))\">\(esc(state))</td><td>"
+            if by { s += "<td data-label=\"\(esc(t("By: ", "申请人：")))\">\(esc(a.creator))</td>" }
+            s += "<td data-label=\"\(esc(t("State: ", "状态：")))\">\(esc(state))</td><td>"
             if decide {
                 s += """
                     <form method="post" action="/approvals/\(short(a.id))/decide" class="inline">\(csrfField)<input name="note" placeholder="\(esc(t("note", "备注")))">
@@ -539,13 +547,15 @@ extension WebApp {
             }
             return s + "</td></tr>"
         }
-        // A table of requests, or one sentence when there are none (not an empty table).
-        func table(_ list: [Record], decide: Bool, none: String) throws -> String {
+        // A table of requests, or one sentence when there are none (not an empty table); `by`:
+        // with who asked (not on one's own requests).
+        func table(_ list: [Record], decide: Bool, none: String, by: Bool = true) throws -> String {
             guard !list.isEmpty else { return "<p class=\"none\">\(esc(none))</p>" }
-            return try "<div class=\"wide\"><table class=\"list requests\">\(head)" + list.map { try row($0, decide: decide) }.joined() + "</table></div>"
+            let head =
+                "<tr><th>\(esc(t("Deal", "商机")))</th><th class=\"num\">\(esc(t("Amount", "金额")))</th><th>\(esc(t("Request", "申请")))</th>"
+                + (by ? "<th>\(esc(t("By", "申请人")))</th>" : "") + "<th>\(esc(t("State", "状态")))</th><th></th></tr>"
+            return try "<div class=\"wide\"><table class=\"list requests\">\(head)" + list.map { try row($0, decide: decide, by: by) }.joined() + "</table></div>"
         }
-        let head =
-            "<tr><th>\(esc(t("Deal", "商机")))</th><th class=\"num\">\(esc(t("Amount", "金额")))</th><th>\(esc(t("Request", "申请")))</th><th>\(esc(t("By", "申请人")))</th><th>\(esc(t("State", "状态")))</th><th></th></tr>"
         if approver {
             html += "<h2>\(esc(t("Waiting for my decision", "待我审批"))) <span class=\"count\">\(waiting.count)</span></h2>"
             html += try table(waiting, decide: true, none: t("Nothing waits for your decision.", "没有等你审批的申请。"))
@@ -565,7 +575,7 @@ extension WebApp {
             }
         }
         html += "<h2>\(esc(t("What I asked for", "我的申请"))) <span class=\"count\">\(mine.count)</span></h2>"
-        html += try table(mine, decide: false, none: t("You have asked for no approval.", "你还没有提交过审批申请。"))
+        html += try table(mine, decide: false, none: t("You have asked for no approval.", "你还没有提交过审批申请。"), by: false)
         return try layout(t.approvals, t, active: "/approvals", message: message, body: html)
     }
 

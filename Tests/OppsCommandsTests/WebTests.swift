@@ -365,7 +365,7 @@ import Testing
                 #expect(decidedPart.contains("Doomed") && decidedPart.contains(">approved</td>"), "\(mine.suffix(900))")
                 #expect(try await web.post("/sync", [:]).body.contains("msg ok"))
                 let zhDecided = try await web.send("/approvals", headers: [("Accept-Language", "zh-CN")]).body
-                #expect(zhDecided.contains("我已决定 <span class=\"count\">1</span>") && zhDecided.contains(">已批准</td>"), "\(zhDecided.suffix(900))")
+                #expect(zhDecided.contains("我已决定 <span class=\"count\">1</span>") && zhDecided.contains(">已批准（max：ok）</td>"), "\(zhDecided.suffix(900))")
             }
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["stage"]?.string == "lost")
@@ -389,6 +389,10 @@ import Testing
                 #expect(page.contains("<td>rejected (max rejected this request: not this quarter)</td>"), "\(page.suffix(900))")
                 let zh = try await web.send("/conflicts", headers: [("Accept-Language", "zh-CN")]).body
                 #expect(zh.contains("被拒绝（max 驳回了这个申请：not this quarter）"), "\(zh.suffix(900))")
+                // And on the approvals page, under what was asked: who decided and why; no
+                // column of who asked among one's own requests.
+                let asked = try await web.send("/approvals").body
+                #expect(asked.contains(">rejected by max: not this quarter</td>") && !asked.contains("<th>By</th>"), "\(asked.suffix(900))")
             }
         }
     }

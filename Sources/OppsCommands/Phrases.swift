@@ -466,7 +466,7 @@ struct Phrases: Sendable {
     }
     var noOpenRequests: String { self("no open requests of yours", "你没有未决的申请") }
     func requestedBy(_ user: String) -> String { self("by \(user)", "申请人 \(user)") }
-    func decidedBy(_ user: String) -> String { self("; decided by \(user)", "；决定人 \(user)") }
+    func decidedBy(_ user: String) -> String { self("decided by \(user)", "决定人 \(user)") }
     /// An approval request's state: a member of the workspace's state field, or `requested` before
     /// it reached the hub.
     var requested: String { self("requested", "已提交") }

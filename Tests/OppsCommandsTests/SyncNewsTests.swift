@@ -155,6 +155,9 @@ import Testing
             #expect(asked.code == 0 && asked.json?["pushed"]?.int ?? 0 > 0, "\(asked.stdout)")
             #expect(asked.json?["from_others"]?.int == 0, "\(asked.stdout)")
             let request = try #require(await opps("approvals", "--home", sam, "--json").json?.array?.first?["id"]?.string)
+            // One's own requests do not say who asked.
+            let ownList = await opps(["approvals", "--home", sam], environment: ["LANG": "C"]).stdout
+            #expect(ownList.contains("stage → lost, loss_reason → price") && !ownList.contains("by sam"), "\(ownList)")
             let code = ShortID.shown(try #require(RecordID(parsing: id)))
             #expect(await opps("sync", "--home", max).code == 0)
             // The approver: the hub writes the approved values as hers, and who decided.

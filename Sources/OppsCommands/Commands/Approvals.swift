@@ -70,12 +70,15 @@ struct ApprovalsCommand: ParsableCommand {
             let kind = words.value(name, "kind", a["kind"])
             let head = "\(short(a.id))  \(state.padding(9))  \(kind.padding(8))  \(fit(deal, 24))"
             let asked = r.requested(a, words: words, chinese: say.chinese)
-            var who = say.requestedBy(a.creator)
-            if case let .text(d) = a["decided_by"] { who += say.decidedBy(d) }
+            // Who asked, but not on one's own requests; who decided.
+            var people: [String] = []
+            if a.creator != r.user { people.append(say.requestedBy(a.creator)) }
+            if case let .text(d) = a["decided_by"] { people.append(say.decidedBy(d)) }
+            var who = people.joined(separator: say("; ", "；"))
             if case let .text(n) = a["note"] { who += say(" (\(n))", "（\(words.chineseHubNote(n) ?? n)）") }
             // One line when it fits the terminal; else what it asks for and who asked and decided
             // continue under the id.
-            let one = head + "  " + asked + "  " + who
+            let one = head + "  " + asked + (who.isEmpty ? "" : "  " + who)
             if one.displayWidth <= Console.width {
                 Console.out(one)
             } else {
@@ -87,7 +90,7 @@ struct ApprovalsCommand: ParsableCommand {
                     Console.out(head.trimmingTrailingSpaces)
                     for l in asked.wrapped(width: width) { Console.out(indent + l) }
                 }
-                for l in who.wrapped(width: width) { Console.out(indent + l) }
+                if !who.isEmpty { for l in who.wrapped(width: width) { Console.out(indent + l) } }
             }
         }
         // An approver's next step, with the id of the first request still waiting for them.

@@ -180,6 +180,11 @@ import Testing
             #expect(await opps("sync", "--home", max).code == 0)
             let requested = await opps(["set", other, "discount=20", "--home", sam], environment: ["LANG": "C"])
             #expect(requested.code == 0 && requested.stdout.contains(": discount above 10% needs approval — see: opps approvals"), "\(requested.stdout)")
+            // The request's fields are opps's to write when it asks: `opps show` offers none to fill
+            // (it offered `with`, which this request leaves empty).
+            let requestCode = String(requested.stdout.dropFirst("requested approval ".count).prefix(ShortID.length))
+            let shownRequest = await opps(["show", requestCode, "--home", sam], environment: ["LANG": "C"])
+            #expect(shownRequest.code == 0 && shownRequest.stdout.contains("discount → 20%") && !shownRequest.stdout.contains("to fill"), "\(shownRequest.stdout)")
             #expect(await opps("sync", "--home", sam, "--json").json?["from_others"]?.int == 0)
             // The field is locked while the request waits: the refusal says which request.
             let locked = await opps(["set", other, "discount=15", "--home", sam], environment: ["LANG": "C"])

@@ -96,7 +96,8 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
     }
     // The empty fields this user may fill now (opps show leaves empty fields out): which exist,
     // and the command that fills one. As the web page's inputs: not the stage, not a locked field.
-    if record.deleted == nil, let entity = r.workspace.entity(record.entity) {
+    // (Not on an approval request: opps writes its fields when it asks, and they stay as asked.)
+    if record.deleted == nil, record.entity != r.workspace.approvalRequests, let entity = r.workspace.entity(record.entity) {
         let changeable = try r.changeableFields(of: record)
         let empty = entity.fields.filter { f in record[f.name].isNull && (changeable[f.name] ?? .hidden) >= .write }
         // What the stage needs before the next comes first, as the line that fills it (as opps

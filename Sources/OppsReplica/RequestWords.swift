@@ -1,4 +1,5 @@
 import OppsCore
+import OppsStore
 
 extension Replica {
     /// What an approval request asks for, in the reader's words — `阶段 → 输单，输单原因 → 价格`,
@@ -117,5 +118,24 @@ extension Replica {
         var note: String?
         if case let .text(written) = request["note"], !written.isEmpty { note = chinese ? words.chineseHubNote(written) ?? written : written }
         return chinese ? "\(approver) 驳回了这个申请" + (note.map { "：\($0)" } ?? "") : "\(approver) rejected this request" + (note.map { ": \($0)" } ?? "")
+    }
+}
+
+extension Replica {
+    /// The requests of this user an approver rejected that the sync just brought back as
+    /// conflicts (`SyncReport.lost`): each once (a loss and its reason are two conflicts of one
+    /// request), as its deal and why — `新宇物流 续约：lin 驳回了这个申请：按 12% 重新申请` —
+    /// with the deal's record for its id.
+    public func rejections(in report: SyncReport, words: Vocabulary, chinese: Bool) throws -> [(record: RecordID, text: String)] {
+        guard !report.lost.isEmpty else { return [] }
+        var said = Set<String>()
+        var out: [(record: RecordID, text: String)] = []
+        for c in try store.conflicts() where c.rule == RuleID.approvalRejected.rawValue {
+            guard report.lost.contains(ReplicaStore.OwnWrite(record: c.record, hlc: c.hlc.rawValue)) else { continue }
+            let name = try subject(c.record, words: words)?.title ?? words.entity(c.entity)
+            let text = name + (chinese ? "：" : ": ") + reason(of: c, words: words, chinese: chinese)
+            if said.insert(text).inserted { out.append((c.record, text)) }
+        }
+        return out
     }
 }

@@ -283,8 +283,11 @@ public actor WebApp {
             if r.pulled > 0 || r.pushed > 0 || r.repaired { generation += 1 }
             var changed = r.news > 0 ? try changedLines(r, after: trailEnd, t: t) : []
             // A request an approver rejected: who, and why as they wrote it (as opps sync says it).
-            let short = try codes()
-            changed += try replica.rejections(in: r, words: vocabulary(t), chinese: t.chinese).map { ($0.text, "/deal/" + short($0.record)) }
+            let rejected = try replica.rejections(in: r, words: vocabulary(t), chinese: t.chinese)
+            if !rejected.isEmpty {
+                let short = try codes()
+                changed += rejected.map { ($0.text, "/deal/" + short($0.record)) }
+            }
             return Message(
                 text: t(
                     "Synced: sent \(r.pushed), " + (r.news == 0 ? "nothing new from others" : "\(r.news) update\(r.news == 1 ? "" : "s") from others"),

@@ -68,9 +68,13 @@ struct SyncCommand: AsyncParsableCommand {
             // offline wants to know first.
             if r.news > 0 { try printChangesByOthers(replica, words, r, after: trailEnd) }
             if r.overruled > 0 { Console.out(say.overruled(r.overruled)) } else if r.conflicts > 0 { Console.out(say.seeConflicts) }
-            // A request an approver rejected: who, and why as they wrote it, a line each.
-            let short = try replica.shortIDs()
-            for (record, text) in try replica.rejections(in: r, words: words, chinese: say.chinese) { Console.out(hanging("  \(short(record)) ", text)) }
+            // A request an approver rejected: who, and why as they wrote it, a line each (the
+            // short ids read only then: they read every id here).
+            let rejected = try replica.rejections(in: r, words: words, chinese: say.chinese)
+            if !rejected.isEmpty {
+                let short = try replica.shortIDs()
+                for (record, text) in rejected { Console.out(hanging("  \(short(record)) ", text)) }
+            }
             if !r.heldOver.isEmpty { Console.out(say.heldOver(r.heldOver)) }
             // Two laptops that made one company offline: say so once the sync brought both here.
             if r.pulled > 0 {

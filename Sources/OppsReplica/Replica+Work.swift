@@ -326,12 +326,12 @@ extension Replica {
 }
 
 extension Replica {
-    /// Approval requests waiting for this user's decision: others' pending requests, for an
-    /// approver (0 for anyone else).
     /// The reader's own writes that did not hold and that they have not put aside here: what
     /// `opps today` and the web's Today count.
     public func openOwnConflicts() throws -> Int { try store.conflicts().count { $0.author == user } }
 
+    /// Approval requests waiting for this user's decision: others' pending requests, for an
+    /// approver (0 for anyone else).
     public func awaitingDecision() throws -> Int {
         guard let requests = workspace.approvals?.requests else { return 0 }
         return try store.list(entity: requests, workspace: workspace).count(where: awaitsMyDecision)

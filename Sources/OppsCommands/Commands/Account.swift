@@ -16,11 +16,12 @@ struct AccountCommand: ParsableCommand {
         defaultSubcommand: AccountListCommand.self)
 }
 
-/// The text an account or contact list searches for, typed without --search (`opps account
-/// 物流`: the group's list is its default; a mistyped subcommand, `opps account shwo 华为`, is
-/// caught before, as every command's is): not both.
-func searchedText(_ text: [String], _ search: String?, _ home: HomeOption) throws {
+/// The text a deal, account or contact list searches for: typed as words (`opps list 物流`,
+/// `opps account 物流`: the group's list is its default; a mistyped subcommand, `opps account
+/// shwo 华为`, is caught before, as every command's is) or with --search; not both.
+func searchedText(_ text: [String], _ search: String?, _ home: HomeOption) throws -> String? {
     if !text.isEmpty && search != nil { throw ValidationError(home.say("give the text or --search, not both", "搜索的文字和 --search 只能给一个")) }
+    return search ?? (text.isEmpty ? nil : text.joined(separator: " "))
 }
 
 struct AccountListCommand: ParsableCommand {
@@ -32,11 +33,11 @@ struct AccountListCommand: ParsableCommand {
     @OptionGroup var home: HomeOption
     @Flag(help: "Print a JSON array of records.") var json = false
 
-    func validate() throws { try searchedText(text, search, home) }
+    func validate() throws { _ = try searchedText(text, search, home) }
 
     func run() throws {
         let r = try home.open()
-        let search = self.search ?? (text.isEmpty ? nil : text.joined(separator: " "))
+        let search = try searchedText(text, self.search, home)
         let accounts = try directory(r, "account", search: search)
         if json { Console.out(JSON.array(accounts.map { recordJSON(r, $0) }).compactText); return }
         let words = home.words(r)

@@ -22,11 +22,11 @@ struct ContactListCommand: ParsableCommand {
     @OptionGroup var home: HomeOption
     @Flag(help: "Print a JSON array of records.") var json = false
 
-    func validate() throws { try searchedText(text, search, home) }
+    func validate() throws { _ = try searchedText(text, search, home) }
 
     func run() throws {
         let r = try home.open()
-        let search = self.search ?? (text.isEmpty ? nil : text.joined(separator: " "))
+        let search = try searchedText(text, self.search, home)
         let contacts = try directory(r, "contact", search: search)
         if json { Console.out(JSON.array(contacts.map { recordJSON(r, $0) }).compactText); return }
         let words = home.words(r)

@@ -67,7 +67,7 @@ struct ListCommand: ParsableCommand {
             }
         }
         if mine && owner != nil { throw ValidationError(home.say("give --mine or --owner, not both", "--mine 和 --owner 只能给一个")) }
-        try searchedText(text, search, home)
+        _ = try searchedText(text, search, home)
         for (name, text) in [("--amount-min", amountMin), ("--amount-max", amountMax)] {
             if let text {
                 if ExactDecimal.typed(text) == nil {
@@ -81,7 +81,7 @@ struct ListCommand: ParsableCommand {
         let r = try home.open()
         let words = home.words(r)
         // `opps list 物流`, as a rep searches, or `--search 物流`.
-        let search = self.search ?? (text.isEmpty ? nil : text.joined(separator: " "))
+        let search = try searchedText(text, self.search, home)
         let stage = try self.stage.map { try stageNamed($0, r, words) }
         if let owner { try r.requireUser(owner, entity: "opportunity", field: "owner") }
         var records = try r.store.list(entity: "opportunity", stage: stage, owner: mine ? r.user : owner, workspace: r.workspace)

@@ -41,6 +41,39 @@ extension Replica {
 }
 
 extension Replica {
+    /// An approval request's own fields as a reader reads them, not as they are stored (a record
+    /// id, a field's name, a value's canonical text): what it asks for as `requested` says it,
+    /// its target as a reference, the field by its label, the value as the field shows it
+    /// (`15%`), each value as `value` reads it (`opps show`: a reference by name and short id; a
+    /// sheet: by name). Nil for any other record or field, or when the target is not here.
+    public func requestText(
+        _ request: Record, field: String, words: Vocabulary, chinese: Bool, value: (String, String, Value) throws -> String
+    ) throws -> String? {
+        guard request.entity == workspace.approvalRequests else { return nil }
+        if field == "requested", !request["field"].isNull { return requested(request, words: words, chinese: chinese) }
+        guard ["target", "field", "value", "with"].contains(field), case let .text(targetText) = request["target"], let id = RecordID(parsing: targetText),
+            let target = try record(id)
+        else { return nil }
+        // A value of the target's field as that field shows it; nil when it does not read as one.
+        func shown(_ name: String, _ text: String) throws -> String? {
+            guard let f = workspace.entity(target.entity)?.field(name), let v = try? parse(text, for: f, of: target.entity) else { return nil }
+            return try value(target.entity, name, v)
+        }
+        switch field {
+        case "target": return try value(request.entity, field, .reference(id))
+        case "field": return request["field"].isNull ? nil : words.field(target.entity, request["field"].canonicalText)
+        case "with":
+            // What it carries alongside (`loss_reason=price`): `输单原因 → 价格`.
+            let pairs = try Self.carried(request).map { name, text in "\(words.field(target.entity, name)) → \(try shown(name, text) ?? text)" }
+            return pairs.isEmpty ? nil : pairs.joined(separator: chinese ? "，" : ", ")
+        default:
+            guard case let .text(name) = request["field"], case let .text(text) = request["value"] else { return nil }
+            return try shown(name, text)
+        }
+    }
+}
+
+extension Replica {
     /// What a request carries alongside its field (`with`: `loss_reason=price`, a line each), as
     /// (field, canonical text) pairs; a line without `=` is not one.
     public static func carried(_ request: Record) -> [(String, String)] {
@@ -53,6 +86,13 @@ extension Replica {
 }
 
 extension Vocabulary {
+    /// The note on a request as its reader reads it — an approver's words as written, the hub's
+    /// own (`invalid request: …`) in a Chinese reader's words — nil when there is none.
+    public func note(of request: Record, chinese: Bool) -> String? {
+        guard case let .text(written) = request["note"], !written.isEmpty else { return nil }
+        return chinese ? chineseHubNote(written) ?? written : written
+    }
+
     /// The note the hub writes on an approval request it could not take or apply
     /// (`BatchDecider.approvalEffects`: `invalid request: …`, `not applied: …`), in Chinese with
     /// fields and stages by their labels; nil for any other note (an approver's own words are
@@ -115,8 +155,7 @@ extension Replica {
             }),
             case let .text(approver) = request["decided_by"]
         else { return plain }
-        var note: String?
-        if case let .text(written) = request["note"], !written.isEmpty { note = chinese ? words.chineseHubNote(written) ?? written : written }
+        let note = words.note(of: request, chinese: chinese)
         return chinese ? "\(approver) 驳回了这个申请" + (note.map { "：\($0)" } ?? "") : "\(approver) rejected this request" + (note.map { ": \($0)" } ?? "")
     }
 }

@@ -7,6 +7,14 @@ import OppsStore
 /// The pages, rendered on the server from what the replica holds: readable without
 /// JavaScript; every form posts to the same local-edit path as the command line.
 extension WebApp {
+    /// A deal's amount as a card or a row shows it: grouped, with its currency; without one the
+    /// amount alone (it read "50,000.00 null"); nothing when it has none.
+    static func amountText(_ d: Record) -> String {
+        d["amount"].isNull ? "" : groupedAmount(d["amount"].canonicalText) + (d["currency"].isNull ? "" : " " + d["currency"].canonicalText)
+    }
+}
+
+extension WebApp {
     struct Query: Sendable {
         var owner: String?
         var text: String?
@@ -156,9 +164,7 @@ extension WebApp {
                 if pending.contains(d.id) { badges.append("<span class=\"badge pending\">\(esc(t("pending", "待同步")))</span>") }
                 if conflicted.contains(d.id) { badges.append("<span class=\"badge conflict\">\(esc(t("conflict", "冲突")))</span>") }
                 if waiting.contains(d.id) { badges.append("<span class=\"badge approval\">\(esc(t("approval pending", "待审批")))</span>") }
-                // An amount without a currency is the amount alone (it read "50,000.00 null").
-                let amount =
-                    d["amount"].isNull ? "" : groupedAmount(d["amount"].canonicalText) + (d["currency"].isNull ? "" : " " + d["currency"].canonicalText)
+                let amount = Self.amountText(d)
                 var due = ""
                 if case let .date(day) = d["next_step_due"] { due = " · " + t.dayHTML(day, today: today) }
                 let next = d["next_step"].isNull ? "" : esc(d["next_step"].canonicalText) + due
@@ -522,17 +528,13 @@ extension WebApp {
             // Who decided, and why as they wrote it (the hub's own note in the reader's words):
             // a rejected request's reason is read here and where the conflict is.
             if case let .text(by) = a["decided_by"] {
-                var note: String?
-                if case let .text(written) = a["note"], !written.isEmpty { note = t.chinese ? words.chineseHubNote(written) ?? written : written }
+                let note = words.note(of: a, chinese: t.chinese)
                 state += t.chinese ? "（\(by)" + (note.map { "：\($0)" } ?? "") + "）" : " by \(by)" + (note.map { ": \($0)" } ?? "")
             }
             // What it asks for: each field by its label and each value as it reads (in Chinese), or the request's own text.
             let asked = a["field"].isNull ? words.member(name, "kind", a["kind"].canonicalText) : r.requested(a, words: words, chinese: t.chinese)
             // The deal's amount beside what is asked (a discount is decided on what it takes off).
-            let amount =
-                deal.map { d in
-                    d["amount"].isNull ? "" : groupedAmount(d["amount"].canonicalText) + (d["currency"].isNull ? "" : " " + d["currency"].canonicalText)
-                } ?? ""
+            let amount = deal.map(Self.amountText) ?? ""
             var s =
                 "<tr><td>\(deal.map { "<a href=\"/deal/\(short($0.id))\">\(esc($0["name"].canonicalText))</a>" } ?? "")</td>"
                 + "<td class=\"num\" data-label=\"\(esc(t("Amount: ", "金额：")))\">\(esc(amount))</td><td>\(esc(asked))</td>"

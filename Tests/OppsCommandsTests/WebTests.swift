@@ -406,7 +406,8 @@ import Testing
         try await f.serving { url in
             let sam = f.home("sam")
             #expect(await f.initReplica("sam", url).code == 0)
-            #expect(await opps("new", "华信物流 续约", "--account", "华信物流", "--amount", "1200000", "--home", sam).code == 0)
+            let deal = try #require(await opps("new", "华信物流 续约", "--account", "华信物流", "--amount", "1200000", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("set", deal, "discount=20", "--home", sam).code == 0)
             try await Self.serving(f, user: "sam") { web in
                 #expect(try await web.send("/").body.contains("href=\"/export.csv\""))
                 let zh = try await web.send("/export.csv", headers: [("Accept-Language", "zh-CN")])
@@ -415,9 +416,13 @@ import Testing
                 #expect(zh.body.contains(",华信物流 续约,华信物流,,1200000.00,"), "\(zh.body)")
                 let disposition = try #require(zh.header("Content-Disposition"))
                 #expect(disposition.hasPrefix("attachment; filename=\"opportunity-") && disposition.contains("filename*=UTF-8''%E5%95%86%E6%9C%BA-"), "\(disposition)")
-                // What the CLI writes, byte for byte.
+                // What the CLI writes, byte for byte; another type by its name, an approval's
+                // target by its deal's name as the CLI's (not its record id).
                 let cli = await opps("export", "--sheet", "--home", sam, "--locale", "zh-CN").stdout
                 #expect(cli == zh.body + "\n")
+                let requests = try await web.send("/export.csv?type=approval", headers: [("Accept-Language", "zh-CN")]).body
+                #expect(requests.contains(",华信物流 续约,") && requests.contains("折扣 → 20%"), "\(requests)")
+                #expect(await opps("export", "审批", "--sheet", "--home", sam, "--locale", "zh-CN").stdout == requests + "\n")
                 #expect(try await web.send("/export.csv").body.hasPrefix("\u{FEFF}ID,Name,Account,"))
                 #expect(try await web.send("/export.csv?type=widget").status == 404)
                 #expect(try await web.send("/export.csv", cookie: .some(nil)).status == 401)

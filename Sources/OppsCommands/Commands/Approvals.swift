@@ -75,7 +75,7 @@ struct ApprovalsCommand: ParsableCommand {
             if a.creator != r.user { people.append(say.requestedBy(a.creator)) }
             if case let .text(d) = a["decided_by"] { people.append(say.decidedBy(d)) }
             var who = people.joined(separator: say("; ", "；"))
-            if case let .text(n) = a["note"] { who += say(" (\(n))", "（\(words.chineseHubNote(n) ?? n)）") }
+            if let note = words.note(of: a, chinese: say.chinese) { who += say(" (\(note))", "（\(note)）") }
             // One line when it fits the terminal; else what it asks for and who asked and decided
             // continue under the id.
             let one = head + "  " + asked + (who.isEmpty ? "" : "  " + who)

@@ -44,8 +44,7 @@ struct ExportCommand: ParsableCommand {
                 "unknown type \"\(type)\" (\(r.workspace.entities.map(\.name).joined(separator: ", ")))",
                 chinese: "没有类型「\(type)」（类型：\(r.workspace.entities.map { words.entity($0.name) }.joined(separator: "、"))）")
         }
-        // (A request's own fields — its target, field and values — as opps show says them.)
-        if sheet { return Console.out(try r.sheet(entity, words: words, chinese: words.say.chinese) { try requestText(r, words, $0, $1) }) }
+        if sheet { return Console.out(try r.sheet(entity, words: words, chinese: words.say.chinese)) }
         // The creation's device time and author close the row, so an import keeps the history
         // whole (time in the first stage, the creator's sight of a lead): a lossless round trip.
         // A staged record also names the stage it was created in: the stage log starts after it.

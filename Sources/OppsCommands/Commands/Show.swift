@@ -21,34 +21,6 @@ func valueText(_ r: Replica, _ words: Vocabulary, _ entity: String, _ field: Str
     return say("\(name) (\(code))", "\(name)（\(code)）")
 }
 
-/// An approval request's own fields as a reader reads them, not as they are stored (a record id,
-/// a field's name, a value's canonical text): what it asks for as `opps approvals` says it, its
-/// target as a reference (`华信物流 续约（k7zabpm3）`), the field by its label, the value as the
-/// field shows it (`15%`). Nil for any other record or field, or when the target is not here.
-func requestText(_ r: Replica, _ words: Vocabulary, _ request: Record, _ field: String) throws -> String? {
-    guard request.entity == r.workspace.approvalRequests else { return nil }
-    if field == "requested", !request["field"].isNull { return r.requested(request, words: words, chinese: words.say.chinese) }
-    guard ["target", "field", "value", "with"].contains(field), case let .text(targetText) = request["target"], let id = RecordID(parsing: targetText),
-        let target = try r.record(id)
-    else { return nil }
-    // A value of the target's field as that field shows it; nil when it does not read as one.
-    func shown(_ name: String, _ text: String) throws -> String? {
-        guard let f = r.workspace.entity(target.entity)?.field(name), let value = try? r.parse(text, for: f, of: target.entity) else { return nil }
-        return try valueText(r, words, target.entity, name, value)
-    }
-    switch field {
-    case "target": return try valueText(r, words, request.entity, field, .reference(id))
-    case "field": return request["field"].isNull ? nil : words.field(target.entity, request["field"].canonicalText)
-    case "with":
-        // What it carries alongside (`loss_reason=price`): `输单原因 → 价格`.
-        let pairs = try Replica.carried(request).map { name, text in "\(words.field(target.entity, name)) → \(try shown(name, text) ?? text)" }
-        return pairs.isEmpty ? nil : pairs.joined(separator: words.say.chinese ? "，" : ", ")
-    default:
-        guard case let .text(name) = request["field"], case let .text(text) = request["value"] else { return nil }
-        return try shown(name, text)
-    }
-}
-
 func recordJSON(_ r: Replica, _ record: Record) -> JSON {
     (try? JSONValueEncoder.encode(RecordJSON(r, record))) ?? .null
 }
@@ -85,7 +57,9 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
         // The stage log reads as the timeline's stage moves, below.
         if f.name == r.workspace.stageHistory { continue }
         // A reference reads as the record's name and short id; an amount with thousands separators.
-        var shown = try requestText(r, words, record, f.name) ?? valueText(r, words, record.entity, f.name, v)
+        var shown =
+            try r.requestText(record, field: f.name, words: words, chinese: say.chinese) { try valueText(r, words, $0, $1, $2) }
+            ?? valueText(r, words, record.entity, f.name, v)
         // A time to the minute, as the timeline shows it (and as opps set takes it back), on the reader's clock.
         if case let .timestamp(t) = v { shown = LocalTime.minute(t.milliseconds) }
         // A long value (a next step, a note) continues under itself.

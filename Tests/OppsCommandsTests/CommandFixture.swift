@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import OppsConsole
 import OppsCore
 import OppsHub
@@ -49,7 +50,9 @@ struct CommandFixture: Sendable {
     /// With `tls` (PEM certificate and key files) it serves HTTPS and passes an https:// URL.
     func serving(hub: Hub? = nil, tls: (certificate: String, key: String)? = nil, _ body: @Sendable (String) async throws -> Void) async throws {
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = try HubServer(hub: hub ?? self.hub).application(host: "127.0.0.1", port: 0, tls: tls) { port in continuation.yield(port) }
+        var quiet = Logger(label: "opps-hub")  // warnings and errors only: CI shows the output's end
+        quiet.logLevel = .warning
+        let app = try HubServer(hub: hub ?? self.hub, logger: quiet).application(host: "127.0.0.1", port: 0, tls: tls) { port in continuation.yield(port) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             var ports = stream.makeAsyncIterator()

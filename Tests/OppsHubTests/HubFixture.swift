@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import OppsCore
 import OppsStore
@@ -48,11 +49,19 @@ struct HubFixture: Sendable {
         for u in users { tokens[u.name] = try engine.addUser(u, rng: &rng) }
         self.tokens = tokens
         hub = try Hub(configuration: config, syncing: syncing)
-        server = HubServer(hub: hub)
+        server = HubServer(hub: hub, logger: Self.quiet)
     }
 
+    /// Warnings and errors only: a line for every request answered buries a failing test's
+    /// message in thousands of lines (CI shows the end of the output).
+    static let quiet: Logger = {
+        var logger = Logger(label: "opps-hub")
+        logger.logLevel = .warning
+        return logger
+    }()
+
     func application() -> some ApplicationProtocol {
-        Application(router: server.router())
+        Application(router: server.router(), logger: Self.quiet)
     }
 
     /// Test replicas of these users (seeded 1, 2, 3… in order), each after its handshake.

@@ -1,6 +1,13 @@
 /// Approval requests (DOMAIN.md "approvals"; merge-semantics.md §7): what a proposal made on a
 /// laptop becomes, so an approver can decide it offline too.
 extension Approvals {
+    /// The request's field its creator sets (to true, once) to take a request back before it is
+    /// decided (merge-semantics.md §7.1 "Withdrawal"); a workspace without it has no withdrawal.
+    public static let withdrawnField = "withdrawn"
+
+    /// The request states a decision writes: what an approver may write in `state`.
+    public static let decisions: Set<String> = ["approved", "rejected"]
+
     /// Whether a pending request of this kind locks the deal's locked groups (the threshold
     /// kinds: a discount above the threshold, leaving a stage with an amount above it).
     public func locks(kind: Value) -> Bool {

@@ -544,9 +544,21 @@ public struct BatchDecider {
     /// approver; rejected → the requester gets a conflict record with the value.
     mutating func approvalEffects(_ request: inout Record, write w: FieldWrite, actor: Actor, approvals ap: Approvals) throws {
         guard case let .reference(dealID) = request["opportunity"], var deal = try self.record(dealID) else { return }
+        let withdrawn = request[Approvals.withdrawnField] == .boolean(true)
+        // Withdrawn while pending (§7.1 "Withdrawal"): the request's state says so, in its
+        // creator's name, and the deal it locked is unlocked; a decision after it is refused.
+        if w.field == Approvals.withdrawnField, withdrawn, request["state"] == .member("pending") {
+            try write(&request, "state", .member("withdrawn"), author: request.creator)
+            put(request)
+            try unlock(&deal, after: request, approvals: ap)
+            return
+        }
         if request["state"].isNull, w.field != "state", w.author == request.creator {
             guard case .text = request["target"], case .text = request["field"], request.fields["value"] != nil else { return }
-            if case let .failure(problem) = try requested(request, deal: deal, approver: nil) {
+            if withdrawn {
+                // Taken back before it reached the hub: never pending, nothing locked.
+                try write(&request, "state", .member("withdrawn"), author: request.creator)
+            } else if case let .failure(problem) = try requested(request, deal: deal, approver: nil) {
                 try write(&request, "state", .member("rejected"))
                 try write(&request, "note", .text("invalid request: " + problem.message))
             } else {
@@ -608,6 +620,15 @@ public struct BatchDecider {
             try write(&deal, ap.stateField, .member(decision))
             put(deal)
         }
+    }
+
+    /// A withdrawn request's deal, unlocked: for the threshold kinds its approval state goes
+    /// back to `none` (empty when the workspace's state field has no such member).
+    mutating func unlock(_ deal: inout Record, after request: Record, approvals ap: Approvals) throws {
+        guard ap.locks(kind: request["kind"]), let field = workspace.entity(deal.entity)?.field(ap.stateField), deal[ap.stateField] == .member("pending") else { return }
+        let none: Value = if case let .enumeration(members) = field.type, members.contains("none") { .member("none") } else { .null }
+        try write(&deal, ap.stateField, none)
+        put(deal)
     }
 
     /// What an approval request asks for, checked as when it was made and again when it is

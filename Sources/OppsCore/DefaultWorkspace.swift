@@ -6,7 +6,7 @@ extension Workspace {
     public static let defaultDocument: String = #"""
 {
   "format": "oppsync-workspace/1",
-  "version": 8,
+  "version": 9,
   "name": "default",
   "description": "The default pipeline of DOMAIN.md: five roles, eight stages, the ownership matrix.",
   "checkin_skew_minutes": 10, "stale_days": 14,
@@ -264,24 +264,28 @@ extension Workspace {
                     "success": "write if creator; read", "manager": "read"},
         "request_value": {"marketing": "write if creator", "sales": "write if creator; read", "expert": "write if creator; read",
                           "success": "write if creator; read", "manager": "read"},
-        "decision": {"marketing": "read", "sales": "read", "success": "read", "expert": "read", "manager": "own"}
+        "decision": {"marketing": "read", "sales": "read", "success": "read", "expert": "read", "manager": "own"},
+        "withdrawal": {"marketing": "write if creator", "sales": "write if creator; read", "expert": "write if creator; read",
+                       "success": "write if creator; read", "manager": "write if creator; read"}
       },
       "group_labels": {
         "request": {"zh-CN": "申请"},
         "request_value": {"zh-CN": "申请值", "en": "requested value"},
-        "decision": {"zh-CN": "审批结果"}
+        "decision": {"zh-CN": "审批结果"},
+        "withdrawal": {"zh-CN": "撤回"}
       },
       "fields": [
         {"name": "opportunity", "number": 1, "labels": {"zh-CN": "商机"}, "type": "reference", "entity": "opportunity", "group": "request", "write_once": true},
         {"name": "kind", "number": 2, "labels": {"zh-CN": "类型"}, "type": "enum", "members": ["discount", "amount", "loss", "reopen", "team", "change"], "member_labels": {"discount": {"zh-CN": "折扣"}, "amount": {"zh-CN": "金额"}, "loss": {"zh-CN": "输单"}, "reopen": {"zh-CN": "重开"}, "team": {"zh-CN": "团队"}, "change": {"zh-CN": "变更"}}, "group": "request", "write_once": true},
         {"name": "requested", "number": 3, "labels": {"zh-CN": "申请内容"}, "type": "text", "group": "request_value", "write_once": true},
-        {"name": "state", "number": 4, "labels": {"zh-CN": "状态"}, "type": "enum", "members": ["pending", "approved", "rejected"], "member_labels": {"pending": {"zh-CN": "待审批"}, "approved": {"zh-CN": "已批准"}, "rejected": {"zh-CN": "已驳回"}}, "group": "decision"},
+        {"name": "state", "number": 4, "labels": {"zh-CN": "状态"}, "type": "enum", "members": ["pending", "approved", "rejected", "withdrawn"], "member_labels": {"pending": {"zh-CN": "待审批"}, "approved": {"zh-CN": "已批准"}, "rejected": {"zh-CN": "已驳回"}, "withdrawn": {"zh-CN": "已撤回"}}, "group": "decision"},
         {"name": "decided_by", "number": 5, "labels": {"zh-CN": "审批人"}, "type": "user", "group": "decision"},
         {"name": "note", "number": 6, "labels": {"zh-CN": "审批意见"}, "type": "text", "group": "decision"},
         {"name": "target", "number": 7, "labels": {"zh-CN": "对象"}, "type": "text", "group": "request", "write_once": true},
         {"name": "field", "number": 8, "labels": {"zh-CN": "字段"}, "type": "text", "group": "request", "write_once": true},
         {"name": "value", "number": 9, "labels": {"zh-CN": "申请值"}, "type": "text", "group": "request_value", "write_once": true},
-        {"name": "with", "number": 10, "labels": {"zh-CN": "一并申请"}, "type": "text", "group": "request_value", "write_once": true}
+        {"name": "with", "number": 10, "labels": {"zh-CN": "一并申请"}, "type": "text", "group": "request_value", "write_once": true},
+        {"name": "withdrawn", "number": 11, "labels": {"zh-CN": "已撤回", "en": "withdrawn"}, "type": "boolean", "group": "withdrawal", "write_once": true}
       ]
     },
     {

@@ -237,28 +237,41 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
     if entity.appendOnly, case let .timestamp(t) = value, t.milliseconds > w.stamp.hlc.milliseconds + 300_000 {
         return refuseNormalised(.futureTime, "\(field.name) is in the future: an \(entity.name) records what already happened")
     }
+    // The approval rules, read once (each read copied them).
+    let approvals = ws.approvals
+    let isRequest = approvals?.requests == entity.name
+    // A request's creator may take it back until it is decided (§7.1 "Withdrawal"): withdrawn
+    // is only ever true, and a request decided or withdrawn already is not taken back.
+    if isRequest, field.name == Approvals.withdrawnField {
+        guard value == .boolean(true) else { return refuseNormalised(.typeMismatch, "withdrawn is only ever true: a withdrawal is not undone") }
+        if case let .member(state) = record["state"], state != "pending" {
+            return refuseNormalised(.alreadyDecided, "the request was already \(state) by \(record.fields["state"]?.author ?? "")")
+        }
+    }
+    // I13: what an approver writes in a request's state is a decision, approved or rejected.
+    if isRequest, field.name == "state", case let .member(m) = value, !Approvals.decisions.contains(m) {
+        return refuseNormalised(.typeMismatch, "a decision is approved or rejected")
+    }
     // I14: a write-once field never changes once it holds a value — not even by its writer — so
     // an approval request is what its approver saw, and a membership names one user for good.
     if field.writeOnce, let current, !current.value.isNull {
         return refuseNormalised(.writeOnce, "\(field.name) is set once: make a new \(entity.name) instead")
     }
-    // The approval rules, read once (each read copied them).
-    let approvals = ws.approvals
     // Commercial fields are locked while an approval is pending (DOMAIN.md approvals).
     if let ap = approvals, ap.locks(field, of: record, in: entity, for: c.actor.role) {
         return refuseNormalised(.approvalPending, "\(field.name) is locked while an approval is pending")
     }
     // An approval request is immutable once made (DOMAIN.md approvals): when it has a state
     // (pending, or decided), nothing it asks for may be added — an approver approves what they saw.
-    if let ap = approvals, ap.requests == entity.name, let decisionGroup = entity.field("state")?.group, field.group != decisionGroup,
+    if isRequest, let decisionGroup = entity.field("state")?.group, field.group != decisionGroup, field.name != Approvals.withdrawnField,
         !record["state"].isNull
     {
         return refuseNormalised(.writeOnce, "the request was already made: make a new one")
     }
     // An approval request is decided once: the first decision the hub sequences stands; the
-    // decider may still amend their own note (DOMAIN.md approvals, merge-semantics I13).
-    if let ap = approvals, ap.requests == entity.name, entity.field("state")?.group == field.group,
-        case let .member(state) = record["state"], state != "pending", let decided = record.fields["state"], decided.author != w.author
+    // decider may still amend their own note, and only that (DOMAIN.md approvals, merge-semantics I13).
+    if isRequest, entity.field("state")?.group == field.group,
+        case let .member(state) = record["state"], state != "pending", let decided = record.fields["state"], decided.author != w.author || field.name != "note"
     {
         return refuseNormalised(.alreadyDecided, "the request was already \(state) by \(decided.author)")
     }

@@ -115,6 +115,79 @@ import Testing
         #expect(hub.conflicts.map(\.id) == Array(1...UInt64(hub.conflicts.count)))
     }
 
+    /// sam's discount request on the deal mia handed off to him, made pending (the writes `opps set` makes).
+    static func discountRequest(_ hub: inout Reconciler, _ sam: inout Device, deal: RecordID, value: String, withdrawnFirst: Bool = false) -> RecordID {
+        let request = sam.create("approval")
+        var writes = [request]
+        if withdrawnFirst { writes.append(sam.set(request.record, "approval", "withdrawn", .boolean(true))) }
+        for (f, v) in [
+            ("opportunity", Value.reference(deal)), ("kind", .member("discount")), ("requested", .text("discount → \(value)")),
+            ("target", .text(deal.description)), ("field", .text("discount")), ("value", .text(value)),
+        ] {
+            writes.append(sam.set(request.record, "approval", f, v))
+        }
+        for w in writes { hub.submit(w, actor: sam.actor) }
+        return request.record
+    }
+
+    /// A rep takes back a request not yet decided (merge-semantics §7.1 "Withdrawal"): the
+    /// request says withdrawn in his name, the deal is unlocked, a decision after it is refused
+    /// and kept as the approver's conflict; a decided request is not taken back; only its
+    /// creator withdraws it, only with true, once.
+    @Test func aPendingRequestIsWithdrawnByItsCreatorOnlyAndUnlocksTheDeal() throws {
+        var hub = Reconciler(workspace: .default, directory: Directory(users: Self.users))
+        var mia = Device(Self.users[0], seed: 12)
+        var sam = Device(Self.users[1], seed: 13)
+        var max = Device(Self.users[5], seed: 14)
+        for w in Self.handOff(&mia, territory: "north") { hub.submit(w, actor: mia.actor) }
+        let deal = hub.state.records.values.first { $0.entity == "opportunity" }!.id
+        let eight = Value.decimal(try ExactDecimal(parsing: "8.00"))
+        let request = Self.discountRequest(&hub, &sam, deal: deal, value: "30.00")
+        #expect(hub.state[deal]?["approval_state"] == .member("pending"))
+        // Locked: sam cannot set the discount himself while it is pending.
+        #expect(hub.submit(sam.set(deal, "opportunity", "discount", eight), actor: sam.actor).rule == .approvalPending)
+        // Only its creator, and only with true.
+        #expect(hub.submit(max.set(request, "approval", "withdrawn", .boolean(true)), actor: max.actor).outcome == .rejected)
+        #expect(hub.submit(sam.set(request, "approval", "withdrawn", .boolean(false)), actor: sam.actor).rule == .typeMismatch)
+        // An approver's state is a decision: never withdrawn, never pending.
+        #expect(hub.submit(max.set(request, "approval", "state", .member("withdrawn")), actor: max.actor).rule == .typeMismatch)
+        #expect(hub.state[request]?["state"] == .member("pending"))
+
+        let withdrawal = hub.submit(sam.set(request, "approval", "withdrawn", .boolean(true)), actor: sam.actor)
+        #expect(withdrawal.outcome == .applied)
+        #expect(hub.state[request]?["state"] == .member("withdrawn"))
+        #expect(hub.state[request]?.fields["state"]?.author == "sam")
+        #expect(hub.state[request]?["decided_by"] == .null)
+        #expect(hub.state[deal]?["approval_state"] == .member("none"))
+        #expect(hub.submit(sam.set(deal, "opportunity", "discount", eight), actor: sam.actor).outcome == .applied)
+        // max decided offline before he heard: refused, kept as his conflict; nothing written.
+        let conflicts = hub.conflicts.count
+        let late = hub.submit(max.set(request, "approval", "state", .member("approved")), actor: max.actor)
+        #expect(late.outcome == .rejected && late.rule == .alreadyDecided)
+        #expect(hub.conflicts.dropFirst(conflicts).map(\.loser.author) == ["max"])
+        #expect(hub.state[deal]?["discount"].canonicalText == "8.00")
+        #expect(hub.state[deal]?["approval_state"] == .member("none"))
+        // Withdrawn once: a second withdrawal is refused.
+        #expect(hub.submit(sam.set(request, "approval", "withdrawn", .boolean(true)), actor: sam.actor).rule == .alreadyDecided)
+
+        // A decided request is not taken back; its decider cannot decide again (only amend the note).
+        let second = Self.discountRequest(&hub, &sam, deal: deal, value: "25.00")
+        let made = try #require(hub.state[second]?.fields["state"]?.stamp)
+        #expect(hub.submit(max.set(second, "approval", "state", .member("approved"), base: .stamp(made)), actor: max.actor).outcome == .applied)
+        #expect(hub.submit(sam.set(second, "approval", "withdrawn", .boolean(true)), actor: sam.actor).rule == .alreadyDecided)
+        #expect(hub.submit(max.set(second, "approval", "state", .member("rejected")), actor: max.actor).rule == .alreadyDecided)
+        #expect(hub.submit(max.set(second, "approval", "note", .text("ok for Q4")), actor: max.actor).outcome == .applied)
+        #expect(hub.state[second]?["state"] == .member("approved"))
+        #expect(hub.state[deal]?["discount"].canonicalText == "25.00")
+
+        // Taken back before it reached the hub (withdrawn written first, offline): never
+        // pending, the deal never locked.
+        let third = Self.discountRequest(&hub, &sam, deal: deal, value: "40.00", withdrawnFirst: true)
+        #expect(hub.state[third]?["state"] == .member("withdrawn"))
+        #expect(hub.state[deal]?["approval_state"] == .member("approved"))
+        #expect(hub.log.map(\.sequence) == Array(1...UInt64(hub.log.count)))
+    }
+
     @Test func decidingTheSameWriteTwiceGivesTheSameVerdictAndEffects() throws {
         var hub = Reconciler(workspace: .default, directory: Directory(users: Self.users))
         var mia = Device(Self.users[0], seed: 5)

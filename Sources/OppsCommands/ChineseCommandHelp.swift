@@ -69,13 +69,14 @@ enum ChineseCommandHelp {
             """
             折扣超过工作区的阈值、金额超过阈值的商机离开某个阶段、需要确认的输单、团队变动，或你只能提议的\
             负责人变更：每一项都成为一个申请（到达服务器前为「已申请」，之后为「待审批」）。审批人用 \
-            opps approve ID 或 opps reject ID --note 原因 决定，离线也可以。
+            opps approve ID 或 opps reject ID --note 原因 决定，离线也可以；申请人在有结果前可以用 opps withdraw ID 撤回。
 
             例子：opps approvals --all
             """
         ),
         "approve": (nil, "两位审批人决定同一个申请时，先到达服务器的决定有效；另一位会在 opps conflicts 里看到。\n\n例子：opps approve kx3m0q2a --note \"四季度可以\""),
         "reject": (nil, "例子：opps reject kx3m0q2a --note \"请重新报价\""),
+        "withdraw": (nil, "服务器收到后，申请的商机重新解锁；之后才决定它的审批人会在 opps conflicts 里看到。已有结果的申请不能撤回：请新建一个。\n\n例子：opps withdraw kx3m0q2a"),
         "log": (nil, "先写类型，再写发生了什么；也可以用 --kind 和 --note。类型写名称或标签。\n\n例子：opps log 7dka36sd 拜访 \"见了财务总监\" --place \"Beta 总部\""),
         "task": (nil, "例子：opps task add 7dka36sd \"发报价\" --due 2026-12-04"),
         "task add": ("给商机加一个任务（默认子命令）", "例子：opps task add 7dka36sd \"发报价\" --due 2026-12-04"),

@@ -224,6 +224,11 @@ struct Phrases: Sendable {
             : "\(decision) \(id): \(requested) (takes effect at the hub when you sync)"
     }
 
+    /// One's own request taken back.
+    func withdrew(_ id: String, _ requested: String) -> String {
+        self("withdrew \(id): \(requested) (takes effect at the hub when you sync)", "已撤回 \(id)：\(requested)（同步后在服务器生效）")
+    }
+
     // MARK: - sync and init
 
     func indexing(_ records: Int, bar: Bool) -> String {
@@ -470,6 +475,12 @@ struct Phrases: Sendable {
     /// An approval request's state: a member of the workspace's state field, or `requested` before
     /// it reached the hub.
     var requested: String { self("requested", "已提交") }
+    /// One's own request withdrawn on this laptop, not yet synced.
+    var withdrawing: String { self("withdrawing", "撤回中") }
+    /// How to take one's own request back, naming the first one that may be.
+    func howToWithdraw(_ id: String) -> String {
+        self("To take a request back before it is decided: opps withdraw \(id)", "有结果前可以撤回申请：opps withdraw \(id)")
+    }
     /// `opps team list` of a deal without members, and how to add one (the command on a line
     /// of its own, so it is never broken).
     func noTeam(_ deal: String, id: String) -> String {

@@ -19,6 +19,32 @@ extension Replica {
         return (try edit(id, changes), a)
     }
 
+    /// Takes back one's own request before it is decided (merge-semantics §7.1 "Withdrawal"):
+    /// writes `withdrawn`; the hub then says `withdrawn` and unlocks the deal. Offline too, and
+    /// before the request reached the hub (it then never waits for anyone).
+    public func withdraw(request id: RecordID) throws -> (result: EditResult, request: Record) {
+        guard let name = workspace.approvals?.requests else { throw ReplicaError.invalid("this workspace has no approval requests", chinese: "这个工作区没有审批申请") }
+        guard workspace.entity(name)?.field(Approvals.withdrawnField) != nil else {
+            throw ReplicaError.invalid(
+                "this hub's rules do not let a request be withdrawn (workspace version \(workspace.version)): ask the hub's operator",
+                chinese: "这个服务器的规则（工作区版本 \(workspace.version)）不支持撤回申请：请联系服务器管理员")
+        }
+        guard let a = try record(id), a.entity == name else {
+            throw ReplicaError.invalid("\(id) is not an approval request (see: opps approvals)", chinese: "\(id) 不是审批申请（见 opps approvals）")
+        }
+        guard a.creator == user else {
+            throw ReplicaError.invalid("only who asked may withdraw a request: this one is \(a.creator)'s", chinese: "只有申请人才能撤回申请：这个申请是 \(a.creator) 的")
+        }
+        if a[Approvals.withdrawnField] == .boolean(true) {
+            throw ReplicaError.invalid("this request is withdrawn already", chinese: "这个申请已经撤回了")
+        }
+        if case let .member(state) = a["state"], state != "pending" {
+            let said = Vocabulary(workspace, locale: "zh-CN").value(name, "state", a["state"])
+            throw ReplicaError.invalid("this request was \(state) already: there is nothing to withdraw", chinese: "这个申请已经\(said)，无需撤回")
+        }
+        return (try edit(id, [(Approvals.withdrawnField, .boolean(true))]), a)
+    }
+
     /// Moves a deal to `stage` (its name), with the reason when there is one: the loss reason
     /// when moving to a stage reachable from any open one (lost), else the hand-off's rejection
     /// reason. Gates and ownership rules apply as for any edit.
@@ -343,6 +369,13 @@ extension Replica {
         workspace.approvals?.approvers.contains(role) == true && request["state"] == .member("pending") && request.creator != user
     }
 
+    /// One's own request that may still be withdrawn: not decided, not withdrawn already.
+    public func mayWithdraw(_ request: Record) -> Bool {
+        request.creator == user && (request["state"].isNull || request["state"] == .member("pending"))
+            && request[Approvals.withdrawnField] != .boolean(true)
+            && workspace.entity(request.entity)?.field(Approvals.withdrawnField) != nil
+    }
+
     /// Adds a task to a deal, due on `due`, for `assignee` (default: this user).
     public func addTask(deal: RecordID, text: String, due: String, assignee: UserName?) throws -> EditResult {
         guard try record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(deal) is not a deal", chinese: "\(deal) 不是商机") }
@@ -387,9 +420,11 @@ extension Replica {
 
     /// The rules that refuse a value for what it is, wherever and whenever it is written: a user
     /// field naming nobody the hub knows (the laptop has no directory to check it against), a
-    /// value of the wrong type. Writing it again would only be refused again.
+    /// value of the wrong type; and those that refuse for good what the record already holds: a
+    /// write-once field set, a request decided or withdrawn. Writing it again would only be
+    /// refused again.
     static func refusedForItsValue(_ rule: String) -> Bool {
-        rule == RuleID.unknownUser.rawValue || rule == RuleID.typeMismatch.rawValue
+        [RuleID.unknownUser, .typeMismatch, .writeOnce, .alreadyDecided].contains { $0.rawValue == rule }
     }
 
     /// What a record is, as a reader names it: a deal, an account or a contact by its name; a

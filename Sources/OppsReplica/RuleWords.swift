@@ -86,7 +86,7 @@ extension Vocabulary {
         case .backwardMove: return "后退超过一个阶段需要经理操作"
         case .reasonRequired: return "需要先填写原因"
         case .approvalPending: return "审批进行中，\(f)已锁定"
-        case .alreadyDecided: return "这个申请已由其他审批人决定"
+        case .alreadyDecided: return "这个申请已有结果：已由审批人决定或已被申请人撤回"
         case .approvalRejected: return "审批人拒绝了这个申请"
         case .requestInvalid: return "这个申请已无法按原样执行：记录或权限已经变化"
         case .orphaned:
@@ -133,7 +133,7 @@ extension Vocabulary {
         case .backwardMove: return "moving back more than one stage takes a manager"
         case .reasonRequired: return "a reason must be given first"
         case .approvalPending: return "an approval is pending: \(f) is locked"
-        case .alreadyDecided: return "another approver already decided this request"
+        case .alreadyDecided: return "this request was already decided by an approver or withdrawn by who asked"
         case .approvalRejected: return "the approver rejected this request"
         case .requestInvalid: return "the request can no longer be carried out as asked: the record or the permissions changed"
         case .orphaned:

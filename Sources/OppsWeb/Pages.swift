@@ -524,7 +524,10 @@ extension WebApp {
         let mine = requests.filter { $0.creator == r.user }
         func row(_ a: Record, decide: Bool, by: Bool) throws -> String {
             let deal = try a["opportunity"].reference.flatMap { try r.record($0) }
-            var state = a["state"].isNull ? t("requested (not yet at the hub)", "已申请（尚未到达服务器）") : words.member(name, "state", a["state"].canonicalText)
+            var state =
+                a[Approvals.withdrawnField] == .boolean(true) && a["state"] != .member("withdrawn")
+                ? t("withdrawn (not yet at the hub)", "已撤回（尚未到达服务器）")
+                : a["state"].isNull ? t("requested (not yet at the hub)", "已申请（尚未到达服务器）") : words.member(name, "state", a["state"].canonicalText)
             // Who decided, and why as they wrote it (the hub's own note in the reader's words):
             // a rejected request's reason is read here and where the conflict is.
             if case let .text(by) = a["decided_by"] {
@@ -545,6 +548,11 @@ extension WebApp {
                 s += """
                     <form method="post" action="/approvals/\(short(a.id))/decide" class="inline">\(csrfField)<input name="note" placeholder="\(esc(t("note", "备注")))">
                     <button name="decision" value="approved">\(esc(t("Approve", "批准")))</button> <button name="decision" value="rejected">\(esc(t("Reject", "驳回")))</button></form>
+                    """
+            } else if r.mayWithdraw(a) {
+                // One's own request, not yet decided: it may be taken back.
+                s += """
+                    <form method="post" action="/approvals/\(short(a.id))/withdraw" class="inline">\(csrfField)<button name="withdraw" value="1">\(esc(t("Withdraw", "撤回")))</button></form>
                     """
             }
             return s + "</td></tr>"

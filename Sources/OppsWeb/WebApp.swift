@@ -257,6 +257,19 @@ public actor WebApp {
         }
     }
 
+    /// One's own request taken back (opps withdraw).
+    func withdraw(_ id: RecordID, t: WebText) -> Message {
+        do {
+            let (_, a) = try replica.withdraw(request: id)
+            let words = vocabulary(t)
+            return Message(
+                text: t("Withdrawn: ", "已撤回：") + replica.requested(a, words: words, chinese: t.chinese) + t(" (takes effect at the hub when synced)", "（同步后在服务器生效）"),
+                ok: true)
+        } catch {
+            return failure(error, words: vocabulary(t), t: t)
+        }
+    }
+
     /// Push and pull now; the page says what happened. Offline is not an error: work stays.
     /// A sync is running (the button or the background one): a second waits for none and says so.
     /// Two at once would each number a batch from the same outbox.

@@ -157,6 +157,11 @@ public struct WebServer: Sendable {
                 await app.decide(id, form["decision"] ?? "", note: form["note"], t: t)
             }
         }
+        router.post("/approvals/{id}/withdraw") { request, context in
+            try await self.action(request, context, returnTo: .approvals) { app, _, t, id in
+                await app.withdraw(id, t: t)
+            }
+        }
         router.post("/new") { request, _ in
             let t = self.text(request)
             let form = try await self.form(request)

@@ -189,8 +189,8 @@ import Testing
             // The field is locked while the request waits: the refusal says which request.
             let locked = await opps(["set", other, "discount=15", "--home", sam], environment: ["LANG": "C"])
             #expect(
-                locked.code == 3 && locked.stderr.contains("\nit waits for request ")
-                    && locked.stderr.contains(" (discount → 20%): change it once that is decided (opps approvals)\n"), "\(locked.stderr)")
+                locked.code == 3 && locked.stderr.contains("\nit waits for your request \(requestCode) (discount → 20%): ")
+                    && locked.stderr.hasSuffix("change it once that is decided, or take the request back: opps withdraw \(requestCode)\n"), "\(locked.stderr)")
             let otherCode = ShortID.shown(try #require(RecordID(parsing: other)))
             let news = await opps(["sync", "--home", max], environment: ["LANG": "C", "COLUMNS": "100"])
             let lines = news.stdout.split(separator: "\n").map(String.init)

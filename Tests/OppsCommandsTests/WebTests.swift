@@ -372,6 +372,36 @@ import Testing
         }
     }
 
+    /// A rep takes his own request back in the browser: a button beside it while it waits, the
+    /// page says it is withdrawn until the hub hears, and the hub unlocks the deal.
+    @Test func aRepWithdrawsHisRequestInTheBrowser() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let sam = f.home("sam")
+            #expect(await f.initReplica("sam", url).code == 0)
+            #expect(await f.initReplica("max", url).code == 0)
+            let (id, request) = try await f.aLossWaitingForMax()
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let code = ShortID.shown(try #require(RecordID(parsing: request)))
+            try await Self.serving(f, user: "sam", language: "zh-CN") { web in
+                let list = try await web.send("/approvals").body
+                #expect(list.contains("action=\"/approvals/\(code)/withdraw\"") && list.contains(">撤回</button>"), "\(list.suffix(900))")
+                let done = try await web.post("/approvals/\(request)/withdraw", ["withdraw": "1"], from: "/approvals")
+                #expect(done.body.contains("msg ok") && done.body.contains("已撤回：阶段 → 输单，输单原因 → 价格（同步后在服务器生效）"), "\(done.body.prefix(900))")
+                #expect(done.body.contains("已撤回（尚未到达服务器）") && !done.body.contains(">撤回</button>"), "\(done.body.suffix(900))")
+                // Twice: refused with one line, nothing written.
+                let again = try await web.post("/approvals/\(request)/withdraw", ["withdraw": "1"], from: "/approvals")
+                #expect(again.body.contains("这个申请已经撤回了"), "\(again.body.prefix(900))")
+                #expect(try await web.post("/sync", [:]).body.contains("msg ok"))
+                let synced = try await web.send("/approvals").body
+                #expect(synced.contains(">已撤回</td>"), "\(synced.suffix(900))")
+            }
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+            #expect(await opps(["approvals", "--home", f.home("max")], environment: ["LANG": "C"]).stdout.hasPrefix("nothing waits for your decision"))
+            #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["stage"]?.string == "discovery")
+        }
+    }
+
     /// A request the approver rejected: the requester's conflicts page says who rejected it and
     /// why, as the approver wrote it.
     @Test func aRejectedRequestSaysWhoAndWhyOnTheConflictsPage() async throws {

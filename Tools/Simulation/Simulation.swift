@@ -56,9 +56,11 @@ public struct SimulationReport: Sendable {
     public var replicaCrashes = 0
     public var records = 0
     public var conflicts = 0
-    /// Approval requests made, and those decided.
+    /// Approval requests made, and those decided; withdrawals written, and requests withdrawn.
     public var approvals = 0
     public var decided = 0
+    public var withdrawals = 0
+    public var withdrawn = 0
     /// Requests the hostile user sent.
     public var attacks = 0
 
@@ -366,9 +368,23 @@ public final class Simulation {
                 edit(d.id, [("stage", .member(r.workspace.stages[idx + 1].name))])
             }
         case ("sales", 8) where !deals.isEmpty:
-            // Requests a manager decides: a discount above the threshold, or an expert on the team.
+            // Requests a manager decides: a discount above the threshold, or an expert on the team;
+            // now and then one of the rep's own still undecided taken back (§7.1 "Withdrawal"),
+            // perhaps while a manager decides it.
             let d = pick(deals)
-            if chance(50) {
+            let mine = ((try? r.store.list(entity: "approval", workspace: r.workspace)) ?? []).filter(r.mayWithdraw)
+            if !mine.isEmpty, chance(25) {
+                let a = pick(mine)
+                report.edits += 1
+                do {
+                    _ = try r.withdraw(request: a.id)
+                    report.withdrawals += 1
+                    note("step \(n): \(who) withdrew \(a.id.hex.prefix(8))")
+                } catch {
+                    report.refusedLocally += 1
+                    note("step \(n): \(who) could not withdraw: \(error)")
+                }
+            } else if chance(50) {
                 edit(d.id, [("discount", .decimal(ExactDecimal(units: Int64(1_100 + rng.next() % 2000), scale: 2)))])
             } else if let member = users.filter({ $0.role == "expert" || $0.role == "success" }).randomElement(using: &rng) {
                 _ = create(
@@ -491,6 +507,12 @@ public final class Simulation {
             case .member("approved"), .member("rejected"):
                 report.decided += 1
                 if a["decided_by"].isNull, !a["note"].canonicalText.hasPrefix("invalid request") { throw fail("approval \(id) decided by nobody") }
+            case .member("withdrawn"):
+                // Taken back by its creator, who said so, and decided by nobody.
+                report.withdrawn += 1
+                if a["withdrawn"] != .boolean(true) || a.fields["state"]?.author != a.creator || !a["decided_by"].isNull {
+                    throw fail("approval \(id) withdrawn, but not by its creator alone")
+                }
             default: throw fail("approval \(id) has no state after quiescing")
             }
         }

@@ -34,7 +34,8 @@ struct ApprovalsCommand: ParsableCommand {
             A discount above the workspace threshold, leaving a stage with an amount above it, a lost deal \
             to confirm, a team change or an owner change you may only propose: each becomes a request \
             (state `requested` until it reaches the hub, then `pending`). Approvers decide with \
-            `opps approve ID` or `opps reject ID --note TEXT`, offline too.
+            `opps approve ID` or `opps reject ID --note TEXT`, offline too; who asked may take a request \
+            back before it is decided with `opps withdraw ID`.
 
             Example: opps approvals --all
             """)
@@ -66,7 +67,8 @@ struct ApprovalsCommand: ParsableCommand {
         let short = try r.shortIDs()
         for a in list {
             let deal: String = if case let .reference(d) = a["opportunity"], let rec = try r.record(d) { rec["name"].canonicalText } else { "?" }
-            let state = a["state"].isNull ? say.requested : words.value(name, "state", a["state"])
+            let withdrawing = a[Approvals.withdrawnField] == .boolean(true) && a["state"] != .member("withdrawn")
+            let state = withdrawing ? say.withdrawing : a["state"].isNull ? say.requested : words.value(name, "state", a["state"])
             let kind = words.value(name, "kind", a["kind"])
             let head = "\(short(a.id))  \(state.padding(9))  \(kind.padding(8))  \(fit(deal, 24))"
             let asked = r.requested(a, words: words, chinese: say.chinese)
@@ -97,6 +99,8 @@ struct ApprovalsCommand: ParsableCommand {
         if let first = list.first(where: r.awaitsMyDecision) {
             let id = short(first.id)
             Console.out(say.howToDecide(id).wrapped(width: Console.width).joined(separator: "\n"))
+        } else if let first = list.first(where: r.mayWithdraw) {
+            Console.out(say.howToWithdraw(short(first.id)).wrapped(width: Console.width).joined(separator: "\n"))
         }
     }
 }

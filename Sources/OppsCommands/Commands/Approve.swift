@@ -45,3 +45,25 @@ struct RejectCommand: ParsableCommand {
 
     func run() throws { try decide(home, id, "rejected", note: note, json: json) }
 }
+
+struct WithdrawCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "withdraw", abstract: "Take back your own request before it is decided (works offline, takes effect at the hub when synced).",
+        discussion: """
+            The request's deal is unlocked again at the hub, and an approver who decides it after that is told in \
+            opps conflicts. A request decided already cannot be withdrawn: make a new one instead.
+
+            Example: opps withdraw kx3m0q2a
+            """)
+    @Argument(help: "The request: its short id as opps approvals prints it.") var id: String
+    @OptionGroup var home: HomeOption
+    @Flag(help: "Print the outcome as JSON.") var json = false
+
+    func run() throws {
+        let r = try home.open()
+        let (result, a) = try r.withdraw(request: try r.resolveID(id))
+        let words = home.words(r)
+        if json { try report(result, json: true, r, words: words); return }
+        Console.out(words.say.withdrew(try r.shortIDs()(a.id), r.requested(a, words: words, chinese: words.say.chinese)))
+    }
+}

@@ -96,6 +96,12 @@ extension SetCommand: HintsAfterError {
             let short = try? r.shortIDs()
         {
             let asked = r.requested(waiting, words: words, chinese: words.say.chinese)
+            // One's own request may be taken back instead of waited for.
+            if r.mayWithdraw(waiting) {
+                return words.say(
+                    "it waits for your request \(short(waiting.id)) (\(asked)): change it once that is decided, or take the request back: opps withdraw \(short(waiting.id))",
+                    "它在等你的审批 \(short(waiting.id))（\(asked)）：有结果后再改，或撤回申请：opps withdraw \(short(waiting.id))")
+            }
             return words.say(
                 "it waits for request \(short(waiting.id)) (\(asked)): change it once that is decided (opps approvals)",
                 "它在等审批 \(short(waiting.id))（\(asked)）：有结果后再改（opps approvals）")

@@ -1,0 +1,71 @@
+import Foundation
+import OppsCore
+import OppsReplica
+import Testing
+
+/// A rep takes back his own request before it is decided (merge-semantics §7.1 "Withdrawal"):
+/// the locked field's refusal says how, `opps withdraw` takes the id as printed, the deal is
+/// unlocked at the hub, an approver who decided offline meanwhile is told, and nothing else
+/// may withdraw it.
+@Suite struct WithdrawTests {
+    @Test func aRepWithdrawsHisDiscountRequestAndTheApproverWhoDecidedLateIsTold() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let sam = f.home("sam"), max = f.home("max")
+            let id = try #require(await opps("new", "Withdrawn discount", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("set", id, "discount=18", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            // max approves offline: he has not heard yet.
+            let request = try #require(await opps("approvals", "--home", max, "--json").json?.array?.first?["id"]?.string)
+            #expect(await opps("approve", request, "--home", max).code == 0)
+
+            // sam wants 12 % instead: the lock says which request waits, and how to take it back.
+            let locked = await opps("set", id, "折扣=12", "--home", sam, "--locale", "zh-CN")
+            #expect(locked.code != 0, "\(locked.stdout)")
+            let hint = try #require(locked.stderr.split(separator: "\n").last.map(String.init))
+            #expect(hint.contains("它在等你的审批") && hint.contains("折扣 → 18%") && hint.contains("或撤回申请：opps withdraw "), "\(locked.stderr)")
+            let typed = String(try #require(hint.components(separatedBy: "opps withdraw ").last))
+            #expect(typed.count == ShortID.length, "\(hint)")
+            #expect(await opps(["approvals", "--home", sam], environment: ["LANG": "C"]).stdout.hasSuffix("To take a request back before it is decided: opps withdraw \(typed)\n"))
+            // Only who asked may withdraw it.
+            let notHis = await opps("withdraw", request, "--home", max, "--locale", "zh-CN")
+            #expect(notHis.code != 0 && notHis.stderr.contains("只有申请人才能撤回申请：这个申请是 sam 的"), "\(notHis.stderr)")
+
+            let withdrawn = await opps("withdraw", typed, "--home", sam, "--locale", "zh-CN")
+            #expect(withdrawn.code == 0 && withdrawn.stdout == "已撤回 \(typed)：折扣 → 18%（同步后在服务器生效）\n", "\(withdrawn.stdout)\(withdrawn.stderr)")
+            #expect(await opps("approvals", "--home", sam, "--locale", "zh-CN").stdout.contains("撤回中"))
+            let again = await opps("withdraw", typed, "--home", sam, "--locale", "zh-CN")
+            #expect(again.code != 0 && again.stderr.contains("这个申请已经撤回了"), "\(again.stderr)")
+            #expect(await opps("sync", "--home", sam).code == 0)
+            // Unlocked: 12 % is sam's to set (within his threshold), and it holds.
+            #expect(await opps("set", id, "折扣=8", "--home", sam, "--locale", "zh-CN").code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+
+            // max's late approval reaches the hub after the withdrawal: refused, kept as his
+            // conflict, nothing written on the deal.
+            #expect(await opps("sync", "--home", max).code == 0)
+            let told = await opps("conflicts", "--home", max, "--json").json?.array ?? []
+            #expect(told.contains { $0["rule"]?.string == "already-decided" && $0["field"]?.string == "state" }, "\(told)")
+            let zh = await opps("conflicts", "--home", max, "--locale", "zh-CN").stdout
+            #expect(unspaced(zh).contains(unspaced("max 的「已批准」被拒绝（这个申请已有结果：已由审批人决定或已被申请人撤回）")), "\(zh)")
+            // Writing it again would be refused again: not offered.
+            #expect(!zh.contains("opps conflicts restore"), "\(zh)")
+            for home in [sam, max] {
+                #expect(await opps("sync", "--home", home).code == 0)
+                let deal = await opps("show", id, "--home", home, "--json").json?["fields"]
+                #expect(deal?["discount"]?.string == "8.00", "\(String(describing: deal))")
+                #expect(deal?["approval_state"]?.string == "none")
+            }
+            // The request says withdrawn, in sam's words and max's; nothing waits for max.
+            let all = await opps("approvals", "--all", "--home", sam, "--json").json?.array ?? []
+            #expect(all.first?["state"]?.string == "withdrawn", "\(all)")
+            #expect(await opps("approvals", "--all", "--home", sam, "--locale", "zh-CN").stdout.contains("已撤回"))
+            #expect(await opps(["approvals", "--home", max], environment: ["LANG": "C"]).stdout.hasPrefix("nothing waits for your decision"))
+            // A withdrawn request is not withdrawn again, nor is a decided one.
+            let decided = await opps("withdraw", typed, "--home", sam)
+            #expect(decided.code != 0 && decided.stderr.contains("withdrawn already"), "\(decided.stderr)")
+        }
+    }
+}

@@ -155,16 +155,20 @@ extension Replica {
     }
 
     /// What the hub writes because of this sync's pushed writes (`ReplicaStore.Following`): on
-    /// the records pushed to and the deals they hang off (a request's, an activity's). Nil when
-    /// the sync pushed nothing. Worked out once a sync, at its first page (the push is over).
+    /// the records of the pushed writes it logged and the deals they hang off (a request's, an
+    /// activity's). Nil when the sync pushed nothing that held: a refused write has no effects (an
+    /// approval refused as already decided must not hide the withdrawal before it). Worked out
+    /// once a sync, at its first page (the push is over).
     func following(_ report: inout SyncReport) throws -> ReplicaStore.Following? {
         if let known = report.following { return known }
-        guard !report.pushedIDs.isEmpty, let hub = try store.meta("hub").flatMap(ReplicaID.init(parsing:)) else { return nil }
-        var records = report.pushedIDs
-        for id in report.pushedIDs {
+        guard let after = report.firstPushedSequence, !report.loggedIDs.isEmpty,
+            let hub = try store.meta("hub").flatMap(ReplicaID.init(parsing:))
+        else { return nil }
+        var records = report.loggedIDs
+        for id in report.loggedIDs {
             if case let .reference(deal)? = try store.view(id, workspace: workspace)?["opportunity"] { records.insert(deal) }
         }
-        report.following = ReplicaStore.Following(hub: hub, records: records, after: report.firstPushedSequence ?? 0)
+        report.following = ReplicaStore.Following(hub: hub, records: records, after: after)
         return report.following
     }
 

@@ -208,7 +208,10 @@ extension Replica {
             for (i, result) in response.results.enumerated() {
                 report.pushed += 1
                 if i < request.writes.count, let id = RecordID(bytes: request.writes[i].record) { report.pushedIDs.insert(id) }
-                if result.sequence > 0 { report.firstPushedSequence = min(report.firstPushedSequence ?? result.sequence, result.sequence) }
+                if result.sequence > 0 {
+                    report.firstPushedSequence = min(report.firstPushedSequence ?? result.sequence, result.sequence)
+                    if i < request.writes.count, let id = RecordID(bytes: request.writes[i].record) { report.loggedIDs.insert(id) }
+                }
                 switch result.outcome {
                 case .applied, .won: report.applied += 1
                 case .lost, .rejected, .proposal:

@@ -232,6 +232,9 @@ public struct SyncReport: Sendable {
     /// The hub's sequence of the first write this sync pushed that it logged: what the hub wrote
     /// before it did not follow from this sync's writes.
     var firstPushedSequence: UInt64?
+    /// The records of the pushed writes the hub logged (held): only those have effects that
+    /// follow them (a refused write has none).
+    var loggedIDs = Set<RecordID>()
     /// What the hub writes because of the pushed writes (`Replica.following`), once worked out.
     var following: ReplicaStore.Following?
     public var applied = 0

@@ -40,6 +40,9 @@ import Testing
             #expect(await opps("approvals", "--home", sam, "--locale", "zh-CN").stdout.contains("撤回中"))
             let again = await opps("withdraw", typed, "--home", sam, "--locale", "zh-CN")
             #expect(again.code != 0 && again.stderr.contains("这个申请已经撤回了"), "\(again.stderr)")
+            // Still locked here until the hub hears: the refusal says so, not to withdraw again.
+            let beforeSync = await opps("set", id, "折扣=8", "--home", sam, "--locale", "zh-CN")
+            #expect(beforeSync.code != 0 && beforeSync.stderr.hasSuffix("你已撤回审批 \(typed)（折扣 → 18%）：服务器收到后即解锁 —— 先 opps sync，再修改\n"), "\(beforeSync.stderr)")
             #expect(await opps("sync", "--home", sam).code == 0)
             // Unlocked: 12 % is sam's to set (within his threshold), and it holds.
             #expect(await opps("set", id, "折扣=8", "--home", sam, "--locale", "zh-CN").code == 0)

@@ -24,6 +24,8 @@ public protocol HubStateReader {
     func referencing(_ target: RecordID) throws -> [RecordID]
     /// The live records of an entity.
     func liveRecords(entity: String) throws -> [RecordID]
+    /// The records hanging off a staged record (its `visible_via` names it).
+    func children(of parent: RecordID) throws -> [RecordID]
 }
 
 extension HubStateReader {
@@ -617,15 +619,36 @@ public struct BatchDecider {
         put(request)
         if ap.locks(kind: request["kind"]), workspace.entity(deal.entity)?.field(ap.stateField) != nil {
             if let target, target.id == deal.id { deal = target }
-            try write(&deal, ap.stateField, .member(decision))
-            put(deal)
+            // Still locked while another request waits on it; then its decision says.
+            if try !anotherLockingRequestWaits(on: deal.id, besides: request.id, approvals: ap) {
+                try write(&deal, ap.stateField, .member(decision))
+                put(deal)
+            }
         }
     }
 
+    /// Whether a request of a locking kind other than `request` still waits on the deal: its
+    /// lock then stays when `request` is decided or withdrawn (DOMAIN.md approvals: commercial
+    /// fields are locked while an approval is pending — any of them).
+    mutating func anotherLockingRequestWaits(on deal: RecordID, besides request: RecordID, approvals ap: Approvals) throws -> Bool {
+        var ids = Set(try reader.children(of: deal))
+        // Made in this batch, not yet in the store.
+        for case let (id, r?) in records where r.entity == ap.requests && r["opportunity"] == .reference(deal) { ids.insert(id) }
+        ids.remove(request)
+        for id in ids.sorted() {
+            guard let r = try record(id), r.entity == ap.requests, !r.isDeleted, r["state"] == .member("pending"), ap.locks(kind: r["kind"]) else { continue }
+            return true
+        }
+        return false
+    }
+
     /// A withdrawn request's deal, unlocked: for the threshold kinds its approval state goes
-    /// back to `none` (empty when the workspace's state field has no such member).
+    /// back to `none` (empty when the workspace's state field has no such member) — unless
+    /// another such request still waits on it.
     mutating func unlock(_ deal: inout Record, after request: Record, approvals ap: Approvals) throws {
-        guard ap.locks(kind: request["kind"]), let field = workspace.entity(deal.entity)?.field(ap.stateField), deal[ap.stateField] == .member("pending") else { return }
+        guard ap.locks(kind: request["kind"]), let field = workspace.entity(deal.entity)?.field(ap.stateField), deal[ap.stateField] == .member("pending"),
+            try !anotherLockingRequestWaits(on: deal.id, besides: request.id, approvals: ap)
+        else { return }
         let none: Value = if case let .enumeration(members) = field.type, members.contains("none") { .member("none") } else { .null }
         try write(&deal, ap.stateField, none)
         put(deal)

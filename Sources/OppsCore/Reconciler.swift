@@ -224,6 +224,12 @@ public struct HubMemory: Sendable, Hashable, HubStateReader {
         state.records.values.filter { $0.entity == entity && !$0.isDeleted }.map(\.id).sorted()
     }
 
+    public func children(of parent: RecordID) -> [RecordID] {
+        state.records.values.filter { r in
+            workspace.entity(r.entity)?.visibleVia.map { r[$0] == .reference(parent) } ?? false
+        }.map(\.id).sorted()
+    }
+
     /// Applies what the decider returned, in order.
     public mutating func apply(_ effects: [HubEffect]) {
         for effect in effects {

@@ -56,6 +56,10 @@ public struct StoreReader: HubStateReader {
         try writer?.settle()
         return try store.liveRecords(entity: entity)
     }
+    public func children(of parent: RecordID) throws -> [RecordID] {
+        try writer?.settle()
+        return try store.children(of: [parent])
+    }
     public func referencedByVisible(_ target: RecordID, actor: Actor, directory: Directory) throws -> Bool {
         try writer?.settle()
         return try store.referencedByVisible(target, query: VisibilityQuery.make(user: actor.user, role: actor.role, workspace: workspace, directory: directory))

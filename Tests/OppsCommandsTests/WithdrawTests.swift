@@ -1,6 +1,7 @@
 import Foundation
 import OppsCore
 import OppsReplica
+import OppsStore
 import Testing
 
 /// A rep takes back his own request before it is decided (merge-semantics §7.1 "Withdrawal"):
@@ -74,6 +75,43 @@ import Testing
             // A withdrawn request is not withdrawn again, nor is a decided one.
             let decided = await opps("withdraw", typed, "--home", sam)
             #expect(decided.code != 0 && decided.stderr.contains("withdrawn already"), "\(decided.stderr)")
+        }
+    }
+
+    /// A second request on a locked deal (a client of its own making; opps refuses to ask while
+    /// one waits): withdrawing the first leaves the deal locked at the hub — its store finds
+    /// the deal's other requests — until the second is decided.
+    @Test func aDealWithAnotherRequestWaitingStaysLocked() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let sam = f.home("sam"), max = f.home("max")
+            let id = try #require(await opps("new", "Two requests", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("set", id, "discount=18", "--home", sam).code == 0)
+            let first = try #require(await opps("approvals", "--home", sam, "--json").json?.array?.first?["id"]?.string)
+            let replica = try Replica(home: sam, clock: FixedClock(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
+            let deal = try replica.resolveID(id)
+            var rng = SystemRandomNumberGenerator()
+            _ = try replica.create(
+                entity: "approval", stage: nil,
+                fields: [
+                    ("opportunity", .reference(deal)), ("kind", .member("discount")), ("requested", .text("discount → 25")),
+                    ("target", .text(deal.description)), ("field", .text("discount")), ("value", .text("25.00")),
+                ], using: &rng)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("withdraw", first, "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["approval_state"]?.string == "pending")
+            let locked = await opps("set", id, "amount=1000", "--home", sam)
+            #expect(locked.code == 3 && locked.stderr.contains("approval-pending"), "\(locked.stderr)")
+            #expect(await opps("sync", "--home", max).code == 0)
+            let waiting = await opps("approvals", "--home", max, "--json").json?.array ?? []
+            #expect(waiting.count == 1 && waiting.first?["value"]?.string == "25.00", "\(waiting)")
+            #expect(await opps("reject", try #require(waiting.first?["id"]?.string), "--note", "no", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["approval_state"]?.string == "rejected")
+            #expect(await opps("set", id, "amount=1000", "--home", sam).code == 0)
         }
     }
 }

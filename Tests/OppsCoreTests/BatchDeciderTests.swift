@@ -188,6 +188,39 @@ import Testing
         #expect(hub.log.map(\.sequence) == Array(1...UInt64(hub.log.count)))
     }
 
+    /// Two discount requests wait on one deal (a client of its own making asked twice): the
+    /// deal stays locked until the last of them is decided or withdrawn, then says how that one
+    /// ended.
+    @Test func aDealStaysLockedWhileAnyOfItsRequestsWaits() throws {
+        var hub = Reconciler(workspace: .default, directory: Directory(users: Self.users))
+        var mia = Device(Self.users[0], seed: 22)
+        var sam = Device(Self.users[1], seed: 23)
+        var max = Device(Self.users[5], seed: 24)
+        for w in Self.handOff(&mia, territory: "north") { hub.submit(w, actor: mia.actor) }
+        let deal = hub.state.records.values.first { $0.entity == "opportunity" }!.id
+        let first = Self.discountRequest(&hub, &sam, deal: deal, value: "30.00")
+        let second = Self.discountRequest(&hub, &sam, deal: deal, value: "20.00")
+        #expect(hub.state[second]?["state"] == .member("pending"))
+        // The first withdrawn: the second still waits, so the deal stays locked.
+        #expect(hub.submit(sam.set(first, "approval", "withdrawn", .boolean(true)), actor: sam.actor).outcome == .applied)
+        #expect(hub.state[deal]?["approval_state"] == .member("pending"))
+        #expect(hub.submit(sam.set(deal, "opportunity", "amount", .decimal(try ExactDecimal(parsing: "1.00"))), actor: sam.actor).rule == .approvalPending)
+        // The second decided: now the deal says so, and is unlocked.
+        let made = try #require(hub.state[second]?.fields["state"]?.stamp)
+        #expect(hub.submit(max.set(second, "approval", "state", .member("rejected"), base: .stamp(made)), actor: max.actor).outcome == .applied)
+        #expect(hub.state[deal]?["approval_state"] == .member("rejected"))
+
+        // The same the other way round: one decided while another waits keeps the lock.
+        let third = Self.discountRequest(&hub, &sam, deal: deal, value: "15.00")
+        let fourth = Self.discountRequest(&hub, &sam, deal: deal, value: "12.00")
+        let thirdMade = try #require(hub.state[third]?.fields["state"]?.stamp)
+        #expect(hub.submit(max.set(third, "approval", "state", .member("approved"), base: .stamp(thirdMade)), actor: max.actor).outcome == .applied)
+        #expect(hub.state[deal]?["discount"].canonicalText == "15.00")
+        #expect(hub.state[deal]?["approval_state"] == .member("pending"))
+        #expect(hub.submit(sam.set(fourth, "approval", "withdrawn", .boolean(true)), actor: sam.actor).outcome == .applied)
+        #expect(hub.state[deal]?["approval_state"] == .member("none"))
+    }
+
     @Test func decidingTheSameWriteTwiceGivesTheSameVerdictAndEffects() throws {
         var hub = Reconciler(workspace: .default, directory: Directory(users: Self.users))
         var mia = Device(Self.users[0], seed: 5)

@@ -285,7 +285,7 @@ extension Workspace {
         {"name": "field", "number": 8, "labels": {"zh-CN": "字段"}, "type": "text", "group": "request", "write_once": true},
         {"name": "value", "number": 9, "labels": {"zh-CN": "申请值"}, "type": "text", "group": "request_value", "write_once": true},
         {"name": "with", "number": 10, "labels": {"zh-CN": "一并申请"}, "type": "text", "group": "request_value", "write_once": true},
-        {"name": "withdrawn", "number": 11, "labels": {"zh-CN": "已撤回", "en": "withdrawn"}, "type": "boolean", "group": "withdrawal", "write_once": true}
+        {"name": "withdrawn", "number": 11, "labels": {"zh-CN": "撤回", "en": "withdrawal"}, "type": "boolean", "group": "withdrawal", "write_once": true}
       ]
     },
     {

@@ -147,6 +147,16 @@ extension Replica {
     /// conflict's losing write: the hub keeps that write's stamp.)
     public func reason(of c: LocalConflict, words: Vocabulary, chinese: Bool) -> String {
         let plain = words.reason(rule: c.rule, entity: c.entity, field: c.field, chinese: chinese)
+        // A request decided or withdrawn before this write reached the hub: how, and by whom
+        // (`lin 已批准这个申请`, `wei 已撤回这个申请`), as the request now says.
+        if c.rule == RuleID.alreadyDecided.rawValue, let request = try? record(c.record), request.entity == workspace.approvalRequests,
+            case let .member(state) = request["state"], state != "pending", let by = request.fields["state"]?.author
+        {
+            let who = by == BatchDecider.systemAuthor ? (chinese ? "服务器" : "the hub") : by
+            let said = words.value(request.entity, "state", request["state"])
+            return chinese
+                ? "\(who) 已\(said.hasPrefix("已") ? String(said.dropFirst()) : said)这个申请" : "\(who) already \(state == "withdrawn" ? "withdrew" : said) this request"
+        }
         guard c.rule == RuleID.approvalRejected.rawValue, let name = workspace.approvalRequests,
             let requests = try? store.list(entity: name, workspace: workspace),
             let request = requests.first(where: { r in

@@ -58,7 +58,8 @@ import Testing
             let told = await opps("conflicts", "--home", max, "--json").json?.array ?? []
             #expect(told.contains { $0["rule"]?.string == "already-decided" && $0["field"]?.string == "state" }, "\(told)")
             let zh = await opps("conflicts", "--home", max, "--locale", "zh-CN").stdout
-            #expect(unspaced(zh).contains(unspaced("max 的「已批准」被拒绝（这个申请已有结果：已由审批人决定或已被申请人撤回）")), "\(zh)")
+            #expect(unspaced(zh).contains(unspaced("max 的「已批准」被拒绝（sam 已撤回这个申请）")), "\(zh)")
+            #expect(await opps(["conflicts", "--home", max], environment: ["LANG": "C"]).stdout.contains("(sam already withdrew this request)"))
             // Writing it again would be refused again: not offered.
             #expect(!zh.contains("opps conflicts restore"), "\(zh)")
             for home in [sam, max] {
@@ -107,9 +108,14 @@ import Testing
             #expect(await opps("sync", "--home", max).code == 0)
             let waiting = await opps("approvals", "--home", max, "--json").json?.array ?? []
             #expect(waiting.count == 1 && waiting.first?["value"]?.string == "25.00", "\(waiting)")
-            #expect(await opps("reject", try #require(waiting.first?["id"]?.string), "--note", "no", "--home", max).code == 0)
+            let second = try #require(waiting.first?["id"]?.string)
+            #expect(await opps("reject", second, "--note", "no", "--home", max).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
+            // sam withdraws it before he has heard: the hub says who decided it first.
+            #expect(await opps("withdraw", second, "--home", sam).code == 0)
             #expect(await opps("sync", "--home", sam).code == 0)
+            let told = await opps("conflicts", "--home", sam, "--locale", "zh-CN").stdout
+            #expect(unspaced(told).contains(unspaced("sam 的「是」被拒绝（max 已驳回这个申请）")), "\(told)")
             #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["approval_state"]?.string == "rejected")
             #expect(await opps("set", id, "amount=1000", "--home", sam).code == 0)
         }

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """End-to-end test of `opps web` in a real headless Chromium (Debian's chromium and
 chromium-driver, driven by Selenium). What a rep and a manager do in a browser, from the README's
-demo: open the board, move a card, see a gate refusal, edit a field, log an activity, approve a
-request as a manager, go offline (the hub stopped), keep working, sync when it is back — and the
+demo: open the board, move a card, see a gate refusal, edit a field, log an activity, withdraw
+a request, approve a request as a manager, go offline (the hub stopped), keep working, sync when it is back — and the
 hub has every change. Saves screenshots of the board, a deal page and the funnel in English and
 Chinese into the folder given (docs/screenshots keeps the committed ones).
 
@@ -100,6 +100,10 @@ def edit_field(d, page, name, text):
     """Types a new value into a field's form on a deal page and saves it; returns the message."""
     d.get(page)
     form = d.find_element(By.XPATH, f"//form[input[@name='field' and @value='{name}']]")
+    # A field in a folded group: unfold it as a reader would.
+    for fold in form.find_elements(By.XPATH, "ancestor::details"):
+        if fold.get_attribute("open") is None:
+            fold.find_element(By.TAG_NAME, "summary").click()
     box = form.find_element(By.NAME, "value")
     box.clear()
     box.send_keys(text)
@@ -177,6 +181,18 @@ def main():
         ok, said, _ = message(d)
         assert ok and d.find_element(By.TAG_NAME, "h1").text.startswith("Browser-made pilot"), f"the new deal's page: {said}"
         shot(d, "new-deal-en.png")
+        # A discount above the threshold on it is a request; sam takes it back on the approvals
+        # page before it ever reaches the hub (the hub then never makes it wait, nor locks the deal).
+        pilot = d.current_url.split("/deal/")[1].split("?")[0]
+        ok, said, _ = edit_field(d, f"{base}/deal/{pilot}", "discount", "18")
+        assert ok and "approval" in said, f"a discount above 10% is asked for: {said}"
+        d.get(base + "/approvals")
+        withdraw = d.find_elements(By.CSS_SELECTOR, "button[name=withdraw]")
+        assert withdraw, "the request sam made has a Withdraw button"
+        submit(d, withdraw[0])
+        ok, said, _ = message(d)
+        assert ok and said.startswith("Withdrawn: discount"), f"withdrawn: {said}"
+        assert "withdrawn (not yet at the hub)" in d.page_source and not d.find_elements(By.CSS_SELECTOR, "button[name=withdraw]")
         d.get(base + "/reports")
         assert d.find_elements(By.CSS_SELECTOR, "svg.chart rect"), "the funnel is drawn"
         shot(d, "funnel-en.png")
@@ -254,6 +270,8 @@ def main():
     assert shown["fields"]["next_step"] == "Written offline", shown["fields"]["next_step"]
     history = run(OPPS, "show", short, "--home", os.path.join(work, "sam-check")).stdout
     assert "Budget confirmed in the browser" in history, "the activity is at the hub"
+    asked = json.loads(run(OPPS, "approvals", "--all", "--home", os.path.join(work, "sam-check"), "--json").stdout)
+    assert any(a["state"] == "withdrawn" and a["field"] == "discount" for a in asked), f"the withdrawn request is at the hub: {asked}"
 
 
 if __name__ == "__main__":

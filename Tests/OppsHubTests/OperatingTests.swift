@@ -98,6 +98,31 @@ import Testing
         }
     }
 
+    /// A hub made with version 8 of the default workspace (no withdrawal) takes version 9 when
+    /// the operator applies it (docs/operator.md): a field, a group and a request state added.
+    @Test func version8TakesTheWithdrawalOfVersion9() throws {
+        var eight = Workspace.defaultDocument.replacingOccurrences(of: "\"version\": 9,", with: "\"version\": 8,")
+        for (piece, with) in [
+            (#", "withdrawn": {"zh-CN": "已撤回"}"#, ""), (#", "withdrawn"]"#, "]"),
+            (#","# + "\n" + #"        "withdrawal": {"zh-CN": "撤回"}"#, ""),
+        ] {
+            #expect(eight.contains(piece), "\(piece)")
+            eight = eight.replacingOccurrences(of: piece, with: with)
+        }
+        eight = eight.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains(#""name": "withdrawn""#) }.joined(separator: "\n")
+        eight = eight.replacingOccurrences(
+            of: #""group": "request_value", "write_once": true},"# + "\n" + "      ]", with: #""group": "request_value", "write_once": true}"# + "\n" + "      ]")
+        if let start = eight.range(of: #","# + "\n" + #"        "withdrawal": {"marketing""#),
+            let end = eight.range(of: #""manager": "write if creator; read"}"#, range: start.upperBound..<eight.endIndex)
+        {
+            eight.removeSubrange(start.lowerBound..<end.upperBound)
+        }
+        let old = try Workspace.decode(eight)
+        #expect(old.version == 8 && old.entity("approval")?.field("withdrawn") == nil)
+        #expect(HubEngine.compatibility(from: old, to: .default).isEmpty, "\(HubEngine.compatibility(from: old, to: .default))")
+        #expect(!HubEngine.compatibility(from: .default, to: old).isEmpty, "a field taken away is refused")
+    }
+
     /// The fields a shape of record hides are worked out once and kept (`hiddenFields`): a
     /// workspace that takes a role's sight of a field away — applied here, or by another
     /// process and read at the next request — is what the next pull filters by.

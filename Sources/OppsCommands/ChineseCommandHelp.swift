@@ -263,7 +263,7 @@ enum ChineseCommandHelp {
         "team add role": "他在商机上的角色：产品专家（expert）或客户成功经理（success）；默认：他在本机其他商机团队里的角色",
         "team remove id": "商机：opps list 打印的短 id 或准确名称",
         "team remove user": "要移出的用户",
-        "approvals all": "也列出已决定的申请",
+        "approvals all": "也列出已有结果（批准、驳回或撤回）的申请",
         "approve id": "申请：opps approvals 打印的短 id",
         "approve note": "给申请人的备注",
         "reject id": "申请：opps approvals 打印的短 id",

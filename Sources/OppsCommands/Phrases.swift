@@ -465,9 +465,9 @@ struct Phrases: Sendable {
     // MARK: - approvals and team
 
     var nothingWaits: String { self("nothing waits for your decision", "没有等待你决定的申请") }
-    /// After "nothing waits": the decided requests, and where they are listed.
+    /// After "nothing waits": the requests decided or withdrawn, and where they are listed.
     func decidedElsewhere(_ n: Int) -> String {
-        self("; \(grouped(n)) decided: opps approvals --all", "；已决定的 \(grouped(n)) 项：opps approvals --all")
+        self("; \(grouped(n)) decided or withdrawn: opps approvals --all", "；已有结果（批准、驳回或撤回）的 \(grouped(n)) 项：opps approvals --all")
     }
     var noOpenRequests: String { self("no open requests of yours", "你没有未决的申请") }
     func requestedBy(_ user: String) -> String { self("by \(user)", "申请人 \(user)") }

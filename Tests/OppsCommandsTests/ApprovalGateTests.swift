@@ -41,7 +41,9 @@ import Testing
             let approved = await opps("approve", typed, "--home", max, "--locale", "zh-CN")
             #expect(approved.code == 0 && approved.stdout == "已批准 \(typed)：阶段 → 输单，输单原因 → 价格（同步后在服务器生效）\n", "\(approved.stdout)")
             // Nothing waits now: the list says where the decided one is.
-            #expect(await opps(["approvals", "--home", max], environment: ["LANG": "C"]).stdout == "nothing waits for your decision; 1 decided: opps approvals --all\n")
+            #expect(
+                await opps(["approvals", "--home", max], environment: ["LANG": "C"]).stdout
+                    == "nothing waits for your decision; 1 decided or withdrawn: opps approvals --all\n")
             #expect(await opps("sync", "--home", max).code == 0)
             #expect(await opps("sync", "--home", sam).code == 0)
             let deal = await opps("show", id, "--home", sam, "--json").json?["fields"]

@@ -40,7 +40,7 @@ struct ApprovalsCommand: ParsableCommand {
             Example: opps approvals --all
             """)
 
-    @Flag(help: "Also list decided requests.") var all = false
+    @Flag(help: "Also list requests decided or withdrawn.") var all = false
     @OptionGroup var home: HomeOption
     @Flag(help: "Print a JSON array.") var json = false
 

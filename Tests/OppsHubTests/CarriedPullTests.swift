@@ -17,8 +17,7 @@ import Testing
 @Suite struct CarriedPullTests {
     @Test func theCarriedPageIsThePageAPullWouldGetAfterThePush() async throws {
         let f = try HubFixture()
-        try await f.application().test(.ahc(.http)) { client in
-            let c = WireClient(client: client)
+        try await f.live { c in
             var rng = SeededGenerator(seed: 3)
             let rs = try await f.replicas("sam", "ann", client: c)
             var sam = rs[0], ann = rs[1]
@@ -43,7 +42,7 @@ import Testing
             sam.expectHolds([deal.record])
 
             // The operator counts syncs by pages served: a carried page is one (no pull request was made).
-            let metrics = String(buffer: try await client.executeRequest(uri: Endpoint.metrics, method: .get, headers: [:], body: nil).body)
+            let metrics = String(buffer: try await c.get(Endpoint.metrics).body)
             #expect(metrics.split(separator: "\n").contains { $0.hasPrefix("opps_pull_pages_total ") && $0.hasSuffix(" 2") })
             // No pull was asked for: its count, registered from the start, is still 0.
             let pulls = metrics.split(separator: "\n").filter { $0.hasPrefix("opps_http_requests_total{") && $0.contains("route=\"pull\"") }
@@ -65,8 +64,8 @@ import Testing
     @Test(arguments: [WireFormat.protobuf, .json])
     func theCarriedPullIsNotPartOfTheBatch(media: WireFormat) async throws {
         let f = try HubFixture()
-        try await f.application().test(.ahc(.http)) { client in
-            var c = WireClient(client: client)
+        try await f.live { client in
+            var c = client
             c.media = media
             var rng = SeededGenerator(seed: 5)
             var sam = try await f.replicas("sam", client: c)[0]
@@ -98,8 +97,7 @@ import Testing
 
     @Test func aRefusedCarriedPullLeavesThePushStanding() async throws {
         let f = try HubFixture()
-        try await f.application().test(.ahc(.http)) { client in
-            let c = WireClient(client: client)
+        try await f.live { c in
             var rng = SeededGenerator(seed: 7)
             var sam = try await f.replicas("sam", client: c)[0]
             let deal = sam.create(using: &rng)
@@ -117,8 +115,7 @@ import Testing
 
     @Test func aCarriedPullForAnotherReplicaRefusesTheWholeRequest() async throws {
         let f = try HubFixture()
-        try await f.application().test(.ahc(.http)) { client in
-            let c = WireClient(client: client)
+        try await f.live { c in
             var rng = SeededGenerator(seed: 9)
             let rs = try await f.replicas("sam", "tom", client: c)
             var sam = rs[0]
@@ -136,8 +133,7 @@ import Testing
     /// Pushes that commit in one group each get their own page, built after the commit.
     @Test func aGroupOfPushesEachGetTheirOwnPage() async throws {
         let f = try HubFixture()
-        try await f.application().test(.ahc(.http)) { client in
-            let c = WireClient(client: client)
+        try await f.live { c in
             let names = ["sam", "tom", "ann", "max"]
             let laptops = try await f.replicas("sam", "tom", "ann", "max", client: c)
             let pages = try await withThrowingTaskGroup(of: (String, RecordID, PushResponse).self) { group in

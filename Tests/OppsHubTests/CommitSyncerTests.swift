@@ -117,8 +117,7 @@ func eventually(_ condition: () -> Bool) async throws {
     @Test func aPushIsAnsweredOnlyOnceItsCommitIsOnDisk() async throws {
         let gate = Gate()
         let f = try HubFixture(syncing: { gate.wrapping($0) })
-        try await f.application().test(.ahc(.http)) { client in
-            let c = WireClient(client: client)
+        try await f.live { c in
             var sam = try await f.replicas("sam", client: c)[0]
             var rng = SeededGenerator(seed: 7)
             let request = try sam.batch([sam.create(using: &rng)])
@@ -145,8 +144,7 @@ func eventually(_ condition: () -> Bool) async throws {
     @Test func aRefusalWaitsForTheSyncToo() async throws {
         let gate = Gate()
         let f = try HubFixture(syncing: { gate.wrapping($0) })
-        try await f.application().test(.ahc(.http)) { client in
-            let c = WireClient(client: client)
+        try await f.live { c in
             var replicas = try await f.replicas("sam", "tom", client: c)
             var rng = SeededGenerator(seed: 7)
             let first = try replicas[0].batch([replicas[0].create(using: &rng)])
@@ -182,8 +180,7 @@ func eventually(_ condition: () -> Bool) async throws {
         gate.refuse()
         gate.open()
         let f = try HubFixture(syncing: { gate.wrapping($0) })
-        try await f.application().test(.ahc(.http)) { client in
-            let c = WireClient(client: client)
+        try await f.live { c in
             var replicas = try await f.replicas("sam", "tom", client: c)
             var rng = SeededGenerator(seed: 7)
             let create = replicas[0].create(using: &rng)
@@ -206,7 +203,7 @@ func eventually(_ condition: () -> Bool) async throws {
             }
             // Another user's pull, and the liveness check, are refused as well.
             await #expect(throws: WireClient.Failure.self) { _ = try await replicas[1].pull(c) }
-            let health = try await client.executeRequest(uri: Endpoint.health, method: .get, headers: [:], body: nil)
+            let health = try await c.get(Endpoint.health)
             #expect(health.status == .serviceUnavailable)
             #expect(gate.begun == 1)
         }

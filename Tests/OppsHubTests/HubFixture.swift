@@ -1,8 +1,11 @@
+import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import NIOHTTP1
 import OppsCore
 import OppsStore
 import OppsTestSupport
@@ -64,6 +67,44 @@ struct HubFixture: Sendable {
         Application(router: server.router(), logger: Self.quiet)
     }
 
+    /// Runs `body` with the hub served on 127.0.0.1 (a free port) and a client of its own, over
+    /// real HTTP as `.test(.ahc(.http))` does, without HummingbirdTesting's fixed 15 s request
+    /// deadline: the suite runs ~500 tests side by side on two cores, and on a loaded machine a
+    /// request waited longer than that. Ten minutes bound a failure, never a speed.
+    func live(_ body: @Sendable (WireClient) async throws -> Void) async throws {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = try server.application(host: "127.0.0.1", port: 0, tls: nil) { port in continuation.yield(port) }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await app.run() }
+                var ports = stream.makeAsyncIterator()
+                let base = "http://127.0.0.1:\(await ports.next()!)"
+                let client = WireClient { uri, method, headers, body in
+                    var request = HTTPClientRequest(url: base + uri)
+                    request.method = NIOHTTP1.HTTPMethod(rawValue: method.rawValue)
+                    for field in headers { request.headers.add(name: field.name.rawName, value: field.value) }
+                    if let body { request.body = .bytes(body) }
+                    let response = try await http.execute(request, timeout: .minutes(10))
+                    var fields = HTTPFields()
+                    for (name, value) in response.headers { if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) } }
+                    return (HTTPResponse.Status(code: Int(response.status.code)), fields, try await response.body.collect(upTo: 1 << 30))
+                }
+                do {
+                    try await body(client)
+                } catch {
+                    group.cancelAll()
+                    throw error
+                }
+                group.cancelAll()
+            }
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+    }
+
     /// Test replicas of these users (seeded 1, 2, 3… in order), each after its handshake.
     func replicas(_ names: String..., client c: WireClient) async throws -> [TestReplica] {
         var out = [TestReplica]()
@@ -76,10 +117,26 @@ struct HubFixture: Sendable {
     }
 }
 
-/// Sends protocol messages through a HummingbirdTesting client.
+/// Sends protocol messages through a HummingbirdTesting client, or through the fixture's own
+/// HTTP client to the hub served on a port (`HubFixture.live`).
 struct WireClient: Sendable {
-    let client: any TestClientProtocol
+    typealias Answer = (status: HTTPResponse.Status, headers: HTTPFields, body: ByteBuffer)
+    typealias Send = @Sendable (_ uri: String, _ method: HTTPRequest.Method, _ headers: HTTPFields, _ body: ByteBuffer?) async throws -> Answer
+    let send: Send
     var media: WireFormat = .protobuf
+
+    init(client: any TestClientProtocol, media: WireFormat = .protobuf) {
+        send = { uri, method, headers, body in
+            let r = try await client.executeRequest(uri: uri, method: method, headers: headers, body: body)
+            return (r.status, r.headers, r.body)
+        }
+        self.media = media
+    }
+
+    init(send: @escaping Send) { self.send = send }
+
+    /// A GET of `path` (health, metrics).
+    func get(_ path: String) async throws -> Answer { try await send(path, .get, [:], nil) }
 
     struct Failure: Error, CustomStringConvertible {
         var status: Int
@@ -95,7 +152,7 @@ struct WireClient: Sendable {
         if let token { headers[.authorization] = "Bearer \(token)" }
         if coding != .identity { headers[.contentEncoding] = coding.rawValue }
         let body = try BodyCodec.encode(message, as: media, coding: coding)
-        let response = try await client.executeRequest(uri: path, method: .post, headers: headers, body: ByteBuffer(bytes: body))
+        let response = try await send(path, .post, headers, ByteBuffer(bytes: body))
         let bytes = Array(response.body.readableBytesView)
         let responseCoding = ContentCoding(header: response.headers[.contentEncoding]) ?? .identity
         guard response.status == .ok else {

@@ -20,8 +20,7 @@ import Testing
     /// as a conflict, and nothing is applied twice.
     @Test func concurrentPushesToOneFieldFollowTheCoreRules() async throws {
         let f = try HubFixture()
-        try await f.application().test(.ahc(.http)) { client in
-            let c = WireClient(client: client)
+        try await f.live { c in
             var rng = SeededGenerator(seed: 11)
             var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
             _ = try await sam.handshake(c)

@@ -15,8 +15,7 @@ import Testing
     /// a pull answered in JSON (which has no raw entries) carries the same records, decoded.
     @Test func aPullInJSONCarriesTheSameWholeRecordsAsInProtobuf() async throws {
         let f = try HubFixture()
-        try await f.application().test(.ahc(.http)) { client in
-            let proto = WireClient(client: client)
+        try await f.live { proto in
             var json = proto
             json.media = .json
             var rng = SeededGenerator(seed: 17)

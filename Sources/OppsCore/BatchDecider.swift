@@ -549,7 +549,7 @@ public struct BatchDecider {
         let withdrawn = request[Approvals.withdrawnField] == .boolean(true)
         // Withdrawn while pending (§7.1 "Withdrawal"): the request's state says so, in its
         // creator's name, and the deal it locked is unlocked; a decision after it is refused.
-        if w.field == Approvals.withdrawnField, withdrawn, request["state"] == .member("pending") {
+        if w.field == Approvals.withdrawnField, w.author == request.creator, withdrawn, request["state"] == .member("pending") {
             try write(&request, "state", .member("withdrawn"), author: request.creator)
             put(request)
             try unlock(&deal, after: request, approvals: ap)

@@ -369,6 +369,11 @@ extension Replica {
         workspace.approvals?.approvers.contains(role) == true && request["state"] == .member("pending") && request.creator != user
     }
 
+    /// A request withdrawn on this laptop that the hub has not yet said is withdrawn (撤回中).
+    public static func withdrawing(_ request: Record) -> Bool {
+        request[Approvals.withdrawnField] == .boolean(true) && request["state"] != .member("withdrawn")
+    }
+
     /// One's own request that may still be withdrawn: not decided, not withdrawn already.
     public func mayWithdraw(_ request: Record) -> Bool {
         request.creator == user && (request["state"].isNull || request["state"] == .member("pending"))

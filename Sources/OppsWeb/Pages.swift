@@ -525,7 +525,7 @@ extension WebApp {
         func row(_ a: Record, decide: Bool, by: Bool) throws -> String {
             let deal = try a["opportunity"].reference.flatMap { try r.record($0) }
             var state =
-                a[Approvals.withdrawnField] == .boolean(true) && a["state"] != .member("withdrawn")
+                Replica.withdrawing(a)
                 ? t("withdrawn (not yet at the hub)", "已撤回（尚未到达服务器）")
                 : a["state"].isNull ? t("requested (not yet at the hub)", "已申请（尚未到达服务器）") : words.member(name, "state", a["state"].canonicalText)
             // Who decided, and why as they wrote it (the hub's own note in the reader's words):

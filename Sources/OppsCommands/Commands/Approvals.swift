@@ -67,8 +67,7 @@ struct ApprovalsCommand: ParsableCommand {
         let short = try r.shortIDs()
         for a in list {
             let deal: String = if case let .reference(d) = a["opportunity"], let rec = try r.record(d) { rec["name"].canonicalText } else { "?" }
-            let withdrawing = a[Approvals.withdrawnField] == .boolean(true) && a["state"] != .member("withdrawn")
-            let state = withdrawing ? say.withdrawing : a["state"].isNull ? say.requested : words.value(name, "state", a["state"])
+            let state = Replica.withdrawing(a) ? say.withdrawing : a["state"].isNull ? say.requested : words.value(name, "state", a["state"])
             let kind = words.value(name, "kind", a["kind"])
             let head = "\(short(a.id))  \(state.padding(9))  \(kind.padding(8))  \(fit(deal, 24))"
             let asked = r.requested(a, words: words, chinese: say.chinese)

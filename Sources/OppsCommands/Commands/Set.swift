@@ -97,7 +97,7 @@ extension SetCommand: HintsAfterError {
         {
             let asked = r.requested(waiting, words: words, chinese: words.say.chinese)
             // Taken back on this laptop: the hub unlocks the deal when it hears.
-            if waiting[Approvals.withdrawnField] == .boolean(true) {
+            if Replica.withdrawing(waiting) {
                 return words.say(
                     "you withdrew request \(short(waiting.id)) (\(asked)): the deal is unlocked once the hub hears it — opps sync, then change it",
                     "你已撤回审批 \(short(waiting.id))（\(asked)）：服务器收到后即解锁 —— 先 opps sync，再修改")

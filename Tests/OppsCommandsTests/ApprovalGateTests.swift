@@ -71,15 +71,7 @@ import Testing
             #expect(await opps("status", "--home", sam, "--json").json?["pending"]?.int == pending)
             // A client that asks anyway (an older opps, or one of its own making): the request as
             // opps made it before, with no reason carried.
-            let replica = try Replica(home: sam, clock: FixedClock(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
-            let deal = try replica.resolveID(b)
-            var rng = SystemRandomNumberGenerator()
-            _ = try replica.create(
-                entity: "approval", stage: nil,
-                fields: [
-                    ("opportunity", .reference(deal)), ("kind", .member("loss")), ("requested", .text("stage → lost")), ("target", .text(deal.description)),
-                    ("field", .text("stage")), ("value", .text("lost")),
-                ], using: &rng)
+            try f.askDirectly("sam", deal: b, kind: "loss", field: "stage", value: "lost")
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
             let requests = await opps("approvals", "--home", max, "--json").json?.array ?? []

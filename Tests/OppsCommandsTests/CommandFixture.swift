@@ -69,6 +69,21 @@ struct CommandFixture: Sendable {
 
     func home(_ user: String) -> String { root + "/" + user }
 
+    /// A request as a client of its own making writes it (an older opps, or one that asks what
+    /// opps would refuse to ask), on `user`'s laptop: `field` of the deal `id` (as printed) to
+    /// `value`, of `kind`.
+    func askDirectly(_ user: String, deal id: String, kind: String, field: String, value: String) throws {
+        let replica = try Replica(home: home(user), clock: FixedClock(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
+        let deal = try replica.resolveID(id)
+        var rng = SystemRandomNumberGenerator()
+        _ = try replica.create(
+            entity: "approval", stage: nil,
+            fields: [
+                ("opportunity", .reference(deal)), ("kind", .member(kind)), ("requested", .text("\(field) → \(value)")), ("target", .text(deal.description)),
+                ("field", .text(field)), ("value", .text(value)),
+            ], using: &rng)
+    }
+
     /// Sam's laptop (`sam-laptop`): a replica made against the hub at `url` through
     /// `transport` (its first sync done), its clock fixed; pages of `pageSize` for the syncs
     /// after it, when given.

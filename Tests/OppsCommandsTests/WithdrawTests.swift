@@ -90,15 +90,7 @@ import Testing
             let id = try #require(await opps("new", "Two requests", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
             #expect(await opps("set", id, "discount=18", "--home", sam).code == 0)
             let first = try #require(await opps("approvals", "--home", sam, "--json").json?.array?.first?["id"]?.string)
-            let replica = try Replica(home: sam, clock: FixedClock(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
-            let deal = try replica.resolveID(id)
-            var rng = SystemRandomNumberGenerator()
-            _ = try replica.create(
-                entity: "approval", stage: nil,
-                fields: [
-                    ("opportunity", .reference(deal)), ("kind", .member("discount")), ("requested", .text("discount → 25")),
-                    ("target", .text(deal.description)), ("field", .text("discount")), ("value", .text("25.00")),
-                ], using: &rng)
+            try f.askDirectly("sam", deal: id, kind: "discount", field: "discount", value: "25.00")
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("withdraw", first, "--home", sam).code == 0)
             #expect(await opps("sync", "--home", sam).code == 0)

@@ -115,6 +115,15 @@ import Testing
         #expect(hub.conflicts.map(\.id) == Array(1...UInt64(hub.conflicts.count)))
     }
 
+    /// A hub where mia handed a lead off to sam (the deal's id), and sam's and max's devices.
+    static func handedOff(seed: UInt64) -> (hub: Reconciler, sam: Device, max: Device, deal: RecordID) {
+        var hub = Reconciler(workspace: .default, directory: Directory(users: users))
+        var mia = Device(users[0], seed: seed)
+        for w in handOff(&mia, territory: "north") { hub.submit(w, actor: mia.actor) }
+        let deal = hub.state.records.values.first { $0.entity == "opportunity" }!.id
+        return (hub, Device(users[1], seed: seed + 1), Device(users[5], seed: seed + 2), deal)
+    }
+
     /// sam's discount request on the deal mia handed off to him, made pending (the writes `opps set` makes).
     static func discountRequest(_ hub: inout Reconciler, _ sam: inout Device, deal: RecordID, value: String, withdrawnFirst: Bool = false) -> RecordID {
         let request = sam.create("approval")
@@ -135,12 +144,7 @@ import Testing
     /// and kept as the approver's conflict; a decided request is not taken back; only its
     /// creator withdraws it, only with true, once.
     @Test func aPendingRequestIsWithdrawnByItsCreatorOnlyAndUnlocksTheDeal() throws {
-        var hub = Reconciler(workspace: .default, directory: Directory(users: Self.users))
-        var mia = Device(Self.users[0], seed: 12)
-        var sam = Device(Self.users[1], seed: 13)
-        var max = Device(Self.users[5], seed: 14)
-        for w in Self.handOff(&mia, territory: "north") { hub.submit(w, actor: mia.actor) }
-        let deal = hub.state.records.values.first { $0.entity == "opportunity" }!.id
+        var (hub, sam, max, deal) = Self.handedOff(seed: 12)
         let eight = Value.decimal(try ExactDecimal(parsing: "8.00"))
         let request = Self.discountRequest(&hub, &sam, deal: deal, value: "30.00")
         #expect(hub.state[deal]?["approval_state"] == .member("pending"))
@@ -192,12 +196,7 @@ import Testing
     /// deal stays locked until the last of them is decided or withdrawn, then says how that one
     /// ended.
     @Test func aDealStaysLockedWhileAnyOfItsRequestsWaits() throws {
-        var hub = Reconciler(workspace: .default, directory: Directory(users: Self.users))
-        var mia = Device(Self.users[0], seed: 22)
-        var sam = Device(Self.users[1], seed: 23)
-        var max = Device(Self.users[5], seed: 24)
-        for w in Self.handOff(&mia, territory: "north") { hub.submit(w, actor: mia.actor) }
-        let deal = hub.state.records.values.first { $0.entity == "opportunity" }!.id
+        var (hub, sam, max, deal) = Self.handedOff(seed: 22)
         let first = Self.discountRequest(&hub, &sam, deal: deal, value: "30.00")
         let second = Self.discountRequest(&hub, &sam, deal: deal, value: "20.00")
         #expect(hub.state[second]?["state"] == .member("pending"))

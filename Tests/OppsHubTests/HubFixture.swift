@@ -40,6 +40,9 @@ struct HubFixture: Sendable {
     ) throws {
         directory = Scratch.directory("opps-hub-test")
         var config = HubConfiguration(dataDirectory: directory, port: 0)
+        // `live`'s connections stay open however long a test waits between two requests on a
+        // busy machine (the hub's idle close is LiveTests' own, on a process of its own).
+        config.idleTimeoutSeconds = 600
         config.verifySnapshots = true  // every brought-forward snapshot is checked against a full build
         config.rowsBesideDecisionsFrom = 1  // every push's rows written beside its decisions (SQLite)
         configure(&config)

@@ -248,9 +248,14 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
             return refuseNormalised(.alreadyDecided, "the request was already \(state) by \(record.fields["state"]?.author ?? "")")
         }
     }
-    // I13: what an approver writes in a request's state is a decision, approved or rejected.
-    if isRequest, field.name == "state", case let .member(m) = value, !Approvals.decisions.contains(m) {
+    // I13: what an approver writes in a request's state is a decision, approved or rejected
+    // (not cleared: a request without a state reads as not yet made); who decided is the hub's
+    // to write, from the decision.
+    if isRequest, field.name == "state", !Approvals.decisions.contains(where: { value == .member($0) }) {
         return refuseNormalised(.typeMismatch, "a decision is approved or rejected")
+    }
+    if isRequest, field.name == "decided_by" {
+        return refuseNormalised(.readOnly, "decided_by is written by the hub, from the decision")
     }
     // I14: a write-once field never changes once it holds a value — not even by its writer — so
     // an approval request is what its approver saw, and a membership names one user for good.

@@ -155,6 +155,10 @@ import Testing
         #expect(hub.submit(sam.set(request, "approval", "withdrawn", .boolean(false)), actor: sam.actor).rule == .typeMismatch)
         // An approver's state is a decision: never withdrawn, never pending.
         #expect(hub.submit(max.set(request, "approval", "state", .member("withdrawn")), actor: max.actor).rule == .typeMismatch)
+        #expect(hub.submit(max.set(request, "approval", "state", .null), actor: max.actor).rule == .typeMismatch, "a request without a state reads as not yet made")
+        // Who decided is the hub's to write: an approver cannot name another beforehand.
+        #expect(hub.submit(max.set(request, "approval", "decided_by", .text("tom")), actor: max.actor).rule == .readOnly)
+        #expect(hub.state[request]?["decided_by"] == .null)
         #expect(hub.state[request]?["state"] == .member("pending"))
 
         let withdrawal = hub.submit(sam.set(request, "approval", "withdrawn", .boolean(true)), actor: sam.actor)

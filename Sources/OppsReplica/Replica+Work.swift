@@ -24,25 +24,30 @@ extension Replica {
     /// before the request reached the hub (it then never waits for anyone).
     public func withdraw(request id: RecordID) throws -> (result: EditResult, request: Record) {
         guard let name = workspace.approvals?.requests else { throw ReplicaError.invalid("this workspace has no approval requests", chinese: "这个工作区没有审批申请") }
-        guard workspace.entity(name)?.field(Approvals.withdrawnField) != nil else {
-            throw ReplicaError.invalid(
-                "this hub's rules do not let a request be withdrawn (workspace version \(workspace.version)): ask the hub's operator",
-                chinese: "这个服务器的规则（工作区版本 \(workspace.version)）不支持撤回申请：请联系服务器管理员")
-        }
         guard let a = try record(id), a.entity == name else {
             throw ReplicaError.invalid("\(id) is not an approval request (see: opps approvals)", chinese: "\(id) 不是审批申请（见 opps approvals）")
         }
-        guard a.creator == user else {
-            throw ReplicaError.invalid("only who asked may withdraw a request: this one is \(a.creator)'s", chinese: "只有申请人才能撤回申请：这个申请是 \(a.creator) 的")
-        }
-        if a[Approvals.withdrawnField] == .boolean(true) {
-            throw ReplicaError.invalid("this request is withdrawn already", chinese: "这个申请已经撤回了")
-        }
-        if case let .member(state) = a["state"], state != "pending" {
-            let said = Vocabulary(workspace, locale: "zh-CN").value(name, "state", a["state"])
-            throw ReplicaError.invalid("this request was \(state) already: there is nothing to withdraw", chinese: "这个申请已经\(said)，无需撤回")
-        }
+        if let refusal = withdrawalRefusal(a) { throw refusal }
         return (try edit(id, [(Approvals.withdrawnField, .boolean(true))]), a)
+    }
+
+    /// Why this user may not withdraw `request` (an approval request), or nil when they may:
+    /// what `opps withdraw` says, and whether a surface offers it (`mayWithdraw`).
+    func withdrawalRefusal(_ request: Record) -> ReplicaError? {
+        if workspace.entity(request.entity)?.field(Approvals.withdrawnField) == nil {
+            return .invalid(
+                "this hub's rules do not let a request be withdrawn (workspace version \(workspace.version)): ask the hub's operator",
+                chinese: "这个服务器的规则（工作区版本 \(workspace.version)）不支持撤回申请：请联系服务器管理员")
+        }
+        if request.creator != user {
+            return .invalid("only who asked may withdraw a request: this one is \(request.creator)'s", chinese: "只有申请人才能撤回申请：这个申请是 \(request.creator) 的")
+        }
+        if request[Approvals.withdrawnField] == .boolean(true) { return .invalid("this request is withdrawn already", chinese: "这个申请已经撤回了") }
+        if case let .member(state) = request["state"], state != "pending" {
+            let said = Vocabulary(workspace, locale: "zh-CN").value(request.entity, "state", request["state"])
+            return .invalid("this request was \(state) already: there is nothing to withdraw", chinese: "这个申请已经\(said)，无需撤回")
+        }
+        return nil
     }
 
     /// Moves a deal to `stage` (its name), with the reason when there is one: the loss reason
@@ -376,9 +381,7 @@ extension Replica {
 
     /// One's own request that may still be withdrawn: not decided, not withdrawn already.
     public func mayWithdraw(_ request: Record) -> Bool {
-        request.creator == user && (request["state"].isNull || request["state"] == .member("pending"))
-            && request[Approvals.withdrawnField] != .boolean(true)
-            && workspace.entity(request.entity)?.field(Approvals.withdrawnField) != nil
+        request.entity == workspace.approvalRequests && withdrawalRefusal(request) == nil
     }
 
     /// Adds a task to a deal, due on `due`, for `assignee` (default: this user).

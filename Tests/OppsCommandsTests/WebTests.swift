@@ -389,9 +389,10 @@ import Testing
                 let done = try await web.post("/approvals/\(request)/withdraw", ["withdraw": "1"], from: "/approvals")
                 #expect(done.body.contains("msg ok") && done.body.contains("已撤回：阶段 → 输单，输单原因 → 价格（同步后在服务器生效）"), "\(done.body.prefix(900))")
                 #expect(done.body.contains("已撤回（尚未到达服务器）") && !done.body.contains(">撤回</button>"), "\(done.body.suffix(900))")
-                // Twice: refused with one line, nothing written.
+                // Twice: refused with one line, nothing written (one change waits to sync, as before).
+                #expect(done.body.contains("<span id=\"pending\">1</span>"), "\(done.body.prefix(900))")
                 let again = try await web.post("/approvals/\(request)/withdraw", ["withdraw": "1"], from: "/approvals")
-                #expect(again.body.contains("这个申请已经撤回了"), "\(again.body.prefix(900))")
+                #expect(again.body.contains("这个申请已经撤回了") && again.body.contains("<span id=\"pending\">1</span>"), "\(again.body.prefix(900))")
                 #expect(try await web.post("/sync", [:]).body.contains("msg ok"))
                 let synced = try await web.send("/approvals").body
                 #expect(synced.contains(">已撤回</td>"), "\(synced.suffix(900))")

@@ -13,9 +13,7 @@ import Testing
         let f = try CommandFixture()
         try await f.serving { url in
             let sam = f.home("sam"), max = f.home("max")
-            #expect(await f.initReplica("sam", url).code == 0)
-            #expect(await f.initReplica("max", url).code == 0)
-            let (id, _) = try await f.aLossWaitingForMax()
+            let (id, _) = try await f.aLossWaitingForMax(initialising: url)
             // What the request asks for: in a Chinese reader's words (fields by label, values as
             // they read), the request's own text in English.
             let zh = await opps("approvals", "--home", max, "--locale", "zh-CN").stdout

@@ -173,6 +173,12 @@ extension CommandFixture {
         return (id, amount, step)
     }
 
+    /// sam's and max's replicas made against the hub at `url`, then `aLossWaitingForMax()`.
+    func aLossWaitingForMax(initialising url: String) async throws -> (deal: String, request: String) {
+        for user in ["sam", "max"] { #expect(await initReplica(user, url).code == 0) }
+        return try await aLossWaitingForMax()
+    }
+
     /// sam's deal "Doomed" moved to lost with the reason price: one approval request, synced to
     /// max. Returns the deal's id and the request's id.
     func aLossWaitingForMax() async throws -> (deal: String, request: String) {

@@ -340,9 +340,7 @@ import Testing
         let f = try CommandFixture()
         try await f.serving { url in
             let sam = f.home("sam")
-            #expect(await f.initReplica("sam", url).code == 0)
-            #expect(await f.initReplica("max", url).code == 0)
-            let (id, request) = try await f.aLossWaitingForMax()
+            let (id, request) = try await f.aLossWaitingForMax(initialising: url)
             #expect(await opps("set", id, "amount=1200000", "currency=CNY", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", f.home("max")).code == 0)
@@ -378,9 +376,7 @@ import Testing
         let f = try CommandFixture()
         try await f.serving { url in
             let sam = f.home("sam")
-            #expect(await f.initReplica("sam", url).code == 0)
-            #expect(await f.initReplica("max", url).code == 0)
-            let (id, request) = try await f.aLossWaitingForMax()
+            let (id, request) = try await f.aLossWaitingForMax(initialising: url)
             #expect(await opps("sync", "--home", sam).code == 0)
             let code = ShortID.shown(try #require(RecordID(parsing: request)))
             try await Self.serving(f, user: "sam", language: "zh-CN") { web in
@@ -409,9 +405,7 @@ import Testing
         let f = try CommandFixture()
         try await f.serving { url in
             let max = f.home("max")
-            #expect(await f.initReplica("sam", url).code == 0)
-            #expect(await f.initReplica("max", url).code == 0)
-            let (_, request) = try await f.aLossWaitingForMax()
+            let (_, request) = try await f.aLossWaitingForMax(initialising: url)
             #expect(await opps("reject", request, "--note", "not this quarter", "--home", max).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
             try await Self.serving(f, user: "sam") { web in

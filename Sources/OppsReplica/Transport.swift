@@ -62,8 +62,16 @@ extension Transport {
     }
 }
 
-/// The protocol over HTTP with AsyncHTTPClient: protobuf bodies, deflate when large, a short
-/// connect timeout (offline is normal, so "unreachable" must come fast).
+/// The protocol over HTTP with AsyncHTTPClient: protobuf bodies, deflate when large.
+///
+/// Offline is normal, so "unreachable" must come fast — but a rep's mobile link may be slow:
+/// - A connection that fails (refused, no route, no network, a name that does not resolve) fails
+///   the request at once: AsyncHTTPClient's retries of a failed connection are off, for they
+///   would hold it until the connect deadline.
+/// - The connect deadline (`connectTimeout`, 10 s) is for a connection that neither fails nor
+///   answers, and it covers the TLS handshake too (AsyncHTTPClient has one deadline for both): on
+///   a link of a 1.5 s round trip, TCP and a TLS 1.2 handshake take three of them, 4.5 s. It was
+///   3 s, which such a link could not make; a faster link never waits for it.
 public struct HTTPTransport: Transport {
     public let baseURL: String
     public let connectTimeout: TimeAmount
@@ -74,9 +82,12 @@ public struct HTTPTransport: Transport {
     /// benchmark, simulating many laptops through one client, needs many).
     /// `caFile`: a PEM file of certificates trusted besides the system's (a company CA, a
     /// self-signed hub). The hub's name is always verified against its certificate.
+    /// `retryFailedConnections`: AsyncHTTPClient retries a failed connection, with backoff, until
+    /// the connect deadline (and one failure fails every request waiting without it): for a
+    /// client opening many connections at once, as the load benchmark's; a laptop's is told at once.
     public init(
-        baseURL: String, caFile: String? = nil, connectTimeout: TimeAmount = .seconds(3), requestTimeout: TimeAmount = .seconds(120),
-        maxConnections: Int = 8, maxAnswerBytes: Int = 512 << 20
+        baseURL: String, caFile: String? = nil, connectTimeout: TimeAmount = .seconds(10), requestTimeout: TimeAmount = .seconds(120),
+        maxConnections: Int = 8, retryFailedConnections: Bool = false, maxAnswerBytes: Int = 512 << 20
     ) {
         self.maxAnswerBytes = maxAnswerBytes
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
@@ -93,6 +104,7 @@ public struct HTTPTransport: Transport {
         // decompression bomb fails the request, not the laptop).
         configuration.decompression = .disabled
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnections
+        configuration.connectionPool.retryConnectionEstablishment = retryFailedConnections
         // No distributed tracing: with the default (no-op) tracer every request still built its
         // span's attributes (method, URL, body size): 9 µs a request (BENCHMARKS.md, forty-first
         // session).
@@ -172,8 +184,6 @@ public struct HTTPTransport: Transport {
         var attempt = 0
         while true {
             do {
-                // AsyncHTTPClient retries a refused connection until the deadline: keep the
-                // deadline short for the connection, long for the transfer.
                 let response = try await client.execute(request, deadline: .now() + requestTimeout)
                 return (response.status, response.headers, Array(try await response.body.collect(upTo: maxAnswerBytes).readableBytesView))
             } catch {

@@ -36,16 +36,7 @@ import Testing
     @Test func aPrivateCAIsTrustedOnlyWhenGivenAndACertificateErrorSaysSo() async throws {
         let f = try CommandFixture()
         let dir = f.root
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = [
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem", "-days", "1",
-            "-subj", "/CN=opps-hub", "-addext", "subjectAltName=IP:127.0.0.1",
-        ]
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        try #require(openssl.terminationStatus == 0)
+        try Self.makeCertificate(in: dir)
         try await f.serving(tls: (dir + "/cert.pem", dir + "/key.pem")) { url in
             #expect(url.hasPrefix("https://"))
             let home = f.home("sam")
@@ -61,6 +52,44 @@ import Testing
             #expect(await opps("connect", "--ca", "", "--home", home).code == 5)
             #expect(await opps("sync", "--home", home).code == 0)
         }
+    }
+
+    /// A self-signed certificate for 127.0.0.1 (`cert.pem`, `key.pem` in `dir`), made for the test.
+    static func makeCertificate(in dir: String) throws {
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem", "-days", "1",
+            "-subj", "/CN=opps-hub", "-addext", "subjectAltName=IP:127.0.0.1",
+        ]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0)
+    }
+
+    /// A rep on a slow mobile link: the TCP connection is made at once, the hub's first answer —
+    /// its half of the TLS handshake — comes four seconds later (a 3 s connect deadline, which
+    /// covered the handshake, said "connection failed"). The replica is made and syncs; and a hub
+    /// that is down is still said at once, whatever the deadline (no retries until it passes).
+    @Test func aSlowLinksHandshakeIsWaitedForAndADownHubSaidAtOnce() async throws {
+        let f = try CommandFixture()
+        let dir = f.root
+        try Self.makeCertificate(in: dir)
+        try await f.serving(tls: (dir + "/cert.pem", dir + "/key.pem")) { url in
+            let link = try SlowLink(to: Int(url.split(separator: ":").last!)!, firstAnswerAfter: 4)
+            defer { link.close() }
+            let slow = "https://127.0.0.1:\(link.port)"
+            let home = f.home("sam")
+            let made = await opps("init", "--hub", slow, "--token", f.tokens["sam"]!, "--ca", dir + "/cert.pem", "--home", home)
+            #expect(made.code == 0, "\(made.stderr)")
+            #expect(await opps("new", "慢网络的商机", "--account", "云帆物流", "--home", home).code == 0)
+            let synced = await opps("sync", "--home", home)
+            #expect(synced.code == 0 && synced.stdout.hasPrefix("pushed "), "\(synced.stdout)\(synced.stderr)")
+        }
+        // The hub gone: its port refuses. Said as unreachable, the work kept.
+        let down = await opps("sync", "--home", f.home("sam"))
+        #expect(down.code != 0 && down.stderr.contains("cannot be reached (connection failed)"), "\(down.stderr)")
     }
 
     /// Issue 13 hole 9: the replica holds the token and the user's pipeline: owner-only.

@@ -623,7 +623,7 @@ func fleetIngest(_ n: Int, hubs: Int, pushers: Int) async throws {
     }
     let fleet = try startHubFleet(config, hubs: hubs, directory: dir)
     defer { fleet.stop() }
-    let transport = HTTPTransport(baseURL: fleet.url, requestTimeout: .seconds(120), maxConnections: pushers)
+    let transport = HTTPTransport(baseURL: fleet.url, requestTimeout: .seconds(120), maxConnections: pushers, retryFailedConnections: true)
     for w in work {
         var h = HandshakeRequest()
         h.minVersion = 1
@@ -1021,7 +1021,7 @@ if wanted("concurrent") {
         let url = hubProcess.url
         do {
             // One connection per simulated laptop, as 1,000 real laptops would have.
-            let transport = HTTPTransport(baseURL: url, requestTimeout: .seconds(60), maxConnections: n)
+            let transport = HTTPTransport(baseURL: url, requestTimeout: .seconds(60), maxConnections: n, retryFailedConnections: true)
             // Every replica: create, then one sync (handshake + push + pull), all at once.
             var replicas = [Replica]()
             var created = [RecordID]()

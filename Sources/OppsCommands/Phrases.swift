@@ -246,16 +246,19 @@ struct Phrases: Sendable {
     }
     /// What a sync did: what it pushed, and what it brought from others (this laptop's own
     /// writes, which come back confirmed, are not news).
+    /// A sync's first line: what was pushed counted in records (a rep's unit: a deal, a task, a
+    /// request — one request is seven field writes, and "7 changes" for it read as seven things
+    /// done), the writes only when some conflicted; what others changed; a repair.
     func synced(pushed: Int, records: Int, applied: Int, conflicts: Int, fromOthers: Int, repaired: Bool) -> String {
         chinese
             ? (pushed == 0
                 ? "没有待推送的修改"
-                : "已推送 \(grouped(pushed)) 项修改（\(grouped(records)) 条记录；\(grouped(applied)) 项生效，\(grouped(conflicts)) 项冲突）")
+                : "已推送 \(grouped(records)) 条记录的修改" + (conflicts == 0 ? "，全部生效" : "（\(grouped(applied)) 项生效，\(grouped(conflicts)) 项冲突）"))
                 + (fromOthers == 0 ? "；别人没有新的修改" : "；收到别人的 \(grouped(fromOthers)) 项修改")
                 + (repaired ? "；已按服务器修复" : "")
             : (pushed == 0
                 ? "nothing to push"
-                : "pushed \(pushed) change\(pushed == 1 ? "" : "s") to \(records) record\(records == 1 ? "" : "s") (\(applied) applied, \(conflicts) conflicts)")
+                : "pushed changes to \(counted(records, "record"))" + (conflicts == 0 ? ", all applied" : " (\(applied) applied, \(counted(conflicts, "conflict")))"))
                 + (fromOthers == 0 ? "; nothing new from others" : "; \(grouped(fromOthers)) update\(fromOthers == 1 ? "" : "s") from others")
                 + (repaired ? "; repaired from the hub" : "")
     }

@@ -302,9 +302,12 @@ public actor WebApp {
                 changed += rejected.map { ($0.text, "/deal/" + short($0.record)) }
             }
             return Message(
+                // What was sent counted in records, as opps sync says it (one request is seven writes).
                 text: t(
-                    "Synced: sent \(r.pushed), " + (r.news == 0 ? "nothing new from others" : "\(r.news) update\(r.news == 1 ? "" : "s") from others"),
-                    "已同步：发送 \(r.pushed) 项，" + (r.news == 0 ? "别人没有新的修改" : "收到别人的 \(r.news) 项修改"))
+                    "Synced: " + (r.pushed == 0 ? "nothing to send" : "sent changes to \(counted(r.pushedRecords, "record"))") + ", "
+                        + (r.news == 0 ? "nothing new from others" : "\(r.news) update\(r.news == 1 ? "" : "s") from others"),
+                    "已同步：" + (r.pushed == 0 ? "没有要发送的修改" : "发送了 \(r.pushedRecords) 条记录的修改") + "，"
+                        + (r.news == 0 ? "别人没有新的修改" : "收到别人的 \(r.news) 项修改"))
                     + (r.conflicts > 0 ? t(", \(counted(r.conflicts, "conflict"))", "，\(r.conflicts) 个冲突") : "")
                     // Own writes that held and lost later (SyncReport.overruled), as opps sync says them.
                     + (r.overruled > 0

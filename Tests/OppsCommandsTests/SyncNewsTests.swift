@@ -93,7 +93,7 @@ import Testing
             #expect(await opps("sync", "--home", max).code == 0)
             let first = await opps(["sync", "--home", sam], environment: ["LANG": "C", "COLUMNS": "200"]).stdout
             #expect(
-                first == "pushed 1 change to 1 record (1 applied, 0 conflicts); nothing new from others\n"
+                first == "pushed changes to 1 record, all applied; nothing new from others\n"
                     + "1 write max made at the same time as yours did not hold, yours stands: see opps conflicts\n", "\(first)")
             #expect(await opps("show", id, "--home", sam).stdout.contains("sam's plan"))
             let told = await opps(["sync", "--home", max], environment: ["LANG": "C"]).stdout

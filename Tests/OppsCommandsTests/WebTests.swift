@@ -266,6 +266,8 @@ import Testing
                 // Everything reaches the hub with a sync.
                 let synced = try await web.post("/sync", [:])
                 #expect(synced.body.contains("msg ok"), "\(synced.body.prefix(500))")
+                // Counted in records, as opps sync counts them (not in writes).
+                #expect(synced.body.contains("Synced: sent changes to 5 records, nothing new from others"), "\(synced.body.prefix(1500))")
                 #expect(await opps("status", "--home", f.home("sam"), "--json").json?["pending"]?.int == 0)
                 // Two syncs at once (the button and the background one): the second does not run.
                 async let first = web.app.sync(t: WebText(acceptLanguage: nil, override: "en"))

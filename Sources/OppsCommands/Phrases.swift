@@ -231,6 +231,11 @@ struct Phrases: Sendable {
 
     // MARK: - sync and init
 
+    /// What a command waits for when the hub has not answered for a while: its host and port.
+    func connecting(hub url: String) -> String {
+        let host = url.components(separatedBy: "://").last.map { $0.split(separator: "/").first.map(String.init) ?? $0 } ?? url
+        return self("waiting for the hub at \(host)…", "正在等待服务器 \(host) 应答…")
+    }
     func indexing(_ records: Int, bar: Bool) -> String {
         let n = grouped(records)
         if chinese { return "已拉取 \(n) 条记录，正在建立索引…" }

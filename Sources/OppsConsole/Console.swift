@@ -30,14 +30,26 @@ public enum Console {
 
     /// Shows `text` as the one progress line on stderr, in place of the last (a terminal only).
     public static func progress(_ text: String) {
-        if capture != nil { return }
-        write("\r" + text.terminalSafe + "\u{1B}[K", to: .standardError)
+        progressControl("\r" + text.terminalSafe + "\u{1B}[K")
+    }
+
+    /// Erases the progress line (a line that said what the command waited for, now done).
+    public static func progressErase() {
+        progressControl("\r\u{1B}[K")
     }
 
     /// Ends the progress line, leaving it on screen.
     public static func progressDone() {
-        if capture != nil { return }
-        write("\n", to: .standardError)
+        progressControl("\n")
+    }
+
+    /// To stderr as it is; captured only by a capture that plays a terminal.
+    private static func progressControl(_ text: String) {
+        if let c = capture {
+            if c.terminal { c.append(err: text) }
+            return
+        }
+        write(text, to: .standardError)
     }
 
     public static func err(_ text: String) {
@@ -51,8 +63,8 @@ public enum Console {
         do { try handle.write(contentsOf: Data(text.utf8)) } catch { exit(0) }
     }
 
-    /// True when stderr is a terminal (progress bars) and nothing is captured.
-    public static var isTerminal: Bool { capture == nil && isatty(2) == 1 }
+    /// True when stderr is a terminal (progress bars), or the capture plays one.
+    public static var isTerminal: Bool { capture.map(\.terminal) ?? (isatty(2) == 1) }
 
     /// True when stdout is a terminal (colours) and nothing is captured; NO_COLOR turns colours off.
     public static var colours: Bool { capture == nil && isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil }
@@ -115,8 +127,11 @@ public final class OutputBuffer: @unchecked Sendable {
     private let lock = NSLock()
     private var outText = ""
     private var errText = ""
+    /// Whether it plays a terminal on stderr: the progress line's control sequences are kept in
+    /// `stderr` as a terminal would receive them (a test of what a rep sees while waiting).
+    public let terminal: Bool
 
-    public init() {}
+    public init(terminal: Bool = false) { self.terminal = terminal }
 
     func append(out s: String) { lock.lock(); outText += s; lock.unlock() }
     func append(err s: String) { lock.lock(); errText += s; lock.unlock() }

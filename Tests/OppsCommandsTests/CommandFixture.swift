@@ -117,6 +117,13 @@ func opps(_ args: [String]) async -> Run {
     return Run(code: code, stdout: buffer.stdout, stderr: buffer.stderr)
 }
 
+/// The same as `opps` at a terminal: stderr keeps the progress line's control sequences.
+func oppsAtATerminal(_ args: String...) async -> Run {
+    let buffer = OutputBuffer(terminal: true)
+    let code = await Console.$capture.withValue(buffer) { await OppsMain.run(args) }
+    return Run(code: code, stdout: buffer.stdout, stderr: buffer.stderr)
+}
+
 /// The same with the environment `opps` reads pinned (OPPS_HOME, LANG) for this run alone.
 func opps(_ args: [String], environment: [String: String]) async -> Run {
     await ProcessEnvironment.$pinned.withValue(environment) { await opps(args) }

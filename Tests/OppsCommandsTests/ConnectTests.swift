@@ -81,11 +81,23 @@ import Testing
             defer { link.close() }
             let slow = "https://127.0.0.1:\(link.port)"
             let home = f.home("sam")
-            let made = await opps("init", "--hub", slow, "--token", f.tokens["sam"]!, "--ca", dir + "/cert.pem", "--home", home)
+            // At a terminal: after two seconds without an answer a line says what it waits for;
+            // erased when the answer comes (the sentences that follow are on stdout).
+            let made = await oppsAtATerminal("init", "--hub", slow, "--token", f.tokens["sam"]!, "--ca", dir + "/cert.pem", "--home", home)
             #expect(made.code == 0, "\(made.stderr)")
+            // (Twice when the first sync's pull waits two seconds too, on a busy machine.)
+            let waited = "\r" + "waiting for the hub at 127.0.0.1:\(link.port)…" + "\u{1B}[K\r\u{1B}[K"
+            #expect(made.stderr.hasPrefix(waited) && made.stderr.replacingOccurrences(of: waited, with: "").isEmpty, "\(made.stderr.debugDescription)")
             #expect(await opps("new", "慢网络的商机", "--account", "云帆物流", "--home", home).code == 0)
             let synced = await opps("sync", "--home", home)
             #expect(synced.code == 0 && synced.stdout.hasPrefix("pushed "), "\(synced.stdout)\(synced.stderr)")
+        }
+        // A sync that waited less than two seconds, at a terminal: nothing on stderr (every sync
+        // left an empty line there, before its sentence).
+        try await f.serving { url in
+            #expect(await opps("connect", "--hub", url, "--ca", "", "--home", f.home("sam")).code == 0)
+            let quick = await oppsAtATerminal("sync", "--home", f.home("sam"))
+            #expect(quick.code == 0 && quick.stderr == "" && quick.stdout.hasPrefix("nothing to push"), "\(quick.stderr.debugDescription) \(quick.stdout)")
         }
         // The hub gone: its port refuses. Said as unreachable, the work kept.
         let down = await opps("sync", "--home", f.home("sam"))

@@ -33,7 +33,15 @@ struct InitCommand: AsyncParsableCommand {
         let transport = HTTPTransport(baseURL: hub, caFile: ca)
         defer { Task { await transport.shutdown() } }
         let replica: Replica
+        // The handshake is the first exchange with the hub: on a slow link, say what it waits for.
+        let line = TerminalLine(Console.isTerminal && !json)
+        let waiting = line.waiting(home.say.connecting(hub: hub))
         do {
+            // Ended with the handshake (answered or failed), before the first sync's own line.
+            defer {
+                waiting.cancel()
+                line.end()
+            }
             replica = try await Replica.create(home: home.path, hubURL: hub, token: token, caFile: ca, transport: transport, clock: SystemClock())
         } catch let ReplicaError.unreachable(why) {
             throw ReplicaError.unreachableAtInit(why)

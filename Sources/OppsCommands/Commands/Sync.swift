@@ -4,6 +4,7 @@ import OppsConsole
 import OppsCore
 import OppsReplica
 import OppsStore
+import Synchronization
 
 /// One line of sync progress (issue 15 item 3): what is done of what the hub said there is, the
 /// rate, and the time left — `[#########.....................] 30,000 of 100,000 records, 8,100/s, 9 s left`.
@@ -21,6 +22,49 @@ func progressLine(_ p: SyncProgress, elapsed: Double, bar: Bool = true, say: Phr
     return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled) + "] " + line
 }
 
+/// The one line on a terminal's stderr that says how a command that waits on the hub is doing:
+/// nothing at first; after two seconds without an answer (a slow link, or one that drops
+/// packets until the connect deadline, 10 s) what it waits for; then the pull's progress, which
+/// takes its place. At the end a progress line stays on screen and a waiting line is erased —
+/// and a command that showed neither leaves nothing (it left an empty line before every sync's
+/// sentence). Off a terminal it shows nothing.
+final class TerminalLine: Sendable {
+    enum State { case quiet, waiting, progress, ended }
+    private let state: Mutex<State>
+
+    init(_ tty: Bool) { state = Mutex(tty ? .quiet : .ended) }
+
+    /// Shows `text` after `delay` unless something was shown, or the line ended, before.
+    func waiting(_ text: String, after delay: Duration = .seconds(2)) -> Task<Void, Never> {
+        Task {
+            try? await Task.sleep(for: delay)
+            guard !Task.isCancelled else { return }
+            state.withLock { s in
+                guard s == .quiet else { return }
+                s = .waiting
+                Console.progress(text)
+            }
+        }
+    }
+
+    /// Progress, in place of what was on the line (erased to its end: a shorter line, "9 s left"
+    /// after "10 s left", left the longer one's last characters behind).
+    func show(_ text: String) {
+        state.withLock { s in
+            guard s != .ended else { return }
+            s = .progress
+            Console.progress(text)
+        }
+    }
+
+    func end() {
+        state.withLock { s in
+            if s == .progress { Console.progressDone() } else if s == .waiting { Console.progressErase() }
+            s = .ended
+        }
+    }
+}
+
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync", abstract: "Push your pending writes, then pull everything new from the hub.", discussion: "Example: opps sync")
@@ -36,18 +80,20 @@ struct SyncCommand: AsyncParsableCommand {
     static func perform(_ replica: Replica, transport: any Transport, json: Bool, say: Phrases) async throws -> SyncReport {
         let start = Date()
         let tty = Console.isTerminal && !json
-        let report = try await replica.sync(transport: transport) { p in
+        let line = TerminalLine(tty)
+        let waiting = line.waiting(say.connecting(hub: replica.hubURL))
+        defer {
+            waiting.cancel()
+            line.end()
+        }
+        return try await replica.sync(transport: transport) { p in
             guard p.pages > 1 || p.received > 1000 else { return }
             if tty {
-                // Erased to the end of the line: a shorter line ("9 s left" after "10 s left")
-                // left the longer one's last characters behind.
-                Console.progress(progressLine(p, elapsed: Date().timeIntervalSince(start), say: say))
+                line.show(progressLine(p, elapsed: Date().timeIntervalSince(start), say: say))
             } else if !json, p.pages % 10 == 0 || p.indexing {
                 Console.err(progressLine(p, elapsed: Date().timeIntervalSince(start), bar: false, say: say))
             }
         }
-        if tty { Console.progressDone() }
-        return report
     }
 
     func run() async throws {

@@ -25,7 +25,7 @@ public protocol HubStateReader {
     /// The live records of an entity.
     func liveRecords(entity: String) throws -> [RecordID]
     /// The records hanging off a staged record (its `visible_via` names it).
-    func children(of parent: RecordID) throws -> [RecordID]
+    func children(of parent: RecordID, entity: String) throws -> [RecordID]
 }
 
 extension HubStateReader {
@@ -631,7 +631,8 @@ public struct BatchDecider {
     /// lock then stays when `request` is decided or withdrawn (DOMAIN.md approvals: commercial
     /// fields are locked while an approval is pending — any of them).
     mutating func anotherLockingRequestWaits(on deal: RecordID, besides request: RecordID, approvals ap: Approvals) throws -> Bool {
-        var ids = Set(try reader.children(of: deal))
+        guard let requests = ap.requests else { return false }
+        var ids = Set(try reader.children(of: deal, entity: requests))
         // Made in this batch, not yet in the store.
         for case let (id, r?) in records where r.entity == ap.requests && r["opportunity"] == .reference(deal) { ids.insert(id) }
         ids.remove(request)

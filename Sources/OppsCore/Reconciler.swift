@@ -224,10 +224,9 @@ public struct HubMemory: Sendable, Hashable, HubStateReader {
         state.records.values.filter { $0.entity == entity && !$0.isDeleted }.map(\.id).sorted()
     }
 
-    public func children(of parent: RecordID) -> [RecordID] {
-        state.records.values.filter { r in
-            workspace.entity(r.entity)?.visibleVia.map { r[$0] == .reference(parent) } ?? false
-        }.map(\.id).sorted()
+    public func children(of parent: RecordID, entity: String) -> [RecordID] {
+        guard let via = workspace.entity(entity)?.visibleVia else { return [] }
+        return state.records.values.filter { $0.entity == entity && $0[via] == .reference(parent) }.map(\.id).sorted()
     }
 
     /// Applies what the decider returned, in order.

@@ -56,9 +56,9 @@ public struct StoreReader: HubStateReader {
         try writer?.settle()
         return try store.liveRecords(entity: entity)
     }
-    public func children(of parent: RecordID) throws -> [RecordID] {
+    public func children(of parent: RecordID, entity: String) throws -> [RecordID] {
         try writer?.settle()
-        return try store.children(of: [parent])
+        return try store.children(of: parent, entity: entity)
     }
     public func referencedByVisible(_ target: RecordID, actor: Actor, directory: Directory) throws -> Bool {
         try writer?.settle()

@@ -254,8 +254,9 @@ public protocol HubIngestStorage: HubStoreBase {
     /// The live records of an entity, by id (a merge scans the unstaged entities that may
     /// reference the merged record: contacts of an account).
     func liveRecords(entity: String) throws -> [RecordID]
-    /// The records hanging off any of `parents` (a deal's approval requests, when one is decided).
-    func children(of parents: [RecordID]) throws -> [RecordID]
+    /// The records of `entity` hanging off `parent` (a deal's approval requests, when one is
+    /// decided or withdrawn): one indexed look-up, not a read of every activity on the deal.
+    func children(of parent: RecordID, entity: String) throws -> [RecordID]
     /// Whether a live staged record the query's user sees references `target`: what makes an
     /// account or contact visible (one indexed query, however many deals reference it).
     func referencedByVisible(_ target: RecordID, query: VisibilityQuery) throws -> Bool

@@ -164,6 +164,12 @@ open class SQLHubStore: HubStorage {
         }
     }
 
+    public func children(of parent: RecordID, entity: String) throws -> [RecordID] {
+        try connection.query("SELECT id FROM record_index WHERE parent = ? AND entity = ?", [.blob(parent.bytes), .text(entity)]).compactMap {
+            $0[0].bytes.flatMap(RecordID.init(bytes:))
+        }
+    }
+
     public func teams(of user: UserName) throws -> Set<RecordID> {
         Set(try connection.query("SELECT opportunity FROM teams WHERE \"user\" = ?", [.text(user)]).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) })
     }

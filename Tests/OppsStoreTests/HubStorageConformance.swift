@@ -423,6 +423,11 @@ struct Backend: Sendable, CustomTestStringConvertible {
         #expect(try visible("max", "manager") == [samDeal.id, tomDeal.id, won.id, account.id, call.id, membership.id])
         #expect(try s.team(of: tomDeal.id) == ["eve"])
         #expect(try s.teams(of: "eve") == [tomDeal.id])
+        // What hangs off a deal, by entity (a deal's requests, not its activities).
+        #expect(Set(try s.children(of: [tomDeal.id])) == [call.id, membership.id])
+        #expect(try s.children(of: tomDeal.id, entity: "activity") == [call.id])
+        #expect(try s.children(of: tomDeal.id, entity: "membership") == [membership.id])
+        #expect(try s.children(of: samDeal.id, entity: "activity").isEmpty)
         // Records and their teams in one read (a push's prefetch) give what the single reads give:
         // every id asked has a team, empty when it has none; an absent id has no record.
         let absent = RecordID(high: 0x0191, low: 9)

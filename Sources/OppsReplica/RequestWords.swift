@@ -188,3 +188,36 @@ extension Replica {
         return out
     }
 }
+
+extension Replica {
+    /// The requests another user settled in the sync that began when the trail ended at
+    /// `position`, which no other line of the sync says — one its creator withdrew, one another
+    /// approver decided — a line each, for the approvers who had it waiting:
+    /// `东方物流 CRM 上线：wei 撤回了申请（折扣 → 25%）`. The reader's own requests are left out:
+    /// their outcomes are said on the deal (its approval state, its stage) or as a rejection.
+    public func requestsSettledByOthers(after position: Int64, words: Vocabulary, chinese: Bool) throws -> [(record: RecordID, text: String)] {
+        guard let entity = workspace.approvalRequests else { return [] }
+        var out: [(record: RecordID, text: String)] = []
+        for id in try store.pulledRecords(after: position, entities: [entity], notBy: user, skipping: nil) {
+            guard let request = try record(id), request.creator != user, !request.isDeleted, case let .member(state) = request["state"], state != "pending",
+                let line = try store.pulledHistory(of: id, after: position).last(where: { $0.field == "state" && $0.author != user })
+            else { continue }
+            let who = line.author == BatchDecider.systemAuthor ? (chinese ? "服务器" : "the hub") : line.author
+            var deal: String?
+            if case let .reference(d) = request["opportunity"] { deal = try record(d)?.nameText }
+            let asked = requested(request, words: words, chinese: chinese)
+            let said = words.value(entity, "state", request["state"])
+            let did =
+                switch state {
+                case "withdrawn": chinese ? "撤回了申请" : "withdrew the request"
+                case "approved": chinese ? "批准了申请" : "approved the request"
+                case "rejected": chinese ? "驳回了申请" : "rejected the request"
+                default: chinese ? "把申请改为「\(said)」" : "made the request \(said)"
+                }
+            var text = (deal ?? words.entity("opportunity")) + (chinese ? "：\(who) \(did)（\(asked)）" : ": \(who) \(did) (\(asked))")
+            if state == "rejected", case let .text(note) = request["note"], !note.isEmpty { text += (chinese ? "：" : ": ") + note }
+            out.append((id, text))
+        }
+        return out
+    }
+}

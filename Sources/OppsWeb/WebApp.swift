@@ -351,6 +351,8 @@ public actor WebApp {
         }
         let more = changed.count - changed.shown.count
         if more > 0 { lines.append((t("…and \(more) more", "…还有 \(more) 项"), nil)) }
+        // Requests that left an approver's queue without their decision: the approvals page.
+        lines += try replica.requestsSettledByOthers(after: position, words: words, chinese: t.chinese).map { ($0.text, "/approvals") }
         return lines
     }
 

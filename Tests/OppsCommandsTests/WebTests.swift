@@ -401,6 +401,22 @@ import Testing
         }
     }
 
+    /// A request withdrawn from an approver's queue: the page's Sync says so, linking to the
+    /// approvals, as opps sync does.
+    @Test func anApproversSyncInTheBrowserSaysARequestWasWithdrawn() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let (_, request) = try await f.aLossWaitingForMax(initialising: url)
+            #expect(await opps("withdraw", request, "--home", f.home("sam")).code == 0)
+            #expect(await opps("sync", "--home", f.home("sam")).code == 0)
+            try await Self.serving(f, user: "max") { web in
+                let synced = try await web.post("/sync", [:]).body
+                #expect(synced.contains("Doomed: sam withdrew the request (stage → lost, loss reason → price)"), "\(synced.prefix(1500))")
+                #expect(synced.contains("href=\"/approvals\""), "\(synced.prefix(1500))")
+            }
+        }
+    }
+
     /// A request the approver rejected: the requester's conflicts page says who rejected it and
     /// why, as the approver wrote it.
     @Test func aRejectedRequestSaysWhoAndWhyOnTheConflictsPage() async throws {

@@ -116,4 +116,24 @@ import Testing
             #expect(await opps("set", id, "amount=1000", "--home", sam).code == 0)
         }
     }
+
+    /// A request that leaves an approver's queue without their decision is said at their sync,
+    /// a line of its own (a loss request changes nothing on the deal to say it by: the sync
+    /// counted its news and listed none); the asker's own sync does not say his own withdrawal.
+    @Test func anApproverIsToldOfARequestWithdrawnFromTheirQueue() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let (_, request) = try await f.aLossWaitingForMax(initialising: url)
+            let sam = f.home("sam"), max = f.home("max")
+            #expect(await opps("withdraw", request, "--home", sam).code == 0)
+            let own = await opps(["sync", "--home", sam], environment: ["LANG": "C", "COLUMNS": "200"])
+            #expect(own.code == 0 && !own.stdout.contains("withdrew"), "\(own.stdout)")
+            let short = ShortID.shown(try #require(RecordID(parsing: request)))
+            let told = await opps(["sync", "--home", max], environment: ["LANG": "C", "COLUMNS": "200"])
+            #expect(told.code == 0 && told.stdout.contains("\n  \(short) Doomed: sam withdrew the request (stage → lost, loss_reason → price)\n"), "\(told.stdout)")
+            #expect(await opps("approvals", "--home", max, "--json").json?.array?.isEmpty == true)
+            // Said once: the next sync brings nothing.
+            #expect(!(await opps(["sync", "--home", max], environment: ["LANG": "C"]).stdout.contains("withdrew")))
+        }
+    }
 }

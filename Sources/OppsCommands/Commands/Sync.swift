@@ -112,7 +112,15 @@ struct SyncCommand: AsyncParsableCommand {
             if r.flaggedCheckins > 0 { Console.out(say.clockOff(seconds: abs(r.clockSkewMilliseconds) / 1000, flagged: r.flaggedCheckins)) }
             // What others changed on the deals here, a line a deal: what a rep back from a day
             // offline wants to know first.
-            if r.news > 0 { try printChangesByOthers(replica, words, r, after: trailEnd) }
+            if r.news > 0 {
+                try printChangesByOthers(replica, words, r, after: trailEnd)
+                // Requests that left the approver's queue without a decision of theirs.
+                let settled = try replica.requestsSettledByOthers(after: trailEnd, words: words, chinese: say.chinese)
+                if !settled.isEmpty {
+                    let short = try replica.shortIDs()
+                    for (record, text) in settled { Console.out(hanging("  \(short(record)) ", text)) }
+                }
+            }
             if r.overruled > 0 { Console.out(say.overruled(r.overruled)) } else if r.conflicts > 0 { Console.out(say.seeConflicts) }
             // A request an approver rejected: who, and why as they wrote it, a line each (the
             // short ids read only then: they read every id here).

@@ -136,4 +136,32 @@ import Testing
             #expect(!(await opps(["sync", "--home", max], environment: ["LANG": "C"]).stdout.contains("withdrew")))
         }
     }
+
+    /// A request another approver decided first leaves the queue too: said to the one who had
+    /// it waiting (ann, a manager who made the deal for sam, sees it as its creator; max as
+    /// sam's manager).
+    @Test func anApproverIsToldOfARequestAnotherApproverDecided() async throws {
+        let f = try CommandFixture(extra: [HubUser(name: "ann", role: "manager")])
+        try await f.serving { url in
+            for u in ["ann", "sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let ann = f.home("ann"), sam = f.home("sam"), max = f.home("max")
+            let id = try #require(await opps("new", "Doomed", "--account", "ACME", "--home", ann, "--json").json?["id"]?.string)
+            #expect(await opps("set", id, "owner=sam", "--home", ann).code == 0)
+            #expect(await opps("sync", "--home", ann).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("stage", id, "lost", "--reason", "price", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            for u in [ann, max] { #expect(await opps("sync", "--home", u).code == 0) }
+            let request = try #require(await opps("approvals", "--home", ann, "--json").json?.array?.first?["id"]?.string)
+            #expect(await opps("approvals", "--home", max, "--json").json?.array?.count == 1)
+            #expect(await opps("reject", request, "--note", "keep trying", "--home", ann).code == 0)
+            #expect(await opps("sync", "--home", ann).code == 0)
+            let short = ShortID.shown(try #require(RecordID(parsing: request)))
+            let told = await opps(["sync", "--home", max], environment: ["LANG": "C", "COLUMNS": "200"])
+            #expect(
+                told.code == 0 && unspaced(told.stdout).contains(unspaced("\(short) Doomed: ann rejected the request (stage → lost, loss_reason → price): keep trying")),
+                "\(told.stdout)")
+            #expect(await opps("approvals", "--home", max, "--json").json?.array?.isEmpty == true)
+        }
+    }
 }

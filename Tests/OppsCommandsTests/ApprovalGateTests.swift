@@ -26,7 +26,10 @@ import Testing
             // by label, its values as the field shows them (not an id, names and canonical text).
             let request = try #require(await opps("approvals", "--home", max, "--json").json?.array?.first?["id"]?.string)
             let shownRequest = await opps("show", request, "--home", max, "--locale", "zh-CN").stdout
-            for line in ["  申请内容         阶段 → 输单，输单原因 → 价格", "  字段             阶段", "  申请值           输单", "  一并申请         输单原因 → 价格", "  对象             Doomed（"] {
+            for line in [
+                "  申请内容         阶段 → 输单，输单原因 → 价格", "  字段             阶段", "  申请值           输单", "  一并申请         输单原因 → 价格", "  对象             Doomed（",
+                "  申请人           sam（",
+            ] {
                 #expect(shownRequest.contains(line), "\(line): \(shownRequest)")
             }
             // The approver's next step, with an id to type back as printed.

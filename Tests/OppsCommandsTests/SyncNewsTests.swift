@@ -185,6 +185,8 @@ import Testing
             let requestCode = String(requested.stdout.dropFirst("requested approval ".count).prefix(ShortID.length))
             let shownRequest = await opps(["show", requestCode, "--home", sam], environment: ["LANG": "C"])
             #expect(shownRequest.code == 0 && shownRequest.stdout.contains("discount → 20%") && !shownRequest.stdout.contains("to fill"), "\(shownRequest.stdout)")
+            // Who asked, and when (a request has no timeline of its own to say it).
+            #expect(shownRequest.stdout.contains("\n  asked by         sam, 20"), "\(shownRequest.stdout)")
             #expect(await opps("sync", "--home", sam, "--json").json?["from_others"]?.int == 0)
             // The field is locked while the request waits: the refusal says which request.
             let locked = await opps(["set", other, "discount=15", "--home", sam], environment: ["LANG": "C"])

@@ -950,14 +950,18 @@ if wanted("catchup") {
         let t1 = ContinuousClock.now
         let changed = try rep.changesByOthers(after: end, first: 5)
         let sayTime = seconds(ContinuousClock.now - t1)
+        // The requests others settled (an approver's lines), from the same trail: none here.
+        let t2 = ContinuousClock.now
+        let settled = try rep.requestsSettledByOthers(after: end, words: Vocabulary(rep.workspace, locale: "en"), chinese: false)
+        let requestsTime = seconds(ContinuousClock.now - t2)
         await transport.shutdown()
-        guard changed.deals == n, changed.shown.count == 5, report.news == n else {
-            fatalError("catch-up: \(changed.deals) deals said, \(report.news) news, \(n) changed")
+        guard changed.deals == n, changed.shown.count == 5, report.news == n, settled.isEmpty else {
+            fatalError("catch-up: \(changed.deals) deals said, \(report.news) news, \(n) changed, \(settled.count) requests")
         }
         row(
             "a rep's sync after a manager changed \(n) deals (catch-up), and the lines it says",
-            String(format: "sync %.2f s; what others changed, read from its trail: %.3f s", syncTime, sayTime),
-            String(format: "ratio %.3f of the sync", sayTime / syncTime), "—")
+            String(format: "sync %.2f s; what others changed, read from its trail: %.3f s; requests others settled: %.3f s", syncTime, sayTime, requestsTime),
+            String(format: "ratio %.3f, %.3f of the sync", sayTime / syncTime, requestsTime / syncTime), "—")
     }
     removeScratch()
 }

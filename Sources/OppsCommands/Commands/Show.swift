@@ -68,6 +68,13 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
         let text = shown + (pending.contains(f.name) ? "   " + say.pendingSync : "") + (locked.contains(f.name) ? "   " + say.lockedForApproval : "")
         Console.out(hanging(head, text))
     }
+    // Who made a record that has no timeline to say it (a request: who asked, and when), on
+    // the reader's clock as the timeline's times are.
+    if r.workspace.entity(record.entity)?.stageField == nil {
+        let label = record.entity == r.workspace.approvalRequests ? say("asked by", "申请人") : say("made by", "创建人")
+        let when = LocalTime.minute(record.created.stamp.hlc.milliseconds)
+        Console.out("  \(label.padding(16)) " + say("\(record.creator), \(when)", "\(record.creator)（\(when)）"))
+    }
     // The empty fields this user may fill now (opps show leaves empty fields out): which exist,
     // and the command that fills one. As the web page's inputs: not the stage, not a locked field.
     // (Not on an approval request: opps writes its fields when it asks, and they stay as asked.)

@@ -27,11 +27,13 @@ import Testing
             let request = try #require(await opps("approvals", "--home", max, "--json").json?.array?.first?["id"]?.string)
             let shownRequest = await opps("show", request, "--home", max, "--locale", "zh-CN").stdout
             for line in [
-                "  申请内容         阶段 → 输单，输单原因 → 价格", "  字段             阶段", "  申请值           输单", "  一并申请         输单原因 → 价格", "  对象             Doomed（",
+                "  申请内容         阶段 → 输单，输单原因 → 价格", "  字段             阶段", "  申请值           输单", "  一并申请         输单原因 → 价格",
                 "  申请人           sam（",
             ] {
                 #expect(shownRequest.contains(line), "\(line): \(shownRequest)")
             }
+            // Its target is the deal the first line names: not said twice.
+            #expect(shownRequest.contains("  商机             Doomed（") && !shownRequest.contains("  对象  "), "\(shownRequest)")
             // The approver's next step, with an id to type back as printed.
             let hint = try #require(zh.split(separator: "\n").last.map(String.init))
             #expect(hint.hasPrefix("批准：opps approve ") && hint.hasSuffix(" --note 原因"), "\(zh)")

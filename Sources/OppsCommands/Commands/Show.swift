@@ -56,6 +56,10 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
         if v.isNull { continue }
         // The stage log reads as the timeline's stage moves, below.
         if f.name == r.workspace.stageHistory { continue }
+        // A request on the deal itself: its target is the deal the line above names.
+        if record.entity == r.workspace.approvalRequests, f.name == "target", case let .reference(deal) = record["opportunity"], v == .text(deal.description) {
+            continue
+        }
         // A reference reads as the record's name and short id; an amount with thousands separators.
         var shown =
             try r.requestText(record, field: f.name, words: words, chinese: say.chinese) { try valueText(r, words, $0, $1, $2) }

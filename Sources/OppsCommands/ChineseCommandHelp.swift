@@ -21,7 +21,10 @@ enum ChineseCommandHelp {
             例子：opps connect --token opps_NEW
             """
         ),
-        "sync": (nil, "例子：opps sync"),
+        "sync": (
+            nil,
+            "先说推送了什么（按记录计：商机、任务、审批申请），再逐个商机列出别人的修改，以及没有经你决定就离开你审批列表的申请。离线是常态：没有网络或服务器没有运行时立即告知，本机的工作都保留；网络慢时最多等服务器 10 秒，2 秒后提示正在等待。\n\n例子：opps sync"
+        ),
         "status": (nil, "审批人还会看到有几项申请等他审批。\n\n例子：opps status"),
         "new": (
             nil,

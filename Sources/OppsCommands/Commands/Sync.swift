@@ -67,7 +67,15 @@ final class TerminalLine: Sendable {
 
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sync", abstract: "Push your pending writes, then pull everything new from the hub.", discussion: "Example: opps sync")
+        commandName: "sync", abstract: "Push your pending writes, then pull everything new from the hub.",
+        discussion: """
+            Says what it pushed (counted in records: a deal, a task, a request), what others \
+            changed (a line a deal), and each request that left your approvals without your \
+            decision. Offline is normal: with no network, or the hub down, it says so at once and \
+            keeps your work; on a slow link it waits up to 10 s for the hub, saying so after 2 s.
+
+            Example: opps sync
+            """)
 
     @OptionGroup var home: HomeOption
 

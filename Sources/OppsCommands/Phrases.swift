@@ -390,7 +390,7 @@ struct Phrases: Sendable {
         let head = "#\(number) \(id)" + (name.map { " " + $0 } ?? "") + (chinese ? " · \(field)" : " - \(field)")
         let what = chinese ? "\(author) 的\(quoted(value))\(outcome(o))（\(rule)）" : "\(author)'s \(quoted(value)) \(o) (\(rule))"
         // The hub's own writes (an import, an assignment) are its, in the reader's words.
-        let winner = winner.map { $0 == BatchDecider.systemAuthor ? self("the hub", "服务器") : $0 }
+        let winner = winner.map { authorName($0, chinese: chinese) }
         let then =
             chinese
             ? "当时的值：\(held)\(winner.map { "（\($0)）" } ?? "")，\(time)" + (now.map { "；现在：\($0)" } ?? "")

@@ -36,6 +36,12 @@ extension String {
     }
 }
 
+/// Who wrote or made something, as a reader reads it: a user by name, the hub's own writes (an
+/// owner it assigned, a request it unlocked, records an import made) as the hub's.
+public func authorName(_ user: UserName, chinese: Bool) -> String {
+    user == BatchDecider.systemAuthor ? (chinese ? "服务器" : "the hub") : user
+}
+
 /// A count and its noun in English, the noun's plural unless one: `counted(1, "deal")` is
 /// "1 deal", `counted(1200, "row")` "1,200 rows" (never "row(s)").
 public func counted(_ n: Int, _ noun: String, plural: String? = nil) -> String {

@@ -32,7 +32,7 @@ public struct ChangeByOthers: Sendable {
     /// (an owner it assigned, records an import made) the hub's; a deal handed to someone with
     /// its owner — the reader when it is hers (` (mia; yours)` / `（mia，负责人是你）`).
     public func by(chinese: Bool, reader: UserName) -> String {
-        let who = authors.map { $0 == BatchDecider.systemAuthor ? (chinese ? "服务器" : "the hub") : $0 }
+        let who = authors.map { authorName($0, chinese: chinese) }
         let owned =
             owner.map { owner in
                 owner == reader ? (chinese ? "，负责人是你" : "; yours") : (chinese ? "，负责人 \(owner)" : "; owner \(owner)")

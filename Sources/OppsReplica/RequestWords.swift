@@ -152,7 +152,7 @@ extension Replica {
         if c.rule == RuleID.alreadyDecided.rawValue, let request = try? record(c.record), request.entity == workspace.approvalRequests,
             case let .member(state) = request["state"], state != "pending", let by = request.fields["state"]?.author
         {
-            let who = by == BatchDecider.systemAuthor ? (chinese ? "服务器" : "the hub") : by
+            let who = authorName(by, chinese: chinese)
             let said = words.value(request.entity, "state", request["state"])
             return chinese
                 ? "\(who) 已\(said.hasPrefix("已") ? String(said.dropFirst()) : said)这个申请" : "\(who) already \(state == "withdrawn" ? "withdrew" : said) this request"
@@ -202,7 +202,7 @@ extension Replica {
             guard let request = try record(id), request.creator != user, !request.isDeleted, case let .member(state) = request["state"], state != "pending",
                 let line = try store.pulledHistory(of: id, after: position).last(where: { $0.field == "state" && $0.author != user })
             else { continue }
-            let who = line.author == BatchDecider.systemAuthor ? (chinese ? "服务器" : "the hub") : line.author
+            let who = authorName(line.author, chinese: chinese)
             var deal: String?
             if case let .reference(d) = request["opportunity"] { deal = try record(d)?.nameText }
             let asked = requested(request, words: words, chinese: chinese)

@@ -71,6 +71,11 @@ import Testing
             #expect(held.first?["fields"]?["stage"]?.string == "discovery")
             let account = await opps("show", alpha.description, "--home", f.home("sam"), "--json").json?["fields"]
             #expect(account?["name"]?.string == "Alpha, Inc.")
+            // Made by the import itself: the hub's, in the reader's words (not the name "hub").
+            let shown = await opps(["show", alpha.description, "--home", f.home("sam")], environment: ["LANG": "C"]).stdout
+            #expect(shown.contains("\n  made by          the hub, 20"), "\(shown)")
+            let zh = await opps("show", alpha.description, "--home", f.home("sam"), "--locale", "zh-CN").stdout
+            #expect(zh.contains("\n  创建人           服务器（20"), "\(zh)")
             // The imported deal has its stage history, so reports count it.
             #expect(await opps("funnel", "--home", f.home("sam"), "--json").json?["stages"]?.array?[2]["now"]?.int == 1)
 

@@ -77,7 +77,8 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
     if r.workspace.entity(record.entity)?.stageField == nil {
         let label = record.entity == r.workspace.approvalRequests ? say("asked by", "申请人") : say("made by", "创建人")
         let when = LocalTime.minute(record.created.stamp.hlc.milliseconds)
-        Console.out("  \(label.padding(16)) " + say("\(record.creator), \(when)", "\(record.creator)（\(when)）"))
+        let who = authorName(record.creator, chinese: say.chinese)
+        Console.out("  \(label.padding(16)) " + say("\(who), \(when)", "\(who)（\(when)）"))
     }
     // The empty fields this user may fill now (opps show leaves empty fields out): which exist,
     // and the command that fills one. As the web page's inputs: not the stage, not a locked field.

@@ -631,16 +631,15 @@ public struct BatchDecider {
     /// lock then stays when `request` is decided or withdrawn (DOMAIN.md approvals: commercial
     /// fields are locked while an approval is pending — any of them).
     mutating func anotherLockingRequestWaits(on deal: RecordID, besides request: RecordID, approvals ap: Approvals) throws -> Bool {
-        guard let requests = ap.requests else { return false }
+        guard let requests = ap.requests, let via = workspace.entity(requests)?.visibleVia else { return false }
         var ids = Set(try reader.children(of: deal, entity: requests))
-        // Made in this batch, not yet in the store.
-        for case let (id, r?) in records where r.entity == ap.requests && r["opportunity"] == .reference(deal) { ids.insert(id) }
+        // Made in this batch, not yet in the store (hanging off the deal as the store's are).
+        for case let (id, r?) in records where r.entity == requests && r[via] == .reference(deal) { ids.insert(id) }
         ids.remove(request)
-        for id in ids.sorted() {
-            guard let r = try record(id), r.entity == ap.requests, !r.isDeleted, r["state"] == .member("pending"), ap.locks(kind: r["kind"]) else { continue }
-            return true
+        return try ids.sorted().contains { id in
+            guard let r = try record(id) else { return false }
+            return !r.isDeleted && r["state"] == .member("pending") && ap.locks(kind: r["kind"])
         }
-        return false
     }
 
     /// A withdrawn request's deal, unlocked: for the threshold kinds its approval state goes

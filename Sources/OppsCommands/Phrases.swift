@@ -1,3 +1,4 @@
+import Foundation
 import OppsConsole
 import OppsCore
 import OppsReplica
@@ -233,7 +234,8 @@ struct Phrases: Sendable {
 
     /// What a command waits for when the hub has not answered for a while: its host and port.
     func connecting(hub url: String) -> String {
-        let host = url.components(separatedBy: "://").last.map { $0.split(separator: "/").first.map(String.init) ?? $0 } ?? url
+        let parts = URLComponents(string: url)
+        let host = parts?.host.map { $0 + (parts?.port.map { ":\($0)" } ?? "") } ?? url
         return self("waiting for the hub at \(host)…", "正在等待服务器 \(host) 应答…")
     }
     func indexing(_ records: Int, bar: Bool) -> String {

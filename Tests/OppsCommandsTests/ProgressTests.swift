@@ -50,4 +50,12 @@ import Testing
         #expect(progressLine(SyncProgress(received: 10_000_000, pages: 5000, cursor: 1, head: 1, indexing: true), elapsed: 9).count <= 80)
         #expect(grouped(1_234_567) == "1,234,567" && grouped(12) == "12" && grouped(-1000) == "-1,000")
     }
+
+    /// What a command waiting on the hub names: its host and port, without path or credentials.
+    @Test func theWaitingLineNamesTheHubsHostAndPort() {
+        let en = Phrases(chinese: false), zh = Phrases(chinese: true)
+        #expect(en.connecting(hub: "https://hub.example.com/opps/") == "waiting for the hub at hub.example.com…")
+        #expect(en.connecting(hub: "http://127.0.0.1:8080") == "waiting for the hub at 127.0.0.1:8080…")
+        #expect(zh.connecting(hub: "https://ops:secret@hub.example.com:8443/") == "正在等待服务器 hub.example.com:8443 应答…")
+    }
 }

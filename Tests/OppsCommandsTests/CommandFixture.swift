@@ -181,6 +181,13 @@ extension CommandFixture {
     }
 
     /// sam's and max's replicas made against the hub at `url`, then `aLossWaitingForMax()`.
+    /// sam's and max's replicas made, and a deal of sam's named `name` (on account ACME), not
+    /// yet synced: its id.
+    func samsDeal(_ name: String, initialising url: String) async throws -> String {
+        for user in ["sam", "max"] { #expect(await initReplica(user, url).code == 0) }
+        return try #require(await opps("new", name, "--account", "ACME", "--home", home("sam"), "--json").json?["id"]?.string)
+    }
+
     func aLossWaitingForMax(initialising url: String) async throws -> (deal: String, request: String) {
         for user in ["sam", "max"] { #expect(await initReplica(user, url).code == 0) }
         return try await aLossWaitingForMax()

@@ -70,9 +70,10 @@ import Testing
 
     /// A rep on a slow mobile link: the TCP connection is made at once, the hub's first answer —
     /// its half of the TLS handshake — comes four seconds later (a 3 s connect deadline, which
-    /// covered the handshake, said "connection failed"). The replica is made and syncs; and a hub
-    /// that is down is still said at once, whatever the deadline (no retries until it passes).
-    @Test func aSlowLinksHandshakeIsWaitedForAndADownHubSaidAtOnce() async throws {
+    /// covered the handshake, said "connection failed"). The replica is made and syncs; a hub
+    /// that is down is still said as unreachable. (That it is said at once — no retries until
+    /// the deadline — is a time: measured, 3.15 s before and 0.13 s after, not asserted here.)
+    @Test func aSlowLinksHandshakeIsWaitedForWithALineThatSaysSo() async throws {
         let f = try CommandFixture()
         let dir = f.root
         try Self.makeCertificate(in: dir)

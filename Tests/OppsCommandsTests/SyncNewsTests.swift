@@ -82,9 +82,8 @@ import Testing
     @Test func aWriteThatLostToMineIsNotSaidAsAChange() async throws {
         let f = try CommandFixture()
         try await f.serving { url in
-            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let id = try await f.samsDeal("Deal", initialising: url)
             let sam = f.home("sam"), max = f.home("max")
-            let id = try #require(await opps("new", "Deal", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
             // max's reaches the hub first, then sam's, the owner's, wins.

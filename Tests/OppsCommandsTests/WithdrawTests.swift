@@ -12,9 +12,8 @@ import Testing
     @Test func aRepWithdrawsHisDiscountRequestAndTheApproverWhoDecidedLateIsTold() async throws {
         let f = try CommandFixture()
         try await f.serving { url in
-            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let id = try await f.samsDeal("Withdrawn discount", initialising: url)
             let sam = f.home("sam"), max = f.home("max")
-            let id = try #require(await opps("new", "Withdrawn discount", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
             #expect(await opps("set", id, "discount=18", "--home", sam).code == 0)
             // The deal, its account and the request: three records (the request alone is seven
             // writes, which "pushed 9 changes" made sound like nine things done).
@@ -89,9 +88,8 @@ import Testing
     @Test func aDealWithAnotherRequestWaitingStaysLocked() async throws {
         let f = try CommandFixture()
         try await f.serving { url in
-            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let id = try await f.samsDeal("Two requests", initialising: url)
             let sam = f.home("sam"), max = f.home("max")
-            let id = try #require(await opps("new", "Two requests", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
             #expect(await opps("set", id, "discount=18", "--home", sam).code == 0)
             let first = try #require(await opps("approvals", "--home", sam, "--json").json?.array?.first?["id"]?.string)
             try f.askDirectly("sam", deal: id, kind: "discount", field: "discount", value: "25.00")

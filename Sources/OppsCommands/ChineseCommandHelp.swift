@@ -130,6 +130,16 @@ enum ChineseCommandHelp {
             "在规则允许时，把冲突中你的值重新写入",
             "这个值作为一次新的修改写在现在的值之上，规则与 opps set 相同：直接生效、成为申请，或当场被拒绝（退出码 3），冲突保持未处理。\n\n例子：opps conflicts restore 12"
         ),
+        "undo": (
+            nil,
+            """
+            一项修改就是一条命令（或 opps web 里的一次提交）做的事：opps set 改的几个字段、一次阶段移动、\
+            新商机连同新客户、一条跟进记录、一个审批决定。撤销时整项撤销，不留痕迹：服务器从没见过它。\
+            再运行一次撤销再前一项。opps sync 发出之后，要改回就再修改一次（opps history 编号 显示原来的值）。
+
+            例子：opps undo
+            """
+        ),
         "history": (nil, "本机做的修改，以及记录来到本机之后拉取到的修改；在那之前发生的，见它的时间线（opps show）。\n\n例子：opps history 7dka36sd"),
         "delete": (
             nil,

@@ -37,7 +37,9 @@ struct InitJSON: Encodable {
 struct StatusJSON: Encodable {
     var user, role, hub, replica: String
     var last_sync: String?
-    var pending, conflicts: Int
+    /// Writes waiting to be sent, and the edits they make up (one command's writes: `opps undo`
+    /// takes back the last).
+    var pending, pending_edits, conflicts: Int
     /// Requests waiting for this user's decision (an approver's; 0 for others).
     var awaiting_decision: Int
     var records: Int
@@ -217,4 +219,37 @@ struct FollowUpJSON: Encodable {
 struct FailureJSON: Encodable {
     var error: String
     var exit: Int
+}
+
+/// `opps undo --json`: each record the edit wrote, and how many edits still wait to be sent.
+struct UndoJSON: Encodable {
+    var undone: [UndoneJSON]
+    var waiting: Int
+}
+
+struct UndoneJSON: Encodable {
+    var id: String
+    var type: String
+    /// The edit made the record: it is gone.
+    var removed: Bool
+    /// The edit deleted the record: it shows again.
+    var restored: Bool
+    /// Each field shown changed: what it shows again (`old`) and what the edit had made it.
+    var fields: [HistoryJSON]
+    /// Writes that went out as proposals (nothing changed here): field and value.
+    var proposals: [ProposalJSON]
+
+    struct ProposalJSON: Encodable {
+        var field: String
+        var value: Value
+    }
+
+    init(_ id: RecordID, edit: Replica.LastEdit, lines: [HistoryLine], proposals: [FieldWrite]) {
+        self.id = id.description
+        type = edit.entries.first { $0.write.record == id }?.write.entity ?? ""
+        removed = edit.made.contains(id)
+        restored = edit.deleted.contains(id)
+        fields = lines.map(HistoryJSON.init)
+        self.proposals = proposals.map { ProposalJSON(field: $0.field, value: $0.value) }
+    }
 }

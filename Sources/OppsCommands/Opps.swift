@@ -31,7 +31,8 @@ public struct Opps: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, ConnectCommand.self, SyncCommand.self, StatusCommand.self, NewCommand.self, LeadCommand.self, ListCommand.self, ForecastCommand.self,
-            ShowCommand.self, SetCommand.self, StageCommand.self, TeamCommand.self, ApprovalsCommand.self, ApproveCommand.self, RejectCommand.self, WithdrawCommand.self,
+            ShowCommand.self, SetCommand.self, StageCommand.self, UndoCommand.self, TeamCommand.self, ApprovalsCommand.self, ApproveCommand.self, RejectCommand.self,
+            WithdrawCommand.self,
             LogCommand.self, TaskCommand.self, TodayCommand.self, BoardCommand.self, FunnelCommand.self, ReportCommand.self, ExportCommand.self,
             ConflictsCommand.self, HistoryCommand.self, DeleteCommand.self, AccountCommand.self, ContactCommand.self, LocaleCommand.self, RulesCommand.self,
             WebCommand.self,

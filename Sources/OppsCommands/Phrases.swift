@@ -315,7 +315,7 @@ struct Phrases: Sendable {
     }
     func connected(user: String, hub: String, pending: Int) -> String {
         self(
-            "connected \(user)'s replica to \(hub); " + (pending == 1 ? "1 change" : "\(grouped(pending)) changes") + " not yet sent kept: run opps sync",
+            "connected \(user)'s replica to \(hub); " + (pending == 1 ? "1 edit" : "\(grouped(pending)) edits") + " not yet sent kept: run opps sync",
             "已将 \(user) 的副本连接到 \(hub)；保留了 \(pending) 项待同步的修改：运行 opps sync")
     }
 
@@ -331,7 +331,9 @@ struct Phrases: Sendable {
                 self("pending", "待同步"),
                 pending == 0
                     ? self("nothing to send", "没有")
-                    : self((pending == 1 ? "1 change" : "\(grouped(pending)) changes") + " (opps sync sends them)", "\(grouped(pending)) 项修改（opps sync 推送）")
+                    : self(
+                        (pending == 1 ? "1 edit (opps sync sends it" : "\(grouped(pending)) edits (opps sync sends them") + "; opps undo takes back the last)",
+                        "\(grouped(pending)) 项修改（opps sync 推送；opps undo 撤销最后一项）")
             ),
             (self("conflicts", "冲突"), grouped(conflicts) + (conflicts > 0 ? self(" (opps conflicts lists them)", "（opps conflicts 查看）") : "")),
         ]

@@ -464,22 +464,30 @@ extension Replica {
         ).record
     }
 
+    /// The record a create made here starts as, before any other write: its creation as the
+    /// rules give it and the fields the workspace fills in at creation (an owner, …).
+    func made(by write: FieldWrite, entity: Entity) throws -> Record {
+        let decision = resolve(
+            current: nil, incoming: write, context: RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: [], record: nil))
+        guard decision.outcome == .applied, let created = decision.winner else {
+            throw ReplicaError.refused(
+                entity: entity.name, field: entity.stageField ?? entity.name, rule: decision.rule, detail: decision.detail, missing: decision.missing)
+        }
+        var record = Record(id: write.record, entity: entity.name, created: created)
+        for (f, v) in workspace.initialFields(of: write, role: role) {
+            record.fields[f] = FieldState(value: v, stamp: write.stamp, author: user, authority: .own)
+        }
+        return record
+    }
+
     /// Creates a record locally (pending until synced) with initial fields, atomically.
     public func create(entity name: String, stage: String?, fields: [(String, Value)], using rng: inout some RandomNumberGenerator) throws -> EditResult {
         guard let entity = workspace.entity(name) else { throw ReplicaError.invalid("unknown entity \(name)") }
         let stamp = try tick()
         let id = UUID128.version7(milliseconds: stamp.hlc.milliseconds, using: &rng)
         let write = FieldWrite(record: id, entity: name, kind: .create, value: stage.map { .member($0) } ?? .null, author: user, stamp: stamp)
-        let decision = resolve(
-            current: nil, incoming: write, context: RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: [], record: nil))
-        guard decision.outcome == .applied, let created = decision.winner else {
-            throw ReplicaError.refused(entity: entity.name, field: entity.stageField ?? name, rule: decision.rule, detail: decision.detail, missing: decision.missing)
-        }
+        let record = try made(by: write, entity: entity)
         return try store.transaction {
-            var record = Record(id: id, entity: name, created: created)
-            for (f, v) in workspace.initialFields(of: write, role: role) {
-                record.fields[f] = FieldState(value: v, stamp: stamp, author: user, authority: .own)
-            }
             try store.enqueue(write)
             try store.save(confirmed: nil, view: record, workspace: workspace)
             // The initial fields are edits on top of the new record, in the same transaction.

@@ -243,11 +243,17 @@ extension ReplicaStore {
     /// The view of a record: its confirmed state with the writes still in the outbox on top.
     /// `refusedCreate`: the hub refused to create this record made here — it is removed (a
     /// conflict says why).
-    public func rebuildView(_ id: RecordID, replica: ReplicaID, author: UserName, workspace: Workspace, refusedCreate: Bool = false) throws {
+    /// `made`: a record the hub has not confirmed as it was made here, before any write (the
+    /// stored view holds every write so far: taking one back starts from this instead).
+    public func rebuildView(
+        _ id: RecordID, replica: ReplicaID, author: UserName, workspace: Workspace, refusedCreate: Bool = false, made: Record? = nil
+    )
+        throws
+    {
         let confirmed = try self.confirmed(id, workspace: workspace)
         let pending = try outbox(replica: replica, author: author, record: id)
         // The stored view is read only for a record the hub has not confirmed (made here).
-        guard var view = try confirmed ?? self.view(id, workspace: workspace) else { return }
+        guard var view = try confirmed ?? made ?? self.view(id, workspace: workspace) else { return }
         if confirmed == nil && refusedCreate {
             try remove(id)
             return

@@ -12,6 +12,9 @@ public struct OutboxEntry: Sendable, Hashable {
     public var write: FieldWrite
     /// The batch it was sent in (0: not yet sent).
     public var batch: UInt64
+    /// The edit it was made in: the position of that edit's first write (every write of one
+    /// transaction shares it; `ReplicaStore.lastEdit`).
+    public var edit: Int64 = 0
 }
 
 /// One line of a record's local history.
@@ -118,6 +121,13 @@ public final class ReplicaStore {
             "2026-12-04-replica-6-history-settle",
             "CREATE INDEX history_settle ON history(record, hlc)",
             "DROP INDEX history_record")
+        // Which edit (one transaction: one command, one form sent) each pending write belongs to,
+        // so the last edit not yet sent can be taken back whole (`lastEdit`, `opps undo`): the
+        // position of the edit's first write, null on that first write itself (and on writes
+        // queued before this, each then an edit of its own).
+        m.register(
+            "2026-12-05-replica-7-outbox-edit",
+            "ALTER TABLE outbox ADD COLUMN edit INTEGER")
         return m
     }()
 
@@ -225,6 +235,8 @@ public final class ReplicaStore {
     }
 
     private var depth = 0
+    /// The position of the first write the running transaction queued (`enqueue`).
+    private var editStart: Int64?
 
     /// Runs `body` in one transaction: a crash never leaves half of it. Nested calls join the
     /// outer transaction (one failure anywhere rolls back all of it).
@@ -235,7 +247,7 @@ public final class ReplicaStore {
             return try body()
         }
         depth = 1
-        defer { depth = 0 }
+        defer { (depth, editStart) = (0, nil) }
         do {
             return try database.transaction { _ in try body() }
         } catch {
@@ -532,12 +544,14 @@ public final class ReplicaStore {
         }
         try database.execute(
             """
-            INSERT INTO outbox (record, entity, field, kind, value, base_kind, base_sequence, base_hlc, hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO outbox (record, entity, field, kind, value, base_kind, base_sequence, base_hlc, hlc, edit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .blob(w.record.bytes), .text(w.entity), .text(w.field), .integer(Self.kindCode(w.kind)), .blob(w.value.storedBytes),
-                .integer(baseKind), baseSeq, baseHLC, .integer(Int64(bitPattern: w.stamp.hlc.rawValue)),
+                .integer(baseKind), baseSeq, baseHLC, .integer(Int64(bitPattern: w.stamp.hlc.rawValue)), editStart.map { .integer($0) } ?? .null,
             ])
+        // Every write of one transaction is one edit (outside one, each write is its own).
+        if editStart == nil, depth > 0 { editStart = database.lastInsertRowID }
     }
 
     static func kindCode(_ k: WriteKind) -> Int64 { k == .set ? 0 : (k == .create ? 1 : 2) }
@@ -545,7 +559,7 @@ public final class ReplicaStore {
 
     /// Pending writes in order; `replica` and `author` are this replica's.
     public func outbox(replica: ReplicaID, author: UserName, limit: Int = Int.max, record: RecordID? = nil) throws -> [OutboxEntry] {
-        var sql = "SELECT position, record, entity, field, kind, value, base_kind, base_sequence, base_hlc, hlc, batch FROM outbox"
+        var sql = "SELECT position, record, entity, field, kind, value, base_kind, base_sequence, base_hlc, hlc, batch, coalesce(edit, position) FROM outbox"
         var args = [SQLValue]()
         if let record { sql += " WHERE record = ?"; args.append(.blob(record.bytes)) }
         sql += " ORDER BY position LIMIT ?"
@@ -563,8 +577,53 @@ public final class ReplicaStore {
             let w = FieldWrite(
                 record: id, entity: entity, field: field, kind: Self.kind(row[4].int), value: try Value(storedBytes: vb), base: base,
                 author: author, stamp: Stamp(hlc: HLC(rawValue: UInt64(bitPattern: hlc)), replica: replica))
-            return OutboxEntry(position: pos, write: w, batch: UInt64(row[10].int ?? 0))
+            return OutboxEntry(position: pos, write: w, batch: UInt64(row[10].int ?? 0), edit: row[11].int ?? pos)
         }
+    }
+
+    /// Every write of the last edit made here (in order), sent or not; empty when the outbox is.
+    public func lastEdit(replica: ReplicaID, author: UserName) throws -> [OutboxEntry] {
+        guard let last = try database.query("SELECT coalesce(edit, position) FROM outbox ORDER BY position DESC LIMIT 1").first?[0].int else { return [] }
+        return try outbox(replica: replica, author: author).filter { $0.edit == last }
+    }
+
+    /// This laptop's trail lines of the writes `entries` (a write shown as made has one; a
+    /// proposal none), in the order they were written.
+    public func trail(of entries: [OutboxEntry]) throws -> [HistoryLine] {
+        try entries.flatMap { e in
+            try database.query(
+                "SELECT record, field, old, new, author, hlc, source, rule FROM history WHERE record = ? AND hlc = ? AND field = ? AND source = 'local' ORDER BY position",
+                [.blob(e.write.record.bytes), .integer(Int64(bitPattern: e.write.stamp.hlc.rawValue)), .text(e.write.field)]
+            ).map(Self.historyLine)
+        }
+    }
+
+    /// Takes writes never sent back out of the outbox, with their trail lines (sync-protocol.md
+    /// §5.3: a write may leave the outbox unanswered only while no batch holds it). Call inside a
+    /// transaction, then rebuild each record's view.
+    public func dropUnsent(_ entries: [OutboxEntry]) throws {
+        precondition(entries.allSatisfy { $0.batch == 0 }, "a write in a batch stays in the outbox until the batch is answered")
+        for e in entries {
+            try database.execute(
+                "DELETE FROM history WHERE record = ? AND hlc = ? AND field = ? AND source = 'local'",
+                [.blob(e.write.record.bytes), .integer(Int64(bitPattern: e.write.stamp.hlc.rawValue)), .text(e.write.field)])
+            try database.execute("DELETE FROM outbox WHERE position = ? AND batch = 0", [.integer(e.position)])
+        }
+    }
+
+    /// How many edits wait in the outbox (one command's writes are one edit; `opps status`,
+    /// `opps connect` and the web app's bar count these, not writes).
+    public func editCount() throws -> Int {
+        Int(try database.query("SELECT count(DISTINCT coalesce(edit, position)) FROM outbox").first?[0].int ?? 0)
+    }
+
+    /// How many edits wait in the outbox, none of their writes sent yet.
+    public func unsentEditCount() throws -> Int {
+        Int(
+            try database.query(
+                "SELECT count(DISTINCT coalesce(edit, position)) FROM outbox WHERE coalesce(edit, position) NOT IN (SELECT coalesce(edit, position) FROM outbox WHERE batch != 0)"
+            )
+            .first?[0].int ?? 0)
     }
 
     /// Made unique by the set: SQLite's `DISTINCT` here opens a temporary table each time.

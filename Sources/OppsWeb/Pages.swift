@@ -62,11 +62,18 @@ extension WebApp {
             <span class="who">\(esc(s.user)) · \(esc(words.role(s.role)))</span>
             <span class="lang"><a href="?lang=en">EN</a> <a href="?lang=zh-CN">中文</a></span></header>
             <div class="bar" id="syncbar"><span class="seg">\(online)</span><span class="seg">· \(esc(t("last sync", "上次同步"))) \(esc(s.lastSync ?? t.never))</span><span class="seg">· <span id="pending">\(s.pending)</span> \(esc(t("pending", "项待同步")))</span><span class="seg">· <a href="/conflicts">\(s.conflicts) \(esc(t("conflicts", "项冲突")))</a></span>
-            <form method="post" action="/sync" class="inline">\(csrfField)<button>\(esc(t.sync))</button></form></div>
+            <form method="post" action="/sync" class="inline">\(csrfField)<button>\(esc(t.sync))</button></form>\(undoButton(s, t))</div>
             \(flash)
             <main>\(body)</main>
             </body></html>
             """
+    }
+
+    /// While edits wait to be sent, a button takes back the last (`/undo`, as `opps undo`).
+    func undoButton(_ s: Status, _ t: WebText) -> String {
+        guard s.pending > 0 else { return "" }
+        return
+            "<form method=\"post\" action=\"/undo\" class=\"inline\">\(csrfField)<button title=\"\(esc(t("Take back your last edit: it has not been synced", "撤销你的上一项修改：它还没有同步")))\">\(esc(t("Undo", "撤销")))</button></form>"
     }
 
     nonisolated var csrfField: String { "<input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\">" }

@@ -103,6 +103,7 @@ public actor WebApp {
     struct Status: Sendable {
         var online: Bool?
         var lastSync: String?
+        /// Edits waiting to be sent (one form sent is one edit).
         var pending: Int
         var conflicts: Int
         var user: String
@@ -114,7 +115,7 @@ public actor WebApp {
         let last = try replica.store.meta("last_sync").flatMap(Int64.init).map { Timestamp(milliseconds: $0) }
         return Status(
             online: lastAttempt == nil ? nil : lastError == nil, lastSync: last.map { LocalTime.minute($0.milliseconds) },
-            pending: try replica.store.outboxCount(), conflicts: try replica.store.conflicts().count, user: replica.user, role: replica.role,
+            pending: try replica.store.editCount(), conflicts: try replica.store.conflicts().count, user: replica.user, role: replica.role,
             generation: generation)
     }
 
@@ -267,6 +268,36 @@ public actor WebApp {
                 ok: true)
         } catch {
             return failure(error, words: vocabulary(t), t: t)
+        }
+    }
+
+    /// Takes back the last edit made on this laptop while no sync has sent it (`opps undo`): the
+    /// message says what it did, a line a record (linking a deal still here to its page), and
+    /// `gone` the short ids of the records it removed (a page of one cannot be gone back to).
+    func undo(t: WebText) -> (message: Message, gone: Set<String>) {
+        let words = vocabulary(t)
+        do {
+            guard let edit = try replica.lastEdit() else {
+                return (Message(text: t("Nothing to take back: every edit made here has reached the hub", "没有可撤销的修改：本机的修改都已同步到服务器"), ok: true), [])
+            }
+            let short = try codes()
+            let lines = try replica.undoneLines(edit, words: words)
+            var links = [RecordID: String]()
+            for id in edit.records where !edit.made.contains(id) {
+                if let deal = try replica.subject(id, words: words)?.deal { links[id] = "/deal/" + short(deal) }
+            }
+            let gone = Set(edit.made.map { short($0) })
+            try replica.undo(edit)
+            dropCaches()
+            generation += 1
+            return (
+                Message(
+                    text: t("Took back your last edit (it was not synced)", "已撤销你的上一项修改（它还没有同步）"), ok: true,
+                    details: lines.map { ($0.text, links[$0.record]) }),
+                gone
+            )
+        } catch {
+            return (failure(error, words: words, t: t), [])
         }
     }
 

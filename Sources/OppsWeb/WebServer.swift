@@ -171,6 +171,15 @@ public struct WebServer: Sendable {
             // Made: its page; refused: back to the board, where the form is.
             return Self.redirect((deal.map { "/deal/" + $0 } ?? "/") + "?m=" + key)
         }
+        router.post("/undo") { request, _ in
+            let t = self.text(request)
+            _ = try await self.form(request)
+            let (m, gone) = await self.app.undo(t: t)
+            // Back where the button was, unless that was the page of a record the undo removed.
+            let back = Self.back(request)
+            let path = gone.contains { back == "/deal/" + $0 || back.hasPrefix("/deal/" + $0 + "?") } ? "/" : back
+            return Self.redirect(path + (path.contains("?") ? "&" : "?") + "m=" + (await self.app.say(m)))
+        }
         router.post("/sync") { request, _ in
             let t = self.text(request)
             _ = try await self.form(request)

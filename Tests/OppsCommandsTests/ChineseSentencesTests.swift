@@ -207,7 +207,7 @@ import Testing
             let status = await opps("status", "--home", sam)
             let rows = status.stdout.split(separator: "\n")
             #expect(rows.first?.hasPrefix("用户     sam（") == true, "\(status.stdout)")
-            #expect(rows.contains { $0.hasPrefix("待同步   ") && $0.hasSuffix(" 项修改（opps sync 推送）") }, "\(status.stdout)")
+            #expect(rows.contains { $0.hasPrefix("待同步   ") && $0.hasSuffix(" 项修改（opps sync 推送；opps undo 撤销最后一项）") }, "\(status.stdout)")
             // The last sync as a time and how long ago (the clock is the device's).
             #expect(rows.contains { $0.hasPrefix("上次同步 2") && !$0.contains("UTC") && ($0.hasSuffix("刚刚）") || $0.hasSuffix("分钟前）")) }, "\(status.stdout)")
             #expect(Self.englishIn(status.stdout).isEmpty, "\(status.stdout)")

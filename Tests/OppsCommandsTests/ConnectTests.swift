@@ -22,9 +22,9 @@ import Testing
             #expect(await opps("sync", "--home", home).code == 4)
             let connected = await opps("connect", "--token", newToken, "--home", home)
             #expect(connected.code == 0, "\(connected.stderr)")
-            #expect(connected.stdout.contains("; 5 changes not yet sent kept: run opps sync\n"), "\(connected.stdout)")
+            #expect(connected.stdout.contains("; 1 edit not yet sent kept: run opps sync\n"), "\(connected.stdout)")
             let status = await opps("status", "--home", home).stdout
-            #expect(status.contains("\npending   5 changes (opps sync sends them)\n"), "\(status)")
+            #expect(status.contains("\npending   1 edit (opps sync sends it; opps undo takes back the last)\n"), "\(status)")
             #expect(await opps("sync", "--home", home).code == 0)
             // What was made offline reached the hub.
             let store = try SQLiteHubStore(path: f.root + "/hub/hub.sqlite")

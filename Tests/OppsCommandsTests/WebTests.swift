@@ -401,6 +401,39 @@ import Testing
         }
     }
 
+    /// The bar's Undo takes back the last edit made here while no sync has sent it, as `opps
+    /// undo` does: a new deal made from its page goes back to the board, a field back to what
+    /// it held; with nothing left, no button.
+    @Test func theBarsUndoTakesBackTheLastEditNotYetSynced() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let id = try await f.samsDeal("Undo in the browser", initialising: url)
+            #expect(await opps("sync", "--home", f.home("sam")).code == 0)
+            let code = ShortID.shown(try #require(RecordID(parsing: id)))
+            try await Self.serving(f, user: "sam", language: "zh-CN") { web in
+                #expect(!(try await web.send("/deal/\(code)").body.contains("action=\"/undo\"")), "nothing to take back: no button")
+                let edited = try await web.post("/deal/\(code)/edit", ["field": "next_step", "value": "约王总"], from: "/deal/\(code)")
+                #expect(edited.body.contains("action=\"/undo\"") && edited.body.contains("<span id=\"pending\">1</span>"), "\(edited.body.prefix(1500))")
+                let made = try await web.post("/new", ["name": "误建 商机", "account": "误建客户"])
+                #expect(made.body.contains("<span id=\"pending\">2</span>"), "one form, one edit: \(made.body.prefix(1500))")
+                let madeID = try #require(await opps("list", "误建", "--home", f.home("sam"), "--json").json?.array?.first?["id"]?.string)
+                let madeCode = ShortID.shown(try #require(RecordID(parsing: madeID)))
+                // Undone from the new deal's own page: it is gone, so the board opens.
+                let first = try await web.post("/undo", [:], from: "/deal/\(madeCode)")
+                #expect(first.body.contains("已撤销你的上一项修改（它还没有同步）") && first.body.contains("去掉了新建的客户：误建客户"), "\(first.body.prefix(1500))")
+                #expect(first.body.contains("商机看板") && first.body.contains("<span id=\"pending\">1</span>"), "\(first.body.prefix(1500))")
+                // The field, from the deal's page: its line opens the deal.
+                let second = try await web.post("/undo", [:], from: "/deal/\(code)")
+                #expect(second.body.contains("<a href=\"/deal/\(code)\">Undo in the browser：下一步 恢复为（空）（撤销前：「约王总」）</a>"), "\(second.body.prefix(1500))")
+                #expect(!second.body.contains("action=\"/undo\"") && second.body.contains("<span id=\"pending\">0</span>"), "\(second.body.prefix(1500))")
+                let none = try await web.post("/undo", [:], from: "/deal/\(code)")
+                #expect(none.body.contains("没有可撤销的修改"), "\(none.body.prefix(1500))")
+            }
+            #expect(await opps("show", id, "--home", f.home("sam"), "--json").json?["fields"]?["next_step"] == .null)
+            #expect(await opps("list", "误建", "--home", f.home("sam"), "--json").json?.array?.isEmpty == true)
+        }
+    }
+
     /// A request withdrawn from an approver's queue: the page's Sync says so, linking to the
     /// approvals, as opps sync does.
     @Test func anApproversSyncInTheBrowserSaysARequestWasWithdrawn() async throws {

@@ -67,7 +67,7 @@ struct ConnectCommand: AsyncParsableCommand {
         if json {
             Console.out(try ConnectJSON(user: replica.user, hub: replica.hubURL, pending: pending).jsonLine())
         } else {
-            Console.out(home.words(replica).say.connected(user: replica.user, hub: replica.hubURL, pending: pending))
+            Console.out(home.words(replica).say.connected(user: replica.user, hub: replica.hubURL, pending: try replica.store.editCount()))
         }
     }
 }

@@ -19,13 +19,13 @@ struct StatusCommand: ParsableCommand {
         let r = try home.open()
         let lastMilliseconds = try r.store.meta("last_sync").flatMap(Int64.init)
         let last = lastMilliseconds.map { Timestamp(milliseconds: $0).description }
-        let pending = try r.store.outboxCount()
+        let pending = try r.store.outboxCount(), edits = try r.store.editCount()
         let conflicts = try r.store.conflicts().count
         let awaiting = try r.awaitingDecision()
         if json {
             Console.out(
                 try StatusJSON(
-                    user: r.user, role: r.role, hub: r.hubURL, replica: r.id.description, last_sync: last, pending: pending, conflicts: conflicts,
+                    user: r.user, role: r.role, hub: r.hubURL, replica: r.id.description, last_sync: last, pending: pending, pending_edits: edits, conflicts: conflicts,
                     awaiting_decision: awaiting, records: try r.store.recordCount(), workspace_version: r.workspace.version
                 ).jsonLine())
         } else {
@@ -34,7 +34,7 @@ struct StatusCommand: ParsableCommand {
             Console.out(
                 say.status(
                     user: say("\(r.user) (\(words.role(r.role)))", "\(r.user)（\(words.role(r.role))）"), hub: r.hubURL, lastSync: lastMilliseconds,
-                    now: SystemClock().nowMilliseconds(), pending: pending, conflicts: conflicts, awaiting: awaiting, records: try r.store.recordCount()))
+                    now: SystemClock().nowMilliseconds(), pending: edits, conflicts: conflicts, awaiting: awaiting, records: try r.store.recordCount()))
         }
     }
 }

@@ -1,0 +1,55 @@
+import OppsCore
+import OppsStore
+
+extension Replica {
+    /// What taking back `edit` does, one line a record it wrote, in the reader's words (`opps
+    /// undo`, the web app's Undo): a record it made is gone (a request by what it asked:
+    /// `去掉了申请（折扣 → 18%）`), one it deleted is not deleted, each field shown changed is
+    /// back to what it held (`下一步 恢复为（空）（撤销前：「发报价」）`), a proposal is not sent.
+    /// Read before `undo(_:)`: the records it made are gone after.
+    public func undoneLines(_ edit: LastEdit, words: Vocabulary) throws -> [(record: RecordID, text: String)] {
+        let chinese = words.readsChinese
+        func say(_ en: String, _ zh: String) -> String { chinese ? zh : en }
+        let short = try shortIDs()
+        // A value as `opps show` prints it: a reference by the record's name and short id.
+        func shown(_ entity: String, _ field: String, _ v: Value) throws -> String {
+            switch v {
+            case .null: return say("(empty)", "（空）")
+            case let .boolean(b): return chinese ? (b ? "是" : "否") : (b ? "yes" : "no")
+            case let .reference(target):
+                guard let t = try record(target) else { return target.description }
+                let name = t["name"].isNull ? words.entity(t.entity) : t["name"].canonicalText
+                return say("\"\(name) (\(short(target)))\"", "「\(name)（\(short(target))）」")
+            default: return say("\"\(words.value(entity, field, v))\"", "「\(words.value(entity, field, v))」")
+            }
+        }
+        var out = [(record: RecordID, text: String)]()
+        for id in edit.records {
+            guard let record = try record(id) else { continue }
+            let subject = try self.subject(id, words: words)?.title ?? words.entity(record.entity)
+            if edit.made.contains(id) {
+                if record.entity == workspace.approvalRequests {
+                    let asked = requested(record, words: words, chinese: chinese)
+                    out.append((id, say("the request (\(asked)) is gone", "去掉了申请（\(asked)）")))
+                } else {
+                    out.append((id, say("the new \(words.entity(record.entity)) \(subject) is gone", "去掉了新建的\(words.entity(record.entity))：\(subject)")))
+                }
+                continue
+            }
+            var parts = [String]()
+            if edit.deleted.contains(id) { parts.append(say("not deleted", "不再删除")) }
+            // The stage log is the stage's move again, in its storage form: the stage's line says it.
+            for line in edit.lines where line.record == id && line.field != workspace.stageHistory {
+                let label = words.field(record.entity, line.field)
+                let old = try shown(record.entity, line.field, line.old), new = try shown(record.entity, line.field, line.new)
+                parts.append(say("\(label) back to \(old) (was \(new))", "\(label) 恢复为\(old)（撤销前：\(new)）"))
+            }
+            for p in edit.proposals where p.record == id {
+                let label = words.field(record.entity, p.field)
+                parts.append(say("the proposal \(label) → \(try shown(record.entity, p.field, p.value)) is not sent", "不再提议 \(label) → \(try shown(record.entity, p.field, p.value))"))
+            }
+            if !parts.isEmpty { out.append((id, subject + say(": ", "：") + parts.joined(separator: say("; ", "；")))) }
+        }
+        return out
+    }
+}

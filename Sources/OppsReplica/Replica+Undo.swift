@@ -22,6 +22,8 @@ extension Replica {
         public var proposals: [FieldWrite]
         /// Some write of it is in a batch sent to the hub and not yet answered.
         public var sending: Bool
+        /// The conflicts it closed by writing their value again (`conflicts restore`): open again after.
+        public var reopens: [LocalConflict] = []
     }
 
     /// The last edit made here that the hub has not answered; nil when every edit has reached it.
@@ -36,11 +38,12 @@ extension Replica {
             entries: entries, records: records, made: Set(entries.filter { $0.write.kind == .create }.map(\.write.record)),
             deleted: Set(entries.filter { $0.write.kind == .delete }.map(\.write.record)), lines: lines,
             proposals: entries.map(\.write).filter { $0.kind == .set && !shown.contains("\($0.record) \($0.field) \($0.stamp.hlc.rawValue)") },
-            sending: entries.contains { $0.batch != 0 })
+            sending: entries.contains { $0.batch != 0 },
+            reopens: try store.conflicts(closedBy: entries[0].edit).compactMap { id in try store.conflicts(includeResolved: true).first { $0.id == id } })
     }
 
     /// Takes `edit` back: its writes leave the outbox with their trail lines, the records it made
-    /// are removed, and every other record it wrote shows again what it showed before it (what
+    /// are removed, a conflict it closed is open again, and every other record it wrote shows again what it showed before it (what
     /// the hub confirmed, or what was made here, with the writes still waiting on top). Refused
     /// when it is no longer the last edit or a batch holds one of its writes (a sync started
     /// meanwhile). Returns how many edits still wait to be sent.
@@ -65,6 +68,7 @@ extension Replica {
                 bases[record] = try made(by: create.write, entity: entity)
             }
             try store.dropUnsent(now)
+            try store.reopenConflicts(closedBy: now[0].edit)
             for record in edit.records {
                 if edit.made.contains(record) {
                     try store.remove(record)

@@ -489,9 +489,12 @@ extension Replica {
         guard workspace.entity(c.entity)?.field(c.field) != nil, !c.value.isNull else {
             throw ReplicaError.invalid("#\(c.id) holds no value to restore", chinese: "#\(c.id) 没有可以恢复的值")
         }
-        let result = try edit(c.record, [(c.field, c.value)])
-        _ = try store.resolveConflict(c.id)
-        return result
+        // One edit: taking it back (`undo`) opens the conflict again.
+        return try store.transaction {
+            let result = try edit(c.record, [(c.field, c.value)])
+            _ = try store.resolveConflict(c.id, byEdit: store.currentEdit)
+            return result
+        }
     }
 }
 

@@ -46,8 +46,12 @@ extension Replica {
             }
             for p in edit.proposals where p.record == id {
                 let label = words.field(record.entity, p.field)
-                parts.append(say("the proposal \(label) → \(try shown(record.entity, p.field, p.value)) is not sent", "不再提议 \(label) → \(try shown(record.entity, p.field, p.value))"))
+                parts.append(
+                    say(
+                        "the proposal \(label) → \(try shown(record.entity, p.field, p.value)) is not sent",
+                        "不再提议 \(label) → \(try shown(record.entity, p.field, p.value))"))
             }
+            for c in edit.reopens where c.record == id { parts.append(say("conflict #\(c.id) open again", "冲突 #\(c.id) 重新打开")) }
             if !parts.isEmpty { out.append((id, subject + say(": ", "：") + parts.joined(separator: say("; ", "；")))) }
         }
         return out

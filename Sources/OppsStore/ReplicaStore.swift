@@ -128,6 +128,11 @@ public final class ReplicaStore {
         m.register(
             "2026-12-05-replica-7-outbox-edit",
             "ALTER TABLE outbox ADD COLUMN edit INTEGER")
+        // The edit that closed a conflict by writing its value again (`conflicts restore`):
+        // taking that edit back opens the conflict again, or the value it holds would be lost.
+        m.register(
+            "2026-12-05-replica-8-conflict-closed-by",
+            "ALTER TABLE conflicts ADD COLUMN closed_by_edit INTEGER")
         return m
     }()
 
@@ -237,6 +242,8 @@ public final class ReplicaStore {
     private var depth = 0
     /// The position of the first write the running transaction queued (`enqueue`).
     private var editStart: Int64?
+    /// The edit the running transaction makes: nil before it queues a write.
+    public var currentEdit: Int64? { editStart }
 
     /// Runs `body` in one transaction: a crash never leaves half of it. Nested calls join the
     /// outer transaction (one failure anywhere rolls back all of it).
@@ -684,9 +691,22 @@ public final class ReplicaStore {
     }
 
     /// Marks a conflict dealt with on this laptop (dismissed or restored); false when there is none.
-    public func resolveConflict(_ id: UInt64) throws -> Bool {
-        try database.execute("UPDATE conflicts SET resolved = 1 WHERE id = ? AND resolved = 0", [.integer(Int64(id))])
+    /// Closes a conflict; `byEdit`: the edit that wrote its value again (`currentEdit`), which
+    /// opens it again if taken back (`reopenConflicts`).
+    public func resolveConflict(_ id: UInt64, byEdit edit: Int64? = nil) throws -> Bool {
+        try database.execute(
+            "UPDATE conflicts SET resolved = 1, closed_by_edit = ? WHERE id = ? AND resolved = 0", [edit.map { .integer($0) } ?? .null, .integer(Int64(id))])
         return database.changes > 0
+    }
+
+    /// The conflicts the edit `edit` closed (`resolveConflict(_:byEdit:)`), by id.
+    public func conflicts(closedBy edit: Int64) throws -> [UInt64] {
+        try database.query("SELECT id FROM conflicts WHERE closed_by_edit = ? ORDER BY id", [.integer(edit)]).compactMap { $0[0].int.map(UInt64.init) }
+    }
+
+    /// Opens again the conflicts the edit `edit` closed (it was taken back).
+    public func reopenConflicts(closedBy edit: Int64) throws {
+        try database.execute("UPDATE conflicts SET resolved = 0, closed_by_edit = NULL WHERE closed_by_edit = ?", [.integer(edit)])
     }
 
     public func conflicts(includeResolved: Bool = false) throws -> [LocalConflict] {

@@ -89,6 +89,25 @@ import Testing
         }
     }
 
+    /// A conflict closed by writing its value again opens again when that edit is taken back:
+    /// the value it holds is not lost.
+    @Test func takingBackARestoreOpensItsConflictAgain() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for user in ["sam", "max"] { #expect(await f.initReplica(user, url).code == 0) }
+            let (id, amount, _) = try await f.conflictsOnADeal()
+            let sam = f.home("sam")
+            #expect(await opps("conflicts", "restore", String(amount), "--home", sam).code == 0)
+            #expect(!(await opps("conflicts", "--home", sam, "--json").json?.array ?? []).contains { $0["id"]?.int == amount })
+            let undone = await opps(["undo", "--home", sam], environment: ["LANG": "C", "COLUMNS": "200"])
+            #expect(
+                unspaced(undone.stdout).contains(unspaced("ACME rollout: amount back to \"300.00\" (was \"200.00\"); conflict #\(amount) open again")), "\(undone.stdout)"
+            )
+            #expect((await opps("conflicts", "--home", sam, "--json").json?.array ?? []).contains { $0["id"]?.int == amount })
+            #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["amount"]?.string == "300.00")
+        }
+    }
+
     /// An edit a sync has sent and the hub has not answered stays: it is the hub's to decide.
     @Test func anEditBeingSentIsNotTakenBack() async throws {
         let f = try CommandFixture()
@@ -103,7 +122,9 @@ import Testing
         #expect(await opps("sync", "--home", sam).code == 2)
         let refused = await opps(["undo", "--home", sam], environment: ["LANG": "C", "COLUMNS": "200"])
         #expect(refused.code == 1, "\(refused.stdout)")
-        #expect(refused.stderr == "opps: your last edit is being sent to the hub: it cannot be taken back now; after opps sync, change it back with a new edit\n", "\(refused.stderr)")
+        #expect(
+            refused.stderr == "opps: your last edit is being sent to the hub: it cannot be taken back now; after opps sync, change it back with a new edit\n",
+            "\(refused.stderr)")
         #expect(await opps("show", id, "--home", sam, "--json").json?["fields"]?["next_step"]?.string == "demo")
         #expect(await opps("status", "--home", sam, "--json").json?["pending"]?.int == 1)
     }

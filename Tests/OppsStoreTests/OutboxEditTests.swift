@@ -26,7 +26,10 @@ import Testing
             try s.enqueue(write(2, "name", hlc: 3))
         }
         try s.transaction { try s.enqueue(write(1, "next_step", hlc: 4)) }
-        try s.addHistory(HistoryLine(record: RecordID(high: 0x0190, low: 1), field: "next_step", old: .null, new: .text("v4"), author: "sam", hlc: HLC(rawValue: 4), source: "local", rule: "pending"))
+        try s.addHistory(
+            HistoryLine(
+                record: RecordID(high: 0x0190, low: 1), field: "next_step", old: .null, new: .text("v4"), author: "sam", hlc: HLC(rawValue: 4), source: "local",
+                rule: "pending"))
         #expect(try s.editCount() == 3 && s.unsentEditCount() == 3)
 
         let last = try s.lastEdit(replica: Self.me, author: "sam")

@@ -33,8 +33,8 @@ struct UndoCommand: ParsableCommand {
                 hanging(
                     "",
                     say(
-                    "Nothing to take back: every edit made here has reached the hub. To change a value back, edit it again (opps history ID shows what it was).",
-                    "没有可撤销的修改：本机的修改都已同步到服务器。要改回，再修改一次（opps history 编号 显示原来的值）。")))
+                        "Nothing to take back: every edit made here has reached the hub. To change a value back, edit it again (opps history ID shows what it was).",
+                        "没有可撤销的修改：本机的修改都已同步到服务器。要改回，再修改一次（opps history 编号 显示原来的值）。")))
         }
         // Said from the records as they are with the edit (what it made is gone after); an edit
         // a sync is sending is refused by `undo`.
@@ -54,9 +54,9 @@ struct UndoCommand: ParsableCommand {
             hanging(
                 "",
                 remaining == 0
-                ? say("No other edit waits to be sent.", "没有别的修改等待同步了。")
-                : say(
-                    "\(remaining) more edit\(remaining == 1 ? "" : "s") wait\(remaining == 1 ? "s" : "") to be sent; opps undo again takes back the one before.",
-                    "还有 \(remaining) 项修改等待同步；再运行 opps undo 撤销再前一项。")))
+                    ? say("No other edit waits to be sent.", "没有别的修改等待同步了。")
+                    : say(
+                        "\(remaining) more edit\(remaining == 1 ? "" : "s") wait\(remaining == 1 ? "s" : "") to be sent; opps undo again takes back the one before.",
+                        "还有 \(remaining) 项修改等待同步；再运行 opps undo 撤销再前一项。")))
     }
 }

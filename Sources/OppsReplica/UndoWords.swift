@@ -26,9 +26,16 @@ extension Replica {
         var out = [(record: RecordID, text: String)]()
         for id in edit.records {
             guard let record = try record(id) else { continue }
-            let subject = try self.subject(id, words: words)?.title ?? words.entity(record.entity)
+            var subject = try self.subject(id, words: words)?.title ?? words.entity(record.entity)
+            let isRequest = record.entity == workspace.approvalRequests
+            if isRequest, !edit.made.contains(id) {
+                // A request by what it asks (its subject would be its decision's note).
+                let deal = try self.subject(id, words: words)?.deal.flatMap { try self.record($0) }?["name"].canonicalText
+                let asked = requested(record, words: words, chinese: chinese)
+                subject = (deal.map { $0 + " · " } ?? "") + say("request (\(asked))", "申请（\(asked)）")
+            }
             if edit.made.contains(id) {
-                if record.entity == workspace.approvalRequests {
+                if isRequest {
                     let asked = requested(record, words: words, chinese: chinese)
                     out.append((id, say("the request (\(asked)) is gone", "去掉了申请（\(asked)）")))
                 } else {
@@ -39,7 +46,8 @@ extension Replica {
             var parts = [String]()
             if edit.deleted.contains(id) { parts.append(say("not deleted", "不再删除")) }
             // The stage log is the stage's move again, in its storage form: the stage's line says it.
-            for line in edit.lines where line.record == id && line.field != workspace.stageHistory {
+            // (A deletion's own line has no field: "not deleted" says it.)
+            for line in edit.lines where line.record == id && line.field != workspace.stageHistory && !line.field.isEmpty {
                 let label = words.field(record.entity, line.field)
                 let old = try shown(record.entity, line.field, line.old), new = try shown(record.entity, line.field, line.new)
                 parts.append(say("\(label) back to \(old) (was \(new))", "\(label) 恢复为\(old)（撤销前：\(new)）"))

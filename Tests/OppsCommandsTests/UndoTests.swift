@@ -108,6 +108,30 @@ import Testing
         }
     }
 
+    /// A manager takes back a decision and a delete made offline: the request waits for him again,
+    /// the deal is back, each said by what it is.
+    @Test func aManagerTakesBackADecisionAndADelete() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let (deal, request) = try await f.aLossWaitingForMax(initialising: url)
+            let max = f.home("max")
+            func en(_ args: String...) async -> Run { await opps(args + ["--home", max], environment: ["LANG": "C"]) }
+            #expect(await opps("approve", request, "--home", max, "--note", "fine").code == 0)
+            let decision = await en("undo")
+            #expect(
+                unspaced(decision.stdout).contains(unspaced("Doomed · request (stage → lost, loss_reason → price): state back to \"pending\" (was \"approved\")")),
+                "\(decision.stdout)")
+            #expect(await opps("approvals", "--home", max, "--json").json?.array?.first?["state"]?.string == "pending")
+            #expect(await opps("delete", deal, "--home", max).code == 0)
+            func listed() async -> Bool { (await opps("list", "--home", max, "--json").json?.array ?? []).contains { $0["id"]?.string == deal } }
+            #expect(!(await listed()))
+            let deleted = await en("undo")
+            #expect(deleted.stdout.contains(": not deleted\n"), "\(deleted.stdout)")
+            #expect(!deleted.stdout.contains("(empty)"), "a deletion's own trail line is not a field: \(deleted.stdout)")
+            #expect(await listed())
+        }
+    }
+
     /// An edit a sync has sent and the hub has not answered stays: it is the hub's to decide.
     @Test func anEditBeingSentIsNotTakenBack() async throws {
         let f = try CommandFixture()

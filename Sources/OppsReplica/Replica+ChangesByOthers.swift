@@ -68,8 +68,16 @@ extension Replica {
     /// others changed (`changesByOthers(after:first:)`), then the records others made that it
     /// brought (`SyncReport.newRecords`) — a deal or an account as itself, an activity or a task
     /// as made on its deal — as many as `limit` leaves room for. `count` is every line there is.
-    public func changesByOthers(_ report: SyncReport, after position: Int64, first limit: Int) throws -> (shown: [ChangeByOthers], count: Int) {
-        var (shown, count) = try changesByOthers(after: position, first: limit)
+    ///
+    /// `settled`: the deals whose request another user settled in the sync, said on a line of its
+    /// own (`requestsSettledByOthers`): the approval state the hub set on such a deal because of
+    /// it is not said again on the deal's line, and a line with nothing else is left out.
+    public func changesByOthers(
+        _ report: SyncReport, after position: Int64, first limit: Int, settled: Set<RecordID> = []
+    ) throws -> (
+        shown: [ChangeByOthers], count: Int
+    ) {
+        var (shown, count) = try changesByOthers(after: position, first: limit, settled: settled)
         // The kept ids (20 at most) read, deals first, then what was made on a deal, then the
         // rest (an account, a contact): a rep reads the deal handed to her before its company.
         var made: [(rank: Int, change: ChangeByOthers)] = []
@@ -111,21 +119,29 @@ extension Replica {
     /// many deals in all. Records that arrived whole are not in the trail, nor this user's own
     /// writes from another laptop, nor the stage's own log. Only the deals shown are read: what
     /// a catch-up of many changes costs to say is one scan of its trail's ids.
-    public func changesByOthers(after position: Int64, first limit: Int) throws -> (shown: [ChangeByOthers], deals: Int) {
+    public func changesByOthers(after position: Int64, first limit: Int, settled: Set<RecordID> = []) throws -> (shown: [ChangeByOthers], deals: Int) {
         let staged = workspace.entities.filter { $0.stageField != nil }.map(\.name)
         let stageLog = workspace.stageHistory
         let ids = try store.pulledRecords(after: position, entities: staged, notBy: user, skipping: stageLog)
+        var folded = 0
         let shown = try ids.prefix(limit).compactMap { id -> ChangeByOthers? in
             guard let record = try record(id) else { return nil }
             var c = ChangeByOthers(record: id, entity: record.entity, name: record.nameText, fields: [], authors: [])
+            // The hub's approval state of a deal whose request's settling has a line of its own.
+            let quiet = settled.contains(id) ? workspace.approvals?.stateField : nil
             for line in try store.pulledHistory(of: id, after: position) where line.author != user && line.field != stageLog {
+                if line.field == quiet, line.author == BatchDecider.systemAuthor { continue }
                 c.fields.removeAll { $0.0 == line.field }
                 c.fields.append((line.field, line.field.isEmpty ? .null : line.new))
                 if !c.authors.contains(line.author) { c.authors.append(line.author) }
             }
+            if c.fields.isEmpty, quiet != nil {
+                folded += 1
+                return nil
+            }
             return c
         }
-        return (shown, ids.count)
+        return (shown, ids.count - folded)
     }
 }
 

@@ -195,16 +195,19 @@ extension Replica {
     /// approver decided — a line each, for the approvers who had it waiting:
     /// `东方物流 CRM 上线：wei 撤回了申请（折扣 → 25%）`. The reader's own requests are left out:
     /// their outcomes are said on the deal (its approval state, its stage) or as a rejection.
-    public func requestsSettledByOthers(after position: Int64, words: Vocabulary, chinese: Bool) throws -> [(record: RecordID, text: String)] {
+    ///
+    /// `deal`: the deal each is on, whose line of the same sync need not say the approval state
+    /// the hub set because of it (`changesByOthers(_:after:first:settled:)`).
+    public func requestsSettledByOthers(after position: Int64, words: Vocabulary, chinese: Bool) throws -> [(record: RecordID, deal: RecordID?, text: String)] {
         guard let entity = workspace.approvalRequests else { return [] }
-        var out: [(record: RecordID, text: String)] = []
+        var out: [(record: RecordID, deal: RecordID?, text: String)] = []
         for id in try store.pulledRecords(after: position, entities: [entity], notBy: user, skipping: nil) {
             guard let request = try record(id), request.creator != user, !request.isDeleted, case let .member(state) = request["state"], state != "pending",
                 let line = try store.pulledHistory(of: id, after: position).last(where: { $0.field == "state" && $0.author != user })
             else { continue }
             let who = authorName(line.author, chinese: chinese)
-            var deal: String?
-            if case let .reference(d) = request["opportunity"] { deal = try record(d)?.nameText }
+            var deal: String?, dealID: RecordID?
+            if case let .reference(d) = request["opportunity"] { (deal, dealID) = (try record(d)?.nameText, d) }
             let asked = requested(request, words: words, chinese: chinese)
             let said = words.value(entity, "state", request["state"])
             let did =
@@ -216,7 +219,7 @@ extension Replica {
                 }
             var text = (deal ?? words.entity("opportunity")) + (chinese ? "：\(who) \(did)（\(asked)）" : ": \(who) \(did) (\(asked))")
             if state == "rejected", case let .text(note) = request["note"], !note.isEmpty { text += (chinese ? "：" : ": ") + note }
-            out.append((id, text))
+            out.append((id, dealID, text))
         }
         return out
     }

@@ -371,7 +371,8 @@ public actor WebApp {
     /// each line opens its deal (an account has no page).
     func changedLines(_ report: SyncReport, after position: Int64, t: WebText) throws -> [(text: String, link: String?)] {
         let words = vocabulary(t)
-        let changed = try replica.changesByOthers(report, after: position, first: 5)
+        let settled = try replica.requestsSettledByOthers(after: position, words: words, chinese: t.chinese)
+        let changed = try replica.changesByOthers(report, after: position, first: 5, settled: Set(settled.compactMap(\.deal)))
         let short = try codes()
         var lines: [(text: String, link: String?)] = try changed.shown.map { c in
             let link = replica.workspace.entity(c.entity)?.stageField != nil ? "/deal/" + short(c.record) : nil
@@ -383,7 +384,7 @@ public actor WebApp {
         let more = changed.count - changed.shown.count
         if more > 0 { lines.append((t("…and \(more) more", "…还有 \(more) 项"), nil)) }
         // Requests that left an approver's queue without their decision: the approvals page.
-        lines += try replica.requestsSettledByOthers(after: position, words: words, chinese: t.chinese).map { ($0.text, "/approvals") }
+        lines += settled.map { ($0.text, "/approvals") }
         return lines
     }
 

@@ -54,10 +54,12 @@ import Testing
 
             // max's late approval reaches the hub after the withdrawal: refused, kept as his
             // conflict, nothing written on the deal.
-            // Its sync says the deal was unlocked: the hub's write came before max's refused
-            // one, so it is news, not a write that followed his.
+            // Its sync says the request was withdrawn (which unlocked the deal: the hub's write
+            // came before max's refused one, so it is news, said by the withdrawal's line, not
+            // again on the deal's), and sam's new discount.
             let late = await opps(["sync", "--home", max], environment: ["LANG": "C", "COLUMNS": "200"])
-            #expect(late.code == 0 && late.stdout.contains("Withdrawn discount: ") && late.stdout.contains("→ none"), "\(late.stdout)")
+            #expect(late.code == 0 && late.stdout.contains("Withdrawn discount: sam withdrew the request (discount → 18%)"), "\(late.stdout)")
+            #expect(late.stdout.contains("Withdrawn discount: discount → 8% (sam)") && !late.stdout.contains("→ none"), "\(late.stdout)")
             let told = await opps("conflicts", "--home", max, "--json").json?.array ?? []
             #expect(told.contains { $0["rule"]?.string == "already-decided" && $0["field"]?.string == "state" }, "\(told)")
             let zh = await opps("conflicts", "--home", max, "--locale", "zh-CN").stdout
@@ -132,6 +134,37 @@ import Testing
             #expect(await opps("approvals", "--home", max, "--json").json?.array?.isEmpty == true)
             // Said once: the next sync brings nothing.
             #expect(!(await opps(["sync", "--home", max], environment: ["LANG": "C"]).stdout.contains("withdrew")))
+        }
+    }
+
+    /// A threshold request withdrawn: the hub puts the deal's approval state back, because of the
+    /// withdrawal its approver is told of on a line of its own; the deal's line does not say it
+    /// again (it was two lines for one act), and a change of another's on the deal still is.
+    @Test func aWithdrawalIsOneLineForTheApproverNotTwo() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let id = try await f.samsDeal("Threshold", initialising: url)
+            let sam = f.home("sam"), max = f.home("max")
+            #expect(await opps("set", id, "discount=18", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let request = try #require(await opps("approvals", "--home", max, "--json").json?.array?.first?["id"]?.string)
+            #expect(await opps("withdraw", request, "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let told = await opps(["sync", "--home", max], environment: ["LANG": "C", "COLUMNS": "200"])
+            let lines = told.stdout.split(separator: "\n").filter { $0.contains("Threshold") }
+            #expect(lines.count == 1 && lines[0].hasSuffix("Threshold: sam withdrew the request (discount → 18%)"), "\(told.stdout)")
+            // Withdrawn again after another change of sam's: the deal's line says that change only.
+            #expect(await opps("set", id, "discount=19", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let again = try #require(await opps("approvals", "--home", max, "--json").json?.array?.first?["id"]?.string)
+            #expect(await opps("withdraw", again, "--home", sam).code == 0)
+            #expect(await opps("set", id, "next_step=call Li", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let both = await opps(["sync", "--home", max], environment: ["LANG": "C", "COLUMNS": "200"])
+            let said = both.stdout.split(separator: "\n").filter { $0.contains("Threshold") }
+            #expect(said.count == 2 && said.contains { $0.contains("next_step → call Li") && !$0.contains("approval") }, "\(both.stdout)")
         }
     }
 

@@ -121,12 +121,13 @@ struct SyncCommand: AsyncParsableCommand {
             // What others changed on the deals here, a line a deal: what a rep back from a day
             // offline wants to know first.
             if r.news > 0 {
-                try printChangesByOthers(replica, words, r, after: trailEnd)
-                // Requests that left the approver's queue without a decision of theirs.
+                // Requests that left the approver's queue without a decision of theirs: after
+                // the deals' lines, which leave out the approval state they set.
                 let settled = try replica.requestsSettledByOthers(after: trailEnd, words: words, chinese: say.chinese)
+                try printChangesByOthers(replica, words, r, after: trailEnd, settled: Set(settled.compactMap(\.deal)))
                 if !settled.isEmpty {
                     let short = try replica.shortIDs()
-                    for (record, text) in settled { Console.out(hanging("  \(short(record)) ", text)) }
+                    for s in settled { Console.out(hanging("  \(short(s.record)) ", s.text)) }
                 }
             }
             if r.overruled > 0 { Console.out(say.overruled(r.overruled)) } else if r.conflicts > 0 { Console.out(say.seeConflicts) }
@@ -153,9 +154,9 @@ struct SyncCommand: AsyncParsableCommand {
 /// (`Replica.changesByOthers`), a line each: a deal's fields' new values and who changed them
 /// (`d9e4rykj 云帆物流 扩容：折扣 → 12.5%（lin）`), a record made (`新商机「…」（wei）`), one made
 /// on a deal (`…：新任务「…」（wei）`); at most five, then how many more.
-func printChangesByOthers(_ r: Replica, _ words: Vocabulary, _ report: SyncReport, after position: Int64) throws {
+func printChangesByOthers(_ r: Replica, _ words: Vocabulary, _ report: SyncReport, after position: Int64, settled: Set<RecordID> = []) throws {
     let say = words.say
-    let changed = try r.changesByOthers(report, after: position, first: 5)
+    let changed = try r.changesByOthers(report, after: position, first: 5, settled: settled)
     let short = try r.shortIDs()
     for c in changed.shown {
         let line = try c.sentence(words, chinese: say.chinese, reader: r.user, deleted: say.deletedTheRecord) { try valueText(r, words, $0, $1, $2) }

@@ -43,10 +43,10 @@ extension Replica {
     }
 
     /// Takes `edit` back: its writes leave the outbox with their trail lines, the records it made
-    /// are removed, a conflict it closed is open again, and every other record it wrote shows again what it showed before it (what
-    /// the hub confirmed, or what was made here, with the writes still waiting on top). Refused
-    /// when it is no longer the last edit or a batch holds one of its writes (a sync started
-    /// meanwhile). Returns how many edits still wait to be sent.
+    /// are removed, a conflict it closed is open again, and every other record it wrote shows
+    /// again what it showed before it (what the hub confirmed, or what was made here, with the
+    /// writes still waiting on top). Refused when it is no longer the last edit or a batch holds
+    /// one of its writes (a sync started meanwhile). Returns how many edits still wait to be sent.
     @discardableResult
     public func undo(_ edit: LastEdit) throws -> Int {
         try store.transaction {
@@ -59,7 +59,9 @@ extension Replica {
             // What each record made here but not in this edit starts from: its own creation.
             var bases = [RecordID: Record]()
             for record in edit.records where !edit.made.contains(record) {
-                guard try store.confirmed(record, workspace: workspace) == nil else { continue }
+                // Held and confirmed: rebuilt from what the hub confirmed. No longer here (a
+                // sync took it away since): nothing to rebuild.
+                guard try store.confirmed(record, workspace: workspace) == nil, try store.view(record, workspace: workspace) != nil else { continue }
                 guard let create = try store.outbox(replica: id, author: user, record: record).first(where: { $0.write.kind == .create }),
                     let entity = workspace.entity(create.write.entity)
                 else {
@@ -72,7 +74,7 @@ extension Replica {
             for record in edit.records {
                 if edit.made.contains(record) {
                     try store.remove(record)
-                } else {
+                } else if try store.view(record, workspace: workspace) != nil {
                     try store.rebuildView(record, replica: id, author: user, workspace: workspace, made: bases[record])
                 }
             }

@@ -193,6 +193,13 @@ def main():
         ok, said, _ = message(d)
         assert ok and said.startswith("Withdrawn: discount"), f"withdrawn: {said}"
         assert "withdrawn (not yet at the hub)" in d.page_source and not d.find_elements(By.CSS_SELECTOR, "button[name=withdraw]")
+        # A step typed on the wrong deal: the bar's Undo takes it back before any sync sends it.
+        ok, said, _ = edit_field(d, f"{base}/deal/{pilot}", "next_step", "Typed on the wrong deal")
+        assert ok, f"the step is written: {said}"
+        submit(d, d.find_element(By.CSS_SELECTOR, "#syncbar form[action='/undo'] button"))
+        ok, said, items = message(d)
+        assert ok and said.startswith("Took back your last edit") and any("Typed on the wrong deal" in i for i in items), f"undone: {said} {items}"
+        assert "Typed on the wrong deal" not in d.find_element(By.TAG_NAME, "main").get_attribute("innerHTML"), "the field shows what it held"
         d.get(base + "/reports")
         assert d.find_elements(By.CSS_SELECTOR, "svg.chart rect"), "the funnel is drawn"
         shot(d, "funnel-en.png")

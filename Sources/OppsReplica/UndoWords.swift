@@ -24,8 +24,11 @@ extension Replica {
             }
         }
         var out = [(record: RecordID, text: String)]()
-        for id in edit.records {
-            guard let record = try record(id) else { continue }
+        // Deals first (a new deal before the account made for it), then in the order written.
+        let records = try edit.records.compactMap { try record($0) }
+        let ordered = records.filter { workspace.entity($0.entity)?.stageField != nil } + records.filter { workspace.entity($0.entity)?.stageField == nil }
+        for record in ordered {
+            let id = record.id
             var subject = try self.subject(id, words: words)?.title ?? words.entity(record.entity)
             let isRequest = record.entity == workspace.approvalRequests
             if isRequest, !edit.made.contains(id) {

@@ -20,8 +20,6 @@ extension Replica {
         public var lines: [HistoryLine]
         /// Its writes that went out as proposals (no line: nothing changed here).
         public var proposals: [FieldWrite]
-        /// Some write of it is in a batch sent to the hub and not yet answered.
-        public var sending: Bool
         /// The conflicts it closed by writing their value again (`conflicts restore`): open again after.
         public var reopens: [LocalConflict] = []
     }
@@ -38,8 +36,13 @@ extension Replica {
             entries: entries, records: records, made: Set(entries.filter { $0.write.kind == .create }.map(\.write.record)),
             deleted: Set(entries.filter { $0.write.kind == .delete }.map(\.write.record)), lines: lines,
             proposals: entries.map(\.write).filter { $0.kind == .set && !shown.contains("\($0.record) \($0.field) \($0.stamp.hlc.rawValue)") },
-            sending: entries.contains { $0.batch != 0 },
-            reopens: try store.conflicts(closedBy: entries[0].edit).compactMap { id in try store.conflicts(includeResolved: true).first { $0.id == id } })
+            reopens: try reopened(by: entries[0].edit))
+    }
+
+    /// The conflicts the edit `edit` closed (`conflicts restore`), as they are kept here.
+    func reopened(by edit: Int64) throws -> [LocalConflict] {
+        let closed = Set(try store.conflicts(closedBy: edit))
+        return closed.isEmpty ? [] : try store.conflicts(includeResolved: true).filter { closed.contains($0.id) }
     }
 
     /// Takes `edit` back: its writes leave the outbox with their trail lines, the records it made

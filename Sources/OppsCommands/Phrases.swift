@@ -313,10 +313,12 @@ struct Phrases: Sendable {
             "next: opps lead list (your leads and what each needs before its hand-off), opps lead add NAME --company COMPANY, opps web",
             "接下来：opps lead list 看你的线索和交接前还缺什么，opps lead add 名称 --company 公司 新建线索，opps web 在浏览器里看")
     }
+    /// `pending`: edits not yet sent (none: nothing to say of them).
     func connected(user: String, hub: String, pending: Int) -> String {
-        self(
+        guard pending > 0 else { return self("connected \(user)'s replica to \(hub); nothing waits to be sent", "已将 \(user) 的副本连接到 \(hub)；没有待同步的修改") }
+        return self(
             "connected \(user)'s replica to \(hub); " + (pending == 1 ? "1 edit" : "\(grouped(pending)) edits") + " not yet sent kept: run opps sync",
-            "已将 \(user) 的副本连接到 \(hub)；保留了 \(pending) 项待同步的修改：运行 opps sync")
+            "已将 \(user) 的副本连接到 \(hub)；保留了 \(grouped(pending)) 项待同步的修改：运行 opps sync")
     }
 
     // MARK: - status

@@ -96,7 +96,9 @@ import Testing
         // A sync that waited less than two seconds, at a terminal: nothing on stderr (every sync
         // left an empty line there, before its sentence).
         try await f.serving { url in
-            #expect(await opps("connect", "--hub", url, "--ca", "", "--home", f.home("sam")).code == 0)
+            // Nothing waits: said so, not "0 edits kept: run opps sync".
+            let moved = await opps(["connect", "--hub", url, "--ca", "", "--home", f.home("sam")], environment: ["LANG": "C"])
+            #expect(moved.code == 0 && moved.stdout == "connected sam's replica to \(url); nothing waits to be sent\n", "\(moved.stdout)")
             let quick = await oppsAtATerminal("sync", "--home", f.home("sam"))
             #expect(quick.code == 0 && quick.stderr == "" && quick.stdout.hasPrefix("nothing to push"), "\(quick.stderr.debugDescription) \(quick.stdout)")
         }

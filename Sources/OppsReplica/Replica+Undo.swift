@@ -49,9 +49,10 @@ extension Replica {
     /// are removed, a conflict it closed is open again, and every other record it wrote shows
     /// again what it showed before it (what the hub confirmed, or what was made here, with the
     /// writes still waiting on top). Refused when it is no longer the last edit or a batch holds
-    /// one of its writes (a sync started meanwhile). Returns how many edits still wait to be sent.
+    /// one of its writes (a sync started meanwhile). Returns how many edits still wait to be sent,
+    /// and how many of those none of whose writes is being sent (each could be taken back in turn).
     @discardableResult
-    public func undo(_ edit: LastEdit) throws -> Int {
+    public func undo(_ edit: LastEdit) throws -> (waiting: Int, unsent: Int) {
         try store.transaction {
             let now = try store.lastEdit(replica: id, author: user)
             guard now.map(\.position) == edit.entries.map(\.position), !now.contains(where: { $0.batch != 0 }) else {
@@ -81,7 +82,7 @@ extension Replica {
                     try store.rebuildView(record, replica: id, author: user, workspace: workspace, made: bases[record])
                 }
             }
-            return try store.unsentEditCount()
+            return (try store.editCount(), try store.unsentEditCount())
         }
     }
 }

@@ -144,6 +144,13 @@ import Testing
         let id = try #require(await opps("list", "In flight", "--home", sam, "--json").json?.array?.first?["id"]?.string)
         #expect(await opps("set", id, "next_step=demo", "--home", sam).code == 0)
         #expect(await opps("sync", "--home", sam).code == 2)
+        // An edit made after it is still this laptop's alone: taken back, and the one before is
+        // said to be on its way.
+        #expect(await opps("set", id, "amount=999", "--home", sam).code == 0)
+        let later = await opps(["undo", "--home", sam], environment: ["LANG": "C"])
+        #expect(
+            unspaced(later.stdout).hasSuffix(unspaced("1 more edit waits to be sent, already being sent (it cannot be taken back): opps sync sends it.")),
+            "\(later.stdout)")
         let refused = await opps(["undo", "--home", sam], environment: ["LANG": "C", "COLUMNS": "200"])
         #expect(refused.code == 1, "\(refused.stdout)")
         #expect(

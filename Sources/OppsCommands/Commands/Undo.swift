@@ -43,20 +43,26 @@ struct UndoCommand: ParsableCommand {
         let undone = edit.records.map { id in
             UndoneJSON(id, edit: edit, lines: edit.lines.filter { $0.record == id }, proposals: edit.proposals.filter { $0.record == id })
         }
-        let remaining = try r.undo(edit)
+        let (waiting, unsent) = try r.undo(edit)
         if json {
-            Console.out(try UndoJSON(undone: undone, waiting: remaining).jsonLine())
+            Console.out(try UndoJSON(undone: undone, waiting: waiting).jsonLine())
             return
         }
         Console.out(say("Took back your last edit (it was not synced):", "已撤销你的上一项修改（它还没有同步）："))
         for line in said { Console.out(hanging("  \(short(line.record)) ", line.text)) }
+        let more = "\(waiting) more edit\(waiting == 1 ? "" : "s") wait\(waiting == 1 ? "s" : "") to be sent"
         Console.out(
             hanging(
                 "",
-                remaining == 0
+                waiting == 0
                     ? say("No other edit waits to be sent.", "没有别的修改等待同步了。")
-                    : say(
-                        "\(remaining) more edit\(remaining == 1 ? "" : "s") wait\(remaining == 1 ? "s" : "") to be sent; opps undo again takes back the one before.",
-                        "还有 \(remaining) 项修改等待同步；再运行 opps undo 撤销再前一项。")))
+                    : unsent > 0
+                        ? say("\(more); opps undo again takes back the one before.", "还有 \(waiting) 项修改等待同步；再运行 opps undo 撤销再前一项。")
+                        // The one before is in a batch a sync sent and the hub has not answered.
+                        : say(
+                            waiting == 1
+                                ? "\(more), already being sent (it cannot be taken back): opps sync sends it."
+                                : "\(more), already being sent (they cannot be taken back): opps sync sends them.",
+                            "还有 \(waiting) 项修改等待同步，已在发送中（不能撤销）：opps sync 发出它们。")))
     }
 }

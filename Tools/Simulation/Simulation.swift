@@ -56,6 +56,8 @@ public struct SimulationReport: Sendable {
     public var replicaCrashes = 0
     public var records = 0
     public var conflicts = 0
+    /// Edits a user took back before they were sent (`opps undo`).
+    public var undone = 0
     /// Approval requests made, and those decided; withdrawals written, and requests withdrawn.
     public var approvals = 0
     public var decided = 0
@@ -84,6 +86,9 @@ public struct SimulationFailure: Error, CustomStringConvertible {
 public final class Simulation {
     let options: SimulationOptions
     var rng: SeededGenerator
+    /// Whether a user takes back the edit just made: drawn apart, so a seed's other draws stay
+    /// what they were before users could.
+    var undoRNG: SeededGenerator
     let root: String
     var hub: SimulatedHub!
     /// The seed's own database on --store's server: dropped when the seed passes, kept for
@@ -96,6 +101,8 @@ public final class Simulation {
     var report: SimulationReport
     /// Every write that ever entered an outbox: (record, field, stamp).
     var written = Set<WrittenKey>()
+    /// Writes taken back before they were sent: none may reach the hub.
+    var takenBack = Set<WrittenKey>()
     var clock: SimulationClock
     /// The hostile user, when the options ask for one.
     var attacker: Attacker?
@@ -116,6 +123,7 @@ public final class Simulation {
     public init(_ options: SimulationOptions) {
         self.options = options
         rng = SeededGenerator(seed: options.seed)
+        undoRNG = SeededGenerator(seed: options.seed ^ 0x756E_646F)
         root = options.directory + "/opps-sim-\(options.seed)-\(UInt64.random(in: 0...UInt64.max))"
         report = SimulationReport(seed: options.seed)
         clock = SimulationClock(start: 1_795_000_000_000)
@@ -282,7 +290,23 @@ public final class Simulation {
             report.replicaCrashes += 1
         default:
             try work(i, r, who, step: n)
+            // Now and then the edit just made was a mistake: taken back before any sync sends it.
+            if undoRNG.next() % 100 < 6 { try undo(i, r, who, step: n) }
         }
+    }
+
+    /// Takes back the user's last edit if none of it is sent yet (`opps undo`). A write a failed
+    /// sync noted (`remember`) and that never left leaves the account of writes with it.
+    func undo(_ i: Int, _ r: Replica, _ who: String, step n: Int) throws {
+        guard let edit = try r.lastEdit(), edit.entries.allSatisfy({ $0.batch == 0 }) else { return }
+        try r.undo(edit)
+        for e in edit.entries {
+            let key = WrittenKey(record: e.write.record, field: e.write.field, stamp: e.write.stamp)
+            written.remove(key)
+            takenBack.insert(key)
+        }
+        report.undone += 1
+        note("step \(n): \(who) took back its last edit (\(edit.entries.count) write(s) on \(edit.records.map { String($0.hex.prefix(8)) }.joined(separator: ", ")))")
     }
 
     func sync(_ i: Int, _ r: Replica, _ who: String) async throws {
@@ -491,6 +515,10 @@ public final class Simulation {
         for w in written where !logged.contains(w) && !conflicted.contains(w) {
             throw fail("write \(w.field) on \(w.record) at \(w.stamp) vanished: neither in the log nor a conflict record")
         }
+        // What a user took back never left the laptop.
+        if let w = takenBack.first(where: { logged.contains($0) || conflicted.contains($0) }) {
+            throw fail("write \(w.field) on \(w.record) at \(w.stamp) was taken back on the laptop, yet reached the hub")
+        }
         report.writes = written.count
         report.conflicts = conflicted.count
         // Sequences are gapless.
@@ -568,6 +596,15 @@ public final class Simulation {
             if let missing = Set(expected.keys).subtracting(heldIDs).first { throw fail("\(user.name) (\(user.role)) lacks \(missing), which it may see") }
             for record in held where record != expected[record.id] {
                 throw fail("\(user.name) differs from the hub on \(record.id): \(diff(record, expected[record.id]!))")
+            }
+            // Nothing waits: what the user sees is what the hub confirmed (an edit taken back
+            // leaves no value of its own in sight).
+            for record in held {
+                guard let view = try r.store.view(record.id, workspace: r.workspace) else { throw fail("\(user.name) holds \(record.id) but shows nothing of it") }
+                let shown = view.fields.mapValues(\.value), confirmed = record.fields.mapValues(\.value)
+                if shown != confirmed || view.isDeleted != record.isDeleted {
+                    throw fail("\(user.name) shows \(record.id) otherwise than the hub confirmed it, with nothing waiting: \(diff(view, record))")
+                }
             }
         }
     }

@@ -92,9 +92,10 @@ for seed in seeds {
         totals.approvals += r.approvals
         totals.decided += r.decided
         totals.withdrawn += r.withdrawn
+        totals.undone += r.undone
         totals.attacks += r.attacks
         print(
-            "seed \(seed): ok — \(r.writes) writes, \(r.conflicts) conflicts, \(r.records) records, \(r.syncs) syncs (\(r.failedSyncs) failed), \(r.hubCrashes) hub crashes, \(r.databaseCrashes) PostgreSQL crashes, \(r.replicaCrashes) replica crashes, \(r.decided)/\(r.approvals) approvals decided (\(r.withdrawn) withdrawn), \(r.attacks) hostile requests"
+            "seed \(seed): ok — \(r.writes) writes, \(r.conflicts) conflicts, \(r.records) records, \(r.syncs) syncs (\(r.failedSyncs) failed), \(r.hubCrashes) hub crashes, \(r.databaseCrashes) PostgreSQL crashes, \(r.replicaCrashes) replica crashes, \(r.decided)/\(r.approvals) approvals decided (\(r.withdrawn) withdrawn), \(r.undone) edits taken back, \(r.attacks) hostile requests"
         )
     } catch let f as SimulationFailure {
         print("FAILED \(f)")
@@ -107,8 +108,8 @@ for seed in seeds {
 print(
     String(
         format:
-            "%d seeds passed in %.1f s (\(hubs) hub\(hubs == 1 ? "" : "s") on \(store == nil ? "SQLite" : "PostgreSQL")): %d writes, %d conflicts, %d syncs (%d failed by faults), %d hub crashes, %d PostgreSQL crashes, %d replica crashes, no repairs, %d of %d approval requests decided, %d withdrawn, %d hostile requests answered with nothing of the team's",
+            "%d seeds passed in %.1f s (\(hubs) hub\(hubs == 1 ? "" : "s") on \(store == nil ? "SQLite" : "PostgreSQL")): %d writes, %d conflicts, %d syncs (%d failed by faults), %d hub crashes, %d PostgreSQL crashes, %d replica crashes, no repairs, %d of %d approval requests decided, %d withdrawn, %d edits taken back before they were sent, %d hostile requests answered with nothing of the team's",
         seeds.count, Date().timeIntervalSince(start), totals.writes, totals.conflicts,
         totals.syncs, totals.failedSyncs, totals.hubCrashes, totals.databaseCrashes, totals.replicaCrashes,
-        totals.decided, totals.approvals, totals.withdrawn,
+        totals.decided, totals.approvals, totals.withdrawn, totals.undone,
         totals.attacks))

@@ -63,8 +63,12 @@ import Testing
         }
     }
 
+    /// The web app's clock in these tests (2026-11-30): a page's "today" is this day, whatever
+    /// day the tests run on.
+    static let webNow: Int64 = 1_796_000_000_000
+
     static func serving(_ f: CommandFixture, user: String, language: String? = nil, _ body: @Sendable (Served) async throws -> Void) async throws {
-        let app = try WebApp(home: f.home(user), clock: FixedClock(milliseconds: 1_796_000_000_000)) { url, ca in HTTPTransport(baseURL: url, caFile: ca) }
+        let app = try WebApp(home: f.home(user), clock: FixedClock(milliseconds: webNow)) { url, ca in HTTPTransport(baseURL: url, caFile: ca) }
         let server = WebServer(app: app, port: 0, language: language)
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
@@ -596,9 +600,11 @@ import Testing
             let late = try #require(
                 await opps("new", "Late deal", "--account", "ACME", "--amount", "120000.00", "--currency", "CNY", "--home", sam, "--json").json?["id"]?.string)
             #expect(await opps("set", late, "next_step=送报价", "next_step_due=2026-11-20", "discount=15.00", "--home", sam).code == 0)
-            // tom's deal, made on a laptop whose clock said 20 days ago and never followed up: the
-            // manager's page says since when, as tom's opps today does.
-            let monthAgo = Int64(Date().timeIntervalSince1970 * 1000) - 20 * 86_400_000
+            // tom's deal, made on a laptop whose clock said 20 days before the page's day and never
+            // followed up: the manager's page says since when, as tom's opps today does. (Counted
+            // from the page's fixed day, not from the day the tests run: from that, the deal was
+            // 14 days quiet on the page's day a week later, and no longer stale there.)
+            let monthAgo = Self.webNow - 20 * 86_400_000
             let tom = f.home("tom")
             await DeviceClock.$fixed.withValue(monthAgo) {
                 #expect(await f.initReplica("tom", url).code == 0)
@@ -608,7 +614,7 @@ import Testing
             // As the page writes a day (with its year when that is not this year's: 20 days ago
             // in early January is last December).
             let now = Int64(Date().timeIntervalSince1970 * 1000)
-            let sinceText = WebText(acceptLanguage: nil, override: "zh-CN").day(since, today: LocalTime.date(now))
+            let sinceText = WebText(acceptLanguage: nil, override: "zh-CN").day(since, today: LocalTime.date(Self.webNow))
             let cliSays = await opps("today", "--home", tom, "--locale", "zh-CN").stdout
             // The command line as its lists write a day: without the year when it is this year's.
             let cliDay = since.components.year == LocalTime.date(now).components.year ? String(since.description.dropFirst(5)) : since.description

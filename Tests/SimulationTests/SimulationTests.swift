@@ -40,7 +40,9 @@ import Testing
         do {
             // (Seed 3 takes back a step written on a deal no later sync touches: an undo that left
             // the step in sight fails it.)
-            let report = try await Simulation(SimulationOptions(seed: 3, replicas: 6, ops: 200)).run()
+            var options = SimulationOptions(seed: 3, replicas: 6, ops: 200)
+            options.undo = true
+            let report = try await Simulation(options).run()
             #expect(report.undone > 0, "the run took no edit back")
         } catch let failure as SimulationFailure {
             Issue.record("\(failure)")

@@ -6,22 +6,19 @@ extension Replica {
     /// undo`, the web app's Undo): a record it made is gone (a request by what it asked:
     /// `去掉了申请（折扣 → 18%）`), one it deleted is not deleted, each field shown changed is
     /// back to what it held (`下一步 恢复为（空）（撤销前：「发报价」）`), a proposal is not sent.
-    /// Read before `undo(_:)`: the records it made are gone after.
-    public func undoneLines(_ edit: LastEdit, words: Vocabulary) throws -> [(record: RecordID, text: String)] {
+    /// Read before `undo(_:)`: the records it made are gone after. `value`: a value as the
+    /// surface shows it (entity, field, value: `opps show`'s, the web's), quoted here.
+    public func undoneLines(
+        _ edit: LastEdit, words: Vocabulary, value: (String, String, Value) throws -> String
+    ) throws -> [(
+        record: RecordID, text: String
+    )] {
         let chinese = words.readsChinese
         func say(_ en: String, _ zh: String) -> String { chinese ? zh : en }
-        let short = try shortIDs()
-        // A value as `opps show` prints it: a reference by the record's name and short id.
         func shown(_ entity: String, _ field: String, _ v: Value) throws -> String {
-            switch v {
-            case .null: return say("(empty)", "（空）")
-            case let .boolean(b): return chinese ? (b ? "是" : "否") : (b ? "yes" : "no")
-            case let .reference(target):
-                guard let t = try record(target) else { return target.description }
-                let name = t["name"].isNull ? words.entity(t.entity) : t["name"].canonicalText
-                return say("\"\(name) (\(short(target)))\"", "「\(name)（\(short(target))）」")
-            default: return say("\"\(words.value(entity, field, v))\"", "「\(words.value(entity, field, v))」")
-            }
+            if v.isNull { return say("(empty)", "（空）") }
+            let text = try value(entity, field, v)
+            return say("\"\(text)\"", "「\(text)」")
         }
         var out = [(record: RecordID, text: String)]()
         // Deals first (a new deal before the account made for it), then in the order written.

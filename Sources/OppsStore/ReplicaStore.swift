@@ -565,10 +565,12 @@ public final class ReplicaStore {
     static func kind(_ c: Int64?) -> WriteKind { c == 1 ? .create : (c == 2 ? .delete : .set) }
 
     /// Pending writes in order; `replica` and `author` are this replica's.
-    public func outbox(replica: ReplicaID, author: UserName, limit: Int = Int.max, record: RecordID? = nil) throws -> [OutboxEntry] {
+    /// (`edit`: that edit's writes only.)
+    public func outbox(replica: ReplicaID, author: UserName, limit: Int = Int.max, record: RecordID? = nil, edit: Int64? = nil) throws -> [OutboxEntry] {
         var sql = "SELECT position, record, entity, field, kind, value, base_kind, base_sequence, base_hlc, hlc, batch, coalesce(edit, position) FROM outbox"
         var args = [SQLValue]()
         if let record { sql += " WHERE record = ?"; args.append(.blob(record.bytes)) }
+        if let edit { sql += (record == nil ? " WHERE" : " AND") + " coalesce(edit, position) = ?"; args.append(.integer(edit)) }
         sql += " ORDER BY position LIMIT ?"
         args.append(.integer(Int64(min(limit, Int(Int32.max)))))
         return try database.query(sql, args).map { row in
@@ -591,7 +593,7 @@ public final class ReplicaStore {
     /// Every write of the last edit made here (in order), sent or not; empty when the outbox is.
     public func lastEdit(replica: ReplicaID, author: UserName) throws -> [OutboxEntry] {
         guard let last = try database.query("SELECT coalesce(edit, position) FROM outbox ORDER BY position DESC LIMIT 1").first?[0].int else { return [] }
-        return try outbox(replica: replica, author: author).filter { $0.edit == last }
+        return try outbox(replica: replica, author: author, edit: last)
     }
 
     /// This laptop's trail lines of the writes `entries` (a write shown as made has one; a

@@ -281,7 +281,7 @@ public actor WebApp {
                 return (Message(text: t("Nothing to take back: every edit made here has reached the hub", "没有可撤销的修改：本机的修改都已同步到服务器"), ok: true), [])
             }
             let short = try codes()
-            let lines = try replica.undoneLines(edit, words: words)
+            let lines = try replica.undoneLines(edit, words: words) { try readable($2, $0, $1, words: words, t: t) }
             var links = [RecordID: String]()
             for id in edit.records where !edit.made.contains(id) {
                 if let deal = try replica.subject(id, words: words)?.deal { links[id] = "/deal/" + short(deal) }

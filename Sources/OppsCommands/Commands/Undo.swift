@@ -39,7 +39,7 @@ struct UndoCommand: ParsableCommand {
         // Said from the records as they are with the edit (what it made is gone after); an edit
         // a sync is sending is refused by `undo`.
         let short = try r.shortIDs()
-        let said = try r.undoneLines(edit, words: words)
+        let said = try r.undoneLines(edit, words: words) { try valueText(r, words, $0, $1, $2) }
         let undone = edit.records.map { id in
             UndoneJSON(id, edit: edit, lines: edit.lines.filter { $0.record == id }, proposals: edit.proposals.filter { $0.record == id })
         }

@@ -35,6 +35,7 @@ public actor Hub {
         tokens = engine.tokens
         if configuration.syncCommitsBeside, let log = engine.store.laterSync {
             syncer = CommitSyncer(log: syncing(log), failed: Self.syncRefused)
+            engine.syncsBeside = true
         } else {
             syncer = nil
         }
@@ -129,6 +130,7 @@ public actor Hub {
         for (i, response, activity) in carrying {
             var response = response, activity = activity
             engine.answerCarriedPull(of: group[i].request, user: group[i].user, into: &response, activity: &activity)
+            if activity.syncBeforeAnswer { syncer?.committed() }
             group[i].answer.resume(returning: (response, activity))
         }
     }
@@ -143,6 +145,8 @@ public actor Hub {
     public func pull(_ user: HubUser, _ request: PullRequest) throws -> (PullResponse, HubActivity) {
         var activity = HubActivity()
         let response = try engine.pull(user: user, request: request, activity: &activity)
+        // The page's token is in a commit not yet on disk: the answer waits for a sync (`durable`).
+        if activity.syncBeforeAnswer { syncer?.committed() }
         return (response, activity)
     }
 

@@ -11,6 +11,9 @@ public struct HubActivity: Sendable {
     public var changes = 0
     /// Why a pull a push carried failed, when the client was told only `internal` (for the log).
     public var carriedPullFailure: String?
+    /// A pull page minted a token and its bookkeeping committed without waiting for the disk:
+    /// its answer must wait for the next sync (`HubEngine.syncsBeside`).
+    public var syncBeforeAnswer = false
 
     public init() {}
 }
@@ -76,6 +79,10 @@ public final class HubEngine {
     var knownCache: LRUCache<ReplicaID, KnownState>
     /// The log's recent entries and their records' index rows, shared by every user's snapshot.
     let recent: RecentChanges
+    /// Set by `Hub` when its `CommitSyncer` syncs commits beside the engine's thread and every
+    /// answer waits for it: a pull page that mints a token then commits without waiting and says
+    /// so (`HubActivity.syncBeforeAnswer`), rather than waiting for the disk on this thread.
+    public var syncsBeside = false
 
     /// The author of writes the hub makes itself (assignments). Not a valid user name.
     public static var systemAuthor: UserName { BatchDecider.systemAuthor }

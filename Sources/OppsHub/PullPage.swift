@@ -74,7 +74,9 @@ struct PullPage {
         var cached = engine.knownCache.removeValue(forKey: replica.id)
         // Another hub on the same store may have answered this replica since this one did: the
         // cache is this hub's own only while the store's page token is the one it issued last.
-        if let c = cached, c.lastPage?.token != replica.pullToken { cached = nil }
+        // Nor after the database crashed: a pull's acknowledgement this hub committed without
+        // waiting for the disk (and cached) may be lost (§2.6).
+        if let c = cached, c.lastPage?.token != replica.pullToken || c.floor != store.pageTokenFloor { cached = nil }
         // The echoed page is the last one issued and staged nothing, or was acknowledged
         // already, as this hub's own record of its pages says: acknowledging it changes nothing
         // in the store (a page that delivers no records keeps its token, sync-protocol.md §6.2).
@@ -96,6 +98,7 @@ struct PullPage {
         token = max(replica.pullToken + 1, store.pageTokenFloor)
         if cached?.advance(restart: restart, token: request.token, pullToken: replica.pullToken, forget: forget) == false { cached = nil }
         known = try cached ?? KnownState(records: store.known(replica: replica.id), trackedFrom: token)
+        known.floor = store.pageTokenFloor
         if engine.configuration.verifySnapshots, try known.records != store.known(replica: replica.id) {
             throw WireError(.internal, "the known-records cache of a replica of \(user.name) differs from the store")
         }
@@ -365,6 +368,8 @@ struct PullPage {
         replica.ack = max(replica.ack, min(request.ack, head))
         replica.sentCursor = cursor
         replica.lastSeenMilliseconds = hubTime
+        // The replica will echo this token: it must outlive a crash of the database (§2.6).
+        if engine.syncsBeside { activity.syncBeforeAnswer = true } else { try store.commitDurably() }
         // What the page staged and the replica's row: on PostgreSQL one statement.
         try store.together {
             try store.stageKnown(replica: replica.id, token: token, changes: ownStaged, carrying: carrying)

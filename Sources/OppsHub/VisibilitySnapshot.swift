@@ -332,6 +332,9 @@ struct KnownState {
 
     var records: [RecordID: UInt64]
     var pending: [UInt64: [(RecordID, UInt64?)]] = [:]
+    /// The store's page-token floor when this state was last used: another means the connection
+    /// was opened again (the database crashed), and commits this state holds may be lost.
+    var floor: UInt64 = 0
     /// Pages from this token on are tracked in `pending`.
     var trackedFrom: UInt64
     /// The snapshot (generation, head) the last diff was made against; a sorted superset of the

@@ -161,12 +161,18 @@ public final class PostgresHubStore: SQLHubStore {
 
     /// A pull's transaction: its bookkeeping (which records the replica holds, its page token,
     /// its watermark) commits without waiting for the disk, as on SQLite (docs/operator.md,
-    /// Durability) — it becomes durable with the next push's commit, which flushes the log up to
-    /// it (commits reach the log in order). Lost to a crash of PostgreSQL, it is rebuilt: a page
-    /// token the hub no longer knows acknowledges nothing, and what that page delivered or removed
-    /// is sent again. A cold sync waited for 49 flushes of the log, one a page.
+    /// Durability) — it becomes durable with the next commit that waits, which flushes the log up
+    /// to it (commits reach the log in order) — unless the page mints a token (`commitDurably`).
+    /// What a crash of PostgreSQL may lose is then what the replica's next request makes again:
+    /// an acknowledgement (it echoes the same token), the watermark, the last-seen time.
     public override func bookkeeping<T>(_ body: () throws -> T) throws -> T {
         try atomically(begin: ["BEGIN ISOLATION LEVEL REPEATABLE READ", "SET LOCAL synchronous_commit = off"], body)
+    }
+
+    /// The setting is read at the commit: sent with the transaction's other statements (no
+    /// round trip of its own), it makes this one commit wait for the log like any other.
+    public override func commitDurably() throws {
+        try database.send("SET LOCAL synchronous_commit = on", [])
     }
 
     private func atomically<T>(begin: [String], _ body: () throws -> T) throws -> T {

@@ -268,6 +268,12 @@ public protocol HubPullStorage: HubStoreBase {
     /// process crash at once and a power loss once the next `transaction` commits. For a pull's
     /// bookkeeping (what the replica holds, its page token), which a replica can rebuild.
     func bookkeeping<T>(_ body: () throws -> T) throws -> T
+    /// Inside `bookkeeping`: this transaction's commit is on disk when `bookkeeping` returns,
+    /// after all. For a pull page that mints a token (sync-protocol.md §2.6): the replica that
+    /// applies the page echoes that token, and a token lost to a crash of the database would
+    /// leave the hub not knowing what the page delivered or removed — a record it delivered that
+    /// later left the user's sight would never be removed from the replica.
+    func commitDurably() throws
     func log(after: UInt64, limit: Int) throws -> [StoredLogEntry]
     /// The entries of these records after `after`, in sequence order, at most `limit`.
     func log(records: [RecordID], after: UInt64, limit: Int) throws -> [StoredLogEntry]

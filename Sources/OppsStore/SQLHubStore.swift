@@ -33,6 +33,7 @@ open class SQLHubStore: HubStorage {
     /// already are when it returns.
     open var laterSync: (any CommitSync)? { nil }
     open func bookkeeping<T>(_ body: () throws -> T) throws -> T { fatalError("subclass") }
+    open func commitDurably() throws { fatalError("subclass") }
     open func externalChanges() throws -> Int64 { fatalError("subclass") }
     open var sequencerWait: Duration { .zero }
     /// The statement that reads the external-change marker, where the engine keeps it in a table

@@ -179,8 +179,21 @@ public final class SQLiteHubStore: SQLHubStore {
         // WAL with synchronous=NORMAL: the commit is in the log, not yet fsynced; the next
         // FULL commit syncs the log, this commit with it.
         try durability(full: false)
-        return try atomically(body)
+        syncAfterCommit = false
+        let result = try atomically(body)
+        if syncAfterCommit {
+            // The commit's frames are in the log; on disk once the log is (what a FULL commit
+            // would have waited for, without changing the connection's mode inside a transaction).
+            syncAfterCommit = false
+            try log.sync()
+        }
+        return result
     }
+
+    /// Set by `commitDurably` inside `bookkeeping`: the log is synced once the commit is made.
+    private var syncAfterCommit = false
+
+    public override func commitDurably() throws { syncAfterCommit = true }
 
     public override func transaction<T>(_ body: () throws -> T) throws -> T {
         try durability(full: true)

@@ -141,6 +141,44 @@ func eventually(_ condition: () -> Bool) async throws {
         }
     }
 
+    /// A pull page that delivers records mints a token the replica will echo: its bookkeeping,
+    /// committed without waiting for the disk, is on disk before the page is answered — a power
+    /// loss must not leave the hub not knowing what a page it sent delivered (sync-protocol.md
+    /// §2.6). A page that delivers nothing keeps its token and waits for no sync.
+    @Test func aPageThatDeliversRecordsIsAnsweredOnlyOnceItsTokenIsOnDisk() async throws {
+        let gate = Gate()
+        let f = try HubFixture(syncing: { gate.wrapping($0) })
+        try await f.live { c in
+            var sam = try await f.replicas("sam", client: c)[0]
+            // A first pull (from nothing) is answered by a page with a token of its own.
+            let request = sam.pullRequest(maxChanges: 0), token = sam.token
+            let answered = Mutex(false)
+            let pull = Task {
+                let page = try await c.call(Endpoint.pull, request, token: token, as: PullResponse.self)
+                answered.withLock { $0 = true }
+                return page
+            }
+            try await eventually { gate.begun == 1 }
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(!answered.withLock { $0 }, "a page with a new token was answered before its bookkeeping was on disk")
+            gate.open()
+            let page = try await pull.value
+            #expect(page.token != 0)
+            #expect(gate.finished == 1)
+            try sam.apply(page)
+            // A deal of sam's in the log; once sam's pulls have caught up, one that delivers
+            // nothing keeps the token it echoes, and no sync runs for it.
+            var rng = SeededGenerator(seed: 7)
+            _ = try await sam.push(c, [sam.create(using: &rng)])
+            _ = try await sam.pull(c)
+            _ = try await sam.pull(c)
+            let (syncs, echoed) = (gate.begun, sam.token_)
+            _ = try await sam.pull(c)
+            #expect(sam.token_ == echoed)
+            #expect(gate.begun == syncs, "a page that keeps its token waited for a sync")
+        }
+    }
+
     @Test func aRefusalWaitsForTheSyncToo() async throws {
         let gate = Gate()
         let f = try HubFixture(syncing: { gate.wrapping($0) })

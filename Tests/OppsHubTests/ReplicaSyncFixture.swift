@@ -16,15 +16,16 @@ struct ReplicaSyncFixture {
     let transport: RecordingTransport
     let scratch: String
 
-    /// `scratch` names the temporary directories (the hub's, each replica's).
-    init(_ scratch: String) throws {
+    /// `scratch` names the temporary directories (the hub's, each replica's); `configure`
+    /// changes the hub's configuration (its store, say) before it is opened.
+    init(_ scratch: String, configure: (inout HubConfiguration) -> Void = { _ in }) throws {
         self.scratch = scratch
         (engine, tokens) = try testEngine(
             scratch, clock: clock,
             users: [
                 HubUser(name: "max", role: "manager"), HubUser(name: "sam", role: "sales", territory: "north", manager: "max"),
                 HubUser(name: "tom", role: "sales", territory: "north", manager: "max"),
-            ])
+            ], configure: configure)
         transport = RecordingTransport(LockedEngine(engine))
     }
 

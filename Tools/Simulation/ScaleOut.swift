@@ -104,25 +104,39 @@ public struct PostgresCluster: Sendable {
         self.script = script
     }
 
-    func crashAndRestart() throws {
-        for command in ["kill", "restart"] {
-            // posix_spawn and waitpid: Foundation's Process.waitUntilExit was seen to hang here
-            // after the script (whose server daemonizes) had exited.
-            var pid: pid_t = 0
-            let args: [String] = ["/bin/bash", script, command, directory]
-            let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-            defer { for a in argv { free(a) } }
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-            guard posix_spawn(&pid, "/bin/bash", &actions, nil, argv, environ) == 0 else {
-                throw WireError(.unavailable, "cannot run \(script)")
-            }
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-            guard status == 0 else { throw WireError(.unavailable, "PostgreSQL did not \(command) (\(script) \(command) \(directory))") }
+    /// Creates and starts a cluster of its own in `directory` (which must not hold one): a test
+    /// that crashes PostgreSQL must not take the shared one from under the tests beside it.
+    public static func start(directory: String, script: String) throws -> (cluster: PostgresCluster, url: String) {
+        let cluster = PostgresCluster(directory: directory, script: script)
+        try cluster.run("start")
+        let url = try String(contentsOfFile: directory + "/url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (cluster, url)
+    }
+
+    /// Stops it (a fast shutdown).
+    public func stop() throws { try run("stop") }
+
+    public func crashAndRestart() throws {
+        for command in ["kill", "restart"] { try run(command) }
+    }
+
+    private func run(_ command: String) throws {
+        // posix_spawn and waitpid: Foundation's Process.waitUntilExit was seen to hang here
+        // after the script (whose server daemonizes) had exited.
+        var pid: pid_t = 0
+        let args: [String] = ["/bin/bash", script, command, directory]
+        let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        guard posix_spawn(&pid, "/bin/bash", &actions, nil, argv, environ) == 0 else {
+            throw WireError(.unavailable, "cannot run \(script)")
         }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        guard status == 0 else { throw WireError(.unavailable, "PostgreSQL did not \(command) (\(script) \(command) \(directory))") }
     }
 }

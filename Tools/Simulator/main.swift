@@ -20,7 +20,7 @@ func usage() -> Never {
               --random-balance  with --hubs: HAProxy sends each request to a hub at random, not in turn
                             (other interleavings of the hubs' caches; a run is then not repeatable)
               --trace       print every step as it happens (a failure prints the last ones anyway)
-              --undo        users take back some edits before they are sent (opps undo)
+              --no-undo     no user takes back an edit before it is sent (opps undo; on by default)
             Prints one line per seed; on a failure the seed, the last steps, and exits 1.
 
             """.utf8))
@@ -38,7 +38,7 @@ var hubs = 1
 var cluster: String?
 var randomBalance = false
 var trace = false
-var undo = false
+var undo = true
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
     let a = args.removeFirst()
@@ -59,7 +59,7 @@ while !args.isEmpty {
     case "--pg-cluster": guard !args.isEmpty else { usage() }; cluster = args.removeFirst()
     case "--random-balance": randomBalance = true
     case "--trace": trace = true
-    case "--undo": undo = true
+    case "--no-undo": undo = false
     case "--help", "-h": usage()
     default: usage()
     }

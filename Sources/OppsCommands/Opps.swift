@@ -163,6 +163,9 @@ public enum OppsMain {
                 case .refused, .unreachable, .authentication, .disabled, .lookup, .badValue, .unknownField, .notInitialised, .unreachableAtInit, .authenticationAtInit,
                     .certificateAtInit, .certificate, .invalid, .wrongAddress:
                     true
+                // The hub busy or its database restarting (503): the web said it in Chinese, the
+                // command line in English.
+                case let .hubRefused(_, e): e.code == .unavailable
                 default: false
                 }
             // Without a replica (the first run, an init that failed) the reader is --locale's or

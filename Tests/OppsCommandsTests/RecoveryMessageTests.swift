@@ -209,6 +209,37 @@ import Testing
         }
     }
 
+    /// A hub that cannot take writes now (503 `unavailable`: its database restarting, its disk
+    /// refusing) is said in the reader's language, the work kept; before, in English only.
+    @Test func aHubThatCannotTakeWritesNowIsSaidInTheReadersLanguage() async throws {
+        let f = try CommandFixture()
+        let home = f.home("sam")
+        try await f.serving { url in #expect(await f.initReplica("sam", url).code == 0) }
+        #expect(await opps("new", "华北电网", "--account", "国家电网", "--home", home).code == 0)
+        let router = Router()
+        for path in ["/v1/handshake", "/v1/push", "/v1/pull"] {
+            router.post(RouterPath(path)) { _, _ in
+                Response(
+                    status: .serviceUnavailable, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"code": "unavailable", "message": "the hub's database is busy or unreachable: retry shortly"}"#)))
+            }
+        }
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.run() }
+            var ports = stream.makeAsyncIterator()
+            let busy = "http://127.0.0.1:\(await ports.next()!)"
+            let zh = await opps(["connect", "--hub", busy, "--home", home, "--locale", "zh-CN"])
+            #expect(zh.code == 1 && zh.stderr == "opps: 服务器现在无法保存修改（unavailable）；本机的修改都保留着，稍后再运行 opps sync；一直如此请联系管理员\n", "\(zh.stderr)")
+            let en = await opps(["connect", "--hub", busy, "--home", home, "--locale", "en"])
+            #expect(en.code == 1 && en.stderr.hasPrefix("opps: the hub cannot take writes now (503 unavailable: "), "\(en.stderr)")
+            #expect(await opps("status", "--home", home, "--json").json?["pending_edits"]?.int == 1, "the deal is still waiting")
+            group.cancelAll()
+        }
+    }
+
     /// https:// failing where http:// answers is told as "use http://" only for this machine:
     /// elsewhere someone between the laptop and the hub could stage it, and the rep is not sent
     /// to an address that carries the token in clear.

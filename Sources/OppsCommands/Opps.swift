@@ -157,21 +157,13 @@ public enum OppsMain {
                 case .certificate, .certificateAtInit: 5
                 default: 1
                 }
-            // The errors a rep meets daily, in the reader's language (--json keeps English).
-            let daily: Bool =
-                switch e {
-                case .refused, .unreachable, .authentication, .disabled, .lookup, .badValue, .unknownField, .notInitialised, .unreachableAtInit, .authenticationAtInit,
-                    .certificateAtInit, .certificate, .invalid, .wrongAddress:
-                    true
-                // The hub busy or its database restarting (503): the web said it in Chinese, the
-                // command line in English.
-                case let .hubRefused(_, e): e.code == .unavailable
-                default: false
-                }
             // Without a replica (the first run, an init that failed) the reader is --locale's or
             // LANG's; those errors name no field, so the built-in workspace's words say them.
             let words = HomeOption.reader(of: command) ?? HomeOption.language(of: command).map { Vocabulary(.default, locale: $0) }
-            let said = json || !daily ? nil : words.flatMap { $0.say.error(e, $0) }
+            // In the reader's language where the error has a Chinese form (`ReplicaError.chinese`,
+            // which the web app says too); --json keeps English. (A list of its own here left out
+            // the hub's 503 the web said in Chinese.)
+            let said = json ? nil : words.flatMap { $0.say.error(e, $0) }
             report(said ?? e.description, code: code, json: json)
             // What to do about it, where the command knows (a stage gate: the `opps set` that meets it).
             if !json, let words, let hint = (command as? any HintsAfterError)?.hint(for: e, words: words) { Console.err(hint) }

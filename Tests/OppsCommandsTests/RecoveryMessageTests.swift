@@ -182,13 +182,7 @@ import Testing
         router.post("/page/v1/handshake") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html"], body: .init(byteBuffer: ByteBuffer(string: "<html></html>")))
         }
-        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) })
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            var ports = stream.makeAsyncIterator()
-            let other = "http://127.0.0.1:\(await ports.next()!)"
+        try await serving(router) { other in
             let refused = await initAt(other, "C")
             #expect(
                 refused.code == 2
@@ -205,7 +199,6 @@ import Testing
                 moved.code == 2
                     && moved.stderr == "opps: 这个地址上没有 OppSync 服务器（它回答了 HTTP 200）：用 opps status 查看地址，再用 opps connect --hub 地址 改正（本机的修改都保留着）\n",
                 "\(moved.stderr)")
-            group.cancelAll()
         }
     }
 
@@ -224,18 +217,25 @@ import Testing
                     body: .init(byteBuffer: ByteBuffer(string: #"{"code": "unavailable", "message": "the hub's database is busy or unreachable: retry shortly"}"#)))
             }
         }
+        try await serving(router) { busy in
+            let zh = await opps(["connect", "--hub", busy, "--home", home, "--locale", "zh-CN"])
+            #expect(zh.code == 1 && zh.stderr == "opps: 服务器现在无法保存修改（unavailable）；本机的修改都保留着，稍后再运行 opps sync；一直如此请联系管理员\n", "\(zh.stderr)")
+            let en = await opps(["connect", "--hub", busy, "--home", home, "--locale", "en"])
+            #expect(en.code == 1 && en.stderr.hasPrefix("opps: the hub cannot take writes now (503 unavailable: "), "\(en.stderr)")
+            #expect(await opps("status", "--home", home, "--json").json?["pending_edits"]?.int == 1, "the deal is still waiting")
+        }
+    }
+
+    /// Serves `router` on a free port of 127.0.0.1 while `body` runs (a server that is not the
+    /// hub, or a hub that answers what the test says); `body` gets its address.
+    func serving(_ router: Router<BasicRequestContext>, _ body: (String) async throws -> Void) async throws {
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) })
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             var ports = stream.makeAsyncIterator()
-            let busy = "http://127.0.0.1:\(await ports.next()!)"
-            let zh = await opps(["connect", "--hub", busy, "--home", home, "--locale", "zh-CN"])
-            #expect(zh.code == 1 && zh.stderr == "opps: 服务器现在无法保存修改（unavailable）；本机的修改都保留着，稍后再运行 opps sync；一直如此请联系管理员\n", "\(zh.stderr)")
-            let en = await opps(["connect", "--hub", busy, "--home", home, "--locale", "en"])
-            #expect(en.code == 1 && en.stderr.hasPrefix("opps: the hub cannot take writes now (503 unavailable: "), "\(en.stderr)")
-            #expect(await opps("status", "--home", home, "--json").json?["pending_edits"]?.int == 1, "the deal is still waiting")
+            try await body("http://127.0.0.1:\(await ports.next()!)")
             group.cancelAll()
         }
     }

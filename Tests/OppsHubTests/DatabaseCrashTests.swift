@@ -86,17 +86,8 @@ struct DatabaseCrashTests {
                 throw error
             }
             kill(writer, SIGKILL)
-            let deadline = ContinuousClock.now + .seconds(60)
-            while true {
-                do {
-                    _ = try PostgresSQLConnection(location: PostgresLocation(url: url)).query("SELECT 1", [])
-                    if (try? engine.store.head()) == nil { _ = try engine.store.head() }
-                    return
-                } catch {
-                    guard ContinuousClock.now < deadline else { throw error }
-                    usleep(100_000)
-                }
-            }
+            try PostgresCluster.waitUntilAnswering(url)
+            if (try? engine.store.head()) == nil { _ = try engine.store.head() }
         }
 
         /// The deal goes back to tom: sam's next sync removes it without a repair, and sam's

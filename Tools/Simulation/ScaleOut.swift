@@ -1,4 +1,5 @@
 import Foundation
+import OppsPostgres
 import OppsWire
 
 #if canImport(Glibc)
@@ -118,6 +119,21 @@ public struct PostgresCluster: Sendable {
 
     public func crashAndRestart() throws {
         for command in ["kill", "restart"] { try run(command) }
+    }
+
+    /// Returns once the server at `url` answers a query (after its crash recovery, not merely
+    /// when pg_ctl returns); throws its refusal after a minute.
+    public static func waitUntilAnswering(_ url: String) throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            do {
+                _ = try PostgresSQLConnection(location: PostgresLocation(url: url)).query("SELECT 1", [])
+                return
+            } catch {
+                guard ContinuousClock.now < deadline else { throw error }
+                usleep(100_000)
+            }
+        }
     }
 
     private func run(_ command: String) throws {

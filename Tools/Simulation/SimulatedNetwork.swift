@@ -99,17 +99,7 @@ final class SimulatedHub: @unchecked Sendable {
     func crashDatabase() throws {
         guard let cluster, let url = configuration.storeURL else { return }
         try cluster.crashAndRestart()
-        // Back when it answers a query (after its crash recovery), not merely when pg_ctl returns.
-        let deadline = ContinuousClock.now + .seconds(60)
-        while true {
-            do {
-                _ = try PostgresSQLConnection(location: PostgresLocation(url: url)).query("SELECT 1", [])
-                break
-            } catch {
-                guard ContinuousClock.now < deadline else { throw error }
-                usleep(100_000)
-            }
-        }
+        try PostgresCluster.waitUntilAnswering(url)
         databaseCrashes += 1
     }
 

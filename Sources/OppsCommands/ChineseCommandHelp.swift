@@ -28,7 +28,7 @@ enum ChineseCommandHelp {
         "status": (nil, "审批人还会看到有几项申请等他审批。\n\n例子：opps status"),
         "new": (
             nil,
-            "名称后面可以跟其他字段（字段=值，同 opps set）；新商机和这些字段是一次修改，被拒绝时什么也不建。\n\n例子：opps new \"华东 试点\" --account 上海云帆 --amount 120000.00 --currency CNY --close 2027-03-31 赢率=30"
+            "名称后面可以跟其他字段（字段=值，同 opps set）；新商机和这些字段是一次修改，被拒绝时什么也不建。\n\n这个客户在本机已有名称看起来相同的进行中商机时不新建，而是告诉你它的 id（确实要再建一个：--allow-duplicate）。\n\n例子：opps new \"华东 试点\" --account 上海云帆 --amount 120000.00 --currency CNY --close 2027-03-31 赢率=30"
         ),
         "lead": (nil, "例子：opps lead add \"Beta 试点\" --company Beta --contact 李伟 --source event"),
         "lead list": ("列出本机的线索：每条还缺什么才能交接，以及已交接的", "例子：opps lead list"),
@@ -242,11 +242,13 @@ enum ChineseCommandHelp {
         "new currency": "币种代码（CNY、USD、EUR、JPY、HKD、GBP）",
         "new close": "预计成交日期，YYYY-MM-DD（或 3-31、明天）",
         "new json": "以 JSON 输出新记录（同 show --json）",
+        "new allow-duplicate": "即使这个客户在本机已有名称看起来相同的进行中商机也新建",
         "lead add name": "线索名称（不加引号的几个词用空格连起来）",
         "lead add company": "公司（已有客户的 id 或名称，或新公司）",
         "lead add contact": "联系人姓名",
         "lead add source": "线索来源：web、event、referral、campaign、cold_call、partner、other",
         "lead add json": "以 JSON 输出新记录（同 show --json）",
+        "lead add allow-duplicate": "即使这家公司在本机已有名称看起来相同的进行中线索或商机也新增",
         "lead list json": "输出一个 JSON 数组：id、阶段、名称、来源、交接还缺的字段（missing）、负责人",
         "list stage": "只看此阶段",
         "list mine": "只看你负责的",

@@ -12,9 +12,15 @@ extension Replica {
     /// refusal makes nothing; a field this user may only propose goes to an approver, as `edit`
     /// sends it (the result says which). A rep's deal starts at discovery; another role's at the
     /// last stage it may create one in.
+    ///
+    /// Refused (`.lookup(.likelyDuplicate)`, nothing made) when the account already has an open
+    /// deal here whose name is likely the same (`Duplicates.key`: any case, width, spaces and
+    /// punctuation) — the same command typed twice, or a deal a colleague made already: a rep
+    /// may not delete one once synced. `allowDuplicate` makes it anyway; closed deals (a won
+    /// "续约" of last year) never count.
     public func newOpportunity(
         name: String, account: String, amount: String? = nil, currency: String? = nil, close: String? = nil,
-        fields more: [(String, Value)] = [], using rng: inout some RandomNumberGenerator
+        fields more: [(String, Value)] = [], allowDuplicate: Bool = false, using rng: inout some RandomNumberGenerator
     ) throws -> EditResult {
         guard let entity = workspace.entity("opportunity") else { throw ReplicaError.invalid("no opportunity in this workspace") }
         guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -28,6 +34,7 @@ extension Replica {
         }
         return try store.transaction {
             let (accountID, madeAccount) = try findOrMake(entity: "account", text: account, using: &rng)
+            if !madeAccount, !allowDuplicate { try refuseLikelyDuplicateDeal(named: name, at: accountID) }
             var fields: [(String, Value)] = [("name", .text(name)), ("account", .reference(accountID))]
             for (field, text) in [("amount", amount), ("currency", currency), ("close_date", close)] {
                 guard let text, !text.isEmpty, let f = entity.field(field) else { continue }
@@ -44,6 +51,19 @@ extension Replica {
             made.madeAccount = madeAccount ? accountID : nil
             return made
         }
+    }
+
+    /// Refuses a new deal (or lead) of `account` named `name` when the account has an open deal
+    /// here whose name is likely the same (`Duplicates.key`), naming the oldest such:
+    /// `.lookup(.likelyDuplicate)` (`newOpportunity`, `opps lead add`).
+    public func refuseLikelyDuplicateDeal(named name: String, at account: RecordID) throws {
+        let key = Duplicates.key(name)
+        guard !key.isEmpty else { return }
+        let open = workspace.stages.filter { !$0.closed }.map(\.name)
+        let same = try open.flatMap { try store.list(entity: "opportunity", stage: $0, workspace: workspace) }
+            .filter { $0["account"] == .reference(account) && !$0.isDeleted && Duplicates.key($0["name"].canonicalText) == key }
+        guard let oldest = same.min(by: { $0.created.stamp < $1.created.stamp }) else { return }
+        throw try lookup(.likelyDuplicate, typed: name, [oldest.id])
     }
 
     /// An account or contact given as an id, a short id or an exact name, or a name for a new

@@ -83,7 +83,9 @@ extension Replica {
         // three "恒远物流 客服升级" by id alone had nothing to pick by).
         let names = candidates.compactMap { $0.name?.lowercased() }
         for (i, r) in records.enumerated() {
-            guard let r, let name = candidates[i].name?.lowercased(), names.count(where: { $0 == name }) > 1 else { continue }
+            // A deal a new one likely duplicates is named with both too: the message says where it is.
+            guard let r, let name = candidates[i].name?.lowercased(), names.count(where: { $0 == name }) > 1 || kind == .likelyDuplicate && r.entity == "opportunity"
+            else { continue }
             if let sf = workspace.entity(r.entity)?.stageField, case let .member(stage) = r[sf] { candidates[i].stage = stage }
             if case let .reference(account) = r["account"] { candidates[i].account = try record(account).flatMap { $0["name"].isNull ? nil : $0["name"].canonicalText } }
         }

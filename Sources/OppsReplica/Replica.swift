@@ -104,6 +104,8 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
             case .sameName: "\"\(typed)\" names \(count) records (\(RecordCandidate.list(candidates, count))): use the id"
             case .sameCode: "\(typed) matches \(count) records (\(RecordCandidate.list(candidates, count))): give more characters"
             case .sameIDPrefix: "\(typed) matches \(count) records (\(RecordCandidate.list(candidates, count))): use the id"
+            case .likelyDuplicate where candidates.first?.entity == "opportunity":
+                "\"\(typed)\" looks like an open opportunity already here, \(RecordCandidate.list(candidates, count).replacingOccurrences(of: " opportunity ", with: " ")): to work on it, give \(candidates.first?.code ?? "its id")"
             case .likelyDuplicate:
                 "\"\(typed)\" looks like the \(candidates.first?.entity ?? "record") \"\(candidates.first?.name ?? "")\" (\(candidates.first?.code ?? "")) already here: give \(candidates.first?.code ?? "its id") to use it"
             }
@@ -154,7 +156,8 @@ public enum RecordLookup: Sendable {
     case sameCode
     /// Several records' full ids start with it.
     case sameIDPrefix
-    /// A name for a new record that one here likely already is ("Omega Inc" for "Omega").
+    /// A name for a new record that one here likely already is ("Omega Inc" for "Omega"; a deal
+    /// named as an open deal of its account is: `Replica.newOpportunity`).
     case likelyDuplicate
 }
 

@@ -77,6 +77,10 @@ extension ReplicaError {
             case .sameName: return "有 \(count) 条记录名为「\(typed)」（\(list)）：请用 id"
             case .sameCode: return "\(typed) 对应 \(count) 条记录（\(list)）：请多输入几个字符"
             case .sameIDPrefix: return "\(typed) 对应 \(count) 条记录（\(list)）：请用 id"
+            case .likelyDuplicate where candidates.first?.entity == "opportunity":
+                let c = candidates.first
+                let context = [c?.stage.map { words.stage($0) }, c?.account].compactMap { $0 }.joined(separator: "，")
+                return "「\(typed)」看起来就是本机已有的进行中商机 \(c?.code ?? "")「\(c?.name ?? "")」（\(context)）：要继续它，请用 \(c?.code ?? "它的 id")"
             case .likelyDuplicate:
                 let c = candidates.first
                 return "「\(typed)」看起来就是本机已有的\(words.entity(c?.entity ?? ""))「\(c?.name ?? "")」（\(c?.code ?? "")）：要用它，请写 \(c?.code ?? "它的 id")"

@@ -175,7 +175,17 @@ public actor WebApp {
                 + (account.map { t("; new account \($0)", "；新建客户「\($0)」") } ?? "")
             return (Message(text: text, ok: true), try shortID(made.record))
         } catch {
-            return (failure(error, words: vocabulary(t), t: t), nil)
+            var message = failure(error, words: vocabulary(t), t: t)
+            // A deal its account has open already: a link to it, and how to make a second one.
+            if case let ReplicaError.lookup(.likelyDuplicate, _, candidates, _) = error, let deal = candidates.first, deal.entity == "opportunity" {
+                let (account, name) = (deal.account ?? "", deal.name ?? "")
+                let stage = deal.stage.map { vocabulary(t).stage($0) } ?? ""
+                message.text = t(
+                    "\(account) already has an open deal named like that, \"\(name)\" (\(stage)): open it below to work on it; a second deal needs a name that tells them apart",
+                    "\(account) 已有名称相同的进行中商机「\(name)」（\(stage)）：点下面打开它继续；要再建一个，请换一个能区分它们的名称")
+                message.details = [(deal.code + " " + name, "/deal/" + deal.code)]
+            }
+            return (message, nil)
         }
     }
 

@@ -28,6 +28,13 @@ import Testing
             let said = await opps("lead", "add", "Delta phase 2", "--company", "Delta", "--contact", "Wang Fang", "--home", other, "--locale", "en").stdout
             let saidLines = said.split(separator: "\n").map(String.init)
             #expect(saidLines.count >= 3 && saidLines[1].hasPrefix("  new contact: Wang Fang (") && !said.contains("new account"), "Delta was found: \(said)")
+            // The same lead added again (a list imported twice): refused, naming the one to work on.
+            let twice = await opps("lead", "add", "DELTA  Phase-2", "--company", "Delta", "--home", other, "--locale", "en")
+            #expect(
+                twice.code == 1 && twice.stderr.contains(" \(saidLines[0].prefix(8)) \"Delta phase 2\" (lead, Delta): to work on it, give \(saidLines[0].prefix(8))\n")
+                    && twice.stderr.hasSuffix("\nor make a second one on purpose: opps lead add \"DELTA  Phase-2\" --company \"Delta\" --allow-duplicate\n"),
+                "\(twice.stderr)")
+            #expect(await opps("lead", "add", "DELTA  Phase-2", "--company", "Delta", "--allow-duplicate", "--home", other).code == 0)
             // The hand-off's checklist as the line to type (continued under its command at 80 columns).
             let gate = String(said[(said.range(of: "to move on to")?.lowerBound ?? said.endIndex)...]).replacing(/\n +/, with: " ")
             #expect(

@@ -76,12 +76,12 @@ import Testing
             #expect(typo.code == 1 && typo.stderr.hasPrefix("opps: 商机没有字段「赢律」（字段：名称、"), "\(typo.stderr)")
 
             // A field sam may only propose goes to an approver, and opps new says so, as opps set does.
-            let transfer = await opps("new", "北辰", "三期", "owner=max", "--account", "北辰", "--home", home)
+            let transfer = await opps("new", "北辰", "五期", "owner=max", "--account", "北辰", "--home", home)
             #expect(transfer.code == 0 && transfer.stdout.contains("requested approval ") && transfer.stdout.contains(" for owner: "), "\(transfer.stdout)")
             let requested = await opps("approvals", "--home", home, "--json").json?.array ?? []
             #expect(
                 requested.contains {
-                    $0["deal"]?.string == "北辰 三期" && $0["field"]?.string == "owner" && $0["value"]?.string == "max" && $0["state"]?.string == "requested"
+                    $0["deal"]?.string == "北辰 五期" && $0["field"]?.string == "owner" && $0["value"]?.string == "max" && $0["state"]?.string == "requested"
                 },
                 "\(requested)")
 
@@ -90,6 +90,69 @@ import Testing
             #expect(await opps("show", id, "--json", "--home", home).json?["fields"]?["probability"]?.int == 60)
             #expect(await opps("sync", "--home", home).code == 0)
             #expect(await opps("conflicts", "--home", home, "--json").json?.array?.isEmpty == true, "the hub applied every field")
+        }
+    }
+
+    /// The same deal typed twice, or one a colleague made already, is not made again: a rep may
+    /// not delete a deal once synced, and two of one name at one customer split its activities and
+    /// its forecast. The refusal names the open one to work on, and the line that makes a second on
+    /// purpose; another account, a closed deal, or `--allow-duplicate` make it.
+    @Test func aDealItsAccountHasOpenAlreadyIsNotMadeTwice() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let sam = f.home("sam"), max = f.home("max")
+            func deals(_ home: String) async -> [String] {
+                (await opps("list", "--json", "--home", home).json?.array ?? []).compactMap { $0["fields"]?["name"]?.string }.sorted()
+            }
+            let made = await opps("new", "云帆", "CRM 上线", "--account", "苏州云帆", "--home", sam, "--json")
+            let id = try #require(made.json?["id"]?.string, "\(made.stderr)")
+            let code = try #require(await opps("list", "--home", sam).stdout.split(separator: "\n").first { $0.contains("云帆 CRM 上线") }.map { String($0.prefix(8)) })
+            let before = await deals(sam)
+
+            // Typed again, in another case, width and spacing: refused, naming the open one.
+            let again = await opps("new", "云帆ＣＲＭ上线!", "--account", "苏州云帆", "--home", sam, "--locale", "zh-CN")
+            #expect(
+                again.code == 1
+                    && again.stderr == "opps: 「云帆ＣＲＭ上线!」看起来就是本机已有的进行中商机 \(code)「云帆 CRM 上线」（需求挖掘，苏州云帆）：要继续它，请用 \(code)\n"
+                        + "或者确实要再建一个：opps new \"云帆ＣＲＭ上线!\" --account \"苏州云帆\" --allow-duplicate\n",
+                "\(again.stderr)")
+            let english = await opps("new", "yunfan crm", "--account", "苏州云帆", "--home", sam, "--locale", "en")
+            #expect(english.code == 0, "another name is another deal: \(english.stderr)")
+            let account = try #require(made.json?["fields"]?["account"]?.string)
+            let byID = await opps("new", "云帆 crm 上线", "--account", account, "--home", sam, "--locale", "en")
+            #expect(
+                byID.code == 1
+                    && byID.stderr.hasPrefix(
+                        "opps: \"云帆 crm 上线\" looks like an open opportunity already here, \(code) \"云帆 CRM 上线\" (discovery, 苏州云帆): to work on it, give \(code)\n"),
+                "the account given by its id: \(byID.stderr)")
+            #expect(await deals(sam) == (before + ["yunfan crm"]).sorted(), "nothing made by the refusals")
+            // The id it names is one opps takes.
+            #expect(await opps("show", code, "--home", sam, "--json").json?["id"]?.string == id)
+
+            // Another account's deal of that name is another deal.
+            #expect(await opps("new", "云帆 CRM 上线", "--account", "杭州云帆", "--home", sam).code == 0)
+            // The line it prints, typed back: a second one on purpose.
+            let line = try #require(again.stderr.split(separator: "\n").last.map { String($0.drop { $0 != "\"" }) })
+            #expect(line == "\"云帆ＣＲＭ上线!\" --account \"苏州云帆\" --allow-duplicate")
+            let second = await opps("new", "云帆ＣＲＭ上线!", "--account", "苏州云帆", "--allow-duplicate", "--home", sam, "--json")
+            #expect(second.code == 0, "\(second.stderr)")
+
+            // A manager making the deal his rep made, once synced: refused on his laptop too.
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let managers = await opps("new", "云帆 CRM上线", "--account", "苏州云帆", "--home", max)
+            #expect(managers.code == 1 && managers.stderr.contains("\"云帆 CRM 上线\" (discovery, 苏州云帆)"), "\(managers.stderr)")
+
+            // Once lost (the manager closes both), a deal of that name at that customer may start again.
+            for deal in [id, try #require(second.json?["id"]?.string)] {
+                let lost = await opps("stage", deal, "lost", "--reason", "timing", "--home", max)
+                #expect(lost.code == 0, "\(lost.stderr)")
+            }
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let renewed = await opps("new", "云帆 CRM 上线", "--account", "苏州云帆", "--home", sam)
+            #expect(renewed.code == 0, "the closed ones do not count: \(renewed.stderr)")
         }
     }
 }

@@ -323,7 +323,15 @@ import Testing
                 let chinese = WebText(acceptLanguage: nil, override: "zh-CN")
                 let (duplicate, none) = await web.app.newDeal(name: "三期", account: "杭州云帆科技 Ltd.", amount: nil, currency: nil, close: nil, t: chinese)
                 #expect(!duplicate.ok && none == nil && duplicate.text.hasPrefix("「杭州云帆科技 Ltd.」看起来就是本机已有的客户「杭州云帆科技」"), "\(duplicate.text)")
-                let (badAmount, _) = await web.app.newDeal(name: "三期", account: "杭州云帆科技", amount: "很多", currency: nil, close: nil, t: chinese)
+                // A deal the account has open already: the one to open, and how to make another.
+                let (same, nothing) = await web.app.newDeal(name: "杭州云帆  数据平台", account: "杭州云帆科技", amount: nil, currency: nil, close: nil, t: chinese)
+                let code = try #require(same.details.first?.link?.dropFirst("/deal/".count))
+                #expect(
+                    !same.ok && nothing == nil
+                        && same.text == "杭州云帆科技 已有名称相同的进行中商机「杭州云帆 数据平台」（需求挖掘）：点下面打开它继续；要再建一个，请换一个能区分它们的名称",
+                    "\(same.text)")
+                #expect(try await web.send("/deal/\(code)").body.contains("<h1>杭州云帆 数据平台"), "the link opens it")
+                let (badAmount, _) = await web.app.newDeal(name: "四期", account: "杭州云帆科技", amount: "很多", currency: nil, close: nil, t: chinese)
                 #expect(badAmount.text == "金额：「很多」不是数字（例如 120000.00 或 12万）", "\(badAmount.text)")
                 let (nameless, _) = await web.app.newDeal(name: " ", account: "杭州云帆科技", amount: nil, currency: nil, close: nil, t: chinese)
                 #expect(nameless.text == "商机需要一个名称")

@@ -93,6 +93,9 @@ struct LeadCommand: ParsableCommand {
         @Option(help: "Where the lead came from: web, event, referral, campaign, cold_call, partner, other.")
         var source: String?
 
+        @Flag(help: "Add it even when the company has an open lead or deal here with a name that looks the same.")
+        var allowDuplicate = false
+
         @OptionGroup var home: HomeOption
 
         @Flag(help: "Print the new record, as show --json does.")
@@ -102,11 +105,13 @@ struct LeadCommand: ParsableCommand {
             let r = try home.open()
             var rng = SystemRandomNumberGenerator()
             let entity = r.workspace.entity("opportunity")!
+            let name = name.joined(separator: " ")
             var made: [(entity: String, id: RecordID)] = []
             let id: RecordID = try r.store.transaction {
                 let account = try r.findOrMake(entity: "account", text: company, using: &rng)
                 if account.made { made.append(("account", account.id)) }
-                var fields: [(String, Value)] = [("name", .text(name.joined(separator: " "))), ("account", .reference(account.id))]
+                if !account.made, !allowDuplicate { try r.refuseLikelyDuplicateDeal(named: name, at: account.id) }
+                var fields: [(String, Value)] = [("name", .text(name)), ("account", .reference(account.id))]
                 if let contact {
                     let person = try r.findOrMake(entity: "contact", text: contact, extra: [("account", .reference(account.id))], using: &rng)
                     if person.made { made.append(("contact", person.id)) }
@@ -126,5 +131,5 @@ struct LeadCommand: ParsableCommand {
 }
 
 extension LeadCommand.Add: HintsAfterError {
-    func hint(for error: ReplicaError, words: Vocabulary) -> String? { newRecordHint(for: error, words: words) }
+    func hint(for error: ReplicaError, words: Vocabulary) -> String? { newRecordHint(for: error, words: words, deal: "opps lead add", account: "--company") }
 }

@@ -9,7 +9,7 @@ struct NewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new", abstract: "Create an opportunity you own (works offline).",
         discussion:
-            "Other fields may follow the name as FIELD=VALUE, as opps set takes them; the new deal and all of them are one edit, so a refusal makes nothing.\n\nExample: opps new \"ACME rollout\" --account ACME --amount 120k --close 2027-03-31 probability=30"
+            "Other fields may follow the name as FIELD=VALUE, as opps set takes them; the new deal and all of them are one edit, so a refusal makes nothing.\n\nWhen the account already has an open deal here with a name that looks the same, none is made and opps names that one (--allow-duplicate makes a second anyway).\n\nExample: opps new \"ACME rollout\" --account ACME --amount 120k --close 2027-03-31 probability=30"
     )
 
     @Argument(help: "The opportunity's name (words typed without quotes are joined with spaces), then any FIELD=VALUE pairs.")
@@ -27,6 +27,9 @@ struct NewCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("The expected close date, YYYY-MM-DD (or 3-31, tomorrow).", valueName: "date"))
     var close: String?
+
+    @Flag(help: "Make it even when its account has an open deal here with a name that looks the same.")
+    var allowDuplicate = false
 
     @OptionGroup var home: HomeOption
 
@@ -53,7 +56,8 @@ struct NewCommand: ParsableCommand {
                 chinese: field == "name" ? "商机名称就是 字段=值 前面的词" : "客户用 --account 给出")
         }
         let fields = try assignments(r, "opportunity", joined)
-        let made = try r.newOpportunity(name: title, account: account, amount: amount, currency: currency, close: close, fields: fields, using: &rng)
+        let made = try r.newOpportunity(
+            name: title, account: account, amount: amount, currency: currency, close: close, fields: fields, allowDuplicate: allowDuplicate, using: &rng)
         try printRecord(r, made.record, json: json, short: true, words: home.words(r))
         guard !json else { return }
         // The pairs given, with the values they were read as (下月 15 日, 30万), as opps set says them.
@@ -80,8 +84,14 @@ func nameThenFields(_ words: [String], of entity: Entity? = nil) -> (name: Strin
 
 /// After a name that only part of some accounts' or contacts' names matches, or that one here
 /// likely already is: how to make a new one on purpose (`Replica.findOrCreate` made none). The
-/// commands that take such a name say it.
-func newRecordHint(for error: ReplicaError, words: Vocabulary) -> String? {
+/// commands that take such a name say it. For a deal its account already has open
+/// (`Replica.refuseLikelyDuplicateDeal`): the line that makes a second one on purpose with
+/// `command`, the one that was refused, and its account's `option`.
+func newRecordHint(for error: ReplicaError, words: Vocabulary, deal command: String = "opps new", account option: String = "--account") -> String? {
+    if case let .lookup(.likelyDuplicate, typed, candidates, _) = error, let deal = candidates.first, deal.entity == "opportunity" {
+        let new = "\(command) \"\(typed)\" \(option) \"\(deal.account ?? "ACCOUNT")\" --allow-duplicate"
+        return words.say("or make a second one on purpose: \(new)", "或者确实要再建一个：\(new)")
+    }
     guard case let .lookup(kind, typed, candidates, _) = error, kind == .partOfName || kind == .likelyDuplicate, let entity = candidates.first?.entity,
         entity == "account" || entity == "contact", candidates.allSatisfy({ $0.entity == entity })
     else { return nil }

@@ -86,7 +86,11 @@ public actor Hub {
     static let diskRefused = WireError(.unavailable, "the hub's disk refused to save its writes: the hub's operator must check the disk and restart the hub")
 
     public func handshake(_ user: HubUser, _ request: HandshakeRequest) throws -> HandshakeResponse {
-        try engine.handshake(user: user, request: request)
+        var activity = HubActivity()
+        let response = try engine.handshake(user: user, request: request, activity: &activity)
+        // The replica's binding is in a commit not yet on disk: the answer waits for a sync (`durable`).
+        if activity.syncBeforeAnswer { syncer?.committed() }
+        return response
     }
 
     /// Pushes wait here for the next group commit (sync-protocol.md §5.2: they are still

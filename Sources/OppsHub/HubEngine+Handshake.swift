@@ -8,6 +8,13 @@ extension HubEngine {
     // MARK: Handshake
 
     public func handshake(user: HubUser, request: HandshakeRequest) throws -> HandshakeResponse {
+        var activity = HubActivity()
+        return try handshake(user: user, request: request, activity: &activity)
+    }
+
+    /// The same; `activity.syncBeforeAnswer` says the answer waits for the hub's next sync
+    /// (`syncsBeside`): the handshake bound the replica or changed its protocol version.
+    public func handshake(user: HubUser, request: HandshakeRequest, activity: inout HubActivity) throws -> HandshakeResponse {
         guard let version = ProtocolVersion.negotiate(clientMin: request.minVersion, clientMax: request.maxVersion) else {
             throw WireError(.protocolVersionUnsupported, "this hub speaks protocol \(ProtocolVersion.minimum)–\(ProtocolVersion.current)")
         }
@@ -15,9 +22,13 @@ extension HubEngine {
         // The hub stamps its own writes with its id: a replica claiming it would break the
         // uniqueness of stamps (merge-semantics.md §2).
         guard replicaID != hubReplica else { throw WireError(.replicaNotYours, "this replica id is the hub's own") }
-        // Registration and last-seen are bookkeeping: a push saves the row durably with its batch.
+        // Last-seen is bookkeeping. The binding (a new replica's row, or the protocol version the
+        // hub answers it in) commits with the disk before the answer (sync-protocol.md §2.6): a
+        // replica told its version would otherwise, after a crash of the database, be answered in
+        // the one before until it happened to handshake again.
         // The head and the last batch are read with the row, in one transaction.
         // The directory and the workspace too, from the marker read with them (one round trip).
+        var syncBeforeAnswer = false
         let (head, lastBatch, user) = try store.bookkeeping {
             let opening = try store.opening(replica: replicaID)
             try refreshDirectory(marker: opening.marker)
@@ -25,10 +36,14 @@ extension HubEngine {
             var row = opening.row ?? ReplicaRow(id: replicaID, user: user.name, lastBatch: 0, ack: 0, lastSeenMilliseconds: now, pullToken: 0)
             guard row.user == user.name else { throw WireError(.replicaNotYours, "this replica belongs to another user") }
             row.lastSeenMilliseconds = now
-            row.protocolVersion = version
+            if opening.row == nil || row.protocolVersion != version {
+                row.protocolVersion = version
+                if syncsBeside { syncBeforeAnswer = true } else { try store.commitDurably() }
+            }
             try store.saveReplica(row)
             return (opening.bounds.head, row.lastBatch, user)
         }
+        if syncBeforeAnswer { activity.syncBeforeAnswer = true }
         var response = HandshakeResponse()
         response.version = version
         response.workspaceVersion = workspace.version

@@ -21,11 +21,17 @@ final class Gate: Sendable {
         var finished = 0
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+
+    /// `open`: syncs pass until `arm` (a hub's replicas are registered first: a handshake that
+    /// binds one waits for a sync too).
+    init(open: Bool = false) { state = Mutex(State(open: open)) }
 
     var begun: Int { state.withLock { $0.begun } }
     var finished: Int { state.withLock { $0.finished } }
     func open() { state.withLock { $0.open = true } }
+    /// Closed from now on, counting syncs from zero.
+    func arm() { state.withLock { $0 = State() } }
     func refuse() { state.withLock { $0.refusing = true } }
 
     /// A sync through this gate, passing on to `inner` (the real log's) once open.
@@ -115,10 +121,11 @@ func eventually(_ condition: () -> Bool) async throws {
     }
 
     @Test func aPushIsAnsweredOnlyOnceItsCommitIsOnDisk() async throws {
-        let gate = Gate()
+        let gate = Gate(open: true)
         let f = try HubFixture(syncing: { gate.wrapping($0) })
         try await f.live { c in
             var sam = try await f.replicas("sam", client: c)[0]
+            gate.arm()
             var rng = SeededGenerator(seed: 7)
             let request = try sam.batch([sam.create(using: &rng)])
             let answered = Mutex(false)
@@ -146,10 +153,11 @@ func eventually(_ condition: () -> Bool) async throws {
     /// loss must not leave the hub not knowing what a page it sent delivered (sync-protocol.md
     /// §2.6). A page that delivers nothing keeps its token and waits for no sync.
     @Test func aPageThatDeliversRecordsIsAnsweredOnlyOnceItsTokenIsOnDisk() async throws {
-        let gate = Gate()
+        let gate = Gate(open: true)
         let f = try HubFixture(syncing: { gate.wrapping($0) })
         try await f.live { c in
             var sam = try await f.replicas("sam", client: c)[0]
+            gate.arm()
             // A first pull (from nothing) is answered by a page with a token of its own.
             let request = sam.pullRequest(maxChanges: 0), token = sam.token
             let answered = Mutex(false)
@@ -179,11 +187,45 @@ func eventually(_ condition: () -> Bool) async throws {
         }
     }
 
-    @Test func aRefusalWaitsForTheSyncToo() async throws {
+    /// A handshake that binds a new replica, or changes the protocol version the hub answers it
+    /// in, is answered only once that binding is on disk (sync-protocol.md §2.6); one that
+    /// changes neither waits for no sync.
+    @Test func aHandshakeThatBindsAReplicaIsAnsweredOnlyOnceItIsOnDisk() async throws {
         let gate = Gate()
         let f = try HubFixture(syncing: { gate.wrapping($0) })
         try await f.live { c in
+            let sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            let answered = Mutex(false)
+            let first = Task {
+                let answer = try await sam.handshake(c, version: 5)
+                answered.withLock { $0 = true }
+                return answer
+            }
+            try await eventually { gate.begun == 1 }
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(!answered.withLock { $0 }, "a new replica was told it is bound before its binding was on disk")
+            gate.open()
+            #expect(try await first.value.version == 5)
+            #expect(gate.finished == 1)
+            // Again at the same version: nothing new to keep, no sync.
+            _ = try await sam.handshake(c, version: 5)
+            #expect(gate.begun == 1)
+            // At a newer version: the version it will be answered in is kept before it is told.
+            gate.arm()
+            let upgraded = Task { try await sam.handshake(c, version: ProtocolVersion.current) }
+            try await eventually { gate.begun == 1 }
+            gate.open()
+            #expect(try await upgraded.value.version == ProtocolVersion.current)
+            #expect(try SQLiteHubStore(path: f.configuration.databasePath).replica(sam.id)?.protocolVersion == ProtocolVersion.current)
+        }
+    }
+
+    @Test func aRefusalWaitsForTheSyncToo() async throws {
+        let gate = Gate(open: true)
+        let f = try HubFixture(syncing: { gate.wrapping($0) })
+        try await f.live { c in
             var replicas = try await f.replicas("sam", "tom", client: c)
+            gate.arm()
             var rng = SeededGenerator(seed: 7)
             let first = try replicas[0].batch([replicas[0].create(using: &rng)])
             let samToken = replicas[0].token
@@ -214,12 +256,13 @@ func eventually(_ condition: () -> Bool) async throws {
     }
 
     @Test func aDiskThatRefusesASyncStopsEveryAnswer() async throws {
-        let gate = Gate()
-        gate.refuse()
-        gate.open()
+        let gate = Gate(open: true)
         let f = try HubFixture(syncing: { gate.wrapping($0) })
         try await f.live { c in
             var replicas = try await f.replicas("sam", "tom", client: c)
+            gate.arm()
+            gate.refuse()
+            gate.open()
             var rng = SeededGenerator(seed: 7)
             let create = replicas[0].create(using: &rng)
             for attempt in 0..<2 {

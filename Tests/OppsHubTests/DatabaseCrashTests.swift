@@ -5,6 +5,7 @@ import OppsReplica
 import OppsSimulation
 import OppsStore
 import OppsTestSupport
+import OppsWire
 import Testing
 
 @testable import OppsHub
@@ -60,6 +61,37 @@ struct DatabaseCrashTests {
             #expect(!report.repaired)
             #expect(try hub.engine.store.known(replica: hub.sam.id)[hub.deal] != nil, "the acknowledgement was not made again")
             try await hub.dealGoesBackToTom()
+        }
+    }
+
+    /// A handshake binds a replica to its user and says the protocol version the hub will answer
+    /// it in. Both must outlive a crash: a version lost would have the hub answer the replica in
+    /// the version before (a v5 row: no names of the users) until it happened to handshake again.
+    @Test func aReplicaBoundJustBeforePostgreSQLCrashesStaysBound() async throws {
+        try await withCrashableHub { hub in
+            let user = try #require(try hub.engine.store.user(named: "sam"))
+            var rng = SystemRandomNumberGenerator()
+            let laptop = ReplicaID.random(using: &rng)
+            func handshake(_ replica: ReplicaID, version: UInt32) throws -> HandshakeResponse {
+                var h = HandshakeRequest()
+                h.minVersion = 1
+                h.maxVersion = version
+                h.replica = Data(replica.bytes)
+                return try hub.engine.handshake(user: user, request: h)
+            }
+            // sam's replica speaks protocol 5 for a while (long enough for PostgreSQL's log writer
+            // to have flushed that row whatever the hub asked), then a newer opps speaks 6, and
+            // sam's second laptop is bound — just before PostgreSQL crashes.
+            #expect(try handshake(hub.sam.id, version: 5).version == 5)
+            try await Task.sleep(for: .seconds(1))
+            var told = [UInt32]()
+            try await hub.crashing {
+                told.append(try handshake(hub.sam.id, version: ProtocolVersion.current).version)
+                told.append(try handshake(laptop, version: ProtocolVersion.current).version)
+            }
+            #expect(told == [ProtocolVersion.current, ProtocolVersion.current])
+            #expect(try hub.engine.store.replica(hub.sam.id)?.protocolVersion == ProtocolVersion.current, "the version it was told was lost")
+            #expect(try hub.engine.store.replica(laptop)?.user == "sam", "the laptop it bound was lost")
         }
     }
 

@@ -19,8 +19,12 @@ struct SyncJSON: Encodable {
     var cursor: UInt64
     var clock_skew_ms: Int64
     var flagged_checkins: Int
+    /// Deals taken off this laptop (no longer this user's to see), and the first names of them.
+    var removed: Int
+    var removed_deals: [String]
 
     init(_ r: SyncReport) {
+        (removed, removed_deals) = (r.goneCount, r.gone.map(\.name))
         (pushed, applied, conflicts, pulled, from_others, overruled) = (r.pushed, r.applied, r.conflicts, r.pulled, r.news, r.overruled)
         held_over = r.heldOver.count
         (repaired, cursor, clock_skew_ms, flagged_checkins) = (r.repaired, r.cursor, r.clockSkewMilliseconds, r.flaggedCheckins)

@@ -167,6 +167,9 @@ struct Phrases: Sendable {
     }
     /// The fields a new record was made with, each with its value (`已填 金额：300,000.00`).
     /// After a sync's lines of what others changed, five deals: the rest.
+    func moreGone(_ n: Int) -> String {
+        self("  …and \(grouped(n)) more taken off this laptop", "  …还有 \(grouped(n)) 个已从本机移除")
+    }
     func moreChanges(_ n: Int) -> String {
         self("  …and \(grouped(n)) more (opps history ID shows each)", "  …还有 \(grouped(n)) 项（opps history 编号 可看每个）")
     }

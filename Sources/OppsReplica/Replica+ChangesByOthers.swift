@@ -72,8 +72,9 @@ extension Replica {
     /// `settled`: the deals whose request another user settled in the sync, said on a line of its
     /// own (`requestsSettledByOthers`): the approval state the hub set on such a deal because of
     /// it is not said again on the deal's line, and a line with nothing else is left out.
+    /// `words`: a request made on a deal reads as what it asks (`折扣 → 25%`) in them.
     public func changesByOthers(
-        _ report: SyncReport, after position: Int64, first limit: Int, settled: Set<RecordID> = []
+        _ report: SyncReport, after position: Int64, first limit: Int, settled: Set<RecordID> = [], words: Vocabulary
     ) throws -> (
         shown: [ChangeByOthers], count: Int
     ) {
@@ -85,7 +86,10 @@ extension Replica {
         for id in report.newRecords {
             guard let record = try record(id) else { continue }
             if workspace.entity(record.entity)?.stageField == nil, case let .reference(parent) = record["opportunity"], let deal = try self.record(parent) {
-                let child = (entity: record.entity, text: record.subjectText?.canonicalText)
+                // A request by what it asks, not by its note (the hub's own, in English, when it
+                // arrives refused).
+                let text = record.entity == workspace.approvalRequests ? requested(record, words: words, chinese: words.readsChinese) : record.subjectText?.canonicalText
+                let child = (entity: record.entity, text: text)
                 // On a deal already said: on its line (a request, and the approval state it set).
                 func fold(_ c: inout ChangeByOthers) {
                     c.alsoMade.append(child)
@@ -151,4 +155,14 @@ extension Record {
     /// What a record under a deal says (a task's text, an activity's note, a team member's
     /// user): the first of them it has.
     var subjectText: Value? { ["text", "note", "user"].lazy.map { self[$0] }.first { !$0.isNull } }
+}
+
+extension ReplicaStore.Gone {
+    /// What every surface says of a deal a sync took off this laptop (`SyncReport.gone`): by its
+    /// name, as its id names nothing here any more.
+    public func sentence(chinese: Bool) -> String {
+        chinese
+            ? "\(name)：已从本机移除，你不再能看到它（负责人或团队有变化）"
+            : "\(name): taken off this laptop, no longer yours to see (its owner or team changed)"
+    }
 }

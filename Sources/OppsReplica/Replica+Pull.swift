@@ -204,6 +204,8 @@ extension Replica {
             report.news += applied.news
             report.newRecordCount += applied.newRecordCount
             report.newRecords += applied.newRecords.prefix(ReplicaStore.Applied.newRecordsKept - report.newRecords.count)
+            report.goneCount += applied.goneCount
+            report.gone += applied.gone.prefix(ReplicaStore.Applied.newRecordsKept - report.gone.count)
             // Each own write once: not those the push's answer already counted, nor twice.
             for write in applied.ownConflicts where report.lost.insert(write).inserted { report.overruled += 1 }
             report.heldOver += applied.heldOver

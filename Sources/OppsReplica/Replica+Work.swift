@@ -451,8 +451,9 @@ extension Replica {
         guard case let .reference(parent) = record["opportunity"], let deal = try self.record(parent) else {
             return Subject(title: record["name"].isNull ? words.entity(record.entity) : record["name"].canonicalText, part: "", deal: nil)
         }
-        let what =
-            record.subjectText.map { words.readsChinese ? "「\($0.canonicalText)」" : " \"\($0.canonicalText)\"" } ?? ""
+        // A request by what it asks (`折扣 → 25%`), not by its note (the hub's, in English).
+        let text = record.entity == workspace.approvalRequests ? requested(record, words: words, chinese: words.readsChinese) : record.subjectText?.canonicalText
+        let what = text.map { words.readsChinese ? "「\($0)」" : " \"\($0)\"" } ?? ""
         let part = words.entity(record.entity) + what
         return Subject(title: deal["name"].canonicalText + " · " + part, part: part, deal: deal.id)
     }

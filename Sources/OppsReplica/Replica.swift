@@ -260,6 +260,9 @@ public struct SyncReport: Sendable {
     /// Of the news, the records another user made, new here: the first 20, and how many in all.
     public var newRecords: [RecordID] = []
     public var newRecordCount = 0
+    /// The deals that left this laptop: no longer this user's to see (`ReplicaStore.Applied.gone`).
+    public var gone: [ReplicaStore.Gone] = []
+    public var goneCount = 0
     public var pages = 0
     public var repaired = false
     public var cursor: UInt64 = 0

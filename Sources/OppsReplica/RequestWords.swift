@@ -218,7 +218,7 @@ extension Replica {
                 default: chinese ? "把申请改为「\(said)」" : "made the request \(said)"
                 }
             var text = (deal ?? words.entity("opportunity")) + (chinese ? "：\(who) \(did)（\(asked)）" : ": \(who) \(did) (\(asked))")
-            if state == "rejected", case let .text(note) = request["note"], !note.isEmpty { text += (chinese ? "：" : ": ") + note }
+            if state == "rejected", let note = words.note(of: request, chinese: chinese) { text += (chinese ? "：" : ": ") + note }
             out.append((id, dealID, text))
         }
         return out

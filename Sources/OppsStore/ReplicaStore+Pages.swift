@@ -29,6 +29,16 @@ extension ReplicaStore {
         /// Conflict records new here about others' writes that lost to this user's (made at the
         /// same time, with less say; not those a rule refused): who wrote each, in the order they came.
         public var heldOver: [UserName] = []
+        /// Deals (records of an entity with stages) this laptop held that left its user's sight
+        /// (`left`: given to someone else, their team changed): the first `newRecordsKept`, with
+        /// the name they had here, and how many in all. Their ids name nothing here any more.
+        public var gone: [Gone] = []
+        public var goneCount = 0
+    }
+
+    public struct Gone: Sendable, Equatable {
+        public var id: RecordID
+        public var name: String
     }
 
     /// What the hub writes because of a sync's own writes — a request made pending, an
@@ -112,7 +122,12 @@ extension ReplicaStore {
             if let r = records[id] { set.put(r) } else if let r = try confirmed(id, workspace: workspace) { set.put(r) }
             return set
         }
+        var gone = [Gone](), goneCount = 0
         for id in page.left {
+            if held.contains(id), let old = try confirmed(id, workspace: workspace), workspace.entity(old.entity)?.stageField != nil, !old.isDeleted {
+                goneCount += 1
+                if gone.count < Applied.newRecordsKept { gone.append(Gone(id: id, name: old["name"].isNull ? "" : old["name"].canonicalText)) }
+            }
             try remove(id)
             records[id] = nil
             touched.insert(id)
@@ -237,7 +252,9 @@ extension ReplicaStore {
         try setSync(.cursor, page.cursor)
         try setSync(.pullToken, page.token)
         try setSync(.conflictCursor, page.conflictCursor)
-        return Applied(received: received, news: news, newRecords: newRecords, newRecordCount: newRecordCount, ownConflicts: ownConflicts, heldOver: heldOver)
+        return Applied(
+            received: received, news: news, newRecords: newRecords, newRecordCount: newRecordCount, ownConflicts: ownConflicts, heldOver: heldOver, gone: gone,
+            goneCount: goneCount)
     }
 
     /// The view of a record: its confirmed state with the writes still in the outbox on top.

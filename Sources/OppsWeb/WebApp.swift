@@ -335,7 +335,9 @@ public actor WebApp {
             dropCaches()
             lastError = nil
             if r.pulled > 0 || r.pushed > 0 || r.repaired { generation += 1 }
-            var changed = r.news > 0 ? try changedLines(r, after: trailEnd, t: t) : []
+            // A deal taken off this laptop is news too (it was someone else's doing).
+            let news = r.news + r.goneCount
+            var changed = news > 0 ? try changedLines(r, after: trailEnd, t: t) : []
             // A request an approver rejected: who, and why as they wrote it (as opps sync says it).
             let rejected = try replica.rejections(in: r, words: vocabulary(t), chinese: t.chinese)
             if !rejected.isEmpty {
@@ -346,9 +348,9 @@ public actor WebApp {
                 // What was sent counted in records, as opps sync says it (one request is seven writes).
                 text: t(
                     "Synced: " + (r.pushed == 0 ? "nothing to send" : "sent changes to \(counted(r.pushedRecords, "record"))") + ", "
-                        + (r.news == 0 ? "nothing new from others" : "\(r.news) update\(r.news == 1 ? "" : "s") from others"),
+                        + (news == 0 ? "nothing new from others" : "\(news) update\(news == 1 ? "" : "s") from others"),
                     "已同步：" + (r.pushed == 0 ? "没有要发送的修改" : "发送了 \(r.pushedRecords) 条记录的修改") + "，"
-                        + (r.news == 0 ? "别人没有新的修改" : "收到别人的 \(r.news) 项修改"))
+                        + (news == 0 ? "别人没有新的修改" : "收到别人的 \(news) 项修改"))
                     + (r.conflicts > 0 ? t(", \(counted(r.conflicts, "conflict"))", "，\(r.conflicts) 个冲突") : "")
                     // Own writes that held and lost later (SyncReport.overruled), as opps sync says them.
                     + (r.overruled > 0
@@ -382,7 +384,7 @@ public actor WebApp {
     func changedLines(_ report: SyncReport, after position: Int64, t: WebText) throws -> [(text: String, link: String?)] {
         let words = vocabulary(t)
         let settled = try replica.requestsSettledByOthers(after: position, words: words, chinese: t.chinese)
-        let changed = try replica.changesByOthers(report, after: position, first: 5, settled: Set(settled.compactMap(\.deal)))
+        let changed = try replica.changesByOthers(report, after: position, first: 5, settled: Set(settled.compactMap(\.deal)), words: words)
         let short = try codes()
         var lines: [(text: String, link: String?)] = try changed.shown.map { c in
             let link = replica.workspace.entity(c.entity)?.stageField != nil ? "/deal/" + short(c.record) : nil
@@ -393,6 +395,13 @@ public actor WebApp {
         }
         let more = changed.count - changed.shown.count
         if more > 0 { lines.append((t("…and \(more) more", "…还有 \(more) 项"), nil)) }
+        // Deals the sync took off this laptop: by name, with no page to open.
+        lines += report.gone.prefix(5).map { ($0.sentence(chinese: t.chinese), nil) }
+        if report.goneCount > min(report.gone.count, 5) {
+            lines.append(
+                (t("…and \(report.goneCount - min(report.gone.count, 5)) more taken off this laptop", "…还有 \(report.goneCount - min(report.gone.count, 5)) 个已从本机移除"), nil)
+            )
+        }
         // Requests that left an approver's queue without their decision: the approvals page.
         lines += settled.map { ($0.text, "/approvals") }
         return lines

@@ -881,6 +881,28 @@ import Testing
             }
         }
     }
+    /// The Sync button says, as `opps sync` does, which deal left this laptop (given to another
+    /// rep): by name, with no page to open — it has none here any more.
+    @Test func theSyncButtonSaysWhichDealLeftTheLaptop() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let (sam, max) = (f.home("sam"), f.home("max"))
+            let id = try #require(await opps("new", "云帆 扩容", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("set", id, "owner=max", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            try await Self.serving(f, user: "sam", language: "zh-CN") { web in
+                let synced = try await web.post("/sync", [:]).body
+                #expect(
+                    synced.contains("已同步：没有要发送的修改，收到别人的 1 项修改") && synced.contains("<li>云帆 扩容：已从本机移除，你不再能看到它（负责人或团队有变化）</li>"),
+                    "\(synced.prefix(1200))")
+                #expect(!synced.contains("云帆 扩容</a>") && !synced.contains("<h3>云帆 扩容"), "nowhere on the board: \(synced.prefix(1200))")
+            }
+        }
+    }
+
     /// The Sync button says what `opps sync` says of a write that held and lost later (max's
     /// next step in `conflictsOnADeal`: it held, then sam's, on the deal he owns, won).
     @Test func theSyncButtonSaysAWriteOfYoursDidNotHold() async throws {

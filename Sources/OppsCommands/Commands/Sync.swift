@@ -116,7 +116,8 @@ struct SyncCommand: AsyncParsableCommand {
             Console.out(try SyncJSON(r).jsonLine())
         } else {
             Console.out(
-                say.synced(pushed: r.pushed, records: r.pushedRecords, applied: r.applied, conflicts: r.conflicts, fromOthers: r.news, repaired: r.repaired))
+                say.synced(
+                    pushed: r.pushed, records: r.pushedRecords, applied: r.applied, conflicts: r.conflicts, fromOthers: r.news + r.goneCount, repaired: r.repaired))
             if r.flaggedCheckins > 0 { Console.out(say.clockOff(seconds: abs(r.clockSkewMilliseconds) / 1000, flagged: r.flaggedCheckins)) }
             // What others changed on the deals here, a line a deal: what a rep back from a day
             // offline wants to know first.
@@ -130,6 +131,10 @@ struct SyncCommand: AsyncParsableCommand {
                     for s in settled { Console.out(hanging("  \(short(s.record)) ", s.text)) }
                 }
             }
+            // A deal gone from this laptop (given to someone else): said by name — its id names
+            // nothing here any more — a line each, five at most.
+            for g in r.gone.prefix(5) { Console.out(hanging("  ", g.sentence(chinese: say.chinese))) }
+            if r.goneCount > min(r.gone.count, 5) { Console.out(say.moreGone(r.goneCount - min(r.gone.count, 5))) }
             if r.overruled > 0 { Console.out(say.overruled(r.overruled)) } else if r.conflicts > 0 { Console.out(say.seeConflicts) }
             // A request an approver rejected: who, and why as they wrote it, a line each (the
             // short ids read only then: they read every id here).
@@ -156,7 +161,7 @@ struct SyncCommand: AsyncParsableCommand {
 /// on a deal (`…：新任务「…」（wei）`); at most five, then how many more.
 func printChangesByOthers(_ r: Replica, _ words: Vocabulary, _ report: SyncReport, after position: Int64, settled: Set<RecordID> = []) throws {
     let say = words.say
-    let changed = try r.changesByOthers(report, after: position, first: 5, settled: settled)
+    let changed = try r.changesByOthers(report, after: position, first: 5, settled: settled, words: words)
     let short = try r.shortIDs()
     for c in changed.shown {
         let line = try c.sentence(words, chinese: say.chinese, reader: r.user, deleted: say.deletedTheRecord) { try valueText(r, words, $0, $1, $2) }

@@ -37,7 +37,7 @@ struct DataOption: ParsableArguments {
     /// The PostgreSQL URL: --store, else OPPS_HUB_STORE when no --data was given.
     var storeURL: String? {
         if let store { return store }
-        guard directory == nil, let env = ProcessInfo.processInfo.environment["OPPS_HUB_STORE"], !env.isEmpty else { return nil }
+        guard directory == nil, let env = ProcessEnvironment.current["OPPS_HUB_STORE"], !env.isEmpty else { return nil }
         return env
     }
 
@@ -157,6 +157,14 @@ public struct Init: ParsableCommand {
         } else {
             let directory = try data.requireDirectory()
             place = directory
+            // An operator who set OPPS_HUB_STORE most likely meant PostgreSQL: --data wins, said now
+            // (a SQLite hub made by mistake is found only when the second hub cannot share it).
+            if let env = ProcessEnvironment.current["OPPS_HUB_STORE"], !env.isEmpty {
+                Console.err(
+                    say(
+                        "note: OPPS_HUB_STORE is set, but --data makes a SQLite hub in \(directory); for PostgreSQL, give --store or leave out --data",
+                        "注意：已设置 OPPS_HUB_STORE，但 --data 会在 \(directory) 建立 SQLite 服务器；要用 PostgreSQL，请用 --store 或去掉 --data"))
+            }
             let fm = FileManager.default
             let path = data.configuration.databasePath
             if fm.fileExists(atPath: path) {

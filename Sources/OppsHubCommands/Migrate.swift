@@ -37,7 +37,7 @@ public struct MigrateCommand: ParsableCommand {
     }
 
     public func run() throws {
-        guard let url = to ?? ProcessInfo.processInfo.environment["OPPS_HUB_STORE"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+        guard let url = to ?? ProcessEnvironment.current["OPPS_HUB_STORE"].flatMap({ $0.isEmpty ? nil : $0 }) else {
             throw CommandFailure("give --to postgres://… (or set OPPS_HUB_STORE)", chinese: "请用 --to postgres://… 指明目标（或设置 OPPS_HUB_STORE）")
         }
         guard PostgresLocation.isURL(url) else { throw CommandFailure("OPPS_HUB_STORE must be a postgres:// URL", chinese: "OPPS_HUB_STORE 必须是 postgres:// 地址") }

@@ -119,6 +119,21 @@ import Testing
         #expect(ws.entity("opportunity")?.field(input: "tech_risk")?.name == "tech_risk")
     }
 
+    /// An operator who set OPPS_HUB_STORE and typed --data makes a SQLite hub (the flag wins, as
+    /// docs/operator.md says): told at once, in their language, not when a second hub cannot
+    /// share it. Without OPPS_HUB_STORE, nothing is said.
+    @Test func aHubMadeWithDataWhileOPPSHUBSTOREIsSetSaysItIsOnSQLite() async throws {
+        let dir = Scratch.directory("opps-store-env")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let environment = ["OPPS_HUB_STORE": "postgres://opps:x@127.0.0.1:1/opps", "LANG": "zh_CN.UTF-8"]
+        let made = await ProcessEnvironment.$pinned.withValue(environment) { await oppsHub("init", "--data", dir) }
+        #expect(made.code == 0 && FileManager.default.fileExists(atPath: dir + "/hub.sqlite"), "\(made.stderr)")
+        #expect(made.stderr == "注意：已设置 OPPS_HUB_STORE，但 --data 会在 \(dir) 建立 SQLite 服务器；要用 PostgreSQL，请用 --store 或去掉 --data\n", "\(made.stderr)")
+        let other = dir + "/plain"
+        let plain = await ProcessEnvironment.$pinned.withValue(["LANG": "C"]) { await oppsHub("init", "--data", other) }
+        #expect(plain.code == 0 && plain.stderr.isEmpty, "\(plain.stderr)")
+    }
+
     /// `opps team add` takes the role by label, and without one the role the user has on other
     /// deals' teams here; with neither it says what to type.
     @Test func aTeamRoleIsTypedByLabelOrKnownFromOtherTeams() async throws {

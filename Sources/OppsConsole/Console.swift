@@ -75,7 +75,7 @@ public enum Console {
             var size = winsize()
             if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
         }
-        if let c = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), c > 20 { return c }
+        if let c = ProcessEnvironment.current["COLUMNS"].flatMap(Int.init), c > 20 { return c }
         return 80
     }
 }

@@ -127,7 +127,15 @@ public struct ChinesePages<Root: ParsableCommand>: Sendable {
         guard !path.isEmpty, let argument = command?.arguments?.first(where: wanted) else { return nil }
         let key = path.joined(separator: " ")
         let label = option.map { "--\($0) <\(name)>" } ?? "<\(name)>"
-        let said = chinese ? sentence(key, argument.key) : argument.abstract.map { text in text.first.map { String($0).lowercased() + text.dropFirst() } ?? text }
+        // The help's sentence continues this line: its first letter lowercased, unless it starts
+        // a word in capitals (`FIELD=VALUE pairs`, not `fIELD=VALUE`).
+        let said =
+            chinese
+            ? sentence(key, argument.key)
+            : argument.abstract.map { text in
+                guard let first = text.first, !(text.dropFirst().first?.isUppercase ?? false) else { return text }
+                return String(first).lowercased() + text.dropFirst()
+            }
         guard var said else { return nil }
         if said.hasSuffix(".") || said.hasSuffix("。") { said.removeLast() }
         // The command's example (its page's last paragraph says it), else its group's.

@@ -503,6 +503,9 @@ import Testing
             let needsID =
                 "opps: opps show needs <id>: the record: its short id as opps list prints it (4+ characters do), a full id, its name, or a part of it only one name holds; example: opps show 7dka36sd (or opps show \"ACME rollout\")\n"
             #expect(english.code == 64 && english.stderr == needsID, "\(english.stderr)")
+            // A help sentence that starts with a word in capitals keeps it (it read `fIELD=VALUE`).
+            let pairs = await opps(["set", "7dka36sd"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"])
+            #expect(pairs.code == 64 && pairs.stderr.hasPrefix("opps: opps set needs <field=value>: FIELD=VALUE pairs; "), "\(pairs.stderr)")
             // The failed command line's own --locale and --home name its reader.
             #expect(await opps(["show", "--locale", "en"], environment: zh).stderr == needsID)
             #expect(await opps(["show", "--home", f.home("sam")], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stderr.hasPrefix("opps: opps show 缺少参数"))

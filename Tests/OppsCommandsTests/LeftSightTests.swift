@@ -17,7 +17,9 @@ import Testing
                 others.append(try #require(await opps("new", name, "--account", "ACME", "--home", sam, "--json").json?["id"]?.string))
             }
             // sam asks for a discount above his threshold on the first: the deal is locked.
-            #expect(await opps("set", given, "discount=18", "--home", sam).code == 0)
+            let asked = await opps("set", given, "discount=18", "--home", sam)
+            #expect(asked.code == 0)
+            let requestCode = String(asked.stdout.dropFirst("requested approval ".count).prefix(8))
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
             func giveToTom(_ ids: [String]) async {
@@ -46,6 +48,15 @@ import Testing
             // tom, the new owner, reads the deal with sam's request on it, by what it asks.
             let handed = await opps("sync", "--home", tom, "--locale", "zh-CN")
             #expect(handed.stdout.contains(" Given away：新审批「折扣 → 18%」（sam）\n"), "\(handed.stdout)")
+            // Locked for tom by sam's request: whose it is and who decides it (tom has no queue
+            // where it shows, and cannot withdraw it).
+            let locked = await opps(["set", given, "discount=5", "--home", tom], environment: ["LANG": "C", "COLUMNS": "200"])
+            #expect(
+                locked.code == 3
+                    && locked.stderr.hasSuffix("\nit waits for sam's request \(requestCode) (discount → 18%), which a manager decides: change it once that is decided\n"),
+                "\(locked.stderr)")
+            let lockedZH = await opps(["set", given, "折扣=5", "--home", tom, "--locale", "zh-CN"], environment: ["COLUMNS": "200"])
+            #expect(lockedZH.stderr.hasSuffix("\n它在等 sam 的审批 \(requestCode)（折扣 → 18%），由销售管理者审批：有结果后再改\n"), "\(lockedZH.stderr)")
             // max approves it anyway: sam may no longer change that deal's discount, so the hub
             // refuses it in its own words, which tom reads in his.
             let request = try #require(await opps("approvals", "--home", max, "--json").json?.array?.first?["id"]?.string)

@@ -108,15 +108,10 @@ extension SetCommand: HintsAfterError {
                     "it waits for your request \(short(waiting.id)) (\(asked)): change it once that is decided, or take the request back: opps withdraw \(short(waiting.id))",
                     "它在等你的审批 \(short(waiting.id))（\(asked)）：有结果后再改，或撤回申请：opps withdraw \(short(waiting.id))")
             }
-            // Whose request, and who decides it: the reader when they may (a manager), else said
-            // by role — a rep the deal was given to has no queue where it shows.
+            // Whose request, and who decides it (an approver is not locked out): a rep the deal was
+            // given to has no queue where it shows.
             let code = short(waiting.id)
             let who = waiting.creator == r.user ? words.say("your", "你的") : words.say("\(waiting.creator)'s", " \(waiting.creator) 的")
-            if let approvals = r.workspace.approvals, approvals.approvers.contains(r.role) {
-                return words.say(
-                    "it waits for \(who) request \(code) (\(asked)), yours to decide: opps approve \(code), or opps reject \(code) --note REASON",
-                    "它在等\(who)审批 \(code)（\(asked)），由你审批：opps approve \(code)，或 opps reject \(code) --note 原因")
-            }
             let deciders = (r.workspace.approvals?.approvers ?? []).sorted().map { words.role($0) }.joined(separator: words.say(" or ", "或"))
             return words.say(
                 "it waits for \(who) request \(code) (\(asked)), which \(deciders.isEmpty ? "an approver" : "a " + deciders) decides: change it once that is decided",

@@ -54,16 +54,17 @@ extension Replica {
     }
 
     /// Refuses a new deal (or lead) of `account` named `name` when the account has an open deal
-    /// here whose name is likely the same (`Duplicates.key`), naming the oldest such:
+    /// here whose name is likely the same (`Duplicates.key`), naming the first such by id:
     /// `.lookup(.likelyDuplicate)` (`newOpportunity`, `opps lead add`).
     public func refuseLikelyDuplicateDeal(named name: String, at account: RecordID) throws {
         let key = Duplicates.key(name)
         guard !key.isEmpty else { return }
         let open = workspace.stages.filter { !$0.closed }.map(\.name)
-        let same = try open.flatMap { try store.list(entity: "opportunity", stage: $0, workspace: workspace) }
-            .filter { $0["account"] == .reference(account) && !$0.isDeleted && Duplicates.key($0["name"].canonicalText) == key }
-        guard let oldest = same.min(by: { $0.created.stamp < $1.created.stamp }) else { return }
-        throw try lookup(.likelyDuplicate, typed: name, [oldest.id])
+        let same = try store.first(entity: "opportunity", stages: open, workspace: workspace) {
+            $0["account"] == .reference(account) && !$0.isDeleted && Duplicates.key($0["name"].canonicalText) == key
+        }
+        guard let same else { return }
+        throw try lookup(.likelyDuplicate, typed: name, [same.id])
     }
 
     /// An account or contact given as an id, a short id or an exact name, or a name for a new

@@ -146,7 +146,7 @@ public final class Database {
         }
     }
 
-    private func column(_ s: OpaquePointer, _ i: Int32) -> SQLValue {
+    static func column(_ s: OpaquePointer, _ i: Int32) -> SQLValue {
         switch sqlite3_column_type(s, i) {
         case SQLITE_INTEGER: return .integer(sqlite3_column_int64(s, i))
         case SQLITE_FLOAT: return .real(sqlite3_column_double(s, i))
@@ -178,7 +178,7 @@ public final class Database {
             let rc = sqlite3_step(s)
             if rc == SQLITE_DONE { return rows }
             guard rc == SQLITE_ROW else { throw error(rc, "step") }
-            rows.append((0..<n).map { column(s, $0) })
+            rows.append((0..<n).map { Self.column(s, $0) })
         }
     }
 

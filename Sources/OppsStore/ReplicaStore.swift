@@ -488,6 +488,25 @@ public final class ReplicaStore {
         return try database.query(sql, args).compactMap { try viewRecord($0, workspace: workspace) }
     }
 
+    /// The first live record of `entity` at one of `stages`, in id order (the oldest first, for
+    /// ids made by time), for which `match` holds — read one row at a time, so memory stays flat
+    /// however many a laptop holds (`list` decodes them all at once: 880 MB for 100,000 deals).
+    public func first(entity: String, stages: [String], workspace: Workspace, where match: (Record) -> Bool) throws -> Record? {
+        guard !stages.isEmpty else { return nil }
+        struct Found: Error { let record: Record }
+        let sql =
+            "SELECT id, entity, created, view, view_deleted, confirmed FROM records WHERE entity = ? AND view_deleted IS NULL AND stage IN ("
+            + Array(repeating: "?", count: stages.count).joined(separator: ", ") + ") ORDER BY id"
+        do {
+            try database.scan(sql, [.text(entity)] + stages.map { .text($0) }) { row in
+                if let r = try viewRecord((0..<6).map { row.value($0) }, workspace: workspace), match(r) { throw Found(record: r) }
+            }
+        } catch let found as Found {
+            return found.record
+        }
+        return nil
+    }
+
     /// Every confirmed record (for the checkpoint checksum).
     public func allConfirmed(workspace: Workspace) throws -> [Record] {
         try database.query("SELECT id, entity, created, confirmed, deleted FROM records WHERE confirmed IS NOT NULL").compactMap {

@@ -78,6 +78,14 @@ public struct SQLRow {
         }
     }
 
+    /// Any column, copied out as a value.
+    public func value(_ i: Int) -> SQLValue {
+        switch source {
+        case let .values(v): return v[i]
+        case let .statement(s): return Database.column(s, Int32(i))
+        }
+    }
+
     /// A 16-byte blob as an id (`UUID128(bytes:)`), read in place.
     public func id(_ i: Int) -> UUID128? {
         switch source {

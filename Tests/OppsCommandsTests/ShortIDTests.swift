@@ -97,4 +97,29 @@ import Testing
             #expect(json.json?.array?.allSatisfy { ($0["id"]?.string).flatMap(UUID128.init(parsing:)) != nil } == true)
         }
     }
+
+    /// A name that happens to begin another record's short id names the record asked for: an
+    /// account called as a deal's short id begins (`Acme` on a laptop of 100,000 deals, one of
+    /// whose ids began ACME) is that account to `opps account show`; a whole short id is still
+    /// its record whatever it is.
+    @Test func aNameThatBeginsAnotherRecordsShortIDNamesTheRecordAskedFor() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let sam = f.home("sam")
+            let deal = await opps("new", "Prefix pilot", "--account", "Globex", "--home", sam)
+            let code = String(deal.stdout.prefix(ShortID.length))
+            let prefix = String(code.prefix(4))
+            #expect(await opps("account", "new", prefix.uppercased(), "--home", sam).code == 0)
+            let shown = await opps("account", "show", prefix, "--home", sam, "--locale", "en")
+            #expect(
+                shown.code == 0 && shown.stdout.hasPrefix("account ") && shown.stdout.contains("  name             \(prefix.uppercased())"),
+                "\(shown.stdout) \(shown.stderr)")
+            // The whole short id is the deal, for the caller to say what it is not.
+            let whole = await opps("account", "show", code, "--home", sam, "--locale", "en")
+            #expect(whole.code == 1 && whole.stderr == "opps: \(code) is not an account\n", "\(whole.stderr)")
+            // Where deals are meant too, the prefix is still the deal's.
+            #expect(await opps("show", prefix, "--home", sam, "--json").json?["fields"]?["name"]?.string == "Prefix pilot")
+        }
+    }
 }

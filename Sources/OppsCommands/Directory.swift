@@ -16,7 +16,10 @@ func directory(_ r: Replica, _ entity: String, search: String?) throws -> [Recor
 
 /// The deals on this laptop that name `id` in `field`.
 func deals(_ r: Replica, referencing id: RecordID, in field: String) throws -> [Record] {
-    try r.store.list(entity: "opportunity", workspace: r.workspace).filter { $0[field] == .reference(id) }
+    // One deal at a time: only those kept are held (a laptop may hold 100,000 deals).
+    var out = [Record]()
+    try r.store.forEach(entity: "opportunity", newestFirst: true, workspace: r.workspace) { if $0[field] == .reference(id) { out.append($0) } }
+    return out
 }
 
 /// A record's name, or its short id when it has none.

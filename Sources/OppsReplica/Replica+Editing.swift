@@ -42,8 +42,9 @@ extension Replica {
         // them, and the space a colleague put in is not something a rep remembers).
         let bare = folded.filter { $0 != " " }
         var named = [RecordID](), containing = [RecordID](), spacedAlike = [RecordID]()
+        // One record at a time: a manager's laptop may hold 100,000 deals.
         for entity in entities where workspace.entity(entity)?.field("name") != nil {
-            for r in try store.list(entity: entity, workspace: workspace) {
+            try store.forEach(entity: entity, newestFirst: true, workspace: workspace) { r in
                 let name = r["name"].canonicalText.lookupFolded
                 if name == folded {
                     named.append(r.id)
@@ -70,7 +71,10 @@ extension Replica {
         // The exact name of a record of another entity (`opps account show 李伟`, a contact): taken,
         // for the caller's "is not an account", which says more than "no such record".
         let others = ["opportunity", "account", "contact"].filter { !entities.contains($0) && workspace.entity($0)?.field("name") != nil }
-        let elsewhere = try others.flatMap { try store.list(entity: $0, workspace: workspace).filter { $0["name"].canonicalText.lookupFolded == folded }.map(\.id) }
+        var elsewhere = [RecordID]()
+        for entity in others {
+            try store.forEach(entity: entity, newestFirst: true, workspace: workspace) { if $0["name"].canonicalText.lookupFolded == folded { elsewhere.append($0.id) } }
+        }
         if elsewhere.count == 1 { return elsewhere[0] }
         // Part of a name (`opps set 东方物流 …` for "东方物流 CRM 上线"): never taken as the record
         // an edit lands on (it must not land on a guess), but the records it could mean are

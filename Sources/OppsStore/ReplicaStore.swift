@@ -488,19 +488,28 @@ public final class ReplicaStore {
         return try database.query(sql, args).compactMap { try viewRecord($0, workspace: workspace) }
     }
 
-    /// The first live record of `entity` at one of `stages`, in id order (the oldest first, for
-    /// ids made by time), for which `match` holds — read one row at a time, so memory stays flat
-    /// however many a laptop holds (`list` decodes them all at once: 880 MB for 100,000 deals).
-    public func first(entity: String, stages: [String], workspace: Workspace, where match: (Record) -> Bool) throws -> Record? {
-        guard !stages.isEmpty else { return nil }
+    /// Each live record of `entity` (at one of `stages`, when given), in id order (the oldest
+    /// first, for ids made by time; `newestFirst` as `list` orders them), read one row at a time:
+    /// memory stays flat however many a laptop holds (`list` decodes them all at once: 880 MB for
+    /// 100,000 deals).
+    public func forEach(entity: String, stages: [String]? = nil, newestFirst: Bool = false, workspace: Workspace, _ body: (Record) throws -> Void) throws {
+        var sql = "SELECT id, entity, created, view, view_deleted, confirmed FROM records WHERE entity = ? AND view_deleted IS NULL"
+        var args: [SQLValue] = [.text(entity)]
+        if let stages {
+            guard !stages.isEmpty else { return }
+            sql += " AND stage IN (" + Array(repeating: "?", count: stages.count).joined(separator: ", ") + ")"
+            args += stages.map { .text($0) }
+        }
+        try database.scan(sql + (newestFirst ? " ORDER BY id DESC" : " ORDER BY id"), args) { row in
+            if let r = try viewRecord((0..<6).map { row.value($0) }, workspace: workspace) { try body(r) }
+        }
+    }
+
+    /// The first of them (`forEach`) for which `match` holds; the rest are not read.
+    public func first(entity: String, stages: [String]? = nil, workspace: Workspace, where match: (Record) -> Bool) throws -> Record? {
         struct Found: Error { let record: Record }
-        let sql =
-            "SELECT id, entity, created, view, view_deleted, confirmed FROM records WHERE entity = ? AND view_deleted IS NULL AND stage IN ("
-            + Array(repeating: "?", count: stages.count).joined(separator: ", ") + ") ORDER BY id"
         do {
-            try database.scan(sql, [.text(entity)] + stages.map { .text($0) }) { row in
-                if let r = try viewRecord((0..<6).map { row.value($0) }, workspace: workspace), match(r) { throw Found(record: r) }
-            }
+            try forEach(entity: entity, stages: stages, workspace: workspace) { if match($0) { throw Found(record: $0) } }
         } catch let found as Found {
             return found.record
         }

@@ -45,11 +45,13 @@ struct AccountListCommand: ParsableCommand {
             Console.out(search.map(words.say.noAccountMatches) ?? words.say.noAccountsYet); return
         }
         let short = try r.shortIDs()
-        let all = try r.store.list(entity: "opportunity", workspace: r.workspace)
+        // Each account's deals, counted in one pass over the deals, one at a time.
+        var counts = [RecordID: Int]()
+        try r.store.forEach(entity: "opportunity", workspace: r.workspace) { if case let .reference(a) = $0["account"] { counts[a, default: 0] += 1 } }
         let h = { (field: String) in words.header("account", field) }
         Console.out("\("ID".padding(ShortID.length))  \(fit(h("name"), 30))  \(fit(h("industry"), 16))  \(fit(h("territory"), 10))  \(words.say("DEALS", "商机"))")
         for a in accounts {
-            let count = all.filter { $0["account"] == .reference(a.id) }.count
+            let count = counts[a.id] ?? 0
             Console.out(
                 "\(short(a.id).padding(ShortID.length))  \(fit(a["name"].canonicalText, 30))  \(fit(a["industry"].isNull ? "" : a["industry"].canonicalText, 16))  \(fit(a["territory"].isNull ? "" : a["territory"].canonicalText, 10))  \(count)"
             )

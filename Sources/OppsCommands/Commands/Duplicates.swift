@@ -36,11 +36,18 @@ struct DuplicatesCommand<Kind: DirectoryKind>: ParsableCommand {
         let label = say.chinese ? words.entity(Kind.entity) : Kind.entity
         if groups.isEmpty { Console.out(say.noDuplicates(label)); return }
         let short = try r.shortIDs()
-        let referencing = try r.store.list(entity: "opportunity", workspace: r.workspace)
+        // The deals naming each record of a group, counted in one pass, one deal at a time.
+        let grouped = Set(groups.flatMap { $0.map(\.id) })
+        var counts = [RecordID: Int]()
+        try r.store.forEach(entity: "opportunity", workspace: r.workspace) { deal in
+            for id in Set(deal.fields.values.compactMap { if case let .reference(id) = $0.value, grouped.contains(id) { id } else { nil } }) {
+                counts[id, default: 0] += 1
+            }
+        }
         for (i, group) in groups.enumerated() {
             Console.out(say.duplicateGroup(i + 1, count: group.count, label))
             for rec in group {
-                let deals = referencing.filter { $0.fields.values.contains { $0.value == .reference(rec.id) } }.count
+                let deals = counts[rec.id] ?? 0
                 Console.out("   \(short(rec.id))  \(fit(rec["name"].canonicalText, 28))  " + say.byWithDeals(rec.creator, deals: deals))
             }
             Console.out("   \(say.merge): opps \(Kind.entity) merge \(short(group[0].id)) \(group.dropFirst().map { short($0.id) }.joined(separator: " "))")

@@ -74,7 +74,7 @@ extension SetCommand: HintsAfterError {
         if case let .unknownField(entity, typed, _) = error, entity != "opportunity",
             words.workspace.entity("opportunity")?.field(input: typed) != nil,
             let r = try? home.open(), let recordID = try? r.resolveID(id), let record = try? r.record(recordID),
-            let deals = try? r.store.list(entity: "opportunity", workspace: r.workspace).filter({ $0[entity] == .reference(record.id) }),
+            let deals = try? deals(r, referencing: record.id, in: entity),
             !deals.isEmpty, let short = try? r.shortIDs()
         {
             let noun = words.entity(entity)

@@ -84,18 +84,20 @@ struct ListCommand: ParsableCommand {
         let search = try searchedText(text, self.search, home)
         let stage = try self.stage.map { try stageNamed($0, r, words) }
         if let owner { try r.requireUser(owner, entity: "opportunity", field: "owner") }
-        var records = try r.store.list(entity: "opportunity", stage: stage, owner: mine ? r.user : owner, workspace: r.workspace)
+        // Each filter as a test of one deal; deals are read one at a time and only those that
+        // pass are kept (a manager's laptop may hold 100,000: all at once was 880 MB).
+        var tests = [(Record) -> Bool]()
         if let account {
             let id = try r.resolveID(account, among: ["account"], reading: true)
             guard try r.record(id)?.entity == "account" else { throw ReplicaError.invalid("\(account) is not an account", chinese: "\(account) 不是客户") }
-            records = records.filter { $0["account"] == .reference(id) }
+            tests.append { $0["account"] == .reference(id) }
         }
         if let search {
             // Compared as a search compares names (`searchFolded`: any case, no spaces).
             let needle = search.searchFolded
             var accountNames = [RecordID: String]()
             for a in try r.store.list(entity: "account", workspace: r.workspace) { accountNames[a.id] = a["name"].canonicalText.searchFolded }
-            records = records.filter { d in
+            tests.append { d in
                 if d["name"].canonicalText.searchFolded.contains(needle) { return true }
                 if case let .reference(a) = d["account"], accountNames[a]?.contains(needle) == true { return true }
                 return false
@@ -103,17 +105,23 @@ struct ListCommand: ParsableCommand {
         }
         let from = closingFrom.flatMap(typedDate), to = closingTo.flatMap(typedDate)
         if from != nil || to != nil {
-            records = records.filter { d in
+            tests.append { d in
                 guard case let .date(c) = d["close_date"] else { return false }
                 return (from.map { c >= $0 } ?? true) && (to.map { c <= $0 } ?? true)
             }
         }
         let low = amountMin.flatMap(ExactDecimal.typed), high = amountMax.flatMap(ExactDecimal.typed)
         if low != nil || high != nil {
-            records = records.filter { d in
+            tests.append { d in
                 guard case let .decimal(a) = d["amount"] else { return false }
                 return (low.map { a >= $0 } ?? true) && (high.map { a <= $0 } ?? true)
             }
+        }
+        let ownedBy = mine ? r.user : owner
+        if let ownedBy { tests.append { $0.owner == ownedBy } }
+        var records = [Record]()
+        try r.store.forEach(entity: "opportunity", stages: stage.map { [$0] }, newestFirst: true, workspace: r.workspace) { d in
+            if tests.allSatisfy({ $0(d) }) { records.append(d) }
         }
         if stale {
             let activities = try r.store.list(entity: "activity", workspace: r.workspace)

@@ -105,7 +105,10 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
             case .sameCode: "\(typed) matches \(count) records (\(RecordCandidate.list(candidates, count))): give more characters"
             case .sameIDPrefix: "\(typed) matches \(count) records (\(RecordCandidate.list(candidates, count))): use the id"
             case .likelyDuplicate where candidates.first?.entity == "opportunity":
-                "\"\(typed)\" looks like an open opportunity already here, \(RecordCandidate.list(candidates, count).replacingOccurrences(of: " opportunity ", with: " ")): to work on it, give \(candidates.first?.code ?? "its id")"
+                "\"\(typed)\" looks like an open opportunity already here, \(candidates[0].code) \"\(candidates[0].name ?? "")\""
+                    + ([candidates[0].stage, candidates[0].account].compactMap { $0 }.isEmpty
+                        ? "" : " (\([candidates[0].stage, candidates[0].account].compactMap { $0 }.joined(separator: ", ")))")
+                    + ": to work on it, give \(candidates[0].code)"
             case .likelyDuplicate:
                 "\"\(typed)\" looks like the \(candidates.first?.entity ?? "record") \"\(candidates.first?.name ?? "")\" (\(candidates.first?.code ?? "")) already here: give \(candidates.first?.code ?? "its id") to use it"
             }

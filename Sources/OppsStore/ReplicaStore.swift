@@ -491,7 +491,7 @@ public final class ReplicaStore {
     /// Each live record of `entity` (at one of `stages`, when given), in id order (the oldest
     /// first, for ids made by time; `newestFirst` as `list` orders them), read one row at a time:
     /// memory stays flat however many a laptop holds (`list` decodes them all at once: 880 MB for
-    /// 100,000 deals).
+    /// 100,000 deals). `body` must not use the store: the statement is still stepping.
     public func forEach(entity: String, stages: [String]? = nil, newestFirst: Bool = false, workspace: Workspace, _ body: (Record) throws -> Void) throws {
         var sql = "SELECT id, entity, created, view, view_deleted, confirmed FROM records WHERE entity = ? AND view_deleted IS NULL"
         var args: [SQLValue] = [.text(entity)]

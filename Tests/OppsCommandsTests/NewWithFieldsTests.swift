@@ -130,6 +130,13 @@ import Testing
             // The id it names is one opps takes.
             #expect(await opps("show", code, "--home", sam, "--json").json?["id"]?.string == id)
 
+            // A name holding the word "opportunity" reads whole in the refusal.
+            let big = String(try #require(await opps("new", "A big opportunity here", "--account", "苏州云帆", "--home", sam).stdout.prefix(8)))
+            let bigAgain = await opps("new", "a big opportunity here", "--account", "苏州云帆", "--home", sam, "--locale", "en")
+            #expect(
+                bigAgain.stderr.hasPrefix(
+                    "opps: \"a big opportunity here\" looks like an open opportunity already here, \(big) \"A big opportunity here\" (discovery, 苏州云帆): "),
+                "\(bigAgain.stderr)")
             // Another account's deal of that name is another deal.
             #expect(await opps("new", "云帆 CRM 上线", "--account", "杭州云帆", "--home", sam).code == 0)
             // The line it prints, typed back: a second one on purpose.

@@ -184,7 +184,13 @@ public struct WebServer: Sendable {
             let t = self.text(request)
             _ = try await self.form(request)
             let m = await self.app.sync(t: t)
-            return Self.redirect(Self.back(request) + "?m=" + (await self.app.say(m)))
+            // Back where the button was, unless that was the page of a deal the sync took off this
+            // laptop (given to someone else): the board, where the message says so.
+            var back = Self.back(request)
+            if back.hasPrefix("/deal/"), let code = back.dropFirst("/deal/".count).split(separator: "?").first, (try? await self.app.resolve(String(code))) == nil {
+                back = "/"
+            }
+            return Self.redirect(back + (back.contains("?") ? "&" : "?") + "m=" + (await self.app.say(m)))
         }
         return router
     }

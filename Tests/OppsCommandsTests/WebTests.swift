@@ -893,8 +893,12 @@ import Testing
             #expect(await opps("sync", "--home", max).code == 0)
             #expect(await opps("set", id, "owner=max", "--home", max).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
+            let code = ShortID.shown(try #require(RecordID(parsing: id)))
             try await Self.serving(f, user: "sam", language: "zh-CN") { web in
-                let synced = try await web.post("/sync", [:]).body
+                // Synced from the deal's own page: the board, where the message says why.
+                let answer = try await web.post("/sync", [:], from: "/deal/\(code)")
+                let synced = answer.body
+                #expect(answer.status == 200 && synced.contains("<title>商机看板 · OppSync</title>"), "\(answer.status) \(synced.prefix(600))")
                 #expect(
                     synced.contains("已同步：没有要发送的修改，收到别人的 1 项修改") && synced.contains("<li>云帆 扩容：已从本机移除，你不再能看到它（负责人或团队有变化）</li>"),
                     "\(synced.prefix(1200))")

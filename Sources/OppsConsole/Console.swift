@@ -75,7 +75,7 @@ public enum Console {
             var size = winsize()
             if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
         }
-        if let c = ProcessEnvironment.current["COLUMNS"].flatMap(Int.init), c > 20 { return c }
+        if let c = ProcessEnvironment.value("COLUMNS").flatMap(Int.init), c > 20 { return c }
         return 80
     }
 }
@@ -94,8 +94,8 @@ public extension String {
     /// deal's name reverse the rest of its row — an amount of 1000 read as 0001.
     var terminalSafe: String {
         // Most text holds none: looked for byte by byte first (C1 controls start with 0xC2, the
-        // bidirectional controls with 0xE2).
-        guard utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) else { return self }
+        // bidirectional controls with 0xE2; a line break or tab is kept, so it does not count).
+        guard utf8.contains(where: { ($0 < 0x20 && $0 != 0x0A && $0 != 0x09) || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) else { return self }
         let scalars = Array(unicodeScalars)
         var out = String.UnicodeScalarView()
         var changed = false
@@ -196,6 +196,11 @@ public enum CommandSuggestion {
 public enum ProcessEnvironment {
     @TaskLocal public static var pinned: [String: String]?
     public static var current: [String: String] { pinned ?? ProcessInfo.processInfo.environment }
+    /// One variable (without copying the whole environment: `Console.width` asks for every line).
+    public static func value(_ name: String) -> String? {
+        if let pinned { return pinned[name] }
+        return getenv(name).map { String(cString: $0) }
+    }
 }
 
 /// Exit codes both executables share.

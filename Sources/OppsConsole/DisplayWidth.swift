@@ -34,6 +34,9 @@ public extension Character {
     /// 2 for wide and fullwidth, 0 for a lone combining mark, a line break or a tab, else 1 (any
     /// other control character is shown as its one-column stand-in: `String.terminalSafe`).
     var displayWidth: Int {
+        // ASCII without asking Unicode's tables (most of what is printed; a report of 100,000
+        // lines spent a fifth of its time there): a line break or tab 0, anything else 1.
+        if let ascii = asciiValue { return ascii == 0x0A || ascii == 0x09 ? 0 : 1 }
         guard let first = unicodeScalars.first else { return 0 }
         if first.properties.generalCategory == .nonspacingMark || self == "\n" || self == "\t" || self == "\r\n" { return 0 }
         return unicodeScalars.contains { Self.isWide($0.value) } ? 2 : 1
@@ -125,15 +128,21 @@ public extension String {
             }
         }
         finish()
+        // Each unit's width once, and the line's as it grows (a long report printed 100,000
+        // lines; measuring the line again for every unit made each line's cost its length squared).
+        let widths = units.map { $0.text.displayWidth }
         var lines: [String] = []
-        var line: [(text: String, spaced: Bool)] = []
+        var line: [(text: String, spaced: Bool)] = [], lineWidths: [Int] = [], lineWidth = 0
         func joined(_ units: some Collection<(text: String, spaced: Bool)>) -> String {
             units.enumerated().map { i, u in (i > 0 && u.spaced ? " " : "") + u.text }.joined()
         }
-        for unit in units {
+        /// The width of the line's units from `start` on, as `joined` writes them.
+        func measure(from start: Int) -> Int {
+            (start..<line.count).reduce(0) { $0 + lineWidths[$1] + ($1 > start && line[$1].spaced ? 1 : 0) }
+        }
+        for (unit, unitWidth) in zip(units, widths) {
             let gap = unit.spaced && !line.isEmpty ? 1 : 0
-            let current = joined(line)
-            if !line.isEmpty, current.displayWidth + gap + unit.text.displayWidth > width {
+            if !line.isEmpty, lineWidth + gap + unitWidth > width {
                 // A break between two Chinese characters may fall inside a word (`，执` / `行人`):
                 // one at a clause's end or a space within the line's last few columns reads
                 // better, the few characters after it going down with the unit that did not fit.
@@ -143,17 +152,21 @@ public extension String {
                     ? nil
                     : line.indices.dropFirst().last { i in
                         (line[i].spaced || line[i - 1].text.last.map(clauseEnd.contains) == true)
-                            && joined(line[i...]).displayWidth <= Self.carried && i > line.count / 2
+                            && measure(from: i) <= Self.carried && i > line.count / 2
                     }
-                if let cut, joined(line[cut...]).displayWidth + gap + unit.text.displayWidth <= width {
+                if let cut, measure(from: cut) + gap + unitWidth <= width {
                     lines.append(joined(line[..<cut]))
                     line = Array(line[cut...]) + [unit]
+                    lineWidths = Array(lineWidths[cut...]) + [unitWidth]
+                    lineWidth = measure(from: 0)
                 } else {
-                    lines.append(current)
-                    line = [unit]
+                    lines.append(joined(line))
+                    (line, lineWidths, lineWidth) = ([unit], [unitWidth], unitWidth)
                 }
             } else {
                 line.append(unit)
+                lineWidths.append(unitWidth)
+                lineWidth += gap + unitWidth
             }
         }
         lines.append(joined(line))

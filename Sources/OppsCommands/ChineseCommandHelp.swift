@@ -242,6 +242,7 @@ enum ChineseCommandHelp {
         "new currency": "币种代码（CNY、USD、EUR、JPY、HKD、GBP）",
         "new close": "预计成交日期，YYYY-MM-DD（或 3-31、明天）",
         "new json": "以 JSON 输出新记录（同 show --json）",
+        "today all": "列出每一项（每个列表默认只列前 25 项，并说还有多少）",
         "new allow-duplicate": "即使这个客户在本机已有名称看起来相同的进行中商机也新建",
         "lead add name": "线索名称（不加引号的几个词用空格连起来）",
         "lead add company": "公司（已有客户的 id 或名称，或新公司）",

@@ -2,6 +2,8 @@ import Foundation
 import OppsCore
 import Testing
 
+@testable import OppsCommands
+
 /// A manager's `opps today` (and the web app's Today): their team's deals whose next step is
 /// overdue or that went stale, by owner, and how many requests wait for their decision. A rep's
 /// day is their own.
@@ -65,6 +67,34 @@ import Testing
             #expect(rep["team"]?.array?.isEmpty == true && rep["awaiting_decision"]?.int == 0)
             #expect(rep["overdue"]?.array?.contains { $0["deal"]?.string == late } == true)
             #expect(rep["overdue"]?.array?.contains { $0["deal"]?.string == quiet } == true)
+        }
+    }
+
+    /// A long day is shown as its first items and how many more, each list; `--all` lists every
+    /// one, and `--json` always carries all (a laptop of 100,000 quiet deals printed 500,000 lines).
+    @Test func aLongListStopsAndSaysHowManyMore() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let sam = f.home("sam")
+            let count = TodayCommand.shown + 2
+            for n in 1...count {
+                let made = await opps("new", "Deal \(n)", "--account", "ACME", "next_step=call", "next_step_due=2026-12-01", "--home", sam)
+                #expect(made.code == 0, "\(made.stderr)")
+            }
+            // Six weeks on: every one overdue, and stale.
+            let day = await opps(["today", "--date", "2027-01-15", "--home", sam], environment: ["LANG": "C", "COLUMNS": "200"])
+            let lines = day.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first == "today 2027-01-15: 0 due, \(count) overdue, \(count) stale", "\(day.stdout)")
+            #expect(lines.filter { $0.contains("  next step  ") }.count == TodayCommand.shown, "\(day.stdout)")
+            #expect(lines.filter { $0.contains("  stale  ") }.count == TodayCommand.shown, "\(day.stdout)")
+            #expect(lines.filter { $0 == "  …and 2 more (opps today --all lists every one)" }.count == 2, "\(day.stdout)")
+            let all = await opps(["today", "--date", "2027-01-15", "--all", "--home", sam], environment: ["LANG": "C", "COLUMNS": "200"])
+            #expect(all.stdout.split(separator: "\n").filter { $0.contains("  next step  ") }.count == count && !all.stdout.contains("more (opps today"), "\(all.stdout)")
+            let zh = await opps("today", "--date", "2027-01-15", "--home", sam, "--locale", "zh-CN")
+            #expect(zh.stdout.contains("\n  …还有 2 项（opps today --all 列出全部）\n"), "\(zh.stdout)")
+            let json = try #require(await opps("today", "--date", "2027-01-15", "--json", "--home", sam).json)
+            #expect(json["overdue"]?.array?.count == count && json["stale"]?.array?.count == count)
         }
     }
 }

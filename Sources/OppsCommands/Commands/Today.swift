@@ -21,6 +21,11 @@ struct TodayCommand: ParsableCommand {
     @Option(help: "Report as of this day (YYYY-MM-DD) instead of today.") var date: String?
     @OptionGroup var home: HomeOption
     @Flag(help: "Print one JSON object: due, overdue, stale, team, awaiting_decision.") var json = false
+    @Flag(help: "List every item (each list stops at \(TodayCommand.shown) and says how many more).") var all = false
+
+    /// Items a list shows before it says how many more (`--all`: every one). A day of a few
+    /// dozen is read whole; a laptop of 100,000 quiet deals printed 500,000 lines.
+    static let shown = 25
 
     typealias Item = AgendaItem
 
@@ -62,9 +67,12 @@ struct TodayCommand: ParsableCommand {
             let when = stale || !dated ? "" : i.due.map { say.dueOn(shortDay($0, today: today)) } ?? ""
             return hanging(head, "\(name)\(say.chinese ? "：" : ": ")\(text)\(when)")
         }
+        let limit = all ? Int.max : Self.shown
+        func more(_ items: [Item]) { if items.count > limit { Console.out(say.moreInAgenda(items.count - limit)) } }
         for (title, items) in [(say.dueToday, due), (say.overdue, overdue), (say.staleDeals, stale)] where !items.isEmpty {
             Console.out(title + (say.chinese ? "：" : ":"))
-            for i in items { Console.out(try line(i, head: "  \(short(i.id))  \(say.agendaKind(i.kind).padding(9))  ", dated: i.due != today)) }
+            for i in items.prefix(limit) { Console.out(try line(i, head: "  \(short(i.id))  \(say.agendaKind(i.kind).padding(9))  ", dated: i.due != today)) }
+            more(items)
         }
         // Last, what to type for each kind of the reader's own items listed, a line each, the
         // command never broken.
@@ -92,9 +100,10 @@ struct TodayCommand: ParsableCommand {
         // A manager's team: whose deal slipped, and how.
         Console.out(say.teamSummary(overdue: agenda.team.count { $0.kind != "stale" }, stale: agenda.team.count { $0.kind == "stale" }))
         let ownerWidth = agenda.team.map { ($0.owner ?? "").displayWidth }.max() ?? 0
-        for i in agenda.team {
+        for i in agenda.team.prefix(limit) {
             let kind = say.agendaKind(i.kind == "stale" ? "stale" : "overdue")
             Console.out(try line(i, head: "  \(short(i.id))  \((i.owner ?? "").padding(ownerWidth))  \(kind.padding(9))  ", dated: true))
         }
+        more(agenda.team)
     }
 }

@@ -168,6 +168,11 @@ public struct AgendaItem: Sendable, Hashable {
 /// What a user has to do today: due, overdue, and their open deals gone stale; for a manager,
 /// their team's deals that slipped; for an approver, the requests waiting for them.
 public struct Agenda: Sendable {
+    /// Items a list of the day shows before it says how many more (`opps today`, the web's Today;
+    /// asked for, every one). A day of a few dozen is read whole; a laptop of 100,000 quiet deals
+    /// printed 500,000 lines.
+    public static let shownFirst = 25
+
     public var due: [AgendaItem] = []
     public var overdue: [AgendaItem] = []
     public var stale: [AgendaItem] = []

@@ -444,8 +444,15 @@ extension WebApp {
         return t.chinese ? "自 \(day) 起未跟进" : "no follow-up since \(day)"
     }
 
-    func todayPage(_ t: WebText, message: Message?, today: CivilDate) throws -> String {
+    /// `all`: every item of each list, not only its first (`Agenda.shownFirst`).
+    func todayPage(_ t: WebText, message: Message?, today: CivilDate, all: Bool = false) throws -> String {
         let agenda = try replica.agenda(today: today)
+        let limit = all ? Int.max : Agenda.shownFirst
+        func more(_ items: [AgendaItem]) -> String {
+            guard items.count > limit else { return "" }
+            let n = items.count - limit
+            return "<p class=\"more\"><a href=\"/today?all=1\">\(esc(t("…and \(n) more: show every one", "…还有 \(n) 项：全部显示")))</a></p>"
+        }
         let short = try codes()
         var html = "<h1>\(esc(t.today)) \(esc(t.day(today, today: today)))</h1>"
         // A day with nothing on it says so, with the way to the deals (not three empty headings).
@@ -455,7 +462,7 @@ extension WebApp {
         for (title, items) in [(t("Due today", "今日到期"), agenda.due), (t("Overdue", "已逾期"), agenda.overdue), (t("Stale deals", "久未跟进"), agenda.stale)]
         where !items.isEmpty {
             html += "<h2>\(esc(title)) <span class=\"count\">\(items.count)</span></h2><ul class=\"agenda\">"
-            for i in items {
+            for i in items.prefix(limit) {
                 let name = try replica.record(i.deal).map { $0["name"].canonicalText } ?? ""
                 let text: String =
                     switch i.kind {
@@ -471,7 +478,7 @@ extension WebApp {
                     : ""
                 html += "<li><a href=\"/deal/\(short(i.deal))\">\(esc(name))</a> — \(text)\(when)\(done)</li>"
             }
-            html += "</ul>"
+            html += "</ul>" + more(items)
         }
         // The reader's own writes that did not hold and are not put aside, as `opps today` says.
         let lost = try replica.openOwnConflicts()
@@ -498,7 +505,7 @@ extension WebApp {
         // A manager's team: whose deal slipped, and how.
         if !agenda.team.isEmpty {
             html += "<h2>\(esc(t("Your team's deals that slipped", "你团队需要关注的商机"))) <span class=\"count\">\(agenda.team.count)</span></h2><ul class=\"agenda\">"
-            for i in agenda.team {
+            for i in agenda.team.prefix(limit) {
                 let name = try replica.record(i.deal).map { $0["name"].canonicalText } ?? ""
                 let text =
                     i.kind == "stale"
@@ -507,7 +514,7 @@ extension WebApp {
                         + (i.due.map { " · " + t.dayHTML($0, today: today) } ?? "")
                 html += "<li>\(esc(i.owner ?? "")) · <a href=\"/deal/\(short(i.deal))\">\(esc(name))</a> — \(text)</li>"
             }
-            html += "</ul>"
+            html += "</ul>" + more(agenda.team)
         }
         return try layout(t.today, t, active: "/today", message: message, body: html)
     }

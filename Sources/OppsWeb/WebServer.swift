@@ -86,7 +86,8 @@ public struct WebServer: Sendable {
         }
         router.get("/today") { request, _ in
             let t = self.text(request)
-            return try await self.page(request, t) { app, m in try await app.todayPage(t, message: m, today: app.today()) }
+            let all = request.uri.queryParameters["all"] == "1"
+            return try await self.page(request, t) { app, m in try await app.todayPage(t, message: m, today: app.today(), all: all) }
         }
         router.get("/approvals") { request, _ in
             let t = self.text(request)

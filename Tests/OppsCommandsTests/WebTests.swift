@@ -881,6 +881,25 @@ import Testing
             }
         }
     }
+    /// Today's lists show their first items and a link to every one, as `opps today` does.
+    @Test func todaysListsStopAndLinkToEveryOne() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let count = Agenda.shownFirst + 2
+            for n in 1...count {
+                #expect(await opps("new", "Deal \(n)", "--account", "ACME", "next_step=call back", "next_step_due=2026-11-01", "--home", f.home("sam")).code == 0)
+            }
+            try await Self.serving(f, user: "sam", language: "en") { web in
+                let page = try await web.send("/today").body
+                #expect(page.components(separatedBy: "next step: call back").count - 1 == Agenda.shownFirst, "\(page.suffix(1500))")
+                #expect(page.contains("<a href=\"/today?all=1\">…and 2 more: show every one</a>"), "\(page.suffix(1500))")
+                let all = try await web.send("/today?all=1").body
+                #expect(all.components(separatedBy: "next step: call back").count - 1 == count && !all.contains("show every one"), "\(all.suffix(1500))")
+            }
+        }
+    }
+
     /// The Sync button says, as `opps sync` does, which deal left this laptop (given to another
     /// rep): by name, with no page to open — it has none here any more.
     @Test func theSyncButtonSaysWhichDealLeftTheLaptop() async throws {

@@ -23,9 +23,8 @@ struct TodayCommand: ParsableCommand {
     @Flag(help: "Print one JSON object: due, overdue, stale, team, awaiting_decision.") var json = false
     @Flag(help: "List every item (each list stops at \(TodayCommand.shown) and says how many more).") var all = false
 
-    /// Items a list shows before it says how many more (`--all`: every one). A day of a few
-    /// dozen is read whole; a laptop of 100,000 quiet deals printed 500,000 lines.
-    static let shown = 25
+    /// Items a list shows before it says how many more (`--all`: every one).
+    static let shown = Agenda.shownFirst
 
     typealias Item = AgendaItem
 

@@ -165,15 +165,11 @@ struct Phrases: Sendable {
         let en = fields.map { f in f.value.map { "\(f.label) to \($0)" } ?? f.label }, zh = fields.map { f in f.value.map { "\(f.label)：\($0)" } ?? f.label }
         return self("changed \(en.joined(separator: "; ")) (pending sync)", "已修改 \(zh.joined(separator: "、"))（待同步）")
     }
-    /// The fields a new record was made with, each with its value (`已填 金额：300,000.00`).
-    /// After a sync's lines of what others changed, five deals: the rest.
     /// After the first items of an `opps today` list.
     func moreInAgenda(_ n: Int) -> String {
         self("  …and \(grouped(n)) more (opps today --all lists every one)", "  …还有 \(grouped(n)) 项（opps today --all 列出全部）")
     }
-    func moreGone(_ n: Int) -> String {
-        self("  …and \(grouped(n)) more taken off this laptop", "  …还有 \(grouped(n)) 个已从本机移除")
-    }
+    /// After a sync's lines of what others changed, five deals: the rest.
     func moreChanges(_ n: Int) -> String {
         self("  …and \(grouped(n)) more (opps history ID shows each)", "  …还有 \(grouped(n)) 项（opps history 编号 可看每个）")
     }

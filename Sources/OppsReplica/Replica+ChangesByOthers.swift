@@ -166,3 +166,14 @@ extension ReplicaStore.Gone {
             : "\(name): taken off this laptop, no longer yours to see (its owner or team changed)"
     }
 }
+
+extension SyncReport {
+    /// What every surface says of the deals a sync took off this laptop: the first `limit`, a
+    /// line each (`ReplicaStore.Gone.sentence`), then how many more.
+    public func goneLines(first limit: Int = 5, chinese: Bool) -> [String] {
+        let shown = gone.prefix(limit)
+        let more = goneCount - shown.count
+        return shown.map { $0.sentence(chinese: chinese) }
+            + (more > 0 ? [chinese ? "…还有 \(grouped(more)) 个已从本机移除" : "…and \(grouped(more)) more taken off this laptop"] : [])
+    }
+}

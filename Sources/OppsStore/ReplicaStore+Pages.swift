@@ -37,7 +37,6 @@ extension ReplicaStore {
     }
 
     public struct Gone: Sendable, Equatable {
-        public var id: RecordID
         public var name: String
     }
 
@@ -126,7 +125,7 @@ extension ReplicaStore {
         for id in page.left {
             if held.contains(id), let old = try confirmed(id, workspace: workspace), workspace.entity(old.entity)?.stageField != nil, !old.isDeleted {
                 goneCount += 1
-                if gone.count < Applied.newRecordsKept { gone.append(Gone(id: id, name: old["name"].isNull ? "" : old["name"].canonicalText)) }
+                if gone.count < Applied.newRecordsKept { gone.append(Gone(name: old["name"].isNull ? "" : old["name"].canonicalText)) }
             }
             try remove(id)
             records[id] = nil

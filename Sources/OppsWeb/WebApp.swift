@@ -396,12 +396,7 @@ public actor WebApp {
         let more = changed.count - changed.shown.count
         if more > 0 { lines.append((t("…and \(more) more", "…还有 \(more) 项"), nil)) }
         // Deals the sync took off this laptop: by name, with no page to open.
-        lines += report.gone.prefix(5).map { ($0.sentence(chinese: t.chinese), nil) }
-        if report.goneCount > min(report.gone.count, 5) {
-            lines.append(
-                (t("…and \(report.goneCount - min(report.gone.count, 5)) more taken off this laptop", "…还有 \(report.goneCount - min(report.gone.count, 5)) 个已从本机移除"), nil)
-            )
-        }
+        lines += report.goneLines(chinese: t.chinese).map { ($0, nil) }
         // Requests that left an approver's queue without their decision: the approvals page.
         lines += settled.map { ($0.text, "/approvals") }
         return lines

@@ -133,8 +133,7 @@ struct SyncCommand: AsyncParsableCommand {
             }
             // A deal gone from this laptop (given to someone else): said by name — its id names
             // nothing here any more — a line each, five at most.
-            for g in r.gone.prefix(5) { Console.out(hanging("  ", g.sentence(chinese: say.chinese))) }
-            if r.goneCount > min(r.gone.count, 5) { Console.out(say.moreGone(r.goneCount - min(r.gone.count, 5))) }
+            for line in r.goneLines(chinese: say.chinese) { Console.out(hanging("  ", line)) }
             if r.overruled > 0 { Console.out(say.overruled(r.overruled)) } else if r.conflicts > 0 { Console.out(say.seeConflicts) }
             // A request an approver rejected: who, and why as they wrote it, a line each (the
             // short ids read only then: they read every id here).

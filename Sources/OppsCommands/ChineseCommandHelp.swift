@@ -28,7 +28,7 @@ enum ChineseCommandHelp {
         "status": (nil, "审批人还会看到有几项申请等他审批。\n\n例子：opps status"),
         "new": (
             nil,
-            "名称后面可以跟其他字段（字段=值，同 opps set）；新商机和这些字段是一次修改，被拒绝时什么也不建。\n\n这个客户在本机已有名称看起来相同的进行中商机时不新建，而是告诉你它的 id（确实要再建一个：--allow-duplicate）。\n\n例子：opps new \"华东 试点\" --account 上海云帆 --amount 120000.00 --currency CNY --close 2027-03-31 赢率=30"
+            "名称后面可以跟其他字段（字段=值，同 opps set）；新商机和这些字段是一次修改，被拒绝时什么也不建。\n\n这个客户在本机已有名称看起来相同的进行中商机时不新建，而是告诉你它的 id（确实要再建一个：--allow-duplicate）。同时在另一台电脑上建的同一个商机，同步时会提示：opps duplicates 列出这样的商机，由经理合并（opps merge）。\n\n例子：opps new \"华东 试点\" --account 上海云帆 --amount 120000.00 --currency CNY --close 2027-03-31 赢率=30"
         ),
         "lead": (nil, "例子：opps lead add \"Beta 试点\" --company Beta --contact 李伟 --source event"),
         "lead list": ("列出本机的线索：每条还缺什么才能交接，以及已交接的", "例子：opps lead list"),
@@ -148,6 +148,23 @@ enum ChineseCommandHelp {
             仍在某台电脑上等待同步的修改会作为冲突回到它的作者。不再跟进的商机应以输单结束，而不是删除。
 
             例子：opps delete 7dka36sd
+            """
+        ),
+        "duplicates": (
+            "列出本机上看起来建了两次的进行中商机（常见于两台电脑离线各建了一次）",
+            "同一个客户下名称看起来相同的两个进行中商机：不分大小写和全半角，忽略空格和标点（「云帆ＣＲＭ上线!」即「云帆 CRM 上线」）。"
+                + "已结束的商机不算（续约可能沿用去年的名称）。每组先列进展最远的商机，也就是合并时保留的那个；经理用 opps merge 保留的 重复的 合并。"
+                + "\n\n例子：opps duplicates"
+        ),
+        "merge": (
+            "把重复的商机合并为一个（能删除记录的人：默认是经理）",
+            """
+            保留的商机不变；每个重复的商机先用它的值填补保留商机的空字段，本机上指向它的一切（跟进记录、任务、审批申请、团队成员）\
+            改为指向保留的商机，然后它被删除。同步时服务器也改指本机没有的记录，所以什么都不会丢失；每一步都是带着你名字的\
+            普通修改（opps history 可以看到）。阶段不会合并：保留进展最远的那个（opps duplicates 把它列在第一个）。\
+            重复的商机有等待审批的申请时，先批准、驳回或撤回它，再合并。
+
+            例子：opps merge 7dka36sd 3tqq0nqd
             """
         ),
         "account": (nil, "客户的字段用 opps set ID 字段=值 修改。\n\n例子：opps account show 上海云帆"),
@@ -315,6 +332,9 @@ enum ChineseCommandHelp {
         "account show id": "客户：短 id、名称，或只有一个客户的名称含有的一部分",
         "account new name": "客户名称（不加引号的几个词用空格连起来），然后是更多字段，写成 字段=值（行业、网站、区域，或 industry、website、territory）",
         "account new allow-duplicate": "即使本机已有名称看起来相同的客户（「Omega Ltd.」与「Omega」）也新建",
+        "duplicates json": "以 JSON 数组输出分组，每组是一个商机数组",
+        "merge keep": "要保留的商机：短 id 或准确名称",
+        "merge duplicates": "要并入它的重复商机",
         "account duplicates json": "以 JSON 数组输出分组，每组是一个记录数组",
         "account merge keep": "要保留的客户：短 id 或准确名称",
         "account merge duplicates": "要并入它的重复客户",

@@ -34,7 +34,8 @@ public struct Opps: AsyncParsableCommand {
             ShowCommand.self, SetCommand.self, StageCommand.self, UndoCommand.self, TeamCommand.self, ApprovalsCommand.self, ApproveCommand.self, RejectCommand.self,
             WithdrawCommand.self,
             LogCommand.self, TaskCommand.self, TodayCommand.self, BoardCommand.self, FunnelCommand.self, ReportCommand.self, ExportCommand.self,
-            ConflictsCommand.self, HistoryCommand.self, DeleteCommand.self, AccountCommand.self, ContactCommand.self, LocaleCommand.self, RulesCommand.self,
+            ConflictsCommand.self, HistoryCommand.self, DeleteCommand.self, DealDuplicatesCommand.self, MergeCommand<DealKind>.self, AccountCommand.self,
+            ContactCommand.self, LocaleCommand.self, RulesCommand.self,
             WebCommand.self,
         ]
     )

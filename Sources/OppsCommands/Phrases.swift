@@ -292,10 +292,12 @@ struct Phrases: Sendable {
             "\(n) write\(n == 1 ? "" : "s") \(who.joined(separator: ", ")) made at the same time as yours did not hold, yours stands: see opps conflicts",
             "\(who.joined(separator: "、")) 同时修改的 \(grouped(n)) 项未被采用，你的值保留：查看 opps conflicts")
     }
-    func likelyDuplicates(_ n: Int, _ label: String, command entity: String) -> String {
+    /// After a sync: groups of records here that look made twice, and the command that lists them
+    /// (`opps account`, `opps contact`, `opps` for deals).
+    func likelyDuplicates(_ n: Int, _ label: String, command: String) -> String {
         self(
-            "\(n) likely duplicate \(label)\(n == 1 ? "" : "s") here: opps \(entity) duplicates",
-            "本机有 \(n) 组疑似重复的\(label)：opps \(entity) duplicates")
+            "\(n) likely duplicate \(label)\(n == 1 ? "" : "s") here: \(command) duplicates",
+            "本机有 \(n) 组疑似重复的\(label)：\(command) duplicates")
     }
     func replicaMade(user: String, role: String, home: String, records: Int) -> String {
         self("replica for \(user) (\(role)) in \(home): \(records) records", "已为 \(user)（\(role)）建好副本，位于 \(home)：\(grouped(records)) 条记录")
@@ -464,6 +466,11 @@ struct Phrases: Sendable {
     func duplicateGroup(_ i: Int, count: Int, _ label: String) -> String { self("\(i). \(count) \(label)s look like one:", "\(i). \(count) 个\(label)疑似同一个：") }
     func byWithDeals(_ creator: String, deals: Int) -> String {
         self("by \(fit(creator, 8))  \(deals) deal\(deals == 1 ? "" : "s")", "创建人 \(fit(creator, 8))  \(deals) 个商机")
+    }
+    /// A group of `opps duplicates`: how many deals, and the account they are all for.
+    func duplicateDeals(_ i: Int, count: Int, _ label: String, account: String?) -> String {
+        let at = account.map { self(" at \($0)", "（\($0)）") } ?? ""
+        return self("\(i). \(count) deals\(at) look like one:", "\(i). \(count) 个\(label)\(at)疑似同一个：")
     }
     var merge: String { self("merge", "合并") }
     func merged(_ id: String, into keep: String, repointed: Int, filled: [String], leftToHub: Int) -> String {

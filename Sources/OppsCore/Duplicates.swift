@@ -80,6 +80,28 @@ public enum Duplicates {
         return out.keys.sorted().compactMap { out[$0]!.count > 1 ? out[$0] : nil }
     }
 
+    /// What two deals made twice share (one rule for refusing a second one and for finding the
+    /// pairs a sync brought together): the account they are for and their name's key
+    /// (`云帆ＣＲＭ上线!` is `云帆 CRM 上线`). Nil for a deal without an account or with a name of
+    /// nothing but spaces, punctuation and legal forms: such deals are never called the same.
+    /// Whether a deal is open is the caller's: a closed deal and a new one of the same name are a
+    /// renewal, not a duplicate.
+    public static func dealKey(account: Value, name: Value) -> String? {
+        guard case let .reference(id) = account else { return nil }
+        let k = key(name.isNull ? "" : name.canonicalText)
+        return k.isEmpty ? nil : "\(id) \(k)"
+    }
+
+    /// Groups (two or more) of deals that share a `dealKey`, each group in `order`, the groups by
+    /// their first deal in the same order. `deals` are the open ones the caller holds.
+    public static func dealGroups(_ deals: [Record], by order: (Record, Record) -> Bool) -> [[Record]] {
+        var byKey = [String: [Record]]()
+        for d in deals where !d.isDeleted {
+            if let k = dealKey(account: d["account"], name: d["name"]) { byKey[k, default: []].append(d) }
+        }
+        return byKey.values.filter { $0.count > 1 }.map { $0.sorted(by: order) }.sorted { order($0[0], $1[0]) }
+    }
+
     /// The records among `existing` that a record about to be made with `fields` would likely
     /// duplicate, by the same rule as `groups` (for a contact: its account, email and phone
     /// count), oldest first.

@@ -57,15 +57,44 @@ extension Replica {
     /// here whose name is likely the same (`Duplicates.key`), naming the first such by id:
     /// `.lookup(.likelyDuplicate)` (`newOpportunity`, `opps lead add`).
     public func refuseLikelyDuplicateDeal(named name: String, at account: RecordID) throws {
-        let key = Duplicates.key(name)
-        guard !key.isEmpty else { return }
-        let open = workspace.stages.filter { !$0.closed }.map(\.name)
-        let same = try store.first(entity: "opportunity", stages: open, workspace: workspace) {
-            $0["account"] == .reference(account) && !$0.isDeleted && Duplicates.key($0["name"].canonicalText) == key
+        guard let key = Duplicates.dealKey(account: .reference(account), name: .text(name)) else { return }
+        let same = try store.first(entity: "opportunity", stages: openStages, workspace: workspace) {
+            !$0.isDeleted && Duplicates.dealKey(account: $0["account"], name: $0["name"]) == key
         }
         guard let same else { return }
         throw try lookup(.likelyDuplicate, typed: name, [same.id])
     }
+
+    /// The open deals here that look made twice — the same account, a name that looks the same
+    /// (`Duplicates.dealKey`, the rule `refuseLikelyDuplicateDeal` refuses a second one by) — in
+    /// groups of two or more: made on two laptops offline (a rep's and their manager's), or on
+    /// purpose with `--allow-duplicate`. Each group furthest stage first (the one to keep, most
+    /// often), then oldest; the groups by their first. Read one deal at a time: only the groups'
+    /// deals are held.
+    public func likelyDuplicateDeals() throws -> [[Record]] {
+        var byKey = [String: [RecordID]]()
+        try store.forEach(entity: "opportunity", stages: openStages, workspace: workspace) { deal in
+            if let k = Duplicates.dealKey(account: deal["account"], name: deal["name"]) { byKey[k, default: []].append(deal.id) }
+        }
+        let deals = try byKey.values.filter { $0.count > 1 }.flatMap { $0 }.compactMap { try record($0) }
+        let rank = Dictionary(workspace.stages.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        return Duplicates.dealGroups(deals) { a, b in
+            let (x, y) = (rank[a["stage"].canonicalText] ?? -1, rank[b["stage"].canonicalText] ?? -1)
+            return x != y ? x > y : a.created.stamp < b.created.stamp
+        }
+    }
+
+    /// Whether a sync brought a deal another user made that is new here: only then can it have
+    /// made a pair `likelyDuplicateDeals` finds (of the records beyond the report's first 20,
+    /// nothing is known: yes).
+    public func broughtDealsOfOthers(_ report: SyncReport) throws -> Bool {
+        guard report.newRecordCount > 0 else { return false }
+        if report.newRecordCount > report.newRecords.count { return true }
+        return try report.newRecords.contains { try record($0)?.entity == "opportunity" }
+    }
+
+    /// The stages a deal is open in.
+    var openStages: [String] { workspace.stages.filter { !$0.closed }.map(\.name) }
 
     /// An account or contact given as an id, a short id or an exact name, or a name for a new
     /// one, made with `extra` fields. Made only when nothing here is likely the same

@@ -360,16 +360,23 @@ extension Replica {
         try store.transaction {
             guard var view = try store.view(id, workspace: workspace) else { throw ReplicaError.invalid("no record \(id)") }
             let write = FieldWrite(record: id, entity: view.entity, kind: .delete, value: survivor.map(Value.reference) ?? .null, author: user, stamp: try tick())
-            let context = RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: try relations(to: view), record: view)
-            let decision = resolve(current: view.deleted, incoming: write, context: context)
-            guard decision.outcome == .applied, let state = decision.winner else {
-                throw ReplicaError.refused(entity: view.entity, field: view.entity, rule: decision.rule, detail: decision.detail, missing: decision.missing)
-            }
-            view.deleted = state
+            view.deleted = try decidedDelete(write, of: view)
+
             try store.enqueue(write)
             try store.addHistory(HistoryLine(record: id, field: "", old: .null, new: .null, author: user, hlc: write.stamp.hlc, source: "local", rule: "pending"))
             try store.save(confirmed: try store.confirmed(id, workspace: workspace), view: view, workspace: workspace)
         }
+    }
+
+    /// The tombstone a delete of `record` leaves, as the core rule decides it on what this replica
+    /// holds; refused: `ReplicaError.refused` (`delete-not-permitted` for a rep).
+    func decidedDelete(_ write: FieldWrite, of record: Record) throws -> FieldState {
+        let context = RuleContext(workspace: workspace, actor: Actor(user: user, role: role), relations: try relations(to: record), record: record)
+        let decision = resolve(current: record.deleted, incoming: write, context: context)
+        guard decision.outcome == .applied, let state = decision.winner else {
+            throw ReplicaError.refused(entity: record.entity, field: record.entity, rule: decision.rule, detail: decision.detail, missing: decision.missing)
+        }
+        return state
     }
 
     /// Merges `duplicate` into `keep` (two records of one entity made on two laptops), in one
@@ -388,9 +395,24 @@ extension Replica {
             guard dup.entity == kept.entity, let entity = workspace.entity(kept.entity) else {
                 throw ReplicaError.invalid("a \(dup.entity) cannot be merged into a \(kept.entity)")
             }
+            // A request waiting on the duplicate names it in its target (text, not a reference the
+            // hub re-points): merged, it could never be approved. Decided or withdrawn first.
+            if let requests = workspace.approvals?.requests, entity.stageField != nil,
+                let waiting = try store.children(of: duplicate, entity: requests, workspace: workspace).first(where: {
+                    !$0.isDeleted && ($0["state"].isNull || $0["state"] == .member("pending"))
+                })
+            {
+                let short = try shortIDs()
+                throw ReplicaError.invalid(
+                    "\(short(duplicate)) has a request waiting for a decision (\(short(waiting.id))): approve, reject or withdraw it first, then merge",
+                    chinese: "\(short(duplicate)) 有一个等待审批的申请（\(short(waiting.id))）：先批准、驳回或撤回它，再合并")
+            }
             let actor = Actor(user: user, role: role)
-            // Who may merge is who may delete: the delete at the end decides (Resolver), and a
-            // refusal there rolls back the fills and re-points made before it.
+            // Who may merge is who may delete: asked first, so a rep is told that (not that some
+            // activity cannot be re-pointed); the delete at the end decides again.
+            _ = try decidedDelete(
+                FieldWrite(record: duplicate, entity: dup.entity, kind: .delete, value: .reference(keep), author: user, stamp: Stamp(hlc: clock.last, replica: id)),
+                of: dup)
             var result = MergeResult()
             let keptRelations = try relations(to: kept)
             let fill = entity.fields.filter { f in
@@ -412,7 +434,10 @@ extension Replica {
                         result.leftToHub += 1
                         continue
                     }
-                    let outcome = try edit(r.id, changes)
+                    // A rule the permission does not tell (an activity once written is not
+                    // rewritten): the hub re-points it, as it does what this user may not write.
+                    let outcome: EditResult
+                    do { outcome = try edit(r.id, changes) } catch ReplicaError.refused { result.leftToHub += 1; continue }
                     if outcome.applied.isEmpty { result.leftToHub += 1 } else { result.repointed += 1 }
                 }
             }

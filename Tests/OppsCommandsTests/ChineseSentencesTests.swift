@@ -431,7 +431,7 @@ import Testing
             // The default home (OPPS_HOME) is the replica whose reader is asked.
             for args in [[String](), ["--help"], ["-h"], ["help"]] {
                 let help = await opps(args, environment: ["OPPS_HOME": f.home("sam")])
-                #expect(help.code == 0 && help.stdout.hasPrefix("概述：离线处理你的商机") && help.stdout.contains("  today      今天到期的"), "\(args): \(help.stdout)")
+                #expect(help.code == 0 && help.stdout.hasPrefix("概述：离线处理你的商机") && help.stdout.contains("  today       今天到期的"), "\(args): \(help.stdout)")
             }
             // An English reader: English.
             #expect(await opps(["--help"], environment: ["OPPS_HOME": f.home("nobody"), "LANG": "C"]).stdout.hasPrefix("OVERVIEW: Work on your opportunities"))

@@ -158,13 +158,13 @@ import Testing
                 // Not run: these leave the laptop (a new replica, a new token, a browser).
                 if ["init", "connect", "web"].contains(command) { continue }
                 let makes = (command == "new" || sub == "new" || (command == "lead" && sub == "add"))
-                let user = command == "lead" ? "mia" : ["approve", "reject", "approvals", "delete"].contains(command) || sub == "merge" ? "max" : "sam"
+                let user = command == "lead" ? "mia" : ["approve", "reject", "approvals", "delete", "merge"].contains(command) || sub == "merge" ? "max" : "sam"
                 // mia's only laptop is the empty one (`lead list` runs there too).
                 let base = makes || user == "mia" ? empty(user) : command == "team" && sub == "remove" ? withEve : fixture.home(user)
                 words = words.map { word in
                     switch word {
                     case "7dka36sd": command == "account" ? account : command == "contact" ? contact : deal
-                    case "3tqq0nqd": command == "account" ? otherAccount : otherContact
+                    case "3tqq0nqd": command == "account" ? otherAccount : command == "merge" ? other : otherContact
                     case "kx3m0q2a": request
                     case "k3m9x2qa": task
                     case "12": String(conflicts.amount)

@@ -22,6 +22,29 @@ import Testing
         #expect(Duplicates.key("...").isEmpty)
     }
 
+    /// Deals made twice: the same account and a name that looks the same; another account, no
+    /// account, a name of punctuation only or a deleted deal are not; each group in the order
+    /// given (here: oldest first), the groups by their first.
+    @Test func dealsOfOneAccountWithOneNameAreGrouped() {
+        let acme = UUID128(high: 9, low: 1), beta = UUID128(high: 9, low: 2)
+        func deal(_ n: UInt64, _ name: String, _ account: UUID128?) -> Record {
+            Self.record(n, ["name": .text(name)].merging(account.map { ["account": Value.reference($0)] } ?? [:]) { a, _ in a }, entity: "opportunity")
+        }
+        let d1 = deal(1, "云帆 CRM 上线", acme), d2 = deal(2, "云帆ＣＲＭ上线!", acme), d3 = deal(3, "云帆 CRM 上线", beta)
+        let d4 = deal(4, "云帆 CRM 上线", nil), d5 = deal(5, "云帆 CRM 二期", acme), d6 = deal(6, "--", acme), d7 = deal(7, "…", acme)
+        var d8 = deal(8, "云帆 crm 上线", acme)
+        d8.deleted = d8.created
+        let e1 = deal(11, "Rollout", beta), e2 = deal(12, "ROLLOUT", beta), e3 = deal(13, "rollout.", beta)
+        let oldest = { (a: Record, b: Record) in a.created.stamp < b.created.stamp }
+        let groups = Duplicates.dealGroups([e3, d2, d8, d5, e1, d1, d3, d4, d6, d7, e2], by: oldest)
+        #expect(groups.map { $0.map(\.id) } == [[d1.id, d2.id], [e1.id, e2.id, e3.id]], "\(groups.map { $0.map { $0["name"] } })")
+        #expect(Duplicates.dealKey(account: .reference(acme), name: .text("云帆 CRM 上线")) == Duplicates.dealKey(account: .reference(acme), name: .text(" 云帆crm上线 ")))
+        #expect(Duplicates.dealKey(account: .null, name: .text("云帆 CRM 上线")) == nil)
+        #expect(Duplicates.dealKey(account: .reference(acme), name: .null) == nil)
+        // Newest first is the caller's to ask for.
+        #expect(Duplicates.dealGroups([d1, d2], by: { !oldest($0, $1) }).first?.first?.id == d2.id)
+    }
+
     @Test func groupsAreFoundAmongAccountsAndContacts() {
         let a1 = Self.record(1, ["name": .text("Omega")]), a2 = Self.record(2, ["name": .text("OMEGA Ltd.")]), a3 = Self.record(3, ["name": .text("Beta")])
         var gone = Self.record(4, ["name": .text("omega")])

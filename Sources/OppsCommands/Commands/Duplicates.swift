@@ -5,11 +5,38 @@ import OppsCore
 import OppsReplica
 import OppsStore
 
-protocol DirectoryKind { static var entity: String { get } }
+/// A kind of record made twice offline that a manager merges: accounts and contacts
+/// (`opps account duplicates|merge`), deals (`opps duplicates|merge`).
+protocol DirectoryKind {
+    static var entity: String { get }
+    /// The command `duplicates` and `merge` hang off: `opps account`, or `opps` for deals.
+    static var command: String { get }
+    /// Its word in English sentences ("a deal", "the accounts").
+    static var noun: String { get }
+    /// What names a record of this kind and follows it to the one kept, for `merge --help`.
+    static var namedBy: String { get }
+}
 
-enum AccountKind: DirectoryKind { static let entity = "account" }
+enum AccountKind: DirectoryKind {
+    static let entity = "account"
+    static let command = "opps account"
+    static let noun = "account"
+    static let namedBy = "deals, contacts"
+}
 
-enum ContactKind: DirectoryKind { static let entity = "contact" }
+enum ContactKind: DirectoryKind {
+    static let entity = "contact"
+    static let command = "opps contact"
+    static let noun = "contact"
+    static let namedBy = "deals"
+}
+
+enum DealKind: DirectoryKind {
+    static let entity = "opportunity"
+    static let command = "opps"
+    static let noun = "deal"
+    static let namedBy = "activities, tasks, requests, team members"
+}
 
 struct DuplicatesCommand<Kind: DirectoryKind>: ParsableCommand {
     static var configuration: CommandConfiguration {
@@ -50,7 +77,49 @@ struct DuplicatesCommand<Kind: DirectoryKind>: ParsableCommand {
                 let deals = counts[rec.id] ?? 0
                 Console.out("   \(short(rec.id))  \(fit(rec["name"].canonicalText, 28))  " + say.byWithDeals(rec.creator, deals: deals))
             }
-            Console.out("   \(say.merge): opps \(Kind.entity) merge \(short(group[0].id)) \(group.dropFirst().map { short($0.id) }.joined(separator: " "))")
+            Console.out(
+                "   \(say.merge)\(say(": ", "："))opps \(Kind.entity) merge \(short(group[0].id)) \(group.dropFirst().map { short($0.id) }.joined(separator: " "))")
+        }
+    }
+}
+
+/// `opps duplicates`: open deals here that look made twice — the same account and a name that
+/// looks the same — most often a rep's and their manager's, each made offline. Each group with
+/// the line that merges it, keeping the one furthest along.
+struct DealDuplicatesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "duplicates", abstract: "List open deals here that look made twice (often on two laptops).",
+        discussion: """
+            Two open deals of one account whose names look the same: any case and width, without spaces or \
+            punctuation ("ACME CRM rollout!" is "Acme crm-rollout"). Closed deals are not counted (a renewal may \
+            carry last year's name). Each group lists the deal furthest along first, the one its merge line \
+            keeps; a manager merges with opps merge KEEP DUPLICATE.
+
+            Example: opps duplicates
+            """)
+    @OptionGroup var home: HomeOption
+    @Flag(help: "Print a JSON array of groups, each an array of deals.") var json = false
+
+    func run() throws {
+        let r = try home.open()
+        let groups = try r.likelyDuplicateDeals()
+        if json { Console.out(JSON.array(groups.map { JSON.array($0.map { recordJSON(r, $0) }) }).compactText); return }
+        let words = home.words(r)
+        let say = words.say
+        let label = words.entity("opportunity")
+        if groups.isEmpty { Console.out(say.noDuplicates(say.chinese ? label : "deal")); return }
+        let short = try r.shortIDs()
+        for (i, group) in groups.enumerated() {
+            var account: String?
+            if case let .reference(id) = group[0]["account"] { account = try r.record(id)?["name"].canonicalText }
+            Console.out(say.duplicateDeals(i + 1, count: group.count, label, account: account))
+            for deal in group {
+                let line =
+                    "   \(short(deal.id))  \(fit(words.value("opportunity", "stage", deal["stage"]), 11))  \(fit(deal["name"].canonicalText, 26))  "
+                    + "\(fit(deal.owner ?? "-", 8))  \(amountText(deal))"
+                Console.out(line.trimmingTrailing())
+            }
+            Console.out("   \(say.merge)\(say(": ", "："))opps merge \(short(group[0].id)) \(group.dropFirst().map { short($0.id) }.joined(separator: " "))")
         }
     }
 }

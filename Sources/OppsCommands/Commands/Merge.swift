@@ -8,22 +8,26 @@ import OppsStore
 struct MergeCommand<Kind: DirectoryKind>: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "merge", abstract: "Merge duplicate \(Kind.entity)s into one (those who may delete: managers, by default).",
+            commandName: "merge", abstract: "Merge duplicate \(Kind.noun)s into one (those who may delete: managers, by default).",
             discussion: """
                 KEEP stays; each DUPLICATE is deleted after its values fill KEEP's empty fields and everything \
-                here that names it (deals, contacts) names KEEP instead. At sync the hub re-points what \
-                this laptop does not hold too, so no deal, contact or activity is lost; every step is an \
-                ordinary synced write with your name on it (opps history shows them).
+                here that names it (\(Kind.namedBy)) names KEEP instead. At sync the hub re-points what \
+                this laptop does not hold too, so nothing is lost; every step is an \
+                ordinary synced write with your name on it (opps history shows them).\(Kind.entity == DealKind.entity ? """
+                 A deal's stage is its own: keep the one \
+                furthest along (opps duplicates lists it first). A deal with a request waiting for a decision is \
+                merged once the request is decided or withdrawn.
+                """ : "")
 
-                Example: opps \(Kind.entity) merge 7dka36sd 3tqq0nqd
+                Example: \(Kind.command) merge 7dka36sd 3tqq0nqd
                 """)
     }
-    @Argument(help: "The \(Kind.entity) to keep: its short id or exact name.") var keep: String
+    @Argument(help: "The \(Kind.noun) to keep: its short id or exact name.") var keep: String
     @Argument(help: "The duplicates to merge into it.") var duplicates: [String]
     @OptionGroup var home: HomeOption
 
     func validate() throws {
-        if duplicates.isEmpty { throw ValidationError("give the \(Kind.entity) to keep, then at least one duplicate") }
+        if duplicates.isEmpty { throw ValidationError("give the \(Kind.noun) to keep, then at least one duplicate") }
     }
 
     func run() throws {
@@ -32,9 +36,9 @@ struct MergeCommand<Kind: DirectoryKind>: ParsableCommand {
             let id = try r.resolveID(text, among: [Kind.entity])
             guard let record = try r.record(id) else {
                 throw ReplicaError.invalid(
-                    "\(text) is not on this laptop: opps \(Kind.entity) duplicates lists what is", chinese: "本机没有 \(text)：opps \(Kind.entity) duplicates 列出可合并的记录")
+                    "\(text) is not on this laptop: \(Kind.command) duplicates lists what is", chinese: "本机没有 \(text)：\(Kind.command) duplicates 列出可合并的记录")
             }
-            guard record.entity == Kind.entity else { throw ReplicaError.invalid("\(text) is not a\(Kind.entity == "account" ? "n" : "") \(Kind.entity)") }
+            guard record.entity == Kind.entity else { throw ReplicaError.invalid("\(text) is not a\(Kind.noun == "account" ? "n" : "") \(Kind.noun)") }
             return id
         }
         let keepID = try resolve(keep)
@@ -48,5 +52,15 @@ struct MergeCommand<Kind: DirectoryKind>: ParsableCommand {
                 words.say.merged(
                     short(id), into: short(keepID), repointed: m.repointed, filled: m.filled.map { words.field(Kind.entity, $0) }, leftToHub: m.leftToHub))
         }
+    }
+}
+
+extension MergeCommand: HintsAfterError {
+    /// Merging is deleting: one who may not (a rep) says what they can do — ask whoever may,
+    /// with the line to run.
+    func hint(for error: ReplicaError, words: Vocabulary) -> String? {
+        guard case .refused(_, _, .deleteNotPermitted, _, _) = error else { return nil }
+        let line = CommandGuess.shell(Kind.command.split(separator: " ").dropFirst().map(String.init) + ["merge", keep] + duplicates)
+        return words.say("a manager merges them: ask yours to run \(line)", "合并由经理来做：请经理运行 \(line)")
     }
 }

@@ -9,7 +9,7 @@ struct NewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new", abstract: "Create an opportunity you own (works offline).",
         discussion:
-            "Other fields may follow the name as FIELD=VALUE, as opps set takes them; the new deal and all of them are one edit, so a refusal makes nothing.\n\nWhen the account already has an open deal here with a name that looks the same, none is made and opps names that one (--allow-duplicate makes a second anyway).\n\nExample: opps new \"ACME rollout\" --account ACME --amount 120k --close 2027-03-31 probability=30"
+            "Other fields may follow the name as FIELD=VALUE, as opps set takes them; the new deal and all of them are one edit, so a refusal makes nothing.\n\nWhen the account already has an open deal here with a name that looks the same, none is made and opps names that one (--allow-duplicate makes a second anyway). One made on another laptop meanwhile is said at sync: opps duplicates lists such pairs, a manager merges them (opps merge).\n\nExample: opps new \"ACME rollout\" --account ACME --amount 120k --close 2027-03-31 probability=30"
     )
 
     @Argument(help: "The opportunity's name (words typed without quotes are joined with spaces), then any FIELD=VALUE pairs.")

@@ -147,7 +147,13 @@ struct SyncCommand: AsyncParsableCommand {
             if r.pulled > 0 {
                 for entity in ["account", "contact"] where replica.workspace.entity(entity) != nil {
                     let n = Duplicates.groups(try replica.store.list(entity: entity, workspace: replica.workspace)).count
-                    if n > 0 { Console.out(say.likelyDuplicates(n, words.entity(entity), command: entity)) }
+                    if n > 0 { Console.out(say.likelyDuplicates(n, words.entity(entity), command: "opps \(entity)")) }
+                }
+                // Deals: only when another's new record came (a deal made twice is one made
+                // elsewhere meeting one here), every open deal read once then.
+                if try replica.broughtDealsOfOthers(r) {
+                    let n = try replica.likelyDuplicateDeals().count
+                    if n > 0 { Console.out(say.likelyDuplicates(n, say.chinese ? words.entity("opportunity") : "deal", command: "opps")) }
                 }
             }
         }

@@ -1,0 +1,89 @@
+import Foundation
+import OppsConsole
+import OppsCore
+import Testing
+
+/// DOMAIN.md: "records created offline get duplicated at sync" — not here. A rep and their
+/// manager each make the same deal offline; the sync that brings the second says so, `opps
+/// duplicates` lists the pair with the line that merges it, and the manager merges: nothing the
+/// rep did on the duplicate is lost.
+@Suite struct DealDuplicateTests {
+    @Test func aDealMadeOnTwoLaptopsIsSaidAtSyncAndMergedByTheManager() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let sam = f.home("sam"), max = f.home("max")
+            func id(_ run: Run) -> String { String(run.stdout.prefix(ShortID.length)) }
+            // The account both know (a manager sees it through a deal of his team), then each offline.
+            #expect(await opps("new", "ACME support", "--account", "ACME", "--home", sam).code == 0)
+            let acme = String(await opps("account", "list", "ACME", "--home", sam).stdout.split(separator: "\n").dropFirst().joined().prefix(ShortID.length))
+            for h in [sam, max] { #expect(await opps("sync", "--home", h).code == 0) }
+            let maxs = id(await opps("new", "Acme Rollout!", "--account", acme, "owner=sam", "--amount", "120k", "--home", max))
+            let sams = id(
+                await opps(
+                    "new", "ACME rollout", "--account", "ACME", "needs=ERP", "decision_makers=CIO", "--close", "2027-03-31", "amount=100000", "--home", sam))
+            #expect(await opps("stage", sams, "solution", "--home", sam).code == 0)
+            #expect(await opps("log", sams, "call", "spoke to the CIO", "--home", sam).code == 0)
+            // A closed deal of the same name (last year's, lost: a manager closes it) and a deal at
+            // another account are no pair.
+            let last = id(await opps("new", "ACME rollout", "--account", "ACME", "--allow-duplicate", "--home", max))
+            #expect(await opps("stage", last, "lost", "--reason", "no_budget", "--home", max).code == 0)
+            #expect(await opps("new", "ACME rollout", "--account", "Globex", "--home", sam).code == 0)
+            for h in [sam, max] { #expect(await opps("duplicates", "--home", h).stdout == "no likely duplicate deals here\n", "\(h)") }
+
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let synced = await opps("sync", "--home", max)
+            #expect(synced.stdout.contains("1 likely duplicate deal here: opps duplicates"), "\(synced.stdout)")
+            // Sam's laptop holds max's deal too (he is its owner): said there as well, in Chinese.
+            let samSynced = await opps("sync", "--home", sam, "--locale", "zh-CN")
+            #expect(samSynced.stdout.contains("本机有 1 组疑似重复的商机：opps duplicates"), "\(samSynced.stdout)")
+            // Sam works on max's copy too: a call on it.
+            #expect(await opps("log", maxs, "call", "met the CFO", "--home", sam).code == 0)
+            // A sync that brings no new deal does not read them all to say it again.
+            #expect(!(await opps("sync", "--home", max).stdout.contains("duplicate")))
+
+            // Listed furthest along first (sam's, at solution, though max's is older), with the line.
+            let listed = await opps("duplicates", "--home", max)
+            let lines = listed.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count == 4, "\(listed.stdout)")
+            #expect(lines.first == "1. 2 deals at ACME look like one:", "\(listed.stdout)")
+            #expect(lines[1].hasPrefix("   \(sams)  solution") && lines[1].hasSuffix("100,000.00"), "\(listed.stdout)")
+            #expect(lines[2].hasPrefix("   \(maxs)  discovery") && lines[2].contains("Acme Rollout!"), "\(listed.stdout)")
+            #expect(lines[3] == "   merge: opps merge \(sams) \(maxs)")
+            let chinese = await opps(["duplicates", "--home", max, "--locale", "zh-CN"], environment: ["COLUMNS": "80"])
+            #expect(chinese.stdout.hasPrefix("1. 2 个商机（ACME）疑似同一个：\n") && chinese.stdout.contains("   合并：opps merge \(sams) \(maxs)\n"), "\(chinese.stdout)")
+            #expect(chinese.stdout.split(separator: "\n").allSatisfy { String($0).displayWidth <= 80 })
+            let groups = try #require(await opps("duplicates", "--home", max, "--json").json?.array)
+            #expect(groups.count == 1 && groups[0].array?.count == 2)
+
+            // A rep may not merge: the refusal, and who does it with the line to run.
+            let refused = await opps("merge", sams, maxs, "--home", sam)
+            #expect(refused.code == 3, "\(refused.stderr)")
+            #expect(refused.stderr.hasSuffix("a manager merges them: ask yours to run opps merge \(sams) \(maxs)\n"), "\(refused.stderr)")
+            #expect(!refused.stderr.contains("append-only"), "the delete is asked first: \(refused.stderr)")
+
+            // A request waiting on the duplicate: decided first (its target names the duplicate).
+            #expect(await opps("set", maxs, "discount=25", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let waiting = await opps("merge", sams, maxs, "--home", max)
+            #expect(waiting.code == 1 && waiting.stderr.contains("has a request waiting for a decision"), "\(waiting.stderr)")
+            let request = try #require(await opps("approvals", "--home", max, "--json").json?.array?.first?["id"]?.string)
+            #expect(await opps("reject", request, "--note", "merging", "--home", max).code == 0)
+
+            // The manager merges: sam's deal stays as it was (its amount too), the call on it; the
+            // duplicate goes on both laptops.
+            let merged = await opps("merge", sams, maxs, "--home", max)
+            #expect(merged.code == 0 && merged.stdout.hasPrefix("merged \(maxs) into \(sams)"), "\(merged.stdout) \(merged.stderr)")
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            for h in [sam, max] {
+                #expect(await opps("duplicates", "--home", h).stdout == "no likely duplicate deals here\n", "\(h)")
+                let shown = await opps("show", maxs, "--home", h).stdout
+                #expect(shown.contains("deleted by max"), "\(h): \(shown)")
+            }
+            let timeline = await opps("show", sams, "--home", sam).stdout
+            #expect(timeline.contains("spoke to the CIO") && timeline.contains("met the CFO"), "\(timeline)")
+        }
+    }
+}

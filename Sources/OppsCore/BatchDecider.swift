@@ -488,6 +488,50 @@ public struct BatchDecider {
             try approvalEffects(&record, write: w, actor: actor, approvals: ap)
         }
         if w.kind == .delete, case let .reference(survivor) = w.value { try repoint(from: record.id, to: survivor, author: actor.user) }
+        // Last: it reads the deal as the effects above left it.
+        if w.kind == .set, w.field == Self.ownerField, entity.stageField != nil, let ap = workspace.approvals {
+            try settleStranded(on: record.id, approvals: ap)
+        }
+    }
+
+    /// The field whose change hands a deal to someone else.
+    static let ownerField = "owner"
+
+    /// §7.1 "A request no one can carry out": once a deal's owner changed, each request still
+    /// pending on it is checked as its approval would check it (I13, the requester's side); one
+    /// that fails — its requester no longer sees the deal, or may no longer write or propose the
+    /// field — is settled at once: `rejected` with the hub's note, each value it asked for the
+    /// requester's conflict record (`request-invalid`), the deal unlocked unless another request
+    /// waits. No approver could approve it, and it kept the deal's locked fields from the new owner.
+    mutating func settleStranded(on dealID: RecordID, approvals ap: Approvals) throws {
+        guard let requests = ap.requests, let via = workspace.entity(requests)?.visibleVia else { return }
+        var ids = Set(try reader.children(of: dealID, entity: requests))
+        for case let (id, r?) in records where r.entity == requests && r[via] == .reference(dealID) { ids.insert(id) }
+        for id in ids.sorted() {
+            guard var request = try record(id), !request.isDeleted, request["state"] == .member("pending"), var deal = try record(dealID),
+                case let .failure(problem) = try requested(request, deal: deal, approver: nil)
+            else { continue }
+            try write(&request, "state", .member("rejected"))
+            try write(&request, "note", .text("not applied: " + problem.message))
+            put(request)
+            // What it asked for, as its requester sees a rejection: a conflict a value.
+            if case let .text(targetText) = request["target"], let targetID = RecordID(parsing: targetText), let target = try record(targetID),
+                let e = workspace.entity(target.entity), case let .text(fieldName) = request["field"]
+            {
+                let withText = request.fields["with"].map(Self.requestedText) ?? ""
+                let lines =
+                    [(fieldName, Self.requestedText(request.fields["value"] ?? request.created))]
+                    + withText.split(separator: "\n").compactMap { line in line.firstIndex(of: "=").map { (String(line[..<$0]), String(line[line.index(after: $0)...])) }
+                    }
+                for (name, text) in lines {
+                    guard let f = e.field(name), case let .success(v) = f.value(canonical: text) else { continue }
+                    let loser = FieldState(value: v, stamp: request.fields["value"]?.stamp ?? request.created.stamp, author: request.creator, authority: .propose)
+                    _ = try conflict(
+                        target.id, target.entity, name, outcome: .rejected, rule: .requestInvalid, loser: loser, winner: target.fields[name], owner: deal.owner)
+                }
+            }
+            try unlock(&deal, after: request, approvals: ap)
+        }
     }
 
     /// Why a merge's survivor cannot take the deleted record's place, or nil (§7.3).
@@ -578,6 +622,7 @@ public struct BatchDecider {
         else { return }
         try write(&request, "decided_by", .text(actor.user))
         var target: Record?
+        var handedOver = false
         switch try requested(request, deal: deal, approver: actor) {
         case let .success(r):
             target = r.target
@@ -594,6 +639,7 @@ public struct BatchDecider {
                 }
                 put(t)
                 target = t
+                handedOver = targetEntity?.stageField != nil && ([r.field] + r.also.map(\.0)).contains(Self.ownerField)
             } else {
                 let requester = request.creator
                 for (name, v) in [(r.field, r.value)] + r.also {
@@ -625,6 +671,8 @@ public struct BatchDecider {
                 put(deal)
             }
         }
+        // A transfer approved: what its former owner still asked for may be stranded.
+        if handedOver, let t = target { try settleStranded(on: t.id, approvals: ap) }
     }
 
     /// Whether a request of a locking kind other than `request` still waits on the deal: its

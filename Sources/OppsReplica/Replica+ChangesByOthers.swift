@@ -85,6 +85,12 @@ extension Replica {
         var merged = 0
         for id in report.newRecords {
             guard let record = try record(id) else { continue }
+            // A request that came already settled (a deal handed over with its former owner's
+            // request, which the hub rejected then): history, not news — nothing waits on it.
+            if record.entity == workspace.approvalRequests, case let .member(state) = record["state"], state != "pending" {
+                merged += 1
+                continue
+            }
             if workspace.entity(record.entity)?.stageField == nil, case let .reference(parent) = record["opportunity"], let deal = try self.record(parent) {
                 // A request by what it asks, not by its note (the hub's own, in English, when it
                 // arrives refused).

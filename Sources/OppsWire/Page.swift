@@ -265,7 +265,8 @@ public struct PageWriter {
         w.hlc = c.loser.stamp.hlc.rawValue
         // Present (empty when nothing holds) to a reader who may read it; absent when withheld.
         if readable { w.winner = WireValue(c.winner?.value ?? .null) }
-        if let winner = c.winner { w.winnerAuthor = authorIndex(winner.author) }
+        // Who wrote what holds is the record's too: withheld with it.
+        if readable, let winner = c.winner { w.winnerAuthor = authorIndex(winner.author) }
         w.hubTime = hubMilliseconds
         page.conflicts.append(w)
     }

@@ -316,16 +316,29 @@ import Testing
             #expect(mia.checkpoints.last?.checksum == mia.checksum.value)
 
             // A second request, then the deal moves to Tom before Max decides: Ann may no longer
-            // set the discount, so the approval is not applied, and Max's decision is kept.
+            // set the discount, so no one could carry it out. The hub settles it with the owner's
+            // change (§7.1): rejected with its note, Ann's value her conflict, the deal unlocked
+            // for Tom; Max's approval after it is refused and kept as his.
             let (second, more) = Self.request(&ann, deal: deal, target: deal, field: "discount", value: "20.00", kind: "discount", rng: &rng)
             _ = try await ann.push(c, more)
             try await max.pull(c)
+            #expect(max.state[deal]?["approval_state"] == .member("pending"))
             _ = try await max.push(c, [max.write(deal, "owner", .text("tom"))])
-            _ = try await max.push(c, [max.write(second, "state", .member("approved"), entity: "approval")])
+            try await max.pull(c)
+            #expect(max.state[second]?["state"] == .member("rejected"))
+            #expect(max.state[second]?["note"] == .text("not applied: ann may no longer change discount of that record"))
+            #expect(max.state[second]?["decided_by"] == .null)
+            #expect(max.state[deal]?["approval_state"] == .member("none"))
+            let late = try await max.push(c, [max.write(second, "state", .member("approved"), entity: "approval")])
+            #expect(late.results.first?.rule == RuleID.alreadyDecided.rawValue)
             try await max.pull(c)
             #expect(max.state[deal]?["discount"] == .decimal(ExactDecimal(units: 1500, scale: 2)))
-            #expect(max.state[second]?["state"] == .member("rejected"))
-            #expect(max.conflicts.contains { $0.record == Data(second.bytes) && $0.rule == RuleID.requestInvalid.rawValue })
+            #expect(max.conflicts.contains { $0.record == Data(second.bytes) && $0.rule == RuleID.alreadyDecided.rawValue })
+            try await ann.pull(c)
+            let asked = ann.conflicts.first { $0.record == Data(deal.bytes) && $0.rule == RuleID.requestInvalid.rawValue }
+            #expect(asked?.outcome == WireOutcome(.rejected) && asked?.value == WireValue(.decimal(ExactDecimal(units: 2000, scale: 2))), "\(ann.conflicts)")
+            // The deal is out of her sight: neither its discount now nor who wrote it.
+            #expect(asked?.hasWinner == false && asked?.winnerAuthor == 0, "\(String(describing: asked))")
         }
     }
 

@@ -536,7 +536,10 @@ public final class Simulation {
             case .member("pending"): break
             case .member("approved"), .member("rejected"):
                 report.decided += 1
-                if a["decided_by"].isNull, !a["note"].canonicalText.hasPrefix("invalid request") { throw fail("approval \(id) decided by nobody") }
+                // Decided by nobody: invalid when made, or settled by the hub when its deal's
+                // new owner left it no one who could carry it out (§7.1), in the hub's name.
+                let settled = a.fields["state"]?.author == BatchDecider.systemAuthor && a["note"].canonicalText.hasPrefix("not applied: ")
+                if a["decided_by"].isNull, !a["note"].canonicalText.hasPrefix("invalid request"), !settled { throw fail("approval \(id) decided by nobody") }
             case .member("withdrawn"):
                 // Taken back by its creator, who said so, and decided by nobody.
                 report.withdrawn += 1

@@ -926,6 +926,31 @@ import Testing
         }
     }
 
+    /// The Sync button says a deal made on two laptops, as `opps sync` does: a line a pair,
+    /// opening the one to keep, with the line that merges them.
+    @Test func theSyncButtonSaysADealMadeTwice() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let (sam, max) = (f.home("sam"), f.home("max"))
+            #expect(await opps("new", "云帆 试点", "--account", "云帆物流", "--home", sam).code == 0)
+            for h in [sam, max] { #expect(await opps("sync", "--home", h).code == 0) }
+            let first = try #require(await opps("new", "云帆 扩容", "--account", "云帆物流", "--home", max, "--json").json?["id"]?.string)
+            let second = try #require(await opps("new", "云帆扩容", "--account", "云帆物流", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let (a, b) = (ShortID.shown(try #require(RecordID(parsing: first))), ShortID.shown(try #require(RecordID(parsing: second))))
+            try await Self.serving(f, user: "max", language: "zh-CN") { web in
+                let synced = try await web.post("/sync", [:]).body
+                #expect(
+                    synced.contains("<a href=\"/deal/\(a)\">疑似重复：云帆物流 有 2 个名为「云帆 扩容」的进行中商机：经理用 opps merge \(a) \(b) 合并</a>"),
+                    "\(synced.prefix(1500))")
+                // Said once: a sync that brings no new deal says nothing of it.
+                let again = try await web.post("/sync", [:]).body
+                #expect(!again.contains("疑似重复"), "\(again.prefix(800))")
+            }
+        }
+    }
+
     /// The Sync button says what `opps sync` says of a write that held and lost later (max's
     /// next step in `conflictsOnADeal`: it held, then sam's, on the deal he owns, won).
     @Test func theSyncButtonSaysAWriteOfYoursDidNotHold() async throws {

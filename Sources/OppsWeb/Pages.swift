@@ -607,8 +607,11 @@ extension WebApp {
 
     /// What this user may do about a conflict (`opps conflicts restore|dismiss`): restore their
     /// own value, put it aside. The deal page and the conflicts page both offer it.
-    func conflictActions(_ c: LocalConflict, deal short: String, _ t: WebText) -> String {
-        var html = "<form method=\"post\" action=\"/deal/\(short)/conflict\" class=\"inline\">\(csrfField)<input type=\"hidden\" name=\"number\" value=\"\(c.id)\">"
+    /// A conflict's buttons, posting on its deal (`short`), or, for one whose record is no longer
+    /// here (nil), on the conflicts page itself.
+    func conflictActions(_ c: LocalConflict, deal short: String?, _ t: WebText) -> String {
+        let path = short.map { "/deal/\($0)/conflict" } ?? "/conflicts/settle"
+        var html = "<form method=\"post\" action=\"\(path)\" class=\"inline\">\(csrfField)<input type=\"hidden\" name=\"number\" value=\"\(c.id)\">"
         if replica.mayRestore(c) { html += "<button name=\"action\" value=\"restore\">\(esc(t("Restore mine", "恢复我的值")))</button> " }
         return html + "<button name=\"action\" value=\"dismiss\">\(esc(t("Put aside", "搁置")))</button></form>"
     }
@@ -626,7 +629,9 @@ extension WebApp {
             "<h1>\(esc(t("Conflicts", "冲突")))</h1><div class=\"wide\"><table class=\"list\"><tr><th>#</th><th>\(esc(t("Deal", "商机")))</th><th>\(esc(t("Field", "字段")))</th><th>\(esc(t("Written (by)", "写入的值（作者）")))</th><th>\(esc(t("Held then (now)", "当时的值（现在）")))</th><th>\(esc(t("Outcome", "结果")))</th><th></th></tr>"
         for c in conflicts {
             let about = try r.subject(c.record, words: words)
-            let (title, deal) = (about?.title ?? c.record.description, about?.deal)
+            // One no longer here (a deal handed to someone else) says so: its id would name nothing.
+            let gone = try r.record(c.record) == nil
+            let (title, deal) = (gone ? t("(no longer on this laptop)", "（已不在本机）") : about?.title ?? c.record.description, about?.deal)
             let subject = deal.map { "<a href=\"/deal/\(short($0))\">\(esc(title))</a>" } ?? esc(title)
             // What held when the hub decided, and what the field holds now if written since.
             var held = c.winner.map { t.value(words, c.entity, c.field, $0) } ?? ""
@@ -636,7 +641,7 @@ extension WebApp {
             html += "<tr><td>\(c.id)</td><td>\(subject)</td><td>\(esc(words.field(c.entity, c.field)))</td>"
             html  // A conflict here may be another's write on this user's record (one that lost to theirs): whose it is.
             +=
-                "<td>\(esc((c.value.isNull ? t("(empty)", "（空）") : t.value(words, c.entity, c.field, c.value)) + (t.chinese ? "（\(c.author)）" : " (\(c.author))")))</td><td>\(esc(held))</td><td>\(esc(t.fate(outcome: "\(c.outcome)", why: r.reason(of: c, words: words, chinese: t.chinese))))</td><td>\(conflictActions(c, deal: short(deal ?? c.record), t))</td></tr>"
+                "<td>\(esc((c.value.isNull ? t("(empty)", "（空）") : t.value(words, c.entity, c.field, c.value)) + (t.chinese ? "（\(c.author)）" : " (\(c.author))")))</td><td>\(esc(held))</td><td>\(esc(t.fate(outcome: "\(c.outcome)", why: r.reason(of: c, words: words, chinese: t.chinese))))</td><td>\(conflictActions(c, deal: gone ? nil : short(deal ?? c.record), t))</td></tr>"
         }
         html += "</table></div>"
         return try layout(t("Conflicts", "冲突"), t, active: "/conflicts", message: message, body: html)

@@ -153,6 +153,13 @@ public struct WebServer: Sendable {
                 await app.settleConflict(form["number"] ?? "", restore: form["action"] == "restore", t: t)
             }
         }
+        // A conflict whose record is no longer here (no deal page to post on): back to the list.
+        router.post("/conflicts/settle") { request, _ in
+            let t = self.text(request)
+            let form = try await self.form(request)
+            let key = await self.app.say(await self.app.settleConflict(form["number"] ?? "", restore: form["action"] == "restore", t: t))
+            return Self.redirect("/conflicts?m=" + key)
+        }
         router.post("/approvals/{id}/decide") { request, context in
             try await self.action(request, context, returnTo: .approvals) { app, form, t, id in
                 await app.decide(id, form["decision"] ?? "", note: form["note"], t: t)

@@ -38,6 +38,7 @@ import Testing
             let samsConflicts = await opps(["conflicts", "--home", sam], environment: ["LANG": "C"])
             #expect(samsConflicts.stdout.contains("sam's \"18%\" rejected (the request can no longer be carried out as asked"), "\(samsConflicts.stdout)")
             #expect(samsConflicts.stdout.contains("held: (not shown to you)"), "the deal's discount now is not sam's to see: \(samsConflicts.stdout)")
+            #expect(samsConflicts.stdout.hasPrefix("#1 ") && samsConflicts.stdout.contains(" (no longer on this laptop) - discount\n"), "\(samsConflicts.stdout)")
             #expect(await opps("show", given, "--home", sam).code == 1, "the deal is no longer here")
 
             // In Chinese, at 80 columns, two at once.

@@ -908,6 +908,8 @@ import Testing
             for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
             let (sam, max) = (f.home("sam"), f.home("max"))
             let id = try #require(await opps("new", "云帆 扩容", "--account", "ACME", "--home", sam, "--json").json?["id"]?.string)
+            // A request of sam's on it, which the handover settles (sam may no longer ask it).
+            #expect(await opps("set", id, "discount=18", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", sam).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
             #expect(await opps("set", id, "owner=max", "--home", max).code == 0)
@@ -922,6 +924,14 @@ import Testing
                     synced.contains("已同步：没有要发送的修改，收到别人的 1 项修改") && synced.contains("<li>云帆 扩容：已从本机移除，你不再能看到它（负责人或团队有变化）</li>"),
                     "\(synced.prefix(1200))")
                 #expect(!synced.contains("云帆 扩容</a>") && !synced.contains("<h3>云帆 扩容"), "nowhere on the board: \(synced.prefix(1200))")
+                // sam's request, not carried out, is his conflict: on a deal said to be gone, with
+                // no link to a page that is not there.
+                let conflicts = try await web.send("/conflicts").body
+                #expect(conflicts.contains("<td>（已不在本机）</td>") && !conflicts.contains("<a href=\"/deal/\(code)\">"), "\(conflicts.suffix(1200))")
+                // Put aside from there like any other.
+                #expect(conflicts.contains("action=\"/conflicts/settle\""), "\(conflicts.suffix(1200))")
+                let aside = try await web.post("/conflicts/settle", ["number": "1", "action": "dismiss"], from: "/conflicts").body
+                #expect(aside.contains("没有冲突"), "\(aside.suffix(1200))")
             }
         }
     }

@@ -71,7 +71,9 @@ struct ConflictListCommand: ParsableCommand {
         for c in conflicts {
             let shown = { (v: Value) in (try? valueText(r, words, c.entity, c.field, v)) ?? say.value(words, c.entity, c.field, v) }
             // A deal's task or activity by its deal and what it is, not its bare id.
-            let named = try r.subject(c.record, words: words)?.title
+            // One no longer here (a deal handed to someone else): its id names nothing here, so
+            // the line says why.
+            let named = try r.record(c.record) == nil ? say("(no longer on this laptop)", "（已不在本机）") : r.subject(c.record, words: words)?.title
             let lines = say.conflictLines(
                 c.id, short(c.record), record: named, field: words.field(c.entity, c.field), author: c.author, value: shown(c.value),
                 outcome: "\(c.outcome)", rule: r.reason(of: c, words: words, chinese: say.chinese),

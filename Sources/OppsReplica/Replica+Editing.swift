@@ -426,7 +426,19 @@ extension Replica {
             for e in workspace.entities {
                 let fields = e.fields.filter { if case .reference(entity.name) = $0.type { true } else { false } }
                 guard !fields.isEmpty else { continue }
-                for r in try store.list(entity: e.name, workspace: workspace) where !r.isDeleted {
+                // The records naming the duplicate: by the parent index when the reference is
+                // the one they hang off by (a deal's activities), else one scan that keeps ids.
+                var naming: [Record]
+                if fields.count == 1, e.visibleVia == fields[0].name {
+                    naming = try store.children(of: duplicate, entity: e.name, workspace: workspace)
+                } else {
+                    var ids: [RecordID] = []
+                    try store.forEach(entity: e.name, workspace: workspace) { r in
+                        if fields.contains(where: { r[$0.name] == .reference(duplicate) }) { ids.append(r.id) }
+                    }
+                    naming = try ids.compactMap { try store.view($0, workspace: workspace) }
+                }
+                for r in naming where !r.isDeleted {
                     let changes = fields.filter { r[$0.name] == .reference(duplicate) }.map { ($0.name, Value.reference(keep)) }
                     guard !changes.isEmpty else { continue }
                     let rel = try relations(to: r)

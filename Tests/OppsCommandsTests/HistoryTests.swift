@@ -26,6 +26,9 @@ import Testing
             #expect(await Self.lines("max", id, f).isEmpty)
             let none = await opps("history", id, "--home", f.home("max"))
             #expect(none.code == 0 && none.stdout.hasPrefix("No change to this record on this laptop since it arrived; its timeline: opps show "), "\(none.stdout)")
+            // A full id of nothing here is said so, not read as a record without changes.
+            let nothing = await opps("history", "01a24a52-d71a-7c09-b573-181828e510bd", "--home", f.home("max"))
+            #expect(nothing.code == 1 && nothing.stderr.contains("no record here has the id or name"), "\(nothing.stdout)\(nothing.stderr)")
             let typed = String(none.stdout.split(separator: " ").last ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(await opps("show", typed, "--home", f.home("max"), "--json").json?["id"]?.string == id, "\(typed)")
 

@@ -22,6 +22,9 @@ struct HistoryCommand: ParsableCommand {
         let r = try home.open()
         let recordID = try r.resolveID(id, reading: true)
         let lines = try r.store.history(recordID)
+        // A full id is taken as it is: one that names nothing here (and has no trail here) is
+        // said so, not read as a record with no changes.
+        if lines.isEmpty, try r.record(recordID) == nil { throw try r.lookup(.unknown, typed: id, []) }
         let words = home.words(r)
         let entity = try r.record(recordID)?.entity ?? "opportunity"
         if json {

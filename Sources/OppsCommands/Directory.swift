@@ -18,7 +18,7 @@ func directory(_ r: Replica, _ entity: String, search: String?) throws -> [Recor
 func deals(_ r: Replica, referencing id: RecordID, in field: String) throws -> [Record] {
     // One deal at a time: only those kept are held (a laptop may hold 100,000 deals).
     var out = [Record]()
-    try r.store.forEach(entity: "opportunity", newestFirst: true, workspace: r.workspace) { if $0[field] == .reference(id) { out.append($0) } }
+    try r.store.forEach(entity: "opportunity", naming: id, newestFirst: true, workspace: r.workspace) { if $0[field] == .reference(id) { out.append($0) } }
     return out
 }
 

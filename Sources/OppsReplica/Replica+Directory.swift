@@ -58,7 +58,7 @@ extension Replica {
     /// `.lookup(.likelyDuplicate)` (`newOpportunity`, `opps lead add`).
     public func refuseLikelyDuplicateDeal(named name: String, at account: RecordID) throws {
         guard let key = Duplicates.dealKey(account: .reference(account), name: .text(name)) else { return }
-        let same = try store.first(entity: "opportunity", stages: openStages, workspace: workspace) {
+        let same = try store.first(entity: "opportunity", stages: openStages, naming: account, workspace: workspace) {
             !$0.isDeleted && Duplicates.dealKey(account: $0["account"], name: $0["name"]) == key
         }
         guard let same else { return }
@@ -77,20 +77,39 @@ extension Replica {
             if let k = Duplicates.dealKey(account: deal["account"], name: deal["name"]) { byKey[k, default: []].append(deal.id) }
         }
         let deals = try byKey.values.filter { $0.count > 1 }.flatMap { $0 }.compactMap { try record($0) }
+        return Duplicates.dealGroups(deals, by: keepFirst)
+    }
+
+    /// The order of a group of deals made twice: furthest stage first (the one to keep), then
+    /// the oldest.
+    var keepFirst: (Record, Record) -> Bool {
         let rank = Dictionary(workspace.stages.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
-        return Duplicates.dealGroups(deals) { a, b in
+        return { a, b in
             let (x, y) = (rank[a["stage"].canonicalText] ?? -1, rank[b["stage"].canonicalText] ?? -1)
             return x != y ? x > y : a.created.stamp < b.created.stamp
         }
     }
 
-    /// Whether a sync brought a deal another user made that is new here: only then can it have
-    /// made a pair `likelyDuplicateDeals` finds (of the records beyond the report's first 20,
-    /// nothing is known: yes).
-    public func broughtDealsOfOthers(_ report: SyncReport) throws -> Bool {
-        guard report.newRecordCount > 0 else { return false }
-        if report.newRecordCount > report.newRecords.count { return true }
-        return try report.newRecords.contains { try record($0)?.entity == "opportunity" }
+    /// The groups of `likelyDuplicateDeals` that a sync made: those holding an open deal another
+    /// user made that it brought here. Only those deals' accounts are looked at (their deals found
+    /// by `ReplicaStore.forEach(naming:)`); a sync that brought more new records than its report
+    /// keeps (20) looks at every group.
+    public func duplicateDeals(broughtBy report: SyncReport) throws -> [[Record]] {
+        guard report.newRecordCount > 0 else { return [] }
+        if report.newRecordCount > report.newRecords.count { return try likelyDuplicateDeals() }
+        let open = Set(openStages)
+        let brought = try report.newRecords.compactMap { try record($0) }.filter {
+            $0.entity == "opportunity" && !$0.isDeleted && open.contains($0["stage"].canonicalText) && Duplicates.dealKey(account: $0["account"], name: $0["name"]) != nil
+        }
+        var groups: [[Record]] = []
+        for case let .reference(account) in Set(brought.map { $0["account"] }) {
+            var deals: [Record] = []
+            try store.forEach(entity: "opportunity", stages: openStages, naming: account, workspace: workspace) {
+                if $0["account"] == .reference(account) { deals.append($0) }
+            }
+            groups += Duplicates.dealGroups(deals, by: keepFirst).filter { g in g.contains { d in brought.contains { $0.id == d.id } } }
+        }
+        return groups.sorted { keepFirst($0[0], $1[0]) }
     }
 
     /// The stages a deal is open in.

@@ -354,14 +354,13 @@ extension Replica {
     /// Deletes a record (merge-semantics.md §7.2): checked with the core rule on what this
     /// replica holds (the default workspace lets managers delete), kept as a local tombstone and
     /// pushed like any write. Other replicas that held the record learn of it at their next sync.
-    /// Deletes a record (merge-semantics.md §7.2); with `survivor`, the delete is a merge into it
-    /// (§7.3): the hub re-points every reference to the deleted record.
+    /// With `survivor`, the delete is a merge into it (§7.3): the hub re-points every reference
+    /// to the deleted record.
     public func delete(_ id: RecordID, survivor: RecordID? = nil) throws {
         try store.transaction {
             guard var view = try store.view(id, workspace: workspace) else { throw ReplicaError.invalid("no record \(id)") }
             let write = FieldWrite(record: id, entity: view.entity, kind: .delete, value: survivor.map(Value.reference) ?? .null, author: user, stamp: try tick())
             view.deleted = try decidedDelete(write, of: view)
-
             try store.enqueue(write)
             try store.addHistory(HistoryLine(record: id, field: "", old: .null, new: .null, author: user, hlc: write.stamp.hlc, source: "local", rule: "pending"))
             try store.save(confirmed: try store.confirmed(id, workspace: workspace), view: view, workspace: workspace)
@@ -428,7 +427,7 @@ extension Replica {
                 guard !fields.isEmpty else { continue }
                 // The records naming the duplicate: by the parent index when the reference is
                 // the one they hang off by (a deal's activities), else one scan that keeps ids.
-                var naming: [Record]
+                let naming: [Record]
                 if fields.count == 1, e.visibleVia == fields[0].name {
                     naming = try store.children(of: duplicate, entity: e.name, workspace: workspace)
                 } else {

@@ -401,23 +401,21 @@ public actor WebApp {
         lines += settled.map { ($0.text, "/approvals") }
         // The same deal made on another laptop, brought here: a line a pair, its first deal's
         // page (the one to keep), and the line that merges them (opps duplicates lists them).
-        if try replica.broughtDealsOfOthers(report) {
-            let groups = try replica.likelyDuplicateDeals()
-            for group in groups.prefix(3) {
-                var account = ""
-                if case let .reference(a) = group[0]["account"] { account = try replica.record(a)?["name"].canonicalText ?? "" }
-                let name = group[0]["name"].canonicalText, ids = group.map { short($0.id) }.joined(separator: " ")
-                lines.append(
-                    (
-                        t(
-                            "Made twice? \(group.count) open deals at \(account) named \"\(name)\": a manager merges them with opps merge \(ids)",
-                            "疑似重复：\(account) 有 \(group.count) 个名为「\(name)」的进行中商机：经理用 opps merge \(ids) 合并"), "/deal/" + short(group[0].id)
-                    ))
-            }
-            if groups.count > 3 {
-                let n = groups.count - 3
-                lines.append((t("…and \(n) more made twice: opps duplicates lists every one", "…还有 \(n) 组疑似重复：opps duplicates 列出全部"), nil))
-            }
+        let groups = try replica.duplicateDeals(broughtBy: report)
+        for group in groups.prefix(3) {
+            var account = ""
+            if case let .reference(a) = group[0]["account"] { account = try replica.record(a)?["name"].canonicalText ?? "" }
+            let name = group[0]["name"].canonicalText, ids = group.map { short($0.id) }.joined(separator: " ")
+            lines.append(
+                (
+                    t(
+                        "Made twice? \(group.count) open deals at \(account) named \"\(name)\": a manager merges them with opps merge \(ids)",
+                        "疑似重复：\(account) 有 \(group.count) 个名为「\(name)」的进行中商机：经理用 opps merge \(ids) 合并"), "/deal/" + short(group[0].id)
+                ))
+        }
+        if groups.count > 3 {
+            let n = groups.count - 3
+            lines.append((t("…and \(n) more made twice: opps duplicates lists every one", "…还有 \(n) 组疑似重复：opps duplicates 列出全部"), nil))
         }
         return lines
     }

@@ -39,8 +39,13 @@ import Testing
             #expect(samSynced.stdout.contains("本机有 1 组疑似重复的商机：opps duplicates"), "\(samSynced.stdout)")
             // Sam works on max's copy too: a call on it.
             #expect(await opps("log", maxs, "call", "met the CFO", "--home", sam).code == 0)
-            // A sync that brings no new deal does not read them all to say it again.
+            // A sync that brings no new deal does not say it again, nor one whose new deal makes
+            // no pair (the pair here is said once).
             #expect(!(await opps("sync", "--home", max).stdout.contains("duplicate")))
+            #expect(await opps("new", "ACME renewal", "--account", "ACME", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let another = await opps("sync", "--home", max)
+            #expect(another.stdout.contains("new opportunity: ACME renewal") && !another.stdout.contains("duplicate"), "\(another.stdout)")
 
             // Listed furthest along first (sam's, at solution, though max's is older), with the line.
             let listed = await opps("duplicates", "--home", max)
@@ -84,6 +89,34 @@ import Testing
             }
             let timeline = await opps("show", sams, "--home", sam).stdout
             #expect(timeline.contains("spoke to the CIO") && timeline.contains("met the CFO"), "\(timeline)")
+        }
+    }
+
+    /// An account's deals are found by the bytes of its id in each row (`forEach(naming:)`):
+    /// a deal whose account changed here and is not yet synced is the new account's, not the
+    /// old one's, before and after the sync.
+    @Test func anAccountsDealsAreItsOwnBeforeAndAfterAnEdit() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let sam = f.home("sam")
+            func names(_ args: String...) async -> [String] {
+                (await opps(args + ["--home", sam, "--json"]).json?.array ?? []).compactMap { $0["fields"]?["name"]?.string }.sorted()
+            }
+            let a1 = try #require(await opps("new", "A1", "--account", "Acme", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("new", "B1", "--account", "Beta", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await names("list", "--account", "Acme") == ["A1"])
+            #expect(await names("list", "--account", "Beta") == ["B1"])
+            let beta = try #require(await opps("account", "show", "Beta", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("set", a1, "account=\(beta)", "--home", sam).code == 0)
+            for _ in 0..<2 {
+                #expect(await names("list", "--account", "Acme").isEmpty)
+                #expect(await names("list", "--account", "Beta") == ["A1", "B1"])
+                let shown = await opps("account", "show", "Beta", "--home", sam).stdout
+                #expect(shown.contains("A1") && shown.contains("B1"), "\(shown)")
+                #expect(await opps("sync", "--home", sam).code == 0)
+            }
         }
     }
 }

@@ -87,10 +87,13 @@ struct ListCommand: ParsableCommand {
         // Each filter as a test of one deal; deals are read one at a time and only those that
         // pass are kept (a manager's laptop may hold 100,000: all at once was 880 MB).
         var tests = [(Record) -> Bool]()
+        // An account's deals: only the rows holding its id are decoded (`forEach(naming:)`).
+        var naming: RecordID?
         if let account {
             let id = try r.resolveID(account, among: ["account"], reading: true)
             guard try r.record(id)?.entity == "account" else { throw ReplicaError.invalid("\(account) is not an account", chinese: "\(account) 不是客户") }
             tests.append { $0["account"] == .reference(id) }
+            naming = id
         }
         if let search {
             // Compared as a search compares names (`searchFolded`: any case, no spaces).
@@ -120,7 +123,7 @@ struct ListCommand: ParsableCommand {
         let ownedBy = mine ? r.user : owner
         if let ownedBy { tests.append { $0.owner == ownedBy } }
         var records = [Record]()
-        try r.store.forEach(entity: "opportunity", stages: stage.map { [$0] }, newestFirst: true, workspace: r.workspace) { d in
+        try r.store.forEach(entity: "opportunity", stages: stage.map { [$0] }, naming: naming, newestFirst: true, workspace: r.workspace) { d in
             if tests.allSatisfy({ $0(d) }) { records.append(d) }
         }
         if stale {

@@ -149,11 +149,11 @@ struct SyncCommand: AsyncParsableCommand {
                     let n = Duplicates.groups(try replica.store.list(entity: entity, workspace: replica.workspace)).count
                     if n > 0 { Console.out(say.likelyDuplicates(n, words.entity(entity), command: "opps \(entity)")) }
                 }
-                // Deals: only when another's new record came (a deal made twice is one made
-                // elsewhere meeting one here), every open deal read once then.
-                if try replica.broughtDealsOfOthers(r) {
+                // Deals: when a deal another made, new here, makes a pair with one here (looked
+                // for among its account's deals only); then how many pairs there are.
+                if try !replica.duplicateDeals(broughtBy: r).isEmpty {
                     let n = try replica.likelyDuplicateDeals().count
-                    if n > 0 { Console.out(say.likelyDuplicates(n, say.chinese ? words.entity("opportunity") : "deal", command: "opps")) }
+                    Console.out(say.likelyDuplicates(n, say.chinese ? words.entity("opportunity") : "deal", command: "opps"))
                 }
             }
         }

@@ -80,6 +80,20 @@ extension Replica {
         return Duplicates.dealGroups(deals, by: keepFirst)
     }
 
+    /// The open deals here that `deal` looks made twice with (its group in
+    /// `likelyDuplicateDeals`, without it), in the same order; none for a closed or deleted deal. Only its
+    /// account's deals are read (`forEach(naming:)`): a deal's page asks it.
+    public func likelyDuplicates(of deal: Record) throws -> [Record] {
+        guard !deal.isDeleted, case let .reference(account) = deal["account"], let key = Duplicates.dealKey(account: deal["account"], name: deal["name"]),
+            openStages.contains(deal["stage"].canonicalText)
+        else { return [] }
+        var same: [Record] = []
+        try store.forEach(entity: "opportunity", stages: openStages, naming: account, workspace: workspace) {
+            if $0.id != deal.id, Duplicates.dealKey(account: $0["account"], name: $0["name"]) == key { same.append($0) }
+        }
+        return same.sorted(by: keepFirst)
+    }
+
     /// The order of a group of deals made twice: furthest stage first (the one to keep), then
     /// the oldest.
     var keepFirst: (Record, Record) -> Bool {

@@ -235,6 +235,7 @@ extension WebApp {
                 <button>\(esc(t.move))</button></form>
                 """
         }
+        html += try madeTwiceNotice(deal, short: short, t)
         // Fields grouped as the workspace groups them; each as the rules let this user touch it.
         let accessTable = try r.accessByField(to: deal)
         let changeable = try r.changeableFields(of: deal)
@@ -607,6 +608,33 @@ extension WebApp {
 
     /// What this user may do about a conflict (`opps conflicts restore|dismiss`): restore their
     /// own value, put it aside. The deal page and the conflicts page both offer it.
+    /// On a deal's page, the open deals here it looks made twice with (`opps duplicates`): each
+    /// by name, stage and owner, a link to it, and — for one who may delete — a button merging it
+    /// into this one (`opps merge`); for anyone else, who merges it.
+    func madeTwiceNotice(_ deal: Record, short: String, _ t: WebText) throws -> String {
+        let others = try replica.likelyDuplicates(of: deal)
+        guard !others.isEmpty else { return "" }
+        let words = vocabulary(t)
+        let codes = try codes()
+        let mayMerge = replica.workspace.entity(deal.entity)?.delete.contains(replica.role) == true
+        var html = "<div class=\"msg bad\">\(esc(t("This deal looks made twice (often on two laptops):", "这个商机看起来建了两次（常见于两台电脑各建了一次）：")))<ul>"
+        for other in others {
+            let code = codes(other.id)
+            let (stage, owner) = (words.stage(other["stage"].canonicalText), other.owner ?? "-")
+            let about = t("\(other["name"].canonicalText) (\(stage), \(owner))", "\(other["name"].canonicalText)（\(stage)，\(owner)）")
+            html += "<li><a href=\"/deal/\(code)\">\(esc(about))</a> \(code)"
+            if mayMerge {
+                html +=
+                    " <form method=\"post\" action=\"/deal/\(short)/merge\" class=\"inline\">\(csrfField)<input type=\"hidden\" name=\"duplicate\" value=\"\(code)\">"
+                    + "<button>\(esc(t("Merge it into this one", "把它合并到这里")))</button></form>"
+            }
+            html += "</li>"
+        }
+        html += "</ul>"
+        if !mayMerge { html += esc(t("A manager merges them: opps merge \(short) …", "合并由经理来做（opps merge \(short) …）")) }
+        return html + "</div>"
+    }
+
     /// A conflict's buttons, posting on its deal (`short`), or, for one whose record is no longer
     /// here (nil), on the conflicts page itself.
     func conflictActions(_ c: LocalConflict, deal short: String?, _ t: WebText) -> String {

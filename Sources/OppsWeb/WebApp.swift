@@ -256,6 +256,25 @@ public actor WebApp {
         }
     }
 
+    /// A deal made twice merged into `keep` (`opps merge`, the deal's page): the duplicate named
+    /// by its short id, as the page's button sends it.
+    func merge(_ duplicate: String, into keep: RecordID, t: WebText) -> Message {
+        do {
+            let id = try replica.resolveID(duplicate, among: ["opportunity"])
+            guard try replica.record(id)?.entity == "opportunity" else { throw ReplicaError.invalid("\(duplicate) is not a deal", chinese: "\(duplicate) 不是商机") }
+            let m = try replica.merge(id, into: keep)
+            let code = try codes()(id)
+            var said = t("Merged \(code) into this deal", "已将 \(code) 合并到这里")
+            if !m.filled.isEmpty {
+                let words = vocabulary(t)
+                said += t("; filled in ", "；补上了 ") + m.filled.map { words.field("opportunity", $0) }.joined(separator: t(", ", "、"))
+            }
+            return Message(text: said + t(" (its calls and tasks follow it once synced)", "（同步后它的跟进记录和任务也到这里）"), ok: true)
+        } catch {
+            return failure(error, words: vocabulary(t), t: t)
+        }
+    }
+
     func decide(_ id: RecordID, _ decision: String, note: String?, t: WebText) -> Message {
         do {
             let (_, a) = try replica.decide(request: id, decision, note: note)

@@ -153,6 +153,11 @@ public struct WebServer: Sendable {
                 await app.settleConflict(form["number"] ?? "", restore: form["action"] == "restore", t: t)
             }
         }
+        router.post("/deal/{id}/merge") { request, context in
+            try await self.action(request, context) { app, form, t, id in
+                await app.merge(form["duplicate"] ?? "", into: id, t: t)
+            }
+        }
         // A conflict whose record is no longer here (no deal page to post on): back to the list.
         router.post("/conflicts/settle") { request, _ in
             let t = self.text(request)

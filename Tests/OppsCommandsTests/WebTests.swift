@@ -957,6 +957,25 @@ import Testing
                 // Said once: a sync that brings no new deal says nothing of it.
                 let again = try await web.post("/sync", [:]).body
                 #expect(!again.contains("疑似重复"), "\(again.prefix(800))")
+                // The deal's page says it too, and the manager merges the other into it there.
+                let page = try await web.send("/deal/\(a)").body
+                #expect(page.contains("这个商机看起来建了两次") && page.contains("<a href=\"/deal/\(b)\">云帆扩容（需求挖掘，sam）</a>"), "\(page.prefix(2000))")
+                #expect(page.contains("action=\"/deal/\(a)/merge\"") && page.contains("<button>把它合并到这里</button>"), "\(page.prefix(2000))")
+                let merged = try await web.post("/deal/\(a)/merge", ["duplicate": b], from: "/deal/\(a)").body
+                #expect(merged.contains("已将 \(b) 合并到这里") && !merged.contains("这个商机看起来建了两次"), "\(merged.prefix(2000))")
+                let gone = try await web.send("/deal/\(b)").body
+                #expect(!gone.contains("把它合并到这里"), "a deleted deal is no pair: \(gone.prefix(1200))")
+            }
+            // sam's page says who merges, with no button; his own post is refused as a delete.
+            #expect(await opps("new", "云帆 三期", "--account", "云帆物流", "--home", sam).code == 0)
+            #expect(await opps("new", "云帆 三期!", "--account", "云帆物流", "--allow-duplicate", "--home", sam).code == 0)
+            let pair = try #require(await opps("duplicates", "--home", sam, "--json").json?.array?.first?.array?.compactMap { $0["id"]?.string })
+            let (c, d) = (ShortID.shown(try #require(RecordID(parsing: pair[0]))), ShortID.shown(try #require(RecordID(parsing: pair[1]))))
+            try await Self.serving(f, user: "sam", language: "zh-CN") { web in
+                let page = try await web.send("/deal/\(c)").body
+                #expect(page.contains("合并由经理来做（opps merge \(c) …）") && !page.contains("把它合并到这里"), "\(page.prefix(2000))")
+                let refused = try await web.post("/deal/\(c)/merge", ["duplicate": d], from: "/deal/\(c)").body
+                #expect(refused.contains("msg bad") && refused.contains("不能删除"), "\(refused.prefix(1500))")
             }
         }
     }

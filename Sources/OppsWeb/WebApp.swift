@@ -256,6 +256,10 @@ public actor WebApp {
         }
     }
 
+    /// Whether this user merges deals made twice (`opps merge`): one who may delete them, as the
+    /// merge's own delete decides.
+    var mayMergeDeals: Bool { replica.workspace.entity("opportunity")?.delete.contains(replica.role) == true }
+
     /// A deal made twice merged into `keep` (`opps merge`, the deal's page): the duplicate named
     /// by its short id, as the page's button sends it.
     func merge(_ duplicate: String, into keep: RecordID, t: WebText) -> Message {
@@ -424,12 +428,13 @@ public actor WebApp {
         for group in groups.prefix(3) {
             var account = ""
             if case let .reference(a) = group[0]["account"] { account = try replica.record(a)?["name"].canonicalText ?? "" }
-            let name = group[0]["name"].canonicalText, ids = group.map { short($0.id) }.joined(separator: " ")
+            let name = group[0]["name"].canonicalText
+            // Its page merges them (a manager's button) or says who does.
+            let next = mayMergeDeals ? t("open it to merge them", "点开可合并") : t("open it to see them; a manager merges them", "点开查看，由经理合并")
             lines.append(
                 (
-                    t(
-                        "Made twice? \(group.count) open deals at \(account) named \"\(name)\": a manager merges them with opps merge \(ids)",
-                        "疑似重复：\(account) 有 \(group.count) 个名为「\(name)」的进行中商机：经理用 opps merge \(ids) 合并"), "/deal/" + short(group[0].id)
+                    t("Made twice? \(group.count) open deals at \(account) named \"\(name)\": \(next)", "疑似重复：\(account) 有 \(group.count) 个名为「\(name)」的进行中商机：\(next)"),
+                    "/deal/" + short(group[0].id)
                 ))
         }
         if groups.count > 3 {

@@ -40,7 +40,7 @@ enum Assets {
         .badge.overdue { background: #fee4e2; color: var(--bad); } .badge.stale { background: #fef0c7; color: #93370d; }
         .badge.pending { background: #d1e9ff; color: #175cd3; } .badge.conflict { background: #fbe8ff; color: #9f1ab1; }
         .badge.locked { background: #fef0c7; color: #93370d; }
-        .badge.approval { background: #e0eaff; color: #3538cd; }
+        .badge.approval { background: #e0eaff; color: #3538cd; } .badge.twice { background: #fef3f2; color: var(--bad); }
         .badge.need { background: #ecfdf3; color: #067647; }
         .more { display: block; text-align: center; font-size: 12px; }
         .wide { max-width: 100%; overflow-x: auto; } /* a table wider than a phone scrolls inside itself, not the page */

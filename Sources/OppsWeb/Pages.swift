@@ -100,6 +100,10 @@ extension WebApp {
                 onlyClosed = true
             }
         }
+        // Open deals that look made twice (`opps duplicates`' rule), among what the board holds,
+        // before a stage is picked: a pair across two stages is still one.
+        let madeTwice = Set(
+            Duplicates.dealGroups(columns.filter { !$0.stage.closed }.flatMap { $0.deals.map(\.deal) }, by: { $0.id < $1.id }).flatMap { $0.map(\.id) })
         if let only = q.stage { columns = columns.filter { $0.stage.name == only } }
         let needle = q.text?.searchFolded ?? ""
         let accounts = Dictionary(uniqueKeysWithValues: try r.store.list(entity: "account", workspace: r.workspace).map { ($0.id, $0["name"].canonicalText) })
@@ -153,9 +157,15 @@ extension WebApp {
                     && (needle.isEmpty || b.deal["name"].canonicalText.searchFolded.contains(needle)
                         || (b.deal["account"].reference.flatMap { accounts[$0] }?.searchFolded.contains(needle) ?? false))
             }
-            // Amounts without a currency summed as such, not under a currency called "?".
-            let amounts = column.totals.totals.keys.sorted().map {
-                "\(groupedAmount(column.totals.text($0))) " + ($0 == CurrencyTotals.noCurrency ? t("(no currency)", "（未填币种）") : $0)
+            // Amounts without a currency summed as such, not under a currency called "?". Of the
+            // deals shown: a search or a month sums what it found, not the whole stage.
+            var totals = column.totals
+            if deals.count != column.deals.count {
+                totals = CurrencyTotals()
+                for b in deals { totals.add(b.deal["amount"], currency: b.deal["currency"]) }
+            }
+            let amounts = totals.totals.keys.sorted().map {
+                "\(groupedAmount(totals.text($0))) " + ($0 == CurrencyTotals.noCurrency ? t("(no currency)", "（未填币种）") : $0)
             }.joined(separator: " · ")
             jumps.append("<a href=\"#stage-\(esc(column.stage.name))\">\(esc(words.stage(column.stage.name))) <span class=\"count\">\(deals.count)</span></a>")
             html +=
@@ -171,6 +181,7 @@ extension WebApp {
                 if pending.contains(d.id) { badges.append("<span class=\"badge pending\">\(esc(t("pending", "待同步")))</span>") }
                 if conflicted.contains(d.id) { badges.append("<span class=\"badge conflict\">\(esc(t("conflict", "冲突")))</span>") }
                 if waiting.contains(d.id) { badges.append("<span class=\"badge approval\">\(esc(t("approval pending", "待审批")))</span>") }
+                if madeTwice.contains(d.id) { badges.append("<span class=\"badge twice\">\(esc(t("made twice?", "疑似重复")))</span>") }
                 let amount = Self.amountText(d)
                 var due = ""
                 if case let .date(day) = d["next_step_due"] { due = " · " + t.dayHTML(day, today: today) }

@@ -938,6 +938,23 @@ import Testing
 
     /// The Sync button says a deal made on two laptops, as `opps sync` does: a line a pair,
     /// opening the one to keep, with the line that merges them.
+    /// A column's sum is of the deals it shows: a search sums what it found, not the stage.
+    @Test func aSearchedBoardSumsWhatItShows() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let sam = f.home("sam")
+            #expect(await opps("new", "云帆 试点", "--account", "云帆物流", "--amount", "100", "--currency", "CNY", "--home", sam).code == 0)
+            #expect(await opps("new", "华信 扩容", "--account", "华信", "--amount", "250", "--currency", "CNY", "--home", sam).code == 0)
+            try await Self.serving(f, user: "sam") { web in
+                let all = try await web.send("/").body
+                #expect(all.contains("<div class=\"sum\">350.00 CNY</div>"), "\(all.prefix(3000))")
+                let found = try await web.send("/?q=%E4%BA%91%E5%B8%86").body
+                #expect(found.contains("<div class=\"sum\">100.00 CNY</div>") && !found.contains("350.00"), "\(found.prefix(3000))")
+            }
+        }
+    }
+
     @Test func theSyncButtonSaysADealMadeTwice() async throws {
         let f = try CommandFixture()
         try await f.serving { url in
@@ -956,13 +973,17 @@ import Testing
                     "\(synced.prefix(1500))")
                 // Said once: a sync that brings no new deal says nothing of it.
                 let again = try await web.post("/sync", [:]).body
-                #expect(!again.contains("疑似重复"), "\(again.prefix(800))")
+                #expect(!again.contains("疑似重复："), "\(again.prefix(800))")
+                // The board marks both cards (as many as the pair); none once merged.
+                let board = try await web.send("/").body
+                #expect(board.components(separatedBy: "<span class=\"badge twice\">疑似重复</span>").count == 3, "\(board.prefix(1500))")
                 // The deal's page says it too, and the manager merges the other into it there.
                 let page = try await web.send("/deal/\(a)").body
                 #expect(page.contains("这个商机看起来建了两次") && page.contains("<a href=\"/deal/\(b)\">云帆扩容（需求挖掘，sam）</a>"), "\(page.prefix(2000))")
                 #expect(page.contains("action=\"/deal/\(a)/merge\"") && page.contains("<button>把它合并到这里</button>"), "\(page.prefix(2000))")
                 let merged = try await web.post("/deal/\(a)/merge", ["duplicate": b], from: "/deal/\(a)").body
                 #expect(merged.contains("已将 \(b) 合并到这里") && !merged.contains("这个商机看起来建了两次"), "\(merged.prefix(2000))")
+                #expect(!(try await web.send("/").body.contains("badge twice")))
                 let gone = try await web.send("/deal/\(b)").body
                 #expect(!gone.contains("把它合并到这里"), "a deleted deal is no pair: \(gone.prefix(1200))")
             }

@@ -536,7 +536,9 @@ extension WebApp {
     /// How many of an approver's decisions the approvals page lists (the latest).
     static let decidedShown = 20
 
-    func approvalsPage(_ t: WebText, message: Message?) throws -> String {
+    /// `all`: every decision of mine, not the latest `decidedShown` (`/approvals?all=1`, as
+    /// `opps approvals --all`).
+    func approvalsPage(_ t: WebText, message: Message?, all: Bool = false) throws -> String {
         let r = replica
         let words = vocabulary(t)
         guard let name = r.workspace.approvals?.requests else {
@@ -602,12 +604,12 @@ extension WebApp {
             (a.fields["state"]?.author == r.user || a["decided_by"] == .text(r.user)) && ["approved", "rejected"].contains(a["state"].canonicalText)
         }.sorted { ($0.fields["state"]?.stamp.hlc.rawValue ?? 0) > ($1.fields["state"]?.stamp.hlc.rawValue ?? 0) }
         if approver && !decided.isEmpty {
-            let shown = decided.prefix(Self.decidedShown)
+            let shown = all ? decided[...] : decided.prefix(Self.decidedShown)
             html += "<h2>\(esc(t("Decided by me", "我已决定"))) <span class=\"count\">\(decided.count)</span></h2>"
             html += try table(Array(shown), decide: false, none: "")
             if decided.count > shown.count {
                 let more = decided.count - shown.count
-                html += "<p class=\"none\">\(esc(t("\(more) more: opps approvals --all", "还有 \(more) 项：opps approvals --all")))</p>"
+                html += "<p class=\"more\"><a href=\"/approvals?all=1\">\(esc(t("…and \(more) more: show every one", "…还有 \(more) 项：全部显示")))</a></p>"
             }
         }
         html += "<h2>\(esc(t("What I asked for", "我的申请"))) <span class=\"count\">\(mine.count)</span></h2>"

@@ -91,7 +91,8 @@ public struct WebServer: Sendable {
         }
         router.get("/approvals") { request, _ in
             let t = self.text(request)
-            return try await self.page(request, t) { app, m in try await app.approvalsPage(t, message: m) }
+            let all = request.uri.queryParameters["all"] == "1"
+            return try await self.page(request, t) { app, m in try await app.approvalsPage(t, message: m, all: all) }
         }
         router.get("/reports") { request, _ in
             let t = self.text(request)

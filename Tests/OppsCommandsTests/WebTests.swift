@@ -938,6 +938,29 @@ import Testing
 
     /// The Sync button says a deal made on two laptops, as `opps sync` does: a line a pair,
     /// opening the one to keep, with the line that merges them.
+    /// An approver's decisions, the latest 20, then a link to every one (`/approvals?all=1`), as
+    /// Today does: not a command line in a browser.
+    @Test func anApproversDecisionsStopAndLinkToEveryOne() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let (sam, max) = (f.home("sam"), f.home("max"))
+            for i in 1...21 { #expect(await opps("new", "Deal \(i)", "--account", "ACME", "discount=25", "--home", sam).code == 0) }
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let waiting = try #require(await opps("approvals", "--home", max, "--json").json?.array?.compactMap { $0["id"]?.string })
+            #expect(waiting.count == 21)
+            for id in waiting { #expect(await opps("approve", id, "--home", max).code == 0) }
+            try await Self.serving(f, user: "max") { web in
+                let page = try await web.send("/approvals").body
+                #expect(page.contains("<a href=\"/approvals?all=1\">…and 1 more: show every one</a>") && !page.contains("opps approvals --all"), "\(page.suffix(1500))")
+                let every = try await web.send("/approvals?all=1").body
+                #expect(every.components(separatedBy: "discount → 25%").count - 1 == page.components(separatedBy: "discount → 25%").count, "\(every.suffix(800))")
+                #expect(!every.contains("show every one"))
+            }
+        }
+    }
+
     /// A column's sum is of the deals it shows: a search sums what it found, not the stage.
     @Test func aSearchedBoardSumsWhatItShows() async throws {
         let f = try CommandFixture()

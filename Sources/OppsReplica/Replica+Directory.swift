@@ -94,6 +94,10 @@ extension Replica {
         return same.sorted(by: keepFirst)
     }
 
+    /// Whether this user merges deals made twice (`merge`): one who may delete them, as the
+    /// merge's own delete decides (a manager, in the default workspace).
+    public var mayMergeDeals: Bool { workspace.entity("opportunity")?.delete.contains(role) == true }
+
     /// The order of a group of deals made twice: furthest stage first (the one to keep), then
     /// the oldest.
     var keepFirst: (Record, Record) -> Bool {

@@ -629,7 +629,7 @@ extension WebApp {
         guard !others.isEmpty else { return "" }
         let words = vocabulary(t)
         let codes = try codes()
-        let mayMerge = mayMergeDeals
+        let mayMerge = replica.mayMergeDeals
         var html = "<div class=\"msg bad\">\(esc(t("This deal looks made twice (often on two laptops):", "这个商机看起来建了两次（常见于两台电脑各建了一次）：")))<ul>"
         for other in others {
             let code = codes(other.id)

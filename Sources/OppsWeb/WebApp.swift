@@ -256,10 +256,6 @@ public actor WebApp {
         }
     }
 
-    /// Whether this user merges deals made twice (`opps merge`): one who may delete them, as the
-    /// merge's own delete decides.
-    var mayMergeDeals: Bool { replica.workspace.entity("opportunity")?.delete.contains(replica.role) == true }
-
     /// A deal made twice merged into `keep` (`opps merge`, the deal's page): the duplicate named
     /// by its short id, as the page's button sends it.
     func merge(_ duplicate: String, into keep: RecordID, t: WebText) -> Message {
@@ -430,7 +426,7 @@ public actor WebApp {
             if case let .reference(a) = group[0]["account"] { account = try replica.record(a)?["name"].canonicalText ?? "" }
             let name = group[0]["name"].canonicalText
             // Its page merges them (a manager's button) or says who does.
-            let next = mayMergeDeals ? t("open it to merge them", "点开可合并") : t("open it to see them; a manager merges them", "点开查看，由经理合并")
+            let next = replica.mayMergeDeals ? t("open it to merge them", "点开可合并") : t("open it to see them; a manager merges them", "点开查看，由经理合并")
             lines.append(
                 (
                     t("Made twice? \(group.count) open deals at \(account) named \"\(name)\": \(next)", "疑似重复：\(account) 有 \(group.count) 个名为「\(name)」的进行中商机：\(next)"),

@@ -61,7 +61,9 @@ import Testing
             let groups = try #require(await opps("duplicates", "--home", max, "--json").json?.array)
             #expect(groups.count == 1 && groups[0].array?.count == 2)
 
-            // A rep may not merge: the refusal, and who does it with the line to run.
+            // A rep may not merge: his list says who does, and so does the refusal, with the line.
+            let samsList = await opps("duplicates", "--home", sam)
+            #expect(samsList.stdout.hasSuffix("   a manager merges them: opps merge \(sams) \(maxs)\n"), "\(samsList.stdout)")
             let refused = await opps("merge", sams, maxs, "--home", sam)
             #expect(refused.code == 3, "\(refused.stderr)")
             #expect(refused.stderr.hasSuffix("a manager merges them: ask yours to run opps merge \(sams) \(maxs)\n"), "\(refused.stderr)")

@@ -119,7 +119,9 @@ struct DealDuplicatesCommand: ParsableCommand {
                     + "\(fit(deal.owner ?? "-", 8))  \(amountText(deal))"
                 Console.out(line.trimmingTrailing())
             }
-            Console.out("   \(say.merge)\(say(": ", "："))opps merge \(short(group[0].id)) \(group.dropFirst().map { short($0.id) }.joined(separator: " "))")
+            // One who may not merge (a rep) reads who does, with the line to hand over.
+            let line = "opps merge \(short(group[0].id)) \(group.dropFirst().map { short($0.id) }.joined(separator: " "))"
+            Console.out("   " + (r.mayMergeDeals ? "\(say.merge)\(say(": ", "："))\(line)" : say("a manager merges them: \(line)", "由经理合并：\(line)")))
         }
     }
 }

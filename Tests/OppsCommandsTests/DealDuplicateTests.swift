@@ -61,6 +61,11 @@ import Testing
             let groups = try #require(await opps("duplicates", "--home", max, "--json").json?.array)
             #expect(groups.count == 1 && groups[0].array?.count == 2)
 
+            // Each deal's page says with which, and who merges.
+            let shownMax = await opps(["show", sams, "--home", max], environment: ["COLUMNS": "200"])
+            #expect(shownMax.stdout.contains("\n  looks made twice with \(maxs) \"Acme Rollout!\": merge them with opps merge \(sams) \(maxs)\n"), "\(shownMax.stdout)")
+            let shownSam = await opps(["show", maxs, "--home", sam, "--locale", "zh-CN"], environment: ["COLUMNS": "200"])
+            #expect(shownSam.stdout.contains("\n  看起来和 \(sams)「ACME rollout」是同一个商机：由经理合并（opps merge \(maxs) \(sams)）\n"), "\(shownSam.stdout)")
             // A rep may not merge: his list says who does, and so does the refusal, with the line.
             let samsList = await opps("duplicates", "--home", sam)
             #expect(samsList.stdout.hasSuffix("   a manager merges them: opps merge \(sams) \(maxs)\n"), "\(samsList.stdout)")

@@ -50,6 +50,19 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
     let pending = try r.pendingFields(id)
     Console.out(say("\(words.entity(record.entity)) \(code)  (\(record.id))", "\(words.entity(record.entity)) \(code)（\(record.id)）"))
     if let d = record.deleted { Console.out("  " + say.deletedBy(d.author, at: LocalTime.minute(d.stamp.hlc.milliseconds))) }
+    // A deal made twice says with which, and who merges (`opps duplicates`, the web's page).
+    let twins = try r.likelyDuplicates(of: record)
+    if !twins.isEmpty {
+        let short = try r.shortIDs()
+        let named = twins.map { say("\(short($0.id)) \"\($0["name"].canonicalText)\"", "\(short($0.id))「\($0["name"].canonicalText)」") }.joined(separator: say(", ", "、"))
+        let line = "opps merge \(code) \(twins.map { short($0.id) }.joined(separator: " "))"
+        Console.out(
+            hanging(
+                "  ",
+                r.mayMergeDeals
+                    ? say("looks made twice with \(named): merge them with \(line)", "看起来和 \(named)是同一个商机：合并用 \(line)")
+                    : say("looks made twice with \(named): a manager merges them (\(line))", "看起来和 \(named)是同一个商机：由经理合并（\(line)）")))
+    }
     let locked = try r.lockedFields(of: record)
     for f in r.workspace.entity(record.entity)?.fields ?? [] {
         let v = record[f.name]

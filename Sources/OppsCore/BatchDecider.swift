@@ -518,12 +518,8 @@ public struct BatchDecider {
             if case let .text(targetText) = request["target"], let targetID = RecordID(parsing: targetText), let target = try record(targetID),
                 let e = workspace.entity(target.entity), case let .text(fieldName) = request["field"]
             {
-                let withText = request.fields["with"].map(Self.requestedText) ?? ""
-                let lines =
-                    [(fieldName, Self.requestedText(request.fields["value"] ?? request.created))]
-                    + withText.split(separator: "\n").compactMap { line in line.firstIndex(of: "=").map { (String(line[..<$0]), String(line[line.index(after: $0)...])) }
-                    }
-                for (name, text) in lines {
+                let lines = [(fieldName, Self.requestedText(request.fields["value"] ?? request.created) as String?)] + Self.withLines(request)
+                for case let (name, text?) in lines {
                     guard let f = e.field(name), case let .success(v) = f.value(canonical: text) else { continue }
                     let loser = FieldState(value: v, stamp: request.fields["value"]?.stamp ?? request.created.stamp, author: request.creator, authority: .propose)
                     _ = try conflict(
@@ -580,6 +576,16 @@ public struct BatchDecider {
     static func requestedText(_ state: FieldState) -> String {
         if case let .text(t) = state.value { return t }
         return ""
+    }
+
+    /// A request's `with` lines as written — `FIELD=VALUE`, one a line — each as its field and
+    /// value text; a line without `=` as itself with no value (which `requested` refuses).
+    static func withLines(_ request: Record) -> [(field: String, text: String?)] {
+        let withText = request.fields["with"].map(requestedText) ?? ""
+        return withText.split(separator: "\n", omittingEmptySubsequences: true).map { line in
+            guard let eq = line.firstIndex(of: "=") else { return (String(line), nil) }
+            return (String(line[..<eq]), String(line[line.index(after: eq)...]))
+        }
     }
 
     /// Approval requests (DOMAIN.md approvals). A request is complete once its target,
@@ -737,14 +743,12 @@ public struct BatchDecider {
         // One act, one request (DOMAIN.md: losing a deal is one request carrying its loss
         // reason): `with` holds more FIELD=VALUE lines of the same target, applied with it.
         var also = [(String, Value)]()
-        let withText = request.fields["with"].map(Self.requestedText) ?? ""
-        for line in withText.split(separator: "\n", omittingEmptySubsequences: true) {
-            guard let eq = line.firstIndex(of: "="), let g = e.field(String(line[..<eq])), g.name != fieldName, g.name != e.stageField,
-                !also.contains(where: { $0.0 == g.name })
-            else {
+        for (name, text) in Self.withLines(request) {
+            guard let text, let g = e.field(name), g.name != fieldName, g.name != e.stageField, !also.contains(where: { $0.0 == g.name }) else {
+                let line = text.map { name + "=" + $0 } ?? name
                 return .failure(ValueError("with: \"\(line.prefix(40))\" is not another field of the target"))
             }
-            switch g.value(canonical: String(line[line.index(after: eq)...])) {
+            switch g.value(canonical: text) {
             case let .failure(err): return .failure(ValueError("\(g.name): \(err.message)"))
             case let .success(v):
                 if case let .text(name) = v, g.type == .user, directory.users[name] == nil {

@@ -15,6 +15,14 @@ protocol DirectoryKind {
     static var noun: String { get }
     /// What names a record of this kind and follows it to the one kept, for `merge --help`.
     static var namedBy: String { get }
+    /// What else `merge --help` says of this kind (after a space), or nothing.
+    static var mergeNote: String { get }
+}
+
+extension DirectoryKind {
+    static var mergeNote: String { "" }
+    /// "an account", "a deal".
+    static var aNoun: String { ("aeiou".contains(noun.first ?? "x") ? "an " : "a ") + noun }
 }
 
 enum AccountKind: DirectoryKind {
@@ -36,6 +44,10 @@ enum DealKind: DirectoryKind {
     static let command = "opps"
     static let noun = "deal"
     static let namedBy = "activities, tasks, requests, team members"
+    static let mergeNote = """
+         A deal's stage is its own: keep the one furthest along (opps duplicates lists it first). A deal \
+        with a request waiting for a decision is merged once the request is decided or withdrawn.
+        """
 }
 
 struct DuplicatesCommand<Kind: DirectoryKind>: ParsableCommand {
@@ -77,8 +89,7 @@ struct DuplicatesCommand<Kind: DirectoryKind>: ParsableCommand {
                 let deals = counts[rec.id] ?? 0
                 Console.out("   \(short(rec.id))  \(fit(rec["name"].canonicalText, 28))  " + say.byWithDeals(rec.creator, deals: deals))
             }
-            Console.out(
-                "   \(say.merge)\(say(": ", "："))opps \(Kind.entity) merge \(short(group[0].id)) \(group.dropFirst().map { short($0.id) }.joined(separator: " "))")
+            Console.out("   \(say.merge)\(say(": ", "："))\(mergeLine(Kind.command, group, short))")
         }
     }
 }
@@ -120,8 +131,13 @@ struct DealDuplicatesCommand: ParsableCommand {
                 Console.out(line.trimmingTrailing())
             }
             // One who may not merge (a rep) reads who does, with the line to hand over.
-            let line = "opps merge \(short(group[0].id)) \(group.dropFirst().map { short($0.id) }.joined(separator: " "))"
+            let line = mergeLine(DealKind.command, group, short)
             Console.out("   " + (r.mayMergeDeals ? "\(say.merge)\(say(": ", "："))\(line)" : say("a manager merges them: \(line)", "由经理合并：\(line)")))
         }
     }
+}
+
+/// The line that merges a group of duplicates into its first: `opps account merge KEEP DUP…`.
+private func mergeLine(_ command: String, _ group: [Record], _ short: ShortIDs) -> String {
+    "\(command) merge " + group.map { short($0.id) }.joined(separator: " ")
 }

@@ -13,11 +13,7 @@ struct MergeCommand<Kind: DirectoryKind>: ParsableCommand {
                 KEEP stays; each DUPLICATE is deleted after its values fill KEEP's empty fields and everything \
                 here that names it (\(Kind.namedBy)) names KEEP instead. At sync the hub re-points what \
                 this laptop does not hold too, so nothing is lost; every step is an \
-                ordinary synced write with your name on it (opps history shows them).\(Kind.entity == DealKind.entity ? """
-                 A deal's stage is its own: keep the one \
-                furthest along (opps duplicates lists it first). A deal with a request waiting for a decision is \
-                merged once the request is decided or withdrawn.
-                """ : "")
+                ordinary synced write with your name on it (opps history shows them).\(Kind.mergeNote)
 
                 Example: \(Kind.command) merge 7dka36sd 3tqq0nqd
                 """)
@@ -38,7 +34,7 @@ struct MergeCommand<Kind: DirectoryKind>: ParsableCommand {
                 throw ReplicaError.invalid(
                     "\(text) is not on this laptop: \(Kind.command) duplicates lists what is", chinese: "本机没有 \(text)：\(Kind.command) duplicates 列出可合并的记录")
             }
-            guard record.entity == Kind.entity else { throw ReplicaError.invalid("\(text) is not a\(Kind.noun == "account" ? "n" : "") \(Kind.noun)") }
+            guard record.entity == Kind.entity else { throw ReplicaError.invalid("\(text) is not \(Kind.aNoun)") }
             return id
         }
         let keepID = try resolve(keep)

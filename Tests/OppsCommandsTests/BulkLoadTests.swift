@@ -106,9 +106,7 @@ final class IndexWatchingTransport: Transport, @unchecked Sendable {
         try Database(path: path).execute("UPDATE meta SET value = ? WHERE key = 'bulk_load'", [.text(String(getppid()))])
         #expect(try ReplicaStore(path: path).recordIndexNames().isEmpty)
         // Once it is gone (a process that has exited), the next open builds them.
-        let gone = Process()
-        gone.executableURL = URL(fileURLWithPath: "/bin/true")
-        try gone.run()
+        let gone = try ChildProcess("/bin/true", [])
         gone.waitUntilExit()
         try Database(path: path).execute("UPDATE meta SET value = ? WHERE key = 'bulk_load'", [.text(String(gone.processIdentifier))])
         let reopened = try ReplicaStore(path: path)

@@ -2,6 +2,7 @@ import Foundation
 import OppsCore
 import OppsReplica
 import OppsStore
+import OppsTestSupport
 import Testing
 
 /// `opps connect`: a rotated token, a moved hub or a private CA never costs a rep their work.
@@ -56,16 +57,13 @@ import Testing
 
     /// A self-signed certificate for 127.0.0.1 (`cert.pem`, `key.pem` in `dir`), made for the test.
     static func makeCertificate(in dir: String) throws {
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = [
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem", "-days", "1",
-            "-subj", "/CN=opps-hub", "-addext", "subjectAltName=IP:127.0.0.1",
-        ]
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        try #require(openssl.terminationStatus == 0)
+        let openssl = try ChildProcess(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem", "-days", "1",
+                "-subj", "/CN=opps-hub", "-addext", "subjectAltName=IP:127.0.0.1",
+            ], standardOutput: .inherit)
+        try #require(openssl.waitUntilExit() == 0)
     }
 
     /// A rep on a slow mobile link: the TCP connection is made at once, the hub's first answer —

@@ -120,12 +120,7 @@ func seedDeals(_ f: CommandFixture, count: Int, nameLength: Int = 200) throws {
             try seedDeals(f, count: 2500)
             var rng = SystemRandomNumberGenerator()
             for attempt in 0..<3 {
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: Self.oppsExecutable)
-                p.arguments = ["sync", "--home", f.home("max")]
-                p.standardOutput = FileHandle.nullDevice
-                p.standardError = FileHandle.nullDevice
-                try p.run()
+                let p = try ChildProcess(Self.oppsExecutable, ["sync", "--home", f.home("max")])
                 try await Task.sleep(for: .milliseconds(150 + Int.random(in: 0..<400, using: &rng) + attempt * 50))
                 kill(p.processIdentifier, SIGKILL)
                 p.waitUntilExit()

@@ -97,21 +97,10 @@ import Testing
     @Test func serveSaysWhatTheOperatorDoesNext() throws {
         let dir = Scratch.directory("opps-hub-serve") + "/hub"
         func run(_ arguments: [String], lines: Int) throws -> [String] {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: Self.executable)
-            p.arguments = arguments
-            p.environment = ["LANG": "C", "PATH": "/usr/bin:/bin"]
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            defer { if p.isRunning { p.terminate() }; p.waitUntilExit() }
-            var read = [String](), line = [UInt8]()
-            while read.count < lines {
-                let byte = out.fileHandleForReading.readData(ofLength: 1)
-                if byte.isEmpty { break }
-                if byte[0] == 0x0A { read.append(String(decoding: line, as: UTF8.self)); line = [] } else { line.append(byte[0]) }
-            }
+            let p = try ChildProcess(Self.executable, arguments, environment: ["LANG": "C", "PATH": "/usr/bin:/bin"], standardOutput: .capture)
+            defer { p.terminate(); p.waitUntilExit() }
+            var read = [String]()
+            while read.count < lines, let line = p.readLine() { read.append(line) }
             return read
         }
         _ = try run(["init", "--data", dir], lines: 1)
@@ -125,23 +114,14 @@ import Testing
     }
 
     /// Starts `opps-hub serve` on a free port and returns the process and its URL.
-    static func start(data: String, extra: [String] = []) throws -> (Process, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = ["serve", "--data", data, "--port", "0"] + extra
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        var line = [UInt8]()
-        let handle = out.fileHandleForReading
-        while true {
-            let byte = handle.readData(ofLength: 1)
-            if byte.isEmpty || byte[0] == 0x0A { break }
-            line.append(byte[0])
+    static func start(data: String, extra: [String] = []) throws -> (ChildProcess, String) {
+        let p = try ChildProcess(executable, ["serve", "--data", data, "--port", "0"] + extra, standardOutput: .capture)
+        let text = p.readLine() ?? ""
+        guard text.hasPrefix("listening on ") else {
+            p.terminate()
+            p.waitUntilExit()
+            throw WireError(.unavailable, "hub did not start: \(text)")
         }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("listening on ") else { p.terminate(); throw WireError(.unavailable, "hub did not start: \(text)") }
         return (p, String(text.dropFirst("listening on ".count)))
     }
 
@@ -247,15 +227,10 @@ import Testing
 
 @Suite(.serialized) struct ServeProcessTests {
     func run(_ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: ProcessTests.executable)
-        p.arguments = args
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        let p = try ChildProcess(ProcessTests.executable, args, standardError: .capture)
+        // Read to the end first: a child writing more than a pipe holds would wait on us.
+        let err = p.standardError?.readDataToEndOfFile() ?? Data()
+        return (p.waitUntilExit(), String(decoding: err, as: UTF8.self))
     }
 
     @Test func serveRefusesADatabaseFromANewerVersion() throws {
@@ -306,30 +281,16 @@ import Testing
     @Test func serveSpeaksTLSWithTheGivenCertificate() async throws {
         let f = try HubFixture()
         let dir = f.directory
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = [
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem", "-days", "1", "-subj", "/CN=localhost",
-        ]
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        try #require(openssl.terminationStatus == 0)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: ProcessTests.executable)
-        p.arguments = ["serve", "--data", dir, "--port", "0", "--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let openssl = try ChildProcess(
+            "/usr/bin/openssl",
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem", "-days", "1", "-subj", "/CN=localhost"],
+            standardOutput: .inherit)
+        try #require(openssl.waitUntilExit() == 0)
+        let p = try ChildProcess(
+            ProcessTests.executable, ["serve", "--data", dir, "--port", "0", "--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem"],
+            standardOutput: .capture)
         defer { p.terminate(); p.waitUntilExit() }
-        var line = [UInt8]()
-        while true {
-            let b = out.fileHandleForReading.readData(ofLength: 1)
-            if b.isEmpty || b[0] == 0x0A { break }
-            line.append(b[0])
-        }
-        let text = String(decoding: line, as: UTF8.self)
+        let text = p.readLine() ?? ""
         #expect(text.hasPrefix("listening on https://127.0.0.1:"))
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .none
@@ -392,5 +353,35 @@ import Testing
         setsockopt(sockets[0], SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var byte: UInt8 = 0
         #expect(recv(sockets[0], &byte, 1, 0) == 0)
+    }
+}
+
+/// The tests' child processes (`ChildProcess`): what they inherit, what their end reports.
+@Suite struct ChildProcessTests {
+    /// A descriptor this process holds open without close-on-exec is not the child's: it
+    /// sees its three standard ones and the one it opened to list them.
+    @Test func aChildHoldsOnlyItsStandardDescriptors() throws {
+        let held = open("/dev/null", O_RDONLY)
+        try #require(held > 2)
+        defer { close(held) }
+        let ls = try ChildProcess("/bin/ls", ["/proc/self/fd"], standardOutput: .capture)
+        var listed = Set<String>()
+        while let line = ls.readLine() { listed.insert(line) }
+        #expect(ls.waitUntilExit() == 0)
+        #expect(listed == ["0", "1", "2", "3"], "\(listed)")
+    }
+
+    @Test func itsExitCodeOrSignalIsItsStatus() throws {
+        let sh = try ChildProcess("/bin/sh", ["-c", "echo one; echo two >&2; exit 3"], standardOutput: .capture, standardError: .capture)
+        #expect(sh.readLine() == "one")
+        #expect(sh.readLine() == nil)
+        #expect(String(decoding: sh.standardError?.readDataToEndOfFile() ?? Data(), as: UTF8.self) == "two\n")
+        #expect(sh.waitUntilExit() == 3)
+        #expect(!sh.isRunning)
+        let sleeper = try ChildProcess("/bin/sleep", ["30"])
+        #expect(sleeper.isRunning)
+        sleeper.terminate()
+        #expect(sleeper.terminationStatus == SIGTERM)
+        #expect(throws: (any Error).self) { try ChildProcess("/nonexistent/program", []) }
     }
 }

@@ -168,8 +168,13 @@ struct TodayJSON: Encodable {
     /// A manager's team's deals that slipped (empty for others).
     var team: [Item]
     var awaitingDecision: Int
+    /// A success manager's: won deals no one has taken on, and their renewals coming up.
+    var handOffs, renewals: [Item]
 
-    enum CodingKeys: String, CodingKey { case date, due, overdue, stale, team, awaitingDecision = "awaiting_decision" }
+    enum CodingKeys: String, CodingKey {
+        case date, due, overdue, stale, team, renewals
+        case awaitingDecision = "awaiting_decision", handOffs = "hand_offs"
+    }
 }
 
 /// `opps task list --json`: one element a task.

@@ -49,6 +49,15 @@ struct Phrases: Sendable {
             (n == 1 ? "1 of your leads waits for its hand-off" : "\(grouped(n)) of your leads wait for their hand-off") + ": opps lead list",
             "你的线索：\(grouped(n)) 条等待交接（opps lead list）")
     }
+    /// A success manager's day (`Agenda.handOffs`, `renewals`): the titles, an item's date, and
+    /// how to take a deal on, with the post-sale owner field by its label.
+    func handOffsTitle(_ field: String) -> String { self("won deals no one has taken on (\(field) not set):", "待接手的赢单（\(field)未填）：") }
+    func renewalsTitle(_ days: Int) -> String { self("renewals in the next \(days) days:", "\(days) 天内续约：") }
+    func wonOn(_ day: String) -> String { self("won\u{00A0}\(day)", "\(day) 赢单") }
+    func renewsOn(_ day: String) -> String { self("renews\u{00A0}\(day)", "\(day) 续约") }
+    func hintTakeOn(_ field: String, user: String) -> (label: String, command: String) {
+        (self("take one on:", "接手："), self("opps set ID \(field)=\(user)", "opps set 编号 \(field)=\(user)"))
+    }
     var nothingToday: String {
         self("nothing due or overdue today; your deals: opps board", "今天没有到期或逾期的事；看你的商机：opps board")
     }

@@ -245,6 +245,8 @@ public struct Demo: AsyncParsableCommand {
             lines += ["  \(opps) today --home ./opps-wei", "  \(opps) board --home ./opps-wei", "  \(opps) web --open --home ./opps-wei"]
             lines += ["以 lin（华东区的销售经理）的身份：审批、冲突、漏斗、报表、预测"]
             lines += start(manager, locale: "zh-CN") + ["  \(opps) approvals --home ./opps-lin"]
+            lines += ["以 sue（客户成功经理）的身份：待接手的赢单、30 天内的续约"]
+            lines += start("sue", locale: "zh-CN") + ["  \(opps) today --home ./opps-sue"]
             lines += ["以 sam（北区的销售顾问，英文）的身份："] + start(other, locale: "en")
         } else {
             lines += ["", "Try next, as sam (a rep in the north territory), in another terminal:"]
@@ -252,6 +254,8 @@ public struct Demo: AsyncParsableCommand {
             lines += ["  \(opps) today --home ./opps-sam", "  \(opps) board --home ./opps-sam", "  \(opps) web --open --home ./opps-sam"]
             lines += ["As max (his manager): approvals, conflicts, funnel, report time-in-stage, forecast"]
             lines += start(manager, locale: nil) + ["  \(opps) approvals --home ./opps-max"]
+            lines += ["As sue (customer success): won deals to take on, renewals in the next 30 days"]
+            lines += start("sue", locale: nil) + ["  \(opps) today --home ./opps-sue"]
             lines += ["As wei (a rep in the east territory, in Chinese):"] + start(other, locale: "zh-CN")
         }
         // The example's replica id is the user's own ("curl " and the name, 16 bytes): a hub

@@ -477,7 +477,11 @@ public struct DemoQuarter: Sendable {
                     case .postsale:
                         who = "sue"
                         guard let deal, let r = replicas["sue"], try r.record(deal) != nil else { continue }
-                        _ = try r.edit(deal, [("onboarding", .text("sue")), ("health", .member(["green", "green", "yellow"][rng.int(3)]))])
+                        // Taken on, its first renewal two months on (a pilot's term): the
+                        // quarter's earlier deals' renewals come up on sue's last day.
+                        let renews = CivilDate(daysSinceEpoch: Int32((day0 + Int64(d) * Self.day) / Self.day) + 60)
+                        _ = try r.edit(
+                            deal, [("onboarding", .text("sue")), ("health", .member(["green", "green", "yellow"][rng.int(3)])), ("renewal_date", .date(renews))])
                     }
                 } catch let e as ReplicaError {
                     // A refusal is what a real user would see; the demo's story avoids them, and

@@ -182,6 +182,15 @@ public struct Agenda: Sendable {
     public var team: [AgendaItem] = []
     /// Approval requests waiting for this user's decision (an approver's; others' requests).
     public var awaitingDecision = 0
+    /// Won deals no one has taken on yet (DOMAIN.md: "success accepts the hand-off"): their
+    /// post-sale owner (`onboarding`) empty, and this user one who owns that field there — a
+    /// success manager's. Dated by their close date, the longest waiting first.
+    public var handOffs: [AgendaItem] = []
+    /// Won deals this user is the post-sale owner of whose renewal date is today or in the next
+    /// `renewalDays`, the soonest first.
+    public var renewals: [AgendaItem] = []
+    /// How far ahead `renewals` looks: a renewal is prepared weeks before its day.
+    public static let renewalDays = 30
 }
 
 /// A task as `opps task list` reads it.
@@ -352,7 +361,10 @@ extension Replica {
                 file(AgendaItem(kind: "next_step", id: deal.id, deal: deal.id, text: deal["next_step"].isNull ? "" : deal["next_step"].canonicalText, due: d))
             }
         }
+        try fileAfterWon(into: &a, today: today)
         let order: (AgendaItem, AgendaItem) -> Bool = { ($0.due?.daysSinceEpoch ?? 0, $0.id) < ($1.due?.daysSinceEpoch ?? 0, $1.id) }
+        a.handOffs.sort(by: order)
+        a.renewals.sort(by: order)
         a.due.sort(by: order)
         a.overdue.sort(by: order)
         a.stale.sort(by: order)
@@ -362,6 +374,36 @@ extension Replica {
 }
 
 extension Replica {
+    /// The field naming who takes a won deal on after the sale, and its renewal date
+    /// (DOMAIN.md "post-sale"): a workspace without them has no hand-offs or renewals on a day.
+    static let onboardingField = "onboarding"
+    static let renewalField = "renewal_date"
+
+    /// A success manager's part of the day: won deals waiting to be taken on, and the renewals
+    /// of their own coming up. Read stage by stage, only the won stages where this role owns the
+    /// post-sale owner field (no other role's day reads a closed deal for it).
+    func fileAfterWon(into a: inout Agenda, today: CivilDate) throws {
+        guard let e = workspace.entity("opportunity"), let onboarding = e.field(Self.onboardingField), onboarding.type == .user else { return }
+        let me = Actor(user: user, role: role)
+        let won = workspace.stages.filter { $0.closed && !$0.fromAnyOpen }.map(\.name).filter {
+            workspace.permission(actor: me, relations: Set(Relation.allCases), stage: $0, entity: e, field: onboarding) == .own
+        }
+        let horizon = today.daysSinceEpoch + Int32(Agenda.renewalDays)
+        for stage in won {
+            for deal in try store.list(entity: "opportunity", stage: stage, workspace: workspace) {
+                let name = deal["name"].isNull ? "" : deal["name"].canonicalText
+                if deal[onboarding.name].isNull {
+                    guard try access(to: deal, field: onboarding.name) == .own else { continue }
+                    var closed: CivilDate?
+                    if case let .date(d) = deal["close_date"] { closed = d }
+                    a.handOffs.append(AgendaItem(kind: "handoff", id: deal.id, deal: deal.id, text: name, due: closed))
+                } else if deal[onboarding.name] == .text(user), case let .date(d) = deal[Self.renewalField], d >= today, d.daysSinceEpoch <= horizon {
+                    a.renewals.append(AgendaItem(kind: "renewal", id: deal.id, deal: deal.id, text: name, due: d))
+                }
+            }
+        }
+    }
+
     /// The reader's own writes that did not hold and that they have not put aside here: what
     /// `opps today` and the web's Today count.
     public func openOwnConflicts() throws -> Int { try store.conflicts().count { $0.author == user } }

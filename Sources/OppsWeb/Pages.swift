@@ -260,6 +260,9 @@ extension WebApp {
         let gate = r.workspace.nextGate(of: deal)
         let needed = Set(gate?.missing ?? [])
         let need = gate.map { " <span class=\"badge need\">\(esc(t("needed for \(words.stage($0.next.name))", "进入「\(words.stage($0.next.name))」前要填")))</span>" } ?? ""
+        // A closed deal is worked by those who own fields of it after the sale (a success
+        // manager's post-sale and renewal fields): their groups stay open, empty too.
+        let closedDeal = entity.stageField.flatMap { sf in r.workspace.stages.first { deal[sf] == .member($0.name) } }?.closed ?? false
         for group in entity.groupOrder {
             var rows = ""
             var changes = false
@@ -283,7 +286,7 @@ extension WebApp {
                 let label = "<th>\(esc(words.field(deal.entity, f.name)))\(mark)\(lock)\(needed.contains(f.name) ? need : "")</th>"
                 fields += 1
                 if !value.isNull || pending.contains(f.name) { filled = true }
-                if needed.contains(f.name) || Entity.workedBy.contains(f.name) { wanted = true }
+                if needed.contains(f.name) || Entity.workedBy.contains(f.name) || (closedDeal && access == .own) { wanted = true }
                 if changeable[f.name] != nil {
                     worthShowing = true
                     changes = true
@@ -468,7 +471,7 @@ extension WebApp {
         let short = try codes()
         var html = "<h1>\(esc(t.today)) \(esc(t.day(today, today: today)))</h1>"
         // A day with nothing on it says so, with the way to the deals (not three empty headings).
-        if agenda.due.isEmpty, agenda.overdue.isEmpty, agenda.stale.isEmpty {
+        if agenda.due.isEmpty, agenda.overdue.isEmpty, agenda.stale.isEmpty, agenda.handOffs.isEmpty, agenda.renewals.isEmpty {
             html += "<p class=\"none\">\(esc(t("Nothing due or overdue today.", "今天没有到期或逾期的事。"))) <a href=\"/\">\(esc(t("Your deals", "看你的商机")))</a></p>"
         }
         for (title, items) in [(t("Due today", "今日到期"), agenda.due), (t("Overdue", "已逾期"), agenda.overdue), (t("Stale deals", "久未跟进"), agenda.stale)]
@@ -513,6 +516,20 @@ extension WebApp {
                 html += "<li><a href=\"/deal/\(short(lead.id))\">\(esc(lead["name"].canonicalText))</a> — \(esc(text))</li>"
             }
             html += "</ul>"
+        }
+        // A success manager's day: won deals to take on (from their page: the onboarding
+        // field), then their renewals coming up, as `opps today` lists them.
+        let onboarding = vocabulary(t).field("opportunity", "onboarding")
+        for (title, items, date) in [
+            (t("Won deals no one has taken on (\(onboarding) not set)", "待接手的赢单（\(onboarding)未填）"), agenda.handOffs, t("won ", "赢单 ")),
+            (t("Renewals in the next \(Agenda.renewalDays) days", "\(Agenda.renewalDays) 天内续约"), agenda.renewals, t("renews ", "续约 ")),
+        ] where !items.isEmpty {
+            html += "<h2>\(esc(title)) <span class=\"count\">\(items.count)</span></h2><ul class=\"agenda\">"
+            for i in items.prefix(limit) {
+                let when = i.due.map { " — \(esc(date))" + t.dayHTML($0, today: today) } ?? ""
+                html += "<li><a href=\"/deal/\(short(i.deal))\">\(esc(i.text))</a>\(when)</li>"
+            }
+            html += "</ul>" + more(items)
         }
         // A manager's team: whose deal slipped, and how.
         if !agenda.team.isEmpty {

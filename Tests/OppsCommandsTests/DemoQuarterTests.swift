@@ -85,7 +85,7 @@ import Testing
                 let guide = Demo.guide(
                     url: url, data: "demo", fresh: true, issued: issued, quarter: (summary, 1.0), workspaceVersion: version, opps: "opps", chinese: chinese)
                 let commands = guide.filter { $0.hasPrefix("  opps ") && !$0.hasPrefix("  opps web") }
-                #expect(commands.count == 6, "\(guide)")
+                #expect(commands.count == 8, "\(guide)")
                 let prefix = f.root + (chinese ? "/zh-" : "/en-")
                 // The Chinese guide is read in a Chinese terminal: sam, introduced "in English", reads English there too.
                 let terminal = ["LANG": chinese ? "zh_CN.UTF-8" : "C.UTF-8"]
@@ -95,6 +95,9 @@ import Testing
                     #expect(ran.code == 0, "\(line): \(ran.stderr)")
                     if chinese && words.first == "today" { #expect(ran.stdout.hasPrefix("今天"), "\(ran.stdout.prefix(200))") }
                 }
+                // sue, introduced by what her day holds, finds it there: won deals to take on.
+                let sueDay = await opps(["today", "--home", prefix + "sue"], environment: terminal).stdout
+                #expect(sueDay.contains(chinese ? "待接手的赢单（实施负责人未填）：" : "won deals no one has taken on (onboarding not set):"), "\(sueDay)")
                 let english = chinese ? "sam" : "max", inChinese = chinese ? "lin" : "wei"
                 #expect(await opps(["today", "--home", prefix + english], environment: terminal).stdout.hasPrefix("today "), "\(english), introduced in English")
                 #expect(await opps(["today", "--home", prefix + inChinese], environment: terminal).stdout.hasPrefix("今天"), "\(inChinese), introduced in Chinese")

@@ -102,6 +102,10 @@ public struct BatchDecider {
     var effects: [HubEffect] = []
     /// Teams looked up once per record per batch (a batch usually edits few deals many times).
     var teams: [RecordID: Set<UserName>] = [:]
+    /// Team records changed by the write being decided, as the store still holds them (`before`,
+    /// nil: new) and as they are now: the store's teams lag them until the write's effects are
+    /// drained, and `activeTeam` reads through them.
+    var undrainedTeam: [RecordID: (before: Record?, after: Record)] = [:]
     var relationCache: [RecordID: (user: UserName, owner: UserName?, relations: Set<Relation>)] = [:]
     /// Accounts and contacts found visible (or not) through the deals referencing them, per batch.
     var referencedVisible: [RecordID: (user: UserName, visible: Bool)] = [:]
@@ -154,6 +158,7 @@ public struct BatchDecider {
     }
 
     mutating func put(_ record: Record) {
+        if teamEntity == record.entity { undrainedTeam[record.id] = (undrainedTeam[record.id].map(\.before) ?? records[record.id] ?? nil, record) }
         records[record.id] = record
         if dirtySet.insert(record.id).inserted { dirty.append(record.id) }
         // A team change is saved at once, so the next write's reads see the new team.
@@ -182,7 +187,16 @@ public struct BatchDecider {
     /// The active team of a staged record, read once per batch.
     mutating func activeTeam(of id: RecordID) throws -> Set<UserName> {
         if let cached = teams[id] { return cached }
-        let team = try reader.team(of: id)
+        var team = try reader.team(of: id)
+        // The store's team, with what this write changed and it does not hold yet.
+        if let rule = workspace.teamRule, !undrainedTeam.isEmpty {
+            for change in undrainedTeam.values {
+                if let was = change.before.flatMap(rule.member), was.of == id { team.remove(was.user) }
+            }
+            for change in undrainedTeam.values {
+                if let now = rule.member(change.after), now.of == id { team.insert(now.user) }
+            }
+        }
         teams[id] = team
         return team
     }
@@ -281,11 +295,15 @@ public struct BatchDecider {
     public mutating func drain(_ body: (HubEffect) throws -> Void) rethrows {
         for effect in effects { try body(effect) }
         effects.removeAll(keepingCapacity: true)
+        undrainedTeam.removeAll()
     }
 
     /// The effects so far, handed to the caller to apply.
     public mutating func takeEffects() -> [HubEffect] {
-        defer { effects.removeAll(keepingCapacity: true) }
+        defer {
+            effects.removeAll(keepingCapacity: true)
+            undrainedTeam.removeAll()
+        }
         return effects
     }
 
@@ -427,6 +445,8 @@ public struct BatchDecider {
                 // The only copy while it is logged into: the batch's own (and `record`) shared
                 // its fields, so writing one field copied them all.
                 record = nil
+                // A team record's version the store holds, before this write (`activeTeam`).
+                if teamEntity == r.entity, undrainedTeam[r.id] == nil { undrainedTeam[r.id] = (r, r) }
                 records[w.record] = nil
                 verdict.sequence = try log(&r, field: w.field, kind: w.kind, state: winner)
                 record = r
@@ -491,6 +511,12 @@ public struct BatchDecider {
         // Last: it reads the deal as the effects above left it.
         if w.kind == .set, w.field == Self.ownerField, entity.stageField != nil, let ap = workspace.approvals {
             try settleStranded(on: record.id, approvals: ap)
+        }
+        // A team changed: a member taken off (or moved) may have asked for something on the deal.
+        if let rule = workspace.teamRule, entity.name == rule.entity, let ap = workspace.approvals {
+            let before = undrainedTeam[record.id]?.before
+            let deals = Set([before?[rule.parent], record[rule.parent]].compactMap { v -> RecordID? in if case let .reference(id)? = v { id } else { nil } })
+            for deal in deals.sorted() { try settleStranded(on: deal, approvals: ap) }
         }
     }
 
@@ -776,6 +802,9 @@ public struct BatchDecider {
         if let approver { deciders.append(approver.user) }
         for user in deciders {
             guard let u = directory.users[user] else { return .failure(ValueError("\(user) is no longer a user of this hub")) }
+            // A disabled user may no longer act (DOMAIN.md approvals): what they asked is not
+            // written in their stead.
+            if u.disabled { return .failure(ValueError("\(user) is disabled on this hub")) }
             for name in [fieldName] + also.map(\.0) {
                 switch try access(Actor(user: user, role: u.role), to: target, field: name) {
                 case .hidden, .read: return .failure(ValueError("\(user) may no longer change \(name) of that record"))

@@ -131,6 +131,7 @@ extension Vocabulary {
         if let x = between("the target's ", " is not set") { return head + "目标的\(f(x))未填写" }
         if let x = between("", " names no user of this hub") { return head + "\(f(x))填写的用户在服务器上不存在" }
         if let x = between("", " is no longer a user of this hub") { return head + "\(x) 已不是服务器上的用户" }
+        if let x = between("", " is disabled on this hub") { return head + "\(x) 的账号已停用" }
         if let (who, what) = split(between("", " of that record"), " may no longer change ") { return head + "\(who) 已无权修改该记录的\(f(what))" }
         if let (stage, list) = split(between("leaving ", ""), " needs: ") { return head + "离开\(s(stage))需要：\(fields(list))" }
         if let (stage, list) = split(between("entering ", ""), " needs: ") { return head + "进入\(s(stage))需要：\(fields(list))" }

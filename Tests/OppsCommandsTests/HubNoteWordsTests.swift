@@ -13,6 +13,7 @@ import Testing
             ("invalid request: the target does not belong to the opportunity", "申请无效：目标不属于这个商机"),
             ("invalid request: owner names no user of this hub", "申请无效：「负责人」填写的用户在服务器上不存在"),
             ("not applied: sam is no longer a user of this hub", "未执行：sam 已不是服务器上的用户"),
+            ("not applied: sam is disabled on this hub", "未执行：sam 的账号已停用"),
             ("not applied: sam may no longer change discount of that record", "未执行：sam 已无权修改该记录的「折扣」"),
             ("not applied: moving back more than one stage is a manager's act", "未执行：后退超过一个阶段需要经理操作"),
             ("not applied: rejecting a hand-off needs handoff_reason", "未执行：退回移交需要填写「退回原因」"),

@@ -342,6 +342,80 @@ import Testing
         }
     }
 
+    /// A team change settles what a member taken off still asked (§7.1): eve, off the deal's team,
+    /// no longer sees it, so no approver could carry out her proposal. It is rejected in the
+    /// batch that took her off, with the hub's note; her value is her conflict, withheld winner.
+    @Test func aMemberTakenOffTheTeamHasWhatSheAskedSettled() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 6)
+            let team = try await f.replicas("sam", "max", "eve", client: c)
+            var (sam, max, eve) = (team[0], team[1], team[2])
+            let deal = sam.create(using: &rng)
+            _ = try await sam.push(c, [deal])
+            try await max.pull(c)
+            let membership = max.create("membership", stage: nil, using: &rng)
+            var writes = [membership]
+            for (name, v) in [("opportunity", Value.reference(deal.record)), ("user", .text("eve")), ("role", .member("expert")), ("state", .member("active"))] {
+                writes.append(max.write(membership.record, name, v, entity: "membership"))
+            }
+            _ = try await max.push(c, writes)
+            try await eve.pull(c)
+            #expect(eve.state[deal.record] != nil, "on the team, she sees the deal")
+            // She proposes the next stage (an expert's stage is a proposal), then a second on a
+            // deal she stays on is untouched (below).
+            let (req, asked) = Self.request(&eve, deal: deal.record, target: deal.record, field: "stage", value: "solution", kind: "change", rng: &rng)
+            _ = try await eve.push(c, asked)
+            try await max.pull(c)
+            #expect(max.state[req]?["state"] == .member("pending"))
+            // Taken off the team in one batch with another write: settled in that batch.
+            let removed = try await max.push(
+                c, [max.write(deal.record, "next_step", .text("Review")), max.write(membership.record, "state", .member("removed"), entity: "membership")])
+            #expect(removed.results.allSatisfy { $0.outcome == .applied }, "\(removed.results)")
+            try await max.pull(c)
+            #expect(max.state[req]?["state"] == .member("rejected"))
+            #expect(max.state[req]?["note"] == .text("not applied: eve may no longer change stage of that record"))
+            #expect(max.state[req]?["decided_by"] == .null)
+            #expect(max.state[deal.record]?["stage"] == .member("discovery"))
+            let late = try await max.push(c, [max.write(req, "state", .member("approved"), entity: "approval")])
+            #expect(late.results.first?.rule == RuleID.alreadyDecided.rawValue)
+            try await eve.pull(c)
+            #expect(eve.state[deal.record] == nil, "off the team, the deal left her replica")
+            let hers = eve.conflicts.first { $0.record == Data(deal.record.bytes) && $0.rule == RuleID.requestInvalid.rawValue }
+            #expect(hers?.outcome == WireOutcome(.rejected) && hers?.value == WireValue(.member("solution")), "\(eve.conflicts)")
+            #expect(hers?.hasWinner == false && hers?.winnerAuthor == 0)
+        }
+    }
+
+    /// A disabled user may no longer act (DOMAIN.md approvals): a request of theirs is not
+    /// written in their stead when approved — rejected with the hub's note, the deal unlocked.
+    @Test func aDisabledUsersRequestIsNotWrittenInTheirStead() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 7)
+            let team = try await f.replicas("sam", "max", client: c)
+            var (sam, max) = (team[0], team[1])
+            let deal = sam.create(using: &rng)
+            _ = try await sam.push(c, [deal])
+            let (req, asked) = Self.request(&sam, deal: deal.record, target: deal.record, field: "discount", value: "15.00", kind: "discount", rng: &rng)
+            _ = try await sam.push(c, asked)
+            try await max.pull(c)
+            #expect(max.state[deal.record]?["approval_state"] == .member("pending"))
+            // sam leaves; the operator disables him (another process on the hub's file).
+            let store = try SQLiteHubStore(path: f.configuration.databasePath)
+            _ = try HubEngine(store: store, configuration: f.configuration).updateUser("sam") { $0.disabled = true }
+            let approved = try await max.push(c, [max.write(req, "state", .member("approved"), entity: "approval")])
+            #expect(approved.results.first?.outcome == .applied)
+            try await max.pull(c)
+            #expect(max.state[req]?["state"] == .member("rejected"))
+            #expect(max.state[req]?["note"] == .text("not applied: sam is disabled on this hub"))
+            #expect(max.state[deal.record]?["discount"] == .null)
+            #expect(max.state[deal.record]?["approval_state"] == .member("rejected"), "no longer pending: unlocked")
+        }
+    }
+
     @Test func anApprovedMembershipCannotBeMovedToAnotherUser() async throws {
         let f = try HubFixture()
         try await f.application().test(.router) { client in

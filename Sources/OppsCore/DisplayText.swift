@@ -42,6 +42,12 @@ public func authorName(_ user: UserName, chinese: Bool) -> String {
     user == BatchDecider.systemAuthor ? (chinese ? "服务器" : "the hub") : user
 }
 
+/// A name as the subject of a sentence, with the space before its verb where one goes: `lin 驳回了`
+/// but `服务器驳回了` (Chinese words are not spaced; a Latin name is set off from them).
+public func spokenSubject(_ who: String, chinese: Bool) -> String {
+    chinese && !(who.last.map { $0.isASCII } ?? false) ? who : who + " "
+}
+
 /// A count and its noun in English, the noun's plural unless one: `counted(1, "deal")` is
 /// "1 deal", `counted(1200, "row")` "1,200 rows" (never "row(s)").
 public func counted(_ n: Int, _ noun: String, plural: String? = nil) -> String {

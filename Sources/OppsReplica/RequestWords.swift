@@ -156,7 +156,8 @@ extension Replica {
             let who = authorName(by, chinese: chinese)
             let said = words.value(request.entity, "state", request["state"])
             return chinese
-                ? "\(who) 已\(said.hasPrefix("已") ? String(said.dropFirst()) : said)这个申请" : "\(who) already \(state == "withdrawn" ? "withdrew" : said) this request"
+                ? "\(spokenSubject(who, chinese: true))已\(said.hasPrefix("已") ? String(said.dropFirst()) : said)这个申请"
+                : "\(who) already \(state == "withdrawn" ? "withdrew" : said) this request"
         }
         guard c.rule == RuleID.approvalRejected.rawValue, let name = workspace.approvalRequests,
             let requests = try? store.list(entity: name, workspace: workspace),
@@ -218,7 +219,7 @@ extension Replica {
                 case "rejected": chinese ? "驳回了申请" : "rejected the request"
                 default: chinese ? "把申请改为「\(said)」" : "made the request \(said)"
                 }
-            var text = (deal ?? words.entity("opportunity")) + (chinese ? "：\(who) \(did)（\(asked)）" : ": \(who) \(did) (\(asked))")
+            var text = (deal ?? words.entity("opportunity")) + (chinese ? "：\(spokenSubject(who, chinese: true))\(did)（\(asked)）" : ": \(who) \(did) (\(asked))")
             if state == "rejected", let note = words.note(of: request, chinese: chinese) { text += (chinese ? "：" : ": ") + note }
             out.append((id, dealID, text))
         }

@@ -87,4 +87,45 @@ import Testing
             #expect(set.code == 0, "\(set.stderr)")
         }
     }
+
+    /// An expert taken off a deal's team with her proposal pending: the manager's sync says the
+    /// hub rejected it and why (`服务器驳回了申请`, no space after 服务器); hers says the deal left
+    /// and that a write of hers did not hold; her empty laptop then says where an expert's deals
+    /// come from, not how to make one (she may not).
+    @Test func anExpertTakenOffTheTeamHasHerProposalSettledAndIsToldWhereDealsComeFrom() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let deal = try await f.samsDeal("Team deal", initialising: url)
+            #expect(await f.initReplica("eve", url).code == 0)
+            let max = f.home("max"), eve = f.home("eve")
+            // Before she is on any team, her laptop says where her deals come from.
+            for (command, locale, line) in [
+                ("today", "zh-CN", "本机还没有商机：你能看到你所在团队的商机；经理把你加入团队后，opps sync 会取回"),
+                ("list", "en", "no deals here yet: you see those whose team you are on (opps sync brings them)"),
+            ] {
+                let said = await opps(command, "--home", eve, "--locale", locale).stdout
+                #expect(said.split(separator: "\n").last.map(String.init) == line, "\(said)")
+            }
+            #expect(await opps("sync", "--home", f.home("sam")).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("team", "add", deal, "eve", "--role", "expert", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", eve).code == 0)
+            let asked = await opps("stage", deal, "solution", "--home", eve)
+            #expect(asked.code == 0, "\(asked.stderr)")
+            #expect(await opps("sync", "--home", eve).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("approvals", "--home", max, "--json").json?.array?.count == 1)
+            #expect(await opps("team", "remove", deal, "eve", "--home", max).code == 0)
+            let told = await opps("sync", "--home", max, "--locale", "zh-CN").stdout
+            // (Read as a rep reads it, the lines it wraps into joined.)
+            #expect(unspaced(told).contains(unspaced("Team deal：服务器驳回了申请（阶段 → 方案）：未执行：eve 已无权修改该记录的「阶段」")), "\(told)")
+            #expect(told.contains("：服务器驳回了申请（"), "no space after 服务器: \(told)")
+            #expect(await opps("approvals", "--home", max, "--json").json?.array?.isEmpty == true, "nothing left for max to decide")
+            let hers = await opps("sync", "--home", eve).stdout
+            #expect(hers.contains("Team deal") && hers.contains("1 write of yours did not hold"), "\(hers)")
+            let lost = await opps("conflicts", "--home", eve, "--json").json?.array ?? []
+            #expect(lost.contains { $0["field"]?.string == "stage" && $0["mine"]?.string == "solution" && $0["rule"]?.string == "request-invalid" }, "\(lost)")
+        }
+    }
 }

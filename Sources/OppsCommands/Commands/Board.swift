@@ -95,7 +95,7 @@ struct BoardCommand: ParsableCommand {
                 closedHint = words.say.onlyClosedDeals(count, stages, command: "opps board --closed")
             } else {
                 // Nothing at all: on a new rep's laptop, how to make the first; else the filter left none.
-                closedHint = try r.store.recordCount(entity: "opportunity", upTo: 1) == 0 ? words.say.noDealsYet : words.say.noDealsMatch
+                closedHint = try r.store.recordCount(entity: "opportunity", upTo: 1) == 0 ? words.say.noDealsYet(r, words: words) : words.say.noDealsMatch
             }
         }
         defer { if let closedHint { Console.out(closedHint) } }

@@ -157,7 +157,7 @@ struct ListCommand: ParsableCommand {
         }
         if records.isEmpty {
             let filtered = stage != nil || mine || owner != nil || search != nil || account != nil || from != nil || to != nil || low != nil || high != nil || stale
-            Console.out(filtered ? words.say.noDealsMatch : words.say.noDealsYet)
+            Console.out(filtered ? words.say.noDealsMatch : words.say.noDealsYet(r, words: words))
             return
         }
         // Short ids (ShortID): unique among what this laptop holds, the same on every laptop.

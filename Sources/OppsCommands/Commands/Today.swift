@@ -107,7 +107,7 @@ struct TodayCommand: ParsableCommand {
         // A day with nothing on it says so, and where the work is, rather than three zeros alone.
         // A laptop with no deal at all (a new rep's first day): how to make one, not "your deals: opps board".
         if (due + overdue + stale + agenda.team + agenda.handOffs + agenda.renewals).isEmpty, agenda.awaitingDecision == 0, mine == 0 {
-            Console.out(try r.store.recordCount(entity: "opportunity", upTo: 1) == 0 ? say.noDealsYet : say.nothingToday)
+            Console.out(try r.store.recordCount(entity: "opportunity", upTo: 1) == 0 ? say.noDealsYet(r, words: words) : say.nothingToday)
         }
         guard !agenda.team.isEmpty else { return }
         // A manager's team: whose deal slipped, and how.

@@ -457,6 +457,21 @@ extension Replica {
         }
     }
 
+    /// Where this user's deals come from, said on a laptop with none: they make them, or a sync
+    /// brings them — those at the stages their role sees (customer success: won), or those whose
+    /// team they are on (an expert), or simply those they may see.
+    public enum DealSource: Sendable, Equatable {
+        case made, atStages([String]), withTeam, synced
+    }
+
+    public var dealSource: DealSource {
+        if workspace.entity("opportunity")?.create[role] != nil { return .made }
+        let sees = workspace.role(role)?.sees ?? []
+        let stages = sees.compactMap { if case let .stage(s) = $0 { s } else { nil } }
+        if !stages.isEmpty { return .atStages(stages) }
+        return sees.contains(.relation(.team)) ? .withTeam : .synced
+    }
+
     /// Whether proposals of this user become approval requests (the workspace names a request
     /// entity this role may create); otherwise they go out as bare proposals.
     var canRequestApproval: Bool {

@@ -143,6 +143,21 @@ extension WebApp {
         if onlyClosed {
             html +=
                 "<p class=\"none\">\(esc(t("No open deals here: these are the closed ones.", "这里没有进行中的商机：下面是已结束的。")))</p>"
+        } else if r.dealSource != .made, try r.store.recordCount(entity: "opportunity", upTo: 1) == 0 {
+            // A laptop with no deal, of one who makes none: where theirs come from.
+            let said =
+                switch r.dealSource {
+                case let .atStages(stages):
+                    t(
+                        "No deals here yet: you see those at \(stages.map(words.stage).joined(separator: ", ")); Sync brings them.",
+                        "这里还没有商机：你能看到「\(stages.map(words.stage).joined(separator: "」「"))」阶段的商机，同步后就会出现。")
+                case .withTeam:
+                    t(
+                        "No deals here yet: you see those whose team you are on; once a manager adds you, Sync brings them.",
+                        "这里还没有商机：你能看到你所在团队的商机；经理把你加入团队后，同步即可取回。")
+                default: t("No deals here yet: Sync brings those you may see.", "这里还没有商机：同步后会出现你能看到的商机。")
+                }
+            html += "<p class=\"none\">\(esc(said))</p>"
         }
         let stageOptions = r.workspace.stages.map { "<option value=\"\(esc($0.name))\">\(esc(words.stage($0.name)))</option>" }.joined()
         // On a phone the stages stand one under another, the board many screens long: a line of

@@ -1,4 +1,6 @@
 import Foundation
+import OppsHub
+import OppsWeb
 import Testing
 
 /// A deal given to someone else leaves its old owner's laptop at the next sync (visibility.md):
@@ -106,6 +108,10 @@ import Testing
                 let said = await opps(command, "--home", eve, "--locale", locale).stdout
                 #expect(said.split(separator: "\n").last.map(String.init) == line, "\(said)")
             }
+            // Her board in the browser says it too, and offers no new deal.
+            let board = try await WebApp(home: eve, clock: OppsHub.SystemClock(), transport: nil).boardHTML()
+            #expect(board.contains("No deals here yet: you see those whose team you are on; once a manager adds you, Sync brings them."), "\(board)")
+            #expect(!board.contains("action=\"/new\""))
             #expect(await opps("sync", "--home", f.home("sam")).code == 0)
             #expect(await opps("sync", "--home", max).code == 0)
             #expect(await opps("team", "add", deal, "eve", "--role", "expert", "--home", max).code == 0)

@@ -162,6 +162,17 @@ extension HubEngine {
     /// The open deals `name` owns, and how many of them no enabled user sees: what `user
     /// disable` tells the operator (a departing rep's deals, with no one above the rep, are out of
     /// everyone's reach until someone manages the rep, who can then give them new owners).
+    /// Approval requests `name` made that still wait for a decision: once they are disabled, an
+    /// approval of one rejects it (merge-semantics.md §7.1: nothing is written in a disabled
+    /// user's stead), so the operator is told how many wait.
+    public func pendingRequests(of name: UserName) throws -> Int {
+        guard let entity = workspace.approvalRequests else { return 0 }
+        return try store.liveRecords(entity: entity).count { id in
+            guard let request = try store.record(id, workspace: workspace) else { return false }
+            return request.creator == name && request["state"] == .member("pending")
+        }
+    }
+
     public func ownedOpenDeals(_ name: UserName) throws -> (open: Int, unseen: Int) {
         try refreshDirectory()
         let closed = Set(workspace.stages.filter(\.closed).map(\.name))

@@ -53,7 +53,8 @@ struct TodayCommand: ParsableCommand {
                 ).jsonLine())
             return
         }
-        let say = home.words(r).say
+        let words = home.words(r)
+        let say = words.say
         Console.out(say.todaySummary(today, due: due.count, overdue: overdue.count, stale: stale.count))
         let short = try r.shortIDs()
         // One item: its deal by name, what is due or since when it is quiet, continued under
@@ -75,7 +76,6 @@ struct TodayCommand: ParsableCommand {
             more(items)
         }
         // A success manager's: won deals to take on, then their renewals coming up.
-        let words = home.words(r)
         let onboarding = say.chinese ? words.field("opportunity", "onboarding") : "onboarding"
         for (title, items, date) in [
             (say.handOffsTitle(onboarding), agenda.handOffs, say.wonOn), (say.renewalsTitle(Agenda.renewalDays), agenda.renewals, say.renewsOn),

@@ -440,17 +440,17 @@ struct Phrases: Sendable {
         switch r.dealSource {
         case .made:
             self(
-                "no opportunities on this laptop yet: opps new NAME --account ACCOUNT makes one, opps sync brings yours",
+                "no deals yet: opps new NAME --account ACCOUNT makes one, opps sync brings yours",
                 "本机还没有商机：opps new 名称 --account 客户 新建一个，opps sync 取回你的商机")
         case let .atStages(stages):
             self(
-                "no deals here yet: you see those at \(stages.map(words.stage).joined(separator: ", ")) (opps sync brings them)",
+                "no deals yet: you see those at \(stages.map(words.stage).joined(separator: ", ")) (opps sync brings them)",
                 "本机还没有商机：你能看到「\(stages.map(words.stage).joined(separator: "」「"))」阶段的商机，opps sync 会取回")
         case .withTeam:
             self(
-                "no deals here yet: you see those whose team you are on (opps sync brings them)",
+                "no deals yet: you see those whose team you are on (opps sync brings them)",
                 "本机还没有商机：你能看到你所在团队的商机；经理把你加入团队后，opps sync 会取回")
-        case .synced: self("no deals here yet: opps sync brings those you may see", "本机还没有商机：opps sync 会取回你能看到的商机")
+        case .synced: self("no deals yet: opps sync brings those you may see", "本机还没有商机：opps sync 会取回你能看到的商机")
         }
     }
     var noDealsMatch: String { self("no opportunities here match", "本机没有符合条件的商机") }

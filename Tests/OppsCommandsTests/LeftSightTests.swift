@@ -103,7 +103,7 @@ import Testing
             // Before she is on any team, her laptop says where her deals come from.
             for (command, locale, line) in [
                 ("today", "zh-CN", "本机还没有商机：你能看到你所在团队的商机；经理把你加入团队后，opps sync 会取回"),
-                ("list", "en", "no deals here yet: you see those whose team you are on (opps sync brings them)"),
+                ("list", "en", "no deals yet: you see those whose team you are on (opps sync brings them)"),
             ] {
                 let said = await opps(command, "--home", eve, "--locale", locale).stdout
                 #expect(said.split(separator: "\n").last.map(String.init) == line, "\(said)")

@@ -14,7 +14,7 @@ import Testing
             #expect(await f.initReplica("sam", url).code == 0)
             let home = f.home("sam")
             let empty = await opps("list", "--home", home)
-            #expect(empty.code == 0 && empty.stdout.contains("no opportunities on this laptop yet"), "\(empty.stdout)")
+            #expect(empty.code == 0 && empty.stdout.contains("no deals yet: opps new NAME --account ACCOUNT makes one"), "\(empty.stdout)")
             let id = try #require(
                 await opps(
                     "new", "华东 试点项目", "--account", "上海云帆", "--amount", "1480000.50", "--currency", "CNY",

@@ -19,7 +19,7 @@ import Testing
             // Before any deal is won her laptop is empty, and says which deals she sees (she makes none).
             #expect(
                 await opps("today", "--home", sue, "--locale", "zh-CN").stdout.hasSuffix("本机还没有商机：你能看到「赢单」阶段的商机，opps sync 会取回\n"))
-            #expect(await opps("board", "--home", ada, "--locale", "en").stdout.hasSuffix("no deals here yet: you see those at won (opps sync brings them)\n"))
+            #expect(await opps("board", "--home", ada, "--locale", "en").stdout.hasSuffix("no deals yet: you see those at won (opps sync brings them)\n"))
             let today = localToday()
             func day(_ offset: Int32) -> CivilDate { CivilDate(daysSinceEpoch: today.daysSinceEpoch + offset) }
             func short(_ d: CivilDate) -> String { d.components.year == today.components.year ? String(d.description.dropFirst(5)) : d.description }

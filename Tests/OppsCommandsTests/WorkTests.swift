@@ -83,7 +83,7 @@ import Testing
             // how to make one; then the board.
             #expect(
                 await sam("today").stdout
-                    == "today \(today): 0 due, 0 overdue, 0 stale\nno opportunities on this laptop yet: opps new NAME --account ACCOUNT makes one, opps sync brings yours\n"
+                    == "today \(today): 0 due, 0 overdue, 0 stale\nno deals yet: opps new NAME --account ACCOUNT makes one, opps sync brings yours\n"
             )
             let a = try #require(await sam("new", "Active deal", "--account", "A Co", "--json").json?["id"]?.string)
             #expect(await sam("today").stdout == "today \(today): 0 due, 0 overdue, 0 stale\nnothing due or overdue today; your deals: opps board\n")

@@ -529,8 +529,10 @@ public struct BatchDecider {
     /// field — is settled at once: `rejected` with the hub's note, each value it asked for the
     /// requester's conflict record (`request-invalid`), the deal unlocked unless another request
     /// waits. No approver could approve it, and it kept the deal's locked fields from the new owner.
-    mutating func settleStranded(on dealID: RecordID, approvals ap: Approvals) throws {
-        guard let requests = ap.requests, let via = workspace.entity(requests)?.visibleVia else { return }
+    @discardableResult
+    mutating func settleStranded(on dealID: RecordID, approvals ap: Approvals) throws -> Int {
+        guard let requests = ap.requests, let via = workspace.entity(requests)?.visibleVia else { return 0 }
+        var settled = 0
         var ids = Set(try reader.children(of: dealID, entity: requests))
         for case let (id, r?) in records where r.entity == requests && r[via] == .reference(dealID) { ids.insert(id) }
         for id in ids.sorted() {
@@ -553,7 +555,16 @@ public struct BatchDecider {
                 }
             }
             try unlock(&deal, after: request, approvals: ap)
+            settled += 1
         }
+        return settled
+    }
+
+    /// The same, asked by the hub outside a push (`HubEngine.settlePendingRequests`: a user
+    /// disabled, whose requests no approver may carry out any more). How many it settled.
+    public mutating func settleStranded(onDeal dealID: RecordID) throws -> Int {
+        guard let ap = workspace.approvals else { return 0 }
+        return try settleStranded(on: dealID, approvals: ap)
     }
 
     /// Why a merge's survivor cannot take the deleted record's place, or nil (§7.3).

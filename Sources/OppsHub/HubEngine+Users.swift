@@ -162,14 +162,44 @@ extension HubEngine {
     /// The open deals `name` owns, and how many of them no enabled user sees: what `user
     /// disable` tells the operator (a departing rep's deals, with no one above the rep, are out of
     /// everyone's reach until someone manages the rep, who can then give them new owners).
-    /// Approval requests `name` made that still wait for a decision: once they are disabled, an
-    /// approval of one rejects it (merge-semantics.md §7.1: nothing is written in a disabled
-    /// user's stead), so the operator is told how many wait.
-    public func pendingRequests(of name: UserName) throws -> Int {
+    /// Once `name` is disabled (merge-semantics.md §7.1, I13: a disabled user may no longer act),
+    /// each approval request of theirs still pending is settled at once as one no one can carry
+    /// out: rejected with the hub's note (`not applied: sam is disabled on this hub`), its values
+    /// their conflict records, its deal unlocked — written as the hub and logged like any write,
+    /// so every replica that sees the deal learns it at its next sync. Any other request on
+    /// those deals that fails its check goes with it. How many were settled.
+    public func settlePendingRequests(of name: UserName) throws -> Int {
         guard let entity = workspace.approvalRequests else { return 0 }
-        return try store.liveRecords(entity: entity).count { id in
-            guard let request = try store.record(id, workspace: workspace) else { return false }
-            return request.creator == name && request["state"] == .member("pending")
+        return try store.transaction {
+            try refreshDirectory()
+            guard directory.users[name]?.disabled == true else { return 0 }
+            let hubTime = now
+            return try onSharedClock {
+                var deals = Set<RecordID>()
+                for id in try store.liveRecords(entity: entity) {
+                    guard let request = try store.record(id, workspace: workspace), request.creator == name, request["state"] == .member("pending"),
+                        case let .reference(deal) = request["opportunity"]
+                    else { continue }
+                    deals.insert(deal)
+                }
+                guard !deals.isEmpty else { return 0 }
+                var decider = BatchDecider(
+                    reader: StoreReader(store: store, workspace: workspace), workspace: workspace, directory: directory, clock: clock,
+                    hubReplica: hubReplica, hubTime: hubTime, maxClockAhead: configuration.maxClockAheadMilliseconds)
+                var appended = [LogEntry]()
+                var settled = 0
+                for deal in deals.sorted() {
+                    settled += try decider.settleStranded(onDeal: deal)
+                    for effect in decider.takeEffects() { try apply(effect, hubTime: hubTime, log: &appended) }
+                }
+                var changed = [Record]()
+                for effect in decider.finish() {
+                    if case let .save(record) = effect { changed.append(record) } else { try apply(effect, hubTime: hubTime, log: &appended) }
+                }
+                try write(appended, changed, hubTime: hubTime, writer: nil)
+                clock = decider.clock
+                return settled
+            }
         }
     }
 

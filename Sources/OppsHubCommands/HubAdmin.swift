@@ -320,8 +320,8 @@ extension UserCommand {
                 can give them new owners), or, for a user with no manager, seen by no one until one is \
                 set (opps-hub user set wei --manager lin). Deals only this user saw through their role \
                 or a team (a deal with no owner that its team alone sees) are named too: no one sees \
-                them until the user is enabled again. Their approval requests still waiting are counted: \
-                approving one after this rejects it, as nothing is written in a disabled user's stead.
+                them until the user is enabled again. Their approval requests still waiting are rejected at \
+                once (nothing is written in a disabled user's stead), and the deals they locked unlocked.
 
                 Example: opps-hub user disable wei --data /srv/opps
                 """)
@@ -349,15 +349,15 @@ extension UserCommand {
             }
             let others = leftUnseen.filter { $0.owner != name }
             if !others.isEmpty { Console.out(othersUnseen(others, seenBy: name, undo: "opps-hub user enable \(name)")) }
-            // Their requests still waiting: approving one now rejects it (nothing is written in a
-            // disabled user's stead); an approver decides them, or they are asked again.
-            let waiting = (try? engine.pendingRequests(of: name)) ?? 0
-            if waiting > 0 {
+            // Their requests still waiting: no one may carry them out now; settled at once, so no
+            // deal stays locked by them and no approver is left deciding them.
+            let settled = (try? engine.settlePendingRequests(of: name)) ?? 0
+            if settled > 0 {
                 Console.out(
                     say(
-                        "\(counted(waiting, "request")) of \(name)'s \(waiting == 1 ? "waits" : "wait") for a decision: approved now, \(waiting == 1 ? "it is" : "they are") rejected "
-                            + "(nothing is written in a disabled user's stead); whoever takes over asks again",
-                        "\(name) 还有 \(waiting) 个待审批的申请：现在批准也会被驳回（不会以已停用用户的名义写入）；接手的人需要重新申请"))
+                        "\(counted(settled, "request")) waiting for a decision rejected: nothing is written in a disabled user's stead "
+                            + "(whoever takes over asks again)",
+                        "\(settled) 个待审批的申请已驳回：不会以已停用用户的名义写入（接手的人需要重新申请）"))
             }
         }
     }

@@ -113,28 +113,31 @@ import Testing
         #expect(zh.stdout.hasSuffix("\n现在有 1 个其他商机没有人能看到（\(ShortID.shown(id))）：只有 eve 通过角色或团队能看到它们；撤销：opps-hub user enable eve\n"), "\(zh.stdout)")
     }
 
-    /// A rep disabled with a request waiting: the operator is told, and the manager's approval
-    /// afterwards writes nothing in the rep's stead — rejected, with the hub's note in Chinese.
-    @Test func disablingARepWithARequestWaitingSaysSoAndItsApprovalIsRefused() async throws {
+    /// A rep disabled with a request waiting (§7.1): no one may carry it out now, so the hub
+    /// settles it at once — rejected with its note, the deal unlocked — and the operator is told;
+    /// the manager's next sync says so, and nothing is left for him to decide.
+    @Test func disablingARepSettlesTheRequestsTheyLeftWaiting() async throws {
         let f = try CommandFixture()
         try await f.serving { url in
             let deal = try await f.samsDeal("Leaving deal", initialising: url)
             let sam = f.home("sam"), max = f.home("max")
             #expect(await opps("set", deal, "discount=15", "--home", sam).stdout.contains("requested approval"))
             #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("approvals", "--home", max, "--json").json?.array?.count == 1)
             let said = await oppsHub("user", "disable", "sam", "--data", f.root + "/hub").stdout
             #expect(
-                said.hasSuffix(
-                    "\n1 request of sam's waits for a decision: approved now, it is rejected (nothing is written in a disabled user's stead); whoever takes over asks again\n"
-                ),
+                said.hasSuffix("\n1 request waiting for a decision rejected: nothing is written in a disabled user's stead (whoever takes over asks again)\n"),
                 "\(said)")
-            #expect(await opps("sync", "--home", max).code == 0)
-            let request = try #require(await opps("approvals", "--home", max, "--json").json?.array?.first?["id"]?.string)
-            #expect(await opps("approve", request, "--home", max).code == 0)
-            #expect(await opps("sync", "--home", max).code == 0)
-            #expect(await opps("show", deal, "--home", max, "--json").json?["fields"]?["discount"] == .null)
-            let decided = await opps("approvals", "--all", "--home", max, "--locale", "zh-CN").stdout
-            #expect(unspaced(decided).contains(unspaced("未执行：sam 的账号已停用")), "\(decided)")
+            // Disabled again: nothing left to settle, nothing more said.
+            #expect(await oppsHub("user", "disable", "sam", "--data", f.root + "/hub").stdout.contains("rejected") == false)
+            let told = await opps("sync", "--home", max, "--locale", "zh-CN").stdout
+            #expect(unspaced(told).contains(unspaced("Leaving deal：服务器驳回了申请（折扣 → 15%）：未执行：sam 的账号已停用")), "\(told)")
+            #expect(await opps("approvals", "--home", max, "--json").json?.array?.isEmpty == true)
+            // The deal is unlocked: its new owner (max here) sets the discount himself.
+            let shown = await opps("show", deal, "--home", max, "--json").json?["fields"]
+            #expect(shown?["discount"] == .null && shown?["approval_state"]?.string != "pending", "\(String(describing: shown))")
+            #expect(await opps("set", deal, "discount=12", "--home", max).code == 0)
         }
     }
 

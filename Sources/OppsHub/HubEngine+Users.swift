@@ -162,17 +162,18 @@ extension HubEngine {
     /// The open deals `name` owns, and how many of them no enabled user sees: what `user
     /// disable` tells the operator (a departing rep's deals, with no one above the rep, are out of
     /// everyone's reach until someone manages the rep, who can then give them new owners).
-    /// Once `name` is disabled (merge-semantics.md §7.1, I13: a disabled user may no longer act),
-    /// each approval request of theirs still pending is settled at once as one no one can carry
-    /// out: rejected with the hub's note (`not applied: sam is disabled on this hub`), its values
-    /// their conflict records, its deal unlocked — written as the hub and logged like any write,
-    /// so every replica that sees the deal learns it at its next sync. Any other request on
-    /// those deals that fails its check goes with it. How many were settled.
+    /// After a change to `name` — disabled (merge-semantics.md §7.1, I13: a disabled user may no
+    /// longer act), or a new role, manager, team or territory — each approval request of theirs
+    /// still pending that no approver could carry out now is settled at once: rejected with the
+    /// hub's note (`not applied: sam is disabled on this hub`, `… may no longer change discount of
+    /// that record`), its values their conflict records, its deal unlocked — written as the hub
+    /// and logged like any write, so every replica that sees the deal learns it at its next sync.
+    /// A request that still passes its check stays pending; any other request on those deals
+    /// that fails it goes too. How many were settled.
     public func settlePendingRequests(of name: UserName) throws -> Int {
         guard let entity = workspace.approvalRequests else { return 0 }
         return try store.transaction {
             try refreshDirectory()
-            guard directory.users[name]?.disabled == true else { return 0 }
             let hubTime = now
             return try onSharedClock {
                 var deals = Set<RecordID>()

@@ -383,7 +383,7 @@ extension UserCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Change a user's role, team, territory, manager or capacity.",
             discussion:
-                "The change is audited. Replicas receive the records entering and leaving the user's visibility at their next sync, keeping their pending writes. An empty value clears team, territory, manager or capacity. A new role or a cleared manager that leaves the user's open deals in no one's sight is said, with how many and the fix (a manager); deals only this user saw through their role or a team (no owner, or another's) are named, with the command that undoes the change. The change stands.\n\nExample: opps-hub user set wei --territory north --capacity 40 --data /srv/opps"
+                "The change is audited. Replicas receive the records entering and leaving the user's visibility at their next sync, keeping their pending writes. An empty value clears team, territory, manager or capacity. A new role or a cleared manager that leaves the user's open deals in no one's sight is said, with how many and the fix (a manager); deals only this user saw through their role or a team (no owner, or another's) are named, with the command that undoes the change. Approval requests of the user's that no one can carry out after the change (a rep made an expert may no longer ask for a discount) are rejected at once. The change stands.\n\nExample: opps-hub user set wei --territory north --capacity 40 --data /srv/opps"
         )
 
         @Argument(help: "The user name.") var name: String
@@ -442,6 +442,15 @@ extension UserCommand {
                 if before.territory != user.territory { undo += " --territory \(before.territory ?? "\"\"")" }
                 if before.team != user.team { undo += " --team \(before.team ?? "\"\"")" }
                 lines.append(othersUnseen(others, seenBy: name, undo: undo))
+            }
+            // Requests of theirs that the change leaves no one able to carry out (a rep made an
+            // expert may no longer ask for a discount): settled at once, as `user disable` does.
+            if role != nil || manager != nil || team != nil || territory != nil, let settled = try? engine.settlePendingRequests(of: name), settled > 0 {
+                lines.append(
+                    say(
+                        "\(counted(settled, "request")) waiting for a decision rejected: after the change no one can carry \(settled == 1 ? "it" : "them") out "
+                            + "(whoever takes over asks again)",
+                        "\(settled) 个待审批的申请已驳回：改动之后已无法执行（接手的人需要重新申请）"))
             }
             for line in lines { if json { Console.err(line) } else { Console.out(line) } }
         }

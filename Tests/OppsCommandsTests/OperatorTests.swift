@@ -141,6 +141,27 @@ import Testing
         }
     }
 
+    /// A rep made an expert may no longer ask for a discount: the request he left waiting is
+    /// settled with the change; one that still passes its check (a manager change) stays.
+    @Test func aNewRoleSettlesTheRequestsNoOneCanCarryOutNow() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let deal = try await f.samsDeal("Changing deal", initialising: url)
+            let sam = f.home("sam"), max = f.home("max")
+            #expect(await opps("set", deal, "discount=15", "--home", sam).stdout.contains("requested approval"))
+            #expect(await opps("sync", "--home", sam).code == 0)
+            // A change that leaves him able to ask: the request waits on.
+            #expect(!(await oppsHub("user", "set", "sam", "--territory", "south", "--data", f.root + "/hub").stdout.contains("rejected")))
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("approvals", "--home", max, "--json").json?.array?.count == 1)
+            let said = await oppsHub("user", "set", "sam", "--role", "expert", "--data", f.root + "/hub").stdout
+            #expect(said.contains("\n1 request waiting for a decision rejected: after the change no one can carry it out (whoever takes over asks again)\n"), "\(said)")
+            let told = await opps("sync", "--home", max, "--locale", "zh-CN").stdout
+            #expect(unspaced(told).contains(unspaced("Changing deal：服务器驳回了申请（折扣 → 15%）：未执行：sam 已无权修改该记录的「折扣」")), "\(told)")
+            #expect(await opps("approvals", "--home", max, "--json").json?.array?.isEmpty == true)
+        }
+    }
+
     @Test func rotatingATokenCutsOffTheOldOneAtOnce() async throws {
         let f = try CommandFixture()
         try await f.serving { url in

@@ -479,7 +479,7 @@ public struct DemoQuarter: Sendable {
                         guard let deal, let r = replicas["sue"], try r.record(deal) != nil else { continue }
                         // Taken on, its first renewal two months on (a pilot's term): the
                         // quarter's earlier deals' renewals come up on sue's last day.
-                        let renews = CivilDate(daysSinceEpoch: Int32((day0 + Int64(d) * Self.day) / Self.day) + 60)
+                        let renews = CivilDate(daysSinceEpoch: Int32(clock.now / Self.day) + 60)
                         _ = try r.edit(
                             deal, [("onboarding", .text("sue")), ("health", .member(["green", "green", "yellow"][rng.int(3)])), ("renewal_date", .date(renews))])
                     }

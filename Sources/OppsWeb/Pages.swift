@@ -651,8 +651,6 @@ extension WebApp {
 
     // MARK: Conflicts
 
-    /// What this user may do about a conflict (`opps conflicts restore|dismiss`): restore their
-    /// own value, put it aside. The deal page and the conflicts page both offer it.
     /// On a deal's page, the open deals here it looks made twice with (`opps duplicates`): each
     /// by name, stage and owner, a link to it, and — for one who may delete — a button merging it
     /// into this one (`opps merge`); for anyone else, who merges it.
@@ -680,6 +678,8 @@ extension WebApp {
         return html + "</div>"
     }
 
+    /// What this user may do about a conflict (`opps conflicts restore|dismiss`): restore their
+    /// own value, put it aside. The deal page and the conflicts page both offer it.
     /// A conflict's buttons, posting on its deal (`short`), or, for one whose record is no longer
     /// here (nil), on the conflicts page itself.
     func conflictActions(_ c: LocalConflict, deal short: String?, _ t: WebText) -> String {

@@ -42,6 +42,10 @@ import Testing
             #expect(samsConflicts.stdout.contains("held: (not shown to you)"), "the deal's discount now is not sam's to see: \(samsConflicts.stdout)")
             #expect(samsConflicts.stdout.hasPrefix("#1 ") && samsConflicts.stdout.contains(" (no longer on this laptop) - discount\n"), "\(samsConflicts.stdout)")
             #expect(await opps("show", given, "--home", sam).code == 1, "the deal is no longer here")
+            // The request, by the id sam's edit printed, as its approver reads it: settled by the hub.
+            let request = await opps("show", requestCode, "--home", max, "--json").json?["fields"]
+            #expect(request?["state"]?.string == "rejected" && request?["decided_by"] == .null, "\(String(describing: request))")
+            #expect(request?["note"]?.string == "not applied: sam may no longer change discount of that record")
 
             // In Chinese, at 80 columns, two at once.
             await giveToTom([others[0]])

@@ -119,10 +119,8 @@ import Testing
     @Test func disablingARepSettlesTheRequestsTheyLeftWaiting() async throws {
         let f = try CommandFixture()
         try await f.serving { url in
-            let deal = try await f.samsDeal("Leaving deal", initialising: url)
-            let sam = f.home("sam"), max = f.home("max")
-            #expect(await opps("set", deal, "discount=15", "--home", sam).stdout.contains("requested approval"))
-            #expect(await opps("sync", "--home", sam).code == 0)
+            let deal = try await f.samsDiscountWaiting(on: "Leaving deal", initialising: url)
+            let max = f.home("max")
             #expect(await opps("sync", "--home", max).code == 0)
             #expect(await opps("approvals", "--home", max, "--json").json?.array?.count == 1)
             let said = await oppsHub("user", "disable", "sam", "--data", f.root + "/hub").stdout
@@ -142,14 +140,12 @@ import Testing
     }
 
     /// A rep made an expert may no longer ask for a discount: the request he left waiting is
-    /// settled with the change; one that still passes its check (a manager change) stays.
+    /// settled with the change; one that still passes its check (after a territory change) stays.
     @Test func aNewRoleSettlesTheRequestsNoOneCanCarryOutNow() async throws {
         let f = try CommandFixture()
         try await f.serving { url in
-            let deal = try await f.samsDeal("Changing deal", initialising: url)
-            let sam = f.home("sam"), max = f.home("max")
-            #expect(await opps("set", deal, "discount=15", "--home", sam).stdout.contains("requested approval"))
-            #expect(await opps("sync", "--home", sam).code == 0)
+            let deal = try await f.samsDiscountWaiting(on: "Changing deal", initialising: url)
+            let max = f.home("max")
             // A change that leaves him able to ask: the request waits on.
             #expect(!(await oppsHub("user", "set", "sam", "--territory", "south", "--data", f.root + "/hub").stdout.contains("rejected")))
             #expect(await opps("sync", "--home", max).code == 0)
@@ -159,6 +155,7 @@ import Testing
             let told = await opps("sync", "--home", max, "--locale", "zh-CN").stdout
             #expect(unspaced(told).contains(unspaced("Changing deal：服务器驳回了申请（折扣 → 15%）：未执行：sam 已无权修改该记录的「折扣」")), "\(told)")
             #expect(await opps("approvals", "--home", max, "--json").json?.array?.isEmpty == true)
+            #expect(await opps("show", deal, "--home", max, "--json").json?["fields"]?["approval_state"]?.string != "pending", "unlocked")
         }
     }
 
@@ -382,5 +379,15 @@ import Testing
             #expect(await opps("conflicts", "--home", f.home("sam")).code == 0)
             #expect(await opps("conflicts", "--home", f.home("sam"), "--json").code == 0)
         }
+    }
+}
+
+extension CommandFixture {
+    /// sam's deal `name` with his 15 % discount waiting for max's decision, synced to the hub.
+    func samsDiscountWaiting(on name: String, initialising url: String) async throws -> String {
+        let deal = try await samsDeal(name, initialising: url)
+        #expect(await opps("set", deal, "discount=15", "--home", home("sam")).stdout.contains("requested approval"))
+        #expect(await opps("sync", "--home", home("sam")).code == 0)
+        return deal
     }
 }

@@ -137,7 +137,8 @@ struct DealDuplicatesCommand: ParsableCommand {
     }
 }
 
-/// The line that merges a group of duplicates into its first: `opps account merge KEEP DUP…`.
-private func mergeLine(_ command: String, _ group: [Record], _ short: ShortIDs) -> String {
+/// The line that merges a group of duplicates into its first: `opps account merge KEEP DUP…`
+/// (`opps duplicates`, `opps account duplicates`, `opps show` of a deal made twice).
+func mergeLine(_ command: String, _ group: [Record], _ short: ShortIDs) -> String {
     "\(command) merge " + group.map { short($0.id) }.joined(separator: " ")
 }

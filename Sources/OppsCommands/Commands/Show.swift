@@ -55,7 +55,7 @@ func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, 
     if !twins.isEmpty {
         let short = try r.shortIDs()
         let named = twins.map { say("\(short($0.id)) \"\($0["name"].canonicalText)\"", "\(short($0.id))「\($0["name"].canonicalText)」") }.joined(separator: say(", ", "、"))
-        let line = "opps merge \(code) \(twins.map { short($0.id) }.joined(separator: " "))"
+        let line = mergeLine(DealKind.command, [record] + twins, short)
         Console.out(
             hanging(
                 "  ",

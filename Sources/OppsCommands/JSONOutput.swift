@@ -170,10 +170,12 @@ struct TodayJSON: Encodable {
     var awaitingDecision: Int
     /// A success manager's: won deals no one has taken on, and their renewals coming up.
     var handOffs, renewals: [Item]
+    /// A rep's leads handed to them, not yet accepted or sent back.
+    var handedToYou: [Item]
 
     enum CodingKeys: String, CodingKey {
         case date, due, overdue, stale, team, renewals
-        case awaitingDecision = "awaiting_decision", handOffs = "hand_offs"
+        case awaitingDecision = "awaiting_decision", handOffs = "hand_offs", handedToYou = "handed_to_you"
     }
 }
 

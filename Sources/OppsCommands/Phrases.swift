@@ -44,10 +44,21 @@ struct Phrases: Sendable {
     }
     var dueToday: String { self("due today", "今日到期") }
     /// A marketer's leads still before their hand-off, on their day.
-    func leadsAwaiting(_ n: Int) -> String {
-        self(
-            (n == 1 ? "1 of your leads waits for its hand-off" : "\(grouped(n)) of your leads wait for their hand-off") + ": opps lead list",
-            "你的线索：\(grouped(n)) 条等待交接（opps lead list）")
+    /// Of them, `sentBack` came back from the rep they were handed to (`Replica.sentBack`).
+    func leadsAwaiting(_ n: Int, sentBack: Int = 0) -> String {
+        let back = sentBack == 0 ? "" : " (\(grouped(sentBack)) sent back)"
+        return self(
+            (n == 1 ? "1 of your leads waits for its hand-off" : "\(grouped(n)) of your leads wait for their hand-off") + back + ": opps lead list",
+            "你的线索：\(grouped(n)) 条等待交接" + (sentBack == 0 ? "" : "，其中 \(grouped(sentBack)) 条被退回") + "（opps lead list）")
+    }
+    /// A rep's leads handed to them (`Agenda.handedToYou`): the title, an item's date, and the
+    /// two things to do with one — move it on, or send it back to `back` (the lead stage, by its
+    /// label) with the reason.
+    var handedToYouTitle: String { self("leads handed to you (accept or send back):", "交接给你的线索（接受或退回）：") }
+    func handedOn(_ day: String) -> String { self("handed\u{00A0}off\u{00A0}\(day)", "\(day) 交接") }
+    var hintAccept: (label: String, command: String) { (self("accept one:", "接受："), self("opps stage ID next", "opps stage 编号 下一阶段")) }
+    func hintSendBack(_ back: String) -> (label: String, command: String) {
+        (self("send one back:", "退回："), self("opps stage ID \(back) --reason \"why\"", "opps stage 编号 \(back) --reason \"原因\""))
     }
     /// A success manager's day (`Agenda.handOffs`, `renewals`): the titles, an item's date, and
     /// how to take a deal on, with the post-sale owner field by its label.

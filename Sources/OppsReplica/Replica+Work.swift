@@ -191,6 +191,11 @@ public struct Agenda: Sendable {
     public var renewals: [AgendaItem] = []
     /// How far ahead `renewals` looks: a renewal is prepared weeks before its day.
     public static let renewalDays = 30
+    /// Leads handed to this user that they have not yet accepted or sent back (DOMAIN.md
+    /// qualified: "the rep accepts (moves on) or rejects with a reason"): deals they own at the
+    /// hand-off's second stage whose stage they may move, dated by the day the deal reached that
+    /// stage, the longest waiting first. Follow-up speed is measured from that day.
+    public var handedToYou: [AgendaItem] = []
 }
 
 /// A task as `opps task list` reads it.
@@ -292,6 +297,18 @@ extension Replica {
         return (handoff, sorted.map { i, deal in (deal, i == 0 ? workspace.stageMoveMissing(of: deal, to: handoff.to, role: role) : []) })
     }
 
+    /// How a lead came back to the hand-off's first stage from its second — the step that sent it
+    /// back (who, when) and the reason they gave — or nil when its last stage change was not
+    /// that (a lead never handed off, or one still at the second stage). `opps lead list` and a
+    /// marketer's day say so: "ready" read wrong on a lead the rep had just refused.
+    public func sentBack(_ lead: Record) -> (step: StageStep, reason: String?)? {
+        guard let handoff = workspace.handoff, lead["stage"] == .member(handoff.from),
+            let last = pipeline(of: [lead]).history[lead.id]?.last, last.to == handoff.from, last.from == handoff.to
+        else { return nil }
+        let reason = handoff.rejectReason.flatMap { lead[$0].isNull ? nil : lead[$0].canonicalText }
+        return (last, reason)
+    }
+
     /// Of `leads()`, those this user made that still wait at the first stage: `opps today`
     /// counts them, the web app's Today lists them (a marketer's day has no deals due).
     public func leadsAwaitingHandOff() throws -> [(lead: Record, missing: [String])] {
@@ -361,9 +378,11 @@ extension Replica {
                 file(AgendaItem(kind: "next_step", id: deal.id, deal: deal.id, text: deal["next_step"].isNull ? "" : deal["next_step"].canonicalText, due: d))
             }
         }
+        try fileHandedToYou(mine, pipeline: pipeline, into: &a)
         try fileAfterWon(into: &a, today: today)
         let order: (AgendaItem, AgendaItem) -> Bool = { ($0.due?.daysSinceEpoch ?? 0, $0.id) < ($1.due?.daysSinceEpoch ?? 0, $1.id) }
         a.handOffs.sort(by: order)
+        a.handedToYou.sort(by: order)
         a.renewals.sort(by: order)
         a.due.sort(by: order)
         a.overdue.sort(by: order)
@@ -378,6 +397,20 @@ extension Replica {
     /// (DOMAIN.md "post-sale"): a workspace without them has no hand-offs or renewals on a day.
     static let onboardingField = "onboarding"
     static let renewalField = "renewal_date"
+
+    /// A rep's leads handed to them and not yet accepted or sent back (`Agenda.handedToYou`): of
+    /// `mine`, those at the hand-off's second stage whose stage this user may move there.
+    func fileHandedToYou(_ mine: [Record], pipeline: Pipeline, into a: inout Agenda) throws {
+        guard let handoff = workspace.handoff else { return }
+        for deal in mine where deal["stage"] == .member(handoff.to) {
+            guard try access(to: deal, field: "stage") >= .write else { continue }
+            let reached = pipeline.history[deal.id]?.last { $0.to == handoff.to }?.at ?? deal.created.stamp.hlc.milliseconds
+            let name = deal["name"].isNull ? "" : deal["name"].canonicalText
+            a.handedToYou.append(
+                AgendaItem(
+                    kind: "handed_to_you", id: deal.id, deal: deal.id, text: name, due: Timestamp(milliseconds: reached).date(offsetSeconds: pipeline.offsetSeconds)))
+        }
+    }
 
     /// A success manager's part of the day: won deals waiting to be taken on, and the renewals
     /// of their own coming up. Read stage by stage, only the won stages where this role owns the

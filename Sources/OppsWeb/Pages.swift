@@ -252,12 +252,15 @@ extension WebApp {
             func takesReason(_ s: Stage) -> Bool {
                 s.fromAnyOpen || (handoff?.rejectReason != nil && deal[sf] == .member(handoff?.to ?? "") && s.name == handoff?.from)
             }
+            // At the hand-off's second stage the box is also the reason a lead is sent back.
+            let sendsBack = r.workspace.stages.contains { takesReason($0) && !$0.fromAnyOpen }
+            let reasonLabel = sendsBack ? t("Reason (when lost or sent back)", "原因（输单或退回时）") : t("Reason (when lost)", "原因（输单时）")
             let options = r.workspace.stages.map {
                 "<option value=\"\(esc($0.name))\"\(deal[sf] == .member($0.name) ? " selected" : "")\(takesReason($0) ? " data-reason" : "")>\(esc(words.stage($0.name)))</option>"
             }.joined()
             html += """
                 <form method="post" action="/deal/\(short)/stage" class="stage">\(csrfField)<label>\(esc(words.field(deal.entity, sf)))
-                <select name="stage">\(options)</select></label> <label class="reason">\(esc(t("Reason (when lost)", "原因（输单时）"))) <input name="reason"></label>
+                <select name="stage">\(options)</select></label> <label class="reason">\(esc(reasonLabel)) <input name="reason"></label>
                 <button>\(esc(t.move))</button></form>
                 """
         }
@@ -486,7 +489,7 @@ extension WebApp {
         let short = try codes()
         var html = "<h1>\(esc(t.today)) \(esc(t.day(today, today: today)))</h1>"
         // A day with nothing on it says so, with the way to the deals (not three empty headings).
-        if agenda.due.isEmpty, agenda.overdue.isEmpty, agenda.stale.isEmpty, agenda.handOffs.isEmpty, agenda.renewals.isEmpty {
+        if agenda.due.isEmpty, agenda.overdue.isEmpty, agenda.stale.isEmpty, agenda.handedToYou.isEmpty, agenda.handOffs.isEmpty, agenda.renewals.isEmpty {
             html += "<p class=\"none\">\(esc(t("Nothing due or overdue today.", "今天没有到期或逾期的事。"))) <a href=\"/\">\(esc(t("Your deals", "看你的商机")))</a></p>"
         }
         for (title, items) in [(t("Due today", "今日到期"), agenda.due), (t("Overdue", "已逾期"), agenda.overdue), (t("Stale deals", "久未跟进"), agenda.stale)]
@@ -525,17 +528,25 @@ extension WebApp {
             let words = vocabulary(t)
             html += "<h2>\(esc(t("Your leads before their hand-off", "等待交接的线索"))) <span class=\"count\">\(leads.count)</span></h2><ul class=\"agenda\">"
             for (lead, missing) in leads {
+                // One the rep sent back says by whom, when and why, first (as opps lead list).
+                let back = replica.sentBack(lead).map { step, reason in
+                    let day = t.day(LocalTime.date(step.at), today: today)
+                    return t("sent back by \(step.by), \(day)", "\(step.by) \(day) 退回") + (reason.map { t(": \($0)", "：\($0)") } ?? "") + t("; ", "；")
+                }
                 let text =
-                    missing.isEmpty
-                    ? t("ready to hand off", "可以交接") : t("needs ", "还缺 ") + missing.map { words.field("opportunity", $0) }.joined(separator: t(", ", "、"))
+                    (back ?? "")
+                    + (missing.isEmpty
+                        ? t("ready to hand off", "可以交接") : t("needs ", "还缺 ") + missing.map { words.field("opportunity", $0) }.joined(separator: t(", ", "、")))
                 html += "<li><a href=\"/deal/\(short(lead.id))\">\(esc(lead["name"].canonicalText))</a> — \(esc(text))</li>"
             }
             html += "</ul>"
         }
-        // A success manager's day: won deals to take on (from their page: the onboarding
+        // A rep's leads handed to them, to accept or send back (from the deal's page: its stage
+        // form); a success manager's won deals to take on (from their page: the onboarding
         // field), then their renewals coming up, as `opps today` lists them.
         let onboarding = vocabulary(t).field("opportunity", "onboarding")
         for (title, items, date) in [
+            (t("Leads handed to you (accept or send back)", "交接给你的线索（接受或退回）"), agenda.handedToYou, t("handed off ", "交接于 ")),
             (t("Won deals no one has taken on (\(onboarding) not set)", "待接手的赢单（\(onboarding)未填）"), agenda.handOffs, t("won ", "赢单 ")),
             (t("Renewals in the next \(Agenda.renewalDays) days", "\(Agenda.renewalDays) 天内续约"), agenda.renewals, t("renews ", "续约 ")),
         ] where !items.isEmpty {

@@ -15,11 +15,16 @@ struct LeadCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the leads here, with what each still needs before its hand-off, and the ones handed off.",
-            discussion: "Example: opps lead list")
+            discussion: """
+                A lead the rep sent back (moved back from the hand-off's second stage) says so, and under the \
+                list who sent it back, when, and why.
+
+                Example: opps lead list
+                """)
 
         @OptionGroup var home: HomeOption
 
-        @Flag(help: "Print one JSON array: id, stage, name, source, missing (fields the hand-off still needs), owner.")
+        @Flag(help: "Print one JSON array: id, stage, name, source, missing (fields the hand-off still needs), owner, sent_back (by, date, reason).")
         var json = false
 
         func run() throws {
@@ -38,6 +43,15 @@ struct LeadCommand: ParsableCommand {
                                 ("id", .string(lead.id.description)), ("stage", .string(lead["stage"].canonicalText)), ("name", .string(lead["name"].canonicalText)),
                                 ("source", lead["lead_source"].isNull ? .null : .string(lead["lead_source"].canonicalText)),
                                 ("missing", .array(missing.map { .string($0) })), ("owner", lead.owner.map { .string($0) } ?? .null),
+                                (
+                                    "sent_back",
+                                    r.sentBack(lead).map { step, reason in
+                                        JSON.object([
+                                            ("by", .string(step.by)), ("date", .string(LocalTime.date(step.at).description)),
+                                            ("reason", reason.map { .string($0) } ?? .null),
+                                        ])
+                                    } ?? .null
+                                ),
                             ])
                         }
                     ).compactText)
@@ -56,6 +70,19 @@ struct LeadCommand: ParsableCommand {
                     "\(short(lead.id).padding(idWidth))  \(fit(words.value("opportunity", "stage", lead["stage"]), 11))  \(fit(lead["name"].canonicalText, 30))  \(fit(source, 10))  \(try state(lead, missing, handoff, r, say))"
                         .trimmingTrailing())
             }
+            // The leads sent back: by whom, when, why — a line each, continued under itself.
+            let back = leads.compactMap { lead, _ in r.sentBack(lead).map { (lead, $0.step, $0.reason) } }
+            if !back.isEmpty {
+                let today = localToday()
+                Console.out(say("sent back:", "被退回的线索："))
+                for (lead, step, reason) in back {
+                    let day = shortDay(LocalTime.date(step.at), today: today)
+                    let why = reason.map { say(": \($0)", "，\($0)") } ?? ""
+                    Console.out(
+                        hanging("  \(short(lead.id))  ", lead["name"].canonicalText + say(": \(step.by), \(day)\(why)", "：\(step.by) \(day) 退回\(why)")))
+                }
+                Console.out(say("  hand one off again: opps stage ID \(handoff.to)", "  再次交接：opps stage ID \(words.stage(handoff.to))"))
+            }
             // What the leads still need, once, in the workspace's order, and the two commands.
             let lacking = Set(leads.flatMap(\.missing))
             let fields = (r.workspace.entity("opportunity")?.fields ?? []).map(\.name).filter { lacking.contains($0) }.map { words.field("opportunity", $0) }
@@ -70,7 +97,10 @@ struct LeadCommand: ParsableCommand {
         /// A lead's column: ready, or how many fields it lacks; one handed off, to whom — only when
         /// this reader may see the owner (marketing does not, past the hand-off).
         func state(_ lead: Record, _ missing: [String], _ handoff: Handoff, _ r: Replica, _ say: Phrases) throws -> String {
-            if lead["stage"] == .member(handoff.from) { return missing.isEmpty ? say("ready", "可以交接") : say("needs \(missing.count)", "还缺 \(missing.count) 项") }
+            if lead["stage"] == .member(handoff.from) {
+                if r.sentBack(lead) != nil { return say("sent back", "被退回") }
+                return missing.isEmpty ? say("ready", "可以交接") : say("needs \(missing.count)", "还缺 \(missing.count) 项")
+            }
             guard try r.accessByField(to: lead)["owner", default: .hidden] != .hidden else { return say("handed off", "已交接") }
             return lead.owner.map { say("to \($0)", "已交给 \($0)") } ?? say("to be assigned", "等待分配")
         }

@@ -13,15 +13,16 @@ struct TodayCommand: ParsableCommand {
         discussion: """
             The stale window is the workspace's stale_days (default 14). Dates are by this device's time zone. \
             A manager also sees their team's deals whose next step is overdue or that went stale, by owner; \
-            an approver, how many requests wait for their decision; a success manager, the won deals no one \
-            has taken on yet (no onboarding owner) and the renewals of theirs in the next \(Agenda.renewalDays) days.
+            an approver, how many requests wait for their decision; a rep, the leads handed to them that they \
+            have not yet accepted or sent back; a marketer, how many of their leads wait for their hand-off \
+            (and how many came back); a success manager, the won deals no one has taken on yet (no onboarding owner) and the renewals of theirs in the next \(Agenda.renewalDays) days.
 
             Example: opps today
             """)
 
     @Option(help: "Report as of this day (YYYY-MM-DD) instead of today.") var date: String?
     @OptionGroup var home: HomeOption
-    @Flag(help: "Print one JSON object: due, overdue, stale, team, awaiting_decision, hand_offs, renewals.") var json = false
+    @Flag(help: "Print one JSON object: due, overdue, stale, team, awaiting_decision, handed_to_you, hand_offs, renewals.") var json = false
     @Flag(help: "List every item (each list stops at \(TodayCommand.shown) and says how many more).") var all = false
 
     /// Items a list shows before it says how many more (`--all`: every one).
@@ -49,7 +50,8 @@ struct TodayCommand: ParsableCommand {
             Console.out(
                 try TodayJSON(
                     date: today.description, due: j(due), overdue: j(overdue), stale: j(stale), team: j(agenda.team),
-                    awaitingDecision: agenda.awaitingDecision, handOffs: j(agenda.handOffs), renewals: j(agenda.renewals)
+                    awaitingDecision: agenda.awaitingDecision, handOffs: j(agenda.handOffs), renewals: j(agenda.renewals),
+                    handedToYou: j(agenda.handedToYou)
                 ).jsonLine())
             return
         }
@@ -75,10 +77,12 @@ struct TodayCommand: ParsableCommand {
             for i in items.prefix(limit) { Console.out(try line(i, head: "  \(short(i.id))  \(say.agendaKind(i.kind).padding(9))  ", dated: i.due != today)) }
             more(items)
         }
-        // A success manager's: won deals to take on, then their renewals coming up.
+        // A rep's leads handed to them; a success manager's won deals to take on, then their
+        // renewals coming up.
         let onboarding = say.chinese ? words.field("opportunity", "onboarding") : "onboarding"
         for (title, items, date) in [
-            (say.handOffsTitle(onboarding), agenda.handOffs, say.wonOn), (say.renewalsTitle(Agenda.renewalDays), agenda.renewals, say.renewsOn),
+            (say.handedToYouTitle, agenda.handedToYou, say.handedOn), (say.handOffsTitle(onboarding), agenda.handOffs, say.wonOn),
+            (say.renewalsTitle(Agenda.renewalDays), agenda.renewals, say.renewsOn),
         ] where !items.isEmpty {
             Console.out(title)
             for i in items.prefix(limit) {
@@ -93,7 +97,10 @@ struct TodayCommand: ParsableCommand {
         // A manager's team's deals are read, their owners' to work on.
         let hints =
             [("task", say.hintTaskDone), ("next_step", say.hintNextStep), ("stale", say.hintFollowUp)].filter { kinds.contains($0.0) }.map(\.1)
-            + (agenda.team.isEmpty ? [] : [say.hintTeamDeal]) + (agenda.handOffs.isEmpty ? [] : [say.hintTakeOn(onboarding, user: r.user)])
+            + (agenda.team.isEmpty ? [] : [say.hintTeamDeal])
+            + (agenda.handedToYou.isEmpty
+                ? [] : [say.hintAccept, say.hintSendBack(say.chinese ? words.stage(r.workspace.handoff?.from ?? "") : r.workspace.handoff?.from ?? "")])
+            + (agenda.handOffs.isEmpty ? [] : [say.hintTakeOn(onboarding, user: r.user)])
         let hintWidth = hints.map(\.label.displayWidth).max() ?? 0
         defer { for hint in hints { Console.out(hint.label.padding(hintWidth) + "  " + hint.command) } }
         if agenda.awaitingDecision > 0 { Console.out(say.awaitingDecision(agenda.awaitingDecision)) }
@@ -102,11 +109,12 @@ struct TodayCommand: ParsableCommand {
         let lost = try r.openOwnConflicts()
         if lost > 0 { Console.out(say.ownConflictsOpen(lost)) }
         // A marketer's day has no deals due: the leads they made that wait for their hand-off.
-        let mine = try r.leadsAwaitingHandOff().count
-        if mine > 0 { Console.out(say.leadsAwaiting(mine)) }
+        let leads = try r.leadsAwaitingHandOff()
+        let mine = leads.count
+        if mine > 0 { Console.out(say.leadsAwaiting(mine, sentBack: leads.count { r.sentBack($0.lead) != nil })) }
         // A day with nothing on it says so, and where the work is, rather than three zeros alone.
         // A laptop with no deal at all (a new rep's first day): how to make one, not "your deals: opps board".
-        if (due + overdue + stale + agenda.team + agenda.handOffs + agenda.renewals).isEmpty, agenda.awaitingDecision == 0, mine == 0 {
+        if (due + overdue + stale + agenda.team + agenda.handedToYou + agenda.handOffs + agenda.renewals).isEmpty, agenda.awaitingDecision == 0, mine == 0 {
             Console.out(try r.store.recordCount(entity: "opportunity", upTo: 1) == 0 ? say.noDealsYet(r, words: words) : say.nothingToday)
         }
         guard !agenda.team.isEmpty else { return }

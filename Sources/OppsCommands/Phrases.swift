@@ -63,7 +63,15 @@ struct Phrases: Sendable {
     /// A success manager's day (`Agenda.handOffs`, `renewals`): the titles, an item's date, and
     /// how to take a deal on, with the post-sale owner field by its label.
     func handOffsTitle(_ field: String) -> String { self("won deals no one has taken on (\(field) not set):", "待接手的赢单（\(field)未填）：") }
-    func renewalsTitle(_ days: Int) -> String { self("renewals in the next \(days) days:", "\(days) 天内续约：") }
+    /// With `overdue`: some of them are past their day (not renewed yet).
+    func renewalsTitle(_ days: Int, overdue: Bool = false) -> String {
+        overdue ? self("renewals overdue or in the next \(days) days:", "逾期及 \(days) 天内的续约：") : self("renewals in the next \(days) days:", "\(days) 天内续约：")
+    }
+    func renewalOverdue(_ day: String) -> String { self("renewal\u{00A0}was\u{00A0}due\u{00A0}\(day)", "\(day) 续约，已逾期") }
+    /// A renewal done: its next date takes it off the day.
+    func hintRenewed(_ field: String) -> (label: String, command: String) {
+        (self("renewed one:", "续约后："), self("opps set ID \(field)=DATE", "opps set 编号 \(field)=日期"))
+    }
     func wonOn(_ day: String) -> String { self("won\u{00A0}\(day)", "\(day) 赢单") }
     func renewsOn(_ day: String) -> String { self("renews\u{00A0}\(day)", "\(day) 续约") }
     func hintTakeOn(_ field: String, user: String) -> (label: String, command: String) {

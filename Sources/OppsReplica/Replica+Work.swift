@@ -186,8 +186,9 @@ public struct Agenda: Sendable {
     /// post-sale owner (`onboarding`) empty, and this user one who owns that field there — a
     /// success manager's. Dated by their close date, the longest waiting first.
     public var handOffs: [AgendaItem] = []
-    /// Won deals this user is the post-sale owner of whose renewal date is today or in the next
-    /// `renewalDays`, the soonest first.
+    /// Won deals this user is the post-sale owner of whose renewal date is past (not renewed: a
+    /// renewal done gets its next date), today or in the next `renewalDays`, the oldest first.
+    /// A renewal whose day passed stayed off the day, as if done.
     public var renewals: [AgendaItem] = []
     /// How far ahead `renewals` looks: a renewal is prepared weeks before its day.
     public static let renewalDays = 30
@@ -430,7 +431,7 @@ extension Replica {
                     var closed: CivilDate?
                     if case let .date(d) = deal["close_date"] { closed = d }
                     a.handOffs.append(AgendaItem(kind: "handoff", id: deal.id, deal: deal.id, text: name, due: closed))
-                } else if deal[onboarding.name] == .text(user), case let .date(d) = deal[Self.renewalField], d >= today, d.daysSinceEpoch <= horizon {
+                } else if deal[onboarding.name] == .text(user), case let .date(d) = deal[Self.renewalField], d.daysSinceEpoch <= horizon {
                     a.renewals.append(AgendaItem(kind: "renewal", id: deal.id, deal: deal.id, text: name, due: d))
                 }
             }

@@ -543,16 +543,22 @@ extension WebApp {
         }
         // A rep's leads handed to them, to accept or send back (from the deal's page: its stage
         // form); a success manager's won deals to take on (from their page: the onboarding
-        // field), then their renewals coming up, as `opps today` lists them.
+        // field), then their renewals overdue or coming up, as `opps today` lists them.
         let onboarding = vocabulary(t).field("opportunity", "onboarding")
         for (title, items, date) in [
             (t("Leads handed to you (accept or send back)", "交接给你的线索（接受或退回）"), agenda.handedToYou, t("handed off ", "交接于 ")),
             (t("Won deals no one has taken on (\(onboarding) not set)", "待接手的赢单（\(onboarding)未填）"), agenda.handOffs, t("won ", "赢单 ")),
-            (t("Renewals in the next \(Agenda.renewalDays) days", "\(Agenda.renewalDays) 天内续约"), agenda.renewals, t("renews ", "续约 ")),
+            (
+                agenda.renewals.contains { $0.due.map { $0 < today } ?? false }
+                    ? t("Renewals overdue or in the next \(Agenda.renewalDays) days", "逾期及 \(Agenda.renewalDays) 天内的续约")
+                    : t("Renewals in the next \(Agenda.renewalDays) days", "\(Agenda.renewalDays) 天内续约"), agenda.renewals, t("renews ", "续约 ")
+            ),
         ] where !items.isEmpty {
             html += "<h2>\(esc(title)) <span class=\"count\">\(items.count)</span></h2><ul class=\"agenda\">"
             for i in items.prefix(limit) {
-                let when = i.due.map { " — \(esc(date))" + t.dayHTML($0, today: today) } ?? ""
+                // A renewal past its day says it is overdue (not renewed: a renewal done gets its next date).
+                let past = i.kind == "renewal" && i.due.map { $0 < today } == true
+                let when = i.due.map { " — \(esc(past ? t("renewal was due ", "续约逾期：") : date))" + t.dayHTML($0, today: today) } ?? ""
                 html += "<li><a href=\"/deal/\(short(i.deal))\">\(esc(i.text))</a>\(when)</li>"
             }
             html += "</ul>" + more(items)

@@ -91,7 +91,9 @@ import Testing
             #expect(back["by"]?.string == rep && back["reason"]?.string == "no budget this year" && back["date"]?.string == today.description, "\(back)")
             #expect(json.filter { $0["id"]?.string != leads[1] }.allSatisfy { $0["sent_back"] == .null }, "\(json)")
             #expect(json.contains { $0["id"]?.string == leads[0] } == false, "accepted: past the lead stages")
-            #expect(await opps(["today", "--home", mia], environment: ["LANG": "C"]).stdout.contains("\n1 of your leads waits for its hand-off (1 sent back): opps lead list\n"))
+            #expect(
+                await opps(["today", "--home", mia], environment: ["LANG": "C"]).stdout.contains(
+                    "\n1 of your leads waits for its hand-off (1 sent back): opps lead list\n"))
             #expect(await opps("today", "--home", mia, "--locale", "zh-CN").stdout.contains("你的线索：1 条等待交接，其中 1 条被退回（opps lead list）"))
             let miaWeb = try WebApp(home: mia, clock: OppsHub.SystemClock(), transport: nil)
             let miaPage = try await miaWeb.todayPage(WebText(acceptLanguage: nil, override: "en"), message: nil, today: today)

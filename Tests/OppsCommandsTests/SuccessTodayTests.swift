@@ -80,10 +80,21 @@ import Testing
             let en = await opps("today", "--home", sue, "--locale", "en").stdout
             #expect(en.contains("renewals in the next 30 days:\n") && en.contains("Alpha rollout: renews\u{00A0}\(short(day(12)))"), "\(en)")
             #expect(!en.contains("take one on:"), "no hand-off listed, no hint for one")
-            // A renewal past its day, or the open deal, is not on it.
+            #expect(en.hasSuffix("\nrenewed one:  opps set ID renewal_date=DATE\n"), "\(en)")
+            #expect(!en.contains("Delta rollout"), "the open deal is not on it")
+            // A renewal past its day and not renewed (no next date set) stays on her day, overdue,
+            // where it dropped off as if done; setting the next date takes it off.
             let later = try #require(await opps("today", "--date", day(13).description, "--home", sue, "--json").json)
-            #expect(later["renewals"]?.array?.isEmpty == true && later["hand_offs"]?.array?.isEmpty == true)
-            #expect(!en.contains("Delta rollout"))
+            #expect(later["renewals"]?.array?.compactMap { $0["deal"]?.string } == [won[0]], "\(later)")
+            #expect(later["renewals"]?.array?.first?["date"]?.string == day(12).description && later["hand_offs"]?.array?.isEmpty == true)
+            let overdueZh = await opps("today", "--date", day(13).description, "--home", sue, "--locale", "zh-CN").stdout
+            #expect(overdueZh.contains("\n逾期及 30 天内的续约：\n") && overdueZh.contains("Alpha rollout：\(short(day(12))) 续约，已逾期\n"), "\(overdueZh)")
+            #expect(overdueZh.hasSuffix("\n续约后：  opps set 编号 续约日期=日期\n"), "\(overdueZh)")
+            let sueToday = try WebApp(home: sue, clock: OppsHub.SystemClock(), transport: nil)
+            let overduePage = try await sueToday.todayPage(WebText(acceptLanguage: nil, override: "zh-CN"), message: nil, today: day(13))
+            #expect(overduePage.contains("逾期及 30 天内的续约") && overduePage.contains("Alpha rollout</a> — 续约逾期："), "\(overduePage)")
+            #expect(await opps("set", won[0], "renewal_date=\(day(377))", "--home", sue).code == 0)
+            #expect(await opps("today", "--date", day(13).description, "--home", sue, "--json").json?["renewals"]?.array?.isEmpty == true)
 
             // The web's Today lists them as the command line does.
             let web = try WebApp(home: ada, clock: OppsHub.SystemClock(), transport: nil)

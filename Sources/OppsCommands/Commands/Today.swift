@@ -15,7 +15,7 @@ struct TodayCommand: ParsableCommand {
             A manager also sees their team's deals whose next step is overdue or that went stale, by owner; \
             an approver, how many requests wait for their decision; a rep, the leads handed to them that they \
             have not yet accepted or sent back; a marketer, how many of their leads wait for their hand-off \
-            (and how many came back); a success manager, the won deals no one has taken on yet (no onboarding owner) and the renewals of theirs in the next \(Agenda.renewalDays) days.
+            (and how many came back); a success manager, the won deals no one has taken on yet (no onboarding owner) and the renewals of theirs overdue or in the next \(Agenda.renewalDays) days.
 
             Example: opps today
             """)
@@ -82,11 +82,13 @@ struct TodayCommand: ParsableCommand {
         let onboarding = say.chinese ? words.field("opportunity", "onboarding") : "onboarding"
         for (title, items, date) in [
             (say.handedToYouTitle, agenda.handedToYou, say.handedOn), (say.handOffsTitle(onboarding), agenda.handOffs, say.wonOn),
-            (say.renewalsTitle(Agenda.renewalDays), agenda.renewals, say.renewsOn),
+            (say.renewalsTitle(Agenda.renewalDays, overdue: agenda.renewals.contains { $0.due.map { $0 < today } ?? false }), agenda.renewals, say.renewsOn),
         ] where !items.isEmpty {
             Console.out(title)
             for i in items.prefix(limit) {
-                let when = i.due.map { (say.chinese ? "：" : ": ") + date(shortDay($0, today: today)) } ?? ""
+                // A renewal past its day says it is overdue.
+                let said = i.kind == "renewal" && i.due.map { $0 < today } == true ? say.renewalOverdue : date
+                let when = i.due.map { (say.chinese ? "：" : ": ") + said(shortDay($0, today: today)) } ?? ""
                 Console.out(hanging("  \(short(i.id))  ", i.text + when))
             }
             more(items)
@@ -101,6 +103,7 @@ struct TodayCommand: ParsableCommand {
             + (agenda.handedToYou.isEmpty
                 ? [] : [say.hintAccept, say.hintSendBack(say.chinese ? words.stage(r.workspace.handoff?.from ?? "") : r.workspace.handoff?.from ?? "")])
             + (agenda.handOffs.isEmpty ? [] : [say.hintTakeOn(onboarding, user: r.user)])
+            + (agenda.renewals.isEmpty ? [] : [say.hintRenewed(say.chinese ? words.field("opportunity", "renewal_date") : "renewal_date")])
         let hintWidth = hints.map(\.label.displayWidth).max() ?? 0
         defer { for hint in hints { Console.out(hint.label.padding(hintWidth) + "  " + hint.command) } }
         if agenda.awaitingDecision > 0 { Console.out(say.awaitingDecision(agenda.awaitingDecision)) }

@@ -172,10 +172,12 @@ struct TodayJSON: Encodable {
     var handOffs, renewals: [Item]
     /// A rep's leads handed to them, not yet accepted or sent back.
     var handedToYou: [Item]
+    /// A success manager's customers whose health is red.
+    var atRisk: [Item]
 
     enum CodingKeys: String, CodingKey {
         case date, due, overdue, stale, team, renewals
-        case awaitingDecision = "awaiting_decision", handOffs = "hand_offs", handedToYou = "handed_to_you"
+        case awaitingDecision = "awaiting_decision", handOffs = "hand_offs", handedToYou = "handed_to_you", atRisk = "at_risk"
     }
 }
 

@@ -67,6 +67,9 @@ struct Phrases: Sendable {
     func renewalsTitle(_ days: Int, overdue: Bool = false) -> String {
         overdue ? self("renewals overdue or in the next \(days) days:", "逾期及 \(days) 天内的续约：") : self("renewals in the next \(days) days:", "\(days) 天内续约：")
     }
+    /// A success manager's customers at risk (`Agenda.atRisk`), the health field and its red value by their labels.
+    func atRiskTitle(_ field: String, _ red: String) -> String { self("customers at risk (\(field) \(red)):", "需要关注的客户（\(field)为「\(red)」）：") }
+    func atRiskSince(_ day: String) -> String { self("since\u{00A0}\(day)", "自 \(day) 起") }
     func renewalOverdue(_ day: String) -> String { self("renewal\u{00A0}was\u{00A0}due\u{00A0}\(day)", "\(day) 续约，已逾期") }
     /// A renewal done: its next date takes it off the day.
     func hintRenewed(_ field: String) -> (label: String, command: String) {

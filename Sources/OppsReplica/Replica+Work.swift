@@ -192,6 +192,9 @@ public struct Agenda: Sendable {
     public var renewals: [AgendaItem] = []
     /// How far ahead `renewals` looks: a renewal is prepared weeks before its day.
     public static let renewalDays = 30
+    /// Won deals this user is the post-sale owner of whose health is red (at risk), dated by the
+    /// day it was set so, the longest first: a success manager's customers to look after first.
+    public var atRisk: [AgendaItem] = []
     /// Leads handed to this user that they have not yet accepted or sent back (DOMAIN.md
     /// qualified: "the rep accepts (moves on) or rejects with a reason"): deals they own at the
     /// hand-off's second stage whose stage they may move, dated by the day the deal reached that
@@ -385,6 +388,7 @@ extension Replica {
         a.handOffs.sort(by: order)
         a.handedToYou.sort(by: order)
         a.renewals.sort(by: order)
+        a.atRisk.sort(by: order)
         a.due.sort(by: order)
         a.overdue.sort(by: order)
         a.stale.sort(by: order)
@@ -398,6 +402,10 @@ extension Replica {
     /// (DOMAIN.md "post-sale"): a workspace without them has no hand-offs or renewals on a day.
     static let onboardingField = "onboarding"
     static let renewalField = "renewal_date"
+    /// The customer's health, and its value that puts a customer on the day (DOMAIN.md: success
+    /// owns health after the sale).
+    static let healthField = "health"
+    static let atRiskHealth = Value.member("red")
 
     /// A rep's leads handed to them and not yet accepted or sent back (`Agenda.handedToYou`): of
     /// `mine`, those at the hand-off's second stage whose stage this user may move there.
@@ -431,8 +439,13 @@ extension Replica {
                     var closed: CivilDate?
                     if case let .date(d) = deal["close_date"] { closed = d }
                     a.handOffs.append(AgendaItem(kind: "handoff", id: deal.id, deal: deal.id, text: name, due: closed))
-                } else if deal[onboarding.name] == .text(user), case let .date(d) = deal[Self.renewalField], d.daysSinceEpoch <= horizon {
-                    a.renewals.append(AgendaItem(kind: "renewal", id: deal.id, deal: deal.id, text: name, due: d))
+                } else if deal[onboarding.name] == .text(user) {
+                    if case let .date(d) = deal[Self.renewalField], d.daysSinceEpoch <= horizon {
+                        a.renewals.append(AgendaItem(kind: "renewal", id: deal.id, deal: deal.id, text: name, due: d))
+                    }
+                    if deal[Self.healthField] == Self.atRiskHealth, let set = deal.fields[Self.healthField] {
+                        a.atRisk.append(AgendaItem(kind: "at_risk", id: deal.id, deal: deal.id, text: name, due: LocalTime.date(set.stamp.hlc.milliseconds)))
+                    }
                 }
             }
         }

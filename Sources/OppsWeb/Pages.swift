@@ -489,7 +489,9 @@ extension WebApp {
         let short = try codes()
         var html = "<h1>\(esc(t.today)) \(esc(t.day(today, today: today)))</h1>"
         // A day with nothing on it says so, with the way to the deals (not three empty headings).
-        if agenda.due.isEmpty, agenda.overdue.isEmpty, agenda.stale.isEmpty, agenda.handedToYou.isEmpty, agenda.handOffs.isEmpty, agenda.renewals.isEmpty {
+        if agenda.due.isEmpty, agenda.overdue.isEmpty, agenda.stale.isEmpty, agenda.handedToYou.isEmpty, agenda.handOffs.isEmpty, agenda.renewals.isEmpty,
+            agenda.atRisk.isEmpty
+        {
             html += "<p class=\"none\">\(esc(t("Nothing due or overdue today.", "今天没有到期或逾期的事。"))) <a href=\"/\">\(esc(t("Your deals", "看你的商机")))</a></p>"
         }
         for (title, items) in [(t("Due today", "今日到期"), agenda.due), (t("Overdue", "已逾期"), agenda.overdue), (t("Stale deals", "久未跟进"), agenda.stale)]
@@ -544,7 +546,9 @@ extension WebApp {
         // A rep's leads handed to them, to accept or send back (from the deal's page: its stage
         // form); a success manager's won deals to take on (from their page: the onboarding
         // field), then their renewals overdue or coming up, as `opps today` lists them.
-        let onboarding = vocabulary(t).field("opportunity", "onboarding")
+        let labels = vocabulary(t)
+        let onboarding = labels.field("opportunity", "onboarding")
+        let (health, red) = (labels.field("opportunity", "health"), labels.value("opportunity", "health", .member("red")))
         for (title, items, date) in [
             (t("Leads handed to you (accept or send back)", "交接给你的线索（接受或退回）"), agenda.handedToYou, t("handed off ", "交接于 ")),
             (t("Won deals no one has taken on (\(onboarding) not set)", "待接手的赢单（\(onboarding)未填）"), agenda.handOffs, t("won ", "赢单 ")),
@@ -552,6 +556,9 @@ extension WebApp {
                 agenda.renewals.contains { $0.due.map { $0 < today } ?? false }
                     ? t("Renewals overdue or in the next \(Agenda.renewalDays) days", "逾期及 \(Agenda.renewalDays) 天内的续约")
                     : t("Renewals in the next \(Agenda.renewalDays) days", "\(Agenda.renewalDays) 天内续约"), agenda.renewals, t("renews ", "续约 ")
+            ),
+            (
+                t("Customers at risk (\(health) \(red))", "需要关注的客户（\(health)为「\(red)」）"), agenda.atRisk, t("since ", "标记于 ")
             ),
         ] where !items.isEmpty {
             html += "<h2>\(esc(title)) <span class=\"count\">\(items.count)</span></h2><ul class=\"agenda\">"

@@ -101,6 +101,23 @@ import Testing
             let page = try await web.todayPage(WebText(acceptLanguage: nil, override: "en"), message: nil, today: today)
             #expect(page.contains("Renewals in the next 30 days") && page.contains("Gamma rollout</a> — renews "), "\(page)")
             #expect(!page.contains("Nothing due or overdue today"))
+
+            // A customer of hers whose health turns red is on her day (not ada's), with the line
+            // that logs a follow-up; back to green, it is off.
+            #expect(await opps("set", won[1], "健康度=风险", "--home", sue, "--locale", "zh-CN").code == 0)
+            let risky = try #require(await opps("today", "--home", sue, "--json").json)
+            #expect(risky["at_risk"]?.array?.compactMap { $0["deal"]?.string } == [won[1]], "\(risky)")
+            #expect(risky["at_risk"]?.array?.first?["date"]?.string == today.description, "\(risky)")
+            #expect(await opps("sync", "--home", sue).code == 0)
+            #expect(await opps("sync", "--home", ada).code == 0)
+            #expect(await opps("today", "--home", ada, "--json").json?["at_risk"]?.array?.isEmpty == true, "Beta is sue's customer")
+            let riskZh = await opps("today", "--home", sue, "--locale", "zh-CN").stdout
+            #expect(riskZh.contains("\n需要关注的客户（健康度为「风险」）：\n") && riskZh.contains("Beta rollout：自 \(short(today)) 起\n"), "\(riskZh)")
+            #expect(riskZh.contains("\n记录跟进："), "\(riskZh)")
+            let riskPage = try await sueToday.todayPage(WebText(acceptLanguage: nil, override: "en"), message: nil, today: today)
+            #expect(riskPage.contains("Customers at risk (health red)") && riskPage.contains("Beta rollout</a> — since "), "\(riskPage)")
+            #expect(await opps("set", won[1], "health=green", "--home", sue).code == 0)
+            #expect(await opps("today", "--home", sue, "--json").json?["at_risk"]?.array?.isEmpty == true)
         }
     }
 }

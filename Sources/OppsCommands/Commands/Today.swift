@@ -15,14 +15,14 @@ struct TodayCommand: ParsableCommand {
             A manager also sees their team's deals whose next step is overdue or that went stale, by owner; \
             an approver, how many requests wait for their decision; a rep, the leads handed to them that they \
             have not yet accepted or sent back; a marketer, how many of their leads wait for their hand-off \
-            (and how many came back); a success manager, the won deals no one has taken on yet (no onboarding owner) and the renewals of theirs overdue or in the next \(Agenda.renewalDays) days.
+            (and how many came back); a success manager, the won deals no one has taken on yet (no onboarding owner) the renewals of theirs overdue or in the next \(Agenda.renewalDays) days, and their customers whose health is red.
 
             Example: opps today
             """)
 
     @Option(help: "Report as of this day (YYYY-MM-DD) instead of today.") var date: String?
     @OptionGroup var home: HomeOption
-    @Flag(help: "Print one JSON object: due, overdue, stale, team, awaiting_decision, handed_to_you, hand_offs, renewals.") var json = false
+    @Flag(help: "Print one JSON object: due, overdue, stale, team, awaiting_decision, handed_to_you, hand_offs, renewals, at_risk.") var json = false
     @Flag(help: "List every item (each list stops at \(TodayCommand.shown) and says how many more).") var all = false
 
     /// Items a list shows before it says how many more (`--all`: every one).
@@ -51,7 +51,7 @@ struct TodayCommand: ParsableCommand {
                 try TodayJSON(
                     date: today.description, due: j(due), overdue: j(overdue), stale: j(stale), team: j(agenda.team),
                     awaitingDecision: agenda.awaitingDecision, handOffs: j(agenda.handOffs), renewals: j(agenda.renewals),
-                    handedToYou: j(agenda.handedToYou)
+                    handedToYou: j(agenda.handedToYou), atRisk: j(agenda.atRisk)
                 ).jsonLine())
             return
         }
@@ -83,6 +83,11 @@ struct TodayCommand: ParsableCommand {
         for (title, items, date) in [
             (say.handedToYouTitle, agenda.handedToYou, say.handedOn), (say.handOffsTitle(onboarding), agenda.handOffs, say.wonOn),
             (say.renewalsTitle(Agenda.renewalDays, overdue: agenda.renewals.contains { $0.due.map { $0 < today } ?? false }), agenda.renewals, say.renewsOn),
+            (
+                say.atRiskTitle(
+                    say.chinese ? words.field("opportunity", "health") : "health", say.chinese ? words.value("opportunity", "health", .member("red")) : "red"),
+                agenda.atRisk, say.atRiskSince
+            ),
         ] where !items.isEmpty {
             Console.out(title)
             for i in items.prefix(limit) {
@@ -104,6 +109,8 @@ struct TodayCommand: ParsableCommand {
                 ? [] : [say.hintAccept, say.hintSendBack(say.chinese ? words.stage(r.workspace.handoff?.from ?? "") : r.workspace.handoff?.from ?? "")])
             + (agenda.handOffs.isEmpty ? [] : [say.hintTakeOn(onboarding, user: r.user)])
             + (agenda.renewals.isEmpty ? [] : [say.hintRenewed(say.chinese ? words.field("opportunity", "renewal_date") : "renewal_date")])
+            // A customer at risk is followed up (a call, a visit), as a quiet deal is.
+            + (agenda.atRisk.isEmpty || kinds.contains("stale") ? [] : [say.hintFollowUp])
         let hintWidth = hints.map(\.label.displayWidth).max() ?? 0
         defer { for hint in hints { Console.out(hint.label.padding(hintWidth) + "  " + hint.command) } }
         if agenda.awaitingDecision > 0 { Console.out(say.awaitingDecision(agenda.awaitingDecision)) }
@@ -117,7 +124,8 @@ struct TodayCommand: ParsableCommand {
         if mine > 0 { Console.out(say.leadsAwaiting(mine, sentBack: leads.count { r.sentBack($0.lead) != nil })) }
         // A day with nothing on it says so, and where the work is, rather than three zeros alone.
         // A laptop with no deal at all (a new rep's first day): how to make one, not "your deals: opps board".
-        if (due + overdue + stale + agenda.team + agenda.handedToYou + agenda.handOffs + agenda.renewals).isEmpty, agenda.awaitingDecision == 0, mine == 0 {
+        if (due + overdue + stale + agenda.team + agenda.handedToYou + agenda.handOffs + agenda.renewals + agenda.atRisk).isEmpty, agenda.awaitingDecision == 0, mine == 0
+        {
             Console.out(try r.store.recordCount(entity: "opportunity", upTo: 1) == 0 ? say.noDealsYet(r, words: words) : say.nothingToday)
         }
         guard !agenda.team.isEmpty else { return }

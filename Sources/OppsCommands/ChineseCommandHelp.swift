@@ -11,7 +11,7 @@ enum ChineseCommandHelp {
     /// What each command is for, and what else its reader needs (examples at the end). The
     /// top-level commands' first line is `ChineseHelp.commands`'s.
     static let pages: [String: (abstract: String?, discussion: String?)] = [
-        "init": (nil, "例子：opps init --hub http://127.0.0.1:8080 --token opps_…"),
+        "init": (nil, "第一次同步中途被打断（Ctrl-C、断网）后，用同样的服务器地址和令牌再运行一次，会从停下的地方接着同步。\n\n例子：opps init --hub http://127.0.0.1:8080 --token opps_…"),
         "connect": (
             nil,
             """
@@ -31,7 +31,7 @@ enum ChineseCommandHelp {
             "名称后面可以跟其他字段（字段=值，同 opps set）；新商机和这些字段是一次修改，被拒绝时什么也不建。\n\n这个客户在本机已有名称看起来相同的进行中商机时不新建，而是告诉你它的 id（确实要再建一个：--allow-duplicate）。同时在另一台电脑上建的同一个商机，同步时会提示：opps duplicates 列出这样的商机，由经理合并（opps merge）。\n\n例子：opps new \"华东 试点\" --account 上海云帆 --amount 120000.00 --currency CNY --close 2027-03-31 赢率=30"
         ),
         "lead": (nil, "例子：opps lead add \"Beta 试点\" --company Beta --contact 李伟 --source event"),
-        "lead list": ("列出本机的线索：每条还缺什么才能交接，以及已交接的", "例子：opps lead list"),
+        "lead list": ("列出本机的线索：每条还缺什么才能交接，以及已交接的", "被销售退回的线索（从交接的第二个阶段移回）会标出，列表下方写明谁、何时、为什么退回。\n\n例子：opps lead list"),
         "lead add": ("为一家公司新增线索（处于线索阶段的商机）", "例子：opps lead add \"Beta 试点\" --company Beta --contact 李伟 --source event"),
         "list": (nil, "筛选条件可以组合。\n\n例子：opps list 物流 --stage 需求挖掘 --mine --closing-to 2026-12-31 --amount-min 100000 --sort close"),
         "forecast": (
@@ -87,7 +87,7 @@ enum ChineseCommandHelp {
         "task done": ("把任务标为完成", "例子：opps task done k3m9x2qa（或 opps task done 给张总发报价）"),
         "today": (
             nil,
-            "久未跟进的期限是工作区的 stale_days（默认 14 天）。日期按本机所在时区。经理还会看到团队里下一步已逾期或久未跟进的商机（按负责人），审批人会看到有几项申请等他审批。\n\n例子：opps today"
+            "久未跟进的期限是工作区的 stale_days（默认 14 天）。日期按本机所在时区。经理还会看到团队里下一步已逾期或久未跟进的商机（按负责人），审批人会看到有几项申请等他审批；销售顾问会看到交接给他、还没接受或退回的线索；市场会看到有几条线索等待交接（其中几条被退回）；客户成功经理会看到没人接手的赢单、逾期及 30 天内的续约，和健康度为「风险」的客户。\n\n例子：opps today"
         ),
         "board": (
             nil,

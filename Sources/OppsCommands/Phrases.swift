@@ -37,6 +37,18 @@ struct Phrases: Sendable {
         return words.value(entity, field, v)
     }
 
+    /// `opps init` run again on a replica whose first sync was cut short.
+    func resumingFirstSync(records: Int) -> String {
+        self(
+            "carrying on with the first sync that did not finish here (\(grouped(records)) records so far)",
+            "接着完成上次没有完成的第一次同步（本机已有 \(grouped(records)) 条记录）")
+    }
+    /// `opps sync` that finished a replica's first full sync (an `opps init` cut short): what it
+    /// holds now, rather than every record listed as news.
+    func firstSyncDone(records: Int) -> String {
+        self("the first full sync is done: \(grouped(records)) records here", "第一次完整同步已完成：本机有 \(grouped(records)) 条记录")
+    }
+
     // MARK: - today
 
     func todaySummary(_ day: CivilDate, due: Int, overdue: Int, stale: Int) -> String {

@@ -223,7 +223,7 @@ extension Replica {
             verified = try !page.response.hasCheckpoint || store.confirmedChecksum(workspace: workspace) == checkpoint.checksum
             if verified {
                 if page.response.hasCheckpoint { try store.setMeta("checkpoint", "\(checkpoint.sequence):\(checkpoint.checksum)") }
-                try store.setMeta("last_sync", String(physical.nowMilliseconds()))
+                try store.setMeta(Replica.lastSyncKey, String(physical.nowMilliseconds()))
             }
         }
         try store.transaction {

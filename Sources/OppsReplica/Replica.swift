@@ -354,6 +354,20 @@ public final class Replica {
         physical = clock
     }
 
+    /// Where a replica keeps the device time of its last verified sync: none until its first
+    /// full sync (`opps init`'s) has finished.
+    public static let lastSyncKey = "last_sync"
+
+    /// The replica in `home` whose first full sync was cut short (`opps init` interrupted: Ctrl-C,
+    /// a dropped link) and was made with this hub URL and token — `opps init` run again carries
+    /// it on — or nil when there is none such (no replica, one synced once, other settings).
+    public static func unfinished(home: String, hubURL: String, token: String, clock: any PhysicalClock) throws -> Replica? {
+        guard FileManager.default.fileExists(atPath: databasePath(home: home)), let held = try? Replica(home: home, clock: clock),
+            try held.store.meta(lastSyncKey) == nil, held.hubURL == hubURL, held.token == token
+        else { return nil }
+        return held
+    }
+
     /// Creates a replica in `home`: handshake with the hub (which names the user and sends the
     /// workspace); nothing is written when the hub refuses.
     public static func create(
@@ -362,7 +376,18 @@ public final class Replica {
     ) async throws -> Replica {
         let path = databasePath(home: home)
         if FileManager.default.fileExists(atPath: path) {
-            throw ReplicaError.invalid("\(home) already holds a replica", chinese: "\(home) 里已经有副本：换用新令牌请用 opps connect --token")
+            // Whose, and what to type for what the user came to do (not only a new token).
+            guard let held = try? Replica(home: home, clock: clock) else {
+                throw ReplicaError.invalid("\(home) already holds a replica", chinese: "\(home) 里已经有副本：换用新令牌请用 opps connect --token")
+            }
+            if try held.store.meta(Self.lastSyncKey) == nil {
+                throw ReplicaError.invalid(
+                    "\(home) holds \(held.user)'s replica, whose first sync did not finish: opps init with its hub URL and token carries it on, or give another --home",
+                    chinese: "\(home) 里有 \(held.user) 的副本，它的第一次同步没有完成：用原来的服务器地址和令牌再运行 opps init 会接着同步，或换一个 --home")
+            }
+            throw ReplicaError.invalid(
+                "\(home) already holds \(held.user)'s replica: opps sync syncs it; for a new token or hub URL, opps connect",
+                chinese: "\(home) 里已经有 \(held.user) 的副本：同步用 opps sync；换令牌或服务器地址用 opps connect")
         }
         var rng = SystemRandomNumberGenerator()
         let id = given ?? ReplicaID.random(using: &rng)

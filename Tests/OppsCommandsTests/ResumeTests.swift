@@ -105,6 +105,60 @@ func seedDeals(_ f: CommandFixture, count: Int, nameLength: Int = 200) throws {
         }
     }
 
+    /// `opps init` cut short (Ctrl-C, a dropped link) left a replica that had not finished its
+    /// first sync; the same `opps init` again was refused ("already holds a replica: use opps
+    /// connect --token"). It now carries that sync on, and ends with what a whole init holds;
+    /// `opps sync` finishes it too, saying so rather than listing every record as news.
+    @Test func anInitCutShortIsCarriedOnByTheSameInit() async throws {
+        let f = try CommandFixture()
+        try seedDeals(f, count: 600)
+        try await f.serving { url in
+            // A whole init elsewhere: what the carried-on one must hold.
+            #expect(await opps("init", "--hub", url, "--token", f.tokens["max"]!, "--home", f.root + "/max-whole").code == 0)
+            let whole = try #require(await opps("status", "--home", f.root + "/max-whole", "--json").json?["records"]?.int)
+            func cutShort(_ home: String) async throws -> Int {
+                let http = HTTPTransport(baseURL: url)
+                defer { Task { await http.shutdown() } }
+                let replica = try await Replica.create(
+                    home: home, hubURL: url, token: f.tokens["max"]!, transport: http, clock: FixedClock(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
+                replica.pageSize = 50
+                await #expect(throws: ReplicaError.self) { _ = try await replica.sync(transport: FlakyTransport(http, pulls: 3)) }
+                return try replica.store.recordCount()
+            }
+            let max = f.home("max")
+            let partial = try await cutShort(max)
+            #expect(partial > 0 && partial < whole, "\(partial) of \(whole)")
+            // Someone else's token on it: refused, saying what the replica is and what to do.
+            let other = await opps(["init", "--hub", url, "--token", f.tokens["sam"]!, "--home", max], environment: ["LANG": "C"])
+            #expect(
+                other.code == 1
+                    && other.stderr.contains(
+                        "holds max's replica, whose first sync did not finish: opps init with its hub URL and token carries it on, or give another --home"),
+                "\(other.stderr)")
+            // The same init again: carried on from where it stopped, whole at the end.
+            let again = await opps(["init", "--hub", url, "--token", f.tokens["max"]!, "--home", max], environment: ["LANG": "C"])
+            #expect(again.code == 0, "\(again.stderr)")
+            #expect(again.stderr.contains("carrying on with the first sync that did not finish here (\(partial) records so far)\n"), "\(again.stderr)")
+            #expect(again.stdout.contains("replica for max (manager) in \(max): \(whole) records"), "\(again.stdout)")
+            let status = try #require(await opps("status", "--home", max, "--json").json)
+            #expect(status["records"]?.int == whole && status["last_sync"] != .null, "\(status)")
+            #expect(await opps("list", "--home", max, "--json").json?.array?.count == 600)
+            // Once whole, init again is refused, naming the commands for what one came to do.
+            let twice = await opps(["init", "--hub", url, "--token", f.tokens["max"]!, "--home", max], environment: ["LANG": "C"])
+            #expect(
+                twice.code == 1 && twice.stderr.contains("already holds max's replica: opps sync syncs it; for a new token or hub URL, opps connect"), "\(twice.stderr)")
+
+            // Cut short again elsewhere, then finished by opps sync: one line for what it holds.
+            let elsewhere = f.root + "/max-2"
+            _ = try await cutShort(elsewhere)
+            let synced = await opps(["sync", "--home", elsewhere], environment: ["LANG": "C"])
+            #expect(synced.code == 0, "\(synced.stderr)")
+            let lines = synced.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count == 2 && lines.last == "the first full sync is done: \(whole) records here", "\(synced.stdout)")
+            #expect(await opps("status", "--home", elsewhere, "--json").json?["records"]?.int == whole)
+        }
+    }
+
     static var oppsExecutable: String {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let candidates = [dir.appendingPathComponent("opps").path, RepositoryFiles.root.appendingPathComponent(".build/debug/opps").path]

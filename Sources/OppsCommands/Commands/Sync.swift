@@ -111,6 +111,8 @@ struct SyncCommand: AsyncParsableCommand {
         let words = home.words(replica)
         let say = words.say
         let trailEnd = try replica.store.historyEnd()
+        // A replica whose first full sync (opps init's) was cut short: this sync finishes it.
+        let first = try replica.store.meta(Replica.lastSyncKey) == nil
         let r = try await Self.perform(replica, transport: transport, json: json, say: say)
         if json {
             Console.out(try SyncJSON(r).jsonLine())
@@ -121,7 +123,10 @@ struct SyncCommand: AsyncParsableCommand {
             if r.flaggedCheckins > 0 { Console.out(say.clockOff(seconds: abs(r.clockSkewMilliseconds) / 1000, flagged: r.flaggedCheckins)) }
             // What others changed on the deals here, a line a deal: what a rep back from a day
             // offline wants to know first.
-            if r.news > 0 {
+            // Its records are what it holds, not news of others' work, one line each.
+            if first, try replica.store.meta(Replica.lastSyncKey) != nil {
+                Console.out(say.firstSyncDone(records: try replica.store.recordCount()))
+            } else if r.news > 0 {
                 // Requests that left the approver's queue without a decision of theirs: after
                 // the deals' lines, which leave out the approval state they set.
                 let settled = try replica.requestsSettledByOthers(after: trailEnd, words: words, chinese: say.chinese)

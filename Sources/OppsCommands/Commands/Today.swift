@@ -15,7 +15,7 @@ struct TodayCommand: ParsableCommand {
             A manager also sees their team's deals whose next step is overdue or that went stale, by owner; \
             an approver, how many requests wait for their decision; a rep, the leads handed to them that they \
             have not yet accepted or sent back; a marketer, how many of their leads wait for their hand-off \
-            (and how many came back); a success manager, the won deals no one has taken on yet (no onboarding owner) the renewals of theirs overdue or in the next \(Agenda.renewalDays) days, and their customers whose health is red.
+            (and how many came back); a success manager, the won deals no one has taken on yet (no onboarding owner), the renewals of theirs overdue or in the next \(Agenda.renewalDays) days, and their customers whose health is red.
 
             Example: opps today
             """)

@@ -188,13 +188,18 @@ public struct BatchDecider {
     mutating func activeTeam(of id: RecordID) throws -> Set<UserName> {
         if let cached = teams[id] { return cached }
         var team = try reader.team(of: id)
-        // The store's team, with what this write changed and it does not hold yet.
-        if let rule = workspace.teamRule, !undrainedTeam.isEmpty {
-            for change in undrainedTeam.values {
-                if let was = change.before.flatMap(rule.member), was.of == id { team.remove(was.user) }
-            }
-            for change in undrainedTeam.values {
-                if let now = rule.member(change.after), now.of == id { team.insert(now.user) }
+        // The store's team, with what this batch changed and it does not hold yet: read again
+        // from the deal's memberships as the batch leaves them, when the batch changed one of
+        // them (a user with two memberships, one taken off, stays on). A membership's deal is
+        // write-once (I14): the store's children and the batch's new ones are all of them.
+        if let rule = workspace.teamRule,
+            undrainedTeam.values.contains(where: { $0.after[rule.parent] == .reference(id) || $0.before?[rule.parent] == .reference(id) })
+        {
+            var ids = Set(try reader.children(of: id, entity: rule.entity))
+            for (rid, change) in undrainedTeam where change.after[rule.parent] == .reference(id) { ids.insert(rid) }
+            team = []
+            for rid in ids {
+                if let r = try record(rid), let m = rule.member(r), m.of == id { team.insert(m.user) }
             }
         }
         teams[id] = team

@@ -388,6 +388,51 @@ import Testing
         }
     }
 
+    /// A user on a deal's team twice (two active memberships, as two managers adding her at once
+    /// make) stays on it when one is taken off: her request is not settled as stranded, and the
+    /// deal stays on her replica. The batch's own reading of the team took her off.
+    @Test func aMemberOnTheTeamTwiceStaysOnWhenOneMembershipIsTakenOff() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 9)
+            let team = try await f.replicas("sam", "max", "eve", client: c)
+            var (sam, max, eve) = (team[0], team[1], team[2])
+            let deal = sam.create(using: &rng)
+            _ = try await sam.push(c, [deal])
+            try await max.pull(c)
+            var memberships = [RecordID]()
+            for _ in 0..<2 {
+                let membership = max.create("membership", stage: nil, using: &rng)
+                var writes = [membership]
+                for (name, v) in [("opportunity", Value.reference(deal.record)), ("user", .text("eve")), ("role", .member("expert")), ("state", .member("active"))] {
+                    writes.append(max.write(membership.record, name, v, entity: "membership"))
+                }
+                _ = try await max.push(c, writes)
+                memberships.append(membership.record)
+            }
+            try await eve.pull(c)
+            let (req, asked) = Self.request(&eve, deal: deal.record, target: deal.record, field: "stage", value: "solution", kind: "change", rng: &rng)
+            _ = try await eve.push(c, asked)
+            try await max.pull(c)
+            #expect(max.state[req]?["state"] == .member("pending"))
+            let removed = try await max.push(c, [max.write(memberships[0], "state", .member("removed"), entity: "membership")])
+            #expect(removed.results.allSatisfy { $0.outcome == .applied }, "\(removed.results)")
+            try await max.pull(c)
+            #expect(max.state[req]?["state"] == .member("pending"), "still on the team by her other membership: \(String(describing: max.state[req]))")
+            #expect(max.state[req]?["note"] == .null)
+            try await eve.pull(c)
+            #expect(eve.state[deal.record] != nil, "the deal stays on her replica")
+            #expect(!eve.conflicts.contains { $0.rule == RuleID.requestInvalid.rawValue }, "\(eve.conflicts)")
+            #expect(eve.checkpoints.last?.checksum == eve.checksum.value)
+            // Her second membership taken off too: now she is off, and what she asked is settled.
+            _ = try await max.push(c, [max.write(memberships[1], "state", .member("removed"), entity: "membership")])
+            try await max.pull(c)
+            #expect(max.state[req]?["state"] == .member("rejected"))
+            #expect(max.state[req]?["note"] == .text("not applied: eve may no longer change stage of that record"))
+        }
+    }
+
     /// A disabled user may no longer act (DOMAIN.md approvals): a request of theirs is not
     /// written in their stead when approved — rejected with the hub's note, the deal unlocked.
     @Test func aDisabledUsersRequestIsNotWrittenInTheirStead() async throws {

@@ -260,6 +260,17 @@ import Testing
     }
 
     /// Ann's approval request for `field` = `value` on `target` (of `deal`): the writes `opps` makes.
+    /// The writes that make `user` an active expert on `deal`'s team, by `manager`, and the
+    /// membership's id.
+    static func activeMember(_ manager: inout TestReplica, _ user: String, on deal: RecordID, rng: inout SeededGenerator) -> (RecordID, [FieldWrite]) {
+        let membership = manager.create("membership", stage: nil, using: &rng)
+        var writes = [membership]
+        for (name, v) in [("opportunity", Value.reference(deal)), ("user", .text(user)), ("role", .member("expert")), ("state", .member("active"))] {
+            writes.append(manager.write(membership.record, name, v, entity: "membership"))
+        }
+        return (membership.record, writes)
+    }
+
     static func request(
         _ ann: inout TestReplica, deal: RecordID, target: RecordID, field: String, value: String, kind: String,
         rng: inout SeededGenerator
@@ -355,11 +366,7 @@ import Testing
             let deal = sam.create(using: &rng)
             _ = try await sam.push(c, [deal])
             try await max.pull(c)
-            let membership = max.create("membership", stage: nil, using: &rng)
-            var writes = [membership]
-            for (name, v) in [("opportunity", Value.reference(deal.record)), ("user", .text("eve")), ("role", .member("expert")), ("state", .member("active"))] {
-                writes.append(max.write(membership.record, name, v, entity: "membership"))
-            }
+            let (membership, writes) = Self.activeMember(&max, "eve", on: deal.record, rng: &rng)
             _ = try await max.push(c, writes)
             try await eve.pull(c)
             #expect(eve.state[deal.record] != nil, "on the team, she sees the deal")
@@ -371,7 +378,7 @@ import Testing
             #expect(max.state[req]?["state"] == .member("pending"))
             // Taken off the team in one batch with another write: settled in that batch.
             let removed = try await max.push(
-                c, [max.write(deal.record, "next_step", .text("Review")), max.write(membership.record, "state", .member("removed"), entity: "membership")])
+                c, [max.write(deal.record, "next_step", .text("Review")), max.write(membership, "state", .member("removed"), entity: "membership")])
             #expect(removed.results.allSatisfy { $0.outcome == .applied }, "\(removed.results)")
             try await max.pull(c)
             #expect(max.state[req]?["state"] == .member("rejected"))
@@ -403,13 +410,9 @@ import Testing
             try await max.pull(c)
             var memberships = [RecordID]()
             for _ in 0..<2 {
-                let membership = max.create("membership", stage: nil, using: &rng)
-                var writes = [membership]
-                for (name, v) in [("opportunity", Value.reference(deal.record)), ("user", .text("eve")), ("role", .member("expert")), ("state", .member("active"))] {
-                    writes.append(max.write(membership.record, name, v, entity: "membership"))
-                }
+                let (membership, writes) = Self.activeMember(&max, "eve", on: deal.record, rng: &rng)
                 _ = try await max.push(c, writes)
-                memberships.append(membership.record)
+                memberships.append(membership)
             }
             try await eve.pull(c)
             let (req, asked) = Self.request(&eve, deal: deal.record, target: deal.record, field: "stage", value: "solution", kind: "change", rng: &rng)

@@ -513,8 +513,11 @@ public struct BatchDecider {
             try approvalEffects(&record, write: w, actor: actor, approvals: ap)
         }
         if w.kind == .delete, case let .reference(survivor) = w.value { try repoint(from: record.id, to: survivor, author: actor.user) }
-        // Last: it reads the deal as the effects above left it.
-        if w.kind == .set, w.field == Self.ownerField, entity.stageField != nil, let ap = workspace.approvals {
+        // Last: it reads the deal as the effects above left it. A new owner may leave a request
+        // no one can carry out; so may a new stage, where what a role may write changes with it.
+        if w.kind == .set, let sf = entity.stageField, let ap = workspace.approvals,
+            w.field == Self.ownerField || (w.field == sf && stageMoveMayStrand(entity, from: previousStage, to: record[sf]))
+        {
             try settleStranded(on: record.id, approvals: ap)
         }
         // A team changed: a member taken off (or moved) may have asked for something on the deal.
@@ -525,10 +528,18 @@ public struct BatchDecider {
         }
     }
 
+    /// Whether a stage change from `before` to `after` (the stage field's values) may strand a
+    /// request: never when the stage did not change.
+    func stageMoveMayStrand(_ entity: Entity, from before: Value, to after: Value) -> Bool {
+        guard before != after, case let .member(from) = before, case let .member(to) = after else { return false }
+        return workspace.stageMoveMayStrand(entity: entity, from: from, to: to)
+    }
+
     /// The field whose change hands a deal to someone else.
     static let ownerField = "owner"
 
-    /// §7.1 "A request no one can carry out": once a deal's owner changed, each request still
+    /// §7.1 "A request no one can carry out": once a deal's owner changed, or its stage moved where
+    /// some role may write less (`Workspace.stageMoveMayStrand`), each request still
     /// pending on it is checked as its approval would check it (I13, the requester's side); one
     /// that fails — its requester no longer sees the deal, or may no longer write or propose the
     /// field — is settled at once: `rejected` with the hub's note, each value it asked for the
@@ -670,7 +681,7 @@ public struct BatchDecider {
         else { return }
         try write(&request, "decided_by", .text(actor.user))
         var target: Record?
-        var handedOver = false
+        var moved = false
         switch try requested(request, deal: deal, approver: actor) {
         case let .success(r):
             target = r.target
@@ -687,7 +698,14 @@ public struct BatchDecider {
                 }
                 put(t)
                 target = t
-                handedOver = targetEntity?.stageField != nil && ([r.field] + r.also.map(\.0)).contains(Self.ownerField)
+                // Given to someone else, or moved to a stage where a role may write less: what
+                // else waits on the deal may be stranded.
+                let written = [r.field] + r.also.map(\.0)
+                moved =
+                    targetEntity.map { e in
+                        e.stageField != nil
+                            && (written.contains(Self.ownerField) || (e.stageField.map { t[$0] }.map { stageMoveMayStrand(e, from: before, to: $0) } ?? false))
+                    } ?? false
             } else {
                 let requester = request.creator
                 for (name, v) in [(r.field, r.value)] + r.also {
@@ -719,8 +737,8 @@ public struct BatchDecider {
                 put(deal)
             }
         }
-        // A transfer approved: what its former owner still asked for may be stranded.
-        if handedOver, let t = target { try settleStranded(on: t.id, approvals: ap) }
+        // A transfer or a stage move approved: what else waits on the deal may be stranded.
+        if moved, let t = target { try settleStranded(on: t.id, approvals: ap) }
     }
 
     /// Whether a request of a locking kind other than `request` still waits on the deal: its

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The workspace: everything about the business that is data, not code — entity types and
 /// their fields, stages, roles, field groups and the ownership matrix, visibility, the
 /// hand-off checklist, approval thresholds and the assignment rule. The operator edits it as
@@ -32,7 +34,14 @@ public struct Workspace: Sendable, Hashable {
     /// Mutated only while uniquely referenced (`parts` below), so a box other values share is
     /// never changed: as safe to send as the value types it holds.
     final class Box: @unchecked Sendable {
-        var parts: Parts { didSet { numbering = WireNumbering(entities: parts.entities) } }
+        var parts: Parts {
+            didSet {
+                numbering = WireNumbering(entities: parts.entities)
+                strands.withLock { $0.removeAll() }
+            }
+        }
+        /// `stageMoveMayStrand`'s answers, per entity and stage pair, found once per definition.
+        let strands = Mutex<[String: Bool]>([:])
         /// The wire's numbers, built once per definition: a replica's sync asked for them three
         /// times (its push's trail, the page reader, the page's application) and built them each
         /// time, a twentieth of a one-field round trip.
@@ -44,6 +53,39 @@ public struct Workspace: Sendable, Hashable {
     }
 
     private var box: Box
+
+    /// Whether moving a record of `entity` from stage `from` to `to` may leave a pending request
+    /// no one can carry out (merge-semantics.md §7.1): some role may write or propose one of its
+    /// fields at `from` (for some set of relations) and may only read it, or not see it, at
+    /// `to`; or a role that sees records at given stages sees them at `from` and not at `to`.
+    /// False means no request can be stranded by that move, so the hub need not look for one. A
+    /// deal's stage changes on the hub's hot path: each pair is found once per definition.
+    public func stageMoveMayStrand(entity: Entity, from: String, to: String) -> Bool {
+        let key = entity.name + "\u{0}" + from + "\u{0}" + to
+        if let known = box.strands.withLock({ $0[key] }) { return known }
+        let answer = findStageMoveMayStrand(entity: entity, from: from, to: to)
+        box.strands.withLock { $0[key] = answer }
+        return answer
+    }
+
+    private func findStageMoveMayStrand(entity: Entity, from: String, to: String) -> Bool {
+        let relationSets = (0..<(1 << Relation.allCases.count)).map { bits in
+            Set(Relation.allCases.enumerated().filter { bits & (1 << $0.offset) != 0 }.map(\.element))
+        }
+        for role in roles {
+            if role.sees.contains(.stage(from)), !role.sees.contains(.stage(to)), !role.sees.contains(.all) { return true }
+            let actor = Actor(user: "", role: role.name)
+            for field in entity.fields {
+                for relations in relationSets
+                where permission(actor: actor, relations: relations, stage: from, entity: entity, field: field) >= .propose
+                    && permission(actor: actor, relations: relations, stage: to, entity: entity, field: field) < .propose
+                {
+                    return true
+                }
+            }
+        }
+        return false
+    }
 
     /// The parts, the box copied first when another value shares it.
     private var parts: Parts {

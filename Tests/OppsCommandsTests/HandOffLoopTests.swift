@@ -73,6 +73,9 @@ import Testing
             #expect(noReason.code == 3, "sent back without a reason: \(noReason.stderr)")
             #expect(await opps("stage", leads[1], "lead", "--reason", "no budget this year", "--home", home).code == 0)
             #expect(await opps("today", "--home", home, "--json").json?["handed_to_you"]?.array?.isEmpty == true)
+            // The rep's own lead list says he sent it back, without the marketer's line to hand it off again.
+            let repsList = await opps(["lead", "list", "--home", home], environment: ["LANG": "C", "COLUMNS": "80"]).stdout
+            #expect(repsList.contains("\nsent back:\n") && !repsList.contains("hand one off again"), "\(repsList)")
             #expect(!(await opps("today", "--home", home, "--locale", "en").stdout.contains("accept one:")), "nothing listed, no hint")
             #expect(await opps("sync", "--home", home).code == 0)
 

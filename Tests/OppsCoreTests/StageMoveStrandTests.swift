@@ -95,16 +95,20 @@ import Testing
         var (hub, _, max, id, request) = try Self.discountAskedAtQualified()
         var eve = Device(Self.users.last!, seed: 24)
         let membership = max.create("membership")
-        for w in [membership] + [("opportunity", Value.reference(id)), ("user", .text("eve")), ("role", .member("expert")), ("state", .member("active"))].map({
-            max.set(membership.record, "membership", $0.0, $0.1)
-        }) {
+        for w in [membership]
+            + [("opportunity", Value.reference(id)), ("user", .text("eve")), ("role", .member("expert")), ("state", .member("active"))].map({
+                max.set(membership.record, "membership", $0.0, $0.1)
+            })
+        {
             #expect(hub.submit(w, actor: max.actor).outcome == .applied)
         }
         let proposal = eve.create("approval")
-        for w in [proposal] + [
-            ("opportunity", Value.reference(id)), ("kind", .member("change")), ("requested", .text("stage → discovery")),
-            ("target", .text(id.description)), ("field", .text("stage")), ("value", .text("discovery")),
-        ].map({ eve.set(proposal.record, "approval", $0.0, $0.1) }) {
+        for w in [proposal]
+            + [
+                ("opportunity", Value.reference(id)), ("kind", .member("change")), ("requested", .text("stage → discovery")),
+                ("target", .text(id.description)), ("field", .text("stage")), ("value", .text("discovery")),
+            ].map({ eve.set(proposal.record, "approval", $0.0, $0.1) })
+        {
             hub.submit(w, actor: eve.actor)
         }
         #expect(hub.state[proposal.record]?["state"] == .member("pending"))

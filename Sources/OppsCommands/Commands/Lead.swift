@@ -81,7 +81,10 @@ struct LeadCommand: ParsableCommand {
                     Console.out(
                         hanging("  \(short(lead.id))  ", lead["name"].canonicalText + say(": \(step.by), \(day)\(why)", "：\(step.by) \(day) 退回\(why)")))
                 }
-                Console.out(say("  hand one off again: opps stage ID \(handoff.to)", "  再次交接：opps stage ID \(words.stage(handoff.to))"))
+                // How to hand one off again, to a reader who may (the marketer, not the rep who sent it back).
+                if try back.contains(where: { try r.access(to: $0.0, field: "stage") >= .write }) {
+                    Console.out(say("  hand one off again: opps stage ID \(handoff.to)", "  再次交接：opps stage ID \(words.stage(handoff.to))"))
+                }
             }
             // What the leads still need, once, in the workspace's order, and the two commands.
             let lacking = Set(leads.flatMap(\.missing))

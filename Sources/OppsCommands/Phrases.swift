@@ -374,7 +374,10 @@ struct Phrases: Sendable {
     /// `opps status`'s lines, label and value, the labels padded to one column: the last sync as a time and how long ago (device time, as every time opps
     /// prints), and what to do about what waits or what lost.
     func status(user: String, hub: String, lastSync: Int64?, now: Int64, pending: Int, conflicts: Int, awaiting: Int = 0, records: Int) -> String {
-        let last = lastSync.map { LocalTime.minute($0) + self(" (\(ago(now - $0)))", "（\(ago(now - $0))）") } ?? never
+        // Never: the first full sync (opps init's) did not finish here, and what carries it on.
+        let last =
+            lastSync.map { LocalTime.minute($0) + self(" (\(ago(now - $0)))", "（\(ago(now - $0))）") }
+            ?? never + self(" (the first sync did not finish: opps sync carries it on)", "（第一次同步没有完成：opps sync 接着同步）")
         var rows: [(String, String)] = [
             (self("user", "用户"), user), (self("hub", "服务器"), hub), (self("last sync", "上次同步"), last),
             (

@@ -112,7 +112,7 @@ public actor WebApp {
     }
 
     func status() throws -> Status {
-        let last = try replica.store.meta("last_sync").flatMap(Int64.init).map { Timestamp(milliseconds: $0) }
+        let last = try replica.store.meta(Replica.lastSyncKey).flatMap(Int64.init).map { Timestamp(milliseconds: $0) }
         return Status(
             online: lastAttempt == nil ? nil : lastError == nil, lastSync: last.map { LocalTime.minute($0.milliseconds) },
             pending: try replica.store.editCount(), conflicts: try replica.store.conflicts().count, user: replica.user, role: replica.role,

@@ -128,6 +128,9 @@ func seedDeals(_ f: CommandFixture, count: Int, nameLength: Int = 200) throws {
             let max = f.home("max")
             let partial = try await cutShort(max)
             #expect(partial > 0 && partial < whole, "\(partial) of \(whole)")
+            // Its status says the first sync did not finish, and what carries it on.
+            let unfinished = await opps(["status", "--home", max], environment: ["LANG": "C"]).stdout
+            #expect(unfinished.contains("last sync never (the first sync did not finish: opps sync carries it on)\n"), "\(unfinished)")
             // Someone else's token on it: refused, saying what the replica is and what to do.
             let other = await opps(["init", "--hub", url, "--token", f.tokens["sam"]!, "--home", max], environment: ["LANG": "C"])
             #expect(

@@ -17,7 +17,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let r = try home.open()
-        let lastMilliseconds = try r.store.meta("last_sync").flatMap(Int64.init)
+        let lastMilliseconds = try r.store.meta(Replica.lastSyncKey).flatMap(Int64.init)
         let last = lastMilliseconds.map { Timestamp(milliseconds: $0).description }
         let pending = try r.store.outboxCount(), edits = try r.store.editCount()
         let conflicts = try r.store.conflicts().count

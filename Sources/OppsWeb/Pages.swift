@@ -264,6 +264,7 @@ extension WebApp {
                 <button>\(esc(t.move))</button></form>
                 """
         }
+        html += try handedToYouNotice(deal, t)
         html += try madeTwiceNotice(deal, short: short, t)
         // Fields grouped as the workspace groups them; each as the rules let this user touch it.
         let accessTable = try r.accessByField(to: deal)
@@ -678,6 +679,22 @@ extension WebApp {
     /// On a deal's page, the open deals here it looks made twice with (`opps duplicates`): each
     /// by name, stage and owner, a link to it, and — for one who may delete — a button merging it
     /// into this one (`opps merge`); for anyone else, who merges it.
+    /// On a lead handed to this user and not yet accepted or sent back (what Today lists): the two
+    /// things to do with it, by the stage form above.
+    func handedToYouNotice(_ deal: Record, _ t: WebText) throws -> String {
+        guard let handoff = replica.workspace.handoff, deal.owner == replica.user, deal["stage"] == .member(handoff.to),
+            try replica.access(to: deal, field: "stage") >= .write
+        else { return "" }
+        let words = vocabulary(t)
+        let next = replica.workspace.stages.drop { $0.name != handoff.to }.dropFirst().first.map { words.stage($0.name) } ?? ""
+        let back = words.stage(handoff.from)
+        return "<div class=\"msg ok\">"
+            + esc(
+                t(
+                    "This lead was handed to you: accept it (move it to \(next)), or send it back (choose \(back) and write the reason).",
+                    "这条线索交接给了你：接受（移到「\(next)」），或退回（选「\(back)」并写明原因）。")) + "</div>"
+    }
+
     func madeTwiceNotice(_ deal: Record, short: String, _ t: WebText) throws -> String {
         let others = try replica.likelyDuplicates(of: deal)
         guard !others.isEmpty else { return "" }

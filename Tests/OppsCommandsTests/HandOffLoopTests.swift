@@ -66,6 +66,7 @@ import Testing
             #expect(page.contains("Leads handed to you (accept or send back)") && page.contains("Beta pilot</a> — handed off "), "\(page)")
             let dealPage = try await web.dealHTML(try #require(RecordID(parsing: leads[0])))
             #expect(dealPage.contains("Reason (when lost or sent back)"), "\(dealPage)")
+            #expect(dealPage.contains("This lead was handed to you: accept it (move it to discovery), or send it back (choose lead and write the reason)."))
 
             // The rep accepts Beta with the line the day gives, and sends Gamma back with a reason.
             #expect(await opps("stage", leads[0], "下一阶段", "--home", home, "--locale", "zh-CN").code == 0)
@@ -73,6 +74,7 @@ import Testing
             #expect(noReason.code == 3, "sent back without a reason: \(noReason.stderr)")
             #expect(await opps("stage", leads[1], "lead", "--reason", "no budget this year", "--home", home).code == 0)
             #expect(await opps("today", "--home", home, "--json").json?["handed_to_you"]?.array?.isEmpty == true)
+            #expect(!(try await web.dealHTML(try #require(RecordID(parsing: leads[0])))).contains("This lead was handed to you"), "accepted")
             // The rep's own lead list says he sent it back, without the marketer's line to hand it off again.
             let repsList = await opps(["lead", "list", "--home", home], environment: ["LANG": "C", "COLUMNS": "80"]).stdout
             #expect(repsList.contains("\nsent back:\n") && !repsList.contains("hand one off again"), "\(repsList)")

@@ -77,8 +77,8 @@ struct TodayCommand: ParsableCommand {
             for i in items.prefix(limit) { Console.out(try line(i, head: "  \(short(i.id))  \(say.agendaKind(i.kind).padding(9))  ", dated: i.due != today)) }
             more(items)
         }
-        // A rep's leads handed to them; a success manager's won deals to take on, then their
-        // renewals coming up.
+        // A rep's leads handed to them; a success manager's won deals to take on, her renewals
+        // overdue or coming up, and her customers at risk.
         let onboarding = say.chinese ? words.field("opportunity", "onboarding") : "onboarding"
         for (title, items, date) in [
             (say.handedToYouTitle, agenda.handedToYou, say.handedOn), (say.handOffsTitle(onboarding), agenda.handOffs, say.wonOn),

@@ -162,6 +162,8 @@ struct TodayJSON: Encodable {
         var date: String?
         /// The deal's owner, for a team item.
         var owner: String?
+        /// The fields a `to_fill` item waits on.
+        var fields: [String]?
     }
     var date: String
     var due, overdue, stale: [Item]
@@ -174,10 +176,12 @@ struct TodayJSON: Encodable {
     var handedToYou: [Item]
     /// A success manager's customers whose health is red.
     var atRisk: [Item]
+    /// Others' deals waiting on fields this user owns (an expert's solution).
+    var toFill: [Item]
 
     enum CodingKeys: String, CodingKey {
         case date, due, overdue, stale, team, renewals
-        case awaitingDecision = "awaiting_decision", handOffs = "hand_offs", handedToYou = "handed_to_you", atRisk = "at_risk"
+        case awaitingDecision = "awaiting_decision", handOffs = "hand_offs", handedToYou = "handed_to_you", atRisk = "at_risk", toFill = "to_fill"
     }
 }
 

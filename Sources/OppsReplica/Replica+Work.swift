@@ -163,6 +163,9 @@ public struct AgendaItem: Sendable, Hashable {
     public var due: CivilDate?
     /// The deal's owner, for an item of a manager's team.
     public var owner: UserName?
+    /// For a deal held up by fields this user owns (`Agenda.toFill`): those fields, in the
+    /// workspace's order.
+    public var fields: [String] = []
 }
 
 /// What a user has to do today: due, overdue, and their open deals gone stale; for a manager,
@@ -200,6 +203,10 @@ public struct Agenda: Sendable {
     /// hand-off's second stage whose stage they may move, dated by the day the deal reached that
     /// stage, the longest waiting first. Follow-up speed is measured from that day.
     public var handedToYou: [AgendaItem] = []
+    /// Open deals others own that wait on fields this user owns: fields the deal needs to leave
+    /// its stage, still empty (an expert's solution and technical risk at solution, DOMAIN.md:
+    /// "the expert contributes the solution fields"). Each item's `fields` names them; by id.
+    public var toFill: [AgendaItem] = []
 }
 
 /// A task as `opps task list` reads it.
@@ -383,6 +390,7 @@ extension Replica {
             }
         }
         try fileHandedToYou(mine, pipeline: pipeline, into: &a)
+        try fileToFill(closed: closed, into: &a)
         try fileAfterWon(into: &a, today: today)
         let order: (AgendaItem, AgendaItem) -> Bool = { ($0.due?.daysSinceEpoch ?? 0, $0.id) < ($1.due?.daysSinceEpoch ?? 0, $1.id) }
         a.handOffs.sort(by: order)
@@ -406,6 +414,33 @@ extension Replica {
     /// owns health after the sale).
     static let healthField = "health"
     static let atRiskHealth = Value.member("red")
+
+    /// Others' open deals waiting on fields this user owns (`Agenda.toFill`): read only for a role
+    /// that sees deals through their owner and team alone — every deal here it does not own is
+    /// one it is on the team of — and owns, as a team member, a field some open stage needs to
+    /// leave it (an expert's solution fields). A rep's or a manager's day reads nothing for it.
+    func fileToFill(closed: Set<String>, into a: inout Agenda) throws {
+        guard let e = workspace.entity("opportunity"), let sees = workspace.role(role)?.sees, sees.contains(.relation(.team)),
+            sees.allSatisfy({ $0 == .relation(.team) || $0 == .relation(.owner) })
+        else { return }
+        let me = Actor(user: user, role: role)
+        let open = workspace.stages.filter { !$0.closed }
+        let gateFields: [Field] = Set(open.flatMap(\.leaveRequires)).sorted().compactMap { e.field($0) }
+        var ownsAsMember = false
+        for s in open {
+            for f in gateFields where workspace.permission(actor: me, relations: [.team], stage: s.name, entity: e, field: f) >= .own { ownsAsMember = true }
+        }
+        guard ownsAsMember else { return }
+        for deal in try store.list(entity: "opportunity", workspace: workspace) {
+            // Not the reader's own deal (an expert may not see who owns it: nil here).
+            guard deal.owner != user, case let .member(s) = deal["stage"], !closed.contains(s), let gate = workspace.nextGate(of: deal) else { continue }
+            let fields = try gate.missing.filter { try access(to: deal, field: $0) >= .own }
+            guard !fields.isEmpty else { continue }
+            var item = AgendaItem(kind: "to_fill", id: deal.id, deal: deal.id, text: deal["name"].isNull ? "" : deal["name"].canonicalText, due: nil, owner: deal.owner)
+            item.fields = fields
+            a.toFill.append(item)
+        }
+    }
 
     /// A rep's leads handed to them and not yet accepted or sent back (`Agenda.handedToYou`): of
     /// `mine`, those at the hand-off's second stage whose stage this user may move there.

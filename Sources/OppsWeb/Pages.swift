@@ -491,7 +491,7 @@ extension WebApp {
         var html = "<h1>\(esc(t.today)) \(esc(t.day(today, today: today)))</h1>"
         // A day with nothing on it says so, with the way to the deals (not three empty headings).
         if agenda.due.isEmpty, agenda.overdue.isEmpty, agenda.stale.isEmpty, agenda.handedToYou.isEmpty, agenda.handOffs.isEmpty, agenda.renewals.isEmpty,
-            agenda.atRisk.isEmpty
+            agenda.atRisk.isEmpty, agenda.toFill.isEmpty
         {
             html += "<p class=\"none\">\(esc(t("Nothing due or overdue today.", "今天没有到期或逾期的事。"))) <a href=\"/\">\(esc(t("Your deals", "看你的商机")))</a></p>"
         }
@@ -570,6 +570,16 @@ extension WebApp {
                 html += "<li><a href=\"/deal/\(short(i.deal))\">\(esc(i.text))</a>\(when)</li>"
             }
             html += "</ul>" + more(items)
+        }
+        // Others' deals waiting on fields this user owns (an expert's solution), as opps today lists them.
+        if !agenda.toFill.isEmpty {
+            html += "<h2>\(esc(t("Deals waiting on fields you own", "等你填写的商机"))) <span class=\"count\">\(agenda.toFill.count)</span></h2><ul class=\"agenda\">"
+            for i in agenda.toFill.prefix(limit) {
+                let fields = i.fields.map { labels.field("opportunity", $0) }.joined(separator: t(", ", "、"))
+                let owner = i.owner.map { esc($0) + " · " } ?? ""
+                html += "<li>\(owner)<a href=\"/deal/\(short(i.deal))\">\(esc(i.text))</a> — \(esc(t("to fill: ", "要填：") + fields))</li>"
+            }
+            html += "</ul>" + more(agenda.toFill)
         }
         // A manager's team: whose deal slipped, and how.
         if !agenda.team.isEmpty {

@@ -15,14 +15,15 @@ struct TodayCommand: ParsableCommand {
             A manager also sees their team's deals whose next step is overdue or that went stale, by owner; \
             an approver, how many requests wait for their decision; a rep, the leads handed to them that they \
             have not yet accepted or sent back; a marketer, how many of their leads wait for their hand-off \
-            (and how many came back); a success manager, the won deals no one has taken on yet (no onboarding owner), the renewals of theirs overdue or in the next \(Agenda.renewalDays) days, and their customers whose health is red.
+            (and how many came back); a success manager, the won deals no one has taken on yet (no onboarding owner), the renewals of theirs overdue or in the next \(Agenda.renewalDays) days, and their customers whose health is red; \
+            anyone (an expert), others' deals that wait on fields they own to leave their stage.
 
             Example: opps today
             """)
 
     @Option(help: "Report as of this day (YYYY-MM-DD) instead of today.") var date: String?
     @OptionGroup var home: HomeOption
-    @Flag(help: "Print one JSON object: due, overdue, stale, team, awaiting_decision, handed_to_you, hand_offs, renewals, at_risk.") var json = false
+    @Flag(help: "Print one JSON object: due, overdue, stale, team, awaiting_decision, handed_to_you, hand_offs, renewals, at_risk, to_fill.") var json = false
     @Flag(help: "List every item (each list stops at \(TodayCommand.shown) and says how many more).") var all = false
 
     /// Items a list shows before it says how many more (`--all`: every one).
@@ -44,14 +45,16 @@ struct TodayCommand: ParsableCommand {
         if json {
             func j(_ items: [Item]) -> [TodayJSON.Item] {
                 items.map {
-                    TodayJSON.Item(kind: $0.kind, id: $0.id.description, deal: $0.deal.description, text: $0.text, date: $0.due?.description, owner: $0.owner)
+                    TodayJSON.Item(
+                        kind: $0.kind, id: $0.id.description, deal: $0.deal.description, text: $0.text, date: $0.due?.description, owner: $0.owner,
+                        fields: $0.fields.isEmpty ? nil : $0.fields)
                 }
             }
             Console.out(
                 try TodayJSON(
                     date: today.description, due: j(due), overdue: j(overdue), stale: j(stale), team: j(agenda.team),
                     awaitingDecision: agenda.awaitingDecision, handOffs: j(agenda.handOffs), renewals: j(agenda.renewals),
-                    handedToYou: j(agenda.handedToYou), atRisk: j(agenda.atRisk)
+                    handedToYou: j(agenda.handedToYou), atRisk: j(agenda.atRisk), toFill: j(agenda.toFill)
                 ).jsonLine())
             return
         }
@@ -98,6 +101,17 @@ struct TodayCommand: ParsableCommand {
             }
             more(items)
         }
+        // Others' deals held up by fields this user owns (an expert's solution): which fields.
+        let fieldName = { (f: String) in say.chinese ? words.field("opportunity", f) : f }
+        if !agenda.toFill.isEmpty {
+            Console.out(say.toFillTitle)
+            for i in agenda.toFill.prefix(limit) {
+                let owner = i.owner.map { say.chinese ? "（\($0)）" : " (\($0))" } ?? ""
+                Console.out(
+                    hanging("  \(short(i.id))  ", i.text + owner + (say.chinese ? "：" : ": ") + i.fields.map(fieldName).joined(separator: say.chinese ? "、" : ", ")))
+            }
+            more(agenda.toFill)
+        }
         // Last, what to type for each kind of the reader's own items listed, a line each, the
         // command never broken.
         let kinds = Set((due + overdue + stale).map(\.kind))
@@ -109,6 +123,7 @@ struct TodayCommand: ParsableCommand {
                 ? [] : [say.hintAccept, say.hintSendBack(say.chinese ? words.stage(r.workspace.handoff?.from ?? "") : r.workspace.handoff?.from ?? "")])
             + (agenda.handOffs.isEmpty ? [] : [say.hintTakeOn(onboarding, user: r.user)])
             + (agenda.renewals.isEmpty ? [] : [say.hintRenewed(say.chinese ? words.field("opportunity", "renewal_date") : "renewal_date")])
+            + (agenda.toFill.first.map { [say.hintFill($0.fields.map(fieldName))] } ?? [])
             // A customer at risk is followed up (a call, a visit), as a quiet deal is.
             + (agenda.atRisk.isEmpty || kinds.contains("stale") ? [] : [say.hintFollowUp])
         let hintWidth = hints.map(\.label.displayWidth).max() ?? 0
@@ -124,7 +139,8 @@ struct TodayCommand: ParsableCommand {
         if mine > 0 { Console.out(say.leadsAwaiting(mine, sentBack: leads.count { r.sentBack($0.lead) != nil })) }
         // A day with nothing on it says so, and where the work is, rather than three zeros alone.
         // A laptop with no deal at all (a new rep's first day): how to make one, not "your deals: opps board".
-        if (due + overdue + stale + agenda.team + agenda.handedToYou + agenda.handOffs + agenda.renewals + agenda.atRisk).isEmpty, agenda.awaitingDecision == 0, mine == 0
+        if (due + overdue + stale + agenda.team + agenda.handedToYou + agenda.handOffs + agenda.renewals + agenda.atRisk + agenda.toFill).isEmpty,
+            agenda.awaitingDecision == 0, mine == 0
         {
             Console.out(try r.store.recordCount(entity: "opportunity", upTo: 1) == 0 ? say.noDealsYet(r, words: words) : say.nothingToday)
         }

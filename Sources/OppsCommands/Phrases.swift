@@ -83,12 +83,12 @@ struct Phrases: Sendable {
     func atRiskTitle(_ field: String, _ red: String) -> String { self("customers at risk (\(field) \(red)):", "需要关注的客户（\(field)为「\(red)」）：") }
     func atRiskSince(_ day: String) -> String { self("since\u{00A0}\(day)", "自 \(day) 起") }
     func renewalOverdue(_ day: String) -> String { self("renewal\u{00A0}was\u{00A0}due\u{00A0}\(day)", "\(day) 续约，已逾期") }
-    /// A renewal done: its next date takes it off the day.
     /// Others' deals waiting on fields this user owns (`Agenda.toFill`), and the line that fills them.
     var toFillTitle: String { self("deals waiting on fields you own (needed for their next stage):", "等你填写的商机（进入下一阶段前要填、归你负责）：") }
     func hintFill(_ fields: [String]) -> (label: String, command: String) {
         (self("fill them in:", "填写："), "opps set " + self("ID ", "编号 ") + fields.map { "\($0)=…" }.joined(separator: " "))
     }
+    /// A renewal done: its next date takes it off the day.
     func hintRenewed(_ field: String) -> (label: String, command: String) {
         (self("renewed one:", "续约后："), self("opps set ID \(field)=DATE", "opps set 编号 \(field)=日期"))
     }

@@ -700,12 +700,9 @@ public struct BatchDecider {
                 target = t
                 // Given to someone else, or moved to a stage where a role may write less: what
                 // else waits on the deal may be stranded.
-                let written = [r.field] + r.also.map(\.0)
-                moved =
-                    targetEntity.map { e in
-                        e.stageField != nil
-                            && (written.contains(Self.ownerField) || (e.stageField.map { t[$0] }.map { stageMoveMayStrand(e, from: before, to: $0) } ?? false))
-                    } ?? false
+                if let e = targetEntity, let sf = e.stageField {
+                    moved = ([r.field] + r.also.map(\.0)).contains(Self.ownerField) || stageMoveMayStrand(e, from: before, to: t[sf])
+                }
             } else {
                 let requester = request.creator
                 for (name, v) in [(r.field, r.value)] + r.also {

@@ -159,9 +159,6 @@ extension HubEngine {
         }
     }
 
-    /// The open deals `name` owns, and how many of them no enabled user sees: what `user
-    /// disable` tells the operator (a departing rep's deals, with no one above the rep, are out of
-    /// everyone's reach until someone manages the rep, who can then give them new owners).
     /// After a change to `name` — disabled (merge-semantics.md §7.1, I13: a disabled user may no
     /// longer act), or a new role, manager, team or territory — each approval request of theirs
     /// still pending that no approver could carry out now is settled at once: rejected with the
@@ -204,6 +201,9 @@ extension HubEngine {
         }
     }
 
+    /// The open deals `name` owns, and how many of them no enabled user sees: what `user
+    /// disable` tells the operator (a departing rep's deals, with no one above the rep, are out of
+    /// everyone's reach until someone manages the rep, who can then give them new owners).
     public func ownedOpenDeals(_ name: UserName) throws -> (open: Int, unseen: Int) {
         try refreshDirectory()
         let closed = Set(workspace.stages.filter(\.closed).map(\.name))

@@ -351,7 +351,9 @@ extension UserCommand {
             if !others.isEmpty { Console.out(othersUnseen(others, seenBy: name, undo: "opps-hub user enable \(name)")) }
             // Their requests still waiting: no one may carry them out now; settled at once, so no
             // deal stays locked by them and no approver is left deciding them.
-            let settled = (try? engine.settlePendingRequests(of: name)) ?? 0
+            // An error here is said (the user stays disabled; an approval of such a request is
+            // refused anyway, I13): never swallowed as "nothing to settle".
+            let settled = try engine.settlePendingRequests(of: name)
             if settled > 0 {
                 Console.out(
                     say(
@@ -445,7 +447,7 @@ extension UserCommand {
             }
             // Requests of theirs that the change leaves no one able to carry out (a rep made an
             // expert may no longer ask for a discount): settled at once, as `user disable` does.
-            if role != nil || manager != nil || team != nil || territory != nil, let settled = try? engine.settlePendingRequests(of: name), settled > 0 {
+            if role != nil || manager != nil || team != nil || territory != nil, case let settled = try engine.settlePendingRequests(of: name), settled > 0 {
                 lines.append(
                     say(
                         "\(counted(settled, "request")) waiting for a decision rejected: after the change no one can carry \(settled == 1 ? "it" : "them") out "

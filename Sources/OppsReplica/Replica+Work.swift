@@ -308,16 +308,25 @@ extension Replica {
         return (handoff, sorted.map { i, deal in (deal, i == 0 ? workspace.stageMoveMissing(of: deal, to: handoff.to, role: role) : []) })
     }
 
-    /// How a lead came back to the hand-off's first stage from its second — the step that sent it
-    /// back (who, when) and the reason they gave — or nil when its last stage change was not
-    /// that (a lead never handed off, or one still at the second stage). `opps lead list` and a
-    /// marketer's day say so: "ready" read wrong on a lead the rep had just refused.
-    public func sentBack(_ lead: Record) -> (step: StageStep, reason: String?)? {
+    /// A lead sent back: when (device time), by whom — only to a reader who may see the deal's
+    /// owner (the rep who sends a lead back is its owner, whom a marketer may not see past the
+    /// hand-off) — and the reason given.
+    public struct SentBack: Sendable, Equatable {
+        public var at: Int64
+        public var by: UserName?
+        public var reason: String?
+    }
+
+    /// How a lead came back to the hand-off's first stage from its second, or nil when its last
+    /// stage change was not that (a lead never handed off, or one still at the second stage).
+    /// `opps lead list` and a marketer's day say so: "ready" read wrong on a lead the rep had
+    /// just refused.
+    public func sentBack(_ lead: Record) throws -> SentBack? {
         guard let handoff = workspace.handoff, lead["stage"] == .member(handoff.from),
             let last = pipeline(of: [lead]).history[lead.id]?.last, last.to == handoff.from, last.from == handoff.to
         else { return nil }
         let reason = handoff.rejectReason.flatMap { lead[$0].isNull ? nil : lead[$0].canonicalText }
-        return (last, reason)
+        return SentBack(at: last.at, by: try access(to: lead, field: "owner") == .hidden ? nil : last.by, reason: reason)
     }
 
     /// Of `leads()`, those this user made that still wait at the first stage: `opps today`

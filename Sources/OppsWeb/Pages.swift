@@ -531,10 +531,12 @@ extension WebApp {
             let words = vocabulary(t)
             html += "<h2>\(esc(t("Your leads before their hand-off", "等待交接的线索"))) <span class=\"count\">\(leads.count)</span></h2><ul class=\"agenda\">"
             for (lead, missing) in leads {
-                // One the rep sent back says by whom, when and why, first (as opps lead list).
-                let back = replica.sentBack(lead).map { step, reason in
-                    let day = t.day(LocalTime.date(step.at), today: today)
-                    return t("sent back by \(step.by), \(day)", "\(step.by) \(day) 退回") + (reason.map { t(": \($0)", "：\($0)") } ?? "") + t("; ", "；")
+                // One the rep sent back says when, by whom (to a reader who may see it) and why,
+                // first (as opps lead list).
+                let back = try replica.sentBack(lead).map { sent in
+                    let day = t.day(LocalTime.date(sent.at), today: today)
+                    let said = sent.by.map { t("sent back by \($0), \(day)", "\($0) \(day) 退回") } ?? t("sent back \(day)", "\(day) 退回")
+                    return said + (sent.reason.map { t(": \($0)", "：\($0)") } ?? "") + t("; ", "；")
                 }
                 let text =
                     (back ?? "")

@@ -40,7 +40,8 @@ import Testing
             #expect(!zh.contains("今天没有到期或逾期的事"), "a day with work on it")
             let web = try WebApp(home: eve, clock: OppsHub.SystemClock(), transport: nil)
             let page = try await web.todayPage(WebText(acceptLanguage: nil, override: "en"), message: nil, today: localToday())
-            #expect(page.contains("Deals waiting on fields you own") && page.contains("<li><a href=") && page.contains("Beta rollout</a> — to fill: solution, "), "\(page)")
+            #expect(
+                page.contains("Deals waiting on fields you own") && page.contains("<li><a href=") && page.contains("Beta rollout</a> — to fill: solution, "), "\(page)")
             // Neither the rep (who owns the deal) nor the manager is told to fill them.
             for home in [sam, max] { #expect(await opps("today", "--home", home, "--json").json?["to_fill"]?.array?.isEmpty == true) }
 

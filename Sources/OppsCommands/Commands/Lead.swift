@@ -38,17 +38,17 @@ struct LeadCommand: ParsableCommand {
             if json {
                 Console.out(
                     JSON.array(
-                        leads.map { lead, missing in
+                        try leads.map { lead, missing in
                             JSON.object([
                                 ("id", .string(lead.id.description)), ("stage", .string(lead["stage"].canonicalText)), ("name", .string(lead["name"].canonicalText)),
                                 ("source", lead["lead_source"].isNull ? .null : .string(lead["lead_source"].canonicalText)),
                                 ("missing", .array(missing.map { .string($0) })), ("owner", lead.owner.map { .string($0) } ?? .null),
                                 (
                                     "sent_back",
-                                    r.sentBack(lead).map { step, reason in
+                                    try r.sentBack(lead).map { back in
                                         JSON.object([
-                                            ("by", .string(step.by)), ("date", .string(LocalTime.date(step.at).description)),
-                                            ("reason", reason.map { .string($0) } ?? .null),
+                                            ("by", back.by.map { .string($0) } ?? .null), ("date", .string(LocalTime.date(back.at).description)),
+                                            ("reason", back.reason.map { .string($0) } ?? .null),
                                         ])
                                     } ?? .null
                                 ),
@@ -70,16 +70,17 @@ struct LeadCommand: ParsableCommand {
                     "\(short(lead.id).padding(idWidth))  \(fit(words.value("opportunity", "stage", lead["stage"]), 11))  \(fit(lead["name"].canonicalText, 30))  \(fit(source, 10))  \(try state(lead, missing, handoff, r, say))"
                         .trimmingTrailing())
             }
-            // The leads sent back: by whom, when, why — a line each, continued under itself.
-            let back = leads.compactMap { lead, _ in r.sentBack(lead).map { (lead, $0.step, $0.reason) } }
+            // The leads sent back: when, by whom (to a reader who may see it), why — a line each,
+            // continued under itself.
+            let back = try leads.compactMap { lead, _ in try r.sentBack(lead).map { (lead, $0) } }
             if !back.isEmpty {
                 let today = localToday()
                 Console.out(say("sent back:", "被退回的线索："))
-                for (lead, step, reason) in back {
-                    let day = shortDay(LocalTime.date(step.at), today: today)
-                    let why = reason.map { say(": \($0)", "，\($0)") } ?? ""
-                    Console.out(
-                        hanging("  \(short(lead.id))  ", lead["name"].canonicalText + say(": \(step.by), \(day)\(why)", "：\(step.by) \(day) 退回\(why)")))
+                for (lead, sent) in back {
+                    let day = shortDay(LocalTime.date(sent.at), today: today)
+                    let why = sent.reason.map { say(": \($0)", "，\($0)") } ?? ""
+                    let who = sent.by.map { say("\($0), ", "\($0) ") } ?? ""
+                    Console.out(hanging("  \(short(lead.id))  ", lead["name"].canonicalText + say(": \(who)\(day)\(why)", "：\(who)\(day) 退回\(why)")))
                 }
                 // How to hand one off again, to a reader who may (the marketer, not the rep who sent it back).
                 if try back.contains(where: { try r.access(to: $0.0, field: "stage") >= .write }) {
@@ -101,7 +102,7 @@ struct LeadCommand: ParsableCommand {
         /// this reader may see the owner (marketing does not, past the hand-off).
         func state(_ lead: Record, _ missing: [String], _ handoff: Handoff, _ r: Replica, _ say: Phrases) throws -> String {
             if lead["stage"] == .member(handoff.from) {
-                if r.sentBack(lead) != nil { return say("sent back", "被退回") }
+                if try r.sentBack(lead) != nil { return say("sent back", "被退回") }
                 return missing.isEmpty ? say("ready", "可以交接") : say("needs \(missing.count)", "还缺 \(missing.count) 项")
             }
             guard try r.accessByField(to: lead)["owner", default: .hidden] != .hidden else { return say("handed off", "已交接") }

@@ -82,13 +82,14 @@ struct TodayCommand: ParsableCommand {
         }
         // A rep's leads handed to them; a success manager's won deals to take on, her renewals
         // overdue or coming up, and her customers at risk.
-        let onboarding = say.chinese ? words.field("opportunity", "onboarding") : "onboarding"
+        // A field as the reader types it: its label in Chinese, its name otherwise.
+        let fieldName = { (f: String) in say.chinese ? words.field("opportunity", f) : f }
+        let onboarding = fieldName("onboarding")
         for (title, items, date) in [
             (say.handedToYouTitle, agenda.handedToYou, say.handedOn), (say.handOffsTitle(onboarding), agenda.handOffs, say.wonOn),
             (say.renewalsTitle(Agenda.renewalDays, overdue: agenda.renewals.contains { $0.due.map { $0 < today } ?? false }), agenda.renewals, say.renewsOn),
             (
-                say.atRiskTitle(
-                    say.chinese ? words.field("opportunity", "health") : "health", say.chinese ? words.value("opportunity", "health", .member("red")) : "red"),
+                say.atRiskTitle(fieldName("health"), say.chinese ? words.value("opportunity", "health", .member("red")) : "red"),
                 agenda.atRisk, say.atRiskSince
             ),
         ] where !items.isEmpty {
@@ -102,7 +103,6 @@ struct TodayCommand: ParsableCommand {
             more(items)
         }
         // Others' deals held up by fields this user owns (an expert's solution): which fields.
-        let fieldName = { (f: String) in say.chinese ? words.field("opportunity", f) : f }
         if !agenda.toFill.isEmpty {
             Console.out(say.toFillTitle)
             for i in agenda.toFill.prefix(limit) {
@@ -122,7 +122,7 @@ struct TodayCommand: ParsableCommand {
             + (agenda.handedToYou.isEmpty
                 ? [] : [say.hintAccept, say.hintSendBack(say.chinese ? words.stage(r.workspace.handoff?.from ?? "") : r.workspace.handoff?.from ?? "")])
             + (agenda.handOffs.isEmpty ? [] : [say.hintTakeOn(onboarding, user: r.user)])
-            + (agenda.renewals.isEmpty ? [] : [say.hintRenewed(say.chinese ? words.field("opportunity", "renewal_date") : "renewal_date")])
+            + (agenda.renewals.isEmpty ? [] : [say.hintRenewed(fieldName("renewal_date"))])
             + (agenda.toFill.first.map { [say.hintFill($0.fields.map(fieldName))] } ?? [])
             // A customer at risk is followed up (a call, a visit), as a quiet deal is.
             + (agenda.atRisk.isEmpty || kinds.contains("stale") ? [] : [say.hintFollowUp])
@@ -136,7 +136,7 @@ struct TodayCommand: ParsableCommand {
         // A marketer's day has no deals due: the leads they made that wait for their hand-off.
         let leads = try r.leadsAwaitingHandOff()
         let mine = leads.count
-        if mine > 0 { Console.out(say.leadsAwaiting(mine, sentBack: leads.count { r.sentBack($0.lead) != nil })) }
+        if mine > 0 { Console.out(say.leadsAwaiting(mine, sentBack: try leads.count { try r.sentBack($0.lead) != nil })) }
         // A day with nothing on it says so, and where the work is, rather than three zeros alone.
         // A laptop with no deal at all (a new rep's first day): how to make one, not "your deals: opps board".
         if (due + overdue + stale + agenda.team + agenda.handedToYou + agenda.handOffs + agenda.renewals + agenda.atRisk + agenda.toFill).isEmpty,

@@ -37,9 +37,12 @@ extension String {
 }
 
 /// Who wrote or made something, as a reader reads it: a user by name, the hub's own writes (an
-/// owner it assigned, a request it unlocked, records an import made) as the hub's.
+/// owner it assigned, a request it unlocked, records an import made) as the hub's; a name the
+/// hub withheld from this reader (visibility.md §6) as someone.
 public func authorName(_ user: UserName, chinese: Bool) -> String {
-    user == BatchDecider.systemAuthor ? (chinese ? "服务器" : "the hub") : user
+    if user == BatchDecider.systemAuthor { return chinese ? "服务器" : "the hub" }
+    if user == Workspace.withheldName { return chinese ? "有人" : "someone" }
+    return user
 }
 
 /// A name as the subject of a sentence, with the space before its verb where one goes: `lin 驳回了`

@@ -63,6 +63,25 @@ public enum StageLog {
         return .text(entry)
     }
 
+    /// The log as a reader who may not learn names receives it (visibility.md §6): each line's
+    /// user empty — `MILLISECONDS STAGE ` — unless it is the reader or the hub.
+    public static func withholdingNames(_ value: Value, from reader: UserName) -> Value {
+        guard case let .text(t) = value else { return value }
+        var out = "", changed = false
+        out.reserveCapacity(t.utf8.count)
+        for (i, line) in t.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if i > 0 { out += "\n" }
+            let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+            if parts.count == 3, Workspace.shown(String(parts[2]), to: reader) != parts[2] {
+                out += parts[0] + " " + parts[1] + " "
+                changed = true
+            } else {
+                out += line
+            }
+        }
+        return changed ? .text(out) : value
+    }
+
     /// Why a stage log from outside (an imported file) cannot be kept, or nil: every line must
     /// be `MILLISECONDS STAGE USER` with a stage of `stages`, in time order, within years 1–9999.
     public static func problem(_ text: String, stages: Set<String>) -> String? {
@@ -84,7 +103,8 @@ public enum StageLog {
         guard case let .text(t) = value else { return [] }
         var out = [StageStep]()
         for line in t.split(separator: "\n") {
-            let parts = line.split(separator: " ", maxSplits: 2)
+            // A line whose user is withheld ends in the space before it (visibility.md §6).
+            let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count == 3, let ms = Int64(parts[0]) else { continue }
             out.append(StageStep(from: out.last?.to, to: String(parts[1]), at: ms, by: String(parts[2])))
         }

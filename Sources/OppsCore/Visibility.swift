@@ -170,23 +170,94 @@ extension Workspace {
                 if case .reference = f.type, case let .reference(target) = r[f.name], let t = records[target], !t.isDeleted { visible.insert(target) }
             }
         }
-        // Rule 4: the fields the matrix leaves them.
+        // Rule 4: the fields the matrix leaves them; and the names (§6): a staged record's are
+        // withheld by `filtered`, a child's with its parent's, a free record's by the role.
         var out = [RecordID: Record]()
+        let freeWithheld = !mayEverReadOwners(role: actor.role)
         for id in visible {
             guard let r = records[id], let e = entity(r.entity) else { continue }
-            out[id] = filtered(r, actor: actor, relations: relations(r, staged: e.stageField != nil))
+            var seen = filtered(r, actor: actor, relations: relations(r, staged: e.stageField != nil))
+            if e.stageField == nil {
+                var withheld = freeWithheld
+                if let via = e.visibleVia, case let .reference(p) = r[via], let parent = records[p], let pe = entity(parent.entity) {
+                    let hidden = hiddenFields(
+                        entity: parent.entity, stage: stage(of: parent, in: pe), actor: actor, relations: relations(parent, staged: true))
+                    withheld = Self.withholdsNames(hidden: hidden)
+                }
+                if withheld { seen = withholdingNames(seen, from: actor.user) }
+            }
+            out[id] = seen
         }
         return out
     }
 
     /// `record` as `actor` receives it (rule 4): without the fields the matrix hides from them,
     /// for every entity (an approval's requested value is hidden from a role that may not read it).
+    ///
+    /// A staged record whose owner is hidden from `actor` comes with its names withheld too
+    /// (visibility.md §6, `withholdingNames`); a record hanging off it, or a free record, is the
+    /// caller's to decide (`view` does), for it depends on more than the record itself.
     public func filtered(_ record: Record, actor: Actor, relations: Set<Relation>) -> Record {
         guard let e = entity(record.entity) else { return record }
         let hidden = hiddenFields(entity: record.entity, stage: stage(of: record, in: e), actor: actor, relations: relations)
         if hidden.isEmpty { return record }
         var r = record
         for name in hidden { r.fields[name] = nil }
+        if e.stageField != nil, Self.withholdsNames(hidden: hidden) { r = withholdingNames(r, from: actor.user) }
+        return r
+    }
+}
+
+// MARK: Names in a record's trail (visibility.md §6)
+
+extension Workspace {
+    /// What a page carries in place of a name its reader may not learn.
+    public static let withheldName: UserName = ""
+
+    /// Whether the names on a staged record are withheld from a reader the matrix hides these
+    /// fields of it from: its owner is one of them.
+    public static func withholdsNames(hidden: Set<String>) -> Bool { hidden.contains("owner") }
+
+    /// Whether a user of `role` may read the owner of some staged record, at some stage, with
+    /// some relations: if not, the names on every free record are withheld from them (a free
+    /// record hangs off no one deal whose owner could decide it).
+    public func mayEverReadOwners(role: String) -> Bool {
+        let relationSets = (0..<(1 << Relation.allCases.count)).map { mask in
+            Set(Relation.allCases.enumerated().filter { mask & (1 << $0.offset) != 0 }.map(\.element))
+        }
+        for e in entities where e.stageField != nil {
+            guard let f = e.field("owner"), let rule = e.group(f.group)?.access[role] else { continue }
+            var stages: [String?] = [nil]
+            if let sf = e.stageField, case let .enumeration(values)? = e.field(sf)?.type { stages += values.map { Optional($0) } }
+            for stage in stages {
+                for relations in relationSets where rule.access(stage: stage, relations: relations) != .hidden { return true }
+            }
+        }
+        return false
+    }
+
+    /// `name` as `reader` receives it on a record whose names are withheld from them: their own
+    /// and the hub's as they are, anyone else's as the empty name.
+    @inline(__always)
+    public static func shown(_ name: UserName, to reader: UserName) -> UserName {
+        name == reader || name == BatchDecider.systemAuthor || name.isEmpty ? name : withheldName
+    }
+
+    /// `record` with its names withheld from `reader`: every author but theirs and the hub's
+    /// (the creation's, each field's, a delete's), and the user of each line of its stage history.
+    public func withholdingNames(_ record: Record, from reader: UserName) -> Record {
+        var r = record
+        r.created.author = Self.shown(r.created.author, to: reader)
+        if var d = r.deleted {
+            d.author = Self.shown(d.author, to: reader)
+            r.deleted = d
+        }
+        let history = entity(record.entity)?.stageField != nil ? stageHistory : nil
+        for (name, var state) in r.fields {
+            state.author = Self.shown(state.author, to: reader)
+            if name == history { state.value = StageLog.withholdingNames(state.value, from: reader) }
+            r.fields[name] = state
+        }
         return r
     }
 }

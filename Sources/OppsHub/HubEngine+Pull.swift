@@ -46,19 +46,42 @@ extension HubEngine {
         return hidden
     }
 
+    /// `Workspace.mayEverReadOwners`, once per role and workspace: whether the names on a free
+    /// record (and on a delete) are shown to a user of `role` (visibility.md §6).
+    func mayEverReadOwners(role: String) -> Bool {
+        if let known = ownersReadCache[role] { return known }
+        let may = workspace.mayEverReadOwners(role: role)
+        ownersReadCache[role] = may
+        return may
+    }
+
     /// Exactly what a replica of `user` must hold after a complete sync: the records the user
-    /// may see, without the fields the matrix hides. The simulator and operators check replicas
-    /// against it.
+    /// may see, without the fields the matrix hides, the names withheld where they are
+    /// (visibility.md §6). The simulator and operators check replicas against it.
     public func visibleState(for user: HubUser) throws -> [Record] {
         try refreshDirectory()
         let actor = Actor(user: user.name, role: user.role)
         let query = VisibilityQuery.make(user: user.name, role: user.role, workspace: workspace, directory: directory)
+        let directory = self.directory
+        func relations(_ record: Record, staged: Bool) throws -> Set<Relation> {
+            Workspace.relations(of: user.name, to: record, team: staged ? try store.team(of: record.id) : [], manages: { directory.manages(user.name, $0) })
+        }
         var out = [Record]()
         for id in try store.records(visibleTo: query) {
-            guard let record = try store.record(id, workspace: workspace) else { continue }
-            let staged = workspace.entity(record.entity)?.stageField != nil
-            let relations = Workspace.relations(of: user.name, to: record, team: staged ? try store.team(of: id) : [], manages: { directory.manages(user.name, $0) })
-            out.append(filtered(record, actor: actor, relations: relations))
+            guard let record = try store.record(id, workspace: workspace), let entity = workspace.entity(record.entity) else { continue }
+            var seen = filtered(record, actor: actor, relations: try relations(record, staged: entity.stageField != nil))
+            if entity.stageField == nil {
+                var withheld = !mayEverReadOwners(role: user.role)
+                if let via = entity.visibleVia, case let .reference(p) = record[via], let parent = try store.record(p, workspace: workspace),
+                    let pe = workspace.entity(parent.entity)
+                {
+                    let stage = pe.stageField.flatMap { f -> String? in if case let .member(s) = parent[f] { s } else { nil } }
+                    let hidden = hiddenFields(entity: parent.entity, stage: stage, actor: actor, relations: try relations(parent, staged: pe.stageField != nil))
+                    withheld = Workspace.withholdsNames(hidden: hidden)
+                }
+                if withheld { seen = workspace.withholdingNames(seen, from: user.name) }
+            }
+            out.append(seen)
         }
         return out
     }

@@ -110,7 +110,8 @@ struct PullPage {
         }
         // What the user may see, kept per user and brought forward over the log since.
         snapshot = try engine.snapshot(for: user, head: head, compactedThrough: compacted)
-        writer = PageWriter(numbering: engine.numbering, compactEntered: replica.protocolVersion >= 2)
+        writer = PageWriter(
+            numbering: engine.numbering, compactEntered: replica.protocolVersion >= 2, reader: user.name, stageHistory: engine.workspace.stageHistory)
         cursor = request.cursor == 0 ? head : request.cursor
     }
 
@@ -124,6 +125,23 @@ struct PullPage {
             id, c, signature: snapshot.signatures[id], actor: actor,
             relations: { engine.relations($0, $1, user: user, myTeams: myTeams) }, cache: &hiddenBySignature)
     }
+
+    /// Whether the names on a record are withheld from this user (visibility.md §6): a staged
+    /// record's when its owner is hidden from them, a child's when its parent's is, a free
+    /// record's when their role may read no deal's owner.
+    mutating func withheld(_ id: RecordID, _ c: RecordColumns) -> Bool {
+        switch c.kind {
+        case 0: return Workspace.withholdsNames(hidden: hidden(id, c))
+        case 1:
+            guard let p = c.parent, let pc = snapshot.columns[p] else { return true }
+            return Workspace.withholdsNames(hidden: hidden(p, pc))
+        default: return !engine.mayEverReadOwners(role: user.role)
+        }
+    }
+
+    /// The same for a record this page may no longer hold the columns of (a delete's, a
+    /// conflict's on a record out of sight): by the role alone.
+    func withheldByRole() -> Bool { !engine.mayEverReadOwners(role: user.role) }
 
     /// 1–2. Records that left the user's view, and records that entered it (or whose visible
     /// fields changed) — those whole, as of now — in id order until the page is full.
@@ -160,7 +178,7 @@ struct PullPage {
                 // Deletion is not leaving (merge-semantics.md §7.2): a replica that held a
                 // deleted record gets the delete itself, so it can tell the two apart.
                 if let record = try record(id), let d = record.deleted {
-                    deletions.append(writer.deletion(of: id, entity: record.entity, deleted: d))
+                    deletions.append(writer.deletion(of: id, entity: record.entity, deleted: d, withheld: withheldByRole()))
                     bytes += 40
                     pageBytes += 40
                 } else {
@@ -173,7 +191,7 @@ struct PullPage {
             case .entering:
                 guard enteredNow.count < enteredLimit, bytes < maxBytes else { return false }
                 guard let record = try record(id), let c = snapshot.columns[id] else { return true }
-                let fields = writer.entered(record, hidden: hidden(id, c))
+                let fields = writer.entered(record, hidden: hidden(id, c), withheld: withheld(id, c))
                 bytes += 40 + fields * 24
                 pageBytes += 40 + fields * 24
                 enteredBytes += 40 + fields * 24
@@ -219,7 +237,11 @@ struct PullPage {
     /// filled before the end.
     mutating func take(_ entries: [StoredLogEntry]) -> Bool {
         let s = select(entries, count: writer.page.changes.count, size: bytes)
-        writer.add(changes: s.taken)
+        // Each taken entry's record is visible, so its columns are known (`wanted`).
+        var withheld = [Bool]()
+        withheld.reserveCapacity(s.taken.count)
+        for e in s.taken { withheld.append(snapshot.columns[e.record].map { self.withheld(e.record, $0) } ?? true) }
+        writer.add(changes: s.taken, withheld: withheld)
         bytes = s.size
         if let last = s.last { cursor = last }
         return !s.filled
@@ -293,7 +315,8 @@ struct PullPage {
         for stored in conflicts {
             let c = stored.conflict
             let readable = snapshot.visible.contains(c.record) && (c.field.isEmpty || snapshot.columns[c.record].map { !hidden(c.record, $0).contains(c.field) } ?? false)
-            writer.conflict(c, hubMilliseconds: stored.hubMilliseconds, workspace: workspace, reader: user.name, readable: readable)
+            let withheld = snapshot.columns[c.record].map { self.withheld(c.record, $0) } ?? withheldByRole()
+            writer.conflict(c, hubMilliseconds: stored.hubMilliseconds, workspace: workspace, reader: user.name, readable: readable, withheld: withheld)
             conflictCursor = c.id
         }
         writer.with { $0.conflictCursor = conflictCursor }

@@ -387,7 +387,8 @@ extension WebApp {
         html += try workSections(deal, short: short, t: t, words: words)
         html += "<h2>\(esc(t("Timeline (device time)", "时间线（设备时间）")))</h2><ol class=\"timeline\">"
         for e in try r.timeline(of: deal).reversed() {
-            html += "<li><time>\(esc(LocalTime.minute(e.at)))</time> <b>\(esc(e.by))</b> \(esc(line(e, deal: deal, words: words, t: t)))</li>"
+            html +=
+                "<li><time>\(esc(LocalTime.minute(e.at)))</time> <b>\(esc(authorName(e.by, chinese: t.chinese)))</b> \(esc(line(e, deal: deal, words: words, t: t)))</li>"
         }
         html += "</ol>" + (try userChoices())
         return try layout(title, t, active: "", message: message, body: html)

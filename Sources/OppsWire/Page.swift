@@ -13,9 +13,24 @@ public struct PageWriter {
     var authors = [String: UInt32]()
     var replicas = [ReplicaID: UInt32]()
 
-    public init(numbering: WireNumbering, compactEntered: Bool) {
+    /// Who reads the page, and the staged entity's stage history field: on a record whose names
+    /// are withheld from the reader (visibility.md §6, each call's `withheld`), every other name
+    /// goes out empty.
+    let reader: UserName
+    let stageHistory: String?
+
+    public init(numbering: WireNumbering, compactEntered: Bool, reader: UserName = "", stageHistory: String? = nil) {
         self.numbering = numbering
         self.compactEntered = compactEntered
+        self.reader = reader
+        self.stageHistory = stageHistory
+    }
+
+    /// A field's author and value as the reader receives them.
+    @inline(__always)
+    func shown(_ s: FieldState, field: String, withheld: Bool) -> (author: UserName, value: Value) {
+        guard withheld else { return (s.author, s.value) }
+        return (Workspace.shown(s.author, to: reader), field == stageHistory ? StageLog.withholdingNames(s.value, from: reader) : s.value)
     }
 
     /// The last author and replica looked up: a record's fields are mostly one person's, from
@@ -50,33 +65,40 @@ public struct PageWriter {
     }
 
     /// `record` empty and `named` false: a whole record's field.
-    mutating func change(record: Data, entity: WireNumbering.EntityNumbers?, named: Bool = true, field: String, kind: WriteKind, state s: FieldState) -> WireChange {
+    mutating func change(
+        record: Data, entity: WireNumbering.EntityNumbers?, named: Bool = true, field: String, kind: WriteKind, state s: FieldState, withheld: Bool = false
+    ) -> WireChange {
+        let (author, value) = shown(s, field: field, withheld: withheld)
         var c = WireChange()
         c.sequence = s.sequence
         c.record = record
         c.entity = named ? entity?.number ?? 0 : 0
         c.field = kind == .create ? 0 : entity?.fieldNumbers[field] ?? 0
         c.kind = WireWriteKind(kind)
-        if !s.value.isNull { c.value = WireValue(s.value) }
+        if !value.isNull { c.value = WireValue(value) }
         c.hlc = s.stamp.hlc.rawValue
         c.replica = replicaIndex(s.stamp.replica)
-        c.author = authorIndex(s.author)
+        c.author = authorIndex(author)
         c.authority = UInt32(s.authority.rawValue)
         return c
     }
 
-    /// Log entries, in sequence order, as the page's changes.
-    public mutating func add(changes entries: [LogEntry]) {
-        for e in entries {
-            page.changes.append(change(record: Data(e.record.bytes), entity: numbering.entity(e.entity), field: e.field, kind: e.kind, state: e.state))
+    /// Log entries, in sequence order, as the page's changes; `withheld`, one for each entry
+    /// when given: whether the names on its record are withheld from the reader.
+    public mutating func add(changes entries: [LogEntry], withheld: [Bool]? = nil) {
+        for (i, e) in entries.enumerated() {
+            page.changes.append(
+                change(
+                    record: Data(e.record.bytes), entity: numbering.entity(e.entity), field: e.field, kind: e.kind, state: e.state,
+                    withheld: withheld?[i] ?? false))
         }
     }
 
     /// A record's delete, for a replica that held it (merge-semantics.md §7.2).
-    public mutating func deletion(of record: RecordID, entity: String, deleted d: FieldState) -> WireChange {
+    public mutating func deletion(of record: RecordID, entity: String, deleted d: FieldState, withheld: Bool = false) -> WireChange {
         change(
             record: Data(record.bytes), entity: numbering.entity(entity), field: "", kind: .delete,
-            state: FieldState(value: .null, stamp: d.stamp, author: d.author, authority: d.authority, sequence: d.sequence))
+            state: FieldState(value: .null, stamp: d.stamp, author: d.author, authority: d.authority, sequence: d.sequence), withheld: withheld)
     }
 
     /// Merges deletions into the changes, in sequence order (a deleted record has no entries
@@ -102,15 +124,15 @@ public struct PageWriter {
     /// A record whole, as of now, without `hidden` fields; returns how many fields it carries.
     /// Its bytes are exactly SwiftProtobuf's for `wholeState(record, hidden:)` (tests hold it).
     @discardableResult
-    public mutating func entered(_ record: Record, hidden: Set<String>) -> Int {
+    public mutating func entered(_ record: Record, hidden: Set<String>, withheld: Bool = false) -> Int {
         let numbers = numbering.entity(record.entity)
-        return entered(NumberedRecord(record) { numbers?.fieldNumbers[$0] }, hidden: hidden)
+        return entered(NumberedRecord(record) { numbers?.fieldNumbers[$0] }, hidden: hidden, withheld: withheld)
     }
 
     /// A record whole, its fields numbered (as the hub's store hands them, `numberedRecords`):
     /// the same bytes as for the same `Record`, without looking each field's number up by name.
     @discardableResult
-    public mutating func entered(_ record: NumberedRecord, hidden: Set<String>) -> Int {
+    public mutating func entered(_ record: NumberedRecord, hidden: Set<String>, withheld: Bool = false) -> Int {
         let entity = numbering.entity(record.entity)?.number ?? 0
         var fields = 1
         stateScratch.removeAll(keepingCapacity: true)
@@ -119,7 +141,7 @@ public struct PageWriter {
         Self.append(record.id, &stateScratch)
         if entity != 0 { stateScratch.append(0x10); PageCoding.varint(UInt64(entity), &stateScratch) }
         let named = !compactEntered
-        writeField(of: record.id, named: named, entity: entity, number: 0, kind: .create, state: record.created)
+        writeField(of: record.id, named: named, entity: entity, number: 0, name: "", kind: .create, state: record.created, withheld: withheld)
         // In sequence order (then by number, then name: one order whatever order the fields
         // come in): each field's sequence read once, the pairs sorted (a comparison reading the
         // fields themselves copied two of them each time, a third of this writer's CPU in a
@@ -133,7 +155,7 @@ public struct PageWriter {
                 return x.number != y.number ? x.number < y.number : x.name < y.name
             }
             for (_, i) in order where hidden.isEmpty || !hidden.contains(all[i].name) {
-                writeField(of: record.id, named: named, entity: entity, number: all[i].number, kind: .set, state: all[i].state)
+                writeField(of: record.id, named: named, entity: entity, number: all[i].number, name: all[i].name, kind: .set, state: all[i].state, withheld: withheld)
                 fields += 1
             }
         }
@@ -146,7 +168,10 @@ public struct PageWriter {
 
     /// One of a whole record's fields (a `Change`, field 3 of `RecordState`) into the record's
     /// scratch; `named`: with its record and entity (protocol 1).
-    private mutating func writeField(of id: RecordID, named: Bool, entity: UInt32, number: UInt32, kind: WriteKind, state s: FieldState) {
+    private mutating func writeField(
+        of id: RecordID, named: Bool, entity: UInt32, number: UInt32, name: String, kind: WriteKind, state s: FieldState, withheld: Bool
+    ) {
+        let (authorName, value) = shown(s, field: name, withheld: withheld)
         var out = changeScratch
         changeScratch = []
         out.removeAll(keepingCapacity: true)
@@ -160,9 +185,9 @@ public struct PageWriter {
         if number != 0 { out.append(0x20); PageCoding.varint(UInt64(number), &out) }
         let kindNumber = UInt64(WireWriteKind(kind).rawValue)
         if kindNumber != 0 { out.append(0x28); PageCoding.varint(kindNumber, &out) }
-        if !s.value.isNull { Self.append(s.value, &out) }
+        if !value.isNull { Self.append(value, &out) }
         if s.stamp.hlc.rawValue != 0 { out.append(0x38); PageCoding.varint(s.stamp.hlc.rawValue, &out) }
-        let replica = replicaIndex(s.stamp.replica), author = authorIndex(s.author)
+        let replica = replicaIndex(s.stamp.replica), author = authorIndex(authorName)
         if replica != 0 { out.append(0x40); PageCoding.varint(UInt64(replica), &out) }
         if author != 0 { out.append(0x48); PageCoding.varint(UInt64(author), &out) }
         if s.authority.rawValue != 0 { out.append(0x50); PageCoding.varint(UInt64(s.authority.rawValue), &out) }
@@ -231,7 +256,7 @@ public struct PageWriter {
     }
 
     /// A record whole as the generated types build it: the reference `entered` is held to.
-    func wholeState(_ record: Record, hidden: Set<String>) -> WireRecordState {
+    func wholeState(_ record: Record, hidden: Set<String>, withheld: Bool = false) -> WireRecordState {
         var writer = self
         let data = Data(record.id.bytes)
         let numbers = numbering.entity(record.entity)
@@ -239,19 +264,23 @@ public struct PageWriter {
         state.record = data
         state.entity = numbers?.number ?? 0
         let fieldRecord = compactEntered ? Data() : data
-        state.fields.append(writer.change(record: fieldRecord, entity: numbers, named: !compactEntered, field: "", kind: .create, state: record.created))
+        state.fields.append(
+            writer.change(record: fieldRecord, entity: numbers, named: !compactEntered, field: "", kind: .create, state: record.created, withheld: withheld))
         let byWrite = record.fields.sorted {
             ($0.value.sequence, numbers?.fieldNumbers[$0.key] ?? 0, $0.key) < ($1.value.sequence, numbers?.fieldNumbers[$1.key] ?? 0, $1.key)
         }
         for (name, s) in byWrite where !hidden.contains(name) {
-            state.fields.append(writer.change(record: fieldRecord, entity: numbers, named: !compactEntered, field: name, kind: .set, state: s))
+            state.fields.append(
+                writer.change(record: fieldRecord, entity: numbers, named: !compactEntered, field: name, kind: .set, state: s, withheld: withheld))
         }
         return state
     }
 
     /// A conflict as its reader may see it (I16): `readable` — the record and field are
     /// visible to them — gives them the values; the loser always gets their own value.
-    public mutating func conflict(_ c: ConflictRecord, hubMilliseconds: Int64, workspace: Workspace, reader: UserName, readable: Bool) {
+    /// `withheld`: the names on its record are withheld from the reader (visibility.md §6).
+    public mutating func conflict(_ c: ConflictRecord, hubMilliseconds: Int64, workspace: Workspace, reader: UserName, readable: Bool, withheld: Bool = false) {
+        func named(_ name: UserName) -> UserName { withheld ? Workspace.shown(name, to: reader) : name }
         var w = WireConflict()
         w.id = c.id
         w.record = Data(c.record.bytes)
@@ -261,12 +290,12 @@ public struct PageWriter {
         w.outcome = WireOutcome(c.outcome)
         w.rule = c.rule.rawValue
         if !c.loser.value.isNull, readable || c.loser.author == reader { w.value = WireValue(c.loser.value) }
-        w.author = authorIndex(c.loser.author)
+        w.author = authorIndex(named(c.loser.author))
         w.hlc = c.loser.stamp.hlc.rawValue
         // Present (empty when nothing holds) to a reader who may read it; absent when withheld.
         if readable { w.winner = WireValue(c.winner?.value ?? .null) }
         // Who wrote what holds is the record's too: withheld with it.
-        if readable, let winner = c.winner { w.winnerAuthor = authorIndex(winner.author) }
+        if readable, let winner = c.winner { w.winnerAuthor = authorIndex(named(winner.author)) }
         w.hubTime = hubMilliseconds
         page.conflicts.append(w)
     }

@@ -67,6 +67,15 @@ import Testing
                 if user == "mia" || user == "ken" {
                     for s in terms where text.contains(s) { Issue.record("seed \(seed): marketing \(user) received quote terms \(s)") }
                 }
+                // A marketer or an expert may read no deal's owner: no page names anyone but them
+                // and the hub (visibility.md §6; the page's users list is every name, by design).
+                if ["mia", "ken", "eve"].contains(user), let page = answer as? PullResponse {
+                    for a in page.authors where ![user, "hub", ""].contains(a) { Issue.record("seed \(seed): \(user)'s page names \(a)") }
+                    for c in page.conflicts where c.hasWinner && Int(c.winnerAuthor) < page.authors.count {
+                        let w = page.authors[Int(c.winnerAuthor)]
+                        if ![user, "hub", ""].contains(w) { Issue.record("seed \(seed): \(user)'s conflict names \(w)") }
+                    }
+                }
             }
 
             // North: an account, deals, a lead mia hands off, quote terms on it, an approval.
@@ -105,6 +114,8 @@ import Testing
             try check(owner, try await holder.push(c, asked))
             allIDs.append(request)
             northRecords.insert(request)
+            // The rep accepts the lead: the stage change and its stage-history line are theirs.
+            try check(owner, try await holder.push(c, [holder.write(lead, "stage", .member("discovery"))]))
             replicas[owner] = holder
             replicas["sam"] = owner == "sam" ? holder : sam
 
@@ -180,7 +191,22 @@ import Testing
                     if !page.more { break }
                 }
                 #expect(r.checkpoints.last?.checksum == r.checksum.value, "seed \(seed): \(u.name)'s replica differs from its checkpoint")
+                // What a marketer's or an expert's replica holds names no one but them and the hub.
+                if u.role == "marketing" || u.role == "expert" {
+                    for record in r.state.records.values {
+                        let names = [record.created.author] + record.fields.values.map(\.author)
+                        for n in names where ![u.name, "hub", ""].contains(n) { Issue.record("seed \(seed): \(u.name) holds \(n)'s name on a \(record.entity)") }
+                        for step in StageLog.steps(record["stage_log"]) where ![u.name, "hub", ""].contains(step.by) {
+                            Issue.record("seed \(seed): \(u.name)'s stage log names \(step.by)")
+                        }
+                    }
+                }
+                replicas[u.name] = r
             }
+            // mia saw her lead accepted, dated, its mover unnamed.
+            let miaLead = try #require(replicas["mia"]?.state[lead])
+            #expect(miaLead["stage"] == .member("discovery"), "seed \(seed): \(miaLead)")
+            #expect(StageLog.steps(miaLead["stage_log"]).map(\.to).suffix(1) == ["discovery"] && StageLog.steps(miaLead["stage_log"]).last?.by == "")
             // No north record was changed by a south hand, directly or through an approval.
             let southNames = Set(Self.south.map(\.name))
             for id in northRecords {

@@ -591,7 +591,13 @@ public final class Simulation {
             }
             // A tombstone a replica keeps (merge-semantics.md §7.2) must be a deletion the hub has.
             for t in all where t.isDeleted {
-                guard let d = try store.record(t.id, workspace: workspace)?.deleted, d == t.deleted else {
+                // Its author as the user received it: withheld from a role that may read no deal's owner
+                // (visibility.md §6), whichever role they had when it came.
+                guard let d = try store.record(t.id, workspace: workspace)?.deleted,
+                    d == t.deleted
+                        || FieldState(value: d.value, stamp: d.stamp, author: Workspace.shown(d.author, to: user.name), authority: d.authority, sequence: d.sequence)
+                            == t.deleted
+                else {
                     throw fail("\(user.name) keeps \(t.id) as deleted, which the hub has not deleted so")
                 }
             }

@@ -82,7 +82,7 @@ struct HistoryCommand: ParsableCommand {
                         "\(label)：\(say.quoted(try shown(h.field, h.old)))未被采用，保留\(say.quoted(try shown(h.field, h.new)))")
                     : say("\(label): ", "\(label)：") + "\(try shown(h.field, h.old)) → \(try shown(h.field, h.new))"
             // To the minute in device time, as the timeline; a long change continues under itself.
-            let head = "\(LocalTime.minute(h.hlc.milliseconds))  \(h.author.padding(6)) "
+            let head = "\(LocalTime.minute(h.hlc.milliseconds))  \(authorName(h.author, chinese: say.chinese).padding(6)) "
             let text = say("\(change) [\(tag(h))]", "\(change)【\(tag(h))】")
             Console.out(hanging(head, text))
         }

@@ -145,7 +145,7 @@ func printTimeline(_ r: Replica, _ deal: Record, _ words: Vocabulary) throws {
             (try? valueText(r, words, e, field, v)) ?? say.value(words, e, field, v)
         }
         // A long line (a note, a conflict's reason) continues under itself, not at column 0.
-        let head = "    \(LocalTime.minute(event.at))  \(event.by.padding(6)) "
+        let head = "    \(LocalTime.minute(event.at))  \(authorName(event.by, chinese: say.chinese).padding(6)) "
         Console.out(hanging(head, line))
     }
 }

@@ -1,0 +1,99 @@
+import Foundation
+import OppsCore
+import OppsHub
+import OppsReplica
+import OppsStore
+import Testing
+
+@testable import OppsCommands
+@testable import OppsWeb
+
+/// A name says who owns or works a deal; a reader who may not read its owner (DOMAIN.md: owner
+/// and team membership are `—` to marketing, experts and success) does not get the names in its
+/// trail either (visibility.md §6). Before, mia's `opps show` of a lead she handed off named the
+/// rep who accepted it on every line of its timeline, and eve's named the deal's rep on each field.
+@Suite struct NamesWithheldTests {
+    /// Every name a replica holds: creations', fields', and the stage log's users.
+    static func names(in home: String) throws -> Set<String> {
+        let store = try ReplicaStore(path: Replica.databasePath(home: home))
+        var out = Set<String>()
+        for r in try store.allConfirmed(workspace: .default) {
+            out.insert(r.created.author)
+            for s in r.fields.values { out.insert(s.author) }
+            for step in StageLog.steps(r["stage_log"]) { out.insert(step.by) }
+        }
+        return out
+    }
+
+    @Test func aMarketerAndAnExpertReadWhatHappenedNotWhoDidIt() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["mia", "max", "sam", "tom", "eve"] { #expect(await f.initReplica(u, url).code == 0) }
+            let (mia, max, eve) = (f.home("mia"), f.home("max"), f.home("eve"))
+            let lead = try #require(
+                await opps("lead", "add", "Beta pilot", "--company", "Beta", "--contact", "Li Wei", "--source", "event", "--home", mia, "--json").json?["id"]?
+                    .string)
+            #expect(
+                await opps("set", lead, "qualification=budget approved", "check_need=true", "check_budget=true", "check_timing=true", "check_contact=true", "--home", mia)
+                    .code == 0)
+            #expect(await opps("stage", lead, "qualified", "--home", mia).code == 0)
+            #expect(await opps("sync", "--home", mia).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let rep = try #require(await opps("show", lead, "--home", max, "--json").json?["fields"]?["owner"]?.string)
+            let home = f.home(rep)
+            // The rep accepts it, names it his way and brings the expert in (through the manager).
+            #expect(await opps("sync", "--home", home).code == 0)
+            #expect(await opps("stage", lead, "discovery", "--home", home).code == 0)
+            #expect(await opps("set", lead, "needs=CRM for 40 reps", "decision_makers=CFO", "amount=1000.00", "close_date=2027-03-31", "--home", home).code == 0)
+            #expect(await opps("sync", "--home", home).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("team", "add", lead, "eve", "--role", "expert", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let toSolution = await opps("stage", lead, "solution", "--home", home)
+            #expect(toSolution.code == 0, "\(toSolution.stderr)")
+            #expect(await opps("sync", "--home", home).code == 0)
+            #expect(await opps("sync", "--home", mia).code == 0)
+            #expect(await opps("sync", "--home", eve).code == 0)
+
+            // mia reads that it moved on, and when; not who moved it: her whole replica names no
+            // one but her and the hub.
+            let miaShow = await opps("show", lead, "--home", mia, "--locale", "zh-CN").stdout
+            #expect(miaShow.contains("需求挖掘") && miaShow.contains("有人"), "\(miaShow)")
+            #expect(!miaShow.contains(rep) && !miaShow.contains("max"), "\(miaShow)")
+            let miaEnglish = await opps(["show", lead, "--home", mia], environment: ["LANG": "C"]).stdout
+            #expect(miaEnglish.contains("someone") && !miaEnglish.contains(rep), "\(miaEnglish)")
+            let miaHistory = await opps(["history", lead, "--home", mia], environment: ["LANG": "C"]).stdout
+            #expect(!miaHistory.contains(rep) && miaHistory.contains("someone"), "\(miaHistory)")
+            let miaNames = try Self.names(in: mia)
+            #expect(miaNames.isSubset(of: ["mia", "hub", ""]), "\(miaNames)")
+            let log = try #require(await opps("show", lead, "--home", mia, "--json").json?["fields"]?["stage_log"]?.string)
+            #expect(StageLog.steps(.text(log)).map(\.to) == ["qualified", "discovery", "solution"], "\(log)")
+            #expect(StageLog.steps(.text(log)).map(\.by) == ["mia", "", ""], "\(log)")
+            let web = try WebApp(home: mia, clock: OppsHub.SystemClock(), transport: nil)
+            let page = try await web.dealHTML(try #require(RecordID(parsing: lead)))
+            // (The page's list of users' names, for a user field, is every name: visibility.md §5.)
+            let timeline = try #require(page.range(of: "<ol class=\"timeline\">").map { page[$0.lowerBound...] }?.components(separatedBy: "</ol>").first)
+            #expect(timeline.contains("<b>someone</b>") && !timeline.contains(rep), "\(timeline)")
+            // Her report still counts the hand-off and the rep's moves (the funnel reads the log).
+            #expect(await opps("funnel", "--home", mia).code == 0)
+
+            // eve, on the team, reads the rep's fields and the moves, and no one's name but hers.
+            let eveShow = await opps(["show", lead, "--home", eve], environment: ["LANG": "C"]).stdout
+            #expect(eveShow.contains("CRM for 40 reps") && !eveShow.contains(rep) && !eveShow.contains("mia"), "\(eveShow)")
+            #expect(await opps("set", lead, "solution=Cloud CRM", "--home", eve).code == 0)
+            #expect(await opps("sync", "--home", eve).code == 0)
+            let eveNames = try Self.names(in: eve)
+            #expect(eveNames.isSubset(of: ["eve", "hub", ""]) && eveNames.contains("eve"), "\(eveNames): only hers")
+
+            // The manager, who reads owners, reads every name; so does the rep.
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", home).code == 0)
+            for who in [max, home] {
+                let names = try Self.names(in: who)
+                #expect(names.isSuperset(of: ["mia", rep, "eve"]) && !names.contains(""), "\(names)")
+                let shown = await opps(["show", lead, "--home", who], environment: ["LANG": "C"]).stdout
+                #expect(shown.contains(rep) && !shown.contains("someone"), "\(shown)")
+            }
+        }
+    }
+}

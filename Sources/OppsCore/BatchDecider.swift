@@ -477,6 +477,11 @@ public struct BatchDecider {
         case .duplicate:
             if readable { verdict.shown = decision.winner?.value ?? .null }
         }
+        // The stage log names who moved the deal: not to a writer who may not read its owner
+        // (visibility.md §6), as a page would not.
+        if let shown = verdict.shown, w.kind == .set, w.field == workspace.stageHistory, let r = record, try access(actor, to: r, field: "owner") == .hidden {
+            verdict.shown = StageLog.withholdingNames(shown, from: actor.user)
+        }
         return verdict
     }
 

@@ -293,7 +293,10 @@ public struct PageWriter {
         w.author = authorIndex(named(c.loser.author))
         w.hlc = c.loser.stamp.hlc.rawValue
         // Present (empty when nothing holds) to a reader who may read it; absent when withheld.
-        if readable { w.winner = WireValue(c.winner?.value ?? .null) }
+        if readable {
+            let value = c.winner?.value ?? .null
+            w.winner = WireValue(withheld && c.field == stageHistory ? StageLog.withholdingNames(value, from: reader) : value)
+        }
         // Who wrote what holds is the record's too: withheld with it.
         if readable, let winner = c.winner { w.winnerAuthor = authorIndex(named(winner.author)) }
         w.hubTime = hubMilliseconds

@@ -225,4 +225,42 @@ import Testing
             }
         }
     }
+
+    /// The stage log names who moved a deal; a marketer who writes to it (it is read-only) is
+    /// answered with the value that holds, and pulls her conflict with it: both without the
+    /// name of the rep who accepted her lead (visibility.md §6).
+    @Test func aMarketerWritingTheStageLogIsNotAnsweredWithTheRepsName() async throws {
+        let f = try HubFixture(users: Self.north)
+        try await f.application().test(.router) { client in
+            var rng = SeededGenerator(seed: 7)
+            let c = WireClient(client: client)
+            var mia = TestReplica(user: "mia", token: f.tokens["mia"]!, seed: 1)
+            _ = try await mia.handshake(c)
+            let lead = try await SecurityTests.handedOffDeal(c, f: f, mia: &mia, territory: "north", rng: &rng)
+            var max = TestReplica(user: "nmax", token: f.tokens["nmax"]!, seed: 2)
+            _ = try await max.handshake(c)
+            try await max.pull(c)
+            let rep = try #require(max.state[lead]?.owner)
+            var holder = TestReplica(user: rep, token: f.tokens[rep]!, seed: 3)
+            _ = try await holder.handshake(c)
+            try await holder.pull(c)
+            let accepted = try await holder.push(c, [holder.write(lead, "stage", .member("discovery"))])
+            #expect(accepted.results.map(\.outcome) == [.applied])
+            try await mia.pull(c)
+            let answer = try await mia.push(c, [mia.write(lead, "stage_log", .text("1 lead mia"))])
+            let result = try #require(answer.results.first)
+            #expect(result.outcome == .rejected && result.hasWinner, "\(result)")
+            let log = try #require(try result.winner.pulledValue())
+            #expect(StageLog.steps(log).map(\.to) == ["qualified", "discovery"] && StageLog.steps(log).map(\.by) == ["mia", ""], "\(log)")
+            #expect(!(try Self.bytes(answer)).contains(rep))
+            let page = try await c.call(Endpoint.pull, mia.pullRequest(maxChanges: 0), token: mia.token, as: PullResponse.self)
+            let conflict = try #require(page.conflicts.first { $0.hasWinner })
+            let winner = try #require(try conflict.winner.pulledValue())
+            #expect(StageLog.steps(winner).map(\.by) == ["mia", ""], "\(winner)")
+            #expect(page.authors.allSatisfy { ["mia", "hub", ""].contains($0) }, "\(page.authors)")
+            // The manager, who reads owners, reads the same log with the rep's name.
+            try await max.pull(c)
+            #expect(StageLog.steps(max.state[lead]?["stage_log"] ?? .null).map(\.by) == ["mia", rep])
+        }
+    }
 }

@@ -7,14 +7,17 @@ import OppsWire
 extension HubEngine {
     // MARK: Pull
 
-    /// Which fields of a record a user sees, as a number that changes when that set changes.
-    func signature(role: String, relations: Set<Relation>, stage: String?, entity: String) -> UInt64 {
+    /// Which fields of a record a user sees, as a number that changes when that set changes —
+    /// or when the names on it start or stop being withheld from them (visibility.md §6): either
+    /// way the replica is sent the record whole again.
+    func signature(role: String, relations: Set<Relation>, stage: String?, entity: String, namesWithheld: Bool = false) -> UInt64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         func mix(_ s: String) { for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }; h = (h ^ 0xFF) &* 0x0000_0100_0000_01B3 }
         mix(entity)
         mix(role)
         mix(stage ?? "")
         for r in Relation.allCases where relations.contains(r) { mix(r.rawValue) }
+        if namesWithheld { mix("names withheld") }
         return h
     }
 

@@ -31,6 +31,8 @@ final class VisibilitySnapshot {
     var sum: UInt64 = 0
     /// Top records and what each references; how many top records reference each record.
     var top: Set<RecordID> = []
+    /// Visible top records whose names are withheld from the user (visibility.md §6).
+    var withheldTops: Set<RecordID> = []
     var targets: [RecordID: [RecordID]] = [:]
     var refCount: [RecordID: Int] = [:]
 
@@ -260,6 +262,7 @@ extension HubEngine {
                 hidden.append(id)
                 s.columns[id] = nil
                 s.signatures[id] = nil
+                s.withheldTops.remove(id)
                 if let old = s.contributions.removeValue(forKey: id) { s.sum &-= old }
             }
         }
@@ -276,23 +279,47 @@ extension HubEngine {
     func refresh(_ ids: [RecordID], in s: VisibilitySnapshot, user: HubUser) throws {
         let actor = Actor(user: user.name, role: user.role)
         // Each record's term came with its columns (read at this head): no read of its own.
-        var hiddenBySignature = [UInt64: Set<String>]()
         // A record's relations, signature and hidden fields follow from its shape alone (owner,
         // creator, team membership, stage, entity): worked out once per shape — most records of
         // a snapshot share one with many others (a full build's 100,000 took 0.16 s one by one).
+        // Whether the names on it are withheld (visibility.md §6) is part of a record's shape: a
+        // child's follows its parent's, a free record's the role.
         struct Shape: Hashable {
-            let owner: UserName?, creator: UserName, onTeam: Bool, stage: String?, entity: String
+            let owner: UserName?, creator: UserName, onTeam: Bool, stage: String?, entity: String, parentWithholds: Bool
         }
-        var shapes = [Shape: (relations: Set<Relation>, signature: UInt64, hides: Bool)]()
+        let freeWithheld = !mayEverReadOwners(role: user.role)
+        func parentWithholds(_ c: RecordColumns) -> Bool {
+            guard c.kind == 1, let p = c.parent, let pc = s.columns[p] else { return false }
+            let rel = relations(p, pc, user: user.name, myTeams: s.myTeams)
+            return Workspace.withholdsNames(hidden: hiddenFields(entity: pc.entity, stage: pc.stage, actor: actor, relations: rel))
+        }
+        // Deals whose names became withheld or shown while visible: what hangs off them follows.
+        var flipped = [RecordID]()
+        var shapes = [Shape: (relations: Set<Relation>, signature: UInt64, hides: Bool, withheld: Bool)]()
         for id in ids {
             guard let c = s.columns[id] else { continue }
-            let shape = Shape(owner: c.owner, creator: c.creator, onTeam: s.myTeams.contains(id), stage: c.stage, entity: c.entity)
-            let known = shapes[shape]
-            let rel = known?.relations ?? relations(id, c, user: user.name, myTeams: s.myTeams)
-            let sig = known?.signature ?? signature(role: user.role, relations: rel, stage: c.stage, entity: c.entity)
-            s.signatures[id] = sig
-            let hides = known?.hides ?? !hiddenFields(id, c, signature: sig, actor: actor, relations: { _, _ in rel }, cache: &hiddenBySignature).isEmpty
-            if known == nil { shapes[shape] = (rel, sig, hides) }
+            let shape = Shape(
+                owner: c.owner, creator: c.creator, onTeam: s.myTeams.contains(id), stage: c.stage, entity: c.entity, parentWithholds: parentWithholds(c))
+            var known = shapes[shape]
+            if known == nil {
+                let rel = relations(id, c, user: user.name, myTeams: s.myTeams)
+                let hidden = hiddenFields(entity: c.entity, stage: c.stage, actor: actor, relations: rel)
+                let withheld =
+                    switch c.kind {
+                    case 0: Workspace.withholdsNames(hidden: hidden)
+                    case 1: shape.parentWithholds
+                    default: freeWithheld
+                    }
+                let sig = signature(role: user.role, relations: rel, stage: c.stage, entity: c.entity, namesWithheld: withheld)
+                known = (rel, sig, !hidden.isEmpty, withheld)
+                shapes[shape] = known
+            }
+            guard let (rel, sig, hides, withheld) = known else { continue }
+            let had = s.signatures.updateValue(sig, forKey: id)
+            if c.kind == 0 {
+                let moved = withheld ? s.withheldTops.insert(id).inserted : s.withheldTops.remove(id) != nil
+                if moved, had != nil { flipped.append(id) }
+            }
             var contribution: UInt64 = 0
             if hides {
                 guard let record = try store.record(id, workspace: workspace) else { continue }
@@ -305,13 +332,17 @@ extension HubEngine {
             if let old = s.contributions.updateValue(contribution, forKey: id) { s.sum &-= old }
             s.sum &+= contribution
         }
+        if !flipped.isEmpty {
+            let children = try store.children(of: flipped).filter { s.visible.contains($0) }
+            if !children.isEmpty { try refresh(children, in: s, user: user) }
+        }
     }
 
     /// Checks a brought-forward snapshot against a full build (tests and the simulator).
     func verify(_ s: VisibilitySnapshot, user: HubUser) throws {
         let full = try build(for: user, head: s.head)
         guard full.visible == s.visible, full.signatures == s.signatures, full.sum == s.sum, full.contributions.count == s.contributions.count,
-            full.myTeams == s.myTeams, full.top == s.top, full.refCount == s.refCount
+            full.myTeams == s.myTeams, full.top == s.top, full.refCount == s.refCount, full.withheldTops == s.withheldTops
         else {
             let extra = s.visible.subtracting(full.visible).count, missing = full.visible.subtracting(s.visible).count
             throw WireError(

@@ -263,4 +263,47 @@ import Testing
             #expect(StageLog.steps(max.state[lead]?["stage_log"] ?? .null).map(\.by) == ["mia", rep])
         }
     }
+
+    /// A workspace where marketing reads a lead's owner while it is a lead (and handed off), not
+    /// after: the manager's note on mia's lead comes to her with his name; once the rep accepts
+    /// the lead, the note is sent to her again without it (what hangs off a deal follows the deal,
+    /// visibility.md §6), and her replica still matches its checkpoint.
+    @Test func whatHangsOffADealIsSentAgainWhenItsNamesBecomeWithheld() async throws {
+        let document = Workspace.defaultDocument.replacingOccurrences(
+            of: "\"team\": {\n          \"sales\": \"propose if owner; read\",",
+            with: "\"team\": {\n          \"marketing\": \"read in lead,qualified\",\n          \"sales\": \"propose if owner; read\",")
+        #expect(document != Workspace.defaultDocument)
+        let ws = try Workspace.decode(document)
+        #expect(ws.mayEverReadOwners(role: "marketing") && !Workspace.default.mayEverReadOwners(role: "marketing"))
+        let f = try HubFixture(users: Self.north, workspace: document)
+        try await f.application().test(.router) { client in
+            var rng = SeededGenerator(seed: 11)
+            let c = WireClient(client: client)
+            var mia = TestReplica(user: "mia", token: f.tokens["mia"]!, seed: 1)
+            var max = TestReplica(user: "nmax", token: f.tokens["nmax"]!, seed: 2)
+            _ = try await mia.handshake(c)
+            _ = try await max.handshake(c)
+            let lead = try await SecurityTests.handedOffDeal(c, f: f, mia: &mia, territory: "north", rng: &rng)
+            try await max.pull(c)
+            let note = max.create("activity", stage: nil, using: &rng)
+            let wrote = try await max.push(
+                c,
+                [note, max.write(note.record, "opportunity", .reference(lead), entity: "activity"), max.write(note.record, "kind", .member("note"), entity: "activity")])
+            #expect(wrote.results.allSatisfy { $0.outcome == .applied }, "\(wrote.results.map(\.rule))")
+            try await mia.pull(c)
+            #expect(mia.state[note.record]?.created.author == "nmax", "handed off, she still reads its owner, and names")
+            #expect(mia.state[lead]?.owner != nil)
+            let rep = try #require(max.state[lead]?.owner)
+            var holder = TestReplica(user: rep, token: f.tokens[rep]!, seed: 3)
+            _ = try await holder.handshake(c)
+            try await holder.pull(c)
+            #expect(try await holder.push(c, [holder.write(lead, "stage", .member("discovery"))]).results.map(\.outcome) == [.applied])
+            try await mia.pull(c)
+            #expect(mia.state[lead]?.owner == nil && mia.state[lead]?["stage"] == .member("discovery"))
+            #expect(mia.state[note.record]?.created.author == "", "\(String(describing: mia.state[note.record]))")
+            #expect(mia.state[note.record]?.fields.values.allSatisfy { $0.author == "" } == true)
+            #expect(StageLog.steps(mia.state[lead]?["stage_log"] ?? .null).map(\.by) == ["mia", ""])
+            #expect(mia.checkpoints.last?.checksum == mia.checksum.value)
+        }
+    }
 }

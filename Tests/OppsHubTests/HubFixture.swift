@@ -34,8 +34,9 @@ struct HubFixture: Sendable {
     ]
 
     /// `syncing`: what the hub's commit syncs go through (`Hub.init(configuration:syncing:)`).
+    /// `workspace`: the hub's workspace document (one numbered as the default: `TestReplica` encodes with the default's numbers).
     init(
-        users: [HubUser] = HubFixture.team, configure: (inout HubConfiguration) -> Void = { _ in },
+        users: [HubUser] = HubFixture.team, workspace: String = Workspace.defaultDocument, configure: (inout HubConfiguration) -> Void = { _ in },
         syncing: @Sendable (any CommitSync) -> any CommitSync = { $0 }
     ) throws {
         directory = Scratch.directory("opps-hub-test")
@@ -49,7 +50,7 @@ struct HubFixture: Sendable {
         configuration = config
         var rng = SystemRandomNumberGenerator()
         let store = try config.openStore()  // SQLite, or PostgreSQL when `configure` sets storeURL
-        _ = try HubEngine.initialise(store: store, workspace: Workspace.defaultDocument, now: 1_795_000_000_000, rng: &rng)
+        _ = try HubEngine.initialise(store: store, workspace: workspace, now: 1_795_000_000_000, rng: &rng)
         let engine = try HubEngine(store: store, configuration: config)
         var tokens = [String: String]()
         for u in users { tokens[u.name] = try engine.addUser(u, rng: &rng) }

@@ -839,8 +839,10 @@ public struct BatchDecider {
         for user in deciders {
             guard let u = directory.users[user] else { return .failure(ValueError("\(user) is no longer a user of this hub")) }
             // A disabled user may no longer act (DOMAIN.md approvals): what they asked is not
-            // written in their stead.
-            if u.disabled { return .failure(ValueError("\(user) is disabled on this hub")) }
+            // written in their stead. Said as a right lost, not as the directory's fact: the
+            // note is read by whoever sees the deal, and whether a user is disabled is not
+            // theirs to learn (visibility.md §5).
+            if u.disabled { return .failure(ValueError("\(user) may no longer change \(fieldName) of that record")) }
             for name in [fieldName] + also.map(\.0) {
                 switch try access(Actor(user: user, role: u.role), to: target, field: name) {
                 case .hidden, .read: return .failure(ValueError("\(user) may no longer change \(name) of that record"))

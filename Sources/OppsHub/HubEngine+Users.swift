@@ -162,8 +162,8 @@ extension HubEngine {
     /// After a change to `name` — disabled (merge-semantics.md §7.1, I13: a disabled user may no
     /// longer act), or a new role, manager, team or territory — each approval request of theirs
     /// still pending that no approver could carry out now is settled at once: rejected with the
-    /// hub's note (`not applied: sam is disabled on this hub`, `… may no longer change discount of
-    /// that record`), its values their conflict records, its deal unlocked — written as the hub
+    /// hub's note (`not applied: sam may no longer change discount of that record`, whatever the
+    /// reason: the note is read by whoever sees the deal, visibility.md §5), its values their conflict records, its deal unlocked — written as the hub
     /// and logged like any write, so every replica that sees the deal learns it at its next sync.
     /// A request that still passes its check stays pending; any other request on those deals
     /// that fails it goes too. How many were settled.

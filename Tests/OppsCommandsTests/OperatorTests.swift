@@ -130,7 +130,7 @@ import Testing
             // Disabled again: nothing left to settle, nothing more said.
             #expect(await oppsHub("user", "disable", "sam", "--data", f.root + "/hub").stdout.contains("rejected") == false)
             let told = await opps("sync", "--home", max, "--locale", "zh-CN").stdout
-            #expect(unspaced(told).contains(unspaced("Leaving deal：服务器驳回了申请（折扣 → 15%）：未执行：sam 的账号已停用")), "\(told)")
+            #expect(unspaced(told).contains(unspaced("Leaving deal：服务器驳回了申请（折扣 → 15%）：未执行：sam 已无权修改该记录的「折扣」")), "\(told)")
             #expect(await opps("approvals", "--home", max, "--json").json?.array?.isEmpty == true)
             // The deal is unlocked: its new owner (max here) sets the discount himself.
             let shown = await opps("show", deal, "--home", max, "--json").json?["fields"]

@@ -458,7 +458,8 @@ import Testing
             #expect(approved.results.first?.outcome == .applied)
             try await max.pull(c)
             #expect(max.state[req]?["state"] == .member("rejected"))
-            #expect(max.state[req]?["note"] == .text("not applied: sam is disabled on this hub"))
+            // Said as a right lost: whether sam is disabled is not the deal's other readers' to learn (visibility.md §5).
+            #expect(max.state[req]?["note"] == .text("not applied: sam may no longer change discount of that record"))
             #expect(max.state[deal.record]?["discount"] == .null)
             #expect(max.state[deal.record]?["approval_state"] == .member("rejected"), "no longer pending: unlocked")
         }

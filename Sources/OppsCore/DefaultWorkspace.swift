@@ -6,7 +6,7 @@ extension Workspace {
     public static let defaultDocument: String = #"""
 {
   "format": "oppsync-workspace/1",
-  "version": 9,
+  "version": 10,
   "name": "default",
   "description": "The default pipeline of DOMAIN.md: five roles, eight stages, the ownership matrix.",
   "checkin_skew_minutes": 10, "stale_days": 14,
@@ -260,12 +260,12 @@ extension Workspace {
       "visible_via": "opportunity",
       "create": {"marketing": [], "sales": [], "expert": [], "success": [], "manager": []},
       "groups": {
-        "request": {"marketing": "write if creator; read", "sales": "write if creator; read", "expert": "write if creator; read",
+        "request": {"marketing": "write if creator", "sales": "write if creator; read", "expert": "write if creator",
                     "success": "write if creator; read", "manager": "read"},
-        "request_value": {"marketing": "write if creator", "sales": "write if creator; read", "expert": "write if creator; read",
+        "request_value": {"marketing": "write if creator", "sales": "write if creator; read", "expert": "write if creator",
                           "success": "write if creator; read", "manager": "read"},
-        "decision": {"marketing": "read", "sales": "read", "success": "read", "expert": "read", "manager": "own"},
-        "withdrawal": {"marketing": "write if creator", "sales": "write if creator; read", "expert": "write if creator; read",
+        "decision": {"marketing": "read if creator", "sales": "read", "success": "read if creator", "expert": "read if creator", "manager": "own"},
+        "withdrawal": {"marketing": "write if creator", "sales": "write if creator; read", "expert": "write if creator",
                        "success": "write if creator; read", "manager": "write if creator; read"}
       },
       "group_labels": {

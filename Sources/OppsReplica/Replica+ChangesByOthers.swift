@@ -91,6 +91,12 @@ extension Replica {
                 merged += 1
                 continue
             }
+            // A record hanging off a deal that this reader may read nothing of, not even which
+            // deal (another's request, to an expert): nothing to tell them.
+            if let via = workspace.entity(record.entity)?.visibleVia, record[via].isNull {
+                merged += 1
+                continue
+            }
             if workspace.entity(record.entity)?.stageField == nil, case let .reference(parent) = record["opportunity"], let deal = try self.record(parent) {
                 // A request by what it asks, not by its note (the hub's own, in English, when it
                 // arrives refused).

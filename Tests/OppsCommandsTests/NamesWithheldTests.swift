@@ -77,6 +77,14 @@ import Testing
             // Her report still counts the hand-off and the rep's moves (the funnel reads the log).
             #expect(await opps("funnel", "--home", mia).code == 0)
 
+            // The rep asks for a discount over the threshold: a request eve may read nothing of
+            // (DOMAIN.md: approvals are — to an expert), so her sync tells her nothing of it.
+            let asked = await opps("set", lead, "discount=25", "--home", home)
+            #expect(asked.code == 0 && asked.stdout.contains("approval"), "\(asked.stdout) \(asked.stderr)")
+            #expect(await opps("sync", "--home", home).code == 0)
+            let eveSync = await opps(["sync", "--home", eve], environment: ["LANG": "C"]).stdout
+            #expect(!eveSync.contains("approval") && !eveSync.contains("request"), "\(eveSync)")
+
             // eve, on the team, reads the rep's fields and the moves, and no one's name but hers.
             let eveShow = await opps(["show", lead, "--home", eve], environment: ["LANG": "C"]).stdout
             #expect(eveShow.contains("CRM for 40 reps") && !eveShow.contains(rep) && !eveShow.contains("mia"), "\(eveShow)")

@@ -177,8 +177,8 @@ import Testing
             #"{"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100}"#,
             with: #"{"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100},"# + "\n"
                 + #"        {"name": "competitor", "number": 36, "type": "text", "group": "commercials"}"#)
-        let ws = try Workspace.decode(text.replacingFirst(#""version": 9,"#, with: #""version": 10,"#))
-        #expect(ws.version == 10)
+        let ws = try Workspace.decode(text.replacingFirst(#""version": 10,"#, with: #""version": 11,"#))
+        #expect(ws.version == 11)
         let f = try #require(ws.entity("opportunity")?.field("competitor"))
         #expect(f.number == 36)
         #expect(f.group == "commercials")

@@ -199,6 +199,11 @@ import Testing
                         for step in StageLog.steps(record["stage_log"]) where ![u.name, "hub", ""].contains(step.by) {
                             Issue.record("seed \(seed): \(u.name)'s stage log names \(step.by)")
                         }
+                        // Nor anything of someone else's request: who decided it, the note (which
+                        // names the requester), what it asks (DOMAIN.md: approvals are — to them).
+                        if record.entity == "approval", record.creator != u.name, !record.fields.isEmpty {
+                            Issue.record("seed \(seed): \(u.name) holds \(record.fields.keys.sorted()) of another's request")
+                        }
                     }
                 }
                 replicas[u.name] = r

@@ -101,7 +101,7 @@ import Testing
     /// A hub made with version 8 of the default workspace (no withdrawal) takes version 9 when
     /// the operator applies it (docs/operator.md): a field, a group and a request state added.
     @Test func version8TakesTheWithdrawalOfVersion9() throws {
-        var eight = Workspace.defaultDocument.replacingOccurrences(of: "\"version\": 9,", with: "\"version\": 8,")
+        var eight = Workspace.defaultDocument.replacingOccurrences(of: "\"version\": \(Workspace.default.version),", with: "\"version\": 8,")
         for (piece, with) in [
             (#", "withdrawn": {"zh-CN": "已撤回"}"#, ""), (#", "withdrawn"]"#, "]"),
             (#","# + "\n" + #"        "withdrawal": {"zh-CN": "撤回"}"#, ""),

@@ -266,17 +266,21 @@ extension HubEngine {
                 if let old = s.contributions.removeValue(forKey: id) { s.sum &-= old }
             }
         }
-        try refresh(changed, in: s, user: user)
+        // (What hangs off a deal whose names became withheld or shown was refreshed too.)
+        let followed = try refresh(changed, in: s, user: user)
         s.head = head
         // What a record hidden before and after this step is does not concern the user: only
         // what was visible on either side is remembered (for a rep, their own few deals, not
         // the ~1,000 records everyone else's pushes touched since their last sync).
-        s.remember(changed + hidden, at: head)
+        s.remember(changed + hidden + followed, at: head)
         return true
     }
 
-    /// Recomputes the signature and checksum contribution of visible records.
-    func refresh(_ ids: [RecordID], in s: VisibilitySnapshot, user: HubUser) throws {
+    /// Recomputes the signature and checksum contribution of visible records; returns the
+    /// records it refreshed besides `ids`: those hanging off a deal among them whose names
+    /// became withheld or shown (their signatures follow the deal's).
+    @discardableResult
+    func refresh(_ ids: [RecordID], in s: VisibilitySnapshot, user: HubUser) throws -> [RecordID] {
         let actor = Actor(user: user.name, role: user.role)
         // Each record's term came with its columns (read at this head): no read of its own.
         // A record's relations, signature and hidden fields follow from its shape alone (owner,
@@ -332,10 +336,9 @@ extension HubEngine {
             if let old = s.contributions.updateValue(contribution, forKey: id) { s.sum &-= old }
             s.sum &+= contribution
         }
-        if !flipped.isEmpty {
-            let children = try store.children(of: flipped).filter { s.visible.contains($0) }
-            if !children.isEmpty { try refresh(children, in: s, user: user) }
-        }
+        guard !flipped.isEmpty else { return [] }
+        let children = try store.children(of: flipped).filter { s.visible.contains($0) }
+        return children.isEmpty ? [] : try children + refresh(children, in: s, user: user)
     }
 
     /// Checks a brought-forward snapshot against a full build (tests and the simulator).

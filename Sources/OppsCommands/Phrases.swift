@@ -109,14 +109,15 @@ struct Phrases: Sendable {
     var hintFollowUp: (label: String, command: String) { (self("a follow-up:", "记录跟进："), self("opps log ID call \"what happened\"", "opps log 编号 电话 \"发生了什么\"")) }
     var overdue: String { self("overdue", "已逾期") }
     var staleDeals: String { self("stale deals", "久未跟进的商机") }
-    /// An agenda item's kind (`task`, `next_step`, `stale`, `overdue`), in words: the column is read, never typed back (English read
+    /// An agenda item's kind (`task`, `next_step`, `stale`, `overdue`, `unaccepted`), in words: the column is read, never typed back (English read
     /// `next_step` there).
     func agendaKind(_ kind: String) -> String {
-        guard chinese else { return kind == "next_step" ? "next step" : kind }
+        guard chinese else { return kind == "next_step" ? "next step" : kind == "unaccepted" ? "waiting" : kind }
         switch kind {
         case "task": return "任务"
         case "next_step": return "下一步"
         case "stale": return "待跟进"
+        case "unaccepted": return "未接受"
         case "overdue": return "已逾期"
         default: return kind
         }
@@ -152,10 +153,11 @@ struct Phrases: Sendable {
         self("waiting for your decision: \(n) request\(n == 1 ? "" : "s") (opps approvals)", "待你审批：\(n) 项（opps approvals）")
     }
     /// A manager's team's deals that slipped: overdue next steps, and deals gone stale.
-    func teamSummary(overdue: Int, stale: Int) -> String {
-        self(
-            "your team: \(overdue) overdue next step\(overdue == 1 ? "" : "s"), \(stale) stale deal\(stale == 1 ? "" : "s"):",
-            "你的团队：\(overdue) 项下一步逾期，\(stale) 个商机久未跟进：")
+    func teamSummary(overdue: Int, stale: Int, unaccepted: Int = 0) -> String {
+        let leads = unaccepted == 0 ? ("", "") : (", \(unaccepted) lead\(unaccepted == 1 ? "" : "s") not accepted", "，\(unaccepted) 条线索交接后未接受")
+        return self(
+            "your team: \(overdue) overdue next step\(overdue == 1 ? "" : "s"), \(stale) stale deal\(stale == 1 ? "" : "s")\(leads.0):",
+            "你的团队：\(overdue) 项下一步逾期，\(stale) 个商机久未跟进\(leads.1)：")
     }
     func noFollowUp(since day: String) -> String { self("no follow-up since\u{00A0}\(day)", "自 \(day) 起未跟进") }
 

@@ -195,6 +195,10 @@ public struct Agenda: Sendable {
     public var renewals: [AgendaItem] = []
     /// How far ahead `renewals` looks: a renewal is prepared weeks before its day.
     public static let renewalDays = 30
+    /// How many days a lead handed to one of a manager's reps waits unaccepted before it is on
+    /// the manager's day (`team`, kind `unaccepted`): a rep who has not taken it on by the second
+    /// day has not seen it, or does not want it.
+    public static let unacceptedDays = 2
     /// Won deals this user is the post-sale owner of whose health is red (at risk), dated by the
     /// day it was set so, the longest first: a success manager's customers to look after first.
     public var atRisk: [AgendaItem] = []
@@ -361,7 +365,18 @@ extension Replica {
                 return !closed.contains(s)
             } : []
         let pipeline = self.pipeline(of: mine + others + (try store.list(entity: "activity", workspace: workspace)))
+        let handoffTo = workspace.handoff?.to
         for deal in others {
+            // A lead handed to one of theirs that waits to be accepted (DOMAIN.md: follow-up speed
+            // is measured from the hand-off): the day it was handed off, once it has waited long.
+            if let handoffTo, deal["stage"] == .member(handoffTo) {
+                let reached = pipeline.history[deal.id]?.last { $0.to == handoffTo }?.at ?? deal.created.stamp.hlc.milliseconds
+                let day = Timestamp(milliseconds: reached).date(offsetSeconds: pipeline.offsetSeconds)
+                if today.daysSinceEpoch - day.daysSinceEpoch >= Agenda.unacceptedDays {
+                    a.team.append(AgendaItem(kind: "unaccepted", id: deal.id, deal: deal.id, text: "", due: day, owner: deal.owner))
+                    continue
+                }
+            }
             if case let .date(d) = deal["next_step_due"], d < today {
                 a.team.append(
                     AgendaItem(

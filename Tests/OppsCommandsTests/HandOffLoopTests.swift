@@ -1,6 +1,7 @@
 import Foundation
 import OppsCore
 import OppsHub
+import OppsReplica
 import OppsStore
 import Testing
 
@@ -53,6 +54,27 @@ import Testing
             }
             let home = f.home(rep)
             #expect(await opps("sync", "--home", home).code == 0)
+
+            // Left unaccepted for two days, both are on the manager's day, by rep, dated the day
+            // they were handed off; not before (today, or the next day).
+            let later = CivilDate(daysSinceEpoch: today.daysSinceEpoch + Int32(Agenda.unacceptedDays))
+            #expect(await opps("sync", "--home", max).code == 0)
+            for day in [today, CivilDate(daysSinceEpoch: today.daysSinceEpoch + 1)] {
+                let team = await opps("today", "--date", day.description, "--home", max, "--json").json?["team"]?.array ?? []
+                #expect(!team.contains { $0["kind"]?.string == "unaccepted" }, "\(day): \(team)")
+            }
+            let team = await opps("today", "--date", later.description, "--home", max, "--json").json?["team"]?.array ?? []
+            let waiting = team.filter { $0["kind"]?.string == "unaccepted" }
+            #expect(Set(waiting.compactMap { $0["deal"]?.string }) == Set(leads), "\(team)")
+            #expect(waiting.allSatisfy { $0["owner"]?.string == rep && $0["date"]?.string == today.description }, "\(waiting)")
+            let managersDay = await opps(["today", "--date", later.description, "--home", max, "--locale", "zh-CN"], environment: ["COLUMNS": "80"]).stdout
+            let managersLines = managersDay.split(separator: "\n").map(String.init)
+            #expect(managersLines.contains { $0.hasPrefix("你的团队：") && $0.hasSuffix("，2 条线索交接后未接受：") }, "\(managersDay)")
+            #expect(managersLines.contains { $0.contains("  \(rep)  未接受") && $0.hasSuffix("Beta pilot：\(shortToday) 交接") }, "\(managersDay)")
+            #expect(managersLines.allSatisfy { $0.displayWidth <= 80 }, "\(managersDay)")
+            let managersWeb = try WebApp(home: max, clock: OppsHub.SystemClock(), transport: nil)
+            let managersPage = try await managersWeb.todayPage(WebText(acceptLanguage: nil, override: "en"), message: nil, today: later)
+            #expect(managersPage.contains("Beta pilot</a> — handed off, not yet accepted"), "\(managersPage)")
             let zh = await opps("today", "--home", home, "--locale", "zh-CN").stdout
             let lines = zh.split(separator: "\n").map(String.init)
             #expect(lines.contains("交接给你的线索（接受或退回）："), "\(zh)")

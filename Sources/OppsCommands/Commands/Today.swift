@@ -12,7 +12,8 @@ struct TodayCommand: ParsableCommand {
         abstract: "What is due today, what is overdue (tasks and next steps), and your deals with no follow-up in the stale window.",
         discussion: """
             The stale window is the workspace's stale_days (default 14). Dates are by this device's time zone. \
-            A manager also sees their team's deals whose next step is overdue or that went stale, by owner; \
+            A manager also sees their team's deals whose next step is overdue or that went stale, and the leads handed to \
+            one of them that wait unaccepted \(Agenda.unacceptedDays) days or more, by owner; \
             an approver, how many requests wait for their decision; a rep, the leads handed to them that they \
             have not yet accepted or sent back; a marketer, how many of their leads wait for their hand-off \
             (and how many came back); a success manager, the won deals no one has taken on yet (no onboarding owner), the renewals of theirs overdue or in the next \(Agenda.renewalDays) days, and their customers whose health is red; \
@@ -146,11 +147,22 @@ struct TodayCommand: ParsableCommand {
         }
         guard !agenda.team.isEmpty else { return }
         // A manager's team: whose deal slipped, and how.
-        Console.out(say.teamSummary(overdue: agenda.team.count { $0.kind != "stale" }, stale: agenda.team.count { $0.kind == "stale" }))
+        Console.out(
+            say.teamSummary(
+                overdue: agenda.team.count { $0.kind == "next_step" }, stale: agenda.team.count { $0.kind == "stale" },
+                unaccepted: agenda.team.count { $0.kind == "unaccepted" }))
         let ownerWidth = agenda.team.map { ($0.owner ?? "").displayWidth }.max() ?? 0
         for i in agenda.team.prefix(limit) {
-            let kind = say.agendaKind(i.kind == "stale" ? "stale" : "overdue")
-            Console.out(try line(i, head: "  \(short(i.id))  \((i.owner ?? "").padding(ownerWidth))  \(kind.padding(9))  ", dated: true))
+            let kind = say.agendaKind(i.kind == "next_step" ? "overdue" : i.kind)
+            let head = "  \(short(i.id))  \((i.owner ?? "").padding(ownerWidth))  \(kind.padding(9))  "
+            if i.kind == "unaccepted" {
+                // Whose lead, since when: the rep to ask, and how long it has waited.
+                let name = try r.record(i.deal).map { $0["name"].canonicalText } ?? short(i.deal)
+                let day = i.due.map { say.handedOn(shortDay($0, today: today)) } ?? ""
+                Console.out(hanging(head, "\(name)\(say.chinese ? "：" : ": ")\(day)"))
+            } else {
+                Console.out(try line(i, head: head, dated: true))
+            }
         }
         more(agenda.team)
     }

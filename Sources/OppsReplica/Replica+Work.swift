@@ -370,8 +370,7 @@ extension Replica {
             // A lead handed to one of theirs that waits to be accepted (DOMAIN.md: follow-up speed
             // is measured from the hand-off): the day it was handed off, once it has waited long.
             if let handoffTo, deal["stage"] == .member(handoffTo) {
-                let reached = pipeline.history[deal.id]?.last { $0.to == handoffTo }?.at ?? deal.created.stamp.hlc.milliseconds
-                let day = Timestamp(milliseconds: reached).date(offsetSeconds: pipeline.offsetSeconds)
+                let day = Self.handedOff(deal, to: handoffTo, pipeline: pipeline)
                 if today.daysSinceEpoch - day.daysSinceEpoch >= Agenda.unacceptedDays {
                     a.team.append(AgendaItem(kind: "unaccepted", id: deal.id, deal: deal.id, text: "", due: day, owner: deal.owner))
                     continue
@@ -472,12 +471,17 @@ extension Replica {
         guard let handoff = workspace.handoff else { return }
         for deal in mine where deal["stage"] == .member(handoff.to) {
             guard try access(to: deal, field: "stage") >= .write else { continue }
-            let reached = pipeline.history[deal.id]?.last { $0.to == handoff.to }?.at ?? deal.created.stamp.hlc.milliseconds
             let name = deal["name"].isNull ? "" : deal["name"].canonicalText
             a.handedToYou.append(
-                AgendaItem(
-                    kind: "handed_to_you", id: deal.id, deal: deal.id, text: name, due: Timestamp(milliseconds: reached).date(offsetSeconds: pipeline.offsetSeconds)))
+                AgendaItem(kind: "handed_to_you", id: deal.id, deal: deal.id, text: name, due: Self.handedOff(deal, to: handoff.to, pipeline: pipeline)))
         }
+    }
+
+    /// The day (the reader's) a lead last reached the hand-off's second stage `to`, by the device
+    /// time of the move: follow-up speed is measured from it.
+    static func handedOff(_ deal: Record, to: String, pipeline: Pipeline) -> CivilDate {
+        let reached = pipeline.history[deal.id]?.last { $0.to == to }?.at ?? deal.created.stamp.hlc.milliseconds
+        return Timestamp(milliseconds: reached).date(offsetSeconds: pipeline.offsetSeconds)
     }
 
     /// A success manager's part of the day: won deals waiting to be taken on, and the renewals

@@ -425,18 +425,26 @@ extension WebApp {
                 <button>\(esc(t("Add task", "添加任务")))</button></form>
                 """
         }
-        if r.workspace.entity("membership") != nil {
-            let team = try r.memberships(of: deal.id).filter { $0["state"] != .member("removed") }
-            html += "<h2>\(esc(t("Team", "团队")))</h2><ul class=\"agenda\">"
-            for m in team {
-                let state = m["state"].isNull ? t("requested", "已申请") : words.member("membership", "state", m["state"].canonicalText)
-                html += "<li>\(esc(m["user"].canonicalText)) · \(esc(words.member("membership", "role", m["role"].canonicalText))) · \(esc(state))</li>"
+        // The team as far as the reader may read it (a marketer reads none of it), and the
+        // request for a member only to a role that may make one.
+        if let membership = r.workspace.entity("membership") {
+            let team = try r.memberships(of: deal.id).filter { $0["state"] != .member("removed") && !$0["user"].isNull }
+            let mayAsk = membership.create[r.role] != nil
+            if !team.isEmpty || mayAsk {
+                html += "<h2>\(esc(t("Team", "团队")))</h2><ul class=\"agenda\">"
+                for m in team {
+                    let state = m["state"].isNull ? t("requested", "已申请") : words.member("membership", "state", m["state"].canonicalText)
+                    html += "<li>\(esc(m["user"].canonicalText)) · \(esc(words.member("membership", "role", m["role"].canonicalText))) · \(esc(state))</li>"
+                }
+                html += "</ul>"
             }
-            html += """
-                </ul><form method="post" action="/deal/\(short)/team" class="log">\(csrfField)<input name="user" size="10" placeholder="\(esc(t("user", "用户")))">
-                <select name="role"><option value="expert">\(esc(words.member("membership", "role", "expert")))</option><option value="success">\(esc(words.member("membership", "role", "success")))</option></select>
-                <button>\(esc(t("Request a team member", "申请团队成员")))</button></form>
-                """
+            if mayAsk {
+                html += """
+                    <form method="post" action="/deal/\(short)/team" class="log">\(csrfField)<input name="user" size="10" placeholder="\(esc(t("user", "用户")))">
+                    <select name="role"><option value="expert">\(esc(words.member("membership", "role", "expert")))</option><option value="success">\(esc(words.member("membership", "role", "success")))</option></select>
+                    <button>\(esc(t("Request a team member", "申请团队成员")))</button></form>
+                    """
+            }
         }
         // The deal's own conflicts and those on its tasks, activities, approvals and team.
         let conflicts = try r.store.conflicts().compactMap { c -> (LocalConflict, String)? in

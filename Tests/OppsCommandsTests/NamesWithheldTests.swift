@@ -74,6 +74,10 @@ import Testing
             // (The page's list of users' names, for a user field, is every name: visibility.md §5.)
             let timeline = try #require(page.range(of: "<ol class=\"timeline\">").map { page[$0.lowerBound...] }?.components(separatedBy: "</ol>").first)
             #expect(timeline.contains("<b>someone</b>") && !timeline.contains(rep), "\(timeline)")
+            // Nor is she offered a team she may read nothing of, or a request she may not make.
+            #expect(!page.contains("<h2>Team</h2>") && !page.contains("Request a team member"), "\(page)")
+            let repsPage = try await WebApp(home: home, clock: OppsHub.SystemClock(), transport: nil).dealHTML(try #require(RecordID(parsing: lead)))
+            #expect(repsPage.contains("<h2>Team</h2>") && repsPage.contains("<li>eve · expert · active</li>") && repsPage.contains("Request a team member"))
             // Her report still counts the hand-off and the rep's moves (the funnel reads the log).
             #expect(await opps("funnel", "--home", mia).code == 0)
 

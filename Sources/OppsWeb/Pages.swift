@@ -244,7 +244,10 @@ extension WebApp {
         // A record without a name (a task whose deal is not on this laptop) by what it is.
         let title = try r.subject(deal.id, words: words)?.title ?? words.entity(deal.entity)
         var html = "<h1>\(esc(title)) <small>\(esc(words.entity(deal.entity))) \(short)</small></h1>"
-        if let sf = entity.stageField {
+        if let sf = entity.stageField, try r.access(to: deal, field: sf) < .propose {
+            // A reader who may not move it (a marketer once her lead is accepted) reads the stage.
+            html += "<p class=\"stage\">\(esc(words.field(deal.entity, sf))) <b>\(esc(words.stage(deal[sf].canonicalText)))</b></p>"
+        } else if let sf = entity.stageField {
             // The moves that take a reason (to lost: the loss reason; a lead sent back: the
             // hand-off's rejection) are marked: the page's script shows the reason's box for them
             // only (without the script it is always there).

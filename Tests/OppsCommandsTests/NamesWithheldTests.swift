@@ -76,6 +76,9 @@ import Testing
             #expect(timeline.contains("<b>someone</b>") && !timeline.contains(rep), "\(timeline)")
             // Nor is she offered a team she may read nothing of, or a request she may not make.
             #expect(!page.contains("<h2>Team</h2>") && !page.contains("Request a team member"), "\(page)")
+            // Nor a stage she may no longer move: she reads it.
+            #expect(!page.contains("/stage\" class=\"stage\""), "\(page)")
+            #expect(page.contains("<p class=\"stage\">stage <b>solution</b></p>"), "\(page)")
             let repsPage = try await WebApp(home: home, clock: OppsHub.SystemClock(), transport: nil).dealHTML(try #require(RecordID(parsing: lead)))
             #expect(repsPage.contains("<h2>Team</h2>") && repsPage.contains("<li>eve · expert · active</li>") && repsPage.contains("Request a team member"))
             // Her report still counts the hand-off and the rep's moves (the funnel reads the log).

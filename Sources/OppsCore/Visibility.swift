@@ -218,24 +218,6 @@ extension Workspace {
     /// fields of it from: its owner is one of them.
     public static func withholdsNames(hidden: Set<String>) -> Bool { hidden.contains("owner") }
 
-    /// Whether a user of `role` may read the owner of some staged record, at some stage, with
-    /// some relations: if not, the names on every free record are withheld from them (a free
-    /// record hangs off no one deal whose owner could decide it).
-    public func mayEverReadOwners(role: String) -> Bool {
-        let relationSets = (0..<(1 << Relation.allCases.count)).map { mask in
-            Set(Relation.allCases.enumerated().filter { mask & (1 << $0.offset) != 0 }.map(\.element))
-        }
-        for e in entities where e.stageField != nil {
-            guard let f = e.field("owner"), let rule = e.group(f.group)?.access[role] else { continue }
-            var stages: [String?] = [nil]
-            if let sf = e.stageField, case let .enumeration(values)? = e.field(sf)?.type { stages += values.map { Optional($0) } }
-            for stage in stages {
-                for relations in relationSets where rule.access(stage: stage, relations: relations) != .hidden { return true }
-            }
-        }
-        return false
-    }
-
     /// `name` as `reader` receives it on a record whose names are withheld from them: their own
     /// and the hub's as they are, anyone else's as the empty name.
     @inline(__always)

@@ -38,10 +38,13 @@ public struct Workspace: Sendable, Hashable {
             didSet {
                 numbering = WireNumbering(entities: parts.entities)
                 strands.withLock { $0.removeAll() }
+                readsOwners.withLock { $0.removeAll() }
             }
         }
         /// `stageMoveMayStrand`'s answers, per entity and stage pair, found once per definition.
         let strands = Mutex<[String: Bool]>([:])
+        /// `mayEverReadOwners`'s answers, per role, found once per definition.
+        let readsOwners = Mutex<[String: Bool]>([:])
         /// The wire's numbers, built once per definition: a replica's sync asked for them three
         /// times (its push's trail, the page reader, the page's application) and built them each
         /// time, a twentieth of a one-field round trip.
@@ -69,14 +72,11 @@ public struct Workspace: Sendable, Hashable {
     }
 
     private func findStageMoveMayStrand(entity: Entity, from: String, to: String) -> Bool {
-        let relationSets = (0..<(1 << Relation.allCases.count)).map { bits in
-            Set(Relation.allCases.enumerated().filter { bits & (1 << $0.offset) != 0 }.map(\.element))
-        }
         for role in roles {
             if role.sees.contains(.stage(from)), !role.sees.contains(.stage(to)), !role.sees.contains(.all) { return true }
             let actor = Actor(user: "", role: role.name)
             for field in entity.fields {
-                for relations in relationSets
+                for relations in Relation.everySet
                 where permission(actor: actor, relations: relations, stage: from, entity: entity, field: field) >= .propose
                     && permission(actor: actor, relations: relations, stage: to, entity: entity, field: field) < .propose
                 {
@@ -85,6 +85,21 @@ public struct Workspace: Sendable, Hashable {
             }
         }
         return false
+    }
+
+    /// Whether a user of `role` may read the owner of some staged record, at some stage, with
+    /// some relations: if not, the names on every free record are withheld from them
+    /// (visibility.md §6; a free record hangs off no one deal whose owner could decide it).
+    /// Asked of every free record a page sends: found once per role and definition.
+    public func mayEverReadOwners(role: String) -> Bool {
+        if let known = box.readsOwners.withLock({ $0[role] }) { return known }
+        let answer = entities.contains { e in
+            guard e.stageField != nil, let f = e.field("owner"), let rule = e.group(f.group)?.access[role] else { return false }
+            let stages: [String?] = [nil] + (e.stageField.flatMap { sf -> [String]? in if case let .enumeration(v)? = e.field(sf)?.type { v } else { nil } } ?? [])
+            return stages.contains { stage in Relation.everySet.contains { rule.access(stage: stage, relations: $0) != .hidden } }
+        }
+        box.readsOwners.withLock { $0[role] = answer }
+        return answer
     }
 
     /// The parts, the box copied first when another value shares it.
@@ -214,6 +229,11 @@ public struct Role: Sendable, Hashable {
 
 /// One way a user can be related to a record.
 public enum Relation: String, Sendable, Hashable, CaseIterable {
+    /// Every set of relations (the empty one too): what a question "for some relations" ranges over.
+    public static let everySet: [Set<Relation>] = (0..<(1 << allCases.count)).map { bits in
+        Set(allCases.enumerated().filter { bits & (1 << $0.offset) != 0 }.map(\.element))
+    }
+
     /// The user is the record's `owner`.
     case owner
     /// The user is an active member of the record's team.

@@ -49,15 +49,6 @@ extension HubEngine {
         return hidden
     }
 
-    /// `Workspace.mayEverReadOwners`, once per role and workspace: whether the names on a free
-    /// record (and on a delete) are shown to a user of `role` (visibility.md §6).
-    func mayEverReadOwners(role: String) -> Bool {
-        if let known = ownersReadCache[role] { return known }
-        let may = workspace.mayEverReadOwners(role: role)
-        ownersReadCache[role] = may
-        return may
-    }
-
     /// Exactly what a replica of `user` must hold after a complete sync: the records the user
     /// may see, without the fields the matrix hides, the names withheld where they are
     /// (visibility.md §6). The simulator and operators check replicas against it.
@@ -74,7 +65,7 @@ extension HubEngine {
             guard let record = try store.record(id, workspace: workspace), let entity = workspace.entity(record.entity) else { continue }
             var seen = filtered(record, actor: actor, relations: try relations(record, staged: entity.stageField != nil))
             if entity.stageField == nil {
-                var withheld = !mayEverReadOwners(role: user.role)
+                var withheld = !workspace.mayEverReadOwners(role: user.role)
                 if let via = entity.visibleVia, case let .reference(p) = record[via], let parent = try store.record(p, workspace: workspace),
                     let pe = workspace.entity(parent.entity)
                 {

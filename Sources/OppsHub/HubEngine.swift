@@ -33,10 +33,7 @@ public final class HubEngine {
     public let store: any HubStorage
     public let configuration: HubConfiguration
     public private(set) var workspace: Workspace {
-        didSet {
-            hiddenFieldsCache.removeAll()
-            ownersReadCache.removeAll()
-        }
+        didSet { hiddenFieldsCache.removeAll() }
     }
     /// The workspace's wire numbers, made once per workspace version (a page made them anew:
     /// 5 % of a no-change sync's CPU).
@@ -50,8 +47,6 @@ public final class HubEngine {
     /// The fields each shape of record hides under `workspace` (emptied whenever it is
     /// replaced): `hiddenFields(entity:stage:actor:relations:)`.
     var hiddenFieldsCache = [HiddenFieldsKey: Set<String>]()
-    /// Per role, `Workspace.mayEverReadOwners` under `workspace` (emptied whenever it is replaced).
-    var ownersReadCache = [String: Bool]()
     private(set) var directory = Directory(users: []) {
         didSet { userNamesCache = nil }
     }

@@ -135,13 +135,13 @@ struct PullPage {
         case 1:
             guard let p = c.parent, let pc = snapshot.columns[p] else { return true }
             return Workspace.withholdsNames(hidden: hidden(p, pc))
-        default: return !engine.mayEverReadOwners(role: user.role)
+        default: return withheldByRole()
         }
     }
 
     /// The same for a record this page may no longer hold the columns of (a delete's, a
     /// conflict's on a record out of sight): by the role alone.
-    func withheldByRole() -> Bool { !engine.mayEverReadOwners(role: user.role) }
+    func withheldByRole() -> Bool { !workspace.mayEverReadOwners(role: user.role) }
 
     /// 1–2. Records that left the user's view, and records that entered it (or whose visible
     /// fields changed) — those whole, as of now — in id order until the page is full.

@@ -291,9 +291,10 @@ extension HubEngine {
         struct Shape: Hashable {
             let owner: UserName?, creator: UserName, onTeam: Bool, stage: String?, entity: String, parentWithholds: Bool
         }
-        let freeWithheld = !mayEverReadOwners(role: user.role)
+        let freeWithheld = !workspace.mayEverReadOwners(role: user.role)
         func parentWithholds(_ c: RecordColumns) -> Bool {
-            guard c.kind == 1, let p = c.parent, let pc = s.columns[p] else { return false }
+            guard c.kind == 1 else { return false }
+            guard let p = c.parent, let pc = s.columns[p] else { return true }  // (out of sight: not visible either)
             let rel = relations(p, pc, user: user.name, myTeams: s.myTeams)
             return Workspace.withholdsNames(hidden: hiddenFields(entity: pc.entity, stage: pc.stage, actor: actor, relations: rel))
         }

@@ -330,7 +330,9 @@ extension Replica {
             let last = pipeline(of: [lead]).history[lead.id]?.last, last.to == handoff.from, last.from == handoff.to
         else { return nil }
         let reason = handoff.rejectReason.flatMap { lead[$0].isNull ? nil : lead[$0].canonicalText }
-        return SentBack(at: last.at, by: try access(to: lead, field: "owner") == .hidden ? nil : last.by, reason: reason)
+        // Who sent it back is withheld by the hub from a reader who may not see the lead's owner
+        // (visibility.md §6): the log's user is then empty.
+        return SentBack(at: last.at, by: last.by == Workspace.withheldName ? nil : last.by, reason: reason)
     }
 
     /// Of `leads()`, those this user made that still wait at the first stage: `opps today`

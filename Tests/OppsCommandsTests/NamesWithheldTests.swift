@@ -81,8 +81,10 @@ import Testing
             #expect(page.contains("<p class=\"stage\">stage <b>solution</b></p>"), "\(page)")
             let repsPage = try await WebApp(home: home, clock: OppsHub.SystemClock(), transport: nil).dealHTML(try #require(RecordID(parsing: lead)))
             #expect(repsPage.contains("<h2>Team</h2>") && repsPage.contains("<li>eve · expert · active</li>") && repsPage.contains("Request a team member"))
-            // Her report still counts the hand-off and the rep's moves (the funnel reads the log).
-            #expect(await opps("funnel", "--home", mia).code == 0)
+            // Her funnel still counts the lead at each stage it reached, up to solution.
+            let funnel = try #require(await opps("funnel", "--home", mia, "--json").json?["stages"]?.array)
+            let reached = Dictionary(uniqueKeysWithValues: funnel.compactMap { s in s["stage"]?.string.map { ($0, s["reached"]?.int ?? -1) } })
+            #expect(["qualified", "discovery", "solution"].allSatisfy { reached[$0] == 1 } && reached["proposal"] == 0, "\(funnel)")
 
             // The rep asks for a discount over the threshold: a request eve may read nothing of
             // (DOMAIN.md: approvals are — to an expert), so her sync tells her nothing of it.

@@ -471,12 +471,19 @@ extension Replica {
     /// `mine`, those at the hand-off's second stage whose stage this user may move there.
     func fileHandedToYou(_ mine: [Record], pipeline: Pipeline, into a: inout Agenda) throws {
         guard let handoff = workspace.handoff else { return }
-        for deal in mine where deal["stage"] == .member(handoff.to) {
-            guard try access(to: deal, field: "stage") >= .write else { continue }
+        for deal in mine where try isHandedToMe(deal) {
             let name = deal["name"].isNull ? "" : deal["name"].canonicalText
             a.handedToYou.append(
                 AgendaItem(kind: "handed_to_you", id: deal.id, deal: deal.id, text: name, due: Self.handedOff(deal, to: handoff.to, pipeline: pipeline)))
         }
+    }
+
+    /// Whether `deal` is a lead handed to this user that they have not yet accepted or sent back:
+    /// theirs, at the hand-off's second stage, its stage theirs to move. Today lists it; the web's
+    /// deal page says what to do with it.
+    public func isHandedToMe(_ deal: Record) throws -> Bool {
+        guard let handoff = workspace.handoff, deal.owner == user, deal["stage"] == .member(handoff.to) else { return false }
+        return try access(to: deal, field: "stage") >= .write
     }
 
     /// The day (the reader's) a lead last reached the hand-off's second stage `to`, by the device

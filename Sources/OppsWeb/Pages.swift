@@ -708,9 +708,7 @@ extension WebApp {
     /// On a lead handed to this user and not yet accepted or sent back (what Today lists): the two
     /// things to do with it, by the stage form above.
     func handedToYouNotice(_ deal: Record, _ t: WebText) throws -> String {
-        guard let handoff = replica.workspace.handoff, deal.owner == replica.user, deal["stage"] == .member(handoff.to),
-            try replica.access(to: deal, field: "stage") >= .write
-        else { return "" }
+        guard let handoff = replica.workspace.handoff, try replica.isHandedToMe(deal) else { return "" }
         let words = vocabulary(t)
         let next = replica.workspace.stages.drop { $0.name != handoff.to }.dropFirst().first.map { words.stage($0.name) } ?? ""
         let back = words.stage(handoff.from)

@@ -179,7 +179,7 @@ public struct BatchDecider {
         if let cached = relationCache[record.id], cached.owner == record.owner, cached.user == user { return cached.relations }
         let team = workspace.entity(record.entity)?.stageField != nil ? try activeTeam(of: record.id) : []
         let directory = self.directory
-        let relations = Workspace.relations(of: user, to: record, team: team, manages: { directory.manages(user, $0) })
+        let relations = workspace.relations(of: user, to: record, team: team, manages: { directory.manages(user, $0) })
         relationCache[record.id] = (user, record.owner, relations)
         return relations
     }

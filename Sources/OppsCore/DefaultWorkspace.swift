@@ -6,7 +6,7 @@ extension Workspace {
     public static let defaultDocument: String = #"""
 {
   "format": "oppsync-workspace/1",
-  "version": 10,
+  "version": 11,
   "name": "default",
   "description": "The default pipeline of DOMAIN.md: five roles, eight stages, the ownership matrix.",
   "checkin_skew_minutes": 10, "stale_days": 14,
@@ -294,8 +294,8 @@ extension Workspace {
       "visible_via": "opportunity",
       "create": {"sales": [], "manager": []},
       "groups": {
-        "membership": {"sales": "write if creator; read", "expert": "read", "success": "read", "manager": "own"},
-        "membership_state": {"sales": "propose; read", "expert": "read", "success": "read", "manager": "own"}
+        "membership": {"sales": "write if creator; read", "expert": "read if member", "success": "read if member", "manager": "own"},
+        "membership_state": {"sales": "propose; read", "expert": "read if member", "success": "read if member", "manager": "own"}
       },
       "group_labels": {
         "membership": {"zh-CN": "成员"},

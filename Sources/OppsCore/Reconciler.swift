@@ -215,7 +215,7 @@ public struct HubMemory: Sendable, Hashable, HubStateReader {
     public func referencedByVisible(_ target: RecordID, actor: Actor, directory: Directory) -> Bool {
         referencing(target).contains { id in
             guard let r = state[id] else { return false }
-            let relations = Workspace.relations(of: actor.user, to: r, team: team(of: id), manages: { directory.manages(actor.user, $0) })
+            let relations = workspace.relations(of: actor.user, to: r, team: team(of: id), manages: { directory.manages(actor.user, $0) })
             return workspace.isVisible(record: r, role: actor.role, relations: relations)
         }
     }
@@ -270,7 +270,7 @@ public struct Reconciler: Sendable {
     public func team(of record: RecordID) -> Set<UserName> { memory.team(of: record) }
 
     public func relations(of user: UserName, to record: Record) -> Set<Relation> {
-        Workspace.relations(of: user, to: record, team: team(of: record.id), manages: { directory.manages(user, $0) })
+        workspace.relations(of: user, to: record, team: team(of: record.id), manages: { directory.manages(user, $0) })
     }
 
     public func context(for actor: Actor, record: RecordID) -> RuleContext {

@@ -82,16 +82,28 @@ extension Workspace {
 
     /// How a user relates to a record. `team` is the set of active team members (the hub
     /// derives it from membership records); `manages` says whether the user manages another.
-    public static func relations(of user: UserName, to record: Record, team: Set<UserName>, manages: (UserName) -> Bool) -> Set<Relation> {
-        relations(of: user, owner: record.owner, creator: record.creator, onTeam: team.contains(user), manages: manages)
+    /// Whether the record is the user's own membership (`member`) it reads from the record.
+    public func relations(of user: UserName, to record: Record, team: Set<UserName>, manages: (UserName) -> Bool) -> Set<Relation> {
+        Self.relations(
+            of: user, owner: record.owner, creator: record.creator, onTeam: team.contains(user), member: isMembership(record, of: user), manages: manages)
     }
 
-    /// The same from the record's owner and creator alone (the hub's narrow index has them).
-    public static func relations(of user: UserName, owner: UserName?, creator: UserName, onTeam: Bool, manages: (UserName) -> Bool) -> Set<Relation> {
+    /// Whether `record` is the one that puts `user` on its parent's team (the relation `member`).
+    public func isMembership(_ record: Record, of user: UserName) -> Bool {
+        guard let rule = teamRule, record.entity == rule.entity else { return false }
+        return rule.member(record)?.user == user
+    }
+
+    /// The same from the record's owner and creator alone (the hub's narrow index has them),
+    /// and whether it is the user's own membership (the hub's teams table says).
+    public static func relations(
+        of user: UserName, owner: UserName?, creator: UserName, onTeam: Bool, member: Bool, manages: (UserName) -> Bool
+    ) -> Set<Relation> {
         var r = Set<Relation>()
         if owner == user { r.insert(.owner) }
         if creator == user { r.insert(.creator) }
         if onTeam { r.insert(.team) }
+        if member { r.insert(.member) }
         if let subject = owner ?? Optional(creator), subject != user, manages(subject) { r.insert(.managed) }
         return r
     }

@@ -115,7 +115,7 @@ extension Workspace {
         }
         func sees(_ name: UserName) -> Bool {
             guard let u = directory.users[name], !u.disabled else { return false }
-            let relations = Workspace.relations(of: name, to: record, team: team, manages: { directory.manages(name, $0) })
+            let relations = self.relations(of: name, to: record, team: team, manages: { directory.manages(name, $0) })
             return isVisible(record: record, entity: entity, role: u.role, relations: relations)
         }
         if candidates.contains(where: sees) { return true }
@@ -146,7 +146,7 @@ extension Workspace {
             for r in records.records.values { if let m = rule.member(r) { teams[m.of, default: []].insert(m.user) } }
         }
         func relations(_ r: Record, staged: Bool) -> Set<Relation> {
-            Workspace.relations(of: actor.user, to: r, team: staged ? teams[r.id] ?? [] : [], manages: { directory.manages(actor.user, $0) })
+            self.relations(of: actor.user, to: r, team: staged ? teams[r.id] ?? [] : [], manages: { directory.manages(actor.user, $0) })
         }
         // Rule 1: the staged records the role's conditions give.
         var top = Set<RecordID>()

@@ -247,7 +247,7 @@ private struct WorkspaceReader {
                 for (j, s) in (strings(node["sees"], p + ".sees", in: node, required: true) ?? []).enumerated() {
                     if s == "all" {
                         sees.append(.all)
-                    } else if let r = Relation(rawValue: s) {
+                    } else if let r = Relation(rawValue: s), r != .member {
                         sees.append(.relation(r))
                     } else if s.hasPrefix("stage:") {
                         sees.append(.stage(String(s.dropFirst(6))))
@@ -726,7 +726,9 @@ extension AccessRule {
                     for item in list {
                         guard let r = Relation(rawValue: item) else {
                             return .failure(
-                                ValueError("unknown relation \"\(item)\" (owner, team, creator, managed)", chinese: "没有关系「\(item)」（可用：owner、team、creator、managed）"))
+                                ValueError(
+                                    "unknown relation \"\(item)\" (owner, team, creator, managed, member)", chinese: "没有关系「\(item)」（可用：owner、team、creator、managed、member）"
+                                ))
                         }
                         clause.relations.insert(r)
                     }

@@ -242,6 +242,9 @@ public enum Relation: String, Sendable, Hashable, CaseIterable {
     case creator
     /// The user manages the record's owner (or its creator, while it has no owner).
     case managed
+    /// The record is the user's own place on a team: a live membership (the team rule's entity)
+    /// whose state is active and whose user is them (visibility.md §3). Holds on nothing else.
+    case member
 }
 
 /// A condition under which a role sees a record.

@@ -9,8 +9,12 @@ extension HubEngine {
 
     /// Which fields of a record a user sees, as a number that changes when that set changes —
     /// or when the names on it start or stop being withheld from them (visibility.md §6): either
-    /// way the replica is sent the record whole again.
-    func signature(role: String, relations: Set<Relation>, stage: String?, entity: String, namesWithheld: Bool = false) -> UInt64 {
+    /// way the replica is sent the record whole again. The fields hidden are part of it, not
+    /// only what they follow from: a new workspace that hides or shows a field for the same
+    /// role, stage and relations changes it too (else the replica kept what it may no longer
+    /// read, and its checksum no longer matched: a repair, sending it everything again).
+    /// Nothing hidden adds nothing, so such a record's number is what it was before this was.
+    func signature(role: String, relations: Set<Relation>, stage: String?, entity: String, hidden: Set<String>, namesWithheld: Bool = false) -> UInt64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         func mix(_ s: String) { for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }; h = (h ^ 0xFF) &* 0x0000_0100_0000_01B3 }
         mix(entity)
@@ -18,6 +22,10 @@ extension HubEngine {
         mix(stage ?? "")
         for r in Relation.allCases where relations.contains(r) { mix(r.rawValue) }
         if namesWithheld { mix("names withheld") }
+        if !hidden.isEmpty {
+            mix("hidden")
+            for f in hidden.sorted() { mix(f) }
+        }
         return h
     }
 
@@ -58,7 +66,7 @@ extension HubEngine {
         let query = VisibilityQuery.make(user: user.name, role: user.role, workspace: workspace, directory: directory)
         let directory = self.directory
         func relations(_ record: Record, staged: Bool) throws -> Set<Relation> {
-            Workspace.relations(of: user.name, to: record, team: staged ? try store.team(of: record.id) : [], manages: { directory.manages(user.name, $0) })
+            workspace.relations(of: user.name, to: record, team: staged ? try store.team(of: record.id) : [], manages: { directory.manages(user.name, $0) })
         }
         var out = [Record]()
         for id in try store.records(visibleTo: query) {

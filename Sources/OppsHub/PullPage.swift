@@ -116,14 +116,14 @@ struct PullPage {
     }
 
     func relations(_ id: RecordID, _ c: RecordColumns) -> Set<Relation> {
-        engine.relations(id, c, user: user.name, myTeams: snapshot.myTeams)
+        engine.relations(id, c, user: user.name, in: snapshot)
     }
 
     mutating func hidden(_ id: RecordID, _ c: RecordColumns) -> Set<String> {
-        let myTeams = snapshot.myTeams, engine = self.engine, user = self.user.name
+        let snapshot = self.snapshot, engine = self.engine, user = self.user.name
         return engine.hiddenFields(
             id, c, signature: snapshot.signatures[id], actor: actor,
-            relations: { engine.relations($0, $1, user: user, myTeams: myTeams) }, cache: &hiddenBySignature)
+            relations: { engine.relations($0, $1, user: user, in: snapshot) }, cache: &hiddenBySignature)
     }
 
     /// Whether the names on a record are withheld from this user (visibility.md §6): a staged

@@ -23,6 +23,8 @@ final class VisibilitySnapshot {
     let query: VisibilityQuery
     var visible: Set<RecordID> = []
     var myTeams: Set<RecordID> = []
+    /// The memberships that put the user on those teams (the relation `member` holds on them).
+    var myMemberships: Set<RecordID> = []
     var columns: [RecordID: RecordColumns] = [:]
     var signatures: [RecordID: UInt64] = [:]
     /// Checksum contribution of each visible record (its stored term, or the term of the
@@ -115,7 +117,9 @@ extension HubEngine {
         s.generation = snapshotGenerations  // per engine: a replica's last diff names the build it was made against
         s.recentFrom = head
         s.visible = try store.records(visibleTo: query)
-        s.myTeams = try store.teams(of: user.name)
+        let memberships = try store.memberships(of: user.name)
+        s.myTeams = Set(memberships.values)
+        s.myMemberships = Set(memberships.keys)
         s.columns = try store.columns(of: Array(s.visible))
         s.top = Set(s.visible.filter { id in s.columns[id].map { isTop(id, $0, s) } ?? false })
         s.targets = try store.references(from: Array(s.top))
@@ -140,9 +144,11 @@ extension HubEngine {
     }
 
     /// The relations the user holds to a staged record, from its columns.
-    func relations(_ id: RecordID, _ c: RecordColumns, user: UserName, myTeams: Set<RecordID>) -> Set<Relation> {
+    func relations(_ id: RecordID, _ c: RecordColumns, user: UserName, in s: VisibilitySnapshot) -> Set<Relation> {
         let directory = self.directory
-        return Workspace.relations(of: user, owner: c.owner, creator: c.creator, onTeam: myTeams.contains(id), manages: { directory.manages(user, $0) })
+        return Workspace.relations(
+            of: user, owner: c.owner, creator: c.creator, onTeam: s.myTeams.contains(id), member: s.myMemberships.contains(id),
+            manages: { directory.manages(user, $0) })
     }
 
     /// Brings `s` forward to `head` over the log; false when it cannot (compacted, too far).
@@ -171,10 +177,14 @@ extension HubEngine {
         }
         var teamsMoved = Set<RecordID>()
         if teamsChanged {
-            let teams = try store.teams(of: user.name)
+            let memberships = try store.memberships(of: user.name)
+            let teams = Set(memberships.values)
             teamsMoved = teams.symmetricDifference(s.myTeams)
             touched.formUnion(teamsMoved)
+            // A membership that started or stopped putting the user on a team changes its relations.
+            touched.formUnion(Set(memberships.keys).symmetricDifference(s.myMemberships))
             s.myTeams = teams
+            s.myMemberships = Set(memberships.keys)
         }
         if window != nil {
             // Of the records touched, only those that may concern this user (issue 20: each pull
@@ -289,13 +299,13 @@ extension HubEngine {
         // Whether the names on it are withheld (visibility.md §6) is part of a record's shape: a
         // child's follows its parent's, a free record's the role.
         struct Shape: Hashable {
-            let owner: UserName?, creator: UserName, onTeam: Bool, stage: String?, entity: String, parentWithholds: Bool
+            let owner: UserName?, creator: UserName, onTeam: Bool, member: Bool, stage: String?, entity: String, parentWithholds: Bool
         }
         let freeWithheld = !workspace.mayEverReadOwners(role: user.role)
         func parentWithholds(_ c: RecordColumns) -> Bool {
             guard c.kind == 1 else { return false }
             guard let p = c.parent, let pc = s.columns[p] else { return true }  // (out of sight: not visible either)
-            let rel = relations(p, pc, user: user.name, myTeams: s.myTeams)
+            let rel = relations(p, pc, user: user.name, in: s)
             return Workspace.withholdsNames(hidden: hiddenFields(entity: pc.entity, stage: pc.stage, actor: actor, relations: rel))
         }
         // Deals whose names became withheld or shown while visible: what hangs off them follows.
@@ -304,10 +314,11 @@ extension HubEngine {
         for id in ids {
             guard let c = s.columns[id] else { continue }
             let shape = Shape(
-                owner: c.owner, creator: c.creator, onTeam: s.myTeams.contains(id), stage: c.stage, entity: c.entity, parentWithholds: parentWithholds(c))
+                owner: c.owner, creator: c.creator, onTeam: s.myTeams.contains(id), member: s.myMemberships.contains(id), stage: c.stage,
+                entity: c.entity, parentWithholds: parentWithholds(c))
             var known = shapes[shape]
             if known == nil {
-                let rel = relations(id, c, user: user.name, myTeams: s.myTeams)
+                let rel = relations(id, c, user: user.name, in: s)
                 let hidden = hiddenFields(entity: c.entity, stage: c.stage, actor: actor, relations: rel)
                 let withheld =
                     switch c.kind {
@@ -315,7 +326,7 @@ extension HubEngine {
                     case 1: shape.parentWithholds
                     default: freeWithheld
                     }
-                let sig = signature(role: user.role, relations: rel, stage: c.stage, entity: c.entity, namesWithheld: withheld)
+                let sig = signature(role: user.role, relations: rel, stage: c.stage, entity: c.entity, hidden: hidden, namesWithheld: withheld)
                 known = (rel, sig, !hidden.isEmpty, withheld)
                 shapes[shape] = known
             }
@@ -346,7 +357,7 @@ extension HubEngine {
     func verify(_ s: VisibilitySnapshot, user: HubUser) throws {
         let full = try build(for: user, head: s.head)
         guard full.visible == s.visible, full.signatures == s.signatures, full.sum == s.sum, full.contributions.count == s.contributions.count,
-            full.myTeams == s.myTeams, full.top == s.top, full.refCount == s.refCount, full.withheldTops == s.withheldTops
+            full.myTeams == s.myTeams, full.myMemberships == s.myMemberships, full.top == s.top, full.refCount == s.refCount, full.withheldTops == s.withheldTops
         else {
             let extra = s.visible.subtracting(full.visible).count, missing = full.visible.subtracting(s.visible).count
             throw WireError(

@@ -120,7 +120,7 @@ extension Replica {
         if let rule = workspace.teamRule {
             team = rule.team(of: record.id, among: try store.children(of: record.id, entity: rule.entity, workspace: workspace))
         }
-        var r = Workspace.relations(of: user, to: record, team: team, manages: { _ in false })
+        var r = workspace.relations(of: user, to: record, team: team, manages: { _ in false })
         // The hub only sends a manager records they manage: one that came from the hub is managed.
         if workspace.role(role)?.sees.contains(.relation(.managed)) == true, try store.confirmed(record.id, workspace: workspace) != nil,
             record.owner != user

@@ -314,8 +314,8 @@ public protocol HubPullStorage: HubStoreBase {
     func references(from sources: [RecordID]) throws -> [RecordID: [RecordID]]
     /// The records hanging off any of `parents`.
     func children(of parents: [RecordID]) throws -> [RecordID]
-    /// The deals a user is an active team member of.
-    func teams(of user: UserName) throws -> Set<RecordID>
+    /// The user's active team memberships: each membership record with the deal it puts them on.
+    func memberships(of user: UserName) throws -> [RecordID: RecordID]
     func recordCount() throws -> Int
 }
 
@@ -415,6 +415,7 @@ public struct VisibilityQuery: Sendable, Hashable {
             case .relation(.team): q.team = true
             case .relation(.managed):
                 q.managed = Set(directory.users.keys.filter { directory.manages(user, $0) })
+            case .relation(.member): break  // not a way to see a deal (refused when the workspace is read)
             }
         }
         return q

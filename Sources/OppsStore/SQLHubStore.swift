@@ -171,8 +171,12 @@ open class SQLHubStore: HubStorage {
         }
     }
 
-    public func teams(of user: UserName) throws -> Set<RecordID> {
-        Set(try connection.query("SELECT opportunity FROM teams WHERE \"user\" = ?", [.text(user)]).compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) })
+    public func memberships(of user: UserName) throws -> [RecordID: RecordID] {
+        var out = [RecordID: RecordID]()
+        for row in try connection.query("SELECT membership, opportunity FROM teams WHERE \"user\" = ?", [.text(user)]) {
+            if let m = row[0].bytes.flatMap(RecordID.init(bytes:)), let deal = row[1].bytes.flatMap(RecordID.init(bytes:)) { out[m] = deal }
+        }
+        return out
     }
 
     public func forget(replica: ReplicaID, records: [RecordID]) throws {

@@ -113,4 +113,99 @@ import Testing
             }
         }
     }
+
+    /// DOMAIN.md: team membership is `—` to experts. An expert holds her own place on a deal's
+    /// team (her laptop checks her writes by it) and nothing of who else is on it: before the
+    /// default workspace's version 11, eve's replica held each colleague's membership, by name.
+    @Test func anExpertHoldsHerOwnPlaceOnTheTeamNotHerColleagues() async throws {
+        let f = try CommandFixture(extra: [HubUser(name: "ivy", role: "expert", manager: "max")])
+        try await f.serving { url in
+            for u in ["max", "sam", "eve", "ivy"] { #expect(await f.initReplica(u, url).code == 0) }
+            let (max, sam, eve, ivy) = (f.home("max"), f.home("sam"), f.home("eve"), f.home("ivy"))
+            let deal = try #require(
+                await opps("new", "Gamma rollout", "--account", "Gamma", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("set", deal, "needs=CRM for 40 reps", "decision_makers=CFO", "amount=1000.00", "close_date=2027-03-31", "--home", sam).code == 0)
+            #expect(await opps("stage", deal, "discovery", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            for expert in ["eve", "ivy"] { #expect(await opps("team", "add", deal, expert, "--role", "expert", "--home", max).code == 0) }
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("stage", deal, "solution", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let eveSync = await opps(["sync", "--home", eve], environment: ["LANG": "C"])
+            #expect(eveSync.code == 0 && !eveSync.stdout.contains("ivy"), "\(eveSync.stdout)")
+
+            // Her team list: herself, and no one else by name.
+            let team = await opps(["team", "list", deal, "--home", eve], environment: ["LANG": "C"]).stdout
+            #expect(team.contains("eve") && !team.contains("ivy"), "\(team)")
+            let json = try #require(await opps("team", "list", deal, "--home", eve, "--json").json?.array)
+            #expect(json.compactMap { $0["user"]?.string } == ["eve"], "\(json)")
+            // What her replica holds of the team: her membership whole, ivy's not at all.
+            let store = try ReplicaStore(path: Replica.databasePath(home: eve))
+            let memberships = try store.allConfirmed(workspace: .default).filter { $0.entity == "membership" }
+            #expect(memberships.filter { !$0.fields.isEmpty }.map { $0["user"] } == [.text("eve")], "\(memberships)")
+            #expect(!memberships.contains { $0["user"] == .text("ivy") })
+            // Her place on the team is enough to write the solution offline, checked on her laptop.
+            let wrote = await opps("set", deal, "solution=Cloud CRM", "--home", eve)
+            #expect(wrote.code == 0, "\(wrote.stderr)")
+            let synced = await opps("sync", "--home", eve)
+            #expect(synced.code == 0 && !synced.stdout.contains("conflict"), "\(synced.stdout)")
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("show", deal, "--home", sam, "--json").json?["fields"]?["solution"]?.string == "Cloud CRM")
+            // ivy likewise holds hers, not eve's; the rep and the manager read the whole team.
+            #expect(await opps("sync", "--home", ivy).code == 0)
+            let ivysTeam = try #require(await opps("team", "list", deal, "--home", ivy, "--json").json?.array)
+            #expect(ivysTeam.compactMap { $0["user"]?.string } == ["ivy"], "\(ivysTeam)")
+            for who in [sam, max] {
+                let whole = try #require(await opps("team", "list", deal, "--home", who, "--json").json?.array)
+                #expect(Set(whole.compactMap { $0["user"]?.string }) == ["eve", "ivy"], "\(whole)")
+            }
+            // When she leaves the team, the deal and her membership leave her laptop together.
+            #expect(await opps("team", "remove", deal, "eve", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", eve).code == 0)
+            #expect(
+                try ReplicaStore(path: Replica.databasePath(home: eve)).allConfirmed(workspace: .default).filter {
+                    $0.entity == "membership" || $0.entity == "opportunity"
+                }.isEmpty)
+        }
+    }
+
+    /// A hub that takes version 11 over a workspace that let experts read every membership: what
+    /// an expert's laptop already holds of a colleague's membership leaves it at her next sync,
+    /// without a repair (a workspace that hides a field changes what a page says the replica
+    /// holds of every record it hides it on).
+    @Test func aWorkspaceThatHidesAColleaguesMembershipTakesItOffHerLaptop() async throws {
+        let f = try CommandFixture(extra: [HubUser(name: "ivy", role: "expert", manager: "max")])
+        // The operator's `opps-hub workspace apply`: another engine on the hub's database.
+        let configuration = f.hub.configuration
+        @Sendable func apply(_ document: String) throws {
+            _ = try HubEngine(store: try SQLiteHubStore(path: configuration.databasePath), configuration: configuration).apply(workspace: document)
+        }
+        let v11 = Workspace.defaultDocument
+        let open = v11.replacingOccurrences(of: #""expert": "read if member", "success": "read if member""#, with: #""expert": "read", "success": "read""#)
+        #expect(open != v11)
+        try apply(open.replacingOccurrences(of: #""version": 11,"#, with: #""version": 12,"#))
+        try await f.serving { url in
+            for u in ["max", "sam", "eve"] { #expect(await f.initReplica(u, url).code == 0) }
+            let (max, sam, eve) = (f.home("max"), f.home("sam"), f.home("eve"))
+            let deal = try #require(await opps("new", "Delta rollout", "--account", "Delta", "--home", sam, "--json").json?["id"]?.string)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            for expert in ["eve", "ivy"] { #expect(await opps("team", "add", deal, expert, "--role", "expert", "--home", max).code == 0) }
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", eve).code == 0)
+            let before = try #require(await opps("team", "list", deal, "--home", eve, "--json").json?.array)
+            #expect(Set(before.compactMap { $0["user"]?.string }) == ["eve", "ivy"], "under version 12 she reads the team: \(before)")
+
+            try apply(v11.replacingOccurrences(of: #""version": 11,"#, with: #""version": 13,"#))
+            let synced = await opps("sync", "--home", eve, "--json")
+            #expect(synced.code == 0 && synced.json?["repaired"] == .bool(false), "\(synced.stdout) \(synced.stderr)")
+            let after = try #require(await opps("team", "list", deal, "--home", eve, "--json").json?.array)
+            #expect(after.compactMap { $0["user"]?.string } == ["eve"], "\(after)")
+            let held = try ReplicaStore(path: Replica.databasePath(home: eve)).allConfirmed(workspace: .default).filter { $0.entity == "membership" }
+            #expect(!held.contains { $0["user"] == .text("ivy") }, "\(held)")
+        }
+    }
 }

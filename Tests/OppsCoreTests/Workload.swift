@@ -91,7 +91,7 @@ struct Workload: Sendable {
     func relations(_ i: Int, _ record: Record, in view: RecordSet) -> Set<Relation> {
         let directory = hub.directory
         let user = replicas[i].actor.user
-        return Workspace.relations(of: user, to: record, team: view.team(of: record.id, rule: workspace.teamRule), manages: { directory.manages(user, $0) })
+        return workspace.relations(of: user, to: record, team: view.team(of: record.id, rule: workspace.teamRule), manages: { directory.manages(user, $0) })
     }
 
     /// A manager puts an expert or success manager on a deal's team.

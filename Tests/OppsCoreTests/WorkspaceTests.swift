@@ -155,6 +155,42 @@ import Testing
         #expect(access("nobody", "amount", "won", []) == .hidden)
     }
 
+    /// `member` (visibility.md §3): the relation a user holds to their own active membership and
+    /// to nothing else. Experts and success read a membership only when it is theirs (DOMAIN.md:
+    /// team membership is `—` to them); it is not a way to see a deal.
+    @Test func memberIsTheUsersOwnPlaceOnATeam() throws {
+        let ws = Workspace.default
+        let stamp = Stamp(hlc: .zero, replica: ReplicaID(UUID128(high: 0, low: 0)))
+        func membership(_ user: String, _ state: String, deleted: Bool = false) -> Record {
+            var r = Record(id: RecordID(high: 2, low: 1), entity: "membership", created: FieldState(value: .null, stamp: stamp, author: "max", authority: .own))
+            let values: [String: Value] = ["opportunity": .reference(RecordID(high: 1, low: 1)), "user": .text(user), "role": .member("expert"), "state": .member(state)]
+            for (k, v) in values { r.fields[k] = FieldState(value: v, stamp: stamp, author: "max", authority: .own) }
+            if deleted { r.deleted = FieldState(value: .null, stamp: stamp, author: "max", authority: .own) }
+            return r
+        }
+        func holds(_ user: String, _ r: Record) -> Bool { ws.relations(of: user, to: r, team: [], manages: { _ in false }).contains(.member) }
+        #expect(holds("eve", membership("eve", "active")))
+        #expect(!holds("ivy", membership("eve", "active")) && !holds("eve", membership("eve", "requested")) && !holds("eve", membership("eve", "removed")))
+        #expect(!holds("eve", membership("eve", "active", deleted: true)))
+        var deal = membership("eve", "active")
+        deal.entity = "opportunity"
+        #expect(!holds("eve", deal), "a deal is no one's membership")
+        // Who reads a membership's member, by their relation to it.
+        let own = membership("eve", "active")
+        func access(_ role: String, _ rel: Set<Relation>) -> Access {
+            ws.permission(actor: Actor(user: "eve", role: role), relations: rel, record: own, entity: "membership", field: "user")
+        }
+        #expect(access("expert", [.member]) == .read && access("success", [.member]) == .read)
+        #expect(access("expert", []) == .hidden && access("success", [.creator]) == .hidden)
+        #expect(access("sales", []) == .read && access("manager", []) == .own && access("marketing", [.member]) == .hidden)
+        // A way to see a deal it is not: a workspace whose role sees by it is refused.
+        let sees = try #require(
+            try #require(throws: WorkspaceError.self) {
+                try Workspace.decode(Workspace.defaultDocument.replacingFirst(#""sees": ["team"]"#, with: #""sees": ["member"]"#))
+            }.issues.first)
+        #expect(sees.message.hasPrefix("unknown condition \"member\""), "\(sees.message)")
+    }
+
     /// Found by fuzzing: with an entity that does not parse, the cross-checks read the JSON by
     /// position and trapped; they report the problem instead.
     @Test func aBrokenEntityBeforeABadReferenceIsReportedNotATrap() {
@@ -177,8 +213,8 @@ import Testing
             #"{"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100}"#,
             with: #"{"name": "territory", "number": 34, "labels": {"zh-CN": "区域"}, "type": "text", "group": "lead", "max_length": 100},"# + "\n"
                 + #"        {"name": "competitor", "number": 36, "type": "text", "group": "commercials"}"#)
-        let ws = try Workspace.decode(text.replacingFirst(#""version": 10,"#, with: #""version": 11,"#))
-        #expect(ws.version == 11)
+        let ws = try Workspace.decode(text.replacingFirst(#""version": 11,"#, with: #""version": 12,"#))
+        #expect(ws.version == 12)
         let f = try #require(ws.entity("opportunity")?.field("competitor"))
         #expect(f.number == 36)
         #expect(f.group == "commercials")

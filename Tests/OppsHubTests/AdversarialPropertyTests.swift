@@ -204,6 +204,10 @@ import Testing
                         if record.entity == "approval", record.creator != u.name, !record.fields.isEmpty {
                             Issue.record("seed \(seed): \(u.name) holds \(record.fields.keys.sorted()) of another's request")
                         }
+                        // Nor who else is on a team (DOMAIN.md: team membership is — to them).
+                        if record.entity == "membership", record["user"] != .text(u.name), !record.fields.isEmpty {
+                            Issue.record("seed \(seed): \(u.name) holds \(record.fields.keys.sorted()) of another's membership")
+                        }
                     }
                 }
                 replicas[u.name] = r

@@ -578,8 +578,10 @@ import Testing
         try engine.refresh(order, in: s, user: max)
         for id in order {
             let c = try #require(s.columns[id])
+            let rel = engine.relations(id, c, user: max.name, in: s)
             let own = engine.signature(
-                role: max.role, relations: engine.relations(id, c, user: max.name, myTeams: s.myTeams), stage: c.stage, entity: c.entity)
+                role: max.role, relations: rel, stage: c.stage, entity: c.entity,
+                hidden: engine.hiddenFields(entity: c.entity, stage: c.stage, actor: Actor(user: max.name, role: max.role), relations: rel))
             #expect(s.signatures[id] == own)
         }
         #expect(s.signatures[onTeam] != s.signatures[offTeam] && s.signatures[offTeam] != s.signatures[other])

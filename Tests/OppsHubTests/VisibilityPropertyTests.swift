@@ -13,7 +13,7 @@ import Testing
 @Suite struct VisibilityPropertyTests {
     static func expectedVisible(user: HubUser, all: RecordSet, workspace ws: Workspace, directory: Directory) -> Set<RecordID> {
         func relations(_ r: Record) -> Set<Relation> {
-            Workspace.relations(of: user.name, to: r, team: all.team(of: r.id, rule: ws.teamRule), manages: { directory.manages(user.name, $0) })
+            ws.relations(of: user.name, to: r, team: all.team(of: r.id, rule: ws.teamRule), manages: { directory.manages(user.name, $0) })
         }
         var top = Set<RecordID>()
         for r in all.records.values where !r.isDeleted && ws.entity(r.entity)?.stageField != nil {
@@ -138,7 +138,7 @@ import Testing
                     }
                     #expect(r.checkpoints.last?.checksum == r.checksum.value, "seed \(seed) round \(round): \(r.user) checksum")
                     for record in r.state.records.values where ws.entity(record.entity)?.stageField != nil {
-                        let rel = Workspace.relations(
+                        let rel = ws.relations(
                             of: r.user, to: all[record.id]!, team: all.team(of: record.id, rule: ws.teamRule), manages: { directory.manages(r.user, $0) })
                         for field in record.fields.keys {
                             let access = ws.permission(

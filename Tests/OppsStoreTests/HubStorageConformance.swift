@@ -422,7 +422,8 @@ struct Backend: Sendable, CustomTestStringConvertible {
         #expect(try visible("sue", "success") == [won.id, account.id])
         #expect(try visible("max", "manager") == [samDeal.id, tomDeal.id, won.id, account.id, call.id, membership.id])
         #expect(try s.team(of: tomDeal.id) == ["eve"])
-        #expect(try s.teams(of: "eve") == [tomDeal.id])
+        #expect(try s.memberships(of: "eve") == [membership.id: tomDeal.id])
+        #expect(try s.memberships(of: "tom").isEmpty)
         // What hangs off a deal, by entity (a deal's requests, not its activities).
         #expect(Set(try s.children(of: [tomDeal.id])) == [call.id, membership.id])
         #expect(try s.children(of: tomDeal.id, entity: "activity") == [call.id])

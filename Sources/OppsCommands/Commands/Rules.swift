@@ -33,8 +33,11 @@ public struct RulesCommand: ParsableCommand {
     )
     var stage: String?
 
-    @Option(help: "Relations you hold to the record: owner, team, creator, managed (comma-separated).")
-    var relations: String = "owner,team,creator,managed"
+    @Option(
+        help:
+            "Relations you hold to the record: owner, team, creator, managed, member (your own team membership) (comma-separated); default: all of them."
+    )
+    var relations: String?
 
     @Option(help: "The entity.")
     var entity: String = "opportunity"
@@ -51,7 +54,7 @@ public struct RulesCommand: ParsableCommand {
         if role == nil, !FileManager.default.fileExists(atPath: Replica.databasePath(home: home.path)) {
             throw Self.whoseRules(.default, words: Vocabulary(.default, locale: Workspace.default.displayLocale(preferring: [home.locale, HomeOption.posixLocale])))
         }
-        for r in parsedRelations.rejected { throw ValidationError("unknown relation \"\(r)\" (owner, team, creator, managed)") }
+        for r in parsedRelations.rejected { throw ValidationError("unknown relation \"\(r)\" (owner, team, creator, managed, member)") }
     }
 
     /// Role, stage and entity as typed (a name or a label) → names in `ws`, one clear line otherwise.
@@ -79,6 +82,11 @@ public struct RulesCommand: ParsableCommand {
         }
         out.role = r.name
         out.entity = e.name
+        // Without --relations, every relation that can hold on a record of the entity: `member`
+        // only on a membership (the heading names what was assumed).
+        if relations == nil {
+            out.relations = Relation.allCases.filter { $0 != .member || e.name == ws.teamRule?.entity }.map(\.rawValue).joined(separator: ",")
+        }
         if stage == nil { out.stage = out.visibleStages(in: ws).first ?? "discovery" }
         return out
     }
@@ -104,7 +112,7 @@ public struct RulesCommand: ParsableCommand {
 
     var parsedRelations: (set: Set<Relation>, rejected: [String]) {
         var set = Set<Relation>(), rejected = [String]()
-        for part in relations.split(separator: ",") where !part.isEmpty {
+        for part in (relations ?? Relation.allCases.map(\.rawValue).joined(separator: ",")).split(separator: ",") where !part.isEmpty {
             if let r = Relation(rawValue: String(part)) { set.insert(r) } else { rejected.append(String(part)) }
         }
         return (set, rejected)
@@ -140,7 +148,7 @@ public struct RulesCommand: ParsableCommand {
         let say = words.say
         let width = max(say("field", "字段").displayWidth, names.map(\.displayWidth).max() ?? 0)
         // The relations as given, in the order Relation lists them.
-        let held = Relation.allCases.filter(parsedRelations.set.contains)
+        let held = Relation.allCases.filter(rules.parsedRelations.set.contains)
         let heading = say.rulesHeading(
             entity: words.entity(rules.entity), role: words.role(rules.role ?? ""), stage: words.stage(rules.stage ?? ""), relations: held,
             version: replica?.workspace.version)

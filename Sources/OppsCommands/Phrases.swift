@@ -257,7 +257,8 @@ struct Phrases: Sendable {
     var overdueWord: String { self("overdue", "已逾期") }
     var todayWord: String { self("today", "今天") }
     /// Whose a task is, when not the reader's.
-    func doneBy(_ user: String) -> String { self(" (for \(user))", "（由 \(user) 执行）") }
+    /// Whose a task is, when not the reader's; a name withheld from them (visibility.md §6) as another's.
+    func doneBy(_ user: String) -> String { user.isEmpty ? self(" (someone else's)", "（他人的任务）") : self(" (for \(user))", "（由 \(user) 执行）") }
     /// A day's weekday, short: 周五, Fri.
     func weekday(_ day: CivilDate) -> String {
         (chinese ? ["周一", "周二", "周三", "周四", "周五", "周六", "周日"] : ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])[Int(day.weekday) - 1]

@@ -477,12 +477,30 @@ public struct BatchDecider {
         case .duplicate:
             if readable { verdict.shown = decision.winner?.value ?? .null }
         }
-        // The stage log names who moved the deal: not to a writer who may not read its owner
-        // (visibility.md §6), as a page would not.
-        if let shown = verdict.shown, w.kind == .set, w.field == workspace.stageHistory, let r = record, try access(actor, to: r, field: "owner") == .hidden {
-            verdict.shown = StageLog.withholdingNames(shown, from: actor.user)
+        // A value that names people (the stage log's movers, a user field) is not answered with
+        // them to a writer from whom the record's names are withheld (visibility.md §6), as a
+        // page would not; their own value comes back as they wrote it.
+        if let shown = verdict.shown, w.kind == .set, decision.winner?.author != actor.user, let r = record, try withholdsNames(from: actor, on: r) {
+            verdict.shown = workspace.withholdingNames(in: shown, entity: r.entity, field: w.field, from: actor.user)
         }
         return verdict
+    }
+
+    /// Whether the names on `record` are withheld from `actor` (visibility.md §6): a staged
+    /// record's when its owner is hidden from them, a child's when its parent's is (or its parent
+    /// is not set: nothing of a deal to read it by), a free record's when their role may read no
+    /// deal's owner.
+    mutating func withholdsNames(from actor: Actor, on record: Record) throws -> Bool {
+        guard let e = workspace.entity(record.entity) else { return false }
+        if e.stageField != nil {
+            guard e.field("owner") != nil else { return false }
+            return try access(actor, to: record, field: "owner") == .hidden
+        }
+        if let via = e.visibleVia {
+            guard case let .reference(p) = record[via], let parent = try self.record(p), workspace.entity(parent.entity)?.stageField != nil else { return true }
+            return try withholdsNames(from: actor, on: parent)
+        }
+        return !workspace.mayEverReadOwners(role: actor.role)
     }
 
     /// Why a write or a request is `orphaned`, and how to mend it (a request's note carries it

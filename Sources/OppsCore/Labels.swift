@@ -202,6 +202,8 @@ public struct Vocabulary: Sendable {
         case let .member(m): return member(entity, field, m)
         case let .decimal(d): return number(entity, field, d)
         case let .integer(i) where workspace.entity(entity)?.field(field)?.unit != nil: return number(entity, field, ExactDecimal(units: i, scale: 0))
+        // A name withheld from the reader (visibility.md §6) reads as someone.
+        case .text(Workspace.withheldName) where workspace.entity(entity)?.field(field)?.type == .user: return authorName(Workspace.withheldName, chinese: readsChinese)
         default: return value.canonicalText
         }
     }

@@ -226,7 +226,8 @@ extension Workspace {
     }
 
     /// `record` with its names withheld from `reader`: every author but theirs and the hub's
-    /// (the creation's, each field's, a delete's), and the user of each line of its stage history.
+    /// (the creation's, each field's, a delete's), the user of each line of its stage history,
+    /// and the name a `user` field holds (a task's assignee, a request's approver).
     public func withholdingNames(_ record: Record, from reader: UserName) -> Record {
         var r = record
         r.created.author = Self.shown(r.created.author, to: reader)
@@ -234,12 +235,43 @@ extension Workspace {
             d.author = Self.shown(d.author, to: reader)
             r.deleted = d
         }
-        let history = entity(record.entity)?.stageField != nil ? stageHistory : nil
+        let naming = NamingFields(self, entity: record.entity)
         for (name, var state) in r.fields {
             state.author = Self.shown(state.author, to: reader)
-            if name == history { state.value = StageLog.withholdingNames(state.value, from: reader) }
+            state.value = naming.withholding(state.value, field: name, from: reader)
             r.fields[name] = state
         }
         return r
+    }
+
+    /// A field's value as a reader from whom its record's names are withheld receives it.
+    public func withholdingNames(in value: Value, entity: String, field: String, from reader: UserName) -> Value {
+        NamingFields(self, entity: entity).withholding(value, field: field, from: reader)
+    }
+
+    /// Whether a record of `entity` can carry a name in a value (a user field, the stage log):
+    /// if not, withholding its names leaves every value as it is.
+    public func namesInValues(of entity: String) -> Bool { NamingFields(self, entity: entity).any }
+}
+
+/// The fields of one entity whose values carry names (visibility.md §6): its `user` fields, and
+/// the stage history of a staged entity.
+public struct NamingFields: Sendable {
+    let users: Set<String>
+    let history: String?
+
+    public init(_ workspace: Workspace, entity: String) {
+        users = workspace.numbering.entity(entity)?.userFields ?? []
+        history = workspace.entity(entity)?.stageField != nil ? workspace.stageHistory : nil
+    }
+
+    var any: Bool { !users.isEmpty || history != nil }
+
+    /// `value` of `field` with every name in it but the reader's and the hub's emptied.
+    @inline(__always)
+    public func withholding(_ value: Value, field: String, from reader: UserName) -> Value {
+        if field == history { return StageLog.withholdingNames(value, from: reader) }
+        if case let .text(name) = value, users.contains(field) { return .text(Workspace.shown(name, to: reader)) }
+        return value
     }
 }

@@ -798,6 +798,8 @@ public struct WireNumbering: Sendable {
         public let number: UInt32
         public let fieldNumbers: [String: UInt32]
         public let fieldNames: [UInt32: String]
+        /// The fields whose values name users (type `user`): withheld with the record's names.
+        public let userFields: Set<String>
     }
     let byName: [String: EntityNumbers]
     let byNumber: [UInt32: EntityNumbers]
@@ -811,7 +813,8 @@ public struct WireNumbering: Sendable {
         for e in entities {
             var numbers = [String: UInt32](), names = [UInt32: String]()
             for f in e.fields { numbers[f.name] = f.number; names[f.number] = f.name }
-            let n = EntityNumbers(name: e.name, number: e.number, fieldNumbers: numbers, fieldNames: names)
+            let n = EntityNumbers(
+                name: e.name, number: e.number, fieldNumbers: numbers, fieldNames: names, userFields: Set(e.fields.filter { $0.type == .user }.map(\.name)))
             byName[e.name] = n
             byNumber[e.number] = n
         }

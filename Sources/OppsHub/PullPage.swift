@@ -111,7 +111,7 @@ struct PullPage {
         // What the user may see, kept per user and brought forward over the log since.
         snapshot = try engine.snapshot(for: user, head: head, compactedThrough: compacted)
         writer = PageWriter(
-            numbering: engine.numbering, compactEntered: replica.protocolVersion >= 2, reader: user.name, stageHistory: engine.workspace.stageHistory)
+            numbering: engine.numbering, compactEntered: replica.protocolVersion >= 2, reader: user.name, workspace: engine.workspace)
         cursor = request.cursor == 0 ? head : request.cursor
     }
 

@@ -310,7 +310,7 @@ extension HubEngine {
         }
         // Deals whose names became withheld or shown while visible: what hangs off them follows.
         var flipped = [RecordID]()
-        var shapes = [Shape: (relations: Set<Relation>, signature: UInt64, hides: Bool, withheld: Bool)]()
+        var shapes = [Shape: (relations: Set<Relation>, signature: UInt64, hides: Bool, withheld: Bool, rewrites: Bool)]()
         for id in ids {
             guard let c = s.columns[id] else { continue }
             let shape = Shape(
@@ -327,20 +327,23 @@ extension HubEngine {
                     default: freeWithheld
                     }
                 let sig = signature(role: user.role, relations: rel, stage: c.stage, entity: c.entity, hidden: hidden, namesWithheld: withheld)
-                known = (rel, sig, !hidden.isEmpty, withheld)
+                // Withheld names in its values (a user field, the stage log) change what it counts.
+                known = (rel, sig, !hidden.isEmpty, withheld, withheld && workspace.namesInValues(of: c.entity))
                 shapes[shape] = known
             }
-            guard let (rel, sig, hides, withheld) = known else { continue }
+            guard let (rel, sig, hides, withheld, rewrites) = known else { continue }
             let had = s.signatures.updateValue(sig, forKey: id)
             if c.kind == 0 {
                 let moved = withheld ? s.withheldTops.insert(id).inserted : s.withheldTops.remove(id) != nil
                 if moved, had != nil { flipped.append(id) }
             }
             var contribution: UInt64 = 0
-            if hides {
+            if hides || rewrites {
                 guard let record = try store.record(id, workspace: workspace) else { continue }
                 var one = StateChecksum()
-                one.add(filtered(record, actor: actor, relations: rel), workspace: workspace)
+                var seen = filtered(record, actor: actor, relations: rel)
+                if withheld, c.kind != 0 { seen = workspace.withholdingNames(seen, from: user.name) }  // (a staged record's: filtered did)
+                one.add(seen, workspace: workspace)
                 contribution = one.value
             } else {
                 contribution = c.term

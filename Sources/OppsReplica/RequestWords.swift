@@ -165,9 +165,10 @@ extension Replica {
                 guard case let .text(target) = r["target"], RecordID(parsing: target) == c.record else { return false }
                 return r.fields["value"]?.stamp.hlc == c.hlc
             }),
-            case let .text(approver) = request["decided_by"]
+            case let .text(decider) = request["decided_by"]
         else { return plain }
         let note = words.note(of: request, chinese: chinese)
+        let approver = authorName(decider, chinese: chinese)
         return chinese ? "\(approver) 驳回了这个申请" + (note.map { "：\($0)" } ?? "") : "\(approver) rejected this request" + (note.map { ": \($0)" } ?? "")
     }
 }

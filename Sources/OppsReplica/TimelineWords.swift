@@ -27,9 +27,10 @@ extension Replica {
                 : kind + (place.map { " at \($0)" } ?? "") + (note.map { ": \($0)" } ?? "") + (flagged ? " (device clock was off at sync)" : "")
         case let .task(text, due, done, assignee):
             return chinese
-                ? "任务" + (id.map { " " + $0 } ?? "") + "「\(text)」" + (due.map { "，\($0) 到期" } ?? "") + (assignee.map { "，执行人 \($0)" } ?? "")
+                ? "任务" + (id.map { " " + $0 } ?? "") + "「\(text)」" + (due.map { "，\($0) 到期" } ?? "") + (assignee.map { "，执行人 \(authorName($0, chinese: true))" } ?? "")
                     + (done ? "，已完成" : "，未完成")
-                : "task \(shownID)\"\(text)\"" + (due.map { " due \($0)" } ?? "") + (assignee.map { " for \($0)" } ?? "") + (done ? ", done" : ", open")
+                : "task \(shownID)\"\(text)\"" + (due.map { " due \($0)" } ?? "") + (assignee.map { " for \(authorName($0, chinese: false))" } ?? "")
+                    + (done ? ", done" : ", open")
         case let .approval(kind, field, requestedValue, state, decidedBy, note):
             // What it asks for as the approvals say it (fields by label, values as they read).
             let request = field == nil ? nil : (try? record(event.record)) ?? nil
@@ -41,10 +42,10 @@ extension Replica {
             let state = words.member("approval", "state", state)
             let tail: String = said.map { " — " + $0 } ?? ""
             if chinese {
-                let by: String = decidedBy.map { "，审批人 " + $0 } ?? ""
+                let by: String = decidedBy.map { "，审批人 " + authorName($0, chinese: true) } ?? ""
                 return "审批" + (id.map { " " + $0 } ?? "") + "（" + what + "）：" + state + by + tail
             }
-            let by: String = decidedBy.map { " by " + $0 } ?? ""
+            let by: String = decidedBy.map { " by " + authorName($0, chinese: false) } ?? ""
             return "approval " + shownID + "for " + what + ": " + state + by + tail
         case let .team(user, role, state):
             let (role, state) = (words.member("membership", "role", role), words.member("membership", "state", state))

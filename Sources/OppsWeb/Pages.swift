@@ -416,7 +416,7 @@ extension WebApp {
             html += "<h2>\(esc(t("Tasks", "任务"))) <span class=\"count\">\(tasks.count)</span></h2><ul class=\"agenda\">"
             for task in tasks {
                 // What, when, for whom: a task without a date or an assignee leaves that part out.
-                let parts = ["text", "due", "assignee"].map { task[$0] }.filter { !$0.isNull }.map(\.canonicalText)
+                let parts = ["text", "due", "assignee"].filter { !task[$0].isNull }.map { words.value("task", $0, task[$0]) }
                 html += """
                     <li>\(esc(parts.joined(separator: " · "))) \
                     <form method="post" action="/deal/\(short)/task-done" class="inline">\(csrfField)<input type="hidden" name="task" value="\(ids(task.id))"><button>\(esc(t("Done", "完成")))</button></form></li>
@@ -641,7 +641,8 @@ extension WebApp {
                 : a["state"].isNull ? t("requested (not yet at the hub)", "已申请（尚未到达服务器）") : words.member(name, "state", a["state"].canonicalText)
             // Who decided, and why as they wrote it (the hub's own note in the reader's words):
             // a rejected request's reason is read here and where the conflict is.
-            if case let .text(by) = a["decided_by"] {
+            if case let .text(decider) = a["decided_by"] {
+                let by = authorName(decider, chinese: t.chinese)
                 let note = words.note(of: a, chinese: t.chinese)
                 state += t.chinese ? "（\(by)" + (note.map { "：\($0)" } ?? "") + "）" : " by \(by)" + (note.map { ": \($0)" } ?? "")
             }

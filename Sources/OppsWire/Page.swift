@@ -13,24 +13,34 @@ public struct PageWriter {
     var authors = [String: UInt32]()
     var replicas = [ReplicaID: UInt32]()
 
-    /// Who reads the page, and the staged entity's stage history field: on a record whose names
-    /// are withheld from the reader (visibility.md §6, each call's `withheld`), every other name
-    /// goes out empty.
+    /// Who reads the page, and the workspace: on a record whose names are withheld from the
+    /// reader (visibility.md §6, each call's `withheld`), every other name goes out empty — its
+    /// authors, and the names in its values (`NamingFields`).
     let reader: UserName
-    let stageHistory: String?
+    let workspace: Workspace?
+    /// Each entity's fields that carry names, by entity number (worked out once a page).
+    var naming = [UInt32: NamingFields]()
 
-    public init(numbering: WireNumbering, compactEntered: Bool, reader: UserName = "", stageHistory: String? = nil) {
+    public init(numbering: WireNumbering, compactEntered: Bool, reader: UserName = "", workspace: Workspace? = nil) {
         self.numbering = numbering
         self.compactEntered = compactEntered
         self.reader = reader
-        self.stageHistory = stageHistory
+        self.workspace = workspace
     }
 
     /// A field's author and value as the reader receives them.
     @inline(__always)
-    func shown(_ s: FieldState, field: String, withheld: Bool) -> (author: UserName, value: Value) {
+    mutating func shown(_ s: FieldState, entity: UInt32, field: String, withheld: Bool) -> (author: UserName, value: Value) {
         guard withheld else { return (s.author, s.value) }
-        return (Workspace.shown(s.author, to: reader), field == stageHistory ? StageLog.withholdingNames(s.value, from: reader) : s.value)
+        return (Workspace.shown(s.author, to: reader), namingFields(entity)?.withholding(s.value, field: field, from: reader) ?? s.value)
+    }
+
+    mutating func namingFields(_ entity: UInt32) -> NamingFields? {
+        if let known = naming[entity] { return known }
+        guard let workspace, let name = numbering.entity(number: entity)?.name else { return nil }
+        let n = NamingFields(workspace, entity: name)
+        naming[entity] = n
+        return n
     }
 
     /// The last author and replica looked up: a record's fields are mostly one person's, from
@@ -68,7 +78,7 @@ public struct PageWriter {
     mutating func change(
         record: Data, entity: WireNumbering.EntityNumbers?, named: Bool = true, field: String, kind: WriteKind, state s: FieldState, withheld: Bool = false
     ) -> WireChange {
-        let (author, value) = shown(s, field: field, withheld: withheld)
+        let (author, value) = shown(s, entity: entity?.number ?? 0, field: field, withheld: withheld)
         var c = WireChange()
         c.sequence = s.sequence
         c.record = record
@@ -171,7 +181,7 @@ public struct PageWriter {
     private mutating func writeField(
         of id: RecordID, named: Bool, entity: UInt32, number: UInt32, name: String, kind: WriteKind, state s: FieldState, withheld: Bool
     ) {
-        let (authorName, value) = shown(s, field: name, withheld: withheld)
+        let (authorName, value) = shown(s, entity: entity, field: name, withheld: withheld)
         var out = changeScratch
         changeScratch = []
         out.removeAll(keepingCapacity: true)
@@ -289,13 +299,17 @@ public struct PageWriter {
         w.field = e?.fieldNumbers[c.field] ?? 0
         w.outcome = WireOutcome(c.outcome)
         w.rule = c.rule.rawValue
-        if !c.loser.value.isNull, readable || c.loser.author == reader { w.value = WireValue(c.loser.value) }
+        if !c.loser.value.isNull, c.loser.author == reader {
+            w.value = WireValue(c.loser.value)  // their own value, as they wrote it
+        } else if !c.loser.value.isNull, readable {
+            w.value = WireValue(withheld ? namingFields(e?.number ?? 0)?.withholding(c.loser.value, field: c.field, from: reader) ?? c.loser.value : c.loser.value)
+        }
         w.author = authorIndex(named(c.loser.author))
         w.hlc = c.loser.stamp.hlc.rawValue
         // Present (empty when nothing holds) to a reader who may read it; absent when withheld.
         if readable {
             let value = c.winner?.value ?? .null
-            w.winner = WireValue(withheld && c.field == stageHistory ? StageLog.withholdingNames(value, from: reader) : value)
+            w.winner = WireValue(withheld ? namingFields(e?.number ?? 0)?.withholding(value, field: c.field, from: reader) ?? value : value)
         }
         // Who wrote what holds is the record's too: withheld with it.
         if readable, let winner = c.winner { w.winnerAuthor = authorIndex(named(winner.author)) }

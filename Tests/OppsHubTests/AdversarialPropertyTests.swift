@@ -194,7 +194,10 @@ import Testing
                 // What a marketer's or an expert's replica holds names no one but them and the hub.
                 if u.role == "marketing" || u.role == "expert" {
                     for record in r.state.records.values {
-                        let names = [record.created.author] + record.fields.values.map(\.author)
+                        let values = (Workspace.default.entity(record.entity)?.fields ?? []).filter { $0.type == .user }.compactMap { f -> String? in
+                            if case let .text(name) = record[f.name] { name } else { nil }
+                        }
+                        let names = [record.created.author] + record.fields.values.map(\.author) + values
                         for n in names where ![u.name, "hub", ""].contains(n) { Issue.record("seed \(seed): \(u.name) holds \(n)'s name on a \(record.entity)") }
                         for step in StageLog.steps(record["stage_log"]) where ![u.name, "hub", ""].contains(step.by) {
                             Issue.record("seed \(seed): \(u.name)'s stage log names \(step.by)")

@@ -73,8 +73,8 @@ struct ApprovalsCommand: ParsableCommand {
             let asked = r.requested(a, words: words, chinese: say.chinese)
             // Who asked, but not on one's own requests; who decided.
             var people: [String] = []
-            if a.creator != r.user { people.append(say.requestedBy(a.creator)) }
-            if case let .text(d) = a["decided_by"] { people.append(say.decidedBy(d)) }
+            if a.creator != r.user { people.append(say.requestedBy(authorName(a.creator, chinese: say.chinese))) }
+            if case let .text(d) = a["decided_by"] { people.append(say.decidedBy(authorName(d, chinese: say.chinese))) }
             var who = people.joined(separator: say("; ", "；"))
             if let note = words.note(of: a, chinese: say.chinese) { who += say(" (\(note))", "（\(note)）") }
             // One line when it fits the terminal; else what it asks for and who asked and decided

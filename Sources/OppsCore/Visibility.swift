@@ -249,9 +249,12 @@ extension Workspace {
         NamingFields(self, entity: entity).withholding(value, field: field, from: reader)
     }
 
-    /// Whether a record of `entity` can carry a name in a value (a user field, the stage log):
-    /// if not, withholding its names leaves every value as it is.
-    public func namesInValues(of entity: String) -> Bool { NamingFields(self, entity: entity).any }
+    /// Whether a reader who receives a record of `entity` without the `hidden` fields can read a
+    /// name in a `user` field of it: if so, withholding its names rewrites values, not only
+    /// authors and the stage log.
+    public func namesInValues(of entity: String, hidden: Set<String>) -> Bool {
+        !(numbering.entity(entity)?.userFields ?? []).subtracting(hidden).isEmpty
+    }
 }
 
 /// The fields of one entity whose values carry names (visibility.md §6): its `user` fields, and
@@ -264,8 +267,6 @@ public struct NamingFields: Sendable {
         users = workspace.numbering.entity(entity)?.userFields ?? []
         history = workspace.entity(entity)?.stageField != nil ? workspace.stageHistory : nil
     }
-
-    var any: Bool { !users.isEmpty || history != nil }
 
     /// `value` of `field` with every name in it but the reader's and the hub's emptied.
     @inline(__always)

@@ -14,7 +14,11 @@ extension HubEngine {
     /// role, stage and relations changes it too (else the replica kept what it may no longer
     /// read, and its checksum no longer matched: a repair, sending it everything again).
     /// Nothing hidden adds nothing, so such a record's number is what it was before this was.
-    func signature(role: String, relations: Set<Relation>, stage: String?, entity: String, hidden: Set<String>, namesWithheld: Bool = false) -> UInt64 {
+    /// `valuesWithheld`: names in its `user` fields are withheld too (§6), which an older hub did
+    /// not do: a replica it sent the record to is sent it again.
+    func signature(
+        role: String, relations: Set<Relation>, stage: String?, entity: String, hidden: Set<String>, namesWithheld: Bool = false, valuesWithheld: Bool = false
+    ) -> UInt64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         func mix(_ s: String) { for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }; h = (h ^ 0xFF) &* 0x0000_0100_0000_01B3 }
         mix(entity)
@@ -22,6 +26,7 @@ extension HubEngine {
         mix(stage ?? "")
         for r in Relation.allCases where relations.contains(r) { mix(r.rawValue) }
         if namesWithheld { mix("names withheld") }
+        if valuesWithheld { mix("in values") }
         if !hidden.isEmpty {
             mix("hidden")
             for f in hidden.sorted() { mix(f) }

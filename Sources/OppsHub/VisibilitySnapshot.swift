@@ -326,9 +326,12 @@ extension HubEngine {
                     case 1: shape.parentWithholds
                     default: freeWithheld
                     }
-                let sig = signature(role: user.role, relations: rel, stage: c.stage, entity: c.entity, hidden: hidden, namesWithheld: withheld)
-                // Withheld names in its values (a user field, the stage log) change what it counts.
-                known = (rel, sig, !hidden.isEmpty, withheld, withheld && workspace.namesInValues(of: c.entity))
+                // Withheld names in its user fields change what it counts (the stage log's, on a
+                // staged record, are in `filtered`: its owner is hidden, so it `hides`).
+                let inValues = withheld && workspace.namesInValues(of: c.entity, hidden: hidden)
+                let sig = signature(
+                    role: user.role, relations: rel, stage: c.stage, entity: c.entity, hidden: hidden, namesWithheld: withheld, valuesWithheld: inValues)
+                known = (rel, sig, !hidden.isEmpty, withheld, inValues)
                 shapes[shape] = known
             }
             guard let (rel, sig, hides, withheld, rewrites) = known else { continue }

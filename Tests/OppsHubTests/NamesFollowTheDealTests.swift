@@ -70,3 +70,66 @@ struct NamesFollowTheDealTests {
         #expect(held == expected)
     }
 }
+
+/// A name in a value (visibility.md §6): an expert on a deal reads a task the rep keeps as
+/// someone else's. When her write to its assignee loses to the rep's, made at the same time, the
+/// push's answer and the conflict she pulls say that it holds someone else's, not whose.
+struct NamesInValuesTests {
+    @Test func anExpertsLosingWriteToATaskIsAnsweredWithoutTheRepsName() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            var rng = SeededGenerator(seed: 11)
+            let c = WireClient(client: client)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 2)
+            var eve = TestReplica(user: "eve", token: f.tokens["eve"]!, seed: 3)
+            for r in [sam, max, eve] { _ = try await r.handshake(c) }
+            let create = sam.create(using: &rng)
+            let deal = create.record
+            let newTask = sam.create("task", stage: nil, using: &rng)
+            let task = newTask.record
+            let made = try await sam.push(
+                c,
+                [
+                    create, sam.write(deal, "name", .text("华北电网")), newTask, sam.write(task, "opportunity", .reference(deal), entity: "task"),
+                    sam.write(task, "text", .text("send the quote"), entity: "task"), sam.write(task, "assignee", .text("sam"), entity: "task"),
+                ])
+            #expect(made.results.allSatisfy { $0.outcome == .applied }, "\(made.results)")
+            let member = max.create("membership", stage: nil, using: &rng)
+            let joined = try await max.push(
+                c,
+                [
+                    member, max.write(member.record, "opportunity", .reference(deal), entity: "membership"),
+                    max.write(member.record, "user", .text("eve"), entity: "membership"),
+                    max.write(member.record, "role", .member("expert"), entity: "membership"),
+                    max.write(member.record, "state", .member("active"), entity: "membership"),
+                ])
+            #expect(joined.results.allSatisfy { $0.outcome == .applied }, "\(joined.results)")
+            try await eve.pull(c)
+            try await sam.pull(c)
+            #expect(eve.state[task]?["assignee"] == .text("") && eve.state[task]?["text"] == .text("send the quote"), "the rep's own task, by no name")
+
+            // Both on top of the same value: the rep gives it to tom, then the expert takes it.
+            // The rep, its creator, owns it ("own if creator"); her write loses.
+            let theirs = eve.write(task, "assignee", .text("eve"), entity: "task")
+            #expect(try await sam.push(c, [sam.write(task, "assignee", .text("tom"), entity: "task")]).results.map(\.outcome) == [.applied])
+            let answer = try await eve.push(c, [theirs])
+            let result = try #require(answer.results.first)
+            #expect(result.outcome == .lost && result.hasWinner, "\(result)")
+            let shown = try result.winner.pulledValue()
+            #expect(shown == .text(""), "\(result)")
+            let bytes = try AdversarialPropertyTests.bytes(answer)
+            #expect(!bytes.contains("tom") && !bytes.contains("sam"), "\(answer)")
+            let page = try await c.call(Endpoint.pull, eve.pullRequest(maxChanges: 0), token: eve.token, as: PullResponse.self)
+            let conflict = try #require(page.conflicts.first { $0.hasWinner })
+            let (winner, lost) = (try conflict.winner.pulledValue(), try conflict.value.pulledValue())
+            #expect(winner == .text("") && lost == .text("eve"), "\(conflict)")
+            #expect(page.authors.allSatisfy { ["eve", "hub", ""].contains($0) }, "\(page.authors)")
+            try eve.apply(page)
+            #expect(eve.state[task]?["assignee"] == .text(""))
+            // The manager reads whose it is.
+            try await max.pull(c)
+            #expect(max.state[task]?["assignee"] == .text("tom"))
+        }
+    }
+}

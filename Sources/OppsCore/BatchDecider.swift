@@ -480,8 +480,8 @@ public struct BatchDecider {
         // A value that names people (the stage log's movers, a user field) is not answered with
         // them to a writer from whom the record's names are withheld (visibility.md §6), as a
         // page would not; their own value comes back as they wrote it.
-        if let shown = verdict.shown, w.kind == .set, decision.winner?.author != actor.user, let r = record, try withholdsNames(from: actor, on: r) {
-            verdict.shown = workspace.withholdingNames(in: shown, entity: r.entity, field: w.field, from: actor.user)
+        if let shown = verdict.shown, w.kind == .set, let r = record, try withholdsNames(from: actor, on: r) {
+            verdict.shown = workspace.withholdingNames(in: shown, entity: r.entity, field: w.field, by: decision.winner?.author ?? "", from: actor.user)
         }
         return verdict
     }

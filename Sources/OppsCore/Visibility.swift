@@ -237,16 +237,17 @@ extension Workspace {
         }
         let naming = NamingFields(self, entity: record.entity)
         for (name, var state) in r.fields {
+            state.value = naming.withholding(state.value, field: name, by: state.author, from: reader)
             state.author = Self.shown(state.author, to: reader)
-            state.value = naming.withholding(state.value, field: name, from: reader)
             r.fields[name] = state
         }
         return r
     }
 
-    /// A field's value as a reader from whom its record's names are withheld receives it.
-    public func withholdingNames(in value: Value, entity: String, field: String, from reader: UserName) -> Value {
-        NamingFields(self, entity: entity).withholding(value, field: field, from: reader)
+    /// A field's value, written by `author`, as a reader from whom its record's names are
+    /// withheld receives it.
+    public func withholdingNames(in value: Value, entity: String, field: String, by author: UserName, from reader: UserName) -> Value {
+        NamingFields(self, entity: entity).withholding(value, field: field, by: author, from: reader)
     }
 
     /// Whether a reader who receives a record of `entity` without the `hidden` fields can read a
@@ -268,9 +269,11 @@ public struct NamingFields: Sendable {
         history = workspace.entity(entity)?.stageField != nil ? workspace.stageHistory : nil
     }
 
-    /// `value` of `field` with every name in it but the reader's and the hub's emptied.
+    /// `value` of `field`, written by `author`, with every name in it but the reader's and the
+    /// hub's emptied — unless the reader wrote it: a task she gave sam reads as she wrote it.
     @inline(__always)
-    public func withholding(_ value: Value, field: String, from reader: UserName) -> Value {
+    public func withholding(_ value: Value, field: String, by author: UserName, from reader: UserName) -> Value {
+        if author == reader { return value }
         if field == history { return StageLog.withholdingNames(value, from: reader) }
         if case let .text(name) = value, users.contains(field) { return .text(Workspace.shown(name, to: reader)) }
         return value

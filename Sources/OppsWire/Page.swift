@@ -32,7 +32,7 @@ public struct PageWriter {
     @inline(__always)
     mutating func shown(_ s: FieldState, entity: UInt32, field: String, withheld: Bool) -> (author: UserName, value: Value) {
         guard withheld else { return (s.author, s.value) }
-        return (Workspace.shown(s.author, to: reader), namingFields(entity)?.withholding(s.value, field: field, from: reader) ?? s.value)
+        return (Workspace.shown(s.author, to: reader), namingFields(entity)?.withholding(s.value, field: field, by: s.author, from: reader) ?? s.value)
     }
 
     mutating func namingFields(_ entity: UInt32) -> NamingFields? {
@@ -302,14 +302,16 @@ public struct PageWriter {
         if !c.loser.value.isNull, c.loser.author == reader {
             w.value = WireValue(c.loser.value)  // their own value, as they wrote it
         } else if !c.loser.value.isNull, readable {
-            w.value = WireValue(withheld ? namingFields(e?.number ?? 0)?.withholding(c.loser.value, field: c.field, from: reader) ?? c.loser.value : c.loser.value)
+            w.value = WireValue(
+                withheld ? namingFields(e?.number ?? 0)?.withholding(c.loser.value, field: c.field, by: c.loser.author, from: reader) ?? c.loser.value : c.loser.value)
         }
         w.author = authorIndex(named(c.loser.author))
         w.hlc = c.loser.stamp.hlc.rawValue
         // Present (empty when nothing holds) to a reader who may read it; absent when withheld.
         if readable {
             let value = c.winner?.value ?? .null
-            w.winner = WireValue(withheld ? namingFields(e?.number ?? 0)?.withholding(value, field: c.field, from: reader) ?? value : value)
+            let author = c.winner?.author ?? ""
+            w.winner = WireValue(withheld ? namingFields(e?.number ?? 0)?.withholding(value, field: c.field, by: author, from: reader) ?? value : value)
         }
         // Who wrote what holds is the record's too: withheld with it.
         if readable, let winner = c.winner { w.winnerAuthor = authorIndex(named(winner.author)) }

@@ -14,16 +14,18 @@ import Testing
 /// rep who accepted it on every line of its timeline, and eve's named the deal's rep on each field.
 @Suite struct NamesWithheldTests {
     /// Every name a replica holds: creations', fields', the stage log's users, and the values of
-    /// user fields (a task's assignee, a membership's member, a request's approver).
+    /// user fields (a task's assignee, a membership's member, a request's approver) but those the
+    /// replica's own user wrote (a task she gave someone reads as she wrote it).
     static func names(in home: String) throws -> Set<String> {
         let store = try ReplicaStore(path: Replica.databasePath(home: home))
+        let me = try store.meta("user")
         var out = Set<String>()
         for r in try store.allConfirmed(workspace: .default) {
             out.insert(r.created.author)
             for s in r.fields.values { out.insert(s.author) }
             for step in StageLog.steps(r["stage_log"]) { out.insert(step.by) }
             for f in Workspace.default.entity(r.entity)?.fields ?? [] where f.type == .user {
-                if case let .text(name) = r[f.name] { out.insert(name) }
+                if let s = r.fields[f.name], s.author != me, case let .text(name) = s.value { out.insert(name) }
             }
         }
         return out
@@ -125,6 +127,12 @@ import Testing
             let eveNames = try Self.names(in: eve)
             #expect(eveNames.isSubset(of: ["eve", "hub", ""]) && eveNames.contains("eve"), "\(eveNames): only hers")
 
+            // One she gives the rep herself reads as she wrote it.
+            #expect(await opps("task", "add", lead, "review", "the", "architecture", "--due", "2027-01-06", "--assignee", rep, "--home", eve).code == 0)
+            #expect(await opps("sync", "--home", eve).code == 0)
+            #expect(await opps("sync", "--home", eve).code == 0)
+            let given = await opps(["task", "list", lead, "--home", eve], environment: ["LANG": "C"]).stdout
+            #expect(given.contains("review the architecture (for \(rep))"), "\(given)")
             // The manager, who reads owners, reads every name; so does the rep.
             #expect(await opps("sync", "--home", max).code == 0)
             #expect(await opps("sync", "--home", home).code == 0)

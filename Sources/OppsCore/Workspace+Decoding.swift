@@ -374,6 +374,20 @@ private struct WorkspaceReader {
         workspace.checkinSkewMinutes = skew
         workspace.stageHistory = stageHistory
         if let node = root["team"] { workspace.teamRule = readTeam(node, entities: entities) }
+        // `member` holds only on a record of the team's entity (visibility.md §3): a clause naming
+        // it anywhere else would never match, silently hiding what it was written to show.
+        for e in entities where e.name != workspace.teamRule?.entity {
+            for g in e.groups {
+                for (role, rule) in g.access.sorted(by: { $0.key < $1.key }) where rule.clauses.contains(where: { $0.relations.contains(.member) }) {
+                    let i = entityNodes.firstIndex { $0["name"]?.string == e.name }
+                    let node = i.flatMap { entityNodes[$0]["groups"]?[g.name]?[role] } ?? i.map { entityNodes[$0] } ?? root
+                    issue(
+                        node, "entities[\(i.map(String.init) ?? e.name)].groups.\(g.name).\(role)",
+                        "\"if member\" holds only on a team membership (\(workspace.teamRule?.entity ?? "no team entity here")), not on \(e.name)",
+                        "「if member」只对团队成员记录（\(workspace.teamRule?.entity ?? "本工作区没有团队")）成立，不适用于 \(e.name)")
+                }
+            }
+        }
         if let node = root["locale"], let tag = string(node, "locale", in: root) {
             if LocaleTag.isValid(tag) {
                 workspace.locale = tag

@@ -58,6 +58,15 @@ final class VisibilitySnapshot {
         return out
     }
 
+    /// The user's active memberships (membership → deal) as the store holds them now; returns
+    /// the deals and memberships that moved in or out since the last.
+    @discardableResult
+    func take(memberships: [RecordID: RecordID]) -> (teams: Set<RecordID>, memberships: Set<RecordID>) {
+        let teams = Set(memberships.values), mine = Set(memberships.keys)
+        defer { (myTeams, myMemberships) = (teams, mine) }
+        return (teams.symmetricDifference(myTeams), mine.symmetricDifference(myMemberships))
+    }
+
     /// A class, changed in place: a value copy of these tables (it happened while one was
     /// brought forward) costs more than the whole incremental step.
     init(head: UInt64, directory: Directory, role: String, workspaceVersion: UInt64, query: VisibilityQuery) {
@@ -117,9 +126,7 @@ extension HubEngine {
         s.generation = snapshotGenerations  // per engine: a replica's last diff names the build it was made against
         s.recentFrom = head
         s.visible = try store.records(visibleTo: query)
-        let memberships = try store.memberships(of: user.name)
-        s.myTeams = Set(memberships.values)
-        s.myMemberships = Set(memberships.keys)
+        s.take(memberships: try store.memberships(of: user.name))
         s.columns = try store.columns(of: Array(s.visible))
         s.top = Set(s.visible.filter { id in s.columns[id].map { isTop(id, $0, s) } ?? false })
         s.targets = try store.references(from: Array(s.top))
@@ -177,14 +184,10 @@ extension HubEngine {
         }
         var teamsMoved = Set<RecordID>()
         if teamsChanged {
-            let memberships = try store.memberships(of: user.name)
-            let teams = Set(memberships.values)
-            teamsMoved = teams.symmetricDifference(s.myTeams)
-            touched.formUnion(teamsMoved)
-            // A membership that started or stopped putting the user on a team changes its relations.
-            touched.formUnion(Set(memberships.keys).symmetricDifference(s.myMemberships))
-            s.myTeams = teams
-            s.myMemberships = Set(memberships.keys)
+            let moved = s.take(memberships: try store.memberships(of: user.name))
+            teamsMoved = moved.teams
+            // (A membership that started or stopped putting the user on a team changes its relations.)
+            touched.formUnion(moved.teams.union(moved.memberships))
         }
         if window != nil {
             // Of the records touched, only those that may concern this user (issue 20: each pull

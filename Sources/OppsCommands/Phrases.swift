@@ -256,7 +256,6 @@ struct Phrases: Sendable {
     var taskDone: String { self("done", "已完成") }
     var overdueWord: String { self("overdue", "已逾期") }
     var todayWord: String { self("today", "今天") }
-    /// Whose a task is, when not the reader's.
     /// Whose a task is, when not the reader's; a name withheld from them (visibility.md §6) as another's.
     func doneBy(_ user: String) -> String { user.isEmpty ? self(" (someone else's)", "（他人的任务）") : self(" (for \(user))", "（由 \(user) 执行）") }
     /// A day's weekday, short: 周五, Fri.

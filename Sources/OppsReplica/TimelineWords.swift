@@ -49,7 +49,8 @@ extension Replica {
             return "approval " + shownID + "for " + what + ": " + state + by + tail
         case let .team(user, role, state):
             let (role, state) = (words.member("membership", "role", role), words.member("membership", "state", state))
-            return say("team: \(user) (\(role)) \(state)", "团队：\(user)（\(role)）\(state)")
+            let who = authorName(user, chinese: chinese)
+            return say("team: \(who) (\(role)) \(state)", "团队：\(who)（\(role)）\(state)")
         case let .conflict(number, field, lost, outcome, rule, winner):
             func shown(_ v: Value) -> String { v.isNull ? say("(empty)", "（空）") : quoted(value(field, v)) }
             let why = words.reason(rule: "\(rule)", entity: e, field: field, chinese: chinese)

@@ -437,7 +437,8 @@ extension WebApp {
                 html += "<h2>\(esc(t("Team", "团队")))</h2><ul class=\"agenda\">"
                 for m in team {
                     let state = m["state"].isNull ? t("requested", "已申请") : words.member("membership", "state", m["state"].canonicalText)
-                    html += "<li>\(esc(m["user"].canonicalText)) · \(esc(words.member("membership", "role", m["role"].canonicalText))) · \(esc(state))</li>"
+                    html +=
+                        "<li>\(esc(words.value("membership", "user", m["user"]))) · \(esc(words.member("membership", "role", m["role"].canonicalText))) · \(esc(state))</li>"
                 }
                 html += "</ul>"
             }

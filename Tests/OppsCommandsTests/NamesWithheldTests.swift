@@ -230,6 +230,8 @@ import Testing
             let before = try #require(await opps("team", "list", deal, "--home", eve, "--json").json?.array)
             // Under version 12 she reads both memberships (ivy's by no name: visibility.md §6).
             #expect(before.compactMap { $0["user"]?.string }.sorted() == ["", "eve"], "\(before)")
+            let listed = await opps(["team", "list", deal, "--home", eve], environment: ["LANG": "C"]).stdout
+            #expect(listed.contains("someone") && !listed.contains("ivy"), "a withheld member reads as someone, not a blank: \(listed)")
 
             try apply(v11.replacingOccurrences(of: #""version": 11,"#, with: #""version": 13,"#))
             let synced = await opps("sync", "--home", eve, "--json")

@@ -190,7 +190,8 @@ import Testing
             }.issues.first)
         #expect(sees.message.hasPrefix("unknown condition \"member\""), "\(sees.message)")
         // Nor a relation to any other record: a rule naming it there would hide the group for good.
-        let onTask = Workspace.defaultDocument.replacingFirst(#""sales": "own if creator; write", "expert": "write""#, with: #""sales": "own if creator; write", "expert": "write if member""#)
+        let onTask = Workspace.defaultDocument.replacingFirst(
+            #""sales": "own if creator; write", "expert": "write""#, with: #""sales": "own if creator; write", "expert": "write if member""#)
         #expect(onTask != Workspace.defaultDocument)
         let task = try #require(try #require(throws: WorkspaceError.self) { try Workspace.decode(onTask) }.issues.first)
         #expect(task.message == "\"if member\" holds only on a team membership (membership), not on task", "\(task.message)")

@@ -49,7 +49,7 @@ struct TeamCommand: ParsableCommand {
             Console.out(words.say.teamOf(name))
             let rows = members.map { m in
                 [
-                    short(m.id), m["user"].canonicalText, words.value("membership", "role", m["role"]),
+                    short(m.id), words.value("membership", "user", m["user"]), words.value("membership", "role", m["role"]),
                     m["state"].isNull ? words.member("membership", "state", "requested") : words.value("membership", "state", m["state"]),
                 ]
             }

@@ -173,19 +173,14 @@ extension Workspace {
         // Rule 4: the fields the matrix leaves them; and the names (§6): a staged record's are
         // withheld by `filtered`, a child's with its parent's, a free record's by the role.
         var out = [RecordID: Record]()
-        let freeWithheld = !mayEverReadOwners(role: actor.role)
         for id in visible {
             guard let r = records[id], let e = entity(r.entity) else { continue }
             var seen = filtered(r, actor: actor, relations: relations(r, staged: e.stageField != nil))
-            if e.stageField == nil {
-                var withheld = freeWithheld
-                if let via = e.visibleVia, case let .reference(p) = r[via], let parent = records[p], let pe = entity(parent.entity) {
-                    let hidden = hiddenFields(
-                        entity: parent.entity, stage: stage(of: parent, in: pe), actor: actor, relations: relations(parent, staged: true))
-                    withheld = Self.withholdsNames(hidden: hidden)
-                }
-                if withheld { seen = withholdingNames(seen, from: actor.user) }
+            let withheld = withholdsNames(free: e.visibleVia == nil, role: actor.role) { () -> Set<String>? in
+                guard let via = e.visibleVia, case let .reference(p) = r[via], let parent = records[p], let pe = entity(parent.entity) else { return nil }
+                return hiddenFields(entity: parent.entity, stage: stage(of: parent, in: pe), actor: actor, relations: relations(parent, staged: true))
             }
+            if e.stageField == nil, withheld { seen = withholdingNames(seen, from: actor.user) }
             out[id] = seen
         }
         return out
@@ -217,6 +212,15 @@ extension Workspace {
     /// Whether the names on a staged record are withheld from a reader the matrix hides these
     /// fields of it from: its owner is one of them.
     public static func withholdsNames(hidden: Set<String>) -> Bool { hidden.contains("owner") }
+
+    /// Whether the names on a record are withheld from a reader of `role` (visibility.md §6): a
+    /// free record's by the role alone; a staged record's, or one hanging off a deal, by the
+    /// fields hidden from the reader on that deal (`dealHidden`; nil: the deal is out of their
+    /// sight, and so is what hangs off it — withheld).
+    public func withholdsNames(free: Bool, role: String, dealHidden: () throws -> Set<String>?) rethrows -> Bool {
+        if free { return !mayEverReadOwners(role: role) }
+        return try dealHidden().map(Self.withholdsNames(hidden:)) ?? true
+    }
 
     /// `name` as `reader` receives it on a record whose names are withheld from them: their own
     /// and the hub's as they are, anyone else's as the empty name.

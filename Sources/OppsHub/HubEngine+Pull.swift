@@ -77,16 +77,19 @@ extension HubEngine {
         for id in try store.records(visibleTo: query) {
             guard let record = try store.record(id, workspace: workspace), let entity = workspace.entity(record.entity) else { continue }
             var seen = filtered(record, actor: actor, relations: try relations(record, staged: entity.stageField != nil))
-            if entity.stageField == nil {
-                var withheld = !workspace.mayEverReadOwners(role: user.role)
-                if let via = entity.visibleVia, case let .reference(p) = record[via], let parent = try store.record(p, workspace: workspace),
-                    let pe = workspace.entity(parent.entity)
-                {
-                    let stage = pe.stageField.flatMap { f -> String? in if case let .member(s) = parent[f] { s } else { nil } }
-                    let hidden = hiddenFields(entity: parent.entity, stage: stage, actor: actor, relations: try relations(parent, staged: pe.stageField != nil))
-                    withheld = Workspace.withholdsNames(hidden: hidden)
-                }
-                if withheld { seen = workspace.withholdingNames(seen, from: user.name) }
+            // (A staged record's names are withheld by `filtered`.)
+            if entity.stageField == nil,
+                try workspace.withholdsNames(
+                    free: entity.visibleVia == nil, role: user.role,
+                    dealHidden: { () throws -> Set<String>? in
+                        guard let via = entity.visibleVia, case let .reference(p) = record[via], let parent = try store.record(p, workspace: workspace),
+                            let pe = workspace.entity(parent.entity)
+                        else { return nil }
+                        let stage = pe.stageField.flatMap { f -> String? in if case let .member(s) = parent[f] { s } else { nil } }
+                        return hiddenFields(entity: parent.entity, stage: stage, actor: actor, relations: try relations(parent, staged: pe.stageField != nil))
+                    })
+            {
+                seen = workspace.withholdingNames(seen, from: user.name)
             }
             out.append(seen)
         }

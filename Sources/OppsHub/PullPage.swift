@@ -130,13 +130,14 @@ struct PullPage {
     /// record's when its owner is hidden from them, a child's when its parent's is, a free
     /// record's when their role may read no deal's owner.
     mutating func withheld(_ id: RecordID, _ c: RecordColumns) -> Bool {
-        switch c.kind {
-        case 0: return Workspace.withholdsNames(hidden: hidden(id, c))
-        case 1:
-            guard let p = c.parent, let pc = snapshot.columns[p] else { return true }
-            return Workspace.withholdsNames(hidden: hidden(p, pc))
-        default: return withheldByRole()
+        // The deal the names follow: the record itself when staged, else the one it hangs off.
+        var dealHidden: Set<String>?
+        if c.kind == 0 {
+            dealHidden = hidden(id, c)
+        } else if c.kind == 1, let p = c.parent, let pc = snapshot.columns[p] {
+            dealHidden = hidden(p, pc)
         }
+        return workspace.withholdsNames(free: c.kind == 2, role: user.role, dealHidden: { dealHidden })
     }
 
     /// The same for a record this page may no longer hold the columns of (a delete's, a

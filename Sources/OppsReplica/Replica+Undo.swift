@@ -39,6 +39,25 @@ extension Replica {
             reopens: try reopened(by: entries[0].edit))
     }
 
+    /// `view` as it was before `edit`: each field the edit wrote holds what the edit's first
+    /// trail line of it says it held (an empty value: not set); a record it deleted is not.
+    func before(_ edit: LastEdit, on view: Record) throws -> Record {
+        var base = view
+        var restored = Set<String>()
+        for line in edit.lines where line.record == view.id && restored.insert(line.field).inserted {
+            if line.old.isNull {
+                base.fields[line.field] = nil
+            } else if let state = base.fields[line.field] {
+                base.fields[line.field] = FieldState(value: line.old, stamp: state.stamp, author: state.author, authority: state.authority)
+            }
+        }
+        for e in edit.entries where e.write.record == view.id && e.write.kind == .set && !restored.contains(e.write.field) {
+            throw ReplicaError.invalid("the last edit wrote a record this laptop cannot rebuild (\(view.id)): nothing was undone; change it back with a new edit")
+        }
+        if edit.deleted.contains(view.id) { base.deleted = nil }
+        return base
+    }
+
     /// The conflicts the edit `edit` closed (`conflicts restore`), as they are kept here.
     func reopened(by edit: Int64) throws -> [LocalConflict] {
         let closed = Set(try store.conflicts(closedBy: edit))
@@ -65,13 +84,17 @@ extension Replica {
             for record in edit.records where !edit.made.contains(record) {
                 // Held and confirmed: rebuilt from what the hub confirmed. No longer here (a
                 // sync took it away since): nothing to rebuild.
-                guard try store.confirmed(record, workspace: workspace) == nil, try store.view(record, workspace: workspace) != nil else { continue }
-                guard let create = try store.outbox(replica: id, author: user, record: record).first(where: { $0.write.kind == .create }),
+                guard try store.confirmed(record, workspace: workspace) == nil, let view = try store.view(record, workspace: workspace) else { continue }
+                if let create = try store.outbox(replica: id, author: user, record: record).first(where: { $0.write.kind == .create }),
                     let entity = workspace.entity(create.write.entity)
-                else {
-                    throw ReplicaError.invalid("the last edit wrote a record this laptop cannot rebuild (\(record)); nothing was undone")
+                {
+                    bases[record] = try made(by: create.write, entity: entity)
+                } else {
+                    // Made here and sent, and the hub's copy not pulled yet (the pull after the
+                    // push failed): the view as it was before this edit, each field it wrote set
+                    // back to what its first trail line says it held.
+                    bases[record] = try before(edit, on: view)
                 }
-                bases[record] = try made(by: create.write, entity: entity)
             }
             try store.dropUnsent(now)
             try store.reopenConflicts(closedBy: now[0].edit)

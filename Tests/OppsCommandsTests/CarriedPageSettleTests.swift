@@ -36,6 +36,40 @@ final class PageSpoilingTransport: Transport, @unchecked Sendable {
 /// settle is committed alone, nothing is left pending, and the trail says what the hub decided —
 /// whether the sync then goes on (a newer workspace to follow) or fails.
 @Suite(.serialized) struct CarriedPageSettleTests {
+    /// A deal made here and sent, whose copy from the hub did not come back with the answer (the
+    /// page could not be applied): the laptop shows it as it was made. An edit to it is taken
+    /// back to that, not refused: before, undo said it "cannot rebuild" the deal and kept the edit.
+    @Test func anEditToADealTheHubHasNotSentBackIsTakenBack() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let http = HTTPTransport(baseURL: url)
+            defer { Task { await http.shutdown() } }
+            let replica = try await f.samsLaptop(url, http)
+            var rng = SeededGenerator(seed: 12)
+            // A deal synced before, written again with the new one: the page the answer carries
+            // has a change to spoil.
+            let older = try replica.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("北京仪表"))], using: &rng).record
+            _ = try await replica.sync(transport: http)
+            _ = try replica.edit(older, [("next_step", .text("拜访"))])
+            let deal = try replica.create(
+                entity: "opportunity", stage: "discovery", fields: [("name", .text("上海仪表")), ("amount", .decimal(ExactDecimal(units: 3_000_000, scale: 2)))],
+                using: &rng
+            ).record
+            await #expect(throws: ReplicaError.self) { _ = try await replica.sync(transport: PageSpoilingTransport(http)) }
+            #expect(try replica.store.confirmed(deal, workspace: replica.workspace) == nil && replica.store.outboxCount() == 0, "sent, not yet back")
+            _ = try replica.edit(deal, [("amount", .decimal(ExactDecimal(units: 4_500_000, scale: 2))), ("next_step", .text("报价"))])
+            let edit = try #require(try replica.lastEdit())
+            try replica.undo(edit)
+            let shown = try #require(try replica.record(deal))
+            #expect(shown["amount"] == .decimal(ExactDecimal(units: 3_000_000, scale: 2)) && shown["next_step"] == .null && shown["name"] == .text("上海仪表"))
+            #expect(try replica.store.outboxCount() == 0)
+            // The next sync brings the hub's copy, which agrees.
+            let after = try await replica.sync(transport: http)
+            #expect(!after.repaired && after.pushed == 0)
+            #expect(try replica.store.confirmed(deal, workspace: replica.workspace)?["amount"] == .decimal(ExactDecimal(units: 3_000_000, scale: 2)))
+        }
+    }
+
     @Test func aPushStandsWhenThePageItCarriedCannotBeApplied() async throws {
         let f = try CommandFixture()
         let (file, nextVersion) = try WorkspaceDuringPullTests.nextWorkspaceFile(in: f)

@@ -70,7 +70,8 @@ def cell(role, group, stage):
         "renewal": {"marketing": "-", "sales": "R", "expert": "-", "success": "O", "manager": "W"},
         "terms": {"marketing": "-", "sales": "O", "expert": "R", "success": "R", "manager": "O"},
         "solution": {"marketing": "-", "sales": "W", "expert": "O" if stage == "solution" else "R", "success": "R", "manager": "R"},
-        "next_step": {"marketing": "O" if lead else "-", "sales": "R" if lead else "O", "expert": "W",
+        # An expert's cell is "W on tasks assigned to them": the deal's own next step she reads.
+        "next_step": {"marketing": "O" if lead else "-", "sales": "R" if lead else "O", "expert": "R",
                       "success": "O" if won else "R", "manager": "W"},
         "team": {"marketing": "-", "sales": "P", "expert": "-", "success": "-", "manager": "O"},
         "loss": {"marketing": "-", "sales": "P", "expert": "R", "success": "R", "manager": "O"},
@@ -175,6 +176,7 @@ def state(value, hlc, replica, author, authority, sequence):
 def rules():
     """DOMAIN.md's conflict rules and the acts the matrix names, one case each."""
     deal = lambda **f: {"entity": "opportunity", "creator": "sam", "fields": {"stage": {"member": "solution"}, "owner": {"text": "sam"}, **f}}
+    task = lambda assignee: {"entity": "task", "creator": "sam", "fields": {"text": {"text": "send the quote"}, "assignee": {"text": assignee}}}
     return [
         {"name": "rule: a losing write is kept with who, when and the value",
          "covers": "DOMAIN.md conflict rule 3: the conflict record holds the loser's value, author and clock; the winner stays",
@@ -240,6 +242,19 @@ def rules():
          "record": deal(amount={"decimal": "90000.00"}),
          "write": {"kind": "set", "hlc": 2000, "replica": 7, "base": "none", "field": "amount", "value": {"decimal": "1.00"}},
          "expect": {"outcome": "rejected", "rule": "not-visible", "winner": {"decimal": "90000.00"}}},
+        # The next-step row: an expert's W is "on tasks assigned to them" (the relation assignee).
+        {"name": "rule: an expert closes a task assigned to her",
+         "covers": "DOMAIN.md matrix next step × expert: W on tasks assigned to them",
+         "actor": {"user": "eve", "role": "expert", "relations": ["assignee"]},
+         "record": task("eve"),
+         "write": {"kind": "set", "hlc": 2000, "replica": 7, "base": "current", "field": "done", "value": {"boolean": True}},
+         "expect": {"outcome": "applied", "rule": "base-current", "winner": {"boolean": True}}},
+        {"name": "rule: an expert may not close the rep's task",
+         "covers": "DOMAIN.md matrix next step × expert: a task assigned to another she reads",
+         "actor": {"user": "eve", "role": "expert", "relations": []},
+         "record": task("sam"),
+         "write": {"kind": "set", "hlc": 2000, "replica": 7, "base": "current", "field": "done", "value": {"boolean": True}},
+         "expect": {"outcome": "rejected", "rule": "read-only"}},
     ]
 
 

@@ -351,7 +351,7 @@ enum ChineseCommandHelp {
         "locale clear": "忘掉本机的设置：重新由 LANG 决定",
         "rules role": "角色（marketing、sales、expert、success、manager，或其标签）；默认：你自己的角色（本机副本记录的）",
         "rules stage": "管道阶段（lead、qualified、discovery、solution、proposal、negotiation、won、lost，或其标签）",
-        "rules relations": "你与记录的关系：owner（负责人）、team（团队）、creator（创建者）、managed（下属的）、member（本人的成员记录），逗号分隔；默认全部",
+        "rules relations": "你与记录的关系：owner（负责人）、team（团队）、creator（创建者）、managed（下属的）、member（本人的成员记录）、assignee（指派给你的记录），逗号分隔；默认全部",
         "rules entity": "实体（名称或标签）",
         "rules json": "以一个 JSON 对象输出每个字段的权限",
         "web port": "127.0.0.1 上的端口（默认：任一空闲端口）",

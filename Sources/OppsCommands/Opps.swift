@@ -153,7 +153,7 @@ public enum OppsMain {
             let code: Int32 =
                 switch e {
                 case .unreachable, .unreachableAtInit, .wrongAddress: 2
-                case .refused: 3
+                case .refused, .notAssigned: 3
                 case .authentication, .authenticationAtInit, .disabled: 4
                 case .certificate, .certificateAtInit: 5
                 default: 1

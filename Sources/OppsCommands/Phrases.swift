@@ -426,6 +426,7 @@ struct Phrases: Sendable {
         case .creator: return "创建者"
         case .managed: return "上级"
         case .member: return "本人的成员记录"
+        case .assignee: return "执行人"
         }
     }
     /// What the table shows, then (on its own line, so it reads at 80 columns) whose view and whence.

@@ -175,8 +175,14 @@ public struct BatchDecider {
 
     mutating func relations(of user: UserName, to record: Record) throws -> Set<Relation> {
         // A batch writes many fields of few records: the relations hold until the owner or a
-        // team changes (a team write clears `teams` and this cache together).
-        if let cached = relationCache[record.id], cached.owner == record.owner, cached.user == user { return cached.relations }
+        // team changes (a team write clears `teams` and this cache together). Whether the record
+        // is assigned to the user is read each time: a batch may give it away, then write it.
+        if let cached = relationCache[record.id], cached.owner == record.owner, cached.user == user {
+            guard workspace.isAssigned(record, to: user) != cached.relations.contains(.assignee) else { return cached.relations }
+            var relations = cached.relations
+            if relations.contains(.assignee) { relations.remove(.assignee) } else { relations.insert(.assignee) }
+            return relations
+        }
         let team = workspace.entity(record.entity)?.stageField != nil ? try activeTeam(of: record.id) : []
         let directory = self.directory
         let relations = workspace.relations(of: user, to: record, team: team, manages: { directory.manages(user, $0) })

@@ -6,7 +6,7 @@ extension Workspace {
     public static let defaultDocument: String = #"""
 {
   "format": "oppsync-workspace/1",
-  "version": 11,
+  "version": 12,
   "name": "default",
   "description": "The default pipeline of DOMAIN.md: five roles, eight stages, the ownership matrix.",
   "checkin_skew_minutes": 10, "stale_days": 14,
@@ -99,7 +99,7 @@ extension Workspace {
         "next_step": {
           "marketing": "own in lead,qualified",
           "sales": "own in discovery..lost if owner; read",
-          "expert": "write if team; read",
+          "expert": "read",
           "success": "own in won; read",
           "manager": "write"
         },
@@ -238,10 +238,11 @@ extension Workspace {
       "name": "task", "labels": {"zh-CN": "任务"},
       "number": 5,
       "visible_via": "opportunity",
+      "assigned_to": "assignee",
       "create": {"marketing": [], "sales": [], "expert": [], "success": [], "manager": []},
       "delete": ["manager"],
       "groups": {
-        "task": {"marketing": "write", "sales": "own if creator; write", "expert": "write", "success": "write", "manager": "override"}
+        "task": {"marketing": "write", "sales": "own if creator; write", "expert": "write if creator,assignee; read", "success": "write", "manager": "override"}
       },
       "group_labels": {
         "task": {"zh-CN": "任务"}

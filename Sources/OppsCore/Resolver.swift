@@ -82,10 +82,20 @@ extension Workspace {
 
     /// How a user relates to a record. `team` is the set of active team members (the hub
     /// derives it from membership records); `manages` says whether the user manages another.
-    /// Whether the record is the user's own membership (`member`) it reads from the record.
+    /// Whether the record is the user's own membership (`member`), or assigned to them
+    /// (`assignee`), it reads from the record.
     public func relations(of user: UserName, to record: Record, team: Set<UserName>, manages: (UserName) -> Bool) -> Set<Relation> {
-        Self.relations(
+        var r = Self.relations(
             of: user, owner: record.owner, creator: record.creator, onTeam: team.contains(user), member: isMembership(record, of: user), manages: manages)
+        if isAssigned(record, to: user) { r.insert(.assignee) }
+        return r
+    }
+
+    /// Whether `record`'s entity names an `assigned_to` field and it holds `user` (the relation
+    /// `assignee`).
+    public func isAssigned(_ record: Record, to user: UserName) -> Bool {
+        guard let field = entity(record.entity)?.assignedTo, !user.isEmpty else { return false }
+        return record[field] == .text(user)
     }
 
     /// Whether `record` is the one that puts `user` on its parent's team (the relation `member`).
@@ -95,7 +105,8 @@ extension Workspace {
     }
 
     /// The same from the record's owner and creator alone (the hub's narrow index has them),
-    /// and whether it is the user's own membership (the hub's teams table says).
+    /// and whether it is the user's own membership (the hub's teams table says). Never
+    /// `assignee`: what a reader sees does not depend on it (the workspace is refused otherwise).
     public static func relations(
         of user: UserName, owner: UserName?, creator: UserName, onTeam: Bool, member: Bool, manages: (UserName) -> Bool
     ) -> Set<Relation> {

@@ -247,7 +247,7 @@ private struct WorkspaceReader {
                 for (j, s) in (strings(node["sees"], p + ".sees", in: node, required: true) ?? []).enumerated() {
                     if s == "all" {
                         sees.append(.all)
-                    } else if let r = Relation(rawValue: s), r != .member {
+                    } else if let r = Relation(rawValue: s), r != .member, r != .assignee {
                         sees.append(.relation(r))
                     } else if s.hasPrefix("stage:") {
                         sees.append(.stage(String(s.dropFirst(6))))
@@ -388,6 +388,36 @@ private struct WorkspaceReader {
                 }
             }
         }
+        // `assignee` holds only where the entity names whom a record is for, and decides what a
+        // role may write, never whether it sees a field (visibility.md §3): the hub's visibility
+        // index holds no assignees.
+        for e in entities {
+            let atStages: [String?] = e.stageField == nil ? [nil] : stages.map(\.name) + [nil]
+            for g in e.groups {
+                for (role, rule) in g.access.sorted(by: { $0.key < $1.key }) where rule.clauses.contains(where: { $0.relations.contains(.assignee) }) {
+                    let i = entityNodes.firstIndex { $0["name"]?.string == e.name }
+                    let node = i.flatMap { entityNodes[$0]["groups"]?[g.name]?[role] } ?? i.map { entityNodes[$0] } ?? root
+                    let path = "entities[\(i.map(String.init) ?? e.name)].groups.\(g.name).\(role)"
+                    guard e.assignedTo != nil else {
+                        issue(
+                            node, path, "\"if assignee\" needs \(e.name) to name its assignee (\"assigned_to\")",
+                            "「if assignee」需要 \(e.name) 用「assigned_to」指明执行人字段")
+                        continue
+                    }
+                    let decidesSight = atStages.contains { stage in
+                        Relation.everySet.contains { r in
+                            guard !r.contains(.assignee) else { return false }
+                            return (rule.access(stage: stage, relations: r) == .hidden) != (rule.access(stage: stage, relations: r.union([.assignee])) == .hidden)
+                        }
+                    }
+                    if decidesSight {
+                        issue(
+                            node, path, "\"if assignee\" may decide what \(role) writes, not what it sees: \"\(rule.source)\" hides the group unless assigned",
+                            "「if assignee」只能决定\(role)能写什么，不能决定能看到什么：「\(rule.source)」在未指派时隐藏了这组字段")
+                    }
+                }
+            }
+        }
         if let node = root["locale"], let tag = string(node, "locale", in: root) {
             if LocaleTag.isValid(tag) {
                 workspace.locale = tag
@@ -477,7 +507,7 @@ private struct WorkspaceReader {
                 node, p,
                 keys: [
                     "name", "number", "stage_field", "append_only", "visible_via", "create", "owner_on_create",
-                    "delete", "groups", "group_labels", "fields", "title", "labels",
+                    "delete", "groups", "group_labels", "fields", "title", "labels", "assigned_to",
                 ])
         else { return nil }
         guard let name = self.name(node["name"], p + ".name", in: node),
@@ -620,10 +650,15 @@ private struct WorkspaceReader {
         if let via, !fields.contains(where: { if case .reference = $0.type { $0.name == via } else { false } }) {
             issue(node["visible_via"]!, p + ".visible_via", "must name a reference field of \(name)", "必须是 \(name) 的引用字段")
         }
+        let assignedTo = node["assigned_to"].flatMap { string($0, p + ".assigned_to", in: node) }
+        if let assignedTo, !fields.contains(where: { $0.name == assignedTo && $0.type == .user }) {
+            issue(node["assigned_to"]!, p + ".assigned_to", "must name a user field of \(name)", "必须是 \(name) 的用户字段")
+        }
         var entity = Entity(
             name: name, number: UInt32(number), stageField: stageField, appendOnly: bool(node["append_only"], p + ".append_only", default: false),
             visibleVia: via, create: create, ownerOnCreate: Set(owners), delete: Set(deleters), groups: groups, fields: fields)
         entity.labels = labels(node["labels"], p + ".labels")
+        entity.assignedTo = assignedTo
         return entity
     }
 
@@ -741,7 +776,8 @@ extension AccessRule {
                         guard let r = Relation(rawValue: item) else {
                             return .failure(
                                 ValueError(
-                                    "unknown relation \"\(item)\" (owner, team, creator, managed, member)", chinese: "没有关系「\(item)」（可用：owner、team、creator、managed、member）"
+                                    "unknown relation \"\(item)\" (owner, team, creator, managed, member, assignee)",
+                                    chinese: "没有关系「\(item)」（可用：owner、team、creator、managed、member、assignee）"
                                 ))
                         }
                         clause.relations.insert(r)

@@ -245,6 +245,11 @@ public enum Relation: String, Sendable, Hashable, CaseIterable {
     /// The record is the user's own place on a team: a live membership (the team rule's entity)
     /// whose state is active and whose user is them (visibility.md §3). Holds on nothing else.
     case member
+    /// The record is assigned to the user: its entity's `assigned_to` field names them (a task's
+    /// `assignee`). It decides what they may write, never what they see (visibility.md §3): the
+    /// hub's visibility index holds no assignees, so a workspace whose reading depends on it is
+    /// refused.
+    case assignee
 }
 
 /// A condition under which a role sees a record.
@@ -327,6 +332,7 @@ public struct Entity: Sendable, Hashable {
         var create: [String: [String]]
         var ownerOnCreate: Set<String>
         var delete: Set<String>
+        var assignedTo: String?
         var groups: [FieldGroup]
         var fields: [Field] { didSet { (positions, numberPositions) = (Entity.positions(of: fields, by: \.name), Entity.positions(of: fields, by: \.number)) } }
         /// Where each field is in `fields`, by name: the hub looks a field up several times per
@@ -355,9 +361,11 @@ public struct Entity: Sendable, Hashable {
         }
 
         func copy() -> Storage {
-            Storage(
+            let c = Storage(
                 name: name, number: number, labels: labels, stageField: stageField, appendOnly: appendOnly, visibleVia: visibleVia, create: create,
                 ownerOnCreate: ownerOnCreate, delete: delete, groups: groups, fields: fields)
+            c.assignedTo = assignedTo
+            return c
         }
     }
 
@@ -410,6 +418,12 @@ public struct Entity: Sendable, Hashable {
     public var ownerOnCreate: Set<String> {
         get { storage.ownerOnCreate }
         set { unique.ownerOnCreate = newValue }
+    }
+    /// The `user` field naming whom a record is for (a task's `assignee`): the relation
+    /// `assignee` holds for that user.
+    public var assignedTo: String? {
+        get { storage.assignedTo }
+        set { unique.assignedTo = newValue }
     }
     /// Roles that may delete a record.
     public var delete: Set<String> {

@@ -467,12 +467,23 @@ public struct DemoQuarter: Sendable {
                         _ = try await m.sync(transport: transport)
                         acted.insert(plan.manager)
                     case .expertEdit:
-                        // The owner sets the next step and syncs; the expert, working from
-                        // yesterday's copy, sets it too: the owner's stands.
+                        // The owner gives the expert a task, and both sync. The owner brings it
+                        // forward a day; the expert, working from yesterday's copy, moves it back:
+                        // the owner made it, and the owner's stands. (An expert writes the tasks
+                        // assigned to her: DOMAIN.md's next-step row.)
                         guard let deal, let r = replicas[rep], let e = replicas["eve"] else { continue }
-                        _ = try r.edit(deal, [("next_step", .text("Book the architecture review")), ("next_step_due", dueDate(2))])
+                        let task = try r.create(
+                            entity: "task", stage: nil,
+                            fields: [
+                                ("opportunity", .reference(deal)), ("text", .text("Review the architecture before the quote")), ("due", dueDate(3)),
+                                ("assignee", .text("eve")), ("done", .boolean(false)),
+                            ], using: &rng
+                        ).record
                         _ = try await r.sync(transport: transport)
-                        _ = try e.edit(deal, [("next_step", .text("Run the load test first"))])
+                        _ = try await e.sync(transport: transport)
+                        _ = try r.edit(task, [("due", dueDate(2))])
+                        _ = try await r.sync(transport: transport)
+                        _ = try e.edit(task, [("due", dueDate(5))])
                         who = "eve"
                     case .postsale:
                         who = "sue"

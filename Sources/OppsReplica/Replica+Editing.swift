@@ -130,6 +130,14 @@ extension Replica {
         return r
     }
 
+    /// Whether a write refused as read-only would be allowed were the record assigned to the
+    /// user (the relation `assignee`): it is someone else's, and says so.
+    func mayWriteOnceAssigned(_ context: RuleContext, entity: Entity, field: String) -> Bool {
+        guard entity.assignedTo != nil, !context.relations.contains(.assignee), let f = entity.field(field) else { return false }
+        let stage = context.record.flatMap { r in entity.stageField.flatMap { if case let .member(s) = r[$0] { s } else { nil } } }
+        return workspace.permission(actor: context.actor, relations: context.relations.union([.assignee]), stage: stage, entity: entity, field: f) >= .propose
+    }
+
     func tick() throws -> Stamp {
         let stamp = Stamp(hlc: clock.tick(physical: physical.nowMilliseconds()), replica: id)
         try store.setSync(.hlc, clock.last.rawValue)
@@ -304,6 +312,8 @@ extension Replica {
                     result.proposed.append((name, decision.rule, decision.detail))
                 case .rejected where decision.rule == .typeMismatch || decision.rule == .unknownField || decision.rule == .futureTime:
                     throw ReplicaError.invalid(decision.detail)
+                case .rejected where decision.rule == .readOnly && mayWriteOnceAssigned(context, entity: entity, field: name):
+                    throw ReplicaError.notAssigned(entity: entity.name, field: name)
                 case .rejected, .lost:
                     throw ReplicaError.refused(entity: entity.name, field: name, rule: decision.rule, detail: decision.detail, missing: decision.missing)
                 }

@@ -43,6 +43,9 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
     case badValue(entity: String, field: String, BadValue, text: String)
     /// A field typed by a name or label the entity does not have; `fields`: the entity's.
     case unknownField(entity: String, typed: String, fields: [String])
+    /// A write to a record the user's role may change only when it is assigned to them (the
+    /// relation `assignee`), and it is not: someone else's task (rule `read-only`).
+    case notAssigned(entity: String, field: String)
 
     public var description: String {
         switch self {
@@ -77,6 +80,8 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
             "the hub cannot take writes now (\(status) \(e.code.rawValue): \(e.message)); your work is kept: run opps sync again later"
         case let .hubRefused(status, e): "the hub refused (\(status) \(e.code.rawValue)): \(e.message)"
         case let .unknownField(entity, typed, fields): "\(entity) has no field \"\(typed)\" (fields: \(fields.joined(separator: ", ")))"
+        case let .notAssigned(entity, field):
+            "refused: \(field): this \(entity) is not assigned to you, so you may read it but not change it (rule read-only)"
         case let .badValue(_, field, kind, text):
             switch kind {
             case .wholeNumber:

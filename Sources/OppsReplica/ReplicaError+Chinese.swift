@@ -18,6 +18,8 @@ extension ReplicaError {
             }
             return "被拒绝：\(f) — \(words.chineseReason(rule, entity: entity, field: field))（规则 \(rule.rawValue)）"
         case let .invalid(_, chinese?): return chinese
+        case let .notAssigned(entity, field):
+            return "被拒绝：\(words.field(entity, field)) — 这个\(words.entity(entity))没有指派给你，你只能查看，不能修改（规则 read-only）"
         case let .hubRefused(_, e) where e.code == .unavailable:
             return "服务器现在无法保存修改（\(e.code.rawValue)）；本机的修改都保留着，稍后再运行 opps sync；一直如此请联系管理员"
         case let .unreachable(why): return "无法连接服务器（\(Self.chineseReason(why))）；本机的修改都保留着，联网后会同步"

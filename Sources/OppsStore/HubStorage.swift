@@ -415,7 +415,7 @@ public struct VisibilityQuery: Sendable, Hashable {
             case .relation(.team): q.team = true
             case .relation(.managed):
                 q.managed = Set(directory.users.keys.filter { directory.manages(user, $0) })
-            case .relation(.member): break  // not a way to see a deal (refused when the workspace is read)
+            case .relation(.member), .relation(.assignee): break  // not ways to see a deal (refused when the workspace is read)
             }
         }
         return q

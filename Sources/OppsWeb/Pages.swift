@@ -417,10 +417,13 @@ extension WebApp {
             for task in tasks {
                 // What, when, for whom: a task without a date or an assignee leaves that part out.
                 let parts = ["text", "due", "assignee"].filter { !task[$0].isNull }.map { words.value("task", $0, task[$0]) }
-                html += """
-                    <li>\(esc(parts.joined(separator: " · "))) \
-                    <form method="post" action="/deal/\(short)/task-done" class="inline">\(csrfField)<input type="hidden" name="task" value="\(ids(task.id))"><button>\(esc(t("Done", "完成")))</button></form></li>
-                    """
+                // Done is offered where it can be done: not on a task someone else keeps (an
+                // expert's is only hers, DOMAIN.md's next-step row).
+                let done =
+                    (try r.access(to: task, field: "done")) >= .write
+                    ? #"<form method="post" action="/deal/\#(short)/task-done" class="inline">\#(csrfField)<input type="hidden" name="task" value="\#(ids(task.id))"><button>\#(esc(t("Done", "完成")))</button></form>"#
+                    : ""
+                html += "<li>\(esc(parts.joined(separator: " · "))) \(done)</li>"
             }
             html += """
                 </ul><form method="post" action="/deal/\(short)/task" class="log">\(csrfField)<input name="text" placeholder="\(esc(t("What to do", "待办事项")))" size="30">

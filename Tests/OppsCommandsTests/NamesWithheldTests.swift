@@ -119,6 +119,27 @@ import Testing
             let repsTasks = await opps(["task", "list", lead, "--home", max], environment: ["LANG": "C"]).stdout
             #expect(repsTasks.contains("send the quote (for \(rep))"), "the manager reads whose: \(repsTasks)")
 
+            // Hers to close, not the rep's (DOMAIN.md's next-step row: "W on tasks assigned to
+            // them"): refused on her laptop in one line, in her language; the browser offers Done
+            // on hers alone.
+            let tasks = try #require(await opps("task", "list", lead, "--home", eve, "--json").json?.array)
+            let repsTask = try #require(tasks.first { $0["text"]?.string == "send the quote" }?["id"]?.string)
+            let hers = try #require(tasks.first { $0["text"]?.string == "draft the architecture" }?["id"]?.string)
+            let refused = await opps(["task", "done", repsTask, "--home", eve], environment: ["LANG": "C"])
+            #expect(
+                refused.code == 3 && refused.stderr == "opps: refused: done: this task is not assigned to you, so you may read it but not change it (rule read-only)\n",
+                "\(refused.stderr)")
+            let refusedZh = await opps("task", "done", repsTask, "--home", eve, "--locale", "zh-CN")
+            #expect(refusedZh.code == 3 && refusedZh.stderr == "opps: 被拒绝：已完成 — 这个任务没有指派给你，你只能查看，不能修改（规则 read-only）\n", "\(refusedZh.stderr)")
+            #expect(await opps("set", repsTask, "due=2027-02-01", "--home", eve).code == 3)
+            #expect(await opps("status", "--home", eve, "--json").json?["pending"]?.int == 0, "nothing half-written")
+            try await WebTests.serving(f, user: "eve") { web in
+                let page = try await web.send("/deal/\(lead)").body
+                #expect(page.contains("send the quote") && page.components(separatedBy: "/task-done\"").count == 2, "Done on hers only: \(page)")
+            }
+            #expect(await opps("task", "done", hers, "--home", eve).code == 0)
+            #expect(await opps("sync", "--home", eve).code == 0)
+
             // eve, on the team, reads the rep's fields and the moves, and no one's name but hers.
             let eveShow = await opps(["show", lead, "--home", eve], environment: ["LANG": "C"]).stdout
             #expect(eveShow.contains("CRM for 40 reps") && !eveShow.contains(rep) && !eveShow.contains("mia"), "\(eveShow)")
@@ -214,10 +235,13 @@ import Testing
         @Sendable func apply(_ document: String) throws {
             _ = try HubEngine(store: try SQLiteHubStore(path: configuration.databasePath), configuration: configuration).apply(workspace: document)
         }
-        let v11 = Workspace.defaultDocument
-        let open = v11.replacingOccurrences(of: #""expert": "read if member", "success": "read if member""#, with: #""expert": "read", "success": "read""#)
-        #expect(open != v11)
-        try apply(open.replacingOccurrences(of: #""version": 11,"#, with: #""version": 12,"#))
+        let current = Workspace.defaultDocument
+        let version = Workspace.default.version
+        func numbered(_ text: String, _ v: UInt64) -> String { text.replacingOccurrences(of: "\"version\": \(version),", with: "\"version\": \(v),") }
+        let open = current.replacingOccurrences(of: #""expert": "read if member", "success": "read if member""#, with: #""expert": "read", "success": "read""#)
+        #expect(open != current)
+        let restored = numbered(current, version + 2)
+        try apply(numbered(open, version + 1))
         try await f.serving { url in
             for u in ["max", "sam", "eve"] { #expect(await f.initReplica(u, url).code == 0) }
             let (max, sam, eve) = (f.home("max"), f.home("sam"), f.home("eve"))
@@ -228,12 +252,12 @@ import Testing
             #expect(await opps("sync", "--home", max).code == 0)
             #expect(await opps("sync", "--home", eve).code == 0)
             let before = try #require(await opps("team", "list", deal, "--home", eve, "--json").json?.array)
-            // Under version 12 she reads both memberships (ivy's by no name: visibility.md §6).
+            // Under the open workspace she reads both memberships (ivy's by no name: visibility.md §6).
             #expect(before.compactMap { $0["user"]?.string }.sorted() == ["", "eve"], "\(before)")
             let listed = await opps(["team", "list", deal, "--home", eve], environment: ["LANG": "C"]).stdout
             #expect(listed.contains("someone") && !listed.contains("ivy"), "a withheld member reads as someone, not a blank: \(listed)")
 
-            try apply(v11.replacingOccurrences(of: #""version": 11,"#, with: #""version": 13,"#))
+            try apply(restored)
             let synced = await opps("sync", "--home", eve, "--json")
             #expect(synced.code == 0 && synced.json?["repaired"] == .bool(false), "\(synced.stdout) \(synced.stderr)")
             let after = try #require(await opps("team", "list", deal, "--home", eve, "--json").json?.array)

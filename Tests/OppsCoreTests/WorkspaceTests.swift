@@ -191,11 +191,72 @@ import Testing
         #expect(sees.message.hasPrefix("unknown condition \"member\""), "\(sees.message)")
         // Nor a relation to any other record: a rule naming it there would hide the group for good.
         let onTask = Workspace.defaultDocument.replacingFirst(
-            #""sales": "own if creator; write", "expert": "write""#, with: #""sales": "own if creator; write", "expert": "write if member""#)
+            #""expert": "write if creator,assignee; read""#, with: #""expert": "write if member""#)
         #expect(onTask != Workspace.defaultDocument)
         let task = try #require(try #require(throws: WorkspaceError.self) { try Workspace.decode(onTask) }.issues.first)
         #expect(task.message == "\"if member\" holds only on a team membership (membership), not on task", "\(task.message)")
         #expect(task.path.hasSuffix("groups.task.expert"), "\(task.path)")
+    }
+
+    /// DOMAIN.md's next-step row: an expert writes "on tasks assigned to them". The relation
+    /// `assignee` holds for the user a task's `assignee` names (visibility.md §3), and it may
+    /// decide what a role writes, never what it sees.
+    @Test func assigneeIsWhomATaskIsFor() throws {
+        let ws = Workspace.default
+        let stamp = Stamp(hlc: .zero, replica: ReplicaID(UUID128(high: 0, low: 0)))
+        func task(_ assignee: String?, creator: String = "sam", entity: String = "task") -> Record {
+            var r = Record(id: RecordID(high: 3, low: 1), entity: entity, created: FieldState(value: .null, stamp: stamp, author: creator, authority: .own))
+            r.fields["text"] = FieldState(value: .text("review the architecture"), stamp: stamp, author: creator, authority: .write)
+            if let assignee { r.fields["assignee"] = FieldState(value: .text(assignee), stamp: stamp, author: creator, authority: .write) }
+            return r
+        }
+        func relations(_ user: String, _ r: Record) -> Set<Relation> { ws.relations(of: user, to: r, team: [], manages: { _ in false }) }
+        #expect(relations("eve", task("eve")).contains(.assignee))
+        #expect(!relations("eve", task("sam")).contains(.assignee) && !relations("eve", task(nil)).contains(.assignee))
+        #expect(!relations("", task("")).contains(.assignee), "a withheld name is no one's")
+        #expect(!relations("eve", task("eve", entity: "activity")).contains(.assignee), "only an entity that names an assignee")
+        // What an expert may do to a task, and to the deal's next step.
+        func access(_ r: Record) -> Access {
+            ws.permission(actor: Actor(user: "eve", role: "expert"), relations: relations("eve", r), record: r, entity: "task", field: "done")
+        }
+        #expect(access(task("eve")) == .write, "hers")
+        #expect(access(task("ivy", creator: "eve")) == .write, "one she gave")
+        #expect(access(task("sam")) == .read && access(task(nil)) == .read, "the rep's")
+        #expect(ws.permission(actor: Actor(user: "eve", role: "sales"), relations: [], record: task("sam"), entity: "task", field: "done") == .write)
+        let deal = Record(id: RecordID(high: 1, low: 1), entity: "opportunity", created: FieldState(value: .null, stamp: stamp, author: "sam", authority: .own))
+        var onDeal = deal
+        onDeal.fields["stage"] = FieldState(value: .member("solution"), stamp: stamp, author: "sam", authority: .own)
+        #expect(ws.permission(actor: Actor(user: "eve", role: "expert"), relations: [.team], record: onDeal, entity: "opportunity", field: "next_step") == .read)
+        // Refused: a way to see; a rule on an entity that names no assignee; a rule whose sight
+        // depends on it; an assigned_to that is not a user field.
+        func refused(_ old: String, _ new: String) throws -> WorkspaceIssue {
+            let text = Workspace.defaultDocument.replacingFirst(old, with: new)
+            #expect(text != Workspace.defaultDocument, "\(old)")
+            return try #require(try #require(throws: WorkspaceError.self) { try Workspace.decode(text) }.issues.first)
+        }
+        let sees = try refused(#""sees": ["team"]"#, #""sees": ["assignee"]"#)
+        #expect(sees.message.hasPrefix("unknown condition \"assignee\""), "\(sees.message)")
+        let onActivity = try refused(#""expert": "write if creator; read","#, #""expert": "write if assignee; read","#)
+        #expect(onActivity.message == "\"if assignee\" needs activity to name its assignee (\"assigned_to\")", "\(onActivity.message)")
+        #expect(onActivity.path.hasSuffix("groups.activity.expert"), "\(onActivity.path)")
+        let sight = try refused(#""expert": "write if creator,assignee; read""#, #""expert": "write if creator,assignee""#)
+        #expect(
+            sight.message == "\"if assignee\" may decide what expert writes, not what it sees: \"write if creator,assignee\" hides the group unless assigned",
+            "\(sight.message)")
+        #expect(sight.path.hasSuffix("groups.task.expert"), "\(sight.path)")
+        let notUser = try refused(#""assigned_to": "assignee""#, #""assigned_to": "text""#)
+        #expect(notUser.message == "must name a user field of task" && notUser.path.hasSuffix(".assigned_to"), "\(notUser.message) \(notUser.path)")
+        // Accepted: one that only raises what the role may do with a field it reads anyway.
+        let raisesText = Workspace.defaultDocument.replacingFirst(
+            #"assignee; read", "success": "write", "manager": "override"}"#, with: #"assignee; read", "success": "write if assignee; read", "manager": "override"}"#)
+        #expect(raisesText != Workspace.defaultDocument)
+        let raises = try Workspace.decode(raisesText)
+        func sue(_ r: Record) -> Access {
+            raises.permission(
+                actor: Actor(user: "sue", role: "success"), relations: raises.relations(of: "sue", to: r, team: [], manages: { _ in false }), record: r, entity: "task",
+                field: "done")
+        }
+        #expect(sue(task("sue")) == .write && sue(task("sam")) == .read)
     }
 
     /// Found by fuzzing: with an entity that does not parse, the cross-checks read the JSON by

@@ -72,10 +72,44 @@ struct NamesFollowTheDealTests {
 }
 
 /// A name in a value (visibility.md §6): an expert on a deal reads a task the rep keeps as
-/// someone else's. When her write to its assignee loses to the rep's, made at the same time, the
-/// push's answer and the conflict she pulls say that it holds someone else's, not whose.
+/// someone else's. The rep gives her a task, then, while her laptop is away, gives it to someone
+/// else; her write to it is refused (it is no longer hers: DOMAIN.md's next-step row), and the
+/// push's answer and the conflict she pulls say that it is someone else's, not whose.
 struct NamesInValuesTests {
-    @Test func anExpertsLosingWriteToATaskIsAnsweredWithoutTheRepsName() async throws {
+    /// Sam's deal with eve on its team, and two tasks on it: one for eve, one for sam himself.
+    static func dealWithTasks(
+        _ c: WireClient, sam: inout TestReplica, max: inout TestReplica, eve: inout TestReplica, using rng: inout SeededGenerator
+    ) async throws -> (deal: RecordID, hers: RecordID, his: RecordID) {
+        let create = sam.create(using: &rng)
+        let deal = create.record
+        var writes = [create, sam.write(deal, "name", .text("华北电网"))]
+        var tasks = [RecordID]()
+        for (text, assignee) in [("review the architecture", "eve"), ("send the quote", "sam")] {
+            let made = sam.create("task", stage: nil, using: &rng)
+            tasks.append(made.record)
+            writes += [
+                made, sam.write(made.record, "opportunity", .reference(deal), entity: "task"), sam.write(made.record, "text", .text(text), entity: "task"),
+                sam.write(made.record, "assignee", .text(assignee), entity: "task"),
+            ]
+        }
+        let made = try await sam.push(c, writes)
+        #expect(made.results.allSatisfy { $0.outcome == .applied }, "\(made.results)")
+        let member = max.create("membership", stage: nil, using: &rng)
+        let joined = try await max.push(
+            c,
+            [
+                member, max.write(member.record, "opportunity", .reference(deal), entity: "membership"),
+                max.write(member.record, "user", .text("eve"), entity: "membership"),
+                max.write(member.record, "role", .member("expert"), entity: "membership"),
+                max.write(member.record, "state", .member("active"), entity: "membership"),
+            ])
+        #expect(joined.results.allSatisfy { $0.outcome == .applied }, "\(joined.results)")
+        try await eve.pull(c)
+        try await sam.pull(c)
+        return (deal, tasks[0], tasks[1])
+    }
+
+    @Test func anExpertsRefusedWriteToATaskIsAnsweredWithoutTheRepsName() async throws {
         let f = try HubFixture()
         try await f.application().test(.router) { client in
             var rng = SeededGenerator(seed: 11)
@@ -84,38 +118,16 @@ struct NamesInValuesTests {
             var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 2)
             var eve = TestReplica(user: "eve", token: f.tokens["eve"]!, seed: 3)
             for r in [sam, max, eve] { _ = try await r.handshake(c) }
-            let create = sam.create(using: &rng)
-            let deal = create.record
-            let newTask = sam.create("task", stage: nil, using: &rng)
-            let task = newTask.record
-            let made = try await sam.push(
-                c,
-                [
-                    create, sam.write(deal, "name", .text("华北电网")), newTask, sam.write(task, "opportunity", .reference(deal), entity: "task"),
-                    sam.write(task, "text", .text("send the quote"), entity: "task"), sam.write(task, "assignee", .text("sam"), entity: "task"),
-                ])
-            #expect(made.results.allSatisfy { $0.outcome == .applied }, "\(made.results)")
-            let member = max.create("membership", stage: nil, using: &rng)
-            let joined = try await max.push(
-                c,
-                [
-                    member, max.write(member.record, "opportunity", .reference(deal), entity: "membership"),
-                    max.write(member.record, "user", .text("eve"), entity: "membership"),
-                    max.write(member.record, "role", .member("expert"), entity: "membership"),
-                    max.write(member.record, "state", .member("active"), entity: "membership"),
-                ])
-            #expect(joined.results.allSatisfy { $0.outcome == .applied }, "\(joined.results)")
-            try await eve.pull(c)
-            try await sam.pull(c)
-            #expect(eve.state[task]?["assignee"] == .text("") && eve.state[task]?["text"] == .text("send the quote"), "the rep's own task, by no name")
+            let (_, task, his) = try await Self.dealWithTasks(c, sam: &sam, max: &max, eve: &eve, using: &rng)
+            #expect(eve.state[task]?["assignee"] == .text("eve"), "hers, by her name")
+            #expect(eve.state[his]?["assignee"] == .text("") && eve.state[his]?["text"] == .text("send the quote"), "the rep's own task, by no name")
 
-            // Both on top of the same value: the rep gives it to tom, then the expert takes it.
-            // The rep, its creator, owns it ("own if creator"); her write loses.
-            let theirs = eve.write(task, "assignee", .text("eve"), entity: "task")
+            // The rep gives hers to tom; her laptop, not yet told, hands it on to the manager.
+            let theirs = eve.write(task, "assignee", .text("max"), entity: "task")
             #expect(try await sam.push(c, [sam.write(task, "assignee", .text("tom"), entity: "task")]).results.map(\.outcome) == [.applied])
             let answer = try await eve.push(c, [theirs])
             let result = try #require(answer.results.first)
-            #expect(result.outcome == .lost && result.hasWinner, "\(result)")
+            #expect(result.outcome == .rejected && result.rule == "read-only" && result.hasWinner, "no longer hers: \(result)")
             let shown = try result.winner.pulledValue()
             #expect(shown == .text(""), "\(result)")
             let bytes = try AdversarialPropertyTests.bytes(answer)
@@ -123,13 +135,57 @@ struct NamesInValuesTests {
             let page = try await c.call(Endpoint.pull, eve.pullRequest(maxChanges: 0), token: eve.token, as: PullResponse.self)
             let conflict = try #require(page.conflicts.first { $0.hasWinner })
             let (winner, lost) = (try conflict.winner.pulledValue(), try conflict.value.pulledValue())
-            #expect(winner == .text("") && lost == .text("eve"), "\(conflict)")
+            #expect(winner == .text("") && lost == .text("max"), "\(conflict)")
             #expect(page.authors.allSatisfy { ["eve", "hub", ""].contains($0) }, "\(page.authors)")
             try eve.apply(page)
             #expect(eve.state[task]?["assignee"] == .text(""))
             // The manager reads whose it is.
             try await max.pull(c)
             #expect(max.state[task]?["assignee"] == .text("tom"))
+        }
+    }
+
+    /// DOMAIN.md's next-step row: an expert writes "on tasks assigned to them" (the relation
+    /// `assignee`, visibility.md §3). The hub judges each write by the task as it holds it then:
+    /// a forged write to the rep's task is refused, and so is a write in the same batch after
+    /// she gave her own away.
+    @Test func anExpertWritesOnlyTheTasksAssignedToHer() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            var rng = SeededGenerator(seed: 12)
+            let c = WireClient(client: client)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 2)
+            var eve = TestReplica(user: "eve", token: f.tokens["eve"]!, seed: 3)
+            for r in [sam, max, eve] { _ = try await r.handshake(c) }
+            let (deal, hers, his) = try await Self.dealWithTasks(c, sam: &sam, max: &max, eve: &eve, using: &rng)
+            // The rep's task: read, never written, whatever her laptop sends.
+            let forged = try await eve.push(
+                c, [eve.write(his, "done", .boolean(true), entity: "task"), eve.write(his, "assignee", .text("eve"), entity: "task")])
+            #expect(forged.results.map(\.outcome) == [.rejected, .rejected] && forged.results.allSatisfy { $0.rule == "read-only" }, "\(forged.results)")
+            // The deal's own next step she reads too (the rep's).
+            let nextStep = try await eve.push(c, [eve.write(deal, "next_step", .text("PoC first"))])
+            #expect(nextStep.results.map(\.rule) == ["read-only"], "\(nextStep.results)")
+            // Hers: she closes it. Then, in one batch, she gives it back and writes it again.
+            let closed = try await eve.push(c, [eve.write(hers, "done", .boolean(true), entity: "task")])
+            #expect(closed.results.map(\.outcome) == [.applied], "\(closed.results)")
+            let given = try await eve.push(
+                c, [eve.write(hers, "assignee", .text("sam"), entity: "task"), eve.write(hers, "text", .text("review it again"), entity: "task")])
+            #expect(given.results.map(\.outcome) == [.applied, .rejected] && given.results.last?.rule == "read-only", "\(given.results)")
+            // A task she makes herself, for the rep, stays hers to write.
+            let mine = eve.create("task", stage: nil, using: &rng)
+            let made = try await eve.push(
+                c,
+                [
+                    mine, eve.write(mine.record, "opportunity", .reference(deal), entity: "task"),
+                    eve.write(mine.record, "assignee", .text("sam"), entity: "task"),
+                    eve.write(mine.record, "text", .text("book the lab"), entity: "task"),
+                ])
+            #expect(made.results.allSatisfy { $0.outcome == .applied }, "\(made.results)")
+            try await sam.pull(c)
+            #expect(sam.state[hers]?["done"] == .boolean(true) && sam.state[hers]?["assignee"] == .text("sam"))
+            #expect(sam.state[hers]?["text"] == .text("review the architecture") && sam.state[his]?["done"] != .boolean(true))
+            #expect(sam.state[mine.record]?["text"] == .text("book the lab"))
         }
     }
 }

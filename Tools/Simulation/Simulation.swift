@@ -420,8 +420,34 @@ public final class Simulation {
                         ("role", .member(member.role == "expert" ? "expert" : "success")), ("state", .member("active")),
                     ])
             }
+        case ("sales", 9) where !deals.isEmpty && chance(60):
+            // Tasks: one given to an expert or kept, or one of the deal's handed to someone else
+            // (an expert's laptop may still hold it as hers: the hub judges her write by whom it
+            // is for when it arrives, the relation `assignee`).
+            let tasks = ((try? r.store.list(entity: "task", workspace: r.workspace)) ?? []).filter { !$0.isDeleted }
+            let whom = pick(users.filter { $0.role == "expert" }.map(\.name) + [r.user])
+            if !tasks.isEmpty, chance(40) {
+                edit(pick(tasks).id, [("assignee", .text(whom))])
+            } else {
+                _ = create(
+                    "task", nil,
+                    [
+                        ("opportunity", .reference(pick(deals).id)), ("text", .text("task \(rng.next() % 9) \(Attacker.marker)")), ("assignee", .text(whom)),
+                        ("done", .boolean(false)),
+                    ])
+            }
         case ("expert", _) where !deals.isEmpty:
-            edit(pick(deals).id, [pick([("solution", .text("design \(rng.next() % 9) \(Attacker.marker)")), ("tech_risk", .member(pick(["low", "medium", "high"])))])])
+            // Her tasks (the rep's she may only read: refused on her laptop), or the solution.
+            let tasks = ((try? r.store.list(entity: "task", workspace: r.workspace)) ?? []).filter { !$0.isDeleted }
+            if !tasks.isEmpty, chance(40) {
+                let mine = tasks.filter { $0["assignee"] == .text(r.user) }
+                let task = !mine.isEmpty && chance(75) ? pick(mine) : pick(tasks)
+                edit(task.id, [pick([("done", .boolean(true)), ("due", .date(CivilDate(daysSinceEpoch: Int32(20_500 + rng.next() % 300))))])])
+            } else {
+                edit(
+                    pick(deals).id,
+                    [pick([("solution", .text("design \(rng.next() % 9) \(Attacker.marker)")), ("tech_risk", .member(pick(["low", "medium", "high"])))])])
+            }
         case ("success", _) where !deals.isEmpty:
             edit(pick(deals).id, [pick([("health", .member(pick(["green", "yellow", "red"]))), ("next_step", .text("onboard"))])])
         case ("manager", 0..<3) where !deals.isEmpty:

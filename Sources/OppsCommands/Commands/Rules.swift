@@ -35,7 +35,7 @@ public struct RulesCommand: ParsableCommand {
 
     @Option(
         help:
-            "Relations you hold to the record: owner, team, creator, managed, member (your own team membership) (comma-separated); default: all of them."
+            "Relations you hold to the record: owner, team, creator, managed, member (your own team membership), assignee (the record is assigned to you) (comma-separated); default: all of them."
     )
     var relations: String?
 
@@ -54,7 +54,7 @@ public struct RulesCommand: ParsableCommand {
         if role == nil, !FileManager.default.fileExists(atPath: Replica.databasePath(home: home.path)) {
             throw Self.whoseRules(.default, words: Vocabulary(.default, locale: Workspace.default.displayLocale(preferring: [home.locale, HomeOption.posixLocale])))
         }
-        for r in parsedRelations.rejected { throw ValidationError("unknown relation \"\(r)\" (owner, team, creator, managed, member)") }
+        for r in parsedRelations.rejected { throw ValidationError("unknown relation \"\(r)\" (owner, team, creator, managed, member, assignee)") }
     }
 
     /// Role, stage and entity as typed (a name or a label) → names in `ws`, one clear line otherwise.
@@ -83,9 +83,16 @@ public struct RulesCommand: ParsableCommand {
         out.role = r.name
         out.entity = e.name
         // Without --relations, every relation that can hold on a record of the entity: `member`
-        // only on a membership (the heading names what was assumed).
+        // only on a membership, `assignee` only where the entity names one (the heading names
+        // what was assumed).
         if relations == nil {
-            out.relations = Relation.allCases.filter { $0 != .member || e.name == ws.teamRule?.entity }.map(\.rawValue).joined(separator: ",")
+            out.relations = Relation.allCases.filter {
+                switch $0 {
+                case .member: e.name == ws.teamRule?.entity
+                case .assignee: e.assignedTo != nil
+                default: true
+                }
+            }.map(\.rawValue).joined(separator: ",")
         }
         if stage == nil { out.stage = out.visibleStages(in: ws).first ?? "discovery" }
         return out

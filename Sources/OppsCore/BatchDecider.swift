@@ -271,6 +271,16 @@ public struct BatchDecider {
 
     // MARK: Effects
 
+    /// Whose conflicts a write that did not hold on `record` also is (besides its writer's), for
+    /// them and their managers: the record's owner; a record hanging off another (a task, a
+    /// membership), its parent's — the deal's owner arbitrates what happens on the deal.
+    mutating func conflictOwner(of record: Record?) throws -> UserName? {
+        guard let record else { return nil }
+        if let owner = record.owner { return owner }
+        guard let via = workspace.entity(record.entity)?.visibleVia, case let .reference(parent) = record[via] else { return nil }
+        return try self.record(parent)?.owner
+    }
+
     mutating func conflict(
         _ record: RecordID, _ entity: String, _ field: String, outcome: Outcome, rule: RuleID, loser: FieldState,
         winner: FieldState?, owner: UserName?
@@ -465,7 +475,8 @@ public struct BatchDecider {
             if let r = record { put(r) }
             verdict.shown = winner.value
             if decision.outcome == .won, let displaced = decision.loser {
-                verdict.conflict = try conflict(w.record, w.entity, w.field, outcome: .lost, rule: decision.rule, loser: displaced, winner: winner, owner: record?.owner)
+                verdict.conflict = try conflict(
+                    w.record, w.entity, w.field, outcome: .lost, rule: decision.rule, loser: displaced, winner: winner, owner: try conflictOwner(of: record))
             }
             if var r = record {
                 // Applied or won only through `resolve`, which refuses a write naming another entity than its record's.
@@ -478,7 +489,7 @@ public struct BatchDecider {
             if let loser = decision.loser {
                 verdict.conflict = try conflict(
                     w.record, w.entity, w.field, outcome: decision.outcome, rule: decision.rule, loser: loser,
-                    winner: decision.winner, owner: record?.owner)
+                    winner: decision.winner, owner: try conflictOwner(of: record))
             }
         case .duplicate:
             if readable { verdict.shown = decision.winner?.value ?? .null }

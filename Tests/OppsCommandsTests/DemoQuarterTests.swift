@@ -149,12 +149,15 @@ import Testing
             #expect((today?["due"]?.array?.count ?? 0) + (today?["overdue"]?.array?.count ?? 0) > 0, "sam has something due")
             #expect(await run("lin", "approvals", "--json").json?.array?.isEmpty == false, "the discount waiting for lin")
             #expect(await run("max", "approvals", "--json").json?.array?.isEmpty == false, "the team request waiting for max")
-            // The manager's override of his rep's amount: the rep's conflict, which the manager sees.
-            let overridden = await run("max", "conflicts", "--json").json?.array ?? []
-            #expect(overridden.count == 1 && overridden.first?["field"]?.string == "amount", "\(overridden)")
             // The date eve gave the task the rep gave her: the rep made it, and the rep's stood.
+            // Hers, and the deal's rep's, who arbitrates what happens on his deal.
             let eves = await run("eve", "conflicts", "--json").json?.array ?? []
             #expect(eves.count == 1 && eves.first?["field"]?.string == "due" && eves.first?["winner_author"]?.string == "", "\(eves)")
+            let sams = await run("sam", "conflicts", "--json").json?.array ?? []
+            #expect(sams.count == 1 && sams.first?["field"]?.string == "due" && sams.first?["author"]?.string == "eve", "\(sams)")
+            // The manager's override of his rep's amount (the rep's conflict), and eve's, on his reps' deals.
+            let managers = await run("max", "conflicts", "--json").json?.array ?? []
+            #expect(managers.compactMap { $0["field"]?.string }.sorted() == ["amount", "due"], "\(managers)")
             // sue, customer success, sees won deals only: each command she tries first says
             // where her work is. The board of open stages says how to see her won ones.
             let sueBoard = await run("sue", "board", "--locale", "zh-CN")

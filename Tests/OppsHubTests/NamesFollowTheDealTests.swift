@@ -139,9 +139,16 @@ struct NamesInValuesTests {
             #expect(page.authors.allSatisfy { ["eve", "hub", ""].contains($0) }, "\(page.authors)")
             try eve.apply(page)
             #expect(eve.state[task]?["assignee"] == .text(""))
-            // The manager reads whose it is.
+            // The manager reads whose it is. He and the deal's rep, who arbitrate what happens on
+            // the deal, hold her refused write to its task too (sync-protocol.md §6.2).
             try await max.pull(c)
             #expect(max.state[task]?["assignee"] == .text("tom"))
+            try await sam.pull(c)
+            for reader in [max, sam] {
+                #expect(
+                    reader.conflicts.contains { RecordID(bytes: $0.record) == task && $0.rule == "read-only" && (try? $0.value.pulledValue()) == .text("max") },
+                    "\(reader.user): \(reader.conflicts)")
+            }
         }
     }
 

@@ -94,7 +94,7 @@ extension Workspace {
     /// Whether `record`'s entity names an `assigned_to` field and it holds `user` (the relation
     /// `assignee`).
     public func isAssigned(_ record: Record, to user: UserName) -> Bool {
-        guard let field = entity(record.entity)?.assignedTo, !user.isEmpty else { return false }
+        guard let field = assigneeField(of: record.entity), !user.isEmpty else { return false }
         return record[field] == .text(user)
     }
 

@@ -37,6 +37,7 @@ public struct Workspace: Sendable, Hashable {
         var parts: Parts {
             didSet {
                 numbering = WireNumbering(entities: parts.entities)
+                assigneeFields = Self.assigneeFields(of: parts.entities)
                 strands.withLock { $0.removeAll() }
                 readsOwners.withLock { $0.removeAll() }
             }
@@ -49,9 +50,16 @@ public struct Workspace: Sendable, Hashable {
         /// times (its push's trail, the page reader, the page's application) and built them each
         /// time, a twentieth of a one-field round trip.
         private(set) var numbering: WireNumbering
+        /// Each entity's `assigned_to` field, by entity name: the hub asks for every write it
+        /// decides whether the record is assigned to its writer (the relation `assignee`).
+        private(set) var assigneeFields: [String: String]
         init(_ parts: Parts) {
             self.parts = parts
             numbering = WireNumbering(entities: parts.entities)
+            assigneeFields = Self.assigneeFields(of: parts.entities)
+        }
+        static func assigneeFields(of entities: [Entity]) -> [String: String] {
+            Dictionary(entities.compactMap { e in e.assignedTo.map { (e.name, $0) } }, uniquingKeysWith: { a, _ in a })
         }
     }
 
@@ -199,6 +207,8 @@ public struct Workspace: Sendable, Hashable {
     public var approvalRequests: String? { box.parts.approvals?.requests }
     /// Entity and field numbers by name and names by number (`WireNumbering`).
     public var numbering: WireNumbering { box.numbering }
+    /// The `assigned_to` field of `entity`, if it names one.
+    public func assigneeField(of entity: String) -> String? { box.assigneeFields.isEmpty ? nil : box.assigneeFields[entity] }
 
     // Equal when every part is.
     public static func == (a: Workspace, b: Workspace) -> Bool { a.box === b.box || a.box.parts == b.box.parts }

@@ -76,10 +76,19 @@ struct NamesFollowTheDealTests {
 /// else; her write to it is refused (it is no longer hers: DOMAIN.md's next-step row), and the
 /// push's answer and the conflict she pulls say that it is someone else's, not whose.
 struct NamesInValuesTests {
+    struct Scene {
+        var sam: TestReplica, max: TestReplica, eve: TestReplica
+        var deal: RecordID, hers: RecordID, his: RecordID
+        var rng: SeededGenerator
+    }
+
     /// Sam's deal with eve on its team, and two tasks on it: one for eve, one for sam himself.
-    static func dealWithTasks(
-        _ c: WireClient, sam: inout TestReplica, max: inout TestReplica, eve: inout TestReplica, using rng: inout SeededGenerator
-    ) async throws -> (deal: RecordID, hers: RecordID, his: RecordID) {
+    static func dealWithTasks(_ f: HubFixture, _ c: WireClient, seed: UInt64) async throws -> Scene {
+        var rng = SeededGenerator(seed: seed)
+        var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+        var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 2)
+        var eve = TestReplica(user: "eve", token: f.tokens["eve"]!, seed: 3)
+        for r in [sam, max, eve] { _ = try await r.handshake(c) }
         let create = sam.create(using: &rng)
         let deal = create.record
         var writes = [create, sam.write(deal, "name", .text("华北电网"))]
@@ -106,19 +115,16 @@ struct NamesInValuesTests {
         #expect(joined.results.allSatisfy { $0.outcome == .applied }, "\(joined.results)")
         try await eve.pull(c)
         try await sam.pull(c)
-        return (deal, tasks[0], tasks[1])
+        return Scene(sam: sam, max: max, eve: eve, deal: deal, hers: tasks[0], his: tasks[1], rng: rng)
     }
 
     @Test func anExpertsRefusedWriteToATaskIsAnsweredWithoutTheRepsName() async throws {
         let f = try HubFixture()
         try await f.application().test(.router) { client in
-            var rng = SeededGenerator(seed: 11)
             let c = WireClient(client: client)
-            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
-            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 2)
-            var eve = TestReplica(user: "eve", token: f.tokens["eve"]!, seed: 3)
-            for r in [sam, max, eve] { _ = try await r.handshake(c) }
-            let (_, task, his) = try await Self.dealWithTasks(c, sam: &sam, max: &max, eve: &eve, using: &rng)
+            let scene = try await Self.dealWithTasks(f, c, seed: 11)
+            var (sam, max, eve) = (scene.sam, scene.max, scene.eve)
+            let (task, his) = (scene.hers, scene.his)
             #expect(eve.state[task]?["assignee"] == .text("eve"), "hers, by her name")
             #expect(eve.state[his]?["assignee"] == .text("") && eve.state[his]?["text"] == .text("send the quote"), "the rep's own task, by no name")
 
@@ -159,13 +165,10 @@ struct NamesInValuesTests {
     @Test func anExpertWritesOnlyTheTasksAssignedToHer() async throws {
         let f = try HubFixture()
         try await f.application().test(.router) { client in
-            var rng = SeededGenerator(seed: 12)
             let c = WireClient(client: client)
-            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
-            var max = TestReplica(user: "max", token: f.tokens["max"]!, seed: 2)
-            var eve = TestReplica(user: "eve", token: f.tokens["eve"]!, seed: 3)
-            for r in [sam, max, eve] { _ = try await r.handshake(c) }
-            let (deal, hers, his) = try await Self.dealWithTasks(c, sam: &sam, max: &max, eve: &eve, using: &rng)
+            let scene = try await Self.dealWithTasks(f, c, seed: 12)
+            var (sam, eve, rng) = (scene.sam, scene.eve, scene.rng)
+            let (deal, hers, his) = (scene.deal, scene.hers, scene.his)
             // The rep's task: read, never written, whatever her laptop sends.
             let forged = try await eve.push(
                 c, [eve.write(his, "done", .boolean(true), entity: "task"), eve.write(his, "assignee", .text("eve"), entity: "task")])

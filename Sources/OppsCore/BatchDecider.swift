@@ -487,9 +487,11 @@ public struct BatchDecider {
             // only when withheld (I16), so a client can tell "not shown" from "empty".
             if readable { verdict.shown = decision.winner?.value ?? .null }
             if let loser = decision.loser {
+                // A write to what its writer may not see is theirs alone: whoever may write what
+                // they like to any id does not reach the record's owner with it.
                 verdict.conflict = try conflict(
                     w.record, w.entity, w.field, outcome: decision.outcome, rule: decision.rule, loser: loser,
-                    winner: decision.winner, owner: try conflictOwner(of: record))
+                    winner: decision.winner, owner: decision.rule == .notVisible ? nil : try conflictOwner(of: record))
             }
         case .duplicate:
             if readable { verdict.shown = decision.winner?.value ?? .null }

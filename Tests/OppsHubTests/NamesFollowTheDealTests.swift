@@ -199,3 +199,32 @@ struct NamesInValuesTests {
         }
     }
 }
+
+/// A write to what its writer may not see (sync-protocol.md §6.2 `conflicts`) is theirs alone:
+/// a user with a valid token and any record's id cannot put lines of their choosing into the
+/// record's owner's conflicts, nor their manager's, as a write that merely did not hold does.
+struct UnseenWriteTests {
+    @Test func aWriteToADealItsWriterCannotSeeReachesNoOneElse() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            let scene = try await NamesInValuesTests.dealWithTasks(f, c, seed: 13)
+            var (sam, max) = (scene.sam, scene.max)
+            var ann = TestReplica(user: "ann", token: f.tokens["ann"]!, seed: 4)
+            _ = try await ann.handshake(c)
+            let spam = "call +1 555 0100 to keep your deal"
+            let answer = try await ann.push(
+                c, [ann.write(scene.deal, "next_step", .text(spam)), ann.write(scene.his, "text", .text(spam), entity: "task")])
+            #expect(answer.results.map(\.rule) == ["not-visible", "not-visible"], "\(answer.results)")
+            try await sam.pull(c)
+            try await max.pull(c)
+            for reader in [sam, max] {
+                #expect(!reader.conflicts.contains { (try? $0.value.pulledValue()) == .text(spam) }, "\(reader.user): \(reader.conflicts)")
+            }
+            #expect(sam.state[scene.deal]?["next_step"] != .text(spam))
+            // Hers to see: her own writes that did not hold.
+            try await ann.pull(c)
+            #expect(ann.conflicts.filter { (try? $0.value.pulledValue()) == .text(spam) }.count == 2, "\(ann.conflicts)")
+        }
+    }
+}

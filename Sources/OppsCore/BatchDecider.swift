@@ -106,7 +106,7 @@ public struct BatchDecider {
     /// nil: new) and as they are now: the store's teams lag them until the write's effects are
     /// drained, and `activeTeam` reads through them.
     var undrainedTeam: [RecordID: (before: Record?, after: Record)] = [:]
-    var relationCache: [RecordID: (user: UserName, owner: UserName?, relations: Set<Relation>)] = [:]
+    var relationCache: [RecordID: (user: UserName, owner: UserName?, assigneeField: String?, relations: Set<Relation>)] = [:]
     /// Accounts and contacts found visible (or not) through the deals referencing them, per batch.
     var referencedVisible: [RecordID: (user: UserName, visible: Bool)] = [:]
 
@@ -178,7 +178,7 @@ public struct BatchDecider {
         // team changes (a team write clears `teams` and this cache together). Whether the record
         // is assigned to the user is read each time: a batch may give it away, then write it.
         if let cached = relationCache[record.id], cached.owner == record.owner, cached.user == user {
-            guard workspace.isAssigned(record, to: user) != cached.relations.contains(.assignee) else { return cached.relations }
+            guard let field = cached.assigneeField, (record[field] == .text(user)) != cached.relations.contains(.assignee) else { return cached.relations }
             var relations = cached.relations
             if relations.contains(.assignee) { relations.remove(.assignee) } else { relations.insert(.assignee) }
             return relations
@@ -186,7 +186,7 @@ public struct BatchDecider {
         let team = workspace.entity(record.entity)?.stageField != nil ? try activeTeam(of: record.id) : []
         let directory = self.directory
         let relations = workspace.relations(of: user, to: record, team: team, manages: { directory.manages(user, $0) })
-        relationCache[record.id] = (user, record.owner, relations)
+        relationCache[record.id] = (user, record.owner, workspace.assigneeField(of: record.entity), relations)
         return relations
     }
 

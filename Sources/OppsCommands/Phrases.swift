@@ -248,9 +248,11 @@ struct Phrases: Sendable {
         guard let deal else { return self("you have no open tasks; add one: \(add)", "你没有未完成的任务；新加一项：\(add)") }
         return self("\(deal) has no tasks; add one: \(add)", "商机「\(deal)」还没有任务；新加一项：\(add)")
     }
-    /// After `opps task list`: how to finish one and add one, a line each.
-    func taskCommands(deal id: String?) -> String {
+    /// After `opps task list`: how to finish one (when one listed is the reader's to finish) and
+    /// add one, a line each.
+    func taskCommands(deal id: String?, markable: Bool = true) -> String {
         let add = "opps task add \(id ?? self("DEAL", "商机")) \(self("\"what to do\" --due DATE", "\"要做的事\" --due 日期"))"
+        guard markable else { return self("add one: \(add)", "新加一项：\(add)") }
         return self("mark one done: opps task done ID\nadd one: \(add)", "完成一项：opps task done 编号\n新加一项：\(add)")
     }
     var taskDone: String { self("done", "已完成") }

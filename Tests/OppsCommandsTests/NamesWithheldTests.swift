@@ -138,6 +138,10 @@ import Testing
                 #expect(page.contains("send the quote") && page.components(separatedBy: "/task-done\"").count == 2, "Done on hers only: \(page)")
             }
             #expect(await opps("task", "done", hers, "--home", eve).code == 0)
+            // What is left open is the rep's: the list no longer offers to mark one done.
+            let left = await opps(["task", "list", lead, "--home", eve], environment: ["LANG": "C"]).stdout
+            #expect(left.contains("send the quote (someone else's)") && !left.contains("mark one done") && left.contains("add one: opps task add"), "\(left)")
+            #expect(await opps(["task", "list", lead, "--home", home], environment: ["LANG": "C"]).stdout.contains("mark one done"), "the rep's own")
             #expect(await opps("sync", "--home", eve).code == 0)
 
             // eve, on the team, reads the rep's fields and the moves, and no one's name but hers.

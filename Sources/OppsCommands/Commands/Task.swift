@@ -76,7 +76,10 @@ struct TaskCommand: ParsableCommand {
                 let whose = t.assignee.flatMap { $0 == r.user ? nil : say.doneBy($0) } ?? ""
                 Console.out(hanging("  \(short(t.id))  \(day.padding(dayWidth))  \(state.padding(stateWidth))  ", on + t.text + whose))
             }
-            Console.out(say.taskCommands(deal: deal.map { short($0) }))
+            // Done is offered where it can be done: not when every open task is someone else's
+            // to keep (an expert's are only hers).
+            let markable = try tasks.contains { t in try !t.done && (r.record(t.id).map { try r.access(to: $0, field: "done") >= .write } ?? false) }
+            Console.out(say.taskCommands(deal: deal.map { short($0) }, markable: markable))
         }
     }
 

@@ -374,30 +374,29 @@ private struct WorkspaceReader {
         workspace.checkinSkewMinutes = skew
         workspace.stageHistory = stageHistory
         if let node = root["team"] { workspace.teamRule = readTeam(node, entities: entities) }
-        // `member` holds only on a record of the team's entity (visibility.md §3): a clause naming
-        // it anywhere else would never match, silently hiding what it was written to show.
-        for e in entities where e.name != workspace.teamRule?.entity {
-            for g in e.groups {
-                for (role, rule) in g.access.sorted(by: { $0.key < $1.key }) where rule.clauses.contains(where: { $0.relations.contains(.member) }) {
-                    let i = entityNodes.firstIndex { $0["name"]?.string == e.name }
-                    let node = i.flatMap { entityNodes[$0]["groups"]?[g.name]?[role] } ?? i.map { entityNodes[$0] } ?? root
-                    issue(
-                        node, "entities[\(i.map(String.init) ?? e.name)].groups.\(g.name).\(role)",
-                        "\"if member\" holds only on a team membership (\(workspace.teamRule?.entity ?? "no team entity here")), not on \(e.name)",
-                        "「if member」只对团队成员记录（\(workspace.teamRule?.entity ?? "本工作区没有团队")）成立，不适用于 \(e.name)")
-                }
-            }
-        }
-        // `assignee` holds only where the entity names whom a record is for, and decides what a
-        // role may write, never whether it sees a field (visibility.md §3): the hub's visibility
-        // index holds no assignees.
+        // The relations that hold on some records only (visibility.md §3), checked on every rule
+        // that names one, with the rule's place in the document.
         for e in entities {
             let atStages: [String?] = e.stageField == nil ? [nil] : stages.map(\.name) + [nil]
+            let i = entityNodes.firstIndex { $0["name"]?.string == e.name }
             for g in e.groups {
-                for (role, rule) in g.access.sorted(by: { $0.key < $1.key }) where rule.clauses.contains(where: { $0.relations.contains(.assignee) }) {
-                    let i = entityNodes.firstIndex { $0["name"]?.string == e.name }
+                for (role, rule) in g.access.sorted(by: { $0.key < $1.key }) {
+                    let named = rule.clauses.reduce(into: Set<Relation>()) { $0.formUnion($1.relations) }
+                    guard named.contains(.member) || named.contains(.assignee) else { continue }
                     let node = i.flatMap { entityNodes[$0]["groups"]?[g.name]?[role] } ?? i.map { entityNodes[$0] } ?? root
                     let path = "entities[\(i.map(String.init) ?? e.name)].groups.\(g.name).\(role)"
+                    // `member` holds only on a record of the team's entity: named anywhere else it
+                    // would never match, silently hiding what it was written to show.
+                    if named.contains(.member), e.name != workspace.teamRule?.entity {
+                        issue(
+                            node, path,
+                            "\"if member\" holds only on a team membership (\(workspace.teamRule?.entity ?? "no team entity here")), not on \(e.name)",
+                            "「if member」只对团队成员记录（\(workspace.teamRule?.entity ?? "本工作区没有团队")）成立，不适用于 \(e.name)")
+                    }
+                    // `assignee` holds only where the entity names whom a record is for, and decides
+                    // what a role may write, never whether it sees a field: the hub's visibility
+                    // index holds no assignees.
+                    guard named.contains(.assignee) else { continue }
                     guard e.assignedTo != nil else {
                         issue(
                             node, path, "\"if assignee\" needs \(e.name) to name its assignee (\"assigned_to\")",
@@ -406,8 +405,8 @@ private struct WorkspaceReader {
                     }
                     let decidesSight = atStages.contains { stage in
                         Relation.everySet.contains { r in
-                            guard !r.contains(.assignee) else { return false }
-                            return (rule.access(stage: stage, relations: r) == .hidden) != (rule.access(stage: stage, relations: r.union([.assignee])) == .hidden)
+                            !r.contains(.assignee)
+                                && (rule.access(stage: stage, relations: r) == .hidden) != (rule.access(stage: stage, relations: r.union([.assignee])) == .hidden)
                         }
                     }
                     if decidesSight {

@@ -134,8 +134,7 @@ extension Replica {
     /// user (the relation `assignee`): it is someone else's, and says so.
     func mayWriteOnceAssigned(_ context: RuleContext, entity: Entity, field: String) -> Bool {
         guard entity.assignedTo != nil, !context.relations.contains(.assignee), let f = entity.field(field) else { return false }
-        let stage = context.record.flatMap { r in entity.stageField.flatMap { if case let .member(s) = r[$0] { s } else { nil } } }
-        return workspace.permission(actor: context.actor, relations: context.relations.union([.assignee]), stage: stage, entity: entity, field: f) >= .propose
+        return workspace.permission(actor: context.actor, relations: context.relations.union([.assignee]), stage: context.stage, entity: entity, field: f) >= .propose
     }
 
     func tick() throws -> Stamp {

@@ -101,6 +101,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
+        // A program started as a child process with posix_spawn and waited for with waitpid: not
+        // Foundation's Process, which crashed and hung in processes with many threads and
+        // descriptors (the test runner's; ChildProcess.swift says how).
+        .target(name: "OppsChildProcess"),
         // Where commands write (stdout/stderr, or a buffer in tests).
         .target(name: "OppsConsole", dependencies: ["OppsCore"]),
         // What both command lines share about their commands: Chinese help pages, usage errors.
@@ -109,7 +113,7 @@ let package = Package(
         .target(
             name: "OppsCommands",
             dependencies: [
-                "OppsCore", "OppsReplica", "OppsConsole", "OppsCommandLine", "OppsCSV", "OppsWeb",
+                "OppsCore", "OppsReplica", "OppsConsole", "OppsCommandLine", "OppsCSV", "OppsWeb", "OppsChildProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
@@ -123,7 +127,8 @@ let package = Package(
         .executableTarget(name: "opps", dependencies: ["OppsCommands"]),
         // Tools: the seeded fault simulator (never a library product). Its runs are tested too.
         .target(
-            name: "OppsSimulation", dependencies: ["OppsCore", "OppsWire", "OppsStore", "OppsHub", "OppsReplica", "OppsPostgres", "OppsCSV"], path: "Tools/Simulation"),
+            name: "OppsSimulation",
+            dependencies: ["OppsCore", "OppsWire", "OppsStore", "OppsHub", "OppsReplica", "OppsPostgres", "OppsCSV", "OppsChildProcess"], path: "Tools/Simulation"),
         .executableTarget(name: "opps-sim", dependencies: ["OppsSimulation"], path: "Tools/Simulator"),
         // Tools: the benchmark suite (plain timing, no benchmark framework, so it costs the build seconds).
         .executableTarget(
@@ -144,7 +149,7 @@ let package = Package(
             path: "Tools/Fuzzing"),
 
         // What the test targets share: repository files read in place, a clock tests move.
-        .target(name: "OppsTestSupport", dependencies: ["OppsCore", "OppsPostgres"], path: "Tests/OppsTestSupport"),
+        .target(name: "OppsTestSupport", dependencies: ["OppsCore", "OppsPostgres", "OppsChildProcess"], path: "Tests/OppsTestSupport"),
         .testTarget(name: "OppsCoreTests", dependencies: ["OppsCore", "OppsTestSupport"]),
         .testTarget(name: "OppsCSVTests", dependencies: ["OppsCSV"]),
         .testTarget(name: "OppsWireTests", dependencies: ["OppsWire", "OppsCore", "OppsTestSupport", "CZlib"]),

@@ -3,6 +3,7 @@ import OppsCore
 import OppsHub
 import OppsReplica
 import OppsStore
+import OppsTestSupport
 import Testing
 
 @testable import OppsCommands
@@ -118,7 +119,7 @@ import Testing
             // Who sent it back is the lead's owner, whom she may not see past the hand-off: not said
             // to her (the manager, who sees owners, reads it).
             #expect(back["by"] == .null && back["reason"]?.string == "no budget this year" && back["date"]?.string == today.description, "\(back)")
-            #expect(!list.contains(rep), "\(list)")
+            #expect(!list.mentions(rep), "\(list)")
             #expect(await opps("sync", "--home", max).code == 0)
             let managers = await opps("lead", "list", "--home", max, "--json").json?.array ?? []
             #expect(managers.first { $0["id"]?.string == leads[1] }?["sent_back"]?["by"]?.string == rep, "\(managers)")

@@ -356,7 +356,8 @@ import Testing
     }
 }
 
-/// The tests' child processes (`ChildProcess`): what they inherit, what their end reports.
+/// What the tests share: child processes (`ChildProcess`: what they inherit, what their end
+/// reports, where their output goes) and reading a printed text for a name.
 @Suite struct ChildProcessTests {
     /// A descriptor this process holds open without close-on-exec is not the child's: it
     /// sees its three standard ones and the one it opened to list them.
@@ -383,5 +384,26 @@ import Testing
         sleeper.terminate()
         #expect(sleeper.terminationStatus == SIGTERM)
         #expect(throws: (any Error).self) { try ChildProcess("/nonexistent/program", []) }
+    }
+
+    /// The simulator's hubs share one log: each child's lines are added to the file, none
+    /// overwritten, and a file not there yet is made.
+    @Test func anAppendedOutputAddsToTheFile() throws {
+        let log = Scratch.directory("child-log") + "/hub-errors.log"
+        for word in ["one", "two"] {
+            let sh = try ChildProcess("/bin/sh", ["-c", "echo \(word) >&2"], standardError: .append(log))
+            #expect(sh.waitUntilExit() == 0)
+        }
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == "one\ntwo\n")
+    }
+
+    /// A test that reads a printed text for a user's name: a random id that happens to hold the
+    /// name's letters (`0sam48cm`) does not name them (it failed a run of the suite once so).
+    @Test func aNameIsMentionedAsAWordNotInsideAnId() {
+        #expect("  0sam48cm  send the quote (someone else's)".mentions("sam") == false)
+        #expect("send the quote (for sam)".mentions("sam"))
+        #expect("sam's deal".mentions("sam") && "<b>sam</b>".mentions("sam") && "sam".mentions("sam"))
+        #expect(!"samuel".mentions("sam") && !"x-sam".mentions("sam") && !"sam_2".mentions("sam"))
+        #expect("0sam48cm then sam".mentions("sam"))
     }
 }

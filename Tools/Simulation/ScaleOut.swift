@@ -1,4 +1,5 @@
 import Foundation
+import OppsChildProcess
 import OppsPostgres
 import OppsWire
 
@@ -10,7 +11,7 @@ import OppsWire
 /// balancer that does not stick, the worst case for the hubs' caches. A hub that is down is
 /// skipped (its connection refused, the request goes to another before anything was sent).
 public final class LoadBalancer: @unchecked Sendable {
-    let process = Process()
+    let process: ChildProcess
     public let url: String
 
     /// `random`: each request to a hub picked at random rather than in turn.
@@ -40,11 +41,7 @@ public final class LoadBalancer: @unchecked Sendable {
             """
         let path = directory + "/haproxy-\(port).cfg"
         try config.write(toFile: path, atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-f", path, "-db", "-q"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess(executable, ["-f", path, "-db", "-q"])
         url = "http://127.0.0.1:\(port)"
         // Ready when it accepts connections.
         for _ in 0..<100 {
@@ -137,22 +134,9 @@ public struct PostgresCluster: Sendable {
     }
 
     private func run(_ command: String) throws {
-        // posix_spawn and waitpid: Foundation's Process.waitUntilExit was seen to hang here
-        // after the script (whose server daemonizes) had exited.
-        var pid: pid_t = 0
-        let args: [String] = ["/bin/bash", script, command, directory]
-        let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-        defer { for a in argv { free(a) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        guard posix_spawn(&pid, "/bin/bash", &actions, nil, argv, environ) == 0 else {
-            throw WireError(.unavailable, "cannot run \(script)")
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        // Not Foundation's Process: its waitUntilExit was seen to hang here after the script
+        // (whose server daemonizes) had exited.
+        let status = try ChildProcess("/bin/bash", [script, command, directory]).waitUntilExit()
         guard status == 0 else { throw WireError(.unavailable, "PostgreSQL did not \(command) (\(script) \(command) \(directory))") }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OppsChildProcess
 import OppsCore
 import OppsHub
 import OppsPostgres
@@ -153,7 +154,7 @@ final class SimulatedHub: @unchecked Sendable {
 /// the concurrency benchmark).
 public final class HubProcess: @unchecked Sendable {
     public let executable: String
-    let process = Process()
+    let process: ChildProcess
     public let url: String
 
     /// The port it listens on.
@@ -163,15 +164,6 @@ public final class HubProcess: @unchecked Sendable {
     /// a line per request, as operators run it). The log goes to /dev/null either way.
     public convenience init(executable: String, data: String, logLevel: String = "error") throws {
         try self.init(executable: executable, store: ["--data", data], environment: [:], port: 0, logLevel: logLevel)
-    }
-
-    /// The file the process's log goes to (appended to, shared by the hubs of one run), or nil.
-    static func errorLog(_ path: String?) -> FileHandle? {
-        guard let path else { return nil }
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let handle = FileHandle(forWritingAtPath: path) else { return nil }
-        handle.seekToEndOfFile()
-        return handle
     }
 
     /// The simulator's hub log: what its processes said at level `error`, where a run that fails
@@ -206,21 +198,17 @@ public final class HubProcess: @unchecked Sendable {
     /// `errorLog`: where the process's log goes (nil: nowhere).
     init(executable: String, store: [String], environment: [String: String], port: Int, logLevel: String, errorLog: String? = nil) throws {
         self.executable = executable
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve"] + store + ["--host", "127.0.0.1", "--port", String(port), "--log-level", logLevel]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = Self.errorLog(errorLog) ?? FileHandle.nullDevice
-        try process.run()
-        var line = [UInt8]()
-        while true {
-            let b = out.fileHandleForReading.readData(ofLength: 1)
-            if b.isEmpty || b[0] == 0x0A { break }
-            line.append(b[0])
+        // Its log is appended to the file, shared by the hubs of one run.
+        process = try ChildProcess(
+            executable, ["serve"] + store + ["--host", "127.0.0.1", "--port", String(port), "--log-level", logLevel],
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, standardOutput: .capture,
+            standardError: errorLog.map { .append($0) } ?? .discard)
+        let text = process.readLine() ?? ""
+        guard text.hasPrefix("listening on ") else {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw WireError(.unavailable, "opps-hub did not start: \(text)")
         }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("listening on ") else { throw WireError(.unavailable, "opps-hub did not start: \(text)") }
         url = String(text.dropFirst("listening on ".count))
         self.port = Int(url.split(separator: ":").last ?? "") ?? port
     }

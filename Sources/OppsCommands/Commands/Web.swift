@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OppsChildProcess
 import OppsConsole
 import OppsCore
 import OppsReplica
@@ -61,16 +62,19 @@ struct WebCommand: AsyncParsableCommand {
         }
     }
 
+    /// The desktop's browser on `url` (`xdg-open`; `open` on macOS), not waited for: its exit
+    /// is reaped by a thread of its own, so no child is left a zombie.
     static func openBrowser(_ url: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         #if os(macOS)
-            p.arguments = ["open", url]
+            let arguments = ["open", url]
         #else
-            p.arguments = ["xdg-open", url]
+            let arguments = ["xdg-open", url]
         #endif
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { Console.err("opps: could not open a browser (\(error)): open the address above") }
+        do {
+            let child = try ChildProcess("/usr/bin/env", arguments)
+            Thread.detachNewThread { child.waitUntilExit() }
+        } catch {
+            Console.err("opps: could not open a browser (\(error)): open the address above")
+        }
     }
 }

@@ -4,18 +4,22 @@ import Foundation
     import Glibc
 #endif
 
-/// A program a test runs as a child process, started with `posix_spawn`.
+/// A program run as a child process, started with `posix_spawn` and waited for with `waitpid`:
+/// the hubs the simulator and the tests start, HAProxy, the browser `opps web --open` starts.
 ///
 /// Not Foundation's `Process`: its `run()` lists `/proc/self/fd` to find the descriptors to
-/// close in the child, and crashed there once in CI (SIGSEGV in `findMaximumOpenFromProcSelfFD`)
-/// while the hubs of the tests running beside it opened and closed some 2,400 descriptors.
-/// Here the child closes every descriptor from 3 up in one step (`closefrom`), after taking
-/// its standard input from /dev/null and its output as asked, and starts with no signal
-/// blocked or ignored.
+/// close in the child, and crashed there in the test runner (SIGSEGV in
+/// `findMaximumOpenFromProcSelfFD`) while the hubs of the tests running beside it opened and
+/// closed some 3,000 descriptors; its `waitUntilExit` was seen to hang. Both ended CI runs (the
+/// sixty-first session found the simulator's hub processes still started with it). Here the
+/// child closes every descriptor from 3 up in one step (`closefrom`), after taking its standard
+/// input from /dev/null and its output as asked, and starts with no signal blocked or ignored.
 public final class ChildProcess: @unchecked Sendable {
     /// Where the child's standard output or error goes.
     public enum Output: Sendable {
         case discard, capture, inherit
+        /// Appended to the file at this path (made if missing).
+        case append(String)
     }
 
     public let processIdentifier: pid_t
@@ -40,6 +44,9 @@ public final class ChildProcess: @unchecked Sendable {
         func route(_ output: Output, to target: Int32) throws -> FileHandle? {
             switch output {
             case .inherit: return nil
+            case let .append(path):
+                posix_spawn_file_actions_addopen(&actions, target, path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+                return nil
             case .discard:
                 posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_WRONLY, 0)
                 return nil

@@ -129,6 +129,7 @@ enum Assets {
               e.preventDefault(); col.classList.remove('drop');
               if (!dragged) return;
               var form = dragged.querySelector('form.move');
+              if (!form) return;
               form.querySelector('select').value = col.dataset.stage;
               form.submit();
             });

@@ -159,6 +159,7 @@ extension WebApp {
                 }
             html += "<p class=\"none\">\(esc(said))</p>"
         }
+        let stageField = r.workspace.entity("opportunity")?.stageField
         let stageOptions = r.workspace.stages.map { "<option value=\"\(esc($0.name))\">\(esc(words.stage($0.name)))</option>" }.joined()
         // On a phone the stages stand one under another, the board many screens long: a line of
         // the stages, each with its count, jumps to one (shown only there, by the stylesheet).
@@ -201,13 +202,22 @@ extension WebApp {
                 var due = ""
                 if case let .date(day) = d["next_step_due"] { due = " · " + t.dayHTML(day, today: today) }
                 let next = d["next_step"].isNull ? "" : esc(d["next_step"].canonicalText) + due
+                // A card is moved (dragged or by its form) only by one who may move the deal or
+                // propose a move (an expert on its team), and its button says which; one who
+                // only reads it (a marketer past the hand-off) is offered neither.
+                let access = try stageField.map { try r.access(to: d, field: $0) } ?? .hidden
+                let move =
+                    access < .propose
+                    ? ""
+                    : """
+                    <form method="post" action="/deal/\(short)/stage" class="move">\(csrfField)<select name="stage" aria-label="\(esc(t("Stage", "阶段")))">\(stageOptions.replacingOccurrences(of: "value=\"\(esc(column.stage.name))\"", with: "value=\"\(esc(column.stage.name))\" selected"))</select><button>\(esc(access == .propose ? t.propose : t.move))</button></form>
+                    """
                 html += """
-                    <article class="card" draggable="true" data-id="\(short)">
+                    <article class="card" draggable="\(move.isEmpty ? "false" : "true")" data-id="\(short)">
                     <a class="name" href="/deal/\(short)">\(esc(d["name"].canonicalText))</a>
                     <div class="acct">\(esc(d["account"].reference.flatMap { accounts[$0] } ?? ""))</div>
                     <div class="amt">\(esc(amount))</div><div class="owner">\(esc(d["owner"].isNull ? "" : d["owner"].canonicalText))</div>
-                    <div class="next">\(next)</div><div class="badges">\(badges.joined(separator: " "))</div>
-                    <form method="post" action="/deal/\(short)/stage" class="move">\(csrfField)<select name="stage" aria-label="\(esc(t("Stage", "阶段")))">\(stageOptions.replacingOccurrences(of: "value=\"\(esc(column.stage.name))\"", with: "value=\"\(esc(column.stage.name))\" selected"))</select><button>\(esc(t.move))</button></form>
+                    <div class="next">\(next)</div><div class="badges">\(badges.joined(separator: " "))</div>\(move)
                     </article>
                     """
             }
@@ -244,7 +254,8 @@ extension WebApp {
         // A record without a name (a task whose deal is not on this laptop) by what it is.
         let title = try r.subject(deal.id, words: words)?.title ?? words.entity(deal.entity)
         var html = "<h1>\(esc(title)) <small>\(esc(words.entity(deal.entity))) \(short)</small></h1>"
-        if let sf = entity.stageField, try r.access(to: deal, field: sf) < .propose {
+        let stageAccess = try entity.stageField.map { try r.access(to: deal, field: $0) } ?? .hidden
+        if let sf = entity.stageField, stageAccess < .propose {
             // A reader who may not move it (a marketer once her lead is accepted) reads the stage.
             html += "<p class=\"stage\">\(esc(words.field(deal.entity, sf))) <b>\(esc(words.stage(deal[sf].canonicalText)))</b></p>"
         } else if let sf = entity.stageField {
@@ -264,7 +275,7 @@ extension WebApp {
             html += """
                 <form method="post" action="/deal/\(short)/stage" class="stage">\(csrfField)<label>\(esc(words.field(deal.entity, sf)))
                 <select name="stage">\(options)</select></label> <label class="reason">\(esc(reasonLabel)) <input name="reason"></label>
-                <button>\(esc(t.move))</button></form>
+                <button>\(esc(stageAccess == .propose ? t.propose : t.move))</button></form>
                 """
         }
         html += try handedToYouNotice(deal, t)

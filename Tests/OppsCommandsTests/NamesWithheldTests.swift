@@ -86,7 +86,14 @@ import Testing
             // Nor a stage she may no longer move: she reads it.
             #expect(!page.contains("/stage\" class=\"stage\""), "\(page)")
             #expect(page.contains("<p class=\"stage\">stage <b>solution</b></p>"), "\(page)")
-            let repsPage = try await WebApp(home: home, clock: OppsHub.SystemClock(), transport: nil).dealHTML(try #require(RecordID(parsing: lead)))
+            // Her board's card of it can be neither dragged nor moved by a form.
+            let board = try await web.boardHTML()
+            #expect(board.contains("<a class=\"name\" href=\"/deal/") && board.contains("Beta pilot"), "\(board)")
+            #expect(!board.contains("class=\"move\"") && !board.contains("draggable=\"true\""), "\(board)")
+            let repsWeb = try WebApp(home: home, clock: OppsHub.SystemClock(), transport: nil)
+            let repsPage = try await repsWeb.dealHTML(try #require(RecordID(parsing: lead)))
+            let repsBoard = try await repsWeb.boardHTML()
+            #expect(repsPage.contains("<button>Move</button></form>") && repsBoard.contains("<button>Move</button></form>"))
             #expect(repsPage.contains("<h2>Team</h2>") && repsPage.contains("<li>eve · expert · active</li>") && repsPage.contains("Request a team member"))
             // Her funnel still counts the lead at each stage it reached, up to solution.
             let funnel = try #require(await opps("funnel", "--home", mia, "--json").json?["stages"]?.array)
@@ -137,6 +144,12 @@ import Testing
             try await WebTests.serving(f, user: "eve") { web in
                 let page = try await web.send("/deal/\(lead)").body
                 #expect(page.contains("send the quote") && page.components(separatedBy: "/task-done\"").count == 2, "Done on hers only: \(page)")
+                // The stage she may only propose a move of: the button says so, on the deal
+                // page and on the board's card (the rep's says Move).
+                let stageForm = try #require(page.range(of: "/stage\" class=\"stage\"").map { page[$0.lowerBound...] }?.components(separatedBy: "</form>").first)
+                #expect(stageForm.contains("<button>Propose</button>") && !stageForm.contains("Move"), "\(stageForm)")
+                let board = try await web.send("/").body
+                #expect(board.contains("draggable=\"true\"") && board.contains("<button>Propose</button></form>") && !board.contains("<button>Move</button>"), "\(board)")
             }
             #expect(await opps("task", "done", hers, "--home", eve).code == 0)
             // What is left open is the rep's: the list no longer offers to mark one done.

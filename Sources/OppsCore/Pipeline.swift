@@ -84,10 +84,12 @@ public enum StageLog {
 
     /// Why a stage log from outside (an imported file) cannot be kept, or nil: every line must
     /// be `MILLISECONDS STAGE USER` with a stage of `stages`, in time order, within years 1–9999.
+    /// The user may be withheld (`MILLISECONDS STAGE `, as a marketer's `opps export` writes the
+    /// lines of moves she may not learn the author of): kept so, as one who is not known.
     public static func problem(_ text: String, stages: Set<String>) -> String? {
         var last = Int64.min
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let parts = line.split(separator: " ", maxSplits: 2)
+            let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count == 3, let ms = Int64(parts[0]), Timestamp.range.contains(ms) else {
                 return "line \(i + 1) is not MILLISECONDS STAGE USER: \"\(line.prefix(60))\""
             }

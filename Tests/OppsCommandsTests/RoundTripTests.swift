@@ -78,4 +78,29 @@ import Testing
         #expect(r.stderr.contains("line 2 is earlier") || r.stdout.contains("line 2 is earlier"), "\(r.stdout) \(r.stderr)")
         #expect(r.stderr.contains("names no stage") || r.stdout.contains("names no stage"), "\(r.stdout) \(r.stderr)")
     }
+
+    /// A marketer's export withholds who moved a deal past her stages (`MILLISECONDS STAGE `):
+    /// the operator imports it as written, and the deal's timeline reads those moves as someone's.
+    @Test func aStageLogWithWithheldNamesIsImportedAsWritten() async throws {
+        let f = try CommandFixture()
+        let file = f.root + "/marketer.csv"
+        let log = "1795000000000 qualified mia\n1795000100000 discovery \n1795000200000 solution "
+        // Malformed all the same: no user and no space before it, or no stage.
+        for bad in ["1795000000000 qualified", "1795000000000  mia"] {
+            try "id,name,owner,stage,stage_log\r\n,Beta pilot,sam,solution,\(bad)\r\n".write(toFile: file, atomically: true, encoding: .utf8)
+            let refused = await oppsHub("import", file, "--type", "opportunity", "--data", f.root + "/hub")
+            #expect(refused.code == 1 && (refused.stdout + refused.stderr).contains("line 1"), "\(bad): \(refused.stdout) \(refused.stderr)")
+        }
+        try "id,name,owner,stage,stage_log\r\n,Beta pilot,sam,solution,\"\(log)\"\r\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try await f.serving { url in
+            let r = await oppsHub("import", file, "--type", "opportunity", "--data", f.root + "/hub")
+            #expect(r.code == 0, "\(r.stdout) \(r.stderr)")
+            #expect(await f.initReplica("max", url).code == 0)
+            let deals = await opps("export", "--csv", "--type", "opportunity", "--home", f.home("max")).stdout
+            #expect(deals.contains(log), "\(deals)")
+            let id = try #require(deals.components(separatedBy: "\r\n").first { $0.contains("Beta pilot") }?.split(separator: ",").first.map(String.init))
+            let history = await opps(["show", id, "--home", f.home("max")], environment: ["LANG": "C"]).stdout
+            #expect(history.contains("someone") && history.contains("mia"), "\(history)")
+        }
+    }
 }

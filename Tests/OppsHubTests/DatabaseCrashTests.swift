@@ -112,7 +112,7 @@ struct DatabaseCrashTests {
         func crashing(_ body: () async throws -> Void) async throws {
             let c = try PostgresSQLConnection(location: PostgresLocation(url: url))
             let writer = pid_t(try #require(try c.query("SELECT pid FROM pg_stat_activity WHERE backend_type = 'walwriter'", []).first?[0].int))
-            kill(writer, SIGSTOP)
+            try Self.stopIdle(writer, on: c)
             do { try await body() } catch {
                 kill(writer, SIGCONT)
                 throw error
@@ -120,6 +120,21 @@ struct DatabaseCrashTests {
             kill(writer, SIGKILL)
             try PostgresCluster.waitUntilAnswering(url)
             if (try? engine.store.head()) == nil { _ = try engine.store.head() }
+        }
+
+        /// Stops the log writer (SIGSTOP) where it holds no lock: waiting for work in its main
+        /// loop. Stopped in the middle of a write or a flush, it would keep the log's write lock,
+        /// and every commit after it would wait for that lock for ever (one run of the suite hung
+        /// so, in a commit of the body's pull, until it was killed).
+        static func stopIdle(_ writer: pid_t, on c: PostgresSQLConnection) throws {
+            for _ in 0..<1000 {
+                kill(writer, SIGSTOP)
+                let waiting = try c.query("SELECT wait_event FROM pg_stat_activity WHERE pid = ?", [.integer(Int64(writer))]).first?[0]
+                if waiting == .text("WalWriterMain") { return }
+                kill(writer, SIGCONT)
+                usleep(2000)
+            }
+            Issue.record("PostgreSQL's log writer was never found waiting for work")
         }
 
         /// The deal goes back to tom: sam's next sync removes it without a repair, and sam's

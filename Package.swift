@@ -134,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "opps-bench",
             dependencies: [
-                "OppsCore", "OppsWire", "OppsStore", "OppsHub", "OppsReplica", "OppsSimulation", "OppsWeb", "OppsPostgres", "CSQLite3",
+                "OppsCore", "OppsWire", "OppsStore", "OppsHub", "OppsReplica", "OppsSimulation", "OppsWeb", "OppsPostgres", "CSQLite3", "OppsChildProcess",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

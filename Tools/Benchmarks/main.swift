@@ -9,6 +9,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
+import OppsChildProcess
 import OppsCore
 import OppsHub
 import OppsPostgres
@@ -156,19 +157,14 @@ func pacedFloorCPUPerSync(syncs: Int, rate: Double, durable: Bool, directory: St
 }
 
 func floorCPUPerSync(syncs: Int, clients: Int, paths: [String], rate: Double? = nil, durable: String? = nil, hop: Bool = false) async throws -> Double {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-    p.arguments = ["--noop-serve"] + (durable.map { ["--noop-durable", $0] } ?? []) + (hop ? ["--noop-hop"] : [])
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    defer { p.terminate(); p.waitUntilExit() }
-    var line = ""
-    while !line.hasSuffix("\n") {
-        let d = out.fileHandleForReading.readData(ofLength: 1)
-        if d.isEmpty { break }
-        line += String(decoding: d, as: UTF8.self)
+    let p = try ChildProcess(
+        CommandLine.arguments[0], ["--noop-serve"] + (durable.map { ["--noop-durable", $0] } ?? []) + (hop ? ["--noop-hop"] : []),
+        standardOutput: .capture, standardError: .inherit)
+    defer {
+        p.terminate()
+        p.waitUntilExit()
     }
+    let line = p.readLine() ?? ""
     guard line.hasPrefix("port "), let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) else {
         throw ValidationError("the no-op server did not start (it said \"\(line)\")")
     }
@@ -375,16 +371,10 @@ if wanted("wire") {
 /// here imports pycrdt (`OPPS_BENCH_PYTHON` names another interpreter).
 func yjsWire() -> (batchRaw: Double, batchDeflated: Double, lone: Int)? {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("yjs-wire.py").path
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [ProcessInfo.processInfo.environment["OPPS_BENCH_PYTHON"] ?? "python3", script]
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { return nil }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0, let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+    guard let p = try? ChildProcess("/usr/bin/env", [ProcessInfo.processInfo.environment["OPPS_BENCH_PYTHON"] ?? "python3", script], standardOutput: .capture)
+    else { return nil }
+    let data = p.standardOutput?.readDataToEndOfFile() ?? Data()
+    guard p.waitUntilExit() == 0, let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
     func number(_ key: String) -> Double? { (o[key] as? NSNumber)?.doubleValue }
     guard let raw = number("batch_raw_per_change"), let deflated = number("batch_deflated_per_change"), let lone = number("lone_raw") else { return nil }
     return (raw, deflated, Int(lone))
@@ -751,16 +741,13 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
             try await serve(hub, metrics: metrics) { url in
                 // The CLI as a separate process, so its peak memory is its own.
                 let exe = sibling("opps")
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: exe)
-                p.arguments = ["init", "--hub", url, "--token", token, "--home", dir + "/replica"]
-                p.standardOutput = FileHandle.nullDevice
+                let arguments = ["init", "--hub", url, "--token", token, "--home", dir + "/replica"]
                 // The seeding left half a GiB of dirty pages: written back during the timed sync,
                 // they made its time swing by a second from run to run.
                 sync()
                 timedPhase(label)
                 let c0 = ContinuousClock.now, hubCPU0 = cpuSeconds(), cliCPU0 = cpuSeconds(children: true), pgCPU0 = postgresCPUSeconds()
-                try p.run()
+                let p = try ChildProcess(exe, arguments, standardError: .inherit)
                 let peak = PeakMemory(pid: p.processIdentifier)
                 while p.isRunning { try await Task.sleep(for: .milliseconds(2)) }
                 let t = seconds(ContinuousClock.now - c0)

@@ -645,6 +645,17 @@ struct Phrases: Sendable {
 
     func webApp(_ url: String) -> String { self("OppSync web app: \(url)", "OppSync 网页版：\(url)") }
     var webKey: String { self("(this address holds this launch's key; Ctrl-C stops the app)", "（此地址含本次启动的密钥；按 Ctrl-C 停止）") }
+    /// `opps web --open`: the program that opens the browser (`xdg-open`) ended with `status`
+    /// (127: there is no such program here).
+    func browserNotOpened(_ program: String, status: Int32) -> String {
+        status == 127
+            ? self(
+                "opps: nothing here opens a browser (no \(program)): open the address above",
+                "opps：没有能打开浏览器的程序（没有 \(program)）：请在浏览器里打开上面的地址")
+            : self(
+                "opps: no browser opened (\(program) ended with \(status)): open the address above",
+                "opps：浏览器没有打开（\(program) 退出码 \(status)）：请在浏览器里打开上面的地址")
+    }
 }
 
 extension Vocabulary {

@@ -5,6 +5,7 @@ import NIOHTTP1
 import OppsConsole
 import OppsCore
 import OppsReplica
+import OppsTestSupport
 import Testing
 
 @testable import OppsCommands
@@ -91,6 +92,29 @@ import Testing
 
     /// Every value a page shows goes through `esc`: markup is text, and no bidirectional override
     /// in a deal's name reverses the rest of its line (its amount).
+    /// `opps web --open` where no browser opens (no xdg-open on the machine, or it failed): one
+    /// line says so in the reader's language; where it opened, nothing is said.
+    @Test func aBrowserThatDidNotOpenIsSaidInOneLine() throws {
+        let missing = try ChildProcess("/usr/bin/env", ["opps-no-such-opener", "http://127.0.0.1:1/"])
+        let status = missing.waitUntilExit()
+        #expect(status == 127)
+        #expect(
+            WebCommand.notOpened(status, opener: "xdg-open", say: Phrases(chinese: false))
+                == "opps: nothing here opens a browser (no xdg-open): open the address above")
+        #expect(
+            WebCommand.notOpened(status, opener: "xdg-open", say: Phrases(chinese: true))
+                == "opps：没有能打开浏览器的程序（没有 xdg-open）：请在浏览器里打开上面的地址")
+        let failed = try ChildProcess("/bin/sh", ["-c", "exit 3"]).waitUntilExit()
+        #expect(
+            WebCommand.notOpened(failed, opener: "xdg-open", say: Phrases(chinese: false))
+                == "opps: no browser opened (xdg-open ended with 3): open the address above")
+        #expect(WebCommand.notOpened(try ChildProcess("/bin/true", []).waitUntilExit(), opener: "xdg-open", say: Phrases(chinese: false)) == nil)
+        // Each fits a terminal of 80 columns, in both languages.
+        for chinese in [false, true] {
+            for code: Int32 in [127, 3] { #expect(Phrases(chinese: chinese).browserNotOpened("xdg-open", status: code).displayWidth <= 80) }
+        }
+    }
+
     @Test func aValueIsTextOnThePage() {
         #expect(esc("北辰\u{202E}0001 <b>\"x\" & 'y'</b>\u{2066}") == "北辰\u{FFFD}0001 &lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;\u{FFFD}")
         #expect(esc("华东 — 试点…") == "华东 — 试点…")

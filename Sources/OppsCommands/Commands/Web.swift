@@ -43,7 +43,7 @@ struct WebCommand: AsyncParsableCommand {
                 let url = "http://127.0.0.1:\(bound)/?k=\(app.secret)"
                 Console.out(say.webApp(url))
                 Console.out(say.webKey)
-                if open { WebCommand.openBrowser(url) }
+                if open { WebCommand.openBrowser(url, say: say) }
             }
         }
         let minutes = syncMinutes
@@ -62,19 +62,28 @@ struct WebCommand: AsyncParsableCommand {
         }
     }
 
-    /// The desktop's browser on `url` (`xdg-open`; `open` on macOS), not waited for: its exit
-    /// is reaped by a thread of its own, so no child is left a zombie.
-    static func openBrowser(_ url: String) {
-        #if os(macOS)
-            let arguments = ["open", url]
-        #else
-            let arguments = ["xdg-open", url]
-        #endif
+    /// The program that opens the desktop's browser on an address.
+    #if os(macOS)
+        static let browserOpener = "open"
+    #else
+        static let browserOpener = "xdg-open"
+    #endif
+
+    /// The desktop's browser on `url`, not waited for: a thread of its own reaps the opener and
+    /// says in one line, in the reader's language, when it failed (the address is printed above).
+    static func openBrowser(_ url: String, say: Phrases, opener: String = browserOpener) {
         do {
-            let child = try ChildProcess("/usr/bin/env", arguments)
-            Thread.detachNewThread { child.waitUntilExit() }
+            let child = try ChildProcess("/usr/bin/env", [opener, url])
+            Thread.detachNewThread {
+                if let line = notOpened(child.waitUntilExit(), opener: opener, say: say) { Console.err(line) }
+            }
         } catch {
-            Console.err("opps: could not open a browser (\(error)): open the address above")
+            Console.err(say.browserNotOpened(opener, status: 127))
         }
+    }
+
+    /// What to say when the opener ended with `status`: nothing when it opened the browser.
+    static func notOpened(_ status: Int32, opener: String, say: Phrases) -> String? {
+        status == 0 ? nil : say.browserNotOpened(opener, status: status)
     }
 }

@@ -101,7 +101,13 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Asks the child to stop (SIGTERM).
     public func terminate() {
-        if isRunning { kill(processIdentifier, SIGTERM) }
+        if isRunning { Foundation.kill(processIdentifier, SIGTERM) }
+    }
+
+    /// Ends the child at once (SIGKILL) if it is still running, and waits for it.
+    public func kill() {
+        if isRunning { Foundation.kill(processIdentifier, SIGKILL) }
+        waitUntilExit()
     }
 
     /// Waits for the child to exit; its status as `terminationStatus` says.

@@ -384,6 +384,12 @@ import Testing
         sleeper.terminate()
         #expect(sleeper.terminationStatus == SIGTERM)
         #expect(throws: (any Error).self) { try ChildProcess("/nonexistent/program", []) }
+        // kill() ends it at once and reaps it; on one already ended it only reports its end.
+        let stubborn = try ChildProcess("/bin/sh", ["-c", "trap '' TERM; sleep 30"])
+        stubborn.kill()
+        #expect(!stubborn.isRunning && stubborn.terminationStatus == SIGKILL)
+        stubborn.kill()
+        #expect(stubborn.terminationStatus == SIGKILL)
     }
 
     /// The simulator's hubs share one log: each child's lines are added to the file, none

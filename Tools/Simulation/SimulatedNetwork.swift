@@ -205,8 +205,7 @@ public final class HubProcess: @unchecked Sendable {
             standardError: errorLog.map { .append($0) } ?? .discard)
         let text = process.readLine() ?? ""
         guard text.hasPrefix("listening on ") else {
-            Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.kill()
             throw WireError(.unavailable, "opps-hub did not start: \(text)")
         }
         url = String(text.dropFirst("listening on ".count))
@@ -216,11 +215,7 @@ public final class HubProcess: @unchecked Sendable {
     /// A hub nobody holds any more is not left running (a failed run, a test that threw).
     deinit { kill() }
 
-    func kill() {
-        guard process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    func kill() { process.kill() }
 
     /// Asks it to shut down gracefully (SIGTERM) and waits.
     public func stop() {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The floors the benchmarks report every figure against (issue 20): what SQLite alone costs
 /// for the same work, measured in the same run by the same binary. Kept here because every SQL
 /// statement of the project is in this module.
@@ -58,14 +60,34 @@ public enum RawBaselines {
 
     /// A database of one row, updated with every commit fsynced (`synchronous=FULL`) — the disk
     /// half of a round trip's floor.
+    ///
+    /// It starts in the state a hub's file is in after its first minutes: its write-ahead log at
+    /// the size SQLite keeps reusing. A new file's log grows a frame a commit until the first
+    /// checkpoint, and while it grows each fsync also writes the file's new size: 256–287 µs a
+    /// commit on this machine's disk against 111–157 µs once the log is reused (BENCHMARKS.md,
+    /// "Sixty-second session"). A floor sampled while its log grew was
+    /// slower by that difference than the hub it was compared with, whose log the seeding had
+    /// long grown.
     public final class FsyncedRow {
         let database: Database
         var n: Int64 = 0
+        /// The updates made before the floor is sampled.
+        public private(set) var warmUpdates = 0
 
         public init(path: String) throws {
             database = try Database(path: path, durable: true)
             try database.execute("CREATE TABLE IF NOT EXISTS one (id INTEGER PRIMARY KEY, value INTEGER NOT NULL)")
             try database.execute("INSERT OR REPLACE INTO one (id, value) VALUES (1, 0)")
+            // One frame a commit: the log reaches its full size at the automatic checkpoint's
+            // number of frames, and is written from its start again after it.
+            let frames = Int(try database.query("PRAGMA wal_autocheckpoint").first?.first?.int ?? 1_000)
+            for _ in 0..<(frames + frames / 10) { try update() }
+            warmUpdates = frames + frames / 10
+        }
+
+        /// The size of its write-ahead log, in bytes (0 if there is none).
+        public var logBytes: Int {
+            (try? FileManager.default.attributesOfItem(atPath: database.path + "-wal")[.size] as? Int) ?? 0
         }
 
         /// One update, committed and fsynced.

@@ -798,7 +798,7 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
                     let replica = try Replica(home: dir + "/replica", clock: SystemClock())
                     let transport = HTTPTransport(baseURL: url)
                     let id = try replica.store.list(entity: "opportunity", workspace: replica.workspace).first!.id
-                    var times = [Double](), floors = [Double]()
+                    var times = [Double](), floors = [Double](), edits = [Double]()
                     // Each round trip is followed by one sample of its floor: a floor measured after
                     // all the round trips came from another minute, 1.2 ms in one run, 2.75 in the next.
                     try await withRoundTripFloor(dir: dir) { floor in
@@ -806,11 +806,22 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
                         for i in 0..<options.roundTrips {
                             let s0 = ContinuousClock.now
                             try replica.edit(id, [("next_step", .text("round trip \(i)"))])
+                            edits.append(seconds(ContinuousClock.now - s0) * 1000)
                             _ = try await replica.sync(transport: transport)
                             times.append(seconds(ContinuousClock.now - s0) * 1000)
                             floors.append(try await floor())
                         }
                     }
+                    // Whether either drifted during the run (a floor whose log still grew did:
+                    // RawBaselines.FsyncedRow), and what the local edit alone took.
+                    let tenth = max(1, times.count / 10)
+                    func median(_ a: ArraySlice<Double>) -> Double { a.sorted()[a.count / 2] }
+                    print(
+                        String(
+                            format: "round trip / floor: first tenth %.2f / %.2f ms (ratio %.2f), last tenth %.2f / %.2f ms (ratio %.2f); the local edit alone %.3f ms",
+                            median(times.prefix(tenth)), median(floors.prefix(tenth)), median(times.prefix(tenth)) / median(floors.prefix(tenth)),
+                            median(times.suffix(tenth)), median(floors.suffix(tenth)), median(times.suffix(tenth)) / median(floors.suffix(tenth)),
+                            median(edits[...])))
                     times.sort()
                     floors.sort()
                     await transport.shutdown()

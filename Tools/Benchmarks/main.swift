@@ -37,6 +37,12 @@ struct BenchOptions: ParsableArguments {
     var catchupRecords = 20_000
     @Option(name: .customLong("ingest"), help: "Deals pushed per round of the ingest benchmark.") var ingestRecords = 20_000
     @Option(
+        name: .customLong("needs-repeats"),
+        help:
+            "How many times each deal's needs sentence repeats: 5 (the default) gives about 860 bytes of fields a deal, 8 about 1,090, past what SQLite keeps on a WITHOUT ROWID table's page (BENCHMARKS.md, sixty-second session)."
+    )
+    var needsRepeats = 5
+    @Option(
         name: .customLong("concurrent"), help: "Replica counts of the concurrent runs, separated by commas.",
         transform: { text in
             let n = text.split(separator: ",").map { Int($0) }
@@ -66,7 +72,7 @@ struct BenchOptions: ParsableArguments {
     @Option(help: "Also append each figure to this CSV file (series,size,figure,raw), for Tools/scale-curves.sh.") var csv: String?
 
     func validate() throws {
-        guard coldRecords > 0, coldRuns > 0, catchupRecords > 0, roundTripRecords > 0, roundTrips >= 10, webRecords > 0, ingestRecords > 0 else {
+        guard coldRecords > 0, coldRuns > 0, catchupRecords > 0, roundTripRecords > 0, roundTrips >= 10, webRecords > 0, ingestRecords > 0, needsRepeats > 0 else {
             throw ValidationError("counts must be positive (--round-trips at least 10)")
         }
         guard (1...9).contains(level) else { throw ValidationError("--level is a zlib level 1-9") }
@@ -302,7 +308,7 @@ func dealWrites(_ id: RecordID, _ i: Int, clock: inout HybridLogicalClock, autho
         ("currency", .member("CNY")), ("probability", .integer(Int64(i % 100))), ("close_date", .date(CivilDate(daysSinceEpoch: Int32(20_500 + i % 300)))),
         ("next_step", .text("Prepare the technical workshop with the customer's IT team and confirm the budget owner")),
         ("next_step_due", .date(CivilDate(daysSinceEpoch: Int32(20_450 + i % 90)))),
-        ("needs", .text(String(repeating: "Needs: unify customer data across branches, offline field work, approvals. ", count: 5))),
+        ("needs", .text(String(repeating: "Needs: unify customer data across branches, offline field work, approvals. ", count: options.needsRepeats))),
         ("decision_makers", .text("CIO Wang, CFO Li, head of sales Zhao")),
         ("requirements", .text(String(repeating: "Integration with ERP and SSO; data residency in region. ", count: 4))),
     ]

@@ -133,6 +133,26 @@ public final class ReplicaStore {
         m.register(
             "2026-12-05-replica-8-conflict-closed-by",
             "ALTER TABLE conflicts ADD COLUMN closed_by_edit INTEGER")
+        // `records` was a WITHOUT ROWID table, which keeps at most 1,002 bytes of a row on its
+        // page (4 KiB pages) and puts the rest on an overflow page of its own: a deal with about
+        // 1 KB of fields, or any deal with an edit pending (its view beside its confirmed state),
+        // took two pages, and the file grew 3.3 times for deals 230 bytes past the line
+        // (BENCHMARKS.md, sixty-second session). A rowid table keeps about 4,000 bytes a row on
+        // its page; the id's unique index finds a row. The secondary indexes are made again when
+        // the store opens (`ensureRecordIndexes`).
+        m.register(
+            "2026-12-07-replica-9-records-rowid",
+            """
+            CREATE TABLE records_rowid (id BLOB PRIMARY KEY, entity TEXT NOT NULL, stage TEXT, owner TEXT, creator TEXT NOT NULL, due TEXT,
+                created BLOB NOT NULL, confirmed BLOB, view BLOB NOT NULL, deleted BLOB, local_only INTEGER NOT NULL DEFAULT 0, view_deleted BLOB,
+                parent BLOB)
+            """,
+            """
+            INSERT INTO records_rowid (id, entity, stage, owner, creator, due, created, confirmed, view, deleted, local_only, view_deleted, parent)
+                SELECT id, entity, stage, owner, creator, due, created, confirmed, view, deleted, local_only, view_deleted, parent FROM records ORDER BY id
+            """,
+            "DROP TABLE records",
+            "ALTER TABLE records_rowid RENAME TO records")
         return m
     }()
 
@@ -442,7 +462,7 @@ public final class ReplicaStore {
     }
 
     func deletedRecords(entity: String, workspace: Workspace) throws -> [Record] {
-        try database.query("SELECT id FROM records WHERE entity = ? AND view_deleted IS NOT NULL", [.text(entity)]).compactMap { row in
+        try database.query("SELECT id FROM records WHERE entity = ? AND view_deleted IS NOT NULL ORDER BY id", [.text(entity)]).compactMap { row in
             guard let b = row[0].bytes, let id = RecordID(bytes: b) else { return nil }
             return try view(id, workspace: workspace)
         }
@@ -466,12 +486,12 @@ public final class ReplicaStore {
     /// Ids of records whose ids start with `prefix` (hex, hyphens ignored).
     /// Every record id held (short ids are computed over them).
     public func allIDs() throws -> [RecordID] {
-        try database.query("SELECT id FROM records").compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) }
+        try database.query("SELECT id FROM records ORDER BY id").compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) }
     }
 
     public func ids(prefix: String) throws -> [RecordID] {
         let clean = prefix.lowercased().filter { $0 != "-" }
-        return try database.query("SELECT id FROM records").compactMap { row in
+        return try database.query("SELECT id FROM records ORDER BY id").compactMap { row in
             guard let b = row[0].bytes, let id = RecordID(bytes: b), id.hex.hasPrefix(clean) else { return nil }
             return id
         }
@@ -531,7 +551,7 @@ public final class ReplicaStore {
 
     /// Every confirmed record (for the checkpoint checksum).
     public func allConfirmed(workspace: Workspace) throws -> [Record] {
-        try database.query("SELECT id, entity, created, confirmed, deleted FROM records WHERE confirmed IS NOT NULL").compactMap {
+        try database.query("SELECT id, entity, created, confirmed, deleted FROM records WHERE confirmed IS NOT NULL ORDER BY id").compactMap {
             try confirmedRecord($0, workspace: workspace)
         }
     }

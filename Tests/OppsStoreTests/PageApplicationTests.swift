@@ -271,6 +271,57 @@ import Testing
         #expect(try formatBytes(directory + "/raw.sqlite") == [1, 1])
     }
 
+    /// A deal of about a kilobyte with an edit pending (its view beside its confirmed state)
+    /// stays on its page: `records` keeps rows up to about 4,000 bytes in line. As a WITHOUT
+    /// ROWID table it kept 1,002, and each such save took an overflow page of its own.
+    @Test func aDealWithAnEditPendingStaysOnItsPage() throws {
+        let s = try store()
+        var confirmed = deal(7, seq: 1)
+        confirmed.fields["needs"] = state(.text(String(repeating: "unify customer data across branches; ", count: 30)), seq: 4)
+        var view = confirmed
+        view.fields["next_step"] = state(.text("send the revised quote"), seq: 0, replica: Self.me, author: "sam")
+        try s.transaction { try s.save(confirmed: confirmed, view: view, workspace: ws) }
+        let row = try #require(try s.database.query("SELECT length(confirmed) + length(view) FROM records").first?.first?.int)
+        #expect(row > 2_000, "\(row) bytes: the row must be past what a WITHOUT ROWID page keeps")
+        let overflow = try s.database.query("SELECT count(*) FROM dbstat WHERE name = 'records' AND pagetype = 'overflow'").first?.first?.int
+        #expect(overflow == 0)
+        #expect(try s.view(confirmed.id, workspace: ws) == view)
+        #expect(try s.confirmed(confirmed.id, workspace: ws) == confirmed)
+    }
+
+    /// A replica whose `records` is the WITHOUT ROWID table of before opens with every record
+    /// as it was, as a rowid table with the secondary indexes a new replica has.
+    @Test func aReplicaOfBeforeKeepsItsRecordsInTheRowidTable() throws {
+        let fresh = try store()
+        var page = ReceivedPage()
+        page.whole = try assorted().map { try whole($0) }
+        _ = try fresh.transaction { try fresh.apply(page, replica: Self.me, user: "sam", workspace: ws) }
+        let path = Scratch.directory("opps-rowid") + "/replica.sqlite"
+        do {
+            let old = try Database(path: path)
+            try StagedChangesTests.migrateBefore("2026-12-07-replica-9-records-rowid", ReplicaStore.migrator, old)
+            #expect(try old.query("SELECT sql FROM sqlite_master WHERE name = 'records'").first?.first?.string?.contains("WITHOUT ROWID") == true)
+            let columns = "id, entity, stage, owner, creator, due, created, confirmed, view, deleted, view_deleted, local_only, parent"
+            for row in try fresh.database.query("SELECT \(columns) FROM records") {
+                try old.execute("INSERT INTO records (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            }
+            for table in ["meta", "replica_ids"] {
+                try old.execute("DELETE FROM \(table)")
+                for row in try fresh.database.query("SELECT * FROM \(table)") {
+                    try old.execute("INSERT INTO \(table) VALUES (\(Array(repeating: "?", count: row.count).joined(separator: ", ")))", row)
+                }
+            }
+        }
+        let upgraded = try ReplicaStore(path: path)
+        #expect(try upgraded.database.query("SELECT sql FROM sqlite_master WHERE name = 'records'").first?.first?.string?.contains("WITHOUT ROWID") == false)
+        #expect(try upgraded.recordIndexNames() == fresh.recordIndexNames())
+        for r in assorted() {
+            #expect(try upgraded.confirmed(r.id, workspace: ws) == fresh.confirmed(r.id, workspace: ws))
+            #expect(try upgraded.view(r.id, workspace: ws) == fresh.view(r.id, workspace: ws))
+        }
+        #expect(try upgraded.confirmedChecksum(workspace: ws) == fresh.confirmedChecksum(workspace: ws))
+    }
+
     /// The round trip's floor starts as a hub's file is after its first minutes: its log at the
     /// size SQLite reuses, so no sample pays for the log growing (the hub's never does).
     @Test func theRoundTripFloorSamplesALogThatNoLongerGrows() throws {

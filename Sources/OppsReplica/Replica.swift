@@ -342,7 +342,14 @@ public final class Replica {
     public init(home: String, clock: any PhysicalClock) throws {
         self.home = home
         guard FileManager.default.fileExists(atPath: Self.databasePath(home: home)) else { throw ReplicaError.notInitialised(home) }
-        store = try ReplicaStore(path: Self.databasePath(home: home))
+        do {
+            store = try ReplicaStore(path: Self.databasePath(home: home))
+        } catch let e as StoreError where e.code == StoreError.newerSchema {
+            // A newer opps opened this replica (and changed its file); this one cannot read it.
+            throw ReplicaError.invalid(
+                "the replica in \(home) was written by a newer opps: run that version of opps (or a later one); your work is kept there",
+                chinese: "\(home) 里的副本是更新版本的 opps 写的：请用那个版本（或更新的）opps 打开；本机的工作都保留着")
+        }
         guard let idText = try store.meta("replica"), let id = ReplicaID(parsing: idText), let user = try store.meta("user"),
             let role = try store.meta("role"), let hub = try store.meta("hub_url"), let token = try store.meta("token"),
             let document = try store.meta("workspace")

@@ -28,6 +28,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public static let unavailable: Int32 = -10
     /// The engine has no such operation (a bulk copy on SQLite).
     public static let unsupported: Int32 = -11
+    /// The file was written by a newer build: it holds a migration this one does not know.
+    public static let newerSchema: Int32 = -12
     /// A uniqueness constraint refused the write (SQLite's own code, which PostgreSQL's maps to).
     public static let constraint: Int32 = SQLITE_CONSTRAINT
 

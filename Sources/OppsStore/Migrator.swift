@@ -30,7 +30,7 @@ public struct Migrator: Sendable {
         let applied = try db.query("SELECT name FROM schema_migrations ORDER BY position").compactMap { $0[0].string }
         let known = migrations.map(\.name)
         if let unknown = applied.first(where: { !known.contains($0) }) {
-            throw StoreError(code: -1, message: "the database was written by a newer version (migration \(unknown)); upgrade before opening it")
+            throw StoreError(code: StoreError.newerSchema, message: "the database was written by a newer version (migration \(unknown)); upgrade before opening it")
         }
         var done = [String]()
         for (position, m) in migrations.enumerated() where !applied.contains(m.name) {

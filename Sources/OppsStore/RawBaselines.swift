@@ -74,8 +74,6 @@ public enum RawBaselines {
     public final class FsyncedRow {
         let database: Database
         var n: Int64 = 0
-        /// The updates made before the floor is sampled.
-        public private(set) var warmUpdates = 0
 
         public init(path: String) throws {
             database = try Database(path: path, durable: true)
@@ -85,7 +83,6 @@ public enum RawBaselines {
             // number of frames, and is written from its start again after it.
             let frames = Int(try database.query("PRAGMA wal_autocheckpoint").first?.first?.int ?? 1_000)
             for _ in 0..<(frames + frames / 10) { try update() }
-            warmUpdates = frames + frames / 10
         }
 
         /// The size of its write-ahead log, in bytes (0 if there is none).

@@ -90,8 +90,6 @@ import Testing
         try await http.shutdown()
     }
 
-    /// Every value a page shows goes through `esc`: markup is text, and no bidirectional override
-    /// in a deal's name reverses the rest of its line (its amount).
     /// `opps web --open` where no browser opens (no xdg-open on the machine, or it failed): one
     /// line says so in the reader's language; where it opened, nothing is said.
     @Test func aBrowserThatDidNotOpenIsSaidInOneLine() throws {
@@ -115,6 +113,8 @@ import Testing
         }
     }
 
+    /// Every value a page shows goes through `esc`: markup is text, and no bidirectional override
+    /// in a deal's name reverses the rest of its line (its amount).
     @Test func aValueIsTextOnThePage() {
         #expect(esc("北辰\u{202E}0001 <b>\"x\" & 'y'</b>\u{2066}") == "北辰\u{FFFD}0001 &lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;\u{FFFD}")
         #expect(esc("华东 — 试点…") == "华东 — 试点…")

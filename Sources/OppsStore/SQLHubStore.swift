@@ -562,15 +562,6 @@ open class SQLHubStore: HubStorage {
             bindIndexed(&v)
         }
 
-        /// `recordStatesUpdate`'s values.
-        func bindRecordStatesUpdate(_ v: inout SQLRowValues) {
-            v.blob(created)
-            v.blob(fields)
-            v.blob(deleted)
-            v.integer(term)
-            bindKept(&v)
-        }
-
         /// `indexStatesUpdate`'s values.
         func bindIndexStatesUpdate(_ v: inout SQLRowValues) {
             v.text(record.entity)
@@ -594,15 +585,15 @@ open class SQLHubStore: HubStorage {
 
     public func saveRecord(_ record: Record, workspace: Workspace) throws { try saveRecords([record], workspace: workspace) }
 
-    /// A push of at most this many records updates each one's states first, on an engine whose
-    /// UPDATE rewrites the index entries of the columns it sets (`rewritesIndexesItSets`): the
-    /// upserts set a record's owner, stage and parent — indexed in both tables — to the values
-    /// they had, and SQLite rewrote seven index entries a save (BENCHMARKS.md, thirty-seventh
-    /// session). A large push keeps its multi-row statements: one UPDATE a row would cost it
-    /// more than the pages it saves.
+    /// A push of at most this many records updates each one's `record_index` states first, on
+    /// an engine whose UPDATE rewrites the index entries of the columns it sets
+    /// (`rewritesIndexesItSets`): the upsert sets a record's owner, stage and parent — indexed
+    /// there — to the values they had, and SQLite rewrote their entries each save (BENCHMARKS.md,
+    /// thirty-seventh session). `records` has no index but its key's (hub-12): its upsert alone.
+    /// A large push keeps its multi-row statements: one UPDATE a row would cost it more than the
+    /// pages it saves.
     static let statesFirstUpTo = 8
     private static let statesKept = "WHERE id = ? AND creator IS ? AND owner IS ? AND stage IS ? AND parent IS ?"
-    private static let recordStatesUpdate = "UPDATE records SET created = ?, fields = ?, deleted = ?, term = ? \(statesKept)"
     private static let indexStatesUpdate = "UPDATE record_index SET entity = ?, kind = ?, live = ?, term = ? \(statesKept)"
 
     /// The rows `update` (a states-only UPDATE, bound by `bind`) did not find unchanged: they
@@ -616,14 +607,13 @@ open class SQLHubStore: HubStorage {
         // Each record once (a multi-row upsert may not touch a row twice): the last one given.
         let unique = Self.lastOfEach(records, by: \.id)
         let rows = try unique.map { try recordRow($0, workspace: workspace) }
-        var recordRows = rows, indexRows = rows
+        var indexRows = rows
         if dialect.rewritesIndexesItSets && rows.count <= Self.statesFirstUpTo {
             // Rows whose indexed columns keep their values: their states alone. The others (a new
-            // record, a changed owner, stage or parent) go through the upserts below.
-            recordRows = try notUpdated(rows, Self.recordStatesUpdate, width: 9) { $0.bindRecordStatesUpdate(&$1) }
+            // record, a changed owner, stage or parent) go through the upsert below.
             indexRows = try notUpdated(rows, Self.indexStatesUpdate, width: 9) { $0.bindIndexStatesUpdate(&$1) }
         }
-        try connection.insert(Self.recordInsert, width: 11, count: recordRows.count, then: Self.recordUpsert) { i, v in recordRows[i].bindRecord(&v) }
+        try connection.insert(Self.recordInsert, width: 11, count: rows.count, then: Self.recordUpsert) { i, v in rows[i].bindRecord(&v) }
         try connection.insert(Self.indexInsert, width: 9, count: indexRows.count, then: Self.indexUpsert) { i, v in indexRows[i].bindIndex(&v) }
         // Accounts and contacts a deal points at are visible with the deal: its references
         // replaced by what it names now.

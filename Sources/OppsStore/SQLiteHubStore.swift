@@ -119,6 +119,27 @@ public final class SQLiteHubStore: SQLHubStore {
             "DROP TABLE batches",
             "ALTER TABLE batches_by_rowid RENAME TO batches",
             "CREATE UNIQUE INDEX batches_key ON batches(replica, batch)")
+        // `records` was a WITHOUT ROWID table, which keeps at most 1,002 bytes of a row on its
+        // page (4 KiB pages): a deal of about 1,100 bytes took an overflow page of its own, and
+        // SQLite copies such a row's key whole at each comparison of a look-up or an insert
+        // (the replica's table moved for the same reason: BENCHMARKS.md, sixty-second session).
+        // A rowid table keeps about 4,000 bytes a row on its page; the id's unique index finds
+        // a row. Its four secondary indexes (owner, creator, stage, parent) go: every query of
+        // those columns reads `record_index` since hub-4, yet each new record wrote four entries
+        // in them and each change of owner, stage or parent rewrote them. The rows are copied
+        // once, when the hub opens the file.
+        m.register(
+            "2026-12-07-hub-12-records-rowid",
+            """
+            CREATE TABLE records_rowid (id BLOB PRIMARY KEY, entity TEXT NOT NULL, kind INTEGER NOT NULL, creator TEXT NOT NULL, owner TEXT,
+                stage TEXT, parent BLOB, created BLOB NOT NULL, fields BLOB NOT NULL, deleted BLOB, term INTEGER NOT NULL DEFAULT 0)
+            """,
+            """
+            INSERT INTO records_rowid (id, entity, kind, creator, owner, stage, parent, created, fields, deleted, term)
+                SELECT id, entity, kind, creator, owner, stage, parent, created, fields, deleted, term FROM records ORDER BY id
+            """,
+            "DROP TABLE records",
+            "ALTER TABLE records_rowid RENAME TO records")
         return m
     }()
 

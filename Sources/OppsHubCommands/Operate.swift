@@ -262,7 +262,7 @@ public struct BackupCommand: ParsableCommand {
             try db.backup(to: partial)
             try FileManager.default.moveItem(atPath: partial, toPath: to)
         } catch let e as StoreError {
-            throw CommandFailure("backup failed: \(e.message)", chinese: "备份失败：\(e.message)")
+            throw CommandFailure("backup failed: \(e.reason.english)", chinese: "备份失败：\(e.reason.chinese)")
         }
         Console.out(say("backed up \(directory) to \(to)", "已把 \(directory) 备份到 \(to)"))
     }
@@ -301,7 +301,7 @@ public struct RestoreCommand: ParsableCommand {
                 throw CommandFailure("\(from) is not an intact hub backup", chinese: "\(from) 不是完整的服务器备份")
             }
         } catch let e as StoreError {
-            throw CommandFailure("\(from) is not a usable hub backup: \(e.message)", chinese: "\(from) 不是可用的服务器备份：\(e.message)")
+            throw CommandFailure("\(from) is not a usable hub backup: \(e.reason.english)", chinese: "\(from) 不是可用的服务器备份：\(e.reason.chinese)")
         }
         try? fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Never swap the database under a running hub: it would go on acknowledging writes into

@@ -4,6 +4,7 @@ import OppsCommandLine
 import OppsConsole
 import OppsCore
 import OppsHub
+import OppsStore
 import OppsWire
 
 /// `opps-hub`: the operator's command line for the sync hub.
@@ -276,6 +277,19 @@ public struct CommandFailure: Error, CustomStringConvertible, LocalizedError {
     var said: String { ChineseHubHelp.readerIsChinese ? chinese ?? message : message }
     public var description: String { message }
     public var errorDescription: String? { message }
+}
+
+extension StoreError {
+    /// Why the store failed, for the operator in each language: a database a newer opps-hub
+    /// wrote (a migration this build does not know) said as that, with what to do; any other
+    /// failure as the store words it.
+    var reason: (english: String, chinese: String) {
+        guard code == StoreError.newerSchema else { return (message, message) }
+        return (
+            "it was written by a newer opps-hub: run that version of opps-hub (or a later one); nothing in it was changed",
+            "它是更新版本的 opps-hub 写的：请用那个版本（或更新的）opps-hub；其中的数据没有改动"
+        )
+    }
 }
 
 /// What `opps-hub` says, in the operator's language (LANG): the English, or the Chinese for a

@@ -1,5 +1,6 @@
 import Foundation
 import OppsCommands
+import OppsConsole
 import OppsCore
 import OppsReplica
 import OppsStore
@@ -48,6 +49,31 @@ final class FutureWorkspaceTransport: Transport, @unchecked Sendable {
             #expect(r.stderr.trimmingCharacters(in: .newlines) == line, "\(r.stderr)")
             #expect(!r.stderr.contains("store error"))
         }
+    }
+
+    /// A hub database a newer opps-hub opened is said as that by every command that opens it,
+    /// in one line and the operator's language, the file left as it was: not as a store error.
+    @Test func aHubDatabaseWrittenByANewerOppsHubAsksForIt() async throws {
+        let f = try CommandFixture()
+        let directory = f.root + "/hub"
+        let db = try Database(path: directory + "/hub.sqlite")
+        try db.execute("INSERT INTO schema_migrations (name, position) VALUES ('2099-01-01-hub-future', 99)")
+        let migrations = try db.query("SELECT count(*) FROM schema_migrations")
+        for args in [
+            ["status", "--data", directory], ["serve", "--port", "0", "--data", directory], ["user", "list", "--data", directory],
+            ["compact", "--data", directory], ["migrate", "--from", directory, "--to", "postgres://opps@127.0.0.1:1/opps"],
+        ] {
+            let english = await oppsHub(args)
+            #expect(english.code == 1, "\(args): \(english.stderr)")
+            #expect(
+                english.stderr.hasSuffix(": it was written by a newer opps-hub: run that version of opps-hub (or a later one); nothing in it was changed\n"),
+                "\(args): \(english.stderr)")
+            #expect(english.stderr.split(separator: "\n").count == 1 && !english.stderr.contains("store error"), "\(english.stderr)")
+        }
+        let chinese = await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) { await oppsHub(["status", "--data", directory]) }
+        #expect(chinese.code == 1)
+        #expect(chinese.stderr == "opps-hub：无法打开 \(directory) 里的服务器数据库：它是更新版本的 opps-hub 写的：请用那个版本（或更新的）opps-hub；其中的数据没有改动\n", "\(chinese.stderr)")
+        #expect(try db.query("SELECT count(*) FROM schema_migrations") == migrations)
     }
 
     @Test func aWorkspaceOfANewerFormatAsksForANewerOpps() async throws {

@@ -198,18 +198,33 @@ public final class HubProcess: @unchecked Sendable {
     /// `errorLog`: where the process's log goes (nil: nowhere).
     init(executable: String, store: [String], environment: [String: String], port: Int, logLevel: String, errorLog: String? = nil) throws {
         self.executable = executable
-        // Its log is appended to the file, shared by the hubs of one run.
-        process = try ChildProcess(
-            executable, ["serve"] + store + ["--host", "127.0.0.1", "--port", String(port), "--log-level", logLevel],
-            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, standardOutput: .capture,
-            standardError: errorLog.map { .append($0) } ?? .discard)
-        let text = process.readLine() ?? ""
-        guard text.hasPrefix("listening on ") else {
+        // A hub restarted on its port (behind the balancer) may find the port held for a moment
+        // by another socket: the port was free when the run began, so any connection made since
+        // may have been given it as its own end — the balancer's to this very port included,
+        // while nobody listened. It tries again a few times; a hub that cannot start for any
+        // other reason fails each time, and says why.
+        var attempt = 0
+        while true {
+            // Its log is appended to the file, shared by the hubs of one run.
+            let process = try ChildProcess(
+                executable, ["serve"] + store + ["--host", "127.0.0.1", "--port", String(port), "--log-level", logLevel],
+                environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, standardOutput: .capture,
+                standardError: errorLog.map { .append($0) } ?? .discard)
+            let text = process.readLine() ?? ""
+            if text.hasPrefix("listening on ") {
+                self.process = process
+                url = String(text.dropFirst("listening on ".count))
+                self.port = Int(url.split(separator: ":").last ?? "") ?? port
+                return
+            }
             process.kill()
-            throw WireError(.unavailable, "opps-hub did not start: \(text)")
+            attempt += 1
+            guard port != 0, attempt < 5 else {
+                let said = errorLog.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }?.split(separator: "\n").last.map(String.init)
+                throw WireError(.unavailable, "opps-hub did not start (\(attempt) tries): \(text.isEmpty ? said ?? "it exited without a word" : text)")
+            }
+            Thread.sleep(forTimeInterval: 0.2)
         }
-        url = String(text.dropFirst("listening on ".count))
-        self.port = Int(url.split(separator: ":").last ?? "") ?? port
     }
 
     /// A hub nobody holds any more is not left running (a failed run, a test that threw).

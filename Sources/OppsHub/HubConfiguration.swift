@@ -53,6 +53,12 @@ public struct HubConfiguration: Sendable {
     /// only). Off, the commit waits for the disk on the hub's thread, as before the thirty-seventh
     /// session: the benchmark turns it off to compare.
     public var syncCommitsBeside = true
+    /// PostgreSQL only: how long the serving hub waits for the database to take or answer
+    /// anything before it gives the connection up (`PostgresSQLConnection.answerLimit`): the
+    /// request fails as 503 `store_unavailable`, and the next opens a new connection. Above the
+    /// 20 s `lock_timeout` the hub sets, so a statement waiting for another hub's lock fails
+    /// by that first. The operator's commands wait as long as their statements take.
+    public var storeAnswerLimit: Duration? = .seconds(30)
 
     public init(
         dataDirectory: String, host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20,

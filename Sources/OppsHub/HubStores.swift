@@ -12,6 +12,15 @@ extension HubConfiguration {
         return try SQLiteHubStore(path: databasePath)
     }
 
+    /// The store a serving hub opens: `openStore`'s, with PostgreSQL's answers bounded by
+    /// `storeAnswerLimit` from the moment its schema is up to date (a migration at the start
+    /// may rightly take longer).
+    public func openServingStore() throws -> any HubStorage {
+        let store = try openStore()
+        if let postgres = store as? PostgresHubStore { postgres.database.answerLimit = storeAnswerLimit }
+        return store
+    }
+
     /// Where the store is, for messages: the directory, or the database without its password.
     public var storePlace: String {
         guard let storeURL else { return dataDirectory }

@@ -20,7 +20,11 @@ final class NIOLink: PostgresLink {
     private static let group = MultiThreadedEventLoopGroup.singleton
     private static let ids = Counter()
 
-    init(location: PostgresLocation) throws {
+    /// How long the engine's thread waits for an answer (`PostgresSQLConnection.answerLimit`).
+    var answerLimit: Duration?
+
+    init(location: PostgresLocation, answerLimit: Duration? = nil) throws {
+        self.answerLimit = answerLimit
         var quiet = Logger(label: "opps.postgres")
         quiet.logLevel = .error
         logger = quiet
@@ -34,15 +38,33 @@ final class NIOLink: PostgresLink {
         var configuration = PostgresConnection.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password, database: location.database, tls: tls)
         configuration.options.connectTimeout = .seconds(10)
+        let connecting = PostgresConnection.connect(on: Self.group.next(), configuration: configuration, id: Self.ids.next(), logger: logger)
         do {
-            connection = try Self.wait(
-                PostgresConnection.connect(on: Self.group.next(), configuration: configuration, id: Self.ids.next(), logger: logger))
+            connection = try Self.wait(connecting, limit: answerLimit)
         } catch {
+            // Given up on past the limit: a connection made later is closed, not left open.
+            connecting.whenSuccess { late in late.close().whenComplete { _ in withExtendedLifetime(late) {} } }
+            if error is Silence { throw PostgresClient.lost(PostgresClient.silence(answerLimit ?? .zero)) }
             throw PostgresSQLConnection.storeError(error, what: "connect to \(location)")
         }
     }
 
-    var isClosed: Bool { connection.isClosed }
+    /// Why the connection was given up on (an answer past the limit): closing, and not to be
+    /// used again; every statement on it not yet answered fails with this.
+    private var givenUp: StoreError?
+
+    var isClosed: Bool { givenUp != nil || connection.isClosed }
+
+    /// Gives the connection up after `limit` passed without an answer: closing it fails every
+    /// statement on it, each through its own future, so nothing waits on them any more.
+    private func abandon(_ limit: Duration) -> StoreError {
+        let failure = PostgresClient.lost(PostgresClient.silence(limit))
+        givenUp = failure
+        // Kept until closed: postgres-nio requires a connection to be closed before it goes.
+        let connection = connection
+        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
+        return failure
+    }
 
     func close() { _ = try? Self.wait(connection.close()) }
 
@@ -67,7 +89,7 @@ final class NIOLink: PostgresLink {
         guard !unsent.isEmpty else { return }
         let batch = unsent
         unsent.removeAll()
-        guard !connection.isClosed else {
+        guard !isClosed else {
             // Never hand statements to a closed channel: their answers would never come.
             for p in batch {
                 p.result = .failure(StoreError(code: StoreError.unavailable, message: "the connection to PostgreSQL was lost"))
@@ -87,8 +109,16 @@ final class NIOLink: PostgresLink {
 
     private func take(_ p: Pending) throws -> (rows: [PostgresRow], changed: Int?) {
         if !p.taken {
+            if let givenUp {
+                outstanding.removeAll { $0 === p }
+                throw givenUp
+            }
             flush()
-            p.done.wait()
+            if let limit = answerLimit, p.done.wait(timeout: .now() + Self.interval(limit)) == .timedOut {
+                throw abandon(limit)
+            } else if answerLimit == nil {
+                p.done.wait()
+            }
             p.taken = true
             outstanding.removeAll { $0 === p }
         }
@@ -113,13 +143,19 @@ final class NIOLink: PostgresLink {
             do { _ = try take(p) } catch { throw Earlier(error: PostgresSQLConnection.storeError(error, what: "")) }
         }
         // Each mark cast to its value's type: PostgreSQL infers nothing (a null's is left to it).
-        let statement = try Self.wait(connection.prepare(query: PostgresSQLConnection.numbering(sql, casts: values)))
+        let preparing = connection.prepare(query: PostgresSQLConnection.numbering(sql, casts: values))
+        let statement: PreparedQuery
+        do {
+            statement = try Self.wait(preparing, limit: answerLimit)
+        } catch is Silence {
+            throw abandon(answerLimit ?? .zero)
+        }
         statements[key] = statement
         return statement
     }
 
     func issue(_ sql: String, numbered: String, _ values: [SQLValue], prepare: Bool) throws -> AnyObject {
-        guard !connection.isClosed else { throw StoreError(code: StoreError.unavailable, message: "the connection to PostgreSQL was lost") }
+        guard !isClosed else { throw StoreError(code: StoreError.unavailable, message: "the connection to PostgreSQL was lost") }
         let p: Pending
         if prepare, let statement = try prepared(sql, values) {
             let data = values.map(Self.data)
@@ -197,16 +233,26 @@ final class NIOLink: PostgresLink {
 
     /// Waits for `future` on this thread, which may be an event loop's own (the hub's engine
     /// runs on one): a semaphore, not `wait()`, which refuses any event loop thread.
-    static func wait<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+    static func wait<T: Sendable>(_ future: EventLoopFuture<T>, limit: Duration? = nil) throws -> T {
         let done = DispatchSemaphore(value: 0)
         let box = Box<T>()
         future.whenComplete { result in
             box.result = result
             done.signal()
         }
-        done.wait()
+        if let limit {
+            guard done.wait(timeout: .now() + interval(limit)) == .success else { throw Silence() }
+        } else {
+            done.wait()
+        }
         return try box.result!.get()
     }
+
+    /// No answer within the limit `wait` was given.
+    struct Silence: Error {}
+
+    static func interval(_ limit: Duration) -> DispatchTimeInterval { .milliseconds(Int(clamping: PostgresClient.milliseconds(limit))) }
+
 }
 
 private final class Box<T: Sendable>: @unchecked Sendable {

@@ -105,8 +105,39 @@ final class PostgresClient {
         StoreError(code: StoreError.unavailable, message: "the connection to PostgreSQL was lost (\(what))")
     }
 
-    init(location: PostgresLocation, connectTimeoutSeconds: Int = 10) throws {
+    /// How long a read or a write on the socket may wait (`PostgresSQLConnection.answerLimit`).
+    var answerLimit: Duration? {
+        didSet { applySendLimit() }
+    }
+
+    /// The limit in whole milliseconds for `poll` (-1: none).
+    private var answerLimitMilliseconds: Int32 { answerLimit.map { Int32(clamping: Self.milliseconds($0)) } ?? -1 }
+
+    /// A limit in whole milliseconds, at least 1.
+    static func milliseconds(_ limit: Duration) -> Int64 {
+        let (seconds, attoseconds) = limit.components
+        return max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// What a statement failing for the limit says.
+    static func silence(_ limit: Duration) -> String {
+        let ms = milliseconds(limit)
+        return "PostgreSQL did not answer within \(ms % 1000 == 0 ? "\(ms / 1000) s" : "\(ms) ms")"
+    }
+
+    private var silence: String { Self.silence(answerLimit ?? .zero) }
+
+    /// A send blocks at most the limit (a server that stopped reading fills the socket's buffer).
+    private func applySendLimit() {
+        let ms = max(0, Int(answerLimitMilliseconds))
+        var limit = timeval(tv_sec: ms / 1000, tv_usec: Int((ms % 1000) * 1000))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    init(location: PostgresLocation, answerLimit: Duration? = nil, connectTimeoutSeconds: Int = 10) throws {
         fd = try Self.connect(host: location.host, port: location.port, timeout: connectTimeoutSeconds)
+        self.answerLimit = answerLimit
+        applySendLimit()
         do {
             try startup(location)
         } catch {
@@ -187,7 +218,7 @@ final class PostgresClient {
             let n = out.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, total - sent, Int32(MSG_NOSIGNAL)) }
             if n < 0, errno == EINTR { continue }
             guard n > 0 else {
-                let why = String(cString: strerror(errno))
+                let why = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? silence : String(cString: strerror(errno))
                 close(because: why)
                 throw Self.lost(why)
             }
@@ -204,6 +235,15 @@ final class PostgresClient {
             position = 0
         }
         while input.count < count {
+            if answerLimit != nil {
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&p, 1, answerLimitMilliseconds)
+                if ready < 0, errno == EINTR { continue }
+                if ready == 0 {
+                    close(because: silence)
+                    throw Self.lost(silence)
+                }
+            }
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0, errno == EINTR { continue }
             guard n > 0 else {

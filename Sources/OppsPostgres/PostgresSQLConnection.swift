@@ -82,6 +82,9 @@ struct PostgresAnswer {
 /// socket itself, statements truly pipelined), and postgres-nio where TLS is asked for.
 protocol PostgresLink: AnyObject {
     var isClosed: Bool { get }
+    /// How long the link waits for PostgreSQL to take or answer anything (nil: as long as it
+    /// takes). Past it the link closes, and the statement fails as unavailable.
+    var answerLimit: Duration? { get set }
     /// Queues a statement (sent no later than the next `answer`): `numbered` is `sql` with its
     /// marks numbered. `prepare`: it may be named on the connection and run by name from then on.
     func issue(_ sql: String, numbered: String, _ values: [SQLValue], prepare: Bool) throws -> AnyObject
@@ -136,8 +139,20 @@ public final class PostgresSQLConnection: SQLConnection {
     /// transaction (a lost connection is opened again only between transactions).
     public var onReconnect: (() throws -> Void)?
 
-    public init(location: PostgresLocation) throws {
+    /// How long a statement waits for PostgreSQL to take what it sends and to answer (nil, the
+    /// default: as long as it takes). A server that stalls but stays alive — frozen, its disk
+    /// hung, its machine paused — keeps its connections open and acknowledges their packets, so
+    /// neither TCP's limits nor its keepalives end the wait: past this limit the connection is
+    /// closed, the statement fails as unavailable, and the next one opens a new connection (its
+    /// opening bounded alike). A serving hub sets it (`HubConfiguration.storeAnswerLimit`); the
+    /// operator's commands, whose statements may rightly run for minutes, leave it unset.
+    public var answerLimit: Duration? {
+        didSet { link?.answerLimit = answerLimit }
+    }
+
+    public init(location: PostgresLocation, answerLimit: Duration? = nil) throws {
         self.location = location
+        self.answerLimit = answerLimit
         try connect()
     }
 
@@ -145,7 +160,8 @@ public final class PostgresSQLConnection: SQLConnection {
 
     private func connect() throws {
         link = nil
-        link = location.sslMode == "disable" ? try PostgresClient(location: location) : try NIOLink(location: location)
+        link =
+            location.sslMode == "disable" ? try PostgresClient(location: location, answerLimit: answerLimit) : try NIOLink(location: location, answerLimit: answerLimit)
         // A hub that stops answering mid-transaction must not hold the sequencer's lock for
         // long (the server's idle_in_transaction_session_timeout is the operator's; this is ours).
         _ = try run("SET idle_in_transaction_session_timeout = '30s'", [])

@@ -50,7 +50,8 @@ enum ChineseHubHelp {
             标准输出的第一行是 listening on http(s)://主机:端口。日志写到标准错误，每个请求一行，带请求 id。\
             设置来自 --config 文件（JSON：store（postgres:// 地址）、host、port、log_level、tls {certificate, key}、\
             limits {max_body_bytes, max_decompressed_bytes, max_batch_writes, max_page_changes, max_connections, \
-            idle_timeout_seconds, max_clock_ahead_minutes, cache_mib（每个用户的缓存，默认 256）}、\
+            idle_timeout_seconds, max_clock_ahead_minutes, cache_mib（每个用户的缓存，默认 256）、\
+            store_answer_seconds（PostgreSQL：等数据库应答多久，超过则该请求以 503 失败，默认 30）}、\
             metrics_token_file（此后 GET /metrics 需要这个令牌）、compression_level（应答的压缩级别 1–9，默认 1）、\
             verify_snapshots（诊断用：每次拉取都把服务器的缓存与数据库核对，每次都要完整计算一遍用户能看到的内容））；\
             命令行选项优先。

@@ -545,7 +545,8 @@ public struct Serve: AsyncParsableCommand {
             The first line on stdout is 'listening on http(s)://HOST:PORT'. Logs go to stderr, one line per request \
             with its request id. Settings come from --config FILE (JSON: store (a postgres:// URL), host, port, log_level, tls {certificate, key}, \
             limits {max_body_bytes, max_decompressed_bytes, max_batch_writes, max_page_changes, max_connections, \
-            idle_timeout_seconds, max_clock_ahead_minutes, cache_mib (per-user caches, default 256)}, metrics_token_file (then GET /metrics needs that bearer token), compression_level 1–9 for \
+            idle_timeout_seconds, max_clock_ahead_minutes, cache_mib (per-user caches, default 256), store_answer_seconds (PostgreSQL: \
+            how long to wait for the database to answer before the request fails with 503, default 30)}, metrics_token_file (then GET /metrics needs that bearer token), compression_level 1–9 for \
             responses, default 1, verify_snapshots (a diagnostic: each pull checks the hub's caches against the database, \
             a full build of the user's view each time)); flags override it.
 
@@ -663,6 +664,13 @@ public struct Serve: AsyncParsableCommand {
                     case "max_connections": configuration.maxConnections = v
                     case "idle_timeout_seconds": configuration.idleTimeoutSeconds = v
                     case "max_clock_ahead_minutes": configuration.maxClockAheadMilliseconds = Int64(v) * 60_000
+                    case "store_answer_seconds":
+                        guard v <= 3600 else {
+                            throw CommandFailure(
+                                "\(config): line \(m.position.line): limits.store_answer_seconds is at most 3600 (an hour)",
+                                chinese: "\(config) 第 \(m.position.line) 行：limits.store_answer_seconds 最大是 3600（一小时）")
+                        }
+                        configuration.storeAnswerLimit = .seconds(v)
                     case "cache_mib":
                         guard v <= 1 << 20 else {
                             throw CommandFailure(

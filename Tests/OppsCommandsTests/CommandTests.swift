@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import OppsCore
 import Testing
 
@@ -33,6 +34,27 @@ import Testing
         #expect(check.json)
         #expect(throws: (any Error).self) { try OppsHub.parseAsRoot(["workspace", "check"]) }
         #expect(throws: (any Error).self) { try OppsHub.parseAsRoot(["workspace", "frobnicate"]) }
+    }
+
+    /// How long a serving hub waits for PostgreSQL: 30 s unless the config file's
+    /// `limits.store_answer_seconds` says otherwise (1 … 3600); the value is said in --help.
+    @Test func theStoresAnswerLimitIsThirtySecondsUnlessConfigured() throws {
+        let directory = NSTemporaryDirectory() + "opps-serve-config-\(UInt64.random(in: 0...UInt64.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func serve(_ limits: String?) throws -> Serve {
+            var args = ["serve", "--data", directory]
+            if let limits {
+                try #"{"limits": {\#(limits)}}"#.write(toFile: directory + "/serve.json", atomically: true, encoding: .utf8)
+                args += ["--config", directory + "/serve.json"]
+            }
+            return try #require(try OppsHub.parseAsRoot(args) as? Serve)
+        }
+        #expect(try serve(nil).settings().0.storeAnswerLimit == .seconds(30))
+        #expect(try serve(#""store_answer_seconds": 5"#).settings().0.storeAnswerLimit == .seconds(5))
+        #expect(throws: CommandFailure.self) { try serve(#""store_answer_seconds": 3601"#).settings() }
+        #expect(throws: CommandFailure.self) { try serve(#""store_answer_seconds": 0"#).settings() }
+        #expect(OppsHub.helpMessage(for: Serve.self, columns: 1000).contains("store_answer_seconds (PostgreSQL: how long to wait for the database"))
     }
 
     @Test func helpExplainsEveryCommand() {

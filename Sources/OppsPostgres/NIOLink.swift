@@ -252,7 +252,6 @@ final class NIOLink: PostgresLink {
     struct Silence: Error {}
 
     static func interval(_ limit: Duration) -> DispatchTimeInterval { .milliseconds(Int(clamping: PostgresClient.milliseconds(limit))) }
-
 }
 
 private final class Box<T: Sendable>: @unchecked Sendable {

@@ -23,6 +23,8 @@ extension HubEngine {
         public var records: Int
         public var workspaceVersion: UInt64
         public var databaseBytes: Int64
+        /// Of those, what holds nothing now (free pages, used again as the hub grows).
+        public var freeBytes: Int64
         public var replicas: [ReplicaStatus]
         public var openConflicts: Int
         /// What `compact` would remove now: log entries at or below this watermark.
@@ -73,7 +75,7 @@ extension HubEngine {
         let bytes = try store.databaseBytes()
         return Status(
             head: head, logEntries: try store.logCount(below: head), records: try store.recordCount(), workspaceVersion: workspace.version,
-            databaseBytes: bytes, replicas: replicas, openConflicts: conflicts.count, compactionWatermark: mark,
+            databaseBytes: bytes, freeBytes: try store.freeBytes(), replicas: replicas, openConflicts: conflicts.count, compactionWatermark: mark,
             compactableEntries: try store.logCount(below: mark))
     }
 

@@ -16,6 +16,7 @@ struct StatusJSON: Encodable {
     var log_entries, records: Int
     var workspace_version: UInt64
     var database_bytes: Int64
+    var database_free_bytes: Int64
     var open_conflicts: Int
     var compaction_watermark: UInt64
     var compactable_entries: Int
@@ -24,6 +25,7 @@ struct StatusJSON: Encodable {
     init(_ s: HubEngine.Status) {
         (head, log_entries, records, workspace_version, database_bytes) = (s.head, s.logEntries, s.records, s.workspaceVersion, s.databaseBytes)
         (open_conflicts, compaction_watermark, compactable_entries) = (s.openConflicts, s.compactionWatermark, s.compactableEntries)
+        database_free_bytes = s.freeBytes
         replicas = s.replicas.map {
             Replica(id: $0.id.description, user: $0.user, last_seen: Timestamp(milliseconds: $0.lastSeen).description, lag: $0.lag, open_conflicts: $0.openConflicts)
         }

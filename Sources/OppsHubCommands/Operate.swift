@@ -34,6 +34,14 @@ public struct StatusCommand: ParsableCommand {
                 // Counts grouped as every count opps prints is (16,002); the sequence numbers as they are.
                 "head \(s.head), \(g(s.logEntries)) log entries, \(g(s.records)) records, workspace v\(s.workspaceVersion), database \(g(s.databaseBytes / 1024)) KiB",
                 "序号到 \(s.head)，日志 \(g(s.logEntries)) 条，记录 \(g(s.records)) 条，工作区第 \(s.workspaceVersion) 版，数据库 \(g(s.databaseBytes / 1024)) KiB"))
+        // Said when it is a tenth of the file or more (after a compaction, or an upgrade that
+        // copied a table): why the file did not shrink, and that nothing needs doing.
+        if s.freeBytes * 10 >= s.databaseBytes, s.freeBytes >= 1 << 20 {
+            Console.out(
+                say(
+                    "of which \(g(s.freeBytes / 1024)) KiB free (pages used again as the hub grows)",
+                    "其中 \(g(s.freeBytes / 1024)) KiB 空闲（服务器增长时会再用上）"))
+        }
         Console.out(
             say(
                 "open conflicts \(g(s.openConflicts)); compaction would free \(g(s.compactableEntries)) log entries (through \(s.compactionWatermark))",

@@ -344,6 +344,10 @@ public protocol HubAdminStorage: HubStoreBase {
     func logCount(below sequence: UInt64) throws -> Int
     /// The space the hub's data takes (SQLite: the file and its log; PostgreSQL: the database).
     func databaseBytes() throws -> Int64
+    /// Of `databaseBytes`, what holds nothing now (SQLite: free pages, left by compaction or by a
+    /// migration that copied a table, used again as the hub grows; PostgreSQL: 0, its own vacuum
+    /// keeps that).
+    func freeBytes() throws -> Int64
     /// Records an operator action.
     func audit(action: String, subject: String, detail: String, now: Int64) throws
     func adminLog(subject: String?) throws -> [(at: Int64, action: String, subject: String, detail: String)]

@@ -40,6 +40,7 @@ open class SQLHubStore: HubStorage {
     /// (PostgreSQL); nil where `externalChanges` asks the engine itself (SQLite's data_version).
     open var markerQuery: String? { nil }
     open func databaseBytes() throws -> Int64 { fatalError("subclass") }
+    open func freeBytes() throws -> Int64 { 0 }
 
     /// Called after a change to users, tokens or the workspace, inside its transaction: an
     /// engine whose `externalChanges` is not the database's own change counter bumps it here.

@@ -182,6 +182,12 @@ public final class SQLiteHubStore: SQLHubStore {
         return bytes
     }
 
+    public override func freeBytes() throws -> Int64 {
+        let pages = try database.query("PRAGMA freelist_count").first?[0].int ?? 0
+        let size = try database.query("PRAGMA page_size").first?[0].int ?? 0
+        return pages * size
+    }
+
     /// True while the connection runs with `synchronous=NORMAL` (set for bookkeeping).
     private var relaxed = false
 

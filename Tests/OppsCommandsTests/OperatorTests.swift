@@ -255,6 +255,26 @@ import Testing
 }
 
 @Suite struct OperatorReportTests {
+    /// The database's free pages (compaction, an upgrade that copied a table) are said by
+    /// `status` once they are a tenth of the file and a MiB or more, so an operator knows why
+    /// the file did not shrink; `--json` always has them.
+    @Test func statusSaysWhatOfTheDatabaseIsFree() async throws {
+        let f = try CommandFixture()
+        let hub = f.root + "/hub"
+        let quiet = await oppsHub("status", "--data", hub)
+        #expect(quiet.code == 0 && !quiet.stdout.contains("KiB free"), "\(quiet.stdout)")
+        #expect(await oppsHub("status", "--data", hub, "--json").json?["database_free_bytes"]?.int == 0)
+        // 4 MiB written and dropped: its pages stay in the file, free.
+        let db = try Database(path: hub + "/hub.sqlite")
+        try db.execute("CREATE TABLE scratch AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1024) SELECT randomblob(4096) AS b FROM n")
+        try db.execute("DROP TABLE scratch")
+        let free = try #require(await oppsHub("status", "--data", hub, "--json").json?["database_free_bytes"]?.int)
+        #expect(free >= 4 << 20, "\(free)")
+        let text = await oppsHub("status", "--data", hub).stdout.split(separator: "\n").map(String.init)
+        #expect(text.contains("of which \(grouped(free / 1024)) KiB free (pages used again as the hub grows)"), "\(text)")
+        #expect(text.allSatisfy { $0.count <= 80 }, "\(text)")
+    }
+
     @Test func statusAuditConflictsAndCompactReportWhatHappened() async throws {
         let f = try CommandFixture()
         try await f.serving { url in

@@ -55,6 +55,9 @@ extension HubStorageConformance {
             try old.execute("DETACH DATABASE fresh")
         }
         let upgraded = try SQLiteHubStore(path: path)
+        // The old table's pages and its indexes' are free in the file; a new hub has none.
+        #expect(try upgraded.freeBytes() > 0)
+        #expect(try fresh.freeBytes() == 0)
         let schema = try upgraded.database.query("SELECT sql FROM sqlite_master WHERE name = 'records'").first?.first?.string ?? ""
         #expect(!schema.contains("WITHOUT ROWID"), "\(schema)")
         let indexes = try upgraded.database.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'").compactMap { $0[0].string }

@@ -29,7 +29,7 @@ public actor Hub {
 
     /// `syncing`: what the commits' syncs go through (a test holds them back, or makes them fail).
     init(configuration: HubConfiguration, syncing: @Sendable (any CommitSync) -> any CommitSync) throws {
-        engine = try HubEngine(store: configuration.openServingStore(), configuration: configuration)
+        engine = try HubEngine(store: configuration.openStore(serving: true), configuration: configuration)
         self.configuration = configuration
         hubID = engine.hubID
         tokens = engine.tokens

@@ -6,19 +6,11 @@ extension HubConfiguration {
     public var isPostgres: Bool { storeURL != nil }
 
     /// Opens the store this configuration names: PostgreSQL when `storeURL` is set, else the
-    /// SQLite file in `dataDirectory`.
-    public func openStore() throws -> any HubStorage {
-        if let storeURL { return try PostgresHubStore(url: storeURL) }
+    /// SQLite file in `dataDirectory`. `serving`: PostgreSQL's answers are bounded by
+    /// `storeAnswerLimit` (a serving hub); the operator's commands wait as long as they take.
+    public func openStore(serving: Bool = false) throws -> any HubStorage {
+        if let storeURL { return try PostgresHubStore(url: storeURL, answerLimit: serving ? storeAnswerLimit : nil) }
         return try SQLiteHubStore(path: databasePath)
-    }
-
-    /// The store a serving hub opens: `openStore`'s, with PostgreSQL's answers bounded by
-    /// `storeAnswerLimit` from the moment its schema is up to date (a migration at the start
-    /// may rightly take longer).
-    public func openServingStore() throws -> any HubStorage {
-        let store = try openStore()
-        if let postgres = store as? PostgresHubStore { postgres.database.answerLimit = storeAnswerLimit }
-        return store
     }
 
     /// Where the store is, for messages: the directory, or the database without its password.

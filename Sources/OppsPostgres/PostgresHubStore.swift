@@ -102,17 +102,20 @@ public final class PostgresHubStore: SQLHubStore {
     public static let dialect = SQLDialect(lockRow: " FOR UPDATE", modifyingWith: true)
 
     /// Connects to `url` (postgres://…) and brings its schema up to date; hubs starting at once
-    /// take turns (an advisory lock), so each migration runs once.
-    public convenience init(url: String) throws {
-        try self.init(location: PostgresLocation(url: url))
+    /// take turns (an advisory lock), so each migration runs once. `answerLimit`: how long each
+    /// statement after that waits for PostgreSQL (`PostgresSQLConnection.answerLimit`; a
+    /// migration may rightly take longer).
+    public convenience init(url: String, answerLimit: Duration? = nil) throws {
+        try self.init(location: PostgresLocation(url: url), answerLimit: answerLimit)
     }
 
-    public init(location: PostgresLocation) throws {
+    public init(location: PostgresLocation, answerLimit: Duration? = nil) throws {
         let database = try PostgresSQLConnection(location: location)
         try database.run("SELECT pg_advisory_lock(7201)")
         do {
             try Self.migrator.migrate(database)
             try database.run("SELECT pg_advisory_unlock(7201)")
+            database.answerLimit = answerLimit
         } catch {
             _ = try? database.run("SELECT pg_advisory_unlock(7201)")
             throw error

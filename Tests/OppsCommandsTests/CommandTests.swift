@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OppsCore
+import OppsTestSupport
 import Testing
 
 @testable import OppsCommands
@@ -39,9 +40,7 @@ import Testing
     /// How long a serving hub waits for PostgreSQL: 30 s unless the config file's
     /// `limits.store_answer_seconds` says otherwise (1 … 3600); the value is said in --help.
     @Test func theStoresAnswerLimitIsThirtySecondsUnlessConfigured() throws {
-        let directory = NSTemporaryDirectory() + "opps-serve-config-\(UInt64.random(in: 0...UInt64.max))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = Scratch.directory("opps-serve-config")
         func serve(_ limits: String?) throws -> Serve {
             var args = ["serve", "--data", directory]
             if let limits {

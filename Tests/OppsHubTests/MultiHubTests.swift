@@ -57,17 +57,6 @@ struct MultiHubTests {
 
     /// Replicas whose every request goes to the next hub in turn (a load balancer that does not
     /// stick, the worst case for every cache) end exactly where one hub would leave them.
-    /// A serving hub waits at most `storeAnswerLimit` (30 s) for PostgreSQL, set once its schema
-    /// is up to date (a migration at its start may rightly take longer); the operator's commands
-    /// (`openStore`) wait as long as their statements take. What the limit does: PostgresStallTests.
-    @Test func aServingHubBoundsItsWaitForPostgreSQLAndCommandsDoNot() throws {
-        // What `Hub` opens its engine on.
-        let served = try #require(try configuration.openServingStore() as? PostgresHubStore)
-        #expect(served.database.answerLimit == .seconds(30))
-        let command = try #require(try configuration.openStore() as? PostgresHubStore)
-        #expect(command.database.answerLimit == nil)
-    }
-
     @Test func replicasSpreadOverTwoHubsConvergeWithNothingLeakedOrLost() async throws {
         let roundRobin = RoundRobin(engines)
         let sam = try await replica("sam", via: roundRobin), max = try await replica("max", via: roundRobin)

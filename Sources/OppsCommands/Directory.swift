@@ -32,13 +32,14 @@ func name(of id: RecordID?, _ r: Replica, _ short: ShortIDs) throws -> String {
 /// Parses FIELD=VALUE assignments for `entity`, one clear line for a bad one.
 func assignments(_ r: Replica, _ entity: String, _ texts: [String]) throws -> [(String, Value)] {
     guard let e = r.workspace.entity(entity) else { throw ReplicaError.invalid("no \(entity) in this workspace") }
-    return try texts.map { text in
+    let typed = try texts.map { text -> (field: Field, text: String) in
         guard let (name, value) = AssignmentWords.split(text) else {
             throw ReplicaError.invalid("\"\(text)\" is not FIELD=VALUE", chinese: "「\(text)」不是 字段=值 的形式")
         }
         guard let field = e.field(input: name) else {
             throw ReplicaError.unknownField(entity: entity, typed: name, fields: e.fields.map(\.name))
         }
-        return (field.name, try r.parse(value, for: field, of: entity))
+        return (field, value)
     }
+    return try r.parse(typed, of: entity)
 }

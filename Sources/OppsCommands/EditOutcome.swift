@@ -23,6 +23,19 @@ func report(_ result: EditResult, json: Bool, _ r: Replica, words: Vocabulary) t
     }
     if result.applied.isEmpty, result.proposed.isEmpty, !result.unchanged.isEmpty { Console.out(say.unchanged(result.unchanged.map(label))) }
     try reportProposals(result, r, words: words)
+    if result.applied.contains("amount"), let after, let line = currencyHint(after, code: try r.shortIDs()(after.id), words: words) { Console.out(commandHanging(line)) }
+}
+
+/// A deal with an amount and no currency: the board, funnel and forecast total it apart, as
+/// "(no currency)". The line that sets one, with the workspace's first currency (its label for
+/// a Chinese reader, which opps set takes back). `opps new` and `opps set` say it after the amount.
+func currencyHint(_ deal: Record, code: String, words: Vocabulary) -> String? {
+    guard deal.entity == "opportunity", !deal["amount"].isNull, deal["currency"].isNull,
+        case let .enumeration(members)? = words.workspace.entity(deal.entity)?.field("currency")?.type, let first = members.first
+    else { return nil }
+    let pair = "\(words.field(deal.entity, "currency"))=\(words.member(deal.entity, "currency", first))"
+    return words.say(
+        "an amount without a currency is totalled apart: opps set \(code) \(pair)", "金额还没有币种，合计时会单列：opps set \(code) \(pair)")
 }
 
 /// A field's value after an edit, for the line that says it changed: as `opps show` prints it

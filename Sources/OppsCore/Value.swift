@@ -280,6 +280,40 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
         return ExactDecimal(units: d.units, scale: 0).rescaled(to: shift - d.scale).map { ExactDecimal(units: $0.units, scale: 0) }
     }
 
+    /// An amount as `typed` reads it, with the currency typed beside it, when one was:
+    /// - its code before or after it, in any case (`350000 CNY`, `usd 5,000`, `5万USD`);
+    /// - a sign that names one currency before it (`US$5,000`, `HK$12万`, `€800`, `£1.2k`);
+    /// - its Chinese name after it (`35万元`, `35万人民币`, `5万美元`, `8万港币`, `200万日元`).
+    ///
+    /// `¥` alone names no currency (yuan or yen), nor does a bare `$`: the amount is read and the
+    /// currency is nil, as for a plain number. The code is returned as typed, upper-cased: whether
+    /// the workspace has it is the currency field's to say. Nil for anything `typed` refuses.
+    public static func typedWithCurrency(_ text: String) -> (amount: ExactDecimal, currency: String?)? {
+        let t = text.trimmingSpaces
+        // The Chinese names, longest first (港元 before 元).
+        let names: [(String, String)] = [
+            ("人民币", "CNY"), ("美元", "USD"), ("美金", "USD"), ("港币", "HKD"), ("港元", "HKD"), ("日元", "JPY"), ("欧元", "EUR"), ("英镑", "GBP"),
+            ("元", "CNY"),
+        ]
+        for (name, code) in names where t.hasSuffix(name) {
+            let rest = String(t.dropLast(name.count)).trimmingSpaces
+            // `12万元` is read by `typed` with its 元; the others without their name.
+            return typed(rest).map { ($0, code) }
+        }
+        let signs: [(String, String)] = [("US$", "USD"), ("HK$", "HKD"), ("€", "EUR"), ("£", "GBP")]
+        for (sign, code) in signs where t.uppercased().hasPrefix(sign) {
+            return typed(String(t.dropFirst(sign.count))).map { ($0, code) }
+        }
+        if let m = t.wholeMatch(of: /([A-Za-z]{3})\s*([^A-Za-z].*)/) {
+            return typed(String(m.2)).map { ($0, m.1.uppercased()) }
+        }
+        // After it: at once after a digit or sign, or past a space after a k or M (`1.2M EUR`).
+        if let m = t.wholeMatch(of: /(.*[^A-Za-z\s])\s*([A-Za-z]{3})/) ?? t.wholeMatch(of: /(.*[0-9]\s*[kKmM])\s+([A-Za-z]{3})/) {
+            return typed(String(m.1)).map { ($0, m.2.uppercased()) }
+        }
+        return typed(t).map { ($0, nil) }
+    }
+
     /// The same number with exactly `newScale` digits after the point; nil when that would
     /// drop non-zero digits or overflow.
     public func rescaled(to newScale: UInt8) -> ExactDecimal? {

@@ -36,12 +36,16 @@ extension Replica {
             let (accountID, madeAccount) = try findOrMake(entity: "account", text: account, using: &rng)
             if !madeAccount, !allowDuplicate { try refuseLikelyDuplicateDeal(named: name, at: accountID) }
             var fields: [(String, Value)] = [("name", .text(name)), ("account", .reference(accountID))]
-            for (field, text) in [("amount", amount), ("currency", currency), ("close_date", close)] {
-                guard let text, !text.isEmpty, let f = entity.field(field) else { continue }
-                fields.append((field, try parse(text, for: f, of: entity.name)))
+            let typed = [("amount", amount), ("currency", currency), ("close_date", close)].compactMap { field, text -> (field: Field, text: String)? in
+                guard let text, !text.isEmpty, let f = entity.field(field) else { return nil }
+                return (f, text)
             }
+            fields += try parse(typed, of: entity.name)
             for (field, value) in more {
-                guard !fields.contains(where: { $0.0 == field }) else {
+                if let same = fields.first(where: { $0.0 == field }) {
+                    // `--amount 5万美元 币种=美元` says it twice alike; another currency is a clash.
+                    if same.1 == value { continue }
+                    if field == "currency", currency == nil, let amount { throw currencyClash(amount: amount, in: same.1, given: value, of: entity.name) }
                     let label = entity.field(field).map { $0.labels["zh-CN"] ?? $0.name } ?? field
                     throw ReplicaError.invalid("\(field) is given twice", chinese: "\(label)给了两次")
                 }

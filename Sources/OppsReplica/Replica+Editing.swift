@@ -169,6 +169,46 @@ extension Replica {
         return .badValue(entity: entity, field: field, .user(close: close, all: close.isEmpty && names.names.count <= 12 ? names.names : []), text: name)
     }
 
+    /// Parses the FIELD=VALUE pairs of one edit of `entity` (`parse`, each). A deal's amount typed
+    /// with its currency (`ExactDecimal.typedWithCurrency`: `35万元`, `5,000 USD`, `US$5,000`) sets
+    /// the deal's `currency` too — a code the workspace lacks is refused as the currency field
+    /// refuses it — unless the same pairs set the currency: to the same one, it is set once; to
+    /// another, the edit is refused (`.invalid`), nothing parsed further.
+    public func parse(_ pairs: [(field: Field, text: String)], of entity: String) throws -> [(String, Value)] {
+        var parsed = [(String, Value)]()
+        var implied: (currency: Value, amount: String)?
+        for (field, text) in pairs {
+            if let currencyField = currencyField(for: field, of: entity), let typed = ExactDecimal.typedWithCurrency(text), let code = typed.currency {
+                let amount = typed.amount
+                parsed.append((field.name, .decimal(amount)))
+                implied = (try parse(code, for: currencyField, of: entity), text)
+            } else {
+                parsed.append((field.name, try parse(text, for: field, of: entity)))
+            }
+        }
+        guard let implied else { return parsed }
+        if let given = parsed.first(where: { $0.0 == "currency" }) {
+            guard given.1 == implied.currency else { throw currencyClash(amount: implied.amount, in: implied.currency, given: given.1, of: entity) }
+            return parsed
+        }
+        return parsed + [("currency", implied.currency)]
+    }
+
+    /// An amount typed in one currency beside a currency given as another.
+    func currencyClash(amount: String, in currency: Value, given: Value, of entity: String) -> ReplicaError {
+        let en = Vocabulary(workspace, locale: nil), zh = Vocabulary(workspace, locale: "zh-CN")
+        return .invalid(
+            "the amount \(amount) is in \(en.value(entity, "currency", currency)), but the currency is given as \(en.value(entity, "currency", given)): give one of them",
+            chinese: "金额「\(amount)」是\(zh.value(entity, "currency", currency))，币种却写的是\(zh.value(entity, "currency", given))：请只写一个")
+    }
+
+    /// The currency field of a deal's amount (the pair the board, funnel and forecast total by),
+    /// when `field` is that amount.
+    func currencyField(for field: Field, of entity: String) -> Field? {
+        guard entity == "opportunity", field.name == "amount", let c = workspace.entity(entity)?.field("currency"), case .enumeration = c.type else { return nil }
+        return c
+    }
+
     /// Parses a value typed by a user for a field of `entity`: decimals `12000.00` (or as `opps`
     /// prints them, `12,000.00`, or `12万`), dates `YYYY-MM-DD`, users by name, records by id or prefix,
     /// enum members by name or label, `true`/`false` (`yes`/`no`, `是`/`否`), empty = null. A

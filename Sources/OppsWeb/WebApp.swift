@@ -203,8 +203,9 @@ public actor WebApp {
                 guard let record = try replica.record(id), let f = replica.workspace.entity(record.entity)?.field(field) else {
                     throw ReplicaError.invalid(t("No such field", "没有这个字段") + ": \(field)")
                 }
-                let value = text.isEmpty ? Value.null : try replica.parse(text, for: f, of: record.entity)
-                return try replica.edit(id, [(field, value)])
+                // An amount typed with its currency (5万美元) sets the deal's currency too.
+                let values = text.isEmpty ? [(field, Value.null)] : try replica.parse([(f, text)], of: record.entity)
+                return try replica.edit(id, values)
             }, entity: entity, words: words, t: t)
     }
 

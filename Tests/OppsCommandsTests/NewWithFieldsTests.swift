@@ -51,10 +51,12 @@ import Testing
             // Said back with the values the pairs were read as (the amount grouped, the day's weekday).
             let said = await opps("new", "北辰", "三期", "金额=30万", "预计成交日期=2027-01-31", "--account", "北辰", "--home", home, "--locale", "zh-CN")
             let lines = said.stdout.split(separator: "\n").map(String.init)
-            // Then what the stage asks before the next, as the line to type: the fields given are not in it.
+            // Then the amount's missing currency (AmountCurrencyTests), and what the stage asks before
+            // the next, as the lines to type: the fields given are not in it.
             #expect(
-                lines.count == 3 && lines[0].hasSuffix("  商机「北辰 三期」（待同步）") && lines[1] == "  已填 金额：300,000.00、预计成交日期：2027-01-31（周日）"
-                    && lines[2] == "进入「方案」前先补上：opps set \(lines[0].prefix(8)) 客户需求=… 决策人=…", "\(said.stdout)")
+                lines.count == 4 && lines[0].hasSuffix("  商机「北辰 三期」（待同步）") && lines[1] == "  已填 金额：300,000.00、预计成交日期：2027-01-31（周日）"
+                    && lines[2] == "金额还没有币种，合计时会单列：opps set \(lines[0].prefix(8)) 币种=人民币"
+                    && lines[3] == "进入「方案」前先补上：opps set \(lines[0].prefix(8)) 客户需求=… 决策人=…", "\(said.stdout)")
             let plain = await opps("new", "北辰", "四期", "--account", "北辰", "--home", home, "--locale", "en").stdout.split(separator: "\n").map(String.init)
             // At 80 columns the line continues under its command, broken between its pairs.
             let under = String(repeating: " ", count: "to move on to solution, fill in: ".count)

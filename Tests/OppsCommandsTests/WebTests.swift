@@ -244,6 +244,12 @@ import Testing
                 #expect(badZh == "金额：「lots」不是数字（例如 120000.00 或 12万）")
                 #expect(badEn == "amount: not a decimal number: lots")
                 #expect(member == "技术风险：「很低」不是可选值之一：低、中、高")
+                // An amount typed with its currency sets the deal's currency too, as opps set does.
+                let dollars = await web.app.edit(id, field: "amount", text: "1.5万美元", t: chinese)
+                let inDollars = await opps("show", deal, "--home", f.home("sam"), "--json").json?["fields"]
+                #expect(dollars.ok && inDollars?["amount"]?.string == "15000.00" && inDollars?["currency"]?.string == "USD", "\(dollars.text)")
+                #expect(await web.app.edit(id, field: "amount", text: "12万元", t: chinese).ok)
+                #expect(await opps("show", deal, "--home", f.home("sam"), "--json").json?["fields"]?["currency"]?.string == "CNY")
                 // Logging an activity shows on the deal's timeline.
                 let logged = try await web.post("/deal/\(short)/log", ["kind": "call", "note": "谈了预算"], from: "/deal/\(short)")
                 #expect(logged.body.contains("msg ok") && logged.body.contains("谈了预算"))

@@ -85,6 +85,27 @@ import Testing
         #expect(typed("99999999999亿") == nil && typed("9999999999亿") == "999999999900000000")
     }
 
+    /// An amount typed with its currency: the code on either side, a sign that names one
+    /// currency, the Chinese name after it. `¥` and `$` name none; nothing else is read looser
+    /// than `typed` reads the number.
+    @Test func anAmountTypedWithItsCurrencyNamesIt() {
+        func typed(_ text: String) -> String? {
+            ExactDecimal.typedWithCurrency(text).map { "\($0.amount)" + ($0.currency.map { " " + $0 } ?? "") }
+        }
+        #expect(typed("35万元") == "350000 CNY" && typed("350000 元") == "350000 CNY" && typed("35万人民币") == "350000 CNY")
+        #expect(typed("5万美元") == "50000 USD" && typed("5,000美金") == "5000 USD" && typed("8万港币") == "80000 HKD" && typed("8万港元") == "80000 HKD")
+        #expect(typed("200万日元") == "2000000 JPY" && typed("3万欧元") == "30000 EUR" && typed("1.5万英镑") == "15000 GBP")
+        #expect(typed("350000 CNY") == "350000 CNY" && typed("usd 5,000") == "5000 USD" && typed("5万USD") == "50000 USD" && typed("1.2M eur") == "1200000 EUR")
+        #expect(typed("US$5,000") == "5000 USD" && typed("hk$12万") == "120000 HKD" && typed("€800") == "800 EUR" && typed("£1.2k") == "1200 GBP")
+        // A code the workspace may not have is still read as one: the currency field refuses it.
+        #expect(typed("5000 AUD") == "5000 AUD")
+        // No currency named: the amount alone.
+        #expect(typed("¥120,000") == "120000" && typed("120000") == "120000" && typed("12万") == "120000" && typed("120k") == "120000")
+        // Nothing typed refuses is taken because a currency is beside it.
+        #expect(typed("$100") == nil && typed("lots USD") == nil && typed("USD") == nil && typed("元") == nil && typed("1,2000 CNY") == nil)
+        #expect(typed("5000 USDX") == nil && typed("CN 5000") == nil && typed("") == nil)
+    }
+
     /// A percentage as people type it (`40%`, `12.5 %`, full-width `１５％`), and as a reader
     /// reads one: the number without the zeros that say nothing, the sign after it.
     @Test func aPercentageIsTypedAndReadWithItsSign() throws {

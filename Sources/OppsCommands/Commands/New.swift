@@ -19,7 +19,8 @@ struct NewCommand: ParsableCommand {
     var account: String
 
     // `--amount -5` reaches here as `--amount=-5` (CommandGuess.negativeAmountsJoined).
-    @Option(help: "The amount, an exact decimal such as 12000.00 (or 12,000.00, 12k, 1.2M, 12万).")
+    @Option(
+        help: "The amount, an exact decimal such as 12000.00 (or 12,000.00, 12k, 1.2M, 12万); typed with its currency (5,000 USD, US$5k, 35万元), it sets the currency too.")
     var amount: String?
 
     @Option(help: "The currency code (CNY, USD, EUR, JPY, HKD, GBP).")
@@ -69,6 +70,7 @@ struct NewCommand: ParsableCommand {
         // `负责人=lin` from a rep is a transfer request, not a change: said as opps set says it.
         try reportProposals(made, r, words: words)
         if let account = made.madeAccount { try sayMade(r, words, "account", account) }
+        if let deal = try r.record(made.record), let line = currencyHint(deal, code: try r.shortIDs()(made.record), words: words) { Console.out(commandHanging(line)) }
         // What the deal's stage asks before the next one, as the line to type.
         if let deal = try r.record(made.record), let line = nextGate(deal, code: try r.shortIDs()(made.record), words: words) { Console.out(commandHanging(line)) }
     }

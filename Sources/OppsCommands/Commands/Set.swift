@@ -9,7 +9,7 @@ struct SetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "set", abstract: "Change fields of a record in one atomic local edit.",
         discussion:
-            "Values: decimals 12000.00 (or 12,000.00 as opps prints them, 12k, 1.2M, or 12万), dates YYYY-MM-DD (or 12-05, 2026/12/5, tomorrow, friday, next monday, in 3 days, end of month, end of quarter, end of year: the month and day alone are the nearest such date), users by name (owner=bob), records by short id or name, enum members by name or label (or its first letters, when only one member begins so), yes/no as true/false (or 是/否), a percentage with its sign or without (probability=40%), empty to clear.\n\nExample: opps set 7dka36sd next_step=\"demo Friday\" next_step_due=2026-12-04"
+            "Values: decimals 12000.00 (or 12,000.00 as opps prints them, 12k, 1.2M, or 12万; a deal's amount typed with its currency, 5,000 USD, US$5k or 35万元, sets the deal's currency too), dates YYYY-MM-DD (or 12-05, 2026/12/5, tomorrow, friday, next monday, in 3 days, end of month, end of quarter, end of year: the month and day alone are the nearest such date), users by name (owner=bob), records by short id or name, enum members by name or label (or its first letters, when only one member begins so), yes/no as true/false (or 是/否), a percentage with its sign or without (probability=40%), empty to clear.\n\nExample: opps set 7dka36sd next_step=\"demo Friday\" next_step_due=2026-12-04"
     )
 
     @Argument(help: "The record: its short id as opps list prints it (4+ characters do), a full id, or an exact name.")

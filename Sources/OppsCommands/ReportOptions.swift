@@ -68,7 +68,7 @@ let amountsSeparator = " · "
 /// Each currency's total as the reader reads it: `120,000.00 CNY`; amounts whose deal names no
 /// currency (`CurrencyTotals.noCurrency`) as such, never as a currency called "?".
 func totalsItems(_ totals: CurrencyTotals, _ say: Phrases) -> [String] {
-    totals.totals.keys.sorted().map { code in
+    totals.codes.map { code in
         let amount = totals.overflowed.contains(code) ? say("(beyond 18 digits)", "（超过 18 位）") : groupedAmount(totals.text(code))
         return amount + (code == CurrencyTotals.noCurrency ? say(" (no currency)", "（未填币种）") : " " + code)
     }

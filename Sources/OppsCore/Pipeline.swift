@@ -242,6 +242,10 @@ public struct CurrencyTotals: Sendable, Hashable {
         totals[code] = ExactDecimal(units: sum, scale: scale)
     }
 
+    /// The currencies in name order, the amounts without one last: they are the exception a
+    /// reader is to fix, not a currency of their own.
+    public var codes: [String] { totals.keys.sorted { ($0 == Self.noCurrency ? 1 : 0, $0) < ($1 == Self.noCurrency ? 1 : 0, $1) } }
+
     public func text(_ code: String) -> String { overflowed.contains(code) ? "(beyond 18 digits)" : totals[code]!.description }
 
     /// `CNY 120000.00, USD 5000.00`, currencies in name order.

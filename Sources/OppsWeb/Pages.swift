@@ -180,7 +180,7 @@ extension WebApp {
                 totals = CurrencyTotals()
                 for b in deals { totals.add(b.deal["amount"], currency: b.deal["currency"]) }
             }
-            let amounts = totals.totals.keys.sorted().map {
+            let amounts = totals.codes.map {
                 "\(groupedAmount(totals.text($0))) " + ($0 == CurrencyTotals.noCurrency ? t("(no currency)", "（未填币种）") : $0)
             }.joined(separator: " · ")
             jumps.append("<a href=\"#stage-\(esc(column.stage.name))\">\(esc(words.stage(column.stage.name))) <span class=\"count\">\(deals.count)</span></a>")

@@ -67,7 +67,11 @@ extension WebApp {
         // 1,000,000 JPY is not more than 100,000 CNY); a company in one currency sees one picture.
         var rowsIn = [String: Int]()
         for row in rows { for code in Set(drawn(row).flatMap(\.totals.keys)) { rowsIn[code, default: 0] += 1 } }
-        let currencies = rowsIn.keys.sorted { a, b in rowsIn[a]! != rowsIn[b]! ? rowsIn[a]! > rowsIn[b]! : a < b }
+        // The deals without a currency last, whatever their count: they are the exception to fix.
+        let currencies = rowsIn.keys.sorted { a, b in
+            let (x, y) = (a == CurrencyTotals.noCurrency, b == CurrencyTotals.noCurrency)
+            return x != y ? y : rowsIn[a]! != rowsIn[b]! ? rowsIn[a]! > rowsIn[b]! : a < b
+        }
         for code in currencies {
             let shown = months.filter { drawn($0).contains { $0.totals[code] != nil } }.sorted { ($0.month == "-" ? "~" : $0.month) < ($1.month == "-" ? "~" : $1.month) }
             html += "<h3>\(esc(code == CurrencyTotals.noCurrency ? t("no currency", "未填币种") : code))</h3>"
@@ -79,7 +83,7 @@ extension WebApp {
         func cell(_ totals: CurrencyTotals) -> String {
             totals.totals.isEmpty
                 ? "—"
-                : totals.totals.keys.sorted().map { code in
+                : totals.codes.map { code in
                     esc(
                         (totals.overflowed.contains(code) ? t("(beyond 18 digits)", "（超过 18 位）") : groupedAmount(totals.text(code))) + " "
                             + (code == CurrencyTotals.noCurrency ? t("(no currency)", "（未填币种）") : code))

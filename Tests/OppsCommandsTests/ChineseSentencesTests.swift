@@ -632,11 +632,13 @@ import Testing
         totals.add(.decimal(ExactDecimal(units: 15_000_000, scale: 2)), currency: .null)
         for code in ["CNY", "HKD", "JPY"] { totals.add(.decimal(ExactDecimal(units: 8_650_000_000, scale: 2)), currency: .member(code)) }
         let zh = totalsItems(totals, Phrases(chinese: true))
-        #expect(zh == ["150,000.00（未填币种）", "86,500,000.00 CNY", "86,500,000.00 HKD", "86,500,000.00 JPY"])
+        // The amounts without a currency last: the exception to fix, not a currency ("?" sorts first).
+        #expect(zh == ["86,500,000.00 CNY", "86,500,000.00 HKD", "86,500,000.00 JPY", "150,000.00（未填币种）"])
+        #expect(totals.codes == ["CNY", "HKD", "JPY", CurrencyTotals.noCurrency])
         // Amounts apart by a dot, not a comma read as one more thousands separator.
-        #expect(totalsText(totals, Phrases(chinese: false)).hasPrefix("150,000.00 (no currency) · 86,500,000.00 CNY"))
+        #expect(totalsText(totals, Phrases(chinese: false)).hasSuffix("86,500,000.00 JPY · 150,000.00 (no currency)"))
         let lines = itemLines(zh, width: 46, separator: amountsSeparator)
-        #expect(lines == ["150,000.00（未填币种） · 86,500,000.00 CNY ·", "86,500,000.00 HKD · 86,500,000.00 JPY"])
+        #expect(lines == ["86,500,000.00 CNY · 86,500,000.00 HKD ·", "86,500,000.00 JPY · 150,000.00（未填币种）"])
         #expect(lines.allSatisfy { $0.displayWidth <= 46 })
         for width in 20...60 { #expect(itemLines(zh, width: width).allSatisfy { $0.displayWidth <= max(width, 23) }, "\(width)") }
         // Fields to fill, joined by 、: a line ends with it when another follows, no field is cut.

@@ -348,6 +348,11 @@ import Testing
                 #expect(try await web.post("/new", ["name": "三期", "account": "杭州云帆科技", "amount": "50000"]).body.contains("msg ok"))
                 let board = try await web.send("/", headers: [("Accept-Language", "en")]).body
                 #expect(!board.contains("null") && board.contains("50,000.00 (no currency)") && !board.contains(" ?"), "\(board)")
+                // After the currencies, on the board and in the forecast: the exception to fix, not a currency.
+                #expect(board.contains("<div class=\"sum\">120,000.00 CNY · 50,000.00 (no currency)</div>"), "\(board)")
+                let reports = try await web.send("/reports", headers: [("Accept-Language", "en")]).body
+                let (cny, noCurrency) = (try #require(reports.range(of: "<h3>CNY</h3>")), try #require(reports.range(of: "<h3>no currency</h3>")))
+                #expect(cny.lowerBound < noCurrency.lowerBound)
                 #expect(await opps("account", "list", "--home", f.home("sam"), "--json").json?.array?.count == 1)
                 // A likely duplicate of it, and a bad amount: refused in the reader's words, nothing made.
                 let chinese = WebText(acceptLanguage: nil, override: "zh-CN")

@@ -171,6 +171,15 @@ public enum OppsMain {
             return code
         } catch let e as ExitCode {
             return e.rawValue
+        } catch let e as StoreError where e.fileFailure != nil {
+            // The replica's disk full, its folder read-only, its file damaged: said as such, with
+            // what to do (not "store error 10: disk I/O error"). The replica may not open now, so
+            // the reader is --locale's or LANG's unless it does.
+            let home = HomeOption.path(of: command) ?? "~/.opps"
+            let chinese = HomeOption.reader(of: command)?.readsChinese ?? HomeOption.language(of: command).map { LocaleTag.language($0) == "zh" } ?? false
+            let reason = e.replicaReason(home: home)
+            report((json ? reason?.english : chinese ? reason?.chinese : reason?.english) ?? e.description, code: 1, json: json)
+            return 1
         } catch {
             if error is CleanExit || Opps.exitCode(for: error).isSuccess {
                 Console.out(Usage.fitted(Opps.fullMessage(for: error)))
@@ -224,6 +233,9 @@ struct HomeOption: ParsableArguments {
 
     /// The language of `command`'s reader when it has no replica: its --locale, else LANG's.
     static func language(of command: any ParsableCommand) -> String? { of(command)?.locale ?? posixLocale }
+
+    /// The replica home `command` works on, when it has one.
+    static func path(of command: any ParsableCommand) -> String? { of(command)?.path }
 
     /// `command`'s own `--home` and `--locale`, as parsed.
     private static func of(_ command: any ParsableCommand) -> HomeOption? {

@@ -281,14 +281,35 @@ public struct CommandFailure: Error, CustomStringConvertible, LocalizedError {
 
 extension StoreError {
     /// Why the store failed, for the operator in each language: a database a newer opps-hub
-    /// wrote (a migration this build does not know) said as that, with what to do; any other
-    /// failure as the store words it.
+    /// wrote (a migration this build does not know), a full or failing disk, a file the hub may
+    /// not write, a damaged file — each said as that, with what to do; any other failure as the
+    /// store words it.
     var reason: (english: String, chinese: String) {
-        guard code == StoreError.newerSchema else { return (message, message) }
-        return (
-            "it was written by a newer opps-hub: run that version of opps-hub (or a later one); nothing in it was changed",
-            "它是更新版本的 opps-hub 写的：请用那个版本（或更新的）opps-hub；其中的数据没有改动"
-        )
+        if code == StoreError.newerSchema {
+            return (
+                "it was written by a newer opps-hub: run that version of opps-hub (or a later one); nothing in it was changed",
+                "它是更新版本的 opps-hub 写的：请用那个版本（或更新的）opps-hub；其中的数据没有改动"
+            )
+        }
+        switch fileFailure {
+        case .diskFullOrFailing?:
+            return (
+                "its disk is full or failing (\(message)); nothing in it was changed: free some space, then run the command again",
+                "磁盘满了或出了故障（\(message)）；其中的数据没有改动：腾出空间后再运行一次"
+            )
+        case .notWritable?:
+            return (
+                "this user may not write it (\(message)): check the data directory's owner and permissions; nothing in it was changed",
+                "当前用户不能写入它（\(message)）：请检查数据目录的所有者和权限；其中的数据没有改动"
+            )
+        case .damaged?:
+            return (
+                "it is damaged (\(message)): stop the hub and restore the last backup (opps-hub restore)",
+                "它已损坏（\(message)）：请停止服务器并恢复最近的备份（opps-hub restore）"
+            )
+        case nil:
+            return (message, message)
+        }
     }
 }
 

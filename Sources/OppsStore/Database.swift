@@ -35,6 +35,27 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     /// Worth retrying: the request failed as a whole and nothing of it was kept.
     public var isRetryable: Bool { isBusy || code == Self.unavailable }
+
+    /// What of the file or its disk failed (SQLite's primary code; nil: neither, or another
+    /// engine): a person is told this, not the code (`StoreError.replicaReason`).
+    public var fileFailure: FileFailure? {
+        guard code >= 0 else { return nil }
+        switch code & 0xFF {
+        case SQLITE_FULL, SQLITE_IOERR: return .diskFullOrFailing
+        case SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN: return .notWritable
+        case SQLITE_CORRUPT, SQLITE_NOTADB: return .damaged
+        default: return nil
+        }
+    }
+
+    public enum FileFailure: Sendable {
+        /// The disk is full, or a read or write failed (removed, failing).
+        case diskFullOrFailing
+        /// The file or its folder may not be written (permissions, a read-only disk).
+        case notWritable
+        /// The file is not a database, or its pages do not read as one.
+        case damaged
+    }
 }
 
 /// A value bound to or read from a statement.

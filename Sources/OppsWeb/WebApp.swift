@@ -159,6 +159,8 @@ public actor WebApp {
     /// record typed wrong, the hub out of reach, a token refused): every action's one mapping.
     func failure(_ error: any Error, words: Vocabulary, t: WebText) -> Message {
         if let e = error as? ReplicaError { return Message(text: (t.chinese ? e.chinese(words) : nil) ?? e.description, ok: false) }
+        // The replica's disk full, its folder read-only, its file damaged: as the command line says it.
+        if let e = error as? StoreError, let reason = e.replicaReason(home: replica.home) { return Message(text: t(reason.english, reason.chinese), ok: false) }
         return Message(text: "\(error)", ok: false)
     }
 

@@ -76,6 +76,23 @@ final class FutureWorkspaceTransport: Transport, @unchecked Sendable {
         #expect(try db.query("SELECT count(*) FROM schema_migrations") == migrations)
     }
 
+    /// A damaged hub database is said as that, with the way back (the last backup), in the
+    /// operator's language: not as SQLite's "file is not a database" alone.
+    @Test func aDamagedHubDatabaseSaysToRestoreTheLastBackup() async throws {
+        let f = try CommandFixture()
+        let directory = f.root + "/hub"
+        let handle = try #require(FileHandle(forWritingAtPath: directory + "/hub.sqlite"))
+        try handle.write(contentsOf: Data(repeating: 0x5A, count: 4096))
+        try handle.close()
+        for name in ["hub.sqlite-wal", "hub.sqlite-shm"] { try? FileManager.default.removeItem(atPath: directory + "/" + name) }
+        let english = await oppsHub(["status", "--data", directory])
+        #expect(
+            english.code == 1 && english.stderr.hasPrefix("opps-hub: cannot open the hub database in \(directory): it is damaged (")
+                && english.stderr.hasSuffix("): stop the hub and restore the last backup (opps-hub restore)\n"), "\(english.stderr)")
+        let chinese = await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) { await oppsHub(["user", "list", "--data", directory]) }
+        #expect(chinese.code == 1 && chinese.stderr.hasSuffix("：请停止服务器并恢复最近的备份（opps-hub restore）\n"), "\(chinese.stderr)")
+    }
+
     @Test func aWorkspaceOfANewerFormatAsksForANewerOpps() async throws {
         let f = try CommandFixture()
         let (file, _) = try WorkspaceDuringPullTests.nextWorkspaceFile(in: f)

@@ -5,6 +5,7 @@ import NIOHTTP1
 import OppsConsole
 import OppsCore
 import OppsReplica
+import OppsStore
 import OppsTestSupport
 import Testing
 
@@ -244,6 +245,9 @@ import Testing
                 #expect(badZh == "金额：「lots」不是数字（例如 120000.00 或 12万）")
                 #expect(badEn == "amount: not a decimal number: lots")
                 #expect(member == "技术风险：「很低」不是可选值之一：低、中、高")
+                // The laptop's disk full: said as the command line says it, not as SQLite's code.
+                let full = await web.app.failure(StoreError(code: 13, message: "database or disk is full"), words: web.app.vocabulary(chinese), t: chinese).text
+                #expect(full == "无法写入 \(f.home("sam")) 里的副本：磁盘满了或出了故障；本机什么也没有改：腾出空间后再运行一次", "\(full)")
                 // An amount typed with its currency sets the deal's currency too, as opps set does.
                 let dollars = await web.app.edit(id, field: "amount", text: "1.5万美元", t: chinese)
                 let inDollars = await opps("show", deal, "--home", f.home("sam"), "--json").json?["fields"]

@@ -52,7 +52,13 @@ public struct WebServer: Sendable {
         do {
             try await application.runService()
         } catch let e as IOError where e.errnoCode == EADDRINUSE {
-            throw ReplicaError.invalid("port \(port) on 127.0.0.1 is already in use (another opps web?): choose another --port, or leave it out for a free one")
+            throw ReplicaError.invalid(
+                "port \(port) on 127.0.0.1 is already in use (another opps web?): choose another --port, or leave it out for a free one",
+                chinese: "127.0.0.1 的端口 \(port) 已被占用（另一个 opps web？）：用 --port 换一个端口，或不写 --port 让它自己选")
+        } catch let e as IOError where e.errnoCode == EACCES {
+            throw ReplicaError.invalid(
+                "no permission to listen on port \(port): ports below 1024 need privileges; choose --port 1024 or above, or leave it out for a free one",
+                chinese: "没有权限监听端口 \(port)：1024 以下的端口需要特权；请用 --port 1024 或更大的端口，或不写 --port 让它自己选")
         }
     }
 

@@ -567,6 +567,13 @@ import Testing
                 #expect(plain.body.contains("<html lang=\"zh-CN\">"))
                 let switched = try await web.send("/?lang=en")
                 #expect(switched.body.contains("<html lang=\"en\">"))
+                // A second launch on its port is refused in one line, in the rep's language too.
+                let busy = await opps("web", "--port", "\(web.port)", "--home", f.home("sam"), "--locale", "zh-CN")
+                #expect(
+                    busy.code == 1 && busy.stderr == "opps: 127.0.0.1 的端口 \(web.port) 已被占用（另一个 opps web？）：用 --port 换一个端口，或不写 --port 让它自己选\n",
+                    "\(busy.stderr)")
+                let english = await opps("web", "--port", "\(web.port)", "--home", f.home("sam"), "--locale", "en")
+                #expect(english.code == 1 && english.stderr.hasPrefix("opps: port \(web.port) on 127.0.0.1 is already in use (another opps web?)"), "\(english.stderr)")
             }
             // `opps web` launches in the language the rep chose: --locale, else `opps locale`
             // (the browser's own only when neither says).

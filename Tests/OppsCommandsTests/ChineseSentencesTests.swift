@@ -388,6 +388,26 @@ import Testing
     }
 
     /// The history of a stage move says it once, in the stage's own line (English too).
+    /// The refusals of a manager's and a rep's less daily commands read in Chinese too: a port
+    /// out of range, a language the workspace has no labels in, a merge of the wrong kind or
+    /// with nothing to merge, an unknown relation.
+    @Test func lessDailyRefusalsReadInChinese() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("max", url).code == 0)
+            let max = f.home("max")
+            let deal = try #require(await opps("new", "北辰", "一期", "--account", "北辰", "--home", max, "--json").json?["id"]?.string)
+            let account = try #require(await opps("account", "list", "--home", max, "--json").json?.array?.first?["id"]?.string)
+            func said(_ args: String...) async -> String { await opps(args + ["--home", max, "--locale", "zh-CN"]).stderr }
+            #expect(await said("web", "--port", "99999") == "opps: --port 要写 0…65535 之间的数\n")
+            #expect(await said("locale", "fr") == "opps: 工作区没有 fr 的标签（它有：en, zh-CN）\n")
+            #expect(await said("merge", deal, account) == "opps: \(account) 不是商机\n")
+            #expect(await said("account", "merge", account, deal) == "opps: \(deal) 不是客户\n")
+            #expect(await said("rules", "--relations", "朋友").hasPrefix("opps: 没有关系「朋友」（owner 负责人、"))
+            #expect(await opps("merge", deal, account, "--home", max, "--locale", "en").stderr == "opps: \(account) is not a deal\n")
+        }
+    }
+
     @Test func historyShowsAStageMoveOnce() async throws {
         let f = try CommandFixture()
         try await f.serving { url in

@@ -21,6 +21,8 @@ protocol DirectoryKind {
 
 extension DirectoryKind {
     static var mergeNote: String { "" }
+    /// "客户", "商机": the kind in Chinese sentences.
+    static var chineseNoun: String { Workspace.default.entity(entity)?.labels["zh-CN"] ?? noun }
     /// "an account", "a deal".
     static var aNoun: String { ("aeiou".contains(noun.first ?? "x") ? "an " : "a ") + noun }
 }

@@ -33,7 +33,9 @@ struct LocaleCommand: ParsableCommand {
         let have = r.workspace.locales
         if let tag {
             guard have.contains(tag) || have.contains(where: { LocaleTag.language($0) == LocaleTag.language(tag) }) else {
-                throw ReplicaError.invalid("the workspace has no labels in \(tag) (it has: \(have.isEmpty ? "none" : have.joined(separator: ", ")))")
+                let listed = have.isEmpty ? nil : have.joined(separator: ", ")
+                throw ReplicaError.invalid(
+                    "the workspace has no labels in \(tag) (it has: \(listed ?? "none"))", chinese: "工作区没有 \(tag) 的标签（它有：\(listed ?? "无")）")
             }
             try r.store.setMeta("locale", tag)
         } else if clear {

@@ -23,7 +23,9 @@ struct MergeCommand<Kind: DirectoryKind>: ParsableCommand {
     @OptionGroup var home: HomeOption
 
     func validate() throws {
-        if duplicates.isEmpty { throw ValidationError("give the \(Kind.noun) to keep, then at least one duplicate") }
+        if duplicates.isEmpty {
+            throw ValidationError(home.say("give the \(Kind.noun) to keep, then at least one duplicate", "先写要保留的\(Kind.chineseNoun)，再写至少一个重复的"))
+        }
     }
 
     func run() throws {
@@ -34,7 +36,7 @@ struct MergeCommand<Kind: DirectoryKind>: ParsableCommand {
                 throw ReplicaError.invalid(
                     "\(text) is not on this laptop: \(Kind.command) duplicates lists what is", chinese: "本机没有 \(text)：\(Kind.command) duplicates 列出可合并的记录")
             }
-            guard record.entity == Kind.entity else { throw ReplicaError.invalid("\(text) is not \(Kind.aNoun)") }
+            guard record.entity == Kind.entity else { throw ReplicaError.invalid("\(text) is not \(Kind.aNoun)", chinese: "\(text) 不是\(Kind.chineseNoun)") }
             return id
         }
         let keepID = try resolve(keep)

@@ -54,7 +54,12 @@ public struct RulesCommand: ParsableCommand {
         if role == nil, !FileManager.default.fileExists(atPath: Replica.databasePath(home: home.path)) {
             throw Self.whoseRules(.default, words: Vocabulary(.default, locale: Workspace.default.displayLocale(preferring: [home.locale, HomeOption.posixLocale])))
         }
-        for r in parsedRelations.rejected { throw ValidationError("unknown relation \"\(r)\" (owner, team, creator, managed, member, assignee)") }
+        for r in parsedRelations.rejected {
+            throw ValidationError(
+                home.say(
+                    "unknown relation \"\(r)\" (owner, team, creator, managed, member, assignee)",
+                    "没有关系「\(r)」（owner 负责人、team 团队、creator 创建者、managed 下属的、member 本人的成员记录、assignee 指派给你的记录）"))
+        }
     }
 
     /// Role, stage and entity as typed (a name or a label) → names in `ws`, one clear line otherwise.

@@ -26,8 +26,8 @@ struct WebCommand: AsyncParsableCommand {
     @OptionGroup var home: HomeOption
 
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
-        guard syncMinutes >= 0 else { throw ValidationError("--sync-minutes must be 0 or more") }
+        guard (0...65535).contains(port) else { throw ValidationError(home.say("--port must be 0…65535", "--port 要写 0…65535 之间的数")) }
+        guard syncMinutes >= 0 else { throw ValidationError(home.say("--sync-minutes must be 0 or more", "--sync-minutes 要写 0 或更大的数")) }
     }
 
     func run() async throws {

@@ -99,7 +99,7 @@ public struct Demo: AsyncParsableCommand {
             }
             version = try store.workspaceVersion()
         } catch let e as StoreError {
-            throw CommandFailure("cannot use \(data): \(e.reason.english)", chinese: "无法使用 \(data)：\(e.reason.chinese)")
+            throw CommandFailure("cannot use \(data): \(e.databaseReason.english)", chinese: "无法使用 \(data)：\(e.databaseReason.chinese)")
         }
         let lock = try adminCall { try HubLock(directory: self.data) }
         defer { withExtendedLifetime(lock) {} }

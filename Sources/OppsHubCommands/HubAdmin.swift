@@ -72,8 +72,8 @@ struct DataOption: ParsableArguments {
                 return try HubEngine(store: store, configuration: configuration)
             } catch let e as StoreError {
                 throw CommandFailure(
-                    "cannot open the hub database at \(configuration.storePlace): \(e.reason.english)",
-                    chinese: "无法打开 \(configuration.storePlace) 的服务器数据库：\(e.reason.chinese)")
+                    "cannot open the hub database at \(configuration.storePlace): \(e.databaseReason.english)",
+                    chinese: "无法打开 \(configuration.storePlace) 的服务器数据库：\(e.databaseReason.chinese)")
             }
         }
         let directory = try requireDirectory()
@@ -85,7 +85,8 @@ struct DataOption: ParsableArguments {
         do {
             return try HubEngine(store: SQLiteHubStore(path: path), configuration: configuration)
         } catch let e as StoreError {
-            throw CommandFailure("cannot open the hub database in \(directory): \(e.reason.english)", chinese: "无法打开 \(directory) 里的服务器数据库：\(e.reason.chinese)")
+            throw CommandFailure(
+                "cannot open the hub database in \(directory): \(e.databaseReason.english)", chinese: "无法打开 \(directory) 里的服务器数据库：\(e.databaseReason.chinese)")
         }
     }
 }
@@ -153,7 +154,7 @@ public struct Init: ParsableCommand {
                 // One transaction: a failure leaves the database without a hub, ready for another try.
                 id = try HubEngine.initialise(store: store, workspace: document, now: SystemClock().nowMilliseconds(), rng: &rng)
             } catch let e as StoreError {
-                throw CommandFailure("could not create the hub in \(place): \(e.reason.english)", chinese: "无法在 \(place) 中建立服务器：\(e.reason.chinese)")
+                throw CommandFailure("could not create the hub in \(place): \(e.databaseReason.english)", chinese: "无法在 \(place) 中建立服务器：\(e.databaseReason.chinese)")
             }
         } else {
             let directory = try data.requireDirectory()
@@ -494,7 +495,7 @@ func adminCall<T>(_ body: () throws -> T) throws -> T {
     } catch let e as HubError {
         throw CommandFailure(e)
     } catch let e as StoreError {
-        throw CommandFailure("hub database: \(e.reason.english)", chinese: "服务器数据库：\(e.reason.chinese)")
+        throw CommandFailure("hub database: \(e.databaseReason.english)", chinese: "服务器数据库：\(e.databaseReason.chinese)")
     }
 }
 
@@ -734,8 +735,8 @@ public struct Serve: AsyncParsableCommand {
             hub = try Hub(configuration: configuration)
         } catch let e as StoreError {
             throw CommandFailure(
-                "cannot open the hub database in \(configuration.storePlace): \(e.reason.english)",
-                chinese: "无法打开 \(configuration.storePlace) 里的服务器数据库：\(e.reason.chinese)")
+                "cannot open the hub database in \(configuration.storePlace): \(e.databaseReason.english)",
+                chinese: "无法打开 \(configuration.storePlace) 里的服务器数据库：\(e.databaseReason.chinese)")
         } catch let e as HubError {
             guard configuration.isPostgres, e.code == .notInitialised else { throw CommandFailure(e) }
             throw CommandFailure(

@@ -55,7 +55,7 @@ public struct MigrateCommand: ParsableCommand {
                 throw CommandFailure("\(from) does not hold an intact hub", chinese: "\(from) 里不是完整的服务器")
             }
         } catch let e as StoreError {
-            throw CommandFailure("cannot open the hub in \(from): \(e.reason.english)", chinese: "无法打开 \(from) 里的服务器：\(e.reason.chinese)")
+            throw CommandFailure("cannot open the hub in \(from): \(e.databaseReason.english)", chinese: "无法打开 \(from) 里的服务器：\(e.databaseReason.chinese)")
         }
         do { target = try PostgresHubStore(url: url) } catch let e as StoreError {
             throw CommandFailure("cannot open \(place): \(e.reason.english)", chinese: "无法打开 \(place)：\(e.reason.chinese)")

@@ -281,16 +281,20 @@ public struct CommandFailure: Error, CustomStringConvertible, LocalizedError {
 
 extension StoreError {
     /// Why the store failed, for the operator in each language: a database a newer opps-hub
-    /// wrote (a migration this build does not know), a full or failing disk, a file the hub may
-    /// not write, a damaged file — each said as that, with what to do; any other failure as the
-    /// store words it.
+    /// wrote (a migration this build does not know) said as that, with what to do; any other
+    /// failure as the store words it. For a file that may not be the hub's own (a backup, a
+    /// restore's source): `databaseReason` is the hub database's.
     var reason: (english: String, chinese: String) {
-        if code == StoreError.newerSchema {
-            return (
-                "it was written by a newer opps-hub: run that version of opps-hub (or a later one); nothing in it was changed",
-                "它是更新版本的 opps-hub 写的：请用那个版本（或更新的）opps-hub；其中的数据没有改动"
-            )
-        }
+        guard code == StoreError.newerSchema else { return (message, message) }
+        return (
+            "it was written by a newer opps-hub: run that version of opps-hub (or a later one); nothing in it was changed",
+            "它是更新版本的 opps-hub 写的：请用那个版本（或更新的）opps-hub；其中的数据没有改动"
+        )
+    }
+
+    /// `reason`, of the hub's own database: a full or failing disk, a file the hub may not
+    /// write, a damaged file are each said as that, with what to do.
+    var databaseReason: (english: String, chinese: String) {
         switch fileFailure {
         case .diskFullOrFailing?:
             return (
@@ -308,7 +312,7 @@ extension StoreError {
                 "它已损坏（\(message)）：请停止服务器并恢复最近的备份（opps-hub restore）"
             )
         case nil:
-            return (message, message)
+            return reason
         }
     }
 }

@@ -91,6 +91,13 @@ final class FutureWorkspaceTransport: Transport, @unchecked Sendable {
                 && english.stderr.hasSuffix("): stop the hub and restore the last backup (opps-hub restore)\n"), "\(english.stderr)")
         let chinese = await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) { await oppsHub(["user", "list", "--data", directory]) }
         #expect(chinese.code == 1 && chinese.stderr.hasSuffix("：请停止服务器并恢复最近的备份（opps-hub restore）\n"), "\(chinese.stderr)")
+        // Given as a backup to restore, the same file is no backup — not a hub to restore in turn.
+        let other = try CommandFixture()
+        let restore = await oppsHub(["restore", "--from", directory + "/hub.sqlite", "--data", other.root + "/hub"])
+        #expect(
+            restore.code == 1 && restore.stderr.hasPrefix("opps-hub: \(directory)/hub.sqlite is not a usable hub backup: ")
+                && !restore.stderr.contains("restore the last backup"),
+            "\(restore.stderr)")
     }
 
     @Test func aWorkspaceOfANewerFormatAsksForANewerOpps() async throws {

@@ -247,6 +247,9 @@ extension WireError {
         switch error {
         case let e as WireError: e
         case let e as StoreError where e.isRetryable: storeUnavailable
+        // The hub's disk full or failing: nothing of the request was kept (SQLite rolled it
+        // back), and it may be taken once the operator has made room.
+        case let e as StoreError where e.fileFailure == .diskFullOrFailing: storeUnavailable
         default: WireError(.internal, "")
         }
     }
@@ -300,6 +303,9 @@ struct ErrorMapping: RouterMiddleware {
             let answer = WireError.answering(error)
             switch answer.code {
             case .internal: context.logger.error("internal error", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+            // The operator must act (make room on the disk): said as an error, not a passing wait.
+            case _ where (error as? StoreError)?.fileFailure == .diskFullOrFailing:
+                context.logger.error("the hub's database cannot be written: its disk is full or failing", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             case _ where !(error is WireError): context.logger.warning("store unavailable", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             default: context.logger.info("refused", metadata: ["path": "\(request.uri.path)", "code": "\(answer.code.rawValue)"])
             }

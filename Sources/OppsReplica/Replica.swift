@@ -78,6 +78,10 @@ public enum ReplicaError: Error, Sendable, CustomStringConvertible {
         case let .hub(why): why
         case let .hubRefused(status, e) where e.code == .unavailable:
             "the hub cannot take writes now (\(status) \(e.code.rawValue): \(e.message)); your work is kept: run opps sync again later"
+        // The hub failed on its side (its detail is its log's, never a client's: errors.md): the
+        // push is kept in the outbox and sent again.
+        case let .hubRefused(status, e) where e.code == .internal:
+            "the hub failed on its side (\(status) \(e.code.rawValue)); your work is kept: run opps sync again later, and tell the hub's operator if it goes on"
         case let .hubRefused(status, e): "the hub refused (\(status) \(e.code.rawValue)): \(e.message)"
         case let .unknownField(entity, typed, fields): "\(entity) has no field \"\(typed)\" (fields: \(fields.joined(separator: ", ")))"
         case let .notAssigned(entity, field):

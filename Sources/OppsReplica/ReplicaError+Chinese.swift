@@ -22,6 +22,8 @@ extension ReplicaError {
             return "被拒绝：\(words.field(entity, field)) — 这个\(words.entity(entity))没有指派给你，你只能查看，不能修改（规则 read-only）"
         case let .hubRefused(_, e) where e.code == .unavailable:
             return "服务器现在无法保存修改（\(e.code.rawValue)）；本机的修改都保留着，稍后再运行 opps sync；一直如此请联系管理员"
+        case let .hubRefused(_, e) where e.code == .internal:
+            return "服务器内部出错（\(e.code.rawValue)）；本机的修改都保留着，稍后再运行 opps sync；一直如此请联系管理员"
         case let .unreachable(why): return "无法连接服务器（\(Self.chineseReason(why))）；本机的修改都保留着，联网后会同步"
         case let .notInitialised(home): return "\(home) 里还没有副本：先运行 opps init --hub 服务器地址 --token 令牌（令牌向管理员要）"
         case let .unreachableAtInit(why): return "无法连接服务器（\(Self.chineseReason(why))）；没有建立副本：请检查 --hub 地址和服务器是否在运行，然后重试"

@@ -4,7 +4,10 @@ import OppsConsole
 import OppsCore
 import OppsReplica
 import OppsStore
+import OppsWire
 import Testing
+
+@testable import OppsHub
 
 /// Issue 15 items 2 and 9: messages that say what happened and what to do next.
 @Suite struct RecoveryMessageTests {
@@ -225,6 +228,41 @@ import Testing
             #expect(en.code == 1 && en.stderr.hasPrefix("opps: the hub cannot take writes now (503 unavailable: "), "\(en.stderr)")
             #expect(await opps("status", "--home", home, "--json").json?["pending_edits"]?.int == 1, "the deal is still waiting")
         }
+    }
+
+    /// A hub that failed on its side (500 `internal`, whose detail goes to its log, never to a
+    /// client) is said as that, the work kept — not "the hub refused (500 internal): " with
+    /// nothing after it. A hub's full disk is not such a failure but a 503: its request was not
+    /// kept and may be sent again once there is room.
+    @Test func aHubThatFailedOnItsSideIsSaidAsThatAndAFullDiskAsAWait() async throws {
+        let f = try CommandFixture()
+        let home = f.home("sam")
+        try await f.serving { url in #expect(await f.initReplica("sam", url).code == 0) }
+        #expect(await opps("new", "华北电网", "--account", "国家电网", "--home", home).code == 0)
+        let router = Router()
+        for path in ["/v1/handshake", "/v1/push", "/v1/pull"] {
+            router.post(RouterPath(path)) { _, _ in
+                Response(
+                    status: .internalServerError, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"code": "internal", "message": ""}"#)))
+            }
+        }
+        try await serving(router) { failing in
+            let zh = await opps(["connect", "--hub", failing, "--home", home, "--locale", "zh-CN"])
+            #expect(zh.code == 1 && zh.stderr == "opps: 服务器内部出错（internal）；本机的修改都保留着，稍后再运行 opps sync；一直如此请联系管理员\n", "\(zh.stderr)")
+            let en = await opps(["connect", "--hub", failing, "--home", home, "--locale", "en"])
+            #expect(
+                en.code == 1
+                    && en.stderr
+                        == "opps: the hub failed on its side (500 internal); your work is kept: run opps sync again later, and tell the hub's operator if it goes on\n",
+                "\(en.stderr)")
+            #expect(await opps("status", "--home", home, "--json").json?["pending_edits"]?.int == 1, "the deal is still waiting")
+        }
+        // SQLite's FULL, IOERR and IOERR_WRITE; CORRUPT is no wait.
+        for code: Int32 in [13, 10, 10 | (3 << 8)] {
+            #expect(WireError.answering(StoreError(code: code, message: "database or disk is full")).code == .unavailable, "\(code)")
+        }
+        #expect(WireError.answering(StoreError(code: 11, message: "malformed")).code == .internal)
     }
 
     /// Serves `router` on a free port of 127.0.0.1 while `body` runs (a server that is not the

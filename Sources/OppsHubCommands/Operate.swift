@@ -267,7 +267,16 @@ public struct BackupCommand: ParsableCommand {
             let db = try Database(path: path)
             let partial = to + ".partial"
             try? FileManager.default.removeItem(atPath: partial)
-            try db.backup(to: partial)
+            // Progress on a terminal, by the MiB (a hub of a million deals is gigabytes).
+            let pageSize = (try? db.query("PRAGMA page_size").first?.first?.int).flatMap { $0 } ?? 4096
+            var shown = -1
+            try db.backup(to: partial) { done, total in
+                let (mib, of) = (Int(Int64(done) * pageSize >> 20), Int(Int64(total) * pageSize >> 20))
+                guard of >= 64, mib != shown else { return }
+                shown = mib
+                Console.progress(say("backing up: \(mib) of \(of) MiB", "正在备份：\(of) MiB 中的 \(mib) MiB"))
+            }
+            if shown >= 0 { Console.progressErase() }
             try FileManager.default.moveItem(atPath: partial, toPath: to)
         } catch let e as StoreError {
             throw CommandFailure("backup failed: \(e.reason.english)", chinese: "备份失败：\(e.reason.chinese)")

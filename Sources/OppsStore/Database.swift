@@ -262,6 +262,15 @@ public final class Database {
             throw StoreError(code: SQLITE_CANTOPEN, message: "cannot create \(path)")
         }
         defer { sqlite3_close(dest) }
+        // One read transaction on the source for the whole copy: its snapshot is what is copied.
+        // Without it each step took and dropped the source's lock, and a commit by any other
+        // connection between two steps (a serving hub commits every few milliseconds) restarted
+        // the copy from its first page: a backup of a busy hub never ended. In WAL mode the
+        // hub's writers go on meanwhile; only the log's checkpoint waits for the copy's end.
+        guard sqlite3_get_autocommit(handle) != 0 else { throw StoreError(code: SQLITE_MISUSE, message: "backup inside a transaction") }
+        try execute("BEGIN")
+        defer { sqlite3_exec(handle, "COMMIT", nil, nil, nil) }
+        _ = try query("SELECT count(*) FROM sqlite_master", [])
         guard let b = sqlite3_backup_init(dest, "main", handle, "main") else {
             throw StoreError(code: sqlite3_errcode(dest), message: "backup: \(String(cString: sqlite3_errmsg(dest)))")
         }

@@ -106,6 +106,32 @@ import Testing
         #expect(try db.query("SELECT count(*) FROM sqlite_master WHERE name = 'b'")[0][0] == .integer(0))
     }
 
+    /// An online backup of a database another connection commits to meanwhile (a serving hub
+    /// commits every few milliseconds) copies one snapshot in one pass: it does not start over at
+    /// each commit (it did, so a backup of a busy hub never ended), and the copy is the database
+    /// as it was when the backup began.
+    @Test func aBackupEndsWhileAnotherConnectionCommitsAndCopiesOneSnapshot() throws {
+        let path = temporaryPath()
+        let db = try Database(path: path)
+        try db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)")
+        try db.transaction { db in
+            for i in 0..<3_000 { try db.execute("INSERT INTO t (id, v) VALUES (?, ?)", [.integer(Int64(i)), .blob([UInt8](repeating: 1, count: 900))]) }
+        }
+        let pages = try #require(db.query("PRAGMA page_count").first?.first?.int)
+        let writer = try Database(path: path)
+        var steps = 0
+        try db.backup(to: path + ".copy") { _, _ in
+            steps += 1
+            // A commit of another connection between two steps, as a serving hub's (the first 20:
+            // a backup that starts over at each would otherwise never end).
+            if steps <= 20 { try? writer.execute("UPDATE t SET v = ? WHERE id = ?", [.blob([2]), .integer(Int64(steps))]) }
+        }
+        #expect(steps <= Int(pages) / 256 + 2, "one pass over \(pages) pages: \(steps) steps")
+        let copy = try Database(path: path + ".copy")
+        #expect(try copy.query("SELECT count(*) FROM t WHERE length(v) = 900")[0][0] == .integer(3_000), "the copy is the snapshot the backup began with")
+        #expect(try db.query("SELECT count(*) FROM t WHERE length(v) = 1")[0][0] == .integer(Int64(min(steps, 20))), "the writer's commits were taken meanwhile")
+    }
+
     @Test func refusesAnUnopenablePath() {
         #expect(throws: StoreError.self) { try Database(path: "/nonexistent-dir/x/y.sqlite") }
     }

@@ -82,13 +82,28 @@ extension HubEngine {
     /// Prunes the log and tombstones below the watermark of replicas seen within `retention`.
     /// A replica older than that is told `cursor-expired` and re-syncs from nothing, keeping
     /// its pending writes.
-    public func compact(retention: Int64) throws -> (watermark: UInt64, entries: Int, tombstones: Int) {
-        try store.transaction {
+    ///
+    /// The log goes a `slice` of sequences per transaction, after the mark below which a replica
+    /// re-syncs is set: a serving hub's commits go between the slices (one transaction over a
+    /// million entries held its writes for seconds), and a compaction cut short leaves a log a
+    /// later one prunes further. `progress` gets (entries pruned, entries to prune) after each.
+    public func compact(
+        retention: Int64, slice: Int = 20_000, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> (watermark: UInt64, entries: Int, tombstones: Int) {
+        let (mark, total, tombstones) = try store.transaction {
             let mark = try watermark(retention: retention)
-            let (entries, tombstones) = try store.compact(below: mark)
-            try store.audit(action: "compact", subject: "log", detail: "through \(mark): \(entries) entries, \(tombstones) tombstones", now: now)
-            return (mark, entries, tombstones)
+            let total = try store.logCount(below: mark)
+            let tombstones = try store.compactTombstones(below: mark)
+            try store.markCompacted(through: mark)
+            try store.audit(action: "compact", subject: "log", detail: "through \(mark): \(total) entries, \(tombstones) tombstones", now: now)
+            return (mark, total, tombstones)
         }
+        var entries = 0
+        while case let n = try store.transaction({ try store.pruneLog(through: mark, limit: slice) }), n > 0 {
+            entries += n
+            progress(entries, total)
+        }
+        return (mark, entries, tombstones)
     }
 
     /// Every accepted write and every conflict on a record, in order: the audit trail.

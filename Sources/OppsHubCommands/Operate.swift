@@ -236,7 +236,17 @@ public struct CompactCommand: ParsableCommand {
     public func validate() throws { guard retentionDays >= 0 else { throw ValidationError(say("--retention-days must be 0 or more", "--retention-days 必须是 0 或更大")) } }
 
     public func run() throws {
-        let r = try adminCall { try data.openEngine().compact(retention: Int64(retentionDays) * day) }
+        // Progress on a terminal, for a log of more than one slice (a hub of a million deals has
+        // millions of entries).
+        var shown = false
+        let r = try adminCall {
+            try data.openEngine().compact(retention: Int64(retentionDays) * day) { done, total in
+                guard total > 20_000 else { return }
+                shown = true
+                Console.progress(say("compacting: \(grouped(done)) of \(grouped(total)) log entries", "正在压缩：日志 \(grouped(total)) 条中的 \(grouped(done)) 条"))
+            }
+        }
+        if shown { Console.progressErase() }
         if json {
             Console.out(try CompactJSON(watermark: r.watermark, entries: r.entries, tombstones: r.tombstones).jsonLine())
         } else {

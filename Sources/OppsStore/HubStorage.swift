@@ -339,8 +339,21 @@ public protocol HubAdminStorage: HubStoreBase {
     /// Unresolved conflicts of a user's writes or on records they own (all users: nil).
     func openConflicts(user: UserName?) throws -> [StoredConflict]
     func resolveConflict(_ id: UInt64) throws
-    /// Log entries with sequence at or below `sequence`, and tombstoned records, pruned (compaction).
+    /// Log entries with sequence at or below `sequence`, and tombstoned records, pruned
+    /// (compaction), in the caller's one transaction: `compactTombstones`, `markCompacted`, then
+    /// `pruneLog` until it prunes nothing.
     func compact(below sequence: UInt64) throws -> (entries: Int, tombstones: Int)
+    /// A compaction's first step: the tombstones whose deletion every replica within the window has
+    /// seen (sequence at or below `sequence`), with their rows. How many.
+    func compactTombstones(below sequence: UInt64) throws -> Int
+    /// From here on a replica whose cursor is below `sequence` re-syncs from nothing
+    /// (`cursor-expired`): set before the log below it is pruned, so a replica never reads a log
+    /// with entries missing.
+    func markCompacted(through sequence: UInt64) throws
+    /// Prunes up to `limit` sequences of the log from its oldest entry, none above `sequence`;
+    /// how many entries went (0: none is left at or below it). A compaction prunes a slice per
+    /// transaction, so a serving hub's commits go between them.
+    func pruneLog(through sequence: UInt64, limit: Int) throws -> Int
     func logCount(below sequence: UInt64) throws -> Int
     /// The space the hub's data takes (SQLite: the file and its log; PostgreSQL: the database).
     func databaseBytes() throws -> Int64

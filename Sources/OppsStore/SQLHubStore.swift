@@ -905,6 +905,14 @@ open class SQLHubStore: HubStorage {
     }
 
     public func compact(below sequence: UInt64) throws -> (entries: Int, tombstones: Int) {
+        let tombstones = try compactTombstones(below: sequence)
+        try markCompacted(through: sequence)
+        var entries = 0
+        while case let n = try pruneLog(through: sequence, limit: Int.max >> 1), n > 0 { entries += n }
+        return (entries, tombstones)
+    }
+
+    public func compactTombstones(below sequence: UInt64) throws -> Int {
         // A tombstone whose deletion every live replica has seen can go, with its records.
         var tombstones = 0
         for row in try connection.query("SELECT r.id, r.deleted FROM record_index i JOIN records r ON r.id = i.id WHERE i.live = 0") {
@@ -915,9 +923,20 @@ open class SQLHubStore: HubStorage {
             try connection.send("DELETE FROM teams WHERE membership = ?", [.blob(b)])
             tombstones += 1
         }
-        let entries = try connection.run("DELETE FROM log WHERE seq <= ?", [.integer(Int64(sequence))])
+        return tombstones
+    }
+
+    public func markCompacted(through sequence: UInt64) throws {
         try setMeta("compacted_through", String(max(sequence, UInt64(try meta("compacted_through") ?? "0") ?? 0)))
-        return (entries, tombstones)
+    }
+
+    public func pruneLog(through sequence: UInt64, limit: Int) throws -> Int {
+        // By sequence from the oldest entry (the primary key's range, not a sort): at least that
+        // entry while one is left at or below `sequence`.
+        guard let oldest = try connection.query("SELECT min(seq) FROM log").first?[0].int, oldest >= 0, UInt64(oldest) <= sequence else { return 0 }
+        let (end, overflow) = UInt64(oldest).addingReportingOverflow(UInt64(max(limit, 1)) - 1)
+        let through = overflow ? sequence : min(sequence, end)
+        return try connection.run("DELETE FROM log WHERE seq <= ?", [.integer(Int64(through))])
     }
 
     public func logCount(below sequence: UInt64) throws -> Int {

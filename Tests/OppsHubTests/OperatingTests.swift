@@ -65,6 +65,50 @@ import Testing
         }
     }
 
+    /// A compaction prunes the log a slice per transaction, after marking where replicas must
+    /// re-sync: between two slices another connection (a serving hub) commits without waiting —
+    /// one transaction over a million entries held its writes for seconds — and the result is
+    /// the one-transaction compaction's: the same entries gone, replicas in sync.
+    @Test func compactionPrunesInSlicesThatAServingHubCommitsBetween() async throws {
+        let clock = TestClock(1_795_000_000_000)
+        let f = try HubFixture { $0.clock = clock }
+        try await f.application().test(.router) { client in
+            let engine = try HubEngine(store: SQLiteHubStore(path: f.configuration.databasePath), configuration: f.configuration)
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 23)
+            var sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
+            _ = try await sam.handshake(c)
+            try await edits(c, &sam, 20, rng: &rng)
+            for _ in 0..<2 { try await sam.pull(c) }
+            clock.advance(days: 1)
+            let compactable = try engine.status(retention: 30 * Self.day).compactableEntries
+            #expect(compactable >= 40)
+            // Another connection to the file that will not wait for a lock.
+            let other = try Database(path: f.configuration.databasePath)
+            try other.execute("PRAGMA busy_timeout = 0")
+            var slices = 0
+            var reported = [Int]()
+            let r = try engine.compact(retention: 30 * Self.day, slice: 7) { done, total in
+                slices += 1
+                reported.append(done)
+                #expect(total == compactable)
+                #expect(throws: Never.self, "a slice's transaction is over: another connection commits at once") {
+                    try other.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', ?)", [.text("\(slices)")])
+                }
+            }
+            #expect(r.entries == compactable && reported.last == compactable && slices >= compactable / 7, "\(slices) slices, \(reported)")
+            #expect(try engine.status(retention: 30 * Self.day).compactableEntries == 0)
+            // The replica goes on incrementally; a new one syncs whole.
+            try await edits(c, &sam, 1, rng: &rng)
+            try await sam.pull(c)
+            #expect(sam.state.opportunityIDs.count == 21 && sam.checkpoints.last?.checksum == sam.checksum.value)
+            var fresh = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 9)
+            _ = try await fresh.handshake(c)
+            try await fresh.pull(c)
+            #expect(fresh.state == sam.state)
+        }
+    }
+
     @Test func auditAndRestoreKeepEveryValueOnTheRecord() async throws {
         let f = try HubFixture()
         try await f.application().test(.router) { client in

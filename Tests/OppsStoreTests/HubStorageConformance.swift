@@ -137,6 +137,36 @@ struct Backend: Sendable, CustomTestStringConvertible {
     /// A write the database refuses inside a savepoint (a sequence taken twice) fails that
     /// savepoint alone, even where the engine learns of it late (PostgreSQL pipelines writes and
     /// reports a failure at the savepoint's release): the rest of the transaction commits.
+    /// A compaction's log goes a slice at a time from its oldest entry, never past the mark,
+    /// gaps in the sequence included; the mark is the log's bound from the moment it is set.
+    @Test(arguments: Backend.all)
+    func theLogIsPrunedASliceAtATimeUpToTheMark(backend: Backend) throws {
+        let s = try initialised(backend)
+        let id = RecordID(high: 8, low: 9)
+        // Sequences 1–10 and 20–29: a gap, as after a restore.
+        let sequences: [UInt64] = Array(1...10) + Array(20...29)
+        try s.transaction {
+            try s.append(
+                sequences.map {
+                    LogEntry(
+                        sequence: $0, record: id, entity: "opportunity", field: "amount", kind: .set, value: .integer(Int64($0)),
+                        stamp: Stamp(hlc: HLC(rawValue: $0), replica: Self.replicaA), author: "sam", authority: .own)
+                }, hubMilliseconds: 1)
+        }
+        try s.transaction { try s.markCompacted(through: 24) }
+        #expect(try s.logBounds().compactedThrough == 24 && s.logBounds().head == 29)
+        var slices = [Int]()
+        while case let n = try s.transaction({ try s.pruneLog(through: 24, limit: 4) }), n > 0 { slices.append(n) }
+        // 1–4, 5–8, 9–12 (9 and 10), 20–23, 24.
+        #expect(slices == [4, 4, 2, 4, 1], "\(slices)")
+        #expect(try s.log(after: 0, limit: 100).map(\.entry.sequence) == Array(25...29))
+        #expect(try s.logBounds().head == 29)
+        // The one-transaction form gives the same, and a mark never moves back.
+        try s.transaction { _ = try s.compact(below: 26) }
+        try s.transaction { try s.markCompacted(through: 3) }
+        #expect(try s.log(after: 0, limit: 100).map(\.entry.sequence) == [27, 28, 29] && s.logBounds().compactedThrough == 26)
+    }
+
     @Test(arguments: Backend.all)
     func aRefusedWriteFailsItsSavepointEvenWhenReportedLate(backend: Backend) throws {
         let s = try initialised(backend)

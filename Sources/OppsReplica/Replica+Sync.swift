@@ -202,8 +202,15 @@ extension Replica {
                 let body = try pull.map { try CarriedPull.appending($0, to: bytes) } ?? bytes
                 response = try await Self.send(transport, Endpoint.push, body: body, token: token, as: PushResponse.self)
             } catch ReplicaError.hubRefused(_, let e) where e.code == .batchMismatch {
-                throw ReplicaError.hub(
-                    "the hub already has batch \(number) with other writes: this replica's outbox is inconsistent; keep the home directory and report it")
+                // The hub took a batch of this number from this replica with other writes: this
+                // folder is an older copy of the replica (a laptop restored from a backup, a folder
+                // copied to another one). What a rep can do: keep it, and sync from a new replica.
+                let edits = (try? store.editCount()) ?? 0
+                throw ReplicaError.invalid(
+                    "the hub already has batch \(number) of this replica with other edits: \(home) is an older copy of the replica (restored from a backup, or copied to another laptop), and its \(edits) edit(s) not yet synced cannot be sent. Keep this folder, make a new replica with opps init --hub \(hubURL) --token TOKEN --home ANOTHER_FOLDER, and tell the hub's operator",
+                    chinese:
+                        "服务器已有本副本第 \(number) 批修改，内容不同：\(home) 是副本的旧拷贝（从备份恢复，或复制到了另一台电脑），其中 \(edits) 项未同步的修改无法发送。请保留这个文件夹，用 opps init --hub \(hubURL) --token 令牌 --home 另一个文件夹 新建副本，并告诉管理员"
+                )
             }
             for (i, result) in response.results.enumerated() {
                 report.pushed += 1

@@ -282,6 +282,32 @@ import Testing
     /// https:// failing where http:// answers is told as "use http://" only for this machine:
     /// elsewhere someone between the laptop and the hub could stage it, and the rep is not sent
     /// to an address that carries the token in clear.
+    /// An older copy of a replica (a laptop restored from a backup, a folder copied to another
+    /// laptop) whose next batch the hub already took from the original with other edits: said
+    /// as that, with how many edits wait there and the way on, in the reader's language — not
+    /// "the outbox is inconsistent; report it", in English only. The folder is left as it was.
+    @Test func anOlderCopyOfAReplicaIsSaidAsThatWithTheWayOn() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let home = f.home("sam"), copy = f.root + "/sam-backup"
+            try FileManager.default.copyItem(atPath: home, toPath: copy)
+            // The original goes on and syncs; the copy, from before, has its own edit.
+            #expect(await opps("new", "原件", "--account", "北辰", "--home", home).code == 0)
+            #expect(await opps("sync", "--home", home).code == 0)
+            #expect(await opps("new", "旧拷贝", "--account", "北辰", "--home", copy).code == 0)
+            let zh = await opps(["sync", "--home", copy, "--locale", "zh-CN"])
+            #expect(
+                zh.code == 1
+                    && zh.stderr
+                        == "opps: 服务器已有本副本第 1 批修改，内容不同：\(copy) 是副本的旧拷贝（从备份恢复，或复制到了另一台电脑），其中 1 项未同步的修改无法发送。请保留这个文件夹，用 opps init --hub \(url) --token 令牌 --home 另一个文件夹 新建副本，并告诉管理员\n",
+                "\(zh.stderr)")
+            let en = await opps(["sync", "--home", copy, "--locale", "en"])
+            #expect(en.code == 1 && en.stderr.hasPrefix("opps: the hub already has batch 1 of this replica with other edits: \(copy) is an older copy"), "\(en.stderr)")
+            #expect(await opps("status", "--home", copy, "--json").json?["pending_edits"]?.int == 1, "its edit is still there")
+        }
+    }
+
     @Test func plainHTTPIsSuggestedOnlyForThisMachine() {
         for local in ["http://127.0.0.1:8080", "http://localhost:9", "http://[::1]:8080"] { #expect(WrongAddress.isThisMachine(local), "\(local)") }
         for remote in ["http://hub.example.com:8080", "http://10.0.0.5", "http://127.example.com"] { #expect(!WrongAddress.isThisMachine(remote), "\(remote)") }

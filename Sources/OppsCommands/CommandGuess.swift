@@ -5,8 +5,9 @@ import OppsConsole
 /// → `opps task done ID`, `edit` → `opps set`, `call ID …` → `opps log ID call …`, `看板` →
 /// `opps board`). The words typed after it are kept, so the line can be typed back as it is.
 enum CommandGuess {
-    /// The options that take an amount.
-    static let amountOptions: Set<String> = ["--amount", "--amount-min", "--amount-max"]
+    /// The options that take an amount, or another number a minus may begin (`opps web
+    /// --sync-minutes -1` is then refused as out of range, not as "missing its value").
+    static let amountOptions: Set<String> = ["--amount", "--amount-min", "--amount-max", "--port", "--sync-minutes"]
 
     /// `--amount -5` as `--amount=-5`: the parser takes a word starting with `-` for an option,
     /// which left --amount "without a value" — a negative amount is a value the workspace's

@@ -400,6 +400,8 @@ import Testing
             let account = try #require(await opps("account", "list", "--home", max, "--json").json?.array?.first?["id"]?.string)
             func said(_ args: String...) async -> String { await opps(args + ["--home", max, "--locale", "zh-CN"]).stderr }
             #expect(await said("web", "--port", "99999") == "opps: --port 要写 0…65535 之间的数\n")
+            #expect(await said("web", "--sync-minutes", "-1") == "opps: --sync-minutes 要写 0 或更大的数\n", "a minus begins a number, not an option")
+            #expect(await said("web", "--port", "-1") == "opps: --port 要写 0…65535 之间的数\n")
             #expect(await said("locale", "fr") == "opps: 工作区没有 fr 的标签（它有：en, zh-CN）\n")
             #expect(await said("merge", deal, account) == "opps: \(account) 不是商机\n")
             #expect(await said("account", "merge", account, deal) == "opps: \(deal) 不是客户\n")

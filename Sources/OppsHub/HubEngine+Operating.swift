@@ -47,29 +47,42 @@ extension HubEngine {
         // user may see now — what it has yet to receive — not every change since (a marketer who
         // sees one lead is not 270,000 behind). One pass over the log since the oldest cursor.
         let rows = try store.replicas()
-        var visible = [UserName: Set<RecordID>]()
-        for user in Set(rows.map(\.user)) {
+        // Who may see each record now: every user's visible set, turned around, so a change is
+        // looked up once, not once per replica (a fleet of 2,000 replicas over 16,000 entries
+        // took 4 s; 20,000 over a million would have taken hours).
+        let users = Set(rows.map(\.user)).sorted()
+        var watchers = [RecordID: [Int]]()
+        for (i, user) in users.enumerated() {
             guard let u = try store.user(named: user) else { continue }
-            visible[user] = try store.records(visibleTo: VisibilityQuery.make(user: u.name, role: u.role, workspace: workspace, directory: directory))
+            for id in try store.records(visibleTo: VisibilityQuery.make(user: u.name, role: u.role, workspace: workspace, directory: directory)) {
+                watchers[id, default: []].append(i)
+            }
         }
-        var lag = [ReplicaID: UInt64]()
         // Since what it was last sent (its acknowledged cursor trails by one pull).
         func from(_ r: ReplicaRow) -> UInt64 { max(r.ack, r.sentCursor) }
+        // Per user, the sequences of the changes to records they may see, ascending: one pass over
+        // the log since the oldest cursor.
+        var changes = [[UInt64]](repeating: [], count: users.count)
         var at = rows.map(from).min() ?? head
         while at < head {
             let touches = try store.touches(after: at, limit: 10_000)
             guard let last = touches.last else { break }
-            for t in touches {
-                for r in rows where t.sequence > from(r) && visible[r.user]?.contains(t.record) == true { lag[r.id, default: 0] += 1 }
-            }
+            for t in touches { for u in watchers[t.record] ?? [] { changes[u].append(t.sequence) } }
             at = last.sequence
         }
+        let index = Dictionary(uniqueKeysWithValues: users.enumerated().map { ($1, $0) })
+        let conflictsOf = Dictionary(grouping: conflicts, by: \.conflict.loser.author).mapValues(\.count)
         var replicas = [ReplicaStatus]()
         for r in rows {
+            // The changes after its cursor: those past the first sequence above it.
+            let seen = index[r.user].map { changes[$0] } ?? []
+            var (low, high) = (0, seen.count)
+            while low < high {
+                let mid = (low + high) / 2
+                if seen[mid] > from(r) { high = mid } else { low = mid + 1 }
+            }
             replicas.append(
-                ReplicaStatus(
-                    id: r.id, user: r.user, lastSeen: r.lastSeenMilliseconds, lag: lag[r.id] ?? 0,
-                    openConflicts: conflicts.filter { $0.conflict.loser.author == r.user }.count))
+                ReplicaStatus(id: r.id, user: r.user, lastSeen: r.lastSeenMilliseconds, lag: UInt64(seen.count - low), openConflicts: conflictsOf[r.user] ?? 0))
         }
         let mark = try watermark(retention: retention)
         let bytes = try store.databaseBytes()

@@ -18,6 +18,7 @@ public struct StatusCommand: ParsableCommand {
     @OptionGroup var data: DataOption
     @Option(help: ArgumentHelp("The compaction retention window in days (replicas seen within it are kept in sync incrementally).", valueName: "days"))
     var retentionDays: Int = 30
+    @Flag(help: "List every replica, also those not seen within the retention window (else counted in one line).") var all = false
     @Flag(help: "Print one JSON object.") var json = false
 
     public init() {}
@@ -47,14 +48,29 @@ public struct StatusCommand: ParsableCommand {
                 "open conflicts \(g(s.openConflicts)); compaction would free \(g(s.compactableEntries)) log entries (through \(s.compactionWatermark))",
                 "未处理冲突 \(g(s.openConflicts)) 个；压缩可以释放 \(g(s.compactableEntries)) 条日志（到序号 \(s.compactionWatermark)）"))
         guard !s.replicas.isEmpty else { Console.out(say("no replica has synced yet", "还没有副本同步过")); return }
-        // A table that reads at 80 columns: a replica a line, its last sync to the minute (UTC).
-        Console.out("")
-        let header =
-            ChineseHubHelp.readerIsChinese
-            ? ["用户", "副本", "最后在线（UTC）", "待接收", "冲突"] : ["USER", "REPLICA", "LAST SEEN (UTC)", "TO RECEIVE", "CONFLICTS"]
-        // The counts right-aligned under their headings.
-        let rows = [header] + s.replicas.map { r in [r.user, String(r.id.description.prefix(8)), minuteText(r.lastSeen), String(r.lag), String(r.openConflicts)] }
-        for line in table(rows, right: [3, 4]) { Console.out("  " + line) }
+        // The replicas seen within the window; the others (a replaced laptop's, kept for ever)
+        // counted in one line unless --all: a fleet's table is long enough.
+        let now = Int64(Date().timeIntervalSince1970 * 1000), window = Int64(retentionDays) * day
+        let listed = all ? s.replicas : s.replicas.filter { now - $0.lastSeen <= window }
+        let past = s.replicas.count - listed.count
+        if !listed.isEmpty {
+            // A table that reads at 80 columns: a replica a line, its last sync to the minute (UTC).
+            Console.out("")
+            let header =
+                ChineseHubHelp.readerIsChinese
+                ? ["用户", "副本", "最后在线（UTC）", "待接收", "冲突"] : ["USER", "REPLICA", "LAST SEEN (UTC)", "TO RECEIVE", "CONFLICTS"]
+            // The counts right-aligned under their headings.
+            let rows = [header] + listed.map { r in [r.user, String(r.id.description.prefix(8)), minuteText(r.lastSeen), String(r.lag), String(r.openConflicts)] }
+            for line in table(rows, right: [3, 4]) { Console.out("  " + line) }
+        }
+        if past > 0 {
+            Console.out("")
+            Console.out(
+                say(
+                    "\(g(past)) more replica(s) not seen for over \(retentionDays) days: compaction does not wait (--all)",
+                    "另有 \(g(past)) 个副本超过 \(retentionDays) 天未在线：压缩不等它们（--all 列出它们）"
+                ).wrapped(width: 80).joined(separator: "\n"))
+        }
     }
 }
 

@@ -275,6 +275,28 @@ import Testing
         #expect(text.allSatisfy { $0.count <= 80 }, "\(text)")
     }
 
+    /// A replica not seen within the retention window (a replaced laptop's, kept for ever) is
+    /// counted in one line, not listed, unless --all; --json has every one.
+    @Test func statusCountsTheReplicasPastTheWindowInOneLine() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await opps("init", "--hub", url, "--token", f.tokens[u]!, "--home", f.home(u)).code == 0) }
+        }
+        let hub = f.root + "/hub"
+        let db = try Database(path: hub + "/hub.sqlite")
+        let longAgo = Int64(Date().timeIntervalSince1970 * 1000) - 40 * 86_400_000
+        try db.execute("UPDATE replicas SET last_seen_ms = ? WHERE user = 'max'", [.integer(longAgo)])
+        let text = await oppsHub("status", "--data", hub).stdout.split(separator: "\n").map(String.init)
+        #expect(text.filter { $0.hasPrefix("  sam ") }.count == 1 && !text.contains { $0.hasPrefix("  max ") }, "\(text)")
+        #expect(text.last == "1 more replica(s) not seen for over 30 days: compaction does not wait (--all)", "\(text)")
+        #expect(text.allSatisfy { $0.count <= 80 }, "\(text)")
+        let every = await oppsHub("status", "--all", "--data", hub).stdout
+        #expect(every.contains("\n  max ") && every.contains("\n  sam ") && !every.contains("more replica"), "\(every)")
+        let zh = await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) { await oppsHub(["status", "--data", hub, "--retention-days", "50"]) }
+        #expect(!zh.stdout.contains("另有") && zh.stdout.contains("\n  max "), "within a longer window it is listed: \(zh.stdout)")
+        #expect(await oppsHub("status", "--data", hub, "--json").json?["replicas"]?.array?.count == 2)
+    }
+
     @Test func statusAuditConflictsAndCompactReportWhatHappened() async throws {
         let f = try CommandFixture()
         try await f.serving { url in

@@ -175,10 +175,10 @@ public enum OppsMain {
             // The replica's disk full, its folder read-only, its file damaged: said as such, with
             // what to do (not "store error 10: disk I/O error"). The replica may not open now, so
             // the reader is --locale's or LANG's unless it does.
-            let home = HomeOption.path(of: command) ?? "~/.opps"
-            let chinese = HomeOption.reader(of: command)?.readsChinese ?? HomeOption.language(of: command).map { LocaleTag.language($0) == "zh" } ?? false
-            let reason = e.replicaReason(home: home)
-            report((json ? reason?.english : chinese ? reason?.chinese : reason?.english) ?? e.description, code: 1, json: json)
+            let home = HomeOption.of(command)
+            let chinese = !json && (home?.say.chinese ?? false)
+            let reason = e.replicaReason(home: home?.path ?? "~/.opps")
+            report(reason.map { chinese ? $0.chinese : $0.english } ?? e.description, code: 1, json: json)
             return 1
         } catch {
             if error is CleanExit || Opps.exitCode(for: error).isSuccess {
@@ -234,11 +234,8 @@ struct HomeOption: ParsableArguments {
     /// The language of `command`'s reader when it has no replica: its --locale, else LANG's.
     static func language(of command: any ParsableCommand) -> String? { of(command)?.locale ?? posixLocale }
 
-    /// The replica home `command` works on, when it has one.
-    static func path(of command: any ParsableCommand) -> String? { of(command)?.path }
-
     /// `command`'s own `--home` and `--locale`, as parsed.
-    private static func of(_ command: any ParsableCommand) -> HomeOption? {
+    static func of(_ command: any ParsableCommand) -> HomeOption? {
         Mirror(reflecting: command).children.lazy.compactMap { ($0.value as? OptionGroup<HomeOption>)?.wrappedValue }.first
     }
 

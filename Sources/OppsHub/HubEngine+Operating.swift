@@ -15,6 +15,8 @@ extension HubEngine {
         /// Changes to records its user may see that the replica has not acknowledged yet.
         public var lag: UInt64
         public var openConflicts: Int
+        /// Seen within the retention window: compaction waits for it (`watermark`).
+        public var withinRetention: Bool
     }
 
     public struct Status: Sendable {
@@ -33,11 +35,17 @@ extension HubEngine {
     }
 
     /// The lowest sequence every replica seen within `retention` ms has acknowledged.
+    /// Log sequences a compaction prunes per transaction (about 0.1 s on the project's machine:
+    /// BENCHMARKS.md, sixty-fourth session).
+    public static let compactionSlice = 20_000
+
     public func watermark(retention: Int64) throws -> UInt64 {
-        let cutoff = now - retention
-        let live = try store.replicas().filter { $0.lastSeenMilliseconds >= cutoff }
+        let live = try store.replicas().filter { seen($0, within: retention) }
         return try live.map(\.ack).min() ?? store.head()
     }
+
+    /// Whether `replica` was seen within `retention` of now: compaction waits only for those.
+    func seen(_ replica: ReplicaRow, within retention: Int64) -> Bool { replica.lastSeenMilliseconds >= now - retention }
 
     public func status(retention: Int64) throws -> Status {
         let head = try store.head()
@@ -74,15 +82,18 @@ extension HubEngine {
         let conflictsOf = Dictionary(grouping: conflicts, by: \.conflict.loser.author).mapValues(\.count)
         var replicas = [ReplicaStatus]()
         for r in rows {
-            // The changes after its cursor: those past the first sequence above it.
-            let seen = index[r.user].map { changes[$0] } ?? []
-            var (low, high) = (0, seen.count)
+            // The changes after its cursor: those past the first sequence above it (the list
+            // ascends: a binary search).
+            let theirs = index[r.user].map { changes[$0] } ?? []
+            var (low, high) = (0, theirs.count)
             while low < high {
                 let mid = (low + high) / 2
-                if seen[mid] > from(r) { high = mid } else { low = mid + 1 }
+                if theirs[mid] > from(r) { high = mid } else { low = mid + 1 }
             }
             replicas.append(
-                ReplicaStatus(id: r.id, user: r.user, lastSeen: r.lastSeenMilliseconds, lag: UInt64(seen.count - low), openConflicts: conflictsOf[r.user] ?? 0))
+                ReplicaStatus(
+                    id: r.id, user: r.user, lastSeen: r.lastSeenMilliseconds, lag: UInt64(theirs.count - low), openConflicts: conflictsOf[r.user] ?? 0,
+                    withinRetention: seen(r, within: retention)))
         }
         let mark = try watermark(retention: retention)
         let bytes = try store.databaseBytes()
@@ -101,7 +112,7 @@ extension HubEngine {
     /// million entries held its writes for seconds), and a compaction cut short leaves a log a
     /// later one prunes further. `progress` gets (entries pruned, entries to prune) after each.
     public func compact(
-        retention: Int64, slice: Int = 20_000, progress: (Int, Int) -> Void = { _, _ in }
+        retention: Int64, slice: Int = HubEngine.compactionSlice, progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> (watermark: UInt64, entries: Int, tombstones: Int) {
         let (mark, total, tombstones) = try store.transaction {
             let mark = try watermark(retention: retention)

@@ -99,7 +99,7 @@ public struct Demo: AsyncParsableCommand {
             }
             version = try store.workspaceVersion()
         } catch let e as StoreError {
-            throw CommandFailure("cannot use \(data): \(e.databaseReason.english)", chinese: "无法使用 \(data)：\(e.databaseReason.chinese)")
+            throw CommandFailure("cannot use \(data)", chinese: "无法使用 \(data)", because: e.databaseReason)
         }
         let lock = try adminCall { try HubLock(directory: self.data) }
         defer { withExtendedLifetime(lock) {} }

@@ -72,8 +72,7 @@ struct DataOption: ParsableArguments {
                 return try HubEngine(store: store, configuration: configuration)
             } catch let e as StoreError {
                 throw CommandFailure(
-                    "cannot open the hub database at \(configuration.storePlace): \(e.databaseReason.english)",
-                    chinese: "无法打开 \(configuration.storePlace) 的服务器数据库：\(e.databaseReason.chinese)")
+                    "cannot open the hub database at \(configuration.storePlace)", chinese: "无法打开 \(configuration.storePlace) 的服务器数据库", because: e.databaseReason)
             }
         }
         let directory = try requireDirectory()
@@ -85,8 +84,7 @@ struct DataOption: ParsableArguments {
         do {
             return try HubEngine(store: SQLiteHubStore(path: path), configuration: configuration)
         } catch let e as StoreError {
-            throw CommandFailure(
-                "cannot open the hub database in \(directory): \(e.databaseReason.english)", chinese: "无法打开 \(directory) 里的服务器数据库：\(e.databaseReason.chinese)")
+            throw CommandFailure("cannot open the hub database in \(directory)", chinese: "无法打开 \(directory) 里的服务器数据库", because: e.databaseReason)
         }
     }
 }
@@ -154,7 +152,7 @@ public struct Init: ParsableCommand {
                 // One transaction: a failure leaves the database without a hub, ready for another try.
                 id = try HubEngine.initialise(store: store, workspace: document, now: SystemClock().nowMilliseconds(), rng: &rng)
             } catch let e as StoreError {
-                throw CommandFailure("could not create the hub in \(place): \(e.databaseReason.english)", chinese: "无法在 \(place) 中建立服务器：\(e.databaseReason.chinese)")
+                throw CommandFailure("could not create the hub in \(place)", chinese: "无法在 \(place) 中建立服务器", because: e.databaseReason)
             }
         } else {
             let directory = try data.requireDirectory()
@@ -495,7 +493,7 @@ func adminCall<T>(_ body: () throws -> T) throws -> T {
     } catch let e as HubError {
         throw CommandFailure(e)
     } catch let e as StoreError {
-        throw CommandFailure("hub database: \(e.databaseReason.english)", chinese: "服务器数据库：\(e.databaseReason.chinese)")
+        throw CommandFailure("hub database", chinese: "服务器数据库", because: e.databaseReason)
     }
 }
 
@@ -735,8 +733,7 @@ public struct Serve: AsyncParsableCommand {
             hub = try Hub(configuration: configuration)
         } catch let e as StoreError {
             throw CommandFailure(
-                "cannot open the hub database in \(configuration.storePlace): \(e.databaseReason.english)",
-                chinese: "无法打开 \(configuration.storePlace) 里的服务器数据库：\(e.databaseReason.chinese)")
+                "cannot open the hub database in \(configuration.storePlace)", chinese: "无法打开 \(configuration.storePlace) 里的服务器数据库", because: e.databaseReason)
         } catch let e as HubError {
             guard configuration.isPostgres, e.code == .notInitialised else { throw CommandFailure(e) }
             throw CommandFailure(

@@ -11,6 +11,8 @@ struct StatusJSON: Encodable {
         var id, user, last_seen: String
         var lag: UInt64
         var open_conflicts: Int
+        /// Seen within the retention window (`status` lists it without --all; compaction waits for it).
+        var within_retention: Bool
     }
     var head: UInt64
     var log_entries, records: Int
@@ -27,7 +29,9 @@ struct StatusJSON: Encodable {
         (open_conflicts, compaction_watermark, compactable_entries) = (s.openConflicts, s.compactionWatermark, s.compactableEntries)
         database_free_bytes = s.freeBytes
         replicas = s.replicas.map {
-            Replica(id: $0.id.description, user: $0.user, last_seen: Timestamp(milliseconds: $0.lastSeen).description, lag: $0.lag, open_conflicts: $0.openConflicts)
+            Replica(
+                id: $0.id.description, user: $0.user, last_seen: Timestamp(milliseconds: $0.lastSeen).description, lag: $0.lag, open_conflicts: $0.openConflicts,
+                within_retention: $0.withinRetention)
         }
     }
 }

@@ -55,10 +55,10 @@ public struct MigrateCommand: ParsableCommand {
                 throw CommandFailure("\(from) does not hold an intact hub", chinese: "\(from) 里不是完整的服务器")
             }
         } catch let e as StoreError {
-            throw CommandFailure("cannot open the hub in \(from): \(e.databaseReason.english)", chinese: "无法打开 \(from) 里的服务器：\(e.databaseReason.chinese)")
+            throw CommandFailure("cannot open the hub in \(from)", chinese: "无法打开 \(from) 里的服务器", because: e.databaseReason)
         }
         do { target = try PostgresHubStore(url: url) } catch let e as StoreError {
-            throw CommandFailure("cannot open \(place): \(e.reason.english)", chinese: "无法打开 \(place)：\(e.reason.chinese)")
+            throw CommandFailure("cannot open \(place)", chinese: "无法打开 \(place)", because: e.reason)
         }
         let copied: [String: Int]
         do {
@@ -74,7 +74,7 @@ public struct MigrateCommand: ParsableCommand {
             }
             if Console.isTerminal { Console.progress("\r\u{1B}[2K") }
         } catch let e as StoreError {
-            throw CommandFailure("nothing was moved (\(place) is as it was): \(e.reason.english)", chinese: "什么都没有迁移（\(place) 保持原样）：\(e.reason.chinese)")
+            throw CommandFailure("nothing was moved (\(place) is as it was)", chinese: "什么都没有迁移（\(place) 保持原样）", because: e.reason)
         }
         // The copy answers as the original does.
         let same =

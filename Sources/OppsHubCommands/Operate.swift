@@ -50,8 +50,7 @@ public struct StatusCommand: ParsableCommand {
         guard !s.replicas.isEmpty else { Console.out(say("no replica has synced yet", "还没有副本同步过")); return }
         // The replicas seen within the window; the others (a replaced laptop's, kept for ever)
         // counted in one line unless --all: a fleet's table is long enough.
-        let now = Int64(Date().timeIntervalSince1970 * 1000), window = Int64(retentionDays) * day
-        let listed = all ? s.replicas : s.replicas.filter { now - $0.lastSeen <= window }
+        let listed = all ? s.replicas : s.replicas.filter(\.withinRetention)
         let past = s.replicas.count - listed.count
         if !listed.isEmpty {
             // A table that reads at 80 columns: a replica a line, its last sync to the minute (UTC).
@@ -67,7 +66,7 @@ public struct StatusCommand: ParsableCommand {
             Console.out("")
             Console.out(
                 say(
-                    "\(g(past)) more replica(s) not seen for over \(retentionDays) days: compaction does not wait (--all)",
+                    "\(g(past)) more replica(s) unseen for over \(retentionDays) days: compaction does not wait (--all)",
                     "另有 \(g(past)) 个副本超过 \(retentionDays) 天未在线：压缩不等它们（--all 列出它们）"
                 ).wrapped(width: 80).joined(separator: "\n"))
         }
@@ -257,7 +256,7 @@ public struct CompactCommand: ParsableCommand {
         var shown = false
         let r = try adminCall {
             try data.openEngine().compact(retention: Int64(retentionDays) * day) { done, total in
-                guard total > 20_000 else { return }
+                guard total > HubEngine.compactionSlice else { return }
                 shown = true
                 Console.progress(say("compacting: \(grouped(done)) of \(grouped(total)) log entries", "正在压缩：日志 \(grouped(total)) 条中的 \(grouped(done)) 条"))
             }
@@ -294,10 +293,9 @@ public struct BackupCommand: ParsableCommand {
             let partial = to + ".partial"
             try? FileManager.default.removeItem(atPath: partial)
             // Progress on a terminal, by the MiB (a hub of a million deals is gigabytes).
-            let pageSize = (try? db.query("PRAGMA page_size").first?.first?.int).flatMap { $0 } ?? 4096
-            var shown = -1
+            var shown: Int64 = -1
             try db.backup(to: partial) { done, total in
-                let (mib, of) = (Int(Int64(done) * pageSize >> 20), Int(Int64(total) * pageSize >> 20))
+                let (mib, of) = (done >> 20, total >> 20)
                 guard of >= 64, mib != shown else { return }
                 shown = mib
                 Console.progress(say("backing up: \(mib) of \(of) MiB", "正在备份：\(of) MiB 中的 \(mib) MiB"))
@@ -305,7 +303,7 @@ public struct BackupCommand: ParsableCommand {
             if shown >= 0 { Console.progressErase() }
             try FileManager.default.moveItem(atPath: partial, toPath: to)
         } catch let e as StoreError {
-            throw CommandFailure("backup failed: \(e.reason.english)", chinese: "备份失败：\(e.reason.chinese)")
+            throw CommandFailure("backup failed", chinese: "备份失败", because: e.reason)
         }
         Console.out(say("backed up \(directory) to \(to)", "已把 \(directory) 备份到 \(to)"))
     }
@@ -344,7 +342,7 @@ public struct RestoreCommand: ParsableCommand {
                 throw CommandFailure("\(from) is not an intact hub backup", chinese: "\(from) 不是完整的服务器备份")
             }
         } catch let e as StoreError {
-            throw CommandFailure("\(from) is not a usable hub backup: \(e.reason.english)", chinese: "\(from) 不是可用的服务器备份：\(e.reason.chinese)")
+            throw CommandFailure("\(from) is not a usable hub backup", chinese: "\(from) 不是可用的服务器备份", because: e.reason)
         }
         try? fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Never swap the database under a running hub: it would go on acknowledging writes into

@@ -271,6 +271,10 @@ public struct CommandFailure: Error, CustomStringConvertible, LocalizedError {
         self.message = message
         self.chinese = chinese
     }
+    /// What failed, then why: `english: reason.english`, `chinese：reason.chinese`.
+    init(_ english: String, chinese: String, because reason: (english: String, chinese: String)) {
+        self.init("\(english): \(reason.english)", chinese: "\(chinese)：\(reason.chinese)")
+    }
     /// The failure as a hub error says it, in both languages.
     init(_ error: HubError) { self.init(error.message, chinese: error.chinese) }
     /// What the operator reads: the Chinese when they read Chinese and it has one.

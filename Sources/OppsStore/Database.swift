@@ -252,9 +252,9 @@ public final class Database {
     }
 
     /// Copies the whole database to `path` with SQLite's online backup, while others keep
-    /// reading and writing (pages are copied in steps; a consistent snapshot results).
-    /// `progress` receives (pages done, pages total).
-    public func backup(to path: String, progress: (Int, Int) -> Void = { _, _ in }) throws(StoreError) {
+    /// reading and writing: the snapshot the copy began with, in steps.
+    /// `progress` receives (bytes done, bytes total) after each step.
+    public func backup(to path: String, progress: (Int64, Int64) -> Void = { _, _ in }) throws(StoreError) {
         var dest: OpaquePointer?
         Database.createPrivately(path)
         guard sqlite3_open_v2(path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK else {
@@ -271,12 +271,14 @@ public final class Database {
         try execute("BEGIN")
         defer { sqlite3_exec(handle, "COMMIT", nil, nil, nil) }
         _ = try query("SELECT count(*) FROM sqlite_master", [])
+        let pageSize = try query("PRAGMA page_size", []).first?.first?.int ?? 4096
         guard let b = sqlite3_backup_init(dest, "main", handle, "main") else {
             throw StoreError(code: sqlite3_errcode(dest), message: "backup: \(String(cString: sqlite3_errmsg(dest)))")
         }
         while true {
             let rc = sqlite3_backup_step(b, 256)
-            progress(Int(sqlite3_backup_pagecount(b) - sqlite3_backup_remaining(b)), Int(sqlite3_backup_pagecount(b)))
+            let pages = Int64(sqlite3_backup_pagecount(b))
+            progress((pages - Int64(sqlite3_backup_remaining(b))) * pageSize, pages * pageSize)
             if rc == SQLITE_DONE { break }
             if rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED { continue }
             sqlite3_backup_finish(b)

@@ -339,10 +339,6 @@ public protocol HubAdminStorage: HubStoreBase {
     /// Unresolved conflicts of a user's writes or on records they own (all users: nil).
     func openConflicts(user: UserName?) throws -> [StoredConflict]
     func resolveConflict(_ id: UInt64) throws
-    /// Log entries with sequence at or below `sequence`, and tombstoned records, pruned
-    /// (compaction), in the caller's one transaction: `compactTombstones`, `markCompacted`, then
-    /// `pruneLog` until it prunes nothing.
-    func compact(below sequence: UInt64) throws -> (entries: Int, tombstones: Int)
     /// A compaction's first step: the tombstones whose deletion every replica within the window has
     /// seen (sequence at or below `sequence`), with their rows. How many.
     func compactTombstones(below sequence: UInt64) throws -> Int
@@ -436,5 +432,19 @@ public struct VisibilityQuery: Sendable, Hashable {
             }
         }
         return q
+    }
+}
+
+extension HubAdminStorage {
+    /// Log entries with sequence at or below `sequence`, and tombstoned records, pruned in the
+    /// caller's one transaction: `compactTombstones`, `markCompacted`, then `pruneLog` until it
+    /// prunes nothing. (A serving hub's compaction prunes a slice per transaction instead:
+    /// `HubEngine.compact`.)
+    public func compact(below sequence: UInt64) throws -> (entries: Int, tombstones: Int) {
+        let tombstones = try compactTombstones(below: sequence)
+        try markCompacted(through: sequence)
+        var entries = 0
+        while case let n = try pruneLog(through: sequence, limit: Int.max), n > 0 { entries += n }
+        return (entries, tombstones)
     }
 }

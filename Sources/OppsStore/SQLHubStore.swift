@@ -904,14 +904,6 @@ open class SQLHubStore: HubStorage {
         try connection.send("UPDATE conflicts SET resolved = 1 WHERE id = ?", [.integer(Int64(id))])
     }
 
-    public func compact(below sequence: UInt64) throws -> (entries: Int, tombstones: Int) {
-        let tombstones = try compactTombstones(below: sequence)
-        try markCompacted(through: sequence)
-        var entries = 0
-        while case let n = try pruneLog(through: sequence, limit: Int.max >> 1), n > 0 { entries += n }
-        return (entries, tombstones)
-    }
-
     public func compactTombstones(below sequence: UInt64) throws -> Int {
         // A tombstone whose deletion every live replica has seen can go, with its records.
         var tombstones = 0
@@ -934,8 +926,8 @@ open class SQLHubStore: HubStorage {
         // By sequence from the oldest entry (the primary key's range, not a sort): at least that
         // entry while one is left at or below `sequence`.
         guard let oldest = try connection.query("SELECT min(seq) FROM log").first?[0].int, oldest >= 0, UInt64(oldest) <= sequence else { return 0 }
-        let (end, overflow) = UInt64(oldest).addingReportingOverflow(UInt64(max(limit, 1)) - 1)
-        let through = overflow ? sequence : min(sequence, end)
+        // Sequences fit 63 bits: the slice's end, at most `sequence`, cannot overflow.
+        let through = min(sequence, UInt64(oldest) + UInt64(max(limit, 1) - 1))
         return try connection.run("DELETE FROM log WHERE seq <= ?", [.integer(Int64(through))])
     }
 

@@ -288,13 +288,15 @@ import Testing
         try db.execute("UPDATE replicas SET last_seen_ms = ? WHERE user = 'max'", [.integer(longAgo)])
         let text = await oppsHub("status", "--data", hub).stdout.split(separator: "\n").map(String.init)
         #expect(text.filter { $0.hasPrefix("  sam ") }.count == 1 && !text.contains { $0.hasPrefix("  max ") }, "\(text)")
-        #expect(text.last == "1 more replica(s) not seen for over 30 days: compaction does not wait (--all)", "\(text)")
+        #expect(text.last == "1 more replica(s) unseen for over 30 days: compaction does not wait (--all)", "\(text)")
         #expect(text.allSatisfy { $0.count <= 80 }, "\(text)")
         let every = await oppsHub("status", "--all", "--data", hub).stdout
         #expect(every.contains("\n  max ") && every.contains("\n  sam ") && !every.contains("more replica"), "\(every)")
         let zh = await ProcessEnvironment.$pinned.withValue(["LANG": "zh_CN.UTF-8"]) { await oppsHub(["status", "--data", hub, "--retention-days", "50"]) }
         #expect(!zh.stdout.contains("另有") && zh.stdout.contains("\n  max "), "within a longer window it is listed: \(zh.stdout)")
-        #expect(await oppsHub("status", "--data", hub, "--json").json?["replicas"]?.array?.count == 2)
+        let replicas = await oppsHub("status", "--data", hub, "--json").json?["replicas"]?.array ?? []
+        #expect(replicas.count == 2)
+        #expect(replicas.map { "\($0["user"]?.string ?? "") \($0["within_retention"]?.bool ?? true)" }.sorted() == ["max false", "sam true"], "\(replicas)")
     }
 
     @Test func statusAuditConflictsAndCompactReportWhatHappened() async throws {

@@ -213,15 +213,8 @@ import Testing
         let home = f.home("sam")
         try await f.serving { url in #expect(await f.initReplica("sam", url).code == 0) }
         #expect(await opps("new", "华北电网", "--account", "国家电网", "--home", home).code == 0)
-        let router = Router()
-        for path in ["/v1/handshake", "/v1/push", "/v1/pull"] {
-            router.post(RouterPath(path)) { _, _ in
-                Response(
-                    status: .serviceUnavailable, headers: [.contentType: "application/json"],
-                    body: .init(byteBuffer: ByteBuffer(string: #"{"code": "unavailable", "message": "the hub's database is busy or unreachable: retry shortly"}"#)))
-            }
-        }
-        try await serving(router) { busy in
+        try await serving(Self.hubAnswering(.serviceUnavailable, #"{"code": "unavailable", "message": "the hub's database is busy or unreachable: retry shortly"}"#)) {
+            busy in
             let zh = await opps(["connect", "--hub", busy, "--home", home, "--locale", "zh-CN"])
             #expect(zh.code == 1 && zh.stderr == "opps: 服务器现在无法保存修改（unavailable）；本机的修改都保留着，稍后再运行 opps sync；一直如此请联系管理员\n", "\(zh.stderr)")
             let en = await opps(["connect", "--hub", busy, "--home", home, "--locale", "en"])
@@ -239,15 +232,7 @@ import Testing
         let home = f.home("sam")
         try await f.serving { url in #expect(await f.initReplica("sam", url).code == 0) }
         #expect(await opps("new", "华北电网", "--account", "国家电网", "--home", home).code == 0)
-        let router = Router()
-        for path in ["/v1/handshake", "/v1/push", "/v1/pull"] {
-            router.post(RouterPath(path)) { _, _ in
-                Response(
-                    status: .internalServerError, headers: [.contentType: "application/json"],
-                    body: .init(byteBuffer: ByteBuffer(string: #"{"code": "internal", "message": ""}"#)))
-            }
-        }
-        try await serving(router) { failing in
+        try await serving(Self.hubAnswering(.internalServerError, #"{"code": "internal", "message": ""}"#)) { failing in
             let zh = await opps(["connect", "--hub", failing, "--home", home, "--locale", "zh-CN"])
             #expect(zh.code == 1 && zh.stderr == "opps: 服务器内部出错（internal）；本机的修改都保留着，稍后再运行 opps sync；一直如此请联系管理员\n", "\(zh.stderr)")
             let en = await opps(["connect", "--hub", failing, "--home", home, "--locale", "en"])
@@ -263,6 +248,18 @@ import Testing
             #expect(WireError.answering(StoreError(code: code, message: "database or disk is full")).code == .unavailable, "\(code)")
         }
         #expect(WireError.answering(StoreError(code: 11, message: "malformed")).code == .internal)
+    }
+
+    /// A hub that answers every sync request (handshake, push, pull) with `status` and the JSON
+    /// error body `json`.
+    static func hubAnswering(_ status: HTTPResponse.Status, _ json: String) -> Router<BasicRequestContext> {
+        let router = Router()
+        for path in ["/v1/handshake", "/v1/push", "/v1/pull"] {
+            router.post(RouterPath(path)) { _, _ in
+                Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
+            }
+        }
+        return router
     }
 
     /// Serves `router` on a free port of 127.0.0.1 while `body` runs (a server that is not the

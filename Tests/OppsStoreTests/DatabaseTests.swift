@@ -119,14 +119,18 @@ import Testing
         }
         let pages = try #require(db.query("PRAGMA page_count").first?.first?.int)
         let writer = try Database(path: path)
+        let pageSize = try #require(db.query("PRAGMA page_size").first?.first?.int)
         var steps = 0
-        try db.backup(to: path + ".copy") { _, _ in
+        var last: (Int64, Int64) = (0, 0)
+        try db.backup(to: path + ".copy") { done, total in
             steps += 1
+            last = (done, total)
             // A commit of another connection between two steps, as a serving hub's (the first 20:
             // a backup that starts over at each would otherwise never end).
             if steps <= 20 { try? writer.execute("UPDATE t SET v = ? WHERE id = ?", [.blob([2]), .integer(Int64(steps))]) }
         }
         #expect(steps <= Int(pages) / 256 + 2, "one pass over \(pages) pages: \(steps) steps")
+        #expect(last == (pages * pageSize, pages * pageSize), "progress in bytes, ending at the whole file: \(last)")
         let copy = try Database(path: path + ".copy")
         #expect(try copy.query("SELECT count(*) FROM t WHERE length(v) = 900")[0][0] == .integer(3_000), "the copy is the snapshot the backup began with")
         #expect(try db.query("SELECT count(*) FROM t WHERE length(v) = 1")[0][0] == .integer(Int64(min(steps, 20))), "the writer's commits were taken meanwhile")

@@ -16,6 +16,8 @@ struct SyncJSON: Encodable {
     /// Others' writes that lost to this user's, told by conflict records pulled (SyncReport.heldOver).
     var held_over: Int
     var repaired: Bool
+    /// This folder was an older copy of its replica and syncs under a new id now (SyncReport.tookNewID).
+    var new_replica: Bool
     var cursor: UInt64
     var clock_skew_ms: Int64
     var flagged_checkins: Int
@@ -27,6 +29,7 @@ struct SyncJSON: Encodable {
         (removed, removed_deals) = (r.goneCount, r.gone.map(\.name))
         (pushed, applied, conflicts, pulled, from_others, overruled) = (r.pushed, r.applied, r.conflicts, r.pulled, r.news, r.overruled)
         held_over = r.heldOver.count
+        new_replica = r.tookNewID
         (repaired, cursor, clock_skew_ms, flagged_checkins) = (r.repaired, r.cursor, r.clockSkewMilliseconds, r.flaggedCheckins)
     }
 }

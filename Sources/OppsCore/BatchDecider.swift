@@ -87,6 +87,9 @@ public struct BatchDecider {
     let hubReplica: ReplicaID
     let hubTime: Int64
     let maxClockAhead: Int64
+    /// The replica an older copy of which made this batch's writes (`recovered_from`,
+    /// sync-protocol.md §5.5): each holds only on top of the current value.
+    public var olderCopy: ReplicaID?
 
     /// The entity whose records make teams (`Workspace.teamRule`), looked up once.
     let teamEntity: String?
@@ -430,7 +433,9 @@ public struct BatchDecider {
             decision = Decision(outcome: .rejected, rule: .unknownUser, detail: "\(w.field) names no user of this hub", winner: current, loser: refused)
         } else {
             let rel = try record.map { try self.relations(of: actor.user, to: $0) } ?? []
-            decision = resolve(current: current, incoming: w, context: RuleContext(workspace: workspace, actor: actor, relations: rel, record: record))
+            var context = RuleContext(workspace: workspace, actor: actor, relations: rel, record: record)
+            context.olderCopy = olderCopy
+            decision = resolve(current: current, incoming: w, context: context)
             // A delete naming a survivor is a merge (merge-semantics.md §7.3).
             if decision.outcome == .applied, w.kind == .delete, !w.value.isNull, let (rule, detail) = try mergeProblem(w, actor: actor) {
                 decision = Decision(outcome: .rejected, rule: rule, detail: detail, winner: current, loser: refused)

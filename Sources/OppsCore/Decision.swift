@@ -32,6 +32,9 @@ public enum RuleID: String, Sendable, Hashable, CaseIterable {
     case authority = "authority"
     case laterClock = "later-clock"
     case replicaTieBreak = "replica-tie-break"
+    /// A write an older copy of a replica sent again (sync-protocol.md §5.5) whose base is not
+    /// current: it never displaces a value it did not see.
+    case olderCopy = "older-copy"
     case duplicate = "duplicate"
     // Rejected
     case unknownEntity = "unknown-entity"

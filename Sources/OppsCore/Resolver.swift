@@ -18,12 +18,29 @@ public struct RuleContext: Sendable {
     /// The record as the hub (or, for the laptop's check, the replica) holds it; nil when it
     /// does not exist yet.
     public var record: Record?
+    /// The replica an older copy of which made the write (sync-protocol.md §5.5): the write is
+    /// then also its stamp under that id, and holds only on top of the current value.
+    public var olderCopy: ReplicaID?
 
     public init(workspace: Workspace, actor: Actor, relations: Set<Relation>, record: Record?) {
         self.workspace = workspace
         self.actor = actor
         self.relations = relations
         self.record = record
+    }
+
+    /// Whether `stamp` is the write's own: its stamp, or (from an older copy) the same hlc under
+    /// the older copy's replica id — the other copy sent it already.
+    func isOwn(_ stamp: Stamp, _ w: FieldWrite) -> Bool {
+        stamp == w.stamp || olderCopy.map { stamp == Stamp(hlc: w.stamp.hlc, replica: $0) } ?? false
+    }
+
+    /// Whether the write was made on top of `current`; from an older copy, a `stamp` base naming
+    /// the batch's replica also names the older copy's write with that hlc (§5.5).
+    func baseMatches(_ w: FieldWrite, _ current: FieldState?) -> Bool {
+        if w.base.matches(current) { return true }
+        guard let olderCopy, case let .stamp(base) = w.base, base.replica == w.stamp.replica, let current else { return false }
+        return current.stamp == Stamp(hlc: base.hlc, replica: olderCopy)
     }
 
     /// The record's current stage, for staged entities.
@@ -184,7 +201,7 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
     switch w.kind {
     case .create:
         if let record = c.record {
-            if record.created.stamp == w.stamp { return Decision(outcome: .duplicate, rule: .duplicate, winner: record.created) }
+            if c.isOwn(record.created.stamp, w) { return Decision(outcome: .duplicate, rule: .duplicate, winner: record.created) }
             return refuse(.recordExists, "the record already exists")
         }
         guard let allowed = entity.create[c.actor.role] else {
@@ -203,7 +220,7 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
     case .delete:
         guard let record = c.record else { return refuse(.recordMissing, "no such record") }
         if let d = record.deleted {
-            if d.stamp == w.stamp { return Decision(outcome: .duplicate, rule: .duplicate, winner: d) }
+            if c.isOwn(d.stamp, w) { return Decision(outcome: .duplicate, rule: .duplicate, winner: d) }
             return refuse(.recordDeleted, "the record is already deleted")
         }
         guard entity.delete.contains(c.actor.role),
@@ -217,7 +234,7 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
     }
 
     guard let record = c.record else { return refuse(.recordMissing, "no such record") }
-    if let current, current.stamp == w.stamp { return Decision(outcome: .duplicate, rule: .duplicate, winner: current) }
+    if let current, c.isOwn(current.stamp, w) { return Decision(outcome: .duplicate, rule: .duplicate, winner: current) }
     // I9: a tombstone wins over every concurrent edit.
     if record.isDeleted { return refuse(.recordDeleted, "the record was deleted") }
     // A user writes only what they may see (DOMAIN.md visibility). For entities that hang off
@@ -321,9 +338,16 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
 
     let incoming = FieldState(value: value, stamp: w.stamp, author: w.author, authority: access)
     // I1: a permitted write on top of the current value applies.
-    if w.base.matches(current) { return Decision(outcome: .applied, rule: .baseCurrent, authority: access, winner: incoming) }
+    if c.baseMatches(w, current) { return Decision(outcome: .applied, rule: .baseCurrent, authority: access, winner: incoming) }
     guard let current else {
         return Decision(outcome: .applied, rule: .noCompetingValue, authority: access, winner: incoming)
+    }
+    // §5.5: a write an older copy of a replica sends again may have been sent by the other copy
+    // and built on since: it never displaces a value it did not see.
+    if c.olderCopy != nil {
+        return Decision(
+            outcome: .lost, rule: .olderCopy, detail: "sent again by an older copy of its replica, and the value changed since it was made",
+            authority: access, winner: current, loser: incoming)
     }
     // I4: concurrent writes: more authority wins; between equals the later stamp (hlc, then replica).
     let incomingWins: Bool

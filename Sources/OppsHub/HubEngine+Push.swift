@@ -115,6 +115,17 @@ extension HubEngine {
         }
     }
 
+    /// The replica an older copy of which made the batch's writes (`recovered_from`,
+    /// sync-protocol.md §5.5): another replica of the same user; nil when the batch names none.
+    func olderCopy(of request: PushRequest, replica: ReplicaID, user: HubUser) throws -> ReplicaID? {
+        guard !request.recoveredFrom.isEmpty else { return nil }
+        let old = try replicaID(request.recoveredFrom)
+        guard old != replica else { throw WireError(.malformedBody, "recovered_from names the batch's own replica") }
+        guard let row = try store.replica(old) else { throw WireError(.malformedBody, "recovered_from names no replica this hub knows") }
+        guard row.user == user.name else { throw WireError(.replicaNotYours, "recovered_from names another user's replica") }
+        return old
+    }
+
     /// One push's checks and decisions, inside the caller's transaction.
     func applyPush(user: HubUser, request: PushRequest, received: [UInt8]?, activity: inout HubActivity) throws -> PushResponse {
         try refreshDirectory(marker: sequenced?.marker)
@@ -151,6 +162,7 @@ extension HubEngine {
         guard request.batch == replica.lastBatch + 1 else {
             throw WireError(.batchOutOfOrder, "expected batch \(replica.lastBatch + 1), got \(request.batch)")
         }
+        let olderCopy = try olderCopy(of: request, replica: replica.id, user: user)
         let items = try BatchCoding.decode(request, author: user.name, workspace: workspace).items
         let actor = Actor(user: user.name, role: user.role)
         let hubTime = now
@@ -166,6 +178,7 @@ extension HubEngine {
         var decider = BatchDecider(
             reader: reader, workspace: workspace, directory: directory, clock: clock,
             hubReplica: hubReplica, hubTime: hubTime, maxClockAhead: configuration.maxClockAheadMilliseconds)
+        decider.olderCopy = olderCopy
         var results = [WriteResult]()
         results.reserveCapacity(items.count)
         // The push's log entries, written together once its decisions are done (multi-row

@@ -150,6 +150,45 @@ extension Replica {
         }
     }
 
+    /// Where a replica that took a new id keeps the id it had and the outbox's last position then
+    /// (`ID POSITION`): the writes up to there are an older copy's (sync-protocol.md §5.5).
+    static let olderCopyKey = "older_copy"
+
+    /// The replica id this one had before it took a new one, and the position of the last write
+    /// it made under it; nil when it never did, or those writes have all been answered.
+    func olderCopy() throws -> (id: ReplicaID, through: Int64)? {
+        guard let text = try store.meta(Self.olderCopyKey), !text.isEmpty else { return nil }
+        let parts = text.split(separator: " ")
+        guard parts.count == 2, let old = ReplicaID(parsing: String(parts[0])), let through = Int64(parts[1]) else { return nil }
+        return (old, through)
+    }
+
+    /// This folder is an older copy of its replica (the hub answered `batch-mismatch`): it
+    /// takes a new replica id, keeps its outbox to send as the older copy's writes, and syncs
+    /// from nothing under the new id, as after `cursor-expired` (sync-protocol.md §5.5). False,
+    /// with nothing changed, when the hub is too old to take such writes (protocol 6 or older)
+    /// or the token is no longer this replica's user's.
+    func takeNewID(transport: any Transport) async throws -> Bool {
+        var rng = SystemRandomNumberGenerator()
+        let newID = ReplicaID.random(using: &rng)
+        let hello = try await Self.handshake(transport: transport, token: token, replica: newID, workspaceVersion: workspace.version)
+        guard hello.version >= 7, hello.user == user else { return false }
+        let old = id
+        try store.transaction {
+            // The writes up to here were made under the old id; a write made later is this one's.
+            let through = try store.lastOutboxPosition()
+            try store.setMeta("replica", newID.description)
+            try store.setMeta(Self.olderCopyKey, "\(old) \(through)")
+            try store.unassignBatches()
+            try store.setSync(.batch, 0)
+            try store.setSync(.pullToken, 0)
+            try store.resetForRepair()
+            for (k, v) in Self.protocolMeta(settled: hello.version) { try store.setMeta(k, v) }
+        }
+        id = newID
+        return true
+    }
+
     /// After a hub restore the hub may have applied fewer of our batches than we sent: continue
     /// numbering after its last one, renumbering an unanswered batch (sync-protocol.md §3).
     func alignBatches(hubLastBatch: UInt64) throws {
@@ -180,10 +219,19 @@ extension Replica {
                 // Resend the batch that was sent but not answered, byte for byte; else make the next.
                 var pending = try store.pendingBatch()
                 if pending == nil {
-                    let entries = try store.outbox(replica: id, author: user, limit: batchSize).filter { $0.batch == 0 }
+                    var entries = try store.outbox(replica: id, author: user, limit: batchSize).filter { $0.batch == 0 }
+                    // The writes an older copy of this replica made go in batches of their own,
+                    // which name it (§5.5); once none is left, later ones are ordinary.
+                    var older = try olderCopy()
+                    if let o = older, entries.first.map({ $0.position > o.through }) ?? true {
+                        try store.setMeta(Self.olderCopyKey, "")
+                        older = nil
+                    }
+                    if let o = older { entries = entries.filter { $0.position <= o.through } }
                     if entries.isEmpty { return nil }
                     let number = try store.sync(.batch) + 1
-                    let request = try BatchCoding.encode(entries.map(\.write), replica: id, batch: number, workspace: workspace)
+                    var request = try BatchCoding.encode(entries.map(\.write), replica: id, batch: number, workspace: workspace)
+                    if let o = older { request.recoveredFrom = Data(o.id.bytes) }
                     let bytes = try BodyCodec.encode(request, as: .protobuf)
                     try store.assign(batch: number, positions: entries.map(\.position), request: bytes)
                     try store.setSync(.batch, number)
@@ -204,7 +252,13 @@ extension Replica {
             } catch ReplicaError.hubRefused(_, let e) where e.code == .batchMismatch {
                 // The hub took a batch of this number from this replica with other writes: this
                 // folder is an older copy of the replica (a laptop restored from a backup, a folder
-                // copied to another one). What a rep can do: keep it, and sync from a new replica.
+                // copied to another one). It goes on as a new replica, and sends what it holds as
+                // an older copy's writes (sync-protocol.md §5.5) — once a sync.
+                if !report.tookNewID, try await takeNewID(transport: transport) {
+                    report.tookNewID = true
+                    continue
+                }
+                // A hub too old for that: keep the folder, and sync from a new replica.
                 let edits = (try? store.editCount()) ?? 0
                 throw ReplicaError.invalid(
                     "the hub already has batch \(number) of this replica with other edits: \(home) is an older copy of the replica (restored from a backup, or copied to another laptop), and its \(edits) edit(s) not yet synced cannot be sent. Keep this folder, make a new replica with opps init --hub \(hubURL) --token TOKEN --home ANOTHER_FOLDER, and tell the hub's operator",

@@ -277,6 +277,9 @@ public struct SyncReport: Sendable {
     public var goneCount = 0
     public var pages = 0
     public var repaired = false
+    /// This folder was an older copy of its replica: the sync took a new replica id and sent the
+    /// edits it held as the older copy's (sync-protocol.md §5.5).
+    public var tookNewID = false
     public var cursor: UInt64 = 0
     /// Hub clock minus this device's clock at the handshake.
     public var clockSkewMilliseconds: Int64 = 0
@@ -324,7 +327,7 @@ public final class Replica {
     public let home: String
     public let store: ReplicaStore
     public internal(set) var workspace: Workspace
-    public let id: ReplicaID
+    public internal(set) var id: ReplicaID
     public let user: UserName
     public internal(set) var role: String
     public private(set) var hubURL: String

@@ -723,6 +723,18 @@ public final class ReplicaStore {
         try database.execute("INSERT INTO pending_batch (batch, request) VALUES (?, ?)", [.integer(Int64(number)), .blob(request)])
     }
 
+    /// Takes every write out of the batch it was given (none is answered): they are sent again,
+    /// in batches numbered afresh (a replica that took a new id, sync-protocol.md §5.5).
+    public func unassignBatches() throws {
+        try database.execute("UPDATE outbox SET batch = 0 WHERE batch <> 0")
+        try database.execute("DELETE FROM pending_batch")
+    }
+
+    /// The position of the outbox's last write (0 when it is empty).
+    public func lastOutboxPosition() throws -> Int64 {
+        try database.query("SELECT coalesce(max(position), 0) FROM outbox").first?[0].int ?? 0
+    }
+
     /// The batch was answered: its writes leave the outbox.
     public func complete(batch: UInt64) throws {
         try database.execute("DELETE FROM outbox WHERE batch = ?", [.integer(Int64(batch))])

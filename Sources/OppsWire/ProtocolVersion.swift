@@ -3,7 +3,7 @@
 /// `protocol-version-unsupported`.
 public enum ProtocolVersion {
     /// The newest version this build speaks.
-    public static let current: UInt32 = 6
+    public static let current: UInt32 = 7
     /// The oldest version this build still speaks.
     public static let minimum: UInt32 = 1
 
@@ -17,6 +17,7 @@ public enum ProtocolVersion {
         4: "a0036ac868b69deb",
         5: "896a8629976cc780",
         6: "2daf6aabcca0a43c",
+        7: "031e42d4bcb4074c",
     ]
 
     /// The version both sides speak, or nil when the ranges do not meet.

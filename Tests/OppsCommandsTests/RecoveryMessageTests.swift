@@ -280,28 +280,63 @@ import Testing
     /// elsewhere someone between the laptop and the hub could stage it, and the rep is not sent
     /// to an address that carries the token in clear.
     /// An older copy of a replica (a laptop restored from a backup, a folder copied to another
-    /// laptop) whose next batch the hub already took from the original with other edits: said
-    /// as that, with how many edits wait there and the way on, in the reader's language — not
-    /// "the outbox is inconsistent; report it", in English only. The folder is left as it was.
-    @Test func anOlderCopyOfAReplicaIsSaidAsThatWithTheWayOn() async throws {
+    /// laptop) whose next batch the hub already took from the original with other edits
+    /// (sync-protocol.md §5.5): it syncs on as a new replica and sends what it holds as the older
+    /// copy's writes. An edit the original sent already is not sent twice; one the original
+    /// changed since does not put the older value back (it is the rep's conflict); an edit made
+    /// only on the copy, and a deal made there, reach the hub. Both folders sync on after it.
+    @Test func anOlderCopyOfAReplicaSyncsOnAsANewOneAndReplacesNoNewerValue() async throws {
         let f = try CommandFixture()
         try await f.serving { url in
             #expect(await f.initReplica("sam", url).code == 0)
             let home = f.home("sam"), copy = f.root + "/sam-backup"
-            try FileManager.default.copyItem(atPath: home, toPath: copy)
-            // The original goes on and syncs; the copy, from before, has its own edit.
-            #expect(await opps("new", "原件", "--account", "北辰", "--home", home).code == 0)
+            let made = await opps("new", "北辰", "一期", "--account", "北辰", "--home", home)
+            let deal = String(made.stdout.prefix(8))
+            #expect(made.code == 0)
             #expect(await opps("sync", "--home", home).code == 0)
-            #expect(await opps("new", "旧拷贝", "--account", "北辰", "--home", copy).code == 0)
+            // Two edits wait on the laptop when it is backed up.
+            #expect(await opps("set", deal, "下一步=约客户", "--home", home).code == 0)
+            #expect(await opps("set", deal, "赢率=60", "--home", home).code == 0)
+            #expect(await opps("new", "北辰", "三期", "--account", "北辰", "--home", home).code == 0)
+            try FileManager.default.copyItem(atPath: home, toPath: copy)
+            // The original sends both, then changes its mind on one.
+            #expect(await opps("sync", "--home", home).code == 0)
+            #expect(await opps("set", deal, "下一步=已约周三", "--home", home).code == 0)
+            #expect(await opps("sync", "--home", home).code == 0)
+            // The copy, from before: an edit of its own, and a new deal.
+            #expect(await opps("set", deal, "金额=5万元", "--home", copy).code == 0)
+            let second = await opps("new", "北辰", "二期", "--account", "北辰", "--home", copy)
+            #expect(second.code == 0)
+
             let zh = await opps(["sync", "--home", copy, "--locale", "zh-CN"])
+            #expect(zh.code == 0, "\(zh.stdout)\(zh.stderr)")
             #expect(
-                zh.code == 1
-                    && zh.stderr
-                        == "opps: 服务器已有本副本第 1 批修改，内容不同：\(copy) 是副本的旧拷贝（从备份恢复，或复制到了另一台电脑），其中 1 项未同步的修改无法发送。请保留这个文件夹，用 opps init --hub \(url) --token 令牌 --home 另一个文件夹 新建副本，并告诉管理员\n",
-                "\(zh.stderr)")
-            let en = await opps(["sync", "--home", copy, "--locale", "en"])
-            #expect(en.code == 1 && en.stderr.hasPrefix("opps: the hub already has batch 1 of this replica with other edits: \(copy) is an older copy"), "\(en.stderr)")
-            #expect(await opps("status", "--home", copy, "--json").json?["pending_edits"]?.int == 1, "its edit is still there")
+                zh.stdout.contains("这个文件夹是你副本的旧拷贝（从备份恢复或复制而来），现已作为新副本同步"),
+                "\(zh.stdout)")
+            #expect(await opps("status", "--home", copy, "--json").json?["pending_edits"]?.int == 0, "nothing left behind")
+            // One conflict: the next step the original changed since. The win rate it sent
+            // already is not one.
+            let conflicts = await opps("conflicts", "--json", "--home", copy).json?.array ?? []
+            #expect(conflicts.count == 1, "\(conflicts)")
+            #expect(conflicts.first?["field"]?.string == "next_step" && conflicts.first?["rule"]?.string == "older-copy", "\(conflicts)")
+            #expect(conflicts.first?["mine"]?.string == "约客户" && conflicts.first?["winner"]?.string == "已约周三", "\(conflicts)")
+
+            // What the hub holds, read on the original after its next sync.
+            #expect(await opps("sync", "--home", home).code == 0)
+            let held = await opps("show", deal, "--json", "--home", home).json?["fields"]
+            #expect(held?["next_step"]?.string == "已约周三", "the newer value stands: \(String(describing: held))")
+            #expect(held?["probability"]?.int == 60 && held?["amount"]?.string == "50000.00", "\(String(describing: held))")
+            // The deal made on the copy; the one made before the copy was taken, once.
+            let names = await opps("list", "--json", "--home", home).json?.array?.compactMap { $0["fields"]?["name"]?.string }.sorted()
+            #expect(names == ["北辰 一期", "北辰 三期", "北辰 二期"], "\(names ?? [])")
+            // Both sync on, the copy now an ordinary replica of its own.
+            #expect(await opps("set", deal, "下一步=周三见", "--home", copy).code == 0)
+            let again = await opps(["sync", "--home", copy, "--locale", "zh-CN"])
+            #expect(again.code == 0 && !again.stdout.contains("旧拷贝"), "\(again.stdout)\(again.stderr)")
+            #expect(await opps("sync", "--home", home).code == 0)
+            #expect(await opps("show", deal, "--json", "--home", home).json?["fields"]?["next_step"]?.string == "周三见")
+            let replicas = await oppsHub("status", "--json", "--data", f.root + "/hub").json?["replicas"]?.array ?? []
+            #expect(replicas.filter { $0["user"]?.string == "sam" }.count == 2, "\(replicas)")
         }
     }
 

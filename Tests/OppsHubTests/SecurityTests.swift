@@ -132,6 +132,43 @@ import Testing
 
     /// A forged push with a probability of 300 % or a negative amount (workspace-format.md
     /// `min`/`max`): that write alone is rejected, the others of the batch applied.
+    /// `recovered_from` (sync-protocol.md §5.5) names another replica of the batch's own user, or
+    /// the batch is refused whole: naming another user's replica would let a batch's writes pass
+    /// as duplicates of that user's, and a stamp base name their writes. The refused batch is not
+    /// taken, so the same number goes again with a right one.
+    @Test func anOlderCopyNamesAnotherReplicaOfItsOwnUser() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 12)
+            let team = try await f.replicas("sam", "tom", client: c)
+            var sam = team[0]
+            let tom = team[1]
+            let laptop = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 77)
+            _ = try await laptop.handshake(c, version: ProtocolVersion.current)
+            let deal = sam.create(using: &rng)
+            let unknown = ReplicaID.random(using: &rng)
+            for (named, status, code) in [
+                (Data(tom.id.bytes), 403, WireError.Code.replicaNotYours), (Data(sam.id.bytes), 400, .malformedBody),
+                (Data(unknown.bytes), 400, .malformedBody), (Data(repeating: 1, count: 15), 400, .invalidId),
+            ] {
+                var request = try sam.batch([deal])
+                sam.batch -= 1
+                request.recoveredFrom = named
+                do {
+                    _ = try await c.call(Endpoint.push, request, token: sam.token, as: PushResponse.self)
+                    Issue.record("a batch naming \(named.count) bytes as its older copy was taken")
+                } catch let e as WireClient.Failure {
+                    #expect(e.status == status && e.code == code, "\(e)")
+                }
+            }
+            var request = try sam.batch([deal])
+            request.recoveredFrom = Data(laptop.id.bytes)
+            let taken = try await c.call(Endpoint.push, request, token: sam.token, as: PushResponse.self)
+            #expect(taken.results.map(\.outcome) == [.applied])
+        }
+    }
+
     @Test func aNumberOutsideItsBoundsIsRejected() async throws {
         let f = try HubFixture()
         try await f.application().test(.router) { client in

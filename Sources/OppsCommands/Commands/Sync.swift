@@ -74,6 +74,10 @@ struct SyncCommand: AsyncParsableCommand {
             decision. Offline is normal: with no network, or the hub down, it says so at once and \
             keeps your work; on a slow link it waits up to 10 s for the hub, saying so after 2 s.
 
+            A folder restored from a backup, or copied from another laptop, syncs on as a new \
+            replica: its edits go to the hub, and an edit whose field changed on the hub after \
+            it was made does not replace the newer value (opps conflicts lists it).
+
             Example: opps sync
             """)
 
@@ -81,7 +85,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     @Flag(
         help:
-            "Print one JSON object: pushed, applied, conflicts, pulled, from_others, overruled (own writes that held and lost later), held_over (others' writes that lost to yours), repaired."
+            "Print one JSON object: pushed, applied, conflicts, pulled, from_others, overruled (own writes that held and lost later), held_over (others' writes that lost to yours), repaired, new_replica (this folder was an older copy and syncs as a new replica now)."
     )
     var json = false
 
@@ -120,6 +124,7 @@ struct SyncCommand: AsyncParsableCommand {
             Console.out(
                 say.synced(
                     pushed: r.pushed, records: r.pushedRecords, applied: r.applied, conflicts: r.conflicts, fromOthers: r.news + r.goneCount, repaired: r.repaired))
+            if r.tookNewID { Console.out(hanging("", say.tookNewID)) }
             if r.flaggedCheckins > 0 { Console.out(say.clockOff(seconds: abs(r.clockSkewMilliseconds) / 1000, flagged: r.flaggedCheckins)) }
             // What others changed on the deals here, a line a deal: what a rep back from a day
             // offline wants to know first.

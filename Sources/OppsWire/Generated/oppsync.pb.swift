@@ -383,38 +383,61 @@ public nonisolated struct Oppsync_V1_HandshakeResponse: Sendable {
   public init() {}
 }
 
-public nonisolated struct Oppsync_V1_PushRequest: Sendable {
+public nonisolated struct Oppsync_V1_PushRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var replica: Data = Data()
+  public var replica: Data {
+    get {_storage._replica}
+    set {_uniqueStorage()._replica = newValue}
+  }
 
   /// batch sequence number, per replica, starting at 1
-  public var batch: UInt64 = 0
+  public var batch: UInt64 {
+    get {_storage._batch}
+    set {_uniqueStorage()._batch = newValue}
+  }
 
-  public var hlcBase: UInt64 = 0
+  public var hlcBase: UInt64 {
+    get {_storage._hlcBase}
+    set {_uniqueStorage()._hlcBase = newValue}
+  }
 
-  public var writes: [Oppsync_V1_Write] = []
+  public var writes: [Oppsync_V1_Write] {
+    get {_storage._writes}
+    set {_uniqueStorage()._writes = newValue}
+  }
 
-  public var workspaceVersion: UInt64 = 0
+  public var workspaceVersion: UInt64 {
+    get {_storage._workspaceVersion}
+    set {_uniqueStorage()._workspaceVersion = newValue}
+  }
 
   /// protocol 5: the pull that follows this push, answered in PushResponse.pull once the push has
   /// committed (spec §5.4). Not part of the batch's content: idempotency ignores it.
   public var pull: Oppsync_V1_PullRequest {
-    get {_pull ?? Oppsync_V1_PullRequest()}
-    set {_pull = newValue}
+    get {_storage._pull ?? Oppsync_V1_PullRequest()}
+    set {_uniqueStorage()._pull = newValue}
   }
   /// Returns true if `pull` has been explicitly set.
-  public var hasPull: Bool {self._pull != nil}
+  public var hasPull: Bool {_storage._pull != nil}
   /// Clears the value of `pull`. Subsequent reads from it will return its default value.
-  public mutating func clearPull() {self._pull = nil}
+  public mutating func clearPull() {_uniqueStorage()._pull = nil}
+
+  /// protocol 7: the id of the replica an older copy of which made these writes (a laptop restored
+  /// from a backup, a copied folder; spec §5.5). Each write then holds only on top of the current
+  /// value (else `lost`, rule `older-copy`); one the other copy sent already is `duplicate`.
+  public var recoveredFrom: Data {
+    get {_storage._recoveredFrom}
+    set {_uniqueStorage()._recoveredFrom = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _pull: Oppsync_V1_PullRequest? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// The outcome of one write, in the order of PushRequest.writes.
@@ -1222,58 +1245,111 @@ nonisolated extension Oppsync_V1_HandshakeResponse: SwiftProtobuf.Message, Swift
 
 nonisolated extension Oppsync_V1_PushRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PushRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}replica\0\u{1}batch\0\u{3}hlc_base\0\u{1}writes\0\u{3}workspace_version\0\u{1}pull\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}replica\0\u{1}batch\0\u{3}hlc_base\0\u{1}writes\0\u{3}workspace_version\0\u{1}pull\0\u{3}recovered_from\0")
+
+  fileprivate class _StorageClass {
+    var _replica: Data = Data()
+    var _batch: UInt64 = 0
+    var _hlcBase: UInt64 = 0
+    var _writes: [Oppsync_V1_Write] = []
+    var _workspaceVersion: UInt64 = 0
+    var _pull: Oppsync_V1_PullRequest? = nil
+    var _recoveredFrom: Data = Data()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _replica = source._replica
+      _batch = source._batch
+      _hlcBase = source._hlcBase
+      _writes = source._writes
+      _workspaceVersion = source._workspaceVersion
+      _pull = source._pull
+      _recoveredFrom = source._recoveredFrom
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularBytesField(value: &self.replica) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.batch) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.hlcBase) }()
-      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.writes) }()
-      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.workspaceVersion) }()
-      case 6: try { try decoder.decodeSingularMessageField(value: &self._pull) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularBytesField(value: &_storage._replica) }()
+        case 2: try { try decoder.decodeSingularUInt64Field(value: &_storage._batch) }()
+        case 3: try { try decoder.decodeSingularUInt64Field(value: &_storage._hlcBase) }()
+        case 4: try { try decoder.decodeRepeatedMessageField(value: &_storage._writes) }()
+        case 5: try { try decoder.decodeSingularUInt64Field(value: &_storage._workspaceVersion) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._pull) }()
+        case 7: try { try decoder.decodeSingularBytesField(value: &_storage._recoveredFrom) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.replica.isEmpty {
-      try visitor.visitSingularBytesField(value: self.replica, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._replica.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._replica, fieldNumber: 1)
+      }
+      if _storage._batch != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._batch, fieldNumber: 2)
+      }
+      if _storage._hlcBase != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._hlcBase, fieldNumber: 3)
+      }
+      if !_storage._writes.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._writes, fieldNumber: 4)
+      }
+      if _storage._workspaceVersion != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._workspaceVersion, fieldNumber: 5)
+      }
+      try { if let v = _storage._pull {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
+      if !_storage._recoveredFrom.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._recoveredFrom, fieldNumber: 7)
+      }
     }
-    if self.batch != 0 {
-      try visitor.visitSingularUInt64Field(value: self.batch, fieldNumber: 2)
-    }
-    if self.hlcBase != 0 {
-      try visitor.visitSingularUInt64Field(value: self.hlcBase, fieldNumber: 3)
-    }
-    if !self.writes.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.writes, fieldNumber: 4)
-    }
-    if self.workspaceVersion != 0 {
-      try visitor.visitSingularUInt64Field(value: self.workspaceVersion, fieldNumber: 5)
-    }
-    try { if let v = self._pull {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Oppsync_V1_PushRequest, rhs: Oppsync_V1_PushRequest) -> Bool {
-    if lhs.replica != rhs.replica {return false}
-    if lhs.batch != rhs.batch {return false}
-    if lhs.hlcBase != rhs.hlcBase {return false}
-    if lhs.writes != rhs.writes {return false}
-    if lhs.workspaceVersion != rhs.workspaceVersion {return false}
-    if lhs._pull != rhs._pull {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._replica != rhs_storage._replica {return false}
+        if _storage._batch != rhs_storage._batch {return false}
+        if _storage._hlcBase != rhs_storage._hlcBase {return false}
+        if _storage._writes != rhs_storage._writes {return false}
+        if _storage._workspaceVersion != rhs_storage._workspaceVersion {return false}
+        if _storage._pull != rhs_storage._pull {return false}
+        if _storage._recoveredFrom != rhs_storage._recoveredFrom {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -21,7 +21,8 @@ import Testing
         deal.fields["stage"] = created
         deal.fields["owner"] = FieldState(value: .text("sam"), stamp: created.stamp, author: "sam", authority: .own, sequence: 1)
         deal.fields["name"] = FieldState(value: .text("北辰"), stamp: created.stamp, author: "sam", authority: .own, sequence: 1)
-        let maxs = FieldState(value: .text("max's, newer"), stamp: Stamp(hlc: HLC(rawValue: 300 << 16), replica: maxReplica), author: "max", authority: .write, sequence: 7)
+        let maxs = FieldState(
+            value: .text("max's, newer"), stamp: Stamp(hlc: HLC(rawValue: 300 << 16), replica: maxReplica), author: "max", authority: .write, sequence: 7)
         deal.fields[field] = maxs
         return (deal, field, old, new, maxs)
     }

@@ -30,6 +30,9 @@ public struct SimulationOptions: Sendable {
     public var trace = false
     /// Users take back some edits before they are sent (`opps undo`), 6 % of work steps.
     public var undo = true
+    /// Laptops are backed up now and then, and some are restored from their last backup: the
+    /// replica's folder goes back to an older copy (sync-protocol.md §5.5).
+    public var restores = true
     /// The PostgreSQL cluster (Tools/pg/cluster.sh) to crash as a fault, when set.
     public var postgresCluster: PostgresCluster?
 
@@ -56,6 +59,13 @@ public struct SimulationReport: Sendable {
     public var hubCrashes = 0
     public var databaseCrashes = 0
     public var replicaCrashes = 0
+    /// Laptops restored from an older backup of their replica's folder (sync-protocol.md §5.5).
+    public var restores = 0
+    /// Syncs of a restored laptop that found it an older copy and went on as a new replica.
+    public var newReplicas = 0
+    /// Restored laptops whose first sync re-synced from nothing: the hub had sent their replica
+    /// id pages the backup did not hold (the only repairs a run allows).
+    public var restoreRepairs = 0
     public var records = 0
     public var conflicts = 0
     /// Edits a user took back before they were sent (`opps undo`).
@@ -105,6 +115,14 @@ public final class Simulation {
     var written = Set<WrittenKey>()
     /// Writes taken back before they were sent: none may reach the hub.
     var takenBack = Set<WrittenKey>()
+    /// Each member's last laptop backup: a copy of its replica's folder.
+    var backups: [Int: String] = [:]
+    /// Whose each replica id is: a restored laptop syncs on under a new id, and a write it sends
+    /// again is the same write under either (§5.5).
+    var replicaUsers: [ReplicaID: UserName] = [:]
+    /// Members restored from a backup that have not synced since: the hub sent their replica
+    /// id pages the backup does not hold, so their first sync may re-sync from nothing (a repair).
+    var restored = Set<Int>()
     var clock: SimulationClock
     /// The hostile user, when the options ask for one.
     var attacker: Attacker?
@@ -113,6 +131,20 @@ public final class Simulation {
         var record: RecordID
         var field: String
         var stamp: Stamp
+
+        /// The write whichever replica id sends it (a restored laptop's new one, §5.5).
+        var made: Made { Made(record: record, field: field, hlc: stamp.hlc) }
+    }
+
+    struct Made: Hashable {
+        var record: RecordID
+        var field: String
+        var hlc: HLC
+    }
+
+    struct UserMade: Hashable {
+        var made: Made
+        var user: UserName
     }
 
     struct Member {
@@ -290,11 +322,44 @@ public final class Simulation {
             members[i].transport.pullsUntilCrash = nil
             members[i].replica = nil
             report.replicaCrashes += 1
+        case 26 where options.restores:
+            // The laptop is backed up: its replica's folder as it is now (no write is under way).
+            note("step \(n): \(who)'s laptop is backed up")
+            let copy = members[i].home + ".backup"
+            try? FileManager.default.removeItem(atPath: copy)
+            try FileManager.default.copyItem(atPath: members[i].home, toPath: copy)
+            backups[i] = copy
+        case 27 where options.restores && backups[i] != nil:
+            try restore(i, r, who, step: n)
         default:
             try work(i, r, who, step: n)
             // Now and then the edit just made was a mistake: taken back before any sync sends it.
             if options.undo, undoRNG.next() % 100 < 6 { try undo(i, r, who, step: n) }
         }
+    }
+
+    /// The laptop is restored from its last backup: what waited on it and is not in the backup
+    /// is gone with it (those writes need not reach the hub); what the backup holds comes back,
+    /// an edit taken back since included, and must reach the hub, in the log or as a conflict.
+    func restore(_ i: Int, _ r: Replica, _ who: String, step n: Int) throws {
+        guard let copy = backups[i] else { return }
+        note("step \(n): \(who)'s laptop is restored from its backup")
+        func pending(_ replica: Replica) throws -> Set<WrittenKey> {
+            Set(
+                try replica.store.outbox(replica: replica.id, author: replica.user).map {
+                    WrittenKey(record: $0.write.record, field: $0.write.field, stamp: $0.write.stamp)
+                })
+        }
+        let now = try pending(r)
+        let backedUp = try pending(try Replica(home: copy, clock: clock))
+        let kept = Set(backedUp.map(\.made))
+        for w in now where !kept.contains(w.made) { written = written.filter { $0.made != w.made } }
+        takenBack = takenBack.filter { !kept.contains($0.made) }
+        members[i].replica = nil
+        try FileManager.default.removeItem(atPath: members[i].home)
+        try FileManager.default.copyItem(atPath: copy, toPath: members[i].home)
+        restored.insert(i)
+        report.restores += 1
     }
 
     /// Takes back the user's last edit if none of it is sent yet (`opps undo`). A write a failed
@@ -318,7 +383,12 @@ public final class Simulation {
             let s = try await r.sync(transport: members[i].transport)
             // No simulated fault loses the hub's committed state, so a repair means the hub's
             // record of what this replica holds went wrong.
-            if s.repaired { throw fail("\(who) diverged from the hub and had to repair") }
+            if s.repaired {
+                guard restored.contains(i) else { throw fail("\(who) diverged from the hub and had to repair") }
+                report.restoreRepairs += 1
+            }
+            restored.remove(i)
+            if s.tookNewID { report.newReplicas += 1 }
             note("  \(who) synced: pushed \(s.pushed), pulled \(s.pulled)\(s.repaired ? ", repaired" : "")")
         } catch let e as ReplicaError {
             report.failedSyncs += 1
@@ -328,6 +398,7 @@ public final class Simulation {
 
     /// Notes every write waiting in the outbox: each must end in the hub's log or a conflict.
     func remember(_ r: Replica) {
+        replicaUsers[r.id] = r.user
         guard let pending = try? r.store.outbox(replica: r.id, author: r.user) else { return }
         for e in pending { written.insert(WrittenKey(record: e.write.record, field: e.write.field, stamp: e.write.stamp)) }
     }
@@ -513,7 +584,12 @@ public final class Simulation {
                 remember(r)
                 do {
                     let s = try await r.sync(transport: members[i].transport)
-                    if s.repaired { throw fail("\(members[i].user.name) diverged from the hub and had to repair on a quiet network") }
+                    if s.repaired {
+                        guard restored.contains(i) else { throw fail("\(members[i].user.name) diverged from the hub and had to repair on a quiet network") }
+                        report.restoreRepairs += 1
+                    }
+                    restored.remove(i)
+                    if s.tookNewID { report.newReplicas += 1 }
                 } catch let e as SimulationFailure {
                     throw e
                 } catch {
@@ -540,11 +616,18 @@ public final class Simulation {
         }
         var conflicted = Set<WrittenKey>()
         for c in try store.openConflicts(user: nil) { conflicted.insert(WrittenKey(record: c.conflict.record, field: c.conflict.field, stamp: c.conflict.loser.stamp)) }
+        // A restored laptop sends a write again under its new replica id (§5.5): the same write,
+        // made by the same user at the same hlc.
+        func byUser(_ keys: Set<WrittenKey>) -> Set<UserMade> {
+            Set(keys.compactMap { k in replicaUsers[k.stamp.replica].map { UserMade(made: k.made, user: $0) } })
+        }
+        let reached = byUser(logged).union(byUser(conflicted))
         for w in written where !logged.contains(w) && !conflicted.contains(w) {
+            if let user = replicaUsers[w.stamp.replica], reached.contains(UserMade(made: w.made, user: user)) { continue }
             throw fail("write \(w.field) on \(w.record) at \(w.stamp) vanished: neither in the log nor a conflict record")
         }
         // What a user took back never left the laptop.
-        if let w = takenBack.first(where: { logged.contains($0) || conflicted.contains($0) }) {
+        if let w = takenBack.first(where: { w in replicaUsers[w.stamp.replica].map { reached.contains(UserMade(made: w.made, user: $0)) } ?? false }) {
             throw fail("write \(w.field) on \(w.record) at \(w.stamp) was taken back on the laptop, yet reached the hub")
         }
         report.writes = written.count

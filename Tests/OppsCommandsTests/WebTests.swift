@@ -501,6 +501,29 @@ import Testing
         }
     }
 
+    /// A laptop restored from its backup, synced in the browser: the copy goes on as a new
+    /// replica (sync-protocol.md §5.5) and the sync's line says so, as opps sync does.
+    @Test func aRestoredLaptopsSyncInTheBrowserSaysItWasAnOlderCopy() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let home = f.home("sam"), backup = f.root + "/sam-backup"
+            let made = await opps("new", "北辰", "一期", "--account", "北辰", "--home", home)
+            #expect(made.code == 0)
+            try FileManager.default.copyItem(atPath: home, toPath: backup)
+            #expect(await opps("sync", "--home", home).code == 0)
+            // The laptop is restored from its backup, and the rep edits the deal again.
+            try FileManager.default.removeItem(atPath: home)
+            try FileManager.default.moveItem(atPath: backup, toPath: home)
+            #expect(await opps("set", String(made.stdout.prefix(8)), "下一步=约客户", "--home", home).code == 0)
+            try await Self.serving(f, user: "sam") { web in
+                let synced = try await web.post("/sync", [:]).body
+                #expect(synced.contains("this folder was an older copy of your replica (restored or copied): it syncs as a new replica now"), "\(synced.prefix(1500))")
+            }
+            #expect(await opps("status", "--home", home, "--json").json?["pending_edits"]?.int == 0)
+        }
+    }
+
     /// A request the approver rejected: the requester's conflicts page says who rejected it and
     /// why, as the approver wrote it.
     @Test func aRejectedRequestSaysWhoAndWhyOnTheConflictsPage() async throws {

@@ -11,6 +11,9 @@ extension Replica {
     /// Push the outbox, then pull until up to date, then verify the checkpoint.
     public func sync(transport: any Transport, progress: (SyncProgress) -> Void = { _ in }) async throws -> SyncReport {
         var report = SyncReport()
+        // A folder copied, or restored from a backup, is an older copy of its replica (§5.5):
+        // known by its file, it goes on as a new replica before it sends or asks for anything.
+        if try spoken() >= 7, try isCopiedFile(), try await takeNewID(transport: transport) { report.tookNewID = true }
         // What the sync opens with, read in one transaction (each statement outside one is a
         // transaction of its own: its locks taken and released).
         let opening = try store.transaction { () -> UInt32? in
@@ -163,8 +166,30 @@ extension Replica {
         return (old, through)
     }
 
-    /// This folder is an older copy of its replica (the hub answered `batch-mismatch`): it
-    /// takes a new replica id, keeps its outbox to send as the older copy's writes, and syncs
+    /// Where a replica keeps the number of its database file (its inode) as of when it was
+    /// made or last took a new id: a copy of the folder, or one restored from a backup, has
+    /// another (moving the folder within a disk keeps it).
+    static let fileNumberKey = "file_number"
+
+    static func fileNumber(home: String) -> UInt64? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: databasePath(home: home)) else { return nil }
+        return (attributes[.systemFileNumber] as? NSNumber)?.uint64Value
+    }
+
+    /// Whether this folder's database is not the file the replica was made in: a copy, or one
+    /// restored from a backup (sync-protocol.md §5.5). A replica made before the number was kept
+    /// keeps it now and is taken as the original.
+    func isCopiedFile() throws -> Bool {
+        guard let now = Self.fileNumber(home: home) else { return false }
+        guard let kept = try store.meta(Self.fileNumberKey).flatMap(UInt64.init) else {
+            try store.setMeta(Self.fileNumberKey, String(now))
+            return false
+        }
+        return kept != now
+    }
+
+    /// This folder is an older copy of its replica (its file is another, or the hub answered
+    /// `batch-mismatch`): it takes a new replica id, keeps its outbox to send as the older copy's writes, and syncs
     /// from nothing under the new id, as after `cursor-expired` (sync-protocol.md §5.5). False,
     /// with nothing changed, when the hub is too old to take such writes (protocol 6 or older)
     /// or the token is no longer this replica's user's.
@@ -183,6 +208,7 @@ extension Replica {
             try store.setSync(.batch, 0)
             try store.setSync(.pullToken, 0)
             try store.resetForRepair()
+            if let file = Self.fileNumber(home: home) { try store.setMeta(Self.fileNumberKey, String(file)) }
             for (k, v) in Self.protocolMeta(settled: hello.version) { try store.setMeta(k, v) }
         }
         id = newID

@@ -340,6 +340,39 @@ import Testing
         }
     }
 
+    /// A copy with nothing to send (a second laptop a manager only reads on, a laptop restored
+    /// from a backup before any edit) knows itself by its file and goes on as a new replica at
+    /// its first sync: no repair there, and none after as the two sync in turn, where both would
+    /// otherwise pull under one id and repair at each other's syncs. A folder moved within its
+    /// disk is the same replica.
+    @Test func aCopyWithNothingToSendGoesOnAsANewReplicaWithoutRepairs() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let home = f.home("sam"), copy = f.root + "/sam-second", moved = f.root + "/sam-moved"
+            let made = await opps("new", "北辰", "一期", "--account", "北辰", "--home", home)
+            let deal = String(made.stdout.prefix(8))
+            #expect(await opps("sync", "--home", home).code == 0)
+            try FileManager.default.copyItem(atPath: home, toPath: copy)
+            try FileManager.default.moveItem(atPath: home, toPath: moved)
+            func sync(_ folder: String) async -> JSON? { await opps("sync", "--json", "--home", folder).json }
+            let first = await sync(copy)
+            #expect(first?["new_replica"]?.bool == true && first?["repaired"]?.bool == false, "\(String(describing: first))")
+            let original = await sync(moved)
+            #expect(original?["new_replica"]?.bool == false && original?["repaired"]?.bool == false, "\(String(describing: original))")
+            for round in 0..<3 {
+                #expect(await opps("set", deal, "下一步=第\(round)轮", "--home", round % 2 == 0 ? moved : copy).code == 0)
+                for folder in [moved, copy] {
+                    let r = await sync(folder)
+                    #expect(r?["new_replica"]?.bool == false && r?["repaired"]?.bool == false, "round \(round), \(folder): \(String(describing: r))")
+                }
+            }
+            #expect(await opps("show", deal, "--json", "--home", copy).json?["fields"]?["next_step"]?.string == "第2轮")
+            let replicas = await oppsHub("status", "--json", "--data", f.root + "/hub").json?["replicas"]?.array ?? []
+            #expect(replicas.filter { $0["user"]?.string == "sam" }.count == 2, "\(replicas)")
+        }
+    }
+
     @Test func plainHTTPIsSuggestedOnlyForThisMachine() {
         for local in ["http://127.0.0.1:8080", "http://localhost:9", "http://[::1]:8080"] { #expect(WrongAddress.isThisMachine(local), "\(local)") }
         for remote in ["http://hub.example.com:8080", "http://10.0.0.5", "http://127.example.com"] { #expect(!WrongAddress.isThisMachine(remote), "\(remote)") }

@@ -63,9 +63,6 @@ public struct SimulationReport: Sendable {
     public var restores = 0
     /// Syncs of a restored laptop that found it an older copy and went on as a new replica.
     public var newReplicas = 0
-    /// Restored laptops whose first sync re-synced from nothing: the hub had sent their replica
-    /// id pages the backup did not hold (the only repairs a run allows).
-    public var restoreRepairs = 0
     public var records = 0
     public var conflicts = 0
     /// Edits a user took back before they were sent (`opps undo`).
@@ -120,9 +117,7 @@ public final class Simulation {
     /// Whose each replica id is: a restored laptop syncs on under a new id, and a write it sends
     /// again is the same write under either (§5.5).
     var replicaUsers: [ReplicaID: UserName] = [:]
-    /// Members restored from a backup that have not synced since: the hub sent their replica
-    /// id pages the backup does not hold, so their first sync may re-sync from nothing (a repair).
-    var restored = Set<Int>()
+
     var clock: SimulationClock
     /// The hostile user, when the options ask for one.
     var attacker: Attacker?
@@ -358,7 +353,6 @@ public final class Simulation {
         members[i].replica = nil
         try FileManager.default.removeItem(atPath: members[i].home)
         try FileManager.default.copyItem(atPath: copy, toPath: members[i].home)
-        restored.insert(i)
         report.restores += 1
     }
 
@@ -383,11 +377,9 @@ public final class Simulation {
             let s = try await r.sync(transport: members[i].transport)
             // No simulated fault loses the hub's committed state, so a repair means the hub's
             // record of what this replica holds went wrong.
-            if s.repaired {
-                guard restored.contains(i) else { throw fail("\(who) diverged from the hub and had to repair") }
-                report.restoreRepairs += 1
-            }
-            restored.remove(i)
+            // A restored laptop knows itself by its file and goes on as a new replica (§5.5):
+            // it does not pull under the old id, which would repair.
+            if s.repaired { throw fail("\(who) diverged from the hub and had to repair") }
             if s.tookNewID { report.newReplicas += 1 }
             note("  \(who) synced: pushed \(s.pushed), pulled \(s.pulled)\(s.repaired ? ", repaired" : "")")
         } catch let e as ReplicaError {
@@ -584,11 +576,7 @@ public final class Simulation {
                 remember(r)
                 do {
                     let s = try await r.sync(transport: members[i].transport)
-                    if s.repaired {
-                        guard restored.contains(i) else { throw fail("\(members[i].user.name) diverged from the hub and had to repair on a quiet network") }
-                        report.restoreRepairs += 1
-                    }
-                    restored.remove(i)
+                    if s.repaired { throw fail("\(members[i].user.name) diverged from the hub and had to repair on a quiet network") }
                     if s.tookNewID { report.newReplicas += 1 }
                 } catch let e as SimulationFailure {
                     throw e

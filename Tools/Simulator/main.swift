@@ -103,10 +103,9 @@ for seed in seeds {
         totals.undone += r.undone
         totals.restores += r.restores
         totals.newReplicas += r.newReplicas
-        totals.restoreRepairs += r.restoreRepairs
         totals.attacks += r.attacks
         print(
-            "seed \(seed): ok — \(r.writes) writes, \(r.conflicts) conflicts, \(r.records) records, \(r.syncs) syncs (\(r.failedSyncs) failed), \(r.hubCrashes) hub crashes, \(r.databaseCrashes) PostgreSQL crashes, \(r.replicaCrashes) replica crashes, \(r.restores) laptops restored from a backup (\(r.newReplicas) went on as new replicas, \(r.restoreRepairs) re-synced from nothing), \(r.decided)/\(r.approvals) approvals decided (\(r.withdrawn) withdrawn), \(r.undone) edits taken back, \(r.attacks) hostile requests"
+            "seed \(seed): ok — \(r.writes) writes, \(r.conflicts) conflicts, \(r.records) records, \(r.syncs) syncs (\(r.failedSyncs) failed), \(r.hubCrashes) hub crashes, \(r.databaseCrashes) PostgreSQL crashes, \(r.replicaCrashes) replica crashes, \(r.restores) laptops restored from a backup (\(r.newReplicas) went on as new replicas), \(r.decided)/\(r.approvals) approvals decided (\(r.withdrawn) withdrawn), \(r.undone) edits taken back, \(r.attacks) hostile requests"
         )
     } catch let f as SimulationFailure {
         print("FAILED \(f)")
@@ -119,8 +118,8 @@ for seed in seeds {
 print(
     String(
         format:
-            "%d seeds passed in %.1f s (\(hubs) hub\(hubs == 1 ? "" : "s") on \(store == nil ? "SQLite" : "PostgreSQL")): %d writes, %d conflicts, %d syncs (%d failed by faults), %d hub crashes, %d PostgreSQL crashes, %d replica crashes, %d laptops restored from an older backup (%d went on as new replicas, %d re-synced from nothing), no other repairs, %d of %d approval requests decided, %d withdrawn, %d edits taken back before they were sent, %d hostile requests answered with nothing of the team's",
+            "%d seeds passed in %.1f s (\(hubs) hub\(hubs == 1 ? "" : "s") on \(store == nil ? "SQLite" : "PostgreSQL")): %d writes, %d conflicts, %d syncs (%d failed by faults), %d hub crashes, %d PostgreSQL crashes, %d replica crashes, %d laptops restored from an older backup (%d went on as new replicas), no repairs, %d of %d approval requests decided, %d withdrawn, %d edits taken back before they were sent, %d hostile requests answered with nothing of the team's",
         seeds.count, Date().timeIntervalSince(start), totals.writes, totals.conflicts,
-        totals.syncs, totals.failedSyncs, totals.hubCrashes, totals.databaseCrashes, totals.replicaCrashes, totals.restores, totals.newReplicas, totals.restoreRepairs,
+        totals.syncs, totals.failedSyncs, totals.hubCrashes, totals.databaseCrashes, totals.replicaCrashes, totals.restores, totals.newReplicas,
         totals.decided, totals.approvals, totals.withdrawn, totals.undone,
         totals.attacks))

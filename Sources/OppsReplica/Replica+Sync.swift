@@ -11,16 +11,17 @@ extension Replica {
     /// Push the outbox, then pull until up to date, then verify the checkpoint.
     public func sync(transport: any Transport, progress: (SyncProgress) -> Void = { _ in }) async throws -> SyncReport {
         var report = SyncReport()
-        // A folder copied, or restored from a backup, is an older copy of its replica (§5.5):
-        // known by its file, it goes on as a new replica before it sends or asks for anything.
-        if try spoken() >= 7, try isCopiedFile(), try await takeNewID(transport: transport) { report.tookNewID = true }
         // What the sync opens with, read in one transaction (each statement outside one is a
         // transaction of its own: its locks taken and released).
-        let opening = try store.transaction { () -> UInt32? in
+        let (opening, copied) = try store.transaction { () -> (UInt32?, Bool) in
             let spoken = try spoken()
-            return try opensWithoutHandshake(spoken: spoken) ? spoken : nil
+            return (try opensWithoutHandshake(spoken: spoken) ? spoken : nil, try spoken >= 7 && isCopiedFile())
         }
-        if let spoken = opening {
+        // A folder copied, or restored from a backup, is an older copy of its replica (§5.5):
+        // known by its file, it goes on as a new replica before it sends or asks for anything
+        // (from nothing then: the sync goes the long way).
+        if copied, try await takeNewID(transport: transport) { report.tookNewID = true }
+        if let spoken = opening, !report.tookNewID {
             // The push, if there is anything to push, then the pull (sync-protocol.md §3,
             // protocol 4). What only a handshake can mend — a hub that no longer knows this
             // replica, or was restored to before some of its batches — is refused before anything
@@ -171,9 +172,12 @@ extension Replica {
     /// another (moving the folder within a disk keeps it).
     static let fileNumberKey = "file_number"
 
+    /// By `stat` itself: Foundation's `attributesOfItem` also looks up the owner's and group's
+    /// names (the passwd and group files read at every sync).
     static func fileNumber(home: String) -> UInt64? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: databasePath(home: home)) else { return nil }
-        return (attributes[.systemFileNumber] as? NSNumber)?.uint64Value
+        var info = stat()
+        guard stat(databasePath(home: home), &info) == 0 else { return nil }
+        return UInt64(info.st_ino)
     }
 
     /// Whether this folder's database is not the file the replica was made in: a copy, or one
@@ -197,7 +201,11 @@ extension Replica {
         var rng = SystemRandomNumberGenerator()
         let newID = ReplicaID.random(using: &rng)
         let hello = try await Self.handshake(transport: transport, token: token, replica: newID, workspaceVersion: workspace.version)
-        guard hello.version >= 7, hello.user == user else { return false }
+        guard hello.version >= 7, hello.user == user else {
+            // What the hub speaks, so that a hub too old is not asked again at every sync.
+            if hello.user == user { try remember(protocol: hello.version) }
+            return false
+        }
         let old = id
         try store.transaction {
             // The writes up to here were made under the old id; a write made later is this one's.

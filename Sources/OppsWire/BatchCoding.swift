@@ -14,7 +14,10 @@ public enum BatchCoding {
         request.workspaceVersion = workspace.version
         let hlcBase = writes.map(\.stamp.hlc.rawValue).min() ?? 0
         request.hlcBase = hlcBase
-        request.writes.reserveCapacity(writes.count)
+        // Built apart and set once: `PushRequest` keeps its fields in a shared box (protocol 7's
+        // field made it one), so each append through `request.writes` would copy the array.
+        var wire = [WireWrite]()
+        wire.reserveCapacity(writes.count)
         for w in writes {
             guard w.stamp.replica == replica else { throw WireError(.malformedBody, "a batch holds writes of one replica") }
             guard let entity = workspace.entity(w.entity) else { throw WireError(.malformedBody, "unknown entity \(w.entity)") }
@@ -40,8 +43,9 @@ public enum BatchCoding {
                 m.base = b
             }
             m.hlcDelta = w.stamp.hlc.rawValue - hlcBase
-            request.writes.append(m)
+            wire.append(m)
         }
+        request.writes = wire
         return request
     }
 

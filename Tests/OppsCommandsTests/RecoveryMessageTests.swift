@@ -5,6 +5,7 @@ import OppsCore
 import OppsReplica
 import OppsStore
 import OppsWire
+import SwiftProtobuf
 import Testing
 
 @testable import OppsHub
@@ -373,6 +374,37 @@ import Testing
         }
     }
 
+    /// An older copy facing a hub of protocol 6 (which would ignore `recovered_from` and decide
+    /// the copy's writes as ordinary ones, sync-protocol.md §5.5): nothing of it is sent as an
+    /// older copy's; it keeps its id and its edits, and says the way on, as before protocol 7.
+    @Test func anOlderCopyFacingAHubOfProtocolSixKeepsItsEditsAndItsID() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let http = HTTPTransport(baseURL: url)
+            defer { Task { await http.shutdown() } }
+            let six = ProtocolSixTransport(http)
+            let original = try await f.samsLaptop(url, http)
+            var rng = SeededGenerator(seed: 65)
+            let deal = try original.create(entity: "opportunity", stage: "discovery", fields: [("name", .text("北辰 一期"))], using: &rng).record
+            _ = try await original.sync(transport: six)
+            _ = try original.edit(deal, [("next_step", .text("约客户"))])
+            let copyHome = f.root + "/sam-laptop-copy"
+            try FileManager.default.copyItem(atPath: f.home("sam-laptop"), toPath: copyHome)
+            _ = try await original.sync(transport: six)
+            let copy = try Replica(home: copyHome, clock: FixedClock(milliseconds: 1_795_000_100_000))
+            _ = try copy.edit(deal, [("amount", .decimal(ExactDecimal(units: 5_000_000, scale: 2)))])
+            do {
+                _ = try await copy.sync(transport: six)
+                Issue.record("the copy synced through a hub of protocol 6")
+            } catch let e as ReplicaError {
+                #expect(e.description.contains("is an older copy of the replica") && e.description.contains("2 edit(s) not yet synced"), "\(e)")
+            }
+            let edits = try copy.store.editCount()
+            #expect(copy.id == original.id && edits == 2, "its id and both edits kept")
+            #expect(six.olderCopies == 0, "no batch named an older copy")
+        }
+    }
+
     @Test func plainHTTPIsSuggestedOnlyForThisMachine() {
         for local in ["http://127.0.0.1:8080", "http://localhost:9", "http://[::1]:8080"] { #expect(WrongAddress.isThisMachine(local), "\(local)") }
         for remote in ["http://hub.example.com:8080", "http://10.0.0.5", "http://127.example.com"] { #expect(!WrongAddress.isThisMachine(remote), "\(remote)") }
@@ -401,5 +433,23 @@ import Testing
             let english = await opps(["init", "--hub", url, "--token", wrong, "--home", home], environment: ["LANG": "C"])
             #expect(english.stderr.contains("no replica was made") && !english.stderr.contains("connect"), "\(english.stderr)")
         }
+    }
+}
+
+/// A hub of protocol 6 as the replica sees it: every handshake settles on 6 at most. It counts
+/// the batches that name an older copy (`recovered_from`, protocol 7).
+final class ProtocolSixTransport: Transport, @unchecked Sendable {
+    let inner: HTTPTransport
+    private(set) var olderCopies = 0
+    init(_ inner: HTTPTransport) { self.inner = inner }
+
+    func send<Out: SwiftProtobuf.Message>(_ endpoint: String, body: [UInt8], token: String, as: Out.Type) async throws(TransportError) -> Out {
+        if endpoint == Endpoint.push, let push = try? BodyCodec.decode(PushRequest.self, from: body, as: .protobuf), !push.recoveredFrom.isEmpty {
+            olderCopies += 1
+        }
+        let answer = try await inner.send(endpoint, body: body, token: token, as: Out.self)
+        guard var hello = answer as? HandshakeResponse else { return answer }
+        hello.version = min(hello.version, 6)
+        return hello as! Out
     }
 }

@@ -327,12 +327,6 @@ struct Phrases: Sendable {
     func clockOff(seconds: Int64, flagged: Int) -> String {
         self("this laptop's clock is \(seconds) s off the hub's: \(counted(flagged, "check-in")) flagged", "本机时钟与服务器相差 \(seconds) 秒：\(flagged) 次签到已标记")
     }
-    /// A folder that was an older copy of its replica (sync-protocol.md §5.5), once it synced.
-    var tookNewID: String {
-        self(
-            "this folder was an older copy of your replica (restored from a backup, or copied): it syncs as a new replica now; its edits were sent, and none replaced a newer value",
-            "这个文件夹是你副本的旧拷贝（从备份恢复或复制而来），现已作为新副本同步；其中的修改都已发出，没有覆盖任何更新的值")
-    }
     var seeConflicts: String { self("see: opps conflicts", "查看：opps conflicts") }
     /// Writes of the reader's that the hub took and that lost later (a concurrent write with more
     /// say reached it after), or that another laptop of theirs pushed: news this sync brought.

@@ -189,3 +189,14 @@ extension SyncReport {
             + (more > 0 ? [chinese ? "…还有 \(grouped(more)) 个已从本机移除" : "…and \(grouped(more)) more taken off this laptop"] : [])
     }
 }
+
+extension SyncReport {
+    /// What every surface says of a sync that found this folder an older copy of its replica
+    /// and went on as a new one (sync-protocol.md §5.5); nil for any other sync.
+    public func newReplicaLine(chinese: Bool) -> String? {
+        guard tookNewID else { return nil }
+        return chinese
+            ? "这个文件夹是你副本的旧拷贝（从备份恢复或复制而来），现已作为新副本同步；其中的修改都已发出，没有覆盖任何更新的值"
+            : "this folder was an older copy of your replica (restored from a backup, or copied): it syncs as a new replica now; its edits were sent, and none replaced a newer value"
+    }
+}

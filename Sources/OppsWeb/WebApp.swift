@@ -384,10 +384,7 @@ public actor WebApp {
                             ", \(r.heldOver.count) write\(r.heldOver.count == 1 ? "" : "s") others made at the same time did not hold, yours stands",
                             "，别人同时修改的 \(r.heldOver.count) 项未被采用，你的值保留"))
                     // This folder was an older copy of its replica (sync-protocol.md §5.5), as opps sync says it.
-                    + (r.tookNewID
-                        ? t(
-                            "; this folder was an older copy of your replica (restored or copied): it syncs as a new replica now, and none of its edits replaced a newer value",
-                            "；这个文件夹是你副本的旧拷贝（从备份恢复或复制而来），现已作为新副本同步，其中的修改没有覆盖任何更新的值") : ""),
+                    + (r.newReplicaLine(chinese: t.chinese).map { t("; ", "；") + $0 } ?? ""),
                 ok: true, details: changed)
         } catch let e as ReplicaError {
             lastError = e.description

@@ -277,9 +277,6 @@ import Testing
         }
     }
 
-    /// https:// failing where http:// answers is told as "use http://" only for this machine:
-    /// elsewhere someone between the laptop and the hub could stage it, and the rep is not sent
-    /// to an address that carries the token in clear.
     /// An older copy of a replica (a laptop restored from a backup, a folder copied to another
     /// laptop) whose next batch the hub already took from the original with other edits
     /// (sync-protocol.md §5.5): it syncs on as a new replica and sends what it holds as the older
@@ -405,6 +402,9 @@ import Testing
         }
     }
 
+    /// https:// failing where http:// answers is told as "use http://" only for this machine:
+    /// elsewhere someone between the laptop and the hub could stage it, and the rep is not sent
+    /// to an address that carries the token in clear.
     @Test func plainHTTPIsSuggestedOnlyForThisMachine() {
         for local in ["http://127.0.0.1:8080", "http://localhost:9", "http://[::1]:8080"] { #expect(WrongAddress.isThisMachine(local), "\(local)") }
         for remote in ["http://hub.example.com:8080", "http://10.0.0.5", "http://127.example.com"] { #expect(!WrongAddress.isThisMachine(remote), "\(remote)") }

@@ -518,7 +518,10 @@ import Testing
             #expect(await opps("set", String(made.stdout.prefix(8)), "下一步=约客户", "--home", home).code == 0)
             try await Self.serving(f, user: "sam") { web in
                 let synced = try await web.post("/sync", [:]).body
-                #expect(synced.contains("this folder was an older copy of your replica (restored or copied): it syncs as a new replica now"), "\(synced.prefix(1500))")
+                #expect(
+                    synced.contains(
+                        "; this folder was an older copy of your replica (restored from a backup, or copied): it syncs as a new replica now; its edits were sent"),
+                    "\(synced.prefix(1500))")
             }
             #expect(await opps("status", "--home", home, "--json").json?["pending_edits"]?.int == 0)
         }

@@ -347,8 +347,8 @@ public final class Simulation {
         }
         let now = try pending(r)
         let backedUp = try pending(try Replica(home: copy, clock: clock))
-        let kept = Set(backedUp.map(\.made))
-        for w in now where !kept.contains(w.made) { written = written.filter { $0.made != w.made } }
+        let kept = Set(backedUp.map(\.made)), gone = Set(now.map(\.made)).subtracting(kept)
+        written = written.filter { !gone.contains($0.made) }
         takenBack = takenBack.filter { !kept.contains($0.made) }
         members[i].replica = nil
         try FileManager.default.removeItem(atPath: members[i].home)

@@ -124,7 +124,7 @@ struct SyncCommand: AsyncParsableCommand {
             Console.out(
                 say.synced(
                     pushed: r.pushed, records: r.pushedRecords, applied: r.applied, conflicts: r.conflicts, fromOthers: r.news + r.goneCount, repaired: r.repaired))
-            if r.tookNewID { Console.out(hanging("", say.tookNewID)) }
+            if let line = r.newReplicaLine(chinese: say.chinese) { Console.out(hanging("", line)) }
             if r.flaggedCheckins > 0 { Console.out(say.clockOff(seconds: abs(r.clockSkewMilliseconds) / 1000, flagged: r.flaggedCheckins)) }
             // What others changed on the deals here, a line a deal: what a rep back from a day
             // offline wants to know first.

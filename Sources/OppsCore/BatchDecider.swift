@@ -8,6 +8,9 @@ public protocol HubStateReader {
     /// (empty when nobody is on it) for every id asked; nil when this reader does not read them
     /// together (each team is then read when needed).
     func recordsAndTeams(_ ids: [RecordID]) throws -> (records: [RecordID: Record], teams: [RecordID: Set<UserName>]?)
+    /// Of `ids` (records absent from the state), those compaction removed as tombstones: deleted
+    /// records whose ids stay taken (merge-semantics.md §7.2).
+    func compacted(_ ids: [RecordID]) throws -> Set<RecordID>
     /// The active team of a staged record (`Workspace.teamRule`).
     func team(of record: RecordID) throws -> Set<UserName>
     /// The highest sequence in the log (0 when empty).
@@ -39,6 +42,9 @@ extension HubStateReader {
     public func recordsAndTeams(_ ids: [RecordID]) throws -> (records: [RecordID: Record], teams: [RecordID: Set<UserName>]?) {
         (try records(ids), nil)
     }
+
+    /// A state that never compacts (`Reconciler`) keeps every tombstone.
+    public func compacted(_ ids: [RecordID]) throws -> Set<RecordID> { [] }
 }
 
 /// What the hub does because of a decision, in order: the caller applies them inside its
@@ -95,6 +101,8 @@ public struct BatchDecider {
     let teamEntity: String?
     /// Records read or written in this batch (nil: known not to exist).
     var records: [RecordID: Record?] = [:]
+    /// Of the records read absent, those whose tombstone compaction removed (`HubStateReader.compacted`).
+    var compacted = Set<RecordID>()
     var dirty: [RecordID] = []
     var dirtySet = Set<RecordID>()
     /// The last sequence this batch took (nil: none yet).
@@ -141,16 +149,21 @@ public struct BatchDecider {
         for id in ids where records[id] == nil && seen.insert(id).inserted { missing.append(id) }
         guard !missing.isEmpty else { return }
         let (found, foundTeams) = try reader.recordsAndTeams(missing)
+        var absent = [RecordID]()
         for id in missing {
             records[id] = .some(found[id])
+            if found[id] == nil { absent.append(id) }
             if let foundTeams, teams[id] == nil { teams[id] = foundTeams[id] ?? [] }
         }
+        // New records, mostly: one more read for all of them (none when every one exists).
+        if !absent.isEmpty { compacted.formUnion(try reader.compacted(absent)) }
     }
 
     mutating func record(_ id: RecordID) throws -> Record? {
         if let cached = records[id] { return cached }
         let r = try reader.record(id)
         records[id] = r
+        if r == nil { compacted.formUnion(try reader.compacted([id])) }
         return r
     }
 
@@ -435,6 +448,7 @@ public struct BatchDecider {
             let rel = try record.map { try self.relations(of: actor.user, to: $0) } ?? []
             var context = RuleContext(workspace: workspace, actor: actor, relations: rel, record: record)
             context.olderCopy = olderCopy
+            context.compacted = record == nil && compacted.contains(w.record)
             decision = resolve(current: current, incoming: w, context: context)
             // A delete naming a survivor is a merge (merge-semantics.md §7.3).
             if decision.outcome == .applied, w.kind == .delete, !w.value.isNull, let (rule, detail) = try mergeProblem(w, actor: actor) {

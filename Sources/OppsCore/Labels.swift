@@ -178,6 +178,12 @@ public struct Vocabulary: Sendable {
     public func role(_ name: String) -> String { pick(workspace.role(name)?.labels ?? [:], name) }
     public func entity(_ name: String) -> String { pick(workspace.entity(name)?.labels ?? [:], name) }
     public func field(_ entity: String, _ name: String) -> String { pick(workspace.entity(entity)?.field(name)?.labels ?? [:], name) }
+    /// What a conflict is about: its field, or the whole record for one with no field (`""`: a
+    /// create or a delete, refused or lost).
+    public func conflictField(_ entity: String, _ name: String) -> String {
+        guard name.isEmpty else { return field(entity, name) }
+        return readsChinese ? "整条记录" : "the record"
+    }
     /// A field group's heading: its label, else its name.
     public func group(_ entity: String, _ name: String) -> String { pick(workspace.entity(entity)?.group(name)?.labels ?? [:], name) }
     public func member(_ entity: String, _ field: String, _ member: String) -> String {

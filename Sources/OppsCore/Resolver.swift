@@ -21,6 +21,9 @@ public struct RuleContext: Sendable {
     /// The replica an older copy of which made the write (sync-protocol.md §5.5): the write is
     /// then also its stamp under that id, and holds only on top of the current value.
     public var olderCopy: ReplicaID?
+    /// The record is absent because compaction removed its tombstone (merge-semantics.md §7.2):
+    /// it was deleted, and stays so — a create naming its id makes nothing.
+    public var compacted = false
 
     public init(workspace: Workspace, actor: Actor, relations: Set<Relation>, record: Record?) {
         self.workspace = workspace
@@ -200,6 +203,7 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
 
     switch w.kind {
     case .create:
+        if c.record == nil, c.compacted { return refuse(.recordDeleted, "the record was deleted") }
         if let record = c.record {
             if c.isOwn(record.created.stamp, w) { return Decision(outcome: .duplicate, rule: .duplicate, winner: record.created) }
             return refuse(.recordExists, "the record already exists")
@@ -218,7 +222,9 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
         return Decision(outcome: .applied, rule: .create, authority: .own, winner: state)
 
     case .delete:
-        guard let record = c.record else { return refuse(.recordMissing, "no such record") }
+        guard let record = c.record else {
+            return c.compacted ? refuse(.recordDeleted, "the record is already deleted") : refuse(.recordMissing, "no such record")
+        }
         if let d = record.deleted {
             if c.isOwn(d.stamp, w) { return Decision(outcome: .duplicate, rule: .duplicate, winner: d) }
             return refuse(.recordDeleted, "the record is already deleted")
@@ -233,7 +239,9 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
         break
     }
 
-    guard let record = c.record else { return refuse(.recordMissing, "no such record") }
+    guard let record = c.record else {
+        return c.compacted ? refuse(.recordDeleted, "the record was deleted") : refuse(.recordMissing, "no such record")
+    }
     if let current, c.isOwn(current.stamp, w) { return Decision(outcome: .duplicate, rule: .duplicate, winner: current) }
     // I9: a tombstone wins over every concurrent edit.
     if record.isDeleted { return refuse(.recordDeleted, "the record was deleted") }

@@ -26,6 +26,10 @@ public struct StoreReader: HubStateReader {
         let (records, teams) = try store.recordsAndTeams(ids, workspace: workspace)
         return (records, teams)
     }
+    public func compacted(_ ids: [RecordID]) throws -> Set<RecordID> {
+        try writer?.settle()
+        return try store.compacted(ids)
+    }
     public func team(of record: RecordID) throws -> Set<UserName> {
         try writer?.settle()
         return try store.team(of: record)

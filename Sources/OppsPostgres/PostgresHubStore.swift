@@ -96,6 +96,12 @@ public final class PostgresHubStore: SQLHubStore {
         m.register(
             "2026-12-01-pg-3-replica-staged",
             "CREATE TABLE replica_staged (replica bytea NOT NULL, token bigint NOT NULL, carries bigint, changes bytea NOT NULL, PRIMARY KEY (replica, token))")
+        // The ids of deleted records whose tombstones compaction removed (SQLite's hub-13). A hub
+        // of the older build compacting during a rolling upgrade keeps none: such a record could
+        // be made again, as before.
+        m.register(
+            "2026-12-07-pg-4-gone",
+            "CREATE TABLE gone (id bytea PRIMARY KEY)")
         return m
     }()
 

@@ -9,7 +9,7 @@ extension PostgresHubStore {
     /// The tables in the order they are copied (foreign keys first).
     public static let migratedTables = [
         "meta", "users", "tokens", "workspaces", "replica_ids", "records", "record_index", "refs", "teams", "log", "conflicts", "replicas", "batches",
-        "replica_records", "replica_staged", "admin_log",
+        "replica_records", "replica_staged", "admin_log", "gone",
     ]
 
     /// Copies the hub in `source` into this (empty) database. `progress` gets (table, rows copied

@@ -173,7 +173,12 @@ extension ReplicaStore.Gone {
     /// What every surface says of a deal a sync took off this laptop (`SyncReport.gone`): by its
     /// name, as its id names nothing here any more.
     public func sentence(chinese: Bool) -> String {
-        chinese
+        if madeHere {
+            return chinese
+                ? "\(name)：在本机新建，服务器上它已被删除或你已无权查看，已从本机移除"
+                : "\(name): made on this laptop, since deleted or no longer yours to see: taken off this laptop"
+        }
+        return chinese
             ? "\(name)：已从本机移除，你不再能看到它（负责人或团队有变化）"
             : "\(name): taken off this laptop, no longer yours to see (its owner or team changed)"
     }

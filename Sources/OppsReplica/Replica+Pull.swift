@@ -224,6 +224,7 @@ extension Replica {
             if verified {
                 if page.response.hasCheckpoint { try store.setMeta("checkpoint", "\(checkpoint.sequence):\(checkpoint.checksum)") }
                 try store.setMeta(Replica.lastSyncKey, String(physical.nowMilliseconds()))
+                try dropUnconfirmed(report: &report)
             }
         }
         try store.transaction {
@@ -239,5 +240,24 @@ extension Replica {
         }
         if let failure { throw failure }
         return verified
+    }
+}
+
+extension Replica {
+    /// At a pull's end, with the hub's head reached and the checkpoint agreed: a record made here
+    /// that the hub has not confirmed and that has nothing left to send is one the hub keeps from
+    /// this replica — deleted before this replica held it (an older copy whose create the other
+    /// copy had sent, sync-protocol.md §5.5), or not its user's to see. The hub will never send
+    /// it, so it would stay here as a live record nobody else has: it goes, said as a deal that
+    /// left (`SyncReport.gone`). Run inside the last page's transaction.
+    func dropUnconfirmed(report: inout SyncReport) throws {
+        for record in try store.unconfirmedWithNothingToSend(workspace: workspace) {
+            try store.remove(record.id)
+            guard workspace.entity(record.entity)?.stageField != nil, !record.isDeleted else { continue }
+            report.goneCount += 1
+            if report.gone.count < ReplicaStore.Applied.newRecordsKept {
+                report.gone.append(ReplicaStore.Gone(name: record["name"].isNull ? "" : record["name"].canonicalText, madeHere: true))
+            }
+        }
     }
 }

@@ -200,6 +200,9 @@ public protocol HubStoreBase: AnyObject {
     func records(_ ids: [RecordID], workspace: Workspace) throws -> [RecordID: Record]
     /// The same, with the team of every id asked (empty when it has none), in one statement per 250.
     func recordsAndTeams(_ ids: [RecordID], workspace: Workspace) throws -> (records: [RecordID: Record], teams: [RecordID: Set<UserName>])
+    /// Of `ids`, those whose tombstone compaction removed (`compactTombstones`): deleted records
+    /// whose ids stay taken, so that no write makes them again.
+    func compacted(_ ids: [RecordID]) throws -> Set<RecordID>
     func user(tokenHash: [UInt8]) throws -> HubUser?
     func user(named: UserName) throws -> HubUser?
     func replica(_ id: ReplicaID) throws -> ReplicaRow?
@@ -340,7 +343,7 @@ public protocol HubAdminStorage: HubStoreBase {
     func openConflicts(user: UserName?) throws -> [StoredConflict]
     func resolveConflict(_ id: UInt64) throws
     /// A compaction's first step: the tombstones whose deletion every replica within the window has
-    /// seen (sequence at or below `sequence`), with their rows. How many.
+    /// seen (sequence at or below `sequence`), with their rows; each id is kept (`compacted`). How many.
     func compactTombstones(below sequence: UInt64) throws -> Int
     /// From here on a replica whose cursor is below `sequence` re-syncs from nothing
     /// (`cursor-expired`): set before the log below it is pruned, so a replica never reads a log

@@ -38,6 +38,13 @@ extension ReplicaStore {
 
     public struct Gone: Sendable, Equatable {
         public var name: String
+        /// Made on this laptop and never confirmed: the hub keeps it from this replica (deleted
+        /// before this replica held it, or not its user's to see); else a deal that left.
+        public var madeHere = false
+        public init(name: String, madeHere: Bool = false) {
+            self.name = name
+            self.madeHere = madeHere
+        }
     }
 
     /// What the hub writes because of a sync's own writes — a request made pending, an

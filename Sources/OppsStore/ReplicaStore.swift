@@ -183,6 +183,9 @@ public final class ReplicaStore {
     static let recordIndexes: [(name: String, columns: String, condition: String)] = [
         ("records_entity", "entity, stage", ""), ("records_owner", "owner", ""), ("records_due", "due", ""),
         ("records_parent", "parent, entity", " WHERE parent IS NOT NULL"),
+        // The records made here the hub has not confirmed yet: a handful, found at each pull's
+        // end without reading the table (`unconfirmedWithNothingToSend`).
+        ("records_made_here", "id", " WHERE local_only = 1"),
     ]
 
     /// A replica filling from nothing: when it holds no record at all, drops the secondary
@@ -470,6 +473,22 @@ public final class ReplicaStore {
 
     public func remove(_ id: RecordID) throws {
         try database.execute("DELETE FROM records WHERE id = ?", [.blob(id.bytes)])
+    }
+
+    /// Records made on this laptop that the hub has not confirmed and that have nothing left in
+    /// the outbox, as the user sees them: what a pull that reached the hub's head finds the hub
+    /// keeps from this replica (deleted since, or not this user's to see; sync-protocol.md §6.2).
+    /// Empty while a load from nothing runs (no such record existed when it began, and the
+    /// index that finds them is built at its end).
+    public func unconfirmedWithNothingToSend(workspace: Workspace) throws -> [Record] {
+        guard try meta("bulk_load") == nil else { return [] }
+        let made = try database.query("SELECT id, entity, created, view, view_deleted, confirmed FROM records WHERE local_only = 1")
+        guard !made.isEmpty else { return [] }
+        let pending = try recordsWithPendingWrites()
+        return try made.compactMap { row in
+            guard let r = try viewRecord(row, workspace: workspace), !pending.contains(r.id) else { return nil }
+            return r
+        }
     }
 
     /// Forgets every confirmed state (a repair re-fetches them); records made only here stay.

@@ -437,6 +437,12 @@ open class SQLHubStore: HubStorage {
         return out
     }
 
+    public func compacted(_ ids: [RecordID]) throws -> Set<RecordID> {
+        Set(
+            try connection.query(chunking: ids.map { .blob($0.bytes) }, { "SELECT id FROM gone WHERE id IN (\($0))" })
+                .compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) })
+    }
+
     public func prefetchRecords(_ ids: [RecordID], workspace: Workspace) throws -> () throws -> [RecordID: NumberedRecord] {
         guard !ids.isEmpty, ids.count <= 500 else { return { try self.numberedRecords(ids, workspace: workspace) } }
         let later = try connection.prefetch(
@@ -909,6 +915,9 @@ open class SQLHubStore: HubStorage {
         var tombstones = 0
         for row in try connection.query("SELECT r.id, r.deleted FROM record_index i JOIN records r ON r.id = i.id WHERE i.live = 0") {
             guard let b = row[0].bytes, let d = row[1].bytes, let seq = try? codec.state(d).sequence, seq <= sequence else { continue }
+            // Its id stays taken: a create naming it (an older copy of a replica sending what the
+            // other copy sent before the delete) is refused, not a new record.
+            try connection.send("INSERT INTO gone (id) VALUES (?) ON CONFLICT DO NOTHING", [.blob(b)])
             try connection.send("DELETE FROM records WHERE id = ?", [.blob(b)])
             try connection.send("DELETE FROM record_index WHERE id = ?", [.blob(b)])
             try connection.send("DELETE FROM refs WHERE source = ?", [.blob(b)])

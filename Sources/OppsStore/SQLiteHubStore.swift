@@ -140,6 +140,12 @@ public final class SQLiteHubStore: SQLHubStore {
             """,
             "DROP TABLE records",
             "ALTER TABLE records_rowid RENAME TO records")
+        // The ids of deleted records whose tombstones compaction removed (merge-semantics.md
+        // §7.2): without them, a create naming one — an older copy of a replica sending what the
+        // other copy sent before the delete — made the record again. 16 bytes a deleted record.
+        m.register(
+            "2026-12-07-hub-13-gone",
+            "CREATE TABLE gone (id BLOB PRIMARY KEY) WITHOUT ROWID")
         return m
     }()
 

@@ -792,7 +792,7 @@ extension WebApp {
             if let now = try r.changedSince(c) {
                 held += t.chinese ? "（现在：\(t.value(words, c.entity, c.field, now))）" : " (now: \(t.value(words, c.entity, c.field, now)))"
             }
-            html += "<tr><td>\(c.id)</td><td>\(subject)</td><td>\(esc(words.field(c.entity, c.field)))</td>"
+            html += "<tr><td>\(c.id)</td><td>\(subject)</td><td>\(esc(words.conflictField(c.entity, c.field)))</td>"
             html  // A conflict here may be another's write on this user's record (one that lost to theirs): whose it is.
             +=
                 "<td>\(esc((c.value.isNull ? t("(empty)", "（空）") : t.value(words, c.entity, c.field, c.value)) + (t.chinese ? "（\(c.author)）" : " (\(c.author))")))</td><td>\(esc(held))</td><td>\(esc(t.fate(outcome: "\(c.outcome)", why: r.reason(of: c, words: words, chinese: t.chinese))))</td><td>\(conflictActions(c, deal: gone ? nil : short(deal ?? c.record), t))</td></tr>"

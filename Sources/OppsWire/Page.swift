@@ -563,13 +563,13 @@ public struct PageReader {
         return r
     }
 
-    /// A conflict as the page gives it.
+    /// A conflict as the page gives it; field 0 is the record's creation or deletion (`""`).
     public func conflict(_ c: WireConflict, workspace: Workspace) throws -> LocalConflict? {
         guard let record = RecordID(bytes: c.record) else { return nil }
         let entity = workspace.entity(number: c.entity)
         func author(_ i: UInt32) -> UserName? { Int(i) < page.authors.count ? page.authors[Int(i)] : nil }
         return LocalConflict(
-            id: c.id, record: record, entity: entity?.name ?? "#\(c.entity)", field: entity?.field(number: c.field)?.name ?? "#\(c.field)",
+            id: c.id, record: record, entity: entity?.name ?? "#\(c.entity)", field: c.field == 0 ? "" : entity?.field(number: c.field)?.name ?? "#\(c.field)",
             outcome: (c.outcome.coreOutcome ?? .rejected).rawValue, rule: c.rule, value: c.hasValue ? try c.value.pulledValue() : .null,
             author: author(c.author) ?? "?", hlc: HLC(rawValue: c.hlc), winner: c.hasWinner ? try c.winner.pulledValue() : nil,
             // Index 0 is also "none": an author only with a value that holds.

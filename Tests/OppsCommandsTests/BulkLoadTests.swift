@@ -33,7 +33,7 @@ final class IndexWatchingTransport: Transport, @unchecked Sendable {
 /// A replica filling from nothing leaves the secondary indexes of `records` out while it loads
 /// and builds them at the end (`ReplicaStore.beginBulkLoad`); no outcome may tell.
 @Suite(.serialized) struct BulkLoadTests {
-    static let indexes: Set<String> = ["records_entity", "records_owner", "records_due", "records_parent"]
+    static let indexes: Set<String> = ["records_entity", "records_owner", "records_due", "records_parent", "records_made_here"]
 
     /// A hub holding 400 of sam's deals, and a new replica of sam's that has pulled nothing yet
     /// (50 records a page), over HTTP; `file` is the replica's SQLite file.

@@ -338,6 +338,59 @@ import Testing
         }
     }
 
+    /// Deals an older copy made and the other copy sent, deleted since by a manager: one whose
+    /// tombstone is still on the hub leaves the copy at its sync's end, said by its name (its
+    /// create is `duplicate`, and no replica that never held a record hears of its deletion:
+    /// sync-protocol.md §6.3); one whose tombstone compaction removed since is not made again —
+    /// the copy's writes of it come back as conflicts, `the record was deleted` (merge-semantics.md
+    /// §7.2). Neither stays on the copy as a live deal nobody else has.
+    @Test func dealsAnOlderCopyMadeAndAManagerDeletedSinceLeaveItAndAreNeverMadeAgain() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let home = f.home("sam"), copy = f.root + "/sam-backup", hub = f.root + "/hub"
+            var deals = [String]()
+            for name in ["一期", "二期", "三期"] {
+                let made = await opps("new", "北辰", name, "--account", "北辰", "--home", home)
+                #expect(made.code == 0)
+                deals.append(String(made.stdout.prefix(8)))
+            }
+            try FileManager.default.copyItem(atPath: home, toPath: copy)
+            #expect(await opps("sync", "--home", home).code == 0)
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+            // 一期 deleted, everyone told, its tombstone compacted away; then 二期 deleted.
+            #expect(await opps("delete", deals[0], "--home", f.home("max")).code == 0)
+            for folder in [f.home("max"), home] { #expect(await opps("sync", "--home", folder).code == 0) }
+            let compacted = await oppsHub("compact", "--retention-days", "0", "--data", hub, "--json")
+            #expect(compacted.json?["tombstones"]?.int == 1, "\(compacted.stdout)\(compacted.stderr)")
+            #expect(await opps("delete", deals[1], "--home", f.home("max")).code == 0)
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+
+            let synced = await opps(["sync", "--home", copy, "--locale", "zh-CN"])
+            #expect(synced.code == 0, "\(synced.stdout)\(synced.stderr)")
+            #expect(synced.stdout.contains("北辰 二期：在本机新建，服务器上它已被删除或你已无权查看，已从本机移除"), "\(synced.stdout)")
+            #expect(synced.stdout.split(separator: "\n").allSatisfy { String($0).displayWidth <= 80 }, "\(synced.stdout)")
+            let names = { (folder: String) async in
+                await opps("list", "--json", "--home", folder).json?.array?.compactMap { $0["fields"]?["name"]?.string }.sorted() ?? []
+            }
+            #expect(await names(copy) == ["北辰 三期"])
+            // 一期: each of the copy's writes of it refused, none held; 二期 makes no conflict.
+            let conflicts = await opps("conflicts", "--json", "--home", copy).json?.array ?? []
+            #expect(
+                !conflicts.isEmpty && conflicts.allSatisfy { $0["rule"]?.string == "record-deleted" && ($0["winner"] ?? .null) == .null }, "\(conflicts)")
+            #expect(Set(conflicts.compactMap { $0["record"]?.string }).count == 1, "all of one deal: \(conflicts)")
+            let listed = await opps("conflicts", "--home", copy).stdout
+            #expect(listed.contains(" - the record\n") && listed.contains("held: (deleted)") && !listed.contains("#0"), "\(listed)")
+            // Nobody gets either back: not max, not the original laptop.
+            for folder in [f.home("max"), home] {
+                #expect(await opps("sync", "--home", folder).code == 0)
+                #expect(await names(folder) == ["北辰 三期"], "\(folder)")
+            }
+            let again = await opps("sync", "--json", "--home", copy).json
+            #expect(again?["removed"]?.int == 0 && again?["repaired"]?.bool == false, "\(String(describing: again))")
+        }
+    }
+
     /// A copy with nothing to send (a second laptop a manager only reads on, a laptop restored
     /// from a backup before any edit) knows itself by its file and goes on as a new replica at
     /// its first sync: no repair there, and none after as the two sync in turn, where both would

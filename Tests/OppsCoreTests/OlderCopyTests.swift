@@ -81,4 +81,29 @@ import Testing
         #expect(resolve(current: nil, incoming: create, context: context(f.deal, olderCopy: f.old)).outcome == .duplicate)
         #expect(resolve(current: nil, incoming: create, context: context(f.deal, olderCopy: nil)).rule == .recordExists)
     }
+
+    /// A record whose tombstone compaction removed is absent from the state yet deleted
+    /// (merge-semantics.md §7.2, I9): a create of its id — the other copy's, sent again — makes
+    /// nothing, and an edit or a delete of it is refused as of a deleted record, not a missing one.
+    @Test func aCompactedRecordIsNeverMadeAgain() {
+        let f = fixture()
+        func decide(_ kind: WriteKind, field: String = "", value: Value, compacted: Bool) -> Decision {
+            var c = RuleContext(workspace: ws, actor: Actor(user: "sam", role: "sales"), relations: [], record: nil)
+            c.olderCopy = f.old
+            c.compacted = compacted
+            let w = FieldWrite(
+                record: f.deal.id, entity: "opportunity", field: field, kind: kind, value: value, base: .none, author: "sam",
+                stamp: Stamp(hlc: HLC(rawValue: 100 << 16), replica: f.new))
+            return resolve(current: nil, incoming: w, context: c)
+        }
+        let made = decide(.create, value: .member("discovery"), compacted: false)
+        #expect(made.outcome == .applied && made.rule == .create, "an id the hub never had: a new record")
+        let again = decide(.create, value: .member("discovery"), compacted: true)
+        #expect(again.outcome == .rejected && again.rule == .recordDeleted && again.winner == nil, "\(again)")
+        for (kind, field, value) in [(WriteKind.set, "name", Value.text("北辰")), (.delete, "", .null)] {
+            #expect(decide(kind, field: field, value: value, compacted: false).rule == .recordMissing)
+            let refused = decide(kind, field: field, value: value, compacted: true)
+            #expect(refused.outcome == .rejected && refused.rule == .recordDeleted, "\(kind): \(refused)")
+        }
+    }
 }

@@ -47,7 +47,8 @@ extension HubStorageConformance {
             try StagedChangesTests.migrateBefore("2026-12-07-hub-12-records-rowid", SQLiteHubStore.migrator, old)
             #expect(try old.query("SELECT sql FROM sqlite_master WHERE name = 'records'").first?.first?.string?.contains("WITHOUT ROWID") == true)
             try old.execute("ATTACH DATABASE ? AS fresh", [.text(fresh.database.path)])
-            let tables = try fresh.database.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'")
+            // The tables of the file of before (a table made by a later migration is not in it yet).
+            let tables = try old.query("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'")
             for table in tables.compactMap({ $0[0].string }) {
                 try old.execute("DELETE FROM main.\(table)")
                 try old.execute("INSERT INTO main.\(table) SELECT * FROM fresh.\(table)")

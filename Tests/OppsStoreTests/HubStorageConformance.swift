@@ -167,6 +167,29 @@ struct Backend: Sendable, CustomTestStringConvertible {
         #expect(try s.log(after: 0, limit: 100).map(\.entry.sequence) == [27, 28, 29] && s.logBounds().compactedThrough == 26)
     }
 
+    /// A tombstone compaction removes leaves its id taken (merge-semantics.md §7.2): the store
+    /// names it among the compacted ones, a live record and one never seen it does not, and a
+    /// second compaction keeps it so.
+    @Test(arguments: Backend.all)
+    func aCompactedTombstoneLeavesItsIDTaken(backend: Backend) throws {
+        let s = try initialised(backend)
+        var deleted = opportunity(1, owner: "sam"), live = opportunity(2, owner: "sam")
+        deleted.deleted = state(.null, seq: 4)
+        live.fields["name"] = state(.text("北辰 二期"), seq: 5)
+        try s.transaction {
+            try s.saveRecord(deleted, workspace: ws)
+            try s.saveRecord(live, workspace: ws)
+        }
+        let never = RecordID(high: 0x0190, low: 3)
+        #expect(try s.compacted([deleted.id, live.id, never]).isEmpty, "nothing compacted yet")
+        #expect(try s.transaction { try s.compactTombstones(below: 3) } == 0, "deleted after the mark: kept")
+        #expect(try s.transaction { try s.compactTombstones(below: 5) } == 1)
+        #expect(try s.record(deleted.id, workspace: ws) == nil && s.record(live.id, workspace: ws) != nil)
+        #expect(try s.compacted([deleted.id, live.id, never]) == [deleted.id])
+        #expect(try s.transaction { try s.compactTombstones(below: 9) } == 0)
+        #expect(try s.compacted([never, deleted.id]) == [deleted.id])
+    }
+
     @Test(arguments: Backend.all)
     func aRefusedWriteFailsItsSavepointEvenWhenReportedLate(backend: Backend) throws {
         let s = try initialised(backend)

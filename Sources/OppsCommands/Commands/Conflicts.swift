@@ -75,10 +75,12 @@ struct ConflictListCommand: ParsableCommand {
             // the line says why.
             let named = try r.record(c.record) == nil ? say("(no longer on this laptop)", "（已不在本机）") : r.subject(c.record, words: words)?.title
             let lines = say.conflictLines(
-                c.id, short(c.record), record: named, field: words.field(c.entity, c.field), author: c.author, value: shown(c.value),
+                c.id, short(c.record), record: named, field: words.conflictField(c.entity, c.field), author: c.author, value: shown(c.value),
                 outcome: "\(c.outcome)", rule: r.reason(of: c, words: words, chinese: say.chinese),
                 // Values quoted as the losing one is: `held: Book the review by sam` read "by sam" as the text's.
-                held: c.winner.map { say.quoted(shown($0)) } ?? say.notShownToYou, by: c.winnerAuthor, at: LocalTime.minute(c.hubMilliseconds),
+                // A record whose tombstone compaction removed holds nothing to show.
+                held: c.winner.map { say.quoted(shown($0)) } ?? (c.rule == RuleID.recordDeleted.rawValue ? say("(deleted)", "（已删除）") : say.notShownToYou),
+                by: c.winnerAuthor, at: LocalTime.minute(c.hubMilliseconds),
                 now: try r.changedSince(c).map { say.quoted(shown($0)) }, width: Console.width)
             blocks.append(lines.joined(separator: "\n"))
         }

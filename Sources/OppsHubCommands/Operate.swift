@@ -445,7 +445,7 @@ struct EventWords {
     }
 
     func entity(_ name: String) -> String { words.entity(name) }
-    func field(_ entity: String, _ name: String) -> String { words.field(entity, name) }
+    func field(_ entity: String, _ name: String) -> String { words.conflictField(entity, name) }
     func stage(_ value: Value) -> String { words.stage(value.canonicalText) }
     func access(_ access: Access) -> String { chinese ? Vocabulary.chineseAccess(access) : access.name }
 

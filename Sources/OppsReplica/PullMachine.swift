@@ -39,6 +39,8 @@ struct PullMachine {
 
     /// A repair happened (the sync report says so).
     private(set) var repaired = false
+    /// A repair because the replica differed from the hub (not because its cursor expired).
+    var diverged: Bool { verifyRestarts > 0 || reconciles > 0 }
     private(set) var restarts = 0
     private(set) var reconciles = 0
     private(set) var verifyRestarts = 0

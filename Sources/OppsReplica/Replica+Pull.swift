@@ -111,6 +111,7 @@ extension Replica {
 
             let action = machine.on(event)
             report.repaired = report.repaired || machine.repaired
+            report.diverged = report.diverged || machine.diverged
             switch action {
             case .ask:
                 continue

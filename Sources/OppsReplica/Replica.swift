@@ -277,6 +277,9 @@ public struct SyncReport: Sendable {
     public var goneCount = 0
     public var pages = 0
     public var repaired = false
+    /// Of the repairs, those of a replica that differed from the hub (its checkpoint, or a hub
+    /// behind it); not a re-sync from nothing because compaction passed its cursor.
+    public var diverged = false
     /// This folder was an older copy of its replica: the sync took a new replica id and sent the
     /// edits it held as the older copy's (sync-protocol.md §5.5).
     public var tookNewID = false

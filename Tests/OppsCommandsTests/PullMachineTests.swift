@@ -17,7 +17,7 @@ import Testing
     @Test func aDifferentChecksumRestartsOnceThenFails() {
         var m = PullMachine()
         #expect(m.on(.applied(more: false, verified: false)) == .restart)
-        #expect(m.repaired)
+        #expect(m.repaired && m.diverged)
         #expect(m.on(.applied(more: true, verified: true)) == .ask)
         guard case let .fail(message) = m.on(.applied(more: false, verified: false)) else {
             Issue.record("a second difference must end the sync")
@@ -29,12 +29,14 @@ import Testing
     @Test func aHubBehindIsReconciledAndAnExpiredCursorRestarts() {
         var m = PullMachine()
         #expect(m.on(.refused(.cursorAhead)) == .reconcile)
-        #expect(m.repaired)
+        #expect(m.repaired && m.diverged)
         var n = PullMachine()
         #expect(n.on(.refused(.cursorExpired)) == .restart)
-        #expect(n.repaired)
+        // A re-sync because compaction passed the cursor: the replica did not differ.
+        #expect(n.repaired && !n.diverged)
         // Repairs are not counted against the checksum's one restart.
         #expect(n.on(.applied(more: false, verified: false)) == .restart)
+        #expect(n.diverged)
     }
 
     /// A hub that answers the same refusal after every repair ends the sync instead of a loop.

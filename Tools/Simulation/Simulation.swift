@@ -33,6 +33,10 @@ public struct SimulationOptions: Sendable {
     /// Laptops are backed up now and then, and some are restored from their last backup: the
     /// replica's folder goes back to an older copy (sync-protocol.md §5.5).
     public var restores = true
+    /// The operator compacts the log now and then (docs/operator.md), with a retention window of
+    /// none to two hours: replicas not seen within it re-sync from nothing at their next sync,
+    /// and a deleted record's id stays taken (merge-semantics.md §7.2).
+    public var compactions = true
     /// The PostgreSQL cluster (Tools/pg/cluster.sh) to crash as a fault, when set.
     public var postgresCluster: PostgresCluster?
 
@@ -63,6 +67,11 @@ public struct SimulationReport: Sendable {
     public var restores = 0
     /// Syncs of a restored laptop that found it an older copy and went on as a new replica.
     public var newReplicas = 0
+    /// Compactions the operator ran, and the tombstones they removed.
+    public var compactions = 0
+    public var compactedTombstones = 0
+    /// Syncs that re-synced from nothing because a compaction had passed their cursor.
+    public var expiredResyncs = 0
     public var records = 0
     public var conflicts = 0
     /// Edits a user took back before they were sent (`opps undo`).
@@ -117,6 +126,11 @@ public final class Simulation {
     /// Whose each replica id is: a restored laptop syncs on under a new id, and a write it sends
     /// again is the same write under either (§5.5).
     var replicaUsers: [ReplicaID: UserName] = [:]
+    /// The log's entries as they were before a compaction pruned them: every write must still be
+    /// accounted for.
+    var pruned = Set<WrittenKey>()
+    /// Records whose deletion a compaction pruned from the log: each must stay deleted (I9).
+    var prunedDeletions = Set<RecordID>()
 
     var clock: SimulationClock
     /// The hostile user, when the options ask for one.
@@ -326,6 +340,8 @@ public final class Simulation {
             backups[i] = copy
         case 27 where options.restores && backups[i] != nil:
             try restore(i, r, who, step: n)
+        case 28 where options.compactions:
+            try compact(step: n)
         default:
             try work(i, r, who, step: n)
             // Now and then the edit just made was a mistake: taken back before any sync sends it.
@@ -356,6 +372,27 @@ public final class Simulation {
         report.restores += 1
     }
 
+    /// The operator compacts the log with a retention window of none, one or two hours: what it
+    /// prunes is read first (the account of writes keeps it), and a replica not seen within the
+    /// window gets `cursor-expired` at its next sync and re-syncs from nothing, keeping its
+    /// pending writes.
+    func compact(step n: Int) throws {
+        let retention = Int64(rng.next() % 3) * 3_600_000
+        let engine = hub.engine, store = engine.store
+        var cursor = try store.logBounds().compactedThrough
+        while case let page = try store.log(after: cursor, limit: 10_000), let last = page.last {
+            for e in page {
+                pruned.insert(WrittenKey(record: e.entry.record, field: e.entry.field, stamp: e.entry.stamp))
+                if e.entry.kind == .delete { prunedDeletions.insert(e.entry.record) }
+            }
+            cursor = last.entry.sequence
+        }
+        let done = try engine.compact(retention: retention)
+        report.compactions += 1
+        report.compactedTombstones += done.tombstones
+        note("step \(n): operator compacts (retention \(retention / 3_600_000) h): through \(done.watermark), \(done.entries) entries, \(done.tombstones) tombstones")
+    }
+
     /// Takes back the user's last edit if none of it is sent yet (`opps undo`). A write a failed
     /// sync noted (`remember`) and that never left leaves the account of writes with it.
     func undo(_ i: Int, _ r: Replica, _ who: String, step n: Int) throws {
@@ -379,7 +416,9 @@ public final class Simulation {
             // record of what this replica holds went wrong.
             // A restored laptop knows itself by its file and goes on as a new replica (§5.5):
             // it does not pull under the old id, which would repair.
-            if s.repaired { throw fail("\(who) diverged from the hub and had to repair") }
+            // A re-sync from nothing after a compaction passed its cursor is not one.
+            if s.diverged { throw fail("\(who) diverged from the hub and had to repair") }
+            if s.repaired { report.expiredResyncs += 1 }
             if s.tookNewID { report.newReplicas += 1 }
             note("  \(who) synced: pushed \(s.pushed), pulled \(s.pulled)\(s.repaired ? ", repaired" : "")")
         } catch let e as ReplicaError {
@@ -576,7 +615,7 @@ public final class Simulation {
                 remember(r)
                 do {
                     let s = try await r.sync(transport: members[i].transport)
-                    if s.repaired { throw fail("\(members[i].user.name) diverged from the hub and had to repair on a quiet network") }
+                    if s.diverged { throw fail("\(members[i].user.name) diverged from the hub and had to repair on a quiet network") }
                     if s.tookNewID { report.newReplicas += 1 }
                 } catch let e as SimulationFailure {
                     throw e
@@ -594,13 +633,25 @@ public final class Simulation {
     func check() async throws {
         let store = hub.engine.store
         // Every write is accounted for: in the log, or a conflict record its author can see.
-        var logged = Set<WrittenKey>()
-        var cursor: UInt64 = 0
+        var logged = pruned
+        var deletions = prunedDeletions
+        var cursor = try store.logBounds().compactedThrough
         while true {
             let page = try store.log(after: cursor, limit: 10_000)
             if page.isEmpty { break }
-            for e in page { logged.insert(WrittenKey(record: e.entry.record, field: e.entry.field, stamp: e.entry.stamp)) }
+            for e in page {
+                logged.insert(WrittenKey(record: e.entry.record, field: e.entry.field, stamp: e.entry.stamp))
+                if e.entry.kind == .delete { deletions.insert(e.entry.record) }
+            }
             cursor = page.last!.entry.sequence
+        }
+        // I9: a deleted record stays deleted, its tombstone compacted away or not: no write made
+        // it again (an older copy's create of it, sent again).
+        for id in deletions {
+            if let r = try store.record(id, workspace: hub.engine.workspace), !r.isDeleted { throw fail("\(id) was deleted, and is live again") }
+            if try store.record(id, workspace: hub.engine.workspace) == nil, try store.compacted([id]).isEmpty {
+                throw fail("\(id) was deleted, and its tombstone went without its id being kept")
+            }
         }
         var conflicted = Set<WrittenKey>()
         for c in try store.openConflicts(user: nil) { conflicted.insert(WrittenKey(record: c.conflict.record, field: c.conflict.field, stamp: c.conflict.loser.stamp)) }
@@ -620,9 +671,11 @@ public final class Simulation {
         }
         report.writes = written.count
         report.conflicts = conflicted.count
-        // Sequences are gapless.
-        let head = try store.head()
-        if logged.count > 0, try store.logCount(below: head) != Int(head) { throw fail("the log has gaps below \(head)") }
+        // Sequences are gapless (past what compaction pruned).
+        let bounds = try store.logBounds()
+        if bounds.head > bounds.compactedThrough, try store.logCount(below: bounds.head) != Int(bounds.head - bounds.compactedThrough) {
+            throw fail("the log has gaps between \(bounds.compactedThrough) and \(bounds.head)")
+        }
         report.records = try store.recordCount()
         // Every approval request reached the hub whole and is pending or decided by someone.
         let workspace = hub.engine.workspace
@@ -686,8 +739,10 @@ public final class Simulation {
             } else if try r.userNames() == nil {
                 throw fail("\(user.name) holds no users' names after quiescing")
             }
-            // A tombstone a replica keeps (merge-semantics.md §7.2) must be a deletion the hub has.
-            for t in all where t.isDeleted {
+            // A tombstone a replica keeps (merge-semantics.md §7.2) must be a deletion the hub has,
+            // or one whose tombstone it compacted away (its id kept).
+            let compacted = try store.compacted(all.filter(\.isDeleted).map(\.id))
+            for t in all where t.isDeleted && !compacted.contains(t.id) {
                 // Its author as the user received it: withheld from a role that may read no deal's owner
                 // (visibility.md §6), whichever role they had when it came.
                 guard let d = try store.record(t.id, workspace: workspace)?.deleted,
@@ -700,6 +755,11 @@ public final class Simulation {
             }
             let held = all.filter { !$0.isDeleted }
             let heldIDs = Set(held.map(\.id))
+            // Nothing shows that the hub never confirmed (sync-protocol.md §6.3): a record made
+            // here and deleted before this replica held it, say, an older copy's.
+            if let phantom = Set(try r.store.allIDs()).subtracting(all.map(\.id)).first {
+                throw fail("\(user.name) shows \(phantom), which the hub never confirmed to it")
+            }
             if let extra = heldIDs.subtracting(expected.keys).first { throw fail("\(user.name) (\(user.role)) holds \(extra), which it may not see") }
             if let missing = Set(expected.keys).subtracting(heldIDs).first { throw fail("\(user.name) (\(user.role)) lacks \(missing), which it may see") }
             for record in held where record != expected[record.id] {

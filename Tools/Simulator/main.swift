@@ -22,6 +22,7 @@ func usage() -> Never {
               --trace       print every step as it happens (a failure prints the last ones anyway)
               --no-undo     no user takes back an edit before it is sent (opps undo; on by default)
               --no-restores no laptop is restored from an older backup of its replica (on by default)
+              --no-compactions  the operator never compacts the log (on by default)
             Prints one line per seed; on a failure the seed, the last steps, and exits 1.
 
             """.utf8))
@@ -41,6 +42,7 @@ var randomBalance = false
 var trace = false
 var undo = true
 var restores = true
+var compactions = true
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
     let a = args.removeFirst()
@@ -63,6 +65,7 @@ while !args.isEmpty {
     case "--trace": trace = true
     case "--no-undo": undo = false
     case "--no-restores": restores = false
+    case "--no-compactions": compactions = false
     case "--help", "-h": usage()
     default: usage()
     }
@@ -89,6 +92,7 @@ for seed in seeds {
         options.trace = trace
         options.undo = undo
         options.restores = restores
+        options.compactions = compactions
         options.postgresCluster = cluster.map { PostgresCluster(directory: $0, script: clusterScript) }
         if processes {
             options.hubExecutable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("opps-hub").path
@@ -103,9 +107,12 @@ for seed in seeds {
         totals.undone += r.undone
         totals.restores += r.restores
         totals.newReplicas += r.newReplicas
+        totals.compactions += r.compactions
+        totals.compactedTombstones += r.compactedTombstones
+        totals.expiredResyncs += r.expiredResyncs
         totals.attacks += r.attacks
         print(
-            "seed \(seed): ok — \(r.writes) writes, \(r.conflicts) conflicts, \(r.records) records, \(r.syncs) syncs (\(r.failedSyncs) failed), \(r.hubCrashes) hub crashes, \(r.databaseCrashes) PostgreSQL crashes, \(r.replicaCrashes) replica crashes, \(r.restores) laptops restored from a backup (\(r.newReplicas) went on as new replicas), \(r.decided)/\(r.approvals) approvals decided (\(r.withdrawn) withdrawn), \(r.undone) edits taken back, \(r.attacks) hostile requests"
+            "seed \(seed): ok — \(r.writes) writes, \(r.conflicts) conflicts, \(r.records) records, \(r.syncs) syncs (\(r.failedSyncs) failed), \(r.hubCrashes) hub crashes, \(r.databaseCrashes) PostgreSQL crashes, \(r.replicaCrashes) replica crashes, \(r.restores) laptops restored from a backup (\(r.newReplicas) went on as new replicas), \(r.compactions) compactions (\(r.compactedTombstones) tombstones, \(r.expiredResyncs) re-syncs from nothing), \(r.decided)/\(r.approvals) approvals decided (\(r.withdrawn) withdrawn), \(r.undone) edits taken back, \(r.attacks) hostile requests"
         )
     } catch let f as SimulationFailure {
         print("FAILED \(f)")
@@ -118,8 +125,9 @@ for seed in seeds {
 print(
     String(
         format:
-            "%d seeds passed in %.1f s (\(hubs) hub\(hubs == 1 ? "" : "s") on \(store == nil ? "SQLite" : "PostgreSQL")): %d writes, %d conflicts, %d syncs (%d failed by faults), %d hub crashes, %d PostgreSQL crashes, %d replica crashes, %d laptops restored from an older backup (%d went on as new replicas), no repairs, %d of %d approval requests decided, %d withdrawn, %d edits taken back before they were sent, %d hostile requests answered with nothing of the team's",
+            "%d seeds passed in %.1f s (\(hubs) hub\(hubs == 1 ? "" : "s") on \(store == nil ? "SQLite" : "PostgreSQL")): %d writes, %d conflicts, %d syncs (%d failed by faults), %d hub crashes, %d PostgreSQL crashes, %d replica crashes, %d laptops restored from an older backup (%d went on as new replicas), no repairs, %d compactions (%d tombstones removed; %d syncs re-synced from nothing after one), %d of %d approval requests decided, %d withdrawn, %d edits taken back before they were sent, %d hostile requests answered with nothing of the team's",
         seeds.count, Date().timeIntervalSince(start), totals.writes, totals.conflicts,
         totals.syncs, totals.failedSyncs, totals.hubCrashes, totals.databaseCrashes, totals.replicaCrashes, totals.restores, totals.newReplicas,
+        totals.compactions, totals.compactedTombstones, totals.expiredResyncs,
         totals.decided, totals.approvals, totals.withdrawn, totals.undone,
         totals.attacks))

@@ -377,8 +377,14 @@ public final class Simulation {
     /// window gets `cursor-expired` at its next sync and re-syncs from nothing, keeping its
     /// pending writes.
     func compact(step n: Int) throws {
-        let retention = Int64(rng.next() % 3) * 3_600_000
+        var retention = Int64(rng.next() % 3) * 3_600_000
         let engine = hub.engine, store = engine.store
+        // Hub processes stamp when they saw a replica by their own clock, the machine's, not the
+        // simulation's that this engine compacts by: the window is taken back from the last
+        // replica they saw (a run lasts seconds of it, so only a window of none expires any).
+        if options.hubExecutable != nil, let latest = try store.replicas().map(\.lastSeenMilliseconds).max() {
+            retention -= latest - clock.nowMilliseconds()
+        }
         var cursor = try store.logBounds().compactedThrough
         while case let page = try store.log(after: cursor, limit: 10_000), let last = page.last {
             for e in page {
@@ -390,7 +396,7 @@ public final class Simulation {
         let done = try engine.compact(retention: retention)
         report.compactions += 1
         report.compactedTombstones += done.tombstones
-        note("step \(n): operator compacts (retention \(retention / 3_600_000) h): through \(done.watermark), \(done.entries) entries, \(done.tombstones) tombstones")
+        note("step \(n): operator compacts (retention \(retention) ms): through \(done.watermark), \(done.entries) entries, \(done.tombstones) tombstones")
     }
 
     /// Takes back the user's last edit if none of it is sent yet (`opps undo`). A write a failed

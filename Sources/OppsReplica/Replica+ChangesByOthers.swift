@@ -173,7 +173,13 @@ extension ReplicaStore.Gone {
     /// What every surface says of a deal a sync took off this laptop (`SyncReport.gone`): by its
     /// name, as its id names nothing here any more.
     public func sentence(chinese: Bool) -> String {
-        if madeHere {
+        switch reason {
+        case .left: break
+        case .away:
+            return chinese
+                ? "\(name)：在你离开期间已被删除或你已无权查看，已从本机移除"
+                : "\(name): deleted or no longer yours to see since your last sync: taken off this laptop"
+        case .madeHere:
             return chinese
                 ? "\(name)：在本机新建，服务器上它已被删除或你已无权查看，已从本机移除"
                 : "\(name): made on this laptop, since deleted or no longer yours to see: taken off this laptop"
@@ -196,6 +202,16 @@ extension SyncReport {
 }
 
 extension SyncReport {
+    /// What every surface says of a sync that pulled everything again because the hub had
+    /// compacted past what this laptop last had (it was away longer than the hub keeps
+    /// changes): not a repair, nothing was wrong with it; nil for any other sync.
+    public func resyncedLine(chinese: Bool) -> String? {
+        guard repaired, !diverged else { return nil }
+        return chinese
+            ? "离线时间超过服务器保留变更的期限，已从服务器完整重新同步"
+            : "away longer than the hub keeps changes: synced in full again"
+    }
+
     /// What every surface says of a sync that found this folder an older copy of its replica
     /// and went on as a new one (sync-protocol.md §5.5); nil for any other sync.
     public func newReplicaLine(chinese: Bool) -> String? {

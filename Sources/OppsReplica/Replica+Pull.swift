@@ -252,13 +252,15 @@ extension Replica {
     /// it, so it would stay here as a live record nobody else has: it goes, said as a deal that
     /// left (`SyncReport.gone`). Run inside the last page's transaction.
     func dropUnconfirmed(report: inout SyncReport) throws {
+        var gone = [ReplicaStore.Gone]()
         for record in try store.unconfirmedWithNothingToSend(workspace: workspace) {
             try store.remove(record.id)
             guard workspace.entity(record.entity)?.stageField != nil, !record.isDeleted else { continue }
-            report.goneCount += 1
-            if report.gone.count < ReplicaStore.Applied.newRecordsKept {
-                report.gone.append(ReplicaStore.Gone(name: record["name"].isNull ? "" : record["name"].canonicalText, madeHere: true))
-            }
+            gone.append(ReplicaStore.Gone(name: record["name"].isNull ? "" : record["name"].canonicalText, reason: .madeHere))
         }
+        // A pull from nothing that ended: the deals held before it that it did not bring back.
+        gone += try store.endResync(workspace: workspace)
+        report.goneCount += gone.count
+        report.gone += gone.prefix(max(0, ReplicaStore.Applied.newRecordsKept - report.gone.count))
     }
 }

@@ -38,12 +38,21 @@ extension ReplicaStore {
 
     public struct Gone: Sendable, Equatable {
         public var name: String
-        /// Made on this laptop and never confirmed: the hub keeps it from this replica (deleted
-        /// before this replica held it, or not its user's to see); else a deal that left.
-        public var madeHere = false
-        public init(name: String, madeHere: Bool = false) {
+        public var reason = Reason.left
+        public init(name: String, reason: Reason = .left) {
             self.name = name
-            self.madeHere = madeHere
+            self.reason = reason
+        }
+
+        public enum Reason: Sendable, Equatable {
+            /// It left this user's sight (`left`: given to someone else, their team changed).
+            case left
+            /// Made on this laptop and never confirmed: the hub keeps it from this replica
+            /// (deleted before this replica held it, or not its user's to see).
+            case madeHere
+            /// Held before a pull from nothing that did not bring it back: deleted, or left,
+            /// while the replica was away.
+            case away
         }
     }
 
@@ -128,6 +137,9 @@ extension ReplicaStore {
             if let r = records[id] { set.put(r) } else if let r = try confirmed(id, workspace: workspace) { set.put(r) }
             return set
         }
+        // During a pull from nothing: what this replica held before it, for the records the page
+        // brings whole (each told against it, not as new).
+        let before = try resyncBefore(page.entered.map(\.id) + page.whole.map(\.id), workspace: workspace)
         var gone = [Gone](), goneCount = 0
         for id in page.left {
             if held.contains(id), let old = try confirmed(id, workspace: workspace), workspace.entity(old.entity)?.stageField != nil, !old.isDeleted {
@@ -144,7 +156,7 @@ extension ReplicaStore {
             if let r = record {
                 // A record this laptop held that comes whole again (its visible fields changed):
                 // each field whose value moved goes on the trail, as a change would.
-                if held.contains(id), let old = try confirmed(id, workspace: workspace) {
+                if let old = held.contains(id) ? try confirmed(id, workspace: workspace) : before[id] {
                     var changed = false
                     for (name, state) in r.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) where old[name] != state.value && state.stamp.replica != replica {
                         let followed = follows(id, state.stamp, state.author)
@@ -174,7 +186,7 @@ extension ReplicaStore {
         // (A page that also names it among `entered`, which the page reader never makes, enters it too.)
         let named = page.changes.isEmpty && page.entered.isEmpty ? [] : Set(page.changes.map(\.record) + page.entered.map(\.id))
         for w in page.whole {
-            if held.contains(w.id) || pendingRecords.contains(w.id) || named.contains(w.id) {
+            if held.contains(w.id) || pendingRecords.contains(w.id) || named.contains(w.id) || before[w.id] != nil {
                 try enter(w.id, w.record)
                 given[w.id] = w.term
             } else {
@@ -330,8 +342,41 @@ extension ReplicaStore {
     /// token stays: a restart echoes the last page received, so the hub can tell it from a late
     /// copy of an older restart (sync-protocol.md §6.1).
     public func resetForRepair() throws {
+        // What it held, kept aside for the pull's news (the first such copy stands while a
+        // re-sync is not complete: a restart in the middle of one keeps what was held before it).
+        try database.execute(
+            "INSERT OR IGNORE INTO resync_before (id, entity, created, confirmed, deleted) SELECT id, entity, created, confirmed, deleted FROM records WHERE local_only = 0 AND confirmed IS NOT NULL"
+        )
         try setChecksum(0)
         try forgetConfirmed()
         try setSync(.cursor, 0)
+    }
+
+    /// Of `ids`, the records this replica held before the pull from nothing under way
+    /// (`resetForRepair`), as it held them; empty when no such pull is under way.
+    func resyncBefore(_ ids: [RecordID], workspace: Workspace) throws -> [RecordID: Record] {
+        guard !ids.isEmpty, !(try database.query("SELECT 1 FROM resync_before LIMIT 1").isEmpty) else { return [:] }
+        var out = [RecordID: Record]()
+        for row in try database.query(chunking: ids.map { .blob($0.bytes) }, { "SELECT id, entity, created, confirmed, deleted FROM resync_before WHERE id IN (\($0))" })
+        {
+            if let r = try confirmedRecord(row, workspace: workspace) { out[r.id] = r }
+        }
+        return out
+    }
+
+    /// At the end of a pull from nothing: the deals held before it that it did not bring back
+    /// (deleted, or no longer this user's to see, while the replica was away), by name; the
+    /// records held before are forgotten.
+    public func endResync(workspace: Workspace) throws -> [Gone] {
+        guard !(try database.query("SELECT 1 FROM resync_before LIMIT 1").isEmpty) else { return [] }
+        var gone = [Gone]()
+        for row in try database.query(
+            "SELECT b.id, b.entity, b.created, b.confirmed, b.deleted FROM resync_before b WHERE b.deleted IS NULL AND NOT EXISTS (SELECT 1 FROM records r WHERE r.id = b.id AND r.local_only = 0)"
+        ) {
+            guard let r = try confirmedRecord(row, workspace: workspace), workspace.entity(r.entity)?.stageField != nil else { continue }
+            gone.append(Gone(name: r["name"].isNull ? "" : r["name"].canonicalText, reason: .away))
+        }
+        try database.execute("DELETE FROM resync_before")
+        return gone
     }
 }

@@ -153,6 +153,13 @@ public final class ReplicaStore {
             """,
             "DROP TABLE records",
             "ALTER TABLE records_rowid RENAME TO records")
+        // What this replica held when it last began a pull from nothing (a repair, a cursor
+        // compaction passed, an older copy going on as a new replica): the pull's news are told
+        // against it — the records that changed, those that left — instead of every record
+        // arriving as new (`ReplicaStore.resyncBefore`). Empty between such pulls.
+        m.register(
+            "2026-12-07-replica-10-resync-before",
+            "CREATE TABLE resync_before (id BLOB PRIMARY KEY, entity TEXT NOT NULL, created BLOB NOT NULL, confirmed BLOB NOT NULL, deleted BLOB)")
         return m
     }()
 

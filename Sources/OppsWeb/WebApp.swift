@@ -384,7 +384,7 @@ public actor WebApp {
                             ", \(r.heldOver.count) write\(r.heldOver.count == 1 ? "" : "s") others made at the same time did not hold, yours stands",
                             "，别人同时修改的 \(r.heldOver.count) 项未被采用，你的值保留"))
                     // This folder was an older copy of its replica (sync-protocol.md §5.5), as opps sync says it.
-                    + (r.newReplicaLine(chinese: t.chinese).map { t("; ", "；") + $0 } ?? ""),
+                    + ((r.newReplicaLine(chinese: t.chinese) ?? r.resyncedLine(chinese: t.chinese)).map { t("; ", "；") + $0 } ?? ""),
                 ok: true, details: changed)
         } catch let e as ReplicaError {
             lastError = e.description

@@ -391,6 +391,48 @@ import Testing
         }
     }
 
+    /// A laptop away longer than the hub keeps changes (compaction passed its cursor) syncs in
+    /// full again, and is told what changed while it was away — a deal another edited, a deal
+    /// deleted — as after any sync, not every deal it held as new (it said `新商机` for each) nor
+    /// "repaired", which read as something broken (sync-protocol.md §6.3).
+    @Test func aLaptopAwayLongerThanTheHubKeepsChangesIsToldWhatChangedNotThatAllIsNew() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            for u in ["sam", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let home = f.home("sam")
+            var deals = [String]()
+            for name in ["一期", "二期", "三期"] {
+                let made = await opps("new", "北辰", name, "--account", "北辰", "--home", home)
+                deals.append(String(made.stdout.prefix(8)))
+            }
+            #expect(await opps("sync", "--home", home).code == 0)
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+            #expect(await opps("set", deals[2], "下一步=周三见", "--home", f.home("max")).code == 0)
+            #expect(await opps("delete", deals[1], "--home", f.home("max")).code == 0)
+            #expect(await opps("sync", "--home", f.home("max")).code == 0)
+            try await Task.sleep(for: .milliseconds(20))
+            #expect(await oppsHub("compact", "--retention-days", "0", "--data", f.root + "/hub").code == 0)
+
+            let synced = await opps(["sync", "--home", home, "--locale", "zh-CN"])
+            #expect(synced.code == 0, "\(synced.stderr)")
+            let lines = synced.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first == "没有待推送的修改；收到别人的 2 项修改", "\(synced.stdout)")
+            #expect(lines.dropFirst().first == "离线时间超过服务器保留变更的期限，已从服务器完整重新同步", "\(synced.stdout)")
+            #expect(!synced.stdout.contains("修复") && !synced.stdout.contains("新商机") && !synced.stdout.contains("新客户"), "\(synced.stdout)")
+            #expect(lines.contains { $0.contains("北辰 三期：下一步 → 周三见（max）") }, "\(synced.stdout)")
+            #expect(lines.contains { $0.contains("北辰 二期：在你离开期间已被删除或你已无权查看，已从本机移除") }, "\(synced.stdout)")
+            #expect(lines.allSatisfy { $0.displayWidth <= 80 }, "\(synced.stdout)")
+            let names = await opps("list", "--json", "--home", home).json?.array?.compactMap { $0["fields"]?["name"]?.string }.sorted()
+            #expect(names == ["北辰 一期", "北辰 三期"], "\(names ?? [])")
+            // The deal's timeline has the change it was told of.
+            #expect(await opps("show", deals[2], "--home", home).stdout.contains("周三见"))
+            // The next sync is an ordinary one: nothing left over from the one before.
+            let next = await opps("sync", "--json", "--home", home).json
+            #expect(next?["repaired"]?.bool == false && next?["removed"]?.int == 0 && next?["from_others"]?.int == 0, "\(String(describing: next))")
+
+        }
+    }
+
     /// A copy with nothing to send (a second laptop a manager only reads on, a laptop restored
     /// from a backup before any edit) knows itself by its file and goes on as a new replica at
     /// its first sync: no repair there, and none after as the two sync in turn, where both would

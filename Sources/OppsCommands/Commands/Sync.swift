@@ -123,8 +123,8 @@ struct SyncCommand: AsyncParsableCommand {
         } else {
             Console.out(
                 say.synced(
-                    pushed: r.pushed, records: r.pushedRecords, applied: r.applied, conflicts: r.conflicts, fromOthers: r.news + r.goneCount, repaired: r.repaired))
-            if let line = r.newReplicaLine(chinese: say.chinese) { Console.out(hanging("", line)) }
+                    pushed: r.pushed, records: r.pushedRecords, applied: r.applied, conflicts: r.conflicts, fromOthers: r.news + r.goneCount, repaired: r.diverged))
+            if let line = r.newReplicaLine(chinese: say.chinese) ?? r.resyncedLine(chinese: say.chinese) { Console.out(hanging("", line)) }
             if r.flaggedCheckins > 0 { Console.out(say.clockOff(seconds: abs(r.clockSkewMilliseconds) / 1000, flagged: r.flaggedCheckins)) }
             // What others changed on the deals here, a line a deal: what a rep back from a day
             // offline wants to know first.

@@ -172,24 +172,40 @@ extension Replica {
     /// another (moving the folder within a disk keeps it).
     static let fileNumberKey = "file_number"
 
-    /// By `stat` itself: Foundation's `attributesOfItem` also looks up the owner's and group's
-    /// names (the passwd and group files read at every sync).
-    static func fileNumber(home: String) -> UInt64? {
+    /// The database file's identity: its inode number and, where the file system keeps it, the
+    /// moment the file was made (`INODE:SECONDS.NANOSECONDS`). The number alone is not enough: a
+    /// folder deleted and restored from a backup in the same place can get the very inode the
+    /// original had (the file system hands a freed one out again), and would pass for it (found
+    /// by the simulator: a laptop restored twice from one backup). By `stat` itself: Foundation's
+    /// `attributesOfItem` also looks up the owner's and group's names at every sync.
+    static func fileNumber(home: String) -> String? {
         var info = stat()
-        guard stat(databasePath(home: home), &info) == 0 else { return nil }
-        return UInt64(info.st_ino)
+        let path = databasePath(home: home)
+        guard stat(path, &info) == 0 else { return nil }
+        return FileBirth.of(path).map {
+            let nanoseconds = String($0.nanoseconds)
+            return "\(info.st_ino):\($0.seconds)." + String(repeating: "0", count: max(0, 9 - nanoseconds.count)) + nanoseconds
+        } ?? String(info.st_ino)
     }
 
     /// Whether this folder's database is not the file the replica was made in: a copy, or one
-    /// restored from a backup (sync-protocol.md §5.5). A replica made before the number was kept
-    /// keeps it now and is taken as the original.
+    /// restored from a backup (sync-protocol.md §5.5). A replica made before the identity was kept
+    /// keeps it now and is taken as the original; one that kept the inode alone (made before the
+    /// birth time was) is the original if the inode is the same, and keeps the birth time from now.
     func isCopiedFile() throws -> Bool {
         guard let now = Self.fileNumber(home: home) else { return false }
-        guard let kept = try store.meta(Self.fileNumberKey).flatMap(UInt64.init) else {
-            try store.setMeta(Self.fileNumberKey, String(now))
+        guard let kept = try store.meta(Self.fileNumberKey) else {
+            try store.setMeta(Self.fileNumberKey, now)
             return false
         }
-        return kept != now
+        guard kept != now else { return false }
+        let inode = { (identity: String) in identity.split(separator: ":", maxSplits: 1).first.map(String.init) ?? identity }
+        // One side without a birth time (kept before it was, or a file system without one): the inode decides.
+        guard kept.contains(":"), now.contains(":") else {
+            if inode(kept) == inode(now), !kept.contains(":") { try store.setMeta(Self.fileNumberKey, now) }
+            return inode(kept) != inode(now)
+        }
+        return true
     }
 
     /// This folder is an older copy of its replica (its file is another, or the hub answered
@@ -216,7 +232,7 @@ extension Replica {
             try store.setSync(.batch, 0)
             try store.setSync(.pullToken, 0)
             try store.resetForRepair()
-            if let file = Self.fileNumber(home: home) { try store.setMeta(Self.fileNumberKey, String(file)) }
+            if let file = Self.fileNumber(home: home) { try store.setMeta(Self.fileNumberKey, file) }
             for (k, v) in Self.protocolMeta(settled: hello.version) { try store.setMeta(k, v) }
         }
         id = newID
@@ -356,5 +372,24 @@ extension Replica {
     /// The view of a record: its confirmed state with the writes still in the outbox on top.
     func rebuildView(_ id: RecordID, refusedCreate: Bool = false) throws {
         try store.rebuildView(id, replica: self.id, author: user, workspace: workspace, refusedCreate: refusedCreate)
+    }
+}
+
+/// When a file was made (`statx`'s birth time), where the file system keeps it (ext4, btrfs,
+/// xfs, tmpfs do). Swift's Glibc does not declare `statx` (it needs `_GNU_SOURCE`): it is looked
+/// up once by name and called with the kernel's `struct statx` layout, a stable ABI (256 bytes:
+/// the mask at 0, the birth time's seconds at 80 and nanoseconds at 88).
+enum FileBirth {
+    private typealias Statx = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UInt32, UnsafeMutableRawPointer) -> Int32
+    private static let call: Statx? = dlsym(nil, "statx").map { unsafeBitCast($0, to: Statx.self) }
+
+    static func of(_ path: String) -> (seconds: Int64, nanoseconds: UInt32)? {
+        guard let call else { return nil }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 8)
+        defer { buffer.deallocate() }
+        buffer.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
+        let atFDCWD: Int32 = -100, birth: UInt32 = 0x800  // AT_FDCWD, STATX_BTIME
+        guard call(atFDCWD, path, 0, birth, buffer) == 0, buffer.load(fromByteOffset: 0, as: UInt32.self) & birth != 0 else { return nil }
+        return (buffer.load(fromByteOffset: 80, as: Int64.self), buffer.load(fromByteOffset: 88, as: UInt32.self))
     }
 }

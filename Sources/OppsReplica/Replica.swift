@@ -431,7 +431,7 @@ public final class Replica {
             // The token is a secret: only the user may read the database.
             chmod(path, 0o600)
             // The file this replica is made in: a copy of the folder has another (§5.5).
-            if let file = fileNumber(home: home) { try store.setMeta(fileNumberKey, String(file)) }
+            if let file = fileNumber(home: home) { try store.setMeta(fileNumberKey, file) }
         } catch {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             throw error

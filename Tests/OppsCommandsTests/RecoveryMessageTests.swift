@@ -2,13 +2,13 @@ import Foundation
 import Hummingbird
 import OppsConsole
 import OppsCore
-import OppsReplica
 import OppsStore
 import OppsWire
 import SwiftProtobuf
 import Testing
 
 @testable import OppsHub
+@testable import OppsReplica
 
 /// Issue 15 items 2 and 9: messages that say what happened and what to do next.
 @Suite struct RecoveryMessageTests {
@@ -463,6 +463,42 @@ import Testing
             #expect(await opps("show", deal, "--json", "--home", copy).json?["fields"]?["next_step"]?.string == "第2轮")
             let replicas = await oppsHub("status", "--json", "--data", f.root + "/hub").json?["replicas"]?.array ?? []
             #expect(replicas.filter { $0["user"]?.string == "sam" }.count == 2, "\(replicas)")
+        }
+    }
+
+    /// A folder deleted and restored from a backup in the same place can get the inode its
+    /// original file had (the file system hands a freed one out again: a laptop restored twice
+    /// from one backup, in the simulator, passed for the original and repaired at its sync). The
+    /// file's birth time tells them apart; a replica that kept the inode alone (made before)
+    /// is the original when the inode is the same, and keeps the birth time from then on.
+    @Test func aRestoredFileWithTheOriginalsInodeIsStillACopy() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let replica = try Replica(home: f.home("sam"), clock: FixedClock(milliseconds: 1_795_000_000_000))
+            let now = try #require(Replica.fileNumber(home: f.home("sam")))
+            #expect(try replica.store.meta("file_number") == now && !replica.isCopiedFile())
+            let inode = String(now.split(separator: ":")[0])
+            guard now.contains(":") else { return }  // a file system without birth times: the inode alone decides
+            // The birth time read is the file's, as coreutils' stat reads it (not its change or
+            // access time, 16 bytes on either side in `struct statx`).
+            let born = String(now.split(separator: ":")[1])
+            let stat = Process()
+            stat.executableURL = URL(fileURLWithPath: "/usr/bin/stat")
+            stat.arguments = ["-c", "%W.%w", Replica.databasePath(home: f.home("sam"))]
+            let out = Pipe()
+            stat.standardOutput = out
+            try stat.run()
+            stat.waitUntilExit()
+            let said = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            // "SECONDS.DATE TIME.NANOSECONDS ZONE": the seconds, then the nanoseconds of the date.
+            let fraction = said.split(separator: " ").dropFirst().first?.split(separator: ".").last.map(String.init) ?? ""
+            #expect("\(said.prefix { $0 != "." }).\(fraction)" == born, "stat says \(said), read \(born)")
+            try replica.store.setMeta("file_number", "\(inode):1700000000.5")
+            #expect(try replica.isCopiedFile(), "the same inode, another file")
+            try replica.store.setMeta("file_number", inode)
+            #expect(try !replica.isCopiedFile(), "kept before birth times were: the inode decides")
+            #expect(try replica.store.meta("file_number") == now, "and the birth time is kept from now on")
         }
     }
 

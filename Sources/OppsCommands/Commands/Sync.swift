@@ -76,7 +76,9 @@ struct SyncCommand: AsyncParsableCommand {
 
             A folder restored from a backup, or copied from another laptop, syncs on as a new \
             replica: its edits go to the hub, and an edit whose field changed on the hub after \
-            it was made does not replace the newer value (opps conflicts lists it).
+            it was made does not replace the newer value (opps conflicts lists it). A laptop \
+            away longer than the hub keeps changes syncs in full again, and says what changed \
+            meanwhile.
 
             Example: opps sync
             """)

@@ -139,7 +139,7 @@ extension ReplicaStore {
         }
         // During a pull from nothing: what this replica held before it, for the records the page
         // brings whole (each told against it, not as new).
-        let before = try resyncBefore(page.entered.map(\.id) + page.whole.map(\.id), workspace: workspace)
+        let before = try resyncUnderWay() ? try resyncBefore(page.entered.map(\.id) + page.whole.map(\.id), workspace: workspace) : [:]
         var gone = [Gone](), goneCount = 0
         for id in page.left {
             if held.contains(id), let old = try confirmed(id, workspace: workspace), workspace.entity(old.entity)?.stageField != nil, !old.isDeleted {
@@ -352,10 +352,13 @@ extension ReplicaStore {
         try setSync(.cursor, 0)
     }
 
+    /// Whether a pull from nothing is under way that began with records held (`resetForRepair`).
+    func resyncUnderWay() throws -> Bool { !(try database.query("SELECT 1 FROM resync_before LIMIT 1").isEmpty) }
+
     /// Of `ids`, the records this replica held before the pull from nothing under way
     /// (`resetForRepair`), as it held them; empty when no such pull is under way.
     func resyncBefore(_ ids: [RecordID], workspace: Workspace) throws -> [RecordID: Record] {
-        guard !ids.isEmpty, !(try database.query("SELECT 1 FROM resync_before LIMIT 1").isEmpty) else { return [:] }
+        guard !ids.isEmpty else { return [:] }
         var out = [RecordID: Record]()
         for row in try database.query(chunking: ids.map { .blob($0.bytes) }, { "SELECT id, entity, created, confirmed, deleted FROM resync_before WHERE id IN (\($0))" })
         {
@@ -368,7 +371,7 @@ extension ReplicaStore {
     /// (deleted, or no longer this user's to see, while the replica was away), by name; the
     /// records held before are forgotten.
     public func endResync(workspace: Workspace) throws -> [Gone] {
-        guard !(try database.query("SELECT 1 FROM resync_before LIMIT 1").isEmpty) else { return [] }
+        guard try resyncUnderWay() else { return [] }
         var gone = [Gone]()
         for row in try database.query(
             "SELECT b.id, b.entity, b.created, b.confirmed, b.deleted FROM resync_before b WHERE b.deleted IS NULL AND NOT EXISTS (SELECT 1 FROM records r WHERE r.id = b.id AND r.local_only = 0)"

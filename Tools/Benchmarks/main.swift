@@ -30,6 +30,10 @@ struct BenchOptions: ParsableArguments {
     @Option(help: "Run one benchmark only.") var only: Benchmark?
     @Option(name: .customLong("cold"), help: "Deals in the cold sync.") var coldRecords = 100_000
     @Option(name: .customLong("cold-runs"), help: "Cold syncs to run, each beside its own floors; the row gives the median ratio.") var coldRuns = 1
+    @Flag(
+        name: .customLong("resync"),
+        help: "After the cold sync: one deal changed, the log compacted past the replica, and its sync from nothing timed (opps sync as its own process).")
+    var resync = false
     @Option(name: .customLong("round-trip"), help: "Deals the replica holds in the round trip.") var roundTripRecords = 500_000
     @Option(name: .customLong("round-trips"), help: "Edits timed in the round trip (more gives a profiler time).") var roundTrips = 60
     @Option(name: .customLong("web"), help: "Deals on the web app's board.") var webRecords = 10_000
@@ -728,7 +732,7 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
         let dir = temp(label)
         let (engine, sam) = try seededEngine(dir + "/hub")
         let t0 = ContinuousClock.now
-        _ = try ingest(engine, sam, count: n)
+        let (_, nextBatch, _) = try ingest(engine, sam, count: n)
         let seedTime = seconds(ContinuousClock.now - t0)
         var r = SeededGenerator(seed: 9)
         let token = try engine.rotateToken("sam", rng: &r)
@@ -842,6 +846,24 @@ if wanted("cold") || wanted("metadata") || wanted("roundtrip") {
                                 "raw floor (one fsynced row update + one loopback exchange of ~300 B), one after each round trip: median %.2f ms, p90 %.2f: ratio %.2f",
                             floorMedian, floorP90, median / floorMedian), "≤ 2× raw (issue 20)")
                 }
+            }
+        }
+        if label == "cold" && wanted("cold") && options.resync, let cold = colds.all.last?.seconds {
+            // A laptop away longer than the hub keeps changes: one deal made meanwhile, then a
+            // compaction past its cursor; its next sync (its own process) pulls everything again.
+            _ = try ingest(engine, sam, count: 1, from: n, batch: nextBatch)
+            _ = try engine.compact(retention: 0)
+            sync()
+            try await serve(try Hub(configuration: config), metrics: HubMetrics()) { url in
+                // This hub listens on another port than the cold sync's.
+                try ReplicaStore(path: dir + "/replica/replica.sqlite").setMeta("hub_url", url)
+                let r0 = ContinuousClock.now
+                let p = try ChildProcess(sibling("opps"), ["sync", "--json", "--home", dir + "/replica"], standardError: .inherit)
+                while p.isRunning { try await Task.sleep(for: .milliseconds(2)) }
+                let rt = seconds(ContinuousClock.now - r0)
+                row(
+                    "a sync from nothing of a replica holding \(n) deals (away longer than the hub keeps changes)",
+                    String(format: "%.2f s (its cold sync %.2f s: ratio %.2f); exit %d", rt, cold, rt / cold, p.terminationStatus), "—")
             }
         }
         let done = colds.all

@@ -137,9 +137,9 @@ extension ReplicaStore {
             if let r = records[id] { set.put(r) } else if let r = try confirmed(id, workspace: workspace) { set.put(r) }
             return set
         }
-        // During a pull from nothing: what this replica held before it, for the records the page
-        // brings whole (each told against it, not as new).
-        let before = try resyncUnderWay() ? try resyncBefore(page.entered.map(\.id) + page.whole.map(\.id), workspace: workspace) : [:]
+        // During a pull from nothing: which of the records the page brings this replica held
+        // before it (each told against what it was, not as new).
+        let before = try resyncUnderWay() ? try heldBeforeResync(page.entered.map(\.id) + page.whole.map(\.id)) : []
         var gone = [Gone](), goneCount = 0
         for id in page.left {
             if held.contains(id), let old = try confirmed(id, workspace: workspace), workspace.entity(old.entity)?.stageField != nil, !old.isDeleted {
@@ -152,22 +152,27 @@ extension ReplicaStore {
         }
         // The records with writes still in the outbox (their views are rebuilt at the end).
         let pendingRecords = try recordsWithPendingWrites()
+        // A record this laptop held that comes whole again (its visible fields changed): each
+        // field whose value moved goes on the trail, as a change would; news if another moved one.
+        func tell(_ id: RecordID, old: Record, new r: Record) throws {
+            var changed = false
+            for (name, state) in r.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) where old[name] != state.value && state.stamp.replica != replica {
+                let followed = follows(id, state.stamp, state.author)
+                // The hub's log of a stage move is not a change of its own (the move is).
+                if name != workspace.stageHistory, !followed { changed = true }
+                try addHistory(
+                    HistoryLine(
+                        record: id, field: name, old: old[name], new: state.value, author: state.author, hlc: state.stamp.hlc,
+                        source: "hub", rule: followed ? HistoryLine.following : ""))
+            }
+            if changed { news += 1 }
+        }
         func enter(_ id: RecordID, _ record: Record?) throws {
             if let r = record {
-                // A record this laptop held that comes whole again (its visible fields changed):
-                // each field whose value moved goes on the trail, as a change would.
-                if let old = held.contains(id) ? try confirmed(id, workspace: workspace) : before[id] {
-                    var changed = false
-                    for (name, state) in r.fields.sorted(by: { $0.value.sequence < $1.value.sequence }) where old[name] != state.value && state.stamp.replica != replica {
-                        let followed = follows(id, state.stamp, state.author)
-                        // The hub's log of a stage move is not a change of its own (the move is).
-                        if name != workspace.stageHistory, !followed { changed = true }
-                        try addHistory(
-                            HistoryLine(
-                                record: id, field: name, old: old[name], new: state.value, author: state.author, hlc: state.stamp.hlc,
-                                source: "hub", rule: followed ? HistoryLine.following : ""))
-                    }
-                    if changed { news += 1 }
+                if let old = held.contains(id)
+                    ? try confirmed(id, workspace: workspace) : before.contains(id) ? try recordBeforeResync(id, workspace: workspace) : nil
+                {
+                    try tell(id, old: old, new: r)
                 } else if !madeHere(id, r.created, r.fields.values) {
                     news += 1
                     if !held.contains(id) { arrived(id, creator: r.created.author) }
@@ -183,17 +188,22 @@ extension ReplicaStore {
         // every record); any other is entered as a `Record`. Either way its term is the one
         // reading it gave, unless a change of the page moves it.
         var given = [RecordID: UInt64](), stored = [WholeRecord]()
+        // Of those stored as they came, the ones held before a pull from nothing: told against
+        // what they were once stored (`tell`), those whose rows changed only.
+        var storedHeldBefore = [RecordID]()
         // (A page that also names it among `entered`, which the page reader never makes, enters it too.)
         let named = page.changes.isEmpty && page.entered.isEmpty ? [] : Set(page.changes.map(\.record) + page.entered.map(\.id))
         for w in page.whole {
-            if held.contains(w.id) || pendingRecords.contains(w.id) || named.contains(w.id) || before[w.id] != nil {
+            if held.contains(w.id) || pendingRecords.contains(w.id) || named.contains(w.id) {
                 try enter(w.id, w.record)
                 given[w.id] = w.term
             } else {
                 stored.append(w)
                 touched.insert(w.id)
                 received += 1
-                if !madeHere(w.id, w.created, w.fields.lazy.map(\.state)) {
+                if before.contains(w.id) {
+                    storedHeldBefore.append(w.id)
+                } else if !madeHere(w.id, w.created, w.fields.lazy.map(\.state)) {
                     news += 1
                     arrived(w.id, creator: w.created.author)
                 }
@@ -237,6 +247,9 @@ extension ReplicaStore {
             }
             columns[w.entity] = (entity, fields)
             try save(whole: w, entity: entity, columns: fields)
+        }
+        for (id, old) in try changedSinceResync(storedHeldBefore, workspace: workspace) {
+            if let now = try confirmed(id, workspace: workspace) { try tell(id, old: old, new: now) }
         }
         if !given.isEmpty { for le in page.changes { given[le.record] = nil } }
         for (id, old) in oldTerms {
@@ -355,16 +368,31 @@ extension ReplicaStore {
     /// Whether a pull from nothing is under way that began with records held (`resetForRepair`).
     func resyncUnderWay() throws -> Bool { !(try database.query("SELECT 1 FROM resync_before LIMIT 1").isEmpty) }
 
-    /// Of `ids`, the records this replica held before the pull from nothing under way
-    /// (`resetForRepair`), as it held them; empty when no such pull is under way.
-    func resyncBefore(_ ids: [RecordID], workspace: Workspace) throws -> [RecordID: Record] {
-        guard !ids.isEmpty else { return [:] }
-        var out = [RecordID: Record]()
-        for row in try database.query(chunking: ids.map { .blob($0.bytes) }, { "SELECT id, entity, created, confirmed, deleted FROM resync_before WHERE id IN (\($0))" })
-        {
-            if let r = try confirmedRecord(row, workspace: workspace) { out[r.id] = r }
-        }
-        return out
+    /// Of `ids`, those this replica held before the pull from nothing under way (`resetForRepair`).
+    func heldBeforeResync(_ ids: [RecordID]) throws -> Set<RecordID> {
+        guard !ids.isEmpty else { return [] }
+        return Set(
+            try database.query(chunking: ids.map { .blob($0.bytes) }, { "SELECT id FROM resync_before WHERE id IN (\($0))" })
+                .compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) })
+    }
+
+    /// A record as this replica held it before the pull from nothing under way.
+    func recordBeforeResync(_ id: RecordID, workspace: Workspace) throws -> Record? {
+        try database.query("SELECT id, entity, created, confirmed, deleted FROM resync_before WHERE id = ?", [.blob(id.bytes)]).first
+            .flatMap { try confirmedRecord($0, workspace: workspace) }
+    }
+
+    /// Of `ids` (records held before the pull from nothing under way, stored again as they came),
+    /// those whose stored state is not, byte for byte, the one held before, as held before: only
+    /// they are read and compared field by field (the others did not change).
+    func changedSinceResync(_ ids: [RecordID], workspace: Workspace) throws -> [(RecordID, Record)] {
+        guard !ids.isEmpty else { return [] }
+        return try database.query(chunking: ids.map { .blob($0.bytes) }) {
+            """
+            SELECT b.id, b.entity, b.created, b.confirmed, b.deleted FROM resync_before b JOIN records r ON r.id = b.id
+                WHERE b.id IN (\($0)) AND (r.created IS NOT b.created OR r.confirmed IS NOT b.confirmed OR r.deleted IS NOT b.deleted)
+            """
+        }.compactMap { row in try confirmedRecord(row, workspace: workspace).map { ($0.id, $0) } }
     }
 
     /// At the end of a pull from nothing: the deals held before it that it did not bring back

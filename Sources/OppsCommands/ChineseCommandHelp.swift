@@ -251,7 +251,8 @@ enum ChineseCommandHelp {
         "connect token": "你的新令牌（向管理员要）",
         "connect ca": "一个 PEM 证书文件，信任它来连接服务器（留空：只信任系统的证书）",
         "connect json": "以一个 JSON 对象输出结果",
-        "sync json": "以一个 JSON 对象输出：推送、应用、冲突、拉取、别人的修改、后来未被采用的自己的修改（overruled）、与你同时修改而未被采用的别人的修改（held_over）、修复、本文件夹是旧拷贝并已作为新副本同步（new_replica）",
+        "sync json":
+            "以一个 JSON 对象输出：推送、应用、冲突、拉取、别人的修改、后来未被采用的自己的修改（overruled）、与你同时修改而未被采用的别人的修改（held_over）、修复、离线超过服务器保留期而完整重新同步（cursor_expired）、本文件夹是旧拷贝并已作为新副本同步（new_replica）",
         "status json": "以一个 JSON 对象输出",
         "new name": "商机名称（不加引号的几个词用空格连起来），后面可以跟 字段=值",
         "new account": "客户：短 id 或准确名称，或新客户的名称",

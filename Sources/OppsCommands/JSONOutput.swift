@@ -16,6 +16,9 @@ struct SyncJSON: Encodable {
     /// Others' writes that lost to this user's, told by conflict records pulled (SyncReport.heldOver).
     var held_over: Int
     var repaired: Bool
+    /// Of a repair: the hub had compacted past this laptop's cursor (away longer than it keeps
+    /// changes), so it synced in full again; nothing differed (SyncReport.diverged is false).
+    var cursor_expired: Bool
     /// This folder was an older copy of its replica and syncs under a new id now (SyncReport.tookNewID).
     var new_replica: Bool
     var cursor: UInt64
@@ -30,6 +33,7 @@ struct SyncJSON: Encodable {
         (pushed, applied, conflicts, pulled, from_others, overruled) = (r.pushed, r.applied, r.conflicts, r.pulled, r.news, r.overruled)
         held_over = r.heldOver.count
         new_replica = r.tookNewID
+        cursor_expired = r.repaired && !r.diverged
         (repaired, cursor, clock_skew_ms, flagged_checkins) = (r.repaired, r.cursor, r.clockSkewMilliseconds, r.flaggedCheckins)
     }
 }

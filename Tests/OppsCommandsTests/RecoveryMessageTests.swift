@@ -407,6 +407,8 @@ import Testing
             }
             #expect(await opps("sync", "--home", home).code == 0)
             #expect(await opps("sync", "--home", f.home("max")).code == 0)
+            // tom's laptop, made now (a cursor past 0), away from here on.
+            #expect(await f.initReplica("tom", url).code == 0)
             #expect(await opps("set", deals[2], "下一步=周三见", "--home", f.home("max")).code == 0)
             #expect(await opps("delete", deals[1], "--home", f.home("max")).code == 0)
             #expect(await opps("sync", "--home", f.home("max")).code == 0)
@@ -426,6 +428,12 @@ import Testing
             #expect(names == ["北辰 一期", "北辰 三期"], "\(names ?? [])")
             // The deal's timeline has the change it was told of.
             #expect(await opps("show", deals[2], "--home", home).stdout.contains("周三见"))
+            // What a script reads of it: a full sync again, not a laptop that differed (tom was
+            // away too; max synced last, before the compaction).
+            let tom = await opps("sync", "--json", "--home", f.home("tom")).json
+            #expect(tom?["repaired"]?.bool == true && tom?["cursor_expired"]?.bool == true, "\(String(describing: tom))")
+            let max = await opps("sync", "--json", "--home", f.home("max")).json
+            #expect(max?["repaired"]?.bool == false && max?["cursor_expired"]?.bool == false, "\(String(describing: max))")
             // The next sync is an ordinary one: nothing left over from the one before.
             let next = await opps("sync", "--json", "--home", home).json
             #expect(next?["repaired"]?.bool == false && next?["removed"]?.int == 0 && next?["from_others"]?.int == 0, "\(String(describing: next))")

@@ -87,7 +87,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     @Flag(
         help:
-            "Print one JSON object: pushed, applied, conflicts, pulled, from_others, overruled (own writes that held and lost later), held_over (others' writes that lost to yours), repaired, new_replica (this folder was an older copy and syncs as a new replica now)."
+            "Print one JSON object: pushed, applied, conflicts, pulled, from_others, overruled (own writes that held and lost later), held_over (others' writes that lost to yours), repaired, cursor_expired (the repair was a full sync because you were away longer than the hub keeps changes), new_replica (this folder was an older copy and syncs as a new replica now)."
     )
     var json = false
 

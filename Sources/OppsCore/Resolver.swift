@@ -22,7 +22,8 @@ public struct RuleContext: Sendable {
     /// then also its stamp under that id, and holds only on top of the current value.
     public var olderCopy: ReplicaID?
     /// The record is absent because compaction removed its tombstone (merge-semantics.md §7.2):
-    /// it was deleted, and stays so — a create naming its id makes nothing.
+    /// it was deleted, and stays so — a create naming its id makes nothing. Set only with
+    /// `record` nil.
     public var compacted = false
 
     public init(workspace: Workspace, actor: Actor, relations: Set<Relation>, record: Record?) {
@@ -203,7 +204,7 @@ public func resolve(current: FieldState?, incoming w: FieldWrite, context c: Rul
 
     switch w.kind {
     case .create:
-        if c.record == nil, c.compacted { return refuse(.recordDeleted, "the record was deleted") }
+        if c.compacted { return refuse(.recordDeleted, "the record was deleted") }
         if let record = c.record {
             if c.isOwn(record.created.stamp, w) { return Decision(outcome: .duplicate, rule: .duplicate, winner: record.created) }
             return refuse(.recordExists, "the record already exists")

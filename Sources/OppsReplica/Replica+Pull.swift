@@ -250,7 +250,9 @@ extension Replica {
     /// this replica — deleted before this replica held it (an older copy whose create the other
     /// copy had sent, sync-protocol.md §5.5), or not its user's to see. The hub will never send
     /// it, so it would stay here as a live record nobody else has: it goes, said as a deal that
-    /// left (`SyncReport.gone`). Run inside the last page's transaction.
+    /// left (`SyncReport.gone`). A pull from nothing that ends here also names the deals held
+    /// before it that it did not bring back (`ReplicaStore.endResync`). Run inside the last
+    /// page's transaction.
     func dropUnconfirmed(report: inout SyncReport) throws {
         var gone = [ReplicaStore.Gone]()
         for record in try store.unconfirmedWithNothingToSend(workspace: workspace) {

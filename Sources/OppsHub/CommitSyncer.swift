@@ -37,6 +37,9 @@ final class CommitSyncer: Sendable {
     private let loop: any EventLoop
     /// Told once, of the refusal that stopped the hub's answers.
     private let failed: @Sendable (any Error) -> Void
+    /// Told of every sync that succeeded, and how long the disk took (the server's metrics set it:
+    /// `opps_disk_sync_seconds`). Every answer waits for one, so a slow one is a slow answer.
+    let synced = Mutex<DiskSyncObserver?>(nil)
 
     init(log: any CommitSync, failed: @escaping @Sendable (any Error) -> Void = { _ in }) {
         self.log = log
@@ -88,8 +91,10 @@ final class CommitSyncer: Sendable {
     private func syncUntilCaughtUp() {
         while true {
             let target = state.withLock { $0.committed }
+            let began = ContinuousClock.now
             do {
                 try log.sync()
+                synced.withLock { $0 }?.body(ContinuousClock.now - began)
             } catch {
                 // The operator is told before any answer is refused: an answer that arrives once
                 // the failure is recorded is refused at once, without waiting on this thread.
@@ -120,6 +125,13 @@ final class CommitSyncer: Sendable {
             if done { return }
         }
     }
+}
+
+/// What a hub calls after every sync of its commits, with the time the disk took (a class, for the
+/// reason `GroupCommitObserver` is one).
+public final class DiskSyncObserver: Sendable {
+    let body: @Sendable (Duration) -> Void
+    public init(_ body: @escaping @Sendable (Duration) -> Void) { self.body = body }
 }
 
 extension EventLoop {

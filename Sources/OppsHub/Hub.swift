@@ -99,6 +99,9 @@ public actor Hub {
     private var commitScheduled = false
     /// Told of every group commit (the server's metrics set it).
     public nonisolated let groupCommitted = Mutex<GroupCommitObserver?>(nil)
+    /// Told of every sync of the hub's commits beside its thread, with the time the disk took (the
+    /// server's metrics set it; never told when each commit waits for the disk itself).
+    public nonisolated func observeDiskSyncs(_ observer: DiskSyncObserver) { syncer?.synced.withLock { $0 = observer } }
 
     /// `received`: the request's protobuf bytes as they came (nil when it came as JSON).
     public func push(_ user: HubUser, _ request: PushRequest, received: [UInt8]? = nil) async throws -> (PushResponse, HubActivity) {

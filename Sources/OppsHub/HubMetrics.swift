@@ -15,6 +15,9 @@ public struct HubMetrics: Sendable {
     let bytesReceived: CoreMetrics.Counter, bytesSent: CoreMetrics.Counter, pullPages: CoreMetrics.Counter, pullRecords: CoreMetrics.Counter
     /// What every group commit records, made once too (on the hub's thread, on every push's way).
     let groups: CoreMetrics.Counter, groupPushes: CoreMetrics.Counter, sequencerWait: CoreMetrics.Timer, groupDuration: CoreMetrics.Timer
+    /// Every sync of the commits to disk beside the hub's thread (SQLite): what the tail of the
+    /// answers waits on when the disk stalls (BENCHMARKS.md, sixty-seventh session).
+    let diskSync: CoreMetrics.Timer
     /// And every push: its batch, and its writes by outcome.
     let batches: CoreMetrics.Counter, batchesReplayed: CoreMetrics.Counter, fieldWrites: [Outcome: CoreMetrics.Counter]
 
@@ -38,6 +41,7 @@ public struct HubMetrics: Sendable {
         groupPushes = Counter(label: "opps_push_group_pushes_total", factory: f)
         sequencerWait = Timer(label: "opps_sequencer_wait_seconds", preferredDisplayUnit: .seconds, factory: f)
         groupDuration = Timer(label: "opps_push_group_duration_seconds", preferredDisplayUnit: .seconds, factory: f)
+        diskSync = Timer(label: "opps_disk_sync_seconds", preferredDisplayUnit: .seconds, factory: f)
         Gauge(label: "opps_active_replicas", factory: f).record(0)
         var answered = [String: (CoreMetrics.Counter, CoreMetrics.Timer)]()
         for route in ["handshake", "push", "pull"] { answered[route] = (Self.requests(route, 200, f), Self.duration(route, f)) }

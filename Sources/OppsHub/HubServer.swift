@@ -22,6 +22,7 @@ public struct HubServer: Sendable {
         self.metrics = metrics
         self.logger = logger
         hub.groupCommitted.withLock { $0 = GroupCommitObserver { metrics.record(group: $0) } }
+        hub.observeDiskSyncs(DiskSyncObserver { metrics.diskSync.recordNanoseconds($0.nanoseconds) })
     }
 
     /// The router: error mapping first, so it covers every route added after it

@@ -148,6 +148,41 @@ func eventually(_ condition: () -> Bool) async throws {
         }
     }
 
+    /// Every sync of the hub's commits is timed for the operator (`opps_disk_sync_seconds`,
+    /// docs/operator.md "Monitoring"): every answer waits for one, so a disk that stalls is what a
+    /// slow answer waited on, and the operator must be able to see it (BENCHMARKS.md, sixty-seventh
+    /// session).
+    @Test func everySyncOfTheCommitsIsTimedForTheOperator() async throws {
+        let gate = Gate(open: true)
+        let f = try HubFixture(syncing: { gate.wrapping($0) })
+        try await f.live { c in
+            var sam = try await f.replicas("sam", client: c)[0]
+            func value(_ name: String) async throws -> Double {
+                let text = String(buffer: try await c.get(Endpoint.metrics).body)
+                let line = try #require(text.split(separator: "\n").first { $0.hasPrefix(name + " ") }, "metrics lack \(name)")
+                return try #require(Double(line.split(separator: " ")[1]))
+            }
+            let before = try await value("opps_disk_sync_seconds_count")
+            let slowBefore = try await value("opps_disk_sync_seconds_count") - (try await value("opps_disk_sync_seconds_bucket{le=\"0.025\"}"))
+            // A push whose sync the disk holds for 60 ms.
+            gate.arm()
+            var rng = SeededGenerator(seed: 7)
+            let request = try sam.batch([sam.create(using: &rng)])
+            let token = sam.token
+            let push = Task { try await c.call(Endpoint.push, request, token: token, as: PushResponse.self) }
+            try await eventually { gate.begun == 1 }
+            try await Task.sleep(for: .milliseconds(60))
+            gate.open()
+            _ = try await push.value
+            // Counted once each, the slow one in no bucket under 25 ms and in the sum.
+            let after = try await value("opps_disk_sync_seconds_count")
+            #expect(after - before == Double(gate.finished))
+            let slow = after - (try await value("opps_disk_sync_seconds_bucket{le=\"0.025\"}"))
+            #expect(slow - slowBefore == 1)
+            #expect(try await value("opps_disk_sync_seconds_sum") >= 0.06)
+        }
+    }
+
     /// A pull page that delivers records mints a token the replica will echo: its bookkeeping,
     /// committed without waiting for the disk, is on disk before the page is answered — a power
     /// loss must not leave the hub not knowing what a page it sent delivered (sync-protocol.md

@@ -82,7 +82,35 @@ extension Replica {
         // whose name holds it is the one meant; what is shown names it in full.
         if reading, containing.count == 1 { return containing[0] }
         if !containing.isEmpty { throw try lookup(.partOfName, containing) }
-        throw try lookup(.unknown)
+        throw try notHere(typed, short: short)
+    }
+
+    /// The error for an id, short id or name that names nothing this laptop holds: a deal a
+    /// sync took off it is said as such, with why and when (`ReplicaStore.takenOff`: the sync
+    /// printed its name, and its id is what a rep types back); anything else is
+    /// `lookup(.unknown)`. Its name is not kept: it is no longer this user's to read.
+    public func notHere(_ typed: String, short: ShortIDs? = nil) throws -> ReplicaError {
+        let typed = typed.trimmingCharacters(in: .whitespaces)
+        let full = RecordID(parsing: typed)
+        let code = ShortID.normalise(typed)
+        let hex = typed.lowercased().filter { $0 != "-" }
+        let matches = try store.takenOff().filter { entry in
+            if let full { return entry.id == full }
+            if let code, code.count >= 4, ShortID.code(entry.id).hasPrefix(code) { return true }
+            return hex.count >= 8 && hex.allSatisfy(\.isHexDigit) && entry.id.description.lowercased().filter { $0 != "-" }.hasPrefix(hex)
+        }
+        guard matches.count == 1, let gone = matches.first else { return try lookup(.unknown, typed: typed, [], short: short) }
+        let shown = ShortID.shown(gone.id), when = LocalTime.minute(gone.at)
+        // Two lines, each within 80 columns in either language: what happened, then why.
+        let (english, chinese) =
+            switch gone.reason {
+            case .left: ("that deal is no longer yours to see (its owner or team changed)", "你不再能看到这个商机（负责人或团队有变化）")
+            case .madeHere: ("it was made here; on the hub it was deleted, or is not yours to see", "它在本机新建，服务器上已被删除或你无权查看")
+            case .away: ("while this laptop was away, it was deleted or became not yours to see", "在你离开期间它已被删除或你已无权查看")
+            }
+        return .invalid(
+            "\(shown) was taken off this laptop by the sync of \(when):\n\(english)",
+            chinese: "\(shown) 已在 \(when) 的同步中从本机移除：\n\(chinese)")
     }
 
     /// The error naming the records `typed` could mean (the first five, by short id, entity and
@@ -297,7 +325,7 @@ extension Replica {
     @discardableResult
     public func edit(_ id: RecordID, _ changes: [(String, Value)]) throws -> EditResult {
         try store.transaction {
-            guard var view = try store.view(id, workspace: workspace) else { throw ReplicaError.invalid("no record \(id)") }
+            guard var view = try store.view(id, workspace: workspace) else { throw try self.notHere(id.description) }
             guard let entity = workspace.entity(view.entity) else { throw ReplicaError.invalid("unknown entity \(view.entity)") }
             let pending = try store.outbox(replica: self.id, author: user, record: id)
             let before = view  // what each field held before this edit: the trail's "old"
@@ -407,7 +435,7 @@ extension Replica {
     /// to the deleted record.
     public func delete(_ id: RecordID, survivor: RecordID? = nil) throws {
         try store.transaction {
-            guard var view = try store.view(id, workspace: workspace) else { throw ReplicaError.invalid("no record \(id)") }
+            guard var view = try store.view(id, workspace: workspace) else { throw try self.notHere(id.description) }
             let write = FieldWrite(record: id, entity: view.entity, kind: .delete, value: survivor.map(Value.reference) ?? .null, author: user, stamp: try tick())
             view.deleted = try decidedDelete(write, of: view)
             try store.enqueue(write)

@@ -207,6 +207,7 @@ extension Replica {
             report.newRecords += applied.newRecords.prefix(ReplicaStore.Applied.newRecordsKept - report.newRecords.count)
             report.goneCount += applied.goneCount
             report.gone += applied.gone.prefix(ReplicaStore.Applied.newRecordsKept - report.gone.count)
+            try store.noteTakenOff(applied.goneIDs, .left, at: physical.nowMilliseconds())
             // Each own write once: not those the push's answer already counted, nor twice.
             for write in applied.ownConflicts where report.lost.insert(write).inserted { report.overruled += 1 }
             report.heldOver += applied.heldOver
@@ -254,15 +255,18 @@ extension Replica {
     /// before it that it did not bring back (`ReplicaStore.endResync`). Run inside the last
     /// page's transaction.
     func dropUnconfirmed(report: inout SyncReport) throws {
-        var gone = [ReplicaStore.Gone]()
+        var gone = [(RecordID, ReplicaStore.Gone)]()
         for record in try store.unconfirmedWithNothingToSend(workspace: workspace) {
             try store.remove(record.id)
             guard workspace.entity(record.entity)?.stageField != nil, !record.isDeleted else { continue }
-            gone.append(ReplicaStore.Gone(name: record["name"].isNull ? "" : record["name"].canonicalText, reason: .madeHere))
+            gone.append((record.id, ReplicaStore.Gone(name: record["name"].isNull ? "" : record["name"].canonicalText, reason: .madeHere)))
         }
         // A pull from nothing that ended: the deals held before it that it did not bring back.
         gone += try store.endResync(workspace: workspace)
-        report.goneCount += gone.count
-        report.gone += gone.prefix(max(0, ReplicaStore.Applied.newRecordsKept - report.gone.count))
+        let now = physical.nowMilliseconds()
+        for (id, g) in gone { try store.noteTakenOff([id], g.reason, at: now) }
+        let lines = gone.map(\.1)
+        report.goneCount += lines.count
+        report.gone += lines.prefix(max(0, ReplicaStore.Applied.newRecordsKept - report.gone.count))
     }
 }

@@ -34,6 +34,8 @@ extension ReplicaStore {
         /// the name they had here, and how many in all. Their ids name nothing here any more.
         public var gone: [Gone] = []
         public var goneCount = 0
+        /// Every one of them, by id (`noteTakenOff`).
+        public var goneIDs: [RecordID] = []
     }
 
     public struct Gone: Sendable, Equatable {
@@ -44,15 +46,16 @@ extension ReplicaStore {
             self.reason = reason
         }
 
-        public enum Reason: Sendable, Equatable {
+        /// Kept by number in `taken_off` (never renumbered).
+        public enum Reason: Int64, Sendable, Equatable {
             /// It left this user's sight (`left`: given to someone else, their team changed).
-            case left
+            case left = 0
             /// Made on this laptop and never confirmed: the hub keeps it from this replica
             /// (deleted before this replica held it, or not its user's to see).
-            case madeHere
+            case madeHere = 1
             /// Held before a pull from nothing that did not bring it back: deleted, or left,
             /// while the replica was away.
-            case away
+            case away = 2
         }
     }
 
@@ -140,10 +143,11 @@ extension ReplicaStore {
         // During a pull from nothing: which of the records the page brings this replica held
         // before it (each told against what it was, not as new).
         let before = try resyncUnderWay() ? try heldBeforeResync(page.entered.map(\.id) + page.whole.map(\.id)) : []
-        var gone = [Gone](), goneCount = 0
+        var gone = [Gone](), goneCount = 0, goneIDs = [RecordID]()
         for id in page.left {
             if held.contains(id), let old = try confirmed(id, workspace: workspace), workspace.entity(old.entity)?.stageField != nil, !old.isDeleted {
                 goneCount += 1
+                goneIDs.append(id)
                 if gone.count < Applied.newRecordsKept { gone.append(Gone(name: old["name"].isNull ? "" : old["name"].canonicalText)) }
             }
             try remove(id)
@@ -285,7 +289,7 @@ extension ReplicaStore {
         try setSync(.conflictCursor, page.conflictCursor)
         return Applied(
             received: received, news: news, newRecords: newRecords, newRecordCount: newRecordCount, ownConflicts: ownConflicts, heldOver: heldOver, gone: gone,
-            goneCount: goneCount)
+            goneCount: goneCount, goneIDs: goneIDs)
     }
 
     /// The view of a record: its confirmed state with the writes still in the outbox on top.
@@ -398,14 +402,14 @@ extension ReplicaStore {
     /// At the end of a pull from nothing: the deals held before it that it did not bring back
     /// (deleted, or no longer this user's to see, while the replica was away), by name; the
     /// records held before are forgotten.
-    public func endResync(workspace: Workspace) throws -> [Gone] {
+    public func endResync(workspace: Workspace) throws -> [(RecordID, Gone)] {
         guard try resyncUnderWay() else { return [] }
-        var gone = [Gone]()
+        var gone = [(RecordID, Gone)]()
         for row in try database.query(
             "SELECT b.id, b.entity, b.created, b.confirmed, b.deleted FROM resync_before b WHERE b.deleted IS NULL AND NOT EXISTS (SELECT 1 FROM records r WHERE r.id = b.id AND r.local_only = 0)"
         ) {
             guard let r = try confirmedRecord(row, workspace: workspace), workspace.entity(r.entity)?.stageField != nil else { continue }
-            gone.append(Gone(name: r["name"].isNull ? "" : r["name"].canonicalText, reason: .away))
+            gone.append((r.id, Gone(name: r["name"].isNull ? "" : r["name"].canonicalText, reason: .away)))
         }
         try database.execute("DELETE FROM resync_before")
         return gone

@@ -160,6 +160,12 @@ public final class ReplicaStore {
         m.register(
             "2026-12-07-replica-10-resync-before",
             "CREATE TABLE resync_before (id BLOB PRIMARY KEY, entity TEXT NOT NULL, created BLOB NOT NULL, confirmed BLOB NOT NULL, deleted BLOB)")
+        // The deals a sync took off this laptop, by id alone (no name: they are no longer this
+        // user's to read), why and when: `opps show` of an id the sync printed says so, instead
+        // of "no record here has the id" (`takenOff`). 26 bytes a deal.
+        m.register(
+            "2026-12-07-replica-11-taken-off",
+            "CREATE TABLE taken_off (id BLOB PRIMARY KEY, reason INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID")
         return m
     }()
 
@@ -480,6 +486,22 @@ public final class ReplicaStore {
 
     public func remove(_ id: RecordID) throws {
         try database.execute("DELETE FROM records WHERE id = ?", [.blob(id.bytes)])
+    }
+
+    /// Keeps that a sync took these deals off this laptop, why, and when (`at`: this device's
+    /// clock, ms): the id of one is then told apart from an id that never named anything here.
+    public func noteTakenOff(_ ids: some Sequence<RecordID>, _ reason: Gone.Reason, at: Int64) throws {
+        for id in ids {
+            try database.execute("INSERT OR REPLACE INTO taken_off (id, reason, at) VALUES (?, ?, ?)", [.blob(id.bytes), .integer(reason.rawValue), .integer(at)])
+        }
+    }
+
+    /// Every deal a sync took off this laptop that it does not hold again, with why and when.
+    public func takenOff() throws -> [(id: RecordID, reason: Gone.Reason, at: Int64)] {
+        try database.query("SELECT t.id, t.reason, t.at FROM taken_off t WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = t.id)").compactMap { row in
+            guard let b = row[0].bytes, let id = RecordID(bytes: b), let reason = row[1].int.flatMap(Gone.Reason.init(rawValue:)), let at = row[2].int else { return nil }
+            return (id, reason, at)
+        }
     }
 
     /// Records made on this laptop that the hub has not confirmed and that have nothing left in

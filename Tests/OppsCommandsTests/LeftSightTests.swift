@@ -1,4 +1,6 @@
 import Foundation
+import OppsConsole
+import OppsCore
 import OppsHub
 import OppsWeb
 import Testing
@@ -42,6 +44,23 @@ import Testing
             #expect(samsConflicts.stdout.contains("held: (not shown to you)"), "the deal's discount now is not sam's to see: \(samsConflicts.stdout)")
             #expect(samsConflicts.stdout.hasPrefix("#1 ") && samsConflicts.stdout.contains(" (no longer on this laptop) - discount\n"), "\(samsConflicts.stdout)")
             #expect(await opps("show", given, "--home", sam).code == 1, "the deal is no longer here")
+            // Its id typed back says why, not "no record here has the id": by the full id, by the
+            // short one (in Chinese), and for an edit; an id that never named anything here is
+            // still unknown. Nothing of the deal is kept but its id.
+            let code = ShortID.shown(try #require(RecordID(parsing: given)))
+            let byID = await opps(["show", given, "--home", sam], environment: ["LANG": "C"])
+            let why = "that deal is no longer yours to see (its owner or team changed)"
+            #expect(byID.code == 1 && byID.stderr.contains("\(code) was taken off this laptop by the sync of "), "\(byID.stderr)")
+            #expect(byID.stderr.split(separator: "\n").last.map(String.init) == why, "\(byID.stderr)")
+            #expect(!byID.stderr.contains("Given away"))
+            let byCode = await opps("show", code.uppercased(), "--home", sam, "--locale", "zh-CN")
+            #expect(byCode.code == 1 && byCode.stderr.contains("\(code) 已在 ") && byCode.stderr.hasSuffix("的同步中从本机移除：\n你不再能看到这个商机（负责人或团队有变化）\n"), "\(byCode.stderr)")
+            #expect((byID.stderr + byCode.stderr).split(separator: "\n").allSatisfy { String($0).displayWidth <= 80 }, "\(byID.stderr)\(byCode.stderr)")
+            let edit = await opps(["set", code, "amount=5", "--home", sam], environment: ["LANG": "C"])
+            #expect(edit.code == 1 && edit.stderr.contains("was taken off this laptop"), "\(edit.stderr)")
+            #expect(try await opps("sync", "--home", sam, "--json").json?["pushed"]?.int == 0, "a refused edit queued nothing")
+            let never = await opps(["show", "zzzz9999", "--home", sam], environment: ["LANG": "C"])
+            #expect(never.code == 1 && never.stderr.contains("no record here has the id or name"), "\(never.stderr)")
             // The request, by the id sam's edit printed, as its approver reads it: settled by the hub.
             let request = await opps("show", requestCode, "--home", max, "--json").json?["fields"]
             #expect(request?["state"]?.string == "rejected" && request?["decided_by"] == .null, "\(String(describing: request))")

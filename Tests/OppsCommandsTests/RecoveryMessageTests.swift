@@ -374,6 +374,11 @@ import Testing
                 await opps("list", "--json", "--home", folder).json?.array?.compactMap { $0["fields"]?["name"]?.string }.sorted() ?? []
             }
             #expect(await names(copy) == ["北辰 三期"])
+            // Its id, typed back, says why it is not here.
+            let gone = await opps(["show", deals[1], "--home", copy], environment: ["LANG": "C"])
+            #expect(
+                gone.code == 1 && gone.stderr.contains("\(deals[1]) was taken off this laptop by the sync of ")
+                    && gone.stderr.hasSuffix("\nit was made here; on the hub it was deleted, or is not yours to see\n"), "\(gone.stderr)")
             // 一期: each of the copy's writes of it refused, none held; 二期 makes no conflict.
             let conflicts = await opps("conflicts", "--json", "--home", copy).json?.array ?? []
             #expect(
@@ -426,6 +431,8 @@ import Testing
             #expect(lines.allSatisfy { $0.displayWidth <= 80 }, "\(synced.stdout)")
             let names = await opps("list", "--json", "--home", home).json?.array?.compactMap { $0["fields"]?["name"]?.string }.sorted()
             #expect(names == ["北辰 一期", "北辰 三期"], "\(names ?? [])")
+            let gone = await opps("show", deals[1], "--home", home, "--locale", "zh-CN")
+            #expect(gone.code == 1 && gone.stderr.hasSuffix("的同步中从本机移除：\n在你离开期间它已被删除或你已无权查看\n"), "\(gone.stderr)")
             // The deal's timeline has the change it was told of.
             #expect(await opps("show", deals[2], "--home", home).stdout.contains("周三见"))
             // What a script reads of it: a full sync again, not a laptop that differed (tom was

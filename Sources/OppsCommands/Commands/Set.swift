@@ -60,7 +60,7 @@ struct SetCommand: ParsableCommand {
     func run() throws {
         let r = try home.open()
         let recordID = try r.resolveID(id)
-        guard let record = try r.record(recordID), let entity = r.workspace.entity(record.entity) else { throw ReplicaError.invalid("no record \(id)") }
+        guard let record = try r.record(recordID), let entity = r.workspace.entity(record.entity) else { throw try r.notHere(recordID.description) }
         try report(try r.edit(recordID, try OppsCommands.assignments(r, entity.name, Self.joined(assignments))), json: json, r, words: home.words(r))
     }
 }

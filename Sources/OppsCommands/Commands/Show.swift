@@ -37,7 +37,7 @@ func recordJSON(_ r: Replica, _ record: Record, related: [(key: String, records:
 }
 
 func printRecord(_ r: Replica, _ id: RecordID, json: Bool, short: Bool = false, words: Vocabulary) throws {
-    guard let record = try r.record(id) else { throw ReplicaError.invalid("no record \(id)") }
+    guard let record = try r.record(id) else { throw try r.notHere(id.description) }
     let say = words.say
     if json { Console.out(recordJSON(r, record).compactText); return }
     let code = try r.shortIDs()(record.id)

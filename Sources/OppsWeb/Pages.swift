@@ -245,10 +245,20 @@ extension WebApp {
 
     // MARK: Deal
 
+    /// What a deal's address says when this laptop does not hold that deal (an old link, a
+    /// bookmark, an id mistyped): why, in the reader's language — a deal a sync took off the
+    /// laptop says when and why (`Replica.notHere`) — and the way back to the board.
+    func notHerePage(_ error: ReplicaError, _ t: WebText) throws -> String {
+        let text = (t.chinese ? error.chinese(vocabulary(t)) : nil) ?? error.description
+        return try layout(
+            t("Not on this laptop", "不在本机"), t, active: "", message: Message(text: text, ok: false),
+            body: "<p><a href=\"/\">\(esc(t("Back to the board", "返回看板")))</a></p>")
+    }
+
     func dealPage(_ id: RecordID, _ t: WebText, message: Message?) throws -> String {
         let r = replica
         let words = vocabulary(t)
-        guard let deal = try r.record(id), let entity = r.workspace.entity(deal.entity) else { throw WebError.notFound }
+        guard let deal = try r.record(id), let entity = r.workspace.entity(deal.entity) else { throw try r.notHere(id.description) }
         let short = try codes()(deal.id)
         let pending = try r.pendingFields(id)
         // A record without a name (a task whose deal is not on this laptop) by what it is.

@@ -81,14 +81,19 @@ public struct WebServer: Sendable {
         }
         router.get("/deal/{id}") { request, context in
             let t = self.text(request)
-            let id = try await self.app.resolve(Self.recordParameter(context))
-            // A deal's task, activity, approval or team member (an id `opps` printed for it):
-            // the deal's page, which lists it.
-            if let deal = try await self.app.deal(of: id) {
-                let query = request.uri.query.map { "?" + $0 } ?? ""
-                return Self.redirect("/deal/" + (try await self.app.shortID(deal)) + query)
+            do {
+                let id = try await self.app.resolve(Self.recordParameter(context))
+                // A deal's task, activity, approval or team member (an id `opps` printed for it):
+                // the deal's page, which lists it.
+                if let deal = try await self.app.deal(of: id) {
+                    let query = request.uri.query.map { "?" + $0 } ?? ""
+                    return Self.redirect("/deal/" + (try await self.app.shortID(deal)) + query)
+                }
+                return try await self.page(request, t) { app, m in try await app.dealPage(id, t, message: m) }
+            } catch let e as ReplicaError {
+                // An old link or a bookmark: why the deal is not here, in the reader's language.
+                return Self.respond(.notFound, type: "text/html; charset=utf-8", try await self.app.notHerePage(e, t))
             }
-            return try await self.page(request, t) { app, m in try await app.dealPage(id, t, message: m) }
         }
         router.get("/today") { request, _ in
             let t = self.text(request)

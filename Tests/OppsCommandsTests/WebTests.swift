@@ -996,6 +996,12 @@ import Testing
                     synced.contains("已同步：没有要发送的修改，收到别人的 1 项修改") && synced.contains("<li>云帆 扩容：已从本机移除，你不再能看到它（负责人或团队有变化）</li>"),
                     "\(synced.prefix(1200))")
                 #expect(!synced.contains("云帆 扩容</a>") && !synced.contains("<h3>云帆 扩容"), "nowhere on the board: \(synced.prefix(1200))")
+                // Its page, opened again (a bookmark, the back button): why it is not here and
+                // the way back, as a page in the reader's language, not a line of plain text.
+                let old = try await web.send("/deal/\(code)")
+                #expect(old.status == 404 && old.body.contains("<title>不在本机 · OppSync</title>"), "\(old.status) \(old.body.prefix(600))")
+                #expect(old.body.contains("\(code) 已在 ") && old.body.contains("的同步中从本机移除：\n你不再能看到这个商机（负责人或团队有变化）"), "\(old.body)")
+                #expect(old.body.contains("<a href=\"/\">返回看板</a>") && !old.body.contains("云帆"), "\(old.body)")
                 // sam's request, not carried out, is his conflict: on a deal said to be gone, with
                 // no link to a page that is not there.
                 let conflicts = try await web.send("/conflicts").body

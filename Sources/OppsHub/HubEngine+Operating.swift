@@ -47,14 +47,16 @@ extension HubEngine {
     /// Whether `replica` was seen within `retention` of now: compaction waits only for those.
     func seen(_ replica: ReplicaRow, within retention: Int64) -> Bool { replica.lastSeenMilliseconds >= now - retention }
 
-    public func status(retention: Int64) throws -> Status {
+    /// `user`: only that user's replicas are listed (and their lag worked out); the rest of the
+    /// report is the hub's.
+    public func status(retention: Int64, user: UserName? = nil) throws -> Status {
         let head = try store.head()
         let conflicts = try store.openConflicts(user: nil)
         try refreshDirectory()
         // Lag (issue 15 item 8): the changes after a replica's acknowledged cursor to records its
         // user may see now — what it has yet to receive — not every change since (a marketer who
         // sees one lead is not 270,000 behind). One pass over the log since the oldest cursor.
-        let rows = try store.replicas()
+        let rows = try store.replicas().filter { user == nil || $0.user == user }
         // Who may see each record now: every user's visible set, turned around, so a change is
         // looked up once, not once per replica (a fleet of 2,000 replicas over 16,000 entries
         // took 4 s; 20,000 over a million would have taken hours).

@@ -212,6 +212,7 @@ enum ChineseHubHelp {
         "serve tls-key": "TLS 私钥（PEM）",
         "status retention-days": "压缩的保留期，天数（保留期内见过的副本继续增量同步）",
         "status all": "列出每个副本，包括保留期内没见过的（默认只给出它们的个数）",
+        "status user": "只列这个用户的副本，无论多久前在线（“sam 的电脑在同步吗？”）；其余是整个服务器的情况",
         "user add name": "用户名（唯一，不含空格）",
         "user add role": "角色：工作区的角色之一，名称或标签（默认工作区：marketing 市场推广、sales 销售顾问、expert 产品专家、success 客户成功经理、manager 销售管理者）",
         "user add team": "用户的团队",

@@ -19,12 +19,24 @@ public struct StatusCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The compaction retention window in days (replicas seen within it are kept in sync incrementally).", valueName: "days"))
     var retentionDays: Int = 30
     @Flag(help: "List every replica, also those not seen within the retention window (else counted in one line).") var all = false
+    @Option(
+        help: ArgumentHelp(
+            "Only this user's replicas, each however long ago it was seen (\"is sam's laptop syncing?\"); the rest of the report is the hub's.",
+            valueName: "name"))
+    var user: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     public init() {}
 
     public func run() throws {
-        let s = try adminCall { try data.openEngine().status(retention: Int64(retentionDays) * day) }
+        let s = try adminCall { () throws -> HubEngine.Status in
+            let engine = try data.openEngine()
+            if let user, try engine.store.user(named: user) == nil {
+                throw CommandFailure(
+                    "no user is named \(user): opps-hub user list \(data.flag) shows them", chinese: "没有名为 \(user) 的用户：opps-hub user list \(data.flag) 列出所有用户")
+            }
+            return try engine.status(retention: Int64(retentionDays) * day, user: user)
+        }
         func g(_ n: some BinaryInteger) -> String { grouped(Int(n)) }
         if json {
             Console.out(try StatusJSON(s).jsonLine())
@@ -47,10 +59,13 @@ public struct StatusCommand: ParsableCommand {
             say(
                 "open conflicts \(g(s.openConflicts)); compaction would free \(g(s.compactableEntries)) log entries (through \(s.compactionWatermark))",
                 "未处理冲突 \(g(s.openConflicts)) 个；压缩可以释放 \(g(s.compactableEntries)) 条日志（到序号 \(s.compactionWatermark)）"))
-        guard !s.replicas.isEmpty else { Console.out(say("no replica has synced yet", "还没有副本同步过")); return }
+        guard !s.replicas.isEmpty else {
+            Console.out(user.map { say("\($0) has no replica that has synced yet", "\($0) 还没有副本同步过") } ?? say("no replica has synced yet", "还没有副本同步过"))
+            return
+        }
         // The replicas seen within the window; the others (a replaced laptop's, kept for ever)
-        // counted in one line unless --all: a fleet's table is long enough.
-        let listed = all ? s.replicas : s.replicas.filter(\.withinRetention)
+        // counted in one line unless --all: a fleet's table is long enough. One user's, all.
+        let listed = all || user != nil ? s.replicas : s.replicas.filter(\.withinRetention)
         let past = s.replicas.count - listed.count
         if !listed.isEmpty {
             // A table that reads at 80 columns: a replica a line, its last sync to the minute (UTC).

@@ -158,6 +158,11 @@ func oppsHub(_ args: [String]) async -> Run {
     return Run(code: code, stdout: buffer.stdout, stderr: buffer.stderr)
 }
 
+/// The same with the environment `opps-hub` reads pinned (LANG) for this run alone.
+func oppsHub(_ args: [String], environment: [String: String]) async -> Run {
+    await ProcessEnvironment.$pinned.withValue(environment) { await oppsHub(args) }
+}
+
 /// Scenarios more than one suite starts from.
 extension CommandFixture {
     /// sam's deal "ACME rollout" (amount 100.00 CNY), synced to max; then, offline on both

@@ -35,6 +35,25 @@ import Testing
             #expect(lags("max") == [0])
             #expect(lags("sam") == [0, 2], "two changes to sam's deal wait for his first laptop, none for the second: \(replicas)")
             #expect((status.json?["head"]?.int ?? 0) > 40)
+
+            // "Is sam's laptop syncing?": his two replicas alone, with the same lags; the rest of
+            // the report is the hub's. A user with no replica, and a name nobody has, are said so.
+            let hub = f.root + "/hub"
+            let sams = await oppsHub("status", "--data", hub, "--user", "sam", "--json")
+            let only = sams.json?["replicas"]?.array ?? []
+            #expect(sams.code == 0 && only.allSatisfy { $0["user"]?.string == "sam" } && only.compactMap { $0["lag"]?.int }.sorted() == [0, 2], "\(sams.stdout)")
+            #expect(sams.json?["head"] == status.json?["head"] && sams.json?["records"] == status.json?["records"])
+            let table = await oppsHub(["status", "--data", hub, "--user", "sam"], environment: ["LANG": "C"])
+            let rows = table.stdout.split(separator: "\n").filter { $0.hasPrefix("  sam ") }
+            #expect(table.code == 0 && rows.count == 2 && !table.stdout.contains("  mia ") && !table.stdout.contains("  max "), "\(table.stdout)")
+            #expect(table.stdout.split(separator: "\n").allSatisfy { $0.count <= 80 }, "\(table.stdout)")
+            #expect(await oppsHub("user", "add", "ann", "--role", "sales", "--data", hub).code == 0)
+            let none = await oppsHub(["status", "--data", hub, "--user", "ann"], environment: ["LANG": "C"])
+            #expect(none.code == 0 && none.stdout.hasSuffix("ann has no replica that has synced yet\n"), "\(none.stdout)")
+            let nobody = await oppsHub(["status", "--data", hub, "--user", "bob"], environment: ["LANG": "C"])
+            #expect(nobody.code != 0 && nobody.stderr.contains("no user is named bob: opps-hub user list --data \(hub) shows them"), "\(nobody.stderr)")
+            let zh = await oppsHub(["status", "--data", hub, "--user", "bob"], environment: ["LANG": "zh_CN.UTF-8"])
+            #expect(zh.stderr.contains("没有名为 bob 的用户"), "\(zh.stderr)")
         }
     }
 }

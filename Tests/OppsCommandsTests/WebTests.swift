@@ -1000,7 +1000,7 @@ import Testing
                 // the way back, as a page in the reader's language, not a line of plain text.
                 let old = try await web.send("/deal/\(code)")
                 #expect(old.status == 404 && old.body.contains("<title>不在本机 · OppSync</title>"), "\(old.status) \(old.body.prefix(600))")
-                #expect(old.body.contains("\(code) 已在 ") && old.body.contains("的同步中从本机移除：\n你不再能看到这个商机（负责人或团队有变化）"), "\(old.body)")
+                #expect(old.body.contains("\(code) 已在 ") && old.body.contains("的同步中从本机移除：你不再能看到这个商机（负责人或团队有变化）"), "\(old.body)")
                 #expect(old.body.contains("<a href=\"/\">返回看板</a>") && !old.body.contains("云帆"), "\(old.body)")
                 // sam's request, not carried out, is his conflict: on a deal said to be gone, with
                 // no link to a page that is not there.

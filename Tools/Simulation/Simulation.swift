@@ -123,6 +123,10 @@ public final class Simulation {
     var takenBack = Set<WrittenKey>()
     /// Each member's last laptop backup: a copy of its replica's folder.
     var backups: [Int: String] = [:]
+    /// The live deals each member's laptop held, confirmed, after any of its syncs (a deal seen
+    /// deleted since is taken out: its tombstone stays, or went with a compaction). One that is
+    /// no longer on the laptop at the end must say why when its id is typed back.
+    var heldDeals: [Int: Set<RecordID>] = [:]
     /// Whose each replica id is: a restored laptop syncs on under a new id, and a write it sends
     /// again is the same write under either (§5.5).
     var replicaUsers: [ReplicaID: UserName] = [:]
@@ -370,6 +374,9 @@ public final class Simulation {
         try FileManager.default.removeItem(atPath: members[i].home)
         try FileManager.default.copyItem(atPath: copy, toPath: members[i].home)
         report.restores += 1
+        // What the laptop holds is the backup's now: a deal held only since is not this file's to explain.
+        heldDeals[i] = nil
+        try noteHeld(i, try Replica(home: members[i].home, clock: clock))
     }
 
     /// The operator compacts the log with a retention window of none, one or two hours: what it
@@ -413,9 +420,17 @@ public final class Simulation {
         note("step \(n): \(who) took back its last edit (\(edit.entries.count) write(s) on \(edit.records.map { String($0.hex.prefix(8)) }.joined(separator: ", ")))")
     }
 
+    /// Notes the deals member `i`'s laptop holds now (`heldDeals`).
+    func noteHeld(_ i: Int, _ r: Replica) throws {
+        let all = try r.store.allConfirmed(workspace: r.workspace).filter { r.workspace.entity($0.entity)?.stageField != nil }
+        heldDeals[i, default: []].formUnion(all.filter { !$0.isDeleted }.map(\.id))
+        heldDeals[i]?.subtract(all.filter(\.isDeleted).map(\.id))
+    }
+
     func sync(_ i: Int, _ r: Replica, _ who: String) async throws {
         remember(r)
         report.syncs += 1
+        defer { try? noteHeld(i, r) }
         do {
             let s = try await r.sync(transport: members[i].transport)
             // No simulated fault loses the hub's committed state, so a repair means the hub's
@@ -621,6 +636,7 @@ public final class Simulation {
                 remember(r)
                 do {
                     let s = try await r.sync(transport: members[i].transport)
+                    try noteHeld(i, r)
                     if s.diverged { throw fail("\(members[i].user.name) diverged from the hub and had to repair on a quiet network") }
                     if s.tookNewID { report.newReplicas += 1 }
                 } catch let e as SimulationFailure {
@@ -765,6 +781,13 @@ public final class Simulation {
             // here and deleted before this replica held it, say, an older copy's.
             if let phantom = Set(try r.store.allIDs()).subtracting(all.map(\.id)).first {
                 throw fail("\(user.name) shows \(phantom), which the hub never confirmed to it")
+            }
+            // A deal this laptop held that a sync took off it says why when its id is typed back
+            // (`Replica.notHere`), not "no record here has the id".
+            for id in (heldDeals[i] ?? []).subtracting(all.map(\.id)).sorted() {
+                if case .lookup = try r.notHere(id.description) {
+                    throw fail("\(user.name) held deal \(id), which a sync took off its laptop without keeping why (opps show says it never was there)")
+                }
             }
             if let extra = heldIDs.subtracting(expected.keys).first { throw fail("\(user.name) (\(user.role)) holds \(extra), which it may not see") }
             if let missing = Set(expected.keys).subtracting(heldIDs).first { throw fail("\(user.name) (\(user.role)) lacks \(missing), which it may see") }

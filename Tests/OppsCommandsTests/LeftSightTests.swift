@@ -87,6 +87,36 @@ import Testing
         }
     }
 
+    /// A task a rep adds, offline, to a deal that meanwhile went to someone else: the hub
+    /// refuses it (the deal is no longer the rep's to see), and the laptop does not keep it as a
+    /// task of its own on a deal it no longer holds (the "phantom task"): it goes with the deal at
+    /// that sync, and the refusal is the rep's conflict (sync-protocol.md §6.3).
+    @Test func aTaskAddedToADealThatMeanwhileLeftDoesNotStayBehind() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            let deal = try await f.samsDeal("Leaving", initialising: url)
+            let sam = f.home("sam"), max = f.home("max")
+            #expect(await opps("sync", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("set", deal, "owner=max", "--home", max).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            let added = await opps("task", "add", deal, "Call back", "--due", "2026-12-20", "--home", sam, "--json")
+            let task = try #require(added.json?["id"]?.string, "\(added.stdout)\(added.stderr)")
+            let before = await opps("task", "list", "--home", sam, "--json").json?.array ?? []
+            #expect(before.contains { $0["id"]?.string == task }, "\(before)")
+            let synced = await opps("sync", "--home", sam, "--json")
+            #expect(synced.code == 0 && synced.json?["removed"]?.int == 1, "\(synced.stdout)")
+            let tasks = await opps("task", "list", "--home", sam, "--json").json?.array ?? []
+            #expect(tasks.isEmpty, "a task on a deal sam no longer holds: \(tasks)")
+            #expect(await opps("show", task, "--home", sam).code == 1)
+            let conflicts = await opps("conflicts", "--home", sam, "--json").json?.array ?? []
+            #expect(conflicts.contains { $0["record"]?.string == task }, "the refused task is sam's conflict: \(conflicts)")
+            // Nothing is left to send or to show after another sync.
+            let again = await opps("sync", "--home", sam, "--json")
+            #expect(again.json?["pushed"]?.int == 0 && again.json?["removed"]?.int == 0, "\(again.stdout)")
+        }
+    }
+
     /// The same when the deal changes hands by a request: sam asks for a discount and for the
     /// deal to go to tom; max approves the transfer, and the discount sam can no longer ask for
     /// is settled with it (§7.1) — max is not left deciding it, tom not locked by it.

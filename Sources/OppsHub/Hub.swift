@@ -164,6 +164,62 @@ public actor Hub {
     }
 
     public func head() throws -> UInt64 { try engine.store.head() }
+
+    /// What `/healthz` asks: one read of the store on this thread, where every request's work is
+    /// done. A store that does not answer (PostgreSQL stalled, or unreachable from this hub) or a
+    /// thread held by one long statement shows as the read not coming back.
+    func storeAnswers() throws { _ = try engine.store.head() }
+
+    /// While a health check's read waits: the next checks wait for the same one instead of
+    /// queueing reads of their own behind a thread that does not answer.
+    nonisolated let healthRead = Mutex<Task<Void, any Error>?>(nil)
+
+    /// Returns once the store answered a read on the hub's thread; throws `unavailable` when it did
+    /// not within `limit` (the read goes on, and the next check waits for it).
+    public nonisolated func answersWithin(_ limit: Duration) async throws {
+        let read = healthRead.withLock { running -> Task<Void, any Error> in
+            if let running { return running }
+            // Cleared by the read itself once it is done (answered or refused), under this lock.
+            let task = Task {
+                defer { self.healthRead.withLock { $0 = nil } }
+                try await self.storeAnswers()
+            }
+            running = task
+            return task
+        }
+        // The first of the read and the limit: a read held on a thread that does not answer
+        // cannot be cancelled, so it is raced, not awaited in a group (which waits for it).
+        let answered: Result<Bool, any Error> = await withCheckedContinuation { outcome in
+            let first = FirstOnly(outcome)
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                first.say(.success(false))
+            }
+            Task {
+                let result = await read.result
+                timer.cancel()
+                first.say(result.map { true })
+            }
+        }
+        switch answered {
+        case .success(true): return
+        case .success(false): throw WireError(.unavailable, "the hub's database did not answer a read within \(limit.components.seconds) s")
+        // What the store said is the operator's to read in the log, not a health check's answer.
+        case .failure: throw WireError(.unavailable, "the hub's database refused a read")
+        }
+    }
+}
+
+/// Resumes a continuation with the first result it is told, once.
+final class FirstOnly<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, Never>?>
+    init(_ continuation: CheckedContinuation<T, Never>) { self.continuation = Mutex(continuation) }
+    func say(_ value: T) {
+        continuation.withLock { c in
+            c?.resume(returning: value)
+            c = nil
+        }
+    }
 }
 
 /// What a hub calls after every group commit. A class holding the closure, not a bare closure in

@@ -17,6 +17,9 @@ public struct HubServer: Sendable {
     public let metrics: HubMetrics
     public let logger: Logger
 
+    /// How long `/healthz` waits for the store to answer a read before it says the hub is unavailable.
+    static let healthLimit: Duration = .seconds(2)
+
     public init(hub: Hub, metrics: HubMetrics = HubMetrics(), logger: Logger = Logger(label: "opps-hub")) {
         self.hub = hub
         self.metrics = metrics
@@ -34,6 +37,8 @@ public struct HubServer: Sendable {
         router.add(middleware: DurableAnswers(hub: hub))
         router.get(RouterPath(Endpoint.health)) { _, _ in
             try await hub.durable()
+            // A balancer sends no request to a hub whose database does not answer.
+            try await hub.answersWithin(Self.healthLimit)
             return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }
         let metricsToken = hub.configuration.metricsToken

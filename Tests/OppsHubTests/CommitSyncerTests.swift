@@ -325,3 +325,48 @@ func eventually(_ condition: () -> Bool) async throws {
         }
     }
 }
+
+extension Hub {
+    /// Holds the hub's thread, as one statement that does not come back would, until `released`.
+    func hold(until released: @Sendable () -> Bool) {
+        while !released() { usleep(1000) }
+    }
+}
+
+/// `/healthz` says whether the hub can serve: a read of its store on the hub's thread must come
+/// back within two seconds (docs/operator.md "Monitoring"), so a balancer sends no request to a
+/// hub whose database stalled or whose thread one statement holds; checks made meanwhile wait for
+/// that one read instead of queueing more behind it.
+@Suite struct HealthTests {
+    @Test func aHubWhoseStoreDoesNotAnswerIsUnhealthyUntilItDoes() async throws {
+        let f = try HubFixture()
+        try await f.live { c in
+            let first = try await c.get(Endpoint.health)
+            #expect(first.status.code == 200 && String(buffer: first.body) == "ok\n")
+            let released = Mutex(false)
+            let held = Task { await f.hub.hold { released.withLock { $0 } } }
+            try await Task.sleep(for: .milliseconds(50))
+            let t0 = ContinuousClock.now
+            let checks = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for _ in 0..<3 {
+                    group.addTask {
+                        let r = try await c.get(Endpoint.health)
+                        let e = try? BodyCodec.decode(ErrorBody.self, from: Array(r.body.readableBytesView), as: .json)
+                        return (Int(r.status.code), e?.code ?? String(buffer: r.body))
+                    }
+                }
+                var all = [(Int, String)]()
+                for try await r in group { all.append(r) }
+                return all
+            }
+            #expect(checks.allSatisfy { $0 == (503, "unavailable") }, "\(checks)")
+            #expect(ContinuousClock.now - t0 >= .seconds(2), "said unavailable before waiting its limit")
+            #expect(f.hub.healthRead.withLock { $0 } != nil, "the checks share one read, still waiting")
+            released.withLock { $0 = true }
+            await held.value
+            try await eventually { f.hub.healthRead.withLock { $0 } == nil }
+            let after = try await c.get(Endpoint.health)
+            #expect(after.status.code == 200, "\(String(buffer: after.body))")
+        }
+    }
+}

@@ -357,8 +357,9 @@ public final class Replica {
         } catch let e as StoreError where e.code == StoreError.newerSchema {
             // A newer opps opened this replica (and changed its file); this one cannot read it.
             throw ReplicaError.invalid(
-                "the replica in \(home) was written by a newer opps: run that version of opps (or a later one); your work is kept there",
-                chinese: "\(home) 里的副本是更新版本的 opps 写的：请用那个版本（或更新的）opps 打开；本机的工作都保留着")
+                // Two lines: the folder's path may be long, what to do stays within 80 columns.
+                "the replica in \(home) was written by a newer opps:\nrun that version of opps (or a later one); your work is kept there",
+                chinese: "\(home) 里的副本是更新版本的 opps 写的：\n请用那个版本（或更新的）opps 打开；本机的工作都保留着")
         }
         guard let idText = try store.meta("replica"), let id = ReplicaID(parsing: idText), let user = try store.meta("user"),
             let role = try store.meta("role"), let hub = try store.meta("hub_url"), let token = try store.meta("token"),

@@ -28,8 +28,8 @@ final class FutureWorkspaceTransport: Transport, @unchecked Sendable {
     /// Said as what it is — this opps is older than the hub's workspace — at `init` and at a sync
     /// after the operator applied it, never as a pull that could not follow a change.
     /// A replica a newer opps opened (its file holds a migration this build does not know) is
-    /// said as that, in one line and the reader's language, with the work kept: not as a store
-    /// error and its code.
+    /// said as that, in the reader's language, with the work kept: not as a store error and its
+    /// code. What to do is a line of its own, within 80 columns whatever the folder's path.
     @Test func aReplicaWrittenByANewerOppsAsksForIt() async throws {
         let f = try CommandFixture()
         try await f.serving { url in
@@ -41,13 +41,14 @@ final class FutureWorkspaceTransport: Transport, @unchecked Sendable {
         let db = try Database(path: home + "/replica.sqlite")
         try db.execute("INSERT INTO schema_migrations (name, position) VALUES ('2099-01-01-replica-future', 99)")
         for (locale, line) in [
-            ("en", "opps: the replica in \(home) was written by a newer opps: run that version of opps (or a later one); your work is kept there"),
-            ("zh-CN", "opps: \(home) 里的副本是更新版本的 opps 写的：请用那个版本（或更新的）opps 打开；本机的工作都保留着"),
+            ("en", "opps: the replica in \(home) was written by a newer opps:\nrun that version of opps (or a later one); your work is kept there"),
+            ("zh-CN", "opps: \(home) 里的副本是更新版本的 opps 写的：\n请用那个版本（或更新的）opps 打开；本机的工作都保留着"),
         ] {
             let r = await opps("status", "--home", home, "--locale", locale)
             #expect(r.code == 1)
             #expect(r.stderr.trimmingCharacters(in: .newlines) == line, "\(r.stderr)")
             #expect(!r.stderr.contains("store error"))
+            #expect(r.stderr.split(separator: "\n").last.map { String($0).displayWidth <= 80 } == true, "\(r.stderr)")
         }
     }
 

@@ -9,6 +9,7 @@ import OppsCore
 import OppsStore
 import OppsWire
 import SwiftProtobuf
+import Synchronization
 
 /// The hub's HTTP face (sync-protocol.md §4): routes, body decoding and compression, and the one
 /// place where errors become HTTP responses.
@@ -25,7 +26,12 @@ public struct HubServer: Sendable {
         self.metrics = metrics
         self.logger = logger
         hub.groupCommitted.withLock { $0 = GroupCommitObserver { metrics.record(group: $0) } }
-        hub.observeDiskSyncs(DiskSyncObserver { metrics.diskSync.recordNanoseconds($0.nanoseconds) })
+        let slow = SlowDiskWarning(logger: logger)
+        hub.observeDiskSyncs(
+            DiskSyncObserver {
+                metrics.diskSync.recordNanoseconds($0.nanoseconds)
+                slow.saw($0)
+            })
     }
 
     /// The router: error mapping first, so it covers every route added after it
@@ -333,5 +339,32 @@ struct ErrorMapping: RouterMiddleware {
         return Response(
             status: HTTPResponse.Status(code: error.code.httpStatus), headers: [.contentType: media.rawValue],
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// Tells the operator's log when the disk took a second or more to sync the hub's commits: every
+/// answer waited for it (`opps_disk_sync_seconds` has them all). At most once a minute, so a disk
+/// that keeps stalling does not fill the log.
+final class SlowDiskWarning: Sendable {
+    static let threshold: Duration = .seconds(1)
+    static let quiet: Duration = .seconds(60)
+    private let logger: Logger
+    private let last = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(logger: Logger) { self.logger = logger }
+
+    func saw(_ took: Duration) {
+        guard took >= Self.threshold else { return }
+        let now = ContinuousClock.now
+        let due = last.withLock { last -> Bool in
+            if let last, now - last < Self.quiet { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
+        logger.warning(
+            "the disk took \(String(format: "%.1f", seconds)) s to sync the hub's log: every answer waited for it (a disk shared with other work, or failing, stalls so; opps_disk_sync_seconds counts them all)",
+            source: "OppsHub")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import OppsCore
 import OppsStore
 import OppsTestSupport
@@ -181,6 +182,37 @@ func eventually(_ condition: () -> Bool) async throws {
             #expect(slow - slowBefore == 1)
             #expect(try await value("opps_disk_sync_seconds_sum") >= 0.06)
         }
+    }
+
+    /// A sync the disk holds a second or more is told in the operator's log (not only in the
+    /// metric), once a minute at most: a disk that keeps stalling does not fill the log.
+    @Test func aSyncTheDiskHoldsASecondIsToldInTheLogOnceAMinute() async throws {
+        let gate = Gate(open: true)
+        let f = try HubFixture(syncing: { gate.wrapping($0) })
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        let writer = ends[1]
+        // This server's observer replaces the fixture's: its log is the pipe.
+        _ = HubServer(hub: f.hub, logger: Logger(label: "opps-hub") { HubLogHandler(label: $0, fileDescriptor: writer) })
+        try await f.live { c in
+            var sam = try await f.replicas("sam", client: c)[0]
+            var rng = SeededGenerator(seed: 7)
+            for _ in 0..<2 {
+                gate.arm()
+                let request = try sam.batch([sam.create(using: &rng)])
+                let token = sam.token
+                let push = Task { try await c.call(Endpoint.push, request, token: token, as: PushResponse.self) }
+                try await eventually { gate.begun == 1 }
+                try await Task.sleep(for: .milliseconds(1100))
+                gate.open()
+                _ = try await push.value
+            }
+        }
+        close(writer)
+        let read = FileHandle(fileDescriptor: ends[0], closeOnDealloc: true).readDataToEndOfFile()
+        let warnings = String(decoding: read, as: UTF8.self).split(separator: "\n").filter { $0.contains("to sync the hub's log") }
+        #expect(warnings.count == 1, "\(warnings)")
+        #expect(warnings.first?.contains(" warning opps-hub: [OppsHub] the disk took 1.") == true, "\(warnings)")
     }
 
     /// A pull page that delivers records mints a token the replica will echo: its bookkeeping,

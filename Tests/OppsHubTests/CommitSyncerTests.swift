@@ -64,6 +64,15 @@ func eventually(_ condition: () -> Bool) async throws {
     }
 }
 
+/// The same for a condition that must be asked over the network: asked again every 50 ms.
+func eventuallyAsync(_ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(120)
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { Issue.record("timed out"); return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+}
+
 /// A push group's commit is made durable beside the hub's thread, and no answer leaves before
 /// what was committed before it is on disk (`CommitSyncer`; docs/operator.md "Durability").
 @Suite struct CommitSyncerTests {
@@ -212,7 +221,9 @@ func eventually(_ condition: () -> Bool) async throws {
         let read = FileHandle(fileDescriptor: ends[0], closeOnDealloc: true).readDataToEndOfFile()
         let warnings = String(decoding: read, as: UTF8.self).split(separator: "\n").filter { $0.contains("to sync the hub's log") }
         #expect(warnings.count == 1, "\(warnings)")
-        #expect(warnings.first?.contains(" warning opps-hub: [OppsHub] the disk took 1.") == true, "\(warnings)")
+        // "1.1 s", or more on a machine busy with the suite's other tests.
+        let line = try #require(warnings.first.map(String.init))
+        #expect(line.contains(#/\bwarning opps-hub: \[OppsHub\] the disk took \d+\.\d s to sync the hub's log: every answer waited for it/#), "\(line)")
     }
 
     /// A pull page that delivers records mints a token the replica will echo: its bookkeeping,
@@ -373,8 +384,17 @@ extension Hub {
     @Test func aHubWhoseStoreDoesNotAnswerIsUnhealthyUntilItDoes() async throws {
         let f = try HubFixture()
         try await f.live { c in
-            let first = try await c.get(Endpoint.health)
-            #expect(first.status.code == 200 && String(buffer: first.body) == "ok\n")
+            // Healthy (on a machine busy with the suite's other tests, a read may take the limit:
+            // asked again until it answers, bounded by `eventually`).
+            func healthy() async throws -> Bool {
+                let r = try await c.get(Endpoint.health)
+                return r.status.code == 200 && String(buffer: r.body) == "ok\n"
+            }
+            var ok = false
+            try await eventuallyAsync {
+                ok = try await healthy(); return ok
+            }
+            #expect(ok)
             let released = Mutex(false)
             let held = Task { await f.hub.hold { released.withLock { $0 } } }
             try await Task.sleep(for: .milliseconds(50))
@@ -397,8 +417,11 @@ extension Hub {
             released.withLock { $0 = true }
             await held.value
             try await eventually { f.hub.healthRead.withLock { $0 } == nil }
-            let after = try await c.get(Endpoint.health)
-            #expect(after.status.code == 200, "\(String(buffer: after.body))")
+            var again = false
+            try await eventuallyAsync {
+                again = try await healthy(); return again
+            }
+            #expect(again, "healthy again once the thread is released")
         }
     }
 }

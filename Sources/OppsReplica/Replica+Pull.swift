@@ -205,9 +205,9 @@ extension Replica {
             report.news += applied.news
             report.newRecordCount += applied.newRecordCount
             report.newRecords += applied.newRecords.prefix(ReplicaStore.Applied.newRecordsKept - report.newRecords.count)
-            report.goneCount += applied.goneCount
+            report.goneCount += applied.goneIDs.count
             report.gone += applied.gone.prefix(ReplicaStore.Applied.newRecordsKept - report.gone.count)
-            try store.noteTakenOff(applied.goneIDs, .left, at: physical.nowMilliseconds())
+            try store.noteTakenOff(applied.goneIDs.map { ($0, .left) }, at: physical.nowMilliseconds())
             // Each own write once: not those the push's answer already counted, nor twice.
             for write in applied.ownConflicts where report.lost.insert(write).inserted { report.overruled += 1 }
             report.heldOver += applied.heldOver
@@ -263,8 +263,7 @@ extension Replica {
         }
         // A pull from nothing that ended: the deals held before it that it did not bring back.
         gone += try store.endResync(workspace: workspace)
-        let now = physical.nowMilliseconds()
-        for (id, g) in gone { try store.noteTakenOff([id], g.reason, at: now) }
+        try store.noteTakenOff(gone.map { ($0.0, $0.1.reason) }, at: physical.nowMilliseconds())
         let lines = gone.map(\.1)
         report.goneCount += lines.count
         report.gone += lines.prefix(max(0, ReplicaStore.Applied.newRecordsKept - report.gone.count))

@@ -31,10 +31,9 @@ extension ReplicaStore {
         public var heldOver: [UserName] = []
         /// Deals (records of an entity with stages) this laptop held that left its user's sight
         /// (`left`: given to someone else, their team changed): the first `newRecordsKept`, with
-        /// the name they had here, and how many in all. Their ids name nothing here any more.
+        /// the name they had here, and every one of them by id (`noteTakenOff`). Their ids name
+        /// nothing here any more.
         public var gone: [Gone] = []
-        public var goneCount = 0
-        /// Every one of them, by id (`noteTakenOff`).
         public var goneIDs: [RecordID] = []
     }
 
@@ -143,10 +142,9 @@ extension ReplicaStore {
         // During a pull from nothing: which of the records the page brings this replica held
         // before it (each told against what it was, not as new).
         let before = try resyncUnderWay() ? try heldBeforeResync(page.entered.map(\.id) + page.whole.map(\.id)) : []
-        var gone = [Gone](), goneCount = 0, goneIDs = [RecordID]()
+        var gone = [Gone](), goneIDs = [RecordID]()
         for id in page.left {
             if held.contains(id), let old = try confirmed(id, workspace: workspace), workspace.entity(old.entity)?.stageField != nil, !old.isDeleted {
-                goneCount += 1
                 goneIDs.append(id)
                 if gone.count < Applied.newRecordsKept { gone.append(Gone(name: old["name"].isNull ? "" : old["name"].canonicalText)) }
             }
@@ -289,7 +287,7 @@ extension ReplicaStore {
         try setSync(.conflictCursor, page.conflictCursor)
         return Applied(
             received: received, news: news, newRecords: newRecords, newRecordCount: newRecordCount, ownConflicts: ownConflicts, heldOver: heldOver, gone: gone,
-            goneCount: goneCount, goneIDs: goneIDs)
+            goneIDs: goneIDs)
     }
 
     /// The view of a record: its confirmed state with the writes still in the outbox on top.

@@ -490,8 +490,8 @@ public final class ReplicaStore {
 
     /// Keeps that a sync took these deals off this laptop, why, and when (`at`: this device's
     /// clock, ms): the id of one is then told apart from an id that never named anything here.
-    public func noteTakenOff(_ ids: some Sequence<RecordID>, _ reason: Gone.Reason, at: Int64) throws {
-        for id in ids {
+    public func noteTakenOff(_ taken: some Sequence<(RecordID, Gone.Reason)>, at: Int64) throws {
+        for (id, reason) in taken {
             try database.execute("INSERT OR REPLACE INTO taken_off (id, reason, at) VALUES (?, ?, ?)", [.blob(id.bytes), .integer(reason.rawValue), .integer(at)])
         }
     }

@@ -249,10 +249,8 @@ extension WebApp {
     /// bookmark, an id mistyped): why, in the reader's language — a deal a sync took off the
     /// laptop says when and why (`Replica.notHere`) — and the way back to the board.
     func notHerePage(_ error: ReplicaError, _ t: WebText) throws -> String {
-        // A message of two lines for a terminal reads as one here (Chinese joins without a space).
-        let text = ((t.chinese ? error.chinese(vocabulary(t)) : nil) ?? error.description).replacingOccurrences(of: "\n", with: t.chinese ? "" : " ")
-        return try layout(
-            t("Not on this laptop", "不在本机"), t, active: "", message: Message(text: text, ok: false),
+        try layout(
+            t("Not on this laptop", "不在本机"), t, active: "", message: failure(error, words: vocabulary(t), t: t),
             body: "<p><a href=\"/\">\(esc(t("Back to the board", "返回看板")))</a></p>")
     }
 

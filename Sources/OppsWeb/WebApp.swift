@@ -156,9 +156,13 @@ public actor WebApp {
     }
 
     /// Any refusal as a message in the reader's words where it has them (a value, field or
-    /// record typed wrong, the hub out of reach, a token refused): every action's one mapping.
+    /// record typed wrong, the hub out of reach, a token refused): every action's one mapping. A
+    /// refusal said on two lines at a terminal reads as one here (Chinese joined without a space).
     func failure(_ error: any Error, words: Vocabulary, t: WebText) -> Message {
-        if let e = error as? ReplicaError { return Message(text: (t.chinese ? e.chinese(words) : nil) ?? e.description, ok: false) }
+        if let e = error as? ReplicaError {
+            let said = (t.chinese ? e.chinese(words) : nil) ?? e.description
+            return Message(text: said.replacingOccurrences(of: "\n", with: t.chinese ? "" : " "), ok: false)
+        }
         // The replica's disk full, its folder read-only, its file damaged: as the command line says it.
         if let e = error as? StoreError, let reason = e.replicaReason(home: replica.home) { return Message(text: t(reason.english, reason.chinese), ok: false) }
         return Message(text: "\(error)", ok: false)

@@ -64,6 +64,19 @@ func eventually(_ condition: () -> Bool) async throws {
     }
 }
 
+/// `sam` pushes one new deal while `gate` holds the disk's sync of its commit for `held`;
+/// returns once the push is answered.
+func pushWithItsSyncHeld(_ held: Duration, by gate: Gate, _ sam: inout TestReplica, _ rng: inout SeededGenerator, _ c: WireClient) async throws {
+    gate.arm()
+    let request = try sam.batch([sam.create(using: &rng)])
+    let token = sam.token
+    let push = Task { try await c.call(Endpoint.push, request, token: token, as: PushResponse.self) }
+    try await eventually { gate.begun == 1 }
+    try await Task.sleep(for: held)
+    gate.open()
+    _ = try await push.value
+}
+
 /// The same for a condition that must be asked over the network: asked again every 50 ms.
 func eventuallyAsync(_ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(120)
@@ -175,15 +188,8 @@ func eventuallyAsync(_ condition: () async throws -> Bool) async throws {
             let before = try await value("opps_disk_sync_seconds_count")
             let slowBefore = try await value("opps_disk_sync_seconds_count") - (try await value("opps_disk_sync_seconds_bucket{le=\"0.025\"}"))
             // A push whose sync the disk holds for 60 ms.
-            gate.arm()
             var rng = SeededGenerator(seed: 7)
-            let request = try sam.batch([sam.create(using: &rng)])
-            let token = sam.token
-            let push = Task { try await c.call(Endpoint.push, request, token: token, as: PushResponse.self) }
-            try await eventually { gate.begun == 1 }
-            try await Task.sleep(for: .milliseconds(60))
-            gate.open()
-            _ = try await push.value
+            try await pushWithItsSyncHeld(.milliseconds(60), by: gate, &sam, &rng, c)
             // Counted once each, the slow one in no bucket under 25 ms and in the sum.
             let after = try await value("opps_disk_sync_seconds_count")
             #expect(after - before == Double(gate.finished))
@@ -206,16 +212,7 @@ func eventuallyAsync(_ condition: () async throws -> Bool) async throws {
         try await f.live { c in
             var sam = try await f.replicas("sam", client: c)[0]
             var rng = SeededGenerator(seed: 7)
-            for _ in 0..<2 {
-                gate.arm()
-                let request = try sam.batch([sam.create(using: &rng)])
-                let token = sam.token
-                let push = Task { try await c.call(Endpoint.push, request, token: token, as: PushResponse.self) }
-                try await eventually { gate.begun == 1 }
-                try await Task.sleep(for: .milliseconds(1100))
-                gate.open()
-                _ = try await push.value
-            }
+            for _ in 0..<2 { try await pushWithItsSyncHeld(.milliseconds(1100), by: gate, &sam, &rng, c) }
         }
         close(writer)
         let read = FileHandle(fileDescriptor: ends[0], closeOnDealloc: true).readDataToEndOfFile()

@@ -649,6 +649,10 @@ private struct WorkspaceReader {
         if let via, !fields.contains(where: { if case .reference = $0.type { $0.name == via } else { false } }) {
             issue(node["visible_via"]!, p + ".visible_via", "must name a reference field of \(name)", "必须是 \(name) 的引用字段")
         }
+        // I14: the reference a record hangs off by is write-once, marked or not — a writer of a
+        // colleague's task must not take it off the deal (out of its owner's and manager's
+        // sight) nor onto another deal's readers. A merge's re-pointing is the hub's own.
+        if let via, let i = fields.firstIndex(where: { $0.name == via }) { fields[i].writeOnce = true }
         let assignedTo = node["assigned_to"].flatMap { string($0, p + ".assigned_to", in: node) }
         if let assignedTo, !fields.contains(where: { $0.name == assignedTo && $0.type == .user }) {
             issue(node["assigned_to"]!, p + ".assigned_to", "must name a user field of \(name)", "必须是 \(name) 的用户字段")

@@ -502,6 +502,62 @@ import Testing
         }
     }
 
+    /// A record that hangs off a deal (a task) belongs to it for good (merge-semantics.md I14):
+    /// a writer who may edit a colleague's task must not take it off the deal — out of sight of
+    /// the deal's owner and manager, who then could not even see it to restore it — nor move it
+    /// onto a deal whose readers never saw it. Only a merge (the hub's re-pointing) moves it.
+    @Test func aTaskStaysOnTheDealItWasMadeOn() async throws {
+        let f = try HubFixture()
+        try await f.application().test(.router) { client in
+            let c = WireClient(client: client)
+            var rng = SeededGenerator(seed: 6)
+            let team = try await f.replicas("sam", "tom", "max", client: c)
+            var (sam, tom, max) = (team[0], team[1], team[2])
+            let deal = sam.create(using: &rng)
+            let other = sam.create(using: &rng)
+            let task = sam.create("task", stage: nil, using: &rng)
+            _ = try await sam.push(
+                c,
+                [
+                    deal, other, task, sam.write(task.record, "opportunity", .reference(deal.record), entity: "task"),
+                    sam.write(task.record, "text", .text("send the quote"), entity: "task"),
+                ])
+            let tomsDeal = tom.create(using: &rng)
+            _ = try await tom.push(c, [tomsDeal])
+            // Max puts tom on sam's deal's team: tom may now write the deal's tasks (sales: write).
+            let membership = max.create("membership", stage: nil, using: &rng)
+            var joins = [membership]
+            for (name, v) in [("opportunity", Value.reference(deal.record)), ("user", .text("tom")), ("role", .member("sales")), ("state", .member("active"))] {
+                joins.append(max.write(membership.record, name, v, entity: "membership"))
+            }
+            let joined = try await max.push(c, joins)
+            #expect(joined.results.allSatisfy { $0.outcome == .applied })
+            try await tom.pull(c)
+            #expect(tom.state[task.record]?["opportunity"] == .reference(deal.record))
+            let edited = try await tom.push(c, [tom.write(task.record, "text", .text("send the quote today"), entity: "task")])
+            #expect(edited.results[0].outcome == .applied, "tom may edit the task")
+
+            // Moved onto tom's own deal, or taken off every deal: refused, the task stays.
+            for value in [Value.reference(tomsDeal.record), .null] {
+                let moved = try await tom.push(c, [tom.write(task.record, "opportunity", value, entity: "task")])
+                #expect(moved.results[0].outcome == .rejected && moved.results[0].rule == RuleID.writeOnce.rawValue, "\(value)")
+            }
+            // Not even by its creator, nor by a manager: a task belongs to one deal.
+            try await sam.pull(c)
+            let bySam = try await sam.push(c, [sam.write(task.record, "opportunity", .reference(other.record), entity: "task")])
+            #expect(bySam.results[0].rule == RuleID.writeOnce.rawValue)
+            try await max.pull(c)
+            let byMax = try await max.push(c, [max.write(task.record, "opportunity", .reference(other.record), entity: "task")])
+            #expect(byMax.results[0].rule == RuleID.writeOnce.rawValue)
+
+            try await sam.pull(c)
+            #expect(sam.state[task.record]?["opportunity"] == .reference(deal.record))
+            #expect(sam.state[task.record]?["text"] == .text("send the quote today"))
+            let store = try SQLiteHubStore(path: f.configuration.databasePath)
+            #expect(try store.record(task.record, workspace: .default)?["opportunity"] == .reference(deal.record))
+        }
+    }
+
     @Test func anApprovedMembershipCannotBeMovedToAnotherUser() async throws {
         let f = try HubFixture()
         try await f.application().test(.router) { client in

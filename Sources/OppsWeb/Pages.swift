@@ -248,10 +248,30 @@ extension WebApp {
     /// What a deal's address says when this laptop does not hold that deal (an old link, a
     /// bookmark, an id mistyped): why, in the reader's language — a deal a sync took off the
     /// laptop says when and why (`Replica.notHere`) — and the way back to the board.
-    func notHerePage(_ error: ReplicaError, _ t: WebText) throws -> String {
-        try layout(
-            t("Not on this laptop", "不在本机"), t, active: "", message: failure(error, words: vocabulary(t), t: t),
-            body: "<p><a href=\"/\">\(esc(t("Back to the board", "返回看板")))</a></p>")
+    ///
+    /// An address several records answer to (a short id two share, a name two deals have) is
+    /// not "not here": the page asks which, each a link to its own page (`asks`: the server
+    /// answers 300, else 404).
+    func notHerePage(_ error: ReplicaError, _ t: WebText) throws -> (asks: Bool, page: String) {
+        let back = "<p><a href=\"/\">\(esc(t("Back to the board", "返回看板")))</a></p>"
+        if case let .lookup(kind, typed, candidates, count) = error, [.sameName, .sameCode, .sameIDPrefix, .partOfName].contains(kind), !candidates.isEmpty {
+            let words = vocabulary(t)
+            let more = count - candidates.count
+            var message = Message(
+                text: kind == .partOfName
+                    ? t("No record is named \"\(typed)\"; these names contain it: open the one you meant", "没有名为「\(typed)」的记录；下面这些的名称包含它：点开你要的那个")
+                    : t("\"\(typed)\" could be any of these: open the one you meant", "「\(typed)」可能是下面任何一个：点开你要的那个"),
+                ok: false)
+            message.details = candidates.map { c in
+                let tells = [c.stage.map(words.stage), c.account].compactMap { $0 }
+                let what = words.entity(c.entity) + (c.name.map { t(" \"\($0)\"", "「\($0)」") } ?? "")
+                let text = c.code + " " + what + (tells.isEmpty ? "" : t(" (\(tells.joined(separator: ", ")))", "（\(tells.joined(separator: "，"))）"))
+                return (text, "/deal/" + c.code)
+            }
+            if more > 0 { message.details.append((t("…and \(more) more: give more of the id or the name", "……还有 \(more) 个：请写出更多的编号或名称"), nil)) }
+            return (true, try layout(t("Which one?", "是哪一个？"), t, active: "", message: message, body: back))
+        }
+        return (false, try layout(t("Not on this laptop", "不在本机"), t, active: "", message: failure(error, words: vocabulary(t), t: t), body: back))
     }
 
     func dealPage(_ id: RecordID, _ t: WebText, message: Message?) throws -> String {

@@ -92,7 +92,8 @@ public struct WebServer: Sendable {
                 return try await self.page(request, t) { app, m in try await app.dealPage(id, t, message: m) }
             } catch let e as ReplicaError {
                 // An old link or a bookmark: why the deal is not here, in the reader's language.
-                return Self.respond(.notFound, type: "text/html; charset=utf-8", try await self.app.notHerePage(e, t))
+                let (asks, page) = try await self.app.notHerePage(e, t)
+                return Self.respond(asks ? .multipleChoices : .notFound, type: "text/html; charset=utf-8", page)
             }
         }
         router.get("/today") { request, _ in

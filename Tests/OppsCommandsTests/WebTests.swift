@@ -972,6 +972,43 @@ import Testing
         }
     }
 
+    /// An address more than one deal answers to (a name two deals share, part of a name) is not
+    /// "not on this laptop": the page asks which, each a link to its own page, told apart by its
+    /// stage and account; an address nothing answers to still says it is not here.
+    @Test func anAddressSeveralDealsAnswerToAsksWhichOne() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let sam = f.home("sam")
+            let first = try #require(await opps("new", "恒远物流 客服升级", "--account", "恒远物流", "--home", sam, "--json").json?["id"]?.string)
+            let second = try #require(await opps("new", "恒远物流 客服升级", "--account", "恒远科技", "--home", sam, "--json").json?["id"]?.string)
+            let codes = try [first, second].map { ShortID.shown(try #require(RecordID(parsing: $0))) }
+            try await Self.serving(f, user: "sam", language: "zh-CN") { web in
+                func path(_ text: String) -> String { "/deal/" + text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)! }
+                let both = try await web.send(path("恒远物流 客服升级"))
+                #expect(both.status == 300 && both.body.contains("<title>是哪一个？ · OppSync</title>"), "\(both.status) \(both.body.prefix(600))")
+                #expect(both.body.contains("「恒远物流 客服升级」可能是下面任何一个：点开你要的那个"), "\(both.body)")
+                for (code, account) in zip(codes, ["恒远物流", "恒远科技"]) {
+                    #expect(both.body.contains("<a href=\"/deal/\(code)\">\(code) 商机「恒远物流 客服升级」（需求挖掘，\(account)）</a>"), "\(both.body)")
+                }
+                // Each link opens its deal.
+                let opened = try await web.send("/deal/\(codes[1])")
+                #expect(opened.status == 200 && opened.body.contains("<h1>恒远物流 客服升级"), "\(opened.status)")
+                // Part of a name: the deals whose names hold it, never one taken as meant.
+                let part = try await web.send(path("客服升级"))
+                #expect(part.status == 300 && part.body.contains("没有名为「客服升级」的记录；下面这些的名称包含它"), "\(part.status) \(part.body.prefix(900))")
+                #expect(codes.allSatisfy { part.body.contains("<a href=\"/deal/\($0)\">") }, "\(part.body)")
+                // More than the page lists: how many more, and how to narrow it.
+                for n in 1...4 { #expect(await opps("new", "客服升级 \(n) 期", "--account", "甲乙物流", "--home", sam).code == 0) }
+                let many = try await web.send(path("客服升级")).body
+                #expect(many.components(separatedBy: "<li><a href=\"/deal/").count - 1 == 5 && many.contains("<li>……还有 1 个：请写出更多的编号或名称</li>"), "\(many)")
+                // Nothing answers: not here, and the way back.
+                let none = try await web.send(path("无此商机"))
+                #expect(none.status == 404 && none.body.contains("<title>不在本机 · OppSync</title>") && none.body.contains("<a href=\"/\">返回看板</a>"), "\(none.status)")
+            }
+        }
+    }
+
     /// The Sync button says, as `opps sync` does, which deal left this laptop (given to another
     /// rep): by name, with no page to open — it has none here any more.
     @Test func theSyncButtonSaysWhichDealLeftTheLaptop() async throws {

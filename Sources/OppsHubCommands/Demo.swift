@@ -88,7 +88,7 @@ public struct Demo: AsyncParsableCommand {
                 let started = Date()
                 Console.err(
                     Self.readsChinese(locale: locale)
-                        ? "正在让一个季度的 \(deals) 个商机经过服务器（种子 \(seed)）…" : "playing a quarter of \(deals) deals through the hub (seed \(seed))…")
+                        ? "正在让一个季度的 \(grouped(deals)) 个商机经过服务器（种子 \(seed)）…" : "playing a quarter of \(grouped(deals)) deals through the hub (seed \(seed))…")
                 var quarter = DemoQuarter(seed: seed, deals: deals, now: SystemClock().nowMilliseconds())
                 quarter.chinese = Self.readsChinese(locale: locale)
                 let summary = try await quarter.run(

@@ -129,23 +129,46 @@ public struct Pipeline: Sendable {
 
     /// - Parameters:
     ///   - records: the deals, activities and memberships the replica holds.
-    public init(workspace: Workspace, records: [Record]) {
-        self.workspace = workspace
-        let dealEntity = workspace.entities.first { $0.stageField != nil }
-        let sf = dealEntity?.stageField ?? "stage"
+    public init(workspace: Workspace, records: some Sequence<Record>) {
+        var builder = Builder(workspace: workspace)
+        for r in records { builder.add(r) }
+        self = builder.pipeline()
+    }
+
+    /// Gathers a pipeline one record at a time, keeping of an activity or a membership only
+    /// what the reports read (its deal and time, its deal and user): a manager's laptop holds
+    /// hundreds of thousands of activities, which a list of records would hold whole.
+    public struct Builder {
+        let workspace: Workspace
+        let dealEntity: String?
         var deals = [Record]()
-        var acts = [RecordID: [Int64]]()
+        var activities = [RecordID: [Int64]]()
         var teams = [RecordID: Set<UserName>]()
-        for r in records where !r.isDeleted {
-            if r.entity == dealEntity?.name { deals.append(r); continue }
-            if let m = workspace.teamRule?.member(r) { teams[m.of, default: []].insert(m.user); continue }
-            guard r.entity == "activity", case let .reference(deal) = r["opportunity"] else { continue }
+
+        public init(workspace: Workspace) {
+            self.workspace = workspace
+            dealEntity = workspace.entities.first { $0.stageField != nil }?.name
+        }
+
+        /// A deal, activity or membership the replica holds (any other record is passed over).
+        public mutating func add(_ r: Record) {
+            guard !r.isDeleted else { return }
+            if r.entity == dealEntity { deals.append(r); return }
+            if let m = workspace.teamRule?.member(r) { teams[m.of, default: []].insert(m.user); return }
+            guard r.entity == "activity", case let .reference(deal) = r["opportunity"] else { return }
             if case let .timestamp(at) = r["at"] {
-                acts[deal, default: []].append(at.milliseconds)
+                activities[deal, default: []].append(at.milliseconds)
             } else {
-                acts[deal, default: []].append(r.created.stamp.hlc.milliseconds)
+                activities[deal, default: []].append(r.created.stamp.hlc.milliseconds)
             }
         }
+
+        public func pipeline() -> Pipeline { Pipeline(workspace: workspace, deals: deals, activities: activities, teams: teams) }
+    }
+
+    init(workspace: Workspace, deals: [Record], activities acts: [RecordID: [Int64]], teams: [RecordID: Set<UserName>]) {
+        self.workspace = workspace
+        let sf = workspace.entities.first { $0.stageField != nil }?.stageField ?? "stage"
         var history = [RecordID: [StageStep]]()
         for d in deals {
             // The creation is the first step (its stamp and value: the device time and the

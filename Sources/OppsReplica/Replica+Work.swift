@@ -70,14 +70,23 @@ extension Replica {
     /// pipeline reports are computed from, as this laptop holds them.
     public func pipeline() throws -> Pipeline {
         let needed: Set<String> = ["activity", "membership"]
-        return pipeline(
-            of: try workspace.entities.filter { needed.contains($0.name) || $0.stageField != nil }
-                .flatMap { try store.list(entity: $0.name, workspace: workspace) })
+        var builder = Pipeline.Builder(workspace: workspace)
+        for e in workspace.entities where needed.contains(e.name) || e.stageField != nil {
+            try store.forEach(entity: e.name, workspace: workspace) { builder.add($0) }
+        }
+        return pipeline(builder)
     }
 
     /// A pipeline of `records` read on this device's clock (which day a follow-up falls on).
     public func pipeline(of records: [Record]) -> Pipeline {
-        var p = Pipeline(workspace: workspace, records: records)
+        var builder = Pipeline.Builder(workspace: workspace)
+        for r in records { builder.add(r) }
+        return pipeline(builder)
+    }
+
+    /// The pipeline `builder` gathered, read on this device's clock.
+    func pipeline(_ builder: Pipeline.Builder) -> Pipeline {
+        var p = builder.pipeline()
         p.offsetSeconds = LocalTime.offsetSeconds(at: physical.nowMilliseconds())
         return p
     }
@@ -366,7 +375,10 @@ extension Replica {
                 guard let owner = deal.owner, owner != user, case let .member(s) = deal["stage"] else { return false }
                 return !closed.contains(s)
             } : []
-        let pipeline = self.pipeline(of: mine + others + (try store.list(entity: "activity", workspace: workspace)))
+        var builder = Pipeline.Builder(workspace: workspace)
+        for deal in mine + others { builder.add(deal) }
+        try store.forEach(entity: "activity", workspace: workspace) { builder.add($0) }
+        let pipeline = self.pipeline(builder)
         let handoffTo = workspace.handoff?.to
         for deal in others {
             // A lead handed to one of theirs that waits to be accepted (DOMAIN.md: follow-up speed

@@ -93,7 +93,8 @@ enum ChineseCommandHelp {
             nil,
             """
             范围是在此期间创建的商机（按设备时间）。「!」标出未结束商机上早于今天到期的下一步；每个商机前的短 id \
-            可以直接用于 opps show、set、stage。看板上有不止一位负责人的商机时才显示负责人。金额按币种分别合计，\
+            可以直接用于 opps show、set、stage。看板上有不止一位负责人的商机时才显示负责人。一列超过 25 个商机时，先列下一步已逾期或最近到期的，\
+            并说还有多少（--all 列出全部；--json 和 --csv 总是全部）。金额按币种分别合计，\
             不跨币种相加。宽度随终端；只在终端上用颜色（设置 NO_COLOR 则不用）。
 
             例子：opps board --owner sam
@@ -319,6 +320,7 @@ enum ChineseCommandHelp {
         "today json": "以一个 JSON 对象输出：到期、逾期、久未跟进、团队（team）、待审批数（awaiting_decision）",
         "board closed": "也显示已结束的阶段（赢单、输单）",
         "board date": "计算逾期标记所用的今天日期，YYYY-MM-DD（默认：本机时钟的今天）",
+        "board all": "列出每列的全部商机（一列超过 25 个时，先列已逾期的和下一步最近的，并说还有多少）",
         "export kind": "记录类型，同 --type",
         "export csv": "以 CSV 输出（目前唯一的格式，也是默认）",
         "export sheet": "给电子表格看：标签、名称、本地时间、字节顺序标记（不能给 opps-hub import）",

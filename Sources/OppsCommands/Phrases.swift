@@ -219,6 +219,14 @@ struct Phrases: Sendable {
     func moreInAgenda(_ n: Int) -> String {
         self("  …and \(grouped(n)) more (opps today --all lists every one)", "  …还有 \(grouped(n)) 项（opps today --all 列出全部）")
     }
+    /// After the first deals of a board's column: how many more, and how to see them (one
+    /// owner's, where the board holds several).
+    func moreOnBoard(_ n: Int, owners: Bool) -> String {
+        owners
+            ? self(
+                "  …and \(grouped(n)) more (opps board --all lists every one; --owner NAME one rep's)", "  …还有 \(grouped(n)) 个（opps board --all 列出全部；--owner 某人 只看一人的）")
+            : self("  …and \(grouped(n)) more (opps board --all lists every one)", "  …还有 \(grouped(n)) 个（opps board --all 列出全部）")
+    }
     /// After a sync's lines of what others changed, five deals: the rest.
     func moreChanges(_ n: Int) -> String {
         self("  …and \(grouped(n)) more (opps history ID shows each)", "  …还有 \(grouped(n)) 项（opps history 编号 可看每个）")

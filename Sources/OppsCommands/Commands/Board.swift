@@ -14,7 +14,8 @@ struct BoardCommand: ParsableCommand {
         discussion: """
             Deals created in the period (device time). `!` marks a next step due before today on an open deal; \
             each deal's short id is the one opps show, set and stage take. The owner shows when the board holds \
-            more than one owner's deals. \
+            more than one owner's deals. A column of more than \(BoardCommand.shown) deals shows those whose next step is overdue \
+            or soonest first and says how many more (--all lists every one; --json and --csv always do). \
             Amounts are totalled per currency, never across currencies. Fits the terminal's width; colours \
             only on a terminal (NO_COLOR turns them off).
 
@@ -24,7 +25,28 @@ struct BoardCommand: ParsableCommand {
     @OptionGroup var options: ReportOptions
     @Flag(help: "Include the closed stages (won, lost).") var closed = false
     @Option(help: "Today's date for the overdue marks, YYYY-MM-DD (default: today by this device's clock).") var date: String?
+    @Flag(help: "List every deal of each column (a column of more than \(BoardCommand.shown) shows its overdue and soonest next steps first, and says how many more).")
+    var all = false
     @OptionGroup var home: HomeOption
+
+    /// Deals a column shows before it says how many more (`--all`: every one), as `opps today`'s lists.
+    static let shown = Agenda.shownFirst
+
+    /// The deals of a column a terminal shows: all of them in the board's order (by name) while
+    /// they fit, else the first `shown` of those that need a step soonest — overdue, then by the
+    /// next step's date, then by name — for a manager's column of thousands printed whole is
+    /// one nobody reads.
+    func shownDeals(_ deals: [Pipeline.BoardDeal]) -> [Pipeline.BoardDeal] {
+        guard !all, deals.count > Self.shown else { return deals }
+        func due(_ b: Pipeline.BoardDeal) -> Int32 { if case let .date(d) = b.deal["next_step_due"] { d.daysSinceEpoch } else { .max } }
+        return Array(
+            deals.enumerated().sorted { x, y in
+                let (a, b) = (x.element, y.element)
+                if a.overdue != b.overdue { return a.overdue }
+                if due(a) != due(b) { return due(a) < due(b) }
+                return x.offset < y.offset
+            }.prefix(Self.shown).map(\.element))
+    }
 
     func validate() throws { try options.check(as: home) }
 
@@ -105,17 +127,18 @@ struct BoardCommand: ParsableCommand {
         // holds more than one owner's deals (a rep's own board is all theirs).
         let short = try r.shortIDs()
         let owners = Set(board.flatMap { $0.deals.map { $0.deal.owner ?? "-" } })
+        let shown = board.map { shownDeals($0.deals) }
         let showOwner = owners.count > 1
         // Eight characters, or more where two ids here share their first eight.
-        let idWidth = board.flatMap { $0.deals.map { short($0.deal.id).count } }.max() ?? ShortID.length
+        let idWidth = shown.flatMap { $0.map { short($0.deal.id).count } }.max() ?? ShortID.length
         // The amount as wide as the widest here (46,000,000.00 JPY is 17), never cut.
-        let amountWidth = board.flatMap { $0.deals.map { $0.deal["amount"].isNull ? 0 : amountText($0.deal).displayWidth } }.max() ?? 0
+        let amountWidth = shown.flatMap { $0.map { $0.deal["amount"].isNull ? 0 : amountText($0.deal).displayWidth } }.max() ?? 0
         let fixed = 2 + idWidth + 1 + (showOwner ? 8 + 1 : 0) + amountWidth + 1
         // The name and the next step share what is left, half to the name (what a deal is known by), except that
         // a column narrower than its share gives the rest to the other (one deal's board is
         // not cut at 80 columns when both fit).
         let room = width - fixed - 1
-        let deals = board.flatMap(\.deals)
+        let deals = shown.flatMap { $0 }
         let wantName = deals.map { $0.deal["name"].canonicalText.displayWidth }.max() ?? 0
         let wantNext = deals.map { nextText($0.deal, today: today).displayWidth }.max() ?? 0
         var nameWidth = max(12, room / 2)
@@ -125,11 +148,12 @@ struct BoardCommand: ParsableCommand {
             nameWidth = room - wantNext
         }
         let nextWidth = max(8, room - nameWidth)
-        for column in board {
+        for (column, deals) in zip(board, shown) {
             let total = column.totals.totals.isEmpty ? "" : " · " + totalsText(column.totals, words.say)
             let title = words.stage(column.stage.name) == column.stage.name ? column.stage.name.uppercased() : words.stage(column.stage.name)
-            Console.out(fit("\(title) (\(column.deals.count))\(total)", width).trimmingTrailing(), style: .bold)
-            for b in column.deals {
+            Console.out(fit("\(title) (\(grouped(column.deals.count)))\(total)", width).trimmingTrailing(), style: .bold)
+            defer { if deals.count < column.deals.count { Console.out(words.say.moreOnBoard(column.deals.count - deals.count, owners: showOwner)) } }
+            for b in deals {
                 let amount = b.deal["amount"].isNull ? "" : amountText(b.deal)
                 let line =
                     (b.overdue ? "! " : "  ") + short(b.deal.id).padding(idWidth) + " " + fit(b.deal["name"].canonicalText, nameWidth) + " "

@@ -183,9 +183,9 @@ extension WebApp {
             let amounts = totals.codes.map {
                 "\(groupedAmount(totals.text($0))) " + ($0 == CurrencyTotals.noCurrency ? t("(no currency)", "（未填币种）") : $0)
             }.joined(separator: " · ")
-            jumps.append("<a href=\"#stage-\(esc(column.stage.name))\">\(esc(words.stage(column.stage.name))) <span class=\"count\">\(deals.count)</span></a>")
+            jumps.append("<a href=\"#stage-\(esc(column.stage.name))\">\(esc(words.stage(column.stage.name))) <span class=\"count\">\(grouped(deals.count))</span></a>")
             html +=
-                "<section class=\"column\" id=\"stage-\(esc(column.stage.name))\" data-stage=\"\(esc(column.stage.name))\"><h2>\(esc(words.stage(column.stage.name))) <span class=\"count\">\(deals.count)</span></h2>"
+                "<section class=\"column\" id=\"stage-\(esc(column.stage.name))\" data-stage=\"\(esc(column.stage.name))\"><h2>\(esc(words.stage(column.stage.name))) <span class=\"count\">\(grouped(deals.count))</span></h2>"
             html += "<div class=\"sum\">\(esc(amounts))</div>"
             let start = (q.page - 1) * perColumn
             for b in deals.dropFirst(start).prefix(perColumn) {
@@ -223,7 +223,8 @@ extension WebApp {
             }
             if deals.count > start + perColumn {
                 let more = q.stage == nil ? "/?stage=\(urlComponent(column.stage.name))" : "/?stage=\(urlComponent(column.stage.name))&page=\(q.page + 1)"
-                html += "<a class=\"more\" href=\"\(more)\">\(esc(t("\(deals.count - start - perColumn) more", "还有 \(deals.count - start - perColumn) 个")))</a>"
+                html +=
+                    "<a class=\"more\" href=\"\(more)\">\(esc(t("\(grouped(deals.count - start - perColumn)) more", "还有 \(grouped(deals.count - start - perColumn)) 个")))</a>"
             }
             html += "</section>"
         }
@@ -268,7 +269,7 @@ extension WebApp {
                 let text = c.code + " " + what + (tells.isEmpty ? "" : t(" (\(tells.joined(separator: ", ")))", "（\(tells.joined(separator: "，"))）"))
                 return (text, "/deal/" + c.code)
             }
-            if more > 0 { message.details.append((t("…and \(more) more: give more of the id or the name", "……还有 \(more) 个：请写出更多的编号或名称"), nil)) }
+            if more > 0 { message.details.append((t("…and \(grouped(more)) more: give more of the id or the name", "……还有 \(grouped(more)) 个：请写出更多的编号或名称"), nil)) }
             return (true, try layout(t("Which one?", "是哪一个？"), t, active: "", message: message, body: back))
         }
         return (false, try layout(t("Not on this laptop", "不在本机"), t, active: "", message: failure(error, words: vocabulary(t), t: t), body: back))
@@ -453,7 +454,7 @@ extension WebApp {
         var html = ""
         if r.workspace.entity("task") != nil {
             let tasks = try r.related("task", of: deal.id).filter { $0["done"] != .boolean(true) }
-            html += "<h2>\(esc(t("Tasks", "任务"))) <span class=\"count\">\(tasks.count)</span></h2><ul class=\"agenda\">"
+            html += "<h2>\(esc(t("Tasks", "任务"))) <span class=\"count\">\(grouped(tasks.count))</span></h2><ul class=\"agenda\">"
             for task in tasks {
                 // What, when, for whom: a task without a date or an assignee leaves that part out.
                 let parts = ["text", "due", "assignee"].filter { !task[$0].isNull }.map { words.value("task", $0, task[$0]) }
@@ -541,7 +542,7 @@ extension WebApp {
         func more(_ items: [AgendaItem]) -> String {
             guard items.count > limit else { return "" }
             let n = items.count - limit
-            return "<p class=\"more\"><a href=\"/today?all=1\">\(esc(t("…and \(n) more: show every one", "…还有 \(n) 项：全部显示")))</a></p>"
+            return "<p class=\"more\"><a href=\"/today?all=1\">\(esc(t("…and \(grouped(n)) more: show every one", "…还有 \(grouped(n)) 项：全部显示")))</a></p>"
         }
         let short = try codes()
         var html = "<h1>\(esc(t.today)) \(esc(t.day(today, today: today)))</h1>"
@@ -553,7 +554,7 @@ extension WebApp {
         }
         for (title, items) in [(t("Due today", "今日到期"), agenda.due), (t("Overdue", "已逾期"), agenda.overdue), (t("Stale deals", "久未跟进"), agenda.stale)]
         where !items.isEmpty {
-            html += "<h2>\(esc(title)) <span class=\"count\">\(items.count)</span></h2><ul class=\"agenda\">"
+            html += "<h2>\(esc(title)) <span class=\"count\">\(grouped(items.count))</span></h2><ul class=\"agenda\">"
             for i in items.prefix(limit) {
                 let name = try replica.record(i.deal).map { $0["name"].canonicalText } ?? ""
                 let text: String =
@@ -585,7 +586,7 @@ extension WebApp {
         let leads = try replica.leadsAwaitingHandOff()
         if !leads.isEmpty {
             let words = vocabulary(t)
-            html += "<h2>\(esc(t("Your leads before their hand-off", "等待交接的线索"))) <span class=\"count\">\(leads.count)</span></h2><ul class=\"agenda\">"
+            html += "<h2>\(esc(t("Your leads before their hand-off", "等待交接的线索"))) <span class=\"count\">\(grouped(leads.count))</span></h2><ul class=\"agenda\">"
             for (lead, missing) in leads {
                 // One the rep sent back says when, by whom (to a reader who may see it) and why,
                 // first (as opps lead list).
@@ -620,7 +621,7 @@ extension WebApp {
                 t("Customers at risk (\(health) \(red))", "需要关注的客户（\(health)为「\(red)」）"), agenda.atRisk, t("since ", "标记于 ")
             ),
         ] where !items.isEmpty {
-            html += "<h2>\(esc(title)) <span class=\"count\">\(items.count)</span></h2><ul class=\"agenda\">"
+            html += "<h2>\(esc(title)) <span class=\"count\">\(grouped(items.count))</span></h2><ul class=\"agenda\">"
             for i in items.prefix(limit) {
                 // A renewal past its day says it is overdue (not renewed: a renewal done gets its next date).
                 let past = i.kind == "renewal" && i.due.map { $0 < today } == true
@@ -631,7 +632,7 @@ extension WebApp {
         }
         // Others' deals waiting on fields this user owns (an expert's solution), as opps today lists them.
         if !agenda.toFill.isEmpty {
-            html += "<h2>\(esc(t("Deals waiting on fields you own", "等你填写的商机"))) <span class=\"count\">\(agenda.toFill.count)</span></h2><ul class=\"agenda\">"
+            html += "<h2>\(esc(t("Deals waiting on fields you own", "等你填写的商机"))) <span class=\"count\">\(grouped(agenda.toFill.count))</span></h2><ul class=\"agenda\">"
             for i in agenda.toFill.prefix(limit) {
                 let fields = i.fields.map { labels.field("opportunity", $0) }.joined(separator: t(", ", "、"))
                 let owner = i.owner.map { esc($0) + " · " } ?? ""
@@ -641,7 +642,7 @@ extension WebApp {
         }
         // A manager's team: whose deal slipped, and how.
         if !agenda.team.isEmpty {
-            html += "<h2>\(esc(t("Your team's deals that slipped", "你团队需要关注的商机"))) <span class=\"count\">\(agenda.team.count)</span></h2><ul class=\"agenda\">"
+            html += "<h2>\(esc(t("Your team's deals that slipped", "你团队需要关注的商机"))) <span class=\"count\">\(grouped(agenda.team.count))</span></h2><ul class=\"agenda\">"
             for i in agenda.team.prefix(limit) {
                 let name = try replica.record(i.deal).map { $0["name"].canonicalText } ?? ""
                 let text =
@@ -723,7 +724,7 @@ extension WebApp {
             return try "<div class=\"wide\"><table class=\"list requests\">\(head)" + list.map { try row($0, decide: decide, by: by) }.joined() + "</table></div>"
         }
         if approver {
-            html += "<h2>\(esc(t("Waiting for my decision", "待我审批"))) <span class=\"count\">\(waiting.count)</span></h2>"
+            html += "<h2>\(esc(t("Waiting for my decision", "待我审批"))) <span class=\"count\">\(grouped(waiting.count))</span></h2>"
             html += try table(waiting, decide: true, none: t("Nothing waits for your decision.", "没有等你审批的申请。"))
         }
         // What this approver decided, latest first (a decision made offline among them, until
@@ -733,14 +734,14 @@ extension WebApp {
         }.sorted { ($0.fields["state"]?.stamp.hlc.rawValue ?? 0) > ($1.fields["state"]?.stamp.hlc.rawValue ?? 0) }
         if approver && !decided.isEmpty {
             let shown = all ? decided[...] : decided.prefix(Self.decidedShown)
-            html += "<h2>\(esc(t("Decided by me", "我已决定"))) <span class=\"count\">\(decided.count)</span></h2>"
+            html += "<h2>\(esc(t("Decided by me", "我已决定"))) <span class=\"count\">\(grouped(decided.count))</span></h2>"
             html += try table(Array(shown), decide: false, none: "")
             if decided.count > shown.count {
                 let more = decided.count - shown.count
-                html += "<p class=\"more\"><a href=\"/approvals?all=1\">\(esc(t("…and \(more) more: show every one", "…还有 \(more) 项：全部显示")))</a></p>"
+                html += "<p class=\"more\"><a href=\"/approvals?all=1\">\(esc(t("…and \(grouped(more)) more: show every one", "…还有 \(grouped(more)) 项：全部显示")))</a></p>"
             }
         }
-        html += "<h2>\(esc(t("What I asked for", "我的申请"))) <span class=\"count\">\(mine.count)</span></h2>"
+        html += "<h2>\(esc(t("What I asked for", "我的申请"))) <span class=\"count\">\(grouped(mine.count))</span></h2>"
         html += try table(mine, decide: false, none: t("You have asked for no approval.", "你还没有提交过审批申请。"), by: false)
         return try layout(t.approvals, t, active: "/approvals", message: message, body: html)
     }

@@ -422,7 +422,7 @@ public actor WebApp {
             return (text, link)
         }
         let more = changed.count - changed.shown.count
-        if more > 0 { lines.append((t("…and \(more) more", "…还有 \(more) 项"), nil)) }
+        if more > 0 { lines.append((t("…and \(grouped(more)) more", "…还有 \(grouped(more)) 项"), nil)) }
         // Deals the sync took off this laptop: by name, with no page to open.
         lines += report.goneLines(chinese: t.chinese).map { ($0, nil) }
         // Requests that left an approver's queue without their decision: the approvals page.
@@ -444,7 +444,7 @@ public actor WebApp {
         }
         if groups.count > 3 {
             let n = groups.count - 3
-            lines.append((t("…and \(n) more made twice: opps duplicates lists every one", "…还有 \(n) 组疑似重复：opps duplicates 列出全部"), nil))
+            lines.append((t("…and \(grouped(n)) more made twice: opps duplicates lists every one", "…还有 \(grouped(n)) 组疑似重复：opps duplicates 列出全部"), nil))
         }
         return lines
     }

@@ -206,23 +206,44 @@ public enum ShortID {
     public static func shown(_ id: UUID128) -> String { String(code(id).prefix(length)) }
 
     /// The full code of an id.
-    public static func code(_ id: UUID128) -> String {
+    public static func code(_ id: UUID128) -> String { code(bits(id), characters: fullLength) }
+
+    /// The code's 75 bits (its 74 random bits and a zero), first character's bits highest: a
+    /// laptop compares and groups codes as numbers, making a string only of what it prints.
+    @inline(__always)
+    static func bits(_ id: UUID128) -> UInt128 {
         // rand_a: the low 12 bits of the high word; rand_b: the low 62 bits of the low word.
-        let randA = id.high & 0xFFF
-        let randB = id.low & 0x3FFF_FFFF_FFFF_FFFF
-        var out = [Character]()
-        out.reserveCapacity(fullLength)
-        // 74 bits as 15 five-bit groups (the last padded with a zero bit).
-        for i in 0..<fullLength {
-            let bit = i * 5  // index of the group's first bit, 0 = the top bit of rand_a
-            var v: UInt64 = 0
-            for b in bit..<(bit + 5) {
-                let one: UInt64 = if b < 12 { (randA >> UInt64(11 - b)) & 1 } else if b < 74 { (randB >> UInt64(61 - (b - 12))) & 1 } else { 0 }
-                v = v << 1 | one
-            }
-            out.append(alphabet[Int(v)])
+        UInt128(id.high & 0xFFF) << 63 | UInt128(id.low & 0x3FFF_FFFF_FFFF_FFFF) << 1
+    }
+
+    /// The first `n` characters' bits of a code (5 each).
+    @inline(__always)
+    static func prefix(_ bits: UInt128, characters n: Int) -> UInt128 { bits >> UInt128(5 * (fullLength - n)) }
+
+    /// The first `n` characters of the code whose bits are `bits`.
+    static func code(_ bits: UInt128, characters n: Int) -> String {
+        var out = ""
+        out.reserveCapacity(n)
+        for i in 0..<n { out.append(alphabet[Int(truncatingIfNeeded: (bits >> UInt128(5 * (fullLength - 1 - i))) & 31)]) }
+        return out
+    }
+
+    /// Whether the id's code starts with `typed` (normalised: `normalise`).
+    public static func code(of id: UUID128, startsWith typed: String) -> Bool {
+        guard let (value, n) = value(typed) else { return false }
+        return prefix(bits(id), characters: n) == value
+    }
+
+    /// Typed code characters as the bits they stand for and how many they are (nil: not code
+    /// characters, or longer than a code).
+    static func value(_ typed: String) -> (UInt128, Int)? {
+        guard typed.count <= fullLength else { return nil }
+        var v: UInt128 = 0
+        for c in typed {
+            guard let d = alphabet.firstIndex(of: c) else { return nil }
+            v = v << 5 | UInt128(d)
         }
-        return String(out)
+        return (v, typed.count)
     }
 
     /// What a person typed, as code characters: lowercased, hyphens and spaces dropped, Crockford's
@@ -246,34 +267,46 @@ public enum ShortID {
 /// The codes of every record a laptop holds: each shown at `ShortID.length` characters, longer
 /// where another held record shares them, so what is printed is unique and types back.
 public struct ShortIDs: Sendable {
-    let codes: [UUID128: String]
-    let shared: Set<Substring>
+    /// Every id held, each with its code's bits (numbers: a laptop of 370,000 records made a
+    /// string and a table entry of each).
+    let held: [(id: UUID128, bits: UInt128)]
+    /// The ids whose first `ShortID.length` characters another held id shares, by those characters.
+    let sharing: [UInt128: [UUID128]]
 
     public init(_ ids: some Sequence<UUID128>) {
-        var codes = [UUID128: String]()
-        var seen = [Substring: Int]()
-        for id in ids {
-            let c = ShortID.code(id)
-            codes[id] = c
-            seen[c.prefix(ShortID.length), default: 0] += 1
+        let held = ids.map { (id: $0, bits: ShortID.bits($0)) }
+        var byPrefix = [UInt128: Int](minimumCapacity: held.count)
+        for h in held { byPrefix[ShortID.prefix(h.bits, characters: ShortID.length), default: 0] += 1 }
+        var sharing = [UInt128: [UUID128]]()
+        if byPrefix.count < held.count {
+            for h in held {
+                let p = ShortID.prefix(h.bits, characters: ShortID.length)
+                if byPrefix[p, default: 0] > 1 { sharing[p, default: []].append(h.id) }
+            }
         }
-        self.codes = codes
-        shared = Set(seen.filter { $0.value > 1 }.keys)
+        self.held = held
+        self.sharing = sharing
     }
+
+    /// How many ids are held.
+    public var count: Int { held.count }
 
     /// The id as printed: eight characters, or as many as make it unique among those held.
     public func callAsFunction(_ id: UUID128) -> String {
-        let code = codes[id] ?? ShortID.code(id)
-        guard shared.contains(code.prefix(ShortID.length)) else { return String(code.prefix(ShortID.length)) }
-        for n in stride(from: ShortID.length + 2, through: ShortID.fullLength, by: 2) {
-            let p = code.prefix(n)
-            if !codes.values.contains(where: { $0 != code && $0.hasPrefix(p) }) { return String(p) }
+        let bits = ShortID.bits(id)
+        guard let others = sharing[ShortID.prefix(bits, characters: ShortID.length)]?.filter({ $0 != id }), !others.isEmpty else {
+            return ShortID.code(bits, characters: ShortID.length)
         }
-        return code
+        for n in stride(from: ShortID.length + 2, through: ShortID.fullLength, by: 2) {
+            let p = ShortID.prefix(bits, characters: n)
+            if !others.contains(where: { ShortID.prefix(ShortID.bits($0), characters: n) == p }) { return ShortID.code(bits, characters: n) }
+        }
+        return ShortID.code(bits, characters: ShortID.fullLength)
     }
 
     /// The held ids whose code starts with `prefix` (already normalised).
     public func matching(_ prefix: String) -> [UUID128] {
-        codes.filter { $0.value.hasPrefix(prefix) }.map(\.key).sorted()
+        guard let (value, n) = ShortID.value(prefix) else { return [] }
+        return held.filter { ShortID.prefix($0.bits, characters: n) == value }.map(\.id).sorted()
     }
 }

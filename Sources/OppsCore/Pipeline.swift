@@ -187,7 +187,8 @@ public struct Pipeline: Sendable {
             }
             history[d.id] = list
         }
-        self.deals = deals.sorted { $0.id < $1.id }
+        // By id, moving each record once (sorting the records themselves moves them at every step).
+        self.deals = deals.indices.sorted { deals[$0].id < deals[$1].id }.map { deals[$0] }
         self.history = history
         self.activities = acts.mapValues { $0.sorted() }
         self.teams = teams
@@ -315,16 +316,23 @@ extension Pipeline {
     }
 
     public func board(_ filter: PipelineFilter, today: CivilDate, includeClosed: Bool) -> [(stage: Stage, deals: [BoardDeal], totals: CurrencyTotals)] {
-        let chosen = deals(filter).filter { filter.contains(milliseconds: created($0)) }
+        // One pass puts each deal in its stage (a manager's laptop holds tens of thousands).
+        var byStage = [String: [Record]]()
+        for d in deals(filter) where filter.contains(milliseconds: created(d)) {
+            if let s = stage(of: d) { byStage[s, default: []].append(d) }
+        }
         return workspace.stages.filter { includeClosed || !$0.closed }.map { stage in
             var totals = CurrencyTotals()
-            let items = chosen.filter { self.stage(of: $0) == stage.name }.map { d -> BoardDeal in
+            let items = (byStage[stage.name] ?? []).map { d -> BoardDeal in
                 totals.add(d["amount"], currency: d["currency"])
                 var overdue = false
                 if !stage.closed, case let .date(due) = d["next_step_due"], due < today { overdue = true }
                 return BoardDeal(deal: d, overdue: overdue)
-            }.sorted { ($0.deal["name"].canonicalText, $0.deal.id) < ($1.deal["name"].canonicalText, $1.deal.id) }
-            return (stage, items, totals)
+            }
+            // By name, then id: each name read once, not at every comparison.
+            let names = items.map { $0.deal["name"].canonicalText }
+            let order = items.indices.sorted { (names[$0], items[$0].deal.id) < (names[$1], items[$1].deal.id) }
+            return (stage, order.map { items[$0] }, totals)
         }
     }
 

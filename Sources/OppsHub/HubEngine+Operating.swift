@@ -142,7 +142,7 @@ extension HubEngine {
     /// id, for an operator's command, not a request.
     public func records(withShortID typed: String) throws -> [RecordID] {
         guard let code = ShortID.normalise(typed), code.count >= 4 else { return [] }
-        return try workspace.entities.flatMap { try store.liveRecords(entity: $0.name) }.filter { ShortID.code($0).hasPrefix(code) }
+        return try workspace.entities.flatMap { try store.liveRecords(entity: $0.name) }.filter { ShortID.code(of: $0, startsWith: code) }
     }
 
     /// A manager re-applies a value that did not hold. It is written as the manager's override,

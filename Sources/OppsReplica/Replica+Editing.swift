@@ -9,8 +9,19 @@ import SwiftProtobuf
 extension Replica {
     // MARK: Reading
 
-    /// The short ids of everything this laptop holds (`ShortIDs`): what commands print.
-    public func shortIDs() throws -> ShortIDs { ShortIDs(try store.allIDs()) }
+    /// The short ids of everything this laptop holds (`ShortIDs`): what commands print. Read
+    /// once while nothing changes (a manager's `opps show` asked for them four times, each a
+    /// read of every id the laptop holds).
+    public func shortIDs() throws -> ShortIDs {
+        let mark = try store.changeMark()
+        if let c = shortIDsRead, c.mark == mark { return c.codes }
+        let codes = ShortIDs(try store.allIDs())
+        shortIDsRead = (mark, codes)
+        return codes
+    }
+
+    /// Reads the short ids again at the next `shortIDs()` (a benchmark times them from scratch).
+    public func forgetShortIDs() { shortIDsRead = nil }
 
     /// The record a person means (issue 15): a full id; the short id commands print, or 4+ of
     /// its first characters (`7kq2m9xd`, `7KQ2`; look-alikes i, l, o are read as 1, 1, 0); the
@@ -96,7 +107,7 @@ extension Replica {
         let hex = typed.lowercased().filter { $0 != "-" }
         let matches = try store.takenOff().filter { entry in
             if let full { return entry.id == full }
-            if let code, code.count >= 4, ShortID.code(entry.id).hasPrefix(code) { return true }
+            if let code, code.count >= 4, ShortID.code(of: entry.id, startsWith: code) { return true }
             return hex.count >= 8 && hex.allSatisfy(\.isHexDigit) && entry.id.description.lowercased().filter { $0 != "-" }.hasPrefix(hex)
         }
         guard matches.count == 1, let gone = matches.first else { return try lookup(.unknown, typed: typed, [], short: short) }

@@ -298,6 +298,10 @@ public final class Database {
 
     /// Rows changed by the last statement.
     public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Rows this connection has inserted, changed or deleted since it opened: with
+    /// `dataVersion`, whether anything in the file may have changed since it was last read.
+    public var totalChanges: Int64 { sqlite3_total_changes64(handle) }
 }
 
 extension SQLValue {

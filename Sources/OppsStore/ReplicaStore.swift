@@ -635,6 +635,10 @@ public final class ReplicaStore {
     /// database (SQLite's `data_version`); this connection's own commits do not move it.
     public func dataVersion() throws -> Int64 { try database.dataVersion() }
 
+    /// A mark that moves with every change to the file, this connection's (`totalChanges`) or
+    /// another's (`dataVersion`): the same mark twice, the same records in between.
+    public func changeMark() throws -> [Int64] { [try database.dataVersion(), database.totalChanges] }
+
     public func recordCount() throws -> Int { Int(try database.query("SELECT count(*) FROM records").first?[0].int ?? 0) }
 
     /// Live records of one entity (what `list(entity:)` would return), counted up to `limit`:

@@ -24,17 +24,8 @@ public actor WebApp {
     /// Moves when a sync changes what this laptop holds: an open page reloads.
     public private(set) var generation = 0
     var messages = [String: Message]()
-    /// Short ids of every record held, kept while the number of records stays the same
-    /// (computing them reads every id: most of a deal page's time at 10,000 deals).
-    var shortCache: (count: Int, codes: ShortIDs)?
-
-    func codes() throws -> ShortIDs {
-        let n = try replica.store.recordCount()
-        if let c = shortCache, c.count == n { return c.codes }
-        let codes = try replica.shortIDs()
-        shortCache = (n, codes)
-        return codes
-    }
+    /// Short ids of every record held (the replica keeps them while nothing changes).
+    func codes() throws -> ShortIDs { try replica.shortIDs() }
 
     /// What an action says on the page it returns to.
     struct Message: Sendable {
@@ -80,7 +71,7 @@ public actor WebApp {
     /// Forgets what was read from the replica (benchmarks time a board read from scratch).
     public func dropCaches() {
         pipelineCache = nil
-        shortCache = nil
+        replica.forgetShortIDs()
     }
 
     /// Keeps a message for the page an action redirects to; returns its key. Every action

@@ -1,6 +1,7 @@
 import Foundation
 import OppsCommands
 import OppsCore
+import OppsReplica
 import Testing
 
 /// Issue 15 item 1: what a command prints to name a record types back, is short, stays the same
@@ -23,6 +24,56 @@ import Testing
         #expect(ShortID.normalise("IlO0") == "1100")
         #expect(ShortID.normalise("7kq2!") == nil)
         #expect(ShortID.normalise("uuuu") == nil)  // not in Crockford's alphabet
+    }
+
+    /// The code, compared and grouped as a number, is the one the bit-by-bit reading of issue 15
+    /// gives, for every prefix length, on random ids.
+    @Test func theCodesBitsAreItsCharacters() {
+        func reference(_ id: UUID128) -> String {
+            let randA = id.high & 0xFFF, randB = id.low & 0x3FFF_FFFF_FFFF_FFFF
+            let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz")
+            return String(
+                (0..<15).map { i -> Character in
+                    var v: UInt64 = 0
+                    for b in (i * 5)..<(i * 5 + 5) {
+                        v = v << 1 | (b < 12 ? (randA >> UInt64(11 - b)) & 1 : b < 74 ? (randB >> UInt64(61 - (b - 12))) & 1 : 0)
+                    }
+                    return alphabet[Int(v)]
+                })
+        }
+        var rng = SeededGenerator(seed: 31)
+        let ids = (0..<2000).map { _ in UUID128.version4(using: &rng) }
+        let short = ShortIDs(ids)
+        for id in ids {
+            let code = reference(id)
+            #expect(ShortID.code(id) == code)
+            #expect(short(id) == String(code.prefix(ShortID.length)))
+            for n in [1, 4, 8, 15] { #expect(ShortID.code(of: id, startsWith: String(code.prefix(n)))) }
+            #expect(!ShortID.code(of: id, startsWith: String(code.prefix(7)) + (code.dropFirst(7).first == "0" ? "1" : "0")))
+            #expect(short.matching(String(code.prefix(8))) == [id])
+        }
+        #expect(short.matching(String(reference(ids[0]).prefix(1))).count == ids.count(where: { reference($0).first == reference(ids[0]).first }))
+        #expect(!ShortID.code(of: ids[0], startsWith: reference(ids[0]) + "0"), "longer than a code")
+    }
+
+    /// A replica reads its short ids once while nothing changes, and again after any change:
+    /// its own (a deal made here) or another connection's (`opps` in a terminal beside the web
+    /// app) — a record made since is never missing from them, nor one deleted still there.
+    @Test func shortIDsAreReadAgainAfterAnyChange() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let here = try Replica(home: f.home("sam"), clock: FixedClock(milliseconds: 1_795_000_000_000))
+            let beside = try Replica(home: f.home("sam"), clock: FixedClock(milliseconds: 1_795_000_000_000))
+            var rng = SeededGenerator(seed: 5)
+            let before = try here.shortIDs()
+            #expect(try here.shortIDs().count == before.count, "read once while nothing changes")
+            let mine = try here.newOpportunity(name: "Made here", account: "ACME", using: &rng).record
+            #expect(try here.shortIDs().matching(ShortID.shown(mine)) == [mine])
+            let theirs = try beside.newOpportunity(name: "Made beside", account: "Globex", using: &rng).record
+            #expect(try here.shortIDs().matching(ShortID.shown(theirs)) == [theirs])
+            #expect(try here.shortIDs().count == before.count + 4, "two deals and their accounts")
+        }
     }
 
     @Test func recordsSharingEightCharactersArePrintedLongerAndApart() {

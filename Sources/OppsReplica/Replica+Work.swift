@@ -84,6 +84,15 @@ extension Replica {
         return pipeline(builder)
     }
 
+    /// A pipeline of `deals` with every activity held, read one at a time (what `today` and
+    /// `list --stale` ask of a deal: its last follow-up).
+    public func pipeline(ofDeals deals: [Record]) throws -> Pipeline {
+        var builder = Pipeline.Builder(workspace: workspace)
+        for deal in deals { builder.add(deal) }
+        try store.forEach(entity: "activity", workspace: workspace) { builder.add($0) }
+        return pipeline(builder)
+    }
+
     /// The pipeline `builder` gathered, read on this device's clock.
     func pipeline(_ builder: Pipeline.Builder) -> Pipeline {
         var p = builder.pipeline()
@@ -375,10 +384,7 @@ extension Replica {
                 guard let owner = deal.owner, owner != user, case let .member(s) = deal["stage"] else { return false }
                 return !closed.contains(s)
             } : []
-        var builder = Pipeline.Builder(workspace: workspace)
-        for deal in mine + others { builder.add(deal) }
-        try store.forEach(entity: "activity", workspace: workspace) { builder.add($0) }
-        let pipeline = self.pipeline(builder)
+        let pipeline = try self.pipeline(ofDeals: mine + others)
         let handoffTo = workspace.handoff?.to
         for deal in others {
             // A lead handed to one of theirs that waits to be accepted (DOMAIN.md: follow-up speed

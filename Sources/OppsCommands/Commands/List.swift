@@ -127,8 +127,7 @@ struct ListCommand: ParsableCommand {
             if tests.allSatisfy({ $0(d) }) { records.append(d) }
         }
         if stale {
-            let activities = try r.store.list(entity: "activity", workspace: r.workspace)
-            let pipeline = r.pipeline(of: records + activities)
+            let pipeline = try r.pipeline(ofDeals: records)
             let today = localToday()
             records = records.filter { pipeline.isStale($0, today: today) }
         }

@@ -320,9 +320,10 @@ extension Replica {
     public func leads() throws -> (handoff: Handoff, leads: [(lead: Record, missing: [String])])? {
         guard let handoff = workspace.handoff else { return nil }
         let order = [handoff.from, handoff.to]
-        let deals = try store.list(entity: "opportunity", workspace: workspace).compactMap { deal -> (Int, Record)? in
-            guard case let .member(stage) = deal["stage"], let i = order.firstIndex(of: stage) else { return nil }
-            return (i, deal)
+        // Only the deals at those two stages are read (a manager's laptop holds tens of thousands).
+        var deals = [(Int, Record)]()
+        for (i, stage) in order.enumerated() {
+            try store.forEach(entity: "opportunity", stages: [stage], newestFirst: true, workspace: workspace) { deals.append((i, $0)) }
         }
         let sorted = deals.sorted { a, b in
             a.0 != b.0 ? a.0 < b.0 : a.1["name"].canonicalText.localizedStandardCompare(b.1["name"].canonicalText) == .orderedAscending
@@ -378,12 +379,14 @@ extension Replica {
         let manages = workspace.role(role)?.sees.contains(.relation(.managed)) == true
         let mine = try store.list(entity: "opportunity", owner: user, workspace: workspace)
         // A manager's replica holds the deals of those they manage: others' open deals there.
-        let others =
-            manages
-            ? try store.list(entity: "opportunity", workspace: workspace).filter { deal in
-                guard let owner = deal.owner, owner != user, case let .member(s) = deal["stage"] else { return false }
-                return !closed.contains(s)
-            } : []
+        // Only the open deals are read: a closed one is no one's next step.
+        var others = [Record]()
+        if manages {
+            let open = workspace.stages.filter { !closed.contains($0.name) }.map(\.name)
+            try store.forEach(entity: "opportunity", stages: open, newestFirst: true, workspace: workspace) { deal in
+                if let owner = deal.owner, owner != user { others.append(deal) }
+            }
+        }
         let pipeline = try self.pipeline(ofDeals: mine + others)
         let handoffTo = workspace.handoff?.to
         for deal in others {

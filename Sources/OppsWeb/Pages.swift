@@ -102,11 +102,24 @@ extension WebApp {
         }
         // Open deals that look made twice (`opps duplicates`' rule), among what the board holds,
         // before a stage is picked: a pair across two stages is still one.
-        let madeTwice = Set(
-            Duplicates.dealGroups(columns.filter { !$0.stage.closed }.flatMap { $0.deals.map(\.deal) }, by: { $0.id < $1.id }).flatMap { $0.map(\.id) })
+        let madeTwice = try madeTwice(filter) {
+            Set(Duplicates.dealGroups(columns.filter { !$0.stage.closed }.flatMap { $0.deals.map(\.deal) }, by: { $0.id < $1.id }).flatMap { $0.map(\.id) })
+        }
         if let only = q.stage { columns = columns.filter { $0.stage.name == only } }
         let needle = q.text?.searchFolded ?? ""
-        let accounts = Dictionary(uniqueKeysWithValues: try r.store.list(entity: "account", workspace: r.workspace).map { ($0.id, $0["name"].canonicalText) })
+        // Accounts' names: every one for a search (it looks in them), else only those of the
+        // cards shown, each read once (a manager's laptop holds tens of thousands of accounts).
+        var accounts = [RecordID: String]()
+        if !needle.isEmpty {
+            accounts = Dictionary(uniqueKeysWithValues: try r.store.list(entity: "account", workspace: r.workspace).map { ($0.id, $0["name"].canonicalText) })
+        }
+        func accountName(_ id: RecordID?) throws -> String {
+            guard let id else { return "" }
+            if let name = accounts[id] { return name }
+            let name = try r.record(id).map { $0["name"].canonicalText } ?? ""
+            accounts[id] = name
+            return name
+        }
         let pending = try r.store.recordsWithPendingWrites()
         let conflicted = Set(try r.store.conflicts().map(\.record))
         let waiting = try pendingApprovals()
@@ -215,7 +228,7 @@ extension WebApp {
                 html += """
                     <article class="card" draggable="\(move.isEmpty ? "false" : "true")" data-id="\(short)">
                     <a class="name" href="/deal/\(short)">\(esc(d["name"].canonicalText))</a>
-                    <div class="acct">\(esc(d["account"].reference.flatMap { accounts[$0] } ?? ""))</div>
+                    <div class="acct">\(esc(try accountName(d["account"].reference)))</div>
                     <div class="amt">\(esc(amount))</div><div class="owner">\(esc(d["owner"].isNull ? "" : d["owner"].canonicalText))</div>
                     <div class="next">\(next)</div><div class="badges">\(badges.joined(separator: " "))</div>\(move)
                     </article>

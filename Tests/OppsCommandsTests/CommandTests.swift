@@ -75,6 +75,20 @@ import Testing
         #expect(table["discount"] == .read)
     }
 
+    /// A field set once (a request's target, a task's deal) is said to be so below the table:
+    /// its access tells who may set it, not that it may be changed (merge-semantics.md I14).
+    @Test func rulesSayWhichFieldsAreSetOnce() async {
+        let nowhere = "/nonexistent-\(UInt64.random(in: 0...UInt64.max))"
+        let task = await opps(["rules", "--role", "sales", "--entity", "task", "--home", nowhere, "--locale", "en"], environment: ["COLUMNS": "80"])
+        #expect(task.code == 0 && task.stdout.hasSuffix("\nSet once, then never changed (a change is a new task): opportunity\n"), "\(task.stdout)")
+        let zh = await opps(["rules", "--role", "sales", "--entity", "approval", "--home", nowhere, "--locale", "zh-CN"], environment: ["COLUMNS": "80"])
+        // Wrapped at 80 columns like every line.
+        #expect(zh.stdout.contains("\n只能设置一次，之后不能修改（要改就新建一条审批）：商机、类型、申请内容、对象、\n字段、申请值、一并申请、撤回\n"), "\(zh.stdout)")
+        // None on a deal: no line.
+        let deal = await opps("rules", "--role", "sales", "--home", nowhere, "--locale", "en")
+        #expect(!deal.stdout.contains("Set once"), "\(deal.stdout)")
+    }
+
     /// Role and stage are checked against the workspace the table is read from (the laptop's, else
     /// the default): one clear line, exit 1.
     @Test func rulesRefuseUnknownNames() async {

@@ -178,6 +178,16 @@ public struct RulesCommand: ParsableCommand {
         if !bounded.isEmpty {
             Console.out((say("Values within: ", "取值范围：") + bounded.joined(separator: say("; ", "；"))).wrapped(width: Console.width).joined(separator: "\n"))
         }
+        // Fields set once (workspace-format.md `write_once`; the one a record hangs off its deal
+        // by): their access says who may set them, not that they may be changed.
+        let once = zip(names, rows).compactMap { name, r -> String? in
+            r.access >= .propose && ws.entity(rules.entity)?.field(r.field)?.writeOnce == true ? name : nil
+        }
+        if !once.isEmpty {
+            Console.out(
+                (say("Set once, then never changed (a change is a new \(words.entity(rules.entity))): ", "只能设置一次，之后不能修改（要改就新建一条\(words.entity(rules.entity))）：")
+                    + once.joined(separator: say(", ", "、"))).wrapped(width: Console.width).joined(separator: "\n"))
+        }
         // Nothing visible at this stage: where something is, with the command that shows it.
         if rows.allSatisfy({ $0.access == .hidden }) {
             let seen = rules.visibleStages(in: ws)

@@ -155,12 +155,18 @@ public struct Pipeline: Sendable {
             guard !r.isDeleted else { return }
             if r.entity == dealEntity { deals.append(r); return }
             if let m = workspace.teamRule?.member(r) { teams[m.of, default: []].insert(m.user); return }
-            guard r.entity == "activity", case let .reference(deal) = r["opportunity"] else { return }
-            if case let .timestamp(at) = r["at"] {
-                activities[deal, default: []].append(at.milliseconds)
-            } else {
-                activities[deal, default: []].append(r.created.stamp.hlc.milliseconds)
-            }
+            guard r.entity == Self.activity, case let .reference(deal) = r[Self.activityDeal] else { return }
+            addActivity(on: deal, at: r[Self.activityTime], created: r.created.stamp.hlc.milliseconds)
+        }
+
+        /// The entity a follow-up is, the field naming its deal, the one saying when it happened.
+        public static let activity = "activity", activityDeal = "opportunity", activityTime = "at"
+
+        /// An activity on `deal`, read without its record: when it happened (`at`), else when
+        /// it was made (`created`, device time).
+        public mutating func addActivity(on deal: RecordID, at: Value?, created: Int64) {
+            let time: Int64 = if case let .timestamp(t)? = at { t.milliseconds } else { created }
+            activities[deal, default: []].append(time)
         }
 
         public func pipeline() -> Pipeline { Pipeline(workspace: workspace, deals: deals, activities: activities, teams: teams) }

@@ -71,10 +71,22 @@ extension Replica {
     public func pipeline() throws -> Pipeline {
         let needed: Set<String> = ["activity", "membership"]
         var builder = Pipeline.Builder(workspace: workspace)
-        for e in workspace.entities where needed.contains(e.name) || e.stageField != nil {
+        for e in workspace.entities where (needed.contains(e.name) || e.stageField != nil) && e.name != Pipeline.Builder.activity {
             try store.forEach(entity: e.name, workspace: workspace) { builder.add($0) }
         }
+        try addActivities(to: &builder)
         return pipeline(builder)
+    }
+
+    /// Every activity held, as its deal and time: read from its row's parent and one field
+    /// where the activity hangs off its deal by that field (the default workspace), else whole.
+    func addActivities(to builder: inout Pipeline.Builder) throws {
+        let activity = Pipeline.Builder.activity
+        if workspace.entity(activity)?.visibleVia == Pipeline.Builder.activityDeal {
+            try store.forEachChild(entity: activity, field: Pipeline.Builder.activityTime, workspace: workspace) { builder.addActivity(on: $0, at: $1, created: $2) }
+        } else {
+            try store.forEach(entity: activity, workspace: workspace) { builder.add($0) }
+        }
     }
 
     /// A pipeline of `records` read on this device's clock (which day a follow-up falls on).
@@ -89,7 +101,7 @@ extension Replica {
     public func pipeline(ofDeals deals: [Record]) throws -> Pipeline {
         var builder = Pipeline.Builder(workspace: workspace)
         for deal in deals { builder.add(deal) }
-        try store.forEach(entity: "activity", workspace: workspace) { builder.add($0) }
+        try addActivities(to: &builder)
         return pipeline(builder)
     }
 

@@ -121,6 +121,26 @@ public struct ByteReader {
     }
 }
 
+extension ByteReader {
+    /// Passes over a value (`value()`'s bytes) without making it: no string is built.
+    public mutating func skipValue() throws(StoreError) {
+        switch try byte() {
+        case 0: break
+        case 1, 5:
+            let n = try varint()
+            guard n <= UInt64(bytes.count) else { throw Self.damaged }
+            _ = try raw(Int(n))
+        case 2, 4, 8: _ = try varint()
+        case 3:
+            _ = try varint()
+            guard try byte() <= ExactDecimal.maxScale else { throw Self.damaged }
+        case 6: _ = try byte()
+        case 7: _ = try raw(16)
+        default: throw Self.damaged
+        }
+    }
+}
+
 extension Value {
     /// The stored form of a value.
     public var storedBytes: [UInt8] {

@@ -586,6 +586,23 @@ public final class ReplicaStore {
         }
     }
 
+    /// Each live record of `entity` that hangs off another, as that record (its `parent`), the
+    /// value of one of its fields (nil: unset) and its creation's device time: what a report
+    /// reads of an activity — its deal and when — without decoding the rest (a manager's laptop
+    /// holds hundreds of thousands). `body` must not use the store.
+    public func forEachChild(
+        entity: String, field: String, workspace: Workspace, _ body: (_ parent: RecordID, _ value: Value?, _ createdMilliseconds: Int64) throws -> Void
+    ) throws {
+        guard let number = workspace.entity(entity)?.field(field)?.number else { return }
+        let sql = "SELECT parent, created, view, confirmed FROM records WHERE entity = ? AND view_deleted IS NULL AND parent IS NOT NULL"
+        try database.scan(sql, [.text(entity)]) { row in
+            guard let parent = row.id(0), let created = row.value(1).bytes, var v = row.value(2).bytes else { return }
+            // An empty view is the confirmed state (`viewRecord`).
+            if v.isEmpty, let c = row.value(3).bytes { v = c }
+            try body(parent, try codec.value(ofField: number, in: v), try codec.state(created).stamp.hlc.milliseconds)
+        }
+    }
+
     /// The first of them (`forEach`) for which `match` holds; the rest are not read.
     public func first(entity: String, stages: [String]? = nil, naming: RecordID? = nil, workspace: Workspace, where match: (Record) -> Bool) throws -> Record? {
         struct Found: Error { let record: Record }

@@ -26,7 +26,11 @@ import Testing
         let compact = try StampCodec(database: db, compact: true), wide = try StampCodec(database: db)
         var rng = SeededGenerator(seed: 20)
         let authors = ["sam", "max", "王芳", ""]
-        let values: [Value] = [.null, .text("华北电网 ACME"), .integer(-5), .decimal(ExactDecimal(units: 1_234_567, scale: 2)), .member("proposal"), .text("")]
+        let values: [Value] = [
+            .null, .text("华北电网 ACME"), .integer(-5), .decimal(ExactDecimal(units: 1_234_567, scale: 2)), .member("proposal"), .text(""),
+            .timestamp(Timestamp(milliseconds: 1_795_000_000_123)), .date(CivilDate(daysSinceEpoch: 20_500)), .boolean(true),
+            .reference(UUID128(high: 0x0190_0000_0000_7123, low: 0x8000_0000_0000_0456)),
+        ]
         for round in 0..<300 {
             let baseHLC = UInt64.random(in: 0...UInt64.max, using: &rng)
             let base = FieldState(
@@ -53,6 +57,11 @@ import Testing
             #expect(fields.isEmpty || (two.first == 0 && two.dropFirst().first != 0))
             #expect(try compact.fields(two, entity: entity, base: base) == fields)
             #expect(try wide.fields(blob, entity: entity, base: base) == fields)
+            // One field's value read alone, the others passed over, in either format.
+            for f in entity.fields {
+                #expect(try compact.value(ofField: f.number, in: blob) == fields[f.name]?.value, "round \(round) \(f.name)")
+                #expect(try compact.value(ofField: f.number, in: two) == fields[f.name]?.value, "round \(round) \(f.name), format 2")
+            }
         }
     }
 
@@ -129,5 +138,7 @@ import Testing
         try c.encode(state, into: &w)
         let base = FieldState(value: .null, stamp: Stamp(hlc: HLC(milliseconds: 1, counter: 0), replica: r1), author: "sam", authority: .own, sequence: 1)
         #expect(try c.fields(w.bytes, entity: entity, base: base) == ["name": state])
+        #expect(try c.value(ofField: entity.field("name")!.number, in: w.bytes) == .text("ACME"))
+        #expect(try c.value(ofField: entity.field("amount")!.number, in: w.bytes) == nil)
     }
 }

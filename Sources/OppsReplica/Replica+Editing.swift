@@ -55,14 +55,15 @@ extension Replica {
         var named = [RecordID](), containing = [RecordID](), spacedAlike = [RecordID]()
         // One record at a time: a manager's laptop may hold 100,000 deals.
         for entity in entities where workspace.entity(entity)?.field("name") != nil {
-            try store.forEach(entity: entity, newestFirst: true, workspace: workspace) { r in
-                let name = r["name"].canonicalText.lookupFolded
+            // Each record's name alone, not the record (a manager's laptop: 150,000 of them).
+            try store.forEachValue(entity: entity, field: "name", newestFirst: true, workspace: workspace) { id, value in
+                let name = (value ?? .null).canonicalText.lookupFolded
                 if name == folded {
-                    named.append(r.id)
+                    named.append(id)
                 } else if !folded.isEmpty, name.contains(folded) {
-                    containing.append(r.id)
+                    containing.append(id)
                 } else if !bare.isEmpty, name.contains(" "), name.filter({ $0 != " " }) == bare {
-                    spacedAlike.append(r.id)
+                    spacedAlike.append(id)
                 }
             }
         }
@@ -84,7 +85,9 @@ extension Replica {
         let others = ["opportunity", "account", "contact"].filter { !entities.contains($0) && workspace.entity($0)?.field("name") != nil }
         var elsewhere = [RecordID]()
         for entity in others {
-            try store.forEach(entity: entity, newestFirst: true, workspace: workspace) { if $0["name"].canonicalText.lookupFolded == folded { elsewhere.append($0.id) } }
+            try store.forEachValue(entity: entity, field: "name", newestFirst: true, workspace: workspace) { id, value in
+                if (value ?? .null).canonicalText.lookupFolded == folded { elsewhere.append(id) }
+            }
         }
         if elsewhere.count == 1 { return elsewhere[0] }
         // Part of a name (`opps set 东方物流 …` for "东方物流 CRM 上线"): never taken as the record

@@ -603,6 +603,22 @@ public final class ReplicaStore {
         }
     }
 
+    /// Each live record of `entity` as its id and the value of one of its fields (nil: unset),
+    /// the other values passed over (`StampCodec.value(ofField:in:)`): a look-up by name reads
+    /// every deal's name, not every deal. `body` must not use the store.
+    public func forEachValue(
+        entity: String, field: String, newestFirst: Bool = false, workspace: Workspace, _ body: (_ id: RecordID, _ value: Value?) throws -> Void
+    ) throws {
+        guard let number = workspace.entity(entity)?.field(field)?.number else { return }
+        let sql = "SELECT id, view, confirmed FROM records WHERE entity = ? AND view_deleted IS NULL" + (newestFirst ? " ORDER BY id DESC" : " ORDER BY id")
+        try database.scan(sql, [.text(entity)]) { row in
+            guard let id = row.id(0), var v = row.value(1).bytes else { return }
+            // An empty view is the confirmed state (`viewRecord`).
+            if v.isEmpty, let c = row.value(2).bytes { v = c }
+            try body(id, try codec.value(ofField: number, in: v))
+        }
+    }
+
     /// The first of them (`forEach`) for which `match` holds; the rest are not read.
     public func first(entity: String, stages: [String]? = nil, naming: RecordID? = nil, workspace: Workspace, where match: (Record) -> Bool) throws -> Record? {
         struct Found: Error { let record: Record }

@@ -28,13 +28,23 @@ import Testing
             #expect(await opps("log", deals[2], "note", "sent the case study", "--home", sam).code == 0)
             let r = try Replica(home: sam, clock: FixedClock(milliseconds: 1_795_000_000_000))
             var rng = SeededGenerator(seed: 3)
-            _ = try r.create(entity: "activity", stage: nil, fields: [("opportunity", .reference(try #require(RecordID(parsing: deals[2])))), ("kind", .member("call"))], using: &rng)
+            _ = try r.create(
+                entity: "activity", stage: nil, fields: [("opportunity", .reference(try #require(RecordID(parsing: deals[2])))), ("kind", .member("call"))], using: &rng)
             let held = try r.store.list(entity: "activity", workspace: r.workspace)
             #expect(held.count == 5 && held.contains { $0["at"].isNull })
             let whole = Pipeline(workspace: r.workspace, records: held).activities
             let fromRows = try r.pipeline().activities
             #expect(fromRows == whole, "\(fromRows) \(whole)")
             #expect(fromRows.values.reduce(0) { $0 + $1.count } == 5)
+            // A name read alone (a look-up by name) is the record's, pending or confirmed.
+            #expect(await opps("set", deals[0], "name=Deal 1 renamed", "--home", sam).code == 0)
+            for entity in ["opportunity", "account"] {
+                var names = [RecordID: Value?]()
+                try r.store.forEachValue(entity: entity, field: "name", workspace: r.workspace) { names[$0] = $1 }
+                let records = try r.store.list(entity: entity, workspace: r.workspace)
+                #expect(names.count == records.count && records.allSatisfy { names[$0.id] == $0["name"] }, "\(entity)")
+            }
+            #expect(await opps("show", "Deal 1 renamed", "--home", sam).stdout.contains("Deal 1 renamed"))
         }
     }
 }

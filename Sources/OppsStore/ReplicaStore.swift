@@ -357,14 +357,20 @@ public final class ReplicaStore {
 
     /// A row of `id, entity, created, view, view_deleted, confirmed` as the record the user sees.
     func viewRecord(_ row: [SQLValue], workspace: Workspace) throws -> Record? {
-        guard let idBytes = row[0].bytes, let id = RecordID(bytes: idBytes), let entity = row[1].string, let created = row[2].bytes, var v = row[3].bytes
+        guard let idBytes = row[0].bytes, let id = RecordID(bytes: idBytes), let entity = row[1].string, let created = row[2].bytes,
+            let v = Self.viewBytes(row[3].bytes, confirmed: row[5].bytes)
         else { return nil }
-        // An empty view blob means "the same as the confirmed state" (nothing pending): stored once.
-        if v.isEmpty, let c = row[5].bytes { v = c }
         let base = try codec.state(created)
         var r = Record(id: id, entity: entity, created: base, fields: try codec.fields(v, entity: workspace.entity(entity), base: base))
         if let d = row[4].bytes { r.deleted = try codec.state(d) }
         return r
+    }
+
+    /// A row's view of its record: an empty view blob means "the same as the confirmed state"
+    /// (nothing pending), stored once.
+    static func viewBytes(_ view: [UInt8]?, confirmed: [UInt8]?) -> [UInt8]? {
+        guard let view else { return nil }
+        return view.isEmpty ? confirmed ?? view : view
     }
 
     /// A record's row, written whole (`save(confirmed:view:)`, `save(whole:)`).
@@ -596,9 +602,7 @@ public final class ReplicaStore {
         guard let number = workspace.entity(entity)?.field(field)?.number else { return }
         let sql = "SELECT parent, created, view, confirmed FROM records WHERE entity = ? AND view_deleted IS NULL AND parent IS NOT NULL"
         try database.scan(sql, [.text(entity)]) { row in
-            guard let parent = row.id(0), let created = row.value(1).bytes, var v = row.value(2).bytes else { return }
-            // An empty view is the confirmed state (`viewRecord`).
-            if v.isEmpty, let c = row.value(3).bytes { v = c }
+            guard let parent = row.id(0), let created = row.value(1).bytes, let v = Self.viewBytes(row.value(2).bytes, confirmed: row.value(3).bytes) else { return }
             try body(parent, try codec.value(ofField: number, in: v), try codec.state(created).stamp.hlc.milliseconds)
         }
     }
@@ -612,9 +616,7 @@ public final class ReplicaStore {
         guard let number = workspace.entity(entity)?.field(field)?.number else { return }
         let sql = "SELECT id, view, confirmed FROM records WHERE entity = ? AND view_deleted IS NULL" + (newestFirst ? " ORDER BY id DESC" : " ORDER BY id")
         try database.scan(sql, [.text(entity)]) { row in
-            guard let id = row.id(0), var v = row.value(1).bytes else { return }
-            // An empty view is the confirmed state (`viewRecord`).
-            if v.isEmpty, let c = row.value(2).bytes { v = c }
+            guard let id = row.id(0), let v = Self.viewBytes(row.value(1).bytes, confirmed: row.value(2).bytes) else { return }
             try body(id, try codec.value(ofField: number, in: v))
         }
     }

@@ -201,6 +201,15 @@ final class StampCodec {
         return out
     }
 
+    /// Format 3's field number: the one before plus one (header flag 0x80), else written out.
+    @inline(__always)
+    static func compactNumber(header: UInt8, after previous: UInt32, _ r: inout ByteReader) throws -> UInt32 {
+        if header & 0x80 != 0 { return previous &+ 1 }
+        let n = try r.varint()
+        guard n <= UInt64(UInt32.max) else { throw ByteReader.damaged }
+        return UInt32(n)
+    }
+
     /// The value of one field of a blob (any format), nil when the blob has none: the others'
     /// values are passed over, not made, and no state is built — what a report reads of an
     /// activity (when it happened) costs a fifth of decoding it whole.
@@ -212,13 +221,7 @@ final class StampCodec {
             while !r.atEnd {
                 let header = try r.byte()
                 guard Access(rawValue: Int(header & 0x07)) != nil else { throw ByteReader.damaged }
-                if header & 0x80 != 0 {
-                    number &+= 1
-                } else {
-                    let n = try r.varint()
-                    guard n <= UInt64(UInt32.max) else { throw ByteReader.damaged }
-                    number = UInt32(n)
-                }
+                number = try Self.compactNumber(header: header, after: number, &r)
                 if number == wanted { return try r.value() }
                 try r.skipValue()
                 if header & 0x20 == 0 { _ = try r.varint() }
@@ -261,13 +264,7 @@ final class StampCodec {
             while !r.atEnd {
                 let header = try r.byte()
                 guard let authority = Access(rawValue: Int(header & 0x07)) else { throw ByteReader.damaged }
-                if header & 0x80 != 0 {
-                    number &+= 1
-                } else {
-                    let n = try r.varint()
-                    guard n <= UInt64(UInt32.max) else { throw ByteReader.damaged }
-                    number = UInt32(n)
-                }
+                number = try Self.compactNumber(header: header, after: number, &r)
                 let value = try r.value()
                 hlc = header & 0x20 != 0 ? hlc &+ 1 : hlc &+ UInt64(bitPattern: try r.zigzag())
                 sequence = header & 0x40 != 0 ? sequence &+ 1 : sequence &+ UInt64(bitPattern: try r.zigzag())

@@ -102,7 +102,7 @@ extension WebApp {
         }
         // Open deals that look made twice (`opps duplicates`' rule), among what the board holds,
         // before a stage is picked: a pair across two stages is still one.
-        let madeTwice = try madeTwice(filter) {
+        let madeTwice = madeTwice(filter) {
             Set(Duplicates.dealGroups(columns.filter { !$0.stage.closed }.flatMap { $0.deals.map(\.deal) }, by: { $0.id < $1.id }).flatMap { $0.map(\.id) })
         }
         if let only = q.stage { columns = columns.filter { $0.stage.name == only } }

@@ -59,32 +59,32 @@ public actor WebApp {
     /// terminal). Reading and decoding every deal is most of a board's time.
     var pipelineCache: (version: Int64, edits: Int, pipeline: Pipeline)?
     var edits = 0
+    /// The board's deals that look made twice, per filter, found in the cached pipeline and
+    /// dropped with it (comparing every open deal with the others of its account was a quarter
+    /// of a large board's time).
+    var madeTwice = [PipelineFilter: Set<RecordID>]()
 
     func pipeline() throws -> Pipeline {
         let version = try replica.store.dataVersion()
         if let c = pipelineCache, c.version == version, c.edits == edits { return c.pipeline }
         let p = try replica.pipeline()
         pipelineCache = (version, edits, p)
+        madeTwice.removeAll()
         return p
     }
 
-    /// The board's deals that look made twice, for one filter, kept with the pipeline they
-    /// were found in (comparing every open deal with every other of its account is a quarter
-    /// of a large board's time).
-    var madeTwiceCache: (version: Int64, edits: Int, filter: PipelineFilter, ids: Set<RecordID>)?
-
-    func madeTwice(_ filter: PipelineFilter, _ find: () -> Set<RecordID>) throws -> Set<RecordID> {
-        let version = try replica.store.dataVersion()
-        if let c = madeTwiceCache, c.version == version, c.edits == edits, c.filter == filter { return c.ids }
+    /// The made-twice set for `filter` of the pipeline last returned (`find` works it out once).
+    func madeTwice(_ filter: PipelineFilter, _ find: () -> Set<RecordID>) -> Set<RecordID> {
+        if let ids = madeTwice[filter] { return ids }
         let ids = find()
-        madeTwiceCache = (version, edits, filter, ids)
+        madeTwice[filter] = ids
         return ids
     }
 
     /// Forgets what was read from the replica (benchmarks time a board read from scratch).
     public func dropCaches() {
         pipelineCache = nil
-        madeTwiceCache = nil
+        madeTwice.removeAll()
         replica.forgetShortIDs()
     }
 

@@ -176,28 +176,50 @@ public struct Pipeline: Sendable {
         self.workspace = workspace
         let sf = workspace.entities.first { $0.stageField != nil }?.stageField ?? "stage"
         var history = [RecordID: [StageStep]]()
-        for d in deals {
-            // The creation is the first step (its stamp and value: the device time and the
-            // initial stage); the stage log holds every later change.
-            var list = [StageStep]()
-            if case let .member(first) = d.created.value { list.append(StageStep(from: nil, to: first, at: d.created.stamp.hlc.milliseconds, by: d.creator)) }
-            for step in workspace.stageHistory.map({ StageLog.steps(d[$0]) }) ?? [] {
-                list.append(StageStep(from: list.last?.to, to: step.to, at: step.at, by: step.by))
-            }
-            // A move made here and not yet synced is not in the hub's log yet: the stage field's
-            // own stamp says when it was made. A deal with no history at all entered its stage
-            // when it was created.
-            if case let .member(stage) = d[sf], list.last?.to != stage {
-                let at = d.fields[sf]?.stamp.hlc.milliseconds ?? d.created.stamp.hlc.milliseconds
-                list.append(StageStep(from: list.last?.to, to: stage, at: max(at, list.last?.at ?? at), by: d.fields[sf]?.author ?? d.creator))
-            }
-            history[d.id] = list
-        }
+        for d in deals { history[d.id] = Self.stageSteps(of: d, workspace: workspace, stageField: sf) }
         // By id, moving each record once (sorting the records themselves moves them at every step).
         self.deals = deals.indices.sorted { deals[$0].id < deals[$1].id }.map { deals[$0] }
         self.history = history
         self.activities = acts.mapValues { $0.sorted() }
         self.teams = teams
+    }
+
+    /// A stage move made on this laptop and not yet synced (the outbox's write of the stage
+    /// field): when, to which stage, by whom.
+    public struct PendingMove: Sendable, Hashable {
+        public var at: Int64
+        public var stage: String
+        public var by: UserName
+        public init(at: Int64, stage: String, by: UserName) {
+            self.at = at
+            self.stage = stage
+            self.by = by
+        }
+    }
+
+    /// A deal's stage steps, oldest first: its creation's stage, each line of the hub's stage
+    /// log, then each move made here and not yet synced (`pending`, in the order made; the deal
+    /// holds only the last of them), else — when the stage field names a stage the log does not
+    /// end with — one step to it at the field's own stamp. A step never goes back in time.
+    public static func stageSteps(of d: Record, workspace: Workspace, stageField sf: String, pending: [PendingMove] = []) -> [StageStep] {
+        // The creation is the first step (its stamp and value: the device time and the
+        // initial stage); the stage log holds every later change.
+        var list = [StageStep]()
+        if case let .member(first) = d.created.value { list.append(StageStep(from: nil, to: first, at: d.created.stamp.hlc.milliseconds, by: d.creator)) }
+        for step in workspace.stageHistory.map({ StageLog.steps(d[$0]) }) ?? [] {
+            list.append(StageStep(from: list.last?.to, to: step.to, at: step.at, by: step.by))
+        }
+        for move in pending where move.stage != list.last?.to {
+            list.append(StageStep(from: list.last?.to, to: move.stage, at: max(move.at, list.last?.at ?? move.at), by: move.by))
+        }
+        // A move made here and not yet synced is not in the hub's log yet: the stage field's
+        // own stamp says when it was made. A deal with no history at all entered its stage
+        // when it was created.
+        if case let .member(stage) = d[sf], list.last?.to != stage {
+            let at = d.fields[sf]?.stamp.hlc.milliseconds ?? d.created.stamp.hlc.milliseconds
+            list.append(StageStep(from: list.last?.to, to: stage, at: max(at, list.last?.at ?? at), by: d.fields[sf]?.author ?? d.creator))
+        }
+        return list
     }
 
     public func stage(of deal: Record) -> String? {

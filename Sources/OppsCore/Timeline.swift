@@ -32,10 +32,13 @@ public enum Timeline {
     /// The events of `deal` from the `related` records this replica holds (any entity; those
     /// that do not point at the deal are ignored), plus `extra` (the laptop's conflicts), oldest
     /// first. Ties keep the order stage, activity, task, approval, team, extra.
-    public static func events(of deal: Record, related: [Record], workspace: Workspace, extra: [TimelineEvent] = []) -> [TimelineEvent] {
+    /// `pending`: the deal's stage moves made here and not yet synced, each a step of its own.
+    public static func events(
+        of deal: Record, related: [Record], workspace: Workspace, extra: [TimelineEvent] = [], pending: [Pipeline.PendingMove] = []
+    ) -> [TimelineEvent] {
         var out = [TimelineEvent]()
-        let pipeline = Pipeline(workspace: workspace, records: [deal])
-        for step in pipeline.history[deal.id] ?? [] {
+        let sf = workspace.entity(deal.entity)?.stageField ?? "stage"
+        for step in Pipeline.stageSteps(of: deal, workspace: workspace, stageField: sf, pending: pending) {
             out.append(TimelineEvent(at: step.at, by: step.by, kind: .stage(from: step.from, to: step.to), record: deal.id))
         }
         func text(_ v: Value) -> String? { v.isNull ? nil : v.canonicalText }

@@ -137,7 +137,12 @@ extension Replica {
                 at: c.hubMilliseconds, by: c.author,
                 kind: .conflict(number: c.id, field: c.field, value: c.value, outcome: c.outcome, rule: c.rule, winner: c.winner), record: deal.id)
         }
-        return Timeline.events(of: deal, related: records, workspace: workspace, extra: conflicts)
+        let sf = workspace.entity(deal.entity)?.stageField
+        let moves = try store.outbox(replica: id, author: user, record: deal.id).compactMap { e -> Pipeline.PendingMove? in
+            guard e.write.kind == .set, e.write.field == sf, case let .member(stage) = e.write.value else { return nil }
+            return Pipeline.PendingMove(at: e.write.stamp.hlc.milliseconds, stage: stage, by: user)
+        }
+        return Timeline.events(of: deal, related: records, workspace: workspace, extra: conflicts, pending: moves)
     }
 
     /// What this user may do to a field of a record now (the same rule `edit` checks).

@@ -48,4 +48,38 @@ import Testing
             #expect(managers.contains("stage discovery → solution") && managers.contains("visit at Omega HQ"), "the same trail on the manager's laptop: \(managers)")
         }
     }
+
+    /// Two stage moves made offline are two moves on the trail, before the sync as after it:
+    /// the deal's stage field holds only the last, the outbox holds both (the hub logs both).
+    @Test func twoMovesMadeOfflineAreTwoLinesOfTheTimeline() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let sam = f.home("sam")
+            let made = await opps("new", "Omega pilot", "--account", "Omega", "--amount", "5000.00", "--currency", "CNY", "--close", "2027-01-31", "--home", sam)
+            let id = String(made.stdout.prefix(ShortID.length))
+            #expect(await opps("set", id, "needs=CRM", "decision_makers=CFO", "--home", sam).code == 0)
+            #expect(await opps("stage", id, "solution", "--home", sam).code == 0)
+            #expect(await opps("set", id, "solution=pilot", "tech_risk=low", "--home", sam).code == 0)
+            #expect(await opps("stage", id, "proposal", "--home", sam).code == 0)
+            func moves(_ home: String, locale: String = "en") async -> [String] {
+                await opps("show", id, "--home", home, "--locale", locale).unwrapped.split(separator: "\n").map(String.init)
+                    .filter { $0.hasPrefix("    ") && ($0.contains(locale == "en" ? "stage " : "阶段 ") || $0.contains(locale == "en" ? "created in" : "创建于")) }
+            }
+            let offline = await moves(sam)
+            #expect(offline.count == 3, "\(offline)")
+            #expect(
+                offline.last?.hasSuffix("stage solution → proposal") == true && offline.dropLast().last?.hasSuffix("stage discovery → solution") == true, "\(offline)")
+            let zh = await moves(sam, locale: "zh-CN")
+            #expect(zh.count == 3 && zh[1].hasSuffix("阶段 需求挖掘 → 方案") && zh[2].hasSuffix("阶段 方案 → 报价"), "\(zh)")
+            // Taking the last move back leaves the first.
+            #expect(await opps("undo", "--home", sam).code == 0)
+            let undone = await moves(sam)
+            #expect(undone.count == 2 && undone[1].hasSuffix("stage discovery → solution"), "\(undone)")
+            #expect(await opps("stage", id, "proposal", "--home", sam).code == 0)
+            #expect(await opps("sync", "--home", sam).code == 0)
+            let synced = await moves(sam)
+            #expect(synced.count == 3 && synced[1].hasSuffix("stage discovery → solution") && synced[2].hasSuffix("stage solution → proposal"), "\(synced)")
+        }
+    }
 }

@@ -267,6 +267,7 @@ enum ChineseCommandHelp {
         "lead add company": "公司（已有客户的 id 或名称，或新公司）",
         "lead add contact": "联系人姓名",
         "lead add source": "线索来源：web、event、referral、campaign、cold_call、partner、other",
+        "lead add territory": "区域：服务器把线索轮流分给这个区域的销售顾问（不填则用客户的区域；都没有时分给所有区域的销售顾问）",
         "lead add json": "以 JSON 输出新记录（同 show --json）",
         "lead add allow-duplicate": "即使这家公司在本机已有名称看起来相同的进行中线索或商机也新增",
         "lead list json": "输出一个 JSON 数组：id、阶段、名称、来源、交接还缺的字段（missing）、负责人",
@@ -373,7 +374,7 @@ enum ChineseCommandHelp {
         "owner": "用户", "team": "用户", "search": "文字", "list text": "文字", "date": "日期", "time": "时间", "sort": "顺序", "field=value": "字段=值",
         "reason": "原因", "user": "用户", "role": "角色", "note": "说明", "what": "类型和内容", "kind": "类型", "place": "地点",
         "text": "内容", "assignee": "用户", "deal": "商机", "type": "类型", "number": "序号", "keep": "保留的", "duplicates": "重复的",
-        "tag": "语言", "relations": "关系", "entity": "类型", "port": "端口", "minutes": "分钟",
+        "tag": "语言", "relations": "关系", "entity": "类型", "port": "端口", "minutes": "分钟", "territory": "区域",
     ]
 
     static let help = ChinesePages<Opps>(

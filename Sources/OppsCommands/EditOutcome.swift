@@ -24,6 +24,13 @@ func report(_ result: EditResult, json: Bool, _ r: Replica, words: Vocabulary) t
     if result.applied.isEmpty, result.proposed.isEmpty, !result.unchanged.isEmpty { Console.out(say.unchanged(result.unchanged.map(label))) }
     try reportProposals(result, r, words: words)
     if result.applied.contains("amount"), let after, let line = currencyHint(after, code: try r.shortIDs()(after.id), words: words) { Console.out(commandHanging(line)) }
+    if let sf = r.workspace.entity(entity)?.stageField, result.applied.contains(sf), let known = try r.handedOffAnywhere(result.record) {
+        let stage = after.flatMap { if case let .member(s) = $0[sf] { words.stage(s) } else { nil } } ?? ""
+        let (sentence, commands) = say.handedOffAnywhere(
+            code: try r.shortIDs()(result.record), territory: label("territory"), stageField: label(sf), stage: stage, known: known)
+        Console.out(hanging("", sentence))
+        for c in commands { Console.out("  " + c) }
+    }
 }
 
 /// A deal with an amount and no currency: the board, funnel and forecast total it apart, as

@@ -234,6 +234,26 @@ struct Phrases: Sendable {
     /// After `opps new`, `opps lead add`: an account or contact it made (its name was none's
     /// here), `entity` in the reader's words.
     func made(_ entity: String, _ name: String, code: String) -> String { self("  new \(entity): \(name) (\(code))", "  新建\(entity)：\(name)（\(code)）") }
+    /// After a lead's hand-off with no territory (`Replica.handedOffAnywhere`): what the hub will
+    /// do, with the territories seen here (the first five), then the lines that give it one
+    /// before the sync — the move taken back and made again with the territory written first
+    /// (the hub picks the rep when the move reaches it, so a territory written after it is late),
+    /// the most used as the example. `territory` and `stage` are the reader's words for the
+    /// field and for the hand-off stage.
+    func handedOffAnywhere(
+        code: String, territory: String, stageField: String, stage: String, known: [String]
+    ) -> (
+        sentence: String, commands: [String]
+    ) {
+        let seen = known.prefix(5).joined(separator: self(", ", "、")) + (known.count > 5 ? "…" : "")
+        return (
+            self(
+                "no territory: the hub gives it to the next rep in turn, whatever their territory"
+                    + (known.isEmpty ? "" : " (territories here: \(seen))") + "; to give it one, before you sync:",
+                "没有填区域：服务器会在所有区域的销售顾问中轮流分配" + (known.isEmpty ? "" : "（本机见过的区域：\(seen)）") + "；要交给某一区域，请在同步前："),
+            ["opps undo", "opps set \(code) \(territory)=\(known.first ?? "…") \(stageField)=\(stage)"]
+        )
+    }
     /// After `opps new`: what the stage needs before `stage`, as the opps set to type; or the
     /// move itself when nothing is missing.
     func beforeStage(_ stage: String, code: String, pairs: [String]) -> String {

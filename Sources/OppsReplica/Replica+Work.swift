@@ -348,6 +348,35 @@ extension Replica {
         return (handoff, sorted.map { i, deal in (deal, i == 0 ? workspace.stageMoveMissing(of: deal, to: handoff.to, role: role) : []) })
     }
 
+    /// A lead in the hand-off stage that the hub will give to the next rep in turn whatever
+    /// their territory: the workspace assigns within the lead's territory (workspace-format.md,
+    /// `assignment`), the lead names none, has no owner yet, and was never handed off before (a
+    /// lead sent back keeps its rep, who gets it again). Then the territories this laptop has
+    /// seen on deals and accounts, most used first, for the line that gives it one; nil otherwise.
+    /// What `opps stage` and the web say after such a move, while the lead can still be given one.
+    public func handedOffAnywhere(_ id: RecordID) throws -> [String]? {
+        guard let handoff = workspace.handoff, workspace.assignment?.within == "territory", let lead = try record(id),
+            let entity = workspace.entity(lead.entity), let sf = entity.stageField, entity.field("territory") != nil,
+            lead[sf] == .member(handoff.to), lead.owner == nil,
+            !(workspace.stageHistory.map { StageLog.steps(lead[$0]).contains { $0.to == handoff.to } } ?? false)
+        else { return nil }
+        if case let .text(t) = lead["territory"], !t.trimmingCharacters(in: .whitespaces).isEmpty { return nil }
+        return try territories()
+    }
+
+    /// The territories named on the deals and accounts this laptop holds, most used first.
+    public func territories() throws -> [String] {
+        var uses = [String: Int]()
+        for entity in workspace.entities where entity.field("territory") != nil && (entity.stageField != nil || entity.name == "account") {
+            try store.forEachValue(entity: entity.name, field: "territory", workspace: workspace) { _, value in
+                guard case let .text(t)? = value else { return }
+                let name = t.trimmingCharacters(in: .whitespaces)
+                if !name.isEmpty { uses[name, default: 0] += 1 }
+            }
+        }
+        return uses.sorted { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }.map(\.key)
+    }
+
     /// A lead sent back: when (device time), by whom — only to a reader who may see the deal's
     /// owner (the rep who sends a lead back is its owner, whom a marketer may not see past the
     /// hand-off) — and the reason given.

@@ -203,7 +203,16 @@ public actor WebApp {
     func moveStage(_ id: RecordID, to stage: String, reason: String?, t: WebText) -> Message {
         let words = vocabulary(t)
         guard let s = replica.workspace.stage(input: stage)?.name else { return Message(text: t("Unknown stage", "未知阶段") + ": \(stage)", ok: false) }
-        return outcome(of: { try replica.moveStage(id, to: s, reason: reason) }, words: words, t: t)
+        var message = outcome(of: { try replica.moveStage(id, to: s, reason: reason) }, words: words, t: t)
+        // A lead handed off with no territory goes to any rep in turn: said while it can change.
+        if message.ok, let known = try? replica.handedOffAnywhere(id) {
+            let seen = known.prefix(5).joined(separator: t(", ", "、"))
+            let field = words.field("opportunity", "territory")
+            message.text += t(
+                ". No \(field): the hub gives it to the next rep in turn, whatever their territory\(seen.isEmpty ? "" : " (here: \(seen))"). To give it one before you sync: Undo, set its \(field), and move it again",
+                "。没有填\(field)：服务器会在所有区域的销售顾问中轮流分配\(seen.isEmpty ? "" : "（本机见过的：\(seen)）")。要交给某一区域，请在同步前：撤销，填上\(field)，再移动一次")
+        }
+        return message
     }
 
     func edit(_ id: RecordID, field: String, text: String, t: WebText) -> Message {

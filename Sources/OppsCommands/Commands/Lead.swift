@@ -127,6 +127,12 @@ struct LeadCommand: ParsableCommand {
         @Option(help: "Where the lead came from: web, event, referral, campaign, cold_call, partner, other.")
         var source: String?
 
+        @Option(
+            help:
+                "The territory: the hub gives the lead to this territory's reps in turn (default: its company's; with neither, to every territory's reps in turn)."
+        )
+        var territory: String?
+
         @Flag(help: "Add it even when the company has an open lead or deal here with a name that looks the same.")
         var allowDuplicate = false
 
@@ -142,7 +148,12 @@ struct LeadCommand: ParsableCommand {
             let name = name.joined(separator: " ")
             var made: [(entity: String, id: RecordID)] = []
             let id: RecordID = try r.store.transaction {
-                let account = try r.findOrMake(entity: "account", text: company, using: &rng)
+                // The territory decides which reps the hub hands the lead to: the one given (a new
+                // account is made with it too), else the account's.
+                let given = territory.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+                let accountHasTerritory = r.workspace.entity("account")?.field("territory") != nil
+                let account = try r.findOrMake(
+                    entity: "account", text: company, extra: given.flatMap { accountHasTerritory ? [("territory", .text($0))] : nil } ?? [], using: &rng)
                 if account.made { made.append(("account", account.id)) }
                 if !account.made, !allowDuplicate { try r.refuseLikelyDuplicateDeal(named: name, at: account.id) }
                 var fields: [(String, Value)] = [("name", .text(name)), ("account", .reference(account.id))]
@@ -152,6 +163,10 @@ struct LeadCommand: ParsableCommand {
                     fields.append(("contact", .reference(person.id)))
                 }
                 if let source { fields.append(("lead_source", try r.parse(source, for: entity.field("lead_source")!, of: entity.name))) }
+                if entity.field("territory") != nil {
+                    let held: String? = if case let .text(t)? = try r.record(account.id)?["territory"], !t.isEmpty { t } else { nil }
+                    if let t = given ?? held { fields.append(("territory", .text(t))) }
+                }
                 return try r.create(entity: "opportunity", stage: "lead", fields: fields, using: &rng).record
             }
             let words = home.words(r)

@@ -112,12 +112,13 @@ struct Phrases: Sendable {
     /// An agenda item's kind (`task`, `next_step`, `stale`, `overdue`, `unaccepted`), in words: the column is read, never typed back (English read
     /// `next_step` there).
     func agendaKind(_ kind: String) -> String {
-        guard chinese else { return kind == "next_step" ? "next step" : kind == "unaccepted" ? "waiting" : kind }
+        guard chinese else { return kind == "next_step" ? "next step" : kind == "unaccepted" ? "waiting" : kind == "unassigned" ? "no rep" : kind }
         switch kind {
         case "task": return "任务"
         case "next_step": return "下一步"
         case "stale": return "待跟进"
         case "unaccepted": return "未接受"
+        case "unassigned": return "无人接手"
         case "overdue": return "已逾期"
         default: return kind
         }
@@ -153,11 +154,17 @@ struct Phrases: Sendable {
         self("waiting for your decision: \(n) request\(n == 1 ? "" : "s") (opps approvals)", "待你审批：\(n) 项（opps approvals）")
     }
     /// A manager's team's deals that slipped: overdue next steps, and deals gone stale.
-    func teamSummary(overdue: Int, stale: Int, unaccepted: Int = 0) -> String {
+    func teamSummary(overdue: Int, stale: Int, unaccepted: Int = 0, unassigned: Int = 0) -> String {
         let leads = unaccepted == 0 ? ("", "") : (", \(unaccepted) lead\(unaccepted == 1 ? "" : "s") not accepted", "，\(unaccepted) 条线索交接后未接受")
+        let orphans = unassigned == 0 ? ("", "") : (", \(unassigned) lead\(unassigned == 1 ? "" : "s") no rep took", "，\(unassigned) 条线索没有分到销售顾问")
         return self(
-            "your team: \(overdue) overdue next step\(overdue == 1 ? "" : "s"), \(stale) stale deal\(stale == 1 ? "" : "s")\(leads.0):",
-            "你的团队：\(overdue) 项下一步逾期，\(stale) 个商机久未跟进\(leads.1)：")
+            "your team: \(overdue) overdue next step\(overdue == 1 ? "" : "s"), \(stale) stale deal\(stale == 1 ? "" : "s")\(leads.0)\(orphans.0):",
+            "你的团队：\(overdue) 项下一步逾期，\(stale) 个商机久未跟进\(leads.1)\(orphans.1)：")
+    }
+    /// Under a manager's team when a lead no rep took is on it: how to give it one, the owner
+    /// field by its label.
+    func hintGiveARep(_ owner: String) -> (label: String, command: String) {
+        (self("give a lead a rep:", "指派销售顾问："), self("opps set ID \(owner)=NAME", "opps set 编号 \(owner)=用户名"))
     }
     func noFollowUp(since day: String) -> String { self("no follow-up since\u{00A0}\(day)", "自 \(day) 起未跟进") }
 

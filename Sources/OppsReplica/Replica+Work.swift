@@ -426,15 +426,25 @@ extension Replica {
         let mine = try store.list(entity: "opportunity", owner: user, workspace: workspace)
         // A manager's replica holds the deals of those they manage: others' open deals there.
         // Only the open deals are read: a closed one is no one's next step.
-        var others = [Record]()
+        var others = [Record](), unassigned = [Record]()
+        let handoffTo = workspace.handoff?.to
         if manages {
             let open = workspace.stages.filter { !closed.contains($0.name) }.map(\.name)
             try store.forEach(entity: "opportunity", stages: open, newestFirst: true, workspace: workspace) { deal in
-                if let owner = deal.owner, owner != user { others.append(deal) }
+                if let owner = deal.owner {
+                    if owner != user { others.append(deal) }
+                } else if let handoffTo, deal["stage"] == .member(handoffTo) {
+                    unassigned.append(deal)
+                }
             }
         }
-        let pipeline = try self.pipeline(ofDeals: mine + others)
-        let handoffTo = workspace.handoff?.to
+        let pipeline = try self.pipeline(ofDeals: mine + others + unassigned)
+        // A lead handed off that no rep could take (every rep it may go to at capacity, or none
+        // enabled): the hub left it without an owner, so no one works it until one is given.
+        for deal in unassigned {
+            a.team.append(
+                AgendaItem(kind: "unassigned", id: deal.id, deal: deal.id, text: "", due: Self.handedOff(deal, to: handoffTo ?? "", pipeline: pipeline), owner: nil))
+        }
         for deal in others {
             // A lead handed to one of theirs that waits to be accepted (DOMAIN.md: follow-up speed
             // is measured from the hand-off): the day it was handed off, once it has waited long.

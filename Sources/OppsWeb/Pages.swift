@@ -661,8 +661,11 @@ extension WebApp {
                 let text =
                     i.kind == "stale"
                     ? noFollowUpHTML(i.due, t, today: today)
-                    : i.kind == "unaccepted"
-                        ? esc(t("handed off, not yet accepted", "已交接，尚未接受")) + (i.due.map { " · " + t.dayHTML($0, today: today) } ?? "")
+                    : i.kind == "unaccepted" || i.kind == "unassigned"
+                        ? esc(
+                            i.kind == "unassigned"
+                                ? t("handed off, no rep could take it: give it one", "已交接，没有销售顾问能接手：请指派一位")
+                                : t("handed off, not yet accepted", "已交接，尚未接受")) + (i.due.map { " · " + t.dayHTML($0, today: today) } ?? "")
                         : esc(t("next step overdue: ", "下一步逾期：") + (i.text.isEmpty ? t("(not written)", "（未写明）") : i.text))
                             + (i.due.map { " · " + t.dayHTML($0, today: today) } ?? "")
                 html += "<li>\(esc(i.owner ?? "")) · <a href=\"/deal/\(short(i.deal))\">\(esc(name))</a> — \(text)</li>"

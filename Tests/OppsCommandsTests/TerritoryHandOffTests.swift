@@ -5,6 +5,7 @@ import OppsHub
 import OppsStore
 import Testing
 
+@testable import OppsCommands
 @testable import OppsWeb
 
 /// The hub gives a handed-off lead to the reps of its territory in turn, and to every rep in turn
@@ -41,7 +42,8 @@ import Testing
 
             // A lead of a company with no territory, moved on: the move says what the hub will do
             // and the line that keeps it in one territory, with those this laptop has seen.
-            let bare = String(await opps("lead", "add", "Beta pilot", "--company", "Beta", "--contact", "Li Wei", "--source", "web", "--home", mia).stdout.prefix(ShortID.length))
+            let bare = String(
+                await opps("lead", "add", "Beta pilot", "--company", "Beta", "--contact", "Li Wei", "--source", "web", "--home", mia).stdout.prefix(ShortID.length))
             #expect(await qualify(bare, mia))
             let said = await opps("stage", bare, "qualified", "--home", mia)
             #expect(said.code == 0)
@@ -67,7 +69,8 @@ import Testing
 
             // The web's move says the same, in the reader's words.
             let web = try WebApp(home: mia, clock: OppsHub.SystemClock(), transport: nil)
-            let other = String(await opps("lead", "add", "Epsilon", "--company", "Epsilon", "--contact", "Bo Li", "--source", "web", "--home", mia).stdout.prefix(ShortID.length))
+            let other = String(
+                await opps("lead", "add", "Epsilon", "--company", "Epsilon", "--contact", "Bo Li", "--source", "web", "--home", mia).stdout.prefix(ShortID.length))
             #expect(await qualify(other, mia))
             let otherID = try #require(await opps("show", other, "--home", mia, "--json").json?["id"]?.string.flatMap(RecordID.init(parsing:)))
             let onWeb = await web.moveStage(otherID, to: "qualified", reason: nil, t: WebText(acceptLanguage: "zh-CN", override: nil))
@@ -77,7 +80,8 @@ import Testing
 
             // Handed off without one, it goes to a rep in turn; sent back and moved on again, it
             // goes back to that rep (the hub keeps its owner): nothing more is said.
-            let lone = try #require(await opps("lead", "add", "Delta", "--company", "Delta", "--contact", "Ann Lee", "--source", "web", "--home", mia, "--json").json?["id"]?.string)
+            let lone = try #require(
+                await opps("lead", "add", "Delta", "--company", "Delta", "--contact", "Ann Lee", "--source", "web", "--home", mia, "--json").json?["id"]?.string)
             #expect(await qualify(lone, mia))
             #expect(await opps("stage", lone, "qualified", "--home", mia).stdout.contains("no territory"))
             #expect(await opps("sync", "--home", mia).code == 0)
@@ -89,6 +93,45 @@ import Testing
             #expect(await opps("sync", "--home", mia).code == 0)
             let again = await opps("stage", lone, "qualified", "--home", mia)
             #expect(again.code == 0 && !again.stdout.contains("territory"), "\(again.stdout)")
+        }
+    }
+
+    /// When every rep the lead may go to is at capacity the hub leaves it with no owner, at the
+    /// hand-off stage (workspace-format.md, `assignment`): no one works it, and no one was told.
+    /// The marketer's manager sees it, and now their day lists it first, with the line to give it a rep.
+    @Test func aLeadNoRepCouldTakeIsOnTheManagersDay() async throws {
+        let full = HubUser(name: "wei", role: "sales", territory: "华东", manager: "max", capacity: 0)
+        let f = try CommandFixture(extra: [full])
+        try await f.serving { url in
+            for u in ["mia", "max"] { #expect(await f.initReplica(u, url).code == 0) }
+            let mia = f.home("mia"), max = f.home("max")
+            let lead = String(
+                await opps("lead", "add", "经销商门户", "--company", "美的集团", "--contact", "张敏", "--source", "event", "--territory", "华东", "--home", mia)
+                    .stdout.prefix(ShortID.length))
+            #expect(await qualify(lead, mia))
+            #expect(await opps("stage", lead, "qualified", "--home", mia).code == 0)
+            #expect(await opps("sync", "--home", mia).code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect(await opps("show", lead, "--home", max, "--json").json?["fields"]?["owner"]?.string == nil, "wei is at capacity: no one takes it")
+            let day = try #require(await opps("today", "--home", max, "--json").json)
+            let team = day["team"]?.array ?? []
+            #expect(team.count == 1 && team.first?["kind"]?.string == "unassigned" && team.first?["owner"]?.string == nil, "\(day)")
+            let en = await opps("today", "--home", max)
+            #expect(en.stdout.contains("1 lead no rep took"), "\(en.stdout)")
+            #expect(en.stdout.contains("  \(lead)    no rep     经销商门户: handed\u{00A0}off\u{00A0}"), "\(en.stdout)")
+            #expect(en.stdout.hasSuffix("give a lead a rep:  opps set ID owner=NAME\n"), "\(en.stdout)")
+            let zh = await opps("today", "--home", max, "--locale", "zh-CN")
+            #expect(zh.stdout.contains("1 条线索没有分到销售顾问") && zh.stdout.contains("无人接手"), "\(zh.stdout)")
+            #expect(zh.stdout.hasSuffix("指派销售顾问：  opps set 编号 负责人=用户名\n"), "\(zh.stdout)")
+            let both: String = en.stdout + zh.stdout
+            #expect(both.split(separator: "\n").allSatisfy { String($0).displayWidth <= 80 })
+            let page = try await WebApp(home: max, clock: OppsHub.SystemClock(), transport: nil)
+                .todayPage(WebText(acceptLanguage: "zh-CN", override: nil), message: nil, today: localToday())
+            #expect(page.contains("经销商门户</a> — 已交接，没有销售顾问能接手：请指派一位"), "\(page)")
+            // Given a rep as the line says, it is theirs and leaves the list.
+            #expect(await opps("set", lead, "负责人=sam", "--home", max, "--locale", "zh-CN").code == 0)
+            #expect(await opps("sync", "--home", max).code == 0)
+            #expect((await opps("today", "--home", max, "--json").json?["team"]?.array ?? []).isEmpty)
         }
     }
 }

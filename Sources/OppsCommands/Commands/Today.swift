@@ -12,8 +12,9 @@ struct TodayCommand: ParsableCommand {
         abstract: "What is due today, what is overdue (tasks and next steps), and your deals with no follow-up in the stale window.",
         discussion: """
             The stale window is the workspace's stale_days (default 14). Dates are by this device's time zone. \
-            A manager also sees their team's deals whose next step is overdue or that went stale, and the leads handed to \
-            one of them that wait unaccepted \(Agenda.unacceptedDays) days or more, by owner; \
+            A manager also sees their team's deals whose next step is overdue or that went stale, the leads handed to \
+            one of them that wait unaccepted \(Agenda.unacceptedDays) days or more, by owner, and the leads handed off that no rep \
+            could take (every rep of their territory at capacity), first; \
             an approver, how many requests wait for their decision; a rep, the leads handed to them that they \
             have not yet accepted or sent back; a marketer, how many of their leads wait for their hand-off \
             (and how many came back); a success manager, the won deals no one has taken on yet (no onboarding owner), the renewals of theirs overdue or in the next \(Agenda.renewalDays) days, and their customers whose health is red; \
@@ -120,6 +121,7 @@ struct TodayCommand: ParsableCommand {
         let hints =
             [("task", say.hintTaskDone), ("next_step", say.hintNextStep), ("stale", say.hintFollowUp)].filter { kinds.contains($0.0) }.map(\.1)
             + (agenda.team.isEmpty ? [] : [say.hintTeamDeal])
+            + (agenda.team.contains { $0.kind == "unassigned" } ? [say.hintGiveARep(fieldName("owner"))] : [])
             + (agenda.handedToYou.isEmpty
                 ? [] : [say.hintAccept, say.hintSendBack(say.chinese ? words.stage(r.workspace.handoff?.from ?? "") : r.workspace.handoff?.from ?? "")])
             + (agenda.handOffs.isEmpty ? [] : [say.hintTakeOn(onboarding, user: r.user)])
@@ -150,12 +152,12 @@ struct TodayCommand: ParsableCommand {
         Console.out(
             say.teamSummary(
                 overdue: agenda.team.count { $0.kind == "next_step" }, stale: agenda.team.count { $0.kind == "stale" },
-                unaccepted: agenda.team.count { $0.kind == "unaccepted" }))
+                unaccepted: agenda.team.count { $0.kind == "unaccepted" }, unassigned: agenda.team.count { $0.kind == "unassigned" }))
         let ownerWidth = agenda.team.map { ($0.owner ?? "").displayWidth }.max() ?? 0
         for i in agenda.team.prefix(limit) {
             let kind = say.agendaKind(i.kind == "next_step" ? "overdue" : i.kind)
             let head = "  \(short(i.id))  \((i.owner ?? "").padding(ownerWidth))  \(kind.padding(9))  "
-            if i.kind == "unaccepted" {
+            if i.kind == "unaccepted" || i.kind == "unassigned" {
                 // Whose lead, since when: the rep to ask, and how long it has waited.
                 let name = try r.record(i.deal).map { $0["name"].canonicalText } ?? short(i.deal)
                 let day = i.due.map { say.handedOn(shortDay($0, today: today)) } ?? ""

@@ -40,3 +40,11 @@ func dealID(_ r: Replica, _ id: String, reading: Bool = false) throws -> RecordI
     guard try r.record(deal)?.entity == "opportunity" else { throw ReplicaError.invalid("\(id) is not a deal", chinese: "\(id) 不是商机") }
     return deal
 }
+
+/// A record the user typed (`typed`: a short id, a name), as a command printed for them names
+/// it: its short id when it names one record here (a name may hold spaces, and two records may
+/// come to share it), else what they typed, quoted where a shell needs it.
+func typedBack(_ r: Replica?, _ typed: String, among entities: [String]? = nil) -> String {
+    if let r, let id = try? (entities.map { try r.resolveID(typed, among: $0) } ?? r.resolveID(typed)), let short = try? r.shortIDs() { return short(id) }
+    return CommandSuggestion.word(typed)
+}

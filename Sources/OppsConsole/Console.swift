@@ -165,12 +165,16 @@ public enum CommandSuggestion {
     /// `program` and `words` as one line to type into a shell, each word quoted where a shell
     /// needs it (a placeholder such as `<id>` is left as it is).
     public static func line(_ program: String, _ words: [String]) -> String {
-        ([program] + words).map { word in
-            let plain = !word.isEmpty && !word.contains(where: { " \"'$`\\|&;<>()*?#~".contains($0) })
-            let placeholder = word.hasPrefix("<") && word.hasSuffix(">") && !word.contains(" ")
-            // Inside double quotes a shell still reads \ " $ and `: each is escaped.
-            return plain || placeholder ? word : "\"" + word.map { "\\\"$`".contains($0) ? "\\\($0)" : String($0) }.joined() + "\""
-        }.joined(separator: " ")
+        ([program] + words).map(word).joined(separator: " ")
+    }
+
+    /// One word as a shell needs it typed: as it is when it is plain (or a placeholder such as
+    /// `<id>`), else in double quotes (a name with a space in it, `$` or a quote).
+    public static func word(_ word: String) -> String {
+        let plain = !word.isEmpty && !word.contains(where: { " \"'$`\\|&;<>()*?#~".contains($0) })
+        let placeholder = word.hasPrefix("<") && word.hasSuffix(">") && !word.contains(" ")
+        // Inside double quotes a shell still reads \ " $ and `: each is escaped.
+        return plain || placeholder ? word : "\"" + word.map { "\\\"$`".contains($0) ? "\\\($0)" : String($0) }.joined() + "\""
     }
 
     /// Levenshtein distance, with a swap of two neighbours counting one (lsit → list).

@@ -29,12 +29,13 @@ struct LogCommand: ParsableCommand {
 
     /// The kind and the note, from the words or the options, each said once; `kinds`: the kinds
     /// the workspace offers, by name and in the reader's words, for the line that asks for one.
-    func kindAndNote(kinds: (names: [String], shown: [String])) throws -> (kind: String, note: String?) {
+    /// `code`: the deal as the line that asks for a kind names it (its short id).
+    func kindAndNote(kinds: (names: [String], shown: [String]), code: String) throws -> (kind: String, note: String?) {
         var words = what[...]
         guard let kind = kind ?? words.popFirst() else {
             throw ReplicaError.invalid(
-                "say what kind of activity: opps log \(id) visit \"what happened\" (\(kinds.names.joined(separator: ", ")))",
-                chinese: "请写明跟进类型：opps log \(id) 拜访 \"发生了什么\"（\(kinds.shown.joined(separator: "、"))）")
+                "say what kind of activity: opps log \(code) visit \"what happened\" (\(kinds.names.joined(separator: ", ")))",
+                chinese: "请写明跟进类型：opps log \(code) 拜访 \"发生了什么\"（\(kinds.shown.joined(separator: "、"))）")
         }
         if note != nil, !words.isEmpty {
             throw ReplicaError.invalid(
@@ -52,13 +53,14 @@ struct LogCommand: ParsableCommand {
         var names = [String]()
         if case let .enumeration(members)? = entity.field("kind")?.type { names = members }
         let shown = names.map { words.value("activity", "kind", .member($0)) }
-        let (kind, note) = try kindAndNote(kinds: (names, shown))
+        let code = try r.shortIDs()(deal)
+        let (kind, note) = try kindAndNote(kinds: (names, shown), code: code)
         // Words without a kind first (opps log ID 见了王总): the line says the kind comes first.
         if self.kind == nil, let field = entity.field("kind"), (try? r.parse(kind, for: field, of: entity.name)) == nil {
             let said = what.joined(separator: " ")
             throw ReplicaError.invalid(
-                "\"\(kind)\" is not a kind of activity (\(names.joined(separator: ", "))): the kind comes first, as in opps log \(id) visit \"\(said)\"",
-                chinese: "「\(kind)」不是跟进类型（\(shown.joined(separator: "、"))）：先写类型，例如 opps log \(id) 拜访 \"\(said)\"")
+                "\"\(kind)\" is not a kind of activity (\(names.joined(separator: ", "))): the kind comes first, as in opps log \(code) visit \"\(said)\"",
+                chinese: "「\(kind)」不是跟进类型（\(shown.joined(separator: "、"))）：先写类型，例如 opps log \(code) 拜访 \"\(said)\"")
         }
         let when = try at.map { try r.parse($0, for: entity.field("at")!, of: entity.name) } ?? .timestamp(deviceNow())
         let result = try r.logActivity(deal: deal, kind: kind, at: when, note: note, place: place)

@@ -124,7 +124,7 @@ extension SetCommand: HintsAfterError {
                 guard let (name, value) = AssignmentWords.split(pair),
                     staged.contains(where: { $0.0.field(input: name)?.name == $0.1 })
                 else { continue }
-                return stageGateHint(error, id: id, stage: value, words: words)
+                return stageGateHint(error, id: typedBack(try? home.open(), id), stage: value, words: words)
             }
         }
         guard case let .lookup(.unknown, typed, _, _) = error, let r = try? home.open(), let recordID = try? r.resolveID(id),

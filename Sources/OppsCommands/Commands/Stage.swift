@@ -70,13 +70,15 @@ extension StageCommand: HintsAfterError {
                 "a deal in \(words.stage(closed.name)) is closed: only a \(managers) moves it again (ask yours)",
                 "「\(words.stage(closed.name))」的商机已结束：只有\(managers)能再移动它（请找你的经理）")
         }
-        return stageGateHint(error, id: id, stage: stage, words: words)
+        let staged = words.workspace.entities.filter { $0.stageField != nil }.map(\.name)
+        return stageGateHint(error, id: typedBack(try? home.open(), id, among: staged), stage: stage, words: words)
     }
 }
 
 /// A stage gate that is not met (`stage-gate`), after `opps stage ID STAGE` or `opps set ID
 /// 阶段=STAGE`: the `opps set` that fills it in, each field by the reader's word with an example of
-/// what it takes, then the move again, each on a line of its own. Nil for any other error.
+/// what it takes, then the move again, each on a line of its own. Nil for any other error. `id`:
+/// the record as the lines name it (`typedBack`: its short id).
 func stageGateHint(_ error: ReplicaError, id: String, stage: String, words: Vocabulary) -> String? {
     guard case let .refused(entity, _, .stageGate, _, missing) = error, !missing.isEmpty,
         let e = words.workspace.entity(entity)
@@ -90,7 +92,7 @@ func stageGateHint(_ error: ReplicaError, id: String, stage: String, words: Voca
         reasonExample = words.member(entity, "loss_reason", first)
     }
     let pairs = gatePairs(e, missing.filter { !(byReason && $0 == "loss_reason") }, words: words)
-    let again = "opps stage \(id) \(stage)" + (byReason ? " --reason \(reasonExample)" : "")
+    let again = "opps stage \(id) \(CommandSuggestion.word(stage))" + (byReason ? " --reason \(CommandSuggestion.word(reasonExample))" : "")
     guard !pairs.isEmpty else { return say("say why: \(again)", "写明原因：\(again)") }
     let set = "opps set \(id) " + pairs.joined(separator: " ")
     // Each command on a line of its own, as it is typed (or copied) back.

@@ -96,9 +96,10 @@ struct TaskCommand: ParsableCommand {
             let record = try r.record(task)
             if record?.entity == "opportunity" {
                 // opps today lists a deal's next step by the deal's id: done by writing the next one.
+                let code = try r.shortIDs()(task)
                 throw ReplicaError.invalid(
-                    "\(id) is a deal, not a task: write its next step (opps set \(id) next_step=… next_step_due=YYYY-MM-DD), or clear its date (opps set \(id) next_step_due=)",
-                    chinese: "\(id) 是商机，不是任务：写下新的下一步（opps set \(id) 下一步=… 下一步截止=YYYY-MM-DD），或清除截止日期（opps set \(id) 下一步截止=）")
+                    "\(id) is a deal, not a task: write its next step (opps set \(code) next_step=… next_step_due=YYYY-MM-DD), or clear its date (opps set \(code) next_step_due=)",
+                    chinese: "\(id) 是商机，不是任务：写下新的下一步（opps set \(code) 下一步=… 下一步截止=YYYY-MM-DD），或清除截止日期（opps set \(code) 下一步截止=）")
             }
             guard let record, record.entity == "task" else { throw ReplicaError.invalid("\(id) is not a task", chinese: "\(id) 不是任务") }
             let words = home.words(r)

@@ -184,6 +184,47 @@ public struct Pipeline: Sendable {
         self.teams = teams
     }
 
+    /// This pipeline with the entry of deal `id` made again: `deal` as it is now (nil: gone, or
+    /// not a deal), its activities' times and its active team — what an edit of that deal alone
+    /// can change. The web app patches its kept pipeline with it after an action on one deal,
+    /// instead of reading every deal again; the same as a pipeline built afresh
+    /// (`PipelinePatchTests`).
+    public func replacing(_ id: RecordID, with deal: Record?, activities times: [Int64], team: Set<UserName>) -> Pipeline {
+        var deals = self.deals, history = self.history, activities = self.activities, teams = self.teams
+        // The deals are kept by id: the first at or after `id`.
+        var low = 0, high = deals.count
+        while low < high {
+            let mid = (low + high) / 2
+            if deals[mid].id < id { low = mid + 1 } else { high = mid }
+        }
+        let held = low < deals.count && deals[low].id == id
+        if let deal, !deal.isDeleted {
+            if held { deals[low] = deal } else { deals.insert(deal, at: low) }
+            let sf = workspace.entities.first { $0.stageField != nil }?.stageField ?? "stage"
+            history[id] = Self.stageSteps(of: deal, workspace: workspace, stageField: sf)
+            activities[id] = times.isEmpty ? nil : times.sorted()
+            teams[id] = team.isEmpty ? nil : team
+        } else {
+            if held { deals.remove(at: low) }
+            history[id] = nil
+            // Activities and members of a deal that is not here stay as a full build keeps them
+            // (by their deal's id), and are read by nothing.
+            activities[id] = times.isEmpty ? nil : times.sorted()
+            teams[id] = team.isEmpty ? nil : team
+        }
+        var p = Pipeline(workspace: workspace, sortedDeals: deals, history: history, activities: activities, teams: teams)
+        p.offsetSeconds = offsetSeconds
+        return p
+    }
+
+    init(workspace: Workspace, sortedDeals: [Record], history: [RecordID: [StageStep]], activities: [RecordID: [Int64]], teams: [RecordID: Set<UserName>]) {
+        self.workspace = workspace
+        deals = sortedDeals
+        self.history = history
+        self.activities = activities
+        self.teams = teams
+    }
+
     /// A stage move made on this laptop and not yet synced (the outbox's write of the stage
     /// field): when, to which stage, by whom.
     public struct PendingMove: Sendable, Hashable {

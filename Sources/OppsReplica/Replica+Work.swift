@@ -89,6 +89,29 @@ extension Replica {
         }
     }
 
+    /// `kept` (a pipeline this replica gave) with the entries of `deals` read again, each with its
+    /// activities and team: what a full build would give after edits that touched only those
+    /// deals and what hangs off them. Nil where a workspace keeps activities or members off their
+    /// deal by another field than the row's parent (then only a full build reads them right).
+    public func pipeline(patching kept: Pipeline, deals ids: some Sequence<RecordID>) throws -> Pipeline? {
+        let activity = Pipeline.Builder.activity
+        let members = workspace.teamRule.flatMap { rule in rule.entity == "membership" && workspace.entity(rule.entity)?.visibleVia == rule.parent ? rule.entity : nil }
+        guard workspace.entity(activity).map({ $0.visibleVia == Pipeline.Builder.activityDeal }) ?? true,
+            workspace.teamRule == nil || members != nil
+        else { return nil }
+        let dealEntity = workspace.entities.first { $0.stageField != nil }?.name
+        var p = kept
+        for id in Set(ids) {
+            var builder = Pipeline.Builder(workspace: workspace)
+            for r in try store.children(of: id, entity: activity, workspace: workspace) { builder.add(r) }
+            if let members { for r in try store.children(of: id, entity: members, workspace: workspace) { builder.add(r) } }
+            let deal = try store.view(id, workspace: workspace).flatMap { $0.entity == dealEntity && !$0.isDeleted ? $0 : nil }
+            let children = builder.pipeline()
+            p = p.replacing(id, with: deal, activities: children.activities[id] ?? [], team: children.teams[id] ?? [])
+        }
+        return p
+    }
+
     /// A pipeline of `records` read on this device's clock (which day a follow-up falls on).
     public func pipeline(of records: [Record]) -> Pipeline {
         var builder = Pipeline.Builder(workspace: workspace)

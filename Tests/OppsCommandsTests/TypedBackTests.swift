@@ -28,7 +28,9 @@ import Testing
             #expect(zh.code == 3 && zh.stderr.contains("\n  opps set \(code) ") && zh.stderr.hasSuffix("\n  opps stage \(code) 方案\n"), "\(zh.stderr)")
             // The printed set line, its examples filled in, then the printed move.
             let filled = set.trimmingCharacters(in: .whitespaces).split(separator: " ").dropFirst().map { word -> String in
-                word.hasSuffix("=…") ? word.replacingOccurrences(of: "…", with: "CRM") : word.hasSuffix("=YYYY-MM-DD") ? word.replacingOccurrences(of: "YYYY-MM-DD", with: "2027-03-31") : String(word)
+                word.hasSuffix("=…")
+                    ? word.replacingOccurrences(of: "…", with: "CRM")
+                    : word.hasSuffix("=YYYY-MM-DD") ? word.replacingOccurrences(of: "YYYY-MM-DD", with: "2027-03-31") : String(word)
             }
             #expect(await opps(filled + ["--home", sam]).code == 0, "\(filled)")
             #expect(await opps("stage", code, "solution", "--home", sam).code == 0)

@@ -142,6 +142,12 @@ struct WireClient: Sendable {
     /// A GET of `path` (health, metrics).
     func get(_ path: String) async throws -> Answer { try await send(path, .get, [:], nil) }
 
+    /// Any request, as HummingbirdTesting's client makes it (a test written against that client
+    /// runs on `HubFixture.live` unchanged).
+    func executeRequest(uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> Answer {
+        try await send(uri, method, headers, body)
+    }
+
     struct Failure: Error, CustomStringConvertible {
         var status: Int
         var error: WireError

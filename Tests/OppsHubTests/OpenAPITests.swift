@@ -107,7 +107,7 @@ indirect enum YAMLNode: Equatable {
 
     /// Checks one live response against the spec: its status is listed for the path and
     /// method, its content type is one the spec gives, and an error body carries a listed code.
-    static func check(_ path: String, _ method: String, _ response: TestResponse, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func check(_ path: String, _ method: String, _ response: WireClient.Answer, sourceLocation: SourceLocation = #_sourceLocation) {
         let status = String(response.status.code)
         guard let documented = spec["paths"]?[path]?[method]?["responses"]?[status] else {
             Issue.record("\(method.uppercased()) \(path) answered \(status), which openapi.yaml does not list", sourceLocation: sourceLocation)
@@ -201,11 +201,11 @@ indirect enum YAMLNode: Equatable {
 
     @Test func liveResponsesMatchTheSpec() async throws {
         let f = try HubFixture()
-        try await f.application().test(.live) { client in
+        try await f.live { client in
             let token = f.tokens["sam"]!
             var rng = SeededGenerator(seed: 4)
             let replica = ReplicaID.random(using: &rng)
-            func post(_ path: String, _ body: [UInt8], _ headers: HTTPFields) async throws -> TestResponse {
+            func post(_ path: String, _ body: [UInt8], _ headers: HTTPFields) async throws -> WireClient.Answer {
                 try await client.executeRequest(uri: path, method: .post, headers: headers, body: ByteBuffer(bytes: body))
             }
             let pb: HTTPFields = [.contentType: "application/x-protobuf", .authorization: "Bearer \(token)"]

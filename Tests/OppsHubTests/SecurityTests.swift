@@ -657,7 +657,7 @@ import Testing
     @Test func aPullIsDecodedOnlyAfterItsTokenIsChecked() async throws {
         let f = try HubFixture()
         #expect(HubServer.pullInflatedOnHubThread < f.configuration.maxDecompressedBytes)
-        try await f.application().test(.live) { client in
+        try await f.live { client in
             let sam = TestReplica(user: "sam", token: f.tokens["sam"]!, seed: 1)
             let garbage: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x42]
             let bomb = ContentCoding.deflate.compress([UInt8](repeating: 0, count: 8 << 20), level: 9)  // 8 KiB, inflating to 8 MiB

@@ -191,12 +191,7 @@ public struct Pipeline: Sendable {
     /// (`PipelinePatchTests`).
     public func replacing(_ id: RecordID, with deal: Record?, activities times: [Int64], team: Set<UserName>) -> Pipeline {
         var deals = self.deals, history = self.history, activities = self.activities, teams = self.teams
-        // The deals are kept by id: the first at or after `id`.
-        var low = 0, high = deals.count
-        while low < high {
-            let mid = (low + high) / 2
-            if deals[mid].id < id { low = mid + 1 } else { high = mid }
-        }
+        let low = index(of: id)
         let held = low < deals.count && deals[low].id == id
         if let deal, !deal.isDeleted {
             if held { deals[low] = deal } else { deals.insert(deal, at: low) }
@@ -215,6 +210,22 @@ public struct Pipeline: Sendable {
         var p = Pipeline(workspace: workspace, sortedDeals: deals, history: history, activities: activities, teams: teams)
         p.offsetSeconds = offsetSeconds
         return p
+    }
+
+    /// The deal `id`, when this pipeline holds it.
+    public func deal(_ id: RecordID) -> Record? {
+        let i = index(of: id)
+        return i < deals.count && deals[i].id == id ? deals[i] : nil
+    }
+
+    /// Where `id` is or would go among the deals, which are kept by id.
+    func index(of id: RecordID) -> Int {
+        var low = 0, high = deals.count
+        while low < high {
+            let mid = (low + high) / 2
+            if deals[mid].id < id { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 
     init(workspace: Workspace, sortedDeals: [Record], history: [RecordID: [StageStep]], activities: [RecordID: [Int64]], teams: [RecordID: Set<UserName>]) {

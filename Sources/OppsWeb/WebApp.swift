@@ -103,7 +103,15 @@ public actor WebApp {
         {
             edits += 1
             pipelineCache = (version, edits, patched)
-            if !touched.isEmpty { madeTwice.removeAll() }
+            // The deals that look made twice stay while no touched deal changed what decides
+            // them on a board: its name, account, stage, owner and team (an activity logged, a
+            // next step written leave them).
+            let sf = replica.workspace.entities.first { $0.stageField != nil }?.stageField ?? "stage"
+            let same = touched.allSatisfy { id in
+                guard let was = kept.pipeline.deal(id), let now = patched.deal(id) else { return false }
+                return ["name", "account", "owner", sf].allSatisfy { was[$0] == now[$0] } && kept.pipeline.teams[id] == patched.teams[id]
+            }
+            if !same { madeTwice.removeAll() }
         } else {
             edits += 1
         }

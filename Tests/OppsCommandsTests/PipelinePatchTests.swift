@@ -51,12 +51,21 @@ import Testing
             }
             // The patch was taken, not a full read every time (which would pass trivially).
             #expect(patched >= 30, "\(patched)")
+            // The deals that look made twice are found again when an action makes two of them:
+            // Gamma's deal given Alpha's account and name.
+            #expect(!(try await web.boardHTML()).contains("made twice?"))
+            let gamma = try #require(try await web.pipeline().deals.first { $0["account"] != .null && $0["name"] == .text("Gamma rollout") }?.id)
+            _ = await web.say(await web.edit(gamma, field: "account", text: "Alpha", t: en))
+            #expect(!(try await web.boardHTML()).contains("made twice?"))
+            _ = await web.say(await web.edit(gamma, field: "name", text: "Alpha rollout", t: en))
+            #expect(try await web.boardHTML().components(separatedBy: "made twice?").count == 3, "both deals are marked")
             // A write by another connection (opps in a terminal) is never patched over: an action
             // on another deal after it leaves the next page to read every deal again.
             let beta = try #require(try await web.pipeline().deals.first { $0["name"] == .text("Beta rollout") }?.id)
-            #expect(await opps("set", "Alpha rollout", "amount=4242.00", "--home", max).code == 0)
+            let alpha = try #require(try await web.pipeline().deals.first { $0["name"] == .text("Alpha rollout") && $0.id != gamma }?.id)
+            #expect(await opps("set", alpha.description, "amount=4242.00", "--home", max).code == 0)
             _ = await web.say(await web.log(beta, kind: "call", note: "after the terminal's edit", t: en))
-            let other = try await web.pipeline().deals.first { $0["name"] == .text("Alpha rollout") }
+            let other = try await web.pipeline().deals.first { $0["name"] == .text("Alpha rollout") && $0.id != gamma }
             #expect(other?["amount"].canonicalText == "4242.00", "\(String(describing: other?["amount"]))")
         }
     }

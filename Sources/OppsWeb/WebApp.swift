@@ -104,12 +104,14 @@ public actor WebApp {
             edits += 1
             pipelineCache = (version, edits, patched)
             // The deals that look made twice stay while no touched deal changed what decides
-            // them on a board: its name, account, stage, owner and team (an activity logged, a
-            // next step written leave them).
-            let sf = replica.workspace.entities.first { $0.stageField != nil }?.stageField ?? "stage"
+            // them on a board: its name, account, owner and team, and whether its stage is open
+            // (an activity logged, a next step written, a card moved between open stages).
+            let ws = replica.workspace
+            let sf = ws.entities.first { $0.stageField != nil }?.stageField ?? "stage"
+            func open(_ deal: Record) -> Bool { if case let .member(s) = deal[sf] { !(ws.stage(s)?.closed ?? false) } else { true } }
             let same = touched.allSatisfy { id in
                 guard let was = kept.pipeline.deal(id), let now = patched.deal(id) else { return false }
-                return ["name", "account", "owner", sf].allSatisfy { was[$0] == now[$0] } && kept.pipeline.teams[id] == patched.teams[id]
+                return ["name", "account", "owner"].allSatisfy { was[$0] == now[$0] } && open(was) == open(now) && kept.pipeline.teams[id] == patched.teams[id]
             }
             if !same { madeTwice.removeAll() }
         } else {

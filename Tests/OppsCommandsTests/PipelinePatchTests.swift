@@ -59,6 +59,9 @@ import Testing
             #expect(!(try await web.boardHTML()).contains("made twice?"))
             _ = await web.say(await web.edit(gamma, field: "name", text: "Alpha rollout", t: en))
             #expect(try await web.boardHTML().components(separatedBy: "made twice?").count == 3, "both deals are marked")
+            // Closed, one is no longer a pair's.
+            _ = await web.say(await web.moveStage(gamma, to: "lost", reason: "price", t: en))
+            #expect(!(try await web.boardHTML()).contains("made twice?"), "a lost deal is not made twice")
             // A write by another connection (opps in a terminal) is never patched over: an action
             // on another deal after it leaves the next page to read every deal again.
             let beta = try #require(try await web.pipeline().deals.first { $0["name"] == .text("Beta rollout") }?.id)

@@ -288,6 +288,43 @@ public struct ShortIDs: Sendable {
         self.sharing = sharing
     }
 
+    init(held: [(id: UUID128, bits: UInt128)], sharing: [UInt128: [UUID128]]) {
+        self.held = held
+        self.sharing = sharing
+    }
+
+    /// These codes with `ids` held too (records made since, none gone): what `init` gives for
+    /// every id, in id order, without reading and grouping every id again. Each new id is
+    /// compared with every held one (a laptop of 370,000 records: about a millisecond each).
+    public func adding(_ ids: some Sequence<UUID128>) -> ShortIDs {
+        var held = self.held, sharing = self.sharing
+        func position(_ id: UUID128, in list: [UUID128]) -> Int { list.firstIndex { $0 > id } ?? list.count }
+        for id in ids {
+            let bits = ShortID.bits(id), p = ShortID.prefix(bits, characters: ShortID.length)
+            // Held in id order: the first at or after it (the held are, as read, by id).
+            var low = 0, high = held.count
+            while low < high {
+                let mid = (low + high) / 2
+                if held[mid].id < id { low = mid + 1 } else { high = mid }
+            }
+            guard low == held.count || held[low].id != id else { continue }
+            if var group = sharing[p] {
+                group.insert(id, at: position(id, in: group))
+                sharing[p] = group
+            } else if let other = held.first(where: { ShortID.prefix($0.bits, characters: ShortID.length) == p }) {
+                sharing[p] = other.id < id ? [other.id, id] : [id, other.id]
+            }
+            held.insert((id, bits), at: low)
+        }
+        return ShortIDs(held: held, sharing: sharing)
+    }
+
+    /// Whether `other` holds the same ids, grouped the same way (a test compares `adding` with a
+    /// full build).
+    public func same(as other: ShortIDs) -> Bool {
+        held.count == other.held.count && zip(held, other.held).allSatisfy { $0.id == $1.id && $0.bits == $1.bits } && sharing == other.sharing
+    }
+
     /// How many ids are held.
     public var count: Int { held.count }
 

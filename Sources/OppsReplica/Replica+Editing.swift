@@ -15,8 +15,21 @@ extension Replica {
     public func shortIDs() throws -> ShortIDs {
         let mark = try store.changeMark()
         if let c = shortIDsRead, c.mark == mark { return c.codes }
+        // Written by this connection alone since (another's write moves `data_version`): when
+        // the only change to the table is records added (an edit in the web app, a deal, an
+        // activity), those are added to the codes held, not every id read again.
+        if let c = shortIDsRead, c.mark.first == mark.first {
+            let extent = try store.idExtent()
+            let added = try store.ids(afterRow: c.extent.lastRow)
+            if extent.count == c.extent.count + added.count, extent.lastRow == (added.last?.row ?? c.extent.lastRow) {
+                let codes = c.codes.adding(added.map(\.id))
+                shortIDsRead = (mark, extent, codes)
+                return codes
+            }
+        }
+        let extent = try store.idExtent()
         let codes = ShortIDs(try store.allIDs())
-        shortIDsRead = (mark, codes)
+        shortIDsRead = (mark, extent, codes)
         return codes
     }
 

@@ -346,7 +346,7 @@ public final class Replica {
     /// The hub's users' names as last read from the store (`userNames()`).
     var namesRead: UserNames?
     /// The short ids as last read, with the store's change mark then (`shortIDs()`).
-    var shortIDsRead: (mark: [Int64], codes: ShortIDs)?
+    var shortIDsRead: (mark: [Int64], extent: (count: Int, lastRow: Int64), codes: ShortIDs)?
 
     public static func databasePath(home: String) -> String { home + "/replica.sqlite" }
 

@@ -543,6 +543,22 @@ public final class ReplicaStore {
         try database.query("SELECT id FROM records ORDER BY id").compactMap { $0[0].bytes.flatMap(RecordID.init(bytes:)) }
     }
 
+    /// How many records the table holds and its highest row number: with `ids(afterRow:)`, what
+    /// tells that records were only added since (a record is added at a row number past every
+    /// other; one removed, or written again as a new row, leaves the two out of step).
+    public func idExtent() throws -> (count: Int, lastRow: Int64) {
+        let row = try database.query("SELECT count(*), coalesce(max(rowid), 0) FROM records").first
+        return (Int(row?[0].int ?? 0), row?[1].int ?? 0)
+    }
+
+    /// The ids of the rows past `row`, by row number.
+    public func ids(afterRow row: Int64) throws -> [(row: Int64, id: RecordID)] {
+        try database.query("SELECT rowid, id FROM records WHERE rowid > ? ORDER BY rowid", [.integer(row)]).compactMap { r in
+            guard let n = r[0].int, let id = r[1].bytes.flatMap(RecordID.init(bytes:)) else { return nil }
+            return (n, id)
+        }
+    }
+
     public func ids(prefix: String) throws -> [RecordID] {
         let clean = prefix.lowercased().filter { $0 != "-" }
         return try database.query("SELECT id FROM records ORDER BY id").compactMap { row in

@@ -76,6 +76,54 @@ import Testing
         }
     }
 
+    /// Codes with ids added (`adding`) are the codes of every id read again: the same ids in
+    /// the same order, grouped the same where eight characters are shared — among them ids made
+    /// to share them with a held one, with another new one, and with a group already there.
+    @Test func codesWithIdsAddedAreTheCodesReadAgain() {
+        var rng = SeededGenerator(seed: 69)
+        func random() -> UUID128 { UUID128(high: rng.next(), low: rng.next()) }
+        // Sharing `id`'s first eight characters (40 bits: its 12 high random bits, then 28 of the low).
+        func alike(_ id: UUID128) -> UUID128 { UUID128(high: id.high, low: (id.low & ~0x0000_0003_FFFF_FFFF) | (rng.next() & 0x0000_0003_FFFF_FFFF)) }
+        var held = (0..<2_000).map { _ in random() }
+        held.append(alike(held[7]))
+        for round in 0..<40 {
+            var new = (0..<Int.random(in: 0...3, using: &rng)).map { _ in random() }
+            if round % 3 == 0 { new.append(alike(held[Int.random(in: 0..<held.count, using: &rng)])) }
+            if round % 5 == 0, let first = new.first { new.append(alike(first)) }
+            if round % 7 == 0 { new.append(alike(held[7])) }
+            let before = ShortIDs(held.sorted())
+            held += new
+            let all = ShortIDs(held.sorted())
+            let added = before.adding(new)
+            #expect(added.same(as: all), "round \(round)")
+            #expect(held.allSatisfy { added($0) == all($0) }, "round \(round)")
+        }
+        #expect(ShortIDs(held.sorted()).adding(held.prefix(3)).same(as: ShortIDs(held.sorted())), "an id held already is not added twice")
+    }
+
+    /// A replica keeps the codes it read and adds what it makes itself; anything else (a record
+    /// removed, another connection's write) reads every id again. Either way they are the codes
+    /// a replica opened afresh reads.
+    @Test func codesKeptAcrossAddsAreTheOnesReadAfresh() async throws {
+        let f = try CommandFixture()
+        try await f.serving { url in
+            #expect(await f.initReplica("sam", url).code == 0)
+            let home = f.home("sam")
+            let here = try Replica(home: home, clock: FixedClock(milliseconds: 1_795_000_000_000))
+            var rng = SeededGenerator(seed: 6)
+            func fresh() throws -> ShortIDs { try Replica(home: home, clock: FixedClock(milliseconds: 1_795_000_000_000)).shortIDs() }
+            _ = try here.shortIDs()
+            let deal = try here.newOpportunity(name: "Made here", account: "ACME", using: &rng).record
+            #expect(try here.shortIDs().same(as: try fresh()))
+            _ = try here.logActivity(deal: deal, kind: "call", at: .timestamp(Timestamp(milliseconds: 1_795_000_000_000)), note: "one", place: nil)
+            #expect(try here.shortIDs().same(as: try fresh()))
+            // Taken back: the activity's row is gone.
+            _ = try here.undo(try #require(try here.lastEdit()))
+            #expect(try here.shortIDs().same(as: try fresh()))
+            #expect(try here.shortIDs().count == (try fresh()).count)
+        }
+    }
+
     @Test func recordsSharingEightCharactersArePrintedLongerAndApart() {
         // Two ids whose codes share the first 10 characters (50 bits) but not 12.
         let a = UUID128(high: 0x0190_0000_0000_7000, low: 0x8000_0000_0000_0000)

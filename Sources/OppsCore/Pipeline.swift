@@ -169,14 +169,24 @@ public struct Pipeline: Sendable {
             activities[deal, default: []].append(time)
         }
 
-        public func pipeline() -> Pipeline { Pipeline(workspace: workspace, deals: deals, activities: activities, teams: teams) }
+        /// Stage moves made here and not yet synced, by deal (`addPendingMove`).
+        var pending = [RecordID: [PendingMove]]()
+
+        /// A stage move of `deal` made here and not yet synced, in the order made: a step of its
+        /// own in the deal's history (the deal's stage field holds only the last).
+        public mutating func addPendingMove(_ move: PendingMove, on deal: RecordID) { pending[deal, default: []].append(move) }
+
+        public func pipeline() -> Pipeline { Pipeline(workspace: workspace, deals: deals, activities: activities, teams: teams, pending: pending) }
     }
 
-    init(workspace: Workspace, deals: [Record], activities acts: [RecordID: [Int64]], teams: [RecordID: Set<UserName>]) {
+    init(
+        workspace: Workspace, deals: [Record], activities acts: [RecordID: [Int64]], teams: [RecordID: Set<UserName>],
+        pending: [RecordID: [PendingMove]] = [:]
+    ) {
         self.workspace = workspace
         let sf = workspace.entities.first { $0.stageField != nil }?.stageField ?? "stage"
         var history = [RecordID: [StageStep]]()
-        for d in deals { history[d.id] = Self.stageSteps(of: d, workspace: workspace, stageField: sf) }
+        for d in deals { history[d.id] = Self.stageSteps(of: d, workspace: workspace, stageField: sf, pending: pending[d.id] ?? []) }
         // By id, moving each record once (sorting the records themselves moves them at every step).
         self.deals = deals.indices.sorted { deals[$0].id < deals[$1].id }.map { deals[$0] }
         self.history = history
@@ -189,14 +199,14 @@ public struct Pipeline: Sendable {
     /// can change. The web app patches its kept pipeline with it after an action on one deal,
     /// instead of reading every deal again; the same as a pipeline built afresh
     /// (`PipelinePatchTests`).
-    public func replacing(_ id: RecordID, with deal: Record?, activities times: [Int64], team: Set<UserName>) -> Pipeline {
+    public func replacing(_ id: RecordID, with deal: Record?, activities times: [Int64], team: Set<UserName>, pending: [PendingMove] = []) -> Pipeline {
         var deals = self.deals, history = self.history, activities = self.activities, teams = self.teams
         let low = index(of: id)
         let held = low < deals.count && deals[low].id == id
         if let deal, !deal.isDeleted {
             if held { deals[low] = deal } else { deals.insert(deal, at: low) }
             let sf = workspace.entities.first { $0.stageField != nil }?.stageField ?? "stage"
-            history[id] = Self.stageSteps(of: deal, workspace: workspace, stageField: sf)
+            history[id] = Self.stageSteps(of: deal, workspace: workspace, stageField: sf, pending: pending)
             activities[id] = times.isEmpty ? nil : times.sorted()
             teams[id] = team.isEmpty ? nil : team
         } else {

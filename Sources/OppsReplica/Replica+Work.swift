@@ -107,7 +107,7 @@ extension Replica {
             if let members { for r in try store.children(of: id, entity: members, workspace: workspace) { builder.add(r) } }
             let deal = try store.view(id, workspace: workspace).flatMap { $0.entity == dealEntity && !$0.isDeleted ? $0 : nil }
             let children = builder.pipeline()
-            p = p.replacing(id, with: deal, activities: children.activities[id] ?? [], team: children.teams[id] ?? [])
+            p = p.replacing(id, with: deal, activities: children.activities[id] ?? [], team: children.teams[id] ?? [], pending: try pendingMoves(of: id)[id] ?? [])
         }
         return p
     }
@@ -128,8 +128,24 @@ extension Replica {
         return pipeline(builder)
     }
 
-    /// The pipeline `builder` gathered, read on this device's clock.
+    /// The stage moves made here and not yet synced (the outbox's writes of a deal's stage
+    /// field), by deal, in the order made: each a step of the deal's history in every report,
+    /// as the hub will log it (device time), not one jump to the last.
+    func pendingMoves(of deal: RecordID? = nil) throws -> [RecordID: [Pipeline.PendingMove]] {
+        guard let sf = workspace.entities.first(where: { $0.stageField != nil })?.stageField else { return [:] }
+        var moves = [RecordID: [Pipeline.PendingMove]]()
+        for e in try store.outbox(replica: id, author: user, record: deal) {
+            guard e.write.kind == .set, e.write.field == sf, case let .member(stage) = e.write.value else { continue }
+            moves[e.write.record, default: []].append(Pipeline.PendingMove(at: e.write.stamp.hlc.milliseconds, stage: stage, by: user))
+        }
+        return moves
+    }
+
+    /// The pipeline `builder` gathered, with this laptop's stage moves not yet synced, read on
+    /// this device's clock.
     func pipeline(_ builder: Pipeline.Builder) -> Pipeline {
+        var builder = builder
+        for (deal, moves) in (try? pendingMoves()) ?? [:] { for m in moves { builder.addPendingMove(m, on: deal) } }
         var p = builder.pipeline()
         p.offsetSeconds = LocalTime.offsetSeconds(at: physical.nowMilliseconds())
         return p
@@ -160,12 +176,7 @@ extension Replica {
                 at: c.hubMilliseconds, by: c.author,
                 kind: .conflict(number: c.id, field: c.field, value: c.value, outcome: c.outcome, rule: c.rule, winner: c.winner), record: deal.id)
         }
-        let sf = workspace.entity(deal.entity)?.stageField
-        let moves = try store.outbox(replica: id, author: user, record: deal.id).compactMap { e -> Pipeline.PendingMove? in
-            guard e.write.kind == .set, e.write.field == sf, case let .member(stage) = e.write.value else { return nil }
-            return Pipeline.PendingMove(at: e.write.stamp.hlc.milliseconds, stage: stage, by: user)
-        }
-        return Timeline.events(of: deal, related: records, workspace: workspace, extra: conflicts, pending: moves)
+        return Timeline.events(of: deal, related: records, workspace: workspace, extra: conflicts, pending: try pendingMoves(of: deal.id)[deal.id] ?? [])
     }
 
     /// What this user may do to a field of a record now (the same rule `edit` checks).

@@ -70,6 +70,10 @@ import Testing
             #expect(offline.count == 3, "\(offline)")
             #expect(
                 offline.last?.hasSuffix("stage solution → proposal") == true && offline.dropLast().last?.hasSuffix("stage discovery → solution") == true, "\(offline)")
+            // The reports read the same steps: a stay in solution, before the sync too.
+            let stays = await opps("report", "time-in-stage", "--home", sam, "--json").json?.array ?? []
+            #expect(stays.first { $0["stage"]?.string == "solution" }?["stays"]?.int == 1, "\(stays)")
+            #expect(stays.first { $0["stage"]?.string == "discovery" }?["stays"]?.int == 1, "\(stays)")
             let zh = await moves(sam, locale: "zh-CN")
             #expect(zh.count == 3 && zh[1].hasSuffix("阶段 需求挖掘 → 方案") && zh[2].hasSuffix("阶段 方案 → 报价"), "\(zh)")
             // Taking the last move back leaves the first.

@@ -266,7 +266,7 @@ public enum ShortID {
 
 /// The codes of every record a laptop holds: each shown at `ShortID.length` characters, longer
 /// where another held record shares them, so what is printed is unique and types back.
-public struct ShortIDs: Sendable {
+public struct ShortIDs: Sendable, Equatable {
     /// Every id held, each with its code's bits (numbers: a laptop of 370,000 records made a
     /// string and a table entry of each).
     let held: [(id: UUID128, bits: UInt128)]
@@ -319,12 +319,6 @@ public struct ShortIDs: Sendable {
         return ShortIDs(held: held, sharing: sharing)
     }
 
-    /// Whether `other` holds the same ids, grouped the same way (a test compares `adding` with a
-    /// full build).
-    public func same(as other: ShortIDs) -> Bool {
-        held.count == other.held.count && zip(held, other.held).allSatisfy { $0.id == $1.id && $0.bits == $1.bits } && sharing == other.sharing
-    }
-
     /// How many ids are held.
     public var count: Int { held.count }
 
@@ -339,6 +333,11 @@ public struct ShortIDs: Sendable {
             if !others.contains(where: { ShortID.prefix(ShortID.bits($0), characters: n) == p }) { return ShortID.code(bits, characters: n) }
         }
         return ShortID.code(bits, characters: ShortID.fullLength)
+    }
+
+    /// The same ids held, grouped the same way (`adding` is a full read's equal).
+    public static func == (a: ShortIDs, b: ShortIDs) -> Bool {
+        a.held.count == b.held.count && zip(a.held, b.held).allSatisfy { $0.id == $1.id && $0.bits == $1.bits } && a.sharing == b.sharing
     }
 
     /// The held ids whose code starts with `prefix` (already normalised).

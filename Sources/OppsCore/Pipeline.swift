@@ -45,6 +45,21 @@ public struct StageStep: Sendable, Hashable {
     public var to: String
     public var at: Int64
     public var by: UserName
+
+    /// `from`: the stage before, nil where the reader works it out (a line of the log, a move
+    /// made here and not yet synced).
+    public init(from: String? = nil, to: String, at: Int64, by: UserName) {
+        self.from = from
+        self.to = to
+        self.at = at
+        self.by = by
+    }
+}
+
+extension Workspace {
+    /// The entity the reports call a deal: the first with stages (`opportunity` in the default
+    /// workspace).
+    public var dealEntity: Entity? { entities.first { $0.stageField != nil } }
 }
 
 /// The stage history the hub keeps on each deal (the workspace's `stage_history` field): one
@@ -147,7 +162,7 @@ public struct Pipeline: Sendable {
 
         public init(workspace: Workspace) {
             self.workspace = workspace
-            dealEntity = workspace.entities.first { $0.stageField != nil }?.name
+            dealEntity = workspace.dealEntity?.name
         }
 
         /// A deal, activity or membership the replica holds (any other record is passed over).
@@ -170,21 +185,21 @@ public struct Pipeline: Sendable {
         }
 
         /// Stage moves made here and not yet synced, by deal (`addPendingMove`).
-        var pending = [RecordID: [PendingMove]]()
+        var pending = [RecordID: [StageStep]]()
 
-        /// A stage move of `deal` made here and not yet synced, in the order made: a step of its
-        /// own in the deal's history (the deal's stage field holds only the last).
-        public mutating func addPendingMove(_ move: PendingMove, on deal: RecordID) { pending[deal, default: []].append(move) }
+        /// A stage move of `deal` made here and not yet synced, in the order made (its `from` is
+        /// worked out): a step of its own in the deal's history (the stage field holds only the last).
+        public mutating func addPendingMove(_ move: StageStep, on deal: RecordID) { pending[deal, default: []].append(move) }
 
         public func pipeline() -> Pipeline { Pipeline(workspace: workspace, deals: deals, activities: activities, teams: teams, pending: pending) }
     }
 
     init(
         workspace: Workspace, deals: [Record], activities acts: [RecordID: [Int64]], teams: [RecordID: Set<UserName>],
-        pending: [RecordID: [PendingMove]] = [:]
+        pending: [RecordID: [StageStep]] = [:]
     ) {
         self.workspace = workspace
-        let sf = workspace.entities.first { $0.stageField != nil }?.stageField ?? "stage"
+        let sf = workspace.dealEntity?.stageField ?? "stage"
         var history = [RecordID: [StageStep]]()
         for d in deals { history[d.id] = Self.stageSteps(of: d, workspace: workspace, stageField: sf, pending: pending[d.id] ?? []) }
         // By id, moving each record once (sorting the records themselves moves them at every step).
@@ -199,24 +214,21 @@ public struct Pipeline: Sendable {
     /// can change. The web app patches its kept pipeline with it after an action on one deal,
     /// instead of reading every deal again; the same as a pipeline built afresh
     /// (`PipelinePatchTests`).
-    public func replacing(_ id: RecordID, with deal: Record?, activities times: [Int64], team: Set<UserName>, pending: [PendingMove] = []) -> Pipeline {
+    public func replacing(_ id: RecordID, with deal: Record?, activities times: [Int64], team: Set<UserName>, pending: [StageStep] = []) -> Pipeline {
         var deals = self.deals, history = self.history, activities = self.activities, teams = self.teams
         let low = index(of: id)
         let held = low < deals.count && deals[low].id == id
         if let deal, !deal.isDeleted {
             if held { deals[low] = deal } else { deals.insert(deal, at: low) }
-            let sf = workspace.entities.first { $0.stageField != nil }?.stageField ?? "stage"
-            history[id] = Self.stageSteps(of: deal, workspace: workspace, stageField: sf, pending: pending)
-            activities[id] = times.isEmpty ? nil : times.sorted()
-            teams[id] = team.isEmpty ? nil : team
+            history[id] = Self.stageSteps(of: deal, workspace: workspace, stageField: workspace.dealEntity?.stageField ?? "stage", pending: pending)
         } else {
             if held { deals.remove(at: low) }
             history[id] = nil
-            // Activities and members of a deal that is not here stay as a full build keeps them
-            // (by their deal's id), and are read by nothing.
-            activities[id] = times.isEmpty ? nil : times.sorted()
-            teams[id] = team.isEmpty ? nil : team
         }
+        // Kept by their deal's id as a full build keeps them, whether the deal is here or not
+        // (then read by nothing).
+        activities[id] = times.isEmpty ? nil : times.sorted()
+        teams[id] = team.isEmpty ? nil : team
         var p = Pipeline(workspace: workspace, sortedDeals: deals, history: history, activities: activities, teams: teams)
         p.offsetSeconds = offsetSeconds
         return p
@@ -246,24 +258,11 @@ public struct Pipeline: Sendable {
         self.teams = teams
     }
 
-    /// A stage move made on this laptop and not yet synced (the outbox's write of the stage
-    /// field): when, to which stage, by whom.
-    public struct PendingMove: Sendable, Hashable {
-        public var at: Int64
-        public var stage: String
-        public var by: UserName
-        public init(at: Int64, stage: String, by: UserName) {
-            self.at = at
-            self.stage = stage
-            self.by = by
-        }
-    }
-
     /// A deal's stage steps, oldest first: its creation's stage, each line of the hub's stage
     /// log, then each move made here and not yet synced (`pending`, in the order made; the deal
     /// holds only the last of them), else — when the stage field names a stage the log does not
     /// end with — one step to it at the field's own stamp. A step never goes back in time.
-    public static func stageSteps(of d: Record, workspace: Workspace, stageField sf: String, pending: [PendingMove] = []) -> [StageStep] {
+    public static func stageSteps(of d: Record, workspace: Workspace, stageField sf: String, pending: [StageStep] = []) -> [StageStep] {
         // The creation is the first step (its stamp and value: the device time and the
         // initial stage); the stage log holds every later change.
         var list = [StageStep]()
@@ -271,8 +270,8 @@ public struct Pipeline: Sendable {
         for step in workspace.stageHistory.map({ StageLog.steps(d[$0]) }) ?? [] {
             list.append(StageStep(from: list.last?.to, to: step.to, at: step.at, by: step.by))
         }
-        for move in pending where move.stage != list.last?.to {
-            list.append(StageStep(from: list.last?.to, to: move.stage, at: max(move.at, list.last?.at ?? move.at), by: move.by))
+        for move in pending where move.to != list.last?.to {
+            list.append(StageStep(from: list.last?.to, to: move.to, at: max(move.at, list.last?.at ?? move.at), by: move.by))
         }
         // A move made here and not yet synced is not in the hub's log yet: the stage field's
         // own stamp says when it was made. A deal with no history at all entered its stage
@@ -285,7 +284,7 @@ public struct Pipeline: Sendable {
     }
 
     public func stage(of deal: Record) -> String? {
-        guard let sf = workspace.entities.first(where: { $0.stageField != nil })?.stageField, case let .member(s) = deal[sf] else { return nil }
+        guard let sf = workspace.dealEntity?.stageField, case let .member(s) = deal[sf] else { return nil }
         return s
     }
 

@@ -34,7 +34,7 @@ public enum Timeline {
     /// first. Ties keep the order stage, activity, task, approval, team, extra.
     /// `pending`: the deal's stage moves made here and not yet synced, each a step of its own.
     public static func events(
-        of deal: Record, related: [Record], workspace: Workspace, extra: [TimelineEvent] = [], pending: [Pipeline.PendingMove] = []
+        of deal: Record, related: [Record], workspace: Workspace, extra: [TimelineEvent] = [], pending: [StageStep] = []
     ) -> [TimelineEvent] {
         var out = [TimelineEvent]()
         let sf = workspace.entity(deal.entity)?.stageField ?? "stage"

@@ -29,6 +29,7 @@ extension Replica {
         }
         let extent = try store.idExtent()
         let codes = ShortIDs(try store.allIDs())
+        shortIDsReadWhole += 1
         shortIDsRead = (mark, extent, codes)
         return codes
     }

@@ -75,7 +75,7 @@ extension Replica {
             try store.forEach(entity: e.name, workspace: workspace) { builder.add($0) }
         }
         try addActivities(to: &builder)
-        return pipeline(builder)
+        return try pipeline(builder)
     }
 
     /// Every activity held, as its deal and time: read from its row's parent and one field
@@ -99,7 +99,7 @@ extension Replica {
         guard workspace.entity(activity).map({ $0.visibleVia == Pipeline.Builder.activityDeal }) ?? true,
             workspace.teamRule == nil || members != nil
         else { return nil }
-        let dealEntity = workspace.entities.first { $0.stageField != nil }?.name
+        let dealEntity = workspace.dealEntity?.name
         var p = kept
         for id in Set(ids) {
             var builder = Pipeline.Builder(workspace: workspace)
@@ -113,10 +113,10 @@ extension Replica {
     }
 
     /// A pipeline of `records` read on this device's clock (which day a follow-up falls on).
-    public func pipeline(of records: [Record]) -> Pipeline {
+    public func pipeline(of records: [Record]) throws -> Pipeline {
         var builder = Pipeline.Builder(workspace: workspace)
         for r in records { builder.add(r) }
-        return pipeline(builder)
+        return try pipeline(builder)
     }
 
     /// A pipeline of `deals` with every activity held, read one at a time (what `today` and
@@ -125,27 +125,27 @@ extension Replica {
         var builder = Pipeline.Builder(workspace: workspace)
         for deal in deals { builder.add(deal) }
         try addActivities(to: &builder)
-        return pipeline(builder)
+        return try pipeline(builder)
     }
 
     /// The stage moves made here and not yet synced (the outbox's writes of a deal's stage
     /// field), by deal, in the order made: each a step of the deal's history in every report,
     /// as the hub will log it (device time), not one jump to the last.
-    func pendingMoves(of deal: RecordID? = nil) throws -> [RecordID: [Pipeline.PendingMove]] {
-        guard let sf = workspace.entities.first(where: { $0.stageField != nil })?.stageField else { return [:] }
-        var moves = [RecordID: [Pipeline.PendingMove]]()
-        for e in try store.outbox(replica: id, author: user, record: deal) {
-            guard e.write.kind == .set, e.write.field == sf, case let .member(stage) = e.write.value else { continue }
-            moves[e.write.record, default: []].append(Pipeline.PendingMove(at: e.write.stamp.hlc.milliseconds, stage: stage, by: user))
+    func pendingMoves(of deal: RecordID? = nil) throws -> [RecordID: [StageStep]] {
+        guard let sf = workspace.dealEntity?.stageField else { return [:] }
+        var moves = [RecordID: [StageStep]]()
+        for e in try store.outbox(replica: id, author: user, record: deal, field: sf) {
+            guard e.write.kind == .set, case let .member(stage) = e.write.value else { continue }
+            moves[e.write.record, default: []].append(StageStep(to: stage, at: e.write.stamp.hlc.milliseconds, by: user))
         }
         return moves
     }
 
     /// The pipeline `builder` gathered, with this laptop's stage moves not yet synced, read on
     /// this device's clock.
-    func pipeline(_ builder: Pipeline.Builder) -> Pipeline {
+    func pipeline(_ builder: Pipeline.Builder) throws -> Pipeline {
         var builder = builder
-        for (deal, moves) in (try? pendingMoves()) ?? [:] { for m in moves { builder.addPendingMove(m, on: deal) } }
+        for (deal, moves) in try pendingMoves() { for m in moves { builder.addPendingMove(m, on: deal) } }
         var p = builder.pipeline()
         p.offsetSeconds = LocalTime.offsetSeconds(at: physical.nowMilliseconds())
         return p
@@ -426,7 +426,7 @@ extension Replica {
     /// just refused.
     public func sentBack(_ lead: Record) throws -> SentBack? {
         guard let handoff = workspace.handoff, lead["stage"] == .member(handoff.from),
-            let last = pipeline(of: [lead]).history[lead.id]?.last, last.to == handoff.from, last.from == handoff.to
+            let last = try pipeline(of: [lead]).history[lead.id]?.last, last.to == handoff.from, last.from == handoff.to
         else { return nil }
         let reason = handoff.rejectReason.flatMap { lead[$0].isNull ? nil : lead[$0].canonicalText }
         // Who sent it back is withheld by the hub from a reader who may not see the lead's owner

@@ -347,6 +347,8 @@ public final class Replica {
     var namesRead: UserNames?
     /// The short ids as last read, with the store's change mark then (`shortIDs()`).
     var shortIDsRead: (mark: [Int64], extent: (count: Int, lastRow: Int64), codes: ShortIDs)?
+    /// How many times every id was read for them (the rest were additions to the codes held).
+    var shortIDsReadWhole = 0
 
     public static func databasePath(home: String) -> String { home + "/replica.sqlite" }
 

@@ -729,12 +729,16 @@ public final class ReplicaStore {
     static func kind(_ c: Int64?) -> WriteKind { c == 1 ? .create : (c == 2 ? .delete : .set) }
 
     /// Pending writes in order; `replica` and `author` are this replica's.
-    /// (`edit`: that edit's writes only.)
-    public func outbox(replica: ReplicaID, author: UserName, limit: Int = Int.max, record: RecordID? = nil, edit: Int64? = nil) throws -> [OutboxEntry] {
+    /// (`record`, `edit`, `field`: those writes only.)
+    public func outbox(
+        replica: ReplicaID, author: UserName, limit: Int = Int.max, record: RecordID? = nil, edit: Int64? = nil, field: String? = nil
+    ) throws -> [OutboxEntry] {
         var sql = "SELECT position, record, entity, field, kind, value, base_kind, base_sequence, base_hlc, hlc, batch, coalesce(edit, position) FROM outbox"
-        var args = [SQLValue]()
-        if let record { sql += " WHERE record = ?"; args.append(.blob(record.bytes)) }
-        if let edit { sql += (record == nil ? " WHERE" : " AND") + " coalesce(edit, position) = ?"; args.append(.integer(edit)) }
+        var conditions = [String](), args = [SQLValue]()
+        if let record { conditions.append("record = ?"); args.append(.blob(record.bytes)) }
+        if let edit { conditions.append("coalesce(edit, position) = ?"); args.append(.integer(edit)) }
+        if let field { conditions.append("field = ?"); args.append(.text(field)) }
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         sql += " ORDER BY position LIMIT ?"
         args.append(.integer(Int64(min(limit, Int(Int32.max)))))
         return try database.query(sql, args).map { row in

@@ -76,6 +76,15 @@ public actor WebApp {
         return p
     }
 
+    /// Whether deal `id` is, in `now`, what decides the made-twice sets of a board in `was`:
+    /// its name, account, owner and team, and whether its stage is open (an activity logged, a
+    /// next step written, a card moved between open stages leave them). A deal new or gone is not.
+    static func looksTheSameTwice(_ id: RecordID, was: Pipeline, now: Pipeline) -> Bool {
+        guard let before = was.deal(id), let after = now.deal(id) else { return false }
+        func open(_ p: Pipeline, _ deal: Record) -> Bool { p.stage(of: deal).map { !(p.workspace.stage($0)?.closed ?? false) } ?? true }
+        return ["name", "account", "owner"].allSatisfy { before[$0] == after[$0] } && open(was, before) == open(now, after) && was.teams[id] == now.teams[id]
+    }
+
     /// The made-twice set for `filter` of the pipeline last returned (`find` works it out once).
     func madeTwice(_ filter: PipelineFilter, _ find: () -> Set<RecordID>) -> Set<RecordID> {
         if let ids = madeTwice[filter] { return ids }
@@ -103,17 +112,7 @@ public actor WebApp {
         {
             edits += 1
             pipelineCache = (version, edits, patched)
-            // The deals that look made twice stay while no touched deal changed what decides
-            // them on a board: its name, account, owner and team, and whether its stage is open
-            // (an activity logged, a next step written, a card moved between open stages).
-            let ws = replica.workspace
-            let sf = ws.entities.first { $0.stageField != nil }?.stageField ?? "stage"
-            func open(_ deal: Record) -> Bool { if case let .member(s) = deal[sf] { !(ws.stage(s)?.closed ?? false) } else { true } }
-            let same = touched.allSatisfy { id in
-                guard let was = kept.pipeline.deal(id), let now = patched.deal(id) else { return false }
-                return ["name", "account", "owner"].allSatisfy { was[$0] == now[$0] } && open(was) == open(now) && kept.pipeline.teams[id] == patched.teams[id]
-            }
-            if !same { madeTwice.removeAll() }
+            if !touched.allSatisfy({ Self.looksTheSameTwice($0, was: kept.pipeline, now: patched) }) { madeTwice.removeAll() }
         } else {
             edits += 1
         }
